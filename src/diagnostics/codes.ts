@@ -1,0 +1,122 @@
+/**
+ * Every diagnostic the compiler can report, in one table: a stable code, a kebab-case name,
+ * the default severity and the message as a Handlebars template over the report's data.
+ * Codes never change meaning once published; retired codes are not reused.
+ */
+import Handlebars from 'handlebars';
+import type { Diagnostic, Severity } from './diagnostic.js';
+import type { Span } from '../syntax/span.js';
+
+interface CodeSpec {
+  code: string;
+  severity: Severity;
+  message: string;
+}
+
+export const codes = {
+  // SW00xx: reading files
+  'syntax-error': { code: 'SW0001', severity: 'error', message: '{{{detail}}}' },
+  'unexpected-character': { code: 'SW0002', severity: 'error', message: 'unexpected character `{{{text}}}`' },
+  'unreadable-file': { code: 'SW0003', severity: 'error', message: 'cannot read {{{path}}}: {{{reason}}}' },
+  'invalid-literal': { code: 'SW0004', severity: 'error', message: '{{{detail}}}' },
+  // SW01xx: names
+  'duplicate-definition': { code: 'SW0101', severity: 'error', message: '{{kind}} `{{{name}}}` is defined twice' },
+  'unknown-reference': { code: 'SW0102', severity: 'error', message: 'unknown {{kind}} `{{{name}}}`' },
+  'unknown-column': { code: 'SW0103', severity: 'error', message: 'unknown column `{{{name}}}` in model `{{{model}}}`' },
+  'unknown-destination-type': { code: 'SW0104', severity: 'error', message: 'unknown destination type `{{{name}}}`' },
+  'unknown-object-kind': {
+    code: 'SW0105',
+    severity: 'error',
+    message: '{{{type}}} destinations have no object kind `{{{name}}}`',
+  },
+  'unknown-setting': { code: 'SW0106', severity: 'error', message: 'unknown setting `{{{name}}}` for {{{owner}}}' },
+  'duplicate-setting': { code: 'SW0107', severity: 'error', message: 'setting `{{{name}}}` is given twice' },
+  'unknown-dialect': { code: 'SW0108', severity: 'error', message: 'unknown warehouse dialect `{{{name}}}`' },
+  'duplicate-column': { code: 'SW0109', severity: 'error', message: 'column `{{{name}}}` is declared twice' },
+  'duplicate-item': { code: 'SW0110', severity: 'error', message: '`{{{item}}}` is given twice in {{kind}} `{{{name}}}`' },
+  'missing-item': { code: 'SW0111', severity: 'error', message: '{{kind}} `{{{name}}}` has no `{{{item}}}`' },
+  'duplicate-field': { code: 'SW0112', severity: 'error', message: 'destination field `{{{field}}}` is written twice' },
+  'unknown-type': { code: 'SW0113', severity: 'error', message: 'unknown column type `{{{name}}}`' },
+  'conflicting-items': { code: 'SW0114', severity: 'error', message: '{{{detail}}}' },
+  'reference-cycle': { code: 'SW0115', severity: 'error', message: '{{{detail}}}' },
+  'unknown-mode': { code: 'SW0116', severity: 'error', message: 'unknown mode `{{{name}}}`' },
+  'unknown-format': { code: 'SW0117', severity: 'error', message: 'unknown file format `{{{name}}}`' },
+  // SW02xx: modes and sync shape
+  'unsupported-mode': { code: 'SW0201', severity: 'error', message: '{{{type}}} does not support {{kind}} mode `{{{mode}}}`' },
+  'record-mode-on-audience': {
+    code: 'SW0202',
+    severity: 'error',
+    message: '`{{{mode}}}` is a record mode, but this sync reads audience `{{{audience}}}`',
+  },
+  'audience-mode-on-record': {
+    code: 'SW0203',
+    severity: 'error',
+    message: '`{{{mode}}}` is an audience mode, but this sync reads model `{{{model}}}`',
+  },
+  'missing-identifier': { code: 'SW0204', severity: 'error', message: 'mode `{{{mode}}}` needs an `identifier`' },
+  'nullable-identifier': {
+    code: 'SW0205',
+    severity: 'warning',
+    message: 'identifier column `{{{name}}}` is nullable: rows where it is NULL are skipped',
+  },
+  'insert-without-identifier': {
+    code: 'SW0206',
+    severity: 'warning',
+    message: 'insert without an identifier sends every row to {{{type}}} on every run',
+  },
+  'mirror-without-guard': {
+    code: 'SW0207',
+    severity: 'warning',
+    message: 'mirror without a `guard deletes` bound may delete every record if the model comes back short',
+  },
+  'guard-without-deletes': { code: 'SW0208', severity: 'error', message: '`guard` on mode `{{{mode}}}`, which deletes nothing' },
+  'batch-above-limit': { code: 'SW0209', severity: 'error', message: 'batch {{size}} is above the {{{type}}} limit of {{limit}}' },
+  'audiences-unsupported': { code: 'SW0210', severity: 'error', message: '{{{type}}} does not take audiences' },
+  'item-not-allowed': { code: 'SW0211', severity: 'error', message: '{{{detail}}}' },
+  'invalid-number': { code: 'SW0212', severity: 'error', message: '{{{detail}}}' },
+  'missing-message': { code: 'SW0213', severity: 'error', message: '{{{type}}} syncs need a `message` template' },
+  // SW03xx: types
+  'incompatible-comparison': {
+    code: 'SW0301',
+    severity: 'error',
+    message: 'cannot compare {{left}} with {{right}}',
+  },
+  'unsupported-field-type': {
+    code: 'SW0302',
+    severity: 'error',
+    message: 'column `{{{column}}}` of type {{type}} cannot be written to a {{{destination}}} field',
+  },
+  'hashed-non-string': { code: 'SW0303', severity: 'error', message: '`hashed` needs a string column; `{{{column}}}` is {{type}}' },
+  'non-boolean-condition': { code: 'SW0304', severity: 'error', message: 'a `where` condition must be boolean; `{{{text}}}` is {{type}}' },
+  // SW04xx: settings
+  'invalid-setting': { code: 'SW0401', severity: 'error', message: '{{{detail}}}' },
+  'inline-secret': { code: 'SW0402', severity: 'error', message: 'setting `{{{name}}}` looks like a secret and is written inline' },
+  'missing-setting': { code: 'SW0403', severity: 'error', message: '{{{owner}}} needs setting `{{{name}}}`' },
+  // SW05xx: templates
+  'template-error': { code: 'SW0501', severity: 'error', message: '{{{detail}}}' },
+  'template-unknown-column': { code: 'SW0502', severity: 'error', message: 'the message uses `{{{name}}}`, which is not a column of `{{{model}}}`' },
+} as const satisfies Record<string, CodeSpec>;
+
+export type CodeName = keyof typeof codes;
+
+const compiled = new Map<CodeName, HandlebarsTemplateDelegate>();
+
+function render(name: CodeName, data: Record<string, unknown>): string {
+  let template = compiled.get(name);
+  if (!template) {
+    template = Handlebars.compile(codes[name].message, { strict: true, noEscape: true });
+    compiled.set(name, template);
+  }
+  return template(data);
+}
+
+/** Build a diagnostic from the table. `severity` overrides the default (e.g. `--strict`). */
+export function diagnostic(
+  name: CodeName,
+  span: Span,
+  data: Record<string, unknown> = {},
+  hints: string[] = [],
+): Diagnostic {
+  const spec: CodeSpec = codes[name];
+  return { code: spec.code, severity: spec.severity, message: render(name, data), span, hints };
+}

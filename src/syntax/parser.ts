@@ -1,0 +1,455 @@
+/**
+ * The Chevrotain parser of the sync language. It produces a CST; `build.ts` turns it into the
+ * AST. Recovery is on, so one run reports every syntax error it can.
+ */
+import { CstParser, tokenMatcher, type CstNode, type IToken, type TokenType } from 'chevrotain';
+import * as T from './tokens.js';
+
+class SyncParser extends CstParser {
+  constructor() {
+    super(T.allTokens, { recoveryEnabled: true, maxLookahead: 3, nodeLocationTracking: 'full' });
+    this.performSelfAnalysis();
+  }
+
+  project = this.RULE('project', () => {
+    this.MANY(() => this.SUBRULE(this.definition));
+  });
+
+  definition = this.RULE('definition', () => {
+    this.OR([
+      { ALT: () => this.SUBRULE(this.sourceDef) },
+      { ALT: () => this.SUBRULE(this.destinationDef) },
+      { ALT: () => this.SUBRULE(this.modelDef) },
+      { ALT: () => this.SUBRULE(this.audienceDef) },
+      { ALT: () => this.SUBRULE(this.syncDef) },
+    ]);
+  });
+
+  sourceDef = this.RULE('sourceDef', () => {
+    this.CONSUME(T.Source);
+    this.CONSUME(T.Name, { LABEL: 'name' });
+    this.CONSUME(T.Colon);
+    this.CONSUME2(T.Name, { LABEL: 'dialect' });
+    this.SUBRULE(this.settingsBlock);
+  });
+
+  destinationDef = this.RULE('destinationDef', () => {
+    this.CONSUME(T.Destination);
+    this.CONSUME(T.Name, { LABEL: 'name' });
+    this.CONSUME(T.Colon);
+    this.CONSUME2(T.Name, { LABEL: 'type' });
+    this.SUBRULE(this.settingsBlock);
+  });
+
+  settingsBlock = this.RULE('settingsBlock', () => {
+    this.CONSUME(T.LBrace);
+    this.MANY(() => this.SUBRULE(this.setting));
+    this.CONSUME(T.RBrace);
+  });
+
+  setting = this.RULE('setting', () => {
+    this.CONSUME(T.Name, { LABEL: 'name' });
+    this.SUBRULE(this.value);
+  });
+
+  value = this.RULE('value', () => {
+    this.OR({
+      // `true` and `env` are names too; the literal readings win.
+      IGNORE_AMBIGUITIES: true,
+      DEF: [
+        { ALT: () => this.CONSUME(T.NumberTok) },
+        { ALT: () => this.CONSUME(T.True) },
+        { ALT: () => this.CONSUME(T.False) },
+        { ALT: () => this.SUBRULE(this.envRef) },
+        { ALT: () => this.CONSUME(T.SqString) },
+        { ALT: () => this.CONSUME(T.TripleString) },
+        // A lone "double-quoted" value is a string; followed by a dot it starts a path.
+        { ALT: () => this.SUBRULE(this.path) },
+      ],
+    });
+  });
+
+  envRef = this.RULE('envRef', () => {
+    this.CONSUME(T.Env);
+    this.CONSUME(T.LParen);
+    this.SUBRULE(this.stringLit);
+    this.CONSUME(T.RParen);
+  });
+
+  path = this.RULE('path', () => {
+    this.SUBRULE(this.ident);
+    this.MANY(() => {
+      this.CONSUME(T.Dot);
+      this.SUBRULE2(this.ident);
+    });
+  });
+
+  /** A bare name, or an exact one in backticks or double quotes. */
+  ident = this.RULE('ident', () => {
+    this.OR([
+      { ALT: () => this.CONSUME(T.Name) },
+      { ALT: () => this.CONSUME(T.Backtick) },
+      { ALT: () => this.CONSUME(T.DqString) },
+    ]);
+  });
+
+  stringLit = this.RULE('stringLit', () => {
+    this.OR([
+      { ALT: () => this.CONSUME(T.DqString) },
+      { ALT: () => this.CONSUME(T.SqString) },
+      { ALT: () => this.CONSUME(T.TripleString) },
+    ]);
+  });
+
+  modelDef = this.RULE('modelDef', () => {
+    this.CONSUME(T.Model);
+    this.CONSUME(T.Name, { LABEL: 'name' });
+    this.CONSUME(T.LBrace);
+    this.MANY(() => this.SUBRULE(this.modelItem));
+    this.CONSUME(T.RBrace);
+  });
+
+  modelItem = this.RULE('modelItem', () => {
+    this.OR([
+      { ALT: () => this.SUBRULE(this.fromItem) },
+      {
+        ALT: () => {
+          this.CONSUME(T.Table);
+          this.SUBRULE(this.path);
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(T.Sql);
+          this.SUBRULE(this.stringLit);
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(T.Primary);
+          this.CONSUME(T.Key);
+          this.SUBRULE(this.ident);
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(T.Order);
+          this.CONSUME(T.By);
+          this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.orderKey) });
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(T.Columns);
+          this.CONSUME(T.LBrace);
+          this.MANY(() => this.SUBRULE(this.columnDef));
+          this.CONSUME(T.RBrace);
+        },
+      },
+    ]);
+  });
+
+  fromItem = this.RULE('fromItem', () => {
+    this.CONSUME(T.From);
+    this.CONSUME(T.Name, { LABEL: 'name' });
+  });
+
+  orderKey = this.RULE('orderKey', () => {
+    this.SUBRULE(this.ident);
+    this.OPTION(() => this.OR([{ ALT: () => this.CONSUME(T.Asc) }, { ALT: () => this.CONSUME(T.Desc) }]));
+  });
+
+  columnDef = this.RULE('columnDef', () => {
+    this.SUBRULE(this.ident);
+    this.SUBRULE(this.typeRef);
+    this.OPTION(() => this.CONSUME(T.Question));
+  });
+
+  typeRef = this.RULE('typeRef', () => {
+    this.CONSUME(T.Name);
+    this.OPTION(() => {
+      this.CONSUME(T.LParen);
+      this.CONSUME(T.NumberTok, { LABEL: 'precision' });
+      this.OPTION2(() => {
+        this.CONSUME(T.Comma);
+        this.CONSUME2(T.NumberTok, { LABEL: 'scale' });
+      });
+      this.CONSUME(T.RParen);
+    });
+  });
+
+  audienceDef = this.RULE('audienceDef', () => {
+    this.CONSUME(T.Audience);
+    this.CONSUME(T.Name, { LABEL: 'name' });
+    this.CONSUME(T.LBrace);
+    this.MANY(() =>
+      this.OR([
+        { ALT: () => this.SUBRULE(this.fromItem) },
+        { ALT: () => this.SUBRULE(this.whereItem) },
+      ]),
+    );
+    this.CONSUME(T.RBrace);
+  });
+
+  whereItem = this.RULE('whereItem', () => {
+    this.CONSUME(T.Where);
+    this.SUBRULE(this.expr);
+  });
+
+  expr = this.RULE('expr', () => {
+    this.SUBRULE(this.andExpr, { LABEL: 'operands' });
+    this.MANY(() => {
+      this.CONSUME(T.Or);
+      this.SUBRULE2(this.andExpr, { LABEL: 'operands' });
+    });
+  });
+
+  andExpr = this.RULE('andExpr', () => {
+    this.SUBRULE(this.notExpr, { LABEL: 'operands' });
+    this.MANY(() => {
+      this.CONSUME(T.And);
+      this.SUBRULE2(this.notExpr, { LABEL: 'operands' });
+    });
+  });
+
+  notExpr = this.RULE('notExpr', () => {
+    this.OR({
+      IGNORE_AMBIGUITIES: true,
+      DEF: [
+        {
+          // `not` before an operand negates; a column called `not` is read as the keyword.
+          ALT: () => {
+            this.CONSUME(T.Not);
+            this.SUBRULE(this.notExpr);
+          },
+        },
+        {
+          ALT: () => {
+            this.CONSUME(T.LParen);
+            this.SUBRULE(this.expr);
+            this.CONSUME(T.RParen);
+          },
+        },
+        { ALT: () => this.SUBRULE(this.predicate) },
+      ],
+    });
+  });
+
+  predicate = this.RULE('predicate', () => {
+    this.SUBRULE(this.operand, { LABEL: 'subject' });
+    this.OPTION(() =>
+      this.OR([
+        {
+          ALT: () => {
+            this.SUBRULE(this.compareOp);
+            this.SUBRULE2(this.operand, { LABEL: 'right' });
+          },
+        },
+        {
+          ALT: () => {
+            this.OPTION2(() => this.CONSUME(T.Not));
+            this.CONSUME(T.In);
+            this.CONSUME(T.LParen);
+            this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.literal) });
+            this.CONSUME(T.RParen);
+          },
+        },
+        {
+          ALT: () => {
+            this.CONSUME(T.Is);
+            this.OPTION3(() => this.CONSUME2(T.Not));
+            this.CONSUME(T.Null);
+          },
+        },
+        {
+          ALT: () => {
+            this.OPTION4(() => this.CONSUME3(T.Not));
+            this.CONSUME(T.Like);
+            this.SUBRULE(this.stringLit);
+          },
+        },
+        {
+          ALT: () => {
+            this.CONSUME(T.Between);
+            this.SUBRULE3(this.operand, { LABEL: 'low' });
+            this.CONSUME(T.And);
+            this.SUBRULE4(this.operand, { LABEL: 'high' });
+          },
+        },
+      ]),
+    );
+  });
+
+  compareOp = this.RULE('compareOp', () => {
+    this.OR([
+      { ALT: () => this.CONSUME(T.Eq) },
+      { ALT: () => this.CONSUME(T.NotEq) },
+      { ALT: () => this.CONSUME(T.LtEq) },
+      { ALT: () => this.CONSUME(T.GtEq) },
+      { ALT: () => this.CONSUME(T.Lt) },
+      { ALT: () => this.CONSUME(T.Gt) },
+    ]);
+  });
+
+  operand = this.RULE('operand', () => {
+    this.OR({
+      // `true`, `null` and `date '...'` are literals even though the words are names too.
+      IGNORE_AMBIGUITIES: true,
+      DEF: [
+        { ALT: () => this.SUBRULE(this.literal) },
+        { ALT: () => this.CONSUME(T.Name) },
+        { ALT: () => this.CONSUME(T.Backtick) },
+      ],
+    });
+  });
+
+  literal = this.RULE('literal', () => {
+    this.OR({
+      IGNORE_AMBIGUITIES: true,
+      DEF: [
+        { ALT: () => this.CONSUME(T.SqString) },
+        { ALT: () => this.CONSUME(T.DqString) },
+        { ALT: () => this.CONSUME(T.NumberTok) },
+        { ALT: () => this.CONSUME(T.True) },
+        { ALT: () => this.CONSUME(T.False) },
+        { ALT: () => this.CONSUME(T.Null) },
+        {
+          ALT: () => {
+            this.CONSUME(T.DateKw);
+            this.SUBRULE(this.stringLit, { LABEL: 'dateValue' });
+          },
+        },
+        {
+          ALT: () => {
+            this.CONSUME(T.TimestampKw);
+            this.SUBRULE2(this.stringLit, { LABEL: 'timestampValue' });
+          },
+        },
+      ],
+    });
+  });
+
+  syncDef = this.RULE('syncDef', () => {
+    this.CONSUME(T.Sync);
+    this.CONSUME(T.Name, { LABEL: 'name' });
+    this.CONSUME(T.LBrace);
+    this.MANY(() => this.SUBRULE(this.syncItem));
+    this.CONSUME(T.RBrace);
+  });
+
+  syncItem = this.RULE('syncItem', () => {
+    this.OR([
+      { ALT: () => this.SUBRULE(this.fromItem) },
+      { ALT: () => this.SUBRULE(this.toItem) },
+      {
+        ALT: () => {
+          this.CONSUME(T.Mode);
+          this.CONSUME(T.Name, { LABEL: 'mode' });
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(T.IdentifierKw);
+          this.SUBRULE(this.mapping);
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(T.MapKw);
+          this.CONSUME(T.LBrace);
+          this.MANY(() => this.SUBRULE2(this.mapping));
+          this.CONSUME(T.RBrace);
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(T.Batch);
+          this.CONSUME(T.NumberTok);
+        },
+      },
+      { ALT: () => this.SUBRULE(this.guardItem) },
+      {
+        ALT: () => {
+          this.CONSUME(T.Schedule);
+          this.SUBRULE(this.stringLit);
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(T.Message);
+          this.SUBRULE2(this.stringLit);
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(T.Format);
+          this.CONSUME2(T.Name, { LABEL: 'format' });
+        },
+      },
+    ]);
+  });
+
+  toItem = this.RULE('toItem', () => {
+    this.CONSUME(T.To);
+    this.CONSUME(T.Name, { LABEL: 'destination' });
+    // The next word is an object kind unless it starts the next sync item.
+    this.OPTION({
+      GATE: () => !tokenMatcher(this.LA(1), T.SyncItemKeyword),
+      DEF: () => {
+        this.CONSUME2(T.Name, { LABEL: 'objectKind' });
+        this.OR([
+          { ALT: () => this.SUBRULE(this.path) },
+          { ALT: () => this.CONSUME(T.SqString) },
+        ]);
+      },
+    });
+  });
+
+  guardItem = this.RULE('guardItem', () => {
+    this.CONSUME(T.Guard);
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(T.Deletes);
+          this.CONSUME(T.LtEq);
+          this.CONSUME(T.NumberTok);
+          this.OPTION(() => this.CONSUME(T.Percent));
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(T.Allow);
+          this.CONSUME(T.Empty);
+        },
+      },
+    ]);
+  });
+
+  mapping = this.RULE('mapping', () => {
+    this.SUBRULE(this.ident, { LABEL: 'column' });
+    this.OPTION(() => {
+      this.CONSUME(T.Arrow);
+      this.SUBRULE(this.field);
+    });
+    this.OPTION2(() => this.CONSUME(T.Hashed));
+  });
+
+  field = this.RULE('field', () => {
+    this.OR([
+      { ALT: () => this.CONSUME(T.Name) },
+      { ALT: () => this.CONSUME(T.DqString) },
+      { ALT: () => this.CONSUME(T.SqString) },
+      { ALT: () => this.CONSUME(T.Backtick) },
+    ]);
+  });
+}
+
+/** One parser instance, reused: Chevrotain parsers are built once and reset per input. */
+export const parser = new SyncParser();
+
+export interface ParseOutput {
+  cst: CstNode;
+  tokens: IToken[];
+}
+
+export type { TokenType };

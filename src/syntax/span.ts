@@ -1,0 +1,30 @@
+/** A range of source text. Lines and columns are 1-based; offsets are 0-based, end exclusive. */
+export interface Span {
+  file: string;
+  line: number;
+  column: number;
+  offset: number;
+  endLine: number;
+  endColumn: number;
+  endOffset: number;
+}
+
+/** The smallest span covering both. Both must come from the same file. */
+export function joinSpans(a: Span, b: Span): Span {
+  const first = a.offset <= b.offset ? a : b;
+  const last = a.endOffset >= b.endOffset ? a : b;
+  return {
+    file: a.file,
+    line: first.line,
+    column: first.column,
+    offset: first.offset,
+    endLine: last.endLine,
+    endColumn: last.endColumn,
+    endOffset: last.endOffset,
+  };
+}
+
+/** The empty span at the start of a file, for diagnostics about a file as a whole. */
+export function fileStart(file: string): Span {
+  return { file, line: 1, column: 1, offset: 0, endLine: 1, endColumn: 1, endOffset: 0 };
+}

@@ -1,0 +1,138 @@
+/**
+ * The tokens of the sync language. Order matters to the lexer: comments and multi-character
+ * punctuation before their prefixes, triple-quoted strings before plain ones, keywords before
+ * the identifier they would otherwise be read as (each keyword has `longer_alt: Identifier`,
+ * so `modeled` is a name, not `mode` + `led`).
+ *
+ * Keywords are reserved only where the grammar needs them: every keyword is also in the `Name`
+ * category, so a column can be called `plan`, `mode` or `key`.
+ */
+import { createToken, Lexer, type TokenType } from 'chevrotain';
+
+export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\r\n\f\v\u00a0\ufeff]+/, group: Lexer.SKIPPED });
+export const LineComment = createToken({ name: 'LineComment', pattern: /(?:#|\/\/)[^\n\r]*/, group: 'comments' });
+export const BlockComment = createToken({
+  name: 'BlockComment',
+  pattern: /\/\*[\s\S]*?\*\//,
+  group: 'comments',
+  line_breaks: true,
+});
+
+/** Any token that may stand where a name is expected. */
+export const Name = createToken({ name: 'Name', label: 'a name', pattern: Lexer.NA });
+/** Keywords that start a sync item: a name after `to x` is an object kind unless it is one of these. */
+export const SyncItemKeyword = createToken({ name: 'SyncItemKeyword', pattern: Lexer.NA });
+
+export const Identifier = createToken({ name: 'Identifier', label: 'a name', pattern: /[A-Za-z_][A-Za-z0-9_$]*/, categories: [Name] });
+
+const keywords: TokenType[] = [];
+function keyword(word: string, extra: TokenType[] = [], name = word[0]!.toUpperCase() + word.slice(1)): TokenType {
+  const token = createToken({
+    name,
+    pattern: new RegExp(word),
+    longer_alt: Identifier,
+    categories: [Name, ...extra],
+    label: `\`${word}\``,
+  });
+  keywords.push(token);
+  return token;
+}
+
+export const Source = keyword('source');
+export const Model = keyword('model');
+export const Audience = keyword('audience');
+export const Destination = keyword('destination');
+export const Sync = keyword('sync');
+export const Env = keyword('env');
+export const True = keyword('true');
+export const False = keyword('false');
+export const Null = keyword('null');
+export const From = keyword('from', [SyncItemKeyword]);
+export const To = keyword('to', [SyncItemKeyword]);
+export const Table = keyword('table');
+export const Sql = keyword('sql');
+export const Primary = keyword('primary');
+export const Key = keyword('key');
+export const Order = keyword('order');
+export const By = keyword('by');
+export const Asc = keyword('asc');
+export const Desc = keyword('desc');
+export const Columns = keyword('columns');
+export const Where = keyword('where');
+export const And = keyword('and');
+export const Or = keyword('or');
+export const Not = keyword('not');
+export const In = keyword('in');
+export const Is = keyword('is');
+export const Like = keyword('like');
+export const Between = keyword('between');
+export const DateKw = keyword('date', [], 'DateKw');
+export const TimestampKw = keyword('timestamp', [], 'TimestampKw');
+export const Mode = keyword('mode', [SyncItemKeyword]);
+export const IdentifierKw = keyword('identifier', [SyncItemKeyword], 'IdentifierKw');
+export const MapKw = keyword('map', [SyncItemKeyword], 'MapKw');
+export const Hashed = keyword('hashed');
+export const Batch = keyword('batch', [SyncItemKeyword]);
+export const Guard = keyword('guard', [SyncItemKeyword]);
+export const Deletes = keyword('deletes');
+export const Allow = keyword('allow');
+export const Empty = keyword('empty');
+export const Schedule = keyword('schedule', [SyncItemKeyword]);
+export const Message = keyword('message', [SyncItemKeyword]);
+export const Format = keyword('format', [SyncItemKeyword]);
+
+export const TripleString = createToken({ name: 'TripleString', label: 'a """string"""', pattern: /"""[\s\S]*?"""/, line_breaks: true });
+export const DqString = createToken({ name: 'DqString', label: 'a "string"', pattern: /"(?:[^"\\\n\r]|\\.)*"/ });
+export const SqString = createToken({ name: 'SqString', label: "a 'string'", pattern: /'(?:[^'\\\n\r]|\\.)*'/ });
+export const Backtick = createToken({ name: 'Backtick', label: 'a `quoted name`', pattern: /`[^`\n\r]+`/ });
+export const NumberTok = createToken({ name: 'Number', label: 'a number', pattern: /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/ });
+
+export const Arrow = createToken({ name: 'Arrow', label: '`->`', pattern: /->/ });
+export const LBrace = createToken({ name: 'LBrace', label: '`{`', pattern: /\{/ });
+export const RBrace = createToken({ name: 'RBrace', label: '`}`', pattern: /\}/ });
+export const LParen = createToken({ name: 'LParen', label: '`(`', pattern: /\(/ });
+export const RParen = createToken({ name: 'RParen', label: '`)`', pattern: /\)/ });
+export const Comma = createToken({ name: 'Comma', label: '`,`', pattern: /,/ });
+export const Dot = createToken({ name: 'Dot', label: '`.`', pattern: /\./ });
+export const Colon = createToken({ name: 'Colon', label: '`:`', pattern: /:/ });
+export const Question = createToken({ name: 'Question', label: '`?`', pattern: /\?/ });
+export const Percent = createToken({ name: 'Percent', label: '`%`', pattern: /%/ });
+export const NotEq = createToken({ name: 'NotEq', label: '`!=`', pattern: /!=|<>/ });
+export const LtEq = createToken({ name: 'LtEq', label: '`<=`', pattern: /<=/ });
+export const GtEq = createToken({ name: 'GtEq', label: '`>=`', pattern: />=/ });
+export const Lt = createToken({ name: 'Lt', label: '`<`', pattern: /</ });
+export const Gt = createToken({ name: 'Gt', label: '`>`', pattern: />/ });
+export const Eq = createToken({ name: 'Eq', label: '`=`', pattern: /=/ });
+
+export const allTokens: TokenType[] = [
+  WhiteSpace,
+  LineComment,
+  BlockComment,
+  TripleString,
+  DqString,
+  SqString,
+  Backtick,
+  Arrow,
+  NumberTok,
+  ...keywords,
+  Identifier,
+  Name,
+  SyncItemKeyword,
+  LBrace,
+  RBrace,
+  LParen,
+  RParen,
+  Comma,
+  Dot,
+  Colon,
+  Question,
+  Percent,
+  NotEq,
+  LtEq,
+  GtEq,
+  Lt,
+  Gt,
+  Eq,
+];
+
+export const syncLexer = new Lexer(allTokens, { positionTracking: 'full', ensureOptimizations: false });
