@@ -1,0 +1,63 @@
+/** The shape of a destination type in the catalog: everything about it is data. */
+
+export type Category = 'crm' | 'advertising' | 'marketing' | 'analytics' | 'warehouse' | 'storage' | 'streaming' | 'other';
+export type RecordMode = 'upsert' | 'insert' | 'update' | 'mirror';
+export type AudienceMode = 'add' | 'remove' | 'mirror' | 'upsert';
+export const recordModes: readonly RecordMode[] = ['upsert', 'insert', 'update', 'mirror'];
+export const audienceModes: readonly AudienceMode[] = ['add', 'remove', 'mirror', 'upsert'];
+
+/** The column types of the language. */
+export type ColumnType = 'string' | 'int' | 'bigint' | 'float' | 'decimal' | 'bool' | 'date' | 'timestamp' | 'json';
+export const columnTypes: readonly ColumnType[] = ['string', 'int', 'bigint', 'float', 'decimal', 'bool', 'date', 'timestamp', 'json'];
+
+/** A JSON Schema (draft 2020-12) object, validated with ajv. */
+export type JsonSchema = Record<string, unknown>;
+
+export interface ObjectKindSpec {
+  /** e.g. `object`, `table`, `audience`, `list`, `topic`, `stream`, `path`, `channel`, `event`. */
+  kind: string;
+  /** What the reference after the kind names, for hints: "a HubSpot object type such as contacts". */
+  describes: string;
+  /** Audience syncs may only target object kinds marked for audiences. */
+  audience?: boolean;
+  /** Record syncs may target it (default true). */
+  records?: boolean;
+}
+
+export interface Limits {
+  /** Largest batch the API takes in one call (rows); `batch` above it is an error. */
+  maxBatch: number;
+  /** Batch used when the sync gives none. */
+  defaultBatch: number;
+  /** Documented rate limit. */
+  rateLimit?: { requests: number; perSeconds: number };
+  /** Largest request or message body in bytes, where the API documents one. */
+  maxPayloadBytes?: number;
+}
+
+export interface DestinationType {
+  type: string;
+  title: string;
+  category: Category;
+  /** Record modes supported; the category's modes unless `modesWhy` explains a narrowing or widening. */
+  recordModes: RecordMode[];
+  /** Audience modes supported; empty when the destination takes no audiences. */
+  audienceModes: AudienceMode[];
+  /** Why this type differs from its category's row in the mode matrix, when it does. */
+  modesWhy?: string;
+  objectKinds: ObjectKindSpec[];
+  /** Column types a destination field can take; absent = all. */
+  fieldTypes?: ColumnType[];
+  /** JSON Schema of the settings block. */
+  settings: JsonSchema;
+  /** Setting names that must be given through env(). */
+  secretSettings: string[];
+  limits: Limits;
+  /** Whether the sync must have a `message` template (slack) or may have one (webhook). */
+  message?: 'required' | 'optional';
+  /** File formats the destination writes (storage). */
+  formats?: string[];
+  /** Identifier normalisation rules applied before hashing, per field kind (advertising). */
+  hashing?: 'meta' | 'google' | 'plain';
+  docs: string;
+}

@@ -1,0 +1,93 @@
+/**
+ * The checked model: what the checker hands to the planner. Names are resolved, items are
+ * single-valued, and every value has the span it came from so later stages can still point
+ * at the source. Identifiers keep whether they were quoted; case folding is the dialect's job.
+ */
+import type { Span } from '../syntax/span.js';
+import type { Expr, Ident } from '../syntax/ast.js';
+import type { AudienceMode, Category, ColumnType, RecordMode } from '../catalog/types.js';
+
+export type Dialect = 'postgres' | 'snowflake' | 'bigquery';
+
+/** A setting value after checking: a secret is carried as the name of its variable, never its value. */
+export type ResolvedValue = string | number | boolean | { env: string } | { path: string[] };
+
+export interface CheckedSource {
+  name: string;
+  dialect: Dialect;
+  settings: Record<string, ResolvedValue>;
+  span: Span;
+}
+
+export interface CheckedColumn {
+  name: Ident;
+  type: ColumnType;
+  precision?: number;
+  scale?: number;
+  nullable: boolean;
+}
+
+export interface CheckedModel {
+  name: string;
+  source: CheckedSource;
+  relation: { kind: 'table'; path: Ident[] } | { kind: 'sql'; query: string };
+  primaryKey?: Ident;
+  orderBy: { column: Ident; descending: boolean }[];
+  columns: CheckedColumn[];
+  span: Span;
+}
+
+export interface CheckedAudience {
+  name: string;
+  model: CheckedModel;
+  where: Expr;
+  span: Span;
+}
+
+export interface CheckedDestination {
+  name: string;
+  type: string;
+  category: Category;
+  settings: Record<string, ResolvedValue>;
+  /** Set when the destination is a declared source: write-back into the same warehouse. */
+  source?: CheckedSource;
+  span: Span;
+}
+
+export interface FieldMap {
+  column: CheckedColumn;
+  /** The destination field; for a warehouse, a column name (bare or exact). */
+  field: Ident;
+  hashed: boolean;
+}
+
+export interface CheckedSync {
+  name: string;
+  file: string;
+  line: number;
+  span: Span;
+  kind: 'record' | 'audience';
+  mode: RecordMode | AudienceMode;
+  model: CheckedModel;
+  audience?: CheckedAudience;
+  destination: CheckedDestination;
+  objectKind?: string;
+  /** `crm.users` as parts, or `"Whales"` as one exact part. */
+  target?: Ident[];
+  identifier?: FieldMap;
+  /** Mapped fields other than the identifier, in source order. */
+  fields: FieldMap[];
+  batch?: number;
+  guard: { maxDeletes?: { value: number; percent: boolean }; allowEmpty: boolean };
+  schedule?: string;
+  message?: string;
+  format?: string;
+}
+
+export interface CheckedProject {
+  sources: CheckedSource[];
+  destinations: CheckedDestination[];
+  models: CheckedModel[];
+  audiences: CheckedAudience[];
+  syncs: CheckedSync[];
+}
