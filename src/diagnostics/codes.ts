@@ -38,7 +38,6 @@ export const codes = {
   'duplicate-field': { code: 'SW0112', severity: 'error', message: 'destination field `{{{field}}}` is written twice' },
   'unknown-type': { code: 'SW0113', severity: 'error', message: 'unknown column type `{{{name}}}`' },
   'conflicting-items': { code: 'SW0114', severity: 'error', message: '{{{detail}}}' },
-  'reference-cycle': { code: 'SW0115', severity: 'error', message: '{{{detail}}}' },
   'unknown-mode': { code: 'SW0116', severity: 'error', message: 'unknown mode `{{{name}}}`' },
   'unknown-format': { code: 'SW0117', severity: 'error', message: 'unknown file format `{{{name}}}`' },
   // SW02xx: modes and sync shape
@@ -75,6 +74,7 @@ export const codes = {
   'item-not-allowed': { code: 'SW0211', severity: 'error', message: '{{{detail}}}' },
   'invalid-number': { code: 'SW0212', severity: 'error', message: '{{{detail}}}' },
   'missing-message': { code: 'SW0213', severity: 'error', message: '{{{type}}} syncs need a `message` template' },
+  'invalid-schedule': { code: 'SW0214', severity: 'error', message: 'schedule `{{{text}}}` is not a cron expression' },
   // SW03xx: types
   'incompatible-comparison': {
     code: 'SW0301',

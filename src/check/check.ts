@@ -1,0 +1,170 @@
+/**
+ * The checker: files -> checked project + diagnostics. Files with syntax errors are not
+ * checked; names they define still count as defined so that other files do not cascade
+ * "unknown" errors.
+ */
+import type { Definition, SyncFile } from '../syntax/ast.js';
+import { parseFile } from '../syntax/parse.js';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import type { CheckedAudience, CheckedDestination, CheckedModel, CheckedProject, CheckedSource, CheckedSync, Dialect } from './model.js';
+import { Reporter, single } from './report.js';
+import { checkSettings } from './settings.js';
+import { checkModel } from './models.js';
+import { checkBool } from './expr.js';
+import { checkSync } from './syncs.js';
+import { nameHints } from '../diagnostics/suggest.js';
+import { dialectNames } from '../dialect/index.js';
+import { destinationTypes, getDestinationType, destinationSettingsValidator, sourceSettingsValidator, requireSourceSettingsSchema, settingNames } from '../catalog/index.js';
+import type { DestinationType } from '../catalog/types.js';
+
+export interface SourceText {
+  path: string;
+  text: string;
+}
+
+export interface CheckResult {
+  /** Present only when there is no error. */
+  project?: CheckedProject;
+  diagnostics: Diagnostic[];
+}
+
+const kindNames: Record<Definition['kind'], string> = {
+  source: 'source',
+  destination: 'destination',
+  model: 'model',
+  audience: 'audience',
+  sync: 'sync',
+};
+
+export function checkProject(files: readonly SourceText[]): CheckResult {
+  const r = new Reporter();
+  const parsed: { ast: SyncFile; text: string }[] = [];
+  const broken = new Set<string>();
+  for (const f of files) {
+    const result = parseFile(f.path, f.text);
+    r.diagnostics.push(...result.diagnostics);
+    if (result.ast) parsed.push({ ast: result.ast, text: f.text });
+    else for (const m of f.text.matchAll(/\b(?:source|model|audience|destination|sync)\s+([A-Za-z_][A-Za-z0-9_$]*)/g)) broken.add(m[1]!);
+  }
+
+  // Names share one namespace across kinds, since `to` accepts a source and `from` a model or audience.
+  const defs = new Map<string, Definition>();
+  const texts = new Map<string, string>();
+  for (const { ast, text } of parsed) {
+    texts.set(ast.file, text);
+    for (const d of ast.definitions) {
+      const first = defs.get(d.name.text);
+      if (first) {
+        r.report('duplicate-definition', d.name.span, { kind: kindNames[d.kind], name: d.name.text }, [
+          `the first is the ${kindNames[first.kind]} at ${first.span.file}:${first.span.line}; names are shared by every kind in the project`,
+        ]);
+        continue;
+      }
+      defs.set(d.name.text, d);
+    }
+  }
+  const all = [...defs.values()];
+  const of = <K extends Definition['kind']>(kind: K) => all.filter((d): d is Extract<Definition, { kind: K }> => d.kind === kind);
+
+  const sources = new Map<string, CheckedSource>();
+  for (const d of of('source')) {
+    if (!(dialectNames as readonly string[]).includes(d.dialect.text)) {
+      r.report('unknown-dialect', d.dialect.span, { name: d.dialect.text }, nameHints(d.dialect.text, [...dialectNames], 'dialects'));
+      broken.add(d.name.text);
+      continue;
+    }
+    const dialect = d.dialect.text as Dialect;
+    const settings = checkSettings(d.settings, {
+      owner: `${dialect} source \`${d.name.text}\``,
+      ownerSpan: d.name.span,
+      validate: sourceSettingsValidator(dialect),
+      secrets: [],
+      known: settingNames(requireSourceSettingsSchema(dialect)),
+    }, r);
+    sources.set(d.name.text, { name: d.name.text, dialect, settings, span: d.span });
+  }
+
+  const destinations = new Map<string, { checked: CheckedDestination; type: DestinationType }>();
+  for (const d of of('destination')) {
+    const type = getDestinationType(d.type.text);
+    if (!type) {
+      r.report('unknown-destination-type', d.type.span, { name: d.type.text }, nameHints(d.type.text, [...destinationTypes.keys()], 'destination types'));
+      broken.add(d.name.text);
+      continue;
+    }
+    const settings = checkSettings(d.settings, {
+      owner: `${type.type} destination \`${d.name.text}\``,
+      ownerSpan: d.name.span,
+      validate: destinationSettingsValidator(type.type),
+      secrets: type.secretSettings,
+      known: settingNames(type.settings),
+    }, r);
+    destinations.set(d.name.text, { checked: { name: d.name.text, type: type.type, category: type.category, settings, span: d.span }, type });
+  }
+  // A source is also a warehouse destination: write-back into the same warehouse.
+  for (const s of sources.values()) {
+    const type = getDestinationType(s.dialect);
+    if (type) destinations.set(s.name, { checked: { name: s.name, type: type.type, category: type.category, settings: s.settings, source: s, span: s.span }, type });
+  }
+
+  const models = new Map<string, CheckedModel>();
+  for (const d of of('model')) {
+    const m = checkModel(d, sources, r);
+    if (m) models.set(d.name.text, m);
+    else broken.add(d.name.text);
+  }
+
+  const audiences = new Map<string, CheckedAudience>();
+  for (const d of of('audience')) {
+    const owner = { kind: 'audience', name: d.name.text };
+    const from = single(d.items, 'from', 'from', owner, r);
+    const where = single(d.items, 'where', 'where', owner, r);
+    if (!from) r.report('missing-item', d.name.span, { ...owner, item: 'from' }, ['name the model it selects from: `from users`']);
+    if (!where) r.report('missing-item', d.name.span, { ...owner, item: 'where' }, ['say who is in it: `where ltv >= 1000`']);
+    const model = from ? models.get(from.name.text) : undefined;
+    if (from && !model && !broken.has(from.name.text)) {
+      const hints = nameHints(from.name.text, [...models.keys()], 'models');
+      if (audiences.has(from.name.text) || of('audience').some((a) => a.name.text === from.name.text)) hints.unshift('an audience selects from a model; combine the conditions instead');
+      r.report('unknown-reference', from.name.span, { kind: 'model', name: from.name.text }, hints);
+    }
+    if (!model || !where) {
+      broken.add(d.name.text);
+      continue;
+    }
+    const before = r.errorCount;
+    checkBool(where.expr, model, r, texts.get(d.span.file) ?? '');
+    if (r.errorCount > before) broken.add(d.name.text);
+    else audiences.set(d.name.text, { name: d.name.text, model, where: where.expr, span: d.span });
+  }
+
+  const syncs: CheckedSync[] = [];
+  const scope = { models, audiences, destinations, broken };
+  for (const d of of('sync')) {
+    const s = checkSync(d, scope, r, texts.get(d.span.file) ?? '');
+    if (s) syncs.push(s);
+  }
+
+  const diagnostics = sortDiagnostics(r.diagnostics);
+  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
+  const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  return {
+    project: {
+      sources: [...sources.values()].sort(byName),
+      destinations: [...destinations.values()].map((d) => d.checked).filter((d) => !d.source).sort(byName),
+      models: [...models.values()].sort(byName),
+      audiences: [...audiences.values()].sort(byName),
+      syncs: syncs.sort(byName),
+    },
+    diagnostics,
+  };
+}
+
+/** Stable order: by file, then position, then code. */
+export function sortDiagnostics(ds: Diagnostic[]): Diagnostic[] {
+  return [...ds].sort(
+    (a, b) =>
+      (a.span.file < b.span.file ? -1 : a.span.file > b.span.file ? 1 : 0) ||
+      a.span.offset - b.span.offset ||
+      (a.code < b.code ? -1 : a.code > b.code ? 1 : 0),
+  );
+}

@@ -1,0 +1,149 @@
+/** Type checking of audience `where` conditions. */
+import type { Expr, Literal, Operand } from '../syntax/ast.js';
+import type { ColumnType } from '../catalog/types.js';
+import type { CheckedColumn, CheckedModel } from './model.js';
+import type { Reporter } from './report.js';
+import { nameKey } from '../dialect/index.js';
+import { nameHints } from '../diagnostics/suggest.js';
+
+/** The kinds of value a condition can compare; two operands compare when their kinds are equal. */
+type Kind = 'number' | 'string' | 'bool' | 'temporal' | 'json' | 'null' | 'unknown';
+
+const kindOfColumn: Record<ColumnType, Kind> = {
+  int: 'number',
+  bigint: 'number',
+  float: 'number',
+  decimal: 'number',
+  string: 'string',
+  bool: 'bool',
+  date: 'temporal',
+  timestamp: 'temporal',
+  json: 'json',
+};
+
+const kindOfLiteral: Record<Literal['type'], Kind> = {
+  number: 'number',
+  string: 'string',
+  bool: 'bool',
+  date: 'temporal',
+  timestamp: 'temporal',
+  null: 'null',
+};
+
+const describeKind: Record<Kind, string> = {
+  number: 'a number',
+  string: 'a string',
+  bool: 'a boolean',
+  temporal: 'a date/timestamp',
+  json: 'json',
+  null: 'null',
+  unknown: 'an unknown value',
+};
+
+export function findColumn(model: CheckedModel, name: { text: string; quoted: boolean }): CheckedColumn | undefined {
+  const key = nameKey(model.source.dialect, name);
+  return model.columns.find((c) => nameKey(model.source.dialect, c.name) === key);
+}
+
+export function unknownColumn(model: CheckedModel, name: { text: string; span: import('../syntax/span.js').Span }, r: Reporter): void {
+  r.report('unknown-column', name.span, { name: name.text, model: model.name }, nameHints(name.text, model.columns.map((c) => c.name.text), 'columns'));
+}
+
+const datePattern = /^\d{4}-\d{2}-\d{2}$/;
+const timestampPattern = /^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$/;
+
+function checkLiteral(l: Literal, r: Reporter): void {
+  if (l.type !== 'date' && l.type !== 'timestamp') return;
+  const text = String(l.value);
+  const shapeOk = l.type === 'date' ? datePattern.test(text) : timestampPattern.test(text);
+  const day = text.slice(0, 10);
+  const real = shapeOk && !Number.isNaN(Date.parse(`${day}T00:00:00Z`)) && new Date(`${day}T00:00:00Z`).toISOString().slice(0, 10) === day;
+  if (!real) {
+    r.report('invalid-literal', l.span, { detail: `\`${text}\` is not a valid ${l.type}` }, [
+      l.type === 'date' ? "write dates as date 'YYYY-MM-DD'" : "write timestamps as timestamp 'YYYY-MM-DD HH:MM:SS'",
+    ]);
+  }
+}
+
+function operandKind(o: Operand, model: CheckedModel, r: Reporter): Kind {
+  if (o.kind === 'literal') {
+    checkLiteral(o, r);
+    return kindOfLiteral[o.type];
+  }
+  const col = findColumn(model, o.name);
+  if (!col) {
+    unknownColumn(model, o.name, r);
+    return 'unknown';
+  }
+  return kindOfColumn[col.type];
+}
+
+function compatible(a: Kind, b: Kind): boolean {
+  return a === 'unknown' || b === 'unknown' || (a === b && a !== 'json' && a !== 'null');
+}
+
+function mismatch(left: Kind, right: Kind, span: import('../syntax/span.js').Span, r: Reporter): void {
+  const hints: string[] = [];
+  if (left === 'null' || right === 'null') hints.push('compare with NULL using `is null` or `is not null`');
+  else if (left === 'temporal' && right === 'string') hints.push("write a typed literal: date '2024-01-31' or timestamp '2024-01-31 12:00:00'");
+  else if (left === 'json' || right === 'json') hints.push('json columns can only be tested with `is null` / `is not null`');
+  r.report('incompatible-comparison', span, { left: describeKind[left], right: describeKind[right] }, hints);
+}
+
+/** Check a condition; returns the kind of value it produces. */
+export function checkCondition(e: Expr, model: CheckedModel, r: Reporter, source: string): Kind {
+  switch (e.kind) {
+    case 'logical':
+      checkBool(e.left, model, r, source);
+      checkBool(e.right, model, r, source);
+      return 'bool';
+    case 'not':
+      checkBool(e.expr, model, r, source);
+      return 'bool';
+    case 'paren':
+      return checkCondition(e.expr, model, r, source);
+    case 'compare': {
+      const left = operandKind(e.left, model, r);
+      const right = operandKind(e.right, model, r);
+      if (!compatible(left, right)) mismatch(left, right, e.span, r);
+      return 'bool';
+    }
+    case 'in': {
+      const kind = operandKind(e.operand, model, r);
+      for (const item of e.list) {
+        const k = operandKind(item, model, r);
+        if (!compatible(kind, k)) mismatch(kind, k, item.span, r);
+      }
+      return 'bool';
+    }
+    case 'isNull':
+      operandKind(e.operand, model, r);
+      return 'bool';
+    case 'like': {
+      const kind = operandKind(e.operand, model, r);
+      if (!compatible(kind, 'string')) mismatch(kind, 'string', e.span, r);
+      return 'bool';
+    }
+    case 'between': {
+      const kind = operandKind(e.operand, model, r);
+      for (const bound of [e.low, e.high]) {
+        const k = operandKind(bound, model, r);
+        if (!compatible(kind, k)) mismatch(kind, k, bound.span, r);
+      }
+      return 'bool';
+    }
+    case 'column':
+    case 'literal':
+      return operandKind(e, model, r);
+  }
+}
+
+/** A condition in a boolean position: a bare column or literal must be boolean. */
+export function checkBool(e: Expr, model: CheckedModel, r: Reporter, source: string): void {
+  const kind = checkCondition(e, model, r, source);
+  if (kind !== 'bool' && kind !== 'unknown') {
+    r.report('non-boolean-condition', e.span, { text: source.slice(e.span.offset, e.span.endOffset), type: describeKind[kind] }, [
+      'compare it with something: `ltv >= 1000`, `email is not null`',
+    ]);
+  }
+}

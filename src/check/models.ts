@@ -1,0 +1,91 @@
+/** Models: their source, relation, columns, key and order. */
+import type { ModelDef } from '../syntax/ast.js';
+import { columnTypes, type ColumnType } from '../catalog/types.js';
+import type { CheckedColumn, CheckedModel, CheckedSource } from './model.js';
+import { Reporter, single } from './report.js';
+import { nameHints } from '../diagnostics/suggest.js';
+import { nameKey } from '../dialect/index.js';
+import { findColumn, unknownColumn } from './expr.js';
+
+export function checkModel(def: ModelDef, sources: ReadonlyMap<string, CheckedSource>, r: Reporter): CheckedModel | undefined {
+  const owner = { kind: 'model', name: def.name.text };
+  const from = single(def.items, 'from', 'from', owner, r);
+  const table = single(def.items, 'table', 'table', owner, r);
+  const sql = single(def.items, 'sql', 'sql', owner, r);
+  const key = single(def.items, 'primaryKey', 'primary key', owner, r);
+  const order = single(def.items, 'orderBy', 'order by', owner, r);
+  const cols = single(def.items, 'columns', 'columns', owner, r);
+
+  let source: CheckedSource | undefined;
+  if (!from) {
+    r.report('missing-item', def.name.span, { ...owner, item: 'from' }, ['name the warehouse it reads: `from warehouse`']);
+  } else {
+    source = sources.get(from.name.text);
+    if (!source) r.report('unknown-reference', from.name.span, { kind: 'source', name: from.name.text }, nameHints(from.name.text, [...sources.keys()], 'sources'));
+  }
+  if (!table && !sql) {
+    r.report('missing-item', def.name.span, { ...owner, item: 'table' }, ['give `table schema.name` or `sql """ select ... """`']);
+  }
+  if (table && sql) {
+    r.report('conflicting-items', sql.span, { detail: `model \`${def.name.text}\` has both \`table\` and \`sql\`` }, ['keep one: a model reads a table or a query']);
+  }
+  if (!cols) {
+    r.report('missing-item', def.name.span, { ...owner, item: 'columns' }, ['declare the columns the syncs may use: `columns { id bigint  email string? }`']);
+  }
+  const columns = checkColumns(cols?.columns ?? [], source, r);
+  if (!source) return undefined;
+
+  const model: CheckedModel = {
+    name: def.name.text,
+    source,
+    relation: table ? { kind: 'table', path: table.path.parts } : { kind: 'sql', query: sql?.query.value ?? '' },
+    orderBy: [],
+    columns,
+    span: def.span,
+  };
+  if (key) {
+    if (findColumn(model, key.column)) model.primaryKey = key.column;
+    else unknownColumn(model, key.column, r);
+  }
+  for (const k of order?.keys ?? []) {
+    if (findColumn(model, k.column)) model.orderBy.push({ column: k.column, descending: k.direction === 'desc' });
+    else unknownColumn(model, k.column, r);
+  }
+  return model;
+}
+
+function checkColumns(defs: NonNullable<Extract<ModelDef['items'][number], { kind: 'columns' }>>['columns'], source: CheckedSource | undefined, r: Reporter): CheckedColumn[] {
+  const seen = new Map<string, number>();
+  const columns: CheckedColumn[] = [];
+  for (const c of defs) {
+    const key = source ? nameKey(source.dialect, c.name) : c.name.text;
+    if (seen.has(key)) {
+      r.report('duplicate-column', c.name.span, { name: c.name.text }, [`the first \`${c.name.text}\` is at line ${seen.get(key)}`]);
+      continue;
+    }
+    seen.set(key, c.name.span.line);
+    if (!(columnTypes as readonly string[]).includes(c.type.name)) {
+      r.report('unknown-type', c.type.span, { name: c.type.name }, nameHints(c.type.name, [...columnTypes], 'types'));
+      continue;
+    }
+    const column: CheckedColumn = { name: c.name, type: c.type.name as ColumnType, nullable: c.nullable };
+    if (c.type.precision || c.type.scale) {
+      if (c.type.name !== 'decimal') {
+        r.report('invalid-number', c.type.precision?.span ?? c.type.span, { detail: `type \`${c.type.name}\` takes no precision` }, ['only decimal takes (precision, scale)']);
+      } else {
+        const p = c.type.precision?.value ?? 38;
+        const s = c.type.scale?.value ?? 0;
+        if (!Number.isInteger(p) || p < 1 || p > 38) {
+          r.report('invalid-number', c.type.precision!.span, { detail: `decimal precision ${p} is out of range` }, ['precision is a whole number from 1 to 38']);
+        } else if (!Number.isInteger(s) || s < 0 || s > p) {
+          r.report('invalid-number', c.type.scale!.span, { detail: `decimal scale ${s} is out of range` }, [`scale is a whole number from 0 to the precision (${p})`]);
+        } else {
+          column.precision = p;
+          column.scale = s;
+        }
+      }
+    }
+    columns.push(column);
+  }
+  return columns;
+}

@@ -1,0 +1,33 @@
+/** The checker's diagnostic sink: every check reports through one `Reporter`. */
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { diagnostic, type CodeName } from '../diagnostics/codes.js';
+import type { Span } from '../syntax/span.js';
+
+export class Reporter {
+  readonly diagnostics: Diagnostic[] = [];
+
+  report(name: CodeName, span: Span, data: Record<string, unknown> = {}, hints: string[] = []): void {
+    this.diagnostics.push(diagnostic(name, span, data, hints));
+  }
+
+  get errorCount(): number {
+    return this.diagnostics.filter((d) => d.severity === 'error').length;
+  }
+}
+
+/** Items of a block that may appear at most once: the first wins, repeats are reported. */
+export function single<I extends { kind: string; span: Span }, K extends I['kind']>(
+  items: readonly I[],
+  kind: K,
+  keyword: string,
+  owner: { kind: string; name: string },
+  r: Reporter,
+): Extract<I, { kind: K }> | undefined {
+  const found = items.filter((i): i is Extract<I, { kind: K }> => i.kind === kind);
+  for (const extra of found.slice(1)) {
+    r.report('duplicate-item', extra.span, { item: keyword, kind: owner.kind, name: owner.name }, [
+      `remove one of the \`${keyword}\` items (the first is at line ${found[0]!.span.line})`,
+    ]);
+  }
+  return found[0];
+}

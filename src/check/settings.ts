@@ -1,0 +1,99 @@
+/**
+ * Settings blocks: duplicates, inline secrets, and the type's JSON Schema (ajv), each error
+ * reported at the setting it is about.
+ */
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { Setting, SettingValue } from '../syntax/ast.js';
+import type { Span } from '../syntax/span.js';
+import type { ResolvedValue } from './model.js';
+import { nameHints } from '../diagnostics/suggest.js';
+import type { Reporter } from './report.js';
+
+/** A setting's value as data: env("X") is kept as a reference to X, never resolved here. */
+export function resolveValue(v: SettingValue): ResolvedValue {
+  switch (v.kind) {
+    case 'string':
+    case 'number':
+    case 'bool':
+      return v.value;
+    case 'env':
+      return { env: v.variable.value };
+    case 'path':
+      return v.path.parts.map((p) => p.text).join('.');
+  }
+}
+
+/** Names that hold credentials; `*_id` names (access_key_id, client_id) identify, they do not authenticate. */
+const secretName = /(token|secret|password|passwd|credential|private_key|api_key)/i;
+
+export function looksSecret(name: string, declaredSecrets: readonly string[]): boolean {
+  return declaredSecrets.includes(name) || (secretName.test(name) && !/_id$/i.test(name));
+}
+
+export interface SettingsContext {
+  /** "hubspot destination `crm`", for messages. */
+  owner: string;
+  ownerSpan: Span;
+  validate: ValidateFunction;
+  secrets: readonly string[];
+  known: readonly string[];
+}
+
+export function checkSettings(settings: readonly Setting[], ctx: SettingsContext, r: Reporter): Record<string, ResolvedValue> {
+  const values: Record<string, ResolvedValue> = {};
+  const byName = new Map<string, Setting>();
+  for (const s of settings) {
+    const name = s.name.text;
+    if (byName.has(name)) {
+      r.report('duplicate-setting', s.name.span, { name }, [`the first \`${name}\` is at line ${byName.get(name)!.span.line}`]);
+      continue;
+    }
+    byName.set(name, s);
+    values[name] = resolveValue(s.value);
+    if (looksSecret(name, ctx.secrets) && s.value.kind !== 'env') {
+      r.report('inline-secret', s.value.span, { name }, [
+        `secrets never go in .sync files: write \`${name} env("${name.toUpperCase()}")\` and set the variable where the sync runs`,
+      ]);
+    }
+  }
+  if (!ctx.validate(values)) {
+    for (const e of dedupe(ctx.validate.errors ?? [])) reportAjvError(e, byName, ctx, r);
+  }
+  return values;
+}
+
+/** ajv reports every branch of an anyOf; keep the most specific error per setting. */
+function dedupe(errors: ErrorObject[]): ErrorObject[] {
+  const seen = new Set<string>();
+  const out: ErrorObject[] = [];
+  for (const e of errors) {
+    if (e.keyword === 'anyOf' || e.keyword === 'oneOf') continue;
+    // An env() value fails the literal branch with a type error; the env branch decides.
+    const key = `${e.instancePath.split('/')[1] ?? ''}|${e.keyword === 'required' || e.keyword === 'additionalProperties' ? JSON.stringify(e.params) : ''}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(e);
+  }
+  return out;
+}
+
+function reportAjvError(e: ErrorObject, byName: Map<string, Setting>, ctx: SettingsContext, r: Reporter): void {
+  if (e.keyword === 'required') {
+    const name = String((e.params as { missingProperty: string }).missingProperty);
+    r.report('missing-setting', ctx.ownerSpan, { owner: ctx.owner, name }, [`add \`${name} ...\` to the block`]);
+    return;
+  }
+  if (e.keyword === 'additionalProperties') {
+    const name = String((e.params as { additionalProperty: string }).additionalProperty);
+    const s = byName.get(name);
+    r.report('unknown-setting', s ? s.name.span : ctx.ownerSpan, { name, owner: ctx.owner }, nameHints(name, [...ctx.known], 'settings'));
+    return;
+  }
+  const name = e.instancePath.split('/')[1] ?? '';
+  const s = byName.get(name);
+  const detail = `setting \`${name}\` ${e.message ?? 'is invalid'}`;
+  const hints: string[] = [];
+  if (e.keyword === 'enum') hints.push(`allowed values: ${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).map((v) => JSON.stringify(v)).join(', ')}`);
+  if (e.keyword === 'pattern') hints.push(`it must match ${(e.params as { pattern: string }).pattern}`);
+  r.report('invalid-setting', s ? s.value.span : ctx.ownerSpan, { detail }, hints);
+}

@@ -1,0 +1,102 @@
+/** Diagnostics rendered three ways: text with a code frame, JSON, GitHub Actions annotations. */
+import type { Diagnostic } from './diagnostic.js';
+
+export type OutputFormat = 'text' | 'json' | 'github';
+
+interface Style {
+  red(s: string): string;
+  yellow(s: string): string;
+  blue(s: string): string;
+  bold(s: string): string;
+  dim(s: string): string;
+}
+
+const ansi = (open: number, close: number) => (s: string) => `\u001b[${open}m${s}\u001b[${close}m`;
+const colour: Style = { red: ansi(31, 39), yellow: ansi(33, 39), blue: ansi(34, 39), bold: ansi(1, 22), dim: ansi(2, 22) };
+const plain: Style = { red: (s) => s, yellow: (s) => s, blue: (s) => s, bold: (s) => s, dim: (s) => s };
+
+/** Tabs shift carets; show them as spaces so the caret lines up. */
+function expandTabs(s: string): string {
+  return s.replace(/\t/g, '  ');
+}
+
+function codeFrame(d: Diagnostic, text: string | undefined, style: Style): string[] {
+  if (text === undefined) return [];
+  const lines = text.split('\n');
+  const line = lines[d.span.line - 1];
+  if (line === undefined) return [];
+  const gutter = String(d.span.line).length;
+  const pad = ' '.repeat(gutter);
+  const before = expandTabs(line.slice(0, d.span.column - 1));
+  const width = d.span.endLine === d.span.line ? Math.max(1, d.span.endColumn - d.span.column) : Math.max(1, line.length - d.span.column + 1);
+  const caretText = expandTabs(line.slice(d.span.column - 1, d.span.column - 1 + width)) || ' ';
+  const mark = d.severity === 'error' ? style.red : style.yellow;
+  return [
+    `${pad} ${style.blue('|')}`,
+    `${style.blue(String(d.span.line))} ${style.blue('|')} ${expandTabs(line).replace(/\r$/, '')}`,
+    `${pad} ${style.blue('|')} ${' '.repeat(before.length)}${mark('^'.repeat(Math.max(1, caretText.length)))}`,
+  ];
+}
+
+export function renderText(diagnostics: readonly Diagnostic[], sources: ReadonlyMap<string, string>, useColour: boolean): string {
+  const style = useColour ? colour : plain;
+  const out: string[] = [];
+  for (const d of diagnostics) {
+    const label = d.severity === 'error' ? style.red(style.bold(`error[${d.code}]`)) : style.yellow(style.bold(`warning[${d.code}]`));
+    out.push(`${label}${style.bold(`: ${d.message}`)}`);
+    out.push(`  ${style.blue('-->')} ${d.span.file}:${d.span.line}:${d.span.column}`);
+    out.push(...codeFrame(d, sources.get(d.span.file), style));
+    for (const h of d.hints) out.push(`  ${style.blue('=')} ${style.bold('hint')}: ${h}`);
+    out.push('');
+  }
+  const errors = diagnostics.filter((d) => d.severity === 'error').length;
+  const warnings = diagnostics.length - errors;
+  if (diagnostics.length > 0) out.push(`${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`);
+  return out.join('\n');
+}
+
+export function renderJson(diagnostics: readonly Diagnostic[]): string {
+  return JSON.stringify({
+    diagnostics: diagnostics.map((d) => ({
+      code: d.code,
+      severity: d.severity,
+      message: d.message,
+      file: d.span.file,
+      line: d.span.line,
+      column: d.span.column,
+      endLine: d.span.endLine,
+      endColumn: d.span.endColumn,
+      hints: d.hints,
+    })),
+  });
+}
+
+/** GitHub workflow commands: property values escape %, CR, LF, `:` and `,`; messages escape %, CR, LF. */
+function escapeData(s: string): string {
+  return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+function escapeProperty(s: string): string {
+  return escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
+}
+
+export function renderGithub(diagnostics: readonly Diagnostic[]): string {
+  return diagnostics
+    .map((d) => {
+      const level = d.severity === 'error' ? 'error' : 'warning';
+      const props = `file=${escapeProperty(d.span.file)},line=${d.span.line},col=${d.span.column},endLine=${d.span.endLine},endColumn=${d.span.endColumn},title=${escapeProperty(d.code)}`;
+      const message = [d.message, ...d.hints.map((h) => `hint: ${h}`)].join('\n');
+      return `::${level} ${props}::${escapeData(message)}`;
+    })
+    .join('\n');
+}
+
+export function renderDiagnostics(format: OutputFormat, diagnostics: readonly Diagnostic[], sources: ReadonlyMap<string, string>, useColour: boolean): string {
+  switch (format) {
+    case 'json':
+      return renderJson(diagnostics);
+    case 'github':
+      return renderGithub(diagnostics);
+    case 'text':
+      return renderText(diagnostics, sources, useColour);
+  }
+}
