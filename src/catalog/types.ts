@@ -22,6 +22,10 @@ export interface ObjectKindSpec {
   audience?: boolean;
   /** Record syncs may target it (default true). */
   records?: boolean;
+  /** Whether a reference must follow the kind (default 'required'); 'optional' falls back to a setting or the sync's name. */
+  target?: 'required' | 'optional';
+  /** Limits for syncs to this kind, where they differ from the type's (Klaviyo lists take 1,000 per call). */
+  limits?: Limits;
 }
 
 export interface Limits {
@@ -46,6 +50,11 @@ export interface DestinationType {
   /** Why this type differs from its category's row in the mode matrix, when it does. */
   modesWhy?: string;
   objectKinds: ObjectKindSpec[];
+  /**
+   * The kind a sync means when it names only the destination (`to hook`), per sync kind;
+   * set only where the choice is obvious, otherwise the sync must name the kind.
+   */
+  defaultObjectKind?: { records?: string; audiences?: string };
   /** Column types a destination field can take; absent = all. */
   fieldTypes?: ColumnType[];
   /** JSON Schema of the settings block. */

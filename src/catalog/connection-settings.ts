@@ -1,0 +1,54 @@
+/**
+ * Connection settings shared by sources and destinations: one definition per warehouse
+ * dialect and per cloud, so a source and a destination of the same system read alike.
+ */
+import type { JsonSchema } from './types.js';
+import { oneOfValues, pattern, port, secret, text } from './settings.js';
+
+/** Postgres majors the SQL is generated for: MERGE needs 15, NOT MATCHED BY SOURCE 17. */
+export const postgresVersions = [15, 16, 17, 18] as const;
+
+export const gcpCredentials = secret('a service account key (JSON); absent = application default credentials');
+
+export const warehouseConnection = {
+  postgres: {
+    host: text(),
+    port: port(5432),
+    database: text(),
+    schema: text(),
+    user: text(),
+    password: secret('the database password'),
+    version: oneOfValues(postgresVersions, 15),
+  },
+  snowflake: {
+    // Account identifiers: `orgname-accountname` or a legacy locator such as `xy12345.us-east-1`.
+    account: pattern('^[A-Za-z0-9][A-Za-z0-9_.-]*$', 'the account identifier, e.g. myorg-myaccount'),
+    warehouse: text(),
+    database: text(),
+    schema: text(),
+    role: text(),
+    user: text(),
+    password: secret('the user password'),
+    private_key: secret('a PEM private key for key-pair authentication'),
+  },
+  bigquery: {
+    // Project ids are 6-30 lower-case characters, optionally domain-scoped (`example.com:proj`).
+    project: pattern('^([a-z0-9.-]+:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$', 'the Google Cloud project id'),
+    dataset: pattern('^[A-Za-z0-9_]{1,1024}$', 'the default dataset'),
+    location: text('the dataset location, e.g. US, EU or europe-west1'),
+    credentials: gcpCredentials,
+  },
+} satisfies Record<string, Record<string, JsonSchema>>;
+
+/** AWS: keys are optional since an instance or task role may supply them; both or neither. */
+export const awsConnection = {
+  region: pattern('^[a-z]{2}(-[a-z]+)+-[0-9]+$', 'an AWS region such as us-east-1'),
+  access_key_id: pattern('^(AKIA|ASIA)[A-Z0-9]{16}$', 'an AWS access key id'),
+  secret_access_key: secret('the AWS secret access key'),
+  session_token: secret('an AWS session token, with temporary (ASIA) keys'),
+};
+
+export const awsKeyRules: JsonSchema = {
+  dependentRequired: { access_key_id: ['secret_access_key'], secret_access_key: ['access_key_id'], session_token: ['access_key_id'] },
+};
+

@@ -1,0 +1,29 @@
+import { defineDestination } from '../define.js';
+import { pattern, secret, settingsSchema } from '../settings.js';
+
+export const klaviyo = defineDestination({
+  type: 'klaviyo',
+  title: 'Klaviyo',
+  category: 'marketing',
+  objectKinds: [
+    { kind: 'object', describes: 'profiles (written through the bulk profile import)' },
+    {
+      kind: 'list',
+      describes: 'a Klaviyo list name',
+      audience: true,
+      records: false,
+      // List relationship calls take 1,000 profiles.
+      limits: { maxBatch: 1_000, defaultBatch: 1_000, rateLimit: { requests: 10, perSeconds: 1 } },
+    },
+  ],
+  settings: settingsSchema(
+    {
+      api_key: secret('a private API key'),
+      revision: pattern('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', 'the API revision date sent as the revision header'),
+    },
+    ['api_key'],
+  ),
+  // The bulk profile import takes 10,000 profiles and 5 MB per job, 10 requests per second burst.
+  limits: { maxBatch: 10_000, defaultBatch: 10_000, rateLimit: { requests: 10, perSeconds: 1 }, maxPayloadBytes: 5_000_000 },
+  docs: 'https://developers.klaviyo.com/en/reference/bulk_import_profiles',
+});

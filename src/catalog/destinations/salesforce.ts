@@ -1,0 +1,28 @@
+import { columnTypesExcept, defineDestination } from '../define.js';
+import { httpsUrl, pattern, secret, settingsSchema, text } from '../settings.js';
+
+export const salesforce = defineDestination({
+  type: 'salesforce',
+  title: 'Salesforce',
+  category: 'crm',
+  recordModes: ['upsert', 'insert', 'update', 'mirror'],
+  modesWhy: 'sObject collections delete by id, so a tracked mirror can delete the records this sync created',
+  objectKinds: [
+    { kind: 'object', describes: 'an sObject API name such as Contact, Account or Custom__c' },
+    { kind: 'list', describes: 'a campaign name; members become campaign members', audience: true, records: false },
+  ],
+  fieldTypes: columnTypesExcept('json'),
+  settings: settingsSchema(
+    {
+      instance_url: httpsUrl('the org URL, e.g. https://acme.my.salesforce.com'),
+      client_id: text('the connected app consumer key'),
+      client_secret: secret('the connected app consumer secret'),
+      refresh_token: secret('an OAuth refresh token'),
+      api_version: pattern('^[0-9]{2,3}\\.0$', 'a REST API version such as 62.0'),
+    },
+    ['instance_url', 'client_id', 'client_secret', 'refresh_token'],
+  ),
+  // sObject collections take 200 records per call; Salesforce limits API calls per day, not per second.
+  limits: { maxBatch: 200, defaultBatch: 200 },
+  docs: 'https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_composite_sobjects_collections.htm',
+});

@@ -1,0 +1,110 @@
+/**
+ * The destination catalog: every destination type and source dialect by name, and their
+ * settings validators (compiled once, on first use).
+ */
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { ValidateFunction } from 'ajv';
+import { amplitude } from './destinations/amplitude.js';
+import { braze } from './destinations/braze.js';
+import { facebookAds } from './destinations/facebook-ads.js';
+import { googleAds } from './destinations/google-ads.js';
+import { hubspot } from './destinations/hubspot.js';
+import { kafka } from './destinations/kafka.js';
+import { kinesis } from './destinations/kinesis.js';
+import { klaviyo } from './destinations/klaviyo.js';
+import { mixpanel } from './destinations/mixpanel.js';
+import { salesforce } from './destinations/salesforce.js';
+import { slack } from './destinations/slack.js';
+import { gcs, s3 } from './destinations/storage.js';
+import { bigquery, postgres, snowflake } from './destinations/warehouses.js';
+import { webhook } from './destinations/webhook.js';
+import { settingDefaults } from './settings.js';
+import { sourceDialects, sourceSettingsSchemas, type SourceDialect } from './sources.js';
+import type { DestinationType, JsonSchema, Limits, ObjectKindSpec } from './types.js';
+
+export type * from './types.js';
+export { modeMatrix, type ModeRow } from './modes.js';
+export { sourceDialects, type SourceDialect } from './sources.js';
+export { takesAudiences, takesRecords } from './define.js';
+
+const all = [
+  amplitude, bigquery, braze, facebookAds, gcs, googleAds, hubspot, kafka, kinesis,
+  klaviyo, mixpanel, postgres, s3, salesforce, slack, snowflake, webhook,
+];
+
+/** Every destination type by name, in name order. */
+export const destinationTypes: ReadonlyMap<string, DestinationType> = new Map(
+  [...all].sort((a, b) => a.type.localeCompare(b.type)).map((d) => [d.type, d]),
+);
+
+export function getDestinationType(name: string): DestinationType | undefined {
+  return destinationTypes.get(name);
+}
+
+export function requireDestinationType(name: string): DestinationType {
+  const d = destinationTypes.get(name);
+  if (!d) throw new Error(`unknown destination type '${name}'; known: ${[...destinationTypes.keys()].join(', ')}`);
+  return d;
+}
+
+export function isSourceDialect(name: string): name is SourceDialect {
+  return (sourceDialects as readonly string[]).includes(name);
+}
+
+export function sourceSettingsSchema(dialect: SourceDialect): JsonSchema {
+  return sourceSettingsSchemas[dialect];
+}
+
+export function getSourceSettingsSchema(dialect: string): JsonSchema | undefined {
+  return isSourceDialect(dialect) ? sourceSettingsSchemas[dialect] : undefined;
+}
+
+export function requireSourceSettingsSchema(dialect: string): JsonSchema {
+  const schema = getSourceSettingsSchema(dialect);
+  if (!schema) throw new Error(`unknown source dialect '${dialect}'; known: ${sourceDialects.join(', ')}`);
+  return schema;
+}
+
+/** Defaults of a source's settings that the block may leave out (postgres version 15, state_schema). */
+export function sourceSettingDefaults(dialect: string): Record<string, unknown> {
+  return settingDefaults(requireSourceSettingsSchema(dialect));
+}
+
+/** The object kind a sync names, or its default when it names none; undefined when there is neither. */
+export function objectKindOf(type: DestinationType, kind: string | undefined, syncKind: 'record' | 'audience'): ObjectKindSpec | undefined {
+  const name = kind ?? (syncKind === 'record' ? type.defaultObjectKind?.records : type.defaultObjectKind?.audiences);
+  return type.objectKinds.find((k) => k.kind === name);
+}
+
+/** The limits a sync to this kind obeys: the kind's own where it has them. */
+export function limitsFor(type: DestinationType, kind: ObjectKindSpec | undefined): Limits {
+  return kind?.limits ?? type.limits;
+}
+
+// strictRequired off: `oneOf: [{required: [a]}, {required: [b]}]` names properties declared one level up.
+const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false });
+const validators = new Map<JsonSchema, ValidateFunction>();
+
+function validatorOf(schema: JsonSchema): ValidateFunction {
+  let v = validators.get(schema);
+  if (!v) {
+    v = ajv.compile(schema);
+    validators.set(schema, v);
+  }
+  return v;
+}
+
+/** The validator of a destination type's settings; throws on an unknown type. */
+export function destinationSettingsValidator(type: string): ValidateFunction {
+  return validatorOf(requireDestinationType(type).settings);
+}
+
+/** The validator of a source dialect's settings; throws on an unknown dialect. */
+export function sourceSettingsValidator(dialect: string): ValidateFunction {
+  return validatorOf(requireSourceSettingsSchema(dialect));
+}
+
+/** The settings a block of this schema may hold, for "did you mean" hints. */
+export function settingNames(schema: JsonSchema): string[] {
+  return Object.keys((schema.properties ?? {}) as Record<string, unknown>);
+}
