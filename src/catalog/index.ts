@@ -23,6 +23,7 @@ import { sourceDialects, sourceSettingsSchemas, type SourceDialect } from './sou
 import type { DestinationType, JsonSchema, Limits, ObjectKindSpec } from './types.js';
 
 export type * from './types.js';
+export { audienceModes, columnTypes, recordModes } from './types.js';
 export { modeMatrix, type ModeRow } from './modes.js';
 export { sourceDialects, type SourceDialect } from './sources.js';
 export { takesAudiences, takesRecords } from './define.js';
