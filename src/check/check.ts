@@ -14,7 +14,8 @@ import { checkBool } from './expr.js';
 import { checkSync } from './syncs.js';
 import { nameHints } from '../diagnostics/suggest.js';
 import { dialectNames } from '../dialect/index.js';
-import { destinationTypes, getDestinationType, destinationSettingsValidator, sourceSettingsValidator, requireSourceSettingsSchema, settingNames } from '../catalog/index.js';
+import { destinationTypes, getDestinationType, destinationSettingsValidator, sourceSettingsValidator, requireSourceSettingsSchema } from '../catalog/index.js';
+import { secretSettingsOf } from '../catalog/settings.js';
 import type { DestinationType } from '../catalog/types.js';
 
 export interface SourceText {
@@ -78,8 +79,8 @@ export function checkProject(files: readonly SourceText[]): CheckResult {
       owner: `${dialect} source \`${d.name.text}\``,
       ownerSpan: d.name.span,
       validate: sourceSettingsValidator(dialect),
-      secrets: [],
-      known: settingNames(requireSourceSettingsSchema(dialect)),
+      schema: requireSourceSettingsSchema(dialect),
+      secrets: secretSettingsOf(requireSourceSettingsSchema(dialect)),
     }, r);
     sources.set(d.name.text, { name: d.name.text, dialect, settings, span: d.span });
   }
@@ -96,8 +97,8 @@ export function checkProject(files: readonly SourceText[]): CheckResult {
       owner: `${type.type} destination \`${d.name.text}\``,
       ownerSpan: d.name.span,
       validate: destinationSettingsValidator(type.type),
+      schema: type.settings,
       secrets: type.secretSettings,
-      known: settingNames(type.settings),
     }, r);
     destinations.set(d.name.text, { checked: { name: d.name.text, type: type.type, category: type.category, settings, span: d.span }, type });
   }

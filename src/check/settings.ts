@@ -7,6 +7,7 @@ import type { Setting, SettingValue } from '../syntax/ast.js';
 import type { Span } from '../syntax/span.js';
 import type { ResolvedValue } from './model.js';
 import { nameHints } from '../diagnostics/suggest.js';
+import { settingNames } from '../catalog/index.js';
 import type { Reporter } from './report.js';
 
 /** A setting's value as data: env("X") is kept as a reference to X, never resolved here. */
@@ -35,13 +36,14 @@ export interface SettingsContext {
   owner: string;
   ownerSpan: Span;
   validate: ValidateFunction;
+  schema: Record<string, unknown>;
   secrets: readonly string[];
-  known: readonly string[];
 }
 
 export function checkSettings(settings: readonly Setting[], ctx: SettingsContext, r: Reporter): Record<string, ResolvedValue> {
   const values: Record<string, ResolvedValue> = {};
   const byName = new Map<string, Setting>();
+  const inline = new Set<string>();
   for (const s of settings) {
     const name = s.name.text;
     if (byName.has(name)) {
@@ -51,13 +53,15 @@ export function checkSettings(settings: readonly Setting[], ctx: SettingsContext
     byName.set(name, s);
     values[name] = resolveValue(s.value);
     if (looksSecret(name, ctx.secrets) && s.value.kind !== 'env') {
+      inline.add(name);
       r.report('inline-secret', s.value.span, { name }, [
         `secrets never go in .sync files: write \`${name} env("${name.toUpperCase()}")\` and set the variable where the sync runs`,
       ]);
     }
   }
   if (!ctx.validate(values)) {
-    for (const e of dedupe(ctx.validate.errors ?? [])) reportAjvError(e, byName, ctx, r);
+    const errors = dedupe(ctx.validate.errors ?? []).filter((e) => !inline.has(e.instancePath.split('/')[1] ?? ''));
+    for (const e of errors) reportAjvError(e, byName, ctx, r);
   }
   return values;
 }
@@ -67,7 +71,9 @@ function dedupe(errors: ErrorObject[]): ErrorObject[] {
   const seen = new Set<string>();
   const out: ErrorObject[] = [];
   for (const e of errors) {
-    if (e.keyword === 'anyOf' || e.keyword === 'oneOf') continue;
+    // Branch failures of a setting's anyOf are reported by their first branch; a root-level
+    // oneOf (e.g. password or private_key) has nothing more specific and is kept.
+    if ((e.keyword === 'anyOf' || e.keyword === 'oneOf') && e.instancePath !== '') continue;
     // An env() value fails the literal branch with a type error; the env branch decides.
     const key = `${e.instancePath.split('/')[1] ?? ''}|${e.keyword === 'required' || e.keyword === 'additionalProperties' ? JSON.stringify(e.params) : ''}`;
     if (seen.has(key)) continue;
@@ -86,7 +92,19 @@ function reportAjvError(e: ErrorObject, byName: Map<string, Setting>, ctx: Setti
   if (e.keyword === 'additionalProperties') {
     const name = String((e.params as { additionalProperty: string }).additionalProperty);
     const s = byName.get(name);
-    r.report('unknown-setting', s ? s.name.span : ctx.ownerSpan, { name, owner: ctx.owner }, nameHints(name, [...ctx.known], 'settings'));
+    r.report('unknown-setting', s ? s.name.span : ctx.ownerSpan, { name, owner: ctx.owner }, nameHints(name, settingNames(ctx.schema), 'settings'));
+    return;
+  }
+  if (e.keyword === 'dependentRequired') {
+    const { property, missingProperty } = e.params as { property: string; missingProperty: string };
+    const s = byName.get(property);
+    r.report('missing-setting', s ? s.name.span : ctx.ownerSpan, { owner: `setting \`${property}\``, name: missingProperty }, [`\`${property}\` goes with \`${missingProperty}\`: give both or neither`]);
+    return;
+  }
+  if (e.keyword === 'oneOf' || e.keyword === 'anyOf') {
+    const branches = ((ctx.schema[e.keyword] as { required?: string[] }[] | undefined) ?? []).map((b) => (b.required ?? []).join(' + '));
+    const both = e.keyword === 'oneOf' && (e.params as { passingSchemas?: unknown }).passingSchemas != null;
+    r.report('invalid-setting', ctx.ownerSpan, { detail: `${ctx.owner} ${both ? 'gives more than one of' : 'needs one of'}: ${branches.join(', ')}` }, [both ? 'keep exactly one' : `add one of: ${branches.join(', ')}`]);
     return;
   }
   const name = e.instancePath.split('/')[1] ?? '';
