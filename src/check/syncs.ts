@@ -187,7 +187,9 @@ function checkMode(mode: Ident, kind: 'record' | 'audience', from: string, type:
   return name as AudienceMode;
 }
 
-function checkTarget(syncName: string, to: Extract<SyncItem, { kind: 'to' }>, kind: 'record' | 'audience', type: DestinationType, r: Reporter): { objectKind?: string; ref?: Ident[] } {
+function checkTarget(syncName: string, to: Extract<SyncItem, { kind: 'to' }>, syncKind: 'record' | 'audience', type: DestinationType, r: Reporter): { objectKind?: string; ref?: Ident[] } {
+  // A type that takes no audiences at all is refused once, at the mode (audiences-unsupported); its kinds are read as for records.
+  const kind = syncKind === 'audience' && type.audienceModes.length === 0 ? 'record' : syncKind;
   const ref = to.ref ? (to.ref.kind === 'path' ? to.ref.path.parts : [{ text: to.ref.value.value, quoted: true, span: to.ref.span }]) : undefined;
   const kinds = type.objectKinds.map((k) => k.kind);
   if (!to.objectKind) {
