@@ -217,7 +217,7 @@ class SyncParser extends CstParser {
       IGNORE_AMBIGUITIES: true,
       DEF: [
         {
-          // `not` before an operand negates; a column called `not` is read as the keyword.
+          // `not` before a condition negates; lookahead still reads `not > 3` as a column called `not`.
           ALT: () => {
             this.CONSUME(T.Not);
             this.SUBRULE(this.notExpr);
