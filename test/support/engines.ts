@@ -117,7 +117,7 @@ export async function openPostgres(url: string): Promise<Engine> {
   };
 }
 
-/** The engine, or why it cannot run here (a skip outside CI, a failure in CI). */
+/** Opens a fresh engine; throws, saying how to start one, when the server URL is unset. */
 export async function openEngine(name: EngineName): Promise<Engine> {
   if (name === 'pglite') return openPglite();
   const url = process.env[PG_URL_VAR];
