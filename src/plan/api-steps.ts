@@ -1,4 +1,208 @@
-/** Plan steps of syncs into API destinations. */
+/**
+ * Plan steps of syncs into API destinations. An executor runs them in order with no
+ * destination-specific code: SQL files on the source, then requests, messages or objects
+ * rendered from declarative templates (see `Template`), then the commit of accepted rows.
+ */
 import type { SqlStep } from './warehouse-steps.js';
 
-export type ApiStep = SqlStep;
+/** How a change row relates to the snapshot: new, different payload, gone, or the same. */
+export type ChangeKind = 'added' | 'changed' | 'removed' | 'unchanged';
+
+/**
+ * A JSON value rendered per request. Plain JSON is copied as is; an object whose only key
+ * starts with `$` is a directive:
+ * - `{"$ref": "row.key"}`: a value from the render context (dotted path, see `ContextPath`)
+ * - `{"$env": "NAME"}`: the environment variable NAME (secrets travel only this way)
+ * - `{"$concat": [t, ...]}`: the parts rendered and joined as one string
+ * - `{"$merge": [t, ...]}`: the parts rendered (objects) and merged, later keys winning
+ * - `{"$each": t}`: an array of `t` rendered once per row of the batch, `row` bound to it
+ * - `{"$json": t}`: `t` rendered, then serialised as a JSON string
+ * - `{"$base64": t}`: `t` rendered (a string), UTF-8 encoded, then base64
+ * - `{"$message": null}`: the plan's message template (Handlebars) rendered over `row.columns`
+ * - `{"$literal": v}`: `v` copied unrendered (for JSON that itself has a `$` key)
+ */
+export type Template = null | boolean | number | string | Template[] | { [key: string]: Template };
+
+/** Run changes.sql: builds the change table; its last statement returns one summary row. */
+export interface ChangesStep extends Omit<SqlStep, 'kind'> {
+  kind: 'changes';
+  /** Columns of the summary row, all counts. */
+  summary: ['model_rows', 'null_keys', 'duplicate_keys', 'added', 'changed', 'removed', 'unchanged'];
+}
+
+/** Abort the run, sending nothing, when the change set's deletes break the sync's guard. */
+export interface GuardStep {
+  kind: 'guard';
+  description: string;
+  /** Without `allowEmpty`, a model with zero rows aborts (mirror would delete everything). */
+  allowEmpty: boolean;
+  /** Abort when `removed` exceeds this many rows, or this percent of the snapshot (added excluded). */
+  maxDeletes?: { value: number; percent: boolean };
+}
+
+/** Run read.sql on the source: the change rows the later steps send, ordered by `seq`. */
+export interface ReadStep extends Omit<SqlStep, 'kind'> {
+  kind: 'read';
+  /** Change kinds read.sql returns. */
+  changes: ChangeKind[];
+  /** Columns of each change row; `payload` and `columns` are JSON objects (a string on drivers that return JSON as text). */
+  columns: ['seq', 'change', 'row_key', 'payload', 'payload_hash', 'idempotency_key', 'destination_id', 'columns'];
+}
+
+/** One HTTP request, every part a template. */
+export interface HttpRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  url: Template;
+  /** Query parameters appended to the url, URL-encoded; a parameter rendering to null is left out. */
+  query?: Record<string, Template>;
+  headers: Record<string, Template>;
+  /** `json`: the rendered body serialised as JSON; `form`: an object sent as application/x-www-form-urlencoded. */
+  body?: { encoding: 'json' | 'form'; template: Template };
+  /** Sign the serialised body: header = prefix + hex HMAC-SHA256(key, body). */
+  signature?: { header: string; prefix: string; key: Template };
+}
+
+export interface RetryPolicy {
+  /** Statuses that are retried; any other non-2xx status rejects the request's rows at once. */
+  statuses: number[];
+  /** Network errors and timeouts are retried too. */
+  networkErrors: boolean;
+  /** Attempts in all, the first included. */
+  maxAttempts: number;
+  /** Exponential backoff with full jitter: a random wait up to min(max, initial * multiplier^(attempt-1)). */
+  backoff: { initialSeconds: number; multiplier: number; maxSeconds: number };
+  /** Wait as long as a Retry-After header (seconds or HTTP date) says, when the response has one. */
+  retryAfter: boolean;
+}
+
+/** Requests per window, shared by every request to the destination from this run. */
+export interface RateLimit {
+  requests: number;
+  perSeconds: number;
+  /** `destination`: one budget for the whole run; `target`: per channel, list or stream. */
+  scope: 'destination' | 'target';
+}
+
+/** Which rows of a request the destination took. */
+export type Acceptance =
+  /**
+   * A 2xx response accepts every row of the request; with `success`, only when the value at
+   * that JSON Pointer of the body also equals `equals` (Slack answers 200 with `ok: false`).
+   */
+  | { by: 'status'; success?: { pointer: string; equals: Template } }
+  /**
+   * The response holds one item per row: at `items` (a JSON Pointer; "" = the body), in
+   * request order (`match: 'order'`) or found by comparing the item's `key` pointer with
+   * the row's key (`match: 'key'`, case-insensitive). A row without an item is rejected;
+   * with `success`, an item is accepted only when the value at that pointer equals `equals`.
+   */
+  | {
+      by: 'items';
+      items: string;
+      match: 'order' | 'key';
+      key?: string;
+      success?: { pointer: string; equals: Template };
+    };
+
+/** A request made once, not per row: sign-in, looking up or creating a list, opening or running a job. */
+export interface CallStep {
+  kind: 'call';
+  name: string;
+  description: string;
+  /** Skip the call when this variable is already set (e.g. create a list only if the lookup found none). */
+  unlessSet?: string;
+  request: HttpRequest;
+  /** Variables set from the 2xx response: name -> JSON Pointer into the body; a missing pointer leaves it unset. */
+  capture: Record<string, string>;
+  /** Variables that must be set after the call, or the run fails (e.g. the list id). */
+  requires: string[];
+  retry: RetryPolicy;
+  rateLimit?: RateLimit;
+}
+
+/** One request of a send step, made for each batch (`for: 'batch'`) or each row of it (`for: 'row'`). */
+export interface SendRequest {
+  for: 'batch' | 'row';
+  request: HttpRequest;
+  accept: Acceptance;
+  /** Per-row values taken from the row's response item (`by: 'items'`), e.g. `destination_id` <- "/id". */
+  captureRow?: Record<'destination_id', string>;
+}
+
+/** Send change rows to an HTTP API in batches; a row is accepted when every request accepted it. */
+export interface SendStep {
+  kind: 'send';
+  /** What the destination does with the rows: create, update, upsert, delete, add_members, ... */
+  operation: string;
+  description: string;
+  /** Change kinds this step takes from the read rows, in `seq` order. */
+  changes: ChangeKind[];
+  /** Rows per batch, and the largest body the API takes (split a batch that would exceed it). */
+  batch: { size: number; maxBytes?: number };
+  requests: SendRequest[];
+  retry: RetryPolicy;
+  rateLimit?: RateLimit;
+}
+
+/** Publish one message per row to a stream; a row is accepted when the broker acknowledged its message. */
+export interface PublishStep {
+  kind: 'publish';
+  description: string;
+  changes: ChangeKind[];
+  /** Kafka: a producer; Kinesis: PutRecords (batch.size records per call, failed records retried per `retry`). */
+  transport: 'kafka' | 'kinesis';
+  /** Topic or stream name. */
+  destination: Template;
+  /** Message key (Kafka) or partition key (Kinesis); null sends Kafka messages without a key. */
+  key: Template;
+  /** The message, serialised as JSON. */
+  value: Template;
+  batch: { size: number; maxBytes?: number };
+  /** Largest message; a row whose message is larger is rejected. */
+  maxMessageBytes: number;
+  /** Connection settings (brokers, region, credentials as `$env`), by the transport's own names. */
+  connection: Record<string, Template>;
+  retry: RetryPolicy;
+}
+
+/** Write rows as csv or jsonl objects; a written object accepts every row in it. */
+export interface WriteObjectStep {
+  kind: 'write_object';
+  description: string;
+  changes: ChangeKind[];
+  service: 's3' | 'gcs';
+  bucket: Template;
+  /** Object name; rendered once per object with `batch` bound (index from 1). */
+  key: Template;
+  format: 'csv' | 'jsonl';
+  /** Rows per object; absent = every row in one object. */
+  batch?: { size: number };
+  /** One record per row, an object; csv writes `columns` as its header, in order (RFC 4180, UTF-8). */
+  record: Template;
+  columns: string[];
+  connection: Record<string, Template>;
+  retry: RetryPolicy;
+}
+
+/** Accept every row of these kinds, if every earlier step accepted all of its rows (a list replace removes the rest). */
+export interface AcceptStep {
+  kind: 'accept';
+  description: string;
+  changes: ChangeKind[];
+}
+
+/**
+ * Record the accepted rows, then run commit.sql on the source, which moves exactly those rows
+ * into the snapshot and empties the accepted table. Runs even when some rows were rejected.
+ */
+export interface CommitStep extends Omit<SqlStep, 'kind'> {
+  kind: 'commit';
+  /**
+   * One parameterised INSERT into the accepted table, run once per accepted row (or as a
+   * batch where the driver can), binding `parameters` from the row in order. Placeholders
+   * are `$1, $2` (postgres) or `?` (snowflake, bigquery).
+   */
+  acceptedInsert: { statement: string; parameters: ['row_key', 'destination_id'] };
+}
+
+export type ApiStep = ChangesStep | GuardStep | ReadStep | CallStep | SendStep | PublishStep | WriteObjectStep | AcceptStep | CommitStep;

@@ -1,0 +1,44 @@
+/**
+ * How a destination type is called: per mode, the steps that send the change rows, as data
+ * built from the sync's context. Everything variable is a template (`$ref`, `$env`), so an
+ * executor needs no code per destination.
+ */
+import type { AudienceMode, RecordMode } from '../types.js';
+import type { CallStep, ChangeKind, ApiStep, Template } from '../../plan/api-steps.js';
+
+/** What a destination's API description may depend on, resolved from the checked sync. */
+export interface ApiContext {
+  sync: string;
+  kind: 'record' | 'audience';
+  mode: RecordMode | AudienceMode;
+  objectKind: string;
+  /** The sync's target (`object contacts` -> "contacts"), or the fallback the type documents. */
+  target: string | undefined;
+  /** The destination field the identifier is written to; absent for insert without one. */
+  identifierField: string | undefined;
+  /** Destination fields of the payload (identifier excluded), in map order. */
+  fields: string[];
+  /** Rows per call: the sync's `batch`, or the type's default for the object kind. */
+  batch: number;
+  maxPayloadBytes: number | undefined;
+  rateLimit: { requests: number; perSeconds: number } | undefined;
+  format: 'csv' | 'jsonl';
+  /** Whether the sync has a `message` template (rendered by `{"$message": null}`). */
+  hasMessage: boolean;
+  /** A setting as a template: its literal, `{"$env": ...}`, or its schema default; undefined when unset. */
+  setting(name: string): Template | undefined;
+}
+
+/** The sending steps of one mode, and which change kinds it reads. */
+export interface ModePlan {
+  /** Change kinds read.sql returns for this mode. */
+  reads: ChangeKind[];
+  steps: ApiStep[];
+}
+
+export interface DestinationApi {
+  /** Sign-in and lookups that run once before sending (oauth token, list id). */
+  setup(ctx: ApiContext): CallStep[];
+  /** Per supported mode of the type (record and audience modes share names where they mean the same). */
+  modes: Partial<Record<`${'record' | 'audience'}:${RecordMode | AudienceMode}`, (ctx: ApiContext) => ModePlan>>;
+}

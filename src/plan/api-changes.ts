@@ -1,0 +1,75 @@
+/**
+ * The change set of an API sync, dialect-free: where the model's rows come from, how each
+ * becomes a row key and a payload, and the state tables that hold the snapshot. Rendered to
+ * changes.sql, read.sql and commit.sql by src/emit/api-sql.ts.
+ */
+import type { Expr } from '../syntax/ast.js';
+import type { CheckedSync, Dialect, FieldMap } from '../check/model.js';
+import type { ChangeKind } from './api-steps.js';
+import { getDialect, storedName } from '../dialect/index.js';
+import { requireDestinationType } from '../catalog/index.js';
+import { normalisationFor, type NormaliseStep } from '../catalog/api/hashing.js';
+
+export interface ChangeSetValue {
+  /** The model column, as the warehouse names it. */
+  column: string;
+  /** The destination field (a JSON key of the payload). */
+  field: string;
+  /** Normalisation before hashing; empty when the value is sent as it is. */
+  normalise: NormaliseStep[];
+  hashed: boolean;
+}
+
+export interface ChangeSet {
+  sync: string;
+  dialect: Dialect;
+  destination: string;
+  tables: { schema: string; snapshot: string; accepted: string; changes: string };
+  relation: { kind: 'table'; path: string[] } | { kind: 'sql'; query: string };
+  /** The audience's condition, over model columns. */
+  where?: Expr;
+  /** The identifier; absent for insert without one (every row is new on every run). */
+  key?: ChangeSetValue;
+  fields: ChangeSetValue[];
+  /** Model columns (name as written -> warehouse name) handed to the message template. */
+  messageColumns: { name: string; column: string }[];
+  orderBy: { column: string; descending: boolean }[];
+  /** Change kinds the plan reads. */
+  reads: ChangeKind[];
+}
+
+const defaultStateSchema = 'syncwright';
+
+/** Ad platforms take only hashed identifiers, so theirs are always normalised and hashed. */
+function value(sync: CheckedSync, f: FieldMap, isKey: boolean): ChangeSetValue {
+  const dialect = sync.model.source.dialect;
+  const hashing = requireDestinationType(sync.destination.type).hashing;
+  const hashed = f.hashed || (isKey && (hashing === 'meta' || hashing === 'google'));
+  return {
+    column: storedName(getDialect(dialect), f.column.name),
+    field: f.field.text,
+    normalise: hashed ? normalisationFor(hashing, f.field.text) : [],
+    hashed,
+  };
+}
+
+export function changeSetOf(sync: CheckedSync, reads: ChangeKind[]): ChangeSet {
+  const { model } = sync;
+  const dialect = model.source.dialect;
+  const name = (ident: { text: string; quoted: boolean }) => storedName(getDialect(dialect), ident);
+  const schemaSetting = model.source.settings.state_schema;
+  const schema = typeof schemaSetting === 'string' ? schemaSetting : defaultStateSchema;
+  return {
+    sync: sync.name,
+    dialect,
+    destination: sync.destination.name,
+    tables: { schema, snapshot: `${sync.name}_snapshot`, accepted: `${sync.name}_accepted`, changes: `${sync.name}_changes` },
+    relation: model.relation.kind === 'table' ? { kind: 'table', path: model.relation.path.map(name) } : model.relation,
+    ...(sync.audience ? { where: sync.audience.where } : {}),
+    ...(sync.identifier ? { key: value(sync, sync.identifier, true) } : {}),
+    fields: sync.fields.map((f) => value(sync, f, false)),
+    messageColumns: sync.message === undefined ? [] : model.columns.map((c) => ({ name: c.name.text, column: name(c.name) })),
+    orderBy: model.orderBy.map((o) => ({ column: name(o.column), descending: o.descending })),
+    reads,
+  };
+}

@@ -1,0 +1,127 @@
+/**
+ * Plans a sync into an API destination: the change set in the source's SQL, then the
+ * destination's calls as data (src/catalog/api), then the commit of what was accepted.
+ */
+import type { CheckedSync, ResolvedValue } from '../check/model.js';
+import { limitsFor, objectKindOf, requireDestinationType } from '../catalog/index.js';
+import { settingDefaults } from '../catalog/settings.js';
+import { requireDestinationApi, type ApiContext } from '../catalog/api/index.js';
+import type { ApiStep, Template } from './api-steps.js';
+import { planVersion, type Plan, type PlanEndpoint, type SyncArtifacts } from './plan.js';
+import { changeSetOf } from './api-changes.js';
+import { renderChangeSet } from '../emit/api-sql.js';
+
+/** Structurally the planner options of src/plan/options.ts. */
+export interface ApiPlanOptions {
+  postgresVersion?: number;
+}
+
+export const planSchemaId = 'https://syncwright.dev/schemas/plan.v1.json';
+
+function template(v: ResolvedValue | unknown): Template | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'object' && 'env' in v) return { $env: (v as { env: string }).env };
+  if (typeof v === 'object' && 'path' in v) return (v as { path: string[] }).path.join('.');
+  return v as Template;
+}
+
+export function apiContext(sync: CheckedSync): ApiContext {
+  const type = requireDestinationType(sync.destination.type);
+  const kind = objectKindOf(type, sync.objectKind, sync.kind);
+  if (!kind) throw new Error(`sync ${sync.name}: ${type.type} has no object kind for it`);
+  const limits = limitsFor(type, kind);
+  const defaults = settingDefaults(type.settings);
+  const format = sync.format === 'csv' ? 'csv' : 'jsonl';
+  return {
+    sync: sync.name,
+    kind: sync.kind,
+    mode: sync.mode,
+    objectKind: kind.kind,
+    target: sync.target?.map((p) => p.text).join('.'),
+    identifierField: sync.identifier?.field.text,
+    fields: sync.fields.map((f) => f.field.text),
+    batch: sync.batch ?? limits.defaultBatch,
+    maxPayloadBytes: limits.maxPayloadBytes,
+    rateLimit: limits.rateLimit,
+    format,
+    hasMessage: sync.message !== undefined,
+    setting: (name) => template(sync.destination.settings[name] ?? defaults[name]),
+  };
+}
+
+function header(sync: CheckedSync) {
+  return (file: string) => `-- ${file}: sync ${sync.name} (${sync.kind} ${sync.mode}) from ${sync.file}:${sync.line}`;
+}
+
+function sourceEndpoint(sync: CheckedSync, options: ApiPlanOptions): PlanEndpoint {
+  const { source } = sync.model;
+  const version = source.dialect === 'postgres' ? (options.postgresVersion ?? Number(source.settings.version ?? 15)) : undefined;
+  return { name: source.name, dialect: source.dialect, ...(version === undefined ? {} : { version }), settings: source.settings };
+}
+
+export function planApiSync(sync: CheckedSync, options: ApiPlanOptions): SyncArtifacts {
+  const ctx = apiContext(sync);
+  const api = requireDestinationApi(sync.destination.type);
+  const planMode = api.modes[`${sync.kind}:${sync.mode}`];
+  if (!planMode) throw new Error(`sync ${sync.name}: ${sync.destination.type} has no API description for ${sync.kind} ${sync.mode}`);
+  const { reads, steps: sending } = planMode(ctx);
+  const changeSet = changeSetOf(sync, reads);
+  const sql = renderChangeSet(changeSet, header(sync));
+  const deletes = sync.mode === 'mirror' || sync.mode === 'remove';
+
+  const steps: ApiStep[] = [
+    {
+      kind: 'changes',
+      file: 'changes.sql',
+      on: 'source',
+      description: 'build the change set against the snapshot; returns one summary row',
+      summary: ['model_rows', 'null_keys', 'duplicate_keys', 'added', 'changed', 'removed', 'unchanged'],
+    },
+    ...(deletes
+      ? [{ kind: 'guard' as const, description: 'abort before sending when the deletes break the guard', allowEmpty: sync.guard.allowEmpty, ...(sync.guard.maxDeletes ? { maxDeletes: sync.guard.maxDeletes } : {}) }]
+      : []),
+    {
+      kind: 'read',
+      file: 'read.sql',
+      on: 'source',
+      description: `read the ${reads.join(', ')} rows`,
+      changes: reads,
+      columns: ['seq', 'change', 'row_key', 'payload', 'payload_hash', 'idempotency_key', 'destination_id', 'columns'],
+    },
+    ...api.setup(ctx),
+    ...sending,
+    ...(sql.commit
+      ? [{
+          kind: 'commit' as const,
+          file: 'commit.sql',
+          on: 'source' as const,
+          description: 'record the accepted rows, then move them into the snapshot',
+          acceptedInsert: { statement: sql.acceptedInsert, parameters: ['row_key', 'destination_id'] as ['row_key', 'destination_id'] },
+        }]
+      : []),
+  ];
+
+  const target = sync.target?.map((p) => p.text);
+  const plan: Plan = {
+    $schema: planSchemaId,
+    planVersion,
+    sync: { name: sync.name, kind: sync.kind, mode: sync.mode, file: sync.file, line: sync.line, ...(sync.schedule ? { schedule: sync.schedule } : {}) },
+    source: sourceEndpoint(sync, options),
+    destination: {
+      name: sync.destination.name,
+      type: sync.destination.type,
+      category: sync.destination.category,
+      objectKind: ctx.objectKind,
+      ...(target ? { target } : {}),
+      settings: sync.destination.settings,
+    },
+    ...(sync.message === undefined ? {} : { message: sync.message }),
+    steps,
+  } as Plan;
+  const files = [
+    { name: 'changes.sql', content: sql.changes },
+    { name: 'read.sql', content: sql.read },
+    ...(sql.commit ? [{ name: 'commit.sql', content: sql.commit }] : []),
+  ];
+  return { plan, files };
+}
