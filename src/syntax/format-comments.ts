@@ -1,0 +1,157 @@
+/**
+ * Where each comment of a file goes in the layout tree. A comment is *trailing* when code
+ * precedes it on its line (with only whitespace and other comments between), otherwise it
+ * is *own-line*.
+ *
+ * - own-line, between the nodes of a block: before the next node, or at the end of the block
+ *   (of the file) when no node follows;
+ * - trailing, after a node: at the end of that node's line, or after a group's `}`; after a
+ *   block's `{`: at the end of the `head {` line;
+ * - inside a row or a group's head, which print on one line: at the end of that line when they
+ *   can all stay there (none is own-line, and only the last is a `#`/`//` comment, which would
+ *   swallow what follows it); otherwise before the node, in their order.
+ */
+import type { Comment } from './ast.js';
+import type { LayoutGroup, LayoutNode } from './format-layout.js';
+
+export interface NodeComments {
+  /** Own-line comments printed before the node. */
+  leading: Comment[];
+  /** At the end of a row's line, or of a group's `head {` line. */
+  trailing: Comment[];
+  /** After a group's `}`. */
+  closing: Comment[];
+  /** Own-line comments after a group's last child, printed inside its block. */
+  end: Comment[];
+}
+
+export interface CommentPlacement {
+  nodes: ReadonlyMap<LayoutNode, NodeComments>;
+  /** Own-line comments after the last definition. */
+  fileEnd: Comment[];
+}
+
+const noComments: NodeComments = { leading: [], trailing: [], closing: [], end: [] };
+
+export function commentsOf(placement: CommentPlacement, node: LayoutNode): NodeComments {
+  return placement.nodes.get(node) ?? noComments;
+}
+
+export function isLineComment(c: Comment): boolean {
+  return !c.text.startsWith('/*');
+}
+
+/** Comments as found, before the inside ones are settled as trailing or leading. */
+interface Found {
+  leading: Comment[];
+  inside: Comment[];
+  after: Comment[];
+  closing: Comment[];
+  end: Comment[];
+}
+
+/** Reads code positions of one file, stepping over comments. */
+class CodeScanner {
+  /** Comment start by the offset of its last character. */
+  private readonly starts: Map<number, number>;
+
+  constructor(
+    private readonly source: string,
+    comments: Comment[],
+  ) {
+    this.starts = new Map(comments.map((c) => [c.span.endOffset - 1, c.span.offset]));
+  }
+
+  /**
+   * The offset of the last code character before `offset`, skipping whitespace and comments;
+   * undefined when the file starts first or, unless `crossLines`, a line break comes first.
+   */
+  previousCode(offset: number, crossLines: boolean): number | undefined {
+    let i = offset - 1;
+    while (i >= 0) {
+      const commentStart = this.starts.get(i);
+      if (commentStart !== undefined) {
+        i = commentStart - 1;
+        continue;
+      }
+      const ch = this.source[i]!;
+      if (ch === '\n' || ch === '\r') {
+        if (!crossLines) return undefined;
+      } else if (!/\s/.test(ch)) {
+        return i;
+      }
+      i--;
+    }
+    return undefined;
+  }
+
+  isOwnLine(c: Comment): boolean {
+    return this.previousCode(c.span.offset, false) === undefined;
+  }
+
+  /** Just after the group's `{`: the last code before its first child or its `}`. */
+  bodyStart(g: LayoutGroup): number {
+    const next = g.children[0]?.span.offset ?? g.span.endOffset - 1;
+    return (this.previousCode(next, true) ?? g.span.offset) + 1;
+  }
+}
+
+function find(found: Map<LayoutNode, Found>, node: LayoutNode): Found {
+  let f = found.get(node);
+  if (!f) {
+    f = { leading: [], inside: [], after: [], closing: [], end: [] };
+    found.set(node, f);
+  }
+  return f;
+}
+
+/** Inside comments stay on the node's line only if all of them and those after can share it. */
+function settle(f: Found, scanner: CodeScanner): NodeComments {
+  const line = [...f.inside, ...f.after];
+  const fits = line.every((c, i) => !scanner.isOwnLine(c) && (i === line.length - 1 || !isLineComment(c)));
+  return fits
+    ? { leading: f.leading, trailing: line, closing: f.closing, end: f.end }
+    : { leading: [...f.leading, ...f.inside], trailing: f.after, closing: f.closing, end: f.end };
+}
+
+export function placeComments(definitions: LayoutGroup[], comments: Comment[], source: string): CommentPlacement {
+  const scanner = new CodeScanner(source, comments);
+  const found = new Map<LayoutNode, Found>();
+  const fileEnd: Comment[] = [];
+
+  for (const c of comments) {
+    const at = c.span.offset;
+    let owner: LayoutGroup | undefined;
+    let children: LayoutNode[] = definitions;
+    for (;;) {
+      const hit = children.find((n) => n.span.offset <= at && at < n.span.endOffset);
+      if (hit?.kind === 'group' && at >= scanner.bodyStart(hit)) {
+        owner = hit;
+        children = hit.children;
+        continue;
+      }
+      if (hit) {
+        find(found, hit).inside.push(c);
+        break;
+      }
+      const anchor = scanner.previousCode(at, false);
+      const before = anchor === undefined ? undefined : children.find((n) => n.span.endOffset - 1 === anchor);
+      if (before) {
+        find(found, before)[before.kind === 'group' ? 'closing' : 'after'].push(c);
+      } else if (anchor !== undefined && owner) {
+        // The only code left before it in this block is the `{`.
+        find(found, owner).after.push(c);
+      } else {
+        const next = children.find((n) => n.span.offset > at);
+        if (next) find(found, next).leading.push(c);
+        else if (owner) find(found, owner).end.push(c);
+        else fileEnd.push(c);
+      }
+      break;
+    }
+  }
+
+  const nodes = new Map<LayoutNode, NodeComments>();
+  for (const [node, f] of found) nodes.set(node, settle(f, scanner));
+  return { nodes, fileEnd };
+}
