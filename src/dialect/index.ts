@@ -1,26 +1,82 @@
-/** The dialect registry: one JSON data file per warehouse in dialects/, loaded once. */
+/**
+ * The dialect registry: one JSON data file per warehouse in dialects/, validated against
+ * schemas/dialect.schema.json when it is first loaded. Everything that differs between
+ * warehouses is read from here; an unknown name fails loudly.
+ */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { Ident } from '../syntax/ast.js';
 import type { Dialect } from '../check/model.js';
+import type { ColumnType } from '../catalog/types.js';
+
+export interface Quoting {
+  quote: [string, string];
+  /** Character -> how it is written between the quotes. */
+  escapes: Record<string, string>;
+}
+
+export interface Capability {
+  value?: boolean;
+  /** First major version that has it (Postgres). */
+  since?: number;
+  why: string;
+}
+
+export type CapabilityName = 'mergeNotMatchedBySource' | 'qualify';
 
 export interface DialectSpec {
   name: Dialect;
-  identifiers: { fold: 'lower' | 'upper' | 'insensitive'; why: string };
+  /** The sql-formatter language. */
+  formatter: 'postgresql' | 'snowflake' | 'bigquery';
+  identifiers: Quoting & { fold: 'lower' | 'upper' | 'insensitive'; why: string };
+  literals: Quoting & { why?: string };
+  types: Record<ColumnType, string>;
+  /** Column type -> snippet over `{{v}}` giving a value that has equality and ordering. */
+  comparable: Partial<Record<ColumnType, string>> & { why: string };
+  /** Hex SHA-256 of the string `{{v}}`. */
+  hash: string;
+  versions?: { supported: number[]; default: number };
+  capabilities: Record<CapabilityName, Capability>;
+  transaction: { begin: string; commit: string; staging: 'inside' | 'before'; why: string };
+  tempTable: { create: string; options: string };
+  /** A transaction-scoped lock on the number `{{key}}`. */
+  lock?: string;
+  /** Statistics for the temporary table `{{table}}`. */
+  analyze?: string;
+  /** Fails with `{{message}}` when `{{query}}` returns a row. */
+  raiseIf: string;
 }
 
 export const dialectNames: readonly Dialect[] = ['postgres', 'snowflake', 'bigquery'];
 
+const root = new URL('../../', import.meta.url);
+const readJson = (path: string): unknown => JSON.parse(readFileSync(fileURLToPath(new URL(path, root)), 'utf8'));
+
+let validate: ReturnType<Ajv2020['compile']> | undefined;
 const cache = new Map<Dialect, DialectSpec>();
 
 export function getDialect(name: Dialect): DialectSpec {
   let spec = cache.get(name);
-  if (!spec) {
-    const url = new URL(`../../dialects/${name}.json`, import.meta.url);
-    spec = JSON.parse(readFileSync(fileURLToPath(url), 'utf8')) as DialectSpec;
-    cache.set(name, spec);
+  if (spec) return spec;
+  if (!dialectNames.includes(name)) throw new Error(`unknown dialect: ${String(name)} (known: ${dialectNames.join(', ')})`);
+  validate ??= new Ajv2020({ allErrors: true, strict: true, strictRequired: false }).compile(readJson('schemas/dialect.schema.json') as object);
+  const data = readJson(`dialects/${name}.json`);
+  if (!validate(data)) {
+    const why = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`).join('; ');
+    throw new Error(`dialects/${name}.json does not match schemas/dialect.schema.json: ${why}`);
   }
+  spec = data as DialectSpec;
+  if (spec.name !== name) throw new Error(`dialects/${name}.json names itself ${spec.name}`);
+  cache.set(name, spec);
   return spec;
+}
+
+/** Whether the dialect (at this major version, where versions matter) has a capability. */
+export function hasCapability(spec: DialectSpec, name: CapabilityName, version?: number): boolean {
+  const c = spec.capabilities[name];
+  if (c.since === undefined) return c.value === true;
+  return (version ?? spec.versions?.default ?? 0) >= c.since;
 }
 
 /** How the warehouse sees a name: bare names folded by its rule, quoted names exact. */
@@ -29,4 +85,10 @@ export function nameKey(dialect: Dialect, ident: Pick<Ident, 'text' | 'quoted'>)
   if (fold === 'insensitive') return ident.text.toLowerCase();
   if (ident.quoted) return ident.text;
   return fold === 'lower' ? ident.text.toLowerCase() : ident.text.toUpperCase();
+}
+
+/** The exact name the warehouse stores for an identifier: bare names folded, quoted ones kept. */
+export function storedName(spec: DialectSpec, ident: Pick<Ident, 'text' | 'quoted'>): string {
+  if (ident.quoted || spec.identifiers.fold === 'insensitive') return ident.text;
+  return spec.identifiers.fold === 'lower' ? ident.text.toLowerCase() : ident.text.toUpperCase();
 }
