@@ -1,0 +1,59 @@
+/**
+ * The executor's view of a Postgres database: run a SQL file as a script, run one statement
+ * with parameters, and read a query page by page through a server-side cursor, so that a
+ * change set of any size never sits in memory. Implemented on embedded PGlite and on a
+ * server through `pg`.
+ */
+
+export type SqlRow = Record<string, unknown>;
+
+export interface SqlSession {
+  /** `pglite` or `postgres`, for messages. */
+  readonly engine: string;
+  /** Where the database is, for messages (a folder or a URL without its password). */
+  readonly location: string;
+  /**
+   * Runs a whole SQL file in one round trip (simple protocol), as psql -1 would not: the file
+   * manages its own transactions. The rows of each statement, in order. On error, whatever
+   * transaction the script left open is rolled back and the error rethrown.
+   */
+  script(sql: string): Promise<SqlRow[][]>;
+  /** One statement with `$n` parameters. */
+  query<T extends SqlRow = SqlRow>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  /**
+   * Pages of at most `pageSize` rows of one query (its text without a trailing semicolon),
+   * through a cursor declared WITH HOLD: it survives commits, so that other statements of
+   * this session (recording accepted rows) can commit between pages. Breaking out of the
+   * loop closes the cursor.
+   */
+  pages<T extends SqlRow = SqlRow>(query: string, pageSize: number): AsyncGenerator<T[]>;
+  close(): Promise<void>;
+}
+
+/** A SQL file as one statement: without its trailing semicolon and comments after it. */
+export function asSubquery(sql: string): string {
+  return sql.replace(/;\s*(--[^\n]*\s*)*$/, '').trim();
+}
+
+let cursorCount = 0;
+
+/** The cursor protocol both engines share; `run` is the session's single-statement runner. */
+export async function* cursorPages<T extends SqlRow>(
+  run: (sql: string) => Promise<T[]>,
+  script: (sql: string) => Promise<unknown>,
+  query: string,
+  pageSize: number,
+): AsyncGenerator<T[]> {
+  const name = `syncwright_cursor_${++cursorCount}`;
+  // WITH HOLD needs a transaction to be declared in; it stays open after the commit.
+  await script(`BEGIN; DECLARE ${name} NO SCROLL CURSOR WITH HOLD FOR ${asSubquery(query)}; COMMIT;`);
+  try {
+    for (;;) {
+      const rows = await run(`FETCH FORWARD ${Math.max(1, Math.floor(pageSize))} FROM ${name}`);
+      if (rows.length) yield rows;
+      if (rows.length < pageSize) return;
+    }
+  } finally {
+    await run(`CLOSE ${name}`).catch(() => undefined);
+  }
+}

@@ -1,0 +1,311 @@
+// The delivery engine's parts: token bucket, backoff, Retry-After, batching, and the engine
+// itself against a local fake API with injected faults.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { TokenBucket, unlimited, type Clock } from '../src/run/token-bucket.js';
+import { backoffDelay, defaultRetryPolicy, parseRetryAfter, retryDelay, type RetryPolicy } from '../src/run/backoff.js';
+import { batches } from '../src/run/batches.js';
+import { deliver, type Exchange, type Verdict } from '../src/run/deliver.js';
+import { sendOnce } from '../src/run/http.js';
+import { fault, startFakeApi, type FakeApi } from './servers/fake-api.js';
+
+/** A clock whose sleeps advance time at once, recording what was asked. */
+function fakeClock(): Clock & { slept: number[]; t: number } {
+  const c = {
+    t: 0,
+    slept: [] as number[],
+    now: () => c.t,
+    sleep: async (ms: number) => {
+      c.slept.push(ms);
+      c.t += ms;
+    },
+  };
+  return c;
+}
+
+async function* pagesOf<T>(rows: T[], pageSize: number): AsyncGenerator<T[]> {
+  for (let i = 0; i < rows.length; i += pageSize) yield rows.slice(i, i + pageSize);
+}
+
+describe('token bucket', () => {
+  it('lets a burst through, then one request per 1/rate seconds', async () => {
+    const clock = fakeClock();
+    const bucket = TokenBucket.perWindow(10, 10, clock); // 1 per second, burst 10
+    for (let i = 0; i < 10; i++) await bucket.take();
+    expect(clock.t).toBe(0);
+    await bucket.take();
+    await bucket.take();
+    expect(clock.t).toBeCloseTo(2000, 5);
+  });
+
+  it('a pause holds every taker until it ends and drops the saved burst', async () => {
+    const clock = fakeClock();
+    const bucket = TokenBucket.perWindow(5, 1, clock);
+    bucket.pause(3000);
+    await bucket.take();
+    expect(clock.t).toBe(3000);
+    await bucket.take();
+    expect(clock.t).toBeCloseTo(3200, 5);
+  });
+
+  it('unlimited never waits but still honours a pause', async () => {
+    const clock = fakeClock();
+    const bucket = unlimited(clock);
+    for (let i = 0; i < 1000; i++) await bucket.take();
+    expect(clock.t).toBe(0);
+    bucket.pause(1500);
+    await bucket.take();
+    expect(clock.t).toBe(1500);
+  });
+
+  it('serves concurrent takers in order at the rate', async () => {
+    const bucket = TokenBucket.perWindow(1, 0.05); // burst 1, one per 50 ms
+    const order: number[] = [];
+    const start = performance.now();
+    await Promise.all([0, 1, 2, 3].map((i) => bucket.take().then(() => order.push(i))));
+    expect(order).toEqual([0, 1, 2, 3]);
+    expect(performance.now() - start).toBeGreaterThanOrEqual(140);
+  });
+});
+
+describe('backoff', () => {
+  const policy: RetryPolicy = { ...defaultRetryPolicy, baseDelayMs: 100, maxDelayMs: 1000 };
+
+  it('full jitter stays below a doubling ceiling capped at the maximum', () => {
+    expect(backoffDelay(policy, 1, () => 0.999)).toBe(99);
+    expect(backoffDelay(policy, 3, () => 0.999)).toBe(399);
+    expect(backoffDelay(policy, 10, () => 0.999)).toBe(999);
+    expect(backoffDelay(policy, 3, () => 0)).toBe(0);
+  });
+
+  it('Retry-After in seconds or as an HTTP date is a floor', () => {
+    expect(parseRetryAfter('2')).toBe(2000);
+    expect(parseRetryAfter(' 0 ')).toBe(0);
+    const now = Date.parse('Wed, 21 Oct 2015 07:28:00 GMT');
+    expect(parseRetryAfter('Wed, 21 Oct 2015 07:28:30 GMT', now)).toBe(30_000);
+    expect(parseRetryAfter('soon')).toBeUndefined();
+    expect(parseRetryAfter(null)).toBeUndefined();
+    expect(retryDelay(policy, 1, 2000, () => 0.5)).toBe(2000);
+    expect(retryDelay(policy, 1, undefined, () => 0.5)).toBe(50);
+  });
+});
+
+describe('batches', () => {
+  const collect = async (rows: number[], page: number, size: number) => {
+    const out = [];
+    for await (const b of batches(pagesOf(rows, page), size)) out.push(b);
+    return out;
+  };
+
+  it('re-cuts pages into batches and marks the last', async () => {
+    const out = await collect([1, 2, 3, 4, 5, 6, 7], 3, 2);
+    expect(out.map((b) => b.rows)).toEqual([[1, 2], [3, 4], [5, 6], [7]]);
+    expect(out.map((b) => b.seq)).toEqual([1, 2, 3, 4]);
+    expect(out.map((b) => b.last)).toEqual([false, false, false, true]);
+  });
+
+  it('marks an exactly full last batch, and yields nothing for no rows', async () => {
+    const out = await collect([1, 2, 3, 4], 1, 2);
+    expect(out.map((b) => b.last)).toEqual([false, true]);
+    expect(await collect([], 5, 2)).toEqual([]);
+  });
+});
+
+describe('sendOnce', () => {
+  let api: FakeApi;
+  beforeAll(async () => {
+    api = await startFakeApi(() => ({ status: 200, body: { ok: true } }));
+  });
+  afterAll(() => api.close());
+
+  it('returns a response, a timeout or a network error as data', async () => {
+    const req = { method: 'POST', url: `${api.url}/x`, headers: { 'content-type': 'application/json' }, body: '{}' };
+    expect(await sendOnce(req, 2000)).toMatchObject({ kind: 'response', response: { status: 200, body: '{"ok":true}' } });
+    api.failNext(fault.hang());
+    expect(await sendOnce(req, 200)).toMatchObject({ kind: 'timeout' });
+    api.failNext(fault.reset());
+    expect(await sendOnce(req, 2000)).toMatchObject({ kind: 'network' });
+    const closed = await startFakeApi(() => ({ status: 200 }));
+    await closed.close();
+    expect(await sendOnce({ ...req, url: closed.url }, 2000)).toMatchObject({ kind: 'network', reason: expect.stringContaining('ECONNREFUSED') });
+  });
+});
+
+// A minimal JSON batch API: the server stores ids, refusing those listed in `refuse` with a
+// per-row error list, so that the engine's bookkeeping can be checked exactly.
+describe('deliver', () => {
+  let api: FakeApi;
+  const stored: number[] = [];
+  const refuse = new Set<number>();
+  let inflight = 0;
+  let maxInflight = 0;
+
+  beforeAll(async () => {
+    api = await startFakeApi((req) => {
+      const ids = (req.body as { ids: number[] }).ids;
+      if (req.headers.authorization !== 'Bearer ok') return { status: 401, body: { error: 'bad token' } };
+      if (ids.length > 50) return { status: 413, body: { error: 'too large' } };
+      const errors = ids.map((id, index) => ({ id, index })).filter((e) => refuse.has(e.id));
+      for (const id of ids) if (!refuse.has(id)) stored.push(id);
+      return { status: errors.length ? 207 : 200, body: { errors: errors.map((e) => ({ index: e.index, message: `id ${e.id} refused` })) } };
+    });
+  });
+  afterAll(() => api.close());
+  beforeEach(() => {
+    api.reset();
+    stored.length = 0;
+    refuse.clear();
+    inflight = maxInflight = 0;
+  });
+
+  const exchange = (token = 'ok'): Exchange<number> => ({
+    request: (rows) => ({ method: 'POST', url: `${api.url}/ids`, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ ids: rows }) }),
+    read: (res, rows): Verdict => {
+      const all = rows.map((_, i) => i);
+      if (res.status === 413) return { accepted: [], rejected: [], retry: all, transient: false, split: true, reason: 'too large' };
+      if (res.status >= 400) return { accepted: [], rejected: all.map((index) => ({ index, reason: res.body })), retry: [], transient: false };
+      const errors = (JSON.parse(res.body) as { errors: { index: number; message: string }[] }).errors;
+      const bad = new Set(errors.map((e) => e.index));
+      return { accepted: all.filter((i) => !bad.has(i)), rejected: errors.map((e) => ({ index: e.index, reason: e.message })), retry: [], transient: false };
+    },
+  });
+
+  const ids = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+
+  async function run(rows: number[], size: number, opts: Partial<Parameters<typeof deliver>[2]> = {}, ex = exchange()) {
+    const accepted: number[] = [];
+    const refused: { row: number; reason: string; fate: string }[] = [];
+    const retries: string[] = [];
+    const stats = await deliver(
+      batches(pagesOf(rows, 7), size),
+      ex,
+      { concurrency: 4, timeoutMs: 300, retry: { ...defaultRetryPolicy, baseDelayMs: 5, maxDelayMs: 20, maxAttempts: 4 }, bucket: unlimited(), ...opts },
+      {
+        accepted: (r) => void accepted.push(...r),
+        refused: (r) => void refused.push(...r),
+        retrying: (i) => void retries.push(i.reason),
+      },
+    );
+    return { stats, accepted: accepted.sort((a, b) => a - b), refused, retries };
+  }
+
+  it('sends every row once, in batches of the given size', async () => {
+    const r = await run(ids(95), 10);
+    expect(r.accepted).toEqual(ids(95));
+    expect(stored.sort((a, b) => a - b)).toEqual(ids(95));
+    expect(api.requests).toHaveLength(10);
+    expect(r.stats).toMatchObject({ batches: 10, requests: 10, retries: 0, accepted: 95, rejected: 0, failed: 0 });
+  });
+
+  it('records per-row rejections and accepts the rest of the batch', async () => {
+    refuse.add(3).add(17);
+    const r = await run(ids(20), 10);
+    expect(r.accepted).toEqual(ids(20).filter((i) => i !== 3 && i !== 17));
+    expect(r.refused).toEqual([
+      { row: 3, reason: 'id 3 refused', fate: 'rejected' },
+      { row: 17, reason: 'id 17 refused', fate: 'rejected' },
+    ]);
+  });
+
+  it('retries 429 (waiting Retry-After), 500, a hung request and a reset connection, then delivers', async () => {
+    api.failNext(fault.tooMany('1'), fault.status(500), fault.hang(), fault.reset());
+    const start = performance.now();
+    const r = await run(ids(30), 10, { concurrency: 1, retry: { ...defaultRetryPolicy, baseDelayMs: 5, maxDelayMs: 20, maxAttempts: 5 } });
+    expect(performance.now() - start).toBeGreaterThanOrEqual(1000);
+    expect(r.accepted).toEqual(ids(30));
+    expect(stored.sort((a, b) => a - b)).toEqual(ids(30));
+    expect(r.stats.retries).toBe(4);
+    expect(r.retries[0]).toContain('HTTP 429');
+    expect(r.retries[1]).toContain('HTTP 500');
+    expect(r.retries[2]).toContain('no response within 300 ms');
+    expect(api.requests).toHaveLength(3 + 4);
+  });
+
+  it('gives up after the policy\'s attempts and reports the rows as failed', async () => {
+    api.failWhen(() => fault.status(503));
+    const r = await run(ids(5), 5);
+    expect(r.accepted).toEqual([]);
+    expect(r.refused).toHaveLength(5);
+    expect(r.refused[0]).toMatchObject({ fate: 'failed', reason: expect.stringContaining('gave up after 4 tries: HTTP 503') });
+    expect(api.requests).toHaveLength(4);
+  });
+
+  it('fails rather than stall when Retry-After is beyond the policy\'s limit', async () => {
+    api.failNext(fault.tooMany('3600'));
+    const r = await run(ids(3), 3, { retry: { ...defaultRetryPolicy, maxRetryAfterMs: 60_000 } });
+    expect(r.refused.map((x) => x.fate)).toEqual(['failed', 'failed', 'failed']);
+    expect(r.refused[0]?.reason).toContain('asked to wait 3600 s');
+  });
+
+  it('splits a batch the API finds too large until it fits', async () => {
+    const r = await run(ids(180), 180);
+    expect(r.accepted).toEqual(ids(180));
+    expect(api.requests.filter((q) => q.fault === undefined).map((q) => (q.body as { ids: unknown[] }).ids.length)).toEqual([180, 90, 45, 45, 90, 45, 45]);
+  });
+
+  it('rejects every row of a request the API refuses whole', async () => {
+    const r = await run(ids(4), 2, {}, exchange('wrong'));
+    expect(r.refused.map((x) => x.row).sort()).toEqual(ids(4));
+    expect(r.refused[0]?.reason).toContain('bad token');
+  });
+
+  it('keeps at most `concurrency` requests in flight', async () => {
+    const slow = await startFakeApi(() => ({ status: 200, body: {} }));
+    // Count in-flight requests at the server by delaying each answer.
+    const server = (slow as unknown as { server: import('node:http').Server }).server;
+    server.removeAllListeners('request');
+    server.on('request', (_req, res) => {
+      _req.resume();
+      _req.on('end', () => {
+        maxInflight = Math.max(maxInflight, ++inflight);
+        setTimeout(() => {
+          inflight--;
+          res.end('{}');
+        }, 30);
+      });
+    });
+    const ex: Exchange<number> = {
+      request: (rows) => ({ method: 'POST', url: slow.url, headers: {}, body: JSON.stringify(rows) }),
+      read: (_res, rows) => ({ accepted: rows.map((_, i) => i), rejected: [], retry: [], transient: false }),
+    };
+    const r = await run(ids(100), 5, { concurrency: 3 }, ex);
+    await slow.close();
+    expect(r.stats.accepted).toBe(100);
+    expect(maxInflight).toBe(3);
+  });
+
+  it('holds a session\'s last batch until every other batch settled', async () => {
+    const order: string[] = [];
+    const ex: Exchange<number> = {
+      lastAlone: true,
+      request: (rows, ctx) => {
+        order.push(`start ${ctx.seq}${ctx.last ? ' last' : ''}`);
+        return { method: 'POST', url: `${api.url}/ids`, headers: { authorization: 'Bearer ok' }, body: JSON.stringify({ ids: rows }) };
+      },
+      read: (_res, rows) => {
+        order.push('done');
+        return { accepted: rows.map((_, i) => i), rejected: [], retry: [], transient: false };
+      },
+    };
+    await run(ids(40), 10, { concurrency: 4 }, ex);
+    expect(order.slice(-2)).toEqual(['start 4 last', 'done']);
+    expect(order.indexOf('start 4 last')).toBe(order.length - 2);
+  });
+
+  it('paces requests by the rate limit', async () => {
+    const start = performance.now();
+    await run(ids(5), 1, { bucket: TokenBucket.perWindow(1, 0.05) });
+    expect(performance.now() - start).toBeGreaterThanOrEqual(190);
+  });
+
+  it('stops reading and rethrows when recording a fate fails', async () => {
+    let calls = 0;
+    const p = deliver(batches(pagesOf(ids(100), 10), 10), exchange(), { concurrency: 2, timeoutMs: 1000, retry: defaultRetryPolicy, bucket: unlimited() }, {
+      accepted: () => {
+        if (++calls === 2) throw new Error('database went away');
+      },
+      refused: () => undefined,
+    });
+    await expect(p).rejects.toThrow('database went away');
+    expect(api.requests.length).toBeLessThan(10);
+  });
+});

@@ -1,0 +1,91 @@
+/**
+ * Amplitude HTTP V2 as documented: POST /2/httpapi with {api_key, events, options}. Each event
+ * needs event_type and a user_id (at least 5 characters, or options.min_id_length) or a
+ * device_id. A request with an invalid event is refused whole with a 400 naming the indices
+ * (events_with_invalid_fields / events_with_missing_fields) and nothing is ingested; more
+ * than 2,000 events or 1 MB is a 413. Events with an insert_id seen before are deduplicated.
+ */
+import { startFakeApi, type FakeApi, type Recorded, type Reply } from './fake-api.js';
+
+export interface AmplitudeEvent {
+  event_type?: string;
+  user_id?: string;
+  device_id?: string;
+  insert_id?: string;
+  time?: number;
+  event_properties?: Record<string, unknown>;
+  user_properties?: Record<string, unknown>;
+  [k: string]: unknown;
+}
+
+export interface AmplitudeOptions {
+  apiKey?: string;
+  /** A reason to refuse an event, reported as an invalid field of it. */
+  reject?: (event: AmplitudeEvent) => { field: string; reason: string } | undefined;
+}
+
+export const amplitudeMaxEvents = 2_000;
+const maxBytes = 1_000_000;
+
+export class FakeAmplitude {
+  readonly events: AmplitudeEvent[] = [];
+  private readonly insertIds = new Set<string>();
+  duplicatesDropped = 0;
+  api!: FakeApi;
+
+  constructor(readonly options: AmplitudeOptions = {}) {}
+
+  async start(): Promise<this> {
+    this.api = await startFakeApi((req) => this.handle(req));
+    return this;
+  }
+
+  private handle(req: Recorded): Reply {
+    if (req.path !== '/2/httpapi' || req.method !== 'POST') return { status: 404, body: { code: 404, error: 'Not found' } };
+    if (Buffer.byteLength(req.raw) > maxBytes) return { status: 413, body: { code: 413, error: 'Payload too large' } };
+    const body = req.body as { api_key?: string; events?: AmplitudeEvent[]; options?: { min_id_length?: number } } | undefined;
+    if (!body || typeof body !== 'object') return { status: 400, body: { code: 400, error: 'Invalid JSON request body' } };
+    if (!body.api_key) return { status: 400, body: { code: 400, error: 'Request missing required field', missing_field: 'api_key' } };
+    if (this.options.apiKey && body.api_key !== this.options.apiKey) return { status: 400, body: { code: 400, error: 'Invalid API key' } };
+    const events = body.events;
+    if (!Array.isArray(events) || !events.length) return { status: 400, body: { code: 400, error: 'Request missing required field', missing_field: 'events' } };
+    if (events.length > amplitudeMaxEvents) return { status: 413, body: { code: 413, error: 'Payload too large' } };
+    const minId = body.options?.min_id_length ?? 5;
+    const invalid: Record<string, number[]> = {};
+    const missing: Record<string, number[]> = {};
+    events.forEach((e, i) => {
+      const add = (m: Record<string, number[]>, f: string): void => void (m[f] ??= []).push(i);
+      if (!e.event_type) add(missing, 'event_type');
+      if (!e.user_id && !e.device_id) add(missing, 'user_id');
+      else if (e.user_id !== undefined && String(e.user_id).length < minId) add(invalid, 'user_id');
+      const r = this.options.reject?.(e);
+      if (r) add(invalid, r.field);
+    });
+    if (Object.keys(invalid).length || Object.keys(missing).length) {
+      return {
+        status: 400,
+        body: {
+          code: 400,
+          error: Object.keys(missing).length ? 'Request missing required field' : 'Invalid field values on some events',
+          events_with_invalid_fields: invalid,
+          events_with_missing_fields: missing,
+        },
+      };
+    }
+    for (const e of events) {
+      if (e.insert_id !== undefined) {
+        if (this.insertIds.has(e.insert_id)) {
+          this.duplicatesDropped++;
+          continue;
+        }
+        this.insertIds.add(e.insert_id);
+      }
+      this.events.push(e);
+    }
+    return { status: 200, body: { code: 200, events_ingested: events.length, payload_size_bytes: Buffer.byteLength(req.raw), server_upload_time: Date.now() } };
+  }
+}
+
+export async function startAmplitude(options?: AmplitudeOptions): Promise<FakeAmplitude> {
+  return new FakeAmplitude(options).start();
+}

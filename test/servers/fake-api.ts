@@ -1,0 +1,177 @@
+/**
+ * The common part of the local fake APIs: an HTTP server on 127.0.0.1 that records every
+ * request and can be told to misbehave (429 with Retry-After, 5xx, a hung request, a reset
+ * connection) before the API's own handler sees a request.
+ */
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+
+export interface Recorded {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: IncomingHttpHeaders;
+  /** JSON or form body parsed; the raw text when it is neither. */
+  body: unknown;
+  raw: string;
+  /** The fault injected instead of the handler's reply, if any. */
+  fault?: Fault;
+}
+
+export interface Reply {
+  status: number;
+  headers?: Record<string, string>;
+  /** Sent as JSON unless it is a string. */
+  body?: unknown;
+}
+
+export type Fault =
+  | { kind: 'status'; status: number; retryAfter?: string; body?: unknown }
+  /** Read the request and never answer (until the server closes): the client's deadline must fire. */
+  | { kind: 'hang' }
+  /** Drop the connection without a response: a network error for the client. */
+  | { kind: 'reset' };
+
+export const fault = {
+  tooMany: (retryAfter = '1', body?: unknown): Fault => ({ kind: 'status', status: 429, retryAfter, body }),
+  status: (status: number, body?: unknown): Fault => ({ kind: 'status', status, body }),
+  hang: (): Fault => ({ kind: 'hang' }),
+  reset: (): Fault => ({ kind: 'reset' }),
+};
+
+export type Handler = (req: Recorded) => Reply;
+
+function parseBody(raw: string, contentType: string | undefined): unknown {
+  if (!raw) return undefined;
+  if (contentType?.includes('application/x-www-form-urlencoded')) {
+    const form: Record<string, unknown> = {};
+    for (const [k, v] of new URLSearchParams(raw)) {
+      try {
+        form[k] = JSON.parse(v);
+      } catch {
+        form[k] = v;
+      }
+    }
+    return form;
+  }
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+export class FakeApi {
+  readonly requests: Recorded[] = [];
+  private readonly queued: Fault[] = [];
+  private rule: ((req: Recorded, n: number) => Fault | undefined) | undefined;
+  private readonly sockets = new Set<Socket>();
+  url = '';
+
+  constructor(
+    private readonly handle: Handler,
+    private readonly server: Server = createServer(),
+  ) {
+    server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    server.on('request', (req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const raw = Buffer.concat(chunks).toString('utf8');
+        const u = new URL(req.url ?? '/', 'http://127.0.0.1');
+        const rec: Recorded = {
+          method: req.method ?? 'GET',
+          path: u.pathname,
+          query: u.searchParams,
+          headers: req.headers,
+          body: parseBody(raw, req.headers['content-type']),
+          raw,
+        };
+        this.requests.push(rec);
+        const f = this.queued.shift() ?? this.rule?.(rec, this.requests.length);
+        if (f) {
+          rec.fault = f;
+          this.inject(f, res);
+          return;
+        }
+        let reply: Reply;
+        try {
+          reply = this.handle(rec);
+        } catch (e) {
+          reply = { status: 500, body: { error: `fake server bug: ${(e as Error).message}` } };
+        }
+        send(res, reply);
+      });
+    });
+  }
+
+  /** The next requests get these faults, in order, whatever they are. */
+  failNext(...faults: Fault[]): this {
+    this.queued.push(...faults);
+    return this;
+  }
+
+  /** A fault for any request the rule picks (n counts requests from 1). */
+  failWhen(rule: ((req: Recorded, n: number) => Fault | undefined) | undefined): this {
+    this.rule = rule;
+    return this;
+  }
+
+  /** Requests the handler answered (not faulted). */
+  get served(): Recorded[] {
+    return this.requests.filter((r) => !r.fault);
+  }
+
+  reset(): void {
+    this.requests.length = 0;
+    this.queued.length = 0;
+    this.rule = undefined;
+  }
+
+  private inject(f: Fault, res: ServerResponse): void {
+    if (f.kind === 'hang') return;
+    if (f.kind === 'reset') {
+      res.socket?.destroy();
+      return;
+    }
+    const headers: Record<string, string> = f.retryAfter === undefined ? {} : { 'retry-after': f.retryAfter };
+    send(res, { status: f.status, headers, body: f.body ?? { error: `injected ${f.status}` } });
+  }
+
+  async listen(): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    const addr = this.server.address();
+    if (!addr || typeof addr === 'string') throw new Error('fake API has no port');
+    this.url = `http://127.0.0.1:${addr.port}`;
+    return this;
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+function send(res: ServerResponse, reply: Reply): void {
+  const headers = { ...reply.headers };
+  let body = '';
+  if (reply.body !== undefined) {
+    body = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+    headers['content-type'] ??= typeof reply.body === 'string' ? 'text/plain' : 'application/json';
+  }
+  res.writeHead(reply.status, headers);
+  res.end(body);
+}
+
+/** The bearer token of a request, from the Authorization header. */
+export function bearer(req: Recorded): string | undefined {
+  const h = req.headers.authorization;
+  return h?.startsWith('Bearer ') ? h.slice(7) : undefined;
+}
+
+export async function startFakeApi(handle: Handler): Promise<FakeApi> {
+  return new FakeApi(handle).listen();
+}

@@ -1,0 +1,153 @@
+/**
+ * HubSpot CRM v3 batch endpoints as documented: POST /crm/v3/objects/{objectType}/batch/
+ * {create,update,upsert,archive}, at most 100 inputs per call, a Bearer private-app token.
+ * Inputs that carry an objectWriteTraceId get multi-status handling: a 207 whose `errors`
+ * name the failed inputs' trace ids in `context.objectWriteTraceId`; without trace ids one bad
+ * input fails the whole call with a 400 and nothing is written. Archive takes record ids and
+ * answers 204 whether or not the record exists.
+ */
+import { bearer, startFakeApi, type FakeApi, type Recorded, type Reply } from './fake-api.js';
+
+export interface HubspotRecord {
+  id: string;
+  properties: Record<string, string | null>;
+}
+
+interface Input {
+  id?: string;
+  idProperty?: string;
+  properties?: Record<string, unknown>;
+  objectWriteTraceId?: string;
+}
+
+interface BatchError {
+  status: 'error';
+  category: string;
+  message: string;
+  context: Record<string, string[]>;
+}
+
+export interface HubspotOptions {
+  token?: string;
+  /** A reason to refuse an input (a validation error), or undefined to accept it. */
+  reject?: (objectType: string, input: Input) => string | undefined;
+}
+
+export const hubspotMaxBatch = 100;
+
+export class FakeHubspot {
+  /** objectType -> record id -> record (archived records are removed). */
+  readonly objects = new Map<string, Map<string, HubspotRecord>>();
+  private nextId = 1000;
+  api!: FakeApi;
+
+  constructor(readonly options: HubspotOptions = {}) {}
+
+  async start(): Promise<this> {
+    this.api = await startFakeApi((req) => this.handle(req));
+    return this;
+  }
+
+  records(objectType: string): HubspotRecord[] {
+    return [...(this.objects.get(objectType)?.values() ?? [])];
+  }
+
+  /** The record whose unique property `prop` equals `value`. */
+  find(objectType: string, prop: string, value: string): HubspotRecord | undefined {
+    return this.records(objectType).find((r) => r.properties[prop] === value);
+  }
+
+  private table(objectType: string): Map<string, HubspotRecord> {
+    let t = this.objects.get(objectType);
+    if (!t) this.objects.set(objectType, (t = new Map()));
+    return t;
+  }
+
+  private handle(req: Recorded): Reply {
+    const m = /^\/crm\/v3\/objects\/([^/]+)\/batch\/(create|update|upsert|archive)$/.exec(req.path);
+    if (!m || req.method !== 'POST') return { status: 404, body: { status: 'error', category: 'OBJECT_NOT_FOUND', message: `no route ${req.method} ${req.path}` } };
+    if (this.options.token && bearer(req) !== this.options.token) {
+      return { status: 401, body: { status: 'error', category: 'INVALID_AUTHENTICATION', message: 'Authentication credentials not found.' } };
+    }
+    const objectType = decodeURIComponent(m[1] as string);
+    const action = m[2] as 'create' | 'update' | 'upsert' | 'archive';
+    const inputs = (req.body as { inputs?: Input[] } | undefined)?.inputs;
+    if (!Array.isArray(inputs) || inputs.length === 0) return validation('inputs must be a non-empty array');
+    if (inputs.length > hubspotMaxBatch) return validation(`Batch input limit of ${hubspotMaxBatch} exceeded: got ${inputs.length}`);
+    if (action === 'archive') {
+      for (const input of inputs) this.table(objectType).delete(String(input.id));
+      return { status: 204 };
+    }
+    const errors: BatchError[] = [];
+    const ok: Input[] = [];
+    for (const input of inputs) {
+      const why = this.problem(objectType, action, input);
+      if (why) errors.push({ status: 'error', category: why.category, message: why.message, context: contextOf(input) });
+      else ok.push(input);
+    }
+    const multiStatus = inputs.some((i) => i.objectWriteTraceId !== undefined);
+    if (errors.length && !multiStatus) {
+      return { status: 400, body: { status: 'error', category: 'VALIDATION_ERROR', message: errors.map((e) => e.message).join('; '), errors } };
+    }
+    const results = ok.map((input) => ({ ...this.write(objectType, action, input), objectWriteTraceId: input.objectWriteTraceId }));
+    const body = {
+      status: 'COMPLETE',
+      results: results.map(({ record, created, objectWriteTraceId }) => ({
+        id: record.id,
+        properties: record.properties,
+        new: created,
+        archived: false,
+        ...(objectWriteTraceId === undefined ? {} : { objectWriteTraceId }),
+      })),
+      ...(errors.length ? { numErrors: errors.length, errors } : {}),
+    };
+    return { status: errors.length ? 207 : action === 'create' ? 201 : 200, body };
+  }
+
+  private problem(objectType: string, action: string, input: Input): { category: string; message: string } | undefined {
+    if (typeof input.properties !== 'object' || input.properties === null) return { category: 'VALIDATION_ERROR', message: 'properties is required' };
+    if (action === 'upsert' && (!input.idProperty || input.id === undefined)) return { category: 'VALIDATION_ERROR', message: 'upsert needs id and idProperty' };
+    if (action === 'update' && !this.lookup(objectType, input)) {
+      return { category: 'OBJECT_NOT_FOUND', message: `Could not get some ${objectType} objects, they may be deleted or not exist.` };
+    }
+    const reason = this.options.reject?.(objectType, input);
+    return reason === undefined ? undefined : { category: 'VALIDATION_ERROR', message: reason };
+  }
+
+  private lookup(objectType: string, input: Input): HubspotRecord | undefined {
+    if (input.id === undefined) return undefined;
+    if (!input.idProperty) return this.table(objectType).get(String(input.id));
+    return this.find(objectType, input.idProperty, String(input.id));
+  }
+
+  private write(objectType: string, action: string, input: Input): { record: HubspotRecord; created: boolean } {
+    const props = stringProps(input.properties ?? {});
+    const existing = action === 'create' ? undefined : this.lookup(objectType, input);
+    if (existing) {
+      Object.assign(existing.properties, props);
+      return { record: existing, created: false };
+    }
+    const record: HubspotRecord = { id: String(this.nextId++), properties: props };
+    if (input.idProperty && input.id !== undefined) record.properties[input.idProperty] = String(input.id);
+    this.table(objectType).set(record.id, record);
+    return { record, created: true };
+  }
+}
+
+function validation(message: string): Reply {
+  return { status: 400, body: { status: 'error', category: 'VALIDATION_ERROR', message } };
+}
+
+function contextOf(input: Input): Record<string, string[]> {
+  if (input.objectWriteTraceId !== undefined) return { objectWriteTraceId: [input.objectWriteTraceId] };
+  return input.id === undefined ? {} : { ids: [String(input.id)] };
+}
+
+// HubSpot stores every property value as a string.
+function stringProps(p: Record<string, unknown>): Record<string, string | null> {
+  return Object.fromEntries(Object.entries(p).map(([k, v]) => [k, v === null ? null : typeof v === 'string' ? v : JSON.stringify(v)]));
+}
+
+export async function startHubspot(options?: HubspotOptions): Promise<FakeHubspot> {
+  return new FakeHubspot(options).start();
+}

@@ -1,0 +1,58 @@
+/**
+ * A generic webhook receiver: POST or PUT on any path, a JSON object (one row) or array (a
+ * batch). An Idempotency-Key seen before gets the first answer again and changes nothing, as
+ * payment APIs document. With a secret, X-Signature must be the hex HMAC-SHA256 of the body.
+ * Refused rows get a 422.
+ */
+import { createHmac } from 'node:crypto';
+import { startFakeApi, type FakeApi, type Recorded, type Reply } from './fake-api.js';
+
+export interface WebhookOptions {
+  secret?: string;
+  signatureHeader?: string;
+  reject?: (body: unknown) => string | undefined;
+}
+
+export interface Delivery {
+  path: string;
+  body: unknown;
+  key?: string;
+}
+
+export class FakeWebhook {
+  readonly deliveries: Delivery[] = [];
+  private readonly answered = new Map<string, Reply>();
+  replays = 0;
+  api!: FakeApi;
+
+  constructor(readonly options: WebhookOptions = {}) {}
+
+  async start(): Promise<this> {
+    this.api = await startFakeApi((req) => this.handle(req));
+    return this;
+  }
+
+  private handle(req: Recorded): Reply {
+    if (req.method !== 'POST' && req.method !== 'PUT') return { status: 405, body: { error: 'method not allowed' } };
+    if (this.options.secret) {
+      const header = this.options.signatureHeader ?? 'x-signature';
+      const want = createHmac('sha256', this.options.secret).update(req.raw).digest('hex');
+      if (req.headers[header.toLowerCase()] !== want) return { status: 401, body: { error: 'bad signature' } };
+    }
+    const key = req.headers['idempotency-key'] as string | undefined;
+    const earlier = key === undefined ? undefined : this.answered.get(key);
+    if (earlier) {
+      this.replays++;
+      return earlier;
+    }
+    const why = this.options.reject?.(req.body);
+    const reply: Reply = why ? { status: 422, body: { error: why } } : { status: 200, body: { received: Array.isArray(req.body) ? req.body.length : 1 } };
+    if (!why) this.deliveries.push({ path: req.path, body: req.body, ...(key === undefined ? {} : { key }) });
+    if (key !== undefined) this.answered.set(key, reply);
+    return reply;
+  }
+}
+
+export async function startWebhook(options?: WebhookOptions): Promise<FakeWebhook> {
+  return new FakeWebhook(options).start();
+}
