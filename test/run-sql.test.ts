@@ -1,0 +1,91 @@
+// The executor's SQL sessions on both engines: scripts, parameters, cursors that survive
+// commits, and the embedded database's folder lock.
+import { existsSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPgliteSession } from '../src/run/pglite-session.js';
+import { openPgSession, redactUrl } from '../src/run/pg-session.js';
+import { asSubquery, type SqlSession } from '../src/run/sql-session.js';
+import { scratchEngines, type ScratchDb } from './servers/scratch-db.js';
+
+const open = (db: ScratchDb): Promise<SqlSession> => (db.url ? openPgSession(db.url) : openPgliteSession(db.folder));
+
+for (const engine of scratchEngines) {
+  describe(`sql session [${engine.name}]`, () => {
+    let db: ScratchDb;
+    let s: SqlSession;
+    beforeAll(async () => {
+      db = await engine.open();
+      s = await open(db);
+      await s.script('CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, 2500) g;');
+    });
+    afterAll(async () => {
+      await s.close();
+      await db.drop();
+    });
+
+    it('runs a script and returns the rows of each statement', async () => {
+      const res = await s.script(`-- a header\nCREATE TEMP TABLE x (a int); INSERT INTO x VALUES (1), (2); SELECT count(*)::int AS n FROM x; SELECT 'done' AS what;`);
+      expect(res.at(-2)).toEqual([{ n: 2 }]);
+      expect(res.at(-1)).toEqual([{ what: 'done' }]);
+    });
+
+    it('rolls back what a failed script left open, and stays usable', async () => {
+      await expect(s.script(`BEGIN; INSERT INTO t VALUES (9001, 'x'); SELECT 1/0;`)).rejects.toThrow(/division by zero/);
+      expect(await s.query('SELECT count(*)::int AS n FROM t WHERE id = $1', [9001])).toEqual([{ n: 0 }]);
+    });
+
+    it('reads a query in pages while other statements commit between them', async () => {
+      await s.script('CREATE TABLE seen (id int)');
+      const sizes: number[] = [];
+      for await (const page of s.pages<{ id: number }>('-- read\nSELECT id FROM t ORDER BY id;\n', 1000)) {
+        sizes.push(page.length);
+        await s.query('INSERT INTO seen SELECT unnest($1::int[])', [page.map((r) => r.id)]);
+      }
+      expect(sizes).toEqual([1000, 1000, 500]);
+      expect(await s.query('SELECT count(DISTINCT id)::int AS n FROM seen')).toEqual([{ n: 2500 }]);
+      expect(await s.query("SELECT count(*)::int AS n FROM pg_cursors WHERE name LIKE 'syncwright%'")).toEqual([{ n: 0 }]);
+    });
+
+    it('closes the cursor when the reader stops early', async () => {
+      for await (const page of s.pages('SELECT id FROM t', 10)) {
+        expect(page).toHaveLength(10);
+        break;
+      }
+      expect(await s.query("SELECT count(*)::int AS n FROM pg_cursors WHERE name LIKE 'syncwright%'")).toEqual([{ n: 0 }]);
+    });
+  });
+}
+
+describe('embedded database folder', () => {
+  it('persists between sessions and admits one process at a time', async () => {
+    const db = scratchEngines[0]!;
+    const scratch = await db.open();
+    const folder = scratch.folder!;
+    const a = await openPgliteSession(folder);
+    await a.script('CREATE TABLE kept (a int); INSERT INTO kept VALUES (42);');
+    expect(existsSync(`${folder}.lock`)).toBe(true);
+    await a.close();
+    expect(existsSync(`${folder}.lock`)).toBe(false);
+    // Another live process holds it: refuse, naming the holder.
+    writeFileSync(`${folder}.lock`, String(process.ppid));
+    await expect(openPgliteSession(folder)).rejects.toThrow(`in use by process ${process.ppid}`);
+    // A lock left by a process that is gone is taken over.
+    writeFileSync(`${folder}.lock`, '999999999');
+    const b = await openPgliteSession(folder);
+    expect(await b.query('SELECT a FROM kept')).toEqual([{ a: 42 }]);
+    await b.close();
+    await scratch.drop();
+  });
+});
+
+describe('helpers', () => {
+  it('turns a SQL file into one statement', () => {
+    expect(asSubquery('-- h\nSELECT 1\nFROM t;\n')).toBe('-- h\nSELECT 1\nFROM t');
+    expect(asSubquery('SELECT 1; -- trailing\n')).toBe('SELECT 1');
+  });
+
+  it('never prints a password', () => {
+    expect(redactUrl('postgres://u:secret@127.0.0.1:5432/db')).toBe('postgres://u:***@127.0.0.1:5432/db');
+    expect(redactUrl('not a url')).toBe('the database URL');
+  });
+});
