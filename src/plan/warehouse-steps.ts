@@ -9,4 +9,22 @@ export interface SqlStep {
   description: string;
 }
 
-export type WarehouseStep = SqlStep;
+/**
+ * Copy the rows that the `from` step's SELECT returned into a temporary table of the
+ * destination, in the session that then runs the next SQL step (which reads the table).
+ */
+export interface LoadStep {
+  kind: 'load';
+  on: 'destination';
+  /** The SQL step whose result is loaded. */
+  from: string;
+  /** Exact (unquoted) name of the temporary table to create and fill. */
+  table: string;
+  /** Columns in the order of the result set, with the destination dialect's type names. */
+  columns: { name: string; type: string }[];
+  /** Rows per insert. */
+  batch: number;
+  description: string;
+}
+
+export type WarehouseStep = SqlStep | LoadStep;

@@ -1,0 +1,53 @@
+/**
+ * Collects what varies between syncs of one shape: quoted names, literals, numbers and raw
+ * SQL. Each goes through the dialect's one quoting or literal function and is written into
+ * the shape as a numbered placeholder of the same token kind, so the shape can be formatted
+ * once and reused (see format.ts).
+ */
+import type { Ident } from '../syntax/ast.js';
+import { storedName, type DialectSpec } from '../dialect/index.js';
+import { quoteIdent, quoteLiteral } from '../dialect/quote.js';
+
+export class SqlWriter {
+  /** Placeholder number -> the real SQL text. */
+  readonly values: string[] = [];
+
+  constructor(readonly spec: DialectSpec) {}
+
+  private hole(real: string, token: (placeholder: string) => string): string {
+    const placeholder = `swph${this.values.length}`;
+    this.values.push(real);
+    return token(placeholder);
+  }
+
+  /** An exact name, quoted. */
+  name(exact: string): string {
+    return this.hole(quoteIdent(this.spec, exact), (p) => quoteIdent(this.spec, p));
+  }
+
+  /** A name from a .sync file, folded by the dialect's rule unless it was quoted there. */
+  ident(ident: Pick<Ident, 'text' | 'quoted'>): string {
+    return this.name(storedName(this.spec, ident));
+  }
+
+  /** `a.b.c`, each part quoted. */
+  path(parts: readonly Pick<Ident, 'text' | 'quoted'>[]): string {
+    return parts.map((p) => this.ident(p)).join('.');
+  }
+
+  literal(value: string): string {
+    return this.hole(quoteLiteral(this.spec, value), (p) => quoteLiteral(this.spec, p));
+  }
+
+  /** A number already validated as a SQL numeric literal. */
+  number(text: string | number | bigint): string {
+    const t = String(text);
+    if (!/^-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(t)) throw new Error(`not a number: ${t}`);
+    return this.hole(t, (p) => p);
+  }
+
+  /** SQL written by the user (a model's query), kept exactly as written. */
+  raw(sql: string): string {
+    return this.hole(sql, (p) => p);
+  }
+}

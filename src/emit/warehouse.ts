@@ -1,0 +1,174 @@
+/**
+ * A warehouse sync plan (src/plan/warehouse.ts) as SQL files and plan.json steps. Same
+ * warehouse: one apply.sql. Another warehouse: extract.sql on the source, a load of its rows
+ * into a temporary table of the destination, then apply.sql there.
+ */
+import type { ColumnType } from '../catalog/types.js';
+import type { Ident } from '../syntax/ast.js';
+import { getDialect, hasCapability, storedName, type DialectSpec } from '../dialect/index.js';
+import { fillSnippet } from '../dialect/snippet.js';
+import type { StagedColumn, WarehouseSyncPlan } from '../plan/warehouse.js';
+import type { WarehouseStep } from '../plan/warehouse-steps.js';
+import { SqlWriter } from './sql-writer.js';
+import { renderTemplate } from './templates.js';
+import { formatSql } from './format.js';
+import { whereSql } from './where.js';
+import { sqlHeader } from './header.js';
+
+export interface WarehouseFiles {
+  steps: WarehouseStep[];
+  files: { name: string; content: string }[];
+}
+
+/** The temporary table a cross-warehouse load fills. */
+export const loadTable = 'sw_load';
+const slot = (i: number) => `sw_c${i}`;
+const orderSlot = (j: number) => `sw_o${j}`;
+
+function stagedColumns(plan: WarehouseSyncPlan): StagedColumn[] {
+  return plan.key ? [plan.key, ...plan.fields] : plan.fields;
+}
+
+/** Names of the row slots: mapped values, then the model's order keys. */
+function slotNames(plan: WarehouseSyncPlan): string[] {
+  return [...stagedColumns(plan).map((_, i) => slot(i)), ...plan.orderBy.map((_, j) => orderSlot(j))];
+}
+
+/** A value in a form that has equality and ordering (JSON on Postgres and BigQuery). */
+function comparable(spec: DialectSpec, type: ColumnType, expr: string): string {
+  const snippet = spec.comparable[type];
+  return snippet ? fillSnippet(snippet, { v: expr }) : expr;
+}
+
+function typeName(spec: DialectSpec, c: { type: ColumnType; precision?: number; scale?: number }): string {
+  const base = spec.types[c.type];
+  return c.type === 'decimal' && c.precision !== undefined ? `${base}(${c.precision}, ${c.scale ?? 0})` : base;
+}
+
+/** The rows partial's context over the model: mapped (normalised, hashed) values and order keys. */
+function modelRows(plan: WarehouseSyncPlan, w: SqlWriter) {
+  const dialect = w.spec.name;
+  const m = () => w.name('m');
+  const col = (name: Pick<Ident, 'text' | 'quoted'>) => `${m()}.${w.ident(name)}`;
+  const value = (c: StagedColumn) => {
+    if (!c.hashed) return col(c.column);
+    const normalised = renderTemplate(dialect, 'normalise', { v: col(c.column) }, w);
+    return fillSnippet(w.spec.hash, { v: normalised });
+  };
+  const relation = plan.relation.kind === 'table' ? w.path(plan.relation.path) : `(${w.raw(plan.relation.query.trim().replace(/;\s*$/, ''))})`;
+  const filter = plan.filter ? whereSql(plan.filter, w, col) : '';
+  const slots = [
+    ...stagedColumns(plan).map((c, i) => ({ name: slot(i), expr: value(c) })),
+    ...plan.orderBy.map((o, j) => ({ name: orderSlot(j), expr: col(o.column.name) })),
+  ];
+  const counts = plan.key ? [{ name: 'total', expr: 'COUNT(*)' }, { name: 'keyed', expr: `COUNT(${col(plan.key.column)})` }] : [];
+  return { rows: { slots, relation, filter }, counts: { slots: counts, relation, filter } };
+}
+
+/** The same context over the loaded table, whose columns are the slots themselves. */
+function loadedRows(plan: WarehouseSyncPlan, w: SqlWriter) {
+  const ref = (name: string) => `${w.name('m')}.${w.name(name)}`;
+  const relation = w.name(loadTable);
+  const slots = slotNames(plan).map((name) => ({ name, expr: ref(name) }));
+  const counts = plan.key ? [{ name: 'total', expr: 'COUNT(*)' }, { name: 'keyed', expr: `COUNT(${ref(slot(0))})` }] : [];
+  return { rows: { slots, relation, filter: '' }, counts: { slots: counts, relation, filter: '' } };
+}
+
+function guards(plan: WarehouseSyncPlan, w: SqlWriter): string[] {
+  if (!plan.writes.delete) return [];
+  const c = (n: string) => w.name(n);
+  const raise = (where: string, message: string) =>
+    fillSnippet(w.spec.raiseIf, { query: `SELECT 1 FROM ${c('sw_summary')} WHERE ${where}`, message: w.literal(`syncwright guard: ${message}; nothing was changed`) });
+  const out: string[] = [];
+  if (plan.guards.emptyAborts) {
+    out.push(raise(`${c('staged')} = 0 AND ${c('deleted')} > 0`, 'the model has no rows, so every row would be deleted (`guard allow empty` allows it)'));
+  }
+  const max = plan.guards.maxDeletes;
+  if (max && max.percent) {
+    out.push(raise(`${c('deleted')} * 100 > ${w.number(max.value)} * ${c('target_rows')}`, `more than ${max.value}% of the rows would be deleted (guard deletes <= ${max.value}%)`));
+  } else if (max) {
+    out.push(raise(`${c('deleted')} > ${w.number(max.value)}`, `more than ${max.value} rows would be deleted (guard deletes <= ${max.value})`));
+  }
+  return out;
+}
+
+function applySql(plan: WarehouseSyncPlan): string {
+  const spec = getDialect(plan.destination.dialect);
+  const w = new SqlWriter(spec);
+  const version = plan.destination.version;
+  const columns = stagedColumns(plan);
+  const field = (c: StagedColumn) => storedName(spec, c.field);
+  const r = () => w.name('r');
+  const order = [
+    ...plan.orderBy.map((o, j) => `${comparable(spec, o.column.type, `${r()}.${w.name(orderSlot(j))}`)} ${o.descending ? 'DESC' : 'ASC'} NULLS LAST`),
+    ...columns.slice(1).map((c, i) => comparable(spec, c.type, `${r()}.${w.name(slot(i + 1))}`)),
+  ];
+  const distinct = plan.fields
+    .map((f) => `${comparable(spec, f.type, `${w.name('t')}.${w.ident(f.field)}`)} IS DISTINCT FROM ${comparable(spec, f.type, `${w.name('s')}.${w.ident(f.field)}`)}`)
+    .join(' OR ');
+  const bySource = plan.writes.delete && hasCapability(spec, 'mergeNotMatchedBySource', version);
+  const sourceRows = plan.destination.sameWarehouse ? modelRows(plan, w) : loadedRows(plan, w);
+  const context = {
+    inside: spec.transaction.staging === 'inside',
+    begin: spec.transaction.begin,
+    commit: spec.transaction.commit,
+    lock: spec.lock ? fillSnippet(spec.lock, { key: w.number(plan.lockKey) }) : '',
+    analyze: spec.analyze ? fillSnippet(spec.analyze, { table: w.name('sw_stage') }) : '',
+    tempTable: spec.tempTable,
+    qualify: hasCapability(spec, 'qualify', version),
+    key: plan.key ? field(plan.key) : false,
+    columns: columns.map((c, i) => ({ slot: slot(i), field: field(c) })),
+    fields: plan.fields.map(field),
+    ...sourceRows,
+    order: order.length > 0 ? order.join(', ') : `${r()}.${w.name(slot(0))}`,
+    distinct,
+    target: w.path(plan.destination.target),
+    scope: plan.scope ? { column: storedName(spec, plan.scope.column), value: plan.scope.value } : false,
+    writes: plan.writes,
+    merge: plan.writes.insert || plan.writes.update || bySource,
+    bySource,
+    antiJoin: plan.writes.delete && !bySource,
+    guards: guards(plan, w),
+  };
+  return formatSql(spec, renderTemplate(spec.name, 'apply', context, w), w.values);
+}
+
+function extractSql(plan: WarehouseSyncPlan): string {
+  const spec = getDialect(plan.source.dialect);
+  const w = new SqlWriter(spec);
+  return formatSql(spec, renderTemplate(spec.name, 'extract', modelRows(plan, w), w), w.values);
+}
+
+function withHeader(plan: WarehouseSyncPlan, what: string, sql: string): string {
+  return `${sqlHeader(plan.sync, what)}${sql.trimEnd()}\n`;
+}
+
+export function emitWarehouse(plan: WarehouseSyncPlan): WarehouseFiles {
+  const target = plan.destination.target.map((p) => p.text).join('.');
+  const applyWhat = `stage the model's rows, check the guards, then ${plan.sync.mode} into ${target} in one transaction; returns the summary row`;
+  const apply = { name: 'apply.sql', content: withHeader(plan, applyWhat, applySql(plan)) };
+  const applyStep = { kind: 'sql' as const, file: apply.name, on: 'destination' as const, description: applyWhat };
+  if (plan.destination.sameWarehouse) return { steps: [applyStep], files: [apply] };
+
+  const destSpec = getDialect(plan.destination.dialect);
+  const extractWhat = `select the model's rows, mapped, on ${plan.source.name} for the load into ${plan.destination.name}`;
+  const extract = { name: 'extract.sql', content: withHeader(plan, extractWhat, extractSql(plan)) };
+  const slotTypes = [...stagedColumns(plan), ...plan.orderBy.map((o) => o.column)];
+  const columns = slotNames(plan).map((name, i) => ({ name, type: typeName(destSpec, slotTypes[i]!) }));
+  return {
+    steps: [
+      { kind: 'sql', file: extract.name, on: 'source', description: extractWhat },
+      {
+        kind: 'load',
+        on: 'destination',
+        from: extract.name,
+        table: loadTable,
+        columns,
+        batch: plan.batch,
+        description: `create the temporary table ${loadTable} on ${plan.destination.name} and insert the rows of ${extract.name}; ${apply.name} runs next in the same session`,
+      },
+      applyStep,
+    ],
+    files: [extract, apply],
+  };
+}

@@ -1,0 +1,146 @@
+/**
+ * From a checked sync into a warehouse destination to what its SQL must do, without any SQL:
+ * which rows, which columns, which key, which writes (insert, update, delete), which guards.
+ * src/emit/warehouse.ts turns this into SQL for the destination's dialect.
+ */
+import { createHash } from 'node:crypto';
+import type { CheckedColumn, CheckedSync, Dialect, ResolvedValue } from '../check/model.js';
+import type { ColumnType } from '../catalog/types.js';
+import type { Expr, Ident } from '../syntax/ast.js';
+import { getDialect } from '../dialect/index.js';
+import { findColumn } from '../check/expr.js';
+import type { PlanOptions } from './options.js';
+
+/** One column of the staging table: a model column (maybe hashed) under its destination name. */
+export interface StagedColumn {
+  field: Ident;
+  column: Ident;
+  type: ColumnType;
+  precision?: number;
+  scale?: number;
+  hashed: boolean;
+}
+
+/** What the apply may do to the target. */
+export interface Writes {
+  /** Insert every staged row (no identifier). */
+  append: boolean;
+  /** Insert staged rows whose identifier is not in the target. */
+  insert: boolean;
+  /** Update matched rows whose mapped values differ. */
+  update: boolean;
+  /** Delete target rows (in scope) whose identifier is not staged. */
+  delete: boolean;
+}
+
+export interface WarehouseEndpoint {
+  name: string;
+  dialect: Dialect;
+  version?: number;
+  settings: Record<string, ResolvedValue>;
+}
+
+export interface WarehouseSyncPlan {
+  sync: CheckedSync;
+  source: WarehouseEndpoint;
+  destination: WarehouseEndpoint & { type: string; target: Ident[]; sameWarehouse: boolean };
+  relation: { kind: 'table'; path: Ident[] } | { kind: 'sql'; query: string };
+  filter?: Expr;
+  /** The identifier first, when there is one. */
+  key?: StagedColumn;
+  fields: StagedColumn[];
+  orderBy: { column: CheckedColumn; descending: boolean }[];
+  /** Audience membership rows carry the audience's name in this column. */
+  scope?: { column: Ident; value: string };
+  writes: Writes;
+  guards: { emptyAborts: boolean; maxDeletes?: { value: number; percent: boolean } };
+  /** A stable 64-bit number naming the sync, for Postgres advisory locks. */
+  lockKey: bigint;
+  /** Rows per load into the destination's staging table, when it is another warehouse. */
+  batch: number;
+}
+
+/** The column of a membership table that scopes rows to one audience. */
+export const audienceColumn = 'audience';
+
+const defaultBatch = 100_000;
+
+function writesOf(sync: CheckedSync, hasFields: boolean): Writes {
+  const none = { append: false, insert: false, update: false, delete: false };
+  const keyed = sync.identifier !== undefined;
+  // Audience modes act on the audience's rows of the membership table.
+  switch (sync.mode) {
+    case 'insert':
+      return keyed ? { ...none, insert: true } : { ...none, append: true };
+    case 'add':
+      return { ...none, insert: true };
+    case 'upsert':
+      return { ...none, insert: true, update: hasFields };
+    case 'update':
+      return { ...none, update: hasFields };
+    case 'mirror':
+      return { ...none, insert: true, update: hasFields, delete: true };
+    case 'remove':
+      return { ...none, delete: true };
+  }
+}
+
+function staged(f: { column: CheckedColumn; field: Ident; hashed: boolean }): StagedColumn {
+  const c: StagedColumn = { field: f.field, column: f.column.name, type: f.hashed ? 'string' : f.column.type, hashed: f.hashed };
+  if (!f.hashed && f.column.precision !== undefined) c.precision = f.column.precision;
+  if (!f.hashed && f.column.scale !== undefined) c.scale = f.column.scale;
+  return c;
+}
+
+function versionOf(dialect: Dialect, settings: Record<string, ResolvedValue>, options: PlanOptions): number | undefined {
+  const versions = getDialect(dialect).versions;
+  if (!versions) return undefined;
+  const v = options.postgresVersion ?? (typeof settings.version === 'number' ? settings.version : versions.default);
+  if (!versions.supported.includes(v)) throw new Error(`${dialect} ${v} is not supported (supported: ${versions.supported.join(', ')})`);
+  return v;
+}
+
+function endpoint(name: string, dialect: Dialect, settings: Record<string, ResolvedValue>, options: PlanOptions): WarehouseEndpoint {
+  const version = versionOf(dialect, settings, options);
+  return version === undefined ? { name, dialect, settings } : { name, dialect, version, settings };
+}
+
+/** First 8 bytes of SHA-256 over the sync's name, as a signed 64-bit integer. */
+export function lockKeyOf(syncName: string): bigint {
+  return createHash('sha256').update(`syncwright:${syncName}`).digest().readBigInt64BE(0);
+}
+
+function orderColumn(sync: CheckedSync, name: Ident): CheckedColumn {
+  const c = findColumn(sync.model, name);
+  if (!c) throw new Error(`model ${sync.model.name}: order by an unknown column ${name.text}`);
+  return c;
+}
+
+export function planWarehouse(sync: CheckedSync, options: PlanOptions): WarehouseSyncPlan {
+  const { model, destination } = sync;
+  if (destination.category !== 'warehouse') throw new Error(`sync ${sync.name}: ${destination.type} is not a warehouse`);
+  if (!sync.target || sync.target.length === 0) throw new Error(`sync ${sync.name}: no target table`);
+  const source = endpoint(model.source.name, model.source.dialect, model.source.settings, options);
+  const destDialect = destination.type as Dialect;
+  const sameWarehouse = destination.source !== undefined;
+  const fields = sync.fields.map(staged);
+  const plan: WarehouseSyncPlan = {
+    sync,
+    source,
+    destination: { ...endpoint(destination.name, destDialect, destination.settings, options), type: destination.type, target: sync.target, sameWarehouse },
+    relation: model.relation,
+    fields,
+    orderBy: model.orderBy.map((o) => ({ column: orderColumn(sync, o.column), descending: o.descending })),
+    writes: writesOf(sync, fields.length > 0),
+    guards: { emptyAborts: !sync.guard.allowEmpty },
+    lockKey: lockKeyOf(sync.name),
+    batch: sync.batch ?? defaultBatch,
+  };
+  if (sync.audience) {
+    plan.filter = sync.audience.where;
+    plan.scope = { column: { text: audienceColumn, quoted: false, span: sync.span }, value: sync.audience.name };
+  }
+  if (sync.identifier) plan.key = staged(sync.identifier);
+  if (sync.guard.maxDeletes) plan.guards.maxDeletes = sync.guard.maxDeletes;
+  return plan;
+}
