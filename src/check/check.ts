@@ -4,6 +4,7 @@
  * "unknown" errors.
  */
 import type { Definition, SyncFile } from '../syntax/ast.js';
+import type { Span } from '../syntax/span.js';
 import { parseFile } from '../syntax/parse.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { CheckedAudience, CheckedDestination, CheckedModel, CheckedProject, CheckedSource, CheckedSync, Dialect } from './model.js';
@@ -42,6 +43,13 @@ export function checkProject(files: readonly SourceText[]): CheckResult {
   const parsed: { ast: SyncFile; text: string }[] = [];
   const broken = new Set<string>();
   for (const f of files) {
+    const binary = notText(f);
+    if (binary) {
+      r.report('unreadable-file', binary.span, { path: f.path, reason: binary.reason }, [
+        'a project reads every .sync file under its folders: move other files out, or rename them',
+      ]);
+      continue;
+    }
     const result = parseFile(f.path, f.text);
     r.diagnostics.push(...result.diagnostics);
     if (result.ast) parsed.push({ ast: result.ast, text: f.text });
@@ -110,7 +118,7 @@ export function checkProject(files: readonly SourceText[]): CheckResult {
 
   const models = new Map<string, CheckedModel>();
   for (const d of of('model')) {
-    const m = checkModel(d, sources, r);
+    const m = checkModel(d, sources, broken, r);
     if (m) models.set(d.name.text, m);
     else broken.add(d.name.text);
   }
@@ -158,6 +166,22 @@ export function checkProject(files: readonly SourceText[]): CheckResult {
     },
     diagnostics,
   };
+}
+
+/**
+ * A file that is not UTF-8 text: a NUL character (binary data) or a byte sequence that
+ * decoding replaced with U+FFFD. One diagnostic at the first such character, rather than one
+ * syntax error per stray byte.
+ */
+function notText(f: SourceText): { span: Span; reason: string } | undefined {
+  const nul = f.text.indexOf('\u0000');
+  const bad = nul >= 0 ? nul : f.text.indexOf('\uFFFD');
+  if (bad < 0) return undefined;
+  const before = f.text.slice(0, bad);
+  const line = before.split('\n').length;
+  const column = bad - before.lastIndexOf('\n');
+  const span: Span = { file: f.path, line, column, offset: bad, endLine: line, endColumn: column + 1, endOffset: bad + 1 };
+  return { span, reason: nul >= 0 ? 'it is a binary file, not text' : `it is not UTF-8 text (an invalid byte at line ${line}, column ${column})` };
 }
 
 /** Stable order: by file, then position, then code. */

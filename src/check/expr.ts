@@ -3,7 +3,7 @@ import type { Expr, Literal, Operand } from '../syntax/ast.js';
 import type { ColumnType } from '../catalog/types.js';
 import type { CheckedColumn, CheckedModel } from './model.js';
 import type { Reporter } from './report.js';
-import { nameKey } from '../dialect/index.js';
+import { getDialect, nameKey } from '../dialect/index.js';
 import { nameHints } from '../diagnostics/suggest.js';
 
 /** The kinds of value a condition can compare; two operands compare when their kinds are equal. */
@@ -45,8 +45,21 @@ export function findColumn(model: CheckedModel, name: { text: string; quoted: bo
   return model.columns.find((c) => nameKey(model.source.dialect, c.name) === key);
 }
 
-export function unknownColumn(model: CheckedModel, name: { text: string; span: import('../syntax/span.js').Span }, r: Reporter): void {
-  r.report('unknown-column', name.span, { name: name.text, model: model.name }, nameHints(name.text, model.columns.map((c) => c.name.text), 'columns'));
+export function unknownColumn(model: CheckedModel, name: { text: string; quoted?: boolean; span: import('../syntax/span.js').Span }, r: Reporter): void {
+  r.report('unknown-column', name.span, { name: name.text, model: model.name }, unknownColumnHints(model, name));
+}
+
+/** "did you mean", or, when only case or quoting differs, how the warehouse reads each name. */
+export function unknownColumnHints(model: CheckedModel, name: { text: string; quoted?: boolean }): string[] {
+  const dialect = model.source.dialect;
+  const sameLetters = model.columns.find((c) => c.name.text.toLowerCase() === name.text.toLowerCase());
+  if (!sameLetters) return nameHints(name.text, model.columns.map((c) => c.name.text), 'columns');
+  const written = (n: { text: string; quoted?: boolean }) => (n.quoted ? `"${n.text}"` : n.text);
+  const read = nameKey(dialect, { text: name.text, quoted: name.quoted ?? false });
+  return [
+    `\`${written(name)}\` is read as \`${read}\`, but the column is declared as ${written(sameLetters.name)}, read as \`${nameKey(dialect, sameLetters.name)}\``,
+    `${getDialect(dialect).identifiers.why}, and a quoted name is exact: write ${written(sameLetters.name)} as the model declares it`,
+  ];
 }
 
 const datePattern = /^\d{4}-\d{2}-\d{2}$/;
@@ -82,11 +95,20 @@ function compatible(a: Kind, b: Kind): boolean {
   return a === 'unknown' || b === 'unknown' || (a === b && a !== 'json' && a !== 'null');
 }
 
-function mismatch(left: Kind, right: Kind, span: import('../syntax/span.js').Span, r: Reporter): void {
+function mismatch(left: Kind, right: Kind, span: import('../syntax/span.js').Span, r: Reporter, model: CheckedModel, operands: readonly Operand[] = [], like = false): void {
   const hints: string[] = [];
-  if (left === 'null' || right === 'null') hints.push('compare with NULL using `is null` or `is not null`');
-  else if (left === 'temporal' && right === 'string') hints.push("write a typed literal: date '2024-01-31' or timestamp '2024-01-31 12:00:00'");
-  else if (left === 'json' || right === 'json') hints.push('json columns can only be tested with `is null` / `is not null`');
+  const kinds = [left, right];
+  const quotedNumber = operands.find((o) => o.kind === 'literal' && o.type === 'string' && /^-?\d+(\.\d+)?$/.test(String(o.value)));
+  if (kinds.includes('null')) hints.push('compare with NULL using `is null` or `is not null`');
+  else if (kinds.includes('json')) hints.push('json columns can only be tested with `is null` / `is not null`');
+  else if (like) hints.push('`like` matches text; compare numbers and dates with `=`, `<`, `between`');
+  else if (kinds.includes('temporal') && kinds.includes('string')) hints.push("write a typed literal: date '2024-01-31' or timestamp '2024-01-31 12:00:00'");
+  else if (kinds.includes('number') && quotedNumber) hints.push(`write the number without quotes: ${String((quotedNumber as Literal).value)}`);
+  for (const o of operands) {
+    if (o.kind !== 'column') continue;
+    const col = findColumn(model, o.name);
+    if (col) hints.push(`\`${o.name.text}\` is a ${col.type} column`);
+  }
   r.report('incompatible-comparison', span, { left: describeKind[left], right: describeKind[right] }, hints);
 }
 
@@ -105,14 +127,14 @@ export function checkCondition(e: Expr, model: CheckedModel, r: Reporter, source
     case 'compare': {
       const left = operandKind(e.left, model, r);
       const right = operandKind(e.right, model, r);
-      if (!compatible(left, right)) mismatch(left, right, e.span, r);
+      if (!compatible(left, right)) mismatch(left, right, e.span, r, model, [e.left, e.right]);
       return 'bool';
     }
     case 'in': {
       const kind = operandKind(e.operand, model, r);
       for (const item of e.list) {
         const k = operandKind(item, model, r);
-        if (!compatible(kind, k)) mismatch(kind, k, item.span, r);
+        if (!compatible(kind, k)) mismatch(kind, k, item.span, r, model, [e.operand, item]);
       }
       return 'bool';
     }
@@ -121,14 +143,14 @@ export function checkCondition(e: Expr, model: CheckedModel, r: Reporter, source
       return 'bool';
     case 'like': {
       const kind = operandKind(e.operand, model, r);
-      if (!compatible(kind, 'string')) mismatch(kind, 'string', e.span, r);
+      if (!compatible(kind, 'string')) mismatch(kind, 'string', e.span, r, model, [e.operand], true);
       return 'bool';
     }
     case 'between': {
       const kind = operandKind(e.operand, model, r);
       for (const bound of [e.low, e.high]) {
         const k = operandKind(bound, model, r);
-        if (!compatible(kind, k)) mismatch(kind, k, bound.span, r);
+        if (!compatible(kind, k)) mismatch(kind, k, bound.span, r, model, [e.operand, bound]);
       }
       return 'bool';
     }

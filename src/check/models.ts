@@ -4,10 +4,11 @@ import { columnTypes, type ColumnType } from '../catalog/types.js';
 import type { CheckedColumn, CheckedModel, CheckedSource } from './model.js';
 import { Reporter, single } from './report.js';
 import { nameHints } from '../diagnostics/suggest.js';
-import { nameKey } from '../dialect/index.js';
+import { getDialect, nameKey } from '../dialect/index.js';
 import { findColumn, unknownColumn } from './expr.js';
 
-export function checkModel(def: ModelDef, sources: ReadonlyMap<string, CheckedSource>, r: Reporter): CheckedModel | undefined {
+/** `broken`: names defined with errors of their own, which are not reported again as unknown. */
+export function checkModel(def: ModelDef, sources: ReadonlyMap<string, CheckedSource>, broken: ReadonlySet<string>, r: Reporter): CheckedModel | undefined {
   const owner = { kind: 'model', name: def.name.text };
   const from = single(def.items, 'from', 'from', owner, r);
   const table = single(def.items, 'table', 'table', owner, r);
@@ -21,7 +22,7 @@ export function checkModel(def: ModelDef, sources: ReadonlyMap<string, CheckedSo
     r.report('missing-item', def.name.span, { ...owner, item: 'from' }, ['name the warehouse it reads: `from warehouse`']);
   } else {
     source = sources.get(from.name.text);
-    if (!source) r.report('unknown-reference', from.name.span, { kind: 'source', name: from.name.text }, nameHints(from.name.text, [...sources.keys()], 'sources'));
+    if (!source && !broken.has(from.name.text)) r.report('unknown-reference', from.name.span, { kind: 'source', name: from.name.text }, nameHints(from.name.text, [...sources.keys()], 'sources'));
   }
   if (!table && !sql) {
     r.report('missing-item', def.name.span, { ...owner, item: 'table' }, ['give `table schema.name` or `sql """ select ... """`']);
@@ -55,17 +56,20 @@ export function checkModel(def: ModelDef, sources: ReadonlyMap<string, CheckedSo
 }
 
 function checkColumns(defs: NonNullable<Extract<ModelDef['items'][number], { kind: 'columns' }>>['columns'], source: CheckedSource | undefined, r: Reporter): CheckedColumn[] {
-  const seen = new Map<string, number>();
+  const seen = new Map<string, { text: string; line: number }>();
   const columns: CheckedColumn[] = [];
   for (const c of defs) {
     const key = source ? nameKey(source.dialect, c.name) : c.name.text;
-    if (seen.has(key)) {
-      r.report('duplicate-column', c.name.span, { name: c.name.text }, [`the first \`${c.name.text}\` is at line ${seen.get(key)}`]);
+    const first = seen.get(key);
+    if (first) {
+      const same = first.text === c.name.text || !source ? '' : `: ${getDialect(source.dialect).identifiers.why}`;
+      r.report('duplicate-column', c.name.span, { name: c.name.text }, [`the first is \`${first.text}\` at line ${first.line}${same}`]);
       continue;
     }
-    seen.set(key, c.name.span.line);
+    seen.set(key, { text: c.name.text, line: c.name.span.line });
     if (!(columnTypes as readonly string[]).includes(c.type.name)) {
-      r.report('unknown-type', c.type.span, { name: c.type.name }, nameHints(c.type.name, [...columnTypes], 'types'));
+      const alias = typeAliases[c.type.name.toLowerCase()];
+      r.report('unknown-type', c.type.span, { name: c.type.name }, alias ? [`write \`${alias}\``, `types: ${columnTypes.join(', ')}`] : nameHints(c.type.name, [...columnTypes], 'types'));
       continue;
     }
     const column: CheckedColumn = { name: c.name, type: c.type.name as ColumnType, nullable: c.nullable };
@@ -89,3 +93,26 @@ function checkColumns(defs: NonNullable<Extract<ModelDef['items'][number], { kin
   }
   return columns;
 }
+
+/** Warehouse type names a user may reach for, and the language's name for them. */
+const typeAliases: Record<string, ColumnType> = {
+  text: 'string',
+  varchar: 'string',
+  char: 'string',
+  integer: 'int',
+  smallint: 'int',
+  int4: 'int',
+  int8: 'bigint',
+  int64: 'bigint',
+  long: 'bigint',
+  double: 'float',
+  real: 'float',
+  float64: 'float',
+  numeric: 'decimal',
+  number: 'decimal',
+  boolean: 'bool',
+  datetime: 'timestamp',
+  timestamptz: 'timestamp',
+  jsonb: 'json',
+  variant: 'json',
+};

@@ -74,8 +74,14 @@ function dedupe(errors: ErrorObject[]): ErrorObject[] {
     // Branch failures of a setting's anyOf are reported by their first branch; a root-level
     // oneOf (e.g. password or private_key) has nothing more specific and is kept.
     if ((e.keyword === 'anyOf' || e.keyword === 'oneOf') && e.instancePath !== '') continue;
+    // The `required` failures of a root oneOf's branches are said by the oneOf error itself.
+    if (e.keyword === 'required' && /^#\/(oneOf|anyOf)\//.test(e.schemaPath)) continue;
     // An env() value fails the literal branch with a type error; the env branch decides.
-    const key = `${e.instancePath.split('/')[1] ?? ''}|${e.keyword === 'required' || e.keyword === 'additionalProperties' ? JSON.stringify(e.params) : ''}`;
+    // Errors about the block as a whole are told apart by what they name; two settings
+    // that both need a third (sasl_mechanism, sasl_username -> sasl_password) say it once.
+    const about =
+      e.keyword === 'dependentRequired' ? `needs ${(e.params as { missingProperty: string }).missingProperty}` : e.instancePath === '' ? `${e.keyword} ${JSON.stringify(e.params)}` : '';
+    const key = `${e.instancePath.split('/')[1] ?? ''}|${about}`;
     if (seen.has(key)) continue;
     seen.add(key);
     out.push(e);
@@ -109,9 +115,21 @@ function reportAjvError(e: ErrorObject, byName: Map<string, Setting>, ctx: Setti
   }
   const name = e.instancePath.split('/')[1] ?? '';
   const s = byName.get(name);
+  // Any setting takes env("X"), so an env() value can only fail on the variable's name.
+  if (s?.value.kind === 'env') {
+    r.report('invalid-setting', s.value.variable.span, { detail: `\`${s.value.variable.value}\` is not an environment variable name` }, [
+      'a variable name is letters, digits and `_`, and does not start with a digit: env("HUBSPOT_TOKEN")',
+    ]);
+    return;
+  }
   const detail = `setting \`${name}\` ${e.message ?? 'is invalid'}`;
   const hints: string[] = [];
+  const description = ((ctx.schema.properties as Record<string, { description?: unknown }> | undefined)?.[name]?.description);
+  if (typeof description === 'string') hints.push(`\`${name}\`: ${description}`);
   if (e.keyword === 'enum') hints.push(`allowed values: ${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).map((v) => JSON.stringify(v)).join(', ')}`);
   if (e.keyword === 'pattern') hints.push(`it must match ${(e.params as { pattern: string }).pattern}`);
+  if (e.keyword === 'type' && s?.value.kind === 'string' && /^-?\d+$/.test(s.value.value) && (e.params as { type?: string }).type === 'integer') {
+    hints.push(`write the number without quotes: ${s.value.value}`);
+  }
   r.report('invalid-setting', s ? s.value.span : ctx.ownerSpan, { detail }, hints);
 }

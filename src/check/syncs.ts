@@ -6,7 +6,7 @@ import { audienceModes, recordModes, type AudienceMode, type DestinationType, ty
 import type { CheckedAudience, CheckedDestination, CheckedModel, CheckedSync, FieldMap } from './model.js';
 import { Reporter, single } from './report.js';
 import { nameHints } from '../diagnostics/suggest.js';
-import { findColumn, unknownColumn } from './expr.js';
+import { findColumn, unknownColumn, unknownColumnHints } from './expr.js';
 import { nameKey } from '../dialect/index.js';
 
 export interface SyncScope {
@@ -72,7 +72,7 @@ export function checkSync(def: SyncDef, scope: SyncScope, r: Reporter, source: s
   const fields = mapItem
     ? mapItem.mappings.map((m) => checkMapping(m, model, dest.type, r)).filter((f): f is FieldMap => f !== undefined)
     : defaultFields(model, identifier);
-  checkDistinctFields(identifier, fields, mapItem?.mappings ?? [], idItem?.mapping, model, r);
+  checkDistinctFields(identifier, fields, mapItem ? mapItem.mappings : undefined, idItem?.mapping, r);
 
   const maxDeletes = guardDeletes ? checkGuard(guardDeletes, r) : undefined;
   for (const g of [guardDeletes, guardEmpty]) {
@@ -139,7 +139,10 @@ function resolveTo(def: SyncDef, to: Extract<SyncItem, { kind: 'to' }> | undefin
   const name = to.destination.text;
   const dest = scope.destinations.get(name);
   if (!dest && !scope.broken.has(name)) {
-    r.report('unknown-reference', to.destination.span, { kind: 'destination', name }, nameHints(name, [...scope.destinations.keys()], 'destinations'));
+    const hints = nameHints(name, [...scope.destinations.keys()], 'destinations');
+    const ofType = [...scope.destinations.values()].filter((d) => d.type.type === name && !d.checked.source).map((d) => `\`${d.checked.name}\``);
+    if (ofType.length > 0) hints.unshift(`\`${name}\` is a destination type; \`to\` names a destination: ${ofType.join(', ')} is of that type`);
+    r.report('unknown-reference', to.destination.span, { kind: 'destination', name }, hints);
   }
   return dest;
 }
@@ -250,19 +253,27 @@ function defaultFields(model: CheckedModel, identifier: FieldMap | undefined): F
     .map((c) => ({ column: c, field: c.name, hashed: false }));
 }
 
-function checkDistinctFields(identifier: FieldMap | undefined, fields: FieldMap[], mappings: readonly FieldMapping[], idMapping: FieldMapping | undefined, model: CheckedModel, r: Reporter): void {
+/**
+ * Two mappings that write one destination field. `mappings` is undefined when the sync has
+ * no `map`: every other column then goes under its own name, and a clash with the
+ * identifier's field is reported at the identifier, the only place the user wrote.
+ */
+function checkDistinctFields(identifier: FieldMap | undefined, fields: FieldMap[], mappings: readonly FieldMapping[] | undefined, idMapping: FieldMapping | undefined, r: Reporter): void {
   const seen = new Map<string, Span>();
-  const all = identifier ? [identifier, ...fields] : fields;
-  const spans = idMapping ? [idMapping.span, ...mappings.map((m) => m.span)] : mappings.map((m) => m.span);
-  all.forEach((f, i) => {
-    const key = f.field.quoted ? f.field.text : f.field.text.toLowerCase();
-    const first = seen.get(key);
-    if (first) {
-      r.report('duplicate-field', (f.field.span ?? spans[i] ?? model.span), { field: f.field.text }, [`it is already written at line ${first.line}`]);
-    } else {
-      seen.set(key, f.field.span);
+  const key = (f: FieldMap) => (f.field.quoted ? f.field.text : f.field.text.toLowerCase());
+  if (identifier) seen.set(key(identifier), identifier.field.span);
+  for (const f of fields) {
+    const first = seen.get(key(f));
+    if (!first) {
+      seen.set(key(f), f.field.span);
+    } else if (mappings) {
+      r.report('duplicate-field', f.field.span, { field: f.field.text }, [`it is already written at line ${first.line}`]);
+    } else if (identifier && idMapping) {
+      r.report('duplicate-field', idMapping.field?.span ?? idMapping.span, { field: identifier.field.text }, [
+        `without a \`map\`, column \`${f.column.name.text}\` is also sent as \`${f.field.text}\`: list the fields to send in \`map { ... }\`, or name the identifier's field differently`,
+      ]);
     }
-  });
+  }
 }
 
 function checkGuard(g: Extract<SyncItem, { kind: 'guardDeletes' }>, r: Reporter) {
@@ -276,13 +287,16 @@ function checkGuard(g: Extract<SyncItem, { kind: 'guardDeletes' }>, r: Reporter)
   return { value: v, percent: g.percent };
 }
 
+/** 10000 -> "10,000", the same on every machine. */
+const count = (n: number): string => n.toLocaleString('en-US');
+
 function checkBatch(size: { value: number; raw: string; span: Span }, type: DestinationType, r: Reporter): number | undefined {
   if (!Number.isInteger(size.value) || size.value < 1) {
-    r.report('invalid-number', size.span, { detail: `batch \`${size.raw}\` is not a positive whole number` }, [`${type.type} takes 1 to ${type.limits.maxBatch} rows per call`]);
+    r.report('invalid-number', size.span, { detail: `batch \`${size.raw}\` is not a positive whole number` }, [`${type.type} takes 1 to ${count(type.limits.maxBatch)} rows per call`]);
     return undefined;
   }
   if (size.value > type.limits.maxBatch) {
-    r.report('batch-above-limit', size.span, { size: size.value, type: type.type, limit: type.limits.maxBatch }, [`use \`batch ${type.limits.maxBatch}\` or less`]);
+    r.report('batch-above-limit', size.span, { size: count(size.value), type: type.type, limit: count(type.limits.maxBatch) }, [`use \`batch ${type.limits.maxBatch}\` or less`]);
     return undefined;
   }
   return size.value;
@@ -314,39 +328,113 @@ function checkMessage(message: Extract<SyncItem, { kind: 'message' }> | undefine
   return message.template.value;
 }
 
-/** Where in the file a position inside a string literal's value is (exact for unescaped text). */
+/**
+ * Where in the file a position inside a string literal's value is: `line` 1-based and
+ * `column` 0-based within the value (Handlebars' convention), mapped back through the quotes
+ * and the backslash escapes of the raw text.
+ */
 function spanInString(lit: { raw: string; span: Span }, line: number, column: number, length: number): Span {
-  const open = lit.raw.startsWith('"""') ? 3 : 1;
-  const lines = lit.raw.slice(open).split('\n');
-  let offset = lit.span.offset + open;
-  for (let i = 0; i < line - 1; i++) offset += (lines[i]?.length ?? 0) + 1;
-  offset += column;
-  const fileLine = lit.span.line + line - 1;
-  const fileColumn = line === 1 ? lit.span.column + open + column : column + 1;
-  return { file: lit.span.file, line: fileLine, column: fileColumn, offset, endLine: fileLine, endColumn: fileColumn + length, endOffset: offset + length };
+  const triple = lit.raw.startsWith('"""');
+  const open = triple ? 3 : 1;
+  const body = lit.raw.slice(open, lit.raw.length - open);
+  // Raw offset (within body) of each value offset; triple-quoted strings have no escapes.
+  const rawAt: number[] = [];
+  for (let i = 0; i < body.length; ) {
+    rawAt.push(i);
+    i += triple || body[i] !== '\\' ? 1 : /^\\u[0-9a-fA-F]{4}/.test(body.slice(i)) ? 6 : 2;
+  }
+  rawAt.push(body.length);
+  const value = rawAt.slice(0, -1).map((i, k) => body.slice(i, rawAt[k + 1]));
+  let valueOffset = 0;
+  for (let l = 1; l < line && valueOffset < value.length; valueOffset++) if (value[valueOffset] === '\n') l++;
+  const from = Math.min(valueOffset + column, rawAt.length - 1);
+  const to = Math.min(from + length, rawAt.length - 1);
+  const at = (valueIndex: number) => {
+    const offset = lit.span.offset + open + rawAt[valueIndex]!;
+    const before = lit.raw.slice(0, open + rawAt[valueIndex]!);
+    const newlines = before.split('\n').length - 1;
+    const col = newlines === 0 ? lit.span.column + before.length : before.length - before.lastIndexOf('\n');
+    return { offset, line: lit.span.line + newlines, column: col };
+  };
+  const a = at(from);
+  const b = at(to);
+  return { file: lit.span.file, line: a.line, column: a.column, offset: a.offset, endLine: b.line, endColumn: b.column, endOffset: b.offset };
 }
 
 /** Handlebars helpers a message may use; anything else is a path into the row. */
 const builtinHelpers = new Set(['if', 'unless', 'each', 'with', 'lookup', 'log', 'else', 'this']);
+
+interface TemplateProblem {
+  line: number;
+  column: number;
+  length: number;
+  detail: string;
+  hints: string[];
+}
+
+const syntaxHint = 'Handlebars syntax: {{column}}, {{#if column}}...{{/if}}';
+
+/** The `{{#block}}` left open at the end of a template, with its position. */
+function unclosedBlock(value: string): { name: string; offset: number; length: number } | undefined {
+  const open: { name: string; offset: number; length: number }[] = [];
+  for (const m of value.matchAll(/\{\{~?\s*(?:([#^])\s*([\w.-]+)[^}]*|\/\s*([\w.-]+)\s*~?)\}\}/g)) {
+    if (m[2]) open.push({ name: m[2], offset: m.index, length: m[0].length });
+    else open.pop();
+  }
+  return open[open.length - 1];
+}
+
+/** Read a Handlebars parse failure as a position and a sentence. */
+function templateProblem(e: unknown, value: string): TemplateProblem {
+  const err = e as { message?: string; lineNumber?: number; column?: number; endColumn?: number };
+  const message = String(err.message ?? e);
+  const position = (offset: number) => {
+    const before = value.slice(0, offset);
+    return { line: before.split('\n').length, column: offset - (before.lastIndexOf('\n') + 1) };
+  };
+  if (typeof err.lineNumber === 'number' && typeof err.column === 'number') {
+    // Semantic errors (`{{#if}}` closed by `{{/each}}`) carry their own position.
+    const mismatch = /^(\S+) doesn't match (\S+)/.exec(message);
+    if (mismatch) {
+      // Handlebars points at the open block; the mistake is the close tag after it.
+      const opened = value.split('\n').slice(0, err.lineNumber - 1).join('\n').length + (err.lineNumber > 1 ? 1 : 0) + err.column;
+      const close = new RegExp(`\\{\\{~?\\s*/\\s*${mismatch[2]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*~?\\}\\}`).exec(value.slice(opened));
+      const at = close ? position(opened + close.index) : { line: err.lineNumber, column: err.column };
+      return { ...at, length: close ? close[0].length : 1, detail: `\`{{/${mismatch[2]}}}\` does not close \`{{#${mismatch[1]}}}\``, hints: [`close \`{{#${mismatch[1]}}}\` with \`{{/${mismatch[1]}}}\``] };
+    }
+    return { line: err.lineNumber, column: err.column, length: Math.max(1, (err.endColumn ?? err.column + 1) - err.column), detail: message.replace(/ - \d+:\d+$/, ''), hints: [syntaxHint] };
+  }
+  const got = /got '(\w+)'/.exec(message)?.[1];
+  if (got === 'EOF') {
+    const block = unclosedBlock(value);
+    if (block) return { ...position(block.offset), length: block.length, detail: `\`{{#${block.name}}}\` is never closed`, hints: [`close it with \`{{/${block.name}}}\``] };
+    const last = value.lastIndexOf('{{');
+    return { ...position(Math.max(0, last)), length: 2, detail: 'the template ends inside `{{ ... }}`', hints: ['close it with `}}`'] };
+  }
+  // The jison lexer keeps the location of the token it stopped at.
+  const lexer = (Handlebars as unknown as { Parser?: { lexer?: { yylloc?: { first_line: number; first_column: number; last_column: number }; match?: string } } }).Parser?.lexer;
+  const loc = lexer?.yylloc;
+  const found = lexer?.match ? `\`${lexer.match}\`` : 'text';
+  if (loc) return { line: loc.first_line, column: loc.first_column, length: Math.max(1, loc.last_column - loc.first_column), detail: `unexpected ${found}`, hints: [syntaxHint] };
+  return { line: 1, column: 0, length: 1, detail: message.split('\n')[0] ?? message, hints: [syntaxHint] };
+}
 
 function checkTemplate(lit: { value: string; raw: string; span: Span }, model: CheckedModel, r: Reporter): void {
   let program: hbs.AST.Program;
   try {
     program = Handlebars.parse(lit.value);
   } catch (e) {
-    const m = /line (\d+)/.exec(String((e as Error).message));
-    const line = m ? Number(m[1]) : 1;
-    r.report('template-error', spanInString(lit, line, 0, 1), { detail: `the message template does not parse: ${String((e as Error).message).split('\n')[0]}` }, ['Handlebars syntax: {{column}}, {{#if column}}...{{/if}}']);
+    const p = templateProblem(e, lit.value);
+    r.report('template-error', spanInString(lit, p.line, p.column, p.length), { detail: `the message template does not parse: ${p.detail}` }, p.hints);
     return;
   }
-  const columns = model.columns.map((c) => c.name.text);
   const visit = (node: unknown): void => {
     if (!node || typeof node !== 'object') return;
     const n = node as { type?: string; original?: string; parts?: string[]; loc?: hbs.AST.SourceLocation; data?: boolean };
     if (n.type === 'PathExpression' && !n.data && n.original && n.loc) {
       const head = n.parts?.[0] ?? n.original;
       if (!builtinHelpers.has(head) && n.original !== 'this' && !findColumn(model, { text: head, quoted: false })) {
-        r.report('template-unknown-column', spanInString(lit, n.loc.start.line, n.loc.start.column, n.original.length + 0), { name: head, model: model.name }, nameHints(head, columns, 'columns'));
+        r.report('template-unknown-column', spanInString(lit, n.loc.start.line, n.loc.start.column, n.original.length), { name: head, model: model.name }, unknownColumnHints(model, { text: head }));
       }
     }
     for (const value of Object.values(node)) {

@@ -15,9 +15,17 @@ const ansi = (open: number, close: number) => (s: string) => `\u001b[${open}m${s
 const colour: Style = { red: ansi(31, 39), yellow: ansi(33, 39), blue: ansi(34, 39), bold: ansi(1, 22), dim: ansi(2, 22) };
 const plain: Style = { red: (s) => s, yellow: (s) => s, blue: (s) => s, bold: (s) => s, dim: (s) => s };
 
-/** Tabs shift carets; show them as spaces so the caret lines up. */
+/**
+ * Tabs shift carets; show them as spaces so the caret lines up. Other control characters
+ * (from a stray binary byte) would move or recolour the terminal: each shows as one U+FFFD.
+ */
 function expandTabs(s: string): string {
-  return s.replace(/\t/g, '  ');
+  return s.replace(/\t/g, '  ').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '\ufffd');
+}
+
+/** A message quoting a control character shows it escaped, never raw. */
+function printable(s: string): string {
+  return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function codeFrame(d: Diagnostic, text: string | undefined, style: Style): string[] {
@@ -33,7 +41,7 @@ function codeFrame(d: Diagnostic, text: string | undefined, style: Style): strin
   const mark = d.severity === 'error' ? style.red : style.yellow;
   return [
     `${pad} ${style.blue('|')}`,
-    `${style.blue(String(d.span.line))} ${style.blue('|')} ${expandTabs(line).replace(/\r$/, '')}`,
+    `${style.blue(String(d.span.line))} ${style.blue('|')} ${expandTabs(line.replace(/\r$/, ''))}`,
     `${pad} ${style.blue('|')} ${' '.repeat(before.length)}${mark('^'.repeat(Math.max(1, caretText.length)))}`,
   ];
 }
@@ -43,10 +51,10 @@ export function renderText(diagnostics: readonly Diagnostic[], sources: Readonly
   const out: string[] = [];
   for (const d of diagnostics) {
     const label = d.severity === 'error' ? style.red(style.bold(`error[${d.code}]`)) : style.yellow(style.bold(`warning[${d.code}]`));
-    out.push(`${label}${style.bold(`: ${d.message}`)}`);
+    out.push(`${label}${style.bold(`: ${printable(d.message)}`)}`);
     out.push(`  ${style.blue('-->')} ${d.span.file}:${d.span.line}:${d.span.column}`);
     out.push(...codeFrame(d, sources.get(d.span.file), style));
-    for (const h of d.hints) out.push(`  ${style.blue('=')} ${style.bold('hint')}: ${h}`);
+    for (const h of d.hints) out.push(`  ${style.blue('=')} ${style.bold('hint')}: ${printable(h)}`);
     out.push('');
   }
   const errors = diagnostics.filter((d) => d.severity === 'error').length;

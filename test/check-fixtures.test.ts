@@ -1,0 +1,124 @@
+/**
+ * Golden diagnostics of every invalid input under test/fixtures/invalid (a `.sync` file, or a
+ * folder of them read as one project), and silence on every input under test/fixtures/valid.
+ * Each golden lists code, severity, position, message and hints, plus `at`: the exact text the
+ * span covers, so a review of the golden shows what each diagnostic points at.
+ * Update the goldens with `npx vitest run test/check-fixtures.test.ts -u` and review the diff.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { checkProject, type SourceText } from '../src/check/check.js';
+import { codes } from '../src/diagnostics/codes.js';
+import type { Diagnostic } from '../src/diagnostics/diagnostic.js';
+
+const root = join(import.meta.dirname, 'fixtures');
+
+/** A fixture's files, named relative to its folder (`007-x.sync`, or `012-y/a.sync`). */
+function load(kind: 'valid' | 'invalid', entry: string): SourceText[] {
+  const full = join(root, kind, entry);
+  if (!statSync(full).isDirectory()) return [{ path: entry, text: readFileSync(full, 'utf8') }];
+  return readdirSync(full)
+    .filter((f) => f.endsWith('.sync'))
+    .sort()
+    .map((f) => ({ path: `${entry}/${f}`, text: readFileSync(join(full, f), 'utf8') }));
+}
+
+function entries(kind: 'valid' | 'invalid'): string[] {
+  return readdirSync(join(root, kind))
+    .filter((e) => e.endsWith('.sync') || statSync(join(root, kind, e)).isDirectory())
+    .sort();
+}
+
+/** Line and column (1-based) of an offset, counted independently of the parser. */
+function position(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  return { line, column: offset - (before.lastIndexOf('\n') + 1) + 1 };
+}
+
+function golden(d: Diagnostic, files: SourceText[]) {
+  const text = files.find((f) => f.path === d.span.file)?.text ?? '';
+  return {
+    code: d.code,
+    severity: d.severity,
+    ...(files.length > 1 ? { file: d.span.file } : {}),
+    line: d.span.line,
+    column: d.span.column,
+    endLine: d.span.endLine,
+    endColumn: d.span.endColumn,
+    at: text.slice(d.span.offset, d.span.endOffset),
+    message: d.message,
+    hints: d.hints,
+  };
+}
+
+const invalid = entries('invalid').map((entry) => {
+  const files = load('invalid', entry);
+  return { entry, name: entry.replace(/\.sync$/, ''), files, result: checkProject(files) };
+});
+
+describe('invalid inputs', () => {
+  it('are at least 40, numbered uniquely', () => {
+    expect(invalid.length).toBeGreaterThanOrEqual(40);
+    const numbers = invalid.map((f) => f.name.slice(0, 3));
+    expect(numbers.every((n) => /^\d{3}$/.test(n))).toBe(true);
+    expect(new Set(numbers).size).toBe(numbers.length);
+  });
+
+  it.each(invalid.map((f) => [f.name, f] as const))('%s', async (name, { files, result }) => {
+    expect(result.diagnostics.length).toBeGreaterThan(0);
+    const hasError = result.diagnostics.some((d) => d.severity === 'error');
+    expect(result.project === undefined).toBe(hasError);
+    for (const d of result.diagnostics) {
+      const file = files.find((f) => f.path === d.span.file);
+      expect(file, `diagnostic in an unknown file ${d.span.file}`).toBeDefined();
+      const text = file!.text;
+      // The span lies inside the file, and its lines and columns agree with its offsets.
+      expect(0 <= d.span.offset && d.span.offset <= d.span.endOffset && d.span.endOffset <= text.length).toBe(true);
+      expect(position(text, d.span.offset)).toEqual({ line: d.span.line, column: d.span.column });
+      expect(position(text, d.span.endOffset)).toEqual({ line: d.span.endLine, column: d.span.endColumn });
+      expect(d.message).not.toMatch(/undefined|\[object/);
+      expect(d.hints.every((h) => h.length > 0 && !/undefined|\[object/.test(h))).toBe(true);
+    }
+    const json = `${JSON.stringify(result.diagnostics.map((d) => golden(d, files)), null, 2)}\n`;
+    await expect(json).toMatchFileSnapshot(join('golden', 'check', `${name}.json`));
+  });
+
+  it('produce every diagnostic code of the table', () => {
+    const produced = new Set(invalid.flatMap((f) => f.result.diagnostics.map((d) => d.code)));
+    const missing = Object.entries(codes)
+      .filter(([, spec]) => !produced.has(spec.code))
+      .map(([name, spec]) => `${spec.code} ${name}`);
+    expect(missing).toEqual([]);
+  });
+
+  it('use only codes of the table', () => {
+    const known = new Set(Object.values(codes).map((c) => c.code));
+    const unknown = invalid.flatMap((f) => f.result.diagnostics.map((d) => d.code)).filter((c) => !known.has(c));
+    expect(unknown).toEqual([]);
+  });
+});
+
+describe('the code table', () => {
+  it('has unique codes of the form SWnnnn and kebab-case names', () => {
+    const all = Object.entries(codes);
+    expect(new Set(all.map(([, c]) => c.code)).size).toBe(all.length);
+    for (const [name, spec] of all) {
+      expect(spec.code).toMatch(/^SW0\d{3}$/);
+      expect(name).toMatch(/^[a-z]+(-[a-z]+)*$/);
+    }
+  });
+});
+
+describe('valid inputs', () => {
+  const valid = entries('valid');
+  it('exist', () => {
+    expect(valid.length).toBeGreaterThan(0);
+  });
+  it.each(valid.map((v) => [v]))('%s checks clean', (entry) => {
+    const result = checkProject(load('valid', entry));
+    expect(result.diagnostics.map((d) => `${d.span.file}:${d.span.line}:${d.span.column} ${d.code} ${d.message}`)).toEqual([]);
+    expect(result.project?.syncs.length).toBeGreaterThan(0);
+  });
+});
