@@ -11,7 +11,14 @@ export type ChangeKind = 'added' | 'changed' | 'removed' | 'unchanged';
 /**
  * A JSON value rendered per request. Plain JSON is copied as is; an object whose only key
  * starts with `$` is a directive:
- * - `{"$ref": "row.key"}`: a value from the render context (dotted path, see `ContextPath`)
+ * - `{"$ref": "row.key"}`: a value from the render context, by dotted path or by an array of
+ *   exact segments (`["row", "payload", "first.name"]`); a missing value renders as null.
+ *   Context: `row` (the change row: key, change, payload, payload_hash, idempotency_key,
+ *   destination_id, columns, seq), `vars` (values captured by earlier calls), `run` (id: a
+ *   UUID per run; session: a random positive integer below 2^53 per run; timestamp: the run's
+ *   start, ISO 8601 UTC; epoch_ms: the same in milliseconds), `batch` (index from 1, last: true
+ *   on the step's last batch, rows: rows in this batch, total_rows: rows of the step,
+ *   idempotency_key: hex SHA-256 of the batch rows' idempotency keys joined by "\n")
  * - `{"$env": "NAME"}`: the environment variable NAME (secrets travel only this way)
  * - `{"$concat": [t, ...]}`: the parts rendered and joined as one string
  * - `{"$merge": [t, ...]}`: the parts rendered (objects) and merged, later keys winning
@@ -19,6 +26,9 @@ export type ChangeKind = 'added' | 'changed' | 'removed' | 'unchanged';
  * - `{"$json": t}`: `t` rendered, then serialised as a JSON string
  * - `{"$base64": t}`: `t` rendered (a string), UTF-8 encoded, then base64
  * - `{"$message": null}`: the plan's message template (Handlebars) rendered over `row.columns`
+ * - `{"$join": [t, separator]}`: `t` rendered (an array), its items joined as one string
+ * - `{"$slice": [t, start, end]}`: characters start..end (exclusive) of the rendered string
+ * - `{"$switch": [t, {"case": t, ...}]}`: the case whose name equals the rendered `t`
  * - `{"$literal": v}`: `v` copied unrendered (for JSON that itself has a `$` key)
  */
 export type Template = null | boolean | number | string | Template[] | { [key: string]: Template };
@@ -112,6 +122,8 @@ export interface CallStep {
   /** Skip the call when this variable is already set (e.g. create a list only if the lookup found none). */
   unlessSet?: string;
   request: HttpRequest;
+  /** Statuses that mean "no such thing": the call succeeds and captures nothing (a lookup that finds no list). */
+  absentOn?: number[];
   /** Variables set from the 2xx response: name -> JSON Pointer into the body; a missing pointer leaves it unset. */
   capture: Record<string, string>;
   /** Variables that must be set after the call, or the run fails (e.g. the list id). */
@@ -125,7 +137,11 @@ export interface SendRequest {
   for: 'batch' | 'row';
   request: HttpRequest;
   accept: Acceptance;
-  /** Per-row values taken from the row's response item (`by: 'items'`), e.g. `destination_id` <- "/id". */
+  /**
+   * Per-row values taken from the row's response item (`by: 'items'`), e.g. `destination_id`
+   * <- "/id"; later requests of the batch see it as `row.destination_id`, and commit.sql keeps
+   * it in the snapshot (a later request's capture wins).
+   */
   captureRow?: Record<'destination_id', string>;
 }
 
@@ -139,6 +155,8 @@ export interface SendStep {
   changes: ChangeKind[];
   /** Rows per batch, and the largest body the API takes (split a batch that would exceed it). */
   batch: { size: number; maxBytes?: number };
+  /** Batches go one after another, in order, never in parallel (a replace session). */
+  ordered: boolean;
   requests: SendRequest[];
   retry: RetryPolicy;
   rateLimit?: RateLimit;
@@ -184,11 +202,17 @@ export interface WriteObjectStep {
   retry: RetryPolicy;
 }
 
-/** Accept every row of these kinds, if every earlier step accepted all of its rows (a list replace removes the rest). */
+/**
+ * Accept every row of these kinds without sending it: `always` (the rows need no call, e.g.
+ * members entering under audience remove, so that they are known when they leave), or
+ * `all_accepted` (only if every earlier step accepted all of its rows: a list replace or an
+ * object overwrite has already removed the rest).
+ */
 export interface AcceptStep {
   kind: 'accept';
   description: string;
   changes: ChangeKind[];
+  when: 'always' | 'all_accepted';
 }
 
 /**

@@ -1,8 +1,12 @@
 /** Building blocks of API descriptions: template directives, retry policies, request shapes. */
-import type { Acceptance, HttpRequest, RateLimit, RetryPolicy, SendRequest, Template } from '../../plan/api-steps.js';
+import type { Acceptance, CallStep, HttpRequest, RateLimit, RetryPolicy, SendRequest, SendStep, Template } from '../../plan/api-steps.js';
 import type { ApiContext } from './types.js';
 
-export const ref = (path: string): Template => ({ $ref: path });
+export const ref = (path: string | string[]): Template => ({ $ref: path });
+export const env = (name: string): Template => ({ $env: name });
+export const join = (items: Template, separator: string): Template => ({ $join: [items, separator] });
+export const slice = (t: Template, start: number, end: number): Template => ({ $slice: [t, start, end] });
+export const choose = (value: Template, cases: Record<string, Template>): Template => ({ $switch: [value, cases] });
 export const concat = (...parts: Template[]): Template => ({ $concat: parts });
 export const merge = (...parts: Template[]): Template => ({ $merge: parts });
 export const each = (template: Template): Template => ({ $each: template });
@@ -20,6 +24,14 @@ export const row = {
 /** The payload with the identifier under its destination field, for destinations that take whole records. */
 export function record(ctx: ApiContext): Template {
   return ctx.identifierField ? merge({ [ctx.identifierField]: row.key }, row.payload) : row.payload;
+}
+
+/** The given settings that are set, by name (connection blocks of non-HTTP transports). */
+export function settingsOf(ctx: ApiContext, names: string[]): Record<string, Template> {
+  return Object.fromEntries(names.flatMap((n) => {
+    const v = ctx.setting(n);
+    return v === undefined ? [] : [[n, v]];
+  }));
 }
 
 /** A setting the description cannot do without; the checker's schema guarantees required ones. */
@@ -66,6 +78,56 @@ export const byStatus: Acceptance = { by: 'status' };
 export function perBatch(request: HttpRequest, accept: Acceptance = byStatus, captureRow?: SendRequest['captureRow']): SendRequest {
   return { for: 'batch', request, accept, ...(captureRow ? { captureRow } : {}) };
 }
+
+/** A setting whose value picks one of several hosts; an env() setting picks at run time. */
+export function bySetting(ctx: ApiContext, name: string, cases: Record<string, Template>): Template {
+  const v = ctx.setting(name);
+  if (typeof v === 'string') {
+    const hit = cases[v];
+    if (hit === undefined) throw new Error(`setting ${name}: no case for ${v}`);
+    return hit;
+  }
+  return choose(v ?? null, cases);
+}
+
+/** A payload field, by exact segments (field names may hold dots). */
+export const payloadField = (field: string): Template => ref(['row', 'payload', field]);
+
+/** Rows of a step, as the plan's JSON needs them. */
+export function send(fields: Omit<SendStep, 'kind' | 'retry' | 'ordered' | 'rateLimit'> & Partial<Pick<SendStep, 'retry' | 'ordered'>> & { rateLimit?: RateLimit | undefined }): SendStep {
+  const { rateLimit, ...rest } = fields;
+  return { kind: 'send', ...rest, ordered: fields.ordered ?? false, retry: fields.retry ?? standardRetry, ...(rateLimit ? { rateLimit } : {}) };
+}
+
+export function call(fields: Omit<CallStep, 'kind' | 'retry' | 'capture' | 'requires'> & Partial<Pick<CallStep, 'retry' | 'capture' | 'requires'>>): CallStep {
+  return { kind: 'call', ...fields, capture: fields.capture ?? {}, requires: fields.requires ?? [], retry: fields.retry ?? standardRetry };
+}
+
+/** An OAuth 2.0 refresh-token grant; the access token lands in `vars.access_token`. */
+export function oauthRefresh(ctx: ApiContext, tokenUrl: Template, extraCapture: Record<string, string> = {}): CallStep {
+  return call({
+    name: 'sign_in',
+    description: 'exchange the refresh token for an access token',
+    request: {
+      method: 'POST',
+      url: tokenUrl,
+      headers: { Accept: 'application/json' },
+      body: {
+        encoding: 'form',
+        template: {
+          grant_type: 'refresh_token',
+          client_id: required(ctx, 'client_id'),
+          client_secret: required(ctx, 'client_secret'),
+          refresh_token: required(ctx, 'refresh_token'),
+        },
+      },
+    },
+    capture: { access_token: '/access_token', ...extraCapture },
+    requires: ['access_token', ...Object.keys(extraCapture)],
+  });
+}
+
+export const accessToken = ref('vars.access_token');
 
 export function perRow(request: HttpRequest, accept: Acceptance = byStatus): SendRequest {
   return { for: 'row', request, accept };

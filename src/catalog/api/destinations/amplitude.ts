@@ -1,0 +1,55 @@
+/**
+ * Amplitude: events through HTTP V2 (/2/httpapi, 2,000 per request, deduplicated on
+ * insert_id), user properties through Identify.
+ * https://amplitude.com/docs/apis/analytics/http-v2 · https://amplitude.com/docs/apis/analytics/identify
+ */
+import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
+import type { SendRequest, Template } from '../../../plan/api-steps.js';
+import { asJson, bySetting, each, jsonHeaders, jsonRequest, perBatch, required, retryWith, row, send } from '../http.js';
+
+const hosts = { us: 'https://api2.amplitude.com', eu: 'https://api.eu.amplitude.com' };
+const host = (ctx: ApiContext, path: string): Template => bySetting(ctx, 'region', { us: `${hosts.us}${path}`, eu: `${hosts.eu}${path}` });
+const user = (ctx: ApiContext): Record<string, Template> => (ctx.identifierField ? { user_id: row.key } : {});
+
+function events(ctx: ApiContext): SendRequest {
+  const event = { ...user(ctx), event_type: ctx.target ?? ctx.sync, insert_id: row.idempotencyKey, event_properties: row.payload };
+  return perBatch(jsonRequest('POST', host(ctx, '/2/httpapi'), jsonHeaders({}), { api_key: required(ctx, 'api_key'), events: each(event) }));
+}
+
+/** Identify is form-encoded: the key, and the identifications as a JSON array. */
+function identify(ctx: ApiContext): SendRequest {
+  return perBatch({
+    method: 'POST',
+    url: host(ctx, '/identify'),
+    headers: {},
+    body: { encoding: 'form', template: { api_key: required(ctx, 'api_key'), identification: asJson(each({ ...user(ctx), user_properties: { $set: row.payload } })) } },
+  });
+}
+
+// Amplitude throttles a user that sends too fast with 429; it asks for a 30 s pause.
+const retry = retryWith({ backoff: { initialSeconds: 30, multiplier: 2, maxSeconds: 300 } });
+
+function step(ctx: ApiContext, changes: ModePlan['reads']): ModePlan {
+  const isEvent = ctx.objectKind === 'event';
+  return {
+    reads: changes,
+    steps: [
+      send({
+        operation: isEvent ? 'track' : 'identify',
+        description: isEvent ? 'send each row as one event' : 'set user properties',
+        changes,
+        batch: { size: ctx.batch, ...(ctx.maxPayloadBytes ? { maxBytes: ctx.maxPayloadBytes } : {}) },
+        requests: [isEvent ? events(ctx) : identify(ctx)],
+        retry,
+      }),
+    ],
+  };
+}
+
+export const amplitudeApi: DestinationApi = {
+  setup: () => [],
+  modes: {
+    'record:upsert': (ctx) => step(ctx, ['added', 'changed']),
+    'record:insert': (ctx) => step(ctx, ['added']),
+  },
+};

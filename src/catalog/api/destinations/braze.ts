@@ -1,0 +1,52 @@
+/**
+ * Braze /users/track: 75 attribute objects per call; update-only through
+ * `_update_existing_only`; audiences as a boolean custom attribute named for the list.
+ * https://www.braze.com/docs/api/endpoints/user_data/post_user_track/
+ */
+import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
+import type { Template } from '../../../plan/api-steps.js';
+import { bearer, concat, each, jsonHeaders, jsonRequest, merge, perBatch, rateLimitOf, required, row, send } from '../http.js';
+
+/** Each row as a Braze attributes object, keyed by the identifier field (external_id, email, ...). */
+function attributes(ctx: ApiContext, extra: Record<string, Template>, withPayload = true): Template {
+  const id = ctx.identifierField ? { [ctx.identifierField]: row.key } : {};
+  return withPayload ? merge(id, row.payload, extra) : merge(id, extra);
+}
+
+function track(ctx: ApiContext, operation: string, changes: ModePlan['reads'], attrs: Template, description: string) {
+  return send({
+    operation,
+    description,
+    changes,
+    batch: { size: ctx.batch },
+    requests: [perBatch(jsonRequest('POST', concat(required(ctx, 'rest_endpoint'), '/users/track'), jsonHeaders(bearer(required(ctx, 'api_key'))), { attributes: each(attrs) }))],
+    rateLimit: rateLimitOf(ctx),
+  });
+}
+
+const member = (ctx: ApiContext, value: boolean, withPayload: boolean) => attributes(ctx, { [ctx.target ?? ctx.sync]: value }, withPayload);
+
+export const brazeApi: DestinationApi = {
+  setup: () => [],
+  modes: {
+    'record:upsert': (ctx) => ({ reads: ['added', 'changed'], steps: [track(ctx, 'upsert', ['added', 'changed'], attributes(ctx, {}), 'track attributes of new and changed users')] }),
+    'record:insert': (ctx) => ({ reads: ['added'], steps: [track(ctx, 'create', ['added'], attributes(ctx, {}), 'track attributes of new users')] }),
+    'audience:add': (ctx) => ({ reads: ['added'], steps: [track(ctx, 'add_members', ['added'], member(ctx, true, false), 'mark entering users as members')] }),
+    'audience:upsert': (ctx) => ({ reads: ['added', 'changed'], steps: [track(ctx, 'add_members', ['added', 'changed'], member(ctx, true, true), 'mark entering users as members and update their attributes')] }),
+    // Removal never creates a user: only existing profiles are unmarked.
+    'audience:remove': (ctx) => ({
+      reads: ['added', 'removed'],
+      steps: [
+        { kind: 'accept', description: 'remember entering members without sending them, so their leaving is seen', changes: ['added'], when: 'always' },
+        track(ctx, 'remove_members', ['removed'], attributes(ctx, { [ctx.target ?? ctx.sync]: false, _update_existing_only: true }, false), 'unmark leaving users'),
+      ],
+    }),
+    'audience:mirror': (ctx) => ({
+      reads: ['added', 'removed'],
+      steps: [
+        track(ctx, 'add_members', ['added'], member(ctx, true, false), 'mark entering users as members'),
+        track(ctx, 'remove_members', ['removed'], attributes(ctx, { [ctx.target ?? ctx.sync]: false, _update_existing_only: true }, false), 'unmark leaving users'),
+      ],
+    }),
+  },
+};

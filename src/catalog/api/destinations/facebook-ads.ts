@@ -1,0 +1,84 @@
+/**
+ * Meta Marketing API custom audiences: identifiers normalised and SHA-256 hashed in the
+ * warehouse, added or removed 10,000 per call, or the whole list replaced in one
+ * usersreplace session (mirror).
+ * https://developers.facebook.com/docs/marketing-api/audiences/guides/custom-audiences
+ */
+import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
+import type { CallStep, SendRequest, Template } from '../../../plan/api-steps.js';
+import { asJson, bearer, call, concat, each, jsonHeaders, jsonRequest, payloadField, perBatch, ref, required, row, send } from '../http.js';
+
+// The Graph API version when the destination names none.
+const defaultVersion = 'v21.0';
+const graph = (ctx: ApiContext, ...path: Template[]): Template => concat('https://graph.facebook.com/', ctx.setting('api_version') ?? defaultVersion, ...path);
+const headers = (ctx: ApiContext) => jsonHeaders(bearer(required(ctx, 'token')));
+
+/** Meta's schema keys are the field names (EMAIL, PHONE, FN, ...); one data row per member. */
+function payload(ctx: ApiContext): Template {
+  const schema = [ctx.identifierField ?? 'EMAIL', ...ctx.fields].map((f) => f.toUpperCase());
+  return { schema, data: each([row.key, ...ctx.fields.map(payloadField)]) };
+}
+
+const users = (ctx: ApiContext, method: 'POST' | 'DELETE', edge: string, extra: Record<string, Template> = {}): SendRequest =>
+  perBatch(jsonRequest(method, graph(ctx, '/', ref('vars.list_id'), edge), headers(ctx), { payload: payload(ctx), ...extra }));
+
+function audienceSetup(ctx: ApiContext): CallStep[] {
+  const name = ctx.target ?? ctx.sync;
+  const account = required(ctx, 'ad_account');
+  return [
+    call({
+      name: 'find_audience',
+      description: `look up the custom audience "${name}"`,
+      request: jsonRequest('GET', graph(ctx, '/', account, '/customaudiences'), headers(ctx), undefined, {
+        fields: 'id,name',
+        filtering: asJson([{ field: 'name', operator: 'EQUAL', value: name }]),
+      }),
+      capture: { list_id: '/data/0/id' },
+    }),
+    call({
+      name: 'create_audience',
+      description: `create the custom audience "${name}" when it does not exist`,
+      unlessSet: 'list_id',
+      request: jsonRequest('POST', graph(ctx, '/', account, '/customaudiences'), headers(ctx), {
+        name,
+        subtype: 'CUSTOM',
+        customer_file_source: 'USER_PROVIDED_ONLY',
+      }),
+      capture: { list_id: '/id' },
+      requires: ['list_id'],
+    }),
+  ];
+}
+
+const step = (ctx: ApiContext, operation: string, changes: ModePlan['reads'], request: SendRequest, description: string, ordered = false) =>
+  send({ operation, description, changes, batch: { size: ctx.batch }, requests: [request], ordered });
+
+const add = (ctx: ApiContext, changes: ModePlan['reads']) => step(ctx, 'add_members', changes, users(ctx, 'POST', '/users'), 'add hashed identifiers to the audience');
+const remove = (ctx: ApiContext) => step(ctx, 'remove_members', ['removed'], users(ctx, 'DELETE', '/users'), 'remove hashed identifiers from the audience');
+
+/** A usersreplace session: every current member, batch by batch in order; the last batch ends it. */
+function replace(ctx: ApiContext): ModePlan {
+  const current: ModePlan['reads'] = ['added', 'changed', 'unchanged'];
+  const session = { session_id: ref('run.session'), batch_seq: ref('batch.index'), last_batch_flag: ref('batch.last'), estimated_num_total: ref('batch.total_rows') };
+  return {
+    reads: [...current, 'removed'],
+    steps: [
+      step(ctx, 'replace_members', current, users(ctx, 'POST', '/usersreplace', { session }), 'replace the audience with every current member in one session', true),
+      { kind: 'accept', description: 'the replace removed the members who left', changes: ['removed'], when: 'all_accepted' },
+    ],
+  };
+}
+
+export const facebookAdsApi: DestinationApi = {
+  setup: audienceSetup,
+  modes: {
+    'record:upsert': (ctx) => ({ reads: ['added', 'changed'], steps: [add(ctx, ['added', 'changed'])] }),
+    'record:mirror': replace,
+    'audience:add': (ctx) => ({ reads: ['added'], steps: [add(ctx, ['added'])] }),
+    'audience:remove': (ctx) => ({
+      reads: ['added', 'removed'],
+      steps: [{ kind: 'accept', description: 'remember entering members without sending them, so their leaving is seen', changes: ['added'], when: 'always' }, remove(ctx)],
+    }),
+    'audience:mirror': replace,
+  },
+};

@@ -1,0 +1,116 @@
+/**
+ * Google Ads Customer Match through OfflineUserDataJobService: create a job for the user list,
+ * add operations (hashed identifiers) in batches, then run it. Mirror starts the job with
+ * remove_all, so the list ends up exactly the current members.
+ * https://developers.google.com/google-ads/api/docs/remarketing/audience-segments/customer-match/get-started
+ */
+import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
+import type { CallStep, SendStep, Template } from '../../../plan/api-steps.js';
+import { accessToken, bearer, call, concat, each, jsonHeaders, jsonRequest, oauthRefresh, payloadField, perBatch, ref, required, row, send } from '../http.js';
+
+const base = 'https://googleads.googleapis.com/v18/';
+
+/** Customer ids go in paths and headers without dashes. */
+function customerId(ctx: ApiContext, name: string): Template | undefined {
+  const v = ctx.setting(name);
+  return typeof v === 'string' ? v.replaceAll('-', '') : v;
+}
+
+function headers(ctx: ApiContext): Record<string, Template> {
+  const login = customerId(ctx, 'login_customer_id');
+  return jsonHeaders({ ...bearer(accessToken), 'developer-token': required(ctx, 'developer_token'), ...(login === undefined ? {} : { 'login-customer-id': login }) });
+}
+
+const customer = (ctx: ApiContext, suffix: string): Template => concat(base, 'customers/', customerId(ctx, 'customer_id') ?? required(ctx, 'customer_id'), suffix);
+const job = (suffix: string): Template => concat(base, ref('vars.job'), suffix);
+
+/** GAQL string literal. */
+const gaql = (s: string) => `'${s.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+
+function listSetup(ctx: ApiContext): CallStep[] {
+  const name = ctx.target ?? ctx.sync;
+  return [
+    oauthRefresh(ctx, 'https://oauth2.googleapis.com/token'),
+    call({
+      name: 'find_user_list',
+      description: `look up the user list "${name}"`,
+      request: jsonRequest('POST', customer(ctx, '/googleAds:search'), headers(ctx), {
+        query: `SELECT user_list.resource_name FROM user_list WHERE user_list.name = ${gaql(name)}`,
+      }),
+      capture: { list: '/results/0/userList/resourceName' },
+    }),
+    call({
+      name: 'create_user_list',
+      description: `create the Customer Match list "${name}" when it does not exist`,
+      unlessSet: 'list',
+      request: jsonRequest('POST', customer(ctx, '/userLists:mutate'), headers(ctx), {
+        operations: [{ create: { name, crmBasedUserList: { uploadKeyType: 'CONTACT_INFO' }, membershipLifeSpan: 10000 } }],
+      }),
+      capture: { list: '/results/0/resourceName' },
+      requires: ['list'],
+    }),
+    call({
+      name: 'create_job',
+      description: 'create an offline user data job for the list',
+      request: jsonRequest('POST', customer(ctx, '/offlineUserDataJobs:create'), headers(ctx), {
+        job: { type: 'CUSTOMER_MATCH_USER_LIST', customerMatchUserListMetadata: { userList: ref('vars.list') } },
+      }),
+      capture: { job: '/resourceName' },
+      requires: ['job'],
+    }),
+  ];
+}
+
+/** One user per row: the identifier and any other hashed fields, each under its Google key (hashedEmail, hashedPhoneNumber). */
+function user(ctx: ApiContext): Template {
+  return { userIdentifiers: [{ [ctx.identifierField ?? 'hashedEmail']: row.key }, ...ctx.fields.map((f) => ({ [f]: payloadField(f) }))] };
+}
+
+function operations(ctx: ApiContext, operation: 'create' | 'remove', changes: ModePlan['reads']): SendStep {
+  return send({
+    operation: operation === 'create' ? 'add_members' : 'remove_members',
+    description: `${operation} operations on the job's user list`,
+    changes,
+    batch: { size: ctx.batch },
+    // Partial failure: Google drops the identifiers it cannot use and applies the rest.
+    requests: [perBatch(jsonRequest('POST', job(':addOperations'), headers(ctx), { enablePartialFailure: true, operations: each({ [operation]: user(ctx) }) }))],
+  });
+}
+
+const runJob = (ctx: ApiContext): CallStep =>
+  call({ name: 'run_job', description: 'run the job; Google applies its operations asynchronously', request: jsonRequest('POST', job(':run'), headers(ctx), {}) });
+
+function mirror(ctx: ApiContext): ModePlan {
+  const current: ModePlan['reads'] = ['added', 'changed', 'unchanged'];
+  return {
+    reads: [...current, 'removed'],
+    steps: [
+      call({
+        name: 'remove_all',
+        description: 'start the job by emptying the list',
+        request: jsonRequest('POST', job(':addOperations'), headers(ctx), { operations: [{ removeAll: true }] }),
+      }),
+      operations(ctx, 'create', current),
+      runJob(ctx),
+      { kind: 'accept', description: 'remove_all removed the members who left', changes: ['removed'], when: 'all_accepted' },
+    ],
+  };
+}
+
+export const googleAdsApi: DestinationApi = {
+  setup: listSetup,
+  modes: {
+    'record:upsert': (ctx) => ({ reads: ['added', 'changed'], steps: [operations(ctx, 'create', ['added', 'changed']), runJob(ctx)] }),
+    'record:mirror': mirror,
+    'audience:add': (ctx) => ({ reads: ['added'], steps: [operations(ctx, 'create', ['added']), runJob(ctx)] }),
+    'audience:remove': (ctx) => ({
+      reads: ['added', 'removed'],
+      steps: [
+        { kind: 'accept', description: 'remember entering members without sending them, so their leaving is seen', changes: ['added'], when: 'always' },
+        operations(ctx, 'remove', ['removed']),
+        runJob(ctx),
+      ],
+    }),
+    'audience:mirror': mirror,
+  },
+};

@@ -1,0 +1,99 @@
+/**
+ * HubSpot CRM v3: batch create/update/upsert/archive of objects (100 inputs per call), static
+ * lists through the v3 lists API. Records are matched by a unique property (`idProperty`).
+ * https://developers.hubspot.com/docs/api/crm/objects
+ */
+import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
+import type { Acceptance, CallStep, SendRequest, Template } from '../../../plan/api-steps.js';
+import { bearer, call, concat, each, jsonHeaders, jsonRequest, merge, perBatch, rateLimitOf, ref, required, row, send } from '../http.js';
+
+const base = 'https://api.hubapi.com';
+const headers = (ctx: ApiContext) => jsonHeaders(bearer(required(ctx, 'token')));
+// Lists hold contacts (object type 0-1); audiences match contacts by the identifier.
+const contacts = 'contacts';
+const objectType = (ctx: ApiContext) => (ctx.kind === 'audience' ? contacts : (ctx.target ?? contacts));
+const batchUrl = (ctx: ApiContext, action: string): Template => `${base}/crm/v3/objects/${encodeURIComponent(objectType(ctx))}/batch/${action}`;
+
+/** Results come back unordered; each carries the idProperty among its properties. */
+function byKey(ctx: ApiContext): Acceptance {
+  return ctx.identifierField ? { by: 'items', items: '/results', match: 'key', key: `/properties/${ctx.identifierField.replaceAll('~', '~0').replaceAll('/', '~1')}` } : { by: 'status' };
+}
+
+/** Properties including the identifier, so the response shows which record is which. */
+const properties = (ctx: ApiContext): Template => (ctx.identifierField ? merge(row.payload, { [ctx.identifierField]: row.key }) : row.payload);
+
+function write(ctx: ApiContext, action: 'create' | 'update' | 'upsert'): SendRequest {
+  const input: Template = action === 'create' ? { properties: properties(ctx) } : { idProperty: ctx.identifierField ?? null, id: row.key, properties: properties(ctx) };
+  return perBatch(jsonRequest('POST', batchUrl(ctx, action), headers(ctx), { inputs: each(input) }), byKey(ctx), { destination_id: '/id' });
+}
+
+/** Finds records by the identifier (for list removal, where the record ids are not known). */
+function read(ctx: ApiContext): SendRequest {
+  return perBatch(
+    jsonRequest('POST', batchUrl(ctx, 'read'), headers(ctx), { idProperty: ctx.identifierField ?? null, inputs: each({ id: row.key }), properties: [ctx.identifierField ?? 'hs_object_id'] }),
+    byKey(ctx),
+    { destination_id: '/id' },
+  );
+}
+
+const listUrl = (suffix: string): Template => concat(`${base}/crm/v3/lists/`, ref('vars.list_id'), suffix);
+const membership = (ctx: ApiContext, action: 'add' | 'remove'): SendRequest =>
+  perBatch(jsonRequest('PUT', listUrl(`/memberships/${action}`), headers(ctx), each(row.destinationId)));
+
+function step(ctx: ApiContext, operation: string, changes: ModePlan['reads'], requests: SendRequest[], description: string) {
+  return send({ operation, description, changes, batch: { size: ctx.batch }, requests, rateLimit: rateLimitOf(ctx) });
+}
+
+function listSetup(ctx: ApiContext): CallStep[] {
+  const name = ctx.target ?? ctx.sync;
+  return [
+    call({
+      name: 'find_list',
+      description: `look up the list "${name}"`,
+      request: jsonRequest('GET', `${base}/crm/v3/lists/object-type-id/0-1/name/${encodeURIComponent(name)}`, headers(ctx)),
+      capture: { list_id: '/list/listId' },
+      // 404: no such list yet; it is created next.
+      absentOn: [404],
+    }),
+    call({
+      name: 'create_list',
+      description: `create the manual list "${name}" when it does not exist`,
+      unlessSet: 'list_id',
+      request: jsonRequest('POST', `${base}/crm/v3/lists`, headers(ctx), { name, objectTypeId: '0-1', processingType: 'MANUAL' }),
+      capture: { list_id: '/list/listId' },
+      requires: ['list_id'],
+    }),
+  ];
+}
+
+export const hubspotApi: DestinationApi = {
+  setup: (ctx) => (ctx.kind === 'audience' ? listSetup(ctx) : []),
+  modes: {
+    'record:upsert': (ctx) => ({ reads: ['added', 'changed'], steps: [step(ctx, 'upsert', ['added', 'changed'], [write(ctx, 'upsert')], 'batch upsert new and changed records by the identifier')] }),
+    'record:insert': (ctx) => ({ reads: ['added'], steps: [step(ctx, 'create', ['added'], [write(ctx, 'create')], 'batch create new records')] }),
+    'record:update': (ctx) => ({ reads: ['added', 'changed'], steps: [step(ctx, 'update', ['added', 'changed'], [write(ctx, 'update')], 'batch update existing records; a missing record is rejected and counted')] }),
+    'record:mirror': (ctx) => ({
+      reads: ['added', 'changed', 'removed'],
+      steps: [
+        step(ctx, 'upsert', ['added', 'changed'], [write(ctx, 'upsert')], 'batch upsert new and changed records by the identifier'),
+        step(ctx, 'archive', ['removed'], [perBatch(jsonRequest('POST', batchUrl(ctx, 'archive'), headers(ctx), { inputs: each({ id: row.destinationId }) }))], 'batch archive the records this sync wrote that left the model'),
+      ],
+    }),
+    'audience:add': (ctx) => ({ reads: ['added'], steps: [step(ctx, 'add_members', ['added'], [write(ctx, 'upsert'), membership(ctx, 'add')], 'upsert entering contacts, then add them to the list')] }),
+    'audience:upsert': (ctx) => ({ reads: ['added', 'changed'], steps: [step(ctx, 'add_members', ['added', 'changed'], [write(ctx, 'upsert'), membership(ctx, 'add')], 'upsert entering and changed contacts, then add them to the list')] }),
+    'audience:remove': (ctx) => ({
+      reads: ['added', 'removed'],
+      steps: [
+        { kind: 'accept', description: 'remember entering members without sending them, so their leaving is seen', changes: ['added'], when: 'always' },
+        step(ctx, 'remove_members', ['removed'], [read(ctx), membership(ctx, 'remove')], 'find leaving contacts, then remove them from the list'),
+      ],
+    }),
+    'audience:mirror': (ctx) => ({
+      reads: ['added', 'removed'],
+      steps: [
+        step(ctx, 'add_members', ['added'], [write(ctx, 'upsert'), membership(ctx, 'add')], 'upsert entering contacts, then add them to the list'),
+        step(ctx, 'remove_members', ['removed'], [read(ctx), membership(ctx, 'remove')], 'find leaving contacts, then remove them from the list'),
+      ],
+    }),
+  },
+};

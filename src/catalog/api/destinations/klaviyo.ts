@@ -1,0 +1,88 @@
+/**
+ * Klaviyo (JSON:API, revision header): profiles through bulk import jobs (10,000 per job),
+ * list membership through the import's list relationship and the list's profile relationships.
+ * https://developers.klaviyo.com/en/reference/bulk_import_profiles
+ */
+import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
+import type { CallStep, SendRequest, Template } from '../../../plan/api-steps.js';
+import { asJson, call, concat, each, jsonRequest, merge, perBatch, rateLimitOf, ref, required, row, send } from '../http.js';
+
+const base = 'https://a.klaviyo.com/api';
+// The API revision when the destination names none.
+const defaultRevision = '2024-10-15';
+// Profile searches return at most 100 profiles per page, so removals go 100 at a time.
+const searchPage = 100;
+
+const headers = (ctx: ApiContext): Record<string, Template> => ({
+  'Content-Type': 'application/vnd.api+json',
+  Accept: 'application/vnd.api+json',
+  Authorization: concat('Klaviyo-API-Key ', required(ctx, 'api_key')),
+  revision: ctx.setting('revision') ?? defaultRevision,
+});
+
+/** Standard profile attributes by the identifier (email, phone_number, external_id), mapped fields as custom properties. */
+const profile = (ctx: ApiContext): Template => ({
+  type: 'profile',
+  attributes: merge(ctx.identifierField ? { [ctx.identifierField]: row.key } : {}, { properties: row.payload }),
+});
+
+function bulkImport(ctx: ApiContext, toList: boolean): SendRequest {
+  const data: Record<string, Template> = { type: 'profile-bulk-import-job', attributes: { profiles: { data: each(profile(ctx)) } } };
+  if (toList) data.relationships = { lists: { data: [{ type: 'list', id: ref('vars.list_id') }] } };
+  // 202: the job is queued; Klaviyo validates each profile and imports the valid ones.
+  return perBatch(jsonRequest('POST', `${base}/profile-bulk-import-jobs`, headers(ctx), { data }));
+}
+
+/** Find the leaving profiles' ids by the identifier, then take them off the list. */
+function removal(ctx: ApiContext): SendRequest[] {
+  const field = ctx.identifierField ?? 'email';
+  return [
+    perBatch(
+      jsonRequest('GET', `${base}/profiles`, headers(ctx), undefined, { filter: concat(`any(${field},`, asJson(each(row.key)), ')'), 'page[size]': searchPage }),
+      { by: 'items', items: '/data', match: 'key', key: `/attributes/${field}` },
+      { destination_id: '/id' },
+    ),
+    perBatch(jsonRequest('DELETE', concat(`${base}/lists/`, ref('vars.list_id'), '/relationships/profiles'), headers(ctx), { data: each({ type: 'profile', id: row.destinationId }) })),
+  ];
+}
+
+function listSetup(ctx: ApiContext): CallStep[] {
+  const name = ctx.target ?? ctx.sync;
+  return [
+    call({
+      name: 'find_list',
+      description: `look up the list "${name}"`,
+      request: jsonRequest('GET', `${base}/lists`, headers(ctx), undefined, { filter: `equals(name,${JSON.stringify(name)})` }),
+      capture: { list_id: '/data/0/id' },
+    }),
+    call({
+      name: 'create_list',
+      description: `create the list "${name}" when it does not exist`,
+      unlessSet: 'list_id',
+      request: jsonRequest('POST', `${base}/lists`, headers(ctx), { data: { type: 'list', attributes: { name } } }),
+      capture: { list_id: '/data/id' },
+      requires: ['list_id'],
+    }),
+  ];
+}
+
+const step = (ctx: ApiContext, operation: string, changes: ModePlan['reads'], requests: SendRequest[], description: string, size = ctx.batch) =>
+  send({ operation, description, changes, batch: { size }, requests, rateLimit: rateLimitOf(ctx) });
+
+const addMembers = (ctx: ApiContext, changes: ModePlan['reads']) => step(ctx, 'add_members', changes, [bulkImport(ctx, true)], 'import profiles into the list');
+const removeMembers = (ctx: ApiContext) => step(ctx, 'remove_members', ['removed'], removal(ctx), 'find leaving profiles, then remove them from the list', Math.min(ctx.batch, searchPage));
+
+export const klaviyoApi: DestinationApi = {
+  setup: (ctx) => (ctx.kind === 'audience' ? listSetup(ctx) : []),
+  modes: {
+    'record:upsert': (ctx) => ({ reads: ['added', 'changed'], steps: [step(ctx, 'upsert', ['added', 'changed'], [bulkImport(ctx, false)], 'import new and changed profiles')] }),
+    'record:insert': (ctx) => ({ reads: ['added'], steps: [step(ctx, 'create', ['added'], [bulkImport(ctx, false)], 'import new profiles')] }),
+    'audience:add': (ctx) => ({ reads: ['added'], steps: [addMembers(ctx, ['added'])] }),
+    'audience:upsert': (ctx) => ({ reads: ['added', 'changed'], steps: [addMembers(ctx, ['added', 'changed'])] }),
+    'audience:remove': (ctx) => ({
+      reads: ['added', 'removed'],
+      steps: [{ kind: 'accept', description: 'remember entering members without sending them, so their leaving is seen', changes: ['added'], when: 'always' }, removeMembers(ctx)],
+    }),
+    'audience:mirror': (ctx) => ({ reads: ['added', 'removed'], steps: [addMembers(ctx, ['added']), removeMembers(ctx)] }),
+  },
+};

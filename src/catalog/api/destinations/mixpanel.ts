@@ -1,0 +1,65 @@
+/**
+ * Mixpanel: events through /import (2,000 per request, deduplicated on $insert_id), profile
+ * properties through /engage $set.
+ * https://developer.mixpanel.com/reference/import-events · https://developer.mixpanel.com/reference/profile-set
+ */
+import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
+import type { SendRequest, Template } from '../../../plan/api-steps.js';
+import { base64, bySetting, concat, each, jsonHeaders, jsonRequest, merge, perBatch, ref, required, row, send, slice } from '../http.js';
+
+const host = (ctx: ApiContext, path: string): Template =>
+  bySetting(ctx, 'region', { us: `https://api.mixpanel.com${path}`, eu: `https://api-eu.mixpanel.com${path}`, in: `https://api-in.mixpanel.com${path}` });
+
+/** A service account (user:secret, with project_id) when there is one, else the API secret as the user. */
+function auth(ctx: ApiContext): { headers: Record<string, Template>; query: Record<string, Template> } {
+  const user = ctx.setting('service_account_username');
+  if (user !== undefined) {
+    return {
+      headers: { Authorization: concat('Basic ', base64(concat(user, ':', required(ctx, 'service_account_secret')))) },
+      query: { project_id: required(ctx, 'project_id') },
+    };
+  }
+  return { headers: { Authorization: concat('Basic ', base64(concat(required(ctx, 'api_secret'), ':'))) }, query: {} };
+}
+
+function events(ctx: ApiContext): SendRequest {
+  const { headers, query } = auth(ctx);
+  // $insert_id takes at most 36 characters: 32 hex digits of the key are enough to be unique.
+  const base = { time: ref('run.epoch_ms'), $insert_id: slice(row.idempotencyKey, 0, 32), ...(ctx.identifierField ? { distinct_id: row.key } : {}) };
+  return perBatch(
+    jsonRequest('POST', host(ctx, '/import'), jsonHeaders(headers), each({ event: ctx.target ?? ctx.sync, properties: merge(base, row.payload) }), { strict: '1', ...query }),
+    { by: 'status', success: { pointer: '/code', equals: 200 } },
+  );
+}
+
+function profiles(ctx: ApiContext): SendRequest {
+  return perBatch(
+    jsonRequest('POST', host(ctx, '/engage'), jsonHeaders({}), each({ $token: required(ctx, 'project_token'), $distinct_id: row.key, $set: row.payload }), { verbose: '1' }),
+    // verbose=1 answers {"status": 1} when every update was applied.
+    { by: 'status', success: { pointer: '/status', equals: 1 } },
+  );
+}
+
+function step(ctx: ApiContext, changes: ModePlan['reads']): ModePlan {
+  const isEvent = ctx.objectKind === 'event';
+  return {
+    reads: changes,
+    steps: [
+      send({
+        operation: isEvent ? 'import' : 'set_profiles',
+        description: isEvent ? 'import each row as one event' : 'set profile properties',
+        changes,
+        batch: { size: ctx.batch, ...(ctx.maxPayloadBytes ? { maxBytes: ctx.maxPayloadBytes } : {}) },
+        requests: [isEvent ? events(ctx) : profiles(ctx)],
+      }),
+    ],
+  };
+}
+
+export const mixpanelApi: DestinationApi = {
+  setup: () => [],
+  modes: {
+    'record:upsert': (ctx) => step(ctx, ['added', 'changed']),
+    'record:insert': (ctx) => step(ctx, ['added']),
+  },
+};

@@ -1,0 +1,118 @@
+/**
+ * Salesforce REST: sObject collections, 200 records per call, upsert by an external id field,
+ * delete by record id; audiences become campaign members.
+ * https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_composite_sobjects_collections.htm
+ */
+import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
+import type { Acceptance, CallStep, SendRequest, Template } from '../../../plan/api-steps.js';
+import { accessToken, bearer, call, concat, each, join, jsonHeaders, jsonRequest, merge, oauthRefresh, perBatch, ref, required, row, send } from '../http.js';
+
+// The REST API version when the destination names none.
+const defaultVersion = '62.0';
+const instance = (ctx: ApiContext) => required(ctx, 'instance_url');
+const api = (ctx: ApiContext, path: string): Template => concat(ref('vars.instance_url'), `/services/data/v`, ctx.setting('api_version') ?? defaultVersion, path);
+const headers = () => jsonHeaders(bearer(accessToken));
+// Audiences: members are contacts, matched by the identifier field (an external id, or Id).
+const sobject = (ctx: ApiContext) => (ctx.kind === 'audience' ? 'Contact' : (ctx.target ?? 'Contact'));
+
+/** Collections answer one result per record, in request order: {id, success, errors}. */
+const inOrder: Acceptance = { by: 'items', items: '', match: 'order', success: { pointer: '/success', equals: true } };
+
+const recordOf = (ctx: ApiContext, type: string): Template =>
+  merge({ attributes: { type } }, row.payload, ctx.identifierField ? { [ctx.identifierField]: row.key } : {});
+
+function collection(ctx: ApiContext, method: 'POST' | 'PATCH', path: string, records: Template): SendRequest {
+  return perBatch(jsonRequest(method, api(ctx, path), headers(), { allOrNone: false, records: each(records) }), inOrder, { destination_id: '/id' });
+}
+
+/** Upsert by the external id field: PATCH /composite/sobjects/{type}/{field}. */
+const upsert = (ctx: ApiContext) =>
+  collection(ctx, 'PATCH', `/composite/sobjects/${sobject(ctx)}/${ctx.identifierField ?? 'Id'}`, recordOf(ctx, sobject(ctx)));
+
+/** Deletes the records this sync wrote, by the ids it kept. */
+const remove = (ctx: ApiContext): SendRequest =>
+  perBatch(
+    jsonRequest('DELETE', api(ctx, '/composite/sobjects'), headers(), undefined, { ids: join(each(row.destinationId), ','), allOrNone: 'false' }),
+    inOrder,
+  );
+
+const step = (ctx: ApiContext, operation: string, changes: ModePlan['reads'], requests: SendRequest[], description: string) =>
+  send({ operation, description, changes, batch: { size: ctx.batch }, requests });
+
+/** SOQL string literal: backslash and quote escaped. */
+const soql = (s: string) => `'${s.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+
+function campaignSetup(ctx: ApiContext): CallStep[] {
+  const name = ctx.target ?? ctx.sync;
+  return [
+    call({
+      name: 'find_campaign',
+      description: `look up the campaign "${name}"`,
+      request: jsonRequest('GET', api(ctx, '/query'), headers(), undefined, { q: `SELECT Id FROM Campaign WHERE Name = ${soql(name)} LIMIT 1` }),
+      capture: { list_id: '/records/0/Id' },
+    }),
+    call({
+      name: 'create_campaign',
+      description: `create the campaign "${name}" when it does not exist`,
+      unlessSet: 'list_id',
+      request: jsonRequest('POST', api(ctx, '/sobjects/Campaign'), headers(), { Name: name, IsActive: true }),
+      capture: { list_id: '/id' },
+      requires: ['list_id'],
+    }),
+  ];
+}
+
+/** Upsert the contacts, then make them members; the member id is what removal needs. */
+const addMembers = (ctx: ApiContext): SendRequest[] => [
+  upsert(ctx),
+  collection(ctx, 'POST', '/composite/sobjects', { attributes: { type: 'CampaignMember' }, CampaignId: ref('vars.list_id'), ContactId: row.destinationId }),
+];
+
+export const salesforceApi: DestinationApi = {
+  setup: (ctx) => [
+    oauthRefresh(ctx, concat(instance(ctx), '/services/oauth2/token'), { instance_url: '/instance_url' }),
+    ...(ctx.kind === 'audience' ? campaignSetup(ctx) : []),
+  ],
+  modes: {
+    'record:upsert': (ctx) => ({ reads: ['added', 'changed'], steps: [step(ctx, 'upsert', ['added', 'changed'], [upsert(ctx)], 'upsert new and changed records by the external id field')] }),
+    'record:insert': (ctx) => ({
+      reads: ['added'],
+      steps: [step(ctx, 'create', ['added'], [collection(ctx, 'POST', '/composite/sobjects', recordOf(ctx, sobject(ctx)))], 'create new records')],
+    }),
+    // Collections update by record id: the identifier's field is Id; an unknown id is rejected and counted.
+    'record:update': (ctx) => ({
+      reads: ['added', 'changed'],
+      steps: [step(ctx, 'update', ['added', 'changed'], [collection(ctx, 'PATCH', '/composite/sobjects', recordOf(ctx, sobject(ctx)))], 'update existing records by id')],
+    }),
+    'record:mirror': (ctx) => ({
+      reads: ['added', 'changed', 'removed'],
+      steps: [
+        step(ctx, 'upsert', ['added', 'changed'], [upsert(ctx)], 'upsert new and changed records by the external id field'),
+        step(ctx, 'delete', ['removed'], [remove(ctx)], 'delete the records this sync wrote that left the model'),
+      ],
+    }),
+    'audience:add': (ctx) => ({ reads: ['added'], steps: [step(ctx, 'add_members', ['added'], addMembers(ctx), 'upsert entering contacts, then add them to the campaign')] }),
+    'audience:upsert': (ctx) => ({
+      reads: ['added', 'changed'],
+      steps: [
+        step(ctx, 'add_members', ['added'], addMembers(ctx), 'upsert entering contacts, then add them to the campaign'),
+        step(ctx, 'upsert', ['changed'], [upsert(ctx)], "update members' attributes"),
+      ],
+    }),
+    'audience:remove': (ctx) => ({
+      reads: ['added', 'removed'],
+      steps: [
+        // Without a member id there is nothing to delete: members who entered are recorded as they are.
+        { kind: 'accept', description: 'remember entering members without sending them, so their leaving is seen', changes: ['added'], when: 'always' },
+        step(ctx, 'remove_members', ['removed'], [remove(ctx)], 'delete the campaign members this sync added'),
+      ],
+    }),
+    'audience:mirror': (ctx) => ({
+      reads: ['added', 'removed'],
+      steps: [
+        step(ctx, 'add_members', ['added'], addMembers(ctx), 'upsert entering contacts, then add them to the campaign'),
+        step(ctx, 'remove_members', ['removed'], [remove(ctx)], 'delete the campaign members this sync added'),
+      ],
+    }),
+  },
+};

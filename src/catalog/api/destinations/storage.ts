@@ -1,0 +1,52 @@
+/**
+ * S3 and GCS: insert writes new objects per run (one per batch), mirror overwrites one fixed
+ * object with every current row; csv or jsonl.
+ */
+import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
+import type { Template, WriteObjectStep } from '../../../plan/api-steps.js';
+import { concat, record, ref, required, settingsOf, standardRetry } from '../http.js';
+
+/** The object name under the prefix: the sync's path, or its name. */
+function path(ctx: ApiContext): Template {
+  const prefix = ctx.setting('prefix');
+  const name = ctx.target ?? ctx.sync;
+  return prefix === undefined ? name : concat(prefix, '/', name);
+}
+
+function write(ctx: ApiContext, service: 's3' | 'gcs', mirror: boolean, connectionSettings: string[]): WriteObjectStep {
+  const ext = `.${ctx.format}`;
+  const changes: ModePlan['reads'] = mirror ? ['added', 'changed', 'unchanged'] : ['added'];
+  return {
+    kind: 'write_object',
+    description: mirror ? 'overwrite the object with every current row' : 'write the new rows as new objects of this run',
+    changes,
+    service,
+    bucket: required(ctx, 'bucket'),
+    key: mirror ? concat(path(ctx), ext) : concat(path(ctx), '/run-', ref('run.id'), '/part-', ref('batch.index'), ext),
+    format: ctx.format,
+    ...(mirror ? {} : { batch: { size: ctx.batch } }),
+    record: record(ctx),
+    columns: [...(ctx.identifierField ? [ctx.identifierField] : []), ...ctx.fields],
+    connection: settingsOf(ctx, connectionSettings),
+    retry: standardRetry,
+  };
+}
+
+function storageApi(service: 's3' | 'gcs', connectionSettings: string[]): DestinationApi {
+  return {
+    setup: () => [],
+    modes: {
+      'record:insert': (ctx) => ({ reads: ['added'], steps: [write(ctx, service, false, connectionSettings)] }),
+      'record:mirror': (ctx) => ({
+        reads: ['added', 'changed', 'unchanged', 'removed'],
+        steps: [
+          write(ctx, service, true, connectionSettings),
+          { kind: 'accept', description: 'the overwritten object no longer holds the rows that left', changes: ['removed'], when: 'all_accepted' },
+        ],
+      }),
+    },
+  };
+}
+
+export const s3Api = storageApi('s3', ['region', 'access_key_id', 'secret_access_key', 'session_token']);
+export const gcsApi = storageApi('gcs', ['credentials']);
