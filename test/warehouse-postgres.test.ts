@@ -1,0 +1,161 @@
+// Every record and audience mode executed on Postgres: PGlite (Postgres 17+) compiled for
+// 15 (anti-join DELETE) and 17 (NOT MATCHED BY SOURCE), and the PostgreSQL 15 server.
+import { beforeEach, describe, expect, it } from 'vitest';
+import { describeEngines, majorVersion, type Engine } from './support/engines.js';
+import { applySql, statements } from './fixtures/warehouse/compile.js';
+import { injection, setupSql, syncProject } from './fixtures/warehouse/scenario.js';
+
+type Summary = { inserted: number; updated: number; deleted: number; skipped_null_keys: number; duplicate_keys: number };
+const zero: Summary = { inserted: 0, updated: 0, deleted: 0, skipped_null_keys: 0, duplicate_keys: 0 };
+
+/** Runs the script one statement at a time in one session, returning the summary row. */
+async function run(engine: Engine, sql: string): Promise<Summary> {
+  let summary: Summary | undefined;
+  for (const stmt of statements(sql)) {
+    if (/^SELECT\s+"inserted"/.test(stmt)) {
+      const [row] = await engine.query<Record<keyof Summary, unknown>>(stmt);
+      summary = Object.fromEntries(Object.entries(row ?? {}).map(([k, v]) => [k, Number(v)])) as Summary;
+    } else {
+      await engine.exec(stmt);
+    }
+  }
+  if (!summary) throw new Error('the script returned no summary');
+  return summary;
+}
+
+const targetTable = '"Sales Data"."Target ""Q"" Table"';
+const cols = '"Id" AS id, "a""b; drop table x; --" AS name, "select" AS ord';
+
+async function targetState(engine: Engine): Promise<unknown[]> {
+  return engine.query(`SELECT ${cols}, xmin::text AS xmin FROM ${targetTable} ORDER BY 1, 2, 3`);
+}
+async function target(engine: Engine): Promise<unknown[]> {
+  return engine.query(`SELECT ${cols} FROM ${targetTable} ORDER BY 1, 2, 3`);
+}
+async function members(engine: Engine): Promise<unknown[]> {
+  return engine.query(`SELECT audience, ${cols}, xmin::text AS xmin FROM "Sales Data"."Members" ORDER BY 1, 2`);
+}
+const strip = (rows: unknown[]) => rows.map((r) => Object.fromEntries(Object.entries(r as object).filter(([k]) => k !== 'xmin')));
+const row = (id: number | null, name: string | null, ord: number | null) => ({ id, name, ord });
+const member = (audience: string, id: number, name: string | null, ord: number | null) => ({ audience, id, name, ord });
+
+const recordCases: { mode: string; identifier?: boolean; guard?: string; expected: ReturnType<typeof row>[]; summary: Summary }[] = [
+  {
+    mode: 'upsert',
+    expected: [row(1, 'a', 10), row(2, 'b2', 20), row(3, 'c', 30), row(4, 'd', 40), row(5, null, null), row(6, 'new', 61), row(7, injection, 70)],
+    summary: { inserted: 3, updated: 1, deleted: 0, skipped_null_keys: 1, duplicate_keys: 1 },
+  },
+  {
+    mode: 'insert',
+    expected: [row(1, 'a', 10), row(2, 'b', 20), row(3, 'c', 30), row(4, 'd', 40), row(5, null, null), row(6, 'new', 61), row(7, injection, 70)],
+    summary: { inserted: 3, updated: 0, deleted: 0, skipped_null_keys: 1, duplicate_keys: 1 },
+  },
+  {
+    mode: 'update',
+    expected: [row(1, 'a', 10), row(2, 'b2', 20), row(3, 'c', 30), row(5, null, null)],
+    summary: { inserted: 0, updated: 1, deleted: 0, skipped_null_keys: 1, duplicate_keys: 1 },
+  },
+  {
+    mode: 'mirror',
+    guard: 'guard deletes <= 25%',
+    expected: [row(1, 'a', 10), row(2, 'b2', 20), row(4, 'd', 40), row(5, null, null), row(6, 'new', 61), row(7, injection, 70)],
+    summary: { inserted: 3, updated: 1, deleted: 1, skipped_null_keys: 1, duplicate_keys: 1 },
+  },
+];
+
+const vipBefore = [member('vip', 1, 'a', 10), member('vip', 2, 'b', 20), member('vip', 3, 'c', 30)];
+const others = [member('other', 3, 'c', 30), member('other', 9, 'z', 90)];
+const joined = [member('vip', 4, 'd', 40), member('vip', 6, 'new', 61), member('vip', 7, injection, 70)];
+const audienceCases: { mode: string; guard?: string; vip: ReturnType<typeof member>[]; summary: Summary }[] = [
+  { mode: 'add', vip: [...vipBefore, ...joined], summary: { inserted: 3, updated: 0, deleted: 0, skipped_null_keys: 1, duplicate_keys: 1 } },
+  { mode: 'remove', guard: 'guard deletes <= 2', vip: [member('vip', 2, 'b', 20)], summary: { inserted: 0, updated: 0, deleted: 2, skipped_null_keys: 1, duplicate_keys: 1 } },
+  {
+    mode: 'mirror',
+    guard: 'guard deletes <= 2',
+    vip: [member('vip', 2, 'b2', 20), ...joined],
+    summary: { inserted: 3, updated: 1, deleted: 2, skipped_null_keys: 1, duplicate_keys: 1 },
+  },
+  {
+    mode: 'upsert',
+    vip: [member('vip', 1, 'a', 10), member('vip', 2, 'b2', 20), member('vip', 3, 'c', 30), ...joined],
+    summary: { inserted: 3, updated: 1, deleted: 0, skipped_null_keys: 1, duplicate_keys: 1 },
+  },
+];
+
+const byAudienceThenId = (a: ReturnType<typeof member>, b: ReturnType<typeof member>) => (a.audience < b.audience ? -1 : a.audience > b.audience ? 1 : a.id - b.id);
+
+describeEngines('warehouse syncs on Postgres', (engine) => {
+  // PGlite is Postgres 17+: it runs both the 15/16 and the 17+ scripts; the server only 15.
+  const versions = () => (majorVersion(engine) >= 17 ? [15, 17] : [15]);
+  beforeEach(async () => {
+    await engine.exec(setupSql());
+  });
+
+  for (const c of recordCases) {
+    it(`record ${c.mode}: target, summary, and a rerun that writes nothing`, async () => {
+      for (const version of versions()) {
+        await engine.exec(setupSql());
+        const sql = applySql(syncProject({ kind: 'record', mode: c.mode, guard: c.guard }), { postgresVersion: version });
+        expect(await run(engine, sql), `Postgres ${version}`).toEqual(c.summary);
+        expect(await target(engine)).toEqual(c.expected);
+        const before = await targetState(engine);
+        expect(await run(engine, sql)).toEqual({ ...zero, skipped_null_keys: 1, duplicate_keys: 1 });
+        expect(await targetState(engine)).toEqual(before);
+      }
+    });
+  }
+
+  for (const c of audienceCases) {
+    it(`audience ${c.mode}: membership rows of this audience only, and a rerun that writes nothing`, async () => {
+      for (const version of versions()) {
+        await engine.exec(setupSql());
+        const sql = applySql(syncProject({ kind: 'audience', mode: c.mode, guard: c.guard }), { postgresVersion: version });
+        expect(await run(engine, sql), `Postgres ${version}`).toEqual(c.summary);
+        expect(strip(await members(engine))).toEqual([...others, ...c.vip].sort(byAudienceThenId));
+        const before = await members(engine);
+        expect(await run(engine, sql)).toEqual({ ...zero, skipped_null_keys: 1, duplicate_keys: 1 });
+        expect(await members(engine)).toEqual(before);
+      }
+    });
+  }
+
+  it('insert without an identifier appends every row, each run', async () => {
+    const sql = applySql(syncProject({ kind: 'record', mode: 'insert', identifier: false }));
+    await engine.exec(`ALTER TABLE ${targetTable} DROP CONSTRAINT "Target ""Q"" Table_pkey", ALTER COLUMN "Id" DROP NOT NULL`);
+    expect(await run(engine, sql)).toEqual({ ...zero, inserted: 8 });
+    expect(await run(engine, sql)).toEqual({ ...zero, inserted: 8 });
+    expect(await target(engine)).toHaveLength(4 + 16);
+  });
+
+  describe('guards', () => {
+    const tripped = [
+      ['a count', 'guard deletes <= 0', ''],
+      ['a percentage', 'guard deletes <= 24%', ''],
+      ['an empty model', 'guard deletes <= 100%', 'DELETE FROM "Sales Data"."users; drop table x; --";'],
+    ] as const;
+    for (const [what, guard, prepare] of tripped) {
+      it(`${what} that trips aborts the whole script and changes nothing`, async () => {
+        for (const version of versions()) {
+          await engine.exec(setupSql() + prepare);
+          const before = await targetState(engine);
+          const sql = applySql(syncProject({ kind: 'record', mode: 'mirror', guard }), { postgresVersion: version });
+          await expect(engine.exec(sql)).rejects.toThrow(/syncwright guard/);
+          expect(await targetState(engine)).toEqual(before);
+        }
+      });
+    }
+
+    it('`guard allow empty` lets an empty model empty the target', async () => {
+      await engine.exec('DELETE FROM "Sales Data"."users; drop table x; --"');
+      const sql = applySql(syncProject({ kind: 'record', mode: 'mirror', guard: 'guard allow empty' }));
+      expect(await run(engine, sql)).toEqual({ ...zero, deleted: 4 });
+      expect(await target(engine)).toEqual([]);
+    });
+  });
+
+  it('the whole file runs as one script, as psql -f would', async () => {
+    const sql = applySql(syncProject({ kind: 'record', mode: 'mirror', guard: 'guard deletes <= 25%' }));
+    await engine.exec(sql);
+    expect(await target(engine)).toEqual(recordCases[3]!.expected);
+  });
+});
