@@ -13,7 +13,6 @@ import { quoteIdent, quoteLiteral } from '../dialect/quote.js';
 
 interface Snippets {
   primaryKey: string;
-  castText: string;
   jsonObject: string;
   jsonText: string;
   replaceTable: string;
@@ -29,6 +28,8 @@ export interface ApiSqlDialect {
   /** Lower-case hex SHA-256 of a text expression's UTF-8 bytes. */
   sha256(expr: string): string;
   snippets: Snippets;
+  /** An expression as text. */
+  text(expr: string): string;
   /** A snippet with its `{{v}}` / `{{args}}` / `{{table}}` holes filled. */
   fill(snippet: string, holes: Record<string, string>): string;
 }
@@ -57,6 +58,7 @@ export function apiSqlDialect(name: Dialect): ApiSqlDialect {
       ident: (n) => quoteIdent(spec, n),
       string: (v) => quoteLiteral(spec, v),
       sha256: (e) => fill(spec.hash, { v: e }),
+      text: (e) => `CAST(${e} AS ${spec.types.string})`,
       snippets,
       fill,
     };

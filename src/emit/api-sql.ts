@@ -47,7 +47,7 @@ function names(d: ApiSqlDialect) {
 function valueSql(d: ApiSqlDialect, v: ChangeSetValue, asText: boolean): string {
   const column = d.ident(v.column);
   if (!v.hashed && !asText) return column;
-  const text = d.fill(d.snippets.castText, { v: column });
+  const text = d.text(column);
   const normalised = v.normalise.reduce((sql, step) => d.fill(d.snippets.normalise[step], { v: sql }), text);
   return v.hashed ? d.sha256(normalised) : normalised;
 }
@@ -106,7 +106,7 @@ export function renderChangeSet(cs: ChangeSet, header: (file: string) => string)
     orderNames,
     payloadHash: d.sha256(d.fill(snippets.jsonText, { v: n.c.payload })),
     rankOrder,
-    rankText: d.fill(snippets.castText, { v: n.r.rank! }),
+    rankText: d.text(n.r.rank!),
     idempotencyKey: d.sha256(hashInput),
     summary: summary.map((s) => ({ name: d.ident(s.name), test: s.test })),
   });

@@ -1,0 +1,140 @@
+/**
+ * changes.sql and commit.sql of an API sync, executed: a snapshot and a model with added,
+ * changed, unchanged, removed, NULL-key and duplicate-key rows give exactly the right change
+ * set, and a commit after a partial acceptance leaves exactly the rest for the next run.
+ */
+import { createHash } from 'node:crypto';
+import { beforeAll, expect, it } from 'vitest';
+import { describeEngines, type Engine } from './support/engines.js';
+import { compileSync, file } from './fixtures/api/compile.js';
+import type { CommitStep } from '../src/plan/api-steps.js';
+
+const project = `
+source wh : postgres { database "app" state_schema "sw_state" }
+model users {
+  from wh
+  table app.users
+  primary key user_id
+  order by updated_at desc
+  columns { user_id bigint? email string plan string? updated_at timestamp }
+}
+destination crm : hubspot { token env("HUBSPOT_TOKEN") }
+sync users_crm {
+  from users
+  to crm object contacts
+  mode mirror
+  identifier user_id -> external_id
+  map { email -> email plan -> plan_tier }
+  guard allow empty
+}
+`;
+
+const artifacts = compileSync(project, 'users_crm');
+const changesSql = file(artifacts, 'changes.sql');
+const readSql = file(artifacts, 'read.sql');
+const commitSql = file(artifacts, 'commit.sql');
+const commitStep = artifacts.plan.steps.find((s): s is CommitStep => s.kind === 'commit')!;
+const summarySql = changesSql.slice(changesSql.indexOf("-- The run's summary"));
+
+interface ChangeRow {
+  change: string;
+  row_key: string;
+  payload: string | null;
+  payload_hash: string;
+  idempotency_key: string;
+  destination_id: string | null;
+}
+
+const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
+
+async function run(engine: Engine) {
+  await engine.exec(changesSql);
+  const [summary] = await engine.query<Record<string, number>>(summarySql);
+  const rows = await engine.query<ChangeRow>(readSql);
+  return { summary: Object.fromEntries(Object.entries(summary!).map(([k, v]) => [k, Number(v)])), rows };
+}
+
+const byKey = (rows: ChangeRow[]) => Object.fromEntries(rows.map((r) => [r.row_key, r.change]));
+
+async function accept(engine: Engine, rows: { row_key: string; destination_id: string | null }[]) {
+  for (const r of rows) await engine.query(commitStep.acceptedInsert.statement, [r.row_key, r.destination_id]);
+  await engine.exec(commitSql);
+}
+
+describeEngines('API change set', (engine) => {
+  beforeAll(async () => {
+    await engine.exec(`
+      CREATE SCHEMA app;
+      CREATE TABLE app.users (user_id bigint, email text, plan text, updated_at timestamp);
+      INSERT INTO app.users VALUES
+        (1, 'one@example.com', 'free', '2024-01-01'),
+        (2, 'two@example.com', 'free', '2024-01-01'),
+        (3, 'three@example.com', 'pro', '2024-01-01'),
+        (4, 'four@example.com', 'pro', '2024-01-01');
+    `);
+  });
+
+  it('sends every row on the first run, and nothing once all were accepted', async () => {
+    const first = await run(engine);
+    expect(first.summary).toEqual({ model_rows: 4, null_keys: 0, duplicate_keys: 0, added: 4, changed: 0, removed: 0, unchanged: 0 });
+    expect(byKey(first.rows)).toEqual({ 1: 'added', 2: 'added', 3: 'added', 4: 'added' });
+    expect(JSON.parse(first.rows[0]!.payload!)).toEqual({ email: 'one@example.com', plan_tier: 'free' });
+    await accept(engine, first.rows.map((r) => ({ row_key: r.row_key, destination_id: `hs-${r.row_key}` })));
+
+    const again = await run(engine);
+    expect(again.summary).toMatchObject({ added: 0, changed: 0, removed: 0, unchanged: 4 });
+  });
+
+  it('classifies added, changed, unchanged, removed, NULL-key and duplicate-key rows', async () => {
+    await engine.exec(`
+      UPDATE app.users SET plan = 'pro' WHERE user_id = 2;
+      DELETE FROM app.users WHERE user_id = 3;
+      INSERT INTO app.users VALUES
+        (5, 'five-new@example.com', 'free', '2024-03-01'),
+        (5, 'five-old@example.com', 'free', '2024-02-01'),
+        (6, 'six@example.com', NULL, '2024-01-01'),
+        (NULL, 'nobody@example.com', 'free', '2024-01-01');
+    `);
+    const { summary, rows } = await run(engine);
+    expect(summary).toEqual({ model_rows: 7, null_keys: 1, duplicate_keys: 1, added: 2, changed: 1, removed: 1, unchanged: 2 });
+    expect(byKey(rows)).toEqual({ 2: 'changed', 3: 'removed', 5: 'added', 6: 'added' });
+    const row = (k: string) => rows.find((r) => r.row_key === k)!;
+    // The latest row wins the duplicate key (order by updated_at desc).
+    expect(JSON.parse(row('5').payload!)).toEqual({ email: 'five-new@example.com', plan_tier: 'free' });
+    expect(JSON.parse(row('6').payload!)).toEqual({ email: 'six@example.com', plan_tier: null });
+    // Removed rows carry what deletes need: the destination's id from the snapshot.
+    expect(row('3')).toMatchObject({ payload: null, destination_id: 'hs-3' });
+    expect(row('2').destination_id).toBe('hs-2');
+    // The idempotency key is the hash of sync, operation, identifier and payload hash.
+    for (const r of rows) expect(r.idempotency_key).toBe(sha256(`users_crm:${r.change}:${r.row_key}:${r.payload_hash}`));
+  });
+
+  it('commits only the accepted rows, so the next run holds exactly the rest', async () => {
+    const before = await run(engine);
+    const accepted = before.rows.filter((r) => ['2', '3', '5'].includes(r.row_key));
+    await accept(engine, accepted.map((r) => ({ row_key: r.row_key, destination_id: r.row_key === '5' ? 'hs-5' : null })));
+
+    const after = await run(engine);
+    expect(byKey(after.rows)).toEqual({ 6: 'added' });
+    expect(after.summary).toMatchObject({ added: 1, changed: 0, removed: 0, unchanged: 4 });
+    const snapshot = await engine.query<{ row_key: string; destination_id: string | null }>(
+      'SELECT row_key, destination_id FROM sw_state.users_crm_snapshot ORDER BY row_key',
+    );
+    // A changed row accepted without a new id keeps the one it had.
+    expect(snapshot).toEqual([
+      { row_key: '1', destination_id: 'hs-1' },
+      { row_key: '2', destination_id: 'hs-2' },
+      { row_key: '4', destination_id: 'hs-4' },
+      { row_key: '5', destination_id: 'hs-5' },
+    ]);
+    const [left] = await engine.query<{ n: number }>('SELECT count(*)::int AS n FROM sw_state.users_crm_accepted');
+    expect(left!.n).toBe(0);
+  });
+
+  it('leaves the snapshot as it was when nothing was accepted', async () => {
+    const before = await engine.query('SELECT * FROM sw_state.users_crm_snapshot ORDER BY row_key');
+    await run(engine);
+    await accept(engine, []);
+    expect(await engine.query('SELECT * FROM sw_state.users_crm_snapshot ORDER BY row_key')).toEqual(before);
+  });
+});
