@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TokenBucket, unlimited, type Clock } from '../src/run/token-bucket.js';
 import { backoffDelay, defaultRetryPolicy, parseRetryAfter, retryDelay, type RetryPolicy } from '../src/run/backoff.js';
 import { batches } from '../src/run/batches.js';
-import { deliver, type Exchange, type Verdict } from '../src/run/deliver.js';
+import { deliver, type DeliveryOptions, type Exchange, type Refusal, type Verdict } from '../src/run/deliver.js';
 import { sendOnce } from '../src/run/http.js';
 import { fault, startFakeApi, type FakeApi } from './servers/fake-api.js';
 
@@ -68,16 +68,17 @@ describe('token bucket', () => {
 });
 
 describe('backoff', () => {
-  const policy: RetryPolicy = { ...defaultRetryPolicy, baseDelayMs: 100, maxDelayMs: 1000 };
+  const policy: RetryPolicy = { ...defaultRetryPolicy, backoff: { initialSeconds: 0.1, multiplier: 2, maxSeconds: 1 } };
 
-  it('full jitter stays below a doubling ceiling capped at the maximum', () => {
+  it('full jitter stays below a growing ceiling capped at the maximum', () => {
     expect(backoffDelay(policy, 1, () => 0.999)).toBe(99);
     expect(backoffDelay(policy, 3, () => 0.999)).toBe(399);
     expect(backoffDelay(policy, 10, () => 0.999)).toBe(999);
     expect(backoffDelay(policy, 3, () => 0)).toBe(0);
+    expect(backoffDelay({ ...policy, backoff: { initialSeconds: 0.1, multiplier: 3, maxSeconds: 10 } }, 3, () => 0.999)).toBe(899);
   });
 
-  it('Retry-After in seconds or as an HTTP date is a floor', () => {
+  it('Retry-After in seconds or as an HTTP date is a floor, when the policy honours it', () => {
     expect(parseRetryAfter('2')).toBe(2000);
     expect(parseRetryAfter(' 0 ')).toBe(0);
     const now = Date.parse('Wed, 21 Oct 2015 07:28:00 GMT');
@@ -86,6 +87,7 @@ describe('backoff', () => {
     expect(parseRetryAfter(null)).toBeUndefined();
     expect(retryDelay(policy, 1, 2000, () => 0.5)).toBe(2000);
     expect(retryDelay(policy, 1, undefined, () => 0.5)).toBe(50);
+    expect(retryDelay({ ...policy, retryAfter: false }, 1, 2000, () => 0.5)).toBe(50);
   });
 });
 
@@ -136,14 +138,16 @@ describe('deliver', () => {
   let api: FakeApi;
   const stored: number[] = [];
   const refuse = new Set<number>();
-  let inflight = 0;
-  let maxInflight = 0;
+  /** Ids that make the whole request fail with a 400, as atomic batch APIs do. */
+  const poison = new Set<number>();
 
   beforeAll(async () => {
     api = await startFakeApi((req) => {
       const ids = (req.body as { ids: number[] }).ids;
       if (req.headers.authorization !== 'Bearer ok') return { status: 401, body: { error: 'bad token' } };
       if (ids.length > 50) return { status: 413, body: { error: 'too large' } };
+      const bad = ids.find((id) => poison.has(id));
+      if (bad !== undefined) return { status: 400, body: { error: `id ${bad} is malformed` } };
       const errors = ids.map((id, index) => ({ id, index })).filter((e) => refuse.has(e.id));
       for (const id of ids) if (!refuse.has(id)) stored.push(id);
       return { status: errors.length ? 207 : 200, body: { errors: errors.map((e) => ({ index: e.index, message: `id ${e.id} refused` })) } };
@@ -154,31 +158,41 @@ describe('deliver', () => {
     api.reset();
     stored.length = 0;
     refuse.clear();
-    inflight = maxInflight = 0;
+    poison.clear();
+  });
+
+  const fast: RetryPolicy = { ...defaultRetryPolicy, maxAttempts: 4, backoff: { initialSeconds: 0.005, multiplier: 2, maxSeconds: 0.02 } };
+
+  const request = (rows: readonly number[], token = 'ok') => ({
+    method: 'POST',
+    url: `${api.url}/ids`,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ ids: rows }),
   });
 
   const exchange = (token = 'ok'): Exchange<number> => ({
-    request: (rows) => ({ method: 'POST', url: `${api.url}/ids`, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ ids: rows }) }),
+    perRow: false,
+    request: (rows) => request(rows, token),
     read: (res, rows): Verdict => {
       const all = rows.map((_, i) => i);
-      if (res.status === 413) return { accepted: [], rejected: [], retry: all, transient: false, split: true, reason: 'too large' };
-      if (res.status >= 400) return { accepted: [], rejected: all.map((index) => ({ index, reason: res.body })), retry: [], transient: false };
+      if (res.status === 413 || res.status === 400) return { accepted: [], rejected: [], retry: all, split: true, reason: res.body };
+      if (res.status >= 400) return { accepted: [], rejected: all.map((index) => ({ index, reason: res.body })), retry: [] };
       const errors = (JSON.parse(res.body) as { errors: { index: number; message: string }[] }).errors;
       const bad = new Set(errors.map((e) => e.index));
-      return { accepted: all.filter((i) => !bad.has(i)), rejected: errors.map((e) => ({ index: e.index, reason: e.message })), retry: [], transient: false };
+      return { accepted: all.filter((i) => !bad.has(i)), rejected: errors.map((e) => ({ index: e.index, reason: e.message })), retry: [] };
     },
   });
 
   const ids = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
-  async function run(rows: number[], size: number, opts: Partial<Parameters<typeof deliver>[2]> = {}, ex = exchange()) {
+  async function run(rows: number[], size: number, opts: Partial<DeliveryOptions> = {}, chain = [exchange()]) {
     const accepted: number[] = [];
-    const refused: { row: number; reason: string; fate: string }[] = [];
+    const refused: Refusal<number>[] = [];
     const retries: string[] = [];
     const stats = await deliver(
       batches(pagesOf(rows, 7), size),
-      ex,
-      { concurrency: 4, timeoutMs: 300, retry: { ...defaultRetryPolicy, baseDelayMs: 5, maxDelayMs: 20, maxAttempts: 4 }, bucket: unlimited(), ...opts },
+      chain,
+      { concurrency: 4, timeoutMs: 300, retry: fast, maxRetryAfterMs: 60_000, bucket: unlimited(), ...opts },
       {
         accepted: (r) => void accepted.push(...r),
         refused: (r) => void refused.push(...r),
@@ -193,7 +207,7 @@ describe('deliver', () => {
     expect(r.accepted).toEqual(ids(95));
     expect(stored.sort((a, b) => a - b)).toEqual(ids(95));
     expect(api.requests).toHaveLength(10);
-    expect(r.stats).toMatchObject({ batches: 10, requests: 10, retries: 0, accepted: 95, rejected: 0, failed: 0 });
+    expect(r.stats).toEqual({ batches: 10, requests: 10, retries: 0, accepted: 95, rejected: 0, failed: 0 });
   });
 
   it('records per-row rejections and accepts the rest of the batch', async () => {
@@ -209,7 +223,7 @@ describe('deliver', () => {
   it('retries 429 (waiting Retry-After), 500, a hung request and a reset connection, then delivers', async () => {
     api.failNext(fault.tooMany('1'), fault.status(500), fault.hang(), fault.reset());
     const start = performance.now();
-    const r = await run(ids(30), 10, { concurrency: 1, retry: { ...defaultRetryPolicy, baseDelayMs: 5, maxDelayMs: 20, maxAttempts: 5 } });
+    const r = await run(ids(30), 10, { concurrency: 1, retry: { ...fast, maxAttempts: 5 } });
     expect(performance.now() - start).toBeGreaterThanOrEqual(1000);
     expect(r.accepted).toEqual(ids(30));
     expect(stored.sort((a, b) => a - b)).toEqual(ids(30));
@@ -229,9 +243,16 @@ describe('deliver', () => {
     expect(api.requests).toHaveLength(4);
   });
 
-  it('fails rather than stall when Retry-After is beyond the policy\'s limit', async () => {
+  it('rejects rather than retries network errors when the policy says so', async () => {
+    api.failNext(fault.reset());
+    const r = await run(ids(2), 2, { retry: { ...fast, networkErrors: false } });
+    expect(r.refused.map((x) => x.fate)).toEqual(['rejected', 'rejected']);
+    expect(api.requests).toHaveLength(1);
+  });
+
+  it('fails rather than stall when Retry-After is beyond the limit', async () => {
     api.failNext(fault.tooMany('3600'));
-    const r = await run(ids(3), 3, { retry: { ...defaultRetryPolicy, maxRetryAfterMs: 60_000 } });
+    const r = await run(ids(3), 3);
     expect(r.refused.map((x) => x.fate)).toEqual(['failed', 'failed', 'failed']);
     expect(r.refused[0]?.reason).toContain('asked to wait 3600 s');
   });
@@ -239,56 +260,46 @@ describe('deliver', () => {
   it('splits a batch the API finds too large until it fits', async () => {
     const r = await run(ids(180), 180);
     expect(r.accepted).toEqual(ids(180));
-    expect(api.requests.filter((q) => q.fault === undefined).map((q) => (q.body as { ids: unknown[] }).ids.length)).toEqual([180, 90, 45, 45, 90, 45, 45]);
+    expect(api.requests.map((q) => (q.body as { ids: unknown[] }).ids.length)).toEqual([180, 90, 45, 45, 90, 45, 45]);
   });
 
-  it('rejects every row of a request the API refuses whole', async () => {
-    const r = await run(ids(4), 2, {}, exchange('wrong'));
+  it('isolates the rows that spoil a batch refused whole, and delivers the rest', async () => {
+    poison.add(6);
+    const r = await run(ids(16), 16);
+    expect(r.accepted).toEqual(ids(16).filter((i) => i !== 6));
+    expect(r.refused).toEqual([{ row: 6, reason: expect.stringContaining('id 6 is malformed'), fate: 'rejected' }]);
+    // 16 -> 8 (bad) + 8 -> 4 (bad) + 4 -> 2 + 2 (bad) -> 1 + 1 (bad): 9 requests, not 16.
+    expect(api.requests).toHaveLength(9);
+  });
+
+  it('rejects every row of a request the API refuses for good', async () => {
+    const r = await run(ids(4), 2, {}, [exchange('wrong')]);
     expect(r.refused.map((x) => x.row).sort()).toEqual(ids(4));
     expect(r.refused[0]?.reason).toContain('bad token');
   });
 
-  it('keeps at most `concurrency` requests in flight', async () => {
-    const slow = await startFakeApi(() => ({ status: 200, body: {} }));
-    // Count in-flight requests at the server by delaying each answer.
-    const server = (slow as unknown as { server: import('node:http').Server }).server;
-    server.removeAllListeners('request');
-    server.on('request', (_req, res) => {
-      _req.resume();
-      _req.on('end', () => {
-        maxInflight = Math.max(maxInflight, ++inflight);
-        setTimeout(() => {
-          inflight--;
-          res.end('{}');
-        }, 30);
-      });
-    });
-    const ex: Exchange<number> = {
-      request: (rows) => ({ method: 'POST', url: slow.url, headers: {}, body: JSON.stringify(rows) }),
-      read: (_res, rows) => ({ accepted: rows.map((_, i) => i), rejected: [], retry: [], transient: false }),
+  it('passes only what one request accepted on to the next, one request per row where asked', async () => {
+    refuse.add(2);
+    const seen: number[][] = [];
+    const second: Exchange<number> = {
+      ...exchange(),
+      perRow: true,
+      request: (rows) => {
+        seen.push([...rows]);
+        return request(rows);
+      },
     };
-    const r = await run(ids(100), 5, { concurrency: 3 }, ex);
-    await slow.close();
-    expect(r.stats.accepted).toBe(100);
-    expect(maxInflight).toBe(3);
+    const r = await run(ids(4), 4, {}, [exchange(), second]);
+    expect(seen).toEqual([[1], [3], [4]]);
+    expect(r.accepted).toEqual([1, 3, 4]);
+    expect(r.stats).toMatchObject({ requests: 4, accepted: 3, rejected: 1 });
   });
 
-  it('holds a session\'s last batch until every other batch settled', async () => {
-    const order: string[] = [];
-    const ex: Exchange<number> = {
-      lastAlone: true,
-      request: (rows, ctx) => {
-        order.push(`start ${ctx.seq}${ctx.last ? ' last' : ''}`);
-        return { method: 'POST', url: `${api.url}/ids`, headers: { authorization: 'Bearer ok' }, body: JSON.stringify({ ids: rows }) };
-      },
-      read: (_res, rows) => {
-        order.push('done');
-        return { accepted: rows.map((_, i) => i), rejected: [], retry: [], transient: false };
-      },
-    };
-    await run(ids(40), 10, { concurrency: 4 }, ex);
-    expect(order.slice(-2)).toEqual(['start 4 last', 'done']);
-    expect(order.indexOf('start 4 last')).toBe(order.length - 2);
+  it('keeps at most `concurrency` requests in flight', async () => {
+    api.failWhen(() => fault.slow(30));
+    const r = await run(ids(100), 5, { concurrency: 3 });
+    expect(r.stats.accepted).toBe(100);
+    expect(api.maxInFlight).toBe(3);
   });
 
   it('paces requests by the rate limit', async () => {
@@ -299,7 +310,7 @@ describe('deliver', () => {
 
   it('stops reading and rethrows when recording a fate fails', async () => {
     let calls = 0;
-    const p = deliver(batches(pagesOf(ids(100), 10), 10), exchange(), { concurrency: 2, timeoutMs: 1000, retry: defaultRetryPolicy, bucket: unlimited() }, {
+    const p = deliver(batches(pagesOf(ids(100), 10), 10), [exchange()], { concurrency: 2, timeoutMs: 1000, retry: fast, maxRetryAfterMs: 1000, bucket: unlimited() }, {
       accepted: () => {
         if (++calls === 2) throw new Error('database went away');
       },

@@ -1,23 +1,15 @@
 /** When to try a request again: exponential backoff with full jitter, floored by Retry-After. */
+import type { RetryPolicy } from '../plan/api-steps.js';
 
-export interface RetryPolicy {
-  /** Tries in all, the first included. */
-  maxAttempts: number;
-  /** Backoff before the second try; doubles each time up to `maxDelayMs`. */
-  baseDelayMs: number;
-  maxDelayMs: number;
-  /** Statuses worth another try (429, 5xx); network errors and timeouts always are. */
-  retryStatuses: readonly number[];
-  /** A Retry-After longer than this fails the batch instead of stalling the run for hours. */
-  maxRetryAfterMs: number;
-}
+export type { RetryPolicy };
 
+/** Five tries, 1 s doubling up to 60 s: for requests whose plan names no policy (none do today). */
 export const defaultRetryPolicy: RetryPolicy = {
-  maxAttempts: 8,
-  baseDelayMs: 500,
-  maxDelayMs: 30_000,
-  retryStatuses: [408, 429, 500, 502, 503, 504],
-  maxRetryAfterMs: 300_000,
+  statuses: [408, 429, 500, 502, 503, 504],
+  networkErrors: true,
+  maxAttempts: 5,
+  backoff: { initialSeconds: 1, multiplier: 2, maxSeconds: 60 },
+  retryAfter: true,
 };
 
 /**
@@ -26,7 +18,8 @@ export const defaultRetryPolicy: RetryPolicy = {
  * `retry` counts from 1: the delay before the second try.
  */
 export function backoffDelay(policy: RetryPolicy, retry: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (retry - 1));
+  const { initialSeconds, multiplier, maxSeconds } = policy.backoff;
+  const ceiling = Math.min(maxSeconds, initialSeconds * multiplier ** (retry - 1)) * 1000;
   return Math.floor(random() * ceiling);
 }
 
@@ -40,8 +33,8 @@ export function parseRetryAfter(value: string | null | undefined, nowMs: number 
   return Math.max(0, date - nowMs);
 }
 
-/** The wait before the next try: the server's Retry-After when it gave one, else the jittered backoff. */
+/** The wait before the next try: at least the server's Retry-After when the policy honours it. */
 export function retryDelay(policy: RetryPolicy, retry: number, retryAfterMs: number | undefined, random?: () => number): number {
   const jittered = backoffDelay(policy, retry, random);
-  return retryAfterMs === undefined ? jittered : Math.max(retryAfterMs, jittered);
+  return retryAfterMs === undefined || !policy.retryAfter ? jittered : Math.max(retryAfterMs, jittered);
 }

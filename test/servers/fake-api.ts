@@ -30,13 +30,16 @@ export type Fault =
   /** Read the request and never answer (until the server closes): the client's deadline must fire. */
   | { kind: 'hang' }
   /** Drop the connection without a response: a network error for the client. */
-  | { kind: 'reset' };
+  | { kind: 'reset' }
+  /** Answer normally, but only after `ms`. */
+  | { kind: 'slow'; ms: number };
 
 export const fault = {
   tooMany: (retryAfter = '1', body?: unknown): Fault => ({ kind: 'status', status: 429, retryAfter, body }),
   status: (status: number, body?: unknown): Fault => ({ kind: 'status', status, body }),
   hang: (): Fault => ({ kind: 'hang' }),
   reset: (): Fault => ({ kind: 'reset' }),
+  slow: (ms: number): Fault => ({ kind: 'slow', ms }),
 };
 
 export type Handler = (req: Recorded) => Reply;
@@ -66,17 +69,18 @@ export class FakeApi {
   private readonly queued: Fault[] = [];
   private rule: ((req: Recorded, n: number) => Fault | undefined) | undefined;
   private readonly sockets = new Set<Socket>();
+  private readonly server: Server = createServer();
+  /** Requests being answered now, and the most there ever were at once. */
+  inFlight = 0;
+  maxInFlight = 0;
   url = '';
 
-  constructor(
-    private readonly handle: Handler,
-    private readonly server: Server = createServer(),
-  ) {
-    server.on('connection', (s) => {
+  constructor(private readonly handle: Handler) {
+    this.server.on('connection', (s) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });
-    server.on('request', (req, res) => {
+    this.server.on('request', (req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
@@ -91,21 +95,31 @@ export class FakeApi {
           raw,
         };
         this.requests.push(rec);
+        this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
+        res.on('close', () => this.inFlight--);
         const f = this.queued.shift() ?? this.rule?.(rec, this.requests.length);
+        if (f?.kind === 'slow') {
+          setTimeout(() => this.answer(rec, res), f.ms);
+          return;
+        }
         if (f) {
           rec.fault = f;
           this.inject(f, res);
           return;
         }
-        let reply: Reply;
-        try {
-          reply = this.handle(rec);
-        } catch (e) {
-          reply = { status: 500, body: { error: `fake server bug: ${(e as Error).message}` } };
-        }
-        send(res, reply);
+        this.answer(rec, res);
       });
     });
+  }
+
+  private answer(rec: Recorded, res: ServerResponse): void {
+    let reply: Reply;
+    try {
+      reply = this.handle(rec);
+    } catch (e) {
+      reply = { status: 500, body: { error: `fake server bug: ${(e as Error).message}` } };
+    }
+    send(res, reply);
   }
 
   /** The next requests get these faults, in order, whatever they are. */
@@ -129,9 +143,10 @@ export class FakeApi {
     this.requests.length = 0;
     this.queued.length = 0;
     this.rule = undefined;
+    this.maxInFlight = 0;
   }
 
-  private inject(f: Fault, res: ServerResponse): void {
+  private inject(f: Exclude<Fault, { kind: 'slow' }>, res: ServerResponse): void {
     if (f.kind === 'hang') return;
     if (f.kind === 'reset') {
       res.socket?.destroy();
