@@ -26,11 +26,11 @@ export const normalisationRules: Readonly<Record<NonNullable<DestinationType['ha
     { field: any, steps: ['trim', 'lower', 'non_empty'] },
   ],
   // Google Customer Match: as Meta, plus gmail.com/googlemail.com local parts without dots or
-  // +suffix; phone in E.164 (+ and digits).
+  // +suffix; phone in E.164 (+, country code, digits; an international 00 prefix dropped).
   // https://developers.google.com/google-ads/api/docs/remarketing/audience-segments/customer-match/get-started#normalize-and-hash
   google: [
     { field: email, steps: ['trim', 'lower', 'gmail', 'non_empty'] },
-    { field: phone, steps: ['digits', 'non_empty', 'plus'] },
+    { field: phone, steps: ['digits', 'strip_leading_zeros', 'non_empty', 'plus'] },
     { field: any, steps: ['trim', 'lower', 'non_empty'] },
   ],
   // Elsewhere `hashed` hashes the value as it is, only surrounding spaces removed.
