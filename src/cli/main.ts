@@ -6,6 +6,7 @@
 import yargs from 'yargs';
 import { runCheck } from './check-command.js';
 import { runFmt } from './fmt-command.js';
+import { runCompile } from './compile-command.js';
 import { UsageError } from './files.js';
 import { processIo, type Io } from './output.js';
 import type { OutputFormat } from '../diagnostics/render.js';
@@ -34,7 +35,20 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
         code = runFmt({ paths: args.paths, check: args.check, format: args.format }, io);
       },
     )
-    .demandCommand(1, 'name a command: check, fmt')
+    .command(
+      'compile [paths..]',
+      'check, then write SQL scripts, plan.json files and manifest.json into the output folder',
+      (y) =>
+        y
+          .positional('paths', { type: 'string', array: true, default: [] as string[] })
+          .option('out', { type: 'string', default: 'build', describe: 'output folder, replaced as a whole' })
+          .option('postgres-version', { choices: [15, 16, 17, 18], type: 'number', describe: 'Postgres major version to generate for (default: the version setting, else 15)' })
+          .option('strict', { type: 'boolean', default: false, describe: 'treat warnings as errors' }),
+      (args) => {
+        code = runCompile({ paths: args.paths, out: args.out, format: args.format, strict: args.strict, postgresVersion: args['postgres-version'] }, io);
+      },
+    )
+    .demandCommand(1, 'name a command: check, fmt, compile')
     .strict()
     .help()
     .version()

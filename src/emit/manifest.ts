@@ -1,0 +1,98 @@
+/**
+ * manifest.json: every sync with its mode, endpoints, schedule, steps, files, where it is
+ * defined and a hash of its inputs; validated against schemas/manifest.schema.json before
+ * it is written.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { CheckedSync } from '../check/model.js';
+import type { Span } from '../syntax/span.js';
+import type { SyncArtifacts } from '../plan/plan.js';
+import type { PlanOptions } from '../plan/options.js';
+
+export const manifestSchemaId = 'https://syncwright.dev/schemas/manifest.v1.json';
+
+export interface ManifestSync {
+  name: string;
+  kind: 'record' | 'audience';
+  mode: string;
+  source: { name: string; dialect: string; version?: number };
+  destination: { name: string; type: string; category: string; objectKind?: string; target?: string[] };
+  schedule?: string;
+  file: string;
+  line: number;
+  plan: string;
+  steps: string[];
+  files: string[];
+  inputHash: string;
+}
+
+export interface Manifest {
+  $schema: typeof manifestSchemaId;
+  manifestVersion: 1;
+  compiler: { name: 'syncwright'; version: string };
+  options?: PlanOptions;
+  syncs: ManifestSync[];
+}
+
+const root = new URL('../../', import.meta.url);
+const readJson = (path: string): unknown => JSON.parse(readFileSync(fileURLToPath(new URL(path, root)), 'utf8'));
+export const compilerVersion = (readJson('package.json') as { version: string }).version;
+
+/** The text of every definition the sync is compiled from, the compiler version and the options. */
+export function inputHash(sync: CheckedSync, texts: ReadonlyMap<string, string>, options: PlanOptions): string {
+  const spans: Span[] = [sync.span, sync.model.span, sync.model.source.span, sync.destination.span];
+  if (sync.audience) spans.push(sync.audience.span);
+  const h = createHash('sha256').update(`syncwright ${compilerVersion}\n${JSON.stringify(options)}\n`);
+  for (const s of spans) h.update(`${s.file}\n${(texts.get(s.file) ?? '').slice(s.offset, s.endOffset)}\n`);
+  return `sha256:${h.digest('hex')}`;
+}
+
+export function buildManifest(syncs: readonly CheckedSync[], artifacts: readonly SyncArtifacts[], texts: ReadonlyMap<string, string>, options: PlanOptions): Manifest {
+  const entries = artifacts.map((a, i): ManifestSync => {
+    const sync = syncs[i]!;
+    const { plan } = a;
+    const dest = plan.destination;
+    return {
+      name: plan.sync.name,
+      kind: plan.sync.kind,
+      mode: plan.sync.mode,
+      source: { name: plan.source.name, dialect: plan.source.dialect ?? sync.model.source.dialect, ...(plan.source.version === undefined ? {} : { version: plan.source.version }) },
+      destination: {
+        name: dest.name,
+        type: dest.type,
+        category: dest.category,
+        ...(dest.objectKind === undefined ? {} : { objectKind: dest.objectKind }),
+        ...(dest.target === undefined ? {} : { target: dest.target }),
+      },
+      ...(plan.sync.schedule === undefined ? {} : { schedule: plan.sync.schedule }),
+      file: plan.sync.file,
+      line: plan.sync.line,
+      plan: `${plan.sync.name}/plan.json`,
+      steps: plan.steps.map((s) => s.kind),
+      files: a.files.map((f) => `${plan.sync.name}/${f.name}`),
+      inputHash: inputHash(sync, texts, options),
+    };
+  });
+  entries.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+  const manifest: Manifest = {
+    $schema: manifestSchemaId,
+    manifestVersion: 1,
+    compiler: { name: 'syncwright', version: compilerVersion },
+    ...(Object.keys(options).length > 0 ? { options } : {}),
+    syncs: entries,
+  };
+  return manifest;
+}
+
+let validate: ReturnType<Ajv2020['compile']> | undefined;
+
+/** Throws, naming each problem, unless the manifest matches its published schema. */
+export function validateManifest(manifest: Manifest): void {
+  validate ??= new Ajv2020({ allErrors: true, strict: true, strictRequired: false }).compile(readJson('schemas/manifest.schema.json') as object);
+  if (!validate(manifest)) {
+    throw new Error(`manifest.json does not match schemas/manifest.schema.json: ${(validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`).join('; ')}`);
+  }
+}
