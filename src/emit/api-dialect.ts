@@ -9,7 +9,7 @@ import Handlebars from 'handlebars';
 import type { Dialect } from '../check/model.js';
 import type { NormaliseStep } from '../catalog/api/hashing.js';
 import { getDialect, type DialectSpec } from '../dialect/index.js';
-import { quoteIdent, quoteLiteral } from '../dialect/quote.js';
+import { SqlWriter } from './sql-writer.js';
 
 interface Snippets {
   primaryKey: string;
@@ -23,6 +23,8 @@ interface Snippets {
 export interface ApiSqlDialect {
   name: Dialect;
   spec: DialectSpec;
+  /** Collects the names and literals of one file, for formatSql. */
+  writer: SqlWriter;
   ident(name: string): string;
   string(value: string): string;
   /** Lower-case hex SHA-256 of a text expression's UTF-8 bytes. */
@@ -34,7 +36,7 @@ export interface ApiSqlDialect {
   fill(snippet: string, holes: Record<string, string>): string;
 }
 
-const cache = new Map<Dialect, ApiSqlDialect>();
+const snippetCache = new Map<Dialect, Snippets>();
 const fillers = new Map<string, HandlebarsTemplateDelegate>();
 
 function fill(snippet: string, holes: Record<string, string>): string {
@@ -46,23 +48,29 @@ function fill(snippet: string, holes: Record<string, string>): string {
   return t(holes);
 }
 
-export function apiSqlDialect(name: Dialect): ApiSqlDialect {
-  let d = cache.get(name);
-  if (!d) {
-    const spec = getDialect(name);
+function snippetsOf(name: Dialect): Snippets {
+  let s = snippetCache.get(name);
+  if (!s) {
     const url = new URL(`../../templates/api/dialects/${name}.json`, import.meta.url);
-    const snippets = JSON.parse(readFileSync(fileURLToPath(url), 'utf8')) as Snippets;
-    d = {
-      name,
-      spec,
-      ident: (n) => quoteIdent(spec, n),
-      string: (v) => quoteLiteral(spec, v),
-      sha256: (e) => fill(spec.hash, { v: e }),
-      text: (e) => `CAST(${e} AS ${spec.types.string})`,
-      snippets,
-      fill,
-    };
-    cache.set(name, d);
+    s = JSON.parse(readFileSync(fileURLToPath(url), 'utf8')) as Snippets;
+    snippetCache.set(name, s);
   }
-  return d;
+  return s;
+}
+
+/** The dialect with a fresh writer: one per file, since the writer numbers its placeholders. */
+export function apiSqlDialect(name: Dialect): ApiSqlDialect {
+  const spec = getDialect(name);
+  const writer = new SqlWriter(spec);
+  return {
+    name,
+    spec,
+    writer,
+    ident: (n) => writer.name(n),
+    string: (v) => writer.literal(v),
+    sha256: (e) => fill(spec.hash, { v: e }),
+    text: (e) => `CAST(${e} AS ${spec.types.string})`,
+    snippets: snippetsOf(name),
+    fill,
+  };
 }

@@ -1,14 +1,18 @@
 /**
- * Renders a change set to its three SQL files through templates/api/*.sql.hbs: changes.sql
- * (build the change table), read.sql (the rows the plan sends) and commit.sql (accepted rows
- * into the snapshot; absent without an identifier, since there is nothing to remember).
+ * Renders a change set to its SQL files through templates/api/*.sql.hbs: changes.sql (build
+ * the change table), read.sql (the rows the plan sends) and commit.sql (accepted rows into the
+ * snapshot; absent without an identifier, since there is nothing to remember).
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import type { ChangeSet, ChangeSetValue } from '../plan/api-changes.js';
 import { apiSqlDialect, type ApiSqlDialect } from './api-dialect.js';
-import { whereSql } from './api-where.js';
+import { whereSql } from './where.js';
+import { formatSql } from './format.js';
+import { sqlHeader } from './header.js';
+import { getDialect, storedName } from '../dialect/index.js';
+import { quoteIdent } from '../dialect/quote.js';
 
 const templates = new Map<string, HandlebarsTemplateDelegate>();
 
@@ -36,90 +40,115 @@ const summary = [
   { name: 'unchanged', test: "= 'unchanged'" },
 ];
 
-function names(d: ApiSqlDialect) {
+/** What every template refers to: columns, aliases, alias-qualified columns and the state tables. */
+function common(d: ApiSqlDialect, cs: ChangeSet) {
   const c = Object.fromEntries(columns.map((n) => [n, d.ident(n)])) as Record<(typeof columns)[number], string>;
   const t = Object.fromEntries(aliases.map((n) => [n, d.ident(n)])) as Record<(typeof aliases)[number], string>;
   const qualified = (alias: string) => Object.fromEntries(columns.map((n) => [n, `${d.ident(alias)}.${c[n]}`]));
-  return { c, t, r: qualified('r'), s: qualified('s'), a: qualified('a'), ch: qualified('ch'), n: qualified('n') };
+  const table = (name: string) => `${d.ident(cs.tables.schema)}.${d.ident(name)}`;
+  return {
+    c, t,
+    r: qualified('r'), s: qualified('s'), a: qualified('a'), ch: qualified('ch'), n: qualified('n'),
+    schema: d.ident(cs.tables.schema),
+    snapshot: table(cs.tables.snapshot),
+    accepted: table(cs.tables.accepted),
+    changes: table(cs.tables.changes),
+    textType: d.spec.types.string,
+    jsonType: d.spec.types.json,
+    destination: cs.destination,
+    header: '',
+  };
 }
 
 /** A mapped value: the column as text, normalised step by step, hashed when asked. */
 function valueSql(d: ApiSqlDialect, v: ChangeSetValue, asText: boolean): string {
   const column = d.ident(v.column);
   if (!v.hashed && !asText) return column;
-  const text = d.text(column);
-  const normalised = v.normalise.reduce((sql, step) => d.fill(d.snippets.normalise[step], { v: sql }), text);
+  const normalised = v.normalise.reduce((sql, step) => d.fill(d.snippets.normalise[step], { v: sql }), d.text(column));
   return v.hashed ? d.sha256(normalised) : normalised;
 }
 
 function jsonObject(d: ApiSqlDialect, entries: [string, string][]): string {
-  if (entries.length === 0) return d.fill(d.snippets.jsonObject, { args: '' });
   return d.fill(d.snippets.jsonObject, { args: entries.map(([k, v]) => `${d.string(k)}, ${v}`).join(', ') });
 }
 
-function tables(d: ApiSqlDialect, cs: ChangeSet) {
-  const table = (name: string) => `${d.ident(cs.tables.schema)}.${d.ident(name)}`;
-  return {
-    schema: d.ident(cs.tables.schema),
-    snapshot: table(cs.tables.snapshot),
-    accepted: table(cs.tables.accepted),
-    changes: table(cs.tables.changes),
-  };
+function finish(d: ApiSqlDialect, cs: ChangeSet, what: string, shape: string): string {
+  return `${sqlHeader(cs.origin, what)}${formatSql(d.spec, shape, d.writer.values).trimEnd()}\n`;
+}
+
+function changesSql(cs: ChangeSet): string {
+  const d = apiSqlDialect(cs.dialect);
+  const base = common(d, cs);
+  const { snippets, spec } = d;
+  const relation = cs.relation.kind === 'table' ? cs.relation.path.map((p) => d.ident(p)).join('.') : `(${d.writer.raw(cs.relation.query.trim())}) AS ${d.ident('source')}`;
+  const orderNames = cs.orderBy.map((_, i) => d.ident(`order_${i + 1}`));
+  const rankOrder = [
+    ...cs.orderBy.map((o, i) => `${orderNames[i]} ${o.descending ? 'DESC' : 'ASC'} NULLS LAST`),
+    // Ties, and models without `order by`, resolve on the payload: deterministic run to run.
+    base.c.payload_hash,
+  ].join(', ');
+  const hashInput = [d.string(`${cs.sync}:`), base.c.change, d.string(':'), base.c.row_key, d.string(':'), base.c.payload_hash].join(' || ');
+  const shape = template('changes')({
+    ...base,
+    primaryKey: snippets.primaryKey,
+    replaceChanges: d.fill(snippets.replaceTable, { table: base.changes }),
+    relation,
+    where: cs.where ? whereSql(cs.where, d.writer, (name) => d.ident(storedName(spec, name))) : '',
+    keyed: cs.key !== undefined,
+    keyExpr: cs.key ? valueSql(d, cs.key, true) : `CAST(NULL AS ${spec.types.string})`,
+    payloadExpr: jsonObject(d, cs.fields.map((f) => [f.field, valueSql(d, f, false)])),
+    columnsExpr: cs.messageColumns.length > 0 ? jsonObject(d, cs.messageColumns.map((c) => [c.name, d.ident(c.column)])) : `CAST(NULL AS ${spec.types.json})`,
+    orderExprs: cs.orderBy.map((o) => d.ident(o.column)),
+    orderNames,
+    payloadHash: d.sha256(d.fill(snippets.jsonText, { v: base.c.payload })),
+    rankOrder,
+    rankText: d.text(base.r.rank!),
+    idempotencyKey: d.sha256(hashInput),
+    summary: summary.map((s) => ({ name: d.ident(s.name), test: s.test })),
+  });
+  return finish(d, cs, `the change set against the snapshot of what ${cs.destination} accepted; ends with a one-row summary`, shape);
+}
+
+function readSql(cs: ChangeSet): string {
+  const d = apiSqlDialect(cs.dialect);
+  const base = common(d, cs);
+  const shape = template('read')({
+    ...base,
+    // Drivers hand JSON back as text or as objects; text is the one form all three return alike.
+    payload: d.fill(d.snippets.jsonText, { v: base.c.payload }),
+    columns: d.fill(d.snippets.jsonText, { v: base.c.columns }),
+    changeList: cs.reads.map((k) => d.string(k)).join(', '),
+  });
+  return finish(d, cs, `the ${cs.reads.join(', ')} rows of the change set, in seq order`, shape);
+}
+
+function commitSql(cs: ChangeSet): string {
+  const d = apiSqlDialect(cs.dialect);
+  const { transaction } = d.spec;
+  const shape = template('commit')({ ...common(d, cs), begin: `${transaction.begin};`, commit: `${transaction.commit};` });
+  return finish(d, cs, 'moves the accepted rows into the snapshot', shape);
+}
+
+/** The executor's INSERT of one accepted row into the accepted table, with the driver's placeholders. */
+function acceptedInsertSql(cs: ChangeSet): string {
+  const spec = getDialect(cs.dialect);
+  const [p1, p2] = apiSqlDialect(cs.dialect).snippets.placeholders;
+  const q = (n: string) => quoteIdent(spec, n);
+  return `INSERT INTO ${q(cs.tables.schema)}.${q(cs.tables.accepted)} (${q('row_key')}, ${q('destination_id')}) VALUES (${p1}, ${p2})`;
 }
 
 export interface ChangeSetFiles {
   changes: string;
   read: string;
   commit?: string;
-  /** The executor's INSERT of one accepted row into the accepted table. */
   acceptedInsert: string;
 }
 
-export function renderChangeSet(cs: ChangeSet, header: (file: string) => string): ChangeSetFiles {
-  const d = apiSqlDialect(cs.dialect);
-  const n = names(d);
-  const tbl = tables(d, cs);
-  const { snippets } = d;
-  const relation = cs.relation.kind === 'table' ? cs.relation.path.map((p) => d.ident(p)).join('.') : `(\n${cs.relation.query.trim()}\n) AS ${d.ident('source')}`;
-  const orderNames = cs.orderBy.map((_, i) => d.ident(`order_${i + 1}`));
-  const rankOrder = [
-    ...cs.orderBy.map((o, i) => `${orderNames[i]} ${o.descending ? 'DESC' : 'ASC'} NULLS LAST`),
-    // Ties, and models without `order by`, resolve on the payload: deterministic run to run.
-    n.c.payload_hash,
-  ].join(', ');
-  const hashInput = [d.string(`${cs.sync}:`), n.c.change, `':'`, n.c.row_key, `':'`, n.c.payload_hash].join(' || ');
-  const { types, transaction } = d.spec;
-  const common = { ...n, ...tbl, textType: types.string, jsonType: types.json, destination: cs.destination };
-
-  const changes = template('changes')({
-    ...common,
-    header: header('changes.sql'),
-    primaryKey: snippets.primaryKey,
-    replaceChanges: d.fill(snippets.replaceTable, { table: tbl.changes }),
-    relation,
-    where: cs.where ? whereSql(d, cs.where) : '',
-    keyed: cs.key !== undefined,
-    keyExpr: cs.key ? valueSql(d, cs.key, true) : `CAST(NULL AS ${types.string})`,
-    payloadExpr: jsonObject(d, cs.fields.map((f) => [f.field, valueSql(d, f, false)])),
-    columnsExpr: cs.messageColumns.length > 0 ? jsonObject(d, cs.messageColumns.map((c) => [c.name, d.ident(c.column)])) : `CAST(NULL AS ${types.json})`,
-    orderExprs: cs.orderBy.map((o) => d.ident(o.column)),
-    orderNames,
-    payloadHash: d.sha256(d.fill(snippets.jsonText, { v: n.c.payload })),
-    rankOrder,
-    rankText: d.text(n.r.rank!),
-    idempotencyKey: d.sha256(hashInput),
-    summary: summary.map((s) => ({ name: d.ident(s.name), test: s.test })),
-  });
-  const read = template('read')({
-    ...common,
-    header: header('read.sql'),
-    // Drivers hand JSON back as text or as objects; text is the one form all three return alike.
-    payload: d.fill(snippets.jsonText, { v: n.c.payload }),
-    columns: d.fill(snippets.jsonText, { v: n.c.columns }),
-    changeList: cs.reads.map((k) => d.string(k)).join(', '),
-  });
-  const commit = cs.key ? template('commit')({ ...common, header: header('commit.sql'), begin: `${transaction.begin};`, commit: `${transaction.commit};` }) : undefined;
-  const [p1, p2] = snippets.placeholders;
-  const acceptedInsert = `INSERT INTO ${tbl.accepted} (${n.c.row_key}, ${n.c.destination_id}) VALUES (${p1}, ${p2})`;
-  return { changes, read, ...(commit ? { commit } : {}), acceptedInsert };
+export function renderChangeSet(cs: ChangeSet): ChangeSetFiles {
+  return {
+    changes: changesSql(cs),
+    read: readSql(cs),
+    ...(cs.key ? { commit: commitSql(cs) } : {}),
+    acceptedInsert: acceptedInsertSql(cs),
+  };
 }

@@ -22,6 +22,8 @@ export interface ChangeSetValue {
 
 export interface ChangeSet {
   sync: string;
+  /** Where the sync is written, for the files' headers. */
+  origin: Pick<CheckedSync, 'name' | 'kind' | 'mode' | 'file' | 'line'>;
   dialect: Dialect;
   destination: string;
   tables: { schema: string; snapshot: string; accepted: string; changes: string };
@@ -61,6 +63,7 @@ export function changeSetOf(sync: CheckedSync, reads: ChangeKind[]): ChangeSet {
   const schema = typeof schemaSetting === 'string' ? schemaSetting : defaultStateSchema;
   return {
     sync: sync.name,
+    origin: { name: sync.name, kind: sync.kind, mode: sync.mode, file: sync.file, line: sync.line },
     dialect,
     destination: sync.destination.name,
     tables: { schema, snapshot: `${sync.name}_snapshot`, accepted: `${sync.name}_accepted`, changes: `${sync.name}_changes` },

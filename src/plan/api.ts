@@ -10,11 +10,8 @@ import type { ApiStep, Template } from './api-steps.js';
 import { planVersion, type Plan, type PlanEndpoint, type SyncArtifacts } from './plan.js';
 import { changeSetOf } from './api-changes.js';
 import { renderChangeSet } from '../emit/api-sql.js';
+import type { PlanOptions } from './options.js';
 
-/** Structurally the planner options of src/plan/options.ts. */
-export interface ApiPlanOptions {
-  postgresVersion?: number;
-}
 
 export const planSchemaId = 'https://syncwright.dev/schemas/plan.v1.json';
 
@@ -49,24 +46,20 @@ export function apiContext(sync: CheckedSync): ApiContext {
   };
 }
 
-function header(sync: CheckedSync) {
-  return (file: string) => `-- ${file}: sync ${sync.name} (${sync.kind} ${sync.mode}) from ${sync.file}:${sync.line}`;
-}
-
-function sourceEndpoint(sync: CheckedSync, options: ApiPlanOptions): PlanEndpoint {
+function sourceEndpoint(sync: CheckedSync, options: PlanOptions): PlanEndpoint {
   const { source } = sync.model;
   const version = source.dialect === 'postgres' ? (options.postgresVersion ?? Number(source.settings.version ?? 15)) : undefined;
   return { name: source.name, dialect: source.dialect, ...(version === undefined ? {} : { version }), settings: source.settings };
 }
 
-export function planApiSync(sync: CheckedSync, options: ApiPlanOptions): SyncArtifacts {
+export function planApiSync(sync: CheckedSync, options: PlanOptions): SyncArtifacts {
   const ctx = apiContext(sync);
   const api = requireDestinationApi(sync.destination.type);
   const planMode = api.modes[`${sync.kind}:${sync.mode}`];
   if (!planMode) throw new Error(`sync ${sync.name}: ${sync.destination.type} has no API description for ${sync.kind} ${sync.mode}`);
   const { reads, steps: sending } = planMode(ctx);
   const changeSet = changeSetOf(sync, reads);
-  const sql = renderChangeSet(changeSet, header(sync));
+  const sql = renderChangeSet(changeSet);
   const deletes = sync.mode === 'mirror' || sync.mode === 'remove';
 
   const steps: ApiStep[] = [
