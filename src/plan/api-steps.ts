@@ -9,8 +9,9 @@ import type { SqlStep } from './warehouse-steps.js';
 export type ChangeKind = 'added' | 'changed' | 'removed' | 'unchanged';
 
 /**
- * A JSON value rendered per request. Plain JSON is copied as is; an object whose only key
- * starts with `$` is a directive:
+ * A JSON value rendered per request. Plain JSON is copied as is; an object whose only key is
+ * one of these directive names is that directive (other `$` keys, like Mixpanel's `$set`, are
+ * plain keys):
  * - `{"$ref": "row.key"}`: a value from the render context, by dotted path or by an array of
  *   exact segments (`["row", "payload", "first.name"]`); a missing value renders as null.
  *   Context: `row` (the change row: key, change, payload, payload_hash, idempotency_key,
@@ -25,7 +26,7 @@ export type ChangeKind = 'added' | 'changed' | 'removed' | 'unchanged';
  * - `{"$each": t}`: an array of `t` rendered once per row of the batch, `row` bound to it
  * - `{"$json": t}`: `t` rendered, then serialised as a JSON string
  * - `{"$base64": t}`: `t` rendered (a string), UTF-8 encoded, then base64
- * - `{"$message": null}`: the plan's message template (Handlebars) rendered over `row.columns`
+ * - `{"$message": null}`: the step's `message` (a Handlebars template) rendered over `row.columns`
  * - `{"$join": [t, separator]}`: `t` rendered (an array), its items joined as one string
  * - `{"$slice": [t, start, end]}`: characters start..end (exclusive) of the rendered string
  * - `{"$switch": [t, {"case": t, ...}]}`: the case whose name equals the rendered `t`
@@ -158,6 +159,11 @@ export interface SendStep {
   /** Batches go one after another, in order, never in parallel (a replace session). */
   ordered: boolean;
   requests: SendRequest[];
+  /**
+   * The sync's message, a Handlebars template over the model's columns (`row.columns`),
+   * rendered where a template says `{"$message": null}`: HTML-escaping off, unknown names empty.
+   */
+  message?: string;
   retry: RetryPolicy;
   rateLimit?: RateLimit;
 }

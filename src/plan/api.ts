@@ -41,7 +41,7 @@ export function apiContext(sync: CheckedSync): ApiContext {
     maxPayloadBytes: limits.maxPayloadBytes,
     rateLimit: limits.rateLimit,
     format,
-    hasMessage: sync.message !== undefined,
+    message: sync.message,
     setting: (name) => template(sync.destination.settings[name] ?? defaults[name]),
   };
 }
@@ -108,9 +108,8 @@ export function planApiSync(sync: CheckedSync, options: PlanOptions): SyncArtifa
       ...(target ? { target } : {}),
       settings: sync.destination.settings,
     },
-    ...(sync.message === undefined ? {} : { message: sync.message }),
     steps,
-  } as Plan;
+  };
   const files = [
     { name: 'changes.sql', content: sql.changes },
     { name: 'read.sql', content: sql.read },

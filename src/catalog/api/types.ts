@@ -23,8 +23,8 @@ export interface ApiContext {
   maxPayloadBytes: number | undefined;
   rateLimit: { requests: number; perSeconds: number } | undefined;
   format: 'csv' | 'jsonl';
-  /** Whether the sync has a `message` template (rendered by `{"$message": null}`). */
-  hasMessage: boolean;
+  /** The sync's `message` template, rendered by `{"$message": null}`. */
+  message: string | undefined;
   /** A setting as a template: its literal, `{"$env": ...}`, or its schema default; undefined when unset. */
   setting(name: string): Template | undefined;
 }

@@ -10,7 +10,7 @@ export const webhookApi: DestinationApi = {
       const url = ctx.target ? concat(required(ctx, 'url'), ctx.target) : required(ctx, 'url');
       const method = ctx.setting('method') === 'PUT' ? 'PUT' : 'POST';
       const secret = ctx.setting('secret');
-      const body: Record<string, Template> = { sync: ctx.sync, key: row.key, record: record(ctx), ...(ctx.hasMessage ? { message } : {}) };
+      const body: Record<string, Template> = { sync: ctx.sync, key: row.key, record: record(ctx), ...(ctx.message === undefined ? {} : { message }) };
       // `batch true`: one JSON array per batch; otherwise one request per row.
       const batching = ctx.setting('batch') === true;
       // Receivers deduplicate on Idempotency-Key: per row its own key, per batch a key of the batch's rows.
@@ -27,6 +27,7 @@ export const webhookApi: DestinationApi = {
             changes: ['added'],
             batch: { size: batching ? ctx.batch : 1 },
             requests: [batching ? perBatch(request) : perRow(request)],
+            ...(ctx.message === undefined ? {} : { message: ctx.message }),
           }),
         ],
       };
@@ -55,6 +56,7 @@ export const slackApi: DestinationApi = {
               { by: 'status', success: { pointer: '/ok', equals: true } },
             ),
           ],
+          message: ctx.message ?? '',
           // About one message per second per channel.
           rateLimit: rateLimitOf(ctx, 'target'),
         }),

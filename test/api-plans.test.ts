@@ -1,0 +1,59 @@
+/**
+ * Golden plan.json for every API destination type x supported mode, each validated against
+ * schemas/plan.schema.json. Update with `npx vitest run test/api-plans.test.ts -u` and review.
+ */
+import { describe, expect, it } from 'vitest';
+import { destinationTypes } from '../src/catalog/index.js';
+import { destinationApis } from '../src/catalog/api/index.js';
+import { planErrors } from '../src/emit/api-schema.js';
+import { allApiCases, apiCases } from './fixtures/api/destinations.js';
+import { compileSync } from './fixtures/api/compile.js';
+
+const cases = allApiCases();
+
+describe('plan.json per destination type and mode', () => {
+  it.each(cases.map((c) => [`${c.type} ${c.kind} ${c.mode}`, c] as const))('%s', async (_, c) => {
+    const { plan } = compileSync(c.project, c.sync);
+    expect(planErrors(plan)).toEqual([]);
+    await expect(`${JSON.stringify(plan, null, 2)}\n`).toMatchFileSnapshot(`golden/api/${c.type}/${c.kind}-${c.mode}.json`);
+  });
+});
+
+describe('coverage', () => {
+  const apiTypes = [...destinationTypes.values()].filter((t) => t.category !== 'warehouse');
+
+  it('describes every API destination type, and has a case for each', () => {
+    expect([...destinationApis.keys()].sort()).toEqual(apiTypes.map((t) => t.type).sort());
+    expect(Object.keys(apiCases).sort()).toEqual(apiTypes.map((t) => t.type).sort());
+  });
+
+  it('plans every mode the catalog allows, record and audience', () => {
+    for (const t of apiTypes) {
+      const api = destinationApis.get(t.type)!;
+      const described = Object.keys(api.modes).sort();
+      const allowed = [...t.recordModes.map((m) => `record:${m}`), ...t.audienceModes.map((m) => `audience:${m}`)].sort();
+      expect(described, t.type).toEqual(allowed);
+    }
+  });
+});
+
+describe('what every plan keeps', () => {
+  const plans = cases.map((c) => ({ c, plan: compileSync(c.project, c.sync).plan }));
+
+  it('carries secrets only as environment references', () => {
+    for (const { plan } of plans) {
+      const text = JSON.stringify(plan);
+      // Every env() setting of the fixtures is named *_TOKEN, *_KEY, *_SECRET or *_PASSWORD.
+      expect(text).not.toMatch(/"(token|api_key|secret|password)":\s*"[^"]/);
+    }
+  });
+
+  it('runs changes first, reads before sending, and commits last when there is an identifier', () => {
+    for (const { plan } of plans) {
+      const kinds = plan.steps.map((s) => s.kind);
+      expect(kinds[0]).toBe('changes');
+      expect(kinds.indexOf('read')).toBeLessThan(kinds.findIndex((k) => k === 'send' || k === 'publish' || k === 'write_object'));
+      expect(kinds.at(-1)).toBe('commit');
+    }
+  });
+});
