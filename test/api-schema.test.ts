@@ -1,0 +1,57 @@
+/** schemas/plan.schema.json rejects malformed plans, each with a message that says where and why. */
+import { describe, expect, it } from 'vitest';
+import { planErrors, validatePlan } from '../src/emit/api-schema.js';
+import { allApiCases } from './fixtures/api/destinations.js';
+import { compileSync } from './fixtures/api/compile.js';
+
+const c = allApiCases().find((x) => x.type === 'hubspot' && x.kind === 'record' && x.mode === 'mirror')!;
+const valid = () => JSON.parse(JSON.stringify(compileSync(c.project, c.sync).plan)) as Record<string, any>;
+const sendIndex = (plan: Record<string, any>) => (plan.steps as { kind: string }[]).findIndex((s) => s.kind === 'send');
+
+describe('malformed plans', () => {
+  it('accepts the plan as compiled', () => {
+    expect(planErrors(valid())).toEqual([]);
+  });
+
+  it('rejects a missing field, naming it and the step', () => {
+    const plan = valid();
+    delete plan.steps[0].file;
+    expect(planErrors(plan)).toContain("/steps/0 must have required property 'file'");
+  });
+
+  it('rejects a wrong type', () => {
+    const plan = valid();
+    const i = sendIndex(plan);
+    plan.steps[i].batch.size = '100';
+    expect(planErrors(plan)).toContain(`/steps/${i}/batch/size must be integer`);
+  });
+
+  it('rejects an unknown step kind, listing the kinds', () => {
+    const plan = valid();
+    plan.steps.push({ kind: 'teleport', description: 'x' });
+    const errors = planErrors(plan);
+    expect(errors.find((e) => e.startsWith(`/steps/${plan.steps.length - 1}/kind must be one of:`))).toMatch(/"sql", "load", "changes".*"commit"/);
+  });
+
+  it('rejects an unknown property and a wrong version', () => {
+    const plan = valid();
+    plan.extra = true;
+    plan.planVersion = 2;
+    const errors = planErrors(plan);
+    expect(errors).toContain("/ has an unknown property 'extra'");
+    expect(errors).toContain('/planVersion must be equal to constant');
+  });
+
+  it('rejects a malformed template directive', () => {
+    const plan = valid();
+    const i = sendIndex(plan);
+    plan.steps[i].requests[0].request.headers.Authorization = { $env: 5 };
+    expect(planErrors(plan).some((e) => e.startsWith(`/steps/${i}/requests/0/request/headers/Authorization/$env must be string`))).toBe(true);
+  });
+
+  it('makes validatePlan throw with every error', () => {
+    const plan = valid();
+    delete plan.sync;
+    expect(() => validatePlan(plan)).toThrow(/plan.json does not match schemas\/plan.schema.json:\n {2}\/ must have required property 'sync'/);
+  });
+});
