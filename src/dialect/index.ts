@@ -36,6 +36,8 @@ export interface DialectSpec {
   comparable: Partial<Record<ColumnType, string>> & { why: string };
   /** Hex SHA-256 of the string `{{v}}`. */
   hash: string;
+  /** True when `{{a}}` and `{{b}}` differ, NULL-safe. */
+  distinct: string;
   versions?: { supported: number[]; default: number };
   capabilities: Record<CapabilityName, Capability>;
   transaction: { begin: string; commit: string; staging: 'inside' | 'before'; why: string };

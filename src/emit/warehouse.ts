@@ -104,7 +104,7 @@ function applySql(plan: WarehouseSyncPlan): string {
     ...columns.slice(1).map((c, i) => comparable(spec, c.type, `${r()}.${w.name(slot(i + 1))}`)),
   ];
   const distinct = plan.fields
-    .map((f) => `${comparable(spec, f.type, `${w.name('t')}.${w.ident(f.field)}`)} IS DISTINCT FROM ${comparable(spec, f.type, `${w.name('s')}.${w.ident(f.field)}`)}`)
+    .map((f) => fillSnippet(spec.distinct, { a: comparable(spec, f.type, `${w.name('t')}.${w.ident(f.field)}`), b: comparable(spec, f.type, `${w.name('s')}.${w.ident(f.field)}`) }))
     .join(' OR ');
   const bySource = plan.writes.delete && hasCapability(spec, 'mergeNotMatchedBySource', version);
   const sourceRows = plan.destination.sameWarehouse ? modelRows(plan, w) : loadedRows(plan, w);

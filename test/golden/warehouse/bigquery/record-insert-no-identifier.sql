@@ -1,0 +1,67 @@
+-- syncwright: sync users_insert_all, record mode insert, project.sync line 24
+-- stage the model's rows, check the guards, then insert into crm.users in one transaction; returns the summary row
+
+CREATE TEMP TABLE `sw_stage` AS
+SELECT
+  `r`.`sw_c0` AS `email`,
+  `r`.`sw_c1` AS `full_name`,
+  `r`.`sw_c2` AS `ltv`,
+  `r`.`sw_c3` AS `prefs`
+FROM
+  (
+    SELECT
+      TO_HEX(
+        SHA256(
+          CASE
+            WHEN TRIM(`m`.`email`) LIKE '%@%' THEN LOWER(TRIM(`m`.`email`))
+            ELSE TRIM(`m`.`email`)
+          END
+        )
+      ) AS `sw_c0`,
+      `m`.`Full Name` AS `sw_c1`,
+      `m`.`ltv` AS `sw_c2`,
+      `m`.`prefs` AS `sw_c3`,
+      `m`.`updated_at` AS `sw_o0`
+    FROM
+      `analytics`.`users` AS `m`
+  ) AS `r`;
+
+CREATE TEMP TABLE `sw_summary` AS
+SELECT
+  `k`.`staged` AS `staged`,
+  `k`.`staged` AS `inserted`,
+  0 AS `updated`,
+  0 AS `deleted`,
+  0 AS `target_rows`,
+  0 AS `skipped_null_keys`,
+  0 AS `duplicate_keys`
+FROM
+  (
+    SELECT
+      COUNT(*) AS `staged`
+    FROM
+      `sw_stage`
+  ) AS `k`;
+
+BEGIN TRANSACTION;
+
+INSERT INTO
+  `crm`.`users` (`email`, `full_name`, `ltv`, `prefs`)
+SELECT
+  `email`,
+  `full_name`,
+  `ltv`,
+  `prefs`
+FROM
+  `sw_stage`;
+
+SELECT
+  `inserted`,
+  `updated`,
+  `deleted`,
+  `skipped_null_keys`,
+  `duplicate_keys`
+FROM
+  `sw_summary`;
+
+COMMIT TRANSACTION;

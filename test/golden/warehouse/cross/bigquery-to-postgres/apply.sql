@@ -1,0 +1,153 @@
+-- syncwright: sync users_to_dw, record mode mirror, project.sync line 25
+-- stage the model's rows, check the guards, then mirror into crm.users in one transaction; returns the summary row
+
+BEGIN;
+
+SELECT
+  PG_ADVISORY_XACT_LOCK(4544895861463775015);
+
+CREATE TEMPORARY TABLE "sw_stage" ON
+COMMIT
+DROP AS
+SELECT
+  "r"."sw_c0" AS "id",
+  "r"."sw_c1" AS "email",
+  "r"."sw_c2" AS "full_name",
+  "r"."sw_c3" AS "ltv"
+FROM
+  (
+    SELECT
+      "r".*,
+      ROW_NUMBER() OVER (
+        PARTITION BY
+          "r"."sw_c0"
+        ORDER BY
+          "r"."sw_o0" DESC NULLS LAST,
+          "r"."sw_c1",
+          "r"."sw_c2",
+          "r"."sw_c3"
+      ) AS "sw_rn"
+    FROM
+      (
+        SELECT
+          "m"."sw_c0" AS "sw_c0",
+          "m"."sw_c1" AS "sw_c1",
+          "m"."sw_c2" AS "sw_c2",
+          "m"."sw_c3" AS "sw_c3",
+          "m"."sw_o0" AS "sw_o0"
+        FROM
+          "sw_load" AS "m"
+      ) AS "r"
+    WHERE
+      "r"."sw_c0" IS NOT NULL
+  ) AS "r"
+WHERE
+  "r"."sw_rn" = 1;
+
+ANALYZE "sw_stage";
+
+CREATE TEMPORARY TABLE "sw_summary" ON
+COMMIT
+DROP AS
+SELECT
+  "k"."staged" AS "staged",
+  "c"."inserted" AS "inserted",
+  "c"."updated" AS "updated",
+  "c"."deleted" AS "deleted",
+  "c"."target_rows" AS "target_rows",
+  "n"."total" - "n"."keyed" AS "skipped_null_keys",
+  "n"."keyed" - "k"."staged" AS "duplicate_keys"
+FROM
+  (
+    SELECT
+      COUNT(*) AS "staged"
+    FROM
+      "sw_stage"
+  ) AS "k"
+  CROSS JOIN (
+    SELECT
+      COUNT(
+        CASE
+          WHEN "s"."id" IS NOT NULL
+          AND "t"."id" IS NULL THEN 1
+        END
+      ) AS "inserted",
+      COUNT(
+        CASE
+          WHEN "s"."id" IS NOT NULL
+          AND "t"."id" IS NOT NULL
+          AND (
+            "t"."email" IS DISTINCT FROM "s"."email"
+            OR "t"."full_name" IS DISTINCT FROM "s"."full_name"
+            OR "t"."ltv" IS DISTINCT FROM "s"."ltv"
+          ) THEN 1
+        END
+      ) AS "updated",
+      COUNT(
+        CASE
+          WHEN "s"."id" IS NULL THEN 1
+        END
+      ) AS "deleted",
+      COUNT(
+        CASE
+          WHEN "s"."id" IS NULL
+          OR "t"."id" IS NOT NULL THEN 1
+        END
+      ) AS "target_rows"
+    FROM
+      "sw_stage" AS "s"
+      FULL OUTER JOIN "crm"."users" AS "t" ON "s"."id" = "t"."id"
+  ) AS "c"
+  CROSS JOIN (
+    SELECT
+      COUNT(*) AS "total",
+      COUNT("m"."sw_c0") AS "keyed"
+    FROM
+      "sw_load" AS "m"
+  ) AS "n";
+
+DO $guard$
+BEGIN
+  IF EXISTS (SELECT 1 FROM "sw_summary" WHERE "staged" = 0 AND "deleted" > 0) THEN
+    RAISE EXCEPTION USING MESSAGE = 'syncwright guard: the model has no rows, so every row would be deleted (`guard allow empty` allows it); nothing was changed';
+  END IF;
+END
+$guard$;
+
+DO $guard$
+BEGIN
+  IF EXISTS (SELECT 1 FROM "sw_summary" WHERE "deleted" * 100 > 5 * "target_rows") THEN
+    RAISE EXCEPTION USING MESSAGE = 'syncwright guard: more than 5% of the rows would be deleted (guard deletes <= 5%); nothing was changed';
+  END IF;
+END
+$guard$;
+
+MERGE INTO "crm"."users" AS "t" USING "sw_stage" AS "s" ON "t"."id" = "s"."id" WHEN MATCHED
+AND (
+  "t"."email" IS DISTINCT FROM "s"."email"
+  OR "t"."full_name" IS DISTINCT FROM "s"."full_name"
+  OR "t"."ltv" IS DISTINCT FROM "s"."ltv"
+) THEN
+UPDATE
+SET
+  "email" = "s"."email",
+  "full_name" = "s"."full_name",
+  "ltv" = "s"."ltv" WHEN NOT MATCHED THEN INSERT ("id", "email", "full_name", "ltv")
+VALUES
+  (
+    "s"."id",
+    "s"."email",
+    "s"."full_name",
+    "s"."ltv"
+  ) WHEN NOT MATCHED BY SOURCE THEN DELETE;
+
+SELECT
+  "inserted",
+  "updated",
+  "deleted",
+  "skipped_null_keys",
+  "duplicate_keys"
+FROM
+  "sw_summary";
+
+COMMIT;

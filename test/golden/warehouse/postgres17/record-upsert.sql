@@ -1,0 +1,152 @@
+-- syncwright: sync users_upsert, record mode upsert, project.sync line 24
+-- stage the model's rows, check the guards, then upsert into crm.users in one transaction; returns the summary row
+
+BEGIN;
+
+SELECT
+  PG_ADVISORY_XACT_LOCK(6560185955140933409);
+
+CREATE TEMPORARY TABLE "sw_stage" ON
+COMMIT
+DROP AS
+SELECT
+  "r"."sw_c0" AS "id",
+  "r"."sw_c1" AS "email",
+  "r"."sw_c2" AS "full_name",
+  "r"."sw_c3" AS "ltv",
+  "r"."sw_c4" AS "prefs"
+FROM
+  (
+    SELECT
+      "r".*,
+      ROW_NUMBER() OVER (
+        PARTITION BY
+          "r"."sw_c0"
+        ORDER BY
+          "r"."sw_o0" DESC NULLS LAST,
+          "r"."sw_c1",
+          "r"."sw_c2",
+          "r"."sw_c3",
+          CAST("r"."sw_c4" AS JSONB)
+      ) AS "sw_rn"
+    FROM
+      (
+        SELECT
+          "m"."user_id" AS "sw_c0",
+          ENCODE(
+            SHA256(
+              CONVERT_TO(
+                CASE
+                  WHEN TRIM("m"."email") LIKE '%@%' THEN LOWER(TRIM("m"."email"))
+                  ELSE TRIM("m"."email")
+                END,
+                'UTF8'
+              )
+            ),
+            'hex'
+          ) AS "sw_c1",
+          "m"."Full Name" AS "sw_c2",
+          "m"."ltv" AS "sw_c3",
+          "m"."prefs" AS "sw_c4",
+          "m"."updated_at" AS "sw_o0"
+        FROM
+          "analytics"."users" AS "m"
+      ) AS "r"
+    WHERE
+      "r"."sw_c0" IS NOT NULL
+  ) AS "r"
+WHERE
+  "r"."sw_rn" = 1;
+
+ANALYZE "sw_stage";
+
+CREATE TEMPORARY TABLE "sw_summary" ON
+COMMIT
+DROP AS
+SELECT
+  "k"."staged" AS "staged",
+  "c"."inserted" AS "inserted",
+  "c"."updated" AS "updated",
+  "c"."deleted" AS "deleted",
+  "c"."target_rows" AS "target_rows",
+  "n"."total" - "n"."keyed" AS "skipped_null_keys",
+  "n"."keyed" - "k"."staged" AS "duplicate_keys"
+FROM
+  (
+    SELECT
+      COUNT(*) AS "staged"
+    FROM
+      "sw_stage"
+  ) AS "k"
+  CROSS JOIN (
+    SELECT
+      COUNT(
+        CASE
+          WHEN "s"."id" IS NOT NULL
+          AND "t"."id" IS NULL THEN 1
+        END
+      ) AS "inserted",
+      COUNT(
+        CASE
+          WHEN "s"."id" IS NOT NULL
+          AND "t"."id" IS NOT NULL
+          AND (
+            "t"."email" IS DISTINCT FROM "s"."email"
+            OR "t"."full_name" IS DISTINCT FROM "s"."full_name"
+            OR "t"."ltv" IS DISTINCT FROM "s"."ltv"
+            OR CAST("t"."prefs" AS JSONB) IS DISTINCT FROM CAST("s"."prefs" AS JSONB)
+          ) THEN 1
+        END
+      ) AS "updated",
+      0 AS "deleted",
+      0 AS "target_rows"
+    FROM
+      "sw_stage" AS "s"
+      LEFT JOIN "crm"."users" AS "t" ON "s"."id" = "t"."id"
+  ) AS "c"
+  CROSS JOIN (
+    SELECT
+      COUNT(*) AS "total",
+      COUNT("m"."user_id") AS "keyed"
+    FROM
+      "analytics"."users" AS "m"
+  ) AS "n";
+
+MERGE INTO "crm"."users" AS "t" USING "sw_stage" AS "s" ON "t"."id" = "s"."id" WHEN MATCHED
+AND (
+  "t"."email" IS DISTINCT FROM "s"."email"
+  OR "t"."full_name" IS DISTINCT FROM "s"."full_name"
+  OR "t"."ltv" IS DISTINCT FROM "s"."ltv"
+  OR CAST("t"."prefs" AS JSONB) IS DISTINCT FROM CAST("s"."prefs" AS JSONB)
+) THEN
+UPDATE
+SET
+  "email" = "s"."email",
+  "full_name" = "s"."full_name",
+  "ltv" = "s"."ltv",
+  "prefs" = "s"."prefs" WHEN NOT MATCHED THEN INSERT (
+    "id",
+    "email",
+    "full_name",
+    "ltv",
+    "prefs"
+  )
+VALUES
+  (
+    "s"."id",
+    "s"."email",
+    "s"."full_name",
+    "s"."ltv",
+    "s"."prefs"
+  );
+
+SELECT
+  "inserted",
+  "updated",
+  "deleted",
+  "skipped_null_keys",
+  "duplicate_keys"
+FROM
+  "sw_summary";
+
+COMMIT;

@@ -1,0 +1,117 @@
+-- syncwright: sync whales_add, audience mode add, project.sync line 24
+-- stage the model's rows, check the guards, then add into crm.audience_members in one transaction; returns the summary row
+
+CREATE OR REPLACE TEMPORARY TABLE "sw_stage" AS
+SELECT
+  "r"."sw_c0" AS "EMAIL_SHA256",
+  "r"."sw_c1" AS "LTV"
+FROM
+  (
+    SELECT
+      SHA2(
+        CASE
+          WHEN TRIM("m"."EMAIL") LIKE '%@%' THEN LOWER(TRIM("m"."EMAIL"))
+          ELSE TRIM("m"."EMAIL")
+        END,
+        256
+      ) AS "sw_c0",
+      "m"."LTV" AS "sw_c1",
+      "m"."UPDATED_AT" AS "sw_o0"
+    FROM
+      "ANALYTICS"."USERS" AS "m"
+    WHERE
+      "m"."LTV" >= 1000
+      AND (
+        "m"."COUNTRY" IN ('US', 'CA')
+        OR "m"."SIGNED_UP" < CAST('2020-01-01' AS DATE)
+      )
+      AND "m"."EMAIL" NOT LIKE '%@test.example'
+  ) AS "r"
+WHERE
+  "r"."sw_c0" IS NOT NULL
+QUALIFY
+  ROW_NUMBER() OVER (
+    PARTITION BY
+      "r"."sw_c0"
+    ORDER BY
+      "r"."sw_o0" DESC NULLS LAST,
+      "r"."sw_c1"
+  ) = 1;
+
+CREATE OR REPLACE TEMPORARY TABLE "sw_summary" AS
+SELECT
+  "k"."staged" AS "staged",
+  "c"."inserted" AS "inserted",
+  "c"."updated" AS "updated",
+  "c"."deleted" AS "deleted",
+  "c"."target_rows" AS "target_rows",
+  "n"."total" - "n"."keyed" AS "skipped_null_keys",
+  "n"."keyed" - "k"."staged" AS "duplicate_keys"
+FROM
+  (
+    SELECT
+      COUNT(*) AS "staged"
+    FROM
+      "sw_stage"
+  ) AS "k"
+  CROSS JOIN (
+    SELECT
+      COUNT(
+        CASE
+          WHEN "s"."EMAIL_SHA256" IS NOT NULL
+          AND "t"."EMAIL_SHA256" IS NULL THEN 1
+        END
+      ) AS "inserted",
+      0 AS "updated",
+      0 AS "deleted",
+      0 AS "target_rows"
+    FROM
+      "sw_stage" AS "s"
+      LEFT JOIN (
+        SELECT
+          *
+        FROM
+          "CRM"."AUDIENCE_MEMBERS"
+        WHERE
+          "AUDIENCE" = 'whales'
+      ) AS "t" ON "s"."EMAIL_SHA256" = "t"."EMAIL_SHA256"
+  ) AS "c"
+  CROSS JOIN (
+    SELECT
+      COUNT(*) AS "total",
+      COUNT("m"."EMAIL") AS "keyed"
+    FROM
+      "ANALYTICS"."USERS" AS "m"
+    WHERE
+      "m"."LTV" >= 1000
+      AND (
+        "m"."COUNTRY" IN ('US', 'CA')
+        OR "m"."SIGNED_UP" < CAST('2020-01-01' AS DATE)
+      )
+      AND "m"."EMAIL" NOT LIKE '%@test.example'
+  ) AS "n";
+
+BEGIN TRANSACTION;
+
+MERGE INTO
+  "CRM"."AUDIENCE_MEMBERS" AS "t" USING "sw_stage" AS "s" ON "t"."EMAIL_SHA256" = "s"."EMAIL_SHA256"
+  AND "t"."AUDIENCE" = 'whales'
+WHEN NOT MATCHED THEN INSERT
+  ("EMAIL_SHA256", "LTV", "AUDIENCE")
+VALUES
+  (
+    "s"."EMAIL_SHA256",
+    "s"."LTV",
+    'whales'
+  );
+
+SELECT
+  "inserted",
+  "updated",
+  "deleted",
+  "skipped_null_keys",
+  "duplicate_keys"
+FROM
+  "sw_summary";
+
+COMMIT;

@@ -1,0 +1,141 @@
+-- syncwright: sync whales_remove, audience mode remove, project.sync line 24
+-- stage the model's rows, check the guards, then remove into crm.audience_members in one transaction; returns the summary row
+
+CREATE OR REPLACE TEMPORARY TABLE "sw_stage" AS
+SELECT
+  "r"."sw_c0" AS "EMAIL_SHA256",
+  "r"."sw_c1" AS "LTV"
+FROM
+  (
+    SELECT
+      SHA2(
+        CASE
+          WHEN TRIM("m"."EMAIL") LIKE '%@%' THEN LOWER(TRIM("m"."EMAIL"))
+          ELSE TRIM("m"."EMAIL")
+        END,
+        256
+      ) AS "sw_c0",
+      "m"."LTV" AS "sw_c1",
+      "m"."UPDATED_AT" AS "sw_o0"
+    FROM
+      "ANALYTICS"."USERS" AS "m"
+    WHERE
+      "m"."LTV" >= 1000
+      AND (
+        "m"."COUNTRY" IN ('US', 'CA')
+        OR "m"."SIGNED_UP" < CAST('2020-01-01' AS DATE)
+      )
+      AND "m"."EMAIL" NOT LIKE '%@test.example'
+  ) AS "r"
+WHERE
+  "r"."sw_c0" IS NOT NULL
+QUALIFY
+  ROW_NUMBER() OVER (
+    PARTITION BY
+      "r"."sw_c0"
+    ORDER BY
+      "r"."sw_o0" DESC NULLS LAST,
+      "r"."sw_c1"
+  ) = 1;
+
+CREATE OR REPLACE TEMPORARY TABLE "sw_summary" AS
+SELECT
+  "k"."staged" AS "staged",
+  "c"."inserted" AS "inserted",
+  "c"."updated" AS "updated",
+  "c"."deleted" AS "deleted",
+  "c"."target_rows" AS "target_rows",
+  "n"."total" - "n"."keyed" AS "skipped_null_keys",
+  "n"."keyed" - "k"."staged" AS "duplicate_keys"
+FROM
+  (
+    SELECT
+      COUNT(*) AS "staged"
+    FROM
+      "sw_stage"
+  ) AS "k"
+  CROSS JOIN (
+    SELECT
+      0 AS "inserted",
+      0 AS "updated",
+      COUNT(
+        CASE
+          WHEN "s"."EMAIL_SHA256" IS NULL THEN 1
+        END
+      ) AS "deleted",
+      COUNT(
+        CASE
+          WHEN "s"."EMAIL_SHA256" IS NULL
+          OR "t"."EMAIL_SHA256" IS NOT NULL THEN 1
+        END
+      ) AS "target_rows"
+    FROM
+      "sw_stage" AS "s"
+      FULL OUTER JOIN (
+        SELECT
+          *
+        FROM
+          "CRM"."AUDIENCE_MEMBERS"
+        WHERE
+          "AUDIENCE" = 'whales'
+      ) AS "t" ON "s"."EMAIL_SHA256" = "t"."EMAIL_SHA256"
+  ) AS "c"
+  CROSS JOIN (
+    SELECT
+      COUNT(*) AS "total",
+      COUNT("m"."EMAIL") AS "keyed"
+    FROM
+      "ANALYTICS"."USERS" AS "m"
+    WHERE
+      "m"."LTV" >= 1000
+      AND (
+        "m"."COUNTRY" IN ('US', 'CA')
+        OR "m"."SIGNED_UP" < CAST('2020-01-01' AS DATE)
+      )
+      AND "m"."EMAIL" NOT LIKE '%@test.example'
+  ) AS "n";
+
+EXECUTE IMMEDIATE $$
+DECLARE
+  guard_tripped EXCEPTION (-20001, 'syncwright guard: the model has no rows, so every row would be deleted (`guard allow empty` allows it); nothing was changed');
+BEGIN
+  IF (EXISTS (SELECT 1 FROM "sw_summary" WHERE "staged" = 0 AND "deleted" > 0)) THEN
+    RAISE guard_tripped;
+  END IF;
+END;
+$$;
+
+EXECUTE IMMEDIATE $$
+DECLARE
+  guard_tripped EXCEPTION (-20001, 'syncwright guard: more than 5% of the rows would be deleted (guard deletes <= 5%); nothing was changed');
+BEGIN
+  IF (EXISTS (SELECT 1 FROM "sw_summary" WHERE "deleted" * 100 > 5 * "target_rows")) THEN
+    RAISE guard_tripped;
+  END IF;
+END;
+$$;
+
+BEGIN TRANSACTION;
+
+DELETE FROM "CRM"."AUDIENCE_MEMBERS" AS "t"
+WHERE
+  "t"."AUDIENCE" = 'whales'
+  AND NOT EXISTS (
+    SELECT
+      1
+    FROM
+      "sw_stage" AS "s"
+    WHERE
+      "s"."EMAIL_SHA256" = "t"."EMAIL_SHA256"
+  );
+
+SELECT
+  "inserted",
+  "updated",
+  "deleted",
+  "skipped_null_keys",
+  "duplicate_keys"
+FROM
+  "sw_summary";
+
+COMMIT;

@@ -1,0 +1,175 @@
+-- syncwright: sync users_mirror, record mode mirror, project.sync line 24
+-- stage the model's rows, check the guards, then mirror into crm.users in one transaction; returns the summary row
+
+CREATE OR REPLACE TEMPORARY TABLE "sw_stage" AS
+SELECT
+  "r"."sw_c0" AS "ID",
+  "r"."sw_c1" AS "EMAIL",
+  "r"."sw_c2" AS "FULL_NAME",
+  "r"."sw_c3" AS "LTV",
+  "r"."sw_c4" AS "PREFS"
+FROM
+  (
+    SELECT
+      "m"."USER_ID" AS "sw_c0",
+      SHA2(
+        CASE
+          WHEN TRIM("m"."EMAIL") LIKE '%@%' THEN LOWER(TRIM("m"."EMAIL"))
+          ELSE TRIM("m"."EMAIL")
+        END,
+        256
+      ) AS "sw_c1",
+      "m"."Full Name" AS "sw_c2",
+      "m"."LTV" AS "sw_c3",
+      "m"."PREFS" AS "sw_c4",
+      "m"."UPDATED_AT" AS "sw_o0"
+    FROM
+      "ANALYTICS"."USERS" AS "m"
+  ) AS "r"
+WHERE
+  "r"."sw_c0" IS NOT NULL
+QUALIFY
+  ROW_NUMBER() OVER (
+    PARTITION BY
+      "r"."sw_c0"
+    ORDER BY
+      "r"."sw_o0" DESC NULLS LAST,
+      "r"."sw_c1",
+      "r"."sw_c2",
+      "r"."sw_c3",
+      "r"."sw_c4"
+  ) = 1;
+
+CREATE OR REPLACE TEMPORARY TABLE "sw_summary" AS
+SELECT
+  "k"."staged" AS "staged",
+  "c"."inserted" AS "inserted",
+  "c"."updated" AS "updated",
+  "c"."deleted" AS "deleted",
+  "c"."target_rows" AS "target_rows",
+  "n"."total" - "n"."keyed" AS "skipped_null_keys",
+  "n"."keyed" - "k"."staged" AS "duplicate_keys"
+FROM
+  (
+    SELECT
+      COUNT(*) AS "staged"
+    FROM
+      "sw_stage"
+  ) AS "k"
+  CROSS JOIN (
+    SELECT
+      COUNT(
+        CASE
+          WHEN "s"."ID" IS NOT NULL
+          AND "t"."ID" IS NULL THEN 1
+        END
+      ) AS "inserted",
+      COUNT(
+        CASE
+          WHEN "s"."ID" IS NOT NULL
+          AND "t"."ID" IS NOT NULL
+          AND (
+            NOT EQUAL_NULL("t"."EMAIL", "s"."EMAIL")
+            OR NOT EQUAL_NULL("t"."FULL_NAME", "s"."FULL_NAME")
+            OR NOT EQUAL_NULL("t"."LTV", "s"."LTV")
+            OR NOT EQUAL_NULL("t"."PREFS", "s"."PREFS")
+          ) THEN 1
+        END
+      ) AS "updated",
+      COUNT(
+        CASE
+          WHEN "s"."ID" IS NULL THEN 1
+        END
+      ) AS "deleted",
+      COUNT(
+        CASE
+          WHEN "s"."ID" IS NULL
+          OR "t"."ID" IS NOT NULL THEN 1
+        END
+      ) AS "target_rows"
+    FROM
+      "sw_stage" AS "s"
+      FULL OUTER JOIN "CRM"."USERS" AS "t" ON "s"."ID" = "t"."ID"
+  ) AS "c"
+  CROSS JOIN (
+    SELECT
+      COUNT(*) AS "total",
+      COUNT("m"."USER_ID") AS "keyed"
+    FROM
+      "ANALYTICS"."USERS" AS "m"
+  ) AS "n";
+
+EXECUTE IMMEDIATE $$
+DECLARE
+  guard_tripped EXCEPTION (-20001, 'syncwright guard: the model has no rows, so every row would be deleted (`guard allow empty` allows it); nothing was changed');
+BEGIN
+  IF (EXISTS (SELECT 1 FROM "sw_summary" WHERE "staged" = 0 AND "deleted" > 0)) THEN
+    RAISE guard_tripped;
+  END IF;
+END;
+$$;
+
+EXECUTE IMMEDIATE $$
+DECLARE
+  guard_tripped EXCEPTION (-20001, 'syncwright guard: more than 5% of the rows would be deleted (guard deletes <= 5%); nothing was changed');
+BEGIN
+  IF (EXISTS (SELECT 1 FROM "sw_summary" WHERE "deleted" * 100 > 5 * "target_rows")) THEN
+    RAISE guard_tripped;
+  END IF;
+END;
+$$;
+
+BEGIN TRANSACTION;
+
+MERGE INTO
+  "CRM"."USERS" AS "t" USING "sw_stage" AS "s" ON "t"."ID" = "s"."ID"
+WHEN MATCHED AND
+  (
+    NOT EQUAL_NULL("t"."EMAIL", "s"."EMAIL")
+    OR NOT EQUAL_NULL("t"."FULL_NAME", "s"."FULL_NAME")
+    OR NOT EQUAL_NULL("t"."LTV", "s"."LTV")
+    OR NOT EQUAL_NULL("t"."PREFS", "s"."PREFS")
+  )
+THEN UPDATE SET
+  "EMAIL" = "s"."EMAIL",
+  "FULL_NAME" = "s"."FULL_NAME",
+  "LTV" = "s"."LTV",
+  "PREFS" = "s"."PREFS"
+WHEN NOT MATCHED THEN INSERT
+  (
+    "ID",
+    "EMAIL",
+    "FULL_NAME",
+    "LTV",
+    "PREFS"
+  )
+VALUES
+  (
+    "s"."ID",
+    "s"."EMAIL",
+    "s"."FULL_NAME",
+    "s"."LTV",
+    "s"."PREFS"
+  );
+
+DELETE FROM "CRM"."USERS" AS "t"
+WHERE
+  NOT EXISTS (
+    SELECT
+      1
+    FROM
+      "sw_stage" AS "s"
+    WHERE
+      "s"."ID" = "t"."ID"
+  );
+
+SELECT
+  "inserted",
+  "updated",
+  "deleted",
+  "skipped_null_keys",
+  "duplicate_keys"
+FROM
+  "sw_summary";
+
+COMMIT;

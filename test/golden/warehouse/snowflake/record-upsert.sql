@@ -1,0 +1,135 @@
+-- syncwright: sync users_upsert, record mode upsert, project.sync line 24
+-- stage the model's rows, check the guards, then upsert into crm.users in one transaction; returns the summary row
+
+CREATE OR REPLACE TEMPORARY TABLE "sw_stage" AS
+SELECT
+  "r"."sw_c0" AS "ID",
+  "r"."sw_c1" AS "EMAIL",
+  "r"."sw_c2" AS "FULL_NAME",
+  "r"."sw_c3" AS "LTV",
+  "r"."sw_c4" AS "PREFS"
+FROM
+  (
+    SELECT
+      "m"."USER_ID" AS "sw_c0",
+      SHA2(
+        CASE
+          WHEN TRIM("m"."EMAIL") LIKE '%@%' THEN LOWER(TRIM("m"."EMAIL"))
+          ELSE TRIM("m"."EMAIL")
+        END,
+        256
+      ) AS "sw_c1",
+      "m"."Full Name" AS "sw_c2",
+      "m"."LTV" AS "sw_c3",
+      "m"."PREFS" AS "sw_c4",
+      "m"."UPDATED_AT" AS "sw_o0"
+    FROM
+      "ANALYTICS"."USERS" AS "m"
+  ) AS "r"
+WHERE
+  "r"."sw_c0" IS NOT NULL
+QUALIFY
+  ROW_NUMBER() OVER (
+    PARTITION BY
+      "r"."sw_c0"
+    ORDER BY
+      "r"."sw_o0" DESC NULLS LAST,
+      "r"."sw_c1",
+      "r"."sw_c2",
+      "r"."sw_c3",
+      "r"."sw_c4"
+  ) = 1;
+
+CREATE OR REPLACE TEMPORARY TABLE "sw_summary" AS
+SELECT
+  "k"."staged" AS "staged",
+  "c"."inserted" AS "inserted",
+  "c"."updated" AS "updated",
+  "c"."deleted" AS "deleted",
+  "c"."target_rows" AS "target_rows",
+  "n"."total" - "n"."keyed" AS "skipped_null_keys",
+  "n"."keyed" - "k"."staged" AS "duplicate_keys"
+FROM
+  (
+    SELECT
+      COUNT(*) AS "staged"
+    FROM
+      "sw_stage"
+  ) AS "k"
+  CROSS JOIN (
+    SELECT
+      COUNT(
+        CASE
+          WHEN "s"."ID" IS NOT NULL
+          AND "t"."ID" IS NULL THEN 1
+        END
+      ) AS "inserted",
+      COUNT(
+        CASE
+          WHEN "s"."ID" IS NOT NULL
+          AND "t"."ID" IS NOT NULL
+          AND (
+            NOT EQUAL_NULL("t"."EMAIL", "s"."EMAIL")
+            OR NOT EQUAL_NULL("t"."FULL_NAME", "s"."FULL_NAME")
+            OR NOT EQUAL_NULL("t"."LTV", "s"."LTV")
+            OR NOT EQUAL_NULL("t"."PREFS", "s"."PREFS")
+          ) THEN 1
+        END
+      ) AS "updated",
+      0 AS "deleted",
+      0 AS "target_rows"
+    FROM
+      "sw_stage" AS "s"
+      LEFT JOIN "CRM"."USERS" AS "t" ON "s"."ID" = "t"."ID"
+  ) AS "c"
+  CROSS JOIN (
+    SELECT
+      COUNT(*) AS "total",
+      COUNT("m"."USER_ID") AS "keyed"
+    FROM
+      "ANALYTICS"."USERS" AS "m"
+  ) AS "n";
+
+BEGIN TRANSACTION;
+
+MERGE INTO
+  "CRM"."USERS" AS "t" USING "sw_stage" AS "s" ON "t"."ID" = "s"."ID"
+WHEN MATCHED AND
+  (
+    NOT EQUAL_NULL("t"."EMAIL", "s"."EMAIL")
+    OR NOT EQUAL_NULL("t"."FULL_NAME", "s"."FULL_NAME")
+    OR NOT EQUAL_NULL("t"."LTV", "s"."LTV")
+    OR NOT EQUAL_NULL("t"."PREFS", "s"."PREFS")
+  )
+THEN UPDATE SET
+  "EMAIL" = "s"."EMAIL",
+  "FULL_NAME" = "s"."FULL_NAME",
+  "LTV" = "s"."LTV",
+  "PREFS" = "s"."PREFS"
+WHEN NOT MATCHED THEN INSERT
+  (
+    "ID",
+    "EMAIL",
+    "FULL_NAME",
+    "LTV",
+    "PREFS"
+  )
+VALUES
+  (
+    "s"."ID",
+    "s"."EMAIL",
+    "s"."FULL_NAME",
+    "s"."LTV",
+    "s"."PREFS"
+  );
+
+SELECT
+  "inserted",
+  "updated",
+  "deleted",
+  "skipped_null_keys",
+  "duplicate_keys"
+FROM
+  "sw_summary";
+
+COMMIT;

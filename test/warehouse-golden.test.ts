@@ -1,0 +1,45 @@
+// The SQL of every mode per dialect, reviewed as golden files (update with `vitest -u`).
+import { describe, expect, it } from 'vitest';
+import type { Dialect } from '../src/check/model.js';
+import { compileText } from './fixtures/warehouse/compile.js';
+import { audienceModes, audienceSync, crossProject, project, recordModes, recordSync } from './fixtures/warehouse/dialects.js';
+
+const golden = (path: string) => new URL(`./golden/warehouse/${path}`, import.meta.url).pathname;
+
+const targets: { dir: string; dialect: Dialect; postgresVersion?: number }[] = [
+  { dir: 'postgres15', dialect: 'postgres', postgresVersion: 15 },
+  { dir: 'postgres17', dialect: 'postgres', postgresVersion: 17 },
+  { dir: 'snowflake', dialect: 'snowflake' },
+  { dir: 'bigquery', dialect: 'bigquery' },
+];
+
+export function generated(): { path: string; dialect: Dialect; sql: string }[] {
+  const out: { path: string; dialect: Dialect; sql: string }[] = [];
+  for (const t of targets) {
+    const options = t.postgresVersion ? { postgresVersion: t.postgresVersion } : {};
+    const cases = [
+      ...recordModes.map((m) => ({ name: `record-${m}`, sync: recordSync(m) })),
+      { name: 'record-insert-no-identifier', sync: recordSync('insert', false) },
+      ...audienceModes.map((m) => ({ name: `audience-${m}`, sync: audienceSync(m) })),
+    ];
+    for (const c of cases) {
+      const [a] = compileText(project(t.dialect, c.sync), options);
+      out.push({ path: `${t.dir}/${c.name}.sql`, dialect: t.dialect, sql: a!.files[0]!.content });
+    }
+  }
+  const crosses: [Dialect, Dialect][] = [['postgres', 'snowflake'], ['snowflake', 'bigquery'], ['bigquery', 'postgres']];
+  for (const [from, to] of crosses) {
+    const [a] = compileText(crossProject(from, to));
+    for (const f of a!.files) out.push({ path: `cross/${from}-to-${to}/${f.name}`, dialect: f.name === 'extract.sql' ? from : to, sql: f.content });
+    out.push({ path: `cross/${from}-to-${to}/plan.json`, dialect: to, sql: `${JSON.stringify(a!.plan, null, 2)}\n` });
+  }
+  return out;
+}
+
+describe('warehouse golden files', () => {
+  for (const g of generated()) {
+    it(g.path, async () => {
+      await expect(g.sql).toMatchFileSnapshot(golden(g.path));
+    });
+  }
+});
