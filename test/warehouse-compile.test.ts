@@ -1,0 +1,115 @@
+// `syncwright compile`: the build folder, its determinism, and its atomic replacement.
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { main } from '../src/cli/main.js';
+import type { Io } from '../src/cli/output.js';
+import { validateManifest, type Manifest } from '../src/emit/manifest.js';
+import { project, recordSync, audienceSync, crossProject } from './fixtures/warehouse/dialects.js';
+
+let dir: string;
+let out: string;
+let stdout: string[];
+let stderr: string[];
+const io = (): Io => ({ out: (t) => stdout.push(t), err: (t) => stderr.push(t), colour: false, cwd: process.cwd() });
+
+function tree(root: string): Map<string, string> {
+  const files = new Map<string, string>();
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else files.set(relative(root, p), readFileSync(p, 'utf8'));
+    }
+  };
+  walk(root);
+  return files;
+}
+
+const compile = (...extra: string[]) => main(['compile', join(dir, 'src'), '--out', out, ...extra], io());
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'syncwright-compile-'));
+  out = join(dir, 'build');
+  mkdirSync(join(dir, 'src'));
+  writeFileSync(join(dir, 'src', 'users.sync'), project('postgres', `${recordSync('mirror')}\n${audienceSync('add')}`));
+  stdout = [];
+  stderr = [];
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('syncwright compile', () => {
+  it('writes manifest.json, plan.json per sync and the SQL files the plans name, in run order', async () => {
+    expect(await compile()).toBe(0);
+    const files = tree(out);
+    expect([...files.keys()].sort()).toEqual(['manifest.json', 'users_mirror/apply.sql', 'users_mirror/plan.json', 'whales_add/apply.sql', 'whales_add/plan.json']);
+    const manifest = JSON.parse(files.get('manifest.json')!) as Manifest;
+    expect(() => validateManifest(manifest)).not.toThrow();
+    expect(manifest.syncs.map((s) => [s.name, s.mode, s.files, s.line])).toEqual([
+      ['users_mirror', 'mirror', ['users_mirror/apply.sql'], 24],
+      ['whales_add', 'add', ['whales_add/apply.sql'], 33],
+    ]);
+    const plan = JSON.parse(files.get('users_mirror/plan.json')!) as { steps: { kind: string; file?: string }[] };
+    expect(plan.steps).toEqual([expect.objectContaining({ kind: 'sql', file: 'apply.sql', on: 'destination' })]);
+    expect(files.get('users_mirror/apply.sql')).toMatch(/^-- syncwright: sync users_mirror, record mode mirror, .*users\.sync line 24\n/);
+    expect(stdout.join('\n')).toMatch(/^sync\s+destination\s+mode\s+files\nusers_mirror\s+wh \(postgres\)\s+record mirror\s+apply\.sql\nwhales_add\s+wh \(postgres\)\s+audience add\s+apply\.sql$/);
+  });
+
+  it('is deterministic byte for byte', async () => {
+    await compile();
+    const first = tree(out);
+    await compile();
+    expect(tree(out)).toEqual(first);
+  });
+
+  it('replaces the whole folder: files of a removed sync disappear', async () => {
+    await compile();
+    writeFileSync(join(dir, 'src', 'users.sync'), project('postgres', recordSync('mirror')));
+    await compile();
+    expect([...tree(out).keys()].sort()).toEqual(['manifest.json', 'users_mirror/apply.sql', 'users_mirror/plan.json']);
+    expect(readdirSync(dir).sort()).toEqual(['build', 'src']);
+  });
+
+  it('writes nothing on an error and leaves the previous output intact', async () => {
+    await compile();
+    const before = tree(out);
+    writeFileSync(join(dir, 'src', 'users.sync'), project('postgres', recordSync('mirror')).replace('mode mirror', 'mode mirrror'));
+    expect(await compile()).toBe(1);
+    expect(tree(out)).toEqual(before);
+    expect(readdirSync(dir).sort()).toEqual(['build', 'src']);
+  });
+
+  it('--strict turns warnings into errors and writes nothing', async () => {
+    // A mirror into a nullable-free table still warns without a guard.
+    writeFileSync(join(dir, 'src', 'users.sync'), project('postgres', recordSync('mirror').replace('guard deletes <= 5%', '')));
+    expect(await compile('--strict')).toBe(1);
+    expect(readdirSync(dir)).toEqual(['src']);
+  });
+
+  it('--postgres-version picks the SQL and is recorded in the manifest', async () => {
+    await compile('--postgres-version', '17');
+    const files = tree(out);
+    expect(files.get('users_mirror/apply.sql')).toMatch(/WHEN NOT MATCHED BY SOURCE/);
+    expect((JSON.parse(files.get('manifest.json')!) as Manifest).options).toEqual({ postgresVersion: 17 });
+  });
+
+  it('plans a load into another warehouse: extract on the source, load, apply on the destination', async () => {
+    writeFileSync(join(dir, 'src', 'users.sync'), crossProject('postgres', 'snowflake'));
+    expect(await compile()).toBe(0);
+    const plan = JSON.parse(tree(out).get('users_to_dw/plan.json')!) as { steps: Record<string, unknown>[] };
+    expect(plan.steps.map((s) => [s.kind, s.on, s.file ?? s.table])).toEqual([
+      ['sql', 'source', 'extract.sql'],
+      ['load', 'destination', 'sw_load'],
+      ['sql', 'destination', 'apply.sql'],
+    ]);
+    expect(plan.steps[1]!.columns).toEqual([
+      { name: 'sw_c0', type: 'BIGINT' },
+      { name: 'sw_c1', type: 'VARCHAR' },
+      { name: 'sw_c2', type: 'VARCHAR' },
+      { name: 'sw_c3', type: 'NUMBER(12, 2)' },
+      { name: 'sw_o0', type: 'TIMESTAMP_NTZ' },
+    ]);
+    expect(tree(out).get('users_to_dw/apply.sql')).toMatch(/FROM\s+"sw_load" AS "m"/);
+  });
+});
