@@ -160,12 +160,24 @@ export function checkCondition(e: Expr, model: CheckedModel, r: Reporter, source
   }
 }
 
-/** A condition in a boolean position: a bare column or literal must be boolean. */
+/**
+ * A condition in a boolean position: a bare column or literal must be boolean. `and`, `or`,
+ * `not` and parentheses are walked with an explicit stack, so a generated condition of
+ * thousands of terms cannot exhaust the call stack.
+ */
 export function checkBool(e: Expr, model: CheckedModel, r: Reporter, source: string): void {
-  const kind = checkCondition(e, model, r, source);
-  if (kind !== 'bool' && kind !== 'unknown') {
-    r.report('non-boolean-condition', e.span, { text: source.slice(e.span.offset, e.span.endOffset), type: describeKind[kind] }, [
-      'compare it with something: `ltv >= 1000`, `email is not null`',
-    ]);
+  const stack: Expr[] = [e];
+  while (stack.length > 0) {
+    const x = stack.pop()!;
+    if (x.kind === 'logical') stack.push(x.right, x.left);
+    else if (x.kind === 'not' || x.kind === 'paren') stack.push(x.expr);
+    else {
+      const kind = checkCondition(x, model, r, source);
+      if (kind !== 'bool' && kind !== 'unknown') {
+        r.report('non-boolean-condition', x.span, { text: source.slice(x.span.offset, x.span.endOffset), type: describeKind[kind] }, [
+          'compare it with something: `ltv >= 1000`, `email is not null`',
+        ]);
+      }
+    }
   }
 }

@@ -5,13 +5,21 @@ import type { Span } from '../syntax/span.js';
 
 export class Reporter {
   readonly diagnostics: Diagnostic[] = [];
+  #errors = 0;
 
   report(name: CodeName, span: Span, data: Record<string, unknown> = {}, hints: string[] = []): void {
-    this.diagnostics.push(diagnostic(name, span, data, hints));
+    this.add(diagnostic(name, span, data, hints));
   }
 
+  /** A diagnostic made elsewhere (the parser's). */
+  add(d: Diagnostic): void {
+    this.diagnostics.push(d);
+    if (d.severity === 'error') this.#errors++;
+  }
+
+  /** Counted as reported: checks compare it before and after each definition, so it must not cost a pass over every diagnostic. */
   get errorCount(): number {
-    return this.diagnostics.filter((d) => d.severity === 'error').length;
+    return this.#errors;
   }
 }
 

@@ -374,14 +374,27 @@ interface TemplateProblem {
 
 const syntaxHint = 'Handlebars syntax: {{column}}, {{#if column}}...{{/if}}';
 
-/** The `{{#block}}` left open at the end of a template, with its position. */
-function unclosedBlock(value: string): { name: string; offset: number; length: number } | undefined {
-  const open: { name: string; offset: number; length: number }[] = [];
+interface OpenBlock {
+  name: string;
+  offset: number;
+  length: number;
+}
+
+/** Blocks nested deeper than this are refused before Handlebars reads them (its parser slows down and recurses per level). */
+const maxBlockDepth = 64;
+
+/** Walk `{{#block}}` ... `{{/block}}` tags: the first block nested too deep, and the one left open at the end. */
+function scanBlocks(value: string): { tooDeep?: OpenBlock; unclosed?: OpenBlock } {
+  const open: OpenBlock[] = [];
   for (const m of value.matchAll(/\{\{~?\s*(?:([#^])\s*([\w.-]+)[^}]*|\/\s*([\w.-]+)\s*~?)\}\}/g)) {
-    if (m[2]) open.push({ name: m[2], offset: m.index, length: m[0].length });
-    else open.pop();
+    if (m[2]) {
+      const block = { name: m[2], offset: m.index, length: m[0].length };
+      if (open.length >= maxBlockDepth) return { tooDeep: block };
+      open.push(block);
+    } else open.pop();
   }
-  return open[open.length - 1];
+  const unclosed = open[open.length - 1];
+  return unclosed ? { unclosed } : {};
 }
 
 /** Read a Handlebars parse failure as a position and a sentence. */
@@ -406,7 +419,7 @@ function templateProblem(e: unknown, value: string): TemplateProblem {
   }
   const got = /got '(\w+)'/.exec(message)?.[1];
   if (got === 'EOF') {
-    const block = unclosedBlock(value);
+    const block = scanBlocks(value).unclosed;
     if (block) return { ...position(block.offset), length: block.length, detail: `\`{{#${block.name}}}\` is never closed`, hints: [`close it with \`{{/${block.name}}}\``] };
     const last = value.lastIndexOf('{{');
     return { ...position(Math.max(0, last)), length: 2, detail: 'the template ends inside `{{ ... }}`', hints: ['close it with `}}`'] };
@@ -420,6 +433,15 @@ function templateProblem(e: unknown, value: string): TemplateProblem {
 }
 
 function checkTemplate(lit: { value: string; raw: string; span: Span }, model: CheckedModel, r: Reporter): void {
+  const tooDeep = scanBlocks(lit.value).tooDeep;
+  if (tooDeep) {
+    const before = lit.value.slice(0, tooDeep.offset);
+    const line = before.split('\n').length;
+    r.report('template-error', spanInString(lit, line, tooDeep.offset - (before.lastIndexOf('\n') + 1), tooDeep.length), {
+      detail: `the message template nests blocks more than ${maxBlockDepth} deep`,
+    }, ['flatten the template: compute what it needs in the model']);
+    return;
+  }
   let program: hbs.AST.Program;
   try {
     program = Handlebars.parse(lit.value);
