@@ -38,7 +38,15 @@ describe('coverage', () => {
 });
 
 describe('what every plan keeps', () => {
-  const plans = cases.map((c) => ({ c, plan: compileSync(c.project, c.sync).plan }));
+  const compiled = cases.map((c) => ({ c, ...compileSync(c.project, c.sync) }));
+  const plans = compiled.map(({ c, plan }) => ({ c, plan }));
+
+  it('names only files it brings, and brings only files it names', () => {
+    for (const { plan, files } of compiled) {
+      const named = plan.steps.flatMap((s) => ('file' in s ? [s.file] : []));
+      expect(files.map((f) => f.name).sort()).toEqual([...new Set(named)].sort());
+    }
+  });
 
   it('carries secrets only as environment references', () => {
     for (const { plan } of plans) {

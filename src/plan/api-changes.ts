@@ -55,12 +55,25 @@ function value(sync: CheckedSync, f: FieldMap, isKey: boolean): ChangeSetValue {
   };
 }
 
+/**
+ * The mapped fields the destination receives. Ad lists carry no attributes: only hashed
+ * fields (further identifiers such as a phone) go to advertising destinations, so a sync
+ * without `map` sends the identifier alone.
+ */
+export function sentFields(sync: CheckedSync): FieldMap[] {
+  return sync.destination.category === 'advertising' ? sync.fields.filter((f) => f.hashed) : sync.fields;
+}
+
 export function changeSetOf(sync: CheckedSync, reads: ChangeKind[]): ChangeSet {
   const { model } = sync;
   const dialect = model.source.dialect;
   const name = (ident: { text: string; quoted: boolean }) => storedName(getDialect(dialect), ident);
   const schemaSetting = model.source.settings.state_schema;
-  const schema = typeof schemaSetting === 'string' ? schemaSetting : defaultStateSchema;
+  // The state tables are named in the generated SQL, so their schema must be known when compiling.
+  if (schemaSetting !== undefined && typeof schemaSetting !== 'string') {
+    throw new Error(`source ${model.source.name}: state_schema must be a literal name, not ${JSON.stringify(schemaSetting)}`);
+  }
+  const schema = schemaSetting ?? defaultStateSchema;
   return {
     sync: sync.name,
     origin: { name: sync.name, kind: sync.kind, mode: sync.mode, file: sync.file, line: sync.line },
@@ -70,7 +83,7 @@ export function changeSetOf(sync: CheckedSync, reads: ChangeKind[]): ChangeSet {
     relation: model.relation.kind === 'table' ? { kind: 'table', path: model.relation.path.map(name) } : model.relation,
     ...(sync.audience ? { where: sync.audience.where } : {}),
     ...(sync.identifier ? { key: value(sync, sync.identifier, true) } : {}),
-    fields: sync.fields.map((f) => value(sync, f, false)),
+    fields: sentFields(sync).map((f) => value(sync, f, false)),
     messageColumns: sync.message === undefined ? [] : model.columns.map((c) => ({ name: c.name.text, column: name(c.name) })),
     orderBy: model.orderBy.map((o) => ({ column: name(o.column), descending: o.descending })),
     reads,

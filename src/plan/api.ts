@@ -8,7 +8,7 @@ import { settingDefaults } from '../catalog/settings.js';
 import { requireDestinationApi, type ApiContext } from '../catalog/api/index.js';
 import type { ApiStep, Template } from './api-steps.js';
 import { planVersion, type Plan, type PlanEndpoint, type SyncArtifacts } from './plan.js';
-import { changeSetOf } from './api-changes.js';
+import { changeSetOf, sentFields } from './api-changes.js';
 import { renderChangeSet } from '../emit/api-sql.js';
 import type { PlanOptions } from './options.js';
 
@@ -36,7 +36,7 @@ export function apiContext(sync: CheckedSync): ApiContext {
     objectKind: kind.kind,
     target: sync.target?.map((p) => p.text).join('.'),
     identifierField: sync.identifier?.field.text,
-    fields: sync.fields.map((f) => f.field.text),
+    fields: sentFields(sync).map((f) => f.field.text),
     batch: sync.batch ?? limits.defaultBatch,
     maxPayloadBytes: limits.maxPayloadBytes,
     rateLimit: limits.rateLimit,

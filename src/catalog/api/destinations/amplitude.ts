@@ -13,7 +13,8 @@ const user = (ctx: ApiContext): Record<string, Template> => (ctx.identifierField
 
 function events(ctx: ApiContext): SendRequest {
   const event = { ...user(ctx), event_type: ctx.target ?? ctx.sync, insert_id: row.idempotencyKey, event_properties: row.payload };
-  return perBatch(jsonRequest('POST', host(ctx, '/2/httpapi'), jsonHeaders({}), { api_key: required(ctx, 'api_key'), events: each(event) }));
+  // Amplitude refuses ids shorter than 5 characters unless min_id_length says otherwise; warehouse ids often are.
+  return perBatch(jsonRequest('POST', host(ctx, '/2/httpapi'), jsonHeaders({}), { api_key: required(ctx, 'api_key'), events: each(event), options: { min_id_length: 1 } }));
 }
 
 /** Identify is form-encoded: the key, and the identifications as a JSON array. */
