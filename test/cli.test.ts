@@ -1,0 +1,335 @@
+/**
+ * The `check` command through `main(argv, io)`: exit codes, the three output formats, colour,
+ * --strict, and bad input that must end in a diagnostic or a usage error, never a stack trace.
+ * The last block runs the built CLI (`node bin/syncwright.js`) as a user would.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../src/cli/main.js';
+import { processIo, type Io } from '../src/cli/output.js';
+
+const repo = join(import.meta.dirname, '..');
+const ansi = /\u001b\[[0-9;]*m/;
+const stackTrace = /\n\s+at .+[(:]\d+/;
+
+/** A project in a fresh temporary folder; `check` runs from inside it so paths print relative. */
+function project(files: Record<string, string | Buffer>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'syncwright-cli-'));
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
+  return dir;
+}
+
+const made: string[] = [];
+const home = process.cwd();
+afterEach(() => process.chdir(home));
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
+async function run(files: Record<string, string | Buffer>, argv: string[], colour = false) {
+  const dir = project(files);
+  made.push(dir);
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: Io = { out: (t) => out.push(t), err: (t) => err.push(t), colour, cwd: dir };
+  process.chdir(dir);
+  const code = await main(argv, io);
+  process.chdir(home);
+  return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+}
+
+const clean = {
+  'project.sync': `source wh : postgres { database "acme" }
+model users { from wh  table analytics.users  columns { email string  plan string } }
+destination crm : hubspot { token env("HUBSPOT_TOKEN") }
+sync users_to_crm { from users  to crm object contacts  mode upsert  identifier email -> email }
+`,
+};
+// One warning: the identifier column is nullable.
+const warning = {
+  'project.sync': `source wh : postgres { database "acme" }
+model users { from wh  table analytics.users  columns { email string?  plan string } }
+destination crm : hubspot { token env("HUBSPOT_TOKEN") }
+sync users_to_crm { from users  to crm object contacts  mode upsert  identifier email -> email }
+`,
+};
+const error = {
+  'crm.sync': `destination marketing : hubspt {
+  token env("HUBSPOT_TOKEN")
+}
+`,
+};
+
+describe('exit codes', () => {
+  it.each([
+    ['a clean project', clean, ['check', '.'], 0, /^checked 1 file, 1 sync: ok$/],
+    ['the current folder by default', clean, ['check'], 0, /^checked 1 file, 1 sync: ok$/],
+    ['warnings only', warning, ['check'], 0, /0 errors, 1 warning\nchecked 1 file, 1 sync: ok$/],
+    ['warnings under --strict', warning, ['check', '--strict'], 1, /^error\[SW0205\]/],
+    ['errors', error, ['check', 'crm.sync'], 1, /^error\[SW0104\][^]*1 error, 0 warnings$/],
+    ['an unknown command', clean, ['frobnicate'], 2, /^syncwright: Unknown argument: frobnicate\nRun 'syncwright --help' for usage\.$/],
+    ['no command', clean, [], 2, /^syncwright: name a command: check/],
+    ['a missing path', clean, ['check', 'missing.sync'], 2, /^syncwright: no such file or folder: missing\.sync\n/],
+    ['an unknown --format', clean, ['check', '--format', 'xml'], 2, /Given: "xml", Choices: "text", "json", "github"/],
+    ['a folder with no .sync files: clean, and says it checked nothing', { 'README.md': '# nothing here' }, ['check'], 0, /^checked 0 files, 0 syncs: ok$/],
+    ['an empty file', { 'empty.sync': '' }, ['check'], 0, /^checked 1 file, 0 syncs: ok$/],
+    ['a file of comments only', { 'notes.sync': '# to do\n/* later */\n' }, ['check'], 0, /^checked 1 file, 0 syncs: ok$/],
+    ['a binary file', { 'logo.sync': Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]) }, ['check'], 1, /^error\[SW0003\]: cannot read logo\.sync: it is a binary file, not text/],
+    ['a file that is not UTF-8', { 'latin1.sync': Buffer.from('source caf\xe9 : postgres { database "a" }', 'latin1') }, ['check'], 1, /^error\[SW0003\]: cannot read latin1\.sync: it is not UTF-8 text \(an invalid byte at line 1, column 11\)/],
+  ] as const)('%s', async (_, files, argv, code, stderr) => {
+    const r = await run(files, [...argv]);
+    expect(r.stderr).toMatch(stderr);
+    expect(r.code).toBe(code);
+    expect(r.stderr).not.toMatch(stackTrace);
+  });
+
+  it('reads folders recursively, but not node_modules, build output or hidden folders', async () => {
+    const r = await run(
+      {
+        ...clean,
+        'more/deeper/other.sync': 'destination hook : webhook { url "https://hooks.acme.io" }\n',
+        'node_modules/pkg/bad.sync': 'not a sync file',
+        'build/bad.sync': 'not a sync file',
+        'dist/bad.sync': 'not a sync file',
+        '.cache/bad.sync': 'not a sync file',
+        'notes.txt': 'not a sync file',
+      },
+      ['check'],
+    );
+    expect(r.stderr).toBe('checked 2 files, 1 sync: ok');
+    expect(r.code).toBe(0);
+  });
+});
+
+describe('--format json', () => {
+  it('prints exactly the documented shape, lines and columns 1-based, on stdout', async () => {
+    const r = await run({ ...error, ...warning }, ['check', '--format', 'json']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('');
+    // Compared as text so the key order is part of the contract.
+    expect(r.stdout).toBe(
+      JSON.stringify({
+        diagnostics: [
+          {
+            code: 'SW0104',
+            severity: 'error',
+            message: 'unknown destination type `hubspt`',
+            file: 'crm.sync',
+            line: 1,
+            column: 25,
+            endLine: 1,
+            endColumn: 31,
+            hints: ['did you mean `hubspot`?'],
+          },
+          {
+            code: 'SW0205',
+            severity: 'warning',
+            message: 'identifier column `email` is nullable: rows where it is NULL are skipped',
+            file: 'project.sync',
+            line: 4,
+            column: 81,
+            endLine: 4,
+            endColumn: 86,
+            hints: ['declare the column non-null (drop the `?`) if it never is, or filter NULLs in the model'],
+          },
+        ],
+      }),
+    );
+  });
+
+  it('points at column 1 of line 1 as 1:1', async () => {
+    const r = await run({ 'a.sync': 'sauce wh : postgres {}\n' }, ['check', '--format', 'json']);
+    const d = (JSON.parse(r.stdout) as { diagnostics: { line: number; column: number; code: string }[] }).diagnostics;
+    expect(d.map((x) => [x.code, x.line, x.column])).toEqual([['SW0001', 1, 1]]);
+  });
+
+  it('prints an empty list for a clean project, and nothing else', async () => {
+    const r = await run(clean, ['check', '--format', 'json']);
+    expect([r.code, r.stdout, r.stderr]).toEqual([0, '{"diagnostics":[]}', '']);
+  });
+
+  it('marks warnings as errors under --strict', async () => {
+    const r = await run(warning, ['check', '--format', 'json', '--strict']);
+    const d = (JSON.parse(r.stdout) as { diagnostics: { code: string; severity: string }[] }).diagnostics;
+    expect(d.map((x) => [x.code, x.severity])).toEqual([['SW0205', 'error']]);
+    expect(r.code).toBe(1);
+  });
+});
+
+describe('--format github', () => {
+  it.each([
+    [
+      'an error and a warning',
+      { ...error, ...warning },
+      [],
+      [
+        '::error file=crm.sync,line=1,col=25,endLine=1,endColumn=31,title=SW0104::unknown destination type `hubspt`%0Ahint: did you mean `hubspot`?',
+        '::warning file=project.sync,line=4,col=81,endLine=4,endColumn=86,title=SW0205::identifier column `email` is nullable: rows where it is NULL are skipped%0Ahint: declare the column non-null (drop the `?`) if it never is, or filter NULLs in the model',
+      ],
+    ],
+    [
+      'a warning under --strict',
+      warning,
+      ['--strict'],
+      [
+        '::error file=project.sync,line=4,col=81,endLine=4,endColumn=86,title=SW0205::identifier column `email` is nullable: rows where it is NULL are skipped%0Ahint: declare the column non-null (drop the `?`) if it never is, or filter NULLs in the model',
+      ],
+    ],
+    [
+      'escaping: `,` and `:` in a file name, `%` in a message',
+      {
+        'a,b:c.sync': `source wh : postgres { database "acme" }
+model users { from wh  table analytics.users  columns { email string } }
+sync s { from users  to wh table crm.users  mode mirror  identifier email  guard deletes <= 150% }
+`,
+      },
+      [],
+      [
+        '::error file=a%2Cb%3Ac.sync,line=3,col=93,endLine=3,endColumn=96,title=SW0212::`150%25` is not a valid delete bound%0Ahint: a percentage is a whole number from 0 to 100',
+      ],
+    ],
+  ] as const)('%s', async (_, files, flags, lines) => {
+    const r = await run(files, ['check', '--format', 'github', ...flags]);
+    expect(r.stderr.split('\n')).toEqual(lines);
+  });
+});
+
+describe('text output', () => {
+  const expected = [
+    'error[SW0104]: unknown destination type `hubspt`',
+    '  --> crm.sync:1:25',
+    '  |',
+    '1 | destination marketing : hubspt {',
+    '  |                         ^^^^^^',
+    '  = hint: did you mean `hubspot`?',
+    '',
+    '1 error, 0 warnings',
+  ].join('\n');
+
+  it('shows the line, a caret under the span and the hints, without colour', async () => {
+    const r = await run(error, ['check']);
+    expect(r.stderr).toBe(expected);
+    expect(r.stderr).not.toMatch(ansi);
+  });
+
+  it('colours the same text when the terminal takes colour', async () => {
+    const r = await run(error, ['check'], true);
+    expect(r.stderr).toMatch(ansi);
+    expect(r.stderr.replace(/\u001b\[[0-9;]*m/g, '')).toBe(expected);
+  });
+
+  it('lines the caret up under text after tabs, and across a multi-line span marks the rest of the first line', async () => {
+    const r = await run(
+      {
+        'tabs.sync': `source wh : postgres { database "acme" }
+model users {
+\tfrom wh
+\ttable analytics.users
+\tcolumns {
+\t\temail\tstrng
+\t}
+}
+`,
+      },
+      ['check'],
+    );
+    expect(r.stderr.split('\n').slice(3, 5)).toEqual(['6 |     email  strng', '  |            ^^^^^']);
+  });
+
+  it('never echoes a control character from the file', async () => {
+    const r = await run({ 'ctl.sync': 'source wh : postgres { database "a\u0007b" }\u001b[2J\n' }, ['check']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f]/);
+  });
+});
+
+describe('whether output is coloured', () => {
+  const saved = { isTTY: process.stderr.isTTY, NO_COLOR: process.env.NO_COLOR, TERM: process.env.TERM };
+  afterEach(() => {
+    Object.defineProperty(process.stderr, 'isTTY', { value: saved.isTTY, configurable: true });
+    for (const k of ['NO_COLOR', 'TERM'] as const) {
+      if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
+    }
+  });
+
+  it.each([
+    ['a terminal', true, undefined, 'xterm-256color', true],
+    ['a terminal with NO_COLOR set', true, '1', 'xterm-256color', false],
+    ['a dumb terminal', true, undefined, 'dumb', false],
+    ['a pipe', false, undefined, 'xterm-256color', false],
+  ] as const)('%s', (_, tty, noColor, term, colour) => {
+    Object.defineProperty(process.stderr, 'isTTY', { value: tty, configurable: true });
+    if (noColor === undefined) delete process.env.NO_COLOR;
+    else process.env.NO_COLOR = noColor;
+    process.env.TERM = term;
+    expect(processIo().colour).toBe(colour);
+  });
+});
+
+describe('bad input ends in a diagnostic, never a crash', () => {
+  const header = 'source wh : postgres { database "acme" }\nmodel m { from wh  table t  columns { a int } }\n';
+  it.each([
+    ['conditions nested 100,000 deep', { 'deep.sync': `${header}audience x { from m  where ${'('.repeat(100_000)}a = 1${')'.repeat(100_000)} }\n` }, 1, 'SW0001'],
+    ['a where clause of 20,000 terms', { 'long.sync': `${header}audience x { from m  where ${Array(20_000).fill('a = 1').join(' and ')} }\n` }, 0, undefined],
+    ['a message nesting 65 blocks', { 'tpl.sync': `${header}destination h : webhook { url "https://x.io" }\nsync s { from m  to h  mode insert  identifier a  message "${'{{#if a}}'.repeat(65)}x${'{{/if}}'.repeat(65)}" }\n` }, 1, 'SW0501'],
+    ['a message nesting 64 blocks', { 'tpl.sync': `${header}destination h : webhook { url "https://x.io" }\nsync s { from m  to h  mode insert  identifier a  message "${'{{#if a}}'.repeat(64)}x${'{{/if}}'.repeat(64)}" }\n` }, 0, undefined],
+    ['random bytes', { 'noise.sync': Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 256)) }, 1, 'SW0003'],
+    ['only punctuation', { 'p.sync': '{{{ }}} ((( ))) -> -> ??? %%% ,,, ...' }, 1, 'SW0001'],
+    ['a folder named like a .sync file', { 'odd.sync/inner.sync': clean['project.sync'] }, 0, undefined],
+  ] as const)('%s', async (_, files, code, first) => {
+    const r = await run(files, ['check', '--format', 'json']);
+    expect(r.stderr).toBe('');
+    const d = (JSON.parse(r.stdout) as { diagnostics: { code: string }[] }).diagnostics;
+    expect(d[0]?.code).toBe(first);
+    expect(r.code).toBe(code);
+  });
+});
+
+/** Builds dist/ when a source file is newer than what was built from it. */
+function ensureBuilt(): void {
+  const stale = (dir: string): boolean =>
+    readdirSync(dir, { withFileTypes: true }).some((e) => {
+      const full = join(dir, e.name);
+      if (e.isDirectory()) return stale(full);
+      if (!e.name.endsWith('.ts')) return false;
+      const built = join(repo, 'dist', full.slice(join(repo, 'src').length + 1).replace(/\.ts$/, '.js'));
+      return !existsSync(built) || statSync(built).mtimeMs < statSync(full).mtimeMs;
+    });
+  if (!stale(join(repo, 'src'))) return;
+  try {
+    execFileSync(process.execPath, [join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', repo], { stdio: 'pipe' });
+  } catch {
+    // Type errors elsewhere still emit JavaScript; the test below fails if the CLI does not run.
+  }
+}
+
+describe('the installed command', () => {
+  beforeAll(ensureBuilt, 180_000);
+
+  it('runs from a pipe: a code frame without colour, exit 1, no stack trace', () => {
+    const dir = project(error);
+    made.push(dir);
+    const env = { ...process.env };
+    delete env.NO_COLOR;
+    delete env.FORCE_COLOR;
+    const r = spawnSync(process.execPath, [join(repo, 'bin', 'syncwright.js'), 'check', 'crm.sync'], { cwd: dir, encoding: 'utf8', env });
+    expect(r.stderr).toContain('1 | destination marketing : hubspt {\n  |                         ^^^^^^\n');
+    expect(r.stderr).not.toMatch(ansi);
+    expect(r.stderr).not.toMatch(stackTrace);
+    expect(r.stdout).toBe('');
+    expect(r.status).toBe(1);
+  });
+
+  it('prints JSON on stdout and exits 2 on a usage error', () => {
+    const ok = spawnSync(process.execPath, [join(repo, 'bin', 'syncwright.js'), 'check', '--format', 'json', 'nowhere/'], { cwd: repo, encoding: 'utf8' });
+    expect([ok.status, ok.stdout]).toEqual([2, '']);
+    expect(ok.stderr).toBe("syncwright: no such file or folder: nowhere/\nRun 'syncwright --help' for usage.\n");
+  });
+});
