@@ -138,3 +138,32 @@ describeEngines('API change set', (engine) => {
     expect(await engine.query('SELECT * FROM sw_state.users_crm_snapshot ORDER BY row_key')).toEqual(before);
   });
 });
+
+const unkeyed = compileSync(
+  `
+source wh : postgres { database "app" }
+model events { from wh table app.events columns { name string amount int } }
+destination hook : webhook { url "https://example.com/hooks" }
+sync events_hook { from events to hook mode insert message "{{name}}: {{amount}}" }
+`,
+  'events_hook',
+);
+
+describeEngines('API change set without an identifier', (engine) => {
+  it('sends every row on every run, equal rows too, and has nothing to commit', async () => {
+    await engine.exec(`CREATE SCHEMA app; CREATE TABLE app.events (name text, amount int); INSERT INTO app.events VALUES ('a', 1), ('a', 1), ('b', NULL);`);
+    expect(unkeyed.files.map((f) => f.name)).toEqual(['changes.sql', 'read.sql']);
+    for (let run = 0; run < 2; run++) {
+      await engine.exec(file(unkeyed, 'changes.sql'));
+      const rows = await engine.query<{ change: string; row_key: string; columns: string }>(file(unkeyed, 'read.sql'));
+      expect(rows.map((r) => r.change)).toEqual(['added', 'added', 'added']);
+      expect(new Set(rows.map((r) => r.row_key)).size).toBe(3);
+      // The message template gets the model's columns by name.
+      expect(rows.map((r) => JSON.parse(r.columns)).sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y)))).toEqual([
+        { name: 'a', amount: 1 },
+        { name: 'a', amount: 1 },
+        { name: 'b', amount: null },
+      ]);
+    }
+  });
+});

@@ -1,0 +1,197 @@
+-- syncwright: sync users_hook, record mode insert, project.sync line 18
+-- the change set against the snapshot of what hook accepted; ends with a one-row summary
+
+-- The change set: the model's rows, mapped, normalised and hashed, against the snapshot of
+-- what hook last accepted. Read by read.sql, recorded by commit.sql.
+CREATE SCHEMA IF NOT EXISTS "syncwright";
+
+CREATE TABLE IF NOT EXISTS "syncwright"."users_hook_snapshot" (
+  "row_key" TEXT NOT NULL PRIMARY KEY,
+  "payload_hash" TEXT NOT NULL,
+  "destination_id" TEXT
+);
+
+-- The executor inserts the rows the destination accepted here before commit.sql runs.
+CREATE TABLE IF NOT EXISTS "syncwright"."users_hook_accepted" ("row_key" TEXT NOT NULL, "destination_id" TEXT);
+
+DELETE FROM "syncwright"."users_hook_accepted"
+WHERE
+  TRUE;
+
+DROP TABLE IF EXISTS "syncwright"."users_hook_changes";
+
+CREATE TABLE "syncwright"."users_hook_changes" AS
+WITH
+  "model" AS (
+    SELECT
+      *
+    FROM
+      "analytics"."dim_users"
+  ),
+  "mapped" AS (
+    SELECT
+      CAST(NULL AS TEXT) AS "row_key",
+      jsonb_build_object(
+        'user_id',
+        "user_id",
+        'email',
+        "email",
+        'phone',
+        "phone",
+        'plan',
+        "plan",
+        'ltv',
+        "ltv",
+        'Signup Date',
+        "Signup Date",
+        'updated_at',
+        "updated_at"
+      ) AS "payload",
+      jsonb_build_object(
+        'user_id',
+        "user_id",
+        'email',
+        "email",
+        'phone',
+        "phone",
+        'plan',
+        "plan",
+        'ltv',
+        "ltv",
+        'Signup Date',
+        "Signup Date",
+        'updated_at',
+        "updated_at"
+      ) AS "columns",
+      "updated_at" AS "order_1",
+      "user_id" AS "order_2"
+    FROM
+      "model"
+  ),
+  "hashed" AS (
+    SELECT
+      "mapped".*,
+      ENCODE(
+        SHA256(CONVERT_TO(CAST("payload" AS text), 'UTF8')),
+        'hex'
+      ) AS "payload_hash"
+    FROM
+      "mapped"
+  ),
+  "ranked" AS (
+    SELECT
+      "hashed".*,
+      ROW_NUMBER() OVER (
+        PARTITION BY
+          "payload_hash"
+        ORDER BY
+          "order_1" DESC NULLS LAST,
+          "order_2" ASC NULLS LAST,
+          "payload_hash"
+      ) AS "rank"
+    FROM
+      "hashed"
+  ),
+  "classified" AS (
+    SELECT
+      -- Without an identifier every row is new on every run; equal rows are told apart by rank.
+      'added' AS "change",
+      "r"."payload_hash" || ':' || CAST("r"."rank" AS TEXT) AS "row_key",
+      "r"."payload" AS "payload",
+      "r"."payload_hash" AS "payload_hash",
+      CAST(NULL AS TEXT) AS "destination_id",
+      "r"."columns" AS "columns"
+    FROM
+      "ranked" AS "r"
+  )
+SELECT
+  ROW_NUMBER() OVER (
+    ORDER BY
+      "row_key",
+      "change"
+  ) AS "seq",
+  "change",
+  "row_key",
+  "payload",
+  "payload_hash",
+  ENCODE(
+    SHA256(
+      CONVERT_TO(
+        'users_hook:' || "change" || ':' || "row_key" || ':' || "payload_hash",
+        'UTF8'
+      )
+    ),
+    'hex'
+  ) AS "idempotency_key",
+  "destination_id",
+  "columns"
+FROM
+  "classified";
+
+-- The run's summary: one row of counts.
+SELECT
+  COALESCE(
+    SUM(
+      CASE
+        WHEN "change" <> 'removed' THEN 1
+        ELSE 0
+      END
+    ),
+    0
+  ) AS "model_rows",
+  COALESCE(
+    SUM(
+      CASE
+        WHEN "change" = 'null_key' THEN 1
+        ELSE 0
+      END
+    ),
+    0
+  ) AS "null_keys",
+  COALESCE(
+    SUM(
+      CASE
+        WHEN "change" = 'duplicate_key' THEN 1
+        ELSE 0
+      END
+    ),
+    0
+  ) AS "duplicate_keys",
+  COALESCE(
+    SUM(
+      CASE
+        WHEN "change" = 'added' THEN 1
+        ELSE 0
+      END
+    ),
+    0
+  ) AS "added",
+  COALESCE(
+    SUM(
+      CASE
+        WHEN "change" = 'changed' THEN 1
+        ELSE 0
+      END
+    ),
+    0
+  ) AS "changed",
+  COALESCE(
+    SUM(
+      CASE
+        WHEN "change" = 'removed' THEN 1
+        ELSE 0
+      END
+    ),
+    0
+  ) AS "removed",
+  COALESCE(
+    SUM(
+      CASE
+        WHEN "change" = 'unchanged' THEN 1
+        ELSE 0
+      END
+    ),
+    0
+  ) AS "unchanged"
+FROM
+  "syncwright"."users_hook_changes";

@@ -1,0 +1,19 @@
+-- syncwright: sync whales_google, audience mode add, project.sync line 16
+-- the added rows of the change set, in seq order
+
+-- The change rows this mode sends, in a stable order.
+SELECT
+  "seq",
+  "change",
+  "row_key",
+  CAST("payload" AS text) AS "payload",
+  "payload_hash",
+  "idempotency_key",
+  "destination_id",
+  CAST("columns" AS text) AS "columns"
+FROM
+  "syncwright"."whales_google_changes"
+WHERE
+  "change" IN ('added')
+ORDER BY
+  "seq";

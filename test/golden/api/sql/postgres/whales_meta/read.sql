@@ -1,0 +1,19 @@
+-- syncwright: sync whales_meta, audience mode mirror, project.sync line 15
+-- the added, changed, unchanged, removed rows of the change set, in seq order
+
+-- The change rows this mode sends, in a stable order.
+SELECT
+  "seq",
+  "change",
+  "row_key",
+  CAST("payload" AS text) AS "payload",
+  "payload_hash",
+  "idempotency_key",
+  "destination_id",
+  CAST("columns" AS text) AS "columns"
+FROM
+  "syncwright"."whales_meta_changes"
+WHERE
+  "change" IN ('added', 'changed', 'unchanged', 'removed')
+ORDER BY
+  "seq";

@@ -1,0 +1,187 @@
+-- syncwright: sync users_hook, record mode insert, project.sync line 18
+-- the change set against the snapshot of what hook accepted; ends with a one-row summary
+
+-- The change set: the model's rows, mapped, normalised and hashed, against the snapshot of
+-- what hook last accepted. Read by read.sql, recorded by commit.sql.
+CREATE SCHEMA IF NOT EXISTS "SYNC_STATE";
+
+CREATE TABLE IF NOT EXISTS "SYNC_STATE"."users_hook_snapshot" (
+  "row_key" VARCHAR NOT NULL PRIMARY KEY,
+  "payload_hash" VARCHAR NOT NULL,
+  "destination_id" VARCHAR
+);
+
+-- The executor inserts the rows the destination accepted here before commit.sql runs.
+CREATE TABLE IF NOT EXISTS "SYNC_STATE"."users_hook_accepted" ("row_key" VARCHAR NOT NULL, "destination_id" VARCHAR);
+
+DELETE FROM "SYNC_STATE"."users_hook_accepted"
+WHERE
+  TRUE;
+
+CREATE OR REPLACE TABLE "SYNC_STATE"."users_hook_changes" AS
+WITH
+  "model" AS (
+    SELECT
+      *
+    FROM
+      "ANALYTICS"."DIM_USERS"
+  ),
+  "mapped" AS (
+    SELECT
+      CAST(NULL AS VARCHAR) AS "row_key",
+      OBJECT_CONSTRUCT_KEEP_NULL(
+        'user_id',
+        "USER_ID",
+        'email',
+        "EMAIL",
+        'phone',
+        "PHONE",
+        'plan',
+        "PLAN",
+        'ltv',
+        "LTV",
+        'Signup Date',
+        "Signup Date",
+        'updated_at',
+        "UPDATED_AT"
+      ) AS "payload",
+      OBJECT_CONSTRUCT_KEEP_NULL(
+        'user_id',
+        "USER_ID",
+        'email',
+        "EMAIL",
+        'phone',
+        "PHONE",
+        'plan',
+        "PLAN",
+        'ltv',
+        "LTV",
+        'Signup Date',
+        "Signup Date",
+        'updated_at',
+        "UPDATED_AT"
+      ) AS "columns",
+      "UPDATED_AT" AS "order_1",
+      "USER_ID" AS "order_2"
+    FROM
+      "model"
+  ),
+  "hashed" AS (
+    SELECT
+      "mapped".*,
+      SHA2(TO_JSON("payload"), 256) AS "payload_hash"
+    FROM
+      "mapped"
+  ),
+  "ranked" AS (
+    SELECT
+      "hashed".*,
+      ROW_NUMBER() OVER (
+        PARTITION BY
+          "payload_hash"
+        ORDER BY
+          "order_1" DESC NULLS LAST,
+          "order_2" ASC NULLS LAST,
+          "payload_hash"
+      ) AS "rank"
+    FROM
+      "hashed"
+  ),
+  "classified" AS (
+    SELECT
+      -- Without an identifier every row is new on every run; equal rows are told apart by rank.
+      'added' AS "change",
+      "r"."payload_hash" || ':' || CAST("r"."rank" AS VARCHAR) AS "row_key",
+      "r"."payload" AS "payload",
+      "r"."payload_hash" AS "payload_hash",
+      CAST(NULL AS VARCHAR) AS "destination_id",
+      "r"."columns" AS "columns"
+    FROM
+      "ranked" AS "r"
+  )
+SELECT
+  ROW_NUMBER() OVER (
+    ORDER BY
+      "row_key",
+      "change"
+  ) AS "seq",
+  "change",
+  "row_key",
+  "payload",
+  "payload_hash",
+  SHA2(
+    'users_hook:' || "change" || ':' || "row_key" || ':' || "payload_hash",
+    256
+  ) AS "idempotency_key",
+  "destination_id",
+  "columns"
+FROM
+  "classified";
+
+-- The run's summary: one row of counts.
+SELECT
+  COALESCE(
+    SUM(
+      CASE
+        WHEN "change" <> 'removed' THEN 1
+        ELSE 0
+      END
+    ),
+    0
+  ) AS "model_rows",
+  COALESCE(
+    SUM(
+      CASE
+        WHEN "change" = 'null_key' THEN 1
+        ELSE 0
+      END
+    ),
+    0
+  ) AS "null_keys",
+  COALESCE(
+    SUM(
+      CASE
+        WHEN "change" = 'duplicate_key' THEN 1
+        ELSE 0
+      END
+    ),
+    0
+  ) AS "duplicate_keys",
+  COALESCE(
+    SUM(
+      CASE
+        WHEN "change" = 'added' THEN 1
+        ELSE 0
+      END
+    ),
+    0
+  ) AS "added",
+  COALESCE(
+    SUM(
+      CASE
+        WHEN "change" = 'changed' THEN 1
+        ELSE 0
+      END
+    ),
+    0
+  ) AS "changed",
+  COALESCE(
+    SUM(
+      CASE
+        WHEN "change" = 'removed' THEN 1
+        ELSE 0
+      END
+    ),
+    0
+  ) AS "removed",
+  COALESCE(
+    SUM(
+      CASE
+        WHEN "change" = 'unchanged' THEN 1
+        ELSE 0
+      END
+    ),
+    0
+  ) AS "unchanged"
+FROM
+  "SYNC_STATE"."users_hook_changes";
