@@ -3,6 +3,7 @@ import Handlebars from 'handlebars';
 import type { FieldMapping, Ident, SyncDef, SyncItem } from '../syntax/ast.js';
 import type { Span } from '../syntax/span.js';
 import { audienceModes, recordModes, type AudienceMode, type DestinationType, type RecordMode } from '../catalog/types.js';
+import { limitsFor, objectKindOf } from '../catalog/index.js';
 import type { CheckedAudience, CheckedDestination, CheckedModel, CheckedSync, FieldMap } from './model.js';
 import { Reporter, single } from './report.js';
 import { nameHints } from '../diagnostics/suggest.js';
@@ -45,10 +46,11 @@ export function checkSync(def: SyncDef, scope: SyncScope, r: Reporter, source: s
   }
   const modeKnown = modeItem ? knownMode(modeItem.mode, r) : false;
   // What can be checked without the rest is checked, so one run shows every problem.
-  const batchSize = batch && dest ? checkBatch(batch.size, dest.type, r) : undefined;
+  const batchSize = batch && dest ? checkBatch(batch.size, dest.type, to?.objectKind?.text, read?.audience ? 'audience' : 'record', r) : undefined;
   const formatName = dest ? checkFormat(format, dest.type, r) : undefined;
-  if (schedule && !validCron(schedule.cron.value)) {
-    r.report('invalid-schedule', schedule.cron.span, { text: schedule.cron.value }, ['five cron fields (minute hour day month weekday), e.g. "0 * * * *", or @hourly / @daily / @weekly']);
+  const cron = schedule ? cronProblem(schedule.cron.value) : undefined;
+  if (schedule && cron) {
+    r.report('invalid-schedule', schedule.cron.span, { text: schedule.cron.value }, [cron, 'five cron fields (minute hour day month weekday), e.g. "0 * * * *", or @hourly / @daily / @weekly']);
   }
   if (!read || !dest || !modeItem || !to) return undefined;
   const { model, audience } = read;
@@ -290,13 +292,17 @@ function checkGuard(g: Extract<SyncItem, { kind: 'guardDeletes' }>, r: Reporter)
 /** 10000 -> "10,000", the same on every machine. */
 const count = (n: number): string => n.toLocaleString('en-US');
 
-function checkBatch(size: { value: number; raw: string; span: Span }, type: DestinationType, r: Reporter): number | undefined {
+/** A batch size against the limit of the destination, or of the object kind where it has its own (Klaviyo lists). */
+function checkBatch(size: { value: number; raw: string; span: Span }, type: DestinationType, kindName: string | undefined, syncKind: 'record' | 'audience', r: Reporter): number | undefined {
+  const kind = objectKindOf(type, kindName, syncKind);
+  const limits = limitsFor(type, kind);
+  const what = kind?.limits ? `${type.type} ${kind.kind}` : type.type;
   if (!Number.isInteger(size.value) || size.value < 1) {
-    r.report('invalid-number', size.span, { detail: `batch \`${size.raw}\` is not a positive whole number` }, [`${type.type} takes 1 to ${count(type.limits.maxBatch)} rows per call`]);
+    r.report('invalid-number', size.span, { detail: `batch \`${size.raw}\` is not a positive whole number` }, [`${what} takes 1 to ${count(limits.maxBatch)} rows per call`]);
     return undefined;
   }
-  if (size.value > type.limits.maxBatch) {
-    r.report('batch-above-limit', size.span, { size: count(size.value), type: type.type, limit: count(type.limits.maxBatch) }, [`use \`batch ${type.limits.maxBatch}\` or less`]);
+  if (size.value > limits.maxBatch) {
+    r.report('batch-above-limit', size.span, { size: count(size.value), type: what, limit: count(limits.maxBatch) }, [`use \`batch ${limits.maxBatch}\` or less`]);
     return undefined;
   }
   return size.value;
@@ -467,12 +473,41 @@ function checkTemplate(lit: { value: string; raw: string; span: Span }, model: C
   visit(program);
 }
 
-const cronField = /^(\*|\d+(-\d+)?)(\/\d+)?(,(\*|\d+(-\d+)?)(\/\d+)?)*$|^[A-Za-z]{3}(-[A-Za-z]{3})?$/;
+/** The five fields of a cron expression, with their ranges and the names they take. */
+const cronFields: { name: string; min: number; max: number; names?: string[] }[] = [
+  { name: 'minute', min: 0, max: 59 },
+  { name: 'hour', min: 0, max: 23 },
+  { name: 'day of month', min: 1, max: 31 },
+  { name: 'month', min: 1, max: 12, names: ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'] },
+  // 0 and 7 are both Sunday.
+  { name: 'day of week', min: 0, max: 7, names: ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'] },
+];
 
-function validCron(text: string): boolean {
-  if (/^@(hourly|daily|weekly|monthly|yearly|annually)$/.test(text.trim())) return true;
-  const fields = text.trim().split(/\s+/);
-  return fields.length === 5 && fields.every((f) => cronField.test(f));
+/** Why a schedule is not a five-field cron expression (or @hourly, ...), or undefined when it is one. */
+function cronProblem(text: string): string | undefined {
+  const trimmed = text.trim();
+  if (/^@(hourly|daily|midnight|weekly|monthly|yearly|annually)$/.test(trimmed)) return undefined;
+  if (trimmed.startsWith('@')) return `\`${trimmed}\` is not one of @hourly, @daily, @weekly, @monthly, @yearly`;
+  const fields = trimmed.split(/\s+/);
+  if (fields.length !== 5) return `a cron expression has 5 fields, this has ${trimmed === '' ? 0 : fields.length}`;
+  for (const [i, field] of fields.entries()) {
+    const spec = cronFields[i]!;
+    const value = (v: string): number | undefined => {
+      const named = spec.names?.indexOf(v.toUpperCase()) ?? -1;
+      if (named >= 0) return spec.min + named;
+      return /^\d+$/.test(v) ? Number(v) : undefined;
+    };
+    for (const item of field.split(',')) {
+      const m = /^(\*|[A-Za-z0-9]+(?:-[A-Za-z0-9]+)?)(?:\/(\d+))?$/.exec(item);
+      if (!m) return `\`${item}\` is not a valid ${spec.name}`;
+      if (m[2] !== undefined && Number(m[2]) < 1) return `the step in \`${item}\` must be 1 or more`;
+      if (m[1] === '*') continue;
+      for (const v of m[1]!.split('-')) {
+        const n = value(v);
+        if (n === undefined) return `\`${v}\` is not a valid ${spec.name}${spec.names ? ` (${spec.min}-${spec.max} or ${spec.names[0]}-${spec.names[spec.names.length - 1]})` : ''}`;
+        if (n < spec.min || n > spec.max) return `${spec.name} ${v} is out of range ${spec.min}-${spec.max}`;
+      }
+    }
+  }
+  return undefined;
 }
-
-
