@@ -263,6 +263,13 @@ describe('deliver', () => {
     expect(api.requests.map((q) => (q.body as { ids: unknown[] }).ids.length)).toEqual([180, 90, 45, 45, 90, 45, 45]);
   });
 
+  it('splits a batch whose body would exceed the limit before sending it', async () => {
+    const r = await run(ids(40), 40, { maxBodyBytes: 60 });
+    expect(r.accepted).toEqual(ids(40));
+    expect(api.requests.every((q) => q.raw.length <= 60)).toBe(true);
+    expect(api.requests).toHaveLength(4);
+  });
+
   it('isolates the rows that spoil a batch refused whole, and delivers the rest', async () => {
     poison.add(6);
     const r = await run(ids(16), 16);

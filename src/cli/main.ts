@@ -7,6 +7,7 @@ import yargs from 'yargs';
 import { runCheck } from './check-command.js';
 import { runFmt } from './fmt-command.js';
 import { runCompile } from './compile-command.js';
+import { runRun } from './run-command.js';
 import { UsageError } from './files.js';
 import { processIo, type Io } from './output.js';
 import type { OutputFormat } from '../diagnostics/render.js';
@@ -48,7 +49,49 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
         code = runCompile({ paths: args.paths, out: args.out, format: args.format, strict: args.strict, postgresVersion: args['postgres-version'] }, io);
       },
     )
-    .demandCommand(1, 'name a command: check, fmt, compile')
+    .command(
+      'run [paths..]',
+      'compile and run syncs (or run compiled plans with --plan): SQL on Postgres, requests to the destinations',
+      (y) =>
+        y
+          .positional('paths', { type: 'string', array: true, default: [] as string[] })
+          .option('sync', { type: 'string', array: true, default: [] as string[], describe: 'run only these syncs' })
+          .option('plan', { type: 'string', array: true, default: [] as string[], describe: 'run compiled plans (build/<sync>/plan.json) instead of compiling' })
+          .option('out', { type: 'string', default: 'build', describe: 'where the plans are compiled to' })
+          .option('postgres-version', { choices: [15, 16, 17, 18], type: 'number', describe: 'Postgres major version to generate for' })
+          .option('strict', { type: 'boolean', default: false, describe: 'treat warnings as errors' })
+          .option('database', { type: 'string', array: true, default: [] as string[], describe: 'Postgres URL (default $DATABASE_URL, else the embedded database); NAME=URL for one source or destination' })
+          .option('db', { type: 'string', describe: 'folder of the embedded database (default .syncwright/db)' })
+          .option('endpoint', { type: 'string', array: true, default: [] as string[], describe: 'NAME=URL: send a destination\'s requests to another base URL' })
+          .option('sink', { type: 'string', describe: 'folder for storage objects and stream messages, or - for stdout (default .syncwright/sink)' })
+          .option('dry-run', { type: 'boolean', default: false, describe: 'build the change set and show what would be sent; send and commit nothing' })
+          .option('report', { type: 'string', describe: 'write a JSON run report to this file' })
+          .option('concurrency', { type: 'number', default: 4, describe: 'requests in flight per step' })
+          .option('timeout', { type: 'number', default: 30, describe: 'seconds to wait for each response' }),
+      async (args) => {
+        code = await runRun(
+          {
+            paths: args.paths,
+            syncs: args.sync,
+            plans: args.plan,
+            out: args.out,
+            format: args.format,
+            strict: args.strict,
+            ...(args['postgres-version'] ? { postgresVersion: args['postgres-version'] } : {}),
+            databases: args.database,
+            ...(args.db ? { db: args.db } : {}),
+            endpoints: args.endpoint,
+            ...(args.sink ? { sink: args.sink } : {}),
+            dryRun: args['dry-run'],
+            ...(args.report ? { report: args.report } : {}),
+            concurrency: args.concurrency,
+            timeoutSeconds: args.timeout,
+          },
+          io,
+        );
+      },
+    )
+    .demandCommand(1, 'name a command: check, fmt, compile, run')
     .strict()
     .help()
     .version()

@@ -66,6 +66,8 @@ export interface DeliveryOptions {
   /** A Retry-After longer than this fails the rows instead of stalling the run for hours. */
   maxRetryAfterMs: number;
   bucket: TokenBucket;
+  /** A request body larger than this is not sent: its rows are split in halves first. */
+  maxBodyBytes?: number;
   clock?: Clock;
   random?: () => number;
   send?: (request: HttpRequest, timeoutMs: number) => Promise<HttpOutcome>;
@@ -118,8 +120,17 @@ export async function deliver<R>(
     const queue: { rows: R[]; attempt: number }[] = [{ rows: group, attempt: 1 }];
     for (let item = queue.shift(); item; item = queue.shift()) {
       const { rows, attempt } = item;
-      await options.bucket.take();
       const request = exchange.request(rows, { seq: batch.seq, last: batch.last, attempt });
+      if (options.maxBodyBytes !== undefined && request.body !== undefined && Buffer.byteLength(request.body) > options.maxBodyBytes) {
+        const reason = `the request body exceeds ${options.maxBodyBytes} bytes`;
+        if (rows.length === 1) await refuse([{ row: rows[0] as R, reason, fate: 'rejected' }]);
+        else {
+          const half = Math.ceil(rows.length / 2);
+          queue.unshift({ rows: rows.slice(0, half), attempt }, { rows: rows.slice(half), attempt });
+        }
+        continue;
+      }
+      await options.bucket.take();
       stats.requests++;
       events.sent?.(request);
       const outcome = await send(request, options.timeoutMs);

@@ -1,0 +1,125 @@
+/**
+ * Runs the plan of a sync into an API destination: change set, guard, calls, sends,
+ * sinks, accepts, then commit.sql for what the destination accepted. Rows are recorded in
+ * the accepted table as they are accepted, and commit.sql runs even after a failure midway,
+ * so a rejected or unsent row is simply sent again by the next run and an accepted one is not.
+ */
+import type { AcceptStep, ApiStep, CommitStep } from '../plan/api-steps.js';
+import type { Plan } from '../plan/plan.js';
+import { runCall } from './call-step.js';
+import { guardViolation } from './guard.js';
+import { Ledger } from './ledger.js';
+import type { LoadedPlan } from './plan-file.js';
+import type { PlanReport, StepReport } from './report.js';
+import { countRows, runSend, stepRows } from './send-step.js';
+import { runPublish, runWriteObject } from './sinks.js';
+import type { SqlSession } from './sql-session.js';
+import { runValues, sqlFile, type ExecOptions, type StepEnv } from './step-env.js';
+import { compileMessage, envFrom, envPlaceholder } from './template.js';
+
+/** Postgres errors that mean "the state tables do not exist yet": a first run has nothing to recover. */
+const notYetCreated = new Set(['42P01', '3F000']);
+
+/**
+ * A run killed after rows were accepted but before commit.sql leaves them in the accepted
+ * table, which the next changes.sql empties. commit.sql moves exactly those rows into the
+ * snapshot and empties the table, so running it first finishes the interrupted run's commit;
+ * after a clean run it changes nothing.
+ */
+async function recover(env: StepEnv, commit: CommitStep): Promise<void> {
+  try {
+    await env.session.script(sqlFile(env, commit.file));
+  } catch (e) {
+    if (!notYetCreated.has(String((e as { code?: unknown }).code))) throw e;
+  }
+}
+
+async function runAccept(step: AcceptStep, env: StepEnv): Promise<StepReport> {
+  const started = performance.now();
+  const rows = await countRows(env, step.changes);
+  const report: StepReport = { kind: 'accept', operation: 'accept', description: step.description, rows, accepted: 0, rejected: 0, failed: 0, requests: 0, retries: 0, ms: 0 };
+  if (env.options.dryRun || (step.when === 'all_accepted' && !env.allAccepted)) return report;
+  for await (const page of stepRows(env, step.changes)) {
+    await env.ledger?.record(page);
+    report.accepted += page.length;
+  }
+  report.ms = Math.round(performance.now() - started);
+  return report;
+}
+
+function numbers(row: Record<string, unknown> | undefined): Record<string, number> {
+  return Object.fromEntries(Object.entries(row ?? {}).map(([k, v]) => [k, Number(v)]));
+}
+
+export class GuardAbort extends Error {}
+
+async function runStep(step: ApiStep, env: StepEnv): Promise<StepReport | undefined> {
+  switch (step.kind) {
+    case 'changes': {
+      const results = await env.session.script(sqlFile(env, step.file));
+      env.report.changes = numbers(results.at(-1)?.[0]);
+      return undefined;
+    }
+    case 'guard': {
+      const why = guardViolation(step, env.report.changes ?? {});
+      if (why) throw new GuardAbort(`guard: ${why}; nothing was sent`);
+      return undefined;
+    }
+    case 'read':
+      env.read = sqlFile(env, step.file);
+      return undefined;
+    case 'call':
+      return runCall(step, env);
+    case 'send':
+      return runSend(step, env);
+    case 'publish':
+      return runPublish(step, env);
+    case 'write_object':
+      return runWriteObject(step, env);
+    case 'accept':
+      return runAccept(step, env);
+    case 'commit':
+      if (!env.options.dryRun) await env.session.script(sqlFile(env, step.file));
+      return undefined;
+  }
+}
+
+function message(plan: Plan): ((columns: unknown) => string) | undefined {
+  const source = (plan as Plan & { message?: unknown }).message;
+  return typeof source === 'string' ? compileMessage(source) : undefined;
+}
+
+export async function runApiPlan(loaded: LoadedPlan, session: SqlSession, options: ExecOptions, report: PlanReport): Promise<void> {
+  const { plan } = loaded;
+  const steps = plan.steps as ApiStep[];
+  const commit = steps.find((s): s is CommitStep => s.kind === 'commit');
+  const msg = message(plan);
+  const env: StepEnv = {
+    plan,
+    files: loaded.files,
+    session,
+    options,
+    render: { env: options.dryRun ? envPlaceholder : envFrom(options.env), ...(msg ? { message: msg } : {}) },
+    vars: {},
+    run: runValues(new Date()),
+    report,
+    allAccepted: true,
+    ...(commit ? { ledger: new Ledger(session, commit.acceptedInsert) } : {}),
+  };
+  if (commit) await recover(env, commit);
+  let sending = false;
+  let committed = false;
+  try {
+    for (const step of steps) {
+      if (step.kind === 'commit') committed = true;
+      if (step.kind !== 'changes' && step.kind !== 'guard' && step.kind !== 'read') sending = true;
+      const r = await runStep(step, env);
+      if (r) report.steps.push(r);
+    }
+  } catch (e) {
+    // What was accepted before the failure is committed, so that the next run does not send it again.
+    if (commit && sending && !committed && !options.dryRun) await session.script(sqlFile(env, commit.file));
+    throw e;
+  }
+  report.committed = options.dryRun ? 0 : (env.ledger?.total ?? 0);
+}

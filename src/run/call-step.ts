@@ -1,0 +1,66 @@
+/** A `call` step: one request (sign-in, find or create a list), retried like any other, its answer captured into variables. */
+import type { CallStep } from '../plan/api-steps.js';
+import { deliver, type Exchange } from './deliver.js';
+import type { HttpResponse } from './http.js';
+import { pointerGet } from './json-pointer.js';
+import type { StepReport } from './report.js';
+import { buildRequest } from './request.js';
+import { baseContext, type StepEnv } from './step-env.js';
+
+function snippet(res: HttpResponse): string {
+  return `HTTP ${res.status}: ${res.body.trim().replace(/\s+/g, ' ').slice(0, 300)}`;
+}
+
+/** The variables a response sets: each capture's pointer, when present. */
+export function captures(capture: CallStep['capture'], body: string): Record<string, unknown> {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(body);
+  } catch {
+    return {};
+  }
+  const out: Record<string, unknown> = {};
+  for (const [name, pointer] of Object.entries(capture)) {
+    const v = pointerGet(doc, pointer);
+    if (v !== undefined && v !== null) out[name] = v;
+  }
+  return out;
+}
+
+export async function runCall(step: CallStep, env: StepEnv): Promise<StepReport> {
+  const started = performance.now();
+  const report: StepReport = { kind: 'call', operation: step.name, description: step.description, rows: 0, accepted: 0, rejected: 0, failed: 0, requests: 0, retries: 0, ms: 0 };
+  if (step.unlessSet !== undefined && env.vars[step.unlessSet] !== undefined) return report;
+  // A dry run changes nothing, and a call may (it creates lists).
+  if (env.options.dryRun) return report;
+  let failure: string | undefined;
+  const exchange: Exchange<null> = {
+    perRow: false,
+    request: () => buildRequest(step.request, baseContext(env), env.render, env.options.endpoints[env.plan.destination.name]),
+    read: (res) => {
+      const ok = res.status >= 200 && res.status < 300;
+      if (ok) Object.assign(env.vars, captures(step.capture, res.body));
+      else if (!step.absentOn?.includes(res.status)) return { accepted: [], rejected: [{ index: 0, reason: snippet(res) }], retry: [] };
+      return { accepted: [0], rejected: [], retry: [] };
+    },
+  };
+  const stats = await deliver(
+    (async function* () {
+      yield { rows: [null], seq: 1, last: true };
+    })(),
+    [exchange],
+    {
+      concurrency: 1,
+      timeoutMs: env.options.timeoutMs,
+      retry: step.retry,
+      maxRetryAfterMs: env.options.maxRetryAfterMs,
+      bucket: env.options.buckets.for(env.plan.destination.name, env.plan.destination.target?.join('.'), step.rateLimit),
+    },
+    { accepted: () => undefined, refused: (r) => void (failure = r[0]?.reason) },
+  );
+  Object.assign(report, { requests: stats.requests, retries: stats.retries, ms: Math.round(performance.now() - started) });
+  if (failure !== undefined) throw new Error(`${step.name} failed: ${failure}`);
+  const missing = step.requires.filter((v) => env.vars[v] === undefined);
+  if (missing.length) throw new Error(`${step.name} did not return ${missing.join(', ')}`);
+  return report;
+}

@@ -1,0 +1,24 @@
+/** The mirror guards, judged on the change set's summary row before anything is sent. */
+import type { GuardStep } from '../plan/api-steps.js';
+
+export type ChangeSummary = Record<string, number>;
+
+/** Why the run must stop, or undefined when the guard holds. */
+export function guardViolation(guard: GuardStep, summary: ChangeSummary): string | undefined {
+  const n = (k: string) => summary[k] ?? 0;
+  if (!guard.allowEmpty && n('model_rows') === 0) {
+    return `the model has no rows, so mirroring it would delete every record this sync wrote (${n('removed')}); add \`guard allow empty\` if that is meant`;
+  }
+  const max = guard.maxDeletes;
+  if (!max) return undefined;
+  const removed = n('removed');
+  // The snapshot before this run: what is removed, changed or unchanged (new rows were never in it).
+  const snapshot = removed + n('changed') + n('unchanged');
+  if (max.percent) {
+    const share = snapshot === 0 ? 0 : (removed / snapshot) * 100;
+    if (share > max.value) return `${removed} deletes are ${share.toFixed(1)}% of the ${snapshot} records synced, above the guard's ${max.value}%`;
+  } else if (removed > max.value) {
+    return `${removed} deletes exceed the guard's limit of ${max.value}`;
+  }
+  return undefined;
+}

@@ -1,0 +1,129 @@
+/**
+ * The reference executor: runs compiled plans (plan.json and the SQL files beside it, the
+ * published contract) on Postgres, embedded PGlite or a server, and through the destinations'
+ * HTTP APIs. It imports nothing of the compiler but the plan's types.
+ */
+import type { Plan } from '../plan/plan.js';
+import { runApiPlan } from './api-plan.js';
+import { loadPlan, type LoadedPlan } from './plan-file.js';
+import { openPgliteSession } from './pglite-session.js';
+import { openPgSession } from './pg-session.js';
+import { runReport, statusOf, type PlanReport, type RunReport } from './report.js';
+import type { SqlSession } from './sql-session.js';
+import type { ExecOptions } from './step-env.js';
+import { runWarehousePlan } from './warehouse-plan.js';
+
+export { Buckets, type ExecOptions } from './step-env.js';
+export type { PlanReport, RunReport, StepReport } from './report.js';
+
+export interface Databases {
+  /** The URL for every endpoint that has none of its own; undefined: the embedded database. */
+  default?: string;
+  /** URLs by source or destination name. */
+  byName: Readonly<Record<string, string>>;
+  /** The embedded database's folder. */
+  folder: string;
+}
+
+/** Sessions opened on first use and shared by every plan of the run: one per database. */
+class Sessions {
+  private readonly open = new Map<string, Promise<SqlSession>>();
+
+  constructor(private readonly dbs: Databases) {}
+
+  for(endpoint: string): Promise<SqlSession> {
+    const url = this.dbs.byName[endpoint] ?? this.dbs.default;
+    const key = url ?? '';
+    let s = this.open.get(key);
+    if (!s) {
+      s = url ? openPgSession(url) : openPgliteSession(this.dbs.folder);
+      this.open.set(key, s);
+    }
+    return s;
+  }
+
+  async close(): Promise<void> {
+    const all = await Promise.allSettled(this.open.values());
+    for (const s of all) if (s.status === 'fulfilled') await s.value.close();
+  }
+}
+
+/** Why this executor cannot run the plan (its SQL is for another engine), or undefined. */
+export function refusal(loaded: LoadedPlan): string | undefined {
+  const { plan } = loaded;
+  const dialectOf = (on: string) => (on === 'destination' ? plan.destination.dialect : plan.source.dialect);
+  const foreign = plan.steps.filter((s) => 'on' in s && dialectOf(s.on) !== undefined && dialectOf(s.on) !== 'postgres');
+  if (!foreign.length) return undefined;
+  const engines = [...new Set(foreign.map((s) => dialectOf((s as { on: string }).on)))].join(' and ');
+  const files = [...loaded.files.keys()].map((f) => `${loaded.path.replace(/plan\.json$/, '')}${f}`);
+  return `sync ${plan.sync.name} runs SQL on ${engines}, which this executor does not connect to: run ${files.join(', ')} there in order (with dbt or Airflow, for example)`;
+}
+
+function emptyReport(plan: Plan, path: string, dryRun: boolean): PlanReport {
+  return {
+    sync: plan.sync.name,
+    plan: path,
+    destination: { name: plan.destination.name, type: plan.destination.type },
+    mode: `${plan.sync.kind} ${plan.sync.mode}`,
+    dryRun,
+    status: 'ok',
+    steps: [],
+    operations: {},
+    committed: 0,
+    rejected: [],
+    rejectedTotal: 0,
+    startedAt: new Date().toISOString(),
+    ms: 0,
+  };
+}
+
+async function runOne(loaded: LoadedPlan, sessions: Sessions, options: ExecOptions): Promise<PlanReport> {
+  const { plan } = loaded;
+  const report = emptyReport(plan, loaded.path, options.dryRun);
+  const started = performance.now();
+  try {
+    const refused = refusal(loaded);
+    if (refused) throw new Error(refused);
+    if (plan.destination.category === 'warehouse') {
+      if (options.dryRun) throw new Error(`a dry run shows what an API sync would send; ${plan.sync.name} is a warehouse sync, whose SQL changes the target directly`);
+      const source = await sessions.for(plan.source.name);
+      const destination = plan.destination.name === plan.source.name ? source : await sessions.for(plan.destination.name);
+      await runWarehousePlan(loaded, { source, destination }, report);
+    } else {
+      await runApiPlan(loaded, await sessions.for(plan.source.name), options, report);
+    }
+  } catch (e) {
+    report.error = (e as Error).message;
+  }
+  for (const s of report.steps) if (s.kind !== 'call') report.operations[s.operation] = (report.operations[s.operation] ?? 0) + s.accepted;
+  report.ms = Math.round(performance.now() - started);
+  report.status = statusOf(report);
+  return report;
+}
+
+/** Runs each plan in turn; one plan's failure is reported and the next still runs. */
+export async function runPlans(planPaths: readonly string[], databases: Databases, options: ExecOptions, onPlan?: (report: PlanReport) => void): Promise<RunReport> {
+  const startedAt = new Date();
+  const started = performance.now();
+  const sessions = new Sessions(databases);
+  const reports: PlanReport[] = [];
+  try {
+    for (const path of planPaths) {
+      let loaded: LoadedPlan;
+      try {
+        loaded = loadPlan(path);
+      } catch (e) {
+        const failed: PlanReport = { ...emptyReport({ sync: { name: path, kind: 'record', mode: '' }, destination: { name: '', type: '' } } as Plan, path, options.dryRun), status: 'failed', error: (e as Error).message };
+        reports.push(failed);
+        onPlan?.(failed);
+        continue;
+      }
+      const r = await runOne(loaded, sessions, options);
+      reports.push(r);
+      onPlan?.(r);
+    }
+  } finally {
+    await sessions.close();
+  }
+  return runReport(reports, startedAt, performance.now() - started);
+}

@@ -1,0 +1,56 @@
+/** Reading a compiled plan: plan.json, checked against the published schema, and the SQL files its steps name. */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { Plan } from '../plan/plan.js';
+
+export interface LoadedPlan {
+  plan: Plan;
+  /** plan.json's path as given. */
+  path: string;
+  /** File name (relative to plan.json) -> SQL text. */
+  files: Map<string, string>;
+}
+
+export class PlanError extends Error {}
+
+/** The executor understands plan format 1. */
+export const supportedPlanVersion = 1;
+
+const schemaPath = fileURLToPath(new URL('../../schemas/plan.schema.json', import.meta.url));
+let validate: ReturnType<Ajv2020['compile']> | undefined;
+
+function checkSchema(doc: unknown, path: string): void {
+  validate ??= new Ajv2020({ allErrors: true, strict: false }).compile(JSON.parse(readFileSync(schemaPath, 'utf8')) as object);
+  if (!validate(doc)) {
+    const problems = (validate.errors ?? []).slice(0, 5).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`);
+    throw new PlanError(`${path} does not match the plan schema: ${problems.join('; ')}`);
+  }
+}
+
+export function loadPlan(path: string): LoadedPlan {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new PlanError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const version = (doc as { planVersion?: unknown } | null)?.planVersion;
+  if (version !== supportedPlanVersion) {
+    throw new PlanError(`${path} has plan format ${JSON.stringify(version)}; this executor runs format ${supportedPlanVersion}`);
+  }
+  if (existsSync(schemaPath)) checkSchema(doc, path);
+  const plan = doc as Plan;
+  const dir = dirname(resolve(path));
+  const files = new Map<string, string>();
+  for (const step of plan.steps) {
+    if (!('file' in step) || typeof step.file !== 'string' || files.has(step.file)) continue;
+    try {
+      files.set(step.file, readFileSync(join(dir, step.file), 'utf8'));
+    } catch {
+      throw new PlanError(`${path} names ${step.file}, which is not beside it`);
+    }
+  }
+  return { plan, path, files };
+}

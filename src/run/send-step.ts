@@ -1,0 +1,91 @@
+/** A `send` step: the step's change rows, batched, through its chain of requests; accepted rows recorded as they come. */
+import type { SendRequest, SendStep } from '../plan/api-steps.js';
+import { readResponse } from './acceptance.js';
+import { batches } from './batches.js';
+import { changePages, countQuery, rowsQuery, type ChangeRow } from './change-rows.js';
+import { deliver, type Exchange } from './deliver.js';
+import type { StepReport } from './report.js';
+import { buildRequest } from './request.js';
+import { baseContext, batchValues, noteRefusals, type StepEnv } from './step-env.js';
+import { render, type Json, type RenderContext } from './template.js';
+
+export async function countRows(env: StepEnv, kinds: SendStep['changes']): Promise<number> {
+  if (env.read === undefined) throw new Error('the plan sends rows before its read step');
+  const [row] = await env.session.query<{ n: unknown }>(countQuery(env.read, kinds));
+  return Number(row?.n ?? 0);
+}
+
+export function stepRows(env: StepEnv, kinds: SendStep['changes']): AsyncGenerator<ChangeRow[]> {
+  if (env.read === undefined) throw new Error('the plan sends rows before its read step');
+  return changePages(env.session.pages(rowsQuery(env.read, kinds), env.options.pageSize));
+}
+
+function renderContext(env: StepEnv, rows: readonly ChangeRow[], seq: number, last: boolean, total: number, perRow: boolean): RenderContext {
+  return { ...baseContext(env), batch: batchValues(rows, seq, last, total), rows, ...(perRow ? { row: rows[0] } : {}) };
+}
+
+function exchangeOf(env: StepEnv, request: SendRequest, total: number): Exchange<ChangeRow> {
+  const perRow = request.for === 'row';
+  const base = env.options.endpoints[env.plan.destination.name];
+  return {
+    perRow,
+    request: (rows, c) => buildRequest(request.request, renderContext(env, rows, c.seq, c.last, total, perRow), env.render, base),
+    read: (res, rows) => readResponse(request, res, rows, baseContext(env), env.render),
+  };
+}
+
+/** The bodies the first rows would be sent with: what a dry run shows. */
+async function samples(env: StepEnv, step: SendStep, total: number): Promise<Json[]> {
+  const first = step.requests[0];
+  if (!first || env.options.samples <= 0) return [];
+  const rows: ChangeRow[] = [];
+  for await (const page of stepRows(env, step.changes)) {
+    rows.push(...page.slice(0, env.options.samples - rows.length));
+    if (rows.length >= env.options.samples) break;
+  }
+  const groups = first.for === 'row' ? rows.map((r) => [r]) : rows.length ? [rows] : [];
+  return groups.map((g, i) => {
+    const ctx = renderContext(env, g, i + 1, i === groups.length - 1, total, first.for === 'row');
+    return first.request.body ? render(first.request.body.template, ctx, env.render) : null;
+  });
+}
+
+export async function runSend(step: SendStep, env: StepEnv): Promise<StepReport> {
+  const started = performance.now();
+  const total = await countRows(env, step.changes);
+  const report: StepReport = { kind: 'send', operation: step.operation, description: step.description, rows: total, accepted: 0, rejected: 0, failed: 0, requests: 0, retries: 0, ms: 0 };
+  if (env.options.dryRun) {
+    report.samples = await samples(env, step, total);
+    report.ms = Math.round(performance.now() - started);
+    return report;
+  }
+  const { progress } = env.options;
+  progress.start(step.operation, total);
+  const target = env.plan.destination.target?.join('.');
+  const stats = await deliver(
+    batches(stepRows(env, step.changes), step.batch.size),
+    step.requests.map((r) => exchangeOf(env, r, total)),
+    {
+      concurrency: step.ordered ? 1 : env.options.concurrency,
+      timeoutMs: env.options.timeoutMs,
+      retry: step.retry,
+      maxRetryAfterMs: env.options.maxRetryAfterMs,
+      bucket: env.options.buckets.for(env.plan.destination.name, target, step.rateLimit),
+      ...(step.batch.maxBytes === undefined ? {} : { maxBodyBytes: step.batch.maxBytes }),
+    },
+    {
+      accepted: async (rows) => {
+        await env.ledger?.record(rows);
+        progress.advance(rows.length);
+      },
+      refused: (refusals) => {
+        noteRefusals(env, refusals.map((r) => ({ key: r.row.key, change: r.row.change, reason: r.reason, fate: r.fate })), step.operation);
+        progress.advance(refusals.length);
+      },
+    },
+  );
+  Object.assign(report, { accepted: stats.accepted, rejected: stats.rejected, failed: stats.failed, requests: stats.requests, retries: stats.retries });
+  report.ms = Math.round(performance.now() - started);
+  progress.finish(`${step.operation}: ${stats.accepted} accepted, ${stats.rejected + stats.failed} refused, ${stats.requests} requests, ${stats.retries} retries`);
+  return report;
+}

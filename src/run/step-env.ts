@@ -1,0 +1,96 @@
+/** What every step of one plan's run shares: the session, the variables calls captured, the options, the tallies. */
+import { createHash, randomInt, randomUUID } from 'node:crypto';
+import type { Plan } from '../plan/plan.js';
+import type { RateLimit } from '../plan/api-steps.js';
+import type { Ledger } from './ledger.js';
+import type { Progress } from './progress.js';
+import { maxListedRejections, type PlanReport, type RejectedRow } from './report.js';
+import type { SqlSession } from './sql-session.js';
+import { TokenBucket, unlimited } from './token-bucket.js';
+import type { RenderContext, RenderOptions } from './template.js';
+
+export interface ExecOptions {
+  /** Send nothing, commit nothing: count and show. */
+  dryRun: boolean;
+  /** Base URL overrides by destination name. */
+  endpoints: Readonly<Record<string, string>>;
+  /** Where storage objects and stream messages go: a folder, or `-` for stdout. */
+  sink: string;
+  /** Requests in flight per send step (1 for ordered steps). */
+  concurrency: number;
+  timeoutMs: number;
+  /** A Retry-After longer than this fails the rows instead of stalling. */
+  maxRetryAfterMs: number;
+  /** Rows per cursor fetch. */
+  pageSize: number;
+  /** Rendered payloads shown per step in a dry run. */
+  samples: number;
+  env: NodeJS.ProcessEnv;
+  /** Lines for stdout (dry-run payloads, sink output to `-`). */
+  out(text: string): void;
+  progress: Progress;
+  buckets: Buckets;
+}
+
+/** Rate limits shared by every step and plan of one run that calls the same destination. */
+export class Buckets {
+  private readonly map = new Map<string, TokenBucket>();
+
+  for(destination: string, target: string | undefined, limit: RateLimit | undefined): TokenBucket {
+    const key = limit?.scope === 'target' ? `${destination}\u0000${target ?? ''}` : destination;
+    let b = this.map.get(key);
+    if (!b) {
+      b = limit ? TokenBucket.perWindow(limit.requests, limit.perSeconds) : unlimited();
+      this.map.set(key, b);
+    }
+    return b;
+  }
+}
+
+export interface StepEnv {
+  plan: Plan;
+  /** SQL files by name. */
+  files: ReadonlyMap<string, string>;
+  session: SqlSession;
+  options: ExecOptions;
+  render: RenderOptions;
+  vars: Record<string, unknown>;
+  run: Record<string, unknown>;
+  /** read.sql, once the read step has run. */
+  read?: string;
+  ledger?: Ledger;
+  report: PlanReport;
+  /** No row refused so far (an `accept` step with `when: all_accepted` needs it). */
+  allAccepted: boolean;
+}
+
+/** The `run` values templates see: fixed for the whole run. */
+export function runValues(now: Date): Record<string, unknown> {
+  return { id: randomUUID(), session: randomInt(1, 2 ** 48), timestamp: now.toISOString(), epoch_ms: now.getTime() };
+}
+
+export function sqlFile(env: StepEnv, file: string): string {
+  const text = env.files.get(file);
+  if (text === undefined) throw new Error(`the plan names ${file}, which is not beside it`);
+  return text;
+}
+
+export function baseContext(env: StepEnv): RenderContext {
+  return { vars: env.vars, run: env.run };
+}
+
+/** The batch values templates see (`batch.index`, `batch.idempotency_key`, ...). */
+export function batchValues(rows: readonly { idempotency_key?: unknown }[], seq: number, last: boolean, total: number): Record<string, unknown> {
+  const key = createHash('sha256')
+    .update(rows.map((r) => String(r.idempotency_key ?? '')).join('\n'))
+    .digest('hex');
+  return { index: seq, last, rows: rows.length, total_rows: total, idempotency_key: key };
+}
+
+export function noteRefusals(env: StepEnv, rows: Omit<RejectedRow, 'operation'>[], operation: string): void {
+  if (!rows.length) return;
+  env.allAccepted = false;
+  env.report.rejectedTotal += rows.length;
+  const room = maxListedRejections - env.report.rejected.length;
+  for (const r of rows.slice(0, Math.max(0, room))) env.report.rejected.push({ ...r, operation });
+}

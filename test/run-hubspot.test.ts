@@ -1,0 +1,110 @@
+// HubSpot end to end: compiled plans run by the executor against a local HubSpot on
+// 127.0.0.1 (batch upsert and archive), on every engine the tests have.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fault } from './servers/fake-api.js';
+import { startHubspot, type FakeHubspot } from './servers/hubspot.js';
+import { compileFixture, runSync, sql } from './servers/run-harness.js';
+import { scratchEngines, type ScratchDb } from './servers/scratch-db.js';
+
+const people = (n: number) =>
+  `CREATE SCHEMA IF NOT EXISTS crm;
+   CREATE TABLE crm.people (id bigint PRIMARY KEY, email text NOT NULL, first_name text, plan text NOT NULL, score int NOT NULL);
+   INSERT INTO crm.people SELECT g, 'user' || g || '@example.com', 'First ' || g, CASE WHEN g % 3 = 0 THEN 'free' ELSE 'pro' END, g FROM generate_series(1, ${n}) g;`;
+
+const build = compileFixture('test/fixtures/run/project');
+const env = { HUBSPOT_TOKEN: 'hs-test-token' };
+
+for (const engine of scratchEngines) {
+  describe(`hubspot [${engine.name}]`, () => {
+    let db: ScratchDb;
+    let hubspot: FakeHubspot;
+    const run = (sync: string) => runSync(db, build, sync, { env, endpoints: { crm: hubspot.api.url }, timeoutMs: 1500 });
+    const inputsSent = (from = 0) => hubspot.api.requests.slice(from).reduce((n, r) => n + ((r.body as { inputs?: unknown[] })?.inputs?.length ?? 0), 0);
+
+    beforeAll(async () => {
+      db = await engine.open();
+      await sql(db, people(250));
+      hubspot = await startHubspot({ token: env.HUBSPOT_TOKEN });
+    });
+    afterAll(async () => {
+      await hubspot.api.close();
+      await db.drop();
+    });
+
+    it('first run upserts every row, 100 per call', async () => {
+      const r = await run('people_to_hubspot');
+      expect(r).toMatchObject({ status: 'ok', changes: { added: 250, changed: 0, removed: 0 }, operations: { upsert: 250 }, committed: 250 });
+      expect(hubspot.api.requests.map((q) => (q.body as { inputs: unknown[] }).inputs.length)).toEqual([100, 100, 50]);
+      expect(hubspot.api.requests[0]?.headers.authorization).toBe('Bearer hs-test-token');
+      expect(hubspot.records('contacts')).toHaveLength(250);
+      expect(hubspot.find('contacts', 'email', 'user42@example.com')?.properties).toEqual({ email: 'user42@example.com', firstname: 'First 42', plan_tier: 'free', score: '42' });
+    });
+
+    it('a second run sends nothing', async () => {
+      const before = hubspot.api.requests.length;
+      const r = await run('people_to_hubspot');
+      expect(r).toMatchObject({ status: 'ok', changes: { added: 0, changed: 0, unchanged: 250 } });
+      expect(hubspot.api.requests.length).toBe(before);
+    });
+
+    it('one changed row sends one request with one input', async () => {
+      await sql(db, `UPDATE crm.people SET score = 4242 WHERE id = 42`);
+      const before = hubspot.api.requests.length;
+      const r = await run('people_to_hubspot');
+      expect(r).toMatchObject({ status: 'ok', changes: { changed: 1 }, operations: { upsert: 1 } });
+      expect(hubspot.api.requests.length).toBe(before + 1);
+      expect(inputsSent(before)).toBe(1);
+      expect(hubspot.find('contacts', 'email', 'user42@example.com')?.properties.score).toBe('4242');
+    });
+
+    it('a rejected row is reported, the rest of its batch delivered, and it is sent again next run', async () => {
+      hubspot.options.reject = (_type, input) => (input.id === 'user7@example.com' ? 'Property values were not valid: score' : undefined);
+      await sql(db, `UPDATE crm.people SET score = score + 1000 WHERE id IN (7, 8, 9)`);
+      const r = await run('people_to_hubspot');
+      expect(r.status).toBe('rejected');
+      expect(r.operations.upsert).toBe(2);
+      expect(r.rejected).toEqual([{ key: 'user7@example.com', change: 'changed', operation: 'upsert', fate: 'rejected', reason: expect.stringContaining('Property values were not valid: score') }]);
+      expect(hubspot.find('contacts', 'email', 'user8@example.com')?.properties.score).toBe('1008');
+      expect(hubspot.find('contacts', 'email', 'user7@example.com')?.properties.score).toBe('7');
+
+      hubspot.options.reject = undefined;
+      const before = hubspot.api.requests.length;
+      const again = await run('people_to_hubspot');
+      expect(again).toMatchObject({ status: 'ok', changes: { changed: 1 }, operations: { upsert: 1 } });
+      expect(inputsSent(before)).toBe(1);
+      expect(hubspot.find('contacts', 'email', 'user7@example.com')?.properties.score).toBe('1007');
+    });
+
+    it('retries 429 with Retry-After, a 500 and a timeout, and ends delivered', async () => {
+      await sql(db, `UPDATE crm.people SET first_name = 'Renamed' WHERE id IN (1, 2, 3)`);
+      hubspot.api.failNext(fault.tooMany('1'), fault.status(500), fault.hang());
+      const r = await run('people_to_hubspot');
+      expect(r).toMatchObject({ status: 'ok', operations: { upsert: 3 } });
+      const send = r.steps.find((s) => s.kind === 'send');
+      // At least the three injected failures (a loaded machine may time out one more).
+      expect(send?.retries).toBeGreaterThanOrEqual(3);
+      expect(send?.requests).toBe((send?.retries ?? 0) + 1);
+      expect(hubspot.api.requests.slice(-4).map((q) => q.fault?.kind ?? 'answered')).toEqual(['status', 'status', 'hang', 'answered']);
+      for (const id of [1, 2, 3]) expect(hubspot.find('contacts', 'email', `user${id}@example.com`)?.properties.firstname).toBe('Renamed');
+    });
+
+    it('mirror archives exactly the records of removed rows, by the ids HubSpot gave them', async () => {
+      const first = await run('people_mirror_to_hubspot');
+      expect(first).toMatchObject({ status: 'ok', operations: { upsert: 250, archive: 0 } });
+      expect(hubspot.records('p_people')).toHaveLength(250);
+      const gone = [5, 50, 205].map((id) => hubspot.find('p_people', 'person_id', String(id))?.id);
+      await sql(db, `DELETE FROM crm.people WHERE id IN (5, 50, 205)`);
+      const before = hubspot.api.requests.length;
+      const r = await run('people_mirror_to_hubspot');
+      expect(r).toMatchObject({ status: 'ok', changes: { removed: 3, added: 0, changed: 0 }, operations: { upsert: 0, archive: 3 } });
+      const archive = hubspot.api.requests.slice(before);
+      expect(archive.map((q) => q.path)).toEqual(['/crm/v3/objects/p_people/batch/archive']);
+      expect((archive[0]?.body as { inputs: { id: string }[] }).inputs.map((i) => i.id).sort()).toEqual([...gone].sort());
+      const remaining = hubspot.records('p_people').map((x) => Number(x.properties.person_id));
+      expect(remaining).toHaveLength(247);
+      expect(remaining).not.toContain(50);
+      const again = await run('people_mirror_to_hubspot');
+      expect(again.changes).toMatchObject({ added: 0, changed: 0, removed: 0 });
+    });
+  });
+}

@@ -1,0 +1,91 @@
+/**
+ * Running compiled fixture plans against scratch databases and the fake APIs, in process
+ * (the executor's library entry) or as the real command line in a child process.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { runCompile } from '../../src/cli/compile-command.js';
+import type { Io } from '../../src/cli/output.js';
+import { Buckets, runPlans, type ExecOptions, type PlanReport } from '../../src/run/index.js';
+import { silentProgress } from '../../src/run/progress.js';
+import { openPgliteSession } from '../../src/run/pglite-session.js';
+import { openPgSession } from '../../src/run/pg-session.js';
+import type { SqlSession } from '../../src/run/sql-session.js';
+import { scratchFolder, type ScratchDb } from './scratch-db.js';
+
+export const repoRoot = join(import.meta.dirname, '..', '..');
+
+/** Compiles a fixture project into a fresh folder; throws with the diagnostics when it fails. */
+export function compileFixture(project: string): string {
+  const out = join(scratchFolder('syncwright-build-').dir, 'build');
+  const lines: string[] = [];
+  const io: Io = { out: (t) => lines.push(t), err: (t) => lines.push(t), colour: false, cwd: repoRoot };
+  const code = runCompile({ paths: [project], out, format: 'text', strict: false }, io);
+  if (code !== 0) throw new Error(`compiling ${project} failed:\n${lines.join('\n')}`);
+  return out;
+}
+
+export function openDb(db: ScratchDb): Promise<SqlSession> {
+  return db.url ? openPgSession(db.url) : openPgliteSession(db.folder);
+}
+
+/** Runs SQL on the scratch database in a session of its own, closed at once (the embedded one admits one at a time). */
+export async function sql(db: ScratchDb, script: string): Promise<Record<string, unknown>[][]> {
+  const s = await openDb(db);
+  try {
+    return await s.script(script);
+  } finally {
+    await s.close();
+  }
+}
+
+export function execOptions(overrides: Partial<ExecOptions> = {}): ExecOptions {
+  return {
+    dryRun: false,
+    endpoints: {},
+    sink: scratchFolder('syncwright-sink-').dir,
+    concurrency: 4,
+    timeoutMs: 2000,
+    maxRetryAfterMs: 60_000,
+    pageSize: 500,
+    samples: 3,
+    env: {},
+    out: () => undefined,
+    progress: silentProgress,
+    buckets: new Buckets(),
+    ...overrides,
+  };
+}
+
+/** Runs one compiled sync in process and returns its report. */
+export async function runSync(db: ScratchDb, build: string, sync: string, options: Partial<ExecOptions> = {}): Promise<PlanReport> {
+  const report = await runPlans([join(build, sync, 'plan.json')], { ...(db.url ? { default: db.url } : {}), byName: {}, folder: db.folder ?? '' }, execOptions(options));
+  return report.plans[0] as PlanReport;
+}
+
+/** The command line in a child process, as a scheduler would start it. */
+export function spawnRun(db: ScratchDb, args: string[], env: Record<string, string>): ChildProcess {
+  const dbArgs = db.url ? ['--database', db.url] : ['--db', db.folder as string];
+  return spawn(process.execPath, [join(repoRoot, 'bin', 'syncwright.js'), 'run', ...dbArgs, ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** Resolves when the child has exited, with its code or signal and output. */
+export function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })));
+}
+
+export async function until(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
