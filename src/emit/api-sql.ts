@@ -56,7 +56,6 @@ function common(d: ApiSqlDialect, cs: ChangeSet) {
     textType: d.spec.types.string,
     jsonType: d.spec.types.json,
     destination: cs.destination,
-    header: '',
   };
 }
 

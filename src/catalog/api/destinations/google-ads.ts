@@ -8,7 +8,9 @@ import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
 import type { CallStep, SendStep, Template } from '../../../plan/api-steps.js';
 import { accessToken, bearer, call, concat, each, jsonHeaders, jsonRequest, oauthRefresh, payloadField, perBatch, ref, required, row, send } from '../http.js';
 
-const base = 'https://googleads.googleapis.com/v18/';
+// Google sunsets each API version about a year after its release: bump with the releases.
+const apiVersion = 'v24';
+const base = `https://googleads.googleapis.com/${apiVersion}/`;
 
 /** Customer ids go in paths and headers without dashes. */
 function customerId(ctx: ApiContext, name: string): Template | undefined {
