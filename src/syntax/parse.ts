@@ -6,7 +6,7 @@ import { buildAst, tokenSpan } from './build.js';
 import type { SyncFile, Comment } from './ast.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { diagnostic } from '../diagnostics/codes.js';
-import type { Span } from './span.js';
+import { fileStart, type Span } from './span.js';
 
 export interface ParseResult {
   ast?: SyncFile;
@@ -67,7 +67,7 @@ function syntaxMessage(e: IRecognitionException): string {
   }
 }
 
-export function parseFile(file: string, text: string): ParseResult {
+function parseText(file: string, text: string): ParseResult {
   const lexed = syncLexer.tokenize(text);
   const diagnostics: Diagnostic[] = lexed.errors.map((e) => {
     const span: Span = {
@@ -97,4 +97,23 @@ export function parseFile(file: string, text: string): ParseResult {
   if (diagnostics.length > 0) return { diagnostics };
   const comments: Comment[] = (lexed.groups.comments ?? []).map((t) => ({ text: t.image, span: tokenSpan(file, t) }));
   return { ast: buildAst(file, cst, comments, text), diagnostics };
+}
+
+/**
+ * The parser and the builder recurse once per level of nesting: input nested thousands deep
+ * (generated or corrupted) ends as a diagnostic, never as a crash.
+ */
+export function parseFile(file: string, text: string): ParseResult {
+  try {
+    return parseText(file, text);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    return {
+      diagnostics: [
+        diagnostic('syntax-error', fileStart(file), { detail: 'this file nests too deeply to be read' }, [
+          'split deeply nested conditions into several audiences or a model `sql`',
+        ]),
+      ],
+    };
+  }
 }
