@@ -64,8 +64,13 @@ function operandText(operand: A.Operand, source: string): string {
 export function exprText(expr: A.Expr, source: string): string {
   const not = (negated: boolean) => (negated ? 'not ' : '');
   switch (expr.kind) {
-    case 'logical':
-      return `${exprText(expr.left, source)} ${expr.op} ${exprText(expr.right, source)}`;
+    case 'logical': {
+      // A chain of `and`/`or` nests to the left as deep as it is long: walk it without recursion.
+      const rest: string[] = [];
+      let left: A.Expr = expr;
+      for (; left.kind === 'logical'; left = left.left) rest.push(`${left.op} ${exprText(left.right, source)}`);
+      return [exprText(left, source), ...rest.reverse()].join(' ');
+    }
     case 'not':
       return `not ${exprText(expr.expr, source)}`;
     case 'paren':
