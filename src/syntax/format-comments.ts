@@ -96,13 +96,23 @@ class CodeScanner {
   }
 }
 
-function find(found: Map<LayoutNode, Found>, node: LayoutNode): Found {
-  let f = found.get(node);
-  if (!f) {
-    f = { leading: [], inside: [], after: [], closing: [], end: [] };
-    found.set(node, f);
-  }
-  return f;
+/** Where one comment goes: a list of a node, or the end of the file. */
+type Slot = { node: LayoutNode; list: keyof Found } | 'fileEnd';
+
+/** The slot of a comment among `children`, the nodes of `owner`'s block (of the file when undefined). */
+function slotOf(c: Comment, children: LayoutNode[], owner: LayoutGroup | undefined, scanner: CodeScanner): Slot {
+  const at = c.span.offset;
+  const hit = children.find((n) => n.span.offset <= at && at < n.span.endOffset);
+  if (hit?.kind === 'group' && at >= scanner.bodyStart(hit)) return slotOf(c, hit.children, hit, scanner);
+  if (hit) return { node: hit, list: 'inside' };
+  const anchor = scanner.previousCode(at, false);
+  const before = anchor === undefined ? undefined : children.find((n) => n.span.endOffset - 1 === anchor);
+  if (before) return { node: before, list: before.kind === 'group' ? 'closing' : 'after' };
+  // Trailing, but after no child: the only code before it in this block is the `{`.
+  if (anchor !== undefined && owner) return { node: owner, list: 'after' };
+  const next = children.find((n) => n.span.offset > at);
+  if (next) return { node: next, list: 'leading' };
+  return owner ? { node: owner, list: 'end' } : 'fileEnd';
 }
 
 /** Inside comments stay on the node's line only if all of them and those after can share it. */
@@ -118,39 +128,19 @@ export function placeComments(definitions: LayoutGroup[], comments: Comment[], s
   const scanner = new CodeScanner(source, comments);
   const found = new Map<LayoutNode, Found>();
   const fileEnd: Comment[] = [];
-
   for (const c of comments) {
-    const at = c.span.offset;
-    let owner: LayoutGroup | undefined;
-    let children: LayoutNode[] = definitions;
-    for (;;) {
-      const hit = children.find((n) => n.span.offset <= at && at < n.span.endOffset);
-      if (hit?.kind === 'group' && at >= scanner.bodyStart(hit)) {
-        owner = hit;
-        children = hit.children;
-        continue;
-      }
-      if (hit) {
-        find(found, hit).inside.push(c);
-        break;
-      }
-      const anchor = scanner.previousCode(at, false);
-      const before = anchor === undefined ? undefined : children.find((n) => n.span.endOffset - 1 === anchor);
-      if (before) {
-        find(found, before)[before.kind === 'group' ? 'closing' : 'after'].push(c);
-      } else if (anchor !== undefined && owner) {
-        // The only code left before it in this block is the `{`.
-        find(found, owner).after.push(c);
-      } else {
-        const next = children.find((n) => n.span.offset > at);
-        if (next) find(found, next).leading.push(c);
-        else if (owner) find(found, owner).end.push(c);
-        else fileEnd.push(c);
-      }
-      break;
+    const slot = slotOf(c, definitions, undefined, scanner);
+    if (slot === 'fileEnd') {
+      fileEnd.push(c);
+      continue;
     }
+    let f = found.get(slot.node);
+    if (!f) {
+      f = { leading: [], inside: [], after: [], closing: [], end: [] };
+      found.set(slot.node, f);
+    }
+    f[slot.list].push(c);
   }
-
   const nodes = new Map<LayoutNode, NodeComments>();
   for (const [node, f] of found) nodes.set(node, settle(f, scanner));
   return { nodes, fileEnd };
