@@ -4,9 +4,8 @@
  * "unknown" errors.
  */
 import type { Definition, SyncFile } from '../syntax/ast.js';
-import { fileStart, type Span } from '../syntax/span.js';
-import { parseFile, type ParseResult } from '../syntax/parse.js';
-import { diagnostic } from '../diagnostics/codes.js';
+import type { Span } from '../syntax/span.js';
+import { parseFile } from '../syntax/parse.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { CheckedAudience, CheckedDestination, CheckedModel, CheckedProject, CheckedSource, CheckedSync, Dialect } from './model.js';
 import { Reporter, single } from './report.js';
@@ -51,7 +50,7 @@ export function checkProject(files: readonly SourceText[]): CheckResult {
       ]);
       continue;
     }
-    const result = parseOrReport(f);
+    const result = parseFile(f.path, f.text);
     for (const d of result.diagnostics) r.add(d);
     if (result.ast) parsed.push({ ast: result.ast, text: f.text });
     else for (const m of f.text.matchAll(/\b(?:source|model|audience|destination|sync)\s+([A-Za-z_][A-Za-z0-9_$]*)/g)) broken.add(m[1]!);
@@ -167,23 +166,6 @@ export function checkProject(files: readonly SourceText[]): CheckResult {
     },
     diagnostics,
   };
-}
-
-/**
- * The parser recurses once per level of nesting; input nested thousands deep (generated or
- * corrupted) ends as a diagnostic, never as a crash.
- */
-function parseOrReport(f: SourceText): ParseResult {
-  try {
-    return parseFile(f.path, f.text);
-  } catch (e) {
-    if (!(e instanceof RangeError)) throw e;
-    return {
-      diagnostics: [
-        diagnostic('syntax-error', fileStart(f.path), { detail: 'this file nests too deeply to be read' }, ['split deeply nested conditions into several audiences or a model `sql`']),
-      ],
-    };
-  }
 }
 
 /**
