@@ -20,8 +20,11 @@ function describe(t: IToken): string {
   return `\`${image}\``;
 }
 
+const definitionHint = 'a file holds `source`, `model`, `audience`, `destination` and `sync` definitions';
+
 const ruleHints: Record<string, string> = {
-  definition: 'a file holds `source`, `model`, `audience`, `destination` and `sync` definitions',
+  project: definitionHint,
+  definition: definitionHint,
   modelItem: 'a model takes `from`, `table`, `sql`, `primary key`, `order by` and `columns { ... }`',
   syncItem:
     'a sync takes `from`, `to`, `mode`, `identifier`, `map { ... }`, `batch`, `guard`, `schedule`, `message` and `format`',
@@ -56,10 +59,10 @@ function syntaxMessage(e: IRecognitionException): string {
   switch (e.name) {
     case 'MismatchedTokenException': {
       const wanted = /-->\s*(.*?)\s*<--/.exec(e.message)?.[1];
-      return `expected ${wanted ?? 'something else'}, found ${found}`;
+      return `expected ${wanted === 'EOF' ? 'a definition' : (wanted ?? 'something else')}, found ${found}`;
     }
     case 'NotAllInputParsedException':
-      return `unexpected ${found} after the last definition`;
+      return `expected a definition, found ${found}`;
     case 'EarlyExitException':
       return `expected at least one item here, found ${found}`;
     default:

@@ -135,4 +135,10 @@ export const allTokens: TokenType[] = [
   Eq,
 ];
 
-export const syncLexer = new Lexer(allTokens, { positionTracking: 'full', ensureOptimizations: false });
+// Only \n ends a line, as in every other part of the project (code frames, spans); a lone \r is whitespace.
+export const syncLexer = new Lexer(allTokens, {
+  positionTracking: 'full',
+  ensureOptimizations: false,
+  lineTerminatorsPattern: /\n/g,
+  lineTerminatorCharacters: ['\n'],
+});
