@@ -27,7 +27,7 @@ export function summaryTable(manifest: Manifest): string {
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
 }
 
-export function runCompile(opts: CompileOptions, io: Io): number {
+export async function runCompile(opts: CompileOptions, io: Io): Promise<number> {
   const { result, failed, files } = loadAndCheck({ paths: opts.paths, format: opts.format, strict: opts.strict }, io);
   if (failed || !result.project) return 1;
   const options: PlanOptions = opts.postgresVersion === undefined ? {} : { postgresVersion: opts.postgresVersion };
@@ -35,7 +35,7 @@ export function runCompile(opts: CompileOptions, io: Io): number {
   const texts = new Map(readSources(files).map((s) => [s.path, s.text]));
   const manifest = buildManifest(result.project.syncs, artifacts, texts, options);
   validateManifest(manifest);
-  writeTreeAtomically(resolve(io.cwd, opts.out), artifactTree(artifacts, manifest));
+  await writeTreeAtomically(resolve(io.cwd, opts.out), artifactTree(artifacts, manifest));
   if (opts.format === 'text') {
     io.out(summaryTable(manifest));
     io.err(`compiled ${manifest.syncs.length} sync${manifest.syncs.length === 1 ? '' : 's'} into ${opts.out}`);

@@ -45,8 +45,8 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
           .option('out', { type: 'string', default: 'build', describe: 'output folder, replaced as a whole' })
           .option('postgres-version', { choices: [15, 16, 17, 18], type: 'number', describe: 'Postgres major version to generate for (default: the version setting, else 15)' })
           .option('strict', { type: 'boolean', default: false, describe: 'treat warnings as errors' }),
-      (args) => {
-        code = runCompile({ paths: args.paths, out: args.out, format: args.format, strict: args.strict, postgresVersion: args['postgres-version'] }, io);
+      async (args) => {
+        code = await runCompile({ paths: args.paths, out: args.out, format: args.format, strict: args.strict, postgresVersion: args['postgres-version'] }, io);
       },
     )
     .command(

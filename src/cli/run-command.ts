@@ -61,7 +61,7 @@ export async function runRun(opts: RunOptions, io: Io): Promise<number> {
   if (!plans.length) {
     // Compile output is for the record, not for stdout, which carries the run's results.
     const quiet: Io = { ...io, out: (t) => io.err(t) };
-    const code = runCompile({ paths: opts.paths, out: opts.out, format: opts.format, strict: opts.strict, ...(opts.postgresVersion ? { postgresVersion: opts.postgresVersion } : {}) }, quiet);
+    const code = await runCompile({ paths: opts.paths, out: opts.out, format: opts.format, strict: opts.strict, ...(opts.postgresVersion ? { postgresVersion: opts.postgresVersion } : {}) }, quiet);
     if (code !== 0) return code;
     plans = plansFromManifest(resolve(io.cwd, opts.out), opts.syncs);
   } else if (opts.syncs.length) {

@@ -3,7 +3,8 @@
  * temporary folder beside the output is filled, then renamed into place, so a failed
  * compile leaves the previous output whole and files of removed syncs disappear.
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { SyncArtifacts } from '../plan/plan.js';
@@ -21,28 +22,46 @@ export function artifactTree(artifacts: readonly SyncArtifacts[], manifest: Mani
   return tree;
 }
 
-export function writeTreeAtomically(outDir: string, tree: ReadonlyMap<string, string>): void {
+// Thousands of small files: kept in flight together, file system latency overlaps.
+const inFlight = 32;
+
+async function pool<T>(items: readonly T[], work: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(inFlight, items.length) }, worker));
+}
+
+export async function writeTreeAtomically(outDir: string, tree: ReadonlyMap<string, string>): Promise<void> {
   const out = resolve(outDir);
   const parent = dirname(out);
-  mkdirSync(parent, { recursive: true });
+  await mkdir(parent, { recursive: true });
   const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
   const temp = join(parent, `.${tag}.syncwright-new`);
   const old = join(parent, `.${tag}.syncwright-old`);
   try {
-    mkdirSync(temp);
-    const dirs = new Set<string>();
-    for (const path of tree.keys()) dirs.add(dirname(join(temp, path)));
-    for (const d of [...dirs].sort()) mkdirSync(d, { recursive: true });
-    for (const [path, content] of tree) writeFileSync(join(temp, path), content);
-    if (existsSync(out)) renameSync(out, old);
+    await mkdir(temp);
+    const byDir = new Map<string, [string, string][]>();
+    for (const [path, content] of tree) {
+      const d = dirname(path);
+      let files = byDir.get(d);
+      if (!files) byDir.set(d, (files = []));
+      files.push([path, content]);
+    }
+    await pool([...byDir], async ([d, files]) => {
+      if (d !== '.') await mkdir(join(temp, d), { recursive: true });
+      await Promise.all(files.map(([path, content]) => writeFile(join(temp, path), content)));
+    });
+    if (existsSync(out)) await rename(out, old);
     try {
-      renameSync(temp, out);
+      await rename(temp, out);
     } catch (e) {
-      if (existsSync(old)) renameSync(old, out);
+      if (existsSync(old)) await rename(old, out);
       throw e;
     }
   } finally {
-    rmSync(temp, { recursive: true, force: true });
-    rmSync(old, { recursive: true, force: true });
+    await rm(temp, { recursive: true, force: true });
+    await rm(old, { recursive: true, force: true });
   }
 }

@@ -1,16 +1,19 @@
 /**
  * The Handlebars templates of warehouse SQL (templates/warehouse): shared ones, replaced file
  * by file by templates/warehouse/<dialect>/ where a dialect's SQL differs. Compiled with
- * `noEscape` and `strict`; `q` and `lit` are the only ways a template writes a name or a
- * string, and both go through the SqlWriter of the render (passed as `@writer`).
+ * `noEscape` and `strict`. A context holds SQL already quoted (through SqlWriter); a template
+ * writes its own fixed names with `q` and fixed strings with `lit`, the dialect's quoting and
+ * literal functions, and ends each statement with `end`.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import type { Dialect } from '../check/model.js';
-import type { SqlWriter } from './sql-writer.js';
+import { getDialect } from '../dialect/index.js';
+import { quoteIdent, quoteLiteral } from '../dialect/quote.js';
 
-type Render = (context: object, writer: SqlWriter) => string;
+/** Follows each statement's `;`: no SQL text contains it, so statements can be formatted one by one. */
+export const statementSeparator = '\u0000';
 
 const dir = fileURLToPath(new URL('../../templates/warehouse/', import.meta.url));
 const suffix = '.sql.hbs';
@@ -27,40 +30,30 @@ function sources(dialect: Dialect): Map<string, string> {
   return files;
 }
 
-function writerOf(options: Handlebars.HelperOptions): SqlWriter {
-  const w = (options.data as { writer?: SqlWriter } | undefined)?.writer;
-  if (!w) throw new Error('a warehouse template was rendered without a writer');
-  return w;
-}
+const cache = new Map<Dialect, Map<string, HandlebarsTemplateDelegate>>();
 
-const cache = new Map<Dialect, Map<string, Render>>();
-
-function environment(dialect: Dialect): Map<string, Render> {
+function environment(dialect: Dialect): Map<string, HandlebarsTemplateDelegate> {
   let renders = cache.get(dialect);
   if (renders) return renders;
+  const spec = getDialect(dialect);
   const hbs = Handlebars.create();
-  hbs.registerHelper('q', (name: unknown, options: Handlebars.HelperOptions) => {
-    if (typeof name !== 'string') throw new Error(`q: expected a name, got ${JSON.stringify(name)}`);
-    return writerOf(options).name(name);
-  });
-  hbs.registerHelper('lit', (value: unknown, options: Handlebars.HelperOptions) => {
-    if (typeof value !== 'string') throw new Error(`lit: expected a string, got ${JSON.stringify(value)}`);
-    return writerOf(options).literal(value);
-  });
+  const text = (helper: string, v: unknown): string => {
+    if (typeof v !== 'string') throw new Error(`${helper}: expected a string, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  hbs.registerHelper('q', (name: unknown) => quoteIdent(spec, text('q', name)));
+  hbs.registerHelper('lit', (value: unknown) => quoteLiteral(spec, text('lit', value)));
+  hbs.registerHelper('end', () => `;${statementSeparator}`);
   const files = sources(dialect);
-  for (const [name, text] of files) hbs.registerPartial(name, text);
-  renders = new Map();
-  for (const [name, text] of files) {
-    const t = hbs.compile(text, compileOptions);
-    renders.set(name, (context, writer) => t(context, { data: { writer } }).trim());
-  }
+  for (const [name, body] of files) hbs.registerPartial(name, body);
+  renders = new Map([...files].map(([name, body]) => [name, hbs.compile(body, compileOptions)]));
   cache.set(dialect, renders);
   return renders;
 }
 
-/** Renders templates/warehouse/<name>.sql.hbs (or the dialect's own) with the writer's helpers. */
-export function renderTemplate(dialect: Dialect, name: string, context: object, writer: SqlWriter): string {
+/** Renders templates/warehouse/<name>.sql.hbs (or the dialect's own). */
+export function renderTemplate(dialect: Dialect, name: string, context: object): string {
   const render = environment(dialect).get(name);
   if (!render) throw new Error(`no template ${name}${suffix} in templates/warehouse`);
-  return render(context, writer);
+  return render(context).trim();
 }

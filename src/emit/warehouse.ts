@@ -11,7 +11,7 @@ import type { StagedColumn, WarehouseSyncPlan } from '../plan/warehouse.js';
 import type { WarehouseStep } from '../plan/warehouse-steps.js';
 import { SqlWriter } from './sql-writer.js';
 import { renderTemplate } from './templates.js';
-import { formatSql } from './format.js';
+import { fillPlaceholders, formatScript } from './format.js';
 import { whereSql } from './where.js';
 import { sqlHeader } from './header.js';
 
@@ -52,7 +52,7 @@ function modelRows(plan: WarehouseSyncPlan, w: SqlWriter) {
   const col = (name: Pick<Ident, 'text' | 'quoted'>) => `${m()}.${w.ident(name)}`;
   const value = (c: StagedColumn) => {
     if (!c.hashed) return col(c.column);
-    const normalised = renderTemplate(dialect, 'normalise', { v: col(c.column) }, w);
+    const normalised = renderTemplate(dialect, 'normalise', { v: col(c.column) });
     return fillSnippet(w.spec.hash, { v: normalised });
   };
   const relation = plan.relation.kind === 'table' ? w.path(plan.relation.path) : `(${w.raw(plan.relation.query.trim().replace(/;\s*$/, ''))})`;
@@ -97,7 +97,7 @@ function applySql(plan: WarehouseSyncPlan): string {
   const w = new SqlWriter(spec);
   const version = plan.destination.version;
   const columns = stagedColumns(plan);
-  const field = (c: StagedColumn) => storedName(spec, c.field);
+  const field = (c: StagedColumn) => w.ident(c.field);
   const r = () => w.name('r');
   const order = [
     ...plan.orderBy.map((o, j) => `${comparable(spec, o.column.type, `${r()}.${w.name(orderSlot(j))}`)} ${o.descending ? 'DESC' : 'ASC'} NULLS LAST`),
@@ -123,20 +123,36 @@ function applySql(plan: WarehouseSyncPlan): string {
     order: order.length > 0 ? order.join(', ') : `${r()}.${w.name(slot(0))}`,
     distinct,
     target: w.path(plan.destination.target),
-    scope: plan.scope ? { column: storedName(spec, plan.scope.column), value: plan.scope.value } : false,
+    scope: plan.scope ? { column: w.ident(plan.scope.column), value: w.literal(plan.scope.value) } : false,
     writes: plan.writes,
     merge: plan.writes.insert || plan.writes.update || bySource,
     bySource,
     antiJoin: plan.writes.delete && !bySource,
     guards: guards(plan, w),
   };
-  return formatSql(spec, renderTemplate(spec.name, 'apply', context, w), w.values);
+  return fillPlaceholders(shaped(spec, 'apply', context), w.values);
 }
 
 function extractSql(plan: WarehouseSyncPlan): string {
   const spec = getDialect(plan.source.dialect);
   const w = new SqlWriter(spec);
-  return formatSql(spec, renderTemplate(spec.name, 'extract', modelRows(plan, w), w), w.values);
+  return fillPlaceholders(shaped(spec, 'extract', modelRows(plan, w)), w.values);
+}
+
+const shapes = new Map<string, string>();
+
+/**
+ * The formatted script of a context. A context holds only placeholders and flags, so syncs
+ * of one shape share a single render and format.
+ */
+function shaped(spec: DialectSpec, template: string, context: object): string {
+  const key = `${spec.name}\n${template}\n${JSON.stringify(context)}`;
+  let text = shapes.get(key);
+  if (text === undefined) {
+    text = formatScript(spec, renderTemplate(spec.name, template, context));
+    shapes.set(key, text);
+  }
+  return text;
 }
 
 function withHeader(plan: WarehouseSyncPlan, what: string, sql: string): string {

@@ -101,11 +101,7 @@ WHEN NOT MATCHED THEN
 INSERT
   (`email_sha256`, `ltv`, `audience`)
 VALUES
-  (
-    `s`.`email_sha256`,
-    `s`.`ltv`,
-    'whales'
-  );
+  (`s`.`email_sha256`, `s`.`ltv`, 'whales');
 
 SELECT
   `inserted`,

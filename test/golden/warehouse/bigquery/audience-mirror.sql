@@ -145,11 +145,7 @@ WHEN NOT MATCHED THEN
 INSERT
   (`email_sha256`, `ltv`, `audience`)
 VALUES
-  (
-    `s`.`email_sha256`,
-    `s`.`ltv`,
-    'whales'
-  )
+  (`s`.`email_sha256`, `s`.`ltv`, 'whales')
 WHEN NOT MATCHED BY SOURCE
   AND `t`.`audience` = 'whales' THEN
 DELETE;

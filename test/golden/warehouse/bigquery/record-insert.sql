@@ -86,13 +86,7 @@ MERGE INTO
   `crm`.`users` AS `t` USING `sw_stage` AS `s` ON `t`.`id` = `s`.`id`
 WHEN NOT MATCHED THEN
 INSERT
-  (
-    `id`,
-    `email`,
-    `full_name`,
-    `ltv`,
-    `prefs`
-  )
+  (`id`, `email`, `full_name`, `ltv`, `prefs`)
 VALUES
   (
     `s`.`id`,

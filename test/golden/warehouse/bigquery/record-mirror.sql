@@ -143,13 +143,7 @@ UPDATE SET
   `prefs` = `s`.`prefs`
 WHEN NOT MATCHED THEN
 INSERT
-  (
-    `id`,
-    `email`,
-    `full_name`,
-    `ltv`,
-    `prefs`
-  )
+  (`id`, `email`, `full_name`, `ltv`, `prefs`)
 VALUES
   (
     `s`.`id`,

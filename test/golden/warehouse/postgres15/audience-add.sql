@@ -116,11 +116,7 @@ FROM
 MERGE INTO "crm"."audience_members" AS "t" USING "sw_stage" AS "s" ON "t"."email_sha256" = "s"."email_sha256"
 AND "t"."audience" = 'whales' WHEN NOT MATCHED THEN INSERT ("email_sha256", "ltv", "audience")
 VALUES
-  (
-    "s"."email_sha256",
-    "s"."ltv",
-    'whales'
-  );
+  ("s"."email_sha256", "s"."ltv", 'whales');
 
 SELECT
   "inserted",

@@ -126,11 +126,7 @@ UPDATE
 SET
   "ltv" = "s"."ltv" WHEN NOT MATCHED THEN INSERT ("email_sha256", "ltv", "audience")
 VALUES
-  (
-    "s"."email_sha256",
-    "s"."ltv",
-    'whales'
-  );
+  ("s"."email_sha256", "s"."ltv", 'whales');
 
 SELECT
   "inserted",

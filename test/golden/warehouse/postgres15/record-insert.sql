@@ -101,13 +101,7 @@ FROM
       "analytics"."users" AS "m"
   ) AS "n";
 
-MERGE INTO "crm"."users" AS "t" USING "sw_stage" AS "s" ON "t"."id" = "s"."id" WHEN NOT MATCHED THEN INSERT (
-  "id",
-  "email",
-  "full_name",
-  "ltv",
-  "prefs"
-)
+MERGE INTO "crm"."users" AS "t" USING "sw_stage" AS "s" ON "t"."id" = "s"."id" WHEN NOT MATCHED THEN INSERT ("id", "email", "full_name", "ltv", "prefs")
 VALUES
   (
     "s"."id",

@@ -151,11 +151,7 @@ UPDATE
 SET
   "ltv" = "s"."ltv" WHEN NOT MATCHED THEN INSERT ("email_sha256", "ltv", "audience")
 VALUES
-  (
-    "s"."email_sha256",
-    "s"."ltv",
-    'whales'
-  ) WHEN NOT MATCHED BY SOURCE
+  ("s"."email_sha256", "s"."ltv", 'whales') WHEN NOT MATCHED BY SOURCE
   AND "t"."audience" = 'whales' THEN DELETE;
 
 SELECT

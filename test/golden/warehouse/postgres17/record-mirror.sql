@@ -149,13 +149,7 @@ SET
   "email" = "s"."email",
   "full_name" = "s"."full_name",
   "ltv" = "s"."ltv",
-  "prefs" = "s"."prefs" WHEN NOT MATCHED THEN INSERT (
-    "id",
-    "email",
-    "full_name",
-    "ltv",
-    "prefs"
-  )
+  "prefs" = "s"."prefs" WHEN NOT MATCHED THEN INSERT ("id", "email", "full_name", "ltv", "prefs")
 VALUES
   (
     "s"."id",

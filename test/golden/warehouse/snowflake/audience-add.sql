@@ -99,11 +99,7 @@ MERGE INTO
 WHEN NOT MATCHED THEN INSERT
   ("EMAIL_SHA256", "LTV", "AUDIENCE")
 VALUES
-  (
-    "s"."EMAIL_SHA256",
-    "s"."LTV",
-    'whales'
-  );
+  ("s"."EMAIL_SHA256", "s"."LTV", 'whales');
 
 SELECT
   "inserted",

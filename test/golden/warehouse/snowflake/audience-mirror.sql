@@ -138,11 +138,7 @@ THEN UPDATE SET
 WHEN NOT MATCHED THEN INSERT
   ("EMAIL_SHA256", "LTV", "AUDIENCE")
 VALUES
-  (
-    "s"."EMAIL_SHA256",
-    "s"."LTV",
-    'whales'
-  );
+  ("s"."EMAIL_SHA256", "s"."LTV", 'whales');
 
 DELETE FROM "CRM"."AUDIENCE_MEMBERS" AS "t"
 WHERE

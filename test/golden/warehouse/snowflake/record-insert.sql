@@ -84,13 +84,7 @@ BEGIN TRANSACTION;
 MERGE INTO
   "CRM"."USERS" AS "t" USING "sw_stage" AS "s" ON "t"."ID" = "s"."ID"
 WHEN NOT MATCHED THEN INSERT
-  (
-    "ID",
-    "EMAIL",
-    "FULL_NAME",
-    "LTV",
-    "PREFS"
-  )
+  ("ID", "EMAIL", "FULL_NAME", "LTV", "PREFS")
 VALUES
   (
     "s"."ID",

@@ -136,13 +136,7 @@ THEN UPDATE SET
   "LTV" = "s"."LTV",
   "PREFS" = "s"."PREFS"
 WHEN NOT MATCHED THEN INSERT
-  (
-    "ID",
-    "EMAIL",
-    "FULL_NAME",
-    "LTV",
-    "PREFS"
-  )
+  ("ID", "EMAIL", "FULL_NAME", "LTV", "PREFS")
 VALUES
   (
     "s"."ID",
