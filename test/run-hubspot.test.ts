@@ -11,7 +11,7 @@ const people = (n: number) =>
    CREATE TABLE crm.people (id bigint PRIMARY KEY, email text NOT NULL, first_name text, plan text NOT NULL, score int NOT NULL);
    INSERT INTO crm.people SELECT g, 'user' || g || '@example.com', 'First ' || g, CASE WHEN g % 3 = 0 THEN 'free' ELSE 'pro' END, g FROM generate_series(1, ${n}) g;`;
 
-const build = compileFixture('test/fixtures/run/project');
+const build = await compileFixture('test/fixtures/run/project');
 const env = { HUBSPOT_TOKEN: 'hs-test-token' };
 
 for (const engine of scratchEngines) {
@@ -105,6 +105,17 @@ for (const engine of scratchEngines) {
       expect(remaining).not.toContain(50);
       const again = await run('people_mirror_to_hubspot');
       expect(again.changes).toMatchObject({ added: 0, changed: 0, removed: 0 });
+    });
+
+    it('a mirror whose deletes break the guard sends nothing and commits nothing', async () => {
+      await sql(db, `DELETE FROM crm.people WHERE id BETWEEN 100 AND 119`);
+      const before = hubspot.api.requests.length;
+      const r = await run('people_mirror_to_hubspot');
+      expect(r).toMatchObject({ status: 'failed', changes: { removed: 20 }, error: expect.stringContaining('20 deletes exceed the guard\'s limit of 10') });
+      expect(hubspot.api.requests.length).toBe(before);
+      expect(hubspot.records('p_people')).toHaveLength(247);
+      const [snap] = await sql(db, 'SELECT count(*)::int AS n FROM syncwright.people_mirror_to_hubspot_snapshot');
+      expect(snap).toEqual([{ n: 247 }]);
     });
   });
 }

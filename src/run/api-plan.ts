@@ -4,8 +4,7 @@
  * the accepted table as they are accepted, and commit.sql runs even after a failure midway,
  * so a rejected or unsent row is simply sent again by the next run and an accepted one is not.
  */
-import type { AcceptStep, ApiStep, CommitStep } from '../plan/api-steps.js';
-import type { Plan } from '../plan/plan.js';
+import type { AcceptStep, ApiStep, ChangeKind, CommitStep } from '../plan/api-steps.js';
 import { runCall } from './call-step.js';
 import { guardViolation } from './guard.js';
 import { Ledger } from './ledger.js';
@@ -15,7 +14,7 @@ import { countRows, runSend, stepRows } from './send-step.js';
 import { runPublish, runWriteObject } from './sinks.js';
 import type { SqlSession } from './sql-session.js';
 import { runValues, sqlFile, type ExecOptions, type StepEnv } from './step-env.js';
-import { compileMessage, envFrom, envPlaceholder } from './template.js';
+import { envFrom, envPlaceholder } from './template.js';
 
 /** Postgres errors that mean "the state tables do not exist yet": a first run has nothing to recover. */
 const notYetCreated = new Set(['42P01', '3F000']);
@@ -53,6 +52,20 @@ function numbers(row: Record<string, unknown> | undefined): Record<string, numbe
 
 export class GuardAbort extends Error {}
 
+/** Steps that take change rows and deliver them somewhere. */
+const delivering = new Set<ApiStep['kind']>(['send', 'publish', 'write_object']);
+
+/**
+ * Whether any delivering step after `index` has rows. Calls (sign-in, finding or creating a
+ * list) serve those steps only, so a run with nothing to send makes no request at all.
+ */
+async function rowsAhead(steps: readonly ApiStep[], index: number, env: StepEnv): Promise<boolean> {
+  for (const s of steps.slice(index + 1)) {
+    if (delivering.has(s.kind) && (await countRows(env, (s as { changes: ChangeKind[] }).changes)) > 0) return true;
+  }
+  return false;
+}
+
 async function runStep(step: ApiStep, env: StepEnv): Promise<StepReport | undefined> {
   switch (step.kind) {
     case 'changes': {
@@ -84,22 +97,16 @@ async function runStep(step: ApiStep, env: StepEnv): Promise<StepReport | undefi
   }
 }
 
-function message(plan: Plan): ((columns: unknown) => string) | undefined {
-  const source = (plan as Plan & { message?: unknown }).message;
-  return typeof source === 'string' ? compileMessage(source) : undefined;
-}
-
 export async function runApiPlan(loaded: LoadedPlan, session: SqlSession, options: ExecOptions, report: PlanReport): Promise<void> {
   const { plan } = loaded;
   const steps = plan.steps as ApiStep[];
   const commit = steps.find((s): s is CommitStep => s.kind === 'commit');
-  const msg = message(plan);
   const env: StepEnv = {
     plan,
     files: loaded.files,
     session,
     options,
-    render: { env: options.dryRun ? envPlaceholder : envFrom(options.env), ...(msg ? { message: msg } : {}) },
+    render: { env: options.dryRun ? envPlaceholder : envFrom(options.env) },
     vars: {},
     run: runValues(new Date()),
     report,
@@ -109,10 +116,12 @@ export async function runApiPlan(loaded: LoadedPlan, session: SqlSession, option
   if (commit) await recover(env, commit);
   let sending = false;
   let committed = false;
+  let callsNeeded: boolean | undefined;
   try {
-    for (const step of steps) {
+    for (const [index, step] of steps.entries()) {
       if (step.kind === 'commit') committed = true;
       if (step.kind !== 'changes' && step.kind !== 'guard' && step.kind !== 'read') sending = true;
+      if (step.kind === 'call' && !(callsNeeded ??= await rowsAhead(steps, index, env))) continue;
       const r = await runStep(step, env);
       if (r) report.steps.push(r);
     }

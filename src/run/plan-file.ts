@@ -1,5 +1,5 @@
 /** Reading a compiled plan: plan.json, checked against the published schema, and the SQL files its steps name. */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -40,7 +40,7 @@ export function loadPlan(path: string): LoadedPlan {
   if (version !== supportedPlanVersion) {
     throw new PlanError(`${path} has plan format ${JSON.stringify(version)}; this executor runs format ${supportedPlanVersion}`);
   }
-  if (existsSync(schemaPath)) checkSchema(doc, path);
+  checkSchema(doc, path);
   const plan = doc as Plan;
   const dir = dirname(resolve(path));
   const files = new Map<string, string>();

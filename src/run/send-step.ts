@@ -7,7 +7,7 @@ import { deliver, type Exchange } from './deliver.js';
 import type { StepReport } from './report.js';
 import { buildRequest } from './request.js';
 import { baseContext, batchValues, noteRefusals, type StepEnv } from './step-env.js';
-import { render, type Json, type RenderContext } from './template.js';
+import { compileMessage, render, type Json, type RenderContext } from './template.js';
 
 export async function countRows(env: StepEnv, kinds: SendStep['changes']): Promise<number> {
   if (env.read === undefined) throw new Error('the plan sends rows before its read step');
@@ -50,8 +50,9 @@ async function samples(env: StepEnv, step: SendStep, total: number): Promise<Jso
   });
 }
 
-export async function runSend(step: SendStep, env: StepEnv): Promise<StepReport> {
+export async function runSend(step: SendStep, stepEnv: StepEnv): Promise<StepReport> {
   const started = performance.now();
+  const env: StepEnv = step.message === undefined ? stepEnv : { ...stepEnv, render: { ...stepEnv.render, message: compileMessage(step.message) } };
   const total = await countRows(env, step.changes);
   const report: StepReport = { kind: 'send', operation: step.operation, description: step.description, rows: total, accepted: 0, rejected: 0, failed: 0, requests: 0, retries: 0, ms: 0 };
   if (env.options.dryRun) {

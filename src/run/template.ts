@@ -1,7 +1,7 @@
 /**
  * Renders the plan's request templates (see `Template` in src/plan/api-steps.ts): plain JSON
- * is copied, and an object whose only key starts with `$` is a directive evaluated against
- * the render context.
+ * is copied, and an object whose only key is a directive name is evaluated against the render
+ * context (other `$` keys, like Mixpanel's `$set`, are plain keys).
  */
 import Handlebars from 'handlebars';
 import type { Template } from '../plan/api-steps.js';
@@ -26,6 +26,8 @@ export interface RenderOptions {
 }
 
 export class TemplateError extends Error {}
+
+const directives = new Set(['$literal', '$ref', '$env', '$concat', '$merge', '$each', '$json', '$base64', '$message', '$join', '$slice', '$switch']);
 
 /** The environment lookup of a real run: an unset variable stops the step. */
 export function envFrom(vars: NodeJS.ProcessEnv): RenderOptions['env'] {
@@ -73,7 +75,7 @@ export function render(t: Template, ctx: RenderContext, options: RenderOptions):
   if (Array.isArray(t)) return t.map((x) => render(x, ctx, options));
   const keys = Object.keys(t);
   const only = keys.length === 1 ? (keys[0] as string) : undefined;
-  if (only === undefined || !only.startsWith('$')) {
+  if (only === undefined || !directives.has(only)) {
     return Object.fromEntries(keys.map((k) => [k, render(t[k] as Template, ctx, options)]));
   }
   const arg = t[only] as Template;
@@ -104,7 +106,7 @@ export function render(t: Template, ctx: RenderContext, options: RenderOptions):
     case '$base64':
       return Buffer.from(asText(r(arg)), 'utf8').toString('base64');
     case '$message': {
-      if (!options.message) throw new TemplateError('the plan has no message template');
+      if (!options.message) throw new TemplateError('the step has no message template');
       return options.message(ctx.row?.columns);
     }
     case '$join': {
@@ -125,7 +127,6 @@ export function render(t: Template, ctx: RenderContext, options: RenderOptions):
       const table = cases as Record<string, Template>;
       return Object.hasOwn(table, name) ? r(table[name] as Template) : null;
     }
-    default:
-      throw new TemplateError(`unknown template directive ${only}`);
   }
+  throw new TemplateError(`unknown template directive ${only}`);
 }

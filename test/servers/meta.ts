@@ -5,7 +5,9 @@
  * arrived, and nothing changes if the session never completes). The body (JSON or form) holds
  * `payload: {schema, data}` with at most 10,000 rows; the token comes as access_token or a
  * Bearer header. Invalid rows (not a SHA-256 hex digest for a *_SHA256 key, or refused by the
- * test) are counted in num_invalid_entries and listed in invalid_entry_samples.
+ * test) are counted in num_invalid_entries and listed in invalid_entry_samples. Audiences are
+ * found with GET /{ad_account}/customaudiences?filtering=[{field: name, operator: EQUAL,
+ * value}] and created with POST /{ad_account}/customaudiences.
  */
 import { bearer, startFakeApi, type FakeApi, type Recorded, type Reply } from './fake-api.js';
 
@@ -33,6 +35,9 @@ export class FakeMeta {
   /** audience id -> members, each the JSON of its data row (one hash per key). */
   readonly audiences = new Map<string, Set<string>>();
   readonly replacing = new Map<string, ReplaceInProgress>();
+  /** Custom audiences by id: their account and name. */
+  readonly created = new Map<string, { account: string; name: string }>();
+  private nextId = 23850000000000;
   api!: FakeApi;
 
   constructor(readonly options: MetaOptions = {}) {}
@@ -54,6 +59,8 @@ export class FakeMeta {
     if (this.options.token && token !== this.options.token) {
       return graphError(400, 190, 'Invalid OAuth access token - Cannot parse access token', 'OAuthException');
     }
+    const accounts = /^(?:\/v\d+\.\d+)?\/(act_\d+)\/customaudiences$/.exec(req.path);
+    if (accounts) return this.customAudiences(accounts[1] as string, req);
     if (!m) return graphError(400, 100, `Unsupported request - method type: ${req.method.toLowerCase()}`);
     const audienceId = m[1] as string;
     const edge = m[2] as string;
@@ -93,6 +100,26 @@ export class FakeMeta {
         invalid_entry_samples: invalid,
       },
     };
+  }
+
+  /** The id of the audience with this name, if one was created. */
+  idOf(name: string): string | undefined {
+    return [...this.created].find(([, a]) => a.name === name)?.[0];
+  }
+
+  private customAudiences(account: string, req: Recorded): Reply {
+    if (req.method === 'POST') {
+      const name = (req.body as { name?: string } | undefined)?.name;
+      if (!name) return graphError(400, 100, '(#100) The parameter name is required');
+      const id = String(this.nextId++);
+      this.created.set(id, { account, name });
+      return { status: 200, body: { id } };
+    }
+    const filters = JSON.parse(req.query.get('filtering') ?? '[]') as { field: string; operator: string; value: string }[];
+    const data = [...this.created]
+      .filter(([, a]) => a.account === account && filters.every((f) => f.field !== 'name' || f.operator !== 'EQUAL' || a.name === f.value))
+      .map(([id, a]) => ({ id, name: a.name }));
+    return { status: 200, body: { data } };
   }
 
   private audience(id: string): Set<string> {

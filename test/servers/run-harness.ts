@@ -2,7 +2,8 @@
  * Running compiled fixture plans against scratch databases and the fake APIs, in process
  * (the executor's library entry) or as the real command line in a child process.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCompile } from '../../src/cli/compile-command.js';
 import type { Io } from '../../src/cli/output.js';
@@ -16,11 +17,11 @@ import { scratchFolder, type ScratchDb } from './scratch-db.js';
 export const repoRoot = join(import.meta.dirname, '..', '..');
 
 /** Compiles a fixture project into a fresh folder; throws with the diagnostics when it fails. */
-export function compileFixture(project: string): string {
+export async function compileFixture(project: string): Promise<string> {
   const out = join(scratchFolder('syncwright-build-').dir, 'build');
   const lines: string[] = [];
   const io: Io = { out: (t) => lines.push(t), err: (t) => lines.push(t), colour: false, cwd: repoRoot };
-  const code = runCompile({ paths: [project], out, format: 'text', strict: false }, io);
+  const code = await runCompile({ paths: [project], out, format: 'text', strict: false }, io);
   if (code !== 0) throw new Error(`compiling ${project} failed:\n${lines.join('\n')}`);
   return out;
 }
@@ -61,6 +62,25 @@ export function execOptions(overrides: Partial<ExecOptions> = {}): ExecOptions {
 export async function runSync(db: ScratchDb, build: string, sync: string, options: Partial<ExecOptions> = {}): Promise<PlanReport> {
   const report = await runPlans([join(build, sync, 'plan.json')], { ...(db.url ? { default: db.url } : {}), byName: {}, folder: db.folder ?? '' }, execOptions(options));
   return report.plans[0] as PlanReport;
+}
+
+/** Builds dist/ (what bin/syncwright.js runs) when a source file is newer than its build. */
+export function ensureBuilt(): void {
+  const src = join(repoRoot, 'src');
+  const stale = (dir: string): boolean =>
+    readdirSync(dir, { withFileTypes: true }).some((e) => {
+      const full = join(dir, e.name);
+      if (e.isDirectory()) return stale(full);
+      if (!e.name.endsWith('.ts')) return false;
+      const built = join(repoRoot, 'dist', full.slice(src.length + 1).replace(/\.ts$/, '.js'));
+      return !existsSync(built) || statSync(built).mtimeMs < statSync(full).mtimeMs;
+    });
+  if (!stale(src)) return;
+  try {
+    execFileSync(process.execPath, [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', repoRoot], { stdio: 'pipe' });
+  } catch {
+    // Type errors elsewhere still emit JavaScript; a test fails if the command does not run.
+  }
 }
 
 /** The command line in a child process, as a scheduler would start it. */

@@ -1,0 +1,169 @@
+// Meta custom audiences, Slack and webhooks end to end: compiled plans run by the executor
+// against local fakes of their documented APIs, on the embedded database.
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fault } from './servers/fake-api.js';
+import { startMeta, type FakeMeta } from './servers/meta.js';
+import { startSlack, type FakeSlack } from './servers/slack.js';
+import { startWebhook, type FakeWebhook } from './servers/webhook.js';
+import { compileFixture, runSync, sql } from './servers/run-harness.js';
+import { scratchPglite, type ScratchDb } from './servers/scratch-db.js';
+
+const build = await compileFixture('test/fixtures/run/project');
+const env = { META_TOKEN: 'meta-token', SLACK_TOKEN: 'xoxb-test', HOOK_SECRET: 'hook-secret' };
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
+let db: ScratchDb;
+let meta: FakeMeta;
+let slack: FakeSlack;
+let hook: FakeWebhook;
+let billing: FakeWebhook;
+
+const run = (sync: string) =>
+  runSync(db, build, sync, { env, timeoutMs: 3000, endpoints: { ads: meta.api.url, chat: slack.api.url, hook: hook.api.url, billing: billing.api.url } });
+
+beforeAll(async () => {
+  db = scratchPglite();
+  await sql(
+    db,
+    `CREATE SCHEMA crm;
+     CREATE TABLE crm.people (id bigint PRIMARY KEY, email text NOT NULL, first_name text, plan text NOT NULL, score int NOT NULL);
+     INSERT INTO crm.people SELECT g, ' User' || g || '@Example.com ', NULL, CASE WHEN g % 3 = 0 THEN 'free' ELSE 'pro' END, g FROM generate_series(1, 60) g;
+     CREATE TABLE crm.signups (id bigint PRIMARY KEY, email text NOT NULL, plan text NOT NULL);
+     INSERT INTO crm.signups VALUES (1, 'ada@example.com', 'pro'), (2, 'bob@example.com', 'free'), (3, 'cy@example.com', 'pro');`,
+  );
+  [meta, slack, hook, billing] = await Promise.all([
+    startMeta({ token: env.META_TOKEN }),
+    startSlack({ token: env.SLACK_TOKEN, channels: ['#signups'] }),
+    startWebhook({ secret: env.HOOK_SECRET, signatureHeader: 'X-Syncwright-Signature', signaturePrefix: 'sha256=' }),
+    startWebhook(),
+  ]);
+});
+afterAll(async () => {
+  await Promise.all([meta.api.close(), slack.api.close(), hook.api.close(), billing.api.close()]);
+  await db.drop();
+});
+
+/** Meta's rule: trimmed and lower-cased, then SHA-256. */
+const member = (id: number) => sha256(`user${id}@example.com`);
+const peopleCount = async () => ((await sql(db, 'SELECT count(*)::int AS n FROM crm.people'))[0] as { n: number }[])[0]?.n ?? 0;
+const paying = async () => ((await sql(db, `SELECT id::int AS id FROM crm.people WHERE plan <> 'free' ORDER BY id`))[0] as { id: number }[]).map((r) => member(r.id)).sort();
+
+describe('Meta custom audiences', () => {
+  it('add: creates the audience, adds every member hashed; a second run makes no request at all', async () => {
+    const r = await run('paying_to_meta_add');
+    expect(r).toMatchObject({ status: 'ok', operations: { add_members: 40 } });
+    const id = meta.idOf('Paying (add only)') as string;
+    expect(meta.members(id)).toEqual(await paying());
+    const posts = meta.api.requests.filter((q) => q.path.endsWith('/users'));
+    expect(posts).toHaveLength(1);
+    expect(posts[0]?.body).toMatchObject({ payload: { schema: ['EMAIL'] } });
+
+    const before = meta.api.requests.length;
+    expect((await run('paying_to_meta_add')).status).toBe('ok');
+    expect(meta.api.requests.length).toBe(before);
+  });
+
+  it('add: one new member sends one request with one row; a member who leaves stays', async () => {
+    await sql(db, `INSERT INTO crm.people VALUES (61, 'user61@example.com', NULL, 'pro', 61); UPDATE crm.people SET plan = 'free' WHERE id = 1;`);
+    const before = meta.api.requests.length;
+    const r = await run('paying_to_meta_add');
+    expect(r).toMatchObject({ status: 'ok', operations: { add_members: 1 } });
+    const sent = meta.api.requests.slice(before).filter((q) => q.path.endsWith('/users'));
+    expect(sent.map((q) => (q.body as { payload: { data: unknown[] } }).payload.data)).toEqual([[[member(61)]]]);
+    expect(meta.members(meta.idOf('Paying (add only)') as string)).toContain(member(1));
+  });
+
+  it('mirror: replaces the list in a usersreplace session; leavers are gone, joiners in, after retried failures', async () => {
+    const first = await run('paying_to_meta');
+    expect(first.status).toBe('ok');
+    const id = meta.idOf('Paying customers') as string;
+    expect(meta.members(id)).toEqual(await paying());
+
+    await sql(db, `UPDATE crm.people SET plan = 'free' WHERE id IN (2, 4); UPDATE crm.people SET plan = 'pro' WHERE id = 3;`);
+    const faults = [fault.tooMany('1'), fault.status(503)];
+    meta.api.failWhen((q) => (q.path.endsWith('/usersreplace') ? faults.shift() : undefined));
+    const r = await run('paying_to_meta');
+    meta.api.failWhen(undefined);
+    expect(r).toMatchObject({ status: 'ok', changes: { removed: 2, added: 1 } });
+    expect(meta.members(id)).toEqual(await paying());
+    expect(meta.members(id)).not.toContain(member(2));
+    const sessions = meta.api.served.filter((q) => q.path.endsWith('/usersreplace')).map((q) => (q.body as { session: { batch_seq: number; last_batch_flag: boolean } }).session);
+    expect(sessions.at(-1)).toMatchObject({ batch_seq: 1, last_batch_flag: true });
+    expect(r.steps.find((s) => s.operation === 'replace_members')?.retries).toBe(2);
+  });
+});
+
+describe('Slack chat.postMessage', () => {
+  it('posts one message per new row from the template, paced at about one a second', async () => {
+    const started = performance.now();
+    const r = await run('signups_to_slack');
+    expect(r).toMatchObject({ status: 'ok', operations: { post_message: 3 } });
+    expect(slack.messages.map((m) => [m.channel, m.text])).toEqual([
+      ['#signups', 'New pro signup: ada@example.com'],
+      ['#signups', 'New free signup: bob@example.com'],
+      ['#signups', 'New pro signup: cy@example.com'],
+    ]);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(1900);
+    const before = slack.api.requests.length;
+    await run('signups_to_slack');
+    expect(slack.api.requests.length).toBe(before);
+  });
+
+  it('an ok:false answer rejects the row with Slack\'s error; it is posted on the next run; 429 waits Retry-After', async () => {
+    slack.options.reject = (m) => (m.text.includes('dee@') ? 'invalid_blocks' : undefined);
+    await sql(db, `INSERT INTO crm.signups VALUES (4, 'dee@example.com', 'pro'), (5, 'eve@example.com', 'pro')`);
+    slack.api.failNext(fault.tooMany('1', { ok: false, error: 'ratelimited' }));
+    const r = await run('signups_to_slack');
+    expect(r.status).toBe('rejected');
+    expect(r.rejected).toEqual([{ key: '4', change: 'added', operation: 'post_message', fate: 'rejected', reason: expect.stringContaining('invalid_blocks') }]);
+    expect(slack.messages.at(-1)?.text).toBe('New pro signup: eve@example.com');
+
+    slack.options.reject = undefined;
+    const again = await run('signups_to_slack');
+    expect(again).toMatchObject({ status: 'ok', operations: { post_message: 1 } });
+    expect(slack.messages.at(-1)?.text).toBe('New pro signup: dee@example.com');
+  });
+});
+
+describe('webhook', () => {
+  it('posts each new row, signed, with its Idempotency-Key; a second run sends nothing; a new row sends one', async () => {
+    const n = await peopleCount();
+    const r = await run('people_to_hook');
+    expect(r).toMatchObject({ status: 'ok', operations: { post: n } });
+    expect(hook.deliveries).toHaveLength(n);
+    expect(hook.deliveries.every((d) => d.path === '/v1/people' && d.key?.length === 64)).toBe(true);
+    expect(hook.deliveries.find((d) => (d.body as { key: string }).key === '7')?.body).toEqual({ sync: 'people_to_hook', key: '7', record: { id: '7', email: ' User7@Example.com ', plan: 'pro' } });
+    const before = hook.api.requests.length;
+    await run('people_to_hook');
+    expect(hook.api.requests.length).toBe(before);
+    await sql(db, `INSERT INTO crm.people VALUES (62, 'user62@example.com', NULL, 'pro', 62)`);
+    expect(hook.deliveries).toHaveLength(n);
+    expect((await run('people_to_hook')).operations).toEqual({ post: 1 });
+    expect(hook.api.requests.length).toBe(before + 1);
+  });
+
+  it('a refused row (422) is reported and sent again next run; 500s and a reset connection are retried', async () => {
+    hook.options.reject = (body) => ((body as { key: string }).key === '63' ? 'email domain not allowed' : undefined);
+    await sql(db, `INSERT INTO crm.people VALUES (63, 'user63@example.com', NULL, 'pro', 63), (64, 'user64@example.com', NULL, 'pro', 64)`);
+    hook.api.failNext(fault.status(500), fault.reset());
+    const r = await run('people_to_hook');
+    expect(r.status).toBe('rejected');
+    expect(r.rejected).toEqual([{ key: '63', change: 'added', operation: 'post', fate: 'rejected', reason: expect.stringContaining('422') }]);
+    expect(r.rejected[0]?.reason).toContain('email domain not allowed');
+    hook.options.reject = undefined;
+    expect((await run('people_to_hook')).operations).toEqual({ post: 1 });
+    expect(hook.deliveries.filter((d) => (d.body as { key: string }).key === '63')).toHaveLength(1);
+  });
+
+  it('batching: one PUT per 50 rows; a batch refused whole is split until the bad row stands alone', async () => {
+    billing.options.reject = (body) => (Array.isArray(body) && body.some((x) => (x as { key: string }).key === '17') ? 'row 17: quantity must be positive' : undefined);
+    const n = await peopleCount();
+    const r = await run('people_to_billing');
+    expect(r.status).toBe('rejected');
+    expect(r.operations).toEqual({ post: n - 1 });
+    expect(r.rejected).toEqual([{ key: '17', change: 'added', operation: 'post', fate: 'rejected', reason: expect.stringContaining('row 17') }]);
+    expect(billing.api.requests.every((q) => q.method === 'PUT' && q.path === '/v2/usage')).toBe(true);
+    expect(billing.deliveries.flatMap((d) => d.body as unknown[])).toHaveLength(n - 1);
+  });
+});
