@@ -83,7 +83,10 @@ export function limitsFor(type: DestinationType, kind: ObjectKindSpec | undefine
 }
 
 // strictRequired off: `oneOf: [{required: [a]}, {required: [b]}]` names properties declared one level up.
-const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false });
+// Validating the schemas themselves and optimising the generated code cost more start-up time than a
+// check run saves; the test suite (SYNCWRIGHT_SELF_CHECKS=1) validates every schema.
+const selfChecks = process.env.SYNCWRIGHT_SELF_CHECKS === '1';
+const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, validateSchema: selfChecks, code: { optimize: selfChecks } });
 const validators = new Map<JsonSchema, ValidateFunction>();
 
 function validatorOf(schema: JsonSchema): ValidateFunction {

@@ -2,12 +2,19 @@
  * The Chevrotain parser of the sync language. It produces a CST; `build.ts` turns it into the
  * AST. Recovery is on, so one run reports every syntax error it can.
  */
-import { CstParser, tokenMatcher, type CstNode, type IToken, type TokenType } from 'chevrotain';
+import type { CstNode, IToken, TokenType } from 'chevrotain';
+import { CstParser, tokenMatcher } from './chevrotain.js';
 import * as T from './tokens.js';
 
 class SyncParser extends CstParser {
   constructor() {
-    super(T.allTokens, { recoveryEnabled: true, maxLookahead: 3, nodeLocationTracking: 'full' });
+    // Grammar self-checks cost start-up time on every run; the test suite runs them (vitest.config.ts).
+    super(T.allTokens, {
+      recoveryEnabled: true,
+      maxLookahead: 3,
+      nodeLocationTracking: 'full',
+      skipValidations: process.env.SYNCWRIGHT_SELF_CHECKS !== '1',
+    });
     this.performSelfAnalysis();
   }
 
