@@ -78,7 +78,7 @@ describe('backoff', () => {
     expect(backoffDelay({ ...policy, backoff: { initialSeconds: 0.1, multiplier: 3, maxSeconds: 10 } }, 3, () => 0.999)).toBe(899);
   });
 
-  it('Retry-After in seconds or as an HTTP date is a floor, when the policy honours it', () => {
+  it('Retry-After, in seconds or as an HTTP date, replaces the backoff when the policy honours it', () => {
     expect(parseRetryAfter('2')).toBe(2000);
     expect(parseRetryAfter(' 0 ')).toBe(0);
     const now = Date.parse('Wed, 21 Oct 2015 07:28:00 GMT');
@@ -86,6 +86,7 @@ describe('backoff', () => {
     expect(parseRetryAfter('soon')).toBeUndefined();
     expect(parseRetryAfter(null)).toBeUndefined();
     expect(retryDelay(policy, 1, 2000, () => 0.5)).toBe(2000);
+    expect(retryDelay(policy, 9, 200, () => 0.9)).toBe(200);
     expect(retryDelay(policy, 1, undefined, () => 0.5)).toBe(50);
     expect(retryDelay({ ...policy, retryAfter: false }, 1, 2000, () => 0.5)).toBe(50);
   });

@@ -33,8 +33,7 @@ export function parseRetryAfter(value: string | null | undefined, nowMs: number 
   return Math.max(0, date - nowMs);
 }
 
-/** The wait before the next try: at least the server's Retry-After when the policy honours it. */
+/** The wait before the next try: what the server's Retry-After says when the policy honours it, else the jittered backoff. */
 export function retryDelay(policy: RetryPolicy, retry: number, retryAfterMs: number | undefined, random?: () => number): number {
-  const jittered = backoffDelay(policy, retry, random);
-  return retryAfterMs === undefined || !policy.retryAfter ? jittered : Math.max(retryAfterMs, jittered);
+  return retryAfterMs !== undefined && policy.retryAfter ? retryAfterMs : backoffDelay(policy, retry, random);
 }

@@ -1,0 +1,129 @@
+// Amplitude HTTP V2 end to end against a local fake, and storage and streaming syncs
+// written to the local sink, on the embedded database.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fault } from './servers/fake-api.js';
+import { startAmplitude, type FakeAmplitude } from './servers/amplitude.js';
+import { compileFixture, runSync, sql } from './servers/run-harness.js';
+import { scratchFolder, scratchPglite, type ScratchDb } from './servers/scratch-db.js';
+
+const build = await compileFixture('test/fixtures/run/project');
+const env = { AMPLITUDE_KEY: 'amp-key' };
+let db: ScratchDb;
+let amplitude: FakeAmplitude;
+const sink = scratchFolder('syncwright-sink-');
+
+const run = (sync: string, options = {}) => runSync(db, build, sync, { env, sink: sink.dir, endpoints: { analytics: amplitude.api.url }, ...options });
+
+beforeAll(async () => {
+  db = scratchPglite();
+  await sql(
+    db,
+    `CREATE SCHEMA crm;
+     CREATE TABLE crm.people (id bigint PRIMARY KEY, email text NOT NULL, first_name text, plan text NOT NULL, score int NOT NULL);
+     INSERT INTO crm.people SELECT g, 'user' || g || '@example.com', NULL, CASE WHEN g % 3 = 0 THEN 'free' ELSE 'pro' END, g FROM generate_series(1, 120) g;
+     UPDATE crm.people SET email = 'quote"and,comma@example.com' WHERE id = 3;`,
+  );
+  amplitude = await startAmplitude({ apiKey: env.AMPLITUDE_KEY });
+});
+afterAll(async () => {
+  await amplitude.api.close();
+  await db.drop();
+  sink.remove();
+});
+
+describe('Amplitude HTTP V2', () => {
+  it('sends every row as one event with its insert_id; a second run sends nothing; one change sends one event', async () => {
+    const r = await run('people_to_amplitude');
+    expect(r).toMatchObject({ status: 'ok', operations: { track: 120 } });
+    expect(amplitude.api.requests).toHaveLength(1);
+    expect(amplitude.events.find((e) => e.user_id === '42')).toEqual({ user_id: '42', event_type: 'Person Updated', insert_id: expect.stringMatching(/^[0-9a-f]{64}$/), event_properties: { plan: 'free', score: 42 } });
+    expect(new Set(amplitude.events.map((e) => e.insert_id)).size).toBe(120);
+
+    await run('people_to_amplitude');
+    expect(amplitude.api.requests).toHaveLength(1);
+    await sql(db, 'UPDATE crm.people SET score = 0 WHERE id = 42');
+    expect((await run('people_to_amplitude')).operations).toEqual({ track: 1 });
+    expect((amplitude.api.requests[1]?.body as { events: unknown[] }).events).toHaveLength(1);
+  });
+
+  it('an event Amplitude refuses (400 naming its index) is isolated and reported; the rest arrive; it is sent next run', async () => {
+    amplitude.options.reject = (e) => (e.user_id === '77' ? { field: 'event_properties', reason: 'bad' } : undefined);
+    await sql(db, 'UPDATE crm.people SET score = score + 1 WHERE id BETWEEN 70 AND 79');
+    const before = amplitude.events.length;
+    const r = await run('people_to_amplitude');
+    expect(r.status).toBe('rejected');
+    expect(r.operations).toEqual({ track: 9 });
+    expect(r.rejected).toEqual([{ key: '77', change: 'changed', operation: 'track', fate: 'rejected', reason: expect.stringContaining('events_with_invalid_fields') }]);
+    expect(amplitude.events.length - before).toBe(9);
+
+    amplitude.options.reject = undefined;
+    amplitude.api.failNext(fault.tooMany('1', { code: 429, error: 'Too many requests for some devices and users' }));
+    const again = await run('people_to_amplitude');
+    expect(again).toMatchObject({ status: 'ok', operations: { track: 1 } });
+    expect(again.steps[0]?.retries).toBe(1);
+    expect(amplitude.events.at(-1)).toMatchObject({ user_id: '77', event_properties: { score: 78 } });
+  });
+});
+
+describe('storage and streams to the local sink', () => {
+  const files = (dir: string): string[] => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+
+  it('mirror overwrites one csv object with every current row (RFC 4180); removed rows leave it', async () => {
+    const r = await run('people_to_lake');
+    expect(r).toMatchObject({ status: 'ok', operations: { s3: 120 } });
+    const path = join(sink.dir, 's3', 'acme-lake', 'exports', 'people.csv');
+    const text = readFileSync(path, 'utf8');
+    expect(text.split('\r\n').slice(0, 4)).toEqual(['id,email,plan', '1,user1@example.com,pro', '10,user10@example.com,pro', '100,user100@example.com,pro']);
+    expect(text).toContain('3,"quote""and,comma@example.com",free\r\n');
+    await sql(db, 'DELETE FROM crm.people WHERE id IN (1, 2)');
+    const again = await run('people_to_lake');
+    expect(again).toMatchObject({ status: 'ok', changes: { removed: 2 }, operations: { s3: 118, accept: 2 } });
+    const lines = readFileSync(path, 'utf8').trimEnd().split('\r\n');
+    expect(lines).toHaveLength(119);
+    expect(lines).not.toContain('1,user1@example.com,pro');
+    expect(files(sink.dir).filter((f) => f.endsWith('.partial'))).toEqual([]);
+  });
+
+  it('insert writes new jsonl objects of 25 rows per run, only the new rows', async () => {
+    const r = await run('people_to_lake_log');
+    expect(r).toMatchObject({ status: 'ok', operations: { s3: 118 } });
+    const dir = join(sink.dir, 's3', 'acme-lake', 'log', 'people');
+    const parts = files(dir);
+    expect(parts).toHaveLength(5);
+    const rows = parts.flatMap((p) => readFileSync(p, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { id: string }));
+    expect(rows).toHaveLength(118);
+    expect(rows[0]).toEqual({ id: '10', email: 'user10@example.com' });
+    await sql(db, `INSERT INTO crm.people VALUES (500, 'new@example.com', NULL, 'pro', 1)`);
+    expect((await run('people_to_lake_log')).operations).toEqual({ s3: 1 });
+    expect(files(dir)).toHaveLength(6);
+  });
+
+  it('kafka: one message per new row keyed by the identifier, to the topic file or stdout', async () => {
+    const r = await run('people_to_bus');
+    expect(r).toMatchObject({ status: 'ok', operations: { kafka: 119 } });
+    const lines = readFileSync(join(sink.dir, 'kafka', 'people.jsonl'), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as unknown);
+    expect(lines).toHaveLength(119);
+    expect(lines).toContainEqual({ key: '42', value: { id: '42', email: 'user42@example.com', plan: 'free' } });
+
+    await sql(db, `INSERT INTO crm.people VALUES (501, 'stdout@example.com', NULL, 'pro', 1)`);
+    const out: string[] = [];
+    expect((await run('people_to_bus', { sink: '-', out: (t: string) => out.push(t) })).operations).toEqual({ kafka: 1 });
+    expect(out.map((l) => JSON.parse(l) as unknown)).toEqual([{ topic: 'people', key: '501', value: { id: '501', email: 'stdout@example.com', plan: 'pro' } }]);
+  });
+
+  it('a dry run shows counts and rendered payloads, sends and commits nothing', async () => {
+    await sql(db, 'UPDATE crm.people SET score = -1 WHERE id IN (10, 11)');
+    const before = amplitude.api.requests.length;
+    const r = await run('people_to_amplitude', { dryRun: true });
+    // Rows 500 and 501 came in for the sink tests; the sample shows the first three rows.
+    expect(r).toMatchObject({ status: 'ok', dryRun: true, changes: { changed: 2, added: 2 }, committed: 0 });
+    expect(r.steps[0]).toMatchObject({ operation: 'track', rows: 4, requests: 0 });
+    const event = (id: string, plan: string, score: number) => ({ user_id: id, event_type: 'Person Updated', insert_id: expect.any(String), event_properties: { plan, score } });
+    expect(r.steps[0]?.samples).toEqual([{ api_key: '<env AMPLITUDE_KEY>', events: [event('10', 'pro', -1), event('11', 'pro', -1), event('500', 'pro', 1)], options: { min_id_length: 1 } }]);
+    expect(amplitude.api.requests.length).toBe(before);
+    // Nothing was committed: the real run still sends both.
+    expect((await run('people_to_amplitude')).operations).toEqual({ track: 4 });
+  });
+});
