@@ -127,6 +127,17 @@ describeEngines('warehouse syncs on Postgres', (engine) => {
     expect(await target(engine)).toHaveLength(4 + 16);
   });
 
+  it('a declared primary key skips deduplication; a model that breaks it fails, changing nothing', async () => {
+    const sql = applySql(syncProject({ kind: 'record', mode: 'upsert', primaryKey: true }));
+    expect(sql).not.toMatch(/ROW_NUMBER/);
+    const before = await targetState(engine);
+    await expect(engine.exec(sql)).rejects.toThrow();
+    expect(await targetState(engine)).toEqual(before);
+    await engine.exec(`DELETE FROM "Sales Data"."users; drop table x; --" WHERE name = 'old'`);
+    expect(await run(engine, sql)).toEqual({ inserted: 3, updated: 1, deleted: 0, skipped_null_keys: 1, duplicate_keys: 0 });
+    expect(await target(engine)).toEqual(recordCases[0]!.expected);
+  });
+
   describe('guards', () => {
     const tripped = [
       ['a count', 'guard deletes <= 0', ''],

@@ -7,6 +7,7 @@ import type { ColumnType } from '../catalog/types.js';
 import type { Ident } from '../syntax/ast.js';
 import { getDialect, hasCapability, storedName, type DialectSpec } from '../dialect/index.js';
 import { fillSnippet } from '../dialect/snippet.js';
+import { quoteIdent } from '../dialect/quote.js';
 import type { StagedColumn, WarehouseSyncPlan } from '../plan/warehouse.js';
 import type { WarehouseStep } from '../plan/warehouse-steps.js';
 import { SqlWriter } from './sql-writer.js';
@@ -107,16 +108,22 @@ function applySql(plan: WarehouseSyncPlan): string {
     .map((f) => fillSnippet(spec.distinct, { a: comparable(spec, f.type, `${w.name('t')}.${w.ident(f.field)}`), b: comparable(spec, f.type, `${w.name('s')}.${w.ident(f.field)}`) }))
     .join(' OR ');
   const bySource = plan.writes.delete && hasCapability(spec, 'mergeNotMatchedBySource', version);
+  // With an identifier, the new, changed and removed rows are kept apart in sw_changes: the
+  // summary counts them, and the writes touch only them.
+  const changes = plan.key !== undefined;
   const sourceRows = plan.destination.sameWarehouse ? modelRows(plan, w) : loadedRows(plan, w);
   const context = {
     inside: spec.transaction.staging === 'inside',
     begin: spec.transaction.begin,
     commit: spec.transaction.commit,
     lock: spec.lock ? fillSnippet(spec.lock, { key: w.number(plan.lockKey) }) : '',
-    analyze: spec.analyze ? fillSnippet(spec.analyze, { table: w.name('sw_stage') }) : '',
+    // Statistics for the small change table let the planner probe the target's index.
+    analyze: spec.analyze && changes ? [fillSnippet(spec.analyze, { table: quoteIdent(spec, 'sw_changes') })] : [],
     tempTable: spec.tempTable,
     qualify: hasCapability(spec, 'qualify', version),
     key: plan.key ? field(plan.key) : false,
+    dedupe: !plan.unique,
+    outer: plan.writes.insert || plan.writes.delete,
     columns: columns.map((c, i) => ({ slot: slot(i), field: field(c) })),
     fields: plan.fields.map(field),
     ...sourceRows,

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { CheckedColumn, CheckedSync, Dialect, ResolvedValue } from '../check/model.js';
 import type { ColumnType } from '../catalog/types.js';
 import type { Expr, Ident } from '../syntax/ast.js';
-import { getDialect } from '../dialect/index.js';
+import { getDialect, nameKey } from '../dialect/index.js';
 import { findColumn } from '../check/expr.js';
 import type { PlanOptions } from './options.js';
 
@@ -48,6 +48,11 @@ export interface WarehouseSyncPlan {
   filter?: Expr;
   /** The identifier first, when there is one. */
   key?: StagedColumn;
+  /**
+   * The identifier is the model's declared primary key, unhashed: no row needs dropping as
+   * a duplicate (if the model breaks its key anyway, the MERGE fails rather than guess).
+   */
+  unique: boolean;
   fields: StagedColumn[];
   orderBy: { column: CheckedColumn; descending: boolean }[];
   /** Audience membership rows carry the audience's name in this column. */
@@ -110,6 +115,12 @@ export function lockKeyOf(syncName: string): bigint {
   return createHash('sha256').update(`syncwright:${syncName}`).digest().readBigInt64BE(0);
 }
 
+function isPrimaryKey(sync: CheckedSync): boolean {
+  const { identifier, model } = sync;
+  if (!identifier || identifier.hashed || !model.primaryKey) return false;
+  return nameKey(model.source.dialect, identifier.column.name) === nameKey(model.source.dialect, model.primaryKey);
+}
+
 function orderColumn(sync: CheckedSync, name: Ident): CheckedColumn {
   const c = findColumn(sync.model, name);
   if (!c) throw new Error(`model ${sync.model.name}: order by an unknown column ${name.text}`);
@@ -132,6 +143,7 @@ export function planWarehouse(sync: CheckedSync, options: PlanOptions): Warehous
     fields,
     orderBy: model.orderBy.map((o) => ({ column: orderColumn(sync, o.column), descending: o.descending })),
     writes: writesOf(sync, fields.length > 0),
+    unique: isPrimaryKey(sync),
     guards: { emptyAborts: !sync.guard.allowEmpty },
     lockKey: lockKeyOf(sync.name),
     batch: sync.batch ?? defaultBatch,

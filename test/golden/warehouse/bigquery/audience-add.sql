@@ -39,13 +39,34 @@ QUALIFY
       `r`.`sw_c1`
   ) = 1;
 
+CREATE TEMP TABLE `sw_changes` AS
+SELECT
+  `s`.`email_sha256`,
+  `s`.`ltv`,
+  CASE
+    WHEN `t`.`email_sha256` IS NULL THEN 'insert'
+    ELSE 'update'
+  END AS `sw_action`
+FROM
+  `sw_stage` AS `s`
+  LEFT JOIN (
+    SELECT
+      *
+    FROM
+      `crm`.`audience_members`
+    WHERE
+      `audience` = 'whales'
+  ) AS `t` ON `s`.`email_sha256` = `t`.`email_sha256`
+WHERE
+  `t`.`email_sha256` IS NULL;
+
 CREATE TEMP TABLE `sw_summary` AS
 SELECT
   `k`.`staged` AS `staged`,
   `c`.`inserted` AS `inserted`,
   `c`.`updated` AS `updated`,
   `c`.`deleted` AS `deleted`,
-  `c`.`target_rows` AS `target_rows`,
+  0 AS `target_rows`,
   `n`.`total` - `n`.`keyed` AS `skipped_null_keys`,
   `n`.`keyed` - `k`.`staged` AS `duplicate_keys`
 FROM
@@ -59,23 +80,21 @@ FROM
     SELECT
       COUNT(
         CASE
-          WHEN `s`.`email_sha256` IS NOT NULL
-          AND `t`.`email_sha256` IS NULL THEN 1
+          WHEN `sw_action` = 'insert' THEN 1
         END
       ) AS `inserted`,
-      0 AS `updated`,
-      0 AS `deleted`,
-      0 AS `target_rows`
+      COUNT(
+        CASE
+          WHEN `sw_action` = 'update' THEN 1
+        END
+      ) AS `updated`,
+      COUNT(
+        CASE
+          WHEN `sw_action` = 'delete' THEN 1
+        END
+      ) AS `deleted`
     FROM
-      `sw_stage` AS `s`
-      LEFT JOIN (
-        SELECT
-          *
-        FROM
-          `crm`.`audience_members`
-        WHERE
-          `audience` = 'whales'
-      ) AS `t` ON `s`.`email_sha256` = `t`.`email_sha256`
+      `sw_changes`
   ) AS `c`
   CROSS JOIN (
     SELECT
@@ -95,9 +114,10 @@ FROM
 BEGIN TRANSACTION;
 
 MERGE INTO
-  `crm`.`audience_members` AS `t` USING `sw_stage` AS `s` ON `t`.`email_sha256` = `s`.`email_sha256`
+  `crm`.`audience_members` AS `t` USING `sw_changes` AS `s` ON `t`.`email_sha256` = `s`.`email_sha256`
   AND `t`.`audience` = 'whales'
-WHEN NOT MATCHED THEN
+WHEN NOT MATCHED
+  AND `s`.`sw_action` = 'insert' THEN
 INSERT
   (`email_sha256`, `ltv`, `audience`)
 VALUES

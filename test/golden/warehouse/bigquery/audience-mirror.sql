@@ -39,13 +39,40 @@ QUALIFY
       `r`.`sw_c1`
   ) = 1;
 
+CREATE TEMP TABLE `sw_changes` AS
+SELECT
+  `s`.`email_sha256`,
+  `s`.`ltv`,
+  `t`.`email_sha256` AS `sw_target_key`,
+  CASE
+    WHEN `s`.`email_sha256` IS NULL THEN 'delete'
+    WHEN `t`.`email_sha256` IS NULL THEN 'insert'
+    ELSE 'update'
+  END AS `sw_action`
+FROM
+  `sw_stage` AS `s`
+  FULL OUTER JOIN (
+    SELECT
+      *
+    FROM
+      `crm`.`audience_members`
+    WHERE
+      `audience` = 'whales'
+  ) AS `t` ON `s`.`email_sha256` = `t`.`email_sha256`
+WHERE
+  `s`.`email_sha256` IS NULL
+  OR `t`.`email_sha256` IS NULL
+  OR (
+    `t`.`ltv` IS DISTINCT FROM `s`.`ltv`
+  );
+
 CREATE TEMP TABLE `sw_summary` AS
 SELECT
   `k`.`staged` AS `staged`,
   `c`.`inserted` AS `inserted`,
   `c`.`updated` AS `updated`,
   `c`.`deleted` AS `deleted`,
-  `c`.`target_rows` AS `target_rows`,
+  `k`.`staged` - `c`.`inserted` + `c`.`deleted` AS `target_rows`,
   `n`.`total` - `n`.`keyed` AS `skipped_null_keys`,
   `n`.`keyed` - `k`.`staged` AS `duplicate_keys`
 FROM
@@ -59,38 +86,21 @@ FROM
     SELECT
       COUNT(
         CASE
-          WHEN `s`.`email_sha256` IS NOT NULL
-          AND `t`.`email_sha256` IS NULL THEN 1
+          WHEN `sw_action` = 'insert' THEN 1
         END
       ) AS `inserted`,
       COUNT(
         CASE
-          WHEN `s`.`email_sha256` IS NOT NULL
-          AND `t`.`email_sha256` IS NOT NULL
-          AND (`t`.`ltv` IS DISTINCT FROM `s`.`ltv`) THEN 1
+          WHEN `sw_action` = 'update' THEN 1
         END
       ) AS `updated`,
       COUNT(
         CASE
-          WHEN `s`.`email_sha256` IS NULL THEN 1
+          WHEN `sw_action` = 'delete' THEN 1
         END
-      ) AS `deleted`,
-      COUNT(
-        CASE
-          WHEN `s`.`email_sha256` IS NULL
-          OR `t`.`email_sha256` IS NOT NULL THEN 1
-        END
-      ) AS `target_rows`
+      ) AS `deleted`
     FROM
-      `sw_stage` AS `s`
-      FULL OUTER JOIN (
-        SELECT
-          *
-        FROM
-          `crm`.`audience_members`
-        WHERE
-          `audience` = 'whales'
-      ) AS `t` ON `s`.`email_sha256` = `t`.`email_sha256`
+      `sw_changes`
   ) AS `c`
   CROSS JOIN (
     SELECT

@@ -41,13 +41,36 @@ QUALIFY
       TO_JSON_STRING(`r`.`sw_c4`)
   ) = 1;
 
+CREATE TEMP TABLE `sw_changes` AS
+SELECT
+  `s`.`id`,
+  `s`.`email`,
+  `s`.`full_name`,
+  `s`.`ltv`,
+  `s`.`prefs`,
+  CASE
+    WHEN `t`.`id` IS NULL THEN 'insert'
+    ELSE 'update'
+  END AS `sw_action`
+FROM
+  `sw_stage` AS `s`
+  LEFT JOIN `crm`.`users` AS `t` ON `s`.`id` = `t`.`id`
+WHERE
+  `t`.`id` IS NULL
+  OR (
+    `t`.`email` IS DISTINCT FROM `s`.`email`
+    OR `t`.`full_name` IS DISTINCT FROM `s`.`full_name`
+    OR `t`.`ltv` IS DISTINCT FROM `s`.`ltv`
+    OR TO_JSON_STRING(`t`.`prefs`) IS DISTINCT FROM TO_JSON_STRING(`s`.`prefs`)
+  );
+
 CREATE TEMP TABLE `sw_summary` AS
 SELECT
   `k`.`staged` AS `staged`,
   `c`.`inserted` AS `inserted`,
   `c`.`updated` AS `updated`,
   `c`.`deleted` AS `deleted`,
-  `c`.`target_rows` AS `target_rows`,
+  0 AS `target_rows`,
   `n`.`total` - `n`.`keyed` AS `skipped_null_keys`,
   `n`.`keyed` - `k`.`staged` AS `duplicate_keys`
 FROM
@@ -61,27 +84,21 @@ FROM
     SELECT
       COUNT(
         CASE
-          WHEN `s`.`id` IS NOT NULL
-          AND `t`.`id` IS NULL THEN 1
+          WHEN `sw_action` = 'insert' THEN 1
         END
       ) AS `inserted`,
       COUNT(
         CASE
-          WHEN `s`.`id` IS NOT NULL
-          AND `t`.`id` IS NOT NULL
-          AND (
-            `t`.`email` IS DISTINCT FROM `s`.`email`
-            OR `t`.`full_name` IS DISTINCT FROM `s`.`full_name`
-            OR `t`.`ltv` IS DISTINCT FROM `s`.`ltv`
-            OR TO_JSON_STRING(`t`.`prefs`) IS DISTINCT FROM TO_JSON_STRING(`s`.`prefs`)
-          ) THEN 1
+          WHEN `sw_action` = 'update' THEN 1
         END
       ) AS `updated`,
-      0 AS `deleted`,
-      0 AS `target_rows`
+      COUNT(
+        CASE
+          WHEN `sw_action` = 'delete' THEN 1
+        END
+      ) AS `deleted`
     FROM
-      `sw_stage` AS `s`
-      LEFT JOIN `crm`.`users` AS `t` ON `s`.`id` = `t`.`id`
+      `sw_changes`
   ) AS `c`
   CROSS JOIN (
     SELECT
@@ -94,7 +111,7 @@ FROM
 BEGIN TRANSACTION;
 
 MERGE INTO
-  `crm`.`users` AS `t` USING `sw_stage` AS `s` ON `t`.`id` = `s`.`id`
+  `crm`.`users` AS `t` USING `sw_changes` AS `s` ON `t`.`id` = `s`.`id`
 WHEN MATCHED
   AND (
     `t`.`email` IS DISTINCT FROM `s`.`email`
@@ -107,7 +124,8 @@ UPDATE SET
   `full_name` = `s`.`full_name`,
   `ltv` = `s`.`ltv`,
   `prefs` = `s`.`prefs`
-WHEN NOT MATCHED THEN
+WHEN NOT MATCHED
+  AND `s`.`sw_action` = 'insert' THEN
 INSERT
   (`id`, `email`, `full_name`, `ltv`, `prefs`)
 VALUES

@@ -37,8 +37,6 @@ FROM
       "analytics"."users" AS "m"
   ) AS "r";
 
-ANALYZE "sw_stage";
-
 CREATE TEMPORARY TABLE "sw_summary" ON
 COMMIT
 DROP AS

@@ -58,7 +58,35 @@ FROM
 WHERE
   "r"."sw_rn" = 1;
 
-ANALYZE "sw_stage";
+CREATE TEMPORARY TABLE "sw_changes" ON
+COMMIT
+DROP AS
+SELECT
+  "s"."id",
+  "s"."email",
+  "s"."full_name",
+  "s"."ltv",
+  "s"."prefs",
+  "t"."id" AS "sw_target_key",
+  CASE
+    WHEN "s"."id" IS NULL THEN 'delete'
+    WHEN "t"."id" IS NULL THEN 'insert'
+    ELSE 'update'
+  END AS "sw_action"
+FROM
+  "sw_stage" AS "s"
+  FULL OUTER JOIN "crm"."users" AS "t" ON "s"."id" = "t"."id"
+WHERE
+  "s"."id" IS NULL
+  OR "t"."id" IS NULL
+  OR (
+    "t"."email" IS DISTINCT FROM "s"."email"
+    OR "t"."full_name" IS DISTINCT FROM "s"."full_name"
+    OR "t"."ltv" IS DISTINCT FROM "s"."ltv"
+    OR CAST("t"."prefs" AS JSONB) IS DISTINCT FROM CAST("s"."prefs" AS JSONB)
+  );
+
+ANALYZE "sw_changes";
 
 CREATE TEMPORARY TABLE "sw_summary" ON
 COMMIT
@@ -68,7 +96,7 @@ SELECT
   "c"."inserted" AS "inserted",
   "c"."updated" AS "updated",
   "c"."deleted" AS "deleted",
-  "c"."target_rows" AS "target_rows",
+  "k"."staged" - "c"."inserted" + "c"."deleted" AS "target_rows",
   "n"."total" - "n"."keyed" AS "skipped_null_keys",
   "n"."keyed" - "k"."staged" AS "duplicate_keys"
 FROM
@@ -82,36 +110,21 @@ FROM
     SELECT
       COUNT(
         CASE
-          WHEN "s"."id" IS NOT NULL
-          AND "t"."id" IS NULL THEN 1
+          WHEN "sw_action" = 'insert' THEN 1
         END
       ) AS "inserted",
       COUNT(
         CASE
-          WHEN "s"."id" IS NOT NULL
-          AND "t"."id" IS NOT NULL
-          AND (
-            "t"."email" IS DISTINCT FROM "s"."email"
-            OR "t"."full_name" IS DISTINCT FROM "s"."full_name"
-            OR "t"."ltv" IS DISTINCT FROM "s"."ltv"
-            OR CAST("t"."prefs" AS JSONB) IS DISTINCT FROM CAST("s"."prefs" AS JSONB)
-          ) THEN 1
+          WHEN "sw_action" = 'update' THEN 1
         END
       ) AS "updated",
       COUNT(
         CASE
-          WHEN "s"."id" IS NULL THEN 1
+          WHEN "sw_action" = 'delete' THEN 1
         END
-      ) AS "deleted",
-      COUNT(
-        CASE
-          WHEN "s"."id" IS NULL
-          OR "t"."id" IS NOT NULL THEN 1
-        END
-      ) AS "target_rows"
+      ) AS "deleted"
     FROM
-      "sw_stage" AS "s"
-      FULL OUTER JOIN "crm"."users" AS "t" ON "s"."id" = "t"."id"
+      "sw_changes"
   ) AS "c"
   CROSS JOIN (
     SELECT
@@ -137,7 +150,7 @@ BEGIN
 END
 $guard$;
 
-MERGE INTO "crm"."users" AS "t" USING "sw_stage" AS "s" ON "t"."id" = "s"."id" WHEN MATCHED
+MERGE INTO "crm"."users" AS "t" USING "sw_changes" AS "s" ON "t"."id" = "s"."id" WHEN MATCHED
 AND (
   "t"."email" IS DISTINCT FROM "s"."email"
   OR "t"."full_name" IS DISTINCT FROM "s"."full_name"
@@ -149,7 +162,8 @@ SET
   "email" = "s"."email",
   "full_name" = "s"."full_name",
   "ltv" = "s"."ltv",
-  "prefs" = "s"."prefs" WHEN NOT MATCHED THEN INSERT ("id", "email", "full_name", "ltv", "prefs")
+  "prefs" = "s"."prefs" WHEN NOT MATCHED
+  AND "s"."sw_action" = 'insert' THEN INSERT ("id", "email", "full_name", "ltv", "prefs")
 VALUES
   (
     "s"."id",
@@ -161,13 +175,16 @@ VALUES
 
 DELETE FROM "crm"."users" AS "t"
 WHERE
-  NOT EXISTS (
-    SELECT
-      1
-    FROM
-      "sw_stage" AS "s"
-    WHERE
-      "s"."id" = "t"."id"
+  (
+    "t"."id" IS NULL
+    OR "t"."id" IN (
+      SELECT
+        "c"."sw_target_key"
+      FROM
+        "sw_changes" AS "c"
+      WHERE
+        "c"."sw_action" = 'delete'
+    )
   );
 
 SELECT

@@ -58,7 +58,32 @@ FROM
 WHERE
   "r"."sw_rn" = 1;
 
-ANALYZE "sw_stage";
+CREATE TEMPORARY TABLE "sw_changes" ON
+COMMIT
+DROP AS
+SELECT
+  "s"."id",
+  "s"."email",
+  "s"."full_name",
+  "s"."ltv",
+  "s"."prefs",
+  CASE
+    WHEN "t"."id" IS NULL THEN 'insert'
+    ELSE 'update'
+  END AS "sw_action"
+FROM
+  "sw_stage" AS "s"
+  LEFT JOIN "crm"."users" AS "t" ON "s"."id" = "t"."id"
+WHERE
+  "t"."id" IS NULL
+  OR (
+    "t"."email" IS DISTINCT FROM "s"."email"
+    OR "t"."full_name" IS DISTINCT FROM "s"."full_name"
+    OR "t"."ltv" IS DISTINCT FROM "s"."ltv"
+    OR CAST("t"."prefs" AS JSONB) IS DISTINCT FROM CAST("s"."prefs" AS JSONB)
+  );
+
+ANALYZE "sw_changes";
 
 CREATE TEMPORARY TABLE "sw_summary" ON
 COMMIT
@@ -68,7 +93,7 @@ SELECT
   "c"."inserted" AS "inserted",
   "c"."updated" AS "updated",
   "c"."deleted" AS "deleted",
-  "c"."target_rows" AS "target_rows",
+  0 AS "target_rows",
   "n"."total" - "n"."keyed" AS "skipped_null_keys",
   "n"."keyed" - "k"."staged" AS "duplicate_keys"
 FROM
@@ -82,27 +107,21 @@ FROM
     SELECT
       COUNT(
         CASE
-          WHEN "s"."id" IS NOT NULL
-          AND "t"."id" IS NULL THEN 1
+          WHEN "sw_action" = 'insert' THEN 1
         END
       ) AS "inserted",
       COUNT(
         CASE
-          WHEN "s"."id" IS NOT NULL
-          AND "t"."id" IS NOT NULL
-          AND (
-            "t"."email" IS DISTINCT FROM "s"."email"
-            OR "t"."full_name" IS DISTINCT FROM "s"."full_name"
-            OR "t"."ltv" IS DISTINCT FROM "s"."ltv"
-            OR CAST("t"."prefs" AS JSONB) IS DISTINCT FROM CAST("s"."prefs" AS JSONB)
-          ) THEN 1
+          WHEN "sw_action" = 'update' THEN 1
         END
       ) AS "updated",
-      0 AS "deleted",
-      0 AS "target_rows"
+      COUNT(
+        CASE
+          WHEN "sw_action" = 'delete' THEN 1
+        END
+      ) AS "deleted"
     FROM
-      "sw_stage" AS "s"
-      LEFT JOIN "crm"."users" AS "t" ON "s"."id" = "t"."id"
+      "sw_changes"
   ) AS "c"
   CROSS JOIN (
     SELECT
@@ -112,7 +131,7 @@ FROM
       "analytics"."users" AS "m"
   ) AS "n";
 
-MERGE INTO "crm"."users" AS "t" USING "sw_stage" AS "s" ON "t"."id" = "s"."id" WHEN MATCHED
+MERGE INTO "crm"."users" AS "t" USING "sw_changes" AS "s" ON "t"."id" = "s"."id" WHEN MATCHED
 AND (
   "t"."email" IS DISTINCT FROM "s"."email"
   OR "t"."full_name" IS DISTINCT FROM "s"."full_name"
@@ -124,7 +143,8 @@ SET
   "email" = "s"."email",
   "full_name" = "s"."full_name",
   "ltv" = "s"."ltv",
-  "prefs" = "s"."prefs" WHEN NOT MATCHED THEN INSERT ("id", "email", "full_name", "ltv", "prefs")
+  "prefs" = "s"."prefs" WHEN NOT MATCHED
+  AND "s"."sw_action" = 'insert' THEN INSERT ("id", "email", "full_name", "ltv", "prefs")
 VALUES
   (
     "s"."id",

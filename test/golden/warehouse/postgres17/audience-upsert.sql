@@ -56,7 +56,33 @@ FROM
 WHERE
   "r"."sw_rn" = 1;
 
-ANALYZE "sw_stage";
+CREATE TEMPORARY TABLE "sw_changes" ON
+COMMIT
+DROP AS
+SELECT
+  "s"."email_sha256",
+  "s"."ltv",
+  CASE
+    WHEN "t"."email_sha256" IS NULL THEN 'insert'
+    ELSE 'update'
+  END AS "sw_action"
+FROM
+  "sw_stage" AS "s"
+  LEFT JOIN (
+    SELECT
+      *
+    FROM
+      "crm"."audience_members"
+    WHERE
+      "audience" = 'whales'
+  ) AS "t" ON "s"."email_sha256" = "t"."email_sha256"
+WHERE
+  "t"."email_sha256" IS NULL
+  OR (
+    "t"."ltv" IS DISTINCT FROM "s"."ltv"
+  );
+
+ANALYZE "sw_changes";
 
 CREATE TEMPORARY TABLE "sw_summary" ON
 COMMIT
@@ -66,7 +92,7 @@ SELECT
   "c"."inserted" AS "inserted",
   "c"."updated" AS "updated",
   "c"."deleted" AS "deleted",
-  "c"."target_rows" AS "target_rows",
+  0 AS "target_rows",
   "n"."total" - "n"."keyed" AS "skipped_null_keys",
   "n"."keyed" - "k"."staged" AS "duplicate_keys"
 FROM
@@ -80,29 +106,21 @@ FROM
     SELECT
       COUNT(
         CASE
-          WHEN "s"."email_sha256" IS NOT NULL
-          AND "t"."email_sha256" IS NULL THEN 1
+          WHEN "sw_action" = 'insert' THEN 1
         END
       ) AS "inserted",
       COUNT(
         CASE
-          WHEN "s"."email_sha256" IS NOT NULL
-          AND "t"."email_sha256" IS NOT NULL
-          AND ("t"."ltv" IS DISTINCT FROM "s"."ltv") THEN 1
+          WHEN "sw_action" = 'update' THEN 1
         END
       ) AS "updated",
-      0 AS "deleted",
-      0 AS "target_rows"
+      COUNT(
+        CASE
+          WHEN "sw_action" = 'delete' THEN 1
+        END
+      ) AS "deleted"
     FROM
-      "sw_stage" AS "s"
-      LEFT JOIN (
-        SELECT
-          *
-        FROM
-          "crm"."audience_members"
-        WHERE
-          "audience" = 'whales'
-      ) AS "t" ON "s"."email_sha256" = "t"."email_sha256"
+      "sw_changes"
   ) AS "c"
   CROSS JOIN (
     SELECT
@@ -119,12 +137,13 @@ FROM
       AND "m"."email" NOT LIKE '%@test.example'
   ) AS "n";
 
-MERGE INTO "crm"."audience_members" AS "t" USING "sw_stage" AS "s" ON "t"."email_sha256" = "s"."email_sha256"
+MERGE INTO "crm"."audience_members" AS "t" USING "sw_changes" AS "s" ON "t"."email_sha256" = "s"."email_sha256"
 AND "t"."audience" = 'whales' WHEN MATCHED
 AND ("t"."ltv" IS DISTINCT FROM "s"."ltv") THEN
 UPDATE
 SET
-  "ltv" = "s"."ltv" WHEN NOT MATCHED THEN INSERT ("email_sha256", "ltv", "audience")
+  "ltv" = "s"."ltv" WHEN NOT MATCHED
+  AND "s"."sw_action" = 'insert' THEN INSERT ("email_sha256", "ltv", "audience")
 VALUES
   ("s"."email_sha256", "s"."ltv", 'whales');
 

@@ -38,13 +38,40 @@ QUALIFY
       "r"."sw_c1"
   ) = 1;
 
+CREATE OR REPLACE TEMPORARY TABLE "sw_changes" AS
+SELECT
+  "s"."EMAIL_SHA256",
+  "s"."LTV",
+  "t"."EMAIL_SHA256" AS "sw_target_key",
+  CASE
+    WHEN "s"."EMAIL_SHA256" IS NULL THEN 'delete'
+    WHEN "t"."EMAIL_SHA256" IS NULL THEN 'insert'
+    ELSE 'update'
+  END AS "sw_action"
+FROM
+  "sw_stage" AS "s"
+  FULL OUTER JOIN (
+    SELECT
+      *
+    FROM
+      "CRM"."AUDIENCE_MEMBERS"
+    WHERE
+      "AUDIENCE" = 'whales'
+  ) AS "t" ON "s"."EMAIL_SHA256" = "t"."EMAIL_SHA256"
+WHERE
+  "s"."EMAIL_SHA256" IS NULL
+  OR "t"."EMAIL_SHA256" IS NULL
+  OR (
+    NOT EQUAL_NULL("t"."LTV", "s"."LTV")
+  );
+
 CREATE OR REPLACE TEMPORARY TABLE "sw_summary" AS
 SELECT
   "k"."staged" AS "staged",
   "c"."inserted" AS "inserted",
   "c"."updated" AS "updated",
   "c"."deleted" AS "deleted",
-  "c"."target_rows" AS "target_rows",
+  "k"."staged" - "c"."inserted" + "c"."deleted" AS "target_rows",
   "n"."total" - "n"."keyed" AS "skipped_null_keys",
   "n"."keyed" - "k"."staged" AS "duplicate_keys"
 FROM
@@ -58,38 +85,21 @@ FROM
     SELECT
       COUNT(
         CASE
-          WHEN "s"."EMAIL_SHA256" IS NOT NULL
-          AND "t"."EMAIL_SHA256" IS NULL THEN 1
+          WHEN "sw_action" = 'insert' THEN 1
         END
       ) AS "inserted",
       COUNT(
         CASE
-          WHEN "s"."EMAIL_SHA256" IS NOT NULL
-          AND "t"."EMAIL_SHA256" IS NOT NULL
-          AND (NOT EQUAL_NULL("t"."LTV", "s"."LTV")) THEN 1
+          WHEN "sw_action" = 'update' THEN 1
         END
       ) AS "updated",
       COUNT(
         CASE
-          WHEN "s"."EMAIL_SHA256" IS NULL THEN 1
+          WHEN "sw_action" = 'delete' THEN 1
         END
-      ) AS "deleted",
-      COUNT(
-        CASE
-          WHEN "s"."EMAIL_SHA256" IS NULL
-          OR "t"."EMAIL_SHA256" IS NOT NULL THEN 1
-        END
-      ) AS "target_rows"
+      ) AS "deleted"
     FROM
-      "sw_stage" AS "s"
-      FULL OUTER JOIN (
-        SELECT
-          *
-        FROM
-          "CRM"."AUDIENCE_MEMBERS"
-        WHERE
-          "AUDIENCE" = 'whales'
-      ) AS "t" ON "s"."EMAIL_SHA256" = "t"."EMAIL_SHA256"
+      "sw_changes"
   ) AS "c"
   CROSS JOIN (
     SELECT
@@ -129,27 +139,30 @@ $$;
 BEGIN TRANSACTION;
 
 MERGE INTO
-  "CRM"."AUDIENCE_MEMBERS" AS "t" USING "sw_stage" AS "s" ON "t"."EMAIL_SHA256" = "s"."EMAIL_SHA256"
+  "CRM"."AUDIENCE_MEMBERS" AS "t" USING "sw_changes" AS "s" ON "t"."EMAIL_SHA256" = "s"."EMAIL_SHA256"
   AND "t"."AUDIENCE" = 'whales'
 WHEN MATCHED AND
   (NOT EQUAL_NULL("t"."LTV", "s"."LTV"))
 THEN UPDATE SET
-  "LTV" = "s"."LTV"
-WHEN NOT MATCHED THEN INSERT
-  ("EMAIL_SHA256", "LTV", "AUDIENCE")
+  "LTV" = "s"."LTV" WHEN NOT MATCHED
+  AND "s"."sw_action" = 'insert' THEN
+INSERT ("EMAIL_SHA256", "LTV", "AUDIENCE")
 VALUES
   ("s"."EMAIL_SHA256", "s"."LTV", 'whales');
 
 DELETE FROM "CRM"."AUDIENCE_MEMBERS" AS "t"
 WHERE
   "t"."AUDIENCE" = 'whales'
-  AND NOT EXISTS (
-    SELECT
-      1
-    FROM
-      "sw_stage" AS "s"
-    WHERE
-      "s"."EMAIL_SHA256" = "t"."EMAIL_SHA256"
+  AND (
+    "t"."EMAIL_SHA256" IS NULL
+    OR "t"."EMAIL_SHA256" IN (
+      SELECT
+        "c"."sw_target_key"
+      FROM
+        "sw_changes" AS "c"
+      WHERE
+        "c"."sw_action" = 'delete'
+    )
   );
 
 SELECT

@@ -38,13 +38,37 @@ QUALIFY
       "r"."sw_c1"
   ) = 1;
 
+CREATE OR REPLACE TEMPORARY TABLE "sw_changes" AS
+SELECT
+  "s"."EMAIL_SHA256",
+  "s"."LTV",
+  CASE
+    WHEN "t"."EMAIL_SHA256" IS NULL THEN 'insert'
+    ELSE 'update'
+  END AS "sw_action"
+FROM
+  "sw_stage" AS "s"
+  LEFT JOIN (
+    SELECT
+      *
+    FROM
+      "CRM"."AUDIENCE_MEMBERS"
+    WHERE
+      "AUDIENCE" = 'whales'
+  ) AS "t" ON "s"."EMAIL_SHA256" = "t"."EMAIL_SHA256"
+WHERE
+  "t"."EMAIL_SHA256" IS NULL
+  OR (
+    NOT EQUAL_NULL("t"."LTV", "s"."LTV")
+  );
+
 CREATE OR REPLACE TEMPORARY TABLE "sw_summary" AS
 SELECT
   "k"."staged" AS "staged",
   "c"."inserted" AS "inserted",
   "c"."updated" AS "updated",
   "c"."deleted" AS "deleted",
-  "c"."target_rows" AS "target_rows",
+  0 AS "target_rows",
   "n"."total" - "n"."keyed" AS "skipped_null_keys",
   "n"."keyed" - "k"."staged" AS "duplicate_keys"
 FROM
@@ -58,29 +82,21 @@ FROM
     SELECT
       COUNT(
         CASE
-          WHEN "s"."EMAIL_SHA256" IS NOT NULL
-          AND "t"."EMAIL_SHA256" IS NULL THEN 1
+          WHEN "sw_action" = 'insert' THEN 1
         END
       ) AS "inserted",
       COUNT(
         CASE
-          WHEN "s"."EMAIL_SHA256" IS NOT NULL
-          AND "t"."EMAIL_SHA256" IS NOT NULL
-          AND (NOT EQUAL_NULL("t"."LTV", "s"."LTV")) THEN 1
+          WHEN "sw_action" = 'update' THEN 1
         END
       ) AS "updated",
-      0 AS "deleted",
-      0 AS "target_rows"
+      COUNT(
+        CASE
+          WHEN "sw_action" = 'delete' THEN 1
+        END
+      ) AS "deleted"
     FROM
-      "sw_stage" AS "s"
-      LEFT JOIN (
-        SELECT
-          *
-        FROM
-          "CRM"."AUDIENCE_MEMBERS"
-        WHERE
-          "AUDIENCE" = 'whales'
-      ) AS "t" ON "s"."EMAIL_SHA256" = "t"."EMAIL_SHA256"
+      "sw_changes"
   ) AS "c"
   CROSS JOIN (
     SELECT
@@ -100,14 +116,14 @@ FROM
 BEGIN TRANSACTION;
 
 MERGE INTO
-  "CRM"."AUDIENCE_MEMBERS" AS "t" USING "sw_stage" AS "s" ON "t"."EMAIL_SHA256" = "s"."EMAIL_SHA256"
+  "CRM"."AUDIENCE_MEMBERS" AS "t" USING "sw_changes" AS "s" ON "t"."EMAIL_SHA256" = "s"."EMAIL_SHA256"
   AND "t"."AUDIENCE" = 'whales'
 WHEN MATCHED AND
   (NOT EQUAL_NULL("t"."LTV", "s"."LTV"))
 THEN UPDATE SET
-  "LTV" = "s"."LTV"
-WHEN NOT MATCHED THEN INSERT
-  ("EMAIL_SHA256", "LTV", "AUDIENCE")
+  "LTV" = "s"."LTV" WHEN NOT MATCHED
+  AND "s"."sw_action" = 'insert' THEN
+INSERT ("EMAIL_SHA256", "LTV", "AUDIENCE")
 VALUES
   ("s"."EMAIL_SHA256", "s"."LTV", 'whales');
 

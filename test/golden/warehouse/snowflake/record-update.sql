@@ -40,13 +40,35 @@ QUALIFY
       "r"."sw_c4"
   ) = 1;
 
+CREATE OR REPLACE TEMPORARY TABLE "sw_changes" AS
+SELECT
+  "s"."ID",
+  "s"."EMAIL",
+  "s"."FULL_NAME",
+  "s"."LTV",
+  "s"."PREFS",
+  CASE
+    WHEN "t"."ID" IS NULL THEN 'insert'
+    ELSE 'update'
+  END AS "sw_action"
+FROM
+  "sw_stage" AS "s"
+  INNER JOIN "CRM"."USERS" AS "t" ON "s"."ID" = "t"."ID"
+WHERE
+  (
+    NOT EQUAL_NULL("t"."EMAIL", "s"."EMAIL")
+    OR NOT EQUAL_NULL("t"."FULL_NAME", "s"."FULL_NAME")
+    OR NOT EQUAL_NULL("t"."LTV", "s"."LTV")
+    OR NOT EQUAL_NULL("t"."PREFS", "s"."PREFS")
+  );
+
 CREATE OR REPLACE TEMPORARY TABLE "sw_summary" AS
 SELECT
   "k"."staged" AS "staged",
-  "c"."inserted" AS "inserted",
+  0 AS "inserted",
   "c"."updated" AS "updated",
   "c"."deleted" AS "deleted",
-  "c"."target_rows" AS "target_rows",
+  0 AS "target_rows",
   "n"."total" - "n"."keyed" AS "skipped_null_keys",
   "n"."keyed" - "k"."staged" AS "duplicate_keys"
 FROM
@@ -58,24 +80,23 @@ FROM
   ) AS "k"
   CROSS JOIN (
     SELECT
-      0 AS "inserted",
       COUNT(
         CASE
-          WHEN "s"."ID" IS NOT NULL
-          AND "t"."ID" IS NOT NULL
-          AND (
-            NOT EQUAL_NULL("t"."EMAIL", "s"."EMAIL")
-            OR NOT EQUAL_NULL("t"."FULL_NAME", "s"."FULL_NAME")
-            OR NOT EQUAL_NULL("t"."LTV", "s"."LTV")
-            OR NOT EQUAL_NULL("t"."PREFS", "s"."PREFS")
-          ) THEN 1
+          WHEN "sw_action" = 'insert' THEN 1
+        END
+      ) AS "inserted",
+      COUNT(
+        CASE
+          WHEN "sw_action" = 'update' THEN 1
         END
       ) AS "updated",
-      0 AS "deleted",
-      0 AS "target_rows"
+      COUNT(
+        CASE
+          WHEN "sw_action" = 'delete' THEN 1
+        END
+      ) AS "deleted"
     FROM
-      "sw_stage" AS "s"
-      LEFT JOIN "CRM"."USERS" AS "t" ON "s"."ID" = "t"."ID"
+      "sw_changes"
   ) AS "c"
   CROSS JOIN (
     SELECT
@@ -88,7 +109,7 @@ FROM
 BEGIN TRANSACTION;
 
 MERGE INTO
-  "CRM"."USERS" AS "t" USING "sw_stage" AS "s" ON "t"."ID" = "s"."ID"
+  "CRM"."USERS" AS "t" USING "sw_changes" AS "s" ON "t"."ID" = "s"."ID"
 WHEN MATCHED AND
   (
     NOT EQUAL_NULL("t"."EMAIL", "s"."EMAIL")

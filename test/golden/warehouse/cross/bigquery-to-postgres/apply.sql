@@ -44,7 +44,33 @@ FROM
 WHERE
   "r"."sw_rn" = 1;
 
-ANALYZE "sw_stage";
+CREATE TEMPORARY TABLE "sw_changes" ON
+COMMIT
+DROP AS
+SELECT
+  "s"."id",
+  "s"."email",
+  "s"."full_name",
+  "s"."ltv",
+  "t"."id" AS "sw_target_key",
+  CASE
+    WHEN "s"."id" IS NULL THEN 'delete'
+    WHEN "t"."id" IS NULL THEN 'insert'
+    ELSE 'update'
+  END AS "sw_action"
+FROM
+  "sw_stage" AS "s"
+  FULL OUTER JOIN "crm"."users" AS "t" ON "s"."id" = "t"."id"
+WHERE
+  "s"."id" IS NULL
+  OR "t"."id" IS NULL
+  OR (
+    "t"."email" IS DISTINCT FROM "s"."email"
+    OR "t"."full_name" IS DISTINCT FROM "s"."full_name"
+    OR "t"."ltv" IS DISTINCT FROM "s"."ltv"
+  );
+
+ANALYZE "sw_changes";
 
 CREATE TEMPORARY TABLE "sw_summary" ON
 COMMIT
@@ -54,7 +80,7 @@ SELECT
   "c"."inserted" AS "inserted",
   "c"."updated" AS "updated",
   "c"."deleted" AS "deleted",
-  "c"."target_rows" AS "target_rows",
+  "k"."staged" - "c"."inserted" + "c"."deleted" AS "target_rows",
   "n"."total" - "n"."keyed" AS "skipped_null_keys",
   "n"."keyed" - "k"."staged" AS "duplicate_keys"
 FROM
@@ -68,35 +94,21 @@ FROM
     SELECT
       COUNT(
         CASE
-          WHEN "s"."id" IS NOT NULL
-          AND "t"."id" IS NULL THEN 1
+          WHEN "sw_action" = 'insert' THEN 1
         END
       ) AS "inserted",
       COUNT(
         CASE
-          WHEN "s"."id" IS NOT NULL
-          AND "t"."id" IS NOT NULL
-          AND (
-            "t"."email" IS DISTINCT FROM "s"."email"
-            OR "t"."full_name" IS DISTINCT FROM "s"."full_name"
-            OR "t"."ltv" IS DISTINCT FROM "s"."ltv"
-          ) THEN 1
+          WHEN "sw_action" = 'update' THEN 1
         END
       ) AS "updated",
       COUNT(
         CASE
-          WHEN "s"."id" IS NULL THEN 1
+          WHEN "sw_action" = 'delete' THEN 1
         END
-      ) AS "deleted",
-      COUNT(
-        CASE
-          WHEN "s"."id" IS NULL
-          OR "t"."id" IS NOT NULL THEN 1
-        END
-      ) AS "target_rows"
+      ) AS "deleted"
     FROM
-      "sw_stage" AS "s"
-      FULL OUTER JOIN "crm"."users" AS "t" ON "s"."id" = "t"."id"
+      "sw_changes"
   ) AS "c"
   CROSS JOIN (
     SELECT

@@ -31,13 +31,37 @@ QUALIFY
       "r"."sw_c3"
   ) = 1;
 
+CREATE OR REPLACE TEMPORARY TABLE "sw_changes" AS
+SELECT
+  "s"."ID",
+  "s"."EMAIL",
+  "s"."FULL_NAME",
+  "s"."LTV",
+  "t"."ID" AS "sw_target_key",
+  CASE
+    WHEN "s"."ID" IS NULL THEN 'delete'
+    WHEN "t"."ID" IS NULL THEN 'insert'
+    ELSE 'update'
+  END AS "sw_action"
+FROM
+  "sw_stage" AS "s"
+  FULL OUTER JOIN "CRM"."USERS" AS "t" ON "s"."ID" = "t"."ID"
+WHERE
+  "s"."ID" IS NULL
+  OR "t"."ID" IS NULL
+  OR (
+    NOT EQUAL_NULL("t"."EMAIL", "s"."EMAIL")
+    OR NOT EQUAL_NULL("t"."FULL_NAME", "s"."FULL_NAME")
+    OR NOT EQUAL_NULL("t"."LTV", "s"."LTV")
+  );
+
 CREATE OR REPLACE TEMPORARY TABLE "sw_summary" AS
 SELECT
   "k"."staged" AS "staged",
   "c"."inserted" AS "inserted",
   "c"."updated" AS "updated",
   "c"."deleted" AS "deleted",
-  "c"."target_rows" AS "target_rows",
+  "k"."staged" - "c"."inserted" + "c"."deleted" AS "target_rows",
   "n"."total" - "n"."keyed" AS "skipped_null_keys",
   "n"."keyed" - "k"."staged" AS "duplicate_keys"
 FROM
@@ -51,35 +75,21 @@ FROM
     SELECT
       COUNT(
         CASE
-          WHEN "s"."ID" IS NOT NULL
-          AND "t"."ID" IS NULL THEN 1
+          WHEN "sw_action" = 'insert' THEN 1
         END
       ) AS "inserted",
       COUNT(
         CASE
-          WHEN "s"."ID" IS NOT NULL
-          AND "t"."ID" IS NOT NULL
-          AND (
-            NOT EQUAL_NULL("t"."EMAIL", "s"."EMAIL")
-            OR NOT EQUAL_NULL("t"."FULL_NAME", "s"."FULL_NAME")
-            OR NOT EQUAL_NULL("t"."LTV", "s"."LTV")
-          ) THEN 1
+          WHEN "sw_action" = 'update' THEN 1
         END
       ) AS "updated",
       COUNT(
         CASE
-          WHEN "s"."ID" IS NULL THEN 1
+          WHEN "sw_action" = 'delete' THEN 1
         END
-      ) AS "deleted",
-      COUNT(
-        CASE
-          WHEN "s"."ID" IS NULL
-          OR "t"."ID" IS NOT NULL THEN 1
-        END
-      ) AS "target_rows"
+      ) AS "deleted"
     FROM
-      "sw_stage" AS "s"
-      FULL OUTER JOIN "CRM"."USERS" AS "t" ON "s"."ID" = "t"."ID"
+      "sw_changes"
   ) AS "c"
   CROSS JOIN (
     SELECT
@@ -112,7 +122,7 @@ $$;
 BEGIN TRANSACTION;
 
 MERGE INTO
-  "CRM"."USERS" AS "t" USING "sw_stage" AS "s" ON "t"."ID" = "s"."ID"
+  "CRM"."USERS" AS "t" USING "sw_changes" AS "s" ON "t"."ID" = "s"."ID"
 WHEN MATCHED AND
   (
     NOT EQUAL_NULL("t"."EMAIL", "s"."EMAIL")
@@ -122,9 +132,9 @@ WHEN MATCHED AND
 THEN UPDATE SET
   "EMAIL" = "s"."EMAIL",
   "FULL_NAME" = "s"."FULL_NAME",
-  "LTV" = "s"."LTV"
-WHEN NOT MATCHED THEN INSERT
-  ("ID", "EMAIL", "FULL_NAME", "LTV")
+  "LTV" = "s"."LTV" WHEN NOT MATCHED
+  AND "s"."sw_action" = 'insert' THEN
+INSERT ("ID", "EMAIL", "FULL_NAME", "LTV")
 VALUES
   (
     "s"."ID",
@@ -135,13 +145,16 @@ VALUES
 
 DELETE FROM "CRM"."USERS" AS "t"
 WHERE
-  NOT EXISTS (
-    SELECT
-      1
-    FROM
-      "sw_stage" AS "s"
-    WHERE
-      "s"."ID" = "t"."ID"
+  (
+    "t"."ID" IS NULL
+    OR "t"."ID" IN (
+      SELECT
+        "c"."sw_target_key"
+      FROM
+        "sw_changes" AS "c"
+      WHERE
+        "c"."sw_action" = 'delete'
+    )
   );
 
 SELECT

@@ -31,13 +31,37 @@ QUALIFY
       `r`.`sw_c3`
   ) = 1;
 
+CREATE TEMP TABLE `sw_changes` AS
+SELECT
+  `s`.`id`,
+  `s`.`email`,
+  `s`.`full_name`,
+  `s`.`ltv`,
+  `t`.`id` AS `sw_target_key`,
+  CASE
+    WHEN `s`.`id` IS NULL THEN 'delete'
+    WHEN `t`.`id` IS NULL THEN 'insert'
+    ELSE 'update'
+  END AS `sw_action`
+FROM
+  `sw_stage` AS `s`
+  FULL OUTER JOIN `crm`.`users` AS `t` ON `s`.`id` = `t`.`id`
+WHERE
+  `s`.`id` IS NULL
+  OR `t`.`id` IS NULL
+  OR (
+    `t`.`email` IS DISTINCT FROM `s`.`email`
+    OR `t`.`full_name` IS DISTINCT FROM `s`.`full_name`
+    OR `t`.`ltv` IS DISTINCT FROM `s`.`ltv`
+  );
+
 CREATE TEMP TABLE `sw_summary` AS
 SELECT
   `k`.`staged` AS `staged`,
   `c`.`inserted` AS `inserted`,
   `c`.`updated` AS `updated`,
   `c`.`deleted` AS `deleted`,
-  `c`.`target_rows` AS `target_rows`,
+  `k`.`staged` - `c`.`inserted` + `c`.`deleted` AS `target_rows`,
   `n`.`total` - `n`.`keyed` AS `skipped_null_keys`,
   `n`.`keyed` - `k`.`staged` AS `duplicate_keys`
 FROM
@@ -51,35 +75,21 @@ FROM
     SELECT
       COUNT(
         CASE
-          WHEN `s`.`id` IS NOT NULL
-          AND `t`.`id` IS NULL THEN 1
+          WHEN `sw_action` = 'insert' THEN 1
         END
       ) AS `inserted`,
       COUNT(
         CASE
-          WHEN `s`.`id` IS NOT NULL
-          AND `t`.`id` IS NOT NULL
-          AND (
-            `t`.`email` IS DISTINCT FROM `s`.`email`
-            OR `t`.`full_name` IS DISTINCT FROM `s`.`full_name`
-            OR `t`.`ltv` IS DISTINCT FROM `s`.`ltv`
-          ) THEN 1
+          WHEN `sw_action` = 'update' THEN 1
         END
       ) AS `updated`,
       COUNT(
         CASE
-          WHEN `s`.`id` IS NULL THEN 1
+          WHEN `sw_action` = 'delete' THEN 1
         END
-      ) AS `deleted`,
-      COUNT(
-        CASE
-          WHEN `s`.`id` IS NULL
-          OR `t`.`id` IS NOT NULL THEN 1
-        END
-      ) AS `target_rows`
+      ) AS `deleted`
     FROM
-      `sw_stage` AS `s`
-      FULL OUTER JOIN `crm`.`users` AS `t` ON `s`.`id` = `t`.`id`
+      `sw_changes`
   ) AS `c`
   CROSS JOIN (
     SELECT
