@@ -57,11 +57,13 @@ describe('engine rules', () => {
     }
   });
 
-  it('Snowflake: no NOT MATCHED BY SOURCE; deletes are an anti-join DELETE', () => {
+  it('Snowflake: no NOT MATCHED BY SOURCE; the rows missing from the model are deleted by a DELETE', () => {
     const all = scripts('snowflake').join('\n');
     expect(all).not.toMatch(/BY SOURCE/);
     const mirror = compileText(project('snowflake', recordSync('mirror')))[0]!.files[0]!.content;
-    expect(mirror).toMatch(/DELETE FROM\s+"CRM"."USERS" AS "t"\s+WHERE\s+NOT EXISTS/);
+    // The anti-join is the FULL OUTER JOIN that builds the change set; the DELETE reads it.
+    expect(mirror).toMatch(/FROM\s+"sw_stage" AS "s"\s+FULL OUTER JOIN "CRM"."USERS" AS "t"/);
+    expect(mirror).toMatch(/DELETE FROM "CRM"."USERS" AS "t"\s+WHERE\s+\(\s+"t"."ID" IS NULL\s+OR "t"."ID" IN \(/);
   });
 
   it('Snowflake: bare names fold to upper case, quoted ones stay exact', () => {

@@ -4,7 +4,16 @@
  */
 import type { DialectSpec, Quoting } from './index.js';
 
+const needsEscape = new WeakMap<Quoting, RegExp>();
+
 function enclose(q: Quoting, text: string): string {
+  let re = needsEscape.get(q);
+  if (!re) {
+    re = new RegExp(`[${Object.keys(q.escapes).map((c) => c.replace(/[\\\]^-]/g, '\\$&')).join('')}]`);
+    needsEscape.set(q, re);
+  }
+  // Most names and strings have nothing to escape.
+  if (!re.test(text)) return q.quote[0] + text + q.quote[1];
   let out = q.quote[0];
   for (const ch of text) out += q.escapes[ch] ?? ch;
   return out + q.quote[1];

@@ -44,13 +44,33 @@ export function formatScript(spec: DialectSpec, shape: string): string {
     .join('\n\n');
 }
 
+const compiled = new Map<string, (string | number)[]>();
+
 /** The formatted shape with each placeholder replaced by its value. */
 export function fillPlaceholders(shape: string, values: readonly string[]): string {
-  return shape.replace(placeholder, (_, a: string | undefined, b: string | undefined) => {
-    const v = values[Number(a ?? b)];
-    if (v === undefined) throw new Error(`unfilled placeholder swph${a ?? b}`);
-    return v;
-  });
+  // Split once per shape into text and placeholder numbers, then join per use.
+  let parts = compiled.get(shape);
+  if (!parts) {
+    parts = [];
+    let last = 0;
+    for (const m of shape.matchAll(placeholder)) {
+      parts.push(shape.slice(last, m.index), Number(m[1] ?? m[2]));
+      last = m.index + m[0].length;
+    }
+    parts.push(shape.slice(last));
+    compiled.set(shape, parts);
+  }
+  let out = '';
+  for (const part of parts) {
+    if (typeof part === 'string') {
+      out += part;
+      continue;
+    }
+    const v = values[part];
+    if (v === undefined) throw new Error(`unfilled placeholder swph${part}`);
+    out += v;
+  }
+  return out;
 }
 
 /** A shape formatted (cached), then filled with its values. */
