@@ -2,7 +2,7 @@
 // 15 (anti-join DELETE) and 17 (NOT MATCHED BY SOURCE), and the PostgreSQL 15 server.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { describeEngines, majorVersion, type Engine } from './support/engines.js';
-import { applySql, statements } from './fixtures/warehouse/compile.js';
+import { applySql, compileText, statements } from './fixtures/warehouse/compile.js';
 import { injection, setupSql, syncProject } from './fixtures/warehouse/scenario.js';
 
 type Summary = { inserted: number; updated: number; deleted: number; skipped_null_keys: number; duplicate_keys: number };
@@ -136,6 +136,26 @@ describeEngines('warehouse syncs on Postgres', (engine) => {
     await engine.exec(`DELETE FROM "Sales Data"."users; drop table x; --" WHERE name = 'old'`);
     expect(await run(engine, sql)).toEqual({ inserted: 3, updated: 1, deleted: 0, skipped_null_keys: 1, duplicate_keys: 0 });
     expect(await target(engine)).toEqual(recordCases[0]!.expected);
+  });
+
+  it('into another Postgres: extract on the source, load into sw_load, apply on the destination', async () => {
+    const text = syncProject({ kind: 'record', mode: 'mirror', guard: 'guard deletes <= 25%' })
+      .replace('to wh table', 'to dw table')
+      .replace('source wh : postgres { database "test" }', 'source wh : postgres { database "test" }\ndestination dw : postgres { host "dw" database "dw" user "u" password env("DW_PASSWORD") }');
+    const [a] = compileText(text, { postgresVersion: 15 });
+    const [extractStep, load, applyStep] = a!.plan.steps;
+    expect([extractStep?.kind, load?.kind, applyStep?.kind]).toEqual(['sql', 'load', 'sql']);
+    if (load?.kind !== 'load') throw new Error('no load step');
+    const file = (name: string) => a!.files.find((f) => f.name === name)!.content;
+    const rows = await engine.query<Record<string, unknown>>(statements(file('extract.sql'))[0]!);
+    const q = (n: string) => `"${n}"`;
+    await engine.exec(`CREATE TEMPORARY TABLE ${q(load.table)} (${load.columns.map((c) => `${q(c.name)} ${c.type}`).join(', ')})`);
+    for (const r of rows) {
+      await engine.query(`INSERT INTO ${q(load.table)} VALUES (${load.columns.map((_, i) => `$${i + 1}`).join(', ')})`, load.columns.map((c) => r[c.name]));
+    }
+    expect(await run(engine, file('apply.sql'))).toEqual(recordCases[3]!.summary);
+    expect(await target(engine)).toEqual(recordCases[3]!.expected);
+    await engine.exec(`DROP TABLE ${q(load.table)}`);
   });
 
   describe('guards', () => {
