@@ -76,6 +76,29 @@ describe('formatSource: comments', () => {
   });
 });
 
+describe('formatSource: `where` conditions', () => {
+  const audience = (...where: string[]) => `audience a {\n  from  m\n  where ${where.join('\n')}\n}\n`;
+  /** `a = 1 and b = 'xx…'`, so long that its `where` line is `columns` wide. */
+  const condition = (columns: number) => {
+    const fixed = "  where a = 1 and b = ''".length;
+    return `a = 1 and b = '${'x'.repeat(columns - fixed)}'`;
+  };
+
+  it('keeps a condition on the `where` line up to column 100', () => {
+    expect(format(audience(condition(100)))).toBe(audience(condition(100)));
+  });
+
+  it('breaks it before `and` past column 100', () => {
+    const [first, second] = condition(101).split(' and ');
+    expect(format(audience(condition(101)))).toBe(audience(first!, `    and ${second}`));
+  });
+
+  it('stays broken for a `#` comment after a term, and joins a condition whose comments can go to its end', () => {
+    expect(format(audience('a = 1 # one', '    and b = 2 /* two */'))).toBe(audience('a = 1 # one', '    and b = 2 /* two */'));
+    expect(format(audience('a = 1 /* one */', '    and b = 2 # two'))).toBe(audience('a = 1 and b = 2 /* one */ # two'));
+  });
+});
+
 describe('formatSource: refusal', () => {
   it('returns the syntax diagnostics and no text when the file does not parse', () => {
     const text = 'model m { from }\nsync s { batch x }\n';
@@ -83,6 +106,19 @@ describe('formatSource: refusal', () => {
     expect(result.text).toBeUndefined();
     expect(result.diagnostics.length).toBeGreaterThan(0);
     expect(result.diagnostics).toEqual(parseFile('bad.sync', text).diagnostics);
+  });
+});
+
+describe('formatSource: the example projects', () => {
+  const files = syncFiles('examples');
+
+  it('has examples', () => {
+    expect(files.length).toBeGreaterThan(0);
+  });
+
+  // So that `syncwright fmt --check` passes on what ships as the model to copy.
+  it.each(files.map((f) => [f.path, f.text] as const))('%s is in canonical layout', (path, text) => {
+    expect(formatSource(path, text).text).toBe(text);
   });
 });
 

@@ -10,9 +10,13 @@
  * - inside a row or a group's head, which print on one line: at the end of that line when they
  *   can all stay there (none is own-line, and only the last is a `#`/`//` comment, which would
  *   swallow what follows it); otherwise before the node, in their order.
+ *
+ * The lines of a broken `where` condition are rows of their block, each with the range of its
+ * own tokens, so a comment between two of them is placed as between any two rows.
  */
 import type { Comment } from './ast.js';
 import type { LayoutGroup, LayoutNode } from './format-layout.js';
+import { isLineComment, type CodeScanner } from './format-scan.js';
 
 export interface NodeComments {
   /** Own-line comments printed before the node. */
@@ -37,10 +41,6 @@ export function commentsOf(placement: CommentPlacement, node: LayoutNode): NodeC
   return placement.nodes.get(node) ?? noComments;
 }
 
-export function isLineComment(c: Comment): boolean {
-  return !c.text.startsWith('/*');
-}
-
 /** Comments as found, before the inside ones are settled as trailing or leading. */
 interface Found {
   leading: Comment[];
@@ -50,50 +50,10 @@ interface Found {
   end: Comment[];
 }
 
-/** Reads code positions of one file, stepping over comments. */
-class CodeScanner {
-  /** Comment start by the offset of its last character. */
-  private readonly starts: Map<number, number>;
-
-  constructor(
-    private readonly source: string,
-    comments: Comment[],
-  ) {
-    this.starts = new Map(comments.map((c) => [c.span.endOffset - 1, c.span.offset]));
-  }
-
-  /**
-   * The offset of the last code character before `offset`, skipping whitespace and comments;
-   * undefined when the file starts first or, unless `crossLines`, a line break comes first.
-   */
-  previousCode(offset: number, crossLines: boolean): number | undefined {
-    let i = offset - 1;
-    while (i >= 0) {
-      const commentStart = this.starts.get(i);
-      if (commentStart !== undefined) {
-        i = commentStart - 1;
-        continue;
-      }
-      const ch = this.source[i]!;
-      if (ch === '\n' || ch === '\r') {
-        if (!crossLines) return undefined;
-      } else if (!/\s/.test(ch)) {
-        return i;
-      }
-      i--;
-    }
-    return undefined;
-  }
-
-  isOwnLine(c: Comment): boolean {
-    return this.previousCode(c.span.offset, false) === undefined;
-  }
-
-  /** Just after the group's `{`: the last code before its first child or its `}`. */
-  bodyStart(g: LayoutGroup): number {
-    const next = g.children[0]?.span.offset ?? g.span.endOffset - 1;
-    return (this.previousCode(next, true) ?? g.span.offset) + 1;
-  }
+/** Just after the group's `{`: the last code before its first child or its `}`. */
+function bodyStart(g: LayoutGroup, scanner: CodeScanner): number {
+  const next = g.children[0]?.span.offset ?? g.span.endOffset - 1;
+  return (scanner.previousCode(next, true) ?? g.span.offset) + 1;
 }
 
 /** Where one comment goes: a list of a node, or the end of the file. */
@@ -103,7 +63,7 @@ type Slot = { node: LayoutNode; list: keyof Found } | 'fileEnd';
 function slotOf(c: Comment, children: LayoutNode[], owner: LayoutGroup | undefined, scanner: CodeScanner): Slot {
   const at = c.span.offset;
   const hit = children.find((n) => n.span.offset <= at && at < n.span.endOffset);
-  if (hit?.kind === 'group' && at >= scanner.bodyStart(hit)) return slotOf(c, hit.children, hit, scanner);
+  if (hit?.kind === 'group' && at >= bodyStart(hit, scanner)) return slotOf(c, hit.children, hit, scanner);
   if (hit) return { node: hit, list: 'inside' };
   const anchor = scanner.previousCode(at, false);
   const before = anchor === undefined ? undefined : children.find((n) => n.span.endOffset - 1 === anchor);
@@ -124,8 +84,7 @@ function settle(f: Found, scanner: CodeScanner): NodeComments {
     : { leading: [...f.leading, ...f.inside], trailing: f.after, closing: f.closing, end: f.end };
 }
 
-export function placeComments(definitions: LayoutGroup[], comments: Comment[], source: string): CommentPlacement {
-  const scanner = new CodeScanner(source, comments);
+export function placeComments(definitions: LayoutGroup[], comments: Comment[], scanner: CodeScanner): CommentPlacement {
   const found = new Map<LayoutNode, Found>();
   const fileEnd: Comment[] = [];
   for (const c of comments) {

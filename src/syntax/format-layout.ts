@@ -1,13 +1,16 @@
 /**
  * AST -> layout tree for the formatter: every printed line is a row (`key value`) or a group
- * (`head {` rows and groups `}`). Each node keeps the span it came from, which is how
- * comments find their place.
+ * (`head {` rows and groups `}`). Each node keeps the source range it came from, which is how
+ * comments find their place. A `where` condition too long for one line is its row followed by
+ * rows that continue it.
  */
 import type * as A from './ast.js';
-import type { Span } from './span.js';
+import { conditionLines } from './format-condition.js';
+import type { CodeScanner, Range } from './format-scan.js';
 import {
   exprText,
   identText,
+  indentUnit,
   mappingTargetText,
   mappingText,
   orderKeysText,
@@ -15,6 +18,7 @@ import {
   settingValueText,
   targetText,
   typeText,
+  width,
 } from './format-values.js';
 
 /** One line. Rows with a value in one block share a key column; a row without one is printed as its key. */
@@ -22,7 +26,9 @@ export interface LayoutRow {
   kind: 'row';
   key: string;
   value: string;
-  span: Span;
+  span: Range;
+  /** On a line that continues the row before it: this many levels deeper than the block, outside its key column. */
+  continues?: number;
 }
 
 /** `head {` children `}`: the span runs from the head's first token to the closing brace. */
@@ -30,16 +36,29 @@ export interface LayoutGroup {
   kind: 'group';
   head: string;
   children: LayoutNode[];
-  span: Span;
+  span: Range;
 }
 
 export type LayoutNode = LayoutRow | LayoutGroup;
 
-function row(key: string, value: string, span: Span): LayoutRow {
+/** Whether a row is in its block's key column: not when its value spans lines (a """string""") or it continues a condition. */
+export function aligned(row: LayoutRow): boolean {
+  return row.value !== '' && !row.value.includes('\n') && row.continues === undefined;
+}
+
+/** How wide the key column of a block is. */
+export function keyWidth(children: LayoutNode[]): number {
+  return Math.max(0, ...children.map((n) => (n.kind === 'row' && aligned(n) ? width(n.key) : 0)));
+}
+
+/** Items of a definition sit one level in. */
+const definitionItemColumn = indentUnit.length;
+
+function row(key: string, value: string, span: Range): LayoutRow {
   return { kind: 'row', key, value, span };
 }
 
-function group(head: string, children: LayoutNode[], span: Span): LayoutGroup {
+function group(head: string, children: LayoutNode[], span: Range): LayoutGroup {
   return { kind: 'group', head, children, span };
 }
 
@@ -72,6 +91,23 @@ function audienceItem(item: A.AudienceItem, source: string): LayoutRow {
   return item.kind === 'from'
     ? row('from', identText(item.name, source), item.span)
     : row('where', exprText(item.expr, source), item.span);
+}
+
+/** The `where` row, ending where its first line does, then the rows that continue it. */
+function whereRows(item: Extract<A.AudienceItem, { kind: 'where' }>, column: number, source: string, scanner: CodeScanner): LayoutRow[] {
+  const [first, ...rest] = conditionLines(item.expr, { first: column, row: definitionItemColumn }, source, scanner);
+  if (!first) return [];
+  return [
+    row('where', first.text, { offset: item.span.offset, endOffset: first.range.endOffset }),
+    ...rest.map((line): LayoutRow => ({ ...row('', line.text, line.range), continues: line.depth })),
+  ];
+}
+
+/** The condition starts after the block's key column, which its one-line rows decide. */
+function audienceRows(def: A.AudienceDef, source: string, scanner: CodeScanner): LayoutRow[] {
+  const rows = def.items.map((i) => audienceItem(i, source));
+  const column = definitionItemColumn + keyWidth(rows) + 1;
+  return def.items.flatMap((item, i) => (item.kind === 'where' ? whereRows(item, column, source, scanner) : rows.slice(i, i + 1)));
 }
 
 function syncItem(item: A.SyncItem, source: string): LayoutNode {
@@ -110,7 +146,7 @@ function syncItem(item: A.SyncItem, source: string): LayoutNode {
   }
 }
 
-function definition(def: A.Definition, source: string): LayoutGroup {
+function definition(def: A.Definition, source: string, scanner: CodeScanner): LayoutGroup {
   const name = identText(def.name, source);
   switch (def.kind) {
     case 'source':
@@ -120,13 +156,13 @@ function definition(def: A.Definition, source: string): LayoutGroup {
     case 'model':
       return group(`model ${name}`, def.items.map((i) => modelItem(i, source)), def.span);
     case 'audience':
-      return group(`audience ${name}`, def.items.map((i) => audienceItem(i, source)), def.span);
+      return group(`audience ${name}`, audienceRows(def, source, scanner), def.span);
     case 'sync':
       return group(`sync ${name}`, def.items.map((i) => syncItem(i, source)), def.span);
   }
 }
 
 /** The definitions of a file as layout groups, in source order. */
-export function layoutFile(ast: A.SyncFile, source: string): LayoutGroup[] {
-  return ast.definitions.map((d) => definition(d, source));
+export function layoutFile(ast: A.SyncFile, source: string, scanner: CodeScanner): LayoutGroup[] {
+  return ast.definitions.map((d) => definition(d, source, scanner));
 }

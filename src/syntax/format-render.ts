@@ -1,11 +1,16 @@
 /** Layout tree + placed comments -> the text of the file (rules in format.ts). */
 import type { Comment } from './ast.js';
-import { commentsOf, isLineComment, type CommentPlacement } from './format-comments.js';
-import type { LayoutGroup, LayoutNode, LayoutRow } from './format-layout.js';
+import { commentsOf, type CommentPlacement } from './format-comments.js';
+import { aligned, keyWidth, type LayoutGroup, type LayoutNode } from './format-layout.js';
+import { isLineComment } from './format-scan.js';
+import { indentUnit, width } from './format-values.js';
 
 /** One printed line; `code` spans several physical lines only inside a """string""" or a block comment. */
 interface Line {
+  /** The level of the block the line belongs to. */
   indent: number;
+  /** Levels deeper than its block: a line that continues a `where` condition. */
+  hang: number;
   code: string;
   comment: string | undefined;
   /** How wide the text before the comment is, indentation included. */
@@ -19,19 +24,14 @@ interface Entry {
   start: number;
   end: number;
   definition: boolean;
+  /** Part of a condition: no blank line before it. */
+  continued: boolean;
   print(blank: boolean): Line[];
 }
 
 interface Context {
   source: string;
   placement: CommentPlacement;
-}
-
-const indentUnit = '  ';
-
-/** Characters as the eye counts them, near enough: code points, not UTF-16 units. */
-function width(text: string): number {
-  return [...text].length;
 }
 
 function pad(text: string, to: number): string {
@@ -57,24 +57,20 @@ function blankLineBetween(source: string, from: number, to: number): boolean {
   return !/\S/.test(gap) && (gap.match(/\r\n|\r|\n/g)?.length ?? 0) >= 2;
 }
 
-/** A row whose value spans lines (a """string""") is left out of the key column, like a block. */
-function aligned(row: LayoutRow): boolean {
-  return row.value !== '' && !row.value.includes('\n');
+/** Levels deeper than its block a node is printed: the lines that continue a condition. */
+function hangOf(node: LayoutNode): number {
+  return node.kind === 'row' ? (node.continues ?? 0) : 0;
 }
 
-function keyWidth(children: LayoutNode[]): number {
-  return Math.max(0, ...children.map((n) => (n.kind === 'row' && aligned(n) ? width(n.key) : 0)));
-}
-
-function line(indent: number, code: string, comments: Comment[], blank: boolean): Line {
-  return { indent, code, comment: joinComments(comments), commentColumn: 0, blank };
+function line(indent: number, code: string, comments: Comment[], blank: boolean, hang = 0): Line {
+  return { indent, hang, code, comment: joinComments(comments), commentColumn: 0, blank };
 }
 
 function nodeLines(node: LayoutNode, indent: number, keys: number, blank: boolean, ctx: Context): Line[] {
   const { trailing, closing, end } = commentsOf(ctx.placement, node);
   if (node.kind === 'row') {
     const code = aligned(node) ? `${pad(node.key, keys)} ${node.value}` : [node.key, node.value].filter((t) => t !== '').join(' ');
-    return [line(indent, code, trailing, blank)];
+    return [line(indent, code, trailing, blank, hangOf(node))];
   }
   // `head {}` unless something sits inside, or a `#` comment after `{` would swallow the `}`.
   const empty = node.children.length === 0 && end.length === 0;
@@ -88,12 +84,13 @@ function nodeLines(node: LayoutNode, indent: number, keys: number, blank: boolea
   ];
 }
 
-function commentEntry(c: Comment, start: number, indent: number): Entry {
+function commentEntry(c: Comment, start: number, indent: number, hang = 0): Entry {
   return {
     start,
     end: c.span.endOffset,
     definition: false,
-    print: (blank) => [line(indent, commentText(c), [], blank)],
+    continued: hang > 0,
+    print: (blank) => [line(indent, commentText(c), [], blank, hang)],
   };
 }
 
@@ -107,26 +104,28 @@ function blockLines(children: LayoutNode[], end: Comment[], indent: number, ctx:
   const entries: Entry[] = [];
   for (const node of children) {
     const { leading, trailing, closing } = commentsOf(ctx.placement, node);
+    const hang = hangOf(node);
     // A comment moved out of the node's line counts as starting where the node does.
-    for (const c of leading) entries.push(commentEntry(c, Math.min(c.span.offset, node.span.offset), indent));
+    for (const c of leading) entries.push(commentEntry(c, Math.min(c.span.offset, node.span.offset), indent, hang));
     entries.push({
       start: node.span.offset,
       end: Math.max(node.span.endOffset, ...[...trailing, ...closing].map((c) => c.span.endOffset)),
       definition: indent === 0,
+      continued: hang > 0,
       print: (blank) => nodeLines(node, indent, keys, blank, ctx),
     });
   }
   for (const c of end) entries.push(commentEntry(c, c.span.offset, indent));
   const lines = entries.flatMap((e, i) => {
     const prev = entries[i - 1];
-    return e.print(prev !== undefined && (prev.definition || blankLineBetween(ctx.source, prev.end, e.start)));
+    return e.print(prev !== undefined && !e.continued && (prev.definition || blankLineBetween(ctx.source, prev.end, e.start)));
   });
   return alignComments(lines, indent);
 }
 
 function codeWidth(l: Line): number {
   const lastLine = l.code.slice(l.code.lastIndexOf('\n') + 1);
-  return l.code.includes('\n') ? width(lastLine) : l.indent * indentUnit.length + width(lastLine);
+  return l.code.includes('\n') ? width(lastLine) : (l.indent + l.hang) * indentUnit.length + width(lastLine);
 }
 
 /**
@@ -144,7 +143,7 @@ function alignComments(lines: Line[], indent: number): Line[] {
 export function renderFile(definitions: LayoutGroup[], placement: CommentPlacement, source: string): string {
   const lines = blockLines(definitions, placement.fileEnd, 0, { source, placement });
   const out = lines.flatMap((l) => {
-    const code = indentUnit.repeat(l.indent) + l.code;
+    const code = indentUnit.repeat(l.indent + l.hang) + l.code;
     const text = l.comment === undefined ? code : code + ' '.repeat(l.commentColumn - codeWidth(l)) + l.comment;
     return l.blank ? ['', text] : [text];
   });

@@ -1,9 +1,19 @@
 /**
  * The one-line text of the leaves of the AST for the formatter: names, values, types,
- * mappings and `where` expressions. Strings and numbers come out as written (`raw`), so
- * nothing is ever re-escaped; `source` is the file's text, for quoted names.
+ * mappings and `where` expressions, and how wide it prints. Strings and numbers come out as
+ * written (`raw`), so nothing is ever re-escaped; `source` is the file's text, for quoted names.
  */
 import type * as A from './ast.js';
+
+export const indentUnit = '  ';
+
+/** Past this column a `where` condition is broken over several lines. */
+export const maxLineWidth = 100;
+
+/** Characters as the eye counts them, near enough: code points, not UTF-16 units. */
+export function width(text: string): number {
+  return [...text].length;
+}
 
 /** A quoted name as written (backticks or double quotes, escapes intact): the AST keeps only its unescaped text. */
 export function identText(id: A.Ident, source: string): string {
@@ -60,17 +70,33 @@ function operandText(operand: A.Operand, source: string): string {
   return operand.kind === 'column' ? identText(operand.name, source) : operand.raw;
 }
 
+export type Logical = Extract<A.Expr, { kind: 'logical' }>;
+
+/**
+ * The terms of a chain of one operator (`a and b and c`), in order. The chain nests to the
+ * left as deep as it is long, so it is walked without recursion.
+ */
+export function chainTerms(chain: Logical): A.Expr[] {
+  const terms: A.Expr[] = [];
+  let left: A.Expr = chain;
+  for (; left.kind === 'logical' && left.op === chain.op; left = left.left) terms.push(left.right);
+  terms.push(left);
+  return terms.reverse();
+}
+
+/** `x in` or `x not in`: what comes before the list. */
+export function inHeadText(expr: Extract<A.Expr, { kind: 'in' }>, source: string): string {
+  return `${operandText(expr.operand, source)} ${expr.negated ? 'not ' : ''}in`;
+}
+
 /** Single spaces around operators; parentheses exactly where the source had them (`paren` nodes). */
 export function exprText(expr: A.Expr, source: string): string {
   const not = (negated: boolean) => (negated ? 'not ' : '');
   switch (expr.kind) {
-    case 'logical': {
-      // A chain of `and`/`or` nests to the left as deep as it is long: walk it without recursion.
-      const rest: string[] = [];
-      let left: A.Expr = expr;
-      for (; left.kind === 'logical'; left = left.left) rest.push(`${left.op} ${exprText(left.right, source)}`);
-      return [exprText(left, source), ...rest.reverse()].join(' ');
-    }
+    case 'logical':
+      return chainTerms(expr)
+        .map((term, i) => (i === 0 ? exprText(term, source) : `${expr.op} ${exprText(term, source)}`))
+        .join(' ');
     case 'not':
       return `not ${exprText(expr.expr, source)}`;
     case 'paren':
@@ -78,7 +104,7 @@ export function exprText(expr: A.Expr, source: string): string {
     case 'compare':
       return `${operandText(expr.left, source)} ${expr.op} ${operandText(expr.right, source)}`;
     case 'in':
-      return `${operandText(expr.operand, source)} ${not(expr.negated)}in (${expr.list.map((l) => l.raw).join(', ')})`;
+      return `${inHeadText(expr, source)} (${expr.list.map((l) => l.raw).join(', ')})`;
     case 'isNull':
       return `${operandText(expr.operand, source)} is ${not(expr.negated)}null`;
     case 'like':
