@@ -175,7 +175,7 @@ describe('fuzz: extreme nesting', () => {
   it('formats a condition of 10,000 terms, which nests as deep as it is long', () => {
     const terms = Array.from({ length: 10_000 }, (_, i) => `a = ${i}`);
     const out = formatSource('long.sync', audience(terms.join('\n and '))).text ?? '';
-    expect(out).toContain(`where ${terms.join(' and ')}\n`);
+    expect(out).toContain(`where ${terms.join('\n    and ')}\n`);
     expect(formatSource('long.sync', out).text).toBe(out);
   });
 });
