@@ -7,6 +7,10 @@ import { main } from '../src/cli/main.js';
 import type { Io } from '../src/cli/output.js';
 import { validateManifest, type Manifest } from '../src/emit/manifest.js';
 import { project, recordSync, audienceSync, crossProject } from './fixtures/warehouse/dialects.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+
+const planSchema = JSON.parse(readFileSync(new URL('../schemas/plan.schema.json', import.meta.url), 'utf8')) as object;
+const validatePlan = new Ajv2020({ allErrors: true, strict: false }).compile(planSchema);
 
 let dir: string;
 let out: string;
@@ -51,6 +55,9 @@ describe('syncwright compile', () => {
       ['whales_add', 'add', ['whales_add/apply.sql'], 33],
     ]);
     const plan = JSON.parse(files.get('users_mirror/plan.json')!) as { steps: { kind: string; file?: string }[] };
+    for (const name of ['users_mirror', 'whales_add']) {
+      expect(validatePlan(JSON.parse(files.get(`${name}/plan.json`)!)), JSON.stringify(validatePlan.errors)).toBe(true);
+    }
     expect(plan.steps).toEqual([expect.objectContaining({ kind: 'sql', file: 'apply.sql', on: 'destination' })]);
     expect(files.get('users_mirror/apply.sql')).toMatch(/^-- syncwright: sync users_mirror, record mode mirror, .*users\.sync line 24\n/);
     expect(stdout.join('\n')).toMatch(/^sync\s+destination\s+mode\s+files\nusers_mirror\s+wh \(postgres\)\s+record mirror\s+apply\.sql\nwhales_add\s+wh \(postgres\)\s+audience add\s+apply\.sql$/);
@@ -111,5 +118,6 @@ describe('syncwright compile', () => {
       { name: 'sw_o0', type: 'TIMESTAMP_NTZ' },
     ]);
     expect(tree(out).get('users_to_dw/apply.sql')).toMatch(/FROM\s+"sw_load" AS "m"/);
+    expect(validatePlan(plan), JSON.stringify(validatePlan.errors)).toBe(true);
   });
 });
