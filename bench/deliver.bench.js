@@ -67,7 +67,7 @@ async function seed(dir, rows, port) {
   writeFileSync(join(dir, 'bench.sync'), project(port, 1000));
   const { runCompile } = await import(join(root, 'dist/cli/compile-command.js'));
   const quiet = { out: () => {}, err: (t) => process.stderr.write(`${t}\n`), colour: false, cwd: dir };
-  if (runCompile({ paths: [join(dir, 'bench.sync')], out: join(dir, 'build'), format: 'text', strict: false }, quiet) !== 0) process.exit(1);
+  if ((await runCompile({ paths: [join(dir, 'bench.sync')], out: join(dir, 'build'), format: 'text', strict: false }, quiet)) !== 0) process.exit(1);
 }
 
 /** Child: the executor on the compiled plan, as `syncwright run --plan` runs it. */
@@ -79,7 +79,7 @@ async function run(dir) {
   const started = performance.now();
   const report = await runPlans([join(dir, 'build/events_to_sink/plan.json')], { ...(process.env.DATABASE_URL ? { default: process.env.DATABASE_URL } : {}), byName: {}, folder: join(dir, 'db') }, {
     dryRun: false, endpoints: {}, sink: join(dir, 'sink'), concurrency: 4, timeoutMs: 30_000, maxRetryAfterMs: 60_000,
-    pageSize: 5000, samples: 0, env: {}, out: () => {}, progress: silentProgress, buckets: new Buckets(),
+    pageSize: 1000, samples: 0, env: {}, out: () => {}, progress: silentProgress, buckets: new Buckets(),
   });
   const total = performance.now() - started;
   clearInterval(sample);

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPgliteSession } from '../src/run/pglite-session.js';
 import { openPgSession, redactUrl } from '../src/run/pg-session.js';
 import { asSubquery, type SqlSession } from '../src/run/sql-session.js';
+import { Ledger, manyRowInsert } from '../src/run/ledger.js';
 import { scratchEngines, type ScratchDb } from './servers/scratch-db.js';
 
 const open = (db: ScratchDb): Promise<SqlSession> => (db.url ? openPgSession(db.url) : openPgliteSession(db.folder));
@@ -46,6 +47,18 @@ for (const engine of scratchEngines) {
       expect(await s.query("SELECT count(*)::int AS n FROM pg_cursors WHERE name LIKE 'syncwright%'")).toEqual([{ n: 0 }]);
     });
 
+    it('records accepted rows in one INSERT per chunk, or one per row for a statement of another shape', async () => {
+      await s.script('CREATE TABLE acc ("row_key" text NOT NULL, "destination_id" text)');
+      const rows = Array.from({ length: 7001 }, (_, i) => ({ key: `k${i}`, destination_id: i % 2 ? `d${i}` : null }));
+      const ledger = new Ledger(s, { statement: 'INSERT INTO acc ("row_key", "destination_id") VALUES ($1, $2)', parameters: ['row_key', 'destination_id'] });
+      await ledger.record([...rows, { key: null, destination_id: 'x' }]);
+      const perRow = new Ledger(s, { statement: 'INSERT INTO acc ("destination_id", "row_key") SELECT $2, $1', parameters: ['row_key', 'destination_id'] });
+      await perRow.record([{ key: 'solo', destination_id: 'd' }]);
+      expect([ledger.total, perRow.total]).toEqual([7001, 1]);
+      expect(await s.query('SELECT count(*)::int AS n, count("destination_id")::int AS ids FROM acc')).toEqual([{ n: 7002, ids: 3501 }]);
+      expect(await s.query(`SELECT "destination_id" FROM acc WHERE "row_key" IN ('k3', 'solo') ORDER BY 1`)).toEqual([{ destination_id: 'd' }, { destination_id: 'd3' }]);
+    });
+
     it('closes the cursor when the reader stops early', async () => {
       for await (const page of s.pages('SELECT id FROM t', 10)) {
         expect(page).toHaveLength(10);
@@ -82,6 +95,11 @@ describe('helpers', () => {
   it('turns a SQL file into one statement', () => {
     expect(asSubquery('-- h\nSELECT 1\nFROM t;\n')).toBe('-- h\nSELECT 1\nFROM t');
     expect(asSubquery('SELECT 1; -- trailing\n')).toBe('SELECT 1');
+  });
+
+  it('rewrites the one-row accepted INSERT to bind arrays', () => {
+    expect(manyRowInsert('INSERT INTO "s"."t" ("row_key", "destination_id") VALUES ($1, $2)')).toBe('INSERT INTO "s"."t" ("row_key", "destination_id") SELECT * FROM unnest($1::text[], $2::text[])');
+    expect(manyRowInsert('INSERT INTO t (a, b) VALUES (?, ?)')).toBeUndefined();
   });
 
   it('never prints a password', () => {

@@ -81,7 +81,7 @@ export async function runRun(opts: RunOptions, io: Io): Promise<number> {
     concurrency: Math.max(1, opts.concurrency),
     timeoutMs: opts.timeoutSeconds * 1000,
     maxRetryAfterMs: 15 * 60_000,
-    pageSize: 5000,
+    pageSize: 1000,
     samples: 3,
     env: process.env,
     out: (t) => io.out(t),

@@ -18,12 +18,19 @@ export async function openPgSession(url: string): Promise<SqlSession> {
   await client.connect();
   // A script error must not leave the connection unusable: a dropped connection would otherwise crash the run.
   client.on('error', () => undefined);
-  const query = async <T extends SqlRow>(sql: string, params?: readonly unknown[]): Promise<T[]> => {
+  // One statement at a time on the one connection, in the order asked (a fetch, then a ledger write).
+  let tail: Promise<unknown> = Promise.resolve();
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const next = tail.then(fn, fn);
+    tail = next.catch(() => undefined);
+    return next;
+  };
+  const query = <T extends SqlRow>(sql: string, params?: readonly unknown[]): Promise<T[]> => serial(async () => {
     // Always the extended protocol for one statement, so a script is never run here by accident.
     const config = { text: sql, values: (params ?? []) as unknown[], queryMode: 'extended' } as pg.QueryConfig;
     return (await client.query(config)).rows as T[];
-  };
-  const script = async (sql: string): Promise<SqlRow[][]> => {
+  });
+  const script = (sql: string): Promise<SqlRow[][]> => serial(async () => {
     try {
       // No values: the simple protocol, which runs every statement of the file.
       const res = (await client.query(sql)) as unknown as pg.QueryResult | pg.QueryResult[];
@@ -32,7 +39,7 @@ export async function openPgSession(url: string): Promise<SqlSession> {
       await client.query('ROLLBACK').catch(() => undefined);
       throw e;
     }
-  };
+  });
   return {
     engine: 'postgres',
     location: redactUrl(url),

@@ -43,7 +43,10 @@ export async function openPgliteSession(dir: string | undefined): Promise<SqlSes
   let db: PGlite;
   try {
     if (folder) mkdirSync(folder, { recursive: true });
-    db = folder ? await PGlite.create(folder) : await PGlite.create();
+    // 16 MB of shared buffers instead of 128 MB: the embedded database lives in the executor's
+    // own memory, and a sync's scans gain nothing from a larger cache. The file is ours to write.
+    const options = { postgresqlconf: 'shared_buffers = 16MB\n' };
+    db = folder ? await PGlite.create(folder, options) : await PGlite.create(options);
   } catch (e) {
     release();
     throw e;
