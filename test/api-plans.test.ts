@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { destinationTypes } from '../src/catalog/index.js';
 import { destinationApis } from '../src/catalog/api/index.js';
-import { planErrors } from '../src/emit/api-schema.js';
+import { planErrors } from '../src/emit/plan-schema.js';
 import { allApiCases, apiCases } from './fixtures/api/destinations.js';
 import { compileSync } from './fixtures/api/compile.js';
 

@@ -1,6 +1,6 @@
 /** schemas/plan.schema.json rejects malformed plans, each with a message that says where and why. */
 import { describe, expect, it } from 'vitest';
-import { planErrors, validatePlan } from '../src/emit/api-schema.js';
+import { planErrors, validatePlan } from '../src/emit/plan-schema.js';
 import { allApiCases } from './fixtures/api/destinations.js';
 import { compileSync } from './fixtures/api/compile.js';
 

@@ -1,7 +1,9 @@
 /**
  * The build folder as data (relative path -> content), and writing it atomically: a
  * temporary folder beside the output is filled, then renamed into place, so a failed
- * compile leaves the previous output whole and files of removed syncs disappear.
+ * compile leaves the previous output whole and files of removed syncs disappear. Every plan
+ * is validated against schemas/plan.schema.json before the tree exists, so a plan the
+ * schema rejects (a compiler bug) stops the compile before anything is written.
  */
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -9,10 +11,13 @@ import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { SyncArtifacts } from '../plan/plan.js';
 import type { Manifest } from './manifest.js';
+import { validatePlan } from './plan-schema.js';
 
 const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
 
+/** Throws, naming the plan and every schema error, when a plan does not match its published schema. */
 export function artifactTree(artifacts: readonly SyncArtifacts[], manifest: Manifest): Map<string, string> {
+  for (const a of artifacts) validatePlan(a.plan, `${a.plan.sync.name}/plan.json`);
   const tree = new Map<string, string>([['manifest.json', json(manifest)]]);
   for (const a of artifacts) {
     const dir = a.plan.sync.name;

@@ -1,6 +1,7 @@
 /**
  * Validation of plan.json against schemas/plan.schema.json (draft 2020-12), before a plan is
- * written: a plan the published schema rejects is a compiler bug, reported with every error.
+ * written (artifact-tree.ts checks every plan, warehouse and API): a plan the published schema
+ * rejects is a compiler bug, reported with every error.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -35,8 +36,8 @@ function describe(e: ErrorObject): string {
   return `${at} ${e.message ?? e.keyword}`;
 }
 
-/** Throws with every schema error when the plan does not validate. */
-export function validatePlan(plan: Plan | unknown): void {
+/** Throws with every schema error when the plan does not validate; `name` says which plan in the message. */
+export function validatePlan(plan: Plan | unknown, name = 'plan.json'): void {
   const errors = planErrors(plan);
-  if (errors.length > 0) throw new Error(`plan.json does not match schemas/plan.schema.json:\n  ${errors.join('\n  ')}`);
+  if (errors.length > 0) throw new Error(`${name} does not match schemas/plan.schema.json:\n  ${errors.join('\n  ')}`);
 }

@@ -1,0 +1,97 @@
+/**
+ * Every plan, warehouse and API, is validated against schemas/plan.schema.json before the
+ * build folder is written: a plan the schema rejects is an internal error, and the previous
+ * output stays as it was.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../src/cli/main.js';
+import type { Io } from '../src/cli/output.js';
+import { artifactTree } from '../src/emit/artifact-tree.js';
+import type { SyncArtifacts } from '../src/plan/plan.js';
+
+// The planner as compile uses it, with one plan damaged on request.
+const damage = vi.hoisted(() => ({ sync: undefined as string | undefined }));
+vi.mock('../src/plan/index.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../src/plan/index.js')>();
+  return {
+    ...real,
+    planProject: (...args: Parameters<typeof real.planProject>) => {
+      const artifacts = real.planProject(...args);
+      for (const a of artifacts) if (a.plan.sync.name === damage.sync) broken(a);
+      return artifacts;
+    },
+  };
+});
+
+/** An unknown property and a wrong type, neither of them copied into manifest.json: two errors the schema names. */
+function broken(a: SyncArtifacts): void {
+  Object.assign(a.plan, { extra: true });
+  Object.assign(a.plan.source, { settings: 5 });
+}
+
+const example = join(import.meta.dirname, '..', 'examples', 'ecommerce');
+// One warehouse destination and API destinations of several categories.
+const warehouseSync = 'vip_membership_to_bigquery';
+const apiSyncs = ['customers_to_braze', 'high_value_to_meta', 'orders_to_amplitude'];
+
+let dir: string;
+let out: string;
+const io = (): Io => ({ out: () => {}, err: () => {}, colour: false, cwd: process.cwd() });
+const compile = () => main(['compile', example, '--out', out], io());
+
+function tree(root: string): Map<string, string> {
+  const files = new Map<string, string>();
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else files.set(relative(root, p), readFileSync(p, 'utf8'));
+    }
+  };
+  walk(root);
+  return files;
+}
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'syncwright-validate-'));
+  out = join(dir, 'build');
+  damage.sync = undefined;
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('plans are validated before anything is written', () => {
+  it('compiles the example, warehouse and API plans alike', async () => {
+    expect(await compile()).toBe(0);
+    const names = [...tree(out).keys()];
+    for (const sync of [warehouseSync, ...apiSyncs]) expect(names).toContain(`${sync}/plan.json`);
+  });
+
+  it.each([warehouseSync, ...apiSyncs])('refuses a damaged plan of %s and leaves the previous output intact', async (sync) => {
+    expect(await compile()).toBe(0);
+    const before = tree(out);
+    damage.sync = sync;
+    const refused = compile();
+    await expect(refused).rejects.toThrow(`${sync}/plan.json does not match schemas/plan.schema.json:`);
+    await expect(refused).rejects.toThrow("/ has an unknown property 'extra'");
+    await expect(refused).rejects.toThrow('/source/settings must be object');
+    expect(tree(out)).toEqual(before);
+    // No temporary folder is left beside the output.
+    expect(readdirSync(dir)).toEqual(['build']);
+  });
+
+  it('writes nothing at all when there was no previous output', async () => {
+    damage.sync = apiSyncs[0];
+    await expect(compile()).rejects.toThrow(/does not match schemas\/plan\.schema\.json/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('artifactTree refuses an invalid plan before building the tree', () => {
+    const plan = { $schema: 'x', planVersion: 1, sync: { name: 'bad' } } as unknown as SyncArtifacts['plan'];
+    const manifest = {} as Parameters<typeof artifactTree>[1];
+    expect(() => artifactTree([{ plan, files: [] }], manifest)).toThrow(/^bad\/plan\.json does not match schemas\/plan\.schema\.json:\n {2}/);
+    expect(() => artifactTree([{ plan, files: [] }], manifest)).toThrow("/ must have required property 'source'");
+  });
+});
