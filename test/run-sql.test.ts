@@ -95,6 +95,8 @@ describe('helpers', () => {
   it('turns a SQL file into one statement', () => {
     expect(asSubquery('-- h\nSELECT 1\nFROM t;\n')).toBe('-- h\nSELECT 1\nFROM t');
     expect(asSubquery('SELECT 1; -- trailing\n')).toBe('SELECT 1');
+    expect(asSubquery('SELECT \'a;b\' AS "x;--y", $q$;$q$ /* ; /* nested; */ ; */ FROM "t; --"\n;\n')).toBe('SELECT \'a;b\' AS "x;--y", $q$;$q$ /* ; /* nested; */ ; */ FROM "t; --"');
+    expect(asSubquery('SELECT \'it\'\'s;\' -- no end')).toBe('SELECT \'it\'\'s;\' -- no end');
   });
 
   it('rewrites the one-row accepted INSERT to bind arrays', () => {

@@ -30,9 +30,57 @@ export interface SqlSession {
   close(): Promise<void>;
 }
 
-/** A SQL file as one statement: without its trailing semicolon and comments after it. */
+/**
+ * Where each top-level statement of a SQL text ends: the offsets of its semicolons outside
+ * quotes (single, double, dollar) and comments (line, and nested block comments).
+ */
+const dollarTag = /^\$[A-Za-z_]*\$/;
+
+export function statementEnds(sql: string): number[] {
+  const ends: number[] = [];
+  let i = 0;
+  while (i < sql.length) {
+    const c = sql[i] as string;
+    const next = sql[i + 1];
+    if (c === "'" || c === '"') {
+      // A doubled quote inside is part of the text: skipping both halves keeps the scan in step.
+      i = sql.indexOf(c, i + 1);
+      if (i < 0) break;
+      i++;
+    } else if (c === '-' && next === '-') {
+      i = sql.indexOf('\n', i);
+      if (i < 0) break;
+    } else if (c === '/' && next === '*') {
+      let depth = 1;
+      i += 2;
+      while (i < sql.length && depth > 0) {
+        if (sql.startsWith('/*', i)) {
+          depth++;
+          i += 2;
+        } else if (sql.startsWith('*/', i)) {
+          depth--;
+          i += 2;
+        } else {
+          i++;
+        }
+      }
+    } else if (c === '$' && dollarTag.test(sql.slice(i, i + 64))) {
+      const tag = (dollarTag.exec(sql.slice(i, i + 64)) as RegExpExecArray)[0];
+      const close = sql.indexOf(tag, i + tag.length);
+      if (close < 0) break;
+      i = close + tag.length;
+    } else {
+      if (c === ';') ends.push(i);
+      i++;
+    }
+  }
+  return ends;
+}
+
+/** A SQL file of one statement as that statement: without its final semicolon and what follows it. */
 export function asSubquery(sql: string): string {
-  return sql.replace(/;\s*(--[^\n]*\s*)*$/, '').trim();
+  const last = statementEnds(sql).at(-1);
+  return (last === undefined ? sql : sql.slice(0, last)).trim();
 }
 
 let cursorCount = 0;

@@ -3,7 +3,7 @@
  * (the executor's library entry) or as the real command line in a child process.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCompile } from '../../src/cli/compile-command.js';
 import type { Io } from '../../src/cli/output.js';
@@ -17,11 +17,11 @@ import { scratchFolder, type ScratchDb } from './scratch-db.js';
 export const repoRoot = join(import.meta.dirname, '..', '..');
 
 /** Compiles a fixture project into a fresh folder; throws with the diagnostics when it fails. */
-export async function compileFixture(project: string): Promise<string> {
+export async function compileFixture(project: string, postgresVersion?: number): Promise<string> {
   const out = join(scratchFolder('syncwright-build-').dir, 'build');
   const lines: string[] = [];
   const io: Io = { out: (t) => lines.push(t), err: (t) => lines.push(t), colour: false, cwd: repoRoot };
-  const code = await runCompile({ paths: [project], out, format: 'text', strict: false }, io);
+  const code = await runCompile({ paths: [project], out, format: 'text', strict: false, ...(postgresVersion ? { postgresVersion } : {}) }, io);
   if (code !== 0) throw new Error(`compiling ${project} failed:\n${lines.join('\n')}`);
   return out;
 }
@@ -56,6 +56,13 @@ export function execOptions(overrides: Partial<ExecOptions> = {}): ExecOptions {
     buckets: new Buckets(),
     ...overrides,
   };
+}
+
+/** Compiles .sync text written to a fresh folder. */
+export async function compileText(text: string, postgresVersion?: number): Promise<string> {
+  const dir = scratchFolder('syncwright-project-').dir;
+  writeFileSync(join(dir, 'project.sync'), text);
+  return compileFixture(dir, postgresVersion);
 }
 
 /** Runs one compiled sync in process and returns its report. */
