@@ -8,6 +8,7 @@ import { runCheck } from './check-command.js';
 import { runFmt } from './fmt-command.js';
 import { runCompile } from './compile-command.js';
 import { runRun } from './run-command.js';
+import { runDemo } from './demo-command.js';
 import { UsageError } from './files.js';
 import { processIo, type Io } from './output.js';
 import type { OutputFormat } from '../diagnostics/render.js';
@@ -91,7 +92,15 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
         );
       },
     )
-    .demandCommand(1, 'name a command: check, fmt, compile, run')
+    .command(
+      'demo',
+      'run the bundled demo end to end: seed an embedded database, compile, sync, change rows, sync again',
+      (y) => y,
+      async () => {
+        code = await runDemo(io);
+      },
+    )
+    .demandCommand(1, 'name a command: check, fmt, compile, run, demo')
     .strict()
     .help()
     .version()

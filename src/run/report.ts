@@ -41,6 +41,8 @@ export interface PlanReport {
   dryRun: boolean;
   status: PlanStatus;
   error?: string;
+  /** Why the plan was not run (a warehouse sync in a dry run). */
+  skipped?: string;
   /** The change set's summary row (API plans). */
   changes?: Record<string, number>;
   steps: StepReport[];

@@ -23,6 +23,8 @@ export function planSummary(r: PlanReport): string {
       lines.push(`  ${s.operation}: ${result ? Object.entries(result).map(([k, v]) => `${k} ${String(v)}`).join(', ') : 'done'} (${seconds(s.ms)})`);
     } else if (s.kind === 'call') {
       if (s.requests) lines.push(`  ${s.operation}: done${s.retries ? `, ${plural(s.retries, 'retry')}` : ''}`);
+    } else if (s.rows === 0) {
+      lines.push(`  ${s.operation}: nothing to send`);
     } else if (r.dryRun) {
       lines.push(`  ${s.operation}: would ${s.kind === 'accept' ? 'record' : 'send'} ${plural(s.rows, 'row')}`);
       for (const sample of s.samples ?? []) lines.push(`    ${JSON.stringify(sample)}`);
@@ -36,6 +38,7 @@ export function planSummary(r: PlanReport): string {
   if (!r.dryRun && r.changes) lines.push(`  committed ${plural(r.committed, 'row')} to the snapshot`);
   for (const x of r.rejected.slice(0, shownRejections)) lines.push(`  ${x.fate} ${x.change} ${x.key ?? '(no key)'} (${x.operation}): ${x.reason}`);
   if (r.rejectedTotal > shownRejections) lines.push(`  ... and ${r.rejectedTotal - shownRejections} more refused rows (see --report)`);
+  if (r.skipped) lines.push(`  skipped: ${r.skipped}`);
   if (r.error) lines.push(`  failed: ${r.error}`);
   return lines.join('\n');
 }
