@@ -1,0 +1,167 @@
+// The executor's plan-reading parts, each on its own: templates, requests, acceptance rules,
+// guards, progress output.
+import { createHmac } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { readResponse } from '../src/run/acceptance.js';
+import { guardViolation } from '../src/run/guard.js';
+import { pointerGet } from '../src/run/json-pointer.js';
+import { lineProgress, terminalProgress } from '../src/run/progress.js';
+import { buildRequest, overrideBase } from '../src/run/request.js';
+import { compileMessage, envFrom, envPlaceholder, render, TemplateError, type RenderContext } from '../src/run/template.js';
+import { csvLine, sinkPath } from '../src/run/sinks.js';
+import { rowsQuery } from '../src/run/change-rows.js';
+
+const row = { key: 'k1', change: 'added', payload: { 'first.name': 'Ada', plan: 'pro', n: 3 }, idempotency_key: 'abc', destination_id: null, columns: { name: 'Ada', plan: 'pro' }, seq: 1 };
+const ctx: RenderContext = { vars: { list_id: 'L9' }, run: { id: 'run-1', session: 42 }, row, rows: [row, { ...row, key: 'k2', payload: { plan: 'free' } }], batch: { index: 1, last: true } };
+const options = { env: envFrom({ TOKEN: 'secret' }), message: compileMessage('Hi {{name}} <{{plan}}> {{missing}}!') };
+const r = (t: unknown) => render(t as never, ctx, options);
+
+describe('templates', () => {
+  it('copies plain JSON and evaluates each directive', () => {
+    expect(r({ a: [1, true, null, 'x'] })).toEqual({ a: [1, true, null, 'x'] });
+    expect(r({ $ref: 'row.key' })).toBe('k1');
+    expect(r({ $ref: ['row', 'payload', 'first.name'] })).toBe('Ada');
+    expect(r({ $ref: 'row.nothing.here' })).toBeNull();
+    expect(r({ $env: 'TOKEN' })).toBe('secret');
+    expect(r({ $concat: ['Bearer ', { $env: 'TOKEN' }, null, 7] })).toBe('Bearer secret7');
+    expect(r({ $merge: [{ $ref: 'row.payload' }, { plan: 'over', id: { $ref: 'row.key' } }, null] })).toEqual({ 'first.name': 'Ada', plan: 'over', n: 3, id: 'k1' });
+    expect(r({ $each: { id: { $ref: 'row.key' } } })).toEqual([{ id: 'k1' }, { id: 'k2' }]);
+    expect(r({ $json: [{ $ref: 'vars.list_id' }] })).toBe('["L9"]');
+    expect(r({ $base64: 'héllo' })).toBe(Buffer.from('héllo').toString('base64'));
+    expect(r({ $message: null })).toBe('Hi Ada <pro> !');
+    expect(r({ $join: [{ $each: { $ref: 'row.key' } }, ','] })).toBe('k1,k2');
+    expect(r({ $slice: ['a😀bcd', 1, 3] })).toBe('😀b');
+    expect(r({ $switch: [{ $ref: 'row.payload.plan' }, { pro: 'P', free: 'F' }] })).toBe('P');
+    expect(r({ $switch: ['other', { pro: 'P' }] })).toBeNull();
+    expect(r({ $literal: { $ref: 'not evaluated' } })).toEqual({ $ref: 'not evaluated' });
+    // A `$` key that is not a directive (Mixpanel's $set) is a plain key.
+    expect(r({ $set: { $ref: 'row.key' } })).toEqual({ $set: 'k1' });
+  });
+
+  it('stops on an unset variable, and a dry run shows a placeholder instead of any secret', () => {
+    expect(() => render({ $env: 'NOPE' }, ctx, { env: envFrom({}) })).toThrow(new TemplateError('environment variable NOPE is not set'));
+    expect(render({ $concat: ['Bearer ', { $env: 'TOKEN' }] }, ctx, { env: envPlaceholder })).toBe('Bearer <env TOKEN>');
+    expect(() => render({ $message: null }, ctx, { env: envPlaceholder })).toThrow(/no message template/);
+  });
+});
+
+describe('requests', () => {
+  it('renders URL, query, headers and a JSON body, sent to the override base', () => {
+    const req = buildRequest(
+      { method: 'POST', url: { $concat: ['https://api.example.com/v1/lists/', { $ref: 'vars.list_id' }] }, query: { a: 'x y', b: null, c: { $json: [1] } }, headers: { Authorization: { $concat: ['Bearer ', { $env: 'TOKEN' }] }, Skip: null }, body: { encoding: 'json', template: { ids: { $each: { $ref: 'row.key' } } } } },
+      ctx,
+      options,
+      'http://127.0.0.1:8080/proxy/',
+    );
+    expect(req).toEqual({ method: 'POST', url: 'http://127.0.0.1:8080/proxy/v1/lists/L9?a=x+y&c=%5B1%5D', headers: { Authorization: 'Bearer secret', 'Content-Type': 'application/json' }, body: '{"ids":["k1","k2"]}' });
+    expect(overrideBase('https://a.example.com/x?y=1', undefined)).toBe('https://a.example.com/x?y=1');
+  });
+
+  it('encodes a form body, and signs the body it sends', () => {
+    const req = buildRequest(
+      { method: 'POST', url: 'https://h.example.com/', headers: {}, body: { encoding: 'form', template: { api_key: 'k', identification: { $json: [{ id: 1 }] } } }, signature: { header: 'X-Sig', prefix: 'sha256=', key: { $env: 'TOKEN' } } },
+      ctx,
+      options,
+    );
+    expect(req.body).toBe('api_key=k&identification=%5B%7B%22id%22%3A1%7D%5D');
+    expect(req.headers['Content-Type']).toBe('application/x-www-form-urlencoded');
+    expect(req.headers['X-Sig']).toBe(`sha256=${createHmac('sha256', 'secret').update(req.body as string).digest('hex')}`);
+  });
+});
+
+describe('acceptance', () => {
+  const res = (status: number, body: unknown) => ({ status, headers: new Headers(), body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const rows = () => [
+    { key: 'A@x.com', destination_id: null },
+    { key: 'b@x.com', destination_id: null },
+    { key: 'c@x.com', destination_id: null },
+  ];
+
+  it('by status: 2xx accepts all, unless the success pointer says otherwise', () => {
+    expect(readResponse({ accept: { by: 'status' } }, res(204, ''), rows(), ctx, options)).toEqual({ accepted: [0, 1, 2], rejected: [], retry: [] });
+    const slack = { accept: { by: 'status' as const, success: { pointer: '/ok', equals: true } } };
+    expect(readResponse(slack, res(200, { ok: true }), rows().slice(0, 1), ctx, options).accepted).toEqual([0]);
+    expect(readResponse(slack, res(200, { ok: false, error: 'channel_not_found' }), rows().slice(0, 1), ctx, options).rejected).toEqual([{ index: 0, reason: 'HTTP 200: {"ok":false,"error":"channel_not_found"}' }]);
+  });
+
+  it('by items matched by key (case-insensitive): captures record ids, rejects rows without an item with the error naming them', () => {
+    const rs = rows();
+    const body = { results: [{ id: '11', properties: { email: 'a@x.com' } }, { id: '33', properties: { email: 'c@x.com' } }], errors: [{ message: 'Property values were not valid', context: { ids: ['b@x.com'] } }] };
+    const v = readResponse({ accept: { by: 'items', items: '/results', match: 'key', key: '/properties/email' }, captureRow: { destination_id: '/id' } }, res(207, body), rs, ctx, options);
+    expect(v).toEqual({ accepted: [0, 2], rejected: [{ index: 1, reason: 'Property values were not valid' }], retry: [] });
+    expect(rs.map((x) => x.destination_id)).toEqual(['11', null, '33']);
+  });
+
+  it('by items in order, with a per-item success test', () => {
+    const v = readResponse({ accept: { by: 'items', items: '', match: 'order', success: { pointer: '/success', equals: true } } }, res(200, [{ success: true }, { success: false, errors: ['DUPLICATE'] }]), rows(), ctx, options);
+    expect(v.accepted).toEqual([0]);
+    expect(v.rejected.map((x) => x.index)).toEqual([1, 2]);
+    expect(v.rejected[1]?.reason).toContain('no result');
+  });
+
+  it('a whole-request 400, 413 or 422 on several rows asks for halves; alone, the row is rejected; 401 rejects all at once', () => {
+    expect(readResponse({ accept: { by: 'status' } }, res(400, { error: 'bad' }), rows(), ctx, options)).toMatchObject({ split: true, retry: [0, 1, 2] });
+    expect(readResponse({ accept: { by: 'status' } }, res(422, 'no'), rows().slice(0, 1), ctx, options)).toEqual({ accepted: [], rejected: [{ index: 0, reason: 'HTTP 422: no' }], retry: [] });
+    expect(readResponse({ accept: { by: 'status' } }, res(413, ''), rows().slice(0, 1), ctx, options).rejected[0]?.reason).toBe('too large to send: HTTP 413');
+    expect(readResponse({ accept: { by: 'status' } }, res(401, 'who?'), rows(), ctx, options)).toMatchObject({ rejected: [{ index: 0 }, { index: 1 }, { index: 2 }] });
+  });
+
+  it('reads JSON Pointers with escapes', () => {
+    const doc = { 'a/b': { '~c': [10, 20] } };
+    expect(pointerGet(doc, '/a~1b/~0c/1')).toBe(20);
+    expect(pointerGet(doc, '/a~1b/~0c/01')).toBeUndefined();
+    expect(pointerGet(doc, '')).toBe(doc);
+    expect(() => pointerGet(doc, 'a')).toThrow();
+  });
+});
+
+describe('guards', () => {
+  const summary = { model_rows: 100, added: 5, changed: 10, removed: 6, unchanged: 84 };
+  it('count and percent bounds, and the empty model', () => {
+    expect(guardViolation({ kind: 'guard', description: '', allowEmpty: false, maxDeletes: { value: 6, percent: false } }, summary)).toBeUndefined();
+    expect(guardViolation({ kind: 'guard', description: '', allowEmpty: false, maxDeletes: { value: 5, percent: false } }, summary)).toBe("6 deletes exceed the guard's limit of 5");
+    // 6 of the 100 rows synced before (6 removed + 10 changed + 84 unchanged).
+    expect(guardViolation({ kind: 'guard', description: '', allowEmpty: false, maxDeletes: { value: 5, percent: true } }, summary)).toBe("6 deletes are 6.0% of the 100 records synced, above the guard's 5%");
+    expect(guardViolation({ kind: 'guard', description: '', allowEmpty: false }, { ...summary, model_rows: 0 })).toContain('the model has no rows');
+    expect(guardViolation({ kind: 'guard', description: '', allowEmpty: true }, { ...summary, model_rows: 0 })).toBeUndefined();
+  });
+});
+
+describe('sinks and queries', () => {
+  it('writes CSV by RFC 4180 and keeps names inside the sink folder', () => {
+    expect(csvLine(['a', 'b,c', 'say "hi"', null, 3, { j: 1 }, 'two\nlines'])).toBe('a,"b,c","say ""hi""",,3,"{""j"":1}","two\nlines"\r\n');
+    expect(sinkPath('/sink', 's3', 'bucket', '/abs/key.csv')).toBe('/sink/s3/bucket/abs/key.csv');
+    expect(() => sinkPath('/sink', 's3', '..', '..', 'etc', 'passwd')).toThrow(/leaves the sink folder/);
+  });
+
+  it('narrows read.sql to a step\'s change kinds', () => {
+    expect(rowsQuery('-- read\nSELECT 1 AS seq ORDER BY seq;\n', ['added', 'changed'])).toBe(`SELECT * FROM (\n-- read\nSELECT 1 AS seq ORDER BY seq\n) AS "read" WHERE "read"."change" IN ('added', 'changed') ORDER BY "read"."seq"`);
+  });
+});
+
+describe('progress', () => {
+  it('draws a bar in place on a terminal, at most ten times a second', () => {
+    const out: string[] = [];
+    let t = 0;
+    const p = terminalProgress((s) => out.push(s), () => t);
+    p.start('upsert', 200);
+    t = 50;
+    p.advance(50);
+    t = 500;
+    p.advance(50);
+    p.finish('upsert: 100 accepted');
+    expect(out).toEqual(['\r\x1b[2K  upsert [------------------------]   0% 0/200', '\r\x1b[2K  upsert [############------------]  50% 100/200', '\r\x1b[2K  upsert: 100 accepted\n']);
+  });
+
+  it('writes a plain line every few seconds otherwise', () => {
+    const out: string[] = [];
+    let t = 0;
+    const p = lineProgress((s) => out.push(s), () => t, 5000);
+    p.start('post', 10);
+    p.advance(3);
+    t = 6000;
+    p.advance(3);
+    p.finish('post: 6 accepted');
+    expect(out).toEqual(['  post: 6/10 rows\n', '  post: 6 accepted\n']);
+  });
+});
