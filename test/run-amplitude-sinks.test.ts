@@ -37,15 +37,15 @@ describe('Amplitude HTTP V2', () => {
   it('sends every row as one event with its insert_id; a second run sends nothing; one change sends one event', async () => {
     const r = await run('people_to_amplitude');
     expect(r).toMatchObject({ status: 'ok', operations: { track: 120 } });
-    expect(amplitude.api.requests).toHaveLength(1);
+    expect(amplitude.api.requests.map((q) => (q.body as { events: unknown[] }).events.length)).toEqual([100, 20]);
     expect(amplitude.events.find((e) => e.user_id === '42')).toEqual({ user_id: '42', event_type: 'Person Updated', insert_id: expect.stringMatching(/^[0-9a-f]{64}$/), event_properties: { plan: 'free', score: 42 } });
     expect(new Set(amplitude.events.map((e) => e.insert_id)).size).toBe(120);
 
     await run('people_to_amplitude');
-    expect(amplitude.api.requests).toHaveLength(1);
+    expect(amplitude.api.requests).toHaveLength(2);
     await sql(db, 'UPDATE crm.people SET score = 0 WHERE id = 42');
     expect((await run('people_to_amplitude')).operations).toEqual({ track: 1 });
-    expect((amplitude.api.requests[1]?.body as { events: unknown[] }).events).toHaveLength(1);
+    expect((amplitude.api.requests[2]?.body as { events: unknown[] }).events).toHaveLength(1);
   });
 
   it('an event Amplitude refuses (400 naming its index) is isolated and reported; the rest arrive; it is sent next run', async () => {

@@ -5,23 +5,31 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fault } from './servers/fake-api.js';
 import { startHubspot, type FakeHubspot } from './servers/hubspot.js';
 import { startWebhook, type FakeWebhook } from './servers/webhook.js';
+import { startAmplitude, type FakeAmplitude } from './servers/amplitude.js';
+import { startMeta, type FakeMeta } from './servers/meta.js';
+import { startSlack, type FakeSlack } from './servers/slack.js';
 import { compileFixture, ensureBuilt, exited, runSync, spawnRun, sql, until } from './servers/run-harness.js';
 import { scratchEngines, type ScratchDb } from './servers/scratch-db.js';
 
 const rows = 1000;
 const seed = `CREATE SCHEMA crm;
   CREATE TABLE crm.people (id bigint PRIMARY KEY, email text NOT NULL, first_name text, plan text NOT NULL, score int NOT NULL);
-  INSERT INTO crm.people SELECT g, 'user' || g || '@example.com', NULL, 'pro', g FROM generate_series(1, ${rows}) g;`;
+  INSERT INTO crm.people SELECT g, 'user' || g || '@example.com', NULL, 'pro', g FROM generate_series(1, ${rows}) g;
+  CREATE TABLE crm.signups (id bigint PRIMARY KEY, email text NOT NULL, plan text NOT NULL);
+  INSERT INTO crm.signups SELECT g, 's' || g || '@example.com', 'pro' FROM generate_series(1, 6) g;`;
 
 const build = await compileFixture('test/fixtures/run/project');
-const env = { HUBSPOT_TOKEN: 'hs-test-token', HOOK_SECRET: 'hook-secret' };
+const env = { HUBSPOT_TOKEN: 'hs-test-token', HOOK_SECRET: 'hook-secret', AMPLITUDE_KEY: 'amp-key', META_TOKEN: 'meta-token', SLACK_TOKEN: 'xoxb-test' };
 
 for (const engine of scratchEngines) {
   describe(`killed midway [${engine.name}]`, () => {
     let db: ScratchDb;
     let hubspot: FakeHubspot;
     let hook: FakeWebhook;
-    const endpoints = () => ({ crm: hubspot.api.url, hook: hook.api.url });
+    let amplitude: FakeAmplitude;
+    let meta: FakeMeta;
+    let slack: FakeSlack;
+    const endpoints = () => ({ crm: hubspot.api.url, hook: hook.api.url, analytics: amplitude.api.url, ads: meta.api.url, chat: slack.api.url });
 
     beforeAll(async () => {
       ensureBuilt();
@@ -29,10 +37,12 @@ for (const engine of scratchEngines) {
       await sql(db, seed);
       hubspot = await startHubspot({ token: env.HUBSPOT_TOKEN });
       hook = await startWebhook({ secret: env.HOOK_SECRET, signatureHeader: 'X-Syncwright-Signature', signaturePrefix: 'sha256=' });
+      amplitude = await startAmplitude({ apiKey: env.AMPLITUDE_KEY });
+      meta = await startMeta({ token: env.META_TOKEN });
+      slack = await startSlack({ token: env.SLACK_TOKEN });
     }, 240_000);
     afterAll(async () => {
-      await hubspot.api.close();
-      await hook.api.close();
+      await Promise.all([hubspot, hook, amplitude, meta, slack].map((s) => s.api.close()));
       await db.drop();
     });
 
@@ -87,6 +97,41 @@ for (const engine of scratchEngines) {
         expect(keys.get(id) ?? key).toBe(key);
         keys.set(id, key);
       }
+    });
+
+    // The embedded database is where a kill can hurt most (its files are written by this process);
+    // the other destinations are killed there.
+    if (engine.name !== 'pglite') return;
+
+    it('Amplitude: every event ingested once, the resent ones deduplicated by insert_id', async () => {
+      amplitude.api.failWhen(() => fault.slow(150));
+      await killMidway('people_to_amplitude', () => amplitude.api.requests.length, 3);
+      expect(amplitude.events.length).toBeLessThan(rows);
+      amplitude.api.failWhen(undefined);
+      expect((await runSync(db, build, 'people_to_amplitude', { env, endpoints: endpoints() })).status).toBe('ok');
+      expect(new Set(amplitude.events.map((e) => e.user_id)).size).toBe(rows);
+      expect(amplitude.events).toHaveLength(rows);
+      expect(amplitude.duplicatesDropped).toBeLessThanOrEqual(2 * 100);
+    });
+
+    it('Meta: every member added; a resent batch adds nothing twice', async () => {
+      meta.api.failWhen((q) => (q.path.endsWith('/users') ? fault.slow(150) : undefined));
+      await killMidway('paying_to_meta_add', () => meta.api.requests.filter((q) => q.path.endsWith('/users')).length, 3);
+      const id = meta.idOf('Paying (add only)') as string;
+      expect(meta.members(id).length).toBeLessThan(rows);
+      meta.api.failWhen(undefined);
+      expect((await runSync(db, build, 'paying_to_meta_add', { env, endpoints: endpoints() })).status).toBe('ok');
+      expect(meta.members(id)).toHaveLength(rows);
+      expect(meta.created.size).toBe(1);
+    });
+
+    it('Slack: every signup posted; at most the message in flight at the kill is posted twice', async () => {
+      await killMidway('signups_to_slack', () => slack.messages.length, 2);
+      expect(slack.messages.length).toBeLessThan(6);
+      expect((await runSync(db, build, 'signups_to_slack', { env, endpoints: endpoints() })).status).toBe('ok');
+      const texts = slack.messages.map((m) => m.text);
+      expect(new Set(texts).size).toBe(6);
+      expect(texts.length - 6).toBeLessThanOrEqual(1);
     });
   });
 }
