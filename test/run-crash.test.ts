@@ -125,13 +125,14 @@ for (const engine of scratchEngines) {
       expect(meta.created.size).toBe(1);
     });
 
-    it('Slack: every signup posted; at most the message in flight at the kill is posted twice', async () => {
+    it('Slack: every signup posted; at most the messages in flight at the kill are posted twice', async () => {
       await killMidway('signups_to_slack', () => slack.messages.length, 2);
       expect(slack.messages.length).toBeLessThan(6);
       expect((await runSync(db, build, 'signups_to_slack', { env, endpoints: endpoints() })).status).toBe('ok');
       const texts = slack.messages.map((m) => m.text);
       expect(new Set(texts).size).toBe(6);
-      expect(texts.length - 6).toBeLessThanOrEqual(1);
+      // Slack takes no idempotency key: the two requests in flight (--concurrency 2) may repeat.
+      expect(texts.length - 6).toBeLessThanOrEqual(2);
     });
   });
 }
