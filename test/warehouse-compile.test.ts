@@ -7,10 +7,7 @@ import { main } from '../src/cli/main.js';
 import type { Io } from '../src/cli/output.js';
 import { validateManifest, type Manifest } from '../src/emit/manifest.js';
 import { project, recordSync, audienceSync, crossProject } from './fixtures/warehouse/dialects.js';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-
-const planSchema = JSON.parse(readFileSync(new URL('../schemas/plan.schema.json', import.meta.url), 'utf8')) as object;
-const validatePlan = new Ajv2020({ allErrors: true, strict: false }).compile(planSchema);
+import { planErrors } from '../src/emit/plan-schema.js';
 
 let dir: string;
 let out: string;
@@ -56,7 +53,7 @@ describe('syncwright compile', () => {
     ]);
     const plan = JSON.parse(files.get('users_mirror/plan.json')!) as { steps: { kind: string; file?: string }[] };
     for (const name of ['users_mirror', 'whales_add']) {
-      expect(validatePlan(JSON.parse(files.get(`${name}/plan.json`)!)), JSON.stringify(validatePlan.errors)).toBe(true);
+      expect(planErrors(JSON.parse(files.get(`${name}/plan.json`)!))).toEqual([]);
     }
     expect(plan.steps).toEqual([expect.objectContaining({ kind: 'sql', file: 'apply.sql', on: 'destination' })]);
     expect(files.get('users_mirror/apply.sql')).toMatch(/^-- syncwright: sync users_mirror, record mode mirror, .*users\.sync line 24\n/);
@@ -118,6 +115,6 @@ describe('syncwright compile', () => {
       { name: 'sw_o0', type: 'TIMESTAMP_NTZ' },
     ]);
     expect(tree(out).get('users_to_dw/apply.sql')).toMatch(/FROM\s+"sw_load" AS "m"/);
-    expect(validatePlan(plan), JSON.stringify(validatePlan.errors)).toBe(true);
+    expect(planErrors(plan)).toEqual([]);
   });
 });

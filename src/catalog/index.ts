@@ -1,9 +1,8 @@
 /**
  * The destination catalog: every destination type and source dialect by name, and their
- * settings validators (compiled once, on first use).
+ * settings validators (compiled once, on first use, by src/schema/compile.ts).
  */
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import type { ValidateFunction } from 'ajv';
+import { compileSchema, type ValidateFunction } from '../schema/compile.js';
 import { amplitude } from './destinations/amplitude.js';
 import { braze } from './destinations/braze.js';
 import { facebookAds } from './destinations/facebook-ads.js';
@@ -82,30 +81,14 @@ export function limitsFor(type: DestinationType, kind: ObjectKindSpec | undefine
   return kind?.limits ?? type.limits;
 }
 
-// strictRequired off: `oneOf: [{required: [a]}, {required: [b]}]` names properties declared one level up.
-// Validating the schemas themselves and optimising the generated code cost more start-up time than a
-// check run saves; the test suite (SYNCWRIGHT_SELF_CHECKS=1) validates every schema.
-const selfChecks = process.env.SYNCWRIGHT_SELF_CHECKS === '1';
-const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, validateSchema: selfChecks, code: { optimize: selfChecks } });
-const validators = new Map<JsonSchema, ValidateFunction>();
-
-function validatorOf(schema: JsonSchema): ValidateFunction {
-  let v = validators.get(schema);
-  if (!v) {
-    v = ajv.compile(schema);
-    validators.set(schema, v);
-  }
-  return v;
-}
-
 /** The validator of a destination type's settings; throws on an unknown type. */
 export function destinationSettingsValidator(type: string): ValidateFunction {
-  return validatorOf(requireDestinationType(type).settings);
+  return compileSchema(requireDestinationType(type).settings);
 }
 
 /** The validator of a source dialect's settings; throws on an unknown dialect. */
 export function sourceSettingsValidator(dialect: string): ValidateFunction {
-  return validatorOf(requireSourceSettingsSchema(dialect));
+  return compileSchema(requireSourceSettingsSchema(dialect));
 }
 
 /** The settings a block of this schema may hold, for "did you mean" hints. */

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import { assertSchema } from '../schema/compile.js';
 import type { Ident } from '../syntax/ast.js';
 import type { Dialect } from '../check/model.js';
 import type { ColumnType } from '../catalog/types.js';
@@ -55,19 +55,14 @@ export const dialectNames: readonly Dialect[] = ['postgres', 'snowflake', 'bigqu
 const root = new URL('../../', import.meta.url);
 const readJson = (path: string): unknown => JSON.parse(readFileSync(fileURLToPath(new URL(path, root)), 'utf8'));
 
-let validate: ReturnType<Ajv2020['compile']> | undefined;
 const cache = new Map<Dialect, DialectSpec>();
 
 export function getDialect(name: Dialect): DialectSpec {
   let spec = cache.get(name);
   if (spec) return spec;
   if (!dialectNames.includes(name)) throw new Error(`unknown dialect: ${String(name)} (known: ${dialectNames.join(', ')})`);
-  validate ??= new Ajv2020({ allErrors: true, strict: true, strictRequired: false }).compile(readJson('schemas/dialect.schema.json') as object);
   const data = readJson(`dialects/${name}.json`);
-  if (!validate(data)) {
-    const why = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`).join('; ');
-    throw new Error(`dialects/${name}.json does not match schemas/dialect.schema.json: ${why}`);
-  }
+  assertSchema('dialect', data, `dialects/${name}.json`);
   spec = data as DialectSpec;
   if (spec.name !== name) throw new Error(`dialects/${name}.json names itself ${spec.name}`);
   cache.set(name, spec);

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import { assertSchema } from '../schema/compile.js';
 import type { CheckedSync } from '../check/model.js';
 import type { Span } from '../syntax/span.js';
 import type { SyncArtifacts } from '../plan/plan.js';
@@ -87,12 +87,7 @@ export function buildManifest(syncs: readonly CheckedSync[], artifacts: readonly
   return manifest;
 }
 
-let validate: ReturnType<Ajv2020['compile']> | undefined;
-
 /** Throws, naming each problem, unless the manifest matches its published schema. */
 export function validateManifest(manifest: Manifest): void {
-  validate ??= new Ajv2020({ allErrors: true, strict: true, strictRequired: false }).compile(readJson('schemas/manifest.schema.json') as object);
-  if (!validate(manifest)) {
-    throw new Error(`manifest.json does not match schemas/manifest.schema.json: ${(validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`).join('; ')}`);
-  }
+  assertSchema('manifest', manifest, 'manifest.json');
 }
