@@ -7,13 +7,10 @@ import { limitsFor, objectKindOf, requireDestinationType } from '../catalog/inde
 import { settingDefaults } from '../catalog/settings.js';
 import { requireDestinationApi, type ApiContext } from '../catalog/api/index.js';
 import type { ApiStep, Template } from './api-steps.js';
-import { planVersion, type Plan, type PlanEndpoint, type SyncArtifacts } from './plan.js';
+import { planHead, type Plan, type PlanEndpoint, type SyncArtifacts } from './plan.js';
 import { changeSetOf, sentFields } from './api-changes.js';
 import { renderChangeSet } from '../emit/api-sql.js';
 import type { PlanOptions } from './options.js';
-
-
-export const planSchemaId = 'https://syncwright.dev/schemas/plan.v1.json';
 
 function template(v: ResolvedValue | unknown): Template | undefined {
   if (v === undefined || v === null) return undefined;
@@ -96,9 +93,7 @@ export function planApiSync(sync: CheckedSync, options: PlanOptions): SyncArtifa
 
   const target = sync.target?.map((p) => p.text);
   const plan: Plan = {
-    $schema: planSchemaId,
-    planVersion,
-    sync: { name: sync.name, kind: sync.kind, mode: sync.mode, file: sync.file, line: sync.line, ...(sync.schedule ? { schedule: sync.schedule } : {}) },
+    ...planHead(sync),
     source: sourceEndpoint(sync, options),
     destination: {
       name: sync.destination.name,

@@ -3,10 +3,12 @@
  * (schemas/plan.schema.json describes it field by field). Steps run in order; SQL steps name
  * their file relative to the plan's folder.
  */
-import type { Dialect, ResolvedValue } from '../check/model.js';
+import type { CheckedSync, Dialect, ResolvedValue } from '../check/model.js';
 import type { WarehouseStep } from './warehouse-steps.js';
 import type { ApiStep } from './api-steps.js';
 
+/** The `$schema` of every plan.json: the `$id` of schemas/plan.schema.json. */
+export const planSchemaId = 'https://syncwright.dev/schemas/plan.v1.json';
 export const planVersion = 1;
 
 export interface PlanEndpoint {
@@ -19,7 +21,7 @@ export interface PlanEndpoint {
 }
 
 export interface Plan {
-  $schema: string;
+  $schema: typeof planSchemaId;
   planVersion: typeof planVersion;
   sync: {
     name: string;
@@ -35,6 +37,15 @@ export interface Plan {
 }
 
 export type PlanStep = WarehouseStep | ApiStep;
+
+/** What opens every plan, warehouse or API: the schema, the format version and the sync. */
+export function planHead(sync: CheckedSync): Pick<Plan, '$schema' | 'planVersion' | 'sync'> {
+  return {
+    $schema: planSchemaId,
+    planVersion,
+    sync: { name: sync.name, kind: sync.kind, mode: sync.mode, file: sync.file, line: sync.line, ...(sync.schedule ? { schedule: sync.schedule } : {}) },
+  };
+}
 
 /** What compiling one sync produces: its plan and the files the plan names. */
 export interface SyncArtifacts {

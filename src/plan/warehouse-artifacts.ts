@@ -3,8 +3,7 @@ import type { CheckedSync } from '../check/model.js';
 import { storedName, getDialect } from '../dialect/index.js';
 import { emitWarehouse } from '../emit/warehouse.js';
 import type { PlanOptions } from './options.js';
-import { planVersion, type Plan, type PlanEndpoint, type SyncArtifacts } from './plan.js';
-import { planSchemaId } from './api.js';
+import { planHead, type Plan, type PlanEndpoint, type SyncArtifacts } from './plan.js';
 import { planWarehouse, type WarehouseEndpoint } from './warehouse.js';
 
 function endpoint(e: WarehouseEndpoint): PlanEndpoint {
@@ -16,9 +15,7 @@ export function planWarehouseSync(sync: CheckedSync, options: PlanOptions): Sync
   const { steps, files } = emitWarehouse(ir);
   const spec = getDialect(ir.destination.dialect);
   const plan: Plan = {
-    $schema: planSchemaId,
-    planVersion,
-    sync: { name: sync.name, kind: sync.kind, mode: sync.mode, file: sync.file, line: sync.line, ...(sync.schedule ? { schedule: sync.schedule } : {}) },
+    ...planHead(sync),
     source: endpoint(ir.source),
     destination: {
       ...endpoint(ir.destination),
