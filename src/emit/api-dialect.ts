@@ -1,14 +1,16 @@
 /**
  * The SQL a change set needs from a dialect: quoting, literals, types, hashing and
  * transactions from src/dialect, plus the snippets in templates/api/dialects/<dialect>.json
- * (JSON construction, normalisation steps, table replacement, placeholders).
+ * (JSON construction, normalisation steps, table replacement, placeholders). Snippets are
+ * filled by the dialect's one snippet filler (src/dialect/snippet.ts); a type name they need
+ * comes from dialects/<dialect>.json through a hole (`{{string}}`), never spelled again.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import Handlebars from 'handlebars';
 import type { Dialect } from '../check/model.js';
 import type { NormaliseStep } from '../catalog/api/hashing.js';
 import { getDialect, type DialectSpec } from '../dialect/index.js';
+import { fillSnippet } from '../dialect/snippet.js';
 import { SqlWriter } from './sql-writer.js';
 
 interface Snippets {
@@ -32,21 +34,11 @@ export interface ApiSqlDialect {
   snippets: Snippets;
   /** An expression as text. */
   text(expr: string): string;
-  /** A snippet with its `{{v}}` / `{{args}}` / `{{table}}` holes filled. */
+  /** A snippet with its `{{v}}` / `{{args}}` / `{{table}}` holes filled; `{{string}}` is the dialect's text type. */
   fill(snippet: string, holes: Record<string, string>): string;
 }
 
 const snippetCache = new Map<Dialect, Snippets>();
-const fillers = new Map<string, HandlebarsTemplateDelegate>();
-
-function fill(snippet: string, holes: Record<string, string>): string {
-  let t = fillers.get(snippet);
-  if (!t) {
-    t = Handlebars.compile(snippet, { noEscape: true, strict: true });
-    fillers.set(snippet, t);
-  }
-  return t(holes);
-}
 
 function snippetsOf(name: Dialect): Snippets {
   let s = snippetCache.get(name);
@@ -68,9 +60,9 @@ export function apiSqlDialect(name: Dialect): ApiSqlDialect {
     writer,
     ident: (n) => writer.name(n),
     string: (v) => writer.literal(v),
-    sha256: (e) => fill(spec.hash, { v: e }),
+    sha256: (e) => fillSnippet(spec.hash, { v: e }),
     text: (e) => `CAST(${e} AS ${spec.types.string})`,
     snippets: snippetsOf(name),
-    fill,
+    fill: (snippet, holes) => fillSnippet(snippet, { string: spec.types.string, ...holes }),
   };
 }

@@ -6,11 +6,11 @@ SELECT
   "seq",
   "change",
   "row_key",
-  CAST("payload" AS text) AS "payload",
+  CAST("payload" AS TEXT) AS "payload",
   "payload_hash",
   "idempotency_key",
   "destination_id",
-  CAST("columns" AS text) AS "columns"
+  CAST("columns" AS TEXT) AS "columns"
 FROM
   "syncwright"."users_crm_changes"
 WHERE

@@ -70,7 +70,7 @@ WITH
     SELECT
       "mapped".*,
       ENCODE(
-        SHA256(CONVERT_TO(CAST("payload" AS text), 'UTF8')),
+        SHA256(CONVERT_TO(CAST("payload" AS TEXT), 'UTF8')),
         'hex'
       ) AS "payload_hash"
     FROM
