@@ -4,16 +4,21 @@
  * printed only for an internal error, never for bad input.
  */
 import yargs from 'yargs';
-import { runCheck } from './check-command.js';
-import { runFmt } from './fmt-command.js';
-import { runCompile } from './compile-command.js';
-import { runRun } from './run-command.js';
-import { runDemo } from './demo-command.js';
 import { UsageError } from './files.js';
 import { processIo, type Io } from './output.js';
 import type { OutputFormat } from '../diagnostics/render.js';
 
 const formats: OutputFormat[] = ['text', 'json', 'github'];
+
+// Each command's module is loaded when it runs: `check` need not load the SQL formatter,
+// the executor or the embedded database, which would cost more start-up time than it checks.
+const commands = {
+  check: () => import('./check-command.js'),
+  fmt: () => import('./fmt-command.js'),
+  compile: () => import('./compile-command.js'),
+  run: () => import('./run-command.js'),
+  demo: () => import('./demo-command.js'),
+};
 
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   let code = 0;
@@ -25,7 +30,8 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       'check [paths..]',
       'parse and check .sync files (files or folders; default: the current folder)',
       (y) => y.positional('paths', { type: 'string', array: true, default: [] as string[] }).option('strict', { type: 'boolean', default: false, describe: 'treat warnings as errors' }),
-      (args) => {
+      async (args) => {
+        const { runCheck } = await commands.check();
         code = runCheck({ paths: args.paths, format: args.format, strict: args.strict }, io);
       },
     )
@@ -33,7 +39,8 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       'fmt [paths..]',
       'rewrite .sync files in canonical layout',
       (y) => y.positional('paths', { type: 'string', array: true, default: [] as string[] }).option('check', { type: 'boolean', default: false, describe: 'change nothing; exit 1 if a file is not formatted' }),
-      (args) => {
+      async (args) => {
+        const { runFmt } = await commands.fmt();
         code = runFmt({ paths: args.paths, check: args.check, format: args.format }, io);
       },
     )
@@ -47,6 +54,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
           .option('postgres-version', { choices: [15, 16, 17, 18], type: 'number', describe: 'Postgres major version to generate for (default: the version setting, else 15)' })
           .option('strict', { type: 'boolean', default: false, describe: 'treat warnings as errors' }),
       async (args) => {
+        const { runCompile } = await commands.compile();
         code = await runCompile({ paths: args.paths, out: args.out, format: args.format, strict: args.strict, postgresVersion: args['postgres-version'] }, io);
       },
     )
@@ -70,6 +78,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
           .option('concurrency', { type: 'number', default: 4, describe: 'requests in flight per step' })
           .option('timeout', { type: 'number', default: 30, describe: 'seconds to wait for each response' }),
       async (args) => {
+        const { runRun } = await commands.run();
         code = await runRun(
           {
             paths: args.paths,
@@ -97,6 +106,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       'run the bundled demo end to end: seed an embedded database, compile, sync, change rows, sync again',
       (y) => y,
       async () => {
+        const { runDemo } = await commands.demo();
         code = await runDemo(io);
       },
     )
