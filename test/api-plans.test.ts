@@ -65,3 +65,22 @@ describe('what every plan keeps', () => {
     }
   });
 });
+
+describe("the source's Postgres version", () => {
+  const project = (version: string) => `
+source wh : postgres { database "app" ${version} }
+model users { from wh table analytics.users primary key user_id columns { user_id bigint email string plan string } }
+destination crm : hubspot { token env("HUBSPOT_TOKEN") }
+sync users_crm { from users to crm object contacts mode upsert identifier email -> email map { plan -> plan } }`;
+  const versionOf = (text: string, options: { postgresVersion?: number } = {}) => compileSync(text, 'users_crm', options).plan.source.version;
+
+  it('is the option, else a literal setting, else the default, as for warehouse destinations', () => {
+    expect(versionOf(project('version 17'))).toBe(17);
+    expect(versionOf(project('version 17'), { postgresVersion: 16 })).toBe(16);
+    expect(versionOf(project(''))).toBe(15);
+    // Read where the SQL runs, so unknown when compiling: the SQL is generated for the default.
+    const fromEnv = compileSync(project('version env("PG_VERSION")'), 'users_crm').plan;
+    expect(fromEnv.source.version).toBe(15);
+    expect(planErrors(fromEnv)).toEqual([]);
+  });
+});

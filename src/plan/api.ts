@@ -7,7 +7,7 @@ import { limitsFor, objectKindOf, requireDestinationType } from '../catalog/inde
 import { settingDefaults } from '../catalog/settings.js';
 import { requireDestinationApi, type ApiContext } from '../catalog/api/index.js';
 import type { ApiStep, Template } from './api-steps.js';
-import { planHead, type Plan, type PlanEndpoint, type SyncArtifacts } from './plan.js';
+import { planHead, warehouseEndpoint, type Plan, type SyncArtifacts } from './plan.js';
 import { changeSetOf, sentFields } from './api-changes.js';
 import { renderChangeSet } from '../emit/api-sql.js';
 import type { PlanOptions } from './options.js';
@@ -41,12 +41,6 @@ export function apiContext(sync: CheckedSync): ApiContext {
     message: sync.message,
     setting: (name) => template(sync.destination.settings[name] ?? defaults[name]),
   };
-}
-
-function sourceEndpoint(sync: CheckedSync, options: PlanOptions): PlanEndpoint {
-  const { source } = sync.model;
-  const version = source.dialect === 'postgres' ? (options.postgresVersion ?? Number(source.settings.version ?? 15)) : undefined;
-  return { name: source.name, dialect: source.dialect, ...(version === undefined ? {} : { version }), settings: source.settings };
 }
 
 export function planApiSync(sync: CheckedSync, options: PlanOptions): SyncArtifacts {
@@ -94,7 +88,7 @@ export function planApiSync(sync: CheckedSync, options: PlanOptions): SyncArtifa
   const target = sync.target?.map((p) => p.text);
   const plan: Plan = {
     ...planHead(sync),
-    source: sourceEndpoint(sync, options),
+    source: warehouseEndpoint(sync.model.source.name, sync.model.source.dialect, sync.model.source.settings, options),
     destination: {
       name: sync.destination.name,
       type: sync.destination.type,

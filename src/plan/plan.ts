@@ -4,6 +4,8 @@
  * their file relative to the plan's folder.
  */
 import type { CheckedSync, Dialect, ResolvedValue } from '../check/model.js';
+import { getDialect } from '../dialect/index.js';
+import type { PlanOptions } from './options.js';
 import type { WarehouseStep } from './warehouse-steps.js';
 import type { ApiStep } from './api-steps.js';
 
@@ -45,6 +47,24 @@ export function planHead(sync: CheckedSync): Pick<Plan, '$schema' | 'planVersion
     planVersion,
     sync: { name: sync.name, kind: sync.kind, mode: sync.mode, file: sync.file, line: sync.line, ...(sync.schedule ? { schedule: sync.schedule } : {}) },
   };
+}
+
+/**
+ * The major version the SQL for a warehouse is generated for, where its dialect has versions
+ * (Postgres): the compile option, else a literal `version` setting, else the dialect's default.
+ */
+function versionOf(dialect: Dialect, settings: Record<string, ResolvedValue>, options: PlanOptions): number | undefined {
+  const versions = getDialect(dialect).versions;
+  if (!versions) return undefined;
+  const v = options.postgresVersion ?? (typeof settings.version === 'number' ? settings.version : versions.default);
+  if (!versions.supported.includes(v)) throw new Error(`${dialect} ${v} is not supported (supported: ${versions.supported.join(', ')})`);
+  return v;
+}
+
+/** A warehouse a plan's SQL runs on (every source; warehouse destinations), with its version. */
+export function warehouseEndpoint(name: string, dialect: Dialect, settings: Record<string, ResolvedValue>, options: PlanOptions): PlanEndpoint & { dialect: Dialect } {
+  const version = versionOf(dialect, settings, options);
+  return version === undefined ? { name, dialect, settings } : { name, dialect, version, settings };
 }
 
 /** What compiling one sync produces: its plan and the files the plan names. */

@@ -7,9 +7,10 @@ import { createHash } from 'node:crypto';
 import type { CheckedColumn, CheckedSync, Dialect, ResolvedValue } from '../check/model.js';
 import type { ColumnType } from '../catalog/types.js';
 import type { Expr, Ident } from '../syntax/ast.js';
-import { getDialect, nameKey } from '../dialect/index.js';
+import { nameKey } from '../dialect/index.js';
 import { findColumn } from '../check/expr.js';
 import type { PlanOptions } from './options.js';
+import { warehouseEndpoint } from './plan.js';
 
 /** One column of the staging table: a model column (maybe hashed) under its destination name. */
 export interface StagedColumn {
@@ -97,19 +98,6 @@ function staged(f: { column: CheckedColumn; field: Ident; hashed: boolean }): St
   return c;
 }
 
-function versionOf(dialect: Dialect, settings: Record<string, ResolvedValue>, options: PlanOptions): number | undefined {
-  const versions = getDialect(dialect).versions;
-  if (!versions) return undefined;
-  const v = options.postgresVersion ?? (typeof settings.version === 'number' ? settings.version : versions.default);
-  if (!versions.supported.includes(v)) throw new Error(`${dialect} ${v} is not supported (supported: ${versions.supported.join(', ')})`);
-  return v;
-}
-
-function endpoint(name: string, dialect: Dialect, settings: Record<string, ResolvedValue>, options: PlanOptions): WarehouseEndpoint {
-  const version = versionOf(dialect, settings, options);
-  return version === undefined ? { name, dialect, settings } : { name, dialect, version, settings };
-}
-
 /** First 8 bytes of SHA-256 over the sync's name, as a signed 64-bit integer. */
 export function lockKeyOf(syncName: string): bigint {
   return createHash('sha256').update(`syncwright:${syncName}`).digest().readBigInt64BE(0);
@@ -131,14 +119,14 @@ export function planWarehouse(sync: CheckedSync, options: PlanOptions): Warehous
   const { model, destination } = sync;
   if (destination.category !== 'warehouse') throw new Error(`sync ${sync.name}: ${destination.type} is not a warehouse`);
   if (!sync.target || sync.target.length === 0) throw new Error(`sync ${sync.name}: no target table`);
-  const source = endpoint(model.source.name, model.source.dialect, model.source.settings, options);
+  const source = warehouseEndpoint(model.source.name, model.source.dialect, model.source.settings, options);
   const destDialect = destination.type as Dialect;
   const sameWarehouse = destination.source !== undefined;
   const fields = sync.fields.map(staged);
   const plan: WarehouseSyncPlan = {
     sync,
     source,
-    destination: { ...endpoint(destination.name, destDialect, destination.settings, options), type: destination.type, target: sync.target, sameWarehouse },
+    destination: { ...warehouseEndpoint(destination.name, destDialect, destination.settings, options), type: destination.type, target: sync.target, sameWarehouse },
     relation: model.relation,
     fields,
     orderBy: model.orderBy.map((o) => ({ column: orderColumn(sync, o.column), descending: o.descending })),

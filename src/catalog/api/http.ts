@@ -127,6 +127,40 @@ export function oauthRefresh(ctx: ApiContext, tokenUrl: Template, extraCapture: 
   });
 }
 
+/**
+ * The named list a membership sync writes (a list, an audience, a campaign): looked up by name,
+ * created only when the lookup set nothing; either way `vars.<into>` holds its id afterwards.
+ */
+export function findOrCreate(o: {
+  /** The calls are find_<call> and create_<call>. */
+  call: string;
+  /** The variable the id lands in. */
+  into: string;
+  /** The list's name. */
+  name: string;
+  find: { noun: string; request: HttpRequest; pointer: string; absentOn?: number[] };
+  create: { noun: string; request: HttpRequest; pointer: string };
+}): CallStep[] {
+  const { find, create, into, name } = o;
+  return [
+    call({
+      name: `find_${o.call}`,
+      description: `look up the ${find.noun} "${name}"`,
+      request: find.request,
+      capture: { [into]: find.pointer },
+      ...(find.absentOn ? { absentOn: find.absentOn } : {}),
+    }),
+    call({
+      name: `create_${o.call}`,
+      description: `create the ${create.noun} "${name}" when it does not exist`,
+      unlessSet: into,
+      request: create.request,
+      capture: { [into]: create.pointer },
+      requires: [into],
+    }),
+  ];
+}
+
 export const accessToken = ref('vars.access_token');
 
 export function perRow(request: HttpRequest, accept: Acceptance = byStatus): SendRequest {

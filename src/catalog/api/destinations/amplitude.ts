@@ -3,9 +3,10 @@
  * insert_id), user properties through Identify.
  * https://amplitude.com/docs/apis/analytics/http-v2 · https://amplitude.com/docs/apis/analytics/identify
  */
-import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
+import type { ApiContext, DestinationApi } from '../types.js';
+import { analyticsApi } from '../analytics.js';
 import type { SendRequest, Template } from '../../../plan/api-steps.js';
-import { asJson, bySetting, each, jsonHeaders, jsonRequest, perBatch, required, retryWith, row, send } from '../http.js';
+import { asJson, bySetting, each, jsonHeaders, jsonRequest, perBatch, required, retryWith, row } from '../http.js';
 
 const hosts = { us: 'https://api2.amplitude.com', eu: 'https://api.eu.amplitude.com' };
 const host = (ctx: ApiContext, path: string): Template => bySetting(ctx, 'region', { us: `${hosts.us}${path}`, eu: `${hosts.eu}${path}` });
@@ -27,30 +28,9 @@ function identify(ctx: ApiContext): SendRequest {
   });
 }
 
-// Amplitude throttles a user that sends too fast with 429; it asks for a 30 s pause.
-const retry = retryWith({ backoff: { initialSeconds: 30, multiplier: 2, maxSeconds: 300 } });
-
-function step(ctx: ApiContext, changes: ModePlan['reads']): ModePlan {
-  const isEvent = ctx.objectKind === 'event';
-  return {
-    reads: changes,
-    steps: [
-      send({
-        operation: isEvent ? 'track' : 'identify',
-        description: isEvent ? 'send each row as one event' : 'set user properties',
-        changes,
-        batch: { size: ctx.batch, ...(ctx.maxPayloadBytes ? { maxBytes: ctx.maxPayloadBytes } : {}) },
-        requests: [isEvent ? events(ctx) : identify(ctx)],
-        retry,
-      }),
-    ],
-  };
-}
-
-export const amplitudeApi: DestinationApi = {
-  setup: () => [],
-  modes: {
-    'record:upsert': (ctx) => step(ctx, ['added', 'changed']),
-    'record:insert': (ctx) => step(ctx, ['added']),
-  },
-};
+export const amplitudeApi: DestinationApi = analyticsApi({
+  event: { operation: 'track', description: 'send each row as one event', request: events },
+  properties: { operation: 'identify', description: 'set user properties', request: identify },
+  // Amplitude throttles a user that sends too fast with 429; it asks for a 30 s pause.
+  retry: retryWith({ backoff: { initialSeconds: 30, multiplier: 2, maxSeconds: 300 } }),
+});

@@ -6,7 +6,7 @@
  */
 import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
 import type { CallStep, SendRequest, Template } from '../../../plan/api-steps.js';
-import { asJson, bearer, call, concat, each, jsonHeaders, jsonRequest, payloadField, perBatch, ref, required, row, send } from '../http.js';
+import { asJson, bearer, concat, each, findOrCreate, jsonHeaders, jsonRequest, payloadField, perBatch, ref, required, row, send } from '../http.js';
 
 // The Graph API version when the destination names none.
 const defaultVersion = 'v21.0';
@@ -24,30 +24,22 @@ const users = (ctx: ApiContext, method: 'POST' | 'DELETE', edge: string, extra: 
 
 function audienceSetup(ctx: ApiContext): CallStep[] {
   const name = ctx.target ?? ctx.sync;
-  const account = required(ctx, 'ad_account');
-  return [
-    call({
-      name: 'find_audience',
-      description: `look up the custom audience "${name}"`,
-      request: jsonRequest('GET', graph(ctx, '/', account, '/customaudiences'), headers(ctx), undefined, {
-        fields: 'id,name',
-        filtering: asJson([{ field: 'name', operator: 'EQUAL', value: name }]),
-      }),
-      capture: { list_id: '/data/0/id' },
-    }),
-    call({
-      name: 'create_audience',
-      description: `create the custom audience "${name}" when it does not exist`,
-      unlessSet: 'list_id',
-      request: jsonRequest('POST', graph(ctx, '/', account, '/customaudiences'), headers(ctx), {
-        name,
-        subtype: 'CUSTOM',
-        customer_file_source: 'USER_PROVIDED_ONLY',
-      }),
-      capture: { list_id: '/id' },
-      requires: ['list_id'],
-    }),
-  ];
+  const audiences = graph(ctx, '/', required(ctx, 'ad_account'), '/customaudiences');
+  return findOrCreate({
+    call: 'audience',
+    into: 'list_id',
+    name,
+    find: {
+      noun: 'custom audience',
+      request: jsonRequest('GET', audiences, headers(ctx), undefined, { fields: 'id,name', filtering: asJson([{ field: 'name', operator: 'EQUAL', value: name }]) }),
+      pointer: '/data/0/id',
+    },
+    create: {
+      noun: 'custom audience',
+      request: jsonRequest('POST', audiences, headers(ctx), { name, subtype: 'CUSTOM', customer_file_source: 'USER_PROVIDED_ONLY' }),
+      pointer: '/id',
+    },
+  });
 }
 
 const step = (ctx: ApiContext, operation: string, changes: ModePlan['reads'], request: SendRequest, description: string, ordered = false) =>

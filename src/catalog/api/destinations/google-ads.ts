@@ -6,7 +6,7 @@
  */
 import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
 import type { CallStep, SendStep, Template } from '../../../plan/api-steps.js';
-import { accessToken, bearer, call, concat, each, jsonHeaders, jsonRequest, oauthRefresh, payloadField, perBatch, ref, required, row, send } from '../http.js';
+import { accessToken, bearer, call, concat, each, findOrCreate, jsonHeaders, jsonRequest, oauthRefresh, payloadField, perBatch, ref, required, row, send } from '../http.js';
 
 // Google sunsets each API version about a year after its release: bump with the releases.
 const apiVersion = 'v24';
@@ -33,23 +33,24 @@ function listSetup(ctx: ApiContext): CallStep[] {
   const name = ctx.target ?? ctx.sync;
   return [
     oauthRefresh(ctx, 'https://oauth2.googleapis.com/token'),
-    call({
-      name: 'find_user_list',
-      description: `look up the user list "${name}"`,
-      request: jsonRequest('POST', customer(ctx, '/googleAds:search'), headers(ctx), {
-        query: `SELECT user_list.resource_name FROM user_list WHERE user_list.name = ${gaql(name)}`,
-      }),
-      capture: { list: '/results/0/userList/resourceName' },
-    }),
-    call({
-      name: 'create_user_list',
-      description: `create the Customer Match list "${name}" when it does not exist`,
-      unlessSet: 'list',
-      request: jsonRequest('POST', customer(ctx, '/userLists:mutate'), headers(ctx), {
-        operations: [{ create: { name, crmBasedUserList: { uploadKeyType: 'CONTACT_INFO' }, membershipLifeSpan: 10000 } }],
-      }),
-      capture: { list: '/results/0/resourceName' },
-      requires: ['list'],
+    ...findOrCreate({
+      call: 'user_list',
+      into: 'list',
+      name,
+      find: {
+        noun: 'user list',
+        request: jsonRequest('POST', customer(ctx, '/googleAds:search'), headers(ctx), {
+          query: `SELECT user_list.resource_name FROM user_list WHERE user_list.name = ${gaql(name)}`,
+        }),
+        pointer: '/results/0/userList/resourceName',
+      },
+      create: {
+        noun: 'Customer Match list',
+        request: jsonRequest('POST', customer(ctx, '/userLists:mutate'), headers(ctx), {
+          operations: [{ create: { name, crmBasedUserList: { uploadKeyType: 'CONTACT_INFO' }, membershipLifeSpan: 10000 } }],
+        }),
+        pointer: '/results/0/resourceName',
+      },
     }),
     call({
       name: 'create_job',

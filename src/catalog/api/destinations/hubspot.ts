@@ -5,7 +5,7 @@
  */
 import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
 import type { Acceptance, CallStep, SendRequest, Template } from '../../../plan/api-steps.js';
-import { bearer, call, concat, each, jsonHeaders, jsonRequest, merge, perBatch, rateLimitOf, ref, required, row, send } from '../http.js';
+import { bearer, concat, each, findOrCreate, jsonHeaders, jsonRequest, merge, perBatch, rateLimitOf, ref, required, row, send } from '../http.js';
 
 const base = 'https://api.hubapi.com';
 const headers = (ctx: ApiContext) => jsonHeaders(bearer(required(ctx, 'token')));
@@ -46,24 +46,19 @@ function step(ctx: ApiContext, operation: string, changes: ModePlan['reads'], re
 
 function listSetup(ctx: ApiContext): CallStep[] {
   const name = ctx.target ?? ctx.sync;
-  return [
-    call({
-      name: 'find_list',
-      description: `look up the list "${name}"`,
+  return findOrCreate({
+    call: 'list',
+    into: 'list_id',
+    name,
+    find: {
+      noun: 'list',
       request: jsonRequest('GET', `${base}/crm/v3/lists/object-type-id/0-1/name/${encodeURIComponent(name)}`, headers(ctx)),
-      capture: { list_id: '/list/listId' },
+      pointer: '/list/listId',
       // 404: no such list yet; it is created next.
       absentOn: [404],
-    }),
-    call({
-      name: 'create_list',
-      description: `create the manual list "${name}" when it does not exist`,
-      unlessSet: 'list_id',
-      request: jsonRequest('POST', `${base}/crm/v3/lists`, headers(ctx), { name, objectTypeId: '0-1', processingType: 'MANUAL' }),
-      capture: { list_id: '/list/listId' },
-      requires: ['list_id'],
-    }),
-  ];
+    },
+    create: { noun: 'manual list', request: jsonRequest('POST', `${base}/crm/v3/lists`, headers(ctx), { name, objectTypeId: '0-1', processingType: 'MANUAL' }), pointer: '/list/listId' },
+  });
 }
 
 export const hubspotApi: DestinationApi = {

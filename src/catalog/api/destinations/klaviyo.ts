@@ -5,7 +5,7 @@
  */
 import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
 import type { CallStep, SendRequest, Template } from '../../../plan/api-steps.js';
-import { asJson, call, concat, each, jsonRequest, merge, perBatch, rateLimitOf, ref, required, row, send } from '../http.js';
+import { asJson, concat, each, findOrCreate, jsonRequest, merge, perBatch, rateLimitOf, ref, required, row, send } from '../http.js';
 
 const base = 'https://a.klaviyo.com/api';
 // The API revision when the destination names none.
@@ -48,22 +48,13 @@ function removal(ctx: ApiContext): SendRequest[] {
 
 function listSetup(ctx: ApiContext): CallStep[] {
   const name = ctx.target ?? ctx.sync;
-  return [
-    call({
-      name: 'find_list',
-      description: `look up the list "${name}"`,
-      request: jsonRequest('GET', `${base}/lists`, headers(ctx), undefined, { filter: `equals(name,${JSON.stringify(name)})` }),
-      capture: { list_id: '/data/0/id' },
-    }),
-    call({
-      name: 'create_list',
-      description: `create the list "${name}" when it does not exist`,
-      unlessSet: 'list_id',
-      request: jsonRequest('POST', `${base}/lists`, headers(ctx), { data: { type: 'list', attributes: { name } } }),
-      capture: { list_id: '/data/id' },
-      requires: ['list_id'],
-    }),
-  ];
+  return findOrCreate({
+    call: 'list',
+    into: 'list_id',
+    name,
+    find: { noun: 'list', request: jsonRequest('GET', `${base}/lists`, headers(ctx), undefined, { filter: `equals(name,${JSON.stringify(name)})` }), pointer: '/data/0/id' },
+    create: { noun: 'list', request: jsonRequest('POST', `${base}/lists`, headers(ctx), { data: { type: 'list', attributes: { name } } }), pointer: '/data/id' },
+  });
 }
 
 const step = (ctx: ApiContext, operation: string, changes: ModePlan['reads'], requests: SendRequest[], description: string, size = ctx.batch) =>

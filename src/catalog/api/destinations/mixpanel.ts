@@ -3,9 +3,10 @@
  * properties through /engage $set.
  * https://developer.mixpanel.com/reference/import-events · https://developer.mixpanel.com/reference/profile-set
  */
-import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
+import type { ApiContext, DestinationApi } from '../types.js';
+import { analyticsApi } from '../analytics.js';
 import type { SendRequest, Template } from '../../../plan/api-steps.js';
-import { base64, bySetting, concat, each, jsonHeaders, jsonRequest, merge, perBatch, ref, required, row, send, slice } from '../http.js';
+import { base64, bySetting, concat, each, jsonHeaders, jsonRequest, merge, perBatch, ref, required, row, slice } from '../http.js';
 
 const host = (ctx: ApiContext, path: string): Template =>
   bySetting(ctx, 'region', { us: `https://api.mixpanel.com${path}`, eu: `https://api-eu.mixpanel.com${path}`, in: `https://api-in.mixpanel.com${path}` });
@@ -40,26 +41,7 @@ function profiles(ctx: ApiContext): SendRequest {
   );
 }
 
-function step(ctx: ApiContext, changes: ModePlan['reads']): ModePlan {
-  const isEvent = ctx.objectKind === 'event';
-  return {
-    reads: changes,
-    steps: [
-      send({
-        operation: isEvent ? 'import' : 'set_profiles',
-        description: isEvent ? 'import each row as one event' : 'set profile properties',
-        changes,
-        batch: { size: ctx.batch, ...(ctx.maxPayloadBytes ? { maxBytes: ctx.maxPayloadBytes } : {}) },
-        requests: [isEvent ? events(ctx) : profiles(ctx)],
-      }),
-    ],
-  };
-}
-
-export const mixpanelApi: DestinationApi = {
-  setup: () => [],
-  modes: {
-    'record:upsert': (ctx) => step(ctx, ['added', 'changed']),
-    'record:insert': (ctx) => step(ctx, ['added']),
-  },
-};
+export const mixpanelApi: DestinationApi = analyticsApi({
+  event: { operation: 'import', description: 'import each row as one event', request: events },
+  properties: { operation: 'set_profiles', description: 'set profile properties', request: profiles },
+});

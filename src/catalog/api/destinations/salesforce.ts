@@ -5,7 +5,7 @@
  */
 import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
 import type { Acceptance, CallStep, SendRequest, Template } from '../../../plan/api-steps.js';
-import { accessToken, bearer, call, concat, each, join, jsonHeaders, jsonRequest, merge, oauthRefresh, perBatch, ref, required, row, send } from '../http.js';
+import { accessToken, bearer, concat, each, findOrCreate, join, jsonHeaders, jsonRequest, merge, oauthRefresh, perBatch, ref, required, row, send } from '../http.js';
 
 // The REST API version when the destination names none.
 const defaultVersion = '62.0';
@@ -44,22 +44,13 @@ const soql = (s: string) => `'${s.replaceAll('\\', '\\\\').replaceAll("'", "\\'"
 
 function campaignSetup(ctx: ApiContext): CallStep[] {
   const name = ctx.target ?? ctx.sync;
-  return [
-    call({
-      name: 'find_campaign',
-      description: `look up the campaign "${name}"`,
-      request: jsonRequest('GET', api(ctx, '/query'), headers(), undefined, { q: `SELECT Id FROM Campaign WHERE Name = ${soql(name)} LIMIT 1` }),
-      capture: { list_id: '/records/0/Id' },
-    }),
-    call({
-      name: 'create_campaign',
-      description: `create the campaign "${name}" when it does not exist`,
-      unlessSet: 'list_id',
-      request: jsonRequest('POST', api(ctx, '/sobjects/Campaign'), headers(), { Name: name, IsActive: true }),
-      capture: { list_id: '/id' },
-      requires: ['list_id'],
-    }),
-  ];
+  return findOrCreate({
+    call: 'campaign',
+    into: 'list_id',
+    name,
+    find: { noun: 'campaign', request: jsonRequest('GET', api(ctx, '/query'), headers(), undefined, { q: `SELECT Id FROM Campaign WHERE Name = ${soql(name)} LIMIT 1` }), pointer: '/records/0/Id' },
+    create: { noun: 'campaign', request: jsonRequest('POST', api(ctx, '/sobjects/Campaign'), headers(), { Name: name, IsActive: true }), pointer: '/id' },
+  });
 }
 
 /** Upsert the contacts, then make them members; the member id is what removal needs. */
