@@ -49,6 +49,38 @@ describe('malformed plans', () => {
     expect(planErrors(plan).some((e) => e.startsWith(`/steps/${i}/requests/0/request/headers/Authorization/$env must be string`))).toBe(true);
   });
 
+  it('takes `when: changed` on call, send and write_object steps and `deferAccept` on send; rejects other values', () => {
+    const compiled = (type: string) => {
+      const c = allApiCases().find((x) => x.type === type && x.kind === 'record' && x.mode === 'mirror')!;
+      return JSON.parse(JSON.stringify(compileSync(c.project, c.sync).plan)) as Record<string, any>;
+    };
+    const indexOf = (plan: Record<string, any>, kind: string) => (plan.steps as { kind: string }[]).findIndex((s) => s.kind === kind);
+    const google = compiled('google_ads');
+    const storage = compiled('s3');
+    const [call, send, write] = [indexOf(google, 'call'), indexOf(google, 'send'), indexOf(storage, 'write_object')];
+    google.steps[call].when = 'changed';
+    expect(google.steps[send]).toMatchObject({ when: 'changed', deferAccept: true });
+    expect(storage.steps[write].when).toBe('changed');
+    expect(planErrors(google)).toEqual([]);
+    expect(planErrors(storage)).toEqual([]);
+
+    google.steps[call].when = 'sometimes';
+    google.steps[send].when = 'always';
+    google.steps[send].deferAccept = 'yes';
+    storage.steps[write].when = true;
+    expect(planErrors(google)).toEqual(expect.arrayContaining([
+      `/steps/${call}/when must be one of: "changed"`,
+      `/steps/${send}/when must be one of: "changed"`,
+      `/steps/${send}/deferAccept must be boolean`,
+    ]));
+    expect(planErrors(storage)).toContain(`/steps/${write}/when must be one of: "changed"`);
+
+    // Steps that neither call nor send take no condition.
+    const plan = valid();
+    plan.steps[0].when = 'changed';
+    expect(planErrors(plan)).toContain("/steps/0 has an unknown property 'when'");
+  });
+
   it('makes validatePlan throw with every error', () => {
     const plan = valid();
     delete plan.sync;

@@ -1,6 +1,6 @@
 // Amplitude HTTP V2 end to end against a local fake, and storage and streaming syncs
 // written to the local sink, on the embedded database.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fault } from './servers/fake-api.js';
@@ -84,6 +84,31 @@ describe('storage and streams to the local sink', () => {
     expect(lines).toHaveLength(119);
     expect(lines).not.toContain('1,user1@example.com,pro');
     expect(files(sink.dir).filter((f) => f.endsWith('.partial'))).toEqual([]);
+  });
+
+  it('mirror: a second run on unchanged data writes no object; one changed row rewrites the whole object once', async () => {
+    const path = join(sink.dir, 's3', 'acme-lake', 'exports', 'people.csv');
+    const written = statSync(path).mtimeMs;
+    const text = readFileSync(path, 'utf8');
+    const same = await run('people_to_lake');
+    expect(same).toMatchObject({ status: 'ok', changes: { added: 0, changed: 0, removed: 0, unchanged: 118 }, operations: { s3: 0, accept: 0 }, committed: 0 });
+    expect(same.steps[0]).toMatchObject({ kind: 'write_object', rows: 0, skipped: 'no row was added, changed or removed' });
+    expect(same.steps[0]?.wrote).toBeUndefined();
+    expect(statSync(path).mtimeMs).toBe(written);
+    expect(readFileSync(path, 'utf8')).toBe(text);
+
+    await sql(db, `UPDATE crm.people SET email = 'renamed20@example.com' WHERE id = 20`);
+    const r = await run('people_to_lake');
+    expect(r).toMatchObject({ status: 'ok', changes: { added: 0, changed: 1, removed: 0 }, operations: { s3: 118, accept: 0 }, committed: 118 });
+    expect(r.steps[0]?.wrote).toEqual([path]);
+    const lines = readFileSync(path, 'utf8').trimEnd().split('\r\n');
+    expect(lines).toHaveLength(119);
+    expect(lines).toContain('20,renamed20@example.com,pro');
+    expect(lines).not.toContain('20,user20@example.com,pro');
+
+    const again = await run('people_to_lake');
+    expect(again).toMatchObject({ changes: { added: 0, changed: 0, removed: 0 }, operations: { s3: 0 } });
+    expect(again.steps[0]?.wrote).toBeUndefined();
   });
 
   it('insert writes new jsonl objects of 25 rows per run, only the new rows', async () => {

@@ -6,7 +6,7 @@ import { fault } from './servers/fake-api.js';
 import { startMeta, type FakeMeta } from './servers/meta.js';
 import { startSlack, type FakeSlack } from './servers/slack.js';
 import { startWebhook, type FakeWebhook } from './servers/webhook.js';
-import { compileFixture, runSync, sql } from './servers/run-harness.js';
+import { compileFixture, compileText, runSync, sql } from './servers/run-harness.js';
 import { scratchPglite, type ScratchDb } from './servers/scratch-db.js';
 
 const build = await compileFixture('test/fixtures/run/project');
@@ -91,6 +91,68 @@ describe('Meta custom audiences', () => {
     const sessions = meta.api.served.filter((q) => q.path.endsWith('/usersreplace')).map((q) => (q.body as { session: { batch_seq: number; last_batch_flag: boolean } }).session);
     expect(sessions.at(-1)).toMatchObject({ batch_seq: 1, last_batch_flag: true });
     expect(r.steps.find((s) => s.operation === 'replace_members')?.retries).toBe(2);
+  });
+
+  it('mirror: a second run on unchanged data makes no request at all; one new member replaces the whole list once', async () => {
+    const id = meta.idOf('Paying customers') as string;
+    const before = meta.api.requests.length;
+    const same = await run('paying_to_meta');
+    expect(same).toMatchObject({ status: 'ok', changes: { added: 0, changed: 0, removed: 0 }, operations: { replace_members: 0, accept: 0 }, committed: 0 });
+    expect(same.steps.find((s) => s.operation === 'replace_members')).toMatchObject({ rows: 0, requests: 0, skipped: 'no row was added, changed or removed' });
+    expect(meta.api.requests.length).toBe(before);
+
+    await sql(db, `UPDATE crm.people SET plan = 'pro' WHERE id = 6`);
+    const r = await run('paying_to_meta');
+    const members = await paying();
+    expect(r).toMatchObject({ status: 'ok', changes: { added: 1, changed: 0, removed: 0 }, operations: { replace_members: members.length }, committed: members.length });
+    const replaces = meta.api.requests.slice(before).filter((q) => q.path.endsWith('/usersreplace'));
+    expect(replaces).toHaveLength(1);
+    const body = replaces[0]?.body as { payload: { data: string[][] }; session: { batch_seq: number; last_batch_flag: boolean } };
+    expect(body.session).toMatchObject({ batch_seq: 1, last_batch_flag: true });
+    expect(body.payload.data.map((row) => row[0]).sort()).toEqual(members);
+    expect(meta.members(id)).toEqual(members);
+
+    const after = meta.api.requests.length;
+    expect((await run('paying_to_meta')).changes).toMatchObject({ added: 0, changed: 0, removed: 0 });
+    expect(meta.api.requests.length).toBe(after);
+  });
+
+  it('mirror in several batches: a session left incomplete commits none of its rows, so the next run replaces again', async () => {
+    const small = await compileText(`
+source warehouse : postgres { database "app" version 15 }
+model people { from warehouse table crm.people primary key id columns { id bigint email string first_name string? plan string score int } }
+audience paying { from people where plan <> 'free' }
+destination ads : facebook_ads { ad_account "act_1234567890" token env("META_TOKEN") }
+sync paying_in_batches { from paying to ads audience "Paying (batches of 20)" mode mirror identifier email -> email batch 20 guard deletes <= 50% }`);
+    const runSmall = () => runSync(db, small, 'paying_in_batches', { env, timeoutMs: 3000, endpoints: { ads: meta.api.url } });
+    const replaces = (from: number) => meta.api.requests.slice(from).filter((q) => q.path.endsWith('/usersreplace'));
+
+    let from = meta.api.requests.length;
+    expect(await runSmall()).toMatchObject({ status: 'ok' });
+    const id = meta.idOf('Paying (batches of 20)') as string;
+    expect(meta.members(id)).toEqual(await paying());
+    expect(replaces(from).length).toBeGreaterThan(1);
+
+    // One member joins; Meta refuses every batch but the one that carries them, so the session never completes.
+    await sql(db, `UPDATE crm.people SET plan = 'pro' WHERE id = 9`);
+    const joiner = member(9);
+    meta.api.failWhen((q) => (q.path.endsWith('/usersreplace') && !q.raw.includes(joiner) ? fault.status(403, { error: { message: 'refused', code: 200 } }) : undefined));
+    from = meta.api.requests.length;
+    const failed = await runSmall();
+    meta.api.failWhen(undefined);
+    expect(failed).toMatchObject({ status: 'rejected', changes: { added: 1 }, committed: 0 });
+    expect(replaces(from).some((q) => q.raw.includes(joiner) && !q.fault)).toBe(true);
+    expect(meta.members(id)).not.toContain(joiner);
+
+    // The joiner is still a change, so the whole list is sent again, and this time it lands.
+    const again = await runSmall();
+    expect(again).toMatchObject({ status: 'ok', changes: { added: 1, removed: 0 } });
+    expect(meta.members(id)).toEqual(await paying());
+    expect(meta.members(id)).toContain(joiner);
+
+    from = meta.api.requests.length;
+    expect((await runSmall()).status).toBe('ok');
+    expect(meta.api.requests.length).toBe(from);
   });
 });
 

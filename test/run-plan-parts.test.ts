@@ -10,6 +10,8 @@ import { buildRequest, overrideBase } from '../src/run/request.js';
 import { compileMessage, envFrom, envPlaceholder, render, TemplateError, type RenderContext } from '../src/run/template.js';
 import { csvLine, sinkPath } from '../src/run/sinks.js';
 import { rowsQuery } from '../src/run/change-rows.js';
+import { conditionHolds } from '../src/run/api-plan.js';
+import type { SendStep } from '../src/plan/api-steps.js';
 
 const row = { key: 'k1', change: 'added', payload: { 'first.name': 'Ada', plan: 'pro', n: 3 }, idempotency_key: 'abc', destination_id: null, columns: { name: 'Ada', plan: 'pro' }, seq: 1 };
 const ctx: RenderContext = { vars: { list_id: 'L9' }, run: { id: 'run-1', session: 42 }, row, rows: [row, { ...row, key: 'k2', payload: { plan: 'free' } }], batch: { index: 1, last: true } };
@@ -124,6 +126,23 @@ describe('guards', () => {
     expect(guardViolation({ kind: 'guard', description: '', allowEmpty: false, maxDeletes: { value: 5, percent: true } }, summary)).toBe("6 deletes are 6.0% of the 100 records synced, above the guard's 5%");
     expect(guardViolation({ kind: 'guard', description: '', allowEmpty: false }, { ...summary, model_rows: 0 })).toContain('the model has no rows');
     expect(guardViolation({ kind: 'guard', description: '', allowEmpty: true }, { ...summary, model_rows: 0 })).toBeUndefined();
+  });
+});
+
+describe('step conditions', () => {
+  const send = { kind: 'send', operation: 'replace_members', description: '', changes: ['added', 'changed', 'unchanged'], batch: { size: 10 }, ordered: true, requests: [], retry: {} } as unknown as SendStep;
+  const summary = { model_rows: 100, null_keys: 0, duplicate_keys: 0, added: 0, changed: 0, removed: 0, unchanged: 100 };
+  it('`when: changed` holds only with an added, changed or removed row; a step without `when` always runs', () => {
+    const replace: SendStep = { ...send, when: 'changed' };
+    expect(conditionHolds(replace, summary)).toBe(false);
+    expect(conditionHolds(replace, { ...summary, added: 1 })).toBe(true);
+    expect(conditionHolds(replace, { ...summary, changed: 1 })).toBe(true);
+    expect(conditionHolds(replace, { ...summary, removed: 1, unchanged: 99 })).toBe(true);
+    expect(conditionHolds(send, summary)).toBe(true);
+    expect(conditionHolds({ kind: 'accept', description: '', changes: ['removed'], when: 'all_accepted' }, summary)).toBe(true);
+    // Without a readable summary the step runs: never skipped on a guess.
+    expect(conditionHolds(replace, undefined)).toBe(true);
+    expect(conditionHolds(replace, { ...summary, added: Number.NaN })).toBe(true);
   });
 });
 

@@ -9,6 +9,14 @@ import type { SqlStep } from './warehouse-steps.js';
 export type ChangeKind = 'added' | 'changed' | 'removed' | 'unchanged';
 
 /**
+ * When a step runs. `changed`: only if the change set holds at least one added, changed or
+ * removed row (the counts of the `changes` step's summary row); otherwise the step is skipped,
+ * sending nothing and accepting nothing. Full-list replaces (a replace session, remove-all then
+ * add, an overwritten object) carry it, so that a run with nothing new makes no request.
+ */
+export type StepCondition = 'changed';
+
+/**
  * A JSON value rendered per request. Plain JSON is copied as is; an object whose only key is
  * one of these directive names is that directive (other `$` keys, like Mixpanel's `$set`, are
  * plain keys):
@@ -120,6 +128,8 @@ export interface CallStep {
   kind: 'call';
   name: string;
   description: string;
+  /** Run the call only when the condition holds (opening or running a job of a full replace). */
+  when?: StepCondition;
   /** Skip the call when this variable is already set (e.g. create a list only if the lookup found none). */
   unlessSet?: string;
   request: HttpRequest;
@@ -152,8 +162,18 @@ export interface SendStep {
   /** What the destination does with the rows: create, update, upsert, delete, add_members, ... */
   operation: string;
   description: string;
+  /** Run the step only when the condition holds (a full replace: nothing changed, nothing to resend). */
+  when?: StepCondition;
   /** Change kinds this step takes from the read rows, in `seq` order. */
   changes: ChangeKind[];
+  /**
+   * The rows the responses accept are not recorded as they are accepted, but only before the
+   * commit, and only if every row of every step was accepted and no step failed: a replace takes
+   * effect whole or not at all (a usersreplace session with its last batch, a job's operations
+   * when it runs), so a replace left half done commits none of its rows and the next run repeats
+   * it. The rows are recorded as read (`captureRow` values are not kept).
+   */
+  deferAccept?: boolean;
   /** Rows per batch, and the largest body the API takes (split a batch that would exceed it). */
   batch: { size: number; maxBytes?: number };
   /** Batches go one after another, in order, never in parallel (a replace session). */
@@ -193,6 +213,8 @@ export interface PublishStep {
 export interface WriteObjectStep {
   kind: 'write_object';
   description: string;
+  /** Write only when the condition holds (mirror: the object already holds every current row). */
+  when?: StepCondition;
   changes: ChangeKind[];
   service: 's3' | 'gcs';
   bucket: Template;

@@ -3,6 +3,8 @@
  * sinks, accepts, then commit.sql for what the destination accepted. Rows are recorded in
  * the accepted table as they are accepted, and commit.sql runs even after a failure midway,
  * so a rejected or unsent row is simply sent again by the next run and an accepted one is not.
+ * A step whose `when` does not hold is skipped; the rows of a `deferAccept` step (a replace)
+ * are recorded just before the commit, and only if the whole run was accepted.
  */
 import type { AcceptStep, ApiStep, ChangeKind, CommitStep } from '../plan/api-steps.js';
 import { runCall } from './call-step.js';
@@ -56,14 +58,43 @@ export class GuardAbort extends Error {}
 const delivering = new Set<ApiStep['kind']>(['send', 'publish', 'write_object']);
 
 /**
+ * Whether a step's `when` holds. `changed`: the summary row counts an added, changed or removed
+ * row. Without a readable summary the step runs: a step is never skipped on a guess.
+ */
+export function conditionHolds(step: ApiStep, changes: Record<string, number> | undefined): boolean {
+  if (!('when' in step) || step.when !== 'changed' || changes === undefined) return true;
+  const counts = [changes.added, changes.changed, changes.removed];
+  return counts.some((n) => n === undefined || !Number.isFinite(n) || n > 0);
+}
+
+/** What the report says of a delivering step its `when` skipped: no rows taken, nothing sent. */
+function skippedReport(step: ApiStep): StepReport | undefined {
+  if (step.kind !== 'send' && step.kind !== 'write_object') return undefined;
+  const operation = step.kind === 'send' ? step.operation : step.service;
+  return { kind: step.kind, operation, description: step.description, rows: 0, accepted: 0, rejected: 0, failed: 0, requests: 0, retries: 0, ms: 0, skipped: 'no row was added, changed or removed' };
+}
+
+/**
  * Whether any delivering step after `index` has rows. Calls (sign-in, finding or creating a
  * list) serve those steps only, so a run with nothing to send makes no request at all.
  */
 async function rowsAhead(steps: readonly ApiStep[], index: number, env: StepEnv): Promise<boolean> {
   for (const s of steps.slice(index + 1)) {
-    if (delivering.has(s.kind) && (await countRows(env, (s as { changes: ChangeKind[] }).changes)) > 0) return true;
+    if (delivering.has(s.kind) && conditionHolds(s, env.report.changes) && (await countRows(env, (s as { changes: ChangeKind[] }).changes)) > 0) return true;
   }
   return false;
+}
+
+/**
+ * Records the rows of the steps that deferred their acceptance (`deferAccept`), just before the
+ * commit: all of them if every row of every step was accepted, else none (a replace half done
+ * counts for nothing, so the next run repeats it).
+ */
+async function recordDeferred(env: StepEnv): Promise<void> {
+  if (!env.allAccepted) return;
+  for (const kinds of env.deferred) {
+    for await (const page of stepRows(env, kinds)) await env.ledger?.record(page);
+  }
 }
 
 async function runStep(step: ApiStep, env: StepEnv): Promise<StepReport | undefined> {
@@ -92,7 +123,9 @@ async function runStep(step: ApiStep, env: StepEnv): Promise<StepReport | undefi
     case 'accept':
       return runAccept(step, env);
     case 'commit':
-      if (!env.options.dryRun) await env.session.script(sqlFile(env, step.file));
+      if (env.options.dryRun) return undefined;
+      await recordDeferred(env);
+      await env.session.script(sqlFile(env, step.file));
       return undefined;
   }
 }
@@ -111,6 +144,7 @@ export async function runApiPlan(loaded: LoadedPlan, session: SqlSession, option
     run: runValues(new Date()),
     report,
     allAccepted: true,
+    deferred: [],
     ...(commit ? { ledger: new Ledger(session, commit.acceptedInsert) } : {}),
   };
   if (commit) await recover(env, commit);
@@ -120,6 +154,11 @@ export async function runApiPlan(loaded: LoadedPlan, session: SqlSession, option
   try {
     for (const [index, step] of steps.entries()) {
       if (step.kind === 'commit') committed = true;
+      if (!conditionHolds(step, env.report.changes)) {
+        const r = skippedReport(step);
+        if (r) report.steps.push(r);
+        continue;
+      }
       if (step.kind !== 'changes' && step.kind !== 'guard' && step.kind !== 'read') sending = true;
       if (step.kind === 'call' && !(callsNeeded ??= await rowsAhead(steps, index, env))) continue;
       const r = await runStep(step, env);

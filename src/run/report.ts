@@ -20,6 +20,8 @@ export interface StepReport {
   result?: Record<string, unknown>[];
   /** Where a sink wrote. */
   wrote?: string[];
+  /** Why the step did not run (its `when` did not hold). */
+  skipped?: string;
 }
 
 export interface RejectedRow {

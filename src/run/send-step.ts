@@ -76,7 +76,7 @@ export async function runSend(step: SendStep, stepEnv: StepEnv): Promise<StepRep
     },
     {
       accepted: async (rows) => {
-        await env.ledger?.record(rows);
+        if (!step.deferAccept) await env.ledger?.record(rows);
         progress.advance(rows.length);
       },
       refused: (refusals) => {
@@ -85,6 +85,7 @@ export async function runSend(step: SendStep, stepEnv: StepEnv): Promise<StepRep
       },
     },
   );
+  if (step.deferAccept) env.deferred.push(step.changes);
   Object.assign(report, { accepted: stats.accepted, rejected: stats.rejected, failed: stats.failed, requests: stats.requests, retries: stats.retries });
   report.ms = Math.round(performance.now() - started);
   progress.finish(`${step.operation}: ${stats.accepted} accepted, ${stats.rejected + stats.failed} refused, ${stats.requests} requests, ${stats.retries} retries`);

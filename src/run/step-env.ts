@@ -1,7 +1,7 @@
 /** What every step of one plan's run shares: the session, the variables calls captured, the options, the tallies. */
 import { createHash, randomInt, randomUUID } from 'node:crypto';
 import type { Plan } from '../plan/plan.js';
-import type { RateLimit } from '../plan/api-steps.js';
+import type { ChangeKind, RateLimit } from '../plan/api-steps.js';
 import type { Ledger } from './ledger.js';
 import type { Progress } from './progress.js';
 import { maxListedRejections, type PlanReport, type RejectedRow } from './report.js';
@@ -62,6 +62,8 @@ export interface StepEnv {
   report: PlanReport;
   /** No row refused so far (an `accept` step with `when: all_accepted` needs it). */
   allAccepted: boolean;
+  /** The change kinds of each `deferAccept` step that ran: recorded before the commit if all was accepted. */
+  deferred: ChangeKind[][];
 }
 
 /** The `run` values templates see: fixed for the whole run. */

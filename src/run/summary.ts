@@ -23,6 +23,8 @@ export function planSummary(r: PlanReport): string {
       lines.push(`  ${s.operation}: ${result ? Object.entries(result).map(([k, v]) => `${k} ${String(v)}`).join(', ') : 'done'} (${seconds(s.ms)})`);
     } else if (s.kind === 'call') {
       if (s.requests) lines.push(`  ${s.operation}: done${s.retries ? `, ${plural(s.retries, 'retry')}` : ''}`);
+    } else if (s.skipped) {
+      lines.push(`  ${s.operation}: skipped, ${s.skipped}`);
     } else if (s.rows === 0) {
       lines.push(`  ${s.operation}: nothing to send`);
     } else if (r.dryRun) {

@@ -42,20 +42,32 @@ function audienceSetup(ctx: ApiContext): CallStep[] {
   });
 }
 
-const step = (ctx: ApiContext, operation: string, changes: ModePlan['reads'], request: SendRequest, description: string, ordered = false) =>
-  send({ operation, description, changes, batch: { size: ctx.batch }, requests: [request], ordered });
+const step = (ctx: ApiContext, operation: string, changes: ModePlan['reads'], request: SendRequest, description: string) =>
+  send({ operation, description, changes, batch: { size: ctx.batch }, requests: [request] });
 
 const add = (ctx: ApiContext, changes: ModePlan['reads']) => step(ctx, 'add_members', changes, users(ctx, 'POST', '/users'), 'add hashed identifiers to the audience');
 const remove = (ctx: ApiContext) => step(ctx, 'remove_members', ['removed'], users(ctx, 'DELETE', '/users'), 'remove hashed identifiers from the audience');
 
-/** A usersreplace session: every current member, batch by batch in order; the last batch ends it. */
+/**
+ * A usersreplace session: every current member, batch by batch in order; the last batch ends it.
+ * Only when something changed, and its rows count only once the session is complete.
+ */
 function replace(ctx: ApiContext): ModePlan {
   const current: ModePlan['reads'] = ['added', 'changed', 'unchanged'];
   const session = { session_id: ref('run.session'), batch_seq: ref('batch.index'), last_batch_flag: ref('batch.last'), estimated_num_total: ref('batch.total_rows') };
   return {
     reads: [...current, 'removed'],
     steps: [
-      step(ctx, 'replace_members', current, users(ctx, 'POST', '/usersreplace', { session }), 'replace the audience with every current member in one session', true),
+      send({
+        operation: 'replace_members',
+        description: 'replace the audience with every current member in one session',
+        when: 'changed',
+        changes: current,
+        deferAccept: true,
+        batch: { size: ctx.batch },
+        requests: [users(ctx, 'POST', '/usersreplace', { session })],
+        ordered: true,
+      }),
       { kind: 'accept', description: 'the replace removed the members who left', changes: ['removed'], when: 'all_accepted' },
     ],
   };

@@ -1,7 +1,8 @@
 /**
  * Google Ads Customer Match through OfflineUserDataJobService: create a job for the user list,
  * add operations (hashed identifiers) in batches, then run it. Mirror starts the job with
- * remove_all, so the list ends up exactly the current members.
+ * remove_all, so the list ends up exactly the current members; it runs only when some row was
+ * added, changed or removed.
  * https://developers.google.com/google-ads/api/docs/remarketing/audience-segments/customer-match/get-started
  */
 import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
@@ -29,6 +30,9 @@ const job = (suffix: string): Template => concat(base, ref('vars.job'), suffix);
 /** GAQL string literal. */
 const gaql = (s: string) => `'${s.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
 
+/** Mirror replaces the whole list, so its job is opened, filled and run only when some row was added, changed or removed. */
+const replaceOnly = (ctx: ApiContext): Pick<CallStep, 'when'> => (ctx.mode === 'mirror' ? { when: 'changed' } : {});
+
 function listSetup(ctx: ApiContext): CallStep[] {
   const name = ctx.target ?? ctx.sync;
   return [
@@ -55,6 +59,7 @@ function listSetup(ctx: ApiContext): CallStep[] {
     call({
       name: 'create_job',
       description: 'create an offline user data job for the list',
+      ...replaceOnly(ctx),
       request: jsonRequest('POST', customer(ctx, '/offlineUserDataJobs:create'), headers(ctx), {
         job: { type: 'CUSTOMER_MATCH_USER_LIST', customerMatchUserListMetadata: { userList: ref('vars.list') } },
       }),
@@ -69,11 +74,14 @@ function user(ctx: ApiContext): Template {
   return { userIdentifiers: [{ [ctx.identifierField ?? 'hashedEmail']: row.key }, ...ctx.fields.map((f) => ({ [f]: payloadField(f) }))] };
 }
 
-function operations(ctx: ApiContext, operation: 'create' | 'remove', changes: ModePlan['reads']): SendStep {
+function operations(ctx: ApiContext, operation: 'create' | 'remove', changes: ModePlan['reads'], replace = false): SendStep {
   return send({
     operation: operation === 'create' ? 'add_members' : 'remove_members',
     description: `${operation} operations on the job's user list`,
+    ...(replace ? { when: 'changed' as const } : {}),
     changes,
+    // A replace counts once its job has run: a half-filled or unrun job commits nothing.
+    ...(replace ? { deferAccept: true } : {}),
     batch: { size: ctx.batch },
     // Partial failure: Google drops the identifiers it cannot use and applies the rest.
     requests: [perBatch(jsonRequest('POST', job(':addOperations'), headers(ctx), { enablePartialFailure: true, operations: each({ [operation]: user(ctx) }) }))],
@@ -81,7 +89,7 @@ function operations(ctx: ApiContext, operation: 'create' | 'remove', changes: Mo
 }
 
 const runJob = (ctx: ApiContext): CallStep =>
-  call({ name: 'run_job', description: 'run the job; Google applies its operations asynchronously', request: jsonRequest('POST', job(':run'), headers(ctx), {}) });
+  call({ name: 'run_job', description: 'run the job; Google applies its operations asynchronously', ...replaceOnly(ctx), request: jsonRequest('POST', job(':run'), headers(ctx), {}) });
 
 function mirror(ctx: ApiContext): ModePlan {
   const current: ModePlan['reads'] = ['added', 'changed', 'unchanged'];
@@ -91,9 +99,10 @@ function mirror(ctx: ApiContext): ModePlan {
       call({
         name: 'remove_all',
         description: 'start the job by emptying the list',
+        when: 'changed',
         request: jsonRequest('POST', job(':addOperations'), headers(ctx), { operations: [{ removeAll: true }] }),
       }),
-      operations(ctx, 'create', current),
+      operations(ctx, 'create', current, true),
       runJob(ctx),
       { kind: 'accept', description: 'remove_all removed the members who left', changes: ['removed'], when: 'all_accepted' },
     ],

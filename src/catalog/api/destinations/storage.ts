@@ -1,6 +1,6 @@
 /**
  * S3 and GCS: insert writes new objects per run (one per batch), mirror overwrites one fixed
- * object with every current row; csv or jsonl.
+ * object with every current row when some row was added, changed or removed; csv or jsonl.
  */
 import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
 import type { Template, WriteObjectStep } from '../../../plan/api-steps.js';
@@ -19,6 +19,8 @@ function write(ctx: ApiContext, service: 's3' | 'gcs', mirror: boolean, connecti
   return {
     kind: 'write_object',
     description: mirror ? 'overwrite the object with every current row' : 'write the new rows as new objects of this run',
+    // Unchanged rows are only rewritten: with nothing added, changed or removed, the object already holds them.
+    ...(mirror ? { when: 'changed' as const } : {}),
     changes,
     service,
     bucket: required(ctx, 'bucket'),
