@@ -5,7 +5,7 @@
  */
 import type { ColumnType } from '../catalog/types.js';
 import type { Ident } from '../syntax/ast.js';
-import { getDialect, hasCapability, storedName, type DialectSpec } from '../dialect/index.js';
+import { getDialect, hasCapability, type DialectSpec } from '../dialect/index.js';
 import { fillSnippet } from '../dialect/snippet.js';
 import { quoteIdent } from '../dialect/quote.js';
 import type { StagedColumn, WarehouseSyncPlan } from '../plan/warehouse.js';

@@ -1,8 +1,7 @@
 /** Reading a compiled plan: plan.json, checked against the published schema, and the SQL files its steps name. */
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import { schemaErrors } from '../schema/compile.js';
 import type { Plan } from '../plan/plan.js';
 
 export interface LoadedPlan {
@@ -18,15 +17,9 @@ export class PlanError extends Error {}
 /** The executor understands plan format 1. */
 export const supportedPlanVersion = 1;
 
-const schemaPath = fileURLToPath(new URL('../../schemas/plan.schema.json', import.meta.url));
-let validate: ReturnType<Ajv2020['compile']> | undefined;
-
 function checkSchema(doc: unknown, path: string): void {
-  validate ??= new Ajv2020({ allErrors: true, strict: false }).compile(JSON.parse(readFileSync(schemaPath, 'utf8')) as object);
-  if (!validate(doc)) {
-    const problems = (validate.errors ?? []).slice(0, 5).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`);
-    throw new PlanError(`${path} does not match the plan schema: ${problems.join('; ')}`);
-  }
+  const problems = schemaErrors('plan', doc);
+  if (problems.length > 0) throw new PlanError(`${path} does not match the plan schema: ${problems.slice(0, 5).join('; ')}`);
 }
 
 export function loadPlan(path: string): LoadedPlan {
