@@ -4,6 +4,7 @@ import type { FieldMapping, Ident, SyncDef, SyncItem } from '../syntax/ast.js';
 import type { Span } from '../syntax/span.js';
 import { audienceModes, recordModes, type AudienceMode, type DestinationType, type RecordMode } from '../catalog/types.js';
 import { limitsFor, objectKindOf } from '../catalog/index.js';
+import { membershipColumn } from '../catalog/membership.js';
 import type { CheckedAudience, CheckedDestination, CheckedModel, CheckedSync, FieldMap } from './model.js';
 import { Reporter, single } from './report.js';
 import { nameHints } from '../diagnostics/suggest.js';
@@ -75,6 +76,7 @@ export function checkSync(def: SyncDef, scope: SyncScope, r: Reporter, source: s
     ? mapItem.mappings.map((m) => checkMapping(m, model, dest.type, r)).filter((f): f is FieldMap => f !== undefined)
     : defaultFields(model, identifier);
   checkDistinctFields(identifier, fields, mapItem ? mapItem.mappings : undefined, idItem?.mapping, r);
+  if (kind === 'audience' && dest.type.category === 'warehouse') checkMembershipColumn(identifier ? [identifier, ...fields] : fields, r);
 
   const maxDeletes = guardDeletes ? checkGuard(guardDeletes, r) : undefined;
   for (const g of [guardDeletes, guardEmpty]) {
@@ -275,6 +277,16 @@ function checkDistinctFields(identifier: FieldMap | undefined, fields: FieldMap[
         `without a \`map\`, column \`${f.column.name.text}\` is also sent as \`${f.field.text}\`: list the fields to send in \`map { ... }\`, or name the identifier's field differently`,
       ]);
     }
+  }
+}
+
+/** The membership table's own column is taken: a field of that name would overwrite the audience's name. */
+function checkMembershipColumn(fields: readonly FieldMap[], r: Reporter): void {
+  for (const f of fields) {
+    if (f.field.text.toLowerCase() !== membershipColumn) continue;
+    r.report('duplicate-field', f.field.span, { field: f.field.text }, [
+      `the membership table's \`${membershipColumn}\` column holds the audience's name: give this field another name`,
+    ]);
   }
 }
 

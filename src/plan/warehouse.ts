@@ -3,6 +3,7 @@
  * which rows, which columns, which key, which writes (insert, update, delete), which guards.
  * src/emit/warehouse.ts turns this into SQL for the destination's dialect.
  */
+import { membershipColumn } from '../catalog/membership.js';
 import { createHash } from 'node:crypto';
 import type { CheckedColumn, CheckedSync, Dialect, ResolvedValue } from '../check/model.js';
 import type { ColumnType } from '../catalog/types.js';
@@ -66,8 +67,6 @@ export interface WarehouseSyncPlan {
   batch: number;
 }
 
-/** The column of a membership table that scopes rows to one audience. */
-export const audienceColumn = 'audience';
 
 const defaultBatch = 100_000;
 
@@ -138,7 +137,7 @@ export function planWarehouse(sync: CheckedSync, options: PlanOptions): Warehous
   };
   if (sync.audience) {
     plan.filter = sync.audience.where;
-    plan.scope = { column: { text: audienceColumn, quoted: false, span: sync.span }, value: sync.audience.name };
+    plan.scope = { column: { text: membershipColumn, quoted: false, span: sync.span }, value: sync.audience.name };
   }
   if (sync.identifier) plan.key = staged(sync.identifier);
   if (sync.guard.maxDeletes) plan.guards.maxDeletes = sync.guard.maxDeletes;
