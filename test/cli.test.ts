@@ -3,13 +3,14 @@
  * --strict, and bad input that must end in a diagnostic or a usage error, never a stack trace.
  * The last block runs the built CLI (`node bin/syncwright.js`) as a user would.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
 import { processIo, type Io } from '../src/cli/output.js';
+import { ensureBuilt } from './support/build.js';
 
 const repo = join(import.meta.dirname, '..');
 const ansi = /\u001b\[[0-9;]*m/;
@@ -291,24 +292,6 @@ describe('bad input ends in a diagnostic, never a crash', () => {
     expect(r.code).toBe(code);
   });
 });
-
-/** Builds dist/ when a source file is newer than what was built from it. */
-function ensureBuilt(): void {
-  const stale = (dir: string): boolean =>
-    readdirSync(dir, { withFileTypes: true }).some((e) => {
-      const full = join(dir, e.name);
-      if (e.isDirectory()) return stale(full);
-      if (!e.name.endsWith('.ts')) return false;
-      const built = join(repo, 'dist', full.slice(join(repo, 'src').length + 1).replace(/\.ts$/, '.js'));
-      return !existsSync(built) || statSync(built).mtimeMs < statSync(full).mtimeMs;
-    });
-  if (!stale(join(repo, 'src'))) return;
-  try {
-    execFileSync(process.execPath, [join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', repo], { stdio: 'pipe' });
-  } catch {
-    // Type errors elsewhere still emit JavaScript; the test below fails if the CLI does not run.
-  }
-}
 
 describe('the installed command', () => {
   beforeAll(ensureBuilt, 180_000);

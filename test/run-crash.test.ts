@@ -8,7 +8,8 @@ import { startWebhook, type FakeWebhook } from './servers/webhook.js';
 import { startAmplitude, type FakeAmplitude } from './servers/amplitude.js';
 import { startMeta, type FakeMeta } from './servers/meta.js';
 import { startSlack, type FakeSlack } from './servers/slack.js';
-import { compileFixture, ensureBuilt, exited, runSync, spawnRun, sql, until } from './servers/run-harness.js';
+import { compileFixture, exited, runSync, spawnRun, sql, until } from './servers/run-harness.js';
+import { ensureBuilt } from './support/build.js';
 import { scratchEngines, type ScratchDb } from './servers/scratch-db.js';
 
 const rows = 1000;

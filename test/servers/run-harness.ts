@@ -2,8 +2,8 @@
  * Running compiled fixture plans against scratch databases and the fake APIs, in process
  * (the executor's library entry) or as the real command line in a child process.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCompile } from '../../src/cli/compile-command.js';
 import type { Io } from '../../src/cli/output.js';
@@ -69,25 +69,6 @@ export async function compileText(text: string, postgresVersion?: number): Promi
 export async function runSync(db: ScratchDb, build: string, sync: string, options: Partial<ExecOptions> = {}): Promise<PlanReport> {
   const report = await runPlans([join(build, sync, 'plan.json')], { ...(db.url ? { default: db.url } : {}), byName: {}, folder: db.folder ?? '' }, execOptions(options));
   return report.plans[0] as PlanReport;
-}
-
-/** Builds dist/ (what bin/syncwright.js runs) when a source file is newer than its build. */
-export function ensureBuilt(): void {
-  const src = join(repoRoot, 'src');
-  const stale = (dir: string): boolean =>
-    readdirSync(dir, { withFileTypes: true }).some((e) => {
-      const full = join(dir, e.name);
-      if (e.isDirectory()) return stale(full);
-      if (!e.name.endsWith('.ts')) return false;
-      const built = join(repoRoot, 'dist', full.slice(src.length + 1).replace(/\.ts$/, '.js'));
-      return !existsSync(built) || statSync(built).mtimeMs < statSync(full).mtimeMs;
-    });
-  if (!stale(src)) return;
-  try {
-    execFileSync(process.execPath, [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', repoRoot], { stdio: 'pipe' });
-  } catch {
-    // Type errors elsewhere still emit JavaScript; a test fails if the command does not run.
-  }
 }
 
 /** The command line in a child process, as a scheduler would start it. */
