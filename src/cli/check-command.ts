@@ -23,12 +23,16 @@ export function loadAndCheck(opts: CheckOptions, io: Io): { result: CheckResult;
   const result = checkProject(sources);
   const diagnostics = applyStrict(result.diagnostics, opts.strict);
   const failed = diagnostics.some((d) => d.severity === 'error');
-  if (diagnostics.length > 0 || opts.format === 'json') {
-    const text = renderDiagnostics(opts.format, diagnostics, new Map(sources.map((s) => [s.path, s.text])), io.colour);
-    if (opts.format === 'json') io.out(text);
-    else if (text) io.err(text);
-  }
+  printDiagnostics(opts.format, diagnostics, sources, io);
   return { result, failed, files };
+}
+
+/** JSON goes to stdout (it is the command's output, even when empty); text and annotations to stderr. */
+export function printDiagnostics(format: OutputFormat, diagnostics: readonly Diagnostic[], sources: readonly { path: string; text: string }[], io: Io): void {
+  if (diagnostics.length === 0 && format !== 'json') return;
+  const text = renderDiagnostics(format, diagnostics, new Map(sources.map((s) => [s.path, s.text])), io.colour);
+  if (format === 'json') io.out(text);
+  else if (text) io.err(text);
 }
 
 export function runCheck(opts: CheckOptions, io: Io): number {

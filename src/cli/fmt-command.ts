@@ -1,7 +1,8 @@
 /** `syncwright fmt [paths..] [--check]`: rewrite files in canonical layout, or list those that differ. */
 import { writeFileSync } from 'node:fs';
 import { formatSource } from '../syntax/format.js';
-import { renderDiagnostics, type OutputFormat } from '../diagnostics/render.js';
+import type { OutputFormat } from '../diagnostics/render.js';
+import { printDiagnostics } from './check-command.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { findSyncFiles, readSources } from './files.js';
 import type { Io } from './output.js';
@@ -21,11 +22,7 @@ export function runFmt(opts: FmtOptions, io: Io): number {
     diagnostics.push(...r.diagnostics);
     if (r.text !== undefined && r.text !== s.text) changed.push({ path: s.path, text: r.text });
   }
-  if (diagnostics.length > 0 || opts.format === 'json') {
-    const text = renderDiagnostics(opts.format, diagnostics, new Map(sources.map((s) => [s.path, s.text])), io.colour);
-    if (opts.format === 'json') io.out(text);
-    else io.err(text);
-  }
+  printDiagnostics(opts.format, diagnostics, sources, io);
   if (opts.check) {
     for (const c of changed) io.out(`would reformat ${c.path}`);
     return diagnostics.length > 0 || changed.length > 0 ? 1 : 0;
