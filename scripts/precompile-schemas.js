@@ -1,8 +1,11 @@
 #!/usr/bin/env node
-// Part of `npm run build`, after tsc: writes the validator of each published schema
-// (schemas/*.schema.json) as code beside dist/schema/compile.js, so the CLI does not compile
-// them on every run. src/schema/compile.ts uses one only while it matches the schema's text.
+// Part of `npm run build`, after tsc: writes the validators of each group of schemas (the
+// published schemas/*.schema.json, the catalog's settings schemas) as code beside
+// dist/schema/compile.js, so that a CLI run neither loads Ajv nor compiles them.
+// src/schema/compile.ts uses a group's code only while it matches the group's schemas.
 import { writeFileSync } from 'node:fs';
-import { schemaNames, standaloneValidator, standaloneValidatorPath } from '../dist/schema/compile.js';
+import { publishedSchemas, standaloneValidators, standaloneValidatorsPath } from '../dist/schema/compile.js';
+import { settingsSchemas } from '../dist/catalog/index.js';
 
-for (const name of schemaNames) writeFileSync(standaloneValidatorPath(name), standaloneValidator(name));
+writeFileSync(standaloneValidatorsPath('published'), standaloneValidators(publishedSchemas(), 'schemas/*.schema.json'));
+writeFileSync(standaloneValidatorsPath('settings'), standaloneValidators(settingsSchemas(), 'the settings schemas of src/catalog'));

@@ -1,8 +1,8 @@
 /**
  * The destination catalog: every destination type and source dialect by name, and their
- * settings validators (compiled once, on first use, by src/schema/compile.ts).
+ * settings validators (precompiled by the build, else compiled on first use: src/schema/compile.ts).
  */
-import { compileSchema, type ValidateFunction } from '../schema/compile.js';
+import { groupValidator, type SchemaGroup, type ValidateFunction } from '../schema/compile.js';
 import { amplitude } from './destinations/amplitude.js';
 import { braze } from './destinations/braze.js';
 import { facebookAds } from './destinations/facebook-ads.js';
@@ -81,14 +81,25 @@ export function limitsFor(type: DestinationType, kind: ObjectKindSpec | undefine
   return kind?.limits ?? type.limits;
 }
 
+let settings: SchemaGroup | undefined;
+
+/** Every settings schema, as one group of validators: `destination:<type>` and `source:<dialect>`. */
+export function settingsSchemas(): SchemaGroup {
+  return (settings ??= Object.fromEntries([
+    ...[...destinationTypes.values()].map((d) => [`destination:${d.type}`, d.settings]),
+    ...sourceDialects.map((dialect) => [`source:${dialect}`, sourceSettingsSchemas[dialect]]),
+  ]));
+}
+
 /** The validator of a destination type's settings; throws on an unknown type. */
 export function destinationSettingsValidator(type: string): ValidateFunction {
-  return compileSchema(requireDestinationType(type).settings);
+  return groupValidator('settings', settingsSchemas(), `destination:${requireDestinationType(type).type}`);
 }
 
 /** The validator of a source dialect's settings; throws on an unknown dialect. */
 export function sourceSettingsValidator(dialect: string): ValidateFunction {
-  return compileSchema(requireSourceSettingsSchema(dialect));
+  requireSourceSettingsSchema(dialect);
+  return groupValidator('settings', settingsSchemas(), `source:${dialect}`);
 }
 
 /** The settings a block of this schema may hold, for "did you mean" hints. */

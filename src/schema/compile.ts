@@ -3,22 +3,21 @@
  * data against (schemas/*.schema.json, the catalog's settings schemas) is compiled here, by one
  * Ajv instance with one set of options, once per process.
  *
- * Compiling plan.schema.json costs more start-up time than a whole small compile, so
- * `npm run build` also writes each published schema's validator as code beside this module
- * (scripts/precompile-schemas.js, Ajv's standalone code); it is used only when it was generated
- * from the same schema text and options, and the schema is compiled as a fallback.
+ * Loading Ajv and compiling schemas cost a CLI run more start-up time than checking a whole
+ * project, so `npm run build` also writes each group of schemas (the published ones, the
+ * catalog's settings) as validator code (scripts/precompile-schemas.js, Ajv's standalone code).
+ * A group's code is used only while it was generated from the same schemas and options;
+ * otherwise Ajv is loaded and the schema compiled, as before.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { Ajv2020, type ErrorObject, type Options, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { Ajv2020, ErrorObject, Options, ValidateFunction } from 'ajv/dist/2020.js';
+import { selfChecks } from '../self-checks.js';
 
 export type { ErrorObject, ValidateFunction };
-
-// Validating each schema against the meta-schema and optimising the generated code cost more
-// start-up time than a CLI run saves; the test suite (SYNCWRIGHT_SELF_CHECKS=1) does both.
-export const selfChecks = process.env.SYNCWRIGHT_SELF_CHECKS === '1';
+export { selfChecks };
 
 /**
  * What every validator does. allErrors: every problem is reported. strictRequired off:
@@ -27,6 +26,13 @@ export const selfChecks = process.env.SYNCWRIGHT_SELF_CHECKS === '1';
  */
 const options = { allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true } as const satisfies Options;
 
+// Ajv is CommonJS; required on first compile so that a run served by precompiled code never loads it.
+const require = createRequire(import.meta.url);
+const newAjv = (extra: Options): Ajv2020 => {
+  const { Ajv2020 } = require('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
+  return new Ajv2020({ ...options, ...extra });
+};
+
 let ajv: Ajv2020 | undefined;
 const compiled = new Map<object, ValidateFunction>();
 
@@ -34,11 +40,60 @@ const compiled = new Map<object, ValidateFunction>();
 export function compileSchema(schema: object): ValidateFunction {
   let v = compiled.get(schema);
   if (!v) {
-    ajv ??= new Ajv2020({ ...options, validateSchema: selfChecks, code: { optimize: selfChecks } });
+    ajv ??= newAjv({ validateSchema: selfChecks, code: { optimize: selfChecks } });
     v = ajv.compile(schema);
     compiled.set(schema, v);
   }
   return v;
+}
+
+/** Schemas precompiled together, by the name their validator is asked for. */
+export type SchemaGroup = Readonly<Record<string, object>>;
+
+/** What a group's code must have been generated from: its schemas and the options. */
+export function groupKey(schemas: SchemaGroup): string {
+  return createHash('sha256').update(`${JSON.stringify(options)}\n${JSON.stringify(schemas)}`).digest('hex');
+}
+
+// Beside dist/schema/compile.js, named so that a module of the bundled CLI (dist/<folder>/) finds it too.
+const precompiledFile = (group: string) => new URL(`../schema/${group}.validate.cjs`, import.meta.url);
+
+const groups = new Map<string, Readonly<Record<string, ValidateFunction>> | null>();
+
+function precompiledGroup(group: string, schemas: SchemaGroup): Readonly<Record<string, ValidateFunction>> | undefined {
+  if (selfChecks) return undefined;
+  let g = groups.get(group);
+  if (g === undefined) {
+    const file = fileURLToPath(precompiledFile(group));
+    const code = existsSync(file) ? (require(file) as Record<string, ValidateFunction> & { sourceKey?: string }) : undefined;
+    g = code?.sourceKey === groupKey(schemas) ? code : null;
+    groups.set(group, g);
+  }
+  return g ?? undefined;
+}
+
+/** The validator of one schema of a group: its precompiled code when current, else compiled once. */
+export function groupValidator(group: string, schemas: SchemaGroup, name: string): ValidateFunction {
+  const schema = schemas[name];
+  if (!schema) throw new Error(`internal: no schema '${name}' in ${group}`);
+  return precompiledGroup(group, schemas)?.[name] ?? compileSchema(schema);
+}
+
+/**
+ * A group's validators as one CommonJS module (Ajv's standalone code, one export per schema),
+ * for the build: checked against the meta-schema and optimised, stamped with the group's key.
+ */
+export function standaloneValidators(schemas: SchemaGroup, origin: string): string {
+  const standaloneCode = require('ajv/dist/standalone/index.js').default as (ajv: Ajv2020, refs: Record<string, string>) => string;
+  const generator = newAjv({ code: { source: true, optimize: true } });
+  for (const [name, schema] of Object.entries(schemas)) generator.addSchema(schema, name);
+  const code = standaloneCode(generator, Object.fromEntries(Object.keys(schemas).map((name) => [name, name])));
+  return `// Generated by scripts/precompile-schemas.js from ${origin}; do not edit.\n${code}\nmodule.exports.sourceKey = ${JSON.stringify(groupKey(schemas))};\n`;
+}
+
+/** Where a group's code is written. */
+export function standaloneValidatorsPath(group: string): string {
+  return fileURLToPath(precompiledFile(group));
 }
 
 /** The published schemas, schemas/<name>.schema.json. */
@@ -46,64 +101,24 @@ export const schemaNames = ['plan', 'manifest', 'dialect'] as const;
 export type SchemaName = (typeof schemaNames)[number];
 
 const root = new URL('../../', import.meta.url);
-const texts = new Map<SchemaName, { text: string; schema: object }>();
+let published: Record<SchemaName, object> | undefined;
 
-function schemaFile(name: SchemaName): { text: string; schema: object } {
-  let f = texts.get(name);
-  if (!f) {
-    const text = readFileSync(fileURLToPath(new URL(`schemas/${name}.schema.json`, root)), 'utf8');
-    f = { text, schema: JSON.parse(text) as object };
-    texts.set(name, f);
-  }
-  return f;
+/** Every published schema by name, read once. */
+export function publishedSchemas(): Readonly<Record<SchemaName, object>> {
+  published ??= Object.fromEntries(
+    schemaNames.map((name) => [name, JSON.parse(readFileSync(fileURLToPath(new URL(`schemas/${name}.schema.json`, root)), 'utf8')) as object]),
+  ) as Record<SchemaName, object>;
+  return published;
 }
 
 /** schemas/<name>.schema.json, read once. */
 export function readSchema(name: SchemaName): object {
-  return schemaFile(name).schema;
+  return publishedSchemas()[name];
 }
-
-/** What a precompiled validator must have been generated from: the schema's text and the options. */
-export function sourceKey(name: SchemaName): string {
-  return createHash('sha256').update(`${JSON.stringify(options)}\n${schemaFile(name).text}`).digest('hex');
-}
-
-const precompiledFile = (name: SchemaName) => new URL(`./${name}.validate.cjs`, import.meta.url);
-
-function precompiled(name: SchemaName): ValidateFunction | undefined {
-  const file = fileURLToPath(precompiledFile(name));
-  if (!existsSync(file)) return undefined;
-  const v = createRequire(import.meta.url)(file) as ValidateFunction & { sourceKey?: string };
-  return v.sourceKey === sourceKey(name) ? v : undefined;
-}
-
-const published = new Map<SchemaName, ValidateFunction>();
 
 /** The validator of schemas/<name>.schema.json: precompiled when it is current, else compiled. */
 export function schemaValidator(name: SchemaName): ValidateFunction {
-  let v = published.get(name);
-  if (!v) {
-    v = (selfChecks ? undefined : precompiled(name)) ?? compileSchema(readSchema(name));
-    published.set(name, v);
-  }
-  return v;
-}
-
-/**
- * The validator of schemas/<name>.schema.json as a CommonJS module (Ajv's standalone code),
- * for the build: checked against the meta-schema and optimised, stamped with its source key.
- */
-export function standaloneValidator(name: SchemaName): string {
-  const require = createRequire(import.meta.url);
-  const standaloneCode = require('ajv/dist/standalone/index.js') as (ajv: Ajv2020, v: ValidateFunction) => string;
-  const generator = new Ajv2020({ ...options, code: { source: true, optimize: true } });
-  const code = standaloneCode(generator, generator.compile(readSchema(name)));
-  return `// Generated by scripts/precompile-schemas.js from schemas/${name}.schema.json; do not edit.\n${code}\nmodule.exports.sourceKey = ${JSON.stringify(sourceKey(name))};\n`;
-}
-
-/** Where a precompiled validator is written, beside this module. */
-export function standaloneValidatorPath(name: SchemaName): string {
-  return fileURLToPath(precompiledFile(name));
+  return groupValidator('published', publishedSchemas(), name);
 }
 
 /** One line per error: where, and what is wrong ("/steps/2/kind must be one of: ..."). */

@@ -5,15 +5,15 @@
 import type { CstNode, IToken, TokenType } from 'chevrotain';
 import { CstParser, tokenMatcher } from './chevrotain.js';
 import * as T from './tokens.js';
+import { selfChecks } from '../self-checks.js';
 
 class SyncParser extends CstParser {
   constructor() {
-    // Grammar self-checks cost start-up time on every run; the test suite runs them (vitest.config.ts).
     super(T.allTokens, {
       recoveryEnabled: true,
       maxLookahead: 3,
       nodeLocationTracking: 'full',
-      skipValidations: process.env.SYNCWRIGHT_SELF_CHECKS !== '1',
+      skipValidations: !selfChecks,
     });
     this.performSelfAnalysis();
   }

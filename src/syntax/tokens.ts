@@ -9,6 +9,7 @@
  */
 import type { TokenType } from 'chevrotain';
 import { createToken, Lexer } from './chevrotain.js';
+import { selfChecks } from '../self-checks.js';
 
 export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\r\n\f\v\u00a0\ufeff]+/, group: Lexer.SKIPPED });
 export const LineComment = createToken({ name: 'LineComment', pattern: /(?:#|\/\/)[^\n\r]*/, group: 'comments' });
@@ -140,6 +141,7 @@ export const allTokens: TokenType[] = [
 export const syncLexer = new Lexer(allTokens, {
   positionTracking: 'full',
   ensureOptimizations: false,
+  skipValidations: !selfChecks,
   lineTerminatorsPattern: /\n/g,
   lineTerminatorCharacters: ['\n'],
 });

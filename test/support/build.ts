@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Builds dist/ (what bin/syncwright.js runs) when a source file is newer than its build. */
+/** Builds dist/ (what bin/syncwright.js runs) as `npm run build` does, when a source file is newer than its build. */
 export function ensureBuilt(): void {
   const src = join(repoRoot, 'src');
   const stale = (dir: string): boolean =>
@@ -23,4 +23,5 @@ export function ensureBuilt(): void {
   } catch {
     // Type errors elsewhere still emit JavaScript; a test fails if the command does not run.
   }
+  execFileSync(process.execPath, [join(repoRoot, 'scripts', 'precompile-schemas.js')], { stdio: 'pipe' });
 }
