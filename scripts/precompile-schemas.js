@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// Part of `npm run build`, after tsc: writes the validators of each group of schemas (the
-// published schemas/*.schema.json, the catalog's settings schemas) as code beside
+// Part of `npm run build`, after tsc: writes the validators of each group of schemas (each
+// published schemas/<name>.schema.json, the catalog's settings schemas) as code beside
 // dist/schema/compile.js, so that a CLI run neither loads Ajv nor compiles them.
 // src/schema/compile.ts uses a group's code only while it matches the group's schemas.
 import { writeFileSync } from 'node:fs';
-import { publishedSchemas, standaloneValidators, standaloneValidatorsPath } from '../dist/schema/compile.js';
+import { publishedGroup, schemaNames, standaloneValidators, standaloneValidatorsPath } from '../dist/schema/compile.js';
 import { settingsSchemas } from '../dist/catalog/index.js';
 
-writeFileSync(standaloneValidatorsPath('published'), standaloneValidators(publishedSchemas(), 'schemas/*.schema.json'));
+for (const name of schemaNames) writeFileSync(standaloneValidatorsPath(name), standaloneValidators(publishedGroup(name), `schemas/${name}.schema.json`));
 writeFileSync(standaloneValidatorsPath('settings'), standaloneValidators(settingsSchemas(), 'the settings schemas of src/catalog'));

@@ -4,7 +4,7 @@
  * The last block runs the built CLI (`node bin/syncwright.js`) as a user would.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { processIo, type Io } from '../src/cli/output.js';
 import { ensureBuilt } from './support/build.js';
 
 const repo = join(import.meta.dirname, '..');
+const { version } = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string };
 const ansi = /\u001b\[[0-9;]*m/;
 const stackTrace = /\n\s+at .+[(:]\d+/;
 
@@ -314,5 +315,12 @@ describe('the installed command', () => {
     const ok = spawnSync(process.execPath, [join(repo, 'bin', 'syncwright.js'), 'check', '--format', 'json', 'nowhere/'], { cwd: repo, encoding: 'utf8' });
     expect([ok.status, ok.stdout]).toEqual([2, '']);
     expect(ok.stderr).toBe("syncwright: no such file or folder: nowhere/\nRun 'syncwright --help' for usage.\n");
+  });
+
+  it("prints its own version, not that of the project it runs in", () => {
+    const dir = project({ 'package.json': '{"name": "analytics", "version": "9.9.9"}' });
+    made.push(dir);
+    const r = spawnSync(process.execPath, [join(repo, 'bin', 'syncwright.js'), '--version'], { cwd: dir, encoding: 'utf8' });
+    expect([r.status, r.stdout]).toEqual([0, `${version}\n`]);
   });
 });

@@ -1,5 +1,5 @@
 /** Syncs: what they read, where they write, the mode matrix, identifiers, mappings, guards. */
-import Handlebars from 'handlebars';
+import { handlebars } from '../handlebars.js';
 import type { FieldMapping, Ident, SyncDef, SyncItem } from '../syntax/ast.js';
 import type { Span } from '../syntax/span.js';
 import { audienceModes, recordModes, type AudienceMode, type DestinationType, type RecordMode } from '../catalog/types.js';
@@ -443,7 +443,7 @@ function templateProblem(e: unknown, value: string): TemplateProblem {
     return { ...position(Math.max(0, last)), length: 2, detail: 'the template ends inside `{{ ... }}`', hints: ['close it with `}}`'] };
   }
   // The jison lexer keeps the location of the token it stopped at.
-  const lexer = (Handlebars as unknown as { Parser?: { lexer?: { yylloc?: { first_line: number; first_column: number; last_column: number }; match?: string } } }).Parser?.lexer;
+  const lexer = (handlebars() as unknown as { Parser?: { lexer?: { yylloc?: { first_line: number; first_column: number; last_column: number }; match?: string } } }).Parser?.lexer;
   const loc = lexer?.yylloc;
   const found = lexer?.match ? `\`${lexer.match}\`` : 'text';
   if (loc) return { line: loc.first_line, column: loc.first_column, length: Math.max(1, loc.last_column - loc.first_column), detail: `unexpected ${found}`, hints: [syntaxHint] };
@@ -462,7 +462,7 @@ function checkTemplate(lit: { value: string; raw: string; span: Span }, model: C
   }
   let program: hbs.AST.Program;
   try {
-    program = Handlebars.parse(lit.value);
+    program = handlebars().parse(lit.value);
   } catch (e) {
     const p = templateProblem(e, lit.value);
     r.report('template-error', spanInString(lit, p.line, p.column, p.length), { detail: `the message template does not parse: ${p.detail}` }, p.hints);

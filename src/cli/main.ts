@@ -3,12 +3,16 @@
  * 1 (errors in the .sync files or a failed run) and 2 (usage or I/O error). A stack trace is
  * printed only for an internal error, never for bad input.
  */
+import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { UsageError } from './files.js';
 import { processIo, type Io } from './output.js';
 import type { OutputFormat } from '../diagnostics/render.js';
 
 const formats: OutputFormat[] = ['text', 'json', 'github'];
+
+// Said explicitly: yargs would look for a package.json from the folder it runs in, which may be the user's project.
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 // Each command's module is loaded when it runs: `check` need not load the SQL formatter,
 // the executor or the embedded database, which would cost more start-up time than it checks.
@@ -113,7 +117,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     .demandCommand(1, 'name a command: check, fmt, compile, run, demo')
     .strict()
     .help()
-    .version()
+    .version(version)
     .exitProcess(false)
     .fail((msg, err) => {
       throw err ?? new UsageError(msg);

@@ -3,7 +3,7 @@
  * the default severity and the message as a Handlebars template over the report's data.
  * Codes never change meaning once published; retired codes are not reused.
  */
-import Handlebars from 'handlebars';
+import { handlebars } from '../handlebars.js';
 import type { Diagnostic, Severity } from './diagnostic.js';
 import type { Span } from '../syntax/span.js';
 
@@ -104,7 +104,7 @@ const compiled = new Map<CodeName, HandlebarsTemplateDelegate>();
 function render(name: CodeName, data: Record<string, unknown>): string {
   let template = compiled.get(name);
   if (!template) {
-    template = Handlebars.compile(codes[name].message, { strict: true, noEscape: true });
+    template = handlebars().compile(codes[name].message, { strict: true, noEscape: true });
     compiled.set(name, template);
   }
   return template(data);

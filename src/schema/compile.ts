@@ -4,7 +4,7 @@
  * Ajv instance with one set of options, once per process.
  *
  * Loading Ajv and compiling schemas cost a CLI run more start-up time than checking a whole
- * project, so `npm run build` also writes each group of schemas (the published ones, the
+ * project, so `npm run build` also writes each group of schemas (each published one, the
  * catalog's settings) as validator code (scripts/precompile-schemas.js, Ajv's standalone code).
  * A group's code is used only while it was generated from the same schemas and options;
  * otherwise Ajv is loaded and the schema compiled, as before.
@@ -101,24 +101,26 @@ export const schemaNames = ['plan', 'manifest', 'dialect'] as const;
 export type SchemaName = (typeof schemaNames)[number];
 
 const root = new URL('../../', import.meta.url);
-let published: Record<SchemaName, object> | undefined;
+const published = new Map<SchemaName, SchemaGroup>();
 
-/** Every published schema by name, read once. */
-export function publishedSchemas(): Readonly<Record<SchemaName, object>> {
-  published ??= Object.fromEntries(
-    schemaNames.map((name) => [name, JSON.parse(readFileSync(fileURLToPath(new URL(`schemas/${name}.schema.json`, root)), 'utf8')) as object]),
-  ) as Record<SchemaName, object>;
-  return published;
+/** schemas/<name>.schema.json as a group of its own (a run that validates plans need not read the others), read once. */
+export function publishedGroup(name: SchemaName): SchemaGroup {
+  let g = published.get(name);
+  if (!g) {
+    g = { [name]: JSON.parse(readFileSync(fileURLToPath(new URL(`schemas/${name}.schema.json`, root)), 'utf8')) as object };
+    published.set(name, g);
+  }
+  return g;
 }
 
 /** schemas/<name>.schema.json, read once. */
 export function readSchema(name: SchemaName): object {
-  return publishedSchemas()[name];
+  return publishedGroup(name)[name]!;
 }
 
 /** The validator of schemas/<name>.schema.json: precompiled when it is current, else compiled. */
 export function schemaValidator(name: SchemaName): ValidateFunction {
-  return groupValidator('published', publishedSchemas(), name);
+  return groupValidator(name, publishedGroup(name), name);
 }
 
 /** One line per error: where, and what is wrong ("/steps/2/kind must be one of: ..."). */

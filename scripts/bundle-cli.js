@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// Part of `npm run build`, after tsc: bundles the CLI (dist/cli/main.js and what it imports,
+// yargs included) into a few files in dist/bin/, which bin/syncwright.js runs. Resolving and
+// loading a hundred small ES modules costs a CLI run more start-up time than checking the
+// bundled examples. Each command stays its own chunk, loaded when it runs.
+//
+// Left out, and loaded from node_modules as before: the embedded database and the Postgres
+// client (files of their own beside their code), Ajv (required only when a schema has no
+// precompiled validator), Handlebars (required only when a template is met, src/handlebars.ts)
+// and Chevrotain (already one file, imported by its path).
+import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const dist = fileURLToPath(new URL('../dist/', import.meta.url));
+// dist/bin/ is as deep as every dist/<folder>/, so paths relative to a module (../../templates) still hold.
+const outdir = `${dist}bin`;
+rmSync(outdir, { recursive: true, force: true });
+await build({
+  entryPoints: [`${dist}cli/main.js`],
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  external: ['@electric-sql/pglite', '@electric-sql/pglite/*', 'pg', 'ajv', 'ajv/*', 'chevrotain', 'handlebars'],
+  chunkNames: 'chunk-[hash]',
+  legalComments: 'none',
+  logLevel: 'warning',
+});
