@@ -9,7 +9,7 @@ import { checkProject } from '../src/check/check.js';
 import type { Diagnostic } from '../src/diagnostics/diagnostic.js';
 import { formatSource } from '../src/syntax/format.js';
 import { parseFile } from '../src/syntax/parse.js';
-import { syncLexer } from '../src/syntax/tokens.js';
+import { lex } from '../src/syntax/tokens.js';
 import { commentText, stripSpans, syncFiles } from './fixtures/format/helpers.js';
 
 // Fixed so that runs are reproducible; FUZZ_SEED and FUZZ_RUNS allow a longer hunt by hand.
@@ -36,7 +36,7 @@ const position = fc.nat({ max: 1_000_000 });
 type Range = [start: number, end: number];
 
 function tokenRanges(text: string): Range[] {
-  const lexed = syncLexer.tokenize(text);
+  const lexed = lex(text);
   return [...lexed.tokens, ...(lexed.groups.comments ?? [])]
     .map((t): Range => [t.startOffset, t.startOffset + t.image.length])
     .sort((a, b) => a[0] - b[0]);

@@ -7,14 +7,12 @@ import onig from 'vscode-oniguruma';
 import { renderDiagrams } from '../grammar/diagrams.js';
 import { parseFile } from '../src/syntax/parse.js';
 import { parser } from '../src/syntax/parser.js';
-import { allTokens, Identifier } from '../src/syntax/tokens.js';
+import { keywords } from '../src/syntax/tokens.js';
 
 const grammarPath = new URL('../grammar/syncwright.tmLanguage.json', import.meta.url);
 const diagramsPath = new URL('../grammar/diagrams.html', import.meta.url);
 const grammarText = readFileSync(grammarPath, 'utf8');
 
-/** The lexer's keywords: the tokens that fall back to Identifier on a longer word. */
-const keywords = allTokens.filter((t) => t.LONGER_ALT === Identifier).map((t) => (t.PATTERN as RegExp).source);
 
 interface Rule {
   name?: string;

@@ -40,9 +40,20 @@ const describeKind: Record<Kind, string> = {
   unknown: 'an unknown value',
 };
 
+// A model's columns by the name the warehouse reads (the first of a name wins), built on first lookup.
+const columnIndex = new WeakMap<CheckedModel, Map<string, CheckedColumn>>();
+
 export function findColumn(model: CheckedModel, name: { text: string; quoted: boolean }): CheckedColumn | undefined {
-  const key = nameKey(model.source.dialect, name);
-  return model.columns.find((c) => nameKey(model.source.dialect, c.name) === key);
+  let index = columnIndex.get(model);
+  if (!index) {
+    index = new Map();
+    for (const c of model.columns) {
+      const key = nameKey(model.source.dialect, c.name);
+      if (!index.has(key)) index.set(key, c);
+    }
+    columnIndex.set(model, index);
+  }
+  return index.get(nameKey(model.source.dialect, name));
 }
 
 export function unknownColumn(model: CheckedModel, name: { text: string; quoted?: boolean; span: import('../syntax/span.js').Span }, r: Reporter): void {

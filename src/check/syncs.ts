@@ -49,7 +49,7 @@ export function checkSync(def: SyncDef, scope: SyncScope, r: Reporter, source: s
   // What can be checked without the rest is checked, so one run shows every problem.
   const batchSize = batch && dest ? checkBatch(batch.size, dest.type, to?.objectKind?.text, read?.audience ? 'audience' : 'record', r) : undefined;
   const formatName = dest ? checkFormat(format, dest.type, r) : undefined;
-  const cron = schedule ? cronProblem(schedule.cron.value) : undefined;
+  const cron = schedule ? cronVerdict(schedule.cron.value) : undefined;
   if (schedule && cron) {
     r.report('invalid-schedule', schedule.cron.span, { text: schedule.cron.value }, [cron, 'five cron fields (minute hour day month weekday), e.g. "0 * * * *", or @hourly / @daily / @weekly']);
   }
@@ -460,14 +460,13 @@ function checkTemplate(lit: { value: string; raw: string; span: Span }, model: C
     }, ['flatten the template: compute what it needs in the model']);
     return;
   }
-  let program: hbs.AST.Program;
-  try {
-    program = handlebars().parse(lit.value);
-  } catch (e) {
-    const p = templateProblem(e, lit.value);
+  const parsed = parseTemplate(lit.value);
+  if ('problem' in parsed) {
+    const p = parsed.problem;
     r.report('template-error', spanInString(lit, p.line, p.column, p.length), { detail: `the message template does not parse: ${p.detail}` }, p.hints);
     return;
   }
+  const { program } = parsed;
   const visit = (node: unknown): void => {
     if (!node || typeof node !== 'object') return;
     const n = node as { type?: string; original?: string; parts?: string[]; loc?: hbs.AST.SourceLocation; data?: boolean };
@@ -483,6 +482,28 @@ function checkTemplate(lit: { value: string; raw: string; span: Span }, model: C
     }
   };
   visit(program);
+}
+
+// Syncs generated from one pattern share their message and schedule: each text is read once per run.
+const templates = new Map<string, { program: hbs.AST.Program } | { problem: TemplateProblem }>();
+const cronVerdicts = new Map<string, string | undefined>();
+
+function parseTemplate(value: string): { program: hbs.AST.Program } | { problem: TemplateProblem } {
+  let parsed = templates.get(value);
+  if (!parsed) {
+    try {
+      parsed = { program: handlebars().parse(value) };
+    } catch (e) {
+      parsed = { problem: templateProblem(e, value) };
+    }
+    templates.set(value, parsed);
+  }
+  return parsed;
+}
+
+function cronVerdict(text: string): string | undefined {
+  if (!cronVerdicts.has(text)) cronVerdicts.set(text, cronProblem(text));
+  return cronVerdicts.get(text);
 }
 
 /** The five fields of a cron expression, with their ranges and the names they take. */

@@ -9,17 +9,25 @@ function isToken(e: CstElement): e is IToken {
   return (e as IToken).image !== undefined;
 }
 
+// A CST key holds tokens or nodes, rarely both; the common case returns the CST's own array
+// (never mutated) rather than a filtered copy, as the builder runs once per CST node.
+const none: CstElement[] = [];
+
 function tokens(c: Children, key: string): IToken[] {
-  return (c[key] ?? []).filter(isToken);
+  const all = c[key] ?? none;
+  return all.every(isToken) ? (all as IToken[]) : all.filter(isToken);
 }
 function nodes(c: Children, key: string): CstNode[] {
-  return (c[key] ?? []).filter((e): e is CstNode => !isToken(e));
+  const all = c[key] ?? none;
+  return all.some(isToken) ? all.filter((e): e is CstNode => !isToken(e)) : (all as CstNode[]);
 }
 function token(c: Children, key: string): IToken | undefined {
-  return tokens(c, key)[0];
+  for (const e of c[key] ?? none) if (isToken(e)) return e;
+  return undefined;
 }
 function node(c: Children, key: string): CstNode | undefined {
-  return nodes(c, key)[0];
+  for (const e of c[key] ?? none) if (!isToken(e)) return e;
+  return undefined;
 }
 function must<T>(value: T | undefined, what: string): T {
   if (value === undefined) throw new Error(`internal: CST without ${what}`);

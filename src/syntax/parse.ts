@@ -1,7 +1,7 @@
 /** text -> AST of one file, or the syntax diagnostics that stop it. */
 import type { IRecognitionException, IToken } from 'chevrotain';
 import { parser } from './parser.js';
-import { syncLexer } from './tokens.js';
+import { lex } from './tokens.js';
 import { buildAst, tokenSpan } from './build.js';
 import type { SyncFile, Comment } from './ast.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
@@ -71,7 +71,7 @@ function syntaxMessage(e: IRecognitionException): string {
 }
 
 function parseText(file: string, text: string): ParseResult {
-  const lexed = syncLexer.tokenize(text);
+  const lexed = lex(text);
   const diagnostics: Diagnostic[] = lexed.errors.map((e) => {
     const span: Span = {
       file,
