@@ -29,6 +29,14 @@ function node(c: Children, key: string): CstNode | undefined {
   for (const e of c[key] ?? none) if (!isToken(e)) return e;
   return undefined;
 }
+/**
+ * The name of what a node consumed first: Chevrotain adds children in the order they are
+ * read, so this tells which alternative of an item matched with one key, not a probe per kind.
+ */
+function firstKey(c: Children): string | undefined {
+  for (const key in c) return key;
+  return undefined;
+}
 function must<T>(value: T | undefined, what: string): T {
   if (value === undefined) throw new Error(`internal: CST without ${what}`);
   return value;
@@ -149,8 +157,8 @@ class Builder {
   }
 
   definition(n: CstNode): A.Definition {
-    const [kind, inner] = Object.entries(n.children)[0] as [string, CstNode[]];
-    const d = must(inner[0], 'definition');
+    const kind = must(firstKey(n.children), 'definition');
+    const d = must(node(n.children, kind), 'definition');
     const c = d.children;
     const span = this.span(d);
     const name = this.nameOf(must(token(c, 'name'), 'name'));
@@ -201,22 +209,26 @@ class Builder {
   modelItem(n: CstNode): A.ModelItem {
     const c = n.children;
     const span = this.span(n);
-    const from = node(c, 'fromItem');
-    if (from) return this.fromItem(from);
-    if (token(c, 'Table')) return { kind: 'table', path: this.path(must(node(c, 'path'), 'path')), span };
-    if (token(c, 'Sql')) return { kind: 'sql', query: this.stringLit(must(node(c, 'stringLit'), 'sql')), span };
-    if (token(c, 'Primary')) return { kind: 'primaryKey', column: this.ident(must(node(c, 'ident'), 'key')), span };
-    if (token(c, 'Order')) {
-      return {
-        kind: 'orderBy',
-        keys: nodes(c, 'orderKey').map((k) => {
-          const dir = token(k.children, 'Asc') ? 'asc' : token(k.children, 'Desc') ? 'desc' : undefined;
-          const key: A.OrderKey = { column: this.ident(must(node(k.children, 'ident'), 'order key')), span: this.span(k) };
-          if (dir) key.direction = dir;
-          return key;
-        }),
-        span,
-      };
+    switch (firstKey(c)) {
+      case 'fromItem':
+        return this.fromItem(must(node(c, 'fromItem'), 'from'));
+      case 'Table':
+        return { kind: 'table', path: this.path(must(node(c, 'path'), 'path')), span };
+      case 'Sql':
+        return { kind: 'sql', query: this.stringLit(must(node(c, 'stringLit'), 'sql')), span };
+      case 'Primary':
+        return { kind: 'primaryKey', column: this.ident(must(node(c, 'ident'), 'key')), span };
+      case 'Order':
+        return {
+          kind: 'orderBy',
+          keys: nodes(c, 'orderKey').map((k) => {
+            const dir = token(k.children, 'Asc') ? 'asc' : token(k.children, 'Desc') ? 'desc' : undefined;
+            const key: A.OrderKey = { column: this.ident(must(node(k.children, 'ident'), 'order key')), span: this.span(k) };
+            if (dir) key.direction = dir;
+            return key;
+          }),
+          span,
+        };
     }
     return {
       kind: 'columns',
@@ -340,44 +352,54 @@ class Builder {
   syncItem(n: CstNode): A.SyncItem {
     const c = n.children;
     const span = this.span(n);
-    const from = node(c, 'fromItem');
-    if (from) return this.fromItem(from);
-    const to = node(c, 'toItem');
-    if (to) {
-      const tc = to.children;
-      const item: Extract<A.SyncItem, { kind: 'to' }> = {
-        kind: 'to',
-        destination: this.nameOf(must(token(tc, 'destination'), 'destination')),
-        span,
-      };
-      const kind = token(tc, 'objectKind');
-      if (kind) {
-        item.objectKind = this.nameOf(kind);
-        const p = node(tc, 'path');
-        const sq = token(tc, 'SqString');
-        const lone = p ? Builder.loneString(p) : sq;
-        if (lone) {
-          const value = this.stringToken(lone);
-          item.ref = { kind: 'string', value, span: value.span };
-        } else if (p) {
-          item.ref = { kind: 'path', path: this.path(p), span: this.span(p) };
-        }
+    switch (firstKey(c)) {
+      case 'fromItem':
+        return this.fromItem(must(node(c, 'fromItem'), 'from'));
+      case 'toItem':
+        return this.toItem(must(node(c, 'toItem'), 'to'), span);
+      case 'Mode':
+        return { kind: 'mode', mode: this.nameOf(must(token(c, 'mode'), 'mode')), span };
+      case 'IdentifierKw':
+        return { kind: 'identifier', mapping: this.mapping(must(node(c, 'mapping'), 'mapping')), span };
+      case 'MapKw':
+        return { kind: 'map', mappings: nodes(c, 'mapping').map((m) => this.mapping(m)), span };
+      case 'Batch':
+        return { kind: 'batch', size: this.number(must(token(c, 'Number'), 'batch size')), span };
+      case 'guardItem': {
+        const g = must(node(c, 'guardItem'), 'guard').children;
+        if (token(g, 'Allow')) return { kind: 'guardAllowEmpty', span };
+        return { kind: 'guardDeletes', limit: this.number(must(token(g, 'Number'), 'guard limit')), percent: token(g, 'Percent') !== undefined, span };
       }
-      return item;
+      case 'Schedule':
+        return { kind: 'schedule', cron: this.stringLit(must(node(c, 'stringLit'), 'schedule')), span };
+      case 'Message':
+        return { kind: 'message', template: this.stringLit(must(node(c, 'stringLit'), 'message')), span };
+      default:
+        return { kind: 'format', format: this.nameOf(must(token(c, 'format'), 'format')), span };
     }
-    if (token(c, 'Mode')) return { kind: 'mode', mode: this.nameOf(must(token(c, 'mode'), 'mode')), span };
-    if (token(c, 'IdentifierKw')) return { kind: 'identifier', mapping: this.mapping(must(node(c, 'mapping'), 'mapping')), span };
-    if (token(c, 'MapKw')) return { kind: 'map', mappings: nodes(c, 'mapping').map((m) => this.mapping(m)), span };
-    if (token(c, 'Batch')) return { kind: 'batch', size: this.number(must(token(c, 'Number'), 'batch size')), span };
-    const guard = node(c, 'guardItem');
-    if (guard) {
-      const g = guard.children;
-      if (token(g, 'Allow')) return { kind: 'guardAllowEmpty', span };
-      return { kind: 'guardDeletes', limit: this.number(must(token(g, 'Number'), 'guard limit')), percent: token(g, 'Percent') !== undefined, span };
+  }
+
+  toItem(to: CstNode, span: Span): Extract<A.SyncItem, { kind: 'to' }> {
+    const tc = to.children;
+    const item: Extract<A.SyncItem, { kind: 'to' }> = {
+      kind: 'to',
+      destination: this.nameOf(must(token(tc, 'destination'), 'destination')),
+      span,
+    };
+    const kind = token(tc, 'objectKind');
+    if (kind) {
+      item.objectKind = this.nameOf(kind);
+      const p = node(tc, 'path');
+      const sq = token(tc, 'SqString');
+      const lone = p ? Builder.loneString(p) : sq;
+      if (lone) {
+        const value = this.stringToken(lone);
+        item.ref = { kind: 'string', value, span: value.span };
+      } else if (p) {
+        item.ref = { kind: 'path', path: this.path(p), span: this.span(p) };
+      }
     }
-    if (token(c, 'Schedule')) return { kind: 'schedule', cron: this.stringLit(must(node(c, 'stringLit'), 'schedule')), span };
-    if (token(c, 'Message')) return { kind: 'message', template: this.stringLit(must(node(c, 'stringLit'), 'message')), span };
-    return { kind: 'format', format: this.nameOf(must(token(c, 'format'), 'format')), span };
+    return item;
   }
 }
 
