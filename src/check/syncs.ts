@@ -1,5 +1,5 @@
 /** Syncs: what they read, where they write, the mode matrix, identifiers, mappings, guards. */
-import { handlebars } from '../handlebars.js';
+import { templateParser } from '../handlebars.js';
 import type { FieldMapping, Ident, SyncDef, SyncItem } from '../syntax/ast.js';
 import type { Span } from '../syntax/span.js';
 import { audienceModes, recordModes, type AudienceMode, type DestinationType, type RecordMode } from '../catalog/types.js';
@@ -443,7 +443,7 @@ function templateProblem(e: unknown, value: string): TemplateProblem {
     return { ...position(Math.max(0, last)), length: 2, detail: 'the template ends inside `{{ ... }}`', hints: ['close it with `}}`'] };
   }
   // The jison lexer keeps the location of the token it stopped at.
-  const lexer = (handlebars() as unknown as { Parser?: { lexer?: { yylloc?: { first_line: number; first_column: number; last_column: number }; match?: string } } }).Parser?.lexer;
+  const lexer = templateParser().parser.lexer;
   const loc = lexer?.yylloc;
   const found = lexer?.match ? `\`${lexer.match}\`` : 'text';
   if (loc) return { line: loc.first_line, column: loc.first_column, length: Math.max(1, loc.last_column - loc.first_column), detail: `unexpected ${found}`, hints: [syntaxHint] };
@@ -492,7 +492,7 @@ function parseTemplate(value: string): { program: hbs.AST.Program } | { problem:
   let parsed = templates.get(value);
   if (!parsed) {
     try {
-      parsed = { program: handlebars().parse(value) };
+      parsed = { program: templateParser().parse(value) };
     } catch (e) {
       parsed = { problem: templateProblem(e, value) };
     }
