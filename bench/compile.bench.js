@@ -136,5 +136,7 @@ try {
     process.exitCode = 1;
   }
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  // BENCH_KEEP=1 keeps the generated project for profiling (`node --cpu-prof bin/syncwright.js compile <dir>/project`).
+  if (process.env.BENCH_KEEP === '1') console.log(`  kept ${dir}`);
+  else rmSync(dir, { recursive: true, force: true });
 }
