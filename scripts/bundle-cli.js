@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Part of `npm run build`, after tsc: bundles the CLI (dist/cli/main.js and what it imports,
+// Part of `npm run build` (scripts/postbuild.js): bundles the CLI (dist/cli/main.js and what it imports,
 // yargs included) into a few files in dist/bin/, which bin/syncwright.js runs. Resolving and
 // loading a hundred small ES modules costs a CLI run more start-up time than checking the
 // bundled examples. Each command stays its own chunk, loaded when it runs.

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Part of `npm run build`, after tsc: writes the validators of each group of schemas (each
+// Part of `npm run build` (scripts/postbuild.js): writes the validators of each group of schemas (each
 // published schemas/<name>.schema.json, the catalog's settings schemas) as code beside
 // dist/schema/compile.js, so that a CLI run neither loads Ajv nor compiles them.
 // src/schema/compile.ts uses a group's code only while it matches the group's schemas.

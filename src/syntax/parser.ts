@@ -6,12 +6,18 @@ import type { CstNode, IToken, TokenType } from 'chevrotain';
 import { CstParser, tokenMatcher } from './chevrotain.js';
 import * as T from './tokens.js';
 import { selfChecks } from '../self-checks.js';
+import { CachedLookahead } from './lookahead.js';
+
+const maxLookahead = 3;
+/** The lookahead paths the parser used, written by the build (src/syntax/lookahead.ts). */
+export const lookaheadStrategy = new CachedLookahead(maxLookahead, T.allTokens);
 
 class SyncParser extends CstParser {
   constructor() {
     super(T.allTokens, {
       recoveryEnabled: true,
-      maxLookahead: 3,
+      maxLookahead,
+      lookaheadStrategy,
       nodeLocationTracking: 'full',
       skipValidations: !selfChecks,
     });

@@ -23,5 +23,5 @@ export function ensureBuilt(): void {
   } catch {
     // Type errors elsewhere still emit JavaScript; a test fails if the command does not run.
   }
-  for (const step of ['precompile-schemas.js', 'bundle-cli.js']) execFileSync(process.execPath, [join(repoRoot, 'scripts', step)], { stdio: 'pipe' });
+  execFileSync(process.execPath, [join(repoRoot, 'scripts', 'postbuild.js')], { stdio: 'pipe' });
 }
