@@ -2,7 +2,7 @@
  * The Chevrotain parser of the sync language. It produces a CST; `build.ts` turns it into the
  * AST. Recovery is on, so one run reports every syntax error it can.
  */
-import type { CstNode, IToken, TokenType } from 'chevrotain';
+import type { CstNode, IParserErrorMessageProvider, IToken, TokenType } from 'chevrotain';
 import { CstParser, tokenMatcher } from './chevrotain.js';
 import * as T from './tokens.js';
 import { selfChecks } from '../self-checks.js';
@@ -12,6 +12,17 @@ const maxLookahead = 3;
 /** The lookahead paths the parser used, written by the build (src/syntax/lookahead.ts). */
 export const lookaheadStrategy = new CachedLookahead(maxLookahead, T.allTokens);
 
+/**
+ * A mismatch's message is the name of the token type it expected: `parse.ts` words each
+ * diagnostic from that, the rule and the tokens around; the other errors need no message.
+ */
+const errorMessages: IParserErrorMessageProvider = {
+  buildMismatchTokenMessage: ({ expected }) => expected.name,
+  buildNotAllInputParsedMessage: () => '',
+  buildNoViableAltMessage: () => '',
+  buildEarlyExitMessage: () => '',
+};
+
 class SyncParser extends CstParser {
   constructor() {
     super(T.allTokens, {
@@ -20,8 +31,24 @@ class SyncParser extends CstParser {
       lookaheadStrategy,
       nodeLocationTracking: 'full',
       skipValidations: !selfChecks,
+      errorMessageProvider: errorMessages,
     });
     this.performSelfAnalysis();
+  }
+
+  /**
+   * Whether the next word starts the next item rather than being the name wanted here: it is a
+   * keyword that starts an item (`columns`, `mode`) and the token after it could not follow a
+   * name here (`columns {`, `mode upsert`), which happens in no valid file. The name is then
+   * missing: the parser reports it there and resumes at that item, instead of taking the
+   * keyword as the name and failing on its argument. `follows`: what may follow the name
+   * besides the next item, `}` or the end.
+   */
+  private startsNextItem(...follows: TokenType[]): boolean {
+    if (!tokenMatcher(this.LA(1), T.ItemKeyword)) return false;
+    const after = this.LA(2);
+    if (after.tokenType.name === 'EOF' || tokenMatcher(after, T.ItemKeyword) || tokenMatcher(after, T.RBrace)) return false;
+    return !follows.some((t) => tokenMatcher(after, t));
   }
 
   project = this.RULE('project', () => {
@@ -128,7 +155,7 @@ class SyncParser extends CstParser {
       {
         ALT: () => {
           this.CONSUME(T.Table);
-          this.SUBRULE(this.path);
+          this.OR2([{ GATE: () => !this.startsNextItem(T.Dot), ALT: () => this.SUBRULE(this.path) }]);
         },
       },
       {
@@ -141,7 +168,7 @@ class SyncParser extends CstParser {
         ALT: () => {
           this.CONSUME(T.Primary);
           this.CONSUME(T.Key);
-          this.SUBRULE(this.ident);
+          this.OR3([{ GATE: () => !this.startsNextItem(), ALT: () => this.SUBRULE(this.ident) }]);
         },
       },
       {
@@ -164,12 +191,12 @@ class SyncParser extends CstParser {
 
   fromItem = this.RULE('fromItem', () => {
     this.CONSUME(T.From);
-    this.CONSUME(T.Name, { LABEL: 'name' });
+    this.OR([{ GATE: () => !this.startsNextItem(), ALT: () => this.CONSUME(T.Name, { LABEL: 'name' }) }]);
   });
 
   orderKey = this.RULE('orderKey', () => {
-    this.SUBRULE(this.ident);
-    this.OPTION(() => this.OR([{ ALT: () => this.CONSUME(T.Asc) }, { ALT: () => this.CONSUME(T.Desc) }]));
+    this.OR([{ GATE: () => !this.startsNextItem(T.Asc, T.Desc, T.Comma), ALT: () => this.SUBRULE(this.ident) }]);
+    this.OPTION(() => this.OR2([{ ALT: () => this.CONSUME(T.Asc) }, { ALT: () => this.CONSUME(T.Desc) }]));
   });
 
   columnDef = this.RULE('columnDef', () => {
@@ -357,13 +384,13 @@ class SyncParser extends CstParser {
       {
         ALT: () => {
           this.CONSUME(T.Mode);
-          this.CONSUME(T.Name, { LABEL: 'mode' });
+          this.OR2([{ GATE: () => !this.startsNextItem(), ALT: () => this.CONSUME(T.Name, { LABEL: 'mode' }) }]);
         },
       },
       {
         ALT: () => {
           this.CONSUME(T.IdentifierKw);
-          this.SUBRULE(this.mapping);
+          this.OR3([{ GATE: () => !this.startsNextItem(T.Arrow, T.Hashed), ALT: () => this.SUBRULE(this.mapping) }]);
         },
       },
       {
@@ -396,7 +423,7 @@ class SyncParser extends CstParser {
       {
         ALT: () => {
           this.CONSUME(T.Format);
-          this.CONSUME2(T.Name, { LABEL: 'format' });
+          this.OR4([{ GATE: () => !this.startsNextItem(), ALT: () => this.CONSUME2(T.Name, { LABEL: 'format' }) }]);
         },
       },
     ]);
@@ -411,7 +438,7 @@ class SyncParser extends CstParser {
       DEF: () => {
         this.CONSUME2(T.Name, { LABEL: 'objectKind' });
         this.OR([
-          { ALT: () => this.SUBRULE(this.path) },
+          { GATE: () => !this.startsNextItem(T.Dot), ALT: () => this.SUBRULE(this.path) },
           { ALT: () => this.CONSUME(T.SqString) },
         ]);
       },

@@ -1,6 +1,7 @@
 /**
  * The tokens of the sync language. Order matters to the lexer: comments and multi-character
- * punctuation before their prefixes, triple-quoted strings before plain ones.
+ * punctuation before their prefixes, triple-quoted strings before plain ones, a closed string
+ * before an unclosed one.
  *
  * Keywords are not patterns of their own: the lexer reads every word as an Identifier and `lex`
  * then gives the words that are keywords their keyword's type (so `modeled` is a name, not
@@ -25,8 +26,10 @@ export const BlockComment = createToken({
 
 /** Any token that may stand where a name is expected. */
 export const Name = createToken({ name: 'Name', label: 'a name', pattern: Lexer.NA });
+/** Keywords that start an item of a model, audience or sync. */
+export const ItemKeyword = createToken({ name: 'ItemKeyword', pattern: Lexer.NA });
 /** Keywords that start a sync item: a name after `to x` is an object kind unless it is one of these. */
-export const SyncItemKeyword = createToken({ name: 'SyncItemKeyword', pattern: Lexer.NA });
+export const SyncItemKeyword = createToken({ name: 'SyncItemKeyword', pattern: Lexer.NA, categories: [ItemKeyword] });
 
 export const Identifier = createToken({ name: 'Identifier', label: 'a name', pattern: /[A-Za-z_][A-Za-z0-9_$]*/, categories: [Name] });
 
@@ -48,16 +51,16 @@ export const False = keyword('false');
 export const Null = keyword('null');
 export const From = keyword('from', [SyncItemKeyword]);
 export const To = keyword('to', [SyncItemKeyword]);
-export const Table = keyword('table');
-export const Sql = keyword('sql');
-export const Primary = keyword('primary');
+export const Table = keyword('table', [ItemKeyword]);
+export const Sql = keyword('sql', [ItemKeyword]);
+export const Primary = keyword('primary', [ItemKeyword]);
 export const Key = keyword('key');
-export const Order = keyword('order');
+export const Order = keyword('order', [ItemKeyword]);
 export const By = keyword('by');
 export const Asc = keyword('asc');
 export const Desc = keyword('desc');
-export const Columns = keyword('columns');
-export const Where = keyword('where');
+export const Columns = keyword('columns', [ItemKeyword]);
+export const Where = keyword('where', [ItemKeyword]);
 export const And = keyword('and');
 export const Or = keyword('or');
 export const Not = keyword('not');
@@ -103,19 +106,52 @@ export const Lt = createToken({ name: 'Lt', label: '`<`', pattern: /</ });
 export const Gt = createToken({ name: 'Gt', label: '`>`', pattern: />/ });
 export const Eq = createToken({ name: 'Eq', label: '`=`', pattern: /=/ });
 
+/**
+ * Slips: text often written for something the language spells otherwise (`&&` for `and`) or
+ * left unfinished (a string never closed). The lexer puts them in a group of their own, so a
+ * valid file pays nothing for them; `parse` reports each one and gives the parser the token it
+ * stands for, so that a slip is one diagnostic and not a cascade.
+ */
+const slipMeanings = new Map<TokenType, TokenType>();
+function slip(name: string, pattern: RegExp, meant: TokenType, line_breaks = false): TokenType {
+  const token = createToken({ name, pattern, group: 'slips', line_breaks });
+  slipMeanings.set(token, meant);
+  return token;
+}
+
+export const AndAnd = slip('AndAnd', /&&/, And);
+export const OrOr = slip('OrOr', /\|\|/, Or);
+export const EqEq = slip('EqEq', /==/, Eq);
+/** A `"""` with no closing one: the rest of the file. */
+export const OpenTripleString = slip('OpenTripleString', /"""[\s\S]*/, TripleString, true);
+/** A quote with no closing one on its line: the rest of the line. */
+export const OpenDqString = slip('OpenDqString', /"(?:[^"\\\n\r]|\\.)*/, DqString);
+export const OpenSqString = slip('OpenSqString', /'(?:[^'\\\n\r]|\\.)*/, SqString);
+
+/** The token a slip stands for. */
+export function slipMeaning(slip: TokenType): TokenType {
+  const meant = slipMeanings.get(slip);
+  if (!meant) throw new Error(`internal: ${slip.name} is not a slip`);
+  return meant;
+}
+
 export const allTokens: TokenType[] = [
   WhiteSpace,
   LineComment,
   BlockComment,
   TripleString,
+  OpenTripleString,
   DqString,
+  OpenDqString,
   SqString,
+  OpenSqString,
   Backtick,
   Arrow,
   NumberTok,
   ...keywordTypes.values(),
   Identifier,
   Name,
+  ItemKeyword,
   SyncItemKeyword,
   LBrace,
   RBrace,
@@ -131,7 +167,10 @@ export const allTokens: TokenType[] = [
   GtEq,
   Lt,
   Gt,
+  EqEq,
   Eq,
+  AndAnd,
+  OrOr,
 ];
 
 // Only \n ends a line, as in every other part of the project (code frames, spans); a lone \r is whitespace.
