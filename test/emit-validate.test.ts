@@ -9,7 +9,7 @@ import { join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli/main.js';
 import type { Io } from '../src/cli/output.js';
-import { artifactTree } from '../src/emit/artifact-tree.js';
+import { writeTreeAtomically } from '../src/emit/artifact-tree.js';
 import type { SyncArtifacts } from '../src/plan/plan.js';
 
 // The planner as compile uses it, with one plan damaged on request.
@@ -18,9 +18,9 @@ vi.mock('../src/plan/index.js', async (importOriginal) => {
   const real = await importOriginal<typeof import('../src/plan/index.js')>();
   return {
     ...real,
-    planProject: (...args: Parameters<typeof real.planProject>) => {
-      const artifacts = real.planProject(...args);
-      for (const a of artifacts) if (a.plan.sync.name === damage.sync) broken(a);
+    planSync: (...args: Parameters<typeof real.planSync>) => {
+      const artifacts = real.planSync(...args);
+      if (artifacts.plan.sync.name === damage.sync) broken(artifacts);
       return artifacts;
     },
   };
@@ -88,10 +88,11 @@ describe('plans are validated before anything is written', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
-  it('artifactTree refuses an invalid plan before building the tree', () => {
+  it('the artifact tree refuses an invalid plan, and the output is never created', async () => {
     const plan = { $schema: 'x', planVersion: 1, sync: { name: 'bad' } } as unknown as SyncArtifacts['plan'];
-    const manifest = {} as Parameters<typeof artifactTree>[1];
-    expect(() => artifactTree([{ plan, files: [] }], manifest)).toThrow(/^bad\/plan\.json does not match schemas\/plan\.schema\.json:\n {2}/);
-    expect(() => artifactTree([{ plan, files: [] }], manifest)).toThrow("/ must have required property 'source'");
+    const refused = writeTreeAtomically(out, (tree) => tree.addSync({ plan, files: [] }));
+    await expect(refused).rejects.toThrow(/^bad\/plan\.json does not match schemas\/plan\.schema\.json:\n {2}/);
+    await expect(refused).rejects.toThrow("/ must have required property 'source'");
+    expect(readdirSync(dir)).toEqual([]);
   });
 });

@@ -5,9 +5,10 @@
  */
 import { resolve } from 'node:path';
 import type { OutputFormat } from '../diagnostics/render.js';
-import { planProject, type PlanOptions } from '../plan/index.js';
-import { buildManifest, validateManifest, type Manifest } from '../emit/manifest.js';
-import { artifactTree, writeTreeAtomically } from '../emit/artifact-tree.js';
+import { planSync, type PlanOptions } from '../plan/index.js';
+import { buildManifest, manifestEntry, type Manifest, type ManifestSync } from '../emit/manifest.js';
+import { writeTreeAtomically, type ArtifactTree } from '../emit/artifact-tree.js';
+import type { CheckedProject } from '../check/model.js';
 import { readSources } from './files.js';
 import { loadAndCheck } from './check-command.js';
 import type { Io } from './output.js';
@@ -27,15 +28,30 @@ export function summaryTable(manifest: Manifest): string {
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
 }
 
+/**
+ * Plans every sync and queues its files (and then the manifest) in the build folder being
+ * written: each sync goes to the writer as soon as it is planned, so the folder fills while
+ * the rest are planned.
+ */
+export function queueArtifacts(tree: ArtifactTree, project: CheckedProject, texts: ReadonlyMap<string, string>, options: PlanOptions): Manifest {
+  const entries: ManifestSync[] = [];
+  for (const sync of project.syncs) {
+    const artifacts = planSync(sync, options);
+    tree.addSync(artifacts);
+    entries.push(manifestEntry(sync, artifacts, texts, options));
+  }
+  const manifest = buildManifest(entries, options);
+  tree.addManifest(manifest);
+  return manifest;
+}
+
 export async function runCompile(opts: CompileOptions, io: Io): Promise<number> {
   const { result, failed, files } = loadAndCheck({ paths: opts.paths, format: opts.format, strict: opts.strict }, io);
   if (failed || !result.project) return 1;
+  const { project } = result;
   const options: PlanOptions = opts.postgresVersion === undefined ? {} : { postgresVersion: opts.postgresVersion };
-  const artifacts = planProject(result.project, options);
   const texts = new Map(readSources(files).map((s) => [s.path, s.text]));
-  const manifest = buildManifest(result.project.syncs, artifacts, texts, options);
-  validateManifest(manifest);
-  await writeTreeAtomically(resolve(io.cwd, opts.out), artifactTree(artifacts, manifest));
+  const manifest = await writeTreeAtomically(resolve(io.cwd, opts.out), (tree) => queueArtifacts(tree, project, texts, options));
   if (opts.format === 'text') {
     io.out(summaryTable(manifest));
     io.err(`compiled ${manifest.syncs.length} sync${manifest.syncs.length === 1 ? '' : 's'} into ${opts.out}`);

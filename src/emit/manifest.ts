@@ -50,41 +50,42 @@ export function inputHash(sync: CheckedSync, texts: ReadonlyMap<string, string>,
   return `sha256:${h.digest('hex')}`;
 }
 
-export function buildManifest(syncs: readonly CheckedSync[], artifacts: readonly SyncArtifacts[], texts: ReadonlyMap<string, string>, options: PlanOptions): Manifest {
-  const entries = artifacts.map((a, i): ManifestSync => {
-    const sync = syncs[i]!;
-    const { plan } = a;
-    const dest = plan.destination;
-    return {
-      name: plan.sync.name,
-      kind: plan.sync.kind,
-      mode: plan.sync.mode,
-      source: { name: plan.source.name, dialect: plan.source.dialect ?? sync.model.source.dialect, ...(plan.source.version === undefined ? {} : { version: plan.source.version }) },
-      destination: {
-        name: dest.name,
-        type: dest.type,
-        category: dest.category,
-        ...(dest.objectKind === undefined ? {} : { objectKind: dest.objectKind }),
-        ...(dest.target === undefined ? {} : { target: dest.target }),
-      },
-      ...(plan.sync.schedule === undefined ? {} : { schedule: plan.sync.schedule }),
-      file: plan.sync.file,
-      line: plan.sync.line,
-      plan: `${plan.sync.name}/plan.json`,
-      steps: plan.steps.map((s) => s.kind),
-      files: a.files.map((f) => `${plan.sync.name}/${f.name}`),
-      inputHash: inputHash(sync, texts, options),
-    };
-  });
-  entries.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
-  const manifest: Manifest = {
+/** The manifest's entry for one sync, from its checked definition and what it compiled to. */
+export function manifestEntry(sync: CheckedSync, artifacts: SyncArtifacts, texts: ReadonlyMap<string, string>, options: PlanOptions): ManifestSync {
+  const { plan } = artifacts;
+  const dest = plan.destination;
+  return {
+    name: plan.sync.name,
+    kind: plan.sync.kind,
+    mode: plan.sync.mode,
+    source: { name: plan.source.name, dialect: plan.source.dialect ?? sync.model.source.dialect, ...(plan.source.version === undefined ? {} : { version: plan.source.version }) },
+    destination: {
+      name: dest.name,
+      type: dest.type,
+      category: dest.category,
+      ...(dest.objectKind === undefined ? {} : { objectKind: dest.objectKind }),
+      ...(dest.target === undefined ? {} : { target: dest.target }),
+    },
+    ...(plan.sync.schedule === undefined ? {} : { schedule: plan.sync.schedule }),
+    file: plan.sync.file,
+    line: plan.sync.line,
+    plan: `${plan.sync.name}/plan.json`,
+    steps: plan.steps.map((s) => s.kind),
+    files: artifacts.files.map((f) => `${plan.sync.name}/${f.name}`),
+    inputHash: inputHash(sync, texts, options),
+  };
+}
+
+/** The manifest of every sync's entry, sorted by name. */
+export function buildManifest(entries: readonly ManifestSync[], options: PlanOptions): Manifest {
+  const syncs = [...entries].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+  return {
     $schema: manifestSchemaId,
     manifestVersion: 1,
     compiler: { name: 'syncwright', version: compilerVersion },
     ...(Object.keys(options).length > 0 ? { options } : {}),
-    syncs: entries,
+    syncs,
   };
-  return manifest;
 }
 
 /** Throws, naming each problem, unless the manifest matches its published schema. */
