@@ -5,10 +5,11 @@
  * manifest against its schema) before it is queued, so a plan the schema rejects (a compiler
  * bug) stops the compile before the output is touched.
  *
- * The folder is filled by a thread of its own while the main thread is still planning: on a
- * project of thousands of syncs, creating the files costs about as much as planning them.
+ * On a project of thousands of syncs, the file system costs about as much as planning, so it
+ * is done by threads: one fills the new folder while the main thread is still planning, and
+ * two remove the previous output once it has been replaced.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -20,79 +21,123 @@ import { validatePlan } from './plan-schema.js';
 const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
 
 /**
- * The writer thread, as plain JavaScript run with `eval` (so the same code runs from src/
- * under the tests and from the bundled CLI). It takes batches of [path, content, path,
- * content, ...], then null once everything is queued, and answers { done } or { error }.
+ * The code of a file system thread. It runs from this function's source text (so the same
+ * code runs from src/ under the tests and from the bundled CLI): it uses nothing of this
+ * module, only its own code, its arguments and globals.
  *
- * A file the previous output already holds, byte for byte, is hard-linked from it rather than
- * written: creating and later freeing tens of thousands of inodes is most of a recompile's
- * file system time, and an unchanged file then needs neither. Only a regular file nothing
- * else links to is reused, so the new output never shares a file with anything but the old.
+ * In: { files: [path, content, path, content, ...] } to write into workerData.temp; { end }
+ * once every file is queued; { remove: [folder, ...] } to delete folders. Out: one answer per
+ * end or remove, { ok } or the first error, { error, code }.
+ *
+ * A file the previous output already holds, byte for byte, is hard-linked from it rather
+ * than written: creating and later freeing tens of thousands of inodes is most of a
+ * recompile's file system time, and an unchanged file then needs neither. Only a regular file
+ * that nothing else links to is reused, so the output never shares a file with anything else.
  */
-const writerThread = `
-const { parentPort, workerData } = require('node:worker_threads');
-const fs = require('node:fs');
-const { dirname, join } = require('node:path');
-const { temp, previous } = workerData;
-const folders = new Set(['.']);
-let failed = false;
+function fileSystemThread(fs: typeof import('node:fs'), { dirname, join }: typeof import('node:path'), { parentPort, workerData }: typeof import('node:worker_threads')): void {
+  const { temp, previous } = (workerData ?? {}) as { temp: string; previous: string };
+  const folders = new Set(['.']);
+  let failure: { error: string; code?: string } | undefined;
 
-function unchanged(path, bytes) {
-  let fd;
-  try {
-    fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = fs.fstatSync(fd);
-    if (!stat.isFile() || stat.nlink !== 1 || stat.size !== bytes.length) return false;
-    const old = Buffer.allocUnsafe(bytes.length);
-    for (let read = 0; read < old.length; ) {
-      const n = fs.readSync(fd, old, read, old.length - read, null);
-      if (n === 0) return false;
-      read += n;
-    }
-    return old.equals(bytes);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-function place(path, content) {
-  const folder = dirname(path);
-  if (!folders.has(folder)) {
-    fs.mkdirSync(join(temp, folder), { recursive: true });
-    folders.add(folder);
-  }
-  const bytes = Buffer.from(content);
-  const old = join(previous, path);
-  const target = join(temp, path);
-  if (unchanged(old, bytes)) {
+  const unchanged = (path: string, bytes: Buffer): boolean => {
+    let fd: number;
     try {
-      return fs.linkSync(old, target);
+      fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
     } catch {
-      // No hard links here: written below.
+      return false;
     }
-  }
-  fs.writeFileSync(target, bytes);
+    try {
+      const stat = fs.fstatSync(fd);
+      if (!stat.isFile() || stat.nlink !== 1 || stat.size !== bytes.length) return false;
+      const old = Buffer.allocUnsafe(bytes.length);
+      for (let read = 0; read < old.length; ) {
+        const n = fs.readSync(fd, old, read, old.length - read, null);
+        if (n === 0) return false;
+        read += n;
+      }
+      return old.equals(bytes);
+    } finally {
+      fs.closeSync(fd);
+    }
+  };
+
+  const write = (path: string, content: string): void => {
+    const folder = dirname(path);
+    if (!folders.has(folder)) {
+      fs.mkdirSync(join(temp, folder), { recursive: true });
+      folders.add(folder);
+    }
+    const bytes = Buffer.from(content);
+    const old = join(previous, path);
+    const target = join(temp, path);
+    if (unchanged(old, bytes)) {
+      try {
+        return fs.linkSync(old, target);
+      } catch {
+        // No hard links here: written below.
+      }
+    }
+    fs.writeFileSync(target, bytes);
+  };
+
+  // One readdir per folder, no stat per entry.
+  const remove = (folder: string): void => {
+    for (const e of fs.readdirSync(folder, { withFileTypes: true })) {
+      const path = join(folder, e.name);
+      if (e.isDirectory()) remove(path);
+      else fs.unlinkSync(path);
+    }
+    fs.rmdirSync(folder);
+  };
+
+  parentPort!.on('message', (m: { files?: string[]; end?: true; remove?: string[] }) => {
+    try {
+      if (!failure && m.files) for (let i = 0; i < m.files.length; i += 2) write(m.files[i]!, m.files[i + 1]!);
+      if (!failure && m.remove) for (const folder of m.remove) remove(folder);
+    } catch (e) {
+      failure = { error: (e as Error).message, code: (e as NodeJS.ErrnoException).code };
+    }
+    if (m.end || m.remove) parentPort!.postMessage(failure ?? { ok: true });
+  });
 }
 
-parentPort.on('message', (batch) => {
-  if (failed) return;
-  try {
-    if (batch === null) {
-      parentPort.postMessage({ done: true });
-      parentPort.close();
-      return;
-    }
-    for (let i = 0; i < batch.length; i += 2) place(batch[i], batch[i + 1]);
-  } catch (e) {
-    failed = true;
-    parentPort.postMessage({ error: e.message, code: e.code });
+/** A file system thread: messages go in order; `ask` waits for the answer to an end or remove. */
+class FileSystemThread {
+  private readonly worker: Worker;
+  private answer: ((error?: Error) => void) | undefined;
+  /** Set once the thread has failed or stopped: nothing more will be answered. */
+  private gone: Error | undefined;
+
+  constructor(data?: { temp: string; previous: string }) {
+    const source = `(${String(fileSystemThread)})(require('node:fs'), require('node:path'), require('node:worker_threads'))`;
+    this.worker = new Worker(source, { eval: true, workerData: data });
+    this.worker.on('message', (m: { ok?: true; error?: string; code?: string }) => this.settle(m.ok ? undefined : Object.assign(new Error(m.error), { code: m.code })));
+    this.worker.on('error', (e) => this.settle((this.gone ??= e)));
+    this.worker.on('exit', () => this.settle((this.gone ??= new Error('a file system thread stopped before answering'))));
   }
-});
-`;
+
+  private settle(error?: Error): void {
+    const answer = this.answer;
+    this.answer = undefined;
+    answer?.(error);
+  }
+
+  send(message: { files: string[] }): void {
+    this.worker.postMessage(message);
+  }
+
+  ask(message: { end: true } | { remove: string[] }): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.gone) return reject(this.gone);
+      this.answer = (error) => (error ? reject(error) : resolve());
+      this.worker.postMessage(message);
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.worker.terminate();
+  }
+}
 
 // Files per message to the writer thread: few messages, and the thread starts early.
 const batchSize = 64;
@@ -100,23 +145,8 @@ const batchSize = 64;
 /** What a compile puts in the build folder, handed to the writer thread as it comes. */
 export class ArtifactTree {
   private batch: string[] = [];
-  private readonly thread: Worker;
-  /** Settles once the thread has written everything queued before `end()`. */
-  private readonly written: Promise<void>;
 
-  constructor(temp: string, previous: string) {
-    this.thread = new Worker(writerThread, { eval: true, workerData: { temp, previous } });
-    this.written = new Promise<void>((resolve, reject) => {
-      this.thread.on('message', (m: { done?: true; error?: string; code?: string }) => {
-        if (m.done) resolve();
-        else reject(Object.assign(new Error(m.error), { code: m.code }));
-      });
-      this.thread.on('error', reject);
-      this.thread.on('exit', () => reject(new Error('the writer thread stopped before writing everything')));
-    });
-    // Awaited in end(); until then a failure must not count as unhandled.
-    this.written.catch(() => {});
-  }
+  constructor(private readonly writer: FileSystemThread) {}
 
   /** Queues a sync's plan.json and files; throws, naming every schema error, when the plan does not match its schema. */
   addSync(a: SyncArtifacts): void {
@@ -137,22 +167,24 @@ export class ArtifactTree {
     if (this.batch.length >= batchSize * 2) this.flush();
   }
 
-  private flush(): void {
-    if (this.batch.length > 0) this.thread.postMessage(this.batch);
+  flush(): void {
+    if (this.batch.length > 0) this.writer.send({ files: this.batch });
     this.batch = [];
   }
+}
 
-  /** Waits until everything queued is on disk. */
-  async end(): Promise<void> {
-    this.flush();
-    this.thread.postMessage(null);
-    await this.written;
+/** Removes a folder, its subfolders shared between two threads: the file system's waits overlap. */
+async function removeTree(dir: string, writer: FileSystemThread): Promise<void> {
+  const folders = readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => join(dir, e.name));
+  const helper = new FileSystemThread();
+  try {
+    await Promise.all([writer.ask({ remove: folders.filter((_, i) => i % 2 === 0) }), helper.ask({ remove: folders.filter((_, i) => i % 2 === 1) })]);
+  } finally {
+    await helper.stop();
   }
-
-  /** Stops the thread where it is. */
-  async stop(): Promise<void> {
-    await this.thread.terminate();
-  }
+  await rm(dir, { recursive: true, force: true });
 }
 
 /**
@@ -168,15 +200,12 @@ export async function writeTreeAtomically<T>(outDir: string, fill: (tree: Artifa
   const temp = join(parent, `.${tag}.syncwright-new`);
   const old = join(parent, `.${tag}.syncwright-old`);
   mkdirSync(temp);
+  const writer = new FileSystemThread({ temp, previous: out });
   try {
-    const tree = new ArtifactTree(temp, out);
-    let result: T;
-    try {
-      result = await fill(tree);
-      await tree.end();
-    } finally {
-      await tree.stop();
-    }
+    const tree = new ArtifactTree(writer);
+    const result = await fill(tree);
+    tree.flush();
+    await writer.ask({ end: true });
     if (existsSync(out)) await rename(out, old);
     try {
       await rename(temp, out);
@@ -184,8 +213,10 @@ export async function writeTreeAtomically<T>(outDir: string, fill: (tree: Artifa
       if (existsSync(old)) await rename(old, out);
       throw e;
     }
+    if (existsSync(old)) await removeTree(old, writer);
     return result;
   } finally {
+    await writer.stop();
     await rm(temp, { recursive: true, force: true });
     await rm(old, { recursive: true, force: true });
   }
