@@ -4,6 +4,7 @@
  * into a temporary table of the destination, then apply.sql there.
  */
 import type { ColumnType } from '../catalog/types.js';
+import type { Dialect } from '../check/model.js';
 import type { Ident } from '../syntax/ast.js';
 import { getDialect, hasCapability, type DialectSpec } from '../dialect/index.js';
 import { fillSnippet } from '../dialect/snippet.js';
@@ -46,16 +47,24 @@ function typeName(spec: DialectSpec, c: { type: ColumnType; precision?: number; 
   return c.type === 'decimal' && c.precision !== undefined ? `${base}(${c.precision}, ${c.scale ?? 0})` : base;
 }
 
+const normalise = new Map<Dialect, string>();
+
+/** templates/warehouse/normalise.sql.hbs as a snippet over `{{v}}`: rendered once per dialect, not once per hashed column. */
+function normaliseSnippet(dialect: Dialect): string {
+  let snippet = normalise.get(dialect);
+  if (snippet === undefined) {
+    snippet = renderTemplate(dialect, 'normalise', { v: '{{v}}' });
+    normalise.set(dialect, snippet);
+  }
+  return snippet;
+}
+
 /** The rows partial's context over the model: mapped (normalised, hashed) values and order keys. */
 function modelRows(plan: WarehouseSyncPlan, w: SqlWriter) {
   const dialect = w.spec.name;
   const m = () => w.name('m');
   const col = (name: Pick<Ident, 'text' | 'quoted'>) => `${m()}.${w.ident(name)}`;
-  const value = (c: StagedColumn) => {
-    if (!c.hashed) return col(c.column);
-    const normalised = renderTemplate(dialect, 'normalise', { v: col(c.column) });
-    return fillSnippet(w.spec.hash, { v: normalised });
-  };
+  const value = (c: StagedColumn) => (c.hashed ? fillSnippet(w.spec.hash, { v: fillSnippet(normaliseSnippet(dialect), { v: col(c.column) }) }) : col(c.column));
   const relation = plan.relation.kind === 'table' ? w.path(plan.relation.path) : `(${w.raw(plan.relation.query.trim().replace(/;\s*$/, ''))})`;
   const filter = plan.filter ? whereSql(plan.filter, w, col) : '';
   const slots = [
@@ -146,18 +155,22 @@ function extractSql(plan: WarehouseSyncPlan): string {
   return fillPlaceholders(shaped(spec, 'extract', modelRows(plan, w)), w.values);
 }
 
-const shapes = new Map<string, string>();
+/** Dialect and template -> context (as JSON) -> formatted script. */
+const shapes = new Map<string, Map<string, string>>();
 
 /**
  * The formatted script of a context. A context holds only placeholders and flags, so syncs
  * of one shape share a single render and format.
  */
 function shaped(spec: DialectSpec, template: string, context: object): string {
-  const key = `${spec.name}\n${template}\n${JSON.stringify(context)}`;
-  let text = shapes.get(key);
+  const where = `${spec.name}/${template}`;
+  let byContext = shapes.get(where);
+  if (!byContext) shapes.set(where, (byContext = new Map()));
+  const key = JSON.stringify(context);
+  let text = byContext.get(key);
   if (text === undefined) {
     text = formatScript(spec, renderTemplate(spec.name, template, context));
-    shapes.set(key, text);
+    byContext.set(key, text);
   }
   return text;
 }
