@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import type { Dialect } from '../check/model.js';
-import { getDialect } from '../dialect/index.js';
+import { getDialect, type DialectSpec } from '../dialect/index.js';
 import { quoteIdent, quoteLiteral } from '../dialect/quote.js';
 
 /** Follows each statement's `;`: no SQL text contains it, so statements can be formatted one by one. */
@@ -19,10 +19,10 @@ const dir = fileURLToPath(new URL('../../templates/warehouse/', import.meta.url)
 const suffix = '.sql.hbs';
 const compileOptions = { noEscape: true, strict: true } as const;
 
-function sources(dialect: Dialect): Map<string, string> {
+/** The templates of a dialect with files of its own; of every other dialect when undefined. */
+function sources(dialect: Dialect | undefined): Map<string, string> {
   const files = new Map<string, string>();
-  for (const folder of [dir, `${dir}${dialect}/`]) {
-    if (!existsSync(folder)) continue;
+  for (const folder of dialect ? [dir, `${dir}${dialect}/`] : [dir]) {
     for (const f of readdirSync(folder).sort()) {
       if (f.endsWith(suffix)) files.set(f.slice(0, -suffix.length), readFileSync(folder + f, 'utf8'));
     }
@@ -30,30 +30,36 @@ function sources(dialect: Dialect): Map<string, string> {
   return files;
 }
 
-const cache = new Map<Dialect, Map<string, HandlebarsTemplateDelegate>>();
+/** The dialect a template renders for, in its data: the helpers quote with it. */
+type Data = { data: { spec: DialectSpec } };
 
-function environment(dialect: Dialect): Map<string, HandlebarsTemplateDelegate> {
-  let renders = cache.get(dialect);
-  if (renders) return renders;
-  const spec = getDialect(dialect);
+function environment(dialect: Dialect | undefined): Map<string, HandlebarsTemplateDelegate> {
   const hbs = Handlebars.create();
   const text = (helper: string, v: unknown): string => {
     if (typeof v !== 'string') throw new Error(`${helper}: expected a string, got ${JSON.stringify(v)}`);
     return v;
   };
-  hbs.registerHelper('q', (name: unknown) => quoteIdent(spec, text('q', name)));
-  hbs.registerHelper('lit', (value: unknown) => quoteLiteral(spec, text('lit', value)));
+  hbs.registerHelper('q', (name: unknown, options: Data) => quoteIdent(options.data.spec, text('q', name)));
+  hbs.registerHelper('lit', (value: unknown, options: Data) => quoteLiteral(options.data.spec, text('lit', value)));
   hbs.registerHelper('end', () => `;${statementSeparator}`);
   const files = sources(dialect);
   for (const [name, body] of files) hbs.registerPartial(name, body);
-  renders = new Map([...files].map(([name, body]) => [name, hbs.compile(body, compileOptions)]));
-  cache.set(dialect, renders);
+  return new Map([...files].map(([name, body]) => [name, hbs.compile(body, compileOptions)]));
+}
+
+// Dialects without templates of their own share one environment, so each template is compiled once.
+const environments = new Map<Dialect | undefined, Map<string, HandlebarsTemplateDelegate>>();
+
+function templates(dialect: Dialect): Map<string, HandlebarsTemplateDelegate> {
+  const own = existsSync(`${dir}${dialect}/`) ? dialect : undefined;
+  let renders = environments.get(own);
+  if (!renders) environments.set(own, (renders = environment(own)));
   return renders;
 }
 
 /** Renders templates/warehouse/<name>.sql.hbs (or the dialect's own). */
 export function renderTemplate(dialect: Dialect, name: string, context: object): string {
-  const render = environment(dialect).get(name);
+  const render = templates(dialect).get(name);
   if (!render) throw new Error(`no template ${name}${suffix} in templates/warehouse`);
-  return render(context).trim();
+  return render(context, { data: { spec: getDialect(dialect) } }).trim();
 }
