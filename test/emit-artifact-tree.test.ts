@@ -1,0 +1,98 @@
+/**
+ * Writing the build folder: a recompile hard-links the files it would write unchanged from the
+ * previous output (and nothing else), writes the rest afresh, and replaces the folder whole.
+ */
+import { linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { main } from '../src/cli/main.js';
+import type { Io } from '../src/cli/output.js';
+import { writeTreeAtomically } from '../src/emit/artifact-tree.js';
+import { project, recordSync, audienceSync } from './fixtures/warehouse/dialects.js';
+
+let dir: string;
+let out: string;
+const io = (): Io => ({ out: () => {}, err: () => {}, colour: false, cwd: process.cwd() });
+const compile = () => main(['compile', join(dir, 'src'), '--out', out], io());
+const source = (syncs: string) => writeFileSync(join(dir, 'src', 'users.sync'), project('postgres', syncs));
+const inode = (path: string) => statSync(join(out, path)).ino;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'syncwright-tree-'));
+  out = join(dir, 'build');
+  mkdirSync(join(dir, 'src'));
+  source(`${recordSync('mirror')}\n${audienceSync('add')}`);
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('recompiling into a previous output', () => {
+  it('keeps unchanged files (the same file, linked once) and writes changed ones afresh', async () => {
+    expect(await compile()).toBe(0);
+    const before = { plan: inode('users_mirror/plan.json'), sql: inode('users_mirror/apply.sql'), manifest: inode('manifest.json') };
+    const manifest = readFileSync(join(out, 'manifest.json'), 'utf8');
+    // A new sync changes the manifest only.
+    source(`${recordSync('mirror')}\n${audienceSync('add')}\n${recordSync('upsert')}`);
+    expect(await compile()).toBe(0);
+    expect(inode('users_mirror/plan.json')).toBe(before.plan);
+    expect(inode('users_mirror/apply.sql')).toBe(before.sql);
+    expect(statSync(join(out, 'users_mirror/apply.sql')).nlink).toBe(1);
+    expect(inode('manifest.json')).not.toBe(before.manifest);
+    expect(readFileSync(join(out, 'manifest.json'), 'utf8')).not.toBe(manifest);
+    expect(readdirSync(out).sort()).toEqual(['manifest.json', 'users_mirror', 'users_upsert', 'whales_add']);
+    expect(readdirSync(dir).sort()).toEqual(['build', 'src']);
+  });
+
+  it('rewrites a file that was edited, and one that something else also links to', async () => {
+    expect(await compile()).toBe(0);
+    const sql = readFileSync(join(out, 'users_mirror/apply.sql'), 'utf8');
+    writeFileSync(join(out, 'users_mirror/apply.sql'), 'edited');
+    const outside = join(dir, 'kept.json');
+    linkSync(join(out, 'whales_add/plan.json'), outside);
+    const linked = statSync(outside).ino;
+    expect(await compile()).toBe(0);
+    expect(readFileSync(join(out, 'users_mirror/apply.sql'), 'utf8')).toBe(sql);
+    expect(inode('whales_add/plan.json')).not.toBe(linked);
+    expect(statSync(outside).nlink).toBe(1);
+  });
+
+  it('writes a regular file where the previous output had a symbolic link', async () => {
+    expect(await compile()).toBe(0);
+    const path = join(out, 'users_mirror/plan.json');
+    const copy = join(dir, 'plan-copy.json');
+    writeFileSync(copy, readFileSync(path));
+    unlinkSync(path);
+    symlinkSync(copy, path);
+    expect(await compile()).toBe(0);
+    expect(statSync(path).isFile()).toBe(true);
+    expect(inode('users_mirror/plan.json')).not.toBe(statSync(copy).ino);
+  });
+});
+
+describe('writeTreeAtomically', () => {
+  it('leaves the previous output and nothing else when filling fails', async () => {
+    expect(await compile()).toBe(0);
+    const files = readdirSync(out, { recursive: true }).sort();
+    await expect(
+      writeTreeAtomically(out, () => {
+        throw new Error('planning failed');
+      }),
+    ).rejects.toThrow('planning failed');
+    expect(readdirSync(out, { recursive: true }).sort()).toEqual(files);
+    expect(readdirSync(dir).sort()).toEqual(['build', 'src']);
+  });
+
+  it('reports a file it cannot write, and leaves the previous output', async () => {
+    expect(await compile()).toBe(0);
+    const before = readFileSync(join(out, 'manifest.json'), 'utf8');
+    // A sync folder name that cannot be created (a file already has the name in the new tree).
+    const refused = writeTreeAtomically(out, (tree) => {
+      const plan = JSON.parse(readFileSync(join(out, 'users_mirror/plan.json'), 'utf8'));
+      tree.addSync({ plan, files: [{ name: 'apply.sql', content: 'x' }] });
+      tree.addSync({ plan: { ...plan, sync: { ...plan.sync, name: 'users_mirror/apply.sql' } }, files: [] });
+    });
+    await expect(refused).rejects.toMatchObject({ code: expect.stringMatching(/^(EEXIST|ENOTDIR)$/) });
+    expect(readFileSync(join(out, 'manifest.json'), 'utf8')).toBe(before);
+    expect(readdirSync(dir).sort()).toEqual(['build', 'src']);
+  });
+});
