@@ -2,7 +2,7 @@
  * Writing the build folder: a recompile hard-links the files it would write unchanged from the
  * previous output (and nothing else), writes the rest afresh, and replaces the folder whole.
  */
-import { linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -66,6 +66,31 @@ describe('recompiling into a previous output', () => {
     expect(await compile()).toBe(0);
     expect(statSync(path).isFile()).toBe(true);
     expect(inode('users_mirror/plan.json')).not.toBe(statSync(copy).ino);
+  });
+});
+
+describe('links in the previous output', () => {
+  it('replaces an output that is a link to a folder, and leaves that folder and its files alone', async () => {
+    expect(await compile()).toBe(0);
+    const elsewhere = join(dir, 'elsewhere');
+    renameSync(out, elsewhere);
+    symlinkSync(elsewhere, out);
+    const files = readdirSync(elsewhere, { recursive: true }).sort();
+    expect(await compile()).toBe(0);
+    expect(lstatSync(out).isDirectory()).toBe(true);
+    expect(readdirSync(elsewhere, { recursive: true }).sort()).toEqual(files);
+    expect(inode('users_mirror/apply.sql')).not.toBe(statSync(join(elsewhere, 'users_mirror/apply.sql')).ino);
+  });
+
+  it('does not reuse files through a sync folder that is a link', async () => {
+    expect(await compile()).toBe(0);
+    const elsewhere = join(dir, 'elsewhere');
+    renameSync(join(out, 'users_mirror'), elsewhere);
+    symlinkSync(elsewhere, join(out, 'users_mirror'));
+    expect(await compile()).toBe(0);
+    expect(lstatSync(join(out, 'users_mirror')).isDirectory()).toBe(true);
+    expect(inode('users_mirror/apply.sql')).not.toBe(statSync(join(elsewhere, 'apply.sql')).ino);
+    expect(readdirSync(elsewhere).sort()).toEqual(['apply.sql', 'plan.json']);
   });
 });
 

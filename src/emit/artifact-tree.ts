@@ -9,7 +9,7 @@
  * is done by threads: one fills the new folder while the main thread is still planning, and
  * two remove the previous output once it has been replaced.
  */
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -20,10 +20,19 @@ import { validatePlan } from './plan-schema.js';
 
 const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
 
+/** A folder, not a link to one. Also part of the file system thread's source. */
+function isFolder(fs: Pick<typeof import('node:fs'), 'lstatSync'>, path: string): boolean {
+  try {
+    return fs.lstatSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 /**
- * The code of a file system thread. It runs from this function's source text (so the same
- * code runs from src/ under the tests and from the bundled CLI): it uses nothing of this
- * module, only its own code, its arguments and globals.
+ * The code of a file system thread. It runs from the source text of this function and
+ * `isFolder` (so the same code runs from src/ under the tests and from the bundled CLI): it
+ * uses nothing else of this module, only its own code, its arguments and globals.
  *
  * In: { files: [path, content, path, content, ...] } to write into workerData.temp; { end }
  * once every file is queued; { remove: [folder, ...] } to delete folders. Out: one answer per
@@ -32,11 +41,13 @@ const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
  * A file the previous output already holds, byte for byte, is hard-linked from it rather
  * than written: creating and later freeing tens of thousands of inodes is most of a
  * recompile's file system time, and an unchanged file then needs neither. Only a regular file
- * that nothing else links to is reused, so the output never shares a file with anything else.
+ * that nothing else links to, in a real folder of the previous output (workerData.previous,
+ * absent when there is none), is reused: the output never shares a file with anything else.
  */
 function fileSystemThread(fs: typeof import('node:fs'), { dirname, join }: typeof import('node:path'), { parentPort, workerData }: typeof import('node:worker_threads')): void {
-  const { temp, previous } = (workerData ?? {}) as { temp: string; previous: string };
-  const folders = new Set(['.']);
+  const { temp, previous } = (workerData ?? {}) as { temp: string; previous?: string };
+  /** Folder of the new tree -> whether the previous output has it, as a folder (not a link), to reuse files from. */
+  const folders = new Map([['.', previous !== undefined]]);
   let failure: { error: string; code?: string } | undefined;
 
   const unchanged = (path: string, bytes: Buffer): boolean => {
@@ -63,14 +74,16 @@ function fileSystemThread(fs: typeof import('node:fs'), { dirname, join }: typeo
 
   const write = (path: string, content: string): void => {
     const folder = dirname(path);
-    if (!folders.has(folder)) {
+    let reusable = folders.get(folder);
+    if (reusable === undefined) {
       fs.mkdirSync(join(temp, folder), { recursive: true });
-      folders.add(folder);
+      reusable = previous !== undefined && isFolder(fs, join(previous, folder));
+      folders.set(folder, reusable);
     }
     const bytes = Buffer.from(content);
-    const old = join(previous, path);
+    const old = join(previous ?? '', path);
     const target = join(temp, path);
-    if (unchanged(old, bytes)) {
+    if (reusable && unchanged(old, bytes)) {
       try {
         return fs.linkSync(old, target);
       } catch {
@@ -108,8 +121,8 @@ class FileSystemThread {
   /** Set once the thread has failed or stopped: nothing more will be answered. */
   private gone: Error | undefined;
 
-  constructor(data?: { temp: string; previous: string }) {
-    const source = `(${String(fileSystemThread)})(require('node:fs'), require('node:path'), require('node:worker_threads'))`;
+  constructor(data?: { temp: string; previous: string | undefined }) {
+    const source = `${String(isFolder)}\n(${String(fileSystemThread)})(require('node:fs'), require('node:path'), require('node:worker_threads'))`;
     this.worker = new Worker(source, { eval: true, workerData: data });
     this.worker.on('message', (m: { ok?: true; error?: string; code?: string }) => this.settle(m.ok ? undefined : Object.assign(new Error(m.error), { code: m.code })));
     this.worker.on('error', (e) => this.settle((this.gone ??= e)));
@@ -175,6 +188,7 @@ export class ArtifactTree {
 
 /** Removes a folder, its subfolders shared between two threads: the file system's waits overlap. */
 async function removeTree(dir: string, writer: FileSystemThread): Promise<void> {
+  if (!isFolder({ lstatSync }, dir)) return rm(dir, { force: true });
   const folders = readdirSync(dir, { withFileTypes: true })
     .filter((e) => e.isDirectory())
     .map((e) => join(dir, e.name));
@@ -200,7 +214,7 @@ export async function writeTreeAtomically<T>(outDir: string, fill: (tree: Artifa
   const temp = join(parent, `.${tag}.syncwright-new`);
   const old = join(parent, `.${tag}.syncwright-old`);
   mkdirSync(temp);
-  const writer = new FileSystemThread({ temp, previous: out });
+  const writer = new FileSystemThread({ temp, previous: isFolder({ lstatSync }, out) ? out : undefined });
   try {
     const tree = new ArtifactTree(writer);
     const result = await fill(tree);
