@@ -87,22 +87,27 @@ const ruleHints: Record<string, string> = {
   mapping: mappingHint,
 };
 
-/**
- * What a keyword needs after it, with an example; `rules`: the rules in which an error right
- * after the keyword is about that (elsewhere the word may be a name: a column called `mode`).
- */
+/** What a keyword or a name needs after it, with an example. */
 interface Need {
-  rules: string[];
   what: string;
   example: string;
   hint?: string;
+  /** A definition's name is followed by `:` (`source w : postgres`): a `:` there is no slip. */
+  definition?: true;
+}
+/**
+ * A keyword's need; `rules`: the rules in which an error right after the keyword is about it
+ * (elsewhere the word may be a name: a column called `mode`).
+ */
+interface KeywordNeed extends Need {
+  rules: string[];
   /** The keyword's first word, for the two-word ones (`primary key`). */
   first?: TokenType;
 }
-function definitionNeed(word: string, example: string): Need {
-  return { rules: [`${word}Def`], what: 'a name', example };
+function definitionNeed(word: string, example: string): KeywordNeed {
+  return { rules: [`${word}Def`], what: 'a name', example, definition: true };
 }
-const needs = new Map<TokenType, Need>([
+const needs = new Map<TokenType, KeywordNeed>([
   [T.Source, definitionNeed('source', 'source warehouse : postgres { ... }')],
   [T.Destination, definitionNeed('destination', 'destination crm : hubspot { ... }')],
   [T.Model, definitionNeed('model', 'model users { ... }')],
@@ -124,7 +129,7 @@ const needs = new Map<TokenType, Need>([
   [T.Guard, { rules: ['guardItem'], what: 'a bound', example: 'guard deletes <= 5%', hint: guardHint }],
   [T.Deletes, { rules: ['guardItem'], what: '`<=` and a bound', example: 'guard deletes <= 5%', first: T.Guard }],
   [T.Allow, { rules: ['guardItem'], what: '`empty`', example: 'guard allow empty', first: T.Guard }],
-  ...[T.Eq, T.NotEq, T.Lt, T.LtEq, T.Gt, T.GtEq].map((op): [TokenType, Need] => [op, { rules: ['predicate', 'operand', 'literal'], what: 'a value to compare with', example: 'ltv >= 1000' }]),
+  ...[T.Eq, T.NotEq, T.Lt, T.LtEq, T.Gt, T.GtEq].map((op): [TokenType, KeywordNeed] => [op, { rules: ['predicate', 'operand', 'literal'], what: 'a value to compare with', example: 'ltv >= 1000' }]),
   [T.In, { rules: ['predicate'], what: 'a list in parentheses', example: "country in ('US', 'CA')" }],
   [T.Like, { rules: ['predicate', 'stringLit'], what: 'a pattern in quotes', example: "email like '%@acme.com'" }],
   [T.Is, { rules: ['predicate'], what: '`null` or `not null`', example: 'email is not null' }],
@@ -134,7 +139,7 @@ const needs = new Map<TokenType, Need>([
 ]);
 
 /** What `from` reads depends on the definition. */
-function fromNeed(stack: string[]): Need {
+function fromNeed(stack: string[]): KeywordNeed {
   const rules = ['fromItem'];
   if (stack.includes('modelDef')) return { rules, what: 'the name of a source', example: 'from warehouse' };
   if (stack.includes('audienceDef')) return { rules, what: 'the name of a model', example: 'from users' };
@@ -180,13 +185,13 @@ function needMessage(file: string, keyword: IToken[], need: Need, found: IToken 
     const span = joinSpans(tokenSpan(file, keyword[0]!), tokenSpan(file, last));
     return { message: `\`${words}\` needs ${need.what}: \`${need.example}\``, hints, span };
   }
-  const slip = separatorSlip(file, words, found, after);
+  const slip = need.definition ? undefined : separatorSlip(file, words, found, after);
   if (slip) return { ...slip, hints };
   return { message: `\`${words}\` needs ${need.what}, not ${describe(found)}: \`${need.example}\``, hints };
 }
 
 /** The keyword (one or two tokens) just before token `at` that lacks what it needs, if the error is that. */
-function lackingKeyword(tokens: IToken[], at: number, stack: string[]): { keyword: IToken[]; need: Need } | undefined {
+function lackingKeyword(tokens: IToken[], at: number, stack: string[]): { keyword: IToken[]; need: KeywordNeed } | undefined {
   const prev = tokens[at - 1];
   if (!prev) return undefined;
   const rule = stack.at(-1)!;
@@ -271,11 +276,17 @@ function unclosedBlock(tokens: IToken[], at: number): string | undefined {
 }
 
 /** Where a `}` was expected: a block left open, or something that is not an item of the block. */
-function braceMessage(tokens: IToken[], at: number, rule: string): Explained {
+function braceMessage(file: string, tokens: IToken[], at: number, rule: string): Explained {
   const found = tokens[at];
   if (!found || definitionKeywords.some((d) => is(found, d))) {
     const open = unclosedBlock(tokens, at);
     return { message: `expected \`}\`, found ${describe(found)}`, hints: open ? [open] : [] };
+  }
+  // `project` then `dataset "events"` on the next line: `dataset` was read as the value of `project`.
+  const [name, value] = [tokens[at - 2], tokens[at - 1]];
+  if (rule === 'settingsBlock' && name && value && lineStart(tokens, at - 1) === at - 1 && value.startLine === found.startLine) {
+    const hints = [`\`${value.image}\`, on the next line, was read as its value`, settingsHint];
+    return { message: `\`${name.image}\` needs a value`, hints, span: tokenSpan(file, name) };
   }
   const block = blocks[rule];
   if (!block) return { message: `expected \`}\`, found ${describe(found)}`, hints: [] };
@@ -285,8 +296,11 @@ function braceMessage(tokens: IToken[], at: number, rule: string): Explained {
 
 const tokensByName = new Map(T.allTokens.map((t) => [t.name, t]));
 
-/** The words for one parser error, from the rule it happened in and the tokens around it. */
-function explain(file: string, e: IRecognitionException, tokens: IToken[], at: number): Explained {
+/**
+ * The words for one parser error, from the rule it happened in and the tokens around it;
+ * undefined for an error that only follows from an earlier one.
+ */
+function explain(file: string, e: IRecognitionException, tokens: IToken[], at: number): Explained | undefined {
   const stack = e.context.ruleStack;
   const rule = stack.at(-1) ?? 'project';
   const found = tokens[at];
@@ -295,6 +309,12 @@ function explain(file: string, e: IRecognitionException, tokens: IToken[], at: n
   const ruleHint = ruleHints[rule];
   const hints = ruleHint ? [ruleHint] : [];
 
+  // `to table crm.users`: a path where the object kind should be.
+  const to = tokens[at - 3];
+  if (rule === 'toItem' && to && prev && is(found, T.Dot) && is(to, T.To)) {
+    const span = joinSpans(tokenSpan(file, to), tokenSpan(file, prev));
+    return { message: '`to` needs a destination, an object kind and a name: `to warehouse table crm.users`', hints: [], span };
+  }
   const lacking = lackingKeyword(tokens, at, stack);
   if (lacking) return needMessage(file, lacking.keyword, lacking.need, found, after);
 
@@ -309,17 +329,27 @@ function explain(file: string, e: IRecognitionException, tokens: IToken[], at: n
   if (e.name === 'EarlyExitException' && rule === 'predicate') {
     return { message: "`in (...)` needs at least one value: `country in ('US', 'CA')`", hints: [] };
   }
+  // A column without its type, a setting without its value.
+  if (rule === 'typeRef' && prev && e.message === 'Name') {
+    return needMessage(file, [prev], { what: 'a type', example: `${prev.image} string`, hint: ruleHints.typeRef }, found, after);
+  }
   if (rule === 'value' && prev) {
-    const slip = separatorSlip(file, prev.image, found, after);
-    if (slip) return { ...slip, hints: [settingsHint] };
+    if (is(prev, T.Env) && is(found, T.LParen)) {
+      return { message: '`env(...)` needs the name of a setting before it: `token env("TOKEN")`', hints: [], span: tokenSpan(file, prev) };
+    }
+    return needMessage(file, [prev], { what: 'a value', example: `${prev.image} "..."`, hint: settingsHint }, found, after);
   }
 
   const mismatch = e.name === 'MismatchedTokenException';
   const expected = mismatch ? tokensByName.get(e.message) : undefined;
-  if (expected === T.RBrace) return braceMessage(tokens, at, rule);
+  if (expected === T.RBrace) return braceMessage(file, tokens, at, rule);
   // The top level, which expects the end of the file once no definition starts.
   if ((mismatch && e.message === 'EOF') || e.name === 'NotAllInputParsedException') {
-    if (is(found, T.RBrace)) return { message: 'this `}` closes no block', hints: ['remove it, or add the `{` it was meant to close'] };
+    if (is(found, T.RBrace)) {
+      // A `}` that has its `{` in the text was left over by the recovery from an earlier error.
+      if (tokens.slice(0, at).reduce((depth, t) => depth + (is(t, T.LBrace) ? 1 : is(t, T.RBrace) ? -1 : 0), 0) > 0) return undefined;
+      return { message: 'this `}` closes no block', hints: ['remove it, or add the `{` it was meant to close'] };
+    }
     return { message: `expected a definition, found ${describe(found)}`, hints: [...keywordHints(found, ['source', 'model', 'audience', 'destination', 'sync']), definitionHint] };
   }
   // `destination crm hubspot {`
@@ -397,27 +427,40 @@ function withSlips(tokens: IToken[], slips: IToken[]): IToken[] {
   return [...tokens, ...meant].sort((a, b) => a.startOffset - b.startOffset);
 }
 
+/** The parser's errors as diagnostics, but for those that follow from a slip or from an earlier error. */
+function parserDiagnostics(file: string, text: string, tokens: IToken[], slips: IToken[]): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const slipOffsets = new Set(slips.map((t) => t.startOffset));
+  // A string left open runs to the end of the file: the blocks it leaves open are its doing.
+  const openToEnd = slips.at(-1)?.tokenType === T.OpenTripleString;
+  let last = -2;
+  for (const e of parser.errors) {
+    if (slipOffsets.has(e.token.startOffset) || (openToEnd && e.token.tokenType.name === 'EOF')) continue;
+    // An error on the token after the last one is its consequence: `env(X)` fails at `X`, then at `)`.
+    const at = indexOf(tokens, e.token);
+    if (at <= last + 1) continue;
+    last = at;
+    const explained = explain(file, e, tokens, at);
+    if (explained) out.push(diagnostic('syntax-error', explained.span ?? errorSpan(file, e, tokens, text), { detail: explained.message }, explained.hints));
+  }
+  return out;
+}
+
 function parseText(file: string, text: string): ParseResult {
   const lexed = T.lex(text);
   const slips = lexed.groups.slips ?? [];
-  const diagnostics = [...lexed.errors.map((e) => characterDiagnostic(file, text, e)), ...slips.map((t) => slipDiagnostic(file, t))];
   const tokens = slips.length > 0 ? withSlips(lexed.tokens, slips) : lexed.tokens;
   parser.input = tokens;
   const cst = parser.project();
-  if (parser.errors.length > 0) {
-    const slipOffsets = new Set(slips.map((t) => t.startOffset));
-    // A string left open runs to the end of the file: blocks it leaves open are its doing.
-    const openToEnd = slips.at(-1)?.tokenType === T.OpenTripleString;
-    let last = -2;
-    for (const e of parser.errors) {
-      if (slipOffsets.has(e.token.startOffset) || (openToEnd && e.token.tokenType.name === 'EOF')) continue;
-      // An error on the token after the last one is its consequence: `env(X)` fails at `X`, then at `)`.
-      const at = indexOf(tokens, e.token);
-      if (at <= last + 1) continue;
-      last = at;
-      const explained = explain(file, e, tokens, at);
-      diagnostics.push(diagnostic('syntax-error', explained.span ?? errorSpan(file, e, tokens, text), { detail: explained.message }, explained.hints));
-    }
+  const diagnostics = [
+    ...lexed.errors.map((e) => characterDiagnostic(file, text, e)),
+    ...slips.map((t) => slipDiagnostic(file, t)),
+    ...(parser.errors.length > 0 ? parserDiagnostics(file, text, tokens, slips) : []),
+  ];
+  const first = parser.errors[0];
+  // Errors are left out only as consequences of reported ones: a CST with errors never reaches the builder.
+  if (diagnostics.length === 0 && first) {
+    diagnostics.push(diagnostic('syntax-error', errorSpan(file, first, tokens, text), { detail: `unexpected ${describe(first.token)}` }));
   }
   if (diagnostics.length > 0) return { diagnostics: diagnostics.sort((a, b) => a.span.offset - b.span.offset) };
   const comments: Comment[] = (lexed.groups.comments ?? []).map((t) => ({ text: t.image, span: tokenSpan(file, t) }));

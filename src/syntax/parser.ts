@@ -23,6 +23,11 @@ const errorMessages: IParserErrorMessageProvider = {
   buildEarlyExitMessage: () => '',
 };
 
+/** Chevrotain's own way to record an error before throwing it, which its public typings leave out. */
+interface ErrorRecorder {
+  SAVE_ERROR(error: Error): Error;
+}
+
 class SyncParser extends CstParser {
   constructor() {
     super(T.allTokens, {
@@ -37,18 +42,22 @@ class SyncParser extends CstParser {
   }
 
   /**
-   * Whether the next word starts the next item rather than being the name wanted here: it is a
-   * keyword that starts an item (`columns`, `mode`) and the token after it could not follow a
-   * name here (`columns {`, `mode upsert`), which happens in no valid file. The name is then
-   * missing: the parser reports it there and resumes at that item, instead of taking the
-   * keyword as the name and failing on its argument. `follows`: what may follow the name
-   * besides the next item, `}` or the end.
+   * Where a name is wanted: fails if the next word starts the next item instead, that is if it
+   * is a keyword that starts an item (`columns`, `mode`) and the token after it could not
+   * follow a name here (`columns {`, `mode upsert`), which happens in no valid file. The name
+   * is then missing: the error is recorded as a failed choice there, and recovery resumes at
+   * that item instead of taking the keyword as the name and failing on its argument.
+   * `follows`: what may follow the name besides the next item, `}` or the end.
+   * Called in an ACTION, which grammar recording skips; a plain check costs a valid file less
+   * than a gated choice would.
    */
-  private startsNextItem(...follows: TokenType[]): boolean {
-    if (!tokenMatcher(this.LA(1), T.ItemKeyword)) return false;
+  private refuseNextItem(...follows: TokenType[]): void {
+    if (!tokenMatcher(this.LA(1), T.ItemKeyword)) return;
     const after = this.LA(2);
-    if (after.tokenType.name === 'EOF' || tokenMatcher(after, T.ItemKeyword) || tokenMatcher(after, T.RBrace)) return false;
-    return !follows.some((t) => tokenMatcher(after, t));
+    if (after.tokenType.name === 'EOF' || tokenMatcher(after, T.ItemKeyword) || tokenMatcher(after, T.RBrace)) return;
+    if (follows.some((t) => tokenMatcher(after, t))) return;
+    const error = Object.assign(new Error(''), { name: 'NoViableAltException', token: this.LA(1), previousToken: this.LA(0), resyncedTokens: [] });
+    throw (this as unknown as ErrorRecorder).SAVE_ERROR(error);
   }
 
   project = this.RULE('project', () => {
@@ -155,7 +164,8 @@ class SyncParser extends CstParser {
       {
         ALT: () => {
           this.CONSUME(T.Table);
-          this.OR2([{ GATE: () => !this.startsNextItem(T.Dot), ALT: () => this.SUBRULE(this.path) }]);
+          this.ACTION(() => this.refuseNextItem(T.Dot));
+          this.SUBRULE(this.path);
         },
       },
       {
@@ -168,7 +178,8 @@ class SyncParser extends CstParser {
         ALT: () => {
           this.CONSUME(T.Primary);
           this.CONSUME(T.Key);
-          this.OR3([{ GATE: () => !this.startsNextItem(), ALT: () => this.SUBRULE(this.ident) }]);
+          this.ACTION(() => this.refuseNextItem());
+          this.SUBRULE(this.ident);
         },
       },
       {
@@ -191,12 +202,14 @@ class SyncParser extends CstParser {
 
   fromItem = this.RULE('fromItem', () => {
     this.CONSUME(T.From);
-    this.OR([{ GATE: () => !this.startsNextItem(), ALT: () => this.CONSUME(T.Name, { LABEL: 'name' }) }]);
+    this.ACTION(() => this.refuseNextItem());
+    this.CONSUME(T.Name, { LABEL: 'name' });
   });
 
   orderKey = this.RULE('orderKey', () => {
-    this.OR([{ GATE: () => !this.startsNextItem(T.Asc, T.Desc, T.Comma), ALT: () => this.SUBRULE(this.ident) }]);
-    this.OPTION(() => this.OR2([{ ALT: () => this.CONSUME(T.Asc) }, { ALT: () => this.CONSUME(T.Desc) }]));
+    this.ACTION(() => this.refuseNextItem(T.Asc, T.Desc, T.Comma));
+    this.SUBRULE(this.ident);
+    this.OPTION(() => this.OR([{ ALT: () => this.CONSUME(T.Asc) }, { ALT: () => this.CONSUME(T.Desc) }]));
   });
 
   columnDef = this.RULE('columnDef', () => {
@@ -384,13 +397,15 @@ class SyncParser extends CstParser {
       {
         ALT: () => {
           this.CONSUME(T.Mode);
-          this.OR2([{ GATE: () => !this.startsNextItem(), ALT: () => this.CONSUME(T.Name, { LABEL: 'mode' }) }]);
+          this.ACTION(() => this.refuseNextItem());
+          this.CONSUME(T.Name, { LABEL: 'mode' });
         },
       },
       {
         ALT: () => {
           this.CONSUME(T.IdentifierKw);
-          this.OR3([{ GATE: () => !this.startsNextItem(T.Arrow, T.Hashed), ALT: () => this.SUBRULE(this.mapping) }]);
+          this.ACTION(() => this.refuseNextItem(T.Arrow, T.Hashed));
+          this.SUBRULE(this.mapping);
         },
       },
       {
@@ -423,7 +438,8 @@ class SyncParser extends CstParser {
       {
         ALT: () => {
           this.CONSUME(T.Format);
-          this.OR4([{ GATE: () => !this.startsNextItem(), ALT: () => this.CONSUME2(T.Name, { LABEL: 'format' }) }]);
+          this.ACTION(() => this.refuseNextItem());
+          this.CONSUME2(T.Name, { LABEL: 'format' });
         },
       },
     ]);
@@ -437,8 +453,9 @@ class SyncParser extends CstParser {
       GATE: () => !tokenMatcher(this.LA(1), T.SyncItemKeyword),
       DEF: () => {
         this.CONSUME2(T.Name, { LABEL: 'objectKind' });
+        this.ACTION(() => this.refuseNextItem(T.Dot));
         this.OR([
-          { GATE: () => !this.startsNextItem(T.Dot), ALT: () => this.SUBRULE(this.path) },
+          { ALT: () => this.SUBRULE(this.path) },
           { ALT: () => this.CONSUME(T.SqString) },
         ]);
       },
