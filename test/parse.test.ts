@@ -103,3 +103,80 @@ describe('AST spans and values', () => {
     expect(r.diagnostics[0]!.message).toContain('end of the file');
   });
 });
+
+describe('syntax diagnostics', () => {
+  /** Each diagnostic as `line:column message`, and its hints. */
+  function report(text: string): { at: string; hints: string[] }[] {
+    const r = parseFile('s.sync', text);
+    expect(r.ast).toBeUndefined();
+    return r.diagnostics.map((d) => ({ at: `${d.span.line}:${d.span.column} ${d.message}`, hints: d.hints }));
+  }
+  const at = (text: string) => report(text).map((d) => d.at);
+
+  it('point at a keyword left without its name, and go on at the next item', () => {
+    expect(at('model m {\n  primary key\n  columns { a int }\n  order by\n}\n')).toEqual([
+      '2:3 `primary key` needs a column name: `primary key user_id`',
+      '4:3 `order by` needs a column name: `order by updated_at desc`',
+    ]);
+    expect(at('sync s {\n  to k topic\n  mode insert\n  from\n  identifier email\n}\n')).toEqual([
+      '2:8 `topic` needs a name: `to k topic <name>`',
+      '4:3 `from` needs the name of a model or audience: `from users`',
+    ]);
+    expect(at('sync s {\n  to events topic\n}\n')).toEqual(['2:13 `topic` needs a name: `to events topic <name>`']);
+  });
+
+  it('still read a keyword as a name where what follows it fits a name', () => {
+    const text = 'model m { from w  table mode  primary key columns  order by map, key desc  columns { a int } }\n'
+      + 'sync s { from m  to w table mode  mode upsert  identifier map -> format hashed  format csv }\n';
+    expect(parseFile('k.sync', text).diagnostics).toEqual([]);
+  });
+
+  it('report a string left open once, at its opening quotes', () => {
+    expect(report('model m {\n  sql """\n    select 1\n  columns { a int }\n}\n')).toEqual([
+      { at: '2:7 this `"""` string is never closed', hints: ['close it with `"""`; until then it runs to the end of the file'] },
+    ]);
+    expect(at('source w : postgres {\n  database "acme\n  schema "x"\n}\n')).toEqual(['2:12 this string is not closed on its line']);
+  });
+
+  it('name the operators of the language for `&&`, `||` and `==`, one diagnostic each', () => {
+    expect(at("audience a {\n  from m\n  where a >= 1 && b == 'x' || c = 2\n}\n")).toEqual([
+      '3:16 `&&` is written `and`',
+      '3:21 `==` is written `=`',
+      '3:28 `||` is written `or`',
+    ]);
+    expect(report('audience a { from m where a = 1 AND b = 2 }')[0]?.hints[0]).toBe('keywords are lower case: `and`');
+  });
+
+  it('name the block a missing `}` leaves open, by the indentation of the `}` that is there', () => {
+    expect(report('model users {\n  columns {\n    email string\n  }\n')).toEqual([
+      { at: '4:4 expected `}`, found the end of the file', hints: ['model `users`, opened at line 1, is not closed'] },
+    ]);
+    expect(report('model users {\n  columns {\n    email string\n}\n\nsync s { from users }\n')).toEqual([
+      { at: '6:1 expected `}`, found `sync`', hints: ['`columns {`, opened at line 2, is not closed'] },
+    ]);
+  });
+
+  it('point at separators the language does not use', () => {
+    expect(at('source w : postgres {\n  database = "acme"\n  schema: "x"\n}\ndestination d hubspot { }\n')).toEqual([
+      '2:12 write `database "acme"`, without `=`',
+      '3:9 write `schema "x"`, without `:`',
+      "5:15 expected `:` between the destination's name and its type: `destination d : hubspot { ... }`",
+    ]);
+    expect(at("model m { columns { a decimal(12 2) } }\naudience a { from m where a in (1, 2,) }\nsync s { mode: upsert }\n")).toEqual([
+      '1:34 expected `,` or `)`, found `2`',
+      '2:37 a list does not end with `,`',
+      '3:14 write `mode upsert`, without `:`',
+    ]);
+  });
+
+  it('report a stray `}` unless recovery from an earlier error left it over', () => {
+    expect(at('model m { from w }\n}\n')).toEqual(['2:1 this `}` closes no block']);
+    expect(at('model m {\n  from w\n  { a int }\n}\n')).toEqual(['3:3 expected a model item or `}`, found `{`']);
+  });
+
+  it('keep unknown characters apart, with a hint for the usual ones', () => {
+    expect(report('source w : postgres { database "acme"; }')).toEqual([
+      { at: '1:38 unexpected character `;`', hints: ['a `.sync` file needs no `;`: remove it'] },
+    ]);
+  });
+});

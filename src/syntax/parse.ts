@@ -25,12 +25,17 @@ export interface ParseResult {
 function describe(t: IToken | undefined): string {
   if (!t || t.tokenType.name === 'EOF') return 'the end of the file';
   const line = t.image.split('\n')[0]!;
-  return `\`${line.length > 30 ? line.slice(0, 27) : line}${line.length > 30 || line !== t.image ? '...' : ''}\``;
+  const shown = line.length > 30 ? line.slice(0, 27) : line;
+  return `\`${shown}${shown === t.image ? '' : '...'}\``;
 }
 
 function is(t: IToken | undefined, type: TokenType): boolean {
   return t !== undefined && tokenMatcher(t, type);
 }
+
+const definitionWords = ['source', 'destination', 'model', 'audience', 'sync'];
+/** A keyword is always its own word: `source` is the keyword wherever it is written. */
+const startsDefinition = (t: IToken): boolean => definitionWords.includes(t.image);
 
 const definitionHint = 'a file holds `source`, `model`, `audience`, `destination` and `sync` definitions';
 const settingsHint = 'a setting is a name and a value: `database "acme"`, `token env("TOKEN")`';
@@ -216,8 +221,6 @@ function keywordHints(found: IToken | undefined, keywords: string[]): string[] {
   return [near === found.image.toLowerCase() ? `keywords are lower case: \`${near}\`` : `did you mean \`${near}\`?`];
 }
 
-const definitionKeywords = [T.Source, T.Destination, T.Model, T.Audience, T.Sync];
-
 /** How the block opened by the `{` at `i` is called: model `users`, `columns {`. */
 function blockName(tokens: IToken[], i: number): string {
   const before = tokens[i - 1];
@@ -226,7 +229,7 @@ function blockName(tokens: IToken[], i: number): string {
   for (const k of [i - 2, i - 4]) {
     const head = tokens[k];
     const name = tokens[k + 1];
-    if (head && name && definitionKeywords.some((d) => is(head, d))) return `${head.image} \`${name.image}\``;
+    if (head && name && startsDefinition(head)) return `${head.image} \`${name.image}\``;
   }
   return 'the `{`';
 }
@@ -278,7 +281,7 @@ function unclosedBlock(tokens: IToken[], at: number): string | undefined {
 /** Where a `}` was expected: a block left open, or something that is not an item of the block. */
 function braceMessage(file: string, tokens: IToken[], at: number, rule: string): Explained {
   const found = tokens[at];
-  if (!found || definitionKeywords.some((d) => is(found, d))) {
+  if (!found || startsDefinition(found)) {
     const open = unclosedBlock(tokens, at);
     return { message: `expected \`}\`, found ${describe(found)}`, hints: open ? [open] : [] };
   }
@@ -306,17 +309,25 @@ function explain(file: string, e: IRecognitionException, tokens: IToken[], at: n
   const found = tokens[at];
   const prev = tokens[at - 1];
   const after = tokens[at + 1];
-  const ruleHint = ruleHints[rule];
-  const hints = ruleHint ? [ruleHint] : [];
 
   // `to table crm.users`: a path where the object kind should be.
   const to = tokens[at - 3];
-  if (rule === 'toItem' && to && prev && is(found, T.Dot) && is(to, T.To)) {
+  if (rule === 'toItem' && to && prev && is(to, T.To) && is(found, T.Dot)) {
     const span = joinSpans(tokenSpan(file, to), tokenSpan(file, prev));
     return { message: '`to` needs a destination, an object kind and a name: `to warehouse table crm.users`', hints: [], span };
   }
+  // A keyword, a column or a setting without what it needs.
   const lacking = lackingKeyword(tokens, at, stack);
   if (lacking) return needMessage(file, lacking.keyword, lacking.need, found, after);
+  if (rule === 'typeRef' && prev && e.message === 'Name') {
+    return needMessage(file, [prev], { what: 'a type', example: `${prev.image} string`, hint: ruleHints.typeRef }, found, after);
+  }
+  if (rule === 'value' && prev) {
+    if (is(prev, T.Env) && is(found, T.LParen)) {
+      return { message: '`env(...)` needs the name of a setting before it: `token env("TOKEN")`', hints: [], span: tokenSpan(file, prev) };
+    }
+    return needMessage(file, [prev], { what: 'a value', example: `${prev.image} "..."`, hint: settingsHint }, found, after);
+  }
 
   // `in ('US', 'CA',)`, `order by a, b,`
   if (prev && is(prev, T.Comma) && (!found || is(found, T.RParen) || is(found, T.RBrace) || is(found, T.ItemKeyword))) {
@@ -329,16 +340,6 @@ function explain(file: string, e: IRecognitionException, tokens: IToken[], at: n
   if (e.name === 'EarlyExitException' && rule === 'predicate') {
     return { message: "`in (...)` needs at least one value: `country in ('US', 'CA')`", hints: [] };
   }
-  // A column without its type, a setting without its value.
-  if (rule === 'typeRef' && prev && e.message === 'Name') {
-    return needMessage(file, [prev], { what: 'a type', example: `${prev.image} string`, hint: ruleHints.typeRef }, found, after);
-  }
-  if (rule === 'value' && prev) {
-    if (is(prev, T.Env) && is(found, T.LParen)) {
-      return { message: '`env(...)` needs the name of a setting before it: `token env("TOKEN")`', hints: [], span: tokenSpan(file, prev) };
-    }
-    return needMessage(file, [prev], { what: 'a value', example: `${prev.image} "..."`, hint: settingsHint }, found, after);
-  }
 
   const mismatch = e.name === 'MismatchedTokenException';
   const expected = mismatch ? tokensByName.get(e.message) : undefined;
@@ -350,7 +351,7 @@ function explain(file: string, e: IRecognitionException, tokens: IToken[], at: n
       if (tokens.slice(0, at).reduce((depth, t) => depth + (is(t, T.LBrace) ? 1 : is(t, T.RBrace) ? -1 : 0), 0) > 0) return undefined;
       return { message: 'this `}` closes no block', hints: ['remove it, or add the `{` it was meant to close'] };
     }
-    return { message: `expected a definition, found ${describe(found)}`, hints: [...keywordHints(found, ['source', 'model', 'audience', 'destination', 'sync']), definitionHint] };
+    return { message: `expected a definition, found ${describe(found)}`, hints: [...keywordHints(found, definitionWords), definitionHint] };
   }
   // `destination crm hubspot {`
   if (expected === T.Colon && prev && found && is(found, T.Name) && (rule === 'sourceDef' || rule === 'destinationDef')) {
@@ -362,6 +363,8 @@ function explain(file: string, e: IRecognitionException, tokens: IToken[], at: n
     const example = rule === 'typeRef' ? 'decimal(12, 2)' : "country in ('US', 'CA')";
     return { message: `expected \`,\` or \`)\`, found ${describe(found)}`, hints: [`separate the values with commas: \`${example}\``] };
   }
+  const ruleHint = ruleHints[rule];
+  const hints = ruleHint ? [ruleHint] : [];
   if (expected === T.LBrace && prev) return { message: `expected \`{\` after \`${lineHead(tokens, at - 1)}\`, found ${describe(found)}`, hints };
   if (expected) return { message: `expected ${expected.LABEL ?? expected.name}, found ${describe(found)}`, hints };
   if (e.name === 'EarlyExitException') return { message: `expected at least one item here, found ${describe(found)}`, hints };
