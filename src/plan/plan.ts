@@ -42,11 +42,9 @@ export type PlanStep = WarehouseStep | ApiStep;
 
 /** What opens every plan, warehouse or API: the schema, the format version and the sync. */
 export function planHead(sync: CheckedSync): Pick<Plan, '$schema' | 'planVersion' | 'sync'> {
-  return {
-    $schema: planSchemaId,
-    planVersion,
-    sync: { name: sync.name, kind: sync.kind, mode: sync.mode, file: sync.file, line: sync.line, ...(sync.schedule ? { schedule: sync.schedule } : {}) },
-  };
+  const head: Plan['sync'] = { name: sync.name, kind: sync.kind, mode: sync.mode, file: sync.file, line: sync.line };
+  if (sync.schedule) head.schedule = sync.schedule;
+  return { $schema: planSchemaId, planVersion, sync: head };
 }
 
 /**
