@@ -135,6 +135,9 @@ const needs = new Map<TokenType, KeywordNeed>([
   [T.Deletes, { rules: ['guardItem'], what: '`<=` and a bound', example: 'guard deletes <= 5%', first: T.Guard }],
   [T.Allow, { rules: ['guardItem'], what: '`empty`', example: 'guard allow empty', first: T.Guard }],
   ...[T.Eq, T.NotEq, T.Lt, T.LtEq, T.Gt, T.GtEq].map((op): [TokenType, KeywordNeed] => [op, { rules: ['predicate', 'operand', 'literal'], what: 'a value to compare with', example: 'ltv >= 1000' }]),
+  [T.And, { rules: ['notExpr', 'predicate', 'operand', 'literal'], what: 'a condition after it', example: "plan = 'pro' and ltv >= 1000" }],
+  [T.Or, { rules: ['notExpr', 'predicate', 'operand', 'literal'], what: 'a condition after it', example: "plan = 'pro' or ltv >= 1000" }],
+  [T.Not, { rules: ['notExpr', 'predicate', 'operand', 'literal'], what: 'a condition after it', example: 'not is_active' }],
   [T.In, { rules: ['predicate'], what: 'a list in parentheses', example: "country in ('US', 'CA')" }],
   [T.Like, { rules: ['predicate', 'stringLit'], what: 'a pattern in quotes', example: "email like '%@acme.com'" }],
   [T.Is, { rules: ['predicate'], what: '`null` or `not null`', example: 'email is not null' }],
@@ -297,6 +300,13 @@ function braceMessage(file: string, tokens: IToken[], at: number, rule: string):
   return { message: `expected ${block.items} or \`}\`, found ${describe(found)}`, hints: [...hints, block.hint] };
 }
 
+/** How many `open` the text before token `at` leaves unclosed. */
+function depth(tokens: IToken[], at: number, open: TokenType, close: TokenType): number {
+  let n = 0;
+  for (let i = 0; i < at; i++) n += is(tokens[i], open) ? 1 : is(tokens[i], close) ? -1 : 0;
+  return n;
+}
+
 const tokensByName = new Map(T.allTokens.map((t) => [t.name, t]));
 
 /**
@@ -337,6 +347,9 @@ function explain(file: string, e: IRecognitionException, tokens: IToken[], at: n
   if (stack.includes('envRef') && rule !== 'envRef') {
     return { message: `\`env(...)\` needs the variable's name in quotes, not ${describe(found)}: \`env("HUBSPOT_TOKEN")\``, hints: [] };
   }
+  if (found && is(found, T.Not) && is(after, T.Null)) {
+    return { message: 'write `is not null`', hints: [], span: joinSpans(tokenSpan(file, found), tokenSpan(file, after!)) };
+  }
   if (e.name === 'EarlyExitException' && rule === 'predicate') {
     return { message: "`in (...)` needs at least one value: `country in ('US', 'CA')`", hints: [] };
   }
@@ -348,7 +361,7 @@ function explain(file: string, e: IRecognitionException, tokens: IToken[], at: n
   if ((mismatch && e.message === 'EOF') || e.name === 'NotAllInputParsedException') {
     if (is(found, T.RBrace)) {
       // A `}` that has its `{` in the text was left over by the recovery from an earlier error.
-      if (tokens.slice(0, at).reduce((depth, t) => depth + (is(t, T.LBrace) ? 1 : is(t, T.RBrace) ? -1 : 0), 0) > 0) return undefined;
+      if (depth(tokens, at, T.LBrace, T.RBrace) > 0) return undefined;
       return { message: 'this `}` closes no block', hints: ['remove it, or add the `{` it was meant to close'] };
     }
     return { message: `expected a definition, found ${describe(found)}`, hints: [...keywordHints(found, definitionWords), definitionHint] };
@@ -358,6 +371,8 @@ function explain(file: string, e: IRecognitionException, tokens: IToken[], at: n
     const [definition, type] = rule === 'sourceDef' ? ['source', 'dialect'] : ['destination', 'type'];
     return { message: `expected \`:\` between the ${definition}'s name and its ${type}: \`${definition} ${prev.image} : ${found.image} { ... }\``, hints: [] };
   }
+  // `in 'US', 'CA'`: the `(` the recovery took for granted was reported missing.
+  if (expected === T.RParen && depth(tokens, at, T.LParen, T.RParen) <= 0) return undefined;
   // `decimal(12 2)`, `in ('US' 'CA')`
   if (expected === T.RParen && found && found.startLine === prev?.endLine && !is(found, T.LBrace)) {
     const example = rule === 'typeRef' ? 'decimal(12, 2)' : "country in ('US', 'CA')";
@@ -392,6 +407,8 @@ const slipWords = new Map<TokenType, { message: string; hint: string; opening?: 
   [T.AndAnd, { message: '`&&` is written `and`', hint: operatorsHint }],
   [T.OrOr, { message: '`||` is written `or`', hint: operatorsHint }],
   [T.EqEq, { message: '`==` is written `=`', hint: operatorsHint }],
+  [T.FatArrow, { message: '`=>` is written `->` in a mapping', hint: 'in a condition, greater or equal is written `>=`' }],
+  [T.DashComment, { message: '`--` does not start a comment', hint: 'comments start with `#` or `//`', opening: 2 }],
   [T.OpenTripleString, { message: 'this `"""` string is never closed', hint: 'close it with `"""`; until then it runs to the end of the file', opening: 3 }],
   [T.OpenDqString, { message: 'this string is not closed on its line', hint: 'close it with `"` on the same line; text that spans lines goes in `"""`', opening: 1 }],
   [T.OpenSqString, { message: 'this string is not closed on its line', hint: "close it with `'` on the same line; text that spans lines goes in `\"\"\"`", opening: 1 }],
@@ -400,12 +417,16 @@ const slipWords = new Map<TokenType, { message: string; hint: string; opening?: 
 function slipDiagnostic(file: string, t: IToken): Diagnostic {
   const words = slipWords.get(t.tokenType)!;
   const span = tokenSpan(file, t);
-  // An unclosed string is shown at its opening quotes, which are on one line.
+  // An unclosed string or a comment is shown at its opening characters, which are on one line.
   const at = words.opening ? { ...span, endLine: span.line, endColumn: span.column + words.opening, endOffset: span.offset + words.opening } : span;
   return diagnostic('syntax-error', at, { detail: words.message }, [words.hint]);
 }
 
 const characterHints: Record<string, string> = {
+  '“': 'use straight quotes: `"` or `\'`',
+  '”': 'use straight quotes: `"` or `\'`',
+  '‘': 'use straight quotes: `"` or `\'`',
+  '’': 'use straight quotes: `"` or `\'`',
   ';': 'a `.sync` file needs no `;`: remove it',
   '!': 'negation is written `not`: `not is_active`, `plan != \'free\'`',
   '`': 'a quoted name must close with a backtick on the same line',
@@ -423,9 +444,9 @@ function characterDiagnostic(file: string, text: string, e: ILexingError): Diagn
 
 /** The tokens the parser reads: each slip in its place, as the token it stands for. */
 function withSlips(tokens: IToken[], slips: IToken[]): IToken[] {
-  const meant = slips.map((t) => {
+  const meant = slips.flatMap((t) => {
     const type = T.slipMeaning(t.tokenType);
-    return { ...t, tokenType: type, tokenTypeIdx: type.tokenTypeIdx! };
+    return type ? [{ ...t, tokenType: type, tokenTypeIdx: type.tokenTypeIdx! }] : [];
   });
   return [...tokens, ...meant].sort((a, b) => a.startOffset - b.startOffset);
 }

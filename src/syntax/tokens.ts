@@ -112,8 +112,8 @@ export const Eq = createToken({ name: 'Eq', label: '`=`', pattern: /=/ });
  * valid file pays nothing for them; `parse` reports each one and gives the parser the token it
  * stands for, so that a slip is one diagnostic and not a cascade.
  */
-const slipMeanings = new Map<TokenType, TokenType>();
-function slip(name: string, pattern: RegExp, meant: TokenType, line_breaks = false): TokenType {
+const slipMeanings = new Map<TokenType, TokenType | undefined>();
+function slip(name: string, pattern: RegExp, meant: TokenType | undefined, line_breaks = false): TokenType {
   const token = createToken({ name, pattern, group: 'slips', line_breaks });
   slipMeanings.set(token, meant);
   return token;
@@ -122,17 +122,19 @@ function slip(name: string, pattern: RegExp, meant: TokenType, line_breaks = fal
 export const AndAnd = slip('AndAnd', /&&/, And);
 export const OrOr = slip('OrOr', /\|\|/, Or);
 export const EqEq = slip('EqEq', /==/, Eq);
+/** `=>` for `->` (or for `>=`). */
+export const FatArrow = slip('FatArrow', /=>/, Arrow);
+/** An SQL comment, which stands for nothing. */
+export const DashComment = slip('DashComment', /--[^\n]*/, undefined);
 /** A `"""` with no closing one: the rest of the file. */
 export const OpenTripleString = slip('OpenTripleString', /"""[\s\S]*/, TripleString, true);
 /** A quote with no closing one on its line: the rest of the line. */
 export const OpenDqString = slip('OpenDqString', /"(?:[^"\\\n\r]|\\.)*/, DqString);
 export const OpenSqString = slip('OpenSqString', /'(?:[^'\\\n\r]|\\.)*/, SqString);
 
-/** The token a slip stands for. */
-export function slipMeaning(slip: TokenType): TokenType {
-  const meant = slipMeanings.get(slip);
-  if (!meant) throw new Error(`internal: ${slip.name} is not a slip`);
-  return meant;
+/** The token a slip stands for, if any. */
+export function slipMeaning(slip: TokenType): TokenType | undefined {
+  return slipMeanings.get(slip);
 }
 
 export const allTokens: TokenType[] = [
@@ -147,6 +149,7 @@ export const allTokens: TokenType[] = [
   OpenSqString,
   Backtick,
   Arrow,
+  DashComment,
   NumberTok,
   ...keywordTypes.values(),
   Identifier,
@@ -168,6 +171,7 @@ export const allTokens: TokenType[] = [
   Lt,
   Gt,
   EqEq,
+  FatArrow,
   Eq,
   AndAnd,
   OrOr,
