@@ -237,20 +237,57 @@ function blockName(tokens: IToken[], i: number): string {
   return 'the `{`';
 }
 
-/** The first token of the line on which token `i` starts. */
-function lineStart(tokens: IToken[], i: number): number {
+/** The first token of the line on which token `i` starts, looking back at most `limit` tokens. */
+function lineStart(tokens: IToken[], i: number, limit = Infinity): number {
   let j = i;
-  while (j > 0 && tokens[j - 1]!.endLine === tokens[i]!.startLine) j--;
+  while (j > 0 && i - j < limit && tokens[j - 1]!.endLine === tokens[i]!.startLine) j--;
   return j;
 }
 
-/** The tokens of the line of token `i` up to it, as written: `model users`, `columns`. */
+/** The last few tokens of the line of token `i` up to it, as written: `model users`, `columns`. */
 function lineHead(tokens: IToken[], i: number): string {
-  return tokens.slice(lineStart(tokens, i), i + 1).map((t) => t.image).join(' ');
+  return tokens.slice(lineStart(tokens, i, 5), i + 1).map((t) => t.image).join(' ');
 }
 
 function indentOf(tokens: IToken[], i: number): number {
   return tokens[lineStart(tokens, i)]!.startColumn ?? 1;
+}
+
+/**
+ * What the explanations need to know of the text before each token (and before the end),
+ * computed once per file, on the first error that needs it: how many `{` and `(` are open, and
+ * where the definition around it starts. No explanation reads the file from its start.
+ */
+interface Outline {
+  braces: Int32Array;
+  parens: Int32Array;
+  definition: Int32Array;
+}
+const outlines = new WeakMap<IToken[], Outline>();
+
+function outline(tokens: IToken[]): Outline {
+  const known = outlines.get(tokens);
+  if (known) return known;
+  const n = tokens.length;
+  const o: Outline = { braces: new Int32Array(n + 1), parens: new Int32Array(n + 1), definition: new Int32Array(n + 1) };
+  for (let i = 0; i < n; i++) {
+    const t = tokens[i]!;
+    const before = tokens[i - 1];
+    // A definition keyword starts one outside any block, after a `}` or first on its line.
+    const starts = startsDefinition(t) && (!before || o.braces[i] === 0 || is(before, T.RBrace) || before.endLine !== t.startLine);
+    o.definition[i] = starts || i === 0 ? i : o.definition[i - 1]!;
+    o.braces[i + 1] = o.braces[i]! + (is(t, T.LBrace) ? 1 : is(t, T.RBrace) ? -1 : 0);
+    o.parens[i + 1] = o.parens[i]! + (is(t, T.LParen) ? 1 : is(t, T.RParen) ? -1 : 0);
+  }
+  outlines.set(tokens, o);
+  return o;
+}
+
+/** The start of the definition that token `at` ends or is inside of, and how many `open` are unclosed from there. */
+function openSince(tokens: IToken[], at: number, counts: 'braces' | 'parens'): { start: number; open: number } {
+  const o = outline(tokens);
+  const start = o.definition[Math.max(0, at - 1)]!;
+  return { start, open: o[counts][at]! - o[counts][start]! };
 }
 
 /**
@@ -261,7 +298,7 @@ function indentOf(tokens: IToken[], i: number): number {
 function unclosedBlock(tokens: IToken[], at: number): string | undefined {
   const open: number[] = [];
   let leftOpen: number | undefined;
-  for (let i = 0; i < at; i++) {
+  for (let i = openSince(tokens, at, 'braces').start; i < at; i++) {
     const t = tokens[i]!;
     if (is(t, T.LBrace)) {
       if (open.length === 0) leftOpen = undefined;
@@ -290,7 +327,7 @@ function braceMessage(file: string, tokens: IToken[], at: number, rule: string):
   }
   // `project` then `dataset "events"` on the next line: `dataset` was read as the value of `project`.
   const [name, value] = [tokens[at - 2], tokens[at - 1]];
-  if (rule === 'settingsBlock' && name && value && lineStart(tokens, at - 1) === at - 1 && value.startLine === found.startLine) {
+  if (rule === 'settingsBlock' && name && value && name.endLine !== value.startLine && value.startLine === found.startLine) {
     const hints = [`\`${value.image}\`, on the next line, was read as its value`, settingsHint];
     return { message: `\`${name.image}\` needs a value`, hints, span: tokenSpan(file, name) };
   }
@@ -298,13 +335,6 @@ function braceMessage(file: string, tokens: IToken[], at: number, rule: string):
   if (!block) return { message: `expected \`}\`, found ${describe(found)}`, hints: [] };
   const hints = is(found, T.Comma) ? ['items are separated by spaces or line breaks, not commas'] : keywordHints(found, block.keywords);
   return { message: `expected ${block.items} or \`}\`, found ${describe(found)}`, hints: [...hints, block.hint] };
-}
-
-/** How many `open` the text before token `at` leaves unclosed. */
-function depth(tokens: IToken[], at: number, open: TokenType, close: TokenType): number {
-  let n = 0;
-  for (let i = 0; i < at; i++) n += is(tokens[i], open) ? 1 : is(tokens[i], close) ? -1 : 0;
-  return n;
 }
 
 const tokensByName = new Map(T.allTokens.map((t) => [t.name, t]));
@@ -361,7 +391,7 @@ function explain(file: string, e: IRecognitionException, tokens: IToken[], at: n
   if ((mismatch && e.message === 'EOF') || e.name === 'NotAllInputParsedException') {
     if (is(found, T.RBrace)) {
       // A `}` that has its `{` in the text was left over by the recovery from an earlier error.
-      if (depth(tokens, at, T.LBrace, T.RBrace) > 0) return undefined;
+      if (openSince(tokens, at, 'braces').open > 0) return undefined;
       return { message: 'this `}` closes no block', hints: ['remove it, or add the `{` it was meant to close'] };
     }
     return { message: `expected a definition, found ${describe(found)}`, hints: [...keywordHints(found, definitionWords), definitionHint] };
@@ -372,7 +402,7 @@ function explain(file: string, e: IRecognitionException, tokens: IToken[], at: n
     return { message: `expected \`:\` between the ${definition}'s name and its ${type}: \`${definition} ${prev.image} : ${found.image} { ... }\``, hints: [] };
   }
   // `in 'US', 'CA'`: the `(` the recovery took for granted was reported missing.
-  if (expected === T.RParen && depth(tokens, at, T.LParen, T.RParen) <= 0) return undefined;
+  if (expected === T.RParen && openSince(tokens, at, 'parens').open <= 0) return undefined;
   // `decimal(12 2)`, `in ('US' 'CA')`
   if (expected === T.RParen && found && found.startLine === prev?.endLine && !is(found, T.LBrace)) {
     const example = rule === 'typeRef' ? 'decimal(12, 2)' : "country in ('US', 'CA')";
