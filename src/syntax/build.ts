@@ -283,7 +283,7 @@ class Builder {
     const subject = this.operand(must(node(c, 'subject'), 'subject'));
     const op = node(c, 'compareOp');
     if (op) {
-      const t = must(Object.values(op.children)[0]?.[0] as IToken | undefined, 'operator');
+      const t = must(token(op.children, must(firstKey(op.children), 'operator')), 'operator');
       return { kind: 'compare', op: t.image as A.CompareOp, left: subject, right: this.operand(must(node(c, 'right'), 'right')), span };
     }
     const negated = token(c, 'Not') !== undefined;
@@ -340,7 +340,7 @@ class Builder {
     };
     const f = node(c, 'field');
     if (f) {
-      const t = must(Object.values(f.children)[0]?.[0] as IToken | undefined, 'field');
+      const t = must(token(f.children, must(firstKey(f.children), 'field')), 'field');
       const kind = t.tokenType.name;
       const quoted = kind === 'DqString' || kind === 'SqString' || kind === 'Backtick';
       const text = !quoted ? t.image : kind === 'Backtick' ? t.image.slice(1, -1) : unescape(t.image.slice(1, -1));
