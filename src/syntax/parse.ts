@@ -273,8 +273,9 @@ function outline(tokens: IToken[]): Outline {
   for (let i = 0; i < n; i++) {
     const t = tokens[i]!;
     const before = tokens[i - 1];
-    // A definition keyword starts one outside any block, after a `}` or first on its line.
-    const starts = startsDefinition(t) && (!before || o.braces[i] === 0 || is(before, T.RBrace) || before.endLine !== t.startLine);
+    // `model users {`, `source w :` outside any block, after a `}` or first on its line (not a column called `model`).
+    const head = startsDefinition(t) && (is(tokens[i + 2], T.LBrace) || is(tokens[i + 2], T.Colon));
+    const starts = head && (!before || o.braces[i] === 0 || is(before, T.RBrace) || before.endLine !== t.startLine);
     o.definition[i] = starts || i === 0 ? i : o.definition[i - 1]!;
     o.braces[i + 1] = o.braces[i]! + (is(t, T.LBrace) ? 1 : is(t, T.RBrace) ? -1 : 0);
     o.parens[i + 1] = o.parens[i]! + (is(t, T.LParen) ? 1 : is(t, T.RParen) ? -1 : 0);
