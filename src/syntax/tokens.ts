@@ -108,9 +108,9 @@ export const Eq = createToken({ name: 'Eq', label: '`=`', pattern: /=/ });
 
 /**
  * Slips: text often written for something the language spells otherwise (`&&` for `and`) or
- * left unfinished (a string never closed). The lexer puts them in a group of their own, so a
- * valid file pays nothing for them; `parse` reports each one and gives the parser the token it
- * stands for, so that a slip is one diagnostic and not a cascade.
+ * left unfinished (a string never closed). The lexer puts them in a group of their own, so the
+ * parser of a valid file never sees one; `parse` reports each and gives the parser the token it
+ * stands for (or none, for a comment), so that a slip is one diagnostic and not a cascade.
  */
 const slipMeanings = new Map<TokenType, TokenType | undefined>();
 function slip(name: string, pattern: RegExp, meant: TokenType | undefined, line_breaks = false): TokenType {
