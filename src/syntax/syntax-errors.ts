@@ -1,0 +1,510 @@
+/**
+ * Syntax diagnostics: the lexer's and the parser's errors in the words of the language, each
+ * where the mistake is: a keyword without its name (`primary key` before `columns {`), a block
+ * left open and where it opens, `&&` written for `and`. Only a file with errors gets here.
+ */
+import type { ILexingResult, ILexingError, IRecognitionException, IToken, TokenType } from 'chevrotain';
+import { tokenMatcher } from './chevrotain.js';
+import { parser } from './parser.js';
+import * as T from './tokens.js';
+import { tokenSpan } from './build.js';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { diagnostic } from '../diagnostics/codes.js';
+import { closest } from '../diagnostics/suggest.js';
+import { joinSpans, type Span } from './span.js';
+
+/** Readable name of a token: `}` rather than RBrace, and only the start of a long one. */
+function describe(t: IToken | undefined): string {
+  if (!t || t.tokenType.name === 'EOF') return 'the end of the file';
+  const line = t.image.split('\n')[0]!;
+  const shown = line.length > 30 ? line.slice(0, 27) : line;
+  return `\`${shown}${shown === t.image ? '' : '...'}\``;
+}
+
+function is(t: IToken | undefined, type: TokenType): boolean {
+  return t !== undefined && tokenMatcher(t, type);
+}
+
+const definitionWords = ['source', 'destination', 'model', 'audience', 'sync'];
+/** A keyword is always its own word: `source` is the keyword wherever it is written. */
+const startsDefinition = (t: IToken): boolean => definitionWords.includes(t.image);
+
+const definitionHint = 'a file holds `source`, `model`, `audience`, `destination` and `sync` definitions';
+const settingsHint = 'a setting is a name and a value: `database "acme"`, `token env("TOKEN")`';
+const columnHint = 'a column is a name, a type and an optional `?`: `email string?`';
+const mappingHint = 'a mapping is `column -> field`, optionally followed by `hashed`';
+const conditionHint = 'a condition compares a column: `ltv >= 1000`, `country in (\'US\')`, `email is not null`';
+const guardHint = '`guard deletes <= 100`, `guard deletes <= 5%` or `guard allow empty`';
+const operatorsHint = 'conditions are joined with `and`, `or` and `not`, and compare with `=`, `!=`, `<`, `<=`, `>` and `>=`';
+
+/** A block: what it holds (for "expected ... or `}`"), its hint, and the keywords a misspelt word there may be. */
+interface Block {
+  items: string;
+  hint: string;
+  keywords: string[];
+}
+const modelBlock: Block = {
+  items: 'a model item',
+  hint: 'a model takes `from`, `table`, `sql`, `primary key`, `order by` and `columns { ... }`',
+  keywords: ['from', 'table', 'sql', 'primary', 'order', 'columns'],
+};
+const syncBlock: Block = {
+  items: 'a sync item',
+  hint: 'a sync takes `from`, `to`, `mode`, `identifier`, `map { ... }`, `batch`, `guard`, `schedule`, `message` and `format`',
+  keywords: ['from', 'to', 'mode', 'identifier', 'map', 'batch', 'guard', 'schedule', 'message', 'format'],
+};
+/** The block whose `}` each rule expects: `columns {` and `map {` are parts of an item. */
+const blocks: Record<string, Block> = {
+  modelDef: modelBlock,
+  syncDef: syncBlock,
+  // After a condition, a capitalised or misspelt operator lands here.
+  audienceDef: {
+    items: '`from`, `where`',
+    hint: 'an audience takes `from` a model and a `where` condition',
+    keywords: ['from', 'where', 'and', 'or', 'not', 'in', 'is', 'like', 'between', 'null'],
+  },
+  settingsBlock: { items: 'a setting', hint: settingsHint, keywords: [] },
+  modelItem: { items: 'a column', hint: columnHint, keywords: [] },
+  syncItem: { items: 'a mapping', hint: mappingHint, keywords: [] },
+};
+
+/** The hint of the rule an error happened in, when nothing more precise explains it. */
+const ruleHints: Record<string, string> = {
+  project: definitionHint,
+  definition: definitionHint,
+  modelItem: modelBlock.hint,
+  syncItem: syncBlock.hint,
+  setting: settingsHint,
+  value: 'a value is a string, a number, true/false, env("VAR") or a dotted name',
+  columnDef: columnHint,
+  typeRef: 'types: string, int, bigint, float, bool, date, timestamp, json, decimal(p, s)',
+  notExpr: conditionHint,
+  predicate: conditionHint,
+  guardItem: guardHint,
+  mapping: mappingHint,
+};
+
+/** What a keyword or a name needs after it, with an example. */
+interface Need {
+  what: string;
+  example: string;
+  hint?: string;
+  /** A definition's name is followed by `:` (`source w : postgres`): a `:` there is no slip. */
+  definition?: true;
+}
+/**
+ * A keyword's need; `rules`: the rules in which an error right after the keyword is about it
+ * (elsewhere the word may be a name: a column called `mode`).
+ */
+interface KeywordNeed extends Need {
+  rules: string[];
+  /** The keyword's first word, for the two-word ones (`primary key`). */
+  first?: TokenType;
+}
+function definitionNeed(word: string, example: string): KeywordNeed {
+  return { rules: [`${word}Def`], what: 'a name', example, definition: true };
+}
+const needs = new Map<TokenType, KeywordNeed>([
+  [T.Source, definitionNeed('source', 'source warehouse : postgres { ... }')],
+  [T.Destination, definitionNeed('destination', 'destination crm : hubspot { ... }')],
+  [T.Model, definitionNeed('model', 'model users { ... }')],
+  [T.Audience, definitionNeed('audience', 'audience whales { ... }')],
+  [T.Sync, definitionNeed('sync', 'sync users_to_crm { ... }')],
+  [T.Table, { rules: ['modelItem', 'path', 'ident'], what: 'a table name', example: 'table analytics.users' }],
+  [T.Sql, { rules: ['modelItem', 'stringLit'], what: 'a query in quotes', example: 'sql """select ..."""' }],
+  [T.Key, { rules: ['modelItem', 'ident'], what: 'a column name', example: 'primary key user_id', first: T.Primary }],
+  [T.By, { rules: ['modelItem', 'orderKey', 'ident'], what: 'a column name', example: 'order by updated_at desc', first: T.Order }],
+  [T.Where, { rules: ['whereItem', 'expr', 'andExpr', 'notExpr', 'predicate', 'operand', 'literal'], what: 'a condition', example: 'where ltv >= 1000' }],
+  [T.To, { rules: ['toItem'], what: 'a destination', example: 'to crm object contacts' }],
+  [T.Mode, { rules: ['syncItem'], what: 'a mode', example: 'mode upsert', hint: 'the modes are upsert, insert, update, mirror, add and remove' }],
+  [T.IdentifierKw, { rules: ['syncItem', 'mapping', 'ident'], what: 'a column', example: 'identifier email' }],
+  [T.Batch, { rules: ['syncItem'], what: 'a number of records', example: 'batch 500' }],
+  [T.Schedule, { rules: ['syncItem', 'stringLit'], what: 'a cron expression in quotes', example: 'schedule "0 6 * * *"' }],
+  [T.Message, { rules: ['syncItem', 'stringLit'], what: 'a template in quotes', example: 'message "New lead: {{email}}"' }],
+  [T.Format, { rules: ['syncItem'], what: 'a file format', example: 'format csv', hint: 'the formats are csv and jsonl' }],
+  [T.Arrow, { rules: ['mapping', 'field'], what: 'a field name', example: 'email -> Email' }],
+  [T.Guard, { rules: ['guardItem'], what: 'a bound', example: 'guard deletes <= 5%', hint: guardHint }],
+  [T.Deletes, { rules: ['guardItem'], what: '`<=` and a bound', example: 'guard deletes <= 5%', first: T.Guard }],
+  [T.Allow, { rules: ['guardItem'], what: '`empty`', example: 'guard allow empty', first: T.Guard }],
+  ...[T.Eq, T.NotEq, T.Lt, T.LtEq, T.Gt, T.GtEq].map((op): [TokenType, KeywordNeed] => [op, { rules: ['predicate', 'operand', 'literal'], what: 'a value to compare with', example: 'ltv >= 1000' }]),
+  [T.And, { rules: ['notExpr', 'predicate', 'operand', 'literal'], what: 'a condition after it', example: "plan = 'pro' and ltv >= 1000" }],
+  [T.Or, { rules: ['notExpr', 'predicate', 'operand', 'literal'], what: 'a condition after it', example: "plan = 'pro' or ltv >= 1000" }],
+  [T.Not, { rules: ['notExpr', 'predicate', 'operand', 'literal'], what: 'a condition after it', example: 'not is_active' }],
+  [T.In, { rules: ['predicate'], what: 'a list in parentheses', example: "country in ('US', 'CA')" }],
+  [T.Like, { rules: ['predicate', 'stringLit'], what: 'a pattern in quotes', example: "email like '%@acme.com'" }],
+  [T.Is, { rules: ['predicate'], what: '`null` or `not null`', example: 'email is not null' }],
+  [T.Between, { rules: ['predicate', 'operand', 'literal'], what: 'two bounds', example: 'ltv between 100 and 1000' }],
+  [T.DateKw, { rules: ['literal', 'stringLit', 'audienceDef'], what: 'a date in quotes', example: "date '2024-01-31'" }],
+  [T.TimestampKw, { rules: ['literal', 'stringLit', 'audienceDef'], what: 'a timestamp in quotes', example: "timestamp '2024-01-31 12:00:00'" }],
+]);
+
+/** What `from` reads depends on the definition. */
+function fromNeed(stack: string[]): KeywordNeed {
+  const rules = ['fromItem'];
+  if (stack.includes('modelDef')) return { rules, what: 'the name of a source', example: 'from warehouse' };
+  if (stack.includes('audienceDef')) return { rules, what: 'the name of a model', example: 'from users' };
+  return { rules, what: 'the name of a model or audience', example: 'from users' };
+}
+
+/** A diagnostic's words, and where it points when that is not the error's own token. */
+interface Explained {
+  message: string;
+  hints: string[];
+  span?: Span;
+}
+
+/** The position of the token `t` in `tokens` (sorted by offset); `tokens.length` for the end of the file. */
+function indexOf(tokens: IToken[], t: IToken): number {
+  if (Number.isNaN(t.startOffset)) return tokens.length;
+  let lo = 0;
+  let hi = tokens.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (tokens[mid]!.startOffset < t.startOffset) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** `mode: upsert`, `database = "acme"`: a separator where the language has none. */
+function separatorSlip(file: string, name: string, found: IToken | undefined, after: IToken | undefined): Explained | undefined {
+  if (!found || !(is(found, T.Colon) || is(found, T.Eq)) || !after || after.startLine !== found.startLine) return undefined;
+  return { message: `write \`${name} ${after.image}\`, without ${describe(found)}`, hints: [], span: tokenSpan(file, found) };
+}
+
+/**
+ * "`mode` needs a mode: `mode upsert`", at the keyword when what follows is not its argument
+ * (it is on another line, or ends or starts something); else at that wrong argument.
+ */
+function needMessage(file: string, keyword: IToken[], need: Need, found: IToken | undefined, after: IToken | undefined): Explained {
+  const words = keyword.map((t) => t.image).join(' ');
+  const hints = need.hint ? [need.hint] : [];
+  const last = keyword.at(-1)!;
+  const missing = !found || (found.startLine ?? 0) > (last.endLine ?? 0) || is(found, T.RBrace) || is(found, T.ItemKeyword);
+  if (missing) {
+    const span = joinSpans(tokenSpan(file, keyword[0]!), tokenSpan(file, last));
+    return { message: `\`${words}\` needs ${need.what}: \`${need.example}\``, hints, span };
+  }
+  const slip = need.definition ? undefined : separatorSlip(file, words, found, after);
+  if (slip) return { ...slip, hints };
+  return { message: `\`${words}\` needs ${need.what}, not ${describe(found)}: \`${need.example}\``, hints };
+}
+
+/** The keyword (one or two tokens) just before token `at` that lacks what it needs, if the error is that. */
+function lackingKeyword(tokens: IToken[], at: number, stack: string[]): { keyword: IToken[]; need: KeywordNeed } | undefined {
+  const prev = tokens[at - 1];
+  if (!prev) return undefined;
+  const rule = stack.at(-1)!;
+  // `to events topic`: an object kind without the name of what to write to.
+  if (rule === 'toItem' && is(tokens[at - 3], T.To) && !is(prev, T.To)) {
+    const example = `to ${tokens[at - 2]!.image} ${prev.image} <name>`;
+    const hint = 'after the destination come an object kind and what to write to: `to crm object contacts`';
+    return { keyword: [prev], need: { rules: [rule], what: 'a name', example, hint } };
+  }
+  const need = is(prev, T.From) ? fromNeed(stack) : needs.get(prev.tokenType);
+  if (!need || !need.rules.includes(rule)) return undefined;
+  if (!need.first) return { keyword: [prev], need };
+  const first = tokens[at - 2];
+  return first && is(first, need.first) ? { keyword: [first, prev], need } : undefined;
+}
+
+/** A misspelt or capitalised keyword, where one of `keywords` could stand. */
+function keywordHints(found: IToken | undefined, keywords: string[]): string[] {
+  if (!found || !/^[A-Za-z_]+$/.test(found.image)) return [];
+  const near = closest(found.image, keywords);
+  if (near === undefined || near === found.image) return [];
+  return [near === found.image.toLowerCase() ? `keywords are lower case: \`${near}\`` : `did you mean \`${near}\`?`];
+}
+
+/** How the block opened by the `{` at `i` is called: model `users`, `columns {`. */
+function blockName(tokens: IToken[], i: number): string {
+  const before = tokens[i - 1];
+  if (before && (is(before, T.Columns) || is(before, T.MapKw))) return `\`${before.image} {\``;
+  // `model users {`, `source warehouse : postgres {`
+  for (const k of [i - 2, i - 4]) {
+    const head = tokens[k];
+    const name = tokens[k + 1];
+    if (head && name && startsDefinition(head)) return `${head.image} \`${name.image}\``;
+  }
+  return 'the `{`';
+}
+
+/** The first token of the line on which token `i` starts, looking back at most `limit` tokens. */
+function lineStart(tokens: IToken[], i: number, limit = Infinity): number {
+  let j = i;
+  while (j > 0 && i - j < limit && tokens[j - 1]!.endLine === tokens[i]!.startLine) j--;
+  return j;
+}
+
+/** The last few tokens of the line of token `i` up to it, as written: `model users`, `columns`. */
+function lineHead(tokens: IToken[], i: number): string {
+  return tokens.slice(lineStart(tokens, i, 5), i + 1).map((t) => t.image).join(' ');
+}
+
+function indentOf(tokens: IToken[], i: number): number {
+  return tokens[lineStart(tokens, i)]!.startColumn ?? 1;
+}
+
+/**
+ * What the explanations need to know of the text before each token (and before the end),
+ * computed once per file, on the first error that needs it: how many `{` and `(` are open, and
+ * where the definition around it starts. No explanation reads the file from its start.
+ */
+interface Outline {
+  braces: Int32Array;
+  parens: Int32Array;
+  definition: Int32Array;
+}
+const outlines = new WeakMap<IToken[], Outline>();
+
+function outline(tokens: IToken[]): Outline {
+  const known = outlines.get(tokens);
+  if (known) return known;
+  const n = tokens.length;
+  const o: Outline = { braces: new Int32Array(n + 1), parens: new Int32Array(n + 1), definition: new Int32Array(n + 1) };
+  for (let i = 0; i < n; i++) {
+    const t = tokens[i]!;
+    const before = tokens[i - 1];
+    // `model users {`, `source w :` outside any block, after a `}` or first on its line (not a column called `model`).
+    const head = startsDefinition(t) && (is(tokens[i + 2], T.LBrace) || is(tokens[i + 2], T.Colon));
+    const starts = head && (!before || o.braces[i] === 0 || is(before, T.RBrace) || before.endLine !== t.startLine);
+    o.definition[i] = starts || i === 0 ? i : o.definition[i - 1]!;
+    o.braces[i + 1] = o.braces[i]! + (is(t, T.LBrace) ? 1 : is(t, T.RBrace) ? -1 : 0);
+    o.parens[i + 1] = o.parens[i]! + (is(t, T.LParen) ? 1 : is(t, T.RParen) ? -1 : 0);
+  }
+  outlines.set(tokens, o);
+  return o;
+}
+
+/** The start of the definition that token `at` ends or is inside of, and how many `open` are unclosed from there. */
+function openSince(tokens: IToken[], at: number, counts: 'braces' | 'parens'): { start: number; open: number } {
+  const o = outline(tokens);
+  const start = o.definition[Math.max(0, at - 1)]!;
+  return { start, open: o[counts][at]! - o[counts][start]! };
+}
+
+/**
+ * The block left open before token `at`, as a hint. Braces pair as the parser pairs them,
+ * except that a `}` that starts its line closes the open block whose line it lines up with:
+ * after `model m {`, `columns {` and a `}` at the margin, the `columns {` is the one left open.
+ */
+function unclosedBlock(tokens: IToken[], at: number): string | undefined {
+  const open: number[] = [];
+  let leftOpen: number | undefined;
+  for (let i = openSince(tokens, at, 'braces').start; i < at; i++) {
+    const t = tokens[i]!;
+    if (is(t, T.LBrace)) {
+      if (open.length === 0) leftOpen = undefined;
+      open.push(i);
+    } else if (is(t, T.RBrace)) {
+      const column = t.startColumn ?? 1;
+      if (i > 0 && tokens[i - 1]!.endLine !== t.startLine) {
+        while (open.length > 1 && indentOf(tokens, open.at(-1)!) > column && indentOf(tokens, open.at(-2)!) <= column) {
+          leftOpen ??= open.at(-1);
+          open.pop();
+        }
+      }
+      open.pop();
+    }
+  }
+  const i = leftOpen ?? open.at(-1);
+  return i === undefined ? undefined : `${blockName(tokens, i)}, opened at line ${tokens[i]!.startLine}, is not closed`;
+}
+
+/** Where a `}` was expected: a block left open, or something that is not an item of the block. */
+function braceMessage(file: string, tokens: IToken[], at: number, rule: string): Explained {
+  const found = tokens[at];
+  if (!found || startsDefinition(found)) {
+    const open = unclosedBlock(tokens, at);
+    return { message: `expected \`}\`, found ${describe(found)}`, hints: open ? [open] : [] };
+  }
+  // `project` then `dataset "events"` on the next line: `dataset` was read as the value of `project`.
+  const [name, value] = [tokens[at - 2], tokens[at - 1]];
+  if (rule === 'settingsBlock' && name && value && name.endLine !== value.startLine && value.startLine === found.startLine) {
+    const hints = [`\`${value.image}\`, on the next line, was read as its value`, settingsHint];
+    return { message: `\`${name.image}\` needs a value`, hints, span: tokenSpan(file, name) };
+  }
+  const block = blocks[rule];
+  if (!block) return { message: `expected \`}\`, found ${describe(found)}`, hints: [] };
+  const hints = is(found, T.Comma) ? ['items are separated by spaces or line breaks, not commas'] : keywordHints(found, block.keywords);
+  return { message: `expected ${block.items} or \`}\`, found ${describe(found)}`, hints: [...hints, block.hint] };
+}
+
+const tokensByName = new Map(T.allTokens.map((t) => [t.name, t]));
+
+/**
+ * The words for one parser error, from the rule it happened in and the tokens around it;
+ * undefined for an error that only follows from an earlier one.
+ */
+function explain(file: string, e: IRecognitionException, tokens: IToken[], at: number): Explained | undefined {
+  const stack = e.context.ruleStack;
+  const rule = stack.at(-1) ?? 'project';
+  const found = tokens[at];
+  const prev = tokens[at - 1];
+  const after = tokens[at + 1];
+
+  // `to table crm.users`: a path where the object kind should be.
+  const to = tokens[at - 3];
+  if (rule === 'toItem' && to && prev && is(to, T.To) && is(found, T.Dot)) {
+    const span = joinSpans(tokenSpan(file, to), tokenSpan(file, prev));
+    return { message: '`to` needs a destination, an object kind and a name: `to warehouse table crm.users`', hints: [], span };
+  }
+  // A keyword, a column or a setting without what it needs.
+  const lacking = lackingKeyword(tokens, at, stack);
+  if (lacking) return needMessage(file, lacking.keyword, lacking.need, found, after);
+  if (rule === 'typeRef' && prev && e.message === 'Name') {
+    return needMessage(file, [prev], { what: 'a type', example: `${prev.image} string`, hint: ruleHints.typeRef }, found, after);
+  }
+  if (rule === 'value' && prev) {
+    if (is(prev, T.Env) && is(found, T.LParen)) {
+      return { message: '`env(...)` needs the name of a setting before it: `token env("TOKEN")`', hints: [], span: tokenSpan(file, prev) };
+    }
+    return needMessage(file, [prev], { what: 'a value', example: `${prev.image} "..."`, hint: settingsHint }, found, after);
+  }
+
+  // `in ('US', 'CA',)`, `order by a, b,`
+  if (prev && is(prev, T.Comma) && (!found || is(found, T.RParen) || is(found, T.RBrace) || is(found, T.ItemKeyword))) {
+    return { message: 'a list does not end with `,`', hints: ['remove this `,`'], span: tokenSpan(file, prev) };
+  }
+
+  if (stack.includes('envRef') && rule !== 'envRef') {
+    return { message: `\`env(...)\` needs the variable's name in quotes, not ${describe(found)}: \`env("HUBSPOT_TOKEN")\``, hints: [] };
+  }
+  if (found && is(found, T.Not) && is(after, T.Null)) {
+    return { message: 'write `is not null`', hints: [], span: joinSpans(tokenSpan(file, found), tokenSpan(file, after!)) };
+  }
+  if (e.name === 'EarlyExitException' && rule === 'predicate') {
+    return { message: "`in (...)` needs at least one value: `country in ('US', 'CA')`", hints: [] };
+  }
+
+  const mismatch = e.name === 'MismatchedTokenException';
+  const expected = mismatch ? tokensByName.get(e.message) : undefined;
+  if (expected === T.RBrace) return braceMessage(file, tokens, at, rule);
+  // The top level, which expects the end of the file once no definition starts.
+  if ((mismatch && e.message === 'EOF') || e.name === 'NotAllInputParsedException') {
+    if (is(found, T.RBrace)) {
+      // A `}` that has its `{` in the text was left over by the recovery from an earlier error.
+      if (openSince(tokens, at, 'braces').open > 0) return undefined;
+      return { message: 'this `}` closes no block', hints: ['remove it, or add the `{` it was meant to close'] };
+    }
+    return { message: `expected a definition, found ${describe(found)}`, hints: [...keywordHints(found, definitionWords), definitionHint] };
+  }
+  // `destination crm hubspot {`
+  if (expected === T.Colon && prev && found && is(found, T.Name) && (rule === 'sourceDef' || rule === 'destinationDef')) {
+    const [definition, type] = rule === 'sourceDef' ? ['source', 'dialect'] : ['destination', 'type'];
+    return { message: `expected \`:\` between the ${definition}'s name and its ${type}: \`${definition} ${prev.image} : ${found.image} { ... }\``, hints: [] };
+  }
+  // `in 'US', 'CA'`: the `(` the recovery took for granted was reported missing.
+  if (expected === T.RParen && openSince(tokens, at, 'parens').open <= 0) return undefined;
+  // `decimal(12 2)`, `in ('US' 'CA')`
+  if (expected === T.RParen && found && found.startLine === prev?.endLine && !is(found, T.LBrace)) {
+    const example = rule === 'typeRef' ? 'decimal(12, 2)' : "country in ('US', 'CA')";
+    return { message: `expected \`,\` or \`)\`, found ${describe(found)}`, hints: [`separate the values with commas: \`${example}\``] };
+  }
+  const ruleHint = ruleHints[rule];
+  const hints = ruleHint ? [ruleHint] : [];
+  if (expected === T.LBrace && prev) return { message: `expected \`{\` after \`${lineHead(tokens, at - 1)}\`, found ${describe(found)}`, hints };
+  if (expected) return { message: `expected ${expected.LABEL ?? expected.name}, found ${describe(found)}`, hints };
+  if (e.name === 'EarlyExitException') return { message: `expected at least one item here, found ${describe(found)}`, hints };
+  return { message: `unexpected ${describe(found)}`, hints };
+}
+
+/** Recovery may insert tokens with no position: fall back to the token before them. */
+function errorSpan(file: string, e: IRecognitionException, tokens: IToken[], text: string): Span {
+  const t = e.token;
+  if (!Number.isNaN(t.startOffset) && t.tokenType.name !== 'EOF') return tokenSpan(file, t);
+  const prev = (e as { previousToken?: IToken }).previousToken;
+  const last = prev && !Number.isNaN(prev.startOffset) ? prev : tokens[tokens.length - 1];
+  if (last) {
+    const s = tokenSpan(file, last);
+    return { ...s, line: s.endLine, column: s.endColumn, offset: s.endOffset };
+  }
+  const lines = text.split('\n');
+  const line = lines.length;
+  const column = (lines[line - 1] ?? '').length + 1;
+  return { file, line, column, offset: text.length, endLine: line, endColumn: column, endOffset: text.length };
+}
+
+/** The words for each slip (see tokens.ts), by its token type. */
+const slipWords = new Map<TokenType, { message: string; hint: string; opening?: number }>([
+  [T.AndAnd, { message: '`&&` is written `and`', hint: operatorsHint }],
+  [T.OrOr, { message: '`||` is written `or`', hint: operatorsHint }],
+  [T.EqEq, { message: '`==` is written `=`', hint: operatorsHint }],
+  [T.FatArrow, { message: '`=>` is written `->` in a mapping', hint: 'in a condition, greater or equal is written `>=`' }],
+  [T.DashComment, { message: '`--` does not start a comment', hint: 'comments start with `#` or `//`', opening: 2 }],
+  [T.OpenTripleString, { message: 'this `"""` string is never closed', hint: 'close it with `"""`; until then it runs to the end of the file', opening: 3 }],
+  [T.OpenDqString, { message: 'this string is not closed on its line', hint: 'close it with `"` on the same line; text that spans lines goes in `"""`', opening: 1 }],
+  [T.OpenSqString, { message: 'this string is not closed on its line', hint: "close it with `'` on the same line; text that spans lines goes in `\"\"\"`", opening: 1 }],
+]);
+
+function slipDiagnostic(file: string, t: IToken): Diagnostic {
+  const words = slipWords.get(t.tokenType)!;
+  const span = tokenSpan(file, t);
+  // An unclosed string or a comment is shown at its opening characters, which are on one line.
+  const at = words.opening ? { ...span, endLine: span.line, endColumn: span.column + words.opening, endOffset: span.offset + words.opening } : span;
+  return diagnostic('syntax-error', at, { detail: words.message }, [words.hint]);
+}
+
+const characterHints: Record<string, string> = {
+  '“': 'use straight quotes: `"` or `\'`',
+  '”': 'use straight quotes: `"` or `\'`',
+  '‘': 'use straight quotes: `"` or `\'`',
+  '’': 'use straight quotes: `"` or `\'`',
+  ';': 'a `.sync` file needs no `;`: remove it',
+  '!': 'negation is written `not`: `not is_active`, `plan != \'free\'`',
+  '`': 'a quoted name must close with a backtick on the same line',
+};
+
+function characterDiagnostic(file: string, text: string, e: ILexingError): Diagnostic {
+  const length = Math.max(1, e.length);
+  const line = e.line ?? 1;
+  const column = e.column ?? 1;
+  const span: Span = { file, line, column, offset: e.offset, endLine: line, endColumn: column + length, endOffset: e.offset + length };
+  const ch = text.slice(e.offset, e.offset + length);
+  const hint = characterHints[ch[0]!] ?? 'remove it, or put it in a string';
+  return diagnostic('unexpected-character', span, { text: ch.replace(/\n/g, '\\n') }, [hint]);
+}
+
+/** The tokens the parser reads: each slip in its place, as the token it stands for. */
+export function withSlips(tokens: IToken[], slips: IToken[]): IToken[] {
+  const meant = slips.flatMap((t) => {
+    const type = T.slipMeaning(t.tokenType);
+    return type ? [{ ...t, tokenType: type, tokenTypeIdx: type.tokenTypeIdx! }] : [];
+  });
+  return [...tokens, ...meant].sort((a, b) => a.startOffset - b.startOffset);
+}
+
+/** The parser's errors as diagnostics, but for those that follow from a slip or from an earlier error. */
+function parserDiagnostics(file: string, text: string, tokens: IToken[], slips: IToken[]): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const slipOffsets = new Set(slips.map((t) => t.startOffset));
+  // A string left open runs to the end of the file: the blocks it leaves open are its doing.
+  const openToEnd = slips.at(-1)?.tokenType === T.OpenTripleString;
+  let last = -2;
+  for (const e of parser.errors) {
+    if (slipOffsets.has(e.token.startOffset) || (openToEnd && e.token.tokenType.name === 'EOF')) continue;
+    // An error on the token after the last one is its consequence: `env(X)` fails at `X`, then at `)`.
+    const at = indexOf(tokens, e.token);
+    if (at <= last + 1) continue;
+    last = at;
+    const explained = explain(file, e, tokens, at);
+    if (explained) out.push(diagnostic('syntax-error', explained.span ?? errorSpan(file, e, tokens, text), { detail: explained.message }, explained.hints));
+  }
+  return out;
+}
+
+/** Every syntax diagnostic of a file the lexer or the parser found errors in, in file order. */
+export function syntaxDiagnostics(file: string, text: string, lexed: ILexingResult, tokens: IToken[]): Diagnostic[] {
+  const slips = lexed.groups.slips ?? [];
+  const diagnostics = [
+    ...lexed.errors.map((e) => characterDiagnostic(file, text, e)),
+    ...slips.map((t) => slipDiagnostic(file, t)),
+    ...(parser.errors.length > 0 ? parserDiagnostics(file, text, tokens, slips) : []),
+  ];
+  const first = parser.errors[0];
+  // Errors are left out only as consequences of reported ones: a CST with errors never reaches the builder.
+  if (diagnostics.length === 0 && first) {
+    diagnostics.push(diagnostic('syntax-error', errorSpan(file, first, tokens, text), { detail: `unexpected ${describe(first.token)}` }));
+  }
+  return diagnostics.sort((a, b) => a.span.offset - b.span.offset);
+}
