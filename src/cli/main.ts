@@ -4,7 +4,7 @@
  * printed only for an internal error, never for bad input.
  */
 import { readFileSync } from 'node:fs';
-import yargs from 'yargs';
+import yargs, { type Argv } from 'yargs';
 import { UsageError } from './files.js';
 import { processIo, type Io } from './output.js';
 import type { OutputFormat } from '../diagnostics/render.js';
@@ -14,107 +14,105 @@ const formats: OutputFormat[] = ['text', 'json', 'github'];
 // Said explicitly: yargs would look for a package.json from the folder it runs in, which may be the user's project.
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
-// Each command's module is loaded when it runs: `check` need not load the SQL formatter,
-// the executor or the embedded database, which would cost more start-up time than it checks.
+type Global = { format: OutputFormat };
+type Options<T> = (y: Argv<Global>) => Argv<T>;
+/** What yargs parses for a command whose options `build` declares. */
+type Parsed<B extends Options<unknown>> = Awaited<ReturnType<B>['argv']>;
+
+const paths = <T>(y: Argv<T>) => y.positional('paths', { type: 'string', array: true, default: [] as string[] });
+const strict = <T>(y: Argv<T>) => y.option('strict', { type: 'boolean', default: false, describe: 'treat warnings as errors' });
+const postgresVersion = { choices: [15, 16, 17, 18], type: 'number' } as const;
+
+const checkOptions = (y: Argv<Global>) => strict(paths(y));
+const fmtOptions = (y: Argv<Global>) => paths(y).option('check', { type: 'boolean', default: false, describe: 'change nothing; exit 1 if a file is not formatted' });
+const compileOptions = (y: Argv<Global>) =>
+  strict(paths(y))
+    .option('out', { type: 'string', default: 'build', describe: 'output folder, replaced as a whole' })
+    .option('postgres-version', { ...postgresVersion, describe: 'Postgres major version to generate for (default: the version setting, else 15)' });
+const runOptions = (y: Argv<Global>) =>
+  strict(paths(y))
+    .option('sync', { type: 'string', array: true, default: [] as string[], describe: 'run only these syncs' })
+    .option('plan', { type: 'string', array: true, default: [] as string[], describe: 'run compiled plans (build/<sync>/plan.json) instead of compiling' })
+    .option('out', { type: 'string', default: 'build', describe: 'where the plans are compiled to' })
+    .option('postgres-version', { ...postgresVersion, describe: 'Postgres major version to generate for' })
+    .option('database', { type: 'string', array: true, default: [] as string[], describe: 'Postgres URL (default $DATABASE_URL, else the embedded database); NAME=URL for one source or destination' })
+    .option('db', { type: 'string', describe: 'folder of the embedded database (default .syncwright/db)' })
+    .option('endpoint', { type: 'string', array: true, default: [] as string[], describe: 'NAME=URL: send a destination\'s requests to another base URL' })
+    .option('sink', { type: 'string', describe: 'folder for storage objects and stream messages, or - for stdout (default .syncwright/sink)' })
+    .option('dry-run', { type: 'boolean', default: false, describe: 'build the change set and show what would be sent; send and commit nothing' })
+    .option('report', { type: 'string', describe: 'write a JSON run report to this file' })
+    .option('concurrency', { type: 'number', default: 4, describe: 'requests in flight per step' })
+    .option('timeout', { type: 'number', default: 30, describe: 'seconds to wait for each response' });
+const demoOptions = (y: Argv<Global>) => y;
+
+/**
+ * Each command: its usage, its options, and what runs it. A command's module is loaded when it
+ * runs: `check` need not load the SQL formatter, the executor or the embedded database, which
+ * would cost more start-up time than it checks. Commands are dispatched here, after parsing,
+ * rather than by yargs handlers: yargs renders the whole help text after running a handler.
+ */
 const commands = {
-  check: () => import('./check-command.js'),
-  fmt: () => import('./fmt-command.js'),
-  compile: () => import('./compile-command.js'),
-  run: () => import('./run-command.js'),
-  demo: () => import('./demo-command.js'),
+  check: {
+    usage: 'check [paths..]',
+    describe: 'parse and check .sync files (files or folders; default: the current folder)',
+    options: checkOptions,
+    run: async (a: Parsed<typeof checkOptions>, io: Io) => (await import('./check-command.js')).runCheck({ paths: a.paths, format: a.format, strict: a.strict }, io),
+  },
+  fmt: {
+    usage: 'fmt [paths..]',
+    describe: 'rewrite .sync files in canonical layout',
+    options: fmtOptions,
+    run: async (a: Parsed<typeof fmtOptions>, io: Io) => (await import('./fmt-command.js')).runFmt({ paths: a.paths, check: a.check, format: a.format }, io),
+  },
+  compile: {
+    usage: 'compile [paths..]',
+    describe: 'check, then write SQL scripts, plan.json files and manifest.json into the output folder',
+    options: compileOptions,
+    run: async (a: Parsed<typeof compileOptions>, io: Io) =>
+      (await import('./compile-command.js')).runCompile({ paths: a.paths, out: a.out, format: a.format, strict: a.strict, postgresVersion: a['postgres-version'] }, io),
+  },
+  run: {
+    usage: 'run [paths..]',
+    describe: 'compile and run syncs (or run compiled plans with --plan): SQL on Postgres, requests to the destinations',
+    options: runOptions,
+    run: async (a: Parsed<typeof runOptions>, io: Io) =>
+      (await import('./run-command.js')).runRun(
+        {
+          paths: a.paths,
+          syncs: a.sync,
+          plans: a.plan,
+          out: a.out,
+          format: a.format,
+          strict: a.strict,
+          ...(a['postgres-version'] ? { postgresVersion: a['postgres-version'] } : {}),
+          databases: a.database,
+          ...(a.db ? { db: a.db } : {}),
+          endpoints: a.endpoint,
+          ...(a.sink ? { sink: a.sink } : {}),
+          dryRun: a['dry-run'],
+          ...(a.report ? { report: a.report } : {}),
+          concurrency: a.concurrency,
+          timeoutSeconds: a.timeout,
+        },
+        io,
+      ),
+  },
+  demo: {
+    usage: 'demo',
+    describe: 'run the bundled demo end to end: seed an embedded database, compile, sync, change rows, sync again',
+    options: demoOptions,
+    run: async (_a: Parsed<typeof demoOptions>, io: Io) => (await import('./demo-command.js')).runDemo(io),
+  },
 };
 
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
-  let code = 0;
-  const cli = yargs(argv)
+  let cli = yargs(argv)
     .scriptName('syncwright')
     .usage('$0 <command> [options]\n\nCompile .sync files into warehouse SQL and API execution plans.')
-    .option('format', { choices: formats, default: 'text' as OutputFormat, describe: 'how diagnostics are printed' })
-    .command(
-      'check [paths..]',
-      'parse and check .sync files (files or folders; default: the current folder)',
-      (y) => y.positional('paths', { type: 'string', array: true, default: [] as string[] }).option('strict', { type: 'boolean', default: false, describe: 'treat warnings as errors' }),
-      async (args) => {
-        const { runCheck } = await commands.check();
-        code = runCheck({ paths: args.paths, format: args.format, strict: args.strict }, io);
-      },
-    )
-    .command(
-      'fmt [paths..]',
-      'rewrite .sync files in canonical layout',
-      (y) => y.positional('paths', { type: 'string', array: true, default: [] as string[] }).option('check', { type: 'boolean', default: false, describe: 'change nothing; exit 1 if a file is not formatted' }),
-      async (args) => {
-        const { runFmt } = await commands.fmt();
-        code = runFmt({ paths: args.paths, check: args.check, format: args.format }, io);
-      },
-    )
-    .command(
-      'compile [paths..]',
-      'check, then write SQL scripts, plan.json files and manifest.json into the output folder',
-      (y) =>
-        y
-          .positional('paths', { type: 'string', array: true, default: [] as string[] })
-          .option('out', { type: 'string', default: 'build', describe: 'output folder, replaced as a whole' })
-          .option('postgres-version', { choices: [15, 16, 17, 18], type: 'number', describe: 'Postgres major version to generate for (default: the version setting, else 15)' })
-          .option('strict', { type: 'boolean', default: false, describe: 'treat warnings as errors' }),
-      async (args) => {
-        const { runCompile } = await commands.compile();
-        code = await runCompile({ paths: args.paths, out: args.out, format: args.format, strict: args.strict, postgresVersion: args['postgres-version'] }, io);
-      },
-    )
-    .command(
-      'run [paths..]',
-      'compile and run syncs (or run compiled plans with --plan): SQL on Postgres, requests to the destinations',
-      (y) =>
-        y
-          .positional('paths', { type: 'string', array: true, default: [] as string[] })
-          .option('sync', { type: 'string', array: true, default: [] as string[], describe: 'run only these syncs' })
-          .option('plan', { type: 'string', array: true, default: [] as string[], describe: 'run compiled plans (build/<sync>/plan.json) instead of compiling' })
-          .option('out', { type: 'string', default: 'build', describe: 'where the plans are compiled to' })
-          .option('postgres-version', { choices: [15, 16, 17, 18], type: 'number', describe: 'Postgres major version to generate for' })
-          .option('strict', { type: 'boolean', default: false, describe: 'treat warnings as errors' })
-          .option('database', { type: 'string', array: true, default: [] as string[], describe: 'Postgres URL (default $DATABASE_URL, else the embedded database); NAME=URL for one source or destination' })
-          .option('db', { type: 'string', describe: 'folder of the embedded database (default .syncwright/db)' })
-          .option('endpoint', { type: 'string', array: true, default: [] as string[], describe: 'NAME=URL: send a destination\'s requests to another base URL' })
-          .option('sink', { type: 'string', describe: 'folder for storage objects and stream messages, or - for stdout (default .syncwright/sink)' })
-          .option('dry-run', { type: 'boolean', default: false, describe: 'build the change set and show what would be sent; send and commit nothing' })
-          .option('report', { type: 'string', describe: 'write a JSON run report to this file' })
-          .option('concurrency', { type: 'number', default: 4, describe: 'requests in flight per step' })
-          .option('timeout', { type: 'number', default: 30, describe: 'seconds to wait for each response' }),
-      async (args) => {
-        const { runRun } = await commands.run();
-        code = await runRun(
-          {
-            paths: args.paths,
-            syncs: args.sync,
-            plans: args.plan,
-            out: args.out,
-            format: args.format,
-            strict: args.strict,
-            ...(args['postgres-version'] ? { postgresVersion: args['postgres-version'] } : {}),
-            databases: args.database,
-            ...(args.db ? { db: args.db } : {}),
-            endpoints: args.endpoint,
-            ...(args.sink ? { sink: args.sink } : {}),
-            dryRun: args['dry-run'],
-            ...(args.report ? { report: args.report } : {}),
-            concurrency: args.concurrency,
-            timeoutSeconds: args.timeout,
-          },
-          io,
-        );
-      },
-    )
-    .command(
-      'demo',
-      'run the bundled demo end to end: seed an embedded database, compile, sync, change rows, sync again',
-      (y) => y,
-      async () => {
-        const { runDemo } = await commands.demo();
-        code = await runDemo(io);
-      },
-    )
-    .demandCommand(1, 'name a command: check, fmt, compile, run, demo')
+    .option('format', { choices: formats, default: 'text' as OutputFormat, describe: 'how diagnostics are printed' });
+  for (const c of Object.values(commands)) cli = cli.command(c.usage, c.describe, c.options as Options<Global>);
+  cli = cli
+    .demandCommand(1, `name a command: ${Object.keys(commands).join(', ')}`)
     .strict()
     .help()
     .version(version)
@@ -123,8 +121,12 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       throw err ?? new UsageError(msg);
     });
   try {
-    await cli.parseAsync();
-    return code;
+    const args = await cli.parseAsync();
+    // --help and --version print and stop: no command is named then.
+    const name = args._[0];
+    if (args.help || args.version || name === undefined) return 0;
+    const command = commands[name as keyof typeof commands];
+    return await command.run(args as never, io);
   } catch (e) {
     if (e instanceof UsageError || (e as Error).name === 'YError') {
       io.err(`syncwright: ${(e as Error).message}\nRun 'syncwright --help' for usage.`);
