@@ -9,8 +9,28 @@
 // precompiled validator), Handlebars (required only when a template is met, src/handlebars.ts)
 // and Chevrotain (already one file, imported by its path).
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+
+// string-width (used by yargs only to lay out --help) builds an Intl.Segmenter when it is
+// loaded, which costs a twentieth of a `check` run; here it is built on first use instead.
+// Should a new version read differently, it is bundled as it is, and only slower to load.
+const eagerSegmenter = 'const segmenter = new Intl.Segmenter();';
+const lazySegmenter = {
+  name: 'lazy-segmenter',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]string-width[\\/]index\.js$/ }, ({ path }) => {
+      const source = readFileSync(path, 'utf8');
+      if (!source.includes(eagerSegmenter)) return undefined;
+      return {
+        contents: source
+          .replace(eagerSegmenter, 'let segmenter;')
+          .replaceAll('segmenter.segment(', '(segmenter ??= new Intl.Segmenter()).segment('),
+        loader: 'js',
+      };
+    });
+  },
+};
 
 const dist = fileURLToPath(new URL('../dist/', import.meta.url));
 // dist/bin/ is as deep as every dist/<folder>/, so paths relative to a module (../../templates) still hold.
@@ -25,6 +45,7 @@ await build({
   platform: 'node',
   target: 'node20',
   external: ['@electric-sql/pglite', '@electric-sql/pglite/*', 'pg', 'ajv', 'ajv/*', 'chevrotain', 'handlebars'],
+  plugins: [lazySegmenter],
   chunkNames: 'chunk-[hash]',
   legalComments: 'none',
   logLevel: 'warning',
