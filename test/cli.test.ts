@@ -317,6 +317,16 @@ describe('the installed command', () => {
     expect(ok.stderr).toBe("syncwright: no such file or folder: nowhere/\nRun 'syncwright --help' for usage.\n");
   });
 
+  it('lays out --help in columns and runs no command', () => {
+    const r = spawnSync(process.execPath, [join(repo, 'bin', 'syncwright.js'), '--help'], { cwd: repo, encoding: 'utf8', env: { ...process.env, COLUMNS: '100' } });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^Commands:\n {2}syncwright check \[paths\.\.\] +parse and check \.sync files/m);
+    expect(r.stdout).toMatch(/^ {2}--format +how diagnostics are printed/m);
+    const sub = spawnSync(process.execPath, [join(repo, 'bin', 'syncwright.js'), 'compile', '--help'], { cwd: repo, encoding: 'utf8' });
+    expect([sub.status, sub.stderr]).toEqual([0, '']);
+    expect(sub.stdout).toMatch(/--out +output folder, replaced as a whole/);
+  });
+
   it("prints its own version, not that of the project it runs in", () => {
     const dir = project({ 'package.json': '{"name": "analytics", "version": "9.9.9"}' });
     made.push(dir);
