@@ -5,22 +5,33 @@
  * manifest against its schema) before it is queued, so a plan the schema rejects (a compiler
  * bug) stops the compile before the output is touched.
  *
- * On a project of thousands of syncs, the file system costs about as much as planning, so it
- * is done by threads: one fills the new folder while the main thread is still planning, and
- * two remove the previous output once it has been replaced.
+ * On a project of thousands of syncs the file system costs about as much as planning, so two
+ * threads do it: the writer fills the new folder while the main thread is still planning; once
+ * planning is done, the helper takes folders from the far end of what is left; then both
+ * remove the previous output. Making a folder holds a lock on its parent, so the helper makes
+ * its folders in a staging folder of its own and moves each into place when it is full.
  */
 import { existsSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort, type TransferListItem } from 'node:worker_threads';
 import type { SyncArtifacts } from '../plan/plan.js';
 import { validateManifest, type Manifest } from './manifest.js';
 import { validatePlan } from './plan-schema.js';
 
 const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
 
-/** A folder, not a link to one. Also part of the file system thread's source. */
+/**
+ * Folders of the tree, each [folder, name, content, name, content, ...] (folder '.' is the
+ * top of the tree), and one shared slot per folder: the thread that takes a folder sets it.
+ */
+interface Batch {
+  claims: SharedArrayBuffer;
+  folders: string[][];
+}
+
+/** A folder, not a link to one. Also part of the file system threads' source. */
 function isFolder(fs: Pick<typeof import('node:fs'), 'lstatSync'>, path: string): boolean {
   try {
     return fs.lstatSync(path).isDirectory();
@@ -30,13 +41,15 @@ function isFolder(fs: Pick<typeof import('node:fs'), 'lstatSync'>, path: string)
 }
 
 /**
- * The code of a file system thread. It runs from the source text of this function and
+ * The code of the file system threads. It runs from the source text of this function and
  * `isFolder` (so the same code runs from src/ under the tests and from the bundled CLI): it
  * uses nothing else of this module, only its own code, its arguments and globals.
  *
- * In: { files: [path, content, path, content, ...] } to write into workerData.temp; { end }
- * once every file is queued; { remove: [folder, ...] } to delete folders. Out: one answer per
- * end or remove, { ok } or the first error, { error, code }.
+ * The writer takes the folders of each Batch as it comes. The helper (workerData.staging and
+ * .queue set) gets the same batches on its queue, reads them only when told { help }, and
+ * takes folders from the last one back until it meets one the writer took. Other messages:
+ * { end }, answered once every batch before it is written; { remove: [folder, ...] }. Answers:
+ * { ok }, or the first error { error, code }.
  *
  * A file the previous output already holds, byte for byte, is hard-linked from it rather
  * than written: creating and later freeing tens of thousands of inodes is most of a
@@ -44,10 +57,9 @@ function isFolder(fs: Pick<typeof import('node:fs'), 'lstatSync'>, path: string)
  * that nothing else links to, in a real folder of the previous output (workerData.previous,
  * absent when there is none), is reused: the output never shares a file with anything else.
  */
-function fileSystemThread(fs: typeof import('node:fs'), { dirname, join }: typeof import('node:path'), { parentPort, workerData }: typeof import('node:worker_threads')): void {
-  const { temp, previous } = (workerData ?? {}) as { temp: string; previous?: string };
-  /** Folder of the new tree -> whether the previous output has it, as a folder (not a link), to reuse files from. */
-  const folders = new Map([['.', previous !== undefined]]);
+function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import('node:path'), threads: typeof import('node:worker_threads')): void {
+  const { parentPort, receiveMessageOnPort } = threads;
+  const { temp, previous, staging, queue } = threads.workerData as { temp: string; previous?: string; staging?: string; queue?: MessagePort };
   let failure: { error: string; code?: string } | undefined;
 
   const unchanged = (path: string, bytes: Buffer): boolean => {
@@ -72,25 +84,44 @@ function fileSystemThread(fs: typeof import('node:fs'), { dirname, join }: typeo
     }
   };
 
-  const write = (path: string, content: string): void => {
-    const folder = dirname(path);
-    let reusable = folders.get(folder);
-    if (reusable === undefined) {
-      fs.mkdirSync(join(temp, folder), { recursive: true });
-      reusable = previous !== undefined && isFolder(fs, join(previous, folder));
-      folders.set(folder, reusable);
-    }
+  /** Writes a file into `dir`, or links it from the folder `old` when that holds it unchanged. */
+  const write = (dir: string, old: string | undefined, name: string, content: string): void => {
     const bytes = Buffer.from(content);
-    const old = join(previous ?? '', path);
-    const target = join(temp, path);
-    if (reusable && unchanged(old, bytes)) {
+    const target = join(dir, name);
+    if (old !== undefined && unchanged(join(old, name), bytes)) {
       try {
-        return fs.linkSync(old, target);
+        return fs.linkSync(join(old, name), target);
       } catch {
         // No hard links here: written below.
       }
     }
     fs.writeFileSync(target, bytes);
+  };
+
+  /** Writes folder `i` of a batch, made in `base` and moved into the tree; false when the other thread took it. */
+  const take = (claims: Int32Array, i: number, [folder, ...files]: string[], base: string): boolean => {
+    if (Atomics.compareExchange(claims, i, 0, 1) !== 0) return false;
+    const top = folder === '.';
+    const dir = top ? temp : join(base, folder!);
+    if (!top) fs.mkdirSync(dir);
+    const old = previous !== undefined && isFolder(fs, join(previous, folder!)) ? join(previous, folder!) : undefined;
+    for (let f = 0; f < files.length; f += 2) write(dir, old, files[f]!, files[f + 1]!);
+    if (base !== temp && !top) fs.renameSync(dir, join(temp, folder!));
+    return true;
+  };
+
+  const help = (): void => {
+    const batches: Batch[] = [];
+    for (let m = receiveMessageOnPort(queue!); m; m = receiveMessageOnPort(queue!)) batches.push(m.message as Batch);
+    fs.mkdirSync(staging!);
+    try {
+      for (let b = batches.length - 1; b >= 0; b--) {
+        const claims = new Int32Array(batches[b]!.claims);
+        for (let i = batches[b]!.folders.length - 1; i >= 0; i--) if (!take(claims, i, batches[b]!.folders[i]!, staging!)) return;
+      }
+    } finally {
+      fs.rmdirSync(staging!);
+    }
   };
 
   // One readdir per folder, no stat per entry.
@@ -103,27 +134,31 @@ function fileSystemThread(fs: typeof import('node:fs'), { dirname, join }: typeo
     fs.rmdirSync(folder);
   };
 
-  parentPort!.on('message', (m: { files?: string[]; end?: true; remove?: string[] }) => {
+  parentPort!.on('message', (m: Partial<Batch> & { end?: true; help?: true; remove?: string[] }) => {
     try {
-      if (!failure && m.files) for (let i = 0; i < m.files.length; i += 2) write(m.files[i]!, m.files[i + 1]!);
+      if (!failure && m.folders) {
+        const claims = new Int32Array(m.claims!);
+        m.folders.forEach((folder, i) => take(claims, i, folder, temp));
+      }
+      if (!failure && m.help) help();
       if (!failure && m.remove) for (const folder of m.remove) remove(folder);
     } catch (e) {
       failure = { error: (e as Error).message, code: (e as NodeJS.ErrnoException).code };
     }
-    if (m.end || m.remove) parentPort!.postMessage(failure ?? { ok: true });
+    if (!m.folders) parentPort!.postMessage(failure ?? { ok: true });
   });
 }
 
-/** A file system thread: messages go in order; `ask` waits for the answer to an end or remove. */
+/** A file system thread: messages go in order; `ask` waits for the answer to anything but a batch. */
 class FileSystemThread {
   private readonly worker: Worker;
   private answer: ((error?: Error) => void) | undefined;
   /** Set once the thread has failed or stopped: nothing more will be answered. */
   private gone: Error | undefined;
 
-  constructor(data?: { temp: string; previous: string | undefined }) {
+  constructor(data: { temp: string; previous: string | undefined; staging?: string; queue?: MessagePort }, transferList: TransferListItem[] = []) {
     const source = `${String(isFolder)}\n(${String(fileSystemThread)})(require('node:fs'), require('node:path'), require('node:worker_threads'))`;
-    this.worker = new Worker(source, { eval: true, workerData: data });
+    this.worker = new Worker(source, { eval: true, workerData: data, transferList });
     this.worker.on('message', (m: { ok?: true; error?: string; code?: string }) => this.settle(m.ok ? undefined : Object.assign(new Error(m.error), { code: m.code })));
     this.worker.on('error', (e) => this.settle((this.gone ??= e)));
     this.worker.on('exit', () => this.settle((this.gone ??= new Error('a file system thread stopped before answering'))));
@@ -135,11 +170,11 @@ class FileSystemThread {
     answer?.(error);
   }
 
-  send(message: { files: string[] }): void {
-    this.worker.postMessage(message);
+  send(batch: Batch): void {
+    this.worker.postMessage(batch);
   }
 
-  ask(message: { end: true } | { remove: string[] }): Promise<void> {
+  ask(message: { end: true } | { help: true } | { remove: string[] }): Promise<void> {
     return new Promise((resolve, reject) => {
       if (this.gone) return reject(this.gone);
       this.answer = (error) => (error ? reject(error) : resolve());
@@ -152,52 +187,51 @@ class FileSystemThread {
   }
 }
 
-// Files per message to the writer thread: few messages, and the thread starts early.
-const batchSize = 64;
+// Folders per batch: few messages, and the writer starts early.
+const batchSize = 32;
 
-/** What a compile puts in the build folder, handed to the writer thread as it comes. */
+/** What a compile puts in the build folder, handed to the file system threads as it comes. */
 export class ArtifactTree {
-  private batch: string[] = [];
+  private folders: string[][] = [];
 
-  constructor(private readonly writer: FileSystemThread) {}
+  constructor(
+    private readonly writer: FileSystemThread,
+    private readonly helperQueue: MessagePort,
+  ) {}
 
   /** Queues a sync's plan.json and files; throws, naming every schema error, when the plan does not match its schema. */
   addSync(a: SyncArtifacts): void {
-    const dir = a.plan.sync.name;
-    validatePlan(a.plan, `${dir}/plan.json`);
-    this.add(`${dir}/plan.json`, json(a.plan));
-    for (const f of a.files) this.add(`${dir}/${f.name}`, f.content);
+    validatePlan(a.plan, `${a.plan.sync.name}/plan.json`);
+    this.add([a.plan.sync.name, 'plan.json', json(a.plan), ...a.files.flatMap((f) => [f.name, f.content])]);
   }
 
   /** Queues manifest.json, once it matches its schema. */
   addManifest(manifest: Manifest): void {
     validateManifest(manifest);
-    this.add('manifest.json', json(manifest));
+    this.add(['.', 'manifest.json', json(manifest)]);
   }
 
-  private add(path: string, content: string): void {
-    this.batch.push(path, content);
-    if (this.batch.length >= batchSize * 2) this.flush();
+  private add(folder: string[]): void {
+    this.folders.push(folder);
+    if (this.folders.length >= batchSize) this.flush();
   }
 
   flush(): void {
-    if (this.batch.length > 0) this.writer.send({ files: this.batch });
-    this.batch = [];
+    if (this.folders.length === 0) return;
+    const batch: Batch = { claims: new SharedArrayBuffer(4 * this.folders.length), folders: this.folders };
+    this.writer.send(batch);
+    this.helperQueue.postMessage(batch);
+    this.folders = [];
   }
 }
 
-/** Removes a folder, its subfolders shared between two threads: the file system's waits overlap. */
-async function removeTree(dir: string, writer: FileSystemThread): Promise<void> {
+/** Removes a folder, its subfolders shared among the threads: the file system's waits overlap. */
+async function removeTree(dir: string, threads: FileSystemThread[]): Promise<void> {
   if (!isFolder({ lstatSync }, dir)) return rm(dir, { force: true });
   const folders = readdirSync(dir, { withFileTypes: true })
     .filter((e) => e.isDirectory())
     .map((e) => join(dir, e.name));
-  const helper = new FileSystemThread();
-  try {
-    await Promise.all([writer.ask({ remove: folders.filter((_, i) => i % 2 === 0) }), helper.ask({ remove: folders.filter((_, i) => i % 2 === 1) })]);
-  } finally {
-    await helper.stop();
-  }
+  await Promise.all(threads.map((t, k) => t.ask({ remove: folders.filter((_, i) => i % threads.length === k) })));
   await rm(dir, { recursive: true, force: true });
 }
 
@@ -212,14 +246,18 @@ export async function writeTreeAtomically<T>(outDir: string, fill: (tree: Artifa
   mkdirSync(parent, { recursive: true });
   const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
   const temp = join(parent, `.${tag}.syncwright-new`);
+  const staging = join(parent, `.${tag}.syncwright-staging`);
   const old = join(parent, `.${tag}.syncwright-old`);
   mkdirSync(temp);
-  const writer = new FileSystemThread({ temp, previous: isFolder({ lstatSync }, out) ? out : undefined });
+  const previous = isFolder({ lstatSync }, out) ? out : undefined;
+  const { port1: helperQueue, port2 } = new MessageChannel();
+  const writer = new FileSystemThread({ temp, previous });
+  const helper = new FileSystemThread({ temp, previous, staging, queue: port2 }, [port2]);
   try {
-    const tree = new ArtifactTree(writer);
+    const tree = new ArtifactTree(writer, helperQueue);
     const result = await fill(tree);
     tree.flush();
-    await writer.ask({ end: true });
+    await Promise.all([writer.ask({ end: true }), helper.ask({ help: true })]);
     if (existsSync(out)) await rename(out, old);
     try {
       await rename(temp, out);
@@ -227,11 +265,11 @@ export async function writeTreeAtomically<T>(outDir: string, fill: (tree: Artifa
       if (existsSync(old)) await rename(old, out);
       throw e;
     }
-    if (existsSync(old)) await removeTree(old, writer);
+    if (existsSync(old)) await removeTree(old, [writer, helper]);
     return result;
   } finally {
-    await writer.stop();
-    await rm(temp, { recursive: true, force: true });
-    await rm(old, { recursive: true, force: true });
+    helperQueue.close();
+    await Promise.all([writer.stop(), helper.stop()]);
+    for (const leftover of [temp, staging, old]) await rm(leftover, { recursive: true, force: true });
   }
 }
