@@ -110,18 +110,20 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
     return true;
   };
 
+  /** Takes folders from the last one back, until one the writer took. */
+  const takeFromEnd = (batches: Batch[]): void => {
+    for (let b = batches.length - 1; b >= 0; b--) {
+      const claims = new Int32Array(batches[b]!.claims);
+      for (let i = batches[b]!.folders.length - 1; i >= 0; i--) if (!take(claims, i, batches[b]!.folders[i]!, staging!)) return;
+    }
+  };
+
   const help = (): void => {
     const batches: Batch[] = [];
     for (let m = receiveMessageOnPort(queue!); m; m = receiveMessageOnPort(queue!)) batches.push(m.message as Batch);
     fs.mkdirSync(staging!);
-    try {
-      for (let b = batches.length - 1; b >= 0; b--) {
-        const claims = new Int32Array(batches[b]!.claims);
-        for (let i = batches[b]!.folders.length - 1; i >= 0; i--) if (!take(claims, i, batches[b]!.folders[i]!, staging!)) return;
-      }
-    } finally {
-      fs.rmdirSync(staging!);
-    }
+    takeFromEnd(batches);
+    fs.rmdirSync(staging!);
   };
 
   // One readdir per folder, no stat per entry.
