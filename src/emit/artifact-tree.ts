@@ -119,8 +119,12 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
   };
 
   const help = (): void => {
+    // Batches the writer has finished (it takes folders in order) are dropped as they are read.
     const batches: Batch[] = [];
-    for (let m = receiveMessageOnPort(queue!); m; m = receiveMessageOnPort(queue!)) batches.push(m.message as Batch);
+    for (let m = receiveMessageOnPort(queue!); m; m = receiveMessageOnPort(queue!)) {
+      const batch = m.message as Batch;
+      if (Atomics.load(new Int32Array(batch.claims), batch.folders.length - 1) === 0) batches.push(batch);
+    }
     fs.mkdirSync(staging!);
     takeFromEnd(batches);
     fs.rmdirSync(staging!);
