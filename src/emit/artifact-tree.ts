@@ -23,12 +23,15 @@ import { validatePlan } from './plan-schema.js';
 const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
 
 /**
- * Folders of the tree, each [folder, name, content, name, content, ...] (folder '.' is the
- * top of the tree), and one shared slot per folder: the thread that takes a folder sets it.
+ * Folders of the tree, each [folder, name, start, end, name, start, end, ...] (folder '.' is
+ * the top of the tree): each file's content is bytes[start, end). Both threads get the same
+ * batch, so its memory is shared rather than copied: the files' bytes, and one slot per folder
+ * that the thread taking it sets.
  */
 interface Batch {
+  bytes: SharedArrayBuffer;
   claims: SharedArrayBuffer;
-  folders: string[][];
+  folders: (string | number)[][];
 }
 
 /** A folder, not a link to one. Also part of the file system threads' source. */
@@ -85,8 +88,7 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
   };
 
   /** Writes a file into `dir`, or links it from the folder `old` when that holds it unchanged. */
-  const write = (dir: string, old: string | undefined, name: string, content: string): void => {
-    const bytes = Buffer.from(content);
+  const write = (dir: string, old: string | undefined, name: string, bytes: Buffer): void => {
     const target = join(dir, name);
     if (old !== undefined && unchanged(join(old, name), bytes)) {
       try {
@@ -99,22 +101,25 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
   };
 
   /** Writes folder `i` of a batch, made in `base` and moved into the tree; false when the other thread took it. */
-  const take = (claims: Int32Array, i: number, [folder, ...files]: string[], base: string): boolean => {
-    if (Atomics.compareExchange(claims, i, 0, 1) !== 0) return false;
+  const take = (batch: Batch, i: number, base: string): boolean => {
+    if (Atomics.compareExchange(new Int32Array(batch.claims), i, 0, 1) !== 0) return false;
+    const [folder, ...files] = batch.folders[i]! as [string, ...(string | number)[]];
     const top = folder === '.';
-    const dir = top ? temp : join(base, folder!);
+    const dir = top ? temp : join(base, folder);
     if (!top) fs.mkdirSync(dir);
-    const old = previous !== undefined && isFolder(fs, join(previous, folder!)) ? join(previous, folder!) : undefined;
-    for (let f = 0; f < files.length; f += 2) write(dir, old, files[f]!, files[f + 1]!);
-    if (base !== temp && !top) fs.renameSync(dir, join(temp, folder!));
+    const old = previous !== undefined && isFolder(fs, join(previous, folder)) ? join(previous, folder) : undefined;
+    for (let f = 0; f < files.length; f += 3) {
+      const start = files[f + 1] as number;
+      write(dir, old, files[f] as string, Buffer.from(batch.bytes, start, (files[f + 2] as number) - start));
+    }
+    if (base !== temp && !top) fs.renameSync(dir, join(temp, folder));
     return true;
   };
 
   /** Takes folders from the last one back, until one the writer took. */
   const takeFromEnd = (batches: Batch[]): void => {
     for (let b = batches.length - 1; b >= 0; b--) {
-      const claims = new Int32Array(batches[b]!.claims);
-      for (let i = batches[b]!.folders.length - 1; i >= 0; i--) if (!take(claims, i, batches[b]!.folders[i]!, staging!)) return;
+      for (let i = batches[b]!.folders.length - 1; i >= 0; i--) if (!take(batches[b]!, i, staging!)) return;
     }
   };
 
@@ -142,10 +147,7 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
 
   parentPort!.on('message', (m: Partial<Batch> & { end?: true; help?: true; remove?: string[] }) => {
     try {
-      if (!failure && m.folders) {
-        const claims = new Int32Array(m.claims!);
-        m.folders.forEach((folder, i) => take(claims, i, folder, temp));
-      }
+      if (!failure && m.folders) for (let i = 0; i < m.folders.length; i++) take(m as Batch, i, temp);
       if (!failure && m.help) help();
       if (!failure && m.remove) for (const folder of m.remove) remove(folder);
     } catch (e) {
@@ -198,7 +200,8 @@ const batchSize = 32;
 
 /** What a compile puts in the build folder, handed to the file system threads as it comes. */
 export class ArtifactTree {
-  private folders: string[][] = [];
+  /** Folders not sent yet: the folder, then each file's name and content. */
+  private folders: { folder: string; files: [string, string][] }[] = [];
 
   constructor(
     private readonly writer: FileSystemThread,
@@ -208,23 +211,36 @@ export class ArtifactTree {
   /** Queues a sync's plan.json and files; throws, naming every schema error, when the plan does not match its schema. */
   addSync(a: SyncArtifacts): void {
     validatePlan(a.plan, `${a.plan.sync.name}/plan.json`);
-    this.add([a.plan.sync.name, 'plan.json', json(a.plan), ...a.files.flatMap((f) => [f.name, f.content])]);
+    this.add(a.plan.sync.name, [['plan.json', json(a.plan)], ...a.files.map((f): [string, string] => [f.name, f.content])]);
   }
 
   /** Queues manifest.json, once it matches its schema. */
   addManifest(manifest: Manifest): void {
     validateManifest(manifest);
-    this.add(['.', 'manifest.json', json(manifest)]);
+    this.add('.', [['manifest.json', json(manifest)]]);
   }
 
-  private add(folder: string[]): void {
-    this.folders.push(folder);
+  private add(folder: string, files: [string, string][]): void {
+    this.folders.push({ folder, files });
     if (this.folders.length >= batchSize) this.flush();
   }
 
   flush(): void {
     if (this.folders.length === 0) return;
-    const batch: Batch = { claims: new SharedArrayBuffer(4 * this.folders.length), folders: this.folders };
+    let size = 0;
+    for (const { files } of this.folders) for (const [, content] of files) size += Buffer.byteLength(content);
+    const bytes = new SharedArrayBuffer(size);
+    const buffer = Buffer.from(bytes);
+    let at = 0;
+    const folders = this.folders.map(({ folder, files }) => [
+      folder,
+      ...files.flatMap(([name, content]) => {
+        const start = at;
+        at += buffer.write(content, at);
+        return [name, start, at];
+      }),
+    ]);
+    const batch: Batch = { bytes, claims: new SharedArrayBuffer(4 * folders.length), folders };
     this.writer.send(batch);
     this.helperQueue.postMessage(batch);
     this.folders = [];
