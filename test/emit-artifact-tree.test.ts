@@ -1,6 +1,7 @@
 /**
- * Writing the build folder: a recompile hard-links the files it would write unchanged from the
- * previous output (and nothing else), writes the rest afresh, and replaces the folder whole.
+ * Writing the build folder: the replaced output is kept beside it, and the next compile brings
+ * that folder up to date in place; a file unchanged since the last compile is hard-linked from
+ * it (and nothing else is), the rest is written afresh, and the folder is replaced whole.
  */
 import { linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,9 @@ const io = (): Io => ({ out: () => {}, err: () => {}, colour: false, cwd: proces
 const compile = () => main(['compile', join(dir, 'src'), '--out', out], io());
 const source = (syncs: string) => writeFileSync(join(dir, 'src', 'users.sync'), project('postgres', syncs));
 const inode = (path: string) => statSync(join(out, path)).ino;
+const kept = () => join(dir, '.build.syncwright-previous');
+/** Every folder and file of the output by inode. */
+const inodes = () => Object.fromEntries(['.', ...readdirSync(out, { recursive: true }).map(String)].sort().map((p) => [p, inode(p)]));
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'syncwright-tree-'));
@@ -27,7 +31,7 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('recompiling into a previous output', () => {
-  it('keeps unchanged files (the same file, linked once) and writes changed ones afresh', async () => {
+  it('keeps unchanged files (the same file) and writes changed ones afresh', async () => {
     expect(await compile()).toBe(0);
     const before = { plan: inode('users_mirror/plan.json'), sql: inode('users_mirror/apply.sql'), manifest: inode('manifest.json') };
     const manifest = readFileSync(join(out, 'manifest.json'), 'utf8');
@@ -36,11 +40,76 @@ describe('recompiling into a previous output', () => {
     expect(await compile()).toBe(0);
     expect(inode('users_mirror/plan.json')).toBe(before.plan);
     expect(inode('users_mirror/apply.sql')).toBe(before.sql);
-    expect(statSync(join(out, 'users_mirror/apply.sql')).nlink).toBe(1);
+    // Linked between the output and the kept previous output, nowhere else.
+    expect(statSync(join(out, 'users_mirror/apply.sql')).nlink).toBe(2);
+    expect(statSync(join(kept(), 'users_mirror/apply.sql')).ino).toBe(before.sql);
     expect(inode('manifest.json')).not.toBe(before.manifest);
     expect(readFileSync(join(out, 'manifest.json'), 'utf8')).not.toBe(manifest);
     expect(readdirSync(out).sort()).toEqual(['manifest.json', 'users_mirror', 'users_upsert', 'whales_add']);
-    expect(readdirSync(dir).sort()).toEqual(['build', 'src']);
+    // The replaced output is kept beside it, marked so that git skips it.
+    expect(readdirSync(dir).sort()).toEqual(['.build.syncwright-previous', 'build', 'src']);
+    expect(readFileSync(join(kept(), 'manifest.json'), 'utf8')).toBe(manifest);
+    expect(readFileSync(join(kept(), '.gitignore'), 'utf8')).toMatch(/^# .*\n\*\n$/);
+  });
+
+  it('makes no file or folder when nothing changed: folders come from the output before last, files from the last', async () => {
+    expect(await compile()).toBe(0);
+    const first = inodes();
+    expect(await compile()).toBe(0);
+    const second = inodes();
+    expect(await compile()).toBe(0);
+    const third = inodes();
+    for (const [path, ino] of Object.entries(third)) {
+      const isFolder = lstatSync(join(out, path)).isDirectory();
+      expect([path, ino]).toEqual([path, isFolder ? first[path] : second[path]]);
+      if (!isFolder) expect([path, statSync(join(out, path)).nlink]).toEqual([path, 2]);
+    }
+    expect(readdirSync(out).sort()).toEqual(['manifest.json', 'users_mirror', 'whales_add']);
+  });
+
+  it('removes from the reused folder the syncs and files that are gone, and anything else in it', async () => {
+    source(`${recordSync('mirror')}\n${audienceSync('add')}\n${recordSync('upsert')}`);
+    expect(await compile()).toBe(0);
+    expect(await compile()).toBe(0);
+    writeFileSync(join(kept(), 'users_mirror', 'notes.txt'), 'mine');
+    mkdirSync(join(kept(), 'users_mirror', 'more'));
+    writeFileSync(join(kept(), 'stray.sql'), 'select 1');
+    source(`${recordSync('mirror')}\n${audienceSync('add')}`);
+    expect(await compile()).toBe(0);
+    expect(readdirSync(out, { recursive: true }).map(String).sort()).toEqual([
+      'manifest.json',
+      'users_mirror',
+      'users_mirror/apply.sql',
+      'users_mirror/plan.json',
+      'whales_add',
+      'whales_add/apply.sql',
+      'whales_add/plan.json',
+    ]);
+    expect(readdirSync(kept()).sort()).toEqual(['.gitignore', 'manifest.json', 'users_mirror', 'users_upsert', 'whales_add']);
+  });
+
+  it('writes nothing through a link in the kept folder, and leaves a folder of that name that is not its own', async () => {
+    expect(await compile()).toBe(0);
+    expect(await compile()).toBe(0);
+    const outside = join(dir, 'outside.sql');
+    writeFileSync(outside, 'mine');
+    unlinkSync(join(kept(), 'users_mirror', 'apply.sql'));
+    symlinkSync(outside, join(kept(), 'users_mirror', 'apply.sql'));
+    rmSync(join(kept(), 'whales_add'), { recursive: true });
+    symlinkSync(dir, join(kept(), 'whales_add'));
+    expect(await compile()).toBe(0);
+    expect(readFileSync(outside, 'utf8')).toBe('mine');
+    expect(lstatSync(join(out, 'users_mirror', 'apply.sql')).isFile()).toBe(true);
+    expect(lstatSync(join(out, 'whales_add')).isDirectory()).toBe(true);
+    expect(readdirSync(dir).sort()).toEqual(['.build.syncwright-previous', 'build', 'outside.sql', 'src']);
+
+    // Not marked as ours: neither used nor replaced.
+    rmSync(kept(), { recursive: true });
+    mkdirSync(kept());
+    writeFileSync(join(kept(), 'users_mirror'), 'mine');
+    expect(await compile()).toBe(0);
+    expect(readdirSync(kept())).toEqual(['users_mirror']);
+    expect(readdirSync(dir).sort()).toEqual(['.build.syncwright-previous', 'build', 'outside.sql', 'src']);
   });
 
   it('rewrites a file that was edited, and one that something else also links to', async () => {
@@ -52,6 +121,9 @@ describe('recompiling into a previous output', () => {
     const linked = statSync(outside).ino;
     expect(await compile()).toBe(0);
     expect(readFileSync(join(out, 'users_mirror/apply.sql'), 'utf8')).toBe(sql);
+    expect(inode('whales_add/plan.json')).not.toBe(linked);
+    // Its partner is now in the kept folder, which the next compile does not reuse it from.
+    expect(await compile()).toBe(0);
     expect(inode('whales_add/plan.json')).not.toBe(linked);
     expect(statSync(outside).nlink).toBe(1);
   });
@@ -82,7 +154,7 @@ describe('many syncs', () => {
     expect(await compile()).toBe(0);
     expect(readdirSync(out, { recursive: true }).sort()).toEqual(first);
     for (const [f, text] of files) expect(readFileSync(join(out, String(f)), 'utf8')).toBe(text);
-    expect(readdirSync(dir).sort()).toEqual(['build', 'src']);
+    expect(readdirSync(dir).sort()).toEqual(['.build.syncwright-previous', 'build', 'src']);
   });
 });
 

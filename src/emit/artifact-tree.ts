@@ -11,9 +11,9 @@
  * remove the previous output. Making a folder holds a lock on its parent, so the helper makes
  * its folders in a staging folder of its own and moves each into place when it is full.
  */
-import { existsSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { MessageChannel, Worker, type MessagePort, type TransferListItem } from 'node:worker_threads';
 import type { SyncArtifacts } from '../plan/plan.js';
@@ -51,68 +51,121 @@ function isFolder(fs: Pick<typeof import('node:fs'), 'lstatSync'>, path: string)
  * The writer takes the folders of each Batch as it comes. The helper (workerData.staging and
  * .queue set) gets the same batches on its queue, reads them only when told { help }, and
  * takes folders from the last one back until it meets one the writer took. Other messages:
- * { end }, answered once every batch before it is written; { remove: [folder, ...] }. Answers:
+ * { end }, answered once every batch before it is written; { remove: [path, ...] }. Answers:
  * { ok }, or the first error { error, code }.
  *
- * A file the previous output already holds, byte for byte, is hard-linked from it rather
- * than written: creating and later freeing tens of thousands of inodes is most of a
- * recompile's file system time, and an unchanged file then needs neither. Only a regular file
- * that nothing else links to, in a real folder of the previous output (workerData.previous,
- * absent when there is none), is reused: the output never shares a file with anything else.
+ * Creating and freeing tens of thousands of inodes is most of a recompile's file system time
+ * (on ext4 without a journal, each new inode also scans past every one freed in the last
+ * minutes), so a compile makes as few as it can. When `reused` is set, `temp` is the output
+ * before last, brought up to date in place: its folders are kept, a file that already holds
+ * the new bytes is left as it is, anything else in it is removed. A file the current output
+ * (workerData.previous, absent when there is none) holds byte for byte is hard-linked from it
+ * rather than written. A file is kept or linked only when it is a regular file that nothing
+ * but the two outputs links to, in real folders: the output never shares a file with
+ * anything else, and nothing is written through a symbolic link.
  */
 function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import('node:path'), threads: typeof import('node:worker_threads')): void {
   const { parentPort, receiveMessageOnPort } = threads;
-  const { temp, previous, staging, queue } = threads.workerData as { temp: string; previous?: string; staging?: string; queue?: MessagePort };
+  const { temp, previous, staging, queue, reused } = threads.workerData as { temp: string; previous?: string; staging?: string; queue?: MessagePort; reused?: true };
   let failure: { error: string; code?: string } | undefined;
 
-  const unchanged = (path: string, bytes: Buffer): boolean => {
+  /** The file's status when `path` is a regular file (not a link to one) holding `bytes`. */
+  const holding = (path: string, bytes: Buffer): import('node:fs').Stats | undefined => {
     let fd: number;
     try {
       fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
     } catch {
-      return false;
+      return undefined;
     }
     try {
       const stat = fs.fstatSync(fd);
-      if (!stat.isFile() || stat.nlink !== 1 || stat.size !== bytes.length) return false;
+      if (!stat.isFile() || stat.size !== bytes.length) return undefined;
       const old = Buffer.allocUnsafe(bytes.length);
       for (let read = 0; read < old.length; ) {
         const n = fs.readSync(fd, old, read, old.length - read, null);
-        if (n === 0) return false;
+        if (n === 0) return undefined;
         read += n;
       }
-      return old.equals(bytes);
+      return old.equals(bytes) ? stat : undefined;
     } finally {
       fs.closeSync(fd);
     }
   };
 
-  /** Writes a file into `dir`, or links it from the folder `old` when that holds it unchanged. */
-  const write = (dir: string, old: string | undefined, name: string, bytes: Buffer): void => {
+  /** `path` is the file `stat` describes. */
+  const sameFile = (path: string, stat: import('node:fs').Stats): boolean => {
+    try {
+      const other = fs.lstatSync(path);
+      return other.ino === stat.ino && other.dev === stat.dev;
+    } catch {
+      return false;
+    }
+  };
+
+  // One readdir per folder, no stat per entry.
+  const remove = (folder: string): void => {
+    for (const e of fs.readdirSync(folder, { withFileTypes: true })) {
+      const path = join(folder, e.name);
+      if (e.isDirectory()) remove(path);
+      else fs.unlinkSync(path);
+    }
+    fs.rmdirSync(folder);
+  };
+
+  /** Removes a file, link or folder; nothing when there is none. */
+  const removeEntry = (path: string): void => {
+    try {
+      fs.unlinkSync(path);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EISDIR' || code === 'EPERM') remove(path);
+      else if (code !== 'ENOENT') throw e;
+    }
+  };
+
+  /**
+   * Puts a file into `dir`: kept when `dir` is reused and already holds it, else linked from
+   * the folder `old` of the current output when that holds it, else written.
+   */
+  const put = (dir: string, reuse: boolean, old: string | undefined, name: string, bytes: Buffer): void => {
     const target = join(dir, name);
-    if (old !== undefined && unchanged(join(old, name), bytes)) {
+    if (reuse) {
+      const kept = holding(target, bytes);
+      if (kept && (kept.nlink === 1 || (kept.nlink === 2 && old !== undefined && sameFile(join(old, name), kept)))) return;
+      removeEntry(target);
+    }
+    if (old !== undefined && holding(join(old, name), bytes)?.nlink === 1) {
       try {
         return fs.linkSync(join(old, name), target);
       } catch {
         // No hard links here: written below.
       }
     }
-    fs.writeFileSync(target, bytes);
+    fs.writeFileSync(target, bytes, { flag: 'wx' });
   };
 
-  /** Writes folder `i` of a batch, made in `base` and moved into the tree; false when the other thread took it. */
+  /** Writes folder `i` of a batch (a new one made in `base`, then moved into the tree); false when the other thread took it. */
   const take = (batch: Batch, i: number, base: string): boolean => {
     if (Atomics.compareExchange(new Int32Array(batch.claims), i, 0, 1) !== 0) return false;
     const [folder, ...files] = batch.folders[i]! as [string, ...(string | number)[]];
     const top = folder === '.';
-    const dir = top ? temp : join(base, folder);
-    if (!top) fs.mkdirSync(dir);
+    const inTree = top ? temp : join(temp, folder);
+    const reuse = reused === true && (top || isFolder(fs, inTree));
+    const fresh = !top && !reuse;
+    if (fresh && reused) removeEntry(inTree);
+    const dir = fresh ? join(base, folder) : inTree;
+    if (fresh) fs.mkdirSync(dir);
     const old = previous !== undefined && isFolder(fs, join(previous, folder)) ? join(previous, folder) : undefined;
+    const names = new Set<string>();
     for (let f = 0; f < files.length; f += 3) {
+      const name = files[f] as string;
       const start = files[f + 1] as number;
-      write(dir, old, files[f] as string, Buffer.from(batch.bytes, start, (files[f + 2] as number) - start));
+      names.add(name);
+      put(dir, reuse, old, name, Buffer.from(batch.bytes, start, (files[f + 2] as number) - start));
     }
-    if (base !== temp && !top) fs.renameSync(dir, join(temp, folder));
+    // Files of the reused folder that the sync no longer has (the top is cleared of stale folders once every folder is in).
+    if (reuse && !top) for (const name of fs.readdirSync(dir)) if (!names.has(name)) removeEntry(join(dir, name));
+    if (dir !== inTree) fs.renameSync(dir, inTree);
     return true;
   };
 
@@ -135,21 +188,11 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
     fs.rmdirSync(staging!);
   };
 
-  // One readdir per folder, no stat per entry.
-  const remove = (folder: string): void => {
-    for (const e of fs.readdirSync(folder, { withFileTypes: true })) {
-      const path = join(folder, e.name);
-      if (e.isDirectory()) remove(path);
-      else fs.unlinkSync(path);
-    }
-    fs.rmdirSync(folder);
-  };
-
   parentPort!.on('message', (m: Partial<Batch> & { end?: true; help?: true; remove?: string[] }) => {
     try {
       if (!failure && m.folders) for (let i = 0; i < m.folders.length; i++) take(m as Batch, i, temp);
       if (!failure && m.help) help();
-      if (!failure && m.remove) for (const folder of m.remove) remove(folder);
+      if (!failure && m.remove) for (const path of m.remove) removeEntry(path);
     } catch (e) {
       failure = { error: (e as Error).message, code: (e as NodeJS.ErrnoException).code };
     }
@@ -164,7 +207,7 @@ class FileSystemThread {
   /** Set once the thread has failed or stopped: nothing more will be answered. */
   private gone: Error | undefined;
 
-  constructor(data: { temp: string; previous: string | undefined; staging?: string; queue?: MessagePort }, transferList: TransferListItem[] = []) {
+  constructor(data: { temp: string; previous: string | undefined; reused: true | undefined; staging?: string; queue?: MessagePort }, transferList: TransferListItem[] = []) {
     const source = `${String(isFolder)}\n(${String(fileSystemThread)})(require('node:fs'), require('node:path'), require('node:worker_threads'))`;
     this.worker = new Worker(source, { eval: true, workerData: data, transferList });
     this.worker.on('message', (m: { ok?: true; error?: string; code?: string }) => this.settle(m.ok ? undefined : Object.assign(new Error(m.error), { code: m.code })));
@@ -202,6 +245,8 @@ const batchSize = 32;
 export class ArtifactTree {
   /** Folders not sent yet: the folder, then each file's name and content. */
   private folders: { folder: string; files: [string, string][] }[] = [];
+  /** What the top of the tree holds: sync folders and manifest.json. */
+  readonly names = new Set<string>();
 
   constructor(
     private readonly writer: FileSystemThread,
@@ -221,6 +266,8 @@ export class ArtifactTree {
   }
 
   private add(folder: string, files: [string, string][]): void {
+    if (folder === '.') for (const [name] of files) this.names.add(name);
+    else this.names.add(folder);
     this.folders.push({ folder, files });
     if (this.folders.length >= batchSize) this.flush();
   }
@@ -247,20 +294,50 @@ export class ArtifactTree {
   }
 }
 
-/** Removes a folder, its subfolders shared among the threads: the file system's waits overlap. */
-async function removeTree(dir: string, threads: FileSystemThread[]): Promise<void> {
-  if (!isFolder({ lstatSync }, dir)) return rm(dir, { force: true });
-  const folders = readdirSync(dir, { withFileTypes: true })
-    .filter((e) => e.isDirectory())
-    .map((e) => join(dir, e.name));
-  await Promise.all(threads.map((t, k) => t.ask({ remove: folders.filter((_, i) => i % threads.length === k) })));
-  await rm(dir, { recursive: true, force: true });
+/** Removes files and folders, shared among the threads: the file system's waits overlap. */
+async function removeAll(paths: string[], threads: FileSystemThread[]): Promise<void> {
+  await Promise.all(threads.map((t, k) => t.ask({ remove: paths.filter((_, i) => i % threads.length === k) })));
+}
+
+/**
+ * Marks the folder that keeps the previous output, and tells git and backup tools to skip it
+ * (as .pytest_cache does). A folder of that name without it is not ours: it is left alone.
+ */
+const previousMarker = '# The previous output of `syncwright compile`, reused by the next compile. Safe to delete.\n*\n';
+const markerFile = '.gitignore';
+
+function isPreviousOutput(folder: string): boolean {
+  try {
+    return isFolder({ lstatSync }, folder) && readFileSync(join(folder, markerFile), 'utf8') === previousMarker;
+  } catch {
+    return false;
+  }
+}
+
+/** Takes the kept previous output as the folder to fill (true), or makes an empty one. */
+function claimPrevious(previous: string, temp: string): boolean {
+  if (isPreviousOutput(previous)) {
+    try {
+      // Another compile of the same output may take it first: then this one starts empty.
+      renameSync(previous, temp);
+      if (isFolder({ lstatSync }, temp)) return true;
+      rmSync(temp, { force: true });
+    } catch {
+      // Taken: start empty.
+    }
+  }
+  mkdirSync(temp);
+  return false;
 }
 
 /**
  * Fills a temporary folder through `fill` (which queues every file), then replaces `outDir`
  * with it. When `fill` throws, or a file cannot be written, the temporary folder is removed
  * and `outDir` stays as it was.
+ *
+ * The replaced output is kept beside it, as `.<name>.syncwright-previous`, and the next compile
+ * fills that folder rather than an empty one: a recompile then makes and frees only the files
+ * that changed. A compile that finds no such folder starts from an empty one.
  */
 export async function writeTreeAtomically<T>(outDir: string, fill: (tree: ArtifactTree) => T | Promise<T>): Promise<T> {
   const out = resolve(outDir);
@@ -270,16 +347,21 @@ export async function writeTreeAtomically<T>(outDir: string, fill: (tree: Artifa
   const temp = join(parent, `.${tag}.syncwright-new`);
   const staging = join(parent, `.${tag}.syncwright-staging`);
   const old = join(parent, `.${tag}.syncwright-old`);
-  mkdirSync(temp);
+  const kept = join(parent, `.${basename(out)}.syncwright-previous`);
+  const reused = claimPrevious(kept, temp) || undefined;
   const previous = isFolder({ lstatSync }, out) ? out : undefined;
   const { port1: helperQueue, port2 } = new MessageChannel();
-  const writer = new FileSystemThread({ temp, previous });
-  const helper = new FileSystemThread({ temp, previous, staging, queue: port2 }, [port2]);
+  const writer = new FileSystemThread({ temp, previous, reused });
+  const helper = new FileSystemThread({ temp, previous, reused, staging, queue: port2 }, [port2]);
   try {
     const tree = new ArtifactTree(writer, helperQueue);
     const result = await fill(tree);
     tree.flush();
     await Promise.all([writer.ask({ end: true }), helper.ask({ help: true })]);
+    if (reused) {
+      const stale = readdirSync(temp).filter((name) => !tree.names.has(name));
+      await removeAll(stale.map((name) => join(temp, name)), [writer, helper]);
+    }
     if (existsSync(out)) await rename(out, old);
     try {
       await rename(temp, out);
@@ -287,11 +369,21 @@ export async function writeTreeAtomically<T>(outDir: string, fill: (tree: Artifa
       if (existsSync(old)) await rename(old, out);
       throw e;
     }
-    if (existsSync(old)) await removeTree(old, [writer, helper]);
+    if (previous !== undefined) await keepPrevious(old, kept);
     return result;
   } finally {
     helperQueue.close();
     await Promise.all([writer.stop(), helper.stop()]);
     for (const leftover of [temp, staging, old]) await rm(leftover, { recursive: true, force: true });
+  }
+}
+
+/** Keeps the replaced output for the next compile, unless a folder is already in its place. */
+async function keepPrevious(old: string, kept: string): Promise<void> {
+  try {
+    writeFileSync(join(old, markerFile), previousMarker, { flag: 'wx' });
+    await rename(old, kept);
+  } catch {
+    // Left to the final clean-up.
   }
 }
