@@ -65,6 +65,8 @@ describe('recompiling into a previous output', () => {
       if (!isFolder) expect([path, statSync(join(out, path)).nlink]).toEqual([path, 2]);
     }
     expect(readdirSync(out).sort()).toEqual(['manifest.json', 'users_mirror', 'whales_add']);
+    // The formatted statements are carried in the kept folder, never in the output.
+    expect(readdirSync(kept()).sort()).toEqual(['.gitignore', '.syncwright-formatted.json', 'manifest.json', 'users_mirror', 'whales_add']);
   });
 
   it('removes from the reused folder the syncs and files that are gone, and anything else in it', async () => {
@@ -85,7 +87,7 @@ describe('recompiling into a previous output', () => {
       'whales_add/apply.sql',
       'whales_add/plan.json',
     ]);
-    expect(readdirSync(kept()).sort()).toEqual(['.gitignore', 'manifest.json', 'users_mirror', 'users_upsert', 'whales_add']);
+    expect(readdirSync(kept()).sort()).toEqual(['.gitignore', '.syncwright-formatted.json', 'manifest.json', 'users_mirror', 'users_upsert', 'whales_add']);
   });
 
   it('writes nothing through a link in the kept folder, and leaves a folder of that name that is not its own', async () => {

@@ -8,6 +8,7 @@ import type { OutputFormat } from '../diagnostics/render.js';
 import { planSync, type PlanOptions } from '../plan/index.js';
 import { buildManifest, manifestEntry, type Manifest, type ManifestSync } from '../emit/manifest.js';
 import { writeTreeAtomically, type ArtifactTree } from '../emit/artifact-tree.js';
+import { formattedCarry } from '../emit/format.js';
 import type { CheckedProject } from '../check/model.js';
 import { readSources } from './files.js';
 import { loadAndCheck } from './check-command.js';
@@ -51,7 +52,7 @@ export async function runCompile(opts: CompileOptions, io: Io): Promise<number> 
   const { project } = result;
   const options: PlanOptions = opts.postgresVersion === undefined ? {} : { postgresVersion: opts.postgresVersion };
   const texts = new Map(readSources(files).map((s) => [s.path, s.text]));
-  const manifest = await writeTreeAtomically(resolve(io.cwd, opts.out), (tree) => queueArtifacts(tree, project, texts, options));
+  const manifest = await writeTreeAtomically(resolve(io.cwd, opts.out), (tree) => queueArtifacts(tree, project, texts, options), formattedCarry);
   if (opts.format === 'text') {
     io.out(summaryTable(manifest));
     io.err(`compiled ${manifest.syncs.length} sync${manifest.syncs.length === 1 ? '' : 's'} into ${opts.out}`);

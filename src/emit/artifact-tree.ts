@@ -11,7 +11,7 @@
  * remove the previous output. Making a folder holds a lock on its parent, so the helper makes
  * its folders in a staging folder of its own and moves each into place when it is full.
  */
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -314,6 +314,30 @@ function isPreviousOutput(folder: string): boolean {
   }
 }
 
+/**
+ * A file carried from one compile to the next in the kept previous output (not in the output):
+ * `load` gets what the previous compile saved, `save` gives what this one keeps.
+ */
+export interface Carry {
+  name: string;
+  load(text: string): void;
+  save(): string;
+}
+
+/** The text of a regular file (not a link), or undefined. */
+function readRegularFile(path: string): string | undefined {
+  try {
+    const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      return fstatSync(fd).isFile() ? readFileSync(fd, 'utf8') : undefined;
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+}
+
 /** Takes the kept previous output as the folder to fill (true), or makes an empty one. */
 function claimPrevious(previous: string, temp: string): boolean {
   if (isPreviousOutput(previous)) {
@@ -339,7 +363,7 @@ function claimPrevious(previous: string, temp: string): boolean {
  * fills that folder rather than an empty one: a recompile then makes and frees only the files
  * that changed. A compile that finds no such folder starts from an empty one.
  */
-export async function writeTreeAtomically<T>(outDir: string, fill: (tree: ArtifactTree) => T | Promise<T>): Promise<T> {
+export async function writeTreeAtomically<T>(outDir: string, fill: (tree: ArtifactTree) => T | Promise<T>, carry?: Carry): Promise<T> {
   const out = resolve(outDir);
   const parent = dirname(out);
   mkdirSync(parent, { recursive: true });
@@ -349,6 +373,8 @@ export async function writeTreeAtomically<T>(outDir: string, fill: (tree: Artifa
   const old = join(parent, `.${tag}.syncwright-old`);
   const kept = join(parent, `.${basename(out)}.syncwright-previous`);
   const reused = claimPrevious(kept, temp) || undefined;
+  const carried = reused && carry ? readRegularFile(join(temp, carry.name)) : undefined;
+  if (carried !== undefined) carry!.load(carried);
   const previous = isFolder({ lstatSync }, out) ? out : undefined;
   const { port1: helperQueue, port2 } = new MessageChannel();
   const writer = new FileSystemThread({ temp, previous, reused });
@@ -369,7 +395,7 @@ export async function writeTreeAtomically<T>(outDir: string, fill: (tree: Artifa
       if (existsSync(old)) await rename(old, out);
       throw e;
     }
-    if (previous !== undefined) await keepPrevious(old, kept);
+    if (previous !== undefined) await keepPrevious(old, kept, carry);
     return result;
   } finally {
     helperQueue.close();
@@ -379,9 +405,10 @@ export async function writeTreeAtomically<T>(outDir: string, fill: (tree: Artifa
 }
 
 /** Keeps the replaced output for the next compile, unless a folder is already in its place. */
-async function keepPrevious(old: string, kept: string): Promise<void> {
+async function keepPrevious(old: string, kept: string, carry: Carry | undefined): Promise<void> {
   try {
     writeFileSync(join(old, markerFile), previousMarker, { flag: 'wx' });
+    if (carry) writeFileSync(join(old, carry.name), carry.save(), { flag: 'wx' });
     await rename(old, kept);
   } catch {
     // Left to the final clean-up.

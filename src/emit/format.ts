@@ -1,13 +1,19 @@
 /**
  * sql-formatter costs milliseconds per statement, so each statement shape (its text with
  * the placeholders of sql-writer.ts) is formatted once and reused; the real names, literals
- * and numbers are put back into the formatted text afterwards.
+ * and numbers are put back into the formatted text afterwards; the formatted shapes are also
+ * carried to the next compile (`formattedCarry`).
  */
-import { format } from 'sql-formatter';
+import { createRequire } from 'node:module';
+import { format, type FormatOptionsWithLanguage } from 'sql-formatter';
 import type { DialectSpec } from '../dialect/index.js';
 import { statementSeparator } from './templates.js';
 
+const options = { keywordCase: 'upper', tabWidth: 2 } as const satisfies Omit<FormatOptionsWithLanguage, 'language'>;
+/** Statements formatted in this process: `${language}\n${statement}` -> formatted text. */
 const formatted = new Map<string, string>();
+/** Statements formatted by the previous compile (see `formattedCarry`). */
+let earlier = new Map<string, string>();
 const placeholder = /["'`]swph(\d+)["'`]|\bswph(\d+)\b/g;
 
 /**
@@ -28,7 +34,8 @@ function formatStatement(spec: DialectSpec, statement: string): string {
   const key = `${spec.formatter}\n${local}`;
   let text = formatted.get(key);
   if (text === undefined) {
-    text = format(local, { language: spec.formatter, keywordCase: 'upper', tabWidth: 2 });
+    const before = earlier.get(key);
+    text = before !== undefined && sameTokens(local, before) ? before : format(local, { language: spec.formatter, ...options });
     formatted.set(key, text);
   }
   return text.replace(placeholder, (m, a: string | undefined, b: string | undefined) => m.replace(/swph\d+/, `swph${back[Number(a ?? b)]}`));
@@ -75,3 +82,37 @@ export function fillPlaceholders(shape: string, values: readonly string[]): stri
 export function formatSql(spec: DialectSpec, shape: string, values: readonly string[]): string {
   return fillPlaceholders(formatScript(spec, shape), values);
 }
+
+/**
+ * Formatting only changes whitespace and the case of keywords: anything else in a carried
+ * text (a damaged file) means it is not used.
+ */
+function sameTokens(statement: string, text: string): boolean {
+  const bare = (t: string) => t.replace(/\s+/g, '').toUpperCase();
+  return bare(statement) === bare(text);
+}
+
+const stamp = `sql-formatter ${(createRequire(import.meta.url)('sql-formatter/package.json') as { version: string }).version} ${JSON.stringify(options)}`;
+
+/**
+ * The statements formatted by one compile, carried to the next in the kept previous output
+ * (src/emit/artifact-tree.ts): sql-formatter costs milliseconds per statement shape, most of a
+ * recompile's time when nothing else changed. Only a file of the same sql-formatter version
+ * and options is read; what is saved is what this compile used, so it does not grow.
+ */
+export const formattedCarry = {
+  name: '.syncwright-formatted.json',
+  load(text: string): void {
+    try {
+      const data = JSON.parse(text) as { stamp?: unknown; statements?: unknown };
+      if (data.stamp === stamp && Array.isArray(data.statements)) {
+        earlier = new Map(data.statements.filter((e): e is [string, string] => Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'string'));
+      }
+    } catch {
+      // Not a file of ours: formatted afresh.
+    }
+  },
+  save(): string {
+    return JSON.stringify({ stamp, statements: [...formatted] });
+  },
+};

@@ -4,7 +4,7 @@
  * src/emit/warehouse.ts turns this into SQL for the destination's dialect.
  */
 import { membershipColumn } from '../catalog/membership.js';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { CheckedColumn, CheckedSync, Dialect, ResolvedValue } from '../check/model.js';
 import type { ColumnType } from '../catalog/types.js';
 import type { Expr, Ident } from '../syntax/ast.js';
@@ -99,7 +99,7 @@ function staged(f: { column: CheckedColumn; field: Ident; hashed: boolean }): St
 
 /** First 8 bytes of SHA-256 over the sync's name, as a signed 64-bit integer. */
 export function lockKeyOf(syncName: string): bigint {
-  return createHash('sha256').update(`syncwright:${syncName}`).digest().readBigInt64BE(0);
+  return hash('sha256', `syncwright:${syncName}`, 'buffer').readBigInt64BE(0);
 }
 
 function isPrimaryKey(sync: CheckedSync): boolean {

@@ -1,0 +1,61 @@
+/**
+ * The formatted statements one compile carries to the next: used only when sql-formatter's
+ * version and options match and the text differs from its statement in whitespace and keyword
+ * case alone; the output is the same either way.
+ */
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { getDialect } from '../src/dialect/index.js';
+import { statementSeparator } from '../src/emit/templates.js';
+
+const shape = ['select "swph0", count(*) as "swph1" from "swph2" where "swph0" is not null group by "swph0";', 'delete from "swph2" where "swph1" = \'swph3\';'].join(statementSeparator);
+
+/** A fresh copy of the format module, with sql-formatter's `format` counted. */
+async function freshFormat() {
+  vi.resetModules();
+  const calls = { n: 0 };
+  vi.doMock('sql-formatter', async (original) => {
+    const real = await original<typeof import('sql-formatter')>();
+    return { ...real, format: (...args: Parameters<typeof real.format>) => (calls.n++, real.format(...args)) };
+  });
+  const module = await import('../src/emit/format.js');
+  return { ...module, calls };
+}
+
+let saved: string;
+let expected: string;
+
+beforeEach(async () => {
+  const first = await freshFormat();
+  expected = first.formatScript(getDialect('postgres'), shape);
+  expect(first.calls.n).toBe(2);
+  saved = first.formattedCarry.save();
+});
+
+describe('formattedCarry', () => {
+  it('gives the same script without formatting again', async () => {
+    const next = await freshFormat();
+    next.formattedCarry.load(saved);
+    expect(next.formatScript(getDialect('postgres'), shape)).toBe(expected);
+    expect(next.calls.n).toBe(0);
+    // What it saves is what it used.
+    expect(JSON.parse(next.formattedCarry.save())).toEqual(JSON.parse(saved));
+  });
+
+  it('formats again a statement whose carried text says something else', async () => {
+    const data = JSON.parse(saved) as { statements: [string, string][] };
+    data.statements[0]![1] = data.statements[0]![1].replace('IS NOT NULL', 'IS NULL');
+    const next = await freshFormat();
+    next.formattedCarry.load(JSON.stringify(data));
+    expect(next.formatScript(getDialect('postgres'), shape)).toBe(expected);
+    expect(next.calls.n).toBe(1);
+  });
+
+  it('reads nothing from another sql-formatter version, or from a damaged file', async () => {
+    for (const text of [saved.replace(/sql-formatter \d+\.\d+\.\d+/, 'sql-formatter 0.0.1'), saved.slice(0, -10), '[]', '{"statements":{}}']) {
+      const next = await freshFormat();
+      next.formattedCarry.load(text);
+      expect(next.formatScript(getDialect('postgres'), shape)).toBe(expected);
+      expect(next.calls.n).toBe(2);
+    }
+  });
+});
