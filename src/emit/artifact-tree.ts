@@ -123,6 +123,20 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
     }
   };
 
+  // What a reused folder no longer holds is moved into a folder of its own, removed with the
+  // stale folders once every file is in: inodes freed before others are made would slow those.
+  const discarded = join(temp, `.syncwright-discarded-${threads.threadId}`);
+  let discards = 0;
+  const discard = (path: string): void => {
+    try {
+      fs.lstatSync(path);
+    } catch {
+      return; // Nothing there.
+    }
+    if (discards === 0) fs.mkdirSync(discarded);
+    fs.renameSync(path, join(discarded, String(discards++)));
+  };
+
   /**
    * Puts a file into `dir`: kept when `dir` is reused and already holds it, else linked from
    * the folder `old` of the current output when that holds it, else written.
@@ -132,7 +146,7 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
     if (reuse) {
       const kept = holding(target, bytes);
       if (kept && (kept.nlink === 1 || (kept.nlink === 2 && old !== undefined && sameFile(join(old, name), kept)))) return;
-      removeEntry(target);
+      discard(target);
     }
     if (old !== undefined && holding(join(old, name), bytes)?.nlink === 1) {
       try {
@@ -152,7 +166,7 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
     const inTree = top ? temp : join(temp, folder);
     const reuse = reused === true && (top || isFolder(fs, inTree));
     const fresh = !top && !reuse;
-    if (fresh && reused) removeEntry(inTree);
+    if (fresh && reused) discard(inTree);
     const dir = fresh ? join(base, folder) : inTree;
     if (fresh) fs.mkdirSync(dir);
     const old = previous !== undefined && isFolder(fs, join(previous, folder)) ? join(previous, folder) : undefined;
@@ -164,7 +178,7 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
       put(dir, reuse, old, name, Buffer.from(batch.bytes, start, (files[f + 2] as number) - start));
     }
     // Files of the reused folder that the sync no longer has (the top is cleared of stale folders once every folder is in).
-    if (reuse && !top) for (const name of fs.readdirSync(dir)) if (!names.has(name)) removeEntry(join(dir, name));
+    if (reuse && !top) for (const name of fs.readdirSync(dir)) if (!names.has(name)) discard(join(dir, name));
     if (dir !== inTree) fs.renameSync(dir, inTree);
     return true;
   };
