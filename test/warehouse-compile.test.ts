@@ -82,7 +82,7 @@ describe('syncwright compile', () => {
     writeFileSync(join(dir, 'src', 'users.sync'), project('postgres', recordSync('mirror')).replace('mode mirror', 'mode mirrror'));
     expect(await compile()).toBe(1);
     expect(tree(out)).toEqual(before);
-    expect(readdirSync(dir).sort()).toEqual(['build', 'src']);
+    expect(readdirSync(dir).sort()).toEqual(['.build.syncwright-previous', 'build', 'src']);
   });
 
   it('--strict turns warnings into errors and writes nothing', async () => {

@@ -148,6 +148,16 @@ export function checkProject(files: readonly SourceText[]): CheckResult {
 
   const syncs: CheckedSync[] = [];
   const scope = { models, audiences, destinations, broken };
+  // Each sync compiles to a folder of its name: on macOS and Windows, names that differ only in case are one folder.
+  const folders = new Map<string, Definition>();
+  for (const d of of('sync')) {
+    const first = folders.get(d.name.text.toLowerCase());
+    if (first) {
+      r.report('sync-names-differ-in-case', d.name.span, { name: d.name.text, first: first.name.text }, [
+        `\`${first.name.text}\` is at ${first.span.file}:${first.span.line}; rename one of them`,
+      ]);
+    } else folders.set(d.name.text.toLowerCase(), d);
+  }
   for (const d of of('sync')) {
     const s = checkSync(d, scope, r, texts.get(d.span.file) ?? '');
     if (s) syncs.push(s);

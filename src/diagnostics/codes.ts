@@ -40,6 +40,11 @@ export const codes = {
   'conflicting-items': { code: 'SW0114', severity: 'error', message: '{{{detail}}}' },
   'unknown-mode': { code: 'SW0116', severity: 'error', message: 'unknown mode `{{{name}}}`' },
   'unknown-format': { code: 'SW0117', severity: 'error', message: 'unknown file format `{{{name}}}`' },
+  'sync-names-differ-in-case': {
+    code: 'SW0118',
+    severity: 'error',
+    message: 'sync `{{{name}}}` differs from sync `{{{first}}}` only in case: their output folders are one on case-insensitive file systems',
+  },
   // SW02xx: modes and sync shape
   'unsupported-mode': { code: 'SW0201', severity: 'error', message: '{{{type}}} does not support {{kind}} mode `{{{mode}}}`' },
   'record-mode-on-audience': {

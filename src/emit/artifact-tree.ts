@@ -261,6 +261,7 @@ export class ArtifactTree {
   private folders: { folder: string; files: [string, string][] }[] = [];
   /** What the top of the tree holds: sync folders and manifest.json. */
   readonly names = new Set<string>();
+  private readonly folded = new Set<string>();
 
   constructor(
     private readonly writer: FileSystemThread,
@@ -281,7 +282,13 @@ export class ArtifactTree {
 
   private add(folder: string, files: [string, string][]): void {
     if (folder === '.') for (const [name] of files) this.names.add(name);
-    else this.names.add(folder);
+    else {
+      // The checker's rules for sync names, asserted where a clash would lose files (a reused folder is written in place).
+      if (!/^[^./\\][^/\\]*$/.test(folder)) throw new Error(`\`${folder}\` cannot be a folder of the build`);
+      if (this.folded.has(folder.toLowerCase())) throw new Error(`two sync folders are named \`${folder}\` but for case`);
+      this.folded.add(folder.toLowerCase());
+      this.names.add(folder);
+    }
     this.folders.push({ folder, files });
     if (this.folders.length >= batchSize) this.flush();
   }
@@ -385,6 +392,7 @@ export async function writeTreeAtomically<T>(outDir: string, fill: (tree: Artifa
   const temp = join(parent, `.${tag}.syncwright-new`);
   const staging = join(parent, `.${tag}.syncwright-staging`);
   const old = join(parent, `.${tag}.syncwright-old`);
+  const first = join(parent, `.${tag}.syncwright-first`);
   const kept = join(parent, `.${basename(out)}.syncwright-previous`);
   const reused = claimPrevious(kept, temp) || undefined;
   const carried = reused && carry ? readRegularFile(join(temp, carry.name)) : undefined;
@@ -410,11 +418,16 @@ export async function writeTreeAtomically<T>(outDir: string, fill: (tree: Artifa
       throw e;
     }
     if (previous !== undefined) await keepPrevious(old, kept, carry);
+    else if (carry) {
+      // No output to keep yet: the kept folder starts with the carried file alone.
+      mkdirSync(first);
+      await keepPrevious(first, kept, carry);
+    }
     return result;
   } finally {
     helperQueue.close();
     await Promise.all([writer.stop(), helper.stop()]);
-    for (const leftover of [temp, staging, old]) await rm(leftover, { recursive: true, force: true });
+    for (const leftover of [temp, staging, old, first]) await rm(leftover, { recursive: true, force: true });
   }
 }
 
