@@ -46,7 +46,7 @@ export class SqlWriter {
     return this.hole(t, (p) => p);
   }
 
-  /** SQL written by the user (a model's query), kept exactly as written. */
+  /** SQL kept exactly as written: a model's query, or a dialect's clause the formatter would split. */
   raw(sql: string): string {
     return this.hole(sql, (p) => p);
   }

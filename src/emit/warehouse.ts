@@ -128,7 +128,8 @@ function applySql(plan: WarehouseSyncPlan): string {
     lock: spec.lock ? fillSnippet(spec.lock, { key: w.number(plan.lockKey) }) : '',
     // Statistics for the small change table let the planner probe the target's index.
     analyze: spec.analyze && changes ? [fillSnippet(spec.analyze, { table: quoteIdent(spec, 'sw_changes') })] : [],
-    tempTable: spec.tempTable,
+    // A placeholder to the formatter, which would break `ON COMMIT DROP` over three lines.
+    tempTable: { create: spec.tempTable.create, options: spec.tempTable.options ? w.raw(spec.tempTable.options) : '' },
     qualify: hasCapability(spec, 'qualify', version),
     key: plan.key ? field(plan.key) : false,
     dedupe: !plan.unique,

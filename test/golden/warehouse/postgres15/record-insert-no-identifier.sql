@@ -6,9 +6,7 @@ BEGIN;
 SELECT
   PG_ADVISORY_XACT_LOCK(9153043370288437903);
 
-CREATE TEMPORARY TABLE "sw_stage" ON
-COMMIT
-DROP AS
+CREATE TEMPORARY TABLE "sw_stage" ON COMMIT DROP AS
 SELECT
   "r"."sw_c0" AS "email",
   "r"."sw_c1" AS "full_name",
@@ -37,9 +35,7 @@ FROM
       "analytics"."users" AS "m"
   ) AS "r";
 
-CREATE TEMPORARY TABLE "sw_summary" ON
-COMMIT
-DROP AS
+CREATE TEMPORARY TABLE "sw_summary" ON COMMIT DROP AS
 SELECT
   "k"."staged" AS "staged",
   "k"."staged" AS "inserted",

@@ -6,9 +6,7 @@ BEGIN;
 SELECT
   PG_ADVISORY_XACT_LOCK(-4561056205075259383);
 
-CREATE TEMPORARY TABLE "sw_stage" ON
-COMMIT
-DROP AS
+CREATE TEMPORARY TABLE "sw_stage" ON COMMIT DROP AS
 SELECT
   "r"."sw_c0" AS "email_sha256",
   "r"."sw_c1" AS "ltv"
@@ -56,9 +54,7 @@ FROM
 WHERE
   "r"."sw_rn" = 1;
 
-CREATE TEMPORARY TABLE "sw_changes" ON
-COMMIT
-DROP AS
+CREATE TEMPORARY TABLE "sw_changes" ON COMMIT DROP AS
 SELECT
   "s"."email_sha256",
   "s"."ltv",
@@ -87,9 +83,7 @@ WHERE
 
 ANALYZE "sw_changes";
 
-CREATE TEMPORARY TABLE "sw_summary" ON
-COMMIT
-DROP AS
+CREATE TEMPORARY TABLE "sw_summary" ON COMMIT DROP AS
 SELECT
   "k"."staged" AS "staged",
   "c"."inserted" AS "inserted",

@@ -6,9 +6,7 @@ BEGIN;
 SELECT
   PG_ADVISORY_XACT_LOCK(4544895861463775015);
 
-CREATE TEMPORARY TABLE "sw_stage" ON
-COMMIT
-DROP AS
+CREATE TEMPORARY TABLE "sw_stage" ON COMMIT DROP AS
 SELECT
   "r"."sw_c0" AS "id",
   "r"."sw_c1" AS "email",
@@ -44,9 +42,7 @@ FROM
 WHERE
   "r"."sw_rn" = 1;
 
-CREATE TEMPORARY TABLE "sw_changes" ON
-COMMIT
-DROP AS
+CREATE TEMPORARY TABLE "sw_changes" ON COMMIT DROP AS
 SELECT
   "s"."id",
   "s"."email",
@@ -72,9 +68,7 @@ WHERE
 
 ANALYZE "sw_changes";
 
-CREATE TEMPORARY TABLE "sw_summary" ON
-COMMIT
-DROP AS
+CREATE TEMPORARY TABLE "sw_summary" ON COMMIT DROP AS
 SELECT
   "k"."staged" AS "staged",
   "c"."inserted" AS "inserted",
