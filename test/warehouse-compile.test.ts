@@ -76,6 +76,24 @@ describe('syncwright compile', () => {
     expect(readdirSync(dir).sort()).toEqual(['.build.syncwright-previous', 'build', 'src']);
   });
 
+  it('refuses to replace a folder it did not write, or a file, and leaves it alone', async () => {
+    // The project itself, after a mistyped --out.
+    const before = tree(join(dir, 'src'));
+    expect(await main(['compile', join(dir, 'src'), '--out', join(dir, 'src')], io())).toBe(2);
+    expect(stderr.join('\n')).toMatch(/refusing to replace .*src: it holds files but no manifest\.json written by syncwright compile/);
+    expect(tree(join(dir, 'src'))).toEqual(before);
+    writeFileSync(out, 'notes');
+    expect(await compile()).toBe(2);
+    expect(stderr.join('\n')).toMatch(/it is a file, not a folder/);
+    expect(readFileSync(out, 'utf8')).toBe('notes');
+    // An empty folder, or an output it wrote, is replaced.
+    rmSync(out);
+    mkdirSync(out);
+    expect(await compile()).toBe(0);
+    expect(await compile()).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual(['.build.syncwright-previous', 'build', 'src']);
+  });
+
   it('writes nothing on an error and leaves the previous output intact', async () => {
     await compile();
     const before = tree(out);

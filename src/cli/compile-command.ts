@@ -7,10 +7,10 @@ import { resolve } from 'node:path';
 import type { OutputFormat } from '../diagnostics/render.js';
 import { planSync, type PlanOptions } from '../plan/index.js';
 import { buildManifest, manifestEntry, type Manifest, type ManifestSync } from '../emit/manifest.js';
-import { writeTreeAtomically, type ArtifactTree } from '../emit/artifact-tree.js';
+import { refusesReplacement, writeTreeAtomically, type ArtifactTree } from '../emit/artifact-tree.js';
 import { formattedCarry } from '../emit/format.js';
 import type { CheckedProject } from '../check/model.js';
-import { readSources } from './files.js';
+import { readSources, UsageError } from './files.js';
 import { loadAndCheck } from './check-command.js';
 import type { Io } from './output.js';
 
@@ -52,7 +52,10 @@ export async function runCompile(opts: CompileOptions, io: Io): Promise<number> 
   const { project } = result;
   const options: PlanOptions = opts.postgresVersion === undefined ? {} : { postgresVersion: opts.postgresVersion };
   const texts = new Map(readSources(files).map((s) => [s.path, s.text]));
-  const manifest = await writeTreeAtomically(resolve(io.cwd, opts.out), (tree) => queueArtifacts(tree, project, texts, options), formattedCarry);
+  const out = resolve(io.cwd, opts.out);
+  const refused = refusesReplacement(out);
+  if (refused) throw new UsageError(`refusing to replace ${opts.out}: ${refused}. The output folder is replaced as a whole: name a new or empty folder with --out, or delete this one first`);
+  const manifest = await writeTreeAtomically(out, (tree) => queueArtifacts(tree, project, texts, options), formattedCarry);
   if (opts.format === 'text') {
     io.out(summaryTable(manifest));
     io.err(`compiled ${manifest.syncs.length} sync${manifest.syncs.length === 1 ? '' : 's'} into ${opts.out}`);

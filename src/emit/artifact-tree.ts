@@ -11,13 +11,13 @@
  * remove the previous output. Making a folder holds a lock on its parent, so the helper makes
  * its folders in a staging folder of its own and moves each into place when it is full.
  */
-import { closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { MessageChannel, Worker, type MessagePort, type TransferListItem } from 'node:worker_threads';
 import type { SyncArtifacts } from '../plan/plan.js';
-import { validateManifest, type Manifest } from './manifest.js';
+import { manifestSchemaId, validateManifest, type Manifest } from './manifest.js';
 import { validatePlan } from './plan-schema.js';
 
 const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
@@ -336,6 +336,27 @@ function isPreviousOutput(folder: string): boolean {
 }
 
 /**
+ * Why `out` may not be replaced by a build folder, or undefined when it may: it is absent, a
+ * link (replaced, not followed), an empty folder, or a folder whose manifest.json a compile
+ * wrote. Anything else (a file, the project itself after a mistyped --out) is refused.
+ */
+export function refusesReplacement(out: string): string | undefined {
+  let stat;
+  try {
+    stat = lstatSync(out);
+  } catch {
+    return undefined;
+  }
+  if (stat.isSymbolicLink()) return undefined;
+  if (!stat.isDirectory()) return 'it is a file, not a folder';
+  if (readdirSync(out).length === 0) return undefined;
+  const manifest = readRegularFile(join(out, 'manifest.json'), manifestStart.length);
+  return manifest === manifestStart ? undefined : 'it holds files but no manifest.json written by syncwright compile';
+}
+
+const manifestStart = `{\n  "$schema": ${JSON.stringify(manifestSchemaId)}`;
+
+/**
  * A file carried from one compile to the next in the kept previous output (not in the output):
  * `load` gets what the previous compile saved, `save` gives what this one keeps.
  */
@@ -345,12 +366,15 @@ export interface Carry {
   save(): string;
 }
 
-/** The text of a regular file (not a link), or undefined. */
-function readRegularFile(path: string): string | undefined {
+/** The text of a regular file (not a link), or its first `bytes` bytes; undefined when there is none. */
+function readRegularFile(path: string, bytes?: number): string | undefined {
   try {
     const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
     try {
-      return fstatSync(fd).isFile() ? readFileSync(fd, 'utf8') : undefined;
+      if (!fstatSync(fd).isFile()) return undefined;
+      if (bytes === undefined) return readFileSync(fd, 'utf8');
+      const head = Buffer.alloc(bytes);
+      return head.toString('utf8', 0, readSync(fd, head, 0, bytes, 0));
     } finally {
       closeSync(fd);
     }
