@@ -71,7 +71,7 @@ describe('engine rules', () => {
     expect(sql).toContain('"ANALYTICS"."USERS"');
     expect(sql).toContain('"m"."Full Name"');
     expect(sql).toContain('AS "FULL_NAME"');
-    expect(sql).toContain('MERGE INTO\n  "CRM"."USERS"');
+    expect(sql).toContain('MERGE INTO "CRM"."USERS" AS "t"');
   });
 
   it('BigQuery: backtick quoting, WHERE before QUALIFY, NOT MATCHED BY SOURCE for mirror', () => {

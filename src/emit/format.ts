@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module';
 import { format, type FormatOptionsWithLanguage } from 'sql-formatter';
 import type { DialectSpec } from '../dialect/index.js';
-import { statementSeparator } from './templates.js';
+import { laidOut, statementSeparator } from './templates.js';
 
 const options = { keywordCase: 'upper', tabWidth: 2 } as const satisfies Omit<FormatOptionsWithLanguage, 'language'>;
 /** Statements formatted in this process: `${language}\n${statement}` -> formatted text. */
@@ -30,6 +30,8 @@ function localise(statement: string): { local: string; back: string[] } {
 }
 
 function formatStatement(spec: DialectSpec, statement: string): string {
+  // Laid out by its template: only blank lines (from optional parts), line-end spaces and the break before `;` go.
+  if (statement.startsWith(laidOut)) return statement.slice(laidOut.length).replace(/[ \t]+$/gm, '').replace(/\n{2,}/g, '\n').replace(/\s+;$/, ';');
   const { local, back } = localise(statement);
   const key = `${spec.formatter}\n${local}`;
   let text = formatted.get(key);

@@ -14,6 +14,11 @@ import { quoteIdent, quoteLiteral } from '../dialect/quote.js';
 
 /** Follows each statement's `;`: no SQL text contains it, so statements can be formatted one by one. */
 export const statementSeparator = '\u0000';
+/**
+ * Starts a statement the template lays out itself, which the formatter leaves as it is:
+ * sql-formatter 15 runs MERGE's WHEN clauses together on Postgres and Snowflake.
+ */
+export const laidOut = '\u0001';
 
 const dir = fileURLToPath(new URL('../../templates/warehouse/', import.meta.url));
 const suffix = '.sql.hbs';
@@ -42,6 +47,7 @@ function environment(dialect: Dialect | undefined): Map<string, HandlebarsTempla
   hbs.registerHelper('q', (name: unknown, options: Data) => quoteIdent(options.data.spec, text('q', name)));
   hbs.registerHelper('lit', (value: unknown, options: Data) => quoteLiteral(options.data.spec, text('lit', value)));
   hbs.registerHelper('end', () => `;${statementSeparator}`);
+  hbs.registerHelper('laidOut', () => laidOut);
   const files = sources(dialect);
   for (const [name, body] of files) hbs.registerPartial(name, body);
   return new Map([...files].map(([name, body]) => [name, hbs.compile(body, compileOptions)]));

@@ -113,9 +113,10 @@ function applySql(plan: WarehouseSyncPlan): string {
     ...plan.orderBy.map((o, j) => `${comparable(spec, o.column.type, `${r()}.${w.name(orderSlot(j))}`)} ${o.descending ? 'DESC' : 'ASC'} NULLS LAST`),
     ...columns.slice(1).map((c, i) => comparable(spec, c.type, `${r()}.${w.name(slot(i + 1))}`)),
   ];
-  const distinct = plan.fields
-    .map((f) => fillSnippet(spec.distinct, { a: comparable(spec, f.type, `${w.name('t')}.${w.ident(f.field)}`), b: comparable(spec, f.type, `${w.name('s')}.${w.ident(f.field)}`) }))
-    .join(' OR ');
+  // One test per field, joined by OR in the templates.
+  const distinct = plan.fields.map((f) =>
+    fillSnippet(spec.distinct, { a: comparable(spec, f.type, `${w.name('t')}.${w.ident(f.field)}`), b: comparable(spec, f.type, `${w.name('s')}.${w.ident(f.field)}`) }),
+  );
   const bySource = plan.writes.delete && hasCapability(spec, 'mergeNotMatchedBySource', version);
   // With an identifier, the new, changed and removed rows are kept apart in sw_changes: the
   // summary counts them, and the writes touch only them.

@@ -144,21 +144,27 @@ END IF;
 
 BEGIN TRANSACTION;
 
-MERGE INTO
-  `crm`.`audience_members` AS `t` USING `sw_stage` AS `s` ON `t`.`email_sha256` = `s`.`email_sha256`
-  AND `t`.`audience` = 'whales'
-WHEN MATCHED
-  AND (`t`.`ltv` IS DISTINCT FROM `s`.`ltv`) THEN
-UPDATE SET
-  `ltv` = `s`.`ltv`
+MERGE INTO `crm`.`audience_members` AS `t`
+USING `sw_stage` AS `s`
+ON `t`.`email_sha256` = `s`.`email_sha256` AND `t`.`audience` = 'whales'
+WHEN MATCHED AND (
+  `t`.`ltv` IS DISTINCT FROM `s`.`ltv`
+) THEN
+  UPDATE SET
+    `ltv` = `s`.`ltv`
 WHEN NOT MATCHED THEN
-INSERT
-  (`email_sha256`, `ltv`, `audience`)
-VALUES
-  (`s`.`email_sha256`, `s`.`ltv`, 'whales')
-WHEN NOT MATCHED BY SOURCE
-  AND `t`.`audience` = 'whales' THEN
-DELETE;
+  INSERT (
+    `email_sha256`,
+    `ltv`,
+    `audience`
+  )
+  VALUES (
+    `s`.`email_sha256`,
+    `s`.`ltv`,
+    'whales'
+  )
+WHEN NOT MATCHED BY SOURCE AND `t`.`audience` = 'whales' THEN
+  DELETE;
 
 SELECT
   `inserted`,

@@ -141,12 +141,11 @@ END IF;
 
 BEGIN TRANSACTION;
 
-MERGE INTO
-  `crm`.`audience_members` AS `t` USING `sw_stage` AS `s` ON `t`.`email_sha256` = `s`.`email_sha256`
-  AND `t`.`audience` = 'whales'
-WHEN NOT MATCHED BY SOURCE
-  AND `t`.`audience` = 'whales' THEN
-DELETE;
+MERGE INTO `crm`.`audience_members` AS `t`
+USING `sw_stage` AS `s`
+ON `t`.`email_sha256` = `s`.`email_sha256` AND `t`.`audience` = 'whales'
+WHEN NOT MATCHED BY SOURCE AND `t`.`audience` = 'whales' THEN
+  DELETE;
 
 SELECT
   `inserted`,

@@ -138,25 +138,29 @@ END IF;
 
 BEGIN TRANSACTION;
 
-MERGE INTO
-  `crm`.`users` AS `t` USING `sw_stage` AS `s` ON `t`.`id` = `s`.`id`
-WHEN MATCHED
-  AND (
-    `t`.`email` IS DISTINCT FROM `s`.`email`
-    OR `t`.`full_name` IS DISTINCT FROM `s`.`full_name`
-    OR `t`.`ltv` IS DISTINCT FROM `s`.`ltv`
-    OR TO_JSON_STRING(`t`.`prefs`) IS DISTINCT FROM TO_JSON_STRING(`s`.`prefs`)
-  ) THEN
-UPDATE SET
-  `email` = `s`.`email`,
-  `full_name` = `s`.`full_name`,
-  `ltv` = `s`.`ltv`,
-  `prefs` = `s`.`prefs`
+MERGE INTO `crm`.`users` AS `t`
+USING `sw_stage` AS `s`
+ON `t`.`id` = `s`.`id`
+WHEN MATCHED AND (
+  `t`.`email` IS DISTINCT FROM `s`.`email`
+  OR `t`.`full_name` IS DISTINCT FROM `s`.`full_name`
+  OR `t`.`ltv` IS DISTINCT FROM `s`.`ltv`
+  OR TO_JSON_STRING(`t`.`prefs`) IS DISTINCT FROM TO_JSON_STRING(`s`.`prefs`)
+) THEN
+  UPDATE SET
+    `email` = `s`.`email`,
+    `full_name` = `s`.`full_name`,
+    `ltv` = `s`.`ltv`,
+    `prefs` = `s`.`prefs`
 WHEN NOT MATCHED THEN
-INSERT
-  (`id`, `email`, `full_name`, `ltv`, `prefs`)
-VALUES
-  (
+  INSERT (
+    `id`,
+    `email`,
+    `full_name`,
+    `ltv`,
+    `prefs`
+  )
+  VALUES (
     `s`.`id`,
     `s`.`email`,
     `s`.`full_name`,
@@ -164,7 +168,7 @@ VALUES
     `s`.`prefs`
   )
 WHEN NOT MATCHED BY SOURCE THEN
-DELETE;
+  DELETE;
 
 SELECT
   `inserted`,

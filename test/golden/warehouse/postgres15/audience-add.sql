@@ -128,11 +128,20 @@ FROM
       AND "m"."email" NOT LIKE '%@test.example'
   ) AS "n";
 
-MERGE INTO "crm"."audience_members" AS "t" USING "sw_changes" AS "s" ON "t"."email_sha256" = "s"."email_sha256"
-AND "t"."audience" = 'whales' WHEN NOT MATCHED
-AND "s"."sw_action" = 'insert' THEN INSERT ("email_sha256", "ltv", "audience")
-VALUES
-  ("s"."email_sha256", "s"."ltv", 'whales');
+MERGE INTO "crm"."audience_members" AS "t"
+USING "sw_changes" AS "s"
+ON "t"."email_sha256" = "s"."email_sha256" AND "t"."audience" = 'whales'
+WHEN NOT MATCHED AND "s"."sw_action" = 'insert' THEN
+  INSERT (
+    "email_sha256",
+    "ltv",
+    "audience"
+  )
+  VALUES (
+    "s"."email_sha256",
+    "s"."ltv",
+    'whales'
+  );
 
 SELECT
   "inserted",

@@ -150,15 +150,25 @@ BEGIN
 END
 $guard$;
 
-MERGE INTO "crm"."audience_members" AS "t" USING "sw_changes" AS "s" ON "t"."email_sha256" = "s"."email_sha256"
-AND "t"."audience" = 'whales' WHEN MATCHED
-AND ("t"."ltv" IS DISTINCT FROM "s"."ltv") THEN
-UPDATE
-SET
-  "ltv" = "s"."ltv" WHEN NOT MATCHED
-  AND "s"."sw_action" = 'insert' THEN INSERT ("email_sha256", "ltv", "audience")
-VALUES
-  ("s"."email_sha256", "s"."ltv", 'whales');
+MERGE INTO "crm"."audience_members" AS "t"
+USING "sw_changes" AS "s"
+ON "t"."email_sha256" = "s"."email_sha256" AND "t"."audience" = 'whales'
+WHEN MATCHED AND (
+  "t"."ltv" IS DISTINCT FROM "s"."ltv"
+) THEN
+  UPDATE SET
+    "ltv" = "s"."ltv"
+WHEN NOT MATCHED AND "s"."sw_action" = 'insert' THEN
+  INSERT (
+    "email_sha256",
+    "ltv",
+    "audience"
+  )
+  VALUES (
+    "s"."email_sha256",
+    "s"."ltv",
+    'whales'
+  );
 
 DELETE FROM "crm"."audience_members" AS "t"
 WHERE

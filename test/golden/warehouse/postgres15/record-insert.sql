@@ -119,10 +119,18 @@ FROM
       "analytics"."users" AS "m"
   ) AS "n";
 
-MERGE INTO "crm"."users" AS "t" USING "sw_changes" AS "s" ON "t"."id" = "s"."id" WHEN NOT MATCHED
-AND "s"."sw_action" = 'insert' THEN INSERT ("id", "email", "full_name", "ltv", "prefs")
-VALUES
-  (
+MERGE INTO "crm"."users" AS "t"
+USING "sw_changes" AS "s"
+ON "t"."id" = "s"."id"
+WHEN NOT MATCHED AND "s"."sw_action" = 'insert' THEN
+  INSERT (
+    "id",
+    "email",
+    "full_name",
+    "ltv",
+    "prefs"
+  )
+  VALUES (
     "s"."id",
     "s"."email",
     "s"."full_name",

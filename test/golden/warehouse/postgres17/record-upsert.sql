@@ -125,22 +125,29 @@ FROM
       "analytics"."users" AS "m"
   ) AS "n";
 
-MERGE INTO "crm"."users" AS "t" USING "sw_changes" AS "s" ON "t"."id" = "s"."id" WHEN MATCHED
-AND (
+MERGE INTO "crm"."users" AS "t"
+USING "sw_changes" AS "s"
+ON "t"."id" = "s"."id"
+WHEN MATCHED AND (
   "t"."email" IS DISTINCT FROM "s"."email"
   OR "t"."full_name" IS DISTINCT FROM "s"."full_name"
   OR "t"."ltv" IS DISTINCT FROM "s"."ltv"
   OR CAST("t"."prefs" AS JSONB) IS DISTINCT FROM CAST("s"."prefs" AS JSONB)
 ) THEN
-UPDATE
-SET
-  "email" = "s"."email",
-  "full_name" = "s"."full_name",
-  "ltv" = "s"."ltv",
-  "prefs" = "s"."prefs" WHEN NOT MATCHED
-  AND "s"."sw_action" = 'insert' THEN INSERT ("id", "email", "full_name", "ltv", "prefs")
-VALUES
-  (
+  UPDATE SET
+    "email" = "s"."email",
+    "full_name" = "s"."full_name",
+    "ltv" = "s"."ltv",
+    "prefs" = "s"."prefs"
+WHEN NOT MATCHED AND "s"."sw_action" = 'insert' THEN
+  INSERT (
+    "id",
+    "email",
+    "full_name",
+    "ltv",
+    "prefs"
+  )
+  VALUES (
     "s"."id",
     "s"."email",
     "s"."full_name",

@@ -138,17 +138,25 @@ $$;
 
 BEGIN TRANSACTION;
 
-MERGE INTO
-  "CRM"."AUDIENCE_MEMBERS" AS "t" USING "sw_changes" AS "s" ON "t"."EMAIL_SHA256" = "s"."EMAIL_SHA256"
-  AND "t"."AUDIENCE" = 'whales'
-WHEN MATCHED AND
-  (NOT EQUAL_NULL("t"."LTV", "s"."LTV"))
-THEN UPDATE SET
-  "LTV" = "s"."LTV" WHEN NOT MATCHED
-  AND "s"."sw_action" = 'insert' THEN
-INSERT ("EMAIL_SHA256", "LTV", "AUDIENCE")
-VALUES
-  ("s"."EMAIL_SHA256", "s"."LTV", 'whales');
+MERGE INTO "CRM"."AUDIENCE_MEMBERS" AS "t"
+USING "sw_changes" AS "s"
+ON "t"."EMAIL_SHA256" = "s"."EMAIL_SHA256" AND "t"."AUDIENCE" = 'whales'
+WHEN MATCHED AND (
+  NOT EQUAL_NULL("t"."LTV", "s"."LTV")
+) THEN
+  UPDATE SET
+    "LTV" = "s"."LTV"
+WHEN NOT MATCHED AND "s"."sw_action" = 'insert' THEN
+  INSERT (
+    "EMAIL_SHA256",
+    "LTV",
+    "AUDIENCE"
+  )
+  VALUES (
+    "s"."EMAIL_SHA256",
+    "s"."LTV",
+    'whales'
+  );
 
 DELETE FROM "CRM"."AUDIENCE_MEMBERS" AS "t"
 WHERE

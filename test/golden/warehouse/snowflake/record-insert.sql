@@ -103,12 +103,18 @@ FROM
 
 BEGIN TRANSACTION;
 
-MERGE INTO
-  "CRM"."USERS" AS "t" USING "sw_changes" AS "s" ON "t"."ID" = "s"."ID" WHEN NOT MATCHED
-  AND "s"."sw_action" = 'insert' THEN
-INSERT ("ID", "EMAIL", "FULL_NAME", "LTV", "PREFS")
-VALUES
-  (
+MERGE INTO "CRM"."USERS" AS "t"
+USING "sw_changes" AS "s"
+ON "t"."ID" = "s"."ID"
+WHEN NOT MATCHED AND "s"."sw_action" = 'insert' THEN
+  INSERT (
+    "ID",
+    "EMAIL",
+    "FULL_NAME",
+    "LTV",
+    "PREFS"
+  )
+  VALUES (
     "s"."ID",
     "s"."EMAIL",
     "s"."FULL_NAME",

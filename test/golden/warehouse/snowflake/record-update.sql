@@ -108,20 +108,20 @@ FROM
 
 BEGIN TRANSACTION;
 
-MERGE INTO
-  "CRM"."USERS" AS "t" USING "sw_changes" AS "s" ON "t"."ID" = "s"."ID"
-WHEN MATCHED AND
-  (
-    NOT EQUAL_NULL("t"."EMAIL", "s"."EMAIL")
-    OR NOT EQUAL_NULL("t"."FULL_NAME", "s"."FULL_NAME")
-    OR NOT EQUAL_NULL("t"."LTV", "s"."LTV")
-    OR NOT EQUAL_NULL("t"."PREFS", "s"."PREFS")
-  )
-THEN UPDATE SET
-  "EMAIL" = "s"."EMAIL",
-  "FULL_NAME" = "s"."FULL_NAME",
-  "LTV" = "s"."LTV",
-  "PREFS" = "s"."PREFS";
+MERGE INTO "CRM"."USERS" AS "t"
+USING "sw_changes" AS "s"
+ON "t"."ID" = "s"."ID"
+WHEN MATCHED AND (
+  NOT EQUAL_NULL("t"."EMAIL", "s"."EMAIL")
+  OR NOT EQUAL_NULL("t"."FULL_NAME", "s"."FULL_NAME")
+  OR NOT EQUAL_NULL("t"."LTV", "s"."LTV")
+  OR NOT EQUAL_NULL("t"."PREFS", "s"."PREFS")
+) THEN
+  UPDATE SET
+    "EMAIL" = "s"."EMAIL",
+    "FULL_NAME" = "s"."FULL_NAME",
+    "LTV" = "s"."LTV",
+    "PREFS" = "s"."PREFS";
 
 SELECT
   "inserted",

@@ -121,22 +121,26 @@ $$;
 
 BEGIN TRANSACTION;
 
-MERGE INTO
-  "CRM"."USERS" AS "t" USING "sw_changes" AS "s" ON "t"."ID" = "s"."ID"
-WHEN MATCHED AND
-  (
-    NOT EQUAL_NULL("t"."EMAIL", "s"."EMAIL")
-    OR NOT EQUAL_NULL("t"."FULL_NAME", "s"."FULL_NAME")
-    OR NOT EQUAL_NULL("t"."LTV", "s"."LTV")
+MERGE INTO "CRM"."USERS" AS "t"
+USING "sw_changes" AS "s"
+ON "t"."ID" = "s"."ID"
+WHEN MATCHED AND (
+  NOT EQUAL_NULL("t"."EMAIL", "s"."EMAIL")
+  OR NOT EQUAL_NULL("t"."FULL_NAME", "s"."FULL_NAME")
+  OR NOT EQUAL_NULL("t"."LTV", "s"."LTV")
+) THEN
+  UPDATE SET
+    "EMAIL" = "s"."EMAIL",
+    "FULL_NAME" = "s"."FULL_NAME",
+    "LTV" = "s"."LTV"
+WHEN NOT MATCHED AND "s"."sw_action" = 'insert' THEN
+  INSERT (
+    "ID",
+    "EMAIL",
+    "FULL_NAME",
+    "LTV"
   )
-THEN UPDATE SET
-  "EMAIL" = "s"."EMAIL",
-  "FULL_NAME" = "s"."FULL_NAME",
-  "LTV" = "s"."LTV" WHEN NOT MATCHED
-  AND "s"."sw_action" = 'insert' THEN
-INSERT ("ID", "EMAIL", "FULL_NAME", "LTV")
-VALUES
-  (
+  VALUES (
     "s"."ID",
     "s"."EMAIL",
     "s"."FULL_NAME",

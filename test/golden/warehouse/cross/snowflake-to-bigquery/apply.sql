@@ -126,30 +126,33 @@ END IF;
 
 BEGIN TRANSACTION;
 
-MERGE INTO
-  `crm`.`users` AS `t` USING `sw_stage` AS `s` ON `t`.`id` = `s`.`id`
-WHEN MATCHED
-  AND (
-    `t`.`email` IS DISTINCT FROM `s`.`email`
-    OR `t`.`full_name` IS DISTINCT FROM `s`.`full_name`
-    OR `t`.`ltv` IS DISTINCT FROM `s`.`ltv`
-  ) THEN
-UPDATE SET
-  `email` = `s`.`email`,
-  `full_name` = `s`.`full_name`,
-  `ltv` = `s`.`ltv`
+MERGE INTO `crm`.`users` AS `t`
+USING `sw_stage` AS `s`
+ON `t`.`id` = `s`.`id`
+WHEN MATCHED AND (
+  `t`.`email` IS DISTINCT FROM `s`.`email`
+  OR `t`.`full_name` IS DISTINCT FROM `s`.`full_name`
+  OR `t`.`ltv` IS DISTINCT FROM `s`.`ltv`
+) THEN
+  UPDATE SET
+    `email` = `s`.`email`,
+    `full_name` = `s`.`full_name`,
+    `ltv` = `s`.`ltv`
 WHEN NOT MATCHED THEN
-INSERT
-  (`id`, `email`, `full_name`, `ltv`)
-VALUES
-  (
+  INSERT (
+    `id`,
+    `email`,
+    `full_name`,
+    `ltv`
+  )
+  VALUES (
     `s`.`id`,
     `s`.`email`,
     `s`.`full_name`,
     `s`.`ltv`
   )
 WHEN NOT MATCHED BY SOURCE THEN
-DELETE;
+  DELETE;
 
 SELECT
   `inserted`,
