@@ -1,8 +1,8 @@
 /**
  * Handlebars, loaded on first use by the front end: checking a project with no message
  * templates and no problems to report never needs it, and loading it costs a `check` run a
- * tenth of its time. Reading a template needs only its parser, a third of the package.
- * (The back ends, which always need all of it, import it directly.)
+ * tenth of its time. Reading a template needs only its parser, a third of the package;
+ * rendering a template the build precompiled needs only the runtime (src/emit/precompiled-templates.ts).
  */
 import { createRequire } from 'node:module';
 
@@ -24,4 +24,15 @@ export function handlebars(): Handlebars {
 
 export function templateParser(): TemplateParser {
   return (parserOnly ??= require('handlebars/dist/cjs/handlebars/compiler/base.js') as TemplateParser);
+}
+
+let runtime: Handlebars | undefined;
+
+/** The runtime half of Handlebars: renders precompiled templates, compiles none. */
+export function handlebarsRuntime(): Pick<Handlebars, 'create'> {
+  return (runtime ??= require('handlebars/runtime') as Handlebars);
+}
+
+export function handlebarsVersion(): string {
+  return (require('handlebars/package.json') as { version: string }).version;
 }

@@ -5,7 +5,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import Handlebars from 'handlebars';
 import type { ChangeSet, ChangeSetValue } from '../plan/api-changes.js';
 import { apiSqlDialect, type ApiSqlDialect } from './api-dialect.js';
 import { whereSql } from './where.js';
@@ -13,6 +12,7 @@ import { formatSql } from './format.js';
 import { sqlHeader } from './header.js';
 import { getDialect, storedName } from '../dialect/index.js';
 import { quoteIdent } from '../dialect/quote.js';
+import { templateEnvironment } from './precompiled-templates.js';
 
 const templates = new Map<string, HandlebarsTemplateDelegate>();
 
@@ -20,7 +20,8 @@ function template(name: string): HandlebarsTemplateDelegate {
   let t = templates.get(name);
   if (!t) {
     const url = new URL(`../../templates/api/${name}.sql.hbs`, import.meta.url);
-    t = Handlebars.compile(readFileSync(fileURLToPath(url), 'utf8'), { noEscape: true, strict: true });
+    const text = readFileSync(fileURLToPath(url), 'utf8');
+    t = templateEnvironment([text]).template(text);
     templates.set(name, t);
   }
   return t;

@@ -1,16 +1,16 @@
 /**
  * The Handlebars templates of warehouse SQL (templates/warehouse): shared ones, replaced file
  * by file by templates/warehouse/<dialect>/ where a dialect's SQL differs. Compiled with
- * `noEscape` and `strict`. A context holds SQL already quoted (through SqlWriter); a template
+ * `noEscape` and `strict` (by the build, src/emit/precompiled-templates.ts). A context holds SQL already quoted (through SqlWriter); a template
  * writes its own fixed names with `q` and fixed strings with `lit`, the dialect's quoting and
  * literal functions, and ends each statement with `end`.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import Handlebars from 'handlebars';
 import type { Dialect } from '../check/model.js';
 import { getDialect, type DialectSpec } from '../dialect/index.js';
 import { quoteIdent, quoteLiteral } from '../dialect/quote.js';
+import { templateEnvironment } from './precompiled-templates.js';
 
 /** Follows each statement's `;`: no SQL text contains it, so statements can be formatted one by one. */
 export const statementSeparator = '\u0000';
@@ -22,7 +22,6 @@ export const laidOut = '\u0001';
 
 const dir = fileURLToPath(new URL('../../templates/warehouse/', import.meta.url));
 const suffix = '.sql.hbs';
-const compileOptions = { noEscape: true, strict: true } as const;
 
 /** The templates of a dialect with files of its own; of every other dialect when undefined. */
 function sources(dialect: Dialect | undefined): Map<string, string> {
@@ -39,7 +38,8 @@ function sources(dialect: Dialect | undefined): Map<string, string> {
 type Data = { data: { spec: DialectSpec } };
 
 function environment(dialect: Dialect | undefined): Map<string, HandlebarsTemplateDelegate> {
-  const hbs = Handlebars.create();
+  const files = sources(dialect);
+  const { env: hbs, template } = templateEnvironment(files.values());
   const text = (helper: string, v: unknown): string => {
     if (typeof v !== 'string') throw new Error(`${helper}: expected a string, got ${JSON.stringify(v)}`);
     return v;
@@ -48,9 +48,9 @@ function environment(dialect: Dialect | undefined): Map<string, HandlebarsTempla
   hbs.registerHelper('lit', (value: unknown, options: Data) => quoteLiteral(options.data.spec, text('lit', value)));
   hbs.registerHelper('end', () => `;${statementSeparator}`);
   hbs.registerHelper('laidOut', () => laidOut);
-  const files = sources(dialect);
-  for (const [name, body] of files) hbs.registerPartial(name, body);
-  return new Map([...files].map(([name, body]) => [name, hbs.compile(body, compileOptions)]));
+  const renders = new Map([...files].map(([name, body]) => [name, template(body)]));
+  for (const [name, render] of renders) hbs.registerPartial(name, render);
+  return renders;
 }
 
 // Dialects without templates of their own share one environment, so each template is compiled once.
