@@ -5,6 +5,7 @@
  */
 import { linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
@@ -184,6 +185,46 @@ describe('links in the previous output', () => {
     expect(lstatSync(join(out, 'users_mirror')).isDirectory()).toBe(true);
     expect(inode('users_mirror/apply.sql')).not.toBe(statSync(join(elsewhere, 'apply.sql')).ino);
     expect(readdirSync(elsewhere).sort()).toEqual(['apply.sql', 'plan.json']);
+  });
+});
+
+describe('beside the output', () => {
+  const lock = () => join(dir, '.build.syncwright-lock');
+
+  it('holds a lock while it compiles: a running compile of the same output stops another, a dead one does not', async () => {
+    writeFileSync(lock(), `${process.pid}\n`);
+    const errors: string[] = [];
+    expect(await main(['compile', join(dir, 'src'), '--out', out], { ...io(), err: (t) => errors.push(t) })).toBe(2);
+    expect(errors.join('\n')).toContain(`another compile (process ${process.pid}) is writing build`);
+    expect(readdirSync(dir).sort()).toEqual(['.build.syncwright-lock', 'src']);
+    // The process of a killed compile is gone: its lock is taken over.
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid!;
+    writeFileSync(lock(), `${gone}\n`);
+    expect(await compile()).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual(['.build.syncwright-previous', 'build', 'src']);
+  });
+
+  it('removes what an interrupted compile of the output left, and nothing of another output', async () => {
+    expect(await compile()).toBe(0);
+    for (const left of ['.build.4242-0a1b2c3d.syncwright-new', '.build.4242-0a1b2c3d.syncwright-staging', '.other.4242-0a1b2c3d.syncwright-new']) {
+      mkdirSync(join(dir, left, 'users_mirror'), { recursive: true });
+      writeFileSync(join(dir, left, 'users_mirror', 'apply.sql'), 'x');
+    }
+    expect(await compile()).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual(['.build.syncwright-previous', '.other.4242-0a1b2c3d.syncwright-new', 'build', 'src']);
+  });
+
+  it('takes a named pipe for manifest.json as a folder it did not write, without waiting on it', async () => {
+    mkdirSync(out);
+    execFileSync('mkfifo', [join(out, 'manifest.json')]);
+    expect(await main(['compile', join(dir, 'src'), '--out', out], io())).toBe(2);
+  });
+
+  it('does not trip over folders in the output named like its own', async () => {
+    expect(await compile()).toBe(0);
+    mkdirSync(join(out, '.syncwright-discarded-1'));
+    for (let i = 0; i < 3; i++) expect(await compile()).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['manifest.json', 'users_mirror', 'whales_add']);
   });
 });
 

@@ -50,6 +50,16 @@ describe('formattedCarry', () => {
     expect(next.calls.n).toBe(1);
   });
 
+  it('formats again a statement whose carried text changes the case of a quoted name', async () => {
+    const data = JSON.parse(saved) as { statements: [string, string][] };
+    data.statements[1]![1] = data.statements[1]![1].replace('"swph0"', '"SWPH0"');
+    expect(data.statements[1]![1]).toContain('"SWPH0"');
+    const next = await freshFormat();
+    next.formattedCarry.load(JSON.stringify(data));
+    expect(next.formatScript(getDialect('postgres'), shape)).toBe(expected);
+    expect(next.calls.n).toBe(1);
+  });
+
   it('reads nothing from another sql-formatter version, or from a damaged file', async () => {
     for (const text of [saved.replace(/sql-formatter \d+\.\d+\.\d+/, 'sql-formatter 0.0.1'), saved.slice(0, -10), '[]', '{"statements":{}}']) {
       const next = await freshFormat();

@@ -11,7 +11,7 @@
  * the writer fills the folder while the main thread is still planning; once planning is done,
  * the helper takes folders from the far end of what is left.
  */
-import { existsSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -20,9 +20,9 @@ import type { SyncArtifacts } from '../plan/plan.js';
 import { validateManifest, type Manifest } from './manifest.js';
 import { validatePlan } from './plan-schema.js';
 import { FileSystemThread, isFolder, removeAll, type Batch } from './file-system-thread.js';
-import { claimPrevious, keepPrevious, readRegularFile, type Carry } from './kept-output.js';
+import { besideOutput, claimPrevious, keepPrevious, leftovers, lockOutput, readRegularFile, type Carry } from './kept-output.js';
 
-export { refusesReplacement, type Carry } from './kept-output.js';
+export { OutputBusy, refusesReplacement, type Carry } from './kept-output.js';
 
 const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
 
@@ -100,21 +100,31 @@ export class ArtifactTree {
  */
 export async function writeTreeAtomically<T>(outDir: string, fill: (tree: ArtifactTree) => T | Promise<T>, carry?: Carry): Promise<T> {
   const out = resolve(outDir);
-  const parent = dirname(out);
-  mkdirSync(parent, { recursive: true });
+  mkdirSync(dirname(out), { recursive: true });
+  const unlock = lockOutput(out);
+  try {
+    // What an interrupted compile left (the finally below does not run on a kill or Ctrl-C).
+    for (const folder of leftovers(out)) rmSync(folder, { recursive: true, force: true });
+    return await replaceOutput(out, fill, carry);
+  } finally {
+    unlock();
+  }
+}
+
+async function replaceOutput<T>(out: string, fill: (tree: ArtifactTree) => T | Promise<T>, carry: Carry | undefined): Promise<T> {
   const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
-  const temp = join(parent, `.${tag}.syncwright-new`);
-  const staging = join(parent, `.${tag}.syncwright-staging`);
-  const old = join(parent, `.${tag}.syncwright-old`);
-  const first = join(parent, `.${tag}.syncwright-first`);
-  const kept = join(parent, `.${basename(out)}.syncwright-previous`);
+  const part = (name: string) => join(dirname(out), `.${basename(out)}.${tag}.syncwright-${name}`);
+  const [temp, staging, old, first] = [part('new'), part('staging'), part('old'), part('first')];
+  const kept = besideOutput(out, 'previous');
   const reused = claimPrevious(kept, temp) || undefined;
+  // The kept folders by their exact names: on a file system that ignores case, `Users` is not reused as `users`.
+  const keptNames = reused ? readdirSync(temp) : [];
   const carried = reused && carry ? readRegularFile(join(temp, carry.name)) : undefined;
   if (carried !== undefined) carry!.load(carried);
   const previous = isFolder({ lstatSync }, out) ? out : undefined;
   const { port1: helperQueue, port2 } = new MessageChannel();
-  const writer = new FileSystemThread({ temp, previous, reused });
-  const helper = new FileSystemThread({ temp, previous, reused, staging, queue: port2 }, [port2]);
+  const writer = new FileSystemThread({ temp, previous, reused, keptNames, tag });
+  const helper = new FileSystemThread({ temp, previous, reused, keptNames, tag, staging, queue: port2 }, [port2]);
   try {
     const tree = new ArtifactTree(writer, helperQueue);
     const result = await fill(tree);

@@ -46,9 +46,25 @@ export function isFolder(fs: Pick<typeof import('node:fs'), 'lstatSync'>, path: 
  * but the two outputs links to, in real folders: the output never shares a file with
  * anything else, and nothing is written through a symbolic link.
  */
+/**
+ * What a file system thread is started with: the folder it fills (`reused`: the kept previous
+ * output, whose entries are `keptNames`), the current output to link unchanged files from,
+ * the compile's tag (for names of its own), and the helper's staging folder and queue.
+ */
+interface WorkerData {
+  temp: string;
+  previous: string | undefined;
+  reused: true | undefined;
+  keptNames: string[];
+  tag: string;
+  staging?: string;
+  queue?: MessagePort;
+}
+
 function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import('node:path'), threads: typeof import('node:worker_threads')): void {
   const { parentPort, receiveMessageOnPort } = threads;
-  const { temp, previous, staging, queue, reused } = threads.workerData as { temp: string; previous?: string; staging?: string; queue?: MessagePort; reused?: true };
+  const { temp, previous, staging, queue, reused, keptNames, tag } = threads.workerData as WorkerData;
+  const keptFolders = new Set(keptNames);
   let failure: { error: string; code?: string } | undefined;
 
   /** The file's status when `path` is a regular file (not a link to one) holding `bytes`. */
@@ -107,7 +123,7 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
 
   // What a reused folder no longer holds is moved into a folder of its own, removed with the
   // stale folders once every file is in: inodes freed before others are made would slow those.
-  const discarded = join(temp, `.syncwright-discarded-${threads.threadId}`);
+  const discarded = join(temp, `.syncwright-discarded-${tag}-${threads.threadId}`);
   let discards = 0;
   const discard = (path: string): void => {
     try {
@@ -146,7 +162,7 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
     const [folder, ...files] = batch.folders[i]! as [string, ...(string | number)[]];
     const top = folder === '.';
     const inTree = top ? temp : join(temp, folder);
-    const reuse = reused === true && (top || isFolder(fs, inTree));
+    const reuse = reused === true && (top || (keptFolders.has(folder) && isFolder(fs, inTree)));
     const fresh = !top && !reuse;
     if (fresh && reused) discard(inTree);
     const dir = fresh ? join(base, folder) : inTree;
@@ -203,7 +219,7 @@ export class FileSystemThread {
   /** Set once the thread has failed or stopped: nothing more will be answered. */
   private gone: Error | undefined;
 
-  constructor(data: { temp: string; previous: string | undefined; reused: true | undefined; staging?: string; queue?: MessagePort }, transferList: TransferListItem[] = []) {
+  constructor(data: WorkerData, transferList: TransferListItem[] = []) {
     const source = `${String(isFolder)}\n(${String(fileSystemThread)})(require('node:fs'), require('node:path'), require('node:worker_threads'))`;
     this.worker = new Worker(source, { eval: true, workerData: data, transferList });
     this.worker.on('message', (m: { ok?: true; error?: string; code?: string }) => this.settle(m.ok ? undefined : Object.assign(new Error(m.error), { code: m.code })));

@@ -87,10 +87,10 @@ export function formatSql(spec: DialectSpec, shape: string, values: readonly str
 
 /**
  * Formatting only changes whitespace and the case of keywords: anything else in a carried
- * text (a damaged file) means it is not used.
+ * text (a damaged file) means it is not used. Quoted names and strings must match exactly.
  */
 function sameTokens(statement: string, text: string): boolean {
-  const bare = (t: string) => t.replace(/\s+/g, '').toUpperCase();
+  const bare = (t: string) => t.replace(/("(?:[^"]|"")*"|'(?:[^']|'')*'|`[^`]*`)|[^"'`]+/g, (m, quoted?: string) => quoted ?? m.replace(/\s+/g, '').toUpperCase());
   return bare(statement) === bare(text);
 }
 

@@ -1,11 +1,12 @@
 /**
- * The output a compile replaces, kept beside the new one (`.<name>.syncwright-previous`) for the
- * next compile to bring up to date in place, with the file it carries; and which folders a
- * compile may replace at all.
+ * What a compile keeps beside its output folder: the output it replaces
+ * (`.<name>.syncwright-previous`), for the next compile to bring up to date in place, with the
+ * file it carries; the lock held while it compiles (`.<name>.syncwright-lock`); and which
+ * folders a compile may replace at all.
  */
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { rename } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { isFolder } from './file-system-thread.js';
 import { manifestSchemaId } from './manifest.js';
 
@@ -17,11 +18,56 @@ const previousMarker = '# The previous output of `syncwright compile`, reused by
 const markerFile = '.gitignore';
 
 function isPreviousOutput(folder: string): boolean {
+  return isFolder({ lstatSync }, folder) && readRegularFile(join(folder, markerFile)) === previousMarker;
+}
+
+/** `.<name>.syncwright-<what>` beside the output folder. */
+export const besideOutput = (out: string, what: string): string => join(dirname(out), `.${basename(out)}.syncwright-${what}`);
+
+/** Another compile is writing the same output. */
+export class OutputBusy extends Error {}
+
+const running = (pid: number): boolean => {
   try {
-    return isFolder({ lstatSync }, folder) && readFileSync(join(folder, markerFile), 'utf8') === previousMarker;
-  } catch {
-    return false;
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
+};
+
+/**
+ * Takes the output's lock for the whole compile, or throws OutputBusy: two compiles of one
+ * output would fill, link and swap folders under each other. The lock file holds the process
+ * id; a lock whose process is gone (a killed compile) is taken over. Returns the release.
+ */
+export function lockOutput(out: string): () => void {
+  const lock = besideOutput(out, 'lock');
+  for (let attempt = 0; ; attempt++) {
+    try {
+      writeFileSync(lock, `${process.pid}\n`, { flag: 'wx' });
+      return () => rmSync(lock, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw e;
+      const pid = Number(readRegularFile(lock, 32)?.trim());
+      if (Number.isInteger(pid) && pid > 0 && running(pid)) {
+        throw new OutputBusy(`another compile (process ${pid}) is writing ${basename(out)}; if none is running, delete ${lock}`);
+      }
+      rmSync(lock, { force: true });
+    }
+  }
+}
+
+/**
+ * The folders an interrupted compile of this output left beside it (named
+ * `.<name>.<pid>-<hex>.syncwright-<part>`, see artifact-tree.ts). Only called with the lock
+ * held, when no other compile of the output is running.
+ */
+export function leftovers(out: string): string[] {
+  const name = basename(out);
+  return readdirSync(dirname(out))
+    .filter((f) => f.startsWith(`.${name}.`) && /^\.\d+-[0-9a-f]{8}\.syncwright-(new|staging|old|first)$/.test(f.slice(name.length + 1)))
+    .map((f) => join(dirname(out), f));
 }
 
 /**
@@ -58,7 +104,8 @@ export interface Carry {
 /** The text of a regular file (not a link), or its first `bytes` bytes; undefined when there is none. */
 export function readRegularFile(path: string, bytes?: number): string | undefined {
   try {
-    const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    // Not a link, and no wait on a named pipe.
+    const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     try {
       if (!fstatSync(fd).isFile()) return undefined;
       if (bytes === undefined) return readFileSync(fd, 'utf8');
