@@ -13,6 +13,7 @@ import { sqlHeader } from './header.js';
 import { getDialect, storedName } from '../dialect/index.js';
 import { quoteIdent } from '../dialect/quote.js';
 import { templateEnvironment } from './precompiled-templates.js';
+import { statementHelpers } from './templates.js';
 
 const templates = new Map<string, HandlebarsTemplateDelegate>();
 
@@ -21,7 +22,9 @@ function template(name: string): HandlebarsTemplateDelegate {
   if (!t) {
     const url = new URL(`../../templates/api/${name}.sql.hbs`, import.meta.url);
     const text = readFileSync(fileURLToPath(url), 'utf8');
-    t = templateEnvironment([text]).template(text);
+    const { env, template } = templateEnvironment([text]);
+    statementHelpers(env);
+    t = template(text);
     templates.set(name, t);
   }
   return t;
@@ -125,7 +128,7 @@ function readSql(cs: ChangeSet): string {
 function commitSql(cs: ChangeSet): string {
   const d = apiSqlDialect(cs.dialect);
   const { transaction } = d.spec;
-  const shape = template('commit')({ ...common(d, cs), begin: `${transaction.begin};`, commit: `${transaction.commit};` });
+  const shape = template('commit')({ ...common(d, cs), begin: transaction.begin, commit: transaction.commit });
   return finish(d, cs, 'moves the accepted rows into the snapshot', shape);
 }
 

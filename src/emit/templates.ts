@@ -34,6 +34,12 @@ function sources(dialect: Dialect | undefined): Map<string, string> {
   return files;
 }
 
+/** `end` closes a statement (`;` and the separator), `laidOut` opens one the formatter leaves as written. */
+export function statementHelpers(hbs: Pick<typeof import('handlebars'), 'registerHelper'>): void {
+  hbs.registerHelper('end', () => `;${statementSeparator}`);
+  hbs.registerHelper('laidOut', () => laidOut);
+}
+
 /** The dialect a template renders for, in its data: the helpers quote with it. */
 type Data = { data: { spec: DialectSpec } };
 
@@ -46,8 +52,7 @@ function environment(dialect: Dialect | undefined): Map<string, HandlebarsTempla
   };
   hbs.registerHelper('q', (name: unknown, options: Data) => quoteIdent(options.data.spec, text('q', name)));
   hbs.registerHelper('lit', (value: unknown, options: Data) => quoteLiteral(options.data.spec, text('lit', value)));
-  hbs.registerHelper('end', () => `;${statementSeparator}`);
-  hbs.registerHelper('laidOut', () => laidOut);
+  statementHelpers(hbs);
   const renders = new Map([...files].map(([name, body]) => [name, template(body)]));
   for (const [name, render] of renders) hbs.registerPartial(name, render);
   return renders;

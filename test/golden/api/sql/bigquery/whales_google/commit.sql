@@ -5,29 +5,32 @@
 -- into the snapshot, so a rejected or unsent row stays out and is sent again next run.
 BEGIN TRANSACTION;
 
-MERGE INTO
-  `syncwright`.`whales_google_snapshot` AS `s` USING (
-    SELECT
-      `ch`.`row_key` AS `row_key`,
-      MAX(`ch`.`payload_hash`) AS `payload_hash`,
-      MAX(`a`.`destination_id`) AS `destination_id`
-    FROM
-      `syncwright`.`whales_google_accepted` AS `a`
-      JOIN `syncwright`.`whales_google_changes` AS `ch` ON `ch`.`row_key` = `a`.`row_key`
-    WHERE
-      `ch`.`change` IN ('added', 'changed', 'unchanged')
-    GROUP BY
-      `ch`.`row_key`
-  ) AS `n` ON `s`.`row_key` = `n`.`row_key`
+MERGE INTO `syncwright`.`whales_google_snapshot` AS `s`
+USING (
+  SELECT
+    `ch`.`row_key` AS `row_key`,
+    MAX(`ch`.`payload_hash`) AS `payload_hash`,
+    MAX(`a`.`destination_id`) AS `destination_id`
+  FROM
+    `syncwright`.`whales_google_accepted` AS `a`
+    JOIN `syncwright`.`whales_google_changes` AS `ch` ON `ch`.`row_key` = `a`.`row_key`
+  WHERE
+    `ch`.`change` IN ('added', 'changed', 'unchanged')
+  GROUP BY
+    `ch`.`row_key`
+) AS `n`
+ON `s`.`row_key` = `n`.`row_key`
 WHEN MATCHED THEN
-UPDATE SET
-  `payload_hash` = `n`.`payload_hash`,
-  `destination_id` = COALESCE(`n`.`destination_id`, `s`.`destination_id`)
+  UPDATE SET
+    `payload_hash` = `n`.`payload_hash`,
+    `destination_id` = COALESCE(`n`.`destination_id`, `s`.`destination_id`)
 WHEN NOT MATCHED THEN
-INSERT
-  (`row_key`, `payload_hash`, `destination_id`)
-VALUES
-  (
+  INSERT (
+    `row_key`,
+    `payload_hash`,
+    `destination_id`
+  )
+  VALUES (
     `n`.`row_key`,
     `n`.`payload_hash`,
     `n`.`destination_id`

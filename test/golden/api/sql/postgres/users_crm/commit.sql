@@ -5,7 +5,8 @@
 -- into the snapshot, so a rejected or unsent row stays out and is sent again next run.
 BEGIN;
 
-MERGE INTO "syncwright"."users_crm_snapshot" AS "s" USING (
+MERGE INTO "syncwright"."users_crm_snapshot" AS "s"
+USING (
   SELECT
     "ch"."row_key" AS "row_key",
     MAX("ch"."payload_hash") AS "payload_hash",
@@ -17,13 +18,19 @@ MERGE INTO "syncwright"."users_crm_snapshot" AS "s" USING (
     "ch"."change" IN ('added', 'changed', 'unchanged')
   GROUP BY
     "ch"."row_key"
-) AS "n" ON "s"."row_key" = "n"."row_key" WHEN MATCHED THEN
-UPDATE
-SET
-  "payload_hash" = "n"."payload_hash",
-  "destination_id" = COALESCE("n"."destination_id", "s"."destination_id") WHEN NOT MATCHED THEN INSERT ("row_key", "payload_hash", "destination_id")
-VALUES
-  (
+) AS "n"
+ON "s"."row_key" = "n"."row_key"
+WHEN MATCHED THEN
+  UPDATE SET
+    "payload_hash" = "n"."payload_hash",
+    "destination_id" = COALESCE("n"."destination_id", "s"."destination_id")
+WHEN NOT MATCHED THEN
+  INSERT (
+    "row_key",
+    "payload_hash",
+    "destination_id"
+  )
+  VALUES (
     "n"."row_key",
     "n"."payload_hash",
     "n"."destination_id"
