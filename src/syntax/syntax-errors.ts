@@ -11,6 +11,7 @@ import { tokenSpan } from './build.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { diagnostic } from '../diagnostics/codes.js';
 import { closest } from '../diagnostics/suggest.js';
+import { destinationTypes } from '../catalog/index.js';
 import { joinSpans, type Span } from './span.js';
 
 /** Readable name of a token: `}` rather than RBrace, and only the start of a long one. */
@@ -190,13 +191,47 @@ function needMessage(file: string, keyword: IToken[], need: Need, found: IToken 
   return { message: `\`${words}\` needs ${need.what}, not ${describe(found)}: \`${need.example}\``, hints };
 }
 
-/** The keyword (one or two tokens) just before token `at` that lacks what it needs, if the error is that. */
+/** Every object kind of the catalog (`object`, `table`, `topic`...), sorted. */
+const objectKinds = (): string[] => [...new Set([...destinationTypes.values()].flatMap((t) => t.objectKinds.map((k) => k.kind)))].sort();
+
+const destinationKinds = new WeakMap<IToken[], Map<string, string[]>>();
+
+/** The object kinds `dest` takes, when it is defined in the same file: its type's, or `table` for a source. */
+function kindsOf(tokens: IToken[], dest: string): string[] | undefined {
+  let byName = destinationKinds.get(tokens);
+  if (!byName) {
+    // One pass per file, however many errors it has.
+    byName = new Map();
+    for (let i = 0; i + 1 < tokens.length; i++) {
+      const name = tokens[i + 1]!.image;
+      if (is(tokens[i], T.Source)) byName.set(name, ['table']);
+      else if (is(tokens[i], T.Destination) && is(tokens[i + 2], T.Colon)) {
+        const kinds = destinationTypes.get(tokens[i + 3]?.image ?? '')?.objectKinds.map((k) => k.kind) ?? [];
+        if (kinds.length > 0) byName.set(name, [...new Set(kinds)]);
+      }
+    }
+    destinationKinds.set(tokens, byName);
+  }
+  return byName.get(dest);
+}
+
+/** The keyword (one to three tokens) just before token `at` that lacks what it needs, if the error is that. */
 function lackingKeyword(tokens: IToken[], at: number, stack: string[]): { keyword: IToken[]; need: KeywordNeed } | undefined {
   const prev = tokens[at - 1];
   if (!prev) return undefined;
   const rule = stack.at(-1)!;
   // `to events topic`: an object kind without the name of what to write to.
   if (rule === 'toItem' && is(tokens[at - 3], T.To) && !is(prev, T.To)) {
+    // `to crm contacts`: a name where the object kind should be.
+    if (!objectKinds().includes(prev.image)) {
+      const dest = tokens[at - 2]!.image;
+      const kinds = kindsOf(tokens, dest);
+      const hint = kinds
+        ? `\`${dest}\` takes ${kinds.map((k) => `\`${k}\``).join(' or ')}`
+        : `the object kinds are ${objectKinds().join(', ')}; which ones a destination takes depends on its type`;
+      const need = { rules: [rule], what: 'an object kind before the name', example: `to ${dest} ${kinds?.[0] ?? '<kind>'} ${prev.image}`, hint };
+      return { keyword: [tokens[at - 3]!, tokens[at - 2]!, prev], need };
+    }
     const example = `to ${tokens[at - 2]!.image} ${prev.image} <name>`;
     const hint = 'after the destination come an object kind and what to write to: `to crm object contacts`';
     return { keyword: [prev], need: { rules: [rule], what: 'a name', example, hint } };
