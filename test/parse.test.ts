@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseFile } from '../src/syntax/parse.js';
+import { syntaxErrorLimit } from '../src/syntax/parser.js';
 
 describe('parser', () => {
   it('reads keywords as names where a name is expected', () => {
@@ -178,5 +179,17 @@ describe('syntax diagnostics', () => {
     expect(report('source w : postgres { database "acme"; }')).toEqual([
       { at: '1:38 unexpected character `;`', hints: ['a `.sync` file needs no `;`: remove it'] },
     ]);
+  });
+});
+
+describe('a file with very many syntax errors', () => {
+  it('is read up to the limit, then one diagnostic says where reading stopped', () => {
+    // Recovering from each of thousands of errors once cost time that grew with their square, then overflowed the stack.
+    const text = Array.from({ length: 4000 }, (_, i) => `model m${i} {\n  from wh\n  { a int }\n  columns { id bigint }\n}\n`).join('');
+    const { ast, diagnostics } = parseFile('broken.sync', text);
+    expect(ast).toBeUndefined();
+    expect(diagnostics).toHaveLength(syntaxErrorLimit + 1);
+    expect(diagnostics.at(-1)).toMatchObject({ code: 'SW0005', message: `stopped reading this file after ${syntaxErrorLimit} syntax errors` });
+    expect(diagnostics.slice(0, -1).every((d) => d.code === 'SW0001')).toBe(true);
   });
 });

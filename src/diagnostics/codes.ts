@@ -19,6 +19,7 @@ export const codes = {
   'unexpected-character': { code: 'SW0002', severity: 'error', message: 'unexpected character `{{{text}}}`' },
   'unreadable-file': { code: 'SW0003', severity: 'error', message: 'cannot read {{{path}}}: {{{reason}}}' },
   'invalid-literal': { code: 'SW0004', severity: 'error', message: '{{{detail}}}' },
+  'too-many-syntax-errors': { code: 'SW0005', severity: 'error', message: 'stopped reading this file after {{limit}} syntax errors' },
   // SW01xx: names
   'duplicate-definition': { code: 'SW0101', severity: 'error', message: '{{kind}} `{{{name}}}` is defined twice' },
   'unknown-reference': { code: 'SW0102', severity: 'error', message: 'unknown {{kind}} `{{{name}}}`' },

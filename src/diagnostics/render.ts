@@ -28,10 +28,8 @@ function printable(s: string): string {
   return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-function codeFrame(d: Diagnostic, text: string | undefined, style: Style): string[] {
-  if (text === undefined) return [];
-  const lines = text.split('\n');
-  const line = lines[d.span.line - 1];
+function codeFrame(d: Diagnostic, lines: readonly string[] | undefined, style: Style): string[] {
+  const line = lines?.[d.span.line - 1];
   if (line === undefined) return [];
   const gutter = String(d.span.line).length;
   const pad = ' '.repeat(gutter);
@@ -49,11 +47,19 @@ function codeFrame(d: Diagnostic, text: string | undefined, style: Style): strin
 export function renderText(diagnostics: readonly Diagnostic[], sources: ReadonlyMap<string, string>, useColour: boolean): string {
   const style = useColour ? colour : plain;
   const out: string[] = [];
+  // Each file split once, however many diagnostics it has.
+  const lines = new Map<string, string[]>();
+  const linesOf = (file: string) => {
+    let l = lines.get(file);
+    const text = sources.get(file);
+    if (!l && text !== undefined) lines.set(file, (l = text.split('\n')));
+    return l;
+  };
   for (const d of diagnostics) {
     const label = d.severity === 'error' ? style.red(style.bold(`error[${d.code}]`)) : style.yellow(style.bold(`warning[${d.code}]`));
     out.push(`${label}${style.bold(`: ${printable(d.message)}`)}`);
     out.push(`  ${style.blue('-->')} ${d.span.file}:${d.span.line}:${d.span.column}`);
-    out.push(...codeFrame(d, sources.get(d.span.file), style));
+    out.push(...codeFrame(d, linesOf(d.span.file), style));
     for (const h of d.hints) out.push(`  ${style.blue('=')} ${style.bold('hint')}: ${printable(h)}`);
     out.push('');
   }

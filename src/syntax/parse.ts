@@ -1,7 +1,7 @@
 /**
  * text -> AST of one file, or the syntax diagnostics that stop it (syntax-errors.ts).
  */
-import { parser } from './parser.js';
+import { parser, syntaxErrorLimit, TooManySyntaxErrors } from './parser.js';
 import * as T from './tokens.js';
 import { buildAst, tokenSpan } from './build.js';
 import type { SyncFile, Comment } from './ast.js';
@@ -20,7 +20,17 @@ function parseText(file: string, text: string): ParseResult {
   const slips = lexed.groups.slips ?? [];
   const tokens = slips.length > 0 ? withSlips(lexed.tokens, slips) : lexed.tokens;
   parser.input = tokens;
-  const cst = parser.project();
+  let cst;
+  try {
+    cst = parser.project();
+  } catch (e) {
+    if (!(e instanceof TooManySyntaxErrors)) throw e;
+    const stop = diagnostic('too-many-syntax-errors', tokenSpan(file, e.token), { limit: syntaxErrorLimit }, [
+      'fix these first: one mistake often causes the errors after it',
+    ]);
+    // What the parser made of the token it stopped at is no error of the file's.
+    return { diagnostics: [...syntaxDiagnostics(file, text, lexed, tokens).filter((d) => d.span.offset < stop.span.offset), stop] };
+  }
   if (lexed.errors.length > 0 || slips.length > 0 || parser.errors.length > 0) return { diagnostics: syntaxDiagnostics(file, text, lexed, tokens) };
   const comments: Comment[] = (lexed.groups.comments ?? []).map((t) => ({ text: t.image, span: tokenSpan(file, t) }));
   return { ast: buildAst(file, cst, comments, text), diagnostics: [] };

@@ -28,6 +28,20 @@ interface ErrorRecorder {
   SAVE_ERROR(error: Error): Error;
 }
 
+/**
+ * Reading a file stops after this many syntax errors (as clang's -ferror-limit does): the
+ * first ones are what to fix, and recovering from thousands costs time that grows with their
+ * square.
+ */
+export const syntaxErrorLimit = 50;
+
+/** Thrown out of the parser once a file has `syntaxErrorLimit` syntax errors; `token` is where reading stopped. */
+export class TooManySyntaxErrors extends Error {
+  constructor(readonly token: IToken) {
+    super(`more than ${syntaxErrorLimit} syntax errors`);
+  }
+}
+
 class SyncParser extends CstParser {
   constructor() {
     super(T.allTokens, {
@@ -65,6 +79,9 @@ class SyncParser extends CstParser {
   });
 
   definition = this.RULE('definition', () => {
+    this.ACTION(() => {
+      if (this.errors.length >= syntaxErrorLimit) throw new TooManySyntaxErrors(this.LA(1));
+    });
     this.OR([
       { ALT: () => this.SUBRULE(this.sourceDef) },
       { ALT: () => this.SUBRULE(this.destinationDef) },
