@@ -26,27 +26,6 @@ export function isFolder(fs: Pick<typeof import('node:fs'), 'lstatSync'>, path: 
 }
 
 /**
- * The code of the file system threads. It runs from the source text of this function and
- * `isFolder` (so the same code runs from src/ under the tests and from the bundled CLI): it
- * uses nothing else of this module, only its own code, its arguments and globals.
- *
- * The writer takes the folders of each Batch as it comes. The helper (workerData.staging and
- * .queue set) gets the same batches on its queue, reads them only when told { help }, and
- * takes folders from the last one back until it meets one the writer took. Other messages:
- * { end }, answered once every batch before it is written; { remove: [path, ...] }. Answers:
- * { ok }, or the first error { error, code }.
- *
- * Creating and freeing tens of thousands of inodes is most of a recompile's file system time
- * (on ext4 without a journal, each new inode also scans past every one freed in the last
- * minutes), so a compile makes as few as it can. When `reused` is set, `temp` is the output
- * before last, brought up to date in place: its folders are kept, a file that already holds
- * the new bytes is left as it is, anything else in it is removed. A file the current output
- * (workerData.previous, absent when there is none) holds byte for byte is hard-linked from it
- * rather than written. A file is kept or linked only when it is a regular file that nothing
- * but the two outputs links to, in real folders: the output never shares a file with
- * anything else, and nothing is written through a symbolic link.
- */
-/**
  * What a file system thread is started with: the folder it fills (`reused`: the kept previous
  * output, whose entries are `keptNames`), the current output to link unchanged files from,
  * the compile's tag (for names of its own), and the helper's staging folder and queue.
@@ -61,6 +40,28 @@ interface WorkerData {
   queue?: MessagePort;
 }
 
+/**
+ * The code of the file system threads. It runs from the source text of this function and
+ * `isFolder` (so the same code runs from src/ under the tests and from the bundled CLI): it
+ * uses nothing else of this module, only its own code, its arguments and globals.
+ *
+ * The writer takes the folders of each Batch as it comes. The helper (workerData.staging and
+ * .queue set) gets the same batches on its queue, reads them only when told { help }, and
+ * takes folders from the last one back until it meets one the writer took. Other messages:
+ * { end }, answered once every batch before it is written; { remove: [path, ...] }. Answers:
+ * { ok }, or the first error { error, code }.
+ *
+ * Creating and freeing tens of thousands of inodes is most of a recompile's file system time
+ * (on ext4 without a journal, each new inode also scans past every one freed in the last
+ * minutes), so a compile makes as few as it can. When `reused` is set, `temp` is the output
+ * before last, brought up to date in place: its folders are kept (under their exact names), a
+ * file that already holds the new bytes is left as it is, anything else in it is moved aside
+ * and removed once every file is in. A file the current output
+ * (workerData.previous, absent when there is none) holds byte for byte is hard-linked from it
+ * rather than written. A file is kept or linked only when it is a regular file that nothing
+ * but the two outputs links to, in real folders: the output never shares a file with
+ * anything else, and nothing is written through a symbolic link.
+ */
 function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import('node:path'), threads: typeof import('node:worker_threads')): void {
   const { parentPort, receiveMessageOnPort } = threads;
   const { temp, previous, staging, queue, reused, keptNames, tag } = threads.workerData as WorkerData;
