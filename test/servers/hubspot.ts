@@ -4,7 +4,14 @@
  * Inputs that carry an objectWriteTraceId get multi-status handling: a 207 whose `errors`
  * name the failed inputs' trace ids in `context.objectWriteTraceId`; without trace ids one bad
  * input fails the whole call with a 400 and nothing is written. Archive takes record ids and
- * answers 204 whether or not the record exists.
+ * answers 204 whether or not the record exists. Batch read (`idProperty`, `inputs: [{ id }]`)
+ * returns the records found (a 207 with an OBJECT_NOT_FOUND error naming the others).
+ *
+ * Lists (CRM v3 lists API): GET /crm/v3/lists/object-type-id/{objectTypeId}/name/{name} answers
+ * `{ list }` or 404; POST /crm/v3/lists creates one (`name`, `objectTypeId`,
+ * `processingType`: MANUAL) and answers `{ list }`; PUT /crm/v3/lists/{listId}/memberships/
+ * {add,remove} takes an array of record ids and answers `recordIdsAdded` / `recordIdsRemoved`
+ * and `recordIdsMissing` (ids of no record).
  */
 import { bearer, startFakeApi, type FakeApi, type Recorded, type Reply } from './fake-api.js';
 
@@ -35,9 +42,18 @@ export interface HubspotOptions {
 
 export const hubspotMaxBatch = 100;
 
+export interface HubspotList {
+  listId: string;
+  name: string;
+  objectTypeId: string;
+  processingType: string;
+  members: Set<string>;
+}
+
 export class FakeHubspot {
   /** objectType -> record id -> record (archived records are removed). */
   readonly objects = new Map<string, Map<string, HubspotRecord>>();
+  readonly lists: HubspotList[] = [];
   private nextId = 1000;
   api!: FakeApi;
 
@@ -63,12 +79,20 @@ export class FakeHubspot {
     return t;
   }
 
+  /** The emails of the contacts in the list named `name`. */
+  listEmails(name: string): string[] {
+    const list = this.lists.find((l) => l.name === name);
+    return [...(list?.members ?? [])].map((id) => this.table('contacts').get(id)?.properties.email ?? `?${id}`).sort();
+  }
+
   private handle(req: Recorded): Reply {
-    const m = /^\/crm\/v3\/objects\/([^/]+)\/batch\/(create|update|upsert|archive)$/.exec(req.path);
-    if (!m || req.method !== 'POST') return { status: 404, body: { status: 'error', category: 'OBJECT_NOT_FOUND', message: `no route ${req.method} ${req.path}` } };
     if (this.options.token && bearer(req) !== this.options.token) {
       return { status: 401, body: { status: 'error', category: 'INVALID_AUTHENTICATION', message: 'Authentication credentials not found.' } };
     }
+    if (req.path.startsWith('/crm/v3/lists')) return this.handleLists(req);
+    if (req.method === 'POST' && /^\/crm\/v3\/objects\/[^/]+\/batch\/read$/.test(req.path)) return this.read(decodeURIComponent(req.path.split('/')[4]!), req.body);
+    const m = /^\/crm\/v3\/objects\/([^/]+)\/batch\/(create|update|upsert|archive)$/.exec(req.path);
+    if (!m || req.method !== 'POST') return notFound(req);
     const objectType = decodeURIComponent(m[1] as string);
     const action = m[2] as 'create' | 'update' | 'upsert' | 'archive';
     const inputs = (req.body as { inputs?: Input[] } | undefined)?.inputs;
@@ -104,6 +128,55 @@ export class FakeHubspot {
     return { status: errors.length ? 207 : action === 'create' ? 201 : 200, body };
   }
 
+  private read(objectType: string, body: unknown): Reply {
+    const { idProperty, inputs } = (body ?? {}) as { idProperty?: string; inputs?: { id?: unknown }[] };
+    if (!Array.isArray(inputs) || inputs.length === 0) return validation('inputs must be a non-empty array');
+    if (inputs.length > hubspotMaxBatch) return validation(`Batch input limit of ${hubspotMaxBatch} exceeded: got ${inputs.length}`);
+    const found: HubspotRecord[] = [];
+    const missing: string[] = [];
+    for (const { id } of inputs) {
+      const record = this.lookup(objectType, { id: String(id), ...(idProperty ? { idProperty } : {}) });
+      if (record) found.push(record);
+      else missing.push(String(id));
+    }
+    const results = found.map((r) => ({ id: r.id, properties: r.properties, archived: false }));
+    if (missing.length === 0) return { status: 200, body: { status: 'COMPLETE', results } };
+    const error: BatchError = { status: 'error', category: 'OBJECT_NOT_FOUND', message: 'Could not get some objects, they may be deleted or not exist.', context: { ids: missing } };
+    return { status: 207, body: { status: 'COMPLETE', results, numErrors: 1, errors: [error] } };
+  }
+
+  private handleLists(req: Recorded): Reply {
+    const byName = /^\/crm\/v3\/lists\/object-type-id\/([^/]+)\/name\/([^/]+)$/.exec(req.path);
+    if (byName && req.method === 'GET') {
+      const [objectTypeId, name] = [decodeURIComponent(byName[1]!), decodeURIComponent(byName[2]!)];
+      const list = this.lists.find((l) => l.objectTypeId === objectTypeId && l.name === name);
+      return list ? { status: 200, body: { list: listBody(list) } } : { status: 404, body: { status: 'error', category: 'OBJECT_NOT_FOUND', message: `List does not exist with name ${name}.` } };
+    }
+    if (req.path === '/crm/v3/lists' && req.method === 'POST') {
+      const { name, objectTypeId, processingType } = (req.body ?? {}) as Partial<HubspotList>;
+      if (!name || !objectTypeId || !processingType) return validation('name, objectTypeId and processingType are required');
+      if (this.lists.some((l) => l.name === name)) return validation(`A list named ${name} already exists.`);
+      const list: HubspotList = { listId: String(this.nextId++), name, objectTypeId, processingType, members: new Set() };
+      this.lists.push(list);
+      return { status: 200, body: { list: listBody(list) } };
+    }
+    const members = /^\/crm\/v3\/lists\/([^/]+)\/memberships\/(add|remove)$/.exec(req.path);
+    if (members && req.method === 'PUT') {
+      const list = this.lists.find((l) => l.listId === members[1]);
+      if (!list) return { status: 404, body: { status: 'error', category: 'OBJECT_NOT_FOUND', message: `List ${members[1]} does not exist.` } };
+      const ids = req.body;
+      if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string' && typeof id !== 'number')) return validation('the body must be an array of record ids');
+      const known = ids.map(String).filter((id) => this.table('contacts').has(id));
+      const missing = ids.map(String).filter((id) => !this.table('contacts').has(id));
+      for (const id of known) {
+        if (members[2] === 'add') list.members.add(id);
+        else list.members.delete(id);
+      }
+      return { status: 200, body: { [members[2] === 'add' ? 'recordIdsAdded' : 'recordIdsRemoved']: known, recordIdsMissing: missing } };
+    }
+    return notFound(req);
+  }
+
   private problem(objectType: string, action: string, input: Input): { category: string; message: string } | undefined {
     if (typeof input.properties !== 'object' || input.properties === null) return { category: 'VALIDATION_ERROR', message: 'properties is required' };
     if (action === 'upsert' && (!input.idProperty || input.id === undefined)) return { category: 'VALIDATION_ERROR', message: 'upsert needs id and idProperty' };
@@ -132,6 +205,14 @@ export class FakeHubspot {
     this.table(objectType).set(record.id, record);
     return { record, created: true };
   }
+}
+
+function listBody(list: HubspotList) {
+  return { listId: list.listId, name: list.name, objectTypeId: list.objectTypeId, processingType: list.processingType, size: list.members.size };
+}
+
+function notFound(req: Recorded): Reply {
+  return { status: 404, body: { status: 'error', category: 'OBJECT_NOT_FOUND', message: `no route ${req.method} ${req.path}` } };
 }
 
 function validation(message: string): Reply {
