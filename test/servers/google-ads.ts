@@ -1,0 +1,138 @@
+/**
+ * Google Ads Customer Match as documented (API v24), and Google's OAuth token endpoint:
+ * POST /token exchanges a refresh token (form: grant_type=refresh_token, client_id,
+ * client_secret, refresh_token) for an access token. Every Ads call needs that token as a
+ * Bearer header and a `developer-token` header. POST /v24/customers/{id}/googleAds:search
+ * runs a GAQL query (here only `SELECT user_list.resource_name FROM user_list WHERE
+ * user_list.name = '...'`; an empty result has no `results` field); POST
+ * /v24/customers/{id}/userLists:mutate creates a CRM-based list; POST
+ * /v24/customers/{id}/offlineUserDataJobs:create makes a job for a list; POST
+ * /v24/{job}:addOperations queues `create` / `remove` operations of `userIdentifiers`
+ * (hashedEmail, hashedPhoneNumber: SHA-256 hex) or one `removeAll`, at most 100,000 per call,
+ * with partial failure when `enablePartialFailure` is set; POST /v24/{job}:run applies the
+ * job's operations in order and answers a long-running operation. A job runs once.
+ */
+import { startFakeApi, type FakeApi, type Recorded, type Reply } from './fake-api.js';
+
+export interface GoogleAdsOptions {
+  clientId: string;
+  clientSecret: string;
+  refreshToken: string;
+  developerToken: string;
+}
+
+interface Job {
+  resourceName: string;
+  list: string;
+  operations: ({ removeAll: true } | { create: string } | { remove: string })[];
+  ran: boolean;
+}
+
+const sha256Hex = /^[0-9a-f]{64}$/;
+const error = (status: number, code: string, message: string): Reply => ({ status, body: { error: { code: status, message, status: code } } });
+
+export class FakeGoogleAds {
+  /** User lists by resource name: the name and the members' hashed emails. */
+  readonly lists = new Map<string, { name: string; members: Set<string> }>();
+  readonly jobs = new Map<string, Job>();
+  private readonly accessToken = 'ya29.local-access-token';
+  private next = 1;
+  api!: FakeApi;
+
+  constructor(readonly options: GoogleAdsOptions) {}
+
+  async start(): Promise<this> {
+    this.api = await startFakeApi((req) => this.handle(req));
+    return this;
+  }
+
+  /** The hashed emails in the list named `name`, sorted. */
+  members(name: string): string[] {
+    return [...([...this.lists.values()].find((l) => l.name === name)?.members ?? [])].sort();
+  }
+
+  private handle(req: Recorded): Reply {
+    if (req.path === '/token' && req.method === 'POST') return this.token(req.body as Record<string, unknown>);
+    if (req.headers.authorization !== `Bearer ${this.accessToken}`) return error(401, 'UNAUTHENTICATED', 'Request is missing required authentication credential.');
+    if (req.headers['developer-token'] !== this.options.developerToken) return error(401, 'UNAUTHENTICATED', 'The developer token is not valid.');
+    if (req.method !== 'POST') return error(404, 'NOT_FOUND', `no route ${req.method} ${req.path}`);
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const customer = /^\/v24\/customers\/(\d+)\/(googleAds:search|userLists:mutate|offlineUserDataJobs:create)$/.exec(req.path);
+    if (customer?.[2] === 'googleAds:search') return this.search(String(body.query ?? ''));
+    if (customer?.[2] === 'userLists:mutate') return this.createList(customer[1]!, body);
+    if (customer?.[2] === 'offlineUserDataJobs:create') return this.createJob(customer[1]!, body);
+    const job = /^\/v24\/(customers\/\d+\/offlineUserDataJobs\/\d+):(addOperations|run)$/.exec(req.path);
+    const found = job ? this.jobs.get(job[1]!) : undefined;
+    if (!job || !found) return error(404, 'NOT_FOUND', `no route ${req.method} ${req.path}`);
+    return job[2] === 'run' ? this.run(found) : this.addOperations(found, body);
+  }
+
+  private token(form: Record<string, unknown>): Reply {
+    const o = this.options;
+    if (form.grant_type !== 'refresh_token' || form.client_id !== o.clientId || form.client_secret !== o.clientSecret || form.refresh_token !== o.refreshToken) {
+      return { status: 400, body: { error: 'invalid_grant', error_description: 'Bad Request' } };
+    }
+    return { status: 200, body: { access_token: this.accessToken, expires_in: 3599, token_type: 'Bearer', scope: 'https://www.googleapis.com/auth/adwords' } };
+  }
+
+  private search(query: string): Reply {
+    const m = /^SELECT user_list\.resource_name FROM user_list WHERE user_list\.name = '((?:[^'\\]|\\.)*)'$/.exec(query);
+    if (!m) return error(400, 'INVALID_ARGUMENT', `unsupported query: ${query}`);
+    const name = m[1]!.replace(/\\(.)/g, '$1');
+    const results = [...this.lists].filter(([, l]) => l.name === name).map(([resourceName]) => ({ userList: { resourceName } }));
+    return { status: 200, body: results.length ? { results, fieldMask: 'userList.resourceName' } : { fieldMask: 'userList.resourceName' } };
+  }
+
+  private createList(customer: string, body: Record<string, unknown>): Reply {
+    const create = (body.operations as { create?: { name?: string; crmBasedUserList?: { uploadKeyType?: string } } }[] | undefined)?.[0]?.create;
+    if (!create?.name || create.crmBasedUserList?.uploadKeyType !== 'CONTACT_INFO') return error(400, 'INVALID_ARGUMENT', 'a CRM-based list needs a name and uploadKeyType CONTACT_INFO');
+    if ([...this.lists.values()].some((l) => l.name === create.name)) return error(400, 'INVALID_ARGUMENT', 'DUPLICATE_NAME');
+    const resourceName = `customers/${customer}/userLists/${this.next++}`;
+    this.lists.set(resourceName, { name: create.name, members: new Set() });
+    return { status: 200, body: { results: [{ resourceName }] } };
+  }
+
+  private createJob(customer: string, body: Record<string, unknown>): Reply {
+    const job = body.job as { type?: string; customerMatchUserListMetadata?: { userList?: string } } | undefined;
+    const list = job?.customerMatchUserListMetadata?.userList;
+    if (job?.type !== 'CUSTOMER_MATCH_USER_LIST' || !list || !this.lists.has(list)) return error(400, 'INVALID_ARGUMENT', 'a Customer Match job needs an existing user list');
+    const resourceName = `customers/${customer}/offlineUserDataJobs/${this.next++}`;
+    this.jobs.set(resourceName, { resourceName, list, operations: [], ran: false });
+    return { status: 200, body: { resourceName } };
+  }
+
+  private addOperations(job: Job, body: Record<string, unknown>): Reply {
+    if (job.ran) return error(400, 'FAILED_PRECONDITION', 'the job has already run');
+    const operations = body.operations as Record<string, unknown>[] | undefined;
+    if (!Array.isArray(operations) || operations.length === 0) return error(400, 'INVALID_ARGUMENT', 'operations must be a non-empty array');
+    if (operations.length > 100_000) return error(400, 'INVALID_ARGUMENT', 'TOO_MANY_OPERATIONS');
+    const failed: number[] = [];
+    operations.forEach((op, i) => {
+      if (op.removeAll === true) return void job.operations.push({ removeAll: true });
+      const kind = op.create ? 'create' : op.remove ? 'remove' : undefined;
+      const ids = ((op.create ?? op.remove) as { userIdentifiers?: Record<string, unknown>[] } | undefined)?.userIdentifiers ?? [];
+      const email = ids.find((id) => 'hashedEmail' in id)?.hashedEmail;
+      const valid = kind && typeof email === 'string' && sha256Hex.test(email) && ids.every((id) => Object.values(id).every((v) => v === undefined || (typeof v === 'string' && sha256Hex.test(v))));
+      if (!valid) return void failed.push(i);
+      job.operations.push(kind === 'create' ? { create: email } : { remove: email });
+    });
+    if (failed.length && body.enablePartialFailure !== true) return error(400, 'INVALID_ARGUMENT', `invalid user identifiers at ${failed.join(', ')}`);
+    return { status: 200, body: failed.length ? { partialFailureError: { code: 3, message: `${failed.length} operations failed`, details: failed.map((index) => ({ index })) } } : {} };
+  }
+
+  private run(job: Job): Reply {
+    if (job.ran) return error(400, 'FAILED_PRECONDITION', 'the job has already run');
+    job.ran = true;
+    const members = this.lists.get(job.list)!.members;
+    for (const op of job.operations) {
+      if ('removeAll' in op) members.clear();
+      else if ('create' in op) members.add(op.create);
+      else members.delete(op.remove);
+    }
+    return { status: 200, body: { name: `${job.resourceName.replace(/offlineUserDataJobs\/\d+$/, 'operations/')}${this.next++}` } };
+  }
+}
+
+export async function startGoogleAds(options: GoogleAdsOptions): Promise<FakeGoogleAds> {
+  return new FakeGoogleAds(options).start();
+}
