@@ -32,7 +32,9 @@ export type Fault =
   /** Drop the connection without a response: a network error for the client. */
   | { kind: 'reset' }
   /** Answer normally, but only after `ms`. */
-  | { kind: 'slow'; ms: number };
+  | { kind: 'slow'; ms: number }
+  /** Carry out the request, then drop the connection: the answer is lost, the effect is not. */
+  | { kind: 'lost' };
 
 export const fault = {
   tooMany: (retryAfter = '1', body?: unknown): Fault => ({ kind: 'status', status: 429, retryAfter, body }),
@@ -40,6 +42,7 @@ export const fault = {
   hang: (): Fault => ({ kind: 'hang' }),
   reset: (): Fault => ({ kind: 'reset' }),
   slow: (ms: number): Fault => ({ kind: 'slow', ms }),
+  lost: (): Fault => ({ kind: 'lost' }),
 };
 
 export type Handler = (req: Recorded) => Reply;
@@ -102,6 +105,12 @@ export class FakeApi {
           setTimeout(() => this.answer(rec, res), f.ms);
           return;
         }
+        if (f?.kind === 'lost') {
+          rec.fault = f;
+          this.handle(rec);
+          res.socket?.destroy();
+          return;
+        }
         if (f) {
           rec.fault = f;
           this.inject(f, res);
@@ -146,7 +155,7 @@ export class FakeApi {
     this.maxInFlight = 0;
   }
 
-  private inject(f: Exclude<Fault, { kind: 'slow' }>, res: ServerResponse): void {
+  private inject(f: Exclude<Fault, { kind: 'slow' | 'lost' }>, res: ServerResponse): void {
     if (f.kind === 'hang') return;
     if (f.kind === 'reset') {
       res.socket?.destroy();
