@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import type { OutputFormat } from '../diagnostics/render.js';
 import { planSync, type PlanOptions } from '../plan/index.js';
 import { buildManifest, manifestEntry, type Manifest, type ManifestSync } from '../emit/manifest.js';
-import { OutputBusy, refusesReplacement, writeTreeAtomically, type ArtifactTree } from '../emit/artifact-tree.js';
+import { OutputRefused, writeTreeAtomically, type ArtifactTree } from '../emit/artifact-tree.js';
 import { formattedCarry } from '../emit/format.js';
 import type { CheckedProject } from '../check/model.js';
 import { readSources, UsageError } from './files.js';
@@ -53,10 +53,8 @@ export async function runCompile(opts: CompileOptions, io: Io): Promise<number> 
   const options: PlanOptions = opts.postgresVersion === undefined ? {} : { postgresVersion: opts.postgresVersion };
   const texts = new Map(readSources(files).map((s) => [s.path, s.text]));
   const out = resolve(io.cwd, opts.out);
-  const refused = refusesReplacement(out);
-  if (refused) throw new UsageError(`refusing to replace ${opts.out}: ${refused}. The output folder is replaced as a whole: name a new or empty folder with --out, or delete this one first`);
   const manifest = await writeTreeAtomically(out, (tree) => queueArtifacts(tree, project, texts, options), formattedCarry).catch((e: unknown) => {
-    throw e instanceof OutputBusy ? new UsageError(e.message) : e;
+    throw e instanceof OutputRefused ? new UsageError(e.message) : e;
   });
   if (opts.format === 'text') {
     io.out(summaryTable(manifest));

@@ -20,9 +20,9 @@ import type { SyncArtifacts } from '../plan/plan.js';
 import { validateManifest, type Manifest } from './manifest.js';
 import { validatePlan } from './plan-schema.js';
 import { FileSystemThread, isFolder, removeAll, type Batch } from './file-system-thread.js';
-import { besideOutput, claimPrevious, keepPrevious, leftovers, lockOutput, readRegularFile, type Carry } from './kept-output.js';
+import { assertReplaceable, besideOutput, claimPrevious, keepPrevious, leftovers, lockOutput, readRegularFile, type Carry } from './kept-output.js';
 
-export { OutputBusy, refusesReplacement, type Carry } from './kept-output.js';
+export { OutputRefused, type Carry } from './kept-output.js';
 
 const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
 
@@ -100,6 +100,7 @@ export class ArtifactTree {
  */
 export async function writeTreeAtomically<T>(outDir: string, fill: (tree: ArtifactTree) => T | Promise<T>, carry?: Carry): Promise<T> {
   const out = resolve(outDir);
+  assertReplaceable(out);
   mkdirSync(dirname(out), { recursive: true });
   const unlock = lockOutput(out);
   try {

@@ -24,9 +24,6 @@ function isPreviousOutput(folder: string): boolean {
 /** `.<name>.syncwright-<what>` beside the output folder. */
 export const besideOutput = (out: string, what: string): string => join(dirname(out), `.${basename(out)}.syncwright-${what}`);
 
-/** Another compile is writing the same output. */
-export class OutputBusy extends Error {}
-
 const running = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
@@ -37,7 +34,7 @@ const running = (pid: number): boolean => {
 };
 
 /**
- * Takes the output's lock for the whole compile, or throws OutputBusy: two compiles of one
+ * Takes the output's lock for the whole compile, or throws OutputRefused: two compiles of one
  * output would fill, link and swap folders under each other. The lock file holds the process
  * id; a lock whose process is gone (a killed compile) is taken over. Returns the release.
  */
@@ -51,7 +48,7 @@ export function lockOutput(out: string): () => void {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw e;
       const pid = Number(readRegularFile(lock, 32)?.trim());
       if (Number.isInteger(pid) && pid > 0 && running(pid)) {
-        throw new OutputBusy(`another compile (process ${pid}) is writing ${basename(out)}; if none is running, delete ${lock}`);
+        throw new OutputRefused(`another compile (process ${pid}) is writing ${basename(out)}; if none is running, delete ${lock}`);
       }
       rmSync(lock, { force: true });
     }
@@ -70,12 +67,20 @@ export function leftovers(out: string): string[] {
     .map((f) => join(dirname(out), f));
 }
 
+/** The output folder may not be written: it is not syncwright's, or another compile is writing it. */
+export class OutputRefused extends Error {}
+
 /**
- * Why `out` may not be replaced by a build folder, or undefined when it may: it is absent, a
- * link (replaced, not followed), an empty folder, or a folder whose manifest.json a compile
- * wrote. Anything else (a file, the project itself after a mistyped --out) is refused.
+ * Throws OutputRefused unless `out` may be replaced by a build folder: it is absent, a link
+ * (replaced, not followed), an empty folder, or a folder whose manifest.json a compile wrote.
+ * Anything else (a file, the project itself after a mistyped --out) is refused.
  */
-export function refusesReplacement(out: string): string | undefined {
+export function assertReplaceable(out: string): void {
+  const reason = refusal(out);
+  if (reason) throw new OutputRefused(`refusing to replace ${out}: ${reason}. The output folder is replaced as a whole: name a new or empty folder, or delete this one first`);
+}
+
+function refusal(out: string): string | undefined {
   let stat;
   try {
     stat = lstatSync(out);

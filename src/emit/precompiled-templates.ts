@@ -39,9 +39,10 @@ function specOf(text: string): Spec | undefined {
  * full package's, compiling them.
  */
 export function templateEnvironment(texts: Iterable<string>): { env: Environment; template: (text: string) => HandlebarsTemplateDelegate } {
-  if ([...texts].every((t) => specOf(t) !== undefined)) {
+  const found = new Map([...texts].map((t) => [t, specOf(t)]));
+  if ([...found.values()].every((spec) => spec !== undefined)) {
     const env = handlebarsRuntime().create() as Environment;
-    return { env, template: (text) => env.template(specOf(text)!) };
+    return { env, template: (text) => env.template(found.get(text)!) };
   }
   const env = handlebars().create();
   return { env, template: (text) => env.compile(text, { ...compileOptions }) };

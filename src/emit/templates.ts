@@ -1,9 +1,10 @@
 /**
  * The Handlebars templates of warehouse SQL (templates/warehouse): shared ones, replaced file
  * by file by templates/warehouse/<dialect>/ where a dialect's SQL differs. Compiled with
- * `noEscape` and `strict` (by the build, src/emit/precompiled-templates.ts). A context holds SQL already quoted (through SqlWriter); a template
- * writes its own fixed names with `q` and fixed strings with `lit`, the dialect's quoting and
- * literal functions, and ends each statement with `end`.
+ * `noEscape` and `strict`, by the build (src/emit/precompiled-templates.ts). A context holds SQL
+ * already quoted (through SqlWriter); a template writes its own fixed names with `q` and fixed
+ * strings with `lit`, the dialect's quoting and literal functions, and ends each statement
+ * with `end`.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -191,8 +191,10 @@ function needMessage(file: string, keyword: IToken[], need: Need, found: IToken 
   return { message: `\`${words}\` needs ${need.what}, not ${describe(found)}: \`${need.example}\``, hints };
 }
 
+let allKinds: string[] | undefined;
+
 /** Every object kind of the catalog (`object`, `table`, `topic`...), sorted. */
-const objectKinds = (): string[] => [...new Set([...destinationTypes.values()].flatMap((t) => t.objectKinds.map((k) => k.kind)))].sort();
+const objectKinds = (): string[] => (allKinds ??= [...new Set([...destinationTypes.values()].flatMap((t) => t.objectKinds.map((k) => k.kind)))].sort());
 
 const destinationKinds = new WeakMap<IToken[], Map<string, string[]>>();
 

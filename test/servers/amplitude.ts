@@ -5,7 +5,7 @@
  * (events_with_invalid_fields / events_with_missing_fields) and nothing is ingested; more
  * than 2,000 events or 1 MB is a 413. Events with an insert_id seen before are deduplicated.
  */
-import { startFakeApi, type FakeApi, type Recorded, type Reply } from './fake-api.js';
+import { FakeService, type Recorded, type Reply } from './fake-api.js';
 
 export interface AmplitudeEvent {
   event_type?: string;
@@ -27,20 +27,16 @@ export interface AmplitudeOptions {
 export const amplitudeMaxEvents = 2_000;
 const maxBytes = 1_000_000;
 
-export class FakeAmplitude {
+export class FakeAmplitude extends FakeService {
   readonly events: AmplitudeEvent[] = [];
   private readonly insertIds = new Set<string>();
   duplicatesDropped = 0;
-  api!: FakeApi;
 
-  constructor(readonly options: AmplitudeOptions = {}) {}
-
-  async start(): Promise<this> {
-    this.api = await startFakeApi((req) => this.handle(req));
-    return this;
+  constructor(readonly options: AmplitudeOptions = {}) {
+    super();
   }
 
-  private handle(req: Recorded): Reply {
+  protected handle(req: Recorded): Reply {
     if (req.path !== '/2/httpapi' || req.method !== 'POST') return { status: 404, body: { code: 404, error: 'Not found' } };
     if (Buffer.byteLength(req.raw) > maxBytes) return { status: 413, body: { code: 413, error: 'Payload too large' } };
     const body = req.body as { api_key?: string; events?: AmplitudeEvent[]; options?: { min_id_length?: number } } | undefined;

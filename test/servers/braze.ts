@@ -5,23 +5,19 @@
  * any other creates the user when needed. The answer is 201 with `attributes_processed`, and
  * `errors` (`type`, `input_array`, `index`) for objects it refused, the rest applied.
  */
-import { bearer, startFakeApi, type FakeApi, type Recorded, type Reply } from './fake-api.js';
+import { FakeService, bearer, type Recorded, type Reply } from './fake-api.js';
 
 export const brazeMaxAttributes = 75;
 
-export class FakeBraze {
+export class FakeBraze extends FakeService {
   /** external_id -> the user's custom attributes. */
   readonly users = new Map<string, Record<string, unknown>>();
-  api!: FakeApi;
 
-  constructor(readonly apiKey: string) {}
-
-  async start(): Promise<this> {
-    this.api = await startFakeApi((req) => this.handle(req));
-    return this;
+  constructor(readonly apiKey: string) {
+    super();
   }
 
-  private handle(req: Recorded): Reply {
+  protected handle(req: Recorded): Reply {
     if (bearer(req) !== this.apiKey) return { status: 401, body: { message: 'Invalid API key' } };
     if (req.method !== 'POST' || req.path !== '/users/track') return { status: 404, body: { message: `no route ${req.method} ${req.path}` } };
     const attributes = (req.body as { attributes?: unknown } | undefined)?.attributes;

@@ -199,3 +199,15 @@ export function bearer(req: Recorded): string | undefined {
 export async function startFakeApi(handle: Handler): Promise<FakeApi> {
   return new FakeApi(handle).listen();
 }
+
+/** A simulated service: `handle` answers its requests, served on 127.0.0.1 once it is started. */
+export abstract class FakeService {
+  api!: FakeApi;
+
+  protected abstract handle(req: Recorded): Reply;
+
+  async start(): Promise<this> {
+    this.api = await startFakeApi((req) => this.handle(req));
+    return this;
+  }
+}

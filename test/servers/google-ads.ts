@@ -12,7 +12,7 @@
  * with partial failure when `enablePartialFailure` is set; POST /v24/{job}:run applies the
  * job's operations in order and answers a long-running operation. A job runs once.
  */
-import { startFakeApi, type FakeApi, type Recorded, type Reply } from './fake-api.js';
+import { FakeService, type Recorded, type Reply } from './fake-api.js';
 
 export interface GoogleAdsOptions {
   clientId: string;
@@ -31,19 +31,15 @@ interface Job {
 const sha256Hex = /^[0-9a-f]{64}$/;
 const error = (status: number, code: string, message: string): Reply => ({ status, body: { error: { code: status, message, status: code } } });
 
-export class FakeGoogleAds {
+export class FakeGoogleAds extends FakeService {
   /** User lists by resource name: the name and the members' hashed emails. */
   readonly lists = new Map<string, { name: string; members: Set<string> }>();
   readonly jobs = new Map<string, Job>();
   private readonly accessToken = 'ya29.local-access-token';
   private next = 1;
-  api!: FakeApi;
 
-  constructor(readonly options: GoogleAdsOptions) {}
-
-  async start(): Promise<this> {
-    this.api = await startFakeApi((req) => this.handle(req));
-    return this;
+  constructor(readonly options: GoogleAdsOptions) {
+    super();
   }
 
   /** The hashed emails in the list named `name`, sorted. */
@@ -51,7 +47,7 @@ export class FakeGoogleAds {
     return [...([...this.lists.values()].find((l) => l.name === name)?.members ?? [])].sort();
   }
 
-  private handle(req: Recorded): Reply {
+  protected handle(req: Recorded): Reply {
     if (req.path === '/token' && req.method === 'POST') return this.token(req.body as Record<string, unknown>);
     if (req.headers.authorization !== `Bearer ${this.accessToken}`) return error(401, 'UNAUTHENTICATED', 'Request is missing required authentication credential.');
     if (req.headers['developer-token'] !== this.options.developerToken) return error(401, 'UNAUTHENTICATED', 'The developer token is not valid.');

@@ -13,7 +13,7 @@
  * {add,remove} takes an array of record ids and answers `recordIdsAdded` / `recordIdsRemoved`
  * and `recordIdsMissing` (ids of no record).
  */
-import { bearer, startFakeApi, type FakeApi, type Recorded, type Reply } from './fake-api.js';
+import { FakeService, bearer, type Recorded, type Reply } from './fake-api.js';
 
 export interface HubspotRecord {
   id: string;
@@ -50,18 +50,14 @@ export interface HubspotList {
   members: Set<string>;
 }
 
-export class FakeHubspot {
+export class FakeHubspot extends FakeService {
   /** objectType -> record id -> record (archived records are removed). */
   readonly objects = new Map<string, Map<string, HubspotRecord>>();
   readonly lists: HubspotList[] = [];
   private nextId = 1000;
-  api!: FakeApi;
 
-  constructor(readonly options: HubspotOptions = {}) {}
-
-  async start(): Promise<this> {
-    this.api = await startFakeApi((req) => this.handle(req));
-    return this;
+  constructor(readonly options: HubspotOptions = {}) {
+    super();
   }
 
   records(objectType: string): HubspotRecord[] {
@@ -85,7 +81,7 @@ export class FakeHubspot {
     return [...(list?.members ?? [])].map((id) => this.table('contacts').get(id)?.properties.email ?? `?${id}`).sort();
   }
 
-  private handle(req: Recorded): Reply {
+  protected handle(req: Recorded): Reply {
     if (this.options.token && bearer(req) !== this.options.token) {
       return { status: 401, body: { status: 'error', category: 'INVALID_AUTHENTICATION', message: 'Authentication credentials not found.' } };
     }

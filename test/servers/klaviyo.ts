@@ -6,22 +6,18 @@
  * `properties`) answers 202 with the queued job. Here a job is carried out at once: a profile
  * is found by email, created when new, and its properties merged.
  */
-import { startFakeApi, type FakeApi, type Recorded, type Reply } from './fake-api.js';
+import { FakeService, type Recorded, type Reply } from './fake-api.js';
 
-export class FakeKlaviyo {
+export class FakeKlaviyo extends FakeService {
   /** email -> custom properties. */
   readonly profiles = new Map<string, Record<string, unknown>>();
   readonly jobs: { id: string; count: number }[] = [];
-  api!: FakeApi;
 
-  constructor(readonly apiKey: string) {}
-
-  async start(): Promise<this> {
-    this.api = await startFakeApi((req) => this.handle(req));
-    return this;
+  constructor(readonly apiKey: string) {
+    super();
   }
 
-  private handle(req: Recorded): Reply {
+  protected handle(req: Recorded): Reply {
     const problem = (status: number, code: string, detail: string): Reply => ({ status, body: { errors: [{ status, code, title: code, detail }] } });
     if (req.headers.authorization !== `Klaviyo-API-Key ${this.apiKey}`) return problem(401, 'not_authenticated', 'Missing or invalid private key.');
     if (!req.headers.revision) return problem(400, 'invalid', 'The revision header is required.');

@@ -9,7 +9,7 @@
  * found with GET /{ad_account}/customaudiences?filtering=[{field: name, operator: EQUAL,
  * value}] and created with POST /{ad_account}/customaudiences.
  */
-import { bearer, startFakeApi, type FakeApi, type Recorded, type Reply } from './fake-api.js';
+import { FakeService, bearer, type Recorded, type Reply } from './fake-api.js';
 
 export interface MetaOptions {
   token?: string;
@@ -31,20 +31,16 @@ interface ReplaceInProgress {
 
 export const metaMaxBatch = 10_000;
 
-export class FakeMeta {
+export class FakeMeta extends FakeService {
   /** audience id -> members, each the JSON of its data row (one hash per key). */
   readonly audiences = new Map<string, Set<string>>();
   readonly replacing = new Map<string, ReplaceInProgress>();
   /** Custom audiences by id: their account and name. */
   readonly created = new Map<string, { account: string; name: string }>();
   private nextId = 23850000000000;
-  api!: FakeApi;
 
-  constructor(readonly options: MetaOptions = {}) {}
-
-  async start(): Promise<this> {
-    this.api = await startFakeApi((req) => this.handle(req));
-    return this;
+  constructor(readonly options: MetaOptions = {}) {
+    super();
   }
 
   /** Members of an audience; single-key rows as their hash. */
@@ -52,7 +48,7 @@ export class FakeMeta {
     return [...(this.audiences.get(audienceId) ?? [])].map(memberKey).sort();
   }
 
-  private handle(req: Recorded): Reply {
+  protected handle(req: Recorded): Reply {
     const m = /^(?:\/v\d+\.\d+)?\/([^/]+)\/(users|usersreplace)$/.exec(req.path);
     const body = (req.body ?? {}) as { payload?: unknown; session?: unknown; access_token?: string };
     const token = req.query.get('access_token') ?? body.access_token ?? bearer(req);

@@ -7,26 +7,22 @@
  * and is stored once. The answer is `{ code: 200, num_records_imported, status: "OK" }`, or a
  * 400 naming the `failed_records` (by index), none of the request's events then imported.
  */
-import { startFakeApi, type FakeApi, type Recorded, type Reply } from './fake-api.js';
+import { FakeService, type Recorded, type Reply } from './fake-api.js';
 
 export interface MixpanelEvent {
   event: string;
   properties: Record<string, unknown> & { time: number; distinct_id: string; $insert_id: string };
 }
 
-export class FakeMixpanel {
+export class FakeMixpanel extends FakeService {
   readonly events: MixpanelEvent[] = [];
   private readonly seen = new Set<string>();
-  api!: FakeApi;
 
-  constructor(readonly apiSecret: string) {}
-
-  async start(): Promise<this> {
-    this.api = await startFakeApi((req) => this.handle(req));
-    return this;
+  constructor(readonly apiSecret: string) {
+    super();
   }
 
-  private handle(req: Recorded): Reply {
+  protected handle(req: Recorded): Reply {
     if (req.headers.authorization !== `Basic ${Buffer.from(`${this.apiSecret}:`).toString('base64')}`) {
       return { status: 401, body: { code: 401, error: 'Invalid credentials', status: 'error' } };
     }

@@ -4,7 +4,7 @@
  * {ok: false, error} (not_authed, invalid_auth, channel_not_found, no_text, msg_too_long);
  * rate limiting is HTTP 429 with Retry-After in seconds and {ok: false, error: "ratelimited"}.
  */
-import { bearer, startFakeApi, type FakeApi, type Recorded, type Reply } from './fake-api.js';
+import { FakeService, bearer, type Recorded, type Reply } from './fake-api.js';
 
 export interface SlackMessage {
   channel: string;
@@ -20,19 +20,15 @@ export interface SlackOptions {
   reject?: (message: { channel: string; text: string }) => string | undefined;
 }
 
-export class FakeSlack {
+export class FakeSlack extends FakeService {
   readonly messages: SlackMessage[] = [];
   private seq = 0;
-  api!: FakeApi;
 
-  constructor(readonly options: SlackOptions = {}) {}
-
-  async start(): Promise<this> {
-    this.api = await startFakeApi((req) => this.handle(req));
-    return this;
+  constructor(readonly options: SlackOptions = {}) {
+    super();
   }
 
-  private handle(req: Recorded): Reply {
+  protected handle(req: Recorded): Reply {
     if (req.path !== '/api/chat.postMessage' || req.method !== 'POST') return { status: 404, body: 'Not Found' };
     const body = (req.body ?? {}) as { channel?: string; text?: string; token?: string };
     const token = bearer(req) ?? body.token;

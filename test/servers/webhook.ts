@@ -5,7 +5,7 @@
  * Refused rows get a 422.
  */
 import { createHmac } from 'node:crypto';
-import { startFakeApi, type FakeApi, type Recorded, type Reply } from './fake-api.js';
+import { FakeService, type Recorded, type Reply } from './fake-api.js';
 
 export interface WebhookOptions {
   secret?: string;
@@ -21,20 +21,16 @@ export interface Delivery {
   key?: string;
 }
 
-export class FakeWebhook {
+export class FakeWebhook extends FakeService {
   readonly deliveries: Delivery[] = [];
   private readonly answered = new Map<string, Reply>();
   replays = 0;
-  api!: FakeApi;
 
-  constructor(readonly options: WebhookOptions = {}) {}
-
-  async start(): Promise<this> {
-    this.api = await startFakeApi((req) => this.handle(req));
-    return this;
+  constructor(readonly options: WebhookOptions = {}) {
+    super();
   }
 
-  private handle(req: Recorded): Reply {
+  protected handle(req: Recorded): Reply {
     if (req.method !== 'POST' && req.method !== 'PUT') return { status: 405, body: { error: 'method not allowed' } };
     if (this.options.secret) {
       const header = this.options.signatureHeader ?? 'x-signature';
