@@ -12,7 +12,9 @@ import { silentProgress } from '../../src/run/progress.js';
 import { openPgliteSession } from '../../src/run/pglite-session.js';
 import { openPgSession } from '../../src/run/pg-session.js';
 import type { SqlSession } from '../../src/run/sql-session.js';
-import { scratchFolder, type ScratchDb } from './scratch-db.js';
+import { afterAll, beforeAll, describe } from 'vitest';
+import type { FakeService } from './fake-api.js';
+import { scratchEngines, scratchFolder, type ScratchDb } from './scratch-db.js';
 
 export const repoRoot = join(import.meta.dirname, '..', '..');
 
@@ -95,5 +97,28 @@ export async function until(condition: () => boolean, timeoutMs = 30_000): Promi
   while (!condition()) {
     if (Date.now() > end) throw new Error('timed out waiting');
     await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * One describe per scratch engine: its database seeded with `seed` and `start`'s service
+ * started before the tests, both closed after. `db()` and `service()` give them to the tests.
+ */
+export function perEngine<S extends FakeService>(title: string, seed: string, start: () => Promise<S>, tests: (t: { db: () => ScratchDb; service: () => S }) => void): void {
+  for (const engine of scratchEngines) {
+    describe(`${title} [${engine.name}]`, () => {
+      let db: ScratchDb | undefined;
+      let service: S | undefined;
+      beforeAll(async () => {
+        db = await engine.open();
+        await sql(db, seed);
+        service = await start();
+      });
+      afterAll(async () => {
+        await service?.api.close();
+        await db?.drop();
+      });
+      tests({ db: () => db!, service: () => service! });
+    });
   }
 }
