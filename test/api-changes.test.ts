@@ -101,7 +101,8 @@ describeEngines('API change set', (engine) => {
     const row = (k: string) => rows.find((r) => r.row_key === k)!;
     // The latest row wins the duplicate key (order by updated_at desc).
     expect(JSON.parse(row('5').payload!)).toEqual({ email: 'five-new@example.com', plan_tier: 'free' });
-    expect(JSON.parse(row('6').payload!)).toEqual({ email: 'six@example.com', plan_tier: null });
+    // HubSpot property values are strings, and "" clears one: a NULL plan is sent as "".
+    expect(JSON.parse(row('6').payload!)).toEqual({ email: 'six@example.com', plan_tier: '' });
     // Removed rows carry what deletes need: the destination's id from the snapshot.
     expect(row('3')).toMatchObject({ payload: null, destination_id: 'hs-3' });
     expect(row('2').destination_id).toBe('hs-2');
@@ -144,7 +145,7 @@ const unkeyed = compileSync(
 source wh : postgres { database "app" }
 model events { from wh table app.events columns { name string amount int } }
 destination hook : webhook { url "https://example.com/hooks" }
-sync events_hook { from events to hook mode insert message "{{name}}: {{amount}}" }
+sync events_hook { from events to hook mode insert message """{ "name": {{json name}}, "amount": {{json amount}} }""" }
 `,
   'events_hook',
 );

@@ -27,13 +27,19 @@ destination meta : facebook_ads { ad_account "act_1" token env("META_TOKEN") }
 destination google : google_ads { customer_id "1234567890" developer_token env("D") client_id "c" client_secret env("S") refresh_token env("R") }
 destination crm : hubspot { token env("HUBSPOT_TOKEN") }
 destination hook : webhook { url "https://hooks.acme.com" }
-sync whales_meta { from whales to meta audience "Whales" mode mirror identifier email -> EMAIL hashed map { phone -> PHONE hashed } guard allow empty }
+sync whales_meta {
+  from whales to meta audience "Whales" mode mirror identifier email -> EMAIL hashed
+  map { phone -> PHONE hashed  plan -> CT hashed  email -> ZIP hashed  phone -> COUNTRY hashed  plan -> DOBM hashed  plan -> GEN hashed }
+  guard allow empty
+}
 sync whales_google { from whales to google audience "Whales" mode add identifier email -> hashedEmail hashed }
-sync users_crm { from users to crm object contacts mode mirror identifier email -> email map { plan -> plan_tier ltv -> "lifetime value" } }
-sync users_hook { from users to hook mode insert message "{{email}} is on {{plan}}" }
+sync users_crm { from users to crm object contacts mode mirror identifier email -> email map { plan -> plan_tier ltv -> "lifetime value" "Signup Date" -> signup_date updated_at -> last_seen } }
+sync users_hook { from users to hook mode insert message """{ "email": {{json email}}, "plan": {{json plan}} }""" }
+destination mp : mixpanel { project_token env("MIXPANEL_TOKEN") api_secret env("MIXPANEL_SECRET") }
+sync users_mixpanel { from users to mp event "Seen" mode insert identifier user_id -> distinct_id map { updated_at -> time "Signup Date" -> signed_up_on } }
 `;
 
-const syncs = ['whales_meta', 'whales_google', 'users_crm', 'users_hook'];
+const syncs = ['whales_meta', 'whales_google', 'users_crm', 'users_hook', 'users_mixpanel'];
 const dialects = Object.keys(sources) as Dialect[];
 
 const compiled = dialects.flatMap((dialect) =>
@@ -47,7 +53,7 @@ describe('change set SQL per dialect', () => {
 
   it('drops commit.sql only where there is no identifier', () => {
     const commits = compiled.filter((f) => f.name === 'commit.sql').map((f) => f.sync);
-    expect(new Set(commits)).toEqual(new Set(['whales_meta', 'whales_google', 'users_crm']));
+    expect(new Set(commits)).toEqual(new Set(['whales_meta', 'whales_google', 'users_crm', 'users_mixpanel']));
   });
 });
 

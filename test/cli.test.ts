@@ -280,8 +280,8 @@ describe('bad input ends in a diagnostic, never a crash', () => {
   it.each([
     ['conditions nested 100,000 deep', { 'deep.sync': `${header}audience x { from m  where ${'('.repeat(100_000)}a = 1${')'.repeat(100_000)} }\n` }, 1, 'SW0001'],
     ['a where clause of 20,000 terms', { 'long.sync': `${header}audience x { from m  where ${Array(20_000).fill('a = 1').join(' and ')} }\n` }, 0, undefined],
-    ['a message nesting 65 blocks', { 'tpl.sync': `${header}destination h : webhook { url "https://x.io" }\nsync s { from m  to h  mode insert  identifier a  message "${'{{#if a}}'.repeat(65)}x${'{{/if}}'.repeat(65)}" }\n` }, 1, 'SW0501'],
-    ['a message nesting 64 blocks', { 'tpl.sync': `${header}destination h : webhook { url "https://x.io" }\nsync s { from m  to h  mode insert  identifier a  message "${'{{#if a}}'.repeat(64)}x${'{{/if}}'.repeat(64)}" }\n` }, 0, undefined],
+    ['a message nesting 65 blocks', { 'tpl.sync': `${header}destination h : slack { token env("SLACK_TOKEN") }\nsync s { from m  to h  mode insert  identifier a  message "${'{{#if a}}'.repeat(65)}x${'{{/if}}'.repeat(65)}" }\n` }, 1, 'SW0501'],
+    ['a message nesting 64 blocks', { 'tpl.sync': `${header}destination h : slack { token env("SLACK_TOKEN") }\nsync s { from m  to h  mode insert  identifier a  message "${'{{#if a}}'.repeat(64)}x${'{{/if}}'.repeat(64)}" }\n` }, 0, undefined],
     ['random bytes', { 'noise.sync': Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 256)) }, 1, 'SW0003'],
     ['only punctuation', { 'p.sync': '{{{ }}} ((( ))) -> -> ??? %%% ,,, ...' }, 1, 'SW0001'],
     ['a folder named like a .sync file', { 'odd.sync/inner.sync': clean['project.sync'] }, 0, undefined],

@@ -25,7 +25,7 @@ export function resolveValue(v: SettingValue): ResolvedValue {
 }
 
 /** Names that hold credentials; `*_id` names (access_key_id, client_id) identify, they do not authenticate. */
-const secretName = /(token|secret|password|passwd|credential|private_key|api_key)/i;
+const secretName = /(token|secret|password|passwd|credential|private_key|api_key|authorization)/i;
 
 export function looksSecret(name: string, declaredSecrets: readonly string[]): boolean {
   return declaredSecrets.includes(name) || (secretName.test(name) && !/_id$/i.test(name));
@@ -98,7 +98,9 @@ function reportAjvError(e: ErrorObject, byName: Map<string, Setting>, ctx: Setti
   if (e.keyword === 'additionalProperties') {
     const name = String((e.params as { additionalProperty: string }).additionalProperty);
     const s = byName.get(name);
-    r.report('unknown-setting', s ? s.name.span : ctx.ownerSpan, { name, owner: ctx.owner }, nameHints(name, settingNames(ctx.schema), 'settings'));
+    // Families of settings (a webhook's header_<name>) are described by their patterns.
+    const families = Object.values((ctx.schema.patternProperties ?? {}) as Record<string, { description?: unknown }>).flatMap((p) => (typeof p.description === 'string' ? [p.description] : []));
+    r.report('unknown-setting', s ? s.name.span : ctx.ownerSpan, { name, owner: ctx.owner }, [...nameHints(name, settingNames(ctx.schema), 'settings'), ...families]);
     return;
   }
   if (e.keyword === 'dependentRequired') {

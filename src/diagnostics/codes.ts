@@ -101,6 +101,22 @@ export const codes = {
   // SW05xx: templates
   'template-error': { code: 'SW0501', severity: 'error', message: '{{{detail}}}' },
   'template-unknown-column': { code: 'SW0502', severity: 'error', message: 'the message uses `{{{name}}}`, which is not a column of `{{{model}}}`' },
+  'message-value-not-json': { code: 'SW0503', severity: 'error', message: '`{{{text}}}` in a JSON message: values go in through the `json` helper' },
+  'message-not-json': { code: 'SW0504', severity: 'error', message: 'the message does not render to JSON' },
+  // SW06xx: destination fields, as each API documents them (src/catalog/fields.ts)
+  'unknown-destination-field': { code: 'SW0601', severity: 'error', message: '{{{type}}} takes no field `{{{field}}}`: it is none of the {{{what}}}' },
+  'field-hashing': { code: 'SW0602', severity: 'error', message: '{{{detail}}}' },
+  'reserved-field': { code: 'SW0603', severity: 'error', message: '{{{type}}} field `{{{field}}}` cannot be mapped' },
+  'unsupported-identifier-field': { code: 'SW0604', severity: 'error', message: '{{{type}}} cannot match records by `{{{field}}}`: the identifier goes to one of {{{fields}}}' },
+  'invalid-field-name': { code: 'SW0605', severity: 'error', message: '`{{{field}}}` is not {{{what}}}' },
+  'missing-destination-field': { code: 'SW0606', severity: 'error', message: '{{{type}}} needs one of {{{fields}}}' },
+  'fields-not-sent': { code: 'SW0607', severity: 'error', message: '{{{type}}} sends no mapped field in mode `{{{mode}}}`: the `map` would be dropped' },
+  'reserved-field-spelling': { code: 'SW0608', severity: 'warning', message: '`{{{field}}}` is not `{{{near}}}`, one of the {{{what}}}' },
+  'short-identifiers': {
+    code: 'SW0609',
+    severity: 'warning',
+    message: '{{{type}}} refuses a `{{{field}}}` shorter than {{min}} characters, and `{{{column}}}` is {{columnType}}: ids below {{below}} will be refused',
+  },
 } as const satisfies Record<string, CodeSpec>;
 
 export type CodeName = keyof typeof codes;

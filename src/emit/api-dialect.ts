@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Dialect } from '../check/model.js';
-import type { NormaliseStep } from '../catalog/api/hashing.js';
+import type { ColumnType, FieldEncoding, NormaliseStep } from '../catalog/index.js';
 import { getDialect, type DialectSpec } from '../dialect/index.js';
 import { fillSnippet } from '../dialect/snippet.js';
 import { SqlWriter } from './sql-writer.js';
@@ -20,6 +20,10 @@ interface Snippets {
   replaceTable: string;
   placeholders: [string, string];
   normalise: Record<NormaliseStep, string>;
+  /** Per encoding, the SQL of each column type that needs converting; a type not listed is sent as it is. */
+  encode: Record<FieldEncoding, Partial<Record<ColumnType, string>>>;
+  /** NULL as "". */
+  emptyIfNull: string;
 }
 
 export interface ApiSqlDialect {

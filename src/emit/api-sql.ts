@@ -63,12 +63,23 @@ function common(d: ApiSqlDialect, cs: ChangeSet) {
   };
 }
 
-/** A mapped value: the column as text, normalised step by step, hashed when asked. */
+/**
+ * A mapped value: the column normalised step by step and hashed where the field says, else
+ * encoded where the destination wants another form than the column's JSON value; NULL as ""
+ * where the destination says so. A key is always text.
+ */
 function valueSql(d: ApiSqlDialect, v: ChangeSetValue, asText: boolean): string {
   const column = d.ident(v.column);
-  if (!v.hashed && !asText) return column;
-  const normalised = v.normalise.reduce((sql, step) => d.fill(d.snippets.normalise[step], { v: sql }), d.text(column));
-  return v.hashed ? d.sha256(normalised) : normalised;
+  const normalised = v.hashed || v.normalise.length > 0;
+  const encoding = v.encode === undefined ? undefined : d.snippets.encode[v.encode][v.type];
+  let sql = column;
+  if (normalised) {
+    sql = v.normalise.reduce((inner, step) => d.fill(d.snippets.normalise[step], { v: inner }), d.text(column));
+    if (v.hashed) sql = d.sha256(sql);
+  } else if (encoding) sql = d.fill(encoding, { v: column });
+  const text = normalised || (encoding !== undefined && v.encode === 'text') || (encoding === undefined && v.type === 'string');
+  if (asText && !(text && (normalised || encoding))) sql = d.text(sql);
+  return v.nullAsEmpty && (text || asText) ? d.fill(d.snippets.emptyIfNull, { v: sql }) : sql;
 }
 
 function jsonObject(d: ApiSqlDialect, entries: [string, string][]): string {

@@ -34,7 +34,12 @@ export type StepCondition = 'changed';
  * - `{"$each": t}`: an array of `t` rendered once per row of the batch, `row` bound to it
  * - `{"$json": t}`: `t` rendered, then serialised as a JSON string
  * - `{"$base64": t}`: `t` rendered (a string), UTF-8 encoded, then base64
- * - `{"$message": null}`: the step's `message` (a Handlebars template) rendered over `row.columns`
+ * - `{"$message": null}`: the step's `message` (a Handlebars template) rendered over `row.columns`;
+ *   `{"$message": "json"}`: the JSON value the rendered text is (a webhook body)
+ * - `{"$compact": t}`: `t` rendered without nulls: an object's null members, an array's null
+ *   items and the objects left empty by that (identifiers a row does not have)
+ * - `{"$quote": [t, "'", "\\"]}`: a string literal of a query language: the quote character
+ *   around the rendered text, the escape character before each quote and escape character in it
  * - `{"$join": [t, separator]}`: `t` rendered (an array), its items joined as one string
  * - `{"$slice": [t, start, end]}`: characters start..end (exclusive) of the rendered string
  * - `{"$switch": [t, {"case": t, ...}]}`: the case whose name equals the rendered `t`

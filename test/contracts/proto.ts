@@ -41,13 +41,22 @@ const isInteger = (v: unknown, bits: 32 | 64): boolean => {
   return typeof v === 'string' && /^-?\d+$/.test(v) && (bits === 64 || Math.abs(Number(v)) < 2 ** 31);
 };
 
+const names = new WeakMap<ProtoMessage, Map<string, string>>();
+
+/** A message's fields by proto name and by JSON name. */
+function namesOf(message: ProtoMessage): Map<string, string> {
+  let m = names.get(message);
+  if (!m) names.set(message, (m = new Map(Object.keys(message.fields).flatMap((f) => [[f, f], [jsonName(f), f]] as [string, string][]))));
+  return m;
+}
+
 /** Problems of `value` as message `name`; `given` names fields set from elsewhere (URL path bindings). */
 export function checkProto(table: ProtoTable, name: string, value: unknown, path = '', given: readonly string[] = []): string[] {
   const message = table.messages[name];
   if (!message) return [`${path || '/'}: ${name} is not described in the rule table`];
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return [`${path || '/'}: a ${name} must be a JSON object`];
   const problems: string[] = [];
-  const byJson = new Map(Object.keys(message.fields).flatMap((f) => [[f, f], [jsonName(f), f]] as [string, string][]));
+  const byJson = namesOf(message);
   const set = new Set<string>(given);
   const seen = new Map<string, string>();
   for (const [key, v] of Object.entries(value)) {

@@ -46,12 +46,17 @@ const destinationId = (n: number) => `003${String(n).padStart(15, '0')}`;
 
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 
-/** Row `n`'s value of a column: realistic by the column's name, with quotes, dashes, accents and, in wide rows, long text. */
-function valueOf(column: CheckedColumn, n: number, key: boolean, wide: boolean): unknown {
+/**
+ * Row `n`'s value of a column: realistic by the column's name (and the field it is sent to),
+ * with quotes, dashes, accents and, in wide rows, long text.
+ */
+function valueOf(column: CheckedColumn, n: number, key: boolean, wide: boolean, field?: string): unknown {
   const name = column.name.text.toLowerCase();
   if (column.nullable && !key && n % 4 === 3) return null;
   switch (column.type) {
     case 'string': {
+      // A Salesforce record id: 18 letters and digits.
+      if (field === 'Id') return `001${pad(n, 15)}`;
       if (/e-?mail/.test(name)) return ` User.${n}+Tag@Example.COM `;
       if (/phone/.test(name)) return `+1 (555) 01${pad(n % 100, 2)}-${pad(n, 4)}`;
       if (/country/.test(name)) return ['US', 'ca', ' GB '][n % 3];
@@ -116,23 +121,24 @@ function retarget(sync: CheckedSync, batch?: number): CheckedSync {
   };
 }
 
-/** The largest batch the checker lets the sync ask for. */
+/** The largest batch the checker lets the sync ask for (its rows' identifiers counted where the API counts them). */
 export function maxBatchOf(sync: CheckedSync): number {
   const type = requireDestinationType(sync.destination.type);
-  return limitsFor(type, objectKindOf(type, sync.objectKind, sync.kind)).maxBatch;
+  return limitsFor(type, objectKindOf(type, sync.objectKind, sync.kind), (sync.identifier ? 1 : 0) + sync.fields.length).maxBatch;
 }
 
 interface Model {
-  columns: { column: CheckedColumn; name: string; key: boolean }[];
+  columns: { column: CheckedColumn; name: string; key: boolean; field?: string }[];
 }
 
 function modelOf(sync: CheckedSync): Model {
   const keys = new Set([sync.identifier?.column.name.text, sync.model.primaryKey?.text].filter(Boolean));
-  return { columns: sync.model.columns.map((column) => ({ column, name: storedName(postgres, column.name), key: keys.has(column.name.text) })) };
+  const fields = new Map([...(sync.identifier ? [sync.identifier] : []), ...sync.fields].map((f) => [f.column.name.text, f.field.text]));
+  return { columns: sync.model.columns.map((column) => ({ column, name: storedName(postgres, column.name), key: keys.has(column.name.text), field: fields.get(column.name.text) })) };
 }
 
 function insertRows(sync: CheckedSync, model: Model, ns: number[], salt = 0): string {
-  const rows = ns.map((n) => `(${model.columns.map((c) => literal(valueOf(c.column, c.key ? n : n + salt, c.key, n % 5 === 4), c.column)).join(', ')})`);
+  const rows = ns.map((n) => `(${model.columns.map((c) => literal(valueOf(c.column, c.key ? n : n + salt, c.key, n % 5 === 4, c.field), c.column)).join(', ')})`);
   return `INSERT INTO "sweep".${ident(sync.name)} (${model.columns.map((c) => ident(c.name)).join(', ')}) VALUES ${rows.join(',\n')};`;
 }
 
@@ -169,7 +175,7 @@ async function changeRows(engine: Engine, sync: CheckedSync, plan: Plan, files: 
     await engine.exec(commit);
   }
   const keyColumn = model.columns.find((c) => c.column.name.text === sync.identifier?.column.name.text) ?? model.columns.find((c) => c.key);
-  const where = (ns: number[]) => (keyColumn ? `${ident(keyColumn.name)} IN (${ns.map((n) => literal(valueOf(keyColumn.column, n, true, false), keyColumn.column)).join(', ')})` : 'FALSE');
+  const where = (ns: number[]) => (keyColumn ? `${ident(keyColumn.name)} IN (${ns.map((n) => literal(valueOf(keyColumn.column, n, true, false, keyColumn.field), keyColumn.column)).join(', ')})` : 'FALSE');
   await engine.exec(`DELETE FROM "sweep".${ident(sync.name)} WHERE ${where([1, 2, 3, 4])};
     ${insertRows(sync, model, [3, 4], 1000)}
     ${insertRows(sync, model, [11, 12, 13, 14])}`);
@@ -266,12 +272,13 @@ export async function sweep(engine: Engine, sync: CheckedSync): Promise<SweepRes
       } else if (step.kind === 'send') {
         const own = rows.filter((r) => step.changes.includes(r.change));
         if (own.length === 0) continue;
-        // A full batch and one more row: the last batch is a short one.
-        const count = await sendStep(type, step, fill(own, step.batch.size + 1), { ...vars }, rendered);
+        // The plan as compiled, over the change rows; at the largest batch, a full batch and one
+        // more row (the last batch a short one), rows repeated to fill it.
+        const count = await sendStep(type, step, size === undefined ? own.map((r) => ({ ...r })) : fill(own, step.batch.size + 1), { ...vars }, rendered);
         if (count === 0) silent.push(`send ${step.operation}`);
       } else if (step.kind === 'publish') {
         const own = rows.filter((r) => step.changes.includes(r.change));
-        const all = fill(own, step.batch.size + 1);
+        const all = size === undefined ? own : fill(own, step.batch.size + 1);
         for (let i = 0; i < all.length; i += step.batch.size) {
           const messages = all.slice(i, i + step.batch.size).map((row) => {
             const ctx = { vars, run: runValues, row };

@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { checkRequest } from '../contracts/contract.js';
 
 export interface Recorded {
   method: string;
@@ -69,6 +70,8 @@ function parseBody(raw: string, contentType: string | undefined): unknown {
 
 export class FakeApi {
   readonly requests: Recorded[] = [];
+  /** Requests that broke the vendor contract (test/contracts), each refused with a 400: what was wrong. */
+  readonly violations: { method: string; path: string; problems: string[] }[] = [];
   private readonly queued: Fault[] = [];
   private rule: ((req: Recorded, n: number) => Fault | undefined) | undefined;
   private readonly sockets = new Set<Socket>();
@@ -78,7 +81,8 @@ export class FakeApi {
   maxInFlight = 0;
   url = '';
 
-  constructor(private readonly handle: Handler) {
+  /** `contract`: the destination type whose vendor contract every request is held to. */
+  constructor(private readonly handle: Handler, private readonly contract?: string) {
     this.server.on('connection', (s) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
@@ -100,6 +104,13 @@ export class FakeApi {
         this.requests.push(rec);
         this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
         res.on('close', () => this.inFlight--);
+        // A request the vendor's published spec refuses is refused here too, before anything else.
+        const problems = this.contract ? checkRequest(this.contract, { method: rec.method, url: `http://127.0.0.1${req.url ?? '/'}`, headers: req.headers, body: raw || undefined }, { ignoreOrigin: true }).problems : [];
+        if (problems.length) {
+          this.violations.push({ method: rec.method, path: rec.path, problems });
+          send(res, { status: 400, body: { error: 'the request breaks the vendor contract', contract_violation: problems } });
+          return;
+        }
         const f = this.queued.shift() ?? this.rule?.(rec, this.requests.length);
         if (f?.kind === 'slow') {
           setTimeout(() => this.answer(rec, res), f.ms);
@@ -196,18 +207,22 @@ export function bearer(req: Recorded): string | undefined {
   return h?.startsWith('Bearer ') ? h.slice(7) : undefined;
 }
 
-export async function startFakeApi(handle: Handler): Promise<FakeApi> {
-  return new FakeApi(handle).listen();
+export async function startFakeApi(handle: Handler, contract?: string): Promise<FakeApi> {
+  return new FakeApi(handle, contract).listen();
 }
 
-/** A simulated service: `handle` answers its requests, served on 127.0.0.1 once it is started. */
+/**
+ * A simulated service: `handle` answers its requests, served on 127.0.0.1 once it is started;
+ * with a `contract` (a destination type), every request is first held to that vendor's contract.
+ */
 export abstract class FakeService {
   api!: FakeApi;
+  protected readonly contract: string | undefined = undefined;
 
   protected abstract handle(req: Recorded): Reply;
 
   async start(): Promise<this> {
-    this.api = await startFakeApi((req) => this.handle(req));
+    this.api = await startFakeApi((req) => this.handle(req), this.contract);
     return this;
   }
 }

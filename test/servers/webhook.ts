@@ -22,6 +22,7 @@ export interface Delivery {
 }
 
 export class FakeWebhook extends FakeService {
+  protected override readonly contract = 'webhook';
   readonly deliveries: Delivery[] = [];
   private readonly answered = new Map<string, Reply>();
   replays = 0;

@@ -46,6 +46,16 @@ function minIdRule(req: ParsedRequest): string[] {
   );
 }
 
+/**
+ * "Ensure that you include properties like session_id at the top level": who, when and how
+ * much are read from the top level only; inside event_properties they are ordinary properties.
+ */
+const identity = ['user_id', 'device_id', 'time', 'session_id', 'insert_id', 'event_id', 'revenue', 'price', 'quantity', 'productId', 'revenueType'];
+function topLevelRule(req: ParsedRequest): string[] {
+  const events = (req.body as { events?: { event_properties?: Record<string, unknown> }[] } | undefined)?.events ?? [];
+  return events.flatMap((e, i) => Object.keys(e.event_properties ?? {}).filter((k) => identity.includes(k)).map((k) => `events[${i}].event_properties.${k}: a top-level key of the event`));
+}
+
 export const amplitude: VendorContract = {
   vendor: 'amplitude',
   operations: [
@@ -78,7 +88,7 @@ export const amplitude: VendorContract = {
         items: { pointer: '/events', max: 1_999, cite: { ...http, at: 'Upload limit: "fewer than 2000 events per request"' } },
         bytes: { max: 1_000_000, cite: { ...http, at: 'Upload limit: "Keep request sizes under 1 MB"' } },
       },
-      rules: [minIdRule],
+      rules: [minIdRule, topLevelRule],
     },
     {
       // Form-encoded: api_key, and identification (a JSON object or array of them). No options:

@@ -1,4 +1,4 @@
--- syncwright: sync users_crm, record mode mirror, project.sync line 17
+-- syncwright: sync users_crm, record mode mirror, project.sync line 21
 -- the change set against the snapshot of what crm accepted; ends with a one-row summary
 
 -- The change set: the model's rows, mapped, normalised and hashed, against the snapshot of
@@ -29,7 +29,19 @@ WITH
   `mapped` AS (
     SELECT
       CAST(`email` AS STRING) AS `row_key`,
-      JSON_OBJECT ('plan_tier', `plan`, 'lifetime value', `ltv`) AS `payload`,
+      JSON_OBJECT (
+        'plan_tier',
+        COALESCE(`plan`, ''),
+        'lifetime value',
+        COALESCE(CAST(`ltv` AS STRING), ''),
+        'signup_date',
+        COALESCE(FORMAT_DATE('%Y-%m-%d', `Signup Date`), ''),
+        'last_seen',
+        COALESCE(
+          FORMAT_TIMESTAMP('%Y-%m-%dT%H:%M:%E3SZ', `updated_at`, 'UTC'),
+          ''
+        )
+      ) AS `payload`,
       CAST(
         NULL
         AS JSON

@@ -1,4 +1,4 @@
--- syncwright: sync users_hook, record mode insert, project.sync line 18
+-- syncwright: sync users_hook, record mode insert, project.sync line 22
 -- the change set against the snapshot of what hook accepted; ends with a one-row summary
 
 -- The change set: the model's rows, mapped, normalised and hashed, against the snapshot of
@@ -43,7 +43,7 @@ WITH
         'Signup Date',
         `Signup Date`,
         'updated_at',
-        `updated_at`
+        FORMAT_TIMESTAMP('%Y-%m-%dT%H:%M:%E3SZ', `updated_at`, 'UTC')
       ) AS `payload`,
       JSON_OBJECT (
         'user_id',

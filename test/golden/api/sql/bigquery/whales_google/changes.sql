@@ -1,4 +1,4 @@
--- syncwright: sync whales_google, audience mode add, project.sync line 16
+-- syncwright: sync whales_google, audience mode add, project.sync line 20
 -- the change set against the snapshot of what google accepted; ends with a one-row summary
 
 -- The change set: the model's rows, mapped, normalised and hashed, against the snapshot of
@@ -38,19 +38,19 @@ WITH
         SHA256(
           NULLIF(
             CASE
-              WHEN SPLIT(LOWER(TRIM(CAST(`email` AS STRING))), '@') [SAFE_OFFSET(1)] IN ('gmail.com', 'googlemail.com') THEN CONCAT(
+              WHEN SPLIT(LOWER(TRIM(CAST(`email` AS STRING), ' ')), '@') [SAFE_OFFSET(1)] IN ('gmail.com', 'googlemail.com') THEN CONCAT(
                 REPLACE(
                   SPLIT(
-                    SPLIT(LOWER(TRIM(CAST(`email` AS STRING))), '@') [SAFE_OFFSET(0)],
+                    SPLIT(LOWER(TRIM(CAST(`email` AS STRING), ' ')), '@') [SAFE_OFFSET(0)],
                     '+'
                   ) [SAFE_OFFSET(0)],
                   '.',
                   ''
                 ),
                 '@',
-                SPLIT(LOWER(TRIM(CAST(`email` AS STRING))), '@') [SAFE_OFFSET(1)]
+                SPLIT(LOWER(TRIM(CAST(`email` AS STRING), ' ')), '@') [SAFE_OFFSET(1)]
               )
-              ELSE LOWER(TRIM(CAST(`email` AS STRING)))
+              ELSE LOWER(TRIM(CAST(`email` AS STRING), ' '))
             END,
             ''
           )

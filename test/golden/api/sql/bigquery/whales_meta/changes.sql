@@ -35,20 +35,135 @@ WITH
   `mapped` AS (
     SELECT
       TO_HEX(
-        SHA256(NULLIF(LOWER(TRIM(CAST(`email` AS STRING))), ''))
+        SHA256(
+          NULLIF(
+            LOWER(TRIM(CAST(`email` AS STRING), ' \t\n\v\r.')),
+            ''
+          )
+        )
       ) AS `row_key`,
       JSON_OBJECT (
         'PHONE',
-        TO_HEX(
-          SHA256(
-            NULLIF(
-              LTRIM(
-                REGEXP_REPLACE(CAST(`phone` AS STRING), '[^0-9]', ''),
-                '0'
-              ),
-              ''
+        COALESCE(
+          TO_HEX(
+            SHA256(
+              NULLIF(
+                LTRIM(
+                  REGEXP_REPLACE(
+                    LOWER(TRIM(CAST(`phone` AS STRING), ' \t\n\v\r.')),
+                    '[^0-9]',
+                    ''
+                  ),
+                  '0'
+                ),
+                ''
+              )
             )
-          )
+          ),
+          ''
+        ),
+        'CT',
+        COALESCE(
+          TO_HEX(
+            SHA256(
+              NULLIF(
+                REGEXP_REPLACE(
+                  LOWER(TRIM(CAST(`plan` AS STRING), ' \t\n\v\r.')),
+                  '[^a-z]',
+                  ''
+                ),
+                ''
+              )
+            )
+          ),
+          ''
+        ),
+        'ZIP',
+        COALESCE(
+          TO_HEX(
+            SHA256(
+              NULLIF(
+                SPLIT(
+                  REPLACE(
+                    LOWER(TRIM(CAST(`email` AS STRING), ' \t\n\v\r.')),
+                    ' ',
+                    ''
+                  ),
+                  '-'
+                ) [SAFE_OFFSET(0)],
+                ''
+              )
+            )
+          ),
+          ''
+        ),
+        'COUNTRY',
+        COALESCE(
+          TO_HEX(
+            SHA256(
+              NULLIF(
+                SUBSTR(
+                  REGEXP_REPLACE(
+                    LOWER(TRIM(CAST(`phone` AS STRING), ' \t\n\v\r.')),
+                    '[^a-z]',
+                    ''
+                  ),
+                  1,
+                  2
+                ),
+                ''
+              )
+            )
+          ),
+          ''
+        ),
+        'DOBM',
+        COALESCE(
+          TO_HEX(
+            SHA256(
+              NULLIF(
+                CASE
+                  WHEN LENGTH(
+                    REGEXP_REPLACE(
+                      LOWER(TRIM(CAST(`plan` AS STRING), ' \t\n\v\r.')),
+                      '[^0-9]',
+                      ''
+                    )
+                  ) = 1 THEN CONCAT(
+                    '0',
+                    REGEXP_REPLACE(
+                      LOWER(TRIM(CAST(`plan` AS STRING), ' \t\n\v\r.')),
+                      '[^0-9]',
+                      ''
+                    )
+                  )
+                  ELSE REGEXP_REPLACE(
+                    LOWER(TRIM(CAST(`plan` AS STRING), ' \t\n\v\r.')),
+                    '[^0-9]',
+                    ''
+                  )
+                END,
+                ''
+              )
+            )
+          ),
+          ''
+        ),
+        'GEN',
+        COALESCE(
+          TO_HEX(
+            SHA256(
+              NULLIF(
+                SUBSTR(
+                  LOWER(TRIM(CAST(`plan` AS STRING), ' \t\n\v\r.')),
+                  1,
+                  1
+                ),
+                ''
+              )
+            )
+          ),
+          ''
         )
       ) AS `payload`,
       CAST(

@@ -1,4 +1,4 @@
--- syncwright: sync users_crm, record mode mirror, project.sync line 17
+-- syncwright: sync users_crm, record mode mirror, project.sync line 21
 -- the change set against the snapshot of what crm accepted; ends with a one-row summary
 
 -- The change set: the model's rows, mapped, normalised and hashed, against the snapshot of
@@ -31,7 +31,19 @@ WITH
   "mapped" AS (
     SELECT
       CAST("email" AS TEXT) AS "row_key",
-      jsonb_build_object('plan_tier', "plan", 'lifetime value', "ltv") AS "payload",
+      jsonb_build_object(
+        'plan_tier',
+        COALESCE("plan", ''),
+        'lifetime value',
+        COALESCE(CAST("ltv" AS TEXT), ''),
+        'signup_date',
+        COALESCE(to_char("Signup Date", 'YYYY-MM-DD'), ''),
+        'last_seen',
+        COALESCE(
+          to_char("updated_at", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+          ''
+        )
+      ) AS "payload",
       CAST(NULL AS JSONB) AS "columns",
       "updated_at" AS "order_1",
       "user_id" AS "order_2"

@@ -1,4 +1,4 @@
--- syncwright: sync users_hook, record mode insert, project.sync line 18
+-- syncwright: sync users_hook, record mode insert, project.sync line 22
 -- the change set against the snapshot of what hook accepted; ends with a one-row summary
 
 -- The change set: the model's rows, mapped, normalised and hashed, against the snapshot of
@@ -45,7 +45,7 @@ WITH
         'Signup Date',
         "Signup Date",
         'updated_at',
-        "updated_at"
+        to_char("updated_at", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
       ) AS "payload",
       jsonb_build_object(
         'user_id',

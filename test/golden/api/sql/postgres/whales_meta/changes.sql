@@ -39,7 +39,15 @@ WITH
       ENCODE(
         SHA256(
           CONVERT_TO(
-            NULLIF(lower(btrim(CAST("email" AS TEXT))), ''),
+            NULLIF(
+              lower(
+                btrim(
+                  CAST("email" AS TEXT),
+                  ' ' || chr(9) || chr(10) || chr(11) || chr(13) || '.'
+                )
+              ),
+              ''
+            ),
             'UTF8'
           )
         ),
@@ -47,20 +55,192 @@ WITH
       ) AS "row_key",
       jsonb_build_object(
         'PHONE',
-        ENCODE(
-          SHA256(
-            CONVERT_TO(
-              NULLIF(
-                ltrim(
-                  regexp_replace(CAST("phone" AS TEXT), '[^0-9]', '', 'g'),
-                  '0'
+        COALESCE(
+          ENCODE(
+            SHA256(
+              CONVERT_TO(
+                NULLIF(
+                  ltrim(
+                    regexp_replace(
+                      lower(
+                        btrim(
+                          CAST("phone" AS TEXT),
+                          ' ' || chr(9) || chr(10) || chr(11) || chr(13) || '.'
+                        )
+                      ),
+                      '[^0-9]',
+                      '',
+                      'g'
+                    ),
+                    '0'
+                  ),
+                  ''
                 ),
-                ''
-              ),
-              'UTF8'
-            )
+                'UTF8'
+              )
+            ),
+            'hex'
           ),
-          'hex'
+          ''
+        ),
+        'CT',
+        COALESCE(
+          ENCODE(
+            SHA256(
+              CONVERT_TO(
+                NULLIF(
+                  regexp_replace(
+                    lower(
+                      btrim(
+                        CAST("plan" AS TEXT),
+                        ' ' || chr(9) || chr(10) || chr(11) || chr(13) || '.'
+                      )
+                    ),
+                    '[^a-z]',
+                    '',
+                    'g'
+                  ),
+                  ''
+                ),
+                'UTF8'
+              )
+            ),
+            'hex'
+          ),
+          ''
+        ),
+        'ZIP',
+        COALESCE(
+          ENCODE(
+            SHA256(
+              CONVERT_TO(
+                NULLIF(
+                  split_part(
+                    replace(
+                      lower(
+                        btrim(
+                          CAST("email" AS TEXT),
+                          ' ' || chr(9) || chr(10) || chr(11) || chr(13) || '.'
+                        )
+                      ),
+                      ' ',
+                      ''
+                    ),
+                    '-',
+                    1
+                  ),
+                  ''
+                ),
+                'UTF8'
+              )
+            ),
+            'hex'
+          ),
+          ''
+        ),
+        'COUNTRY',
+        COALESCE(
+          ENCODE(
+            SHA256(
+              CONVERT_TO(
+                NULLIF(
+                  left(
+                    regexp_replace(
+                      lower(
+                        btrim(
+                          CAST("phone" AS TEXT),
+                          ' ' || chr(9) || chr(10) || chr(11) || chr(13) || '.'
+                        )
+                      ),
+                      '[^a-z]',
+                      '',
+                      'g'
+                    ),
+                    2
+                  ),
+                  ''
+                ),
+                'UTF8'
+              )
+            ),
+            'hex'
+          ),
+          ''
+        ),
+        'DOBM',
+        COALESCE(
+          ENCODE(
+            SHA256(
+              CONVERT_TO(
+                NULLIF(
+                  CASE
+                    WHEN length(
+                      regexp_replace(
+                        lower(
+                          btrim(
+                            CAST("plan" AS TEXT),
+                            ' ' || chr(9) || chr(10) || chr(11) || chr(13) || '.'
+                          )
+                        ),
+                        '[^0-9]',
+                        '',
+                        'g'
+                      )
+                    ) = 1 THEN '0' || regexp_replace(
+                      lower(
+                        btrim(
+                          CAST("plan" AS TEXT),
+                          ' ' || chr(9) || chr(10) || chr(11) || chr(13) || '.'
+                        )
+                      ),
+                      '[^0-9]',
+                      '',
+                      'g'
+                    )
+                    ELSE regexp_replace(
+                      lower(
+                        btrim(
+                          CAST("plan" AS TEXT),
+                          ' ' || chr(9) || chr(10) || chr(11) || chr(13) || '.'
+                        )
+                      ),
+                      '[^0-9]',
+                      '',
+                      'g'
+                    )
+                  END,
+                  ''
+                ),
+                'UTF8'
+              )
+            ),
+            'hex'
+          ),
+          ''
+        ),
+        'GEN',
+        COALESCE(
+          ENCODE(
+            SHA256(
+              CONVERT_TO(
+                NULLIF(
+                  left(
+                    lower(
+                      btrim(
+                        CAST("plan" AS TEXT),
+                        ' ' || chr(9) || chr(10) || chr(11) || chr(13) || '.'
+                      )
+                    ),
+                    1
+                  ),
+                  ''
+                ),
+                'UTF8'
+              )
+            ),
+            'hex'
+          ),
+          ''
         )
       ) AS "payload",
       CAST(NULL AS JSONB) AS "columns",

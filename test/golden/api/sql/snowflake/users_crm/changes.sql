@@ -1,4 +1,4 @@
--- syncwright: sync users_crm, record mode mirror, project.sync line 17
+-- syncwright: sync users_crm, record mode mirror, project.sync line 21
 -- the change set against the snapshot of what crm accepted; ends with a one-row summary
 
 -- The change set: the model's rows, mapped, normalised and hashed, against the snapshot of
@@ -29,7 +29,19 @@ WITH
   "mapped" AS (
     SELECT
       CAST("EMAIL" AS VARCHAR) AS "row_key",
-      OBJECT_CONSTRUCT_KEEP_NULL('plan_tier', "PLAN", 'lifetime value', "LTV") AS "payload",
+      OBJECT_CONSTRUCT_KEEP_NULL(
+        'plan_tier',
+        COALESCE("PLAN", ''),
+        'lifetime value',
+        COALESCE(TO_VARCHAR("LTV"), ''),
+        'signup_date',
+        COALESCE(TO_VARCHAR("Signup Date", 'YYYY-MM-DD'), ''),
+        'last_seen',
+        COALESCE(
+          TO_VARCHAR("UPDATED_AT", 'YYYY-MM-DD"T"HH24:MI:SS.FF3"Z"'),
+          ''
+        )
+      ) AS "payload",
       CAST(NULL AS VARIANT) AS "columns",
       "UPDATED_AT" AS "order_1",
       "USER_ID" AS "order_2"

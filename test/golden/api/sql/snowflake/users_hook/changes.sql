@@ -1,4 +1,4 @@
--- syncwright: sync users_hook, record mode insert, project.sync line 18
+-- syncwright: sync users_hook, record mode insert, project.sync line 22
 -- the change set against the snapshot of what hook accepted; ends with a one-row summary
 
 -- The change set: the model's rows, mapped, normalised and hashed, against the snapshot of
@@ -43,7 +43,7 @@ WITH
         'Signup Date',
         "Signup Date",
         'updated_at',
-        "UPDATED_AT"
+        TO_VARCHAR("UPDATED_AT", 'YYYY-MM-DD"T"HH24:MI:SS.FF3"Z"')
       ) AS "payload",
       OBJECT_CONSTRUCT_KEEP_NULL(
         'user_id',

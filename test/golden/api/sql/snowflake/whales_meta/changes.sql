@@ -35,20 +35,171 @@ WITH
   "mapped" AS (
     SELECT
       SHA2(
-        NULLIF(LOWER(TRIM(CAST("EMAIL" AS VARCHAR))), ''),
+        NULLIF(
+          LOWER(
+            TRIM(
+              CAST("EMAIL" AS VARCHAR),
+              ' ' || CHR(9) || CHR(10) || CHR(11) || CHR(13) || '.'
+            )
+          ),
+          ''
+        ),
         256
       ) AS "row_key",
       OBJECT_CONSTRUCT_KEEP_NULL(
         'PHONE',
-        SHA2(
-          NULLIF(
-            LTRIM(
-              REGEXP_REPLACE(CAST("PHONE" AS VARCHAR), '[^0-9]', ''),
-              '0'
+        COALESCE(
+          SHA2(
+            NULLIF(
+              LTRIM(
+                REGEXP_REPLACE(
+                  LOWER(
+                    TRIM(
+                      CAST("PHONE" AS VARCHAR),
+                      ' ' || CHR(9) || CHR(10) || CHR(11) || CHR(13) || '.'
+                    )
+                  ),
+                  '[^0-9]',
+                  ''
+                ),
+                '0'
+              ),
+              ''
             ),
-            ''
+            256
           ),
-          256
+          ''
+        ),
+        'CT',
+        COALESCE(
+          SHA2(
+            NULLIF(
+              REGEXP_REPLACE(
+                LOWER(
+                  TRIM(
+                    CAST("PLAN" AS VARCHAR),
+                    ' ' || CHR(9) || CHR(10) || CHR(11) || CHR(13) || '.'
+                  )
+                ),
+                '[^a-z]',
+                ''
+              ),
+              ''
+            ),
+            256
+          ),
+          ''
+        ),
+        'ZIP',
+        COALESCE(
+          SHA2(
+            NULLIF(
+              SPLIT_PART(
+                REPLACE(
+                  LOWER(
+                    TRIM(
+                      CAST("EMAIL" AS VARCHAR),
+                      ' ' || CHR(9) || CHR(10) || CHR(11) || CHR(13) || '.'
+                    )
+                  ),
+                  ' ',
+                  ''
+                ),
+                '-',
+                1
+              ),
+              ''
+            ),
+            256
+          ),
+          ''
+        ),
+        'COUNTRY',
+        COALESCE(
+          SHA2(
+            NULLIF(
+              SUBSTR(
+                REGEXP_REPLACE(
+                  LOWER(
+                    TRIM(
+                      CAST("PHONE" AS VARCHAR),
+                      ' ' || CHR(9) || CHR(10) || CHR(11) || CHR(13) || '.'
+                    )
+                  ),
+                  '[^a-z]',
+                  ''
+                ),
+                1,
+                2
+              ),
+              ''
+            ),
+            256
+          ),
+          ''
+        ),
+        'DOBM',
+        COALESCE(
+          SHA2(
+            NULLIF(
+              CASE
+                WHEN LENGTH(
+                  REGEXP_REPLACE(
+                    LOWER(
+                      TRIM(
+                        CAST("PLAN" AS VARCHAR),
+                        ' ' || CHR(9) || CHR(10) || CHR(11) || CHR(13) || '.'
+                      )
+                    ),
+                    '[^0-9]',
+                    ''
+                  )
+                ) = 1 THEN '0' || REGEXP_REPLACE(
+                  LOWER(
+                    TRIM(
+                      CAST("PLAN" AS VARCHAR),
+                      ' ' || CHR(9) || CHR(10) || CHR(11) || CHR(13) || '.'
+                    )
+                  ),
+                  '[^0-9]',
+                  ''
+                )
+                ELSE REGEXP_REPLACE(
+                  LOWER(
+                    TRIM(
+                      CAST("PLAN" AS VARCHAR),
+                      ' ' || CHR(9) || CHR(10) || CHR(11) || CHR(13) || '.'
+                    )
+                  ),
+                  '[^0-9]',
+                  ''
+                )
+              END,
+              ''
+            ),
+            256
+          ),
+          ''
+        ),
+        'GEN',
+        COALESCE(
+          SHA2(
+            NULLIF(
+              SUBSTR(
+                LOWER(
+                  TRIM(
+                    CAST("PLAN" AS VARCHAR),
+                    ' ' || CHR(9) || CHR(10) || CHR(11) || CHR(13) || '.'
+                  )
+                ),
+                1,
+                1
+              ),
+              ''
+            ),
+            256
+          ),
+          ''
         )
       ) AS "payload",
       CAST(NULL AS VARIANT) AS "columns",
