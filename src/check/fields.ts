@@ -31,7 +31,13 @@ const loose = (name: string) => name.toLowerCase().replace(/[-_\s]/g, '');
 export function checkFieldRules(c: FieldsToCheck, r: Reporter): void {
   const { type, rules, mode, identifier } = c;
   // What a sync may map, one spelling each (proto JSON fields are listed once, by their proto name).
-  const offered = [...new Map(Object.entries(rules.fields).filter(([, s]) => !s.setBy && !s.identifierOnly).map(([n, s]) => [s.as ?? n, n] as const)).values()];
+  const offered: string[] = [];
+  const spellings = new Set<string>();
+  for (const [n, s] of Object.entries(rules.fields)) {
+    if (s.setBy || s.identifierOnly || spellings.has(s.as ?? n)) continue;
+    spellings.add(s.as ?? n);
+    offered.push(n);
+  }
   if (c.map && rules.unmappedIn?.modes.includes(mode)) {
     r.report('fields-not-sent', c.map.span, { type: type.type, mode }, [`${rules.unmappedIn.why}: remove the \`map\`, or use a mode that writes fields`]);
   }

@@ -28,8 +28,8 @@ export const klaviyo = defineDestination({
       audience: true,
       records: false,
       fields: { ...profile, unmappedIn: { modes: ['remove'], why: 'removing list members sends profile ids only' } },
-      // List relationship calls take 1,000 profiles.
-      limits: { maxBatch: 1_000, defaultBatch: 1_000, rateLimit: { requests: 10, perSeconds: 1 } },
+      // List relationship calls take 1,000 profiles; members enter through the bulk import (5 MB).
+      limits: { maxBatch: 1_000, defaultBatch: 1_000, rateLimit: { requests: 10, perSeconds: 1 }, maxPayloadBytes: 5_000_000 },
     },
   ],
   settings: settingsSchema(
