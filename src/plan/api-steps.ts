@@ -209,6 +209,8 @@ export interface PublishStep {
   batch: { size: number; maxBytes?: number };
   /** Largest message; a row whose message is larger is rejected. */
   maxMessageBytes: number;
+  /** Longest key (Kinesis partition keys: 256 characters); a row whose key is longer is rejected. */
+  maxKeyChars?: number;
   /** Connection settings (brokers, region, credentials as `$env`), by the transport's own names. */
   connection: Record<string, Template>;
   retry: RetryPolicy;

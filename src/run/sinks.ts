@@ -156,6 +156,11 @@ export async function runPublish(step: PublishStep, env: StepEnv): Promise<StepR
         refused.push({ key: row.key, change: row.change, reason: `the message is ${Buffer.byteLength(value)} bytes, above the ${step.maxMessageBytes} the ${step.transport} destination takes`, fate: 'rejected' });
         continue;
       }
+      const keyChars = m.key === null ? 0 : Array.from(asText(m.key)).length;
+      if (step.maxKeyChars !== undefined && keyChars > step.maxKeyChars) {
+        refused.push({ key: row.key, change: row.change, reason: `the key is ${keyChars} characters, above the ${step.maxKeyChars} a ${step.transport} partition key takes`, fate: 'rejected' });
+        continue;
+      }
       const line = JSON.stringify({ key: m.key, value: m.value });
       if (env.options.sink === '-') env.options.out(JSON.stringify({ [step.transport === 'kafka' ? 'topic' : 'stream']: m.topic, key: m.key, value: m.value }));
       else lines.set(m.topic, [...(lines.get(m.topic) ?? []), line]);
