@@ -91,7 +91,8 @@ function match(op: Operation, method: string, url: URL, ignoreOrigin: boolean): 
   return undefined;
 }
 
-function parseBody(raw: string | undefined, contentType: string | undefined): unknown {
+/** A body as its content type says: a form (values that are JSON read as JSON), else JSON; throws on bad JSON. */
+export function parseBody(raw: string | undefined, contentType: string | undefined): unknown {
   if (raw === undefined || raw === '') return undefined;
   if (contentType?.includes('application/x-www-form-urlencoded')) {
     // Form values that are JSON (Amplitude's identification) are read as JSON.

@@ -72,3 +72,16 @@ export interface VendorContract {
   vendor: string;
   operations: Operation[];
 }
+
+/** A bearer token in the Authorization header; a JSON body's Content-Type. */
+export const bearerToken = '^Bearer \\S';
+export const jsonType = '^application/json';
+
+/** Headers by lower-case name, each value matching its pattern; every one required but the `optional` ones. */
+export function headerSchema(patterns: Record<string, string>, optional: readonly string[] = []): JsonSchema {
+  return {
+    type: 'object',
+    properties: Object.fromEntries(Object.entries(patterns).map(([name, pattern]) => [name, { type: 'string', pattern }])),
+    required: Object.keys(patterns).filter((n) => !optional.includes(n)),
+  };
+}

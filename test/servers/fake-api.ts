@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { checkRequest } from '../contracts/contract.js';
+import { checkRequest, parseBody } from '../contracts/contract.js';
 
 export interface Recorded {
   method: string;
@@ -48,21 +48,10 @@ export const fault = {
 
 export type Handler = (req: Recorded) => Reply;
 
-function parseBody(raw: string, contentType: string | undefined): unknown {
-  if (!raw) return undefined;
-  if (contentType?.includes('application/x-www-form-urlencoded')) {
-    const form: Record<string, unknown> = {};
-    for (const [k, v] of new URLSearchParams(raw)) {
-      try {
-        form[k] = JSON.parse(v);
-      } catch {
-        form[k] = v;
-      }
-    }
-    return form;
-  }
+/** The body parsed as the request's content type says (as the contracts read it); the raw text when it is not JSON. */
+function parseBodyOrRaw(raw: string, contentType: string | undefined): unknown {
   try {
-    return JSON.parse(raw);
+    return parseBody(raw, contentType);
   } catch {
     return raw;
   }
@@ -98,7 +87,7 @@ export class FakeApi {
           path: u.pathname,
           query: u.searchParams,
           headers: req.headers,
-          body: parseBody(raw, req.headers['content-type']),
+          body: parseBodyOrRaw(raw, req.headers['content-type']),
           raw,
         };
         this.requests.push(rec);

@@ -7,6 +7,8 @@ const numbers: FieldSpec = { types: ['int', 'bigint', 'float', 'decimal'] };
 const integers: FieldSpec = { types: ['int', 'bigint'] };
 // Ids are strings of at least min_id_length characters; a numeric id column is sent as its decimal text.
 const id: FieldSpec = { encode: 'text', types: ['string', 'int', 'bigint'] };
+// The device and place keys both APIs document.
+const deviceKeys = ['app_version', 'platform', 'os_name', 'os_version', 'device_brand', 'device_manufacturer', 'device_model', 'carrier', 'country', 'region', 'city', 'dma', 'language'];
 const strings = (names: string[]) => Object.fromEntries(names.map((n) => [n, top()]));
 
 /**
@@ -23,7 +25,7 @@ const eventKeys: FieldRules = {
     device_id: top(id),
     time: top({ types: ['timestamp', 'date', 'int', 'bigint'], encode: 'epoch_ms' }),
     session_id: top({ types: ['timestamp', 'int', 'bigint'], encode: 'epoch_ms' }),
-    ...strings(['app_version', 'platform', 'os_name', 'os_version', 'device_brand', 'device_manufacturer', 'device_model', 'carrier', 'country', 'region', 'city', 'dma', 'language', 'productId', 'revenueType', 'currency', 'ip', 'idfa', 'idfv', 'android_app_set_id', 'adid', 'android_id', 'user_agent']),
+    ...strings([...deviceKeys, 'productId', 'revenueType', 'currency', 'ip', 'idfa', 'idfv', 'android_app_set_id', 'adid', 'android_id', 'user_agent']),
     price: top(numbers),
     revenue: top(numbers),
     location_lat: top(numbers),
@@ -51,7 +53,7 @@ const identifyKeys: FieldRules = {
   fields: {
     user_id: top({ ...id, minChars: 5 }),
     device_id: top({ ...id, minChars: 5 }),
-    ...strings(['app_version', 'platform', 'os_name', 'os_version', 'device_brand', 'device_manufacturer', 'device_model', 'carrier', 'country', 'region', 'city', 'dma', 'language', 'paying', 'start_version']),
+    ...strings([...deviceKeys, 'paying', 'start_version']),
     user_properties: { setBy: 'fields that are not identify keys are set as user properties by themselves' },
     groups: { setBy: 'groups are objects, not columns' },
   },

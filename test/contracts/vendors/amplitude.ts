@@ -8,6 +8,8 @@ const http = { source: 'amplitude/http-v2' } as const;
 const identify = { source: 'amplitude/identify' } as const;
 const hosts = (path: string) => [`https://api2.amplitude.com${path}`, `https://api.eu.amplitude.com${path}`];
 
+// The device and place keys both APIs document.
+const deviceKeys = ['app_version', 'platform', 'os_name', 'os_version', 'device_brand', 'device_manufacturer', 'device_model', 'carrier', 'country', 'region', 'city', 'dma', 'language'];
 const id = (min: number): JsonSchema => ({ type: 'string', minLength: min, maxLength: 1024 });
 
 /**
@@ -25,7 +27,7 @@ const eventKeys = (minId: number): Record<string, JsonSchema> => ({
   groups: { type: 'object' },
   group_properties: { type: 'object' },
   $skip_user_properties_sync: { type: 'boolean' },
-  ...Object.fromEntries(['app_version', 'platform', 'os_name', 'os_version', 'device_brand', 'device_manufacturer', 'device_model', 'carrier', 'country', 'region', 'city', 'dma', 'language', 'productId', 'revenueType', 'ip', 'idfa', 'idfv', 'android_app_set_id', 'adid', 'android_id', 'insert_id', 'user_agent'].map((k) => [k, { type: 'string' }])),
+  ...Object.fromEntries([...deviceKeys, 'productId', 'revenueType', 'ip', 'idfa', 'idfv', 'android_app_set_id', 'adid', 'android_id', 'insert_id', 'user_agent'].map((k) => [k, { type: 'string' }])),
   currency: { type: 'string' },
   price: { type: 'number' },
   quantity: { type: 'integer' },
@@ -111,7 +113,7 @@ export const amplitude: VendorContract = {
                 type: 'object',
                 anyOf: [{ required: ['user_id'] }, { required: ['device_id'] }],
                 properties: {
-                  ...Object.fromEntries(['app_version', 'platform', 'os_name', 'os_version', 'device_brand', 'device_manufacturer', 'device_model', 'carrier', 'country', 'region', 'city', 'dma', 'language', 'paying', 'start_version'].map((k) => [k, { type: 'string' }])),
+                  ...Object.fromEntries([...deviceKeys, 'paying', 'start_version'].map((k) => [k, { type: 'string' }])),
                   user_id: id(5),
                   device_id: id(5),
                   user_properties: { type: 'object' },

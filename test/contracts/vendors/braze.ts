@@ -2,7 +2,7 @@
  * Braze POST /users/track, from Braze's documentation repository (no OpenAPI document is
  * published): attribute objects, each naming its user, at most 75 per request.
  */
-import type { JsonSchema, VendorContract } from '../types.js';
+import { bearerToken, headerSchema, jsonType, type JsonSchema, type VendorContract } from '../types.js';
 
 const docs = { source: 'braze/users-track' } as const;
 
@@ -42,11 +42,7 @@ export const braze: VendorContract = {
       method: 'POST',
       // The REST endpoint is per instance: rest.iad-01.braze.com, rest.fra-01.braze.eu, ...
       url: ['https://{instance}/users/track'],
-      headers: {
-        type: 'object',
-        properties: { authorization: { type: 'string', pattern: '^Bearer \\S' }, 'content-type': { type: 'string', pattern: '^application/json' } },
-        required: ['authorization', 'content-type'],
-      },
+      headers: headerSchema({ authorization: bearerToken, 'content-type': jsonType }),
       body: {
         encoding: 'json',
         schema: {

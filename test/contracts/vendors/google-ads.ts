@@ -6,7 +6,7 @@
  * headers and identifier limits from the documentation.
  */
 import { checkProto, type ProtoTable } from '../proto.js';
-import type { JsonSchema, Operation, ParsedRequest, VendorContract } from '../types.js';
+import { bearerToken, headerSchema, jsonType, type Operation, type ParsedRequest, type VendorContract } from '../types.js';
 
 const protos = { source: 'google-ads/v24-protos' } as const;
 const docs = { source: 'google-ads/docs' } as const;
@@ -155,16 +155,7 @@ export const googleAdsV24: ProtoTable = {
 
 // https://developers.google.com/google-ads/api/rest/auth: the access token as a bearer token and
 // the developer token on every call; login-customer-id (ten digits) when going through a manager.
-const headers: JsonSchema = {
-  type: 'object',
-  properties: {
-    authorization: { type: 'string', pattern: '^Bearer \\S' },
-    'developer-token': { type: 'string', minLength: 1 },
-    'login-customer-id': { type: 'string', pattern: '^[0-9]{10}$' },
-    'content-type': { type: 'string', pattern: '^application/json' },
-  },
-  required: ['authorization', 'developer-token', 'content-type'],
-};
+const headers = headerSchema({ authorization: bearerToken, 'developer-token': '^\\S', 'login-customer-id': '^[0-9]{10}$', 'content-type': jsonType }, ['login-customer-id']);
 
 const digits = (name: string) => (req: ParsedRequest): string[] => (/^[0-9]{10}$/.test(req.params[name] ?? '') ? [] : [`the customer id in the path is \`${req.params[name]}\`, not ten digits`]);
 

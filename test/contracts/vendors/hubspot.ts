@@ -2,19 +2,15 @@
  * HubSpot CRM objects v3 (batch create, update, upsert, read, archive) and lists v3 (find by
  * name, create, memberships add and remove), from HubSpot's published OpenAPI documents.
  */
-import type { JsonSchema, Operation, VendorContract } from '../types.js';
+import { bearerToken, headerSchema, jsonType, type JsonSchema, type Operation, type VendorContract } from '../types.js';
 
 const objects = { source: 'hubspot/crm-objects-v3' } as const;
 const lists = { source: 'hubspot/crm-lists-v3' } as const;
 const host = 'https://api.hubapi.com';
 
 // Private app tokens go as a bearer token (the spec's oauth2 scheme).
-const headers: JsonSchema = {
-  type: 'object',
-  properties: { authorization: { type: 'string', pattern: '^Bearer \\S' }, 'content-type': { type: 'string', pattern: '^application/json' } },
-  required: ['authorization'],
-};
-const jsonHeaders: JsonSchema = { ...headers, required: ['authorization', 'content-type'] };
+const headers = headerSchema({ authorization: bearerToken });
+const jsonHeaders = headerSchema({ authorization: bearerToken, 'content-type': jsonType });
 
 // SimplePublicObjectBatchInput*.properties: `additionalProperties: {type: string}`.
 const properties: JsonSchema = { type: 'object', additionalProperties: { type: 'string' } };

@@ -5,14 +5,14 @@
  * `payload` and `session`, which the specs type only as Object, from the Marketing API
  * reference.
  */
-import type { JsonSchema, Operation, VendorContract } from '../types.js';
+import { bearerToken, headerSchema, jsonType, type JsonSchema, type Operation, type VendorContract } from '../types.js';
 
 const specs = { source: 'meta/sdk-codegen-specs' } as const;
 const docs = { source: 'meta/docs' } as const;
 const graph = 'https://graph.facebook.com/{version}';
 
-const headers: JsonSchema = { type: 'object', properties: { authorization: { type: 'string', pattern: '^Bearer \\S' } }, required: ['authorization'] };
-const jsonHeaders: JsonSchema = { type: 'object', properties: { ...(headers.properties as object), 'content-type': { type: 'string', pattern: '^application/json' } }, required: ['authorization', 'content-type'] };
+const headers = headerSchema({ authorization: bearerToken });
+const jsonHeaders = headerSchema({ authorization: bearerToken, 'content-type': jsonType });
 
 /** "Supported key types includes: EXTERN_ID EMAIL PHONE GEN DOBY DOBM DOBD LN FN FI CT ST ZIP MADID COUNTRY". */
 export const metaKeys = ['EXTERN_ID', 'EMAIL', 'PHONE', 'GEN', 'DOBY', 'DOBM', 'DOBD', 'LN', 'FN', 'FI', 'CT', 'ST', 'ZIP', 'MADID', 'COUNTRY'] as const;

@@ -3,7 +3,7 @@
  * id), SOQL query, sObject create (the campaign), and the OAuth refresh-token grant, from the
  * REST API Developer Guide (Salesforce publishes no OpenAPI document of these resources).
  */
-import type { JsonSchema, Operation, ParsedRequest, VendorContract } from '../types.js';
+import { bearerToken, headerSchema, jsonType, type JsonSchema, type Operation, type ParsedRequest, type VendorContract } from '../types.js';
 
 const docs = { source: 'salesforce/rest-docs' } as const;
 // Any org's instance; the API version is part of the path.
@@ -11,8 +11,8 @@ const instance = 'https://{instance}';
 const api = `${instance}/services/data/{version}`;
 const version = (req: ParsedRequest): string[] => (/^v\d+\.\d$/.test(req.params.version ?? '') ? [] : [`the API version segment is \`${req.params.version}\`, not vNN.N`]);
 
-const headers: JsonSchema = { type: 'object', properties: { authorization: { type: 'string', pattern: '^Bearer \\S' } }, required: ['authorization'] };
-const jsonHeaders: JsonSchema = { type: 'object', properties: { ...(headers.properties as object), 'content-type': { type: 'string', pattern: '^application/json' } }, required: ['authorization', 'content-type'] };
+const headers = headerSchema({ authorization: bearerToken });
+const jsonHeaders = headerSchema({ authorization: bearerToken, 'content-type': jsonType });
 
 // "Each object must contain an attributes map. The map must contain a value for type."
 const sobject = (extra: JsonSchema = {}): JsonSchema => ({

@@ -1,5 +1,5 @@
 /** Slack chat.postMessage, from Slack's published Web API spec (Swagger 2.0). */
-import type { VendorContract } from '../types.js';
+import { bearerToken, headerSchema, jsonType, type VendorContract } from '../types.js';
 
 export const slack: VendorContract = {
   vendor: 'slack',
@@ -11,11 +11,7 @@ export const slack: VendorContract = {
       url: ['https://slack.com/api/chat.postMessage'],
       // The spec's `token` header is the bearer token, which a JSON body requires
       // ("you must provide your token value using an Authorization HTTP header").
-      headers: {
-        type: 'object',
-        properties: { authorization: { type: 'string', pattern: '^Bearer \\S' }, 'content-type': { type: 'string', pattern: '^application/json' } },
-        required: ['authorization', 'content-type'],
-      },
+      headers: headerSchema({ authorization: bearerToken, 'content-type': jsonType }),
       body: {
         encoding: 'json',
         schema: {
