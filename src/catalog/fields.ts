@@ -77,7 +77,7 @@ export interface FieldRules {
   encode?: FieldEncoding;
   /** NULL is sent as "" (HubSpot clears a property with ""; Meta leaves an unknown key blank). */
   nullAsEmpty?: true;
-  /** The identifier is normalised and hashed whether or not the sync says `hashed` (ad platforms take nothing else). */
+  /** The identifier is normalised and hashed whether or not the sync says `hashed` (ad platforms take nothing else), unless its field is one sent as it is. */
   hashIdentifier?: true;
   /** At least one of these must be the identifier's field or a mapped field. */
   needsOneOf?: { fields: string[]; why: string };

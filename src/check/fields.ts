@@ -71,7 +71,7 @@ export function checkFieldRules(c: FieldsToCheck, r: Reporter): void {
       r.report('reserved-field', span, { type: type.type, field: name }, [spec.identifierOnly]);
       continue;
     }
-    const hashed = f.hashed || (isKey && rules.hashIdentifier === true);
+    const hashed = f.hashed || (isKey && rules.hashIdentifier === true && spec.hashed !== 'never');
     if (spec.hashed === 'required' && !hashed) {
       r.report('field-hashing', span, { detail: `${type.type} takes \`${name}\` only SHA-256 hashed` }, [`write \`${f.column.name.text} -> ${name} hashed\`: it is normalised and hashed in the warehouse`]);
     } else if (spec.hashed === 'never' && f.hashed) {

@@ -61,7 +61,7 @@ export function fieldRulesOf(sync: Pick<CheckedSync, 'destination' | 'objectKind
  */
 function value(sync: CheckedSync, rules: FieldRules | undefined, f: FieldMap, isKey: boolean): ChangeSetValue {
   const { name, spec } = resolveField(rules, f.field.text);
-  const hashed = f.hashed || (isKey && rules?.hashIdentifier === true);
+  const hashed = f.hashed || (isKey && rules?.hashIdentifier === true && spec?.hashed !== 'never');
   const normalise = spec?.normalise ?? (hashed ? plainNormalisation : []);
   const encode = spec?.encode ?? rules?.encode ?? (f.column.type === 'timestamp' ? 'text' : undefined);
   return {
