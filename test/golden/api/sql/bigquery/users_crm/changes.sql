@@ -1,4 +1,4 @@
--- syncwright: sync users_crm, record mode mirror, project.sync line 21
+-- syncwright: sync users_crm, record mode mirror, project.sync line 17
 -- the change set against the snapshot of what crm accepted; ends with a one-row summary
 
 -- The change set: the model's rows, mapped, normalised and hashed, against the snapshot of

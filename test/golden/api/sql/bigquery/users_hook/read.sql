@@ -1,4 +1,4 @@
--- syncwright: sync users_hook, record mode insert, project.sync line 22
+-- syncwright: sync users_hook, record mode insert, project.sync line 18
 -- the added rows of the change set, in seq order
 
 -- The change rows this mode sends, in a stable order.

@@ -1,4 +1,4 @@
--- syncwright: sync users_mixpanel, record mode insert, project.sync line 24
+-- syncwright: sync users_mixpanel, record mode insert, project.sync line 20
 -- the change set against the snapshot of what mp accepted; ends with a one-row summary
 
 -- The change set: the model's rows, mapped, normalised and hashed, against the snapshot of

@@ -1,4 +1,4 @@
--- syncwright: sync users_mixpanel, record mode insert, project.sync line 24
+-- syncwright: sync users_mixpanel, record mode insert, project.sync line 20
 -- the added rows of the change set, in seq order
 
 -- The change rows this mode sends, in a stable order.

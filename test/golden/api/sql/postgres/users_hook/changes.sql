@@ -1,4 +1,4 @@
--- syncwright: sync users_hook, record mode insert, project.sync line 22
+-- syncwright: sync users_hook, record mode insert, project.sync line 18
 -- the change set against the snapshot of what hook accepted; ends with a one-row summary
 
 -- The change set: the model's rows, mapped, normalised and hashed, against the snapshot of

@@ -1,4 +1,4 @@
--- syncwright: sync users_mixpanel, record mode insert, project.sync line 24
+-- syncwright: sync users_mixpanel, record mode insert, project.sync line 20
 -- moves the accepted rows into the snapshot
 
 -- Moves the rows the destination accepted (loaded into the accepted table by the executor)

@@ -1,4 +1,4 @@
--- syncwright: sync users_crm, record mode mirror, project.sync line 21
+-- syncwright: sync users_crm, record mode mirror, project.sync line 17
 -- moves the accepted rows into the snapshot
 
 -- Moves the rows the destination accepted (loaded into the accepted table by the executor)

@@ -1,4 +1,4 @@
--- syncwright: sync users_crm, record mode mirror, project.sync line 21
+-- syncwright: sync users_crm, record mode mirror, project.sync line 17
 -- the added, changed, removed rows of the change set, in seq order
 
 -- The change rows this mode sends, in a stable order.

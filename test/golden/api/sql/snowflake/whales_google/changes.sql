@@ -1,4 +1,4 @@
--- syncwright: sync whales_google, audience mode add, project.sync line 20
+-- syncwright: sync whales_google, audience mode add, project.sync line 16
 -- the change set against the snapshot of what google accepted; ends with a one-row summary
 
 -- The change set: the model's rows, mapped, normalised and hashed, against the snapshot of

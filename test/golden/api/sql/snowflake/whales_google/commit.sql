@@ -1,4 +1,4 @@
--- syncwright: sync whales_google, audience mode add, project.sync line 20
+-- syncwright: sync whales_google, audience mode add, project.sync line 16
 -- moves the accepted rows into the snapshot
 
 -- Moves the rows the destination accepted (loaded into the accepted table by the executor)

@@ -1,4 +1,4 @@
--- syncwright: sync whales_google, audience mode add, project.sync line 20
+-- syncwright: sync whales_google, audience mode add, project.sync line 16
 -- the added rows of the change set, in seq order
 
 -- The change rows this mode sends, in a stable order.
