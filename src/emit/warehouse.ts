@@ -133,7 +133,6 @@ function applySql(plan: WarehouseSyncPlan): string {
     tempTable: { create: spec.tempTable.create, options: spec.tempTable.options ? w.raw(spec.tempTable.options) : '' },
     qualify: hasCapability(spec, 'qualify', version),
     key: plan.key ? field(plan.key) : false,
-    dedupe: !plan.unique,
     outer: plan.writes.insert || plan.writes.delete,
     columns: columns.map((c, i) => ({ slot: slot(i), field: field(c) })),
     fields: plan.fields.map(field),
