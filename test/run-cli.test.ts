@@ -51,10 +51,10 @@ describe('syncwright run', () => {
     expect(JSON.parse(readFileSync(report, 'utf8'))).toMatchObject({ reportVersion: 1, ok: true, plans: [{ sync: 'people_to_billing', dryRun: true, status: 'ok', changes: { added: 30 } }] });
   });
 
-  it('a refused row exits 1, is listed with its reason, and is in the report', async () => {
+  it('a refused row exits 3, is listed with its reason, and is in the report', async () => {
     const report = join(work.dir, 'run.json');
     const r = await cli(['run', '--plan', plan(), '--db', db.folder as string, '--endpoint', `billing=${billing.api.url}`, '--report', report]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3);
     expect(r.out).toContain('  post: 29/30 accepted, 1 refused');
     expect(r.out).toMatch(/ {2}rejected added 13 \(post\): HTTP 422: .*unlucky/);
     expect(r.err).toContain('1 sync in ');
@@ -81,7 +81,7 @@ describe('syncwright run', () => {
 
   it('a plan that is not there fails the run, naming it', async () => {
     const r = await cli(['run', '--plan', join(work.dir, 'missing', 'plan.json'), '--db', db.folder as string]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(6);
     expect(r.out).toContain(`failed: cannot read ${join(work.dir, 'missing', 'plan.json')}: ENOENT`);
   });
 });

@@ -2,11 +2,11 @@
 // guards, progress output.
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { readResponse } from '../src/run/acceptance.js';
+import { readResponse } from '../src/run/http/acceptance.js';
 import { guardViolation } from '../src/run/guard.js';
 import { pointerGet } from '../src/run/json-pointer.js';
-import { lineProgress, terminalProgress } from '../src/run/progress.js';
-import { buildRequest, overrideBase } from '../src/run/request.js';
+import { lineProgress, terminalProgress } from '../src/run/output/progress.js';
+import { buildRequest, overrideBase } from '../src/run/http/request.js';
 import { compileMessage, envFrom, envPlaceholder, render, TemplateError, type RenderContext } from '../src/run/template.js';
 import { csvLine, sinkPath } from '../src/run/sinks.js';
 import { rowsQuery } from '../src/run/change-rows.js';

@@ -81,14 +81,14 @@ for (const engine of scratchEngines) {
       }
     });
 
-    it('a guard that trips fails the run and changes nothing', async () => {
+    it('a guard that trips stops the run (status guarded) and changes nothing', async () => {
       const db = await engine.open();
       try {
         const build = await compileText(syncProject({ kind: 'record', mode: 'mirror', guard: 'guard deletes <= 0' }), 15);
         await sql(db, setupSql());
         const before = (await sql(db, tables))[0];
         const r = await runSync(db, build, 's');
-        expect(r.status).toBe('failed');
+        expect(r.status).toBe('guarded');
         expect(r.error).toMatch(/syncwright guard/);
         expect((await sql(db, tables))[0]).toEqual(before);
       } finally {

@@ -246,15 +246,17 @@ export interface AcceptStep {
 /**
  * Record the accepted rows, then run commit.sql on the source, which moves exactly those rows
  * into the snapshot and empties the accepted table. Runs even when some rows were rejected.
+ * commit.sql reads only the accepted table, so run first it finishes a killed run's commit.
  */
 export interface CommitStep extends Omit<SqlStep, 'kind'> {
   kind: 'commit';
   /**
    * One parameterised INSERT into the accepted table, run once per accepted row (or as a
-   * batch where the driver can), binding `parameters` from the row in order. Placeholders
-   * are `$1, $2` (postgres) or `?` (snowflake, bigquery).
+   * batch where the driver can), binding `parameters` from the row in order: its key, its
+   * change, its payload hash (as read) and its destination id (captured, else as read).
+   * Placeholders are `$1, $2, ...` (postgres) or `?` (snowflake, bigquery).
    */
-  acceptedInsert: { statement: string; parameters: ['row_key', 'destination_id'] };
+  acceptedInsert: { statement: string; parameters: ['row_key', 'change', 'payload_hash', 'destination_id'] };
 }
 
 export type ApiStep = ChangesStep | GuardStep | ReadStep | CallStep | SendStep | PublishStep | WriteObjectStep | AcceptStep | CommitStep;

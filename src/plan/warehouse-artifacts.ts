@@ -19,6 +19,6 @@ export function planWarehouseSync(sync: CheckedSync, options: PlanOptions): Sync
   const destination: Plan['destination'] = { ...endpoint(ir.destination), type: ir.destination.type, category: sync.destination.category };
   if (sync.objectKind) destination.objectKind = sync.objectKind;
   destination.target = ir.destination.target.map((p) => storedName(spec, p));
-  const plan: Plan = { ...planHead(sync), source: endpoint(ir.source), destination, steps };
+  const plan: Plan = { ...planHead(sync), source: endpoint(ir.source), destination, lock: { key: String(ir.lockKey), on: 'destination' }, steps };
   return { plan, files };
 }

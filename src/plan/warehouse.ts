@@ -4,13 +4,12 @@
  * src/emit/warehouse.ts turns this into SQL for the destination's dialect.
  */
 import { membershipColumn } from '../catalog/membership.js';
-import { hash } from 'node:crypto';
 import type { CheckedColumn, CheckedSync, Dialect, ResolvedValue } from '../check/model.js';
 import type { ColumnType } from '../catalog/types.js';
 import type { Expr, Ident } from '../syntax/ast.js';
 import { findColumn } from '../check/expr.js';
 import type { PlanOptions } from './options.js';
-import { warehouseEndpoint } from './plan.js';
+import { lockKeyOf, warehouseEndpoint } from './plan.js';
 
 /** One column of the staging table: a model column (maybe hashed) under its destination name. */
 export interface StagedColumn {
@@ -92,11 +91,6 @@ function staged(f: { column: CheckedColumn; field: Ident; hashed: boolean }): St
   if (!f.hashed && f.column.precision !== undefined) c.precision = f.column.precision;
   if (!f.hashed && f.column.scale !== undefined) c.scale = f.column.scale;
   return c;
-}
-
-/** First 8 bytes of SHA-256 over the sync's name, as a signed 64-bit integer. */
-export function lockKeyOf(syncName: string): bigint {
-  return hash('sha256', `syncwright:${syncName}`, 'buffer').readBigInt64BE(0);
 }
 
 function orderColumn(sync: CheckedSync, name: Ident): CheckedColumn {

@@ -1,10 +1,10 @@
 /** A `call` step: one request (sign-in, find or create a list), retried like any other, its answer captured into variables. */
 import type { CallStep } from '../plan/api-steps.js';
-import { deliver, type Exchange } from './deliver.js';
-import type { HttpResponse } from './http.js';
+import { deliver, type Exchange } from './http/deliver.js';
+import type { HttpResponse } from './http/http.js';
 import { pointerGet } from './json-pointer.js';
-import type { StepReport } from './report.js';
-import { buildRequest } from './request.js';
+import type { StepReport } from './output/report.js';
+import { buildRequest } from './http/request.js';
 import { baseContext, type StepEnv } from './step-env.js';
 
 function snippet(res: HttpResponse): string {

@@ -1,11 +1,11 @@
 /** A `send` step: the step's change rows, batched, through its chain of requests; accepted rows recorded as they come. */
 import type { SendRequest, SendStep } from '../plan/api-steps.js';
-import { readResponse } from './acceptance.js';
-import { batches } from './batches.js';
+import { readResponse } from './http/acceptance.js';
+import { batches } from './http/batches.js';
 import { changePages, countQuery, rowsQuery, type ChangeRow } from './change-rows.js';
-import { deliver, type Exchange } from './deliver.js';
-import type { StepReport } from './report.js';
-import { buildRequest } from './request.js';
+import { deliver, type Exchange } from './http/deliver.js';
+import type { StepReport } from './output/report.js';
+import { buildRequest } from './http/request.js';
 import { baseContext, batchValues, noteRefusals, type StepEnv } from './step-env.js';
 import { compileMessage, render, type Json, type RenderContext } from './template.js';
 

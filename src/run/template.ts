@@ -23,6 +23,8 @@ export interface RenderOptions {
   env(name: string): string;
   /** The plan's message template, compiled; absent when the plan has none. */
   message?: (columns: unknown) => string;
+  /** Told each rendered credential (a header that carries one), so that no output shows it. */
+  secret?: (value: string) => void;
 }
 
 export class TemplateError extends Error {}

@@ -3,11 +3,11 @@
  * which rows of the request the destination took, which it refused and why, and the values
  * to capture per row (the record id a later delete needs).
  */
-import type { Acceptance, SendRequest } from '../plan/api-steps.js';
+import type { Acceptance, SendRequest } from '../../plan/api-steps.js';
 import type { HttpResponse } from './http.js';
 import type { Verdict } from './deliver.js';
-import { pointerGet } from './json-pointer.js';
-import { asText, render, type Json, type RenderContext, type RenderOptions } from './template.js';
+import { pointerGet } from '../json-pointer.js';
+import { asText, render, type Json, type RenderContext, type RenderOptions } from '../template.js';
 
 /** What the executor knows of a row while sending it. */
 export interface RowState {

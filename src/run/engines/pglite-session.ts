@@ -1,48 +1,37 @@
 /**
  * The embedded database: PGlite kept in a folder (`.syncwright/db` by default), so that a
- * first run needs no server. One process at a time may open a folder: a lock file beside it
- * says who holds it, and a lock left by a process that no longer exists is taken over.
+ * first run needs no server. One process at a time may open a folder (src/run/locks/folder-lock.ts).
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { chmodSync, mkdirSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { lockFolder } from '../locks/folder-lock.js';
+import type { Wait } from '../locks/sync-lock.js';
 import { cursorPages, type SqlRow, type SqlSession } from './sql-session.js';
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+/**
+ * The database's files are its owner's alone, whatever the umask: folders 0700, files 0600.
+ * Done when the folder is opened (an older folder, or files a killed run created) and closed
+ * (files created by this run, under the process's umask); in between the folder's own 0700
+ * keeps everyone else out.
+ */
+function ownerOnly(folder: string): void {
+  chmodSync(folder, 0o700);
+  for (const entry of readdirSync(folder, { withFileTypes: true, recursive: true })) {
+    if (!entry.isSymbolicLink()) chmodSync(join(entry.parentPath, entry.name), entry.isDirectory() ? 0o700 : 0o600);
   }
 }
 
-/** Takes the folder's lock or throws naming the process that holds it; returns the release. */
-function lockFolder(dir: string): () => void {
-  const lock = `${dir}.lock`;
-  mkdirSync(dirname(lock), { recursive: true });
-  for (let tries = 0; tries < 2; tries++) {
-    try {
-      writeFileSync(lock, String(process.pid), { flag: 'wx' });
-      return () => rmSync(lock, { force: true });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const holder = Number(readFileSync(lock, 'utf8'));
-      if (holder && holder !== process.pid && alive(holder)) {
-        throw new Error(`the embedded database ${dir} is in use by process ${holder}; wait for it or pass --database`);
-      }
-      rmSync(lock, { force: true });
-    }
-  }
-  throw new Error(`cannot lock the embedded database ${dir}`);
-}
-
-export async function openPgliteSession(dir: string | undefined): Promise<SqlSession> {
+/** Opens the database in `dir` (in memory when undefined), waiting as `wait` says for another process to let it go. */
+export async function openPgliteSession(dir: string | undefined, wait: Wait = { waitMs: 0, notice: () => undefined }): Promise<SqlSession> {
   const folder = dir === undefined ? undefined : resolve(dir);
-  const release = folder ? lockFolder(folder) : () => undefined;
+  const release = folder ? await lockFolder(folder, wait) : () => undefined;
   let db: PGlite;
   try {
-    if (folder) mkdirSync(folder, { recursive: true });
+    if (folder) {
+      mkdirSync(folder, { recursive: true, mode: 0o700 });
+      ownerOnly(folder);
+    }
     // 16 MB of shared buffers instead of 128 MB: the embedded database lives in the executor's
     // own memory, and a sync's scans gain nothing from a larger cache. The file is ours to write.
     const options = { postgresqlconf: 'shared_buffers = 16MB\n' };
@@ -70,6 +59,7 @@ export async function openPgliteSession(dir: string | undefined): Promise<SqlSes
     close: async () => {
       try {
         await db.close();
+        if (folder) ownerOnly(folder);
       } finally {
         release();
       }

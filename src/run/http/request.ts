@@ -1,8 +1,9 @@
 /** A plan's request description rendered into the bytes sent: URL (with an endpoint override), query, headers, body, signature. */
 import { createHmac } from 'node:crypto';
-import type { HttpRequest as PlanRequest } from '../plan/api-steps.js';
+import type { HttpRequest as PlanRequest } from '../../plan/api-steps.js';
 import type { HttpRequest } from './http.js';
-import { asText, render, TemplateError, type Json, type RenderContext, type RenderOptions } from './template.js';
+import { envNames, isCredentialHeader } from '../output/redact.js';
+import { asText, render, TemplateError, type Json, type RenderContext, type RenderOptions } from '../template.js';
 
 /**
  * Sends a URL to another base (`--endpoint crm=http://127.0.0.1:8080`): the override's
@@ -39,7 +40,10 @@ export function buildRequest(spec: PlanRequest, ctx: RenderContext, options: Ren
   const headers: Record<string, string> = {};
   for (const [name, t] of Object.entries(spec.headers)) {
     const v = render(t, ctx, options);
-    if (v !== null) headers[name] = asText(v);
+    if (v === null) continue;
+    headers[name] = asText(v);
+    // A Basic credential or a token captured at sign-in is no environment variable's value.
+    if (isCredentialHeader(name) || envNames(t).size > 0) options.secret?.(headers[name]);
   }
   const has = (name: string) => Object.keys(headers).some((h) => h.toLowerCase() === name);
   let body: string | undefined;
