@@ -111,15 +111,20 @@ export type Acceptance =
   | { by: 'status'; success?: { pointer: string; equals: Template } }
   /**
    * The response holds one item per row: at `items` (a JSON Pointer; "" = the body), in
-   * request order (`match: 'order'`) or found by comparing the item's `key` pointer with
-   * the row's key (`match: 'key'`, case-insensitive). A row without an item is rejected;
-   * with `success`, an item is accepted only when the value at that pointer equals `equals`.
+   * request order (`match: 'order'`, where the API documents one result per input, in order:
+   * a response with another count matches no row) or found by the item's `key` pointer equal
+   * to the key the row was sent with (`match: 'key'`; case-insensitively only with `keyCase:
+   * 'insensitive'`, where the destination treats the key so). A row is accepted only on an
+   * item that is its own: a row without one, or whose key another row of the request or more
+   * than one item shares, is rejected with the reason. With `success`, an item is accepted only
+   * when the value at that pointer equals `equals`.
    */
   | {
       by: 'items';
       items: string;
       match: 'order' | 'key';
       key?: string;
+      keyCase?: 'insensitive';
       success?: { pointer: string; equals: Template };
     };
 

@@ -36,11 +36,13 @@ function succeeded(doc: unknown, success: { pointer: string; equals: unknown } |
   return JSON.stringify(pointerGet(doc, success.pointer) ?? null) === JSON.stringify(want);
 }
 
-/** For a row the response has no item for: an entry of the body's error list that names its key, if any. */
+/** For a row the response has no item for: the entry of the body's error list that names its key, if any. */
 function errorFor(doc: unknown, key: string | null): string | undefined {
   const errors = pointerGet(doc, '/errors');
   if (!Array.isArray(errors) || key === null) return undefined;
-  const hit = errors.find((e) => JSON.stringify(e).toLowerCase().includes(key.toLowerCase()));
+  // The key as a JSON string, quotes included: "1" must not be found inside "10".
+  const quoted = JSON.stringify(key);
+  const hit = errors.find((e) => JSON.stringify(e).includes(quoted));
   if (hit === undefined) return undefined;
   const message = pointerGet(hit, '/message');
   return typeof message === 'string' ? message : JSON.stringify(hit).slice(0, 300);
@@ -76,32 +78,63 @@ export function readResponse(
   if (!Array.isArray(items)) {
     return { accepted: [], rejected: all.map((index) => ({ index, reason: `no list of results at ${accept.items || 'the body'}: ${snippet(res)}` })), retry: [] };
   }
-  const itemFor = matcher(accept, items);
+  const own = ownItems(accept, items, rows);
   const verdict: Verdict = { accepted: [], rejected: [], retry: [] };
   rows.forEach((row, index) => {
-    const item = itemFor(row, index);
-    if (item === undefined) {
-      verdict.rejected.push({ index, reason: errorFor(doc, row.key) ?? `the response has no result for this row (HTTP ${res.status})` });
+    const match = own[index] as OwnItem;
+    if (!('item' in match)) {
+      verdict.rejected.push({ index, reason: errorFor(doc, row.key) ?? `${match.missing} (HTTP ${res.status})` });
       return;
     }
-    if (!succeeded(item, accept.success, ctx, options)) {
-      verdict.rejected.push({ index, reason: `refused: ${JSON.stringify(item).slice(0, 300)}` });
+    if (!succeeded(match.item, accept.success, ctx, options)) {
+      verdict.rejected.push({ index, reason: `refused: ${JSON.stringify(match.item).slice(0, 300)}` });
       return;
     }
-    const id = request.captureRow ? pointerGet(item, request.captureRow.destination_id) : undefined;
+    const id = request.captureRow ? pointerGet(match.item, request.captureRow.destination_id) : undefined;
     if (id !== undefined && id !== null) row.destination_id = asText(id as Json);
     verdict.accepted.push(index);
   });
   return verdict;
 }
 
-function matcher(accept: Extract<Acceptance, { by: 'items' }>, items: unknown[]): (row: RowState, index: number) => unknown {
-  if (accept.match === 'order') return (_row, index) => items[index];
+/** A row's own response item, or why it has none. */
+type OwnItem = { item: unknown } | { missing: string };
+
+/**
+ * Each row's own item: the item at its position, where the API answers one item per row in
+ * order (and the response has exactly as many); else the one item whose key is the key the row
+ * was sent with (compared case-insensitively only where the plan says the destination does).
+ * A row that shares its key with another row of the request, or whose key more than one item
+ * carries, has no item of its own: a result is never taken for a row it may not be about.
+ */
+export function ownItems(accept: Extract<Acceptance, { by: 'items' }>, items: readonly unknown[], rows: readonly RowState[]): OwnItem[] {
+  if (accept.match === 'order') {
+    if (items.length === rows.length) return items.map((item) => ({ item }));
+    const missing = `the response has ${items.length} results for the ${rows.length} rows of the request, so its results cannot be matched to rows by position`;
+    return rows.map(() => ({ missing }));
+  }
+  const fold = accept.keyCase === 'insensitive' ? (k: string) => k.toLowerCase() : (k: string) => k;
   const keyPointer = accept.key ?? '';
-  const byKey = new Map<string, unknown>();
+  const byKey = new Map<string, unknown[]>();
+  const keysOfItems: string[] = [];
   for (const item of items) {
     const k = pointerGet(item, keyPointer);
-    if (k !== undefined && k !== null) byKey.set(asText(k as Json).toLowerCase(), item);
+    if (k === undefined || k === null) continue;
+    const text = asText(k as Json);
+    keysOfItems.push(text);
+    byKey.set(fold(text), [...(byKey.get(fold(text)) ?? []), item]);
   }
-  return (row) => (row.key === null ? undefined : byKey.get(row.key.toLowerCase()));
+  const rowsByKey = new Map<string, number>();
+  for (const row of rows) if (row.key !== null) rowsByKey.set(fold(row.key), (rowsByKey.get(fold(row.key)) ?? 0) + 1);
+  return rows.map((row): OwnItem => {
+    const sent = row.key;
+    if (sent === null) return { missing: 'the row has no key to find its result by' };
+    const key = fold(sent);
+    if ((rowsByKey.get(key) ?? 0) > 1) return { missing: `another row of the request has the key ${JSON.stringify(sent)}${accept.keyCase === 'insensitive' ? ' (ignoring case, as the destination does)' : ''}, so neither result can be told apart` };
+    const found = byKey.get(key) ?? [];
+    if (found.length === 1) return { item: found[0] };
+    if (found.length > 1) return { missing: `the response has ${found.length} results for the key ${JSON.stringify(sent)}` };
+    const near = keysOfItems.find((k) => k.toLowerCase() === sent.toLowerCase());
+    return { missing: `the response has no result for the key ${JSON.stringify(sent)}${near === undefined ? '' : ` (one for ${JSON.stringify(near)}, which differs in case: results are matched by the exact key sent)`}` };
+  });
 }
