@@ -61,13 +61,16 @@ describe('requests', () => {
 
   it('encodes a form body, and signs the body it sends', () => {
     const req = buildRequest(
-      { method: 'POST', url: 'https://h.example.com/', headers: {}, body: { encoding: 'form', template: { api_key: 'k', identification: { $json: [{ id: 1 }] } } }, signature: { header: 'X-Sig', prefix: 'sha256=', key: { $env: 'TOKEN' } } },
+      { method: 'POST', url: 'https://h.example.com/', headers: {}, body: { encoding: 'form', template: { api_key: 'k', identification: { $json: [{ id: 1 }] } } }, signature: { header: 'X-Sig', key: { $env: 'TOKEN' } } },
       ctx,
       options,
+      undefined,
+      1_700_000_000_999,
     );
     expect(req.body).toBe('api_key=k&identification=%5B%7B%22id%22%3A1%7D%5D');
     expect(req.headers['Content-Type']).toBe('application/x-www-form-urlencoded');
-    expect(req.headers['X-Sig']).toBe(`sha256=${createHmac('sha256', 'secret').update(req.body as string).digest('hex')}`);
+    // Stripe's scheme: the timestamp (unix seconds when sent) is signed with the body.
+    expect(req.headers['X-Sig']).toBe(`t=1700000000,v1=${createHmac('sha256', 'secret').update(`1700000000.${req.body as string}`).digest('hex')}`);
   });
 });
 

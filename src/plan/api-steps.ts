@@ -77,8 +77,12 @@ export interface HttpRequest {
   headers: Record<string, Template>;
   /** `json`: the rendered body serialised as JSON; `form`: an object sent as application/x-www-form-urlencoded. */
   body?: { encoding: 'json' | 'form'; template: Template };
-  /** Sign the serialised body: header = prefix + hex HMAC-SHA256(key, body). */
-  signature?: { header: string; prefix: string; key: Template };
+  /**
+   * Sign the request as Stripe does: header = `t=<unix seconds when sent>,v1=<hex
+   * HMAC-SHA256(key, "<t>." + body)>`. The timestamp is signed too, so a receiver that refuses
+   * old timestamps refuses a captured request replayed later.
+   */
+  signature?: { header: string; key: Template };
 }
 
 export interface RetryPolicy {
@@ -184,11 +188,19 @@ export interface SendStep {
   /** Batches go one after another, in order, never in parallel (a replace session). */
   ordered: boolean;
   requests: SendRequest[];
+  /** Seconds each request may take: the destination's own setting (a number, or `$env` of one); absent: the executor's default. */
+  timeoutSeconds?: Template;
   /**
    * The sync's message, a Handlebars template over the model's columns (`row.columns`),
    * rendered where a template says `{"$message": null}`: HTML-escaping off, unknown names empty.
    */
   message?: string;
+  /**
+   * How the row's values are escaped where the message inserts them: `slack` writes `&`, `<`
+   * and `>` as `&amp;`, `&lt;`, `&gt;` (Slack's text formatting), so that warehouse data cannot
+   * mention a channel or disguise a link; the template's own text is left as written.
+   */
+  escapeMessageValues?: 'slack';
   retry: RetryPolicy;
   rateLimit?: RateLimit;
 }

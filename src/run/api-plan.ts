@@ -139,7 +139,7 @@ export async function runApiPlan(loaded: LoadedPlan, session: SqlSession, option
     files: loaded.files,
     session,
     options,
-    render: { env: options.dryRun ? envPlaceholder : envFrom(options.env), secret: (v) => options.secrets.add(v) },
+    render: { env: options.dryRun ? envPlaceholder : envFrom(options.env), secret: (v) => options.secrets.addCredential(v) },
     vars: {},
     run: runValues(new Date()),
     report,

@@ -4,7 +4,7 @@
  * context (other `$` keys, like Mixpanel's `$set`, are plain keys).
  */
 import Handlebars from 'handlebars';
-import type { Template } from '../plan/api-steps.js';
+import type { SendStep, Template } from '../plan/api-steps.js';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -43,10 +43,30 @@ export function envFrom(vars: NodeJS.ProcessEnv): RenderOptions['env'] {
 /** The lookup of a dry run: secrets are never shown, and need not be set. */
 export const envPlaceholder: RenderOptions['env'] = (name) => `<env ${name}>`;
 
-/** Compiles the plan's `message` Handlebars template; values are inserted as they are (no HTML escaping). */
-export function compileMessage(source: string): (columns: unknown) => string {
+/** Slack's text formatting: `&`, `<` and `>` are control characters, written as entities in data. */
+export function slackEscape(text: string): string {
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+}
+
+const escapes: Record<NonNullable<SendStep['escapeMessageValues']>, (text: string) => string> = { slack: slackEscape };
+
+/**
+ * Compiles the plan's `message` Handlebars template. Values are inserted as they are (no HTML
+ * escaping), or escaped for the destination's text format (`escapeMessageValues`); the
+ * template's own text is never escaped.
+ */
+export function compileMessage(source: string, escape?: SendStep['escapeMessageValues']): (columns: unknown) => string {
   const t = Handlebars.compile(source, { noEscape: true });
-  return (columns) => t(columns ?? {});
+  const escapeText = escape === undefined ? undefined : escapes[escape];
+  if (!escapeText) return (columns) => t(columns ?? {});
+  // Every string of the row, however deep (`{{address.city}}`, a list's items).
+  const escaped = (v: unknown): unknown => {
+    if (typeof v === 'string') return escapeText(v);
+    if (Array.isArray(v)) return v.map(escaped);
+    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, escaped(x)]));
+    return v;
+  };
+  return (columns) => t(escaped(columns) ?? {});
 }
 
 function lookup(ctx: RenderContext, path: Json): Json {

@@ -4,7 +4,8 @@
  * to capture per row (the record id a later delete needs).
  */
 import type { Acceptance, SendRequest } from '../../plan/api-steps.js';
-import type { HttpResponse } from './http.js';
+import { snippet, snippetLength, type HttpResponse } from './http.js';
+import { clip } from '../output/redact.js';
 import type { Verdict } from './deliver.js';
 import { pointerGet } from '../json-pointer.js';
 import { asText, render, type Json, type RenderContext, type RenderOptions } from '../template.js';
@@ -21,11 +22,6 @@ function parse(body: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-function snippet(res: HttpResponse): string {
-  const text = res.body.trim().replace(/\s+/g, ' ');
-  return `HTTP ${res.status}${text ? `: ${text.slice(0, 300)}` : ''}`;
 }
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
@@ -45,7 +41,7 @@ function errorFor(doc: unknown, key: string | null): string | undefined {
   const hit = errors.find((e) => JSON.stringify(e).includes(quoted));
   if (hit === undefined) return undefined;
   const message = pointerGet(hit, '/message');
-  return typeof message === 'string' ? message : JSON.stringify(hit).slice(0, 300);
+  return clip(typeof message === 'string' ? message : JSON.stringify(hit), snippetLength);
 }
 
 /**
@@ -87,7 +83,7 @@ export function readResponse(
       return;
     }
     if (!succeeded(match.item, accept.success, ctx, options)) {
-      verdict.rejected.push({ index, reason: `refused: ${JSON.stringify(match.item).slice(0, 300)}` });
+      verdict.rejected.push({ index, reason: `refused: ${clip(JSON.stringify(match.item), snippetLength)}` });
       return;
     }
     const id = request.captureRow ? pointerGet(match.item, request.captureRow.destination_id) : undefined;

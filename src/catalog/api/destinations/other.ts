@@ -10,13 +10,14 @@ export const webhookApi: DestinationApi = {
       const url = ctx.target ? concat(required(ctx, 'url'), ctx.target) : required(ctx, 'url');
       const method = ctx.setting('method') === 'PUT' ? 'PUT' : 'POST';
       const secret = ctx.setting('secret');
+      const timeout = ctx.setting('timeout_seconds');
       const body: Record<string, Template> = { sync: ctx.sync, key: row.key, record: record(ctx), ...(ctx.message === undefined ? {} : { message }) };
       // `batch true`: one JSON array per batch; otherwise one request per row.
       const batching = ctx.setting('batch') === true;
       // Receivers deduplicate on Idempotency-Key: per row its own key, per batch a key of the batch's rows.
       const request = {
         ...jsonRequest(method, url, jsonHeaders({ 'Idempotency-Key': batching ? ref('batch.idempotency_key') : row.idempotencyKey }), batching ? each(body) : body),
-        ...(secret === undefined ? {} : { signature: { header: 'X-Syncwright-Signature', prefix: 'sha256=', key: secret } }),
+        ...(secret === undefined ? {} : { signature: { header: 'X-Syncwright-Signature', key: secret } }),
       };
       return {
         reads: ['added'],
@@ -27,6 +28,7 @@ export const webhookApi: DestinationApi = {
             changes: ['added'],
             batch: { size: batching ? ctx.batch : 1 },
             requests: [batching ? perBatch(request) : perRow(request)],
+            ...(timeout === undefined ? {} : { timeoutSeconds: timeout }),
             ...(ctx.message === undefined ? {} : { message: ctx.message }),
           }),
         ],
@@ -57,6 +59,7 @@ export const slackApi: DestinationApi = {
             ),
           ],
           message: ctx.message ?? '',
+          escapeMessageValues: 'slack',
           // About one message per second per channel.
           rateLimit: rateLimitOf(ctx, 'target'),
         }),
