@@ -7,7 +7,7 @@ import { hash } from 'node:crypto';
 import type { CheckedSync, Dialect, ResolvedValue } from '../check/model.js';
 import { getDialect } from '../dialect/index.js';
 import type { PlanOptions } from './options.js';
-import type { WarehouseStep } from './warehouse-steps.js';
+import type { TargetColumn, WarehouseStep } from './warehouse-steps.js';
 import type { ApiStep } from './api-steps.js';
 
 /** The `$schema` of every plan.json: the `$id` of schemas/plan.schema.json. */
@@ -35,7 +35,8 @@ export interface Plan {
     schedule?: string;
   };
   source: PlanEndpoint;
-  destination: PlanEndpoint & { type: string; category: string; objectKind?: string; target?: string[] };
+  /** `columns`: of a warehouse target, the columns its script writes (executors check them before running it). */
+  destination: PlanEndpoint & { type: string; category: string; objectKind?: string; target?: string[]; columns?: TargetColumn[] };
   lock: PlanLock;
   steps: PlanStep[];
 }

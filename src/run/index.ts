@@ -10,6 +10,7 @@ import { openPgliteSession } from './engines/pglite-session.js';
 import { openPgSession } from './engines/pg-session.js';
 import { GuardAbort } from './guard.js';
 import { SyncBusy, type Wait } from './locks/sync-lock.js';
+import { explainSqlError } from './engines/sql-errors.js';
 import { envNames } from './output/redact.js';
 import { refusedWithinLimit, runReport, statusOf, type PlanReport, type PlanStatus, type RunReport } from './output/report.js';
 import type { SqlSession } from './engines/sql-session.js';
@@ -103,7 +104,7 @@ async function runOne(loaded: LoadedPlan, sessions: Sessions, options: ExecOptio
     report.status = statusOf(report);
     if (report.status === 'rejected' && refusedWithinLimit(report, options.maxRefused)) report.refusedWithinLimit = true;
   } catch (e) {
-    report.error = (e as Error).message;
+    report.error = explainSqlError(e, plan) ?? (e as Error).message;
     report.status = stopOf(e);
   }
   for (const s of report.steps) if (s.kind !== 'call') report.operations[s.operation] = (report.operations[s.operation] ?? 0) + s.accepted;

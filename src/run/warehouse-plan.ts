@@ -6,18 +6,14 @@
 import type { LoadStep, SqlStep, WarehouseStep } from '../plan/warehouse-steps.js';
 import type { LoadedPlan } from './plan-file.js';
 import type { PlanReport, StepReport } from './output/report.js';
-import type { SqlSession } from './engines/sql-session.js';
+import { quoteIdent, type SqlSession } from './engines/sql-session.js';
+import { targetProblems } from './engines/target-check.js';
 import { withSyncLock } from './locks/sync-lock.js';
 import type { ExecOptions } from './step-env.js';
 
 export interface WarehouseSessions {
   source: SqlSession;
   destination: SqlSession;
-}
-
-/** A Postgres identifier, quoted (the names come from the plan, so they are data). */
-export function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
 }
 
 function stepReport(kind: string, operation: string, description: string): StepReport {
@@ -55,6 +51,8 @@ export async function runWarehousePlan(loaded: LoadedPlan, sessions: WarehouseSe
   // The script takes the same lock for its transaction; held here for the whole plan, a second
   // run stops (or waits --wait) instead of queueing without a word.
   await withSyncLock(sessions[plan.lock.on], plan.lock, options, `sync ${plan.sync.name}`, async () => {
+    const problems = await targetProblems(sessions.destination, plan);
+    if (problems) throw new Error(problems);
     for (const step of steps) {
       if (step.kind === 'load') {
         report.steps.push(await runLoad(step, text(step.from), sessions));

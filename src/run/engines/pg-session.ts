@@ -1,6 +1,7 @@
 /** A PostgreSQL server through `pg`: one connection for the whole run, so temp tables and cursors stay visible. */
 import pg from 'pg';
 import { cursorPages, type SqlRow, type SqlSession } from './sql-session.js';
+import { markSqlError } from './sql-errors.js';
 
 /** The URL without its password, for messages. */
 export function redactUrl(url: string): string {
@@ -25,10 +26,15 @@ export async function openPgSession(url: string): Promise<SqlSession> {
     tail = next.catch(() => undefined);
     return next;
   };
+  const place = { engine: 'postgres', location: redactUrl(url) };
   const query = <T extends SqlRow>(sql: string, params?: readonly unknown[]): Promise<T[]> => serial(async () => {
     // Always the extended protocol for one statement, so a script is never run here by accident.
     const config = { text: sql, values: (params ?? []) as unknown[], queryMode: 'extended' } as pg.QueryConfig;
-    return (await client.query(config)).rows as T[];
+    try {
+      return (await client.query(config)).rows as T[];
+    } catch (e) {
+      throw markSqlError(e, place);
+    }
   });
   const script = (sql: string): Promise<SqlRow[][]> => serial(async () => {
     try {
@@ -37,12 +43,11 @@ export async function openPgSession(url: string): Promise<SqlSession> {
       return (Array.isArray(res) ? res : [res]).map((r) => r.rows as SqlRow[]);
     } catch (e) {
       await client.query('ROLLBACK').catch(() => undefined);
-      throw e;
+      throw markSqlError(e, place);
     }
   });
   return {
-    engine: 'postgres',
-    location: redactUrl(url),
+    ...place,
     script,
     query,
     pages: <T extends SqlRow>(sql: string, pageSize: number) => cursorPages<T>((s) => query<T>(s), script, sql, pageSize),

@@ -8,6 +8,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { lockFolder } from '../locks/folder-lock.js';
 import type { Wait } from '../locks/sync-lock.js';
 import { cursorPages, type SqlRow, type SqlSession } from './sql-session.js';
+import { markSqlError } from './sql-errors.js';
 
 /**
  * The database's files are its owner's alone, whatever the umask: folders 0700, files 0600.
@@ -40,19 +41,24 @@ export async function openPgliteSession(dir: string | undefined, wait: Wait = { 
     release();
     throw e;
   }
-  const query = async <T extends SqlRow>(sql: string, params?: readonly unknown[]): Promise<T[]> =>
-    (await db.query<T>(sql, params as unknown[] | undefined)).rows;
+  const place = { engine: 'pglite', location: folder ?? 'memory' };
+  const query = async <T extends SqlRow>(sql: string, params?: readonly unknown[]): Promise<T[]> => {
+    try {
+      return (await db.query<T>(sql, params as unknown[] | undefined)).rows;
+    } catch (e) {
+      throw markSqlError(e, place);
+    }
+  };
   const script = async (sql: string): Promise<SqlRow[][]> => {
     try {
       return (await db.exec(sql)).map((r) => r.rows as SqlRow[]);
     } catch (e) {
       await db.exec('ROLLBACK').catch(() => undefined);
-      throw e;
+      throw markSqlError(e, place);
     }
   };
   return {
-    engine: 'pglite',
-    location: folder ?? 'memory',
+    ...place,
     script,
     query,
     pages: <T extends SqlRow>(sql: string, pageSize: number) => cursorPages<T>((s) => query<T>(s), script, sql, pageSize),

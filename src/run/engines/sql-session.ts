@@ -30,6 +30,11 @@ export interface SqlSession {
   close(): Promise<void>;
 }
 
+/** A Postgres identifier, quoted (names come from the plan, so they are data). */
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
 /**
  * Where each top-level statement of a SQL text ends: the offsets of its semicolons outside
  * quotes (single, double, dollar) and comments (line, and nested block comments).
