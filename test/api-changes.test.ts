@@ -184,3 +184,30 @@ describeEngines('API change set without an identifier', (engine) => {
     }
   });
 });
+
+const messaged = compileSync(
+  `
+source wh : postgres { database "app" }
+model notes { from wh table app.notes primary key id order by at desc columns { id bigint email string note string at timestamp } }
+destination hook : webhook { url "https://example.com/hooks" }
+sync notes_hook { from notes to hook mode insert identifier id map { email -> email } message "{{note}}" }
+`,
+  'notes_hook',
+);
+
+describeEngines('API change set: a repeated key', (engine) => {
+  it('one row per key, the same one whatever order the rows are stored in, down to the message columns', async () => {
+    const winners: unknown[] = [];
+    for (const notes of [["'first'", "'second'"], ["'second'", "'first'"]]) {
+      await engine.exec(`DROP SCHEMA IF EXISTS app CASCADE; CREATE SCHEMA app; CREATE TABLE app.notes (id bigint, email text, note text, at timestamp);
+        INSERT INTO app.notes VALUES (1, 'a@x.com', ${notes[0]}, '2024-01-01'), (1, 'a@x.com', ${notes[1]}, '2024-01-01'), (2, 'b@x.com', 'only', '2024-01-01');`);
+      await engine.exec(file(messaged, 'changes.sql'));
+      const [summary] = await engine.query<{ duplicate_keys: unknown }>(file(messaged, 'changes.sql').slice(file(messaged, 'changes.sql').indexOf("-- The run's summary")));
+      expect(Number(summary!.duplicate_keys)).toBe(1);
+      const rows = await engine.query<{ row_key: string; columns: string }>(file(messaged, 'read.sql'));
+      expect(rows.map((r) => r.row_key)).toEqual(['1', '2']);
+      winners.push(JSON.parse(rows[0]!.columns));
+    }
+    expect(winners[0]).toEqual(winners[1]);
+  });
+});
