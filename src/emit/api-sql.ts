@@ -1,6 +1,6 @@
 /**
  * Renders a change set to its SQL files through templates/api/*.sql.hbs: changes.sql (build
- * the change table), read.sql (the rows the plan sends) and commit.sql (accepted rows into the
+ * the change set, a temporary table of the session), read.sql (the rows the plan sends) and commit.sql (accepted rows into the
  * snapshot; absent without an identifier, since there is nothing to remember).
  */
 import { readFileSync } from 'node:fs';

@@ -42,7 +42,7 @@ export type StepCondition = 'changed';
  */
 export type Template = null | boolean | number | string | Template[] | { [key: string]: Template };
 
-/** Run changes.sql: builds the change table; its last statement returns one summary row. */
+/** Run changes.sql: builds the change set (a temporary table of the session); its last statement returns one summary row. */
 export interface ChangesStep extends Omit<SqlStep, 'kind'> {
   kind: 'changes';
   /** Columns of the summary row, all counts. */
