@@ -1,7 +1,8 @@
 /**
  * Renders a change set to its SQL files through templates/api/*.sql.hbs: changes.sql (build
- * the change set, a temporary table of the session), read.sql (the rows the plan sends) and commit.sql (accepted rows into the
- * snapshot; absent without an identifier, since there is nothing to remember).
+ * the change set, a temporary table of the session), read.sql (the rows the plan sends) and
+ * commit.sql (accepted rows into the snapshot; absent without an identifier, since there is
+ * nothing to remember).
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
