@@ -7,8 +7,7 @@ import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { lockFolder } from '../locks/folder-lock.js';
 import type { Wait } from '../locks/sync-lock.js';
-import { cursorPages, type SqlRow, type SqlSession } from './sql-session.js';
-import { markSqlError } from './sql-errors.js';
+import { sessionOf, type SqlRow, type SqlSession } from './sql-session.js';
 
 /**
  * The database's files are its owner's alone, whatever the umask: folders 0700, files 0600.
@@ -41,27 +40,11 @@ export async function openPgliteSession(dir: string | undefined, wait: Wait = { 
     release();
     throw e;
   }
-  const place = { engine: 'pglite', location: folder ?? 'memory' };
-  const query = async <T extends SqlRow>(sql: string, params?: readonly unknown[]): Promise<T[]> => {
-    try {
-      return (await db.query<T>(sql, params as unknown[] | undefined)).rows;
-    } catch (e) {
-      throw markSqlError(e, place);
-    }
-  };
-  const script = async (sql: string): Promise<SqlRow[][]> => {
-    try {
-      return (await db.exec(sql)).map((r) => r.rows as SqlRow[]);
-    } catch (e) {
-      await db.exec('ROLLBACK').catch(() => undefined);
-      throw markSqlError(e, place);
-    }
-  };
-  return {
-    ...place,
-    script,
-    query,
-    pages: <T extends SqlRow>(sql: string, pageSize: number) => cursorPages<T>((s) => query<T>(s), script, sql, pageSize),
+  return sessionOf({
+    engine: 'pglite',
+    location: folder ?? 'memory',
+    query: async (sql, params) => (await db.query<SqlRow>(sql, params as unknown[] | undefined)).rows,
+    exec: async (sql) => (await db.exec(sql)).map((r) => r.rows as SqlRow[]),
     close: async () => {
       try {
         await db.close();
@@ -70,7 +53,7 @@ export async function openPgliteSession(dir: string | undefined, wait: Wait = { 
         release();
       }
     },
-  };
+  });
 }
 
 /** The default folder of the embedded database, under the project folder. */
