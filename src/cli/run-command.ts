@@ -142,6 +142,7 @@ function checkOptions(opts: RunOptions, io: Io): Checked {
   const maxRefused = parseMaxRefused(opts.maxRefused);
   const databases = namedValues(opts.databases, '--database');
   for (const [name, url] of Object.entries(databases)) checkUrl(url, ['postgres:', 'postgresql:'], name ? `--database ${name}=` : '--database');
+  if (databases[''] === undefined && process.env.DATABASE_URL) checkUrl(process.env.DATABASE_URL, ['postgres:', 'postgresql:'], 'DATABASE_URL');
   const endpoints = namedValues(opts.endpoints, '--endpoint');
   if (endpoints['']) throw new UsageError(`--endpoint takes NAME=URL, the destination's name first`);
   for (const [name, url] of Object.entries(endpoints)) checkUrl(url, ['http:', 'https:'], `--endpoint ${name}=`);

@@ -47,7 +47,7 @@ export function explainSqlError(e: unknown, plan: Plan): string | undefined {
   const sync = `sync ${plan.sync.name}`;
   const target = plan.destination.target?.join('.');
   const table = err.table ? [err.schema, err.table].filter(Boolean).join('.') : target;
-  const stopped = plan.destination.category === 'warehouse' ? 'nothing was changed (the script rolled back)' : 'nothing was sent';
+  const stopped = plan.destination.category === 'warehouse' ? 'nothing was changed (the script rolled back)' : 'the run stopped there';
   const said = `(${err.message})`;
   switch (err.code) {
     case '42P01': // undefined_table
