@@ -118,6 +118,13 @@ describe('syncwright run', () => {
       expect(r.err).toContain(`syncwright: ${message}`);
       expect(r.err).not.toContain('pw@');
     }
+    process.env.DATABASE_URL = 'localhost:5432/app';
+    try {
+      const r = await cli(['run', '--plan', plan(), '--db', fresh]);
+      expect([r.code, r.err]).toEqual([2, "syncwright: DATABASE_URL must be a postgres:// or postgresql:// URL, not localhost://\nRun 'syncwright --help' for usage."]);
+    } finally {
+      delete process.env.DATABASE_URL;
+    }
     expect(existsSync(fresh)).toBe(false);
   });
 
