@@ -14,7 +14,7 @@ import { placedFields } from '../src/catalog/api/http.js';
 import type { ApiStep, SendStep } from '../src/plan/api-steps.js';
 import { apiContext, planApiSync } from '../src/plan/api.js';
 import { changeSetOf } from '../src/plan/api-changes.js';
-import { buildRequest } from '../src/run/request.js';
+import { buildRequest } from '../src/run/http/request.js';
 import { compileMessage, envPlaceholder, render } from '../src/run/template.js';
 import { allApiCases } from './fixtures/api/destinations.js';
 import { checkedSync } from './fixtures/api/compile.js';

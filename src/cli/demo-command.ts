@@ -9,11 +9,10 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCompile } from './compile-command.js';
 import type { Io } from './output.js';
-import { Buckets, runPlans, type ExecOptions, type RunReport } from '../run/index.js';
-import { openPgliteSession } from '../run/pglite-session.js';
-import { silentProgress } from '../run/progress.js';
+import { execOptions, runPlans, type ExecOptions, type RunReport } from '../run/index.js';
+import { openPgliteSession } from '../run/engines/pglite-session.js';
 import { startReceiver, type Receiver } from '../run/receiver.js';
-import { planSummary } from '../run/summary.js';
+import { planSummary } from '../run/output/summary.js';
 
 const project = fileURLToPath(new URL('../../examples/demo/', import.meta.url));
 
@@ -57,20 +56,7 @@ export async function runDemo(io: Io): Promise<number> {
     const plans = manifest.syncs.map((s) => join(build, s.plan));
     io.out(`Compiled ${manifest.syncs.map((s) => s.name).join(' and ')} into ${shown(build)}.\n`);
 
-    const options: ExecOptions = {
-      dryRun: false,
-      endpoints: { crm: receiver.url },
-      sink: join(home, 'sink'),
-      concurrency: 4,
-      timeoutMs: 10_000,
-      maxRetryAfterMs: 60_000,
-      pageSize: 1000,
-      samples: 0,
-      env: {},
-      out: (t) => io.out(t),
-      progress: silentProgress,
-      buckets: new Buckets(),
-    };
+    const options: ExecOptions = execOptions({ endpoints: { crm: receiver.url }, sink: join(home, 'sink'), timeoutMs: 10_000, samples: 0, out: (t) => io.out(t) });
     let ok = true;
     const round = async (title: string): Promise<void> => {
       io.out(title);

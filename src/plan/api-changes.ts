@@ -31,6 +31,7 @@ export interface ChangeSet {
   origin: Pick<CheckedSync, 'name' | 'kind' | 'mode' | 'file' | 'line'>;
   dialect: Dialect;
   destination: string;
+  /** The state tables, in `schema`; `changes` is a temporary table of the run's session. */
   tables: { schema: string; snapshot: string; accepted: string; changes: string };
   relation: { kind: 'table'; path: string[] } | { kind: 'sql'; query: string };
   /** The audience's condition, over model columns. */
@@ -97,7 +98,10 @@ export function changeSetOf(sync: CheckedSync, reads: ChangeKind[]): ChangeSet {
     origin: { name: sync.name, kind: sync.kind, mode: sync.mode, file: sync.file, line: sync.line },
     dialect,
     destination: sync.destination.name,
-    tables: { schema, snapshot: `${sync.name}_snapshot`, accepted: `${sync.name}_accepted`, changes: `${sync.name}_changes` },
+    // Earlier versions kept accepted rows in `<sync>_accepted`, without their change and payload
+    // hash: a new name, so that such a table (empty unless a run was killed) is never written in
+    // the wrong shape.
+    tables: { schema, snapshot: `${sync.name}_snapshot`, accepted: `${sync.name}_accepted_rows`, changes: `${sync.name}_changes` },
     relation: model.relation.kind === 'table' ? { kind: 'table', path: model.relation.path.map(name) } : model.relation,
     ...(sync.audience ? { where: sync.audience.where } : {}),
     ...(sync.identifier ? { key: value(sync, rules, sync.identifier, true) } : {}),

@@ -7,9 +7,9 @@ import { limitsFor, objectKindOf, requireDestinationType, resolveField } from '.
 import { settingDefaults } from '../catalog/settings.js';
 import { requireDestinationApi, type ApiContext } from '../catalog/api/index.js';
 import type { ApiStep, Template } from './api-steps.js';
-import { planHead, warehouseEndpoint, type Plan, type SyncArtifacts } from './plan.js';
+import { lockKeyOf, planHead, warehouseEndpoint, type Plan, type SyncArtifacts } from './plan.js';
 import { changeSetOf, sentFields } from './api-changes.js';
-import { renderChangeSet } from '../emit/api-sql.js';
+import { acceptedParameters, renderChangeSet } from '../emit/api-sql.js';
 import type { PlanOptions } from './options.js';
 
 function template(v: ResolvedValue | unknown): Template | undefined {
@@ -86,7 +86,7 @@ export function planApiSync(sync: CheckedSync, options: PlanOptions): SyncArtifa
           file: 'commit.sql',
           on: 'source' as const,
           description: 'record the accepted rows, then move them into the snapshot',
-          acceptedInsert: { statement: sql.acceptedInsert, parameters: ['row_key', 'destination_id'] as ['row_key', 'destination_id'] },
+          acceptedInsert: { statement: sql.acceptedInsert, parameters: acceptedParameters },
         }]
       : []),
   ];
@@ -103,6 +103,8 @@ export function planApiSync(sync: CheckedSync, options: PlanOptions): SyncArtifa
       ...(target ? { target } : {}),
       settings: sync.destination.settings,
     },
+    // Keyed by the state tables: two runs that share them must not overlap.
+    lock: { key: String(lockKeyOf(`${changeSet.tables.schema}.${changeSet.tables.snapshot}`)), on: 'source' },
     steps,
   };
   const files = [

@@ -7,9 +7,9 @@ import { createWriteStream, mkdirSync, renameSync, appendFileSync } from 'node:f
 import { once } from 'node:events';
 import { dirname, relative, resolve, isAbsolute } from 'node:path';
 import type { PublishStep, WriteObjectStep } from '../plan/api-steps.js';
-import { batches } from './batches.js';
+import { batches } from './http/batches.js';
 import { changePages, rowsQuery, type ChangeRow } from './change-rows.js';
-import type { StepReport } from './report.js';
+import type { StepReport } from './output/report.js';
 import { countRows, stepRows } from './send-step.js';
 import { baseContext, batchValues, noteRefusals, type StepEnv } from './step-env.js';
 import { asText, render, type Json } from './template.js';

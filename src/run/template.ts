@@ -5,7 +5,7 @@
  */
 import Handlebars from 'handlebars';
 import { messageHelpers } from '../handlebars.js';
-import type { Template } from '../plan/api-steps.js';
+import type { SendStep, Template } from '../plan/api-steps.js';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -24,6 +24,8 @@ export interface RenderOptions {
   env(name: string): string;
   /** The plan's message template, compiled; absent when the plan has none. */
   message?: (columns: unknown) => string;
+  /** Told each rendered credential (a header that carries one), so that no output shows it. */
+  secret?: (value: string) => void;
 }
 
 export class TemplateError extends Error {}
@@ -44,18 +46,35 @@ export const envPlaceholder: RenderOptions['env'] = (name) => `<env ${name}>`;
 
 let messages: typeof Handlebars | undefined;
 
+/** Slack's text formatting: `&`, `<` and `>` are control characters, written as entities in data. */
+export function slackEscape(text: string): string {
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+}
+
+const escapes: Record<NonNullable<SendStep['escapeMessageValues']>, (text: string) => string> = { slack: slackEscape };
+
 /**
- * Compiles the plan's `message` Handlebars template; values are inserted as they are (no HTML
- * escaping), and `{{json column}}` inserts a column's value as JSON (a string quoted and
- * escaped, a number, true/false, null), which a JSON message is written with.
+ * Compiles the plan's `message` Handlebars template. Values are inserted as they are (no HTML
+ * escaping), or escaped for the destination's text format (`escapeMessageValues`); the
+ * template's own text is never escaped. `{{json column}}` inserts a column's value as JSON (a
+ * string quoted and escaped, a number, true/false, null), which a JSON message is written with.
  */
-export function compileMessage(source: string): (columns: unknown) => string {
+export function compileMessage(source: string, escape?: SendStep['escapeMessageValues']): (columns: unknown) => string {
   if (!messages) {
     messages = Handlebars.create();
     messages.registerHelper(messageHelpers);
   }
   const t = messages.compile(source, { noEscape: true });
-  return (columns) => t(columns ?? {});
+  const escapeText = escape === undefined ? undefined : escapes[escape];
+  if (!escapeText) return (columns) => t(columns ?? {});
+  // Every string of the row, however deep (`{{address.city}}`, a list's items).
+  const escaped = (v: unknown): unknown => {
+    if (typeof v === 'string') return escapeText(v);
+    if (Array.isArray(v)) return v.map(escaped);
+    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, escaped(x)]));
+    return v;
+  };
+  return (columns) => t(escaped(columns) ?? {});
 }
 
 const isObject = (v: Json): v is { [key: string]: Json } => v !== null && typeof v === 'object' && !Array.isArray(v);

@@ -35,7 +35,9 @@ export type Fault =
   /** Answer normally, but only after `ms`. */
   | { kind: 'slow'; ms: number }
   /** Carry out the request, then drop the connection: the answer is lost, the effect is not. */
-  | { kind: 'lost' };
+  | { kind: 'lost' }
+  /** Answer normally once `until` resolves: the test decides when the client gets its answer. */
+  | { kind: 'held'; until: Promise<unknown> };
 
 export const fault = {
   tooMany: (retryAfter = '1', body?: unknown): Fault => ({ kind: 'status', status: 429, retryAfter, body }),
@@ -44,6 +46,7 @@ export const fault = {
   reset: (): Fault => ({ kind: 'reset' }),
   slow: (ms: number): Fault => ({ kind: 'slow', ms }),
   lost: (): Fault => ({ kind: 'lost' }),
+  held: (until: Promise<unknown>): Fault => ({ kind: 'held', until }),
 };
 
 export type Handler = (req: Recorded) => Reply;
@@ -105,6 +108,10 @@ export class FakeApi {
           setTimeout(() => this.answer(rec, res), f.ms);
           return;
         }
+        if (f?.kind === 'held') {
+          void f.until.then(() => this.answer(rec, res));
+          return;
+        }
         if (f?.kind === 'lost') {
           rec.fault = f;
           this.handle(rec);
@@ -155,7 +162,7 @@ export class FakeApi {
     this.maxInFlight = 0;
   }
 
-  private inject(f: Exclude<Fault, { kind: 'slow' | 'lost' }>, res: ServerResponse): void {
+  private inject(f: Exclude<Fault, { kind: 'slow' | 'lost' | 'held' }>, res: ServerResponse): void {
     if (f.kind === 'hang') return;
     if (f.kind === 'reset') {
       res.socket?.destroy();

@@ -15,7 +15,7 @@ export const webhook = defineDestination({
   settings: settingsSchema(
     {
       url: pattern('^https?://[^\\s/]+(/\\S*)?$', 'the base URL requests go to'),
-      secret: secret('the key requests are signed with (HMAC-SHA256 of the body)'),
+      secret: secret('the key requests are signed with: HMAC-SHA256 of a timestamp and the body, as Stripe signs (docs/run.md)'),
       method: oneOfValues(['POST', 'PUT'], 'POST'),
       // false: one request per row; true: one request per batch, a JSON array.
       batch: flag(false),

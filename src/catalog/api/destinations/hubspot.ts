@@ -14,9 +14,14 @@ const contacts = 'contacts';
 const objectType = (ctx: ApiContext) => (ctx.kind === 'audience' ? contacts : (ctx.target ?? contacts));
 const batchUrl = (ctx: ApiContext, action: string): Template => `${base}/crm/v3/objects/${encodeURIComponent(objectType(ctx))}/batch/${action}`;
 
-/** Results come back unordered; each carries the idProperty among its properties. */
+/**
+ * Results come back unordered; each carries the idProperty among its properties. HubSpot keeps
+ * contact emails in lower case, so an email key is compared without case; any other exactly.
+ */
 function byKey(ctx: ApiContext): Acceptance {
-  return ctx.identifierField ? { by: 'items', items: '/results', match: 'key', key: `/properties/${ctx.identifierField.replaceAll('~', '~0').replaceAll('/', '~1')}` } : { by: 'status' };
+  if (!ctx.identifierField) return { by: 'status' };
+  const key = `/properties/${ctx.identifierField.replaceAll('~', '~0').replaceAll('/', '~1')}`;
+  return { by: 'items', items: '/results', match: 'key', key, ...(ctx.identifierField === 'email' ? { keyCase: 'insensitive' as const } : {}) };
 }
 
 /**

@@ -17,6 +17,7 @@ export const webhookApi: DestinationApi = {
       const url = ctx.target ? concat(required(ctx, 'url'), ctx.target) : required(ctx, 'url');
       const method = ctx.setting('method') === 'PUT' ? 'PUT' : 'POST';
       const secret = ctx.setting('secret');
+      const timeout = ctx.setting('timeout_seconds');
       // A row's body: the JSON value its message renders to (values inserted with {{json column}}),
       // or without a message the envelope {sync, key, record}. Either is JSON by construction.
       const body: Template = ctx.message === undefined ? { sync: ctx.sync, key: row.key, record: record(ctx) } : jsonMessage;
@@ -26,7 +27,7 @@ export const webhookApi: DestinationApi = {
       const headers = jsonHeaders({ ...customHeaders(ctx), 'Idempotency-Key': batching ? ref('batch.idempotency_key') : row.idempotencyKey });
       const request = {
         ...jsonRequest(method, url, headers, batching ? each(body) : body),
-        ...(secret === undefined ? {} : { signature: { header: 'X-Syncwright-Signature', prefix: 'sha256=', key: secret } }),
+        ...(secret === undefined ? {} : { signature: { header: 'X-Syncwright-Signature', key: secret } }),
       };
       return {
         reads: ['added'],
@@ -37,6 +38,7 @@ export const webhookApi: DestinationApi = {
             changes: ['added'],
             batch: { size: batching ? ctx.batch : 1 },
             requests: [batching ? perBatch(request) : perRow(request)],
+            ...(timeout === undefined ? {} : { timeoutSeconds: timeout }),
             ...(ctx.message === undefined ? {} : { message: ctx.message }),
           }),
         ],
@@ -67,6 +69,7 @@ export const slackApi: DestinationApi = {
             ),
           ],
           message: ctx.message ?? '',
+          escapeMessageValues: 'slack',
           // About one message per second per channel.
           rateLimit: rateLimitOf(ctx, 'target'),
         }),

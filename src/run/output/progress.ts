@@ -14,6 +14,11 @@ export interface Progress {
 
 export const silentProgress: Progress = { start: () => undefined, advance: () => undefined, finish: () => undefined };
 
+/** The same progress, its labels and summaries passed through `clean` (the plan's names are data too). */
+export function cleanProgress(p: Progress, clean: (text: string) => string): Progress {
+  return { start: (label, total) => p.start(clean(label), total), advance: (n) => p.advance(n), finish: (summary) => p.finish(clean(summary)) };
+}
+
 const width = 24;
 
 function bar(done: number, total: number): string {

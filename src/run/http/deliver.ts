@@ -8,7 +8,8 @@
  */
 import type { Batch } from './batches.js';
 import { parseRetryAfter, retryDelay, type RetryPolicy } from './backoff.js';
-import { sendOnce, type HttpOutcome, type HttpRequest, type HttpResponse } from './http.js';
+import { sendOnce, snippet, snippetLength, type HttpOutcome, type HttpRequest, type HttpResponse } from './http.js';
+import { clip } from '../output/redact.js';
 import { realClock, type Clock, type TokenBucket } from './token-bucket.js';
 
 /** What one response says about each row of its request, by index into the request's rows. */
@@ -82,7 +83,7 @@ export interface DeliveryStats {
   failed: number;
 }
 
-/** How the engine itself judges what an Exchange does not: transport failures and retry statuses. */
+/** How the engine itself judges what an Exchange does not: transport failures, redirects and retry statuses. */
 function transportVerdict(outcome: HttpOutcome, count: number, policy: RetryPolicy): Verdict | undefined {
   const all = Array.from({ length: count }, (_, i) => i);
   if (outcome.kind !== 'response') {
@@ -90,10 +91,13 @@ function transportVerdict(outcome: HttpOutcome, count: number, policy: RetryPoli
       ? { accepted: [], rejected: [], retry: all, reason: outcome.reason }
       : { accepted: [], rejected: all.map((index) => ({ index, reason: outcome.reason })), retry: [] };
   }
-  const { status, body } = outcome.response;
-  if (policy.statuses.includes(status)) {
-    return { accepted: [], rejected: [], retry: all, reason: `HTTP ${status}${body ? `: ${body.slice(0, 200)}` : ''}` };
+  const { status, headers } = outcome.response;
+  if (status >= 300 && status < 400) {
+    const location = headers.get('location');
+    const reason = `HTTP ${status}: the server redirects ${location ? `to ${clip(location, snippetLength)}` : 'elsewhere (no Location)'}; deliveries never follow a redirect (a POST would arrive as a GET without its rows): point the destination's URL, or --endpoint, at the address itself`;
+    return { accepted: [], rejected: all.map((index) => ({ index, reason })), retry: [] };
   }
+  if (policy.statuses.includes(status)) return { accepted: [], rejected: [], retry: all, reason: snippet(outcome.response) };
   return undefined;
 }
 
@@ -150,7 +154,7 @@ export async function deliver<R>(
         continue;
       }
       if (attempt >= policy.maxAttempts) {
-        await refuse(again.map((row) => ({ row, reason: `gave up after ${attempt} tries: ${reason}`, fate: 'failed' })));
+        await refuse(again.map((row) => ({ row, reason: `gave up after ${attempt} ${attempt === 1 ? 'try' : 'tries'}: ${reason}`, fate: 'failed' })));
         continue;
       }
       const retryAfterMs = outcome.kind === 'response' && policy.retryAfter ? parseRetryAfter(outcome.response.headers.get('retry-after')) : undefined;

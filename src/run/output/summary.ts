@@ -1,5 +1,5 @@
 /** The run report as text for the terminal: one block per plan. */
-import type { PlanReport, RunReport } from './report.js';
+import type { PlanReport, PlanStatus, RunReport } from './report.js';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -45,9 +45,15 @@ export function planSummary(r: PlanReport): string {
   return lines.join('\n');
 }
 
+/** What the run summary says of plans of each status but ok. */
+const said: Record<Exclude<PlanStatus, 'ok'>, string> = { failed: 'failed', guarded: 'stopped by a guard', busy: 'busy (another run holds it)', rejected: 'with refused rows' };
+
 export function runSummary(report: RunReport): string {
-  const failed = report.plans.filter((p) => p.status === 'failed').length;
-  const rejected = report.plans.filter((p) => p.status === 'rejected').length;
-  const state = failed || rejected ? [failed ? `${failed} failed` : '', rejected ? `${rejected} with refused rows` : ''].filter(Boolean).join(', ') : 'all ok';
-  return `${plural(report.plans.length, 'sync')} in ${seconds(report.ms)}: ${state}`;
+  const parts = (Object.keys(said) as (keyof typeof said)[]).flatMap((status) => {
+    const plans = report.plans.filter((p) => p.status === status);
+    if (!plans.length) return [];
+    const within = status === 'rejected' ? plans.filter((p) => p.refusedWithinLimit).length : 0;
+    return [`${plans.length} ${said[status]}${within ? ` (${within} within --max-refused)` : ''}`];
+  });
+  return `${plural(report.plans.length, 'sync')} in ${seconds(report.ms)}: ${parts.length ? parts.join(', ') : 'all ok'}`;
 }

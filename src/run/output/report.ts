@@ -1,5 +1,5 @@
 /** The run report: what `--report FILE` writes and what the command line summarises. */
-import type { Json } from './template.js';
+import type { Json } from '../template.js';
 
 export interface StepReport {
   kind: string;
@@ -33,7 +33,12 @@ export interface RejectedRow {
   fate: 'rejected' | 'failed';
 }
 
-export type PlanStatus = 'ok' | 'rejected' | 'failed';
+/**
+ * How a plan's run ended: every row accepted; some refused (sent again next run); stopped by
+ * a guard, changing nothing; not run because another run holds the sync; or failed midway
+ * (what was accepted before is committed).
+ */
+export type PlanStatus = 'ok' | 'rejected' | 'guarded' | 'busy' | 'failed';
 
 export interface PlanReport {
   sync: string;
@@ -55,6 +60,8 @@ export interface PlanReport {
   rejected: RejectedRow[];
   /** All refused rows, when more than the report lists. */
   rejectedTotal: number;
+  /** Rows were refused, but no more than `--max-refused` allows: the run counts as ok. */
+  refusedWithinLimit?: boolean;
   startedAt: string;
   ms: number;
 }
@@ -63,17 +70,37 @@ export interface RunReport {
   reportVersion: 1;
   startedAt: string;
   ms: number;
+  /** Every plan ok, or its refused rows within `--max-refused`. */
   ok: boolean;
+  /** The command line's exit code (README, "Exit codes"), set by it. */
+  exitCode?: number;
   plans: PlanReport[];
 }
 
 /** Refused rows listed per plan; the rest are counted. */
 export const maxListedRejections = 1000;
 
-export function statusOf(r: Pick<PlanReport, 'error' | 'rejectedTotal'>): PlanStatus {
-  return r.error !== undefined ? 'failed' : r.rejectedTotal > 0 ? 'rejected' : 'ok';
+/** `--max-refused`: how many refused rows a plan may leave for the next run and still count as ok. */
+export interface MaxRefused {
+  value: number;
+  /** `value` is a percentage of the rows the plan's delivering steps took. */
+  percent: boolean;
+}
+
+const delivering = new Set(['send', 'publish', 'write_object']);
+
+export function refusedWithinLimit(r: Pick<PlanReport, 'rejectedTotal' | 'steps'>, max: MaxRefused): boolean {
+  if (!max.percent) return r.rejectedTotal <= max.value;
+  const tried = r.steps.reduce((n, s) => n + (delivering.has(s.kind) ? s.rows : 0), 0);
+  return r.rejectedTotal * 100 <= max.value * tried;
+}
+
+/** The status of a plan that ran to its end (a stop sets its own). */
+export function statusOf(r: Pick<PlanReport, 'rejectedTotal'>): PlanStatus {
+  return r.rejectedTotal > 0 ? 'rejected' : 'ok';
 }
 
 export function runReport(plans: PlanReport[], startedAt: Date, ms: number): RunReport {
-  return { reportVersion: 1, startedAt: startedAt.toISOString(), ms: Math.round(ms), ok: plans.every((p) => p.status === 'ok'), plans };
+  const ok = plans.every((p) => p.status === 'ok' || (p.status === 'rejected' && p.refusedWithinLimit === true));
+  return { reportVersion: 1, startedAt: startedAt.toISOString(), ms: Math.round(ms), ok, plans };
 }

@@ -1,3 +1,5 @@
+import { markSqlError } from './sql-errors.js';
+
 /**
  * The executor's view of a Postgres database: run a SQL file as a script, run one statement
  * with parameters, and read a query page by page through a server-side cursor, so that a
@@ -28,6 +30,11 @@ export interface SqlSession {
    */
   pages<T extends SqlRow = SqlRow>(query: string, pageSize: number): AsyncGenerator<T[]>;
   close(): Promise<void>;
+}
+
+/** A Postgres identifier, quoted (names come from the plan, so they are data). */
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
 }
 
 /**
@@ -81,6 +88,55 @@ export function statementEnds(sql: string): number[] {
 export function asSubquery(sql: string): string {
   const last = statementEnds(sql).at(-1);
   return (last === undefined ? sql : sql.slice(0, last)).trim();
+}
+
+/** What an engine gives a session: one statement with parameters, one script, the end. */
+export interface EngineRunners {
+  engine: string;
+  location: string;
+  query(sql: string, params: readonly unknown[] | undefined): Promise<SqlRow[]>;
+  /** The rows of each statement of the script, in order. */
+  exec(sql: string): Promise<SqlRow[][]>;
+  close(): Promise<void>;
+}
+
+/**
+ * A session over an engine's runners: one statement at a time, in the order asked (a fetch,
+ * then a ledger write); an error marked with where it ran; a script that fails has whatever
+ * transaction it left open rolled back before anything else runs; reads through cursors.
+ */
+export function sessionOf(runners: EngineRunners): SqlSession {
+  const place = { engine: runners.engine, location: runners.location };
+  let tail: Promise<unknown> = Promise.resolve();
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const next = tail.then(fn, fn);
+    tail = next.catch(() => undefined);
+    return next;
+  };
+  const query = <T extends SqlRow>(sql: string, params?: readonly unknown[]): Promise<T[]> =>
+    serial(async () => {
+      try {
+        return (await runners.query(sql, params)) as T[];
+      } catch (e) {
+        throw markSqlError(e, place);
+      }
+    });
+  const script = (sql: string): Promise<SqlRow[][]> =>
+    serial(async () => {
+      try {
+        return await runners.exec(sql);
+      } catch (e) {
+        await runners.exec('ROLLBACK').catch(() => undefined);
+        throw markSqlError(e, place);
+      }
+    });
+  return {
+    ...place,
+    script,
+    query,
+    pages: <T extends SqlRow>(sql: string, pageSize: number) => cursorPages<T>((s) => query<T>(s), script, sql, pageSize),
+    close: () => runners.close(),
+  };
 }
 
 let cursorCount = 0;
