@@ -36,7 +36,7 @@ export class Ledger {
   private readonly many: string | undefined;
 
   constructor(
-    private readonly session: SqlSession,
+    private readonly session: Pick<SqlSession, 'query'>,
     private readonly insert: CommitStep['acceptedInsert'],
   ) {
     this.many = manyRowInsert(insert.statement, insert.parameters.length);

@@ -21,6 +21,7 @@ import type { Plan } from '../../src/plan/plan.js';
 import { batches } from '../../src/run/http/batches.js';
 import { changeRow, type ChangeRow } from '../../src/run/change-rows.js';
 import { deliver, type Exchange } from '../../src/run/http/deliver.js';
+import { Ledger } from '../../src/run/ledger.js';
 import type { HttpRequest } from '../../src/run/http/http.js';
 import { buildRequest } from '../../src/run/http/request.js';
 import { batchValues } from '../../src/run/step-env.js';
@@ -168,10 +169,10 @@ async function changeRows(engine: Engine, sync: CheckedSync, plan: Plan, files: 
   await engine.exec(changes);
   const captures = capturing(plan);
   if (commit && insert) {
-    for (const raw of await engine.query<Record<string, unknown>>(read)) {
-      const row = changeRow(raw);
-      await engine.query(insert.statement, [row.key, captures.has(row.change) ? destinationId(row.seq) : null]);
-    }
+    // Every row accepted, recorded as the executor records it (its ledger, the plan's insert).
+    const ledger = new Ledger({ query: (sql, params) => engine.query(sql, params && [...params]) }, insert);
+    const rows = (await engine.query<Record<string, unknown>>(read)).map(changeRow);
+    await ledger.record(rows.map((row) => ({ ...row, destination_id: captures.has(row.change) ? destinationId(row.seq) : null })));
     await engine.exec(commit);
   }
   const keyColumn = model.columns.find((c) => c.column.name.text === sync.identifier?.column.name.text) ?? model.columns.find((c) => c.key);
@@ -202,7 +203,7 @@ async function* once<T>(items: T[]): AsyncGenerator<T[]> {
 
 /** A send step through the delivery engine: every request it sends (after any split for size), each held to the contract. */
 async function sendStep(type: string, step: SendStep, rows: ChangeRow[], vars: Record<string, unknown>, out: Rendered[]): Promise<number> {
-  const message = step.message === undefined ? undefined : compileMessage(step.message);
+  const message = step.message === undefined ? undefined : compileMessage(step.message, step.escapeMessageValues);
   const render: RenderOptions = message ? { ...options, message } : options;
   const built = new Map<HttpRequest, { batch: readonly ChangeRow[]; perBatch: boolean }>();
   let sent = 0;
