@@ -191,7 +191,7 @@ const messaged = compileSync(
 source wh : postgres { database "app" }
 model notes { from wh table app.notes primary key id order by at desc columns { id bigint email string note string at timestamp } }
 destination hook : webhook { url "https://example.com/hooks" }
-sync notes_hook { from notes to hook mode insert identifier id map { email -> email } message "{{note}}" }
+sync notes_hook { from notes to hook mode insert identifier id map { email -> email } message """{ "note": {{json note}} }""" }
 `,
   'notes_hook',
 );
