@@ -2,7 +2,8 @@
 -- the change set against the snapshot of what mp accepted; ends with a one-row summary
 
 -- The change set: the model's rows, mapped, normalised and hashed, against the snapshot of
--- what mp last accepted. Read by read.sql, recorded by commit.sql.
+-- what mp last accepted. A temporary table of this session, read by read.sql in
+-- the same session: no other run, and no dry run, sees it or replaces it.
 CREATE SCHEMA IF NOT EXISTS `syncwright`;
 
 CREATE TABLE IF NOT EXISTS `syncwright`.`users_mixpanel_snapshot` (
@@ -11,14 +12,16 @@ CREATE TABLE IF NOT EXISTS `syncwright`.`users_mixpanel_snapshot` (
   `destination_id` STRING
 );
 
--- The executor inserts the rows the destination accepted here before commit.sql runs.
-CREATE TABLE IF NOT EXISTS `syncwright`.`users_mixpanel_accepted` (`row_key` STRING NOT NULL, `destination_id` STRING);
+-- The executor inserts each row the destination accepted here, as it is accepted, with what
+-- commit.sql needs to record it; commit.sql reads nothing else.
+CREATE TABLE IF NOT EXISTS `syncwright`.`users_mixpanel_accepted_rows` (
+  `row_key` STRING NOT NULL,
+  `change` STRING NOT NULL,
+  `payload_hash` STRING,
+  `destination_id` STRING
+);
 
-DELETE FROM `syncwright`.`users_mixpanel_accepted`
-WHERE
-  TRUE;
-
-CREATE OR REPLACE TABLE `syncwright`.`users_mixpanel_changes` AS
+CREATE OR REPLACE TEMP TABLE `users_mixpanel_changes` AS
 WITH
   `model` AS (
     SELECT
@@ -195,4 +198,4 @@ SELECT
     0
   ) AS `unchanged`
 FROM
-  `syncwright`.`users_mixpanel_changes`;
+  `users_mixpanel_changes`;

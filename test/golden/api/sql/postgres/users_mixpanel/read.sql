@@ -12,7 +12,7 @@ SELECT
   "destination_id",
   CAST("columns" AS TEXT) AS "columns"
 FROM
-  "syncwright"."users_mixpanel_changes"
+  pg_temp."users_mixpanel_changes"
 WHERE
   "change" IN ('added')
 ORDER BY
