@@ -186,11 +186,14 @@ sync hook_signed { from people to hook mode insert identifier id map { email -> 
       expect(hook.deliveries).toHaveLength(6);
       const captured = hook.api.requests[0]!;
       expect(captured.headers['x-syncwright-signature']).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
-      const replay = (body = captured.raw) =>
-        fetch(`${hook.api.url}${captured.path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-syncwright-signature': captured.headers['x-syncwright-signature'] as string }, body });
-      // Within the tolerance the signature holds (the Idempotency-Key, not sent here, is what dedupes);
-      // a changed body does not; ten minutes later, nothing does.
+      // The captured request replayed whole: its headers (the Idempotency-Key too) and body.
+      const headers = Object.fromEntries(['content-type', 'idempotency-key', 'x-syncwright-signature'].map((h) => [h, captured.headers[h] as string]));
+      const replay = (body = captured.raw) => fetch(`${hook.api.url}${captured.path}`, { method: 'POST', headers, body });
+      // Within the tolerance the signature holds (the Idempotency-Key is what makes the replay
+      // change nothing); a changed body does not; ten minutes later, nothing does.
       expect((await replay()).status).toBe(200);
+      expect(hook.replays).toBe(1);
+      expect(hook.deliveries).toHaveLength(6);
       expect((await replay(captured.raw.replace('user', 'evil'))).status).toBe(401);
       clock += 600;
       const late = await replay();
