@@ -64,4 +64,20 @@ perEngine('salesforce campaigns', people, () => startSalesforce(credentials), ({
     expect(salesforce().members('Nurture', 'Email_Key__c')).toEqual(paying(range(1, 450)).filter((e) => ![1, 2, 4, 5].map(email).includes(e)));
     expect(salesforce().api.violations).toEqual([]);
   });
+
+  it('remove by Email: a member whose email differs in case is found, as SOQL finds it, and deleted', async () => {
+    // Others' contacts of three paying people (7, 8, 10), the first's email written in other case.
+    const campaign = salesforce().insert('Campaign', { Name: 'Newsletter', IsActive: true });
+    for (const address of ['User7@Example.COM', email(8), email(10)]) {
+      const contact = salesforce().insert('Contact', { Email: address });
+      salesforce().insert('CampaignMember', { CampaignId: campaign.Id, ContactId: contact.Id });
+    }
+    expect(await run('lapsed_out_of_newsletter')).toMatchObject({ status: 'ok', changes: { removed: 0 } });
+    await sql(db(), `UPDATE crm.people SET plan = 'free' WHERE id IN (7, 8)`);
+    const r = await run('lapsed_out_of_newsletter');
+    expect(r.rejected).toEqual([]);
+    expect(r).toMatchObject({ status: 'ok', changes: { removed: 2 } });
+    expect(salesforce().members('Newsletter', 'Email')).toEqual([email(10)]);
+    expect(salesforce().api.violations).toEqual([]);
+  });
 });

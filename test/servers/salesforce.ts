@@ -3,8 +3,8 @@
  * grant_type=refresh_token, client_id, client_secret, refresh_token) answers an access token and
  * the instance URL; every data call needs it as a Bearer header. Under /services/data/vNN.N:
  * GET /query?q=SOQL (here the two queries syncwright makes: a campaign by name, campaign members
- * by contact field), POST /sobjects/Campaign, and sObject Collections of at most 200 records:
- * PATCH /composite/sobjects/{type}/{externalIdField} upserts, POST /composite/sobjects creates
+ * by contact field, compared without case as SOQL compares text), POST /sobjects/Campaign, and
+ * sObject Collections of at most 200 records: PATCH /composite/sobjects/{type}/{externalIdField} upserts, POST /composite/sobjects creates
  * (a contact already in the campaign is a DUPLICATE_VALUE error for that record), DELETE
  * /composite/sobjects?ids=... deletes (an unknown id is an ENTITY_IS_DELETED error for it); each
  * answers one result per record, in order: {id, success, errors}.
@@ -99,10 +99,11 @@ export class FakeSalesforce extends FakeService {
     if (members) {
       const field = members[1]!;
       const campaignId = literals(members[2]!)[0];
-      const values = new Set(literals(members[3]!));
+      // SOQL compares text without case (but for case-sensitive unique fields, which this server has none of).
+      const values = new Set(literals(members[3]!).map((v) => v.toLowerCase()));
       const found = [...this.table('CampaignMember').values()].flatMap((m) => {
         const contact = this.table('Contact').get(String(m.ContactId));
-        return m.CampaignId === campaignId && contact && values.has(String(contact[field])) ? [{ attributes: { type: 'CampaignMember' }, Id: m.Id, Contact: { attributes: { type: 'Contact' }, [field]: contact[field] } }] : [];
+        return m.CampaignId === campaignId && contact && values.has(String(contact[field]).toLowerCase()) ? [{ attributes: { type: 'CampaignMember' }, Id: m.Id, Contact: { attributes: { type: 'Contact' }, [field]: contact[field] } }] : [];
       });
       return result(found);
     }

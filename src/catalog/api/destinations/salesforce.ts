@@ -58,13 +58,16 @@ const lookupBatch = 100;
 
 /**
  * The campaign members of a batch's contacts, found by the identifier field: removal without
- * having added (mode remove) knows no member id, so it looks them up before deleting.
+ * having added (mode remove) knows no member id, so it looks them up before deleting. SOQL
+ * compares the standard Email field without case, so a member is found by an email that
+ * differs in case and its result is matched so too; any other field exactly (whether a custom
+ * field is case-sensitive is the org's metadata).
  */
 const findMembers = (ctx: ApiContext): SendRequest => {
   const field = ctx.identifierField ?? 'Id';
   return perBatch(
     query(ctx, `SELECT Id, Contact.${field} FROM CampaignMember WHERE CampaignId = `, quoted(ref('vars.list_id')), ` AND Contact.${field} IN (`, join(each(quoted(row.key)), ', '), ')'),
-    { by: 'items', items: '/records', match: 'key', key: `/Contact/${field}` },
+    { by: 'items', items: '/records', match: 'key', key: `/Contact/${field}`, ...(field === 'Email' ? { keyCase: 'insensitive' as const } : {}) },
     { destination_id: '/Id' },
   );
 };
