@@ -41,12 +41,17 @@ export const webhook: VendorContract = {
   vendor: 'webhook',
   operations: (['POST', 'PUT'] as const).map((method) => ({
     id: `webhook.${method.toLowerCase()}`,
-    cite: { ...docs, at: `webhook ${method}: JSON body, Idempotency-Key` },
+    cite: { ...docs, at: `webhook ${method}: JSON body, Idempotency-Key, X-Syncwright-Signature` },
     method,
     url: ['{scheme}://{host}/{path**}', '{scheme}://{host}/'],
     headers: {
       type: 'object',
-      properties: { 'content-type': { const: 'application/json' }, 'idempotency-key': { type: 'string', pattern: '^[0-9a-f]{64}$' } },
+      properties: {
+        'content-type': { const: 'application/json' },
+        'idempotency-key': { type: 'string', pattern: '^[0-9a-f]{64}$' },
+        // With a secret: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>"> (docs/run.md, "Webhook signatures").
+        'x-syncwright-signature': { type: 'string', pattern: '^t=[0-9]+,v1=[0-9a-f]{64}$' },
+      },
       required: ['content-type', 'idempotency-key'],
     },
     // Any JSON value parses; its shape is the payload model's (payloadModel).
