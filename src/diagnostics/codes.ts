@@ -46,6 +46,14 @@ export const codes = {
     severity: 'error',
     message: 'sync `{{{name}}}` differs from sync `{{{first}}}` only in case: their output folders are one on case-insensitive file systems',
   },
+  'name-too-long': {
+    code: 'SW0119',
+    severity: 'error',
+    message: '`{{{name}}}` is {{length}} {{unit}} long: a {{engine}} {{kind}} name is at most {{limit}} {{unit}}',
+  },
+  'invalid-name': { code: 'SW0120', severity: 'error', message: '`{{{name}}}` cannot be a {{engine}} name: {{{why}}}' },
+  'invalid-model-sql': { code: 'SW0122', severity: 'error', message: 'the `sql` of model `{{{model}}}` cannot stand as one query: {{{problem}}}' },
+  'folder-name': { code: 'SW0121', severity: 'error', message: 'sync `{{{name}}}` cannot name its output folder: {{{reason}}}' },
   // SW02xx: modes and sync shape
   'unsupported-mode': { code: 'SW0201', severity: 'error', message: '{{{type}}} does not support {{kind}} mode `{{{mode}}}`' },
   'record-mode-on-audience': {

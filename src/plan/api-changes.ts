@@ -7,6 +7,7 @@ import type { Expr } from '../syntax/ast.js';
 import type { CheckedSync, Dialect, FieldMap } from '../check/model.js';
 import type { ChangeKind } from './api-steps.js';
 import { getDialect, storedName } from '../dialect/index.js';
+import { generatedName } from '../dialect/quote.js';
 import { requireDestinationType } from '../catalog/index.js';
 import { normalisationFor, type NormaliseStep } from '../catalog/api/hashing.js';
 
@@ -67,7 +68,10 @@ export function sentFields(sync: CheckedSync): FieldMap[] {
 export function changeSetOf(sync: CheckedSync, reads: ChangeKind[]): ChangeSet {
   const { model } = sync;
   const dialect = model.source.dialect;
-  const name = (ident: { text: string; quoted: boolean }) => storedName(getDialect(dialect), ident);
+  const spec = getDialect(dialect);
+  const name = (ident: { text: string; quoted: boolean }) => storedName(spec, ident);
+  // Named after the sync, shortened with a hash where the warehouse's limit asks (a long sync name).
+  const stateTable = (suffix: string) => generatedName(spec, 'table', sync.name, suffix);
   const schemaSetting = model.source.settings.state_schema;
   // The state tables are named in the generated SQL, so their schema must be known when compiling.
   if (schemaSetting !== undefined && typeof schemaSetting !== 'string') {
@@ -79,7 +83,7 @@ export function changeSetOf(sync: CheckedSync, reads: ChangeKind[]): ChangeSet {
     origin: { name: sync.name, kind: sync.kind, mode: sync.mode, file: sync.file, line: sync.line },
     dialect,
     destination: sync.destination.name,
-    tables: { schema, snapshot: `${sync.name}_snapshot`, accepted: `${sync.name}_accepted`, changes: `${sync.name}_changes` },
+    tables: { schema, snapshot: stateTable('_snapshot'), accepted: stateTable('_accepted'), changes: stateTable('_changes') },
     relation: model.relation.kind === 'table' ? { kind: 'table', path: model.relation.path.map(name) } : model.relation,
     ...(sync.audience ? { where: sync.audience.where } : {}),
     ...(sync.identifier ? { key: value(sync, sync.identifier, true) } : {}),
