@@ -294,6 +294,53 @@ describe('bad input ends in a diagnostic, never a crash', () => {
   });
 });
 
+describe('huge input: check and compile give the same verdict, without a stack trace', () => {
+  const header = 'source wh : postgres { database "acme" }\nmodel m { from wh  table t.m  primary key id  columns { id bigint  email string } }\n';
+  const audience = (where: string) => ({ 'big.sync': `${header}audience x { from m  where ${where} }\nsync s { from x  to wh table t.members  mode add  identifier id -> id }\n` });
+
+  it.each([
+    ['a 40 KB line of stray characters', 20_000],
+    ['a 20 KB line of stray characters', 10_000],
+  ])('%s: a few lines of each diagnostic, at most 50 of them, then how many more', async (_, n) => {
+    const files = { 'noise.sync': `${header}${'@ '.repeat(n)}\n` };
+    for (const argv of [['check'], ['compile', '--out', 'build']]) {
+      const r = await run(files, argv);
+      expect(r.code).toBe(1);
+      expect(r.stderr).not.toMatch(stackTrace);
+      expect(r.stderr.length).toBeLessThan(25_000);
+      expect(Math.max(...r.stderr.split('\n').map((l) => l.length))).toBeLessThanOrEqual(130);
+      expect(r.stderr.match(/^error\[SW0002\]/gm)).toHaveLength(50);
+      expect(r.stderr).toContain(`error[SW0006]: ${(n - 50).toLocaleString('en-US')} more diagnostics of this file, from here on, are not shown (${(n - 50).toLocaleString('en-US')} errors, 0 warnings)`);
+      expect(r.stderr.trimEnd().split('\n').at(-1)).toBe(`${n.toLocaleString('en-US')} errors, 0 warnings`);
+      const json = await run(files, [...argv, '--format', 'json']);
+      expect((JSON.parse(json.stdout) as { diagnostics: unknown[] }).diagnostics).toHaveLength(51);
+    }
+  });
+
+  it('shows a window of a long line around the caret, marked where it is cut', async () => {
+    const r = await run({ 'long.sync': `${header}# ${'x'.repeat(5_000)}\n${'y '.repeat(3_000)}@ ${'z '.repeat(3_000)}\n` }, ['check']);
+    const lines = r.stderr.split('\n');
+    const at = lines.indexOf('  --> long.sync:4:6001');
+    expect(lines[at + 2]).toMatch(/^4 \| …(y ){15}@ (z ){34}…$/);
+    expect(lines[at + 3]).toBe(`  | ${' '.repeat(31)}^`);
+  });
+
+  it.each([
+    // Every term but the first on a line of its own; every value of a long list.
+    ['10,000 `or` terms', Array.from({ length: 10_000 }, (_, i) => `id = ${i}`).join(' or '), 9_999],
+    ['`in` with 10,000 values', `email in (${Array.from({ length: 10_000 }, (_, i) => `'u${i}'`).join(', ')})`, 10_000],
+    ['`in` with 100,000 values', `email in (${Array.from({ length: 100_000 }, (_, i) => `'u${i}'`).join(', ')})`, 100_000],
+  ])('a where with %s checks and compiles, every term in the SQL', async (_, where, lines) => {
+    const files = audience(where);
+    expect((await run(files, ['check'])).code).toBe(0);
+    const r = await run(files, ['compile', '--out', 'build']);
+    expect([r.code, r.stderr]).toEqual([0, 'compiled 1 sync into build']);
+    const sql = readFileSync(join(made.at(-1)!, 'build', 's', 'apply.sql'), 'utf8');
+    // The condition is in two statements: the staged rows and the counts.
+    expect(sql.split('\n').filter((l) => /^\s+(OR "m"\."id" = \d+|'u\d+',?)$/.test(l)).length).toBe(2 * lines);
+  });
+});
+
 describe('the installed command', () => {
   beforeAll(ensureBuilt, 180_000);
 

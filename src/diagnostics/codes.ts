@@ -20,6 +20,7 @@ export const codes = {
   'unreadable-file': { code: 'SW0003', severity: 'error', message: 'cannot read {{{path}}}: {{{reason}}}' },
   'invalid-literal': { code: 'SW0004', severity: 'error', message: '{{{detail}}}' },
   'too-many-syntax-errors': { code: 'SW0005', severity: 'error', message: 'stopped reading this file after {{limit}} syntax errors' },
+  'more-diagnostics': { code: 'SW0006', severity: 'error', message: '{{count}} of this file, from here on, are not shown ({{errors}}, {{warnings}})' },
   // SW01xx: names
   'duplicate-definition': { code: 'SW0101', severity: 'error', message: '{{kind}} `{{{name}}}` is defined twice' },
   'unknown-reference': { code: 'SW0102', severity: 'error', message: 'unknown {{kind}} `{{{name}}}`' },
