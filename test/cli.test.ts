@@ -79,7 +79,7 @@ describe('exit codes', () => {
     ['no command', clean, [], 2, /^syncwright: name a command: check/],
     ['a missing path', clean, ['check', 'missing.sync'], 2, /^syncwright: no such file or folder: missing\.sync\n/],
     ['an unknown --format', clean, ['check', '--format', 'xml'], 2, /Given: "xml", Choices: "text", "json", "github"/],
-    ['a folder with no .sync files: clean, and says it checked nothing', { 'README.md': '# nothing here' }, ['check'], 0, /^checked 0 files, 0 syncs: ok$/],
+    ['a folder with no .sync files: clean, and says it checked nothing', { 'README.md': '# nothing here' }, ['check'], 0, /^no \.sync file under the current folder\nchecked 0 files, 0 syncs: ok$/],
     ['an empty file', { 'empty.sync': '' }, ['check'], 0, /^checked 1 file, 0 syncs: ok$/],
     ['a file of comments only', { 'notes.sync': '# to do\n/* later */\n' }, ['check'], 0, /^checked 1 file, 0 syncs: ok$/],
     ['a binary file', { 'logo.sync': Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]) }, ['check'], 1, /^error\[SW0003\]: cannot read logo\.sync: it is a binary file, not text/],
@@ -91,21 +91,36 @@ describe('exit codes', () => {
     expect(r.stderr).not.toMatch(stackTrace);
   });
 
-  it('reads folders recursively, but not node_modules, build output or hidden folders', async () => {
+  it('reads folders recursively, those named build or dist too, but not node_modules, hidden folders or what a compile wrote', async () => {
+    const other = 'destination hook : webhook { url "https://hooks.acme.io" }\n';
     const r = await run(
       {
         ...clean,
-        'more/deeper/other.sync': 'destination hook : webhook { url "https://hooks.acme.io" }\n',
+        'more/deeper/other.sync': other,
+        'build/hooks.sync': other.replace('hook :', 'build_hook :'),
+        'dist/hooks.sync': other.replace('hook :', 'dist_hook :'),
         'node_modules/pkg/bad.sync': 'not a sync file',
-        'build/bad.sync': 'not a sync file',
-        'dist/bad.sync': 'not a sync file',
         '.cache/bad.sync': 'not a sync file',
         'notes.txt': 'not a sync file',
       },
       ['check'],
     );
-    expect(r.stderr).toBe('checked 2 files, 1 sync: ok');
+    expect(r.stderr).toBe('checked 4 files, 1 sync: ok');
     expect(r.code).toBe(0);
+  });
+
+  it('skips the folders a compile wrote, whatever their name, and says what it skipped when it finds nothing', async () => {
+    const r = await run(clean, ['compile', '--out', 'artifacts']);
+    expect(r.code).toBe(0);
+    const dir = made.at(-1)!;
+    // A .sync file inside the output (say, copied there by hand) is not part of the project.
+    writeFileSync(join(dir, 'artifacts', 'stray.sync'), 'not a sync file');
+    rmSync(join(dir, 'project.sync'));
+    mkdirSync(join(dir, 'node_modules'));
+    const out: string[] = [];
+    const err: string[] = [];
+    expect(await main(['check'], { out: (t) => out.push(t), err: (t) => err.push(t), colour: false, cwd: dir })).toBe(0);
+    expect(err).toEqual(["no .sync file under the current folder; not read: artifacts (a compile's output), node_modules (packages)", 'checked 0 files, 0 syncs: ok']);
   });
 });
 

@@ -80,6 +80,11 @@ export function assertReplaceable(out: string): void {
   if (reason) throw new OutputRefused(`refusing to replace ${out}: ${reason}. The output folder is replaced as a whole: name a new or empty folder, or delete this one first`);
 }
 
+/** A folder a compile wrote: its manifest.json starts as a compile writes it. */
+export function isCompileOutput(folder: string): boolean {
+  return readRegularFile(join(folder, 'manifest.json'), manifestStart.length) === manifestStart;
+}
+
 function refusal(out: string): string | undefined {
   let stat;
   try {
@@ -90,8 +95,7 @@ function refusal(out: string): string | undefined {
   if (stat.isSymbolicLink()) return undefined;
   if (!stat.isDirectory()) return 'it is a file, not a folder';
   if (readdirSync(out).length === 0) return undefined;
-  const manifest = readRegularFile(join(out, 'manifest.json'), manifestStart.length);
-  return manifest === manifestStart ? undefined : 'it holds files but no manifest.json written by syncwright compile';
+  return isCompileOutput(out) ? undefined : 'it holds files but no manifest.json written by syncwright compile';
 }
 
 const manifestStart = `{\n  "$schema": ${JSON.stringify(manifestSchemaId)}`;
