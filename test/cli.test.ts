@@ -309,6 +309,33 @@ describe('bad input ends in a diagnostic, never a crash', () => {
   });
 });
 
+describe('the README and the command line agree', () => {
+  const readme = readFileSync(join(repo, 'README.md'), 'utf8');
+  /** The commands of the README's table. */
+  const commands = [...readme.matchAll(/^\| `syncwright (\w+)/gm)].map((m) => m[1]!);
+  /** The backticked commands of the sentence "... take `--option`". */
+  const said = (option: string) => {
+    const sentence = new RegExp(`((?:\`\\w+\`(?:, | and )?)+)\\s+takes?\\s+\`${option}`).exec(readme.replace(/\s+/g, ' '));
+    return [...(sentence?.[1] ?? '').matchAll(/`(\w+)`/g)].map((m) => m[1]!);
+  };
+  /** Whether the command takes an option: a usage error names it when it does not. */
+  const takes = async (command: string, option: string) => {
+    const err: string[] = [];
+    await main([command, option, 'no-such-folder'], { out: () => {}, err: (t) => err.push(t), colour: false, cwd: tmpdir() });
+    return !err.join('\n').includes(`Unknown argument: ${option.replace(/^--/, '')}`);
+  };
+
+  it('on which commands take --strict, and every command --format', async () => {
+    expect(commands).toEqual(['check', 'fmt', 'compile', 'run', 'demo']);
+    const strict = [];
+    for (const c of commands) if (await takes(c, '--strict')) strict.push(c);
+    expect(said('--strict')).toEqual(strict);
+    expect(strict).toEqual(['check', 'compile', 'run']);
+    for (const c of commands) expect(await takes(c, '--format=json'), c).toBe(true);
+    expect(readme).toContain('Every command takes `--format text|json|github`');
+  });
+});
+
 describe('huge input: check and compile give the same verdict, without a stack trace', () => {
   const header = 'source wh : postgres { database "acme" }\nmodel m { from wh  table t.m  primary key id  columns { id bigint  email string } }\n';
   const audience = (where: string) => ({ 'big.sync': `${header}audience x { from m  where ${where} }\nsync s { from x  to wh table t.members  mode add  identifier id -> id }\n` });
