@@ -40,7 +40,8 @@ function walk(dir: string, out: string[], skipped: ProjectFiles['skipped']): voi
       if (why) skipped.push({ path: full, why });
       else walk(full, out, skipped);
     } else if (entry.isSymbolicLink()) {
-      skipped.push({ path: full, why: 'a link' });
+      // A compile's output is a link to the folder that holds it.
+      skipped.push({ path: full, why: isCompileOutput(full) ? "a compile's output" : 'a link' });
     } else if (entry.isFile() && entry.name.endsWith('.sync')) out.push(full);
   }
 }
