@@ -161,7 +161,6 @@ export function whereSql(condition: Expr, spec: DialectSpec, column: ColumnSql):
     }
     const { node: e, indent } = t;
     const next: Task[] = [];
-    const breakOr = (text: string, at: number): Task[] => (t.flat ? [{ text: ' ' }] : [{ line: at }]).concat(text ? [{ text }] : []);
     if (t.bracket) {
       const flat = t.flat || parts.width.get(e)! + 2 <= inlineWidth;
       if (flat) next.push({ text: '(' }, { node: e, indent, flat: true, bracket: false }, { text: ')' });
@@ -169,7 +168,8 @@ export function whereSql(condition: Expr, spec: DialectSpec, column: ColumnSql):
     } else if (e.kind === 'logical') {
       const op = e.op === 'and' ? 'AND' : 'OR';
       parts.children(e).forEach((term, i) => {
-        if (i > 0) next.push(...breakOr(`${op} `, indent));
+        // Each term after the first on a line of its own, after its operator.
+        if (i > 0) next.push(...(t.flat ? [{ text: ` ${op} ` }] : [{ line: indent }, { text: `${op} ` }]));
         next.push({ node: term, indent, flat: t.flat, bracket: e.op === 'and' && bracketed(term, 'and') });
       });
     } else if (e.kind === 'not') {
