@@ -141,7 +141,9 @@ export const newOutput = (home: string, tag: string): string => join(home, `${ou
 export async function swapIn(out: string, folder: string, parts: { link: string; aside: string }): Promise<string | undefined> {
   const home = dirname(folder);
   const replaced = linkedOutput(out, home);
-  symlinkSync(relative(dirname(out), folder), parts.link, 'dir');
+  // Relative, so the project can move; on Windows a junction, which needs no privilege (and holds the whole path).
+  if (process.platform === 'win32') symlinkSync(folder, parts.link, 'junction');
+  else symlinkSync(relative(dirname(out), folder), parts.link, 'dir');
   if (isFolder({ lstatSync }, out)) {
     renameSync(out, parts.aside);
     try {
