@@ -5,11 +5,13 @@
  * anything inside a string or a comment: warehouse and API syncs run on Postgres, and the
  * Snowflake and BigQuery SQL parses.
  */
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dialectNames, getDialect } from '../src/dialect/index.js';
 import { readQuery } from '../src/dialect/sql-text.js';
 import { compileText as compileInMemory } from './fixtures/warehouse/compile.js';
-import { compileText, runSync, sql } from './servers/run-harness.js';
+import { compileText, execOptions, sql } from './servers/run-harness.js';
+import { runPlans } from '../src/run/index.js';
 import { scratchEngines } from './servers/scratch-db.js';
 import { startWebhook } from './servers/webhook.js';
 import { describeWithSqlfluff, parseManyWithSqlfluff } from './support/sqlfluff.js';
@@ -101,13 +103,18 @@ for (const engine of scratchEngines) {
           INSERT INTO shop.customers VALUES (1, 'a@x.test'), (2, 'b@x.test');
           ${Object.keys(endings).map((n) => `CREATE TABLE shop.${n} (id bigint PRIMARY KEY, email text);`).join('\n')}`);
         const build = await compileText(project('source wh : postgres { database "shop" }'));
+        // Every sync in one run: one session of the database.
+        const syncs = Object.keys(endings).flatMap((name) => [`${name}_copy`, `${name}_hook`]);
+        const databases = { ...(db.url ? { default: db.url } : {}), byName: {}, folder: db.folder ?? '' };
+        const report = await runPlans(syncs.map((s) => join(build, s, 'plan.json')), databases, execOptions({ endpoints: { hook: hook.api.url } }));
+        for (const [i, sync] of syncs.entries()) {
+          const r = report.plans[i]!;
+          expect(r.status, `${sync}: ${r.error ?? ''}`).toBe('ok');
+          if (sync.endsWith('_hook')) expect(r.operations, sync).toEqual({ post: 2 });
+        }
         for (const name of Object.keys(endings)) {
-          const copy = await runSync(db, build, `${name}_copy`);
-          expect(copy.status, `${name}_copy: ${copy.error ?? ''}`).toBe('ok');
           const [rows] = await sql(db, `SELECT id::int AS id, email FROM shop.${name} ORDER BY id`);
-          expect(rows).toEqual([{ id: 1, email: 'a@x.test' }, { id: 2, email: 'b@x.test' }]);
-          const sent = await runSync(db, build, `${name}_hook`, { endpoints: { hook: hook.api.url } });
-          expect(sent, `${name}_hook: ${sent.error ?? ''}`).toMatchObject({ status: 'ok', operations: { post: 2 } });
+          expect(rows, name).toEqual([{ id: 1, email: 'a@x.test' }, { id: 2, email: 'b@x.test' }]);
         }
       } finally {
         await hook.api.close();
