@@ -17,8 +17,6 @@ export interface ProjectFile {
 }
 
 export interface ProjectFiles {
-  /** The deepest folder holding every path given (a file's own folder for a file). */
-  root: string;
   files: ProjectFile[];
   /** Folders not read, with why, for a message when no file was found. */
   skipped: { path: string; why: string }[];
@@ -53,7 +51,10 @@ function common(a: string, b: string): string {
   return c;
 }
 
-/** Every `.sync` file under the given paths, sorted, with the project root they are named from. */
+/**
+ * Every `.sync` file under the given paths, sorted, named from the project's root: the deepest
+ * folder holding every path given (a file's own folder for a file).
+ */
 export function findSyncFiles(paths: readonly string[], cwd = process.cwd()): ProjectFiles {
   const found: string[] = [];
   const skipped: ProjectFiles['skipped'] = [];
@@ -74,7 +75,7 @@ export function findSyncFiles(paths: readonly string[], cwd = process.cwd()): Pr
   const files = [...new Set(found)]
     .map((f) => ({ path: slashes(relative(cwd, f) || f), name: slashes(relative(root!, f)) }))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { root: root!, files, skipped: skipped.map((s) => ({ path: slashes(relative(cwd, s.path) || s.path), why: s.why })) };
+  return { files, skipped: skipped.map((s) => ({ path: slashes(relative(cwd, s.path) || s.path), why: s.why })) };
 }
 
 /** What to say when no `.sync` file was found: where it looked, and what it left out. */
