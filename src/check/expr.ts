@@ -5,6 +5,7 @@ import type { CheckedColumn, CheckedModel } from './model.js';
 import type { Reporter } from './report.js';
 import { getDialect, nameKey } from '../dialect/index.js';
 import { nameHints } from '../diagnostics/suggest.js';
+import { checkLiteralText } from './names.js';
 
 /** The kinds of value a condition can compare; two operands compare when their kinds are equal. */
 type Kind = 'number' | 'string' | 'bool' | 'temporal' | 'json' | 'null' | 'unknown';
@@ -76,7 +77,8 @@ export function unknownColumnHints(model: CheckedModel, name: { text: string; qu
 const datePattern = /^\d{4}-\d{2}-\d{2}$/;
 const timestampPattern = /^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$/;
 
-function checkLiteral(l: Literal, r: Reporter): void {
+function checkLiteral(l: Literal, model: CheckedModel, r: Reporter): void {
+  if (l.type === 'string') checkLiteralText(model.source.dialect, String(l.value), l.span, r);
   if (l.type !== 'date' && l.type !== 'timestamp') return;
   const text = String(l.value);
   const shapeOk = l.type === 'date' ? datePattern.test(text) : timestampPattern.test(text);
@@ -91,7 +93,7 @@ function checkLiteral(l: Literal, r: Reporter): void {
 
 function operandKind(o: Operand, model: CheckedModel, r: Reporter): Kind {
   if (o.kind === 'literal') {
-    checkLiteral(o, r);
+    checkLiteral(o, model, r);
     return kindOfLiteral[o.type];
   }
   const col = findColumn(model, o.name);
@@ -121,6 +123,19 @@ function mismatch(left: Kind, right: Kind, span: import('../syntax/span.js').Spa
     if (col) hints.push(`\`${o.name.text}\` is a ${col.type} column`);
   }
   r.report('incompatible-comparison', span, { left: describeKind[left], right: describeKind[right] }, hints);
+}
+
+/**
+ * A `like` pattern: `%` and `_` are wildcards and a backslash makes the next character itself
+ * (the compiled SQL says so on every warehouse), so a pattern cannot end in a lone backslash.
+ */
+function checkPattern(pattern: string, span: import('../syntax/span.js').Span, model: CheckedModel, r: Reporter): void {
+  if (!checkLiteralText(model.source.dialect, pattern, span, r)) return;
+  if (/(^|[^\\])(\\\\)*\\$/.test(pattern)) {
+    r.report('invalid-literal', span, { detail: 'a `like` pattern cannot end with a backslash, which escapes the character after it' }, [
+      "to match a backslash the pattern holds two, written `\\\\\\\\` in a quoted string: `like '%\\\\\\\\'` matches text that ends in one",
+    ]);
+  }
 }
 
 /** Check a condition; returns the kind of value it produces. */
@@ -155,6 +170,7 @@ export function checkCondition(e: Expr, model: CheckedModel, r: Reporter, source
     case 'like': {
       const kind = operandKind(e.operand, model, r);
       if (!compatible(kind, 'string')) mismatch(kind, 'string', e.span, r, model, [e.operand], true);
+      checkPattern(e.pattern.value, e.pattern.span, model, r);
       return 'bool';
     }
     case 'between': {

@@ -8,6 +8,7 @@ import type { Span } from '../syntax/span.js';
 import type { ResolvedValue } from './model.js';
 import { nameHints } from '../diagnostics/suggest.js';
 import { settingNames } from '../catalog/index.js';
+import { takesEnv } from '../catalog/settings.js';
 import type { Reporter } from './report.js';
 
 /** A setting's value as data: env("X") is kept as a reference to X, never resolved here. */
@@ -117,7 +118,12 @@ function reportAjvError(e: ErrorObject, byName: Map<string, Setting>, ctx: Setti
   }
   const name = e.instancePath.split('/')[1] ?? '';
   const s = byName.get(name);
-  // Any setting takes env("X"), so an env() value can only fail on the variable's name.
+  const description = ((ctx.schema.properties as Record<string, { description?: unknown }> | undefined)?.[name]?.description);
+  if (s?.value.kind === 'env' && !takesEnv((ctx.schema.properties as Record<string, unknown> | undefined)?.[name])) {
+    r.report('invalid-setting', s.value.span, { detail: `setting \`${name}\` cannot come from the environment` }, typeof description === 'string' ? [`\`${name}\`: ${description}`] : []);
+    return;
+  }
+  // Other settings take env("X"), so an env() value can only fail on the variable's name.
   if (s?.value.kind === 'env') {
     r.report('invalid-setting', s.value.variable.span, { detail: `\`${s.value.variable.value}\` is not an environment variable name` }, [
       'a variable name is letters, digits and `_`, and does not start with a digit: env("HUBSPOT_TOKEN")',
@@ -126,7 +132,6 @@ function reportAjvError(e: ErrorObject, byName: Map<string, Setting>, ctx: Setti
   }
   const detail = `setting \`${name}\` ${e.message ?? 'is invalid'}`;
   const hints: string[] = [];
-  const description = ((ctx.schema.properties as Record<string, { description?: unknown }> | undefined)?.[name]?.description);
   if (typeof description === 'string') hints.push(`\`${name}\`: ${description}`);
   if (e.keyword === 'enum') hints.push(`allowed values: ${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).map((v) => JSON.stringify(v)).join(', ')}`);
   if (e.keyword === 'pattern') hints.push(`it must match ${(e.params as { pattern: string }).pattern}`);

@@ -10,7 +10,9 @@ import { Reporter, single } from './report.js';
 import { nameHints } from '../diagnostics/suggest.js';
 import { findColumn, unknownColumn, unknownColumnHints } from './expr.js';
 import { checkFieldRules } from './fields.js';
-import { nameKey } from '../dialect/index.js';
+import { getDialect, nameKey, storedName } from '../dialect/index.js';
+import { checkFolderName, checkLiteralText, checkName } from './names.js';
+import type { Dialect } from './model.js';
 
 export interface SyncScope {
   models: ReadonlyMap<string, CheckedModel>;
@@ -39,6 +41,7 @@ export function checkSync(def: SyncDef, scope: SyncScope, r: Reporter, source: s
   const format = one('format', 'format');
 
   const errorsBefore = r.errorCount;
+  checkFolderName(def.name, r);
   const read = resolveFrom(def, from, scope, r);
   const dest = resolveTo(def, to, scope, r);
   if (!modeItem) {
@@ -82,6 +85,7 @@ export function checkSync(def: SyncDef, scope: SyncScope, r: Reporter, source: s
   const unmapped = (kind === 'audience' && dest.type.category !== 'warehouse') || rules?.closed ? [] : defaultFields(model, identifier);
   const fields = mapItem ? mapItem.mappings.map((m) => checkMapping(m, model, dest.type, r)).filter((f): f is FieldMap => f !== undefined) : unmapped;
   checkDistinctFields(identifier, fields, mapItem ? mapItem.mappings : undefined, idItem?.mapping, r);
+  checkWrittenNames(model, dest.type, target.ref, identifier ? [identifier, ...fields] : fields, r);
   if (kind === 'audience' && dest.type.category === 'warehouse') checkMembershipColumn(identifier ? [identifier, ...fields] : fields, r);
   if (rules && mode) checkFieldRules({ type: dest.type, rules, mode, identifier, fields, map: mapItem, syncSpan: def.name.span }, r);
 
@@ -254,6 +258,26 @@ function checkMapping(m: FieldMapping, model: CheckedModel, type: DestinationTyp
   }
   const field: Ident = m.field ? { text: m.field.text, quoted: m.field.quoted, span: m.field.span } : m.column;
   return { column, field, hashed: m.hashed };
+}
+
+/**
+ * What the sync's SQL names or writes as text: a warehouse target's table and columns, within
+ * that warehouse's limits; an API destination's field names, which the change set builds its
+ * JSON with (string literals of the source's SQL).
+ */
+function checkWrittenNames(model: CheckedModel, type: DestinationType, target: Ident[] | undefined, fields: readonly FieldMap[], r: Reporter): void {
+  const source = model.source.dialect;
+  if (type.category !== 'warehouse') {
+    for (const f of fields) checkLiteralText(source, f.field.text, f.field.span, r);
+    return;
+  }
+  const dialect = type.type as Dialect;
+  for (const part of target ?? []) checkName(dialect, 'table', part, r);
+  for (const f of fields) {
+    // The column's own name, in the same warehouse: already checked where the model declares it.
+    if (dialect === source && storedName(getDialect(dialect), f.field) === storedName(getDialect(dialect), f.column.name)) continue;
+    checkName(dialect, 'column', f.field, r);
+  }
 }
 
 /** No `map` at all: every other column, under its own name. */

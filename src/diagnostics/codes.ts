@@ -20,6 +20,7 @@ export const codes = {
   'unreadable-file': { code: 'SW0003', severity: 'error', message: 'cannot read {{{path}}}: {{{reason}}}' },
   'invalid-literal': { code: 'SW0004', severity: 'error', message: '{{{detail}}}' },
   'too-many-syntax-errors': { code: 'SW0005', severity: 'error', message: 'stopped reading this file after {{limit}} syntax errors' },
+  'more-diagnostics': { code: 'SW0006', severity: 'error', message: '{{count}} of this file, from here on, are not shown ({{errors}}, {{warnings}})' },
   // SW01xx: names
   'duplicate-definition': { code: 'SW0101', severity: 'error', message: '{{kind}} `{{{name}}}` is defined twice' },
   'unknown-reference': { code: 'SW0102', severity: 'error', message: 'unknown {{kind}} `{{{name}}}`' },
@@ -46,6 +47,14 @@ export const codes = {
     severity: 'error',
     message: 'sync `{{{name}}}` differs from sync `{{{first}}}` only in case: their output folders are one on case-insensitive file systems',
   },
+  'name-too-long': {
+    code: 'SW0119',
+    severity: 'error',
+    message: '`{{{name}}}` is {{length}} {{unit}} long: a {{engine}} {{kind}} name is at most {{limit}} {{unit}}',
+  },
+  'invalid-name': { code: 'SW0120', severity: 'error', message: '`{{{name}}}` cannot be a {{engine}} name: {{{why}}}' },
+  'invalid-model-sql': { code: 'SW0122', severity: 'error', message: 'the `sql` of model `{{{model}}}` cannot stand as one query: {{{problem}}}' },
+  'folder-name': { code: 'SW0121', severity: 'error', message: 'sync `{{{name}}}` cannot name its output folder: {{{reason}}}' },
   // SW02xx: modes and sync shape
   'unsupported-mode': { code: 'SW0201', severity: 'error', message: '{{{type}}} does not support {{kind}} mode `{{{mode}}}`' },
   'record-mode-on-audience': {

@@ -15,6 +15,7 @@ import { sqlHeader } from './header.js';
 import { getDialect, storedName } from '../dialect/index.js';
 import { quoteIdent } from '../dialect/quote.js';
 import { fillSnippet } from '../dialect/snippet.js';
+import { queryInParentheses } from '../dialect/sql-text.js';
 import { templateEnvironment } from './precompiled-templates.js';
 import { statementHelpers } from './templates.js';
 
@@ -91,14 +92,14 @@ function jsonObject(d: ApiSqlDialect, entries: [string, string][]): string {
 }
 
 function finish(d: ApiSqlDialect, cs: ChangeSet, what: string, shape: string): string {
-  return `${sqlHeader(cs.origin, what)}${formatSql(d.spec, shape, d.writer.values).trimEnd()}\n`;
+  return `${sqlHeader(cs.origin, what)}${formatSql(d.spec, shape, d.writer).trimEnd()}\n`;
 }
 
 function changesSql(cs: ChangeSet): string {
   const d = apiSqlDialect(cs.dialect);
   const base = common(d, cs);
   const { snippets, spec } = d;
-  const relation = cs.relation.kind === 'table' ? cs.relation.path.map((p) => d.ident(p)).join('.') : `(${d.writer.raw(cs.relation.query.trim())}) AS ${d.ident('source')}`;
+  const relation = cs.relation.kind === 'table' ? cs.relation.path.map((p) => d.ident(p)).join('.') : `(${d.writer.raw(queryInParentheses(spec, cs.relation.query))}) AS ${d.ident('source')}`;
   const orderNames = cs.orderBy.map((_, i) => d.ident(`order_${i + 1}`));
   const rankOrder = [
     ...cs.orderBy.map((o, i) => `${orderNames[i]} ${o.descending ? 'DESC' : 'ASC'} NULLS LAST`),
@@ -113,7 +114,7 @@ function changesSql(cs: ChangeSet): string {
     primaryKey: snippets.primaryKey,
     createChanges: d.fill(snippets.temporaryTable.create, { table: base.changes }),
     relation,
-    where: cs.where ? whereSql(cs.where, d.writer, (name) => d.ident(storedName(spec, name))) : '',
+    where: cs.where ? d.writer.block(whereSql(cs.where, spec, (name) => quoteIdent(spec, storedName(spec, name)))) : '',
     keyed: cs.key !== undefined,
     keyExpr: cs.key ? valueSql(d, cs.key, true) : `CAST(NULL AS ${spec.types.string})`,
     payloadExpr: jsonObject(d, cs.fields.map((f) => [f.field, valueSql(d, f, false)])),

@@ -8,6 +8,7 @@ import type { Dialect } from '../check/model.js';
 import type { Ident } from '../syntax/ast.js';
 import { getDialect, hasCapability, storedName, type DialectSpec } from '../dialect/index.js';
 import { fillSnippet } from '../dialect/snippet.js';
+import { queryInParentheses } from '../dialect/sql-text.js';
 import { quoteIdent } from '../dialect/quote.js';
 import type { StagedColumn, WarehouseSyncPlan } from '../plan/warehouse.js';
 import type { TargetColumn, WarehouseStep } from '../plan/warehouse-steps.js';
@@ -67,8 +68,8 @@ function modelRows(plan: WarehouseSyncPlan, w: SqlWriter) {
   const m = () => w.name('m');
   const col = (name: Pick<Ident, 'text' | 'quoted'>) => `${m()}.${w.ident(name)}`;
   const value = (c: StagedColumn) => (c.hashed ? fillSnippet(w.spec.hash, { v: fillSnippet(normaliseSnippet(dialect), { v: col(c.column) }) }) : col(c.column));
-  const relation = plan.relation.kind === 'table' ? w.path(plan.relation.path) : `(${w.raw(plan.relation.query.trim().replace(/;\s*$/, ''))})`;
-  const filter = plan.filter ? whereSql(plan.filter, w, col) : '';
+  const relation = plan.relation.kind === 'table' ? w.path(plan.relation.path) : `(${w.raw(queryInParentheses(w.spec, plan.relation.query))})`;
+  const filter = plan.filter ? w.block(whereSql(plan.filter, w.spec, (name) => `${quoteIdent(w.spec, 'm')}.${quoteIdent(w.spec, storedName(w.spec, name))}`)) : '';
   const slots = [
     ...stagedColumns(plan).map((c, i) => ({ name: slot(i), expr: value(c) })),
     ...plan.orderBy.map((o, j) => ({ name: orderSlot(j), expr: col(o.column.name) })),
@@ -149,13 +150,13 @@ function applySql(plan: WarehouseSyncPlan): string {
     antiJoin: plan.writes.delete && !bySource,
     guards: guards(plan, w),
   };
-  return fillPlaceholders(shaped(spec, 'apply', context), w.values);
+  return fillPlaceholders(shaped(spec, 'apply', context), w);
 }
 
 function extractSql(plan: WarehouseSyncPlan): string {
   const spec = getDialect(plan.source.dialect);
   const w = new SqlWriter(spec);
-  return fillPlaceholders(shaped(spec, 'extract', modelRows(plan, w)), w.values);
+  return fillPlaceholders(shaped(spec, 'extract', modelRows(plan, w)), w);
 }
 
 /** Dialect and template -> context (as JSON) -> formatted script. */

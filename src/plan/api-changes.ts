@@ -7,6 +7,7 @@ import type { Expr } from '../syntax/ast.js';
 import type { CheckedSync, Dialect, FieldMap } from '../check/model.js';
 import type { ChangeKind } from './api-steps.js';
 import { getDialect, storedName } from '../dialect/index.js';
+import { generatedName } from '../dialect/quote.js';
 import { objectKindOf, requireDestinationType, resolveField, type ColumnType, type FieldEncoding, type FieldRules, type NormaliseStep } from '../catalog/index.js';
 import { plainNormalisation } from '../catalog/fields.js';
 
@@ -85,7 +86,10 @@ export function sentFields(sync: CheckedSync): string[] {
 export function changeSetOf(sync: CheckedSync, reads: ChangeKind[]): ChangeSet {
   const { model } = sync;
   const dialect = model.source.dialect;
-  const name = (ident: { text: string; quoted: boolean }) => storedName(getDialect(dialect), ident);
+  const spec = getDialect(dialect);
+  const name = (ident: { text: string; quoted: boolean }) => storedName(spec, ident);
+  // Named after the sync, shortened with a hash where the warehouse's limit asks (a long sync name).
+  const stateTable = (suffix: string) => generatedName(spec, 'table', sync.name, suffix);
   const schemaSetting = model.source.settings.state_schema;
   // The state tables are named in the generated SQL, so their schema must be known when compiling.
   if (schemaSetting !== undefined && typeof schemaSetting !== 'string') {
@@ -101,7 +105,7 @@ export function changeSetOf(sync: CheckedSync, reads: ChangeKind[]): ChangeSet {
     // Earlier versions kept accepted rows in `<sync>_accepted`, without their change and payload
     // hash: a new name, so that such a table (empty unless a run was killed) is never written in
     // the wrong shape.
-    tables: { schema, snapshot: `${sync.name}_snapshot`, accepted: `${sync.name}_accepted_rows`, changes: `${sync.name}_changes` },
+    tables: { schema, snapshot: stateTable('_snapshot'), accepted: stateTable('_accepted_rows'), changes: stateTable('_changes') },
     relation: model.relation.kind === 'table' ? { kind: 'table', path: model.relation.path.map(name) } : model.relation,
     ...(sync.audience ? { where: sync.audience.where } : {}),
     ...(sync.identifier ? { key: value(sync, rules, sync.identifier, true) } : {}),
