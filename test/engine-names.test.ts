@@ -1,9 +1,12 @@
 /**
- * Names within each warehouse's limit: the state tables an API sync keeps are named after the
- * sync, shortened with a hash where the name would be longer than the warehouse keeps (63
- * bytes on Postgres), so a long sync name runs; names a user writes over the limit are the
- * checker's errors (test/fixtures/invalid/088-names-over-the-engine-limit.sync).
+ * Names within each warehouse's limit: the state tables an API sync keeps (and its temporary
+ * change set) are named after the sync, shortened with a hash where the name would be longer
+ * than the warehouse keeps (63 bytes on Postgres), so a long sync name runs; names a user
+ * writes over the limit are the checker's errors
+ * (test/fixtures/invalid/088-names-over-the-engine-limit.sync).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dialectNames, getDialect } from '../src/dialect/index.js';
 import { generatedName, nameLength } from '../src/dialect/quote.js';
@@ -17,10 +20,12 @@ describe('generated names', () => {
       const spec = getDialect(dialect);
       const limit = spec.identifiers.maxLength.table;
       expect(generatedName(spec, 'table', 'users_to_crm', '_snapshot')).toBe('users_to_crm_snapshot');
+      // The suffixes of an API sync's tables (src/plan/api-changes.ts).
+      const suffixes = ['_snapshot', '_accepted_rows', '_changes'];
       for (const base of ['s'.repeat(limit), `${'é'.repeat(limit)}`, `${'x'.repeat(limit - 9)}`]) {
-        const names = ['_snapshot', '_accepted', '_changes'].map((suffix) => generatedName(spec, 'table', base, suffix));
+        const names = suffixes.map((suffix) => generatedName(spec, 'table', base, suffix));
         expect(new Set(names).size).toBe(3);
-        for (const [i, suffix] of ['_snapshot', '_accepted', '_changes'].entries()) {
+        for (const [i, suffix] of suffixes.entries()) {
           expect(nameLength(spec, names[i]!)).toBeLessThanOrEqual(limit);
           expect(names[i]!.endsWith(suffix)).toBe(true);
           expect(generatedName(spec, 'table', base, suffix)).toBe(names[i]);
@@ -36,7 +41,7 @@ const longName = `new_paying_customers_from_the_billing_system_to_the_crm_webhoo
 
 for (const engine of scratchEngines) {
   describe(`a sync named with ${longName.length} characters [${engine.name}]`, () => {
-    it('runs: its three state tables are distinct, a rerun sends nothing, a new row sends one', async () => {
+    it('runs: its state tables and change set are named within the limit, a rerun sends nothing, a new row sends one', async () => {
       const db = await engine.open();
       const hook = await startWebhook();
       try {
@@ -62,11 +67,14 @@ sync ${longName} {
         const run = () => runSync(db, build, longName, { endpoints: { hook: hook.api.url } });
         const first = await run();
         expect(first, JSON.stringify(first.rejected?.slice(0, 2) ?? first.error)).toMatchObject({ status: "ok", operations: { post: 3 } });
+        // The snapshot and the accepted rows in the state schema; the change set, a temporary
+        // table of the run's session, is gone with it: its name is read from changes.sql.
         const [tables] = await sql(db, "SELECT tablename FROM pg_tables WHERE schemaname = 'syncwright' ORDER BY 1");
-        const names = tables!.map((t) => String(t.tablename));
-        expect(names).toHaveLength(3);
+        const changes = /CREATE TEMPORARY TABLE pg_temp\."([^"]+)"/.exec(readFileSync(join(build, longName, 'changes.sql'), 'utf8'))?.[1];
+        const names = [...tables!.map((t) => String(t.tablename)), changes ?? ''];
         for (const n of names) expect(Buffer.byteLength(n)).toBeLessThanOrEqual(63);
-        expect(names.map((n) => n.replace(/^.*_/, '')).sort()).toEqual(['accepted', 'changes', 'snapshot']);
+        expect(names.map((n) => /_(snapshot|accepted_rows|changes)$/.exec(n)?.[1]).sort()).toEqual(['accepted_rows', 'changes', 'snapshot']);
+        expect(names.every((n) => n.startsWith('new_paying_customers_from_the_billing'))).toBe(true);
         expect(await run()).toMatchObject({ status: 'ok', operations: {} });
         await sql(db, "INSERT INTO shop.customers VALUES (4, 'd@x.test')");
         expect(await run()).toMatchObject({ status: 'ok', operations: { post: 1 } });
