@@ -4,17 +4,19 @@
  * list, as `like` patterns), in schema, table, column and field names and in the state
  * schema. Compiled, then run on the PostgreSQL 15 server with standard_conforming_strings off
  * and on, and on PGlite with it off (the database's default, so the generated SQL cannot set
- * it first): through `syncwright run`, and on the server also through
- * `psql -X -v ON_ERROR_STOP=1 -f`. The victim table survives, and the rows the syncs write are
- * exactly those the condition means.
+ * it first): through `syncwright run` (the API sync against a local HubSpot), and on the server
+ * also through `psql -X -v ON_ERROR_STOP=1 -f`. The victim table survives, and the rows the
+ * syncs write, and the API change set, are exactly those the condition means.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli/main.js';
 import type { Io } from '../src/cli/output.js';
+import { asSubquery } from '../src/run/engines/sql-session.js';
 import { openDb, sql } from './servers/run-harness.js';
+import { startHubspot, type FakeHubspot } from './servers/hubspot.js';
 import { compileText } from './fixtures/warehouse/compile.js';
 import { describeWithSqlfluff, parseManyWithSqlfluff } from './support/sqlfluff.js';
 import { scratchEngines, scratchFolder, type ScratchDb } from './servers/scratch-db.js';
@@ -135,16 +137,19 @@ async function expectVictim(db: ScratchDb, what: string): Promise<void> {
   expect(victim.here, `${what}: the victim table`).toBe(true);
 }
 
-async function expectExactlyChosen(db: ScratchDb, what: string): Promise<void> {
+/** The API sync's rows as the change set holds them (or HubSpot received them): key and fields. */
+type Sent = { key: string; fields: unknown };
+
+async function expectExactlyChosen(db: ScratchDb, what: string, sent: Sent[]): Promise<void> {
   await expectVictim(db, what);
   const [written] = await sql(db, `SELECT audience, id, ${ident(memberField)} AS field FROM ${ident(schema)}.${ident(members)} ORDER BY id`);
   expect(written?.map((r) => ({ id: Number(r.id), field: r.field })), `${what}: the rows the warehouse sync wrote`).toEqual(expectedMembers);
   expect(new Set(written?.map((r) => r.audience))).toEqual(new Set(['chosen']));
-  const [changes] = await sql(db, `SELECT row_key, payload::text AS payload FROM ${ident(stateSchema)}.chosen_crm_changes WHERE change = 'added' ORDER BY row_key`);
-  expect(changes?.map((r) => r.row_key), `${what}: the rows of the API change set`).toEqual(expectedIds.map((id) => `${id}@x.test`).sort());
-  for (const c of changes ?? []) {
-    const row = rows.find((r) => `${r.id}@x.test` === c.row_key)!;
-    expect(JSON.parse(String(c.payload))).toEqual({ [apiFields[0]!]: row.name, [apiFields[1]!]: row.tag });
+  expect(sent.map((r) => r.key).sort(), `${what}: the rows of the API change set`).toEqual(expectedIds.map((id) => `${id}@x.test`).sort());
+  for (const c of sent) {
+    const row = rows.find((r) => `${r.id}@x.test` === c.key)!;
+    // HubSpot property values are text, and "" clears one: a NULL goes as "".
+    expect(c.fields).toEqual({ [apiFields[0]!]: row.name ?? '', [apiFields[1]!]: row.tag ?? '' });
   }
 }
 
@@ -166,31 +171,45 @@ for (const engine of scratchEngines) {
   for (const conforming of engine.name === 'pglite' ? (['off'] as const) : (['off', 'on'] as const)) {
     describe(`the injection corpus [${engine.name}, standard_conforming_strings ${conforming}]`, () => {
       let db: ScratchDb;
+      let hubspot: FakeHubspot;
       const out = join(folder.dir, `build-${engine.name}-${conforming}`);
       beforeAll(async () => {
         db = await engine.open();
+        hubspot = await startHubspot({ token: 'hs-token' });
       });
-      afterAll(() => db?.drop());
+      afterAll(async () => {
+        vi.unstubAllEnvs();
+        await hubspot?.api.close();
+        await db?.drop();
+      });
 
-      it('through syncwright run: the warehouse sync, and the API change set (dry run)', async () => {
+      it('through syncwright run: the warehouse sync, and the API sync against a local HubSpot', async () => {
         await seed(db, conforming);
         const target = db.url ? ['--database', db.url] : ['--db', db.folder!];
         const copy = await cli(['run', dir, ...target, '--out', out, '--sync', 'chosen_copy']);
         expect(copy.code, copy.output).toBe(0);
-        const crm = await cli(['run', dir, ...target, '--out', out, '--sync', 'chosen_crm', '--dry-run']);
+        vi.stubEnv('HUBSPOT_TOKEN', 'hs-token');
+        const crm = await cli(['run', dir, ...target, '--out', out, '--sync', 'chosen_crm', '--endpoint', `crm=${hubspot.api.url}`]);
         expect(crm.code, crm.output).toBe(0);
-        await expectExactlyChosen(db, 'syncwright run');
+        expect(hubspot.api.violations).toEqual([]);
+        const contacts = hubspot.records('contacts');
+        expect(hubspot.lists.map((l) => [l.name, [...l.members].sort()])).toEqual([['VIP', contacts.map((c) => c.id).sort()]]);
+        await expectExactlyChosen(db, 'syncwright run', contacts.map(({ properties: { email, ...fields } }) => ({ key: String(email), fields })));
       });
 
       // psql reaches the server only; the embedded database runs the same files through `syncwright run`.
       it.runIf(engine.name !== 'pglite')('through psql -X -v ON_ERROR_STOP=1 -f', async () => {
         await seed(db, conforming);
-        const psql = (file: string) => spawnSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', db.url!, '-f', join(out, file)], { encoding: 'utf8' });
-        const runs = ['chosen_copy/apply.sql', 'chosen_crm/changes.sql'].map(psql);
+        // The change set is a temporary table of the session that built it: in the same psql
+        // session, read.sql's rows are kept in a table the test reads afterwards.
+        const keep = `CREATE TABLE public.read_rows AS SELECT * FROM (\n${asSubquery(readFileSync(join(out, 'chosen_crm/read.sql'), 'utf8'))}\n) AS r`;
+        const psql = (...args: string[]) => spawnSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', db.url!, ...args], { encoding: 'utf8' });
+        const runs = [psql('-f', join(out, 'chosen_copy/apply.sql')), psql('-c', 'DROP TABLE IF EXISTS public.read_rows', '-f', join(out, 'chosen_crm/changes.sql'), '-c', keep)];
         // Before the exit status: psql runs statement by statement, and commits what it ran before an error.
         await expectVictim(db, 'psql -f');
         for (const r of runs) expect(r.status, r.stderr).toBe(0);
-        await expectExactlyChosen(db, 'psql -f');
+        const [read] = await sql(db, 'SELECT row_key, payload FROM public.read_rows');
+        await expectExactlyChosen(db, 'psql -f', (read ?? []).map((r) => ({ key: String(r.row_key), fields: JSON.parse(String(r.payload)) })));
       });
     });
   }
