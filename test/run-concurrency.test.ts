@@ -2,9 +2,9 @@
 // second run waits for the first (the sync's lock), a dry run beside them changes nothing, and
 // afterwards the destination equals the model and no row was sent twice. Then what a run
 // that cannot have the sync does: wait (--wait) or stop with its own exit code, and runs of
-// different syncs that never wait for each other.
+// different syncs that never wait for each other (but for making their shared state schema).
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ import { startWebhook } from './servers/webhook.js';
 import { compileFixture, exited, repoRoot, runSync, spawnRun, sql, until } from './servers/run-harness.js';
 import { scratchEngines, scratchFolder, type ScratchDb } from './servers/scratch-db.js';
 import { ensureBuilt } from './support/build.js';
+import { lockOutput, openHome } from '../src/emit/kept-output.js';
 
 const rows = 30;
 const seed = `CREATE SCHEMA crm;
@@ -105,6 +106,37 @@ describe('two runs of one sync on a PostgreSQL server', () => {
     const before = hubspot.api.requests.length;
     expect((await run()).changes).toMatchObject({ added: 0, changed: 0 });
     expect(hubspot.api.requests.length).toBe(before);
+  });
+});
+
+describe('first runs of two syncs that share a state schema, at once, on a PostgreSQL server', () => {
+  const engine = scratchEngines.find((e) => e.name !== 'pglite');
+  if (!engine) return it.skip('needs SYNCWRIGHT_TEST_PG_URL');
+
+  it('make the state tables one at a time: the second waits for the first, then both run', async () => {
+    const db = await engine.open();
+    const other = new pg.Client({ connectionString: db.url });
+    await other.connect();
+    try {
+      await sql(db, seed);
+      // The first run of another sync, between making the state schema and its commit.
+      const billing = readFileSync(join(build, 'people_to_billing', 'changes.sql'), 'utf8');
+      await other.query(billing.slice(0, billing.search(/^COMMIT;$/m)));
+      let done = false;
+      const run = runSync(db, build, sync, { dryRun: true }).finally(() => (done = true));
+      const waiting = async () => {
+        const { rows: [r] } = await other.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE NOT l.granted AND a.datname = current_database()');
+        return (r?.n ?? 0) > 0;
+      };
+      expect(await pollUntil(waiting, () => done)).toBe(true);
+      await other.query('COMMIT');
+      const r = await run;
+      expect(r.status, r.error).toBe('ok');
+      expect(r.changes).toMatchObject({ added: rows });
+    } finally {
+      await other.end();
+      await db.drop();
+    }
   });
 });
 
@@ -225,9 +257,10 @@ describe('a run that cannot have its sync', () => {
     const billing = await startWebhook();
     try {
       await sql(db, seed);
-      // Another run compiling this project now: the lock of build/ in the working folder.
-      mkdirSync(join(work.dir, 'build'));
-      writeFileSync(join(work.dir, '.build.syncwright-lock'), `${process.pid}\n`);
+      // Another compile of this project into build/ of the working folder now: its lock, held
+      // by this (living) process as a compile holds it.
+      const home = openHome(join(work.dir, 'build'));
+      const release = lockOutput(home, 'build');
       const project = join(repoRoot, 'test/fixtures/run/project');
       const [a, b] = await Promise.all(
         ['people_to_hubspot', 'people_to_billing'].map((name) =>
@@ -236,7 +269,8 @@ describe('a run that cannot have its sync', () => {
       );
       expect([a!.code, b!.code], a!.stdout + a!.stderr + b!.stdout + b!.stderr).toEqual([0, 0]);
       expect(b!.stdout).toContain(`post: ${rows}/${rows} accepted`);
-      expect(readFileSync(join(work.dir, '.build.syncwright-lock'), 'utf8')).toBe(`${process.pid}\n`);
+      expect(readFileSync(join(home, 'lock'), 'utf8')).toBe(`${process.pid}\n`);
+      release();
     } finally {
       await billing.api.close();
       work.remove();

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ChangeSet, ChangeSetValue } from '../plan/api-changes.js';
 import type { CommitStep } from '../plan/api-steps.js';
+import { lockKeyOf } from '../plan/plan.js';
 import { apiSqlDialect, type ApiSqlDialect } from './api-dialect.js';
 import { whereSql } from './where.js';
 import { formatSql } from './format.js';
@@ -109,8 +110,14 @@ function changesSql(cs: ChangeSet): string {
     ...(cs.messageColumns.length > 0 ? [d.fill(snippets.jsonText, { v: base.c.columns })] : []),
   ].join(', ');
   const hashInput = [d.string(`${cs.sync}:`), base.c.change, d.string(':'), base.c.row_key, d.string(':'), base.c.payload_hash].join(' || ');
+  // Runs of syncs that share the state schema (and a dry run beside a run) create its tables
+  // one at a time: CREATE ... IF NOT EXISTS alone fails in the second of two at once.
+  const stateLock = spec.lock ? fillSnippet(spec.lock, { key: d.writer.number(lockKeyOf(`state schema ${cs.tables.schema}`)) }) : '';
   const shape = template('changes')({
     ...base,
+    stateLock,
+    begin: spec.transaction.begin,
+    commit: spec.transaction.commit,
     primaryKey: snippets.primaryKey,
     createChanges: d.fill(snippets.temporaryTable.create, { table: base.changes }),
     relation,

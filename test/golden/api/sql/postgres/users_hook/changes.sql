@@ -4,6 +4,12 @@
 -- The change set: the model's rows, mapped, normalised and hashed, against the snapshot of
 -- what hook last accepted. A temporary table of this session, read by read.sql in
 -- the same session: no other run, and no dry run, sees it or replaces it.
+-- The state tables are made by one run at a time (runs of other syncs may make them too).
+BEGIN;
+
+SELECT
+  PG_ADVISORY_XACT_LOCK(8036464810771663505);
+
 CREATE SCHEMA IF NOT EXISTS "syncwright";
 
 CREATE TABLE IF NOT EXISTS "syncwright"."users_hook_snapshot" (
@@ -20,6 +26,8 @@ CREATE TABLE IF NOT EXISTS "syncwright"."users_hook_accepted_rows" (
   "payload_hash" TEXT,
   "destination_id" TEXT
 );
+
+COMMIT;
 
 DROP TABLE IF EXISTS pg_temp."users_hook_changes";
 
