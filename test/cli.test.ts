@@ -148,7 +148,7 @@ describe('--format json', () => {
   it('points at column 1 of line 1 as 1:1', async () => {
     const r = await run({ 'a.sync': 'sauce wh : postgres {}\n' }, ['check', '--format', 'json']);
     const d = (JSON.parse(r.stdout) as { diagnostics: { line: number; column: number; code: string }[] }).diagnostics;
-    expect(d.map((x) => [x.code, x.line, x.column])).toEqual([['SW0001', 1, 1]]);
+    expect(d.map((x) => [x.code, x.line, x.column])).toEqual([['SW0012', 1, 1]]);
   });
 
   it('prints an empty list for a clean project, and nothing else', async () => {
@@ -278,12 +278,12 @@ describe('whether output is coloured', () => {
 describe('bad input ends in a diagnostic, never a crash', () => {
   const header = 'source wh : postgres { database "acme" }\nmodel m { from wh  table t  columns { a int } }\n';
   it.each([
-    ['conditions nested 100,000 deep', { 'deep.sync': `${header}audience x { from m  where ${'('.repeat(100_000)}a = 1${')'.repeat(100_000)} }\n` }, 1, 'SW0001'],
+    ['conditions nested 100,000 deep', { 'deep.sync': `${header}audience x { from m  where ${'('.repeat(100_000)}a = 1${')'.repeat(100_000)} }\n` }, 1, 'SW0013'],
     ['a where clause of 20,000 terms', { 'long.sync': `${header}audience x { from m  where ${Array(20_000).fill('a = 1').join(' and ')} }\n` }, 0, undefined],
     ['a message nesting 65 blocks', { 'tpl.sync': `${header}destination h : webhook { url "https://x.io" }\nsync s { from m  to h  mode insert  identifier a  message "${'{{#if a}}'.repeat(65)}x${'{{/if}}'.repeat(65)}" }\n` }, 1, 'SW0501'],
     ['a message nesting 64 blocks', { 'tpl.sync': `${header}destination h : webhook { url "https://x.io" }\nsync s { from m  to h  mode insert  identifier a  message "${'{{#if a}}'.repeat(64)}x${'{{/if}}'.repeat(64)}" }\n` }, 0, undefined],
     ['random bytes', { 'noise.sync': Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 256)) }, 1, 'SW0003'],
-    ['only punctuation', { 'p.sync': '{{{ }}} ((( ))) -> -> ??? %%% ,,, ...' }, 1, 'SW0001'],
+    ['only punctuation', { 'p.sync': '{{{ }}} ((( ))) -> -> ??? %%% ,,, ...' }, 1, 'SW0012'],
     ['a folder named like a .sync file', { 'odd.sync/inner.sync': clean['project.sync'] }, 0, undefined],
   ] as const)('%s', async (_, files, code, first) => {
     const r = await run(files, ['check', '--format', 'json']);

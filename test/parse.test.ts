@@ -100,17 +100,21 @@ describe('AST spans and values', () => {
   it('points a missing closing brace at the end of the file', () => {
     const r = parseFile('m.sync', 'sync s {\n  mode upsert\n');
     expect(r.diagnostics).toHaveLength(1);
-    expect(r.diagnostics[0]).toMatchObject({ code: 'SW0001', span: { line: 2, column: 14 } });
+    expect(r.diagnostics[0]).toMatchObject({ code: 'SW0009', span: { line: 2, column: 14 } });
     expect(r.diagnostics[0]!.message).toContain('end of the file');
   });
 });
 
 describe('syntax diagnostics', () => {
-  /** Each diagnostic as `line:column message`, and its hints. */
-  function report(text: string): { at: string; hints: string[] }[] {
+  /** Each diagnostic as `line:column message`, its hints and its related places. */
+  function report(text: string): { at: string; hints: string[]; related?: string[] }[] {
     const r = parseFile('s.sync', text);
     expect(r.ast).toBeUndefined();
-    return r.diagnostics.map((d) => ({ at: `${d.span.line}:${d.span.column} ${d.message}`, hints: d.hints }));
+    return r.diagnostics.map((d) => ({
+      at: `${d.span.line}:${d.span.column} ${d.message}`,
+      hints: d.hints,
+      ...(d.related ? { related: d.related.map((n) => `${n.span.line}:${n.span.column} ${n.message}`) } : {}),
+    }));
   }
   const at = (text: string) => report(text).map((d) => d.at);
 
@@ -150,10 +154,10 @@ describe('syntax diagnostics', () => {
 
   it('name the block a missing `}` leaves open, by the indentation of the `}` that is there', () => {
     expect(report('model users {\n  columns {\n    email string\n  }\n')).toEqual([
-      { at: '4:4 expected `}`, found the end of the file', hints: ['model `users`, opened at line 1, is not closed'] },
+      { at: '4:4 expected `}`, found the end of the file', hints: ['model `users` is not closed'], related: ['1:13 model `users` opens here'] },
     ]);
     expect(report('model users {\n  columns {\n    email string\n}\n\nsync s { from users }\n')).toEqual([
-      { at: '6:1 expected `}`, found `sync`', hints: ['`columns {`, opened at line 2, is not closed'] },
+      { at: '6:1 expected `}`, found `sync`', hints: ['`columns {` is not closed'], related: ['2:11 `columns {` opens here'] },
     ]);
   });
 
@@ -190,6 +194,6 @@ describe('a file with very many syntax errors', () => {
     expect(ast).toBeUndefined();
     expect(diagnostics).toHaveLength(syntaxErrorLimit + 1);
     expect(diagnostics.at(-1)).toMatchObject({ code: 'SW0005', message: `stopped reading this file after ${syntaxErrorLimit} syntax errors` });
-    expect(diagnostics.slice(0, -1).every((d) => d.code === 'SW0001')).toBe(true);
+    expect(diagnostics.slice(0, -1).every((d) => d.code === 'SW0012')).toBe(true);
   });
 });

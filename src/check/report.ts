@@ -1,5 +1,5 @@
 /** The checker's diagnostic sink: every check reports through one `Reporter`. */
-import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import type { Advice, Diagnostic } from '../diagnostics/diagnostic.js';
 import { diagnostic, type CodeName } from '../diagnostics/codes.js';
 import type { Span } from '../syntax/span.js';
 
@@ -7,8 +7,8 @@ export class Reporter {
   readonly diagnostics: Diagnostic[] = [];
   #errors = 0;
 
-  report(name: CodeName, span: Span, data: Record<string, unknown> = {}, hints: string[] = []): void {
-    this.add(diagnostic(name, span, data, hints));
+  report(name: CodeName, span: Span, data: Record<string, unknown> = {}, advice: string[] | Advice = []): void {
+    this.add(diagnostic(name, span, data, advice));
   }
 
   /** A diagnostic made elsewhere (the parser's). */

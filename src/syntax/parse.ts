@@ -47,7 +47,7 @@ export function parseFile(file: string, text: string): ParseResult {
     if (!(e instanceof RangeError)) throw e;
     return {
       diagnostics: [
-        diagnostic('syntax-error', fileStart(file), { detail: 'this file nests too deeply to be read' }, [
+        diagnostic('nesting-too-deep', fileStart(file), {}, [
           'split deeply nested conditions into several audiences or a model `sql`',
         ]),
       ],
