@@ -64,9 +64,10 @@ export function checkProject(files: readonly SourceText[]): CheckResult {
     for (const d of ast.definitions) {
       const first = defs.get(d.name.text);
       if (first) {
-        r.report('duplicate-definition', d.name.span, { kind: kindNames[d.kind], name: d.name.text }, [
-          `the first is the ${kindNames[first.kind]} at ${first.span.file}:${first.span.line}; names are shared by every kind in the project`,
-        ]);
+        r.report('duplicate-definition', d.name.span, { kind: kindNames[d.kind], name: d.name.text }, {
+          hints: ['names are shared by every kind in the project: rename one of them'],
+          related: [{ message: `the first \`${first.name.text}\` is the ${kindNames[first.kind]} defined here`, span: first.name.span }],
+        });
         continue;
       }
       defs.set(d.name.text, d);
@@ -78,7 +79,7 @@ export function checkProject(files: readonly SourceText[]): CheckResult {
   const sources = new Map<string, CheckedSource>();
   for (const d of of('source')) {
     if (!(dialectNames as readonly string[]).includes(d.dialect.text)) {
-      r.report('unknown-dialect', d.dialect.span, { name: d.dialect.text }, nameHints(d.dialect.text, [...dialectNames], 'dialects'));
+      r.report('unknown-dialect', d.dialect.span, { name: d.dialect.text }, nameHints(d.dialect, [...dialectNames], 'dialects'));
       broken.add(d.name.text);
       continue;
     }
@@ -86,6 +87,8 @@ export function checkProject(files: readonly SourceText[]): CheckResult {
     const settings = checkSettings(d.settings, {
       owner: `${dialect} source \`${d.name.text}\``,
       ownerSpan: d.name.span,
+      block: d.span,
+      text: texts.get(d.span.file) ?? '',
       validate: sourceSettingsValidator(dialect),
       schema: requireSourceSettingsSchema(dialect),
       secrets: secretSettingsOf(requireSourceSettingsSchema(dialect)),
@@ -97,13 +100,15 @@ export function checkProject(files: readonly SourceText[]): CheckResult {
   for (const d of of('destination')) {
     const type = getDestinationType(d.type.text);
     if (!type) {
-      r.report('unknown-destination-type', d.type.span, { name: d.type.text }, nameHints(d.type.text, [...destinationTypes.keys()], 'destination types'));
+      r.report('unknown-destination-type', d.type.span, { name: d.type.text }, nameHints(d.type, [...destinationTypes.keys()], 'destination types'));
       broken.add(d.name.text);
       continue;
     }
     const settings = checkSettings(d.settings, {
       owner: `${type.type} destination \`${d.name.text}\``,
       ownerSpan: d.name.span,
+      block: d.span,
+      text: texts.get(d.span.file) ?? '',
       validate: destinationSettingsValidator(type.type),
       schema: type.settings,
       secrets: type.secretSettings,
@@ -132,9 +137,9 @@ export function checkProject(files: readonly SourceText[]): CheckResult {
     if (!where) r.report('missing-item', d.name.span, { ...owner, item: 'where' }, ['say who is in it: `where ltv >= 1000`']);
     const model = from ? models.get(from.name.text) : undefined;
     if (from && !model && !broken.has(from.name.text)) {
-      const hints = nameHints(from.name.text, [...models.keys()], 'models');
-      if (audiences.has(from.name.text) || of('audience').some((a) => a.name.text === from.name.text)) hints.unshift('an audience selects from a model; combine the conditions instead');
-      r.report('unknown-reference', from.name.span, { kind: 'model', name: from.name.text }, hints);
+      const advice = nameHints(from.name, [...models.keys()], 'models');
+      if (audiences.has(from.name.text) || of('audience').some((a) => a.name.text === from.name.text)) advice.hints.unshift('an audience selects from a model; combine the conditions instead');
+      r.report('unknown-reference', from.name.span, { kind: 'model', name: from.name.text }, advice);
     }
     if (!model || !where) {
       broken.add(d.name.text);
@@ -153,9 +158,10 @@ export function checkProject(files: readonly SourceText[]): CheckResult {
   for (const d of of('sync')) {
     const first = folders.get(d.name.text.toLowerCase());
     if (first) {
-      r.report('sync-names-differ-in-case', d.name.span, { name: d.name.text, first: first.name.text }, [
-        `\`${first.name.text}\` is at ${first.span.file}:${first.span.line}; rename one of them`,
-      ]);
+      r.report('sync-names-differ-in-case', d.name.span, { name: d.name.text, first: first.name.text }, {
+        hints: ['rename one of them'],
+        related: [{ message: `\`${first.name.text}\` is defined here`, span: first.name.span }],
+      });
     } else folders.set(d.name.text.toLowerCase(), d);
   }
   for (const d of of('sync')) {

@@ -1,9 +1,10 @@
 /** Models: their source, relation, columns, key and order. */
-import type { ModelDef } from '../syntax/ast.js';
+import type { Ident, ModelDef } from '../syntax/ast.js';
 import { columnTypes, type ColumnType } from '../catalog/types.js';
 import type { CheckedColumn, CheckedModel, CheckedSource } from './model.js';
 import { Reporter, single } from './report.js';
 import { nameHints } from '../diagnostics/suggest.js';
+import { replaceWith } from '../diagnostics/diagnostic.js';
 import { getDialect, nameKey } from '../dialect/index.js';
 import { findColumn, unknownColumn } from './expr.js';
 
@@ -22,13 +23,16 @@ export function checkModel(def: ModelDef, sources: ReadonlyMap<string, CheckedSo
     r.report('missing-item', def.name.span, { ...owner, item: 'from' }, ['name the warehouse it reads: `from warehouse`']);
   } else {
     source = sources.get(from.name.text);
-    if (!source && !broken.has(from.name.text)) r.report('unknown-reference', from.name.span, { kind: 'source', name: from.name.text }, nameHints(from.name.text, [...sources.keys()], 'sources'));
+    if (!source && !broken.has(from.name.text)) r.report('unknown-reference', from.name.span, { kind: 'source', name: from.name.text }, nameHints(from.name, [...sources.keys()], 'sources'));
   }
   if (!table && !sql) {
     r.report('missing-item', def.name.span, { ...owner, item: 'table' }, ['give `table schema.name` or `sql """ select ... """`']);
   }
   if (table && sql) {
-    r.report('conflicting-items', sql.span, { detail: `model \`${def.name.text}\` has both \`table\` and \`sql\`` }, ['keep one: a model reads a table or a query']);
+    r.report('conflicting-items', sql.span, { detail: `model \`${def.name.text}\` has both \`table\` and \`sql\`` }, {
+      hints: ['keep one: a model reads a table or a query'],
+      related: [{ message: 'the `table` is here', span: table.span }],
+    });
   }
   if (!cols) {
     r.report('missing-item', def.name.span, { ...owner, item: 'columns' }, ['declare the columns the syncs may use: `columns { id bigint  email string? }`']);
@@ -56,20 +60,23 @@ export function checkModel(def: ModelDef, sources: ReadonlyMap<string, CheckedSo
 }
 
 function checkColumns(defs: NonNullable<Extract<ModelDef['items'][number], { kind: 'columns' }>>['columns'], source: CheckedSource | undefined, r: Reporter): CheckedColumn[] {
-  const seen = new Map<string, { text: string; line: number }>();
+  const seen = new Map<string, Ident>();
   const columns: CheckedColumn[] = [];
   for (const c of defs) {
     const key = source ? nameKey(source.dialect, c.name) : c.name.text;
     const first = seen.get(key);
     if (first) {
-      const same = first.text === c.name.text || !source ? '' : `: ${getDialect(source.dialect).identifiers.why}`;
-      r.report('duplicate-column', c.name.span, { name: c.name.text }, [`the first is \`${first.text}\` at line ${first.line}${same}`]);
+      const same = first.text === c.name.text || !source ? 'keep one of them' : `\`${c.name.text}\` and \`${first.text}\` are one name: ${getDialect(source.dialect).identifiers.why}`;
+      r.report('duplicate-column', c.name.span, { name: c.name.text }, { hints: [same], related: [{ message: `the first, \`${first.text}\`, is declared here`, span: first.span }] });
       continue;
     }
-    seen.set(key, { text: c.name.text, line: c.name.span.line });
+    seen.set(key, c.name);
     if (!(columnTypes as readonly string[]).includes(c.type.name)) {
       const alias = typeAliases[c.type.name.toLowerCase()];
-      r.report('unknown-type', c.type.span, { name: c.type.name }, alias ? [`write \`${alias}\``, `types: ${columnTypes.join(', ')}`] : nameHints(c.type.name, [...columnTypes], 'types'));
+      // The type's name, without the `(12, 2)` after it.
+      const name = { text: c.type.name, span: { ...c.type.span, endLine: c.type.span.line, endColumn: c.type.span.column + c.type.name.length, endOffset: c.type.span.offset + c.type.name.length } };
+      const advice = alias ? { hints: [`write \`${alias}\``, `types: ${columnTypes.join(', ')}`], fixes: [replaceWith(name.span, alias)] } : nameHints(name, [...columnTypes], 'types');
+      r.report('unknown-type', c.type.span, { name: c.type.name }, advice);
       continue;
     }
     const column: CheckedColumn = { name: c.name, type: c.type.name as ColumnType, nullable: c.nullable };

@@ -33,9 +33,10 @@ export function single<I extends { kind: string; span: Span }, K extends I['kind
 ): Extract<I, { kind: K }> | undefined {
   const found = items.filter((i): i is Extract<I, { kind: K }> => i.kind === kind);
   for (const extra of found.slice(1)) {
-    r.report('duplicate-item', extra.span, { item: keyword, kind: owner.kind, name: owner.name }, [
-      `remove one of the \`${keyword}\` items (the first is at line ${found[0]!.span.line})`,
-    ]);
+    r.report('duplicate-item', extra.span, { item: keyword, kind: owner.kind, name: owner.name }, {
+      hints: [`remove one of the \`${keyword}\` items`],
+      related: [{ message: `the first \`${keyword}\` is here`, span: found[0]!.span }],
+    });
   }
   return found[0];
 }

@@ -8,6 +8,7 @@ import { membershipColumn } from '../catalog/membership.js';
 import type { CheckedAudience, CheckedDestination, CheckedModel, CheckedSync, FieldMap } from './model.js';
 import { Reporter, single } from './report.js';
 import { nameHints } from '../diagnostics/suggest.js';
+import { remove, replaceWith } from '../diagnostics/diagnostic.js';
 import { findColumn, unknownColumn, unknownColumnHints } from './expr.js';
 import { nameKey } from '../dialect/index.js';
 
@@ -130,7 +131,7 @@ function resolveFrom(def: SyncDef, from: Extract<SyncItem, { kind: 'from' }> | u
   const model = scope.models.get(name);
   if (model) return { model, audience: undefined };
   if (!scope.broken.has(name)) {
-    r.report('unknown-reference', from.name.span, { kind: 'model or audience', name }, nameHints(name, [...scope.models.keys(), ...scope.audiences.keys()], 'models and audiences'));
+    r.report('unknown-reference', from.name.span, { kind: 'model or audience', name }, nameHints(from.name, [...scope.models.keys(), ...scope.audiences.keys()], 'models and audiences'));
   }
   return undefined;
 }
@@ -143,10 +144,10 @@ function resolveTo(def: SyncDef, to: Extract<SyncItem, { kind: 'to' }> | undefin
   const name = to.destination.text;
   const dest = scope.destinations.get(name);
   if (!dest && !scope.broken.has(name)) {
-    const hints = nameHints(name, [...scope.destinations.keys()], 'destinations');
+    const advice = nameHints(to.destination, [...scope.destinations.keys()], 'destinations');
     const ofType = [...scope.destinations.values()].filter((d) => d.type.type === name && !d.checked.source).map((d) => `\`${d.checked.name}\``);
-    if (ofType.length > 0) hints.unshift(`\`${name}\` is a destination type; \`to\` names a destination: ${ofType.join(', ')} is of that type`);
-    r.report('unknown-reference', to.destination.span, { kind: 'destination', name }, hints);
+    if (ofType.length > 0) advice.hints.unshift(`\`${name}\` is a destination type; \`to\` names a destination: ${ofType.join(', ')} is of that type`);
+    r.report('unknown-reference', to.destination.span, { kind: 'destination', name }, advice);
   }
   return dest;
 }
@@ -154,7 +155,7 @@ function resolveTo(def: SyncDef, to: Extract<SyncItem, { kind: 'to' }> | undefin
 function knownMode(mode: Ident, r: Reporter): boolean {
   const all: string[] = [...new Set([...recordModes, ...audienceModes])];
   if (all.includes(mode.text)) return true;
-  r.report('unknown-mode', mode.span, { name: mode.text }, nameHints(mode.text, all, 'modes'));
+  r.report('unknown-mode', mode.span, { name: mode.text }, nameHints(mode, all, 'modes'));
   return false;
 }
 
@@ -216,7 +217,7 @@ function checkTarget(syncName: string, to: Extract<SyncItem, { kind: 'to' }>, sy
   }
   const spec = type.objectKinds.find((k) => k.kind === to.objectKind!.text);
   if (!spec) {
-    r.report('unknown-object-kind', to.objectKind.span, { type: type.type, name: to.objectKind.text }, nameHints(to.objectKind.text, kinds, 'object kinds'));
+    r.report('unknown-object-kind', to.objectKind.span, { type: type.type, name: to.objectKind.text }, nameHints(to.objectKind, kinds, 'object kinds'));
     return {};
   }
   if (kind === 'audience' && !spec.audience) {
@@ -271,7 +272,10 @@ function checkDistinctFields(identifier: FieldMap | undefined, fields: FieldMap[
     if (!first) {
       seen.set(key(f), f.field.span);
     } else if (mappings) {
-      r.report('duplicate-field', f.field.span, { field: f.field.text }, [`it is already written at line ${first.line}`]);
+      r.report('duplicate-field', f.field.span, { field: f.field.text }, {
+        hints: ['a field takes one column: remove one of the mappings, or write the other to another field'],
+        related: [{ message: `\`${f.field.text}\` is first written here`, span: first }],
+      });
     } else if (identifier && idMapping) {
       r.report('duplicate-field', idMapping.field?.span ?? idMapping.span, { field: identifier.field.text }, [
         `without a \`map\`, column \`${f.column.name.text}\` is also sent as \`${f.field.text}\`: list the fields to send in \`map { ... }\`, or name the identifier's field differently`,
@@ -314,7 +318,10 @@ function checkBatch(size: { value: number; raw: string; span: Span }, type: Dest
     return undefined;
   }
   if (size.value > limits.maxBatch) {
-    r.report('batch-above-limit', size.span, { size: count(size.value), type: what, limit: count(limits.maxBatch) }, [`use \`batch ${limits.maxBatch}\` or less`]);
+    r.report('batch-above-limit', size.span, { size: count(size.value), type: what, limit: count(limits.maxBatch) }, {
+      hints: [`use \`batch ${limits.maxBatch}\` or less`],
+      fixes: [replaceWith(size.span, String(limits.maxBatch))],
+    });
     return undefined;
   }
   return size.value;
@@ -323,11 +330,11 @@ function checkBatch(size: { value: number; raw: string; span: Span }, type: Dest
 function checkFormat(format: Extract<SyncItem, { kind: 'format' }> | undefined, type: DestinationType, r: Reporter): string | undefined {
   if (!format) return undefined;
   if (!type.formats) {
-    r.report('item-not-allowed', format.span, { detail: `\`format\` applies to storage destinations, not ${type.type}` }, ['remove it']);
+    r.report('item-not-allowed', format.span, { detail: `\`format\` applies to storage destinations, not ${type.type}` }, { hints: ['remove it'], fixes: [remove(format.span, 'format')] });
     return undefined;
   }
   if (!type.formats.includes(format.format.text)) {
-    r.report('unknown-format', format.format.span, { name: format.format.text }, nameHints(format.format.text, type.formats, 'formats'));
+    r.report('unknown-format', format.format.span, { name: format.format.text }, nameHints(format.format, type.formats, 'formats'));
     return undefined;
   }
   return format.format.text;
@@ -339,7 +346,10 @@ function checkMessage(message: Extract<SyncItem, { kind: 'message' }> | undefine
     return undefined;
   }
   if (!type.message) {
-    r.report('item-not-allowed', message.span, { detail: `\`message\` applies to slack and webhook syncs, not ${type.type}` }, ['remove it; the mapped fields are the payload']);
+    r.report('item-not-allowed', message.span, { detail: `\`message\` applies to slack and webhook syncs, not ${type.type}` }, {
+      hints: ['remove it; the mapped fields are the payload'],
+      fixes: [remove(message.span, 'message')],
+    });
     return undefined;
   }
   checkTemplate(message.template, model, r);
