@@ -84,7 +84,7 @@ describe('invalid inputs', () => {
   it.each(invalid.map((f) => [f.name, f] as const))('%s', async (name, { files, result }) => {
     expect(result.diagnostics.length).toBeGreaterThan(0);
     const hasError = result.diagnostics.some((d) => d.severity === 'error');
-    expect(result.project === undefined).toBe(hasError);
+    expect(result.ok).toBe(!hasError);
     for (const d of result.diagnostics) {
       for (const span of [d.span, ...(d.related ?? []).map((r) => r.span), ...(d.fixes ?? []).map((f) => f.span)]) {
         const file = files.find((f) => f.path === span.file);

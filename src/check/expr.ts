@@ -92,7 +92,7 @@ const datePattern = /^\d{4}-\d{2}-\d{2}$/;
 const timestampPattern = /^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$/;
 
 function checkLiteral(l: Literal, r: Reporter): void {
-  if (l.type !== 'date' && l.type !== 'timestamp') return;
+  if ((l.type !== 'date' && l.type !== 'timestamp') || l.missing) return;
   const text = String(l.value);
   const shapeOk = l.type === 'date' ? datePattern.test(text) : timestampPattern.test(text);
   const day = text.slice(0, 10);
@@ -105,6 +105,8 @@ function checkLiteral(l: Literal, r: Reporter): void {
 }
 
 function operandKind(o: Operand, model: CheckedModel, r: Reporter): Kind {
+  // What is missing has a syntax error of its own, and no kind.
+  if (o.kind === 'literal' ? o.missing : o.name.missing) return 'unknown';
   if (o.kind === 'literal') {
     checkLiteral(o, r);
     return kindOfLiteral[o.type];

@@ -21,7 +21,7 @@ export function checkModel(def: ModelDef, sources: ReadonlyMap<string, CheckedSo
   let source: CheckedSource | undefined;
   if (!from) {
     r.report('missing-item', def.name.span, { ...owner, item: 'from' }, ['name the warehouse it reads: `from warehouse`']);
-  } else {
+  } else if (!from.name.missing) {
     source = sources.get(from.name.text);
     if (!source && !broken.has(from.name.text)) r.report('unknown-reference', from.name.span, { kind: 'source', name: from.name.text }, nameHints(from.name, [...sources.keys()], 'sources'));
   }
@@ -38,7 +38,8 @@ export function checkModel(def: ModelDef, sources: ReadonlyMap<string, CheckedSo
     r.report('missing-item', def.name.span, { ...owner, item: 'columns' }, ['declare the columns the syncs may use: `columns { id bigint  email string? }`']);
   }
   const columns = checkColumns(cols?.columns ?? [], source, r);
-  if (!source) return undefined;
+  // A column whose name or type is missing leaves the columns unknown: syncs are not checked against them.
+  if (!source || cols?.columns.some((c) => c.name.missing || c.type.missing)) return undefined;
 
   const model: CheckedModel = {
     name: def.name.text,
@@ -48,11 +49,12 @@ export function checkModel(def: ModelDef, sources: ReadonlyMap<string, CheckedSo
     columns,
     span: def.span,
   };
-  if (key) {
+  if (key && !key.column.missing) {
     if (findColumn(model, key.column)) model.primaryKey = key.column;
     else unknownColumn(model, key.column, r);
   }
   for (const k of order?.keys ?? []) {
+    if (k.column.missing) continue;
     if (findColumn(model, k.column)) model.orderBy.push({ column: k.column, descending: k.direction === 'desc' });
     else unknownColumn(model, k.column, r);
   }
@@ -63,6 +65,7 @@ function checkColumns(defs: NonNullable<Extract<ModelDef['items'][number], { kin
   const seen = new Map<string, Ident>();
   const columns: CheckedColumn[] = [];
   for (const c of defs) {
+    if (c.name.missing || c.type.missing) continue;
     const key = source ? nameKey(source.dialect, c.name) : c.name.text;
     const first = seen.get(key);
     if (first) {

@@ -25,6 +25,21 @@ export function resolveValue(v: SettingValue): ResolvedValue {
   }
 }
 
+/** Whether a value is, or holds, a placeholder for missing text. */
+function valueMissing(v: SettingValue): boolean {
+  switch (v.kind) {
+    case 'string':
+    case 'number':
+      return v.missing === true;
+    case 'env':
+      return v.variable.missing === true;
+    case 'path':
+      return v.path.parts.some((p) => p.missing);
+    case 'bool':
+      return false;
+  }
+}
+
 /** Names that hold credentials; `*_id` names (access_key_id, client_id) identify, they do not authenticate. */
 const secretName = /(token|secret|password|passwd|credential|private_key|api_key)/i;
 
@@ -47,7 +62,8 @@ export interface SettingsContext {
 export function checkSettings(settings: readonly Setting[], ctx: SettingsContext, r: Reporter): Record<string, ResolvedValue> {
   const values: Record<string, ResolvedValue> = {};
   const byName = new Map<string, Setting>();
-  const inline = new Set<string>();
+  // Settings whose value is reported already (written inline, or missing): the schema's errors about it are not repeated.
+  const quiet = new Set<string>();
   for (const s of settings) {
     const name = s.name.text;
     if (byName.has(name)) {
@@ -56,8 +72,12 @@ export function checkSettings(settings: readonly Setting[], ctx: SettingsContext
     }
     byName.set(name, s);
     values[name] = resolveValue(s.value);
+    if (valueMissing(s.value)) {
+      quiet.add(name);
+      continue;
+    }
     if (looksSecret(name, ctx.secrets) && s.value.kind !== 'env') {
-      inline.add(name);
+      quiet.add(name);
       r.report('inline-secret', s.value.span, { name }, {
         hints: [`secrets never go in .sync files: write \`${name} ${envFor(name)}\` and set the variable where the sync runs`],
         fixes: [replaceWith(s.value.span, envFor(name))],
@@ -65,7 +85,7 @@ export function checkSettings(settings: readonly Setting[], ctx: SettingsContext
     }
   }
   if (!ctx.validate(values)) {
-    const errors = dedupe(ctx.validate.errors ?? []).filter((e) => !inline.has(e.instancePath.split('/')[1] ?? ''));
+    const errors = dedupe(ctx.validate.errors ?? []).filter((e) => !quiet.has(e.instancePath.split('/')[1] ?? ''));
     for (const e of errors) reportAjvError(e, byName, ctx, r);
   }
   return values;

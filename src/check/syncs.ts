@@ -48,9 +48,9 @@ export function checkSync(def: SyncDef, scope: SyncScope, r: Reporter, source: s
   }
   const modeKnown = modeItem ? knownMode(modeItem.mode, r) : false;
   // What can be checked without the rest is checked, so one run shows every problem.
-  const batchSize = batch && dest ? checkBatch(batch.size, dest.type, to?.objectKind?.text, read?.audience ? 'audience' : 'record', r) : undefined;
+  const batchSize = batch && dest && !batch.size.missing ? checkBatch(batch.size, dest.type, to?.objectKind?.text, read?.audience ? 'audience' : 'record', r) : undefined;
   const formatName = dest ? checkFormat(format, dest.type, r) : undefined;
-  const cron = schedule ? cronVerdict(schedule.cron.value) : undefined;
+  const cron = schedule && !schedule.cron.missing ? cronVerdict(schedule.cron.value) : undefined;
   if (schedule && cron) {
     r.report('invalid-schedule', schedule.cron.span, { text: schedule.cron.value }, [cron, 'five cron fields (minute hour day month weekday), e.g. "0 * * * *", or @hourly / @daily / @weekly']);
   }
@@ -125,6 +125,7 @@ function resolveFrom(def: SyncDef, from: Extract<SyncItem, { kind: 'from' }> | u
     r.report('missing-item', def.name.span, { kind: 'sync', name: def.name.text, item: 'from' }, ['name the model or audience it reads: `from users`']);
     return undefined;
   }
+  if (from.name.missing) return undefined;
   const name = from.name.text;
   const audience = scope.audiences.get(name);
   if (audience) return { model: audience.model, audience };
@@ -141,6 +142,7 @@ function resolveTo(def: SyncDef, to: Extract<SyncItem, { kind: 'to' }> | undefin
     r.report('missing-item', def.name.span, { kind: 'sync', name: def.name.text, item: 'to' }, ['name the destination it writes: `to crm object contacts`']);
     return undefined;
   }
+  if (to.destination.missing) return undefined;
   const name = to.destination.text;
   const dest = scope.destinations.get(name);
   if (!dest && !scope.broken.has(name)) {
@@ -153,6 +155,7 @@ function resolveTo(def: SyncDef, to: Extract<SyncItem, { kind: 'to' }> | undefin
 }
 
 function knownMode(mode: Ident, r: Reporter): boolean {
+  if (mode.missing) return false;
   const all: string[] = [...new Set([...recordModes, ...audienceModes])];
   if (all.includes(mode.text)) return true;
   r.report('unknown-mode', mode.span, { name: mode.text }, nameHints(mode, all, 'modes'));
@@ -199,6 +202,8 @@ function checkTarget(syncName: string, to: Extract<SyncItem, { kind: 'to' }>, sy
   // A type that takes no audiences at all is refused once, at the mode (audiences-unsupported); its kinds are read as for records.
   const kind = syncKind === 'audience' && type.audienceModes.length === 0 ? 'record' : syncKind;
   const ref = to.ref ? (to.ref.kind === 'path' ? to.ref.path.parts : [{ text: to.ref.value.value, quoted: true, span: to.ref.span }]) : undefined;
+  // `to crm contacts`: with the name missing, the word read as the object kind may be the name (its syntax error says which).
+  if (ref?.some((p) => 'missing' in p && p.missing)) return {};
   const kinds = type.objectKinds.map((k) => k.kind);
   if (!to.objectKind) {
     const fallback = type.defaultObjectKind?.[kind === 'audience' ? 'audiences' : 'records'];
@@ -231,6 +236,7 @@ function checkTarget(syncName: string, to: Extract<SyncItem, { kind: 'to' }>, sy
 }
 
 function checkMapping(m: FieldMapping, model: CheckedModel, type: DestinationType, r: Reporter): FieldMap | undefined {
+  if (m.column.missing || m.field?.missing) return undefined;
   const column = findColumn(model, m.column);
   if (!column) {
     unknownColumn(model, m.column, r);
@@ -295,6 +301,7 @@ function checkMembershipColumn(fields: readonly FieldMap[], r: Reporter): void {
 }
 
 function checkGuard(g: Extract<SyncItem, { kind: 'guardDeletes' }>, r: Reporter) {
+  if (g.limit.missing) return undefined;
   const v = g.limit.value;
   if (!Number.isInteger(v) || v < 0 || (g.percent && v > 100)) {
     r.report('invalid-number', g.limit.span, { detail: `\`${g.limit.raw}${g.percent ? '%' : ''}\` is not a valid delete bound` }, [
@@ -328,7 +335,7 @@ function checkBatch(size: { value: number; raw: string; span: Span }, type: Dest
 }
 
 function checkFormat(format: Extract<SyncItem, { kind: 'format' }> | undefined, type: DestinationType, r: Reporter): string | undefined {
-  if (!format) return undefined;
+  if (!format || format.format.missing) return undefined;
   if (!type.formats) {
     r.report('item-not-allowed', format.span, { detail: `\`format\` applies to storage destinations, not ${type.type}` }, { hints: ['remove it'], fixes: [remove(format.span, 'format')] });
     return undefined;
@@ -352,6 +359,7 @@ function checkMessage(message: Extract<SyncItem, { kind: 'message' }> | undefine
     });
     return undefined;
   }
+  if (message.template.missing) return undefined;
   checkTemplate(message.template, model, r);
   return message.template.value;
 }

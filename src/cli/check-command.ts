@@ -38,7 +38,7 @@ export function printDiagnostics(format: OutputFormat, diagnostics: readonly Dia
 export function runCheck(opts: CheckOptions, io: Io): number {
   const { failed, files, result } = loadAndCheck(opts, io);
   if (opts.format === 'text' && !failed) {
-    const syncs = result.project?.syncs.length ?? 0;
+    const syncs = result.project.syncs.length;
     io.err(`checked ${files.length} file${files.length === 1 ? '' : 's'}, ${syncs} sync${syncs === 1 ? '' : 's'}: ok`);
   }
   return failed ? 1 : 0;

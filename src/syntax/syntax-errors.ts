@@ -92,6 +92,13 @@ interface Need {
   hint?: string;
   /** A definition's name is followed by `:` (`source w : postgres`): a `:` there is no slip. */
   definition?: true;
+  /**
+   * What is missing is read in a run of words the parser cannot tell apart from it: a name or
+   * value after a name in a block of such pairs (columns, settings), or a part of a condition.
+   * The parser may have read the words before it one off (a column's name as the type of the
+   * column before), so its reading is not `exact`.
+   */
+  uncertain?: true;
 }
 /**
  * A keyword's need; `rules`: the rules in which an error right after the keyword is about it
@@ -127,16 +134,16 @@ const needs = new Map<TokenType, KeywordNeed>([
   [T.Guard, { rules: ['guardItem'], what: 'a bound', example: 'guard deletes <= 5%', hint: guardHint }],
   [T.Deletes, { rules: ['guardItem'], what: '`<=` and a bound', example: 'guard deletes <= 5%', first: T.Guard }],
   [T.Allow, { rules: ['guardItem'], what: '`empty`', example: 'guard allow empty', first: T.Guard }],
-  ...[T.Eq, T.NotEq, T.Lt, T.LtEq, T.Gt, T.GtEq].map((op): [TokenType, KeywordNeed] => [op, { rules: ['predicate', 'operand', 'literal'], what: 'a value to compare with', example: 'ltv >= 1000' }]),
-  [T.And, { rules: ['notExpr', 'predicate', 'operand', 'literal'], what: 'a condition after it', example: "plan = 'pro' and ltv >= 1000" }],
-  [T.Or, { rules: ['notExpr', 'predicate', 'operand', 'literal'], what: 'a condition after it', example: "plan = 'pro' or ltv >= 1000" }],
-  [T.Not, { rules: ['notExpr', 'predicate', 'operand', 'literal'], what: 'a condition after it', example: 'not is_active' }],
-  [T.In, { rules: ['predicate'], what: 'a list in parentheses', example: "country in ('US', 'CA')" }],
-  [T.Like, { rules: ['predicate', 'stringLit'], what: 'a pattern in quotes', example: "email like '%@acme.com'" }],
-  [T.Is, { rules: ['predicate'], what: '`null` or `not null`', example: 'email is not null' }],
-  [T.Between, { rules: ['predicate', 'operand', 'literal'], what: 'two bounds', example: 'ltv between 100 and 1000' }],
-  [T.DateKw, { rules: ['literal', 'stringLit', 'audienceDef'], what: 'a date in quotes', example: "date '2024-01-31'" }],
-  [T.TimestampKw, { rules: ['literal', 'stringLit', 'audienceDef'], what: 'a timestamp in quotes', example: "timestamp '2024-01-31 12:00:00'" }],
+  ...[T.Eq, T.NotEq, T.Lt, T.LtEq, T.Gt, T.GtEq].map((op): [TokenType, KeywordNeed] => [op, { rules: ['predicate', 'operand', 'literal'], what: 'a value to compare with', example: 'ltv >= 1000', uncertain: true }]),
+  [T.And, { rules: ['notExpr', 'predicate', 'operand', 'literal'], what: 'a condition after it', example: "plan = 'pro' and ltv >= 1000" , uncertain: true }],
+  [T.Or, { rules: ['notExpr', 'predicate', 'operand', 'literal'], what: 'a condition after it', example: "plan = 'pro' or ltv >= 1000" , uncertain: true }],
+  [T.Not, { rules: ['notExpr', 'predicate', 'operand', 'literal'], what: 'a condition after it', example: 'not is_active' , uncertain: true }],
+  [T.In, { rules: ['predicate'], what: 'a list in parentheses', example: "country in ('US', 'CA')" , uncertain: true }],
+  [T.Like, { rules: ['predicate', 'stringLit'], what: 'a pattern in quotes', example: "email like '%@acme.com'" , uncertain: true }],
+  [T.Is, { rules: ['predicate'], what: '`null` or `not null`', example: 'email is not null' , uncertain: true }],
+  [T.Between, { rules: ['predicate', 'operand', 'literal'], what: 'two bounds', example: 'ltv between 100 and 1000' , uncertain: true }],
+  [T.DateKw, { rules: ['literal', 'stringLit', 'audienceDef'], what: 'a date in quotes', example: "date '2024-01-31'" , uncertain: true }],
+  [T.TimestampKw, { rules: ['literal', 'stringLit', 'audienceDef'], what: 'a timestamp in quotes', example: "timestamp '2024-01-31 12:00:00'" , uncertain: true }],
 ]);
 
 /** What `from` reads depends on the definition. */
@@ -155,6 +162,12 @@ interface Explained {
   span?: Span;
   related?: Related[];
   fixes?: Fix[];
+  /**
+   * The parser's recovery read the text around as written: only what the message names is
+   * missing (a keyword's argument at the end of its item, a `}` at the end) or extra (a
+   * separator). Otherwise it may have read what comes before or after as something else.
+   */
+  exact?: true;
 }
 
 /** The position of the token `t` in `tokens` (sorted by offset); `tokens.length` for the end of the file. */
@@ -183,6 +196,7 @@ function separatorSlip(file: string, name: string, before: IToken, found: IToken
     hints: [],
     span: tokenSpan(file, found),
     fixes: [{ ...remove(between, found.image), replacement: ' ' }],
+    exact: true,
   };
 }
 
@@ -194,10 +208,13 @@ function needMessage(file: string, keyword: IToken[], need: Need, found: IToken 
   const words = keyword.map((t) => t.image).join(' ');
   const hints = need.hint ? [need.hint] : [];
   const last = keyword.at(-1)!;
-  const missing = !found || (found.startLine ?? 0) > (last.endLine ?? 0) || is(found, T.RBrace) || is(found, T.ItemKeyword);
-  if (missing) {
+  const endsItem = !found || (found.startLine ?? 0) > (last.endLine ?? 0) || is(found, T.RBrace);
+  if (endsItem || is(found, T.ItemKeyword)) {
     const span = joinSpans(tokenSpan(file, keyword[0]!), tokenSpan(file, last));
-    return { code: 'missing-argument', message: `\`${words}\` needs ${need.what}: \`${need.example}\``, hints, span };
+    const missing: Explained = { code: 'missing-argument', message: `\`${words}\` needs ${need.what}: \`${need.example}\``, hints, span };
+    // An item keyword on the same line may be a word out of place (`from mode users`) rather than the next item.
+    if (endsItem && !need.uncertain) missing.exact = true;
+    return missing;
   }
   const slip = need.definition ? undefined : separatorSlip(file, words, last, found, after);
   if (slip) return { ...slip, hints };
@@ -244,7 +261,8 @@ function lackingKeyword(tokens: IToken[], at: number, stack: string[]): { keywor
       const hint = kinds
         ? `\`${dest}\` takes ${kinds.map((k) => `\`${k}\``).join(' or ')}`
         : `the object kinds are ${objectKinds().join(', ')}; which ones a destination takes depends on its type`;
-      const need = { rules: [rule], what: 'an object kind before the name', example: `to ${dest} ${kinds?.[0] ?? '<kind>'} ${prev.image}`, hint };
+      // Uncertain: `to` reads any word as the destination, the next item's keyword too (`to mode mirror`).
+      const need = { rules: [rule], what: 'an object kind before the name', example: `to ${dest} ${kinds?.[0] ?? '<kind>'} ${prev.image}`, hint, uncertain: true as const };
       return { keyword: [tokens[at - 3]!, tokens[at - 2]!, prev], need };
     }
     const example = `to ${tokens[at - 2]!.image} ${prev.image} <name>`;
@@ -368,8 +386,13 @@ function braceMessage(file: string, tokens: IToken[], at: number, rule: string):
   if (!found || startsDefinition(found)) {
     const open = unclosedBlock(tokens, at);
     const message = `expected \`}\`, found ${describe(found)}`;
-    if (!open) return { code: 'unclosed-block', message, hints: [] };
-    return { code: 'unclosed-block', message, hints: [`${open.name} is not closed`], related: [{ message: `${open.name} opens here`, span: tokenSpan(file, open.brace) }] };
+    const explained: Explained = { code: 'unclosed-block', message, hints: [] };
+    if (open) Object.assign(explained, { hints: [`${open.name} is not closed`], related: [{ message: `${open.name} opens here`, span: tokenSpan(file, open.brace) }] });
+    // Read as written when a `{` is missing its `}` in the file as a whole, and the block ends where the file does or where a
+    // definition's head (`model users {`) starts; otherwise a keyword out of place may have ended it, the `}` still to come.
+    const unbalanced = outline(tokens).braces[tokens.length]! > 0;
+    if (unbalanced && (!found || is(tokens[at + 2], T.LBrace) || is(tokens[at + 2], T.Colon))) explained.exact = true;
+    return explained;
   }
   // `project` then `dataset "events"` on the next line: `dataset` was read as the value of `project`.
   const [name, value] = [tokens[at - 2], tokens[at - 1]];
@@ -381,7 +404,7 @@ function braceMessage(file: string, tokens: IToken[], at: number, rule: string):
   if (!block) return { code: 'unexpected-token', message: `expected \`}\`, found ${describe(found)}`, hints: [] };
   const message = `expected ${block.items} or \`}\`, found ${describe(found)}`;
   if (is(found, T.Comma)) {
-    return { code: 'wrong-separator', message, hints: ['items are separated by spaces or line breaks, not commas', block.hint], fixes: [remove(tokenSpan(file, found), ',')] };
+    return { code: 'wrong-separator', message, hints: ['items are separated by spaces or line breaks, not commas', block.hint], fixes: [remove(tokenSpan(file, found), ',')], exact: true };
   }
   const keyword = keywordHints(file, found, block.keywords);
   return { code: 'unexpected-token', message, hints: [...keyword.hints, block.hint], fixes: keyword.fixes };
@@ -408,21 +431,27 @@ function explain(file: string, e: IRecognitionException, tokens: IToken[], at: n
   }
   // A keyword, a column or a setting without what it needs.
   const lacking = lackingKeyword(tokens, at, stack);
-  if (lacking) return needMessage(file, lacking.keyword, lacking.need, found, after);
+  if (lacking) {
+    const explained = needMessage(file, lacking.keyword, lacking.need, found, after);
+    // A separator is read past only when recovery deleted it, the token after it being the one expected.
+    const expected = e.name === 'MismatchedTokenException' ? tokensByName.get(e.message) : undefined;
+    if (explained.code === 'wrong-separator' && !(after && expected && tokenMatcher(after, expected))) delete explained.exact;
+    return explained;
+  }
   if (rule === 'typeRef' && prev && e.message === 'Name') {
-    return needMessage(file, [prev], { what: 'a type', example: `${prev.image} string`, hint: ruleHints.typeRef }, found, after);
+    return needMessage(file, [prev], { what: 'a type', example: `${prev.image} string`, hint: ruleHints.typeRef, uncertain: true }, found, after);
   }
   if (rule === 'value' && prev) {
     if (is(prev, T.Env) && is(found, T.LParen)) {
       return { code: 'missing-argument', message: '`env(...)` needs the name of a setting before it: `token env("TOKEN")`', hints: [], span: tokenSpan(file, prev) };
     }
-    return needMessage(file, [prev], { what: 'a value', example: `${prev.image} "..."`, hint: settingsHint }, found, after);
+    return needMessage(file, [prev], { what: 'a value', example: `${prev.image} "..."`, hint: settingsHint, uncertain: true }, found, after);
   }
 
   // `in ('US', 'CA',)`, `order by a, b,`
   if (prev && is(prev, T.Comma) && (!found || is(found, T.RParen) || is(found, T.RBrace) || is(found, T.ItemKeyword))) {
     const comma = tokenSpan(file, prev);
-    return { code: 'wrong-separator', message: 'a list does not end with `,`', hints: ['remove this `,`'], span: comma, fixes: [remove(comma, ',')] };
+    return { code: 'wrong-separator', message: 'a list does not end with `,`', hints: ['remove this `,`'], span: comma, fixes: [remove(comma, ',')], exact: true };
   }
 
   if (stack.includes('envRef') && rule !== 'envRef') {
@@ -444,7 +473,7 @@ function explain(file: string, e: IRecognitionException, tokens: IToken[], at: n
     if (is(found, T.RBrace)) {
       // A `}` that has its `{` in the text was left over by the recovery from an earlier error.
       if (openSince(tokens, at, 'braces').open > 0) return undefined;
-      return { code: 'unexpected-token', message: 'this `}` closes no block', hints: ['remove it, or add the `{` it was meant to close'] };
+      return { code: 'unexpected-token', message: 'this `}` closes no block', hints: ['remove it, or add the `{` it was meant to close'], exact: true };
     }
     const keyword = keywordHints(file, found, definitionWords);
     return { code: 'unexpected-token', message: `expected a definition, found ${describe(found)}`, hints: [...keyword.hints, definitionHint], fixes: keyword.fixes };
@@ -457,6 +486,7 @@ function explain(file: string, e: IRecognitionException, tokens: IToken[], at: n
       message: `expected \`:\` between the ${definition}'s name and its ${type}: \`${definition} ${prev.image} : ${found.image} { ... }\``,
       hints: [],
       fixes: [insertAfter(tokenSpan(file, prev), ' :')],
+      exact: true,
     };
   }
   // `in 'US', 'CA'`: the `(` the recovery took for granted was reported missing.
@@ -556,9 +586,14 @@ export function withSlips(tokens: IToken[], slips: IToken[]): IToken[] {
   return [...tokens, ...meant].sort((a, b) => a.startOffset - b.startOffset);
 }
 
-/** The parser's errors as diagnostics, but for those that follow from a slip or from an earlier error. */
-function parserDiagnostics(file: string, text: string, tokens: IToken[], slips: IToken[]): Diagnostic[] {
-  const out: Diagnostic[] = [];
+/**
+ * The parser's errors as diagnostics, but for those that follow from a slip or from an earlier
+ * error; and where the tree may not read the text as written: the place of each error that is
+ * not `exact`, or is left out as a consequence.
+ */
+function parserDiagnostics(file: string, text: string, tokens: IToken[], slips: IToken[]): { diagnostics: Diagnostic[]; unsure: number[] } {
+  const diagnostics: Diagnostic[] = [];
+  const unsure: number[] = [];
   const slipOffsets = new Set(slips.map((t) => t.startOffset));
   // A string left open runs to the end of the file: the blocks it leaves open are its doing.
   const openToEnd = slips.at(-1)?.tokenType === T.OpenTripleString;
@@ -567,26 +602,29 @@ function parserDiagnostics(file: string, text: string, tokens: IToken[], slips: 
     if (slipOffsets.has(e.token.startOffset) || (openToEnd && e.token.tokenType.name === 'EOF')) continue;
     // An error on the token after the last one is its consequence: `env(X)` fails at `X`, then at `)`.
     const at = indexOf(tokens, e.token);
-    if (at <= last + 1) continue;
-    last = at;
-    const explained = explain(file, e, tokens, at);
-    if (explained) out.push(diagnostic(explained.code, explained.span ?? errorSpan(file, e, tokens, text), { detail: explained.message }, explained));
+    const consequence = at <= last + 1;
+    if (!consequence) last = at;
+    const explained = consequence ? undefined : explain(file, e, tokens, at);
+    const span = explained?.span ?? errorSpan(file, e, tokens, text);
+    if (explained) diagnostics.push(diagnostic(explained.code, span, { detail: explained.message }, explained));
+    // Marked at the token before the error: what is misread is the block that token is in, which the error's token may already have left.
+    if (!explained?.exact) unsure.push(Math.min(span.offset, tokens[at - 1]?.startOffset ?? Infinity));
   }
-  return out;
+  return { diagnostics, unsure };
 }
 
-/** Every syntax diagnostic of a file the lexer or the parser found errors in, in file order. */
-export function syntaxDiagnostics(file: string, text: string, lexed: ILexingResult, tokens: IToken[]): Diagnostic[] {
+/**
+ * Every syntax diagnostic of a file the lexer or the parser found errors in, in file order;
+ * and the offsets where the parser's tree may not read the text as written (see `exact`).
+ */
+export function syntaxDiagnostics(file: string, text: string, lexed: ILexingResult, tokens: IToken[]): { diagnostics: Diagnostic[]; unsure: number[] } {
   const slips = lexed.groups.slips ?? [];
-  const diagnostics = [
-    ...lexed.errors.map((e) => characterDiagnostic(file, text, e)),
-    ...slips.map((t) => slipDiagnostic(file, t)),
-    ...(parser.errors.length > 0 ? parserDiagnostics(file, text, tokens, slips) : []),
-  ];
+  const parsed = parser.errors.length > 0 ? parserDiagnostics(file, text, tokens, slips) : { diagnostics: [], unsure: [] };
+  const diagnostics = [...lexed.errors.map((e) => characterDiagnostic(file, text, e)), ...slips.map((t) => slipDiagnostic(file, t)), ...parsed.diagnostics];
   const first = parser.errors[0];
-  // Errors are left out only as consequences of reported ones: a CST with errors never reaches the builder.
+  // Errors are left out only as consequences of reported ones: a file with errors has a diagnostic.
   if (diagnostics.length === 0 && first) {
     diagnostics.push(diagnostic('unexpected-token', errorSpan(file, first, tokens, text), { detail: `unexpected ${describe(first.token)}` }));
   }
-  return diagnostics.sort((a, b) => a.span.offset - b.span.offset);
+  return { diagnostics: diagnostics.sort((a, b) => a.span.offset - b.span.offset), unsure: parsed.unsure };
 }
