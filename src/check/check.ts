@@ -182,6 +182,8 @@ export function checkProject(files: readonly SourceText[]): CheckResult {
   }
 
   const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  const trees = parsed.map((p) => p.ast);
+  let index: SymbolIndex | undefined;
   return {
     project: {
       sources: [...sources.values()].sort(byName),
@@ -190,7 +192,10 @@ export function checkProject(files: readonly SourceText[]): CheckResult {
       audiences: [...audiences.values()].sort(byName),
       syncs: syncs.sort(byName),
     },
-    index: indexProject(parsed.map((p) => p.ast)),
+    // Made when first read: `check` and `compile` never read it (it costs them 5-7%).
+    get index() {
+      return (index ??= indexProject(trees));
+    },
     ok: r.errorCount === 0,
     diagnostics: sortDiagnostics(r.diagnostics),
   };

@@ -31,6 +31,15 @@ function read(c: Children, key: string): IToken | undefined {
   const t = token(c, key);
   return t && !t.isInsertedInRecovery ? t : undefined;
 }
+/** What `f` makes of each node, but for those it makes nothing of (a loop: the builder runs once per CST node). */
+function each<T>(all: CstNode[], f: (n: CstNode) => T | undefined): T[] {
+  const out: T[] = [];
+  for (const n of all) {
+    const x = f(n);
+    if (x !== undefined) out.push(x);
+  }
+  return out;
+}
 function node(c: Children, key: string): CstNode | undefined {
   for (const e of c[key] ?? none) if (!isToken(e)) return e;
   return undefined;
@@ -209,10 +218,9 @@ class Builder {
 
   settings(n: CstNode | undefined): A.Setting[] {
     if (!n) return [];
-    return nodes(n.children, 'setting').flatMap((s) => {
+    return each(nodes(n.children, 'setting'), (s) => {
       const name = read(s.children, 'name');
-      if (!name) return [];
-      return [{ name: this.nameOf(name, s), value: this.value(node(s.children, 'value'), s), span: this.span(s) }];
+      return name && { name: this.nameOf(name, s), value: this.value(node(s.children, 'value'), s), span: this.span(s) };
     });
   }
 
@@ -231,7 +239,7 @@ class Builder {
       case 'destinationDef':
         return { kind: 'destination', name, type: this.nameOf(token(c, 'type'), d), settings: this.settings(node(c, 'settingsBlock')), span };
       case 'modelDef':
-        return { kind: 'model', name, items: nodes(c, 'modelItem').flatMap((i) => this.modelItem(i) ?? []), span };
+        return { kind: 'model', name, items: each(nodes(c, 'modelItem'), (i) => this.modelItem(i)), span };
       case 'audienceDef':
         return {
           kind: 'audience',
@@ -243,7 +251,7 @@ class Builder {
           span,
         };
       case 'syncDef':
-        return { kind: 'sync', name, items: nodes(c, 'syncItem').flatMap((i) => this.syncItem(i) ?? []), span };
+        return { kind: 'sync', name, items: each(nodes(c, 'syncItem'), (i) => this.syncItem(i)), span };
       default:
         throw new Error(`internal: unknown definition ${kind}`);
     }
@@ -341,7 +349,7 @@ class Builder {
       return { kind: 'compare', op: t.image as A.CompareOp, left: subject, right: this.operand(node(c, 'right'), n), span };
     }
     const negated = read(c, 'Not') !== undefined;
-    if (read(c, 'In')) return { kind: 'in', negated, operand: subject, list: nodes(c, 'literal').flatMap((l) => this.literal(l) ?? []), span };
+    if (read(c, 'In')) return { kind: 'in', negated, operand: subject, list: each(nodes(c, 'literal'), (l) => this.literal(l)), span };
     if (read(c, 'Is')) return { kind: 'isNull', negated, operand: subject, span };
     if (read(c, 'Like')) return { kind: 'like', negated, operand: subject, pattern: this.stringLit(node(c, 'stringLit'), n), span };
     if (read(c, 'Between')) return { kind: 'between', operand: subject, low: this.operand(node(c, 'low'), n), high: this.operand(node(c, 'high'), n), span };
