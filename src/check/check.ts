@@ -1,9 +1,9 @@
 /**
  * The checker: files -> checked project, symbol index and diagnostics. Every file is checked,
  * those with syntax errors too, on the tree the parser recovered: a check that meets a
- * placeholder (text that is missing) stays quiet, and a `partial` definition (text skipped by
- * recovery) is not checked but still counts as defined, as does every name a broken file's
- * text defines, so that other files do not cascade "unknown" errors.
+ * placeholder (text that is missing) stays quiet, and a `partial` definition (text recovery
+ * skipped or may have misread) is not checked but still counts as defined, as does every name
+ * a broken file's text may define, so that no "unknown" error follows from a syntax error.
  */
 import type { Definition, SyncFile } from '../syntax/ast.js';
 import type { Span } from '../syntax/span.js';

@@ -69,16 +69,22 @@ function checkColumns(defs: NonNullable<Extract<ModelDef['items'][number], { kin
     const key = source ? nameKey(source.dialect, c.name) : c.name.text;
     const first = seen.get(key);
     if (first) {
-      const same = first.text === c.name.text || !source ? 'keep one of them' : `\`${c.name.text}\` and \`${first.text}\` are one name: ${getDialect(source.dialect).identifiers.why}`;
-      r.report('duplicate-column', c.name.span, { name: c.name.text }, { hints: [same], related: [{ message: `the first, \`${first.text}\`, is declared here`, span: first.span }] });
+      const why = first.text === c.name.text || !source ? 'keep one of them' : `\`${c.name.text}\` and \`${first.text}\` are one name: ${getDialect(source.dialect).identifiers.why}`;
+      r.report('duplicate-column', c.name.span, { name: c.name.text }, {
+        hints: [why],
+        related: [{ message: `the first, \`${first.text}\`, is declared here`, span: first.span }],
+      });
       continue;
     }
     seen.set(key, c.name);
     if (!(columnTypes as readonly string[]).includes(c.type.name)) {
       const alias = typeAliases[c.type.name.toLowerCase()];
       // The type's name, without the `(12, 2)` after it.
-      const name = { text: c.type.name, span: { ...c.type.span, endLine: c.type.span.line, endColumn: c.type.span.column + c.type.name.length, endOffset: c.type.span.offset + c.type.name.length } };
-      const advice = alias ? { hints: [`write \`${alias}\``, `types: ${columnTypes.join(', ')}`], fixes: [replaceWith(name.span, alias)] } : nameHints(name, [...columnTypes], 'types');
+      const { span } = c.type;
+      const name = { text: c.type.name, span: { ...span, endLine: span.line, endColumn: span.column + c.type.name.length, endOffset: span.offset + c.type.name.length } };
+      const advice = alias
+        ? { hints: [`write \`${alias}\``, `types: ${columnTypes.join(', ')}`], fixes: [replaceWith(name.span, alias)] }
+        : nameHints(name, [...columnTypes], 'types');
       r.report('unknown-type', c.type.span, { name: c.type.name }, advice);
       continue;
     }

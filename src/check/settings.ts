@@ -67,7 +67,8 @@ export function checkSettings(settings: readonly Setting[], ctx: SettingsContext
   for (const s of settings) {
     const name = s.name.text;
     if (byName.has(name)) {
-      r.report('duplicate-setting', s.name.span, { name }, { hints: ['keep one of them'], related: [{ message: `the first \`${name}\` is here`, span: byName.get(name)!.name.span }] });
+      const first = byName.get(name)!.name.span;
+      r.report('duplicate-setting', s.name.span, { name }, { hints: ['keep one of them'], related: [{ message: `the first \`${name}\` is here`, span: first }] });
       continue;
     }
     byName.set(name, s);

@@ -337,7 +337,10 @@ function checkBatch(size: { value: number; raw: string; span: Span }, type: Dest
 function checkFormat(format: Extract<SyncItem, { kind: 'format' }> | undefined, type: DestinationType, r: Reporter): string | undefined {
   if (!format || format.format.missing) return undefined;
   if (!type.formats) {
-    r.report('item-not-allowed', format.span, { detail: `\`format\` applies to storage destinations, not ${type.type}` }, { hints: ['remove it'], fixes: [remove(format.span, 'format')] });
+    r.report('item-not-allowed', format.span, { detail: `\`format\` applies to storage destinations, not ${type.type}` }, {
+      hints: ['remove it'],
+      fixes: [remove(format.span, 'format')],
+    });
     return undefined;
   }
   if (!type.formats.includes(format.format.text)) {

@@ -7,8 +7,9 @@
  * - where text is missing (`mode` with no mode, `ltv >=` with nothing after it) stands a
  *   placeholder marked `missing`, empty, with no width, right after the text before it;
  *   checks that meet one stay quiet, as its syntax error says what is wrong;
- * - a definition in which the parser skipped text to recover is marked `partial`: some of
- *   what it says may be absent from its tree, so it is indexed but not checked.
+ * - a definition in which the parser skipped text to recover, or may have read some as
+ *   something else, is marked `partial`: its tree may not say what its text says, so it is
+ *   indexed but not checked.
  */
 import type { Span } from './span.js';
 

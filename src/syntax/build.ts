@@ -389,7 +389,11 @@ class Builder {
 
   mapping(n: CstNode | undefined, outer: CstNode): A.FieldMapping {
     const c = n?.children ?? {};
-    const m: A.FieldMapping = { column: this.ident(node(c, 'column'), n ?? outer), hashed: read(c, 'Hashed') !== undefined, span: n ? this.span(n) : this.missingIn(undefined, outer) };
+    const m: A.FieldMapping = {
+      column: this.ident(node(c, 'column'), n ?? outer),
+      hashed: read(c, 'Hashed') !== undefined,
+      span: n ? this.span(n) : this.missingIn(undefined, outer),
+    };
     if (!read(c, 'Arrow')) return m;
     const f = node(c, 'field');
     const t = f && read(f.children, firstKey(f.children) ?? '');

@@ -1,6 +1,7 @@
 /**
  * The Chevrotain parser of the sync language. It produces a CST; `build.ts` turns it into the
- * AST. Recovery is on, so one run reports every syntax error it can.
+ * AST. Recovery is on, so one run reports every syntax error it can, and a file with errors
+ * still has a tree.
  */
 import type { CstNode, IParserErrorMessageProvider, IToken, TokenType } from 'chevrotain';
 import { createTokenInstance, CstParser, tokenMatcher } from './chevrotain.js';
@@ -83,9 +84,11 @@ class SyncParser extends CstParser {
   protected override getTokenToInsert(tokType: TokenType): IToken {
     const before = this.LA(0);
     const known = !Number.isNaN(before.startOffset);
+    // After a token that ends with a line break (a `"""` string left open), the next line starts.
+    const broken = known && before.image.endsWith('\n');
     const end = known ? before.endOffset! : -1;
-    const line = known ? before.endLine! : 1;
-    const column = known ? before.endColumn! : 0;
+    const line = known ? before.endLine! + (broken ? 1 : 0) : 1;
+    const column = known && !broken ? before.endColumn! : 0;
     const t = createTokenInstance(tokType, '', end + 1, end, line, line, column + 1, column);
     t.isInsertedInRecovery = true;
     return t;

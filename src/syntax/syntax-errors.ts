@@ -135,15 +135,15 @@ const needs = new Map<TokenType, KeywordNeed>([
   [T.Deletes, { rules: ['guardItem'], what: '`<=` and a bound', example: 'guard deletes <= 5%', first: T.Guard }],
   [T.Allow, { rules: ['guardItem'], what: '`empty`', example: 'guard allow empty', first: T.Guard }],
   ...[T.Eq, T.NotEq, T.Lt, T.LtEq, T.Gt, T.GtEq].map((op): [TokenType, KeywordNeed] => [op, { rules: ['predicate', 'operand', 'literal'], what: 'a value to compare with', example: 'ltv >= 1000', uncertain: true }]),
-  [T.And, { rules: ['notExpr', 'predicate', 'operand', 'literal'], what: 'a condition after it', example: "plan = 'pro' and ltv >= 1000" , uncertain: true }],
-  [T.Or, { rules: ['notExpr', 'predicate', 'operand', 'literal'], what: 'a condition after it', example: "plan = 'pro' or ltv >= 1000" , uncertain: true }],
-  [T.Not, { rules: ['notExpr', 'predicate', 'operand', 'literal'], what: 'a condition after it', example: 'not is_active' , uncertain: true }],
-  [T.In, { rules: ['predicate'], what: 'a list in parentheses', example: "country in ('US', 'CA')" , uncertain: true }],
-  [T.Like, { rules: ['predicate', 'stringLit'], what: 'a pattern in quotes', example: "email like '%@acme.com'" , uncertain: true }],
-  [T.Is, { rules: ['predicate'], what: '`null` or `not null`', example: 'email is not null' , uncertain: true }],
-  [T.Between, { rules: ['predicate', 'operand', 'literal'], what: 'two bounds', example: 'ltv between 100 and 1000' , uncertain: true }],
-  [T.DateKw, { rules: ['literal', 'stringLit', 'audienceDef'], what: 'a date in quotes', example: "date '2024-01-31'" , uncertain: true }],
-  [T.TimestampKw, { rules: ['literal', 'stringLit', 'audienceDef'], what: 'a timestamp in quotes', example: "timestamp '2024-01-31 12:00:00'" , uncertain: true }],
+  [T.And, { rules: ['notExpr', 'predicate', 'operand', 'literal'], what: 'a condition after it', example: "plan = 'pro' and ltv >= 1000", uncertain: true }],
+  [T.Or, { rules: ['notExpr', 'predicate', 'operand', 'literal'], what: 'a condition after it', example: "plan = 'pro' or ltv >= 1000", uncertain: true }],
+  [T.Not, { rules: ['notExpr', 'predicate', 'operand', 'literal'], what: 'a condition after it', example: 'not is_active', uncertain: true }],
+  [T.In, { rules: ['predicate'], what: 'a list in parentheses', example: "country in ('US', 'CA')", uncertain: true }],
+  [T.Like, { rules: ['predicate', 'stringLit'], what: 'a pattern in quotes', example: "email like '%@acme.com'", uncertain: true }],
+  [T.Is, { rules: ['predicate'], what: '`null` or `not null`', example: 'email is not null', uncertain: true }],
+  [T.Between, { rules: ['predicate', 'operand', 'literal'], what: 'two bounds', example: 'ltv between 100 and 1000', uncertain: true }],
+  [T.DateKw, { rules: ['literal', 'stringLit', 'audienceDef'], what: 'a date in quotes', example: "date '2024-01-31'", uncertain: true }],
+  [T.TimestampKw, { rules: ['literal', 'stringLit', 'audienceDef'], what: 'a timestamp in quotes', example: "timestamp '2024-01-31 12:00:00'", uncertain: true }],
 ]);
 
 /** What `from` reads depends on the definition. */
@@ -404,7 +404,8 @@ function braceMessage(file: string, tokens: IToken[], at: number, rule: string):
   if (!block) return { code: 'unexpected-token', message: `expected \`}\`, found ${describe(found)}`, hints: [] };
   const message = `expected ${block.items} or \`}\`, found ${describe(found)}`;
   if (is(found, T.Comma)) {
-    return { code: 'wrong-separator', message, hints: ['items are separated by spaces or line breaks, not commas', block.hint], fixes: [remove(tokenSpan(file, found), ',')], exact: true };
+    const hints = ['items are separated by spaces or line breaks, not commas', block.hint];
+    return { code: 'wrong-separator', message, hints, fixes: [remove(tokenSpan(file, found), ',')], exact: true };
   }
   const keyword = keywordHints(file, found, block.keywords);
   return { code: 'unexpected-token', message, hints: [...keyword.hints, block.hint], fixes: keyword.fixes };
