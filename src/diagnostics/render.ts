@@ -87,7 +87,11 @@ export function renderJson(diagnostics: readonly Diagnostic[]): string {
       code: d.code,
       severity: d.severity,
       message: d.message,
-      ...place(d.span),
+      file: d.span.file,
+      line: d.span.line,
+      column: d.span.column,
+      endLine: d.span.endLine,
+      endColumn: d.span.endColumn,
       hints: d.hints,
       // Present only when there are some, so that the JSON of other diagnostics reads as before.
       ...(d.related ? { related: d.related.map((r) => ({ message: r.message, ...place(r.span) })) } : {}),
