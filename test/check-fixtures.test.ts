@@ -12,7 +12,8 @@ import { describe, expect, it } from 'vitest';
 import { checkProject, type SourceText } from '../src/check/check.js';
 import { codes } from '../src/diagnostics/codes.js';
 import { limitPerFile } from '../src/diagnostics/limit.js';
-import type { Diagnostic } from '../src/diagnostics/diagnostic.js';
+import type { Diagnostic, Fix } from '../src/diagnostics/diagnostic.js';
+import type { Span } from '../src/syntax/span.js';
 
 const root = join(import.meta.dirname, 'fixtures');
 
@@ -39,20 +40,34 @@ function position(text: string, offset: number): { line: number; column: number 
   return { line, column: offset - (before.lastIndexOf('\n') + 1) + 1 };
 }
 
+/** Where a span is, and the text it covers. */
+function place(span: Span, files: SourceText[]) {
+  const text = files.find((f) => f.path === span.file)?.text ?? '';
+  return {
+    ...(files.length > 1 ? { file: span.file } : {}),
+    line: span.line,
+    column: span.column,
+    endLine: span.endLine,
+    endColumn: span.endColumn,
+    at: text.slice(span.offset, span.endOffset),
+  };
+}
+
 function golden(d: Diagnostic, files: SourceText[]) {
-  const text = files.find((f) => f.path === d.span.file)?.text ?? '';
   return {
     code: d.code,
     severity: d.severity,
-    ...(files.length > 1 ? { file: d.span.file } : {}),
-    line: d.span.line,
-    column: d.span.column,
-    endLine: d.span.endLine,
-    endColumn: d.span.endColumn,
-    at: text.slice(d.span.offset, d.span.endOffset),
+    ...place(d.span, files),
     message: d.message,
     hints: d.hints,
+    ...(d.related ? { related: d.related.map((r) => ({ ...place(r.span, files), message: r.message })) } : {}),
+    ...(d.fixes ? { fixes: d.fixes.map((f) => ({ ...place(f.span, files), title: f.title, replacement: f.replacement })) } : {}),
   };
+}
+
+/** The files with one fix applied. */
+function applyFix(files: SourceText[], fix: Fix): SourceText[] {
+  return files.map((f) => (f.path === fix.span.file ? { ...f, text: f.text.slice(0, fix.span.offset) + fix.replacement + f.text.slice(fix.span.endOffset) } : f));
 }
 
 const invalid = entries('invalid').map((entry) => {
@@ -72,20 +87,36 @@ describe('invalid inputs', () => {
   it.each(invalid.map((f) => [f.name, f] as const))('%s', async (name, { files, result }) => {
     expect(result.diagnostics.length).toBeGreaterThan(0);
     const hasError = result.diagnostics.some((d) => d.severity === 'error');
-    expect(result.project === undefined).toBe(hasError);
+    expect(result.ok).toBe(!hasError);
     for (const d of result.diagnostics) {
-      const file = files.find((f) => f.path === d.span.file);
-      expect(file, `diagnostic in an unknown file ${d.span.file}`).toBeDefined();
-      const text = file!.text;
-      // The span lies inside the file, and its lines and columns agree with its offsets.
-      expect(0 <= d.span.offset && d.span.offset <= d.span.endOffset && d.span.endOffset <= text.length).toBe(true);
-      expect(position(text, d.span.offset)).toEqual({ line: d.span.line, column: d.span.column });
-      expect(position(text, d.span.endOffset)).toEqual({ line: d.span.endLine, column: d.span.endColumn });
-      expect(d.message).not.toMatch(/undefined|\[object/);
-      expect(d.hints.every((h) => h.length > 0 && !/undefined|\[object/.test(h))).toBe(true);
+      for (const span of [d.span, ...(d.related ?? []).map((r) => r.span), ...(d.fixes ?? []).map((f) => f.span)]) {
+        const file = files.find((f) => f.path === span.file);
+        expect(file, `diagnostic in an unknown file ${span.file}`).toBeDefined();
+        const text = file!.text;
+        // The span lies inside the file, and its lines and columns agree with its offsets.
+        expect(0 <= span.offset && span.offset <= span.endOffset && span.endOffset <= text.length).toBe(true);
+        expect(position(text, span.offset)).toEqual({ line: span.line, column: span.column });
+        expect(position(text, span.endOffset)).toEqual({ line: span.endLine, column: span.endColumn });
+      }
+      for (const words of [d.message, ...d.hints, ...(d.related ?? []).map((r) => r.message), ...(d.fixes ?? []).map((f) => f.title)]) {
+        expect(words.length > 0 && !/undefined|\[object/.test(words), words).toBe(true);
+      }
     }
     const json = `${JSON.stringify(result.diagnostics.map((d) => golden(d, files)), null, 2)}\n`;
     await expect(json).toMatchFileSnapshot(join('golden', 'check', `${name}.json`));
+  });
+
+  // A fix is one edit that resolves its diagnostic: once applied, one fewer diagnostic says the same thing.
+  const fixed = invalid.flatMap(({ name, files, result }) =>
+    result.diagnostics.flatMap((d) => (d.fixes ?? []).map((fix) => [`${name}: ${d.code} at ${d.span.line}:${d.span.column}, ${fix.title}`, files, d, fix] as const)),
+  );
+  it('have fixes to apply', () => {
+    expect(fixed.length).toBeGreaterThan(20);
+  });
+  it.each(fixed)('%s resolves it', (_, files, d, fix) => {
+    const same = (ds: Diagnostic[]) => ds.filter((x) => x.code === d.code && x.message === d.message).length;
+    const before = same(checkProject(files).diagnostics);
+    expect(same(checkProject(applyFix(files, fix)).diagnostics)).toBe(before - 1);
   });
 
   it('produce every diagnostic code of the table', () => {

@@ -136,18 +136,20 @@ describe('the checker on every cell of the matrix', () => {
 
   it.each(cells.map((c) => [c.type.type, c.syncKind, c.mode, c] as const))('%s, %s sync, mode %s', (_t, _k, _m, { type, syncKind, mode }) => {
     const text = project(type, syncKind, mode);
-    const { diagnostics, project: checked } = checkProject([{ path: 'p.sync', text }]);
+    const { diagnostics, project: checked, ok } = checkProject([{ path: 'p.sync', text }]);
     const code = expectedCode(type.type, syncKind, mode);
     const modeLine = text.split('\n').findIndex((l) => l.startsWith('  mode ')) + 1;
     if (code === undefined) {
       expect(diagnostics.map((d) => `${d.code} ${d.message}`)).toEqual([]);
-      expect(checked?.syncs.map((s) => [s.kind, s.mode, s.destination.type])).toEqual([[syncKind, mode, type.type]]);
+      expect(ok).toBe(true);
+      expect(checked.syncs.map((s) => [s.kind, s.mode, s.destination.type])).toEqual([[syncKind, mode, type.type]]);
       return;
     }
     expect(diagnostics.map((d) => [d.code, d.severity, d.span.line, d.span.column, d.span.endColumn])).toEqual([
       [code, 'error', modeLine, 8, 8 + mode.length],
     ]);
-    expect(checked).toBeUndefined();
+    expect(ok).toBe(false);
+    expect(checked.syncs).toEqual([]);
     const d = diagnostics[0]!;
     // The hint names what the destination does support, so the user can pick one.
     const supported = syncKind === 'record' ? type.recordModes : type.audienceModes;

@@ -42,6 +42,15 @@ describe('nameHints', () => {
     ['zzz', Array.from({ length: 13 }, (_, i) => `model_${i}`), 'models', []],
     ['model_1x', Array.from({ length: 13 }, (_, i) => `model_${i}`), 'models', ['did you mean `model_1`?']],
   ] as const)('%s', (word, candidates, what, hints) => {
-    expect(nameHints(word, [...candidates], what)).toEqual(hints);
+    expect(nameHints({ text: word }, [...candidates], what)).toEqual({ hints, fixes: [] });
+  });
+
+  const span = { file: 'f.sync', line: 1, column: 6, offset: 5, endLine: 1, endColumn: 11, endOffset: 10 };
+  it('gives the "did you mean" as a fix where the name has a place', () => {
+    expect(nameHints({ text: 'usres', span }, ['users'], 'models').fixes).toEqual([{ title: 'write `users`', span, replacement: 'users' }]);
+  });
+  it('gives no fix for a candidate that is no bare name, unless told how it is written', () => {
+    expect(nameHints({ text: 'User id', span }, ['User Id'], 'columns').fixes).toEqual([]);
+    expect(nameHints({ text: 'User id', span }, ['User Id'], 'columns', (c) => JSON.stringify(c)).fixes).toEqual([{ title: 'write `"User Id"`', span, replacement: '"User Id"' }]);
   });
 });

@@ -143,6 +143,7 @@ describe('--format json', () => {
             endLine: 1,
             endColumn: 31,
             hints: ['did you mean `hubspot`?'],
+            fixes: [{ title: 'write `hubspot`', file: 'crm.sync', line: 1, column: 25, endLine: 1, endColumn: 31, replacement: 'hubspot' }],
           },
           {
             code: 'SW0205',
@@ -163,7 +164,24 @@ describe('--format json', () => {
   it('points at column 1 of line 1 as 1:1', async () => {
     const r = await run({ 'a.sync': 'sauce wh : postgres {}\n' }, ['check', '--format', 'json']);
     const d = (JSON.parse(r.stdout) as { diagnostics: { line: number; column: number; code: string }[] }).diagnostics;
-    expect(d.map((x) => [x.code, x.line, x.column])).toEqual([['SW0001', 1, 1]]);
+    expect(d.map((x) => [x.code, x.line, x.column])).toEqual([['SW0012', 1, 1]]);
+  });
+
+  it('gives the places a diagnostic is also about as `related`', async () => {
+    const r = await run({ ...clean, 'more.sync': 'model users { from wh  table b  columns { id int } }\n' }, ['check', '--format', 'json']);
+    const d = (JSON.parse(r.stdout) as { diagnostics: unknown[] }).diagnostics;
+    expect(d[0]).toEqual({
+      code: 'SW0101',
+      severity: 'error',
+      message: 'model `users` is defined twice',
+      file: 'project.sync',
+      line: 2,
+      column: 7,
+      endLine: 2,
+      endColumn: 12,
+      hints: ['names are shared by every kind in the project: rename one of them'],
+      related: [{ message: 'the first `users` is the model defined here', file: 'more.sync', line: 1, column: 7, endLine: 1, endColumn: 12 }],
+    });
   });
 
   it('prints an empty list for a clean project, and nothing else', async () => {
@@ -188,6 +206,14 @@ describe('--format github', () => {
       [
         '::error file=crm.sync,line=1,col=25,endLine=1,endColumn=31,title=SW0104::unknown destination type `hubspt`%0Ahint: did you mean `hubspot`?',
         '::warning file=project.sync,line=4,col=81,endLine=4,endColumn=86,title=SW0205::identifier column `email` is nullable: rows where it is NULL are skipped%0Ahint: declare the column non-null (drop the `?`) if it never is, or filter NULLs in the model',
+      ],
+    ],
+    [
+      'a related place, as a note',
+      { 'a.sync': 'source wh : postgres { database "acme" }\n', 'b.sync': 'destination wh : webhook { url "https://x.io" }\n' },
+      [],
+      [
+        '::error file=b.sync,line=1,col=13,endLine=1,endColumn=15,title=SW0101::destination `wh` is defined twice%0Ahint: names are shared by every kind in the project: rename one of them%0Anote: the first `wh` is the source defined here: a.sync:1:8',
       ],
     ],
     [
@@ -218,6 +244,21 @@ sync s { from users  to wh table crm.users  mode mirror  identifier email  guard
 });
 
 describe('text output', () => {
+  it('shows related places as notes, with file:line:column', async () => {
+    const r = await run({ 'a.sync': 'source wh : postgres { database "acme" }\n', 'b.sync': 'destination wh : webhook { url "https://x.io" }\n' }, ['check']);
+    expect(r.stderr.split('\n')).toEqual([
+      'error[SW0101]: destination `wh` is defined twice',
+      '  --> b.sync:1:13',
+      '  |',
+      '1 | destination wh : webhook { url "https://x.io" }',
+      '  |             ^^',
+      '  = hint: names are shared by every kind in the project: rename one of them',
+      '  = note: the first `wh` is the source defined here: a.sync:1:8',
+      '',
+      '1 error, 0 warnings',
+    ]);
+  });
+
   const expected = [
     'error[SW0104]: unknown destination type `hubspt`',
     '  --> crm.sync:1:25',
@@ -293,12 +334,12 @@ describe('whether output is coloured', () => {
 describe('bad input ends in a diagnostic, never a crash', () => {
   const header = 'source wh : postgres { database "acme" }\nmodel m { from wh  table t  columns { a int } }\n';
   it.each([
-    ['conditions nested 100,000 deep', { 'deep.sync': `${header}audience x { from m  where ${'('.repeat(100_000)}a = 1${')'.repeat(100_000)} }\n` }, 1, 'SW0001'],
+    ['conditions nested 100,000 deep', { 'deep.sync': `${header}audience x { from m  where ${'('.repeat(100_000)}a = 1${')'.repeat(100_000)} }\n` }, 1, 'SW0013'],
     ['a where clause of 20,000 terms', { 'long.sync': `${header}audience x { from m  where ${Array(20_000).fill('a = 1').join(' and ')} }\n` }, 0, undefined],
     ['a message nesting 65 blocks', { 'tpl.sync': `${header}destination h : slack { token env("SLACK_TOKEN") }\nsync s { from m  to h  mode insert  identifier a  message "${'{{#if a}}'.repeat(65)}x${'{{/if}}'.repeat(65)}" }\n` }, 1, 'SW0501'],
     ['a message nesting 64 blocks', { 'tpl.sync': `${header}destination h : slack { token env("SLACK_TOKEN") }\nsync s { from m  to h  mode insert  identifier a  message "${'{{#if a}}'.repeat(64)}x${'{{/if}}'.repeat(64)}" }\n` }, 0, undefined],
     ['random bytes', { 'noise.sync': Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 256)) }, 1, 'SW0003'],
-    ['only punctuation', { 'p.sync': '{{{ }}} ((( ))) -> -> ??? %%% ,,, ...' }, 1, 'SW0001'],
+    ['only punctuation', { 'p.sync': '{{{ }}} ((( ))) -> -> ??? %%% ,,, ...' }, 1, 'SW0012'],
     ['a folder named like a .sync file', { 'odd.sync/inner.sync': clean['project.sync'] }, 0, undefined],
   ] as const)('%s', async (_, files, code, first) => {
     const r = await run(files, ['check', '--format', 'json']);

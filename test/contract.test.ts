@@ -35,9 +35,9 @@ function syncFiles(dir: string): string[] {
 /** The API syncs of an example project, checked as `syncwright check` checks it. */
 export function exampleSyncs(example: string): CheckedSync[] {
   const files = syncFiles(join(root, 'examples', example)).map((f) => ({ path: relative(root, f), text: readFileSync(f, 'utf8') }));
-  const { project, diagnostics } = checkProject(files);
+  const { project, diagnostics, ok } = checkProject(files);
   const errors = diagnostics.filter((d) => d.severity === 'error');
-  if (!project || errors.length) throw new Error(`examples/${example} does not check: ${errors.map((d) => d.message).join('; ')}`);
+  if (!ok) throw new Error(`examples/${example} does not check: ${errors.map((d) => d.message).join('; ')}`);
   return project.syncs.filter((s) => s.destination.category !== 'warehouse');
 }
 

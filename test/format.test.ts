@@ -133,7 +133,7 @@ describe('formatSource: every .sync file in the repository', () => {
   it.each(files.map((f) => [f.path, f.text] as const))('%s', (path, text) => {
     const before = parseFile(path, text);
     const result = formatSource(path, text);
-    if (!before.ast) {
+    if (!before.ok) {
       // Fixtures for syntax errors: the formatter must refuse them.
       expect(result.text).toBeUndefined();
       expect(result.diagnostics).toEqual(before.diagnostics);

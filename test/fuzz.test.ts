@@ -1,12 +1,15 @@
 /**
  * Random damage to every `.sync` file of the repository: the front end must never throw or
- * stall, must keep every diagnostic's span inside the file, and the formatter must either
+ * stall, must keep every diagnostic's span (and those of its related places and fixes)
+ * inside the file, must give a well-formed symbol index, and the formatter must either
  * refuse or print text that parses back to the same AST and formats to itself.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkProject } from '../src/check/check.js';
 import type { Diagnostic } from '../src/diagnostics/diagnostic.js';
+import type { SymbolIndex } from '../src/check/symbols.js';
+import type { Span } from '../src/syntax/span.js';
 import { formatSource } from '../src/syntax/format.js';
 import { parseFile } from '../src/syntax/parse.js';
 import { lex } from '../src/syntax/tokens.js';
@@ -103,15 +106,49 @@ function lineColumn(starts: number[], offset: number): { line: number; column: n
   return { line, column: offset - starts[line - 1]! + 1 };
 }
 
+function expectSpanInside(s: Span, path: string, text: string, starts: number[], where: string): void {
+  expect(s.file, where).toBe(path);
+  expect(0 <= s.offset && s.offset <= s.endOffset && s.endOffset <= text.length, where).toBe(true);
+  expect(lineColumn(starts, s.offset), where).toEqual({ line: s.line, column: s.column });
+  expect(lineColumn(starts, s.endOffset), where).toEqual({ line: s.endLine, column: s.endColumn });
+}
+
 function expectSpansInside(diagnostics: Diagnostic[], path: string, text: string): void {
   const starts = lineStarts(text);
   for (const d of diagnostics) {
-    const s = d.span;
-    const where = `${d.code} ${d.message} at ${JSON.stringify(s)}`;
-    expect(s.file, where).toBe(path);
-    expect(0 <= s.offset && s.offset <= s.endOffset && s.endOffset <= text.length, where).toBe(true);
-    expect(lineColumn(starts, s.offset), where).toEqual({ line: s.line, column: s.column });
-    expect(lineColumn(starts, s.endOffset), where).toEqual({ line: s.endLine, column: s.endColumn });
+    for (const s of [d.span, ...(d.related ?? []).map((r) => r.span), ...(d.fixes ?? []).map((f) => f.span)]) {
+      expectSpanInside(s, path, text, starts, `${d.code} ${d.message} at ${JSON.stringify(s)}`);
+    }
+  }
+}
+
+/**
+ * The index of any text: every span inside it, each name at its span as written (a quoted one
+ * with its quotes), a missing name empty and with no width, every target and scope a definition
+ * of the index, of a kind the reference accepts.
+ */
+function expectIndexHolds(index: SymbolIndex, path: string, text: string): void {
+  const starts = lineStarts(text);
+  const defined = new Set(index.definitions);
+  // A quoted name (closed, or left open by a syntax error) is written with its quotes.
+  const written = (s: Span, name: string) => {
+    const at = text.slice(s.offset, s.endOffset);
+    return at === name || (at.length > 0 && '"`'.includes(at[0]!));
+  };
+  for (const d of index.definitions) {
+    const where = `definition ${d.kind} ${d.name} at ${JSON.stringify(d.span)}`;
+    expectSpanInside(d.span, path, text, starts, where);
+    expectSpanInside(d.extent, path, text, starts, where);
+    expect(d.extent.offset <= d.span.offset && d.span.endOffset <= d.extent.endOffset, where).toBe(true);
+    expect(written(d.span, d.name), where).toBe(true);
+    expect(d.kind === 'column' ? d.parent !== undefined && defined.has(d.parent) && d.parent.kind === 'model' : d.parent === undefined, where).toBe(true);
+  }
+  for (const r of index.references) {
+    const where = `reference ${JSON.stringify(r.name)} at ${JSON.stringify(r.span)}`;
+    expectSpanInside(r.span, path, text, starts, where);
+    expect(r.span.offset === r.span.endOffset ? r.name === '' : written(r.span, r.name), where).toBe(true);
+    if (r.target) expect(defined.has(r.target) && r.accepts.includes(r.target.kind) && r.name !== '', where).toBe(true);
+    if (r.scope) expect(defined.has(r.scope) && r.scope.kind === 'model', where).toBe(true);
   }
 }
 
@@ -119,7 +156,10 @@ function expectSpansInside(diagnostics: Diagnostic[], path: string, text: string
 function expectFrontEndHolds(path: string, text: string): void {
   const started = performance.now();
   // The checker parses first, so this also runs the parser on the text.
-  expectSpansInside(checkProject([{ path, text }]).diagnostics, path, text);
+  const checked = checkProject([{ path, text }]);
+  expectSpansInside(checked.diagnostics, path, text);
+  expectIndexHolds(checked.index, path, text);
+  expect(checked.ok).toBe(!checked.diagnostics.some((d) => d.severity === 'error'));
   const formatted = formatSource(path, text);
   if (formatted.text === undefined) {
     // Refused: these are the syntax diagnostics.
@@ -185,15 +225,16 @@ sync s { from x  to wh table t.members  mode mirror  identifier id -> id  guard 
       let [ok, tooDeep] = [1, 4_000];
       while (tooDeep - ok > 1) {
         const mid = Math.floor((ok + tooDeep) / 2);
-        if (checkProject([{ path: 'deep.sync', text: project(sources[0]!, mid, open!, close!) }]).project) ok = mid;
+        if (checkProject([{ path: 'deep.sync', text: project(sources[0]!, mid, open!, close!) }]).ok) ok = mid;
         else tooDeep = mid;
       }
       expect(ok, `${open}...${close}`).toBeGreaterThan(100);
       const deepest = project(sources[0]!, ok, open!, close!);
       expect(formatSource('deep.sync', deepest).diagnostics).toEqual([]);
       for (const source of sources) {
-        const checked = checkProject([{ path: 'deep.sync', text: project(source, ok, open!, close!) }]).project!;
-        const [sync] = planProject(checked);
+        const checked = checkProject([{ path: 'deep.sync', text: project(source, ok, open!, close!) }]);
+        expect(checked.ok).toBe(true);
+        const [sync] = planProject(checked.project);
         expect(sync!.files.find((f) => f.name === 'apply.sql')!.content).toMatch(/["`]a["`] = 1/i);
       }
     }

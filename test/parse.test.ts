@@ -15,7 +15,7 @@ describe('parser', () => {
 
   it('reports several syntax errors in one run', () => {
     const r = parseFile('e.sync', 'sync a { mode }\nsync b { batch x }\n');
-    expect(r.ast).toBeUndefined();
+    expect(r.ok).toBe(false);
     expect(r.diagnostics.length).toBeGreaterThanOrEqual(2);
     expect(r.diagnostics.map((d) => d.span.line)).toEqual(expect.arrayContaining([1, 2]));
   });
@@ -100,17 +100,21 @@ describe('AST spans and values', () => {
   it('points a missing closing brace at the end of the file', () => {
     const r = parseFile('m.sync', 'sync s {\n  mode upsert\n');
     expect(r.diagnostics).toHaveLength(1);
-    expect(r.diagnostics[0]).toMatchObject({ code: 'SW0001', span: { line: 2, column: 14 } });
+    expect(r.diagnostics[0]).toMatchObject({ code: 'SW0009', span: { line: 2, column: 14 } });
     expect(r.diagnostics[0]!.message).toContain('end of the file');
   });
 });
 
 describe('syntax diagnostics', () => {
-  /** Each diagnostic as `line:column message`, and its hints. */
-  function report(text: string): { at: string; hints: string[] }[] {
+  /** Each diagnostic as `line:column message`, its hints and its related places. */
+  function report(text: string): { at: string; hints: string[]; related?: string[] }[] {
     const r = parseFile('s.sync', text);
-    expect(r.ast).toBeUndefined();
-    return r.diagnostics.map((d) => ({ at: `${d.span.line}:${d.span.column} ${d.message}`, hints: d.hints }));
+    expect(r.ok).toBe(false);
+    return r.diagnostics.map((d) => ({
+      at: `${d.span.line}:${d.span.column} ${d.message}`,
+      hints: d.hints,
+      ...(d.related ? { related: d.related.map((n) => `${n.span.line}:${n.span.column} ${n.message}`) } : {}),
+    }));
   }
   const at = (text: string) => report(text).map((d) => d.at);
 
@@ -150,10 +154,10 @@ describe('syntax diagnostics', () => {
 
   it('name the block a missing `}` leaves open, by the indentation of the `}` that is there', () => {
     expect(report('model users {\n  columns {\n    email string\n  }\n')).toEqual([
-      { at: '4:4 expected `}`, found the end of the file', hints: ['model `users`, opened at line 1, is not closed'] },
+      { at: '4:4 expected `}`, found the end of the file', hints: ['model `users` is not closed'], related: ['1:13 model `users` opens here'] },
     ]);
     expect(report('model users {\n  columns {\n    email string\n}\n\nsync s { from users }\n')).toEqual([
-      { at: '6:1 expected `}`, found `sync`', hints: ['`columns {`, opened at line 2, is not closed'] },
+      { at: '6:1 expected `}`, found `sync`', hints: ['`columns {` is not closed'], related: ['2:11 `columns {` opens here'] },
     ]);
   });
 
@@ -186,10 +190,43 @@ describe('a file with very many syntax errors', () => {
   it('is read up to the limit, then one diagnostic says where reading stopped', () => {
     // Recovering from each of thousands of errors once cost time that grew with their square, then overflowed the stack.
     const text = Array.from({ length: 4000 }, (_, i) => `model m${i} {\n  from wh\n  { a int }\n  columns { id bigint }\n}\n`).join('');
-    const { ast, diagnostics } = parseFile('broken.sync', text);
-    expect(ast).toBeUndefined();
+    const { ast, ok, diagnostics } = parseFile('broken.sync', text);
+    expect(ok).toBe(false);
     expect(diagnostics).toHaveLength(syntaxErrorLimit + 1);
+    // The tree holds the definitions read before the limit, each marked partial for the text recovery skipped.
+    const stop = diagnostics.at(-1)!.span.offset;
+    expect(ast.definitions.length).toBeGreaterThan(10);
+    expect(ast.definitions.every((d) => d.kind === 'model' && d.partial && d.span.offset < stop)).toBe(true);
     expect(diagnostics.at(-1)).toMatchObject({ code: 'SW0005', message: `stopped reading this file after ${syntaxErrorLimit} syntax errors` });
-    expect(diagnostics.slice(0, -1).every((d) => d.code === 'SW0001')).toBe(true);
+    expect(diagnostics.slice(0, -1).every((d) => d.code === 'SW0012')).toBe(true);
+  });
+});
+
+describe('the tree of a file with syntax errors', () => {
+  const kinds = (text: string) => parseFile('t.sync', text).ast.definitions.map((d) => `${d.name.text}${d.partial ? ' partial' : ''}`);
+
+  it('holds every definition; one around text the parser skipped or may have misread is partial', () => {
+    expect(kinds('model a { from w  ) table t }\nmodel b { from w }\n')).toEqual(['a partial', 'b']);
+    // Columns are pairs of words: one missing may have shifted the ones before it.
+    expect(kinds('model a { columns { id bigint  email } }\nmodel b { from w }\n')).toEqual(['a partial', 'b']);
+    // Text after a block closed early was meant inside it.
+    expect(kinds('audience a { from } users where x = 1 }\nmodel b { from w }\n')).toEqual(['a partial', 'b']);
+  });
+
+  it('keeps a definition whole where only a keyword lacks its argument at the end of its item, or a separator is extra', () => {
+    expect(kinds('sync s {\n  from\n  mode upsert\n}\nsync t { mode: upsert  map { a -> b, c -> d } }\n')).toEqual(['s', 't']);
+    // A stray `}` after a definition closes nothing: the definition before it is whole.
+    expect(kinds('model a { from w }\n}\nmodel b { from w }\n')).toEqual(['a', 'b']);
+  });
+
+  it('places a missing name with no width right after the text before it, as Langium does', () => {
+    const { ast } = parseFile('t.sync', 'model {\n  from w\n}\n');
+    expect(ast.definitions[0]?.name).toMatchObject({ text: '', missing: true, span: { line: 1, column: 6, offset: 5, endOffset: 5 } });
+  });
+
+  it('holds no definition, and says so, when it nests too deeply to be read', () => {
+    const r = parseFile('deep.sync', `audience a { from m where ${'('.repeat(20_000)}a = 1${')'.repeat(20_000)} }\n`);
+    expect([r.ok, r.ast.definitions.length, r.diagnostics.map((d) => d.code)]).toEqual([false, 0, ['SW0013']]);
+    expect(r.namesInText).toContain('a');
   });
 });

@@ -1,7 +1,9 @@
 /**
- * The checker: files -> checked project + diagnostics. Files with syntax errors are not
- * checked; names they define still count as defined so that other files do not cascade
- * "unknown" errors.
+ * The checker: files -> checked project, symbol index and diagnostics. Every file is checked,
+ * those with syntax errors too, on the tree the parser recovered: a check that meets a
+ * placeholder (text that is missing) stays quiet, and a `partial` definition (text recovery
+ * skipped or may have misread) is not checked but still counts as defined, as does every name
+ * a broken file's text may define, so that no "unknown" error follows from a syntax error.
  */
 import type { Definition, SyncFile } from '../syntax/ast.js';
 import type { Span } from '../syntax/span.js';
@@ -18,6 +20,7 @@ import { nameHints } from '../diagnostics/suggest.js';
 import { dialectNames } from '../dialect/index.js';
 import { destinationTypes, getDestinationType, destinationSettingsValidator, sourceSettingsValidator, requireSourceSettingsSchema } from '../catalog/index.js';
 import { secretSettingsOf } from '../catalog/settings.js';
+import { indexProject, type SymbolIndex } from './symbols.js';
 import type { DestinationType } from '../catalog/types.js';
 
 export interface SourceText {
@@ -26,8 +29,12 @@ export interface SourceText {
 }
 
 export interface CheckResult {
-  /** Present only when there is no error. */
-  project?: CheckedProject;
+  /** What checked clean: the whole project, and what `compile` plans, only when `ok`. */
+  project: CheckedProject;
+  /** Every name defined and every reference, in every file, those with errors too (symbols.ts). */
+  index: SymbolIndex;
+  /** No error. */
+  ok: boolean;
   diagnostics: Diagnostic[];
 }
 
@@ -53,8 +60,9 @@ export function checkProject(files: readonly SourceText[]): CheckResult {
     }
     const result = parseFile(f.path, f.text);
     for (const d of result.diagnostics) r.add(d);
-    if (result.ast) parsed.push({ ast: result.ast, text: f.text });
-    else for (const m of f.text.matchAll(/\b(?:source|model|audience|destination|sync)\s+([A-Za-z_][A-Za-z0-9_$]*)/g)) broken.add(m[1]!);
+    parsed.push({ ast: result.ast, text: f.text });
+    // Names the tree may lack; those it holds are found first wherever they are looked up.
+    for (const name of result.namesInText) broken.add(name);
   }
 
   // Names share one namespace across kinds, since `to` accepts a source and `from` a model or audience.
@@ -63,11 +71,14 @@ export function checkProject(files: readonly SourceText[]): CheckResult {
   for (const { ast, text } of parsed) {
     texts.set(ast.file, text);
     for (const d of ast.definitions) {
+      if (d.name.missing) continue;
+      if (d.partial) broken.add(d.name.text);
       const first = defs.get(d.name.text);
       if (first) {
-        r.report('duplicate-definition', d.name.span, { kind: kindNames[d.kind], name: d.name.text }, [
-          `the first is the ${kindNames[first.kind]} at ${first.span.file}:${first.span.line}; names are shared by every kind in the project`,
-        ]);
+        r.report('duplicate-definition', d.name.span, { kind: kindNames[d.kind], name: d.name.text }, {
+          hints: ['names are shared by every kind in the project: rename one of them'],
+          related: [{ message: `the first \`${first.name.text}\` is the ${kindNames[first.kind]} defined here`, span: first.name.span }],
+        });
         continue;
       }
       defs.set(d.name.text, d);
@@ -76,17 +87,20 @@ export function checkProject(files: readonly SourceText[]): CheckResult {
   const all = [...defs.values()];
   const of = <K extends Definition['kind']>(kind: K) => all.filter((d): d is Extract<Definition, { kind: K }> => d.kind === kind);
 
+  // A partial source or destination is used when its head names a known dialect or type, but nothing of it is checked.
   const sources = new Map<string, CheckedSource>();
   for (const d of of('source')) {
-    if (!(dialectNames as readonly string[]).includes(d.dialect.text)) {
-      r.report('unknown-dialect', d.dialect.span, { name: d.dialect.text }, nameHints(d.dialect.text, [...dialectNames], 'dialects'));
+    if (d.dialect.missing || !(dialectNames as readonly string[]).includes(d.dialect.text)) {
+      if (!d.dialect.missing && !d.partial) r.report('unknown-dialect', d.dialect.span, { name: d.dialect.text }, nameHints(d.dialect, [...dialectNames], 'dialects'));
       broken.add(d.name.text);
       continue;
     }
     const dialect = d.dialect.text as Dialect;
-    const settings = checkSettings(d.settings, {
+    const settings = d.partial ? {} : checkSettings(d.settings, {
       owner: `${dialect} source \`${d.name.text}\``,
       ownerSpan: d.name.span,
+      block: d.span,
+      text: texts.get(d.span.file) ?? '',
       validate: sourceSettingsValidator(dialect),
       schema: requireSourceSettingsSchema(dialect),
       secrets: secretSettingsOf(requireSourceSettingsSchema(dialect)),
@@ -98,15 +112,17 @@ export function checkProject(files: readonly SourceText[]): CheckResult {
 
   const destinations = new Map<string, { checked: CheckedDestination; type: DestinationType }>();
   for (const d of of('destination')) {
-    const type = getDestinationType(d.type.text);
+    const type = d.type.missing ? undefined : getDestinationType(d.type.text);
     if (!type) {
-      r.report('unknown-destination-type', d.type.span, { name: d.type.text }, nameHints(d.type.text, [...destinationTypes.keys()], 'destination types'));
+      if (!d.type.missing && !d.partial) r.report('unknown-destination-type', d.type.span, { name: d.type.text }, nameHints(d.type, [...destinationTypes.keys()], 'destination types'));
       broken.add(d.name.text);
       continue;
     }
-    const settings = checkSettings(d.settings, {
+    const settings = d.partial ? {} : checkSettings(d.settings, {
       owner: `${type.type} destination \`${d.name.text}\``,
       ownerSpan: d.name.span,
+      block: d.span,
+      text: texts.get(d.span.file) ?? '',
       validate: destinationSettingsValidator(type.type),
       schema: type.settings,
       secrets: type.secretSettings,
@@ -121,23 +137,24 @@ export function checkProject(files: readonly SourceText[]): CheckResult {
 
   const models = new Map<string, CheckedModel>();
   for (const d of of('model')) {
-    const m = checkModel(d, sources, broken, r);
+    const m = d.partial ? undefined : checkModel(d, sources, broken, r);
     if (m) models.set(d.name.text, m);
     else broken.add(d.name.text);
   }
 
   const audiences = new Map<string, CheckedAudience>();
   for (const d of of('audience')) {
+    if (d.partial) continue;
     const owner = { kind: 'audience', name: d.name.text };
     const from = single(d.items, 'from', 'from', owner, r);
     const where = single(d.items, 'where', 'where', owner, r);
     if (!from) r.report('missing-item', d.name.span, { ...owner, item: 'from' }, ['name the model it selects from: `from users`']);
     if (!where) r.report('missing-item', d.name.span, { ...owner, item: 'where' }, ['say who is in it: `where ltv >= 1000`']);
     const model = from ? models.get(from.name.text) : undefined;
-    if (from && !model && !broken.has(from.name.text)) {
-      const hints = nameHints(from.name.text, [...models.keys()], 'models');
-      if (audiences.has(from.name.text) || of('audience').some((a) => a.name.text === from.name.text)) hints.unshift('an audience selects from a model; combine the conditions instead');
-      r.report('unknown-reference', from.name.span, { kind: 'model', name: from.name.text }, hints);
+    if (from && !model && !from.name.missing && !broken.has(from.name.text)) {
+      const advice = nameHints(from.name, [...models.keys()], 'models');
+      if (audiences.has(from.name.text) || of('audience').some((a) => a.name.text === from.name.text)) advice.hints.unshift('an audience selects from a model; combine the conditions instead');
+      r.report('unknown-reference', from.name.span, { kind: 'model', name: from.name.text }, advice);
     }
     if (!model || !where) {
       broken.add(d.name.text);
@@ -156,19 +173,20 @@ export function checkProject(files: readonly SourceText[]): CheckResult {
   for (const d of of('sync')) {
     const first = folders.get(d.name.text.toLowerCase());
     if (first) {
-      r.report('sync-names-differ-in-case', d.name.span, { name: d.name.text, first: first.name.text }, [
-        `\`${first.name.text}\` is at ${first.span.file}:${first.span.line}; rename one of them`,
-      ]);
+      r.report('sync-names-differ-in-case', d.name.span, { name: d.name.text, first: first.name.text }, {
+        hints: ['rename one of them'],
+        related: [{ message: `\`${first.name.text}\` is defined here`, span: first.name.span }],
+      });
     } else folders.set(d.name.text.toLowerCase(), d);
   }
   for (const d of of('sync')) {
-    const s = checkSync(d, scope, r, texts.get(d.span.file) ?? '');
+    const s = d.partial ? undefined : checkSync(d, scope, r, texts.get(d.span.file) ?? '');
     if (s) syncs.push(s);
   }
 
-  const diagnostics = sortDiagnostics(r.diagnostics);
-  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
   const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  const trees = parsed.map((p) => p.ast);
+  let index: SymbolIndex | undefined;
   return {
     project: {
       sources: [...sources.values()].sort(byName),
@@ -177,7 +195,12 @@ export function checkProject(files: readonly SourceText[]): CheckResult {
       audiences: [...audiences.values()].sort(byName),
       syncs: syncs.sort(byName),
     },
-    diagnostics,
+    // Made when first read: `check` and `compile` never read it (it costs them 5-7%).
+    get index() {
+      return (index ??= indexProject(trees));
+    },
+    ok: r.errorCount === 0,
+    diagnostics: sortDiagnostics(r.diagnostics),
   };
 }
 

@@ -6,6 +6,8 @@ import type { Reporter } from './report.js';
 import { getDialect, nameKey } from '../dialect/index.js';
 import { nameHints } from '../diagnostics/suggest.js';
 import { checkLiteralText } from './names.js';
+import { replaceWith, type Advice, type Fix } from '../diagnostics/diagnostic.js';
+import type { Span } from '../syntax/span.js';
 
 /** The kinds of value a condition can compare; two operands compare when their kinds are equal. */
 type Kind = 'number' | 'string' | 'bool' | 'temporal' | 'json' | 'null' | 'unknown';
@@ -57,21 +59,34 @@ export function findColumn(model: CheckedModel, name: { text: string; quoted: bo
   return index.get(nameKey(model.source.dialect, name));
 }
 
-export function unknownColumn(model: CheckedModel, name: { text: string; quoted?: boolean; span: import('../syntax/span.js').Span }, r: Reporter): void {
+export function unknownColumn(model: CheckedModel, name: { text: string; quoted?: boolean; span: Span }, r: Reporter): void {
   r.report('unknown-column', name.span, { name: name.text, model: model.name }, unknownColumnHints(model, name));
 }
 
-/** "did you mean", or, when only case or quoting differs, how the warehouse reads each name. */
-export function unknownColumnHints(model: CheckedModel, name: { text: string; quoted?: boolean }): string[] {
+/** A column's name as a `.sync` file writes it: bare, or exact in double quotes. */
+function written(n: { text: string; quoted?: boolean }): string {
+  return n.quoted ? JSON.stringify(n.text) : n.text;
+}
+
+/**
+ * "did you mean", or, when only case or quoting differs, how the warehouse reads each name;
+ * with the declared name as a fix where the reference has a place in the file.
+ */
+export function unknownColumnHints(model: CheckedModel, name: { text: string; quoted?: boolean; span?: Span }): Advice {
   const dialect = model.source.dialect;
   const sameLetters = model.columns.find((c) => c.name.text.toLowerCase() === name.text.toLowerCase());
-  if (!sameLetters) return nameHints(name.text, model.columns.map((c) => c.name.text), 'columns');
-  const written = (n: { text: string; quoted?: boolean }) => (n.quoted ? `"${n.text}"` : n.text);
+  if (!sameLetters) {
+    const declared = new Map(model.columns.map((c) => [c.name.text, c.name]));
+    return nameHints(name, [...declared.keys()], 'columns', (text) => written(declared.get(text)!));
+  }
   const read = nameKey(dialect, { text: name.text, quoted: name.quoted ?? false });
-  return [
-    `\`${written(name)}\` is read as \`${read}\`, but the column is declared as ${written(sameLetters.name)}, read as \`${nameKey(dialect, sameLetters.name)}\``,
-    `${getDialect(dialect).identifiers.why}, and a quoted name is exact: write ${written(sameLetters.name)} as the model declares it`,
-  ];
+  return {
+    hints: [
+      `\`${written(name)}\` is read as \`${read}\`, but the column is declared as ${written(sameLetters.name)}, read as \`${nameKey(dialect, sameLetters.name)}\``,
+      `${getDialect(dialect).identifiers.why}, and a quoted name is exact: write ${written(sameLetters.name)} as the model declares it`,
+    ],
+    fixes: name.span ? [replaceWith(name.span, written(sameLetters.name))] : [],
+  };
 }
 
 const datePattern = /^\d{4}-\d{2}-\d{2}$/;
@@ -79,7 +94,7 @@ const timestampPattern = /^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)
 
 function checkLiteral(l: Literal, model: CheckedModel, r: Reporter): void {
   if (l.type === 'string') checkLiteralText(model.source.dialect, String(l.value), l.span, r);
-  if (l.type !== 'date' && l.type !== 'timestamp') return;
+  if ((l.type !== 'date' && l.type !== 'timestamp') || l.missing) return;
   const text = String(l.value);
   const shapeOk = l.type === 'date' ? datePattern.test(text) : timestampPattern.test(text);
   const day = text.slice(0, 10);
@@ -92,6 +107,8 @@ function checkLiteral(l: Literal, model: CheckedModel, r: Reporter): void {
 }
 
 function operandKind(o: Operand, model: CheckedModel, r: Reporter): Kind {
+  // What is missing has a syntax error of its own, and no kind.
+  if (o.kind === 'literal' ? o.missing : o.name.missing) return 'unknown';
   if (o.kind === 'literal') {
     checkLiteral(o, model, r);
     return kindOfLiteral[o.type];
@@ -108,28 +125,32 @@ function compatible(a: Kind, b: Kind): boolean {
   return a === 'unknown' || b === 'unknown' || (a === b && a !== 'json' && a !== 'null');
 }
 
-function mismatch(left: Kind, right: Kind, span: import('../syntax/span.js').Span, r: Reporter, model: CheckedModel, operands: readonly Operand[] = [], like = false): void {
+function mismatch(left: Kind, right: Kind, span: Span, r: Reporter, model: CheckedModel, operands: readonly Operand[] = [], like = false): void {
   const hints: string[] = [];
+  const fixes: Fix[] = [];
   const kinds = [left, right];
-  const quotedNumber = operands.find((o) => o.kind === 'literal' && o.type === 'string' && /^-?\d+(\.\d+)?$/.test(String(o.value)));
+  const quotedNumber = operands.find((o): o is Literal => o.kind === 'literal' && o.type === 'string' && /^-?\d+(\.\d+)?$/.test(String(o.value)));
   if (kinds.includes('null')) hints.push('compare with NULL using `is null` or `is not null`');
   else if (kinds.includes('json')) hints.push('json columns can only be tested with `is null` / `is not null`');
   else if (like) hints.push('`like` matches text; compare numbers and dates with `=`, `<`, `between`');
   else if (kinds.includes('temporal') && kinds.includes('string')) hints.push("write a typed literal: date '2024-01-31' or timestamp '2024-01-31 12:00:00'");
-  else if (kinds.includes('number') && quotedNumber) hints.push(`write the number without quotes: ${String((quotedNumber as Literal).value)}`);
+  else if (kinds.includes('number') && quotedNumber) {
+    hints.push(`write the number without quotes: ${String(quotedNumber.value)}`);
+    fixes.push(replaceWith(quotedNumber.span, String(quotedNumber.value)));
+  }
   for (const o of operands) {
     if (o.kind !== 'column') continue;
     const col = findColumn(model, o.name);
     if (col) hints.push(`\`${o.name.text}\` is a ${col.type} column`);
   }
-  r.report('incompatible-comparison', span, { left: describeKind[left], right: describeKind[right] }, hints);
+  r.report('incompatible-comparison', span, { left: describeKind[left], right: describeKind[right] }, { hints, fixes });
 }
 
 /**
  * A `like` pattern: `%` and `_` are wildcards and a backslash makes the next character itself
  * (the compiled SQL says so on every warehouse), so a pattern cannot end in a lone backslash.
  */
-function checkPattern(pattern: string, span: import('../syntax/span.js').Span, model: CheckedModel, r: Reporter): void {
+function checkPattern(pattern: string, span: Span, model: CheckedModel, r: Reporter): void {
   if (!checkLiteralText(model.source.dialect, pattern, span, r)) return;
   if (/(^|[^\\])(\\\\)*\\$/.test(pattern)) {
     r.report('invalid-literal', span, { detail: 'a `like` pattern cannot end with a backslash, which escapes the character after it' }, [

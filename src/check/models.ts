@@ -1,11 +1,12 @@
 /** Models: their source, relation, columns, key and order. */
-import type { ModelDef, StringLit } from '../syntax/ast.js';
+import type { Ident, ModelDef, StringLit } from '../syntax/ast.js';
 import type { Span } from '../syntax/span.js';
 import { readQuery } from '../dialect/sql-text.js';
 import { columnTypes, type ColumnType } from '../catalog/types.js';
 import type { CheckedColumn, CheckedModel, CheckedSource, Dialect } from './model.js';
 import { Reporter, single } from './report.js';
 import { nameHints } from '../diagnostics/suggest.js';
+import { replaceWith } from '../diagnostics/diagnostic.js';
 import { getDialect, nameKey } from '../dialect/index.js';
 import { findColumn, unknownColumn } from './expr.js';
 import { checkName } from './names.js';
@@ -23,23 +24,28 @@ export function checkModel(def: ModelDef, sources: ReadonlyMap<string, CheckedSo
   let source: CheckedSource | undefined;
   if (!from) {
     r.report('missing-item', def.name.span, { ...owner, item: 'from' }, ['name the warehouse it reads: `from warehouse`']);
-  } else {
+  } else if (!from.name.missing) {
     source = sources.get(from.name.text);
-    if (!source && !broken.has(from.name.text)) r.report('unknown-reference', from.name.span, { kind: 'source', name: from.name.text }, nameHints(from.name.text, [...sources.keys()], 'sources'));
+    if (!source && !broken.has(from.name.text)) r.report('unknown-reference', from.name.span, { kind: 'source', name: from.name.text }, nameHints(from.name, [...sources.keys()], 'sources'));
   }
   if (!table && !sql) {
     r.report('missing-item', def.name.span, { ...owner, item: 'table' }, ['give `table schema.name` or `sql """ select ... """`']);
   }
   if (table && sql) {
-    r.report('conflicting-items', sql.span, { detail: `model \`${def.name.text}\` has both \`table\` and \`sql\`` }, ['keep one: a model reads a table or a query']);
+    r.report('conflicting-items', sql.span, { detail: `model \`${def.name.text}\` has both \`table\` and \`sql\`` }, {
+      hints: ['keep one: a model reads a table or a query'],
+      related: [{ message: 'the `table` is here', span: table.span }],
+    });
   }
   if (!cols) {
     r.report('missing-item', def.name.span, { ...owner, item: 'columns' }, ['declare the columns the syncs may use: `columns { id bigint  email string? }`']);
   }
   const columns = checkColumns(cols?.columns ?? [], source, r);
   if (!source) return undefined;
-  for (const part of table?.path.parts ?? []) checkName(source.dialect, 'table', part, r);
-  if (sql && !table) checkQuery(def.name.text, sql.query, source.dialect, r);
+  for (const part of table?.path.parts ?? []) if (!part.missing) checkName(source.dialect, 'table', part, r);
+  if (sql && !table && !sql.query.missing) checkQuery(def.name.text, sql.query, source.dialect, r);
+  // A column whose name or type is missing leaves the columns unknown: syncs are not checked against them.
+  if (cols?.columns.some((c) => c.name.missing || c.type.missing)) return undefined;
 
   const model: CheckedModel = {
     name: def.name.text,
@@ -49,11 +55,12 @@ export function checkModel(def: ModelDef, sources: ReadonlyMap<string, CheckedSo
     columns,
     span: def.span,
   };
-  if (key) {
+  if (key && !key.column.missing) {
     if (findColumn(model, key.column)) model.primaryKey = key.column;
     else unknownColumn(model, key.column, r);
   }
   for (const k of order?.keys ?? []) {
+    if (k.column.missing) continue;
     if (findColumn(model, k.column)) model.orderBy.push({ column: k.column, descending: k.direction === 'desc' });
     else unknownColumn(model, k.column, r);
   }
@@ -82,21 +89,31 @@ function spanIn(s: StringLit, index: number): Span {
 }
 
 function checkColumns(defs: NonNullable<Extract<ModelDef['items'][number], { kind: 'columns' }>>['columns'], source: CheckedSource | undefined, r: Reporter): CheckedColumn[] {
-  const seen = new Map<string, { text: string; line: number }>();
+  const seen = new Map<string, Ident>();
   const columns: CheckedColumn[] = [];
   for (const c of defs) {
+    if (c.name.missing || c.type.missing) continue;
     const key = source ? nameKey(source.dialect, c.name) : c.name.text;
     const first = seen.get(key);
     if (first) {
-      const same = first.text === c.name.text || !source ? '' : `: ${getDialect(source.dialect).identifiers.why}`;
-      r.report('duplicate-column', c.name.span, { name: c.name.text }, [`the first is \`${first.text}\` at line ${first.line}${same}`]);
+      const why = first.text === c.name.text || !source ? 'keep one of them' : `\`${c.name.text}\` and \`${first.text}\` are one name: ${getDialect(source.dialect).identifiers.why}`;
+      r.report('duplicate-column', c.name.span, { name: c.name.text }, {
+        hints: [why],
+        related: [{ message: `the first, \`${first.text}\`, is declared here`, span: first.span }],
+      });
       continue;
     }
-    seen.set(key, { text: c.name.text, line: c.name.span.line });
+    seen.set(key, c.name);
     if (source) checkName(source.dialect, 'column', c.name, r);
     if (!(columnTypes as readonly string[]).includes(c.type.name)) {
       const alias = typeAliases[c.type.name.toLowerCase()];
-      r.report('unknown-type', c.type.span, { name: c.type.name }, alias ? [`write \`${alias}\``, `types: ${columnTypes.join(', ')}`] : nameHints(c.type.name, [...columnTypes], 'types'));
+      // The type's name, without the `(12, 2)` after it.
+      const { span } = c.type;
+      const name = { text: c.type.name, span: { ...span, endLine: span.line, endColumn: span.column + c.type.name.length, endOffset: span.offset + c.type.name.length } };
+      const advice = alias
+        ? { hints: [`write \`${alias}\``, `types: ${columnTypes.join(', ')}`], fixes: [replaceWith(name.span, alias)] }
+        : nameHints(name, [...columnTypes], 'types');
+      r.report('unknown-type', c.type.span, { name: c.type.name }, advice);
       continue;
     }
     const column: CheckedColumn = { name: c.name, type: c.type.name as ColumnType, nullable: c.nullable };

@@ -1,5 +1,5 @@
 /** The checker's diagnostic sink: every check reports through one `Reporter`. */
-import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import type { Advice, Diagnostic } from '../diagnostics/diagnostic.js';
 import { diagnostic, type CodeName } from '../diagnostics/codes.js';
 import type { Span } from '../syntax/span.js';
 
@@ -7,8 +7,8 @@ export class Reporter {
   readonly diagnostics: Diagnostic[] = [];
   #errors = 0;
 
-  report(name: CodeName, span: Span, data: Record<string, unknown> = {}, hints: string[] = []): void {
-    this.add(diagnostic(name, span, data, hints));
+  report(name: CodeName, span: Span, data: Record<string, unknown> = {}, advice: string[] | Advice = []): void {
+    this.add(diagnostic(name, span, data, advice));
   }
 
   /** A diagnostic made elsewhere (the parser's). */
@@ -23,7 +23,22 @@ export class Reporter {
   }
 }
 
-/** Items of a block that may appear at most once: the first wins, repeats are reported. */
+/** Whether a node holds a placeholder for missing text (ast.ts); walked with a stack, as a condition nests as deep as it is long. */
+function holdsMissing(node: object): boolean {
+  const stack: unknown[] = [node];
+  while (stack.length > 0) {
+    const n = stack.pop();
+    if (typeof n !== 'object' || n === null) continue;
+    if ((n as { missing?: unknown }).missing === true) return true;
+    for (const [key, value] of Object.entries(n)) if (key !== 'span') stack.push(value);
+  }
+  return false;
+}
+
+/**
+ * Items of a block that may appear at most once: the first wins, repeats are reported. An
+ * item that is missing text (`from` with no name) is no repeat: its syntax error says enough.
+ */
 export function single<I extends { kind: string; span: Span }, K extends I['kind']>(
   items: readonly I[],
   kind: K,
@@ -31,11 +46,13 @@ export function single<I extends { kind: string; span: Span }, K extends I['kind
   owner: { kind: string; name: string },
   r: Reporter,
 ): Extract<I, { kind: K }> | undefined {
-  const found = items.filter((i): i is Extract<I, { kind: K }> => i.kind === kind);
+  const all = items.filter((i): i is Extract<I, { kind: K }> => i.kind === kind);
+  const found = all.length > 1 ? all.filter((i) => !holdsMissing(i)) : all;
   for (const extra of found.slice(1)) {
-    r.report('duplicate-item', extra.span, { item: keyword, kind: owner.kind, name: owner.name }, [
-      `remove one of the \`${keyword}\` items (the first is at line ${found[0]!.span.line})`,
-    ]);
+    r.report('duplicate-item', extra.span, { item: keyword, kind: owner.kind, name: owner.name }, {
+      hints: [`remove one of the \`${keyword}\` items`],
+      related: [{ message: `the first \`${keyword}\` is here`, span: found[0]!.span }],
+    });
   }
-  return found[0];
+  return found[0] ?? all[0];
 }

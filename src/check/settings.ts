@@ -7,6 +7,7 @@ import type { Setting, SettingValue } from '../syntax/ast.js';
 import type { Span } from '../syntax/span.js';
 import type { ResolvedValue } from './model.js';
 import { nameHints } from '../diagnostics/suggest.js';
+import { replaceWith, type Fix } from '../diagnostics/diagnostic.js';
 import { settingNames } from '../catalog/index.js';
 import { takesEnv } from '../catalog/settings.js';
 import type { Reporter } from './report.js';
@@ -25,6 +26,21 @@ export function resolveValue(v: SettingValue): ResolvedValue {
   }
 }
 
+/** Whether a value is, or holds, a placeholder for missing text. */
+function valueMissing(v: SettingValue): boolean {
+  switch (v.kind) {
+    case 'string':
+    case 'number':
+      return v.missing === true;
+    case 'env':
+      return v.variable.missing === true;
+    case 'path':
+      return v.path.parts.some((p) => p.missing);
+    case 'bool':
+      return false;
+  }
+}
+
 /** Names that hold credentials; `*_id` names (access_key_id, client_id) identify, they do not authenticate. */
 const secretName = /(token|secret|password|passwd|credential|private_key|api_key|authorization)/i;
 
@@ -36,6 +52,9 @@ export interface SettingsContext {
   /** "hubspot destination `crm`", for messages. */
   owner: string;
   ownerSpan: Span;
+  /** The definition, `source w : postgres { ... }`, and the text of its file: where a missing setting is added. */
+  block: Span;
+  text: string;
   validate: ValidateFunction;
   schema: Record<string, unknown>;
   secrets: readonly string[];
@@ -44,24 +63,31 @@ export interface SettingsContext {
 export function checkSettings(settings: readonly Setting[], ctx: SettingsContext, r: Reporter): Record<string, ResolvedValue> {
   const values: Record<string, ResolvedValue> = {};
   const byName = new Map<string, Setting>();
-  const inline = new Set<string>();
+  // Settings whose value is reported already (written inline, or missing): the schema's errors about it are not repeated.
+  const quiet = new Set<string>();
   for (const s of settings) {
     const name = s.name.text;
     if (byName.has(name)) {
-      r.report('duplicate-setting', s.name.span, { name }, [`the first \`${name}\` is at line ${byName.get(name)!.span.line}`]);
+      const first = byName.get(name)!.name.span;
+      r.report('duplicate-setting', s.name.span, { name }, { hints: ['keep one of them'], related: [{ message: `the first \`${name}\` is here`, span: first }] });
       continue;
     }
     byName.set(name, s);
     values[name] = resolveValue(s.value);
+    if (valueMissing(s.value)) {
+      quiet.add(name);
+      continue;
+    }
     if (looksSecret(name, ctx.secrets) && s.value.kind !== 'env') {
-      inline.add(name);
-      r.report('inline-secret', s.value.span, { name }, [
-        `secrets never go in .sync files: write \`${name} env("${name.toUpperCase()}")\` and set the variable where the sync runs`,
-      ]);
+      quiet.add(name);
+      r.report('inline-secret', s.value.span, { name }, {
+        hints: [`secrets never go in .sync files: write \`${name} ${envFor(name)}\` and set the variable where the sync runs`],
+        fixes: [replaceWith(s.value.span, envFor(name))],
+      });
     }
   }
   if (!ctx.validate(values)) {
-    const errors = dedupe(ctx.validate.errors ?? []).filter((e) => !inline.has(e.instancePath.split('/')[1] ?? ''));
+    const errors = dedupe(ctx.validate.errors ?? []).filter((e) => !quiet.has(e.instancePath.split('/')[1] ?? ''));
     for (const e of errors) reportAjvError(e, byName, ctx, r);
   }
   return values;
@@ -90,10 +116,36 @@ function dedupe(errors: ErrorObject[]): ErrorObject[] {
   return out;
 }
 
+/** The value a secret setting takes: the variable named after it. */
+const envFor = (name: string): string => `env("${name.toUpperCase()}")`;
+
+/**
+ * Adding `setting` to the block that ends `block`: on a line of its own before the `}` when
+ * the `}` starts its line, else before the `}` on its line. None when the block does not end
+ * with its `}` (a syntax error cut it short).
+ */
+function addSetting(block: Span, text: string, setting: string): Fix | undefined {
+  const close = block.endOffset - 1;
+  if (text[close] !== '}') return undefined;
+  const lineStart = text.lastIndexOf('\n', close - 1) + 1;
+  const indent = text.slice(lineStart, close);
+  const at: Span = { ...block, line: block.endLine, column: block.endColumn - 1, offset: close, endColumn: block.endColumn - 1, endOffset: close };
+  if (/^[ \t]*$/.test(indent)) {
+    return { title: `add \`${setting}\``, span: { ...at, column: 1, offset: lineStart, endColumn: 1, endOffset: lineStart }, replacement: `${indent}  ${setting}\n` };
+  }
+  return { title: `add \`${setting}\``, span: at, replacement: /\s/.test(text[close - 1] ?? '') ? `${setting} ` : ` ${setting} ` };
+}
+
+/** A missing setting: added, where the obvious value is known (a secret's env()). */
+function missingSetting(name: string, ctx: SettingsContext): Fix[] {
+  const fix = ctx.secrets.includes(name) ? addSetting(ctx.block, ctx.text, `${name} ${envFor(name)}`) : undefined;
+  return fix ? [fix] : [];
+}
+
 function reportAjvError(e: ErrorObject, byName: Map<string, Setting>, ctx: SettingsContext, r: Reporter): void {
   if (e.keyword === 'required') {
     const name = String((e.params as { missingProperty: string }).missingProperty);
-    r.report('missing-setting', ctx.ownerSpan, { owner: ctx.owner, name }, [`add \`${name} ...\` to the block`]);
+    r.report('missing-setting', ctx.ownerSpan, { owner: ctx.owner, name }, { hints: [`add \`${name} ...\` to the block`], fixes: missingSetting(name, ctx) });
     return;
   }
   if (e.keyword === 'additionalProperties') {
@@ -101,13 +153,17 @@ function reportAjvError(e: ErrorObject, byName: Map<string, Setting>, ctx: Setti
     const s = byName.get(name);
     // Families of settings (a webhook's header_<name>) are described by their patterns.
     const families = Object.values((ctx.schema.patternProperties ?? {}) as Record<string, { description?: unknown }>).flatMap((p) => (typeof p.description === 'string' ? [p.description] : []));
-    r.report('unknown-setting', s ? s.name.span : ctx.ownerSpan, { name, owner: ctx.owner }, [...nameHints(name, settingNames(ctx.schema), 'settings'), ...families]);
+    const advice = nameHints(s?.name ?? { text: name }, settingNames(ctx.schema), 'settings');
+    r.report('unknown-setting', s ? s.name.span : ctx.ownerSpan, { name, owner: ctx.owner }, { ...advice, hints: [...advice.hints, ...families] });
     return;
   }
   if (e.keyword === 'dependentRequired') {
     const { property, missingProperty } = e.params as { property: string; missingProperty: string };
     const s = byName.get(property);
-    r.report('missing-setting', s ? s.name.span : ctx.ownerSpan, { owner: `setting \`${property}\``, name: missingProperty }, [`\`${property}\` goes with \`${missingProperty}\`: give both or neither`]);
+    r.report('missing-setting', s ? s.name.span : ctx.ownerSpan, { owner: `setting \`${property}\``, name: missingProperty }, {
+      hints: [`\`${property}\` goes with \`${missingProperty}\`: give both or neither`],
+      fixes: missingSetting(missingProperty, ctx),
+    });
     return;
   }
   if (e.keyword === 'oneOf' || e.keyword === 'anyOf') {
@@ -132,11 +188,13 @@ function reportAjvError(e: ErrorObject, byName: Map<string, Setting>, ctx: Setti
   }
   const detail = `setting \`${name}\` ${e.message ?? 'is invalid'}`;
   const hints: string[] = [];
+  const fixes: Fix[] = [];
   if (typeof description === 'string') hints.push(`\`${name}\`: ${description}`);
   if (e.keyword === 'enum') hints.push(`allowed values: ${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).map((v) => JSON.stringify(v)).join(', ')}`);
   if (e.keyword === 'pattern') hints.push(`it must match ${(e.params as { pattern: string }).pattern}`);
   if (e.keyword === 'type' && s?.value.kind === 'string' && /^-?\d+$/.test(s.value.value) && (e.params as { type?: string }).type === 'integer') {
     hints.push(`write the number without quotes: ${s.value.value}`);
+    fixes.push(replaceWith(s.value.span, s.value.value));
   }
-  r.report('invalid-setting', s ? s.value.span : ctx.ownerSpan, { detail }, hints);
+  r.report('invalid-setting', s ? s.value.span : ctx.ownerSpan, { detail }, { hints, fixes });
 }

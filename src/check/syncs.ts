@@ -8,6 +8,7 @@ import { membershipColumn } from '../catalog/membership.js';
 import type { CheckedAudience, CheckedDestination, CheckedModel, CheckedSync, FieldMap } from './model.js';
 import { Reporter, single } from './report.js';
 import { nameHints } from '../diagnostics/suggest.js';
+import { remove, replaceWith } from '../diagnostics/diagnostic.js';
 import { findColumn, unknownColumn, unknownColumnHints } from './expr.js';
 import { checkFieldRules } from './fields.js';
 import { getDialect, nameKey, storedName } from '../dialect/index.js';
@@ -53,9 +54,9 @@ export function checkSync(def: SyncDef, scope: SyncScope, r: Reporter, source: s
   // What can be checked without the rest is checked, so one run shows every problem.
   // Where the API counts identifiers per request, each row carries the identifier and every mapped field.
   const identifiersPerRow = (idItem ? 1 : 0) + (mapItem?.mappings.length ?? 0);
-  const batchSize = batch && dest ? checkBatch(batch.size, dest.type, to?.objectKind?.text, read?.audience ? 'audience' : 'record', identifiersPerRow, r) : undefined;
+  const batchSize = batch && dest && !batch.size.missing ? checkBatch(batch.size, dest.type, to?.objectKind?.text, read?.audience ? 'audience' : 'record', identifiersPerRow, r) : undefined;
   const formatName = dest ? checkFormat(format, dest.type, r) : undefined;
-  const cron = schedule ? cronVerdict(schedule.cron.value) : undefined;
+  const cron = schedule && !schedule.cron.missing ? cronVerdict(schedule.cron.value) : undefined;
   if (schedule && cron) {
     r.report('invalid-schedule', schedule.cron.span, { text: schedule.cron.value }, [cron, 'five cron fields (minute hour day month weekday), e.g. "0 * * * *", or @hourly / @daily / @weekly']);
   }
@@ -135,13 +136,14 @@ function resolveFrom(def: SyncDef, from: Extract<SyncItem, { kind: 'from' }> | u
     r.report('missing-item', def.name.span, { kind: 'sync', name: def.name.text, item: 'from' }, ['name the model or audience it reads: `from users`']);
     return undefined;
   }
+  if (from.name.missing) return undefined;
   const name = from.name.text;
   const audience = scope.audiences.get(name);
   if (audience) return { model: audience.model, audience };
   const model = scope.models.get(name);
   if (model) return { model, audience: undefined };
   if (!scope.broken.has(name)) {
-    r.report('unknown-reference', from.name.span, { kind: 'model or audience', name }, nameHints(name, [...scope.models.keys(), ...scope.audiences.keys()], 'models and audiences'));
+    r.report('unknown-reference', from.name.span, { kind: 'model or audience', name }, nameHints(from.name, [...scope.models.keys(), ...scope.audiences.keys()], 'models and audiences'));
   }
   return undefined;
 }
@@ -151,21 +153,23 @@ function resolveTo(def: SyncDef, to: Extract<SyncItem, { kind: 'to' }> | undefin
     r.report('missing-item', def.name.span, { kind: 'sync', name: def.name.text, item: 'to' }, ['name the destination it writes: `to crm object contacts`']);
     return undefined;
   }
+  if (to.destination.missing) return undefined;
   const name = to.destination.text;
   const dest = scope.destinations.get(name);
   if (!dest && !scope.broken.has(name)) {
-    const hints = nameHints(name, [...scope.destinations.keys()], 'destinations');
+    const advice = nameHints(to.destination, [...scope.destinations.keys()], 'destinations');
     const ofType = [...scope.destinations.values()].filter((d) => d.type.type === name && !d.checked.source).map((d) => `\`${d.checked.name}\``);
-    if (ofType.length > 0) hints.unshift(`\`${name}\` is a destination type; \`to\` names a destination: ${ofType.join(', ')} is of that type`);
-    r.report('unknown-reference', to.destination.span, { kind: 'destination', name }, hints);
+    if (ofType.length > 0) advice.hints.unshift(`\`${name}\` is a destination type; \`to\` names a destination: ${ofType.join(', ')} is of that type`);
+    r.report('unknown-reference', to.destination.span, { kind: 'destination', name }, advice);
   }
   return dest;
 }
 
 function knownMode(mode: Ident, r: Reporter): boolean {
+  if (mode.missing) return false;
   const all: string[] = [...new Set([...recordModes, ...audienceModes])];
   if (all.includes(mode.text)) return true;
-  r.report('unknown-mode', mode.span, { name: mode.text }, nameHints(mode.text, all, 'modes'));
+  r.report('unknown-mode', mode.span, { name: mode.text }, nameHints(mode, all, 'modes'));
   return false;
 }
 
@@ -209,6 +213,8 @@ function checkTarget(syncName: string, to: Extract<SyncItem, { kind: 'to' }>, sy
   // A type that takes no audiences at all is refused once, at the mode (audiences-unsupported); its kinds are read as for records.
   const kind = syncKind === 'audience' && type.audienceModes.length === 0 ? 'record' : syncKind;
   const ref = to.ref ? (to.ref.kind === 'path' ? to.ref.path.parts : [{ text: to.ref.value.value, quoted: true, span: to.ref.span }]) : undefined;
+  // `to crm contacts`: with the name missing, the word read as the object kind may be the name (its syntax error says which).
+  if (ref?.some((p) => 'missing' in p && p.missing)) return {};
   const kinds = type.objectKinds.map((k) => k.kind);
   if (!to.objectKind) {
     const fallback = type.defaultObjectKind?.[kind === 'audience' ? 'audiences' : 'records'];
@@ -227,7 +233,7 @@ function checkTarget(syncName: string, to: Extract<SyncItem, { kind: 'to' }>, sy
   }
   const spec = type.objectKinds.find((k) => k.kind === to.objectKind!.text);
   if (!spec) {
-    r.report('unknown-object-kind', to.objectKind.span, { type: type.type, name: to.objectKind.text }, nameHints(to.objectKind.text, kinds, 'object kinds'));
+    r.report('unknown-object-kind', to.objectKind.span, { type: type.type, name: to.objectKind.text }, nameHints(to.objectKind, kinds, 'object kinds'));
     return {};
   }
   if (kind === 'audience' && !spec.audience) {
@@ -241,6 +247,7 @@ function checkTarget(syncName: string, to: Extract<SyncItem, { kind: 'to' }>, sy
 }
 
 function checkMapping(m: FieldMapping, model: CheckedModel, type: DestinationType, r: Reporter): FieldMap | undefined {
+  if (m.column.missing || m.field?.missing) return undefined;
   const column = findColumn(model, m.column);
   if (!column) {
     unknownColumn(model, m.column, r);
@@ -302,7 +309,10 @@ function checkDistinctFields(identifier: FieldMap | undefined, fields: FieldMap[
     if (!first) {
       seen.set(key(f), f.field.span);
     } else if (mappings) {
-      r.report('duplicate-field', f.field.span, { field: f.field.text }, [`it is already written at line ${first.line}`]);
+      r.report('duplicate-field', f.field.span, { field: f.field.text }, {
+        hints: ['a field takes one column: remove one of the mappings, or write the other to another field'],
+        related: [{ message: `\`${f.field.text}\` is first written here`, span: first }],
+      });
     } else if (identifier && idMapping) {
       r.report('duplicate-field', idMapping.field?.span ?? idMapping.span, { field: identifier.field.text }, [
         `without a \`map\`, column \`${f.column.name.text}\` is also sent as \`${f.field.text}\`: list the fields to send in \`map { ... }\`, or name the identifier's field differently`,
@@ -322,6 +332,7 @@ function checkMembershipColumn(fields: readonly FieldMap[], r: Reporter): void {
 }
 
 function checkGuard(g: Extract<SyncItem, { kind: 'guardDeletes' }>, r: Reporter) {
+  if (g.limit.missing) return undefined;
   const v = g.limit.value;
   if (!Number.isInteger(v) || v < 0 || (g.percent && v > 100)) {
     r.report('invalid-number', g.limit.span, { detail: `\`${g.limit.raw}${g.percent ? '%' : ''}\` is not a valid delete bound` }, [
@@ -349,20 +360,26 @@ function checkBatch(size: { value: number; raw: string; span: Span }, type: Dest
     return undefined;
   }
   if (size.value > limits.maxBatch) {
-    r.report('batch-above-limit', size.span, { size: count(size.value), type: what, limit: count(limits.maxBatch) }, [`use \`batch ${limits.maxBatch}\` or less`, ...perRequest]);
+    r.report('batch-above-limit', size.span, { size: count(size.value), type: what, limit: count(limits.maxBatch) }, {
+      hints: [`use \`batch ${limits.maxBatch}\` or less`, ...perRequest],
+      fixes: [replaceWith(size.span, String(limits.maxBatch))],
+    });
     return undefined;
   }
   return size.value;
 }
 
 function checkFormat(format: Extract<SyncItem, { kind: 'format' }> | undefined, type: DestinationType, r: Reporter): string | undefined {
-  if (!format) return undefined;
+  if (!format || format.format.missing) return undefined;
   if (!type.formats) {
-    r.report('item-not-allowed', format.span, { detail: `\`format\` applies to storage destinations, not ${type.type}` }, ['remove it']);
+    r.report('item-not-allowed', format.span, { detail: `\`format\` applies to storage destinations, not ${type.type}` }, {
+      hints: ['remove it'],
+      fixes: [remove(format.span, 'format')],
+    });
     return undefined;
   }
   if (!type.formats.includes(format.format.text)) {
-    r.report('unknown-format', format.format.span, { name: format.format.text }, nameHints(format.format.text, type.formats, 'formats'));
+    r.report('unknown-format', format.format.span, { name: format.format.text }, nameHints(format.format, type.formats, 'formats'));
     return undefined;
   }
   return format.format.text;
@@ -374,9 +391,13 @@ function checkMessage(message: Extract<SyncItem, { kind: 'message' }> | undefine
     return undefined;
   }
   if (!type.message) {
-    r.report('item-not-allowed', message.span, { detail: `\`message\` applies to slack and webhook syncs, not ${type.type}` }, ['remove it; the mapped fields are the payload']);
+    r.report('item-not-allowed', message.span, { detail: `\`message\` applies to slack and webhook syncs, not ${type.type}` }, {
+      hints: ['remove it; the mapped fields are the payload'],
+      fixes: [remove(message.span, 'message')],
+    });
     return undefined;
   }
+  if (message.template.missing) return undefined;
   const errors = r.errorCount;
   checkTemplate(message.template, model, r);
   if (type.messageFormat === 'json' && r.errorCount === errors) checkJsonMessage(message.template, r);

@@ -1,6 +1,7 @@
 /** `syncwright check [paths..]`: parse and check, print diagnostics, exit 0/1. */
 import { checkProject, type CheckResult } from '../check/check.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import type { Span } from '../syntax/span.js';
 import { renderDiagnostics, type OutputFormat } from '../diagnostics/render.js';
 import { findSyncFiles, nothingFound, readSources, type ProjectFile } from './files.js';
 import type { Io } from './output.js';
@@ -46,7 +47,13 @@ export function loadAndCheck(opts: CheckOptions, io: Io): Loaded {
 export function printDiagnostics(format: OutputFormat, diagnostics: readonly Diagnostic[], sources: readonly (Pick<ProjectFile, 'path'> & { name?: string; text: string })[], io: Io): void {
   if (diagnostics.length === 0 && format !== 'json') return;
   const paths = new Map(sources.map((s) => [s.name ?? s.path, s.path]));
-  const shown = diagnostics.map((d) => ({ ...d, span: { ...d.span, file: paths.get(d.span.file) ?? d.span.file } }));
+  const shownSpan = <T extends { span: Span }>(x: T): T => ({ ...x, span: { ...x.span, file: paths.get(x.span.file) ?? x.span.file } });
+  const shown = diagnostics.map((d) => {
+    const out = shownSpan(d);
+    if (d.related) out.related = d.related.map(shownSpan);
+    if (d.fixes) out.fixes = d.fixes.map(shownSpan);
+    return out;
+  });
   const text = renderDiagnostics(format, shown, new Map(sources.map((s) => [s.path, s.text])), io.colour);
   if (format === 'json') io.out(text);
   else if (text) io.err(text);
@@ -55,7 +62,7 @@ export function printDiagnostics(format: OutputFormat, diagnostics: readonly Dia
 export function runCheck(opts: CheckOptions, io: Io): number {
   const { failed, texts, result } = loadAndCheck(opts, io);
   if (opts.format === 'text' && !failed) {
-    const syncs = result.project?.syncs.length ?? 0;
+    const syncs = result.project.syncs.length;
     io.err(`checked ${texts.size} file${texts.size === 1 ? '' : 's'}, ${syncs} sync${syncs === 1 ? '' : 's'}: ok`);
   }
   return failed ? 1 : 0;

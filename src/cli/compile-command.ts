@@ -48,7 +48,7 @@ export function queueArtifacts(tree: ArtifactTree, project: CheckedProject, text
 
 export async function runCompile(opts: CompileOptions, io: Io): Promise<number> {
   const { result, failed, texts } = loadAndCheck({ paths: opts.paths, format: opts.format, strict: opts.strict }, io);
-  if (failed || !result.project) return 1;
+  if (failed || !result.ok) return 1;
   const { project } = result;
   const options: PlanOptions = opts.postgresVersion === undefined ? {} : { postgresVersion: opts.postgresVersion };
   const out = resolve(io.cwd, opts.out);

@@ -4,7 +4,7 @@
  * Codes never change meaning once published; retired codes are not reused.
  */
 import { handlebars } from '../handlebars.js';
-import type { Diagnostic, Severity } from './diagnostic.js';
+import type { Advice, Diagnostic, Severity } from './diagnostic.js';
 import type { Span } from '../syntax/span.js';
 
 interface CodeSpec {
@@ -14,13 +14,29 @@ interface CodeSpec {
 }
 
 export const codes = {
-  // SW00xx: reading files
-  'syntax-error': { code: 'SW0001', severity: 'error', message: '{{{detail}}}' },
+  // SW00xx: reading files. SW0001, once every syntax error, is retired: its families are SW0007-SW0014 (SW0006 counts what is not shown).
   'unexpected-character': { code: 'SW0002', severity: 'error', message: 'unexpected character `{{{text}}}`' },
   'unreadable-file': { code: 'SW0003', severity: 'error', message: 'cannot read {{{path}}}: {{{reason}}}' },
   'invalid-literal': { code: 'SW0004', severity: 'error', message: '{{{detail}}}' },
   'too-many-syntax-errors': { code: 'SW0005', severity: 'error', message: 'stopped reading this file after {{limit}} syntax errors' },
+  /** The diagnostics of a file past the first 50, counted in one (diagnostics/limit.ts). */
   'more-diagnostics': { code: 'SW0006', severity: 'error', message: '{{count}} of this file, from here on, are not shown ({{errors}}, {{warnings}})' },
+  /** A `:`, `=` or `,` where the language has none (`mode: upsert`, `in ('US',)`, items split by commas), or a `,` or `:` left out. */
+  'wrong-separator': { code: 'SW0007', severity: 'error', message: '{{{detail}}}' },
+  /** A keyword without what it takes after it (`mode` with no mode), or with something else there. */
+  'missing-argument': { code: 'SW0008', severity: 'error', message: '{{{detail}}}' },
+  /** A `{` never closed: the file ends, or the next definition starts, inside its block. */
+  'unclosed-block': { code: 'SW0009', severity: 'error', message: '{{{detail}}}' },
+  /** A string whose closing quote is missing: on its line, or for `"""`, in the whole file. */
+  'unclosed-string': { code: 'SW0010', severity: 'error', message: '{{{detail}}}' },
+  /** `--`, which starts a comment in SQL but not here. */
+  'comment-syntax': { code: 'SW0011', severity: 'error', message: '{{{detail}}}' },
+  /** Any other word or sign where the grammar has no place for it: a stray `}`, a misspelt keyword. */
+  'unexpected-token': { code: 'SW0012', severity: 'error', message: '{{{detail}}}' },
+  /** Text nested thousands deep, which the parser refuses rather than exhaust its stack. */
+  'nesting-too-deep': { code: 'SW0013', severity: 'error', message: 'this file nests too deeply to be read' },
+  /** An operator written as another language writes it: `&&`, `||`, `==`, `=>`, `x not null`. */
+  'operator-spelling': { code: 'SW0014', severity: 'error', message: '{{{detail}}}' },
   // SW01xx: names
   'duplicate-definition': { code: 'SW0101', severity: 'error', message: '{{kind}} `{{{name}}}` is defined twice' },
   'unknown-reference': { code: 'SW0102', severity: 'error', message: 'unknown {{kind}} `{{{name}}}`' },
@@ -141,13 +157,15 @@ function render(name: CodeName, data: Record<string, unknown>): string {
   return template(data);
 }
 
-/** Build a diagnostic from the table. `severity` overrides the default (e.g. `--strict`). */
-export function diagnostic(
-  name: CodeName,
-  span: Span,
-  data: Record<string, unknown> = {},
-  hints: string[] = [],
-): Diagnostic {
+/** Build a diagnostic from the table: its hints, or its advice (hints, related places, fixes). */
+export function diagnostic(name: CodeName, span: Span, data: Record<string, unknown> = {}, advice: string[] | Advice = []): Diagnostic {
   const spec: CodeSpec = codes[name];
-  return { code: spec.code, severity: spec.severity, message: render(name, data), span, hints };
+  const d: Diagnostic = { code: spec.code, severity: spec.severity, message: render(name, data), span, hints: [] };
+  if (Array.isArray(advice)) d.hints = advice;
+  else {
+    d.hints = advice.hints;
+    if (advice.related?.length) d.related = advice.related;
+    if (advice.fixes?.length) d.fixes = advice.fixes;
+  }
+  return d;
 }

@@ -3,10 +3,56 @@ import type { Span } from '../syntax/span.js';
 
 export type Severity = 'error' | 'warning';
 
+/** Another place the diagnostic is about: the first definition of a name defined twice, the `{` left open. */
+export interface Related {
+  span: Span;
+  message: string;
+}
+
+/**
+ * A text edit that resolves the diagnostic, for an editor's quick fix: `span` is replaced by
+ * `replacement` (an empty span inserts, an empty replacement deletes). Given only where the
+ * edit is the one obvious one.
+ */
+export interface Fix {
+  title: string;
+  span: Span;
+  replacement: string;
+}
+
 export interface Diagnostic {
   code: string;
   severity: Severity;
   message: string;
   span: Span;
   hints: string[];
+  related?: Related[];
+  fixes?: Fix[];
+}
+
+/** What a report carries besides its message: hints, and where known the related places and the fixes. */
+export interface Advice {
+  hints: string[];
+  related?: Related[];
+  fixes?: Fix[];
+}
+
+/** Replace `span` by `text`. */
+export function replaceWith(span: Span, text: string): Fix {
+  return { title: `write \`${text.trim()}\``, span, replacement: text };
+}
+
+/** Delete `span`, which holds `what`. */
+export function remove(span: Span, what: string): Fix {
+  return { title: `remove \`${what}\``, span, replacement: '' };
+}
+
+/** Insert `text` at the start of `span`. */
+export function insertBefore(span: Span, text: string): Fix {
+  return { title: `insert \`${text.trim()}\``, span: { ...span, endLine: span.line, endColumn: span.column, endOffset: span.offset }, replacement: text };
+}
+
+/** Insert `text` at the end of `span`. */
+export function insertAfter(span: Span, text: string): Fix {
+  return { title: `insert \`${text.trim()}\``, span: { ...span, line: span.endLine, column: span.endColumn, offset: span.endOffset }, replacement: text };
 }

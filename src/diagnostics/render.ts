@@ -1,6 +1,7 @@
 /** Diagnostics rendered three ways: text with a code frame, JSON, GitHub Actions annotations. */
 import type { Diagnostic } from './diagnostic.js';
 import { limitPerFile } from './limit.js';
+import type { Span } from '../syntax/span.js';
 
 export type OutputFormat = 'text' | 'json' | 'github';
 
@@ -78,12 +79,23 @@ export function renderText(diagnostics: readonly Diagnostic[], sources: Readonly
     out.push(`  ${style.blue('-->')} ${d.span.file}:${d.span.line}:${d.span.column}`);
     out.push(...codeFrame(d, linesOf(d.span.file), style));
     for (const h of d.hints) out.push(`  ${style.blue('=')} ${style.bold('hint')}: ${printable(h)}`);
+    for (const r of d.related ?? []) out.push(`  ${style.blue('=')} ${style.bold('note')}: ${printable(r.message)}: ${at(r.span)}`);
     out.push('');
   }
   const errors = totals?.errors ?? diagnostics.filter((d) => d.severity === 'error').length;
   const warnings = totals?.warnings ?? diagnostics.length - errors;
   if (diagnostics.length > 0) out.push(`${errors.toLocaleString('en-US')} error${errors === 1 ? '' : 's'}, ${warnings.toLocaleString('en-US')} warning${warnings === 1 ? '' : 's'}`);
   return out.join('\n');
+}
+
+/** `file:line:column`, as editors and terminals link it. */
+function at(span: Span): string {
+  return `${span.file}:${span.line}:${span.column}`;
+}
+
+/** A span as JSON: file, 1-based start and end (the end column is one past the last character). */
+function place(span: Span) {
+  return { file: span.file, line: span.line, column: span.column, endLine: span.endLine, endColumn: span.endColumn };
 }
 
 export function renderJson(diagnostics: readonly Diagnostic[]): string {
@@ -98,6 +110,9 @@ export function renderJson(diagnostics: readonly Diagnostic[]): string {
       endLine: d.span.endLine,
       endColumn: d.span.endColumn,
       hints: d.hints,
+      // Present only when there are some, so that the JSON of other diagnostics reads as before.
+      ...(d.related ? { related: d.related.map((r) => ({ message: r.message, ...place(r.span) })) } : {}),
+      ...(d.fixes ? { fixes: d.fixes.map((f) => ({ title: f.title, ...place(f.span), replacement: f.replacement })) } : {}),
     })),
   });
 }
@@ -115,7 +130,7 @@ export function renderGithub(diagnostics: readonly Diagnostic[]): string {
     .map((d) => {
       const level = d.severity === 'error' ? 'error' : 'warning';
       const props = `file=${escapeProperty(d.span.file)},line=${d.span.line},col=${d.span.column},endLine=${d.span.endLine},endColumn=${d.span.endColumn},title=${escapeProperty(d.code)}`;
-      const message = [d.message, ...d.hints.map((h) => `hint: ${h}`)].join('\n');
+      const message = [d.message, ...d.hints.map((h) => `hint: ${h}`), ...(d.related ?? []).map((r) => `note: ${r.message}: ${at(r.span)}`)].join('\n');
       return `::${level} ${props}::${escapeData(message)}`;
     })
     .join('\n');

@@ -1,4 +1,6 @@
 /** "did you mean" hints: the closest candidate by edit distance, when it is close enough. */
+import { replaceWith, type Advice } from './diagnostic.js';
+import type { Span } from '../syntax/span.js';
 
 /**
  * Edit distance counting an insertion, a deletion, a substitution or a swap of two adjacent
@@ -37,12 +39,24 @@ export function closest(word: string, candidates: Iterable<string>): string | un
   return best !== undefined && bestDistance <= limit ? best : undefined;
 }
 
-/** The hints for an unknown name: "did you mean `x`?" and/or the list of what exists. */
-export function nameHints(word: string, candidates: string[], what: string): string[] {
+/** A candidate as a bare name: a word the lexer reads as one name, or nothing where it would need quotes. */
+export const bareName = (candidate: string): string | undefined => (/^[A-Za-z_][A-Za-z0-9_$]*$/.test(candidate) ? candidate : undefined);
+
+/**
+ * The advice for an unknown name: "did you mean `x`?" and/or the list of what exists, and the
+ * "did you mean" as a fix where the name has a place in the file. `spell`: how a candidate is
+ * written in its place, or undefined where it cannot be.
+ */
+export function nameHints(name: { text: string; span?: Span }, candidates: string[], what: string, spell: (candidate: string) => string | undefined = bareName): Advice {
   const hints: string[] = [];
-  const near = closest(word, candidates);
-  if (near !== undefined) hints.push(`did you mean \`${near}\`?`);
+  const fixes = [];
+  const near = closest(name.text, candidates);
+  if (near !== undefined) {
+    hints.push(`did you mean \`${near}\`?`);
+    const written = spell(near);
+    if (name.span && written !== undefined) fixes.push(replaceWith(name.span, written));
+  }
   if (candidates.length === 0) hints.push(`there are no ${what} to choose from`);
   else if (candidates.length <= 12) hints.push(`available ${what}: ${[...candidates].sort().join(', ')}`);
-  return hints;
+  return { hints, fixes };
 }

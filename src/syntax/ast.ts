@@ -2,6 +2,14 @@
  * The abstract syntax tree of a `.sync` file. Every node carries the span it was read from.
  * Items of models and syncs stay in source order (the formatter prints them back in that
  * order); the checker, not the parser, decides what a repeated or missing item means.
+ *
+ * A file with syntax errors has a tree too, built from what the parser recovered:
+ * - where text is missing (`mode` with no mode, `ltv >=` with nothing after it) stands a
+ *   placeholder marked `missing`, empty, with no width, right after the text before it;
+ *   checks that meet one stay quiet, as its syntax error says what is wrong;
+ * - a definition in which the parser skipped text to recover, or may have read some as
+ *   something else, is marked `partial`: its tree may not say what its text says, so it is
+ *   indexed but not checked.
  */
 import type { Span } from './span.js';
 
@@ -10,6 +18,7 @@ export interface Ident {
   text: string;
   quoted: boolean;
   span: Span;
+  missing?: true;
 }
 
 /** `a.b.c`: each part a bare or quoted name. */
@@ -24,6 +33,7 @@ export interface StringLit {
   /** The text as written, quotes included, so the formatter never re-escapes. */
   raw: string;
   span: Span;
+  missing?: true;
 }
 
 export interface NumberLit {
@@ -31,6 +41,7 @@ export interface NumberLit {
   value: number;
   raw: string;
   span: Span;
+  missing?: true;
 }
 
 export interface BoolLit {
@@ -65,6 +76,7 @@ export interface SourceDef {
   dialect: Ident;
   settings: Setting[];
   span: Span;
+  partial?: true;
 }
 
 export interface DestinationDef {
@@ -73,6 +85,7 @@ export interface DestinationDef {
   type: Ident;
   settings: Setting[];
   span: Span;
+  partial?: true;
 }
 
 export interface TypeRef {
@@ -80,6 +93,7 @@ export interface TypeRef {
   precision?: NumberLit;
   scale?: NumberLit;
   span: Span;
+  missing?: true;
 }
 
 export interface ColumnDef {
@@ -108,6 +122,7 @@ export interface ModelDef {
   name: Ident;
   items: ModelItem[];
   span: Span;
+  partial?: true;
 }
 
 export type LiteralType = 'string' | 'number' | 'bool' | 'null' | 'date' | 'timestamp';
@@ -119,6 +134,7 @@ export interface Literal {
   value: string | number | boolean | null;
   raw: string;
   span: Span;
+  missing?: true;
 }
 
 export interface ColumnRef {
@@ -147,6 +163,7 @@ export interface AudienceDef {
   name: Ident;
   items: AudienceItem[];
   span: Span;
+  partial?: true;
 }
 
 export type AudienceItem =
@@ -159,6 +176,7 @@ export interface Field {
   quoted: boolean;
   raw: string;
   span: Span;
+  missing?: true;
 }
 
 export interface FieldMapping {
@@ -188,6 +206,7 @@ export interface SyncDef {
   name: Ident;
   items: SyncItem[];
   span: Span;
+  partial?: true;
 }
 
 export type Definition = SourceDef | DestinationDef | ModelDef | AudienceDef | SyncDef;

@@ -1,4 +1,9 @@
-/** CST -> AST: gives every node a span and turns tokens into typed values. */
+/**
+ * CST -> AST: gives every node a span and turns tokens into typed values. The CST of a file
+ * with syntax errors is what the parser's recovery made of it: where it holds no text (a token
+ * recovery inserted, a part it never reached), the AST holds a placeholder marked `missing`
+ * (see ast.ts), placed with no width after the text read before it.
+ */
 import type { CstNode, CstElement, IToken } from 'chevrotain';
 import type * as A from './ast.js';
 import type { Span } from './span.js';
@@ -13,10 +18,6 @@ function isToken(e: CstElement): e is IToken {
 // (never mutated) rather than a filtered copy, as the builder runs once per CST node.
 const none: CstElement[] = [];
 
-function tokens(c: Children, key: string): IToken[] {
-  const all = c[key] ?? none;
-  return all.every(isToken) ? (all as IToken[]) : all.filter(isToken);
-}
 function nodes(c: Children, key: string): CstNode[] {
   const all = c[key] ?? none;
   return all.some(isToken) ? all.filter((e): e is CstNode => !isToken(e)) : (all as CstNode[]);
@@ -24,6 +25,20 @@ function nodes(c: Children, key: string): CstNode[] {
 function token(c: Children, key: string): IToken | undefined {
   for (const e of c[key] ?? none) if (isToken(e)) return e;
   return undefined;
+}
+/** A token read from the text under `key`: not one that recovery inserted. */
+function read(c: Children, key: string): IToken | undefined {
+  const t = token(c, key);
+  return t && !t.isInsertedInRecovery ? t : undefined;
+}
+/** What `f` makes of each node, but for those it makes nothing of (a loop: the builder runs once per CST node). */
+function each<T>(all: CstNode[], f: (n: CstNode) => T | undefined): T[] {
+  const out: T[] = [];
+  for (const n of all) {
+    const x = f(n);
+    if (x !== undefined) out.push(x);
+  }
+  return out;
 }
 function node(c: Children, key: string): CstNode | undefined {
   for (const e of c[key] ?? none) if (!isToken(e)) return e;
@@ -37,13 +52,9 @@ function firstKey(c: Children): string | undefined {
   for (const key in c) return key;
   return undefined;
 }
-function must<T>(value: T | undefined, what: string): T {
-  if (value === undefined) throw new Error(`internal: CST without ${what}`);
-  return value;
-}
 
 export function tokenSpan(file: string, t: IToken): Span {
-  return {
+  const span = {
     file,
     line: t.startLine ?? 1,
     column: t.startColumn ?? 1,
@@ -52,6 +63,22 @@ export function tokenSpan(file: string, t: IToken): Span {
     endColumn: (t.endColumn ?? t.startColumn ?? 0) + 1,
     endOffset: (t.endOffset ?? t.startOffset) + 1,
   };
+  // A token that ends with a line break (a `"""` string left open to the end of the file) ends at the start of the next line.
+  return t.image.endsWith('\n') ? { ...span, endLine: span.line + t.image.split('\n').length - 1, endColumn: 1 } : span;
+}
+
+/** The empty span where `s` ends. */
+function endOf(s: Span): Span {
+  return { ...s, line: s.endLine, column: s.endColumn, offset: s.endOffset };
+}
+
+/**
+ * The text between a quoted token's quotes (`n` of them: 1, or 3 for `"""`). A string left
+ * open (a syntax error, see tokens.ts) has no closing quotes: all after the opening ones.
+ */
+function inside(image: string, n = 1): string {
+  const close = image.slice(-n);
+  return image.length >= 2 * n && close === image.slice(0, n) ? image.slice(n, -n) : image.slice(n);
 }
 
 /** Undo backslash escapes in a quoted string body. */
@@ -74,184 +101,215 @@ export function unescape(body: string): string {
 
 /** Everything the builder needs to know about one file. */
 class Builder {
-  constructor(private readonly file: string) {}
+  /** The start of the definition being built: where a placeholder goes when nothing before it was read. */
+  private anchor: Span;
+
+  constructor(
+    private readonly file: string,
+    private readonly text: string,
+  ) {
+    this.anchor = { file, line: 1, column: 1, offset: 0, endLine: 1, endColumn: 1, endOffset: 0 };
+  }
 
   span(n: CstNode | IToken): Span {
     if (isToken(n)) return tokenSpan(this.file, n);
-    const l = must(n.location, 'location');
+    const l = n.location;
+    if (!l || Number.isNaN(l.startOffset)) return this.anchor;
+    const endOffset = (l.endOffset ?? l.startOffset) + 1;
+    // Ending with a line break (a `"""` string left open to the end of the file), it ends at the start of the next line.
+    const afterBreak = this.text[endOffset - 1] === '\n';
     return {
       file: this.file,
       line: l.startLine ?? 1,
       column: l.startColumn ?? 1,
       offset: l.startOffset,
-      endLine: l.endLine ?? 1,
-      endColumn: (l.endColumn ?? 0) + 1,
-      endOffset: (l.endOffset ?? l.startOffset) + 1,
+      endLine: (l.endLine ?? 1) + (afterBreak ? 1 : 0),
+      endColumn: afterBreak ? 1 : (l.endColumn ?? 0) + 1,
+      endOffset,
     };
   }
 
-  nameOf(t: IToken): A.Ident {
+  /**
+   * Where a part missing from `n` goes: after the text `n` read, which stops where the part
+   * should start (recovery gives up on a node at the part it cannot read).
+   */
+  missingIn(n: CstNode | undefined, outer: CstNode): Span {
+    const inner = n?.location && !Number.isNaN(n.location.startOffset) ? n : outer;
+    return endOf(this.span(inner));
+  }
+
+  placeholder(span: Span): A.Ident {
+    return { text: '', quoted: false, span, missing: true };
+  }
+
+  /** A name token, or a placeholder when it is missing (inserted by recovery, or never reached in `outer`). */
+  nameOf(t: IToken | undefined, outer: CstNode): A.Ident {
+    if (!t) return this.placeholder(this.missingIn(undefined, outer));
+    if (t.isInsertedInRecovery) return this.placeholder(this.span(t));
     return { text: t.image, quoted: false, span: this.span(t) };
   }
 
-  ident(n: CstNode): A.Ident {
-    const c = n.children;
-    const t = must(token(c, 'Name') ?? token(c, 'Backtick') ?? token(c, 'DqString'), 'ident');
+  ident(n: CstNode | undefined, outer: CstNode): A.Ident {
+    const c = n?.children ?? {};
+    const t = read(c, 'Name') ?? read(c, 'Backtick') ?? read(c, 'DqString');
+    if (!t) return this.placeholder(this.missingIn(n, outer));
     if (t.tokenType.name === 'Backtick' || t.tokenType.name === 'DqString') {
-      const body = t.image.slice(1, -1);
+      const body = inside(t.image);
       return { text: t.tokenType.name === 'DqString' ? unescape(body) : body, quoted: true, span: this.span(t) };
     }
-    return this.nameOf(t);
+    return { text: t.image, quoted: false, span: this.span(t) };
   }
 
   stringToken(t: IToken): A.StringLit {
     const raw = t.image;
-    const value = raw.startsWith('"""') ? raw.slice(3, -3) : unescape(raw.slice(1, -1));
+    const value = raw.startsWith('"""') ? inside(raw, 3) : unescape(inside(raw));
     return { kind: 'string', value, raw, span: this.span(t) };
   }
 
-  stringLit(n: CstNode): A.StringLit {
-    const c = n.children;
-    return this.stringToken(must(token(c, 'DqString') ?? token(c, 'SqString') ?? token(c, 'TripleString'), 'string'));
+  missingString(span: Span): A.StringLit {
+    return { kind: 'string', value: '', raw: '', span, missing: true };
   }
 
-  number(t: IToken): A.NumberLit {
+  stringLit(n: CstNode | undefined, outer: CstNode): A.StringLit {
+    const c = n?.children ?? {};
+    const t = read(c, 'DqString') ?? read(c, 'SqString') ?? read(c, 'TripleString');
+    return t ? this.stringToken(t) : this.missingString(this.missingIn(n, outer));
+  }
+
+  number(t: IToken | undefined, outer: CstNode): A.NumberLit {
+    if (!t || t.isInsertedInRecovery) return { kind: 'number', value: NaN, raw: '', span: t ? this.span(t) : this.missingIn(undefined, outer), missing: true };
     return { kind: 'number', value: Number(t.image), raw: t.image, span: this.span(t) };
   }
 
-  path(n: CstNode): A.Path {
-    return { parts: nodes(n.children, 'ident').map((i) => this.ident(i)), span: this.span(n) };
+  path(n: CstNode | undefined, outer: CstNode): A.Path {
+    const parts = n ? nodes(n.children, 'ident').map((i) => this.ident(i, n)) : [];
+    if (parts.length === 0) {
+      const at = this.missingIn(n, outer);
+      return { parts: [this.placeholder(at)], span: at };
+    }
+    return { parts, span: this.span(n!) };
   }
 
   /** A path of one double-quoted part is a string where a string may stand. */
   static loneString(n: CstNode): IToken | undefined {
     const parts = nodes(n.children, 'ident');
     if (parts.length !== 1) return undefined;
-    const t = token(parts[0]!.children, 'DqString');
-    return t;
+    return read(parts[0]!.children, 'DqString');
   }
 
-  value(n: CstNode): A.SettingValue {
+  value(n: CstNode | undefined, outer: CstNode): A.SettingValue {
+    if (!n) return this.missingString(this.missingIn(undefined, outer));
     const c = n.children;
     const span = this.span(n);
-    const num = token(c, 'Number');
-    if (num) return this.number(num);
-    if (token(c, 'True')) return { kind: 'bool', value: true, span };
-    if (token(c, 'False')) return { kind: 'bool', value: false, span };
+    const num = read(c, 'Number');
+    if (num) return this.number(num, n);
+    if (read(c, 'True')) return { kind: 'bool', value: true, span };
+    if (read(c, 'False')) return { kind: 'bool', value: false, span };
     const env = node(c, 'envRef');
-    if (env) return { kind: 'env', variable: this.stringLit(must(node(env.children, 'stringLit'), 'env name')), span };
-    const str = token(c, 'SqString') ?? token(c, 'TripleString');
+    if (env) return { kind: 'env', variable: this.stringLit(node(env.children, 'stringLit'), env), span };
+    const str = read(c, 'SqString') ?? read(c, 'TripleString');
     if (str) return this.stringToken(str);
-    const path = must(node(c, 'path'), 'value');
+    const path = node(c, 'path');
+    if (!path) return this.missingString(this.missingIn(n, outer));
     const lone = Builder.loneString(path);
     if (lone) return this.stringToken(lone);
-    return { kind: 'path', path: this.path(path), span };
+    return { kind: 'path', path: this.path(path, n), span };
   }
 
-  settings(n: CstNode): A.Setting[] {
-    return nodes(n.children, 'setting').map((s) => ({
-      name: this.nameOf(must(token(s.children, 'name'), 'setting name')),
-      value: this.value(must(node(s.children, 'value'), 'setting value')),
-      span: this.span(s),
-    }));
+  settings(n: CstNode | undefined): A.Setting[] {
+    if (!n) return [];
+    return each(nodes(n.children, 'setting'), (s) => {
+      const name = read(s.children, 'name');
+      return name && { name: this.nameOf(name, s), value: this.value(node(s.children, 'value'), s), span: this.span(s) };
+    });
   }
 
-  definition(n: CstNode): A.Definition {
-    const kind = must(firstKey(n.children), 'definition');
-    const d = must(node(n.children, kind), 'definition');
+  /** A definition, or nothing when recovery left none of it to tell which. */
+  definition(n: CstNode): A.Definition | undefined {
+    const kind = firstKey(n.children);
+    const d = kind ? node(n.children, kind) : undefined;
+    if (!kind || !d) return undefined;
     const c = d.children;
     const span = this.span(d);
-    const name = this.nameOf(must(token(c, 'name'), 'name'));
+    this.anchor = span;
+    const name = this.nameOf(token(c, 'name'), d);
     switch (kind) {
       case 'sourceDef':
-        return {
-          kind: 'source',
-          name,
-          dialect: this.nameOf(must(token(c, 'dialect'), 'dialect')),
-          settings: this.settings(must(node(c, 'settingsBlock'), 'settings')),
-          span,
-        };
+        return { kind: 'source', name, dialect: this.nameOf(token(c, 'dialect'), d), settings: this.settings(node(c, 'settingsBlock')), span };
       case 'destinationDef':
-        return {
-          kind: 'destination',
-          name,
-          type: this.nameOf(must(token(c, 'type'), 'type')),
-          settings: this.settings(must(node(c, 'settingsBlock'), 'settings')),
-          span,
-        };
+        return { kind: 'destination', name, type: this.nameOf(token(c, 'type'), d), settings: this.settings(node(c, 'settingsBlock')), span };
       case 'modelDef':
-        return { kind: 'model', name, items: nodes(c, 'modelItem').map((i) => this.modelItem(i)), span };
+        return { kind: 'model', name, items: each(nodes(c, 'modelItem'), (i) => this.modelItem(i)), span };
       case 'audienceDef':
         return {
           kind: 'audience',
           name,
           items: [
             ...nodes(c, 'fromItem').map((f) => this.fromItem(f)),
-            ...nodes(c, 'whereItem').map((w): A.AudienceItem => ({
-              kind: 'where',
-              expr: this.expr(must(node(w.children, 'expr'), 'expr')),
-              span: this.span(w),
-            })),
+            ...nodes(c, 'whereItem').map((w): A.AudienceItem => ({ kind: 'where', expr: this.expr(node(w.children, 'expr'), w), span: this.span(w) })),
           ].sort((a, b) => a.span.offset - b.span.offset),
           span,
         };
       case 'syncDef':
-        return { kind: 'sync', name, items: nodes(c, 'syncItem').map((i) => this.syncItem(i)), span };
+        return { kind: 'sync', name, items: each(nodes(c, 'syncItem'), (i) => this.syncItem(i)), span };
       default:
         throw new Error(`internal: unknown definition ${kind}`);
     }
   }
 
   fromItem(n: CstNode): { kind: 'from'; name: A.Ident; span: Span } {
-    return { kind: 'from', name: this.nameOf(must(token(n.children, 'name'), 'from name')), span: this.span(n) };
+    return { kind: 'from', name: this.nameOf(token(n.children, 'name'), n), span: this.span(n) };
   }
 
-  modelItem(n: CstNode): A.ModelItem {
+  /** An item, or nothing when recovery kept none of it. */
+  modelItem(n: CstNode): A.ModelItem | undefined {
     const c = n.children;
     const span = this.span(n);
     switch (firstKey(c)) {
       case 'fromItem':
-        return this.fromItem(must(node(c, 'fromItem'), 'from'));
+        return this.fromItem(node(c, 'fromItem')!);
       case 'Table':
-        return { kind: 'table', path: this.path(must(node(c, 'path'), 'path')), span };
+        return { kind: 'table', path: this.path(node(c, 'path'), n), span };
       case 'Sql':
-        return { kind: 'sql', query: this.stringLit(must(node(c, 'stringLit'), 'sql')), span };
+        return { kind: 'sql', query: this.stringLit(node(c, 'stringLit'), n), span };
       case 'Primary':
-        return { kind: 'primaryKey', column: this.ident(must(node(c, 'ident'), 'key')), span };
+        return { kind: 'primaryKey', column: this.ident(node(c, 'ident'), n), span };
       case 'Order':
         return {
           kind: 'orderBy',
           keys: nodes(c, 'orderKey').map((k) => {
-            const dir = token(k.children, 'Asc') ? 'asc' : token(k.children, 'Desc') ? 'desc' : undefined;
-            const key: A.OrderKey = { column: this.ident(must(node(k.children, 'ident'), 'order key')), span: this.span(k) };
+            const dir = read(k.children, 'Asc') ? 'asc' : read(k.children, 'Desc') ? 'desc' : undefined;
+            const key: A.OrderKey = { column: this.ident(node(k.children, 'ident'), k), span: this.span(k) };
             if (dir) key.direction = dir;
             return key;
           }),
           span,
         };
+      case 'Columns':
+        return { kind: 'columns', columns: nodes(c, 'columnDef').map((col) => this.columnDef(col)), span };
+      default:
+        return undefined;
     }
-    return {
-      kind: 'columns',
-      columns: nodes(c, 'columnDef').map((col) => {
-        const t = must(node(col.children, 'typeRef'), 'type');
-        const type: A.TypeRef = { name: must(token(t.children, 'Name'), 'type name').image, span: this.span(t) };
-        const precision = token(t.children, 'precision');
-        const scale = token(t.children, 'scale');
-        if (precision) type.precision = this.number(precision);
-        if (scale) type.scale = this.number(scale);
-        return {
-          name: this.ident(must(node(col.children, 'ident'), 'column name')),
-          type,
-          nullable: token(col.children, 'Question') !== undefined,
-          span: this.span(col),
-        };
-      }),
-      span,
-    };
   }
 
-  expr(n: CstNode): A.Expr {
-    return this.chain(n, 'or', (a) => this.andExpr(a));
+  columnDef(col: CstNode): A.ColumnDef {
+    const t = node(col.children, 'typeRef');
+    const typeName = t && read(t.children, 'Name');
+    const type: A.TypeRef = typeName ? { name: typeName.image, span: this.span(t) } : { name: '', span: this.missingIn(t, col), missing: true };
+    const precision = t && read(t.children, 'precision');
+    const scale = t && read(t.children, 'scale');
+    if (precision) type.precision = this.number(precision, t);
+    if (scale) type.scale = this.number(scale, t);
+    return { name: this.ident(node(col.children, 'ident'), col), type, nullable: read(col.children, 'Question') !== undefined, span: this.span(col) };
+  }
+
+  /** An operand that is missing: a column reference with no name. */
+  missingOperand(span: Span): A.ColumnRef {
+    return { kind: 'column', name: this.placeholder(span), span };
+  }
+
+  expr(n: CstNode | undefined, outer: CstNode): A.Expr {
+    return n ? this.chain(n, 'or', (a) => this.andExpr(a)) : this.missingOperand(this.missingIn(undefined, outer));
   }
 
   andExpr(n: CstNode): A.Expr {
@@ -260,7 +318,7 @@ class Builder {
 
   chain(n: CstNode, op: 'and' | 'or', sub: (n: CstNode) => A.Expr): A.Expr {
     const parts = nodes(n.children, 'operands').map(sub);
-    let result = must(parts[0], 'operand');
+    let result = parts[0] ?? this.missingOperand(this.missingIn(n, n));
     for (const right of parts.slice(1)) {
       result = { kind: 'logical', op, left: result, right, span: { ...result.span, endLine: right.span.endLine, endColumn: right.span.endColumn, endOffset: right.span.endOffset } };
     }
@@ -270,146 +328,165 @@ class Builder {
   notExpr(n: CstNode): A.Expr {
     const c = n.children;
     const span = this.span(n);
-    const inner = node(c, 'notExpr');
-    if (token(c, 'Not') && inner) return { kind: 'not', expr: this.notExpr(inner), span };
-    const paren = node(c, 'expr');
-    if (paren) return { kind: 'paren', expr: this.expr(paren), span };
-    return this.predicate(must(node(c, 'predicate'), 'predicate'));
+    if (read(c, 'Not')) return { kind: 'not', expr: this.notOperand(node(c, 'notExpr'), n), span };
+    if (read(c, 'LParen')) return { kind: 'paren', expr: this.expr(node(c, 'expr'), n), span };
+    const predicate = node(c, 'predicate');
+    return predicate ? this.predicate(predicate) : this.missingOperand(this.missingIn(n, n));
+  }
+
+  notOperand(inner: CstNode | undefined, outer: CstNode): A.Expr {
+    return inner ? this.notExpr(inner) : this.missingOperand(this.missingIn(undefined, outer));
   }
 
   predicate(n: CstNode): A.Expr {
     const c = n.children;
     const span = this.span(n);
-    const subject = this.operand(must(node(c, 'subject'), 'subject'));
+    const subject = this.operand(node(c, 'subject'), n);
     const op = node(c, 'compareOp');
     if (op) {
-      const t = must(token(op.children, must(firstKey(op.children), 'operator')), 'operator');
-      return { kind: 'compare', op: t.image as A.CompareOp, left: subject, right: this.operand(must(node(c, 'right'), 'right')), span };
+      const t = read(op.children, firstKey(op.children) ?? '');
+      if (!t) return subject;
+      return { kind: 'compare', op: t.image as A.CompareOp, left: subject, right: this.operand(node(c, 'right'), n), span };
     }
-    const negated = token(c, 'Not') !== undefined;
-    if (token(c, 'In')) return { kind: 'in', negated, operand: subject, list: nodes(c, 'literal').map((l) => this.literal(l)), span };
-    if (token(c, 'Is')) return { kind: 'isNull', negated, operand: subject, span };
-    if (token(c, 'Like')) return { kind: 'like', negated, operand: subject, pattern: this.stringLit(must(node(c, 'stringLit'), 'pattern')), span };
-    if (token(c, 'Between')) {
-      return {
-        kind: 'between',
-        operand: subject,
-        low: this.operand(must(node(c, 'low'), 'low')),
-        high: this.operand(must(node(c, 'high'), 'high')),
-        span,
-      };
-    }
+    const negated = read(c, 'Not') !== undefined;
+    if (read(c, 'In')) return { kind: 'in', negated, operand: subject, list: each(nodes(c, 'literal'), (l) => this.literal(l)), span };
+    if (read(c, 'Is')) return { kind: 'isNull', negated, operand: subject, span };
+    if (read(c, 'Like')) return { kind: 'like', negated, operand: subject, pattern: this.stringLit(node(c, 'stringLit'), n), span };
+    if (read(c, 'Between')) return { kind: 'between', operand: subject, low: this.operand(node(c, 'low'), n), high: this.operand(node(c, 'high'), n), span };
     return subject;
   }
 
-  operand(n: CstNode): A.Operand {
-    const c = n.children;
+  operand(n: CstNode | undefined, outer: CstNode): A.Operand {
+    const c = n?.children ?? {};
     const lit = node(c, 'literal');
-    if (lit) return this.literal(lit);
-    const t = must(token(c, 'Name') ?? token(c, 'Backtick'), 'operand');
-    const name: A.Ident = t.tokenType.name === 'Backtick' ? { text: t.image.slice(1, -1), quoted: true, span: this.span(t) } : this.nameOf(t);
+    if (lit) return this.literal(lit) ?? this.missingOperand(this.missingIn(lit, n ?? outer));
+    const t = read(c, 'Name') ?? read(c, 'Backtick');
+    if (!t) return this.missingOperand(this.missingIn(n, outer));
+    const name: A.Ident = t.tokenType.name === 'Backtick' ? { text: inside(t.image), quoted: true, span: this.span(t) } : this.nameOf(t, n!);
     return { kind: 'column', name, span: name.span };
   }
 
-  literal(n: CstNode): A.Literal {
+  /** A literal; a date or timestamp without its text is marked `missing`; nothing when recovery kept none of it. */
+  literal(n: CstNode): A.Literal | undefined {
     const c = n.children;
     const span = this.span(n);
-    const raw = (t: IToken) => t.image;
-    const str = token(c, 'SqString') ?? token(c, 'DqString');
-    if (str) return { kind: 'literal', type: 'string', value: this.stringToken(str).value, raw: raw(str), span };
-    const num = token(c, 'Number');
+    const str = read(c, 'SqString') ?? read(c, 'DqString');
+    if (str) return { kind: 'literal', type: 'string', value: this.stringToken(str).value, raw: str.image, span };
+    const num = read(c, 'Number');
     if (num) return { kind: 'literal', type: 'number', value: Number(num.image), raw: num.image, span };
-    if (token(c, 'True')) return { kind: 'literal', type: 'bool', value: true, raw: 'true', span };
-    if (token(c, 'False')) return { kind: 'literal', type: 'bool', value: false, raw: 'false', span };
-    if (token(c, 'Null')) return { kind: 'literal', type: 'null', value: null, raw: 'null', span };
-    const date = node(c, 'dateValue');
-    if (date) {
-      const s = this.stringLit(date);
-      return { kind: 'literal', type: 'date', value: s.value, raw: `date ${s.raw}`, span };
+    if (read(c, 'True')) return { kind: 'literal', type: 'bool', value: true, raw: 'true', span };
+    if (read(c, 'False')) return { kind: 'literal', type: 'bool', value: false, raw: 'false', span };
+    if (read(c, 'Null')) return { kind: 'literal', type: 'null', value: null, raw: 'null', span };
+    for (const [key, type] of [['DateKw', 'date'], ['TimestampKw', 'timestamp']] as const) {
+      if (!read(c, key)) continue;
+      const s = this.stringLit(node(c, `${type}Value`), n);
+      const lit: A.Literal = { kind: 'literal', type, value: s.value, raw: `${type} ${s.raw}`, span };
+      if (s.missing) lit.missing = true;
+      return lit;
     }
-    const ts = this.stringLit(must(node(c, 'timestampValue'), 'literal'));
-    return { kind: 'literal', type: 'timestamp', value: ts.value, raw: `timestamp ${ts.raw}`, span };
+    return undefined;
   }
 
-  mapping(n: CstNode): A.FieldMapping {
-    const c = n.children;
+  mapping(n: CstNode | undefined, outer: CstNode): A.FieldMapping {
+    const c = n?.children ?? {};
     const m: A.FieldMapping = {
-      column: this.ident(must(node(c, 'column'), 'column')),
-      hashed: token(c, 'Hashed') !== undefined,
-      span: this.span(n),
+      column: this.ident(node(c, 'column'), n ?? outer),
+      hashed: read(c, 'Hashed') !== undefined,
+      span: n ? this.span(n) : this.missingIn(undefined, outer),
     };
+    if (!read(c, 'Arrow')) return m;
     const f = node(c, 'field');
-    if (f) {
-      const t = must(token(f.children, must(firstKey(f.children), 'field')), 'field');
-      const kind = t.tokenType.name;
-      const quoted = kind === 'DqString' || kind === 'SqString' || kind === 'Backtick';
-      const text = !quoted ? t.image : kind === 'Backtick' ? t.image.slice(1, -1) : unescape(t.image.slice(1, -1));
-      m.field = { text, quoted, raw: t.image, span: this.span(t) };
+    const t = f && read(f.children, firstKey(f.children) ?? '');
+    if (!t) {
+      m.field = { text: '', quoted: false, raw: '', span: this.missingIn(f, n!), missing: true };
+      return m;
     }
+    const kind = t.tokenType.name;
+    const quoted = kind === 'DqString' || kind === 'SqString' || kind === 'Backtick';
+    const text = !quoted ? t.image : kind === 'Backtick' ? inside(t.image) : unescape(inside(t.image));
+    m.field = { text, quoted, raw: t.image, span: this.span(t) };
     return m;
   }
 
-  syncItem(n: CstNode): A.SyncItem {
+  /** An item, or nothing when recovery kept none of it. */
+  syncItem(n: CstNode): A.SyncItem | undefined {
     const c = n.children;
     const span = this.span(n);
     switch (firstKey(c)) {
       case 'fromItem':
-        return this.fromItem(must(node(c, 'fromItem'), 'from'));
+        return this.fromItem(node(c, 'fromItem')!);
       case 'toItem':
-        return this.toItem(must(node(c, 'toItem'), 'to'), span);
+        return this.toItem(node(c, 'toItem')!, span);
       case 'Mode':
-        return { kind: 'mode', mode: this.nameOf(must(token(c, 'mode'), 'mode')), span };
+        return { kind: 'mode', mode: this.nameOf(token(c, 'mode'), n), span };
       case 'IdentifierKw':
-        return { kind: 'identifier', mapping: this.mapping(must(node(c, 'mapping'), 'mapping')), span };
+        return { kind: 'identifier', mapping: this.mapping(node(c, 'mapping'), n), span };
       case 'MapKw':
-        return { kind: 'map', mappings: nodes(c, 'mapping').map((m) => this.mapping(m)), span };
+        return { kind: 'map', mappings: nodes(c, 'mapping').map((m) => this.mapping(m, n)), span };
       case 'Batch':
-        return { kind: 'batch', size: this.number(must(token(c, 'Number'), 'batch size')), span };
+        return { kind: 'batch', size: this.number(token(c, 'Number'), n), span };
       case 'guardItem': {
-        const g = must(node(c, 'guardItem'), 'guard').children;
-        if (token(g, 'Allow')) return { kind: 'guardAllowEmpty', span };
-        return { kind: 'guardDeletes', limit: this.number(must(token(g, 'Number'), 'guard limit')), percent: token(g, 'Percent') !== undefined, span };
+        const guard = node(c, 'guardItem')!;
+        if (read(guard.children, 'Allow')) return { kind: 'guardAllowEmpty', span };
+        // `guard` with no bound, or none that could be read, is a bound that is missing.
+        return { kind: 'guardDeletes', limit: this.number(token(guard.children, 'Number'), guard), percent: read(guard.children, 'Percent') !== undefined, span };
       }
       case 'Schedule':
-        return { kind: 'schedule', cron: this.stringLit(must(node(c, 'stringLit'), 'schedule')), span };
+        return { kind: 'schedule', cron: this.stringLit(node(c, 'stringLit'), n), span };
       case 'Message':
-        return { kind: 'message', template: this.stringLit(must(node(c, 'stringLit'), 'message')), span };
+        return { kind: 'message', template: this.stringLit(node(c, 'stringLit'), n), span };
+      case 'Format':
+        return { kind: 'format', format: this.nameOf(token(c, 'format'), n), span };
       default:
-        return { kind: 'format', format: this.nameOf(must(token(c, 'format'), 'format')), span };
+        return undefined;
     }
   }
 
   toItem(to: CstNode, span: Span): Extract<A.SyncItem, { kind: 'to' }> {
     const tc = to.children;
-    const item: Extract<A.SyncItem, { kind: 'to' }> = {
-      kind: 'to',
-      destination: this.nameOf(must(token(tc, 'destination'), 'destination')),
-      span,
-    };
-    const kind = token(tc, 'objectKind');
+    const item: Extract<A.SyncItem, { kind: 'to' }> = { kind: 'to', destination: this.nameOf(token(tc, 'destination'), to), span };
+    const kind = read(tc, 'objectKind');
     if (kind) {
-      item.objectKind = this.nameOf(kind);
+      item.objectKind = this.nameOf(kind, to);
       const p = node(tc, 'path');
-      const sq = token(tc, 'SqString');
+      const sq = read(tc, 'SqString');
       const lone = p ? Builder.loneString(p) : sq;
       if (lone) {
         const value = this.stringToken(lone);
         item.ref = { kind: 'string', value, span: value.span };
-      } else if (p) {
-        item.ref = { kind: 'path', path: this.path(p), span: this.span(p) };
+      } else {
+        const path = this.path(p, to);
+        item.ref = { kind: 'path', path, span: path.span };
       }
     }
     return item;
   }
 }
 
-/** Build the AST of one file from its CST. Only called on a CST that parsed without errors. */
-export function buildAst(file: string, cst: CstNode, comments: A.Comment[], text: string): A.SyncFile {
-  const b = new Builder(file);
+/**
+ * Build the AST of one file from its CST. `unsure`: the offsets, in order, where the tree may
+ * not read the text as written (text recovery skipped, an error it may have misread around);
+ * a definition is marked `partial` when one lies between its start and the next definition's:
+ * text after a definition's end that is no definition was most likely meant inside it (a
+ * block closed early).
+ */
+export function buildAst(file: string, cst: CstNode, comments: A.Comment[], text: string, unsure: readonly number[] = []): A.SyncFile {
+  const b = new Builder(file, text);
   const lines = text.split('\n');
+  const definitions: A.Definition[] = [];
+  const all = nodes(cst.children, 'definition');
+  let next = 0;
+  all.forEach((n, i) => {
+    const d = b.definition(n);
+    if (!d) return;
+    const end = all[i + 1]?.location?.startOffset ?? Infinity;
+    while (next < unsure.length && unsure[next]! < d.span.offset) next++;
+    if (next < unsure.length && unsure[next]! < end) d.partial = true;
+    definitions.push(d);
+  });
   return {
     file,
-    definitions: nodes(cst.children, 'definition').map((d) => b.definition(d)),
+    definitions,
     comments,
     span: {
       file,

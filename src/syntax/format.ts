@@ -55,8 +55,8 @@ export interface FormatResult {
 }
 
 export function formatSource(file: string, text: string): FormatResult {
-  const { ast, diagnostics } = parseFile(file, text);
-  if (!ast) return { diagnostics };
+  const { ast, diagnostics, ok } = parseFile(file, text);
+  if (!ok) return { diagnostics };
   const scanner = new CodeScanner(text, ast.comments);
   const definitions = layoutFile(ast, text, scanner);
   const placement = placeComments(definitions, ast.comments, scanner);

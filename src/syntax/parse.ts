@@ -1,8 +1,12 @@
 /**
- * text -> AST of one file, or the syntax diagnostics that stop it (syntax-errors.ts).
+ * text -> the AST of one file and its syntax diagnostics (syntax-errors.ts). A file with
+ * errors has a tree too: what the parser's recovery read, with placeholders where text is
+ * missing and its damaged definitions marked `partial` (see ast.ts).
  */
-import { parser, syntaxErrorLimit, TooManySyntaxErrors } from './parser.js';
+import type { CstNode, ILexingResult, IToken } from 'chevrotain';
+import { parser, syntaxErrorLimit } from './parser.js';
 import * as T from './tokens.js';
+import { tokenMatcher } from './chevrotain.js';
 import { buildAst, tokenSpan } from './build.js';
 import type { SyncFile, Comment } from './ast.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
@@ -11,8 +15,55 @@ import { fileStart } from './span.js';
 import { syntaxDiagnostics, withSlips } from './syntax-errors.js';
 
 export interface ParseResult {
-  ast?: SyncFile;
+  ast: SyncFile;
   diagnostics: Diagnostic[];
+  /** No syntax error: the tree is exactly what the text says. Only such a file is formatted or compiled. */
+  ok: boolean;
+  /**
+   * When the file has errors, the words that may name a definition its tree lacks: every word
+   * after `source`, `model`, `audience`, `destination` or `sync` in the text (comments and
+   * strings left open included), and every word of the text the parser skipped (the head of
+   * a definition whose keyword is lost, `crm : hubspot {`). A generous reading is the point:
+   * such a name is only kept from being reported as unknown. Empty when `ok`.
+   */
+  namesInText: string[];
+}
+
+function namesAfterKeywords(text: string): string[] {
+  return [...text.matchAll(/\b(?:source|model|audience|destination|sync)\s+(?=([A-Za-z_][A-Za-z0-9_$]*))/g)].map((m) => m[1]!);
+}
+
+/** Tokens the parser may skip without losing anything a check reads: separators, and a `}` left over (each is reported as a mistake of its own). */
+const harmless = [T.Comma, T.Colon, T.Eq, T.RBrace];
+
+/** Strings left open: they take in the text after them, to the end of their line or of the file. */
+const openStrings = [T.OpenTripleString, T.OpenDqString, T.OpenSqString];
+
+/**
+ * The offsets, in order, of the text the tree may not hold as written: tokens recovery
+ * skipped (but harmless ones), characters the lexer could not read (but `;`), strings left
+ * open; and the words of the tokens skipped.
+ */
+function unread(cst: CstNode, tokens: readonly IToken[], lexed: ILexingResult, text: string): { offsets: number[]; words: string[] } {
+  const inTree = new Set<number>();
+  // The CST nests as deep as the text: walked with a stack of its own, not the call stack.
+  const stack: CstNode[] = [cst];
+  while (stack.length > 0) {
+    for (const children of Object.values(stack.pop()!.children)) {
+      for (const e of children) {
+        if ('image' in e) {
+          if (!e.isInsertedInRecovery) inTree.add(e.startOffset);
+        } else stack.push(e);
+      }
+    }
+  }
+  const lost = tokens.filter((t) => !inTree.has(t.startOffset) && !harmless.some((s) => tokenMatcher(t, s)));
+  const characters = lexed.errors.filter((e) => text.slice(e.offset, e.offset + e.length) !== ';').map((e) => e.offset);
+  const open = (lexed.groups.slips ?? []).filter((t) => openStrings.includes(t.tokenType)).map((t) => t.startOffset);
+  return {
+    offsets: [...lost.map((t) => t.startOffset), ...characters, ...open].sort((a, b) => a - b),
+    words: lost.filter((t) => tokenMatcher(t, T.Name)).map((t) => t.image),
+  };
 }
 
 function parseText(file: string, text: string): ParseResult {
@@ -20,25 +71,28 @@ function parseText(file: string, text: string): ParseResult {
   const slips = lexed.groups.slips ?? [];
   const tokens = slips.length > 0 ? withSlips(lexed.tokens, slips) : lexed.tokens;
   parser.input = tokens;
-  let cst;
-  try {
-    cst = parser.project();
-  } catch (e) {
-    if (!(e instanceof TooManySyntaxErrors)) throw e;
-    const stop = diagnostic('too-many-syntax-errors', tokenSpan(file, e.token), { limit: syntaxErrorLimit }, [
+  const cst = parser.project();
+  const comments: Comment[] = (lexed.groups.comments ?? []).map((t) => ({ text: t.image, span: tokenSpan(file, t) }));
+  if (lexed.errors.length === 0 && slips.length === 0 && parser.errors.length === 0) {
+    return { ast: buildAst(file, cst, comments, text), diagnostics: [], ok: true, namesInText: [] };
+  }
+  const syntax = syntaxDiagnostics(file, text, lexed, tokens);
+  let diagnostics = syntax.diagnostics;
+  if (parser.stoppedAt) {
+    const stop = diagnostic('too-many-syntax-errors', tokenSpan(file, parser.stoppedAt), { limit: syntaxErrorLimit }, [
       'fix these first: one mistake often causes the errors after it',
     ]);
-    // What the parser made of the token it stopped at is no error of the file's.
-    return { diagnostics: [...syntaxDiagnostics(file, text, lexed, tokens).filter((d) => d.span.offset < stop.span.offset), stop] };
+    // What the parser made of the text after the limit is no error of the file's.
+    diagnostics = [...diagnostics.filter((d) => d.span.offset < stop.span.offset), stop];
   }
-  if (lexed.errors.length > 0 || slips.length > 0 || parser.errors.length > 0) return { diagnostics: syntaxDiagnostics(file, text, lexed, tokens) };
-  const comments: Comment[] = (lexed.groups.comments ?? []).map((t) => ({ text: t.image, span: tokenSpan(file, t) }));
-  return { ast: buildAst(file, cst, comments, text), diagnostics: [] };
+  const skipped = unread(cst, tokens, lexed, text);
+  const unsure = [...skipped.offsets, ...syntax.unsure].sort((a, b) => a - b);
+  return { ast: buildAst(file, cst, comments, text, unsure), diagnostics, ok: false, namesInText: [...namesAfterKeywords(text), ...skipped.words] };
 }
 
 /**
  * The parser and the builder recurse once per level of nesting: input nested thousands deep
- * (generated or corrupted) ends as a diagnostic, never as a crash.
+ * (generated or corrupted) ends as a diagnostic and an empty tree, never as a crash.
  */
 export function parseFile(file: string, text: string): ParseResult {
   try {
@@ -46,11 +100,11 @@ export function parseFile(file: string, text: string): ParseResult {
   } catch (e) {
     if (!(e instanceof RangeError)) throw e;
     return {
-      diagnostics: [
-        diagnostic('syntax-error', fileStart(file), { detail: 'this file nests too deeply to be read' }, [
-          'split deeply nested conditions into several audiences or a model `sql`',
-        ]),
-      ],
+      ast: buildAst(file, { name: 'project', children: {} }, [], text),
+      diagnostics: [diagnostic('nesting-too-deep', fileStart(file), {}, ['split deeply nested conditions into several audiences or a model `sql`'])],
+      ok: false,
+      // Nothing was read: every word may name a definition.
+      namesInText: [...text.matchAll(/[A-Za-z_][A-Za-z0-9_$]*/g)].map((m) => m[0]),
     };
   }
 }

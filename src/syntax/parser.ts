@@ -1,9 +1,10 @@
 /**
  * The Chevrotain parser of the sync language. It produces a CST; `build.ts` turns it into the
- * AST. Recovery is on, so one run reports every syntax error it can.
+ * AST. Recovery is on, so one run reports every syntax error it can, and a file with errors
+ * still has a tree.
  */
 import type { CstNode, IParserErrorMessageProvider, IToken, TokenType } from 'chevrotain';
-import { CstParser, tokenMatcher } from './chevrotain.js';
+import { createTokenInstance, CstParser, tokenMatcher } from './chevrotain.js';
 import * as T from './tokens.js';
 import { selfChecks } from '../self-checks.js';
 import { CachedLookahead } from './lookahead.js';
@@ -35,14 +36,10 @@ interface ErrorRecorder {
  */
 export const syntaxErrorLimit = 50;
 
-/** Thrown out of the parser once a file has `syntaxErrorLimit` syntax errors; `token` is where reading stopped. */
-export class TooManySyntaxErrors extends Error {
-  constructor(readonly token: IToken) {
-    super(`more than ${syntaxErrorLimit} syntax errors`);
-  }
-}
-
 class SyncParser extends CstParser {
+  /** Where reading stopped once the file had `syntaxErrorLimit` errors; undefined when it was read to the end. */
+  stoppedAt: IToken | undefined;
+
   constructor() {
     super(T.allTokens, {
       recoveryEnabled: true,
@@ -74,14 +71,35 @@ class SyncParser extends CstParser {
     throw (this as unknown as ErrorRecorder).SAVE_ERROR(error);
   }
 
+  override reset(): void {
+    super.reset();
+    this.stoppedAt = undefined;
+  }
+
+  /**
+   * A token that recovery inserts stands for text that is missing. It is placed with no
+   * width right after the token before it (as Langium places it), so that the placeholder
+   * the builder makes of it points where the text is missing.
+   */
+  protected override getTokenToInsert(tokType: TokenType): IToken {
+    const before = this.LA(0);
+    const known = !Number.isNaN(before.startOffset);
+    // After a token that ends with a line break (a `"""` string left open), the next line starts.
+    const broken = known && before.image.endsWith('\n');
+    const end = known ? before.endOffset! : -1;
+    const line = known ? before.endLine! + (broken ? 1 : 0) : 1;
+    const column = known && !broken ? before.endColumn! : 0;
+    const t = createTokenInstance(tokType, '', end + 1, end, line, line, column + 1, column);
+    t.isInsertedInRecovery = true;
+    return t;
+  }
+
   project = this.RULE('project', () => {
-    this.MANY(() => this.SUBRULE(this.definition));
+    // The definitions read before the error limit make the tree; the rest of the file is skipped.
+    this.MANY({ GATE: () => this.errors.length < syntaxErrorLimit || ((this.stoppedAt ??= this.LA(1)), false), DEF: () => this.SUBRULE(this.definition) });
   });
 
   definition = this.RULE('definition', () => {
-    this.ACTION(() => {
-      if (this.errors.length >= syntaxErrorLimit) throw new TooManySyntaxErrors(this.LA(1));
-    });
     this.OR([
       { ALT: () => this.SUBRULE(this.sourceDef) },
       { ALT: () => this.SUBRULE(this.destinationDef) },

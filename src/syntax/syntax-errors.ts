@@ -8,8 +8,8 @@ import { tokenMatcher } from './chevrotain.js';
 import { parser } from './parser.js';
 import * as T from './tokens.js';
 import { tokenSpan } from './build.js';
-import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { diagnostic } from '../diagnostics/codes.js';
+import { insertAfter, insertBefore, remove, replaceWith, type Diagnostic, type Fix, type Related } from '../diagnostics/diagnostic.js';
+import { diagnostic, type CodeName } from '../diagnostics/codes.js';
 import { closest } from '../diagnostics/suggest.js';
 import { destinationTypes } from '../catalog/index.js';
 import { joinSpans, type Span } from './span.js';
@@ -92,6 +92,13 @@ interface Need {
   hint?: string;
   /** A definition's name is followed by `:` (`source w : postgres`): a `:` there is no slip. */
   definition?: true;
+  /**
+   * What is missing is read in a run of words the parser cannot tell apart from it: a name or
+   * value after a name in a block of such pairs (columns, settings), or a part of a condition.
+   * The parser may have read the words before it one off (a column's name as the type of the
+   * column before), so its reading is not `exact`.
+   */
+  uncertain?: true;
 }
 /**
  * A keyword's need; `rules`: the rules in which an error right after the keyword is about it
@@ -127,16 +134,16 @@ const needs = new Map<TokenType, KeywordNeed>([
   [T.Guard, { rules: ['guardItem'], what: 'a bound', example: 'guard deletes <= 5%', hint: guardHint }],
   [T.Deletes, { rules: ['guardItem'], what: '`<=` and a bound', example: 'guard deletes <= 5%', first: T.Guard }],
   [T.Allow, { rules: ['guardItem'], what: '`empty`', example: 'guard allow empty', first: T.Guard }],
-  ...[T.Eq, T.NotEq, T.Lt, T.LtEq, T.Gt, T.GtEq].map((op): [TokenType, KeywordNeed] => [op, { rules: ['predicate', 'operand', 'literal'], what: 'a value to compare with', example: 'ltv >= 1000' }]),
-  [T.And, { rules: ['notExpr', 'predicate', 'operand', 'literal'], what: 'a condition after it', example: "plan = 'pro' and ltv >= 1000" }],
-  [T.Or, { rules: ['notExpr', 'predicate', 'operand', 'literal'], what: 'a condition after it', example: "plan = 'pro' or ltv >= 1000" }],
-  [T.Not, { rules: ['notExpr', 'predicate', 'operand', 'literal'], what: 'a condition after it', example: 'not is_active' }],
-  [T.In, { rules: ['predicate'], what: 'a list in parentheses', example: "country in ('US', 'CA')" }],
-  [T.Like, { rules: ['predicate', 'stringLit'], what: 'a pattern in quotes', example: "email like '%@acme.com'" }],
-  [T.Is, { rules: ['predicate'], what: '`null` or `not null`', example: 'email is not null' }],
-  [T.Between, { rules: ['predicate', 'operand', 'literal'], what: 'two bounds', example: 'ltv between 100 and 1000' }],
-  [T.DateKw, { rules: ['literal', 'stringLit', 'audienceDef'], what: 'a date in quotes', example: "date '2024-01-31'" }],
-  [T.TimestampKw, { rules: ['literal', 'stringLit', 'audienceDef'], what: 'a timestamp in quotes', example: "timestamp '2024-01-31 12:00:00'" }],
+  ...[T.Eq, T.NotEq, T.Lt, T.LtEq, T.Gt, T.GtEq].map((op): [TokenType, KeywordNeed] => [op, { rules: ['predicate', 'operand', 'literal'], what: 'a value to compare with', example: 'ltv >= 1000', uncertain: true }]),
+  [T.And, { rules: ['notExpr', 'predicate', 'operand', 'literal'], what: 'a condition after it', example: "plan = 'pro' and ltv >= 1000", uncertain: true }],
+  [T.Or, { rules: ['notExpr', 'predicate', 'operand', 'literal'], what: 'a condition after it', example: "plan = 'pro' or ltv >= 1000", uncertain: true }],
+  [T.Not, { rules: ['notExpr', 'predicate', 'operand', 'literal'], what: 'a condition after it', example: 'not is_active', uncertain: true }],
+  [T.In, { rules: ['predicate'], what: 'a list in parentheses', example: "country in ('US', 'CA')", uncertain: true }],
+  [T.Like, { rules: ['predicate', 'stringLit'], what: 'a pattern in quotes', example: "email like '%@acme.com'", uncertain: true }],
+  [T.Is, { rules: ['predicate'], what: '`null` or `not null`', example: 'email is not null', uncertain: true }],
+  [T.Between, { rules: ['predicate', 'operand', 'literal'], what: 'two bounds', example: 'ltv between 100 and 1000', uncertain: true }],
+  [T.DateKw, { rules: ['literal', 'stringLit', 'audienceDef'], what: 'a date in quotes', example: "date '2024-01-31'", uncertain: true }],
+  [T.TimestampKw, { rules: ['literal', 'stringLit', 'audienceDef'], what: 'a timestamp in quotes', example: "timestamp '2024-01-31 12:00:00'", uncertain: true }],
 ]);
 
 /** What `from` reads depends on the definition. */
@@ -147,11 +154,20 @@ function fromNeed(stack: string[]): KeywordNeed {
   return { rules, what: 'the name of a model or audience', example: 'from users' };
 }
 
-/** A diagnostic's words, and where it points when that is not the error's own token. */
+/** A diagnostic's family and words, where it points when that is not the error's own token, and what else it is about. */
 interface Explained {
+  code: CodeName;
   message: string;
   hints: string[];
   span?: Span;
+  related?: Related[];
+  fixes?: Fix[];
+  /**
+   * The parser's recovery read the text around as written: only what the message names is
+   * missing (a keyword's argument at the end of its item, a `}` at the end) or extra (a
+   * separator). Otherwise it may have read what comes before or after as something else.
+   */
+  exact?: true;
 }
 
 /** The position of the token `t` in `tokens` (sorted by offset); `tokens.length` for the end of the file. */
@@ -167,10 +183,21 @@ function indexOf(tokens: IToken[], t: IToken): number {
   return lo;
 }
 
-/** `mode: upsert`, `database = "acme"`: a separator where the language has none. */
-function separatorSlip(file: string, name: string, found: IToken | undefined, after: IToken | undefined): Explained | undefined {
+/** `mode: upsert`, `database = "acme"`: a separator where the language has none, after the token `before`. */
+function separatorSlip(file: string, name: string, before: IToken, found: IToken | undefined, after: IToken | undefined): Explained | undefined {
   if (!found || !(is(found, T.Colon) || is(found, T.Eq)) || !after || after.startLine !== found.startLine) return undefined;
-  return { message: `write \`${name} ${after.image}\`, without ${describe(found)}`, hints: [], span: tokenSpan(file, found) };
+  // The separator and the spaces around it become one space: `mode: upsert` -> `mode upsert`.
+  const end = tokenSpan(file, before);
+  const start = tokenSpan(file, after);
+  const between: Span = { file, line: end.endLine, column: end.endColumn, offset: end.endOffset, endLine: start.line, endColumn: start.column, endOffset: start.offset };
+  return {
+    code: 'wrong-separator',
+    message: `write \`${name} ${after.image}\`, without ${describe(found)}`,
+    hints: [],
+    span: tokenSpan(file, found),
+    fixes: [{ ...remove(between, found.image), replacement: ' ' }],
+    exact: true,
+  };
 }
 
 /**
@@ -181,14 +208,17 @@ function needMessage(file: string, keyword: IToken[], need: Need, found: IToken 
   const words = keyword.map((t) => t.image).join(' ');
   const hints = need.hint ? [need.hint] : [];
   const last = keyword.at(-1)!;
-  const missing = !found || (found.startLine ?? 0) > (last.endLine ?? 0) || is(found, T.RBrace) || is(found, T.ItemKeyword);
-  if (missing) {
+  const endsItem = !found || (found.startLine ?? 0) > (last.endLine ?? 0) || is(found, T.RBrace);
+  if (endsItem || is(found, T.ItemKeyword)) {
     const span = joinSpans(tokenSpan(file, keyword[0]!), tokenSpan(file, last));
-    return { message: `\`${words}\` needs ${need.what}: \`${need.example}\``, hints, span };
+    const missing: Explained = { code: 'missing-argument', message: `\`${words}\` needs ${need.what}: \`${need.example}\``, hints, span };
+    // An item keyword on the same line may be a word out of place (`from mode users`) rather than the next item.
+    if (endsItem && !need.uncertain) missing.exact = true;
+    return missing;
   }
-  const slip = need.definition ? undefined : separatorSlip(file, words, found, after);
+  const slip = need.definition ? undefined : separatorSlip(file, words, last, found, after);
   if (slip) return { ...slip, hints };
-  return { message: `\`${words}\` needs ${need.what}, not ${describe(found)}: \`${need.example}\``, hints };
+  return { code: 'missing-argument', message: `\`${words}\` needs ${need.what}, not ${describe(found)}: \`${need.example}\``, hints };
 }
 
 let allKinds: string[] | undefined;
@@ -231,7 +261,8 @@ function lackingKeyword(tokens: IToken[], at: number, stack: string[]): { keywor
       const hint = kinds
         ? `\`${dest}\` takes ${kinds.map((k) => `\`${k}\``).join(' or ')}`
         : `the object kinds are ${objectKinds().join(', ')}; which ones a destination takes depends on its type`;
-      const need = { rules: [rule], what: 'an object kind before the name', example: `to ${dest} ${kinds?.[0] ?? '<kind>'} ${prev.image}`, hint };
+      // Uncertain: `to` reads any word as the destination, the next item's keyword too (`to mode mirror`).
+      const need = { rules: [rule], what: 'an object kind before the name', example: `to ${dest} ${kinds?.[0] ?? '<kind>'} ${prev.image}`, hint, uncertain: true as const };
       return { keyword: [tokens[at - 3]!, tokens[at - 2]!, prev], need };
     }
     const example = `to ${tokens[at - 2]!.image} ${prev.image} <name>`;
@@ -245,12 +276,13 @@ function lackingKeyword(tokens: IToken[], at: number, stack: string[]): { keywor
   return first && is(first, need.first) ? { keyword: [first, prev], need } : undefined;
 }
 
-/** A misspelt or capitalised keyword, where one of `keywords` could stand. */
-function keywordHints(found: IToken | undefined, keywords: string[]): string[] {
-  if (!found || !/^[A-Za-z_]+$/.test(found.image)) return [];
+/** A misspelt or capitalised keyword, where one of `keywords` could stand: the hint, and the fix. */
+function keywordHints(file: string, found: IToken | undefined, keywords: string[]): { hints: string[]; fixes: Fix[] } {
+  if (!found || !/^[A-Za-z_]+$/.test(found.image)) return { hints: [], fixes: [] };
   const near = closest(found.image, keywords);
-  if (near === undefined || near === found.image) return [];
-  return [near === found.image.toLowerCase() ? `keywords are lower case: \`${near}\`` : `did you mean \`${near}\`?`];
+  if (near === undefined || near === found.image) return { hints: [], fixes: [] };
+  const hint = near === found.image.toLowerCase() ? `keywords are lower case: \`${near}\`` : `did you mean \`${near}\`?`;
+  return { hints: [hint], fixes: [replaceWith(tokenSpan(file, found), near)] };
 }
 
 /** How the block opened by the `{` at `i` is called: model `users`, `columns {`. */
@@ -321,11 +353,11 @@ function openSince(tokens: IToken[], at: number, counts: 'braces' | 'parens'): {
 }
 
 /**
- * The block left open before token `at`, as a hint. Braces pair as the parser pairs them,
- * except that a `}` that starts its line closes the open block whose line it lines up with:
- * after `model m {`, `columns {` and a `}` at the margin, the `columns {` is the one left open.
+ * The `{` left open before token `at`, and the block's name. Braces pair as the parser pairs
+ * them, except that a `}` that starts its line closes the open block whose line it lines up
+ * with: after `model m {`, `columns {` and a `}` at the margin, the `columns {` is the one left open.
  */
-function unclosedBlock(tokens: IToken[], at: number): string | undefined {
+function unclosedBlock(tokens: IToken[], at: number): { name: string; brace: IToken } | undefined {
   const open: number[] = [];
   let leftOpen: number | undefined;
   for (let i = openSince(tokens, at, 'braces').start; i < at; i++) {
@@ -345,7 +377,7 @@ function unclosedBlock(tokens: IToken[], at: number): string | undefined {
     }
   }
   const i = leftOpen ?? open.at(-1);
-  return i === undefined ? undefined : `${blockName(tokens, i)}, opened at line ${tokens[i]!.startLine}, is not closed`;
+  return i === undefined ? undefined : { name: blockName(tokens, i), brace: tokens[i]! };
 }
 
 /** Where a `}` was expected: a block left open, or something that is not an item of the block. */
@@ -353,18 +385,30 @@ function braceMessage(file: string, tokens: IToken[], at: number, rule: string):
   const found = tokens[at];
   if (!found || startsDefinition(found)) {
     const open = unclosedBlock(tokens, at);
-    return { message: `expected \`}\`, found ${describe(found)}`, hints: open ? [open] : [] };
+    const message = `expected \`}\`, found ${describe(found)}`;
+    const explained: Explained = { code: 'unclosed-block', message, hints: [] };
+    if (open) Object.assign(explained, { hints: [`${open.name} is not closed`], related: [{ message: `${open.name} opens here`, span: tokenSpan(file, open.brace) }] });
+    // Read as written when a `{` is missing its `}` in the file as a whole, and the block ends where the file does or where a
+    // definition's head (`model users {`) starts; otherwise a keyword out of place may have ended it, the `}` still to come.
+    const unbalanced = outline(tokens).braces[tokens.length]! > 0;
+    if (unbalanced && (!found || is(tokens[at + 2], T.LBrace) || is(tokens[at + 2], T.Colon))) explained.exact = true;
+    return explained;
   }
   // `project` then `dataset "events"` on the next line: `dataset` was read as the value of `project`.
   const [name, value] = [tokens[at - 2], tokens[at - 1]];
   if (rule === 'settingsBlock' && name && value && name.endLine !== value.startLine && value.startLine === found.startLine) {
     const hints = [`\`${value.image}\`, on the next line, was read as its value`, settingsHint];
-    return { message: `\`${name.image}\` needs a value`, hints, span: tokenSpan(file, name) };
+    return { code: 'missing-argument', message: `\`${name.image}\` needs a value`, hints, span: tokenSpan(file, name) };
   }
   const block = blocks[rule];
-  if (!block) return { message: `expected \`}\`, found ${describe(found)}`, hints: [] };
-  const hints = is(found, T.Comma) ? ['items are separated by spaces or line breaks, not commas'] : keywordHints(found, block.keywords);
-  return { message: `expected ${block.items} or \`}\`, found ${describe(found)}`, hints: [...hints, block.hint] };
+  if (!block) return { code: 'unexpected-token', message: `expected \`}\`, found ${describe(found)}`, hints: [] };
+  const message = `expected ${block.items} or \`}\`, found ${describe(found)}`;
+  if (is(found, T.Comma)) {
+    const hints = ['items are separated by spaces or line breaks, not commas', block.hint];
+    return { code: 'wrong-separator', message, hints, fixes: [remove(tokenSpan(file, found), ',')], exact: true };
+  }
+  const keyword = keywordHints(file, found, block.keywords);
+  return { code: 'unexpected-token', message, hints: [...keyword.hints, block.hint], fixes: keyword.fixes };
 }
 
 const tokensByName = new Map(T.allTokens.map((t) => [t.name, t]));
@@ -384,34 +428,42 @@ function explain(file: string, e: IRecognitionException, tokens: IToken[], at: n
   const to = tokens[at - 3];
   if (rule === 'toItem' && to && prev && is(to, T.To) && is(found, T.Dot)) {
     const span = joinSpans(tokenSpan(file, to), tokenSpan(file, prev));
-    return { message: '`to` needs a destination, an object kind and a name: `to warehouse table crm.users`', hints: [], span };
+    return { code: 'missing-argument', message: '`to` needs a destination, an object kind and a name: `to warehouse table crm.users`', hints: [], span };
   }
   // A keyword, a column or a setting without what it needs.
   const lacking = lackingKeyword(tokens, at, stack);
-  if (lacking) return needMessage(file, lacking.keyword, lacking.need, found, after);
+  if (lacking) {
+    const explained = needMessage(file, lacking.keyword, lacking.need, found, after);
+    // A separator is read past only when recovery deleted it, the token after it being the one expected.
+    const expected = e.name === 'MismatchedTokenException' ? tokensByName.get(e.message) : undefined;
+    if (explained.code === 'wrong-separator' && !(after && expected && tokenMatcher(after, expected))) delete explained.exact;
+    return explained;
+  }
   if (rule === 'typeRef' && prev && e.message === 'Name') {
-    return needMessage(file, [prev], { what: 'a type', example: `${prev.image} string`, hint: ruleHints.typeRef }, found, after);
+    return needMessage(file, [prev], { what: 'a type', example: `${prev.image} string`, hint: ruleHints.typeRef, uncertain: true }, found, after);
   }
   if (rule === 'value' && prev) {
     if (is(prev, T.Env) && is(found, T.LParen)) {
-      return { message: '`env(...)` needs the name of a setting before it: `token env("TOKEN")`', hints: [], span: tokenSpan(file, prev) };
+      return { code: 'missing-argument', message: '`env(...)` needs the name of a setting before it: `token env("TOKEN")`', hints: [], span: tokenSpan(file, prev) };
     }
-    return needMessage(file, [prev], { what: 'a value', example: `${prev.image} "..."`, hint: settingsHint }, found, after);
+    return needMessage(file, [prev], { what: 'a value', example: `${prev.image} "..."`, hint: settingsHint, uncertain: true }, found, after);
   }
 
   // `in ('US', 'CA',)`, `order by a, b,`
   if (prev && is(prev, T.Comma) && (!found || is(found, T.RParen) || is(found, T.RBrace) || is(found, T.ItemKeyword))) {
-    return { message: 'a list does not end with `,`', hints: ['remove this `,`'], span: tokenSpan(file, prev) };
+    const comma = tokenSpan(file, prev);
+    return { code: 'wrong-separator', message: 'a list does not end with `,`', hints: ['remove this `,`'], span: comma, fixes: [remove(comma, ',')], exact: true };
   }
 
   if (stack.includes('envRef') && rule !== 'envRef') {
-    return { message: `\`env(...)\` needs the variable's name in quotes, not ${describe(found)}: \`env("HUBSPOT_TOKEN")\``, hints: [] };
+    return { code: 'missing-argument', message: `\`env(...)\` needs the variable's name in quotes, not ${describe(found)}: \`env("HUBSPOT_TOKEN")\``, hints: [] };
   }
   if (found && is(found, T.Not) && is(after, T.Null)) {
-    return { message: 'write `is not null`', hints: [], span: joinSpans(tokenSpan(file, found), tokenSpan(file, after!)) };
+    const span = joinSpans(tokenSpan(file, found), tokenSpan(file, after!));
+    return { code: 'operator-spelling', message: 'write `is not null`', hints: [], span, fixes: [insertBefore(span, 'is ')] };
   }
   if (e.name === 'EarlyExitException' && rule === 'predicate') {
-    return { message: "`in (...)` needs at least one value: `country in ('US', 'CA')`", hints: [] };
+    return { code: 'missing-argument', message: "`in (...)` needs at least one value: `country in ('US', 'CA')`", hints: [] };
   }
 
   const mismatch = e.name === 'MismatchedTokenException';
@@ -422,28 +474,41 @@ function explain(file: string, e: IRecognitionException, tokens: IToken[], at: n
     if (is(found, T.RBrace)) {
       // A `}` that has its `{` in the text was left over by the recovery from an earlier error.
       if (openSince(tokens, at, 'braces').open > 0) return undefined;
-      return { message: 'this `}` closes no block', hints: ['remove it, or add the `{` it was meant to close'] };
+      return { code: 'unexpected-token', message: 'this `}` closes no block', hints: ['remove it, or add the `{` it was meant to close'], exact: true };
     }
-    return { message: `expected a definition, found ${describe(found)}`, hints: [...keywordHints(found, definitionWords), definitionHint] };
+    const keyword = keywordHints(file, found, definitionWords);
+    return { code: 'unexpected-token', message: `expected a definition, found ${describe(found)}`, hints: [...keyword.hints, definitionHint], fixes: keyword.fixes };
   }
   // `destination crm hubspot {`
   if (expected === T.Colon && prev && found && is(found, T.Name) && (rule === 'sourceDef' || rule === 'destinationDef')) {
     const [definition, type] = rule === 'sourceDef' ? ['source', 'dialect'] : ['destination', 'type'];
-    return { message: `expected \`:\` between the ${definition}'s name and its ${type}: \`${definition} ${prev.image} : ${found.image} { ... }\``, hints: [] };
+    return {
+      code: 'wrong-separator',
+      message: `expected \`:\` between the ${definition}'s name and its ${type}: \`${definition} ${prev.image} : ${found.image} { ... }\``,
+      hints: [],
+      fixes: [insertAfter(tokenSpan(file, prev), ' :')],
+      exact: true,
+    };
   }
   // `in 'US', 'CA'`: the `(` the recovery took for granted was reported missing.
   if (expected === T.RParen && openSince(tokens, at, 'parens').open <= 0) return undefined;
   // `decimal(12 2)`, `in ('US' 'CA')`
-  if (expected === T.RParen && found && found.startLine === prev?.endLine && !is(found, T.LBrace)) {
+  if (expected === T.RParen && found && prev && found.startLine === prev.endLine && !is(found, T.LBrace)) {
     const example = rule === 'typeRef' ? 'decimal(12, 2)' : "country in ('US', 'CA')";
-    return { message: `expected \`,\` or \`)\`, found ${describe(found)}`, hints: [`separate the values with commas: \`${example}\``] };
+    return {
+      code: 'wrong-separator',
+      message: `expected \`,\` or \`)\`, found ${describe(found)}`,
+      hints: [`separate the values with commas: \`${example}\``],
+      fixes: [insertAfter(tokenSpan(file, prev), ',')],
+    };
   }
   const ruleHint = ruleHints[rule];
   const hints = ruleHint ? [ruleHint] : [];
-  if (expected === T.LBrace && prev) return { message: `expected \`{\` after \`${lineHead(tokens, at - 1)}\`, found ${describe(found)}`, hints };
-  if (expected) return { message: `expected ${expected.LABEL ?? expected.name}, found ${describe(found)}`, hints };
-  if (e.name === 'EarlyExitException') return { message: `expected at least one item here, found ${describe(found)}`, hints };
-  return { message: `unexpected ${describe(found)}`, hints };
+  const code = 'unexpected-token';
+  if (expected === T.LBrace && prev) return { code, message: `expected \`{\` after \`${lineHead(tokens, at - 1)}\`, found ${describe(found)}`, hints };
+  if (expected) return { code, message: `expected ${expected.LABEL ?? expected.name}, found ${describe(found)}`, hints };
+  if (e.name === 'EarlyExitException') return { code, message: `expected at least one item here, found ${describe(found)}`, hints };
+  return { code, message: `unexpected ${describe(found)}`, hints };
 }
 
 /** Recovery may insert tokens with no position: fall back to the token before them. */
@@ -462,16 +527,22 @@ function errorSpan(file: string, e: IRecognitionException, tokens: IToken[], tex
   return { file, line, column, offset: text.length, endLine: line, endColumn: column, endOffset: text.length };
 }
 
-/** The words for each slip (see tokens.ts), by its token type. */
-const slipWords = new Map<TokenType, { message: string; hint: string; opening?: number }>([
-  [T.AndAnd, { message: '`&&` is written `and`', hint: operatorsHint }],
-  [T.OrOr, { message: '`||` is written `or`', hint: operatorsHint }],
-  [T.EqEq, { message: '`==` is written `=`', hint: operatorsHint }],
-  [T.FatArrow, { message: '`=>` is written `->` in a mapping', hint: 'in a condition, greater or equal is written `>=`' }],
-  [T.DashComment, { message: '`--` does not start a comment', hint: 'comments start with `#` or `//`', opening: 2 }],
-  [T.OpenTripleString, { message: 'this `"""` string is never closed', hint: 'close it with `"""`; until then it runs to the end of the file', opening: 3 }],
-  [T.OpenDqString, { message: 'this string is not closed on its line', hint: 'close it with `"` on the same line; text that spans lines goes in `"""`', opening: 1 }],
-  [T.OpenSqString, { message: 'this string is not closed on its line', hint: "close it with `'` on the same line; text that spans lines goes in `\"\"\"`", opening: 1 }],
+/**
+ * The words for each slip (see tokens.ts), by its token type. `opening`: how many of its
+ * characters the diagnostic points at (an unclosed string's or a comment's, on one line);
+ * `fix`: what those characters are written as; `close`: the quote that ends the string at the
+ * end of its line.
+ */
+const slipWords = new Map<TokenType, { code: CodeName; message: string; hint: string; opening?: number; fix?: string; close?: string }>([
+  [T.AndAnd, { code: 'operator-spelling', message: '`&&` is written `and`', hint: operatorsHint, fix: 'and' }],
+  [T.OrOr, { code: 'operator-spelling', message: '`||` is written `or`', hint: operatorsHint, fix: 'or' }],
+  [T.EqEq, { code: 'operator-spelling', message: '`==` is written `=`', hint: operatorsHint, fix: '=' }],
+  // In a condition `=>` may mean `>=`: no one edit is the fix.
+  [T.FatArrow, { code: 'operator-spelling', message: '`=>` is written `->` in a mapping', hint: 'in a condition, greater or equal is written `>=`' }],
+  [T.DashComment, { code: 'comment-syntax', message: '`--` does not start a comment', hint: 'comments start with `#` or `//`', opening: 2, fix: '#' }],
+  [T.OpenTripleString, { code: 'unclosed-string', message: 'this `"""` string is never closed', hint: 'close it with `"""`; until then it runs to the end of the file', opening: 3 }],
+  [T.OpenDqString, { code: 'unclosed-string', message: 'this string is not closed on its line', hint: 'close it with `"` on the same line; text that spans lines goes in `"""`', opening: 1, close: '"' }],
+  [T.OpenSqString, { code: 'unclosed-string', message: 'this string is not closed on its line', hint: "close it with `'` on the same line; text that spans lines goes in `\"\"\"`", opening: 1, close: "'" }],
 ]);
 
 function slipDiagnostic(file: string, t: IToken): Diagnostic {
@@ -479,17 +550,19 @@ function slipDiagnostic(file: string, t: IToken): Diagnostic {
   const span = tokenSpan(file, t);
   // An unclosed string or a comment is shown at its opening characters, which are on one line.
   const at = words.opening ? { ...span, endLine: span.line, endColumn: span.column + words.opening, endOffset: span.offset + words.opening } : span;
-  return diagnostic('syntax-error', at, { detail: words.message }, [words.hint]);
+  const fixes = words.fix !== undefined ? [replaceWith(at, words.fix)] : words.close ? [insertAfter(span, words.close)] : [];
+  return diagnostic(words.code, at, { detail: words.message }, { hints: [words.hint], fixes });
 }
 
-const characterHints: Record<string, string> = {
-  '“': 'use straight quotes: `"` or `\'`',
-  '”': 'use straight quotes: `"` or `\'`',
-  '‘': 'use straight quotes: `"` or `\'`',
-  '’': 'use straight quotes: `"` or `\'`',
-  ';': 'a `.sync` file needs no `;`: remove it',
-  '!': 'negation is written `not`: `not is_active`, `plan != \'free\'`',
-  '`': 'a quoted name must close with a backtick on the same line',
+/** The usual stray characters: a hint, and what the character is written as where one edit fixes it. */
+const characterHints: Record<string, { hint: string; fix?: string }> = {
+  '“': { hint: 'use straight quotes: `"` or `\'`', fix: '"' },
+  '”': { hint: 'use straight quotes: `"` or `\'`', fix: '"' },
+  '‘': { hint: 'use straight quotes: `"` or `\'`', fix: "'" },
+  '’': { hint: 'use straight quotes: `"` or `\'`', fix: "'" },
+  ';': { hint: 'a `.sync` file needs no `;`: remove it', fix: '' },
+  '!': { hint: 'negation is written `not`: `not is_active`, `plan != \'free\'`', fix: 'not ' },
+  '`': { hint: 'a quoted name must close with a backtick on the same line' },
 };
 
 function characterDiagnostic(file: string, text: string, e: ILexingError): Diagnostic {
@@ -498,8 +571,11 @@ function characterDiagnostic(file: string, text: string, e: ILexingError): Diagn
   const column = e.column ?? 1;
   const span: Span = { file, line, column, offset: e.offset, endLine: line, endColumn: column + length, endOffset: e.offset + length };
   const ch = text.slice(e.offset, e.offset + length);
-  const hint = characterHints[ch[0]!] ?? 'remove it, or put it in a string';
-  return diagnostic('unexpected-character', span, { text: ch.replace(/\n/g, '\\n') }, [hint]);
+  const known = characterHints[ch[0]!];
+  // A run of stray characters is one error: only a single one has an obvious edit.
+  const fix = length === 1 ? known?.fix : undefined;
+  const fixes = fix === undefined ? [] : [fix === '' ? remove(span, ch) : replaceWith(span, fix)];
+  return diagnostic('unexpected-character', span, { text: ch.replace(/\n/g, '\\n') }, { hints: [known?.hint ?? 'remove it, or put it in a string'], fixes });
 }
 
 /** The tokens the parser reads: each slip in its place, as the token it stands for. */
@@ -511,9 +587,14 @@ export function withSlips(tokens: IToken[], slips: IToken[]): IToken[] {
   return [...tokens, ...meant].sort((a, b) => a.startOffset - b.startOffset);
 }
 
-/** The parser's errors as diagnostics, but for those that follow from a slip or from an earlier error. */
-function parserDiagnostics(file: string, text: string, tokens: IToken[], slips: IToken[]): Diagnostic[] {
-  const out: Diagnostic[] = [];
+/**
+ * The parser's errors as diagnostics, but for those that follow from a slip or from an earlier
+ * error; and where the tree may not read the text as written: the place of each error that is
+ * not `exact`, or is left out as a consequence.
+ */
+function parserDiagnostics(file: string, text: string, tokens: IToken[], slips: IToken[]): { diagnostics: Diagnostic[]; unsure: number[] } {
+  const diagnostics: Diagnostic[] = [];
+  const unsure: number[] = [];
   const slipOffsets = new Set(slips.map((t) => t.startOffset));
   // A string left open runs to the end of the file: the blocks it leaves open are its doing.
   const openToEnd = slips.at(-1)?.tokenType === T.OpenTripleString;
@@ -522,26 +603,29 @@ function parserDiagnostics(file: string, text: string, tokens: IToken[], slips: 
     if (slipOffsets.has(e.token.startOffset) || (openToEnd && e.token.tokenType.name === 'EOF')) continue;
     // An error on the token after the last one is its consequence: `env(X)` fails at `X`, then at `)`.
     const at = indexOf(tokens, e.token);
-    if (at <= last + 1) continue;
-    last = at;
-    const explained = explain(file, e, tokens, at);
-    if (explained) out.push(diagnostic('syntax-error', explained.span ?? errorSpan(file, e, tokens, text), { detail: explained.message }, explained.hints));
+    const consequence = at <= last + 1;
+    if (!consequence) last = at;
+    const explained = consequence ? undefined : explain(file, e, tokens, at);
+    const span = explained?.span ?? errorSpan(file, e, tokens, text);
+    if (explained) diagnostics.push(diagnostic(explained.code, span, { detail: explained.message }, explained));
+    // Marked at the token before the error: what is misread is the block that token is in, which the error's token may already have left.
+    if (!explained?.exact) unsure.push(Math.min(span.offset, tokens[at - 1]?.startOffset ?? Infinity));
   }
-  return out;
+  return { diagnostics, unsure };
 }
 
-/** Every syntax diagnostic of a file the lexer or the parser found errors in, in file order. */
-export function syntaxDiagnostics(file: string, text: string, lexed: ILexingResult, tokens: IToken[]): Diagnostic[] {
+/**
+ * Every syntax diagnostic of a file the lexer or the parser found errors in, in file order;
+ * and the offsets where the parser's tree may not read the text as written (see `exact`).
+ */
+export function syntaxDiagnostics(file: string, text: string, lexed: ILexingResult, tokens: IToken[]): { diagnostics: Diagnostic[]; unsure: number[] } {
   const slips = lexed.groups.slips ?? [];
-  const diagnostics = [
-    ...lexed.errors.map((e) => characterDiagnostic(file, text, e)),
-    ...slips.map((t) => slipDiagnostic(file, t)),
-    ...(parser.errors.length > 0 ? parserDiagnostics(file, text, tokens, slips) : []),
-  ];
+  const parsed = parser.errors.length > 0 ? parserDiagnostics(file, text, tokens, slips) : { diagnostics: [], unsure: [] };
+  const diagnostics = [...lexed.errors.map((e) => characterDiagnostic(file, text, e)), ...slips.map((t) => slipDiagnostic(file, t)), ...parsed.diagnostics];
   const first = parser.errors[0];
-  // Errors are left out only as consequences of reported ones: a CST with errors never reaches the builder.
+  // Errors are left out only as consequences of reported ones: a file with errors has a diagnostic.
   if (diagnostics.length === 0 && first) {
-    diagnostics.push(diagnostic('syntax-error', errorSpan(file, first, tokens, text), { detail: `unexpected ${describe(first.token)}` }));
+    diagnostics.push(diagnostic('unexpected-token', errorSpan(file, first, tokens, text), { detail: `unexpected ${describe(first.token)}` }));
   }
-  return diagnostics.sort((a, b) => a.span.offset - b.span.offset);
+  return { diagnostics: diagnostics.sort((a, b) => a.span.offset - b.span.offset), unsure: parsed.unsure };
 }
