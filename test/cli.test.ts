@@ -184,6 +184,20 @@ describe('--format json', () => {
     });
   });
 
+  it('names related places and fixes by their path from the working folder, as the diagnostic', async () => {
+    // The project is checked under names relative to its root (proj/); the user reaches its files as proj/...
+    const files = {
+      'proj/a.sync': 'source wh : postgres { database "acme" }\n',
+      'proj/b.sync': 'destination wh : webhook { url "https://x.io" }\ndestination crm : hubspt { token env("T") }\n',
+    };
+    const r = await run(files, ['check', '--format', 'json', 'proj']);
+    const d = (JSON.parse(r.stdout) as { diagnostics: { file: string; related?: { file: string }[]; fixes?: { file: string }[] }[] }).diagnostics;
+    expect(d.map((x) => [x.file, x.related?.map((p) => p.file), x.fixes?.map((p) => p.file)])).toEqual([
+      ['proj/b.sync', ['proj/a.sync'], undefined],
+      ['proj/b.sync', undefined, ['proj/b.sync']],
+    ]);
+  });
+
   it('prints an empty list for a clean project, and nothing else', async () => {
     const r = await run(clean, ['check', '--format', 'json']);
     expect([r.code, r.stdout, r.stderr]).toEqual([0, '{"diagnostics":[]}', '']);
