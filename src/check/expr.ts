@@ -1,12 +1,12 @@
 /** Type checking of audience `where` conditions. */
-import type { Expr, Literal, Operand } from '../syntax/ast.js';
+import type { Expr, Literal, Operand, StringLit } from '../syntax/ast.js';
 import type { ColumnType } from '../catalog/types.js';
 import type { CheckedColumn, CheckedModel } from './model.js';
 import type { Reporter } from './report.js';
 import { getDialect, nameKey } from '../dialect/index.js';
 import { nameHints } from '../diagnostics/suggest.js';
 import { checkLiteralText } from './names.js';
-import { replaceWith, type Advice, type Fix } from '../diagnostics/diagnostic.js';
+import { insertBefore, replaceWith, type Advice, type Fix } from '../diagnostics/diagnostic.js';
 import type { Span } from '../syntax/span.js';
 
 /** The kinds of value a condition can compare; two operands compare when their kinds are equal. */
@@ -150,12 +150,18 @@ function mismatch(left: Kind, right: Kind, span: Span, r: Reporter, model: Check
  * A `like` pattern: `%` and `_` are wildcards and a backslash makes the next character itself
  * (the compiled SQL says so on every warehouse), so a pattern cannot end in a lone backslash.
  */
-function checkPattern(pattern: string, span: Span, model: CheckedModel, r: Reporter): void {
-  if (!checkLiteralText(model.source.dialect, pattern, span, r)) return;
-  if (/(^|[^\\])(\\\\)*\\$/.test(pattern)) {
-    r.report('invalid-literal', span, { detail: 'a `like` pattern cannot end with a backslash, which escapes the character after it' }, [
-      "to match a backslash the pattern holds two, written `\\\\\\\\` in a quoted string: `like '%\\\\\\\\'` matches text that ends in one",
-    ]);
+function checkPattern(pattern: StringLit, model: CheckedModel, r: Reporter): void {
+  const { value, raw, span } = pattern;
+  if (pattern.missing || !checkLiteralText(model.source.dialect, value, span, r)) return;
+  if (/(^|[^\\])(\\\\)*\\$/.test(value)) {
+    // The backslash doubled, before the closing quote: one more written `\\` in a quoted string, `\` in a `"""` one (no escapes there).
+    const triple = raw.startsWith('"""');
+    const close = triple ? 3 : 1;
+    const at: Span = { ...span, line: span.endLine, column: span.endColumn - close, offset: span.endOffset - close };
+    r.report('invalid-literal', span, { detail: 'a `like` pattern cannot end with a backslash, which escapes the character after it' }, {
+      hints: ["to match a backslash the pattern holds two, written `\\\\\\\\` in a quoted string: `like '%\\\\\\\\'` matches text that ends in one"],
+      fixes: [insertBefore(at, triple ? '\\' : '\\\\')],
+    });
   }
 }
 
@@ -191,7 +197,7 @@ export function checkCondition(e: Expr, model: CheckedModel, r: Reporter, source
     case 'like': {
       const kind = operandKind(e.operand, model, r);
       if (!compatible(kind, 'string')) mismatch(kind, 'string', e.span, r, model, [e.operand], true);
-      checkPattern(e.pattern.value, e.pattern.span, model, r);
+      checkPattern(e.pattern, model, r);
       return 'bool';
     }
     case 'between': {

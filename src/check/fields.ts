@@ -8,7 +8,8 @@ import type { FieldMapping } from '../syntax/ast.js';
 import type { Span } from '../syntax/span.js';
 import { resolveField, type DestinationType, type FieldRules } from '../catalog/index.js';
 import type { SyncMode } from '../catalog/fields.js';
-import { closest } from '../diagnostics/suggest.js';
+import { bareName, closest } from '../diagnostics/suggest.js';
+import { insertAfter, remove, replaceWith, type Fix } from '../diagnostics/diagnostic.js';
 import type { FieldMap } from './model.js';
 import type { Reporter } from './report.js';
 
@@ -22,9 +23,28 @@ export interface FieldsToCheck {
   map: { span: Span; mappings: readonly FieldMapping[] } | undefined;
   /** Where a missing field is reported when there is no `map`: the sync's name. */
   syncSpan: Span;
+  /** The mapping each field was written in (the identifier's too): where a fix edits. A field sent without a `map` has none. */
+  written: ReadonlyMap<FieldMap, FieldMapping>;
 }
 
 const list = (names: string[]) => names.map((n) => `\`${n}\``).join(', ');
+
+/** `near` written for the field's name: in place of the name a mapping gives it, or after a column sent under its own name (`email -> EMAIL`). */
+function renameField(c: FieldsToCheck, f: FieldMap, near: string): Fix[] {
+  const m = c.written.get(f);
+  const spelt = bareName(near) ?? JSON.stringify(near);
+  if (!m) return [];
+  return [m.field ? replaceWith(m.field.span, spelt) : insertAfter(m.column.span, ` -> ${spelt}`)];
+}
+
+/** `hashed` added to the mapping, or taken out of it (from the end of its field or column to its end). */
+function hashedFix(c: FieldsToCheck, f: FieldMap, add: boolean): Fix[] {
+  const m = c.written.get(f);
+  if (!m) return [];
+  if (add) return [insertAfter(m.span, ' hashed')];
+  const before = (m.field ?? m.column).span;
+  return [remove({ ...m.span, line: before.endLine, column: before.endColumn, offset: before.endOffset }, 'hashed')];
+}
 /** user_id, userId and User-ID are one name to a reader. */
 const loose = (name: string) => name.toLowerCase().replace(/[-_\s]/g, '');
 
@@ -39,7 +59,11 @@ export function checkFieldRules(c: FieldsToCheck, r: Reporter): void {
     offered.push(n);
   }
   if (c.map && rules.unmappedIn?.modes.includes(mode)) {
-    r.report('fields-not-sent', c.map.span, { type: type.type, mode }, [`${rules.unmappedIn.why}: remove the \`map\`, or use a mode that writes fields`]);
+    // Removing the `map` changes nothing that is sent: it is the edit that keeps the sync as it works.
+    r.report('fields-not-sent', c.map.span, { type: type.type, mode }, {
+      hints: [`${rules.unmappedIn.why}: remove the \`map\`, or use a mode that writes fields`],
+      fixes: [remove(c.map.span, 'map')],
+    });
   }
   for (const f of identifier ? [identifier, ...c.fields] : c.fields) {
     const isKey = f === identifier;
@@ -53,14 +77,19 @@ export function checkFieldRules(c: FieldsToCheck, r: Reporter): void {
     if (!spec) {
       if (rules.closed) {
         const near = closest(name, offered);
-        r.report('unknown-destination-field', span, { type: type.type, field: name, what: rules.describes }, [
-          ...(near ? [`did you mean \`${near}\`?`] : []),
-          `${rules.describes}: ${offered.join(', ')} (${rules.docs})`,
-        ]);
+        r.report('unknown-destination-field', span, { type: type.type, field: name, what: rules.describes }, {
+          hints: [...(near ? [`did you mean \`${near}\`?`] : []), `${rules.describes}: ${offered.join(', ')} (${rules.docs})`],
+          fixes: near ? renameField(c, f, near) : [],
+        });
         continue;
       }
       const near = offered.find((o) => loose(o) === loose(name));
-      if (near) r.report('reserved-field-spelling', span, { field: name, near, what: rules.describes }, [`\`${near}\` has its own place in ${type.type}'s request; \`${name}\` is sent as an ordinary field`]);
+      if (near) {
+        r.report('reserved-field-spelling', span, { field: name, near, what: rules.describes }, {
+          hints: [`\`${near}\` has its own place in ${type.type}'s request; \`${name}\` is sent as an ordinary field`],
+          fixes: renameField(c, f, near),
+        });
+      }
       continue;
     }
     if (spec.setBy) {
@@ -73,9 +102,12 @@ export function checkFieldRules(c: FieldsToCheck, r: Reporter): void {
     }
     const hashed = f.hashed || (isKey && rules.hashIdentifier === true && spec.hashed !== 'never');
     if (spec.hashed === 'required' && !hashed) {
-      r.report('field-hashing', span, { detail: `${type.type} takes \`${name}\` only SHA-256 hashed` }, [`write \`${f.column.name.text} -> ${name} hashed\`: it is normalised and hashed in the warehouse`]);
+      r.report('field-hashing', span, { detail: `${type.type} takes \`${name}\` only SHA-256 hashed` }, {
+        hints: [`write \`${f.column.name.text} -> ${name} hashed\`: it is normalised and hashed in the warehouse`],
+        fixes: hashedFix(c, f, true),
+      });
     } else if (spec.hashed === 'never' && f.hashed) {
-      r.report('field-hashing', span, { detail: `${type.type} takes \`${name}\` as it is, not hashed` }, ['remove `hashed`']);
+      r.report('field-hashing', span, { detail: `${type.type} takes \`${name}\` as it is, not hashed` }, { hints: ['remove `hashed`'], fixes: hashedFix(c, f, false) });
     }
     // An identifier is always sent as text, so only a mapped field's column type matters.
     if (!isKey && !f.hashed && spec.types && !spec.types.includes(f.column.type)) {
@@ -106,8 +138,8 @@ function checkIdentifierField(c: FieldsToCheck, r: Reporter): void {
   const name = resolveField(c.rules, id.field.text).name;
   if (rule.fields.some((f) => resolveField(c.rules, f).name === name)) return;
   const near = closest(id.field.text, rule.fields);
-  r.report('unsupported-identifier-field', id.field.span, { type: c.type.type, field: id.field.text, fields: list(rule.fields) }, [
-    ...(near ? [`did you mean \`${near}\`?`] : []),
-    `${rule.why}${rule.modes ? ` (mode ${c.mode})` : ''}`,
-  ]);
+  r.report('unsupported-identifier-field', id.field.span, { type: c.type.type, field: id.field.text, fields: list(rule.fields) }, {
+    hints: [...(near ? [`did you mean \`${near}\`?`] : []), `${rule.why}${rule.modes ? ` (mode ${c.mode})` : ''}`],
+    fixes: near ? renameField(c, id, near) : [],
+  });
 }

@@ -8,7 +8,7 @@ import { membershipColumn } from '../catalog/membership.js';
 import type { CheckedAudience, CheckedDestination, CheckedModel, CheckedSync, FieldMap } from './model.js';
 import { Reporter, single } from './report.js';
 import { nameHints } from '../diagnostics/suggest.js';
-import { remove, replaceWith } from '../diagnostics/diagnostic.js';
+import { remove, replaceWith, type Fix } from '../diagnostics/diagnostic.js';
 import { findColumn, unknownColumn, unknownColumnHints } from './expr.js';
 import { checkFieldRules } from './fields.js';
 import { getDialect, nameKey, storedName } from '../dialect/index.js';
@@ -66,7 +66,14 @@ export function checkSync(def: SyncDef, scope: SyncScope, r: Reporter, source: s
   const mode = modeKnown ? checkMode(modeItem.mode, kind, audience?.name ?? model.name, dest.type, r) : undefined;
   const target = checkTarget(def.name.text, to, kind, dest.type, r);
 
-  const identifier = idItem ? checkMapping(idItem.mapping, model, dest.type, r) : undefined;
+  // The mapping each field was written in, for the field rules' fixes.
+  const written = new Map<FieldMap, FieldMapping>();
+  const mapped = (m: FieldMapping): FieldMap | undefined => {
+    const f = checkMapping(m, model, dest.type, r);
+    if (f) written.set(f, m);
+    return f;
+  };
+  const identifier = idItem ? mapped(idItem.mapping) : undefined;
   if (mode && !idItem && modesNeedingIdentifier.has(mode)) {
     r.report('missing-identifier', modeItem.mode.span, { mode }, ['add `identifier column -> field`: the column that matches rows to destination records']);
   }
@@ -84,11 +91,11 @@ export function checkSync(def: SyncDef, scope: SyncScope, r: Reporter, source: s
   // is the point, and a list's contacts keep their own properties.
   const rules = objectKindOf(dest.type, target.objectKind, kind)?.fields;
   const unmapped = (kind === 'audience' && dest.type.category !== 'warehouse') || rules?.closed ? [] : defaultFields(model, identifier);
-  const fields = mapItem ? mapItem.mappings.map((m) => checkMapping(m, model, dest.type, r)).filter((f): f is FieldMap => f !== undefined) : unmapped;
+  const fields = mapItem ? mapItem.mappings.map(mapped).filter((f): f is FieldMap => f !== undefined) : unmapped;
   checkDistinctFields(identifier, fields, mapItem ? mapItem.mappings : undefined, idItem?.mapping, r);
   checkWrittenNames(model, dest.type, target.ref, identifier ? [identifier, ...fields] : fields, r);
   if (kind === 'audience' && dest.type.category === 'warehouse') checkMembershipColumn(identifier ? [identifier, ...fields] : fields, r);
-  if (rules && mode) checkFieldRules({ type: dest.type, rules, mode, identifier, fields, map: mapItem, syncSpan: def.name.span }, r);
+  if (rules && mode) checkFieldRules({ type: dest.type, rules, mode, identifier, fields, map: mapItem, syncSpan: def.name.span, written }, r);
 
   const maxDeletes = guardDeletes ? checkGuard(guardDeletes, r) : undefined;
   for (const g of [guardDeletes, guardEmpty]) {
@@ -543,7 +550,7 @@ function checkTemplate(lit: { value: string; raw: string; span: Span }, model: C
 }
 
 /** The parts of Handlebars' AST a JSON message may hold: text, `{{json column}}`, `{{#if column}}` / `{{#unless column}}` blocks. */
-type HbsNode = { type: string; loc: hbs.AST.SourceLocation; value?: string; path?: { original?: string }; params?: { type: string; original?: string }[]; hash?: unknown; program?: { body: HbsNode[] }; inverse?: { body: HbsNode[] } };
+type HbsNode = { type: string; loc: hbs.AST.SourceLocation; value?: string; path?: { type?: string; original?: string }; params?: { type: string; original?: string }[]; hash?: unknown; program?: { body: HbsNode[] }; inverse?: { body: HbsNode[] } };
 
 /** Conditions tried in every combination when a JSON message is checked; beyond them, all true and all false. */
 const maxConditionsTried = 10;
@@ -561,6 +568,15 @@ function checkJsonMessage(lit: { value: string; raw: string; span: Span }, r: Re
   const lines = lit.value.split('\n');
   const offset = (p: { line: number; column: number }) => lines.slice(0, p.line - 1).reduce((n, l) => n + l.length + 1, 0) + p.column;
   const at = (n: HbsNode) => spanInString(lit, n.loc.start.line, n.loc.start.column, offset(n.loc.end) - offset(n.loc.start));
+  // `{{name}}` or `{{{name}}}`, quoted or not: the same value through the helper, which quotes it itself
+  // (a space keeps a JSON brace next to it from making `{{{` or `}}}`, which Handlebars reads as one tag).
+  const throughJson = (n: HbsNode, name: string): Fix => {
+    let [start, end] = [offset(n.loc.start), offset(n.loc.end)];
+    if (lit.value[start - 1] === '"' && lit.value[end] === '"') [start, end] = [start - 1, end + 1];
+    const before = lit.value.slice(0, start);
+    const text = `${lit.value[start - 1] === '{' ? ' ' : ''}{{json ${name}}}${lit.value[end] === '}' ? ' ' : ''}`;
+    return replaceWith(spanInString(lit, before.split('\n').length, start - (before.lastIndexOf('\n') + 1), end - start), text);
+  };
   const conditions = new Set<string>();
   let inserted = true;
   const visit = (nodes: HbsNode[]): void => {
@@ -571,7 +587,11 @@ function checkJsonMessage(lit: { value: string; raw: string; span: Span }, r: Re
       if (n.type === 'MustacheStatement') {
         inserted = false;
         const text = lit.value.slice(offset(n.loc.start), offset(n.loc.end));
-        r.report('message-value-not-json', at(n), { text }, [`write \`{{json ${column ?? path ?? 'column'}}}\`, with no quotes around it: it inserts the value as JSON, quoted and escaped where it is a string, so no value can break the body`]);
+        const plain = n.path?.type === 'PathExpression' && path !== undefined && !n.params?.length && !n.hash;
+        r.report('message-value-not-json', at(n), { text }, {
+          hints: [`write \`{{json ${column ?? path ?? 'column'}}}\`, with no quotes around it: it inserts the value as JSON, quoted and escaped where it is a string, so no value can break the body`],
+          fixes: plain ? [throughJson(n, path)] : [],
+        });
       } else if (n.type === 'BlockStatement') {
         if ((path === 'if' || path === 'unless') && column) {
           conditions.add(column);
