@@ -219,7 +219,7 @@ async function execute(plans: string[], opts: RunOptions, checked: Checked, io: 
   const options: ExecOptions = execOptions({
     dryRun: opts.dryRun,
     endpoints,
-    sink: opts.sink === '-' ? '-' : resolve(io.cwd, opts.sink ?? join('.syncwright', 'sink')),
+    ...(opts.sink === undefined ? {} : { sink: opts.sink === '-' ? '-' : resolve(io.cwd, opts.sink) }),
     concurrency: opts.concurrency,
     timeoutMs: opts.timeoutSeconds * 1000,
     waitMs: opts.waitSeconds * 1000,

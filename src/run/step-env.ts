@@ -7,6 +7,8 @@ import { silentProgress, type Progress } from './output/progress.js';
 import { Redactor } from './output/redact.js';
 import { maxListedRejections, type MaxRefused, type PlanReport, type RejectedRow } from './output/report.js';
 import type { SqlSession } from './engines/sql-session.js';
+import type { Outlets } from './sinks/outlets.js';
+import { outletsFor } from './sinks/services.js';
 import { TokenBucket, unlimited } from './http/token-bucket.js';
 import type { RenderContext, RenderOptions } from './template.js';
 
@@ -15,8 +17,10 @@ export interface ExecOptions {
   dryRun: boolean;
   /** Base URL overrides by destination name. */
   endpoints: Readonly<Record<string, string>>;
-  /** Where storage objects and stream messages go: a folder, or `-` for stdout. */
-  sink: string;
+  /** Where storage objects and stream messages go: a folder, `-` for stdout, or undefined for the services themselves. */
+  sink?: string;
+  /** The object stores and producers of storage and streaming steps (by default as `sink` says). */
+  outlets: Outlets;
   /** Requests in flight per send step (1 for ordered steps). */
   concurrency: number;
   timeoutMs: number;
@@ -45,7 +49,8 @@ export interface ExecOptions {
 }
 
 /** Options for a run: the defaults of the command line (`syncwright run --help`), overridden. */
-export function execOptions(overrides: Partial<ExecOptions> & Pick<ExecOptions, 'sink'>): ExecOptions {
+export function execOptions(overrides: Partial<ExecOptions>): ExecOptions {
+  const out = overrides.out ?? (() => undefined);
   return {
     dryRun: false,
     endpoints: {},
@@ -58,7 +63,8 @@ export function execOptions(overrides: Partial<ExecOptions> & Pick<ExecOptions, 
     maxRefused: { value: 0, percent: false },
     env: {},
     secrets: new Redactor(),
-    out: () => undefined,
+    out,
+    outlets: outletsFor(overrides.sink, out),
     notice: () => undefined,
     progress: silentProgress,
     buckets: new Buckets(),

@@ -1,7 +1,7 @@
 /** Object storage: files of the model's rows, csv or jsonl. */
 import { defineDestination, type DestinationSpec } from '../define.js';
-import { pattern, settingsSchema, text } from '../settings.js';
-import { awsConnection, awsKeyRules, gcpCredentials } from '../connection-settings.js';
+import { oneOfValues, pattern, settingsSchema, text } from '../settings.js';
+import { awsConnection, awsKeyRules, gcpCredentials, serviceEndpoint } from '../connection-settings.js';
 
 const common = {
   category: 'storage',
@@ -25,7 +25,19 @@ export const s3 = defineDestination({
   ...common,
   type: 's3',
   title: 'Amazon S3',
-  settings: settingsSchema({ bucket, prefix, ...awsConnection }, ['bucket', 'region'], awsKeyRules),
+  settings: settingsSchema(
+    {
+      bucket,
+      prefix,
+      ...awsConnection,
+      endpoint: serviceEndpoint,
+      // Server-side encryption of every object written: S3-managed keys, KMS, or dual-layer KMS.
+      server_side_encryption: oneOfValues(['AES256', 'aws:kms', 'aws:kms:dsse']),
+      kms_key_id: text('the KMS key (id, ARN or alias) for aws:kms encryption; absent = the bucket\'s default key'),
+    },
+    ['bucket', 'region'],
+    { ...awsKeyRules, dependentRequired: { ...(awsKeyRules.dependentRequired as object), kms_key_id: ['server_side_encryption'] } },
+  ),
   docs: 'https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html',
 });
 
@@ -33,6 +45,6 @@ export const gcs = defineDestination({
   ...common,
   type: 'gcs',
   title: 'Google Cloud Storage',
-  settings: settingsSchema({ bucket, prefix, credentials: gcpCredentials }, ['bucket']),
+  settings: settingsSchema({ bucket, prefix, credentials: gcpCredentials, endpoint: serviceEndpoint }, ['bucket']),
   docs: 'https://cloud.google.com/storage/docs/uploading-objects',
 });

@@ -54,5 +54,5 @@ function storageApi(service: 's3' | 'gcs', connectionSettings: string[]): Destin
   };
 }
 
-export const s3Api = storageApi('s3', ['region', 'access_key_id', 'secret_access_key', 'session_token']);
-export const gcsApi = storageApi('gcs', ['credentials']);
+export const s3Api = storageApi('s3', ['region', 'access_key_id', 'secret_access_key', 'session_token', 'endpoint', 'server_side_encryption', 'kms_key_id']);
+export const gcsApi = storageApi('gcs', ['credentials', 'endpoint']);

@@ -33,5 +33,5 @@ export const kafkaApi: DestinationApi = {
 
 export const kinesisApi: DestinationApi = {
   setup: () => [],
-  modes: { 'record:insert': (ctx) => ({ reads: ['added'], steps: [publish(ctx, 'kinesis', ['region', 'access_key_id', 'secret_access_key', 'session_token'])] }) },
+  modes: { 'record:insert': (ctx) => ({ reads: ['added'], steps: [publish(ctx, 'kinesis', ['region', 'access_key_id', 'secret_access_key', 'session_token', 'endpoint'])] }) },
 };

@@ -1,0 +1,60 @@
+/**
+ * The local folder (`--sink DIR`): objects as DIR/service/bucket/key, written to a temporary
+ * name and renamed into place; messages appended as DIR/transport/topic.jsonl lines of
+ * `{"key", "value"}`. For looking at a run end to end without a cloud account.
+ */
+import { appendFileSync, createWriteStream, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import type { ObjectStore, Outlets, Producer } from './outlets.js';
+
+/** A path under the sink folder; a rendered name cannot climb out of it. */
+export function sinkPath(sink: string, ...parts: string[]): string {
+  const root = resolve(sink);
+  const full = resolve(root, ...parts.map((p) => p.replace(/^\/+/, '')));
+  const rel = relative(root, full);
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) throw new Error(`the name ${parts.join('/')} leaves the sink folder`);
+  return full;
+}
+
+export function folderStore(sink: string, service: string): ObjectStore {
+  return {
+    location: (bucket, key) => sinkPath(sink, service, bucket, key),
+    async put(bucket, key, body) {
+      const path = sinkPath(sink, service, bucket, key);
+      const tmp = `${path}.partial`;
+      mkdirSync(dirname(path), { recursive: true });
+      try {
+        await pipeline(Readable.from(body), createWriteStream(tmp));
+      } catch (e) {
+        rmSync(tmp, { force: true });
+        throw e;
+      }
+      // Renamed into place only once complete: a reader never sees half an object.
+      renameSync(tmp, path);
+    },
+    close: async () => undefined,
+  };
+}
+
+export function folderProducer(sink: string, transport: string): Producer {
+  return {
+    async send(records) {
+      const lines = new Map<string, string[]>();
+      for (const r of records) lines.set(r.topic, [...(lines.get(r.topic) ?? []), `{"key":${JSON.stringify(r.key)},"value":${r.value}}`]);
+      for (const [topic, ls] of lines) {
+        const path = sinkPath(sink, transport, `${topic}.jsonl`);
+        mkdirSync(dirname(path), { recursive: true });
+        appendFileSync(path, `${ls.join('\n')}\n`);
+      }
+      return records.map(() => undefined);
+    },
+    close: async () => undefined,
+  };
+}
+
+export function folderOutlets(sink: string): Outlets {
+  return { store: async (service) => folderStore(sink, service), producer: async (transport) => folderProducer(sink, transport) };
+}
+

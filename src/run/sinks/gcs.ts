@@ -1,0 +1,42 @@
+/**
+ * Google Cloud Storage through `@google-cloud/storage`: an object is streamed as a resumable
+ * upload in 8 MiB chunks (each chunk is kept until the service confirms it, so a chunk whose
+ * answer was lost is resumed from the offset the service reports, not restarted), and checked
+ * against the CRC32C the service computed. GCS makes an object visible only when its upload is
+ * finalised, so writing the mirror's own name replaces it as one step.
+ * Credentials: the `credentials` setting (a service account key, JSON, from the environment),
+ * else Application Default Credentials. With an endpoint override (`--endpoint NAME=URL`, the
+ * `endpoint` setting, or the client's own STORAGE_EMULATOR_HOST) the client talks to that
+ * server, unauthenticated unless `credentials` is set, as it does for emulators.
+ */
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { Storage, type StorageOptions } from '@google-cloud/storage';
+import type { ObjectStore, OutletContext } from './outlets.js';
+
+const chunkSize = 8 * 1024 * 1024;
+
+function keyOf(text: unknown): StorageOptions['credentials'] & { project_id?: string } {
+  try {
+    return JSON.parse(String(text)) as StorageOptions['credentials'] & { project_id?: string };
+  } catch {
+    // The key's text is a secret: the message never shows it.
+    throw new Error('the gcs credentials setting is not a service account key in JSON');
+  }
+}
+
+export function gcsStore(context: OutletContext): ObjectStore {
+  const key = typeof context.connection.credentials === 'string' && context.connection.credentials !== '' ? keyOf(context.connection.credentials) : undefined;
+  const storage = new Storage({
+    ...(context.endpoint ? { apiEndpoint: context.endpoint } : {}),
+    ...(key ? { credentials: key, ...(key.project_id ? { projectId: key.project_id } : {}), useAuthWithCustomEndpoint: true } : {}),
+  });
+  return {
+    location: (bucket, name) => `gs://${bucket}/${name}`,
+    async put(bucket, name, body, contentType) {
+      const file = storage.bucket(bucket).file(name);
+      await pipeline(Readable.from(body), file.createWriteStream({ resumable: true, chunkSize, contentType, validation: 'crc32c' }));
+    },
+    close: async () => undefined,
+  };
+}

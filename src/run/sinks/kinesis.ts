@@ -1,0 +1,37 @@
+/**
+ * Amazon Kinesis Data Streams through `@aws-sdk/client-kinesis`: one PutRecords call per
+ * stream of a batch (the step keeps it within 500 records and 5 MiB). PutRecords answers per
+ * record, in order; a record with an ErrorCode (ProvisionedThroughputExceededException,
+ * InternalFailure) was not written and is retryable. A failed call is retried by the SDK
+ * (standard mode), then fails the batch.
+ */
+import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { awsClientConfig } from './aws.js';
+import type { OutletContext, OutRecord, Producer, RecordFailure } from './outlets.js';
+
+export function kinesisProducer(context: OutletContext): Producer {
+  const client = new KinesisClient(awsClientConfig(context));
+  return {
+    async send(records) {
+      const results: RecordFailure[] = records.map(() => undefined);
+      const byStream = new Map<string, { index: number; record: OutRecord }[]>();
+      for (const [index, record] of records.entries()) {
+        if (record.key === null || record.key === '') results[index] = { reason: 'a Kinesis record needs a partition key', retryable: false };
+        else byStream.set(record.topic, [...(byStream.get(record.topic) ?? []), { index, record }]);
+      }
+      for (const [stream, items] of byStream) {
+        const out = await client.send(
+          new PutRecordsCommand({ StreamName: stream, Records: items.map(({ record }) => ({ Data: Buffer.from(record.value), PartitionKey: record.key as string })) }),
+        );
+        const answers = out.Records ?? [];
+        if (answers.length !== items.length) throw new Error(`Kinesis answered ${answers.length} results for ${items.length} records of stream ${stream}`);
+        for (const [i, { index }] of items.entries()) {
+          const a = answers[i];
+          if (a?.ErrorCode) results[index] = { reason: `${a.ErrorCode}: ${a.ErrorMessage ?? ''}`.trim(), retryable: true };
+        }
+      }
+      return results;
+    },
+    close: async () => client.destroy(),
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * Where storage and streaming steps deliver: an `ObjectStore` (S3, GCS, a local folder,
+ * stdout) and a `Producer` (Kinesis, Kafka, a folder, stdout). A run is given an `Outlets`
+ * (as deliver.ts is given `send`, a clock and a random source), so the steps know nothing of
+ * any service and tests can pass their own.
+ */
+import type { PublishStep, WriteObjectStep } from '../../plan/api-steps.js';
+
+/** An object's bytes, produced as the rows are read: never the whole object in memory. */
+export type ObjectBody = AsyncIterable<Uint8Array>;
+
+export interface ObjectStore {
+  /** Where `bucket`/`key` is, for the report and messages (`s3://bucket/key`, a path). */
+  location(bucket: string, key: string): string;
+  /**
+   * Writes the object, replacing any under `key` as one step: until `put` resolves, readers
+   * see the old object or none, never part of the new one. Large bodies go in parts
+   * (multipart or resumable upload). A rejection means the object was not written.
+   */
+  put(bucket: string, key: string, body: ObjectBody, contentType: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** One message: the topic (Kafka) or stream (Kinesis), its key, and its value (JSON text). */
+export interface OutRecord {
+  topic: string;
+  key: string | null;
+  value: string;
+}
+
+/** What became of one record of a batch: accepted (undefined), or why not and whether a retry may succeed. */
+export type RecordFailure = { reason: string; retryable: boolean } | undefined;
+
+export interface Producer {
+  /**
+   * Sends a batch (within the step's count and byte limits) and answers per record, in
+   * order. Throws when the batch as a whole could not be sent after the client's own
+   * retries: its records count as not delivered.
+   */
+  send(records: readonly OutRecord[]): Promise<RecordFailure[]>;
+  close(): Promise<void>;
+}
+
+/** Settings of the destination block, rendered (`$env` resolved); by the catalog's names. */
+export type Connection = Readonly<Record<string, string | number | boolean | null>>;
+
+/** What a step gets to open its store or producer: the rendered settings and an endpoint override (`--endpoint NAME=URL`). */
+export interface OutletContext {
+  connection: Connection;
+  endpoint: string | undefined;
+}
+
+export interface Outlets {
+  store(service: WriteObjectStep['service'], context: OutletContext): Promise<ObjectStore>;
+  producer(transport: PublishStep['transport'], context: OutletContext): Promise<Producer>;
+}

@@ -1,0 +1,129 @@
+/**
+ * A `publish` step: one message per row, in batches of the plan's size and byte limit, through
+ * the run's `Producer`. A record the producer fails with a retryable reason (Kinesis throttling,
+ * an internal failure) is sent again, alone with the others that failed, after a backoff of the
+ * plan's policy; once the tries run out it is refused (`failed`) and sent again by the next
+ * run. A record refused for good, or too large, is `rejected`. Accepted rows are recorded per batch.
+ */
+import type { PublishStep } from '../../plan/api-steps.js';
+import { batches } from '../http/batches.js';
+import { backoffDelay } from '../http/backoff.js';
+import type { ChangeRow } from '../change-rows.js';
+import type { RejectedRow, StepReport } from '../output/report.js';
+import { countRows, stepRows } from '../send-step.js';
+import { baseContext, noteRefusals, type StepEnv } from '../step-env.js';
+import { asText, render } from '../template.js';
+import type { OutRecord, Producer } from './outlets.js';
+import { connectionOf } from './connection.js';
+import { emptyReport } from './write-object.js';
+
+type Refused = Omit<RejectedRow, 'operation'>;
+
+/** Groups of at most `maxBytes` (key and value bytes, as Kinesis counts a request), in order. */
+export function byBytes<T>(items: readonly T[], bytes: (item: T) => number, maxBytes: number | undefined): T[][] {
+  if (maxBytes === undefined) return items.length ? [[...items]] : [];
+  const groups: T[][] = [];
+  let group: T[] = [];
+  let size = 0;
+  for (const item of items) {
+    const n = bytes(item);
+    if (group.length && size + n > maxBytes) {
+      groups.push(group);
+      group = [];
+      size = 0;
+    }
+    group.push(item);
+    size += n;
+  }
+  if (group.length) groups.push(group);
+  return groups;
+}
+
+const recordBytes = (r: { record: OutRecord }) => Buffer.byteLength(r.record.value) + (r.record.key === null ? 0 : Buffer.byteLength(r.record.key));
+
+/** Sends one request's records, retrying the retryable failures; calls back with what was accepted and refused. */
+async function sendWithRetries(
+  producer: Producer,
+  items: { row: ChangeRow; record: OutRecord }[],
+  step: PublishStep,
+  report: StepReport,
+): Promise<{ accepted: ChangeRow[]; refused: Refused[] }> {
+  const accepted: ChangeRow[] = [];
+  const refused: Refused[] = [];
+  let pending = items;
+  for (let attempt = 1; pending.length; attempt++) {
+    report.requests++;
+    let results;
+    try {
+      results = await producer.send(pending.map((p) => p.record));
+    } catch (e) {
+      // The client retried the request itself; what it gave up on is not delivered.
+      for (const p of pending) refused.push({ key: p.row.key, change: p.row.change, reason: (e as Error).message, fate: 'failed' });
+      break;
+    }
+    const again: typeof pending = [];
+    for (const [i, p] of pending.entries()) {
+      const failure = results[i];
+      if (!failure) accepted.push(p.row);
+      else if (failure.retryable && attempt < step.retry.maxAttempts) again.push(p);
+      else refused.push({ key: p.row.key, change: p.row.change, reason: failure.reason, fate: failure.retryable ? 'failed' : 'rejected' });
+    }
+    if (again.length) {
+      report.retries++;
+      await new Promise((r) => setTimeout(r, backoffDelay(step.retry, attempt)));
+    }
+    pending = again;
+  }
+  return { accepted, refused };
+}
+
+export async function runPublish(step: PublishStep, env: StepEnv): Promise<StepReport> {
+  const started = performance.now();
+  const total = await countRows(env, step.changes);
+  const report = emptyReport('publish', step.transport, step.description, total);
+  const message = (row: ChangeRow) => {
+    const ctx = { ...baseContext(env), row };
+    return { topic: asText(render(step.destination, ctx, env.render)), key: render(step.key, ctx, env.render), value: render(step.value, ctx, env.render) };
+  };
+  if (env.options.dryRun) {
+    report.samples = [];
+    for await (const page of stepRows(env, step.changes)) {
+      for (const row of page.slice(0, env.options.samples)) report.samples.push(message(row));
+      break;
+    }
+    return report;
+  }
+  env.options.progress.start(step.transport, total);
+  const producer = await env.options.outlets.producer(step.transport, connectionOf(env, step.connection));
+  try {
+    for await (const batch of batches(stepRows(env, step.changes), step.batch.size)) {
+      const items: { row: ChangeRow; record: OutRecord }[] = [];
+      const refused: Refused[] = [];
+      for (const row of batch.rows) {
+        const m = message(row);
+        const value = JSON.stringify(m.value);
+        const valueBytes = Buffer.byteLength(value);
+        const keyChars = m.key === null ? 0 : Array.from(asText(m.key)).length;
+        if (valueBytes > step.maxMessageBytes) refused.push({ key: row.key, change: row.change, reason: `the message is ${valueBytes} bytes, above the ${step.maxMessageBytes} the ${step.transport} destination takes`, fate: 'rejected' });
+        else if (step.maxKeyChars !== undefined && keyChars > step.maxKeyChars) refused.push({ key: row.key, change: row.change, reason: `the key is ${keyChars} characters, above the ${step.maxKeyChars} a ${step.transport} partition key takes`, fate: 'rejected' });
+        else items.push({ row, record: { topic: m.topic, key: m.key === null ? null : asText(m.key), value } });
+      }
+      for (const group of byBytes(items, recordBytes, step.batch.maxBytes)) {
+        const sent = await sendWithRetries(producer, group, step, report);
+        await env.ledger?.record(sent.accepted);
+        report.accepted += sent.accepted.length;
+        refused.push(...sent.refused);
+      }
+      report.rejected += refused.filter((r) => r.fate === 'rejected').length;
+      report.failed += refused.filter((r) => r.fate === 'failed').length;
+      noteRefusals(env, refused, step.transport);
+      env.options.progress.advance(batch.rows.length);
+    }
+  } finally {
+    await producer.close();
+  }
+  report.ms = Math.round(performance.now() - started);
+  const refusedCount = report.rejected + report.failed;
+  env.options.progress.finish(`${step.transport}: ${report.accepted} messages${refusedCount ? `, ${refusedCount} refused` : ''}`);
+  return report;
+}

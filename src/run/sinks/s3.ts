@@ -1,0 +1,37 @@
+/**
+ * Amazon S3 through `@aws-sdk/client-s3`: an object is streamed through `@aws-sdk/lib-storage`'s
+ * Upload, one PutObject for a small body and a multipart upload (8 MiB parts, 4 at a time) for a
+ * large one. S3 makes an object visible only when its PutObject or CompleteMultipartUpload
+ * succeeds, so writing the mirror's own key replaces it as one step; a failed upload is aborted
+ * and leaves the old object. `server_side_encryption` (AES256, aws:kms, aws:kms:dsse) and
+ * `kms_key_id` go with every object.
+ */
+import { Readable } from 'node:stream';
+import { S3Client, type ServerSideEncryption } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { awsClientConfig, settingText } from './aws.js';
+import type { ObjectStore, OutletContext } from './outlets.js';
+
+const partSize = 8 * 1024 * 1024;
+
+export function s3Store(context: OutletContext): ObjectStore {
+  const config = awsClientConfig(context);
+  // An endpoint override is a local or S3-compatible server: addressed by path, as they expect.
+  const client = new S3Client({ ...config, ...(config.endpoint ? { forcePathStyle: true } : {}) });
+  const sse = settingText(context.connection.server_side_encryption) as ServerSideEncryption | undefined;
+  const kmsKey = settingText(context.connection.kms_key_id);
+  return {
+    location: (bucket, key) => `s3://${bucket}/${key}`,
+    async put(bucket, key, body, contentType) {
+      const upload = new Upload({
+        client,
+        params: { Bucket: bucket, Key: key, Body: Readable.from(body), ContentType: contentType, ...(sse ? { ServerSideEncryption: sse } : {}), ...(kmsKey ? { SSEKMSKeyId: kmsKey } : {}) },
+        partSize,
+        queueSize: 4,
+        leavePartsOnError: false,
+      });
+      await upload.done();
+    },
+    close: async () => client.destroy(),
+  };
+}

@@ -1,0 +1,40 @@
+/**
+ * `--sink -`: objects and messages printed on stdout (the run's one writer, which escapes
+ * terminal controls), for a pipe or a look. An object is a `--- service://bucket/key` line,
+ * then its text; a message one JSON line of `{topic|stream, key, value}`.
+ */
+import type { ObjectStore, Outlets, Producer } from './outlets.js';
+
+export function stdoutStore(out: (text: string) => void, service: string): ObjectStore {
+  return {
+    location: (bucket, key) => `${service}://${bucket}/${key}`,
+    async put(bucket, key, body, contentType) {
+      if (!contentType.startsWith('text/') && contentType !== 'application/x-ndjson') throw new Error(`${contentType} objects are binary: --sink - shows csv and jsonl only; use --sink DIR`);
+      out(`--- ${service}://${bucket}/${key}`);
+      const decoder = new TextDecoder();
+      let rest = '';
+      for await (const chunk of body) {
+        const lines = (rest + decoder.decode(chunk, { stream: true })).split(/\r?\n/);
+        rest = lines.pop() ?? '';
+        for (const line of lines) out(line);
+      }
+      if (rest) out(rest);
+    },
+    close: async () => undefined,
+  };
+}
+
+export function stdoutProducer(out: (text: string) => void, transport: string): Producer {
+  const name = transport === 'kafka' ? 'topic' : 'stream';
+  return {
+    async send(records) {
+      for (const r of records) out(`{${JSON.stringify(name)}:${JSON.stringify(r.topic)},"key":${JSON.stringify(r.key)},"value":${r.value}}`);
+      return records.map(() => undefined);
+    },
+    close: async () => undefined,
+  };
+}
+
+export function stdoutOutlets(out: (text: string) => void): Outlets {
+  return { store: async (service) => stdoutStore(out, service), producer: async (transport) => stdoutProducer(out, transport) };
+}
