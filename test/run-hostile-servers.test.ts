@@ -5,31 +5,15 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.js';
-import type { Io } from '../src/cli/output.js';
 import { fault, startFakeApi, type FakeApi, type Recorded } from './servers/fake-api.js';
 import { startSlack } from './servers/slack.js';
 import { startWebhook } from './servers/webhook.js';
-import { compileText, runSync, sql } from './servers/run-harness.js';
+import { cli, compileText, runSync, sql } from './servers/run-harness.js';
 import { scratchFolder, scratchPglite, type ScratchDb } from './servers/scratch-db.js';
 
 const seed = `CREATE SCHEMA crm;
   CREATE TABLE crm.people (id bigint PRIMARY KEY, email text NOT NULL, note text);
   INSERT INTO crm.people SELECT g, 'user' || g || '@example.com', NULL FROM generate_series(1, 6) g;`;
-
-async function cli(argv: string[], env: Record<string, string>): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = { out: (t) => out.push(t), err: (t) => err.push(t), colour: false, cwd: process.cwd() };
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  try {
-    return { code: await main(argv, io), out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    for (const k of Object.keys(env)) if (saved[k] === undefined) delete process.env[k];
-    Object.assign(process.env, saved);
-  }
-}
 
 /** One try per request: the error paths are what is tested, not the backoff. */
 function oneTry(build: string, sync: string): string {

@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCompile } from '../../src/cli/compile-command.js';
 import type { Io } from '../../src/cli/output.js';
+import { main } from '../../src/cli/main.js';
 import { execOptions as runOptions, runPlans, type ExecOptions, type PlanReport } from '../../src/run/index.js';
 import { openPgliteSession } from '../../src/run/engines/pglite-session.js';
 import { openPgSession } from '../../src/run/engines/pg-session.js';
@@ -106,5 +107,20 @@ export function perEngine<S extends FakeService>(title: string, seed: string, st
       });
       tests({ db: () => db!, service: () => service! });
     });
+  }
+}
+
+/** `syncwright ARGV` in this process, with these environment variables set for its duration. */
+export async function cli(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: Io = { out: (t) => out.push(t), err: (t) => err.push(t), colour: false, cwd: process.cwd() };
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  try {
+    return { code: await main(argv, io), out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    for (const k of Object.keys(env)) if (saved[k] === undefined) delete process.env[k];
+    Object.assign(process.env, saved);
   }
 }

@@ -1,0 +1,163 @@
+// Storage and streaming syncs through `syncwright run` into real local services: S3 (s3rver),
+// Kinesis (kinesalite, and a proxy that fails records as Kinesis does), GCS (a local server
+// following the JSON API upload contract) and Kafka (a local broker speaking the producer's
+// part of the protocol). Each: a first run, an unchanged rerun that sends nothing, a changed rerun.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { CreateStreamCommand, DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand, KinesisClient } from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, compileText, sql } from './servers/run-harness.js';
+import { scratchFolder, scratchPglite, type ScratchDb } from './servers/scratch-db.js';
+import { s3rverKeys, startKinesis, startKinesisFaults, startS3, type LocalService } from './servers/aws-local.js';
+
+let db: ScratchDb;
+const work = scratchFolder('syncwright-cloud-');
+
+const project = (destinations: string, syncs: string) => `source warehouse : postgres { database "app" version 15 }
+${destinations}
+model people { from warehouse  table crm.people  primary key id  columns { id bigint  email string  plan string } }
+${syncs}`;
+
+/** `syncwright run` of one sync on the scratch database, its JSON report read back. */
+async function run(build: string, sync: string, args: string[], env: Record<string, string> = {}) {
+  const report = join(work.dir, `${sync}-report.json`);
+  const r = await cli(['run', '--plan', join(build, sync, 'plan.json'), '--db', db.folder as string, '--report', report, ...args], env);
+  const plan = (JSON.parse(readFileSync(report, 'utf8')) as { plans: Record<string, unknown>[] }).plans[0] as Record<string, unknown>;
+  return { ...r, plan };
+}
+
+beforeAll(async () => {
+  db = scratchPglite();
+  await sql(
+    db,
+    `CREATE SCHEMA crm;
+     CREATE TABLE crm.people (id bigint PRIMARY KEY, email text NOT NULL, plan text NOT NULL);
+     INSERT INTO crm.people SELECT g, 'user' || g || '@example.com', CASE WHEN g % 3 = 0 THEN 'free' ELSE 'pro' END FROM generate_series(1, 120) g;
+     UPDATE crm.people SET email = 'quote"and,comma@example.com' WHERE id = 3;`,
+  );
+});
+afterAll(async () => {
+  await db.drop();
+  work.remove();
+});
+
+describe('S3 (s3rver)', () => {
+  let s3: LocalService;
+  let client: S3Client;
+  let build: string;
+  beforeAll(async () => {
+    s3 = await startS3(['acme-lake']);
+    client = new S3Client({ endpoint: s3.url, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    build = await compileText(
+      project(
+        `destination lake : s3 { bucket "acme-lake"  region "us-east-1"  server_side_encryption "AES256" }`,
+        `sync people_to_lake { from people  to lake path "exports/people.csv"  mode mirror  identifier id -> id  map { email -> email  plan -> plan }  format csv }
+sync people_log { from people  to lake path "log/people"  mode insert  identifier id -> id  map { email -> email }  format jsonl  batch 50 }`,
+      ),
+    );
+  });
+  afterAll(async () => {
+    client.destroy();
+    await s3.close();
+  });
+  const keys = async (prefix: string) => ((await client.send(new ListObjectsV2Command({ Bucket: 'acme-lake', Prefix: prefix }))).Contents ?? []).map((o) => ({ key: o.Key as string, etag: o.ETag }));
+  const text = async (key: string) => (await client.send(new GetObjectCommand({ Bucket: 'acme-lake', Key: key }))).Body?.transformToString() ?? '';
+  const args = () => ['--endpoint', `lake=${s3.url}`];
+
+  it('mirror replaces one csv object; insert writes new jsonl objects per run; unchanged sends nothing; a change rewrites', async () => {
+    const first = await run(build, 'people_to_lake', args(), s3rverKeys);
+    expect(first.code, first.err).toBe(0);
+    expect(first.plan).toMatchObject({ status: 'ok', operations: { s3: 120 }, committed: 120 });
+    const csv = await text('exports/people.csv');
+    expect(csv.split('\r\n').slice(0, 3)).toEqual(['id,email,plan', '1,user1@example.com,pro', '10,user10@example.com,pro']);
+    expect(csv).toContain('3,"quote""and,comma@example.com",free\r\n');
+    expect(csv.trimEnd().split('\r\n')).toHaveLength(121);
+
+    const log = await run(build, 'people_log', args(), s3rverKeys);
+    expect(log.plan).toMatchObject({ status: 'ok', operations: { s3: 120 } });
+    const parts = await keys('log/people/');
+    expect(parts.map((p) => p.key)).toEqual(expect.arrayContaining([expect.stringMatching(/^log\/people\/run-[0-9a-f-]{36}\/part-1\.jsonl$/)]));
+    expect(parts).toHaveLength(3);
+    const rows = (await Promise.all(parts.map((p) => text(p.key)))).flatMap((t) => t.trimEnd().split('\n').map((l) => JSON.parse(l) as { id: string }));
+    expect(rows.map((r) => Number(r.id)).sort((a, b) => a - b)).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
+
+    // Unchanged: no object written, none replaced.
+    const mirrorBefore = await keys('exports/');
+    expect((await run(build, 'people_to_lake', args(), s3rverKeys)).plan).toMatchObject({ status: 'ok', operations: { s3: 0 }, committed: 0 });
+    expect((await run(build, 'people_log', args(), s3rverKeys)).plan).toMatchObject({ status: 'ok', operations: { s3: 0 } });
+    expect(await keys('exports/')).toEqual(mirrorBefore);
+    expect(await keys('log/people/')).toHaveLength(3);
+
+    await sql(db, `UPDATE crm.people SET email = 'renamed20@example.com' WHERE id = 20; DELETE FROM crm.people WHERE id = 1; INSERT INTO crm.people VALUES (121, 'new@example.com', 'pro')`);
+    const changed = await run(build, 'people_to_lake', args(), s3rverKeys);
+    expect(changed.plan).toMatchObject({ status: 'ok', changes: { added: 1, changed: 1, removed: 1 }, operations: { s3: 120, accept: 1 } });
+    const lines = (await text('exports/people.csv')).trimEnd().split('\r\n');
+    expect(lines).toHaveLength(121);
+    expect(lines).toContain('20,renamed20@example.com,pro');
+    expect(lines).toContain('121,new@example.com,pro');
+    expect(lines).not.toContain('1,user1@example.com,pro');
+    expect((await run(build, 'people_log', args(), s3rverKeys)).plan).toMatchObject({ status: 'ok', operations: { s3: 1 } });
+    expect(await keys('log/people/')).toHaveLength(4);
+  });
+});
+
+describe('Kinesis (kinesalite)', () => {
+  let kinesis: LocalService;
+  let faults: Awaited<ReturnType<typeof startKinesisFaults>>;
+  let client: KinesisClient;
+  let build: string;
+  const env = { RISK_SECRET: 'local-secret-key' };
+  beforeAll(async () => {
+    kinesis = await startKinesis();
+    // Keys 7 and 8 are throttled on their first two tries, as a hot shard's records are.
+    faults = await startKinesisFaults(kinesis.url, (key, tries) => (key === '7' || key === '8') && tries <= 2);
+    client = new KinesisClient({ endpoint: kinesis.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'local' }, requestHandler: new NodeHttpHandler() });
+    await client.send(new CreateStreamCommand({ StreamName: 'people', ShardCount: 1 }));
+    for (let i = 0; i < 100; i++) {
+      const d = await client.send(new DescribeStreamCommand({ StreamName: 'people' }));
+      if (d.StreamDescription?.StreamStatus === 'ACTIVE') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    build = await compileText(
+      project(
+        `destination risk : kinesis { region "us-east-1"  access_key_id "AKIAIOSFODNN7EXAMPLE"  secret_access_key env("RISK_SECRET") }`,
+        `sync people_to_stream { from people  to risk stream people  mode insert  identifier id  map { email -> email } }`,
+      ),
+    );
+  });
+  afterAll(async () => {
+    client.destroy();
+    await faults.close();
+    await kinesis.close();
+  });
+  const records = async () => {
+    const shard = (await client.send(new DescribeStreamCommand({ StreamName: 'people' }))).StreamDescription?.Shards?.[0]?.ShardId;
+    const it = await client.send(new GetShardIteratorCommand({ StreamName: 'people', ShardId: shard, ShardIteratorType: 'TRIM_HORIZON' }));
+    const got = await client.send(new GetRecordsCommand({ ShardIterator: it.ShardIterator, Limit: 10_000 }));
+    return (got.Records ?? []).map((r) => ({ key: r.PartitionKey, value: JSON.parse(Buffer.from(r.Data as Uint8Array).toString()) as unknown }));
+  };
+
+  it('PutRecords of every new row keyed by the identifier; throttled records retried alone; unchanged sends nothing; new rows sent', async () => {
+    const n = Number((await sql(db, 'SELECT count(*) AS n FROM crm.people'))[0]?.[0]?.n);
+    const first = await run(build, 'people_to_stream', ['--endpoint', `risk=${faults.url}`], env);
+    expect(first.code, first.err).toBe(0);
+    const steps = first.plan.steps as { retries: number; requests: number }[];
+    expect(first.plan).toMatchObject({ status: 'ok', operations: { kinesis: n }, committed: n });
+    // Two retries, each of the two throttled records only.
+    expect(steps[0]).toMatchObject({ retries: 2, requests: 3 });
+    expect(faults.seen.get('7')).toBe(3);
+    expect(faults.seen.get('9')).toBe(1);
+    const got = await records();
+    expect(got).toHaveLength(n);
+    expect(new Set(got.map((r) => r.key)).size).toBe(n);
+    expect(got).toContainEqual({ key: '42', value: { id: '42', email: 'user42@example.com' } });
+
+    expect((await run(build, 'people_to_stream', ['--endpoint', `risk=${faults.url}`], env)).plan).toMatchObject({ status: 'ok', operations: { kinesis: 0 } });
+    expect(await records()).toHaveLength(n);
+    await sql(db, `INSERT INTO crm.people VALUES (122, 'stream@example.com', 'pro')`);
+    expect((await run(build, 'people_to_stream', ['--endpoint', `risk=${faults.url}`], env)).plan).toMatchObject({ status: 'ok', operations: { kinesis: 1 } });
+    expect((await records()).at(-1)).toEqual({ key: '122', value: { id: '122', email: 'stream@example.com' } });
+  });
+});
