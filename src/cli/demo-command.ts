@@ -80,7 +80,7 @@ export async function runDemo(io: Io): Promise<number> {
     const round = async (title: string): Promise<void> => {
       io.out(title);
       const before = receiver.received.length;
-      const report: RunReport = await runPlans(plans, { byName: {}, folder }, options);
+      const report: RunReport = await runPlans(plans, { byName: {}, folder, embedded: true }, options);
       ok &&= report.ok;
       for (const p of report.plans) io.out(planSummary(p).replace(/^/gm, '  '));
       const got = receiver.received.slice(before);

@@ -205,6 +205,7 @@ async function execute(plans: string[], opts: RunOptions, checked: Checked, io: 
     ...(fallback ? { default: fallback } : {}),
     byName: Object.fromEntries(Object.entries(databases).filter(([k]) => k !== '')),
     folder: resolve(io.cwd, opts.db ?? defaultDbFolder('.')),
+    ...(opts.db === undefined ? {} : { embedded: true }),
   };
   const secrets = new Redactor();
   for (const url of [fallback, ...Object.values(dbs.byName)]) {

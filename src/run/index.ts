@@ -3,13 +3,14 @@
  * published contract) on Postgres, embedded PGlite or a server, and through the destinations'
  * HTTP APIs. It imports nothing of the compiler but the plan's types.
  */
-import type { Plan } from '../plan/plan.js';
+import type { Plan, PlanEndpoint } from '../plan/plan.js';
 import { runApiPlan } from './api-plan.js';
 import { loadPlan, type LoadedPlan } from './plan-file.js';
 import { openPgliteSession } from './engines/pglite-session.js';
 import { openPgSession } from './engines/pg-session.js';
+import { serverOf } from './engines/pg-settings.js';
 import { GuardAbort } from './guard.js';
-import { SyncBusy, type Wait } from './locks/sync-lock.js';
+import { SyncBusy } from './locks/sync-lock.js';
 import { explainSqlError } from './engines/sql-errors.js';
 import { envNames } from './output/redact.js';
 import { refusedWithinLimit, runReport, statusOf, type PlanReport, type PlanStatus, type RunReport } from './output/report.js';
@@ -27,6 +28,11 @@ export interface Databases {
   byName: Readonly<Record<string, string>>;
   /** The embedded database's folder. */
   folder: string;
+  /**
+   * The embedded database for every endpoint without a URL (`--db`, the demo), whatever its
+   * settings say; otherwise an endpoint whose settings, service or PGHOST name a server runs there.
+   */
+  embedded?: boolean;
 }
 
 /** Sessions opened on first use and shared by every plan of the run: one per database. */
@@ -35,15 +41,18 @@ class Sessions {
 
   constructor(
     private readonly dbs: Databases,
-    private readonly wait: Wait,
+    private readonly options: ExecOptions,
   ) {}
 
-  for(endpoint: string): Promise<SqlSession> {
-    const url = this.dbs.byName[endpoint] ?? this.dbs.default;
-    const key = url ?? '';
+  /** `--database NAME=URL`, else `--database URL` or DATABASE_URL, else the server the endpoint's settings name, else the embedded database. */
+  for(endpoint: PlanEndpoint): Promise<SqlSession> {
+    const url = this.dbs.byName[endpoint.name] ?? this.dbs.default;
+    const server = url || this.dbs.embedded ? undefined : serverOf(endpoint, this.options.env);
+    const key = url ?? (server ? server.location : '');
     let s = this.open.get(key);
     if (!s) {
-      s = url ? openPgSession(url) : openPgliteSession(this.dbs.folder, this.wait);
+      if (!url && !server && !this.dbs.embedded) this.options.notice(`${endpoint.name}: no host in its settings, PGSERVICE or PGHOST, and no --database: running on the embedded database ${this.dbs.folder}`);
+      s = url ? openPgSession(url) : server ? openPgSession(server) : openPgliteSession(this.dbs.folder, this.options);
       this.open.set(key, s);
     }
     return s;
@@ -95,11 +104,11 @@ async function runOne(loaded: LoadedPlan, sessions: Sessions, options: ExecOptio
     if (plan.destination.category === 'warehouse' && options.dryRun) {
       report.skipped = 'a warehouse sync changes its target in one transaction of its own SQL, which a dry run does not run';
     } else if (plan.destination.category === 'warehouse') {
-      const source = await sessions.for(plan.source.name);
-      const destination = plan.destination.name === plan.source.name ? source : await sessions.for(plan.destination.name);
+      const source = await sessions.for(plan.source);
+      const destination = plan.destination.name === plan.source.name ? source : await sessions.for(plan.destination);
       await runWarehousePlan(loaded, { source, destination }, options, report);
     } else {
-      await runApiPlan(loaded, await sessions.for(plan.source.name), options, report);
+      await runApiPlan(loaded, await sessions.for(plan.source), options, report);
     }
     report.status = statusOf(report);
     if (report.status === 'rejected' && refusedWithinLimit(report, options.maxRefused)) report.refusedWithinLimit = true;

@@ -56,7 +56,7 @@ export async function compileText(text: string, postgresVersion?: number): Promi
 
 /** Runs one compiled sync in process and returns its report. */
 export async function runSync(db: ScratchDb, build: string, sync: string, options: Partial<ExecOptions> = {}): Promise<PlanReport> {
-  const report = await runPlans([join(build, sync, 'plan.json')], { ...(db.url ? { default: db.url } : {}), byName: {}, folder: db.folder ?? '' }, execOptions(options));
+  const report = await runPlans([join(build, sync, 'plan.json')], { ...(db.url ? { default: db.url } : {}), byName: {}, folder: db.folder ?? '', embedded: !db.url }, execOptions(options));
   return report.plans[0] as PlanReport;
 }
 
@@ -110,11 +110,11 @@ export function perEngine<S extends FakeService>(title: string, seed: string, st
   }
 }
 
-/** `syncwright ARGV` in this process, with these environment variables set for its duration. */
-export async function cli(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
+/** `syncwright ARGV` in this process, with these environment variables set for its duration, in folder `cwd`. */
+export async function cli(argv: string[], env: Record<string, string> = {}, cwd = process.cwd()): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const io: Io = { out: (t) => out.push(t), err: (t) => err.push(t), colour: false, cwd: process.cwd() };
+  const io: Io = { out: (t) => out.push(t), err: (t) => err.push(t), colour: false, cwd };
   const saved = { ...process.env };
   Object.assign(process.env, env);
   try {

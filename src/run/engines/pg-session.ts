@@ -1,6 +1,7 @@
 /** A PostgreSQL server through `pg`: one connection for the whole run, so temp tables and cursors stay visible. */
 import pg from 'pg';
 import { sessionOf, type SqlRow, type SqlSession } from './sql-session.js';
+import type { ServerConfig } from './pg-settings.js';
 
 /** The URL without its password, for messages. */
 export function redactUrl(url: string): string {
@@ -13,14 +14,15 @@ export function redactUrl(url: string): string {
   }
 }
 
-export async function openPgSession(url: string): Promise<SqlSession> {
-  const client = new pg.Client({ connectionString: url, application_name: 'syncwright' });
+/** A session on the server at `url`, or at a configuration resolved from the endpoint's settings (pg-settings.ts). */
+export async function openPgSession(server: string | ServerConfig): Promise<SqlSession> {
+  const client = new pg.Client(typeof server === 'string' ? { connectionString: server, application_name: 'syncwright' } : server.config);
   await client.connect();
   // A script error must not leave the connection unusable: a dropped connection would otherwise crash the run.
   client.on('error', () => undefined);
   return sessionOf({
     engine: 'postgres',
-    location: redactUrl(url),
+    location: typeof server === 'string' ? redactUrl(server) : server.location,
     // Always the extended protocol for one statement, so a script is never run here by accident.
     query: async (sql, params) => (await client.query({ text: sql, values: (params ?? []) as unknown[], queryMode: 'extended' } as pg.QueryConfig)).rows,
     // No values: the simple protocol, which runs every statement of the file.

@@ -1,0 +1,97 @@
+/**
+ * Where a Postgres source or destination is, as libpq would find it: the endpoint's settings
+ * (`host`, `port`, `database`, `user`, `password` from its environment variable), then the
+ * service named by PGSERVICE in the service file (PGSERVICEFILE or ~/.pg_service.conf, then
+ * PGSYSCONFDIR/pg_service.conf), then the PG* variables, then libpq's defaults. The password is
+ * never a literal: the setting names a variable, else PGPASSWORD or the service's, else `pg`
+ * reads the password file (PGPASSFILE or ~/.pgpass) as libpq does.
+ */
+import { readFileSync } from 'node:fs';
+import { homedir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import type { ClientConfig } from 'pg';
+import type { PlanEndpoint } from '../../plan/plan.js';
+
+/** A `pg` client configuration, and where it points (without a password) for messages. */
+export interface ServerConfig {
+  config: ClientConfig;
+  location: string;
+}
+
+/** The parameters of service `name` in a pg_service.conf text, or undefined when it has no such section. */
+export function serviceSection(text: string, name: string): Record<string, string> | undefined {
+  let current: string | undefined;
+  let found: Record<string, string> | undefined;
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const section = /^\[(.+)\]$/.exec(line);
+    if (section) {
+      current = section[1];
+      if (current === name) found ??= {};
+      continue;
+    }
+    const eq = line.indexOf('=');
+    if (current === name && found && eq > 0) found[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
+  }
+  return found;
+}
+
+function readService(name: string, env: NodeJS.ProcessEnv): Record<string, string> {
+  const files = [env.PGSERVICEFILE ?? join(env.HOME ?? homedir(), '.pg_service.conf'), ...(env.PGSYSCONFDIR ? [join(env.PGSYSCONFDIR, 'pg_service.conf')] : [])];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    const section = serviceSection(text, name);
+    if (section) return section;
+  }
+  throw new Error(`the Postgres service ${name} (PGSERVICE) is not in ${files.join(' or ')}`);
+}
+
+const settingText = (v: unknown): string | undefined => (typeof v === 'string' || typeof v === 'number' ? String(v) : undefined);
+
+/** libpq's sslmode as `pg` takes it: require encrypts without checking the certificate, verify-* checks it. */
+function sslOf(mode: string | undefined): ClientConfig['ssl'] {
+  if (mode === 'require') return { rejectUnauthorized: false };
+  if (mode === 'verify-ca' || mode === 'verify-full') return true;
+  return false;
+}
+
+/**
+ * The server an endpoint names, or undefined when nothing names one (no host in its settings,
+ * its service or PGHOST/PGHOSTADDR): then it runs on the embedded database.
+ */
+export function serverOf(endpoint: PlanEndpoint, env: NodeJS.ProcessEnv): ServerConfig | undefined {
+  const s = endpoint.settings;
+  const service = env.PGSERVICE ? readService(env.PGSERVICE, env) : {};
+  const pick = (setting: string | undefined, serviceKey: string, envKey: string): string | undefined => setting ?? service[serviceKey] ?? env[envKey] ?? undefined;
+  const host = pick(settingText(s.host), 'host', 'PGHOST') ?? service.hostaddr ?? env.PGHOSTADDR;
+  if (host === undefined || host === '') return undefined;
+  const port = Number(pick(settingText(s.port), 'port', 'PGPORT') ?? 5432);
+  const user = pick(settingText(s.user), 'user', 'PGUSER') ?? userInfo().username;
+  const database = pick(settingText(s.database), 'dbname', 'PGDATABASE') ?? user;
+  const secret = s.password;
+  let password: string | undefined;
+  if (secret !== undefined && typeof secret === 'object' && 'env' in secret) {
+    password = env[secret.env];
+    if (password === undefined) throw new Error(`environment variable ${secret.env} is not set (the password of ${endpoint.name})`);
+  } else {
+    password = service.password ?? env.PGPASSWORD;
+  }
+  const config: ClientConfig = {
+    host,
+    port,
+    user,
+    database,
+    // Undefined: `pg` looks in the password file (PGPASSFILE or ~/.pgpass) for host, port, database and user.
+    ...(password === undefined ? {} : { password }),
+    ssl: sslOf(service.sslmode ?? env.PGSSLMODE),
+    application_name: 'syncwright',
+  };
+  const where = host.startsWith('/') ? `${host}:${port}` : `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return { config, location: `postgres://${encodeURIComponent(user)}@${where}/${encodeURIComponent(database)}` };
+}

@@ -1,0 +1,88 @@
+// Each case keeps its sync's state in a schema of its own, so each first run sends every row.
+// A Postgres source is found where its settings, its service or the PG* variables say, as
+// libpq finds it; `--database` only overrides. Before, they were ignored and the run used an
+// empty embedded database.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serverOf, serviceSection } from '../src/run/engines/pg-settings.js';
+import type { PlanEndpoint } from '../src/plan/plan.js';
+import { cli, compileText, sql } from './servers/run-harness.js';
+import { pgUrl, scratchFolder, scratchPostgres, type ScratchDb } from './servers/scratch-db.js';
+
+let db: ScratchDb;
+const work = scratchFolder('syncwright-pgsettings-');
+
+beforeAll(async () => {
+  if (!pgUrl) throw new Error('SYNCWRIGHT_TEST_PG_URL is not set: this suite needs the PostgreSQL test server');
+  db = await scratchPostgres(pgUrl);
+  await sql(db, `CREATE SCHEMA crm; CREATE TABLE crm.people (id bigint PRIMARY KEY, email text NOT NULL);
+    INSERT INTO crm.people SELECT g, 'user' || g || '@example.com' FROM generate_series(1, 5) g;`);
+});
+afterAll(async () => {
+  await db?.drop();
+  work.remove();
+});
+
+const syncs = (source: string) => `${source}
+destination bus : kafka { brokers "127.0.0.1:9" }
+model people { from warehouse  table crm.people  primary key id  columns { id bigint  email string } }
+sync people_to_bus { from people  to bus topic people  mode insert  identifier id  map { email -> email } }`;
+
+/** Runs the sync from a folder of its own (so an embedded database would be made there), messages to a sink folder. */
+async function runIn(name: string, source: string, env: Record<string, string>) {
+  const build = await compileText(syncs(source));
+  const cwd = join(work.dir, name);
+  const r = await cli(['run', '--plan', join(build, 'people_to_bus', 'plan.json'), '--sink', 'sink'], env, cwd);
+  const messages = existsSync(join(cwd, 'sink', 'kafka', 'people.jsonl')) ? readFileSync(join(cwd, 'sink', 'kafka', 'people.jsonl'), 'utf8').trimEnd().split('\n') : [];
+  return { ...r, messages, embedded: existsSync(join(cwd, '.syncwright', 'db')) };
+}
+
+describe('where a Postgres source is', () => {
+  const u = () => new URL(db.url as string);
+
+  it('runs on the server its settings name (host, port, user, database), not on an empty embedded database', async () => {
+    const { hostname, port, username, pathname } = u();
+    const r = await runIn('settings', `source warehouse : postgres { host "${hostname}"  port ${port}  user "${username}"  database "${pathname.slice(1)}" }`, {});
+    expect(r.code, r.err).toBe(0);
+    expect(r.messages).toHaveLength(5);
+    expect(r.embedded).toBe(false);
+  });
+
+  it('runs where PGHOST, PGPORT and PGUSER say, or a service of PGSERVICEFILE; --database overrides', async () => {
+    const { hostname, port, username, pathname } = u();
+    // The catalog requires `database`; the rest comes from the environment.
+    const source = (state: string) => `source warehouse : postgres { database "${pathname.slice(1)}"  state_schema "${state}" }`;
+    const byEnv = await runIn('env', source('by_env'), { PGHOST: hostname, PGPORT: port, PGUSER: username });
+    expect(byEnv.code, byEnv.err).toBe(0);
+    expect(byEnv.messages).toHaveLength(5);
+
+    const serviceFile = join(work.dir, 'pg_service.conf');
+    writeFileSync(serviceFile, `# test services\n[other]\nhost=192.0.2.1\n\n[warehouse]\nhost=${hostname}\nport=${port}\nuser=${username}\n`);
+    const byService = await runIn('service', source('by_service'), { PGSERVICEFILE: serviceFile, PGSERVICE: 'warehouse' });
+    expect(byService.code, byService.err).toBe(0);
+    expect(byService.messages).toHaveLength(5);
+
+    // The settings name a host that answers nothing; --database wins.
+    const build = await compileText(syncs('source warehouse : postgres { host "192.0.2.1"  database "nowhere"  state_schema "overridden" }'));
+    const cwd = join(work.dir, 'override');
+    const over = await cli(['run', '--plan', join(build, 'people_to_bus', 'plan.json'), '--sink', 'sink', '--database', `warehouse=${db.url}`], {}, cwd);
+    expect(over.code, over.err).toBe(0);
+    expect(readFileSync(join(cwd, 'sink', 'kafka', 'people.jsonl'), 'utf8').trimEnd().split('\n')).toHaveLength(5);
+  });
+
+  it('resolves as libpq: settings, then the service, then PG* variables; the password only from the environment', () => {
+    const endpoint = (settings: PlanEndpoint['settings']): PlanEndpoint => ({ name: 'wh', dialect: 'postgres', settings });
+    const file = join(work.dir, 'services.conf');
+    writeFileSync(file, '[svc]\nhost=svc.internal\nport=6543\ndbname=svcdb\n');
+    const env = { PGSERVICEFILE: file, PGSERVICE: 'svc', PGHOST: 'env.internal', PGUSER: 'envuser', PGPASSWORD: 'from-pgpassword', WH_PASSWORD: 'from-setting' };
+    expect(serverOf(endpoint({ database: 'app' }), env)?.config).toMatchObject({ host: 'svc.internal', port: 6543, database: 'app', user: 'envuser', password: 'from-pgpassword' });
+    expect(serverOf(endpoint({ host: 'db.internal', password: { env: 'WH_PASSWORD' } }), env)).toMatchObject({ config: { host: 'db.internal', database: 'svcdb', password: 'from-setting' }, location: 'postgres://envuser@db.internal:6543/svcdb' });
+    // No password anywhere: pg reads the password file, as libpq does.
+    expect(serverOf(endpoint({ host: 'h' }), {})?.config).not.toHaveProperty('password');
+    expect(serverOf(endpoint({ database: 'app' }), {})).toBeUndefined();
+    expect(() => serverOf(endpoint({ host: 'h', password: { env: 'MISSING' } }), {})).toThrow('environment variable MISSING is not set (the password of wh)');
+    expect(() => serverOf(endpoint({}), { PGSERVICE: 'nope', PGSERVICEFILE: file })).toThrow(/the Postgres service nope \(PGSERVICE\) is not in/);
+    expect(serviceSection('[a]\nhost=x\n[b]\nhost=y\n[a]\nport=1\n', 'a')).toEqual({ host: 'x', port: '1' });
+  });
+});
