@@ -10,6 +10,8 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, compileText, sql } from './servers/run-harness.js';
 import { scratchFolder, scratchPglite, type ScratchDb } from './servers/scratch-db.js';
+import { FakeGcs } from './servers/gcs.js';
+import { fault } from './servers/fake-api.js';
 import { s3rverKeys, startKinesis, startKinesisFaults, startS3, type LocalService } from './servers/aws-local.js';
 
 let db: ScratchDb;
@@ -159,5 +161,51 @@ describe('Kinesis (kinesalite)', () => {
     await sql(db, `INSERT INTO crm.people VALUES (122, 'stream@example.com', 'pro')`);
     expect((await run(build, 'people_to_stream', ['--endpoint', `risk=${faults.url}`], env)).plan).toMatchObject({ status: 'ok', operations: { kinesis: 1 } });
     expect((await records()).at(-1)).toEqual({ key: '122', value: { id: '122', email: 'stream@example.com' } });
+  });
+});
+
+describe('GCS (a local JSON API server)', () => {
+  let gcs: FakeGcs;
+  let build: string;
+  beforeAll(async () => {
+    gcs = await new FakeGcs(['acme-gcs']).start();
+    build = await compileText(
+      project(
+        `destination store : gcs { bucket "acme-gcs"  prefix "exports" }`,
+        `sync people_to_gcs { from people  to store path "people.jsonl"  mode mirror  identifier id -> id  map { email -> email } format jsonl }`,
+      ),
+    );
+  });
+  afterAll(() => gcs.api.close());
+  const args = () => ['--endpoint', `store=${gcs.api.url}`];
+  const ids = () => (gcs.text('acme-gcs', 'exports/people.jsonl') ?? '').trimEnd().split('\n').map((l) => (JSON.parse(l) as { id: string }).id);
+
+  it('mirror by resumable upload; unchanged sends nothing; a changed rerun whose answer is lost is resumed, not repeated', async () => {
+    const n = Number((await sql(db, 'SELECT count(*) AS n FROM crm.people'))[0]?.[0]?.n);
+    const first = await run(build, 'people_to_gcs', args());
+    expect(first.code, first.err).toBe(0);
+    expect(first.plan).toMatchObject({ status: 'ok', operations: { gcs: n } });
+    expect(ids()).toHaveLength(n);
+    expect(gcs.api.requests.map((r) => `${r.method} ${r.path.replace(/[0-9a-f]{32}/, 'ID')}`)).toEqual(['POST /upload/storage/v1/b/acme-gcs/o', 'PUT /upload/sessions/ID']);
+
+    const before = gcs.api.requests.length;
+    expect((await run(build, 'people_to_gcs', args())).plan).toMatchObject({ status: 'ok', operations: { gcs: 0 } });
+    expect(gcs.api.requests).toHaveLength(before);
+
+    await sql(db, `INSERT INTO crm.people VALUES (123, 'gcs@example.com', 'pro')`);
+    // The service stores the upload, but its answer never arrives.
+    let lost = false;
+    gcs.api.failWhen((req) => (req.method === 'PUT' && req.bytes.length > 0 && !lost ? ((lost = true), fault.lost()) : undefined));
+    const changed = await run(build, 'people_to_gcs', args());
+    expect(changed.code, changed.err).toBe(0);
+    expect(changed.plan).toMatchObject({ status: 'ok', operations: { gcs: n + 1 } });
+    expect(ids()).toHaveLength(n + 1);
+    expect(ids()).toContain('123');
+    // The client asked where the upload stood (finalised); a chunk sent again to a finalised
+    // session gets the object back and changes nothing: one object, written once.
+    const after = gcs.api.requests.slice(before).map((r) => `${r.method} ${String(r.headers['content-range'] ?? '')}`);
+    expect(after.slice(0, 3)).toEqual(['POST ', expect.stringMatching(/^PUT bytes 0-\d+\/\d+$/), 'PUT bytes */*']);
+    expect(gcs.objects.get('acme-gcs/exports/people.jsonl')?.generation).toBe(2);
+    expect(gcs.refused).toEqual([]);
   });
 });

@@ -15,6 +15,8 @@ export interface Recorded {
   /** JSON or form body parsed; the raw text when it is neither. */
   body: unknown;
   raw: string;
+  /** The body's bytes as received (uploads). */
+  bytes: Buffer;
   /** The fault injected instead of the handler's reply, if any. */
   fault?: Fault;
 }
@@ -83,7 +85,8 @@ export class FakeApi {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        const raw = Buffer.concat(chunks).toString('utf8');
+        const bytes = Buffer.concat(chunks);
+        const raw = bytes.toString('utf8');
         const u = new URL(req.url ?? '/', 'http://127.0.0.1');
         const rec: Recorded = {
           method: req.method ?? 'GET',
@@ -92,6 +95,7 @@ export class FakeApi {
           headers: req.headers,
           body: parseBodyOrRaw(raw, req.headers['content-type']),
           raw,
+          bytes,
         };
         this.requests.push(rec);
         this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);

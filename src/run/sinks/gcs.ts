@@ -11,7 +11,7 @@
  */
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { Storage, type StorageOptions } from '@google-cloud/storage';
+import { IdempotencyStrategy, Storage, type StorageOptions } from '@google-cloud/storage';
 import type { ObjectStore, OutletContext } from './outlets.js';
 
 const chunkSize = 8 * 1024 * 1024;
@@ -30,6 +30,9 @@ export function gcsStore(context: OutletContext): ObjectStore {
   const storage = new Storage({
     ...(context.endpoint ? { apiEndpoint: context.endpoint } : {}),
     ...(key ? { credentials: key, ...(key.project_id ? { projectId: key.project_id } : {}), useAuthWithCustomEndpoint: true } : {}),
+    // A resumable session is safe to resume whatever the object's generation: every failed
+    // chunk is retried (the client's default retries only uploads with a precondition).
+    retryOptions: { idempotencyStrategy: IdempotencyStrategy.RetryAlways, maxRetries: 4 },
   });
   return {
     location: (bucket, name) => `gs://${bucket}/${name}`,
