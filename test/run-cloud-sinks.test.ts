@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, compileText, sql } from './servers/run-harness.js';
 import { scratchFolder, scratchPglite, type ScratchDb } from './servers/scratch-db.js';
 import { FakeGcs } from './servers/gcs.js';
+import { FakeKafka } from './servers/kafka.js';
 import { fault } from './servers/fake-api.js';
 import { s3rverKeys, startKinesis, startKinesisFaults, startS3, type LocalService } from './servers/aws-local.js';
 
@@ -207,5 +208,43 @@ describe('GCS (a local JSON API server)', () => {
     expect(after.slice(0, 3)).toEqual(['POST ', expect.stringMatching(/^PUT bytes 0-\d+\/\d+$/), 'PUT bytes */*']);
     expect(gcs.objects.get('acme-gcs/exports/people.jsonl')?.generation).toBe(2);
     expect(gcs.refused).toEqual([]);
+  });
+});
+
+describe('Kafka (a local server speaking the producer part of the protocol)', () => {
+  let kafka: FakeKafka;
+  let build: string;
+  beforeAll(async () => {
+    kafka = await new FakeKafka({ people: 2 }).start();
+    build = await compileText(
+      project(`destination bus : kafka { brokers "${kafka.brokers}"  client_id "syncwright-test" }`, `sync people_to_kafka { from people  to bus topic people  mode insert  identifier id  map { email -> email } }`),
+    );
+  });
+  afterAll(() => kafka.close());
+
+  it('an idempotent producer, acks=all, keyed by the identifier; a Produce whose answer is lost is retried and written once', async () => {
+    const n = Number((await sql(db, 'SELECT count(*) AS n FROM crm.people'))[0]?.[0]?.n);
+    // The first Produce is written, but its answer never arrives: the producer sends the batch
+    // again with the same sequence numbers, and the broker keeps one copy.
+    kafka.loseAnswers = 1;
+    const first = await run(build, 'people_to_kafka', []);
+    expect(first.code, first.err).toBe(0);
+    expect(first.plan).toMatchObject({ status: 'ok', operations: { kafka: n } });
+    const messages = kafka.messages('people');
+    expect(messages).toHaveLength(n);
+    expect(new Set(messages.map((m) => m.key)).size).toBe(n);
+    expect(messages.find((m) => m.key === '42')).toMatchObject({ value: JSON.stringify({ id: '42', email: 'user42@example.com' }) });
+    // Keys spread over both partitions; every request asked for acks from all replicas.
+    expect(new Set(messages.map((m) => m.partition))).toEqual(new Set([0, 1]));
+    expect(new Set(kafka.acks)).toEqual(new Set([-1]));
+    expect(kafka.requests.filter((r) => r.api === 0)).toHaveLength(2);
+    expect(kafka.requests.some((r) => r.api === 22)).toBe(true);
+    expect(kafka.requests.every((r) => r.clientId === 'syncwright-test')).toBe(true);
+
+    expect((await run(build, 'people_to_kafka', [])).plan).toMatchObject({ status: 'ok', operations: { kafka: 0 } });
+    await sql(db, `INSERT INTO crm.people VALUES (124, 'kafka@example.com', 'pro')`);
+    expect((await run(build, 'people_to_kafka', [])).plan).toMatchObject({ status: 'ok', operations: { kafka: 1 } });
+    expect(kafka.messages('people')).toHaveLength(n + 1);
+    expect(kafka.violations).toEqual([]);
   });
 });
