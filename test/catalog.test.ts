@@ -248,7 +248,7 @@ describe('what the semantics fix', () => {
     expect(requireDestinationType('slack').limits.maxBatch).toBe(1);
     expect(requireDestinationType('slack').message).toBe('required');
     expect(requireDestinationType('webhook').message).toBe('optional');
-    expect(requireDestinationType('s3').formats).toEqual(['csv', 'jsonl']);
+    expect(requireDestinationType('s3').formats).toEqual(['csv', 'jsonl', 'parquet']);
   });
 });
 

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { CreateStreamCommand, DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { parquetReadObjects } from 'hyparquet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, compileText, sql } from './servers/run-harness.js';
 import { scratchFolder, scratchPglite, type ScratchDb } from './servers/scratch-db.js';
@@ -57,7 +58,8 @@ describe('S3 (s3rver)', () => {
       project(
         `destination lake : s3 { bucket "acme-lake"  region "us-east-1"  server_side_encryption "AES256" }`,
         `sync people_to_lake { from people  to lake path "exports/people.csv"  mode mirror  identifier id -> id  map { email -> email  plan -> plan }  format csv }
-sync people_log { from people  to lake path "log/people"  mode insert  identifier id -> id  map { email -> email }  format jsonl  batch 50 }`,
+sync people_log { from people  to lake path "log/people"  mode insert  identifier id -> id  map { email -> email }  format jsonl  batch 50 }
+sync people_parquet { from people  to lake path "parquet/people"  mode mirror  identifier id -> id  map { email -> email  plan -> plan }  format parquet }`,
       ),
     );
   });
@@ -103,6 +105,16 @@ sync people_log { from people  to lake path "log/people"  mode insert  identifie
     expect(lines).not.toContain('1,user1@example.com,pro');
     expect((await run(build, 'people_log', args(), s3rverKeys)).plan).toMatchObject({ status: 'ok', operations: { s3: 1 } });
     expect(await keys('log/people/')).toHaveLength(4);
+  });
+
+  it('Parquet: one column per field, read back by a Parquet reader', async () => {
+    const r = await run(build, 'people_parquet', args(), s3rverKeys);
+    expect(r.code, r.err).toBe(0);
+    const bytes = await (await client.send(new GetObjectCommand({ Bucket: 'acme-lake', Key: 'parquet/people.parquet' }))).Body?.transformToByteArray();
+    const rows = await parquetReadObjects({ file: (bytes as Uint8Array).slice().buffer });
+    expect(rows).toHaveLength(120);
+    expect(rows).toContainEqual({ id: '20', email: 'renamed20@example.com', plan: 'pro' });
+    expect(rows).toContainEqual({ id: '3', email: 'quote"and,comma@example.com', plan: 'free' });
   });
 });
 

@@ -233,7 +233,7 @@ export interface PublishStep {
   retry: RetryPolicy;
 }
 
-/** Write rows as csv or jsonl objects; a written object accepts every row in it. */
+/** Write rows as csv, jsonl or Parquet objects; a written object accepts every row in it. */
 export interface WriteObjectStep {
   kind: 'write_object';
   description: string;
@@ -244,7 +244,7 @@ export interface WriteObjectStep {
   bucket: Template;
   /** Object name; rendered once per object with `batch` bound (index from 1). */
   key: Template;
-  format: 'csv' | 'jsonl';
+  format: 'csv' | 'jsonl' | 'parquet';
   /** Rows per object; absent = every row in one object. */
   batch?: { size: number };
   /** One record per row, an object; csv writes `columns` as its header, in order (RFC 4180, UTF-8). */

@@ -26,7 +26,7 @@ export function apiContext(sync: CheckedSync): ApiContext {
   const rules = kind.fields;
   const limits = limitsFor(type, kind, (sync.identifier ? 1 : 0) + sync.fields.length);
   const defaults = settingDefaults(type.settings);
-  const format = sync.format === 'csv' ? 'csv' : 'jsonl';
+  const format = sync.format === 'csv' || sync.format === 'parquet' ? sync.format : 'jsonl';
   return {
     sync: sync.name,
     kind: sync.kind,

@@ -129,7 +129,7 @@ const needs = new Map<TokenType, KeywordNeed>([
   [T.Batch, { rules: ['syncItem'], what: 'a number of records', example: 'batch 500' }],
   [T.Schedule, { rules: ['syncItem', 'stringLit'], what: 'a cron expression in quotes', example: 'schedule "0 6 * * *"' }],
   [T.Message, { rules: ['syncItem', 'stringLit'], what: 'a template in quotes', example: 'message "New lead: {{email}}"' }],
-  [T.Format, { rules: ['syncItem'], what: 'a file format', example: 'format csv', hint: 'the formats are csv and jsonl' }],
+  [T.Format, { rules: ['syncItem'], what: 'a file format', example: 'format csv', hint: 'the formats are csv, jsonl and parquet' }],
   [T.Arrow, { rules: ['mapping', 'field'], what: 'a field name', example: 'email -> Email' }],
   [T.Guard, { rules: ['guardItem'], what: 'a bound', example: 'guard deletes <= 5%', hint: guardHint }],
   [T.Deletes, { rules: ['guardItem'], what: '`<=` and a bound', example: 'guard deletes <= 5%', first: T.Guard }],

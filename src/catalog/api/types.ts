@@ -25,7 +25,7 @@ export interface ApiContext {
   batch: number;
   maxPayloadBytes: number | undefined;
   rateLimit: { requests: number; perSeconds: number } | undefined;
-  format: 'csv' | 'jsonl';
+  format: 'csv' | 'jsonl' | 'parquet';
   /** The sync's `message` template, rendered by `{"$message": null}`. */
   message: string | undefined;
   /** A setting as a template: its literal, `{"$env": ...}`, or its schema default; undefined when unset. */

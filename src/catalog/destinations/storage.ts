@@ -1,4 +1,4 @@
-/** Object storage: files of the model's rows, csv or jsonl. */
+/** Object storage: files of the model's rows, csv, jsonl or Parquet. */
 import { defineDestination, type DestinationSpec } from '../define.js';
 import { oneOfValues, pattern, settingsSchema, text } from '../settings.js';
 import { awsConnection, awsKeyRules, gcpCredentials, serviceEndpoint } from '../connection-settings.js';
@@ -14,7 +14,7 @@ const common = {
   ],
   // One object part per 100,000 rows by default keeps parts easy to load elsewhere.
   limits: { maxBatch: 1_000_000, defaultBatch: 100_000 },
-  formats: ['csv', 'jsonl'],
+  formats: ['csv', 'jsonl', 'parquet'],
 } satisfies Partial<DestinationSpec>;
 
 // S3 and GCS share the bucket naming rule: 3-63 lower-case letters, digits, dots and hyphens.

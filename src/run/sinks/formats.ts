@@ -1,7 +1,10 @@
 /**
  * Object formats: the bytes of one object from its records, as they come. csv (RFC 4180,
- * UTF-8, a header of the step's columns) and jsonl (one JSON object per line).
+ * UTF-8, a header of the step's columns), jsonl (one JSON object per line) and Parquet
+ * (hyparquet-writer: pure JavaScript, one small dependency, actively maintained; written a
+ * row group at a time, snappy-compressed).
  */
+import { ByteWriter, ParquetWriter, type ColumnSource, type SchemaElement } from 'hyparquet-writer';
 import type { WriteObjectStep } from '../../plan/api-steps.js';
 import { asText, type Json } from '../template.js';
 import type { ObjectBody } from './outlets.js';
@@ -19,6 +22,7 @@ export function csvLine(values: (Json | undefined)[]): string {
 export const contentTypes: Record<WriteObjectStep['format'], string> = {
   csv: 'text/csv; charset=utf-8',
   jsonl: 'application/x-ndjson',
+  parquet: 'application/vnd.apache.parquet',
 };
 
 const asObject = (record: Json): Record<string, Json> => (record !== null && typeof record === 'object' && !Array.isArray(record) ? record : {});
@@ -28,6 +32,10 @@ const chunkBytes = 256 * 1024;
 
 /** The object's bytes: `records` is read once, as the consumer (an upload, a file) takes the chunks. */
 export async function* encodeObject(format: WriteObjectStep['format'], columns: readonly string[], records: AsyncIterable<Json>): ObjectBody {
+  if (format === 'parquet') {
+    yield* encodeParquet(columns, records);
+    return;
+  }
   const encoder = new TextEncoder();
   let text = format === 'csv' ? csvLine([...columns]) : '';
   for await (const record of records) {
@@ -38,4 +46,72 @@ export async function* encodeObject(format: WriteObjectStep['format'], columns: 
     }
   }
   if (text) yield encoder.encode(text);
+}
+
+/** Rows per Parquet row group: what is held in memory while a group is encoded. */
+export const parquetRowGroup = 10_000;
+
+type ParquetKind = 'DOUBLE' | 'BOOLEAN' | 'JSON' | 'STRING';
+
+/**
+ * A column's Parquet type, from its values in the first row group (the plan carries no
+ * column types): numbers DOUBLE, booleans BOOLEAN, objects and arrays JSON, strings and
+ * columns of nulls only UTF-8 strings. Every column may hold nulls.
+ */
+function kindOf(values: readonly (Json | undefined)[]): ParquetKind {
+  const v = values.find((x) => x !== null && x !== undefined);
+  if (typeof v === 'number') return 'DOUBLE';
+  if (typeof v === 'boolean') return 'BOOLEAN';
+  if (v !== undefined && v !== null && typeof v === 'object') return 'JSON';
+  return 'STRING';
+}
+
+function schemaOf(columns: readonly string[], kinds: readonly ParquetKind[]): SchemaElement[] {
+  const element = (name: string, kind: ParquetKind): SchemaElement => {
+    if (kind === 'DOUBLE') return { name, type: 'DOUBLE', repetition_type: 'OPTIONAL' };
+    if (kind === 'BOOLEAN') return { name, type: 'BOOLEAN', repetition_type: 'OPTIONAL' };
+    return { name, type: 'BYTE_ARRAY', converted_type: kind === 'JSON' ? 'JSON' : 'UTF8', repetition_type: 'OPTIONAL' };
+  };
+  return [{ name: 'root', num_children: columns.length }, ...columns.map((c, i) => element(c, kinds[i] as ParquetKind))];
+}
+
+/** A value as its column's type takes it; a value of another kind in a typed column is an error naming both. */
+function cell(column: string, kind: ParquetKind, v: Json | undefined): unknown {
+  if (v === null || v === undefined) return null;
+  if (kind === 'STRING') return asText(v);
+  if (kind === 'JSON') return JSON.stringify(v);
+  if ((kind === 'DOUBLE' && typeof v === 'number') || (kind === 'BOOLEAN' && typeof v === 'boolean')) return v;
+  throw new Error(`Parquet column ${column} holds ${kind === 'DOUBLE' ? 'numbers' : 'booleans'} in its first rows, then ${JSON.stringify(v)}`);
+}
+
+async function* encodeParquet(columns: readonly string[], records: AsyncIterable<Json>): ObjectBody {
+  const writer = new ByteWriter();
+  let parquet: ParquetWriter | undefined;
+  let kinds: ParquetKind[] = [];
+  let group: Record<string, Json>[] = [];
+  // The bytes written so far leave with each row group: the writer's buffer is reused.
+  const drain = (): Uint8Array => {
+    const bytes = writer.getBytes().slice();
+    writer.index = 0;
+    return bytes;
+  };
+  const flush = async () => {
+    if (!parquet) {
+      kinds = columns.map((c) => kindOf(group.map((r) => r[c])));
+      parquet = new ParquetWriter({ writer, schema: schemaOf(columns, kinds), createdBy: 'syncwright' });
+    }
+    const columnData: ColumnSource[] = columns.map((name, i) => ({ name, data: group.map((r) => cell(name, kinds[i] as ParquetKind, r[name])) as ColumnSource['data'] }));
+    await parquet.write({ columnData, rowGroupSize: group.length || 1 });
+    group = [];
+  };
+  for await (const record of records) {
+    group.push(asObject(record));
+    if (group.length >= parquetRowGroup) {
+      await flush();
+      yield drain();
+    }
+  }
+  if (group.length || !parquet) await flush();
+  await (parquet as ParquetWriter).finish();
+  yield drain();
 }

@@ -1,6 +1,6 @@
 /**
  * S3 and GCS: insert writes new objects per run (one per batch), mirror overwrites one fixed
- * object with every current row when some row was added, changed or removed; csv or jsonl.
+ * object with every current row when some row was added, changed or removed; csv, jsonl or Parquet.
  */
 import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
 import type { Template, WriteObjectStep } from '../../../plan/api-steps.js';
