@@ -14,7 +14,7 @@ import { scratchFolder, scratchPglite, type ScratchDb } from './servers/scratch-
 import { FakeGcs } from './servers/gcs.js';
 import { FakeKafka } from './servers/kafka.js';
 import { fault } from './servers/fake-api.js';
-import { s3rverKeys, startKinesis, startKinesisFaults, startS3, type LocalService } from './servers/aws-local.js';
+import { s3rverKeys, startKinesis, startKinesisFaults, startRecorder, startS3, type LocalService } from './servers/aws-local.js';
 
 let db: ScratchDb;
 const work = scratchFolder('syncwright-cloud-');
@@ -49,10 +49,13 @@ afterAll(async () => {
 
 describe('S3 (s3rver)', () => {
   let s3: LocalService;
+  let recorder: Awaited<ReturnType<typeof startRecorder>>;
   let client: S3Client;
   let build: string;
   beforeAll(async () => {
     s3 = await startS3(['acme-lake']);
+    // The runs go through a recorder: s3rver ignores server-side encryption headers.
+    recorder = await startRecorder(s3.url);
     client = new S3Client({ endpoint: s3.url, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
     build = await compileText(
       project(
@@ -65,11 +68,12 @@ sync people_parquet { from people  to lake path "parquet/people"  mode mirror  i
   });
   afterAll(async () => {
     client.destroy();
+    await recorder.close();
     await s3.close();
   });
   const keys = async (prefix: string) => ((await client.send(new ListObjectsV2Command({ Bucket: 'acme-lake', Prefix: prefix }))).Contents ?? []).map((o) => ({ key: o.Key as string, etag: o.ETag }));
   const text = async (key: string) => (await client.send(new GetObjectCommand({ Bucket: 'acme-lake', Key: key }))).Body?.transformToString() ?? '';
-  const args = () => ['--endpoint', `lake=${s3.url}`];
+  const args = () => ['--endpoint', `lake=${recorder.url}`];
 
   it('mirror replaces one csv object; insert writes new jsonl objects per run; unchanged sends nothing; a change rewrites', async () => {
     const first = await run(build, 'people_to_lake', args(), s3rverKeys);
@@ -79,6 +83,8 @@ sync people_parquet { from people  to lake path "parquet/people"  mode mirror  i
     expect(csv.split('\r\n').slice(0, 3)).toEqual(['id,email,plan', '1,user1@example.com,pro', '10,user10@example.com,pro']);
     expect(csv).toContain('3,"quote""and,comma@example.com",free\r\n');
     expect(csv.trimEnd().split('\r\n')).toHaveLength(121);
+    const put = recorder.seen.find((r) => r.method === 'PUT' && r.path.startsWith('/acme-lake/exports/people.csv'));
+    expect(put?.headers).toMatchObject({ 'x-amz-server-side-encryption': 'AES256', 'content-type': 'text/csv; charset=utf-8', authorization: expect.stringMatching(/^AWS4-HMAC-SHA256 Credential=S3RVER\//) });
 
     const log = await run(build, 'people_log', args(), s3rverKeys);
     expect(log.plan).toMatchObject({ status: 'ok', operations: { s3: 120 } });

@@ -49,6 +49,21 @@ export async function startKinesis(): Promise<LocalService> {
   return { url: await listen(server), close: closing(server) };
 }
 
+/** A proxy that forwards every request unchanged and records its method, path and headers. */
+export async function startRecorder(target: string): Promise<LocalService & { seen: { method: string; path: string; headers: Record<string, unknown> }[] }> {
+  const seen: { method: string; path: string; headers: Record<string, unknown> }[] = [];
+  const server = createServer((req, res) => {
+    seen.push({ method: req.method ?? '', path: req.url ?? '', headers: { ...req.headers } });
+    const out = request(`${target}${req.url ?? '/'}`, { method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    out.on('error', () => res.destroy());
+    req.pipe(out);
+  });
+  return { url: await listen(server), close: closing(server), seen };
+}
+
 interface PutRecords {
   StreamName: string;
   Records: { Data: string; PartitionKey: string }[];
