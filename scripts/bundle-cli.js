@@ -7,7 +7,9 @@
 // Left out, and loaded from node_modules as before: the embedded database and the Postgres
 // client (files of their own beside their code), Ajv (required only when a schema has no
 // precompiled validator), Handlebars (required only when a template is met, src/handlebars.ts)
-// and Chevrotain (already one file, imported by its path).
+// and Chevrotain (already one file, imported by its path); the clients of S3, GCS, Kinesis and
+// Kafka and the Parquet writer (loaded by a storage or streaming step only, and some read
+// files of their own packages).
 import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -44,7 +46,7 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: ['@electric-sql/pglite', '@electric-sql/pglite/*', 'pg', 'ajv', 'ajv/*', 'chevrotain', 'handlebars'],
+  external: ['@electric-sql/pglite', '@electric-sql/pglite/*', 'pg', 'ajv', 'ajv/*', 'chevrotain', 'handlebars', '@aws-sdk/*', '@smithy/*', '@google-cloud/storage', 'kafkajs', 'hyparquet-writer'],
   plugins: [lazySegmenter],
   chunkNames: 'chunk-[hash]',
   legalComments: 'none',
