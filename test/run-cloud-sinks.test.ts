@@ -227,6 +227,18 @@ describe('GCS (a local JSON API server)', () => {
     expect(gcs.objects.get('acme-gcs/exports/people.jsonl')?.generation).toBe(2);
     expect(gcs.refused).toEqual([]);
   });
+
+  it('an upload the service refuses fails the sync: nothing is accepted, and the next run sends every row', async () => {
+    const lost = await compileText(
+      project(`destination store : gcs { bucket "no-such-bucket" }`, `sync people_nowhere { from people  to store path "people.jsonl"  mode mirror  identifier id -> id  map { email -> email } format jsonl }`),
+    );
+    const r = await run(lost, 'people_nowhere', args());
+    expect(r.code).toBe(6);
+    expect(r.plan).toMatchObject({ status: 'failed', committed: 0, error: expect.stringContaining('The specified bucket does not exist') });
+    gcs.buckets.push('no-such-bucket');
+    const n = Number((await sql(db, 'SELECT count(*) AS n FROM crm.people'))[0]?.[0]?.n);
+    expect((await run(lost, 'people_nowhere', args())).plan).toMatchObject({ status: 'ok', operations: { gcs: n }, committed: n });
+  });
 });
 
 describe('Kafka (a local server speaking the producer part of the protocol)', () => {

@@ -12,6 +12,8 @@
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { IdempotencyStrategy, Storage, type StorageOptions } from '@google-cloud/storage';
+import { snippetLength } from '../http/http.js';
+import { clip } from '../output/redact.js';
 import type { ObjectStore, OutletContext } from './outlets.js';
 
 const chunkSize = 8 * 1024 * 1024;
@@ -23,6 +25,14 @@ function keyOf(text: unknown): StorageOptions['credentials'] & { project_id?: st
     // The key's text is a secret: the message never shows it.
     throw new Error('the gcs credentials setting is not a service account key in JSON');
   }
+}
+
+/** What the service said (its JSON error's message), else the client's message. */
+function reasonOf(e: unknown): string {
+  const err = e as { message?: string; response?: { status?: number; data?: unknown } };
+  const data = err.response?.data as { error?: { message?: unknown } } | string | undefined;
+  const said = typeof data === 'object' && data !== null && typeof data.error?.message === 'string' ? data.error.message : undefined;
+  return said ? `${err.response?.status ?? ''} ${said}`.trim() : String(err.message ?? e);
 }
 
 export function gcsStore(context: OutletContext): ObjectStore {
@@ -38,7 +48,11 @@ export function gcsStore(context: OutletContext): ObjectStore {
     location: (bucket, name) => `gs://${bucket}/${name}`,
     async put(bucket, name, body, contentType) {
       const file = storage.bucket(bucket).file(name);
-      await pipeline(Readable.from(body), file.createWriteStream({ resumable: true, chunkSize, contentType, validation: 'crc32c' }));
+      try {
+        await pipeline(Readable.from(body), file.createWriteStream({ resumable: true, chunkSize, contentType, validation: 'crc32c' }));
+      } catch (e) {
+        throw new Error(`gs://${bucket}/${name} was not written: ${clip(reasonOf(e), snippetLength)}`);
+      }
     },
     close: async () => undefined,
   };

@@ -7,6 +7,8 @@
  */
 import type { PublishStep } from '../../plan/api-steps.js';
 import { batches } from '../http/batches.js';
+import { snippetLength } from '../http/http.js';
+import { clip } from '../output/redact.js';
 import { backoffDelay } from '../http/backoff.js';
 import type { ChangeRow } from '../change-rows.js';
 import type { RejectedRow, StepReport } from '../output/report.js';
@@ -58,7 +60,7 @@ async function sendWithRetries(
       results = await producer.send(pending.map((p) => p.record));
     } catch (e) {
       // The client retried the request itself; what it gave up on is not delivered.
-      for (const p of pending) refused.push({ key: p.row.key, change: p.row.change, reason: (e as Error).message, fate: 'failed' });
+      for (const p of pending) refused.push({ key: p.row.key, change: p.row.change, reason: clip((e as Error).message, snippetLength), fate: 'failed' });
       break;
     }
     const again: typeof pending = [];
@@ -66,7 +68,7 @@ async function sendWithRetries(
       const failure = results[i];
       if (!failure) accepted.push(p.row);
       else if (failure.retryable && attempt < step.retry.maxAttempts) again.push(p);
-      else refused.push({ key: p.row.key, change: p.row.change, reason: failure.reason, fate: failure.retryable ? 'failed' : 'rejected' });
+      else refused.push({ key: p.row.key, change: p.row.change, reason: clip(failure.reason, snippetLength), fate: failure.retryable ? 'failed' : 'rejected' });
     }
     if (again.length) {
       report.retries++;

@@ -9,6 +9,8 @@
 import { Readable } from 'node:stream';
 import { S3Client, type ServerSideEncryption } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { snippetLength } from '../http/http.js';
+import { clip } from '../output/redact.js';
 import { awsClientConfig, settingText } from './aws.js';
 import type { ObjectStore, OutletContext } from './outlets.js';
 
@@ -30,7 +32,11 @@ export function s3Store(context: OutletContext): ObjectStore {
         queueSize: 4,
         leavePartsOnError: false,
       });
-      await upload.done();
+      try {
+        await upload.done();
+      } catch (e) {
+        throw new Error(`s3://${bucket}/${key} was not written: ${clip((e as Error).message, snippetLength)}`);
+      }
     },
     close: async () => client.destroy(),
   };
