@@ -10,6 +10,7 @@ import { buildRequest, overrideBase } from '../src/run/http/request.js';
 import { compileMessage, envFrom, envPlaceholder, render, TemplateError, type RenderContext } from '../src/run/template.js';
 import { csvLine } from '../src/run/sinks/formats.js';
 import { sinkPath } from '../src/run/sinks/folder.js';
+import { byBytes } from '../src/run/sinks/publish.js';
 import { rowsQuery } from '../src/run/change-rows.js';
 import { conditionHolds } from '../src/run/api-plan.js';
 import type { SendStep } from '../src/plan/api-steps.js';
@@ -178,6 +179,15 @@ describe('step conditions', () => {
 });
 
 describe('sinks and queries', () => {
+  it('splits a batch of records into requests within a byte limit, in order (Kinesis: 5 MiB per PutRecords)', () => {
+    const sizes = [3, 4, 2, 5, 1];
+    expect(byBytes(sizes, (n) => n, 7)).toEqual([[3, 4], [2, 5], [1]]);
+    // A record larger than the limit goes alone (the step refused it before, as too large a message).
+    expect(byBytes([9, 1], (n) => n, 7)).toEqual([[9], [1]]);
+    expect(byBytes(sizes, (n) => n, undefined)).toEqual([sizes]);
+    expect(byBytes([], (n: number) => n, 7)).toEqual([]);
+  });
+
   it('writes CSV by RFC 4180 and keeps names inside the sink folder', () => {
     expect(csvLine(['a', 'b,c', 'say "hi"', null, 3, { j: 1 }, 'two\nlines'])).toBe('a,"b,c","say ""hi""",,3,"{""j"":1}","two\nlines"\r\n');
     expect(sinkPath('/sink', 's3', 'bucket', '/abs/key.csv')).toBe('/sink/s3/bucket/abs/key.csv');
