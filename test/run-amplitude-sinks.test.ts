@@ -7,6 +7,7 @@ import { fault } from './servers/fake-api.js';
 import { startAmplitude, type FakeAmplitude } from './servers/amplitude.js';
 import { compileFixture, compileText, runSync, sql } from './servers/run-harness.js';
 import { scratchFolder, scratchPglite, type ScratchDb } from './servers/scratch-db.js';
+import type { Outlets, Producer } from '../src/run/sinks/outlets.js';
 
 const build = await compileFixture('test/fixtures/run/project');
 const env = { AMPLITUDE_KEY: 'amp-key' };
@@ -136,6 +137,26 @@ describe('storage and streams to the local sink', () => {
     const out: string[] = [];
     expect((await run('people_to_bus', { sink: '-', out: (t: string) => out.push(t) })).operations).toEqual({ kafka: 1 });
     expect(out.map((l) => JSON.parse(l) as unknown)).toEqual([{ topic: 'people', key: '501', value: { id: '501', email: 'stdout@example.com', plan: 'pro' } }]);
+  });
+
+  it('a producer passed to the run answers per record: a refused record is rejected, a batch that fails is failed; both are sent again next run', async () => {
+    await sql(db, `INSERT INTO crm.people SELECT g, 'p' || g || '@example.com', NULL, 'pro', 1 FROM generate_series(700, 703) g`);
+    const sent: string[] = [];
+    const producer = (send: Producer['send']): Outlets => ({ store: () => Promise.reject(new Error('no store')), producer: async () => ({ send, close: async () => undefined }) });
+    const refusing = producer(async (records) => records.map((r) => (sent.push(r.key as string), r.key === '701' ? { reason: 'MessageSizeTooLarge', retryable: false } : undefined)));
+    const a = await run('people_to_bus', { outlets: refusing });
+    expect(a).toMatchObject({ status: 'rejected', operations: { kafka: 3 }, committed: 3 });
+    expect(a.rejected).toEqual([{ key: '701', change: 'added', operation: 'kafka', fate: 'rejected', reason: 'MessageSizeTooLarge' }]);
+    expect(sent).toEqual(['700', '701', '702', '703']);
+
+    const down = producer(async () => Promise.reject(new Error('the broker is gone')));
+    const b = await run('people_to_bus', { outlets: down });
+    expect(b).toMatchObject({ operations: { kafka: 0 }, committed: 0 });
+    expect(b.rejected).toEqual([{ key: '701', change: 'added', operation: 'kafka', fate: 'failed', reason: 'the broker is gone' }]);
+
+    const c = await run('people_to_bus');
+    expect(c).toMatchObject({ status: 'ok', operations: { kafka: 1 }, committed: 1 });
+    await sql(db, 'DELETE FROM crm.people WHERE id BETWEEN 700 AND 703');
   });
 
   it('kinesis: a row whose partition key is over 256 characters is refused, the others published', async () => {
