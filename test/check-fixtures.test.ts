@@ -13,7 +13,7 @@ import { checkProject, type SourceText } from '../src/check/check.js';
 import { codes } from '../src/diagnostics/codes.js';
 import { limitPerFile } from '../src/diagnostics/limit.js';
 import type { Diagnostic, Fix } from '../src/diagnostics/diagnostic.js';
-import type { Span } from '../src/syntax/span.js';
+import type { Span } from '../src/span.js';
 
 const root = join(import.meta.dirname, 'fixtures');
 

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { checkProject } from '../src/check/check.js';
 import type { Diagnostic } from '../src/diagnostics/diagnostic.js';
 import type { SymbolIndex } from '../src/check/symbols.js';
-import type { Span } from '../src/syntax/span.js';
+import type { Span } from '../src/span.js';
 import { formatSource } from '../src/syntax/format.js';
 import { parseFile } from '../src/syntax/parse.js';
 import { lex } from '../src/syntax/tokens.js';

@@ -6,7 +6,7 @@
  * a broken file's text may define, so that no "unknown" error follows from a syntax error.
  */
 import type { Definition, SyncFile } from '../syntax/ast.js';
-import type { Span } from '../syntax/span.js';
+import type { Span } from '../span.js';
 import { parseFile } from '../syntax/parse.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { CheckedAudience, CheckedDestination, CheckedModel, CheckedProject, CheckedSource, CheckedSync, Dialect } from './model.js';

@@ -3,7 +3,7 @@
  * single-valued, and every value has the span it came from so later stages can still point
  * at the source. Identifiers keep whether they were quoted; case folding is the dialect's job.
  */
-import type { Span } from '../syntax/span.js';
+import type { Span } from '../span.js';
 import type { Expr, Ident } from '../syntax/ast.js';
 import type { AudienceMode, Category, ColumnType, RecordMode } from '../catalog/types.js';
 

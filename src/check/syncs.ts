@@ -1,7 +1,7 @@
 /** Syncs: what they read, where they write, the mode matrix, identifiers, mappings, guards. */
 import { messageHelpers, templateParser } from '../handlebars.js';
 import type { FieldMapping, Ident, SyncDef, SyncItem } from '../syntax/ast.js';
-import type { Span } from '../syntax/span.js';
+import type { Span } from '../span.js';
 import { audienceModes, recordModes, type AudienceMode, type DestinationType, type RecordMode } from '../catalog/types.js';
 import { limitsFor, objectKindOf } from '../catalog/index.js';
 import { membershipColumn } from '../catalog/membership.js';

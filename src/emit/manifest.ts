@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { assertSchema } from '../schema/compile.js';
 import type { CheckedSync } from '../check/model.js';
-import type { Span } from '../syntax/span.js';
+import type { Span } from '../span.js';
 import type { SyncArtifacts } from '../plan/plan.js';
 import type { PlanOptions } from '../plan/options.js';
 

@@ -11,7 +11,7 @@ import { buildAst, tokenSpan } from './build.js';
 import type { SyncFile, Comment } from './ast.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { diagnostic } from '../diagnostics/codes.js';
-import { fileStart } from './span.js';
+import { fileStart } from '../span.js';
 import { syntaxDiagnostics, withSlips } from './syntax-errors.js';
 
 export interface ParseResult {

@@ -12,7 +12,7 @@ import { insertAfter, insertBefore, remove, replaceWith, type Diagnostic, type F
 import { diagnostic, type CodeName } from '../diagnostics/codes.js';
 import { closest } from '../diagnostics/suggest.js';
 import { destinationTypes } from '../catalog/index.js';
-import { joinSpans, type Span } from './span.js';
+import { joinSpans, type Span } from '../span.js';
 
 /** Readable name of a token: `}` rather than RBrace, and only the start of a long one. */
 function describe(t: IToken | undefined): string {
