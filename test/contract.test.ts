@@ -11,7 +11,7 @@ import { checkProject } from '../src/check/check.js';
 import type { CheckedSync } from '../src/check/model.js';
 import { limitsFor, objectKindOf, requireDestinationType } from '../src/catalog/index.js';
 import { placedFields } from '../src/catalog/api/http.js';
-import type { ApiStep, SendStep } from '../src/plan/api-steps.js';
+import type { ApiStep, SendStep } from '../src/contract/api-steps.js';
 import { apiContext, planApiSync } from '../src/plan/api.js';
 import { changeSetOf } from '../src/plan/api-changes.js';
 import { buildRequest } from '../src/run/http/request.js';

@@ -11,7 +11,7 @@ import { compileMessage, envFrom, envPlaceholder, render, TemplateError, type Re
 import { csvLine, sinkPath } from '../src/run/sinks.js';
 import { rowsQuery } from '../src/run/change-rows.js';
 import { conditionHolds } from '../src/run/api-plan.js';
-import type { SendStep } from '../src/plan/api-steps.js';
+import type { SendStep } from '../src/contract/api-steps.js';
 
 const row = { key: 'k1', change: 'added', payload: { 'first.name': 'Ada', plan: 'pro', n: 3 }, idempotency_key: 'abc', destination_id: null, columns: { name: 'Ada', plan: 'pro' }, seq: 1 };
 const ctx: RenderContext = { vars: { list_id: 'L9' }, run: { id: 'run-1', session: 42 }, row, rows: [row, { ...row, key: 'k2', payload: { plan: 'free' } }], batch: { index: 1, last: true } };

@@ -17,7 +17,7 @@ import { rm } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import type { SyncArtifacts } from '../plan/plan.js';
+import type { SyncArtifacts } from '../contract/plan.js';
 import { validateManifest, type Manifest } from './manifest.js';
 import { validatePlan } from './plan-schema.js';
 import { FileSystemThread, removeAll, type Batch } from './file-system-thread.js';

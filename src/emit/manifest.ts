@@ -9,8 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { assertSchema } from '../schema/compile.js';
 import type { CheckedSync } from '../check/model.js';
 import type { Span } from '../span.js';
-import type { SyncArtifacts } from '../plan/plan.js';
-import type { PlanOptions } from '../plan/options.js';
+import type { SyncArtifacts } from '../contract/plan.js';
+import type { PlanOptions } from '../contract/options.js';
 
 export const manifestSchemaId = 'https://syncwright.dev/schemas/manifest.v1.json';
 

@@ -11,7 +11,7 @@ import { fillSnippet } from '../dialect/snippet.js';
 import { queryInParentheses } from '../dialect/sql-text.js';
 import { quoteIdent } from '../dialect/quote.js';
 import type { StagedColumn, WarehouseSyncPlan } from '../plan/warehouse.js';
-import type { TargetColumn, WarehouseStep } from '../plan/warehouse-steps.js';
+import type { TargetColumn, WarehouseStep } from '../contract/warehouse-steps.js';
 import { SqlWriter } from './sql-writer.js';
 import { renderTemplate } from './templates.js';
 import { fillPlaceholders, formatScript } from './format.js';

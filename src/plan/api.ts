@@ -6,11 +6,11 @@ import type { CheckedSync, ResolvedValue } from '../check/model.js';
 import { limitsFor, objectKindOf, requireDestinationType, resolveField } from '../catalog/index.js';
 import { settingDefaults } from '../catalog/settings.js';
 import { requireDestinationApi, type ApiContext } from '../catalog/api/index.js';
-import type { ApiStep, Template } from './api-steps.js';
-import { lockKeyOf, planHead, warehouseEndpoint, type Plan, type SyncArtifacts } from './plan.js';
+import type { ApiStep, Template } from '../contract/api-steps.js';
+import { lockKeyOf, planHead, warehouseEndpoint, type Plan, type SyncArtifacts } from '../contract/plan.js';
 import { changeSetOf, sentFields } from './api-changes.js';
 import { acceptedParameters, renderChangeSet } from '../emit/api-sql.js';
-import type { PlanOptions } from './options.js';
+import type { PlanOptions } from '../contract/options.js';
 
 function template(v: ResolvedValue | unknown): Template | undefined {
   if (v === undefined || v === null) return undefined;

@@ -4,12 +4,12 @@
  * category goes through the API planner (api.ts).
  */
 import type { CheckedProject, CheckedSync } from '../check/model.js';
-import type { PlanOptions } from './options.js';
-import type { SyncArtifacts } from './plan.js';
+import type { PlanOptions } from '../contract/options.js';
+import type { SyncArtifacts } from '../contract/plan.js';
 import { planWarehouseSync } from './warehouse-artifacts.js';
 import { planApiSync } from './api.js';
 
-export type { PlanOptions } from './options.js';
+export type { PlanOptions } from '../contract/options.js';
 
 export function planSync(sync: CheckedSync, options: PlanOptions = {}): SyncArtifacts {
   return sync.destination.category === 'warehouse' ? planWarehouseSync(sync, options) : planApiSync(sync, options);

@@ -7,7 +7,7 @@
  * are recorded just before the commit, and only if the whole run was accepted. The plan's lock
  * is held from the recovery to the commit, so one run of the sync at a time writes its state.
  */
-import type { AcceptStep, ApiStep, ChangeKind, CommitStep } from '../plan/api-steps.js';
+import type { AcceptStep, ApiStep, ChangeKind, CommitStep } from '../contract/api-steps.js';
 import { runCall } from './call-step.js';
 import { GuardAbort, guardViolation } from './guard.js';
 import { Ledger } from './ledger.js';

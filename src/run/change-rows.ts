@@ -1,5 +1,5 @@
 /** Change rows as read.sql returns them, and the queries that stream or count one step's share of them. */
-import type { ChangeKind } from '../plan/api-steps.js';
+import type { ChangeKind } from '../contract/api-steps.js';
 import { asSubquery } from './engines/sql-session.js';
 import type { Json } from './template.js';
 

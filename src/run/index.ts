@@ -3,7 +3,7 @@
  * published contract) on Postgres, embedded PGlite or a server, and through the destinations'
  * HTTP APIs. It imports nothing of the compiler but the plan's types.
  */
-import type { Plan } from '../plan/plan.js';
+import type { Plan } from '../contract/plan.js';
 import { runApiPlan } from './api-plan.js';
 import { loadPlan, type LoadedPlan } from './plan-file.js';
 import { openPgliteSession } from './engines/pglite-session.js';

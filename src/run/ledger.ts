@@ -3,7 +3,7 @@
  * commits on its own), so that a run killed midway has recorded everything the destination
  * took; commit.sql then moves them into the snapshot.
  */
-import type { CommitStep } from '../plan/api-steps.js';
+import type { CommitStep } from '../contract/api-steps.js';
 import type { SqlSession } from './engines/sql-session.js';
 
 /** What the accepted table keeps of a row: enough for commit.sql to record it without the change set. */

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { schemaErrors } from '../schema/compile.js';
-import type { Plan } from '../plan/plan.js';
+import type { Plan } from '../contract/plan.js';
 
 export interface LoadedPlan {
   plan: Plan;

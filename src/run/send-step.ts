@@ -1,5 +1,5 @@
 /** A `send` step: the step's change rows, batched, through its chain of requests; accepted rows recorded as they come. */
-import type { SendRequest, SendStep } from '../plan/api-steps.js';
+import type { SendRequest, SendStep } from '../contract/api-steps.js';
 import { readResponse } from './http/acceptance.js';
 import { batches } from './http/batches.js';
 import { changePages, countQuery, rowsQuery, type ChangeRow } from './change-rows.js';

@@ -6,7 +6,7 @@
 import { createWriteStream, mkdirSync, renameSync, appendFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { dirname, relative, resolve, isAbsolute } from 'node:path';
-import type { PublishStep, WriteObjectStep } from '../plan/api-steps.js';
+import type { PublishStep, WriteObjectStep } from '../contract/api-steps.js';
 import { batches } from './http/batches.js';
 import { changePages, rowsQuery, type ChangeRow } from './change-rows.js';
 import type { StepReport } from './output/report.js';

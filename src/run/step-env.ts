@@ -1,7 +1,7 @@
 /** What every step of one plan's run shares: the session, the variables calls captured, the options, the tallies. */
 import { createHash, randomInt, randomUUID } from 'node:crypto';
-import type { Plan } from '../plan/plan.js';
-import type { ChangeKind, RateLimit } from '../plan/api-steps.js';
+import type { Plan } from '../contract/plan.js';
+import type { ChangeKind, RateLimit } from '../contract/api-steps.js';
 import type { Ledger } from './ledger.js';
 import { silentProgress, type Progress } from './output/progress.js';
 import { Redactor } from './output/redact.js';

@@ -3,7 +3,7 @@
  * script, in order, on the source's or the destination's session; a `load` step streams
  * the rows of its extract query from the source into a temporary table of the destination.
  */
-import type { LoadStep, SqlStep, WarehouseStep } from '../plan/warehouse-steps.js';
+import type { LoadStep, SqlStep, WarehouseStep } from '../contract/warehouse-steps.js';
 import type { LoadedPlan } from './plan-file.js';
 import type { PlanReport, StepReport } from './output/report.js';
 import { quoteIdent, type SqlSession } from './engines/sql-session.js';

@@ -4,8 +4,8 @@
  * with where they ran (`markSqlError`), so that a missing table can be placed: the embedded
  * database, or which server.
  */
-import type { Plan } from '../../plan/plan.js';
-import type { TargetColumn } from '../../plan/warehouse-steps.js';
+import type { Plan } from '../../contract/plan.js';
+import type { TargetColumn } from '../../contract/warehouse-steps.js';
 
 /** Where a statement ran. */
 export interface SqlPlace {

@@ -4,7 +4,7 @@
  * category of type: numbers, text, dates, booleans, ...), and, where the sync inserts, no
  * NOT NULL column without a default is left out. Every problem is said at once, with the fix.
  */
-import type { Plan } from '../../plan/plan.js';
+import type { Plan } from '../../contract/plan.js';
 import { quoteIdent, type SqlSession } from './sql-session.js';
 
 /** Modes that insert rows into the target. */

@@ -4,7 +4,7 @@
  * same sync waits up to `--wait` seconds for it, then stops with SyncBusy. The lock belongs to
  * the session, so a run that dies (killed, connection lost) lets it go with its connection.
  */
-import type { PlanLock } from '../../plan/plan.js';
+import type { PlanLock } from '../../contract/plan.js';
 import type { SqlSession } from '../engines/sql-session.js';
 
 /** Another run holds what this run needs: nothing was done, and the run exits with its own code. */
