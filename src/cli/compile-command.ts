@@ -6,7 +6,8 @@
 import { resolve } from 'node:path';
 import type { OutputFormat } from '../diagnostics/render.js';
 import { planSync, type PlanOptions } from '../plan/index.js';
-import { buildManifest, manifestEntry, type Manifest, type ManifestSync } from '../emit/manifest.js';
+import { buildManifest, manifestEntry } from '../emit/manifest.js';
+import type { Manifest, ManifestSync } from '../contract/manifest.js';
 import { OutputRefused, writeTreeAtomically, type ArtifactTree } from '../emit/artifact-tree.js';
 import { formattedCarry } from '../emit/format.js';
 import type { CheckedProject } from '../check/model.js';

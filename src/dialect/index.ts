@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { assertSchema } from '../schema/compile.js';
 import type { Ident } from '../syntax/ast.js';
-import type { Dialect } from '../check/model.js';
+import { dialectNames, type Dialect } from '../contract/dialect-names.js';
 import type { ColumnType } from '../catalog/types.js';
 import type { SqlTextSyntax } from './sql-text.js';
 
@@ -66,7 +66,7 @@ export interface DialectSpec {
   sqlText: SqlTextSyntax;
 }
 
-export const dialectNames: readonly Dialect[] = ['postgres', 'snowflake', 'bigquery'];
+export { dialectNames, type Dialect };
 
 const root = new URL('../../', import.meta.url);
 const readJson = (path: string): unknown => JSON.parse(readFileSync(fileURLToPath(new URL(path, root)), 'utf8'));

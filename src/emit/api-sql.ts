@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ChangeSet, ChangeSetValue } from '../plan/api-changes.js';
 import type { CommitStep } from '../contract/api-steps.js';
-import { lockKeyOf } from '../contract/plan.js';
+import { lockKeyOf } from '../plan/head.js';
 import { apiSqlDialect, type ApiSqlDialect } from './api-dialect.js';
 import { whereSql } from './where.js';
 import { formatSql } from './format.js';

@@ -16,7 +16,7 @@ import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdi
 import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { isFolder } from './file-system-thread.js';
-import { manifestSchemaId } from './manifest.js';
+import { manifestSchemaId } from '../contract/manifest.js';
 
 /** Tells git and backup tools to skip the folder (as .pytest_cache does), and marks it as syncwright's. */
 const homeMarker = '# The outputs of `syncwright compile`: the one the output links to, and the one before, reused by the next compile.\n*\n';

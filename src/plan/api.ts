@@ -7,7 +7,8 @@ import { limitsFor, objectKindOf, requireDestinationType, resolveField } from '.
 import { settingDefaults } from '../catalog/settings.js';
 import { requireDestinationApi, type ApiContext } from '../catalog/api/index.js';
 import type { ApiStep, Template } from '../contract/api-steps.js';
-import { lockKeyOf, planHead, warehouseEndpoint, type Plan, type SyncArtifacts } from '../contract/plan.js';
+import type { Plan, SyncArtifacts } from '../contract/plan.js';
+import { lockKeyOf, planHead, warehouseEndpoint } from './head.js';
 import { changeSetOf, sentFields } from './api-changes.js';
 import { acceptedParameters, renderChangeSet } from '../emit/api-sql.js';
 import type { PlanOptions } from '../contract/options.js';

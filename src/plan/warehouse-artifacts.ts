@@ -3,7 +3,8 @@ import type { CheckedSync } from '../check/model.js';
 import { storedName, getDialect } from '../dialect/index.js';
 import { emitWarehouse } from '../emit/warehouse.js';
 import type { PlanOptions } from '../contract/options.js';
-import { planHead, type Plan, type PlanEndpoint, type SyncArtifacts } from '../contract/plan.js';
+import type { Plan, PlanEndpoint, SyncArtifacts } from '../contract/plan.js';
+import { planHead } from './head.js';
 import { planWarehouse, type WarehouseEndpoint } from './warehouse.js';
 
 // Optional fields are added by assignment, in plan.json's order: a spread after other

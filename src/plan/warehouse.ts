@@ -9,7 +9,7 @@ import type { ColumnType } from '../catalog/types.js';
 import type { Expr, Ident } from '../syntax/ast.js';
 import { findColumn } from '../check/expr.js';
 import type { PlanOptions } from '../contract/options.js';
-import { lockKeyOf, warehouseEndpoint } from '../contract/plan.js';
+import { lockKeyOf, warehouseEndpoint } from './head.js';
 
 /** One column of the staging table: a model column (maybe hashed) under its destination name. */
 export interface StagedColumn {
