@@ -93,7 +93,7 @@ audience whales_${f}_${m} {
 async function inProcess(dir) {
   const { checkProject } = await import('../dist/check/check.js');
   const { queueArtifacts } = await import('../dist/cli/compile-command.js');
-  const { writeTreeAtomically } = await import('../dist/emit/artifact-tree.js');
+  const { writeTreeAtomically } = await import('../dist/output/artifact-tree.js');
   const { formattedCarry } = await import('../dist/emit/format.js');
   process.chdir(dir);
   const files = readdirSync('project').sort().map((f) => ({ path: join('project', f), text: readFileSync(join('project', f), 'utf8') }));

@@ -9,7 +9,7 @@ import { basename, join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli/main.js';
 import type { Io } from '../src/cli/output.js';
-import { writeTreeAtomically } from '../src/emit/artifact-tree.js';
+import { writeTreeAtomically } from '../src/output/artifact-tree.js';
 import type { SyncArtifacts } from '../src/contract/plan.js';
 
 // The planner as compile uses it, with one plan damaged on request.

@@ -15,7 +15,7 @@ import { startWebhook } from './servers/webhook.js';
 import { compileFixture, exited, repoRoot, runSync, spawnRun, sql, until } from './servers/run-harness.js';
 import { scratchEngines, scratchFolder, type ScratchDb } from './servers/scratch-db.js';
 import { ensureBuilt } from './support/build.js';
-import { lockOutput, openHome } from '../src/emit/kept-output.js';
+import { lockOutput, openHome } from '../src/output/kept-output.js';
 
 const rows = 30;
 const seed = `CREATE SCHEMA crm;

@@ -8,7 +8,7 @@ import type { OutputFormat } from '../diagnostics/render.js';
 import { planSync, type PlanOptions } from '../plan/index.js';
 import { buildManifest, manifestEntry } from '../emit/manifest.js';
 import type { Manifest, ManifestSync } from '../contract/manifest.js';
-import { OutputRefused, writeTreeAtomically, type ArtifactTree } from '../emit/artifact-tree.js';
+import { OutputRefused, writeTreeAtomically, type ArtifactTree } from '../output/artifact-tree.js';
 import { formattedCarry } from '../emit/format.js';
 import type { CheckedProject } from '../check/model.js';
 import { UsageError } from './files.js';

@@ -105,7 +105,7 @@ const stamp = `sql-formatter ${(createRequire(import.meta.url)('sql-formatter/pa
 
 /**
  * The statements formatted by one compile, carried to the next in the kept previous output
- * (src/emit/artifact-tree.ts): sql-formatter costs milliseconds per statement shape, most of a
+ * (src/output/artifact-tree.ts): sql-formatter costs milliseconds per statement shape, most of a
  * recompile's time when nothing else changed. Only a file of the same sql-formatter version
  * and options is read; what is saved is what this compile used, so it does not grow.
  */

@@ -6,7 +6,7 @@
  *   replaces with one rename once the new output is whole: at every instant `<name>` is the
  *   whole old output or the whole new one, even when a compile is killed;
  * - `previous/`: the output it replaced, which the next compile brings up to date in place
- *   (src/emit/artifact-tree.ts), with the file it carries;
+ *   (src/output/artifact-tree.ts), with the file it carries;
  * - `lock`: the process id of the compile running;
  * - `<tag>-...`: what a compile makes on its way, removed by it, or by the next when it was killed.
  *
