@@ -6,7 +6,7 @@
 import type { CheckedProject, CheckedSync } from '../check/model.js';
 import type { PlanOptions } from '../contract/options.js';
 import type { SyncArtifacts } from '../contract/plan.js';
-import { planWarehouseSync } from './warehouse-artifacts.js';
+import { planWarehouseSync } from '../emit/warehouse-artifacts.js';
 import { planApiSync } from './api.js';
 
 export type { PlanOptions } from '../contract/options.js';

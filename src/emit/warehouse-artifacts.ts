@@ -1,11 +1,11 @@
 /** A warehouse sync's plan.json and SQL files: the plan of src/plan/warehouse.ts, emitted. */
 import type { CheckedSync } from '../check/model.js';
 import { storedName, getDialect } from '../dialect/index.js';
-import { emitWarehouse } from '../emit/warehouse.js';
+import { emitWarehouse } from './warehouse.js';
 import type { PlanOptions } from '../contract/options.js';
 import type { Plan, PlanEndpoint, SyncArtifacts } from '../contract/plan.js';
-import { planHead } from './head.js';
-import { planWarehouse, type WarehouseEndpoint } from './warehouse.js';
+import { planHead } from '../plan/head.js';
+import { planWarehouse, type WarehouseEndpoint } from '../plan/warehouse.js';
 
 // Optional fields are added by assignment, in plan.json's order: a spread after other
 // properties in an object literal costs far more, and this runs once per sync.
