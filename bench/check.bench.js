@@ -10,7 +10,7 @@ if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) {
   console.error('dist/ is missing: run `npm run build` first');
   process.exit(1);
 }
-const { checkProject } = await import('../dist/check/check.js');
+const { check, parse } = await import('../dist/index.js');
 
 const SYNCS = 10_000;
 const FILES = 100;
@@ -138,7 +138,7 @@ try {
   // In process: parse + check only, after a warm-up run.
   const check = () => {
     const t0 = performance.now();
-    const r = checkProject(files);
+    const r = check(parse(files));
     return { ms: performance.now() - t0, r };
   };
   const warm = check();

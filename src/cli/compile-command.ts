@@ -5,12 +5,8 @@
  */
 import { resolve } from 'node:path';
 import type { OutputFormat } from '../diagnostics/render.js';
-import { planSync, type PlanOptions } from '../plan/index.js';
-import { buildManifest, manifestEntry } from '../emit/manifest.js';
-import type { Manifest, ManifestSync } from '../contract/manifest.js';
-import { OutputRefused, writeTreeAtomically, type ArtifactTree } from '../output/artifact-tree.js';
-import { formattedCarry } from '../emit/format.js';
-import type { CheckedProject } from '../check/model.js';
+import type { Manifest } from '../contract/manifest.js';
+import { emit, plan, writeBuild, OutputRefused, type CompileContext } from '../index.js';
 import { UsageError } from './files.js';
 import { loadAndCheck } from './check-command.js';
 import type { Io } from './output.js';
@@ -30,30 +26,14 @@ export function summaryTable(manifest: Manifest): string {
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
 }
 
-/**
- * Plans every sync and queues its files (and then the manifest) in the build folder being
- * written: each sync goes to the writer as soon as it is planned, so the folder fills while
- * the rest are planned.
- */
-export function queueArtifacts(tree: ArtifactTree, project: CheckedProject, texts: ReadonlyMap<string, string>, options: PlanOptions): Manifest {
-  const entries: ManifestSync[] = [];
-  for (const sync of project.syncs) {
-    const artifacts = planSync(sync, options);
-    tree.addSync(artifacts);
-    entries.push(manifestEntry(sync, artifacts, texts, options));
-  }
-  const manifest = buildManifest(entries, options);
-  tree.addManifest(manifest);
-  return manifest;
-}
-
 export async function runCompile(opts: CompileOptions, io: Io): Promise<number> {
   const { result, failed, texts } = loadAndCheck({ paths: opts.paths, format: opts.format, strict: opts.strict }, io);
   if (failed || !result.ok) return 1;
   const { project } = result;
-  const options: PlanOptions = opts.postgresVersion === undefined ? {} : { postgresVersion: opts.postgresVersion };
+  const context: CompileContext = { options: opts.postgresVersion === undefined ? {} : { postgresVersion: opts.postgresVersion }, texts };
   const out = resolve(io.cwd, opts.out);
-  const manifest = await writeTreeAtomically(out, (tree) => queueArtifacts(tree, project, texts, options), formattedCarry).catch((e: unknown) => {
+  // The folder is written while the syncs are still being emitted.
+  const { manifest } = await writeBuild(out, (onSync) => emit(plan(project, context), context, onSync)).catch((e: unknown) => {
     throw e instanceof OutputRefused ? new UsageError(e.message) : e;
   });
   if (opts.format === 'text') {

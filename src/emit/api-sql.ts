@@ -8,6 +8,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ChangeSet, ChangeSetValue } from '../plan/api-changes.js';
 import type { CommitStep } from '../contract/api-steps.js';
+import type { SyncArtifacts } from '../contract/plan.js';
+import type { ApiSyncPlan } from '../plan/api.js';
 import { lockKeyOf } from '../plan/head.js';
 import { apiSqlDialect, type ApiSqlDialect } from './api-dialect.js';
 import { whereSql } from './where.js';
@@ -183,4 +185,23 @@ export function renderChangeSet(cs: ChangeSet): ChangeSetFiles {
     ...(cs.key ? { commit: commitSql(cs) } : {}),
     acceptedInsert: acceptedInsertSql(cs),
   };
+}
+
+/** An API sync's plan.json and SQL files: the change set rendered, and the commit of accepted rows added. */
+export function emitApiSync({ changeSet, plan }: ApiSyncPlan): SyncArtifacts {
+  const sql = renderChangeSet(changeSet);
+  const files = [
+    { name: 'changes.sql', content: sql.changes },
+    { name: 'read.sql', content: sql.read },
+  ];
+  if (!sql.commit) return { plan, files };
+  const commit: CommitStep = {
+    kind: 'commit',
+    file: 'commit.sql',
+    on: 'source',
+    description: 'record the accepted rows, then move them into the snapshot',
+    acceptedInsert: { statement: sql.acceptedInsert, parameters: acceptedParameters },
+  };
+  files.push({ name: 'commit.sql', content: sql.commit });
+  return { plan: { ...plan, steps: [...plan.steps, commit] }, files };
 }

@@ -1,11 +1,9 @@
 /** A warehouse sync's plan.json and SQL files: the plan of src/plan/warehouse.ts, emitted. */
-import type { CheckedSync } from '../check/model.js';
 import { storedName, getDialect } from '../dialect/index.js';
 import { emitWarehouse } from './warehouse.js';
-import type { PlanOptions } from '../contract/options.js';
 import type { Plan, PlanEndpoint, SyncArtifacts } from '../contract/plan.js';
 import { planHead } from '../plan/head.js';
-import { planWarehouse, type WarehouseEndpoint } from '../plan/warehouse.js';
+import type { WarehouseEndpoint, WarehouseSyncPlan } from '../plan/warehouse.js';
 
 // Optional fields are added by assignment, in plan.json's order: a spread after other
 // properties in an object literal costs far more, and this runs once per sync.
@@ -13,8 +11,8 @@ function endpoint(e: WarehouseEndpoint): PlanEndpoint {
   return e.version === undefined ? { name: e.name, dialect: e.dialect, settings: e.settings } : { name: e.name, dialect: e.dialect, version: e.version, settings: e.settings };
 }
 
-export function planWarehouseSync(sync: CheckedSync, options: PlanOptions): SyncArtifacts {
-  const ir = planWarehouse(sync, options);
+export function emitWarehouseSync(ir: WarehouseSyncPlan): SyncArtifacts {
+  const { sync } = ir;
   const { steps, files, columns } = emitWarehouse(ir);
   const spec = getDialect(ir.destination.dialect);
   const destination: Plan['destination'] = { ...endpoint(ir.destination), type: ir.destination.type, category: sync.destination.category };

@@ -41,6 +41,7 @@ export interface WarehouseEndpoint {
 }
 
 export interface WarehouseSyncPlan {
+  kind: 'warehouse';
   sync: CheckedSync;
   source: WarehouseEndpoint;
   destination: WarehouseEndpoint & { type: string; target: Ident[]; sameWarehouse: boolean };
@@ -108,6 +109,7 @@ export function planWarehouse(sync: CheckedSync, options: PlanOptions): Warehous
   const sameWarehouse = destination.source !== undefined;
   const fields = sync.fields.map(staged);
   const plan: WarehouseSyncPlan = {
+    kind: 'warehouse',
     sync,
     source,
     destination: { ...warehouseEndpoint(destination.name, destDialect, destination.settings, options), type: destination.type, target: sync.target, sameWarehouse },
