@@ -70,16 +70,10 @@ export function emit(plans: readonly SyncPlan[], context: CompileContext, onSync
   return emitBuild(plans, context.texts, context.options, onSync);
 }
 
-export interface CompileResult {
-  /** No error: the artifacts and the manifest are there. */
-  ok: boolean;
-  /** Sorted by file and position; warnings too. */
-  diagnostics: Diagnostic[];
-  /** Every sync's plan and files, in the project's order; none when there is an error. */
-  artifacts: SyncArtifacts[];
-  /** Undefined when there is an error. */
-  manifest?: Manifest;
-}
+/** What `compile` gives: the diagnostics (sorted, warnings too), and when there is no error, the build. */
+export type CompileResult =
+  | { ok: true; diagnostics: Diagnostic[]; artifacts: SyncArtifacts[]; manifest: Manifest }
+  | { ok: false; diagnostics: Diagnostic[]; artifacts: []; manifest?: undefined };
 
 /** parse, check, plan, emit: the .sync files in, every artifact out (in memory), or the diagnostics that stop it. */
 export function compile(files: readonly SourceText[], options: PlanOptions = {}, context = compileContext(files, options)): CompileResult {

@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import type { OutputFormat } from '../diagnostics/render.js';
 import type { Manifest } from '../contract/manifest.js';
-import { emit, plan, writeBuild, OutputRefused, type CompileContext } from '../index.js';
+import { emit, plan, writeBuild, OutputRefused, type Build, type CompileContext } from '../index.js';
 import { UsageError } from './files.js';
 import { loadAndCheck } from './check-command.js';
 import type { Io } from './output.js';
@@ -26,19 +26,30 @@ export function summaryTable(manifest: Manifest): string {
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
 }
 
-export async function runCompile(opts: CompileOptions, io: Io): Promise<number> {
+/**
+ * Checks and compiles the project in memory; with `out`, also writes it as that build folder.
+ * Undefined when the project has errors (printed, as every diagnostic is). `io.out` gets the
+ * summary table, `io.err` the line that ends it.
+ */
+export async function compileProject(opts: Omit<CompileOptions, 'out'> & { out?: string }, io: Io): Promise<Build | undefined> {
   const { result, failed, texts } = loadAndCheck({ paths: opts.paths, format: opts.format, strict: opts.strict }, io);
-  if (failed || !result.ok) return 1;
+  if (failed || !result.ok) return undefined;
   const { project } = result;
   const context: CompileContext = { options: opts.postgresVersion === undefined ? {} : { postgresVersion: opts.postgresVersion }, texts };
-  const out = resolve(io.cwd, opts.out);
   // The folder is written while the syncs are still being emitted.
-  const { manifest } = await writeBuild(out, (onSync) => emit(plan(project, context), context, onSync)).catch((e: unknown) => {
-    throw e instanceof OutputRefused ? new UsageError(e.message) : e;
-  });
+  const build = opts.out === undefined
+    ? emit(plan(project, context), context)
+    : await writeBuild(resolve(io.cwd, opts.out), (onSync) => emit(plan(project, context), context, onSync)).catch((e: unknown) => {
+        throw e instanceof OutputRefused ? new UsageError(e.message) : e;
+      });
   if (opts.format === 'text') {
-    io.out(summaryTable(manifest));
-    io.err(`compiled ${manifest.syncs.length} sync${manifest.syncs.length === 1 ? '' : 's'} into ${opts.out}`);
+    const n = build.manifest.syncs.length;
+    io.out(summaryTable(build.manifest));
+    io.err(`compiled ${n} sync${n === 1 ? '' : 's'}${opts.out === undefined ? '' : ` into ${opts.out}`}`);
   }
-  return 0;
+  return build;
+}
+
+export async function runCompile(opts: CompileOptions, io: Io): Promise<number> {
+  return (await compileProject(opts, io)) ? 0 : 1;
 }

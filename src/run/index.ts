@@ -18,6 +18,7 @@ import type { ExecOptions } from './step-env.js';
 import { runWarehousePlan } from './warehouse-plan.js';
 
 export { Buckets, execOptions, type ExecOptions } from './step-env.js';
+export { planInMemory, type LoadedPlan } from './plan-file.js';
 export type { MaxRefused, PlanReport, PlanStatus, RunReport, StepReport } from './output/report.js';
 
 export interface Databases {
@@ -121,17 +122,21 @@ function stopOf(e: unknown): PlanStatus {
   return 'failed';
 }
 
-/** Runs each plan in turn; one plan's failure is reported and the next still runs. */
-export async function runPlans(planPaths: readonly string[], databases: Databases, options: ExecOptions, onPlan?: (report: PlanReport) => void): Promise<RunReport> {
+/**
+ * Runs each plan in turn (a plan.json path, or a plan compiled in memory); one plan's failure
+ * is reported and the next still runs.
+ */
+export async function runPlans(plans: readonly (string | LoadedPlan)[], databases: Databases, options: ExecOptions, onPlan?: (report: PlanReport) => void): Promise<RunReport> {
   const startedAt = new Date();
   const started = performance.now();
   const sessions = new Sessions(databases, options);
   const reports: PlanReport[] = [];
   try {
-    for (const path of planPaths) {
+    for (const given of plans) {
+      const path = typeof given === 'string' ? given : given.path;
       let loaded: LoadedPlan;
       try {
-        loaded = loadPlan(path);
+        loaded = typeof given === 'string' ? loadPlan(given) : given;
       } catch (e) {
         const failed: PlanReport = { ...emptyReport({ sync: { name: path, kind: 'record', mode: '' }, destination: { name: '', type: '' } } as Plan, path, options.dryRun), status: 'failed', error: (e as Error).message };
         reports.push(failed);
