@@ -11,6 +11,7 @@
  */
 import type { CheckResult } from './check/check.js';
 import { checkParsed } from './check/check.js';
+import { syntaxWords } from './catalog/index.js';
 import type { CheckedProject } from './check/model.js';
 import type { Manifest } from './contract/manifest.js';
 import type { PlanOptions } from './contract/options.js';
@@ -21,6 +22,7 @@ import { formattedCarry } from './emit/format.js';
 import { writeTreeAtomically, type ArtifactTree } from './output/artifact-tree.js';
 import { planProject, type SyncPlan } from './plan/index.js';
 import { parseProject, type ParsedFile, type SourceText } from './syntax/parse.js';
+import { formatSource, type FormatResult } from './syntax/format.js';
 
 export type { CheckResult } from './check/check.js';
 export type { CheckedProject, CheckedSync } from './check/model.js';
@@ -37,7 +39,7 @@ export type { Build } from './emit/index.js';
 export { OutputRefused } from './output/artifact-tree.js';
 export type { SyncPlan } from './plan/index.js';
 export type { ParsedFile, SourceText } from './syntax/parse.js';
-export { formatSource, type FormatResult } from './syntax/format.js';
+export { type FormatResult } from './syntax/format.js';
 
 /** What one compile holds: its options and its files' text (the manifest's input hashes are over it). */
 export interface CompileContext {
@@ -52,12 +54,17 @@ export function compileContext(files: readonly SourceText[], options: PlanOption
 
 /** Each file's tree and syntax diagnostics; a file that is not text gets one diagnostic and no tree. */
 export function parse(files: readonly SourceText[]): ParsedFile[] {
-  return parseProject(files);
+  return parseProject(files, syntaxWords);
 }
 
 /** The project checked from its trees: `ok` when there is no error, and only then is `project` whole. */
 export function check(parsed: readonly ParsedFile[]): CheckResult {
   return checkParsed(parsed);
+}
+
+/** A file laid out as `syncwright fmt` lays it out; no text when it has syntax errors (they are in `diagnostics`). */
+export function format(file: SourceText): FormatResult {
+  return formatSource(file.path, file.text, syntaxWords);
 }
 
 /** One plan per sync, in the project's order: data, rendered by `emit`. */

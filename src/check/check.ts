@@ -18,7 +18,7 @@ import { checkSync } from './syncs.js';
 import { checkName } from './names.js';
 import { nameHints } from '../diagnostics/suggest.js';
 import { dialectNames } from '../dialect/index.js';
-import { destinationTypes, getDestinationType, destinationSettingsValidator, sourceSettingsValidator, requireSourceSettingsSchema } from '../catalog/index.js';
+import { destinationTypes, syntaxWords, getDestinationType, destinationSettingsValidator, sourceSettingsValidator, requireSourceSettingsSchema } from '../catalog/index.js';
 import { secretSettingsOf } from '../catalog/settings.js';
 import { indexProject, type SymbolIndex } from './symbols.js';
 import type { DestinationType } from '../catalog/types.js';
@@ -45,7 +45,7 @@ const kindNames: Record<Definition['kind'], string> = {
 
 /** Parses every file, then checks the project: `checkParsed(parseProject(files))`. */
 export function checkProject(files: readonly SourceText[]): CheckResult {
-  return checkParsed(parseProject(files));
+  return checkParsed(parseProject(files, syntaxWords));
 }
 
 /** The project checked from its files' trees (`parseProject`), those with syntax errors too. */

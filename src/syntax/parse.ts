@@ -12,7 +12,9 @@ import type { SyncFile, Comment } from './ast.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { diagnostic } from '../diagnostics/codes.js';
 import { fileStart, type Span } from '../span.js';
-import { syntaxDiagnostics, withSlips } from './syntax-errors.js';
+import { noWords, syntaxDiagnostics, withSlips, type SyntaxWords } from './syntax-errors.js';
+
+export type { SyntaxWords } from './syntax-errors.js';
 
 export interface ParseResult {
   ast: SyncFile;
@@ -66,7 +68,7 @@ function unread(cst: CstNode, tokens: readonly IToken[], lexed: ILexingResult, t
   };
 }
 
-function parseText(file: string, text: string): ParseResult {
+function parseText(file: string, text: string, words: SyntaxWords): ParseResult {
   const lexed = T.lex(text);
   const slips = lexed.groups.slips ?? [];
   const tokens = slips.length > 0 ? withSlips(lexed.tokens, slips) : lexed.tokens;
@@ -76,7 +78,7 @@ function parseText(file: string, text: string): ParseResult {
   if (lexed.errors.length === 0 && slips.length === 0 && parser.errors.length === 0) {
     return { ast: buildAst(file, cst, comments, text), diagnostics: [], ok: true, namesInText: [] };
   }
-  const syntax = syntaxDiagnostics(file, text, lexed, tokens);
+  const syntax = syntaxDiagnostics(file, text, lexed, tokens, words);
   let diagnostics = syntax.diagnostics;
   if (parser.stoppedAt) {
     const stop = diagnostic('too-many-syntax-errors', tokenSpan(file, parser.stoppedAt), { limit: syntaxErrorLimit }, [
@@ -94,9 +96,9 @@ function parseText(file: string, text: string): ParseResult {
  * The parser and the builder recurse once per level of nesting: input nested thousands deep
  * (generated or corrupted) ends as a diagnostic and an empty tree, never as a crash.
  */
-export function parseFile(file: string, text: string): ParseResult {
+export function parseFile(file: string, text: string, words: SyntaxWords = noWords): ParseResult {
   try {
-    return parseText(file, text);
+    return parseText(file, text, words);
   } catch (e) {
     if (!(e instanceof RangeError)) throw e;
     return {
@@ -124,8 +126,11 @@ export interface ParsedFile {
   namesInText: string[];
 }
 
-/** Every file parsed, in order; a file that is not text gets one diagnostic instead of a tree. */
-export function parseProject(files: readonly SourceText[]): ParsedFile[] {
+/**
+ * Every file parsed, in order; a file that is not text gets one diagnostic instead of a tree.
+ * `words`: the catalog's, which syntax errors' hints name (`syntaxWords` of src/catalog).
+ */
+export function parseProject(files: readonly SourceText[], words: SyntaxWords = noWords): ParsedFile[] {
   return files.map((f) => {
     const binary = notText(f);
     if (binary) {
@@ -134,7 +139,7 @@ export function parseProject(files: readonly SourceText[]): ParsedFile[] {
       ]);
       return { path: f.path, text: f.text, diagnostics: [d], namesInText: [] };
     }
-    const { ast, diagnostics, namesInText } = parseFile(f.path, f.text);
+    const { ast, diagnostics, namesInText } = parseFile(f.path, f.text, words);
     return { path: f.path, text: f.text, ast, diagnostics, namesInText };
   });
 }
