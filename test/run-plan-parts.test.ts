@@ -9,7 +9,9 @@ import { lineProgress, terminalProgress } from '../src/run/output/progress.js';
 import { buildRequest, overrideBase } from '../src/run/http/request.js';
 import { compileMessage, envFrom, envPlaceholder, render, TemplateError, type RenderContext } from '../src/run/template.js';
 import { csvLine, sinkPath } from '../src/run/sinks.js';
-import { rowsQuery } from '../src/run/change-rows.js';
+import { changeQueries } from '../src/emit/session-sql.js';
+import { fillSlots } from '../src/contract/plan.js';
+import { asSubquery } from '../src/run/engines/sql-session.js';
 import { conditionHolds } from '../src/run/api-plan.js';
 import type { SendStep } from '../src/contract/api-steps.js';
 
@@ -183,8 +185,13 @@ describe('sinks and queries', () => {
     expect(() => sinkPath('/sink', 's3', '..', '..', 'etc', 'passwd')).toThrow(/leaves the sink folder/);
   });
 
-  it('narrows read.sql to a step\'s change kinds', () => {
-    expect(rowsQuery('-- read\nSELECT 1 AS seq ORDER BY seq;\n', ['added', 'changed'])).toBe(`SELECT * FROM (\n-- read\nSELECT 1 AS seq ORDER BY seq\n) AS "read" WHERE "read"."change" IN ('added', 'changed') ORDER BY "read"."seq"`);
+  it('narrows read.sql to a step\'s change kinds with the plan\'s queries', () => {
+    const queries = changeQueries('postgres', ['added', 'changed']);
+    const query = asSubquery('-- read\nSELECT 1 AS seq ORDER BY seq;\n');
+    expect(fillSlots(queries.rows, { query })).toBe(`SELECT * FROM (\n-- read\nSELECT 1 AS seq ORDER BY seq\n) AS "read" WHERE "read"."change" IN ('added', 'changed') ORDER BY "read"."seq"`);
+    expect(fillSlots(queries.count, { query })).toBe(`SELECT CAST(COUNT(*) AS BIGINT) AS "n" FROM (\n-- read\nSELECT 1 AS seq ORDER BY seq\n) AS "read" WHERE "read"."change" IN ('added', 'changed')`);
+    // Slots are filled once: a value holding `{{...}}` stays as it is.
+    expect(fillSlots('a {{x}} {{y}}', { x: '{{y}}' })).toBe('a {{y}} {{y}}');
   });
 });
 

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { assertSchema } from '../schema/compile.js';
 import type { Ident } from '../syntax/ast.js';
 import { dialectNames, type Dialect } from '../contract/dialect-names.js';
+import type { SessionSql } from '../contract/plan.js';
 import type { ColumnType } from '../catalog/types.js';
 import type { SqlTextSyntax } from './sql-text.js';
 
@@ -64,6 +65,12 @@ export interface DialectSpec {
   raiseIf: string;
   /** How a query's text is read: comments, quoted strings and names (a model's `sql`). */
   sqlText: SqlTextSyntax;
+  /** What an executor's session runs besides a plan's files, copied into plans; absent: the reference executor does not run the dialect. */
+  session?: Omit<SessionSql, 'errors'> & { why?: string; errors: SessionSql['errors'] & { why?: string } };
+  /** Inserts into `{{table}}` (`{{columns}}`) a row per index of the arrays `{{arrays}}` (bound parameters). */
+  insertArrays?: string;
+  /** The bound parameter `{{n}}` as an array of `{{type}}`. */
+  arrayParameter?: string;
 }
 
 export { dialectNames, type Dialect };

@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ChangeSet, ChangeSetValue } from '../plan/api-changes.js';
-import type { CommitStep } from '../contract/api-steps.js';
+import { changesKey, type ApiStep, type CommitStep } from '../contract/api-steps.js';
+import { changeQueries, insertArrays, withSession } from './session-sql.js';
 import type { SyncArtifacts } from '../contract/plan.js';
 import type { ApiSyncPlan } from '../plan/api.js';
 import { lockKeyOf } from '../plan/head.js';
@@ -171,11 +172,19 @@ function acceptedInsertSql(cs: ChangeSet): string {
   return `INSERT INTO ${q(cs.tables.schema)}.${q(cs.tables.accepted)} (${acceptedParameters.map(q).join(', ')}) VALUES (${values.join(', ')})`;
 }
 
+/** The executor's INSERT of many accepted rows: each parameter an array of the rows' values (text); undefined where the dialect has no such insert. */
+function acceptedRowsSql(cs: ChangeSet): string | undefined {
+  const spec = getDialect(cs.dialect);
+  const q = (n: string) => quoteIdent(spec, n);
+  return insertArrays(spec, `${q(cs.tables.schema)}.${q(cs.tables.accepted)}`, acceptedParameters.map(q), acceptedParameters.map(() => spec.types.string));
+}
+
 export interface ChangeSetFiles {
   changes: string;
   read: string;
   commit?: string;
   acceptedInsert: string;
+  acceptedRows?: string;
 }
 
 export function renderChangeSet(cs: ChangeSet): ChangeSetFiles {
@@ -184,24 +193,29 @@ export function renderChangeSet(cs: ChangeSet): ChangeSetFiles {
     read: readSql(cs),
     ...(cs.key ? { commit: commitSql(cs) } : {}),
     acceptedInsert: acceptedInsertSql(cs),
+    acceptedRows: acceptedRowsSql(cs),
   };
 }
 
-/** An API sync's plan.json and SQL files: the change set rendered, and the commit of accepted rows added. */
+/** An API sync's plan.json and SQL files: the change set rendered, the executor's queries, and the commit of accepted rows added. */
 export function emitApiSync({ changeSet, plan }: ApiSyncPlan): SyncArtifacts {
   const sql = renderChangeSet(changeSet);
   const files = [
     { name: 'changes.sql', content: sql.changes },
     { name: 'read.sql', content: sql.read },
   ];
-  if (!sql.commit) return { plan, files };
-  const commit: CommitStep = {
-    kind: 'commit',
-    file: 'commit.sql',
-    on: 'source',
-    description: 'record the accepted rows, then move them into the snapshot',
-    acceptedInsert: { statement: sql.acceptedInsert, parameters: acceptedParameters },
-  };
-  files.push({ name: 'commit.sql', content: sql.commit });
-  return { plan: { ...plan, steps: [...plan.steps, commit] }, files };
+  // Each set of change kinds a later step takes its rows by.
+  const kinds = new Map(plan.steps.flatMap((s) => (s.kind !== 'read' && 'changes' in s ? [[changesKey(s.changes), s.changes] as const] : [])));
+  const steps: ApiStep[] = plan.steps.map((s) => (s.kind === 'read' ? { ...s, queries: Object.fromEntries([...kinds].map(([key, k]) => [key, changeQueries(changeSet.dialect, k)])) } : s));
+  if (sql.commit) {
+    steps.push({
+      kind: 'commit',
+      file: 'commit.sql',
+      on: 'source',
+      description: 'record the accepted rows, then move them into the snapshot',
+      acceptedInsert: { statement: sql.acceptedInsert, ...(sql.acceptedRows ? { rows: sql.acceptedRows } : {}), parameters: acceptedParameters },
+    });
+    files.push({ name: 'commit.sql', content: sql.commit });
+  }
+  return { plan: { ...plan, source: withSession({ ...plan.source }), steps }, files };
 }

@@ -1,6 +1,7 @@
 /** A warehouse sync's plan.json and SQL files: the plan of src/plan/warehouse.ts, emitted. */
 import { storedName, getDialect } from '../dialect/index.js';
 import { emitWarehouse } from './warehouse.js';
+import { targetCheck, withSession } from './session-sql.js';
 import type { Plan, PlanEndpoint, SyncArtifacts } from '../contract/plan.js';
 import { planHead } from '../plan/head.js';
 import type { WarehouseEndpoint, WarehouseSyncPlan } from '../plan/warehouse.js';
@@ -19,6 +20,8 @@ export function emitWarehouseSync(ir: WarehouseSyncPlan): SyncArtifacts {
   if (sync.objectKind) destination.objectKind = sync.objectKind;
   destination.target = ir.destination.target.map((p) => storedName(spec, p));
   destination.columns = columns;
-  const plan: Plan = { ...planHead(sync), source: endpoint(ir.source), destination, lock: { key: String(ir.lockKey), on: 'destination' }, steps };
+  const check = targetCheck(ir.destination.dialect, destination.target, columns);
+  if (check) destination.check = check;
+  const plan: Plan = { ...planHead(sync), source: withSession(endpoint(ir.source)), destination: withSession(destination), lock: { key: String(ir.lockKey), on: 'destination' }, steps };
   return { plan, files };
 }

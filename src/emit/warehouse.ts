@@ -17,6 +17,7 @@ import { renderTemplate } from './templates.js';
 import { fillPlaceholders, formatScript } from './format.js';
 import { whereSql } from './where.js';
 import { sqlHeader } from './header.js';
+import { loadStatements } from './session-sql.js';
 
 export interface WarehouseFiles {
   steps: WarehouseStep[];
@@ -215,6 +216,7 @@ export function emitWarehouse(plan: WarehouseSyncPlan): WarehouseFiles {
         columns,
         batch: plan.batch,
         description: `create the temporary table ${loadTable} on ${plan.destination.name} and insert the rows of ${extract.name}; ${apply.name} runs next in the same session`,
+        ...loadStatements(plan.destination.dialect, loadTable, columns),
       },
       applyStep,
     ],

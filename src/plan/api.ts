@@ -7,7 +7,7 @@ import type { CheckedSync, ResolvedValue } from '../check/model.js';
 import { limitsFor, objectKindOf, requireDestinationType, resolveField } from '../catalog/index.js';
 import { settingDefaults } from '../catalog/settings.js';
 import { requireDestinationApi, type ApiContext } from '../catalog/api/index.js';
-import type { ApiStep, Template } from '../contract/api-steps.js';
+import type { ApiStep, ReadStep, Template } from '../contract/api-steps.js';
 import type { Plan } from '../contract/plan.js';
 import { lockKeyOf, planHead, warehouseEndpoint } from './head.js';
 import { changeSetOf, sentFields, type ChangeSet } from './api-changes.js';
@@ -52,9 +52,12 @@ export interface ApiSyncPlan {
   kind: 'api';
   sync: CheckedSync;
   changeSet: ChangeSet;
-  /** Every step up to the commit; emit adds the commit (when the change set has a key) with its SQL. */
-  plan: Plan;
+  /** Every step up to the commit; emit adds the SQL: the read step's queries, the commit (when the change set has a key). */
+  plan: Omit<Plan, 'steps'> & { steps: PlannedStep[] };
 }
+
+/** A step as planned: the read step gets its queries from emit. */
+export type PlannedStep = Exclude<ApiStep, ReadStep> | Omit<ReadStep, 'queries'>;
 
 export function planApiSync(sync: CheckedSync, options: PlanOptions): ApiSyncPlan {
   const ctx = apiContext(sync);
@@ -68,7 +71,7 @@ export function planApiSync(sync: CheckedSync, options: PlanOptions): ApiSyncPla
   const changeSet = changeSetOf(sync, reads);
   const deletes = sync.mode === 'mirror' || sync.mode === 'remove';
 
-  const steps: ApiStep[] = [
+  const steps: PlannedStep[] = [
     {
       kind: 'changes',
       file: 'changes.sql',
@@ -92,7 +95,7 @@ export function planApiSync(sync: CheckedSync, options: PlanOptions): ApiSyncPla
   ];
 
   const target = sync.target?.map((p) => p.text);
-  const plan: Plan = {
+  const plan: ApiSyncPlan['plan'] = {
     ...planHead(sync),
     source: warehouseEndpoint(sync.model.source.name, sync.model.source.dialect, sync.model.source.settings, options),
     destination: {

@@ -8,9 +8,9 @@ import { once } from 'node:events';
 import { dirname, relative, resolve, isAbsolute } from 'node:path';
 import type { PublishStep, WriteObjectStep } from '../contract/api-steps.js';
 import { batches } from './http/batches.js';
-import { changePages, rowsQuery, type ChangeRow } from './change-rows.js';
+import { changePages, type ChangeRow } from './change-rows.js';
 import type { StepReport } from './output/report.js';
-import { countRows, stepRows } from './send-step.js';
+import { changeQuery, countRows, stepRows } from './send-step.js';
 import { baseContext, batchValues, noteRefusals, type StepEnv } from './step-env.js';
 import { asText, render, type Json } from './template.js';
 
@@ -45,8 +45,8 @@ function emptyReport(kind: string, operation: string, description: string, rows:
 
 /** Accepts the step's rows with seq in [from, to]: read again by range, so no object's keys are held in memory. */
 async function acceptRange(env: StepEnv, kinds: WriteObjectStep['changes'], from: number, to: number): Promise<void> {
-  const q = `SELECT * FROM (${rowsQuery(env.read as string, kinds)}) AS "r" WHERE "r"."seq" BETWEEN ${from} AND ${to} ORDER BY "r"."seq"`;
-  for await (const page of changePages(env.session.pages(q, env.options.pageSize))) await env.ledger?.record(page);
+  const q = changeQuery(env, kinds, 'range', { from, to });
+  for await (const page of changePages(env.session.pages(q, env.options.pageSize, env.sql))) await env.ledger?.record(page);
 }
 
 export async function runWriteObject(step: WriteObjectStep, env: StepEnv): Promise<StepReport> {
