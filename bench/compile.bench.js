@@ -108,11 +108,15 @@ async function inProcess(dir) {
   const { project: checked } = check(parse(files));
   lap('check');
   const context = compileContext(files);
-  await writeBuild('build', (onSync) => {
-    const build = emit(plan(checked, context), context, onSync);
-    lap('plan+emit');
-    return build;
-  });
+  await writeBuild(
+    'build',
+    (onSync) => {
+      const build = emit(plan(checked, context), context, onSync);
+      lap('plan+emit');
+      return build;
+    },
+    context,
+  );
   lap('the rest of the file system work');
   return phases;
 }

@@ -18,7 +18,8 @@ import type { PlanOptions } from './contract/options.js';
 import type { SyncArtifacts } from './contract/plan.js';
 import type { Diagnostic } from './diagnostics/diagnostic.js';
 import { emitBuild, type Build } from './emit/index.js';
-import { formattedCarry } from './emit/format.js';
+import { SqlFormatter } from './emit/format.js';
+import { newCheckMemo, type CheckMemo } from './check/syncs.js';
 import { writeTreeAtomically, type ArtifactTree } from './output/artifact-tree.js';
 import { planProject, type SyncPlan } from './plan/index.js';
 import { parseProject, type ParsedFile, type SourceText } from './syntax/parse.js';
@@ -41,15 +42,22 @@ export type { SyncPlan } from './plan/index.js';
 export type { ParsedFile, SourceText } from './syntax/parse.js';
 export { type FormatResult } from './syntax/format.js';
 
-/** What one compile holds: its options and its files' text (the manifest's input hashes are over it). */
+/**
+ * What one compile holds: its options, its files' text (the manifest's input hashes are over
+ * it), and every cache of its stages. Nothing of a compile stays in the process after it.
+ */
 export interface CompileContext {
   readonly options: PlanOptions;
   /** Each file's text by its path. */
   readonly texts: ReadonlyMap<string, string>;
+  /** The checker's: message templates and schedules read once each. */
+  readonly memo: CheckMemo;
+  /** The SQL formatting and its caches; what `writeBuild` carries to the next compile of the folder. */
+  readonly formatter: SqlFormatter;
 }
 
 export function compileContext(files: readonly SourceText[], options: PlanOptions = {}): CompileContext {
-  return { options, texts: new Map(files.map((f) => [f.path, f.text])) };
+  return { options, texts: new Map(files.map((f) => [f.path, f.text])), memo: newCheckMemo(), formatter: new SqlFormatter() };
 }
 
 /** Each file's tree and syntax diagnostics; a file that is not text gets one diagnostic and no tree. */
@@ -58,8 +66,8 @@ export function parse(files: readonly SourceText[]): ParsedFile[] {
 }
 
 /** The project checked from its trees: `ok` when there is no error, and only then is `project` whole. */
-export function check(parsed: readonly ParsedFile[]): CheckResult {
-  return checkParsed(parsed);
+export function check(parsed: readonly ParsedFile[], context?: Pick<CompileContext, 'memo'>): CheckResult {
+  return checkParsed(parsed, context?.memo ?? newCheckMemo());
 }
 
 /** A file laid out as `syncwright fmt` lays it out; no text when it has syntax errors (they are in `diagnostics`). */
@@ -74,7 +82,7 @@ export function plan(project: CheckedProject, context: CompileContext): SyncPlan
 
 /** Every plan rendered to its plan.json and files, and the manifest. `onSync` gets each sync's artifacts as they come. */
 export function emit(plans: readonly SyncPlan[], context: CompileContext, onSync?: (a: SyncArtifacts) => void): Build {
-  return emitBuild(plans, context.texts, context.options, onSync);
+  return emitBuild(plans, context.texts, context.options, context.formatter, onSync);
 }
 
 /** What `compile` gives: the diagnostics (sorted, warnings too), and when there is no error, the build. */
@@ -84,7 +92,7 @@ export type CompileResult =
 
 /** parse, check, plan, emit: the .sync files in, every artifact out (in memory), or the diagnostics that stop it. */
 export function compile(files: readonly SourceText[], options: PlanOptions = {}, context = compileContext(files, options)): CompileResult {
-  const checked = check(parse(files));
+  const checked = check(parse(files), context);
   if (!checked.ok) return { ok: false, diagnostics: checked.diagnostics, artifacts: [] };
   return { ok: true, diagnostics: checked.diagnostics, ...emit(plan(checked.project, context), context) };
 }
@@ -93,10 +101,11 @@ export function compile(files: readonly SourceText[], options: PlanOptions = {},
  * Writes a build as the folder `out`, replacing what is there in one step (a link switched by
  * one rename; the previous output kept for the next compile to reuse). `build` may be a
  * function that makes it, given where to hand each sync's artifacts: the folder is then
- * written while the rest is still being emitted. Refuses (`OutputRefused`) a folder that is
+ * written while the rest is still being emitted. With the `context` that emits it, the
+ * previous compile's formatted statements are loaded into it first, and its own kept. Refuses (`OutputRefused`) a folder that is
  * not a build's, or one another compile is writing.
  */
-export async function writeBuild(out: string, build: Build | ((onSync: (a: SyncArtifacts) => void) => Build)): Promise<Build> {
+export async function writeBuild(out: string, build: Build | ((onSync: (a: SyncArtifacts) => void) => Build), context?: Pick<CompileContext, 'formatter'>): Promise<Build> {
   return writeTreeAtomically(
     out,
     (tree: ArtifactTree) => {
@@ -105,6 +114,7 @@ export async function writeBuild(out: string, build: Build | ((onSync: (a: SyncA
       tree.addManifest(made.manifest);
       return made;
     },
-    formattedCarry,
+    // The formatted statements go to the next compile of this folder, which loads them before it emits.
+    context?.formatter,
   );
 }

@@ -14,7 +14,7 @@ import { Reporter, single } from './report.js';
 import { checkSettings } from './settings.js';
 import { checkModel } from './models.js';
 import { checkBool } from './expr.js';
-import { checkSync } from './syncs.js';
+import { checkSync, newCheckMemo, type CheckMemo } from './syncs.js';
 import { checkName } from './names.js';
 import { nameHints } from '../diagnostics/suggest.js';
 import { dialectNames } from '../dialect/index.js';
@@ -49,7 +49,7 @@ export function checkProject(files: readonly SourceText[]): CheckResult {
 }
 
 /** The project checked from its files' trees (`parseProject`), those with syntax errors too. */
-export function checkParsed(files: readonly ParsedFile[]): CheckResult {
+export function checkParsed(files: readonly ParsedFile[], memo: CheckMemo = newCheckMemo()): CheckResult {
   const r = new Reporter();
   const parsed: { ast: SyncFile; text: string }[] = [];
   const broken = new Set<string>();
@@ -163,7 +163,7 @@ export function checkParsed(files: readonly ParsedFile[]): CheckResult {
   }
 
   const syncs: CheckedSync[] = [];
-  const scope = { models, audiences, destinations, broken };
+  const scope = { models, audiences, destinations, broken, memo };
   // Each sync compiles to a folder of its name: on macOS and Windows, names that differ only in case are one folder.
   const folders = new Map<string, Definition>();
   for (const d of of('sync')) {

@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import type { OutputFormat } from '../diagnostics/render.js';
 import type { Manifest } from '../contract/manifest.js';
-import { emit, plan, writeBuild, OutputRefused, type Build, type CompileContext } from '../index.js';
+import { compileContext, emit, plan, writeBuild, OutputRefused, type Build, type CompileContext } from '../index.js';
 import { UsageError } from './files.js';
 import { loadAndCheck } from './check-command.js';
 import type { Io } from './output.js';
@@ -35,11 +35,11 @@ export async function compileProject(opts: Omit<CompileOptions, 'out'> & { out?:
   const { result, failed, texts } = loadAndCheck({ paths: opts.paths, format: opts.format, strict: opts.strict }, io);
   if (failed || !result.ok) return undefined;
   const { project } = result;
-  const context: CompileContext = { options: opts.postgresVersion === undefined ? {} : { postgresVersion: opts.postgresVersion }, texts };
+  const context: CompileContext = { ...compileContext([], opts.postgresVersion === undefined ? {} : { postgresVersion: opts.postgresVersion }), texts };
   // The folder is written while the syncs are still being emitted.
   const build = opts.out === undefined
     ? emit(plan(project, context), context)
-    : await writeBuild(resolve(io.cwd, opts.out), (onSync) => emit(plan(project, context), context, onSync)).catch((e: unknown) => {
+    : await writeBuild(resolve(io.cwd, opts.out), (onSync) => emit(plan(project, context), context, onSync), context).catch((e: unknown) => {
         throw e instanceof OutputRefused ? new UsageError(e.message) : e;
       });
   if (opts.format === 'text') {

@@ -7,6 +7,7 @@ import type { PlanOptions } from '../contract/options.js';
 import type { SyncArtifacts } from '../contract/plan.js';
 import type { SyncPlan } from '../plan/index.js';
 import { emitApiSync } from './api-sql.js';
+import type { SqlFormatter } from './format.js';
 import { buildManifest, manifestEntry } from './manifest.js';
 import { emitWarehouseSync } from './warehouse-artifacts.js';
 
@@ -16,8 +17,9 @@ export interface Build {
   manifest: Manifest;
 }
 
-export function emitSync(plan: SyncPlan): SyncArtifacts {
-  return plan.kind === 'warehouse' ? emitWarehouseSync(plan) : emitApiSync(plan);
+/** `fmt`: the compile's SQL formatting and its caches (one per compile). */
+export function emitSync(plan: SyncPlan, fmt: SqlFormatter): SyncArtifacts {
+  return plan.kind === 'warehouse' ? emitWarehouseSync(plan, fmt) : emitApiSync(plan, fmt);
 }
 
 /**
@@ -25,11 +27,11 @@ export function emitSync(plan: SyncPlan): SyncArtifacts {
  * the manifest's input hashes are computed. `onSync` gets each sync's artifacts as soon as
  * they are emitted (the build folder's writer starts on them while the rest are emitted).
  */
-export function emitBuild(plans: readonly SyncPlan[], texts: ReadonlyMap<string, string>, options: PlanOptions, onSync?: (a: SyncArtifacts) => void): Build {
+export function emitBuild(plans: readonly SyncPlan[], texts: ReadonlyMap<string, string>, options: PlanOptions, fmt: SqlFormatter, onSync?: (a: SyncArtifacts) => void): Build {
   const artifacts: SyncArtifacts[] = [];
   const entries: ManifestSync[] = [];
   for (const plan of plans) {
-    const a = emitSync(plan);
+    const a = emitSync(plan, fmt);
     onSync?.(a);
     artifacts.push(a);
     entries.push(manifestEntry(plan.sync, a, texts, options));

@@ -1,6 +1,7 @@
 /** A warehouse sync's plan.json and SQL files: the plan of src/plan/warehouse.ts, emitted. */
 import { storedName, getDialect } from '../dialect/index.js';
 import { emitWarehouse } from './warehouse.js';
+import type { SqlFormatter } from './format.js';
 import { targetCheck, withSession } from './session-sql.js';
 import type { Plan, PlanEndpoint, SyncArtifacts } from '../contract/plan.js';
 import { planHead } from '../plan/head.js';
@@ -12,9 +13,9 @@ function endpoint(e: WarehouseEndpoint): PlanEndpoint {
   return e.version === undefined ? { name: e.name, dialect: e.dialect, settings: e.settings } : { name: e.name, dialect: e.dialect, version: e.version, settings: e.settings };
 }
 
-export function emitWarehouseSync(ir: WarehouseSyncPlan): SyncArtifacts {
+export function emitWarehouseSync(ir: WarehouseSyncPlan, fmt: SqlFormatter): SyncArtifacts {
   const { sync } = ir;
-  const { steps, files, columns } = emitWarehouse(ir);
+  const { steps, files, columns } = emitWarehouse(ir, fmt);
   const spec = getDialect(ir.destination.dialect);
   const destination: Plan['destination'] = { ...endpoint(ir.destination), type: ir.destination.type, category: sync.destination.category };
   if (sync.objectKind) destination.objectKind = sync.objectKind;

@@ -18,6 +18,7 @@ import { quoteIdent } from '../../src/dialect/quote.js';
 import type { ApiStep, SendRequest, SendStep } from '../../src/contract/api-steps.js';
 import { planApiSync } from '../../src/plan/api.js';
 import { emitSync } from '../../src/emit/index.js';
+import { SqlFormatter } from '../../src/emit/format.js';
 import type { Plan } from '../../src/contract/plan.js';
 import { batches } from '../../src/run/http/batches.js';
 import { changeRow, type ChangeRow } from '../../src/run/change-rows.js';
@@ -259,14 +260,14 @@ export interface SweepResult {
  */
 export async function sweep(engine: Engine, sync: CheckedSync): Promise<SweepResult> {
   const type = sync.destination.type;
-  const base = emitSync(planApiSync(retarget(sync), {}));
+  const base = emitSync(planApiSync(retarget(sync), {}), new SqlFormatter());
   const rows = await changeRows(engine, sync, base.plan, base.files);
   const vars = captured[type] ?? {};
   const rendered: Rendered[] = [];
   const silent: string[] = [];
   const sizes = [...new Set([undefined, maxBatchOf(sync)])];
   for (const size of sizes) {
-    const { plan } = size === undefined ? base : emitSync(planApiSync(retarget(sync, size), {}));
+    const { plan } = size === undefined ? base : emitSync(planApiSync(retarget(sync, size), {}), new SqlFormatter());
     for (const step of plan.steps as ApiStep[]) {
       if (step.kind === 'call' && size === undefined) {
         const req = buildRequest(step.request, { vars, run: runValues }, options);
