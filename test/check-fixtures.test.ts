@@ -128,7 +128,7 @@ describe('invalid inputs', () => {
   });
 
   it('use only codes of the table', () => {
-    const known = new Set(Object.values(codes).map((c) => c.code));
+    const known = new Set<string>(Object.values(codes).map((c) => c.code));
     const unknown = invalid.flatMap((f) => f.result.diagnostics.map((d) => d.code)).filter((c) => !known.has(c));
     expect(unknown).toEqual([]);
   });

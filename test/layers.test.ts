@@ -54,7 +54,7 @@ function sources(dir: string): string[] {
 }
 
 /** Relative imports of a module: `import ... from`, `export ... from`, `import '...'` and `import('...')`. */
-export function importsOf(text: string): string[] {
+function importsOf(text: string): string[] {
   const found: string[] = [];
   for (const m of text.matchAll(/^\s*(?:import|export)\b[^'"`;]*?\bfrom\s*['"](\.[^'"]+)['"]|^\s*import\s*['"](\.[^'"]+)['"]|\bimport\(\s*['"](\.[^'"]+)['"]\s*\)/gm)) {
     found.push((m[1] ?? m[2] ?? m[3])!);
@@ -62,7 +62,7 @@ export function importsOf(text: string): string[] {
   return found;
 }
 
-export interface Edge {
+interface Edge {
   from: string;
   to: string;
   /** One module of `from` that imports `to`, and what it imports. */
@@ -70,7 +70,7 @@ export interface Edge {
 }
 
 /** Layer-to-layer edges of the source under `root`. */
-export function layerEdges(root: string): Edge[] {
+function layerEdges(root: string): Edge[] {
   const edges = new Map<string, Edge>();
   for (const file of sources(root)) {
     const from = layerOf(root, file);
@@ -85,7 +85,7 @@ export function layerEdges(root: string): Edge[] {
 }
 
 /** Why an edge goes the wrong way, or undefined when it is allowed. */
-export function wrongWay(e: Edge): string | undefined {
+function wrongWay(e: Edge): string | undefined {
   const allowed = only[e.from];
   if (allowed && !allowed.includes(e.to)) return `${e.from} may import only ${allowed.join(', ') || 'nothing'}`;
   const [a, b] = [rank.get(e.from), rank.get(e.to)];

@@ -94,7 +94,7 @@ describe('two runs of one sync on a PostgreSQL server', () => {
       const waited = await pollUntil(waitingForLock, () => secondDone);
       const dry = await run({ dryRun: true });
       held.open();
-      const [a, b]: PlanReport[] = await Promise.all([first, second]);
+      const [a, b] = (await Promise.all([first, second])) as [PlanReport, PlanReport];
       await destinationEqualsModel(db, hubspot);
       expect(sentTwice(hubspot), `round ${round}`).toEqual([]);
       expect([a.status, b.status, waited], `round ${round}: ${a.error ?? ''} ${b.error ?? ''}`).toEqual(['ok', 'ok', true]);

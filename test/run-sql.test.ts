@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPgliteSession } from '../src/run/engines/pglite-session.js';
 import { openPgSession, redactUrl } from '../src/run/engines/pg-session.js';
 import { asSubquery, type SqlSession } from '../src/run/engines/sql-session.js';
-import { Ledger } from '../src/run/ledger.js';
+import { Ledger, type Accepted } from '../src/run/ledger.js';
+import type { CommitStep } from '../src/contract/api-steps.js';
 import { insertArrays, sessionSql } from '../src/emit/session-sql.js';
 import { getDialect } from '../src/dialect/index.js';
 import { scratchEngines, type ScratchDb } from './servers/scratch-db.js';
@@ -52,13 +53,16 @@ for (const engine of scratchEngines) {
     });
 
     it('records accepted rows in one INSERT per chunk (the plan\'s many-row form), or one per row without it', async () => {
-      await s.script('CREATE TABLE acc ("row_key" text NOT NULL, "destination_id" text)');
-      const rows = Array.from({ length: 7001 }, (_, i) => ({ key: `k${i}`, destination_id: i % 2 ? `d${i}` : null }));
-      const many = insertArrays(getDialect('postgres'), 'acc', ['"row_key"', '"destination_id"'], ['TEXT', 'TEXT'])!;
-      const ledger = new Ledger(s, { statement: 'INSERT INTO acc ("row_key", "destination_id") VALUES ($1, $2)', rows: many, parameters: ['row_key', 'destination_id'] });
-      await ledger.record([...rows, { key: null, destination_id: 'x' }]);
-      const perRow = new Ledger(s, { statement: 'INSERT INTO acc ("destination_id", "row_key") SELECT $2, $1', parameters: ['row_key', 'destination_id'] });
-      await perRow.record([{ key: 'solo', destination_id: 'd' }]);
+      await s.script('CREATE TABLE acc ("row_key" text NOT NULL, "change" text, "payload_hash" text, "destination_id" text)');
+      const columns = ['"row_key"', '"change"', '"payload_hash"', '"destination_id"'];
+      const parameters: CommitStep['acceptedInsert']['parameters'] = ['row_key', 'change', 'payload_hash', 'destination_id'];
+      const row = (key: string | null, destination_id: string | null): Accepted => ({ key, change: 'added', payload_hash: null, destination_id });
+      const rows = Array.from({ length: 7001 }, (_, i) => row(`k${i}`, i % 2 ? `d${i}` : null));
+      const many = insertArrays(getDialect('postgres'), 'acc', columns, ['TEXT', 'TEXT', 'TEXT', 'TEXT'])!;
+      const ledger = new Ledger(s, { statement: `INSERT INTO acc (${columns.join(', ')}) VALUES ($1, $2, $3, $4)`, rows: many, parameters });
+      await ledger.record([...rows, row(null, 'x')]);
+      const perRow = new Ledger(s, { statement: 'INSERT INTO acc ("destination_id", "change", "payload_hash", "row_key") SELECT $4, $2, $3, $1', parameters });
+      await perRow.record([row('solo', 'd')]);
       expect([ledger.total, perRow.total]).toEqual([7001, 1]);
       expect(await s.query('SELECT count(*)::int AS n, count("destination_id")::int AS ids FROM acc')).toEqual([{ n: 7002, ids: 3501 }]);
       expect(await s.query(`SELECT "destination_id" FROM acc WHERE "row_key" IN ('k3', 'solo') ORDER BY 1`)).toEqual([{ destination_id: 'd' }, { destination_id: 'd3' }]);
