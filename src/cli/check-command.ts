@@ -1,5 +1,6 @@
 /** `syncwright check [paths..]`: parse and check, print diagnostics, exit 0/1. */
-import { check, parse, type CheckResult } from '../index.js';
+// The stages the library's check(parse(files)) chains, imported alone: `check` loads no emitter.
+import { checkProject, type CheckResult } from '../check/check.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Span } from '../span.js';
 import { renderDiagnostics, type OutputFormat } from '../diagnostics/render.js';
@@ -33,7 +34,7 @@ export function loadAndCheck(opts: CheckOptions, io: Io): Loaded {
   const found = findSyncFiles(opts.paths, io.cwd);
   if (found.files.length === 0 && opts.format === 'text') io.err(nothingFound(opts.paths, found.skipped));
   const sources = readSources(found.files, io.cwd);
-  const result = check(parse(sources.map((s) => ({ path: s.name, text: s.text }))));
+  const result = checkProject(sources.map((s) => ({ path: s.name, text: s.text })));
   const diagnostics = applyStrict(result.diagnostics, opts.strict);
   const failed = diagnostics.some((d) => d.severity === 'error');
   printDiagnostics(opts.format, diagnostics, sources, io);
