@@ -91,10 +91,7 @@ audience whales_${f}_${m} {
  * alongside; then waiting for them and replacing the output (the file system's share).
  */
 async function inProcess(dir) {
-  const { checkProject } = await import('../dist/check/check.js');
-  const { queueArtifacts } = await import('../dist/cli/compile-command.js');
-  const { writeTreeAtomically } = await import('../dist/emit/artifact-tree.js');
-  const { formattedCarry } = await import('../dist/emit/format.js');
+  const { check, compileContext, emit, parse, plan, writeBuild } = await import('../dist/index.js');
   process.chdir(dir);
   const files = readdirSync('project').sort().map((f) => ({ path: join('project', f), text: readFileSync(join('project', f), 'utf8') }));
   const phases = {};
@@ -108,17 +105,17 @@ async function inProcess(dir) {
     t = now;
     cpu = process.cpuUsage();
   };
-  const { project: checked } = checkProject(files);
+  const { project: checked } = check(parse(files));
   lap('check');
-  const texts = new Map(files.map((f) => [f.path, f.text]));
-  await writeTreeAtomically(
+  const context = compileContext(files);
+  await writeBuild(
     'build',
-    (tree) => {
-      const m = queueArtifacts(tree, checked, texts, {});
+    (onSync) => {
+      const build = emit(plan(checked, context), context, onSync);
       lap('plan+emit');
-      return m;
+      return build;
     },
-    formattedCarry,
+    context,
   );
   lap('the rest of the file system work');
   return phases;

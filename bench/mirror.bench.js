@@ -10,12 +10,11 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-if (!existsSync(join(root, 'dist', 'plan', 'index.js'))) {
+if (!existsSync(join(root, 'dist', 'index.js'))) {
   console.error('dist/ is missing: run `npm run build` first');
   process.exit(1);
 }
-const { checkProject } = await import('../dist/check/check.js');
-const { planProject } = await import('../dist/plan/index.js');
+const { compile } = await import('../dist/index.js');
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const CHANGED = Math.floor(ROWS / 100);
@@ -51,9 +50,9 @@ sync users_mirror {
 `;
 
 function compiled() {
-  const { project: checked, diagnostics, ok } = checkProject([{ path: 'bench.sync', text: project }]);
+  const { artifacts, diagnostics, ok } = compile([{ path: 'bench.sync', text: project }], { postgresVersion: 15 });
   if (!ok) throw new Error(diagnostics.map((d) => d.message).join('\n'));
-  return planProject(checked, { postgresVersion: 15 })[0].files.find((f) => f.name === 'apply.sql').content;
+  return artifacts[0].files.find((f) => f.name === 'apply.sql').content;
 }
 
 const url = serverUrl();

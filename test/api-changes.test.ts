@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { beforeAll, expect, it } from 'vitest';
 import { describeEngines, type Engine } from './support/engines.js';
 import { compileSync, file } from './fixtures/api/compile.js';
-import type { CommitStep } from '../src/plan/api-steps.js';
+import type { CommitStep } from '../src/contract/api-steps.js';
 
 const project = `
 source wh : postgres { database "app" state_schema "sw_state" }

@@ -13,7 +13,7 @@ import { checkProject, type SourceText } from '../src/check/check.js';
 import { codes } from '../src/diagnostics/codes.js';
 import { limitPerFile } from '../src/diagnostics/limit.js';
 import type { Diagnostic, Fix } from '../src/diagnostics/diagnostic.js';
-import type { Span } from '../src/syntax/span.js';
+import type { Span } from '../src/span.js';
 
 const root = join(import.meta.dirname, 'fixtures');
 
@@ -128,7 +128,7 @@ describe('invalid inputs', () => {
   });
 
   it('use only codes of the table', () => {
-    const known = new Set(Object.values(codes).map((c) => c.code));
+    const known = new Set<string>(Object.values(codes).map((c) => c.code));
     const unknown = invalid.flatMap((f) => f.result.diagnostics.map((d) => d.code)).filter((c) => !known.has(c));
     expect(unknown).toEqual([]);
   });

@@ -11,8 +11,10 @@ import { checkProject } from '../src/check/check.js';
 import type { CheckedSync } from '../src/check/model.js';
 import { limitsFor, objectKindOf, requireDestinationType } from '../src/catalog/index.js';
 import { placedFields } from '../src/catalog/api/http.js';
-import type { ApiStep, SendStep } from '../src/plan/api-steps.js';
+import type { ApiStep, SendStep } from '../src/contract/api-steps.js';
 import { apiContext, planApiSync } from '../src/plan/api.js';
+import { emitSync } from '../src/emit/index.js';
+import { SqlFormatter } from '../src/emit/format.js';
 import { changeSetOf } from '../src/plan/api-changes.js';
 import { buildRequest } from '../src/run/http/request.js';
 import { compileMessage, envPlaceholder, render } from '../src/run/template.js';
@@ -115,7 +117,7 @@ describe('the cases of issue 12', () => {
     expect(problems).toEqual([expect.stringMatching(/^klaviyo\.bulk_import_profiles: a body of \d+ bytes; at most 5000000$/)]);
     for (const t of targets) {
       const sync = t.sync();
-      const { plan } = planApiSync(sync, {});
+      const { plan } = emitSync(planApiSync(sync, {}), new SqlFormatter());
       const type = requireDestinationType(sync.destination.type);
       const bytes = limitsFor(type, objectKindOf(type, sync.objectKind, sync.kind)).maxPayloadBytes;
       for (const s of plan.steps as ApiStep[]) if (s.kind === 'send' && bytes !== undefined) expect(s.batch.maxBytes, `${t.name} ${s.operation}`).toBe(bytes);
@@ -162,7 +164,7 @@ describe('the cases of issue 12', () => {
     expect(placedFields(ctx).top).toEqual(['user_id', 'time', 'revenue', 'currency']);
     expect(ctx.identifierField).toBe('order_id');
     const row = { key: 'gid://order/1', payload: { user_id: 'cust-00042', time: 1, revenue: 9.5, currency: 'USD', order_number: '#1' }, idempotency_key: hex };
-    const body = render((planApiSync(sync, {}).plan.steps.find((s) => s.kind === 'send') as SendStep).requests[0]!.request.body!.template, { vars: {}, run: {}, rows: [row] }, { env: envPlaceholder }) as { events: Record<string, unknown>[] };
+    const body = render((emitSync(planApiSync(sync, {}), new SqlFormatter()).plan.steps.find((s) => s.kind === 'send') as SendStep).requests[0]!.request.body!.template, { vars: {}, run: {}, rows: [row] }, { env: envPlaceholder }) as { events: Record<string, unknown>[] };
     expect(body.events[0]).toMatchObject({ user_id: 'cust-00042', time: 1, revenue: 9.5, currency: 'USD', event_properties: { order_id: 'gid://order/1', order_number: '#1' } });
   });
 
@@ -194,7 +196,7 @@ describe('the cases of issue 12', () => {
   it('16. a webhook message is the JSON body, values escaped by {{json}}, custom headers from env()', () => {
     const text = 'source w : postgres { database "a" }\nmodel m { from w  table a.m  primary key id  columns { id bigint  name string } }\ndestination h : webhook { url "https://h.io" header_x_api_key env("HOOK_KEY") }\nsync s { from m  to h  mode insert  identifier id  message """{ "name": {{json name}} }""" }\n';
     const sync = checkedSync(text, 's');
-    const step = planApiSync(sync, {}).plan.steps.find((s): s is SendStep => s.kind === 'send')!;
+    const step = emitSync(planApiSync(sync, {}), new SqlFormatter()).plan.steps.find((s): s is SendStep => s.kind === 'send')!;
     const row = { key: '1', columns: { id: 1, name: 'Ann "the quote" O\'Brien\n' }, idempotency_key: hex };
     const req = buildRequest(step.requests[0]!.request, { vars: {}, run: {}, rows: [row], row }, { env: envPlaceholder, message: compileMessage(step.message!) });
     expect(JSON.parse(req.body!)).toEqual({ name: 'Ann "the quote" O\'Brien\n' });

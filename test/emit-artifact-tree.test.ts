@@ -11,7 +11,7 @@ import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
 import type { Io } from '../src/cli/output.js';
-import { writeTreeAtomically } from '../src/emit/artifact-tree.js';
+import { writeTreeAtomically } from '../src/output/artifact-tree.js';
 import { project, recordSync, audienceSync } from './fixtures/warehouse/dialects.js';
 
 let dir: string;

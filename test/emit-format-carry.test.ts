@@ -1,7 +1,8 @@
 /**
  * The formatted statements one compile carries to the next: used only when sql-formatter's
  * version and options match and the text differs from its statement in whitespace and keyword
- * case alone; the output is the same either way.
+ * case alone; the output is the same either way. Every cache is the compile's own: a second
+ * compile in the same process starts from nothing but what it was carried.
  */
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { getDialect } from '../src/dialect/index.js';
@@ -17,8 +18,8 @@ async function freshFormat() {
     const real = await original<typeof import('sql-formatter')>();
     return { ...real, format: (...args: Parameters<typeof real.format>) => (calls.n++, real.format(...args)) };
   });
-  const module = await import('../src/emit/format.js');
-  return { ...module, calls };
+  const { SqlFormatter } = await import('../src/emit/format.js');
+  return { fmt: new SqlFormatter(), SqlFormatter, calls };
 }
 
 let saved: string;
@@ -26,27 +27,39 @@ let expected: string;
 
 beforeEach(async () => {
   const first = await freshFormat();
-  expected = first.formatScript(getDialect('postgres'), shape);
+  expected = first.fmt.formatScript(getDialect('postgres'), shape);
   expect(first.calls.n).toBe(2);
-  saved = first.formattedCarry.save();
+  saved = first.fmt.save();
 });
 
-describe('formattedCarry', () => {
+describe('the formatting of one compile', () => {
+  it('keeps nothing for another compile in the same process', async () => {
+    const first = await freshFormat();
+    first.fmt.formatScript(getDialect('postgres'), shape);
+    expect(first.calls.n).toBe(2);
+    first.fmt.formatScript(getDialect('postgres'), shape);
+    expect(first.calls.n).toBe(2);
+    const other = new first.SqlFormatter();
+    expect(other.formatScript(getDialect('postgres'), shape)).toBe(expected);
+    expect(first.calls.n).toBe(4);
+  });
+
+
   it('gives the same script without formatting again', async () => {
     const next = await freshFormat();
-    next.formattedCarry.load(saved);
-    expect(next.formatScript(getDialect('postgres'), shape)).toBe(expected);
+    next.fmt.load(saved);
+    expect(next.fmt.formatScript(getDialect('postgres'), shape)).toBe(expected);
     expect(next.calls.n).toBe(0);
     // What it saves is what it used.
-    expect(JSON.parse(next.formattedCarry.save())).toEqual(JSON.parse(saved));
+    expect(JSON.parse(next.fmt.save())).toEqual(JSON.parse(saved));
   });
 
   it('formats again a statement whose carried text says something else', async () => {
     const data = JSON.parse(saved) as { statements: [string, string][] };
     data.statements[0]![1] = data.statements[0]![1].replace('IS NOT NULL', 'IS NULL');
     const next = await freshFormat();
-    next.formattedCarry.load(JSON.stringify(data));
-    expect(next.formatScript(getDialect('postgres'), shape)).toBe(expected);
+    next.fmt.load(JSON.stringify(data));
+    expect(next.fmt.formatScript(getDialect('postgres'), shape)).toBe(expected);
     expect(next.calls.n).toBe(1);
   });
 
@@ -55,16 +68,16 @@ describe('formattedCarry', () => {
     data.statements[1]![1] = data.statements[1]![1].replace('"swph0"', '"SWPH0"');
     expect(data.statements[1]![1]).toContain('"SWPH0"');
     const next = await freshFormat();
-    next.formattedCarry.load(JSON.stringify(data));
-    expect(next.formatScript(getDialect('postgres'), shape)).toBe(expected);
+    next.fmt.load(JSON.stringify(data));
+    expect(next.fmt.formatScript(getDialect('postgres'), shape)).toBe(expected);
     expect(next.calls.n).toBe(1);
   });
 
   it('reads nothing from another sql-formatter version, or from a damaged file', async () => {
     for (const text of [saved.replace(/sql-formatter \d+\.\d+\.\d+/, 'sql-formatter 0.0.1'), saved.slice(0, -10), '[]', '{"statements":{}}']) {
       const next = await freshFormat();
-      next.formattedCarry.load(text);
-      expect(next.formatScript(getDialect('postgres'), shape)).toBe(expected);
+      next.fmt.load(text);
+      expect(next.fmt.formatScript(getDialect('postgres'), shape)).toBe(expected);
       expect(next.calls.n).toBe(2);
     }
   });

@@ -9,22 +9,24 @@ import { basename, join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli/main.js';
 import type { Io } from '../src/cli/output.js';
-import { writeTreeAtomically } from '../src/emit/artifact-tree.js';
-import type { SyncArtifacts } from '../src/plan/plan.js';
+import { writeTreeAtomically } from '../src/output/artifact-tree.js';
+import type { SyncArtifacts } from '../src/contract/plan.js';
 
-// The planner as compile uses it, with one plan damaged on request.
+// The emitters as compile uses them, with one plan damaged on request.
 const damage = vi.hoisted(() => ({ sync: undefined as string | undefined }));
-vi.mock('../src/plan/index.js', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../src/plan/index.js')>();
-  return {
-    ...real,
-    planSync: (...args: Parameters<typeof real.planSync>) => {
-      const artifacts = real.planSync(...args);
-      if (artifacts.plan.sync.name === damage.sync) broken(artifacts);
-      return artifacts;
-    },
-  };
+vi.mock('../src/emit/warehouse-artifacts.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../src/emit/warehouse-artifacts.js')>();
+  return { ...real, emitWarehouseSync: (...args: Parameters<typeof real.emitWarehouseSync>) => damaged(real.emitWarehouseSync(...args)) };
 });
+vi.mock('../src/emit/api-sql.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../src/emit/api-sql.js')>();
+  return { ...real, emitApiSync: (...args: Parameters<typeof real.emitApiSync>) => damaged(real.emitApiSync(...args)) };
+});
+
+function damaged(a: SyncArtifacts): SyncArtifacts {
+  if (a.plan.sync.name === damage.sync) broken(a);
+  return a;
+}
 
 /** An unknown property and a wrong type, neither of them copied into manifest.json: two errors the schema names. */
 function broken(a: SyncArtifacts): void {

@@ -2,7 +2,8 @@
  * The package as users get it: `npm pack`, installed into an empty folder outside the clone
  * (offline, from npm's cache, with the versions of this package-lock.json), then its commands
  * run from there: --help, check and compile of a bundled example, and the demo, whose last line
- * suggests a command that must work from where the demo ran.
+ * suggests a command that must work from where the demo ran; and the library, imported as
+ * `syncwright` by a script and type-checked from TypeScript.
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -98,5 +99,41 @@ describe('the installed package', () => {
     expect(r.stderr).not.toMatch(stackTrace);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('paying_customers_to_crm');
+  });
+});
+
+describe('the installed library', () => {
+  const script = `import { compile, writeBuild } from 'syncwright';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+const dir = join('node_modules', 'syncwright', 'examples', 'b2b-saas');
+const files = readdirSync(dir, { recursive: true }).filter((f) => f.endsWith('.sync')).sort().map((f) => ({ path: f, text: readFileSync(join(dir, f), 'utf8') }));
+const result = compile(files);
+const broken = compile([{ path: 'x.sync', text: 'sync a {' }]);
+await writeBuild('lib-build', result);
+console.log(JSON.stringify({ ok: result.ok, syncs: result.manifest.syncs.length, files: result.artifacts.flatMap((a) => a.files.map((f) => f.name)).length, broken: [broken.ok, broken.artifacts.length, broken.diagnostics.some((d) => d.severity === 'error' && /^SW\\d{4}$/.test(d.code))], written: readdirSync('lib-build').length }));
+`;
+
+  it('compiles in memory and writes a build folder through `import { compile } from "syncwright"`', () => {
+    writeFileSync(join(app, 'use.mjs'), script);
+    const r = spawnSync(process.execPath, ['use.mjs'], { cwd: app, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    // 13 syncs (their files, and the manifest written beside their folders); a broken project: no artifacts, an error.
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, syncs: 13, broken: [false, 0, true], written: 14 });
+    expect(JSON.parse(r.stdout).files).toBeGreaterThan(13);
+  });
+
+  it('has types: a TypeScript user of the package type-checks', () => {
+    writeFileSync(join(app, 'use.ts'), `import { compile, type CompileResult, type Plan } from 'syncwright';
+const r: CompileResult = compile([{ path: 'a.sync', text: '' }], { postgresVersion: 15 });
+const plans: Plan[] = r.artifacts.map((a) => a.plan);
+// @ts-expect-error: compile takes files, not a string
+compile('a.sync');
+export { plans };
+`);
+    const tsc = join(repo, 'node_modules', 'typescript', 'bin', 'tsc');
+    const r = spawnSync(process.execPath, [tsc, '--noEmit', '--strict', '--skipLibCheck', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--types', 'node', '--typeRoots', join(repo, 'node_modules', '@types'), 'use.ts'], { cwd: app, encoding: 'utf8' });
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.status).toBe(0);
   });
 });

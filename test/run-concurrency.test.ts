@@ -15,7 +15,7 @@ import { startWebhook } from './servers/webhook.js';
 import { compileFixture, exited, repoRoot, runSync, spawnRun, sql, until } from './servers/run-harness.js';
 import { scratchEngines, scratchFolder, type ScratchDb } from './servers/scratch-db.js';
 import { ensureBuilt } from './support/build.js';
-import { lockOutput, openHome } from '../src/emit/kept-output.js';
+import { lockOutput, openHome } from '../src/output/kept-output.js';
 
 const rows = 30;
 const seed = `CREATE SCHEMA crm;
@@ -94,7 +94,7 @@ describe('two runs of one sync on a PostgreSQL server', () => {
       const waited = await pollUntil(waitingForLock, () => secondDone);
       const dry = await run({ dryRun: true });
       held.open();
-      const [a, b]: PlanReport[] = await Promise.all([first, second]);
+      const [a, b] = (await Promise.all([first, second])) as [PlanReport, PlanReport];
       await destinationEqualsModel(db, hubspot);
       expect(sentTwice(hubspot), `round ${round}`).toEqual([]);
       expect([a.status, b.status, waited], `round ${round}: ${a.error ?? ''} ${b.error ?? ''}`).toEqual(['ok', 'ok', true]);

@@ -4,8 +4,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ApiStep } from '../src/plan/api-steps.js';
-import type { Plan } from '../src/plan/plan.js';
+import type { ApiStep } from '../src/contract/api-steps.js';
+import type { Plan } from '../src/contract/plan.js';
 import { buildRequest } from '../src/run/http/request.js';
 import { compileMessage, envPlaceholder, render, type RenderContext } from '../src/run/template.js';
 import { batchValues } from '../src/run/step-env.js';

@@ -11,9 +11,11 @@ import { compileMessage, envFrom, envPlaceholder, render, TemplateError, type Re
 import { csvLine } from '../src/run/sinks/formats.js';
 import { sinkPath } from '../src/run/sinks/folder.js';
 import { byBytes } from '../src/run/sinks/publish.js';
-import { rowsQuery } from '../src/run/change-rows.js';
+import { changeQueries } from '../src/emit/session-sql.js';
+import { fillSlots } from '../src/contract/plan.js';
+import { asSubquery } from '../src/run/engines/sql-session.js';
 import { conditionHolds } from '../src/run/api-plan.js';
-import type { SendStep } from '../src/plan/api-steps.js';
+import type { SendStep } from '../src/contract/api-steps.js';
 
 const row = { key: 'k1', change: 'added', payload: { 'first.name': 'Ada', plan: 'pro', n: 3 }, idempotency_key: 'abc', destination_id: null, columns: { name: 'Ada', plan: 'pro' }, seq: 1 };
 const ctx: RenderContext = { vars: { list_id: 'L9' }, run: { id: 'run-1', session: 42 }, row, rows: [row, { ...row, key: 'k2', payload: { plan: 'free' } }], batch: { index: 1, last: true } };
@@ -194,8 +196,13 @@ describe('sinks and queries', () => {
     expect(() => sinkPath('/sink', 's3', '..', '..', 'etc', 'passwd')).toThrow(/leaves the sink folder/);
   });
 
-  it('narrows read.sql to a step\'s change kinds', () => {
-    expect(rowsQuery('-- read\nSELECT 1 AS seq ORDER BY seq;\n', ['added', 'changed'])).toBe(`SELECT * FROM (\n-- read\nSELECT 1 AS seq ORDER BY seq\n) AS "read" WHERE "read"."change" IN ('added', 'changed') ORDER BY "read"."seq"`);
+  it('narrows read.sql to a step\'s change kinds with the plan\'s queries', () => {
+    const queries = changeQueries('postgres', ['added', 'changed']);
+    const query = asSubquery('-- read\nSELECT 1 AS seq ORDER BY seq;\n');
+    expect(fillSlots(queries.rows, { query })).toBe(`SELECT * FROM (\n-- read\nSELECT 1 AS seq ORDER BY seq\n) AS "read" WHERE "read"."change" IN ('added', 'changed') ORDER BY "read"."seq"`);
+    expect(fillSlots(queries.count, { query })).toBe(`SELECT CAST(COUNT(*) AS BIGINT) AS "n" FROM (\n-- read\nSELECT 1 AS seq ORDER BY seq\n) AS "read" WHERE "read"."change" IN ('added', 'changed')`);
+    // Slots are filled once: a value holding `{{...}}` stays as it is.
+    expect(fillSlots('a {{x}} {{y}}', { x: '{{y}}' })).toBe('a {{y}} {{y}}');
   });
 });
 

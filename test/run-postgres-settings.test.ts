@@ -6,7 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serverOf, serviceSection } from '../src/run/engines/pg-settings.js';
-import type { PlanEndpoint } from '../src/plan/plan.js';
+import type { PlanEndpoint } from '../src/contract/plan.js';
 import { cli, compileText, sql } from './servers/run-harness.js';
 import { pgUrl, scratchFolder, scratchPostgres, type ScratchDb } from './servers/scratch-db.js';
 

@@ -1,13 +1,18 @@
 // The executor's SQL sessions on both engines: scripts, parameters, cursors that survive
-// commits, and the embedded database's folder lock.
+// commits, and the embedded database's folder lock. What a session runs besides a plan's
+// files is the plan's (the dialect record's `session`, as the compiler copies it).
 import { existsSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPgliteSession } from '../src/run/engines/pglite-session.js';
 import { openPgSession, redactUrl } from '../src/run/engines/pg-session.js';
 import { asSubquery, type SqlSession } from '../src/run/engines/sql-session.js';
-import { Ledger, manyRowInsert } from '../src/run/ledger.js';
+import { Ledger, type Accepted } from '../src/run/ledger.js';
+import type { CommitStep } from '../src/contract/api-steps.js';
+import { insertArrays, sessionSql } from '../src/emit/session-sql.js';
+import { getDialect } from '../src/dialect/index.js';
 import { scratchEngines, type ScratchDb } from './servers/scratch-db.js';
 
+const plan = sessionSql('postgres')!;
 const open = (db: ScratchDb): Promise<SqlSession> => (db.url ? openPgSession(db.url) : openPgliteSession(db.folder));
 
 for (const engine of scratchEngines) {
@@ -31,14 +36,14 @@ for (const engine of scratchEngines) {
     });
 
     it('rolls back what a failed script left open, and stays usable', async () => {
-      await expect(s.script(`BEGIN; INSERT INTO t VALUES (9001, 'x'); SELECT 1/0;`)).rejects.toThrow(/division by zero/);
+      await expect(s.script(`BEGIN; INSERT INTO t VALUES (9001, 'x'); SELECT 1/0;`, plan.rollback)).rejects.toThrow(/division by zero/);
       expect(await s.query('SELECT count(*)::int AS n FROM t WHERE id = $1', [9001])).toEqual([{ n: 0 }]);
     });
 
     it('reads a query in pages while other statements commit between them', async () => {
       await s.script('CREATE TABLE seen (id int)');
       const sizes: number[] = [];
-      for await (const page of s.pages<{ id: number }>('-- read\nSELECT id FROM t ORDER BY id;\n', 1000)) {
+      for await (const page of s.pages<{ id: number }>('-- read\nSELECT id FROM t ORDER BY id;\n', 1000, plan)) {
         sizes.push(page.length);
         await s.query('INSERT INTO seen SELECT unnest($1::int[])', [page.map((r) => r.id)]);
       }
@@ -47,20 +52,24 @@ for (const engine of scratchEngines) {
       expect(await s.query("SELECT count(*)::int AS n FROM pg_cursors WHERE name LIKE 'syncwright%'")).toEqual([{ n: 0 }]);
     });
 
-    it('records accepted rows in one INSERT per chunk, or one per row for a statement of another shape', async () => {
-      await s.script('CREATE TABLE acc ("row_key" text NOT NULL, "destination_id" text)');
-      const rows = Array.from({ length: 7001 }, (_, i) => ({ key: `k${i}`, destination_id: i % 2 ? `d${i}` : null }));
-      const ledger = new Ledger(s, { statement: 'INSERT INTO acc ("row_key", "destination_id") VALUES ($1, $2)', parameters: ['row_key', 'destination_id'] });
-      await ledger.record([...rows, { key: null, destination_id: 'x' }]);
-      const perRow = new Ledger(s, { statement: 'INSERT INTO acc ("destination_id", "row_key") SELECT $2, $1', parameters: ['row_key', 'destination_id'] });
-      await perRow.record([{ key: 'solo', destination_id: 'd' }]);
+    it('records accepted rows in one INSERT per chunk (the plan\'s many-row form), or one per row without it', async () => {
+      await s.script('CREATE TABLE acc ("row_key" text NOT NULL, "change" text, "payload_hash" text, "destination_id" text)');
+      const columns = ['"row_key"', '"change"', '"payload_hash"', '"destination_id"'];
+      const parameters: CommitStep['acceptedInsert']['parameters'] = ['row_key', 'change', 'payload_hash', 'destination_id'];
+      const row = (key: string | null, destination_id: string | null): Accepted => ({ key, change: 'added', payload_hash: null, destination_id });
+      const rows = Array.from({ length: 7001 }, (_, i) => row(`k${i}`, i % 2 ? `d${i}` : null));
+      const many = insertArrays(getDialect('postgres'), 'acc', columns, ['TEXT', 'TEXT', 'TEXT', 'TEXT'])!;
+      const ledger = new Ledger(s, { statement: `INSERT INTO acc (${columns.join(', ')}) VALUES ($1, $2, $3, $4)`, rows: many, parameters });
+      await ledger.record([...rows, row(null, 'x')]);
+      const perRow = new Ledger(s, { statement: 'INSERT INTO acc ("destination_id", "change", "payload_hash", "row_key") SELECT $4, $2, $3, $1', parameters });
+      await perRow.record([row('solo', 'd')]);
       expect([ledger.total, perRow.total]).toEqual([7001, 1]);
       expect(await s.query('SELECT count(*)::int AS n, count("destination_id")::int AS ids FROM acc')).toEqual([{ n: 7002, ids: 3501 }]);
       expect(await s.query(`SELECT "destination_id" FROM acc WHERE "row_key" IN ('k3', 'solo') ORDER BY 1`)).toEqual([{ destination_id: 'd' }, { destination_id: 'd3' }]);
     });
 
     it('closes the cursor when the reader stops early', async () => {
-      for await (const page of s.pages('SELECT id FROM t', 10)) {
+      for await (const page of s.pages('SELECT id FROM t', 10, plan)) {
         expect(page).toHaveLength(10);
         break;
       }
@@ -99,12 +108,9 @@ describe('helpers', () => {
     expect(asSubquery('SELECT \'it\'\'s;\' -- no end')).toBe('SELECT \'it\'\'s;\' -- no end');
   });
 
-  it('rewrites the one-row accepted INSERT to bind arrays', () => {
-    expect(manyRowInsert('INSERT INTO "s"."t" ("row_key", "change", "payload_hash", "destination_id") VALUES ($1, $2, $3, $4)', 4)).toBe(
-      'INSERT INTO "s"."t" ("row_key", "change", "payload_hash", "destination_id") SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])',
-    );
-    expect(manyRowInsert('INSERT INTO t (a, b) VALUES ($1, $2)', 4)).toBeUndefined();
-    expect(manyRowInsert('INSERT INTO t (a, b, c, d) VALUES (?, ?, ?, ?)', 4)).toBeUndefined();
+  it('renders the many-row accepted INSERT from the dialect record', () => {
+    expect(insertArrays(getDialect('postgres'), '"s"."t"', ['"row_key"', '"change"'], ['TEXT', 'TEXT'])).toBe('INSERT INTO "s"."t" ("row_key", "change") SELECT * FROM unnest(CAST($1 AS TEXT[]), CAST($2 AS TEXT[]))');
+    expect(insertArrays(getDialect('snowflake'), '"s"."t"', ['"a"'], ['TEXT'])).toBeUndefined();
   });
 
   it('never prints a password', () => {

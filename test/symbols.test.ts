@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { checkProject, type SourceText } from '../src/check/check.js';
 import { completionAt, referencesTo, symbolAt, type SymbolDef, type SymbolIndex } from '../src/check/symbols.js';
 import { parseFile } from '../src/syntax/parse.js';
-import type { Span } from '../src/syntax/span.js';
+import type { Span } from '../src/span.js';
 
 const a = `source wh : postgres {
   database "acme"

@@ -5,7 +5,8 @@ import { join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
 import type { Io } from '../src/cli/output.js';
-import { validateManifest, type Manifest } from '../src/emit/manifest.js';
+import { validateManifest } from '../src/emit/manifest.js';
+import type { Manifest } from '../src/contract/manifest.js';
 import { project, recordSync, audienceSync, crossProject } from './fixtures/warehouse/dialects.js';
 import { planErrors } from '../src/emit/plan-schema.js';
 

@@ -20,6 +20,7 @@ import { webhook } from './destinations/webhook.js';
 import { settingDefaults } from './settings.js';
 import { sourceDialects, sourceSettingsSchemas, type SourceDialect } from './sources.js';
 import type { DestinationType, JsonSchema, Limits, ObjectKindSpec } from './types.js';
+import type { SyntaxWords } from '../syntax/parse.js';
 
 export type * from './types.js';
 export { audienceModes, columnTypes, recordModes } from './types.js';
@@ -37,6 +38,12 @@ const all = [
 export const destinationTypes: ReadonlyMap<string, DestinationType> = new Map(
   [...all].sort((a, b) => a.type.localeCompare(b.type)).map((d) => [d.type, d]),
 );
+
+/** What the hints of syntax errors name: object kinds, in all and by destination type. */
+export const syntaxWords: SyntaxWords = {
+  objectKinds: [...new Set(all.flatMap((t) => t.objectKinds.map((k) => k.kind)))].sort(),
+  objectKindsOf: (type) => destinationTypes.get(type)?.objectKinds.map((k) => k.kind),
+};
 
 export function getDestinationType(name: string): DestinationType | undefined {
   return destinationTypes.get(name);

@@ -6,8 +6,11 @@ import { warehouseConnection } from './connection-settings.js';
 import { settingsSchema } from './settings.js';
 import type { JsonSchema } from './types.js';
 
-export const sourceDialects = ['postgres', 'snowflake', 'bigquery'] as const;
-export type SourceDialect = (typeof sourceDialects)[number];
+import { dialectNames, type Dialect } from '../contract/dialect-names.js';
+
+/** Every dialect is a warehouse a source can name. */
+export const sourceDialects = dialectNames;
+export type SourceDialect = Dialect;
 
 // On BigQuery the state "schema" is a dataset; the name is used as is. The compiled SQL names
 // it, so unlike other settings it cannot come from the environment where the sync runs.

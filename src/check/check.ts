@@ -6,27 +6,24 @@
  * a broken file's text may define, so that no "unknown" error follows from a syntax error.
  */
 import type { Definition, SyncFile } from '../syntax/ast.js';
-import type { Span } from '../syntax/span.js';
-import { parseFile } from '../syntax/parse.js';
+import type { Span } from '../span.js';
+import { parseProject, type ParsedFile, type SourceText } from '../syntax/parse.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { CheckedAudience, CheckedDestination, CheckedModel, CheckedProject, CheckedSource, CheckedSync, Dialect } from './model.js';
 import { Reporter, single } from './report.js';
 import { checkSettings } from './settings.js';
 import { checkModel } from './models.js';
 import { checkBool } from './expr.js';
-import { checkSync } from './syncs.js';
+import { checkSync, newCheckMemo, type CheckMemo } from './syncs.js';
 import { checkName } from './names.js';
 import { nameHints } from '../diagnostics/suggest.js';
 import { dialectNames } from '../dialect/index.js';
-import { destinationTypes, getDestinationType, destinationSettingsValidator, sourceSettingsValidator, requireSourceSettingsSchema } from '../catalog/index.js';
+import { destinationTypes, syntaxWords, getDestinationType, destinationSettingsValidator, sourceSettingsValidator, requireSourceSettingsSchema } from '../catalog/index.js';
 import { secretSettingsOf } from '../catalog/settings.js';
 import { indexProject, type SymbolIndex } from './symbols.js';
 import type { DestinationType } from '../catalog/types.js';
 
-export interface SourceText {
-  path: string;
-  text: string;
-}
+export type { SourceText } from '../syntax/parse.js';
 
 export interface CheckResult {
   /** What checked clean: the whole project, and what `compile` plans, only when `ok`. */
@@ -46,23 +43,22 @@ const kindNames: Record<Definition['kind'], string> = {
   sync: 'sync',
 };
 
+/** Parses every file, then checks the project: `checkParsed(parseProject(files))`. */
 export function checkProject(files: readonly SourceText[]): CheckResult {
+  return checkParsed(parseProject(files, syntaxWords));
+}
+
+/** The project checked from its files' trees (`parseProject`), those with syntax errors too. */
+export function checkParsed(files: readonly ParsedFile[], memo: CheckMemo = newCheckMemo()): CheckResult {
   const r = new Reporter();
   const parsed: { ast: SyncFile; text: string }[] = [];
   const broken = new Set<string>();
   for (const f of files) {
-    const binary = notText(f);
-    if (binary) {
-      r.report('unreadable-file', binary.span, { path: f.path, reason: binary.reason }, [
-        'a project reads every .sync file under its folders: move other files out, or rename them',
-      ]);
-      continue;
-    }
-    const result = parseFile(f.path, f.text);
-    for (const d of result.diagnostics) r.add(d);
-    parsed.push({ ast: result.ast, text: f.text });
+    for (const d of f.diagnostics) r.add(d);
+    if (!f.ast) continue;
+    parsed.push({ ast: f.ast, text: f.text });
     // Names the tree may lack; those it holds are found first wherever they are looked up.
-    for (const name of result.namesInText) broken.add(name);
+    for (const name of f.namesInText) broken.add(name);
   }
 
   // Names share one namespace across kinds, since `to` accepts a source and `from` a model or audience.
@@ -167,7 +163,7 @@ export function checkProject(files: readonly SourceText[]): CheckResult {
   }
 
   const syncs: CheckedSync[] = [];
-  const scope = { models, audiences, destinations, broken };
+  const scope = { models, audiences, destinations, broken, memo };
   // Each sync compiles to a folder of its name: on macOS and Windows, names that differ only in case are one folder.
   const folders = new Map<string, Definition>();
   for (const d of of('sync')) {
@@ -202,22 +198,6 @@ export function checkProject(files: readonly SourceText[]): CheckResult {
     ok: r.errorCount === 0,
     diagnostics: sortDiagnostics(r.diagnostics),
   };
-}
-
-/**
- * A file that is not UTF-8 text: a NUL character (binary data) or a byte sequence that
- * decoding replaced with U+FFFD. One diagnostic at the first such character, rather than one
- * syntax error per stray byte.
- */
-function notText(f: SourceText): { span: Span; reason: string } | undefined {
-  const nul = f.text.indexOf('\u0000');
-  const bad = nul >= 0 ? nul : f.text.indexOf('\uFFFD');
-  if (bad < 0) return undefined;
-  const before = f.text.slice(0, bad);
-  const line = before.split('\n').length;
-  const column = bad - before.lastIndexOf('\n');
-  const span: Span = { file: f.path, line, column, offset: bad, endLine: line, endColumn: column + 1, endOffset: bad + 1 };
-  return { span, reason: nul >= 0 ? 'it is a binary file, not text' : `it is not UTF-8 text (an invalid byte at line ${line}, column ${column})` };
 }
 
 /** Stable order: by file, then position, then code. */

@@ -7,7 +7,7 @@ import { getDialect, nameKey } from '../dialect/index.js';
 import { nameHints } from '../diagnostics/suggest.js';
 import { checkLiteralText } from './names.js';
 import { insertBefore, replaceWith, type Advice, type Fix } from '../diagnostics/diagnostic.js';
-import type { Span } from '../syntax/span.js';
+import type { Span } from '../span.js';
 
 /** The kinds of value a condition can compare; two operands compare when their kinds are equal. */
 type Kind = 'number' | 'string' | 'bool' | 'temporal' | 'json' | 'null' | 'unknown';

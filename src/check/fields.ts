@@ -5,7 +5,7 @@
  * mapped field. What the vendor would refuse is refused here, at its span.
  */
 import type { FieldMapping } from '../syntax/ast.js';
-import type { Span } from '../syntax/span.js';
+import type { Span } from '../span.js';
 import { resolveField, type DestinationType, type FieldRules } from '../catalog/index.js';
 import type { SyncMode } from '../catalog/fields.js';
 import { bareName, closest } from '../diagnostics/suggest.js';

@@ -3,14 +3,14 @@
  * single-valued, and every value has the span it came from so later stages can still point
  * at the source. Identifiers keep whether they were quoted; case folding is the dialect's job.
  */
-import type { Span } from '../syntax/span.js';
+import type { Span } from '../span.js';
 import type { Expr, Ident } from '../syntax/ast.js';
 import type { AudienceMode, Category, ColumnType, RecordMode } from '../catalog/types.js';
 
-export type Dialect = 'postgres' | 'snowflake' | 'bigquery';
-
-/** A setting value after checking: a secret is carried as the name of its variable, never its value. */
-export type ResolvedValue = string | number | boolean | { env: string } | { path: string[] };
+export type { Dialect } from '../contract/dialect-names.js';
+export type { ResolvedValue } from '../contract/plan.js';
+import type { Dialect } from '../contract/dialect-names.js';
+import type { ResolvedValue } from '../contract/plan.js';
 
 export interface CheckedSource {
   name: string;

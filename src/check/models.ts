@@ -1,6 +1,6 @@
 /** Models: their source, relation, columns, key and order. */
 import type { Ident, ModelDef, StringLit } from '../syntax/ast.js';
-import type { Span } from '../syntax/span.js';
+import type { Span } from '../span.js';
 import { readQuery } from '../dialect/sql-text.js';
 import { columnTypes, type ColumnType } from '../catalog/types.js';
 import type { CheckedColumn, CheckedModel, CheckedSource, Dialect } from './model.js';

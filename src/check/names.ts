@@ -5,7 +5,7 @@
  */
 import type { Dialect } from './model.js';
 import type { Ident } from '../syntax/ast.js';
-import type { Span } from '../syntax/span.js';
+import type { Span } from '../span.js';
 import type { Reporter } from './report.js';
 import { getDialect, storedName, type NameKind } from '../dialect/index.js';
 import { nameLength, textProblem } from '../dialect/quote.js';

@@ -1,7 +1,7 @@
 /** The checker's diagnostic sink: every check reports through one `Reporter`. */
 import type { Advice, Diagnostic } from '../diagnostics/diagnostic.js';
 import { diagnostic, type CodeName } from '../diagnostics/codes.js';
-import type { Span } from '../syntax/span.js';
+import type { Span } from '../span.js';
 
 export class Reporter {
   readonly diagnostics: Diagnostic[] = [];

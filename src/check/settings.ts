@@ -4,7 +4,7 @@
  */
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { Setting, SettingValue } from '../syntax/ast.js';
-import type { Span } from '../syntax/span.js';
+import type { Span } from '../span.js';
 import type { ResolvedValue } from './model.js';
 import { nameHints } from '../diagnostics/suggest.js';
 import { replaceWith, type Fix } from '../diagnostics/diagnostic.js';

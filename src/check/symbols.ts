@@ -12,7 +12,7 @@
  * indexed.
  */
 import type { Definition, Expr, Ident, SyncFile } from '../syntax/ast.js';
-import type { Span } from '../syntax/span.js';
+import type { Span } from '../span.js';
 import { dialectNames, nameKey } from '../dialect/index.js';
 import type { Dialect } from './model.js';
 

@@ -1,7 +1,7 @@
 /** Syncs: what they read, where they write, the mode matrix, identifiers, mappings, guards. */
 import { messageHelpers, templateParser } from '../handlebars.js';
 import type { FieldMapping, Ident, SyncDef, SyncItem } from '../syntax/ast.js';
-import type { Span } from '../syntax/span.js';
+import type { Span } from '../span.js';
 import { audienceModes, recordModes, type AudienceMode, type DestinationType, type RecordMode } from '../catalog/types.js';
 import { limitsFor, objectKindOf } from '../catalog/index.js';
 import { membershipColumn } from '../catalog/membership.js';
@@ -21,6 +21,8 @@ export interface SyncScope {
   destinations: ReadonlyMap<string, { checked: CheckedDestination; type: DestinationType }>;
   /** Names defined but not checkable (their own errors were reported): no cascade of unknown-reference. */
   broken: ReadonlySet<string>;
+  /** Of this check only. */
+  memo: CheckMemo;
 }
 
 const deletingModes = new Set(['mirror', 'remove']);
@@ -56,7 +58,7 @@ export function checkSync(def: SyncDef, scope: SyncScope, r: Reporter, source: s
   const identifiersPerRow = (idItem ? 1 : 0) + (mapItem?.mappings.length ?? 0);
   const batchSize = batch && dest && !batch.size.missing ? checkBatch(batch.size, dest.type, to?.objectKind?.text, read?.audience ? 'audience' : 'record', identifiersPerRow, r) : undefined;
   const formatName = dest ? checkFormat(format, dest.type, r) : undefined;
-  const cron = schedule && !schedule.cron.missing ? cronVerdict(schedule.cron.value) : undefined;
+  const cron = schedule && !schedule.cron.missing ? cronVerdict(schedule.cron.value, scope.memo) : undefined;
   if (schedule && cron) {
     r.report('invalid-schedule', schedule.cron.span, { text: schedule.cron.value }, [cron, 'five cron fields (minute hour day month weekday), e.g. "0 * * * *", or @hourly / @daily / @weekly']);
   }
@@ -106,7 +108,7 @@ export function checkSync(def: SyncDef, scope: SyncScope, r: Reporter, source: s
   if (mode === 'mirror' && !guardDeletes) {
     r.report('mirror-without-guard', modeItem.mode.span, {}, ['add `guard deletes <= 5%` (or an absolute count) to abort a run that would delete more']);
   }
-  const messageText = checkMessage(message, def, dest.type, model, r);
+  const messageText = checkMessage(message, def, dest.type, model, r, scope.memo);
   if (r.errorCount > errorsBefore || !mode) return undefined;
 
   const sync: CheckedSync = {
@@ -392,7 +394,7 @@ function checkFormat(format: Extract<SyncItem, { kind: 'format' }> | undefined, 
   return format.format.text;
 }
 
-function checkMessage(message: Extract<SyncItem, { kind: 'message' }> | undefined, def: SyncDef, type: DestinationType, model: CheckedModel, r: Reporter): string | undefined {
+function checkMessage(message: Extract<SyncItem, { kind: 'message' }> | undefined, def: SyncDef, type: DestinationType, model: CheckedModel, r: Reporter, memo: CheckMemo): string | undefined {
   if (!message) {
     if (type.message === 'required') r.report('missing-message', def.name.span, { type: type.type }, ['add `message "New signup: {{email}}"`: a Handlebars template over the row']);
     return undefined;
@@ -406,8 +408,8 @@ function checkMessage(message: Extract<SyncItem, { kind: 'message' }> | undefine
   }
   if (message.template.missing) return undefined;
   const errors = r.errorCount;
-  checkTemplate(message.template, model, r);
-  if (type.messageFormat === 'json' && r.errorCount === errors) checkJsonMessage(message.template, r);
+  checkTemplate(message.template, model, r, memo);
+  if (type.messageFormat === 'json' && r.errorCount === errors) checkJsonMessage(message.template, r, memo);
   return message.template.value;
 }
 
@@ -515,7 +517,7 @@ function templateProblem(e: unknown, value: string): TemplateProblem {
   return { line: 1, column: 0, length: 1, detail: message.split('\n')[0] ?? message, hints: [syntaxHint] };
 }
 
-function checkTemplate(lit: { value: string; raw: string; span: Span }, model: CheckedModel, r: Reporter): void {
+function checkTemplate(lit: { value: string; raw: string; span: Span }, model: CheckedModel, r: Reporter, memo: CheckMemo): void {
   const tooDeep = scanBlocks(lit.value).tooDeep;
   if (tooDeep) {
     const before = lit.value.slice(0, tooDeep.offset);
@@ -525,7 +527,7 @@ function checkTemplate(lit: { value: string; raw: string; span: Span }, model: C
     }, ['flatten the template: compute what it needs in the model']);
     return;
   }
-  const parsed = parseTemplate(lit.value);
+  const parsed = parseTemplate(lit.value, memo);
   if ('problem' in parsed) {
     const p = parsed.problem;
     r.report('template-error', spanInString(lit, p.line, p.column, p.length), { detail: `the message template does not parse: ${p.detail}` }, p.hints);
@@ -562,8 +564,8 @@ const maxConditionsTried = 10;
  * it: it is rendered for each combination of them (a column a string with a quote, or null)
  * and must parse every time.
  */
-function checkJsonMessage(lit: { value: string; raw: string; span: Span }, r: Reporter): void {
-  const parsed = parseTemplate(lit.value);
+function checkJsonMessage(lit: { value: string; raw: string; span: Span }, r: Reporter, memo: CheckMemo): void {
+  const parsed = parseTemplate(lit.value, memo);
   if ('problem' in parsed) return;
   const lines = lit.value.split('\n');
   const offset = (p: { line: number; column: number }) => lines.slice(0, p.line - 1).reduce((n, l) => n + l.length + 1, 0) + p.column;
@@ -639,11 +641,19 @@ function checkJsonMessage(lit: { value: string; raw: string; span: Span }, r: Re
   }
 }
 
-// Syncs generated from one pattern share their message and schedule: each text is read once per run.
-const templates = new Map<string, { program: hbs.AST.Program } | { problem: TemplateProblem }>();
-const cronVerdicts = new Map<string, string | undefined>();
+/**
+ * Syncs generated from one pattern share their message and schedule: each text is read once
+ * per check. Held by the check (`newCheckMemo`), never by the process: a long-running process
+ * checking many projects keeps nothing of them.
+ */
+export interface CheckMemo {
+  templates: Map<string, { program: hbs.AST.Program } | { problem: TemplateProblem }>;
+  cronVerdicts: Map<string, string | undefined>;
+}
 
-function parseTemplate(value: string): { program: hbs.AST.Program } | { problem: TemplateProblem } {
+export const newCheckMemo = (): CheckMemo => ({ templates: new Map(), cronVerdicts: new Map() });
+
+function parseTemplate(value: string, { templates }: CheckMemo): { program: hbs.AST.Program } | { problem: TemplateProblem } {
   let parsed = templates.get(value);
   if (!parsed) {
     try {
@@ -656,7 +666,7 @@ function parseTemplate(value: string): { program: hbs.AST.Program } | { problem:
   return parsed;
 }
 
-function cronVerdict(text: string): string | undefined {
+function cronVerdict(text: string, { cronVerdicts }: CheckMemo): string | undefined {
   if (!cronVerdicts.has(text)) cronVerdicts.set(text, cronProblem(text));
   return cronVerdicts.get(text);
 }

@@ -1,7 +1,8 @@
 /** `syncwright check [paths..]`: parse and check, print diagnostics, exit 0/1. */
+// The stages the library's check(parse(files)) chains, imported alone: `check` loads no emitter.
 import { checkProject, type CheckResult } from '../check/check.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import type { Span } from '../syntax/span.js';
+import type { Span } from '../span.js';
 import { renderDiagnostics, type OutputFormat } from '../diagnostics/render.js';
 import { findSyncFiles, nothingFound, readSources, type ProjectFile } from './files.js';
 import type { Io } from './output.js';

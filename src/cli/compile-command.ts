@@ -5,11 +5,8 @@
  */
 import { resolve } from 'node:path';
 import type { OutputFormat } from '../diagnostics/render.js';
-import { planSync, type PlanOptions } from '../plan/index.js';
-import { buildManifest, manifestEntry, type Manifest, type ManifestSync } from '../emit/manifest.js';
-import { OutputRefused, writeTreeAtomically, type ArtifactTree } from '../emit/artifact-tree.js';
-import { formattedCarry } from '../emit/format.js';
-import type { CheckedProject } from '../check/model.js';
+import type { Manifest } from '../contract/manifest.js';
+import { compileContext, emit, plan, writeBuild, OutputRefused, type Build, type CompileContext } from '../index.js';
 import { UsageError } from './files.js';
 import { loadAndCheck } from './check-command.js';
 import type { Io } from './output.js';
@@ -30,34 +27,29 @@ export function summaryTable(manifest: Manifest): string {
 }
 
 /**
- * Plans every sync and queues its files (and then the manifest) in the build folder being
- * written: each sync goes to the writer as soon as it is planned, so the folder fills while
- * the rest are planned.
+ * Checks and compiles the project in memory; with `out`, also writes it as that build folder.
+ * Undefined when the project has errors (printed, as every diagnostic is). `io.out` gets the
+ * summary table, `io.err` the line that ends it.
  */
-export function queueArtifacts(tree: ArtifactTree, project: CheckedProject, texts: ReadonlyMap<string, string>, options: PlanOptions): Manifest {
-  const entries: ManifestSync[] = [];
-  for (const sync of project.syncs) {
-    const artifacts = planSync(sync, options);
-    tree.addSync(artifacts);
-    entries.push(manifestEntry(sync, artifacts, texts, options));
+export async function compileProject(opts: Omit<CompileOptions, 'out'> & { out?: string }, io: Io): Promise<Build | undefined> {
+  const { result, failed, texts } = loadAndCheck({ paths: opts.paths, format: opts.format, strict: opts.strict }, io);
+  if (failed || !result.ok) return undefined;
+  const { project } = result;
+  const context: CompileContext = { ...compileContext([], opts.postgresVersion === undefined ? {} : { postgresVersion: opts.postgresVersion }), texts };
+  // The folder is written while the syncs are still being emitted.
+  const build = opts.out === undefined
+    ? emit(plan(project, context), context)
+    : await writeBuild(resolve(io.cwd, opts.out), (onSync) => emit(plan(project, context), context, onSync), context).catch((e: unknown) => {
+        throw e instanceof OutputRefused ? new UsageError(e.message) : e;
+      });
+  if (opts.format === 'text') {
+    const n = build.manifest.syncs.length;
+    io.out(summaryTable(build.manifest));
+    io.err(`compiled ${n} sync${n === 1 ? '' : 's'}${opts.out === undefined ? '' : ` into ${opts.out}`}`);
   }
-  const manifest = buildManifest(entries, options);
-  tree.addManifest(manifest);
-  return manifest;
+  return build;
 }
 
 export async function runCompile(opts: CompileOptions, io: Io): Promise<number> {
-  const { result, failed, texts } = loadAndCheck({ paths: opts.paths, format: opts.format, strict: opts.strict }, io);
-  if (failed || !result.ok) return 1;
-  const { project } = result;
-  const options: PlanOptions = opts.postgresVersion === undefined ? {} : { postgresVersion: opts.postgresVersion };
-  const out = resolve(io.cwd, opts.out);
-  const manifest = await writeTreeAtomically(out, (tree) => queueArtifacts(tree, project, texts, options), formattedCarry).catch((e: unknown) => {
-    throw e instanceof OutputRefused ? new UsageError(e.message) : e;
-  });
-  if (opts.format === 'text') {
-    io.out(summaryTable(manifest));
-    io.err(`compiled ${manifest.syncs.length} sync${manifest.syncs.length === 1 ? '' : 's'} into ${opts.out}`);
-  }
-  return 0;
+  return (await compileProject(opts, io)) ? 0 : 1;
 }

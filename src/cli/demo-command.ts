@@ -7,9 +7,9 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runCompile } from './compile-command.js';
+import { compileProject } from './compile-command.js';
 import type { Io } from './output.js';
-import { execOptions, runPlans, type ExecOptions, type RunReport } from '../run/index.js';
+import { execOptions, planInMemory, runPlans, type ExecOptions, type RunReport } from '../run/index.js';
 import { openPgliteSession } from '../run/engines/pglite-session.js';
 import { startReceiver, type Receiver } from '../run/receiver.js';
 import { planSummary } from '../run/output/summary.js';
@@ -66,14 +66,13 @@ export async function runDemo(io: Io): Promise<number> {
     // The compiler's own lines are shown only if it fails.
     const said: string[] = [];
     const quiet: Io = { ...io, out: (t) => said.push(t), err: (t) => said.push(t) };
-    const code = await runCompile({ paths: [project], out: build, format: 'text', strict: false }, quiet);
-    if (code !== 0) {
+    const compiled = await compileProject({ paths: [project], out: build, format: 'text', strict: false }, quiet);
+    if (!compiled) {
       io.err(said.join('\n'));
-      return code;
+      return 1;
     }
-    const manifest = JSON.parse(readFileSync(join(build, 'manifest.json'), 'utf8')) as { syncs: { name: string; plan: string }[] };
-    const plans = manifest.syncs.map((s) => join(build, s.plan));
-    io.out(`Compiled ${manifest.syncs.map((s) => s.name).join(' and ')} into ${shown(build)}.\n`);
+    const plans = compiled.artifacts.map((a) => planInMemory(a, join(build, a.plan.sync.name, 'plan.json')));
+    io.out(`Compiled ${compiled.manifest.syncs.map((s) => s.name).join(' and ')} into ${shown(build)}.\n`);
 
     const options: ExecOptions = execOptions({ endpoints: { crm: receiver.url }, sink: join(home, 'sink'), timeoutMs: 10_000, samples: 0, out: (t) => io.out(t) });
     let ok = true;

@@ -1,7 +1,7 @@
 /** Finding and reading the project's `.sync` files. */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { isCompileOutput } from '../emit/kept-output.js';
+import { isCompileOutput } from '../output/kept-output.js';
 
 export class UsageError extends Error {}
 

@@ -1,7 +1,9 @@
 /** `syncwright fmt [paths..] [--check]`: rewrite files in canonical layout, or list those that differ. */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+// As the library's `format`, imported alone: `fmt` loads no emitter.
 import { formatSource } from '../syntax/format.js';
+import { syntaxWords } from '../catalog/index.js';
 import type { OutputFormat } from '../diagnostics/render.js';
 import { printDiagnostics } from './check-command.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
@@ -21,7 +23,7 @@ export function runFmt(opts: FmtOptions, io: Io): number {
   const diagnostics: Diagnostic[] = [];
   const changed: { path: string; text: string }[] = [];
   for (const s of sources) {
-    const r = formatSource(s.path, s.text);
+    const r = formatSource(s.path, s.text, syntaxWords);
     diagnostics.push(...r.diagnostics);
     if (r.text !== undefined && r.text !== s.text) changed.push({ path: s.path, text: r.text });
   }

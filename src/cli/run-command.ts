@@ -1,17 +1,17 @@
 /**
- * `syncwright run [paths..]`: compile (as `compile` does) and run the plans, or run compiled
- * plans with `--plan`. Every option is checked before anything runs (a bad one is a usage
+ * `syncwright run [paths..]`: compile (in memory, and into --out when given) and run the
+ * plans, or run compiled plans with `--plan`. Every option is checked before anything runs (a bad one is a usage
  * error, exit 2); what the run prints or writes passes through one redaction of its secrets
  * and one escaping of terminal controls. Exit codes: `runExitCodes`.
  */
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { accessSync, constants, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { runCompile } from './compile-command.js';
+import { compileProject } from './compile-command.js';
+import type { Build } from '../index.js';
 import { UsageError } from './files.js';
 import type { Io } from './output.js';
 import type { OutputFormat } from '../diagnostics/render.js';
-import { execOptions, runPlans, type Databases, type ExecOptions, type MaxRefused, type PlanStatus, type RunReport } from '../run/index.js';
+import { execOptions, planInMemory, runPlans, type Databases, type LoadedPlan, type ExecOptions, type MaxRefused, type PlanStatus, type RunReport } from '../run/index.js';
 import { defaultDbFolder } from '../run/engines/pglite-session.js';
 import { cleanProgress, lineProgress, terminalProgress } from '../run/output/progress.js';
 import { Redactor } from '../run/output/redact.js';
@@ -154,13 +154,15 @@ function checkOptions(opts: RunOptions, io: Io): Checked {
   return { databases, endpoints, maxRefused, ...(report ? { report } : {}) };
 }
 
-/** The plans named by a compiled manifest, narrowed to `--sync` names. */
-function plansFromManifest(out: string, syncs: readonly string[]): string[] {
-  const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { syncs: { name: string; plan: string }[] };
-  const names = manifest.syncs.map((s) => s.name);
+/** The compiled plans in the manifest's order, narrowed to `--sync` names; each named by where it is (or would be) written. */
+function plansOf(build: Build, syncs: readonly string[], out: string | undefined): LoadedPlan[] {
+  const names = build.manifest.syncs.map((s) => s.name);
   const unknown = syncs.filter((s) => !names.includes(s));
   if (unknown.length) throw new UsageError(`no sync named ${unknown.join(', ')}; the project has ${names.join(', ') || 'none'}`);
-  return manifest.syncs.filter((s) => !syncs.length || syncs.includes(s.name)).map((s) => join(out, s.plan));
+  const byName = new Map(build.artifacts.map((a) => [a.plan.sync.name, a]));
+  return build.manifest.syncs
+    .filter((s) => !syncs.length || syncs.includes(s.name))
+    .map((s) => planInMemory(byName.get(s.name)!, out === undefined ? s.plan : join(out, s.plan)));
 }
 
 function planExitCode(status: PlanStatus, refusedWithinLimit: boolean): number {
@@ -183,22 +185,16 @@ export function exitCodeOf(report: RunReport): number {
 export async function runRun(opts: RunOptions, io: Io): Promise<number> {
   const checked = checkOptions(opts, io);
   if (opts.plans.length) return execute(opts.plans.map((p) => resolve(io.cwd, p)), opts, checked, io);
-  // Compiled into a folder of this run's own unless --out names one: runs of different syncs
-  // never wait for each other's compile.
-  const own = opts.out === undefined ? mkdtempSync(join(tmpdir(), 'syncwright-run-')) : undefined;
-  const out = own ? join(own, 'build') : resolve(io.cwd, opts.out as string);
-  try {
-    // Compile output is for the record, not for stdout, which carries the run's results.
-    const quiet: Io = { ...io, out: (t) => io.err(t) };
-    const code = await runCompile({ paths: opts.paths, out, format: opts.format, strict: opts.strict, ...(opts.postgresVersion ? { postgresVersion: opts.postgresVersion } : {}) }, quiet);
-    if (code !== 0) return code;
-    return await execute(plansFromManifest(out, opts.syncs), opts, checked, io);
-  } finally {
-    if (own) rmSync(own, { recursive: true, force: true });
-  }
+  // Compiled in memory, and written only where --out names a folder: runs of different syncs
+  // never wait for each other's compile. Compile output is for the record, not for stdout,
+  // which carries the run's results.
+  const quiet: Io = { ...io, out: (t) => io.err(t) };
+  const build = await compileProject({ paths: opts.paths, format: opts.format, strict: opts.strict, ...(opts.out === undefined ? {} : { out: opts.out }), ...(opts.postgresVersion ? { postgresVersion: opts.postgresVersion } : {}) }, quiet);
+  if (!build) return runExitCodes.errors;
+  return execute(plansOf(build, opts.syncs, opts.out === undefined ? undefined : resolve(io.cwd, opts.out)), opts, checked, io);
 }
 
-async function execute(plans: string[], opts: RunOptions, checked: Checked, io: Io): Promise<number> {
+async function execute(plans: (string | LoadedPlan)[], opts: RunOptions, checked: Checked, io: Io): Promise<number> {
   const { databases, endpoints, maxRefused } = checked;
   const fallback = databases[''] ?? process.env.DATABASE_URL;
   const dbs: Databases = {

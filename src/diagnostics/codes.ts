@@ -5,7 +5,7 @@
  */
 import { handlebars } from '../handlebars.js';
 import type { Advice, Diagnostic, Severity } from './diagnostic.js';
-import type { Span } from '../syntax/span.js';
+import type { Span } from '../span.js';
 
 interface CodeSpec {
   code: string;

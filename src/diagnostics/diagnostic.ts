@@ -1,5 +1,5 @@
 /** The one diagnostic shape of the project: every stage reports through it. */
-import type { Span } from '../syntax/span.js';
+import type { Span } from '../span.js';
 
 export type Severity = 'error' | 'warning';
 

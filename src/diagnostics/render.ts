@@ -1,7 +1,7 @@
 /** Diagnostics rendered three ways: text with a code frame, JSON, GitHub Actions annotations. */
 import type { Diagnostic } from './diagnostic.js';
 import { limitPerFile } from './limit.js';
-import type { Span } from '../syntax/span.js';
+import type { Span } from '../span.js';
 
 export type OutputFormat = 'text' | 'json' | 'github';
 

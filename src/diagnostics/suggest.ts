@@ -1,6 +1,6 @@
 /** "did you mean" hints: the closest candidate by edit distance, when it is close enough. */
 import { replaceWith, type Advice } from './diagnostic.js';
-import type { Span } from '../syntax/span.js';
+import type { Span } from '../span.js';
 
 /**
  * Edit distance counting an insertion, a deletion, a substitution or a swap of two adjacent

@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { assertSchema } from '../schema/compile.js';
 import type { Ident } from '../syntax/ast.js';
-import type { Dialect } from '../check/model.js';
+import { dialectNames, type Dialect } from '../contract/dialect-names.js';
+import type { SessionSql } from '../contract/plan.js';
 import type { ColumnType } from '../catalog/types.js';
 import type { SqlTextSyntax } from './sql-text.js';
 
@@ -64,9 +65,15 @@ export interface DialectSpec {
   raiseIf: string;
   /** How a query's text is read: comments, quoted strings and names (a model's `sql`). */
   sqlText: SqlTextSyntax;
+  /** What an executor's session runs besides a plan's files, copied into plans; absent: the reference executor does not run the dialect. */
+  session?: Omit<SessionSql, 'errors'> & { why?: string; errors: SessionSql['errors'] & { why?: string } };
+  /** Inserts into `{{table}}` (`{{columns}}`) a row per index of the arrays `{{arrays}}` (bound parameters). */
+  insertArrays?: string;
+  /** The bound parameter `{{n}}` as an array of `{{type}}`. */
+  arrayParameter?: string;
 }
 
-export const dialectNames: readonly Dialect[] = ['postgres', 'snowflake', 'bigquery'];
+export { dialectNames, type Dialect };
 
 const root = new URL('../../', import.meta.url);
 const readJson = (path: string): unknown => JSON.parse(readFileSync(fileURLToPath(new URL(path, root)), 'utf8'));

@@ -7,11 +7,14 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ChangeSet, ChangeSetValue } from '../plan/api-changes.js';
-import type { CommitStep } from '../plan/api-steps.js';
-import { lockKeyOf } from '../plan/plan.js';
+import { changesKey, type ApiStep, type CommitStep } from '../contract/api-steps.js';
+import { changeQueries, insertArrays, withSession } from './session-sql.js';
+import type { SyncArtifacts } from '../contract/plan.js';
+import type { ApiSyncPlan } from '../plan/api.js';
+import { lockKeyOf } from '../plan/head.js';
 import { apiSqlDialect, type ApiSqlDialect } from './api-dialect.js';
 import { whereSql } from './where.js';
-import { formatSql } from './format.js';
+import type { SqlFormatter } from './format.js';
 import { sqlHeader } from './header.js';
 import { getDialect, storedName } from '../dialect/index.js';
 import { quoteIdent } from '../dialect/quote.js';
@@ -92,11 +95,11 @@ function jsonObject(d: ApiSqlDialect, entries: [string, string][]): string {
   return d.fill(d.snippets.jsonObject, { args: entries.map(([k, v]) => `${d.string(k)}, ${v}`).join(', ') });
 }
 
-function finish(d: ApiSqlDialect, cs: ChangeSet, what: string, shape: string): string {
-  return `${sqlHeader(cs.origin, what)}${formatSql(d.spec, shape, d.writer).trimEnd()}\n`;
+function finish(d: ApiSqlDialect, cs: ChangeSet, what: string, shape: string, fmt: SqlFormatter): string {
+  return `${sqlHeader(cs.origin, what)}${fmt.formatSql(d.spec, shape, d.writer).trimEnd()}\n`;
 }
 
-function changesSql(cs: ChangeSet): string {
+function changesSql(cs: ChangeSet, fmt: SqlFormatter): string {
   const d = apiSqlDialect(cs.dialect);
   const base = common(d, cs);
   const { snippets, spec } = d;
@@ -134,10 +137,10 @@ function changesSql(cs: ChangeSet): string {
     idempotencyKey: d.sha256(hashInput),
     summary: summary.map((s) => ({ name: d.ident(s.name), test: s.test })),
   });
-  return finish(d, cs, `the change set against the snapshot of what ${cs.destination} accepted; ends with a one-row summary`, shape);
+  return finish(d, cs, `the change set against the snapshot of what ${cs.destination} accepted; ends with a one-row summary`, shape, fmt);
 }
 
-function readSql(cs: ChangeSet): string {
+function readSql(cs: ChangeSet, fmt: SqlFormatter): string {
   const d = apiSqlDialect(cs.dialect);
   const base = common(d, cs);
   const shape = template('read')({
@@ -147,14 +150,14 @@ function readSql(cs: ChangeSet): string {
     columns: d.fill(d.snippets.jsonText, { v: base.c.columns }),
     changeList: cs.reads.map((k) => d.string(k)).join(', '),
   });
-  return finish(d, cs, `the ${cs.reads.join(', ')} rows of the change set, in seq order`, shape);
+  return finish(d, cs, `the ${cs.reads.join(', ')} rows of the change set, in seq order`, shape, fmt);
 }
 
-function commitSql(cs: ChangeSet): string {
+function commitSql(cs: ChangeSet, fmt: SqlFormatter): string {
   const d = apiSqlDialect(cs.dialect);
   const { transaction } = d.spec;
   const shape = template('commit')({ ...common(d, cs), begin: transaction.begin, commit: transaction.commit });
-  return finish(d, cs, 'moves the accepted rows into the snapshot', shape);
+  return finish(d, cs, 'moves the accepted rows into the snapshot', shape, fmt);
 }
 
 /** What the executor binds, in order, when it inserts an accepted row. */
@@ -169,18 +172,50 @@ function acceptedInsertSql(cs: ChangeSet): string {
   return `INSERT INTO ${q(cs.tables.schema)}.${q(cs.tables.accepted)} (${acceptedParameters.map(q).join(', ')}) VALUES (${values.join(', ')})`;
 }
 
+/** The executor's INSERT of many accepted rows: each parameter an array of the rows' values (text); undefined where the dialect has no such insert. */
+function acceptedRowsSql(cs: ChangeSet): string | undefined {
+  const spec = getDialect(cs.dialect);
+  const q = (n: string) => quoteIdent(spec, n);
+  return insertArrays(spec, `${q(cs.tables.schema)}.${q(cs.tables.accepted)}`, acceptedParameters.map(q), acceptedParameters.map(() => spec.types.string));
+}
+
 export interface ChangeSetFiles {
   changes: string;
   read: string;
   commit?: string;
   acceptedInsert: string;
+  acceptedRows?: string;
 }
 
-export function renderChangeSet(cs: ChangeSet): ChangeSetFiles {
+export function renderChangeSet(cs: ChangeSet, fmt: SqlFormatter): ChangeSetFiles {
   return {
-    changes: changesSql(cs),
-    read: readSql(cs),
-    ...(cs.key ? { commit: commitSql(cs) } : {}),
+    changes: changesSql(cs, fmt),
+    read: readSql(cs, fmt),
+    ...(cs.key ? { commit: commitSql(cs, fmt) } : {}),
     acceptedInsert: acceptedInsertSql(cs),
+    acceptedRows: acceptedRowsSql(cs),
   };
+}
+
+/** An API sync's plan.json and SQL files: the change set rendered, the executor's queries, and the commit of accepted rows added. */
+export function emitApiSync({ changeSet, plan }: ApiSyncPlan, fmt: SqlFormatter): SyncArtifacts {
+  const sql = renderChangeSet(changeSet, fmt);
+  const files = [
+    { name: 'changes.sql', content: sql.changes },
+    { name: 'read.sql', content: sql.read },
+  ];
+  // Each set of change kinds a later step takes its rows by.
+  const kinds = new Map(plan.steps.flatMap((s) => (s.kind !== 'read' && 'changes' in s ? [[changesKey(s.changes), s.changes] as const] : [])));
+  const steps: ApiStep[] = plan.steps.map((s) => (s.kind === 'read' ? { ...s, queries: Object.fromEntries([...kinds].map(([key, k]) => [key, changeQueries(changeSet.dialect, k)])) } : s));
+  if (sql.commit) {
+    steps.push({
+      kind: 'commit',
+      file: 'commit.sql',
+      on: 'source',
+      description: 'record the accepted rows, then move them into the snapshot',
+      acceptedInsert: { statement: sql.acceptedInsert, ...(sql.acceptedRows ? { rows: sql.acceptedRows } : {}), parameters: acceptedParameters },
+    });
+    files.push({ name: 'commit.sql', content: sql.commit });
+  }
+  return { plan: { ...plan, source: withSession({ ...plan.source }), steps }, files };
 }

@@ -2,7 +2,9 @@
  * sql-formatter costs milliseconds per statement, so each statement shape (its text with
  * the placeholders of sql-writer.ts) is formatted once and reused; the real names, literals
  * and numbers are put back into the formatted text afterwards; the formatted shapes are also
- * carried to the next compile (`formattedCarry`).
+ * carried to the next compile (`SqlFormatter` is the build folder's `Carry`). Every cache is
+ * the compile's own (one `SqlFormatter` per `CompileContext`), so a long-running process
+ * keeps nothing of the projects it compiled.
  */
 import { createRequire } from 'node:module';
 import { format, type FormatOptionsWithLanguage } from 'sql-formatter';
@@ -10,10 +12,6 @@ import type { DialectSpec } from '../dialect/index.js';
 import { laidOut, statementSeparator } from './templates.js';
 
 const options = { keywordCase: 'upper', tabWidth: 2 } as const satisfies Omit<FormatOptionsWithLanguage, 'language'>;
-/** Statements formatted in this process: `${language}\n${statement}` -> formatted text. */
-const formatted = new Map<string, string>();
-/** Statements formatted by the previous compile (see `formattedCarry`). */
-let earlier = new Map<string, string>();
 const placeholder = /["'`]swph(\d+)["'`]|\bswph(\d+)\b/g;
 
 /**
@@ -29,7 +27,7 @@ function localise(statement: string): { local: string; back: string[] } {
   return { local, back };
 }
 
-function formatStatement(spec: DialectSpec, statement: string): string {
+function formatStatement(spec: DialectSpec, statement: string, formatted: Map<string, string>, earlier: ReadonlyMap<string, string>): string {
   // Laid out by its template: only blank lines (from optional parts), line-end spaces and the break before `;` go.
   if (statement.startsWith(laidOut)) return statement.slice(laidOut.length).replace(/[ \t]+$/gm, '').replace(/\n{2,}/g, '\n').replace(/\s+;$/, ';');
   const { local, back } = localise(statement);
@@ -43,25 +41,15 @@ function formatStatement(spec: DialectSpec, statement: string): string {
   return text.replace(placeholder, (m, a: string | undefined, b: string | undefined) => m.replace(/swph\d+/, `swph${back[Number(a ?? b)]}`));
 }
 
-/** A rendered script, formatted statement by statement (where the template separated them). */
-export function formatScript(spec: DialectSpec, shape: string): string {
-  return shape
-    .split(statementSeparator)
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0)
-    .map((statement) => formatStatement(spec, statement))
-    .join('\n\n');
-}
 
 /** A placeholder of a formatted shape, with the indentation of its line. */
 type Hole = { n: number; indent: string };
-const compiled = new Map<string, (string | Hole)[]>();
 
 /** What fills a shape: the values of its placeholders, and which of them are blocks (SqlWriter). */
 export type Filling = { values: readonly string[]; blocks?: ReadonlyMap<number, readonly string[]> };
 
 /** The formatted shape with each placeholder replaced by its value; a block's lines indented as the line it lands on. */
-export function fillPlaceholders(shape: string, { values, blocks }: Filling): string {
+function fillPlaceholders(compiled: Map<string, (string | Hole)[]>, shape: string, { values, blocks }: Filling): string {
   // Split once per shape into text and placeholders, then join per use.
   let parts = compiled.get(shape);
   if (!parts) {
@@ -87,10 +75,6 @@ export function fillPlaceholders(shape: string, { values, blocks }: Filling): st
     .join('');
 }
 
-/** A shape formatted (cached), then filled with its values. */
-export function formatSql(spec: DialectSpec, shape: string, filling: Filling): string {
-  return fillPlaceholders(formatScript(spec, shape), filling);
-}
 
 /**
  * Formatting only changes whitespace and the case of keywords: anything else in a carried
@@ -104,24 +88,55 @@ function sameTokens(statement: string, text: string): boolean {
 const stamp = `sql-formatter ${(createRequire(import.meta.url)('sql-formatter/package.json') as { version: string }).version} ${JSON.stringify(options)}`;
 
 /**
- * The statements formatted by one compile, carried to the next in the kept previous output
- * (src/emit/artifact-tree.ts): sql-formatter costs milliseconds per statement shape, most of a
- * recompile's time when nothing else changed. Only a file of the same sql-formatter version
- * and options is read; what is saved is what this compile used, so it does not grow.
+ * The SQL formatting of one compile, with its caches. It is also what the compile carries to
+ * the next in the kept previous output (src/output/artifact-tree.ts, a `Carry`): sql-formatter
+ * costs milliseconds per statement shape, most of a recompile's time when nothing else
+ * changed. Only a file of the same sql-formatter version and options is read; what is saved
+ * is what this compile used, so it does not grow.
  */
-export const formattedCarry = {
-  name: '.syncwright-formatted.json',
+export class SqlFormatter {
+  readonly name = '.syncwright-formatted.json';
+  /** Statements formatted by this compile: `${language}\n${statement}` -> formatted text. */
+  private readonly formatted = new Map<string, string>();
+  /** Statements formatted by the previous compile (`load`). */
+  private earlier: ReadonlyMap<string, string> = new Map();
+  /** Formatted shapes split into text and placeholders. */
+  private readonly compiled = new Map<string, (string | Hole)[]>();
+  /** Formatted scripts by dialect, template and context (src/emit/warehouse.ts). */
+  readonly shapes = new Map<string, Map<string, string>>();
+
+  /** A rendered script, formatted statement by statement (where the template separated them). */
+  formatScript(spec: DialectSpec, shape: string): string {
+    return shape
+      .split(statementSeparator)
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0)
+      .map((statement) => formatStatement(spec, statement, this.formatted, this.earlier))
+      .join('\n\n');
+  }
+
+  /** The formatted shape with each placeholder replaced by its value. */
+  fill(shape: string, filling: Filling): string {
+    return fillPlaceholders(this.compiled, shape, filling);
+  }
+
+  /** A shape formatted (cached), then filled with its values. */
+  formatSql(spec: DialectSpec, shape: string, filling: Filling): string {
+    return this.fill(this.formatScript(spec, shape), filling);
+  }
+
   load(text: string): void {
     try {
       const data = JSON.parse(text) as { stamp?: unknown; statements?: unknown };
       if (data.stamp === stamp && Array.isArray(data.statements)) {
-        earlier = new Map(data.statements.filter((e): e is [string, string] => Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'string'));
+        this.earlier = new Map(data.statements.filter((e): e is [string, string] => Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'string'));
       }
     } catch {
       // Not a file of ours: formatted afresh.
     }
-  },
+  }
+
   save(): string {
-    return JSON.stringify({ stamp, statements: [...formatted] });
-  },
-};
+    return JSON.stringify({ stamp, statements: [...this.formatted] });
+  }
+}

@@ -8,34 +8,10 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { assertSchema } from '../schema/compile.js';
 import type { CheckedSync } from '../check/model.js';
-import type { Span } from '../syntax/span.js';
-import type { SyncArtifacts } from '../plan/plan.js';
-import type { PlanOptions } from '../plan/options.js';
-
-export const manifestSchemaId = 'https://syncwright.dev/schemas/manifest.v1.json';
-
-export interface ManifestSync {
-  name: string;
-  kind: 'record' | 'audience';
-  mode: string;
-  source: { name: string; dialect: string; version?: number };
-  destination: { name: string; type: string; category: string; objectKind?: string; target?: string[] };
-  schedule?: string;
-  file: string;
-  line: number;
-  plan: string;
-  steps: string[];
-  files: string[];
-  inputHash: string;
-}
-
-export interface Manifest {
-  $schema: typeof manifestSchemaId;
-  manifestVersion: 1;
-  compiler: { name: 'syncwright'; version: string };
-  options?: PlanOptions;
-  syncs: ManifestSync[];
-}
+import type { Span } from '../span.js';
+import type { SyncArtifacts } from '../contract/plan.js';
+import type { PlanOptions } from '../contract/options.js';
+import { manifestSchemaId, type Manifest, type ManifestSync } from '../contract/manifest.js';
 
 const root = new URL('../../', import.meta.url);
 const readJson = (path: string): unknown => JSON.parse(readFileSync(fileURLToPath(new URL(path, root)), 'utf8'));

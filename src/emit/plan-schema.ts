@@ -4,7 +4,7 @@
  * rejects is a compiler bug, reported with every error.
  */
 import { assertSchema, schemaErrors } from '../schema/compile.js';
-import type { Plan } from '../plan/plan.js';
+import type { Plan } from '../contract/plan.js';
 
 /** The schema errors of a plan, one line each ("/steps/2/kind must be one of: ..."); empty when valid. */
 export function planErrors(plan: unknown): string[] {

@@ -11,12 +11,13 @@ import { fillSnippet } from '../dialect/snippet.js';
 import { queryInParentheses } from '../dialect/sql-text.js';
 import { quoteIdent } from '../dialect/quote.js';
 import type { StagedColumn, WarehouseSyncPlan } from '../plan/warehouse.js';
-import type { TargetColumn, WarehouseStep } from '../plan/warehouse-steps.js';
+import type { TargetColumn, WarehouseStep } from '../contract/warehouse-steps.js';
 import { SqlWriter } from './sql-writer.js';
 import { renderTemplate } from './templates.js';
-import { fillPlaceholders, formatScript } from './format.js';
+import type { SqlFormatter } from './format.js';
 import { whereSql } from './where.js';
 import { sqlHeader } from './header.js';
+import { loadStatements } from './session-sql.js';
 
 export interface WarehouseFiles {
   steps: WarehouseStep[];
@@ -105,7 +106,7 @@ function guards(plan: WarehouseSyncPlan, w: SqlWriter): string[] {
   return out;
 }
 
-function applySql(plan: WarehouseSyncPlan): string {
+function applySql(plan: WarehouseSyncPlan, fmt: SqlFormatter): string {
   const spec = getDialect(plan.destination.dialect);
   const w = new SqlWriter(spec);
   const version = plan.destination.version;
@@ -150,30 +151,27 @@ function applySql(plan: WarehouseSyncPlan): string {
     antiJoin: plan.writes.delete && !bySource,
     guards: guards(plan, w),
   };
-  return fillPlaceholders(shaped(spec, 'apply', context), w);
+  return fmt.fill(shaped(spec, 'apply', context, fmt), w);
 }
 
-function extractSql(plan: WarehouseSyncPlan): string {
+function extractSql(plan: WarehouseSyncPlan, fmt: SqlFormatter): string {
   const spec = getDialect(plan.source.dialect);
   const w = new SqlWriter(spec);
-  return fillPlaceholders(shaped(spec, 'extract', modelRows(plan, w)), w);
+  return fmt.fill(shaped(spec, 'extract', modelRows(plan, w), fmt), w);
 }
-
-/** Dialect and template -> context (as JSON) -> formatted script. */
-const shapes = new Map<string, Map<string, string>>();
 
 /**
  * The formatted script of a context. A context holds only placeholders and flags, so syncs
  * of one shape share a single render and format.
  */
-function shaped(spec: DialectSpec, template: string, context: object): string {
+function shaped(spec: DialectSpec, template: string, context: object, fmt: SqlFormatter): string {
   const where = `${spec.name}/${template}`;
-  let byContext = shapes.get(where);
-  if (!byContext) shapes.set(where, (byContext = new Map()));
+  let byContext = fmt.shapes.get(where);
+  if (!byContext) fmt.shapes.set(where, (byContext = new Map()));
   const key = JSON.stringify(context);
   let text = byContext.get(key);
   if (text === undefined) {
-    text = formatScript(spec, renderTemplate(spec.name, template, context));
+    text = fmt.formatScript(spec, renderTemplate(spec.name, template, context));
     byContext.set(key, text);
   }
   return text;
@@ -191,17 +189,17 @@ function targetColumns(plan: WarehouseSyncPlan): TargetColumn[] {
   return columns;
 }
 
-export function emitWarehouse(plan: WarehouseSyncPlan): WarehouseFiles {
+export function emitWarehouse(plan: WarehouseSyncPlan, fmt: SqlFormatter): WarehouseFiles {
   const target = plan.destination.target.map((p) => p.text).join('.');
   const written = targetColumns(plan);
   const applyWhat = `stage the model's rows, check the guards, then ${plan.sync.mode} into ${target} in one transaction; returns the summary row`;
-  const apply = { name: 'apply.sql', content: withHeader(plan, applyWhat, applySql(plan)) };
+  const apply = { name: 'apply.sql', content: withHeader(plan, applyWhat, applySql(plan, fmt)) };
   const applyStep = { kind: 'sql' as const, file: apply.name, on: 'destination' as const, description: applyWhat };
   if (plan.destination.sameWarehouse) return { steps: [applyStep], files: [apply], columns: written };
 
   const destSpec = getDialect(plan.destination.dialect);
   const extractWhat = `select the model's rows, mapped, on ${plan.source.name} for the load into ${plan.destination.name}`;
-  const extract = { name: 'extract.sql', content: withHeader(plan, extractWhat, extractSql(plan)) };
+  const extract = { name: 'extract.sql', content: withHeader(plan, extractWhat, extractSql(plan, fmt)) };
   const slotTypes = [...stagedColumns(plan), ...plan.orderBy.map((o) => o.column)];
   const columns = slotNames(plan).map((name, i) => ({ name, type: typeName(destSpec, slotTypes[i]!) }));
   return {
@@ -215,6 +213,7 @@ export function emitWarehouse(plan: WarehouseSyncPlan): WarehouseFiles {
         columns,
         batch: plan.batch,
         description: `create the temporary table ${loadTable} on ${plan.destination.name} and insert the rows of ${extract.name}; ${apply.name} runs next in the same session`,
+        ...loadStatements(plan.destination.dialect, loadTable, columns),
       },
       applyStep,
     ],

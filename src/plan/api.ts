@@ -1,16 +1,17 @@
 /**
- * Plans a sync into an API destination: the change set in the source's SQL, then the
- * destination's calls as data (src/catalog/api), then the commit of what was accepted.
+ * Plans a sync into an API destination: the change set (rendered to the source's SQL by
+ * src/emit/api-sql.ts), then the destination's calls as data (src/catalog/api); emit adds
+ * the commit of what was accepted, whose statement is SQL.
  */
 import type { CheckedSync, ResolvedValue } from '../check/model.js';
 import { limitsFor, objectKindOf, requireDestinationType, resolveField } from '../catalog/index.js';
 import { settingDefaults } from '../catalog/settings.js';
 import { requireDestinationApi, type ApiContext } from '../catalog/api/index.js';
-import type { ApiStep, Template } from './api-steps.js';
-import { lockKeyOf, planHead, warehouseEndpoint, type Plan, type SyncArtifacts } from './plan.js';
-import { changeSetOf, sentFields } from './api-changes.js';
-import { acceptedParameters, renderChangeSet } from '../emit/api-sql.js';
-import type { PlanOptions } from './options.js';
+import type { ApiStep, ReadStep, Template } from '../contract/api-steps.js';
+import type { Plan } from '../contract/plan.js';
+import { lockKeyOf, planHead, warehouseEndpoint } from './head.js';
+import { changeSetOf, sentFields, type ChangeSet } from './api-changes.js';
+import type { PlanOptions } from '../contract/options.js';
 
 function template(v: ResolvedValue | unknown): Template | undefined {
   if (v === undefined || v === null) return undefined;
@@ -46,7 +47,19 @@ export function apiContext(sync: CheckedSync): ApiContext {
   };
 }
 
-export function planApiSync(sync: CheckedSync, options: PlanOptions): SyncArtifacts {
+/** An API sync's plan: plan.json but for the commit step, and the change set its SQL files are rendered from. */
+export interface ApiSyncPlan {
+  kind: 'api';
+  sync: CheckedSync;
+  changeSet: ChangeSet;
+  /** Every step up to the commit; emit adds the SQL: the read step's queries, the commit (when the change set has a key). */
+  plan: Omit<Plan, 'steps'> & { steps: PlannedStep[] };
+}
+
+/** A step as planned: the read step gets its queries from emit. */
+export type PlannedStep = Exclude<ApiStep, ReadStep> | Omit<ReadStep, 'queries'>;
+
+export function planApiSync(sync: CheckedSync, options: PlanOptions): ApiSyncPlan {
   const ctx = apiContext(sync);
   const api = requireDestinationApi(sync.destination.type);
   const planMode = api.modes[`${sync.kind}:${sync.mode}`];
@@ -56,10 +69,9 @@ export function planApiSync(sync: CheckedSync, options: PlanOptions): SyncArtifa
   // batch whose body would exceed it (Klaviyo's 5 MB bulk import, Amplitude's 1 MB).
   const sending = described.map((s) => (s.kind === 'send' && ctx.maxPayloadBytes !== undefined && s.batch.maxBytes === undefined ? { ...s, batch: { ...s.batch, maxBytes: ctx.maxPayloadBytes } } : s));
   const changeSet = changeSetOf(sync, reads);
-  const sql = renderChangeSet(changeSet);
   const deletes = sync.mode === 'mirror' || sync.mode === 'remove';
 
-  const steps: ApiStep[] = [
+  const steps: PlannedStep[] = [
     {
       kind: 'changes',
       file: 'changes.sql',
@@ -80,19 +92,10 @@ export function planApiSync(sync: CheckedSync, options: PlanOptions): SyncArtifa
     },
     ...api.setup(ctx),
     ...sending,
-    ...(sql.commit
-      ? [{
-          kind: 'commit' as const,
-          file: 'commit.sql',
-          on: 'source' as const,
-          description: 'record the accepted rows, then move them into the snapshot',
-          acceptedInsert: { statement: sql.acceptedInsert, parameters: acceptedParameters },
-        }]
-      : []),
   ];
 
   const target = sync.target?.map((p) => p.text);
-  const plan: Plan = {
+  const plan: ApiSyncPlan['plan'] = {
     ...planHead(sync),
     source: warehouseEndpoint(sync.model.source.name, sync.model.source.dialect, sync.model.source.settings, options),
     destination: {
@@ -107,10 +110,5 @@ export function planApiSync(sync: CheckedSync, options: PlanOptions): SyncArtifa
     lock: { key: String(lockKeyOf(`${changeSet.tables.schema}.${changeSet.tables.snapshot}`)), on: 'source' },
     steps,
   };
-  const files = [
-    { name: 'changes.sql', content: sql.changes },
-    { name: 'read.sql', content: sql.read },
-    ...(sql.commit ? [{ name: 'commit.sql', content: sql.commit }] : []),
-  ];
-  return { plan, files };
+  return { kind: 'api', sync, changeSet, plan };
 }

@@ -1,20 +1,24 @@
 /**
- * The planner: one plan (plan.json and the files it names) per sync, in the checked
- * project's order. Warehouse destinations are merged in SQL (warehouse*.ts); every other
- * category goes through the API planner (api.ts).
+ * The planner: one plan per sync, in the checked project's order, as data (the intermediate
+ * form src/emit/ renders to plan.json and SQL). Warehouse destinations are merged in SQL
+ * (warehouse.ts); every other category goes through the API planner (api.ts).
  */
 import type { CheckedProject, CheckedSync } from '../check/model.js';
-import type { PlanOptions } from './options.js';
-import type { SyncArtifacts } from './plan.js';
-import { planWarehouseSync } from './warehouse-artifacts.js';
-import { planApiSync } from './api.js';
+import type { PlanOptions } from '../contract/options.js';
+import { planWarehouse, type WarehouseSyncPlan } from './warehouse.js';
+import { planApiSync, type ApiSyncPlan } from './api.js';
 
-export type { PlanOptions } from './options.js';
+export type { PlanOptions } from '../contract/options.js';
+export type { WarehouseSyncPlan } from './warehouse.js';
+export type { ApiSyncPlan } from './api.js';
 
-export function planSync(sync: CheckedSync, options: PlanOptions = {}): SyncArtifacts {
-  return sync.destination.category === 'warehouse' ? planWarehouseSync(sync, options) : planApiSync(sync, options);
+/** One sync's plan, before emitting: `kind` says which emitter renders it. */
+export type SyncPlan = WarehouseSyncPlan | ApiSyncPlan;
+
+export function planSync(sync: CheckedSync, options: PlanOptions = {}): SyncPlan {
+  return sync.destination.category === 'warehouse' ? planWarehouse(sync, options) : planApiSync(sync, options);
 }
 
-export function planProject(project: CheckedProject, options: PlanOptions = {}): SyncArtifacts[] {
+export function planProject(project: CheckedProject, options: PlanOptions = {}): SyncPlan[] {
   return project.syncs.map((s) => planSync(s, options));
 }

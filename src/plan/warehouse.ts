@@ -8,8 +8,8 @@ import type { CheckedColumn, CheckedSync, Dialect, ResolvedValue } from '../chec
 import type { ColumnType } from '../catalog/types.js';
 import type { Expr, Ident } from '../syntax/ast.js';
 import { findColumn } from '../check/expr.js';
-import type { PlanOptions } from './options.js';
-import { lockKeyOf, warehouseEndpoint } from './plan.js';
+import type { PlanOptions } from '../contract/options.js';
+import { lockKeyOf, warehouseEndpoint } from './head.js';
 
 /** One column of the staging table: a model column (maybe hashed) under its destination name. */
 export interface StagedColumn {
@@ -41,6 +41,7 @@ export interface WarehouseEndpoint {
 }
 
 export interface WarehouseSyncPlan {
+  kind: 'warehouse';
   sync: CheckedSync;
   source: WarehouseEndpoint;
   destination: WarehouseEndpoint & { type: string; target: Ident[]; sameWarehouse: boolean };
@@ -108,6 +109,7 @@ export function planWarehouse(sync: CheckedSync, options: PlanOptions): Warehous
   const sameWarehouse = destination.source !== undefined;
   const fields = sync.fields.map(staged);
   const plan: WarehouseSyncPlan = {
+    kind: 'warehouse',
     sync,
     source,
     destination: { ...warehouseEndpoint(destination.name, destDialect, destination.settings, options), type: destination.type, target: sync.target, sameWarehouse },

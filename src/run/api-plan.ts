@@ -7,7 +7,7 @@
  * are recorded just before the commit, and only if the whole run was accepted. The plan's lock
  * is held from the recovery to the commit, so one run of the sync at a time writes its state.
  */
-import type { AcceptStep, ApiStep, ChangeKind, CommitStep } from '../plan/api-steps.js';
+import type { AcceptStep, ApiStep, ChangeKind, CommitStep } from '../contract/api-steps.js';
 import { runCall } from './call-step.js';
 import { GuardAbort, guardViolation } from './guard.js';
 import { Ledger } from './ledger.js';
@@ -16,13 +16,12 @@ import type { PlanReport, StepReport } from './output/report.js';
 import { countRows, runSend, stepRows } from './send-step.js';
 import { runPublish } from './sinks/publish.js';
 import { runWriteObject } from './sinks/write-object.js';
-import type { SqlSession } from './engines/sql-session.js';
+import { asSubquery, type SqlSession } from './engines/sql-session.js';
 import { runValues, sqlFile, type ExecOptions, type StepEnv } from './step-env.js';
 import { withSyncLock } from './locks/sync-lock.js';
+import { isSqlError, sessionSqlOf } from './engines/sql-errors.js';
 import { envFrom, envPlaceholder } from './template.js';
 
-/** Postgres errors that mean "the state tables do not exist yet": a first run has nothing to recover. */
-const notYetCreated = new Set(['42P01', '3F000']);
 
 /**
  * A run killed after rows were accepted but before commit.sql leaves them in the accepted
@@ -32,9 +31,10 @@ const notYetCreated = new Set(['42P01', '3F000']);
  */
 async function recover(env: StepEnv, commit: CommitStep): Promise<void> {
   try {
-    await env.session.script(sqlFile(env, commit.file));
+    await env.session.script(sqlFile(env, commit.file), env.sql.rollback);
   } catch (e) {
-    if (!notYetCreated.has(String((e as { code?: unknown }).code))) throw e;
+    // The state tables do not exist yet: a first run has nothing to recover.
+    if (!isSqlError(e, env.sql, 'missingTable')) throw e;
   }
 }
 
@@ -101,7 +101,7 @@ async function recordDeferred(env: StepEnv): Promise<void> {
 async function runStep(step: ApiStep, env: StepEnv): Promise<StepReport | undefined> {
   switch (step.kind) {
     case 'changes': {
-      const results = await env.session.script(sqlFile(env, step.file));
+      const results = await env.session.script(sqlFile(env, step.file), env.sql.rollback);
       env.report.changes = numbers(results.at(-1)?.[0]);
       return undefined;
     }
@@ -111,7 +111,7 @@ async function runStep(step: ApiStep, env: StepEnv): Promise<StepReport | undefi
       return undefined;
     }
     case 'read':
-      env.read = sqlFile(env, step.file);
+      env.read = { query: asSubquery(sqlFile(env, step.file)), queries: step.queries };
       return undefined;
     case 'call':
       return runCall(step, env);
@@ -126,7 +126,7 @@ async function runStep(step: ApiStep, env: StepEnv): Promise<StepReport | undefi
     case 'commit':
       if (env.options.dryRun) return undefined;
       await recordDeferred(env);
-      await env.session.script(sqlFile(env, step.file));
+      await env.session.script(sqlFile(env, step.file), env.sql.rollback);
       return undefined;
   }
 }
@@ -139,6 +139,7 @@ export async function runApiPlan(loaded: LoadedPlan, session: SqlSession, option
     plan,
     files: loaded.files,
     session,
+    sql: sessionSqlOf(plan, 'source'),
     options,
     render: { env: options.dryRun ? envPlaceholder : envFrom(options.env), secret: (v) => options.secrets.addCredential(v) },
     vars: {},
@@ -151,7 +152,7 @@ export async function runApiPlan(loaded: LoadedPlan, session: SqlSession, option
   // A dry run builds its change set in its own session's temporary table and writes nothing
   // else, so it takes no lock and runs beside a real run.
   if (options.dryRun) return runSteps(steps, env);
-  await withSyncLock(session, plan.lock, options, `sync ${plan.sync.name}`, async () => {
+  await withSyncLock(session, env.sql, plan.lock, options, `sync ${plan.sync.name}`, async () => {
     if (commit) await recover(env, commit);
     await runSteps(steps, env, commit);
     report.committed = env.ledger?.total ?? 0;
@@ -178,7 +179,7 @@ async function runSteps(steps: readonly ApiStep[], env: StepEnv, commit?: Commit
     }
   } catch (e) {
     // What was accepted before the failure is committed, so that the next run does not send it again.
-    if (commit && sending && !committed) await env.session.script(sqlFile(env, commit.file));
+    if (commit && sending && !committed) await env.session.script(sqlFile(env, commit.file), env.sql.rollback);
     throw e;
   }
 }

@@ -1,5 +1,5 @@
 /** A `call` step: one request (sign-in, find or create a list), retried like any other, its answer captured into variables. */
-import type { CallStep } from '../plan/api-steps.js';
+import type { CallStep } from '../contract/api-steps.js';
 import { deliver, type Exchange } from './http/deliver.js';
 import { snippet } from './http/http.js';
 import { pointerGet } from './json-pointer.js';

@@ -1,6 +1,5 @@
-/** Change rows as read.sql returns them, and the queries that stream or count one step's share of them. */
-import type { ChangeKind } from '../plan/api-steps.js';
-import { asSubquery } from './engines/sql-session.js';
+/** Change rows as read.sql returns them. */
+import type { ChangeKind } from '../contract/api-steps.js';
 import type { Json } from './template.js';
 
 /** A change row as templates see it (`row.key`, `row.payload`, ...). */
@@ -40,17 +39,6 @@ export function changeRow(raw: Record<string, unknown>): ChangeRow {
     destination_id: text(raw.destination_id),
     columns: json(raw.columns),
   };
-}
-
-const kindList = (kinds: readonly ChangeKind[]): string => kinds.map((k) => `'${k.replaceAll("'", "''")}'`).join(', ');
-
-/** read.sql narrowed to some change kinds, in `seq` order. */
-export function rowsQuery(readSql: string, kinds: readonly ChangeKind[]): string {
-  return `SELECT * FROM (\n${asSubquery(readSql)}\n) AS "read" WHERE "read"."change" IN (${kindList(kinds)}) ORDER BY "read"."seq"`;
-}
-
-export function countQuery(readSql: string, kinds: readonly ChangeKind[]): string {
-  return `SELECT count(*)::bigint AS "n" FROM (\n${asSubquery(readSql)}\n) AS "read" WHERE "read"."change" IN (${kindList(kinds)})`;
 }
 
 /** Pages of parsed change rows. */

@@ -1,5 +1,5 @@
 /** The mirror guards, judged on the change set's summary row before anything is sent. */
-import type { GuardStep } from '../plan/api-steps.js';
+import type { GuardStep } from '../contract/api-steps.js';
 
 export type ChangeSummary = Record<string, number>;
 

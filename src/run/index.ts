@@ -3,7 +3,7 @@
  * published contract) on Postgres, embedded PGlite or a server, and through the destinations'
  * HTTP APIs. It imports nothing of the compiler but the plan's types.
  */
-import type { Plan, PlanEndpoint } from '../plan/plan.js';
+import type { Plan, PlanEndpoint } from '../contract/plan.js';
 import { runApiPlan } from './api-plan.js';
 import { loadPlan, type LoadedPlan } from './plan-file.js';
 import { openPgliteSession } from './engines/pglite-session.js';
@@ -19,6 +19,7 @@ import type { ExecOptions } from './step-env.js';
 import { runWarehousePlan } from './warehouse-plan.js';
 
 export { Buckets, execOptions, type ExecOptions } from './step-env.js';
+export { planInMemory, type LoadedPlan } from './plan-file.js';
 export type { MaxRefused, PlanReport, PlanStatus, RunReport, StepReport } from './output/report.js';
 
 export interface Databases {
@@ -130,17 +131,21 @@ function stopOf(e: unknown): PlanStatus {
   return 'failed';
 }
 
-/** Runs each plan in turn; one plan's failure is reported and the next still runs. */
-export async function runPlans(planPaths: readonly string[], databases: Databases, options: ExecOptions, onPlan?: (report: PlanReport) => void): Promise<RunReport> {
+/**
+ * Runs each plan in turn (a plan.json path, or a plan compiled in memory); one plan's failure
+ * is reported and the next still runs.
+ */
+export async function runPlans(plans: readonly (string | LoadedPlan)[], databases: Databases, options: ExecOptions, onPlan?: (report: PlanReport) => void): Promise<RunReport> {
   const startedAt = new Date();
   const started = performance.now();
   const sessions = new Sessions(databases, options);
   const reports: PlanReport[] = [];
   try {
-    for (const path of planPaths) {
+    for (const given of plans) {
+      const path = typeof given === 'string' ? given : given.path;
       let loaded: LoadedPlan;
       try {
-        loaded = loadPlan(path);
+        loaded = typeof given === 'string' ? loadPlan(given) : given;
       } catch (e) {
         const failed: PlanReport = { ...emptyReport({ sync: { name: path, kind: 'record', mode: '' }, destination: { name: '', type: '' } } as Plan, path, options.dryRun), status: 'failed', error: (e as Error).message };
         reports.push(failed);

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { schemaErrors } from '../schema/compile.js';
-import type { Plan } from '../plan/plan.js';
+import type { Plan, SyncArtifacts } from '../contract/plan.js';
 
 export interface LoadedPlan {
   plan: Plan;
@@ -46,4 +46,10 @@ export function loadPlan(path: string): LoadedPlan {
     }
   }
   return { plan, path, files };
+}
+
+/** A plan compiled in this process (never written), checked as a plan read from disk is; `path` is where it would be. */
+export function planInMemory(artifacts: SyncArtifacts, path: string): LoadedPlan {
+  checkSchema(artifacts.plan, path);
+  return { plan: artifacts.plan, path, files: new Map(artifacts.files.map((f) => [f.name, f.content])) };
 }

@@ -1,23 +1,30 @@
 /** A `send` step: the step's change rows, batched, through its chain of requests; accepted rows recorded as they come. */
-import type { SendRequest, SendStep } from '../plan/api-steps.js';
+import { changesKey, type ChangeKind, type ChangeQueries, type SendRequest, type SendStep } from '../contract/api-steps.js';
+import { fillSlots } from '../contract/plan.js';
 import { readResponse } from './http/acceptance.js';
 import { batches } from './http/batches.js';
-import { changePages, countQuery, rowsQuery, type ChangeRow } from './change-rows.js';
+import { changePages, type ChangeRow } from './change-rows.js';
 import { deliver, type Exchange } from './http/deliver.js';
 import type { StepReport } from './output/report.js';
 import { buildRequest } from './http/request.js';
 import { baseContext, batchValues, noteRefusals, type StepEnv } from './step-env.js';
 import { compileMessage, render, TemplateError, type Json, type RenderContext } from './template.js';
 
-export async function countRows(env: StepEnv, kinds: SendStep['changes']): Promise<number> {
+/** The plan's queries over read.sql for these change kinds, with read.sql in place: `rows`, `count`, `range`. */
+export function changeQuery(env: StepEnv, kinds: readonly ChangeKind[], which: keyof ChangeQueries, slots: Record<string, number> = {}): string {
   if (env.read === undefined) throw new Error('the plan sends rows before its read step');
-  const [row] = await env.session.query<{ n: unknown }>(countQuery(env.read, kinds));
+  const queries = env.read.queries[changesKey(kinds)];
+  if (!queries) throw new Error(`the plan's read step has no queries for the change kinds ${kinds.join(', ')}`);
+  return fillSlots(queries[which], { ...slots, query: env.read.query });
+}
+
+export async function countRows(env: StepEnv, kinds: SendStep['changes']): Promise<number> {
+  const [row] = await env.session.query<{ n: unknown }>(changeQuery(env, kinds, 'count'));
   return Number(row?.n ?? 0);
 }
 
 export function stepRows(env: StepEnv, kinds: SendStep['changes']): AsyncGenerator<ChangeRow[]> {
-  if (env.read === undefined) throw new Error('the plan sends rows before its read step');
-  return changePages(env.session.pages(rowsQuery(env.read, kinds), env.options.pageSize));
+  return changePages(env.session.pages(changeQuery(env, kinds, 'rows'), env.options.pageSize, env.sql));
 }
 
 function renderContext(env: StepEnv, rows: readonly ChangeRow[], seq: number, last: boolean, total: number, perRow: boolean): RenderContext {

@@ -1,7 +1,7 @@
 /** What every step of one plan's run shares: the session, the variables calls captured, the options, the tallies. */
 import { createHash, randomInt, randomUUID } from 'node:crypto';
-import type { Plan } from '../plan/plan.js';
-import type { ChangeKind, RateLimit } from '../plan/api-steps.js';
+import type { Plan, SessionSql } from '../contract/plan.js';
+import type { ChangeKind, RateLimit, ReadStep } from '../contract/api-steps.js';
 import type { Ledger } from './ledger.js';
 import { silentProgress, type Progress } from './output/progress.js';
 import { Redactor } from './output/redact.js';
@@ -96,8 +96,10 @@ export interface StepEnv {
   render: RenderOptions;
   vars: Record<string, unknown>;
   run: Record<string, unknown>;
-  /** read.sql, once the read step has run. */
-  read?: string;
+  /** read.sql (as a query) and the plan's queries over it, once the read step has run. */
+  read?: { query: string; queries: ReadStep['queries'] };
+  /** The source's session statements (the plan's). */
+  sql: SessionSql;
   ledger?: Ledger;
   report: PlanReport;
   /** No row refused so far (an `accept` step with `when: all_accepted` needs it). */

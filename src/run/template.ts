@@ -5,7 +5,7 @@
  */
 import Handlebars from 'handlebars';
 import { messageHelpers } from '../handlebars.js';
-import type { SendStep, Template } from '../plan/api-steps.js';
+import type { SendStep, Template } from '../contract/api-steps.js';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 

@@ -3,10 +3,12 @@
  * script, in order, on the source's or the destination's session; a `load` step streams
  * the rows of its extract query from the source into a temporary table of the destination.
  */
-import type { LoadStep, SqlStep, WarehouseStep } from '../plan/warehouse-steps.js';
+import type { LoadStep, SqlStep, WarehouseStep } from '../contract/warehouse-steps.js';
 import type { LoadedPlan } from './plan-file.js';
 import type { PlanReport, StepReport } from './output/report.js';
-import { quoteIdent, type SqlSession } from './engines/sql-session.js';
+import type { SqlSession } from './engines/sql-session.js';
+import type { SessionSql } from '../contract/plan.js';
+import { sessionSqlOf } from './engines/sql-errors.js';
 import { targetProblems } from './engines/target-check.js';
 import { withSyncLock } from './locks/sync-lock.js';
 import type { ExecOptions } from './step-env.js';
@@ -20,21 +22,20 @@ function stepReport(kind: string, operation: string, description: string): StepR
   return { kind, operation, description, rows: 0, accepted: 0, rejected: 0, failed: 0, requests: 0, retries: 0, ms: 0 };
 }
 
-async function runLoad(step: LoadStep, extract: string, sessions: WarehouseSessions): Promise<StepReport> {
+async function runLoad(step: LoadStep, extract: string, sessions: WarehouseSessions, sql: Record<'source' | 'destination', SessionSql>): Promise<StepReport> {
   const started = performance.now();
   const report = stepReport('load', step.table, step.description);
   const { destination } = sessions;
-  const cols = step.columns.map((c) => quoteIdent(c.name));
-  await destination.script(`CREATE TEMPORARY TABLE ${quoteIdent(step.table)} (${step.columns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ')})`);
-  for await (const page of sessions.source.pages(extract, step.batch)) {
-    const params: unknown[] = [];
-    const tuples = page.map((row) => {
+  if (step.create === undefined || step.insert === undefined) throw new Error(`the load step into ${step.table} has no statements: compile the plan again with this version of syncwright`);
+  await destination.script(step.create, sql.destination.rollback);
+  for await (const page of sessions.source.pages(extract, step.batch, sql.source)) {
+    // One array per column, in the result's order: the plan's insert binds them.
+    const arrays = step.columns.map(() => [] as unknown[]);
+    for (const row of page) {
       const values = Object.values(row);
-      const first = params.length;
-      params.push(...step.columns.map((_, i) => values[i] ?? null));
-      return `(${step.columns.map((c, i) => `$${first + i + 1}::${c.type}`).join(', ')})`;
-    });
-    await destination.query(`INSERT INTO ${quoteIdent(step.table)} (${cols.join(', ')}) VALUES ${tuples.join(', ')}`, params);
+      arrays.forEach((a, i) => a.push(values[i] ?? null));
+    }
+    await destination.query(step.insert, arrays);
     report.rows += page.length;
     report.accepted += page.length;
   }
@@ -50,24 +51,25 @@ export async function runWarehousePlan(loaded: LoadedPlan, sessions: WarehouseSe
   const extracts = new Set(steps.filter((s): s is LoadStep => s.kind === 'load').map((s) => s.from));
   // The script takes the same lock for its transaction; held here for the whole plan, a second
   // run stops (or waits --wait) instead of queueing without a word.
-  await withSyncLock(sessions[plan.lock.on], plan.lock, options, `sync ${plan.sync.name}`, async () => {
-    const problems = await targetProblems(sessions.destination, plan);
+  const sql = { source: sessionSqlOf(plan, 'source'), destination: sessionSqlOf(plan, 'destination') };
+  await withSyncLock(sessions[plan.lock.on], sql[plan.lock.on], plan.lock, options, `sync ${plan.sync.name}`, async () => {
+    const problems = await targetProblems(sessions.destination, sql.destination, plan);
     if (problems) throw new Error(problems);
     for (const step of steps) {
       if (step.kind === 'load') {
-        report.steps.push(await runLoad(step, text(step.from), sessions));
+        report.steps.push(await runLoad(step, text(step.from), sessions, sql));
         continue;
       }
       if (extracts.has(step.file)) continue;
-      report.steps.push(await runSql(step, text(step.file), sessions));
+      report.steps.push(await runSql(step, text(step.file), sessions[step.on], sql[step.on]));
     }
   });
 }
 
-async function runSql(step: SqlStep, sql: string, sessions: WarehouseSessions): Promise<StepReport> {
+async function runSql(step: SqlStep, text: string, session: SqlSession, sql: SessionSql): Promise<StepReport> {
   const started = performance.now();
   const report = stepReport('sql', step.file, step.description);
-  const results = await sessions[step.on].script(sql);
+  const results = await session.script(text, sql.rollback);
   // The last statement's rows: the one-row summary of what changed.
   const last = results.filter((r) => r.length > 0).at(-1);
   if (last) report.result = last;

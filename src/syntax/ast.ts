@@ -11,7 +11,7 @@
  *   something else, is marked `partial`: its tree may not say what its text says, so it is
  *   indexed but not checked.
  */
-import type { Span } from './span.js';
+import type { Span } from '../span.js';
 
 /** A bare name (folded by the warehouse's rule) or a quoted exact one (never folded). */
 export interface Ident {

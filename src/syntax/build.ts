@@ -6,7 +6,7 @@
  */
 import type { CstNode, CstElement, IToken } from 'chevrotain';
 import type * as A from './ast.js';
-import type { Span } from './span.js';
+import type { Span } from '../span.js';
 
 type Children = Record<string, CstElement[] | undefined>;
 

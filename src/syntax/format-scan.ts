@@ -1,6 +1,6 @@
 /** Code positions of one file for the formatter: where code is, stepping over comments. */
 import type { Comment } from './ast.js';
-import type { Span } from './span.js';
+import type { Span } from '../span.js';
 
 /** The source range a node of the layout came from: enough for comments to find their place. */
 export type Range = Pick<Span, 'offset' | 'endOffset'>;

@@ -42,7 +42,7 @@
  * Formatting is idempotent and keeps the meaning: the output parses to the same AST.
  */
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { parseFile } from './parse.js';
+import { parseFile, type SyntaxWords } from './parse.js';
 import { layoutFile } from './format-layout.js';
 import { placeComments } from './format-comments.js';
 import { renderFile } from './format-render.js';
@@ -54,8 +54,9 @@ export interface FormatResult {
   diagnostics: Diagnostic[];
 }
 
-export function formatSource(file: string, text: string): FormatResult {
-  const { ast, diagnostics, ok } = parseFile(file, text);
+/** `words`: the catalog's, named by the hints of syntax errors (src/catalog's `syntaxWords`). */
+export function formatSource(file: string, text: string, words?: SyntaxWords): FormatResult {
+  const { ast, diagnostics, ok } = parseFile(file, text, words);
   if (!ok) return { diagnostics };
   const scanner = new CodeScanner(text, ast.comments);
   const definitions = layoutFile(ast, text, scanner);

@@ -11,8 +11,10 @@ import { buildAst, tokenSpan } from './build.js';
 import type { SyncFile, Comment } from './ast.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { diagnostic } from '../diagnostics/codes.js';
-import { fileStart } from './span.js';
-import { syntaxDiagnostics, withSlips } from './syntax-errors.js';
+import { fileStart, type Span } from '../span.js';
+import { noWords, syntaxDiagnostics, withSlips, type SyntaxWords } from './syntax-errors.js';
+
+export type { SyntaxWords } from './syntax-errors.js';
 
 export interface ParseResult {
   ast: SyncFile;
@@ -66,7 +68,7 @@ function unread(cst: CstNode, tokens: readonly IToken[], lexed: ILexingResult, t
   };
 }
 
-function parseText(file: string, text: string): ParseResult {
+function parseText(file: string, text: string, words: SyntaxWords): ParseResult {
   const lexed = T.lex(text);
   const slips = lexed.groups.slips ?? [];
   const tokens = slips.length > 0 ? withSlips(lexed.tokens, slips) : lexed.tokens;
@@ -76,7 +78,7 @@ function parseText(file: string, text: string): ParseResult {
   if (lexed.errors.length === 0 && slips.length === 0 && parser.errors.length === 0) {
     return { ast: buildAst(file, cst, comments, text), diagnostics: [], ok: true, namesInText: [] };
   }
-  const syntax = syntaxDiagnostics(file, text, lexed, tokens);
+  const syntax = syntaxDiagnostics(file, text, lexed, tokens, words);
   let diagnostics = syntax.diagnostics;
   if (parser.stoppedAt) {
     const stop = diagnostic('too-many-syntax-errors', tokenSpan(file, parser.stoppedAt), { limit: syntaxErrorLimit }, [
@@ -94,9 +96,9 @@ function parseText(file: string, text: string): ParseResult {
  * The parser and the builder recurse once per level of nesting: input nested thousands deep
  * (generated or corrupted) ends as a diagnostic and an empty tree, never as a crash.
  */
-export function parseFile(file: string, text: string): ParseResult {
+export function parseFile(file: string, text: string, words: SyntaxWords = noWords): ParseResult {
   try {
-    return parseText(file, text);
+    return parseText(file, text, words);
   } catch (e) {
     if (!(e instanceof RangeError)) throw e;
     return {
@@ -107,4 +109,53 @@ export function parseFile(file: string, text: string): ParseResult {
       namesInText: [...text.matchAll(/[A-Za-z_][A-Za-z0-9_$]*/g)].map((m) => m[0]),
     };
   }
+}
+
+/** A file of a project: its name and its text. */
+export interface SourceText {
+  path: string;
+  text: string;
+}
+
+/** A file of a project, parsed: no tree when it is not text (its one diagnostic says so). */
+export interface ParsedFile {
+  path: string;
+  text: string;
+  ast?: SyncFile;
+  diagnostics: Diagnostic[];
+  namesInText: string[];
+}
+
+/**
+ * Every file parsed, in order; a file that is not text gets one diagnostic instead of a tree.
+ * `words`: the catalog's, which syntax errors' hints name (`syntaxWords` of src/catalog).
+ */
+export function parseProject(files: readonly SourceText[], words: SyntaxWords = noWords): ParsedFile[] {
+  return files.map((f) => {
+    const binary = notText(f);
+    if (binary) {
+      const d = diagnostic('unreadable-file', binary.span, { path: f.path, reason: binary.reason }, [
+        'a project reads every .sync file under its folders: move other files out, or rename them',
+      ]);
+      return { path: f.path, text: f.text, diagnostics: [d], namesInText: [] };
+    }
+    const { ast, diagnostics, namesInText } = parseFile(f.path, f.text, words);
+    return { path: f.path, text: f.text, ast, diagnostics, namesInText };
+  });
+}
+
+/**
+ * A file that is not UTF-8 text: a NUL character (binary data) or a byte sequence that
+ * decoding replaced with U+FFFD. One diagnostic at the first such character, rather than one
+ * syntax error per stray byte.
+ */
+function notText(f: SourceText): { span: Span; reason: string } | undefined {
+  const nul = f.text.indexOf('\u0000');
+  const bad = nul >= 0 ? nul : f.text.indexOf('\uFFFD');
+  if (bad < 0) return undefined;
+  const before = f.text.slice(0, bad);
+  const line = before.split('\n').length;
+  const column = bad - before.lastIndexOf('\n');
+  const span: Span = { file: f.path, line, column, offset: bad, endLine: line, endColumn: column + 1, endOffset: bad + 1 };
+  return { span, reason: nul >= 0 ? 'it is a binary file, not text' : `it is not UTF-8 text (an invalid byte at line ${line}, column ${column})` };
 }

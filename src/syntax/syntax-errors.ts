@@ -11,8 +11,7 @@ import { tokenSpan } from './build.js';
 import { insertAfter, insertBefore, remove, replaceWith, type Diagnostic, type Fix, type Related } from '../diagnostics/diagnostic.js';
 import { diagnostic, type CodeName } from '../diagnostics/codes.js';
 import { closest } from '../diagnostics/suggest.js';
-import { destinationTypes } from '../catalog/index.js';
-import { joinSpans, type Span } from './span.js';
+import { joinSpans, type Span } from '../span.js';
 
 /** Readable name of a token: `}` rather than RBrace, and only the start of a long one. */
 function describe(t: IToken | undefined): string {
@@ -221,15 +220,24 @@ function needMessage(file: string, keyword: IToken[], need: Need, found: IToken 
   return { code: 'missing-argument', message: `\`${words}\` needs ${need.what}, not ${describe(found)}: \`${need.example}\``, hints };
 }
 
-let allKinds: string[] | undefined;
+/**
+ * The words of the catalog a syntax error's hint names: object kinds, in all and by
+ * destination type. Given by the caller (the catalog's `syntaxWords`), so that syntax knows
+ * nothing of destinations; without them, any word after `to x` may be an object kind.
+ */
+export interface SyntaxWords {
+  /** Every object kind (`object`, `table`, `topic`...), sorted; undefined when not known. */
+  objectKinds?: readonly string[];
+  /** The object kinds a destination type takes; undefined for a type that does not exist. */
+  objectKindsOf(type: string): readonly string[] | undefined;
+}
 
-/** Every object kind of the catalog (`object`, `table`, `topic`...), sorted. */
-const objectKinds = (): string[] => (allKinds ??= [...new Set([...destinationTypes.values()].flatMap((t) => t.objectKinds.map((k) => k.kind)))].sort());
+export const noWords: SyntaxWords = { objectKindsOf: () => undefined };
 
-const destinationKinds = new WeakMap<IToken[], Map<string, string[]>>();
+const destinationKinds = new WeakMap<IToken[], Map<string, readonly string[]>>();
 
 /** The object kinds `dest` takes, when it is defined in the same file: its type's, or `table` for a source. */
-function kindsOf(tokens: IToken[], dest: string): string[] | undefined {
+function kindsOf(tokens: IToken[], dest: string, words: SyntaxWords): readonly string[] | undefined {
   let byName = destinationKinds.get(tokens);
   if (!byName) {
     // One pass per file, however many errors it has.
@@ -238,7 +246,7 @@ function kindsOf(tokens: IToken[], dest: string): string[] | undefined {
       const name = tokens[i + 1]!.image;
       if (is(tokens[i], T.Source)) byName.set(name, ['table']);
       else if (is(tokens[i], T.Destination) && is(tokens[i + 2], T.Colon)) {
-        const kinds = destinationTypes.get(tokens[i + 3]?.image ?? '')?.objectKinds.map((k) => k.kind) ?? [];
+        const kinds = words.objectKindsOf(tokens[i + 3]?.image ?? '') ?? [];
         if (kinds.length > 0) byName.set(name, [...new Set(kinds)]);
       }
     }
@@ -248,19 +256,19 @@ function kindsOf(tokens: IToken[], dest: string): string[] | undefined {
 }
 
 /** The keyword (one to three tokens) just before token `at` that lacks what it needs, if the error is that. */
-function lackingKeyword(tokens: IToken[], at: number, stack: string[]): { keyword: IToken[]; need: KeywordNeed } | undefined {
+function lackingKeyword(tokens: IToken[], at: number, stack: string[], words: SyntaxWords): { keyword: IToken[]; need: KeywordNeed } | undefined {
   const prev = tokens[at - 1];
   if (!prev) return undefined;
   const rule = stack.at(-1)!;
   // `to events topic`: an object kind without the name of what to write to.
   if (rule === 'toItem' && is(tokens[at - 3], T.To) && !is(prev, T.To)) {
     // `to crm contacts`: a name where the object kind should be.
-    if (!objectKinds().includes(prev.image)) {
+    if (words.objectKinds && !words.objectKinds.includes(prev.image)) {
       const dest = tokens[at - 2]!.image;
-      const kinds = kindsOf(tokens, dest);
+      const kinds = kindsOf(tokens, dest, words);
       const hint = kinds
         ? `\`${dest}\` takes ${kinds.map((k) => `\`${k}\``).join(' or ')}`
-        : `the object kinds are ${objectKinds().join(', ')}; which ones a destination takes depends on its type`;
+        : `the object kinds are ${words.objectKinds.join(', ')}; which ones a destination takes depends on its type`;
       // Uncertain: `to` reads any word as the destination, the next item's keyword too (`to mode mirror`).
       const need = { rules: [rule], what: 'an object kind before the name', example: `to ${dest} ${kinds?.[0] ?? '<kind>'} ${prev.image}`, hint, uncertain: true as const };
       return { keyword: [tokens[at - 3]!, tokens[at - 2]!, prev], need };
@@ -417,7 +425,7 @@ const tokensByName = new Map(T.allTokens.map((t) => [t.name, t]));
  * The words for one parser error, from the rule it happened in and the tokens around it;
  * undefined for an error that only follows from an earlier one.
  */
-function explain(file: string, e: IRecognitionException, tokens: IToken[], at: number): Explained | undefined {
+function explain(file: string, e: IRecognitionException, tokens: IToken[], at: number, words: SyntaxWords): Explained | undefined {
   const stack = e.context.ruleStack;
   const rule = stack.at(-1) ?? 'project';
   const found = tokens[at];
@@ -431,7 +439,7 @@ function explain(file: string, e: IRecognitionException, tokens: IToken[], at: n
     return { code: 'missing-argument', message: '`to` needs a destination, an object kind and a name: `to warehouse table crm.users`', hints: [], span };
   }
   // A keyword, a column or a setting without what it needs.
-  const lacking = lackingKeyword(tokens, at, stack);
+  const lacking = lackingKeyword(tokens, at, stack, words);
   if (lacking) {
     const explained = needMessage(file, lacking.keyword, lacking.need, found, after);
     // A separator is read past only when recovery deleted it, the token after it being the one expected.
@@ -592,7 +600,7 @@ export function withSlips(tokens: IToken[], slips: IToken[]): IToken[] {
  * error; and where the tree may not read the text as written: the place of each error that is
  * not `exact`, or is left out as a consequence.
  */
-function parserDiagnostics(file: string, text: string, tokens: IToken[], slips: IToken[]): { diagnostics: Diagnostic[]; unsure: number[] } {
+function parserDiagnostics(file: string, text: string, tokens: IToken[], slips: IToken[], words: SyntaxWords): { diagnostics: Diagnostic[]; unsure: number[] } {
   const diagnostics: Diagnostic[] = [];
   const unsure: number[] = [];
   const slipOffsets = new Set(slips.map((t) => t.startOffset));
@@ -605,7 +613,7 @@ function parserDiagnostics(file: string, text: string, tokens: IToken[], slips: 
     const at = indexOf(tokens, e.token);
     const consequence = at <= last + 1;
     if (!consequence) last = at;
-    const explained = consequence ? undefined : explain(file, e, tokens, at);
+    const explained = consequence ? undefined : explain(file, e, tokens, at, words);
     const span = explained?.span ?? errorSpan(file, e, tokens, text);
     if (explained) diagnostics.push(diagnostic(explained.code, span, { detail: explained.message }, explained));
     // Marked at the token before the error: what is misread is the block that token is in, which the error's token may already have left.
@@ -618,9 +626,9 @@ function parserDiagnostics(file: string, text: string, tokens: IToken[], slips: 
  * Every syntax diagnostic of a file the lexer or the parser found errors in, in file order;
  * and the offsets where the parser's tree may not read the text as written (see `exact`).
  */
-export function syntaxDiagnostics(file: string, text: string, lexed: ILexingResult, tokens: IToken[]): { diagnostics: Diagnostic[]; unsure: number[] } {
+export function syntaxDiagnostics(file: string, text: string, lexed: ILexingResult, tokens: IToken[], words: SyntaxWords): { diagnostics: Diagnostic[]; unsure: number[] } {
   const slips = lexed.groups.slips ?? [];
-  const parsed = parser.errors.length > 0 ? parserDiagnostics(file, text, tokens, slips) : { diagnostics: [], unsure: [] };
+  const parsed = parser.errors.length > 0 ? parserDiagnostics(file, text, tokens, slips, words) : { diagnostics: [], unsure: [] };
   const diagnostics = [...lexed.errors.map((e) => characterDiagnostic(file, text, e)), ...slips.map((t) => slipDiagnostic(file, t)), ...parsed.diagnostics];
   const first = parser.errors[0];
   // Errors are left out only as consequences of reported ones: a file with errors has a diagnostic.

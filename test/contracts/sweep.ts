@@ -15,9 +15,11 @@ import type { CheckedColumn, CheckedSync } from '../../src/check/model.js';
 import { limitsFor, objectKindOf, requireDestinationType } from '../../src/catalog/index.js';
 import { getDialect, storedName } from '../../src/dialect/index.js';
 import { quoteIdent } from '../../src/dialect/quote.js';
-import type { ApiStep, SendRequest, SendStep } from '../../src/plan/api-steps.js';
+import type { ApiStep, SendRequest, SendStep } from '../../src/contract/api-steps.js';
 import { planApiSync } from '../../src/plan/api.js';
-import type { Plan } from '../../src/plan/plan.js';
+import { emitSync } from '../../src/emit/index.js';
+import { SqlFormatter } from '../../src/emit/format.js';
+import type { Plan } from '../../src/contract/plan.js';
 import { batches } from '../../src/run/http/batches.js';
 import { changeRow, type ChangeRow } from '../../src/run/change-rows.js';
 import { deliver, type Exchange } from '../../src/run/http/deliver.js';
@@ -258,14 +260,14 @@ export interface SweepResult {
  */
 export async function sweep(engine: Engine, sync: CheckedSync): Promise<SweepResult> {
   const type = sync.destination.type;
-  const base = planApiSync(retarget(sync), {});
+  const base = emitSync(planApiSync(retarget(sync), {}), new SqlFormatter());
   const rows = await changeRows(engine, sync, base.plan, base.files);
   const vars = captured[type] ?? {};
   const rendered: Rendered[] = [];
   const silent: string[] = [];
   const sizes = [...new Set([undefined, maxBatchOf(sync)])];
   for (const size of sizes) {
-    const { plan } = size === undefined ? base : planApiSync(retarget(sync, size), {});
+    const { plan } = size === undefined ? base : emitSync(planApiSync(retarget(sync, size), {}), new SqlFormatter());
     for (const step of plan.steps as ApiStep[]) {
       if (step.kind === 'call' && size === undefined) {
         const req = buildRequest(step.request, { vars, run: runValues }, options);

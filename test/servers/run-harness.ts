@@ -13,7 +13,7 @@ import { openPgliteSession } from '../../src/run/engines/pglite-session.js';
 import { openPgSession } from '../../src/run/engines/pg-session.js';
 import type { SqlSession } from '../../src/run/engines/sql-session.js';
 import { afterAll, beforeAll, describe } from 'vitest';
-import type { FakeService } from './fake-api.js';
+import type { FakeApi } from './fake-api.js';
 import { scratchEngines, scratchFolder, type ScratchDb } from './scratch-db.js';
 
 export const repoRoot = join(import.meta.dirname, '..', '..');
@@ -91,7 +91,7 @@ export async function until(condition: () => boolean, timeoutMs = 30_000): Promi
  * One describe per scratch engine: its database seeded with `seed` and `start`'s service
  * started before the tests, both closed after. `db()` and `service()` give them to the tests.
  */
-export function perEngine<S extends FakeService>(title: string, seed: string, start: () => Promise<S>, tests: (t: { db: () => ScratchDb; service: () => S }) => void): void {
+export function perEngine<S extends { api: FakeApi }>(title: string, seed: string, start: () => Promise<S>, tests: (t: { db: () => ScratchDb; service: () => S }) => void): void {
   for (const engine of scratchEngines) {
     describe(`${title} [${engine.name}]`, () => {
       let db: ScratchDb | undefined;

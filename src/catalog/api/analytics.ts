@@ -3,7 +3,7 @@
  * each row either as one event (object kind `event`) or as an update of a user's properties,
  * in one send step over batches; upsert reads the new and changed rows, insert the new ones.
  */
-import type { RetryPolicy, SendRequest } from '../../plan/api-steps.js';
+import type { RetryPolicy, SendRequest } from '../../contract/api-steps.js';
 import { send } from './http.js';
 import type { ApiContext, DestinationApi, ModePlan } from './types.js';
 

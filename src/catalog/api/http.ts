@@ -1,5 +1,5 @@
 /** Building blocks of API descriptions: template directives, retry policies, request shapes. */
-import type { Acceptance, CallStep, HttpRequest, RateLimit, RetryPolicy, SendRequest, SendStep, Template } from '../../plan/api-steps.js';
+import type { Acceptance, CallStep, HttpRequest, RateLimit, RetryPolicy, SendRequest, SendStep, Template } from '../../contract/api-steps.js';
 import type { ApiContext } from './types.js';
 import { resolveField } from '../fields.js';
 

@@ -5,7 +5,7 @@
  */
 import type { AudienceMode, RecordMode } from '../types.js';
 import type { FieldRules } from '../fields.js';
-import type { CallStep, ChangeKind, ApiStep, Template } from '../../plan/api-steps.js';
+import type { CallStep, ChangeKind, ApiStep, Template } from '../../contract/api-steps.js';
 
 /** What a destination's API description may depend on, resolved from the checked sync. */
 export interface ApiContext {

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { ClientConfig } from 'pg';
-import type { PlanEndpoint } from '../../plan/plan.js';
+import type { PlanEndpoint } from '../../contract/plan.js';
 
 /** A `pg` client configuration, and where it points (without a password) for messages. */
 export interface ServerConfig {

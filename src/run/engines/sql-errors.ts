@@ -4,8 +4,8 @@
  * with where they ran (`markSqlError`), so that a missing table can be placed: the embedded
  * database, or which server.
  */
-import type { Plan } from '../../plan/plan.js';
-import type { TargetColumn } from '../../plan/warehouse-steps.js';
+import type { Plan, SessionSql, SqlErrorKind } from '../../contract/plan.js';
+import type { TargetColumn } from '../../contract/warehouse-steps.js';
 
 /** Where a statement ran. */
 export interface SqlPlace {
@@ -25,6 +25,19 @@ interface PgError {
   ranOn?: SqlPlace;
 }
 
+/** The session statements of a plan's endpoint; a plan without them was not compiled for an engine this executor runs. */
+export function sessionSqlOf(plan: Plan, on: 'source' | 'destination'): SessionSql {
+  const sql = plan[on].session;
+  if (!sql) throw new Error(`sync ${plan.sync.name}: the plan has no session statements for its ${on} ${plan[on].name}; compile it again with this version of syncwright`);
+  return sql;
+}
+
+/** Whether a database error means `kind`, by the codes of the plan's session statements. */
+export function isSqlError(e: unknown, sql: Pick<SessionSql, 'errors'>, kind: SqlErrorKind): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && sql.errors[kind].includes(code);
+}
+
 /** Marks an error with the session it came from (the first session to see it). */
 export function markSqlError(e: unknown, place: SqlPlace): unknown {
   if (e !== null && typeof e === 'object' && !('ranOn' in e)) Object.assign(e, { ranOn: place });
@@ -40,38 +53,41 @@ function source(plan: Plan, column: string | undefined): TargetColumn | undefine
 
 const from = (c: TargetColumn | undefined) => (c?.from ? ` (from the model's column ${c.from})` : '');
 
-/** A Postgres error, explained for `plan`; undefined when it is no database error. */
+/** What a database error means, by the codes of the session statements of the plan's endpoints. */
+function kindOf(e: unknown, plan: Plan): SqlErrorKind | undefined {
+  for (const sql of [plan.destination.session, plan.source.session]) {
+    if (!sql) continue;
+    for (const kind of Object.keys(sql.errors) as SqlErrorKind[]) if (isSqlError(e, sql, kind)) return kind;
+  }
+  return undefined;
+}
+
+/** A database error, explained for `plan`; undefined when it is none the plan's session statements name. */
 export function explainSqlError(e: unknown, plan: Plan): string | undefined {
   const err = e as PgError;
-  if (typeof err?.code !== 'string' || !/^[0-9A-Z]{5}$/.test(err.code)) return undefined;
+  const kind = kindOf(e, plan);
+  if (kind === undefined) return undefined;
   const sync = `sync ${plan.sync.name}`;
   const target = plan.destination.target?.join('.');
   const table = err.table ? [err.schema, err.table].filter(Boolean).join('.') : target;
   const stopped = plan.destination.category === 'warehouse' ? 'nothing was changed (the script rolled back)' : 'the run stopped there';
   const said = `(${err.message})`;
-  switch (err.code) {
-    case '42P01': // undefined_table
-    case '3F000': {
-      // invalid_schema_name
+  switch (kind) {
+    case 'missingTable': {
       const name = /"([^"]+)"/.exec(err.message)?.[1] ?? 'a table';
       const fix = err.ranOn?.engine === 'pglite' ? 'pass --database or set DATABASE_URL to run on the database that has it' : 'check the model\'s table, and that --database or DATABASE_URL names the database that has it';
       return `${sync}: ${name} does not exist in ${where(err.ranOn)}; ${fix}`;
     }
-    case '23502': // not_null_violation
+    case 'notNull':
       return `${sync}: a row has no value for ${err.column ?? 'a column'} of ${table}, which is NOT NULL${from(source(plan, err.column))}: keep such rows out of the model, or give the column a default or drop its NOT NULL; ${stopped} ${said}`;
-    case '42804': // datatype_mismatch
-    case '42883': // undefined_function: an operator between the two types
-    case '22P02': // invalid_text_representation
-    case '22003': // numeric_value_out_of_range
-    case '22001': {
-      // string_data_right_truncation
+    case 'wrongValue': {
       const column = err.column ?? /column "([^"]+)"/.exec(err.message)?.[1];
       const what = column ? `column ${column} of ${table}${from(source(plan, column))}` : `a column of ${table}`;
       return `${sync}: ${what} cannot take the value the sync writes: make the column's type match the model's (plan.json lists each column's type); ${stopped} ${said}`;
     }
-    case '23505': // unique_violation
+    case 'unique':
       return `${sync}: a row breaks the unique constraint ${err.constraint ?? ''} of ${table}, which the sync's identifier does not cover${err.detail ? ` (${err.detail})` : ''}: make the identifier the table's key, or drop the constraint; ${stopped}`;
-    default:
+    case 'lockBusy':
       return undefined;
   }
 }

@@ -1,11 +1,18 @@
+import { fillSlots, type SessionSql } from '../../contract/plan.js';
 import { markSqlError } from './sql-errors.js';
 
 /**
- * The executor's view of a Postgres database: run a SQL file as a script, run one statement
- * with parameters, and read a query page by page through a server-side cursor, so that a
- * change set of any size never sits in memory. Implemented on embedded PGlite and on a
- * server through `pg`.
+ * The executor's view of a database: run a SQL file as a script, run one statement with
+ * parameters, and read a query page by page through a server-side cursor, so that a change
+ * set of any size never sits in memory. It holds no SQL: what it runs besides the plan's files
+ * (the rollback after a failed script, the cursor's statements) comes from the plan's
+ * `session` (`SessionSql`). One factory per engine (engines/*-session.ts): embedded PGlite,
+ * a Postgres server through `pg`. A warehouse reached over HTTP (a SQL API that runs a
+ * multi-statement script and pages its result) fits the same three operations.
  */
+
+/** The statements a cursor read takes. */
+export type CursorSql = Pick<SessionSql, 'cursorOpen' | 'cursorFetch' | 'cursorClose'>;
 
 export type SqlRow = Record<string, unknown>;
 
@@ -17,24 +24,19 @@ export interface SqlSession {
   /**
    * Runs a whole SQL file in one round trip (simple protocol), as psql -1 would not: the file
    * manages its own transactions. The rows of each statement, in order. On error, whatever
-   * transaction the script left open is rolled back and the error rethrown.
+   * transaction the script left open is ended by `rollback` (the plan's) and the error rethrown.
    */
-  script(sql: string): Promise<SqlRow[][]>;
+  script(sql: string, rollback?: string): Promise<SqlRow[][]>;
   /** One statement with `$n` parameters. */
   query<T extends SqlRow = SqlRow>(sql: string, params?: readonly unknown[]): Promise<T[]>;
   /**
    * Pages of at most `pageSize` rows of one query (its text without a trailing semicolon),
-   * through a cursor declared WITH HOLD: it survives commits, so that other statements of
-   * this session (recording accepted rows) can commit between pages. Breaking out of the
-   * loop closes the cursor.
+   * through a cursor that survives commits (the plan's `cursor` statements), so that other
+   * statements of this session (recording accepted rows) can commit between pages. Breaking
+   * out of the loop closes the cursor.
    */
-  pages<T extends SqlRow = SqlRow>(query: string, pageSize: number): AsyncGenerator<T[]>;
+  pages<T extends SqlRow = SqlRow>(query: string, pageSize: number, cursor: CursorSql): AsyncGenerator<T[]>;
   close(): Promise<void>;
-}
-
-/** A Postgres identifier, quoted (names come from the plan, so they are data). */
-export function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
 }
 
 /**
@@ -121,12 +123,12 @@ export function sessionOf(runners: EngineRunners): SqlSession {
         throw markSqlError(e, place);
       }
     });
-  const script = (sql: string): Promise<SqlRow[][]> =>
+  const script = (sql: string, rollback?: string): Promise<SqlRow[][]> =>
     serial(async () => {
       try {
         return await runners.exec(sql);
       } catch (e) {
-        await runners.exec('ROLLBACK').catch(() => undefined);
+        if (rollback !== undefined) await runners.exec(rollback).catch(() => undefined);
         throw markSqlError(e, place);
       }
     });
@@ -134,30 +136,31 @@ export function sessionOf(runners: EngineRunners): SqlSession {
     ...place,
     script,
     query,
-    pages: <T extends SqlRow>(sql: string, pageSize: number) => cursorPages<T>((s) => query<T>(s), script, sql, pageSize),
+    pages: <T extends SqlRow>(sql: string, pageSize: number, cursor: CursorSql) => cursorPages<T>((s) => query<T>(s), script, sql, pageSize, cursor),
     close: () => runners.close(),
   };
 }
 
 let cursorCount = 0;
 
-/** The cursor protocol both engines share; `run` is the session's single-statement runner. */
+/** The cursor protocol: open, fetch page by page, close; `run` is the session's single-statement runner. */
 export async function* cursorPages<T extends SqlRow>(
   run: (sql: string) => Promise<T[]>,
   script: (sql: string) => Promise<unknown>,
   query: string,
   pageSize: number,
+  sql: CursorSql,
 ): AsyncGenerator<T[]> {
-  const name = `syncwright_cursor_${++cursorCount}`;
-  // WITH HOLD needs a transaction to be declared in; it stays open after the commit.
-  await script(`BEGIN; DECLARE ${name} NO SCROLL CURSOR WITH HOLD FOR ${asSubquery(query)}; COMMIT;`);
+  const cursor = `syncwright_cursor_${++cursorCount}`;
+  const rows = Math.max(1, Math.floor(pageSize));
+  await script(fillSlots(sql.cursorOpen, { cursor, query: asSubquery(query) }));
   try {
     for (;;) {
-      const rows = await run(`FETCH FORWARD ${Math.max(1, Math.floor(pageSize))} FROM ${name}`);
-      if (rows.length) yield rows;
-      if (rows.length < pageSize) return;
+      const page = await run(fillSlots(sql.cursorFetch, { cursor, rows }));
+      if (page.length) yield page;
+      if (page.length < pageSize) return;
     }
   } finally {
-    await run(`CLOSE ${name}`).catch(() => undefined);
+    await run(fillSlots(sql.cursorClose, { cursor })).catch(() => undefined);
   }
 }

@@ -1,5 +1,5 @@
 /** When to try a request again: exponential backoff with full jitter, floored by Retry-After. */
-import type { RetryPolicy } from '../../plan/api-steps.js';
+import type { RetryPolicy } from '../../contract/api-steps.js';
 
 export type { RetryPolicy };
 

@@ -1,6 +1,6 @@
 /** A plan's request description rendered into the bytes sent: URL (with an endpoint override), query, headers, body, signature. */
 import { createHmac } from 'node:crypto';
-import type { HttpRequest as PlanRequest } from '../../plan/api-steps.js';
+import type { HttpRequest as PlanRequest } from '../../contract/api-steps.js';
 import type { HttpRequest } from './http.js';
 import { envNames, isCredentialHeader } from '../output/redact.js';
 import { asText, render, TemplateError, type Json, type RenderContext, type RenderOptions } from '../template.js';

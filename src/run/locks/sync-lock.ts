@@ -4,8 +4,12 @@
  * same sync waits up to `--wait` seconds for it, then stops with SyncBusy. The lock belongs to
  * the session, so a run that dies (killed, connection lost) lets it go with its connection.
  */
-import type { PlanLock } from '../../plan/plan.js';
+import type { PlanLock, SessionSql } from '../../contract/plan.js';
 import type { SqlSession } from '../engines/sql-session.js';
+import { isSqlError } from '../engines/sql-errors.js';
+
+/** The statements the lock takes: the plan's (`SessionSql`). */
+export type LockSql = Pick<SessionSql, 'lockTry' | 'lockWait' | 'lockRelease' | 'waitLimitRead' | 'waitLimitSet' | 'waitLimitRestore' | 'errors'>;
 
 /** Another run holds what this run needs: nothing was done, and the run exits with its own code. */
 export class SyncBusy extends Error {}
@@ -16,9 +20,6 @@ export interface Wait {
   notice(text: string): void;
 }
 
-/** SQLSTATE lock_not_available: `lock_timeout` ran out. */
-const lockNotAvailable = '55P03';
-
 export function waited(waitMs: number): string {
   return waitMs > 0 ? `waited ${waitMs / 1000} s for it` : 'did not wait (--wait 0)';
 }
@@ -28,36 +29,36 @@ export function waited(waitMs: number): string {
  * SyncBusy naming `what` when another session holds it. Waiting is the server's own (a
  * blocking pg_advisory_lock under lock_timeout), so the lock is taken the moment it is free.
  */
-export async function holdSyncLock(session: SqlSession, lock: PlanLock, wait: Wait, what: string): Promise<() => Promise<void>> {
+export async function holdSyncLock(session: SqlSession, sql: LockSql, lock: PlanLock, wait: Wait, what: string): Promise<() => Promise<void>> {
   const key = [lock.key];
   const { waitMs } = wait;
-  const [first] = await session.query<{ taken: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS taken', key);
+  const [first] = await session.query<{ taken: boolean }>(sql.lockTry, key);
   let taken = first?.taken === true;
   if (!taken && waitMs > 0) {
     wait.notice(`${what} is being run by another process: waiting up to ${waitMs / 1000} s for it`);
-    const [before] = await session.query<{ v: string }>("SELECT current_setting('lock_timeout') AS v");
-    await session.query("SELECT set_config('lock_timeout', $1, false)", [`${Math.ceil(waitMs)}ms`]);
+    const [before] = await session.query<{ v: string }>(sql.waitLimitRead);
+    await session.query(sql.waitLimitSet, [String(Math.ceil(waitMs))]);
     try {
-      await session.query('SELECT pg_advisory_lock($1::bigint)', key);
+      await session.query(sql.lockWait, key);
       taken = true;
     } catch (e) {
-      if ((e as { code?: unknown }).code !== lockNotAvailable) throw e;
+      if (!isSqlError(e, sql, 'lockBusy')) throw e;
       taken = false;
     } finally {
-      await session.query("SELECT set_config('lock_timeout', $1, false)", [before?.v ?? '0']);
+      await session.query(sql.waitLimitRestore, [before?.v ?? '0']);
     }
   }
   if (!taken) {
     throw new SyncBusy(`another run of ${what} is in progress (it holds advisory lock ${lock.key} on ${session.location}); this run ${waited(waitMs)} and did nothing: run again later, or pass --wait SECONDS`);
   }
   return async () => {
-    await session.query('SELECT pg_advisory_unlock($1::bigint)', key);
+    await session.query(sql.lockRelease, key);
   };
 }
 
 /** Runs `body` holding the lock, released however it ends. */
-export async function withSyncLock<T>(session: SqlSession, lock: PlanLock, wait: Wait, what: string, body: () => Promise<T>): Promise<T> {
-  const release = await holdSyncLock(session, lock, wait, what);
+export async function withSyncLock<T>(session: SqlSession, sql: LockSql, lock: PlanLock, wait: Wait, what: string, body: () => Promise<T>): Promise<T> {
+  const release = await holdSyncLock(session, sql, lock, wait, what);
   try {
     return await body();
   } finally {

@@ -1,5 +1,5 @@
 /** What a step tells its store or producer: the destination's settings rendered, and `--endpoint`. */
-import type { Template } from '../../plan/api-steps.js';
+import type { Template } from '../../contract/api-steps.js';
 import { baseContext, type StepEnv } from '../step-env.js';
 import { render } from '../template.js';
 import type { Connection, OutletContext } from './outlets.js';

@@ -5,7 +5,7 @@
  * row group at a time, snappy-compressed).
  */
 import { ByteWriter, ParquetWriter, type ColumnSource, type SchemaElement } from 'hyparquet-writer';
-import type { WriteObjectStep } from '../../plan/api-steps.js';
+import type { WriteObjectStep } from '../../contract/api-steps.js';
 import { asText, type Json } from '../template.js';
 import type { ObjectBody } from './outlets.js';
 

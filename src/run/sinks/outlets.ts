@@ -4,7 +4,7 @@
  * (as deliver.ts is given `send`, a clock and a random source), so the steps know nothing of
  * any service and tests can pass their own.
  */
-import type { PublishStep, WriteObjectStep } from '../../plan/api-steps.js';
+import type { PublishStep, WriteObjectStep } from '../../contract/api-steps.js';
 
 /** An object's bytes, produced as the rows are read: never the whole object in memory. */
 export type ObjectBody = AsyncIterable<Uint8Array>;

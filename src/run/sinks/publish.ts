@@ -5,7 +5,7 @@
  * plan's policy; once the tries run out it is refused (`failed`) and sent again by the next
  * run. A record refused for good, or too large, is `rejected`. Accepted rows are recorded per batch.
  */
-import type { PublishStep } from '../../plan/api-steps.js';
+import type { PublishStep } from '../../contract/api-steps.js';
 import { batches } from '../http/batches.js';
 import { snippetLength } from '../http/http.js';
 import { clip } from '../output/redact.js';

@@ -3,11 +3,11 @@
  * each (insert: new objects named by the run), or all in one (mirror: the object replaced).
  * An object's rows are accepted only once the store says the object is complete.
  */
-import type { WriteObjectStep } from '../../plan/api-steps.js';
+import type { WriteObjectStep } from '../../contract/api-steps.js';
 import type { ChangeRow } from '../change-rows.js';
-import { changePages, rowsQuery } from '../change-rows.js';
+import { changePages } from '../change-rows.js';
 import type { StepReport } from '../output/report.js';
-import { countRows, stepRows } from '../send-step.js';
+import { changeQuery, countRows, stepRows } from '../send-step.js';
 import { baseContext, type StepEnv } from '../step-env.js';
 import { asText, render, type Json } from '../template.js';
 import { contentTypes, encodeObject } from './formats.js';
@@ -19,8 +19,8 @@ export function emptyReport(kind: string, operation: string, description: string
 
 /** Accepts the step's rows with seq in [from, to]: read again by range, so no object's keys are held in memory. */
 async function acceptRange(env: StepEnv, kinds: WriteObjectStep['changes'], from: number, to: number): Promise<void> {
-  const q = `SELECT * FROM (${rowsQuery(env.read as string, kinds)}) AS "r" WHERE "r"."seq" BETWEEN ${from} AND ${to} ORDER BY "r"."seq"`;
-  for await (const page of changePages(env.session.pages(q, env.options.pageSize))) await env.ledger?.record(page);
+  const q = changeQuery(env, kinds, 'range', { from, to });
+  for await (const page of changePages(env.session.pages(q, env.options.pageSize, env.sql))) await env.ledger?.record(page);
 }
 
 /** The rows one at a time, from pages. */

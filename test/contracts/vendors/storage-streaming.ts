@@ -12,7 +12,7 @@ const kafkaDocs: Cite = { source: 'kafka/broker-configs', at: 'message.max.bytes
 export const storageCites = { naming, kinesisSpec, kafkaDocs };
 
 /** An object name: S3 "a maximum length of 1,024 bytes" (UTF-8); GCS 1-1,024 bytes, no CR or LF, not . or .., not under .well-known/acme-challenge/. */
-export function objectKeyProblems(service: 's3' | 'gcs', key: string, format: 'csv' | 'jsonl'): string[] {
+export function objectKeyProblems(service: 's3' | 'gcs', key: string, format: 'csv' | 'jsonl' | 'parquet'): string[] {
   const problems: string[] = [];
   const bytes = Buffer.byteLength(key);
   if (bytes < 1 || bytes > 1024) problems.push(`${service} object key of ${bytes} bytes: 1 to 1,024 bytes`);

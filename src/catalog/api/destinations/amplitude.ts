@@ -7,7 +7,7 @@
  */
 import type { ApiContext } from '../types.js';
 import { analyticsApi } from '../analytics.js';
-import type { SendRequest, Template } from '../../../plan/api-steps.js';
+import type { SendRequest, Template } from '../../../contract/api-steps.js';
 import { asJson, bySetting, compact, each, fieldsOf, jsonHeaders, jsonRequest, merge, onTop, perBatch, placedFields, required, retryWith, row } from '../http.js';
 
 const hosts = { us: 'https://api2.amplitude.com', eu: 'https://api.eu.amplitude.com' };

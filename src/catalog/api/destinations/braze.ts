@@ -4,7 +4,7 @@
  * https://www.braze.com/docs/api/endpoints/user_data/post_user_track/
  */
 import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
-import type { Template } from '../../../plan/api-steps.js';
+import type { Template } from '../../../contract/api-steps.js';
 import { bearer, concat, each, jsonHeaders, jsonRequest, merge, perBatch, rateLimitOf, required, row, send } from '../http.js';
 
 /** Each row as a Braze attributes object, keyed by the identifier field (external_id, email, ...). */

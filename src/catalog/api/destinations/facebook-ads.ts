@@ -5,7 +5,7 @@
  * https://developers.facebook.com/docs/marketing-api/audiences/guides/custom-audiences
  */
 import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
-import type { CallStep, SendRequest, Template } from '../../../plan/api-steps.js';
+import type { CallStep, SendRequest, Template } from '../../../contract/api-steps.js';
 import { asJson, bearer, concat, each, findOrCreate, jsonHeaders, jsonRequest, payloadField, perBatch, ref, required, row, send } from '../http.js';
 
 // The Graph API version when the destination names none.

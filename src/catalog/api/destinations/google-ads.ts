@@ -6,7 +6,7 @@
  * https://developers.google.com/google-ads/api/docs/remarketing/audience-segments/customer-match/get-started
  */
 import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
-import type { CallStep, SendStep, Template } from '../../../plan/api-steps.js';
+import type { CallStep, SendStep, Template } from '../../../contract/api-steps.js';
 import { accessToken, bearer, call, compact, concat, each, findOrCreate, jsonHeaders, jsonRequest, oauthRefresh, payloadField, perBatch, quoted, ref, required, row, send } from '../http.js';
 
 // Google sunsets each API version about a year after its release: bump with the releases.

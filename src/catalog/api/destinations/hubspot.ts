@@ -4,7 +4,7 @@
  * https://developers.hubspot.com/docs/api/crm/objects
  */
 import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
-import type { Acceptance, CallStep, SendRequest, Template } from '../../../plan/api-steps.js';
+import type { Acceptance, CallStep, SendRequest, Template } from '../../../contract/api-steps.js';
 import { bearer, concat, each, findOrCreate, jsonHeaders, jsonRequest, merge, perBatch, rateLimitOf, ref, required, row, send } from '../http.js';
 
 const base = 'https://api.hubapi.com';

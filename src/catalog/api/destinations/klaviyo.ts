@@ -4,7 +4,7 @@
  * https://developers.klaviyo.com/en/reference/bulk_import_profiles
  */
 import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
-import type { CallStep, SendRequest, Template } from '../../../plan/api-steps.js';
+import type { CallStep, SendRequest, Template } from '../../../contract/api-steps.js';
 import { asJson, concat, each, fieldsOf, findOrCreate, jsonRequest, perBatch, placedFields, rateLimitOf, ref, required, row, send } from '../http.js';
 
 const base = 'https://a.klaviyo.com/api';

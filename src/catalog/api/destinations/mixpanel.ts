@@ -5,7 +5,7 @@
  */
 import type { ApiContext, DestinationApi } from '../types.js';
 import { analyticsApi } from '../analytics.js';
-import type { SendRequest, Template } from '../../../plan/api-steps.js';
+import type { SendRequest, Template } from '../../../contract/api-steps.js';
 import { base64, bySetting, concat, each, jsonHeaders, jsonRequest, merge, perBatch, ref, required, row, slice } from '../http.js';
 
 const host = (ctx: ApiContext, path: string): Template =>

@@ -1,6 +1,6 @@
 /** Webhook and Slack: one request per row (or per batch for a batching webhook). */
 import type { ApiContext, DestinationApi } from '../types.js';
-import type { Template } from '../../../plan/api-steps.js';
+import type { Template } from '../../../contract/api-steps.js';
 import { headerSettingPrefix } from '../../destinations/webhook.js';
 import { bearer, concat, each, jsonHeaders, jsonMessage, jsonRequest, message, perBatch, perRow, rateLimitOf, record, ref, required, row, send } from '../http.js';
 

@@ -4,7 +4,7 @@
  * https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_composite_sobjects_collections.htm
  */
 import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
-import type { Acceptance, CallStep, HttpRequest, SendRequest, Template } from '../../../plan/api-steps.js';
+import type { Acceptance, CallStep, HttpRequest, SendRequest, Template } from '../../../contract/api-steps.js';
 import { accessToken, bearer, concat, each, findOrCreate, join, jsonHeaders, jsonRequest, merge, oauthRefresh, perBatch, quoted, ref, required, row, send } from '../http.js';
 
 // The REST API version when the destination names none.

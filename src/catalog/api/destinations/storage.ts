@@ -3,7 +3,7 @@
  * object with every current row when some row was added, changed or removed; csv, jsonl or Parquet.
  */
 import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
-import type { Template, WriteObjectStep } from '../../../plan/api-steps.js';
+import type { Template, WriteObjectStep } from '../../../contract/api-steps.js';
 import { concat, record, ref, required, settingsOf, standardRetry } from '../http.js';
 
 /** The object name under the prefix: the sync's path, or its name; one `/` between the two. */

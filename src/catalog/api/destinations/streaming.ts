@@ -1,6 +1,6 @@
 /** Kafka and Kinesis: one message per new row, keyed by the identifier. */
 import type { ApiContext, DestinationApi } from '../types.js';
-import type { PublishStep } from '../../../plan/api-steps.js';
+import type { PublishStep } from '../../../contract/api-steps.js';
 import { record, row, settingsOf, standardRetry } from '../http.js';
 
 // Kinesis records take at most 1 MiB of data each, and a partition key of 1 to 256 characters.

@@ -25,6 +25,10 @@ export interface LoadStep {
   /** Rows per insert. */
   batch: number;
   description: string;
+  /** Creates the temporary table (where the destination's dialect has a session record, as `insert`). */
+  create?: string;
+  /** Inserts a batch: $1, $2, ... bound to arrays of each column's values, in order. */
+  insert?: string;
 }
 
 export type WarehouseStep = SqlStep | LoadStep;

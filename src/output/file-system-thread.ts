@@ -1,5 +1,5 @@
 /**
- * The two file system threads that fill a build folder (src/emit/artifact-tree.ts), and the
+ * The two file system threads that fill a build folder (src/output/artifact-tree.ts), and the
  * batches of files they are handed.
  */
 import { Worker, type MessagePort, type TransferListItem } from 'node:worker_threads';

@@ -71,7 +71,21 @@ export interface ReadStep extends Omit<SqlStep, 'kind'> {
   changes: ChangeKind[];
   /** Columns of each change row; `payload` and `columns` are JSON objects (a string on drivers that return JSON as text). */
   columns: ['seq', 'change', 'row_key', 'payload', 'payload_hash', 'idempotency_key', 'destination_id', 'columns'];
+  /**
+   * Per set of change kinds a later step takes (`changesKey`): its rows in seq order, their
+   * number (one row, `n`), and those with seq from {{from}} to {{to}}; {{query}} is read.sql.
+   */
+  queries: Record<string, ChangeQueries>;
 }
+
+export interface ChangeQueries {
+  rows: string;
+  count: string;
+  range: string;
+}
+
+/** The key of `ReadStep.queries` for a step's change kinds. */
+export const changesKey = (kinds: readonly ChangeKind[]): string => kinds.join(',');
 
 /** One HTTP request, every part a template. */
 export interface HttpRequest {
@@ -280,7 +294,8 @@ export interface CommitStep extends Omit<SqlStep, 'kind'> {
    * change, its payload hash (as read) and its destination id (captured, else as read).
    * Placeholders are `$1, $2, ...` (postgres) or `?` (snowflake, bigquery).
    */
-  acceptedInsert: { statement: string; parameters: ['row_key', 'change', 'payload_hash', 'destination_id'] };
+  /** `statement`: one row; `rows` (where the dialect has it): many, each parameter bound to an array of the rows' values (text). */
+  acceptedInsert: { statement: string; rows?: string; parameters: ['row_key', 'change', 'payload_hash', 'destination_id'] };
 }
 
 export type ApiStep = ChangesStep | GuardStep | ReadStep | CallStep | SendStep | PublishStep | WriteObjectStep | AcceptStep | CommitStep;

@@ -6,7 +6,7 @@
  *   replaces with one rename once the new output is whole: at every instant `<name>` is the
  *   whole old output or the whole new one, even when a compile is killed;
  * - `previous/`: the output it replaced, which the next compile brings up to date in place
- *   (src/emit/artifact-tree.ts), with the file it carries;
+ *   (src/output/artifact-tree.ts), with the file it carries;
  * - `lock`: the process id of the compile running;
  * - `<tag>-...`: what a compile makes on its way, removed by it, or by the next when it was killed.
  *
@@ -16,7 +16,7 @@ import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdi
 import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { isFolder } from './file-system-thread.js';
-import { manifestSchemaId } from './manifest.js';
+import { manifestSchemaId } from '../contract/manifest.js';
 
 /** Tells git and backup tools to skip the folder (as .pytest_cache does), and marks it as syncwright's. */
 const homeMarker = '# The outputs of `syncwright compile`: the one the output links to, and the one before, reused by the next compile.\n*\n';

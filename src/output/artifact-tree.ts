@@ -6,9 +6,9 @@
  * manifest against its schema) before it is queued, so a plan the schema rejects (a compiler
  * bug) stops the compile before the output is touched.
  *
- * The folder filled is the output before last when it was kept (src/emit/kept-output.ts),
+ * The folder filled is the output before last when it was kept (src/output/kept-output.ts),
  * brought up to date in place, else an empty one. On a project of thousands of syncs the file
- * system costs about as much as planning, so two threads do it (src/emit/file-system-thread.ts):
+ * system costs about as much as planning, so two threads do it (src/output/file-system-thread.ts):
  * the writer fills the folder while the main thread is still planning; once planning is done,
  * the helper takes folders from the far end of what is left.
  */
@@ -17,9 +17,10 @@ import { rm } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import type { SyncArtifacts } from '../plan/plan.js';
-import { validateManifest, type Manifest } from './manifest.js';
-import { validatePlan } from './plan-schema.js';
+import type { SyncArtifacts } from '../contract/plan.js';
+import { validateManifest } from '../emit/manifest.js';
+import type { Manifest } from '../contract/manifest.js';
+import { validatePlan } from '../emit/plan-schema.js';
 import { FileSystemThread, removeAll, type Batch } from './file-system-thread.js';
 import { assertReplaceable, claimPrevious, closeHome, currentOutput, keepPrevious, leftovers, lockOutput, newOutput, openHome, readRegularFile, swapIn, type Carry } from './kept-output.js';
 
@@ -92,7 +93,7 @@ export class ArtifactTree {
 
 /**
  * Fills a new output folder through `fill` (which queues every file), then puts it in place:
- * `outDir` becomes a link to it, replaced by one rename (src/emit/kept-output.ts), so `outDir`
+ * `outDir` becomes a link to it, replaced by one rename (src/output/kept-output.ts), so `outDir`
  * is the whole old output or the whole new one at every instant. When `fill` throws, or a file
  * cannot be written, the new folder is removed and `outDir` stays as it was.
  *

@@ -1,0 +1,27 @@
+/** manifest.json: every sync of a build, the published index of its plans (schemas/manifest.schema.json). */
+import type { PlanOptions } from './options.js';
+
+export const manifestSchemaId = 'https://syncwright.dev/schemas/manifest.v1.json';
+
+export interface ManifestSync {
+  name: string;
+  kind: 'record' | 'audience';
+  mode: string;
+  source: { name: string; dialect: string; version?: number };
+  destination: { name: string; type: string; category: string; objectKind?: string; target?: string[] };
+  schedule?: string;
+  file: string;
+  line: number;
+  plan: string;
+  steps: string[];
+  files: string[];
+  inputHash: string;
+}
+
+export interface Manifest {
+  $schema: typeof manifestSchemaId;
+  manifestVersion: 1;
+  compiler: { name: 'syncwright'; version: string };
+  options?: PlanOptions;
+  syncs: ManifestSync[];
+}
