@@ -20,8 +20,20 @@ const [mode, ...args] = process.argv.slice(2);
 const keys = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' };
 
 const sinks = {
-  's3 csv': { dest: 'lake : s3 { bucket "bench-lake"  region "us-east-1" }', to: 'lake path "events.csv"', mode: 'mirror', format: 'csv', step: 'write_object' },
-  's3 parquet': { dest: 'lake : s3 { bucket "bench-lake"  region "us-east-1" }', to: 'lake path "events.parquet"', mode: 'mirror', format: 'parquet', step: 'write_object' },
+  's3 csv': {
+    dest: 'lake : s3 { bucket "bench-lake"  region "us-east-1" }',
+    to: 'lake path "events.csv"',
+    mode: 'mirror',
+    format: 'csv',
+    step: 'write_object',
+  },
+  's3 parquet': {
+    dest: 'lake : s3 { bucket "bench-lake"  region "us-east-1" }',
+    to: 'lake path "events.parquet"',
+    mode: 'mirror',
+    format: 'parquet',
+    step: 'write_object',
+  },
   'gcs jsonl': { dest: 'lake : gcs { bucket "bench-lake" }', to: 'lake path "events.jsonl"', mode: 'mirror', format: 'jsonl', step: 'write_object' },
   kinesis: { dest: 'lake : kinesis { region "us-east-1" }', to: 'lake stream events', mode: 'insert', step: 'publish' },
   kafka: { dest: (brokers) => `lake : kafka { brokers "${brokers}" }`, to: 'lake topic events', mode: 'insert', step: 'publish' },
@@ -59,11 +71,25 @@ async function run(dir, endpoint) {
   const { runPlans, execOptions } = await import(join(root, 'dist/run/index.js'));
   let peak = 0;
   const sample = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
-  const report = await runPlans([join(dir, 'build/events_out/plan.json')], { byName: {}, folder: join(dir, 'db'), embedded: true }, execOptions({ samples: 0, env: process.env, ...(endpoint ? { endpoints: { lake: endpoint } } : {}) }));
+  const report = await runPlans(
+    [join(dir, 'build/events_out/plan.json')],
+    { byName: {}, folder: join(dir, 'db'), embedded: true },
+    execOptions({ samples: 0, env: process.env, ...(endpoint ? { endpoints: { lake: endpoint } } : {}) }),
+  );
   clearInterval(sample);
   const plan = report.plans[0];
   const step = plan.steps.find((s) => s.kind === 'write_object' || s.kind === 'publish');
-  console.log(JSON.stringify({ status: plan.status, error: plan.error, rows: step?.accepted ?? 0, ms: step?.ms ?? 0, totalMs: plan.ms, requests: step?.requests ?? 0, peakRss: Math.max(peak, process.resourceUsage().maxRSS * 1024) }));
+  console.log(
+    JSON.stringify({
+      status: plan.status,
+      error: plan.error,
+      rows: step?.accepted ?? 0,
+      ms: step?.ms ?? 0,
+      totalMs: plan.ms,
+      requests: step?.requests ?? 0,
+      peakRss: Math.max(peak, process.resourceUsage().maxRSS * 1024),
+    }),
+  );
 }
 
 function node(argv, env = {}) {
@@ -76,8 +102,20 @@ function node(argv, env = {}) {
 async function testServers(dir) {
   const { build } = await import('esbuild');
   const out = join(dir, 'servers.mjs');
-  writeFileSync(join(dir, 'servers.ts'), `export { FakeGcs } from ${JSON.stringify(join(root, 'test/servers/gcs.ts'))};\nexport { FakeKafka } from ${JSON.stringify(join(root, 'test/servers/kafka.ts'))};\n`);
-  await build({ entryPoints: [join(dir, 'servers.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: out, nodePaths: [join(root, 'node_modules')], logLevel: 'error' });
+  writeFileSync(
+    join(dir, 'servers.ts'),
+    `export { FakeGcs } from ${JSON.stringify(join(root, 'test/servers/gcs.ts'))};\nexport { FakeKafka } from ${JSON.stringify(join(root, 'test/servers/kafka.ts'))};\n`,
+  );
+  await build({
+    entryPoints: [join(dir, 'servers.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    outfile: out,
+    nodePaths: [join(root, 'node_modules')],
+    logLevel: 'error',
+  });
   return import(pathToFileURL(out).href);
 }
 
@@ -102,12 +140,23 @@ async function main() {
   {
     const { KinesisClient, CreateStreamCommand } = await import('@aws-sdk/client-kinesis');
     const { NodeHttpHandler } = await import('@smithy/node-http-handler');
-    const c = new KinesisClient({ endpoint: kinesisUrl, region: 'us-east-1', credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'x' }, requestHandler: new NodeHttpHandler() });
+    const c = new KinesisClient({
+      endpoint: kinesisUrl,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'x' },
+      requestHandler: new NodeHttpHandler(),
+    });
     await c.send(new CreateStreamCommand({ StreamName: 'events', ShardCount: 4 }));
     await new Promise((r) => setTimeout(r, 500));
     c.destroy();
   }
-  const endpoints = { 's3 csv': `http://127.0.0.1:${s3Port}`, 's3 parquet': `http://127.0.0.1:${s3Port}`, 'gcs jsonl': gcs.api.url, kinesis: kinesisUrl, kafka: undefined };
+  const endpoints = {
+    's3 csv': `http://127.0.0.1:${s3Port}`,
+    's3 parquet': `http://127.0.0.1:${s3Port}`,
+    'gcs jsonl': gcs.api.url,
+    kinesis: kinesisUrl,
+    kafka: undefined,
+  };
   try {
     for (const name of chosen) {
       const dir = mkdtempSync(join(tmpdir(), 'syncwright-bench-'));
@@ -123,7 +172,9 @@ async function main() {
         });
         const r = await runChild(dir, endpoints[name]);
         if (r.status !== 'ok' || r.rows !== rows) throw new Error(`${name}: ${r.status} ${r.error ?? ''}, ${r.rows} of ${rows} rows`);
-        console.log(`  ${name}: ${rows.toLocaleString('en')} rows in ${(r.ms / 1000).toFixed(1)} s = ${Math.round(rows / (r.ms / 1000)).toLocaleString('en')} rows/s (whole run ${(r.totalMs / 1000).toFixed(1)} s), ${r.requests} ${r.requests === 1 ? 'object' : 'requests'}, peak RSS ${Math.round(r.peakRss / 2 ** 20)} MB`);
+        console.log(
+          `  ${name}: ${rows.toLocaleString('en')} rows in ${(r.ms / 1000).toFixed(1)} s = ${Math.round(rows / (r.ms / 1000)).toLocaleString('en')} rows/s (whole run ${(r.totalMs / 1000).toFixed(1)} s), ${r.requests} ${r.requests === 1 ? 'object' : 'requests'}, peak RSS ${Math.round(r.peakRss / 2 ** 20)} MB`,
+        );
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

@@ -71,7 +71,11 @@ sync people_parquet { from people  to lake path "parquet/people"  mode mirror  i
     await recorder.close();
     await s3.close();
   });
-  const keys = async (prefix: string) => ((await client.send(new ListObjectsV2Command({ Bucket: 'acme-lake', Prefix: prefix }))).Contents ?? []).map((o) => ({ key: o.Key as string, etag: o.ETag }));
+  const keys = async (prefix: string) =>
+    ((await client.send(new ListObjectsV2Command({ Bucket: 'acme-lake', Prefix: prefix }))).Contents ?? []).map((o) => ({
+      key: o.Key as string,
+      etag: o.ETag,
+    }));
   const text = async (key: string) => (await client.send(new GetObjectCommand({ Bucket: 'acme-lake', Key: key }))).Body?.transformToString() ?? '';
   const args = () => ['--endpoint', `lake=${recorder.url}`];
 
@@ -84,14 +88,23 @@ sync people_parquet { from people  to lake path "parquet/people"  mode mirror  i
     expect(csv).toContain('3,"quote""and,comma@example.com",free\r\n');
     expect(csv.trimEnd().split('\r\n')).toHaveLength(121);
     const put = recorder.seen.find((r) => r.method === 'PUT' && r.path.startsWith('/acme-lake/exports/people.csv'));
-    expect(put?.headers).toMatchObject({ 'x-amz-server-side-encryption': 'AES256', 'content-type': 'text/csv; charset=utf-8', authorization: expect.stringMatching(/^AWS4-HMAC-SHA256 Credential=S3RVER\//) });
+    expect(put?.headers).toMatchObject({
+      'x-amz-server-side-encryption': 'AES256',
+      'content-type': 'text/csv; charset=utf-8',
+      authorization: expect.stringMatching(/^AWS4-HMAC-SHA256 Credential=S3RVER\//),
+    });
 
     const log = await run(build, 'people_log', args(), s3rverKeys);
     expect(log.plan).toMatchObject({ status: 'ok', operations: { s3: 120 } });
     const parts = await keys('log/people/');
     expect(parts.map((p) => p.key)).toEqual(expect.arrayContaining([expect.stringMatching(/^log\/people\/run-[0-9a-f-]{36}\/part-1\.jsonl$/)]));
     expect(parts).toHaveLength(3);
-    const rows = (await Promise.all(parts.map((p) => text(p.key)))).flatMap((t) => t.trimEnd().split('\n').map((l) => JSON.parse(l) as { id: string }));
+    const rows = (await Promise.all(parts.map((p) => text(p.key)))).flatMap((t) =>
+      t
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { id: string }),
+    );
     expect(rows.map((r) => Number(r.id)).sort((a, b) => a - b)).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
 
     // Unchanged: no object written, none replaced.
@@ -101,7 +114,10 @@ sync people_parquet { from people  to lake path "parquet/people"  mode mirror  i
     expect(await keys('exports/')).toEqual(mirrorBefore);
     expect(await keys('log/people/')).toHaveLength(3);
 
-    await sql(db, `UPDATE crm.people SET email = 'renamed20@example.com' WHERE id = 20; DELETE FROM crm.people WHERE id = 1; INSERT INTO crm.people VALUES (121, 'new@example.com', 'pro')`);
+    await sql(
+      db,
+      `UPDATE crm.people SET email = 'renamed20@example.com' WHERE id = 20; DELETE FROM crm.people WHERE id = 1; INSERT INTO crm.people VALUES (121, 'new@example.com', 'pro')`,
+    );
     const changed = await run(build, 'people_to_lake', args(), s3rverKeys);
     expect(changed.plan).toMatchObject({ status: 'ok', changes: { added: 1, changed: 1, removed: 1 }, operations: { s3: 120, accept: 1 } });
     const lines = (await text('exports/people.csv')).trimEnd().split('\r\n');
@@ -134,7 +150,12 @@ describe('Kinesis (kinesalite)', () => {
     kinesis = await startKinesis();
     // Keys 7 and 8 are throttled on their first two tries, as a hot shard's records are.
     faults = await startKinesisFaults(kinesis.url, (key, tries) => (key === '7' || key === '8') && tries <= 2);
-    client = new KinesisClient({ endpoint: kinesis.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'local' }, requestHandler: new NodeHttpHandler() });
+    client = new KinesisClient({
+      endpoint: kinesis.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'local' },
+      requestHandler: new NodeHttpHandler(),
+    });
     await client.send(new CreateStreamCommand({ StreamName: 'people', ShardCount: 1 }));
     for (let i = 0; i < 100; i++) {
       const d = await client.send(new DescribeStreamCommand({ StreamName: 'people' }));
@@ -197,7 +218,11 @@ describe('GCS (a local JSON API server)', () => {
   });
   afterAll(() => gcs.api.close());
   const args = () => ['--endpoint', `store=${gcs.api.url}`];
-  const ids = () => (gcs.text('acme-gcs', 'exports/people.jsonl') ?? '').trimEnd().split('\n').map((l) => (JSON.parse(l) as { id: string }).id);
+  const ids = () =>
+    (gcs.text('acme-gcs', 'exports/people.jsonl') ?? '')
+      .trimEnd()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { id: string }).id);
 
   it('mirror by resumable upload; unchanged sends nothing; a changed rerun whose answer is lost is resumed, not repeated', async () => {
     const n = Number((await sql(db, 'SELECT count(*) AS n FROM crm.people'))[0]?.[0]?.n);
@@ -205,7 +230,10 @@ describe('GCS (a local JSON API server)', () => {
     expect(first.code, first.err).toBe(0);
     expect(first.plan).toMatchObject({ status: 'ok', operations: { gcs: n } });
     expect(ids()).toHaveLength(n);
-    expect(gcs.api.requests.map((r) => `${r.method} ${r.path.replace(/[0-9a-f]{32}/, 'ID')}`)).toEqual(['POST /upload/storage/v1/b/acme-gcs/o', 'PUT /upload/sessions/ID']);
+    expect(gcs.api.requests.map((r) => `${r.method} ${r.path.replace(/[0-9a-f]{32}/, 'ID')}`)).toEqual([
+      'POST /upload/storage/v1/b/acme-gcs/o',
+      'PUT /upload/sessions/ID',
+    ]);
 
     const before = gcs.api.requests.length;
     expect((await run(build, 'people_to_gcs', args())).plan).toMatchObject({ status: 'ok', operations: { gcs: 0 } });
@@ -214,7 +242,11 @@ describe('GCS (a local JSON API server)', () => {
     await sql(db, `INSERT INTO crm.people VALUES (123, 'gcs@example.com', 'pro')`);
     // The service stores the upload, but its answer never arrives.
     let lost = false;
-    gcs.api.failWhen((req) => (req.method === 'PUT' && req.bytes.length > 0 && !lost ? ((lost = true), fault.lost()) : undefined));
+    gcs.api.failWhen((req) => {
+      if (req.method !== 'PUT' || req.bytes.length === 0 || lost) return undefined;
+      lost = true;
+      return fault.lost();
+    });
     const changed = await run(build, 'people_to_gcs', args());
     expect(changed.code, changed.err).toBe(0);
     expect(changed.plan).toMatchObject({ status: 'ok', operations: { gcs: n + 1 } });
@@ -230,7 +262,10 @@ describe('GCS (a local JSON API server)', () => {
 
   it('an upload the service refuses fails the sync: nothing is accepted, and the next run sends every row', async () => {
     const lost = await compileText(
-      project(`destination store : gcs { bucket "no-such-bucket" }`, `sync people_nowhere { from people  to store path "people.jsonl"  mode mirror  identifier id -> id  map { email -> email } format jsonl }`),
+      project(
+        `destination store : gcs { bucket "no-such-bucket" }`,
+        `sync people_nowhere { from people  to store path "people.jsonl"  mode mirror  identifier id -> id  map { email -> email } format jsonl }`,
+      ),
     );
     const r = await run(lost, 'people_nowhere', args());
     expect(r.code).toBe(6);
@@ -247,7 +282,10 @@ describe('Kafka (a local server speaking the producer part of the protocol)', ()
   beforeAll(async () => {
     kafka = await new FakeKafka({ people: 2 }).start();
     build = await compileText(
-      project(`destination bus : kafka { brokers "${kafka.brokers}"  client_id "syncwright-test" }`, `sync people_to_kafka { from people  to bus topic people  mode insert  identifier id  map { email -> email } }`),
+      project(
+        `destination bus : kafka { brokers "${kafka.brokers}"  client_id "syncwright-test" }`,
+        `sync people_to_kafka { from people  to bus topic people  mode insert  identifier id  map { email -> email } }`,
+      ),
     );
   });
   afterAll(() => kafka.close());

@@ -16,8 +16,11 @@ const work = scratchFolder('syncwright-pgsettings-');
 beforeAll(async () => {
   if (!pgUrl) throw new Error('SYNCWRIGHT_TEST_PG_URL is not set: this suite needs the PostgreSQL test server');
   db = await scratchPostgres(pgUrl);
-  await sql(db, `CREATE SCHEMA crm; CREATE TABLE crm.people (id bigint PRIMARY KEY, email text NOT NULL);
-    INSERT INTO crm.people SELECT g, 'user' || g || '@example.com' FROM generate_series(1, 5) g;`);
+  await sql(
+    db,
+    `CREATE SCHEMA crm; CREATE TABLE crm.people (id bigint PRIMARY KEY, email text NOT NULL);
+    INSERT INTO crm.people SELECT g, 'user' || g || '@example.com' FROM generate_series(1, 5) g;`,
+  );
 });
 afterAll(async () => {
   await db?.drop();
@@ -34,7 +37,11 @@ async function runIn(name: string, source: string, env: Record<string, string>) 
   const build = await compileText(syncs(source));
   const cwd = join(work.dir, name);
   const r = await cli(['run', '--plan', join(build, 'people_to_bus', 'plan.json'), '--sink', 'sink'], env, cwd);
-  const messages = existsSync(join(cwd, 'sink', 'kafka', 'people.jsonl')) ? readFileSync(join(cwd, 'sink', 'kafka', 'people.jsonl'), 'utf8').trimEnd().split('\n') : [];
+  const messages = existsSync(join(cwd, 'sink', 'kafka', 'people.jsonl'))
+    ? readFileSync(join(cwd, 'sink', 'kafka', 'people.jsonl'), 'utf8')
+        .trimEnd()
+        .split('\n')
+    : [];
   return { ...r, messages, embedded: existsSync(join(cwd, '.syncwright', 'db')) };
 }
 
@@ -43,7 +50,11 @@ describe('where a Postgres source is', () => {
 
   it('runs on the server its settings name (host, port, user, database), not on an empty embedded database', async () => {
     const { hostname, port, username, pathname } = u();
-    const r = await runIn('settings', `source warehouse : postgres { host "${hostname}"  port ${port}  user "${username}"  database "${pathname.slice(1)}" }`, {});
+    const r = await runIn(
+      'settings',
+      `source warehouse : postgres { host "${hostname}"  port ${port}  user "${username}"  database "${pathname.slice(1)}" }`,
+      {},
+    );
     expect(r.code, r.err).toBe(0);
     expect(r.messages).toHaveLength(5);
     expect(r.embedded).toBe(false);
@@ -68,16 +79,36 @@ describe('where a Postgres source is', () => {
     const cwd = join(work.dir, 'override');
     const over = await cli(['run', '--plan', join(build, 'people_to_bus', 'plan.json'), '--sink', 'sink', '--database', `warehouse=${db.url}`], {}, cwd);
     expect(over.code, over.err).toBe(0);
-    expect(readFileSync(join(cwd, 'sink', 'kafka', 'people.jsonl'), 'utf8').trimEnd().split('\n')).toHaveLength(5);
+    expect(
+      readFileSync(join(cwd, 'sink', 'kafka', 'people.jsonl'), 'utf8')
+        .trimEnd()
+        .split('\n'),
+    ).toHaveLength(5);
   });
 
   it('resolves as libpq: settings, then the service, then PG* variables; the password only from the environment', () => {
     const endpoint = (settings: PlanEndpoint['settings']): PlanEndpoint => ({ name: 'wh', dialect: 'postgres', settings });
     const file = join(work.dir, 'services.conf');
     writeFileSync(file, '[svc]\nhost=svc.internal\nport=6543\ndbname=svcdb\n');
-    const env = { PGSERVICEFILE: file, PGSERVICE: 'svc', PGHOST: 'env.internal', PGUSER: 'envuser', PGPASSWORD: 'from-pgpassword', WH_PASSWORD: 'from-setting' };
-    expect(serverOf(endpoint({ database: 'app' }), env)?.config).toMatchObject({ host: 'svc.internal', port: 6543, database: 'app', user: 'envuser', password: 'from-pgpassword' });
-    expect(serverOf(endpoint({ host: 'db.internal', password: { env: 'WH_PASSWORD' } }), env)).toMatchObject({ config: { host: 'db.internal', database: 'svcdb', password: 'from-setting' }, location: 'postgres://envuser@db.internal:6543/svcdb' });
+    const env = {
+      PGSERVICEFILE: file,
+      PGSERVICE: 'svc',
+      PGHOST: 'env.internal',
+      PGUSER: 'envuser',
+      PGPASSWORD: 'from-pgpassword',
+      WH_PASSWORD: 'from-setting',
+    };
+    expect(serverOf(endpoint({ database: 'app' }), env)?.config).toMatchObject({
+      host: 'svc.internal',
+      port: 6543,
+      database: 'app',
+      user: 'envuser',
+      password: 'from-pgpassword',
+    });
+    expect(serverOf(endpoint({ host: 'db.internal', password: { env: 'WH_PASSWORD' } }), env)).toMatchObject({
+      config: { host: 'db.internal', database: 'svcdb', password: 'from-setting' },
+      location: 'postgres://envuser@db.internal:6543/svcdb',
+    });
     // No password anywhere: pg reads the password file, as libpq does.
     expect(serverOf(endpoint({ host: 'h' }), {})?.config).not.toHaveProperty('password');
     expect(serverOf(endpoint({ database: 'app' }), {})).toBeUndefined();

@@ -38,10 +38,11 @@ async function listen(server: Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-const closing = (server: Server) => () => new Promise<void>((resolve) => {
-  server.closeAllConnections();
-  server.close(() => resolve());
-});
+const closing = (server: Server) => () =>
+  new Promise<void>((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
 
 export async function startKinesis(): Promise<LocalService> {
   const kinesalite = require('kinesalite') as (o: object) => Server;
@@ -114,7 +115,9 @@ export async function startKinesisFaults(target: string, fail: (key: string, tri
           }
           results = (JSON.parse(r.text) as { Records: Record<string, unknown>[] }).Records;
         }
-        const merged = failed.map((f) => (f ? { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'Rate exceeded for shard shardId-000000000000' } : results.shift()));
+        const merged = failed.map((f) =>
+          f ? { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'Rate exceeded for shard shardId-000000000000' } : results.shift(),
+        );
         const text = JSON.stringify({ FailedRecordCount: failed.filter(Boolean).length, Records: merged });
         res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'content-length': Buffer.byteLength(text) }).end(text);
       })().catch((e: Error) => res.writeHead(500).end(e.message));

@@ -66,7 +66,9 @@ export class FakeGcs extends FakeService {
     if (get && req.method === 'GET') {
       const o = this.objects.get(`${decodeURIComponent(get[1] as string)}/${decodeURIComponent(get[2] as string)}`);
       if (!o) return { status: 404, body: { error: { code: 404, message: 'No such object' } } };
-      return req.query.get('alt') === 'media' ? { status: 200, headers: { 'content-type': o.contentType }, body: o.data.toString('utf8') } : { status: 200, body: this.metadata(o) };
+      return req.query.get('alt') === 'media'
+        ? { status: 200, headers: { 'content-type': o.contentType }, body: o.data.toString('utf8') }
+        : { status: 200, body: this.metadata(o) };
     }
     return { status: 404, body: { error: { code: 404, message: `not part of this server: ${req.method} ${req.path}` } } };
   }

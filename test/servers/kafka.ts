@@ -23,7 +23,16 @@ const offered: [key: number, min: number, max: number][] = [
   [api.ApiVersions, 0, 2],
   [api.InitProducerId, 0, 0],
 ];
-const errors = { NONE: 0, CORRUPT_MESSAGE: 2, UNKNOWN_TOPIC_OR_PARTITION: 3, UNSUPPORTED_VERSION: 35, INVALID_REQUEST: 42, OUT_OF_ORDER_SEQUENCE_NUMBER: 45, UNKNOWN_PRODUCER_ID: 59, INVALID_REQUIRED_ACKS: 21 } as const;
+const errors = {
+  NONE: 0,
+  CORRUPT_MESSAGE: 2,
+  UNKNOWN_TOPIC_OR_PARTITION: 3,
+  UNSUPPORTED_VERSION: 35,
+  INVALID_REQUEST: 42,
+  OUT_OF_ORDER_SEQUENCE_NUMBER: 45,
+  UNKNOWN_PRODUCER_ID: 59,
+  INVALID_REQUIRED_ACKS: 21,
+} as const;
 
 export interface KafkaMessage {
   topic: string;
@@ -101,13 +110,20 @@ class Writer {
   int16 = (v: number) => this.put(2, (b) => b.writeInt16BE(v));
   int32 = (v: number) => this.put(4, (b) => b.writeInt32BE(v));
   int64 = (v: bigint) => this.put(8, (b) => b.writeBigInt64BE(v));
-  string = (v: string | null) => (v === null ? this.int16(-1) : (this.int16(Buffer.byteLength(v)), this.raw(Buffer.from(v))));
+  string = (v: string | null): this => {
+    if (v === null) return this.int16(-1);
+    this.int16(Buffer.byteLength(v));
+    return this.raw(Buffer.from(v));
+  };
   array = <T>(items: readonly T[], item: (w: Writer, v: T) => void) => {
     this.int32(items.length);
     for (const v of items) item(this, v);
     return this;
   };
-  raw = (b: Buffer) => (this.parts.push(b), this);
+  raw = (b: Buffer): this => {
+    this.parts.push(b);
+    return this;
+  };
   buffer = () => Buffer.concat(this.parts);
 }
 
@@ -135,7 +151,8 @@ export class FakeKafka {
   port = 0;
 
   constructor(readonly topics: Record<string, number>) {
-    for (const [topic, count] of Object.entries(topics)) for (let p = 0; p < count; p++) this.partitions.set(`${topic}/${p}`, { messages: [], nextSequence: new Map(), batches: new Map() });
+    for (const [topic, count] of Object.entries(topics))
+      for (let p = 0; p < count; p++) this.partitions.set(`${topic}/${p}`, { messages: [], nextSequence: new Map(), batches: new Map() });
     this.server = createServer((socket) => this.connection(socket));
   }
 
@@ -198,7 +215,11 @@ export class FakeKafka {
     if (!range || version < range[1] || version > range[2]) {
       this.violation(`api ${key} v${version} was not offered by ApiVersions`);
       // ApiVersions answers an unsupported version with UNSUPPORTED_VERSION and its own range (v0 layout).
-      if (key === api.ApiVersions) return header.int16(errors.UNSUPPORTED_VERSION).array(offered, (w, [k, min, max]) => w.int16(k).int16(min).int16(max)).buffer();
+      if (key === api.ApiVersions)
+        return header
+          .int16(errors.UNSUPPORTED_VERSION)
+          .array(offered, (w, [k, min, max]) => w.int16(k).int16(min).int16(max))
+          .buffer();
       return undefined;
     }
     try {
@@ -234,8 +255,19 @@ export class FakeKafka {
     header.array([0], (w, id) => w.int32(id).string('127.0.0.1').int32(this.port).string(null)).int32(0);
     header.array(asked, (w, topic) => {
       const n = this.topics[topic];
-      w.int16(n === undefined ? errors.UNKNOWN_TOPIC_OR_PARTITION : errors.NONE).string(topic).int8(0);
-      w.array(Array.from({ length: n ?? 0 }, (_, p) => p), (pw, p) => pw.int16(errors.NONE).int32(p).int32(0).array([0], (x, v) => x.int32(v)).array([0], (x, v) => x.int32(v)));
+      w.int16(n === undefined ? errors.UNKNOWN_TOPIC_OR_PARTITION : errors.NONE)
+        .string(topic)
+        .int8(0);
+      w.array(
+        Array.from({ length: n ?? 0 }, (_, p) => p),
+        (pw, p) =>
+          pw
+            .int16(errors.NONE)
+            .int32(p)
+            .int32(0)
+            .array([0], (x, v) => x.int32(v))
+            .array([0], (x, v) => x.int32(v)),
+      );
     });
     return header.buffer();
   }
@@ -262,7 +294,10 @@ export class FakeKafka {
 
   /** Checks and appends one record batch (magic 2): its error code and first offset. */
   private append(topic: string, partition: number, records: Buffer | null, acks: number): { error: number; offset: number } {
-    const fail = (error: number, why: string) => (this.violation(`${topic}/${partition}: ${why}`), { error, offset: -1 });
+    const fail = (error: number, why: string) => {
+      this.violation(`${topic}/${partition}: ${why}`);
+      return { error, offset: -1 };
+    };
     if (acks !== -1) return fail(errors.INVALID_REQUIRED_ACKS, `acks ${acks}: an idempotent producer must ask for acks from all in-sync replicas (-1)`);
     const state = this.partitions.get(`${topic}/${partition}`);
     if (!state) return fail(errors.UNKNOWN_TOPIC_OR_PARTITION, 'no such topic or partition');
@@ -287,7 +322,8 @@ export class FakeKafka {
     const epoch = r.int16();
     const baseSequence = r.int32();
     const count = r.int32();
-    if (!this.producers.has(producerId) || epoch !== 0) return fail(errors.UNKNOWN_PRODUCER_ID, `producer id ${producerId} epoch ${epoch} was not issued by InitProducerId`);
+    if (!this.producers.has(producerId) || epoch !== 0)
+      return fail(errors.UNKNOWN_PRODUCER_ID, `producer id ${producerId} epoch ${epoch} was not issued by InitProducerId`);
     if (lastOffsetDelta !== count - 1) return fail(errors.CORRUPT_MESSAGE, `lastOffsetDelta ${lastOffsetDelta} for ${count} records`);
     const earlier = state.batches.get(`${producerId}/${baseSequence}`);
     if (earlier !== undefined) return { error: errors.NONE, offset: earlier };

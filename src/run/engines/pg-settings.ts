@@ -38,7 +38,10 @@ export function serviceSection(text: string, name: string): Record<string, strin
 }
 
 function readService(name: string, env: NodeJS.ProcessEnv): Record<string, string> {
-  const files = [env.PGSERVICEFILE ?? join(env.HOME ?? homedir(), '.pg_service.conf'), ...(env.PGSYSCONFDIR ? [join(env.PGSYSCONFDIR, 'pg_service.conf')] : [])];
+  const files = [
+    env.PGSERVICEFILE ?? join(env.HOME ?? homedir(), '.pg_service.conf'),
+    ...(env.PGSYSCONFDIR ? [join(env.PGSYSCONFDIR, 'pg_service.conf')] : []),
+  ];
   for (const file of files) {
     let text: string;
     try {
@@ -68,7 +71,8 @@ function sslOf(mode: string | undefined): ClientConfig['ssl'] {
 export function serverOf(endpoint: PlanEndpoint, env: NodeJS.ProcessEnv): ServerConfig | undefined {
   const s = endpoint.settings;
   const service = env.PGSERVICE ? readService(env.PGSERVICE, env) : {};
-  const pick = (setting: string | undefined, serviceKey: string, envKey: string): string | undefined => setting ?? service[serviceKey] ?? env[envKey] ?? undefined;
+  const pick = (setting: string | undefined, serviceKey: string, envKey: string): string | undefined =>
+    setting ?? service[serviceKey] ?? env[envKey] ?? undefined;
   const host = pick(settingText(s.host), 'host', 'PGHOST') ?? service.hostaddr ?? env.PGHOSTADDR;
   if (host === undefined || host === '') return undefined;
   const port = Number(pick(settingText(s.port), 'port', 'PGPORT') ?? 5432);

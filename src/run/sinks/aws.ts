@@ -10,7 +10,11 @@ const text = (v: unknown): string | undefined => (typeof v === 'string' && v !==
  * `--endpoint NAME=URL` or the `endpoint` setting; the SDK's own `AWS_ENDPOINT_URL_*`
  * variables work too.
  */
-export function awsClientConfig(context: OutletContext): { region?: string; endpoint?: string; credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } } {
+export function awsClientConfig(context: OutletContext): {
+  region?: string;
+  endpoint?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+} {
   const c = context.connection;
   const accessKeyId = text(c.access_key_id);
   const secretAccessKey = text(c.secret_access_key);

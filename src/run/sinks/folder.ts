@@ -57,4 +57,3 @@ export function folderProducer(sink: string, transport: string): Producer {
 export function folderOutlets(sink: string): Outlets {
   return { store: async (service) => folderStore(sink, service), producer: async (transport) => folderProducer(sink, transport) };
 }
-

@@ -100,7 +100,10 @@ async function* encodeParquet(columns: readonly string[], records: AsyncIterable
       kinds = columns.map((c) => kindOf(group.map((r) => r[c])));
       parquet = new ParquetWriter({ writer, schema: schemaOf(columns, kinds), createdBy: 'syncwright' });
     }
-    const columnData: ColumnSource[] = columns.map((name, i) => ({ name, data: group.map((r) => cell(name, kinds[i] as ParquetKind, r[name])) as ColumnSource['data'] }));
+    const columnData: ColumnSource[] = columns.map((name, i) => ({
+      name,
+      data: group.map((r) => cell(name, kinds[i] as ParquetKind, r[name])) as ColumnSource['data'],
+    }));
     await parquet.write({ columnData, rowGroupSize: group.length || 1 });
     group = [];
   };

@@ -24,7 +24,9 @@ export function kafkaProducer(context: OutletContext): Producer {
   const c = context.connection;
   const compression = compressionOf(c);
   const sasl = saslOf(c);
-  const brokers = String(c.brokers ?? '').split(',').filter(Boolean);
+  const brokers = String(c.brokers ?? '')
+    .split(',')
+    .filter(Boolean);
   const kafka = new Kafka({
     clientId: typeof c.client_id === 'string' ? c.client_id : 'syncwright',
     brokers,

@@ -24,7 +24,10 @@ export function kinesisProducer(context: OutletContext): Producer {
       }
       for (const [stream, items] of byStream) {
         const out = await client.send(
-          new PutRecordsCommand({ StreamName: stream, Records: items.map(({ record }) => ({ Data: Buffer.from(record.value), PartitionKey: record.key as string })) }),
+          new PutRecordsCommand({
+            StreamName: stream,
+            Records: items.map(({ record }) => ({ Data: Buffer.from(record.value), PartitionKey: record.key as string })),
+          }),
         );
         const answers = out.Records ?? [];
         if (answers.length !== items.length) throw new Error(`Kinesis answered ${answers.length} results for ${items.length} records of stream ${stream}`);

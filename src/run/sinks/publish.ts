@@ -15,7 +15,7 @@ import type { RejectedRow, StepReport } from '../output/report.js';
 import { countRows, stepRows } from '../send-step.js';
 import { baseContext, noteRefusals, type StepEnv } from '../step-env.js';
 import { asText, render } from '../template.js';
-import type { OutRecord, Producer } from './outlets.js';
+import type { OutRecord, Producer, RecordFailure } from './outlets.js';
 import { connectionOf } from './connection.js';
 import { emptyReport } from './write-object.js';
 
@@ -55,7 +55,7 @@ async function sendWithRetries(
   let pending = items;
   for (let attempt = 1; pending.length; attempt++) {
     report.requests++;
-    let results;
+    let results: RecordFailure[];
     try {
       results = await producer.send(pending.map((p) => p.record));
     } catch (e) {
@@ -106,8 +106,20 @@ export async function runPublish(step: PublishStep, env: StepEnv): Promise<StepR
         const value = JSON.stringify(m.value);
         const valueBytes = Buffer.byteLength(value);
         const keyChars = m.key === null ? 0 : Array.from(asText(m.key)).length;
-        if (valueBytes > step.maxMessageBytes) refused.push({ key: row.key, change: row.change, reason: `the message is ${valueBytes} bytes, above the ${step.maxMessageBytes} the ${step.transport} destination takes`, fate: 'rejected' });
-        else if (step.maxKeyChars !== undefined && keyChars > step.maxKeyChars) refused.push({ key: row.key, change: row.change, reason: `the key is ${keyChars} characters, above the ${step.maxKeyChars} a ${step.transport} partition key takes`, fate: 'rejected' });
+        if (valueBytes > step.maxMessageBytes)
+          refused.push({
+            key: row.key,
+            change: row.change,
+            reason: `the message is ${valueBytes} bytes, above the ${step.maxMessageBytes} the ${step.transport} destination takes`,
+            fate: 'rejected',
+          });
+        else if (step.maxKeyChars !== undefined && keyChars > step.maxKeyChars)
+          refused.push({
+            key: row.key,
+            change: row.change,
+            reason: `the key is ${keyChars} characters, above the ${step.maxKeyChars} a ${step.transport} partition key takes`,
+            fate: 'rejected',
+          });
         else items.push({ row, record: { topic: m.topic, key: m.key === null ? null : asText(m.key), value } });
       }
       for (const group of byBytes(items, recordBytes, step.batch.maxBytes)) {

@@ -27,7 +27,14 @@ export function s3Store(context: OutletContext): ObjectStore {
     async put(bucket, key, body, contentType) {
       const upload = new Upload({
         client,
-        params: { Bucket: bucket, Key: key, Body: Readable.from(body), ContentType: contentType, ...(sse ? { ServerSideEncryption: sse } : {}), ...(kmsKey ? { SSEKMSKeyId: kmsKey } : {}) },
+        params: {
+          Bucket: bucket,
+          Key: key,
+          Body: Readable.from(body),
+          ContentType: contentType,
+          ...(sse ? { ServerSideEncryption: sse } : {}),
+          ...(kmsKey ? { SSEKMSKeyId: kmsKey } : {}),
+        },
         partSize,
         queueSize: 4,
         leavePartsOnError: false,

@@ -9,7 +9,8 @@ export function stdoutStore(out: (text: string) => void, service: string): Objec
   return {
     location: (bucket, key) => `${service}://${bucket}/${key}`,
     async put(bucket, key, body, contentType) {
-      if (!contentType.startsWith('text/') && contentType !== 'application/x-ndjson') throw new Error(`${contentType} objects are binary: --sink - shows csv and jsonl only; use --sink DIR`);
+      if (!contentType.startsWith('text/') && contentType !== 'application/x-ndjson')
+        throw new Error(`${contentType} objects are binary: --sink - shows csv and jsonl only; use --sink DIR`);
       out(`--- ${service}://${bucket}/${key}`);
       const decoder = new TextDecoder();
       let rest = '';
