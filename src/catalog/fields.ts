@@ -11,7 +11,7 @@ import type { AudienceMode, ColumnType, RecordMode } from './types.js';
 
 /**
  * One normalisation step before hashing; each dialect spells it in
- * templates/api/dialects/<dialect>.json. `strip` removes the characters Meta's SDK strips
+ * the `changeSet` record of dialects/<dialect>.json. `strip` removes the characters Meta's SDK strips
  * from both ends (space, tab, CR, LF, VT and `.`); `letters` keeps a-z only; `pad_two` left-pads
  * a single digit with 0; `before_dash` keeps what precedes the first `-`.
  */

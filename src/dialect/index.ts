@@ -9,6 +9,7 @@ import { assertSchema } from '../schema/compile.js';
 import type { Ident } from '../syntax/ast.js';
 import { dialectNames, type Dialect } from '../contract/dialect-names.js';
 import type { SessionSql } from '../contract/plan.js';
+import type { FieldEncoding, NormaliseStep } from '../catalog/fields.js';
 import type { ColumnType } from '../catalog/types.js';
 import type { SqlTextSyntax } from './sql-text.js';
 
@@ -33,6 +34,23 @@ export interface Capability {
 }
 
 export type CapabilityName = 'mergeNotMatchedBySource' | 'qualify';
+
+/** What the change set of an API sync needs of a dialect beyond the rest of its record (src/emit/api-dialect.ts). */
+export interface ChangeSetSnippets {
+  why?: string;
+  primaryKey: string;
+  jsonObject: string;
+  jsonText: string;
+  /** The change set's table, temporary to the session: its name (`{{schema}}`, `{{name}}` quoted) and `CREATE ... AS` (`{{table}}`). */
+  temporaryTable: { name: string; create: string };
+  /** The driver's placeholder for the `{{n}}`th parameter. */
+  placeholder: string;
+  normalise: Record<NormaliseStep, string>;
+  /** Per encoding, the SQL of each column type that needs converting; a type not listed is sent as it is. */
+  encode: Record<FieldEncoding, Partial<Record<ColumnType, string>>>;
+  /** NULL as "". */
+  emptyIfNull: string;
+}
 
 export interface DialectSpec {
   name: Dialect;
@@ -67,6 +85,8 @@ export interface DialectSpec {
   sqlText: SqlTextSyntax;
   /** What an executor's session runs besides a plan's files, copied into plans; absent: the reference executor does not run the dialect. */
   session?: Omit<SessionSql, 'errors'> & { why?: string; errors: SessionSql['errors'] & { why?: string } };
+  /** What the change set of an API sync needs beyond the rest (src/emit/api-dialect.ts). */
+  changeSet: ChangeSetSnippets;
   /** Inserts into `{{table}}` (`{{columns}}`) a row per index of the arrays `{{arrays}}` (bound parameters). */
   insertArrays?: string;
   /** The bound parameter `{{n}}` as an array of `{{type}}`. */

@@ -1,32 +1,16 @@
 /**
  * The SQL a change set needs from a dialect: quoting, literals, types, hashing and
- * transactions from src/dialect, plus the snippets in templates/api/dialects/<dialect>.json
+ * transactions from src/dialect, plus the `changeSet` snippets of dialects/<dialect>.json
  * (JSON construction, normalisation steps, the session's temporary table, placeholders). Snippets are
  * filled by the dialect's one snippet filler (src/dialect/snippet.ts); a type name they need
  * comes from dialects/<dialect>.json through a hole (`{{string}}`), never spelled again.
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Dialect } from '../check/model.js';
 import type { ColumnType, FieldEncoding, NormaliseStep } from '../catalog/index.js';
-import { getDialect, type DialectSpec } from '../dialect/index.js';
+import { getDialect, type ChangeSetSnippets, type DialectSpec } from '../dialect/index.js';
 import { fillSnippet } from '../dialect/snippet.js';
 import { SqlWriter } from './sql-writer.js';
 
-interface Snippets {
-  primaryKey: string;
-  jsonObject: string;
-  jsonText: string;
-  /** The change set's table, temporary to the session: its name (`{{schema}}`, `{{name}}` quoted) and `CREATE ... AS` (`{{table}}`). */
-  temporaryTable: { name: string; create: string };
-  /** The driver's placeholder for the `{{n}}`th parameter. */
-  placeholder: string;
-  normalise: Record<NormaliseStep, string>;
-  /** Per encoding, the SQL of each column type that needs converting; a type not listed is sent as it is. */
-  encode: Record<FieldEncoding, Partial<Record<ColumnType, string>>>;
-  /** NULL as "". */
-  emptyIfNull: string;
-}
 
 export interface ApiSqlDialect {
   name: Dialect;
@@ -37,23 +21,11 @@ export interface ApiSqlDialect {
   string(value: string): string;
   /** Lower-case hex SHA-256 of a text expression's UTF-8 bytes. */
   sha256(expr: string): string;
-  snippets: Snippets;
+  snippets: ChangeSetSnippets;
   /** An expression as text. */
   text(expr: string): string;
   /** A snippet with its `{{v}}` / `{{args}}` / `{{table}}` holes filled; `{{string}}` is the dialect's text type. */
   fill(snippet: string, holes: Record<string, string>): string;
-}
-
-const snippetCache = new Map<Dialect, Snippets>();
-
-function snippetsOf(name: Dialect): Snippets {
-  let s = snippetCache.get(name);
-  if (!s) {
-    const url = new URL(`../../templates/api/dialects/${name}.json`, import.meta.url);
-    s = JSON.parse(readFileSync(fileURLToPath(url), 'utf8')) as Snippets;
-    snippetCache.set(name, s);
-  }
-  return s;
 }
 
 /** The dialect with a fresh writer: one per file, since the writer numbers its placeholders. */
@@ -68,7 +40,7 @@ export function apiSqlDialect(name: Dialect): ApiSqlDialect {
     string: (v) => writer.literal(v),
     sha256: (e) => fillSnippet(spec.hash, { v: e }),
     text: (e) => `CAST(${e} AS ${spec.types.string})`,
-    snippets: snippetsOf(name),
+    snippets: spec.changeSet,
     fill: (snippet, holes) => fillSnippet(snippet, { string: spec.types.string, ...holes }),
   };
 }

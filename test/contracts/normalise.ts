@@ -1,6 +1,6 @@
 /**
  * Each normalisation step of src/catalog/fields.ts in JavaScript: the semantics every dialect's
- * snippet (templates/api/dialects/<dialect>.json) implements. The tests compare it with
+ * snippet (the `changeSet` record of dialects/<dialect>.json) implements. The tests compare it with
  * Postgres running the generated SQL, and the Meta key rules built from it with the digests
  * Meta's SDK code computes.
  */
