@@ -24,14 +24,15 @@ const paths = <T>(y: Argv<T>) => y.positional('paths', { type: 'string', array: 
 const strict = <T>(y: Argv<T>) => y.option('strict', { type: 'boolean', default: false, describe: 'treat warnings as errors' });
 const postgresVersion = { choices: [15, 16, 17, 18], type: 'number' } as const;
 
-const checkOptions = (y: Argv<Global>) => strict(paths(y));
+const target = <T>(y: Argv<T>) => y.option('target', { type: 'string', describe: "dbt target whose artifacts models read from dbt take: <dbt project>/target/<name>/ (default: target/ itself)" });
+const checkOptions = (y: Argv<Global>) => target(strict(paths(y)));
 const fmtOptions = (y: Argv<Global>) => paths(y).option('check', { type: 'boolean', default: false, describe: 'change nothing; exit 1 if a file is not formatted' });
 const compileOptions = (y: Argv<Global>) =>
-  strict(paths(y))
+  target(strict(paths(y)))
     .option('out', { type: 'string', default: 'build', describe: 'output folder, replaced as a whole' })
     .option('postgres-version', { ...postgresVersion, describe: 'Postgres major version to generate for (default: the version setting, else 15)' });
 const runOptions = (y: Argv<Global>) =>
-  strict(paths(y))
+  target(strict(paths(y)))
     .option('sync', { type: 'string', array: true, default: [] as string[], describe: 'run only these syncs' })
     .option('plan', { type: 'string', array: true, default: [] as string[], describe: 'run compiled plans (build/<sync>/plan.json) instead of compiling' })
     .option('out', { type: 'string', describe: 'keep the compiled plans in this folder (default: a private folder, removed after the run)' })
@@ -59,7 +60,7 @@ const commands = {
     usage: 'check [paths..]',
     describe: 'parse and check .sync files (files or folders; default: the current folder)',
     options: checkOptions,
-    run: async (a: Parsed<typeof checkOptions>, io: Io) => (await import('./check-command.js')).runCheck({ paths: a.paths, format: a.format, strict: a.strict }, io),
+    run: async (a: Parsed<typeof checkOptions>, io: Io) => (await import('./check-command.js')).runCheck({ paths: a.paths, format: a.format, strict: a.strict, ...(a.target ? { target: a.target } : {}) }, io),
   },
   fmt: {
     usage: 'fmt [paths..]',
@@ -72,7 +73,7 @@ const commands = {
     describe: 'check, then write SQL scripts, plan.json files and manifest.json into the output folder',
     options: compileOptions,
     run: async (a: Parsed<typeof compileOptions>, io: Io) =>
-      (await import('./compile-command.js')).runCompile({ paths: a.paths, out: a.out, format: a.format, strict: a.strict, postgresVersion: a['postgres-version'] }, io),
+      (await import('./compile-command.js')).runCompile({ paths: a.paths, out: a.out, format: a.format, strict: a.strict, postgresVersion: a['postgres-version'], ...(a.target ? { target: a.target } : {}) }, io),
   },
   run: {
     usage: 'run [paths..]',
@@ -87,6 +88,7 @@ const commands = {
           ...(a.out === undefined ? {} : { out: a.out }),
           format: a.format,
           strict: a.strict,
+          ...(a.target ? { target: a.target } : {}),
           ...(a['postgres-version'] ? { postgresVersion: a['postgres-version'] } : {}),
           databases: a.database,
           ...(a.db ? { db: a.db } : {}),

@@ -47,6 +47,10 @@ export function inputHash(sync: CheckedSync, texts: ReadonlyMap<string, string>,
   if (sync.audience) spans.push(sync.audience.span);
   let text = `syncwright ${compilerVersion}\n${JSON.stringify(options)}\n`;
   for (const s of spans) text += `${s.file}\n${(texts.get(s.file) ?? '').slice(s.offset, s.endOffset)}\n`;
+  // A model read from dbt is also what the artifacts said of it (the target's relation, the columns).
+  for (const m of new Set([sync.model, ...(sync.audience ? [sync.audience.model] : [])])) {
+    if (m.dbt) text += `${JSON.stringify([m.dbt, m.relation, m.columns.map((c) => [c.name.text, c.type, c.precision, c.scale, c.nullable])])}\n`;
+  }
   // One call: a Hash object per sync costs more than the hashing.
   return `sha256:${hash('sha256', text)}`;
 }
