@@ -11,6 +11,8 @@
 
 export interface DbtColumn {
   name: string;
+  /** A name as the warehouse stores it (the catalog's, or YAML's with `quote: true`); else folded as the warehouse folds a bare name. */
+  exact: boolean;
   /** The warehouse type as dbt has it, or undefined when neither YAML nor the catalog gives one. */
   type?: string;
   /** Where the type came from. */
@@ -24,6 +26,8 @@ export interface DbtModel {
   database?: string;
   schema: string;
   alias: string;
+  /** The relation as dbt writes it in SQL (`relation_name`): each part with whether dbt quotes it. */
+  relation: { text: string; quoted: boolean }[];
   /** Documented columns first (YAML order), then those only the catalog knows (its order). */
   columns: DbtColumn[];
   notNull: Set<string>;
@@ -86,6 +90,7 @@ export function readDbtProject(manifest: unknown, catalog?: unknown): DbtProject
       ...(str(raw.database) ? { database: str(raw.database)! } : {}),
       schema,
       alias: str(raw.alias) ?? str(raw.identifier) ?? name,
+      relation: relationParts(str(raw.relation_name)) ?? [str(raw.database), schema, str(raw.alias) ?? name].filter((p): p is string => !!p).map((text) => ({ text, quoted: true })),
       columns: columnsOf(raw, catalogNodes?.get(id)),
       notNull: new Set(),
       unique: new Set(),
@@ -118,20 +123,41 @@ export function readDbtProject(manifest: unknown, catalog?: unknown): DbtProject
   };
 }
 
+/**
+ * `"db"."schema"."table"` (Postgres, Snowflake with quoting), `db.schema.table` (Snowflake's
+ * default: folded), `` `project`.`dataset`.`table` `` (BigQuery): the parts, with their quotes.
+ */
+export function relationParts(text: string | undefined): { text: string; quoted: boolean }[] | undefined {
+  if (!text) return undefined;
+  const parts: { text: string; quoted: boolean }[] = [];
+  const re = /\s*(?:"((?:[^"]|"")*)"|`((?:[^`\\]|\\.)*)`|([^."`\s]+))\s*(\.|$)/y;
+  let m: RegExpExecArray | null;
+  while (re.lastIndex < text.length && (m = re.exec(text))) {
+    if (m[1] !== undefined) parts.push({ text: m[1].replace(/""/g, '"'), quoted: true });
+    else if (m[2] !== undefined) parts.push({ text: m[2].replace(/\\(.)/g, '$1'), quoted: true });
+    else parts.push({ text: m[3]!, quoted: false });
+    if (m[4] === '') break;
+  }
+  return parts.length > 0 && re.lastIndex >= text.length ? parts : undefined;
+}
+
 function columnsOf(node: Json, table: Map<string, string> | undefined): DbtColumn[] {
   const out: DbtColumn[] = [];
   const seen = new Set<string>();
-  // The catalog names columns as the warehouse stores them; YAML as the user wrote them.
-  const catalogType = (name: string) => table?.get(name) ?? table?.get(name.toLowerCase()) ?? table?.get(name.toUpperCase());
+  // The catalog names columns as the warehouse stores them (CUSTOMER_ID on Snowflake); YAML as the user wrote them.
+  const inCatalog = (name: string) => [name, name.toLowerCase(), name.toUpperCase()].find((n) => table?.has(n));
   for (const raw of Object.values(isObject(node.columns) ? node.columns : {})) {
     if (!isObject(raw) || !str(raw.name)) continue;
-    const name = str(raw.name)!;
+    const written = str(raw.name)!;
+    const stored = inCatalog(written);
     const declared = str(raw.data_type);
-    const found = declared ? undefined : catalogType(name);
-    out.push({ name, ...(declared ? { type: declared, typedBy: 'data_type' as const } : found ? { type: found, typedBy: 'catalog' as const } : {}) });
-    seen.add(name.toLowerCase());
+    const found = stored === undefined ? undefined : table!.get(stored);
+    const name = stored ?? written;
+    const typed = declared ? { type: declared, typedBy: 'data_type' as const } : found ? { type: found, typedBy: 'catalog' as const } : {};
+    out.push({ name, exact: stored !== undefined || raw.quote === true, ...typed });
+    seen.add(name);
   }
-  for (const [name, type] of table ?? []) if (!seen.has(name.toLowerCase())) out.push({ name, type, typedBy: 'catalog' });
+  for (const [name, type] of table ?? []) if (!seen.has(name)) out.push({ name, exact: true, type, typedBy: 'catalog' });
   return out;
 }
 

@@ -29,12 +29,14 @@ export function resolveDbtModel(name: Ident, modelName: string, source: CheckedS
     r.report('unknown-reference', name.span, { kind: 'dbt model', name: name.text }, advice);
     return undefined;
   }
-  const exact = (text: string): Ident => ({ text, quoted: true, span: name.span });
-  // On Postgres the database is the connection's; Snowflake and BigQuery name it in the path.
-  const parts = source.dialect === 'postgres' || !found.database ? [found.schema, found.alias] : [found.database, found.schema, found.alias];
-  const nullable = (column: string) => !found.notNull.has(column);
+  const ident = (text: string, quoted: boolean): Ident => ({ text, quoted, span: name.span });
+  // As dbt writes the relation in SQL; on Postgres without the database, which is the connection's.
+  const parts = source.dialect === 'postgres' ? found.relation.slice(-2) : found.relation;
+  // dbt's tests name a column as its YAML does.
+  const tested = (set: Set<string>, column: string) => [...set].some((t) => t.toLowerCase() === column.toLowerCase());
+  const nullable = (column: string) => !tested(found.notNull, column);
 
-  const known = new Map(found.columns.map((c) => [nameKey(source.dialect, exact(c.name)), c]));
+  const known = new Map(found.columns.map((c) => [nameKey(source.dialect, ident(c.name, c.exact)), c]));
   const fix = (column: string) =>
     project.hasCatalog
       ? `declare \`data_type\` for \`${column}\` in the YAML of dbt model \`${found.name}\`, or run \`dbt docs generate\` again if the column is new`
@@ -54,7 +56,7 @@ export function resolveDbtModel(name: Ident, modelName: string, source: CheckedS
       const read = theirs.type === undefined ? undefined : readWarehouseType(theirs.type);
       // A type dbt does not give, or the language cannot read, is taken as declared.
       if (read && read.type !== c.type) {
-        r.report('dbt-column-type', c.name.span, { column: c.name.text, declared: c.type, model: found.name, actual: `${theirs.type} (${read.type})` }, [
+        r.report('dbt-column-type', c.name.span, { column: c.name.text, declared: c.type, model: found.name, actual: theirs.type.toLowerCase() === read.type ? read.type : `${theirs.type} (${read.type})` }, [
           `declare it \`${read.type}\`, or cast it in the dbt model`,
         ]);
         ok = false;
@@ -72,7 +74,7 @@ export function resolveDbtModel(name: Ident, modelName: string, source: CheckedS
       const read = readWarehouseType(c.type);
       // A column of a type the language has no name for cannot be synced; it is left out, and a sync that maps it says it is unknown.
       if (!read) continue;
-      columns.push({ name: exact(c.name), type: read.type, ...(read.precision === undefined ? {} : { precision: read.precision, scale: read.scale! }), nullable: nullable(c.name) });
+      columns.push({ name: ident(c.name, c.exact), type: read.type, ...(read.precision === undefined ? {} : { precision: read.precision, scale: read.scale! }), nullable: nullable(c.name) });
     }
     if (found.columns.length === 0) {
       r.report('untyped-dbt-column', name.span, { column: '*', model: found.name }, [fix('each column'), 'the artifacts list no column of this model']);
@@ -81,7 +83,7 @@ export function resolveDbtModel(name: Ident, modelName: string, source: CheckedS
   }
   if (!ok) return undefined;
   return {
-    path: parts.map(exact),
+    path: parts.map((p) => ident(p.text, p.quoted)),
     columns,
     dbt: { uniqueId: found.uniqueId, name: found.name, unique: [...found.unique].sort(), notNull: [...found.notNull].sort() },
   };

@@ -213,7 +213,7 @@ class SyncParser extends CstParser {
         ALT: () => {
           this.CONSUME(T.Dbt);
           this.ACTION(() => this.refuseNextItem());
-          this.SUBRULE(this.ident);
+          this.SUBRULE2(this.ident);
         },
       },
       {
