@@ -56,7 +56,7 @@ export function resolveDbtModel(name: Ident, modelName: string, source: CheckedS
       const read = theirs.type === undefined ? undefined : readWarehouseType(theirs.type);
       // A type dbt does not give, or the language cannot read, is taken as declared.
       if (read && read.type !== c.type) {
-        r.report('dbt-column-type', c.name.span, { column: c.name.text, declared: c.type, model: found.name, actual: theirs.type.toLowerCase() === read.type ? read.type : `${theirs.type} (${read.type})` }, [
+        r.report('dbt-column-type', c.name.span, { column: c.name.text, declared: c.type, model: found.name, actual: theirs.type?.toLowerCase() === read.type ? read.type : `${theirs.type} (${read.type})` }, [
           `declare it \`${read.type}\`, or cast it in the dbt model`,
         ]);
         ok = false;
