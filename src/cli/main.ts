@@ -48,6 +48,19 @@ const runOptions = (y: Argv<Global>) =>
     .option('wait', { type: 'number', default: 0, describe: 'seconds to wait for another run of the same sync (or of the embedded database) to finish; 0: stop at once' })
     .option('max-refused', { type: 'string', default: '0', describe: 'refused rows (N) or share of rows (P%) per sync that still exit 0; they stay in the report and are sent again next run' });
 const demoOptions = (y: Argv<Global>) => y;
+const dbtOptions = (y: Argv<Global>) =>
+  target(strict(paths(y.positional('action', { choices: ['exposures'] as const, demandOption: true }))))
+    .option('out', { type: 'string', describe: 'the property file to write (e.g. dbt/models/syncwright_exposures.yml); default: print it' })
+    .option('owner-name', { type: 'string', describe: "the exposures' owner (dbt needs a name or an email)" })
+    .option('owner-email', { type: 'string', describe: "the exposures' owner's email" })
+    .option('url', { type: 'string', describe: 'a link for each exposure; {sync} is replaced by the sync name' });
+const airflowOptions = (y: Argv<Global>) =>
+  y
+    .option('manifest', { type: 'string', default: 'build/manifest.json', describe: "the compiled output's manifest.json" })
+    .option('out', { type: 'string', demandOption: true, describe: 'folder for the DAG files (the Airflow dags folder, or one it reads)' })
+    .option('build', { type: 'string', describe: 'where the compiled output lies on the Airflow workers (default: the folder of --manifest)' })
+    .option('dag-prefix', { type: 'string', default: 'syncwright', describe: 'prefix of the DAG ids' })
+    .option('syncwright', { type: 'string', default: 'syncwright', describe: 'how the Bash tasks call syncwright on the workers' });
 
 /**
  * Each command: its usage, its options, and what runs it. A command's module is loaded when it
@@ -103,6 +116,32 @@ const commands = {
         },
         io,
       ),
+  },
+  dbt: {
+    usage: 'dbt <action> [paths..]',
+    describe: 'dbt integration: `exposures` writes a dbt exposure per sync that reads a dbt model',
+    options: dbtOptions,
+    run: async (a: Parsed<typeof dbtOptions>, io: Io) =>
+      (await import('./dbt-command.js')).runDbtExposures(
+        {
+          paths: a.paths,
+          format: a.format,
+          strict: a.strict,
+          ...(a.out ? { out: a.out } : {}),
+          ...(a.target ? { target: a.target } : {}),
+          ...(a['owner-name'] ? { ownerName: a['owner-name'] } : {}),
+          ...(a['owner-email'] ? { ownerEmail: a['owner-email'] } : {}),
+          ...(a.url ? { url: a.url } : {}),
+        },
+        io,
+      ),
+  },
+  airflow: {
+    usage: 'airflow',
+    describe: "write Airflow DAG files from a compiled output's manifest.json",
+    options: airflowOptions,
+    run: async (a: Parsed<typeof airflowOptions>, io: Io) =>
+      (await import('./airflow-command.js')).runAirflow({ manifest: a.manifest, out: a.out, ...(a.build ? { build: a.build } : {}), dagPrefix: a['dag-prefix'], syncwright: a.syncwright }, io),
   },
   demo: {
     usage: 'demo',
