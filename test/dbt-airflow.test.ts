@@ -108,6 +108,19 @@ describe('examples/dbt-shop', () => {
     expect(command).toBe(': "${HUBSPOT_TOKEN:?HUBSPOT_TOKEN is not set on this worker}" && npx syncwright run --plan /opt/airflow/build/customers_to_hubspot/plan.json');
   });
 
+  it('never renders a compiled script as a Jinja template, so a `{% endraw %}` in a where string stays text', () => {
+    const fields = JSON.parse(python([dagTool, 'templated', join(dir, 'dags')]));
+    // Airflow renders an operator's template_fields, and loads and renders a value ending in a template_ext as a file.
+    expect(fields).toEqual([['parameters'], []]);
+    const sql = "SELECT 1 WHERE 'x' = '{% endraw %}{{ var.value.secret }}';\nSELECT $q$ a; b $q$;\n-- a; comment\nSELECT \"a;b\"";
+    writeFileSync(join(dir, 'tricky.sql'), sql);
+    expect(JSON.parse(python([dagTool, 'split', join(dir, 'dags'), join(dir, 'tricky.sql')]))).toEqual([
+      "SELECT 1 WHERE 'x' = '{% endraw %}{{ var.value.secret }}'",
+      'SELECT $q$ a; b $q$',
+      '-- a; comment\nSELECT "a;b"',
+    ]);
+  });
+
   it('a sync whose plan has several SQL steps gets one task per step, chained in plan order', () => {
     const manifest = JSON.parse(readFileSync(join(dir, 'build', 'manifest.json'), 'utf8'));
     const sales = manifest.syncs[1];
@@ -140,6 +153,8 @@ describe('examples/dbt-shop', () => {
           descriptions.push(returns ? r.fields.map((f) => [f.name]) : null);
         }
         expect(statements.at(-1)).toBe('COMMIT');
+        // What the README's old recipe gave XCom (return_last=True: the last statement's result): nothing.
+        expect(results.at(-1)).toBeNull();
         return JSON.parse(python([dagTool, 'summary', join(dir, 'dags')], JSON.stringify({ results, descriptions })));
       };
       expect(await run()).toEqual({ inserted: 3, updated: 0, deleted: 0, skipped_null_keys: 0, duplicate_keys: 0 });

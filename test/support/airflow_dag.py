@@ -1,8 +1,9 @@
 """Reads what Airflow would build from generated DAG files, without Airflow: Python's own
 parser, then the calls the files make. Prints JSON: per file its DAG's arguments, its tasks
 (operator, task id, connection id, SQL file or Bash command as written) and the `>>` edges.
-Also, with `split FILE`, the statements syncwright_support.statements makes of a SQL file, and
-with `summary`, summary_row of JSON {results, descriptions} on stdin."""
+Also, given the DAG folder: `split FILE`, the statements syncwright_support.statements makes of a
+SQL file; `summary`, summary_row of JSON {results, descriptions} on stdin; `templated`, what
+Airflow would render of CompiledSqlOperator; `command SYNCWRIGHT PLAN ENV..`, a Bash task's command."""
 import ast
 import json
 import sys
@@ -63,6 +64,9 @@ if __name__ == "__main__":
         s = support(sys.argv[2])
         data = json.load(sys.stdin)
         print(json.dumps(s.summary_row([[tuple(r) for r in rows] if rows is not None else None for rows in data["results"]], data["descriptions"])))
+    elif sys.argv[1] == "templated":
+        op = support(sys.argv[2]).CompiledSqlOperator
+        print(json.dumps([list(op.template_fields), list(op.template_ext)]))
     elif sys.argv[1] == "command":
         s = support(sys.argv[2])
         print(json.dumps(s.run_plan_command(sys.argv[3], sys.argv[4], sys.argv[5:])))
