@@ -14,7 +14,7 @@ import type { Io } from './output.js';
 
 export interface AirflowOptions {
   manifest: string;
-  out: string;
+  out?: string;
   build?: string;
   dagPrefix: string;
   syncwright: string;
@@ -24,6 +24,8 @@ const marker = 'Written by `syncwright airflow`';
 const supportFile = 'syncwright_support.py';
 
 export function runAirflow(opts: AirflowOptions, io: Io): number {
+  if (!opts.out) throw new UsageError('name the folder to write the DAG files into: --out DIR');
+  const outOption = opts.out;
   if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(opts.dagPrefix)) throw new UsageError(`--dag-prefix ${opts.dagPrefix}: letters, digits and _, starting with a letter`);
   const path = resolve(io.cwd, opts.manifest);
   let manifest: Manifest;
@@ -35,7 +37,7 @@ export function runAirflow(opts: AirflowOptions, io: Io): number {
   }
   const files = dagFiles(manifest, { build: opts.build ?? dirname(opts.manifest), prefix: opts.dagPrefix, syncwright: opts.syncwright });
   const support = readFileSync(fileURLToPath(new URL(`../../templates/airflow/${supportFile}`, import.meta.url)), 'utf8');
-  const out = resolve(io.cwd, opts.out);
+  const out = resolve(io.cwd, outOption);
   try {
     mkdirSync(out, { recursive: true });
     const written = new Set([supportFile, ...files.map((f) => f.name)]);
@@ -49,8 +51,8 @@ export function runAirflow(opts: AirflowOptions, io: Io): number {
       if (readFileSync(join(out, name), 'utf8').includes(marker)) rmSync(join(out, name));
     }
   } catch (e) {
-    throw new UsageError(`cannot write ${opts.out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new UsageError(`cannot write ${outOption}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  io.err(`wrote ${files.length} DAG${files.length === 1 ? '' : 's'} (${manifest.syncs.length} sync${manifest.syncs.length === 1 ? '' : 's'}) and ${supportFile} into ${opts.out}`);
+  io.err(`wrote ${files.length} DAG${files.length === 1 ? '' : 's'} (${manifest.syncs.length} sync${manifest.syncs.length === 1 ? '' : 's'}) and ${supportFile} into ${outOption}`);
   return 0;
 }

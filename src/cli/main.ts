@@ -57,7 +57,7 @@ const dbtOptions = (y: Argv<Global>) =>
 const airflowOptions = (y: Argv<Global>) =>
   y
     .option('manifest', { type: 'string', default: 'build/manifest.json', describe: "the compiled output's manifest.json" })
-    .option('out', { type: 'string', demandOption: true, describe: 'folder for the DAG files (the Airflow dags folder, or one it reads)' })
+    .option('out', { type: 'string', describe: 'folder for the DAG files (the Airflow dags folder, or one it reads); required' })
     .option('build', { type: 'string', describe: 'where the compiled output lies on the Airflow workers (default: the folder of --manifest)' })
     .option('dag-prefix', { type: 'string', default: 'syncwright', describe: 'prefix of the DAG ids' })
     .option('syncwright', { type: 'string', default: 'syncwright', describe: 'how the Bash tasks call syncwright on the workers' });
@@ -141,7 +141,7 @@ const commands = {
     describe: "write Airflow DAG files from a compiled output's manifest.json",
     options: airflowOptions,
     run: async (a: Parsed<typeof airflowOptions>, io: Io) =>
-      (await import('./airflow-command.js')).runAirflow({ manifest: a.manifest, out: a.out, ...(a.build ? { build: a.build } : {}), dagPrefix: a['dag-prefix'], syncwright: a.syncwright }, io),
+      (await import('./airflow-command.js')).runAirflow({ manifest: a.manifest, ...(a.out ? { out: a.out } : {}), ...(a.build ? { build: a.build } : {}), dagPrefix: a['dag-prefix'], syncwright: a.syncwright }, io),
   },
   demo: {
     usage: 'demo',
