@@ -381,11 +381,11 @@ describe('the README and the command line agree', () => {
   };
 
   it('on which commands take --strict, and every command --format', async () => {
-    expect(commands).toEqual(['check', 'fmt', 'compile', 'run', 'demo']);
+    expect(commands).toEqual(['check', 'fmt', 'compile', 'run', 'dbt', 'airflow', 'demo']);
     const strict = [];
     for (const c of commands) if (await takes(c, '--strict')) strict.push(c);
     expect(said('--strict')).toEqual(strict);
-    expect(strict).toEqual(['check', 'compile', 'run']);
+    expect(strict).toEqual(['check', 'compile', 'run', 'dbt']);
     for (const c of commands) expect(await takes(c, '--format=json'), c).toBe(true);
     expect(readme).toContain('Every command takes `--format text|json|github`');
   });

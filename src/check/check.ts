@@ -12,7 +12,7 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { CheckedAudience, CheckedDestination, CheckedModel, CheckedProject, CheckedSource, CheckedSync, Dialect } from './model.js';
 import { Reporter, single } from './report.js';
 import { checkSettings } from './settings.js';
-import { checkModel } from './models.js';
+import { checkModel, type DbtProjects } from './models.js';
 import { checkBool } from './expr.js';
 import { checkSync } from './syncs.js';
 import { checkName } from './names.js';
@@ -46,7 +46,12 @@ const kindNames: Record<Definition['kind'], string> = {
   sync: 'sync',
 };
 
-export function checkProject(files: readonly SourceText[]): CheckResult {
+export interface CheckOptions {
+  /** The dbt project of a source that names one (`dbt_project`), for models read from dbt. */
+  dbtProjects?: DbtProjects;
+}
+
+export function checkProject(files: readonly SourceText[], options: CheckOptions = {}): CheckResult {
   const r = new Reporter();
   const parsed: { ast: SyncFile; text: string }[] = [];
   const broken = new Set<string>();
@@ -137,7 +142,7 @@ export function checkProject(files: readonly SourceText[]): CheckResult {
 
   const models = new Map<string, CheckedModel>();
   for (const d of of('model')) {
-    const m = d.partial ? undefined : checkModel(d, sources, broken, r);
+    const m = d.partial ? undefined : checkModel(d, sources, broken, r, options.dbtProjects);
     if (m) models.set(d.name.text, m);
     else broken.add(d.name.text);
   }

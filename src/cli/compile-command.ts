@@ -20,6 +20,7 @@ export interface CompileOptions {
   format: OutputFormat;
   strict: boolean;
   postgresVersion?: number;
+  target?: string;
 }
 
 /** The stdout summary: one row per sync. */
@@ -47,7 +48,7 @@ export function queueArtifacts(tree: ArtifactTree, project: CheckedProject, text
 }
 
 export async function runCompile(opts: CompileOptions, io: Io): Promise<number> {
-  const { result, failed, texts } = loadAndCheck({ paths: opts.paths, format: opts.format, strict: opts.strict }, io);
+  const { result, failed, texts } = loadAndCheck({ paths: opts.paths, format: opts.format, strict: opts.strict, ...(opts.target ? { target: opts.target } : {}) }, io);
   if (failed || !result.ok) return 1;
   const { project } = result;
   const options: PlanOptions = opts.postgresVersion === undefined ? {} : { postgresVersion: opts.postgresVersion };

@@ -47,6 +47,8 @@ export interface RunOptions {
   out?: string;
   format: OutputFormat;
   strict: boolean;
+  /** The dbt target (see check). */
+  target?: string;
   postgresVersion?: number;
   databases: string[];
   db?: string;
@@ -190,7 +192,7 @@ export async function runRun(opts: RunOptions, io: Io): Promise<number> {
   try {
     // Compile output is for the record, not for stdout, which carries the run's results.
     const quiet: Io = { ...io, out: (t) => io.err(t) };
-    const code = await runCompile({ paths: opts.paths, out, format: opts.format, strict: opts.strict, ...(opts.postgresVersion ? { postgresVersion: opts.postgresVersion } : {}) }, quiet);
+    const code = await runCompile({ paths: opts.paths, out, format: opts.format, strict: opts.strict, ...(opts.target ? { target: opts.target } : {}), ...(opts.postgresVersion ? { postgresVersion: opts.postgresVersion } : {}) }, quiet);
     if (code !== 0) return code;
     return await execute(plansFromManifest(out, opts.syncs), opts, checked, io);
   } finally {
