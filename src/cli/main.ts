@@ -44,6 +44,9 @@ const runOptions = (y: Argv<Global>) =>
     .option('concurrency', { type: 'number', default: 4, describe: 'requests in flight per step' })
     .option('timeout', { type: 'number', default: 30, describe: 'seconds to wait for each response' });
 const demoOptions = (y: Argv<Global>) => y;
+// What language clients pass; stdio is the only transport, and the protocol library watches the client's process itself.
+const lspOptions = (y: Argv<Global>) =>
+  y.option('stdio', { type: 'boolean', describe: 'talk over stdin and stdout (the only transport)' }).option('clientProcessId', { type: 'number', describe: 'stop when this process ends' });
 
 /**
  * Each command: its usage, its options, and what runs it. A command's module is loaded when it
@@ -96,6 +99,12 @@ const commands = {
         },
         io,
       ),
+  },
+  lsp: {
+    usage: 'lsp',
+    describe: 'run the language server for editors (Language Server Protocol over stdin and stdout)',
+    options: lspOptions,
+    run: async (_a: Parsed<typeof lspOptions>, _io: Io) => (await import('./lsp-command.js')).runLsp(version),
   },
   demo: {
     usage: 'demo',
