@@ -46,6 +46,8 @@ interface FileState {
 /** What one update changed: the files whose diagnostics differ, and what the check took. */
 export interface UpdateReport {
   changed: string[];
+  /** The files whose text the update replaced (added and removed ones too). */
+  edited: string[];
   /** Definitions checked, and the project's count: the reach of the edit. */
   checked: number;
   total: number;
@@ -163,7 +165,7 @@ export class Project {
       mark(now);
       edited.set(path, now);
     }
-    if (edited.size === 0) return { changed: [], checked: 0, total: this.#entryCount, whole: false };
+    if (edited.size === 0) return { changed: [], edited: [], checked: 0, total: this.#entryCount, whole: false };
     this.#sort();
     // Whether a name resolves changes only where a name was touched.
     for (const f of edited.values()) for (const e of f?.entries ?? []) this.#resolve(e);
@@ -188,7 +190,7 @@ export class Project {
       if (!sameDiagnostics(old, now)) changed.push(path);
     }
     for (const path of edited.keys()) if (!before.has(path) && (this.#files.get(path)?.diagnostics.length ?? 0) > 0) changed.push(path);
-    return { changed: changed.sort(byPath), checked, total: this.#entryCount, whole };
+    return { changed: changed.sort(byPath), edited: [...edited.keys()].sort(byPath), checked, total: this.#entryCount, whole };
   }
 
   #add(path: string, text: string): FileState {

@@ -86,7 +86,8 @@ export function startServer(connection: Connection, options: ServerOptions): voi
       const report = root.project.update([...changes].map(([path, text]) => ({ path, text })));
       const again = moved.get(root);
       moved.delete(root);
-      publish(root, new Set([...report.changed, ...(again ?? [])]));
+      // An edited file's diagnostics are sent even when they did not change: the editor knows its edit was checked.
+      publish(root, new Set([...report.changed, ...report.edited, ...(again ?? [])]));
     }
   };
 
@@ -170,7 +171,8 @@ export function startServer(connection: Connection, options: ServerOptions): voi
     openUris.set(file, e.document.uri);
     const old = elsewhere(file, e.document.uri);
     if (old) connection.sendDiagnostics({ uri: old, diagnostics: [] });
-    change(file, e.document.getText(), old !== undefined);
+    // Sent on opening, changed or not: the editor learns the file was checked.
+    change(file, e.document.getText(), true);
   });
   documents.onDidChangeContent((e) => {
     const file = fileOf(e.document.uri);
