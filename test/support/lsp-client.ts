@@ -47,8 +47,9 @@ export class LspClient {
     readonly capabilities: InitializeResult['capabilities'],
   ) {}
 
-  static async start(folder: string, initializationOptions: object = {}): Promise<LspClient> {
-    const child = spawn(process.execPath, [bin, 'lsp', '--stdio'], { cwd: folder, env: { ...process.env, NO_COLOR: '1' } });
+  /** `command`: what runs the server (default: the built CLI's `lsp --stdio`). */
+  static async start(folder: string, initializationOptions: object = {}, command: string[] = [bin, 'lsp', '--stdio']): Promise<LspClient> {
+    const child = spawn(process.execPath, command, { cwd: folder, env: { ...process.env, NO_COLOR: '1' } });
     const connection = createProtocolConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
     let client: LspClient | undefined;
     const early: Parameters<LspClient['onPublish']>[0][] = [];
