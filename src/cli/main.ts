@@ -43,6 +43,12 @@ const runOptions = (y: Argv<Global>) =>
     .option('report', { type: 'string', describe: 'write a JSON run report to this file' })
     .option('concurrency', { type: 'number', default: 4, describe: 'requests in flight per step' })
     .option('timeout', { type: 'number', default: 30, describe: 'seconds to wait for each response' });
+const diffOptions = (y: Argv<Global>) =>
+  y
+    .positional('base', { type: 'string', demandOption: true, describe: 'the version compared from: a folder, or a git revision' })
+    .positional('head', { type: 'string', describe: 'the version compared to: a folder or a git revision (default: the project folder on disk)' })
+    .option('project', { type: 'string', default: '.', describe: "the project's folder, on disk and in revisions" })
+    .option('fail-on-destructive', { type: 'boolean', default: false, describe: 'exit 1 when a change is destructive' });
 const demoOptions = (y: Argv<Global>) => y;
 // What language clients pass; stdio is the only transport, and the protocol library watches the client's process itself.
 const lspOptions = (y: Argv<Global>) =>
@@ -99,6 +105,13 @@ const commands = {
         },
         io,
       ),
+  },
+  diff: {
+    usage: 'diff <base> [head]',
+    describe: 'compare two versions of a project by meaning, riskiest first (--format github: Markdown for a pull request)',
+    options: diffOptions,
+    run: async (a: Parsed<typeof diffOptions>, io: Io) =>
+      (await import('./diff-command.js')).runDiff({ base: a.base, ...(a.head !== undefined ? { head: a.head } : {}), project: a.project, format: a.format, failOnDestructive: a['fail-on-destructive'] }, io),
   },
   lsp: {
     usage: 'lsp',
