@@ -111,6 +111,13 @@ const scenarios: Scenario[] = [
     destructive: ['mode'],
   },
   {
+    name: 'mode-audience-mirror',
+    project: 'ecommerce',
+    head: [['syncs/ads.sync', '  mode       add\n  identifier email -> EMAIL hashed\n  batch      10000', '  mode       mirror\n  identifier email -> EMAIL hashed\n  batch      10000']],
+    kinds: ['mode'],
+    destructive: ['mode'],
+  },
+  {
     name: 'mode-other',
     project: 'b2b-saas',
     // Out of mirror: the guard must go too (a guard on a mode that deletes nothing is an error).
@@ -123,6 +130,13 @@ const scenarios: Scenario[] = [
     project: 'b2b-saas',
     head: [['syncs/salesforce.sync', 'identifier account_id -> Syncwright_Account_Id__c', 'identifier domain -> Website'], ['syncs/salesforce.sync', '    domain          -> Website\n', '']],
     kinds: ['identifier', 'field-removed'],
+    destructive: ['identifier'],
+  },
+  {
+    name: 'identifier-under-mirror',
+    project: 'b2b-saas',
+    head: [['syncs/hubspot.sync', 'identifier account_id -> workspace_id', 'identifier account_id -> workspace_key']],
+    kinds: ['identifier'],
     destructive: ['identifier'],
   },
   {
@@ -167,6 +181,17 @@ const scenarios: Scenario[] = [
       ['syncs/warehouse.sync', 'to         warehouse table crm_sync.account_health', 'to         warehouse table crm_sync.account_health_v2'],
     ],
     kinds: ['destination', 'target'],
+    destructive: ['target'],
+  },
+  {
+    name: 'object',
+    project: 'b2b-saas',
+    head: [
+      ['syncs/salesforce.sync', 'to         salesforce object Lead', 'to         salesforce object Contact'],
+      ['syncs/hubspot.sync', 'to         hubspot object p_workspaces', 'to         hubspot object p_accounts'],
+      ['syncs/hubspot.sync', 'to         hubspot list "Product Qualified Leads"', 'to         hubspot list "PQLs (2026)"'],
+    ],
+    kinds: ['target'],
     destructive: ['target'],
   },
   {
