@@ -129,6 +129,39 @@ describe('diagnostics', () => {
     expect(client.text(path)).toBe(readFileSync(join(repo, 'examples/ecommerce/syncs/ads.sync'), 'utf8'));
   });
 
+  it("offers the checker's fixes: a missing secret setting added, an inline secret moved to env()", async () => {
+    const path = 'syncs/fixes.sync';
+    writeFileSync(join(dir, path), '');
+    await client.open(path);
+    const fixOf = async (code: string) => {
+      const [d] = (await client.diagnosticsOf(path, (ds) => ds.some((x) => x.code === code))).filter((x) => x.code === code);
+      const actions = (await client.connection.sendRequest(CodeActionRequest.type, { textDocument: { uri: client.uri(path) }, range: d!.range, context: { diagnostics: [d!], only: ['quickfix'] } }))!;
+      expect(actions).toHaveLength(1);
+      return 'edit' in actions[0]! ? actions[0].edit!.changes![client.uri(path)]! : [];
+    };
+    await client.replace(path, 'destination crm2 : hubspot {\n}\n');
+    await client.replace(path, applyEdits(client.text(path), await fixOf('SW0403')));
+    expect(client.text(path)).toMatch(/^destination crm2 : hubspot \{\n  token env\("[A-Z_]+"\)\n\}\n$/);
+    await client.diagnosticsOf(path, (ds) => ds.length === 0);
+    await client.replace(path, 'destination crm2 : hubspot {\n  token "pat-na1-0000"\n}\n');
+    await client.replace(path, applyEdits(client.text(path), await fixOf('SW0402')));
+    expect(client.text(path)).toMatch(/^destination crm2 : hubspot \{\n  token env\("[A-Z_]+"\)\n\}\n$/);
+    await client.diagnosticsOf(path, (ds) => ds.length === 0);
+    await client.replace(path, '');
+  });
+
+  it('links the related places of a diagnostic: a name defined twice, to its first definition in another file', async () => {
+    const path = 'syncs/fixes.sync';
+    await client.replace(path, 'destination meta_ads : webhook {\n  url "https://hooks.example.com/x"\n}\n');
+    const [twice] = (await client.diagnosticsOf(path, (ds) => ds.some((d) => d.code === 'SW0101'))).filter((d) => d.code === 'SW0101');
+    const first = client.position('destinations.sync', 'destination meta_ads', 'destination '.length);
+    expect(twice!.relatedInformation).toEqual([
+      { location: { uri: client.uri('destinations.sync'), range: { start: first, end: { line: first.line, character: first.character + 'meta_ads'.length } } }, message: expect.stringContaining('meta_ads') },
+    ]);
+    await client.replace(path, '');
+    await client.diagnosticsOf(path, (ds) => ds.length === 0);
+  });
+
   it('checks as one types: a model renamed in one file makes the syncs of other files fail, and renamed back, pass', async () => {
     const models = 'models.sync';
     await client.open(models);
@@ -272,6 +305,42 @@ describe('navigation', () => {
     for (const r of refs) found[r.uri] = (found[r.uri] ?? 0) + 1;
     expect(found).toEqual(expected);
     expect(Object.keys(found).length).toBeGreaterThan(2);
+  });
+
+  it.each([
+    // [kind, where it is read, the needle and shift there, the file defining it, the needle of the definition's name]
+    ['source', 'models.sync', 'from        snowflake_dw', 'from        '.length, 'sources.sync', 'source snowflake_dw', 'source '.length, 'snowflake_dw'],
+    ['audience', 'syncs/ads.sync', 'from       high_value_customers', 'from       '.length, 'audiences.sync', 'audience high_value_customers', 'audience '.length, 'high_value_customers'],
+    ['destination', 'syncs/ads.sync', 'to         meta_ads', 'to         '.length, 'destinations.sync', 'destination meta_ads', 'destination '.length, 'meta_ads'],
+    ['column', 'syncs/ads.sync', 'identifier email', 'identifier '.length, 'models.sync', '    email ', 4, 'email'],
+  ])('goes to the definition of a %s in another file, and finds its references', async (_kind, file, needle, shift, defFile, defNeedle, defShift, name) => {
+    const position = client.position(file, needle, shift + 1);
+    const def = await client.connection.sendRequest(DefinitionRequest.type, { textDocument: { uri: client.uri(file) }, position });
+    const start = client.position(defFile, defNeedle, defShift);
+    expect(def).toEqual({ uri: client.uri(defFile), range: { start, end: { line: start.line, character: start.character + name.length } } });
+    const refs = (await client.connection.sendRequest(ReferencesRequest.type, { textDocument: { uri: client.uri(file) }, position, context: { includeDeclaration: true } }))!;
+    expect(refs).toContainEqual({ uri: client.uri(defFile), range: { start, end: { line: start.line, character: start.character + name.length } } });
+    expect(refs).toContainEqual({ uri: client.uri(file), range: { start: client.position(file, needle, shift), end: client.position(file, needle, shift + name.length) } });
+    // Every reference is the name, in its file.
+    for (const r of refs) {
+      const lines = client.text(client.path(r.uri)).split('\n');
+      expect(lines[r.range.start.line]!.slice(r.range.start.character, r.range.end.character)).toBe(name);
+    }
+  });
+
+  it('renames a source, an audience and a destination across files, leaving a project that checks', async () => {
+    const files = ['models.sync', 'audiences.sync', 'sources.sync', 'destinations.sync', 'syncs/ads.sync', 'syncs/analytics.sync', 'syncs/marketing.sync', 'syncs/warehouse.sync'];
+    for (const [file, needle, shift, newName, expected] of [
+      ['sources.sync', 'source snowflake_dw', 'source '.length, 'dw', 'from        dw'],
+      ['syncs/ads.sync', 'from       high_value_customers', 'from       '.length, 'big_spenders', 'audience big_spenders {'],
+      ['syncs/ads.sync', 'to         meta_ads', 'to         '.length, 'facebook', 'destination facebook : facebook_ads {'],
+    ] as const) {
+      const edit = (await client.connection.sendRequest(RenameRequest.type, { textDocument: { uri: client.uri(file) }, position: client.position(file, needle, shift), newName }))!;
+      const renamed = files.map((path) => ({ path, text: applyEdits(client.text(path), edit.changes?.[client.uri(path)] ?? []) }));
+      expect(checkProject(renamed).diagnostics).toEqual([]);
+      expect(renamed.map((f) => f.text).join('\n')).toContain(expected);
+      expect(Object.keys(edit.changes ?? {}).length).toBeGreaterThan(1);
+    }
   });
 
   it('renames a model across files, and a column keeping the destination fields', async () => {

@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   createProtocolConnection,
@@ -80,6 +80,11 @@ export class LspClient {
 
   uri(path: string): string {
     return pathToFileURL(join(this.folder, path)).href;
+  }
+
+  /** The project path of a file's URI. */
+  path(uri: string): string {
+    return relative(this.folder, fileURLToPath(uri)).split(sep).join('/');
   }
 
   text(path: string): string {
