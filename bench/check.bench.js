@@ -3,13 +3,9 @@
 // run, median of several runs, against the targets of the front-end issue. Also shows the
 // share of process start-up and module loading (`--version`) and of parse + check in process.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import { tmpdir, cpus, loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const cli = join(root, 'bin', 'syncwright.js');
+import { join } from 'node:path';
+import { median, root, timeCli as timeRuns } from './cli-timer.js';
 if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) {
   console.error('dist/ is missing: run `npm run build` first');
   process.exit(1);
@@ -20,36 +16,8 @@ const { FILES, SYNCS, generateFile } = await import('./project.js');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const targets = { generated: 2000, examples: 300 };
 
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
-// The child's own CPU time (user + system), written at exit: on a shared machine the wall
-// time includes waiting for a core, the CPU time does not.
-const cpuFile = join(tmpdir(), `syncwright-bench-cpu-${process.pid}.json`);
-const cpuHook = `data:text/javascript,${encodeURIComponent(
-  "import { writeFileSync } from 'node:fs'; process.on('exit', () => { const u = process.cpuUsage(); writeFileSync(process.env.SW_BENCH_CPU, String((u.user + u.system) / 1000)); });",
-)}`;
-
-/** Wall and CPU time of `node bin/syncwright.js ...args`, medians of RUNS; fails loudly on an unexpected exit code. */
-function timeCli(args, expectStatus = 0) {
-  const times = [];
-  const cpu = [];
-  let last;
-  for (let i = 0; i < RUNS; i++) {
-    const t0 = performance.now();
-    last = spawnSync(process.execPath, ['--import', cpuHook, cli, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', SW_BENCH_CPU: cpuFile } });
-    times.push(performance.now() - t0);
-    cpu.push(Number(readFileSync(cpuFile, 'utf8')));
-    if (last.status !== expectStatus) {
-      console.error(`syncwright ${args.join(' ')} exited ${last.status}, expected ${expectStatus}\n${(last.stderr ?? '').slice(0, 2000)}`);
-      process.exit(1);
-    }
-  }
-  rmSync(cpuFile, { force: true });
-  return { median: median(times), min: Math.min(...times), max: Math.max(...times), cpu: median(cpu), stderr: last.stderr };
-}
+/** Wall and CPU time of `node bin/syncwright.js ...args`, medians of RUNS. */
+const timeCli = (args) => timeRuns(args, { runs: RUNS });
 
 function syncFiles(dir) {
   return readdirSync(dir, { recursive: true })

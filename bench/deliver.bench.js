@@ -53,8 +53,8 @@ sync events_to_sink {
 `;
 
 async function openDb(dir) {
-  if (process.env.DATABASE_URL) return (await import(join(root, 'dist/run/pg-session.js'))).openPgSession(process.env.DATABASE_URL);
-  return (await import(join(root, 'dist/run/pglite-session.js'))).openPgliteSession(join(dir, 'db'));
+  if (process.env.DATABASE_URL) return (await import(join(root, 'dist/run/engines/pg-session.js'))).openPgSession(process.env.DATABASE_URL);
+  return (await import(join(root, 'dist/run/engines/pglite-session.js'))).openPgliteSession(join(dir, 'db'));
 }
 
 /** Child: the table of `rows` events, and the compiled plan. */
@@ -72,15 +72,11 @@ async function seed(dir, rows, port) {
 
 /** Child: the executor on the compiled plan, as `syncwright run --plan` runs it. */
 async function run(dir) {
-  const { runPlans, Buckets } = await import(join(root, 'dist/run/index.js'));
-  const { silentProgress } = await import(join(root, 'dist/run/progress.js'));
+  const { runPlans, execOptions } = await import(join(root, 'dist/run/index.js'));
   let peak = 0;
   const sample = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
   const started = performance.now();
-  const report = await runPlans([join(dir, 'build/events_to_sink/plan.json')], { ...(process.env.DATABASE_URL ? { default: process.env.DATABASE_URL } : {}), byName: {}, folder: join(dir, 'db') }, {
-    dryRun: false, endpoints: {}, sink: join(dir, 'sink'), concurrency: 4, timeoutMs: 30_000, maxRetryAfterMs: 60_000,
-    pageSize: 1000, samples: 0, env: {}, out: () => {}, progress: silentProgress, buckets: new Buckets(),
-  });
+  const report = await runPlans([join(dir, 'build/events_to_sink/plan.json')], { ...(process.env.DATABASE_URL ? { default: process.env.DATABASE_URL } : {}), byName: {}, folder: join(dir, 'db') }, execOptions({ sink: join(dir, 'sink'), samples: 0 }));
   const total = performance.now() - started;
   clearInterval(sample);
   const plan = report.plans[0];

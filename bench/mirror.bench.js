@@ -51,8 +51,8 @@ sync users_mirror {
 `;
 
 function compiled() {
-  const { project: checked, diagnostics } = checkProject([{ path: 'bench.sync', text: project }]);
-  if (!checked) throw new Error(diagnostics.map((d) => d.message).join('\n'));
+  const { project: checked, diagnostics, ok } = checkProject([{ path: 'bench.sync', text: project }]);
+  if (!ok) throw new Error(diagnostics.map((d) => d.message).join('\n'));
   return planProject(checked, { postgresVersion: 15 })[0].files.find((f) => f.name === 'apply.sql').content;
 }
 

@@ -76,9 +76,9 @@ export function generateFile(f) {
       `  from       ${audience ? `whales_${f}_${s % 5}` : `users_${f}_${s % 10}`}`,
       `  to         dest_${f}_${d} ${audience ? audienceKind : recordKind}`,
       `  mode       ${mode}`,
-      `  identifier email -> ${type.endsWith('_ads') ? 'EMAIL hashed' : 'email'}`,
+      `  identifier email -> ${identifierField(type, mode)}`,
     ];
-    if (!type.endsWith('_ads')) lines.push('  map {\n    first_name -> firstname\n    plan       -> plan_tier\n    ltv        -> lifetime_value\n  }');
+    if (!unmapped(type, audience, mode)) lines.push('  map {\n    first_name -> first_name\n    plan       -> plan_tier\n    ltv        -> lifetime_value\n  }');
     if (mode === 'mirror' || mode === 'remove') lines.push('  guard      deletes <= 5%');
     if (type === 'slack') lines.push('  message    "New {{plan}} customer: {{email}} ({{country}})"');
     if (type === 's3' || type === 'gcs') lines.push(`  format     ${s % 2 ? 'csv' : 'jsonl'}`);
@@ -86,4 +86,15 @@ export function generateFile(f) {
     out.push(lines.join('\n'));
   }
   return out.join('\n');
+}
+
+/** The field each API matches records by, where its field rules fix it (src/catalog/fields.ts). */
+function identifierField(type, mode) {
+  const fixed = { google_ads: 'hashed_email hashed', facebook_ads: 'EMAIL hashed', amplitude: 'user_id', braze: 'external_id' };
+  return fixed[type] ?? (type === 'salesforce' && mode === 'update' ? 'Id' : 'email');
+}
+
+/** Ad lists take identifiers only, and list modes that send no field take no `map`. */
+function unmapped(type, audience, mode) {
+  return type.endsWith('_ads') || (audience && (mode === 'remove' || (type === 'braze' && mode !== 'upsert')));
 }

@@ -36,3 +36,12 @@ export function handlebarsRuntime(): Pick<Handlebars, 'create'> {
 export function handlebarsVersion(): string {
   return (require('handlebars/package.json') as { version: string }).version;
 }
+
+/**
+ * Helpers every message template may use: `{{json column}}` is the column's value as JSON (a
+ * string quoted and escaped, a number, true or false, null), which a JSON message (a webhook
+ * body) inserts its values with.
+ */
+export const messageHelpers = {
+  json: (value: unknown): string => JSON.stringify(value ?? null),
+};

@@ -56,8 +56,8 @@ async function run(engine: Engine) {
 
 const byKey = (rows: ChangeRow[]) => Object.fromEntries(rows.map((r) => [r.row_key, r.change]));
 
-async function accept(engine: Engine, rows: { row_key: string; destination_id: string | null }[]) {
-  for (const r of rows) await engine.query(commitStep.acceptedInsert.statement, [r.row_key, r.destination_id]);
+async function accept(engine: Engine, rows: (Pick<ChangeRow, 'row_key' | 'change' | 'payload_hash' | 'destination_id'>)[]) {
+  for (const r of rows) await engine.query(commitStep.acceptedInsert.statement, [r.row_key, r.change, r.payload_hash, r.destination_id]);
   await engine.exec(commitSql);
 }
 
@@ -79,7 +79,7 @@ describeEngines('API change set', (engine) => {
     expect(first.summary).toEqual({ model_rows: 4, null_keys: 0, duplicate_keys: 0, added: 4, changed: 0, removed: 0, unchanged: 0 });
     expect(byKey(first.rows)).toEqual({ 1: 'added', 2: 'added', 3: 'added', 4: 'added' });
     expect(JSON.parse(first.rows[0]!.payload!)).toEqual({ email: 'one@example.com', plan_tier: 'free' });
-    await accept(engine, first.rows.map((r) => ({ row_key: r.row_key, destination_id: `hs-${r.row_key}` })));
+    await accept(engine, first.rows.map((r) => ({ ...r, destination_id: `hs-${r.row_key}` })));
 
     const again = await run(engine);
     expect(again.summary).toMatchObject({ added: 0, changed: 0, removed: 0, unchanged: 4 });
@@ -101,7 +101,8 @@ describeEngines('API change set', (engine) => {
     const row = (k: string) => rows.find((r) => r.row_key === k)!;
     // The latest row wins the duplicate key (order by updated_at desc).
     expect(JSON.parse(row('5').payload!)).toEqual({ email: 'five-new@example.com', plan_tier: 'free' });
-    expect(JSON.parse(row('6').payload!)).toEqual({ email: 'six@example.com', plan_tier: null });
+    // HubSpot property values are strings, and "" clears one: a NULL plan is sent as "".
+    expect(JSON.parse(row('6').payload!)).toEqual({ email: 'six@example.com', plan_tier: '' });
     // Removed rows carry what deletes need: the destination's id from the snapshot.
     expect(row('3')).toMatchObject({ payload: null, destination_id: 'hs-3' });
     expect(row('2').destination_id).toBe('hs-2');
@@ -112,7 +113,7 @@ describeEngines('API change set', (engine) => {
   it('commits only the accepted rows, so the next run holds exactly the rest', async () => {
     const before = await run(engine);
     const accepted = before.rows.filter((r) => ['2', '3', '5'].includes(r.row_key));
-    await accept(engine, accepted.map((r) => ({ row_key: r.row_key, destination_id: r.row_key === '5' ? 'hs-5' : null })));
+    await accept(engine, accepted.map((r) => ({ ...r, destination_id: r.row_key === '5' ? 'hs-5' : null })));
 
     const after = await run(engine);
     expect(byKey(after.rows)).toEqual({ 6: 'added' });
@@ -127,8 +128,25 @@ describeEngines('API change set', (engine) => {
       { row_key: '4', destination_id: 'hs-4' },
       { row_key: '5', destination_id: 'hs-5' },
     ]);
-    const [left] = await engine.query<{ n: number }>('SELECT count(*)::int AS n FROM sw_state.users_crm_accepted');
+    const [left] = await engine.query<{ n: number }>('SELECT count(*)::int AS n FROM sw_state.users_crm_accepted_rows');
     expect(left!.n).toBe(0);
+  });
+
+  it('records what was accepted, even after the change set was built again with other data', async () => {
+    await engine.exec(`UPDATE app.users SET plan = 'p1' WHERE user_id = 1`);
+    const sent = (await run(engine)).rows.filter((r) => r.row_key === '1');
+    expect(sent.map((r) => r.change)).toEqual(['changed']);
+    await accept(engine, sent);
+    // Before the commit, the row changes again and a change set is built again (another run,
+    // a dry run, or this one after a crash): the commit must record p1, which was delivered.
+    await engine.exec(`UPDATE app.users SET plan = 'p2' WHERE user_id = 1`);
+    await run(engine);
+    await engine.exec(commitSql);
+    const after = await run(engine);
+    expect(byKey(after.rows)).toMatchObject({ 1: 'changed' });
+    expect(JSON.parse(after.rows.find((r) => r.row_key === '1')!.payload!)).toMatchObject({ plan_tier: 'p2' });
+    const [snap] = await engine.query<{ payload_hash: string }>(`SELECT payload_hash FROM sw_state.users_crm_snapshot WHERE row_key = '1'`);
+    expect(snap!.payload_hash).toBe(sent[0]!.payload_hash);
   });
 
   it('leaves the snapshot as it was when nothing was accepted', async () => {
@@ -144,7 +162,7 @@ const unkeyed = compileSync(
 source wh : postgres { database "app" }
 model events { from wh table app.events columns { name string amount int } }
 destination hook : webhook { url "https://example.com/hooks" }
-sync events_hook { from events to hook mode insert message "{{name}}: {{amount}}" }
+sync events_hook { from events to hook mode insert message """{ "name": {{json name}}, "amount": {{json amount}} }""" }
 `,
   'events_hook',
 );
@@ -165,5 +183,32 @@ describeEngines('API change set without an identifier', (engine) => {
         { name: 'b', amount: null },
       ]);
     }
+  });
+});
+
+const messaged = compileSync(
+  `
+source wh : postgres { database "app" }
+model notes { from wh table app.notes primary key id order by at desc columns { id bigint email string note string at timestamp } }
+destination hook : webhook { url "https://example.com/hooks" }
+sync notes_hook { from notes to hook mode insert identifier id map { email -> email } message """{ "note": {{json note}} }""" }
+`,
+  'notes_hook',
+);
+
+describeEngines('API change set: a repeated key', (engine) => {
+  it('one row per key, the same one whatever order the rows are stored in, down to the message columns', async () => {
+    const winners: unknown[] = [];
+    for (const notes of [["'first'", "'second'"], ["'second'", "'first'"]]) {
+      await engine.exec(`DROP SCHEMA IF EXISTS app CASCADE; CREATE SCHEMA app; CREATE TABLE app.notes (id bigint, email text, note text, at timestamp);
+        INSERT INTO app.notes VALUES (1, 'a@x.com', ${notes[0]}, '2024-01-01'), (1, 'a@x.com', ${notes[1]}, '2024-01-01'), (2, 'b@x.com', 'only', '2024-01-01');`);
+      await engine.exec(file(messaged, 'changes.sql'));
+      const [summary] = await engine.query<{ duplicate_keys: unknown }>(file(messaged, 'changes.sql').slice(file(messaged, 'changes.sql').indexOf("-- The run's summary")));
+      expect(Number(summary!.duplicate_keys)).toBe(1);
+      const rows = await engine.query<{ row_key: string; columns: string }>(file(messaged, 'read.sql'));
+      expect(rows.map((r) => r.row_key)).toEqual(['1', '2']);
+      winners.push(JSON.parse(rows[0]!.columns));
+    }
+    expect(winners[0]).toEqual(winners[1]);
   });
 });

@@ -1,13 +1,16 @@
 /**
  * Identifier normalisation and SHA-256, executed in SQL, against vectors computed here with
- * node:crypto over hand-normalised strings: Meta and Google Ads rules for email and phone.
+ * node:crypto over hand-normalised strings (Meta and Google Ads rules for email and phone), and
+ * every Meta customer-file key against digests computed by Meta's SDK code; every step of every
+ * rule against its JavaScript reference (test/contracts/normalise.ts), on generated strings.
  */
-import { createHash } from 'node:crypto';
-import { beforeAll, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { describeEngines } from './support/engines.js';
 import { compileSync, file } from './fixtures/api/compile.js';
-
-const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
+import { requireDestinationType } from '../src/catalog/index.js';
+import { normalise, sha256 } from './contracts/normalise.js';
+import { apiSqlDialect } from '../src/emit/api-dialect.js';
 
 const project = `
 source wh : postgres { database "app" }
@@ -86,4 +89,109 @@ const sortBy = <T extends { key: string }>(xs: T[]) => [...xs].sort((a, b) => a.
 
 it('states the vectors independently of the SQL: one known SHA-256', () => {
   expect(sha256('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+});
+
+/**
+ * Meta's keys: raw value and the digest Meta's own code gives it. Computed by running the
+ * normalisation of facebook-python-business-sdk (CustomAudienceMixin.format_params: strip
+ * " \\t\\r\\n\\0\\x0B." and lower-case, then normalize_key; SHA-256 of the UTF-8), with the two
+ * rules Meta's hashing guide adds to the SDK's: a phone without leading zeros, a zip code
+ * without spaces. EXTERN_ID is sent normalised, not hashed.
+ */
+const metaVectors: [key: string, raw: string, digest: string][] = [
+  ["EMAIL", "  Mary.Jane@Example.COM. ", "8bf381fd6547d5ca489d3ddfc7b3025c0c71935d4295d68ab545a667967660be"],
+  ["EMAIL", "\tO'Brien+ads@Mail.IE\n", "a5d48b02b7a54a4f8681d294fd926fd6f11b591931cf4c136fbd7f86c1733eaa"],
+  ["PHONE", "+1 (650) 555-1212", "e323ec626319ca94ee8bff2e4c87cf613be6ea19919ed1364124e16807ab3176"],
+  ["PHONE", "0044 20 7946 0958", "35e206e5dec4c89b9e8b71b8c32724a5bb518483ac5a20c6617d738375b3b823"],
+  ["FN", "Mary-Jane", "f08f448a5e7a9dc3619bb7c129f6a7d5fc6af002cea17ad71dfdc1c68f4d4e0e"],
+  ["LN", "O'Brien", "b4cb6cb33fe4b865868de825023a1e2790dc12ac01ecc8d7c5afe8254071c8ba"],
+  ["LN", "van der Berg 3rd", "b59d3997e340cb956bf0a58464216a39cdfee861db8a5ab2ed6ae46f357379e0"],
+  ["FI", " J. ", "189f40034be7a199f1fa9891668ee3ab6049f82d38c68be70f596eab2e1857b7"],
+  ["CT", "San Francisco", "1a6bd4d9d79dc0a79b53795c70d3349fa9e38968a3fbefbfe8783efb1d2b6aac"],
+  ["CT", "Saint-Étienne", "c14269527c1426d240cd0e2fe136076b71086bb29cd105f9195c0495c6c4c695"],
+  ["ST", " CA ", "6959097001d10501ac7d54c0bdb8db61420f658f2922cc26e46d536119a31126"],
+  ["ZIP", "94103-1234", "91dc2519ea98c5002cf2091e6a12b772eafdce9dca618e626d7d3b8275361789"],
+  ["ZIP", " SW1A 1AA ", "830e1d4b9838bab1f5c2acdb23e0b502ff13a9832c4632e8d67a1d43d3b7f614"],
+  ["COUNTRY", "U.S.", "79adb2a2fce5c6ba215fe5f27f532d4e7edbac4b6a5e09e1ef3a08084a904621"],
+  ["COUNTRY", " gb ", "0b407281768f0e833afef47ed464b6571d01ca4d53c12ce5c51d1462f4ad6677"],
+  ["DOBY", "1984", "4dea5c7cb70f50322ec9d734aa4aa078be9227c05251e18991c596f387552370"],
+  ["DOBM", "3", "0b8efa5a3bf104413a725c6ff0459a6be12b1fd33314cbb138745baf39504ae5"],
+  ["DOBD", " 07 ", "19b100ab7725c612f3d80ff203ca53cea5cadaafae3bf0f88f0fb4089fe08815"],
+  ["GEN", "Female", "252f10c83610ebca1a059c0bae8255eba2f95be4d1d7bcfa89d7248a82d9f111"],
+  ["GEN", " M ", "62c66a7a5dd70c3146618063c344e531e6d4b59e379808443ce962b3abd63c5a"],
+  ["EXTERN_ID", " CUST-00042 ", "cust-00042"],
+];
+
+const metaKeys = requireDestinationType('facebook_ads').objectKinds[0]!.fields!.fields;
+
+describe("Meta keys: the catalog's steps give the SDK's digests", () => {
+  it.each(metaVectors)('%s %j', (key, raw, digest) => {
+    const spec = metaKeys[key]!;
+    const value = normalise(raw, spec.normalise ?? []);
+    expect(spec.hashed === 'never' ? value : sha256(value ?? '')).toBe(digest);
+  });
+});
+
+/** One column per Meta key (k_email, k_phone, ...), EMAIL the identifier. */
+const keyNames = [...new Set(metaVectors.map(([k]) => k))];
+const column = (key: string) => `k_${key.toLowerCase()}`;
+const metaProject = `
+source wh : postgres { database "app" }
+model people {
+  from wh
+  table app.meta_people
+  primary key n
+  columns { n int ${keyNames.map((k) => `${column(k)} string?`).join(' ')} }
+}
+destination meta : facebook_ads { ad_account "act_123" token env("META_TOKEN") }
+sync people_meta {
+  from people
+  to meta audience "People"
+  mode upsert
+  identifier ${column('EMAIL')} -> EMAIL hashed
+  map { ${keyNames.filter((k) => k !== 'EMAIL').map((k) => `${column(k)} -> ${k}${metaKeys[k]!.hashed === 'never' ? '' : ' hashed'}`).join(' ')} }
+}
+`;
+
+const sqlLiteral = (v: string | null) => (v === null ? 'NULL' : `'${v.replaceAll("'", "''")}'`);
+
+describeEngines('Meta customer-file keys, normalised and hashed in SQL', (engine) => {
+  // Row i holds the i-th vector of each key (keys with fewer vectors are NULL there: blank).
+  const rows = Array.from({ length: Math.max(...keyNames.map((k) => metaVectors.filter(([x]) => x === k).length)) }, (_, i) =>
+    Object.fromEntries(keyNames.map((k) => [k, metaVectors.filter(([x]) => x === k)[i] ?? null])),
+  );
+  beforeAll(async () => {
+    const values = rows.map((r, i) => `(${i + 1}, ${keyNames.map((k) => sqlLiteral(r[k]?.[1] ?? null)).join(', ')})`);
+    await engine.exec(`CREATE SCHEMA IF NOT EXISTS app; CREATE TABLE app.meta_people (n int, ${keyNames.map((k) => `${column(k)} text`).join(', ')}); INSERT INTO app.meta_people VALUES ${values.join(', ')};`);
+  });
+
+  it("sends each key as Meta's SDK computes it, and an unknown key blank", async () => {
+    const artifacts = compileSync(metaProject, 'people_meta');
+    await engine.exec(file(artifacts, 'changes.sql'));
+    const got = await engine.query<{ row_key: string; payload: string }>(file(artifacts, 'read.sql'));
+    const byKey = new Map(got.map((r) => [r.row_key, JSON.parse(r.payload) as Record<string, string>]));
+    for (const r of rows) {
+      const payload = byKey.get(r.EMAIL![2]);
+      expect(payload, `the row of ${r.EMAIL![1]}`).toBeDefined();
+      for (const k of keyNames.filter((x) => x !== 'EMAIL')) expect(payload![k], `${k} of ${JSON.stringify(r[k]?.[1])}`).toBe(r[k]?.[2] ?? '');
+    }
+  });
+
+  // Every step, of every rule of Meta and Google, as SQL and as its reference, on generated strings.
+  const rules = [
+    ...Object.entries(metaKeys).map(([k, s]) => ({ name: `meta ${k}`, steps: s.normalise ?? [] })),
+    ...Object.entries(requireDestinationType('google_ads').objectKinds[0]!.fields!.fields).map(([k, s]) => ({ name: `google ${k}`, steps: s.normalise ?? [] })),
+  ];
+  it('agrees with the JavaScript reference of each step on generated strings', async () => {
+    // ASCII letters, digits, the characters the rules act on, and one letter outside a-z.
+    const text = fc.string({ unit: fc.constantFrom(...'aZ09 .-+@_\'\t\n\vxé'.split('')), maxLength: 16 });
+    const samples = fc.sample(fc.tuple(text, text), { numRuns: 60, seed: 12 }).map(([a, b]) => `${a}@${b}`).concat(fc.sample(text, { numRuns: 60, seed: 7 }));
+    const d = apiSqlDialect('postgres');
+    for (const rule of rules) {
+      // The rule's snippets, filled as the change set fills them, over each sample.
+      const sql = rule.steps.reduce((inner, step) => d.fill(d.snippets.normalise[step], { v: inner }), '"t"."x"');
+      const out = await engine.query<{ v: string | null }>(`SELECT ${sql} AS v FROM unnest($1::text[]) WITH ORDINALITY AS "t"("x", "n") ORDER BY "t"."n"`, [samples]);
+      expect(out.map((o) => o.v), rule.name).toEqual(samples.map((x) => normalise(x, rule.steps)));
+    }
+  });
 });

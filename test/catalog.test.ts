@@ -10,6 +10,7 @@ import {
   objectKindOf,
   requireDestinationType,
   requireSourceSettingsSchema,
+  resolveField,
   sourceDialects,
   sourceSettingDefaults,
   sourceSettingsValidator,
@@ -190,8 +191,29 @@ describe('what the semantics fix', () => {
       expect(d.audienceModes).not.toContain('upsert');
       expect(d.fieldTypes).toEqual(['string']);
     }
-    expect(requireDestinationType('facebook_ads').hashing).toBe('meta');
-    expect(requireDestinationType('google_ads').hashing).toBe('google');
+    // Their fields are a closed set of identifiers, the identifier always hashed.
+    for (const name of ['google_ads', 'facebook_ads']) {
+      const rules = requireDestinationType(name).objectKinds[0]!.fields!;
+      expect(rules.closed).toBe(true);
+      expect(rules.hashIdentifier).toBe(true);
+    }
+  });
+
+  it('counts identifiers, not rows, where the API does: Google Ads takes 100,000 per request', () => {
+    const google = requireDestinationType('google_ads');
+    const kind = objectKindOf(google, undefined, 'audience');
+    expect(limitsFor(google, kind, 1)).toMatchObject({ maxBatch: 100_000, defaultBatch: 10_000 });
+    expect(limitsFor(google, kind, 2)).toMatchObject({ maxBatch: 50_000, defaultBatch: 10_000 });
+    expect(limitsFor(google, kind, 20).maxBatch).toBe(5_000);
+  });
+
+  it('gives every field rule a reference, and resolves names as the requests spell them', () => {
+    for (const d of destinationTypes.values()) for (const k of d.objectKinds) if (k.fields) expect(k.fields.docs, `${d.type} ${k.kind}`).toMatch(/^https:\/\//);
+    const meta = requireDestinationType('facebook_ads').objectKinds[0]!.fields;
+    expect(resolveField(meta, 'email').name).toBe('EMAIL');
+    const google = requireDestinationType('google_ads').objectKinds[0]!.fields;
+    expect(resolveField(google, 'hashed_phone_number').name).toBe('hashedPhoneNumber');
+    expect(resolveField(google, 'mobile_id').spec).toBeUndefined();
   });
 
   it('lets both CRMs mirror, with a reason', () => {

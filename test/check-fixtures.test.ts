@@ -1,6 +1,7 @@
 /**
  * Golden diagnostics of every invalid input under test/fixtures/invalid (a `.sync` file, or a
- * folder of them read as one project), and silence on every input under test/fixtures/valid.
+ * folder of them read as one project), as every output format shows them (at most 50 a file,
+ * then their count), and silence on every input under test/fixtures/valid.
  * Each golden lists code, severity, position, message and hints, plus `at`: the exact text the
  * span covers, so a review of the golden shows what each diagnostic points at.
  * Update the goldens with `npx vitest run test/check-fixtures.test.ts -u` and review the diff.
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkProject, type SourceText } from '../src/check/check.js';
 import { codes } from '../src/diagnostics/codes.js';
+import { limitPerFile } from '../src/diagnostics/limit.js';
 import type { Diagnostic, Fix } from '../src/diagnostics/diagnostic.js';
 import type { Span } from '../src/syntax/span.js';
 
@@ -70,7 +72,8 @@ function applyFix(files: SourceText[], fix: Fix): SourceText[] {
 
 const invalid = entries('invalid').map((entry) => {
   const files = load('invalid', entry);
-  return { entry, name: entry.replace(/\.sync$/, ''), files, result: checkProject(files) };
+  const result = checkProject(files);
+  return { entry, name: entry.replace(/\.sync$/, ''), files, result: { ...result, diagnostics: limitPerFile(result.diagnostics) } };
 });
 
 describe('invalid inputs', () => {

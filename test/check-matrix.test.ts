@@ -62,6 +62,12 @@ const refFor: Record<string, string> = {
   event: 'signup',
 };
 
+/** The field each API matches records by, where its rules fix one (src/catalog/fields.ts); else `email`. */
+function identifierField(type: string, mode: Mode): string {
+  if (type === 'salesforce' && mode === 'update') return 'Id';
+  return ({ google_ads: 'hashed_email', amplitude: 'user_id' } as Record<string, string>)[type] ?? 'email';
+}
+
 function project(type: DestinationType, syncKind: 'record' | 'audience', mode: Mode): string {
   // An audience sync targets the type's audience kind when it has one, else a record kind: the mode is what is refused.
   const kind = (syncKind === 'audience' ? type.objectKinds.find(takesAudiences) : undefined) ?? type.objectKinds.find(takesRecords)!;
@@ -75,7 +81,7 @@ function project(type: DestinationType, syncKind: 'record' | 'audience', mode: M
     `  from ${syncKind === 'audience' ? 'vips' : 'users'}`,
     `  to dest ${kind.kind} ${refFor[kind.kind]}`,
     `  mode ${mode}`,
-    '  identifier email -> email',
+    `  identifier email -> ${identifierField(type.type, mode)}`,
     deletes ? '  guard deletes <= 5%' : '',
     type.message === 'required' ? '  message "{{email}} joined"' : '',
     '}',

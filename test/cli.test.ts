@@ -79,7 +79,7 @@ describe('exit codes', () => {
     ['no command', clean, [], 2, /^syncwright: name a command: check/],
     ['a missing path', clean, ['check', 'missing.sync'], 2, /^syncwright: no such file or folder: missing\.sync\n/],
     ['an unknown --format', clean, ['check', '--format', 'xml'], 2, /Given: "xml", Choices: "text", "json", "github"/],
-    ['a folder with no .sync files: clean, and says it checked nothing', { 'README.md': '# nothing here' }, ['check'], 0, /^checked 0 files, 0 syncs: ok$/],
+    ['a folder with no .sync files: clean, and says it checked nothing', { 'README.md': '# nothing here' }, ['check'], 0, /^no \.sync file under the current folder\nchecked 0 files, 0 syncs: ok$/],
     ['an empty file', { 'empty.sync': '' }, ['check'], 0, /^checked 1 file, 0 syncs: ok$/],
     ['a file of comments only', { 'notes.sync': '# to do\n/* later */\n' }, ['check'], 0, /^checked 1 file, 0 syncs: ok$/],
     ['a binary file', { 'logo.sync': Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]) }, ['check'], 1, /^error\[SW0003\]: cannot read logo\.sync: it is a binary file, not text/],
@@ -91,21 +91,36 @@ describe('exit codes', () => {
     expect(r.stderr).not.toMatch(stackTrace);
   });
 
-  it('reads folders recursively, but not node_modules, build output or hidden folders', async () => {
+  it('reads folders recursively, those named build or dist too, but not node_modules, hidden folders or what a compile wrote', async () => {
+    const other = 'destination hook : webhook { url "https://hooks.acme.io" }\n';
     const r = await run(
       {
         ...clean,
-        'more/deeper/other.sync': 'destination hook : webhook { url "https://hooks.acme.io" }\n',
+        'more/deeper/other.sync': other,
+        'build/hooks.sync': other.replace('hook :', 'build_hook :'),
+        'dist/hooks.sync': other.replace('hook :', 'dist_hook :'),
         'node_modules/pkg/bad.sync': 'not a sync file',
-        'build/bad.sync': 'not a sync file',
-        'dist/bad.sync': 'not a sync file',
         '.cache/bad.sync': 'not a sync file',
         'notes.txt': 'not a sync file',
       },
       ['check'],
     );
-    expect(r.stderr).toBe('checked 2 files, 1 sync: ok');
+    expect(r.stderr).toBe('checked 4 files, 1 sync: ok');
     expect(r.code).toBe(0);
+  });
+
+  it('skips the folders a compile wrote, whatever their name, and says what it skipped when it finds nothing', async () => {
+    const r = await run(clean, ['compile', '--out', 'artifacts']);
+    expect(r.code).toBe(0);
+    const dir = made.at(-1)!;
+    // A .sync file inside the output (say, copied there by hand) is not part of the project.
+    writeFileSync(join(dir, 'artifacts', 'stray.sync'), 'not a sync file');
+    rmSync(join(dir, 'project.sync'));
+    mkdirSync(join(dir, 'node_modules'));
+    const out: string[] = [];
+    const err: string[] = [];
+    expect(await main(['check'], { out: (t) => out.push(t), err: (t) => err.push(t), colour: false, cwd: dir })).toBe(0);
+    expect(err).toEqual(["no .sync file under the current folder; not read: artifacts (a compile's output), node_modules (packages)", 'checked 0 files, 0 syncs: ok']);
   });
 });
 
@@ -167,6 +182,20 @@ describe('--format json', () => {
       hints: ['names are shared by every kind in the project: rename one of them'],
       related: [{ message: 'the first `users` is the model defined here', file: 'more.sync', line: 1, column: 7, endLine: 1, endColumn: 12 }],
     });
+  });
+
+  it('names related places and fixes by their path from the working folder, as the diagnostic', async () => {
+    // The project is checked under names relative to its root (proj/); the user reaches its files as proj/...
+    const files = {
+      'proj/a.sync': 'source wh : postgres { database "acme" }\n',
+      'proj/b.sync': 'destination wh : webhook { url "https://x.io" }\ndestination crm : hubspt { token env("T") }\n',
+    };
+    const r = await run(files, ['check', '--format', 'json', 'proj']);
+    const d = (JSON.parse(r.stdout) as { diagnostics: { file: string; related?: { file: string }[]; fixes?: { file: string }[] }[] }).diagnostics;
+    expect(d.map((x) => [x.file, x.related?.map((p) => p.file), x.fixes?.map((p) => p.file)])).toEqual([
+      ['proj/b.sync', ['proj/a.sync'], undefined],
+      ['proj/b.sync', undefined, ['proj/b.sync']],
+    ]);
   });
 
   it('prints an empty list for a clean project, and nothing else', async () => {
@@ -321,8 +350,8 @@ describe('bad input ends in a diagnostic, never a crash', () => {
   it.each([
     ['conditions nested 100,000 deep', { 'deep.sync': `${header}audience x { from m  where ${'('.repeat(100_000)}a = 1${')'.repeat(100_000)} }\n` }, 1, 'SW0013'],
     ['a where clause of 20,000 terms', { 'long.sync': `${header}audience x { from m  where ${Array(20_000).fill('a = 1').join(' and ')} }\n` }, 0, undefined],
-    ['a message nesting 65 blocks', { 'tpl.sync': `${header}destination h : webhook { url "https://x.io" }\nsync s { from m  to h  mode insert  identifier a  message "${'{{#if a}}'.repeat(65)}x${'{{/if}}'.repeat(65)}" }\n` }, 1, 'SW0501'],
-    ['a message nesting 64 blocks', { 'tpl.sync': `${header}destination h : webhook { url "https://x.io" }\nsync s { from m  to h  mode insert  identifier a  message "${'{{#if a}}'.repeat(64)}x${'{{/if}}'.repeat(64)}" }\n` }, 0, undefined],
+    ['a message nesting 65 blocks', { 'tpl.sync': `${header}destination h : slack { token env("SLACK_TOKEN") }\nsync s { from m  to h  mode insert  identifier a  message "${'{{#if a}}'.repeat(65)}x${'{{/if}}'.repeat(65)}" }\n` }, 1, 'SW0501'],
+    ['a message nesting 64 blocks', { 'tpl.sync': `${header}destination h : slack { token env("SLACK_TOKEN") }\nsync s { from m  to h  mode insert  identifier a  message "${'{{#if a}}'.repeat(64)}x${'{{/if}}'.repeat(64)}" }\n` }, 0, undefined],
     ['random bytes', { 'noise.sync': Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 256)) }, 1, 'SW0003'],
     ['only punctuation', { 'p.sync': '{{{ }}} ((( ))) -> -> ??? %%% ,,, ...' }, 1, 'SW0012'],
     ['a folder named like a .sync file', { 'odd.sync/inner.sync': clean['project.sync'] }, 0, undefined],
@@ -332,6 +361,85 @@ describe('bad input ends in a diagnostic, never a crash', () => {
     const d = (JSON.parse(r.stdout) as { diagnostics: { code: string }[] }).diagnostics;
     expect(d[0]?.code).toBe(first);
     expect(r.code).toBe(code);
+  });
+});
+
+describe('the README and the command line agree', () => {
+  const readme = readFileSync(join(repo, 'README.md'), 'utf8');
+  /** The commands of the README's table. */
+  const commands = [...readme.matchAll(/^\| `syncwright (\w+)/gm)].map((m) => m[1]!);
+  /** The backticked commands of the sentence "... take `--option`". */
+  const said = (option: string) => {
+    const sentence = new RegExp(`((?:\`\\w+\`(?:, | and )?)+)\\s+takes?\\s+\`${option}`).exec(readme.replace(/\s+/g, ' '));
+    return [...(sentence?.[1] ?? '').matchAll(/`(\w+)`/g)].map((m) => m[1]!);
+  };
+  /**
+   * Whether the command takes an option: a usage error names it when it does not. Each command
+   * is given folders that do not exist, as many as it takes and one for `lsp`, which takes none:
+   * so none runs (the language server would read this process's stdin).
+   */
+  const takes = async (command: string, option: string) => {
+    const err: string[] = [];
+    await main([command, option, ...(command === 'diff' ? ['no-such-folder', 'no-such-folder'] : ['no-such-folder'])], { out: () => {}, err: (t) => err.push(t), colour: false, cwd: tmpdir() });
+    const unknown = /Unknown arguments?: ([^\n]*)/.exec(err.join('\n'))?.[1]?.split(', ') ?? [];
+    return !unknown.includes(option.replace(/^--/, ''));
+  };
+
+  it('on which commands take --strict, and every command --format', async () => {
+    expect(commands).toEqual(['check', 'fmt', 'compile', 'run', 'diff', 'lsp', 'demo']);
+    const strict = [];
+    for (const c of commands) if (await takes(c, '--strict')) strict.push(c);
+    expect(said('--strict')).toEqual(strict);
+    expect(strict).toEqual(['check', 'compile', 'run']);
+    for (const c of commands) expect(await takes(c, '--format=json'), c).toBe(true);
+    expect(readme).toContain('Every command takes `--format text|json|github`');
+  });
+});
+
+describe('huge input: check and compile give the same verdict, without a stack trace', () => {
+  const header = 'source wh : postgres { database "acme" }\nmodel m { from wh  table t.m  primary key id  columns { id bigint  email string } }\n';
+  const audience = (where: string) => ({ 'big.sync': `${header}audience x { from m  where ${where} }\nsync s { from x  to wh table t.members  mode add  identifier id -> id }\n` });
+
+  it.each([
+    ['a 40 KB line of stray characters', 20_000],
+    ['a 20 KB line of stray characters', 10_000],
+  ])('%s: a few lines of each diagnostic, at most 50 of them, then how many more', async (_, n) => {
+    const files = { 'noise.sync': `${header}${'@ '.repeat(n)}\n` };
+    for (const argv of [['check'], ['compile', '--out', 'build']]) {
+      const r = await run(files, argv);
+      expect(r.code).toBe(1);
+      expect(r.stderr).not.toMatch(stackTrace);
+      expect(r.stderr.length).toBeLessThan(25_000);
+      expect(Math.max(...r.stderr.split('\n').map((l) => l.length))).toBeLessThanOrEqual(130);
+      expect(r.stderr.match(/^error\[SW0002\]/gm)).toHaveLength(50);
+      expect(r.stderr).toContain(`error[SW0006]: ${(n - 50).toLocaleString('en-US')} more diagnostics of this file, from here on, are not shown (${(n - 50).toLocaleString('en-US')} errors, 0 warnings)`);
+      expect(r.stderr.trimEnd().split('\n').at(-1)).toBe(`${n.toLocaleString('en-US')} errors, 0 warnings`);
+      const json = await run(files, [...argv, '--format', 'json']);
+      expect((JSON.parse(json.stdout) as { diagnostics: unknown[] }).diagnostics).toHaveLength(51);
+    }
+  });
+
+  it('shows a window of a long line around the caret, marked where it is cut', async () => {
+    const r = await run({ 'long.sync': `${header}# ${'x'.repeat(5_000)}\n${'y '.repeat(3_000)}@ ${'z '.repeat(3_000)}\n` }, ['check']);
+    const lines = r.stderr.split('\n');
+    const at = lines.indexOf('  --> long.sync:4:6001');
+    expect(lines[at + 2]).toMatch(/^4 \| …(y ){15}@ (z ){34}…$/);
+    expect(lines[at + 3]).toBe(`  | ${' '.repeat(31)}^`);
+  });
+
+  it.each([
+    // Every term but the first on a line of its own; every value of a long list.
+    ['10,000 `or` terms', Array.from({ length: 10_000 }, (_, i) => `id = ${i}`).join(' or '), 9_999],
+    ['`in` with 10,000 values', `email in (${Array.from({ length: 10_000 }, (_, i) => `'u${i}'`).join(', ')})`, 10_000],
+    ['`in` with 100,000 values', `email in (${Array.from({ length: 100_000 }, (_, i) => `'u${i}'`).join(', ')})`, 100_000],
+  ])('a where with %s checks and compiles, every term in the SQL', async (_, where, lines) => {
+    const files = audience(where);
+    expect((await run(files, ['check'])).code).toBe(0);
+    const r = await run(files, ['compile', '--out', 'build']);
+    expect([r.code, r.stderr]).toEqual([0, 'compiled 1 sync into build']);
+    const sql = readFileSync(join(made.at(-1)!, 'build', 's', 'apply.sql'), 'utf8');
+    // The condition is in two statements: the staged rows and the counts.
+    expect(sql.split('\n').filter((l) => /^\s+(OR "m"\."id" = \d+|'u\d+',?)$/.test(l)).length).toBe(2 * lines);
   });
 });
 

@@ -1,12 +1,13 @@
 /**
- * Writing the build folder: the replaced output is kept beside it, and the next compile brings
- * that folder up to date in place; a file unchanged since the last compile is hard-linked from
- * it (and nothing else is), the rest is written afresh, and the folder is replaced whole.
+ * Writing the build folder: the output is a link to a folder in `.build.syncwright/`, replaced
+ * whole by one rename; the replaced output is kept there, and the next compile brings that
+ * folder up to date in place; a file unchanged since the last compile is hard-linked from it
+ * (and nothing else is), the rest is written afresh.
  */
-import { linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
 import type { Io } from '../src/cli/output.js';
@@ -19,7 +20,10 @@ const io = (): Io => ({ out: () => {}, err: () => {}, colour: false, cwd: proces
 const compile = () => main(['compile', join(dir, 'src'), '--out', out], io());
 const source = (syncs: string) => writeFileSync(join(dir, 'src', 'users.sync'), project('postgres', syncs));
 const inode = (path: string) => statSync(join(out, path)).ino;
-const kept = () => join(dir, '.build.syncwright-previous');
+const home = () => join(dir, '.build.syncwright');
+const kept = () => join(home(), 'previous');
+/** What the outputs' folder holds, the output's own folder named `output`. */
+const homeEntries = () => readdirSync(home()).map((f) => (f === basename(readlinkSync(out)) ? 'output' : f)).sort();
 /** Every folder and file of the output by inode. */
 const inodes = () => Object.fromEntries(['.', ...readdirSync(out, { recursive: true }).map(String)].sort().map((p) => [p, inode(p)]));
 
@@ -35,7 +39,7 @@ describe('recompiling into a previous output', () => {
   it('keeps unchanged files (the same file) and writes changed ones afresh', async () => {
     expect(await compile()).toBe(0);
     // Nothing to keep yet but the formatted statements, for the next compile.
-    expect(readdirSync(kept()).sort()).toEqual(['.gitignore', '.syncwright-formatted.json']);
+    expect(readdirSync(kept()).sort()).toEqual(['.syncwright-formatted.json']);
     const before = { plan: inode('users_mirror/plan.json'), sql: inode('users_mirror/apply.sql'), manifest: inode('manifest.json') };
     const manifest = readFileSync(join(out, 'manifest.json'), 'utf8');
     // A new sync changes the manifest only.
@@ -49,10 +53,12 @@ describe('recompiling into a previous output', () => {
     expect(inode('manifest.json')).not.toBe(before.manifest);
     expect(readFileSync(join(out, 'manifest.json'), 'utf8')).not.toBe(manifest);
     expect(readdirSync(out).sort()).toEqual(['manifest.json', 'users_mirror', 'users_upsert', 'whales_add']);
-    // The replaced output is kept beside it, marked so that git skips it.
-    expect(readdirSync(dir).sort()).toEqual(['.build.syncwright-previous', 'build', 'src']);
+    // The output is a link to a folder of the outputs' folder, which keeps the replaced one too, marked so that git skips them.
+    expect(readdirSync(dir).sort()).toEqual(['.build.syncwright', 'build', 'src']);
+    expect(readlinkSync(out)).toMatch(/^\.build\.syncwright\/output-\d+-[0-9a-f]{8}$/);
+    expect(homeEntries()).toEqual(['.gitignore', 'output', 'previous']);
     expect(readFileSync(join(kept(), 'manifest.json'), 'utf8')).toBe(manifest);
-    expect(readFileSync(join(kept(), '.gitignore'), 'utf8')).toMatch(/^# .*\n\*\n$/);
+    expect(readFileSync(join(home(), '.gitignore'), 'utf8')).toMatch(/^# .*\n\*\n$/);
   });
 
   it('makes no file or folder when nothing changed: folders come from the output before last, files from the last', async () => {
@@ -63,13 +69,14 @@ describe('recompiling into a previous output', () => {
     expect(await compile()).toBe(0);
     const third = inodes();
     for (const [path, ino] of Object.entries(third)) {
-      const isFolder = lstatSync(join(out, path)).isDirectory();
+      // The output is a link: its folder (.) and the sync folders alike.
+      const isFolder = statSync(join(out, path)).isDirectory();
       expect([path, ino]).toEqual([path, isFolder ? first[path] : second[path]]);
       if (!isFolder) expect([path, statSync(join(out, path)).nlink]).toEqual([path, 2]);
     }
     expect(readdirSync(out).sort()).toEqual(['manifest.json', 'users_mirror', 'whales_add']);
     // The formatted statements are carried in the kept folder, never in the output.
-    expect(readdirSync(kept()).sort()).toEqual(['.gitignore', '.syncwright-formatted.json', 'manifest.json', 'users_mirror', 'whales_add']);
+    expect(readdirSync(kept()).sort()).toEqual(['.syncwright-formatted.json', 'manifest.json', 'users_mirror', 'whales_add']);
   });
 
   it('removes from the reused folder the syncs and files that are gone, and anything else in it', async () => {
@@ -90,7 +97,7 @@ describe('recompiling into a previous output', () => {
       'whales_add/apply.sql',
       'whales_add/plan.json',
     ]);
-    expect(readdirSync(kept()).sort()).toEqual(['.gitignore', '.syncwright-formatted.json', 'manifest.json', 'users_mirror', 'users_upsert', 'whales_add']);
+    expect(readdirSync(kept()).sort()).toEqual(['.syncwright-formatted.json', 'manifest.json', 'users_mirror', 'users_upsert', 'whales_add']);
   });
 
   it('writes nothing through a link in the kept folder, and leaves a folder of that name that is not its own', async () => {
@@ -106,15 +113,24 @@ describe('recompiling into a previous output', () => {
     expect(readFileSync(outside, 'utf8')).toBe('mine');
     expect(lstatSync(join(out, 'users_mirror', 'apply.sql')).isFile()).toBe(true);
     expect(lstatSync(join(out, 'whales_add')).isDirectory()).toBe(true);
-    expect(readdirSync(dir).sort()).toEqual(['.build.syncwright-previous', 'build', 'outside.sql', 'src']);
+    expect(readdirSync(dir).sort()).toEqual(['.build.syncwright', 'build', 'outside.sql', 'src']);
+  });
 
-    // Not marked as ours: neither used nor replaced.
-    rmSync(kept(), { recursive: true });
-    mkdirSync(kept());
-    writeFileSync(join(kept(), 'users_mirror'), 'mine');
-    expect(await compile()).toBe(0);
-    expect(readdirSync(kept())).toEqual(['users_mirror']);
-    expect(readdirSync(dir).sort()).toEqual(['.build.syncwright-previous', 'build', 'outside.sql', 'src']);
+  it('uses no outputs folder that is not its own, nor one that is a link: the compile is refused and touches nothing', async () => {
+    const errors: string[] = [];
+    const refused = () => main(['compile', join(dir, 'src'), '--out', out], { ...io(), err: (t) => errors.push(t) });
+    mkdirSync(home());
+    writeFileSync(join(home(), 'notes.txt'), 'mine');
+    expect(await refused()).toBe(2);
+    expect(errors.pop()).toMatch(/refusing to use .*\.build\.syncwright: it holds files that are not syncwright's/);
+    expect(readdirSync(home())).toEqual(['notes.txt']);
+    rmSync(home(), { recursive: true });
+    mkdirSync(join(dir, 'elsewhere'));
+    symlinkSync(join(dir, 'elsewhere'), home());
+    expect(await refused()).toBe(2);
+    expect(errors.pop()).toMatch(/refusing to use .*\.build\.syncwright: it is not a folder/);
+    expect(readdirSync(join(dir, 'elsewhere'))).toEqual([]);
+    expect(readdirSync(dir).sort()).toEqual(['.build.syncwright', 'elsewhere', 'src']);
   });
 
   it('rewrites a file that was edited, and one that something else also links to', async () => {
@@ -159,7 +175,8 @@ describe('many syncs', () => {
     expect(await compile()).toBe(0);
     expect(readdirSync(out, { recursive: true }).sort()).toEqual(first);
     for (const [f, text] of files) expect(readFileSync(join(out, String(f)), 'utf8')).toBe(text);
-    expect(readdirSync(dir).sort()).toEqual(['.build.syncwright-previous', 'build', 'src']);
+    expect(readdirSync(dir).sort()).toEqual(['.build.syncwright', 'build', 'src']);
+    expect(homeEntries()).toEqual(['.gitignore', 'output', 'previous']);
   });
 });
 
@@ -167,11 +184,12 @@ describe('links in the previous output', () => {
   it('replaces an output that is a link to a folder, and leaves that folder and its files alone', async () => {
     expect(await compile()).toBe(0);
     const elsewhere = join(dir, 'elsewhere');
-    renameSync(out, elsewhere);
+    cpSync(out, elsewhere, { recursive: true, dereference: true });
+    unlinkSync(out);
     symlinkSync(elsewhere, out);
     const files = readdirSync(elsewhere, { recursive: true }).sort();
     expect(await compile()).toBe(0);
-    expect(lstatSync(out).isDirectory()).toBe(true);
+    expect(readlinkSync(out)).toMatch(/^\.build\.syncwright\/output-/);
     expect(readdirSync(elsewhere, { recursive: true }).sort()).toEqual(files);
     expect(inode('users_mirror/apply.sql')).not.toBe(statSync(join(elsewhere, 'users_mirror/apply.sql')).ino);
   });
@@ -189,29 +207,35 @@ describe('links in the previous output', () => {
 });
 
 describe('beside the output', () => {
-  const lock = () => join(dir, '.build.syncwright-lock');
+  const lock = () => join(home(), 'lock');
 
   it('holds a lock while it compiles: a running compile of the same output stops another, a dead one does not', async () => {
+    expect(await compile()).toBe(0);
+    const before = homeEntries();
     writeFileSync(lock(), `${process.pid}\n`);
     const errors: string[] = [];
     expect(await main(['compile', join(dir, 'src'), '--out', out], { ...io(), err: (t) => errors.push(t) })).toBe(2);
     expect(errors.join('\n')).toContain(`another compile (process ${process.pid}) is writing build`);
-    expect(readdirSync(dir).sort()).toEqual(['.build.syncwright-lock', 'src']);
+    expect(homeEntries()).toEqual([...before, 'lock'].sort());
     // The process of a killed compile is gone: its lock is taken over.
     const gone = spawnSync(process.execPath, ['-e', '0']).pid!;
     writeFileSync(lock(), `${gone}\n`);
     expect(await compile()).toBe(0);
-    expect(readdirSync(dir).sort()).toEqual(['.build.syncwright-previous', 'build', 'src']);
+    expect(readdirSync(dir).sort()).toEqual(['.build.syncwright', 'build', 'src']);
+    expect(homeEntries()).toEqual(['.gitignore', 'output', 'previous']);
   });
 
   it('removes what an interrupted compile of the output left, and nothing of another output', async () => {
     expect(await compile()).toBe(0);
-    for (const left of ['.build.4242-0a1b2c3d.syncwright-new', '.build.4242-0a1b2c3d.syncwright-staging', '.other.4242-0a1b2c3d.syncwright-new']) {
-      mkdirSync(join(dir, left, 'users_mirror'), { recursive: true });
-      writeFileSync(join(dir, left, 'users_mirror', 'apply.sql'), 'x');
+    const left = ['output-4242-0a1b2c3d', '4242-0a1b2c3d-staging', '4242-0a1b2c3d-link'].map((f) => join(home(), f));
+    const other = join(dir, '.other.syncwright', 'output-4242-0a1b2c3d');
+    for (const folder of [...left, other]) {
+      mkdirSync(join(folder, 'users_mirror'), { recursive: true });
+      writeFileSync(join(folder, 'users_mirror', 'apply.sql'), 'x');
     }
     expect(await compile()).toBe(0);
-    expect(readdirSync(dir).sort()).toEqual(['.build.syncwright-previous', '.other.4242-0a1b2c3d.syncwright-new', 'build', 'src']);
+    expect(homeEntries()).toEqual(['.gitignore', 'output', 'previous']);
+    expect(readdirSync(join(dir, '.other.syncwright'))).toEqual(['output-4242-0a1b2c3d']);
   });
 
   it('takes a named pipe for manifest.json as a folder it did not write, without waiting on it', async () => {
@@ -247,7 +271,9 @@ describe('writeTreeAtomically', () => {
       }),
     ).rejects.toThrow('planning failed');
     expect(readdirSync(out, { recursive: true }).sort()).toEqual(files);
-    expect(readdirSync(dir).sort()).toEqual(['build', 'src']);
+    expect(readdirSync(dir).sort()).toEqual(['.build.syncwright', 'build', 'src']);
+    // The output and nothing else: the kept folder it was filling is gone with it.
+    expect(homeEntries()).toEqual(['.gitignore', 'output']);
   });
 
   it('reports a file it cannot write, and leaves the previous output', async () => {
@@ -260,6 +286,7 @@ describe('writeTreeAtomically', () => {
     });
     await expect(refused).rejects.toMatchObject({ code: 'ENAMETOOLONG' });
     expect(readFileSync(join(out, 'manifest.json'), 'utf8')).toBe(before);
-    expect(readdirSync(dir).sort()).toEqual(['build', 'src']);
+    expect(readdirSync(dir).sort()).toEqual(['.build.syncwright', 'build', 'src']);
+    expect(homeEntries()).toEqual(['.gitignore', 'output']);
   });
 });

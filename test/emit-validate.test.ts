@@ -3,9 +3,9 @@
  * build folder is written: a plan the schema rejects is an internal error, and the previous
  * output stays as it was.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli/main.js';
 import type { Io } from '../src/cli/output.js';
@@ -78,8 +78,9 @@ describe('plans are validated before anything is written', () => {
     await expect(refused).rejects.toThrow("/ has an unknown property 'extra'");
     await expect(refused).rejects.toThrow('/source/settings must be object');
     expect(tree(out)).toEqual(before);
-    // No temporary folder is left beside the output.
-    expect(readdirSync(dir)).toEqual(['build']);
+    // No folder the compile made on its way is left: the output's own folder, and the outputs' folder's marker.
+    expect(readdirSync(dir).sort()).toEqual(['.build.syncwright', 'build']);
+    expect(readdirSync(join(dir, '.build.syncwright')).sort()).toEqual(['.gitignore', basename(readlinkSync(out))]);
   });
 
   it('writes nothing at all when there was no previous output', async () => {

@@ -13,6 +13,7 @@ import type { Span } from '../src/syntax/span.js';
 import { formatSource } from '../src/syntax/format.js';
 import { parseFile } from '../src/syntax/parse.js';
 import { lex } from '../src/syntax/tokens.js';
+import { planProject } from '../src/plan/index.js';
 import { commentText, stripSpans, syncFiles } from './fixtures/format/helpers.js';
 
 // Fixed so that runs are reproducible; FUZZ_SEED and FUZZ_RUNS allow a longer hunt by hand.
@@ -209,6 +210,33 @@ describe('fuzz: extreme nesting', () => {
     for (const result of [parseFile('deep.sync', text), formatSource('deep.sync', text), checkProject([{ path: 'deep.sync', text }])]) {
       expect(result.diagnostics.map((d) => d.message)).toContain('this file nests too deeply to be read');
       expectSpansInside(result.diagnostics, 'deep.sync', text);
+    }
+  });
+
+  it('a condition nested as deep as the checker takes compiles and formats too, in every dialect', () => {
+    const sources = ['postgres { database "a" }', 'snowflake { account "acme-prod" database "A" }', 'bigquery { project "acme-data" }'];
+    const project = (source: string, depth: number, open: string, close: string) => `source wh : ${source}
+model m { from wh  table t.m  primary key id  columns { id bigint  a int } }
+audience x { from m  where ${open.repeat(depth)}a = 1${close.repeat(depth)} }
+sync s { from x  to wh table t.members  mode mirror  identifier id -> id  guard deletes <= 5% }
+`;
+    for (const [open, close] of [['(', ')'], ['not ', ''], ['(a = 2 or ', ')'], ['a = 3 and (a = 2 or ', ')']]) {
+      // The deepest the parser reads, found by halving: the checker reports anything deeper.
+      let [ok, tooDeep] = [1, 4_000];
+      while (tooDeep - ok > 1) {
+        const mid = Math.floor((ok + tooDeep) / 2);
+        if (checkProject([{ path: 'deep.sync', text: project(sources[0]!, mid, open!, close!) }]).ok) ok = mid;
+        else tooDeep = mid;
+      }
+      expect(ok, `${open}...${close}`).toBeGreaterThan(100);
+      const deepest = project(sources[0]!, ok, open!, close!);
+      expect(formatSource('deep.sync', deepest).diagnostics).toEqual([]);
+      for (const source of sources) {
+        const checked = checkProject([{ path: 'deep.sync', text: project(source, ok, open!, close!) }]);
+        expect(checked.ok).toBe(true);
+        const [sync] = planProject(checked.project);
+        expect(sync!.files.find((f) => f.name === 'apply.sql')!.content).toMatch(/["`]a["`] = 1/i);
+      }
     }
   });
 

@@ -147,6 +147,11 @@ describe('diagnostics', () => {
     await client.replace(path, applyEdits(client.text(path), await fixOf('SW0402')));
     expect(client.text(path)).toMatch(/^destination crm2 : hubspot \{\n  token env\("[A-Z_]+"\)\n\}\n$/);
     await client.diagnosticsOf(path, (ds) => ds.length === 0);
+    // A syntax error's fix: `&&` for `and` (the operator-spelling family).
+    await client.replace(path, "audience pros {\n  from  customers\n  where email is not null && first_name = 'A'\n}\n");
+    await client.replace(path, applyEdits(client.text(path), await fixOf('SW0014')));
+    expect(client.text(path)).toBe("audience pros {\n  from  customers\n  where email is not null and first_name = 'A'\n}\n");
+    await client.diagnosticsOf(path, (ds) => ds.length === 0);
     await client.replace(path, '');
   });
 
@@ -266,6 +271,11 @@ describe('completion', () => {
     expect(await complete('model m {\n  from snowflake_dw\n  columns {\n    a |\n  }\n}')).toEqual(['string', 'int', 'bigint', 'float', 'decimal', 'bool', 'date', 'timestamp', 'json']);
     // An open set of fields: the column's own name is offered.
     expect(await complete('sync s {\n  from customers\n  to klaviyo object profiles\n  identifier email -> |\n}')).toEqual(['email']);
+    // A closed set: Meta's customer-file keys, whatever the column; Google's identifiers, one spelling each.
+    const meta = await complete('sync s {\n  from high_value_customers\n  to meta_ads audience "x"\n  map {\n    phone -> |\n  }\n}');
+    expect(meta).toEqual(expect.arrayContaining(['EMAIL', 'PHONE', 'FN', 'LN', 'ZIP', 'COUNTRY']));
+    expect(meta).not.toContain('phone');
+    expect(await complete('sync s {\n  from high_value_customers\n  to google_ads audience "x"\n  identifier email -> |\n}')).toEqual(['hashed_email', 'hashed_phone_number']);
   });
 });
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fault } from './servers/fake-api.js';
 import { startAmplitude, type FakeAmplitude } from './servers/amplitude.js';
-import { compileFixture, runSync, sql } from './servers/run-harness.js';
+import { compileFixture, compileText, runSync, sql } from './servers/run-harness.js';
 import { scratchFolder, scratchPglite, type ScratchDb } from './servers/scratch-db.js';
 
 const build = await compileFixture('test/fixtures/run/project');
@@ -136,6 +136,19 @@ describe('storage and streams to the local sink', () => {
     const out: string[] = [];
     expect((await run('people_to_bus', { sink: '-', out: (t: string) => out.push(t) })).operations).toEqual({ kafka: 1 });
     expect(out.map((l) => JSON.parse(l) as unknown)).toEqual([{ topic: 'people', key: '501', value: { id: '501', email: 'stdout@example.com', plan: 'pro' } }]);
+  });
+
+  it('kinesis: a row whose partition key is over 256 characters is refused, the others published', async () => {
+    const stream = await compileText(`source warehouse : postgres { database "app" version 15 }
+destination risk : kinesis { region "us-east-1" }
+model people { from warehouse  table crm.people  primary key id  columns { id bigint  email string  plan string } }
+sync people_to_stream { from people  to risk stream people  mode insert  identifier email }`);
+    const long = `${'k'.repeat(300)}@example.com`;
+    await sql(db, `INSERT INTO crm.people VALUES (600, '${long}', NULL, 'pro', 1)`);
+    const r = await runSync(db, stream, 'people_to_stream', { sink: sink.dir });
+    expect(r.rejected).toEqual([expect.objectContaining({ key: long, reason: 'the key is 312 characters, above the 256 a kinesis partition key takes' })]);
+    expect(r.operations.kinesis).toBe(r.changes!.added! - 1);
+    await sql(db, 'DELETE FROM crm.people WHERE id = 600');
   });
 
   it('a dry run shows counts and rendered payloads, sends and commits nothing', async () => {

@@ -1,13 +1,15 @@
 // `syncwright run` and `syncwright demo` through main(argv, io): output, the report file, exit
 // codes, usage errors.
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
 import type { Io } from '../src/cli/output.js';
 import { describeChanges } from '../src/cli/demo-command.js';
 import { startWebhook, type FakeWebhook } from './servers/webhook.js';
-import { compileFixture, repoRoot, sql } from './servers/run-harness.js';
+import { compileFixture, exited, repoRoot, sql } from './servers/run-harness.js';
+import { ensureBuilt } from './support/build.js';
 import { scratchFolder, scratchPglite, type ScratchDb } from './servers/scratch-db.js';
 
 async function cli(argv: string[], cwd = repoRoot): Promise<{ code: number; out: string; err: string }> {
@@ -51,10 +53,10 @@ describe('syncwright run', () => {
     expect(JSON.parse(readFileSync(report, 'utf8'))).toMatchObject({ reportVersion: 1, ok: true, plans: [{ sync: 'people_to_billing', dryRun: true, status: 'ok', changes: { added: 30 } }] });
   });
 
-  it('a refused row exits 1, is listed with its reason, and is in the report', async () => {
+  it('a refused row exits 3, is listed with its reason, and is in the report', async () => {
     const report = join(work.dir, 'run.json');
     const r = await cli(['run', '--plan', plan(), '--db', db.folder as string, '--endpoint', `billing=${billing.api.url}`, '--report', report]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3);
     expect(r.out).toContain('  post: 29/30 accepted, 1 refused');
     expect(r.out).toMatch(/ {2}rejected added 13 \(post\): HTTP 422: .*unlucky/);
     expect(r.err).toContain('1 sync in ');
@@ -62,6 +64,20 @@ describe('syncwright run', () => {
     const json = JSON.parse(readFileSync(report, 'utf8')) as { ok: boolean; plans: { status: string; committed: number; rejected: { key: string }[]; steps: { requests: number }[] }[] };
     expect(json.ok).toBe(false);
     expect(json.plans[0]).toMatchObject({ status: 'rejected', committed: 29, rejected: [{ key: '13', fate: 'rejected' }] });
+  });
+
+  it('--max-refused N or P%: a run within the bound exits 0, its refused rows still listed and sent again next run', async () => {
+    const report = join(work.dir, 'within.json');
+    const args = (max: string) => ['run', '--plan', plan(), '--db', db.folder as string, '--endpoint', `billing=${billing.api.url}`, '--max-refused', max];
+    const within = await cli([...args('1'), '--report', report]);
+    expect(within.code, within.err).toBe(0);
+    expect(within.out).toMatch(/ {2}rejected added 13 \(post\): HTTP 422: .*unlucky/);
+    expect(within.err).toContain('1 with refused rows (1 within --max-refused)');
+    expect(JSON.parse(readFileSync(report, 'utf8'))).toMatchObject({ ok: true, exitCode: 0, plans: [{ status: 'rejected', refusedWithinLimit: true, rejectedTotal: 1 }] });
+    // The one row left is the whole of this run's rows: 100%.
+    expect((await cli(args('100%'))).code).toBe(0);
+    expect((await cli(args('99.5%'))).code).toBe(3);
+    expect((await cli(args('0'))).code).toBe(3);
   });
 
   it('compiles and runs the syncs named, from .sync files', async () => {
@@ -72,17 +88,90 @@ describe('syncwright run', () => {
     expect(r.err).toContain('compiled 11 syncs');
   });
 
-  it('refuses bad options with a usage error (exit 2)', async () => {
+  it('refuses bad options with a usage error (exit 2) before anything runs', async () => {
     expect((await cli(['run', '--plan', plan(), '--endpoint', 'billing'])).code).toBe(2);
     const unknown = await cli(['run', 'test/fixtures/run/project', '--out', join(work.dir, 'build2'), '--sync', 'nope', '--db', db.folder as string]);
     expect(unknown.code).toBe(2);
     expect(unknown.err).toContain('no sync named nope; the project has paying_to_meta, ');
+    const file = join(work.dir, 'a-file');
+    writeFileSync(file, '');
+    const fresh = join(work.dir, 'never-created');
+    const bad: [string[], string][] = [
+      [['--concurrency', 'abc'], '--concurrency takes a whole number from 1 to 1000'],
+      [['--concurrency', '0'], '--concurrency takes a whole number from 1 to 1000, not 0'],
+      [['--concurrency', '1.5'], '--concurrency takes a whole number from 1 to 1000, not 1.5'],
+      [['--timeout', '-1'], '--timeout takes a number from 0.001 to 3600, not -1'],
+      [['--timeout', 'abc'], '--timeout takes a number from 0.001 to 3600'],
+      [['--timeout', '1e12'], '--timeout takes a number from 0.001 to 3600, not 1000000000000'],
+      [['--wait', '-5'], '--wait takes a number from 0 to 86400, not -5'],
+      [['--max-refused', 'some'], '--max-refused takes a count of rows (5) or a percentage (0.5%), not "some"'],
+      [['--max-refused', '101%'], '--max-refused takes a number from 0 to 100, not 101'],
+      [['--report', '/nonexistent/r.json'], '--report /nonexistent/r.json: its folder does not exist'],
+      [['--report', work.dir], `--report ${work.dir}: it is a folder`],
+      [['--endpoint', 'billing=ftp://files.example.com'], '--endpoint billing= must be a http:// or https:// URL, not ftp://'],
+      [['--database', 'mysql://u:pw@db.example.com/x'], '--database must be a postgres:// or postgresql:// URL, not mysql://'],
+      [['--sink', file], `--sink ${file} is a file, not a folder`],
+    ];
+    for (const [args, message] of bad) {
+      const r = await cli(['run', '--plan', plan(), '--db', fresh, '--endpoint', `billing=${billing.api.url}`, ...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err).toContain(`syncwright: ${message}`);
+      expect(r.err).not.toContain('pw@');
+    }
+    process.env.DATABASE_URL = 'localhost:5432/app';
+    try {
+      const r = await cli(['run', '--plan', plan(), '--db', fresh]);
+      expect([r.code, r.err]).toEqual([2, "syncwright: DATABASE_URL must be a postgres:// or postgresql:// URL, not localhost://\nRun 'syncwright --help' for usage."]);
+    } finally {
+      delete process.env.DATABASE_URL;
+    }
+    expect(existsSync(fresh)).toBe(false);
   });
 
-  it('a plan that is not there fails the run, naming it', async () => {
+  it('a plan that is not there fails the run (exit 6), naming it', async () => {
     const r = await cli(['run', '--plan', join(work.dir, 'missing', 'plan.json'), '--db', db.folder as string]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(6);
     expect(r.out).toContain(`failed: cannot read ${join(work.dir, 'missing', 'plan.json')}: ENOENT`);
+  });
+
+  it('a guard that stops a sync exits 5, and a failure beside it wins (6)', async () => {
+    const sink = join(work.dir, 'sink');
+    const lake = ['--plan', join(build, 'people_to_lake', 'plan.json'), '--db', db.folder as string, '--sink', sink];
+    expect((await cli(['run', ...lake])).code).toBe(0);
+    await sql(db, 'DELETE FROM crm.people WHERE id > 10');
+    const r = await cli(['run', ...lake]);
+    expect(r.code).toBe(5);
+    expect(r.out).toContain('failed: guard: 20 deletes are 66.7% of the 30 records synced, above the guard\'s 50%; nothing was sent');
+    expect(r.err).toContain('1 sync in ');
+    expect(r.err).toContain('1 stopped by a guard');
+    expect((await cli(['run', ...lake, '--plan', join(work.dir, 'missing', 'plan.json')])).code).toBe(6);
+  });
+
+  it('keeps the embedded database its owner\'s alone (folders 0700, files 0600), whatever the umask', async () => {
+    ensureBuilt();
+    const folder = join(work.dir, 'private-db');
+    // An older folder, world-writable, is fixed when opened too.
+    mkdirSync(folder, { mode: 0o777 });
+    chmodSync(folder, 0o777);
+    writeFileSync(join(folder, 'stray'), '', { mode: 0o666 });
+    chmodSync(join(folder, 'stray'), 0o666);
+    const child = spawn('/bin/sh', ['-c', 'umask 000 && exec "$@"', 'sh', process.execPath, join(repoRoot, 'bin', 'syncwright.js'), 'run', '--plan', plan(), '--db', folder, '--dry-run'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const r = await exited(child);
+    // A new database, created by this run under umask 000: the model's table is not in it.
+    expect(r.code, r.stderr).toBe(6);
+    expect(r.stdout).toContain(`failed: sync people_to_billing: crm.people does not exist in the embedded database ${folder}; pass --database or set DATABASE_URL to run on the database that has it`);
+    const open: string[] = [];
+    const walk = (dir: string): void => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, e.name);
+        if ((statSync(path).mode & 0o077) !== 0) open.push(path);
+        if (e.isDirectory()) walk(path);
+      }
+    };
+    walk(folder);
+    expect(statSync(folder).mode & 0o777).toBe(0o700);
+    expect(readdirSync(folder, { recursive: true }).length).toBeGreaterThan(100);
+    expect(open).toEqual([]);
   });
 });
 

@@ -37,7 +37,7 @@ for (const engine of scratchEngines) {
       db = await engine.open();
       await sql(db, seed);
       hubspot = await startHubspot({ token: env.HUBSPOT_TOKEN });
-      hook = await startWebhook({ secret: env.HOOK_SECRET, signatureHeader: 'X-Syncwright-Signature', signaturePrefix: 'sha256=' });
+      hook = await startWebhook({ secret: env.HOOK_SECRET });
       amplitude = await startAmplitude({ apiKey: env.AMPLITUDE_KEY });
       meta = await startMeta({ token: env.META_TOKEN });
       slack = await startSlack({ token: env.SLACK_TOKEN });

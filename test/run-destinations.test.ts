@@ -35,7 +35,7 @@ beforeAll(async () => {
   [meta, slack, hook, billing] = await Promise.all([
     startMeta({ token: env.META_TOKEN }),
     startSlack({ token: env.SLACK_TOKEN, channels: ['#signups'] }),
-    startWebhook({ secret: env.HOOK_SECRET, signatureHeader: 'X-Syncwright-Signature', signaturePrefix: 'sha256=' }),
+    startWebhook({ secret: env.HOOK_SECRET }),
     startWebhook(),
   ]);
 });

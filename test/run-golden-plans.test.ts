@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ApiStep } from '../src/plan/api-steps.js';
 import type { Plan } from '../src/plan/plan.js';
-import { buildRequest } from '../src/run/request.js';
+import { buildRequest } from '../src/run/http/request.js';
 import { compileMessage, envPlaceholder, render, type RenderContext } from '../src/run/template.js';
 import { batchValues } from '../src/run/step-env.js';
 import type { ChangeRow } from '../src/run/change-rows.js';

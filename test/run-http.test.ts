@@ -1,11 +1,11 @@
 // The delivery engine's parts: token bucket, backoff, Retry-After, batching, and the engine
 // itself against a local fake API with injected faults.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { TokenBucket, unlimited, type Clock } from '../src/run/token-bucket.js';
-import { backoffDelay, defaultRetryPolicy, parseRetryAfter, retryDelay, type RetryPolicy } from '../src/run/backoff.js';
-import { batches } from '../src/run/batches.js';
-import { deliver, type DeliveryOptions, type Exchange, type Refusal, type Verdict } from '../src/run/deliver.js';
-import { sendOnce } from '../src/run/http.js';
+import { TokenBucket, unlimited, type Clock } from '../src/run/http/token-bucket.js';
+import { backoffDelay, defaultRetryPolicy, parseRetryAfter, retryDelay, type RetryPolicy } from '../src/run/http/backoff.js';
+import { batches } from '../src/run/http/batches.js';
+import { deliver, type DeliveryOptions, type Exchange, type Refusal, type Verdict } from '../src/run/http/deliver.js';
+import { sendOnce } from '../src/run/http/http.js';
 import { fault, startFakeApi, type FakeApi } from './servers/fake-api.js';
 
 /** A clock whose sleeps advance time at once, recording what was asked. */

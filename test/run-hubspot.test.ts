@@ -111,7 +111,7 @@ for (const engine of scratchEngines) {
       await sql(db, `DELETE FROM crm.people WHERE id BETWEEN 100 AND 119`);
       const before = hubspot.api.requests.length;
       const r = await run('people_mirror_to_hubspot');
-      expect(r).toMatchObject({ status: 'failed', changes: { removed: 20 }, error: expect.stringContaining('20 deletes exceed the guard\'s limit of 10') });
+      expect(r).toMatchObject({ status: 'guarded', changes: { removed: 20 }, error: expect.stringContaining('20 deletes exceed the guard\'s limit of 10') });
       expect(hubspot.api.requests.length).toBe(before);
       expect(hubspot.records('p_people')).toHaveLength(247);
       const [snap] = await sql(db, 'SELECT count(*)::int AS n FROM syncwright.people_mirror_to_hubspot_snapshot');

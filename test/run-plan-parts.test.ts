@@ -2,11 +2,11 @@
 // guards, progress output.
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { readResponse } from '../src/run/acceptance.js';
+import { readResponse } from '../src/run/http/acceptance.js';
 import { guardViolation } from '../src/run/guard.js';
 import { pointerGet } from '../src/run/json-pointer.js';
-import { lineProgress, terminalProgress } from '../src/run/progress.js';
-import { buildRequest, overrideBase } from '../src/run/request.js';
+import { lineProgress, terminalProgress } from '../src/run/output/progress.js';
+import { buildRequest, overrideBase } from '../src/run/http/request.js';
 import { compileMessage, envFrom, envPlaceholder, render, TemplateError, type RenderContext } from '../src/run/template.js';
 import { csvLine, sinkPath } from '../src/run/sinks.js';
 import { rowsQuery } from '../src/run/change-rows.js';
@@ -61,13 +61,16 @@ describe('requests', () => {
 
   it('encodes a form body, and signs the body it sends', () => {
     const req = buildRequest(
-      { method: 'POST', url: 'https://h.example.com/', headers: {}, body: { encoding: 'form', template: { api_key: 'k', identification: { $json: [{ id: 1 }] } } }, signature: { header: 'X-Sig', prefix: 'sha256=', key: { $env: 'TOKEN' } } },
+      { method: 'POST', url: 'https://h.example.com/', headers: {}, body: { encoding: 'form', template: { api_key: 'k', identification: { $json: [{ id: 1 }] } } }, signature: { header: 'X-Sig', key: { $env: 'TOKEN' } } },
       ctx,
       options,
+      undefined,
+      1_700_000_000_999,
     );
     expect(req.body).toBe('api_key=k&identification=%5B%7B%22id%22%3A1%7D%5D');
     expect(req.headers['Content-Type']).toBe('application/x-www-form-urlencoded');
-    expect(req.headers['X-Sig']).toBe(`sha256=${createHmac('sha256', 'secret').update(req.body as string).digest('hex')}`);
+    // Stripe's scheme: the timestamp (unix seconds when sent) is signed with the body.
+    expect(req.headers['X-Sig']).toBe(`t=1700000000,v1=${createHmac('sha256', 'secret').update(`1700000000.${req.body as string}`).digest('hex')}`);
   });
 });
 
@@ -86,19 +89,46 @@ describe('acceptance', () => {
     expect(readResponse(slack, res(200, { ok: false, error: 'channel_not_found' }), rows().slice(0, 1), ctx, options).rejected).toEqual([{ index: 0, reason: 'HTTP 200: {"ok":false,"error":"channel_not_found"}' }]);
   });
 
-  it('by items matched by key (case-insensitive): captures record ids, rejects rows without an item with the error naming them', () => {
+  it('by items matched by the exact key sent: captures record ids, rejects rows without an item with the error naming them', () => {
     const rs = rows();
-    const body = { results: [{ id: '11', properties: { email: 'a@x.com' } }, { id: '33', properties: { email: 'c@x.com' } }], errors: [{ message: 'Property values were not valid', context: { ids: ['b@x.com'] } }] };
+    const body = { results: [{ id: '11', properties: { email: 'A@x.com' } }, { id: '33', properties: { email: 'c@x.com' } }], errors: [{ message: 'Property values were not valid', context: { ids: ['b@x.com'] } }] };
     const v = readResponse({ accept: { by: 'items', items: '/results', match: 'key', key: '/properties/email' }, captureRow: { destination_id: '/id' } }, res(207, body), rs, ctx, options);
     expect(v).toEqual({ accepted: [0, 2], rejected: [{ index: 1, reason: 'Property values were not valid' }], retry: [] });
     expect(rs.map((x) => x.destination_id)).toEqual(['11', null, '33']);
   });
 
-  it('by items in order, with a per-item success test', () => {
-    const v = readResponse({ accept: { by: 'items', items: '', match: 'order', success: { pointer: '/success', equals: true } } }, res(200, [{ success: true }, { success: false, errors: ['DUPLICATE'] }]), rows(), ctx, options);
+  it('never takes a result that differs from the key sent, or that another row could own', () => {
+    const accept = { by: 'items' as const, items: '/results', match: 'key' as const, key: '/properties/ref' };
+    const of = (...keys: string[]) => keys.map((key) => ({ key, destination_id: null as string | null }));
+    // acme-1 refused, ACME-1 accepted: acme-1 is not ACME-1.
+    const refusedAndAccepted = of('acme-1', 'ACME-1');
+    const v = readResponse({ accept, captureRow: { destination_id: '/id' } }, res(207, { results: [{ id: '7', properties: { ref: 'ACME-1' } }], errors: [{ message: 'invalid' }] }), refusedAndAccepted, ctx, options);
+    expect(v.accepted).toEqual([1]);
+    expect(v.rejected).toEqual([{ index: 0, reason: 'the response has no result for the key "acme-1" (one for "ACME-1", which differs in case: results are matched by the exact key sent) (HTTP 207)' }]);
+    expect(refusedAndAccepted.map((r) => r.destination_id)).toEqual([null, '7']);
+    // Where the destination ignores case, two rows that differ only in case cannot be told apart.
+    const both = readResponse({ accept: { ...accept, keyCase: 'insensitive' } }, res(200, { results: [{ id: '7', properties: { ref: 'acme-1' } }] }), of('acme-1', 'ACME-1', 'B'), ctx, options);
+    expect(both.accepted).toEqual([]);
+    expect(both.rejected.map((r) => r.reason)).toEqual([
+      'another row of the request has the key "acme-1" (ignoring case, as the destination does), so neither result can be told apart (HTTP 200)',
+      'another row of the request has the key "ACME-1" (ignoring case, as the destination does), so neither result can be told apart (HTTP 200)',
+      'the response has no result for the key "B" (HTTP 200)',
+    ]);
+    // ... and where it does, a key echoed in another case is the row's own.
+    expect(readResponse({ accept: { ...accept, keyCase: 'insensitive' } }, res(200, { results: [{ id: '7', properties: { ref: 'a@x.com' } }] }), of('A@x.com'), ctx, options).accepted).toEqual([0]);
+    // Two results for one key: neither is taken.
+    const twice = readResponse({ accept }, res(200, { results: [{ properties: { ref: 'k' } }, { properties: { ref: 'k' } }] }), of('k'), ctx, options);
+    expect(twice.rejected[0]?.reason).toBe('the response has 2 results for the key "k" (HTTP 200)');
+  });
+
+  it('by items in order, with a per-item success test; a response with another count matches no row', () => {
+    const inOrder = { accept: { by: 'items' as const, items: '', match: 'order' as const, success: { pointer: '/success', equals: true } } };
+    const v = readResponse(inOrder, res(200, [{ success: true }, { success: false, errors: ['DUPLICATE'] }]), rows().slice(0, 2), ctx, options);
     expect(v.accepted).toEqual([0]);
-    expect(v.rejected.map((x) => x.index)).toEqual([1, 2]);
-    expect(v.rejected[1]?.reason).toContain('no result');
+    expect(v.rejected.map((x) => x.index)).toEqual([1]);
+    const short = readResponse(inOrder, res(200, [{ success: true }, { success: true }]), rows(), ctx, options);
+    expect(short.accepted).toEqual([]);
+    expect(short.rejected[2]?.reason).toBe('the response has 2 results for the 3 rows of the request, so its results cannot be matched to rows by position (HTTP 200)');
   });
 
   it('a whole-request 400, 413 or 422 on several rows asks for halves; alone, the row is rejected; 401 rejects all at once', () => {

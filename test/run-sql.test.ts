@@ -2,9 +2,9 @@
 // commits, and the embedded database's folder lock.
 import { existsSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPgliteSession } from '../src/run/pglite-session.js';
-import { openPgSession, redactUrl } from '../src/run/pg-session.js';
-import { asSubquery, type SqlSession } from '../src/run/sql-session.js';
+import { openPgliteSession } from '../src/run/engines/pglite-session.js';
+import { openPgSession, redactUrl } from '../src/run/engines/pg-session.js';
+import { asSubquery, type SqlSession } from '../src/run/engines/sql-session.js';
 import { Ledger, manyRowInsert } from '../src/run/ledger.js';
 import { scratchEngines, type ScratchDb } from './servers/scratch-db.js';
 
@@ -100,8 +100,11 @@ describe('helpers', () => {
   });
 
   it('rewrites the one-row accepted INSERT to bind arrays', () => {
-    expect(manyRowInsert('INSERT INTO "s"."t" ("row_key", "destination_id") VALUES ($1, $2)')).toBe('INSERT INTO "s"."t" ("row_key", "destination_id") SELECT * FROM unnest($1::text[], $2::text[])');
-    expect(manyRowInsert('INSERT INTO t (a, b) VALUES (?, ?)')).toBeUndefined();
+    expect(manyRowInsert('INSERT INTO "s"."t" ("row_key", "change", "payload_hash", "destination_id") VALUES ($1, $2, $3, $4)', 4)).toBe(
+      'INSERT INTO "s"."t" ("row_key", "change", "payload_hash", "destination_id") SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])',
+    );
+    expect(manyRowInsert('INSERT INTO t (a, b) VALUES ($1, $2)', 4)).toBeUndefined();
+    expect(manyRowInsert('INSERT INTO t (a, b, c, d) VALUES (?, ?, ?, ?)', 4)).toBeUndefined();
   });
 
   it('never prints a password', () => {

@@ -202,3 +202,49 @@ describe('names whose definition the tree lacks', () => {
     expect(r.diagnostics.map((d) => `${d.span.file} ${d.code}`)).toEqual(['a.sync SW0012']);
   });
 });
+
+describe('a keyword whose argument is missing', () => {
+  // What each check after the parser meets instead: a placeholder, about which it says nothing
+  // (the model SQL check would call a missing query empty, the name checks a missing name
+  // short, the JSON message check a missing template not JSON).
+  const project = `source wh : postgres {
+  database "acme"
+}
+destination hook : webhook {
+  url "https://x.io"
+}
+destination google : google_ads {
+  customer_id     "123-456-7890"
+  developer_token env("T1")
+  client_id       "acme.apps.googleusercontent.com"
+  client_secret   env("T2")
+  refresh_token   env("T3")
+}
+model users {
+  from wh
+  table analytics.users
+  primary key id
+  columns {
+    id    bigint
+    email string
+  }
+}
+audience some {
+  from users
+  where id > 1
+}
+`;
+  it.each([
+    ['a model `sql`', 'model q {\n  from wh\n  sql\n  columns {\n    id bigint\n  }\n}\n', '3:3 SW0008'],
+    ['a model `table`', 'model t {\n  from wh\n  table\n  columns {\n    id bigint\n  }\n}\n', '3:3 SW0008'],
+    ['a `like` pattern', 'audience a {\n  from users\n  where email like\n}\n', '3:15 SW0008'],
+    ['a webhook `message`', 'sync s {\n  from users\n  to hook path "/x"\n  mode insert\n  identifier id\n  message\n}\n', '6:3 SW0008'],
+    ['a `batch` where identifiers per request count', 'sync g {\n  from some\n  to google audience "A"\n  mode add\n  identifier email -> hashed_email hashed\n  batch\n}\n', '6:3 SW0008'],
+    ['a field of a closed set', 'sync g {\n  from some\n  to google audience "A"\n  mode add\n  identifier email ->\n}\n', '5:20 SW0008'],
+    ['the name of a sync, its output folder', 'sync {\n  from users\n  to hook path "/x"\n  mode insert\n  identifier id\n}\n', '1:6 SW0008'],
+  ])('%s: its syntax error only', (_, text, expected) => {
+    const lines = project.split('\n').length - 1;
+    const r = checkProject([{ path: 'p.sync', text: project + text }]);
+    expect(r.diagnostics.map((d) => `${d.span.line - lines}:${d.span.column} ${d.code}`)).toEqual([expected]);
+  });
+});

@@ -72,8 +72,8 @@ describe('syncwright compile', () => {
     writeFileSync(join(dir, 'src', 'users.sync'), project('postgres', recordSync('mirror')));
     await compile();
     expect([...tree(out).keys()].sort()).toEqual(['manifest.json', 'users_mirror/apply.sql', 'users_mirror/plan.json']);
-    // Beside it, only the previous output, which the next compile reuses.
-    expect(readdirSync(dir).sort()).toEqual(['.build.syncwright-previous', 'build', 'src']);
+    // Beside it, only the outputs' folder: the output's own, and the previous one, which the next compile reuses.
+    expect(readdirSync(dir).sort()).toEqual(['.build.syncwright', 'build', 'src']);
   });
 
   it('refuses to replace a folder it did not write, or a file, and leaves it alone', async () => {
@@ -91,7 +91,7 @@ describe('syncwright compile', () => {
     mkdirSync(out);
     expect(await compile()).toBe(0);
     expect(await compile()).toBe(0);
-    expect(readdirSync(dir).sort()).toEqual(['.build.syncwright-previous', 'build', 'src']);
+    expect(readdirSync(dir).sort()).toEqual(['.build.syncwright', 'build', 'src']);
   });
 
   it('writes nothing on an error and leaves the previous output intact', async () => {
@@ -100,7 +100,7 @@ describe('syncwright compile', () => {
     writeFileSync(join(dir, 'src', 'users.sync'), project('postgres', recordSync('mirror')).replace('mode mirror', 'mode mirrror'));
     expect(await compile()).toBe(1);
     expect(tree(out)).toEqual(before);
-    expect(readdirSync(dir).sort()).toEqual(['.build.syncwright-previous', 'build', 'src']);
+    expect(readdirSync(dir).sort()).toEqual(['.build.syncwright', 'build', 'src']);
   });
 
   it('--strict turns warnings into errors and writes nothing', async () => {

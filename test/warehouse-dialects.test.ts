@@ -116,16 +116,17 @@ describe('engine rules', () => {
 });
 
 describe('quoting and literals, for every dialect', () => {
-  const hostile = ['a"b', 'a`b', "a'b", 'a\\b', '"; drop table x; --', "'; drop table x; --", 'line\nbreak', 'Mixed Case', 'select'];
+  const hostile = ['a"b', 'a`b', "a'b", 'a\\b', '\\', '"; drop table x; --', "'; drop table x; --", 'line\nbreak', 'Mixed Case', 'select', '$$ $guard$', '/* -- */', 'Zoë ✓ 𝔘'];
   const unquoteIdent: Record<Dialect, (q: string) => string> = {
     postgres: (q) => q.slice(1, -1).replace(/""/g, '"'),
     snowflake: (q) => q.slice(1, -1).replace(/""/g, '"'),
     bigquery: (q) => q.slice(1, -1).replace(/\\(.)/g, (_, c: string) => ({ n: '\n', r: '\r' })[c] ?? c),
   };
+  // What each engine reads: Postgres E'...' takes backslash escapes, '...' none (whatever standard_conforming_strings says of E'' it is the same).
   const unquoteLiteral: Record<Dialect, (q: string) => string> = {
-    postgres: (q) => q.slice(1, -1).replace(/''/g, "'"),
-    snowflake: (q) => q.slice(1, -1).replace(/''|\\\\/g, (m) => m[0]!),
-    bigquery: (q) => q.slice(1, -1).replace(/\\(.)/g, (_, c: string) => ({ n: '\n', r: '\r' })[c] ?? c),
+    postgres: (q) => (q.startsWith("E'") ? q.slice(2, -1).replace(/''|\\\\/g, (m) => m[0]!) : q.slice(1, -1).replace(/''/g, "'")),
+    snowflake: (q) => q.slice(1, -1).replace(/''|\\x00|\\\\/g, (m) => (m === '\\x00' ? '\0' : m[0]!)),
+    bigquery: (q) => q.slice(1, -1).replace(/\\x00|\\(.)/g, (m, c: string) => (m === '\\x00' ? '\0' : ({ n: '\n', r: '\r' })[c] ?? c)),
   };
   for (const name of dialectNames) {
     it(`${name}: names and strings survive quoting and never close their quotes early`, () => {
@@ -138,13 +139,25 @@ describe('quoting and literals, for every dialect', () => {
         expect(inner.replace(/""|\\./g, '')).not.toContain(spec.identifiers.quote[1]);
         const lit = quoteLiteral(spec, text);
         expect(unquoteLiteral[name](lit)).toBe(text);
-        expect(lit.slice(1, -1).replace(/''|\\./g, '')).not.toContain("'");
+        const body = lit.slice(lit.indexOf("'") + 1, -1);
+        expect(body.replace(/''|\\./g, '')).not.toContain("'");
+        // A backslash never stands alone where it could escape: doubled, or in a form that reads it as itself.
+        if (name !== 'postgres' || lit.startsWith("E'")) expect(body.replace(/\\./g, '')).not.toContain('\\');
+        else expect(body).not.toContain('\\');
       }
     });
   }
-  it('BigQuery literals escape newlines and backslashes; Snowflake doubles backslashes', () => {
+  it('BigQuery literals escape newlines and backslashes; Snowflake doubles backslashes; Postgres writes E\'\' where a backslash is', () => {
     expect(quoteLiteral(getDialect('bigquery'), "a\\'\nb")).toBe("'a\\\\\\'\\nb'");
     expect(quoteLiteral(getDialect('snowflake'), "a\\'b")).toBe("'a\\\\''b'");
-    expect(quoteLiteral(getDialect('postgres'), "a\\'b")).toBe("'a\\''b'");
+    expect(quoteLiteral(getDialect('postgres'), "a\\'b")).toBe("E'a\\\\''b'");
+    expect(quoteLiteral(getDialect('postgres'), "a'b")).toBe("'a''b'");
+  });
+  it('a NUL: Snowflake and BigQuery write its escape, Postgres refuses it (the checker reports it before)', () => {
+    expect(quoteLiteral(getDialect('snowflake'), 'a\0b')).toBe("'a\\x00b'");
+    expect(quoteLiteral(getDialect('bigquery'), 'a\0b')).toBe("'a\\x00b'");
+    expect(() => quoteLiteral(getDialect('postgres'), 'a\0b')).toThrow('U+0000');
+    for (const name of dialectNames) expect(() => quoteIdent(getDialect(name), 'a\0b')).toThrow('U+0000');
+    expect(() => quoteLiteral(getDialect('bigquery'), 'a\ud800b')).toThrow('surrogate');
   });
 });

@@ -26,6 +26,7 @@ export { audienceModes, columnTypes, recordModes } from './types.js';
 export { audienceModeMeaning, modeMatrix, recordModeMeaning, type ModeRow } from './modes.js';
 export { sourceDialects, type SourceDialect } from './sources.js';
 export { takesAudiences, takesRecords } from './define.js';
+export { resolveField, type FieldEncoding, type FieldRules, type FieldSpec, type NormaliseStep, type ResolvedField } from './fields.js';
 
 const all = [
   amplitude, bigquery, braze, facebookAds, gcs, googleAds, hubspot, kafka, kinesis,
@@ -76,9 +77,16 @@ export function objectKindOf(type: DestinationType, kind: string | undefined, sy
   return type.objectKinds.find((k) => k.kind === name);
 }
 
-/** The limits a sync to this kind obeys: the kind's own where it has them. */
-export function limitsFor(type: DestinationType, kind: ObjectKindSpec | undefined): Limits {
-  return kind?.limits ?? type.limits;
+/**
+ * The limits a sync to this kind obeys: the kind's own where it has them. Where the API counts
+ * identifiers per request (`maxIdentifiers`), a batch holds the rows whose identifiers fit:
+ * each row carries `identifiersPerRow` of them at most.
+ */
+export function limitsFor(type: DestinationType, kind: ObjectKindSpec | undefined, identifiersPerRow = 1): Limits {
+  const limits = kind?.limits ?? type.limits;
+  if (limits.maxIdentifiers === undefined) return limits;
+  const maxBatch = Math.min(limits.maxBatch, Math.floor(limits.maxIdentifiers / Math.max(1, identifiersPerRow)));
+  return { ...limits, maxBatch, defaultBatch: Math.min(limits.defaultBatch, maxBatch) };
 }
 
 let settings: SchemaGroup | undefined;

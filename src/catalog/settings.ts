@@ -31,6 +31,13 @@ export function isSecret(property: unknown): boolean {
   return typeof property === 'object' && property !== null && (property as JsonSchema).$ref === envRef;
 }
 
+/** Whether a property schema takes an env() reference (most do; a name the compiled SQL holds does not). */
+export function takesEnv(property: unknown): boolean {
+  if (typeof property !== 'object' || property === null) return false;
+  const p = property as JsonSchema;
+  return p.$ref === envRef || (Array.isArray(p.anyOf) && p.anyOf.some((b) => (b as JsonSchema).$ref === envRef));
+}
+
 const described = (description?: string): JsonSchema => (description ? { description } : {});
 export const text = (description?: string): JsonSchema => envOr({ type: 'string', minLength: 1 }, described(description));
 export const pattern = (regex: string, description?: string): JsonSchema =>

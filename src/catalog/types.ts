@@ -1,4 +1,5 @@
 /** The shape of a destination type in the catalog: everything about it is data. */
+import type { FieldRules } from './fields.js';
 
 export type Category = 'crm' | 'advertising' | 'marketing' | 'analytics' | 'warehouse' | 'storage' | 'streaming' | 'other';
 export type RecordMode = 'upsert' | 'insert' | 'update' | 'mirror';
@@ -26,6 +27,8 @@ export interface ObjectKindSpec {
   target?: 'required' | 'optional';
   /** Limits for syncs to this kind, where they differ from the type's (Klaviyo lists take 1,000 per call). */
   limits?: Limits;
+  /** The fields the API takes for this kind, where it documents them (src/catalog/fields.ts). */
+  fields?: FieldRules;
 }
 
 export interface Limits {
@@ -37,6 +40,11 @@ export interface Limits {
   rateLimit?: { requests: number; perSeconds: number };
   /** Largest request or message body in bytes, where the API documents one. */
   maxPayloadBytes?: number;
+  /**
+   * Identifiers per request, where the API counts them rather than rows (Google Ads: 100,000 per
+   * request across all users): the largest batch is this divided by the identifiers a row carries.
+   */
+  maxIdentifiers?: number;
 }
 
 export interface DestinationType {
@@ -64,9 +72,9 @@ export interface DestinationType {
   limits: Limits;
   /** Whether the sync must have a `message` template (slack) or may have one (webhook). */
   message?: 'required' | 'optional';
+  /** What the message renders: text (a Slack message) or a JSON body, its values inserted with `{{json column}}` (webhook). */
+  messageFormat?: 'text' | 'json';
   /** File formats the destination writes (storage). */
   formats?: string[];
-  /** Identifier normalisation rules applied before hashing, per field kind (advertising). */
-  hashing?: 'meta' | 'google' | 'plain';
   docs: string;
 }

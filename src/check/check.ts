@@ -15,6 +15,7 @@ import { checkSettings } from './settings.js';
 import { checkModel } from './models.js';
 import { checkBool } from './expr.js';
 import { checkSync } from './syncs.js';
+import { checkName } from './names.js';
 import { nameHints } from '../diagnostics/suggest.js';
 import { dialectNames } from '../dialect/index.js';
 import { destinationTypes, getDestinationType, destinationSettingsValidator, sourceSettingsValidator, requireSourceSettingsSchema } from '../catalog/index.js';
@@ -110,6 +111,8 @@ export function checkProject(files: readonly SourceText[], options: CheckOptions
       schema: requireSourceSettingsSchema(dialect),
       secrets: secretSettingsOf(requireSourceSettingsSchema(dialect)),
     }, r);
+    const stateSchema = d.settings.find((s) => s.name.text === 'state_schema');
+    if (stateSchema && typeof settings.state_schema === 'string') checkName(dialect, 'table', { text: settings.state_schema, quoted: true, span: stateSchema.value.span }, r);
     sources.set(d.name.text, { name: d.name.text, dialect, settings, span: d.span });
   }
 

@@ -1,11 +1,12 @@
 /** Type checking of audience `where` conditions. */
-import type { Expr, Literal, Operand } from '../syntax/ast.js';
+import type { Expr, Literal, Operand, StringLit } from '../syntax/ast.js';
 import type { ColumnType } from '../catalog/types.js';
 import type { CheckedColumn, CheckedModel } from './model.js';
 import type { Reporter } from './report.js';
 import { getDialect, nameKey } from '../dialect/index.js';
 import { nameHints } from '../diagnostics/suggest.js';
-import { replaceWith, type Advice, type Fix } from '../diagnostics/diagnostic.js';
+import { checkLiteralText } from './names.js';
+import { insertBefore, replaceWith, type Advice, type Fix } from '../diagnostics/diagnostic.js';
 import type { Span } from '../syntax/span.js';
 
 /** The kinds of value a condition can compare; two operands compare when their kinds are equal. */
@@ -91,7 +92,8 @@ export function unknownColumnHints(model: CheckedModel, name: { text: string; qu
 const datePattern = /^\d{4}-\d{2}-\d{2}$/;
 const timestampPattern = /^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$/;
 
-function checkLiteral(l: Literal, r: Reporter): void {
+function checkLiteral(l: Literal, model: CheckedModel, r: Reporter): void {
+  if (l.type === 'string') checkLiteralText(model.source.dialect, String(l.value), l.span, r);
   if ((l.type !== 'date' && l.type !== 'timestamp') || l.missing) return;
   const text = String(l.value);
   const shapeOk = l.type === 'date' ? datePattern.test(text) : timestampPattern.test(text);
@@ -108,7 +110,7 @@ function operandKind(o: Operand, model: CheckedModel, r: Reporter): Kind {
   // What is missing has a syntax error of its own, and no kind.
   if (o.kind === 'literal' ? o.missing : o.name.missing) return 'unknown';
   if (o.kind === 'literal') {
-    checkLiteral(o, r);
+    checkLiteral(o, model, r);
     return kindOfLiteral[o.type];
   }
   const col = findColumn(model, o.name);
@@ -144,6 +146,25 @@ function mismatch(left: Kind, right: Kind, span: Span, r: Reporter, model: Check
   r.report('incompatible-comparison', span, { left: describeKind[left], right: describeKind[right] }, { hints, fixes });
 }
 
+/**
+ * A `like` pattern: `%` and `_` are wildcards and a backslash makes the next character itself
+ * (the compiled SQL says so on every warehouse), so a pattern cannot end in a lone backslash.
+ */
+function checkPattern(pattern: StringLit, model: CheckedModel, r: Reporter): void {
+  const { value, raw, span } = pattern;
+  if (pattern.missing || !checkLiteralText(model.source.dialect, value, span, r)) return;
+  if (/(^|[^\\])(\\\\)*\\$/.test(value)) {
+    // The backslash doubled, before the closing quote: one more written `\\` in a quoted string, `\` in a `"""` one (no escapes there).
+    const triple = raw.startsWith('"""');
+    const close = triple ? 3 : 1;
+    const at: Span = { ...span, line: span.endLine, column: span.endColumn - close, offset: span.endOffset - close };
+    r.report('invalid-literal', span, { detail: 'a `like` pattern cannot end with a backslash, which escapes the character after it' }, {
+      hints: ["to match a backslash the pattern holds two, written `\\\\\\\\` in a quoted string: `like '%\\\\\\\\'` matches text that ends in one"],
+      fixes: [insertBefore(at, triple ? '\\' : '\\\\')],
+    });
+  }
+}
+
 /** Check a condition; returns the kind of value it produces. */
 export function checkCondition(e: Expr, model: CheckedModel, r: Reporter, source: string): Kind {
   switch (e.kind) {
@@ -176,6 +197,7 @@ export function checkCondition(e: Expr, model: CheckedModel, r: Reporter, source
     case 'like': {
       const kind = operandKind(e.operand, model, r);
       if (!compatible(kind, 'string')) mismatch(kind, 'string', e.span, r, model, [e.operand], true);
+      checkPattern(e.pattern, model, r);
       return 'bool';
     }
     case 'between': {

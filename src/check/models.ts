@@ -1,12 +1,15 @@
 /** Models: their source, relation, columns, key and order. */
-import type { Ident, ModelDef } from '../syntax/ast.js';
+import type { Ident, ModelDef, StringLit } from '../syntax/ast.js';
+import type { Span } from '../syntax/span.js';
+import { readQuery } from '../dialect/sql-text.js';
 import { columnTypes, type ColumnType } from '../catalog/types.js';
-import type { CheckedColumn, CheckedModel, CheckedSource } from './model.js';
+import type { CheckedColumn, CheckedModel, CheckedSource, Dialect } from './model.js';
 import { Reporter, single } from './report.js';
 import { nameHints } from '../diagnostics/suggest.js';
 import { replaceWith } from '../diagnostics/diagnostic.js';
 import { getDialect, nameKey } from '../dialect/index.js';
 import { findColumn, unknownColumn } from './expr.js';
+import { checkName } from './names.js';
 
 /** `broken`: names defined with errors of their own, which are not reported again as unknown. */
 export function checkModel(def: ModelDef, sources: ReadonlyMap<string, CheckedSource>, broken: ReadonlySet<string>, r: Reporter): CheckedModel | undefined {
@@ -38,8 +41,11 @@ export function checkModel(def: ModelDef, sources: ReadonlyMap<string, CheckedSo
     r.report('missing-item', def.name.span, { ...owner, item: 'columns' }, ['declare the columns the syncs may use: `columns { id bigint  email string? }`']);
   }
   const columns = checkColumns(cols?.columns ?? [], source, r);
+  if (!source) return undefined;
+  for (const part of table?.path.parts ?? []) if (!part.missing) checkName(source.dialect, 'table', part, r);
+  if (sql && !table && !sql.query.missing) checkQuery(def.name.text, sql.query, source.dialect, r);
   // A column whose name or type is missing leaves the columns unknown: syncs are not checked against them.
-  if (!source || cols?.columns.some((c) => c.name.missing || c.type.missing)) return undefined;
+  if (cols?.columns.some((c) => c.name.missing || c.type.missing)) return undefined;
 
   const model: CheckedModel = {
     name: def.name.text,
@@ -61,6 +67,27 @@ export function checkModel(def: ModelDef, sources: ReadonlyMap<string, CheckedSo
   return model;
 }
 
+/** The query goes into the compiled SQL between parentheses: one whole query, every string and comment closed. */
+function checkQuery(model: string, query: StringLit, dialect: Dialect, r: Reporter): void {
+  const read = readQuery(getDialect(dialect), query.value);
+  if (!('problem' in read)) return;
+  const hint = read.problem.startsWith('a `;`')
+    ? 'a model reads one query: keep the others in the warehouse (a view) and select from it'
+    : 'the query is compiled into SQL as written: check it runs on its own in the warehouse';
+  r.report('invalid-model-sql', spanIn(query, read.index), { model, problem: read.problem }, [hint]);
+}
+
+/** The place of one character of a string's value; the whole string unless it is triple-quoted (no escapes, so the value is the text). */
+function spanIn(s: StringLit, index: number): Span {
+  if (index < 0 || !s.raw.startsWith('"""')) return s.span;
+  const before = s.raw.slice(0, 3 + index);
+  const lines = before.split('\n');
+  const line = s.span.line + lines.length - 1;
+  const column = lines.length === 1 ? s.span.column + before.length : lines.at(-1)!.length + 1;
+  const offset = s.span.offset + before.length;
+  return { file: s.span.file, line, column, offset, endLine: line, endColumn: column + 1, endOffset: offset + 1 };
+}
+
 function checkColumns(defs: NonNullable<Extract<ModelDef['items'][number], { kind: 'columns' }>>['columns'], source: CheckedSource | undefined, r: Reporter): CheckedColumn[] {
   const seen = new Map<string, Ident>();
   const columns: CheckedColumn[] = [];
@@ -77,6 +104,7 @@ function checkColumns(defs: NonNullable<Extract<ModelDef['items'][number], { kin
       continue;
     }
     seen.set(key, c.name);
+    if (source) checkName(source.dialect, 'column', c.name, r);
     if (!(columnTypes as readonly string[]).includes(c.type.name)) {
       const alias = typeAliases[c.type.name.toLowerCase()];
       // The type's name, without the `(12, 2)` after it.

@@ -9,6 +9,7 @@ import type { ResolvedValue } from './model.js';
 import { nameHints } from '../diagnostics/suggest.js';
 import { replaceWith, type Fix } from '../diagnostics/diagnostic.js';
 import { settingNames } from '../catalog/index.js';
+import { takesEnv } from '../catalog/settings.js';
 import type { Reporter } from './report.js';
 
 /** A setting's value as data: env("X") is kept as a reference to X, never resolved here. */
@@ -41,7 +42,7 @@ function valueMissing(v: SettingValue): boolean {
 }
 
 /** Names that hold credentials; `*_id` names (access_key_id, client_id) identify, they do not authenticate. */
-const secretName = /(token|secret|password|passwd|credential|private_key|api_key)/i;
+const secretName = /(token|secret|password|passwd|credential|private_key|api_key|authorization)/i;
 
 export function looksSecret(name: string, declaredSecrets: readonly string[]): boolean {
   return declaredSecrets.includes(name) || (secretName.test(name) && !/_id$/i.test(name));
@@ -150,7 +151,10 @@ function reportAjvError(e: ErrorObject, byName: Map<string, Setting>, ctx: Setti
   if (e.keyword === 'additionalProperties') {
     const name = String((e.params as { additionalProperty: string }).additionalProperty);
     const s = byName.get(name);
-    r.report('unknown-setting', s ? s.name.span : ctx.ownerSpan, { name, owner: ctx.owner }, nameHints(s?.name ?? { text: name }, settingNames(ctx.schema), 'settings'));
+    // Families of settings (a webhook's header_<name>) are described by their patterns.
+    const families = Object.values((ctx.schema.patternProperties ?? {}) as Record<string, { description?: unknown }>).flatMap((p) => (typeof p.description === 'string' ? [p.description] : []));
+    const advice = nameHints(s?.name ?? { text: name }, settingNames(ctx.schema), 'settings');
+    r.report('unknown-setting', s ? s.name.span : ctx.ownerSpan, { name, owner: ctx.owner }, { ...advice, hints: [...advice.hints, ...families] });
     return;
   }
   if (e.keyword === 'dependentRequired') {
@@ -170,7 +174,12 @@ function reportAjvError(e: ErrorObject, byName: Map<string, Setting>, ctx: Setti
   }
   const name = e.instancePath.split('/')[1] ?? '';
   const s = byName.get(name);
-  // Any setting takes env("X"), so an env() value can only fail on the variable's name.
+  const description = ((ctx.schema.properties as Record<string, { description?: unknown }> | undefined)?.[name]?.description);
+  if (s?.value.kind === 'env' && !takesEnv((ctx.schema.properties as Record<string, unknown> | undefined)?.[name])) {
+    r.report('invalid-setting', s.value.span, { detail: `setting \`${name}\` cannot come from the environment` }, typeof description === 'string' ? [`\`${name}\`: ${description}`] : []);
+    return;
+  }
+  // Other settings take env("X"), so an env() value can only fail on the variable's name.
   if (s?.value.kind === 'env') {
     r.report('invalid-setting', s.value.variable.span, { detail: `\`${s.value.variable.value}\` is not an environment variable name` }, [
       'a variable name is letters, digits and `_`, and does not start with a digit: env("HUBSPOT_TOKEN")',
@@ -180,7 +189,6 @@ function reportAjvError(e: ErrorObject, byName: Map<string, Setting>, ctx: Setti
   const detail = `setting \`${name}\` ${e.message ?? 'is invalid'}`;
   const hints: string[] = [];
   const fixes: Fix[] = [];
-  const description = ((ctx.schema.properties as Record<string, { description?: unknown }> | undefined)?.[name]?.description);
   if (typeof description === 'string') hints.push(`\`${name}\`: ${description}`);
   if (e.keyword === 'enum') hints.push(`allowed values: ${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).map((v) => JSON.stringify(v)).join(', ')}`);
   if (e.keyword === 'pattern') hints.push(`it must match ${(e.params as { pattern: string }).pattern}`);

@@ -1,5 +1,5 @@
 /** Syncs: what they read, where they write, the mode matrix, identifiers, mappings, guards. */
-import { templateParser } from '../handlebars.js';
+import { messageHelpers, templateParser } from '../handlebars.js';
 import type { FieldMapping, Ident, SyncDef, SyncItem } from '../syntax/ast.js';
 import type { Span } from '../syntax/span.js';
 import { audienceModes, recordModes, type AudienceMode, type DestinationType, type RecordMode } from '../catalog/types.js';
@@ -8,9 +8,12 @@ import { membershipColumn } from '../catalog/membership.js';
 import type { CheckedAudience, CheckedDestination, CheckedModel, CheckedSync, FieldMap } from './model.js';
 import { Reporter, single } from './report.js';
 import { nameHints } from '../diagnostics/suggest.js';
-import { remove, replaceWith } from '../diagnostics/diagnostic.js';
+import { remove, replaceWith, type Fix } from '../diagnostics/diagnostic.js';
 import { findColumn, unknownColumn, unknownColumnHints } from './expr.js';
-import { nameKey } from '../dialect/index.js';
+import { checkFieldRules } from './fields.js';
+import { getDialect, nameKey, storedName } from '../dialect/index.js';
+import { checkFolderName, checkLiteralText, checkName } from './names.js';
+import type { Dialect } from './model.js';
 
 export interface SyncScope {
   models: ReadonlyMap<string, CheckedModel>;
@@ -39,6 +42,7 @@ export function checkSync(def: SyncDef, scope: SyncScope, r: Reporter, source: s
   const format = one('format', 'format');
 
   const errorsBefore = r.errorCount;
+  checkFolderName(def.name, r);
   const read = resolveFrom(def, from, scope, r);
   const dest = resolveTo(def, to, scope, r);
   if (!modeItem) {
@@ -48,7 +52,9 @@ export function checkSync(def: SyncDef, scope: SyncScope, r: Reporter, source: s
   }
   const modeKnown = modeItem ? knownMode(modeItem.mode, r) : false;
   // What can be checked without the rest is checked, so one run shows every problem.
-  const batchSize = batch && dest && !batch.size.missing ? checkBatch(batch.size, dest.type, to?.objectKind?.text, read?.audience ? 'audience' : 'record', r) : undefined;
+  // Where the API counts identifiers per request, each row carries the identifier and every mapped field.
+  const identifiersPerRow = (idItem ? 1 : 0) + (mapItem?.mappings.length ?? 0);
+  const batchSize = batch && dest && !batch.size.missing ? checkBatch(batch.size, dest.type, to?.objectKind?.text, read?.audience ? 'audience' : 'record', identifiersPerRow, r) : undefined;
   const formatName = dest ? checkFormat(format, dest.type, r) : undefined;
   const cron = schedule && !schedule.cron.missing ? cronVerdict(schedule.cron.value) : undefined;
   if (schedule && cron) {
@@ -60,7 +66,14 @@ export function checkSync(def: SyncDef, scope: SyncScope, r: Reporter, source: s
   const mode = modeKnown ? checkMode(modeItem.mode, kind, audience?.name ?? model.name, dest.type, r) : undefined;
   const target = checkTarget(def.name.text, to, kind, dest.type, r);
 
-  const identifier = idItem ? checkMapping(idItem.mapping, model, dest.type, r) : undefined;
+  // The mapping each field was written in, for the field rules' fixes.
+  const written = new Map<FieldMap, FieldMapping>();
+  const mapped = (m: FieldMapping): FieldMap | undefined => {
+    const f = checkMapping(m, model, dest.type, r);
+    if (f) written.set(f, m);
+    return f;
+  };
+  const identifier = idItem ? mapped(idItem.mapping) : undefined;
   if (mode && !idItem && modesNeedingIdentifier.has(mode)) {
     r.report('missing-identifier', modeItem.mode.span, { mode }, ['add `identifier column -> field`: the column that matches rows to destination records']);
   }
@@ -73,11 +86,16 @@ export function checkSync(def: SyncDef, scope: SyncScope, r: Reporter, source: s
     ]);
   }
 
-  const fields = mapItem
-    ? mapItem.mappings.map((m) => checkMapping(m, model, dest.type, r)).filter((f): f is FieldMap => f !== undefined)
-    : defaultFields(model, identifier);
+  // Without `map` a record sync sends every other column; an audience sync into an API, or a
+  // sync into a closed set of fields (ad platforms' identifiers), only the identifier: membership
+  // is the point, and a list's contacts keep their own properties.
+  const rules = objectKindOf(dest.type, target.objectKind, kind)?.fields;
+  const unmapped = (kind === 'audience' && dest.type.category !== 'warehouse') || rules?.closed ? [] : defaultFields(model, identifier);
+  const fields = mapItem ? mapItem.mappings.map(mapped).filter((f): f is FieldMap => f !== undefined) : unmapped;
   checkDistinctFields(identifier, fields, mapItem ? mapItem.mappings : undefined, idItem?.mapping, r);
+  checkWrittenNames(model, dest.type, target.ref, identifier ? [identifier, ...fields] : fields, r);
   if (kind === 'audience' && dest.type.category === 'warehouse') checkMembershipColumn(identifier ? [identifier, ...fields] : fields, r);
+  if (rules && mode) checkFieldRules({ type: dest.type, rules, mode, identifier, fields, map: mapItem, syncSpan: def.name.span, written }, r);
 
   const maxDeletes = guardDeletes ? checkGuard(guardDeletes, r) : undefined;
   for (const g of [guardDeletes, guardEmpty]) {
@@ -256,6 +274,26 @@ function checkMapping(m: FieldMapping, model: CheckedModel, type: DestinationTyp
   return { column, field, hashed: m.hashed };
 }
 
+/**
+ * What the sync's SQL names or writes as text: a warehouse target's table and columns, within
+ * that warehouse's limits; an API destination's field names, which the change set builds its
+ * JSON with (string literals of the source's SQL).
+ */
+function checkWrittenNames(model: CheckedModel, type: DestinationType, target: Ident[] | undefined, fields: readonly FieldMap[], r: Reporter): void {
+  const source = model.source.dialect;
+  if (type.category !== 'warehouse') {
+    for (const f of fields) checkLiteralText(source, f.field.text, f.field.span, r);
+    return;
+  }
+  const dialect = type.type as Dialect;
+  for (const part of target ?? []) checkName(dialect, 'table', part, r);
+  for (const f of fields) {
+    // The column's own name, in the same warehouse: already checked where the model declares it.
+    if (dialect === source && storedName(getDialect(dialect), f.field) === storedName(getDialect(dialect), f.column.name)) continue;
+    checkName(dialect, 'column', f.field, r);
+  }
+}
+
 /** No `map` at all: every other column, under its own name. */
 function defaultFields(model: CheckedModel, identifier: FieldMap | undefined): FieldMap[] {
   const dialect = model.source.dialect;
@@ -315,18 +353,22 @@ function checkGuard(g: Extract<SyncItem, { kind: 'guardDeletes' }>, r: Reporter)
 /** 10000 -> "10,000", the same on every machine. */
 const count = (n: number): string => n.toLocaleString('en-US');
 
-/** A batch size against the limit of the destination, or of the object kind where it has its own (Klaviyo lists). */
-function checkBatch(size: { value: number; raw: string; span: Span }, type: DestinationType, kindName: string | undefined, syncKind: 'record' | 'audience', r: Reporter): number | undefined {
+/**
+ * A batch size against the limit of the destination, or of the object kind where it has its own
+ * (Klaviyo lists), or the rows whose identifiers fit where the API counts identifiers (Google Ads).
+ */
+function checkBatch(size: { value: number; raw: string; span: Span }, type: DestinationType, kindName: string | undefined, syncKind: 'record' | 'audience', identifiersPerRow: number, r: Reporter): number | undefined {
   const kind = objectKindOf(type, kindName, syncKind);
-  const limits = limitsFor(type, kind);
+  const limits = limitsFor(type, kind, identifiersPerRow);
   const what = kind?.limits ? `${type.type} ${kind.kind}` : type.type;
+  const perRequest = limits.maxIdentifiers === undefined ? [] : [`${type.type} takes ${count(limits.maxIdentifiers)} identifiers per request, and each row of this sync carries ${identifiersPerRow}`];
   if (!Number.isInteger(size.value) || size.value < 1) {
     r.report('invalid-number', size.span, { detail: `batch \`${size.raw}\` is not a positive whole number` }, [`${what} takes 1 to ${count(limits.maxBatch)} rows per call`]);
     return undefined;
   }
   if (size.value > limits.maxBatch) {
     r.report('batch-above-limit', size.span, { size: count(size.value), type: what, limit: count(limits.maxBatch) }, {
-      hints: [`use \`batch ${limits.maxBatch}\` or less`],
+      hints: [`use \`batch ${limits.maxBatch}\` or less`, ...perRequest],
       fixes: [replaceWith(size.span, String(limits.maxBatch))],
     });
     return undefined;
@@ -363,7 +405,9 @@ function checkMessage(message: Extract<SyncItem, { kind: 'message' }> | undefine
     return undefined;
   }
   if (message.template.missing) return undefined;
+  const errors = r.errorCount;
   checkTemplate(message.template, model, r);
+  if (type.messageFormat === 'json' && r.errorCount === errors) checkJsonMessage(message.template, r);
   return message.template.value;
 }
 
@@ -401,7 +445,7 @@ function spanInString(lit: { raw: string; span: Span }, line: number, column: nu
 }
 
 /** Handlebars helpers a message may use; anything else is a path into the row. */
-const builtinHelpers = new Set(['if', 'unless', 'each', 'with', 'lookup', 'log', 'else', 'this']);
+const builtinHelpers = new Set(['if', 'unless', 'each', 'with', 'lookup', 'log', 'else', 'this', ...Object.keys(messageHelpers)]);
 
 interface TemplateProblem {
   line: number;
@@ -503,6 +547,96 @@ function checkTemplate(lit: { value: string; raw: string; span: Span }, model: C
     }
   };
   visit(program);
+}
+
+/** The parts of Handlebars' AST a JSON message may hold: text, `{{json column}}`, `{{#if column}}` / `{{#unless column}}` blocks. */
+type HbsNode = { type: string; loc: hbs.AST.SourceLocation; value?: string; path?: { type?: string; original?: string }; params?: { type: string; original?: string }[]; hash?: unknown; program?: { body: HbsNode[] }; inverse?: { body: HbsNode[] } };
+
+/** Conditions tried in every combination when a JSON message is checked; beyond them, all true and all false. */
+const maxConditionsTried = 10;
+
+/**
+ * A JSON message (a webhook body) is JSON whatever the data holds: every value goes in through
+ * `{{json column}}`, which quotes and escapes it, and blocks are `{{#if column}}` or
+ * `{{#unless column}}`. Then its text decides whether it is JSON, and only the conditions vary
+ * it: it is rendered for each combination of them (a column a string with a quote, or null)
+ * and must parse every time.
+ */
+function checkJsonMessage(lit: { value: string; raw: string; span: Span }, r: Reporter): void {
+  const parsed = parseTemplate(lit.value);
+  if ('problem' in parsed) return;
+  const lines = lit.value.split('\n');
+  const offset = (p: { line: number; column: number }) => lines.slice(0, p.line - 1).reduce((n, l) => n + l.length + 1, 0) + p.column;
+  const at = (n: HbsNode) => spanInString(lit, n.loc.start.line, n.loc.start.column, offset(n.loc.end) - offset(n.loc.start));
+  // `{{name}}` or `{{{name}}}`, quoted or not: the same value through the helper, which quotes it itself
+  // (a space keeps a JSON brace next to it from making `{{{` or `}}}`, which Handlebars reads as one tag).
+  const throughJson = (n: HbsNode, name: string): Fix => {
+    let [start, end] = [offset(n.loc.start), offset(n.loc.end)];
+    if (lit.value[start - 1] === '"' && lit.value[end] === '"') [start, end] = [start - 1, end + 1];
+    const before = lit.value.slice(0, start);
+    const text = `${lit.value[start - 1] === '{' ? ' ' : ''}{{json ${name}}}${lit.value[end] === '}' ? ' ' : ''}`;
+    return replaceWith(spanInString(lit, before.split('\n').length, start - (before.lastIndexOf('\n') + 1), end - start), text);
+  };
+  const conditions = new Set<string>();
+  let inserted = true;
+  const visit = (nodes: HbsNode[]): void => {
+    for (const n of nodes) {
+      const path = n.path?.original;
+      const column = n.params?.length === 1 && n.params[0]?.type === 'PathExpression' && !n.hash ? n.params[0].original : undefined;
+      if (n.type === 'MustacheStatement' && path === 'json' && column) continue;
+      if (n.type === 'MustacheStatement') {
+        inserted = false;
+        const text = lit.value.slice(offset(n.loc.start), offset(n.loc.end));
+        const plain = n.path?.type === 'PathExpression' && path !== undefined && !n.params?.length && !n.hash;
+        r.report('message-value-not-json', at(n), { text }, {
+          hints: [`write \`{{json ${column ?? path ?? 'column'}}}\`, with no quotes around it: it inserts the value as JSON, quoted and escaped where it is a string, so no value can break the body`],
+          fixes: plain ? [throughJson(n, path)] : [],
+        });
+      } else if (n.type === 'BlockStatement') {
+        if ((path === 'if' || path === 'unless') && column) {
+          conditions.add(column);
+          visit(n.program?.body ?? []);
+          visit(n.inverse?.body ?? []);
+        } else {
+          inserted = false;
+          r.report('message-value-not-json', at(n), { text: `{{#${path}}}` }, ['a JSON message takes `{{#if column}}` and `{{#unless column}}` blocks only: shape lists in the model']);
+        }
+      } else if (n.type !== 'ContentStatement' && n.type !== 'CommentStatement' && n.type !== 'MustacheStatement') {
+        inserted = false;
+        r.report('message-value-not-json', at(n), { text: lit.value.slice(offset(n.loc.start), offset(n.loc.end)) }, ['a JSON message takes `{{json column}}`, `{{#if column}}` and `{{#unless column}}` only']);
+      }
+    }
+  };
+  const body = (parsed.program as unknown as { body: HbsNode[] }).body;
+  visit(body);
+  if (!inserted) return;
+  const tried = [...conditions];
+  const combos = tried.length <= maxConditionsTried ? Array.from({ length: 2 ** tried.length }, (_, m) => tried.map((_, i) => ((m >> i) & 1) === 1)) : [tried.map(() => true), tried.map(() => false)];
+  // Every column holds a quote, so a value inserted inside a JSON string breaks it.
+  const text = 'a "quoted" value';
+  // Handlebars' semantics of what the message may hold, so that checking needs no compiler: a
+  // condition column is a value (truthy) when set, else null; any other column is a value.
+  const render = (nodes: HbsNode[], set: ReadonlySet<string>): string =>
+    nodes
+      .map((n) => {
+        const column = n.params?.[0]?.original ?? '';
+        const value = set.has(column) || !conditions.has(column) ? text : null;
+        if (n.type === 'ContentStatement') return n.value ?? '';
+        if (n.type === 'MustacheStatement') return messageHelpers.json(value);
+        if (n.type === 'BlockStatement') return render(((n.path?.original === 'if') === (value !== null) ? n.program?.body : n.inverse?.body) ?? [], set);
+        return '';
+      })
+      .join('');
+  for (const combo of combos) {
+    const out = render(body, new Set(tried.filter((_, i) => combo[i])));
+    try {
+      JSON.parse(out);
+    } catch {
+      const when = tried.length ? ` when ${tried.map((c, i) => `\`${c}\` is ${combo[i] ? 'set' : 'null'}`).join(', ')}` : '';
+      r.report('message-not-json', lit.span, {}, [`it renders${when}: ${out.trim().replace(/\s+/g, ' ').slice(0, 200)}`, 'put values in with `{{json column}}`, outside quotes; no comma may dangle when a block is left out']);
+      return;
+    }
+  }
 }
 
 // Syncs generated from one pattern share their message and schedule: each text is read once per run.

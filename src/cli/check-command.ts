@@ -1,8 +1,9 @@
 /** `syncwright check [paths..]`: parse and check, print diagnostics, exit 0/1. */
 import { checkProject, type CheckResult } from '../check/check.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import type { Span } from '../syntax/span.js';
 import { renderDiagnostics, type OutputFormat } from '../diagnostics/render.js';
-import { findSyncFiles, readSources } from './files.js';
+import { findSyncFiles, nothingFound, readSources, type ProjectFile } from './files.js';
 import type { Io } from './output.js';
 
 export interface CheckOptions {
@@ -16,30 +17,53 @@ export function applyStrict(ds: Diagnostic[], strict: boolean): Diagnostic[] {
   return strict ? ds.map((d) => ({ ...d, severity: 'error' as const })) : ds;
 }
 
-/** Load, check and report: shared by every command that starts from .sync files. */
-export function loadAndCheck(opts: CheckOptions, io: Io): { result: CheckResult; failed: boolean; files: string[] } {
-  const files = findSyncFiles(opts.paths);
-  const sources = readSources(files);
-  const result = checkProject(sources);
+export interface Loaded {
+  result: CheckResult;
+  failed: boolean;
+  /** The files' text by their names in the project (what the checked model's spans name). */
+  texts: Map<string, string>;
+}
+
+/**
+ * Load, check and report: shared by every command that starts from .sync files. The project
+ * is checked under its files' names relative to its root (what artifacts say); diagnostics
+ * show them as the user reaches them, from the working folder.
+ */
+export function loadAndCheck(opts: CheckOptions, io: Io): Loaded {
+  const found = findSyncFiles(opts.paths, io.cwd);
+  if (found.files.length === 0 && opts.format === 'text') io.err(nothingFound(opts.paths, found.skipped));
+  const sources = readSources(found.files, io.cwd);
+  const result = checkProject(sources.map((s) => ({ path: s.name, text: s.text })));
   const diagnostics = applyStrict(result.diagnostics, opts.strict);
   const failed = diagnostics.some((d) => d.severity === 'error');
   printDiagnostics(opts.format, diagnostics, sources, io);
-  return { result, failed, files };
+  return { result, failed, texts: new Map(sources.map((s) => [s.name, s.text])) };
 }
 
-/** JSON goes to stdout (it is the command's output, even when empty); text and annotations to stderr. */
-export function printDiagnostics(format: OutputFormat, diagnostics: readonly Diagnostic[], sources: readonly { path: string; text: string }[], io: Io): void {
+/**
+ * JSON goes to stdout (it is the command's output, even when empty); text and annotations to
+ * stderr. Spans that name a file by its name in the project are shown with its path.
+ */
+export function printDiagnostics(format: OutputFormat, diagnostics: readonly Diagnostic[], sources: readonly (Pick<ProjectFile, 'path'> & { name?: string; text: string })[], io: Io): void {
   if (diagnostics.length === 0 && format !== 'json') return;
-  const text = renderDiagnostics(format, diagnostics, new Map(sources.map((s) => [s.path, s.text])), io.colour);
+  const paths = new Map(sources.map((s) => [s.name ?? s.path, s.path]));
+  const shownSpan = <T extends { span: Span }>(x: T): T => ({ ...x, span: { ...x.span, file: paths.get(x.span.file) ?? x.span.file } });
+  const shown = diagnostics.map((d) => {
+    const out = shownSpan(d);
+    if (d.related) out.related = d.related.map(shownSpan);
+    if (d.fixes) out.fixes = d.fixes.map(shownSpan);
+    return out;
+  });
+  const text = renderDiagnostics(format, shown, new Map(sources.map((s) => [s.path, s.text])), io.colour);
   if (format === 'json') io.out(text);
   else if (text) io.err(text);
 }
 
 export function runCheck(opts: CheckOptions, io: Io): number {
-  const { failed, files, result } = loadAndCheck(opts, io);
+  const { failed, texts, result } = loadAndCheck(opts, io);
   if (opts.format === 'text' && !failed) {
     const syncs = result.project.syncs.length;
-    io.err(`checked ${files.length} file${files.length === 1 ? '' : 's'}, ${syncs} sync${syncs === 1 ? '' : 's'}: ok`);
+    io.err(`checked ${texts.size} file${texts.size === 1 ? '' : 's'}, ${syncs} sync${syncs === 1 ? '' : 's'}: ok`);
   }
   return failed ? 1 : 0;
 }

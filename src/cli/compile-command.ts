@@ -10,7 +10,7 @@ import { buildManifest, manifestEntry, type Manifest, type ManifestSync } from '
 import { OutputRefused, writeTreeAtomically, type ArtifactTree } from '../emit/artifact-tree.js';
 import { formattedCarry } from '../emit/format.js';
 import type { CheckedProject } from '../check/model.js';
-import { readSources, UsageError } from './files.js';
+import { UsageError } from './files.js';
 import { loadAndCheck } from './check-command.js';
 import type { Io } from './output.js';
 
@@ -47,11 +47,10 @@ export function queueArtifacts(tree: ArtifactTree, project: CheckedProject, text
 }
 
 export async function runCompile(opts: CompileOptions, io: Io): Promise<number> {
-  const { result, failed, files } = loadAndCheck({ paths: opts.paths, format: opts.format, strict: opts.strict }, io);
+  const { result, failed, texts } = loadAndCheck({ paths: opts.paths, format: opts.format, strict: opts.strict }, io);
   if (failed || !result.ok) return 1;
   const { project } = result;
   const options: PlanOptions = opts.postgresVersion === undefined ? {} : { postgresVersion: opts.postgresVersion };
-  const texts = new Map(readSources(files).map((s) => [s.path, s.text]));
   const out = resolve(io.cwd, opts.out);
   const manifest = await writeTreeAtomically(out, (tree) => queueArtifacts(tree, project, texts, options), formattedCarry).catch((e: unknown) => {
     throw e instanceof OutputRefused ? new UsageError(e.message) : e;

@@ -5,17 +5,34 @@
  * and show what each run changed.
  */
 import { readFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCompile } from './compile-command.js';
 import type { Io } from './output.js';
-import { Buckets, runPlans, type ExecOptions, type RunReport } from '../run/index.js';
-import { openPgliteSession } from '../run/pglite-session.js';
-import { silentProgress } from '../run/progress.js';
+import { execOptions, runPlans, type ExecOptions, type RunReport } from '../run/index.js';
+import { openPgliteSession } from '../run/engines/pglite-session.js';
 import { startReceiver, type Receiver } from '../run/receiver.js';
-import { planSummary } from '../run/summary.js';
+import { planSummary } from '../run/output/summary.js';
 
-const project = fileURLToPath(new URL('../../examples/demo/', import.meta.url));
+const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
+const project = join(packageRoot, 'examples', 'demo');
+
+const inside = (folder: string, path: string): boolean => {
+  const r = relative(folder, path);
+  return !r.startsWith('..') && !isAbsolute(r);
+};
+
+/** A word of a shell command: quoted when it holds anything but plain path characters. */
+const shellWord = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`);
+
+/**
+ * How the user starts syncwright from `cwd`: through npx where this package lies under it (a
+ * clone, or the project's node_modules) or where npm started it (`npx syncwright demo`), else
+ * by its name (a global install puts it on PATH).
+ */
+function commandFrom(cwd: string): string {
+  return inside(cwd, packageRoot) || process.env.npm_command !== undefined ? 'npx syncwright' : 'syncwright';
+}
 
 /** The comments of changes.sql's statements: what happened in the shop, in words. */
 export function describeChanges(sql: string): string[] {
@@ -39,7 +56,8 @@ export async function runDemo(io: Io): Promise<number> {
   const home = resolve(io.cwd, '.syncwright', 'demo');
   const folder = join(home, 'db');
   const build = join(home, 'build');
-  const shown = (p: string) => relative(io.cwd, p) || '.';
+  // A path as the user can type it from here: relative under the working folder, else whole.
+  const shown = (p: string) => (inside(io.cwd, p) ? relative(io.cwd, p) || '.' : p);
   const receiver: Receiver = await startReceiver();
   try {
     io.out(`syncwright demo: ${shown(project)} on an embedded database in ${shown(folder)}; the CRM's webhook is a local server at ${receiver.url}\n`);
@@ -57,20 +75,7 @@ export async function runDemo(io: Io): Promise<number> {
     const plans = manifest.syncs.map((s) => join(build, s.plan));
     io.out(`Compiled ${manifest.syncs.map((s) => s.name).join(' and ')} into ${shown(build)}.\n`);
 
-    const options: ExecOptions = {
-      dryRun: false,
-      endpoints: { crm: receiver.url },
-      sink: join(home, 'sink'),
-      concurrency: 4,
-      timeoutMs: 10_000,
-      maxRetryAfterMs: 60_000,
-      pageSize: 1000,
-      samples: 0,
-      env: {},
-      out: (t) => io.out(t),
-      progress: silentProgress,
-      buckets: new Buckets(),
-    };
+    const options: ExecOptions = execOptions({ endpoints: { crm: receiver.url }, sink: join(home, 'sink'), timeoutMs: 10_000, samples: 0, out: (t) => io.out(t) });
     let ok = true;
     const round = async (title: string): Promise<void> => {
       io.out(title);
@@ -90,7 +95,8 @@ export async function runDemo(io: Io): Promise<number> {
     await onDatabase(folder, (run) => run(changes));
     await round(`2. After ${shown(join(project, 'changes.sql'))}: ${describeChanges(changes).join('; ')}.`);
     await round('3. Nothing changed since: nothing is written or sent.');
-    io.out(`Done in ${((performance.now() - started) / 1000).toFixed(1)} s. Next: change a row with your own SQL and see what would be sent, with\n  syncwright run ${shown(project)} --db ${shown(folder)} --dry-run`);
+    const next = [commandFrom(io.cwd), 'run', shown(project), '--db', shown(folder), '--out', shown(build), '--dry-run'].map((w, i) => (i < 2 ? w : shellWord(w))).join(' ');
+    io.out(`Done in ${((performance.now() - started) / 1000).toFixed(1)} s. Next: change a row with your own SQL and see what would be sent, with\n  ${next}`);
     return ok ? 0 : 1;
   } finally {
     await receiver.close();

@@ -1,10 +1,11 @@
 /** `syncwright fmt [paths..] [--check]`: rewrite files in canonical layout, or list those that differ. */
 import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { formatSource } from '../syntax/format.js';
 import type { OutputFormat } from '../diagnostics/render.js';
 import { printDiagnostics } from './check-command.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { findSyncFiles, readSources } from './files.js';
+import { findSyncFiles, nothingFound, readSources } from './files.js';
 import type { Io } from './output.js';
 
 export interface FmtOptions {
@@ -14,7 +15,9 @@ export interface FmtOptions {
 }
 
 export function runFmt(opts: FmtOptions, io: Io): number {
-  const sources = readSources(findSyncFiles(opts.paths));
+  const found = findSyncFiles(opts.paths, io.cwd);
+  if (found.files.length === 0 && opts.format === 'text') io.err(nothingFound(opts.paths, found.skipped));
+  const sources = readSources(found.files, io.cwd);
   const diagnostics: Diagnostic[] = [];
   const changed: { path: string; text: string }[] = [];
   for (const s of sources) {
@@ -29,7 +32,7 @@ export function runFmt(opts: FmtOptions, io: Io): number {
   }
   // Files that failed to parse are left as they are; the others are written.
   for (const c of changed) {
-    writeFileSync(c.path, c.text);
+    writeFileSync(resolve(io.cwd, c.path), c.text);
     io.out(`formatted ${c.path}`);
   }
   return diagnostics.length > 0 ? 1 : 0;

@@ -1,7 +1,8 @@
 /**
  * The command line. The only module that touches process state: exit codes are 0 (success),
- * 1 (errors in the .sync files or a failed run) and 2 (usage or I/O error). A stack trace is
- * printed only for an internal error, never for bad input.
+ * 1 (errors in the .sync files) and 2 (usage or I/O error), and for `run` those of
+ * `runExitCodes` (src/cli/run-command.ts). A stack trace is printed only for an internal
+ * error, never for bad input.
  */
 import { readFileSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
@@ -33,7 +34,7 @@ const runOptions = (y: Argv<Global>) =>
   strict(paths(y))
     .option('sync', { type: 'string', array: true, default: [] as string[], describe: 'run only these syncs' })
     .option('plan', { type: 'string', array: true, default: [] as string[], describe: 'run compiled plans (build/<sync>/plan.json) instead of compiling' })
-    .option('out', { type: 'string', default: 'build', describe: 'where the plans are compiled to' })
+    .option('out', { type: 'string', describe: 'keep the compiled plans in this folder (default: a private folder, removed after the run)' })
     .option('postgres-version', { ...postgresVersion, describe: 'Postgres major version to generate for' })
     .option('database', { type: 'string', array: true, default: [] as string[], describe: 'Postgres URL (default $DATABASE_URL, else the embedded database); NAME=URL for one source or destination' })
     .option('db', { type: 'string', describe: 'folder of the embedded database (default .syncwright/db)' })
@@ -41,8 +42,10 @@ const runOptions = (y: Argv<Global>) =>
     .option('sink', { type: 'string', describe: 'folder for storage objects and stream messages, or - for stdout (default .syncwright/sink)' })
     .option('dry-run', { type: 'boolean', default: false, describe: 'build the change set and show what would be sent; send and commit nothing' })
     .option('report', { type: 'string', describe: 'write a JSON run report to this file' })
-    .option('concurrency', { type: 'number', default: 4, describe: 'requests in flight per step' })
-    .option('timeout', { type: 'number', default: 30, describe: 'seconds to wait for each response' });
+    .option('concurrency', { type: 'number', default: 4, describe: 'requests in flight per step (1-1000)' })
+    .option('timeout', { type: 'number', default: 30, describe: 'seconds to wait for each response (up to 3600), unless the destination sets its own' })
+    .option('wait', { type: 'number', default: 0, describe: 'seconds to wait for another run of the same sync (or of the embedded database) to finish; 0: stop at once' })
+    .option('max-refused', { type: 'string', default: '0', describe: 'refused rows (N) or share of rows (P%) per sync that still exit 0; they stay in the report and are sent again next run' });
 const diffOptions = (y: Argv<Global>) =>
   y
     .positional('base', { type: 'string', demandOption: true, describe: 'the version compared from: a folder, or a git revision' })
@@ -90,7 +93,7 @@ const commands = {
           paths: a.paths,
           syncs: a.sync,
           plans: a.plan,
-          out: a.out,
+          ...(a.out === undefined ? {} : { out: a.out }),
           format: a.format,
           strict: a.strict,
           ...(a['postgres-version'] ? { postgresVersion: a['postgres-version'] } : {}),
@@ -102,6 +105,8 @@ const commands = {
           ...(a.report ? { report: a.report } : {}),
           concurrency: a.concurrency,
           timeoutSeconds: a.timeout,
+          waitSeconds: a.wait,
+          maxRefused: a['max-refused'],
         },
         io,
       ),

@@ -1,24 +1,50 @@
 /**
  * `syncwright run [paths..]`: compile (as `compile` does) and run the plans, or run compiled
- * plans with `--plan`. Exit 0 when every row was accepted, 1 when a row was refused or a
- * step failed, 2 for a usage error.
+ * plans with `--plan`. Every option is checked before anything runs (a bad one is a usage
+ * error, exit 2); what the run prints or writes passes through one redaction of its secrets
+ * and one escaping of terminal controls. Exit codes: `runExitCodes`.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { runCompile } from './compile-command.js';
 import { UsageError } from './files.js';
 import type { Io } from './output.js';
 import type { OutputFormat } from '../diagnostics/render.js';
-import { Buckets, runPlans, type Databases, type ExecOptions } from '../run/index.js';
-import { defaultDbFolder } from '../run/pglite-session.js';
-import { lineProgress, terminalProgress } from '../run/progress.js';
-import { planSummary, runSummary } from '../run/summary.js';
+import { execOptions, runPlans, type Databases, type ExecOptions, type MaxRefused, type PlanStatus, type RunReport } from '../run/index.js';
+import { defaultDbFolder } from '../run/engines/pglite-session.js';
+import { cleanProgress, lineProgress, terminalProgress } from '../run/output/progress.js';
+import { Redactor } from '../run/output/redact.js';
+import { jsonText, terminalText } from '../run/output/terminal.js';
+import { planSummary, runSummary } from '../run/output/summary.js';
+
+/**
+ * What the exit code of `run` says, in the README's table. When syncs end differently the
+ * highest code wins: a failure over a guard, a guard over a held lock, a held lock over refused rows.
+ */
+export const runExitCodes = {
+  /** Every row accepted (or the refused ones within --max-refused). */
+  ok: 0,
+  /** Errors in the .sync files: nothing ran. */
+  errors: 1,
+  /** A usage error (a bad option) or an I/O error: nothing ran, or the report could not be written. */
+  usage: 2,
+  /** Rows were refused beyond --max-refused; they are sent again by the next run. */
+  refused: 3,
+  /** Another run holds the sync (or the embedded database): this run did nothing. */
+  busy: 4,
+  /** A guard stopped a sync: nothing was sent or changed. */
+  guarded: 5,
+  /** A step failed (what was accepted before it is committed), or syncwright itself failed. */
+  failed: 6,
+} as const;
 
 export interface RunOptions {
   paths: string[];
   syncs: string[];
   plans: string[];
-  out: string;
+  /** Where to keep the compiled plans; undefined: a private folder, removed after the run. */
+  out?: string;
   format: OutputFormat;
   strict: boolean;
   postgresVersion?: number;
@@ -30,6 +56,8 @@ export interface RunOptions {
   report?: string;
   concurrency: number;
   timeoutSeconds: number;
+  waitSeconds: number;
+  maxRefused: string;
 }
 
 /** `NAME=VALUE` pairs; a value with no name (a bare URL) goes under ''. */
@@ -39,9 +67,91 @@ export function namedValues(values: readonly string[], what: string): Record<str
     const m = /^([A-Za-z_][A-Za-z0-9_-]*)=(.+)$/.exec(v);
     if (m) out[m[1] as string] = m[2] as string;
     else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v)) out[''] = v;
-    else throw new UsageError(`${what} takes NAME=URL or a URL: ${v}`);
+    else throw new UsageError(`${what} takes NAME=URL or a URL, not ${JSON.stringify(v.replace(/:\/\/[^@/]*@/, '://***@'))}`);
   }
   return out;
+}
+
+/** A URL of one of the schemes, or a usage error naming the option (never the URL: it may hold a password). */
+function checkUrl(value: string, schemes: readonly string[], what: string): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`${what} is not a URL`);
+  }
+  if (!schemes.includes(url.protocol)) throw new UsageError(`${what} must be a ${schemes.map((s) => s.replace(/:$/, '://')).join(' or ')} URL, not ${url.protocol}//`);
+  return url;
+}
+
+function checkNumber(value: number, what: string, min: number, max: number, integer: boolean): number {
+  if (!Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min || value > max) {
+    throw new UsageError(`${what} takes ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}, not ${Number.isNaN(value) ? 'that' : value}`);
+  }
+  return value;
+}
+
+/** `--max-refused N` or `N%`. */
+export function parseMaxRefused(text: string): MaxRefused {
+  const m = /^(\d+(?:\.\d+)?)(%?)$/.exec(text.trim());
+  if (!m) throw new UsageError(`--max-refused takes a count of rows (5) or a percentage (0.5%), not ${JSON.stringify(text)}`);
+  const percent = m[2] === '%';
+  const value = Number(m[1]);
+  if (percent) checkNumber(value, '--max-refused', 0, 100, false);
+  else checkNumber(value, '--max-refused', 0, Number.MAX_SAFE_INTEGER, true);
+  return { value, percent };
+}
+
+/** A file the run can write at its end: its folder exists and is writable, and it is not a folder. */
+function checkWritableFile(path: string, what: string): void {
+  const problem = (why: string) => new UsageError(`${what} ${path}: ${why}`);
+  let st;
+  try {
+    st = statSync(dirname(path));
+  } catch {
+    throw problem('its folder does not exist');
+  }
+  if (!st.isDirectory()) throw problem('its folder is not a folder');
+  try {
+    accessSync(dirname(path), constants.W_OK);
+    if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) throw problem('it is a folder');
+    if (statSync(path, { throwIfNoEntry: false })) accessSync(path, constants.W_OK);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw problem('not writable');
+  }
+}
+
+/** A folder the run may create or fill: if it exists, it is a folder. */
+function checkFolder(path: string, what: string): void {
+  if (statSync(path, { throwIfNoEntry: false })?.isFile()) throw new UsageError(`${what} ${path} is a file, not a folder`);
+}
+
+interface Checked {
+  databases: Record<string, string>;
+  endpoints: Record<string, string>;
+  maxRefused: MaxRefused;
+  report?: string;
+}
+
+/** Every option, checked before anything runs: a bad one is a usage error, not a failure midway. */
+function checkOptions(opts: RunOptions, io: Io): Checked {
+  checkNumber(opts.concurrency, '--concurrency', 1, 1000, true);
+  checkNumber(opts.timeoutSeconds, '--timeout', 0.001, 3600, false);
+  checkNumber(opts.waitSeconds, '--wait', 0, 86_400, false);
+  const maxRefused = parseMaxRefused(opts.maxRefused);
+  const databases = namedValues(opts.databases, '--database');
+  for (const [name, url] of Object.entries(databases)) checkUrl(url, ['postgres:', 'postgresql:'], name ? `--database ${name}=` : '--database');
+  if (databases[''] === undefined && process.env.DATABASE_URL) checkUrl(process.env.DATABASE_URL, ['postgres:', 'postgresql:'], 'DATABASE_URL');
+  const endpoints = namedValues(opts.endpoints, '--endpoint');
+  if (endpoints['']) throw new UsageError(`--endpoint takes NAME=URL, the destination's name first`);
+  for (const [name, url] of Object.entries(endpoints)) checkUrl(url, ['http:', 'https:'], `--endpoint ${name}=`);
+  if (opts.plans.length && opts.syncs.length) throw new UsageError('--sync picks from compiled .sync files; with --plan, name the plans to run');
+  if (opts.db !== undefined) checkFolder(resolve(io.cwd, opts.db), '--db');
+  if (opts.sink !== undefined && opts.sink !== '-') checkFolder(resolve(io.cwd, opts.sink), '--sink');
+  const report = opts.report === undefined ? undefined : resolve(io.cwd, opts.report);
+  if (report) checkWritableFile(report, '--report');
+  return { databases, endpoints, maxRefused, ...(report ? { report } : {}) };
 }
 
 /** The plans named by a compiled manifest, narrowed to `--sync` names. */
@@ -53,43 +163,89 @@ function plansFromManifest(out: string, syncs: readonly string[]): string[] {
   return manifest.syncs.filter((s) => !syncs.length || syncs.includes(s.name)).map((s) => join(out, s.plan));
 }
 
+function planExitCode(status: PlanStatus, refusedWithinLimit: boolean): number {
+  switch (status) {
+    case 'ok':
+      return runExitCodes.ok;
+    case 'rejected':
+      return refusedWithinLimit ? runExitCodes.ok : runExitCodes.refused;
+    case 'busy':
+    case 'guarded':
+    case 'failed':
+      return runExitCodes[status];
+  }
+}
+
+export function exitCodeOf(report: RunReport): number {
+  return Math.max(runExitCodes.ok, ...report.plans.map((p) => planExitCode(p.status, p.refusedWithinLimit === true)));
+}
+
 export async function runRun(opts: RunOptions, io: Io): Promise<number> {
-  const databases = namedValues(opts.databases, '--database');
-  const endpoints = namedValues(opts.endpoints, '--endpoint');
-  if (endpoints['']) throw new UsageError(`--endpoint takes NAME=URL, the destination's name first: ${endpoints['']}`);
-  let plans = opts.plans.map((p) => resolve(io.cwd, p));
-  if (!plans.length) {
+  const checked = checkOptions(opts, io);
+  if (opts.plans.length) return execute(opts.plans.map((p) => resolve(io.cwd, p)), opts, checked, io);
+  // Compiled into a folder of this run's own unless --out names one: runs of different syncs
+  // never wait for each other's compile.
+  const own = opts.out === undefined ? mkdtempSync(join(tmpdir(), 'syncwright-run-')) : undefined;
+  const out = own ? join(own, 'build') : resolve(io.cwd, opts.out as string);
+  try {
     // Compile output is for the record, not for stdout, which carries the run's results.
     const quiet: Io = { ...io, out: (t) => io.err(t) };
-    const code = await runCompile({ paths: opts.paths, out: opts.out, format: opts.format, strict: opts.strict, ...(opts.postgresVersion ? { postgresVersion: opts.postgresVersion } : {}) }, quiet);
+    const code = await runCompile({ paths: opts.paths, out, format: opts.format, strict: opts.strict, ...(opts.postgresVersion ? { postgresVersion: opts.postgresVersion } : {}) }, quiet);
     if (code !== 0) return code;
-    plans = plansFromManifest(resolve(io.cwd, opts.out), opts.syncs);
-  } else if (opts.syncs.length) {
-    throw new UsageError('--sync picks from compiled .sync files; with --plan, name the plans to run');
+    return await execute(plansFromManifest(out, opts.syncs), opts, checked, io);
+  } finally {
+    if (own) rmSync(own, { recursive: true, force: true });
   }
+}
+
+async function execute(plans: string[], opts: RunOptions, checked: Checked, io: Io): Promise<number> {
+  const { databases, endpoints, maxRefused } = checked;
   const fallback = databases[''] ?? process.env.DATABASE_URL;
   const dbs: Databases = {
     ...(fallback ? { default: fallback } : {}),
     byName: Object.fromEntries(Object.entries(databases).filter(([k]) => k !== '')),
     folder: resolve(io.cwd, opts.db ?? defaultDbFolder('.')),
   };
+  const secrets = new Redactor();
+  for (const url of [fallback, ...Object.values(dbs.byName)]) {
+    const password = url ? new URL(url).password : '';
+    secrets.add(password);
+    secrets.add(decodeURIComponent(password));
+  }
+  // The one way out for what the run says: secrets redacted, terminal controls escaped.
+  const clean = (t: string) => terminalText(secrets.redact(t));
+  const say: Io = { ...io, out: (t) => io.out(clean(t)), err: (t) => io.err(clean(t)) };
   const tty = process.stderr.isTTY === true;
-  const options: ExecOptions = {
+  const options: ExecOptions = execOptions({
     dryRun: opts.dryRun,
     endpoints,
     sink: opts.sink === '-' ? '-' : resolve(io.cwd, opts.sink ?? join('.syncwright', 'sink')),
-    concurrency: Math.max(1, opts.concurrency),
+    concurrency: opts.concurrency,
     timeoutMs: opts.timeoutSeconds * 1000,
-    maxRetryAfterMs: 15 * 60_000,
-    pageSize: 1000,
-    samples: 3,
+    waitMs: opts.waitSeconds * 1000,
+    maxRefused,
     env: process.env,
-    out: (t) => io.out(t),
-    progress: tty ? terminalProgress((t) => process.stderr.write(t)) : lineProgress((t) => io.err(t)),
-    buckets: new Buckets(),
-  };
-  const report = await runPlans(plans, dbs, options, (r) => io.out(planSummary(r)));
-  io.err(runSummary(report));
-  if (opts.report) writeFileSync(resolve(io.cwd, opts.report), `${JSON.stringify(report, null, 2)}\n`);
-  return report.ok ? 0 : 1;
+    secrets,
+    out: (t) => say.out(t),
+    notice: (t) => say.err(t),
+    progress: cleanProgress(tty ? terminalProgress((t) => process.stderr.write(t)) : lineProgress((t) => io.err(t)), clean),
+  });
+  let report: RunReport;
+  try {
+    report = await runPlans(plans, dbs, options, (r) => say.out(planSummary(r)));
+  } catch (e) {
+    say.err(`syncwright: internal error: ${(e as Error).stack ?? String(e)}`);
+    return runExitCodes.failed;
+  }
+  report.exitCode = exitCodeOf(report);
+  say.err(runSummary(report));
+  if (checked.report) {
+    try {
+      writeFileSync(checked.report, `${jsonText(secrets.redact(JSON.stringify(report, null, 2)))}\n`);
+    } catch (e) {
+      say.err(`syncwright: cannot write the report to ${checked.report}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      return runExitCodes.usage;
+    }
+  }
+  return report.exitCode;
 }

@@ -14,13 +14,13 @@ interface CodeSpec {
 }
 
 export const codes = {
-  // SW00xx: reading files. SW0001, once every syntax error, is retired: its families are SW0006-SW0013.
+  // SW00xx: reading files. SW0001, once every syntax error, is retired: its families are SW0007-SW0014 (SW0006 counts what is not shown).
   'unexpected-character': { code: 'SW0002', severity: 'error', message: 'unexpected character `{{{text}}}`' },
   'unreadable-file': { code: 'SW0003', severity: 'error', message: 'cannot read {{{path}}}: {{{reason}}}' },
   'invalid-literal': { code: 'SW0004', severity: 'error', message: '{{{detail}}}' },
   'too-many-syntax-errors': { code: 'SW0005', severity: 'error', message: 'stopped reading this file after {{limit}} syntax errors' },
-  /** An operator written as another language writes it: `&&`, `||`, `==`, `=>`, `x not null`. */
-  'operator-spelling': { code: 'SW0006', severity: 'error', message: '{{{detail}}}' },
+  /** The diagnostics of a file past the first 50, counted in one (diagnostics/limit.ts). */
+  'more-diagnostics': { code: 'SW0006', severity: 'error', message: '{{count}} of this file, from here on, are not shown ({{errors}}, {{warnings}})' },
   /** A `:`, `=` or `,` where the language has none (`mode: upsert`, `in ('US',)`, items split by commas), or a `,` or `:` left out. */
   'wrong-separator': { code: 'SW0007', severity: 'error', message: '{{{detail}}}' },
   /** A keyword without what it takes after it (`mode` with no mode), or with something else there. */
@@ -35,6 +35,8 @@ export const codes = {
   'unexpected-token': { code: 'SW0012', severity: 'error', message: '{{{detail}}}' },
   /** Text nested thousands deep, which the parser refuses rather than exhaust its stack. */
   'nesting-too-deep': { code: 'SW0013', severity: 'error', message: 'this file nests too deeply to be read' },
+  /** An operator written as another language writes it: `&&`, `||`, `==`, `=>`, `x not null`. */
+  'operator-spelling': { code: 'SW0014', severity: 'error', message: '{{{detail}}}' },
   // SW01xx: names
   'duplicate-definition': { code: 'SW0101', severity: 'error', message: '{{kind}} `{{{name}}}` is defined twice' },
   'unknown-reference': { code: 'SW0102', severity: 'error', message: 'unknown {{kind}} `{{{name}}}`' },
@@ -61,6 +63,14 @@ export const codes = {
     severity: 'error',
     message: 'sync `{{{name}}}` differs from sync `{{{first}}}` only in case: their output folders are one on case-insensitive file systems',
   },
+  'name-too-long': {
+    code: 'SW0119',
+    severity: 'error',
+    message: '`{{{name}}}` is {{length}} {{unit}} long: a {{engine}} {{kind}} name is at most {{limit}} {{unit}}',
+  },
+  'invalid-name': { code: 'SW0120', severity: 'error', message: '`{{{name}}}` cannot be a {{engine}} name: {{{why}}}' },
+  'invalid-model-sql': { code: 'SW0122', severity: 'error', message: 'the `sql` of model `{{{model}}}` cannot stand as one query: {{{problem}}}' },
+  'folder-name': { code: 'SW0121', severity: 'error', message: 'sync `{{{name}}}` cannot name its output folder: {{{reason}}}' },
   // SW02xx: modes and sync shape
   'unsupported-mode': { code: 'SW0201', severity: 'error', message: '{{{type}}} does not support {{kind}} mode `{{{mode}}}`' },
   'record-mode-on-audience': {
@@ -116,6 +126,22 @@ export const codes = {
   // SW05xx: templates
   'template-error': { code: 'SW0501', severity: 'error', message: '{{{detail}}}' },
   'template-unknown-column': { code: 'SW0502', severity: 'error', message: 'the message uses `{{{name}}}`, which is not a column of `{{{model}}}`' },
+  'message-value-not-json': { code: 'SW0503', severity: 'error', message: '`{{{text}}}` in a JSON message: values go in through the `json` helper' },
+  'message-not-json': { code: 'SW0504', severity: 'error', message: 'the message does not render to JSON' },
+  // SW06xx: destination fields, as each API documents them (src/catalog/fields.ts)
+  'unknown-destination-field': { code: 'SW0601', severity: 'error', message: '{{{type}}} takes no field `{{{field}}}`: it is none of the {{{what}}}' },
+  'field-hashing': { code: 'SW0602', severity: 'error', message: '{{{detail}}}' },
+  'reserved-field': { code: 'SW0603', severity: 'error', message: '{{{type}}} field `{{{field}}}` cannot be mapped' },
+  'unsupported-identifier-field': { code: 'SW0604', severity: 'error', message: '{{{type}}} cannot match records by `{{{field}}}`: the identifier goes to one of {{{fields}}}' },
+  'invalid-field-name': { code: 'SW0605', severity: 'error', message: '`{{{field}}}` is not {{{what}}}' },
+  'missing-destination-field': { code: 'SW0606', severity: 'error', message: '{{{type}}} needs one of {{{fields}}}' },
+  'fields-not-sent': { code: 'SW0607', severity: 'error', message: '{{{type}}} sends no mapped field in mode `{{{mode}}}`: the `map` would be dropped' },
+  'reserved-field-spelling': { code: 'SW0608', severity: 'warning', message: '`{{{field}}}` is not `{{{near}}}`, one of the {{{what}}}' },
+  'short-identifiers': {
+    code: 'SW0609',
+    severity: 'warning',
+    message: '{{{type}}} refuses a `{{{field}}}` shorter than {{min}} characters, and `{{{column}}}` is {{columnType}}: ids below {{below}} will be refused',
+  },
 } as const satisfies Record<string, CodeSpec>;
 
 export type CodeName = keyof typeof codes;

@@ -1,5 +1,6 @@
 /** Diagnostics rendered three ways: text with a code frame, JSON, GitHub Actions annotations. */
 import type { Diagnostic } from './diagnostic.js';
+import { limitPerFile } from './limit.js';
 import type { Span } from '../syntax/span.js';
 
 export type OutputFormat = 'text' | 'json' | 'github';
@@ -29,23 +30,39 @@ function printable(s: string): string {
   return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/** The columns of a long line shown around its caret; the rest is left out, marked with `…`. */
+const frameWidth = 100;
+/** Where the window starts, before the caret, on a long line. */
+const frameLead = 30;
+
 function codeFrame(d: Diagnostic, lines: readonly string[] | undefined, style: Style): string[] {
-  const line = lines?.[d.span.line - 1];
-  if (line === undefined) return [];
+  const full = lines?.[d.span.line - 1]?.replace(/\r$/, '');
+  if (full === undefined) return [];
   const gutter = String(d.span.line).length;
   const pad = ' '.repeat(gutter);
-  const before = expandTabs(line.slice(0, d.span.column - 1));
-  const width = d.span.endLine === d.span.line ? Math.max(1, d.span.endColumn - d.span.column) : Math.max(1, line.length - d.span.column + 1);
-  const caretText = expandTabs(line.slice(d.span.column - 1, d.span.column - 1 + width)) || ' ';
+  const column = Math.min(d.span.column - 1, full.length);
+  const width = d.span.endLine === d.span.line ? Math.max(1, d.span.endColumn - d.span.column) : Math.max(1, full.length - column);
+  // A long line (generated, or minified) shows a window around the caret, never the whole line.
+  const start = full.length > frameWidth ? Math.max(0, Math.min(column - frameLead, full.length - frameWidth)) : 0;
+  const end = Math.min(full.length, start + frameWidth);
+  const [open, close] = [start > 0 ? '…' : '', end < full.length ? '…' : ''];
+  const before = open + expandTabs(full.slice(start, column));
+  const caretText = expandTabs(full.slice(column, Math.min(column + width, end))) || ' ';
   const mark = d.severity === 'error' ? style.red : style.yellow;
   return [
     `${pad} ${style.blue('|')}`,
-    `${style.blue(String(d.span.line))} ${style.blue('|')} ${expandTabs(line.replace(/\r$/, ''))}`,
+    `${style.blue(String(d.span.line))} ${style.blue('|')} ${open}${expandTabs(full.slice(start, end))}${close}`,
     `${pad} ${style.blue('|')} ${' '.repeat(before.length)}${mark('^'.repeat(Math.max(1, caretText.length)))}`,
   ];
 }
 
-export function renderText(diagnostics: readonly Diagnostic[], sources: ReadonlyMap<string, string>, useColour: boolean): string {
+/** How many errors and warnings there are in all, when `diagnostics` shows only some (limit.ts). */
+export interface Totals {
+  errors: number;
+  warnings: number;
+}
+
+export function renderText(diagnostics: readonly Diagnostic[], sources: ReadonlyMap<string, string>, useColour: boolean, totals?: Totals): string {
   const style = useColour ? colour : plain;
   const out: string[] = [];
   // Each file split once, however many diagnostics it has.
@@ -65,9 +82,9 @@ export function renderText(diagnostics: readonly Diagnostic[], sources: Readonly
     for (const r of d.related ?? []) out.push(`  ${style.blue('=')} ${style.bold('note')}: ${printable(r.message)}: ${at(r.span)}`);
     out.push('');
   }
-  const errors = diagnostics.filter((d) => d.severity === 'error').length;
-  const warnings = diagnostics.length - errors;
-  if (diagnostics.length > 0) out.push(`${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`);
+  const errors = totals?.errors ?? diagnostics.filter((d) => d.severity === 'error').length;
+  const warnings = totals?.warnings ?? diagnostics.length - errors;
+  if (diagnostics.length > 0) out.push(`${errors.toLocaleString('en-US')} error${errors === 1 ? '' : 's'}, ${warnings.toLocaleString('en-US')} warning${warnings === 1 ? '' : 's'}`);
   return out.join('\n');
 }
 
@@ -119,13 +136,17 @@ export function renderGithub(diagnostics: readonly Diagnostic[]): string {
     .join('\n');
 }
 
+/** Every format shows at most diagnosticsPerFile of a file's diagnostics and counts the rest; text counts them all at the end. */
 export function renderDiagnostics(format: OutputFormat, diagnostics: readonly Diagnostic[], sources: ReadonlyMap<string, string>, useColour: boolean): string {
+  const shown = limitPerFile(diagnostics);
   switch (format) {
     case 'json':
-      return renderJson(diagnostics);
+      return renderJson(shown);
     case 'github':
-      return renderGithub(diagnostics);
-    case 'text':
-      return renderText(diagnostics, sources, useColour);
+      return renderGithub(shown);
+    case 'text': {
+      const errors = diagnostics.filter((d) => d.severity === 'error').length;
+      return renderText(shown, sources, useColour, { errors, warnings: diagnostics.length - errors });
+    }
   }
 }

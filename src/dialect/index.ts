@@ -9,12 +9,20 @@ import { assertSchema } from '../schema/compile.js';
 import type { Ident } from '../syntax/ast.js';
 import type { Dialect } from '../check/model.js';
 import type { ColumnType } from '../catalog/types.js';
+import type { SqlTextSyntax } from './sql-text.js';
 
 export interface Quoting {
   quote: [string, string];
   /** Character -> how it is written between the quotes. */
   escapes: Record<string, string>;
+  /** A text holding one of these characters is written with the prefix, and these escapes too (Postgres `E'...'`). */
+  escaped?: { prefix: string; escapes: Record<string, string>; why: string };
+  /** Character -> why the warehouse cannot take it; the checker reports it. */
+  rejects?: Record<string, string>;
 }
+
+/** What a name names, for its length limit: a part of a table's path, or a column. */
+export type NameKind = 'table' | 'column';
 
 export interface Capability {
   value?: boolean;
@@ -29,7 +37,11 @@ export interface DialectSpec {
   name: Dialect;
   /** The sql-formatter language. */
   formatter: 'postgresql' | 'snowflake' | 'bigquery';
-  identifiers: Quoting & { fold: 'lower' | 'upper' | 'insensitive'; why: string };
+  identifiers: Quoting & {
+    fold: 'lower' | 'upper' | 'insensitive';
+    why: string;
+    maxLength: Record<NameKind, number> & { unit: 'bytes' | 'characters'; why: string };
+  };
   literals: Quoting & { why?: string };
   types: Record<ColumnType, string>;
   /** Column type -> snippet over `{{v}}` giving a value that has equality and ordering. */
@@ -38,6 +50,8 @@ export interface DialectSpec {
   hash: string;
   /** True when `{{a}}` and `{{b}}` differ, NULL-safe. */
   distinct: string;
+  /** Whether LIKE must name the backslash as its escape character (`ESCAPE '\\'`). */
+  like: { escapeClause: boolean; why: string };
   versions?: { supported: number[]; default: number };
   capabilities: Record<CapabilityName, Capability>;
   transaction: { begin: string; commit: string; staging: 'inside' | 'before'; why: string };
@@ -48,6 +62,8 @@ export interface DialectSpec {
   analyze?: string;
   /** Fails with `{{message}}` when `{{query}}` returns a row. */
   raiseIf: string;
+  /** How a query's text is read: comments, quoted strings and names (a model's `sql`). */
+  sqlText: SqlTextSyntax;
 }
 
 export const dialectNames: readonly Dialect[] = ['postgres', 'snowflake', 'bigquery'];

@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
+import { relative, resolve, sep } from 'node:path';
 import type { SourceText } from '../check/check.js';
 import { findSyncFiles, readSources, UsageError } from '../cli/files.js';
 
@@ -24,8 +24,8 @@ const isFolder = (p: string) => {
   }
 };
 
-/** Folders `check` never reads (a package manager's, git's, hidden ones, build output), applied to a revision's paths too. */
-const skipped = (path: string) => path.split('/').some((part) => part.startsWith('.') || part === 'node_modules' || part === 'build' || part === 'dist');
+/** Folders `check` never reads (a package manager's, hidden ones, git's among them), applied to a revision's paths too; a compile's output holds no `.sync` file. */
+const skipped = (path: string) => path.split('/').some((part) => part.startsWith('.') || part === 'node_modules');
 
 function git(cwd: string, args: string[], input?: string): Buffer {
   try {
@@ -44,7 +44,7 @@ function git(cwd: string, args: string[], input?: string): Buffer {
 export function loadVersion(spec: string, project: string, cwd: string): LoadedVersion {
   const folder = resolve(cwd, spec);
   if (isFolder(folder)) {
-    const files = readSources(findSyncFiles([folder], folder).map((p) => join(folder, p))).map((f) => ({ path: relative(folder, f.path).split(sep).join('/'), text: f.text }));
+    const files = readSources(findSyncFiles([folder], folder).files, folder).map((f) => ({ path: f.name, text: f.text }));
     return { label: spec, files };
   }
   return { label: spec, files: atRevision(spec, resolve(cwd, project)) };
@@ -65,7 +65,8 @@ function atRevision(revision: string, folder: string): SourceText[] {
   const listing = git(top, ['ls-tree', '-r', '-z', '--full-tree', commit, '--', prefix || '.']).toString('utf8');
   const blobs: { path: string; id: string }[] = [];
   for (const entry of listing.split('\0')) {
-    const m = /^\d+ blob ([0-9a-f]+)\t(.+)$/s.exec(entry);
+    // Files only (100644, 100755): `check` does not follow links (120000).
+    const m = /^100(?:644|755) blob ([0-9a-f]+)\t(.+)$/s.exec(entry);
     if (!m) continue;
     const path = prefix ? m[2]!.slice(prefix.length + 1) : m[2]!;
     if (path.endsWith('.sync') && !skipped(path)) blobs.push({ path, id: m[1]! });

@@ -1,14 +1,14 @@
 /**
  * The SQL a change set needs from a dialect: quoting, literals, types, hashing and
  * transactions from src/dialect, plus the snippets in templates/api/dialects/<dialect>.json
- * (JSON construction, normalisation steps, table replacement, placeholders). Snippets are
+ * (JSON construction, normalisation steps, the session's temporary table, placeholders). Snippets are
  * filled by the dialect's one snippet filler (src/dialect/snippet.ts); a type name they need
  * comes from dialects/<dialect>.json through a hole (`{{string}}`), never spelled again.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Dialect } from '../check/model.js';
-import type { NormaliseStep } from '../catalog/api/hashing.js';
+import type { ColumnType, FieldEncoding, NormaliseStep } from '../catalog/index.js';
 import { getDialect, type DialectSpec } from '../dialect/index.js';
 import { fillSnippet } from '../dialect/snippet.js';
 import { SqlWriter } from './sql-writer.js';
@@ -17,9 +17,15 @@ interface Snippets {
   primaryKey: string;
   jsonObject: string;
   jsonText: string;
-  replaceTable: string;
-  placeholders: [string, string];
+  /** The change set's table, temporary to the session: its name (`{{schema}}`, `{{name}}` quoted) and `CREATE ... AS` (`{{table}}`). */
+  temporaryTable: { name: string; create: string };
+  /** The driver's placeholder for the `{{n}}`th parameter. */
+  placeholder: string;
   normalise: Record<NormaliseStep, string>;
+  /** Per encoding, the SQL of each column type that needs converting; a type not listed is sent as it is. */
+  encode: Record<FieldEncoding, Partial<Record<ColumnType, string>>>;
+  /** NULL as "". */
+  emptyIfNull: string;
 }
 
 export interface ApiSqlDialect {

@@ -1,17 +1,22 @@
 /**
  * Renders a change set to its SQL files through templates/api/*.sql.hbs: changes.sql (build
- * the change table), read.sql (the rows the plan sends) and commit.sql (accepted rows into the
- * snapshot; absent without an identifier, since there is nothing to remember).
+ * the change set, a temporary table of the session), read.sql (the rows the plan sends) and
+ * commit.sql (accepted rows into the snapshot; absent without an identifier, since there is
+ * nothing to remember).
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ChangeSet, ChangeSetValue } from '../plan/api-changes.js';
+import type { CommitStep } from '../plan/api-steps.js';
+import { lockKeyOf } from '../plan/plan.js';
 import { apiSqlDialect, type ApiSqlDialect } from './api-dialect.js';
 import { whereSql } from './where.js';
 import { formatSql } from './format.js';
 import { sqlHeader } from './header.js';
 import { getDialect, storedName } from '../dialect/index.js';
 import { quoteIdent } from '../dialect/quote.js';
+import { fillSnippet } from '../dialect/snippet.js';
+import { queryInParentheses } from '../dialect/sql-text.js';
 import { templateEnvironment } from './precompiled-templates.js';
 import { statementHelpers } from './templates.js';
 
@@ -32,7 +37,7 @@ function template(name: string): HandlebarsTemplateDelegate {
 
 /** Column names of the state tables, and the table aliases of the templates. */
 const columns = ['seq', 'change', 'row_key', 'payload', 'payload_hash', 'idempotency_key', 'destination_id', 'columns', 'rank'] as const;
-const aliases = ['model', 'mapped', 'hashed', 'ranked', 'classified', 'r', 's', 'a', 'ch', 'n'] as const;
+const aliases = ['model', 'mapped', 'hashed', 'ranked', 'classified', 'r', 's', 'a', 'n'] as const;
 
 const summary = [
   { name: 'model_rows', test: "<> 'removed'" },
@@ -50,25 +55,37 @@ function common(d: ApiSqlDialect, cs: ChangeSet) {
   const t = Object.fromEntries(aliases.map((n) => [n, d.ident(n)])) as Record<(typeof aliases)[number], string>;
   const qualified = (alias: string) => Object.fromEntries(columns.map((n) => [n, `${d.ident(alias)}.${c[n]}`]));
   const table = (name: string) => `${d.ident(cs.tables.schema)}.${d.ident(name)}`;
+  const changes = d.fill(d.snippets.temporaryTable.name, { schema: d.ident(cs.tables.schema), name: d.ident(cs.tables.changes) });
   return {
     c, t,
-    r: qualified('r'), s: qualified('s'), a: qualified('a'), ch: qualified('ch'), n: qualified('n'),
+    r: qualified('r'), s: qualified('s'), a: qualified('a'), n: qualified('n'),
     schema: d.ident(cs.tables.schema),
     snapshot: table(cs.tables.snapshot),
     accepted: table(cs.tables.accepted),
-    changes: table(cs.tables.changes),
+    changes,
     textType: d.spec.types.string,
     jsonType: d.spec.types.json,
     destination: cs.destination,
   };
 }
 
-/** A mapped value: the column as text, normalised step by step, hashed when asked. */
+/**
+ * A mapped value: the column normalised step by step and hashed where the field says, else
+ * encoded where the destination wants another form than the column's JSON value; NULL as ""
+ * where the destination says so. A key is always text.
+ */
 function valueSql(d: ApiSqlDialect, v: ChangeSetValue, asText: boolean): string {
   const column = d.ident(v.column);
-  if (!v.hashed && !asText) return column;
-  const normalised = v.normalise.reduce((sql, step) => d.fill(d.snippets.normalise[step], { v: sql }), d.text(column));
-  return v.hashed ? d.sha256(normalised) : normalised;
+  const normalised = v.hashed || v.normalise.length > 0;
+  const encoding = v.encode === undefined ? undefined : d.snippets.encode[v.encode][v.type];
+  let sql = column;
+  if (normalised) {
+    sql = v.normalise.reduce((inner, step) => d.fill(d.snippets.normalise[step], { v: inner }), d.text(column));
+    if (v.hashed) sql = d.sha256(sql);
+  } else if (encoding) sql = d.fill(encoding, { v: column });
+  const text = normalised || (encoding !== undefined && v.encode === 'text') || (encoding === undefined && v.type === 'string');
+  if (asText && !(text && (normalised || encoding))) sql = d.text(sql);
+  return v.nullAsEmpty && (text || asText) ? d.fill(d.snippets.emptyIfNull, { v: sql }) : sql;
 }
 
 function jsonObject(d: ApiSqlDialect, entries: [string, string][]): string {
@@ -76,27 +93,35 @@ function jsonObject(d: ApiSqlDialect, entries: [string, string][]): string {
 }
 
 function finish(d: ApiSqlDialect, cs: ChangeSet, what: string, shape: string): string {
-  return `${sqlHeader(cs.origin, what)}${formatSql(d.spec, shape, d.writer.values).trimEnd()}\n`;
+  return `${sqlHeader(cs.origin, what)}${formatSql(d.spec, shape, d.writer).trimEnd()}\n`;
 }
 
 function changesSql(cs: ChangeSet): string {
   const d = apiSqlDialect(cs.dialect);
   const base = common(d, cs);
   const { snippets, spec } = d;
-  const relation = cs.relation.kind === 'table' ? cs.relation.path.map((p) => d.ident(p)).join('.') : `(${d.writer.raw(cs.relation.query.trim())}) AS ${d.ident('source')}`;
+  const relation = cs.relation.kind === 'table' ? cs.relation.path.map((p) => d.ident(p)).join('.') : `(${d.writer.raw(queryInParentheses(spec, cs.relation.query))}) AS ${d.ident('source')}`;
   const orderNames = cs.orderBy.map((_, i) => d.ident(`order_${i + 1}`));
   const rankOrder = [
     ...cs.orderBy.map((o, i) => `${orderNames[i]} ${o.descending ? 'DESC' : 'ASC'} NULLS LAST`),
-    // Ties, and models without `order by`, resolve on the payload: deterministic run to run.
+    // Ties, and models without `order by`, resolve on the payload, then on the columns a
+    // message shows: the same row wins whatever order the warehouse returns them in.
     base.c.payload_hash,
+    ...(cs.messageColumns.length > 0 ? [d.fill(snippets.jsonText, { v: base.c.columns })] : []),
   ].join(', ');
   const hashInput = [d.string(`${cs.sync}:`), base.c.change, d.string(':'), base.c.row_key, d.string(':'), base.c.payload_hash].join(' || ');
+  // Runs of syncs that share the state schema (and a dry run beside a run) create its tables
+  // one at a time: CREATE ... IF NOT EXISTS alone fails in the second of two at once.
+  const stateLock = spec.lock ? fillSnippet(spec.lock, { key: d.writer.number(lockKeyOf(`state schema ${cs.tables.schema}`)) }) : '';
   const shape = template('changes')({
     ...base,
+    stateLock,
+    begin: spec.transaction.begin,
+    commit: spec.transaction.commit,
     primaryKey: snippets.primaryKey,
-    replaceChanges: d.fill(snippets.replaceTable, { table: base.changes }),
+    createChanges: d.fill(snippets.temporaryTable.create, { table: base.changes }),
     relation,
-    where: cs.where ? whereSql(cs.where, d.writer, (name) => d.ident(storedName(spec, name))) : '',
+    where: cs.where ? d.writer.block(whereSql(cs.where, spec, (name) => quoteIdent(spec, storedName(spec, name)))) : '',
     keyed: cs.key !== undefined,
     keyExpr: cs.key ? valueSql(d, cs.key, true) : `CAST(NULL AS ${spec.types.string})`,
     payloadExpr: jsonObject(d, cs.fields.map((f) => [f.field, valueSql(d, f, false)])),
@@ -132,12 +157,16 @@ function commitSql(cs: ChangeSet): string {
   return finish(d, cs, 'moves the accepted rows into the snapshot', shape);
 }
 
+/** What the executor binds, in order, when it inserts an accepted row. */
+export const acceptedParameters: CommitStep['acceptedInsert']['parameters'] = ['row_key', 'change', 'payload_hash', 'destination_id'];
+
 /** The executor's INSERT of one accepted row into the accepted table, with the driver's placeholders. */
 function acceptedInsertSql(cs: ChangeSet): string {
   const spec = getDialect(cs.dialect);
-  const [p1, p2] = apiSqlDialect(cs.dialect).snippets.placeholders;
+  const { placeholder } = apiSqlDialect(cs.dialect).snippets;
   const q = (n: string) => quoteIdent(spec, n);
-  return `INSERT INTO ${q(cs.tables.schema)}.${q(cs.tables.accepted)} (${q('row_key')}, ${q('destination_id')}) VALUES (${p1}, ${p2})`;
+  const values = acceptedParameters.map((_, i) => fillSnippet(placeholder, { n: String(i + 1) }));
+  return `INSERT INTO ${q(cs.tables.schema)}.${q(cs.tables.accepted)} (${acceptedParameters.map(q).join(', ')}) VALUES (${values.join(', ')})`;
 }
 
 export interface ChangeSetFiles {

@@ -1,7 +1,8 @@
 /**
- * The build folder, written atomically: a temporary folder beside the output is filled, then
- * renamed into place, so a failed compile leaves the previous output whole and files of
- * removed syncs disappear. Every plan is validated against schemas/plan.schema.json (and the
+ * The build folder, written atomically: a new folder is filled, then the output (a link to the
+ * folder that holds it) is switched to it by one rename, so the output is whole at every
+ * instant, a failed compile leaves the previous output as it was, and files of removed syncs
+ * disappear. Every plan is validated against schemas/plan.schema.json (and the
  * manifest against its schema) before it is queued, so a plan the schema rejects (a compiler
  * bug) stops the compile before the output is touched.
  *
@@ -11,16 +12,16 @@
  * the writer fills the folder while the main thread is still planning; once planning is done,
  * the helper takes folders from the far end of what is left.
  */
-import { existsSync, lstatSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { SyncArtifacts } from '../plan/plan.js';
 import { validateManifest, type Manifest } from './manifest.js';
 import { validatePlan } from './plan-schema.js';
-import { FileSystemThread, isFolder, removeAll, type Batch } from './file-system-thread.js';
-import { assertReplaceable, besideOutput, claimPrevious, keepPrevious, leftovers, lockOutput, readRegularFile, type Carry } from './kept-output.js';
+import { FileSystemThread, removeAll, type Batch } from './file-system-thread.js';
+import { assertReplaceable, claimPrevious, closeHome, currentOutput, keepPrevious, leftovers, lockOutput, newOutput, openHome, readRegularFile, swapIn, type Carry } from './kept-output.js';
 
 export { OutputRefused, type Carry } from './kept-output.js';
 
@@ -90,68 +91,67 @@ export class ArtifactTree {
 }
 
 /**
- * Fills a temporary folder through `fill` (which queues every file), then replaces `outDir`
- * with it. When `fill` throws, or a file cannot be written, the temporary folder is removed
- * and `outDir` stays as it was.
+ * Fills a new output folder through `fill` (which queues every file), then puts it in place:
+ * `outDir` becomes a link to it, replaced by one rename (src/emit/kept-output.ts), so `outDir`
+ * is the whole old output or the whole new one at every instant. When `fill` throws, or a file
+ * cannot be written, the new folder is removed and `outDir` stays as it was.
  *
- * The replaced output is kept beside it, as `.<name>.syncwright-previous`, and the next compile
- * fills that folder rather than an empty one: a recompile then makes and frees only the files
- * that changed. A compile that finds no such folder starts from an empty one.
+ * The replaced output is kept, as `.<name>.syncwright/previous`, and the next compile fills that
+ * folder rather than an empty one: a recompile then makes and frees only the files that
+ * changed. A compile that finds no such folder starts from an empty one.
  */
 export async function writeTreeAtomically<T>(outDir: string, fill: (tree: ArtifactTree) => T | Promise<T>, carry?: Carry): Promise<T> {
   const out = resolve(outDir);
   assertReplaceable(out);
-  mkdirSync(dirname(out), { recursive: true });
-  const unlock = lockOutput(out);
+  const home = openHome(out);
+  const unlock = lockOutput(home, basename(out));
   try {
     // What an interrupted compile left (the finally below does not run on a kill or Ctrl-C).
-    for (const folder of leftovers(out)) rmSync(folder, { recursive: true, force: true });
-    return await replaceOutput(out, fill, carry);
+    for (const path of leftovers(out, home)) rmSync(path, { recursive: true, force: true });
+    return await replaceOutput(out, home, fill, carry);
   } finally {
     unlock();
+    closeHome(out, home);
   }
 }
 
-async function replaceOutput<T>(out: string, fill: (tree: ArtifactTree) => T | Promise<T>, carry: Carry | undefined): Promise<T> {
+async function replaceOutput<T>(out: string, home: string, fill: (tree: ArtifactTree) => T | Promise<T>, carry: Carry | undefined): Promise<T> {
   const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
-  const part = (name: string) => join(dirname(out), `.${basename(out)}.${tag}.syncwright-${name}`);
-  const [temp, staging, old, first] = [part('new'), part('staging'), part('old'), part('first')];
-  const kept = besideOutput(out, 'previous');
-  const reused = claimPrevious(kept, temp) || undefined;
+  const part = (name: string) => join(home, `${tag}-${name}`);
+  const [staging, link, aside, first] = [part('staging'), part('link'), part('aside'), part('first')];
+  const folder = newOutput(home, tag);
+  // The output now, whose unchanged files the new one links to.
+  const previous = currentOutput(out, home);
+  const reused = claimPrevious(home, folder) || undefined;
   // The kept folders by their exact names: on a file system that ignores case, `Users` is not reused as `users`.
-  const keptNames = reused ? readdirSync(temp) : [];
-  const carried = reused && carry ? readRegularFile(join(temp, carry.name)) : undefined;
+  const keptNames = reused ? readdirSync(folder) : [];
+  const carried = reused && carry ? readRegularFile(join(folder, carry.name)) : undefined;
   if (carried !== undefined) carry!.load(carried);
-  const previous = isFolder({ lstatSync }, out) ? out : undefined;
   const { port1: helperQueue, port2 } = new MessageChannel();
-  const writer = new FileSystemThread({ temp, previous, reused, keptNames, tag });
-  const helper = new FileSystemThread({ temp, previous, reused, keptNames, tag, staging, queue: port2 }, [port2]);
+  const writer = new FileSystemThread({ temp: folder, previous, reused, keptNames, tag });
+  const helper = new FileSystemThread({ temp: folder, previous, reused, keptNames, tag, staging, queue: port2 }, [port2]);
+  let placed = false;
   try {
     const tree = new ArtifactTree(writer, helperQueue);
     const result = await fill(tree);
     tree.flush();
     await Promise.all([writer.ask({ end: true }), helper.ask({ help: true })]);
     if (reused) {
-      const stale = readdirSync(temp).filter((name) => !tree.names.has(name));
-      await removeAll(stale.map((name) => join(temp, name)), [writer, helper]);
+      const stale = readdirSync(folder).filter((name) => !tree.names.has(name));
+      await removeAll(stale.map((name) => join(folder, name)), [writer, helper]);
     }
-    if (existsSync(out)) await rename(out, old);
-    try {
-      await rename(temp, out);
-    } catch (e) {
-      if (existsSync(old)) await rename(old, out);
-      throw e;
-    }
-    if (previous !== undefined) await keepPrevious(old, kept, carry);
+    const replaced = await swapIn(out, folder, { link, aside });
+    placed = true;
+    if (replaced !== undefined) await keepPrevious(replaced, home, carry);
     else if (carry) {
       // No output to keep yet: the kept folder starts with the carried file alone.
       mkdirSync(first);
-      await keepPrevious(first, kept, carry);
+      await keepPrevious(first, home, carry);
     }
     return result;
   } finally {
     helperQueue.close();
     await Promise.all([writer.stop(), helper.stop()]);
-    for (const leftover of [temp, staging, old, first]) await rm(leftover, { recursive: true, force: true });
+    for (const leftover of [...(placed ? [] : [folder]), staging, link, aside, first]) await rm(leftover, { recursive: true, force: true });
   }
 }

@@ -53,17 +53,23 @@ export function formatScript(spec: DialectSpec, shape: string): string {
     .join('\n\n');
 }
 
-const compiled = new Map<string, (string | number)[]>();
+/** A placeholder of a formatted shape, with the indentation of its line. */
+type Hole = { n: number; indent: string };
+const compiled = new Map<string, (string | Hole)[]>();
 
-/** The formatted shape with each placeholder replaced by its value. */
-export function fillPlaceholders(shape: string, values: readonly string[]): string {
-  // Split once per shape into text and placeholder numbers, then join per use.
+/** What fills a shape: the values of its placeholders, and which of them are blocks (SqlWriter). */
+export type Filling = { values: readonly string[]; blocks?: ReadonlyMap<number, readonly string[]> };
+
+/** The formatted shape with each placeholder replaced by its value; a block's lines indented as the line it lands on. */
+export function fillPlaceholders(shape: string, { values, blocks }: Filling): string {
+  // Split once per shape into text and placeholders, then join per use.
   let parts = compiled.get(shape);
   if (!parts) {
     parts = [];
     let last = 0;
     for (const m of shape.matchAll(placeholder)) {
-      parts.push(shape.slice(last, m.index), Number(m[1] ?? m[2]));
+      const lineStart = shape.lastIndexOf('\n', m.index) + 1;
+      parts.push(shape.slice(last, m.index), { n: Number(m[1] ?? m[2]), indent: /^[ \t]*/.exec(shape.slice(lineStart, m.index))![0] });
       last = m.index + m[0].length;
     }
     parts.push(shape.slice(last));
@@ -73,16 +79,17 @@ export function fillPlaceholders(shape: string, values: readonly string[]): stri
   return parts
     .map((part) => {
       if (typeof part === 'string') return part;
-      const v = values[part];
-      if (v === undefined) throw new Error(`unfilled placeholder swph${part}`);
-      return v;
+      const v = values[part.n];
+      if (v === undefined) throw new Error(`unfilled placeholder swph${part.n}`);
+      const lines = blocks?.get(part.n);
+      return lines ? lines.join(`\n${part.indent}`) : v;
     })
     .join('');
 }
 
 /** A shape formatted (cached), then filled with its values. */
-export function formatSql(spec: DialectSpec, shape: string, values: readonly string[]): string {
-  return fillPlaceholders(formatScript(spec, shape), values);
+export function formatSql(spec: DialectSpec, shape: string, filling: Filling): string {
+  return fillPlaceholders(formatScript(spec, shape), filling);
 }
 
 /**

@@ -1,28 +1,71 @@
 /**
- * What a compile keeps beside its output folder: the output it replaces
- * (`.<name>.syncwright-previous`), for the next compile to bring up to date in place, with the
- * file it carries; the lock held while it compiles (`.<name>.syncwright-lock`); and which
- * folders a compile may replace at all.
+ * Where a compile keeps its outputs: one folder beside the output's name, `.<name>.syncwright/`
+ * (its `.gitignore` makes git skip it, and marks it as syncwright's), holding
+ *
+ * - `output-<tag>/`: the output. `<name>` itself is a symbolic link to it, which a compile
+ *   replaces with one rename once the new output is whole: at every instant `<name>` is the
+ *   whole old output or the whole new one, even when a compile is killed;
+ * - `previous/`: the output it replaced, which the next compile brings up to date in place
+ *   (src/emit/artifact-tree.ts), with the file it carries;
+ * - `lock`: the process id of the compile running;
+ * - `<tag>-...`: what a compile makes on its way, removed by it, or by the next when it was killed.
+ *
+ * Also which outputs a compile may replace at all.
  */
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { rename } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { isFolder } from './file-system-thread.js';
 import { manifestSchemaId } from './manifest.js';
 
-/**
- * Marks the folder that keeps the previous output, and tells git and backup tools to skip it
- * (as .pytest_cache does). A folder of that name without it is not ours: it is left alone.
- */
-const previousMarker = '# The previous output of `syncwright compile`, reused by the next compile. Safe to delete.\n*\n';
+/** Tells git and backup tools to skip the folder (as .pytest_cache does), and marks it as syncwright's. */
+const homeMarker = '# The outputs of `syncwright compile`: the one the output links to, and the one before, reused by the next compile.\n*\n';
 const markerFile = '.gitignore';
+const outputPrefix = 'output-';
 
-function isPreviousOutput(folder: string): boolean {
-  return isFolder({ lstatSync }, folder) && readRegularFile(join(folder, markerFile)) === previousMarker;
+/** `.<name>.syncwright` beside the output. */
+export const outputHome = (out: string): string => join(dirname(out), `.${basename(out)}.syncwright`);
+
+/** The output folder may not be written: it is not syncwright's, or another compile is writing it. */
+export class OutputRefused extends Error {}
+
+/**
+ * The outputs' folder, made on first use. A folder of that name that is not syncwright's (no
+ * marker), or a file or link there, is left alone: the compile is refused.
+ */
+export function openHome(out: string): string {
+  const home = outputHome(out);
+  mkdirSync(dirname(home), { recursive: true });
+  try {
+    mkdirSync(home);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+  if (!isFolder({ lstatSync }, home)) throw new OutputRefused(`refusing to use ${home}: it is not a folder. syncwright keeps its outputs there: move it away`);
+  const marker = readRegularFile(join(home, markerFile));
+  if (marker === homeMarker) return home;
+  // Just made (here, or by a compile of the same output started at the same time).
+  if (marker === undefined && readdirSync(home).every((f) => f === markerFile)) {
+    try {
+      writeFileSync(join(home, markerFile), homeMarker, { flag: 'wx' });
+    } catch {
+      // Written by the other compile: read again below.
+    }
+    if (readRegularFile(join(home, markerFile)) === homeMarker) return home;
+  }
+  throw new OutputRefused(`refusing to use ${home}: it holds files that are not syncwright's. syncwright keeps its outputs there: move it away`);
 }
 
-/** `.<name>.syncwright-<what>` beside the output folder. */
-export const besideOutput = (out: string, what: string): string => join(dirname(out), `.${basename(out)}.syncwright-${what}`);
+/** Removes the outputs' folder when there is no output and it holds nothing else: a first compile that failed leaves nothing. */
+export function closeHome(out: string, home: string): void {
+  try {
+    lstatSync(out);
+    return;
+  } catch {
+    // No output.
+  }
+  if (readdirSync(home).every((f) => f === markerFile)) rmSync(home, { recursive: true, force: true });
+}
 
 const running = (pid: number): boolean => {
   try {
@@ -38,8 +81,8 @@ const running = (pid: number): boolean => {
  * output would fill, link and swap folders under each other. The lock file holds the process
  * id; a lock whose process is gone (a killed compile) is taken over. Returns the release.
  */
-export function lockOutput(out: string): () => void {
-  const lock = besideOutput(out, 'lock');
+export function lockOutput(home: string, name: string): () => void {
+  const lock = join(home, 'lock');
   for (let attempt = 0; ; attempt++) {
     try {
       writeFileSync(lock, `${process.pid}\n`, { flag: 'wx' });
@@ -48,36 +91,92 @@ export function lockOutput(out: string): () => void {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw e;
       const pid = Number(readRegularFile(lock, 32)?.trim());
       if (Number.isInteger(pid) && pid > 0 && running(pid)) {
-        throw new OutputRefused(`another compile (process ${pid}) is writing ${basename(out)}; if none is running, delete ${lock}`);
+        throw new OutputRefused(`another compile (process ${pid}) is writing ${name}; if none is running, delete ${lock}`);
       }
       rmSync(lock, { force: true });
     }
   }
 }
 
-/**
- * The folders an interrupted compile of this output left beside it (named
- * `.<name>.<pid>-<hex>.syncwright-<part>`, see artifact-tree.ts). Only called with the lock
- * held, when no other compile of the output is running.
- */
-export function leftovers(out: string): string[] {
-  const name = basename(out);
-  return readdirSync(dirname(out))
-    .filter((f) => f.startsWith(`.${name}.`) && /^\.\d+-[0-9a-f]{8}\.syncwright-(new|staging|old|first)$/.test(f.slice(name.length + 1)))
-    .map((f) => join(dirname(out), f));
+/** The folder of the outputs' folder that the output links to now; undefined when it is anything else. */
+function linkedOutput(out: string, home: string): string | undefined {
+  let target: string;
+  try {
+    target = readlinkSync(out);
+  } catch {
+    return undefined;
+  }
+  const folder = resolve(dirname(out), target);
+  return dirname(folder) === home && basename(folder).startsWith(outputPrefix) && isFolder({ lstatSync }, folder) ? folder : undefined;
 }
 
-/** The output folder may not be written: it is not syncwright's, or another compile is writing it. */
-export class OutputRefused extends Error {}
+/**
+ * The folder that holds the output now, for the new one to link unchanged files from: the one
+ * the output links to, or the output itself when it is a folder. Not a folder the output is a
+ * link to that syncwright did not make: that one is never touched.
+ */
+export function currentOutput(out: string, home: string): string | undefined {
+  return linkedOutput(out, home) ?? (isFolder({ lstatSync }, out) ? out : undefined);
+}
+
+/** What an interrupted compile left in the outputs' folder. Only called with the lock held. */
+export function leftovers(out: string, home: string): string[] {
+  const keep = new Set([markerFile, 'lock', 'previous', basename(linkedOutput(out, home) ?? '')]);
+  return readdirSync(home)
+    .filter((f) => !keep.has(f))
+    .map((f) => join(home, f));
+}
+
+/** A new output folder in the outputs' folder, for a compile's `tag`. */
+export const newOutput = (home: string, tag: string): string => join(home, `${outputPrefix}${tag}`);
 
 /**
- * Throws OutputRefused unless `out` may be replaced by a build folder: it is absent, a link
+ * Puts the output folder `folder` in place: the output becomes a link to it, replaced by one
+ * rename. Returns the folder of syncwright's that held the output until then (to be kept as
+ * the previous output), if any. When the output was still a folder itself (compiled before
+ * outputs were linked, or an empty folder), it is moved to `aside` first: the one moment
+ * without an output, once. Where a link cannot replace another by a rename (Windows), the old
+ * link is removed first; its folder stays whole until the compile ends.
+ */
+export async function swapIn(out: string, folder: string, parts: { link: string; aside: string }): Promise<string | undefined> {
+  const home = dirname(folder);
+  const replaced = linkedOutput(out, home);
+  // Relative, so the project can move; on Windows a junction, which needs no privilege (and holds the whole path).
+  if (process.platform === 'win32') symlinkSync(folder, parts.link, 'junction');
+  else symlinkSync(relative(dirname(out), folder), parts.link, 'dir');
+  if (isFolder({ lstatSync }, out)) {
+    renameSync(out, parts.aside);
+    try {
+      await rename(parts.link, out);
+    } catch (e) {
+      renameSync(parts.aside, out);
+      throw e;
+    }
+    return readdirSync(parts.aside).length > 0 ? parts.aside : undefined;
+  }
+  try {
+    await rename(parts.link, out);
+  } catch (e) {
+    if (!['EPERM', 'EEXIST', 'ENOTEMPTY', 'EISDIR', 'EACCES'].includes((e as NodeJS.ErrnoException).code ?? '')) throw e;
+    await rm(out, { force: true });
+    await rename(parts.link, out);
+  }
+  return replaced;
+}
+
+/**
+ * Throws OutputRefused unless `out` may be replaced by a compile's output: it is absent, a link
  * (replaced, not followed), an empty folder, or a folder whose manifest.json a compile wrote.
  * Anything else (a file, the project itself after a mistyped --out) is refused.
  */
 export function assertReplaceable(out: string): void {
   const reason = refusal(out);
   if (reason) throw new OutputRefused(`refusing to replace ${out}: ${reason}. The output folder is replaced as a whole: name a new or empty folder, or delete this one first`);
+}
+
+/** A folder a compile wrote (or a link to one): its manifest.json starts as a compile writes it. */
+export function isCompileOutput(folder: string): boolean {
+  return readRegularFile(join(folder, 'manifest.json'), manifestStart.length) === manifestStart;
 }
 
 function refusal(out: string): string | undefined {
@@ -90,8 +189,7 @@ function refusal(out: string): string | undefined {
   if (stat.isSymbolicLink()) return undefined;
   if (!stat.isDirectory()) return 'it is a file, not a folder';
   if (readdirSync(out).length === 0) return undefined;
-  const manifest = readRegularFile(join(out, 'manifest.json'), manifestStart.length);
-  return manifest === manifestStart ? undefined : 'it holds files but no manifest.json written by syncwright compile';
+  return isCompileOutput(out) ? undefined : 'it holds files but no manifest.json written by syncwright compile';
 }
 
 const manifestStart = `{\n  "$schema": ${JSON.stringify(manifestSchemaId)}`;
@@ -125,29 +223,23 @@ export function readRegularFile(path: string, bytes?: number): string | undefine
 }
 
 /** Takes the kept previous output as the folder to fill (true), or makes an empty one. */
-export function claimPrevious(previous: string, temp: string): boolean {
-  if (isPreviousOutput(previous)) {
-    try {
-      // Another compile of the same output may take it first: then this one starts empty.
-      renameSync(previous, temp);
-      if (isFolder({ lstatSync }, temp)) return true;
-      rmSync(temp, { force: true });
-    } catch {
-      // Taken: start empty.
-    }
+export function claimPrevious(home: string, folder: string): boolean {
+  const previous = join(home, 'previous');
+  if (isFolder({ lstatSync }, previous)) {
+    renameSync(previous, folder);
+    return true;
   }
-  mkdirSync(temp);
+  rmSync(previous, { force: true });
+  mkdirSync(folder);
   return false;
 }
 
-
-/** Keeps the replaced output for the next compile, unless a folder is already in its place. */
-export async function keepPrevious(old: string, kept: string, carry: Carry | undefined): Promise<void> {
+/** Keeps the replaced output as the previous one, for the next compile, with the carried file. */
+export async function keepPrevious(old: string, home: string, carry: Carry | undefined): Promise<void> {
   try {
-    writeFileSync(join(old, markerFile), previousMarker, { flag: 'wx' });
-    if (carry) writeFileSync(join(old, carry.name), carry.save(), { flag: 'wx' });
-    await rename(old, kept);
+    if (carry) writeFileSync(join(old, carry.name), carry.save());
+    await rename(old, join(home, 'previous'));
   } catch {
-    // Left to the final clean-up.
+    // Left to the final clean-up: the next compile starts from an empty folder.
   }
 }

@@ -8,9 +8,18 @@ import type { Ident } from '../syntax/ast.js';
 import { storedName, type DialectSpec } from '../dialect/index.js';
 import { quoteIdent, quoteLiteral } from '../dialect/quote.js';
 
+/** A number as SQL, once it is checked to be a plain numeric literal. */
+export function sqlNumber(text: string | number | bigint): string {
+  const t = String(text);
+  if (!/^-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(t)) throw new Error(`not a number: ${t}`);
+  return t;
+}
+
 export class SqlWriter {
   /** Placeholder number -> the real SQL text. */
   readonly values: string[] = [];
+  /** Placeholders of SQL laid out over several lines here: their lines, indented as the line they are put on. */
+  readonly blocks = new Map<number, readonly string[]>();
 
   constructor(readonly spec: DialectSpec) {}
 
@@ -41,13 +50,21 @@ export class SqlWriter {
 
   /** A number already validated as a SQL numeric literal. */
   number(text: string | number | bigint): string {
-    const t = String(text);
-    if (!/^-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(t)) throw new Error(`not a number: ${t}`);
-    return this.hole(t, (p) => p);
+    return this.hole(sqlNumber(text), (p) => p);
   }
 
   /** SQL kept exactly as written: a model's query, or a dialect's clause the formatter would split. */
   raw(sql: string): string {
     return this.hole(sql, (p) => p);
+  }
+
+  /**
+   * SQL laid out by the compiler (a `where` condition, src/emit/where.ts), too large to hand
+   * to the formatter: its lines after the first are indented as the line it is put on (a line
+   * break inside a string literal is part of the string, and stays as it is).
+   */
+  block(lines: readonly string[]): string {
+    this.blocks.set(this.values.length, lines);
+    return this.hole(lines.join('\n'), (p) => p);
   }
 }

@@ -6,11 +6,12 @@
 import type { ColumnType } from '../catalog/types.js';
 import type { Dialect } from '../check/model.js';
 import type { Ident } from '../syntax/ast.js';
-import { getDialect, hasCapability, type DialectSpec } from '../dialect/index.js';
+import { getDialect, hasCapability, storedName, type DialectSpec } from '../dialect/index.js';
 import { fillSnippet } from '../dialect/snippet.js';
+import { queryInParentheses } from '../dialect/sql-text.js';
 import { quoteIdent } from '../dialect/quote.js';
 import type { StagedColumn, WarehouseSyncPlan } from '../plan/warehouse.js';
-import type { WarehouseStep } from '../plan/warehouse-steps.js';
+import type { TargetColumn, WarehouseStep } from '../plan/warehouse-steps.js';
 import { SqlWriter } from './sql-writer.js';
 import { renderTemplate } from './templates.js';
 import { fillPlaceholders, formatScript } from './format.js';
@@ -20,6 +21,8 @@ import { sqlHeader } from './header.js';
 export interface WarehouseFiles {
   steps: WarehouseStep[];
   files: { name: string; content: string }[];
+  /** The target's columns the script writes, as plan.json lists them for executors to check. */
+  columns: TargetColumn[];
 }
 
 /** The temporary table a cross-warehouse load fills. */
@@ -65,8 +68,8 @@ function modelRows(plan: WarehouseSyncPlan, w: SqlWriter) {
   const m = () => w.name('m');
   const col = (name: Pick<Ident, 'text' | 'quoted'>) => `${m()}.${w.ident(name)}`;
   const value = (c: StagedColumn) => (c.hashed ? fillSnippet(w.spec.hash, { v: fillSnippet(normaliseSnippet(dialect), { v: col(c.column) }) }) : col(c.column));
-  const relation = plan.relation.kind === 'table' ? w.path(plan.relation.path) : `(${w.raw(plan.relation.query.trim().replace(/;\s*$/, ''))})`;
-  const filter = plan.filter ? whereSql(plan.filter, w, col) : '';
+  const relation = plan.relation.kind === 'table' ? w.path(plan.relation.path) : `(${w.raw(queryInParentheses(w.spec, plan.relation.query))})`;
+  const filter = plan.filter ? w.block(whereSql(plan.filter, w.spec, (name) => `${quoteIdent(w.spec, 'm')}.${quoteIdent(w.spec, storedName(w.spec, name))}`)) : '';
   const slots = [
     ...stagedColumns(plan).map((c, i) => ({ name: slot(i), expr: value(c) })),
     ...plan.orderBy.map((o, j) => ({ name: orderSlot(j), expr: col(o.column.name) })),
@@ -133,7 +136,6 @@ function applySql(plan: WarehouseSyncPlan): string {
     tempTable: { create: spec.tempTable.create, options: spec.tempTable.options ? w.raw(spec.tempTable.options) : '' },
     qualify: hasCapability(spec, 'qualify', version),
     key: plan.key ? field(plan.key) : false,
-    dedupe: !plan.unique,
     outer: plan.writes.insert || plan.writes.delete,
     columns: columns.map((c, i) => ({ slot: slot(i), field: field(c) })),
     fields: plan.fields.map(field),
@@ -148,13 +150,13 @@ function applySql(plan: WarehouseSyncPlan): string {
     antiJoin: plan.writes.delete && !bySource,
     guards: guards(plan, w),
   };
-  return fillPlaceholders(shaped(spec, 'apply', context), w.values);
+  return fillPlaceholders(shaped(spec, 'apply', context), w);
 }
 
 function extractSql(plan: WarehouseSyncPlan): string {
   const spec = getDialect(plan.source.dialect);
   const w = new SqlWriter(spec);
-  return fillPlaceholders(shaped(spec, 'extract', modelRows(plan, w)), w.values);
+  return fillPlaceholders(shaped(spec, 'extract', modelRows(plan, w)), w);
 }
 
 /** Dialect and template -> context (as JSON) -> formatted script. */
@@ -181,12 +183,21 @@ function withHeader(plan: WarehouseSyncPlan, what: string, sql: string): string 
   return `${sqlHeader(plan.sync, what)}${sql.trimEnd()}\n`;
 }
 
+/** The target's columns the script writes: name as stored, the type of the value written, and where it comes from. */
+function targetColumns(plan: WarehouseSyncPlan): TargetColumn[] {
+  const spec = getDialect(plan.destination.dialect);
+  const columns: TargetColumn[] = stagedColumns(plan).map((c) => ({ name: storedName(spec, c.field), type: typeName(spec, c), from: c.column.text }));
+  if (plan.scope) columns.unshift({ name: storedName(spec, plan.scope.column), type: spec.types.string, from: null });
+  return columns;
+}
+
 export function emitWarehouse(plan: WarehouseSyncPlan): WarehouseFiles {
   const target = plan.destination.target.map((p) => p.text).join('.');
+  const written = targetColumns(plan);
   const applyWhat = `stage the model's rows, check the guards, then ${plan.sync.mode} into ${target} in one transaction; returns the summary row`;
   const apply = { name: 'apply.sql', content: withHeader(plan, applyWhat, applySql(plan)) };
   const applyStep = { kind: 'sql' as const, file: apply.name, on: 'destination' as const, description: applyWhat };
-  if (plan.destination.sameWarehouse) return { steps: [applyStep], files: [apply] };
+  if (plan.destination.sameWarehouse) return { steps: [applyStep], files: [apply], columns: written };
 
   const destSpec = getDialect(plan.destination.dialect);
   const extractWhat = `select the model's rows, mapped, on ${plan.source.name} for the load into ${plan.destination.name}`;
@@ -208,5 +219,6 @@ export function emitWarehouse(plan: WarehouseSyncPlan): WarehouseFiles {
       applyStep,
     ],
     files: [extract, apply],
+    columns: written,
   };
 }

@@ -116,10 +116,10 @@ function offer(lookup: Lookup, file: string, offset: number, context: Context, e
     case 'field': {
       const sync = around();
       const type = sync && lookup.destinationOf(sync)?.type;
-      const closed = sync && type ? closedFields(type, lookup.objectKindOf(sync, type), lookup.syncKind(sync) ?? 'record') : [];
+      const closed = sync && type ? closedFields(type, lookup.objectKindOf(sync, type), lookup.syncKind(sync) ?? 'record', expect.identifier) : { names: [], describes: '' };
+      if (closed.names.length > 0) return closed.names.map((f) => ({ label: f, kind: CompletionItemKind.Field, detail: closed.describes }));
       // An open set: the column's own name is the likeliest field.
-      const fields = closed.length > 0 ? closed : expect.column ? [expect.column] : [];
-      return fields.map((f) => ({ label: f, kind: CompletionItemKind.Field, detail: closed.length > 0 ? `${type?.type} field` : undefined }));
+      return expect.column ? [{ label: expect.column, kind: CompletionItemKind.Field }] : [];
     }
     case 'format': {
       const sync = around();

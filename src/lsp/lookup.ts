@@ -92,10 +92,20 @@ export class Lookup {
 
 /**
  * The fields a destination's object kind takes where its set is closed (Meta's customer-file
- * keys, Google's identifiers), from the catalog's field rules (`ObjectKindSpec.fields`, with
- * `closed` and `fields`); none where the catalog has no such rules.
+ * keys, Google's identifiers), from the catalog's field rules: for the identifier, those the
+ * API matches users by; in a `map`, those a sync may map. One spelling of each (the first
+ * listed). None where the set is open.
  */
-export function closedFields(type: DestinationType, kind: string | undefined, syncKind: 'record' | 'audience'): string[] {
-  const spec = objectKindOf(type, kind, syncKind) as { fields?: { closed?: boolean; fields?: Record<string, unknown> } } | undefined;
-  return spec?.fields?.closed ? Object.keys(spec.fields.fields ?? {}) : [];
+export function closedFields(type: DestinationType, kind: string | undefined, syncKind: 'record' | 'audience', identifier: boolean): { names: string[]; describes: string } {
+  const rules = objectKindOf(type, kind, syncKind)?.fields;
+  if (!rules?.closed) return { names: [], describes: '' };
+  const seen = new Set<string>();
+  const names = Object.entries(rules.fields).flatMap(([name, spec]) => {
+    const sent = spec.as ?? name;
+    if (seen.has(sent) || spec.setBy || (!identifier && spec.identifierOnly)) return [];
+    if (identifier && rules.identifiers && !rules.identifiers.fields.includes(name)) return [];
+    seen.add(sent);
+    return [name];
+  });
+  return { names, describes: rules.describes };
 }

@@ -83,6 +83,7 @@ export class Workspace {
       // `check` run in the folder: the same files, named the same way. Files of a project folder inside this one are its.
       const nested = sorted.filter((d) => inside(dir, d));
       const files = findSyncFiles([dir], dir)
+        .files.map((f) => f.path)
         .filter((p) => !nested.some((n) => inside(n, join(dir, p))))
         .flatMap((path) => {
           const t = text(join(dir, path));

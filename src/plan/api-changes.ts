@@ -7,17 +7,23 @@ import type { Expr } from '../syntax/ast.js';
 import type { CheckedSync, Dialect, FieldMap } from '../check/model.js';
 import type { ChangeKind } from './api-steps.js';
 import { getDialect, storedName } from '../dialect/index.js';
-import { requireDestinationType } from '../catalog/index.js';
-import { normalisationFor, type NormaliseStep } from '../catalog/api/hashing.js';
+import { generatedName } from '../dialect/quote.js';
+import { objectKindOf, requireDestinationType, resolveField, type ColumnType, type FieldEncoding, type FieldRules, type NormaliseStep } from '../catalog/index.js';
+import { plainNormalisation } from '../catalog/fields.js';
 
 export interface ChangeSetValue {
   /** The model column, as the warehouse names it. */
   column: string;
-  /** The destination field (a JSON key of the payload). */
+  type: ColumnType;
+  /** The destination field (a JSON key of the payload), as the request names it. */
   field: string;
-  /** Normalisation before hashing; empty when the value is sent as it is. */
+  /** Normalisation steps, before hashing when hashed; empty when the value is sent as it is. */
   normalise: NormaliseStep[];
   hashed: boolean;
+  /** How a value of a column type that is not sent as its JSON value is encoded. */
+  encode?: FieldEncoding;
+  /** NULL is sent as "" (HubSpot clears a property with it; Meta leaves an unknown key blank). */
+  nullAsEmpty: boolean;
 }
 
 export interface ChangeSet {
@@ -26,6 +32,7 @@ export interface ChangeSet {
   origin: Pick<CheckedSync, 'name' | 'kind' | 'mode' | 'file' | 'line'>;
   dialect: Dialect;
   destination: string;
+  /** The state tables, in `schema`; `changes` is a temporary table of the run's session. */
   tables: { schema: string; snapshot: string; accepted: string; changes: string };
   relation: { kind: 'table'; path: string[] } | { kind: 'sql'; query: string };
   /** The audience's condition, over model columns. */
@@ -42,48 +49,67 @@ export interface ChangeSet {
 
 const defaultStateSchema = 'syncwright';
 
-/** Ad platforms take only hashed identifiers, so theirs are always normalised and hashed. */
-function value(sync: CheckedSync, f: FieldMap, isKey: boolean): ChangeSetValue {
-  const dialect = sync.model.source.dialect;
-  const hashing = requireDestinationType(sync.destination.type).hashing;
-  const hashed = f.hashed || (isKey && (hashing === 'meta' || hashing === 'google'));
-  return {
-    column: storedName(getDialect(dialect), f.column.name),
-    field: f.field.text,
-    normalise: hashed ? normalisationFor(hashing, f.field.text) : [],
-    hashed,
-  };
+/** The field rules of the sync's destination and object kind (src/catalog/fields.ts), where it has them. */
+export function fieldRulesOf(sync: Pick<CheckedSync, 'destination' | 'objectKind' | 'kind'>): FieldRules | undefined {
+  const type = requireDestinationType(sync.destination.type);
+  return objectKindOf(type, sync.objectKind, sync.kind)?.fields;
 }
 
 /**
- * The mapped fields the destination receives. Ad lists carry no attributes: only hashed
- * fields (further identifiers such as a phone) go to advertising destinations, so a sync
- * without `map` sends the identifier alone.
+ * A value as the destination's rules want it: normalised (and hashed) where the field says,
+ * or encoded where the column's JSON value is not what the API takes. Timestamps go as ISO
+ * 8601 UTC text unless the field says otherwise, so every dialect sends the same text. Ad
+ * platforms take only hashed identifiers, so theirs are hashed with or without `hashed`.
  */
-export function sentFields(sync: CheckedSync): FieldMap[] {
-  return sync.destination.category === 'advertising' ? sync.fields.filter((f) => f.hashed) : sync.fields;
+function value(sync: CheckedSync, rules: FieldRules | undefined, f: FieldMap, isKey: boolean): ChangeSetValue {
+  const { name, spec } = resolveField(rules, f.field.text);
+  const hashed = f.hashed || (isKey && rules?.hashIdentifier === true && spec?.hashed !== 'never');
+  const normalise = spec?.normalise ?? (hashed ? plainNormalisation : []);
+  const encode = spec?.encode ?? rules?.encode ?? (f.column.type === 'timestamp' ? 'text' : undefined);
+  return {
+    column: storedName(getDialect(sync.model.source.dialect), f.column.name),
+    type: f.column.type,
+    field: name,
+    normalise: [...normalise],
+    hashed,
+    ...(hashed || normalise.length > 0 || encode === undefined ? {} : { encode }),
+    nullAsEmpty: rules?.nullAsEmpty === true && !isKey,
+  };
+}
+
+/** The mapped fields the destination receives, under the names its requests use. */
+export function sentFields(sync: CheckedSync): string[] {
+  const rules = fieldRulesOf(sync);
+  return sync.fields.map((f) => resolveField(rules, f.field.text).name);
 }
 
 export function changeSetOf(sync: CheckedSync, reads: ChangeKind[]): ChangeSet {
   const { model } = sync;
   const dialect = model.source.dialect;
-  const name = (ident: { text: string; quoted: boolean }) => storedName(getDialect(dialect), ident);
+  const spec = getDialect(dialect);
+  const name = (ident: { text: string; quoted: boolean }) => storedName(spec, ident);
+  // Named after the sync, shortened with a hash where the warehouse's limit asks (a long sync name).
+  const stateTable = (suffix: string) => generatedName(spec, 'table', sync.name, suffix);
   const schemaSetting = model.source.settings.state_schema;
   // The state tables are named in the generated SQL, so their schema must be known when compiling.
   if (schemaSetting !== undefined && typeof schemaSetting !== 'string') {
     throw new Error(`source ${model.source.name}: state_schema must be a literal name, not ${JSON.stringify(schemaSetting)}`);
   }
   const schema = schemaSetting ?? defaultStateSchema;
+  const rules = fieldRulesOf(sync);
   return {
     sync: sync.name,
     origin: { name: sync.name, kind: sync.kind, mode: sync.mode, file: sync.file, line: sync.line },
     dialect,
     destination: sync.destination.name,
-    tables: { schema, snapshot: `${sync.name}_snapshot`, accepted: `${sync.name}_accepted`, changes: `${sync.name}_changes` },
+    // Earlier versions kept accepted rows in `<sync>_accepted`, without their change and payload
+    // hash: a new name, so that such a table (empty unless a run was killed) is never written in
+    // the wrong shape.
+    tables: { schema, snapshot: stateTable('_snapshot'), accepted: stateTable('_accepted_rows'), changes: stateTable('_changes') },
     relation: model.relation.kind === 'table' ? { kind: 'table', path: model.relation.path.map(name) } : model.relation,
     ...(sync.audience ? { where: sync.audience.where } : {}),
-    ...(sync.identifier ? { key: value(sync, sync.identifier, true) } : {}),
-    fields: sentFields(sync).map((f) => value(sync, f, false)),
+    ...(sync.identifier ? { key: value(sync, rules, sync.identifier, true) } : {}),
+    fields: sync.fields.map((f) => value(sync, rules, f, false)),
     messageColumns: sync.message === undefined ? [] : model.columns.map((c) => ({ name: c.name.text, column: name(c.name) })),
     orderBy: model.orderBy.map((o) => ({ column: name(o.column), descending: o.descending })),
     reads,

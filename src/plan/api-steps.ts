@@ -34,7 +34,12 @@ export type StepCondition = 'changed';
  * - `{"$each": t}`: an array of `t` rendered once per row of the batch, `row` bound to it
  * - `{"$json": t}`: `t` rendered, then serialised as a JSON string
  * - `{"$base64": t}`: `t` rendered (a string), UTF-8 encoded, then base64
- * - `{"$message": null}`: the step's `message` (a Handlebars template) rendered over `row.columns`
+ * - `{"$message": null}`: the step's `message` (a Handlebars template) rendered over `row.columns`;
+ *   `{"$message": "json"}`: the JSON value the rendered text is (a webhook body)
+ * - `{"$compact": t}`: `t` rendered without nulls: an object's null members, an array's null
+ *   items and the objects left empty by that (identifiers a row does not have)
+ * - `{"$quote": [t, "'", "\\"]}`: a string literal of a query language: the quote character
+ *   around the rendered text, the escape character before each quote and escape character in it
  * - `{"$join": [t, separator]}`: `t` rendered (an array), its items joined as one string
  * - `{"$slice": [t, start, end]}`: characters start..end (exclusive) of the rendered string
  * - `{"$switch": [t, {"case": t, ...}]}`: the case whose name equals the rendered `t`
@@ -42,7 +47,7 @@ export type StepCondition = 'changed';
  */
 export type Template = null | boolean | number | string | Template[] | { [key: string]: Template };
 
-/** Run changes.sql: builds the change table; its last statement returns one summary row. */
+/** Run changes.sql: builds the change set (a temporary table of the session); its last statement returns one summary row. */
 export interface ChangesStep extends Omit<SqlStep, 'kind'> {
   kind: 'changes';
   /** Columns of the summary row, all counts. */
@@ -77,8 +82,12 @@ export interface HttpRequest {
   headers: Record<string, Template>;
   /** `json`: the rendered body serialised as JSON; `form`: an object sent as application/x-www-form-urlencoded. */
   body?: { encoding: 'json' | 'form'; template: Template };
-  /** Sign the serialised body: header = prefix + hex HMAC-SHA256(key, body). */
-  signature?: { header: string; prefix: string; key: Template };
+  /**
+   * Sign the request as Stripe does: header = `t=<unix seconds when sent>,v1=<hex
+   * HMAC-SHA256(key, "<t>." + body)>`. The timestamp is signed too, so a receiver that refuses
+   * old timestamps refuses a captured request replayed later.
+   */
+  signature?: { header: string; key: Template };
 }
 
 export interface RetryPolicy {
@@ -111,15 +120,20 @@ export type Acceptance =
   | { by: 'status'; success?: { pointer: string; equals: Template } }
   /**
    * The response holds one item per row: at `items` (a JSON Pointer; "" = the body), in
-   * request order (`match: 'order'`) or found by comparing the item's `key` pointer with
-   * the row's key (`match: 'key'`, case-insensitive). A row without an item is rejected;
-   * with `success`, an item is accepted only when the value at that pointer equals `equals`.
+   * request order (`match: 'order'`, where the API documents one result per input, in order:
+   * a response with another count matches no row) or found by the item's `key` pointer equal
+   * to the key the row was sent with (`match: 'key'`; case-insensitively only with `keyCase:
+   * 'insensitive'`, where the destination treats the key so). A row is accepted only on an
+   * item that is its own: a row without one, or whose key another row of the request or more
+   * than one item shares, is rejected with the reason. With `success`, an item is accepted only
+   * when the value at that pointer equals `equals`.
    */
   | {
       by: 'items';
       items: string;
       match: 'order' | 'key';
       key?: string;
+      keyCase?: 'insensitive';
       success?: { pointer: string; equals: Template };
     };
 
@@ -179,11 +193,19 @@ export interface SendStep {
   /** Batches go one after another, in order, never in parallel (a replace session). */
   ordered: boolean;
   requests: SendRequest[];
+  /** Seconds each request may take: the destination's own setting (a number, or `$env` of one); absent: the executor's default. */
+  timeoutSeconds?: Template;
   /**
    * The sync's message, a Handlebars template over the model's columns (`row.columns`),
    * rendered where a template says `{"$message": null}`: HTML-escaping off, unknown names empty.
    */
   message?: string;
+  /**
+   * How the row's values are escaped where the message inserts them: `slack` writes `&`, `<`
+   * and `>` as `&amp;`, `&lt;`, `&gt;` (Slack's text formatting), so that warehouse data cannot
+   * mention a channel or disguise a link; the template's own text is left as written.
+   */
+  escapeMessageValues?: 'slack';
   retry: RetryPolicy;
   rateLimit?: RateLimit;
 }
@@ -204,6 +226,8 @@ export interface PublishStep {
   batch: { size: number; maxBytes?: number };
   /** Largest message; a row whose message is larger is rejected. */
   maxMessageBytes: number;
+  /** Longest key (Kinesis partition keys: 256 characters); a row whose key is longer is rejected. */
+  maxKeyChars?: number;
   /** Connection settings (brokers, region, credentials as `$env`), by the transport's own names. */
   connection: Record<string, Template>;
   retry: RetryPolicy;
@@ -246,15 +270,17 @@ export interface AcceptStep {
 /**
  * Record the accepted rows, then run commit.sql on the source, which moves exactly those rows
  * into the snapshot and empties the accepted table. Runs even when some rows were rejected.
+ * commit.sql reads only the accepted table, so run first it finishes a killed run's commit.
  */
 export interface CommitStep extends Omit<SqlStep, 'kind'> {
   kind: 'commit';
   /**
    * One parameterised INSERT into the accepted table, run once per accepted row (or as a
-   * batch where the driver can), binding `parameters` from the row in order. Placeholders
-   * are `$1, $2` (postgres) or `?` (snowflake, bigquery).
+   * batch where the driver can), binding `parameters` from the row in order: its key, its
+   * change, its payload hash (as read) and its destination id (captured, else as read).
+   * Placeholders are `$1, $2, ...` (postgres) or `?` (snowflake, bigquery).
    */
-  acceptedInsert: { statement: string; parameters: ['row_key', 'destination_id'] };
+  acceptedInsert: { statement: string; parameters: ['row_key', 'change', 'payload_hash', 'destination_id'] };
 }
 
 export type ApiStep = ChangesStep | GuardStep | ReadStep | CallStep | SendStep | PublishStep | WriteObjectStep | AcceptStep | CommitStep;

@@ -3,13 +3,13 @@
  * destination's calls as data (src/catalog/api), then the commit of what was accepted.
  */
 import type { CheckedSync, ResolvedValue } from '../check/model.js';
-import { limitsFor, objectKindOf, requireDestinationType } from '../catalog/index.js';
+import { limitsFor, objectKindOf, requireDestinationType, resolveField } from '../catalog/index.js';
 import { settingDefaults } from '../catalog/settings.js';
 import { requireDestinationApi, type ApiContext } from '../catalog/api/index.js';
 import type { ApiStep, Template } from './api-steps.js';
-import { planHead, warehouseEndpoint, type Plan, type SyncArtifacts } from './plan.js';
+import { lockKeyOf, planHead, warehouseEndpoint, type Plan, type SyncArtifacts } from './plan.js';
 import { changeSetOf, sentFields } from './api-changes.js';
-import { renderChangeSet } from '../emit/api-sql.js';
+import { acceptedParameters, renderChangeSet } from '../emit/api-sql.js';
 import type { PlanOptions } from './options.js';
 
 function template(v: ResolvedValue | unknown): Template | undefined {
@@ -23,7 +23,8 @@ export function apiContext(sync: CheckedSync): ApiContext {
   const type = requireDestinationType(sync.destination.type);
   const kind = objectKindOf(type, sync.objectKind, sync.kind);
   if (!kind) throw new Error(`sync ${sync.name}: ${type.type} has no object kind for it`);
-  const limits = limitsFor(type, kind);
+  const rules = kind.fields;
+  const limits = limitsFor(type, kind, (sync.identifier ? 1 : 0) + sync.fields.length);
   const defaults = settingDefaults(type.settings);
   const format = sync.format === 'csv' ? 'csv' : 'jsonl';
   return {
@@ -32,14 +33,16 @@ export function apiContext(sync: CheckedSync): ApiContext {
     mode: sync.mode,
     objectKind: kind.kind,
     target: sync.target?.map((p) => p.text).join('.'),
-    identifierField: sync.identifier?.field.text,
-    fields: sentFields(sync).map((f) => f.field.text),
+    identifierField: sync.identifier ? resolveField(rules, sync.identifier.field.text).name : undefined,
+    fields: sentFields(sync),
+    fieldRules: rules,
     batch: sync.batch ?? limits.defaultBatch,
     maxPayloadBytes: limits.maxPayloadBytes,
     rateLimit: limits.rateLimit,
     format,
     message: sync.message,
     setting: (name) => template(sync.destination.settings[name] ?? defaults[name]),
+    settingNames: Object.keys(sync.destination.settings),
   };
 }
 
@@ -48,7 +51,10 @@ export function planApiSync(sync: CheckedSync, options: PlanOptions): SyncArtifa
   const api = requireDestinationApi(sync.destination.type);
   const planMode = api.modes[`${sync.kind}:${sync.mode}`];
   if (!planMode) throw new Error(`sync ${sync.name}: ${sync.destination.type} has no API description for ${sync.kind} ${sync.mode}`);
-  const { reads, steps: sending } = planMode(ctx);
+  const { reads, steps: described } = planMode(ctx);
+  // The byte limit the destination documents goes with every send step: the executor splits a
+  // batch whose body would exceed it (Klaviyo's 5 MB bulk import, Amplitude's 1 MB).
+  const sending = described.map((s) => (s.kind === 'send' && ctx.maxPayloadBytes !== undefined && s.batch.maxBytes === undefined ? { ...s, batch: { ...s.batch, maxBytes: ctx.maxPayloadBytes } } : s));
   const changeSet = changeSetOf(sync, reads);
   const sql = renderChangeSet(changeSet);
   const deletes = sync.mode === 'mirror' || sync.mode === 'remove';
@@ -80,7 +86,7 @@ export function planApiSync(sync: CheckedSync, options: PlanOptions): SyncArtifa
           file: 'commit.sql',
           on: 'source' as const,
           description: 'record the accepted rows, then move them into the snapshot',
-          acceptedInsert: { statement: sql.acceptedInsert, parameters: ['row_key', 'destination_id'] as ['row_key', 'destination_id'] },
+          acceptedInsert: { statement: sql.acceptedInsert, parameters: acceptedParameters },
         }]
       : []),
   ];
@@ -97,6 +103,8 @@ export function planApiSync(sync: CheckedSync, options: PlanOptions): SyncArtifa
       ...(target ? { target } : {}),
       settings: sync.destination.settings,
     },
+    // Keyed by the state tables: two runs that share them must not overlap.
+    lock: { key: String(lockKeyOf(`${changeSet.tables.schema}.${changeSet.tables.snapshot}`)), on: 'source' },
     steps,
   };
   const files = [

@@ -3,10 +3,11 @@
  * (schemas/plan.schema.json describes it field by field). Steps run in order; SQL steps name
  * their file relative to the plan's folder.
  */
+import { hash } from 'node:crypto';
 import type { CheckedSync, Dialect, ResolvedValue } from '../check/model.js';
 import { getDialect } from '../dialect/index.js';
 import type { PlanOptions } from './options.js';
-import type { WarehouseStep } from './warehouse-steps.js';
+import type { TargetColumn, WarehouseStep } from './warehouse-steps.js';
 import type { ApiStep } from './api-steps.js';
 
 /** The `$schema` of every plan.json: the `$id` of schemas/plan.schema.json. */
@@ -34,8 +35,27 @@ export interface Plan {
     schedule?: string;
   };
   source: PlanEndpoint;
-  destination: PlanEndpoint & { type: string; category: string; objectKind?: string; target?: string[] };
+  /** `columns`: of a warehouse target, the columns its script writes (executors check them before running it). */
+  destination: PlanEndpoint & { type: string; category: string; objectKind?: string; target?: string[]; columns?: TargetColumn[] };
+  lock: PlanLock;
   steps: PlanStep[];
+}
+
+/**
+ * The lock a run holds from its first statement to its last, so that one run of a sync at a
+ * time reads and writes its state: on Postgres, a session-level advisory lock on `key` in the
+ * session of `on` (a warehouse sync's script also takes it for its transaction, so a psql run
+ * and an executor's run queue up behind each other).
+ */
+export interface PlanLock {
+  /** A signed 64-bit integer, as decimal text (JSON numbers lose its low digits). */
+  key: string;
+  on: 'source' | 'destination';
+}
+
+/** First 8 bytes of SHA-256 over `syncwright:<name>`, as a signed 64-bit integer: a Postgres advisory lock key. */
+export function lockKeyOf(name: string): bigint {
+  return hash('sha256', `syncwright:${name}`, 'buffer').readBigInt64BE(0);
 }
 
 export type PlanStep = WarehouseStep | ApiStep;

@@ -14,11 +14,12 @@ function endpoint(e: WarehouseEndpoint): PlanEndpoint {
 
 export function planWarehouseSync(sync: CheckedSync, options: PlanOptions): SyncArtifacts {
   const ir = planWarehouse(sync, options);
-  const { steps, files } = emitWarehouse(ir);
+  const { steps, files, columns } = emitWarehouse(ir);
   const spec = getDialect(ir.destination.dialect);
   const destination: Plan['destination'] = { ...endpoint(ir.destination), type: ir.destination.type, category: sync.destination.category };
   if (sync.objectKind) destination.objectKind = sync.objectKind;
   destination.target = ir.destination.target.map((p) => storedName(spec, p));
-  const plan: Plan = { ...planHead(sync), source: endpoint(ir.source), destination, steps };
+  destination.columns = columns;
+  const plan: Plan = { ...planHead(sync), source: endpoint(ir.source), destination, lock: { key: String(ir.lockKey), on: 'destination' }, steps };
   return { plan, files };
 }

@@ -28,3 +28,13 @@ export interface LoadStep {
 }
 
 export type WarehouseStep = SqlStep | LoadStep;
+
+/** A column of a warehouse sync's target that its script writes. */
+export interface TargetColumn {
+  /** As the warehouse stores it. */
+  name: string;
+  /** The destination dialect's type of the value written. */
+  type: string;
+  /** The model column it comes from (as written in the .sync file); null for the audience name of a membership table. */
+  from: string | null;
+}

@@ -4,14 +4,12 @@
  * src/emit/warehouse.ts turns this into SQL for the destination's dialect.
  */
 import { membershipColumn } from '../catalog/membership.js';
-import { hash } from 'node:crypto';
 import type { CheckedColumn, CheckedSync, Dialect, ResolvedValue } from '../check/model.js';
 import type { ColumnType } from '../catalog/types.js';
 import type { Expr, Ident } from '../syntax/ast.js';
-import { nameKey } from '../dialect/index.js';
 import { findColumn } from '../check/expr.js';
 import type { PlanOptions } from './options.js';
-import { warehouseEndpoint } from './plan.js';
+import { lockKeyOf, warehouseEndpoint } from './plan.js';
 
 /** One column of the staging table: a model column (maybe hashed) under its destination name. */
 export interface StagedColumn {
@@ -48,13 +46,11 @@ export interface WarehouseSyncPlan {
   destination: WarehouseEndpoint & { type: string; target: Ident[]; sameWarehouse: boolean };
   relation: { kind: 'table'; path: Ident[] } | { kind: 'sql'; query: string };
   filter?: Expr;
-  /** The identifier first, when there is one. */
-  key?: StagedColumn;
   /**
-   * The identifier is the model's declared primary key, unhashed: no row needs dropping as
-   * a duplicate (if the model breaks its key anyway, the MERGE fails rather than guess).
+   * The identifier first, when there is one. Staging keeps one row per identifier even when
+   * it is the model's declared primary key: a declaration does not stop the data breaking it.
    */
-  unique: boolean;
+  key?: StagedColumn;
   fields: StagedColumn[];
   orderBy: { column: CheckedColumn; descending: boolean }[];
   /** Audience membership rows carry the audience's name in this column. */
@@ -97,17 +93,6 @@ function staged(f: { column: CheckedColumn; field: Ident; hashed: boolean }): St
   return c;
 }
 
-/** First 8 bytes of SHA-256 over the sync's name, as a signed 64-bit integer. */
-export function lockKeyOf(syncName: string): bigint {
-  return hash('sha256', `syncwright:${syncName}`, 'buffer').readBigInt64BE(0);
-}
-
-function isPrimaryKey(sync: CheckedSync): boolean {
-  const { identifier, model } = sync;
-  if (!identifier || identifier.hashed || !model.primaryKey) return false;
-  return nameKey(model.source.dialect, identifier.column.name) === nameKey(model.source.dialect, model.primaryKey);
-}
-
 function orderColumn(sync: CheckedSync, name: Ident): CheckedColumn {
   const c = findColumn(sync.model, name);
   if (!c) throw new Error(`model ${sync.model.name}: order by an unknown column ${name.text}`);
@@ -130,7 +115,6 @@ export function planWarehouse(sync: CheckedSync, options: PlanOptions): Warehous
     fields,
     orderBy: model.orderBy.map((o) => ({ column: orderColumn(sync, o.column), descending: o.descending })),
     writes: writesOf(sync, fields.length > 0),
-    unique: isPrimaryKey(sync),
     guards: { emptyAborts: !sync.guard.allowEmpty },
     lockKey: lockKeyOf(sync.name),
     batch: sync.batch ?? defaultBatch,

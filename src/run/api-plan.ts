@@ -4,18 +4,20 @@
  * the accepted table as they are accepted, and commit.sql runs even after a failure midway,
  * so a rejected or unsent row is simply sent again by the next run and an accepted one is not.
  * A step whose `when` does not hold is skipped; the rows of a `deferAccept` step (a replace)
- * are recorded just before the commit, and only if the whole run was accepted.
+ * are recorded just before the commit, and only if the whole run was accepted. The plan's lock
+ * is held from the recovery to the commit, so one run of the sync at a time writes its state.
  */
 import type { AcceptStep, ApiStep, ChangeKind, CommitStep } from '../plan/api-steps.js';
 import { runCall } from './call-step.js';
-import { guardViolation } from './guard.js';
+import { GuardAbort, guardViolation } from './guard.js';
 import { Ledger } from './ledger.js';
 import type { LoadedPlan } from './plan-file.js';
-import type { PlanReport, StepReport } from './report.js';
+import type { PlanReport, StepReport } from './output/report.js';
 import { countRows, runSend, stepRows } from './send-step.js';
 import { runPublish, runWriteObject } from './sinks.js';
-import type { SqlSession } from './sql-session.js';
+import type { SqlSession } from './engines/sql-session.js';
 import { runValues, sqlFile, type ExecOptions, type StepEnv } from './step-env.js';
+import { withSyncLock } from './locks/sync-lock.js';
 import { envFrom, envPlaceholder } from './template.js';
 
 /** Postgres errors that mean "the state tables do not exist yet": a first run has nothing to recover. */
@@ -51,8 +53,6 @@ async function runAccept(step: AcceptStep, env: StepEnv): Promise<StepReport> {
 function numbers(row: Record<string, unknown> | undefined): Record<string, number> {
   return Object.fromEntries(Object.entries(row ?? {}).map(([k, v]) => [k, Number(v)]));
 }
-
-export class GuardAbort extends Error {}
 
 /** Steps that take change rows and deliver them somewhere. */
 const delivering = new Set<ApiStep['kind']>(['send', 'publish', 'write_object']);
@@ -139,7 +139,7 @@ export async function runApiPlan(loaded: LoadedPlan, session: SqlSession, option
     files: loaded.files,
     session,
     options,
-    render: { env: options.dryRun ? envPlaceholder : envFrom(options.env) },
+    render: { env: options.dryRun ? envPlaceholder : envFrom(options.env), secret: (v) => options.secrets.addCredential(v) },
     vars: {},
     run: runValues(new Date()),
     report,
@@ -147,7 +147,18 @@ export async function runApiPlan(loaded: LoadedPlan, session: SqlSession, option
     deferred: [],
     ...(commit ? { ledger: new Ledger(session, commit.acceptedInsert) } : {}),
   };
-  if (commit) await recover(env, commit);
+  // A dry run builds its change set in its own session's temporary table and writes nothing
+  // else, so it takes no lock and runs beside a real run.
+  if (options.dryRun) return runSteps(steps, env);
+  await withSyncLock(session, plan.lock, options, `sync ${plan.sync.name}`, async () => {
+    if (commit) await recover(env, commit);
+    await runSteps(steps, env, commit);
+    report.committed = env.ledger?.total ?? 0;
+  });
+}
+
+/** The steps in order; after a failure, what was accepted until then is committed (never in a dry run). */
+async function runSteps(steps: readonly ApiStep[], env: StepEnv, commit?: CommitStep): Promise<void> {
   let sending = false;
   let committed = false;
   let callsNeeded: boolean | undefined;
@@ -156,18 +167,17 @@ export async function runApiPlan(loaded: LoadedPlan, session: SqlSession, option
       if (step.kind === 'commit') committed = true;
       if (!conditionHolds(step, env.report.changes)) {
         const r = skippedReport(step);
-        if (r) report.steps.push(r);
+        if (r) env.report.steps.push(r);
         continue;
       }
       if (step.kind !== 'changes' && step.kind !== 'guard' && step.kind !== 'read') sending = true;
       if (step.kind === 'call' && !(callsNeeded ??= await rowsAhead(steps, index, env))) continue;
       const r = await runStep(step, env);
-      if (r) report.steps.push(r);
+      if (r) env.report.steps.push(r);
     }
   } catch (e) {
     // What was accepted before the failure is committed, so that the next run does not send it again.
-    if (commit && sending && !committed && !options.dryRun) await session.script(sqlFile(env, commit.file));
+    if (commit && sending && !committed) await env.session.script(sqlFile(env, commit.file));
     throw e;
   }
-  report.committed = options.dryRun ? 0 : (env.ledger?.total ?? 0);
 }

@@ -1,15 +1,11 @@
 /** A `call` step: one request (sign-in, find or create a list), retried like any other, its answer captured into variables. */
 import type { CallStep } from '../plan/api-steps.js';
-import { deliver, type Exchange } from './deliver.js';
-import type { HttpResponse } from './http.js';
+import { deliver, type Exchange } from './http/deliver.js';
+import { snippet } from './http/http.js';
 import { pointerGet } from './json-pointer.js';
-import type { StepReport } from './report.js';
-import { buildRequest } from './request.js';
+import type { StepReport } from './output/report.js';
+import { buildRequest } from './http/request.js';
 import { baseContext, type StepEnv } from './step-env.js';
-
-function snippet(res: HttpResponse): string {
-  return `HTTP ${res.status}: ${res.body.trim().replace(/\s+/g, ' ').slice(0, 300)}`;
-}
 
 /** The variables a response sets: each capture's pointer, when present. */
 export function captures(capture: CallStep['capture'], body: string): Record<string, unknown> {

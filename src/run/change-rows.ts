@@ -1,6 +1,6 @@
 /** Change rows as read.sql returns them, and the queries that stream or count one step's share of them. */
 import type { ChangeKind } from '../plan/api-steps.js';
-import { asSubquery } from './sql-session.js';
+import { asSubquery } from './engines/sql-session.js';
 import type { Json } from './template.js';
 
 /** A change row as templates see it (`row.key`, `row.payload`, ...). */

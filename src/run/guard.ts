@@ -3,6 +3,9 @@ import type { GuardStep } from '../plan/api-steps.js';
 
 export type ChangeSummary = Record<string, number>;
 
+/** A guard stopped the run before anything was sent. */
+export class GuardAbort extends Error {}
+
 /** Why the run must stop, or undefined when the guard holds. */
 export function guardViolation(guard: GuardStep, summary: ChangeSummary): string | undefined {
   const n = (k: string) => summary[k] ?? 0;

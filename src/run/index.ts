@@ -6,15 +6,19 @@
 import type { Plan } from '../plan/plan.js';
 import { runApiPlan } from './api-plan.js';
 import { loadPlan, type LoadedPlan } from './plan-file.js';
-import { openPgliteSession } from './pglite-session.js';
-import { openPgSession } from './pg-session.js';
-import { runReport, statusOf, type PlanReport, type RunReport } from './report.js';
-import type { SqlSession } from './sql-session.js';
+import { openPgliteSession } from './engines/pglite-session.js';
+import { openPgSession } from './engines/pg-session.js';
+import { GuardAbort } from './guard.js';
+import { SyncBusy, type Wait } from './locks/sync-lock.js';
+import { explainSqlError } from './engines/sql-errors.js';
+import { envNames } from './output/redact.js';
+import { refusedWithinLimit, runReport, statusOf, type PlanReport, type PlanStatus, type RunReport } from './output/report.js';
+import type { SqlSession } from './engines/sql-session.js';
 import type { ExecOptions } from './step-env.js';
 import { runWarehousePlan } from './warehouse-plan.js';
 
-export { Buckets, type ExecOptions } from './step-env.js';
-export type { PlanReport, RunReport, StepReport } from './report.js';
+export { Buckets, execOptions, type ExecOptions } from './step-env.js';
+export type { MaxRefused, PlanReport, PlanStatus, RunReport, StepReport } from './output/report.js';
 
 export interface Databases {
   /** The URL for every endpoint that has none of its own; undefined: the embedded database. */
@@ -29,14 +33,17 @@ export interface Databases {
 class Sessions {
   private readonly open = new Map<string, Promise<SqlSession>>();
 
-  constructor(private readonly dbs: Databases) {}
+  constructor(
+    private readonly dbs: Databases,
+    private readonly wait: Wait,
+  ) {}
 
   for(endpoint: string): Promise<SqlSession> {
     const url = this.dbs.byName[endpoint] ?? this.dbs.default;
     const key = url ?? '';
     let s = this.open.get(key);
     if (!s) {
-      s = url ? openPgSession(url) : openPgliteSession(this.dbs.folder);
+      s = url ? openPgSession(url) : openPgliteSession(this.dbs.folder, this.wait);
       this.open.set(key, s);
     }
     return s;
@@ -81,6 +88,7 @@ async function runOne(loaded: LoadedPlan, sessions: Sessions, options: ExecOptio
   const { plan } = loaded;
   const report = emptyReport(plan, loaded.path, options.dryRun);
   const started = performance.now();
+  for (const name of envNames(plan)) options.secrets.add(options.env[name]);
   try {
     const refused = refusal(loaded);
     if (refused) throw new Error(refused);
@@ -89,24 +97,35 @@ async function runOne(loaded: LoadedPlan, sessions: Sessions, options: ExecOptio
     } else if (plan.destination.category === 'warehouse') {
       const source = await sessions.for(plan.source.name);
       const destination = plan.destination.name === plan.source.name ? source : await sessions.for(plan.destination.name);
-      await runWarehousePlan(loaded, { source, destination }, report);
+      await runWarehousePlan(loaded, { source, destination }, options, report);
     } else {
       await runApiPlan(loaded, await sessions.for(plan.source.name), options, report);
     }
+    report.status = statusOf(report);
+    if (report.status === 'rejected' && refusedWithinLimit(report, options.maxRefused)) report.refusedWithinLimit = true;
   } catch (e) {
-    report.error = (e as Error).message;
+    report.error = explainSqlError(e, plan) ?? (e as Error).message;
+    report.status = stopOf(e);
   }
   for (const s of report.steps) if (s.kind !== 'call') report.operations[s.operation] = (report.operations[s.operation] ?? 0) + s.accepted;
   report.ms = Math.round(performance.now() - started);
-  report.status = statusOf(report);
   return report;
+}
+
+/** Warehouse guards raise an error whose message says so (src/emit/warehouse.ts). */
+const warehouseGuard = /^syncwright guard:/;
+
+function stopOf(e: unknown): PlanStatus {
+  if (e instanceof SyncBusy) return 'busy';
+  if (e instanceof GuardAbort || warehouseGuard.test((e as Error).message)) return 'guarded';
+  return 'failed';
 }
 
 /** Runs each plan in turn; one plan's failure is reported and the next still runs. */
 export async function runPlans(planPaths: readonly string[], databases: Databases, options: ExecOptions, onPlan?: (report: PlanReport) => void): Promise<RunReport> {
   const startedAt = new Date();
   const started = performance.now();
-  const sessions = new Sessions(databases);
+  const sessions = new Sessions(databases, options);
   const reports: PlanReport[] = [];
   try {
     for (const path of planPaths) {

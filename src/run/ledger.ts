@@ -4,10 +4,13 @@
  * took; commit.sql then moves them into the snapshot.
  */
 import type { CommitStep } from '../plan/api-steps.js';
-import type { SqlSession } from './sql-session.js';
+import type { SqlSession } from './engines/sql-session.js';
 
+/** What the accepted table keeps of a row: enough for commit.sql to record it without the change set. */
 export interface Accepted {
   key: string | null;
+  change: string;
+  payload_hash: string | null;
   destination_id: string | null;
 }
 
@@ -15,14 +18,17 @@ export interface Accepted {
 const chunk = 5000;
 
 /**
- * The plan's one-row INSERT (`INSERT INTO t (a, b) VALUES ($1, $2)`) as one INSERT of many
- * rows, each parameter bound to an array (both values are text: a row key and a record id),
- * or undefined when the statement is not of that shape (it is then run once per row). Two
- * array parameters bind four times faster than 2,000 scalar ones on the embedded database.
+ * The plan's one-row INSERT (`INSERT INTO t (a, b, ...) VALUES ($1, $2, ...)`, `count`
+ * parameters) as one INSERT of many rows, each parameter bound to an array (every value is
+ * text), or undefined when the statement is not of that shape (it is then run once per row).
+ * A few array parameters bind four times faster than thousands of scalar ones on the embedded
+ * database.
  */
-export function manyRowInsert(statement: string): string | undefined {
-  const m = /^([\s\S]*?)\bVALUES\s*\(\s*\$1\s*,\s*\$2\s*\)\s*;?\s*$/i.exec(statement);
-  return m ? `${m[1]}SELECT * FROM unnest($1::text[], $2::text[])` : undefined;
+export function manyRowInsert(statement: string, count: number): string | undefined {
+  const placeholders = Array.from({ length: count }, (_, i) => `\\$${i + 1}`).join('\\s*,\\s*');
+  const m = new RegExp(`^([\\s\\S]*?)\\bVALUES\\s*\\(\\s*${placeholders}\\s*\\)\\s*;?\\s*$`, 'i').exec(statement);
+  const arrays = Array.from({ length: count }, (_, i) => `$${i + 1}::text[]`).join(', ');
+  return m ? `${m[1]}SELECT * FROM unnest(${arrays})` : undefined;
 }
 
 export class Ledger {
@@ -30,15 +36,15 @@ export class Ledger {
   private readonly many: string | undefined;
 
   constructor(
-    private readonly session: SqlSession,
+    private readonly session: Pick<SqlSession, 'query'>,
     private readonly insert: CommitStep['acceptedInsert'],
   ) {
-    this.many = manyRowInsert(insert.statement);
+    this.many = manyRowInsert(insert.statement, insert.parameters.length);
   }
 
   async record(rows: readonly Accepted[]): Promise<void> {
     const keyed = rows.filter((r) => r.key !== null);
-    const value = (r: Accepted, p: 'row_key' | 'destination_id') => (p === 'row_key' ? r.key : r.destination_id);
+    const value = (r: Accepted, p: CommitStep['acceptedInsert']['parameters'][number]) => (p === 'row_key' ? r.key : r[p]);
     for (let i = 0; i < keyed.length; i += chunk) {
       const part = keyed.slice(i, i + chunk);
       if (this.many) await this.session.query(this.many, this.insert.parameters.map((p) => part.map((r) => value(r, p))));

@@ -1,13 +1,13 @@
 /** A `send` step: the step's change rows, batched, through its chain of requests; accepted rows recorded as they come. */
 import type { SendRequest, SendStep } from '../plan/api-steps.js';
-import { readResponse } from './acceptance.js';
-import { batches } from './batches.js';
+import { readResponse } from './http/acceptance.js';
+import { batches } from './http/batches.js';
 import { changePages, countQuery, rowsQuery, type ChangeRow } from './change-rows.js';
-import { deliver, type Exchange } from './deliver.js';
-import type { StepReport } from './report.js';
-import { buildRequest } from './request.js';
+import { deliver, type Exchange } from './http/deliver.js';
+import type { StepReport } from './output/report.js';
+import { buildRequest } from './http/request.js';
 import { baseContext, batchValues, noteRefusals, type StepEnv } from './step-env.js';
-import { compileMessage, render, type Json, type RenderContext } from './template.js';
+import { compileMessage, render, TemplateError, type Json, type RenderContext } from './template.js';
 
 export async function countRows(env: StepEnv, kinds: SendStep['changes']): Promise<number> {
   if (env.read === undefined) throw new Error('the plan sends rows before its read step');
@@ -50,9 +50,24 @@ async function samples(env: StepEnv, step: SendStep, total: number): Promise<Jso
   });
 }
 
+/** Longest deadline a destination may set for its requests, as for --timeout. */
+const maxTimeoutSeconds = 3600;
+
+/** The step's deadline per request: the destination's own setting, else the run's --timeout. */
+function timeoutOf(step: SendStep, env: StepEnv): number {
+  if (step.timeoutSeconds === undefined) return env.options.timeoutMs;
+  const value = render(step.timeoutSeconds, baseContext(env), env.render);
+  const seconds = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof seconds !== 'number' || !(seconds >= 1 && seconds <= maxTimeoutSeconds)) {
+    throw new TemplateError(`the destination's timeout_seconds must be a number of seconds from 1 to ${maxTimeoutSeconds}, not ${JSON.stringify(value)}`);
+  }
+  return seconds * 1000;
+}
+
 export async function runSend(step: SendStep, stepEnv: StepEnv): Promise<StepReport> {
   const started = performance.now();
-  const env: StepEnv = step.message === undefined ? stepEnv : { ...stepEnv, render: { ...stepEnv.render, message: compileMessage(step.message) } };
+  const env: StepEnv = step.message === undefined ? stepEnv : { ...stepEnv, render: { ...stepEnv.render, message: compileMessage(step.message, step.escapeMessageValues) } };
+  const timeoutMs = timeoutOf(step, env);
   const total = await countRows(env, step.changes);
   const report: StepReport = { kind: 'send', operation: step.operation, description: step.description, rows: total, accepted: 0, rejected: 0, failed: 0, requests: 0, retries: 0, ms: 0 };
   if (env.options.dryRun) {
@@ -68,7 +83,7 @@ export async function runSend(step: SendStep, stepEnv: StepEnv): Promise<StepRep
     step.requests.map((r) => exchangeOf(env, r, total)),
     {
       concurrency: step.ordered ? 1 : env.options.concurrency,
-      timeoutMs: env.options.timeoutMs,
+      timeoutMs,
       retry: step.retry,
       maxRetryAfterMs: env.options.maxRetryAfterMs,
       bucket: env.options.buckets.for(env.plan.destination.name, target, step.rateLimit),

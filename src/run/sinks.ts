@@ -7,9 +7,9 @@ import { createWriteStream, mkdirSync, renameSync, appendFileSync } from 'node:f
 import { once } from 'node:events';
 import { dirname, relative, resolve, isAbsolute } from 'node:path';
 import type { PublishStep, WriteObjectStep } from '../plan/api-steps.js';
-import { batches } from './batches.js';
+import { batches } from './http/batches.js';
 import { changePages, rowsQuery, type ChangeRow } from './change-rows.js';
-import type { StepReport } from './report.js';
+import type { StepReport } from './output/report.js';
 import { countRows, stepRows } from './send-step.js';
 import { baseContext, batchValues, noteRefusals, type StepEnv } from './step-env.js';
 import { asText, render, type Json } from './template.js';
@@ -154,6 +154,11 @@ export async function runPublish(step: PublishStep, env: StepEnv): Promise<StepR
       const value = JSON.stringify(m.value);
       if (Buffer.byteLength(value) > step.maxMessageBytes) {
         refused.push({ key: row.key, change: row.change, reason: `the message is ${Buffer.byteLength(value)} bytes, above the ${step.maxMessageBytes} the ${step.transport} destination takes`, fate: 'rejected' });
+        continue;
+      }
+      const keyChars = m.key === null ? 0 : Array.from(asText(m.key)).length;
+      if (step.maxKeyChars !== undefined && keyChars > step.maxKeyChars) {
+        refused.push({ key: row.key, change: row.change, reason: `the key is ${keyChars} characters, above the ${step.maxKeyChars} a ${step.transport} partition key takes`, fate: 'rejected' });
         continue;
       }
       const line = JSON.stringify({ key: m.key, value: m.value });

@@ -3,10 +3,11 @@ import { createHash, randomInt, randomUUID } from 'node:crypto';
 import type { Plan } from '../plan/plan.js';
 import type { ChangeKind, RateLimit } from '../plan/api-steps.js';
 import type { Ledger } from './ledger.js';
-import type { Progress } from './progress.js';
-import { maxListedRejections, type PlanReport, type RejectedRow } from './report.js';
-import type { SqlSession } from './sql-session.js';
-import { TokenBucket, unlimited } from './token-bucket.js';
+import { silentProgress, type Progress } from './output/progress.js';
+import { Redactor } from './output/redact.js';
+import { maxListedRejections, type MaxRefused, type PlanReport, type RejectedRow } from './output/report.js';
+import type { SqlSession } from './engines/sql-session.js';
+import { TokenBucket, unlimited } from './http/token-bucket.js';
 import type { RenderContext, RenderOptions } from './template.js';
 
 export interface ExecOptions {
@@ -25,11 +26,44 @@ export interface ExecOptions {
   pageSize: number;
   /** Rendered payloads shown per step in a dry run. */
   samples: number;
+  /** How long to wait for another run that holds a sync's lock (or the embedded database); 0: stop at once. */
+  waitMs: number;
+  /** A line for stderr: what the run is waiting for. */
+  notice(text: string): void;
+  /** Refused rows a plan may leave for its next run and still count as ok. */
+  maxRefused: MaxRefused;
   env: NodeJS.ProcessEnv;
+  /**
+   * Where the run registers its secrets (the values of the environment variables its plans
+   * name, credential headers as sent) for whoever prints or writes what it reports.
+   */
+  secrets: Redactor;
   /** Lines for stdout (dry-run payloads, sink output to `-`). */
   out(text: string): void;
   progress: Progress;
   buckets: Buckets;
+}
+
+/** Options for a run: the defaults of the command line (`syncwright run --help`), overridden. */
+export function execOptions(overrides: Partial<ExecOptions> & Pick<ExecOptions, 'sink'>): ExecOptions {
+  return {
+    dryRun: false,
+    endpoints: {},
+    concurrency: 4,
+    timeoutMs: 30_000,
+    maxRetryAfterMs: 15 * 60_000,
+    pageSize: 1000,
+    samples: 3,
+    waitMs: 0,
+    maxRefused: { value: 0, percent: false },
+    env: {},
+    secrets: new Redactor(),
+    out: () => undefined,
+    notice: () => undefined,
+    progress: silentProgress,
+    buckets: new Buckets(),
+    ...overrides,
+  };
 }
 
 /** Rate limits shared by every step and plan of one run that calls the same destination. */

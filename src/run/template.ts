@@ -4,7 +4,8 @@
  * context (other `$` keys, like Mixpanel's `$set`, are plain keys).
  */
 import Handlebars from 'handlebars';
-import type { Template } from '../plan/api-steps.js';
+import { messageHelpers } from '../handlebars.js';
+import type { SendStep, Template } from '../plan/api-steps.js';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -23,11 +24,13 @@ export interface RenderOptions {
   env(name: string): string;
   /** The plan's message template, compiled; absent when the plan has none. */
   message?: (columns: unknown) => string;
+  /** Told each rendered credential (a header that carries one), so that no output shows it. */
+  secret?: (value: string) => void;
 }
 
 export class TemplateError extends Error {}
 
-const directives = new Set(['$literal', '$ref', '$env', '$concat', '$merge', '$each', '$json', '$base64', '$message', '$join', '$slice', '$switch']);
+const directives = new Set(['$literal', '$ref', '$env', '$concat', '$merge', '$each', '$json', '$base64', '$message', '$join', '$slice', '$switch', '$compact', '$quote']);
 
 /** The environment lookup of a real run: an unset variable stops the step. */
 export function envFrom(vars: NodeJS.ProcessEnv): RenderOptions['env'] {
@@ -41,11 +44,41 @@ export function envFrom(vars: NodeJS.ProcessEnv): RenderOptions['env'] {
 /** The lookup of a dry run: secrets are never shown, and need not be set. */
 export const envPlaceholder: RenderOptions['env'] = (name) => `<env ${name}>`;
 
-/** Compiles the plan's `message` Handlebars template; values are inserted as they are (no HTML escaping). */
-export function compileMessage(source: string): (columns: unknown) => string {
-  const t = Handlebars.compile(source, { noEscape: true });
-  return (columns) => t(columns ?? {});
+let messages: typeof Handlebars | undefined;
+
+/** Slack's text formatting: `&`, `<` and `>` are control characters, written as entities in data. */
+export function slackEscape(text: string): string {
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 }
+
+const escapes: Record<NonNullable<SendStep['escapeMessageValues']>, (text: string) => string> = { slack: slackEscape };
+
+/**
+ * Compiles the plan's `message` Handlebars template. Values are inserted as they are (no HTML
+ * escaping), or escaped for the destination's text format (`escapeMessageValues`); the
+ * template's own text is never escaped. `{{json column}}` inserts a column's value as JSON (a
+ * string quoted and escaped, a number, true/false, null), which a JSON message is written with.
+ */
+export function compileMessage(source: string, escape?: SendStep['escapeMessageValues']): (columns: unknown) => string {
+  if (!messages) {
+    messages = Handlebars.create();
+    messages.registerHelper(messageHelpers);
+  }
+  const t = messages.compile(source, { noEscape: true });
+  const escapeText = escape === undefined ? undefined : escapes[escape];
+  if (!escapeText) return (columns) => t(columns ?? {});
+  // Every string of the row, however deep (`{{address.city}}`, a list's items).
+  const escaped = (v: unknown): unknown => {
+    if (typeof v === 'string') return escapeText(v);
+    if (Array.isArray(v)) return v.map(escaped);
+    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, escaped(x)]));
+    return v;
+  };
+  return (columns) => t(escaped(columns) ?? {});
+}
+
+const isObject = (v: Json): v is { [key: string]: Json } => v !== null && typeof v === 'object' && !Array.isArray(v);
+const withoutNulls = (v: Json): Json => (isObject(v) ? Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null)) : v);
 
 function lookup(ctx: RenderContext, path: Json): Json {
   const segments = Array.isArray(path) ? path.map(String) : String(path).split('.');
@@ -107,7 +140,27 @@ export function render(t: Template, ctx: RenderContext, options: RenderOptions):
       return Buffer.from(asText(r(arg)), 'utf8').toString('base64');
     case '$message': {
       if (!options.message) throw new TemplateError('the step has no message template');
-      return options.message(ctx.row?.columns);
+      const text = options.message(ctx.row?.columns);
+      if (arg !== 'json') return text;
+      try {
+        return JSON.parse(text) as Json;
+      } catch (e) {
+        throw new TemplateError(`the message does not render to JSON: ${(e as Error).message}`);
+      }
+    }
+    case '$compact': {
+      // An object without its null members; an array without its nulls and the objects left empty.
+      const v = r(arg);
+      if (!Array.isArray(v)) return withoutNulls(v);
+      return v.map(withoutNulls).filter((x) => x !== null && !(isObject(x) && Object.keys(x).length === 0));
+    }
+    case '$quote': {
+      // A string literal of a query language: quote, and escape placed before each quote and escape character.
+      const [value, quote, escape] = args(arg as Json, '$quote', 3).map((x, i) => (i === 0 ? x : String(x)));
+      const text = asText(r(value as Template));
+      const q = quote as string;
+      const e = escape as string;
+      return `${q}${Array.from(text, (c) => (c === q || c === e ? `${e}${c}` : c)).join('')}${q}`;
     }
     case '$join': {
       const [items, separator] = args(arg as Json, '$join', 2);

@@ -5,17 +5,15 @@
  */
 import type { LoadStep, SqlStep, WarehouseStep } from '../plan/warehouse-steps.js';
 import type { LoadedPlan } from './plan-file.js';
-import type { PlanReport, StepReport } from './report.js';
-import type { SqlSession } from './sql-session.js';
+import type { PlanReport, StepReport } from './output/report.js';
+import { quoteIdent, type SqlSession } from './engines/sql-session.js';
+import { targetProblems } from './engines/target-check.js';
+import { withSyncLock } from './locks/sync-lock.js';
+import type { ExecOptions } from './step-env.js';
 
 export interface WarehouseSessions {
   source: SqlSession;
   destination: SqlSession;
-}
-
-/** A Postgres identifier, quoted (the names come from the plan, so they are data). */
-export function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
 }
 
 function stepReport(kind: string, operation: string, description: string): StepReport {
@@ -44,19 +42,26 @@ async function runLoad(step: LoadStep, extract: string, sessions: WarehouseSessi
   return report;
 }
 
-export async function runWarehousePlan(loaded: LoadedPlan, sessions: WarehouseSessions, report: PlanReport): Promise<void> {
-  const steps = loaded.plan.steps as WarehouseStep[];
+export async function runWarehousePlan(loaded: LoadedPlan, sessions: WarehouseSessions, options: Pick<ExecOptions, 'waitMs' | 'notice'>, report: PlanReport): Promise<void> {
+  const { plan } = loaded;
+  const steps = plan.steps as WarehouseStep[];
   const text = (file: string) => loaded.files.get(file) as string;
   // An extract step is not run on its own: its load step streams its rows.
   const extracts = new Set(steps.filter((s): s is LoadStep => s.kind === 'load').map((s) => s.from));
-  for (const step of steps) {
-    if (step.kind === 'load') {
-      report.steps.push(await runLoad(step, text(step.from), sessions));
-      continue;
+  // The script takes the same lock for its transaction; held here for the whole plan, a second
+  // run stops (or waits --wait) instead of queueing without a word.
+  await withSyncLock(sessions[plan.lock.on], plan.lock, options, `sync ${plan.sync.name}`, async () => {
+    const problems = await targetProblems(sessions.destination, plan);
+    if (problems) throw new Error(problems);
+    for (const step of steps) {
+      if (step.kind === 'load') {
+        report.steps.push(await runLoad(step, text(step.from), sessions));
+        continue;
+      }
+      if (extracts.has(step.file)) continue;
+      report.steps.push(await runSql(step, text(step.file), sessions));
     }
-    if (extracts.has(step.file)) continue;
-    report.steps.push(await runSql(step, text(step.file), sessions));
-  }
+  });
 }
 
 async function runSql(step: SqlStep, sql: string, sessions: WarehouseSessions): Promise<StepReport> {

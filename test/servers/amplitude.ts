@@ -2,8 +2,9 @@
  * Amplitude HTTP V2 as documented: POST /2/httpapi with {api_key, events, options}. Each event
  * needs event_type and a user_id (at least 5 characters, or options.min_id_length) or a
  * device_id. A request with an invalid event is refused whole with a 400 naming the indices
- * (events_with_invalid_fields / events_with_missing_fields) and nothing is ingested; more
- * than 2,000 events or 1 MB is a 413. Events with an insert_id seen before are deduplicated.
+ * (events_with_invalid_fields / events_with_missing_fields) and nothing is ingested; 2,000
+ * events or more ("fewer than 2000 events per request") or 1 MB is a 413. Events with an
+ * insert_id seen before are deduplicated.
  */
 import { FakeService, type Recorded, type Reply } from './fake-api.js';
 
@@ -24,10 +25,11 @@ export interface AmplitudeOptions {
   reject?: (event: AmplitudeEvent) => { field: string; reason: string } | undefined;
 }
 
-export const amplitudeMaxEvents = 2_000;
+export const amplitudeMaxEvents = 1_999;
 const maxBytes = 1_000_000;
 
 export class FakeAmplitude extends FakeService {
+  protected override readonly contract = 'amplitude';
   readonly events: AmplitudeEvent[] = [];
   private readonly insertIds = new Set<string>();
   duplicatesDropped = 0;

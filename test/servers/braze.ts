@@ -10,6 +10,7 @@ import { FakeService, bearer, type Recorded, type Reply } from './fake-api.js';
 export const brazeMaxAttributes = 75;
 
 export class FakeBraze extends FakeService {
+  protected override readonly contract = 'braze';
   /** external_id -> the user's custom attributes. */
   readonly users = new Map<string, Record<string, unknown>>();
 

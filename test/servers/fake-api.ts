@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { checkRequest, parseBody } from '../contracts/contract.js';
 
 export interface Recorded {
   method: string;
@@ -34,7 +35,9 @@ export type Fault =
   /** Answer normally, but only after `ms`. */
   | { kind: 'slow'; ms: number }
   /** Carry out the request, then drop the connection: the answer is lost, the effect is not. */
-  | { kind: 'lost' };
+  | { kind: 'lost' }
+  /** Answer normally once `until` resolves: the test decides when the client gets its answer. */
+  | { kind: 'held'; until: Promise<unknown> };
 
 export const fault = {
   tooMany: (retryAfter = '1', body?: unknown): Fault => ({ kind: 'status', status: 429, retryAfter, body }),
@@ -43,25 +46,15 @@ export const fault = {
   reset: (): Fault => ({ kind: 'reset' }),
   slow: (ms: number): Fault => ({ kind: 'slow', ms }),
   lost: (): Fault => ({ kind: 'lost' }),
+  held: (until: Promise<unknown>): Fault => ({ kind: 'held', until }),
 };
 
 export type Handler = (req: Recorded) => Reply;
 
-function parseBody(raw: string, contentType: string | undefined): unknown {
-  if (!raw) return undefined;
-  if (contentType?.includes('application/x-www-form-urlencoded')) {
-    const form: Record<string, unknown> = {};
-    for (const [k, v] of new URLSearchParams(raw)) {
-      try {
-        form[k] = JSON.parse(v);
-      } catch {
-        form[k] = v;
-      }
-    }
-    return form;
-  }
+/** The body parsed as the request's content type says (as the contracts read it); the raw text when it is not JSON. */
+function parseBodyOrRaw(raw: string, contentType: string | undefined): unknown {
   try {
-    return JSON.parse(raw);
+    return parseBody(raw, contentType);
   } catch {
     return raw;
   }
@@ -69,6 +62,8 @@ function parseBody(raw: string, contentType: string | undefined): unknown {
 
 export class FakeApi {
   readonly requests: Recorded[] = [];
+  /** Requests that broke the vendor contract (test/contracts), each refused with a 400: what was wrong. */
+  readonly violations: { method: string; path: string; problems: string[] }[] = [];
   private readonly queued: Fault[] = [];
   private rule: ((req: Recorded, n: number) => Fault | undefined) | undefined;
   private readonly sockets = new Set<Socket>();
@@ -78,7 +73,8 @@ export class FakeApi {
   maxInFlight = 0;
   url = '';
 
-  constructor(private readonly handle: Handler) {
+  /** `contract`: the destination type whose vendor contract every request is held to. */
+  constructor(private readonly handle: Handler, private readonly contract?: string) {
     this.server.on('connection', (s) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
@@ -94,15 +90,26 @@ export class FakeApi {
           path: u.pathname,
           query: u.searchParams,
           headers: req.headers,
-          body: parseBody(raw, req.headers['content-type']),
+          body: parseBodyOrRaw(raw, req.headers['content-type']),
           raw,
         };
         this.requests.push(rec);
         this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
         res.on('close', () => this.inFlight--);
+        // A request the vendor's published spec refuses is refused here too, before anything else.
+        const problems = this.contract ? checkRequest(this.contract, { method: rec.method, url: `http://127.0.0.1${req.url ?? '/'}`, headers: req.headers, body: raw || undefined }, { ignoreOrigin: true }).problems : [];
+        if (problems.length) {
+          this.violations.push({ method: rec.method, path: rec.path, problems });
+          send(res, { status: 400, body: { error: 'the request breaks the vendor contract', contract_violation: problems } });
+          return;
+        }
         const f = this.queued.shift() ?? this.rule?.(rec, this.requests.length);
         if (f?.kind === 'slow') {
           setTimeout(() => this.answer(rec, res), f.ms);
+          return;
+        }
+        if (f?.kind === 'held') {
+          void f.until.then(() => this.answer(rec, res));
           return;
         }
         if (f?.kind === 'lost') {
@@ -155,7 +162,7 @@ export class FakeApi {
     this.maxInFlight = 0;
   }
 
-  private inject(f: Exclude<Fault, { kind: 'slow' | 'lost' }>, res: ServerResponse): void {
+  private inject(f: Exclude<Fault, { kind: 'slow' | 'lost' | 'held' }>, res: ServerResponse): void {
     if (f.kind === 'hang') return;
     if (f.kind === 'reset') {
       res.socket?.destroy();
@@ -196,18 +203,22 @@ export function bearer(req: Recorded): string | undefined {
   return h?.startsWith('Bearer ') ? h.slice(7) : undefined;
 }
 
-export async function startFakeApi(handle: Handler): Promise<FakeApi> {
-  return new FakeApi(handle).listen();
+export async function startFakeApi(handle: Handler, contract?: string): Promise<FakeApi> {
+  return new FakeApi(handle, contract).listen();
 }
 
-/** A simulated service: `handle` answers its requests, served on 127.0.0.1 once it is started. */
+/**
+ * A simulated service: `handle` answers its requests, served on 127.0.0.1 once it is started;
+ * with a `contract` (a destination type), every request is first held to that vendor's contract.
+ */
 export abstract class FakeService {
   api!: FakeApi;
+  protected readonly contract: string | undefined = undefined;
 
   protected abstract handle(req: Recorded): Reply;
 
   async start(): Promise<this> {
-    this.api = await startFakeApi((req) => this.handle(req));
+    this.api = await startFakeApi((req) => this.handle(req), this.contract);
     return this;
   }
 }

@@ -32,6 +32,7 @@ const sha256Hex = /^[0-9a-f]{64}$/;
 const error = (status: number, code: string, message: string): Reply => ({ status, body: { error: { code: status, message, status: code } } });
 
 export class FakeGoogleAds extends FakeService {
+  protected override readonly contract = 'google_ads';
   /** User lists by resource name: the name and the members' hashed emails. */
   readonly lists = new Map<string, { name: string; members: Set<string> }>();
   readonly jobs = new Map<string, Job>();

@@ -51,6 +51,7 @@ export interface HubspotList {
 }
 
 export class FakeHubspot extends FakeService {
+  protected override readonly contract = 'hubspot';
   /** objectType -> record id -> record (archived records are removed). */
   readonly objects = new Map<string, Map<string, HubspotRecord>>();
   readonly lists: HubspotList[] = [];

@@ -9,6 +9,7 @@
 import { FakeService, type Recorded, type Reply } from './fake-api.js';
 
 export class FakeKlaviyo extends FakeService {
+  protected override readonly contract = 'klaviyo';
   /** email -> custom properties. */
   readonly profiles = new Map<string, Record<string, unknown>>();
   readonly jobs: { id: string; count: number }[] = [];

@@ -32,6 +32,7 @@ interface ReplaceInProgress {
 export const metaMaxBatch = 10_000;
 
 export class FakeMeta extends FakeService {
+  protected override readonly contract = 'facebook_ads';
   /** audience id -> members, each the JSON of its data row (one hash per key). */
   readonly audiences = new Map<string, Set<string>>();
   readonly replacing = new Map<string, ReplaceInProgress>();

@@ -15,6 +15,7 @@ export interface MixpanelEvent {
 }
 
 export class FakeMixpanel extends FakeService {
+  protected override readonly contract = 'mixpanel';
   readonly events: MixpanelEvent[] = [];
   private readonly seen = new Set<string>();
 

@@ -7,11 +7,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCompile } from '../../src/cli/compile-command.js';
 import type { Io } from '../../src/cli/output.js';
-import { Buckets, runPlans, type ExecOptions, type PlanReport } from '../../src/run/index.js';
-import { silentProgress } from '../../src/run/progress.js';
-import { openPgliteSession } from '../../src/run/pglite-session.js';
-import { openPgSession } from '../../src/run/pg-session.js';
-import type { SqlSession } from '../../src/run/sql-session.js';
+import { execOptions as runOptions, runPlans, type ExecOptions, type PlanReport } from '../../src/run/index.js';
+import { openPgliteSession } from '../../src/run/engines/pglite-session.js';
+import { openPgSession } from '../../src/run/engines/pg-session.js';
+import type { SqlSession } from '../../src/run/engines/sql-session.js';
 import { afterAll, beforeAll, describe } from 'vitest';
 import type { FakeService } from './fake-api.js';
 import { scratchEngines, scratchFolder, type ScratchDb } from './scratch-db.js';
@@ -42,22 +41,9 @@ export async function sql(db: ScratchDb, script: string): Promise<Record<string,
   }
 }
 
+/** The command line's options for tests: a fresh sink, short deadlines, smaller pages. */
 export function execOptions(overrides: Partial<ExecOptions> = {}): ExecOptions {
-  return {
-    dryRun: false,
-    endpoints: {},
-    sink: scratchFolder('syncwright-sink-').dir,
-    concurrency: 4,
-    timeoutMs: 2000,
-    maxRetryAfterMs: 60_000,
-    pageSize: 500,
-    samples: 3,
-    env: {},
-    out: () => undefined,
-    progress: silentProgress,
-    buckets: new Buckets(),
-    ...overrides,
-  };
+  return runOptions({ sink: scratchFolder('syncwright-sink-').dir, timeoutMs: 2000, maxRetryAfterMs: 60_000, pageSize: 500, ...overrides });
 }
 
 /** Compiles .sync text written to a fresh folder. */

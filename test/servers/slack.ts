@@ -21,6 +21,7 @@ export interface SlackOptions {
 }
 
 export class FakeSlack extends FakeService {
+  protected override readonly contract = 'slack';
   readonly messages: SlackMessage[] = [];
   private seq = 0;
 

@@ -1,17 +1,21 @@
 /**
  * A generic webhook receiver: POST or PUT on any path, a JSON object (one row) or array (a
  * batch). An Idempotency-Key of a request carried out before gets the same answer again and
- * changes nothing, as payment APIs document. With a secret, X-Signature must be the hex HMAC-SHA256 of the body.
- * Refused rows get a 422.
+ * changes nothing, as payment APIs document. With a secret, the signature header must be
+ * `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` with t within the tolerance of
+ * the receiver's clock, verified as docs/run.md tells receivers to (Stripe's scheme): a request
+ * replayed later is refused. Refused rows get a 422.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { FakeService, type Recorded, type Reply } from './fake-api.js';
 
 export interface WebhookOptions {
   secret?: string;
   signatureHeader?: string;
-  /** What precedes the hex digest in the header, e.g. "sha256=". */
-  signaturePrefix?: string;
+  /** Seconds a signature's timestamp may differ from the receiver's clock (default 300). */
+  tolerance?: number;
+  /** The receiver's clock, in unix seconds. */
+  now?: () => number;
   reject?: (body: unknown) => string | undefined;
 }
 
@@ -22,6 +26,7 @@ export interface Delivery {
 }
 
 export class FakeWebhook extends FakeService {
+  protected override readonly contract = 'webhook';
   readonly deliveries: Delivery[] = [];
   private readonly answered = new Map<string, Reply>();
   replays = 0;
@@ -33,9 +38,8 @@ export class FakeWebhook extends FakeService {
   protected handle(req: Recorded): Reply {
     if (req.method !== 'POST' && req.method !== 'PUT') return { status: 405, body: { error: 'method not allowed' } };
     if (this.options.secret) {
-      const header = this.options.signatureHeader ?? 'x-signature';
-      const want = (this.options.signaturePrefix ?? '') + createHmac('sha256', this.options.secret).update(req.raw).digest('hex');
-      if (req.headers[header.toLowerCase()] !== want) return { status: 401, body: { error: 'bad signature' } };
+      const why = this.signatureProblem(req, this.options.secret);
+      if (why) return { status: 401, body: { error: why } };
     }
     const key = req.headers['idempotency-key'] as string | undefined;
     const earlier = key === undefined ? undefined : this.answered.get(key);
@@ -49,6 +53,16 @@ export class FakeWebhook extends FakeService {
     // Like payment APIs, only a request that was carried out is remembered: a refused one may be fixed and sent again.
     if (key !== undefined && !why) this.answered.set(key, reply);
     return reply;
+  }
+
+  private signatureProblem(req: Recorded, secret: string): string | undefined {
+    const header = req.headers[(this.options.signatureHeader ?? 'x-syncwright-signature').toLowerCase()];
+    const m = typeof header === 'string' ? /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header) : null;
+    if (!m) return 'no signature';
+    const now = this.options.now?.() ?? Math.floor(Date.now() / 1000);
+    if (Math.abs(now - Number(m[1])) > (this.options.tolerance ?? 300)) return 'signature timestamp outside the tolerance';
+    const want = createHmac('sha256', secret).update(`${m[1]}.${req.raw}`).digest();
+    return timingSafeEqual(want, Buffer.from(m[2] as string, 'hex')) ? undefined : 'bad signature';
   }
 }
 

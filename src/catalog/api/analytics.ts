@@ -33,7 +33,7 @@ export function analyticsApi(api: AnalyticsApi): DestinationApi {
           operation: c.operation,
           description: c.description,
           changes,
-          batch: { size: ctx.batch, ...(ctx.maxPayloadBytes ? { maxBytes: ctx.maxPayloadBytes } : {}) },
+          batch: { size: ctx.batch },
           requests: [c.request(ctx)],
           ...(api.retry ? { retry: api.retry } : {}),
         }),

@@ -1,6 +1,7 @@
 /** Building blocks of API descriptions: template directives, retry policies, request shapes. */
 import type { Acceptance, CallStep, HttpRequest, RateLimit, RetryPolicy, SendRequest, SendStep, Template } from '../../plan/api-steps.js';
 import type { ApiContext } from './types.js';
+import { resolveField } from '../fields.js';
 
 export const ref = (path: string | string[]): Template => ({ $ref: path });
 export const env = (name: string): Template => ({ $env: name });
@@ -13,6 +14,11 @@ export const each = (template: Template): Template => ({ $each: template });
 export const asJson = (template: Template): Template => ({ $json: template });
 export const base64 = (template: Template): Template => ({ $base64: template });
 export const message: Template = { $message: null };
+/** The message's output as the JSON value it is (a webhook body). */
+export const jsonMessage: Template = { $message: 'json' };
+export const compact = (template: Template): Template => ({ $compact: template });
+/** A string literal of SOQL or GAQL: single quotes, backslash escapes. */
+export const quoted = (template: Template): Template => ({ $quote: [template, "'", '\\'] });
 
 export const row = {
   key: ref('row.key'),
@@ -92,6 +98,20 @@ export function bySetting(ctx: ApiContext, name: string, cases: Record<string, T
 
 /** A payload field, by exact segments (field names may hold dots). */
 export const payloadField = (field: string): Template => ref(['row', 'payload', field]);
+
+/** The payload fields named, as an object of templates. */
+export const fieldsOf = (fields: string[]): Record<string, Template> => Object.fromEntries(fields.map((f) => [f, payloadField(f)]));
+
+/**
+ * The sync's mapped fields split by where the destination places them: the ones its rules give
+ * a fixed place (`top`: Amplitude's top-level event keys, Klaviyo's standard attributes), and
+ * the rest (event properties, custom properties).
+ */
+export function placedFields(ctx: ApiContext): { top: string[]; rest: string[] } {
+  return { top: ctx.fields.filter((f) => onTop(ctx, f)), rest: ctx.fields.filter((f) => !onTop(ctx, f)) };
+}
+
+export const onTop = (ctx: ApiContext, field: string): boolean => resolveField(ctx.fieldRules, field).spec?.top === true;
 
 /** Rows of a step, as the plan's JSON needs them. */
 export function send(fields: Omit<SendStep, 'kind' | 'retry' | 'ordered' | 'rateLimit'> & Partial<Pick<SendStep, 'retry' | 'ordered'>> & { rateLimit?: RateLimit | undefined }): SendStep {

@@ -4,6 +4,7 @@
  * executor needs no code per destination.
  */
 import type { AudienceMode, RecordMode } from '../types.js';
+import type { FieldRules } from '../fields.js';
 import type { CallStep, ChangeKind, ApiStep, Template } from '../../plan/api-steps.js';
 
 /** What a destination's API description may depend on, resolved from the checked sync. */
@@ -16,8 +17,10 @@ export interface ApiContext {
   target: string | undefined;
   /** The destination field the identifier is written to; absent for insert without one. */
   identifierField: string | undefined;
-  /** Destination fields of the payload (identifier excluded), in map order. */
+  /** Destination fields of the payload (identifier excluded), in map order, as the requests name them. */
   fields: string[];
+  /** The destination's rules for the object kind's fields, where it has them (where a field goes). */
+  fieldRules: FieldRules | undefined;
   /** Rows per call: the sync's `batch`, or the type's default for the object kind. */
   batch: number;
   maxPayloadBytes: number | undefined;
@@ -27,6 +30,8 @@ export interface ApiContext {
   message: string | undefined;
   /** A setting as a template: its literal, `{"$env": ...}`, or its schema default; undefined when unset. */
   setting(name: string): Template | undefined;
+  /** The settings the destination block gives, by name. */
+  settingNames: string[];
 }
 
 /** The sending steps of one mode, and which change kinds it reads. */

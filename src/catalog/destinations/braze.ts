@@ -1,13 +1,38 @@
 import { defineDestination } from '../define.js';
+import type { FieldRules, FieldSpec } from '../fields.js';
 import { pattern, secret, settingsSchema } from '../settings.js';
+
+const text: FieldSpec = { types: ['string'] };
+
+/** The user attributes object: standard attributes and their types, the flags syncwright sets, and how a user is named. */
+const attributes: FieldRules = {
+  describes: 'Braze user attributes',
+  docs: 'https://www.braze.com/docs/api/objects_filters/user_attributes_object/',
+  closed: false,
+  fields: {
+    ...Object.fromEntries(['external_id', 'braze_id', 'email', 'phone', 'first_name', 'last_name', 'home_city', 'country', 'language', 'time_zone', 'gender', 'email_subscribe', 'push_subscribe'].map((f) => [f, text])),
+    // "String in format YYYY-MM-DD".
+    dob: { types: ['date', 'string'], encode: 'text' },
+    _update_existing_only: { setBy: 'syncwright sets `_update_existing_only` where a mode must not create users' },
+    push_token_import: { setBy: 'push token imports are not a sync of attributes' },
+    user_alias: { setBy: 'a user alias is an object of alias_name and alias_label, not a column' },
+  },
+  identifiers: { fields: ['external_id', 'braze_id', 'email', 'phone'], why: 'each attributes object names its user by external_id, braze_id, email or phone' },
+};
 
 export const braze = defineDestination({
   type: 'braze',
   title: 'Braze',
   category: 'marketing',
   objectKinds: [
-    { kind: 'object', describes: 'users (attributes written through /users/track)' },
-    { kind: 'list', describes: 'a custom attribute that marks members, for segments to build on', audience: true, records: false },
+    { kind: 'object', describes: 'users (attributes written through /users/track)', fields: attributes },
+    {
+      kind: 'list',
+      describes: 'a custom attribute that marks members, for segments to build on',
+      audience: true,
+      records: false,
+      fields: { ...attributes, unmappedIn: { modes: ['add', 'remove', 'mirror'], why: 'only `upsert` writes attributes besides the membership flag' } },
+    },
   ],
   settings: settingsSchema(
     {

@@ -1,5 +1,20 @@
 import { columnTypesExcept, defineDestination } from '../define.js';
+import type { FieldRules } from '../fields.js';
 import { secret, settingsSchema } from '../settings.js';
+
+/**
+ * CRM properties are strings in every batch call (`properties: {additionalProperties: {type:
+ * string}}`): numbers in decimal, booleans "true"/"false", dates YYYY-MM-DD, datetimes ISO
+ * 8601; "" clears a property.
+ */
+const properties: FieldRules = {
+  describes: 'HubSpot object properties',
+  docs: 'https://developers.hubspot.com/docs/api/crm/properties',
+  closed: false,
+  fields: {},
+  encode: 'text',
+  nullAsEmpty: true,
+};
 
 export const hubspot = defineDestination({
   type: 'hubspot',
@@ -8,8 +23,15 @@ export const hubspot = defineDestination({
   recordModes: ['upsert', 'insert', 'update', 'mirror'],
   modesWhy: 'HubSpot archives records through its batch archive call, so a tracked mirror can delete what the sync wrote',
   objectKinds: [
-    { kind: 'object', describes: 'a HubSpot object type such as contacts, companies, deals or a custom object' },
-    { kind: 'list', describes: 'a HubSpot static list name', audience: true, records: false },
+    { kind: 'object', describes: 'a HubSpot object type such as contacts, companies, deals or a custom object', fields: properties },
+    {
+      kind: 'list',
+      describes: 'a HubSpot static list name',
+      audience: true,
+      records: false,
+      // Membership calls take record ids only: leaving contacts are found and taken off the list, nothing is written to them.
+      fields: { ...properties, describes: 'HubSpot contact properties', unmappedIn: { modes: ['remove'], why: 'removing list members sends record ids only' } },
+    },
   ],
   // CRM properties are scalars: there is no property type for a JSON document.
   fieldTypes: columnTypesExcept('json'),

@@ -1,19 +1,35 @@
 import { defineDestination } from '../define.js';
+import type { FieldRules, FieldSpec } from '../fields.js';
 import { pattern, secret, settingsSchema } from '../settings.js';
+
+const attribute: FieldSpec = { types: ['string'], top: true };
+
+/**
+ * A profile's standard attributes (strings) go in its attributes, any other field in its custom
+ * `properties`; a profile is identified by email, phone number (E.164) or external id.
+ */
+const profile: FieldRules = {
+  describes: 'Klaviyo profile attributes',
+  docs: 'https://developers.klaviyo.com/en/reference/bulk_import_profiles',
+  closed: false,
+  fields: Object.fromEntries(['email', 'phone_number', 'external_id', 'first_name', 'last_name', 'organization', 'title', 'locale', 'image'].map((f) => [f, attribute])),
+  identifiers: { fields: ['email', 'phone_number', 'external_id'], why: 'Klaviyo finds a profile by its email, phone_number or external_id' },
+};
 
 export const klaviyo = defineDestination({
   type: 'klaviyo',
   title: 'Klaviyo',
   category: 'marketing',
   objectKinds: [
-    { kind: 'object', describes: 'profiles (written through the bulk profile import)' },
+    { kind: 'object', describes: 'profiles (written through the bulk profile import)', fields: profile },
     {
       kind: 'list',
       describes: 'a Klaviyo list name',
       audience: true,
       records: false,
-      // List relationship calls take 1,000 profiles.
-      limits: { maxBatch: 1_000, defaultBatch: 1_000, rateLimit: { requests: 10, perSeconds: 1 } },
+      fields: { ...profile, unmappedIn: { modes: ['remove'], why: 'removing list members sends profile ids only' } },
+      // List relationship calls take 1,000 profiles; members enter through the bulk import (5 MB).
+      limits: { maxBatch: 1_000, defaultBatch: 1_000, rateLimit: { requests: 10, perSeconds: 1 }, maxPayloadBytes: 5_000_000 },
     },
   ],
   settings: settingsSchema(

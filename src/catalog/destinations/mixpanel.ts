@@ -1,13 +1,42 @@
 import { defineDestination } from '../define.js';
+import type { FieldRules } from '../fields.js';
 import { envOr, oneOfValues, secret, settingsSchema, text } from '../settings.js';
+
+/**
+ * /import event properties: `time` is integer seconds or milliseconds since the epoch,
+ * `distinct_id` a string (the identifier when no field is mapped to it), `$insert_id` the
+ * deduplication key syncwright derives from each row.
+ */
+const eventProperties: FieldRules = {
+  describes: 'Mixpanel event properties',
+  docs: 'https://developer.mixpanel.com/reference/import-events',
+  closed: false,
+  fields: {
+    time: { types: ['timestamp', 'date', 'int', 'bigint'], encode: 'epoch_ms' },
+    distinct_id: { types: ['string', 'int', 'bigint'], encode: 'text' },
+    $insert_id: { setBy: "syncwright sets $insert_id from each row's idempotency key (at most 36 letters, digits or -)" },
+  },
+};
+
+/** /engage $set: the profile is the identifier's ($distinct_id); every field a profile property. */
+const profileProperties: FieldRules = {
+  describes: 'Mixpanel profile properties',
+  docs: 'https://developer.mixpanel.com/reference/profile-set',
+  closed: false,
+  fields: {
+    $distinct_id: { identifierOnly: "the sync's identifier is the profile's $distinct_id" },
+    $token: { setBy: 'the project token comes from the destination\'s `project_token`' },
+    $set: { setBy: 'every mapped field is set as a profile property' },
+  },
+};
 
 export const mixpanel = defineDestination({
   type: 'mixpanel',
   title: 'Mixpanel',
   category: 'analytics',
   objectKinds: [
-    { kind: 'event', describes: 'an event name; each row is imported as one event' },
-    { kind: 'object', describes: 'profile (user profile properties set through /engage)' },
+    { kind: 'event', describes: 'an event name; each row is imported as one event', fields: eventProperties },
+    { kind: 'object', describes: 'profile (user profile properties set through /engage)', fields: profileProperties },
   ],
   settings: settingsSchema(
     {

@@ -1,5 +1,18 @@
 import { columnTypesExcept, defineDestination } from '../define.js';
+import type { FieldRules } from '../fields.js';
 import { httpsUrl, pattern, secret, settingsSchema, text } from '../settings.js';
+
+// sObject fields are the org's own; what the API fixes is how records are matched, and field
+// API names are letters, digits and underscores (they are written into SOQL unquoted).
+const apiNames = { pattern: '^[A-Za-z][A-Za-z0-9_]*$', what: 'an sObject field API name: letters, digits and _' };
+const sobjectFields: FieldRules = {
+  describes: 'sObject fields',
+  docs: 'https://developer.salesforce.com/docs/platform/api-rest/guide/resources-composite-sobjects-collections-update.html',
+  closed: false,
+  fields: {},
+  names: apiNames,
+  identifiers: { fields: ['Id'], modes: ['update'], why: 'sObject Collections update records by their record id' },
+};
 
 export const salesforce = defineDestination({
   type: 'salesforce',
@@ -8,8 +21,14 @@ export const salesforce = defineDestination({
   recordModes: ['upsert', 'insert', 'update', 'mirror'],
   modesWhy: 'sObject collections delete by id, so a tracked mirror can delete the records this sync created',
   objectKinds: [
-    { kind: 'object', describes: 'an sObject API name such as Contact, Account or Custom__c' },
-    { kind: 'list', describes: 'a campaign name; members become campaign members', audience: true, records: false },
+    { kind: 'object', describes: 'an sObject API name such as Contact, Account or Custom__c', fields: sobjectFields },
+    {
+      kind: 'list',
+      describes: 'a campaign name; members become campaign members',
+      audience: true,
+      records: false,
+      fields: { describes: 'Contact fields', docs: sobjectFields.docs, closed: false, fields: {}, names: apiNames, unmappedIn: { modes: ['remove'], why: 'removing campaign members deletes them by id' } },
+    },
   ],
   fieldTypes: columnTypesExcept('json'),
   settings: settingsSchema(

@@ -13,14 +13,19 @@ const defaultVersion = 'v21.0';
 const graph = (ctx: ApiContext, ...path: Template[]): Template => concat('https://graph.facebook.com/', ctx.setting('api_version') ?? defaultVersion, ...path);
 const headers = (ctx: ApiContext) => jsonHeaders(bearer(required(ctx, 'token')));
 
-/** Meta's schema keys are the field names (EMAIL, PHONE, FN, ...); one data row per member. */
-function payload(ctx: ApiContext): Template {
-  const schema = [ctx.identifierField ?? 'EMAIL', ...ctx.fields].map((f) => f.toUpperCase());
-  return { schema, data: each([row.key, ...ctx.fields.map(payloadField)]) };
+/**
+ * Meta's schema keys are the field names (EMAIL, PHONE, FN, ...), plain keys, so `is_raw` is
+ * true ("If the keys are combinational keys like LN_FN_ZIP, set this to false, otherwise set
+ * this to true"); one data row per member, an unknown key blank (the change set sends "").
+ */
+function payload(ctx: ApiContext, fields: string[]): Template {
+  const schema = [ctx.identifierField ?? 'EMAIL', ...fields];
+  return { schema, is_raw: true, data: each([row.key, ...fields.map(payloadField)]) };
 }
 
+/** Adds and replaces carry every key of the row; a removal only the identifier, all a leaving row is known by. */
 const users = (ctx: ApiContext, method: 'POST' | 'DELETE', edge: string, extra: Record<string, Template> = {}): SendRequest =>
-  perBatch(jsonRequest(method, graph(ctx, '/', ref('vars.list_id'), edge), headers(ctx), { payload: payload(ctx), ...extra }));
+  perBatch(jsonRequest(method, graph(ctx, '/', ref('vars.list_id'), edge), headers(ctx), { payload: payload(ctx, method === 'DELETE' ? [] : ctx.fields), ...extra }));
 
 function audienceSetup(ctx: ApiContext): CallStep[] {
   const name = ctx.target ?? ctx.sync;

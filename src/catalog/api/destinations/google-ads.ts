@@ -7,7 +7,7 @@
  */
 import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
 import type { CallStep, SendStep, Template } from '../../../plan/api-steps.js';
-import { accessToken, bearer, call, concat, each, findOrCreate, jsonHeaders, jsonRequest, oauthRefresh, payloadField, perBatch, ref, required, row, send } from '../http.js';
+import { accessToken, bearer, call, compact, concat, each, findOrCreate, jsonHeaders, jsonRequest, oauthRefresh, payloadField, perBatch, quoted, ref, required, row, send } from '../http.js';
 
 // Google sunsets each API version about a year after its release: bump with the releases.
 const apiVersion = 'v24';
@@ -27,8 +27,6 @@ function headers(ctx: ApiContext): Record<string, Template> {
 const customer = (ctx: ApiContext, suffix: string): Template => concat(base, 'customers/', customerId(ctx, 'customer_id') ?? required(ctx, 'customer_id'), suffix);
 const job = (suffix: string): Template => concat(base, ref('vars.job'), suffix);
 
-/** GAQL string literal. */
-const gaql = (s: string) => `'${s.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
 
 /** Mirror replaces the whole list, so its job is opened, filled and run only when some row was added, changed or removed. */
 const replaceOnly = (ctx: ApiContext): Pick<CallStep, 'when'> => (ctx.mode === 'mirror' ? { when: 'changed' } : {});
@@ -44,14 +42,15 @@ function listSetup(ctx: ApiContext): CallStep[] {
       find: {
         noun: 'user list',
         request: jsonRequest('POST', customer(ctx, '/googleAds:search'), headers(ctx), {
-          query: `SELECT user_list.resource_name FROM user_list WHERE user_list.name = ${gaql(name)}`,
+          query: concat('SELECT user_list.resource_name FROM user_list WHERE user_list.name = ', quoted(name)),
         }),
         pointer: '/results/0/userList/resourceName',
       },
       create: {
         noun: 'Customer Match list',
         request: jsonRequest('POST', customer(ctx, '/userLists:mutate'), headers(ctx), {
-          operations: [{ create: { name, crmBasedUserList: { uploadKeyType: 'CONTACT_INFO' }, membershipLifeSpan: 10000 } }],
+          // Members stay 540 days after their latest upload, the longest v24 allows ("between 0 and 540 inclusive").
+          operations: [{ create: { name, crmBasedUserList: { uploadKeyType: 'CONTACT_INFO' }, membershipLifeSpan: 540 } }],
         }),
         pointer: '/results/0/resourceName',
       },
@@ -69,9 +68,12 @@ function listSetup(ctx: ApiContext): CallStep[] {
   ];
 }
 
-/** One user per row: the identifier and any other hashed fields, each under its Google key (hashedEmail, hashedPhoneNumber). */
+/**
+ * One user per row: the identifier and the row's other identifiers, each a UserIdentifier of
+ * exactly one field (hashedEmail, hashedPhoneNumber); one the row has no value for is left out.
+ */
 function user(ctx: ApiContext): Template {
-  return { userIdentifiers: [{ [ctx.identifierField ?? 'hashedEmail']: row.key }, ...ctx.fields.map((f) => ({ [f]: payloadField(f) }))] };
+  return { userIdentifiers: compact([{ [ctx.identifierField ?? 'hashedEmail']: row.key }, ...ctx.fields.map((f) => ({ [f]: payloadField(f) }))]) };
 }
 
 function operations(ctx: ApiContext, operation: 'create' | 'remove', changes: ModePlan['reads'], replace = false): SendStep {

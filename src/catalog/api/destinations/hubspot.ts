@@ -14,23 +14,32 @@ const contacts = 'contacts';
 const objectType = (ctx: ApiContext) => (ctx.kind === 'audience' ? contacts : (ctx.target ?? contacts));
 const batchUrl = (ctx: ApiContext, action: string): Template => `${base}/crm/v3/objects/${encodeURIComponent(objectType(ctx))}/batch/${action}`;
 
-/** Results come back unordered; each carries the idProperty among its properties. */
+/**
+ * Results come back unordered; each carries the idProperty among its properties. HubSpot keeps
+ * contact emails in lower case, so an email key is compared without case; any other exactly.
+ */
 function byKey(ctx: ApiContext): Acceptance {
-  return ctx.identifierField ? { by: 'items', items: '/results', match: 'key', key: `/properties/${ctx.identifierField.replaceAll('~', '~0').replaceAll('/', '~1')}` } : { by: 'status' };
+  if (!ctx.identifierField) return { by: 'status' };
+  const key = `/properties/${ctx.identifierField.replaceAll('~', '~0').replaceAll('/', '~1')}`;
+  return { by: 'items', items: '/results', match: 'key', key, ...(ctx.identifierField === 'email' ? { keyCase: 'insensitive' as const } : {}) };
 }
 
-/** Properties including the identifier, so the response shows which record is which. */
+/**
+ * Properties including the identifier, so the response shows which record is which. Every
+ * value is a string (the change set renders them so: src/catalog/destinations/hubspot.ts).
+ */
 const properties = (ctx: ApiContext): Template => (ctx.identifierField ? merge(row.payload, { [ctx.identifierField]: row.key }) : row.payload);
 
 function write(ctx: ApiContext, action: 'create' | 'update' | 'upsert'): SendRequest {
-  const input: Template = action === 'create' ? { properties: properties(ctx) } : { idProperty: ctx.identifierField ?? null, id: row.key, properties: properties(ctx) };
+  // A created record is associated with nothing; the schema requires the (empty) list.
+  const input: Template = action === 'create' ? { associations: [], properties: properties(ctx) } : { idProperty: ctx.identifierField ?? null, id: row.key, properties: properties(ctx) };
   return perBatch(jsonRequest('POST', batchUrl(ctx, action), headers(ctx), { inputs: each(input) }), byKey(ctx), { destination_id: '/id' });
 }
 
 /** Finds records by the identifier (for list removal, where the record ids are not known). */
 function read(ctx: ApiContext): SendRequest {
   return perBatch(
-    jsonRequest('POST', batchUrl(ctx, 'read'), headers(ctx), { idProperty: ctx.identifierField ?? null, inputs: each({ id: row.key }), properties: [ctx.identifierField ?? 'hs_object_id'] }),
+    jsonRequest('POST', batchUrl(ctx, 'read'), headers(ctx), { idProperty: ctx.identifierField ?? null, inputs: each({ id: row.key }), properties: [ctx.identifierField ?? 'hs_object_id'], propertiesWithHistory: [] }),
     byKey(ctx),
     { destination_id: '/id' },
   );

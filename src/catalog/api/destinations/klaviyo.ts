@@ -5,7 +5,7 @@
  */
 import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
 import type { CallStep, SendRequest, Template } from '../../../plan/api-steps.js';
-import { asJson, concat, each, findOrCreate, jsonRequest, merge, perBatch, rateLimitOf, ref, required, row, send } from '../http.js';
+import { asJson, concat, each, fieldsOf, findOrCreate, jsonRequest, perBatch, placedFields, rateLimitOf, ref, required, row, send } from '../http.js';
 
 const base = 'https://a.klaviyo.com/api';
 // The API revision when the destination names none.
@@ -20,11 +20,11 @@ const headers = (ctx: ApiContext): Record<string, Template> => ({
   revision: ctx.setting('revision') ?? defaultRevision,
 });
 
-/** Standard profile attributes by the identifier (email, phone_number, external_id), mapped fields as custom properties. */
-const profile = (ctx: ApiContext): Template => ({
-  type: 'profile',
-  attributes: merge(ctx.identifierField ? { [ctx.identifierField]: row.key } : {}, { properties: row.payload }),
-});
+/** The identifier (email, phone_number, external_id) and the standard attributes as attributes, every other field a custom property. */
+function profile(ctx: ApiContext): Template {
+  const { top, rest } = placedFields(ctx);
+  return { type: 'profile', attributes: { ...fieldsOf(top), ...(ctx.identifierField ? { [ctx.identifierField]: row.key } : {}), properties: fieldsOf(rest) } };
+}
 
 function bulkImport(ctx: ApiContext, toList: boolean): SendRequest {
   const data: Record<string, Template> = { type: 'profile-bulk-import-job', attributes: { profiles: { data: each(profile(ctx)) } } };

@@ -23,12 +23,18 @@ function auth(ctx: ApiContext): { headers: Record<string, Template>; query: Reco
   return { headers: { Authorization: concat('Basic ', base64(concat(required(ctx, 'api_secret'), ':'))) }, query: {} };
 }
 
+/**
+ * Each row as one event: `time` the run's unless a field is mapped to it (the change set sends
+ * it as milliseconds), `distinct_id` the identifier unless a field is mapped to it, the
+ * identifier also under its own name, `$insert_id` from the row's idempotency key.
+ */
 function events(ctx: ApiContext): SendRequest {
   const { headers, query } = auth(ctx);
+  const defaults = { time: ref('run.epoch_ms'), ...(ctx.identifierField ? { distinct_id: row.key, [ctx.identifierField]: row.key } : {}) };
   // $insert_id takes at most 36 characters: 32 hex digits of the key are enough to be unique.
-  const base = { time: ref('run.epoch_ms'), $insert_id: slice(row.idempotencyKey, 0, 32), ...(ctx.identifierField ? { distinct_id: row.key } : {}) };
+  const properties = merge(defaults, row.payload, { $insert_id: slice(row.idempotencyKey, 0, 32) });
   return perBatch(
-    jsonRequest('POST', host(ctx, '/import'), jsonHeaders(headers), each({ event: ctx.target ?? ctx.sync, properties: merge(base, row.payload) }), { strict: '1', ...query }),
+    jsonRequest('POST', host(ctx, '/import'), jsonHeaders(headers), each({ event: ctx.target ?? ctx.sync, properties }), { strict: '1', ...query }),
     { by: 'status', success: { pointer: '/code', equals: 200 } },
   );
 }

@@ -1,7 +1,14 @@
 /** Webhook and Slack: one request per row (or per batch for a batching webhook). */
-import type { DestinationApi } from '../types.js';
+import type { ApiContext, DestinationApi } from '../types.js';
 import type { Template } from '../../../plan/api-steps.js';
-import { bearer, concat, each, jsonHeaders, jsonRequest, message, perBatch, perRow, rateLimitOf, record, ref, required, row, send } from '../http.js';
+import { headerSettingPrefix } from '../../destinations/webhook.js';
+import { bearer, concat, each, jsonHeaders, jsonMessage, jsonRequest, message, perBatch, perRow, rateLimitOf, record, ref, required, row, send } from '../http.js';
+
+/** `header_x_api_key` settings as headers (`x-api-key`), their values literal or `$env`, in name order. */
+function customHeaders(ctx: ApiContext): Record<string, Template> {
+  const names = ctx.settingNames.filter((n) => n.startsWith(headerSettingPrefix)).sort();
+  return Object.fromEntries(names.map((n) => [n.slice(headerSettingPrefix.length).replaceAll('_', '-'), ctx.setting(n) ?? '']));
+}
 
 export const webhookApi: DestinationApi = {
   setup: () => [],
@@ -10,13 +17,17 @@ export const webhookApi: DestinationApi = {
       const url = ctx.target ? concat(required(ctx, 'url'), ctx.target) : required(ctx, 'url');
       const method = ctx.setting('method') === 'PUT' ? 'PUT' : 'POST';
       const secret = ctx.setting('secret');
-      const body: Record<string, Template> = { sync: ctx.sync, key: row.key, record: record(ctx), ...(ctx.message === undefined ? {} : { message }) };
+      const timeout = ctx.setting('timeout_seconds');
+      // A row's body: the JSON value its message renders to (values inserted with {{json column}}),
+      // or without a message the envelope {sync, key, record}. Either is JSON by construction.
+      const body: Template = ctx.message === undefined ? { sync: ctx.sync, key: row.key, record: record(ctx) } : jsonMessage;
       // `batch true`: one JSON array per batch; otherwise one request per row.
       const batching = ctx.setting('batch') === true;
       // Receivers deduplicate on Idempotency-Key: per row its own key, per batch a key of the batch's rows.
+      const headers = jsonHeaders({ ...customHeaders(ctx), 'Idempotency-Key': batching ? ref('batch.idempotency_key') : row.idempotencyKey });
       const request = {
-        ...jsonRequest(method, url, jsonHeaders({ 'Idempotency-Key': batching ? ref('batch.idempotency_key') : row.idempotencyKey }), batching ? each(body) : body),
-        ...(secret === undefined ? {} : { signature: { header: 'X-Syncwright-Signature', prefix: 'sha256=', key: secret } }),
+        ...jsonRequest(method, url, headers, batching ? each(body) : body),
+        ...(secret === undefined ? {} : { signature: { header: 'X-Syncwright-Signature', key: secret } }),
       };
       return {
         reads: ['added'],
@@ -27,6 +38,7 @@ export const webhookApi: DestinationApi = {
             changes: ['added'],
             batch: { size: batching ? ctx.batch : 1 },
             requests: [batching ? perBatch(request) : perRow(request)],
+            ...(timeout === undefined ? {} : { timeoutSeconds: timeout }),
             ...(ctx.message === undefined ? {} : { message: ctx.message }),
           }),
         ],
@@ -57,6 +69,7 @@ export const slackApi: DestinationApi = {
             ),
           ],
           message: ctx.message ?? '',
+          escapeMessageValues: 'slack',
           // About one message per second per channel.
           rateLimit: rateLimitOf(ctx, 'target'),
         }),

@@ -4,8 +4,8 @@
  * https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_composite_sobjects_collections.htm
  */
 import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
-import type { Acceptance, CallStep, SendRequest, Template } from '../../../plan/api-steps.js';
-import { accessToken, bearer, concat, each, findOrCreate, join, jsonHeaders, jsonRequest, merge, oauthRefresh, perBatch, ref, required, row, send } from '../http.js';
+import type { Acceptance, CallStep, HttpRequest, SendRequest, Template } from '../../../plan/api-steps.js';
+import { accessToken, bearer, concat, each, findOrCreate, join, jsonHeaders, jsonRequest, merge, oauthRefresh, perBatch, quoted, ref, required, row, send } from '../http.js';
 
 // The REST API version when the destination names none.
 const defaultVersion = '62.0';
@@ -39,8 +39,8 @@ const remove = (ctx: ApiContext): SendRequest =>
 const step = (ctx: ApiContext, operation: string, changes: ModePlan['reads'], requests: SendRequest[], description: string) =>
   send({ operation, description, changes, batch: { size: ctx.batch }, requests });
 
-/** SOQL string literal: backslash and quote escaped. */
-const soql = (s: string) => `'${s.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+/** A SOQL query in the query string; its literals are quoted by the template, at run time. */
+const query = (ctx: ApiContext, ...soql: Template[]): HttpRequest => jsonRequest('GET', api(ctx, '/query'), headers(), undefined, { q: concat(...soql) });
 
 function campaignSetup(ctx: ApiContext): CallStep[] {
   const name = ctx.target ?? ctx.sync;
@@ -48,12 +48,31 @@ function campaignSetup(ctx: ApiContext): CallStep[] {
     call: 'campaign',
     into: 'list_id',
     name,
-    find: { noun: 'campaign', request: jsonRequest('GET', api(ctx, '/query'), headers(), undefined, { q: `SELECT Id FROM Campaign WHERE Name = ${soql(name)} LIMIT 1` }), pointer: '/records/0/Id' },
+    find: { noun: 'campaign', request: query(ctx, 'SELECT Id FROM Campaign WHERE Name = ', quoted(name), ' LIMIT 1'), pointer: '/records/0/Id' },
     create: { noun: 'campaign', request: jsonRequest('POST', api(ctx, '/sobjects/Campaign'), headers(), { Name: name, IsActive: true }), pointer: '/id' },
   });
 }
 
-/** Upsert the contacts, then make them members; the member id is what removal needs. */
+// A lookup's query goes in the URL: 100 identifiers keep it well inside the URI limit.
+const lookupBatch = 100;
+
+/**
+ * The campaign members of a batch's contacts, found by the identifier field: removal without
+ * having added (mode remove) knows no member id, so it looks them up before deleting. SOQL
+ * compares the standard Email field without case, so a member is found by an email that
+ * differs in case and its result is matched so too; any other field exactly (whether a custom
+ * field is case-sensitive is the org's metadata).
+ */
+const findMembers = (ctx: ApiContext): SendRequest => {
+  const field = ctx.identifierField ?? 'Id';
+  return perBatch(
+    query(ctx, `SELECT Id, Contact.${field} FROM CampaignMember WHERE CampaignId = `, quoted(ref('vars.list_id')), ` AND Contact.${field} IN (`, join(each(quoted(row.key)), ', '), ')'),
+    { by: 'items', items: '/records', match: 'key', key: `/Contact/${field}`, ...(field === 'Email' ? { keyCase: 'insensitive' as const } : {}) },
+    { destination_id: '/Id' },
+  );
+};
+
+/** Upsert the contacts, then make them members; the member id (the last capture) is what removal needs. */
 const addMembers = (ctx: ApiContext): SendRequest[] => [
   upsert(ctx),
   collection(ctx, 'POST', '/composite/sobjects', { attributes: { type: 'CampaignMember' }, CampaignId: ref('vars.list_id'), ContactId: row.destinationId }),
@@ -93,9 +112,15 @@ export const salesforceApi: DestinationApi = {
     'audience:remove': (ctx) => ({
       reads: ['added', 'removed'],
       steps: [
-        // Without a member id there is nothing to delete: members who entered are recorded as they are.
+        // Members who entered are recorded as they are; their member ids are looked up when they leave.
         { kind: 'accept', description: 'remember entering members without sending them, so their leaving is seen', changes: ['added'], when: 'always' },
-        step(ctx, 'remove_members', ['removed'], [remove(ctx)], 'delete the campaign members this sync added'),
+        send({
+          operation: 'remove_members',
+          description: 'find the campaign members of leaving contacts, then delete them',
+          changes: ['removed'],
+          batch: { size: Math.min(ctx.batch, lookupBatch) },
+          requests: [findMembers(ctx), remove(ctx)],
+        }),
       ],
     }),
     'audience:mirror': (ctx) => ({

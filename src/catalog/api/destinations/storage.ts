@@ -6,15 +6,19 @@ import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
 import type { Template, WriteObjectStep } from '../../../plan/api-steps.js';
 import { concat, record, ref, required, settingsOf, standardRetry } from '../http.js';
 
-/** The object name under the prefix: the sync's path, or its name. */
+/** The object name under the prefix: the sync's path, or its name; one `/` between the two. */
 function path(ctx: ApiContext): Template {
   const prefix = ctx.setting('prefix');
   const name = ctx.target ?? ctx.sync;
-  return prefix === undefined ? name : concat(prefix, '/', name);
+  if (prefix === undefined || prefix === '') return name;
+  if (typeof prefix === 'string') return `${prefix.replace(/\/+$/, '')}/${name.replace(/^\/+/, '')}`;
+  return concat(prefix, '/', name);
 }
 
 function write(ctx: ApiContext, service: 's3' | 'gcs', mirror: boolean, connectionSettings: string[]): WriteObjectStep {
   const ext = `.${ctx.format}`;
+  // A mirror's path may already name the file with its extension: exports/users.csv is not users.csv.csv.
+  const named = (ctx.target ?? ctx.sync).endsWith(ext);
   const changes: ModePlan['reads'] = mirror ? ['added', 'changed', 'unchanged'] : ['added'];
   return {
     kind: 'write_object',
@@ -24,7 +28,7 @@ function write(ctx: ApiContext, service: 's3' | 'gcs', mirror: boolean, connecti
     changes,
     service,
     bucket: required(ctx, 'bucket'),
-    key: mirror ? concat(path(ctx), ext) : concat(path(ctx), '/run-', ref('run.id'), '/part-', ref('batch.index'), ext),
+    key: mirror ? (named ? path(ctx) : concat(path(ctx), ext)) : concat(path(ctx), '/run-', ref('run.id'), '/part-', ref('batch.index'), ext),
     format: ctx.format,
     ...(mirror ? {} : { batch: { size: ctx.batch } }),
     record: record(ctx),

@@ -3,8 +3,9 @@ import type { ApiContext, DestinationApi } from '../types.js';
 import type { PublishStep } from '../../../plan/api-steps.js';
 import { record, row, settingsOf, standardRetry } from '../http.js';
 
-// Kinesis records take at most 1 MiB of data each.
+// Kinesis records take at most 1 MiB of data each, and a partition key of 1 to 256 characters.
 const kinesisRecordBytes = 1024 * 1024;
+const kinesisKeyChars = 256;
 
 function publish(ctx: ApiContext, transport: 'kafka' | 'kinesis', names: string[]): PublishStep {
   const kafka = transport === 'kafka';
@@ -19,6 +20,7 @@ function publish(ctx: ApiContext, transport: 'kafka' | 'kinesis', names: string[
     value: record(ctx),
     batch: { size: ctx.batch, ...(!kafka && ctx.maxPayloadBytes ? { maxBytes: ctx.maxPayloadBytes } : {}) },
     maxMessageBytes: kafka ? (ctx.maxPayloadBytes ?? kinesisRecordBytes) : kinesisRecordBytes,
+    ...(kafka ? {} : { maxKeyChars: kinesisKeyChars }),
     connection: settingsOf(ctx, names),
     retry: standardRetry,
   };

@@ -25,7 +25,7 @@ FROM
         "m"."COUNTRY" IN ('US', 'CA')
         OR "m"."SIGNED_UP" < CAST('2020-01-01' AS DATE)
       )
-      AND "m"."EMAIL" NOT LIKE '%@test.example'
+      AND "m"."EMAIL" NOT LIKE '%@test.example' ESCAPE '\\'
   ) AS "r"
 WHERE
   "r"."sw_c0" IS NOT NULL
@@ -110,7 +110,7 @@ FROM
         "m"."COUNTRY" IN ('US', 'CA')
         OR "m"."SIGNED_UP" < CAST('2020-01-01' AS DATE)
       )
-      AND "m"."EMAIL" NOT LIKE '%@test.example'
+      AND "m"."EMAIL" NOT LIKE '%@test.example' ESCAPE '\\'
   ) AS "n";
 
 BEGIN TRANSACTION;

@@ -2,7 +2,8 @@
 -- the change set against the snapshot of what crm accepted; ends with a one-row summary
 
 -- The change set: the model's rows, mapped, normalised and hashed, against the snapshot of
--- what crm last accepted. Read by read.sql, recorded by commit.sql.
+-- what crm last accepted. A temporary table of this session, read by read.sql in
+-- the same session: no other run, and no dry run, sees it or replaces it.
 CREATE SCHEMA IF NOT EXISTS `syncwright`;
 
 CREATE TABLE IF NOT EXISTS `syncwright`.`users_crm_snapshot` (
@@ -11,14 +12,16 @@ CREATE TABLE IF NOT EXISTS `syncwright`.`users_crm_snapshot` (
   `destination_id` STRING
 );
 
--- The executor inserts the rows the destination accepted here before commit.sql runs.
-CREATE TABLE IF NOT EXISTS `syncwright`.`users_crm_accepted` (`row_key` STRING NOT NULL, `destination_id` STRING);
+-- The executor inserts each row the destination accepted here, as it is accepted, with what
+-- commit.sql needs to record it; commit.sql reads nothing else.
+CREATE TABLE IF NOT EXISTS `syncwright`.`users_crm_accepted_rows` (
+  `row_key` STRING NOT NULL,
+  `change` STRING NOT NULL,
+  `payload_hash` STRING,
+  `destination_id` STRING
+);
 
-DELETE FROM `syncwright`.`users_crm_accepted`
-WHERE
-  TRUE;
-
-CREATE OR REPLACE TABLE `syncwright`.`users_crm_changes` AS
+CREATE OR REPLACE TEMP TABLE `users_crm_changes` AS
 WITH
   `model` AS (
     SELECT
@@ -29,7 +32,19 @@ WITH
   `mapped` AS (
     SELECT
       CAST(`email` AS STRING) AS `row_key`,
-      JSON_OBJECT ('plan_tier', `plan`, 'lifetime value', `ltv`) AS `payload`,
+      JSON_OBJECT (
+        'plan_tier',
+        COALESCE(`plan`, ''),
+        'lifetime value',
+        COALESCE(CAST(`ltv` AS STRING), ''),
+        'signup_date',
+        COALESCE(FORMAT_DATE('%Y-%m-%d', `Signup Date`), ''),
+        'last_seen',
+        COALESCE(
+          FORMAT_TIMESTAMP('%Y-%m-%dT%H:%M:%E3SZ', `updated_at`, 'UTC'),
+          ''
+        )
+      ) AS `payload`,
       CAST(
         NULL
         AS JSON
@@ -190,4 +205,4 @@ SELECT
     0
   ) AS `unchanged`
 FROM
-  `syncwright`.`users_crm_changes`;
+  `users_crm_changes`;

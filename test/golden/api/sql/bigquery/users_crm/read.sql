@@ -12,7 +12,7 @@ SELECT
   `destination_id`,
   TO_JSON_STRING(`columns`) AS `columns`
 FROM
-  `syncwright`.`users_crm_changes`
+  `users_crm_changes`
 WHERE
   `change` IN ('added', 'changed', 'removed')
 ORDER BY

@@ -2,7 +2,8 @@
 -- the change set against the snapshot of what hook accepted; ends with a one-row summary
 
 -- The change set: the model's rows, mapped, normalised and hashed, against the snapshot of
--- what hook last accepted. Read by read.sql, recorded by commit.sql.
+-- what hook last accepted. A temporary table of this session, read by read.sql in
+-- the same session: no other run, and no dry run, sees it or replaces it.
 CREATE SCHEMA IF NOT EXISTS `syncwright`;
 
 CREATE TABLE IF NOT EXISTS `syncwright`.`users_hook_snapshot` (
@@ -11,14 +12,16 @@ CREATE TABLE IF NOT EXISTS `syncwright`.`users_hook_snapshot` (
   `destination_id` STRING
 );
 
--- The executor inserts the rows the destination accepted here before commit.sql runs.
-CREATE TABLE IF NOT EXISTS `syncwright`.`users_hook_accepted` (`row_key` STRING NOT NULL, `destination_id` STRING);
+-- The executor inserts each row the destination accepted here, as it is accepted, with what
+-- commit.sql needs to record it; commit.sql reads nothing else.
+CREATE TABLE IF NOT EXISTS `syncwright`.`users_hook_accepted_rows` (
+  `row_key` STRING NOT NULL,
+  `change` STRING NOT NULL,
+  `payload_hash` STRING,
+  `destination_id` STRING
+);
 
-DELETE FROM `syncwright`.`users_hook_accepted`
-WHERE
-  TRUE;
-
-CREATE OR REPLACE TABLE `syncwright`.`users_hook_changes` AS
+CREATE OR REPLACE TEMP TABLE `users_hook_changes` AS
 WITH
   `model` AS (
     SELECT
@@ -43,7 +46,7 @@ WITH
         'Signup Date',
         `Signup Date`,
         'updated_at',
-        `updated_at`
+        FORMAT_TIMESTAMP('%Y-%m-%dT%H:%M:%E3SZ', `updated_at`, 'UTC')
       ) AS `payload`,
       JSON_OBJECT (
         'user_id',
@@ -82,7 +85,8 @@ WITH
         ORDER BY
           `order_1` DESC NULLS LAST,
           `order_2` ASC NULLS LAST,
-          `payload_hash`
+          `payload_hash`,
+          TO_JSON_STRING(`columns`)
       ) AS `rank`
     FROM
       `hashed`
@@ -185,4 +189,4 @@ SELECT
     0
   ) AS `unchanged`
 FROM
-  `syncwright`.`users_hook_changes`;
+  `users_hook_changes`;

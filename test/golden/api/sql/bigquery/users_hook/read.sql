@@ -12,7 +12,7 @@ SELECT
   `destination_id`,
   TO_JSON_STRING(`columns`) AS `columns`
 FROM
-  `syncwright`.`users_hook_changes`
+  `users_hook_changes`
 WHERE
   `change` IN ('added')
 ORDER BY

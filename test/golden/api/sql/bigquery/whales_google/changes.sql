@@ -2,7 +2,8 @@
 -- the change set against the snapshot of what google accepted; ends with a one-row summary
 
 -- The change set: the model's rows, mapped, normalised and hashed, against the snapshot of
--- what google last accepted. Read by read.sql, recorded by commit.sql.
+-- what google last accepted. A temporary table of this session, read by read.sql in
+-- the same session: no other run, and no dry run, sees it or replaces it.
 CREATE SCHEMA IF NOT EXISTS `syncwright`;
 
 CREATE TABLE IF NOT EXISTS `syncwright`.`whales_google_snapshot` (
@@ -11,14 +12,16 @@ CREATE TABLE IF NOT EXISTS `syncwright`.`whales_google_snapshot` (
   `destination_id` STRING
 );
 
--- The executor inserts the rows the destination accepted here before commit.sql runs.
-CREATE TABLE IF NOT EXISTS `syncwright`.`whales_google_accepted` (`row_key` STRING NOT NULL, `destination_id` STRING);
+-- The executor inserts each row the destination accepted here, as it is accepted, with what
+-- commit.sql needs to record it; commit.sql reads nothing else.
+CREATE TABLE IF NOT EXISTS `syncwright`.`whales_google_accepted_rows` (
+  `row_key` STRING NOT NULL,
+  `change` STRING NOT NULL,
+  `payload_hash` STRING,
+  `destination_id` STRING
+);
 
-DELETE FROM `syncwright`.`whales_google_accepted`
-WHERE
-  TRUE;
-
-CREATE OR REPLACE TABLE `syncwright`.`whales_google_changes` AS
+CREATE OR REPLACE TEMP TABLE `whales_google_changes` AS
 WITH
   `model` AS (
     SELECT
@@ -38,19 +41,19 @@ WITH
         SHA256(
           NULLIF(
             CASE
-              WHEN SPLIT(LOWER(TRIM(CAST(`email` AS STRING))), '@') [SAFE_OFFSET(1)] IN ('gmail.com', 'googlemail.com') THEN CONCAT(
+              WHEN SPLIT(LOWER(TRIM(CAST(`email` AS STRING), ' ')), '@') [SAFE_OFFSET(1)] IN ('gmail.com', 'googlemail.com') THEN CONCAT(
                 REPLACE(
                   SPLIT(
-                    SPLIT(LOWER(TRIM(CAST(`email` AS STRING))), '@') [SAFE_OFFSET(0)],
+                    SPLIT(LOWER(TRIM(CAST(`email` AS STRING), ' ')), '@') [SAFE_OFFSET(0)],
                     '+'
                   ) [SAFE_OFFSET(0)],
                   '.',
                   ''
                 ),
                 '@',
-                SPLIT(LOWER(TRIM(CAST(`email` AS STRING))), '@') [SAFE_OFFSET(1)]
+                SPLIT(LOWER(TRIM(CAST(`email` AS STRING), ' ')), '@') [SAFE_OFFSET(1)]
               )
-              ELSE LOWER(TRIM(CAST(`email` AS STRING)))
+              ELSE LOWER(TRIM(CAST(`email` AS STRING), ' '))
             END,
             ''
           )
@@ -217,4 +220,4 @@ SELECT
     0
   ) AS `unchanged`
 FROM
-  `syncwright`.`whales_google_changes`;
+  `whales_google_changes`;

@@ -12,7 +12,7 @@ SELECT
   `destination_id`,
   TO_JSON_STRING(`columns`) AS `columns`
 FROM
-  `syncwright`.`whales_google_changes`
+  `whales_google_changes`
 WHERE
   `change` IN ('added')
 ORDER BY

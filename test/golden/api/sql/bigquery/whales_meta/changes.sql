@@ -2,7 +2,8 @@
 -- the change set against the snapshot of what meta accepted; ends with a one-row summary
 
 -- The change set: the model's rows, mapped, normalised and hashed, against the snapshot of
--- what meta last accepted. Read by read.sql, recorded by commit.sql.
+-- what meta last accepted. A temporary table of this session, read by read.sql in
+-- the same session: no other run, and no dry run, sees it or replaces it.
 CREATE SCHEMA IF NOT EXISTS `syncwright`;
 
 CREATE TABLE IF NOT EXISTS `syncwright`.`whales_meta_snapshot` (
@@ -11,14 +12,16 @@ CREATE TABLE IF NOT EXISTS `syncwright`.`whales_meta_snapshot` (
   `destination_id` STRING
 );
 
--- The executor inserts the rows the destination accepted here before commit.sql runs.
-CREATE TABLE IF NOT EXISTS `syncwright`.`whales_meta_accepted` (`row_key` STRING NOT NULL, `destination_id` STRING);
+-- The executor inserts each row the destination accepted here, as it is accepted, with what
+-- commit.sql needs to record it; commit.sql reads nothing else.
+CREATE TABLE IF NOT EXISTS `syncwright`.`whales_meta_accepted_rows` (
+  `row_key` STRING NOT NULL,
+  `change` STRING NOT NULL,
+  `payload_hash` STRING,
+  `destination_id` STRING
+);
 
-DELETE FROM `syncwright`.`whales_meta_accepted`
-WHERE
-  TRUE;
-
-CREATE OR REPLACE TABLE `syncwright`.`whales_meta_changes` AS
+CREATE OR REPLACE TEMP TABLE `whales_meta_changes` AS
 WITH
   `model` AS (
     SELECT
@@ -35,20 +38,48 @@ WITH
   `mapped` AS (
     SELECT
       TO_HEX(
-        SHA256(NULLIF(LOWER(TRIM(CAST(`email` AS STRING))), ''))
+        SHA256(
+          NULLIF(
+            LOWER(TRIM(CAST(`email` AS STRING), ' \t\n\v\r.')),
+            ''
+          )
+        )
       ) AS `row_key`,
       JSON_OBJECT (
         'PHONE',
-        TO_HEX(
-          SHA256(
-            NULLIF(
-              LTRIM(
-                REGEXP_REPLACE(CAST(`phone` AS STRING), '[^0-9]', ''),
-                '0'
-              ),
-              ''
+        COALESCE(
+          TO_HEX(
+            SHA256(
+              NULLIF(
+                LTRIM(
+                  REGEXP_REPLACE(
+                    LOWER(TRIM(CAST(`phone` AS STRING), ' \t\n\v\r.')),
+                    '[^0-9]',
+                    ''
+                  ),
+                  '0'
+                ),
+                ''
+              )
             )
-          )
+          ),
+          ''
+        ),
+        'CT',
+        COALESCE(
+          TO_HEX(
+            SHA256(
+              NULLIF(
+                REGEXP_REPLACE(
+                  LOWER(TRIM(CAST(`plan` AS STRING), ' \t\n\v\r.')),
+                  '[^a-z]',
+                  ''
+                ),
+                ''
+              )
+            )
+          ),
+          ''
         )
       ) AS `payload`,
       CAST(
@@ -211,4 +242,4 @@ SELECT
     0
   ) AS `unchanged`
 FROM
-  `syncwright`.`whales_meta_changes`;
+  `whales_meta_changes`;

@@ -12,7 +12,7 @@ SELECT
   `destination_id`,
   TO_JSON_STRING(`columns`) AS `columns`
 FROM
-  `syncwright`.`whales_meta_changes`
+  `whales_meta_changes`
 WHERE
   `change` IN ('added', 'changed', 'unchanged', 'removed')
 ORDER BY

@@ -2,7 +2,14 @@
 -- the change set against the snapshot of what crm accepted; ends with a one-row summary
 
 -- The change set: the model's rows, mapped, normalised and hashed, against the snapshot of
--- what crm last accepted. Read by read.sql, recorded by commit.sql.
+-- what crm last accepted. A temporary table of this session, read by read.sql in
+-- the same session: no other run, and no dry run, sees it or replaces it.
+-- The state tables are made by one run at a time (runs of other syncs may make them too).
+BEGIN;
+
+SELECT
+  PG_ADVISORY_XACT_LOCK(8036464810771663505);
+
 CREATE SCHEMA IF NOT EXISTS "syncwright";
 
 CREATE TABLE IF NOT EXISTS "syncwright"."users_crm_snapshot" (
@@ -11,16 +18,20 @@ CREATE TABLE IF NOT EXISTS "syncwright"."users_crm_snapshot" (
   "destination_id" TEXT
 );
 
--- The executor inserts the rows the destination accepted here before commit.sql runs.
-CREATE TABLE IF NOT EXISTS "syncwright"."users_crm_accepted" ("row_key" TEXT NOT NULL, "destination_id" TEXT);
+-- The executor inserts each row the destination accepted here, as it is accepted, with what
+-- commit.sql needs to record it; commit.sql reads nothing else.
+CREATE TABLE IF NOT EXISTS "syncwright"."users_crm_accepted_rows" (
+  "row_key" TEXT NOT NULL,
+  "change" TEXT NOT NULL,
+  "payload_hash" TEXT,
+  "destination_id" TEXT
+);
 
-DELETE FROM "syncwright"."users_crm_accepted"
-WHERE
-  TRUE;
+COMMIT;
 
-DROP TABLE IF EXISTS "syncwright"."users_crm_changes";
+DROP TABLE IF EXISTS pg_temp."users_crm_changes";
 
-CREATE TABLE "syncwright"."users_crm_changes" AS
+CREATE TEMPORARY TABLE pg_temp."users_crm_changes" AS
 WITH
   "model" AS (
     SELECT
@@ -31,7 +42,19 @@ WITH
   "mapped" AS (
     SELECT
       CAST("email" AS TEXT) AS "row_key",
-      jsonb_build_object('plan_tier', "plan", 'lifetime value', "ltv") AS "payload",
+      jsonb_build_object(
+        'plan_tier',
+        COALESCE("plan", ''),
+        'lifetime value',
+        COALESCE(CAST("ltv" AS TEXT), ''),
+        'signup_date',
+        COALESCE(to_char("Signup Date", 'YYYY-MM-DD'), ''),
+        'last_seen',
+        COALESCE(
+          to_char("updated_at", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+          ''
+        )
+      ) AS "payload",
       CAST(NULL AS JSONB) AS "columns",
       "updated_at" AS "order_1",
       "user_id" AS "order_2"
@@ -190,4 +213,4 @@ SELECT
     0
   ) AS "unchanged"
 FROM
-  "syncwright"."users_crm_changes";
+  pg_temp."users_crm_changes";

@@ -12,7 +12,7 @@ SELECT
   "destination_id",
   CAST("columns" AS TEXT) AS "columns"
 FROM
-  "syncwright"."users_crm_changes"
+  pg_temp."users_crm_changes"
 WHERE
   "change" IN ('added', 'changed', 'removed')
 ORDER BY

@@ -12,7 +12,7 @@ SELECT
   "destination_id",
   CAST("columns" AS TEXT) AS "columns"
 FROM
-  "syncwright"."users_hook_changes"
+  pg_temp."users_hook_changes"
 WHERE
   "change" IN ('added')
 ORDER BY

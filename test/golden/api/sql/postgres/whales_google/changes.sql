@@ -2,7 +2,14 @@
 -- the change set against the snapshot of what google accepted; ends with a one-row summary
 
 -- The change set: the model's rows, mapped, normalised and hashed, against the snapshot of
--- what google last accepted. Read by read.sql, recorded by commit.sql.
+-- what google last accepted. A temporary table of this session, read by read.sql in
+-- the same session: no other run, and no dry run, sees it or replaces it.
+-- The state tables are made by one run at a time (runs of other syncs may make them too).
+BEGIN;
+
+SELECT
+  PG_ADVISORY_XACT_LOCK(8036464810771663505);
+
 CREATE SCHEMA IF NOT EXISTS "syncwright";
 
 CREATE TABLE IF NOT EXISTS "syncwright"."whales_google_snapshot" (
@@ -11,16 +18,20 @@ CREATE TABLE IF NOT EXISTS "syncwright"."whales_google_snapshot" (
   "destination_id" TEXT
 );
 
--- The executor inserts the rows the destination accepted here before commit.sql runs.
-CREATE TABLE IF NOT EXISTS "syncwright"."whales_google_accepted" ("row_key" TEXT NOT NULL, "destination_id" TEXT);
+-- The executor inserts each row the destination accepted here, as it is accepted, with what
+-- commit.sql needs to record it; commit.sql reads nothing else.
+CREATE TABLE IF NOT EXISTS "syncwright"."whales_google_accepted_rows" (
+  "row_key" TEXT NOT NULL,
+  "change" TEXT NOT NULL,
+  "payload_hash" TEXT,
+  "destination_id" TEXT
+);
 
-DELETE FROM "syncwright"."whales_google_accepted"
-WHERE
-  TRUE;
+COMMIT;
 
-DROP TABLE IF EXISTS "syncwright"."whales_google_changes";
+DROP TABLE IF EXISTS pg_temp."whales_google_changes";
 
-CREATE TABLE "syncwright"."whales_google_changes" AS
+CREATE TEMPORARY TABLE pg_temp."whales_google_changes" AS
 WITH
   "model" AS (
     SELECT
@@ -218,4 +229,4 @@ SELECT
     0
   ) AS "unchanged"
 FROM
-  "syncwright"."whales_google_changes";
+  pg_temp."whales_google_changes";

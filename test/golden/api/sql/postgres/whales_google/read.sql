@@ -12,7 +12,7 @@ SELECT
   "destination_id",
   CAST("columns" AS TEXT) AS "columns"
 FROM
-  "syncwright"."whales_google_changes"
+  pg_temp."whales_google_changes"
 WHERE
   "change" IN ('added')
 ORDER BY

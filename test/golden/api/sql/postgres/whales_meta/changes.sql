@@ -2,7 +2,14 @@
 -- the change set against the snapshot of what meta accepted; ends with a one-row summary
 
 -- The change set: the model's rows, mapped, normalised and hashed, against the snapshot of
--- what meta last accepted. Read by read.sql, recorded by commit.sql.
+-- what meta last accepted. A temporary table of this session, read by read.sql in
+-- the same session: no other run, and no dry run, sees it or replaces it.
+-- The state tables are made by one run at a time (runs of other syncs may make them too).
+BEGIN;
+
+SELECT
+  PG_ADVISORY_XACT_LOCK(8036464810771663505);
+
 CREATE SCHEMA IF NOT EXISTS "syncwright";
 
 CREATE TABLE IF NOT EXISTS "syncwright"."whales_meta_snapshot" (
@@ -11,16 +18,20 @@ CREATE TABLE IF NOT EXISTS "syncwright"."whales_meta_snapshot" (
   "destination_id" TEXT
 );
 
--- The executor inserts the rows the destination accepted here before commit.sql runs.
-CREATE TABLE IF NOT EXISTS "syncwright"."whales_meta_accepted" ("row_key" TEXT NOT NULL, "destination_id" TEXT);
+-- The executor inserts each row the destination accepted here, as it is accepted, with what
+-- commit.sql needs to record it; commit.sql reads nothing else.
+CREATE TABLE IF NOT EXISTS "syncwright"."whales_meta_accepted_rows" (
+  "row_key" TEXT NOT NULL,
+  "change" TEXT NOT NULL,
+  "payload_hash" TEXT,
+  "destination_id" TEXT
+);
 
-DELETE FROM "syncwright"."whales_meta_accepted"
-WHERE
-  TRUE;
+COMMIT;
 
-DROP TABLE IF EXISTS "syncwright"."whales_meta_changes";
+DROP TABLE IF EXISTS pg_temp."whales_meta_changes";
 
-CREATE TABLE "syncwright"."whales_meta_changes" AS
+CREATE TEMPORARY TABLE pg_temp."whales_meta_changes" AS
 WITH
   "model" AS (
     SELECT
@@ -39,7 +50,15 @@ WITH
       ENCODE(
         SHA256(
           CONVERT_TO(
-            NULLIF(lower(btrim(CAST("email" AS TEXT))), ''),
+            NULLIF(
+              lower(
+                btrim(
+                  CAST("email" AS TEXT),
+                  ' ' || chr(9) || chr(10) || chr(11) || chr(13) || '.'
+                )
+              ),
+              ''
+            ),
             'UTF8'
           )
         ),
@@ -47,20 +66,59 @@ WITH
       ) AS "row_key",
       jsonb_build_object(
         'PHONE',
-        ENCODE(
-          SHA256(
-            CONVERT_TO(
-              NULLIF(
-                ltrim(
-                  regexp_replace(CAST("phone" AS TEXT), '[^0-9]', '', 'g'),
-                  '0'
+        COALESCE(
+          ENCODE(
+            SHA256(
+              CONVERT_TO(
+                NULLIF(
+                  ltrim(
+                    regexp_replace(
+                      lower(
+                        btrim(
+                          CAST("phone" AS TEXT),
+                          ' ' || chr(9) || chr(10) || chr(11) || chr(13) || '.'
+                        )
+                      ),
+                      '[^0-9]',
+                      '',
+                      'g'
+                    ),
+                    '0'
+                  ),
+                  ''
                 ),
-                ''
-              ),
-              'UTF8'
-            )
+                'UTF8'
+              )
+            ),
+            'hex'
           ),
-          'hex'
+          ''
+        ),
+        'CT',
+        COALESCE(
+          ENCODE(
+            SHA256(
+              CONVERT_TO(
+                NULLIF(
+                  regexp_replace(
+                    lower(
+                      btrim(
+                        CAST("plan" AS TEXT),
+                        ' ' || chr(9) || chr(10) || chr(11) || chr(13) || '.'
+                      )
+                    ),
+                    '[^a-z]',
+                    '',
+                    'g'
+                  ),
+                  ''
+                ),
+                'UTF8'
+              )
+            ),
+            'hex'
+          ),
+          ''
         )
       ) AS "payload",
       CAST(NULL AS JSONB) AS "columns",
@@ -221,4 +279,4 @@ SELECT
     0
   ) AS "unchanged"
 FROM
-  "syncwright"."whales_meta_changes";
+  pg_temp."whales_meta_changes";

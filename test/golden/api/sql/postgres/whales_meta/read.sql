@@ -12,7 +12,7 @@ SELECT
   "destination_id",
   CAST("columns" AS TEXT) AS "columns"
 FROM
-  "syncwright"."whales_meta_changes"
+  pg_temp."whales_meta_changes"
 WHERE
   "change" IN ('added', 'changed', 'unchanged', 'removed')
 ORDER BY

@@ -2,7 +2,8 @@
 -- the change set against the snapshot of what crm accepted; ends with a one-row summary
 
 -- The change set: the model's rows, mapped, normalised and hashed, against the snapshot of
--- what crm last accepted. Read by read.sql, recorded by commit.sql.
+-- what crm last accepted. A temporary table of this session, read by read.sql in
+-- the same session: no other run, and no dry run, sees it or replaces it.
 CREATE SCHEMA IF NOT EXISTS "SYNC_STATE";
 
 CREATE TABLE IF NOT EXISTS "SYNC_STATE"."users_crm_snapshot" (
@@ -11,14 +12,16 @@ CREATE TABLE IF NOT EXISTS "SYNC_STATE"."users_crm_snapshot" (
   "destination_id" VARCHAR
 );
 
--- The executor inserts the rows the destination accepted here before commit.sql runs.
-CREATE TABLE IF NOT EXISTS "SYNC_STATE"."users_crm_accepted" ("row_key" VARCHAR NOT NULL, "destination_id" VARCHAR);
+-- The executor inserts each row the destination accepted here, as it is accepted, with what
+-- commit.sql needs to record it; commit.sql reads nothing else.
+CREATE TABLE IF NOT EXISTS "SYNC_STATE"."users_crm_accepted_rows" (
+  "row_key" VARCHAR NOT NULL,
+  "change" VARCHAR NOT NULL,
+  "payload_hash" VARCHAR,
+  "destination_id" VARCHAR
+);
 
-DELETE FROM "SYNC_STATE"."users_crm_accepted"
-WHERE
-  TRUE;
-
-CREATE OR REPLACE TABLE "SYNC_STATE"."users_crm_changes" AS
+CREATE OR REPLACE TEMPORARY TABLE "SYNC_STATE"."users_crm_changes" AS
 WITH
   "model" AS (
     SELECT
@@ -29,7 +32,19 @@ WITH
   "mapped" AS (
     SELECT
       CAST("EMAIL" AS VARCHAR) AS "row_key",
-      OBJECT_CONSTRUCT_KEEP_NULL('plan_tier', "PLAN", 'lifetime value', "LTV") AS "payload",
+      OBJECT_CONSTRUCT_KEEP_NULL(
+        'plan_tier',
+        COALESCE("PLAN", ''),
+        'lifetime value',
+        COALESCE(TO_VARCHAR("LTV"), ''),
+        'signup_date',
+        COALESCE(TO_VARCHAR("Signup Date", 'YYYY-MM-DD'), ''),
+        'last_seen',
+        COALESCE(
+          TO_VARCHAR("UPDATED_AT", 'YYYY-MM-DD"T"HH24:MI:SS.FF3"Z"'),
+          ''
+        )
+      ) AS "payload",
       CAST(NULL AS VARIANT) AS "columns",
       "UPDATED_AT" AS "order_1",
       "USER_ID" AS "order_2"

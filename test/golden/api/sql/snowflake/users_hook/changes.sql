@@ -2,7 +2,8 @@
 -- the change set against the snapshot of what hook accepted; ends with a one-row summary
 
 -- The change set: the model's rows, mapped, normalised and hashed, against the snapshot of
--- what hook last accepted. Read by read.sql, recorded by commit.sql.
+-- what hook last accepted. A temporary table of this session, read by read.sql in
+-- the same session: no other run, and no dry run, sees it or replaces it.
 CREATE SCHEMA IF NOT EXISTS "SYNC_STATE";
 
 CREATE TABLE IF NOT EXISTS "SYNC_STATE"."users_hook_snapshot" (
@@ -11,14 +12,16 @@ CREATE TABLE IF NOT EXISTS "SYNC_STATE"."users_hook_snapshot" (
   "destination_id" VARCHAR
 );
 
--- The executor inserts the rows the destination accepted here before commit.sql runs.
-CREATE TABLE IF NOT EXISTS "SYNC_STATE"."users_hook_accepted" ("row_key" VARCHAR NOT NULL, "destination_id" VARCHAR);
+-- The executor inserts each row the destination accepted here, as it is accepted, with what
+-- commit.sql needs to record it; commit.sql reads nothing else.
+CREATE TABLE IF NOT EXISTS "SYNC_STATE"."users_hook_accepted_rows" (
+  "row_key" VARCHAR NOT NULL,
+  "change" VARCHAR NOT NULL,
+  "payload_hash" VARCHAR,
+  "destination_id" VARCHAR
+);
 
-DELETE FROM "SYNC_STATE"."users_hook_accepted"
-WHERE
-  TRUE;
-
-CREATE OR REPLACE TABLE "SYNC_STATE"."users_hook_changes" AS
+CREATE OR REPLACE TEMPORARY TABLE "SYNC_STATE"."users_hook_changes" AS
 WITH
   "model" AS (
     SELECT
@@ -43,7 +46,7 @@ WITH
         'Signup Date',
         "Signup Date",
         'updated_at',
-        "UPDATED_AT"
+        TO_VARCHAR("UPDATED_AT", 'YYYY-MM-DD"T"HH24:MI:SS.FF3"Z"')
       ) AS "payload",
       OBJECT_CONSTRUCT_KEEP_NULL(
         'user_id',
@@ -82,7 +85,8 @@ WITH
         ORDER BY
           "order_1" DESC NULLS LAST,
           "order_2" ASC NULLS LAST,
-          "payload_hash"
+          "payload_hash",
+          TO_JSON("columns")
       ) AS "rank"
     FROM
       "hashed"

@@ -2,7 +2,8 @@
 -- the change set against the snapshot of what google accepted; ends with a one-row summary
 
 -- The change set: the model's rows, mapped, normalised and hashed, against the snapshot of
--- what google last accepted. Read by read.sql, recorded by commit.sql.
+-- what google last accepted. A temporary table of this session, read by read.sql in
+-- the same session: no other run, and no dry run, sees it or replaces it.
 CREATE SCHEMA IF NOT EXISTS "SYNC_STATE";
 
 CREATE TABLE IF NOT EXISTS "SYNC_STATE"."whales_google_snapshot" (
@@ -11,14 +12,16 @@ CREATE TABLE IF NOT EXISTS "SYNC_STATE"."whales_google_snapshot" (
   "destination_id" VARCHAR
 );
 
--- The executor inserts the rows the destination accepted here before commit.sql runs.
-CREATE TABLE IF NOT EXISTS "SYNC_STATE"."whales_google_accepted" ("row_key" VARCHAR NOT NULL, "destination_id" VARCHAR);
+-- The executor inserts each row the destination accepted here, as it is accepted, with what
+-- commit.sql needs to record it; commit.sql reads nothing else.
+CREATE TABLE IF NOT EXISTS "SYNC_STATE"."whales_google_accepted_rows" (
+  "row_key" VARCHAR NOT NULL,
+  "change" VARCHAR NOT NULL,
+  "payload_hash" VARCHAR,
+  "destination_id" VARCHAR
+);
 
-DELETE FROM "SYNC_STATE"."whales_google_accepted"
-WHERE
-  TRUE;
-
-CREATE OR REPLACE TABLE "SYNC_STATE"."whales_google_changes" AS
+CREATE OR REPLACE TEMPORARY TABLE "SYNC_STATE"."whales_google_changes" AS
 WITH
   "model" AS (
     SELECT

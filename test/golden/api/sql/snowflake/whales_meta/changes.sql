@@ -2,7 +2,8 @@
 -- the change set against the snapshot of what meta accepted; ends with a one-row summary
 
 -- The change set: the model's rows, mapped, normalised and hashed, against the snapshot of
--- what meta last accepted. Read by read.sql, recorded by commit.sql.
+-- what meta last accepted. A temporary table of this session, read by read.sql in
+-- the same session: no other run, and no dry run, sees it or replaces it.
 CREATE SCHEMA IF NOT EXISTS "SYNC_STATE";
 
 CREATE TABLE IF NOT EXISTS "SYNC_STATE"."whales_meta_snapshot" (
@@ -11,14 +12,16 @@ CREATE TABLE IF NOT EXISTS "SYNC_STATE"."whales_meta_snapshot" (
   "destination_id" VARCHAR
 );
 
--- The executor inserts the rows the destination accepted here before commit.sql runs.
-CREATE TABLE IF NOT EXISTS "SYNC_STATE"."whales_meta_accepted" ("row_key" VARCHAR NOT NULL, "destination_id" VARCHAR);
+-- The executor inserts each row the destination accepted here, as it is accepted, with what
+-- commit.sql needs to record it; commit.sql reads nothing else.
+CREATE TABLE IF NOT EXISTS "SYNC_STATE"."whales_meta_accepted_rows" (
+  "row_key" VARCHAR NOT NULL,
+  "change" VARCHAR NOT NULL,
+  "payload_hash" VARCHAR,
+  "destination_id" VARCHAR
+);
 
-DELETE FROM "SYNC_STATE"."whales_meta_accepted"
-WHERE
-  TRUE;
-
-CREATE OR REPLACE TABLE "SYNC_STATE"."whales_meta_changes" AS
+CREATE OR REPLACE TEMPORARY TABLE "SYNC_STATE"."whales_meta_changes" AS
 WITH
   "model" AS (
     SELECT
@@ -35,20 +38,60 @@ WITH
   "mapped" AS (
     SELECT
       SHA2(
-        NULLIF(LOWER(TRIM(CAST("EMAIL" AS VARCHAR))), ''),
+        NULLIF(
+          LOWER(
+            TRIM(
+              CAST("EMAIL" AS VARCHAR),
+              ' ' || CHR(9) || CHR(10) || CHR(11) || CHR(13) || '.'
+            )
+          ),
+          ''
+        ),
         256
       ) AS "row_key",
       OBJECT_CONSTRUCT_KEEP_NULL(
         'PHONE',
-        SHA2(
-          NULLIF(
-            LTRIM(
-              REGEXP_REPLACE(CAST("PHONE" AS VARCHAR), '[^0-9]', ''),
-              '0'
+        COALESCE(
+          SHA2(
+            NULLIF(
+              LTRIM(
+                REGEXP_REPLACE(
+                  LOWER(
+                    TRIM(
+                      CAST("PHONE" AS VARCHAR),
+                      ' ' || CHR(9) || CHR(10) || CHR(11) || CHR(13) || '.'
+                    )
+                  ),
+                  '[^0-9]',
+                  ''
+                ),
+                '0'
+              ),
+              ''
             ),
-            ''
+            256
           ),
-          256
+          ''
+        ),
+        'CT',
+        COALESCE(
+          SHA2(
+            NULLIF(
+              REGEXP_REPLACE(
+                LOWER(
+                  TRIM(
+                    CAST("PLAN" AS VARCHAR),
+                    ' ' || CHR(9) || CHR(10) || CHR(11) || CHR(13) || '.'
+                  )
+                ),
+                '[^a-z]',
+                ''
+              ),
+              ''
+            ),
+            256
+          ),
+          ''
         )
       ) AS "payload",
       CAST(NULL AS VARIANT) AS "columns",

@@ -1,23 +1,24 @@
 -- syncwright: sync whales_meta, audience mode mirror, project.sync line 15
 -- moves the accepted rows into the snapshot
 
--- Moves the rows the destination accepted (loaded into the accepted table by the executor)
--- into the snapshot, so a rejected or unsent row stays out and is sent again next run.
+-- Moves the rows the destination accepted (inserted into the accepted table by the executor,
+-- each with its change and payload hash) into the snapshot, so a rejected or unsent row stays
+-- out and is sent again next run. It reads only the accepted table: run before changes.sql, it
+-- finishes the commit of a run that was killed before its own.
 BEGIN TRANSACTION;
 
 MERGE INTO "SYNC_STATE"."whales_meta_snapshot" AS "s"
 USING (
   SELECT
-    "ch"."row_key" AS "row_key",
-    MAX("ch"."payload_hash") AS "payload_hash",
+    "a"."row_key" AS "row_key",
+    MAX("a"."payload_hash") AS "payload_hash",
     MAX("a"."destination_id") AS "destination_id"
   FROM
-    "SYNC_STATE"."whales_meta_accepted" AS "a"
-    JOIN "SYNC_STATE"."whales_meta_changes" AS "ch" ON "ch"."row_key" = "a"."row_key"
+    "SYNC_STATE"."whales_meta_accepted_rows" AS "a"
   WHERE
-    "ch"."change" IN ('added', 'changed', 'unchanged')
+    "a"."change" IN ('added', 'changed', 'unchanged')
   GROUP BY
-    "ch"."row_key"
+    "a"."row_key"
 ) AS "n"
 ON "s"."row_key" = "n"."row_key"
 WHEN MATCHED THEN
@@ -40,15 +41,14 @@ DELETE FROM "SYNC_STATE"."whales_meta_snapshot"
 WHERE
   "row_key" IN (
     SELECT
-      "ch"."row_key"
+      "a"."row_key"
     FROM
-      "SYNC_STATE"."whales_meta_accepted" AS "a"
-      JOIN "SYNC_STATE"."whales_meta_changes" AS "ch" ON "ch"."row_key" = "a"."row_key"
+      "SYNC_STATE"."whales_meta_accepted_rows" AS "a"
     WHERE
-      "ch"."change" = 'removed'
+      "a"."change" = 'removed'
   );
 
-DELETE FROM "SYNC_STATE"."whales_meta_accepted"
+DELETE FROM "SYNC_STATE"."whales_meta_accepted_rows"
 WHERE
   TRUE;
 

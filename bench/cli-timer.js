@@ -1,0 +1,53 @@
+// Whole CLI runs of `node bin/syncwright.js ...`, timed: wall time, the child's own CPU time
+// (on a shared machine the wall time includes waiting for a core, the CPU time does not) and
+// its peak RSS, both written by the child at exit. Not a bench itself (no .bench.js).
+import { readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const cli = join(root, 'bin', 'syncwright.js');
+
+const usageFile = join(tmpdir(), `syncwright-bench-usage-${process.pid}.json`);
+const usageHook = `data:text/javascript,${encodeURIComponent(
+  "import { writeFileSync } from 'node:fs'; process.on('exit', () => { const u = process.resourceUsage(); writeFileSync(process.env.SW_BENCH_USAGE, JSON.stringify({ cpu: (u.userCPUTime + u.systemCPUTime) / 1000, rss: u.maxRSS * 1024 })); });",
+)}`;
+
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/**
+ * `runs` runs of the CLI with `args` (after `before()`, if given, outside the timing): medians
+ * of wall and CPU milliseconds, min and max wall, the largest peak RSS in bytes. Exits the
+ * bench loudly on an unexpected exit code.
+ */
+export function timeCli(args, { runs, cwd = root, expectStatus = 0, before } = {}) {
+  const wall = [];
+  const cpu = [];
+  let rss = 0;
+  let last;
+  for (let i = 0; i < runs; i++) {
+    before?.();
+    const t0 = performance.now();
+    last = spawnSync(process.execPath, ['--import', usageHook, cli, ...args], {
+      cwd,
+      encoding: 'utf8',
+      maxBuffer: 256 * 1024 * 1024,
+      env: { ...process.env, NO_COLOR: '1', SW_BENCH_USAGE: usageFile },
+    });
+    wall.push(performance.now() - t0);
+    if (last.status !== expectStatus) {
+      console.error(`syncwright ${args.join(' ')} exited ${last.status}, expected ${expectStatus}\n${(last.stderr ?? '').slice(0, 2000)}`);
+      process.exit(1);
+    }
+    const usage = JSON.parse(readFileSync(usageFile, 'utf8'));
+    cpu.push(usage.cpu);
+    rss = Math.max(rss, usage.rss);
+  }
+  rmSync(usageFile, { force: true });
+  return { median: median(wall), min: Math.min(...wall), max: Math.max(...wall), cpu: median(cpu), rss, stderr: last.stderr };
+}

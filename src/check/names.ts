@@ -1,0 +1,65 @@
+/**
+ * Text from a .sync file that ends up in SQL, or in a folder name, checked against what the
+ * warehouse or the file system can hold: names within the warehouse's length limit and free
+ * of characters it rejects, strings it can write, sync names that can be folders.
+ */
+import type { Dialect } from './model.js';
+import type { Ident } from '../syntax/ast.js';
+import type { Span } from '../syntax/span.js';
+import type { Reporter } from './report.js';
+import { getDialect, storedName, type NameKind } from '../dialect/index.js';
+import { nameLength, textProblem } from '../dialect/quote.js';
+
+/** A name in a message: a long one by its start. */
+const shown = (name: string): string => ([...name].length > 80 ? `${[...name].slice(0, 40).join('')}...` : name);
+
+const engines: Record<Dialect, string> = { postgres: 'PostgreSQL', snowflake: 'Snowflake', bigquery: 'BigQuery' };
+
+/** A name the warehouse will hold, as it stores it (bare names folded). */
+export function checkName(dialect: Dialect, kind: NameKind, ident: Pick<Ident, 'text' | 'quoted' | 'span'>, r: Reporter): void {
+  const spec = getDialect(dialect);
+  const stored = storedName(spec, ident);
+  const problem = textProblem(spec.identifiers, stored);
+  if (problem) {
+    r.report('invalid-name', ident.span, { name: ident.text, engine: engines[dialect], why: problem.why }, ['remove the character, or name the object differently in the warehouse']);
+    return;
+  }
+  const { maxLength } = spec.identifiers;
+  const length = nameLength(spec, stored);
+  if (length > maxLength[kind]) {
+    r.report('name-too-long', ident.span, { name: shown(ident.text), length, unit: maxLength.unit, engine: engines[dialect], kind, limit: maxLength[kind] }, [
+      maxLength.why,
+      'rename it in the warehouse, or read it through a model `sql` that gives it a shorter name',
+    ]);
+  }
+}
+
+/** A string the warehouse will read as a literal. */
+export function checkLiteralText(dialect: Dialect, text: string, span: Span, r: Reporter): boolean {
+  const problem = textProblem(getDialect(dialect).literals, text);
+  if (!problem) return true;
+  r.report('invalid-literal', span, { detail: `this string cannot be written in ${engines[dialect]} SQL: ${problem.why}` }, [
+    'remove the character (an escape such as \\u0000 in a quoted string makes it)',
+  ]);
+  return false;
+}
+
+/** Names Windows gives its devices, in any case and with any extension: no file or folder can have them. */
+const windowsDevices = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$/i;
+/** The longest file name of the common file systems (ext4, APFS, NTFS). */
+const maxFolderBytes = 255;
+
+/** A sync compiles to a folder of its name: one that every file system can make. */
+export function checkFolderName(ident: Pick<Ident, 'text' | 'span'>, r: Reporter): void {
+  const name = ident.text;
+  const device = windowsDevices.exec(name);
+  if (device) {
+    r.report('folder-name', ident.span, { name, reason: `\`${device[1]!.toUpperCase()}\` is a device name on Windows, which no folder may have` }, [
+      'rename the sync: its plan and SQL go to a folder of its name',
+    ]);
+  } else if (Buffer.byteLength(name) > maxFolderBytes) {
+    r.report('folder-name', ident.span, { name: shown(name), reason: `it is ${Buffer.byteLength(name)} bytes long, and a folder name is at most ${maxFolderBytes}` }, [
+      'rename the sync: its plan and SQL go to a folder of its name',
+    ]);
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * A model's `sql`, read as its warehouse reads it (dialects/<name>.json `sqlText`), as far as
+ * the compiler must: where its comments and strings are, so that the query can stand in
+ * parentheses inside the generated SQL. A trailing `;` is dropped (never one inside a string
+ * or a comment), and the closing parenthesis goes on a line of its own, where a final line
+ * comment cannot swallow it.
+ */
+import type { DialectSpec } from './index.js';
+
+export interface SqlTextSyntax {
+  lineComments: string[];
+  blockComments: { nested: boolean };
+  /** Longest opening first. */
+  quotes: { open: string; close: string; doubled: boolean; backslash: boolean }[];
+  dollarQuotes: 'tagged' | 'plain' | 'none';
+  why: string;
+}
+
+/** The query without its trailing semicolons, or why it cannot be a model's query (`index`: where in the text, -1 for all of it). */
+export type QueryText = { body: string } | { problem: string; index: number };
+
+const nameChar = /[A-Za-z0-9_$]/;
+const space = /\s/;
+
+export function readQuery(spec: DialectSpec, sql: string): QueryText {
+  const syntax = spec.sqlText;
+  const dollar = syntax.dollarQuotes === 'tagged' ? /\$([A-Za-z_][A-Za-z0-9_]*)?\$/y : /\$\$/y;
+  const semicolons: number[] = [];
+  let lastCode = -1;
+  let i = 0;
+  // What starts at `i`, when it is a comment or a quoted text: where it ends, or -1 when it never does.
+  const skip = (): { end: number; code: boolean; what: string } | undefined => {
+    for (const start of syntax.lineComments) {
+      if (sql.startsWith(start, i)) {
+        const end = sql.indexOf('\n', i);
+        return { end: end < 0 ? sql.length : end, code: false, what: '' };
+      }
+    }
+    if (sql.startsWith('/*', i)) {
+      let depth = 1;
+      let j = i + 2;
+      while (j < sql.length && depth > 0) {
+        const step = sql.startsWith('*/', j) ? -1 : syntax.blockComments.nested && sql.startsWith('/*', j) ? 1 : 0;
+        depth += step;
+        j += step === 0 ? 1 : 2;
+      }
+      return { end: depth > 0 ? -1 : j, code: false, what: 'a `/*` comment' };
+    }
+    const before = sql[i - 1];
+    const glued = before !== undefined && nameChar.test(before);
+    if (sql[i] === '$' && syntax.dollarQuotes !== 'none' && !glued) {
+      dollar.lastIndex = i;
+      const open = dollar.exec(sql);
+      if (open) {
+        const close = sql.indexOf(open[0], i + open[0].length);
+        return { end: close < 0 ? -1 : close + open[0].length, code: true, what: `a \`${open[0]}\` quoted text` };
+      }
+    }
+    for (const q of syntax.quotes) {
+      // A prefixed quote (E'...') only where a name does not run into it.
+      if (!sql.startsWith(q.open, i) || (q.open.length > 1 && nameChar.test(q.open[0]!) && glued)) continue;
+      for (let j = i + q.open.length; j < sql.length; ) {
+        if (q.backslash && sql[j] === '\\') j += 2;
+        else if (sql.startsWith(q.close, j)) {
+          if (q.doubled && sql.startsWith(q.close, j + q.close.length)) j += 2 * q.close.length;
+          else return { end: j + q.close.length, code: true, what: '' };
+        } else j++;
+      }
+      return { end: -1, code: true, what: `a \`${q.open}\` quoted text` };
+    }
+    return undefined;
+  };
+  while (i < sql.length) {
+    const c = sql[i]!;
+    if (space.test(c)) {
+      i++;
+      continue;
+    }
+    const skipped = skip();
+    if (skipped) {
+      if (skipped.end < 0) return { problem: `${skipped.what} is never closed`, index: i };
+      if (skipped.code) lastCode = skipped.end - 1;
+      i = skipped.end;
+      continue;
+    }
+    if (c === ';') semicolons.push(i);
+    else lastCode = i;
+    i++;
+  }
+  if (lastCode < 0) return { problem: 'the query is empty', index: -1 };
+  const inside = semicolons.find((s) => s < lastCode);
+  if (inside !== undefined) return { problem: 'a `;` ends the query before its end, and a model reads one query', index: inside };
+  // Only the trailing semicolons are left; comments after them stay.
+  let body = '';
+  let from = 0;
+  for (const s of semicolons) {
+    body += sql.slice(from, s);
+    from = s + 1;
+  }
+  return { body: (body + sql.slice(from)).trim() };
+}
+
+/** The model's query as it goes between parentheses: the closing one on a line of its own. */
+export function queryInParentheses(spec: DialectSpec, sql: string): string {
+  const read = readQuery(spec, sql);
+  if ('problem' in read) throw new Error(`a model's sql cannot be used: ${read.problem}`);
+  return `${read.body}\n`;
+}

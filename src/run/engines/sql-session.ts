@@ -1,0 +1,163 @@
+import { markSqlError } from './sql-errors.js';
+
+/**
+ * The executor's view of a Postgres database: run a SQL file as a script, run one statement
+ * with parameters, and read a query page by page through a server-side cursor, so that a
+ * change set of any size never sits in memory. Implemented on embedded PGlite and on a
+ * server through `pg`.
+ */
+
+export type SqlRow = Record<string, unknown>;
+
+export interface SqlSession {
+  /** `pglite` or `postgres`, for messages. */
+  readonly engine: string;
+  /** Where the database is, for messages (a folder or a URL without its password). */
+  readonly location: string;
+  /**
+   * Runs a whole SQL file in one round trip (simple protocol), as psql -1 would not: the file
+   * manages its own transactions. The rows of each statement, in order. On error, whatever
+   * transaction the script left open is rolled back and the error rethrown.
+   */
+  script(sql: string): Promise<SqlRow[][]>;
+  /** One statement with `$n` parameters. */
+  query<T extends SqlRow = SqlRow>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  /**
+   * Pages of at most `pageSize` rows of one query (its text without a trailing semicolon),
+   * through a cursor declared WITH HOLD: it survives commits, so that other statements of
+   * this session (recording accepted rows) can commit between pages. Breaking out of the
+   * loop closes the cursor.
+   */
+  pages<T extends SqlRow = SqlRow>(query: string, pageSize: number): AsyncGenerator<T[]>;
+  close(): Promise<void>;
+}
+
+/** A Postgres identifier, quoted (names come from the plan, so they are data). */
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/**
+ * Where each top-level statement of a SQL text ends: the offsets of its semicolons outside
+ * quotes (single, double, dollar) and comments (line, and nested block comments).
+ */
+const dollarTag = /^\$[A-Za-z_]*\$/;
+
+export function statementEnds(sql: string): number[] {
+  const ends: number[] = [];
+  let i = 0;
+  while (i < sql.length) {
+    const c = sql[i] as string;
+    const next = sql[i + 1];
+    if (c === "'" || c === '"') {
+      // A doubled quote inside is part of the text: skipping both halves keeps the scan in step.
+      i = sql.indexOf(c, i + 1);
+      if (i < 0) break;
+      i++;
+    } else if (c === '-' && next === '-') {
+      i = sql.indexOf('\n', i);
+      if (i < 0) break;
+    } else if (c === '/' && next === '*') {
+      let depth = 1;
+      i += 2;
+      while (i < sql.length && depth > 0) {
+        if (sql.startsWith('/*', i)) {
+          depth++;
+          i += 2;
+        } else if (sql.startsWith('*/', i)) {
+          depth--;
+          i += 2;
+        } else {
+          i++;
+        }
+      }
+    } else if (c === '$' && dollarTag.test(sql.slice(i, i + 64))) {
+      const tag = (dollarTag.exec(sql.slice(i, i + 64)) as RegExpExecArray)[0];
+      const close = sql.indexOf(tag, i + tag.length);
+      if (close < 0) break;
+      i = close + tag.length;
+    } else {
+      if (c === ';') ends.push(i);
+      i++;
+    }
+  }
+  return ends;
+}
+
+/** A SQL file of one statement as that statement: without its final semicolon and what follows it. */
+export function asSubquery(sql: string): string {
+  const last = statementEnds(sql).at(-1);
+  return (last === undefined ? sql : sql.slice(0, last)).trim();
+}
+
+/** What an engine gives a session: one statement with parameters, one script, the end. */
+export interface EngineRunners {
+  engine: string;
+  location: string;
+  query(sql: string, params: readonly unknown[] | undefined): Promise<SqlRow[]>;
+  /** The rows of each statement of the script, in order. */
+  exec(sql: string): Promise<SqlRow[][]>;
+  close(): Promise<void>;
+}
+
+/**
+ * A session over an engine's runners: one statement at a time, in the order asked (a fetch,
+ * then a ledger write); an error marked with where it ran; a script that fails has whatever
+ * transaction it left open rolled back before anything else runs; reads through cursors.
+ */
+export function sessionOf(runners: EngineRunners): SqlSession {
+  const place = { engine: runners.engine, location: runners.location };
+  let tail: Promise<unknown> = Promise.resolve();
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const next = tail.then(fn, fn);
+    tail = next.catch(() => undefined);
+    return next;
+  };
+  const query = <T extends SqlRow>(sql: string, params?: readonly unknown[]): Promise<T[]> =>
+    serial(async () => {
+      try {
+        return (await runners.query(sql, params)) as T[];
+      } catch (e) {
+        throw markSqlError(e, place);
+      }
+    });
+  const script = (sql: string): Promise<SqlRow[][]> =>
+    serial(async () => {
+      try {
+        return await runners.exec(sql);
+      } catch (e) {
+        await runners.exec('ROLLBACK').catch(() => undefined);
+        throw markSqlError(e, place);
+      }
+    });
+  return {
+    ...place,
+    script,
+    query,
+    pages: <T extends SqlRow>(sql: string, pageSize: number) => cursorPages<T>((s) => query<T>(s), script, sql, pageSize),
+    close: () => runners.close(),
+  };
+}
+
+let cursorCount = 0;
+
+/** The cursor protocol both engines share; `run` is the session's single-statement runner. */
+export async function* cursorPages<T extends SqlRow>(
+  run: (sql: string) => Promise<T[]>,
+  script: (sql: string) => Promise<unknown>,
+  query: string,
+  pageSize: number,
+): AsyncGenerator<T[]> {
+  const name = `syncwright_cursor_${++cursorCount}`;
+  // WITH HOLD needs a transaction to be declared in; it stays open after the commit.
+  await script(`BEGIN; DECLARE ${name} NO SCROLL CURSOR WITH HOLD FOR ${asSubquery(query)}; COMMIT;`);
+  try {
+    for (;;) {
+      const rows = await run(`FETCH FORWARD ${Math.max(1, Math.floor(pageSize))} FROM ${name}`);
+      if (rows.length) yield rows;
+      if (rows.length < pageSize) return;
+    }
+  } finally {
+    await run(`CLOSE ${name}`).catch(() => undefined);
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * Reads a response by the plan's acceptance rule (`Acceptance` in src/plan/api-steps.ts):
+ * which rows of the request the destination took, which it refused and why, and the values
+ * to capture per row (the record id a later delete needs).
+ */
+import type { Acceptance, SendRequest } from '../../plan/api-steps.js';
+import { snippet, snippetLength, type HttpResponse } from './http.js';
+import { clip } from '../output/redact.js';
+import type { Verdict } from './deliver.js';
+import { pointerGet } from '../json-pointer.js';
+import { asText, render, type Json, type RenderContext, type RenderOptions } from '../template.js';
+
+/** What the executor knows of a row while sending it. */
+export interface RowState {
+  key: string | null;
+  destination_id: string | null;
+}
+
+function parse(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+}
+
+const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+
+function succeeded(doc: unknown, success: { pointer: string; equals: unknown } | undefined, ctx: RenderContext, options: RenderOptions): boolean {
+  if (!success) return true;
+  const want = render(success.equals as Json, ctx, options);
+  return JSON.stringify(pointerGet(doc, success.pointer) ?? null) === JSON.stringify(want);
+}
+
+/** For a row the response has no item for: the entry of the body's error list that names its key, if any. */
+function errorFor(doc: unknown, key: string | null): string | undefined {
+  const errors = pointerGet(doc, '/errors');
+  if (!Array.isArray(errors) || key === null) return undefined;
+  // The key as a JSON string, quotes included: "1" must not be found inside "10".
+  const quoted = JSON.stringify(key);
+  const hit = errors.find((e) => JSON.stringify(e).includes(quoted));
+  if (hit === undefined) return undefined;
+  const message = pointerGet(hit, '/message');
+  return clip(typeof message === 'string' ? message : JSON.stringify(hit), snippetLength);
+}
+
+/**
+ * Statuses that are not retried: 413 is too large, and 400 or 422 on several rows may be one
+ * bad row spoiling a request the API takes atomically; both are split until the row stands
+ * alone. Any other refusal rejects every row of the request.
+ */
+const splittable = new Set([400, 413, 422]);
+
+export function readResponse(
+  request: Pick<SendRequest, 'accept' | 'captureRow'>,
+  res: HttpResponse,
+  rows: readonly RowState[],
+  ctx: RenderContext,
+  options: RenderOptions,
+): Verdict {
+  const all = range(rows.length);
+  if (res.status < 200 || res.status >= 300) {
+    if (rows.length > 1 && splittable.has(res.status)) return { accepted: [], rejected: [], retry: all, split: true, reason: snippet(res) };
+    const reason = res.status === 413 ? `too large to send: ${snippet(res)}` : snippet(res);
+    return { accepted: [], rejected: all.map((index) => ({ index, reason })), retry: [] };
+  }
+  const doc = parse(res.body);
+  const accept: Acceptance = request.accept;
+  if (accept.by === 'status') {
+    if (succeeded(doc, accept.success, ctx, options)) return { accepted: all, rejected: [], retry: [] };
+    return { accepted: [], rejected: all.map((index) => ({ index, reason: snippet(res) })), retry: [] };
+  }
+  const items = pointerGet(doc, accept.items);
+  if (!Array.isArray(items)) {
+    return { accepted: [], rejected: all.map((index) => ({ index, reason: `no list of results at ${accept.items || 'the body'}: ${snippet(res)}` })), retry: [] };
+  }
+  const own = ownItems(accept, items, rows);
+  const verdict: Verdict = { accepted: [], rejected: [], retry: [] };
+  rows.forEach((row, index) => {
+    const match = own[index] as OwnItem;
+    if (!('item' in match)) {
+      verdict.rejected.push({ index, reason: errorFor(doc, row.key) ?? `${match.missing} (HTTP ${res.status})` });
+      return;
+    }
+    if (!succeeded(match.item, accept.success, ctx, options)) {
+      verdict.rejected.push({ index, reason: `refused: ${clip(JSON.stringify(match.item), snippetLength)}` });
+      return;
+    }
+    const id = request.captureRow ? pointerGet(match.item, request.captureRow.destination_id) : undefined;
+    if (id !== undefined && id !== null) row.destination_id = asText(id as Json);
+    verdict.accepted.push(index);
+  });
+  return verdict;
+}
+
+/** A row's own response item, or why it has none. */
+type OwnItem = { item: unknown } | { missing: string };
+
+/**
+ * Each row's own item: the item at its position, where the API answers one item per row in
+ * order (and the response has exactly as many); else the one item whose key is the key the row
+ * was sent with (compared case-insensitively only where the plan says the destination does).
+ * A row that shares its key with another row of the request, or whose key more than one item
+ * carries, has no item of its own: a result is never taken for a row it may not be about.
+ */
+export function ownItems(accept: Extract<Acceptance, { by: 'items' }>, items: readonly unknown[], rows: readonly RowState[]): OwnItem[] {
+  if (accept.match === 'order') {
+    if (items.length === rows.length) return items.map((item) => ({ item }));
+    const missing = `the response has ${items.length} results for the ${rows.length} rows of the request, so its results cannot be matched to rows by position`;
+    return rows.map(() => ({ missing }));
+  }
+  const fold = accept.keyCase === 'insensitive' ? (k: string) => k.toLowerCase() : (k: string) => k;
+  const keyPointer = accept.key ?? '';
+  const byKey = new Map<string, unknown[]>();
+  const keysOfItems: string[] = [];
+  for (const item of items) {
+    const k = pointerGet(item, keyPointer);
+    if (k === undefined || k === null) continue;
+    const text = asText(k as Json);
+    keysOfItems.push(text);
+    byKey.set(fold(text), [...(byKey.get(fold(text)) ?? []), item]);
+  }
+  const rowsByKey = new Map<string, number>();
+  for (const row of rows) if (row.key !== null) rowsByKey.set(fold(row.key), (rowsByKey.get(fold(row.key)) ?? 0) + 1);
+  return rows.map((row): OwnItem => {
+    const sent = row.key;
+    if (sent === null) return { missing: 'the row has no key to find its result by' };
+    const key = fold(sent);
+    if ((rowsByKey.get(key) ?? 0) > 1) return { missing: `another row of the request has the key ${JSON.stringify(sent)}${accept.keyCase === 'insensitive' ? ' (ignoring case, as the destination does)' : ''}, so neither result can be told apart` };
+    const found = byKey.get(key) ?? [];
+    if (found.length === 1) return { item: found[0] };
+    if (found.length > 1) return { missing: `the response has ${found.length} results for the key ${JSON.stringify(sent)}` };
+    const near = keysOfItems.find((k) => k.toLowerCase() === sent.toLowerCase());
+    return { missing: `the response has no result for the key ${JSON.stringify(sent)}${near === undefined ? '' : ` (one for ${JSON.stringify(near)}, which differs in case: results are matched by the exact key sent)`}` };
+  });
+}

@@ -1,0 +1,215 @@
+/**
+ * The delivery engine: sends batches of rows to an HTTP API with bounded concurrency, a shared
+ * rate limit, a deadline per request and retries (exponential backoff with full jitter,
+ * honouring Retry-After), and reports every row's fate: accepted, rejected by the API (with
+ * its reason) or failed (retries exhausted). It knows nothing of any particular API: a chain
+ * of `Exchange`s builds each request and reads its response; a row is accepted when every
+ * exchange of the chain accepted it.
+ */
+import type { Batch } from './batches.js';
+import { parseRetryAfter, retryDelay, type RetryPolicy } from './backoff.js';
+import { sendOnce, snippet, snippetLength, type HttpOutcome, type HttpRequest, type HttpResponse } from './http.js';
+import { clip } from '../output/redact.js';
+import { realClock, type Clock, type TokenBucket } from './token-bucket.js';
+
+/** What one response says about each row of its request, by index into the request's rows. */
+export interface Verdict {
+  accepted: number[];
+  rejected: { index: number; reason: string }[];
+  /** Rows to send again after a backoff (a transient failure). */
+  retry: number[];
+  /**
+   * The request was refused whole (too large, or one bad row spoils a batch the API takes
+   * atomically): send `retry` again in two halves, at once, until the bad rows stand alone;
+   * a row alone that is still refused is rejected with `reason`.
+   */
+  split?: boolean;
+  /** Why rows were retried, split or failed, for the report. */
+  reason?: string;
+}
+
+export interface RequestContext {
+  seq: number;
+  last: boolean;
+  /** 1 for the first try. */
+  attempt: number;
+}
+
+export interface Exchange<R> {
+  /** One request per batch, or one per row of it. */
+  perRow: boolean;
+  request(rows: readonly R[], context: RequestContext): HttpRequest;
+  /** Reads a response whose status is not one of the policy's retry statuses. */
+  read(response: HttpResponse, rows: readonly R[]): Verdict;
+}
+
+export type RowFate = 'rejected' | 'failed';
+
+export interface Refusal<R> {
+  row: R;
+  reason: string;
+  /** rejected: the API refused the row; failed: it could not be delivered (retries exhausted). */
+  fate: RowFate;
+}
+
+export interface DeliveryEvents<R> {
+  accepted(rows: R[]): Promise<void> | void;
+  refused(rows: Refusal<R>[]): Promise<void> | void;
+  retrying?(info: { rows: number; attempt: number; delayMs: number; reason: string }): void;
+  /** Every request as it leaves (counted by the report, shown by the progress line). */
+  sent?(request: HttpRequest): void;
+}
+
+export interface DeliveryOptions {
+  concurrency: number;
+  timeoutMs: number;
+  retry: RetryPolicy;
+  /** A Retry-After longer than this fails the rows instead of stalling the run for hours. */
+  maxRetryAfterMs: number;
+  bucket: TokenBucket;
+  /** A request body larger than this is not sent: its rows are split in halves first. */
+  maxBodyBytes?: number;
+  clock?: Clock;
+  random?: () => number;
+  send?: (request: HttpRequest, timeoutMs: number) => Promise<HttpOutcome>;
+}
+
+export interface DeliveryStats {
+  batches: number;
+  requests: number;
+  retries: number;
+  accepted: number;
+  rejected: number;
+  failed: number;
+}
+
+/** How the engine itself judges what an Exchange does not: transport failures, redirects and retry statuses. */
+function transportVerdict(outcome: HttpOutcome, count: number, policy: RetryPolicy): Verdict | undefined {
+  const all = Array.from({ length: count }, (_, i) => i);
+  if (outcome.kind !== 'response') {
+    return policy.networkErrors
+      ? { accepted: [], rejected: [], retry: all, reason: outcome.reason }
+      : { accepted: [], rejected: all.map((index) => ({ index, reason: outcome.reason })), retry: [] };
+  }
+  const { status, headers } = outcome.response;
+  if (status >= 300 && status < 400) {
+    const location = headers.get('location');
+    const reason = `HTTP ${status}: the server redirects ${location ? `to ${clip(location, snippetLength)}` : 'elsewhere (no Location)'}; deliveries never follow a redirect (a POST would arrive as a GET without its rows): point the destination's URL, or --endpoint, at the address itself`;
+    return { accepted: [], rejected: all.map((index) => ({ index, reason })), retry: [] };
+  }
+  if (policy.statuses.includes(status)) return { accepted: [], rejected: [], retry: all, reason: snippet(outcome.response) };
+  return undefined;
+}
+
+export async function deliver<R>(
+  source: AsyncIterable<Batch<R>>,
+  chain: readonly Exchange<R>[],
+  options: DeliveryOptions,
+  events: DeliveryEvents<R>,
+): Promise<DeliveryStats> {
+  const clock = options.clock ?? realClock;
+  const send = options.send ?? sendOnce;
+  const policy = options.retry;
+  const stats: DeliveryStats = { batches: 0, requests: 0, retries: 0, accepted: 0, rejected: 0, failed: 0 };
+
+  const refuse = async (refusals: Refusal<R>[]): Promise<void> => {
+    if (!refusals.length) return;
+    for (const r of refusals) stats[r.fate]++;
+    await events.refused(refusals);
+  };
+
+  // One exchange for a group of rows, until each is accepted, rejected or failed; returns the accepted.
+  const settleRequest = async (exchange: Exchange<R>, group: R[], batch: Batch<R>): Promise<R[]> => {
+    const accepted: R[] = [];
+    const queue: { rows: R[]; attempt: number }[] = [{ rows: group, attempt: 1 }];
+    for (let item = queue.shift(); item; item = queue.shift()) {
+      const { rows, attempt } = item;
+      const request = exchange.request(rows, { seq: batch.seq, last: batch.last, attempt });
+      if (options.maxBodyBytes !== undefined && request.body !== undefined && Buffer.byteLength(request.body) > options.maxBodyBytes) {
+        const reason = `the request body exceeds ${options.maxBodyBytes} bytes`;
+        if (rows.length === 1) await refuse([{ row: rows[0] as R, reason, fate: 'rejected' }]);
+        else {
+          const half = Math.ceil(rows.length / 2);
+          queue.unshift({ rows: rows.slice(0, half), attempt }, { rows: rows.slice(half), attempt });
+        }
+        continue;
+      }
+      await options.bucket.take();
+      stats.requests++;
+      events.sent?.(request);
+      const outcome = await send(request, options.timeoutMs);
+      const verdict = transportVerdict(outcome, rows.length, policy) ?? exchange.read((outcome as { response: HttpResponse }).response, rows);
+      const pick = (indices: number[]): R[] => indices.map((i) => rows[i] as R);
+      accepted.push(...pick(verdict.accepted));
+      await refuse(verdict.rejected.map((r) => ({ row: rows[r.index] as R, reason: r.reason, fate: 'rejected' })));
+      const again = pick(verdict.retry);
+      if (!again.length) continue;
+      const reason = verdict.reason ?? 'the API asked for the rows again';
+      if (verdict.split) {
+        if (again.length === 1) await refuse([{ row: again[0] as R, reason, fate: 'rejected' }]);
+        else {
+          const half = Math.ceil(again.length / 2);
+          queue.unshift({ rows: again.slice(0, half), attempt }, { rows: again.slice(half), attempt });
+        }
+        continue;
+      }
+      if (attempt >= policy.maxAttempts) {
+        await refuse(again.map((row) => ({ row, reason: `gave up after ${attempt} ${attempt === 1 ? 'try' : 'tries'}: ${reason}`, fate: 'failed' })));
+        continue;
+      }
+      const retryAfterMs = outcome.kind === 'response' && policy.retryAfter ? parseRetryAfter(outcome.response.headers.get('retry-after')) : undefined;
+      if (retryAfterMs !== undefined && retryAfterMs > options.maxRetryAfterMs) {
+        await refuse(again.map((row) => ({ row, reason: `the server asked to wait ${Math.round(retryAfterMs / 1000)} s: ${reason}`, fate: 'failed' })));
+        continue;
+      }
+      // The server's limit is per client: hold every request, not only this one.
+      if (retryAfterMs !== undefined) options.bucket.pause(retryAfterMs);
+      const delayMs = retryDelay(policy, attempt, retryAfterMs, options.random);
+      stats.retries++;
+      events.retrying?.({ rows: again.length, attempt, delayMs, reason });
+      await clock.sleep(delayMs);
+      queue.push({ rows: again, attempt: attempt + 1 });
+    }
+    return accepted;
+  };
+
+  // A batch through the whole chain: what one exchange accepted goes on to the next.
+  const settle = async (batch: Batch<R>): Promise<void> => {
+    let alive = batch.rows;
+    for (const exchange of chain) {
+      const next: R[] = [];
+      for (const group of exchange.perRow ? alive.map((r) => [r]) : [alive]) {
+        next.push(...(await settleRequest(exchange, group, batch)));
+      }
+      alive = next;
+      if (!alive.length) return;
+    }
+    stats.accepted += alive.length;
+    await events.accepted(alive);
+  };
+
+  // A failure to record a fate (the database went away) stops the run: nothing may be lost.
+  let failure: { error: unknown } | undefined;
+  const inflight = new Set<Promise<void>>();
+  const start = (batch: Batch<R>): void => {
+    const p: Promise<void> = settle(batch)
+      .catch((error: unknown) => {
+        failure ??= { error };
+      })
+      .finally(() => inflight.delete(p));
+    inflight.add(p);
+  };
+  try {
+    for await (const batch of source) {
+      stats.batches++;
+      while (inflight.size >= Math.max(1, options.concurrency)) await Promise.race(inflight);
+      if (failure) break;
+      start(batch);
+    }
+  } finally {
+    // Let sent requests settle so that their accepted rows are recorded, even on an error.
+    await Promise.all(inflight);
+  }
+  if (failure) throw failure.error;
+  return stats;
+}

@@ -1,0 +1,75 @@
+/** A plan's request description rendered into the bytes sent: URL (with an endpoint override), query, headers, body, signature. */
+import { createHmac } from 'node:crypto';
+import type { HttpRequest as PlanRequest } from '../../plan/api-steps.js';
+import type { HttpRequest } from './http.js';
+import { envNames, isCredentialHeader } from '../output/redact.js';
+import { asText, render, TemplateError, type Json, type RenderContext, type RenderOptions } from '../template.js';
+
+/**
+ * Sends a URL to another base (`--endpoint crm=http://127.0.0.1:8080`): the override's
+ * origin and path prefix, then the plan URL's path and query.
+ */
+export function overrideBase(url: string, base: string | undefined): string {
+  if (base === undefined) return url;
+  const u = new URL(url);
+  const b = new URL(base);
+  const prefix = b.pathname.replace(/\/+$/, '');
+  return `${b.origin}${prefix}${u.pathname}${u.search}`;
+}
+
+function formBody(body: Json): string {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new TemplateError('a form body must be an object');
+  const form = new URLSearchParams();
+  // Nested values go as JSON, the way Graph API form parameters take them.
+  for (const [k, v] of Object.entries(body)) if (v !== null) form.append(k, asText(v));
+  return form.toString();
+}
+
+/**
+ * The signature header's value (Stripe's scheme): `t=<unix seconds>,v1=<hex HMAC-SHA256 of
+ * "<t>.<body>">`. A receiver recomputes it over the timestamp and the raw body it received, and
+ * refuses a timestamp older than its tolerance (docs/run.md shows how).
+ */
+export function signatureValue(key: string, body: string, unixSeconds: number): string {
+  return `t=${unixSeconds},v1=${createHmac('sha256', key).update(`${unixSeconds}.${body}`).digest('hex')}`;
+}
+
+/** The request as sent; `nowMs` is when (it is signed with that time). */
+export function buildRequest(spec: PlanRequest, ctx: RenderContext, options: RenderOptions, base?: string, nowMs: number = Date.now()): HttpRequest {
+  const rendered = asText(render(spec.url, ctx, options));
+  let url: URL;
+  try {
+    url = new URL(overrideBase(rendered, base));
+  } catch {
+    throw new TemplateError(`not a URL: ${rendered}`);
+  }
+  for (const [name, t] of Object.entries(spec.query ?? {})) {
+    const v = render(t, ctx, options);
+    if (v !== null) url.searchParams.append(name, asText(v));
+  }
+  const headers: Record<string, string> = {};
+  for (const [name, t] of Object.entries(spec.headers)) {
+    const v = render(t, ctx, options);
+    if (v === null) continue;
+    headers[name] = asText(v);
+    // A Basic credential or a token captured at sign-in is no environment variable's value.
+    if (isCredentialHeader(name) || envNames(t).size > 0) options.secret?.(headers[name] as string);
+  }
+  const has = (name: string) => Object.keys(headers).some((h) => h.toLowerCase() === name);
+  let body: string | undefined;
+  if (spec.body) {
+    const value = render(spec.body.template, ctx, options);
+    if (spec.body.encoding === 'form') {
+      body = formBody(value);
+      if (!has('content-type')) headers['Content-Type'] = 'application/x-www-form-urlencoded';
+    } else {
+      body = JSON.stringify(value);
+      if (!has('content-type')) headers['Content-Type'] = 'application/json';
+    }
+  }
+  if (spec.signature) {
+    const key = asText(render(spec.signature.key, ctx, options));
+    headers[spec.signature.header] = signatureValue(key, body ?? '', Math.floor(nowMs / 1000));
+  }
+  return { method: spec.method, url: url.toString(), headers, ...(body === undefined ? {} : { body }) };
+}

@@ -1,0 +1,217 @@
+-- syncwright: sync users_mixpanel, record mode insert, project.sync line 20
+-- the change set against the snapshot of what mp accepted; ends with a one-row summary
+
+-- The change set: the model's rows, mapped, normalised and hashed, against the snapshot of
+-- what mp last accepted. A temporary table of this session, read by read.sql in
+-- the same session: no other run, and no dry run, sees it or replaces it.
+-- The state tables are made by one run at a time (runs of other syncs may make them too).
+BEGIN;
+
+SELECT
+  PG_ADVISORY_XACT_LOCK(8036464810771663505);
+
+CREATE SCHEMA IF NOT EXISTS "syncwright";
+
+CREATE TABLE IF NOT EXISTS "syncwright"."users_mixpanel_snapshot" (
+  "row_key" TEXT NOT NULL PRIMARY KEY,
+  "payload_hash" TEXT NOT NULL,
+  "destination_id" TEXT
+);
+
+-- The executor inserts each row the destination accepted here, as it is accepted, with what
+-- commit.sql needs to record it; commit.sql reads nothing else.
+CREATE TABLE IF NOT EXISTS "syncwright"."users_mixpanel_accepted_rows" (
+  "row_key" TEXT NOT NULL,
+  "change" TEXT NOT NULL,
+  "payload_hash" TEXT,
+  "destination_id" TEXT
+);
+
+COMMIT;
+
+DROP TABLE IF EXISTS pg_temp."users_mixpanel_changes";
+
+CREATE TEMPORARY TABLE pg_temp."users_mixpanel_changes" AS
+WITH
+  "model" AS (
+    SELECT
+      *
+    FROM
+      "analytics"."dim_users"
+  ),
+  "mapped" AS (
+    SELECT
+      CAST("user_id" AS TEXT) AS "row_key",
+      jsonb_build_object(
+        'time',
+        CAST(
+          FLOOR(
+            EXTRACT(
+              EPOCH
+              FROM
+                "updated_at"
+            ) * 1000
+          ) AS BIGINT
+        ),
+        'signed_up_on',
+        "Signup Date"
+      ) AS "payload",
+      CAST(NULL AS JSONB) AS "columns",
+      "updated_at" AS "order_1",
+      "user_id" AS "order_2"
+    FROM
+      "model"
+  ),
+  "hashed" AS (
+    SELECT
+      "mapped".*,
+      ENCODE(
+        SHA256(CONVERT_TO(CAST("payload" AS TEXT), 'UTF8')),
+        'hex'
+      ) AS "payload_hash"
+    FROM
+      "mapped"
+  ),
+  "ranked" AS (
+    SELECT
+      "hashed".*,
+      ROW_NUMBER() OVER (
+        PARTITION BY
+          "row_key"
+        ORDER BY
+          "order_1" DESC NULLS LAST,
+          "order_2" ASC NULLS LAST,
+          "payload_hash"
+      ) AS "rank"
+    FROM
+      "hashed"
+  ),
+  "classified" AS (
+    SELECT
+      CASE
+        WHEN "r"."row_key" IS NULL THEN 'null_key'
+        WHEN "r"."rank" > 1 THEN 'duplicate_key'
+        WHEN "s"."row_key" IS NULL THEN 'added'
+        WHEN "s"."payload_hash" = "r"."payload_hash" THEN 'unchanged'
+        ELSE 'changed'
+      END AS "change",
+      "r"."row_key" AS "row_key",
+      "r"."payload" AS "payload",
+      "r"."payload_hash" AS "payload_hash",
+      "s"."destination_id" AS "destination_id",
+      "r"."columns" AS "columns"
+    FROM
+      "ranked" AS "r"
+      LEFT JOIN "syncwright"."users_mixpanel_snapshot" AS "s" ON "r"."rank" = 1
+      AND "s"."row_key" = "r"."row_key"
+    UNION ALL
+    SELECT
+      'removed',
+      "s"."row_key",
+      CAST(NULL AS JSONB),
+      "s"."payload_hash",
+      "s"."destination_id",
+      CAST(NULL AS JSONB)
+    FROM
+      "syncwright"."users_mixpanel_snapshot" AS "s"
+    WHERE
+      NOT EXISTS (
+        SELECT
+          1
+        FROM
+          "ranked" AS "r"
+        WHERE
+          "r"."row_key" = "s"."row_key"
+      )
+  )
+SELECT
+  ROW_NUMBER() OVER (
+    ORDER BY
+      "row_key",
+      "change"
+  ) AS "seq",
+  "change",
+  "row_key",
+  "payload",
+  "payload_hash",
+  ENCODE(
+    SHA256(
+      CONVERT_TO(
+        'users_mixpanel:' || "change" || ':' || "row_key" || ':' || "payload_hash",
+        'UTF8'
+      )
+    ),
+    'hex'
+  ) AS "idempotency_key",
+  "destination_id",
+  "columns"
+FROM
+  "classified";
+
+-- The run's summary: one row of counts.
+SELECT
+  COALESCE(
+    SUM(
+      CASE
+        WHEN "change" <> 'removed' THEN 1
+        ELSE 0
+      END
+    ),
+    0
+  ) AS "model_rows",
+  COALESCE(
+    SUM(
+      CASE
+        WHEN "change" = 'null_key' THEN 1
+        ELSE 0
+      END
+    ),
+    0
+  ) AS "null_keys",
+  COALESCE(
+    SUM(
+      CASE
+        WHEN "change" = 'duplicate_key' THEN 1
+        ELSE 0
+      END
+    ),
+    0
+  ) AS "duplicate_keys",
+  COALESCE(
+    SUM(
+      CASE
+        WHEN "change" = 'added' THEN 1
+        ELSE 0
+      END
+    ),
+    0
+  ) AS "added",
+  COALESCE(
+    SUM(
+      CASE
+        WHEN "change" = 'changed' THEN 1
+        ELSE 0
+      END
+    ),
+    0
+  ) AS "changed",
+  COALESCE(
+    SUM(
+      CASE
+        WHEN "change" = 'removed' THEN 1
+        ELSE 0
+      END
+    ),
+    0
+  ) AS "removed",
+  COALESCE(
+    SUM(
+      CASE
+        WHEN "change" = 'unchanged' THEN 1
+        ELSE 0
+      END
+    ),
+    0
+  ) AS "unchanged"
+FROM
+  pg_temp."users_mixpanel_changes";

@@ -1,0 +1,55 @@
+-- syncwright: sync users_mixpanel, record mode insert, project.sync line 20
+-- moves the accepted rows into the snapshot
+
+-- Moves the rows the destination accepted (inserted into the accepted table by the executor,
+-- each with its change and payload hash) into the snapshot, so a rejected or unsent row stays
+-- out and is sent again next run. It reads only the accepted table: run before changes.sql, it
+-- finishes the commit of a run that was killed before its own.
+BEGIN TRANSACTION;
+
+MERGE INTO "SYNC_STATE"."users_mixpanel_snapshot" AS "s"
+USING (
+  SELECT
+    "a"."row_key" AS "row_key",
+    MAX("a"."payload_hash") AS "payload_hash",
+    MAX("a"."destination_id") AS "destination_id"
+  FROM
+    "SYNC_STATE"."users_mixpanel_accepted_rows" AS "a"
+  WHERE
+    "a"."change" IN ('added', 'changed', 'unchanged')
+  GROUP BY
+    "a"."row_key"
+) AS "n"
+ON "s"."row_key" = "n"."row_key"
+WHEN MATCHED THEN
+  UPDATE SET
+    "payload_hash" = "n"."payload_hash",
+    "destination_id" = COALESCE("n"."destination_id", "s"."destination_id")
+WHEN NOT MATCHED THEN
+  INSERT (
+    "row_key",
+    "payload_hash",
+    "destination_id"
+  )
+  VALUES (
+    "n"."row_key",
+    "n"."payload_hash",
+    "n"."destination_id"
+  );
+
+DELETE FROM "SYNC_STATE"."users_mixpanel_snapshot"
+WHERE
+  "row_key" IN (
+    SELECT
+      "a"."row_key"
+    FROM
+      "SYNC_STATE"."users_mixpanel_accepted_rows" AS "a"
+    WHERE
+      "a"."change" = 'removed'
+  );
+
+DELETE FROM "SYNC_STATE"."users_mixpanel_accepted_rows"
+WHERE
+  TRUE;
+
+COMMIT;

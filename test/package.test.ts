@@ -1,0 +1,102 @@
+/**
+ * The package as users get it: `npm pack`, installed into an empty folder outside the clone
+ * (offline, from npm's cache, with the versions of this package-lock.json), then its commands
+ * run from there: --help, check and compile of a bundled example, and the demo, whose last line
+ * suggests a command that must work from where the demo ran.
+ */
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt } from './support/build.js';
+
+const repo = join(import.meta.dirname, '..');
+const scratch = mkdtempSync(join(tmpdir(), 'syncwright-package-'));
+const app = join(scratch, 'app');
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+interface LockEntry {
+  version?: string;
+  dev?: boolean;
+  link?: boolean;
+}
+
+function npm(args: string[], cwd: string): SpawnSyncReturns<string> {
+  // Nothing of the clone's npm environment (npm test sets npm_* variables) reaches the install.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('npm_')));
+  return spawnSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, encoding: 'utf8', env, shell: process.platform === 'win32' });
+}
+
+beforeAll(() => {
+  ensureBuilt();
+  // dist/ is built: pack without running `prepare`, which would build it again.
+  const pack = npm(['pack', '--ignore-scripts', '--json', '--pack-destination', scratch], repo);
+  expect(pack.status, pack.stderr).toBe(0);
+  const [{ filename }] = JSON.parse(pack.stdout) as [{ filename: string }];
+  const tarball = join(scratch, filename);
+
+  // An app that depends on the tarball, locked to the versions this clone installs, so that npm
+  // needs nothing but its cache (which `npm ci` filled); from the registry only if it is empty.
+  const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string; dependencies: Record<string, string>; bin: Record<string, string>; engines: Record<string, string> };
+  const lock = JSON.parse(readFileSync(join(repo, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
+  const dependency = `file:../${filename}`;
+  const packages: Record<string, unknown> = {
+    '': { name: 'app', version: '1.0.0', dependencies: { syncwright: dependency } },
+    'node_modules/syncwright': {
+      version: pkg.version,
+      resolved: dependency,
+      integrity: `sha512-${createHash('sha512').update(readFileSync(tarball)).digest('base64')}`,
+      dependencies: pkg.dependencies,
+      bin: pkg.bin,
+      engines: pkg.engines,
+    },
+  };
+  for (const [path, entry] of Object.entries(lock.packages)) if (path !== '' && !entry.dev && !entry.link) packages[path] = entry;
+  mkdirSync(app);
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true, dependencies: { syncwright: dependency } }));
+  writeFileSync(join(app, 'package-lock.json'), JSON.stringify({ name: 'app', version: '1.0.0', lockfileVersion: 3, requires: true, packages }));
+  let install = npm(['ci', '--offline', '--ignore-scripts'], app);
+  if (install.status !== 0 && /ENOTCACHED/.test(install.stderr)) install = npm(['ci', '--prefer-offline', '--ignore-scripts'], app);
+  expect(install.status, install.stderr).toBe(0);
+}, 300_000);
+
+/** The installed command, run from the app's folder. */
+function syncwright(args: string[], cwd = app): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [join(app, 'node_modules', 'syncwright', 'bin', 'syncwright.js'), ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+}
+
+const stackTrace = /\n\s+at .+[(:]\d+/;
+
+describe('the installed package', () => {
+  it('prints its help', () => {
+    const r = syncwright(['--help']);
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    for (const command of ['check', 'fmt', 'compile', 'run', 'demo']) expect(r.stdout).toContain(`syncwright ${command}`);
+  });
+
+  it('checks and compiles a bundled example', () => {
+    const example = join(app, 'node_modules', 'syncwright', 'examples', 'b2b-saas');
+    const check = syncwright(['check', example]);
+    expect([check.status, check.stderr]).toEqual([0, 'checked 7 files, 13 syncs: ok\n']);
+    const compile = syncwright(['compile', example, '--out', 'build']);
+    expect([compile.status, compile.stderr]).toEqual([0, 'compiled 13 syncs into build\n']);
+    expect(existsSync(join(app, 'build', 'manifest.json'))).toBe(true);
+  });
+
+  it('runs the demo, whose next command works from where it ran', () => {
+    const demo = syncwright(['demo']);
+    expect(demo.stderr).not.toMatch(stackTrace);
+    expect(demo.status, demo.stderr).toBe(0);
+    expect(demo.stdout).toContain('3. Nothing changed since: nothing is written or sent.');
+    const next = demo.stdout.trimEnd().split('\n').at(-1)!.trim();
+    // From a folder outside the package: not a global install, so through npx.
+    expect(next).toMatch(/^npx syncwright run node_modules\/syncwright\/examples\/demo --db \.syncwright\/demo\/db --out \.syncwright\/demo\/build --dry-run$/);
+    const [, , ...args] = next.split(' ');
+    const r = syncwright(args);
+    expect(r.stderr).not.toMatch(stackTrace);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('paying_customers_to_crm');
+  });
+});
