@@ -164,8 +164,12 @@ async function main() {
   await step(`syncwright compile ${project}`, ['compile', project, '--out', out, '--format', 'github']);
 
   const pr = pullRequest();
-  const base = env.INPUT_BASE || pr?.base;
-  if (base) {
+  const base = env.INPUT_BASE?.trim() || pr?.base;
+  // A revision is passed to git and syncwright as an argument: one that reads as an option is refused.
+  if (base?.startsWith('-')) {
+    console.log(`::error title=syncwright diff::${escapeData(`base ${base} is not a revision`)}`);
+    failures.push('syncwright diff');
+  } else if (base) {
     await group(`syncwright diff ${base}`, async () => {
       ensureCommit(base);
       const json = run([...sw, 'diff', base, '--project', project, '--format', 'json'], { capture: true });
@@ -196,4 +200,10 @@ async function main() {
   }
 }
 
-await main();
+try {
+  await main();
+} catch (e) {
+  // A command that could not run, a fetch that failed: said as an annotation, not a stack trace.
+  console.log(`::error title=syncwright::${escapeData(redact(e instanceof Error ? e.message : String(e)))}`);
+  process.exitCode = 1;
+}

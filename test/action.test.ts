@@ -6,7 +6,7 @@
  * and then updated, failing on fmt or on a destructive change, a read-only token.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -210,6 +210,13 @@ describe('the GitHub Action', () => {
     expect(r.log).not.toContain('syncwright diff');
     expect(r.summary).toBe('');
     expect(github.api.requests).toEqual([]);
+  });
+
+  it('refuses a base that reads as an option rather than pass it to git', async () => {
+    const r = await runAction({ name: 'push', payload: { ref: 'refs/heads/main' } }, { path: 'project', base: '--upload-pack=touch pwned' });
+    expect(r.status).toBe(1);
+    expect(r.log).toContain('::error title=syncwright diff::base --upload-pack=touch pwned is not a revision');
+    expect(existsSync(join(workspace, 'pwned'))).toBe(false);
   });
 
   it('for another project of the repository: its own comment, and none while the pull request does not change it', async () => {
