@@ -7,7 +7,8 @@
 // Left out, and loaded from node_modules as before: the embedded database and the Postgres
 // client (files of their own beside their code), Ajv (required only when a schema has no
 // precompiled validator), Handlebars (required only when a template is met, src/handlebars.ts)
-// and Chevrotain (already one file, imported by its path).
+// and Chevrotain (already one file, imported by its path). The language server's protocol library
+// (`syncwright lsp` only) is loaded from node_modules too: it is CommonJS, and no other command needs it.
 import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -44,7 +45,7 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: ['@electric-sql/pglite', '@electric-sql/pglite/*', 'pg', 'ajv', 'ajv/*', 'chevrotain', 'handlebars'],
+  external: ['@electric-sql/pglite', '@electric-sql/pglite/*', 'pg', 'ajv', 'ajv/*', 'chevrotain', 'handlebars', 'vscode-languageserver', 'vscode-languageserver/*', 'vscode-languageserver-textdocument'],
   plugins: [lazySegmenter],
   chunkNames: 'chunk-[hash]',
   legalComments: 'none',

@@ -23,7 +23,7 @@ import type { DestinationType, JsonSchema, Limits, ObjectKindSpec } from './type
 
 export type * from './types.js';
 export { audienceModes, columnTypes, recordModes } from './types.js';
-export { modeMatrix, type ModeRow } from './modes.js';
+export { audienceModeMeaning, modeMatrix, recordModeMeaning, type ModeRow } from './modes.js';
 export { sourceDialects, type SourceDialect } from './sources.js';
 export { takesAudiences, takesRecords } from './define.js';
 export { resolveField, type FieldEncoding, type FieldRules, type FieldSpec, type NormaliseStep, type ResolvedField } from './fields.js';

@@ -7,7 +7,7 @@
  */
 import type { Definition, SyncFile } from '../syntax/ast.js';
 import type { Span } from '../syntax/span.js';
-import { parseFile } from '../syntax/parse.js';
+import { parseFile, type ParseResult } from '../syntax/parse.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { CheckedAudience, CheckedDestination, CheckedModel, CheckedProject, CheckedSource, CheckedSync, Dialect } from './model.js';
 import { Reporter, single } from './report.js';
@@ -49,9 +49,12 @@ const kindNames: Record<Definition['kind'], string> = {
 export interface CheckOptions {
   /** The dbt project of a source that names one (`dbt_project`), for models read from dbt. */
   dbtProjects?: DbtProjects;
+  /** How a file is read (default `parseFile`): an editor gives the trees it keeps, and parts of them (src/lsp/project.ts). */
+  parse?: (path: string, text: string) => ParseResult;
 }
 
 export function checkProject(files: readonly SourceText[], options: CheckOptions = {}): CheckResult {
+  const parse = options.parse ?? parseFile;
   const r = new Reporter();
   const parsed: { ast: SyncFile; text: string }[] = [];
   const broken = new Set<string>();
@@ -63,7 +66,7 @@ export function checkProject(files: readonly SourceText[], options: CheckOptions
       ]);
       continue;
     }
-    const result = parseFile(f.path, f.text);
+    const result = parse(f.path, f.text);
     for (const d of result.diagnostics) r.add(d);
     parsed.push({ ast: result.ast, text: f.text });
     // Names the tree may lack; those it holds are found first wherever they are looked up.

@@ -47,6 +47,12 @@ const runOptions = (y: Argv<Global>) =>
     .option('timeout', { type: 'number', default: 30, describe: 'seconds to wait for each response (up to 3600), unless the destination sets its own' })
     .option('wait', { type: 'number', default: 0, describe: 'seconds to wait for another run of the same sync (or of the embedded database) to finish; 0: stop at once' })
     .option('max-refused', { type: 'string', default: '0', describe: 'refused rows (N) or share of rows (P%) per sync that still exit 0; they stay in the report and are sent again next run' });
+const diffOptions = (y: Argv<Global>) =>
+  y
+    .positional('base', { type: 'string', demandOption: true, describe: 'the version compared from: a folder, or a git revision' })
+    .positional('head', { type: 'string', describe: 'the version compared to: a folder or a git revision (default: the project folder on disk)' })
+    .option('project', { type: 'string', default: '.', describe: "the project's folder, on disk and in revisions" })
+    .option('fail-on-destructive', { type: 'boolean', default: false, describe: 'exit 1 when a change is destructive' });
 const demoOptions = (y: Argv<Global>) => y;
 const dbtOptions = (y: Argv<Global>) =>
   target(strict(paths(y.positional('action', { choices: ['exposures'] as const, demandOption: true }))))
@@ -61,6 +67,9 @@ const airflowOptions = (y: Argv<Global>) =>
     .option('build', { type: 'string', describe: 'where the compiled output lies on the Airflow workers (default: the folder of --manifest)' })
     .option('dag-prefix', { type: 'string', default: 'syncwright', describe: 'prefix of the DAG ids' })
     .option('syncwright', { type: 'string', default: 'syncwright', describe: 'how the Bash tasks call syncwright on the workers' });
+// What language clients pass; stdio is the only transport, and the protocol library watches the client's process itself.
+const lspOptions = (y: Argv<Global>) =>
+  y.option('stdio', { type: 'boolean', describe: 'talk over stdin and stdout (the only transport)' }).option('clientProcessId', { type: 'number', describe: 'stop when this process ends' });
 
 /**
  * Each command: its usage, its options, and what runs it. A command's module is loaded when it
@@ -142,6 +151,19 @@ const commands = {
     options: airflowOptions,
     run: async (a: Parsed<typeof airflowOptions>, io: Io) =>
       (await import('./airflow-command.js')).runAirflow({ manifest: a.manifest, ...(a.out ? { out: a.out } : {}), ...(a.build ? { build: a.build } : {}), dagPrefix: a['dag-prefix'], syncwright: a.syncwright }, io),
+  },
+  diff: {
+    usage: 'diff <base> [head]',
+    describe: 'compare two versions of a project by meaning, riskiest first (--format github: Markdown for a pull request)',
+    options: diffOptions,
+    run: async (a: Parsed<typeof diffOptions>, io: Io) =>
+      (await import('./diff-command.js')).runDiff({ base: a.base, ...(a.head !== undefined ? { head: a.head } : {}), project: a.project, format: a.format, failOnDestructive: a['fail-on-destructive'] }, io),
+  },
+  lsp: {
+    usage: 'lsp',
+    describe: 'run the language server for editors (Language Server Protocol over stdin and stdout)',
+    options: lspOptions,
+    run: async (_a: Parsed<typeof lspOptions>, _io: Io) => (await import('./lsp-command.js')).runLsp(version),
   },
   demo: {
     usage: 'demo',
