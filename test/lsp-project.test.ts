@@ -8,7 +8,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkProject, type SourceText } from '../src/check/check.js';
+import { join } from 'node:path';
 import { Project } from '../src/lsp/project.js';
+import { Workspace } from '../src/lsp/workspace.js';
 import { syncFiles } from './fixtures/format/helpers.js';
 
 const seed = Number(process.env.FUZZ_SEED ?? 16_016);
@@ -115,5 +117,14 @@ describe('the editor project checks again what an edit reaches', () => {
     const back = p.update([{ path: models, text }]);
     expect(back.changed).toEqual(readers);
     expect(p.allDiagnostics()).toEqual([]);
+  });
+});
+
+describe('a project whose models come from dbt', () => {
+  it('reads the dbt artifacts as check does: examples/dbt-shop has no diagnostic', () => {
+    const dir = join(process.cwd(), 'examples', 'dbt-shop');
+    const [root] = new Workspace([dir]).roots;
+    expect(root!.project.paths).toEqual(['shop.sync']);
+    expect(root!.project.allDiagnostics().map((d) => `${d.code} ${d.message}`)).toEqual([]);
   });
 });

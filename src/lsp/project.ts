@@ -15,6 +15,7 @@
  * compares them after random edits.
  */
 import { checkProject, sortDiagnostics, type SourceText } from '../check/check.js';
+import type { DbtProjects } from '../check/models.js';
 import { indexProject, type SymbolIndex } from '../check/symbols.js';
 import { parseFile, type ParseResult } from '../syntax/parse.js';
 import type { Definition, SyncFile } from '../syntax/ast.js';
@@ -86,6 +87,8 @@ const byPath = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 export interface ProjectOptions {
   /** A slice holding more than this share of the definitions is checked as the whole project (default 0.4). */
   wholeShare?: number;
+  /** The dbt projects that sources name, as `check` reads them (src/dbt/load.ts). */
+  dbtProjects?: DbtProjects;
 }
 
 export class Project {
@@ -101,13 +104,19 @@ export class Project {
   #entryCount = 0;
   #index: SymbolIndex | undefined;
   readonly #wholeShare: number;
+  readonly #dbtProjects: DbtProjects | undefined;
 
   constructor(files: readonly SourceText[] = [], options: ProjectOptions = {}) {
     this.#wholeShare = options.wholeShare ?? 0.4;
+    this.#dbtProjects = options.dbtProjects;
     for (const f of files) this.#add(f.path, f.text);
     this.#sort();
     for (const f of this.#files.values()) for (const e of f.entries) this.#resolve(e);
     this.#checkWhole();
+  }
+
+  #dbt(): { dbtProjects?: DbtProjects } {
+    return this.#dbtProjects ? { dbtProjects: this.#dbtProjects } : {};
   }
 
   /** The files, in the order `check` reads them. */
@@ -314,7 +323,7 @@ export class Project {
 
   #checkWhole(): void {
     const files = this.#order.map((p) => this.#files.get(p)!);
-    const result = checkProject(files, { parse: (path) => this.#files.get(path)!.parsed! });
+    const result = checkProject(files, { parse: (path) => this.#files.get(path)!.parsed!, ...this.#dbt() });
     const byFile = groupByFile(result.diagnostics);
     for (const f of files) f.diagnostics = byFile.get(f.path) ?? [];
   }
@@ -339,7 +348,7 @@ export class Project {
       parts.set(path, { ...f.parsed!, ast });
       files.push(f);
     }
-    const result = checkProject(files, { parse: (path) => parts.get(path)! });
+    const result = checkProject(files, { parse: (path) => parts.get(path)!, ...this.#dbt() });
     const byFile = groupByFile(result.diagnostics);
     const extents = new Map<FileState, { offset: number; endOffset: number }[]>();
     for (const e of owners) {

@@ -9,6 +9,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { findSyncFiles } from '../cli/files.js';
+import { dbtProjectsFrom } from '../dbt/load.js';
 import { Project, type ProjectOptions } from './project.js';
 
 export interface ProjectRoot {
@@ -89,7 +90,8 @@ export class Workspace {
           const t = text(join(dir, path));
           return t === undefined ? [] : [{ path, text: t }];
         });
-      return { dir, project: new Project(files, options) };
+      // dbt artifacts are read from disk, relative to each file, as `check` in this folder reads them.
+      return { dir, project: new Project(files, { dbtProjects: dbtProjectsFrom((name) => join(dir, name)), ...options }) };
     });
   }
 
