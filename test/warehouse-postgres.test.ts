@@ -1,5 +1,5 @@
-// Every record and audience mode executed on Postgres: PGlite (Postgres 17+) compiled for
-// 15 (anti-join DELETE) and 17 (NOT MATCHED BY SOURCE), and the PostgreSQL 15 server.
+// Every record and audience mode executed on Postgres: PGlite (Postgres 17+) with the SQL
+// compiled for 15 and for 17 (the same script today), and the PostgreSQL 15 server.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { describeEngines, majorVersion, type Engine } from './support/engines.js';
 import { applySql, compileText, statements } from './fixtures/warehouse/compile.js';
@@ -145,6 +145,17 @@ describeEngines('warehouse syncs on Postgres', (engine) => {
     const sql = applySql(syncProject({ kind: 'record', mode: 'upsert', primaryKey: true }));
     expect(await run(engine, sql)).toEqual(recordCases[0]!.summary);
     expect(await target(engine)).toEqual(recordCases[0]!.expected);
+    expect(await run(engine, sql)).toEqual({ ...zero, skipped_null_keys: 1, duplicate_keys: 1 });
+  });
+
+  it('mirror deletes target rows whose identifier is NULL, and only with the rows gone from the model', async () => {
+    await engine.exec(`ALTER TABLE ${targetTable} DROP CONSTRAINT "Target ""Q"" Table_pkey";
+      ALTER TABLE ${targetTable} ALTER COLUMN "Id" DROP NOT NULL;
+      INSERT INTO ${targetTable} VALUES (NULL, 'orphan', 0)`);
+    const sql = applySql(syncProject({ kind: 'record', mode: 'mirror', guard: 'guard deletes <= 50%' }));
+    const c = recordCases[3]!;
+    expect(await run(engine, sql)).toEqual({ ...c.summary, deleted: c.summary.deleted + 1 });
+    expect(await target(engine)).toEqual(c.expected);
     expect(await run(engine, sql)).toEqual({ ...zero, skipped_null_keys: 1, duplicate_keys: 1 });
   });
 

@@ -6,27 +6,35 @@ BEGIN;
 SELECT
   PG_ADVISORY_XACT_LOCK(4003215768051045604);
 
-CREATE TEMPORARY TABLE "sw_stage" ON COMMIT DROP AS
+CREATE TEMPORARY TABLE "sw_changes" ON COMMIT DROP AS
 SELECT
-  "r"."sw_c0" AS "id",
-  "r"."sw_c1" AS "email",
-  "r"."sw_c2" AS "full_name",
-  "r"."sw_c3" AS "ltv",
-  "r"."sw_c4" AS "prefs"
+  NULLIF("s"."id", "s"."sw_previous_key") AS "id",
+  "s"."email",
+  "s"."full_name",
+  "s"."ltv",
+  "s"."prefs",
+  "t"."id" AS "sw_target_key",
+  CASE
+    WHEN "s"."sw_previous_key" = "s"."id" THEN 'duplicate'
+    WHEN "t"."id" IS NULL THEN 'insert'
+  END AS "sw_action"
 FROM
   (
     SELECT
-      "r".*,
-      ROW_NUMBER() OVER (
-        PARTITION BY
-          "r"."sw_c0"
+      "r"."sw_c0" AS "id",
+      "r"."sw_c1" AS "email",
+      "r"."sw_c2" AS "full_name",
+      "r"."sw_c3" AS "ltv",
+      "r"."sw_c4" AS "prefs",
+      LAG("r"."sw_c0") OVER (
         ORDER BY
+          "r"."sw_c0",
           "r"."sw_o0" DESC NULLS LAST,
           "r"."sw_c1",
           "r"."sw_c2",
           "r"."sw_c3",
           CAST("r"."sw_c4" AS JSONB)
-      ) AS "sw_rn"
+      ) AS "sw_previous_key"
     FROM
       (
         SELECT
@@ -52,46 +60,23 @@ FROM
       ) AS "r"
     WHERE
       "r"."sw_c0" IS NOT NULL
-  ) AS "r"
-WHERE
-  "r"."sw_rn" = 1;
-
-CREATE TEMPORARY TABLE "sw_changes" ON COMMIT DROP AS
-SELECT
-  "s"."id",
-  "s"."email",
-  "s"."full_name",
-  "s"."ltv",
-  "s"."prefs",
-  CASE
-    WHEN "t"."id" IS NULL THEN 'insert'
-    ELSE 'update'
-  END AS "sw_action"
-FROM
-  "sw_stage" AS "s"
+  ) AS "s"
   LEFT JOIN "crm"."users" AS "t" ON "s"."id" = "t"."id"
 WHERE
-  "t"."id" IS NULL;
-
-ANALYZE "sw_changes";
+  "s"."sw_previous_key" = "s"."id"
+  OR "t"."id" IS NULL;
 
 CREATE TEMPORARY TABLE "sw_summary" ON COMMIT DROP AS
 SELECT
-  "k"."staged" AS "staged",
+  "n"."keyed" - "c"."duplicates" AS "staged",
   "c"."inserted" AS "inserted",
   "c"."updated" AS "updated",
   "c"."deleted" AS "deleted",
   0 AS "target_rows",
   "n"."total" - "n"."keyed" AS "skipped_null_keys",
-  "n"."keyed" - "k"."staged" AS "duplicate_keys"
+  "c"."duplicates" AS "duplicate_keys"
 FROM
   (
-    SELECT
-      COUNT(*) AS "staged"
-    FROM
-      "sw_stage"
-  ) AS "k"
-  CROSS JOIN (
     SELECT
       COUNT(
         CASE
@@ -107,7 +92,12 @@ FROM
         CASE
           WHEN "sw_action" = 'delete' THEN 1
         END
-      ) AS "deleted"
+      ) AS "deleted",
+      COUNT(
+        CASE
+          WHEN "sw_action" = 'duplicate' THEN 1
+        END
+      ) AS "duplicates"
     FROM
       "sw_changes"
   ) AS "c"

@@ -6,27 +6,42 @@ BEGIN;
 SELECT
   PG_ADVISORY_XACT_LOCK(6560185955140933409);
 
-CREATE TEMPORARY TABLE "sw_stage" ON COMMIT DROP AS
+CREATE TEMPORARY TABLE "sw_changes" ON COMMIT DROP AS
 SELECT
-  "r"."sw_c0" AS "id",
-  "r"."sw_c1" AS "email",
-  "r"."sw_c2" AS "full_name",
-  "r"."sw_c3" AS "ltv",
-  "r"."sw_c4" AS "prefs"
+  NULLIF("s"."id", "s"."sw_previous_key") AS "id",
+  "s"."email",
+  "s"."full_name",
+  "s"."ltv",
+  "s"."prefs",
+  "t"."id" AS "sw_target_key",
+  CASE
+    WHEN "s"."sw_previous_key" = "s"."id" THEN 'duplicate'
+    WHEN "t"."id" IS NULL THEN 'insert'
+    WHEN "t"."id" IS NOT NULL
+    AND (
+      "t"."email" IS DISTINCT FROM "s"."email"
+      OR "t"."full_name" IS DISTINCT FROM "s"."full_name"
+      OR "t"."ltv" IS DISTINCT FROM "s"."ltv"
+      OR CAST("t"."prefs" AS JSONB) IS DISTINCT FROM CAST("s"."prefs" AS JSONB)
+    ) THEN 'update'
+  END AS "sw_action"
 FROM
   (
     SELECT
-      "r".*,
-      ROW_NUMBER() OVER (
-        PARTITION BY
-          "r"."sw_c0"
+      "r"."sw_c0" AS "id",
+      "r"."sw_c1" AS "email",
+      "r"."sw_c2" AS "full_name",
+      "r"."sw_c3" AS "ltv",
+      "r"."sw_c4" AS "prefs",
+      LAG("r"."sw_c0") OVER (
         ORDER BY
+          "r"."sw_c0",
           "r"."sw_o0" DESC NULLS LAST,
           "r"."sw_c1",
           "r"."sw_c2",
           "r"."sw_c3",
           CAST("r"."sw_c4" AS JSONB)
-      ) AS "sw_rn"
+      ) AS "sw_previous_key"
     FROM
       (
         SELECT
@@ -52,52 +67,32 @@ FROM
       ) AS "r"
     WHERE
       "r"."sw_c0" IS NOT NULL
-  ) AS "r"
-WHERE
-  "r"."sw_rn" = 1;
-
-CREATE TEMPORARY TABLE "sw_changes" ON COMMIT DROP AS
-SELECT
-  "s"."id",
-  "s"."email",
-  "s"."full_name",
-  "s"."ltv",
-  "s"."prefs",
-  CASE
-    WHEN "t"."id" IS NULL THEN 'insert'
-    ELSE 'update'
-  END AS "sw_action"
-FROM
-  "sw_stage" AS "s"
+  ) AS "s"
   LEFT JOIN "crm"."users" AS "t" ON "s"."id" = "t"."id"
 WHERE
-  "t"."id" IS NULL
+  "s"."sw_previous_key" = "s"."id"
+  OR "t"."id" IS NULL
   OR (
-    "t"."email" IS DISTINCT FROM "s"."email"
-    OR "t"."full_name" IS DISTINCT FROM "s"."full_name"
-    OR "t"."ltv" IS DISTINCT FROM "s"."ltv"
-    OR CAST("t"."prefs" AS JSONB) IS DISTINCT FROM CAST("s"."prefs" AS JSONB)
+    "t"."id" IS NOT NULL
+    AND (
+      "t"."email" IS DISTINCT FROM "s"."email"
+      OR "t"."full_name" IS DISTINCT FROM "s"."full_name"
+      OR "t"."ltv" IS DISTINCT FROM "s"."ltv"
+      OR CAST("t"."prefs" AS JSONB) IS DISTINCT FROM CAST("s"."prefs" AS JSONB)
+    )
   );
-
-ANALYZE "sw_changes";
 
 CREATE TEMPORARY TABLE "sw_summary" ON COMMIT DROP AS
 SELECT
-  "k"."staged" AS "staged",
+  "n"."keyed" - "c"."duplicates" AS "staged",
   "c"."inserted" AS "inserted",
   "c"."updated" AS "updated",
   "c"."deleted" AS "deleted",
   0 AS "target_rows",
   "n"."total" - "n"."keyed" AS "skipped_null_keys",
-  "n"."keyed" - "k"."staged" AS "duplicate_keys"
+  "c"."duplicates" AS "duplicate_keys"
 FROM
   (
-    SELECT
-      COUNT(*) AS "staged"
-    FROM
-      "sw_stage"
-  ) AS "k"
-  CROSS JOIN (
     SELECT
       COUNT(
         CASE
@@ -113,7 +108,12 @@ FROM
         CASE
           WHEN "sw_action" = 'delete' THEN 1
         END
-      ) AS "deleted"
+      ) AS "deleted",
+      COUNT(
+        CASE
+          WHEN "sw_action" = 'duplicate' THEN 1
+        END
+      ) AS "duplicates"
     FROM
       "sw_changes"
   ) AS "c"
@@ -128,12 +128,7 @@ FROM
 MERGE INTO "crm"."users" AS "t"
 USING "sw_changes" AS "s"
 ON "t"."id" = "s"."id"
-WHEN MATCHED AND (
-  "t"."email" IS DISTINCT FROM "s"."email"
-  OR "t"."full_name" IS DISTINCT FROM "s"."full_name"
-  OR "t"."ltv" IS DISTINCT FROM "s"."ltv"
-  OR CAST("t"."prefs" AS JSONB) IS DISTINCT FROM CAST("s"."prefs" AS JSONB)
-) THEN
+WHEN MATCHED AND "s"."sw_action" = 'update' THEN
   UPDATE SET
     "email" = "s"."email",
     "full_name" = "s"."full_name",
