@@ -6,10 +6,9 @@
  * model being read, and the fields of a destination whose set is closed.
  */
 import { CompletionItemKind, InsertTextFormat, MarkupKind, type CompletionItem } from 'vscode-languageserver/node';
-import { columnTypes, destinationTypes, getDestinationType, getSourceSettingsSchema, takesAudiences, takesRecords, type DestinationType } from '../catalog/index.js';
+import { audienceModes, columnTypes, destinationTypes, getDestinationType, getSourceSettingsSchema, recordModes, takesAudiences, takesRecords, type DestinationType } from '../catalog/index.js';
 import { dialectNames } from '../dialect/index.js';
 import type { SymbolDef } from '../check/symbols.js';
-import type { Dialect } from '../check/model.js';
 import { audienceItems, contextAt, modelItems, syncItems, type Context, type Expect } from './context.js';
 import { destinationTypeDoc, dialectDoc, keywordDocs, modeDoc, settingDoc, settingsOf } from './docs.js';
 import { closedFields, type Lookup } from './lookup.js';
@@ -100,7 +99,7 @@ function offer(lookup: Lookup, file: string, offset: number, context: Context, e
       const sync = around();
       const dest = sync && lookup.destinationOf(sync);
       const kind = sync && lookup.syncKind(sync);
-      const modes = dest?.type && kind ? (kind === 'record' ? dest.type.recordModes : dest.type.audienceModes) : kind === 'audience' ? ['add', 'remove', 'mirror', 'upsert'] : ['upsert', 'insert', 'update', 'mirror'];
+      const modes = dest?.type && kind ? (kind === 'record' ? dest.type.recordModes : dest.type.audienceModes) : kind === 'audience' ? audienceModes : recordModes;
       return modes.map((m) => ({ label: m, kind: CompletionItemKind.EnumMember, documentation: markdown(modeDoc(m, kind, dest?.type)) }));
     }
     case 'objectKind': {
@@ -151,7 +150,7 @@ function settingsBlock(context: Context): { schema: Record<string, unknown>; own
   if (!d?.type) return undefined;
   if (d.keyword === 'source') {
     const schema = getSourceSettingsSchema(d.type);
-    return schema ? { schema, owner: `${d.type as Dialect} source` } : undefined;
+    return schema ? { schema, owner: `${d.type} source` } : undefined;
   }
   const type: DestinationType | undefined = getDestinationType(d.type);
   return type ? { schema: type.settings, owner: type.type } : undefined;

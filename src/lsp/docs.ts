@@ -18,9 +18,12 @@ import type { Dialect } from '../check/model.js';
 const count = (n: number) => n.toLocaleString('en-US');
 const list = (xs: readonly string[]) => (xs.length ? xs.map((x) => `\`${x}\``).join(', ') : 'none');
 
-/** The modes of a type, and why they are what they are: the type's own reason where it departs from its category's row. */
+/** Why a type's modes are what they are: the type's own reason where it departs from its category's row. */
+const modesWhy = (type: DestinationType): string | undefined => type.modesWhy ?? modeMatrix[type.category].why;
+
+/** The modes of a type, and why they are what they are. */
 export function modesDoc(type: DestinationType): string {
-  const why = type.modesWhy ?? modeMatrix[type.category].why;
+  const why = modesWhy(type);
   return [
     `**record modes:** ${list(type.recordModes)}`,
     `**audience modes:** ${type.audienceModes.length ? list(type.audienceModes) : 'none (takes no audiences)'}`,
@@ -129,7 +132,7 @@ export function modeDoc(mode: string, kind: 'record' | 'audience' | undefined, t
   if (type && kind) {
     const taken: readonly string[] = kind === 'record' ? type.recordModes : type.audienceModes;
     if (taken.includes(mode)) lines.push(`${type.type} takes it for ${kind === 'record' ? 'records' : 'audiences'}`);
-    else lines.push(`${type.type} does not take it for ${kind === 'record' ? 'records' : 'audiences'} (it takes ${list(taken)}): _${type.modesWhy ?? modeMatrix[type.category].why ?? ''}_`);
+    else lines.push(`${type.type} does not take it for ${kind === 'record' ? 'records' : 'audiences'} (it takes ${list(taken)}): _${modesWhy(type) ?? ''}_`);
   }
   return lines.join('  \n');
 }

@@ -4,10 +4,8 @@
  * definition (a column's type and where it is declared), a keyword's use.
  */
 import { MarkupKind, type Hover } from 'vscode-languageserver/node';
-import { getDestinationType, getSourceSettingsSchema } from '../catalog/index.js';
-import { dialectNames } from '../dialect/index.js';
+import { getDestinationType, getSourceSettingsSchema, isSourceDialect } from '../catalog/index.js';
 import { symbolAt, type SymbolDef } from '../check/symbols.js';
-import type { Dialect } from '../check/model.js';
 import type { Definition } from '../syntax/ast.js';
 import type { Span } from '../syntax/span.js';
 import { lex } from '../syntax/tokens.js';
@@ -37,8 +35,8 @@ function describe(lookup: Lookup, s: SymbolDef): string {
       const type = lookup.typeOf(s);
       const tree = lookup.tree(s);
       const head = `**${s.kind}** \`${s.name}\`${tree && (tree.kind === 'destination' || tree.kind === 'source') ? ` : ${tree.kind === 'destination' ? tree.type.text : tree.dialect.text}` : ''}, defined at ${where(s)}`;
-      if (s.kind === 'source' && tree?.kind === 'source' && (dialectNames as readonly string[]).includes(tree.dialect.text)) {
-        return `${head}\n\n${dialectDoc(tree.dialect.text as Dialect)}  \nalso a warehouse destination: \`to ${s.name} table schema.name\``;
+      if (s.kind === 'source' && tree?.kind === 'source' && isSourceDialect(tree.dialect.text)) {
+        return `${head}\n\n${dialectDoc(tree.dialect.text)}  \nalso a warehouse destination: \`to ${s.name} table schema.name\``;
       }
       return type ? `${head}\n\n${destinationTypeDoc(type)}` : head;
     }
@@ -70,10 +68,10 @@ function inDefinition(lookup: Lookup, def: Definition, offset: number): Hover | 
       return info ? hover(settingDoc(info, type.type), setting!.name.span) : undefined;
     }
     case 'source': {
-      const known = (dialectNames as readonly string[]).includes(def.dialect.text);
-      if (known && on(def.dialect.span, offset)) return hover(dialectDoc(def.dialect.text as Dialect), def.dialect.span);
+      const dialect = def.dialect.text;
+      if (isSourceDialect(dialect) && on(def.dialect.span, offset)) return hover(dialectDoc(dialect), def.dialect.span);
       const setting = def.settings.find((s) => on(s.name.span, offset));
-      const schema = known ? getSourceSettingsSchema(def.dialect.text) : undefined;
+      const schema = getSourceSettingsSchema(dialect);
       const info = schema && setting && settingsOf(schema).find((s) => s.name === setting.name.text);
       return info ? hover(settingDoc(info, `${def.dialect.text} source`), setting!.name.span) : undefined;
     }
