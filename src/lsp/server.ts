@@ -118,11 +118,16 @@ export function startServer(connection: Connection, options: ServerOptions): voi
     }
   };
 
-  /** What a request about a position needs: everything sent before it checked, the file's place, its text and offset. */
-  const at = (params: TextDocumentPositionParams) => {
+  /** What a request about a file needs: everything sent before it checked, and the file's place. */
+  const located = (uri: string): Place | undefined => {
     flush();
-    const file = fileOf(params.textDocument.uri);
-    const found = file ? workspace?.locate(file) : undefined;
+    const file = fileOf(uri);
+    return file ? workspace?.locate(file) : undefined;
+  };
+
+  /** What a request about a position needs: the file's place, its text and offset. */
+  const at = (params: TextDocumentPositionParams) => {
+    const found = located(params.textDocument.uri);
     const doc = documents.get(params.textDocument.uri);
     const text = found ? found.root.project.text(found.path) : undefined;
     if (!found || text === undefined) return undefined;
@@ -229,31 +234,23 @@ export function startServer(connection: Connection, options: ServerOptions): voi
     }
   });
   connection.onDocumentSymbol((params) => {
-    flush();
-    const file = fileOf(params.textDocument.uri);
-    const found = file ? workspace?.locate(file) : undefined;
+    const found = located(params.textDocument.uri);
     const tree = found && found.root.project.parsed(found.path)?.ast;
     return tree ? documentSymbols(tree) : [];
   });
   connection.onFoldingRanges((params) => {
-    flush();
-    const file = fileOf(params.textDocument.uri);
-    const found = file ? workspace?.locate(file) : undefined;
+    const found = located(params.textDocument.uri);
     const tree = found && found.root.project.parsed(found.path)?.ast;
     return tree ? foldingRanges(tree, found.root.project.text(found.path) ?? '') : [];
   });
   connection.onDocumentFormatting((params) => {
-    flush();
-    const file = fileOf(params.textDocument.uri);
-    const found = file ? workspace?.locate(file) : undefined;
+    const found = located(params.textDocument.uri);
     const text = found && found.root.project.text(found.path);
     const edit = found && text !== undefined ? formatEdit(found.path, text) : undefined;
     return edit ? [edit] : [];
   });
   connection.onCodeAction((params) => {
-    flush();
-    const file = fileOf(params.textDocument.uri);
-    const found = file ? workspace?.locate(file) : undefined;
+    const found = located(params.textDocument.uri);
     const text = found && found.root.project.text(found.path);
     if (!found || text === undefined) return [];
     return codeActions(found.root.project.diagnostics(found.path), params.range, params.context.only, found.path, text, uriOf(found.root));
