@@ -11,6 +11,7 @@
  * where, changes, `info` otherwise. `compareProjects` returns them riskiest first.
  */
 import { audienceModeMeaning, getDestinationType, recordModeMeaning, type AudienceMode, type RecordMode } from '../catalog/index.js';
+import { written as ident } from '../check/expr.js';
 import type { CheckedAudience, CheckedDestination, CheckedModel, CheckedProject, CheckedSource, CheckedSync, FieldMap } from '../check/model.js';
 import type { Ident } from '../syntax/ast.js';
 import type { Span } from '../syntax/span.js';
@@ -121,7 +122,6 @@ const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 // ---------------------------------------------------------------------------------------
 // How things are written, for messages.
 
-const ident = (i: Pick<Ident, 'text' | 'quoted'>) => (i.quoted ? JSON.stringify(i.text) : i.text);
 const path = (parts: readonly Ident[]) => parts.map(ident).join('.');
 
 function targetText(s: CheckedSync): string {
