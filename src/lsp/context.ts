@@ -96,7 +96,7 @@ export function contextAt(text: string, offset: number): Context | undefined {
   const outer = stack[1] ?? frame;
   const head = stack.length > 1 ? outer.head : frame.body;
   const definition = head[0] && definitionKeywords.includes(head[0].image) ? { keyword: head[0].image, ...(isName(head[1]) ? { name: head[1].image } : {}), ...(head[2]?.image === ':' && isName(head[3]) ? { type: head[3].image } : {}) } : undefined;
-  const expect = expectIn(frame.block, frame.block === 'top' ? frame.body : frame.body);
+  const expect = expectIn(frame.block, frame.body);
   if (!expect) return undefined;
   return { block: frame.block, ...(definition ? { definition } : {}), expect, word };
 }
