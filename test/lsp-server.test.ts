@@ -33,7 +33,7 @@ import {
 import { checkProject } from '../src/check/check.js';
 import { formatSource } from '../src/syntax/format.js';
 import { ensureBuilt } from './support/build.js';
-import { LspClient } from './support/lsp-client.js';
+import { LspClient, positionAt } from './support/lsp-client.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(repo, 'bin', 'syncwright.js');
@@ -210,9 +210,7 @@ async function complete(text: string): Promise<string[]> {
     scratch = true;
   }
   await client.replace(path, body);
-  const before = body.slice(0, at);
-  const position = { line: before.split('\n').length - 1, character: at - (before.lastIndexOf('\n') + 1) };
-  return labels(await client.connection.sendRequest(CompletionRequest.type, { textDocument: { uri: client.uri(path) }, position }));
+  return labels(await client.connection.sendRequest(CompletionRequest.type, { textDocument: { uri: client.uri(path) }, position: positionAt(body, at) }));
 }
 
 describe('completion', () => {

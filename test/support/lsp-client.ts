@@ -31,6 +31,12 @@ const bin = fileURLToPath(new URL('../../bin/syncwright.js', import.meta.url));
 /** Generous: a slow, shared machine must never fail a test, only a server that never answers. */
 const deadlineMs = 60_000;
 
+/** The protocol's position of an offset of a text (lines of `\n`, characters in UTF-16 units, as JavaScript counts them). */
+export function positionAt(text: string, offset: number): Position {
+  const before = text.slice(0, offset);
+  return { line: before.split('\n').length - 1, character: offset - (before.lastIndexOf('\n') + 1) };
+}
+
 export class LspClient {
   readonly diagnostics = new Map<string, Diagnostic[]>();
   /** How many times diagnostics were published, per URI. */
@@ -99,9 +105,7 @@ export class LspClient {
       at = text.indexOf(needle, at + 1);
       if (at < 0) throw new Error(`${needle} not found ${nth + 1} times in ${path}`);
     }
-    const offset = at + shift;
-    const before = text.slice(0, offset);
-    return { line: before.split('\n').length - 1, character: offset - (before.lastIndexOf('\n') + 1) };
+    return positionAt(text, at + shift);
   }
 
   async open(path: string): Promise<void> {
