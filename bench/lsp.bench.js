@@ -7,8 +7,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import {
   createProtocolConnection,
   DidChangeTextDocumentNotification,
@@ -21,9 +21,9 @@ import {
   StreamMessageReader,
   StreamMessageWriter,
 } from 'vscode-languageserver-protocol/node';
+import { median, root } from './cli-timer.js';
 import { FILES, SYNCS, generateFile } from './project.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 if (!existsSync(join(root, 'dist', 'bin', 'main.js'))) {
   console.error('dist/ is missing: run `npm run build` first');
   process.exit(1);
@@ -55,10 +55,6 @@ connection.onNotification(PublishDiagnosticsNotification.type, (p) => {
 connection.listen();
 const published = (u) => new Promise((resolve) => (waiting = { uri: u, resolve }));
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const p95 = (xs) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(xs.length * 0.95) - 1)];
 const ms = (x) => `${x.toFixed(1).padStart(6)} ms`;
 
