@@ -2,7 +2,7 @@
 // audiences and destinations, over 100 files) and on each project in examples/: wall time of the whole CLI
 // run, median of several runs, against the targets of the front-end issue. Also shows the
 // share of process start-up and module loading (`--version`) and of parse + check in process.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { median, root, timeCli as timeRuns } from './cli-timer.js';
@@ -11,6 +11,7 @@ if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) {
   process.exit(1);
 }
 const { checkProject } = await import('../dist/check/check.js');
+const { findSyncFiles, readSources } = await import('../dist/cli/files.js');
 const { FILES, SYNCS, generateFile } = await import('./project.js');
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -18,12 +19,6 @@ const targets = { generated: 2000, examples: 300 };
 
 /** Wall and CPU time of `node bin/syncwright.js ...args`, medians of RUNS. */
 const timeCli = (args) => timeRuns(args, { runs: RUNS });
-
-function syncFiles(dir) {
-  return readdirSync(dir, { recursive: true })
-    .map((f) => join(dir, String(f)))
-    .filter((f) => f.endsWith('.sync') && statSync(f).isFile());
-}
 
 const ms = (x) => `${x.toFixed(0).padStart(6)} ms`;
 const verdict = (x, target) => (x <= target ? `ok (target ${target} ms)` : `MISSED (target ${target} ms)`);
@@ -36,7 +31,7 @@ try {
     bytes += text.length;
     writeFileSync(join(dir, `project_${String(f).padStart(3, '0')}.sync`), text);
   }
-  const files = syncFiles(dir).map((path) => ({ path, text: readFileSync(path, 'utf8') }));
+  const files = readSources(findSyncFiles([dir]).files, process.cwd());
   console.log(`generated ${SYNCS.toLocaleString('en-US')} syncs, ${FILES} files, ${(bytes / 1e6).toFixed(1)} MB in ${dir}`);
   console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; median of ${RUNS} runs\n`);
 

@@ -13,6 +13,7 @@ import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { median } from './cli-timer.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 if (!existsSync(join(root, 'dist', 'plan', 'index.js'))) {
@@ -169,7 +170,6 @@ async function explained(sql) {
 }
 
 const load = () => loadavg()[0].toFixed(1);
-const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 const baselineFile = process.env.BENCH_MIRROR_BASELINE;
 const contenders = [
   ['syncwright mirror (compiled, Postgres 15 SQL)', ours],

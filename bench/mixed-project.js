@@ -2,27 +2,24 @@
 // of the example projects (b2b-saas, ecommerce, events-pipeline), every name they define given
 // a copy's suffix, so destination types, modes, audiences and settings come in the examples'
 // proportions. Shared by the benches; not a bench itself.
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { root } from './cli-timer.js';
+
+const { findSyncFiles, readSources } = await import('../dist/cli/files.js');
 
 const EXAMPLES = ['b2b-saas', 'ecommerce', 'events-pipeline'];
 const DEFINITION = /^(source|destination|model|audience|sync)\s+([A-Za-z_][A-Za-z0-9_]*)/gm;
 
-function syncFiles(dir) {
-  return readdirSync(dir)
-    .sort()
-    .flatMap((name) => {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) return syncFiles(path);
-      return name.endsWith('.sync') ? [readFileSync(path, 'utf8')] : [];
-    });
+/** The text of every .sync file of a folder, found and read as `syncwright check` does. */
+function syncTexts(dir) {
+  return readSources(findSyncFiles([dir], dir).files, dir).map((f) => f.text);
 }
 
 /** Each example as one text and the names it defines (replaced whole-word in a copy, but not after `:`, where a
  * destination type stands, nor first on a line, where a setting or column stands). */
 const projects = EXAMPLES.map((name) => {
-  const text = syncFiles(join(root, 'examples', name)).join('\n');
+  const text = syncTexts(join(root, 'examples', name)).join('\n');
   const names = [...new Set([...text.matchAll(DEFINITION)].map((m) => m[2]))];
   return { name, text, names, syncs: [...text.matchAll(/^sync\s/gm)].length, pattern: new RegExp(`(?<!:\\s*)(?<!^[ \\t]*)\\b(${names.join('|')})\\b`, 'gm') };
 });

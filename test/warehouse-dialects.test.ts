@@ -85,8 +85,10 @@ describe('engine rules', () => {
   });
 
   it('Postgres: the same SQL on every version, one advisory lock per sync', () => {
+    // So the scripts are executed and kept as golden files for the default version only.
+    const every = scripts('postgres', { postgresVersion: 15 });
+    for (const v of [16, 17, 18]) expect(scripts('postgres', { postgresVersion: v })).toEqual(every);
     const at = (v: number) => compileText(project('postgres', recordSync('mirror')), { postgresVersion: v })[0]!.files[0]!.content;
-    for (const v of [16, 17, 18]) expect(at(v)).toBe(at(15));
     expect(at(15)).toMatch(/DELETE FROM\s+"crm"."users" AS "t"/);
     expect(at(15)).toMatch(/^BEGIN;\n\nSELECT\n {2}PG_ADVISORY_XACT_LOCK\(-?\d+\);/m);
   });

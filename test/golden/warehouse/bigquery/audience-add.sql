@@ -3,64 +3,68 @@
 
 CREATE TEMP TABLE `sw_changes` AS
 SELECT
-  CASE
-    WHEN `s`.`sw_rn` = 1 THEN `s`.`email_sha256`
-  END AS `email_sha256`,
-  `s`.`ltv`,
-  `t`.`email_sha256` AS `sw_target_key`,
-  CASE
-    WHEN `s`.`sw_rn` > 1 THEN 'duplicate'
-    WHEN `t`.`email_sha256` IS NULL THEN 'insert'
-  END AS `sw_action`
+  `c`.*
 FROM
   (
     SELECT
-      `r`.`sw_c0` AS `email_sha256`,
-      `r`.`sw_c1` AS `ltv`,
-      ROW_NUMBER() OVER (
-        PARTITION BY
-          `r`.`sw_c0`
-        ORDER BY
-          `r`.`sw_o0` DESC NULLS LAST,
-          `r`.`sw_c1`
-      ) AS `sw_rn`
+      CASE
+        WHEN `s`.`sw_rn` = 1 THEN `s`.`email_sha256`
+      END AS `email_sha256`,
+      `s`.`ltv`,
+      `t`.`email_sha256` AS `sw_target_key`,
+      CASE
+        WHEN `s`.`sw_rn` > 1 THEN 'duplicate'
+        WHEN `t`.`email_sha256` IS NULL THEN 'insert'
+      END AS `sw_action`
     FROM
       (
         SELECT
-          TO_HEX(
-            SHA256(
-              CASE
-                WHEN TRIM(`m`.`email`) LIKE '%@%' THEN LOWER(TRIM(`m`.`email`))
-                ELSE TRIM(`m`.`email`)
-              END
-            )
-          ) AS `sw_c0`,
-          `m`.`ltv` AS `sw_c1`,
-          `m`.`updated_at` AS `sw_o0`
+          `r`.`sw_c0` AS `email_sha256`,
+          `r`.`sw_c1` AS `ltv`,
+          ROW_NUMBER() OVER (
+            PARTITION BY
+              `r`.`sw_c0`
+            ORDER BY
+              `r`.`sw_o0` DESC NULLS LAST,
+              `r`.`sw_c1`
+          ) AS `sw_rn`
         FROM
-          `analytics`.`users` AS `m`
+          (
+            SELECT
+              TO_HEX(
+                SHA256(
+                  CASE
+                    WHEN TRIM(`m`.`email`) LIKE '%@%' THEN LOWER(TRIM(`m`.`email`))
+                    ELSE TRIM(`m`.`email`)
+                  END
+                )
+              ) AS `sw_c0`,
+              `m`.`ltv` AS `sw_c1`,
+              `m`.`updated_at` AS `sw_o0`
+            FROM
+              `analytics`.`users` AS `m`
+            WHERE
+              `m`.`ltv` >= 1000
+              AND (
+                `m`.`country` IN ('US', 'CA')
+                OR `m`.`signed_up` < CAST('2020-01-01' AS DATE)
+              )
+              AND `m`.`email` NOT LIKE '%@test.example'
+          ) AS `r`
         WHERE
-          `m`.`ltv` >= 1000
-          AND (
-            `m`.`country` IN ('US', 'CA')
-            OR `m`.`signed_up` < CAST('2020-01-01' AS DATE)
-          )
-          AND `m`.`email` NOT LIKE '%@test.example'
-      ) AS `r`
-    WHERE
-      `r`.`sw_c0` IS NOT NULL
-  ) AS `s`
-  LEFT JOIN (
-    SELECT
-      *
-    FROM
-      `crm`.`audience_members`
-    WHERE
-      `audience` = 'whales'
-  ) AS `t` ON `s`.`email_sha256` = `t`.`email_sha256`
+          `r`.`sw_c0` IS NOT NULL
+      ) AS `s`
+      LEFT JOIN (
+        SELECT
+          *
+        FROM
+          `crm`.`audience_members`
+        WHERE
+          `audience` = 'whales'
+      ) AS `t` ON `s`.`email_sha256` = `t`.`email_sha256`
+  ) AS `c`
 WHERE
-  `s`.`sw_rn` > 1
-  OR `t`.`email_sha256` IS NULL;
+  `c`.`sw_action` IS NOT NULL;
 
 CREATE TEMP TABLE `sw_summary` AS
 SELECT

@@ -3,80 +3,74 @@
 
 CREATE TEMP TABLE `sw_changes` AS
 SELECT
-  CASE
-    WHEN `s`.`sw_rn` = 1 THEN `s`.`id`
-  END AS `id`,
-  `s`.`email`,
-  `s`.`full_name`,
-  `s`.`ltv`,
-  `s`.`prefs`,
-  `t`.`id` AS `sw_target_key`,
-  CASE
-    WHEN `s`.`sw_rn` > 1 THEN 'duplicate'
-    WHEN `s`.`id` IS NULL THEN 'delete'
-    WHEN `t`.`id` IS NULL THEN 'insert'
-    WHEN `t`.`id` IS NOT NULL
-    AND (
-      `t`.`email` IS DISTINCT FROM `s`.`email`
-      OR `t`.`full_name` IS DISTINCT FROM `s`.`full_name`
-      OR `t`.`ltv` IS DISTINCT FROM `s`.`ltv`
-      OR TO_JSON_STRING(`t`.`prefs`) IS DISTINCT FROM TO_JSON_STRING(`s`.`prefs`)
-    ) THEN 'update'
-  END AS `sw_action`
+  `c`.*
 FROM
   (
     SELECT
-      `r`.`sw_c0` AS `id`,
-      `r`.`sw_c1` AS `email`,
-      `r`.`sw_c2` AS `full_name`,
-      `r`.`sw_c3` AS `ltv`,
-      `r`.`sw_c4` AS `prefs`,
-      ROW_NUMBER() OVER (
-        PARTITION BY
-          `r`.`sw_c0`
-        ORDER BY
-          `r`.`sw_o0` DESC NULLS LAST,
-          `r`.`sw_c1`,
-          `r`.`sw_c2`,
-          `r`.`sw_c3`,
-          TO_JSON_STRING(`r`.`sw_c4`)
-      ) AS `sw_rn`
+      CASE
+        WHEN `s`.`sw_rn` = 1 THEN `s`.`id`
+      END AS `id`,
+      `s`.`email`,
+      `s`.`full_name`,
+      `s`.`ltv`,
+      `s`.`prefs`,
+      `t`.`id` AS `sw_target_key`,
+      CASE
+        WHEN `s`.`sw_rn` > 1 THEN 'duplicate'
+        WHEN `s`.`id` IS NULL THEN 'delete'
+        WHEN `t`.`id` IS NULL THEN 'insert'
+        WHEN `t`.`id` IS NOT NULL
+        AND (
+          `t`.`email` IS DISTINCT FROM `s`.`email`
+          OR `t`.`full_name` IS DISTINCT FROM `s`.`full_name`
+          OR `t`.`ltv` IS DISTINCT FROM `s`.`ltv`
+          OR TO_JSON_STRING(`t`.`prefs`) IS DISTINCT FROM TO_JSON_STRING(`s`.`prefs`)
+        ) THEN 'update'
+      END AS `sw_action`
     FROM
       (
         SELECT
-          `m`.`user_id` AS `sw_c0`,
-          TO_HEX(
-            SHA256(
-              CASE
-                WHEN TRIM(`m`.`email`) LIKE '%@%' THEN LOWER(TRIM(`m`.`email`))
-                ELSE TRIM(`m`.`email`)
-              END
-            )
-          ) AS `sw_c1`,
-          `m`.`Full Name` AS `sw_c2`,
-          `m`.`ltv` AS `sw_c3`,
-          `m`.`prefs` AS `sw_c4`,
-          `m`.`updated_at` AS `sw_o0`
+          `r`.`sw_c0` AS `id`,
+          `r`.`sw_c1` AS `email`,
+          `r`.`sw_c2` AS `full_name`,
+          `r`.`sw_c3` AS `ltv`,
+          `r`.`sw_c4` AS `prefs`,
+          ROW_NUMBER() OVER (
+            PARTITION BY
+              `r`.`sw_c0`
+            ORDER BY
+              `r`.`sw_o0` DESC NULLS LAST,
+              `r`.`sw_c1`,
+              `r`.`sw_c2`,
+              `r`.`sw_c3`,
+              TO_JSON_STRING(`r`.`sw_c4`)
+          ) AS `sw_rn`
         FROM
-          `analytics`.`users` AS `m`
-      ) AS `r`
-    WHERE
-      `r`.`sw_c0` IS NOT NULL
-  ) AS `s`
-  FULL OUTER JOIN `crm`.`users` AS `t` ON `s`.`id` = `t`.`id`
+          (
+            SELECT
+              `m`.`user_id` AS `sw_c0`,
+              TO_HEX(
+                SHA256(
+                  CASE
+                    WHEN TRIM(`m`.`email`) LIKE '%@%' THEN LOWER(TRIM(`m`.`email`))
+                    ELSE TRIM(`m`.`email`)
+                  END
+                )
+              ) AS `sw_c1`,
+              `m`.`Full Name` AS `sw_c2`,
+              `m`.`ltv` AS `sw_c3`,
+              `m`.`prefs` AS `sw_c4`,
+              `m`.`updated_at` AS `sw_o0`
+            FROM
+              `analytics`.`users` AS `m`
+          ) AS `r`
+        WHERE
+          `r`.`sw_c0` IS NOT NULL
+      ) AS `s`
+      FULL OUTER JOIN `crm`.`users` AS `t` ON `s`.`id` = `t`.`id`
+  ) AS `c`
 WHERE
-  `s`.`sw_rn` > 1
-  OR `s`.`id` IS NULL
-  OR `t`.`id` IS NULL
-  OR (
-    `t`.`id` IS NOT NULL
-    AND (
-      `t`.`email` IS DISTINCT FROM `s`.`email`
-      OR `t`.`full_name` IS DISTINCT FROM `s`.`full_name`
-      OR `t`.`ltv` IS DISTINCT FROM `s`.`ltv`
-      OR TO_JSON_STRING(`t`.`prefs`) IS DISTINCT FROM TO_JSON_STRING(`s`.`prefs`)
-    )
-  );
+  `c`.`sw_action` IS NOT NULL;
 
 CREATE TEMP TABLE `sw_summary` AS
 SELECT

@@ -8,65 +8,69 @@ SELECT
 
 CREATE TEMPORARY TABLE "sw_changes" ON COMMIT DROP AS
 SELECT
-  NULLIF("s"."email_sha256", "s"."sw_previous_key") AS "email_sha256",
-  "s"."ltv",
-  "t"."email_sha256" AS "sw_target_key",
-  CASE
-    WHEN "s"."sw_previous_key" = "s"."email_sha256" THEN 'duplicate'
-    WHEN "s"."email_sha256" IS NULL THEN 'delete'
-  END AS "sw_action"
+  "c".*
 FROM
   (
     SELECT
-      "r"."sw_c0" AS "email_sha256",
-      "r"."sw_c1" AS "ltv",
-      LAG("r"."sw_c0") OVER (
-        ORDER BY
-          "r"."sw_c0",
-          "r"."sw_o0" DESC NULLS LAST,
-          "r"."sw_c1"
-      ) AS "sw_previous_key"
+      NULLIF("s"."email_sha256", "s"."sw_previous_key") AS "email_sha256",
+      "s"."ltv",
+      "t"."email_sha256" AS "sw_target_key",
+      CASE
+        WHEN "s"."sw_previous_key" = "s"."email_sha256" THEN 'duplicate'
+        WHEN "s"."email_sha256" IS NULL THEN 'delete'
+      END AS "sw_action"
     FROM
       (
         SELECT
-          ENCODE(
-            SHA256(
-              CONVERT_TO(
-                CASE
-                  WHEN TRIM("m"."email") LIKE '%@%' THEN LOWER(TRIM("m"."email"))
-                  ELSE TRIM("m"."email")
-                END,
-                'UTF8'
-              )
-            ),
-            'hex'
-          ) AS "sw_c0",
-          "m"."ltv" AS "sw_c1",
-          "m"."updated_at" AS "sw_o0"
+          "r"."sw_c0" AS "email_sha256",
+          "r"."sw_c1" AS "ltv",
+          LAG("r"."sw_c0") OVER (
+            ORDER BY
+              "r"."sw_c0",
+              "r"."sw_o0" DESC NULLS LAST,
+              "r"."sw_c1"
+          ) AS "sw_previous_key"
         FROM
-          "analytics"."users" AS "m"
+          (
+            SELECT
+              ENCODE(
+                SHA256(
+                  CONVERT_TO(
+                    CASE
+                      WHEN TRIM("m"."email") LIKE '%@%' THEN LOWER(TRIM("m"."email"))
+                      ELSE TRIM("m"."email")
+                    END,
+                    'UTF8'
+                  )
+                ),
+                'hex'
+              ) AS "sw_c0",
+              "m"."ltv" AS "sw_c1",
+              "m"."updated_at" AS "sw_o0"
+            FROM
+              "analytics"."users" AS "m"
+            WHERE
+              "m"."ltv" >= 1000
+              AND (
+                "m"."country" IN ('US', 'CA')
+                OR "m"."signed_up" < CAST('2020-01-01' AS DATE)
+              )
+              AND "m"."email" NOT LIKE '%@test.example'
+          ) AS "r"
         WHERE
-          "m"."ltv" >= 1000
-          AND (
-            "m"."country" IN ('US', 'CA')
-            OR "m"."signed_up" < CAST('2020-01-01' AS DATE)
-          )
-          AND "m"."email" NOT LIKE '%@test.example'
-      ) AS "r"
-    WHERE
-      "r"."sw_c0" IS NOT NULL
-  ) AS "s"
-  FULL OUTER JOIN (
-    SELECT
-      *
-    FROM
-      "crm"."audience_members"
-    WHERE
-      "audience" = 'whales'
-  ) AS "t" ON "s"."email_sha256" = "t"."email_sha256"
+          "r"."sw_c0" IS NOT NULL
+      ) AS "s"
+      FULL OUTER JOIN (
+        SELECT
+          *
+        FROM
+          "crm"."audience_members"
+        WHERE
+          "audience" = 'whales'
+      ) AS "t" ON "s"."email_sha256" = "t"."email_sha256"
+  ) AS "c"
 WHERE
-  "s"."sw_previous_key" = "s"."email_sha256"
-  OR "s"."email_sha256" IS NULL;
+  "c"."sw_action" IS NOT NULL;
 
 CREATE TEMPORARY TABLE "sw_summary" ON COMMIT DROP AS
 SELECT

@@ -8,79 +8,74 @@ SELECT
 
 CREATE TEMPORARY TABLE "sw_changes" ON COMMIT DROP AS
 SELECT
-  NULLIF("s"."id", "s"."sw_previous_key") AS "id",
-  "s"."email",
-  "s"."full_name",
-  "s"."ltv",
-  "s"."prefs",
-  "t"."id" AS "sw_target_key",
-  CASE
-    WHEN "s"."sw_previous_key" = "s"."id" THEN 'duplicate'
-    WHEN "t"."id" IS NULL THEN 'insert'
-    WHEN "t"."id" IS NOT NULL
-    AND (
-      "t"."email" IS DISTINCT FROM "s"."email"
-      OR "t"."full_name" IS DISTINCT FROM "s"."full_name"
-      OR "t"."ltv" IS DISTINCT FROM "s"."ltv"
-      OR CAST("t"."prefs" AS JSONB) IS DISTINCT FROM CAST("s"."prefs" AS JSONB)
-    ) THEN 'update'
-  END AS "sw_action"
+  "c".*
 FROM
   (
     SELECT
-      "r"."sw_c0" AS "id",
-      "r"."sw_c1" AS "email",
-      "r"."sw_c2" AS "full_name",
-      "r"."sw_c3" AS "ltv",
-      "r"."sw_c4" AS "prefs",
-      LAG("r"."sw_c0") OVER (
-        ORDER BY
-          "r"."sw_c0",
-          "r"."sw_o0" DESC NULLS LAST,
-          "r"."sw_c1",
-          "r"."sw_c2",
-          "r"."sw_c3",
-          CAST("r"."sw_c4" AS JSONB)
-      ) AS "sw_previous_key"
+      NULLIF("s"."id", "s"."sw_previous_key") AS "id",
+      "s"."email",
+      "s"."full_name",
+      "s"."ltv",
+      "s"."prefs",
+      "t"."id" AS "sw_target_key",
+      CASE
+        WHEN "s"."sw_previous_key" = "s"."id" THEN 'duplicate'
+        WHEN "t"."id" IS NULL THEN 'insert'
+        WHEN "t"."id" IS NOT NULL
+        AND (
+          "t"."email" IS DISTINCT FROM "s"."email"
+          OR "t"."full_name" IS DISTINCT FROM "s"."full_name"
+          OR "t"."ltv" IS DISTINCT FROM "s"."ltv"
+          OR CAST("t"."prefs" AS JSONB) IS DISTINCT FROM CAST("s"."prefs" AS JSONB)
+        ) THEN 'update'
+      END AS "sw_action"
     FROM
       (
         SELECT
-          "m"."user_id" AS "sw_c0",
-          ENCODE(
-            SHA256(
-              CONVERT_TO(
-                CASE
-                  WHEN TRIM("m"."email") LIKE '%@%' THEN LOWER(TRIM("m"."email"))
-                  ELSE TRIM("m"."email")
-                END,
-                'UTF8'
-              )
-            ),
-            'hex'
-          ) AS "sw_c1",
-          "m"."Full Name" AS "sw_c2",
-          "m"."ltv" AS "sw_c3",
-          "m"."prefs" AS "sw_c4",
-          "m"."updated_at" AS "sw_o0"
+          "r"."sw_c0" AS "id",
+          "r"."sw_c1" AS "email",
+          "r"."sw_c2" AS "full_name",
+          "r"."sw_c3" AS "ltv",
+          "r"."sw_c4" AS "prefs",
+          LAG("r"."sw_c0") OVER (
+            ORDER BY
+              "r"."sw_c0",
+              "r"."sw_o0" DESC NULLS LAST,
+              "r"."sw_c1",
+              "r"."sw_c2",
+              "r"."sw_c3",
+              CAST("r"."sw_c4" AS JSONB)
+          ) AS "sw_previous_key"
         FROM
-          "analytics"."users" AS "m"
-      ) AS "r"
-    WHERE
-      "r"."sw_c0" IS NOT NULL
-  ) AS "s"
-  LEFT JOIN "crm"."users" AS "t" ON "s"."id" = "t"."id"
+          (
+            SELECT
+              "m"."user_id" AS "sw_c0",
+              ENCODE(
+                SHA256(
+                  CONVERT_TO(
+                    CASE
+                      WHEN TRIM("m"."email") LIKE '%@%' THEN LOWER(TRIM("m"."email"))
+                      ELSE TRIM("m"."email")
+                    END,
+                    'UTF8'
+                  )
+                ),
+                'hex'
+              ) AS "sw_c1",
+              "m"."Full Name" AS "sw_c2",
+              "m"."ltv" AS "sw_c3",
+              "m"."prefs" AS "sw_c4",
+              "m"."updated_at" AS "sw_o0"
+            FROM
+              "analytics"."users" AS "m"
+          ) AS "r"
+        WHERE
+          "r"."sw_c0" IS NOT NULL
+      ) AS "s"
+      LEFT JOIN "crm"."users" AS "t" ON "s"."id" = "t"."id"
+  ) AS "c"
 WHERE
-  "s"."sw_previous_key" = "s"."id"
-  OR "t"."id" IS NULL
-  OR (
-    "t"."id" IS NOT NULL
-    AND (
-      "t"."email" IS DISTINCT FROM "s"."email"
-      OR "t"."full_name" IS DISTINCT FROM "s"."full_name"
-      OR "t"."ltv" IS DISTINCT FROM "s"."ltv"
-      OR CAST("t"."prefs" AS JSONB) IS DISTINCT FROM CAST("s"."prefs" AS JSONB)
-    )
-  );
+  "c"."sw_action" IS NOT NULL;
 
 CREATE TEMPORARY TABLE "sw_summary" ON COMMIT DROP AS
 SELECT

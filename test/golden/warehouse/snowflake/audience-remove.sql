@@ -3,63 +3,67 @@
 
 CREATE OR REPLACE TEMPORARY TABLE "sw_changes" AS
 SELECT
-  CASE
-    WHEN "s"."sw_rn" = 1 THEN "s"."EMAIL_SHA256"
-  END AS "EMAIL_SHA256",
-  "s"."LTV",
-  "t"."EMAIL_SHA256" AS "sw_target_key",
-  CASE
-    WHEN "s"."sw_rn" > 1 THEN 'duplicate'
-    WHEN "s"."EMAIL_SHA256" IS NULL THEN 'delete'
-  END AS "sw_action"
+  "c".*
 FROM
   (
     SELECT
-      "r"."sw_c0" AS "EMAIL_SHA256",
-      "r"."sw_c1" AS "LTV",
-      ROW_NUMBER() OVER (
-        PARTITION BY
-          "r"."sw_c0"
-        ORDER BY
-          "r"."sw_o0" DESC NULLS LAST,
-          "r"."sw_c1"
-      ) AS "sw_rn"
+      CASE
+        WHEN "s"."sw_rn" = 1 THEN "s"."EMAIL_SHA256"
+      END AS "EMAIL_SHA256",
+      "s"."LTV",
+      "t"."EMAIL_SHA256" AS "sw_target_key",
+      CASE
+        WHEN "s"."sw_rn" > 1 THEN 'duplicate'
+        WHEN "s"."EMAIL_SHA256" IS NULL THEN 'delete'
+      END AS "sw_action"
     FROM
       (
         SELECT
-          SHA2(
-            CASE
-              WHEN TRIM("m"."EMAIL") LIKE '%@%' THEN LOWER(TRIM("m"."EMAIL"))
-              ELSE TRIM("m"."EMAIL")
-            END,
-            256
-          ) AS "sw_c0",
-          "m"."LTV" AS "sw_c1",
-          "m"."UPDATED_AT" AS "sw_o0"
+          "r"."sw_c0" AS "EMAIL_SHA256",
+          "r"."sw_c1" AS "LTV",
+          ROW_NUMBER() OVER (
+            PARTITION BY
+              "r"."sw_c0"
+            ORDER BY
+              "r"."sw_o0" DESC NULLS LAST,
+              "r"."sw_c1"
+          ) AS "sw_rn"
         FROM
-          "ANALYTICS"."USERS" AS "m"
+          (
+            SELECT
+              SHA2(
+                CASE
+                  WHEN TRIM("m"."EMAIL") LIKE '%@%' THEN LOWER(TRIM("m"."EMAIL"))
+                  ELSE TRIM("m"."EMAIL")
+                END,
+                256
+              ) AS "sw_c0",
+              "m"."LTV" AS "sw_c1",
+              "m"."UPDATED_AT" AS "sw_o0"
+            FROM
+              "ANALYTICS"."USERS" AS "m"
+            WHERE
+              "m"."LTV" >= 1000
+              AND (
+                "m"."COUNTRY" IN ('US', 'CA')
+                OR "m"."SIGNED_UP" < CAST('2020-01-01' AS DATE)
+              )
+              AND "m"."EMAIL" NOT LIKE '%@test.example' ESCAPE '\\'
+          ) AS "r"
         WHERE
-          "m"."LTV" >= 1000
-          AND (
-            "m"."COUNTRY" IN ('US', 'CA')
-            OR "m"."SIGNED_UP" < CAST('2020-01-01' AS DATE)
-          )
-          AND "m"."EMAIL" NOT LIKE '%@test.example' ESCAPE '\\'
-      ) AS "r"
-    WHERE
-      "r"."sw_c0" IS NOT NULL
-  ) AS "s"
-  FULL OUTER JOIN (
-    SELECT
-      *
-    FROM
-      "CRM"."AUDIENCE_MEMBERS"
-    WHERE
-      "AUDIENCE" = 'whales'
-  ) AS "t" ON "s"."EMAIL_SHA256" = "t"."EMAIL_SHA256"
+          "r"."sw_c0" IS NOT NULL
+      ) AS "s"
+      FULL OUTER JOIN (
+        SELECT
+          *
+        FROM
+          "CRM"."AUDIENCE_MEMBERS"
+        WHERE
+          "AUDIENCE" = 'whales'
+      ) AS "t" ON "s"."EMAIL_SHA256" = "t"."EMAIL_SHA256"
+  ) AS "c"
 WHERE
-  "s"."sw_rn" > 1
-  OR "s"."EMAIL_SHA256" IS NULL;
+  "c"."sw_action" IS NOT NULL;
 
 CREATE OR REPLACE TEMPORARY TABLE "sw_summary" AS
 SELECT

@@ -3,77 +3,72 @@
 
 CREATE OR REPLACE TEMPORARY TABLE "sw_changes" AS
 SELECT
-  CASE
-    WHEN "s"."sw_rn" = 1 THEN "s"."ID"
-  END AS "ID",
-  "s"."EMAIL",
-  "s"."FULL_NAME",
-  "s"."LTV",
-  "s"."PREFS",
-  "t"."ID" AS "sw_target_key",
-  CASE
-    WHEN "s"."sw_rn" > 1 THEN 'duplicate'
-    WHEN "t"."ID" IS NULL THEN 'insert'
-    WHEN "t"."ID" IS NOT NULL
-    AND (
-      NOT EQUAL_NULL("t"."EMAIL", "s"."EMAIL")
-      OR NOT EQUAL_NULL("t"."FULL_NAME", "s"."FULL_NAME")
-      OR NOT EQUAL_NULL("t"."LTV", "s"."LTV")
-      OR NOT EQUAL_NULL("t"."PREFS", "s"."PREFS")
-    ) THEN 'update'
-  END AS "sw_action"
+  "c".*
 FROM
   (
     SELECT
-      "r"."sw_c0" AS "ID",
-      "r"."sw_c1" AS "EMAIL",
-      "r"."sw_c2" AS "FULL_NAME",
-      "r"."sw_c3" AS "LTV",
-      "r"."sw_c4" AS "PREFS",
-      ROW_NUMBER() OVER (
-        PARTITION BY
-          "r"."sw_c0"
-        ORDER BY
-          "r"."sw_o0" DESC NULLS LAST,
-          "r"."sw_c1",
-          "r"."sw_c2",
-          "r"."sw_c3",
-          "r"."sw_c4"
-      ) AS "sw_rn"
+      CASE
+        WHEN "s"."sw_rn" = 1 THEN "s"."ID"
+      END AS "ID",
+      "s"."EMAIL",
+      "s"."FULL_NAME",
+      "s"."LTV",
+      "s"."PREFS",
+      "t"."ID" AS "sw_target_key",
+      CASE
+        WHEN "s"."sw_rn" > 1 THEN 'duplicate'
+        WHEN "t"."ID" IS NULL THEN 'insert'
+        WHEN "t"."ID" IS NOT NULL
+        AND (
+          NOT EQUAL_NULL("t"."EMAIL", "s"."EMAIL")
+          OR NOT EQUAL_NULL("t"."FULL_NAME", "s"."FULL_NAME")
+          OR NOT EQUAL_NULL("t"."LTV", "s"."LTV")
+          OR NOT EQUAL_NULL("t"."PREFS", "s"."PREFS")
+        ) THEN 'update'
+      END AS "sw_action"
     FROM
       (
         SELECT
-          "m"."USER_ID" AS "sw_c0",
-          SHA2(
-            CASE
-              WHEN TRIM("m"."EMAIL") LIKE '%@%' THEN LOWER(TRIM("m"."EMAIL"))
-              ELSE TRIM("m"."EMAIL")
-            END,
-            256
-          ) AS "sw_c1",
-          "m"."Full Name" AS "sw_c2",
-          "m"."LTV" AS "sw_c3",
-          "m"."PREFS" AS "sw_c4",
-          "m"."UPDATED_AT" AS "sw_o0"
+          "r"."sw_c0" AS "ID",
+          "r"."sw_c1" AS "EMAIL",
+          "r"."sw_c2" AS "FULL_NAME",
+          "r"."sw_c3" AS "LTV",
+          "r"."sw_c4" AS "PREFS",
+          ROW_NUMBER() OVER (
+            PARTITION BY
+              "r"."sw_c0"
+            ORDER BY
+              "r"."sw_o0" DESC NULLS LAST,
+              "r"."sw_c1",
+              "r"."sw_c2",
+              "r"."sw_c3",
+              "r"."sw_c4"
+          ) AS "sw_rn"
         FROM
-          "ANALYTICS"."USERS" AS "m"
-      ) AS "r"
-    WHERE
-      "r"."sw_c0" IS NOT NULL
-  ) AS "s"
-  LEFT JOIN "CRM"."USERS" AS "t" ON "s"."ID" = "t"."ID"
+          (
+            SELECT
+              "m"."USER_ID" AS "sw_c0",
+              SHA2(
+                CASE
+                  WHEN TRIM("m"."EMAIL") LIKE '%@%' THEN LOWER(TRIM("m"."EMAIL"))
+                  ELSE TRIM("m"."EMAIL")
+                END,
+                256
+              ) AS "sw_c1",
+              "m"."Full Name" AS "sw_c2",
+              "m"."LTV" AS "sw_c3",
+              "m"."PREFS" AS "sw_c4",
+              "m"."UPDATED_AT" AS "sw_o0"
+            FROM
+              "ANALYTICS"."USERS" AS "m"
+          ) AS "r"
+        WHERE
+          "r"."sw_c0" IS NOT NULL
+      ) AS "s"
+      LEFT JOIN "CRM"."USERS" AS "t" ON "s"."ID" = "t"."ID"
+  ) AS "c"
 WHERE
-  "s"."sw_rn" > 1
-  OR "t"."ID" IS NULL
-  OR (
-    "t"."ID" IS NOT NULL
-    AND (
-      NOT EQUAL_NULL("t"."EMAIL", "s"."EMAIL")
-      OR NOT EQUAL_NULL("t"."FULL_NAME", "s"."FULL_NAME")
-      OR NOT EQUAL_NULL("t"."LTV", "s"."LTV")
-      OR NOT EQUAL_NULL("t"."PREFS", "s"."PREFS")
-    )
-  );
+  "c"."sw_action" IS NOT NULL;
 
 CREATE OR REPLACE TEMPORARY TABLE "sw_summary" AS
 SELECT

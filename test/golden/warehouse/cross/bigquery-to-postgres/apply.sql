@@ -8,64 +8,59 @@ SELECT
 
 CREATE TEMPORARY TABLE "sw_changes" ON COMMIT DROP AS
 SELECT
-  NULLIF("s"."id", "s"."sw_previous_key") AS "id",
-  "s"."email",
-  "s"."full_name",
-  "s"."ltv",
-  "t"."id" AS "sw_target_key",
-  CASE
-    WHEN "s"."sw_previous_key" = "s"."id" THEN 'duplicate'
-    WHEN "s"."id" IS NULL THEN 'delete'
-    WHEN "t"."id" IS NULL THEN 'insert'
-    WHEN "t"."id" IS NOT NULL
-    AND (
-      "t"."email" IS DISTINCT FROM "s"."email"
-      OR "t"."full_name" IS DISTINCT FROM "s"."full_name"
-      OR "t"."ltv" IS DISTINCT FROM "s"."ltv"
-    ) THEN 'update'
-  END AS "sw_action"
+  "c".*
 FROM
   (
     SELECT
-      "r"."sw_c0" AS "id",
-      "r"."sw_c1" AS "email",
-      "r"."sw_c2" AS "full_name",
-      "r"."sw_c3" AS "ltv",
-      LAG("r"."sw_c0") OVER (
-        ORDER BY
-          "r"."sw_c0",
-          "r"."sw_o0" DESC NULLS LAST,
-          "r"."sw_c1",
-          "r"."sw_c2",
-          "r"."sw_c3"
-      ) AS "sw_previous_key"
+      NULLIF("s"."id", "s"."sw_previous_key") AS "id",
+      "s"."email",
+      "s"."full_name",
+      "s"."ltv",
+      "t"."id" AS "sw_target_key",
+      CASE
+        WHEN "s"."sw_previous_key" = "s"."id" THEN 'duplicate'
+        WHEN "s"."id" IS NULL THEN 'delete'
+        WHEN "t"."id" IS NULL THEN 'insert'
+        WHEN "t"."id" IS NOT NULL
+        AND (
+          "t"."email" IS DISTINCT FROM "s"."email"
+          OR "t"."full_name" IS DISTINCT FROM "s"."full_name"
+          OR "t"."ltv" IS DISTINCT FROM "s"."ltv"
+        ) THEN 'update'
+      END AS "sw_action"
     FROM
       (
         SELECT
-          "m"."sw_c0" AS "sw_c0",
-          "m"."sw_c1" AS "sw_c1",
-          "m"."sw_c2" AS "sw_c2",
-          "m"."sw_c3" AS "sw_c3",
-          "m"."sw_o0" AS "sw_o0"
+          "r"."sw_c0" AS "id",
+          "r"."sw_c1" AS "email",
+          "r"."sw_c2" AS "full_name",
+          "r"."sw_c3" AS "ltv",
+          LAG("r"."sw_c0") OVER (
+            ORDER BY
+              "r"."sw_c0",
+              "r"."sw_o0" DESC NULLS LAST,
+              "r"."sw_c1",
+              "r"."sw_c2",
+              "r"."sw_c3"
+          ) AS "sw_previous_key"
         FROM
-          "sw_load" AS "m"
-      ) AS "r"
-    WHERE
-      "r"."sw_c0" IS NOT NULL
-  ) AS "s"
-  FULL OUTER JOIN "crm"."users" AS "t" ON "s"."id" = "t"."id"
+          (
+            SELECT
+              "m"."sw_c0" AS "sw_c0",
+              "m"."sw_c1" AS "sw_c1",
+              "m"."sw_c2" AS "sw_c2",
+              "m"."sw_c3" AS "sw_c3",
+              "m"."sw_o0" AS "sw_o0"
+            FROM
+              "sw_load" AS "m"
+          ) AS "r"
+        WHERE
+          "r"."sw_c0" IS NOT NULL
+      ) AS "s"
+      FULL OUTER JOIN "crm"."users" AS "t" ON "s"."id" = "t"."id"
+  ) AS "c"
 WHERE
-  "s"."sw_previous_key" = "s"."id"
-  OR "s"."id" IS NULL
-  OR "t"."id" IS NULL
-  OR (
-    "t"."id" IS NOT NULL
-    AND (
-      "t"."email" IS DISTINCT FROM "s"."email"
-      OR "t"."full_name" IS DISTINCT FROM "s"."full_name"
-      OR "t"."ltv" IS DISTINCT FROM "s"."ltv"
-    )
-  );
+  "c"."sw_action" IS NOT NULL;
 
 CREATE TEMPORARY TABLE "sw_summary" ON COMMIT DROP AS
 SELECT

@@ -3,67 +3,62 @@
 
 CREATE OR REPLACE TEMPORARY TABLE "sw_changes" AS
 SELECT
-  CASE
-    WHEN "s"."sw_rn" = 1 THEN "s"."ID"
-  END AS "ID",
-  "s"."EMAIL",
-  "s"."FULL_NAME",
-  "s"."LTV",
-  "t"."ID" AS "sw_target_key",
-  CASE
-    WHEN "s"."sw_rn" > 1 THEN 'duplicate'
-    WHEN "s"."ID" IS NULL THEN 'delete'
-    WHEN "t"."ID" IS NULL THEN 'insert'
-    WHEN "t"."ID" IS NOT NULL
-    AND (
-      NOT EQUAL_NULL("t"."EMAIL", "s"."EMAIL")
-      OR NOT EQUAL_NULL("t"."FULL_NAME", "s"."FULL_NAME")
-      OR NOT EQUAL_NULL("t"."LTV", "s"."LTV")
-    ) THEN 'update'
-  END AS "sw_action"
+  "c".*
 FROM
   (
     SELECT
-      "r"."sw_c0" AS "ID",
-      "r"."sw_c1" AS "EMAIL",
-      "r"."sw_c2" AS "FULL_NAME",
-      "r"."sw_c3" AS "LTV",
-      ROW_NUMBER() OVER (
-        PARTITION BY
-          "r"."sw_c0"
-        ORDER BY
-          "r"."sw_o0" DESC NULLS LAST,
-          "r"."sw_c1",
-          "r"."sw_c2",
-          "r"."sw_c3"
-      ) AS "sw_rn"
+      CASE
+        WHEN "s"."sw_rn" = 1 THEN "s"."ID"
+      END AS "ID",
+      "s"."EMAIL",
+      "s"."FULL_NAME",
+      "s"."LTV",
+      "t"."ID" AS "sw_target_key",
+      CASE
+        WHEN "s"."sw_rn" > 1 THEN 'duplicate'
+        WHEN "s"."ID" IS NULL THEN 'delete'
+        WHEN "t"."ID" IS NULL THEN 'insert'
+        WHEN "t"."ID" IS NOT NULL
+        AND (
+          NOT EQUAL_NULL("t"."EMAIL", "s"."EMAIL")
+          OR NOT EQUAL_NULL("t"."FULL_NAME", "s"."FULL_NAME")
+          OR NOT EQUAL_NULL("t"."LTV", "s"."LTV")
+        ) THEN 'update'
+      END AS "sw_action"
     FROM
       (
         SELECT
-          "m"."sw_c0" AS "sw_c0",
-          "m"."sw_c1" AS "sw_c1",
-          "m"."sw_c2" AS "sw_c2",
-          "m"."sw_c3" AS "sw_c3",
-          "m"."sw_o0" AS "sw_o0"
+          "r"."sw_c0" AS "ID",
+          "r"."sw_c1" AS "EMAIL",
+          "r"."sw_c2" AS "FULL_NAME",
+          "r"."sw_c3" AS "LTV",
+          ROW_NUMBER() OVER (
+            PARTITION BY
+              "r"."sw_c0"
+            ORDER BY
+              "r"."sw_o0" DESC NULLS LAST,
+              "r"."sw_c1",
+              "r"."sw_c2",
+              "r"."sw_c3"
+          ) AS "sw_rn"
         FROM
-          "sw_load" AS "m"
-      ) AS "r"
-    WHERE
-      "r"."sw_c0" IS NOT NULL
-  ) AS "s"
-  FULL OUTER JOIN "CRM"."USERS" AS "t" ON "s"."ID" = "t"."ID"
+          (
+            SELECT
+              "m"."sw_c0" AS "sw_c0",
+              "m"."sw_c1" AS "sw_c1",
+              "m"."sw_c2" AS "sw_c2",
+              "m"."sw_c3" AS "sw_c3",
+              "m"."sw_o0" AS "sw_o0"
+            FROM
+              "sw_load" AS "m"
+          ) AS "r"
+        WHERE
+          "r"."sw_c0" IS NOT NULL
+      ) AS "s"
+      FULL OUTER JOIN "CRM"."USERS" AS "t" ON "s"."ID" = "t"."ID"
+  ) AS "c"
 WHERE
-  "s"."sw_rn" > 1
-  OR "s"."ID" IS NULL
-  OR "t"."ID" IS NULL
-  OR (
-    "t"."ID" IS NOT NULL
-    AND (
-      NOT EQUAL_NULL("t"."EMAIL", "s"."EMAIL")
-      OR NOT EQUAL_NULL("t"."FULL_NAME", "s"."FULL_NAME")
-      OR NOT EQUAL_NULL("t"."LTV", "s"."LTV")
-    )
-  );
+  "c"."sw_action" IS NOT NULL;
 
 CREATE OR REPLACE TEMPORARY TABLE "sw_summary" AS
 SELECT

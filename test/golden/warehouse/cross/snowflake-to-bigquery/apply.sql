@@ -3,67 +3,62 @@
 
 CREATE TEMP TABLE `sw_changes` AS
 SELECT
-  CASE
-    WHEN `s`.`sw_rn` = 1 THEN `s`.`id`
-  END AS `id`,
-  `s`.`email`,
-  `s`.`full_name`,
-  `s`.`ltv`,
-  `t`.`id` AS `sw_target_key`,
-  CASE
-    WHEN `s`.`sw_rn` > 1 THEN 'duplicate'
-    WHEN `s`.`id` IS NULL THEN 'delete'
-    WHEN `t`.`id` IS NULL THEN 'insert'
-    WHEN `t`.`id` IS NOT NULL
-    AND (
-      `t`.`email` IS DISTINCT FROM `s`.`email`
-      OR `t`.`full_name` IS DISTINCT FROM `s`.`full_name`
-      OR `t`.`ltv` IS DISTINCT FROM `s`.`ltv`
-    ) THEN 'update'
-  END AS `sw_action`
+  `c`.*
 FROM
   (
     SELECT
-      `r`.`sw_c0` AS `id`,
-      `r`.`sw_c1` AS `email`,
-      `r`.`sw_c2` AS `full_name`,
-      `r`.`sw_c3` AS `ltv`,
-      ROW_NUMBER() OVER (
-        PARTITION BY
-          `r`.`sw_c0`
-        ORDER BY
-          `r`.`sw_o0` DESC NULLS LAST,
-          `r`.`sw_c1`,
-          `r`.`sw_c2`,
-          `r`.`sw_c3`
-      ) AS `sw_rn`
+      CASE
+        WHEN `s`.`sw_rn` = 1 THEN `s`.`id`
+      END AS `id`,
+      `s`.`email`,
+      `s`.`full_name`,
+      `s`.`ltv`,
+      `t`.`id` AS `sw_target_key`,
+      CASE
+        WHEN `s`.`sw_rn` > 1 THEN 'duplicate'
+        WHEN `s`.`id` IS NULL THEN 'delete'
+        WHEN `t`.`id` IS NULL THEN 'insert'
+        WHEN `t`.`id` IS NOT NULL
+        AND (
+          `t`.`email` IS DISTINCT FROM `s`.`email`
+          OR `t`.`full_name` IS DISTINCT FROM `s`.`full_name`
+          OR `t`.`ltv` IS DISTINCT FROM `s`.`ltv`
+        ) THEN 'update'
+      END AS `sw_action`
     FROM
       (
         SELECT
-          `m`.`sw_c0` AS `sw_c0`,
-          `m`.`sw_c1` AS `sw_c1`,
-          `m`.`sw_c2` AS `sw_c2`,
-          `m`.`sw_c3` AS `sw_c3`,
-          `m`.`sw_o0` AS `sw_o0`
+          `r`.`sw_c0` AS `id`,
+          `r`.`sw_c1` AS `email`,
+          `r`.`sw_c2` AS `full_name`,
+          `r`.`sw_c3` AS `ltv`,
+          ROW_NUMBER() OVER (
+            PARTITION BY
+              `r`.`sw_c0`
+            ORDER BY
+              `r`.`sw_o0` DESC NULLS LAST,
+              `r`.`sw_c1`,
+              `r`.`sw_c2`,
+              `r`.`sw_c3`
+          ) AS `sw_rn`
         FROM
-          `sw_load` AS `m`
-      ) AS `r`
-    WHERE
-      `r`.`sw_c0` IS NOT NULL
-  ) AS `s`
-  FULL OUTER JOIN `crm`.`users` AS `t` ON `s`.`id` = `t`.`id`
+          (
+            SELECT
+              `m`.`sw_c0` AS `sw_c0`,
+              `m`.`sw_c1` AS `sw_c1`,
+              `m`.`sw_c2` AS `sw_c2`,
+              `m`.`sw_c3` AS `sw_c3`,
+              `m`.`sw_o0` AS `sw_o0`
+            FROM
+              `sw_load` AS `m`
+          ) AS `r`
+        WHERE
+          `r`.`sw_c0` IS NOT NULL
+      ) AS `s`
+      FULL OUTER JOIN `crm`.`users` AS `t` ON `s`.`id` = `t`.`id`
+  ) AS `c`
 WHERE
-  `s`.`sw_rn` > 1
-  OR `s`.`id` IS NULL
-  OR `t`.`id` IS NULL
-  OR (
-    `t`.`id` IS NOT NULL
-    AND (
-      `t`.`email` IS DISTINCT FROM `s`.`email`
-      OR `t`.`full_name` IS DISTINCT FROM `s`.`full_name`
-      OR `t`.`ltv` IS DISTINCT FROM `s`.`ltv`
-    )
-  );
+  `c`.`sw_action` IS NOT NULL;
 
 CREATE TEMP TABLE `sw_summary` AS
 SELECT
