@@ -340,6 +340,22 @@ describe('syncwright diff on git repositories and folders (CLI)', () => {
     expect(folders.stdout).toContain('1 change: 1 destructive');
   });
 
+  it('reads the dbt artifacts a project names, as check does, for folders and revisions', () => {
+    const shop = join(dir, 'dbt-shop');
+    cpSync(join(repo, 'examples', 'dbt-shop'), shop, { recursive: true });
+    git(shop, 'init', '-q', '-b', 'main');
+    git(shop, 'add', 'shop.sync');
+    git(shop, 'commit', '-q', '-m', 'base');
+    const folders = run(dir, shop, shop);
+    expect(folders.stderr).toBe('');
+    expect(folders.stdout).toMatch(/no change in meaning/);
+    // The revision holds only the .sync file: dbt's target/ is read from the working tree.
+    const revision = run(shop, 'HEAD');
+    expect(revision.stderr).toBe('');
+    expect(revision.status).toBe(0);
+    expect(revision.stdout).toMatch(/no change in meaning/);
+  });
+
   it('exits 1 on a destructive change with --fail-on-destructive, and refuses versions with errors', () => {
     const project = join(dir, 'repo', 'syncs-project');
     expect(run(project, 'HEAD~1', 'HEAD', '--fail-on-destructive').status).toBe(1);

@@ -1,5 +1,7 @@
 /** `syncwright diff BASE [HEAD]`: two versions of a project compared by meaning, riskiest first. */
+import { join } from 'node:path';
 import { checkProject } from '../check/check.js';
+import { dbtProjectsFrom } from '../dbt/load.js';
 import { compareProjects, type Version } from '../diff/compare.js';
 import { loadVersion, type LoadedVersion } from '../diff/load.js';
 import { renderDiff } from '../diff/render.js';
@@ -27,7 +29,8 @@ export function runDiff(opts: DiffOptions, io: Io): number {
   const versions: Version[] = [];
   let broken = false;
   for (const [side, loaded] of sides) {
-    const result = checkProject(loaded.files);
+    // Models read from dbt take their relations and columns from its artifacts, as `check` does.
+    const result = checkProject(loaded.files, { dbtProjects: dbtProjectsFrom((name) => join(loaded.dir, name)) });
     // A diff of what checked would show a sync with an error as removed: only projects that check are compared.
     if (!result.ok) {
       io.err(`syncwright diff: the ${side} (${loaded.label}) has errors; fix them to compare (\`syncwright check\`):`);

@@ -14,6 +14,12 @@ export interface LoadedVersion {
   /** How the version is shown: the revision as given, or the folder. */
   label: string;
   files: SourceText[];
+  /**
+   * The folder on disk the files' paths start from, where a dbt project a source names is read:
+   * dbt's artifacts (target/) are build outputs, rarely in git, so a revision reads them from
+   * its project folder in the working tree.
+   */
+  dir: string;
 }
 
 const isFolder = (p: string) => {
@@ -45,9 +51,9 @@ export function loadVersion(spec: string, project: string, cwd: string): LoadedV
   const folder = resolve(cwd, spec);
   if (isFolder(folder)) {
     const files = readSources(findSyncFiles([folder], folder).files, folder).map((f) => ({ path: f.name, text: f.text }));
-    return { label: spec, files };
+    return { label: spec, files, dir: folder };
   }
-  return { label: spec, files: atRevision(spec, resolve(cwd, project)) };
+  return { label: spec, files: atRevision(spec, resolve(cwd, project)), dir: resolve(cwd, project) };
 }
 
 /** The project's `.sync` files in a revision. */
