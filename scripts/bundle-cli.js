@@ -10,6 +10,8 @@
 // and Chevrotain (already one file, imported by its path); the clients of S3, GCS, Kinesis and
 // Kafka and the Parquet writer (loaded by a storage or streaming step only, and some read
 // files of their own packages).
+// The language server's protocol library (`syncwright lsp` only) is loaded from node_modules too: it is
+// CommonJS, and no other command needs it.
 import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -46,7 +48,7 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: ['@electric-sql/pglite', '@electric-sql/pglite/*', 'pg', 'ajv', 'ajv/*', 'chevrotain', 'handlebars', '@aws-sdk/*', '@smithy/*', '@google-cloud/storage', 'kafkajs', 'hyparquet-writer'],
+  external: ['@electric-sql/pglite', '@electric-sql/pglite/*', 'pg', 'ajv', 'ajv/*', 'chevrotain', 'handlebars', '@aws-sdk/*', '@smithy/*', '@google-cloud/storage', 'kafkajs', 'hyparquet-writer', 'vscode-languageserver', 'vscode-languageserver/*', 'vscode-languageserver-textdocument'],
   plugins: [lazySegmenter],
   chunkNames: 'chunk-[hash]',
   legalComments: 'none',

@@ -20,6 +20,7 @@ import type { Diagnostic } from './diagnostics/diagnostic.js';
 import { emitBuild, type Build } from './emit/index.js';
 import { SqlFormatter } from './emit/format.js';
 import { newCheckMemo, type CheckMemo } from './check/syncs.js';
+import type { DbtProjects } from './check/models.js';
 import { writeTreeAtomically, type ArtifactTree } from './output/artifact-tree.js';
 import { planProject, type SyncPlan } from './plan/index.js';
 import { parseProject, type ParsedFile, type SourceText } from './syntax/parse.js';
@@ -54,6 +55,8 @@ export interface CompileContext {
   readonly memo: CheckMemo;
   /** The SQL formatting and its caches; what `writeBuild` carries to the next compile of the folder. */
   readonly formatter: SqlFormatter;
+  /** Where models read from dbt are found: the dbt project a source names (src/dbt/). */
+  readonly dbtProjects?: DbtProjects;
 }
 
 export function compileContext(files: readonly SourceText[], options: PlanOptions = {}): CompileContext {
@@ -66,8 +69,8 @@ export function parse(files: readonly SourceText[]): ParsedFile[] {
 }
 
 /** The project checked from its trees: `ok` when there is no error, and only then is `project` whole. */
-export function check(parsed: readonly ParsedFile[], context?: Pick<CompileContext, 'memo'>): CheckResult {
-  return checkParsed(parsed, context?.memo ?? newCheckMemo());
+export function check(parsed: readonly ParsedFile[], context?: Pick<CompileContext, 'memo' | 'dbtProjects'>): CheckResult {
+  return checkParsed(parsed, { ...(context?.memo ? { memo: context.memo } : {}), ...(context?.dbtProjects ? { dbtProjects: context.dbtProjects } : {}) });
 }
 
 /** A file laid out as `syncwright fmt` lays it out; no text when it has syntax errors (they are in `diagnostics`). */

@@ -10,6 +10,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkProject, type SourceText } from '../src/check/check.js';
+import { dbtProjectsFrom } from '../src/dbt/load.js';
 import { codes } from '../src/diagnostics/codes.js';
 import { limitPerFile } from '../src/diagnostics/limit.js';
 import type { Diagnostic, Fix } from '../src/diagnostics/diagnostic.js';
@@ -70,9 +71,12 @@ function applyFix(files: SourceText[], fix: Fix): SourceText[] {
   return files.map((f) => (f.path === fix.span.file ? { ...f, text: f.text.slice(0, fix.span.offset) + fix.replacement + f.text.slice(fix.span.endOffset) } : f));
 }
 
+// A fixture's dbt project lies beside its .sync files, as a project's does.
+const withDbt = (kind: 'valid' | 'invalid') => ({ dbtProjects: dbtProjectsFrom((name) => join(root, kind, name)) });
+
 const invalid = entries('invalid').map((entry) => {
   const files = load('invalid', entry);
-  const result = checkProject(files);
+  const result = checkProject(files, withDbt('invalid'));
   return { entry, name: entry.replace(/\.sync$/, ''), files, result: { ...result, diagnostics: limitPerFile(result.diagnostics) } };
 });
 
@@ -115,8 +119,8 @@ describe('invalid inputs', () => {
   });
   it.each(fixed)('%s resolves it', (_, files, d, fix) => {
     const same = (ds: Diagnostic[]) => ds.filter((x) => x.code === d.code && x.message === d.message).length;
-    const before = same(checkProject(files).diagnostics);
-    expect(same(checkProject(applyFix(files, fix)).diagnostics)).toBe(before - 1);
+    const before = same(checkProject(files, withDbt('invalid')).diagnostics);
+    expect(same(checkProject(applyFix(files, fix), withDbt('invalid')).diagnostics)).toBe(before - 1);
   });
 
   it('produce every diagnostic code of the table', () => {
@@ -151,7 +155,7 @@ describe('valid inputs', () => {
     expect(valid.length).toBeGreaterThan(0);
   });
   it.each(valid.map((v) => [v]))('%s checks clean', (entry) => {
-    const result = checkProject(load('valid', entry));
+    const result = checkProject(load('valid', entry), withDbt('valid'));
     expect(result.diagnostics.map((d) => `${d.span.file}:${d.span.line}:${d.span.column} ${d.code} ${d.message}`)).toEqual([]);
     expect(result.project?.syncs.length).toBeGreaterThan(0);
   });

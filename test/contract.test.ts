@@ -7,6 +7,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dbtProjectsFrom } from '../src/dbt/load.js';
 import { checkProject } from '../src/check/check.js';
 import type { CheckedSync } from '../src/check/model.js';
 import { limitsFor, objectKindOf, requireDestinationType } from '../src/catalog/index.js';
@@ -37,7 +38,7 @@ function syncFiles(dir: string): string[] {
 /** The API syncs of an example project, checked as `syncwright check` checks it. */
 export function exampleSyncs(example: string): CheckedSync[] {
   const files = syncFiles(join(root, 'examples', example)).map((f) => ({ path: relative(root, f), text: readFileSync(f, 'utf8') }));
-  const { project, diagnostics, ok } = checkProject(files);
+  const { project, diagnostics, ok } = checkProject(files, { dbtProjects: dbtProjectsFrom((name) => join(root, name)) });
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (!ok) throw new Error(`examples/${example} does not check: ${errors.map((d) => d.message).join('; ')}`);
   return project.syncs.filter((s) => s.destination.category !== 'warehouse');

@@ -4,7 +4,12 @@
  * case alone; the output is the same either way. Every cache is the compile's own: a second
  * compile in the same process starts from nothing but what it was carried.
  */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
+// @ts-expect-error: the bench's generator is plain JavaScript
+import { writeMixedProject } from '../bench/mixed-project.js';
 import { getDialect } from '../src/dialect/index.js';
 import { statementSeparator } from '../src/emit/templates.js';
 
@@ -80,5 +85,34 @@ describe('the formatting of one compile', () => {
       expect(next.fmt.formatScript(getDialect('postgres'), shape)).toBe(expected);
       expect(next.calls.n).toBe(2);
     }
+  });
+});
+
+describe('statement shapes', () => {
+  /** sql-formatter calls of planning, in fresh modules, a project of `copies` renamed copies of each example. */
+  async function formatCalls(copies: number): Promise<{ calls: number; syncs: number }> {
+    const { calls } = await freshFormat();
+    const { checkProject } = await import('../src/check/check.js');
+    const { planProject } = await import('../src/plan/index.js');
+    const dir = mkdtempSync(join(tmpdir(), 'sw-shapes-'));
+    try {
+      const syncs = writeMixedProject(dir, { syncs: 44 * copies, files: 3 });
+      const files = readdirSync(dir).map((f) => ({ path: f, text: readFileSync(join(dir, f), 'utf8') }));
+      const result = checkProject(files);
+      expect(result.ok).toBe(true);
+      expect(planProject(result.project, {}).length).toBe(syncs);
+      return { calls: calls.n, syncs };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('are formatted once, however many syncs differ from one another only in names', async () => {
+    // Every example's syncs once (API and warehouse alike), then three times, names changed.
+    const once = await formatCalls(1);
+    const thrice = await formatCalls(3);
+    expect(thrice.syncs).toBe(3 * once.syncs);
+    expect(once.calls).toBeGreaterThan(0);
+    expect(thrice.calls).toBe(once.calls);
   });
 });

@@ -24,9 +24,11 @@ const layers: string[][] = [
   ['emit'],
   ['output'],
   ['run'],
-  ['index'],
+  // The library, and the reading of a project's files from disk.
+  ['index', 'files'],
   // Integrations: built on the library (and the executor), below the command line that starts them.
-  ['lsp', 'diff', 'dbt', 'airflow'],
+  ['dbt', 'airflow'],
+  ['lsp', 'diff'],
   ['cli'],
 ];
 

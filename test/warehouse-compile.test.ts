@@ -111,10 +111,10 @@ describe('syncwright compile', () => {
     expect(readdirSync(dir)).toEqual(['src']);
   });
 
-  it('--postgres-version picks the SQL and is recorded in the manifest', async () => {
+  it('--postgres-version is recorded in the manifest and the plan', async () => {
     await compile('--postgres-version', '17');
     const files = tree(out);
-    expect(files.get('users_mirror/apply.sql')).toMatch(/WHEN NOT MATCHED BY SOURCE/);
+    expect((JSON.parse(files.get('users_mirror/plan.json')!) as { source: { version: number } }).source.version).toBe(17);
     expect((JSON.parse(files.get('manifest.json')!) as Manifest).options).toEqual({ postgresVersion: 17 });
   });
 

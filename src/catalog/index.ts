@@ -24,7 +24,7 @@ import type { SyntaxWords } from '../syntax/parse.js';
 
 export type * from './types.js';
 export { audienceModes, columnTypes, recordModes } from './types.js';
-export { modeMatrix, type ModeRow } from './modes.js';
+export { audienceModeMeaning, modeMatrix, recordModeMeaning, type ModeRow } from './modes.js';
 export { sourceDialects, type SourceDialect } from './sources.js';
 export { takesAudiences, takesRecords } from './define.js';
 export { resolveField, type FieldEncoding, type FieldRules, type FieldSpec, type NormaliseStep, type ResolvedField } from './fields.js';

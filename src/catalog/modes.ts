@@ -55,3 +55,18 @@ export const modeMatrix: Readonly<Record<Category, ModeRow>> = {
     why: 'webhooks and messages are sent, never updated or taken back',
   },
 };
+
+/** What each mode does (semantics.md), for hovers, completion and the reviewer's diff. */
+export const recordModeMeaning: Readonly<Record<RecordMode, string>> = {
+  upsert: 'create or update records; never delete',
+  insert: 'create records only, matching nothing: a row sent twice may become two records',
+  update: 'update existing records only; never create',
+  mirror: 'make the destination match the model: create, update and delete',
+};
+
+export const audienceModeMeaning: Readonly<Record<AudienceMode, string>> = {
+  add: 'members who enter are added; members who leave stay',
+  remove: 'members who leave are removed; new members are not added',
+  mirror: 'the destination list is made to match the audience exactly: entering members added, leaving ones removed',
+  upsert: "members who enter are added and existing members' attributes updated; leavers stay",
+};

@@ -12,7 +12,7 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { CheckedAudience, CheckedDestination, CheckedModel, CheckedProject, CheckedSource, CheckedSync, Dialect } from './model.js';
 import { Reporter, single } from './report.js';
 import { checkSettings } from './settings.js';
-import { checkModel } from './models.js';
+import { checkModel, type DbtProjects } from './models.js';
 import { checkBool } from './expr.js';
 import { checkSync, newCheckMemo, type CheckMemo } from './syncs.js';
 import { checkName } from './names.js';
@@ -43,13 +43,24 @@ const kindNames: Record<Definition['kind'], string> = {
   sync: 'sync',
 };
 
-/** Parses every file, then checks the project: `checkParsed(parseProject(files))`. */
-export function checkProject(files: readonly SourceText[]): CheckResult {
-  return checkParsed(parseProject(files, syntaxWords));
+export interface CheckOptions {
+  /** The dbt project of a source that names one (`dbt_project`), for models read from dbt. */
+  dbtProjects?: DbtProjects;
+  /** Message templates and schedules read once each: a compile's (`CompileContext.memo`) when it has one. */
+  memo?: CheckMemo;
 }
 
-/** The project checked from its files' trees (`parseProject`), those with syntax errors too. */
-export function checkParsed(files: readonly ParsedFile[], memo: CheckMemo = newCheckMemo()): CheckResult {
+/** Parses every file, then checks the project: `checkParsed(parseProject(files))`. */
+export function checkProject(files: readonly SourceText[], options: CheckOptions = {}): CheckResult {
+  return checkParsed(parseProject(files, syntaxWords), options);
+}
+
+/**
+ * The project checked from its files' trees (`parseProject`), those with syntax errors too. An
+ * editor gives the trees it keeps, and parts of them (src/lsp/project.ts).
+ */
+export function checkParsed(files: readonly ParsedFile[], options: CheckOptions = {}): CheckResult {
+  const memo = options.memo ?? newCheckMemo();
   const r = new Reporter();
   const parsed: { ast: SyncFile; text: string }[] = [];
   const broken = new Set<string>();
@@ -133,7 +144,7 @@ export function checkParsed(files: readonly ParsedFile[], memo: CheckMemo = newC
 
   const models = new Map<string, CheckedModel>();
   for (const d of of('model')) {
-    const m = d.partial ? undefined : checkModel(d, sources, broken, r);
+    const m = d.partial ? undefined : checkModel(d, sources, broken, r, options.dbtProjects);
     if (m) models.set(d.name.text, m);
     else broken.add(d.name.text);
   }

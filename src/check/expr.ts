@@ -64,7 +64,7 @@ export function unknownColumn(model: CheckedModel, name: { text: string; quoted?
 }
 
 /** A column's name as a `.sync` file writes it: bare, or exact in double quotes. */
-function written(n: { text: string; quoted?: boolean }): string {
+export function written(n: { text: string; quoted?: boolean }): string {
   return n.quoted ? JSON.stringify(n.text) : n.text;
 }
 

@@ -27,6 +27,14 @@ export interface CheckedColumn {
   nullable: boolean;
 }
 
+/** A model read from dbt: its node, and the columns dbt tests `unique` and `not_null`. */
+export interface DbtLink {
+  uniqueId: string;
+  name: string;
+  unique: string[];
+  notNull: string[];
+}
+
 export interface CheckedModel {
   name: string;
   source: CheckedSource;
@@ -34,6 +42,8 @@ export interface CheckedModel {
   primaryKey?: Ident;
   orderBy: { column: Ident; descending: boolean }[];
   columns: CheckedColumn[];
+  /** Set when the relation and columns come from dbt (`dbt name`). */
+  dbt?: DbtLink;
   span: Span;
 }
 

@@ -10,9 +10,17 @@ import { replaceWith } from '../diagnostics/diagnostic.js';
 import { getDialect, nameKey } from '../dialect/index.js';
 import { findColumn, unknownColumn } from './expr.js';
 import { checkName } from './names.js';
+import type { DbtProject } from './dbt/artifacts.js';
+import { resolveDbtModel, type ResolvedDbtModel } from './dbt/resolve.js';
+
+/**
+ * The dbt project a source's `dbt_project` names, read once: the project, or why it cannot be
+ * read (no such setting, no manifest, an unsupported manifest version).
+ */
+export type DbtProjects = (source: CheckedSource) => DbtProject | { problem: string; hint: string };
 
 /** `broken`: names defined with errors of their own, which are not reported again as unknown. */
-export function checkModel(def: ModelDef, sources: ReadonlyMap<string, CheckedSource>, broken: ReadonlySet<string>, r: Reporter): CheckedModel | undefined {
+export function checkModel(def: ModelDef, sources: ReadonlyMap<string, CheckedSource>, broken: ReadonlySet<string>, r: Reporter, dbtProjects?: DbtProjects): CheckedModel | undefined {
   const owner = { kind: 'model', name: def.name.text };
   const from = single(def.items, 'from', 'from', owner, r);
   const table = single(def.items, 'table', 'table', owner, r);
@@ -20,6 +28,7 @@ export function checkModel(def: ModelDef, sources: ReadonlyMap<string, CheckedSo
   const key = single(def.items, 'primaryKey', 'primary key', owner, r);
   const order = single(def.items, 'orderBy', 'order by', owner, r);
   const cols = single(def.items, 'columns', 'columns', owner, r);
+  const dbt = single(def.items, 'dbt', 'dbt', owner, r);
 
   let source: CheckedSource | undefined;
   if (!from) {
@@ -28,8 +37,15 @@ export function checkModel(def: ModelDef, sources: ReadonlyMap<string, CheckedSo
     source = sources.get(from.name.text);
     if (!source && !broken.has(from.name.text)) r.report('unknown-reference', from.name.span, { kind: 'source', name: from.name.text }, nameHints(from.name, [...sources.keys()], 'sources'));
   }
-  if (!table && !sql) {
-    r.report('missing-item', def.name.span, { ...owner, item: 'table' }, ['give `table schema.name` or `sql """ select ... """`']);
+  if (!table && !sql && !dbt) {
+    r.report('missing-item', def.name.span, { ...owner, item: 'table' }, ['give `table schema.name`, `sql """ select ... """` or `dbt model_name`']);
+  }
+  const other = dbt && (table ?? sql);
+  if (other) {
+    r.report('conflicting-items', dbt.span, { detail: `model \`${def.name.text}\` has both \`dbt\` and \`${other.kind}\`` }, {
+      hints: ['keep one: a dbt model gives its own relation'],
+      related: [{ message: `the \`${other.kind}\` is here`, span: other.span }],
+    });
   }
   if (table && sql) {
     r.report('conflicting-items', sql.span, { detail: `model \`${def.name.text}\` has both \`table\` and \`sql\`` }, {
@@ -37,7 +53,7 @@ export function checkModel(def: ModelDef, sources: ReadonlyMap<string, CheckedSo
       related: [{ message: 'the `table` is here', span: table.span }],
     });
   }
-  if (!cols) {
+  if (!cols && !dbt) {
     r.report('missing-item', def.name.span, { ...owner, item: 'columns' }, ['declare the columns the syncs may use: `columns { id bigint  email string? }`']);
   }
   const columns = checkColumns(cols?.columns ?? [], source, r);
@@ -47,12 +63,25 @@ export function checkModel(def: ModelDef, sources: ReadonlyMap<string, CheckedSo
   // A column whose name or type is missing leaves the columns unknown: syncs are not checked against them.
   if (cols?.columns.some((c) => c.name.missing || c.type.missing)) return undefined;
 
+  let fromDbt: ResolvedDbtModel | undefined;
+  if (dbt && !other) {
+    if (dbt.model.missing) return undefined;
+    const project = dbtProjects?.(source) ?? { problem: 'no dbt projects are read here', hint: 'check the project with the syncwright CLI' };
+    if ('problem' in project) {
+      r.report('dbt-artifacts', dbt.model.span, { model: dbt.model.text, problem: project.problem }, [project.hint]);
+      return undefined;
+    }
+    fromDbt = resolveDbtModel(dbt.model, def.name.text, source, project, cols ? columns : undefined, r);
+    if (!fromDbt) return undefined;
+  }
+
   const model: CheckedModel = {
     name: def.name.text,
     source,
-    relation: table ? { kind: 'table', path: table.path.parts } : { kind: 'sql', query: sql?.query.value ?? '' },
+    relation: fromDbt ? { kind: 'table', path: fromDbt.path } : table ? { kind: 'table', path: table.path.parts } : { kind: 'sql', query: sql?.query.value ?? '' },
     orderBy: [],
-    columns,
+    columns: fromDbt ? fromDbt.columns : columns,
+    ...(fromDbt ? { dbt: fromDbt.dbt } : {}),
     span: def.span,
   };
   if (key && !key.column.missing) {

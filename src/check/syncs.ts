@@ -84,7 +84,14 @@ export function checkSync(def: SyncDef, scope: SyncScope, r: Reporter, source: s
   }
   if (identifier?.column.nullable) {
     r.report('nullable-identifier', idItem!.mapping.column.span, { name: identifier.column.name.text }, [
-      'declare the column non-null (drop the `?`) if it never is, or filter NULLs in the model',
+      model.dbt
+        ? `test it \`not_null\` in the YAML of dbt model \`${model.dbt.name}\` if it never is NULL, or filter NULLs in the model`
+        : 'declare the column non-null (drop the `?`) if it never is, or filter NULLs in the model',
+    ]);
+  }
+  if (identifier && model.dbt && !model.dbt.unique.some((c) => c.toLowerCase() === identifier.column.name.text.toLowerCase())) {
+    r.report('identifier-not-tested-unique', idItem!.mapping.column.span, { name: identifier.column.name.text, model: model.dbt.name }, [
+      `test it \`unique\` in the YAML of dbt model \`${model.dbt.name}\`, so that dbt fails the build before a sync drops rows`,
     ]);
   }
 

@@ -4,13 +4,17 @@ import { checkProject, type CheckResult } from '../check/check.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Span } from '../span.js';
 import { renderDiagnostics, type OutputFormat } from '../diagnostics/render.js';
-import { findSyncFiles, nothingFound, readSources, type ProjectFile } from './files.js';
+import { findSyncFiles, nothingFound, readSources, type ProjectFile } from '../files.js';
 import type { Io } from './output.js';
+import { resolve } from 'node:path';
+import { dbtProjectsFrom } from '../dbt/load.js';
 
 export interface CheckOptions {
   paths: string[];
   format: OutputFormat;
   strict: boolean;
+  /** The dbt target whose artifacts models read from dbt take (`target/<name>/`); none: `target/`. */
+  target?: string;
 }
 
 /** Warnings become errors under --strict. */
@@ -34,7 +38,9 @@ export function loadAndCheck(opts: CheckOptions, io: Io): Loaded {
   const found = findSyncFiles(opts.paths, io.cwd);
   if (found.files.length === 0 && opts.format === 'text') io.err(nothingFound(opts.paths, found.skipped));
   const sources = readSources(found.files, io.cwd);
-  const result = checkProject(sources.map((s) => ({ path: s.name, text: s.text })));
+  const paths = new Map(sources.map((s) => [s.name, resolve(io.cwd, s.path)]));
+  const dbtProjects = dbtProjectsFrom((name) => paths.get(name) ?? resolve(io.cwd, name), opts.target);
+  const result = checkProject(sources.map((s) => ({ path: s.name, text: s.text })), { dbtProjects });
   const diagnostics = applyStrict(result.diagnostics, opts.strict);
   const failed = diagnostics.some((d) => d.severity === 'error');
   printDiagnostics(opts.format, diagnostics, sources, io);

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import type { OutputFormat } from '../diagnostics/render.js';
 import type { Manifest } from '../contract/manifest.js';
 import { compileContext, emit, plan, writeBuild, OutputRefused, type Build, type CompileContext } from '../index.js';
-import { UsageError } from './files.js';
+import { UsageError } from '../files.js';
 import { loadAndCheck } from './check-command.js';
 import type { Io } from './output.js';
 
@@ -17,6 +17,7 @@ export interface CompileOptions {
   format: OutputFormat;
   strict: boolean;
   postgresVersion?: number;
+  target?: string;
 }
 
 /** The stdout summary: one row per sync. */
@@ -32,7 +33,7 @@ export function summaryTable(manifest: Manifest): string {
  * summary table, `io.err` the line that ends it.
  */
 export async function compileProject(opts: Omit<CompileOptions, 'out'> & { out?: string }, io: Io): Promise<Build | undefined> {
-  const { result, failed, texts } = loadAndCheck({ paths: opts.paths, format: opts.format, strict: opts.strict }, io);
+  const { result, failed, texts } = loadAndCheck({ paths: opts.paths, format: opts.format, strict: opts.strict, ...(opts.target ? { target: opts.target } : {}) }, io);
   if (failed || !result.ok) return undefined;
   const { project } = result;
   const context: CompileContext = { ...compileContext([], opts.postgresVersion === undefined ? {} : { postgresVersion: opts.postgresVersion }), texts };

@@ -7,7 +7,7 @@ import { syntaxWords } from '../catalog/index.js';
 import type { OutputFormat } from '../diagnostics/render.js';
 import { printDiagnostics } from './check-command.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { findSyncFiles, nothingFound, readSources } from './files.js';
+import { findSyncFiles, nothingFound, readSources } from '../files.js';
 import type { Io } from './output.js';
 
 export interface FmtOptions {

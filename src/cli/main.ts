@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
-import { UsageError } from './files.js';
+import { UsageError } from '../files.js';
 import { processIo, type Io } from './output.js';
 import type { OutputFormat } from '../diagnostics/render.js';
 
@@ -24,14 +24,15 @@ const paths = <T>(y: Argv<T>) => y.positional('paths', { type: 'string', array: 
 const strict = <T>(y: Argv<T>) => y.option('strict', { type: 'boolean', default: false, describe: 'treat warnings as errors' });
 const postgresVersion = { choices: [15, 16, 17, 18], type: 'number' } as const;
 
-const checkOptions = (y: Argv<Global>) => strict(paths(y));
+const target = <T>(y: Argv<T>) => y.option('target', { type: 'string', describe: "dbt target whose artifacts models read from dbt take: <dbt project>/target/<name>/ (default: target/ itself)" });
+const checkOptions = (y: Argv<Global>) => target(strict(paths(y)));
 const fmtOptions = (y: Argv<Global>) => paths(y).option('check', { type: 'boolean', default: false, describe: 'change nothing; exit 1 if a file is not formatted' });
 const compileOptions = (y: Argv<Global>) =>
-  strict(paths(y))
+  target(strict(paths(y)))
     .option('out', { type: 'string', default: 'build', describe: 'output folder, replaced as a whole' })
     .option('postgres-version', { ...postgresVersion, describe: 'Postgres major version to generate for (default: the version setting, else 15)' });
 const runOptions = (y: Argv<Global>) =>
-  strict(paths(y))
+  target(strict(paths(y)))
     .option('sync', { type: 'string', array: true, default: [] as string[], describe: 'run only these syncs' })
     .option('plan', { type: 'string', array: true, default: [] as string[], describe: 'run compiled plans (build/<sync>/plan.json) instead of compiling' })
     .option('out', { type: 'string', describe: 'keep the compiled plans in this folder (default: a private folder, removed after the run)' })
@@ -46,7 +47,29 @@ const runOptions = (y: Argv<Global>) =>
     .option('timeout', { type: 'number', default: 30, describe: 'seconds to wait for each response (up to 3600), unless the destination sets its own' })
     .option('wait', { type: 'number', default: 0, describe: 'seconds to wait for another run of the same sync (or of the embedded database) to finish; 0: stop at once' })
     .option('max-refused', { type: 'string', default: '0', describe: 'refused rows (N) or share of rows (P%) per sync that still exit 0; they stay in the report and are sent again next run' });
+const diffOptions = (y: Argv<Global>) =>
+  y
+    .positional('base', { type: 'string', demandOption: true, describe: 'the version compared from: a folder, or a git revision' })
+    .positional('head', { type: 'string', describe: 'the version compared to: a folder or a git revision (default: the project folder on disk)' })
+    .option('project', { type: 'string', default: '.', describe: "the project's folder, on disk and in revisions" })
+    .option('fail-on-destructive', { type: 'boolean', default: false, describe: 'exit 1 when a change is destructive' });
 const demoOptions = (y: Argv<Global>) => y;
+const dbtOptions = (y: Argv<Global>) =>
+  target(strict(paths(y.positional('action', { choices: ['exposures'] as const, demandOption: true }))))
+    .option('out', { type: 'string', describe: 'the property file to write (e.g. dbt/models/syncwright_exposures.yml); default: print it' })
+    .option('owner-name', { type: 'string', describe: "the exposures' owner (dbt needs a name or an email)" })
+    .option('owner-email', { type: 'string', describe: "the exposures' owner's email" })
+    .option('url', { type: 'string', describe: 'a link for each exposure; {sync} is replaced by the sync name' });
+const airflowOptions = (y: Argv<Global>) =>
+  y
+    .option('manifest', { type: 'string', default: 'build/manifest.json', describe: "the compiled output's manifest.json" })
+    .option('out', { type: 'string', describe: 'folder for the DAG files (the Airflow dags folder, or one it reads); required' })
+    .option('build', { type: 'string', describe: 'where the compiled output lies on the Airflow workers (default: the folder of --manifest)' })
+    .option('dag-prefix', { type: 'string', default: 'syncwright', describe: 'prefix of the DAG ids' })
+    .option('syncwright', { type: 'string', default: 'syncwright', describe: 'how the Bash tasks call syncwright on the workers' });
+// What language clients pass; stdio is the only transport, and the protocol library watches the client's process itself.
+const lspOptions = (y: Argv<Global>) =>
+  y.option('stdio', { type: 'boolean', describe: 'talk over stdin and stdout (the only transport)' }).option('clientProcessId', { type: 'number', describe: 'stop when this process ends' });
 
 /**
  * Each command: its usage, its options, and what runs it. A command's module is loaded when it
@@ -59,7 +82,7 @@ const commands = {
     usage: 'check [paths..]',
     describe: 'parse and check .sync files (files or folders; default: the current folder)',
     options: checkOptions,
-    run: async (a: Parsed<typeof checkOptions>, io: Io) => (await import('./check-command.js')).runCheck({ paths: a.paths, format: a.format, strict: a.strict }, io),
+    run: async (a: Parsed<typeof checkOptions>, io: Io) => (await import('./check-command.js')).runCheck({ paths: a.paths, format: a.format, strict: a.strict, ...(a.target ? { target: a.target } : {}) }, io),
   },
   fmt: {
     usage: 'fmt [paths..]',
@@ -72,7 +95,7 @@ const commands = {
     describe: 'check, then write SQL scripts, plan.json files and manifest.json into the output folder',
     options: compileOptions,
     run: async (a: Parsed<typeof compileOptions>, io: Io) =>
-      (await import('./compile-command.js')).runCompile({ paths: a.paths, out: a.out, format: a.format, strict: a.strict, postgresVersion: a['postgres-version'] }, io),
+      (await import('./compile-command.js')).runCompile({ paths: a.paths, out: a.out, format: a.format, strict: a.strict, postgresVersion: a['postgres-version'], ...(a.target ? { target: a.target } : {}) }, io),
   },
   run: {
     usage: 'run [paths..]',
@@ -87,6 +110,7 @@ const commands = {
           ...(a.out === undefined ? {} : { out: a.out }),
           format: a.format,
           strict: a.strict,
+          ...(a.target ? { target: a.target } : {}),
           ...(a['postgres-version'] ? { postgresVersion: a['postgres-version'] } : {}),
           databases: a.database,
           ...(a.db ? { db: a.db } : {}),
@@ -101,6 +125,45 @@ const commands = {
         },
         io,
       ),
+  },
+  dbt: {
+    usage: 'dbt <action> [paths..]',
+    describe: 'dbt integration: `exposures` writes a dbt exposure per sync that reads a dbt model',
+    options: dbtOptions,
+    run: async (a: Parsed<typeof dbtOptions>, io: Io) =>
+      (await import('./dbt-command.js')).runDbtExposures(
+        {
+          paths: a.paths,
+          format: a.format,
+          strict: a.strict,
+          ...(a.out ? { out: a.out } : {}),
+          ...(a.target ? { target: a.target } : {}),
+          ...(a['owner-name'] ? { ownerName: a['owner-name'] } : {}),
+          ...(a['owner-email'] ? { ownerEmail: a['owner-email'] } : {}),
+          ...(a.url ? { url: a.url } : {}),
+        },
+        io,
+      ),
+  },
+  airflow: {
+    usage: 'airflow',
+    describe: "write Airflow DAG files from a compiled output's manifest.json",
+    options: airflowOptions,
+    run: async (a: Parsed<typeof airflowOptions>, io: Io) =>
+      (await import('./airflow-command.js')).runAirflow({ manifest: a.manifest, ...(a.out ? { out: a.out } : {}), ...(a.build ? { build: a.build } : {}), dagPrefix: a['dag-prefix'], syncwright: a.syncwright }, io),
+  },
+  diff: {
+    usage: 'diff <base> [head]',
+    describe: 'compare two versions of a project by meaning, riskiest first (--format github: Markdown for a pull request)',
+    options: diffOptions,
+    run: async (a: Parsed<typeof diffOptions>, io: Io) =>
+      (await import('./diff-command.js')).runDiff({ base: a.base, ...(a.head !== undefined ? { head: a.head } : {}), project: a.project, format: a.format, failOnDestructive: a['fail-on-destructive'] }, io),
+  },
+  lsp: {
+    usage: 'lsp',
+    describe: 'run the language server for editors (Language Server Protocol over stdin and stdout)',
+    options: lspOptions,
+    run: async (_a: Parsed<typeof lspOptions>, _io: Io) => (await import('./lsp-command.js')).runLsp(version),
   },
   demo: {
     usage: 'demo',

@@ -8,7 +8,7 @@ import { accessSync, constants, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { compileProject } from './compile-command.js';
 import type { Build } from '../index.js';
-import { UsageError } from './files.js';
+import { UsageError } from '../files.js';
 import type { Io } from './output.js';
 import type { OutputFormat } from '../diagnostics/render.js';
 import { execOptions, planInMemory, runPlans, type Databases, type LoadedPlan, type ExecOptions, type MaxRefused, type PlanStatus, type RunReport } from '../run/index.js';
@@ -47,6 +47,8 @@ export interface RunOptions {
   out?: string;
   format: OutputFormat;
   strict: boolean;
+  /** The dbt target (see check). */
+  target?: string;
   postgresVersion?: number;
   databases: string[];
   db?: string;
@@ -189,7 +191,7 @@ export async function runRun(opts: RunOptions, io: Io): Promise<number> {
   // never wait for each other's compile. Compile output is for the record, not for stdout,
   // which carries the run's results.
   const quiet: Io = { ...io, out: (t) => io.err(t) };
-  const build = await compileProject({ paths: opts.paths, format: opts.format, strict: opts.strict, ...(opts.out === undefined ? {} : { out: opts.out }), ...(opts.postgresVersion ? { postgresVersion: opts.postgresVersion } : {}) }, quiet);
+  const build = await compileProject({ paths: opts.paths, format: opts.format, strict: opts.strict, ...(opts.target ? { target: opts.target } : {}), ...(opts.out === undefined ? {} : { out: opts.out }), ...(opts.postgresVersion ? { postgresVersion: opts.postgresVersion } : {}) }, quiet);
   if (!build) return runExitCodes.errors;
   return execute(plansOf(build, opts.syncs, opts.out === undefined ? undefined : resolve(io.cwd, opts.out)), opts, checked, io);
 }

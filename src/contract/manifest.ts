@@ -16,6 +16,15 @@ export interface ManifestSync {
   steps: string[];
   files: string[];
   inputHash: string;
+  scheduler: SchedulerInfo;
+}
+
+/** What a scheduler needs without reading plans (schemas/manifest.schema.json says each field). */
+export interface SchedulerInfo {
+  upstream: { model: string; relation?: string[]; query?: true; dbt?: string }[];
+  steps: { kind: string; file?: string; engine: string; on?: 'source' | 'destination'; connection?: string }[];
+  env: string[];
+  lock: { key: string; on: 'source' | 'destination' };
 }
 
 export interface Manifest {

@@ -70,6 +70,8 @@ export const codes = {
   },
   'invalid-name': { code: 'SW0120', severity: 'error', message: '`{{{name}}}` cannot be a {{engine}} name: {{{why}}}' },
   'invalid-model-sql': { code: 'SW0122', severity: 'error', message: 'the `sql` of model `{{{model}}}` cannot stand as one query: {{{problem}}}' },
+  /** A model read from dbt (`dbt name`) that cannot be: the source names no dbt project, or its artifacts cannot be read. */
+  'dbt-artifacts': { code: 'SW0123', severity: 'error', message: 'cannot read the dbt model `{{{model}}}`: {{{problem}}}' },
   'folder-name': { code: 'SW0121', severity: 'error', message: 'sync `{{{name}}}` cannot name its output folder: {{{reason}}}' },
   // SW02xx: modes and sync shape
   'unsupported-mode': { code: 'SW0201', severity: 'error', message: '{{{type}}} does not support {{kind}} mode `{{{mode}}}`' },
@@ -106,6 +108,11 @@ export const codes = {
   'invalid-number': { code: 'SW0212', severity: 'error', message: '{{{detail}}}' },
   'missing-message': { code: 'SW0213', severity: 'error', message: '{{{type}}} syncs need a `message` template' },
   'invalid-schedule': { code: 'SW0214', severity: 'error', message: 'schedule `{{{text}}}` is not a cron expression' },
+  'identifier-not-tested-unique': {
+    code: 'SW0215',
+    severity: 'warning',
+    message: 'identifier column `{{{name}}}` of dbt model `{{{model}}}` has no `unique` test: rows sharing it are skipped but one',
+  },
   // SW03xx: types
   'incompatible-comparison': {
     code: 'SW0301',
@@ -119,6 +126,8 @@ export const codes = {
   },
   'hashed-non-string': { code: 'SW0303', severity: 'error', message: '`hashed` needs a string column; `{{{column}}}` is {{type}}' },
   'non-boolean-condition': { code: 'SW0304', severity: 'error', message: 'a `where` condition must be boolean; `{{{text}}}` is {{type}}' },
+  'untyped-dbt-column': { code: 'SW0305', severity: 'error', message: 'column `{{{column}}}` of dbt model `{{{model}}}` has no type in the dbt artifacts' },
+  'dbt-column-type': { code: 'SW0306', severity: 'error', message: 'column `{{{column}}}` is declared {{declared}}, but dbt model `{{{model}}}` has it as {{{actual}}}' },
   // SW04xx: settings
   'invalid-setting': { code: 'SW0401', severity: 'error', message: '{{{detail}}}' },
   'inline-secret': { code: 'SW0402', severity: 'error', message: 'setting `{{{name}}}` looks like a secret and is written inline' },

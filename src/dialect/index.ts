@@ -26,15 +26,6 @@ export interface Quoting {
 /** What a name names, for its length limit: a part of a table's path, or a column. */
 export type NameKind = 'table' | 'column';
 
-export interface Capability {
-  value?: boolean;
-  /** First major version that has it (Postgres). */
-  since?: number;
-  why: string;
-}
-
-export type CapabilityName = 'mergeNotMatchedBySource' | 'qualify';
-
 /** What the change set of an API sync needs of a dialect beyond the rest of its record (src/emit/api-dialect.ts). */
 export interface ChangeSetSnippets {
   why?: string;
@@ -72,13 +63,12 @@ export interface DialectSpec {
   /** Whether LIKE must name the backslash as its escape character (`ESCAPE '\\'`). */
   like: { escapeClause: boolean; why: string };
   versions?: { supported: number[]; default: number };
-  capabilities: Record<CapabilityName, Capability>;
   transaction: { begin: string; commit: string; staging: 'inside' | 'before'; why: string };
   tempTable: { create: string; options: string };
+  /** How sw_changes finds the rows that share an identifier with a better one: ROW_NUMBER() per identifier, or LAG() of the identifier in order. */
+  duplicates: { find: 'rank' | 'previous'; why: string };
   /** A transaction-scoped lock on the number `{{key}}`. */
   lock?: string;
-  /** Statistics for the temporary table `{{table}}`. */
-  analyze?: string;
   /** Fails with `{{message}}` when `{{query}}` returns a row. */
   raiseIf: string;
   /** How a query's text is read: comments, quoted strings and names (a model's `sql`). */
@@ -110,13 +100,6 @@ export function getDialect(name: Dialect): DialectSpec {
   if (spec.name !== name) throw new Error(`dialects/${name}.json names itself ${spec.name}`);
   cache.set(name, spec);
   return spec;
-}
-
-/** Whether the dialect (at this major version, where versions matter) has a capability. */
-export function hasCapability(spec: DialectSpec, name: CapabilityName, version?: number): boolean {
-  const c = spec.capabilities[name];
-  if (c.since === undefined) return c.value === true;
-  return (version ?? spec.versions?.default ?? 0) >= c.since;
 }
 
 /** How the warehouse sees a name: bare names folded by its rule, quoted names exact. */

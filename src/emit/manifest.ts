@@ -9,9 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { assertSchema } from '../schema/compile.js';
 import type { CheckedSync } from '../check/model.js';
 import type { Span } from '../span.js';
-import type { SyncArtifacts } from '../contract/plan.js';
+import type { Plan, SyncArtifacts } from '../contract/plan.js';
 import type { PlanOptions } from '../contract/options.js';
-import { manifestSchemaId, type Manifest, type ManifestSync } from '../contract/manifest.js';
+import { manifestSchemaId, type Manifest, type ManifestSync, type SchedulerInfo } from '../contract/manifest.js';
 
 const root = new URL('../../', import.meta.url);
 const readJson = (path: string): unknown => JSON.parse(readFileSync(fileURLToPath(new URL(path, root)), 'utf8'));
@@ -23,6 +23,10 @@ export function inputHash(sync: CheckedSync, texts: ReadonlyMap<string, string>,
   if (sync.audience) spans.push(sync.audience.span);
   let text = `syncwright ${compilerVersion}\n${JSON.stringify(options)}\n`;
   for (const s of spans) text += `${s.file}\n${(texts.get(s.file) ?? '').slice(s.offset, s.endOffset)}\n`;
+  // A model read from dbt is also what the artifacts said of it (the target's relation, the columns).
+  for (const m of new Set([sync.model, ...(sync.audience ? [sync.audience.model] : [])])) {
+    if (m.dbt) text += `${JSON.stringify([m.dbt, m.relation, m.columns.map((c) => [c.name.text, c.type, c.precision, c.scale, c.nullable])])}\n`;
+  }
   // One call: a Hash object per sync costs more than the hashing.
   return `sha256:${hash('sha256', text)}`;
 }
@@ -50,7 +54,48 @@ export function manifestEntry(sync: CheckedSync, artifacts: SyncArtifacts, texts
     steps: plan.steps.map((s) => s.kind),
     files: artifacts.files.map((f) => `${plan.sync.name}/${f.name}`),
     inputHash: inputHash(sync, texts, options),
+    scheduler: schedulerInfo(sync, plan),
   };
+}
+
+/** The connection id a generated DAG runs an endpoint's SQL on: its `airflow_conn_id` setting, else its name. */
+export function connectionOf(endpoint: { name: string; settings: Record<string, unknown> }): string {
+  const id = endpoint.settings.airflow_conn_id;
+  return typeof id === 'string' ? id : endpoint.name;
+}
+
+function schedulerInfo(sync: CheckedSync, plan: Plan): SchedulerInfo {
+  const models = [sync.model, ...(sync.audience && sync.audience.model !== sync.model ? [sync.audience.model] : [])];
+  const upstream = models.map((m) => ({
+    model: m.name,
+    ...(m.relation.kind === 'table' ? { relation: m.relation.path.map((p) => p.text) } : { query: true as const }),
+    ...(m.dbt ? { dbt: m.dbt.uniqueId } : {}),
+  }));
+  const steps = plan.steps.map((step) => {
+    const on = 'on' in step ? step.on : undefined;
+    const file = 'file' in step && typeof step.file === 'string' ? `${plan.sync.name}/${step.file}` : undefined;
+    const endpoint = on === 'destination' ? plan.destination : plan.source;
+    return on && endpoint.dialect
+      ? { kind: step.kind, ...(file ? { file } : {}), engine: endpoint.dialect, on, connection: connectionOf(endpoint) }
+      : { kind: step.kind, ...(file ? { file } : {}), engine: 'executor' };
+  });
+  return { upstream, steps, env: envNames(plan), lock: { key: plan.lock.key, on: plan.lock.on } };
+}
+
+/** Every variable a plan reads: settings `{"env": X}` and templates' `{"$env": X}`. */
+export function envNames(plan: Plan): string[] {
+  const names = new Set<string>();
+  const walk = (x: unknown): void => {
+    if (Array.isArray(x)) x.forEach(walk);
+    else if (x && typeof x === 'object') {
+      const o = x as Record<string, unknown>;
+      const keys = Object.keys(o);
+      if (keys.length === 1 && (keys[0] === 'env' || keys[0] === '$env') && typeof o[keys[0]] === 'string') names.add(o[keys[0]] as string);
+      else Object.values(o).forEach(walk);
+    }
+  };
+  walk(plan);
+  return [...names].sort();
 }
 
 /** The manifest of every sync's entry, sorted by name. */

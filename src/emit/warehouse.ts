@@ -6,7 +6,7 @@
 import type { ColumnType } from '../catalog/types.js';
 import type { Dialect } from '../check/model.js';
 import type { Ident } from '../syntax/ast.js';
-import { getDialect, hasCapability, storedName, type DialectSpec } from '../dialect/index.js';
+import { getDialect, storedName, type DialectSpec } from '../dialect/index.js';
 import { fillSnippet } from '../dialect/snippet.js';
 import { queryInParentheses } from '../dialect/sql-text.js';
 import { quoteIdent } from '../dialect/quote.js';
@@ -109,7 +109,6 @@ function guards(plan: WarehouseSyncPlan, w: SqlWriter): string[] {
 function applySql(plan: WarehouseSyncPlan, fmt: SqlFormatter): string {
   const spec = getDialect(plan.destination.dialect);
   const w = new SqlWriter(spec);
-  const version = plan.destination.version;
   const columns = stagedColumns(plan);
   const field = (c: StagedColumn) => w.ident(c.field);
   const r = () => w.name('r');
@@ -121,22 +120,18 @@ function applySql(plan: WarehouseSyncPlan, fmt: SqlFormatter): string {
   const distinct = plan.fields.map((f) =>
     fillSnippet(spec.distinct, { a: comparable(spec, f.type, `${w.name('t')}.${w.ident(f.field)}`), b: comparable(spec, f.type, `${w.name('s')}.${w.ident(f.field)}`) }),
   );
-  const bySource = plan.writes.delete && hasCapability(spec, 'mergeNotMatchedBySource', version);
-  // With an identifier, the new, changed and removed rows are kept apart in sw_changes: the
-  // summary counts them, and the writes touch only them.
-  const changes = plan.key !== undefined;
+  // With an identifier, one join of the model's rows with the target keeps only the rows to
+  // insert, update or delete (and duplicates, to count) in sw_changes; the writes touch only them.
   const sourceRows = plan.destination.sameWarehouse ? modelRows(plan, w) : loadedRows(plan, w);
   const context = {
     inside: spec.transaction.staging === 'inside',
     begin: spec.transaction.begin,
     commit: spec.transaction.commit,
     lock: spec.lock ? fillSnippet(spec.lock, { key: w.number(plan.lockKey) }) : '',
-    // Statistics for the small change table let the planner probe the target's index.
-    analyze: spec.analyze && changes ? [fillSnippet(spec.analyze, { table: quoteIdent(spec, 'sw_changes') })] : [],
     // A placeholder to the formatter, which would break `ON COMMIT DROP` over three lines.
     tempTable: { create: spec.tempTable.create, options: spec.tempTable.options ? w.raw(spec.tempTable.options) : '' },
-    qualify: hasCapability(spec, 'qualify', version),
     key: plan.key ? field(plan.key) : false,
+    previous: spec.duplicates.find === 'previous',
     outer: plan.writes.insert || plan.writes.delete,
     columns: columns.map((c, i) => ({ slot: slot(i), field: field(c) })),
     fields: plan.fields.map(field),
@@ -146,9 +141,7 @@ function applySql(plan: WarehouseSyncPlan, fmt: SqlFormatter): string {
     target: w.path(plan.destination.target),
     scope: plan.scope ? { column: w.ident(plan.scope.column), value: w.literal(plan.scope.value) } : false,
     writes: plan.writes,
-    merge: plan.writes.insert || plan.writes.update || bySource,
-    bySource,
-    antiJoin: plan.writes.delete && !bySource,
+    merge: plan.writes.insert || plan.writes.update,
     guards: guards(plan, w),
   };
   return fmt.fill(shaped(spec, 'apply', context, fmt), w);

@@ -113,6 +113,8 @@ export type ModelItem =
   | { kind: 'from'; name: Ident; span: Span }
   | { kind: 'table'; path: Path; span: Span }
   | { kind: 'sql'; query: StringLit; span: Span }
+  /** `dbt dim_users`: the dbt model (by name) whose relation and columns the model takes. */
+  | { kind: 'dbt'; model: Ident; span: Span }
   | { kind: 'primaryKey'; column: Ident; span: Span }
   | { kind: 'orderBy'; keys: OrderKey[]; span: Span }
   | { kind: 'columns'; columns: ColumnDef[]; span: Span };

@@ -272,6 +272,8 @@ class Builder {
         return { kind: 'table', path: this.path(node(c, 'path'), n), span };
       case 'Sql':
         return { kind: 'sql', query: this.stringLit(node(c, 'stringLit'), n), span };
+      case 'Dbt':
+        return { kind: 'dbt', model: this.ident(node(c, 'ident'), n), span };
       case 'Primary':
         return { kind: 'primaryKey', column: this.ident(node(c, 'ident'), n), span };
       case 'Order':

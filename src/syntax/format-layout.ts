@@ -74,6 +74,8 @@ function modelItem(item: A.ModelItem, source: string): LayoutNode {
       return row('table', pathText(item.path, source), item.span);
     case 'sql':
       return row('sql', item.query.raw, item.span);
+    case 'dbt':
+      return row('dbt', identText(item.model, source), item.span);
     case 'primaryKey':
       return row('primary key', identText(item.column, source), item.span);
     case 'orderBy':

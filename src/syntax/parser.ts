@@ -211,6 +211,13 @@ class SyncParser extends CstParser {
       },
       {
         ALT: () => {
+          this.CONSUME(T.Dbt);
+          this.ACTION(() => this.refuseNextItem());
+          this.SUBRULE2(this.ident);
+        },
+      },
+      {
+        ALT: () => {
           this.CONSUME(T.Primary);
           this.CONSUME(T.Key);
           this.ACTION(() => this.refuseNextItem());

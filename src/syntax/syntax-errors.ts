@@ -119,6 +119,7 @@ const needs = new Map<TokenType, KeywordNeed>([
   [T.Sync, definitionNeed('sync', 'sync users_to_crm { ... }')],
   [T.Table, { rules: ['modelItem', 'path', 'ident'], what: 'a table name', example: 'table analytics.users' }],
   [T.Sql, { rules: ['modelItem', 'stringLit'], what: 'a query in quotes', example: 'sql """select ..."""' }],
+  [T.Dbt, { rules: ['modelItem', 'ident'], what: 'a dbt model name', example: 'dbt dim_users' }],
   [T.Key, { rules: ['modelItem', 'ident'], what: 'a column name', example: 'primary key user_id', first: T.Primary }],
   [T.By, { rules: ['modelItem', 'orderKey', 'ident'], what: 'a column name', example: 'order by updated_at desc', first: T.Order }],
   [T.Where, { rules: ['whereItem', 'expr', 'andExpr', 'notExpr', 'predicate', 'operand', 'literal'], what: 'a condition', example: 'where ltv >= 1000' }],

@@ -53,6 +53,8 @@ export const From = keyword('from', [SyncItemKeyword]);
 export const To = keyword('to', [SyncItemKeyword]);
 export const Table = keyword('table', [ItemKeyword]);
 export const Sql = keyword('sql', [ItemKeyword]);
+/** `dbt dim_users`: a model whose relation and columns come from a dbt project's artifacts. */
+export const Dbt = keyword('dbt', [ItemKeyword]);
 export const Primary = keyword('primary', [ItemKeyword]);
 export const Key = keyword('key');
 export const Order = keyword('order', [ItemKeyword]);

@@ -1,82 +1,82 @@
 -- syncwright: sync whales_add, audience mode add, project.sync line 24
 -- stage the model's rows, check the guards, then add into crm.audience_members in one transaction; returns the summary row
 
-CREATE TEMP TABLE `sw_stage` AS
+CREATE TEMP TABLE `sw_changes` AS
 SELECT
-  `r`.`sw_c0` AS `email_sha256`,
-  `r`.`sw_c1` AS `ltv`
+  `c`.*
 FROM
   (
     SELECT
-      TO_HEX(
-        SHA256(
-          CASE
-            WHEN TRIM(`m`.`email`) LIKE '%@%' THEN LOWER(TRIM(`m`.`email`))
-            ELSE TRIM(`m`.`email`)
-          END
-        )
-      ) AS `sw_c0`,
-      `m`.`ltv` AS `sw_c1`,
-      `m`.`updated_at` AS `sw_o0`
+      CASE
+        WHEN `s`.`sw_rn` = 1 THEN `s`.`email_sha256`
+      END AS `email_sha256`,
+      `s`.`ltv`,
+      `t`.`email_sha256` AS `sw_target_key`,
+      CASE
+        WHEN `s`.`sw_rn` > 1 THEN 'duplicate'
+        WHEN `t`.`email_sha256` IS NULL THEN 'insert'
+      END AS `sw_action`
     FROM
-      `analytics`.`users` AS `m`
-    WHERE
-      `m`.`ltv` >= 1000
-      AND (
-        `m`.`country` IN ('US', 'CA')
-        OR `m`.`signed_up` < CAST('2020-01-01' AS DATE)
-      )
-      AND `m`.`email` NOT LIKE '%@test.example'
-  ) AS `r`
+      (
+        SELECT
+          `r`.`sw_c0` AS `email_sha256`,
+          `r`.`sw_c1` AS `ltv`,
+          ROW_NUMBER() OVER (
+            PARTITION BY
+              `r`.`sw_c0`
+            ORDER BY
+              `r`.`sw_o0` DESC NULLS LAST,
+              `r`.`sw_c1`
+          ) AS `sw_rn`
+        FROM
+          (
+            SELECT
+              TO_HEX(
+                SHA256(
+                  CASE
+                    WHEN TRIM(`m`.`email`) LIKE '%@%' THEN LOWER(TRIM(`m`.`email`))
+                    ELSE TRIM(`m`.`email`)
+                  END
+                )
+              ) AS `sw_c0`,
+              `m`.`ltv` AS `sw_c1`,
+              `m`.`updated_at` AS `sw_o0`
+            FROM
+              `analytics`.`users` AS `m`
+            WHERE
+              `m`.`ltv` >= 1000
+              AND (
+                `m`.`country` IN ('US', 'CA')
+                OR `m`.`signed_up` < CAST('2020-01-01' AS DATE)
+              )
+              AND `m`.`email` NOT LIKE '%@test.example'
+          ) AS `r`
+        WHERE
+          `r`.`sw_c0` IS NOT NULL
+      ) AS `s`
+      LEFT JOIN (
+        SELECT
+          *
+        FROM
+          `crm`.`audience_members`
+        WHERE
+          `audience` = 'whales'
+      ) AS `t` ON `s`.`email_sha256` = `t`.`email_sha256`
+  ) AS `c`
 WHERE
-  `r`.`sw_c0` IS NOT NULL
-QUALIFY
-  ROW_NUMBER() OVER (
-    PARTITION BY
-      `r`.`sw_c0`
-    ORDER BY
-      `r`.`sw_o0` DESC NULLS LAST,
-      `r`.`sw_c1`
-  ) = 1;
-
-CREATE TEMP TABLE `sw_changes` AS
-SELECT
-  `s`.`email_sha256`,
-  `s`.`ltv`,
-  CASE
-    WHEN `t`.`email_sha256` IS NULL THEN 'insert'
-    ELSE 'update'
-  END AS `sw_action`
-FROM
-  `sw_stage` AS `s`
-  LEFT JOIN (
-    SELECT
-      *
-    FROM
-      `crm`.`audience_members`
-    WHERE
-      `audience` = 'whales'
-  ) AS `t` ON `s`.`email_sha256` = `t`.`email_sha256`
-WHERE
-  `t`.`email_sha256` IS NULL;
+  `c`.`sw_action` IS NOT NULL;
 
 CREATE TEMP TABLE `sw_summary` AS
 SELECT
-  `k`.`staged` AS `staged`,
+  `n`.`keyed` - `c`.`duplicates` AS `staged`,
   `c`.`inserted` AS `inserted`,
   `c`.`updated` AS `updated`,
   `c`.`deleted` AS `deleted`,
   0 AS `target_rows`,
   `n`.`total` - `n`.`keyed` AS `skipped_null_keys`,
-  `n`.`keyed` - `k`.`staged` AS `duplicate_keys`
+  `c`.`duplicates` AS `duplicate_keys`
 FROM
   (
-    SELECT
-      COUNT(*) AS `staged`
-    FROM
-      `sw_stage`
-  ) AS `k`
-  CROSS JOIN (
     SELECT
       COUNT(
         CASE
@@ -92,7 +92,12 @@ FROM
         CASE
           WHEN `sw_action` = 'delete' THEN 1
         END
-      ) AS `deleted`
+      ) AS `deleted`,
+      COUNT(
+        CASE
+          WHEN `sw_action` = 'duplicate' THEN 1
+        END
+      ) AS `duplicates`
     FROM
       `sw_changes`
   ) AS `c`

@@ -1,85 +1,82 @@
 -- syncwright: sync whales_remove, audience mode remove, project.sync line 24
 -- stage the model's rows, check the guards, then remove into crm.audience_members in one transaction; returns the summary row
 
-CREATE TEMP TABLE `sw_stage` AS
+CREATE TEMP TABLE `sw_changes` AS
 SELECT
-  `r`.`sw_c0` AS `email_sha256`,
-  `r`.`sw_c1` AS `ltv`
+  `c`.*
 FROM
   (
     SELECT
-      TO_HEX(
-        SHA256(
-          CASE
-            WHEN TRIM(`m`.`email`) LIKE '%@%' THEN LOWER(TRIM(`m`.`email`))
-            ELSE TRIM(`m`.`email`)
-          END
-        )
-      ) AS `sw_c0`,
-      `m`.`ltv` AS `sw_c1`,
-      `m`.`updated_at` AS `sw_o0`
+      CASE
+        WHEN `s`.`sw_rn` = 1 THEN `s`.`email_sha256`
+      END AS `email_sha256`,
+      `s`.`ltv`,
+      `t`.`email_sha256` AS `sw_target_key`,
+      CASE
+        WHEN `s`.`sw_rn` > 1 THEN 'duplicate'
+        WHEN `s`.`email_sha256` IS NULL THEN 'delete'
+      END AS `sw_action`
     FROM
-      `analytics`.`users` AS `m`
-    WHERE
-      `m`.`ltv` >= 1000
-      AND (
-        `m`.`country` IN ('US', 'CA')
-        OR `m`.`signed_up` < CAST('2020-01-01' AS DATE)
-      )
-      AND `m`.`email` NOT LIKE '%@test.example'
-  ) AS `r`
+      (
+        SELECT
+          `r`.`sw_c0` AS `email_sha256`,
+          `r`.`sw_c1` AS `ltv`,
+          ROW_NUMBER() OVER (
+            PARTITION BY
+              `r`.`sw_c0`
+            ORDER BY
+              `r`.`sw_o0` DESC NULLS LAST,
+              `r`.`sw_c1`
+          ) AS `sw_rn`
+        FROM
+          (
+            SELECT
+              TO_HEX(
+                SHA256(
+                  CASE
+                    WHEN TRIM(`m`.`email`) LIKE '%@%' THEN LOWER(TRIM(`m`.`email`))
+                    ELSE TRIM(`m`.`email`)
+                  END
+                )
+              ) AS `sw_c0`,
+              `m`.`ltv` AS `sw_c1`,
+              `m`.`updated_at` AS `sw_o0`
+            FROM
+              `analytics`.`users` AS `m`
+            WHERE
+              `m`.`ltv` >= 1000
+              AND (
+                `m`.`country` IN ('US', 'CA')
+                OR `m`.`signed_up` < CAST('2020-01-01' AS DATE)
+              )
+              AND `m`.`email` NOT LIKE '%@test.example'
+          ) AS `r`
+        WHERE
+          `r`.`sw_c0` IS NOT NULL
+      ) AS `s`
+      FULL OUTER JOIN (
+        SELECT
+          *
+        FROM
+          `crm`.`audience_members`
+        WHERE
+          `audience` = 'whales'
+      ) AS `t` ON `s`.`email_sha256` = `t`.`email_sha256`
+  ) AS `c`
 WHERE
-  `r`.`sw_c0` IS NOT NULL
-QUALIFY
-  ROW_NUMBER() OVER (
-    PARTITION BY
-      `r`.`sw_c0`
-    ORDER BY
-      `r`.`sw_o0` DESC NULLS LAST,
-      `r`.`sw_c1`
-  ) = 1;
-
-CREATE TEMP TABLE `sw_changes` AS
-SELECT
-  `s`.`email_sha256`,
-  `s`.`ltv`,
-  `t`.`email_sha256` AS `sw_target_key`,
-  CASE
-    WHEN `s`.`email_sha256` IS NULL THEN 'delete'
-    WHEN `t`.`email_sha256` IS NULL THEN 'insert'
-    ELSE 'update'
-  END AS `sw_action`
-FROM
-  `sw_stage` AS `s`
-  FULL OUTER JOIN (
-    SELECT
-      *
-    FROM
-      `crm`.`audience_members`
-    WHERE
-      `audience` = 'whales'
-  ) AS `t` ON `s`.`email_sha256` = `t`.`email_sha256`
-WHERE
-  `s`.`email_sha256` IS NULL
-  OR `t`.`email_sha256` IS NULL;
+  `c`.`sw_action` IS NOT NULL;
 
 CREATE TEMP TABLE `sw_summary` AS
 SELECT
-  `k`.`staged` AS `staged`,
+  `n`.`keyed` - `c`.`duplicates` AS `staged`,
   0 AS `inserted`,
   `c`.`updated` AS `updated`,
   `c`.`deleted` AS `deleted`,
-  `k`.`staged` - `c`.`inserted` + `c`.`deleted` AS `target_rows`,
+  `n`.`keyed` - `c`.`duplicates` - `c`.`inserted` + `c`.`deleted` AS `target_rows`,
   `n`.`total` - `n`.`keyed` AS `skipped_null_keys`,
-  `n`.`keyed` - `k`.`staged` AS `duplicate_keys`
+  `c`.`duplicates` AS `duplicate_keys`
 FROM
   (
-    SELECT
-      COUNT(*) AS `staged`
-    FROM
-      `sw_stage`
-  ) AS `k`
-  CROSS JOIN (
     SELECT
       COUNT(
         CASE
@@ -95,7 +92,12 @@ FROM
         CASE
           WHEN `sw_action` = 'delete' THEN 1
         END
-      ) AS `deleted`
+      ) AS `deleted`,
+      COUNT(
+        CASE
+          WHEN `sw_action` = 'duplicate' THEN 1
+        END
+      ) AS `duplicates`
     FROM
       `sw_changes`
   ) AS `c`
@@ -141,11 +143,31 @@ END IF;
 
 BEGIN TRANSACTION;
 
-MERGE INTO `crm`.`audience_members` AS `t`
-USING `sw_stage` AS `s`
-ON `t`.`email_sha256` = `s`.`email_sha256` AND `t`.`audience` = 'whales'
-WHEN NOT MATCHED BY SOURCE AND `t`.`audience` = 'whales' THEN
-  DELETE;
+DELETE FROM `crm`.`audience_members` AS `t`
+WHERE
+  `t`.`audience` = 'whales'
+  AND `t`.`email_sha256` IN (
+    SELECT
+      `c`.`sw_target_key`
+    FROM
+      `sw_changes` AS `c`
+    WHERE
+      `c`.`sw_action` = 'delete'
+  );
+
+DELETE FROM `crm`.`audience_members` AS `t`
+WHERE
+  `t`.`audience` = 'whales'
+  AND `t`.`email_sha256` IS NULL
+  AND EXISTS (
+    SELECT
+      1
+    FROM
+      `sw_changes` AS `c`
+    WHERE
+      `c`.`sw_action` = 'delete'
+      AND `c`.`sw_target_key` IS NULL
+  );
 
 SELECT
   `inserted`,

@@ -1,86 +1,87 @@
 -- syncwright: sync users_upsert, record mode upsert, project.sync line 24
 -- stage the model's rows, check the guards, then upsert into crm.users in one transaction; returns the summary row
 
-CREATE TEMP TABLE `sw_stage` AS
+CREATE TEMP TABLE `sw_changes` AS
 SELECT
-  `r`.`sw_c0` AS `id`,
-  `r`.`sw_c1` AS `email`,
-  `r`.`sw_c2` AS `full_name`,
-  `r`.`sw_c3` AS `ltv`,
-  `r`.`sw_c4` AS `prefs`
+  `c`.*
 FROM
   (
     SELECT
-      `m`.`user_id` AS `sw_c0`,
-      TO_HEX(
-        SHA256(
-          CASE
-            WHEN TRIM(`m`.`email`) LIKE '%@%' THEN LOWER(TRIM(`m`.`email`))
-            ELSE TRIM(`m`.`email`)
-          END
-        )
-      ) AS `sw_c1`,
-      `m`.`Full Name` AS `sw_c2`,
-      `m`.`ltv` AS `sw_c3`,
-      `m`.`prefs` AS `sw_c4`,
-      `m`.`updated_at` AS `sw_o0`
+      CASE
+        WHEN `s`.`sw_rn` = 1 THEN `s`.`id`
+      END AS `id`,
+      `s`.`email`,
+      `s`.`full_name`,
+      `s`.`ltv`,
+      `s`.`prefs`,
+      `t`.`id` AS `sw_target_key`,
+      CASE
+        WHEN `s`.`sw_rn` > 1 THEN 'duplicate'
+        WHEN `t`.`id` IS NULL THEN 'insert'
+        WHEN `t`.`id` IS NOT NULL
+        AND (
+          `t`.`email` IS DISTINCT FROM `s`.`email`
+          OR `t`.`full_name` IS DISTINCT FROM `s`.`full_name`
+          OR `t`.`ltv` IS DISTINCT FROM `s`.`ltv`
+          OR TO_JSON_STRING(`t`.`prefs`) IS DISTINCT FROM TO_JSON_STRING(`s`.`prefs`)
+        ) THEN 'update'
+      END AS `sw_action`
     FROM
-      `analytics`.`users` AS `m`
-  ) AS `r`
+      (
+        SELECT
+          `r`.`sw_c0` AS `id`,
+          `r`.`sw_c1` AS `email`,
+          `r`.`sw_c2` AS `full_name`,
+          `r`.`sw_c3` AS `ltv`,
+          `r`.`sw_c4` AS `prefs`,
+          ROW_NUMBER() OVER (
+            PARTITION BY
+              `r`.`sw_c0`
+            ORDER BY
+              `r`.`sw_o0` DESC NULLS LAST,
+              `r`.`sw_c1`,
+              `r`.`sw_c2`,
+              `r`.`sw_c3`,
+              TO_JSON_STRING(`r`.`sw_c4`)
+          ) AS `sw_rn`
+        FROM
+          (
+            SELECT
+              `m`.`user_id` AS `sw_c0`,
+              TO_HEX(
+                SHA256(
+                  CASE
+                    WHEN TRIM(`m`.`email`) LIKE '%@%' THEN LOWER(TRIM(`m`.`email`))
+                    ELSE TRIM(`m`.`email`)
+                  END
+                )
+              ) AS `sw_c1`,
+              `m`.`Full Name` AS `sw_c2`,
+              `m`.`ltv` AS `sw_c3`,
+              `m`.`prefs` AS `sw_c4`,
+              `m`.`updated_at` AS `sw_o0`
+            FROM
+              `analytics`.`users` AS `m`
+          ) AS `r`
+        WHERE
+          `r`.`sw_c0` IS NOT NULL
+      ) AS `s`
+      LEFT JOIN `crm`.`users` AS `t` ON `s`.`id` = `t`.`id`
+  ) AS `c`
 WHERE
-  `r`.`sw_c0` IS NOT NULL
-QUALIFY
-  ROW_NUMBER() OVER (
-    PARTITION BY
-      `r`.`sw_c0`
-    ORDER BY
-      `r`.`sw_o0` DESC NULLS LAST,
-      `r`.`sw_c1`,
-      `r`.`sw_c2`,
-      `r`.`sw_c3`,
-      TO_JSON_STRING(`r`.`sw_c4`)
-  ) = 1;
-
-CREATE TEMP TABLE `sw_changes` AS
-SELECT
-  `s`.`id`,
-  `s`.`email`,
-  `s`.`full_name`,
-  `s`.`ltv`,
-  `s`.`prefs`,
-  CASE
-    WHEN `t`.`id` IS NULL THEN 'insert'
-    ELSE 'update'
-  END AS `sw_action`
-FROM
-  `sw_stage` AS `s`
-  LEFT JOIN `crm`.`users` AS `t` ON `s`.`id` = `t`.`id`
-WHERE
-  `t`.`id` IS NULL
-  OR (
-    `t`.`email` IS DISTINCT FROM `s`.`email`
-    OR `t`.`full_name` IS DISTINCT FROM `s`.`full_name`
-    OR `t`.`ltv` IS DISTINCT FROM `s`.`ltv`
-    OR TO_JSON_STRING(`t`.`prefs`) IS DISTINCT FROM TO_JSON_STRING(`s`.`prefs`)
-  );
+  `c`.`sw_action` IS NOT NULL;
 
 CREATE TEMP TABLE `sw_summary` AS
 SELECT
-  `k`.`staged` AS `staged`,
+  `n`.`keyed` - `c`.`duplicates` AS `staged`,
   `c`.`inserted` AS `inserted`,
   `c`.`updated` AS `updated`,
   `c`.`deleted` AS `deleted`,
   0 AS `target_rows`,
   `n`.`total` - `n`.`keyed` AS `skipped_null_keys`,
-  `n`.`keyed` - `k`.`staged` AS `duplicate_keys`
+  `c`.`duplicates` AS `duplicate_keys`
 FROM
   (
-    SELECT
-      COUNT(*) AS `staged`
-    FROM
-      `sw_stage`
-  ) AS `k`
-  CROSS JOIN (
     SELECT
       COUNT(
         CASE
@@ -96,7 +97,12 @@ FROM
         CASE
           WHEN `sw_action` = 'delete' THEN 1
         END
-      ) AS `deleted`
+      ) AS `deleted`,
+      COUNT(
+        CASE
+          WHEN `sw_action` = 'duplicate' THEN 1
+        END
+      ) AS `duplicates`
     FROM
       `sw_changes`
   ) AS `c`
@@ -113,12 +119,7 @@ BEGIN TRANSACTION;
 MERGE INTO `crm`.`users` AS `t`
 USING `sw_changes` AS `s`
 ON `t`.`id` = `s`.`id`
-WHEN MATCHED AND (
-  `t`.`email` IS DISTINCT FROM `s`.`email`
-  OR `t`.`full_name` IS DISTINCT FROM `s`.`full_name`
-  OR `t`.`ltv` IS DISTINCT FROM `s`.`ltv`
-  OR TO_JSON_STRING(`t`.`prefs`) IS DISTINCT FROM TO_JSON_STRING(`s`.`prefs`)
-) THEN
+WHEN MATCHED AND `s`.`sw_action` = 'update' THEN
   UPDATE SET
     `email` = `s`.`email`,
     `full_name` = `s`.`full_name`,

@@ -6,97 +6,87 @@ BEGIN;
 SELECT
   PG_ADVISORY_XACT_LOCK(4984903991244597526);
 
-CREATE TEMPORARY TABLE "sw_stage" ON COMMIT DROP AS
+CREATE TEMPORARY TABLE "sw_changes" ON COMMIT DROP AS
 SELECT
-  "r"."sw_c0" AS "email_sha256",
-  "r"."sw_c1" AS "ltv"
+  "c".*
 FROM
   (
     SELECT
-      "r".*,
-      ROW_NUMBER() OVER (
-        PARTITION BY
-          "r"."sw_c0"
-        ORDER BY
-          "r"."sw_o0" DESC NULLS LAST,
-          "r"."sw_c1"
-      ) AS "sw_rn"
+      NULLIF("s"."email_sha256", "s"."sw_previous_key") AS "email_sha256",
+      "s"."ltv",
+      "t"."email_sha256" AS "sw_target_key",
+      CASE
+        WHEN "s"."sw_previous_key" = "s"."email_sha256" THEN 'duplicate'
+        WHEN "t"."email_sha256" IS NULL THEN 'insert'
+        WHEN "t"."email_sha256" IS NOT NULL
+        AND (
+          "t"."ltv" IS DISTINCT FROM "s"."ltv"
+        ) THEN 'update'
+      END AS "sw_action"
     FROM
       (
         SELECT
-          ENCODE(
-            SHA256(
-              CONVERT_TO(
-                CASE
-                  WHEN TRIM("m"."email") LIKE '%@%' THEN LOWER(TRIM("m"."email"))
-                  ELSE TRIM("m"."email")
-                END,
-                'UTF8'
-              )
-            ),
-            'hex'
-          ) AS "sw_c0",
-          "m"."ltv" AS "sw_c1",
-          "m"."updated_at" AS "sw_o0"
+          "r"."sw_c0" AS "email_sha256",
+          "r"."sw_c1" AS "ltv",
+          LAG("r"."sw_c0") OVER (
+            ORDER BY
+              "r"."sw_c0",
+              "r"."sw_o0" DESC NULLS LAST,
+              "r"."sw_c1"
+          ) AS "sw_previous_key"
         FROM
-          "analytics"."users" AS "m"
+          (
+            SELECT
+              ENCODE(
+                SHA256(
+                  CONVERT_TO(
+                    CASE
+                      WHEN TRIM("m"."email") LIKE '%@%' THEN LOWER(TRIM("m"."email"))
+                      ELSE TRIM("m"."email")
+                    END,
+                    'UTF8'
+                  )
+                ),
+                'hex'
+              ) AS "sw_c0",
+              "m"."ltv" AS "sw_c1",
+              "m"."updated_at" AS "sw_o0"
+            FROM
+              "analytics"."users" AS "m"
+            WHERE
+              "m"."ltv" >= 1000
+              AND (
+                "m"."country" IN ('US', 'CA')
+                OR "m"."signed_up" < CAST('2020-01-01' AS DATE)
+              )
+              AND "m"."email" NOT LIKE '%@test.example'
+          ) AS "r"
         WHERE
-          "m"."ltv" >= 1000
-          AND (
-            "m"."country" IN ('US', 'CA')
-            OR "m"."signed_up" < CAST('2020-01-01' AS DATE)
-          )
-          AND "m"."email" NOT LIKE '%@test.example'
-      ) AS "r"
-    WHERE
-      "r"."sw_c0" IS NOT NULL
-  ) AS "r"
+          "r"."sw_c0" IS NOT NULL
+      ) AS "s"
+      LEFT JOIN (
+        SELECT
+          *
+        FROM
+          "crm"."audience_members"
+        WHERE
+          "audience" = 'whales'
+      ) AS "t" ON "s"."email_sha256" = "t"."email_sha256"
+  ) AS "c"
 WHERE
-  "r"."sw_rn" = 1;
-
-CREATE TEMPORARY TABLE "sw_changes" ON COMMIT DROP AS
-SELECT
-  "s"."email_sha256",
-  "s"."ltv",
-  CASE
-    WHEN "t"."email_sha256" IS NULL THEN 'insert'
-    ELSE 'update'
-  END AS "sw_action"
-FROM
-  "sw_stage" AS "s"
-  LEFT JOIN (
-    SELECT
-      *
-    FROM
-      "crm"."audience_members"
-    WHERE
-      "audience" = 'whales'
-  ) AS "t" ON "s"."email_sha256" = "t"."email_sha256"
-WHERE
-  "t"."email_sha256" IS NULL
-  OR (
-    "t"."ltv" IS DISTINCT FROM "s"."ltv"
-  );
-
-ANALYZE "sw_changes";
+  "c"."sw_action" IS NOT NULL;
 
 CREATE TEMPORARY TABLE "sw_summary" ON COMMIT DROP AS
 SELECT
-  "k"."staged" AS "staged",
+  "n"."keyed" - "c"."duplicates" AS "staged",
   "c"."inserted" AS "inserted",
   "c"."updated" AS "updated",
   "c"."deleted" AS "deleted",
   0 AS "target_rows",
   "n"."total" - "n"."keyed" AS "skipped_null_keys",
-  "n"."keyed" - "k"."staged" AS "duplicate_keys"
+  "c"."duplicates" AS "duplicate_keys"
 FROM
   (
-    SELECT
-      COUNT(*) AS "staged"
-    FROM
-      "sw_stage"
-  ) AS "k"
-  CROSS JOIN (
     SELECT
       COUNT(
         CASE
@@ -112,7 +102,12 @@ FROM
         CASE
           WHEN "sw_action" = 'delete' THEN 1
         END
-      ) AS "deleted"
+      ) AS "deleted",
+      COUNT(
+        CASE
+          WHEN "sw_action" = 'duplicate' THEN 1
+        END
+      ) AS "duplicates"
     FROM
       "sw_changes"
   ) AS "c"
@@ -134,9 +129,7 @@ FROM
 MERGE INTO "crm"."audience_members" AS "t"
 USING "sw_changes" AS "s"
 ON "t"."email_sha256" = "s"."email_sha256" AND "t"."audience" = 'whales'
-WHEN MATCHED AND (
-  "t"."ltv" IS DISTINCT FROM "s"."ltv"
-) THEN
+WHEN MATCHED AND "s"."sw_action" = 'update' THEN
   UPDATE SET
     "ltv" = "s"."ltv"
 WHEN NOT MATCHED AND "s"."sw_action" = 'insert' THEN

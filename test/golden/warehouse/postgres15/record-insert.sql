@@ -6,92 +6,81 @@ BEGIN;
 SELECT
   PG_ADVISORY_XACT_LOCK(4003215768051045604);
 
-CREATE TEMPORARY TABLE "sw_stage" ON COMMIT DROP AS
+CREATE TEMPORARY TABLE "sw_changes" ON COMMIT DROP AS
 SELECT
-  "r"."sw_c0" AS "id",
-  "r"."sw_c1" AS "email",
-  "r"."sw_c2" AS "full_name",
-  "r"."sw_c3" AS "ltv",
-  "r"."sw_c4" AS "prefs"
+  "c".*
 FROM
   (
     SELECT
-      "r".*,
-      ROW_NUMBER() OVER (
-        PARTITION BY
-          "r"."sw_c0"
-        ORDER BY
-          "r"."sw_o0" DESC NULLS LAST,
-          "r"."sw_c1",
-          "r"."sw_c2",
-          "r"."sw_c3",
-          CAST("r"."sw_c4" AS JSONB)
-      ) AS "sw_rn"
+      NULLIF("s"."id", "s"."sw_previous_key") AS "id",
+      "s"."email",
+      "s"."full_name",
+      "s"."ltv",
+      "s"."prefs",
+      "t"."id" AS "sw_target_key",
+      CASE
+        WHEN "s"."sw_previous_key" = "s"."id" THEN 'duplicate'
+        WHEN "t"."id" IS NULL THEN 'insert'
+      END AS "sw_action"
     FROM
       (
         SELECT
-          "m"."user_id" AS "sw_c0",
-          ENCODE(
-            SHA256(
-              CONVERT_TO(
-                CASE
-                  WHEN TRIM("m"."email") LIKE '%@%' THEN LOWER(TRIM("m"."email"))
-                  ELSE TRIM("m"."email")
-                END,
-                'UTF8'
-              )
-            ),
-            'hex'
-          ) AS "sw_c1",
-          "m"."Full Name" AS "sw_c2",
-          "m"."ltv" AS "sw_c3",
-          "m"."prefs" AS "sw_c4",
-          "m"."updated_at" AS "sw_o0"
+          "r"."sw_c0" AS "id",
+          "r"."sw_c1" AS "email",
+          "r"."sw_c2" AS "full_name",
+          "r"."sw_c3" AS "ltv",
+          "r"."sw_c4" AS "prefs",
+          LAG("r"."sw_c0") OVER (
+            ORDER BY
+              "r"."sw_c0",
+              "r"."sw_o0" DESC NULLS LAST,
+              "r"."sw_c1",
+              "r"."sw_c2",
+              "r"."sw_c3",
+              CAST("r"."sw_c4" AS JSONB)
+          ) AS "sw_previous_key"
         FROM
-          "analytics"."users" AS "m"
-      ) AS "r"
-    WHERE
-      "r"."sw_c0" IS NOT NULL
-  ) AS "r"
+          (
+            SELECT
+              "m"."user_id" AS "sw_c0",
+              ENCODE(
+                SHA256(
+                  CONVERT_TO(
+                    CASE
+                      WHEN TRIM("m"."email") LIKE '%@%' THEN LOWER(TRIM("m"."email"))
+                      ELSE TRIM("m"."email")
+                    END,
+                    'UTF8'
+                  )
+                ),
+                'hex'
+              ) AS "sw_c1",
+              "m"."Full Name" AS "sw_c2",
+              "m"."ltv" AS "sw_c3",
+              "m"."prefs" AS "sw_c4",
+              "m"."updated_at" AS "sw_o0"
+            FROM
+              "analytics"."users" AS "m"
+          ) AS "r"
+        WHERE
+          "r"."sw_c0" IS NOT NULL
+      ) AS "s"
+      LEFT JOIN "crm"."users" AS "t" ON "s"."id" = "t"."id"
+  ) AS "c"
 WHERE
-  "r"."sw_rn" = 1;
-
-CREATE TEMPORARY TABLE "sw_changes" ON COMMIT DROP AS
-SELECT
-  "s"."id",
-  "s"."email",
-  "s"."full_name",
-  "s"."ltv",
-  "s"."prefs",
-  CASE
-    WHEN "t"."id" IS NULL THEN 'insert'
-    ELSE 'update'
-  END AS "sw_action"
-FROM
-  "sw_stage" AS "s"
-  LEFT JOIN "crm"."users" AS "t" ON "s"."id" = "t"."id"
-WHERE
-  "t"."id" IS NULL;
-
-ANALYZE "sw_changes";
+  "c"."sw_action" IS NOT NULL;
 
 CREATE TEMPORARY TABLE "sw_summary" ON COMMIT DROP AS
 SELECT
-  "k"."staged" AS "staged",
+  "n"."keyed" - "c"."duplicates" AS "staged",
   "c"."inserted" AS "inserted",
   "c"."updated" AS "updated",
   "c"."deleted" AS "deleted",
   0 AS "target_rows",
   "n"."total" - "n"."keyed" AS "skipped_null_keys",
-  "n"."keyed" - "k"."staged" AS "duplicate_keys"
+  "c"."duplicates" AS "duplicate_keys"
 FROM
   (
-    SELECT
-      COUNT(*) AS "staged"
-    FROM
-      "sw_stage"
-  ) AS "k"
-  CROSS JOIN (
     SELECT
       COUNT(
         CASE
@@ -107,7 +96,12 @@ FROM
         CASE
           WHEN "sw_action" = 'delete' THEN 1
         END
-      ) AS "deleted"
+      ) AS "deleted",
+      COUNT(
+        CASE
+          WHEN "sw_action" = 'duplicate' THEN 1
+        END
+      ) AS "duplicates"
     FROM
       "sw_changes"
   ) AS "c"

@@ -6,101 +6,89 @@ BEGIN;
 SELECT
   PG_ADVISORY_XACT_LOCK(8245817554239758855);
 
-CREATE TEMPORARY TABLE "sw_stage" ON COMMIT DROP AS
+CREATE TEMPORARY TABLE "sw_changes" ON COMMIT DROP AS
 SELECT
-  "r"."sw_c0" AS "id",
-  "r"."sw_c1" AS "email",
-  "r"."sw_c2" AS "full_name",
-  "r"."sw_c3" AS "ltv",
-  "r"."sw_c4" AS "prefs"
+  "c".*
 FROM
   (
     SELECT
-      "r".*,
-      ROW_NUMBER() OVER (
-        PARTITION BY
-          "r"."sw_c0"
-        ORDER BY
-          "r"."sw_o0" DESC NULLS LAST,
-          "r"."sw_c1",
-          "r"."sw_c2",
-          "r"."sw_c3",
-          CAST("r"."sw_c4" AS JSONB)
-      ) AS "sw_rn"
+      NULLIF("s"."id", "s"."sw_previous_key") AS "id",
+      "s"."email",
+      "s"."full_name",
+      "s"."ltv",
+      "s"."prefs",
+      "t"."id" AS "sw_target_key",
+      CASE
+        WHEN "s"."sw_previous_key" = "s"."id" THEN 'duplicate'
+        WHEN "s"."id" IS NULL THEN 'delete'
+        WHEN "t"."id" IS NULL THEN 'insert'
+        WHEN "t"."id" IS NOT NULL
+        AND (
+          "t"."email" IS DISTINCT FROM "s"."email"
+          OR "t"."full_name" IS DISTINCT FROM "s"."full_name"
+          OR "t"."ltv" IS DISTINCT FROM "s"."ltv"
+          OR CAST("t"."prefs" AS JSONB) IS DISTINCT FROM CAST("s"."prefs" AS JSONB)
+        ) THEN 'update'
+      END AS "sw_action"
     FROM
       (
         SELECT
-          "m"."user_id" AS "sw_c0",
-          ENCODE(
-            SHA256(
-              CONVERT_TO(
-                CASE
-                  WHEN TRIM("m"."email") LIKE '%@%' THEN LOWER(TRIM("m"."email"))
-                  ELSE TRIM("m"."email")
-                END,
-                'UTF8'
-              )
-            ),
-            'hex'
-          ) AS "sw_c1",
-          "m"."Full Name" AS "sw_c2",
-          "m"."ltv" AS "sw_c3",
-          "m"."prefs" AS "sw_c4",
-          "m"."updated_at" AS "sw_o0"
+          "r"."sw_c0" AS "id",
+          "r"."sw_c1" AS "email",
+          "r"."sw_c2" AS "full_name",
+          "r"."sw_c3" AS "ltv",
+          "r"."sw_c4" AS "prefs",
+          LAG("r"."sw_c0") OVER (
+            ORDER BY
+              "r"."sw_c0",
+              "r"."sw_o0" DESC NULLS LAST,
+              "r"."sw_c1",
+              "r"."sw_c2",
+              "r"."sw_c3",
+              CAST("r"."sw_c4" AS JSONB)
+          ) AS "sw_previous_key"
         FROM
-          "analytics"."users" AS "m"
-      ) AS "r"
-    WHERE
-      "r"."sw_c0" IS NOT NULL
-  ) AS "r"
+          (
+            SELECT
+              "m"."user_id" AS "sw_c0",
+              ENCODE(
+                SHA256(
+                  CONVERT_TO(
+                    CASE
+                      WHEN TRIM("m"."email") LIKE '%@%' THEN LOWER(TRIM("m"."email"))
+                      ELSE TRIM("m"."email")
+                    END,
+                    'UTF8'
+                  )
+                ),
+                'hex'
+              ) AS "sw_c1",
+              "m"."Full Name" AS "sw_c2",
+              "m"."ltv" AS "sw_c3",
+              "m"."prefs" AS "sw_c4",
+              "m"."updated_at" AS "sw_o0"
+            FROM
+              "analytics"."users" AS "m"
+          ) AS "r"
+        WHERE
+          "r"."sw_c0" IS NOT NULL
+      ) AS "s"
+      FULL OUTER JOIN "crm"."users" AS "t" ON "s"."id" = "t"."id"
+  ) AS "c"
 WHERE
-  "r"."sw_rn" = 1;
-
-CREATE TEMPORARY TABLE "sw_changes" ON COMMIT DROP AS
-SELECT
-  "s"."id",
-  "s"."email",
-  "s"."full_name",
-  "s"."ltv",
-  "s"."prefs",
-  "t"."id" AS "sw_target_key",
-  CASE
-    WHEN "s"."id" IS NULL THEN 'delete'
-    WHEN "t"."id" IS NULL THEN 'insert'
-    ELSE 'update'
-  END AS "sw_action"
-FROM
-  "sw_stage" AS "s"
-  FULL OUTER JOIN "crm"."users" AS "t" ON "s"."id" = "t"."id"
-WHERE
-  "s"."id" IS NULL
-  OR "t"."id" IS NULL
-  OR (
-    "t"."email" IS DISTINCT FROM "s"."email"
-    OR "t"."full_name" IS DISTINCT FROM "s"."full_name"
-    OR "t"."ltv" IS DISTINCT FROM "s"."ltv"
-    OR CAST("t"."prefs" AS JSONB) IS DISTINCT FROM CAST("s"."prefs" AS JSONB)
-  );
-
-ANALYZE "sw_changes";
+  "c"."sw_action" IS NOT NULL;
 
 CREATE TEMPORARY TABLE "sw_summary" ON COMMIT DROP AS
 SELECT
-  "k"."staged" AS "staged",
+  "n"."keyed" - "c"."duplicates" AS "staged",
   "c"."inserted" AS "inserted",
   "c"."updated" AS "updated",
   "c"."deleted" AS "deleted",
-  "k"."staged" - "c"."inserted" + "c"."deleted" AS "target_rows",
+  "n"."keyed" - "c"."duplicates" - "c"."inserted" + "c"."deleted" AS "target_rows",
   "n"."total" - "n"."keyed" AS "skipped_null_keys",
-  "n"."keyed" - "k"."staged" AS "duplicate_keys"
+  "c"."duplicates" AS "duplicate_keys"
 FROM
   (
-    SELECT
-      COUNT(*) AS "staged"
-    FROM
-      "sw_stage"
-  ) AS "k"
-  CROSS JOIN (
     SELECT
       COUNT(
         CASE
@@ -116,7 +104,12 @@ FROM
         CASE
           WHEN "sw_action" = 'delete' THEN 1
         END
-      ) AS "deleted"
+      ) AS "deleted",
+      COUNT(
+        CASE
+          WHEN "sw_action" = 'duplicate' THEN 1
+        END
+      ) AS "duplicates"
     FROM
       "sw_changes"
   ) AS "c"
@@ -147,12 +140,7 @@ $guard$;
 MERGE INTO "crm"."users" AS "t"
 USING "sw_changes" AS "s"
 ON "t"."id" = "s"."id"
-WHEN MATCHED AND (
-  "t"."email" IS DISTINCT FROM "s"."email"
-  OR "t"."full_name" IS DISTINCT FROM "s"."full_name"
-  OR "t"."ltv" IS DISTINCT FROM "s"."ltv"
-  OR CAST("t"."prefs" AS JSONB) IS DISTINCT FROM CAST("s"."prefs" AS JSONB)
-) THEN
+WHEN MATCHED AND "s"."sw_action" = 'update' THEN
   UPDATE SET
     "email" = "s"."email",
     "full_name" = "s"."full_name",
@@ -176,16 +164,26 @@ WHEN NOT MATCHED AND "s"."sw_action" = 'insert' THEN
 
 DELETE FROM "crm"."users" AS "t"
 WHERE
-  (
-    "t"."id" IS NULL
-    OR "t"."id" IN (
-      SELECT
-        "c"."sw_target_key"
-      FROM
-        "sw_changes" AS "c"
-      WHERE
-        "c"."sw_action" = 'delete'
-    )
+  "t"."id" IN (
+    SELECT
+      "c"."sw_target_key"
+    FROM
+      "sw_changes" AS "c"
+    WHERE
+      "c"."sw_action" = 'delete'
+  );
+
+DELETE FROM "crm"."users" AS "t"
+WHERE
+  "t"."id" IS NULL
+  AND EXISTS (
+    SELECT
+      1
+    FROM
+      "sw_changes" AS "c"
+    WHERE
+      "c"."sw_action" = 'delete'
+      AND "c"."sw_target_key" IS NULL
   );
 
 SELECT

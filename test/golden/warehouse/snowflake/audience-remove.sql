@@ -1,84 +1,81 @@
 -- syncwright: sync whales_remove, audience mode remove, project.sync line 24
 -- stage the model's rows, check the guards, then remove into crm.audience_members in one transaction; returns the summary row
 
-CREATE OR REPLACE TEMPORARY TABLE "sw_stage" AS
+CREATE OR REPLACE TEMPORARY TABLE "sw_changes" AS
 SELECT
-  "r"."sw_c0" AS "EMAIL_SHA256",
-  "r"."sw_c1" AS "LTV"
+  "c".*
 FROM
   (
     SELECT
-      SHA2(
-        CASE
-          WHEN TRIM("m"."EMAIL") LIKE '%@%' THEN LOWER(TRIM("m"."EMAIL"))
-          ELSE TRIM("m"."EMAIL")
-        END,
-        256
-      ) AS "sw_c0",
-      "m"."LTV" AS "sw_c1",
-      "m"."UPDATED_AT" AS "sw_o0"
+      CASE
+        WHEN "s"."sw_rn" = 1 THEN "s"."EMAIL_SHA256"
+      END AS "EMAIL_SHA256",
+      "s"."LTV",
+      "t"."EMAIL_SHA256" AS "sw_target_key",
+      CASE
+        WHEN "s"."sw_rn" > 1 THEN 'duplicate'
+        WHEN "s"."EMAIL_SHA256" IS NULL THEN 'delete'
+      END AS "sw_action"
     FROM
-      "ANALYTICS"."USERS" AS "m"
-    WHERE
-      "m"."LTV" >= 1000
-      AND (
-        "m"."COUNTRY" IN ('US', 'CA')
-        OR "m"."SIGNED_UP" < CAST('2020-01-01' AS DATE)
-      )
-      AND "m"."EMAIL" NOT LIKE '%@test.example' ESCAPE '\\'
-  ) AS "r"
+      (
+        SELECT
+          "r"."sw_c0" AS "EMAIL_SHA256",
+          "r"."sw_c1" AS "LTV",
+          ROW_NUMBER() OVER (
+            PARTITION BY
+              "r"."sw_c0"
+            ORDER BY
+              "r"."sw_o0" DESC NULLS LAST,
+              "r"."sw_c1"
+          ) AS "sw_rn"
+        FROM
+          (
+            SELECT
+              SHA2(
+                CASE
+                  WHEN TRIM("m"."EMAIL") LIKE '%@%' THEN LOWER(TRIM("m"."EMAIL"))
+                  ELSE TRIM("m"."EMAIL")
+                END,
+                256
+              ) AS "sw_c0",
+              "m"."LTV" AS "sw_c1",
+              "m"."UPDATED_AT" AS "sw_o0"
+            FROM
+              "ANALYTICS"."USERS" AS "m"
+            WHERE
+              "m"."LTV" >= 1000
+              AND (
+                "m"."COUNTRY" IN ('US', 'CA')
+                OR "m"."SIGNED_UP" < CAST('2020-01-01' AS DATE)
+              )
+              AND "m"."EMAIL" NOT LIKE '%@test.example' ESCAPE '\\'
+          ) AS "r"
+        WHERE
+          "r"."sw_c0" IS NOT NULL
+      ) AS "s"
+      FULL OUTER JOIN (
+        SELECT
+          *
+        FROM
+          "CRM"."AUDIENCE_MEMBERS"
+        WHERE
+          "AUDIENCE" = 'whales'
+      ) AS "t" ON "s"."EMAIL_SHA256" = "t"."EMAIL_SHA256"
+  ) AS "c"
 WHERE
-  "r"."sw_c0" IS NOT NULL
-QUALIFY
-  ROW_NUMBER() OVER (
-    PARTITION BY
-      "r"."sw_c0"
-    ORDER BY
-      "r"."sw_o0" DESC NULLS LAST,
-      "r"."sw_c1"
-  ) = 1;
-
-CREATE OR REPLACE TEMPORARY TABLE "sw_changes" AS
-SELECT
-  "s"."EMAIL_SHA256",
-  "s"."LTV",
-  "t"."EMAIL_SHA256" AS "sw_target_key",
-  CASE
-    WHEN "s"."EMAIL_SHA256" IS NULL THEN 'delete'
-    WHEN "t"."EMAIL_SHA256" IS NULL THEN 'insert'
-    ELSE 'update'
-  END AS "sw_action"
-FROM
-  "sw_stage" AS "s"
-  FULL OUTER JOIN (
-    SELECT
-      *
-    FROM
-      "CRM"."AUDIENCE_MEMBERS"
-    WHERE
-      "AUDIENCE" = 'whales'
-  ) AS "t" ON "s"."EMAIL_SHA256" = "t"."EMAIL_SHA256"
-WHERE
-  "s"."EMAIL_SHA256" IS NULL
-  OR "t"."EMAIL_SHA256" IS NULL;
+  "c"."sw_action" IS NOT NULL;
 
 CREATE OR REPLACE TEMPORARY TABLE "sw_summary" AS
 SELECT
-  "k"."staged" AS "staged",
+  "n"."keyed" - "c"."duplicates" AS "staged",
   0 AS "inserted",
   "c"."updated" AS "updated",
   "c"."deleted" AS "deleted",
-  "k"."staged" - "c"."inserted" + "c"."deleted" AS "target_rows",
+  "n"."keyed" - "c"."duplicates" - "c"."inserted" + "c"."deleted" AS "target_rows",
   "n"."total" - "n"."keyed" AS "skipped_null_keys",
-  "n"."keyed" - "k"."staged" AS "duplicate_keys"
+  "c"."duplicates" AS "duplicate_keys"
 FROM
   (
-    SELECT
-      COUNT(*) AS "staged"
-    FROM
-      "sw_stage"
-  ) AS "k"
-  CROSS JOIN (
     SELECT
       COUNT(
         CASE
@@ -94,7 +91,12 @@ FROM
         CASE
           WHEN "sw_action" = 'delete' THEN 1
         END
-      ) AS "deleted"
+      ) AS "deleted",
+      COUNT(
+        CASE
+          WHEN "sw_action" = 'duplicate' THEN 1
+        END
+      ) AS "duplicates"
     FROM
       "sw_changes"
   ) AS "c"
@@ -138,16 +140,27 @@ BEGIN TRANSACTION;
 DELETE FROM "CRM"."AUDIENCE_MEMBERS" AS "t"
 WHERE
   "t"."AUDIENCE" = 'whales'
-  AND (
-    "t"."EMAIL_SHA256" IS NULL
-    OR "t"."EMAIL_SHA256" IN (
-      SELECT
-        "c"."sw_target_key"
-      FROM
-        "sw_changes" AS "c"
-      WHERE
-        "c"."sw_action" = 'delete'
-    )
+  AND "t"."EMAIL_SHA256" IN (
+    SELECT
+      "c"."sw_target_key"
+    FROM
+      "sw_changes" AS "c"
+    WHERE
+      "c"."sw_action" = 'delete'
+  );
+
+DELETE FROM "CRM"."AUDIENCE_MEMBERS" AS "t"
+WHERE
+  "t"."AUDIENCE" = 'whales'
+  AND "t"."EMAIL_SHA256" IS NULL
+  AND EXISTS (
+    SELECT
+      1
+    FROM
+      "sw_changes" AS "c"
+    WHERE
+      "c"."sw_action" = 'delete'
+      AND "c"."sw_target_key" IS NULL
   );
 
 SELECT

@@ -1,79 +1,79 @@
 -- syncwright: sync users_insert, record mode insert, project.sync line 24
 -- stage the model's rows, check the guards, then insert into crm.users in one transaction; returns the summary row
 
-CREATE OR REPLACE TEMPORARY TABLE "sw_stage" AS
+CREATE OR REPLACE TEMPORARY TABLE "sw_changes" AS
 SELECT
-  "r"."sw_c0" AS "ID",
-  "r"."sw_c1" AS "EMAIL",
-  "r"."sw_c2" AS "FULL_NAME",
-  "r"."sw_c3" AS "LTV",
-  "r"."sw_c4" AS "PREFS"
+  "c".*
 FROM
   (
     SELECT
-      "m"."USER_ID" AS "sw_c0",
-      SHA2(
-        CASE
-          WHEN TRIM("m"."EMAIL") LIKE '%@%' THEN LOWER(TRIM("m"."EMAIL"))
-          ELSE TRIM("m"."EMAIL")
-        END,
-        256
-      ) AS "sw_c1",
-      "m"."Full Name" AS "sw_c2",
-      "m"."LTV" AS "sw_c3",
-      "m"."PREFS" AS "sw_c4",
-      "m"."UPDATED_AT" AS "sw_o0"
+      CASE
+        WHEN "s"."sw_rn" = 1 THEN "s"."ID"
+      END AS "ID",
+      "s"."EMAIL",
+      "s"."FULL_NAME",
+      "s"."LTV",
+      "s"."PREFS",
+      "t"."ID" AS "sw_target_key",
+      CASE
+        WHEN "s"."sw_rn" > 1 THEN 'duplicate'
+        WHEN "t"."ID" IS NULL THEN 'insert'
+      END AS "sw_action"
     FROM
-      "ANALYTICS"."USERS" AS "m"
-  ) AS "r"
+      (
+        SELECT
+          "r"."sw_c0" AS "ID",
+          "r"."sw_c1" AS "EMAIL",
+          "r"."sw_c2" AS "FULL_NAME",
+          "r"."sw_c3" AS "LTV",
+          "r"."sw_c4" AS "PREFS",
+          ROW_NUMBER() OVER (
+            PARTITION BY
+              "r"."sw_c0"
+            ORDER BY
+              "r"."sw_o0" DESC NULLS LAST,
+              "r"."sw_c1",
+              "r"."sw_c2",
+              "r"."sw_c3",
+              "r"."sw_c4"
+          ) AS "sw_rn"
+        FROM
+          (
+            SELECT
+              "m"."USER_ID" AS "sw_c0",
+              SHA2(
+                CASE
+                  WHEN TRIM("m"."EMAIL") LIKE '%@%' THEN LOWER(TRIM("m"."EMAIL"))
+                  ELSE TRIM("m"."EMAIL")
+                END,
+                256
+              ) AS "sw_c1",
+              "m"."Full Name" AS "sw_c2",
+              "m"."LTV" AS "sw_c3",
+              "m"."PREFS" AS "sw_c4",
+              "m"."UPDATED_AT" AS "sw_o0"
+            FROM
+              "ANALYTICS"."USERS" AS "m"
+          ) AS "r"
+        WHERE
+          "r"."sw_c0" IS NOT NULL
+      ) AS "s"
+      LEFT JOIN "CRM"."USERS" AS "t" ON "s"."ID" = "t"."ID"
+  ) AS "c"
 WHERE
-  "r"."sw_c0" IS NOT NULL
-QUALIFY
-  ROW_NUMBER() OVER (
-    PARTITION BY
-      "r"."sw_c0"
-    ORDER BY
-      "r"."sw_o0" DESC NULLS LAST,
-      "r"."sw_c1",
-      "r"."sw_c2",
-      "r"."sw_c3",
-      "r"."sw_c4"
-  ) = 1;
-
-CREATE OR REPLACE TEMPORARY TABLE "sw_changes" AS
-SELECT
-  "s"."ID",
-  "s"."EMAIL",
-  "s"."FULL_NAME",
-  "s"."LTV",
-  "s"."PREFS",
-  CASE
-    WHEN "t"."ID" IS NULL THEN 'insert'
-    ELSE 'update'
-  END AS "sw_action"
-FROM
-  "sw_stage" AS "s"
-  LEFT JOIN "CRM"."USERS" AS "t" ON "s"."ID" = "t"."ID"
-WHERE
-  "t"."ID" IS NULL;
+  "c"."sw_action" IS NOT NULL;
 
 CREATE OR REPLACE TEMPORARY TABLE "sw_summary" AS
 SELECT
-  "k"."staged" AS "staged",
+  "n"."keyed" - "c"."duplicates" AS "staged",
   "c"."inserted" AS "inserted",
   "c"."updated" AS "updated",
   "c"."deleted" AS "deleted",
   0 AS "target_rows",
   "n"."total" - "n"."keyed" AS "skipped_null_keys",
-  "n"."keyed" - "k"."staged" AS "duplicate_keys"
+  "c"."duplicates" AS "duplicate_keys"
 FROM
   (
-    SELECT
-      COUNT(*) AS "staged"
-    FROM
-      "sw_stage"
-  ) AS "k"
-  CROSS JOIN (
     SELECT
       COUNT(
         CASE
@@ -89,7 +89,12 @@ FROM
         CASE
           WHEN "sw_action" = 'delete' THEN 1
         END
-      ) AS "deleted"
+      ) AS "deleted",
+      COUNT(
+        CASE
+          WHEN "sw_action" = 'duplicate' THEN 1
+        END
+      ) AS "duplicates"
     FROM
       "sw_changes"
   ) AS "c"

@@ -1,88 +1,87 @@
 -- syncwright: sync users_mirror, record mode mirror, project.sync line 24
 -- stage the model's rows, check the guards, then mirror into crm.users in one transaction; returns the summary row
 
-CREATE OR REPLACE TEMPORARY TABLE "sw_stage" AS
+CREATE OR REPLACE TEMPORARY TABLE "sw_changes" AS
 SELECT
-  "r"."sw_c0" AS "ID",
-  "r"."sw_c1" AS "EMAIL",
-  "r"."sw_c2" AS "FULL_NAME",
-  "r"."sw_c3" AS "LTV",
-  "r"."sw_c4" AS "PREFS"
+  "c".*
 FROM
   (
     SELECT
-      "m"."USER_ID" AS "sw_c0",
-      SHA2(
-        CASE
-          WHEN TRIM("m"."EMAIL") LIKE '%@%' THEN LOWER(TRIM("m"."EMAIL"))
-          ELSE TRIM("m"."EMAIL")
-        END,
-        256
-      ) AS "sw_c1",
-      "m"."Full Name" AS "sw_c2",
-      "m"."LTV" AS "sw_c3",
-      "m"."PREFS" AS "sw_c4",
-      "m"."UPDATED_AT" AS "sw_o0"
+      CASE
+        WHEN "s"."sw_rn" = 1 THEN "s"."ID"
+      END AS "ID",
+      "s"."EMAIL",
+      "s"."FULL_NAME",
+      "s"."LTV",
+      "s"."PREFS",
+      "t"."ID" AS "sw_target_key",
+      CASE
+        WHEN "s"."sw_rn" > 1 THEN 'duplicate'
+        WHEN "s"."ID" IS NULL THEN 'delete'
+        WHEN "t"."ID" IS NULL THEN 'insert'
+        WHEN "t"."ID" IS NOT NULL
+        AND (
+          NOT EQUAL_NULL("t"."EMAIL", "s"."EMAIL")
+          OR NOT EQUAL_NULL("t"."FULL_NAME", "s"."FULL_NAME")
+          OR NOT EQUAL_NULL("t"."LTV", "s"."LTV")
+          OR NOT EQUAL_NULL("t"."PREFS", "s"."PREFS")
+        ) THEN 'update'
+      END AS "sw_action"
     FROM
-      "ANALYTICS"."USERS" AS "m"
-  ) AS "r"
+      (
+        SELECT
+          "r"."sw_c0" AS "ID",
+          "r"."sw_c1" AS "EMAIL",
+          "r"."sw_c2" AS "FULL_NAME",
+          "r"."sw_c3" AS "LTV",
+          "r"."sw_c4" AS "PREFS",
+          ROW_NUMBER() OVER (
+            PARTITION BY
+              "r"."sw_c0"
+            ORDER BY
+              "r"."sw_o0" DESC NULLS LAST,
+              "r"."sw_c1",
+              "r"."sw_c2",
+              "r"."sw_c3",
+              "r"."sw_c4"
+          ) AS "sw_rn"
+        FROM
+          (
+            SELECT
+              "m"."USER_ID" AS "sw_c0",
+              SHA2(
+                CASE
+                  WHEN TRIM("m"."EMAIL") LIKE '%@%' THEN LOWER(TRIM("m"."EMAIL"))
+                  ELSE TRIM("m"."EMAIL")
+                END,
+                256
+              ) AS "sw_c1",
+              "m"."Full Name" AS "sw_c2",
+              "m"."LTV" AS "sw_c3",
+              "m"."PREFS" AS "sw_c4",
+              "m"."UPDATED_AT" AS "sw_o0"
+            FROM
+              "ANALYTICS"."USERS" AS "m"
+          ) AS "r"
+        WHERE
+          "r"."sw_c0" IS NOT NULL
+      ) AS "s"
+      FULL OUTER JOIN "CRM"."USERS" AS "t" ON "s"."ID" = "t"."ID"
+  ) AS "c"
 WHERE
-  "r"."sw_c0" IS NOT NULL
-QUALIFY
-  ROW_NUMBER() OVER (
-    PARTITION BY
-      "r"."sw_c0"
-    ORDER BY
-      "r"."sw_o0" DESC NULLS LAST,
-      "r"."sw_c1",
-      "r"."sw_c2",
-      "r"."sw_c3",
-      "r"."sw_c4"
-  ) = 1;
-
-CREATE OR REPLACE TEMPORARY TABLE "sw_changes" AS
-SELECT
-  "s"."ID",
-  "s"."EMAIL",
-  "s"."FULL_NAME",
-  "s"."LTV",
-  "s"."PREFS",
-  "t"."ID" AS "sw_target_key",
-  CASE
-    WHEN "s"."ID" IS NULL THEN 'delete'
-    WHEN "t"."ID" IS NULL THEN 'insert'
-    ELSE 'update'
-  END AS "sw_action"
-FROM
-  "sw_stage" AS "s"
-  FULL OUTER JOIN "CRM"."USERS" AS "t" ON "s"."ID" = "t"."ID"
-WHERE
-  "s"."ID" IS NULL
-  OR "t"."ID" IS NULL
-  OR (
-    NOT EQUAL_NULL("t"."EMAIL", "s"."EMAIL")
-    OR NOT EQUAL_NULL("t"."FULL_NAME", "s"."FULL_NAME")
-    OR NOT EQUAL_NULL("t"."LTV", "s"."LTV")
-    OR NOT EQUAL_NULL("t"."PREFS", "s"."PREFS")
-  );
+  "c"."sw_action" IS NOT NULL;
 
 CREATE OR REPLACE TEMPORARY TABLE "sw_summary" AS
 SELECT
-  "k"."staged" AS "staged",
+  "n"."keyed" - "c"."duplicates" AS "staged",
   "c"."inserted" AS "inserted",
   "c"."updated" AS "updated",
   "c"."deleted" AS "deleted",
-  "k"."staged" - "c"."inserted" + "c"."deleted" AS "target_rows",
+  "n"."keyed" - "c"."duplicates" - "c"."inserted" + "c"."deleted" AS "target_rows",
   "n"."total" - "n"."keyed" AS "skipped_null_keys",
-  "n"."keyed" - "k"."staged" AS "duplicate_keys"
+  "c"."duplicates" AS "duplicate_keys"
 FROM
   (
-    SELECT
-      COUNT(*) AS "staged"
-    FROM
-      "sw_stage"
-  ) AS "k"
-  CROSS JOIN (
     SELECT
       COUNT(
         CASE
@@ -98,7 +97,12 @@ FROM
         CASE
           WHEN "sw_action" = 'delete' THEN 1
         END
-      ) AS "deleted"
+      ) AS "deleted",
+      COUNT(
+        CASE
+          WHEN "sw_action" = 'duplicate' THEN 1
+        END
+      ) AS "duplicates"
     FROM
       "sw_changes"
   ) AS "c"
@@ -135,12 +139,7 @@ BEGIN TRANSACTION;
 MERGE INTO "CRM"."USERS" AS "t"
 USING "sw_changes" AS "s"
 ON "t"."ID" = "s"."ID"
-WHEN MATCHED AND (
-  NOT EQUAL_NULL("t"."EMAIL", "s"."EMAIL")
-  OR NOT EQUAL_NULL("t"."FULL_NAME", "s"."FULL_NAME")
-  OR NOT EQUAL_NULL("t"."LTV", "s"."LTV")
-  OR NOT EQUAL_NULL("t"."PREFS", "s"."PREFS")
-) THEN
+WHEN MATCHED AND "s"."sw_action" = 'update' THEN
   UPDATE SET
     "EMAIL" = "s"."EMAIL",
     "FULL_NAME" = "s"."FULL_NAME",
@@ -164,16 +163,26 @@ WHEN NOT MATCHED AND "s"."sw_action" = 'insert' THEN
 
 DELETE FROM "CRM"."USERS" AS "t"
 WHERE
-  (
-    "t"."ID" IS NULL
-    OR "t"."ID" IN (
-      SELECT
-        "c"."sw_target_key"
-      FROM
-        "sw_changes" AS "c"
-      WHERE
-        "c"."sw_action" = 'delete'
-    )
+  "t"."ID" IN (
+    SELECT
+      "c"."sw_target_key"
+    FROM
+      "sw_changes" AS "c"
+    WHERE
+      "c"."sw_action" = 'delete'
+  );
+
+DELETE FROM "CRM"."USERS" AS "t"
+WHERE
+  "t"."ID" IS NULL
+  AND EXISTS (
+    SELECT
+      1
+    FROM
+      "sw_changes" AS "c"
+    WHERE
+      "c"."sw_action" = 'delete'
+      AND "c"."sw_target_key" IS NULL
   );
 
 SELECT

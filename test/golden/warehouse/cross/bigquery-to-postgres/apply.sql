@@ -6,85 +6,73 @@ BEGIN;
 SELECT
   PG_ADVISORY_XACT_LOCK(4544895861463775015);
 
-CREATE TEMPORARY TABLE "sw_stage" ON COMMIT DROP AS
+CREATE TEMPORARY TABLE "sw_changes" ON COMMIT DROP AS
 SELECT
-  "r"."sw_c0" AS "id",
-  "r"."sw_c1" AS "email",
-  "r"."sw_c2" AS "full_name",
-  "r"."sw_c3" AS "ltv"
+  "c".*
 FROM
   (
     SELECT
-      "r".*,
-      ROW_NUMBER() OVER (
-        PARTITION BY
-          "r"."sw_c0"
-        ORDER BY
-          "r"."sw_o0" DESC NULLS LAST,
-          "r"."sw_c1",
-          "r"."sw_c2",
-          "r"."sw_c3"
-      ) AS "sw_rn"
+      NULLIF("s"."id", "s"."sw_previous_key") AS "id",
+      "s"."email",
+      "s"."full_name",
+      "s"."ltv",
+      "t"."id" AS "sw_target_key",
+      CASE
+        WHEN "s"."sw_previous_key" = "s"."id" THEN 'duplicate'
+        WHEN "s"."id" IS NULL THEN 'delete'
+        WHEN "t"."id" IS NULL THEN 'insert'
+        WHEN "t"."id" IS NOT NULL
+        AND (
+          "t"."email" IS DISTINCT FROM "s"."email"
+          OR "t"."full_name" IS DISTINCT FROM "s"."full_name"
+          OR "t"."ltv" IS DISTINCT FROM "s"."ltv"
+        ) THEN 'update'
+      END AS "sw_action"
     FROM
       (
         SELECT
-          "m"."sw_c0" AS "sw_c0",
-          "m"."sw_c1" AS "sw_c1",
-          "m"."sw_c2" AS "sw_c2",
-          "m"."sw_c3" AS "sw_c3",
-          "m"."sw_o0" AS "sw_o0"
+          "r"."sw_c0" AS "id",
+          "r"."sw_c1" AS "email",
+          "r"."sw_c2" AS "full_name",
+          "r"."sw_c3" AS "ltv",
+          LAG("r"."sw_c0") OVER (
+            ORDER BY
+              "r"."sw_c0",
+              "r"."sw_o0" DESC NULLS LAST,
+              "r"."sw_c1",
+              "r"."sw_c2",
+              "r"."sw_c3"
+          ) AS "sw_previous_key"
         FROM
-          "sw_load" AS "m"
-      ) AS "r"
-    WHERE
-      "r"."sw_c0" IS NOT NULL
-  ) AS "r"
+          (
+            SELECT
+              "m"."sw_c0" AS "sw_c0",
+              "m"."sw_c1" AS "sw_c1",
+              "m"."sw_c2" AS "sw_c2",
+              "m"."sw_c3" AS "sw_c3",
+              "m"."sw_o0" AS "sw_o0"
+            FROM
+              "sw_load" AS "m"
+          ) AS "r"
+        WHERE
+          "r"."sw_c0" IS NOT NULL
+      ) AS "s"
+      FULL OUTER JOIN "crm"."users" AS "t" ON "s"."id" = "t"."id"
+  ) AS "c"
 WHERE
-  "r"."sw_rn" = 1;
-
-CREATE TEMPORARY TABLE "sw_changes" ON COMMIT DROP AS
-SELECT
-  "s"."id",
-  "s"."email",
-  "s"."full_name",
-  "s"."ltv",
-  "t"."id" AS "sw_target_key",
-  CASE
-    WHEN "s"."id" IS NULL THEN 'delete'
-    WHEN "t"."id" IS NULL THEN 'insert'
-    ELSE 'update'
-  END AS "sw_action"
-FROM
-  "sw_stage" AS "s"
-  FULL OUTER JOIN "crm"."users" AS "t" ON "s"."id" = "t"."id"
-WHERE
-  "s"."id" IS NULL
-  OR "t"."id" IS NULL
-  OR (
-    "t"."email" IS DISTINCT FROM "s"."email"
-    OR "t"."full_name" IS DISTINCT FROM "s"."full_name"
-    OR "t"."ltv" IS DISTINCT FROM "s"."ltv"
-  );
-
-ANALYZE "sw_changes";
+  "c"."sw_action" IS NOT NULL;
 
 CREATE TEMPORARY TABLE "sw_summary" ON COMMIT DROP AS
 SELECT
-  "k"."staged" AS "staged",
+  "n"."keyed" - "c"."duplicates" AS "staged",
   "c"."inserted" AS "inserted",
   "c"."updated" AS "updated",
   "c"."deleted" AS "deleted",
-  "k"."staged" - "c"."inserted" + "c"."deleted" AS "target_rows",
+  "n"."keyed" - "c"."duplicates" - "c"."inserted" + "c"."deleted" AS "target_rows",
   "n"."total" - "n"."keyed" AS "skipped_null_keys",
-  "n"."keyed" - "k"."staged" AS "duplicate_keys"
+  "c"."duplicates" AS "duplicate_keys"
 FROM
   (
-    SELECT
-      COUNT(*) AS "staged"
-    FROM
-      "sw_stage"
-  ) AS "k"
-  CROSS JOIN (
     SELECT
       COUNT(
         CASE
@@ -100,7 +88,12 @@ FROM
         CASE
           WHEN "sw_action" = 'delete' THEN 1
         END
-      ) AS "deleted"
+      ) AS "deleted",
+      COUNT(
+        CASE
+          WHEN "sw_action" = 'duplicate' THEN 1
+        END
+      ) AS "duplicates"
     FROM
       "sw_changes"
   ) AS "c"
@@ -129,18 +122,14 @@ END
 $guard$;
 
 MERGE INTO "crm"."users" AS "t"
-USING "sw_stage" AS "s"
+USING "sw_changes" AS "s"
 ON "t"."id" = "s"."id"
-WHEN MATCHED AND (
-  "t"."email" IS DISTINCT FROM "s"."email"
-  OR "t"."full_name" IS DISTINCT FROM "s"."full_name"
-  OR "t"."ltv" IS DISTINCT FROM "s"."ltv"
-) THEN
+WHEN MATCHED AND "s"."sw_action" = 'update' THEN
   UPDATE SET
     "email" = "s"."email",
     "full_name" = "s"."full_name",
     "ltv" = "s"."ltv"
-WHEN NOT MATCHED THEN
+WHEN NOT MATCHED AND "s"."sw_action" = 'insert' THEN
   INSERT (
     "id",
     "email",
@@ -152,9 +141,31 @@ WHEN NOT MATCHED THEN
     "s"."email",
     "s"."full_name",
     "s"."ltv"
-  )
-WHEN NOT MATCHED BY SOURCE THEN
-  DELETE;
+  );
+
+DELETE FROM "crm"."users" AS "t"
+WHERE
+  "t"."id" IN (
+    SELECT
+      "c"."sw_target_key"
+    FROM
+      "sw_changes" AS "c"
+    WHERE
+      "c"."sw_action" = 'delete'
+  );
+
+DELETE FROM "crm"."users" AS "t"
+WHERE
+  "t"."id" IS NULL
+  AND EXISTS (
+    SELECT
+      1
+    FROM
+      "sw_changes" AS "c"
+    WHERE
+      "c"."sw_action" = 'delete'
+      AND "c"."sw_target_key" IS NULL
+  );
 
 SELECT
   "inserted",

@@ -1,77 +1,76 @@
 -- syncwright: sync users_to_dw, record mode mirror, project.sync line 25
 -- stage the model's rows, check the guards, then mirror into crm.users in one transaction; returns the summary row
 
-CREATE TEMP TABLE `sw_stage` AS
+CREATE TEMP TABLE `sw_changes` AS
 SELECT
-  `r`.`sw_c0` AS `id`,
-  `r`.`sw_c1` AS `email`,
-  `r`.`sw_c2` AS `full_name`,
-  `r`.`sw_c3` AS `ltv`
+  `c`.*
 FROM
   (
     SELECT
-      `m`.`sw_c0` AS `sw_c0`,
-      `m`.`sw_c1` AS `sw_c1`,
-      `m`.`sw_c2` AS `sw_c2`,
-      `m`.`sw_c3` AS `sw_c3`,
-      `m`.`sw_o0` AS `sw_o0`
+      CASE
+        WHEN `s`.`sw_rn` = 1 THEN `s`.`id`
+      END AS `id`,
+      `s`.`email`,
+      `s`.`full_name`,
+      `s`.`ltv`,
+      `t`.`id` AS `sw_target_key`,
+      CASE
+        WHEN `s`.`sw_rn` > 1 THEN 'duplicate'
+        WHEN `s`.`id` IS NULL THEN 'delete'
+        WHEN `t`.`id` IS NULL THEN 'insert'
+        WHEN `t`.`id` IS NOT NULL
+        AND (
+          `t`.`email` IS DISTINCT FROM `s`.`email`
+          OR `t`.`full_name` IS DISTINCT FROM `s`.`full_name`
+          OR `t`.`ltv` IS DISTINCT FROM `s`.`ltv`
+        ) THEN 'update'
+      END AS `sw_action`
     FROM
-      `sw_load` AS `m`
-  ) AS `r`
+      (
+        SELECT
+          `r`.`sw_c0` AS `id`,
+          `r`.`sw_c1` AS `email`,
+          `r`.`sw_c2` AS `full_name`,
+          `r`.`sw_c3` AS `ltv`,
+          ROW_NUMBER() OVER (
+            PARTITION BY
+              `r`.`sw_c0`
+            ORDER BY
+              `r`.`sw_o0` DESC NULLS LAST,
+              `r`.`sw_c1`,
+              `r`.`sw_c2`,
+              `r`.`sw_c3`
+          ) AS `sw_rn`
+        FROM
+          (
+            SELECT
+              `m`.`sw_c0` AS `sw_c0`,
+              `m`.`sw_c1` AS `sw_c1`,
+              `m`.`sw_c2` AS `sw_c2`,
+              `m`.`sw_c3` AS `sw_c3`,
+              `m`.`sw_o0` AS `sw_o0`
+            FROM
+              `sw_load` AS `m`
+          ) AS `r`
+        WHERE
+          `r`.`sw_c0` IS NOT NULL
+      ) AS `s`
+      FULL OUTER JOIN `crm`.`users` AS `t` ON `s`.`id` = `t`.`id`
+  ) AS `c`
 WHERE
-  `r`.`sw_c0` IS NOT NULL
-QUALIFY
-  ROW_NUMBER() OVER (
-    PARTITION BY
-      `r`.`sw_c0`
-    ORDER BY
-      `r`.`sw_o0` DESC NULLS LAST,
-      `r`.`sw_c1`,
-      `r`.`sw_c2`,
-      `r`.`sw_c3`
-  ) = 1;
-
-CREATE TEMP TABLE `sw_changes` AS
-SELECT
-  `s`.`id`,
-  `s`.`email`,
-  `s`.`full_name`,
-  `s`.`ltv`,
-  `t`.`id` AS `sw_target_key`,
-  CASE
-    WHEN `s`.`id` IS NULL THEN 'delete'
-    WHEN `t`.`id` IS NULL THEN 'insert'
-    ELSE 'update'
-  END AS `sw_action`
-FROM
-  `sw_stage` AS `s`
-  FULL OUTER JOIN `crm`.`users` AS `t` ON `s`.`id` = `t`.`id`
-WHERE
-  `s`.`id` IS NULL
-  OR `t`.`id` IS NULL
-  OR (
-    `t`.`email` IS DISTINCT FROM `s`.`email`
-    OR `t`.`full_name` IS DISTINCT FROM `s`.`full_name`
-    OR `t`.`ltv` IS DISTINCT FROM `s`.`ltv`
-  );
+  `c`.`sw_action` IS NOT NULL;
 
 CREATE TEMP TABLE `sw_summary` AS
 SELECT
-  `k`.`staged` AS `staged`,
+  `n`.`keyed` - `c`.`duplicates` AS `staged`,
   `c`.`inserted` AS `inserted`,
   `c`.`updated` AS `updated`,
   `c`.`deleted` AS `deleted`,
-  `k`.`staged` - `c`.`inserted` + `c`.`deleted` AS `target_rows`,
+  `n`.`keyed` - `c`.`duplicates` - `c`.`inserted` + `c`.`deleted` AS `target_rows`,
   `n`.`total` - `n`.`keyed` AS `skipped_null_keys`,
-  `n`.`keyed` - `k`.`staged` AS `duplicate_keys`
+  `c`.`duplicates` AS `duplicate_keys`
 FROM
   (
-    SELECT
-      COUNT(*) AS `staged`
-    FROM
-      `sw_stage`
-  ) AS `k`
-  CROSS JOIN (
     SELECT
       COUNT(
         CASE
@@ -87,7 +86,12 @@ FROM
         CASE
           WHEN `sw_action` = 'delete' THEN 1
         END
-      ) AS `deleted`
+      ) AS `deleted`,
+      COUNT(
+        CASE
+          WHEN `sw_action` = 'duplicate' THEN 1
+        END
+      ) AS `duplicates`
     FROM
       `sw_changes`
   ) AS `c`
@@ -127,18 +131,14 @@ END IF;
 BEGIN TRANSACTION;
 
 MERGE INTO `crm`.`users` AS `t`
-USING `sw_stage` AS `s`
+USING `sw_changes` AS `s`
 ON `t`.`id` = `s`.`id`
-WHEN MATCHED AND (
-  `t`.`email` IS DISTINCT FROM `s`.`email`
-  OR `t`.`full_name` IS DISTINCT FROM `s`.`full_name`
-  OR `t`.`ltv` IS DISTINCT FROM `s`.`ltv`
-) THEN
+WHEN MATCHED AND `s`.`sw_action` = 'update' THEN
   UPDATE SET
     `email` = `s`.`email`,
     `full_name` = `s`.`full_name`,
     `ltv` = `s`.`ltv`
-WHEN NOT MATCHED THEN
+WHEN NOT MATCHED AND `s`.`sw_action` = 'insert' THEN
   INSERT (
     `id`,
     `email`,
@@ -150,9 +150,31 @@ WHEN NOT MATCHED THEN
     `s`.`email`,
     `s`.`full_name`,
     `s`.`ltv`
-  )
-WHEN NOT MATCHED BY SOURCE THEN
-  DELETE;
+  );
+
+DELETE FROM `crm`.`users` AS `t`
+WHERE
+  `t`.`id` IN (
+    SELECT
+      `c`.`sw_target_key`
+    FROM
+      `sw_changes` AS `c`
+    WHERE
+      `c`.`sw_action` = 'delete'
+  );
+
+DELETE FROM `crm`.`users` AS `t`
+WHERE
+  `t`.`id` IS NULL
+  AND EXISTS (
+    SELECT
+      1
+    FROM
+      `sw_changes` AS `c`
+    WHERE
+      `c`.`sw_action` = 'delete'
+      AND `c`.`sw_target_key` IS NULL
+  );
 
 SELECT
   `inserted`,

@@ -1,0 +1,53 @@
+// `check` and `compile` at the scale of a real company's project: 10,000 syncs mixing every
+// destination type and mode as the example projects do (about a third warehouse syncs, the
+// rest API; bench/mixed-project.js), in 100 files; and 1,000 such syncs in 10 files. Whole CLI
+// runs: wall time, the CLI's own CPU time and peak RSS, each against its target. The mirror
+// and delivery rows of the same table are bench/mirror.bench.js and bench/deliver.bench.js.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { timeCli } from './cli-timer.js';
+import { writeMixedProject } from './mixed-project.js';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const mb = (bytes) => Math.round(bytes / 2 ** 20);
+let missed = 0;
+
+function row(name, r, target) {
+  const ok = r.median < target.ms && (target.mb === undefined || mb(r.rss) < target.mb);
+  if (!ok) missed++;
+  const limit = `target < ${target.ms} ms${target.mb === undefined ? '' : `, < ${target.mb} MB`}`;
+  console.log(
+    `  ${ok ? 'ok  ' : 'MISS'} ${name.padEnd(44)} median ${r.median.toFixed(0).padStart(6)} ms [${r.min.toFixed(0)}-${r.max.toFixed(0)}], cpu ${r.cpu.toFixed(0)} ms, peak ${mb(r.rss)} MB  (${limit})`,
+  );
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'syncwright-scale-bench-'));
+/** An output and the folder behind its link, as if never compiled. */
+const clear = (out) => {
+  rmSync(join(dir, out), { recursive: true, force: true });
+  rmSync(join(dir, `.${out}.syncwright`), { recursive: true, force: true });
+};
+try {
+  const big = join(dir, 'big');
+  const small = join(dir, 'small');
+  const syncs = writeMixedProject(big, { syncs: 10_000, files: 100 });
+  const fewer = writeMixedProject(small, { syncs: 1_000, files: 10 });
+  console.log(`scale: ${syncs.toLocaleString('en')} mixed syncs in 100 files, ${fewer.toLocaleString('en')} in 10 files; whole CLI runs, ${RUNS} each`);
+
+  row(`check ${syncs.toLocaleString('en')} syncs`, timeCli(['check', 'big'], { cwd: dir, runs: RUNS }), { ms: 1000 });
+  let n = 0;
+  // Each first compile into a folder of its own: nothing kept from an earlier one.
+  row(`compile ${syncs.toLocaleString('en')} syncs, empty folder`, timeCli(['compile', 'big', '--out', 'fresh'], { cwd: dir, runs: RUNS, before: () => clear('fresh') }), { ms: 5000, mb: 400 });
+  timeCli(['compile', 'big', '--out', 'kept'], { cwd: dir, runs: 1 });
+  row(`recompile, nothing changed`, timeCli(['compile', 'big', '--out', 'kept'], { cwd: dir, runs: RUNS }), { ms: 1500 });
+  const file = join(big, 'f042.sync');
+  const text = readFileSync(file, 'utf8');
+  row(`recompile, one file of 100 changed`, timeCli(['compile', 'big', '--out', 'kept'], { cwd: dir, runs: RUNS, before: () => writeFileSync(file, `# edit ${++n}\n${text}`) }), { ms: 1000 });
+  row(`compile ${fewer.toLocaleString('en')} syncs, empty folder`, timeCli(['compile', 'small', '--out', 'small-out'], { cwd: dir, runs: RUNS, before: () => clear('small-out') }), { ms: 1000 });
+  console.log(`  load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (2 cores: above 2, the wall times include waiting for a core; the CPU times do not)`);
+} finally {
+  if (process.env.BENCH_KEEP === '1') console.log(`  kept ${dir}`);
+  else rmSync(dir, { recursive: true, force: true });
+}
+process.exitCode = missed > 0 ? 1 : 0;

@@ -1,0 +1,84 @@
+/**
+ * dbt exposures for the syncs that read dbt models: one `type: application` exposure per
+ * sync, depending on its models by `ref`, so `dbt docs` and dbt's lineage show every sync
+ * downstream of the model it sends. Pure: the checked project in, the property file out
+ * (what dbt's property-file JSON Schema describes), and its YAML text.
+ */
+import type { CheckedProject, CheckedSync } from '../check/model.js';
+
+export interface ExposureOptions {
+  /** dbt requires an owner with a name or an email. */
+  owner: { name?: string; email?: string };
+  /** A link per sync: `{sync}` is replaced by the sync's name (a dashboard, the run's logs). */
+  url?: string;
+}
+
+export interface Exposure {
+  name: string;
+  label: string;
+  type: 'application';
+  description: string;
+  depends_on: string[];
+  owner: { name?: string; email?: string };
+  url?: string;
+  tags: string[];
+  meta: { syncwright: { sync: string; mode: string; destination: string; type: string; file: string; line: number } };
+}
+
+export interface PropertyFile {
+  version: 2;
+  exposures: Exposure[];
+}
+
+/** The models a sync reads that come from dbt: its model, and its audience's. */
+function dbtModels(sync: CheckedSync): string[] {
+  const names = [sync.model, sync.audience?.model].flatMap((m) => (m?.dbt ? [m.dbt.name] : []));
+  return [...new Set(names)].sort();
+}
+
+export function exposuresOf(project: CheckedProject, options: ExposureOptions): PropertyFile {
+  const exposures: Exposure[] = [];
+  for (const sync of project.syncs) {
+    const models = dbtModels(sync);
+    if (models.length === 0) continue;
+    const d = sync.destination;
+    const where = [d.name, sync.objectKind, sync.target?.map((p) => p.text).join('.')].filter(Boolean).join(' ');
+    exposures.push({
+      name: `syncwright_${sync.name}`,
+      label: `${sync.name} (${d.type})`,
+      type: 'application',
+      description: `syncwright sync \`${sync.name}\`: ${sync.kind} ${sync.mode} of ${sync.audience ? `audience \`${sync.audience.name}\`` : `model \`${sync.model.name}\``} into ${d.type} ${where}${sync.schedule ? `, on "${sync.schedule}"` : ''}; defined in ${sync.file} line ${sync.line}.`,
+      depends_on: models.map((m) => `ref('${m}')`),
+      owner: { ...options.owner },
+      ...(options.url ? { url: options.url.replaceAll('{sync}', encodeURIComponent(sync.name)) } : {}),
+      tags: ['syncwright'],
+      meta: { syncwright: { sync: sync.name, mode: sync.mode, destination: d.name, type: d.type, file: sync.file, line: sync.line } },
+    });
+  }
+  return { version: 2, exposures };
+}
+
+/**
+ * YAML of the property file: block style, every string double-quoted as JSON writes it (a
+ * JSON string is a YAML string), so no text of a `.sync` file can change the YAML's structure.
+ */
+export function renderYaml(file: PropertyFile): string {
+  const lines = ['# Written by `syncwright dbt exposures`: one exposure per sync that reads a dbt model. Do not edit.', `version: ${file.version}`];
+  if (file.exposures.length === 0) lines.push('exposures: []');
+  else lines.push('exposures:');
+  const value = (v: unknown, indent: string): string[] => {
+    if (v && typeof v === 'object' && !Array.isArray(v)) {
+      return Object.entries(v as Record<string, unknown>).flatMap(([k, x]) => {
+        const nested = typeof x === 'object' && x !== null;
+        return nested ? [`${indent}${k}:`, ...value(x, `${indent}  `)] : [`${indent}${k}: ${JSON.stringify(x)}`];
+      });
+    }
+    if (Array.isArray(v)) return v.length === 0 ? [`${indent}[]`] : v.map((x) => `${indent}- ${JSON.stringify(x)}`);
+    return [`${indent}${JSON.stringify(v)}`];
+  };
+  for (const e of file.exposures) {
+    const [first, ...rest] = value(e, '    ');
+    lines.push(`  - ${first!.trimStart()}`, ...rest);
+  }
+  return `${lines.join('\n')}\n`;
+}

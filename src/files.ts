@@ -1,0 +1,99 @@
+/** Finding and reading the project's `.sync` files. */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { isCompileOutput } from './output/kept-output.js';
+
+export class UsageError extends Error {}
+
+/** A `.sync` file: where the user sees it, and its name in the project. */
+export interface ProjectFile {
+  /** As the user reaches it: relative to the working folder (diagnostics show this). */
+  path: string;
+  /**
+   * Relative to the project's root, with `/`: what artifacts say (headers, plan.json,
+   * manifest.json) and hash, so that they do not depend on where the compile runs.
+   */
+  name: string;
+}
+
+export interface ProjectFiles {
+  files: ProjectFile[];
+  /** Folders not read, with why, for a message when no file was found. */
+  skipped: { path: string; why: string }[];
+}
+
+/** Folders never read: what package managers and git keep. Hidden folders (`.x`) neither. */
+const skippedNames = new Map([
+  ['node_modules', 'packages'],
+  ['.git', 'git'],
+]);
+
+const slashes = (p: string) => p.split(sep).join('/');
+
+function walk(dir: string, out: string[], skipped: ProjectFiles['skipped']): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      const why = skippedNames.get(entry.name) ?? (entry.name.startsWith('.') ? 'hidden' : isCompileOutput(full) ? "a compile's output" : undefined);
+      if (why) skipped.push({ path: full, why });
+      else walk(full, out, skipped);
+    } else if (entry.isSymbolicLink()) {
+      // A compile's output is a link to the folder that holds it.
+      skipped.push({ path: full, why: isCompileOutput(full) ? "a compile's output" : 'a link' });
+    } else if (entry.isFile() && entry.name.endsWith('.sync')) out.push(full);
+  }
+}
+
+/** The deepest folder that holds both folders. */
+function common(a: string, b: string): string {
+  let c = a;
+  for (let r = relative(c, b); (r.startsWith('..') || isAbsolute(r)) && dirname(c) !== c; r = relative(c, b)) c = dirname(c);
+  return c;
+}
+
+/**
+ * Every `.sync` file under the given paths, sorted, named from the project's root: the deepest
+ * folder holding every path given (a file's own folder for a file).
+ */
+export function findSyncFiles(paths: readonly string[], cwd = process.cwd()): ProjectFiles {
+  const found: string[] = [];
+  const skipped: ProjectFiles['skipped'] = [];
+  let root: string | undefined;
+  for (const p of paths.length ? paths : ['.']) {
+    const full = resolve(cwd, p);
+    let st;
+    try {
+      st = statSync(full);
+    } catch {
+      throw new UsageError(`no such file or folder: ${p}`);
+    }
+    const folder = st.isDirectory() ? full : dirname(full);
+    root = root === undefined ? folder : common(root, folder);
+    if (st.isDirectory()) walk(full, found, skipped);
+    else found.push(full);
+  }
+  const files = [...new Set(found)]
+    .map((f) => ({ path: slashes(relative(cwd, f) || f), name: slashes(relative(root!, f)) }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { files, skipped: skipped.map((s) => ({ path: slashes(relative(cwd, s.path) || s.path), why: s.why })) };
+}
+
+/** What to say when no `.sync` file was found: where it looked, and what it left out. */
+export function nothingFound(paths: readonly string[], skipped: ProjectFiles['skipped']): string {
+  const where = paths.length ? paths.join(', ') : 'the current folder';
+  const left = skipped.filter((s) => s.why !== 'hidden');
+  const shown = left.slice(0, 10).map((s) => `${s.path} (${s.why})`);
+  if (left.length > shown.length) shown.push(`${left.length - shown.length} more`);
+  return `no .sync file under ${where}${shown.length ? `; not read: ${shown.join(', ')}` : ''}`;
+}
+
+/** The files with their text; `cwd` is the folder their paths are relative to. */
+export function readSources(files: readonly ProjectFile[], cwd: string): (ProjectFile & { text: string })[] {
+  return files.map(({ path, name }) => {
+    try {
+      return { path, name, text: readFileSync(resolve(cwd, path), 'utf8') };
+    } catch (e) {
+      throw new UsageError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  });
+}

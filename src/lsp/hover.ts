@@ -1,0 +1,108 @@
+/**
+ * Hovers: a destination type's modes and limits with the matrix's reason, a dialect's rule
+ * for names, a setting's description, a mode's meaning for this sync's destination, a name's
+ * definition (a column's type and where it is declared), a keyword's use.
+ */
+import { MarkupKind, type Hover } from 'vscode-languageserver/node';
+import { getDestinationType, getSourceSettingsSchema, isSourceDialect } from '../catalog/index.js';
+import { symbolAt, type SymbolDef } from '../check/symbols.js';
+import type { Definition } from '../syntax/ast.js';
+import type { Span } from '../span.js';
+import { lex } from '../syntax/tokens.js';
+import { toRange } from './convert.js';
+import { destinationTypeDoc, dialectDoc, keywordDocs, modeDoc, settingDoc, settingsOf } from './docs.js';
+import type { Lookup } from './lookup.js';
+
+const on = (span: Span, offset: number) => span.offset <= offset && offset <= span.endOffset && span.endOffset > span.offset;
+const hover = (value: string, span: Span): Hover => ({ contents: { kind: MarkupKind.Markdown, value }, range: toRange(span) });
+const where = (s: SymbolDef) => `${s.span.file}:${s.span.line}`;
+
+export function hoverAt(lookup: Lookup, file: string, offset: number): Hover | undefined {
+  const found = symbolAt(lookup.index, file, offset);
+  if (found) return hover(describe(lookup, found.definition), found.reference?.span ?? found.definition.span);
+  const def = lookup.project.parsed(file)?.ast.definitions.find((d) => d.span.offset <= offset && offset <= d.span.endOffset);
+  return (def && inDefinition(lookup, def, offset)) ?? onKeyword(lookup.project.text(file) ?? '', offset);
+}
+
+/** What a name names. */
+function describe(lookup: Lookup, s: SymbolDef): string {
+  const text = (span: Span) => lookup.project.text(span.file)?.slice(span.offset, span.endOffset) ?? '';
+  switch (s.kind) {
+    case 'column':
+      return `**column** \`${text(s.extent).replace(/\s+/g, ' ')}\` of model \`${s.parent?.name}\`, declared at ${where(s)}`;
+    case 'destination':
+    case 'source': {
+      const type = lookup.typeOf(s);
+      const tree = lookup.tree(s);
+      const head = `**${s.kind}** \`${s.name}\`${tree && (tree.kind === 'destination' || tree.kind === 'source') ? ` : ${tree.kind === 'destination' ? tree.type.text : tree.dialect.text}` : ''}, defined at ${where(s)}`;
+      if (s.kind === 'source' && tree?.kind === 'source' && isSourceDialect(tree.dialect.text)) {
+        return `${head}\n\n${dialectDoc(tree.dialect.text)}  \nalso a warehouse destination: \`to ${s.name} table schema.name\``;
+      }
+      return type ? `${head}\n\n${destinationTypeDoc(type)}` : head;
+    }
+    case 'model': {
+      const columns = lookup.columns(s).length;
+      return `**model** \`${s.name}\`, defined at ${where(s)}: ${columns} column${columns === 1 ? '' : 's'}`;
+    }
+    case 'audience': {
+      const model = lookup.modelOf(s);
+      return `**audience** \`${s.name}\`, defined at ${where(s)}${model ? `: rows of model \`${model.name}\`` : ''}`;
+    }
+    case 'sync': {
+      const dest = lookup.destinationOf(s);
+      const tree = lookup.tree(s);
+      const mode = tree?.kind === 'sync' ? tree.items.find((i) => i.kind === 'mode') : undefined;
+      return `**sync** \`${s.name}\`, defined at ${where(s)}${dest ? ` → \`${dest.symbol.name}\`${dest.type ? ` (${dest.type.type})` : ''}` : ''}${mode?.kind === 'mode' ? `, mode ${mode.mode.text}` : ''}`;
+    }
+  }
+}
+
+/** The catalog's words inside a definition: a type, a dialect, a setting, a mode, an object kind. */
+function inDefinition(lookup: Lookup, def: Definition, offset: number): Hover | undefined {
+  switch (def.kind) {
+    case 'destination': {
+      const type = def.type.missing ? undefined : getDestinationType(def.type.text);
+      if (type && on(def.type.span, offset)) return hover(destinationTypeDoc(type), def.type.span);
+      const setting = def.settings.find((s) => on(s.name.span, offset));
+      const info = type && setting && settingsOf(type.settings).find((s) => s.name === setting.name.text);
+      return info ? hover(settingDoc(info, type.type), setting!.name.span) : undefined;
+    }
+    case 'source': {
+      const dialect = def.dialect.text;
+      if (isSourceDialect(dialect) && on(def.dialect.span, offset)) return hover(dialectDoc(dialect), def.dialect.span);
+      const setting = def.settings.find((s) => on(s.name.span, offset));
+      const schema = getSourceSettingsSchema(dialect);
+      const info = schema && setting && settingsOf(schema).find((s) => s.name === setting.name.text);
+      return info ? hover(settingDoc(info, `${def.dialect.text} source`), setting!.name.span) : undefined;
+    }
+    case 'sync': {
+      const sync = lookup.index.definitions.find((d) => d.kind === 'sync' && d.extent.offset === def.span.offset && d.span.file === def.span.file);
+      const dest = sync && lookup.destinationOf(sync);
+      for (const item of def.items) {
+        if (item.kind === 'mode' && !item.mode.missing && on(item.mode.span, offset)) {
+          return hover(modeDoc(item.mode.text, sync && lookup.syncKind(sync), dest?.type), item.mode.span);
+        }
+        if (item.kind === 'to' && item.objectKind && on(item.objectKind.span, offset)) {
+          const kind = dest?.type?.objectKinds.find((k) => k.kind === item.objectKind!.text);
+          if (kind) return hover(`**${kind.kind}** (${dest!.type!.type}): ${kind.describes}`, item.objectKind.span);
+        }
+      }
+      return undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** A keyword's use: `guard`, `identifier`, `hashed`, `order by`... (a word inside a string or comment is none). */
+function onKeyword(text: string, offset: number): Hover | undefined {
+  const tokens = lex(text).tokens;
+  const i = tokens.findIndex((t) => t.startOffset <= offset && offset <= t.startOffset + t.image.length);
+  const token = tokens[i];
+  if (!token) return undefined;
+  const word = token.image === 'primary' || token.image === 'order' ? `${token.image} ${tokens[i + 1]?.image ?? ''}` : token.image;
+  const doc = keywordDocs[word];
+  if (!doc || !token.startLine || !token.startColumn) return undefined;
+  const span: Span = { file: '', line: token.startLine, column: token.startColumn, offset: token.startOffset, endLine: token.startLine, endColumn: token.startColumn + token.image.length, endOffset: token.startOffset + token.image.length };
+  return hover(`**${word}**: ${doc}`, span);
+}

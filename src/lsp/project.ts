@@ -1,0 +1,407 @@
+/**
+ * The project an editor holds: every `.sync` file of a folder, checked as `syncwright check`
+ * checks it, and after an edit checked again only as far as the edit reaches.
+ *
+ * What an edit of a file reaches: its own definitions; every definition elsewhere that reads
+ * a name it defines, defined or may define (the words a broken file's text may define), and,
+ * in turn, what reads those; and the definitions elsewhere of the same names (one of them may
+ * now be the second, a duplicate). Those are checked again, with what they read: checkProject
+ * runs on a slice of the project, given the trees it already has rather than parsing again.
+ * A name that would be reported unknown brings every definition but the syncs into the
+ * slice, since its "did you mean" hints are chosen among all of them. When the slice would
+ * hold most of the project, the whole project is checked.
+ *
+ * The diagnostics are those of a check of the whole project: `test/lsp-project.test.ts`
+ * compares them after random edits.
+ */
+import { checkParsed, sortDiagnostics } from '../check/check.js';
+import type { DbtProjects } from '../check/models.js';
+import { indexProject, type SymbolIndex } from '../check/symbols.js';
+import { parseFile, parseProject, type ParseResult, type ParsedFile, type SourceText } from '../syntax/parse.js';
+import type { Definition, SyncFile } from '../syntax/ast.js';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+
+type Kind = Definition['kind'];
+
+interface Reference {
+  name: string;
+  /** The kinds of definition the checker takes there. */
+  accepts: readonly Kind[];
+}
+
+interface Entry {
+  def: Definition;
+  file: FileState;
+  reads: Reference[];
+}
+
+interface FileState {
+  path: string;
+  text: string;
+  /** Absent for a file that is not text (the checker reports it). */
+  parsed?: ParseResult;
+  entries: Entry[];
+  diagnostics: Diagnostic[];
+}
+
+/** What one update changed: the files whose diagnostics differ, and what the check took. */
+export interface UpdateReport {
+  changed: string[];
+  /** The files whose text the update replaced (added and removed ones too). */
+  edited: string[];
+  /** Definitions checked, and the project's count: the reach of the edit. */
+  checked: number;
+  total: number;
+  whole: boolean;
+}
+
+const readsModel = ['model'] as const;
+const readsSource = ['source'] as const;
+const syncFrom = ['model', 'audience'] as const;
+const syncTo = ['destination', 'source'] as const;
+
+/** The names a definition reads: each check of a definition needs only these (and what they read). */
+function readsOf(def: Definition): Reference[] {
+  const reads: Reference[] = [];
+  switch (def.kind) {
+    case 'model':
+      for (const i of def.items) if (i.kind === 'from' && !i.name.missing) reads.push({ name: i.name.text, accepts: readsSource });
+      break;
+    case 'audience':
+      for (const i of def.items) if (i.kind === 'from' && !i.name.missing) reads.push({ name: i.name.text, accepts: readsModel });
+      break;
+    case 'sync':
+      for (const i of def.items) {
+        if (i.kind === 'from' && !i.name.missing) reads.push({ name: i.name.text, accepts: syncFrom });
+        else if (i.kind === 'to' && !i.destination.missing) reads.push({ name: i.destination.text, accepts: syncTo });
+      }
+      break;
+    default:
+      break;
+  }
+  return reads;
+}
+
+const byPath = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+export interface ProjectOptions {
+  /** A slice holding more than this share of the definitions is checked as the whole project (default 0.4). */
+  wholeShare?: number;
+  /** The dbt projects that sources name, as `check` reads them (src/dbt/load.ts). */
+  dbtProjects?: DbtProjects;
+}
+
+export class Project {
+  readonly #files = new Map<string, FileState>();
+  #order: string[] = [];
+  readonly #named = new Map<string, Set<Entry>>();
+  readonly #readers = new Map<string, Set<Entry>>();
+  readonly #syncsByFolder = new Map<string, Set<Entry>>();
+  /** Words broken files may define, with the number of files that may. */
+  readonly #maybeNamed = new Map<string, number>();
+  /** Definitions that read a name defined nowhere as the kind they need: their hints list the whole project's. */
+  readonly #unresolved = new Set<Entry>();
+  #entryCount = 0;
+  #index: SymbolIndex | undefined;
+  readonly #wholeShare: number;
+  readonly #dbtProjects: DbtProjects | undefined;
+
+  constructor(files: readonly SourceText[] = [], options: ProjectOptions = {}) {
+    this.#wholeShare = options.wholeShare ?? 0.4;
+    this.#dbtProjects = options.dbtProjects;
+    for (const f of files) this.#add(f.path, f.text);
+    this.#sort();
+    for (const f of this.#files.values()) for (const e of f.entries) this.#resolve(e);
+    this.#checkWhole();
+  }
+
+  #dbt(): { dbtProjects?: DbtProjects } {
+    return this.#dbtProjects ? { dbtProjects: this.#dbtProjects } : {};
+  }
+
+  /** The files, in the order `check` reads them. */
+  get paths(): readonly string[] {
+    return this.#order;
+  }
+
+  text(path: string): string | undefined {
+    return this.#files.get(path)?.text;
+  }
+
+  /** The file's tree as the parser recovered it; undefined for a file not in the project or not text. */
+  parsed(path: string): ParseResult | undefined {
+    return this.#files.get(path)?.parsed;
+  }
+
+  diagnostics(path: string): readonly Diagnostic[] {
+    return this.#files.get(path)?.diagnostics ?? [];
+  }
+
+  /** Every diagnostic, in the order `check` prints them. */
+  allDiagnostics(): Diagnostic[] {
+    return this.#order.flatMap((p) => this.#files.get(p)!.diagnostics);
+  }
+
+  /** The symbol index of every file (symbols.ts), made when first asked for after a change. */
+  index(): SymbolIndex {
+    return (this.#index ??= indexProject(this.#order.flatMap((p) => this.#files.get(p)!.parsed?.ast ?? [])));
+  }
+
+  /** Replace files' text (`undefined` removes a file), then check what the change reaches. */
+  update(changes: readonly { path: string; text: string | undefined }[]): UpdateReport {
+    const edited = new Map<string, FileState | undefined>();
+    const touched = new Set<string>();
+    const folders = new Set<string>();
+    const before = new Map<string, readonly Diagnostic[]>();
+    let definitions = false;
+    const mark = (f: FileState | undefined) => {
+      for (const e of f?.entries ?? []) {
+        if (e.def.kind !== 'sync') definitions = true;
+        touched.add(e.def.name.text);
+        if (e.def.kind === 'sync') folders.add(e.def.name.text.toLowerCase());
+      }
+      for (const w of f?.parsed?.namesInText ?? []) touched.add(w);
+    };
+    for (const { path, text } of changes) {
+      const old = this.#files.get(path);
+      if (old?.text === text) continue;
+      mark(old);
+      if (old) {
+        before.set(path, old.diagnostics);
+        this.#remove(old);
+      }
+      const now = text === undefined ? undefined : this.#add(path, text);
+      mark(now);
+      edited.set(path, now);
+    }
+    if (edited.size === 0) return { changed: [], edited: [], checked: 0, total: this.#entryCount, whole: false };
+    this.#sort();
+    // Whether a name resolves changes only where a name was touched.
+    for (const f of edited.values()) for (const e of f?.entries ?? []) this.#resolve(e);
+    for (const name of touched) for (const e of this.#readers.get(name) ?? []) this.#resolve(e);
+    this.#index = undefined;
+    for (const f of this.#files.values()) if (!edited.has(f.path)) before.set(f.path, f.diagnostics);
+
+    const owners = this.#reach(edited, touched, folders, definitions);
+    const slice = this.#context(owners);
+    let checked: number;
+    const whole = slice.size > this.#entryCount * this.#wholeShare;
+    if (whole) {
+      this.#checkWhole();
+      checked = this.#entryCount;
+    } else {
+      this.#checkSlice(edited, owners, slice);
+      checked = slice.size;
+    }
+    const changed: string[] = [];
+    for (const [path, old] of before) {
+      const now = this.#files.get(path)?.diagnostics ?? [];
+      if (!sameDiagnostics(old, now)) changed.push(path);
+    }
+    for (const path of edited.keys()) if (!before.has(path) && (this.#files.get(path)?.diagnostics.length ?? 0) > 0) changed.push(path);
+    return { changed: changed.sort(byPath), edited: [...edited.keys()].sort(byPath), checked, total: this.#entryCount, whole };
+  }
+
+  #add(path: string, text: string): FileState {
+    const file: FileState = { path, text, entries: [], diagnostics: [] };
+    // What the checker refuses to read (binary, not UTF-8) it does not parse: neither is it parsed here.
+    if (!text.includes('\u0000') && !text.includes('\uFFFD')) file.parsed = parseFile(path, text);
+    for (const def of file.parsed?.ast.definitions ?? []) {
+      if (def.name.missing) continue;
+      const entry: Entry = { def, file, reads: readsOf(def) };
+      file.entries.push(entry);
+      add(this.#named, def.name.text, entry);
+      for (const r of entry.reads) add(this.#readers, r.name, entry);
+      if (def.kind === 'sync') add(this.#syncsByFolder, def.name.text.toLowerCase(), entry);
+    }
+    for (const w of new Set(file.parsed?.namesInText)) this.#maybeNamed.set(w, (this.#maybeNamed.get(w) ?? 0) + 1);
+    this.#entryCount += file.entries.length;
+    this.#files.set(path, file);
+    return file;
+  }
+
+  #remove(file: FileState): void {
+    for (const entry of file.entries) {
+      this.#unresolved.delete(entry);
+      drop(this.#named, entry.def.name.text, entry);
+      for (const r of entry.reads) drop(this.#readers, r.name, entry);
+      if (entry.def.kind === 'sync') drop(this.#syncsByFolder, entry.def.name.text.toLowerCase(), entry);
+    }
+    for (const w of new Set(file.parsed?.namesInText)) {
+      const n = (this.#maybeNamed.get(w) ?? 1) - 1;
+      if (n > 0) this.#maybeNamed.set(w, n);
+      else this.#maybeNamed.delete(w);
+    }
+    this.#entryCount -= file.entries.length;
+    this.#files.delete(file.path);
+  }
+
+  #sort(): void {
+    this.#order = [...this.#files.keys()].sort(byPath);
+  }
+
+  /**
+   * The definitions whose diagnostics the edit may change: those of the edited files, those
+   * of the names it touched elsewhere, and, repeatedly, the readers of each; and when a
+   * definition other than a sync was edited, removed or reached, those that read an unknown
+   * name. `definitions`: the edited files held one, before or after.
+   */
+  #reach(edited: ReadonlyMap<string, FileState | undefined>, touched: Set<string>, folders: Set<string>, definitions: boolean): Set<Entry> {
+    const owners = new Set<Entry>();
+    const names = [...touched];
+    let unresolved = false;
+    const own = (e: Entry) => {
+      if (owners.has(e)) return;
+      owners.add(e);
+      if (!touched.has(e.def.name.text)) {
+        touched.add(e.def.name.text);
+        names.push(e.def.name.text);
+      }
+      // What checks clean among the models, audiences, destinations and sources may change: the hints of unknown names list them.
+      if (e.def.kind !== 'sync') ownUnresolved();
+    };
+    const ownUnresolved = () => {
+      if (unresolved) return;
+      unresolved = true;
+      for (const u of this.#unresolved) own(u);
+    };
+    if (definitions) ownUnresolved();
+    for (const f of edited.values()) for (const e of f?.entries ?? []) own(e);
+    for (const folder of folders) for (const e of this.#syncsByFolder.get(folder) ?? []) own(e);
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      for (const e of this.#named.get(name) ?? []) own(e);
+      for (const e of this.#readers.get(name) ?? []) own(e);
+    }
+    return owners;
+  }
+
+  /** The definition a name resolves to as the checker resolves it: the first of the name in file order. */
+  #resolve(e: Entry): void {
+    const unknown = e.reads.some((r) => {
+      const defs = this.#named.get(r.name);
+      const first = defs && this.#first(defs);
+      return !(first && r.accepts.includes(first.def.kind)) && !this.#maybeNamed.has(r.name);
+    });
+    if (unknown) this.#unresolved.add(e);
+    else this.#unresolved.delete(e);
+  }
+
+  /**
+   * The owners and what their check reads: the definitions of every name they read, of their
+   * own names, and syncs whose folders collide with theirs. When a name read is defined
+   * nowhere (as the kind it must be), also every definition but the syncs: its hints are
+   * chosen among them.
+   */
+  #context(owners: ReadonlySet<Entry>): Set<Entry> {
+    const slice = new Set<Entry>();
+    const stack = [...owners];
+    let unknown = false;
+    while (stack.length > 0) {
+      const e = stack.pop()!;
+      if (slice.has(e)) continue;
+      slice.add(e);
+      if (this.#unresolved.has(e)) unknown = true;
+      for (const same of this.#named.get(e.def.name.text) ?? []) stack.push(same);
+      if (e.def.kind === 'sync') for (const twin of this.#syncsByFolder.get(e.def.name.text.toLowerCase()) ?? []) stack.push(twin);
+      for (const r of e.reads) for (const d of this.#named.get(r.name) ?? []) stack.push(d);
+    }
+    if (!unknown) return slice;
+    // An unknown name's hints list the models, audiences, destinations and sources that check clean.
+    for (const f of this.#files.values()) for (const e of f.entries) if (e.def.kind !== 'sync') slice.add(e);
+    return slice;
+  }
+
+  /** The definition of a name the checker uses: the first in file order. */
+  #first(defs: Iterable<Entry>): Entry | undefined {
+    let first: Entry | undefined;
+    for (const d of defs) {
+      if (!first || byPath(d.file.path, first.file.path) < 0 || (d.file.path === first.file.path && d.def.span.offset < first.def.span.offset)) first = d;
+    }
+    return first;
+  }
+
+  #checkWhole(): void {
+    const files = this.#order.map((p) => this.#files.get(p)!);
+    const result = checkParsed(files.map((f) => parsedFile(f, f.parsed)), this.#dbt());
+    const byFile = groupByFile(result.diagnostics);
+    for (const f of files) f.diagnostics = byFile.get(f.path) ?? [];
+  }
+
+  #checkSlice(edited: ReadonlyMap<string, FileState | undefined>, owners: ReadonlySet<Entry>, slice: ReadonlySet<Entry>): void {
+    const parts = new Map<string, ParseResult | undefined>();
+    const files: FileState[] = [];
+    for (const path of this.#order) {
+      const f = this.#files.get(path)!;
+      if (edited.has(path)) {
+        // All of an edited file, its syntax diagnostics too.
+        files.push(f);
+        parts.set(path, f.parsed);
+        continue;
+      }
+      const kept = f.entries.filter((e) => slice.has(e));
+      // A broken file's words count as defined (no "unknown" for them) whether or not its definitions are in the slice.
+      const words = f.parsed?.namesInText ?? [];
+      if (kept.length === 0 && words.length === 0) continue;
+      // Its syntax diagnostics come back with the checker's, to be taken where its definitions are the owners'.
+      const ast: SyncFile = { ...f.parsed!.ast, definitions: kept.map((e) => e.def) };
+      parts.set(path, { ...f.parsed!, ast });
+      files.push(f);
+    }
+    const result = checkParsed(files.map((f) => parsedFile(f, parts.get(f.path))), this.#dbt());
+    const byFile = groupByFile(result.diagnostics);
+    const extents = new Map<FileState, { offset: number; endOffset: number }[]>();
+    for (const e of owners) {
+      if (edited.has(e.file.path)) continue;
+      const list = extents.get(e.file) ?? [];
+      list.push(e.def.span);
+      extents.set(e.file, list);
+    }
+    for (const path of edited.keys()) {
+      const f = this.#files.get(path);
+      if (f) f.diagnostics = byFile.get(path) ?? [];
+    }
+    for (const [f, spans] of extents) {
+      const inside = (d: Diagnostic) => spans.some((s) => d.span.offset >= s.offset && d.span.offset <= s.endOffset);
+      const kept = f.diagnostics.filter((d) => !inside(d));
+      const fresh = (byFile.get(f.path) ?? []).filter(inside);
+      f.diagnostics = kept.length === 0 ? fresh : sortDiagnostics([...kept, ...fresh]);
+    }
+  }
+}
+
+function add<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
+  const set = map.get(key);
+  if (set) set.add(value);
+  else map.set(key, new Set([value]));
+}
+
+function drop<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
+  const set = map.get(key);
+  if (!set) return;
+  set.delete(value);
+  if (set.size === 0) map.delete(key);
+}
+
+function groupByFile(ds: readonly Diagnostic[]): Map<string, Diagnostic[]> {
+  const out = new Map<string, Diagnostic[]>();
+  for (const d of ds) {
+    const list = out.get(d.span.file);
+    if (list) list.push(d);
+    else out.set(d.span.file, [d]);
+  }
+  return out;
+}
+
+/** Whether two lists say the same, so that an editor is sent only what changed. */
+function sameDiagnostics(a: readonly Diagnostic[], b: readonly Diagnostic[]): boolean {
+  return a === b || (a.length === b.length && a.every((d, i) => JSON.stringify(d) === JSON.stringify(b[i])));
+}
+
+/**
+ * A file as the checker takes it: its tree (or a part of it) as kept here, or, for what is not
+ * text (never parsed here), the one diagnostic that says so.
+ */
+function parsedFile(f: SourceText, parsed: ParseResult | undefined): ParsedFile {
+  return parsed ? { path: f.path, text: f.text, ...parsed } : (parseProject([f])[0] as ParsedFile);
+}

@@ -1,0 +1,115 @@
+/**
+ * The projects of an editor's workspace: each project folder (a workspace folder, or the
+ * folders the `projects` setting names) is one project, all its `.sync` files read as
+ * `syncwright check` run in that folder reads them. A file belongs to the deepest project
+ * folder that holds it. The text of a file is the editor's while it is open, the disk's
+ * otherwise.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { findSyncFiles } from '../files.js';
+import { dbtProjectsFrom } from '../dbt/load.js';
+import { Project, type ProjectOptions } from './project.js';
+
+export interface ProjectRoot {
+  /** Absolute. */
+  dir: string;
+  project: Project;
+}
+
+/** A file's place: its project, and its path there (relative to the project's folder, with `/`). */
+export interface Place {
+  root: ProjectRoot;
+  path: string;
+}
+
+/**
+ * The project folders named by `patterns` (relative to `folder`; a `*` segment stands for
+ * every sub-folder, `examples/*`), or the folder itself when there are none.
+ */
+export function projectFolders(folder: string, patterns: readonly string[] = []): string[] {
+  if (patterns.length === 0) return [resolve(folder)];
+  const found = new Set<string>();
+  for (const pattern of patterns) {
+    let dirs = [resolve(folder)];
+    for (const part of pattern.split(/[\\/]+/).filter((p) => p !== '' && p !== '.')) {
+      dirs = dirs.flatMap((d) => (part === '*' ? subfolders(d) : [join(d, part)]));
+    }
+    for (const d of dirs) if (isFolder(d)) found.add(d);
+  }
+  return [...found].sort();
+}
+
+function subfolders(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && !e.name.startsWith('.') && e.name !== 'node_modules')
+      .map((e) => join(dir, e.name));
+  } catch {
+    return [];
+  }
+}
+
+function isFolder(dir: string): boolean {
+  try {
+    return statSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+const inside = (dir: string, file: string) => {
+  const r = relative(dir, file);
+  return r !== '' && !r.startsWith('..') && !isAbsolute(r);
+};
+
+/** The text of a file on disk, or undefined when it cannot be read (removed). */
+export function readText(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+export class Workspace {
+  /** Deepest folder first, so the first that holds a file is its project. */
+  readonly roots: ProjectRoot[];
+
+  /** `dirs`: the project folders, absolute. `text`: a file's text (the editor's, where it has one). */
+  constructor(dirs: readonly string[], text: (file: string) => string | undefined = readText, options: ProjectOptions = {}) {
+    const sorted = [...new Set(dirs)].sort((a, b) => b.length - a.length);
+    this.roots = sorted.map((dir) => {
+      // `check` run in the folder: the same files, named the same way. Files of a project folder inside this one are its.
+      const nested = sorted.filter((d) => inside(dir, d));
+      const files = findSyncFiles([dir], dir)
+        .files.map((f) => f.path)
+        .filter((p) => !nested.some((n) => inside(n, join(dir, p))))
+        .flatMap((path) => {
+          const t = text(join(dir, path));
+          return t === undefined ? [] : [{ path, text: t }];
+        });
+      // dbt artifacts are read from disk, relative to each file, as `check` in this folder reads them.
+      return { dir, project: new Project(files, { dbtProjects: dbtProjectsFrom((name) => join(dir, name)), ...options }) };
+    });
+  }
+
+  /** The project and path of a file, or undefined for a file outside every project folder. */
+  locate(file: string): Place | undefined {
+    const root = this.roots.find((r) => inside(r.dir, file));
+    return root ? { root, path: relative(root.dir, file).split(sep).join('/') } : undefined;
+  }
+
+  /** A project file's absolute path. */
+  fileOf(root: ProjectRoot, path: string): string {
+    return join(root.dir, ...path.split('/'));
+  }
+
+  uriOf(root: ProjectRoot, path: string): string {
+    return pathToFileURL(this.fileOf(root, path)).href;
+  }
+}
+
+/** The folder of a file opened outside every workspace folder: its project is the folder's. */
+export const folderOf = (file: string): string => dirname(file);

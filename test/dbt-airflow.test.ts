@@ -1,0 +1,169 @@
+/**
+ * The dbt-backed example end to end, through the CLI: examples/dbt-shop checks and compiles
+ * from its dbt artifacts, writes dbt exposures (held to dbt's property-file schema) and Airflow
+ * DAGs (compiled by Python and read back by Python's parser: tasks, operators, connections,
+ * edges), and its warehouse sync runs on the embedded database exactly as the generated
+ * operator runs it: split by the DAGs' own splitter, one statement at a time on one session,
+ * its summary row picked by the DAGs' own summary_row (what reaches XCom).
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { PGlite } from '@electric-sql/pglite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt } from './support/build.js';
+
+const repo = join(import.meta.dirname, '..');
+const require = createRequire(import.meta.url);
+const dagTool = join(repo, 'test', 'support', 'airflow_dag.py');
+
+function syncwright(args: string[], cwd: string) {
+  const r = spawnSync(process.execPath, [join(repo, 'bin', 'syncwright.js'), ...args], { cwd, encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+function python(args: string[], input?: string): string {
+  const r = spawnSync('python3', args, { encoding: 'utf8', ...(input === undefined ? {} : { input }) });
+  if (r.status !== 0) throw new Error(`python3 ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+let dir: string;
+beforeAll(() => {
+  ensureBuilt();
+  dir = mkdtempSync(join(tmpdir(), 'sw-dbt-shop-'));
+  cpSync(join(repo, 'examples', 'dbt-shop'), join(dir, 'shop'), { recursive: true });
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('examples/dbt-shop', () => {
+  it('checks clean and compiles, the manifest naming the dbt node and where each step runs', () => {
+    expect(syncwright(['check', 'shop'], dir)).toMatchObject({ code: 0 });
+    const r = syncwright(['compile', 'shop', '--out', 'build'], dir);
+    expect(r.stderr).toContain('compiled 2 syncs');
+    const manifest = JSON.parse(readFileSync(join(dir, 'build', 'manifest.json'), 'utf8'));
+    const [hubspot, sales] = manifest.syncs;
+    expect(sales.scheduler).toEqual({
+      upstream: [{ model: 'customers', relation: ['dbt_dev', 'dim_customers'], dbt: 'model.shop.dim_customers' }],
+      steps: [{ kind: 'sql', file: 'customers_to_sales/apply.sql', engine: 'postgres', on: 'destination', connection: 'shop_warehouse' }],
+      env: [],
+      lock: { key: expect.stringMatching(/^-?\d+$/), on: 'destination' },
+    });
+    expect(hubspot.scheduler.env).toEqual(['HUBSPOT_TOKEN']);
+    expect(hubspot.scheduler.steps.map((s: { kind: string; engine: string }) => `${s.kind}:${s.engine}`)).toEqual(['changes:postgres', 'read:postgres', 'send:executor', 'commit:postgres']);
+  });
+
+  it('writes dbt exposures that dbt\'s property-file schema accepts', () => {
+    const r = syncwright(['dbt', 'exposures', 'shop', '--out', 'shop/dbt/models/syncwright_exposures.yml', '--owner-name', 'Data team', '--owner-email', 'data@example.com', '--url', 'https://airflow.example.com/dags/{sync}'], dir);
+    expect(r).toMatchObject({ code: 0 });
+    expect(r.stderr).toContain('wrote 2 exposures');
+    const yaml = readFileSync(join(dir, 'shop', 'dbt', 'models', 'syncwright_exposures.yml'), 'utf8');
+    // Read back by a YAML parser of its own, as dbt reads it.
+    const file = JSON.parse(python(['-c', 'import json, sys, yaml; print(json.dumps(yaml.safe_load(sys.stdin.read())))'], yaml));
+    const { Ajv } = require('ajv') as typeof import('ajv');
+    const validate = new Ajv({ strict: false, allErrors: true }).compile(JSON.parse(readFileSync(join(repo, 'test', 'fixtures', 'dbt', 'schemas', 'dbt_yml_files-exposures.json'), 'utf8')));
+    expect(validate(file), JSON.stringify(validate.errors)).toBe(true);
+    expect(file.exposures.map((e: { name: string }) => e.name)).toEqual(['syncwright_customers_to_hubspot', 'syncwright_customers_to_sales']);
+    expect(file.exposures[0]).toMatchObject({
+      type: 'application',
+      label: 'customers_to_hubspot (hubspot)',
+      depends_on: ["ref('dim_customers')"],
+      owner: { name: 'Data team', email: 'data@example.com' },
+      url: 'https://airflow.example.com/dags/customers_to_hubspot',
+      meta: { syncwright: { sync: 'customers_to_hubspot', mode: 'upsert', destination: 'crm', type: 'hubspot', file: 'shop.sync', line: 37 } },
+    });
+    // The schema holds: an exposure without an owner is refused.
+    expect(validate({ version: 2, exposures: [{ ...file.exposures[0], owner: undefined }] })).toBe(false);
+    expect(syncwright(['dbt', 'exposures', 'shop'], dir)).toMatchObject({ code: 2, stderr: expect.stringContaining('need an owner') });
+  });
+
+  it('writes Airflow DAGs that Python compiles, with the tasks, operators, connections and order of the plans', () => {
+    const r = syncwright(['airflow', '--manifest', 'build/manifest.json', '--out', 'dags', '--build', '/opt/airflow/build'], dir);
+    expect(r).toMatchObject({ code: 0 });
+    const files = readdirSync(join(dir, 'dags')).sort();
+    expect(files).toEqual(['syncwright_after_dim_customers.py', 'syncwright_cron_0_x_x_x_x.py', 'syncwright_support.py']);
+    python(['-m', 'py_compile', ...files.map((f) => join(dir, 'dags', f))]);
+    const dags = JSON.parse(python([dagTool, ...files.filter((f) => f !== 'syncwright_support.py').map((f) => join(dir, 'dags', f))]));
+    const cron = dags[join(dir, 'dags', 'syncwright_cron_0_x_x_x_x.py')];
+    expect(cron.dag).toMatchObject({ dag_id: "'syncwright_cron_0_x_x_x_x'", schedule: "'0 * * * *'", max_active_runs: '1', catchup: 'False' });
+    expect(cron.tasks).toEqual([
+      { operator: 'CompiledSqlOperator', task_id: 'customers_to_sales__1_apply', conn_id: "'shop_warehouse'", sql_file: "f'{BUILD}/customers_to_sales/apply.sql'", max_active_tis_per_dag: '1' },
+    ]);
+    const after = dags[join(dir, 'dags', 'syncwright_after_dim_customers.py')];
+    expect(after.dag.schedule).toBe("[Dataset('dbt://model.shop.dim_customers')]");
+    expect(after.tasks).toEqual([
+      {
+        operator: 'BashOperator',
+        task_id: 'customers_to_hubspot',
+        bash_command: "run_plan_command(SYNCWRIGHT, f'{BUILD}/customers_to_hubspot/plan.json', ['HUBSPOT_TOKEN'])",
+        append_env: 'True',
+        max_active_tis_per_dag: '1',
+      },
+    ]);
+    // Airflow 3's import paths first, Airflow 2.9's as the fallback.
+    expect(after.imports).toEqual(expect.arrayContaining(['from airflow.sdk import Asset as Dataset', 'from airflow.datasets import Dataset', 'from airflow.providers.standard.operators.bash import BashOperator', 'from airflow.operators.bash import BashOperator']));
+    // The variable is checked by name on the worker; its value never appears.
+    const command = JSON.parse(python([dagTool, 'command', join(dir, 'dags'), 'npx syncwright', '/opt/airflow/build/customers_to_hubspot/plan.json', 'HUBSPOT_TOKEN']));
+    expect(command).toBe(': "${HUBSPOT_TOKEN:?HUBSPOT_TOKEN is not set on this worker}" && npx syncwright run --plan /opt/airflow/build/customers_to_hubspot/plan.json');
+  });
+
+  it('never renders a compiled script as a Jinja template, so a `{% endraw %}` in a where string stays text', () => {
+    const fields = JSON.parse(python([dagTool, 'templated', join(dir, 'dags')]));
+    // Airflow renders an operator's template_fields, and loads and renders a value ending in a template_ext as a file.
+    expect(fields).toEqual([['parameters'], []]);
+    const sql = "SELECT 1 WHERE 'x' = '{% endraw %}{{ var.value.secret }}';\nSELECT $q$ a; b $q$;\n-- a; comment\nSELECT \"a;b\"";
+    writeFileSync(join(dir, 'tricky.sql'), sql);
+    expect(JSON.parse(python([dagTool, 'split', join(dir, 'dags'), join(dir, 'tricky.sql')]))).toEqual([
+      "SELECT 1 WHERE 'x' = '{% endraw %}{{ var.value.secret }}'",
+      'SELECT $q$ a; b $q$',
+      '-- a; comment\nSELECT "a;b"',
+    ]);
+  });
+
+  it('a sync whose plan has several SQL steps gets one task per step, chained in plan order', () => {
+    const manifest = JSON.parse(readFileSync(join(dir, 'build', 'manifest.json'), 'utf8'));
+    const sales = manifest.syncs[1];
+    sales.scheduler.steps = [
+      { kind: 'sql', file: 'customers_to_sales/extract.sql', engine: 'postgres', on: 'source', connection: 'a' },
+      { kind: 'sql', file: 'customers_to_sales/apply.sql', engine: 'postgres', on: 'destination', connection: 'b' },
+    ];
+    writeFileSync(join(dir, 'two-steps.json'), JSON.stringify(manifest));
+    expect(syncwright(['airflow', '--manifest', 'two-steps.json', '--out', 'dags2'], dir)).toMatchObject({ code: 0 });
+    const file = join(dir, 'dags2', 'syncwright_cron_0_x_x_x_x.py');
+    const dag = JSON.parse(python([dagTool, file]))[file];
+    expect(dag.tasks.map((t: { task_id: string; conn_id: string }) => `${t.task_id} ${t.conn_id}`)).toEqual(["customers_to_sales__1_extract 'a'", "customers_to_sales__2_apply 'b'"]);
+    expect(dag.edges).toEqual([['customers_to_sales__1_extract', 'customers_to_sales__2_apply']]);
+  });
+
+  it('runs on the embedded database as the DAG runs it, and its summary row is what reaches XCom', async () => {
+    const db = new PGlite();
+    try {
+      await db.exec(readFileSync(join(repo, 'examples', 'dbt-shop', 'seed.sql'), 'utf8'));
+      const apply = join(dir, 'build', 'customers_to_sales', 'apply.sql');
+      const run = async () => {
+        const statements = JSON.parse(python([dagTool, 'split', join(dir, 'dags'), apply])) as string[];
+        const results: (unknown[][] | null)[] = [];
+        const descriptions: (string[][] | null)[] = [];
+        // DbApiHook.run: each statement on one cursor, autocommit; fetch_all_handler's rows, or none.
+        for (const sql of statements) {
+          const r = await db.query<unknown[]>(sql, [], { rowMode: 'array' });
+          const returns = r.fields.length > 0;
+          results.push(returns ? r.rows.map((row) => row.map((v) => (typeof v === 'bigint' ? Number(v) : v))) : null);
+          descriptions.push(returns ? r.fields.map((f) => [f.name]) : null);
+        }
+        expect(statements.at(-1)).toBe('COMMIT');
+        // What the README's old recipe gave XCom (return_last=True: the last statement's result): nothing.
+        expect(results.at(-1)).toBeNull();
+        return JSON.parse(python([dagTool, 'summary', join(dir, 'dags')], JSON.stringify({ results, descriptions })));
+      };
+      expect(await run()).toEqual({ inserted: 3, updated: 0, deleted: 0, skipped_null_keys: 0, duplicate_keys: 0 });
+      await db.exec(`UPDATE dbt_dev.dim_customers SET plan = 'pro' WHERE customer_id = 2`);
+      expect(await run()).toEqual({ inserted: 0, updated: 1, deleted: 0, skipped_null_keys: 0, duplicate_keys: 0 });
+      const rows = await db.query<{ customer_id: number; plan: string }>('SELECT customer_id, plan FROM sales.customers ORDER BY customer_id');
+      expect(rows.rows.map((r) => `${r.customer_id} ${r.plan}`)).toEqual(['1 pro', '2 pro', '3 free']);
+    } finally {
+      await db.close();
+    }
+  });
+});

@@ -1,0 +1,379 @@
+/**
+ * `syncwright diff`: for every kind of change, a pair of versions of an example project (the
+ * example, and the example edited) compared by meaning, with the text output as a golden
+ * file (test/golden/diff/<scenario>.txt), the kinds found, and which are destructive. One
+ * combined pair also as JSON and as the Markdown of a pull-request comment. Then the CLI
+ * on temporary git repositories: revisions, the working tree, folders, a project in a
+ * sub-folder, errors, `--fail-on-destructive`.
+ *
+ * Update the goldens with `npx vitest run test/diff.test.ts -u` and review the diff.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkProject, type SourceText } from '../src/check/check.js';
+import { changeKinds, compareProjects, type Change, type ChangeKind } from '../src/diff/compare.js';
+import { code, escapeMarkdown, renderDiff } from '../src/diff/render.js';
+import { ensureBuilt } from './support/build.js';
+import { syncFiles } from './fixtures/format/helpers.js';
+
+const repo = fileURLToPath(new URL('..', import.meta.url));
+
+function example(name: string): SourceText[] {
+  const dir = `examples/${name}`;
+  return syncFiles(dir).map((f) => ({ path: f.path.slice(dir.length + 1), text: f.text }));
+}
+
+/** `[file, from, to]`: replace text in a file (it must be there), `to` undefined removes the file; a file not in the project is added. */
+type Edit = [file: string, from: string, to: string | undefined];
+
+function edited(files: readonly SourceText[], edits: readonly Edit[]): SourceText[] {
+  const out = new Map(files.map((f) => [f.path, f.text]));
+  for (const [file, from, to] of edits) {
+    const text = out.get(file);
+    if (to === undefined) out.delete(file);
+    else if (text === undefined) out.set(file, to);
+    else {
+      if (!text.includes(from)) throw new Error(`${file} has no ${JSON.stringify(from)}: the example changed, so the scenario must`);
+      out.set(file, text.replace(from, to));
+    }
+  }
+  return [...out].map(([path, text]) => ({ path, text })).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+function version(files: readonly SourceText[]) {
+  const result = checkProject(files);
+  expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+  return { project: result.project, texts: new Map(files.map((f) => [f.path, f.text])) };
+}
+
+function diff(project: string, headEdits: readonly Edit[], baseEdits: readonly Edit[] = []): Change[] {
+  const files = example(project);
+  return compareProjects(version(edited(files, baseEdits)), version(edited(files, headEdits)));
+}
+
+interface Scenario {
+  name: string;
+  project: string;
+  head: Edit[];
+  base?: Edit[];
+  /** The kinds of change found, and which of them are destructive. */
+  kinds: ChangeKind[];
+  destructive: ChangeKind[];
+}
+
+const newSync = (name: string, body: string) => `sync ${name} {\n${body}\n}\n`;
+
+const scenarios: Scenario[] = [
+  {
+    name: 'sync-added',
+    project: 'b2b-saas',
+    head: [['syncs/new.sync', '', newSync('users_to_hubspot_again', '  from users\n  to hubspot object contacts\n  mode upsert\n  identifier email -> email')]],
+    kinds: ['sync-added'],
+    destructive: [],
+  },
+  {
+    name: 'sync-added-deleting',
+    project: 'b2b-saas',
+    head: [['syncs/new.sync', '', newSync('accounts_replica', '  from accounts\n  to warehouse table crm_sync.accounts\n  mode mirror\n  identifier account_id -> account_id\n  guard deletes <= 1%')]],
+    kinds: ['sync-added'],
+    destructive: ['sync-added'],
+  },
+  {
+    name: 'sync-removed',
+    project: 'b2b-saas',
+    head: [['syncs/hubspot.sync', 'sync pqls_to_hubspot_list {', 'sync pqls_to_hubspot_list_gone {'], ['syncs/hubspot.sync', 'sync pqls_to_hubspot_list_gone {\n  from       product_qualified_leads', 'sync pqls_to_hubspot_list_gone {\n  from       active_trials']],
+    kinds: ['sync-added', 'sync-removed'],
+    destructive: [],
+  },
+  {
+    name: 'sync-renamed',
+    project: 'b2b-saas',
+    head: [['syncs/hubspot.sync', 'sync users_to_hubspot_contacts {', 'sync contacts_to_hubspot {']],
+    kinds: ['sync-renamed'],
+    destructive: [],
+  },
+  {
+    name: 'mode-into-mirror',
+    project: 'b2b-saas',
+    head: [['syncs/hubspot.sync', 'mode       upsert\n  identifier email -> email', 'mode       mirror\n  identifier email -> email']],
+    kinds: ['mode'],
+    destructive: ['mode'],
+  },
+  {
+    name: 'mode-audience-remove',
+    project: 'b2b-saas',
+    head: [['syncs/hubspot.sync', 'mode       add', 'mode       remove']],
+    kinds: ['mode'],
+    destructive: ['mode'],
+  },
+  {
+    name: 'mode-audience-mirror',
+    project: 'ecommerce',
+    head: [['syncs/ads.sync', '  mode       add\n  identifier email -> EMAIL hashed\n  batch      10000', '  mode       mirror\n  identifier email -> EMAIL hashed\n  batch      10000']],
+    kinds: ['mode'],
+    destructive: ['mode'],
+  },
+  {
+    name: 'mode-other',
+    project: 'b2b-saas',
+    // Out of mirror: the guard must go too (a guard on a mode that deletes nothing is an error).
+    head: [['syncs/warehouse.sync', '  mode       mirror\n  identifier account_id -> account_id', '  mode       upsert\n  identifier account_id -> account_id'], ['syncs/warehouse.sync', '  guard      deletes <= 5%\n', '']],
+    kinds: ['mode', 'guard-deletes'],
+    destructive: [],
+  },
+  {
+    name: 'identifier',
+    project: 'b2b-saas',
+    head: [['syncs/salesforce.sync', 'identifier account_id -> Syncwright_Account_Id__c', 'identifier domain -> Website'], ['syncs/salesforce.sync', '    domain          -> Website\n', '']],
+    kinds: ['identifier', 'field-removed'],
+    destructive: ['identifier'],
+  },
+  {
+    name: 'identifier-under-mirror',
+    project: 'b2b-saas',
+    head: [['syncs/hubspot.sync', 'identifier account_id -> workspace_id', 'identifier account_id -> workspace_key']],
+    kinds: ['identifier'],
+    destructive: ['identifier'],
+  },
+  {
+    name: 'identifier-hashing',
+    project: 'events-pipeline',
+    base: [['syncs/streaming.sync', 'identifier event_id\n', 'identifier event_id hashed\n']],
+    head: [],
+    kinds: ['identifier-hashing'],
+    destructive: ['identifier-hashing'],
+  },
+  {
+    name: 'guard-deletes',
+    project: 'b2b-saas',
+    head: [
+      ['syncs/hubspot.sync', 'guard      deletes <= 2%', 'guard      deletes <= 20%'],
+      ['syncs/hubspot.sync', 'guard      deletes <= 500', 'guard      deletes <= 100'],
+      ['syncs/warehouse.sync', 'guard      deletes <= 5%', 'guard      deletes <= 5000'],
+      ['syncs/warehouse.sync', '  guard      deletes <= 1000\n', ''],
+    ],
+    kinds: ['guard-deletes'],
+    destructive: ['guard-deletes'],
+  },
+  {
+    name: 'guard-allow-empty',
+    project: 'b2b-saas',
+    head: [['syncs/warehouse.sync', '  guard      deletes <= 5%\n', '  guard      deletes <= 5%\n  guard      allow empty\n']],
+    kinds: ['guard-allow-empty'],
+    destructive: ['guard-allow-empty'],
+  },
+  {
+    name: 'from',
+    project: 'b2b-saas',
+    head: [['syncs/hubspot.sync', 'from       active_trials', 'from       product_qualified_leads']],
+    kinds: ['from'],
+    destructive: ['from'],
+  },
+  {
+    name: 'destination-and-target',
+    project: 'b2b-saas',
+    head: [
+      ['syncs/salesforce.sync', 'to         salesforce object Lead', 'to         hubspot object leads'],
+      ['syncs/warehouse.sync', 'to         warehouse table crm_sync.account_health', 'to         warehouse table crm_sync.account_health_v2'],
+    ],
+    kinds: ['destination', 'target'],
+    destructive: ['target'],
+  },
+  {
+    name: 'object',
+    project: 'b2b-saas',
+    head: [
+      ['syncs/salesforce.sync', 'to         salesforce object Lead', 'to         salesforce object Contact'],
+      ['syncs/hubspot.sync', 'to         hubspot object p_workspaces', 'to         hubspot object p_accounts'],
+      ['syncs/hubspot.sync', 'to         hubspot list "Product Qualified Leads"', 'to         hubspot list "PQLs (2026)"'],
+    ],
+    kinds: ['target'],
+    destructive: ['target'],
+  },
+  {
+    name: 'fields',
+    project: 'b2b-saas',
+    head: [
+      ['syncs/hubspot.sync', '    job_title      -> jobtitle\n', ''],
+      ['syncs/hubspot.sync', '    plan           -> plan_tier\n    billing_status -> billing_status\n    signed_up_at', '    account_domain -> company_domain\n    billing_status -> plan_tier\n    plan           -> billing_status\n    signed_up_at'],
+      ['syncs/hubspot.sync', '    last_name      -> lastname\n', '    last_name      -> lastname hashed\n'],
+    ],
+    kinds: ['field-added', 'field-removed', 'field-column', 'field-hashing'],
+    destructive: [],
+  },
+  {
+    name: 'schedule-batch-format-message',
+    project: 'events-pipeline',
+    head: [
+      ['syncs/streaming.sync', 'batch      1000', 'batch      2000'],
+      ['syncs/streaming.sync', 'schedule   "*/5 * * * *"', 'schedule   "*/10 * * * *"'],
+      ['syncs/storage.sync', 'format     jsonl\n  batch      500000', 'format     csv\n  batch      500000'],
+      ['syncs/notifications.sync', ':tada: New enterprise trial:', ':rocket: New enterprise trial:'],
+    ],
+    kinds: ['schedule', 'batch', 'format', 'message'],
+    destructive: [],
+  },
+  {
+    name: 'definitions',
+    project: 'b2b-saas',
+    head: [
+      ['sources.sync', 'schema       "analytics"', 'schema       "analytics_v2"'],
+      ['destinations.sync', 'instance_url  "https://acme.my.salesforce.com"', 'instance_url  "https://acme-sandbox.my.salesforce.com"'],
+      ['models.sync', 'table       analytics.dim_accounts', 'table       analytics.dim_accounts_v2'],
+      ['models.sync', '    seats_purchased       int\n', '    seats_purchased       bigint\n    seats_used            int?\n'],
+      ['audiences.sync', "where billing_status = 'trialing'", "where billing_status = 'trialing' and plan <> 'enterprise'"],
+      ['destinations.sync', 'destination hubspot : hubspot {', 'destination intercom : webhook {\n  url "https://hooks.example.com/intercom"\n}\n\ndestination hubspot : hubspot {'],
+    ],
+    kinds: ['source', 'destination-settings', 'model', 'audience', 'definition-added'],
+    destructive: [],
+  },
+];
+
+describe('syncwright diff: every change kind on pairs of example projects', () => {
+  it.each(scenarios)('$name', async ({ name, project, head, base, kinds, destructive }) => {
+    const changes = diff(project, head, base);
+    expect([...new Set(changes.map((c) => c.kind))].sort()).toEqual([...kinds].sort());
+    expect([...new Set(changes.filter((c) => c.risk === 'destructive').map((c) => c.kind))].sort()).toEqual([...destructive].sort());
+    await expect(renderDiff('text', changes, { base: `examples/${project}`, head: name })).toMatchFileSnapshot(join('golden', 'diff', `${name}.txt`));
+  });
+
+  it('covers every kind of change', () => {
+    const covered = new Set(scenarios.flatMap((s) => s.kinds));
+    // A definition removed needs nothing that reads it: an unused destination, added above in reverse.
+    const removed = diff('b2b-saas', [], [['destinations.sync', 'destination hubspot : hubspot {', 'destination unused : webhook {\n  url "https://x.example.com"\n}\n\ndestination hubspot : hubspot {']]);
+    expect(removed.map((c) => `${c.kind} ${c.subject.kind} ${c.subject.name}`)).toEqual(['definition-removed destination unused']);
+    covered.add('definition-removed');
+    expect(changeKinds.filter((k) => !covered.has(k))).toEqual([]);
+  });
+
+  it('finds nothing between versions that differ only in layout and comments', () => {
+    const files = example('b2b-saas');
+    const reformatted = files.map((f) => ({ path: f.path, text: f.text.replace(/#[^\n]*/g, '').replace(/ +/g, ' ').replace(/ %/g, '%') }));
+    expect(compareProjects(version(files), version(reformatted))).toEqual([]);
+    expect(renderDiff('text', [], { base: 'a', head: 'b' })).toBe('syncwright diff a → b: no change in meaning\n');
+  });
+
+  const combined: Edit[] = [
+    ['syncs/hubspot.sync', 'mode       upsert\n  identifier email -> email', 'mode       mirror\n  identifier email -> email'],
+    ['syncs/hubspot.sync', '    job_title      -> jobtitle\n', ''],
+    ['syncs/warehouse.sync', 'schedule   "20 * * * *"', 'schedule   "40 * * * *"'],
+  ];
+
+  it('writes JSON for tools', async () => {
+    const json = renderDiff('json', diff('b2b-saas', combined), { base: 'origin/main', head: 'HEAD' });
+    const parsed = JSON.parse(json) as { summary: Record<string, number>; changes: Change[] };
+    expect(parsed.summary).toEqual({ destructive: 1, risky: 1, info: 1 });
+    expect(parsed.changes.map((c) => c.risk)).toEqual(['destructive', 'risky', 'info']);
+    await expect(json).toMatchFileSnapshot(join('golden', 'diff', 'combined.json'));
+  });
+
+  it('writes GitHub Markdown for a pull-request comment, risky first, the others folded', async () => {
+    const md = renderDiff('markdown', diff('b2b-saas', combined), { base: 'origin/main', head: 'HEAD' });
+    expect(md.indexOf('🛑 **destructive**')).toBeLessThan(md.indexOf('⚠️ risky'));
+    expect(md.indexOf('⚠️ risky')).toBeLessThan(md.indexOf('<details>'));
+    await expect(md).toMatchFileSnapshot(join('golden', 'diff', 'combined.md'));
+    expect(renderDiff('markdown', [], { base: 'a', head: 'b' })).toContain('No change in meaning');
+  });
+
+  it('escapes what the files say, in Markdown', () => {
+    expect(code('a|b')).toBe('`a\\|b`');
+    expect(code('x`y')).toBe('``x`y``');
+    expect(code('`x`')).toBe('`` `x` ``');
+    expect(escapeMarkdown('<img src=x> @team *b* | [l](u)\nnext')).toBe('&lt;img src=x&gt; &#64;team \\*b\\* \\| \\[l\\](u) next');
+  });
+});
+
+describe('syncwright diff on git repositories and folders (CLI)', () => {
+  const bin = join(repo, 'bin', 'syncwright.js');
+  let dir: string;
+  const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', '-c', 'commit.gpgsign=false', ...args], { cwd, stdio: 'pipe' }).toString();
+  const run = (cwd: string, ...args: string[]) => spawnSync(process.execPath, [bin, 'diff', ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+
+  beforeAll(() => {
+    ensureBuilt();
+    dir = mkdtempSync(join(tmpdir(), 'syncwright-diff-'));
+    // The project in a sub-folder of the repository, beside other files.
+    mkdirSync(join(dir, 'repo', 'docs'), { recursive: true });
+    writeFileSync(join(dir, 'repo', 'docs', 'x.md'), 'not a project\n');
+    cpSync(join(repo, 'examples', 'b2b-saas'), join(dir, 'repo', 'syncs-project'), { recursive: true });
+    git(join(dir, 'repo'), 'init', '-q', '-b', 'main');
+    git(join(dir, 'repo'), 'add', '.');
+    git(join(dir, 'repo'), 'commit', '-q', '-m', 'base');
+    const hubspot = join(dir, 'repo', 'syncs-project', 'syncs', 'hubspot.sync');
+    writeFileSync(hubspot, readFileSync(hubspot, 'utf8').replace('mode       upsert\n  identifier email -> email', 'mode       mirror\n  identifier email -> email'));
+    git(join(dir, 'repo'), 'commit', '-q', '-am', 'head');
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('compares two revisions, from the project folder or with --project from elsewhere', () => {
+    const inProject = run(join(dir, 'repo', 'syncs-project'), 'HEAD~1', 'HEAD');
+    expect(inProject.status).toBe(0);
+    expect(inProject.stdout).toMatch(/^syncwright diff HEAD~1 → HEAD: 1 change: 1 destructive/);
+    expect(inProject.stdout).toContain('! sync users_to_hubspot_contacts (syncs/hubspot.sync:5) mode: upsert → mirror');
+    const fromTop = run(join(dir, 'repo'), 'HEAD~1', 'HEAD', '--project', 'syncs-project');
+    expect(fromTop.stdout).toBe(inProject.stdout);
+    const github = run(join(dir, 'repo'), 'main~1', '--project', 'syncs-project', '--format', 'github');
+    expect(github.stdout).toContain('### syncwright diff: `main~1` → `syncs-project`');
+    expect(github.stdout).toContain('| 🛑 **destructive** | sync `users_to_hubspot_contacts` | mode `upsert` → `mirror` |');
+  });
+
+  it('compares a revision with the working tree, and two folders', () => {
+    const project = join(dir, 'repo', 'syncs-project');
+    const sync = join(project, 'syncs', 'warehouse.sync');
+    const before = readFileSync(sync, 'utf8');
+    writeFileSync(sync, before.replaceAll('schedule   "20 * * * *"', 'schedule   "40 * * * *"'));
+    try {
+      const r = run(project, 'HEAD', '--format', 'json');
+      expect(r.status).toBe(0);
+      const out = JSON.parse(r.stdout) as { base: string; head: string; changes: Change[] };
+      expect([out.base, out.head]).toEqual(['HEAD', 'the working tree']);
+      expect(out.changes.map((c) => `${c.kind} ${c.subject.name}`)).toEqual(['schedule churn_risk_membership', 'schedule usage_to_account_health']);
+    } finally {
+      writeFileSync(sync, before);
+    }
+    const folders = run(dir, join(repo, 'examples', 'b2b-saas'), join(dir, 'repo', 'syncs-project'));
+    expect(folders.status).toBe(0);
+    expect(folders.stdout).toContain('1 change: 1 destructive');
+  });
+
+  it('reads the dbt artifacts a project names, as check does, for folders and revisions', () => {
+    const shop = join(dir, 'dbt-shop');
+    cpSync(join(repo, 'examples', 'dbt-shop'), shop, { recursive: true });
+    git(shop, 'init', '-q', '-b', 'main');
+    git(shop, 'add', 'shop.sync');
+    git(shop, 'commit', '-q', '-m', 'base');
+    const folders = run(dir, shop, shop);
+    expect(folders.stderr).toBe('');
+    expect(folders.stdout).toMatch(/no change in meaning/);
+    // The revision holds only the .sync file: dbt's target/ is read from the working tree.
+    const revision = run(shop, 'HEAD');
+    expect(revision.stderr).toBe('');
+    expect(revision.status).toBe(0);
+    expect(revision.stdout).toMatch(/no change in meaning/);
+  });
+
+  it('exits 1 on a destructive change with --fail-on-destructive, and refuses versions with errors', () => {
+    const project = join(dir, 'repo', 'syncs-project');
+    expect(run(project, 'HEAD~1', 'HEAD', '--fail-on-destructive').status).toBe(1);
+    expect(run(project, 'HEAD', 'HEAD', '--fail-on-destructive').status).toBe(0);
+    const sync = join(project, 'syncs', 'hubspot.sync');
+    const before = readFileSync(sync, 'utf8');
+    writeFileSync(sync, before.replace('mode       mirror', 'mode       mirorr'));
+    try {
+      const r = run(project, 'HEAD');
+      expect(r.status).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toContain('the head (the working tree) has errors');
+      expect(r.stderr).toContain('error[SW0116]: unknown mode `mirorr`');
+    } finally {
+      writeFileSync(sync, before);
+    }
+    const unknown = run(project, 'no-such-branch');
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain('no-such-branch is neither a folder nor a git revision');
+  });
+});

@@ -1,0 +1,131 @@
+/**
+ * The editor's project (src/lsp/project.ts) checks again only what an edit reaches: after
+ * every edit of a random sequence, its diagnostics must be exactly those of `checkProject`
+ * on the whole project. The edits are what typing does to names (renaming a definition that
+ * other files read, writing a name that is defined nowhere or twice, in another case), to
+ * lines (deleting one, breaking the syntax), and to files (adding and removing one).
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { checkProject, type SourceText } from '../src/check/check.js';
+import { join } from 'node:path';
+import { Project } from '../src/lsp/project.js';
+import { Workspace } from '../src/lsp/workspace.js';
+import { syncFiles } from './fixtures/format/helpers.js';
+
+const seed = Number(process.env.FUZZ_SEED ?? 16_016);
+const runs = Number(process.env.FUZZ_RUNS ?? 60);
+
+/** A project's files, named from its folder as `syncwright check` run there names them. */
+function project(dir: string): SourceText[] {
+  return syncFiles(dir).map((f) => ({ path: f.path.slice(dir.length + 1), text: f.text }));
+}
+
+const projects = ['examples/b2b-saas', 'examples/ecommerce', 'examples/events-pipeline', 'test/fixtures/valid/002-every-destination-type'].map((dir) => ({ dir, files: project(dir) }));
+
+type Edit = (files: Map<string, string>, pick: (n: number) => number) => { path: string; text: string | undefined }[];
+
+const words = (text: string) => [...text.matchAll(/[A-Za-z_][A-Za-z0-9_]*/g)];
+
+/** Replace one word of a file by another word of the project, by itself with an `x`, or in upper case. */
+const renameWord: Edit = (files, pick) => {
+  const paths = [...files.keys()];
+  const path = paths[pick(paths.length)]!;
+  const text = files.get(path)!;
+  const all = words(text);
+  const m = all[pick(all.length)];
+  if (!m) return [];
+  const vocabulary = [...files.values()].flatMap((t) => words(t).map((w) => w[0]));
+  const choices = [vocabulary[pick(vocabulary.length)]!, `${m[0]}x`, m[0].toUpperCase(), ''];
+  const replacement = choices[pick(choices.length)]!;
+  return [{ path, text: text.slice(0, m.index) + replacement + text.slice(m.index! + m[0].length) }];
+};
+
+/** Delete a line, or break one with a stray character. */
+const damageLine: Edit = (files, pick) => {
+  const paths = [...files.keys()];
+  const path = paths[pick(paths.length)]!;
+  const lines = files.get(path)!.split('\n');
+  const at = pick(lines.length);
+  const pieces = ['', `${lines[at]} {`, `${lines[at]} }`, `${lines[at]},`, `"${lines[at]}`];
+  lines[at] = pieces[pick(pieces.length)]!;
+  return [{ path, text: lines.join('\n') }];
+};
+
+/** Copy a run of lines into another file (a definition defined twice, or half of one), or a new file. */
+const copyLines: Edit = (files, pick) => {
+  const paths = [...files.keys()];
+  const from = files.get(paths[pick(paths.length)]!)!.split('\n');
+  const start = pick(from.length);
+  const piece = from.slice(start, start + 1 + pick(30)).join('\n');
+  const targets = [...paths, 'zz-new.sync', '0-new.sync'];
+  const path = targets[pick(targets.length)]!;
+  return [{ path, text: `${files.get(path) ?? ''}\n${piece}\n` }];
+};
+
+/** Remove a file, or two at once. */
+const removeFiles: Edit = (files, pick) => {
+  const paths = [...files.keys()];
+  const first = paths[pick(paths.length)]!;
+  const second = paths[pick(paths.length)]!;
+  return [...new Set([first, second])].slice(0, 1 + pick(2)).map((path) => ({ path, text: undefined }));
+};
+
+const edits = [renameWord, renameWord, renameWord, damageLine, copyLines, removeFiles];
+
+describe('the editor project checks again what an edit reaches', () => {
+  it.each(projects)('$dir: the same diagnostics as a check of the whole project, after each edit', ({ files }) => {
+    let incremental = 0;
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(edits.length - 1), fc.array(fc.nat(), { minLength: 8, maxLength: 8 })), { minLength: 1, maxLength: 8 }), (steps) => {
+        const texts = new Map(files.map((f) => [f.path, f.text]));
+        // Never the whole project, however much of it an edit reaches: the slices are what is tested.
+        const p = new Project(files, { wholeShare: 1 });
+        for (const [which, draws] of steps) {
+          let k = 0;
+          const pick = (n: number) => (n <= 0 ? 0 : draws[k++ % draws.length]! % n);
+          const changes = texts.size === 0 ? [] : edits[which]!(texts, pick);
+          for (const c of changes) {
+            if (c.text === undefined) texts.delete(c.path);
+            else texts.set(c.path, c.text);
+          }
+          const report = p.update(changes);
+          // With wholeShare 1 `report.whole` is never true: what shows a slice is that it checked less than the project.
+          if (report.edited.length > 0 && report.checked < report.total) incremental++;
+          const whole = checkProject([...texts].map(([path, text]) => ({ path, text })).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)));
+          expect(p.allDiagnostics()).toEqual(whole.diagnostics);
+          expect([...p.paths]).toEqual([...texts.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+        }
+      }),
+      { seed, numRuns: runs },
+    );
+    // The point of the project: most edits check a slice, not everything.
+    expect(incremental).toBeGreaterThan(0);
+  });
+
+  it('reports the files whose diagnostics an edit changed, those of other files reading what it renamed', () => {
+    const p = new Project(projects[0]!.files, { wholeShare: 1 });
+    expect(p.allDiagnostics()).toEqual([]);
+    const models = 'models.sync';
+    const text = p.text(models)!;
+    expect(text).toContain('model users {');
+    const report = p.update([{ path: models, text: text.replace('model users {', 'model users2 {') }]);
+    // Every file that reads `users` now has an unknown reference; models.sync itself has none.
+    const readers = p.paths.filter((path) => path !== models && /from\s+users\b/.test(p.text(path)!));
+    expect(readers.length).toBeGreaterThan(1);
+    expect(report.changed).toEqual(readers);
+    for (const path of readers) expect(p.diagnostics(path).map((d) => d.code)).toContain('SW0102');
+    const back = p.update([{ path: models, text }]);
+    expect(back.changed).toEqual(readers);
+    expect(p.allDiagnostics()).toEqual([]);
+  });
+});
+
+describe('a project whose models come from dbt', () => {
+  it('reads the dbt artifacts as check does: examples/dbt-shop has no diagnostic', () => {
+    const dir = join(process.cwd(), 'examples', 'dbt-shop');
+    const [root] = new Workspace([dir]).roots;
+    expect(root!.project.paths).toEqual(['shop.sync']);
+    expect(root!.project.allDiagnostics().map((d) => `${d.code} ${d.message}`)).toEqual([]);
+  });
+});

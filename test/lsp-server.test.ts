@@ -1,0 +1,402 @@
+/**
+ * `syncwright lsp` over the protocol, as an editor drives it (test/support/lsp-client.ts), on a
+ * copy of examples/ecommerce: diagnostics of the whole project as `check` reports them and
+ * as files are edited, quick fixes, completion, hovers, definition, references, rename,
+ * the outline, folding, formatting, files changed on disk, and a clean exit.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CodeActionRequest,
+  CompletionRequest,
+  DefinitionRequest,
+  DocumentFormattingRequest,
+  DocumentSymbolRequest,
+  FileChangeType,
+  FoldingRangeRequest,
+  HoverRequest,
+  PrepareRenameRequest,
+  ReferencesRequest,
+  RenameRequest,
+  type CompletionItem,
+  type CompletionList,
+  type Diagnostic,
+  type DocumentSymbol,
+  type MarkupContent,
+  type Range,
+  type TextEdit,
+} from 'vscode-languageserver-protocol/node';
+import { checkProject } from '../src/check/check.js';
+import { formatSource } from '../src/syntax/format.js';
+import { ensureBuilt } from './support/build.js';
+import { LspClient, positionAt } from './support/lsp-client.js';
+
+const repo = fileURLToPath(new URL('..', import.meta.url));
+const bin = join(repo, 'bin', 'syncwright.js');
+
+let dir: string;
+let client: LspClient;
+
+/** Apply text edits to a text (from the last, so earlier ranges hold). */
+function applyEdits(text: string, edits: TextEdit[]): string {
+  const offset = (p: Range['start']) => {
+    const lines = text.split('\n');
+    return lines.slice(0, p.line).reduce((n, l) => n + l.length + 1, 0) + p.character;
+  };
+  return [...edits]
+    .sort((a, b) => offset(b.range.start) - offset(a.range.start))
+    .reduce((t, e) => t.slice(0, offset(e.range.start)) + e.newText + t.slice(offset(e.range.end)), text);
+}
+
+const labels = (r: CompletionItem[] | CompletionList | null) => (Array.isArray(r) ? r : (r?.items ?? [])).map((i) => i.label);
+const hoverText = (h: { contents: unknown } | null) => (h?.contents as MarkupContent | undefined)?.value ?? '';
+const codes = (ds: Diagnostic[]) => ds.map((d) => d.code);
+
+beforeAll(async () => {
+  ensureBuilt();
+  dir = mkdtempSync(join(tmpdir(), 'syncwright-lsp-'));
+  cpSync(join(repo, 'examples', 'ecommerce'), dir, { recursive: true });
+  // Two mistakes on disk before the server starts: it reports them as `check` does.
+  const ads = join(dir, 'syncs', 'ads.sync');
+  writeFileSync(ads, readFileSync(ads, 'utf8').replace('mode       add', 'mode       ad').replace('phone        -> PHONE hashed', 'phnoe        -> PHONE hashed'));
+  client = await LspClient.start(dir);
+}, 120_000);
+
+afterAll(async () => {
+  const code = await client?.stop();
+  rmSync(dir, { recursive: true, force: true });
+  expect(code).toBe(0);
+});
+
+describe('diagnostics', () => {
+  it('reports the whole project at start with the codes, ranges and hints of `check`', async () => {
+    const cli = JSON.parse(
+      (() => {
+        try {
+          return execFileSync(process.execPath, [bin, 'check', '--format', 'json'], { cwd: dir, encoding: 'utf8' });
+        } catch (e) {
+          return (e as { stdout: string }).stdout;
+        }
+      })(),
+    ) as { diagnostics: { code: string; file: string; line: number; column: number; endLine: number; endColumn: number; message: string; hints: string[] }[] };
+    expect(cli.diagnostics.map((d) => d.code).sort()).toEqual(['SW0103', 'SW0116']);
+    const published = await client.diagnosticsOf('syncs/ads.sync', (ds) => ds.length === 2);
+    const asCli = published.map((d) => {
+      const [message, ...hints] = d.message.split('\n');
+      return {
+        code: d.code,
+        file: 'syncs/ads.sync',
+        line: d.range.start.line + 1,
+        column: d.range.start.character + 1,
+        endLine: d.range.end.line + 1,
+        endColumn: d.range.end.character + 1,
+        message,
+        hints: hints.map((h) => h.replace(/^hint: /, '')),
+      };
+    });
+    expect(asCli).toEqual(cli.diagnostics.map(({ code, file, line, column, endLine, endColumn, message, hints }) => ({ code, file, line, column, endLine, endColumn, message, hints })));
+    expect(published.every((d) => d.source === 'syncwright')).toBe(true);
+  });
+
+  it('offers the fixes of a diagnostic as quick fixes, and applying one clears it', async () => {
+    const path = 'syncs/ads.sync';
+    await client.open(path);
+    const [unknownMode] = (await client.diagnosticsOf(path, (ds) => ds.length === 2)).filter((d) => d.code === 'SW0116');
+    const actions = (await client.connection.sendRequest(CodeActionRequest.type, {
+      textDocument: { uri: client.uri(path) },
+      range: unknownMode!.range,
+      context: { diagnostics: [unknownMode!], only: ['quickfix'] },
+    }))!;
+    const fix = actions.find((a) => 'edit' in a && a.title.includes('add'));
+    expect(fix).toMatchObject({ kind: 'quickfix', isPreferred: true });
+    const edits = 'edit' in fix! ? fix.edit!.changes![client.uri(path)]! : [];
+    expect(edits).toEqual([{ range: unknownMode!.range, newText: 'add' }]);
+    await client.replace(path, applyEdits(client.text(path), edits));
+    expect(codes(await client.diagnosticsOf(path, (ds) => ds.length === 1))).toEqual(['SW0103']);
+    // The rest through "fix all": the column's "did you mean".
+    const all = (await client.connection.sendRequest(CodeActionRequest.type, {
+      textDocument: { uri: client.uri(path) },
+      range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+      context: { diagnostics: [], only: ['source.fixAll'] },
+    }))!;
+    expect(all.map((a) => a.title)).toEqual(['Apply 1 fix (syncwright)']);
+    await client.replace(path, applyEdits(client.text(path), 'edit' in all[0]! ? all[0].edit!.changes![client.uri(path)]! : []));
+    await client.diagnosticsOf(path, (ds) => ds.length === 0);
+    expect(client.text(path)).toBe(readFileSync(join(repo, 'examples/ecommerce/syncs/ads.sync'), 'utf8'));
+  });
+
+  it("offers the checker's fixes: a missing secret setting added, an inline secret moved to env()", async () => {
+    const path = 'syncs/fixes.sync';
+    writeFileSync(join(dir, path), '');
+    await client.open(path);
+    const fixOf = async (code: string) => {
+      const [d] = (await client.diagnosticsOf(path, (ds) => ds.some((x) => x.code === code))).filter((x) => x.code === code);
+      const actions = (await client.connection.sendRequest(CodeActionRequest.type, { textDocument: { uri: client.uri(path) }, range: d!.range, context: { diagnostics: [d!], only: ['quickfix'] } }))!;
+      expect(actions).toHaveLength(1);
+      return 'edit' in actions[0]! ? actions[0].edit!.changes![client.uri(path)]! : [];
+    };
+    await client.replace(path, 'destination crm2 : hubspot {\n}\n');
+    await client.replace(path, applyEdits(client.text(path), await fixOf('SW0403')));
+    expect(client.text(path)).toMatch(/^destination crm2 : hubspot \{\n  token env\("[A-Z_]+"\)\n\}\n$/);
+    await client.diagnosticsOf(path, (ds) => ds.length === 0);
+    await client.replace(path, 'destination crm2 : hubspot {\n  token "pat-na1-0000"\n}\n');
+    await client.replace(path, applyEdits(client.text(path), await fixOf('SW0402')));
+    expect(client.text(path)).toMatch(/^destination crm2 : hubspot \{\n  token env\("[A-Z_]+"\)\n\}\n$/);
+    await client.diagnosticsOf(path, (ds) => ds.length === 0);
+    // A syntax error's fix: `&&` for `and` (the operator-spelling family).
+    await client.replace(path, "audience pros {\n  from  customers\n  where email is not null && first_name = 'A'\n}\n");
+    await client.replace(path, applyEdits(client.text(path), await fixOf('SW0014')));
+    expect(client.text(path)).toBe("audience pros {\n  from  customers\n  where email is not null and first_name = 'A'\n}\n");
+    await client.diagnosticsOf(path, (ds) => ds.length === 0);
+    await client.replace(path, '');
+  });
+
+  it('links the related places of a diagnostic: a name defined twice, to its first definition in another file', async () => {
+    const path = 'syncs/fixes.sync';
+    await client.replace(path, 'destination meta_ads : webhook {\n  url "https://hooks.example.com/x"\n}\n');
+    const [twice] = (await client.diagnosticsOf(path, (ds) => ds.some((d) => d.code === 'SW0101'))).filter((d) => d.code === 'SW0101');
+    const first = client.position('destinations.sync', 'destination meta_ads', 'destination '.length);
+    expect(twice!.relatedInformation).toEqual([
+      { location: { uri: client.uri('destinations.sync'), range: { start: first, end: { line: first.line, character: first.character + 'meta_ads'.length } } }, message: expect.stringContaining('meta_ads') },
+    ]);
+    await client.replace(path, '');
+    await client.diagnosticsOf(path, (ds) => ds.length === 0);
+  });
+
+  it('checks as one types: a model renamed in one file makes the syncs of other files fail, and renamed back, pass', async () => {
+    const models = 'models.sync';
+    await client.open(models);
+    const original = client.text(models);
+    const at = client.position(models, 'model customers {', 'model customers'.length);
+    // Typing `2` after the name: one incremental change, as an editor sends a keystroke.
+    await client.edit(models, [{ range: { start: at, end: at }, text: '2' }], original.replace('model customers {', 'model customers2 {'));
+    const audiences = await client.diagnosticsOf('audiences.sync', (ds) => ds.some((d) => d.code === 'SW0102'));
+    expect(audiences.filter((d) => d.code === 'SW0102').map((d) => d.message.split('\n')[0])).toContain('unknown model `customers`');
+    const ads = await client.diagnosticsOf('syncs/ads.sync', (ds) => ds.some((d) => d.code === 'SW0102'));
+    expect(ads.find((d) => d.code === 'SW0102')?.message).toContain('unknown model or audience `customers`');
+    // The "did you mean" of the renamed definition, from the whole project.
+    expect(ads.find((d) => d.code === 'SW0102')?.message).toContain('did you mean `customers2`?');
+    await client.edit(models, [{ range: { start: at, end: { line: at.line, character: at.character + 1 } }, text: '' }], original);
+    await client.diagnosticsOf('audiences.sync', (ds) => ds.length === 0);
+    await client.diagnosticsOf('syncs/ads.sync', (ds) => ds.length === 0);
+  });
+
+  it('follows files changed on disk while they are not open', async () => {
+    const path = 'syncs/extra.sync';
+    writeFileSync(join(dir, path), 'sync extra {\n  from customers\n  to nowhere\n  mode upsert\n}\n');
+    await client.watched(path, FileChangeType.Created);
+    const ds = await client.diagnosticsOf(path, (d) => d.length > 0);
+    expect(codes(ds)).toContain('SW0102');
+    unlinkSync(join(dir, path));
+    await client.watched(path, FileChangeType.Deleted);
+    await client.diagnosticsOf(path, (d) => d.length === 0);
+  });
+});
+
+let scratch = false;
+
+/** Completion at the `|` of `text`, written in a file the editor has open. */
+async function complete(text: string): Promise<string[]> {
+  const path = 'syncs/scratch.sync';
+  const at = text.indexOf('|');
+  const body = text.slice(0, at) + text.slice(at + 1);
+  if (!scratch) {
+    writeFileSync(join(dir, path), '');
+    await client.open(path);
+    scratch = true;
+  }
+  await client.replace(path, body);
+  return labels(await client.connection.sendRequest(CompletionRequest.type, { textDocument: { uri: client.uri(path) }, position: positionAt(body, at) }));
+}
+
+describe('completion', () => {
+  // What the scratch file defines would count in the tests after these.
+  afterAll(async () => {
+    await client.replace('syncs/scratch.sync', '');
+  });
+
+  it('offers definition keywords at the top level, and destination types and dialects after the colon', async () => {
+    expect(await complete('|')).toEqual(['source', 'model', 'audience', 'destination', 'sync']);
+    expect(await complete('destination d : |')).toEqual(['amplitude', 'bigquery', 'braze', 'facebook_ads', 'gcs', 'google_ads', 'hubspot', 'kafka', 'kinesis', 'klaviyo', 'mixpanel', 'postgres', 's3', 'salesforce', 'slack', 'snowflake', 'webhook']);
+    expect(await complete('source w : |')).toEqual(['postgres', 'snowflake', 'bigquery']);
+  });
+
+  it("offers a type's settings not yet written, with their descriptions, and a setting's values", async () => {
+    expect(await complete('destination d : mixpanel {\n  project_token env("T")\n  |\n}')).toEqual(['project_id', 'api_secret', 'service_account_username', 'service_account_secret', 'region']);
+    const path = 'syncs/scratch.sync';
+    const items = (await client.connection.sendRequest(CompletionRequest.type, { textDocument: { uri: client.uri(path) }, position: { line: 2, character: 2 } })) as CompletionItem[];
+    expect((items.find((i) => i.label === 'project_id')?.documentation as MarkupContent).value).toContain('the numeric project id');
+    expect(items.find((i) => i.label === 'api_secret')?.detail).toBe('secret: env("NAME")');
+    expect(await complete('destination d : mixpanel {\n  region |\n}')).toEqual(['"us"', '"eu"', '"in"', 'env("…")']);
+  });
+
+  it('offers the items a block takes, but those already written', async () => {
+    expect(await complete('sync s {\n  from customers\n  to meta_ads audience "x"\n  |\n}')).toEqual(['mode', 'identifier', 'map', 'batch', 'guard', 'schedule', 'message', 'format']);
+    expect(await complete('model m {\n  from snowflake_dw\n  |\n}')).toEqual(['table', 'sql', 'primary key', 'order by', 'columns']);
+    expect(await complete('audience a {\n  |\n}')).toEqual(['from', 'where']);
+  });
+
+  it('offers the modes that this destination takes for this sync, from the mode matrix', async () => {
+    // Records to an ad platform: upsert and mirror; an audience: add, remove, mirror (no attributes to upsert).
+    expect(await complete('sync s {\n  from customers\n  to meta_ads audience "x"\n  mode |\n}')).toEqual(['upsert', 'mirror']);
+    expect(await complete('sync s {\n  from high_value_customers\n  to meta_ads audience "x"\n  mode |\n}')).toEqual(['add', 'remove', 'mirror']);
+    expect(await complete('sync s {\n  from customers\n  to klaviyo object profiles\n  mode |\n}')).toEqual(['upsert', 'insert']);
+    expect(await complete('sync s {\n  from customers\n  to amplitude event "e"\n  mode in|\n}')).toEqual(['upsert', 'insert']);
+  });
+
+  it('offers names where a sync reads and writes, and object kinds after the destination', async () => {
+    const from = await complete('sync s {\n  from |\n}');
+    expect(from).toEqual(expect.arrayContaining(['customers', 'orders', 'high_value_customers', 'vip_customers']));
+    expect(from).not.toContain('meta_ads');
+    const to = await complete('sync s {\n  from customers\n  to |\n}');
+    expect(to).toEqual(expect.arrayContaining(['meta_ads', 'klaviyo', 'marketing_bq', 'snowflake_dw']));
+    expect(to).not.toContain('customers');
+    expect((await complete('sync s {\n  from customers\n  to mixpanel |\n}')).slice(0, 2)).toEqual(['event', 'object']);
+    expect((await complete('sync s {\n  from high_value_customers\n  to klaviyo |\n}'))[0]).toBe('list');
+  });
+
+  it("offers the model's columns in identifier, map, where and order by", async () => {
+    const customers = ['customer_id', 'email', 'phone', 'first_name', 'last_name'];
+    expect(await complete('sync s {\n  from customers\n  to klaviyo object profiles\n  identifier |\n}')).toEqual(expect.arrayContaining(customers));
+    expect(await complete('sync s {\n  from high_value_customers\n  to klaviyo list "x"\n  map {\n    |\n  }\n}')).toEqual(expect.arrayContaining(customers));
+    expect(await complete('audience a {\n  from customers\n  where |\n}')).toEqual(expect.arrayContaining(customers));
+    expect(await complete('audience a {\n  from customers\n  where email |\n}')).toEqual(['in', 'not in', 'is null', 'is not null', 'like', 'not like', 'between']);
+    expect(await complete('model m {\n  from snowflake_dw\n  table t\n  order by |\n  columns {\n    a int\n    b string\n  }\n}')).toEqual(['a', 'b']);
+    expect(await complete('model m {\n  from snowflake_dw\n  columns {\n    a |\n  }\n}')).toEqual(['string', 'int', 'bigint', 'float', 'decimal', 'bool', 'date', 'timestamp', 'json']);
+    // An open set of fields: the column's own name is offered.
+    expect(await complete('sync s {\n  from customers\n  to klaviyo object profiles\n  identifier email -> |\n}')).toEqual(['email']);
+    // A closed set: Meta's customer-file keys, whatever the column; Google's identifiers, one spelling each.
+    const meta = await complete('sync s {\n  from high_value_customers\n  to meta_ads audience "x"\n  map {\n    phone -> |\n  }\n}');
+    expect(meta).toEqual(expect.arrayContaining(['EMAIL', 'PHONE', 'FN', 'LN', 'ZIP', 'COUNTRY']));
+    expect(meta).not.toContain('phone');
+    expect(await complete('sync s {\n  from high_value_customers\n  to google_ads audience "x"\n  identifier email -> |\n}')).toEqual(['hashed_email', 'hashed_phone_number']);
+  });
+});
+
+describe('hover', () => {
+  const hover = async (path: string, needle: string, shift = 0, nth = 0) =>
+    hoverText(await client.connection.sendRequest(HoverRequest.type, { textDocument: { uri: client.uri(path) }, position: client.position(path, needle, shift, nth) }));
+
+  it("shows a destination type's modes and limits with the matrix's reason", async () => {
+    const text = await hover('destinations.sync', 'facebook_ads', 2);
+    expect(text).toContain('**record modes:** `upsert`, `mirror`');
+    expect(text).toContain('**audience modes:** `add`, `remove`, `mirror`');
+    expect(text).toContain('ad platforms take identifiers into a list');
+    expect(text).toContain('up to 10,000 rows per call');
+  });
+
+  it("shows a setting's description, a column's type and where it is declared, a mode's meaning here", async () => {
+    expect(await hover('destinations.sync', 'project_id', 1)).toContain('the numeric project id, needed with a service account');
+    const column = await hover('syncs/ads.sync', 'phone        ->', 1);
+    expect(column).toMatch(/\*\*column\*\* `phone string\??` of model `customers`, declared at models\.sync:\d+/);
+    const mode = await hover('syncs/ads.sync', 'mode       mirror', 'mode       '.length + 1);
+    expect(mode).toContain('**mirror** (audiences): the destination list is made to match the audience exactly');
+    expect(mode).toContain('facebook_ads takes it for audiences');
+    expect(await hover('syncs/ads.sync', 'guard', 1)).toContain('aborts a run that would delete more');
+  });
+});
+
+describe('navigation', () => {
+  it('goes to a definition in another file and finds its references in every file', async () => {
+    const position = client.position('audiences.sync', 'from  customers', 'from  '.length + 2);
+    const def = await client.connection.sendRequest(DefinitionRequest.type, { textDocument: { uri: client.uri('audiences.sync') }, position });
+    expect(def).toEqual({ uri: client.uri('models.sync'), range: { start: client.position('models.sync', 'model customers', 6), end: client.position('models.sync', 'model customers', 15) } });
+    const refs = (await client.connection.sendRequest(ReferencesRequest.type, { textDocument: { uri: client.uri('audiences.sync') }, position, context: { includeDeclaration: false } }))!;
+    // In each file, as many as it has `from customers`.
+    const files = ['audiences.sync', 'syncs/ads.sync', 'syncs/analytics.sync', 'syncs/marketing.sync', 'syncs/warehouse.sync'];
+    const expected = Object.fromEntries(files.map((p) => [client.uri(p), client.text(p).match(/\bfrom\s+customers\b/g)?.length ?? 0]).filter(([, n]) => n !== 0));
+    const found: Record<string, number> = {};
+    for (const r of refs) found[r.uri] = (found[r.uri] ?? 0) + 1;
+    expect(found).toEqual(expected);
+    expect(Object.keys(found).length).toBeGreaterThan(2);
+  });
+
+  it.each([
+    // [kind, where it is read, the needle and shift there, the file defining it, the needle of the definition's name]
+    ['source', 'models.sync', 'from        snowflake_dw', 'from        '.length, 'sources.sync', 'source snowflake_dw', 'source '.length, 'snowflake_dw'],
+    ['audience', 'syncs/ads.sync', 'from       high_value_customers', 'from       '.length, 'audiences.sync', 'audience high_value_customers', 'audience '.length, 'high_value_customers'],
+    ['destination', 'syncs/ads.sync', 'to         meta_ads', 'to         '.length, 'destinations.sync', 'destination meta_ads', 'destination '.length, 'meta_ads'],
+    ['column', 'syncs/ads.sync', 'identifier email', 'identifier '.length, 'models.sync', '    email ', 4, 'email'],
+  ])('goes to the definition of a %s in another file, and finds its references', async (_kind, file, needle, shift, defFile, defNeedle, defShift, name) => {
+    const position = client.position(file, needle, shift + 1);
+    const def = await client.connection.sendRequest(DefinitionRequest.type, { textDocument: { uri: client.uri(file) }, position });
+    const start = client.position(defFile, defNeedle, defShift);
+    expect(def).toEqual({ uri: client.uri(defFile), range: { start, end: { line: start.line, character: start.character + name.length } } });
+    const refs = (await client.connection.sendRequest(ReferencesRequest.type, { textDocument: { uri: client.uri(file) }, position, context: { includeDeclaration: true } }))!;
+    expect(refs).toContainEqual({ uri: client.uri(defFile), range: { start, end: { line: start.line, character: start.character + name.length } } });
+    expect(refs).toContainEqual({ uri: client.uri(file), range: { start: client.position(file, needle, shift), end: client.position(file, needle, shift + name.length) } });
+    // Every reference is the name, in its file.
+    for (const r of refs) {
+      const lines = client.text(client.path(r.uri)).split('\n');
+      expect(lines[r.range.start.line]!.slice(r.range.start.character, r.range.end.character)).toBe(name);
+    }
+  });
+
+  it('renames a source, an audience and a destination across files, leaving a project that checks', async () => {
+    const files = ['models.sync', 'audiences.sync', 'sources.sync', 'destinations.sync', 'syncs/ads.sync', 'syncs/analytics.sync', 'syncs/marketing.sync', 'syncs/warehouse.sync'];
+    for (const [file, needle, shift, newName, expected] of [
+      ['sources.sync', 'source snowflake_dw', 'source '.length, 'dw', 'from        dw'],
+      ['syncs/ads.sync', 'from       high_value_customers', 'from       '.length, 'big_spenders', 'audience big_spenders {'],
+      ['syncs/ads.sync', 'to         meta_ads', 'to         '.length, 'facebook', 'destination facebook : facebook_ads {'],
+    ] as const) {
+      const edit = (await client.connection.sendRequest(RenameRequest.type, { textDocument: { uri: client.uri(file) }, position: client.position(file, needle, shift), newName }))!;
+      const renamed = files.map((path) => ({ path, text: applyEdits(client.text(path), edit.changes?.[client.uri(path)] ?? []) }));
+      expect(checkProject(renamed).diagnostics).toEqual([]);
+      expect(renamed.map((f) => f.text).join('\n')).toContain(expected);
+      expect(Object.keys(edit.changes ?? {}).length).toBeGreaterThan(1);
+    }
+  });
+
+  it('renames a model across files, and a column keeping the destination fields', async () => {
+    const uri = client.uri('models.sync');
+    const position = client.position('models.sync', 'model customers', 'model '.length);
+    expect(await client.connection.sendRequest(PrepareRenameRequest.type, { textDocument: { uri }, position })).toMatchObject({ placeholder: 'customers' });
+    const edit = (await client.connection.sendRequest(RenameRequest.type, { textDocument: { uri }, position, newName: 'shoppers' }))!;
+    const files = ['models.sync', 'audiences.sync', 'sources.sync', 'destinations.sync', 'syncs/ads.sync', 'syncs/analytics.sync', 'syncs/marketing.sync', 'syncs/warehouse.sync'];
+    const renamed = files.map((path) => ({ path, text: applyEdits(client.text(path), edit.changes?.[client.uri(path)] ?? []) }));
+    expect(checkProject(renamed).diagnostics).toEqual([]);
+    expect(renamed.find((f) => f.path === 'audiences.sync')!.text).toContain('from  shoppers');
+
+    const column = client.position('models.sync', '    email ', 4);
+    const cedit = (await client.connection.sendRequest(RenameRequest.type, { textDocument: { uri }, position: column, newName: 'email_address' }))!;
+    const after = files.map((path) => ({ path, text: applyEdits(client.text(path), cedit.changes?.[client.uri(path)] ?? []) }));
+    expect(checkProject(after).diagnostics).toEqual([]);
+    const ads = after.find((f) => f.path === 'syncs/ads.sync')!.text;
+    expect(ads).toContain('identifier email_address -> EMAIL hashed');
+
+    await expect(client.connection.sendRequest(RenameRequest.type, { textDocument: { uri }, position, newName: 'orders' })).rejects.toThrow('`orders` is already defined');
+    await expect(client.connection.sendRequest(RenameRequest.type, { textDocument: { uri }, position, newName: 'two words' })).rejects.toThrow('is not a name');
+  });
+
+  it('outlines a file and folds its definitions, blocks and comments', async () => {
+    const uri = client.uri('models.sync');
+    const symbols = (await client.connection.sendRequest(DocumentSymbolRequest.type, { textDocument: { uri } })) as DocumentSymbol[];
+    expect(symbols.map((s) => s.name)).toEqual(['customers', 'orders', 'abandoned_checkouts', 'newsletter_signups', 'new_app_accounts']);
+    expect(symbols[0]!.children?.map((c) => c.name)).toEqual(expect.arrayContaining(['customer_id', 'email']));
+    expect(symbols[0]!.children?.find((c) => c.name === 'email')?.detail).toMatch(/^string/);
+    const folds = (await client.connection.sendRequest(FoldingRangeRequest.type, { textDocument: { uri } }))!;
+    const model = client.position('models.sync', 'model customers');
+    expect(folds).toContainEqual({ startLine: model.line, endLine: expect.any(Number) });
+    expect(folds.filter((f) => f.kind === undefined).length).toBeGreaterThanOrEqual(10);
+  });
+});
+
+describe('formatting', () => {
+  it('formats through `fmt`, and offers it as a code action', async () => {
+    const path = 'syncs/scratch.sync';
+    const messy = 'sync s {\nfrom customers\n     to klaviyo   object profiles\nmode upsert  identifier email -> email }\n';
+    await complete(`${messy}|`);
+    const edits = (await client.connection.sendRequest(DocumentFormattingRequest.type, { textDocument: { uri: client.uri(path) }, options: { tabSize: 2, insertSpaces: true } }))!;
+    expect(applyEdits(messy, edits)).toBe(formatSource(path, messy).text);
+    const actions = (await client.connection.sendRequest(CodeActionRequest.type, {
+      textDocument: { uri: client.uri(path) },
+      range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+      context: { diagnostics: [], only: ['source'] },
+    }))!;
+    expect(actions.map((a) => a.title)).toContain('Format the file (syncwright fmt)');
+  });
+});
