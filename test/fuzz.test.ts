@@ -11,7 +11,7 @@ import type { Diagnostic } from '../src/diagnostics/diagnostic.js';
 import type { SymbolIndex } from '../src/check/symbols.js';
 import type { Span } from '../src/span.js';
 import { formatSource } from '../src/syntax/format.js';
-import { parseFile } from '../src/syntax/parse.js';
+import { nestingLimit, parseFile } from '../src/syntax/parse.js';
 import { lex } from '../src/syntax/tokens.js';
 import { check, compileContext, emit, parse, plan } from '../src/index.js';
 import { commentText, stripSpans, syncFiles } from './fixtures/format/helpers.js';
@@ -208,7 +208,11 @@ describe('fuzz: extreme nesting', () => {
     ['20,000 `not`s', audience(`${'not '.repeat(20_000)}a = 1`)],
   ])('%s end as a diagnostic, never a crash', (_, text) => {
     for (const result of [parseFile('deep.sync', text), formatSource('deep.sync', text), checkProject([{ path: 'deep.sync', text }])]) {
-      expect(result.diagnostics.map((d) => d.message)).toContain('this file nests too deeply to be read');
+      const deep = result.diagnostics.find((d) => d.code === 'SW0013');
+      expect(deep?.message).toBe(`this condition nests more than ${nestingLimit} deep (brackets and \`not\`): the file is not read`);
+      // At the first bracket or `not` past the limit, not at the file's start.
+      expect(text.slice(deep!.span.offset, deep!.span.endOffset)).toMatch(/^(\(|not)$/);
+      expect(deep!.span.offset).toBeGreaterThan(text.indexOf('where'));
       expectSpansInside(result.diagnostics, 'deep.sync', text);
     }
   });
@@ -228,7 +232,8 @@ sync s { from x  to wh table t.members  mode mirror  identifier id -> id  guard 
         if (checkProject([{ path: 'deep.sync', text: project(sources[0]!, mid, open!, close!) }]).ok) ok = mid;
         else tooDeep = mid;
       }
-      expect(ok, `${open}...${close}`).toBeGreaterThan(100);
+      // The same on every machine and caller: the limit is counted, not the stack's.
+      expect(ok, `${open}...${close}`).toBe(nestingLimit);
       const deepest = project(sources[0]!, ok, open!, close!);
       expect(formatSource('deep.sync', deepest).diagnostics).toEqual([]);
       for (const source of sources) {

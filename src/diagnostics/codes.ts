@@ -34,7 +34,7 @@ export const codes = {
   /** Any other word or sign where the grammar has no place for it: a stray `}`, a misspelt keyword. */
   'unexpected-token': { code: 'SW0012', severity: 'error', message: '{{{detail}}}' },
   /** Text nested thousands deep, which the parser refuses rather than exhaust its stack. */
-  'nesting-too-deep': { code: 'SW0013', severity: 'error', message: 'this file nests too deeply to be read' },
+  'nesting-too-deep': { code: 'SW0013', severity: 'error', message: 'this condition nests more than {{limit}} deep (brackets and `not`): the file is not read' },
   /** An operator written as another language writes it: `&&`, `||`, `==`, `=>`, `x not null`. */
   'operator-spelling': { code: 'SW0014', severity: 'error', message: '{{{detail}}}' },
   // SW01xx: names

@@ -68,10 +68,63 @@ function unread(cst: CstNode, tokens: readonly IToken[], lexed: ILexingResult, t
   };
 }
 
+/**
+ * How deep brackets and `not` may nest: far beyond what anyone writes, and well within what
+ * every stage that walks a condition (parser, checker, emitters, formatter) reads on the
+ * default stack. A fixed number, so that a file reads the same on every machine and caller.
+ */
+export const nestingLimit = 256;
+
+/**
+ * The first token nested deeper than `nestingLimit`, counted on the tokens, so that nothing
+ * recurses that deep. A `not` nests until the `and`/`or` or `)` that ends its term; a `not` of
+ * `is not null` or `not in` is counted too, which only ever over-counts by one.
+ */
+function tooDeep(tokens: readonly IToken[]): IToken | undefined {
+  let depth = 0;
+  // Per open bracket (the first entry: outside any), the `not`s of the term being read.
+  const nots = [0];
+  for (const t of tokens) {
+    if (tokenMatcher(t, T.LParen)) {
+      depth++;
+      nots.push(0);
+    } else if (tokenMatcher(t, T.RParen)) {
+      if (nots.length > 1) depth -= (nots.pop() as number) + 1;
+    } else if (tokenMatcher(t, T.Not)) {
+      depth++;
+      nots[nots.length - 1]!++;
+    } else if (tokenMatcher(t, T.And) || tokenMatcher(t, T.Or)) {
+      depth -= nots[nots.length - 1]!;
+      nots[nots.length - 1] = 0;
+    } else if (tokenMatcher(t, T.LBrace) || tokenMatcher(t, T.RBrace)) {
+      // A block starts or ends: whatever condition was open has ended (its error is the parser's to report).
+      depth = 0;
+      nots.length = 1;
+      nots[0] = 0;
+    }
+    if (depth > nestingLimit) return t;
+  }
+  return undefined;
+}
+
+/** A tree with nothing in it, for a file that was not read: every word of it may name a definition. */
+function unreadFile(file: string, text: string, d: Diagnostic): ParseResult {
+  return {
+    ast: buildAst(file, { name: 'project', children: {} }, [], text),
+    diagnostics: [d],
+    ok: false,
+    namesInText: [...text.matchAll(/[A-Za-z_][A-Za-z0-9_$]*/g)].map((m) => m[0]),
+  };
+}
+
+const nestingHint = 'split deeply nested conditions into several audiences or a model `sql`';
+
 function parseText(file: string, text: string, words: SyntaxWords): ParseResult {
   const lexed = T.lex(text);
   const slips = lexed.groups.slips ?? [];
   const tokens = slips.length > 0 ? withSlips(lexed.tokens, slips) : lexed.tokens;
+  const deep = tooDeep(tokens);
+  if (deep) return unreadFile(file, text, diagnostic('nesting-too-deep', tokenSpan(file, deep), { limit: nestingLimit }, [nestingHint]));
   parser.input = tokens;
   const cst = parser.project();
   const comments: Comment[] = (lexed.groups.comments ?? []).map((t) => ({ text: t.image, span: tokenSpan(file, t) }));
@@ -93,21 +146,16 @@ function parseText(file: string, text: string, words: SyntaxWords): ParseResult 
 }
 
 /**
- * The parser and the builder recurse once per level of nesting: input nested thousands deep
- * (generated or corrupted) ends as a diagnostic and an empty tree, never as a crash.
+ * The parser and the builder recurse once per level of nesting, which `nestingLimit` bounds
+ * before they start. Should some other input still exhaust the stack, it ends as the same
+ * diagnostic (at the file's start) and an empty tree, never as a crash.
  */
 export function parseFile(file: string, text: string, words: SyntaxWords = noWords): ParseResult {
   try {
     return parseText(file, text, words);
   } catch (e) {
     if (!(e instanceof RangeError)) throw e;
-    return {
-      ast: buildAst(file, { name: 'project', children: {} }, [], text),
-      diagnostics: [diagnostic('nesting-too-deep', fileStart(file), {}, ['split deeply nested conditions into several audiences or a model `sql`'])],
-      ok: false,
-      // Nothing was read: every word may name a definition.
-      namesInText: [...text.matchAll(/[A-Za-z_][A-Za-z0-9_$]*/g)].map((m) => m[0]),
-    };
+    return unreadFile(file, text, diagnostic('nesting-too-deep', fileStart(file), { limit: nestingLimit }, [nestingHint]));
   }
 }
 
