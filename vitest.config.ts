@@ -22,11 +22,13 @@ export default defineConfig({
     // Two cores: forks keep PGlite instances and servers isolated per file.
     pool: 'forks',
     maxWorkers: 2,
-    testTimeout: 60_000,
+    // A guard against a hang, not a speed check: on a loaded machine the property tests and
+    // end-to-end runs take minutes (speed is measured by `npm run bench`).
+    testTimeout: 300_000,
     // Self-checks (the parser's grammar, every JSON Schema against the meta-schema)
     // cost start-up time on every CLI run, so they run only when asked: here, in every test run.
     env: { SYNCWRIGHT_SELF_CHECKS: '1' },
-    hookTimeout: 120_000,
+    hookTimeout: 300_000,
     sequence: { sequencer: LongestFirst },
   },
 });

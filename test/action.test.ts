@@ -135,7 +135,7 @@ beforeAll(async () => {
   workspace = join(dir, 'workspace');
   git(dir, 'clone', '-q', '--depth=1', `file://${origin}`, workspace);
   github = await new FakeGitHub({ repository: 'acme/syncs', token, issues: [7] }).start();
-}, 120_000);
+});
 
 afterAll(async () => {
   await github?.api.close();

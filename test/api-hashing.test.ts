@@ -11,6 +11,8 @@ import { compileSync, file } from './fixtures/api/compile.js';
 import { requireDestinationType } from '../src/catalog/index.js';
 import { normalise, sha256 } from './contracts/normalise.js';
 import { apiSqlDialect } from '../src/emit/api-dialect.js';
+import { plainNormalisation } from '../src/catalog/fields.js';
+import { compile } from '../src/index.js';
 
 const project = `
 source wh : postgres { database "app" }
@@ -179,6 +181,7 @@ describeEngines('Meta customer-file keys, normalised and hashed in SQL', (engine
 
   // Every step, of every rule of Meta and Google, as SQL and as its reference, on generated strings.
   const rules = [
+    { name: 'hashed, where the destination has no rule', steps: plainNormalisation },
     ...Object.entries(metaKeys).map(([k, s]) => ({ name: `meta ${k}`, steps: s.normalise ?? [] })),
     ...Object.entries(requireDestinationType('google_ads').objectKinds[0]!.fields!.fields).map(([k, s]) => ({ name: `google ${k}`, steps: s.normalise ?? [] })),
   ];
@@ -193,5 +196,69 @@ describeEngines('Meta customer-file keys, normalised and hashed in SQL', (engine
       const out = await engine.query<{ v: string | null }>(`SELECT ${sql} AS v FROM unnest($1::text[]) WITH ORDINALITY AS "t"("x", "n") ORDER BY "t"."n"`, [samples]);
       expect(out.map((o) => o.v), rule.name).toEqual(samples.map((x) => normalise(x, rule.steps)));
     }
+  });
+});
+
+/**
+ * `hashed` means one thing: the same mapping into an API destination (a HubSpot property, no
+ * rule of its own) and into a warehouse table gives the same digest for every value, and the
+ * digest of the value normalised as src/catalog/fields.ts says (`plainNormalisation`).
+ */
+const bothWays = `
+source wh : postgres { database "app" }
+model accounts {
+  from wh
+  table app.accounts
+  primary key id
+  columns { id int  email string  ref string? }
+}
+destination crm : hubspot { token env("HUBSPOT_TOKEN") }
+sync accounts_api {
+  from accounts
+  to crm object contacts
+  mode upsert
+  identifier email -> email
+  map { ref -> external_ref hashed }
+}
+sync accounts_wh {
+  from accounts
+  to wh table crm.accounts
+  mode upsert
+  identifier id -> id
+  map { email -> email  ref -> external_ref hashed }
+}
+`;
+const refs = ['  Ann.Lee@Example.COM ', 'AbC-1', ' AbC-1', '', '   ', null, 'x@Y', 'É@Ü.de'];
+
+describeEngines('one meaning of `hashed`, whichever way a value goes', (engine) => {
+  beforeAll(async () => {
+    const values = refs.map((r, i) => `(${i + 1}, 'p${i + 1}@example.com', ${sqlLiteral(r)})`).join(', ');
+    await engine.exec(`CREATE SCHEMA IF NOT EXISTS app; CREATE TABLE app.accounts (id int, email text, ref text); INSERT INTO app.accounts VALUES ${values};
+      CREATE SCHEMA IF NOT EXISTS crm; CREATE TABLE crm.accounts (id int PRIMARY KEY, email text, external_ref text);`);
+  });
+
+  it('the API change set and the warehouse script give the same digests, those of the reference', async () => {
+    const built = compile([{ path: 'both.sync', text: bothWays }]);
+    expect(built.ok).toBe(true);
+    const of = (sync: string) => built.artifacts.find((a) => a.plan.sync.name === sync)!;
+    const api = of('accounts_api');
+    await engine.exec(file(api, 'changes.sql'));
+    const sent = await engine.query<{ row_key: string; payload: string }>(file(api, 'read.sql'));
+    // The identifier (email) is the row's key; the payload holds the mapped properties.
+    const byEmail = new Map(sent.map((r) => [r.row_key, (JSON.parse(r.payload) as { external_ref?: string }).external_ref]));
+    await engine.exec(file(of('accounts_wh'), 'apply.sql'));
+    const stored = await engine.query<{ id: number; email: string; external_ref: string | null }>('SELECT id, email, external_ref FROM crm.accounts ORDER BY id');
+    expect(stored).toHaveLength(refs.length);
+    for (const [i, r] of refs.entries()) {
+      const normalised = r === null ? null : normalise(r, plainNormalisation);
+      const want = normalised === null ? null : sha256(normalised);
+      expect(stored[i]!.external_ref, `warehouse, ${JSON.stringify(r)}`).toBe(want);
+      // HubSpot takes "" for a value to clear (`nullAsEmpty`): no digest is sent as "".
+      expect(byEmail.get(stored[i]!.email), `API, ${JSON.stringify(r)}`).toBe(want ?? '');
+    }
+    // The cases that differed: an email's case, and an empty value (hashed in one, left out in the other).
+    expect(stored[0]!.external_ref).toBe(sha256('ann.lee@example.com'));
+    expect(stored[1]!.external_ref).toBe(stored[2]!.external_ref);
+    expect(stored[3]!.external_ref).toBeNull();
   });
 });

@@ -64,7 +64,7 @@ beforeAll(async () => {
   const ads = join(dir, 'syncs', 'ads.sync');
   writeFileSync(ads, readFileSync(ads, 'utf8').replace('mode       add', 'mode       ad').replace('phone        -> PHONE hashed', 'phnoe        -> PHONE hashed'));
   client = await LspClient.start(dir);
-}, 120_000);
+});
 
 afterAll(async () => {
   const code = await client?.stop();

@@ -183,7 +183,7 @@ describe('a run that cannot have its sync', () => {
   beforeAll(async () => {
     ensureBuilt();
     hubspot = await startHubspot({ token: env.HUBSPOT_TOKEN });
-  }, 240_000);
+  });
   afterAll(() => hubspot.api.close());
 
   const plan = join(build, sync, 'plan.json');

@@ -41,7 +41,7 @@ for (const engine of scratchEngines) {
       amplitude = await startAmplitude({ apiKey: env.AMPLITUDE_KEY });
       meta = await startMeta({ token: env.META_TOKEN });
       slack = await startSlack({ token: env.SLACK_TOKEN });
-    }, 240_000);
+    });
     afterAll(async () => {
       await Promise.all([hubspot, hook, amplitude, meta, slack].map((s) => s.api.close()));
       await db.drop();

@@ -27,7 +27,7 @@ function files(folder: string): Record<string, string> {
 beforeAll(() => {
   ensureBuilt();
   dir = mkdtempSync(join(tmpdir(), 'syncwright-templates-'));
-}, 180_000);
+});
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('precompiled templates', () => {

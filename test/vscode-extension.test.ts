@@ -49,7 +49,7 @@ describe('the VS Code extension', () => {
     expect(bundle).toContain('syncwright.restartServer');
     writeFileSync(join(scratch, 'extension.js'), bundle);
     execFileSync(process.execPath, ['--check', join(scratch, 'extension.js')]);
-  }, 120_000);
+  });
 
   it("finds the project's own syncwright, from a folder inside the project too, else the package a setting names", () => {
     const project = join(scratch, 'project');
@@ -79,5 +79,5 @@ describe('the VS Code extension', () => {
     await client.open('syncs/hubspot.sync');
     expect(await client.diagnosticsOf('syncs/hubspot.sync', () => true)).toEqual([]);
     expect(await client.stop()).toBe(0);
-  }, 120_000);
+  });
 });

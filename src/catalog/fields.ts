@@ -19,6 +19,7 @@ export type NormaliseStep =
   | 'trim'
   | 'strip'
   | 'lower'
+  | 'lower_if_email'
   | 'digits'
   | 'letters'
   | 'strip_leading_zeros'
@@ -87,8 +88,13 @@ export interface FieldRules {
   unmappedIn?: { modes: SyncMode[]; why: string };
 }
 
-/** Hashing with no destination rule for the field: the value as it is, surrounding spaces removed. */
-export const plainNormalisation: readonly NormaliseStep[] = ['trim', 'non_empty'];
+/**
+ * What `hashed` means where the destination has no rule for the field, in every emitter (API
+ * change sets and warehouse scripts alike): surrounding spaces removed, an email address
+ * (a value holding `@`) lower-cased, and an empty value left out rather than hashed (the
+ * digest of "" would match every empty row).
+ */
+export const plainNormalisation: readonly NormaliseStep[] = ['trim', 'lower_if_email', 'non_empty'];
 
 export interface ResolvedField {
   /** The field as the request names it. */

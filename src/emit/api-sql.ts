@@ -4,6 +4,7 @@
  * commit.sql (accepted rows into the snapshot; absent without an identifier, since there is
  * nothing to remember).
  */
+import { normaliseSql } from '../dialect/normalise.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ChangeSet, ChangeSetValue } from '../plan/api-changes.js';
@@ -84,7 +85,7 @@ function valueSql(d: ApiSqlDialect, v: ChangeSetValue, asText: boolean): string 
   const encoding = v.encode === undefined ? undefined : d.snippets.encode[v.encode][v.type];
   let sql = column;
   if (normalised) {
-    sql = v.normalise.reduce((inner, step) => d.fill(d.snippets.normalise[step], { v: inner }), d.text(column));
+    sql = normaliseSql(d.snippets.normalise, v.normalise, d.text(column));
     if (v.hashed) sql = d.sha256(sql);
   } else if (encoding) sql = d.fill(encoding, { v: column });
   const text = normalised || (encoding !== undefined && v.encode === 'text') || (encoding === undefined && v.type === 'string');

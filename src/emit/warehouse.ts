@@ -4,10 +4,11 @@
  * into a temporary table of the destination, then apply.sql there.
  */
 import type { ColumnType } from '../catalog/types.js';
-import type { Dialect } from '../check/model.js';
 import type { Ident } from '../syntax/ast.js';
 import { getDialect, storedName, type DialectSpec } from '../dialect/index.js';
 import { fillSnippet } from '../dialect/snippet.js';
+import { normaliseSql } from '../dialect/normalise.js';
+import { plainNormalisation } from '../catalog/fields.js';
 import { queryInParentheses } from '../dialect/sql-text.js';
 import { quoteIdent } from '../dialect/quote.js';
 import type { StagedColumn, WarehouseSyncPlan } from '../plan/warehouse.js';
@@ -51,24 +52,11 @@ function typeName(spec: DialectSpec, c: { type: ColumnType; precision?: number; 
   return c.type === 'decimal' && c.precision !== undefined ? `${base}(${c.precision}, ${c.scale ?? 0})` : base;
 }
 
-const normalise = new Map<Dialect, string>();
-
-/** templates/warehouse/normalise.sql.hbs as a snippet over `{{v}}`: rendered once per dialect, not once per hashed column. */
-function normaliseSnippet(dialect: Dialect): string {
-  let snippet = normalise.get(dialect);
-  if (snippet === undefined) {
-    snippet = renderTemplate(dialect, 'normalise', { v: '{{v}}' });
-    normalise.set(dialect, snippet);
-  }
-  return snippet;
-}
-
 /** The rows partial's context over the model: mapped (normalised, hashed) values and order keys. */
 function modelRows(plan: WarehouseSyncPlan, w: SqlWriter) {
-  const dialect = w.spec.name;
   const m = () => w.name('m');
   const col = (name: Pick<Ident, 'text' | 'quoted'>) => `${m()}.${w.ident(name)}`;
-  const value = (c: StagedColumn) => (c.hashed ? fillSnippet(w.spec.hash, { v: fillSnippet(normaliseSnippet(dialect), { v: col(c.column) }) }) : col(c.column));
+  const value = (c: StagedColumn) => (c.hashed ? fillSnippet(w.spec.hash, { v: normaliseSql(w.spec.changeSet.normalise, plainNormalisation, col(c.column)) }) : col(c.column));
   const relation = plan.relation.kind === 'table' ? w.path(plan.relation.path) : `(${w.raw(queryInParentheses(w.spec, plan.relation.query))})`;
   const filter = plan.filter ? w.block(whereSql(plan.filter, w.spec, (name) => `${quoteIdent(w.spec, 'm')}.${quoteIdent(w.spec, storedName(w.spec, name))}`)) : '';
   const slots = [

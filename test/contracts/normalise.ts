@@ -12,6 +12,7 @@ const steps: Record<NormaliseStep, (v: string) => string | null> = {
   // Python's str.strip(" \t\r\n\0\x0B.") as Meta's SDK calls it (NUL cannot be in a warehouse string).
   strip: (v) => v.replace(/^[ \t\r\n\v.]+|[ \t\r\n\v.]+$/g, ''),
   lower: (v) => v.toLowerCase(),
+  lower_if_email: (v) => (v.includes('@') ? v.toLowerCase() : v),
   digits: (v) => v.replace(/[^0-9]/g, ''),
   letters: (v) => v.replace(/[^a-z]/g, ''),
   strip_leading_zeros: (v) => v.replace(/^0+/, ''),

@@ -36,10 +36,13 @@ FROM
             SELECT
               TO_HEX(
                 SHA256(
-                  CASE
-                    WHEN TRIM(`m`.`email`) LIKE '%@%' THEN LOWER(TRIM(`m`.`email`))
-                    ELSE TRIM(`m`.`email`)
-                  END
+                  NULLIF(
+                    CASE
+                      WHEN STRPOS(TRIM(`m`.`email`, ' '), '@') > 0 THEN LOWER(TRIM(`m`.`email`, ' '))
+                      ELSE TRIM(`m`.`email`, ' ')
+                    END,
+                    ''
+                  )
                 )
               ) AS `sw_c0`,
               `m`.`ltv` AS `sw_c1`,

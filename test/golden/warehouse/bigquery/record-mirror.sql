@@ -51,10 +51,13 @@ FROM
               `m`.`user_id` AS `sw_c0`,
               TO_HEX(
                 SHA256(
-                  CASE
-                    WHEN TRIM(`m`.`email`) LIKE '%@%' THEN LOWER(TRIM(`m`.`email`))
-                    ELSE TRIM(`m`.`email`)
-                  END
+                  NULLIF(
+                    CASE
+                      WHEN STRPOS(TRIM(`m`.`email`, ' '), '@') > 0 THEN LOWER(TRIM(`m`.`email`, ' '))
+                      ELSE TRIM(`m`.`email`, ' ')
+                    END,
+                    ''
+                  )
                 )
               ) AS `sw_c1`,
               `m`.`Full Name` AS `sw_c2`,

@@ -32,10 +32,13 @@ FROM
           (
             SELECT
               SHA2(
-                CASE
-                  WHEN TRIM("m"."EMAIL") LIKE '%@%' THEN LOWER(TRIM("m"."EMAIL"))
-                  ELSE TRIM("m"."EMAIL")
-                END,
+                NULLIF(
+                  CASE
+                    WHEN CONTAINS(TRIM("m"."EMAIL"), '@') THEN LOWER(TRIM("m"."EMAIL"))
+                    ELSE TRIM("m"."EMAIL")
+                  END,
+                  ''
+                ),
                 256
               ) AS "sw_c0",
               "m"."LTV" AS "sw_c1",

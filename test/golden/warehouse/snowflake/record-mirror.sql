@@ -50,10 +50,13 @@ FROM
             SELECT
               "m"."USER_ID" AS "sw_c0",
               SHA2(
-                CASE
-                  WHEN TRIM("m"."EMAIL") LIKE '%@%' THEN LOWER(TRIM("m"."EMAIL"))
-                  ELSE TRIM("m"."EMAIL")
-                END,
+                NULLIF(
+                  CASE
+                    WHEN CONTAINS(TRIM("m"."EMAIL"), '@') THEN LOWER(TRIM("m"."EMAIL"))
+                    ELSE TRIM("m"."EMAIL")
+                  END,
+                  ''
+                ),
                 256
               ) AS "sw_c1",
               "m"."Full Name" AS "sw_c2",
