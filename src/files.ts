@@ -1,5 +1,5 @@
 /** Finding and reading the project's `.sync` files. */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { isCompileOutput } from './output/kept-output.js';
 
@@ -61,7 +61,7 @@ export function findSyncFiles(paths: readonly string[], cwd = process.cwd()): Pr
   let root: string | undefined;
   for (const p of paths.length ? paths : ['.']) {
     const full = resolve(cwd, p);
-    let st;
+    let st: Stats;
     try {
       st = statSync(full);
     } catch {

@@ -74,7 +74,7 @@ describe('exit codes', () => {
     ['the current folder by default', clean, ['check'], 0, /^checked 1 file, 1 sync: ok$/],
     ['warnings only', warning, ['check'], 0, /0 errors, 1 warning\nchecked 1 file, 1 sync: ok$/],
     ['warnings under --strict', warning, ['check', '--strict'], 1, /^error\[SW0205\]/],
-    ['errors', error, ['check', 'crm.sync'], 1, /^error\[SW0104\][^]*1 error, 0 warnings$/],
+    ['errors', error, ['check', 'crm.sync'], 1, /^error\[SW0104\][\s\S]*1 error, 0 warnings$/],
     ['an unknown command', clean, ['frobnicate'], 2, /^syncwright: Unknown argument: frobnicate\nRun 'syncwright --help' for usage\.$/],
     ['no command', clean, [], 2, /^syncwright: name a command: check/],
     ['a missing path', clean, ['check', 'missing.sync'], 2, /^syncwright: no such file or folder: missing\.sync\n/],

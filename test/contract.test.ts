@@ -36,7 +36,7 @@ function syncFiles(dir: string): string[] {
 }
 
 /** The API syncs of an example project, checked as `syncwright check` checks it. */
-export function exampleSyncs(example: string): CheckedSync[] {
+function exampleSyncs(example: string): CheckedSync[] {
   const files = syncFiles(join(root, 'examples', example)).map((f) => ({ path: relative(root, f), text: readFileSync(f, 'utf8') }));
   const { project, diagnostics, ok } = checkProject(files, { dbtProjects: dbtProjectsFrom((name) => join(root, name)) });
   const errors = diagnostics.filter((d) => d.severity === 'error');

@@ -229,7 +229,7 @@ describe('completion', () => {
     expect(await complete('destination d : mixpanel {\n  project_token env("T")\n  |\n}')).toEqual(['project_id', 'api_secret', 'service_account_username', 'service_account_secret', 'region']);
     const path = 'syncs/scratch.sync';
     const items = (await client.connection.sendRequest(CompletionRequest.type, { textDocument: { uri: client.uri(path) }, position: { line: 2, character: 2 } })) as CompletionItem[];
-    expect((items.find((i) => i.label === 'project_id')?.documentation as MarkupContent).value).toContain('the numeric project id');
+    expect((items.find((i) => i.label === 'project_id')!.documentation as MarkupContent).value).toContain('the numeric project id');
     expect(items.find((i) => i.label === 'api_secret')?.detail).toBe('secret: env("NAME")');
     expect(await complete('destination d : mixpanel {\n  region |\n}')).toEqual(['"us"', '"eu"', '"in"', 'env("…")']);
   });

@@ -46,7 +46,7 @@ describe('Amplitude HTTP V2', () => {
     expect(amplitude.api.requests).toHaveLength(2);
     await sql(db, 'UPDATE crm.people SET score = 0 WHERE id = 42');
     expect((await run('people_to_amplitude')).operations).toEqual({ track: 1 });
-    expect((amplitude.api.requests[2]?.body as { events: unknown[] }).events).toHaveLength(1);
+    expect((amplitude.api.requests[2]!.body as { events: unknown[] }).events).toHaveLength(1);
   });
 
   it('an event Amplitude refuses (400 naming its index) is isolated and reported; the rest arrive; it is sent next run', async () => {

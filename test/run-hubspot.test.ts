@@ -99,7 +99,7 @@ for (const engine of scratchEngines) {
       expect(r).toMatchObject({ status: 'ok', changes: { removed: 3, added: 0, changed: 0 }, operations: { upsert: 0, archive: 3 } });
       const archive = hubspot.api.requests.slice(before);
       expect(archive.map((q) => q.path)).toEqual(['/crm/v3/objects/p_people/batch/archive']);
-      expect((archive[0]?.body as { inputs: { id: string }[] }).inputs.map((i) => i.id).sort()).toEqual([...gone].sort());
+      expect((archive[0]!.body as { inputs: { id: string }[] }).inputs.map((i) => i.id).sort()).toEqual([...gone].sort());
       const remaining = hubspot.records('p_people').map((x) => Number(x.properties.person_id));
       expect(remaining).toHaveLength(247);
       expect(remaining).not.toContain(50);

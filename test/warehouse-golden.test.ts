@@ -13,7 +13,7 @@ const targets: { dir: string; dialect: Dialect; postgresVersion?: number }[] = [
   { dir: 'bigquery', dialect: 'bigquery' },
 ];
 
-export function generated(): { path: string; dialect: Dialect; sql: string }[] {
+function generated(): { path: string; dialect: Dialect; sql: string }[] {
   const out: { path: string; dialect: Dialect; sql: string }[] = [];
   for (const t of targets) {
     const options = t.postgresVersion ? { postgresVersion: t.postgresVersion } : {};

@@ -4,7 +4,7 @@
  * error, exit 2); what the run prints or writes passes through one redaction of its secrets
  * and one escaping of terminal controls. Exit codes: `runExitCodes`.
  */
-import { accessSync, constants, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, statSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { compileProject } from './compile-command.js';
 import type { Build } from '../index.js';
@@ -107,7 +107,7 @@ export function parseMaxRefused(text: string): MaxRefused {
 /** A file the run can write at its end: its folder exists and is writable, and it is not a folder. */
 function checkWritableFile(path: string, what: string): void {
   const problem = (why: string) => new UsageError(`${what} ${path}: ${why}`);
-  let st;
+  let st: Stats;
   try {
     st = statSync(dirname(path));
   } catch {

@@ -149,7 +149,8 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
     }
     if (old !== undefined && holding(join(old, name), bytes)?.nlink === 1) {
       try {
-        return fs.linkSync(join(old, name), target);
+        fs.linkSync(join(old, name), target);
+        return;
       } catch {
         // No hard links here: written below.
       }

@@ -12,7 +12,7 @@
  *
  * Also which outputs a compile may replace at all.
  */
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, renameSync, rmSync, symlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { isFolder } from './file-system-thread.js';
@@ -180,7 +180,7 @@ export function isCompileOutput(folder: string): boolean {
 }
 
 function refusal(out: string): string | undefined {
-  let stat;
+  let stat: Stats;
   try {
     stat = lstatSync(out);
   } catch {
