@@ -99,11 +99,11 @@ describe('engine rules', () => {
     expect(compileText(text, { postgresVersion: 16 })[0]!.plan.source.version).toBe(16);
   });
 
-  it('hashing per dialect, over the trimmed (and, for emails, lower-cased) value', () => {
+  it('hashing per dialect, over the trimmed (and, for emails, lower-cased) value, an empty one left NULL', () => {
     const hashOf = (d: Dialect) => compileText(project(d, recordSync('upsert')))[0]!.files[0]!.content;
-    expect(hashOf('postgres')).toMatch(/ENCODE\(\s*SHA256\(\s*CONVERT_TO\(\s*CASE\s+WHEN TRIM\("m"."email"\) LIKE '%@%' THEN LOWER\(TRIM\("m"."email"\)\)/);
-    expect(hashOf('snowflake')).toMatch(/SHA2\(\s*CASE\s+WHEN TRIM\("m"."EMAIL"\) LIKE '%@%'[\s\S]*?,\s*256\s*\)/);
-    expect(hashOf('bigquery')).toMatch(/TO_HEX\(\s*SHA256\(\s*CASE\s+WHEN TRIM\(`m`.`email`\) LIKE '%@%'/);
+    expect(hashOf('postgres')).toMatch(/ENCODE\(\s*SHA256\(\s*CONVERT_TO\(\s*NULLIF\(\s*CASE\s+WHEN strpos\(btrim\("m"."email"\), '@'\) > 0 THEN lower\(btrim\("m"."email"\)\)\s+ELSE btrim\("m"."email"\)\s+END,\s*''\s*\)/);
+    expect(hashOf('snowflake')).toMatch(/SHA2\(\s*NULLIF\(\s*CASE\s+WHEN CONTAINS\(TRIM\("m"."EMAIL"\), '@'\) THEN LOWER\(TRIM\("m"."EMAIL"\)\)[\s\S]*?,\s*''\s*\),\s*256\s*\)/);
+    expect(hashOf('bigquery')).toMatch(/TO_HEX\(\s*SHA256\(\s*NULLIF\(\s*CASE\s+WHEN STRPOS\(TRIM\(`m`.`email`, ' '\), '@'\) > 0 THEN LOWER\(TRIM\(`m`.`email`, ' '\)\)/);
   });
 });
 
