@@ -251,7 +251,9 @@ describeEngines('one meaning of `hashed`, whichever way a value goes', (engine) 
     expect(stored).toHaveLength(refs.length);
     for (const [i, r] of refs.entries()) {
       const normalised = r === null ? null : normalise(r, plainNormalisation);
-      const want = normalised === null ? null : sha256(normalised);
+      // lower() of letters beyond ASCII follows the database's LC_CTYPE (the test server's is C):
+      // there only the two paths are compared with each other.
+      const want = r !== null && /[^\x00-\x7f]/.test(r) ? stored[i]!.external_ref : normalised === null ? null : sha256(normalised);
       expect(stored[i]!.external_ref, `warehouse, ${JSON.stringify(r)}`).toBe(want);
       // HubSpot takes "" for a value to clear (`nullAsEmpty`): no digest is sent as "".
       expect(byEmail.get(stored[i]!.email), `API, ${JSON.stringify(r)}`).toBe(want ?? '');
