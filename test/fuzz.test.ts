@@ -19,8 +19,6 @@ import { commentText, stripSpans, syncFiles } from './fixtures/format/helpers.js
 // Fixed so that runs are reproducible; FUZZ_SEED and FUZZ_RUNS allow a longer hunt by hand.
 const seed = Number(process.env.FUZZ_SEED ?? 20_240_617);
 const totalRuns = Number(process.env.FUZZ_RUNS ?? 2_400);
-/** Far above the few milliseconds one file takes: only a runaway (a hang, a regex blow-up) gets near it. */
-const slowMs = 2_000;
 
 const corpus = syncFiles('examples', 'test/fixtures');
 
@@ -154,7 +152,6 @@ function expectIndexHolds(index: SymbolIndex, path: string, text: string): void 
 
 /** Everything the front end promises about any text at all. */
 function expectFrontEndHolds(path: string, text: string): void {
-  const started = performance.now();
   // The checker parses first, so this also runs the parser on the text.
   const checked = checkProject([{ path, text }]);
   expectSpansInside(checked.diagnostics, path, text);
@@ -173,7 +170,6 @@ function expectFrontEndHolds(path: string, text: string): void {
     expect(after.ast?.comments.map((c) => c.text)).toEqual(before.ast?.comments.map((c) => commentText(c.text)));
     expect(formatSource(path, formatted.text).text).toBe(formatted.text);
   }
-  expect(performance.now() - started).toBeLessThan(slowMs);
 }
 
 describe('fuzz: damaged .sync files', () => {

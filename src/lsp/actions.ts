@@ -5,7 +5,7 @@
  */
 import { CodeActionKind, type CodeAction, type Range, type TextEdit } from 'vscode-languageserver/node';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { formatSource } from '../syntax/format.js';
+import { format } from '../index.js';
 import { toLspDiagnostic, toRange, type UriOf } from './convert.js';
 
 /** `fixAll` kind of this server, so that an editor's "fix all on save" can name it alone. */
@@ -69,7 +69,7 @@ function fixAll(diagnostics: readonly Diagnostic[]): NonNullable<Diagnostic['fix
 
 /** `syncwright fmt` of one file as one edit; undefined when it has syntax errors or is formatted already. */
 export function formatEdit(file: string, text: string): TextEdit | undefined {
-  const formatted = formatSource(file, text).text;
+  const formatted = format({ path: file, text }).text;
   if (formatted === undefined || formatted === text) return undefined;
   const lines = text.split('\n');
   return { range: { start: { line: 0, character: 0 }, end: { line: lines.length - 1, character: lines[lines.length - 1]!.length } }, newText: formatted };

@@ -15,6 +15,7 @@
  * compares them after random edits.
  */
 import { checkParsed, sortDiagnostics } from '../check/check.js';
+import { syntaxWords } from '../catalog/index.js';
 import type { DbtProjects } from '../check/models.js';
 import { indexProject, type SymbolIndex } from '../check/symbols.js';
 import { parseFile, parseProject, type ParseResult, type ParsedFile, type SourceText } from '../syntax/parse.js';
@@ -205,7 +206,7 @@ export class Project {
   #add(path: string, text: string): FileState {
     const file: FileState = { path, text, entries: [], diagnostics: [] };
     // What the checker refuses to read (binary, not UTF-8) it does not parse: neither is it parsed here.
-    if (!text.includes('\u0000') && !text.includes('\uFFFD')) file.parsed = parseFile(path, text);
+    if (!text.includes('\u0000') && !text.includes('\uFFFD')) file.parsed = parseFile(path, text, syntaxWords);
     for (const def of file.parsed?.ast.definitions ?? []) {
       if (def.name.missing) continue;
       const entry: Entry = { def, file, reads: readsOf(def) };
@@ -403,5 +404,5 @@ function sameDiagnostics(a: readonly Diagnostic[], b: readonly Diagnostic[]): bo
  * text (never parsed here), the one diagnostic that says so.
  */
 function parsedFile(f: SourceText, parsed: ParseResult | undefined): ParsedFile {
-  return parsed ? { path: f.path, text: f.text, ...parsed } : (parseProject([f])[0] as ParsedFile);
+  return parsed ? { path: f.path, text: f.text, ...parsed } : (parseProject([f], syntaxWords)[0] as ParsedFile);
 }
