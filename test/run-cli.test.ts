@@ -176,17 +176,15 @@ describe('syncwright run', () => {
 });
 
 describe('syncwright demo', () => {
-  it('runs three rounds on the bundled example in seconds, and the last sends nothing', async () => {
+  it('runs three rounds on the bundled example, and the last sends nothing', async () => {
     const home = scratchFolder('syncwright-demo-');
     try {
-      const started = performance.now();
       const r = await cli(['demo'], home.dir);
       expect(r.code, r.out + r.err).toBe(0);
       expect(r.out).toContain('The CRM received 1 request with 5 new paying customers: Ada Lovelace, Alan Turing, Edsger Dijkstra, Donald Knuth, Margaret Hamilton.');
       expect(r.out).toContain('apply.sql: inserted 1, updated 2, deleted 1,');
       expect(r.out).toContain('The CRM received 1 request with 2 new paying customers: Grace Hopper, Frances Allen.');
       expect(r.out.split('3. Nothing changed since')[1]).toContain('The CRM received no request.');
-      expect(performance.now() - started).toBeLessThan(60_000);
     } finally {
       home.remove();
     }
