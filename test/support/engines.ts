@@ -1,10 +1,14 @@
 // One way for tests to run SQL on every Postgres we support: embedded PGlite (always there)
 // and a real PostgreSQL 15 server (SYNCWRIGHT_TEST_PG_URL, see scripts/pg-test-server.sh).
 import { randomBytes } from 'node:crypto';
-import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
+import { types as pgliteTypes } from '@electric-sql/pglite';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { inCi, warnOnce } from './env.js';
+import { getDialect } from '../../src/dialect/index.js';
+import { openPgliteSession } from '../../src/run/engines/pglite-session.js';
+import { openPgSession } from '../../src/run/engines/pg-session.js';
+import type { SqlSession } from '../../src/run/engines/sql-session.js';
 
 export type EngineName = 'pglite' | 'postgres15';
 export const engineNames: readonly EngineName[] = ['pglite', 'postgres15'];
@@ -30,34 +34,35 @@ export function majorVersion(engine: Pick<Engine, 'serverVersionNum'>): number {
   return Math.floor(engine.serverVersionNum / 10_000);
 }
 
-async function rollbackAfter(run: () => Promise<unknown>, rollback: () => Promise<unknown>): Promise<void> {
-  try {
-    await run();
-  } catch (err) {
-    // A runner that stops on error drops its connection, which rolls back; do the same.
-    await rollback().catch(() => undefined);
-    throw err;
-  }
-}
-
 async function versionOf(query: Engine['query']): Promise<number> {
   const rows = await query<{ server_version_num: string }>('SHOW server_version_num');
   return Number(rows[0]?.server_version_num);
 }
 
+/**
+ * The executor's own session (src/run/engines) as a test engine: one factory per engine for
+ * the product and the tests. `exec` runs a script as the executor does, ending what it left
+ * open with the dialect's rollback on error and rethrowing the driver's error (`.code` is the
+ * SQLSTATE), so the engine stays usable.
+ */
+async function engineOf(name: EngineName, session: SqlSession, close: () => Promise<void>): Promise<Engine> {
+  const rollback = getDialect('postgres').session!.rollback;
+  const query: Engine['query'] = async <T>(sql: string, params?: unknown[]) => (await session.query(sql, params)) as T[];
+  return {
+    name,
+    serverVersionNum: await versionOf(query),
+    exec: async (sql) => {
+      await session.script(sql, rollback);
+    },
+    query,
+    close,
+  };
+}
+
 /** A fresh in-memory PGlite instance. */
 export async function openPglite(): Promise<Engine> {
-  const db = await PGlite.create();
-  const query: Engine['query'] = async <T>(sql: string, params?: unknown[]) =>
-    (await db.query<T>(sql, params)).rows;
-  const serverVersionNum = await versionOf(query);
-  return {
-    name: 'pglite',
-    serverVersionNum,
-    exec: (sql) => rollbackAfter(() => db.exec(sql), () => db.exec('ROLLBACK')),
-    query,
-    close: () => db.close(),
-  };
+  const session = await openPgliteSession(undefined);
+  return engineOf('pglite', session, () => session.close());
 }
 
 // Decode values as PGlite does, so one assertion holds on both engines (pg alone would
@@ -84,37 +89,22 @@ export async function openPostgres(url: string): Promise<Engine> {
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   const database = `syncwright_t_${process.pid}_${randomBytes(4).toString('hex')}`;
-  let client: pg.Client | undefined;
+  let session: SqlSession | undefined;
   try {
     await admin.query(`CREATE DATABASE ${database}`);
-    client = new pg.Client({ connectionString: withDatabase(url, database), types: sameTypesAsPglite });
-    await client.connect();
+    session = await openPgSession({ config: { connectionString: withDatabase(url, database), types: sameTypesAsPglite }, location: database });
   } catch (err) {
-    await client?.end().catch(() => undefined);
+    await session?.close().catch(() => undefined);
     await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
     await admin.end();
     throw err;
   }
-  const c = client;
-  const query: Engine['query'] = async <T>(sql: string, params?: unknown[]) => {
-    // queryMode: without it pg sends a parameterless query over the simple protocol,
-    // which would accept scripts here and not on PGlite.
-    const config = { text: sql, values: params ?? [], queryMode: 'extended' } as pg.QueryConfig;
-    return (await c.query(config)).rows as T[];
-  };
-  const serverVersionNum = await versionOf(query);
-  return {
-    name: 'postgres15',
-    serverVersionNum,
-    // No values: pg uses the simple query protocol, which runs a whole script.
-    exec: (sql) => rollbackAfter(() => c.query(sql), () => c.query('ROLLBACK')),
-    query,
-    close: async () => {
-      await c.end();
-      await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-      await admin.end();
-    },
-  };
+  const opened = session;
+  return engineOf('postgres15', opened, async () => {
+    await opened.close();
+    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await admin.end();
+  });
 }
 
 /** Opens a fresh engine; throws, saying how to start one, when the server URL is unset. */
