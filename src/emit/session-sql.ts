@@ -11,6 +11,7 @@ import type { TargetColumn } from '../contract/warehouse-steps.js';
 import { getDialect, type DialectSpec } from '../dialect/index.js';
 import { quoteIdent, quoteLiteral } from '../dialect/quote.js';
 import { fillSnippet } from '../dialect/snippet.js';
+import { defaultStateSchema } from '../plan/api-changes.js';
 
 const sessions = new Map<Dialect, SessionSql | undefined>();
 
@@ -29,10 +30,22 @@ export function sessionSql(dialect: Dialect): SessionSql | undefined {
   return sessions.get(dialect);
 }
 
-/** The endpoint with its session's statements, where its dialect has them. */
+/**
+ * The endpoint with its session's statements, where its dialect has them; a lock row's table
+ * is in the endpoint's state schema (`{{stateSchema}}`, quoted here).
+ */
 export function withSession<E extends PlanEndpoint>(endpoint: E): E {
   const session = endpoint.dialect === undefined ? undefined : sessionSql(endpoint.dialect);
-  if (session) endpoint.session = session;
+  if (!session || endpoint.dialect === undefined) return endpoint;
+  const { lockRow } = session;
+  if (lockRow) {
+    const schema = endpoint.settings.state_schema;
+    const stateSchema = quoteIdent(getDialect(endpoint.dialect), typeof schema === 'string' ? schema : defaultStateSchema);
+    const fill = (s: string) => fillSnippet(s, { stateSchema });
+    endpoint.session = { ...session, lockRow: { setup: fill(lockRow.setup), take: fill(lockRow.take), renew: fill(lockRow.renew), release: fill(lockRow.release) } };
+  } else {
+    endpoint.session = session;
+  }
   return endpoint;
 }
 
