@@ -147,6 +147,22 @@ export async function openBigQuerySession(endpoint: PlanEndpoint, sql: Pick<Sess
     }
   }
 
+  /**
+   * jobs.insert, again after rateLimitExceeded (403 or 429; the job was not created), with
+   * backoff: the client retries 429 and 5xx itself but not a 403, whose reason is in its body.
+   */
+  async function insert(options: Query): Promise<Job> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await client.createQueryJob(options))[0];
+      } catch (e) {
+        const reasons = ((e as { errors?: { reason?: string }[] }).errors ?? []).map((x) => x.reason);
+        if (attempt >= 6 || !reasons.includes('rateLimitExceeded')) throw e;
+        await new Promise((r) => setTimeout(r, Math.min(30_000, 500 * 2 ** (attempt - 1))));
+      }
+    }
+  }
+
   /** Runs one query job to its end. */
   async function run(query: string, params: readonly unknown[] | undefined): Promise<Job> {
     const named = params?.length ? Object.fromEntries(params.map((v, i) => [`p${i + 1}`, valueOf(v)])) : undefined;
@@ -160,7 +176,7 @@ export async function openBigQuerySession(endpoint: PlanEndpoint, sql: Pick<Sess
       ...(named ? { params: named, types } : {}),
       ...(sessionId ? { connectionProperties: [{ key: 'session_id', value: sessionId }] } : { createSession: true }),
     };
-    const [job] = await client.createQueryJob(options);
+    const job = await insert(options);
     const meta = await finished(job);
     sessionId ??= meta.statistics?.sessionInfo?.sessionId ?? undefined;
     return job;
