@@ -46,7 +46,7 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: ['@electric-sql/pglite', '@electric-sql/pglite/*', 'pg', 'ajv', 'ajv/*', 'chevrotain', 'handlebars', '@aws-sdk/*', '@smithy/*', '@google-cloud/storage', 'kafkajs', 'hyparquet-writer'],
+  external: ['@electric-sql/pglite', '@electric-sql/pglite/*', 'pg', 'ajv', 'ajv/*', 'chevrotain', 'handlebars', '@aws-sdk/*', '@smithy/*', '@google-cloud/storage', '@google-cloud/bigquery', 'kafkajs', 'hyparquet-writer'],
   plugins: [lazySegmenter],
   chunkNames: 'chunk-[hash]',
   legalComments: 'none',

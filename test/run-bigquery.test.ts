@@ -126,7 +126,9 @@ describe('examples/events-pipeline on BigQuery (a local REST server, its stateme
     build = bqBuild;
     for (const sync of syncs) teach(bq, bqBuild, pgBuild, sync);
     const app = await openPgliteSession(db.dir);
-    await app.script('CREATE SCHEMA analytics; CREATE TABLE analytics.daily_active_users (user_day_key text PRIMARY KEY, user_id text, activity_date date, platform text, sessions int, events bigint)');
+    await app.script(
+      'CREATE SCHEMA analytics; CREATE TABLE analytics.daily_active_users (user_day_key text PRIMARY KEY, user_id text, activity_date date, platform text, sessions int, events bigint)',
+    );
     await app.close();
     // Application Default Credentials: an external-account file whose token exchange is the server's.
     const dir = scratchFolder('syncwright-adc-').dir;
@@ -142,7 +144,19 @@ describe('examples/events-pipeline on BigQuery (a local REST server, its stateme
       }),
     );
     env = { GOOGLE_APPLICATION_CREDENTIALS: join(dir, 'adc.json'), SLACK_BOT_TOKEN: 'xoxb-test-token', PROVISIONING_WEBHOOK_SECRET: 'whsec-provisioning' };
-    args = ['run', example, ...syncs.flatMap((s) => ['--sync', s]), '--endpoint', `bq=${bq.api.url}`, '--endpoint', `slack=${slack.api.url}`, '--endpoint', `provisioning=${hook.api.url}`, '--db', db.dir];
+    args = [
+      'run',
+      example,
+      ...syncs.flatMap((s) => ['--sync', s]),
+      '--endpoint',
+      `bq=${bq.api.url}`,
+      '--endpoint',
+      `slack=${slack.api.url}`,
+      '--endpoint',
+      `provisioning=${hook.api.url}`,
+      '--db',
+      db.dir,
+    ];
   }, 120_000);
   afterAll(async () => {
     await Promise.all([bq?.api.close(), slack?.api.close(), hook?.api.close()]);
@@ -161,7 +175,15 @@ describe('examples/events-pipeline on BigQuery (a local REST server, its stateme
   it('first run, unchanged rerun (nothing sent), changed rerun', async () => {
     // One jobs.insert answered 403 rateLimitExceeded: the client retries it, and the job runs once.
     let throttled = 0;
-    bq.api.failWhen((req) => (req.method === 'POST' && req.path.endsWith('/jobs') && throttled++ === 3 ? { kind: 'status', status: 403, body: { error: { code: 403, message: 'Exceeded rate limits', errors: [{ reason: 'rateLimitExceeded', message: 'Exceeded rate limits' }] } } } : undefined));
+    bq.api.failWhen((req) =>
+      req.method === 'POST' && req.path.endsWith('/jobs') && throttled++ === 3
+        ? {
+            kind: 'status',
+            status: 403,
+            body: { error: { code: 403, message: 'Exceeded rate limits', errors: [{ reason: 'rateLimitExceeded', message: 'Exceeded rate limits' }] } },
+          }
+        : undefined,
+    );
     const first = await cli(args, env);
     expect(first.code, first.out).toBe(0);
     expect(bq.refused).toEqual([]);
@@ -170,7 +192,19 @@ describe('examples/events-pipeline on BigQuery (a local REST server, its stateme
     expect(slack.messages.map((m) => m.channel)).toEqual(['#eng-alerts']);
     expect(Number(await appRows())).toBeGreaterThan(0);
     // The plan's statements in plan order; the first run's recovery finds no state tables yet.
-    expect(bq.ranFor('enterprise_signups_to_provisioning')).toEqual(['lock setup', 'lock take', 'commit.sql', 'rollback', 'changes.sql', 'count added', 'rows added', 'accepted rows', 'accepted rows', 'commit.sql', 'lock release']);
+    expect(bq.ranFor('enterprise_signups_to_provisioning')).toEqual([
+      'lock setup',
+      'lock take',
+      'commit.sql',
+      'rollback',
+      'changes.sql',
+      'count added',
+      'rows added',
+      'accepted rows',
+      'accepted rows',
+      'commit.sql',
+      'lock release',
+    ]);
     expect(bq.ranFor('daily_active_users_to_app_db')).toEqual(['extract.sql pages']);
     // Every job in one BigQuery session, ended at the close.
     expect(new Set(bq.ran.map((r) => r.session)).size).toBe(1);
@@ -181,7 +215,16 @@ describe('examples/events-pipeline on BigQuery (a local REST server, its stateme
     const unchanged = await cli(args, env);
     expect(unchanged.code, unchanged.out).toBe(0);
     expect(hook.api.requests.length + slack.api.requests.length).toBe(sent);
-    expect(bq.ranFor('enterprise_signups_to_provisioning').slice(11)).toEqual(['lock setup', 'lock take', 'commit.sql', 'changes.sql', 'count added', 'rows added', 'commit.sql', 'lock release']);
+    expect(bq.ranFor('enterprise_signups_to_provisioning').slice(11)).toEqual([
+      'lock setup',
+      'lock take',
+      'commit.sql',
+      'changes.sql',
+      'count added',
+      'rows added',
+      'commit.sql',
+      'lock release',
+    ]);
 
     await engine.exec(`INSERT INTO events.fct_enterprise_signups VALUES ('w3', 'Initech', 'bob@initech.test', 25, 'us', false, now())`);
     const changed = await cli(args, env);
@@ -205,7 +248,18 @@ describe('examples/events-pipeline on BigQuery (a local REST server, its stateme
   }, 60_000);
 
   it('two runs at once: one runs, the other finds the sync busy', async () => {
-    const one = ['run', example, '--sync', 'enterprise_signups_to_provisioning', '--endpoint', `bq=${bq.api.url}`, '--endpoint', `provisioning=${hook.api.url}`, '--db', db.dir];
+    const one = [
+      'run',
+      example,
+      '--sync',
+      'enterprise_signups_to_provisioning',
+      '--endpoint',
+      `bq=${bq.api.url}`,
+      '--endpoint',
+      `provisioning=${hook.api.url}`,
+      '--db',
+      db.dir,
+    ];
     // The first run's change set is held (its jobs.get answers) until the second run has been told the sync is busy.
     let release: () => void = () => undefined;
     const held = new Promise((r) => {

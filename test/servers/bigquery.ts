@@ -19,7 +19,7 @@
  * exchange of an external-account credential file (GOOGLE_APPLICATION_CREDENTIALS).
  */
 import { randomUUID } from 'node:crypto';
-import { PGlite, type Results } from '@electric-sql/pglite';
+import type { PGlite, Results } from '@electric-sql/pglite';
 import { FakeService, bearer, type Recorded, type Reply } from './fake-api.js';
 
 interface Statement {
@@ -41,7 +41,20 @@ interface Job {
 }
 
 /** Postgres type oids as BigQuery field types. */
-const types: Record<number, string> = { 16: 'BOOLEAN', 20: 'INTEGER', 21: 'INTEGER', 23: 'INTEGER', 700: 'FLOAT', 701: 'FLOAT', 1700: 'NUMERIC', 114: 'JSON', 3802: 'JSON', 1082: 'DATE', 1114: 'TIMESTAMP', 1184: 'TIMESTAMP' };
+const types: Record<number, string> = {
+  16: 'BOOLEAN',
+  20: 'INTEGER',
+  21: 'INTEGER',
+  23: 'INTEGER',
+  700: 'FLOAT',
+  701: 'FLOAT',
+  1700: 'NUMERIC',
+  114: 'JSON',
+  3802: 'JSON',
+  1082: 'DATE',
+  1114: 'TIMESTAMP',
+  1184: 'TIMESTAMP',
+};
 
 function cell(type: string, v: unknown): string | null {
   if (v === null || v === undefined) return null;
@@ -55,7 +68,10 @@ const invalid = (message: string): Reply => ({ status: 400, body: { error: { cod
 const labelPattern = /^[a-z0-9_-]{0,63}$/;
 
 /** A query parameter's value as the Postgres twin binds it. */
-function paramValue(p: { parameterType: { type: string; arrayType?: { type: string } }; parameterValue?: { value?: string; arrayValues?: { value?: string }[] } }): unknown {
+function paramValue(p: {
+  parameterType: { type: string; arrayType?: { type: string } };
+  parameterValue?: { value?: string; arrayValues?: { value?: string }[] };
+}): unknown {
   const { type } = p.parameterType;
   const value = p.parameterValue?.value;
   if (type === 'ARRAY') {
@@ -104,10 +120,12 @@ export class FakeBigQuery extends FakeService {
   /** A statement with whole-number slots ({{from}}, {{to}}) that the executor fills: matched by pattern, the twin filled alike. */
   knowSlots(name: string, bq: string, pg: string): void {
     const slots: string[] = [];
-    const source = bq
-      .split(/\{\{(\w+)\}\}/)
-      .map((part, i) => (i % 2 ? (slots.push(part), '(\\d+)') : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
-      .join('');
+    const parts = bq.split(/\{\{(\w+)\}\}/).map((part, i) => {
+      if (i % 2 === 0) return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      slots.push(part);
+      return '(\\d+)';
+    });
+    const source = parts.join('');
     this.patterns.push({ re: new RegExp(`^${source}$`), name, pg, slots });
   }
 
@@ -135,7 +153,11 @@ export class FakeBigQuery extends FakeService {
   private route(req: Recorded): Reply {
     if (req.method === 'POST' && req.path === '/token') return this.token(req);
     const token = bearer(req);
-    if (token === undefined || !this.tokens.has(token)) return { status: 401, body: { error: { code: 401, message: 'Request is missing valid authentication credentials.', errors: [{ reason: 'authError' }] } } };
+    if (token === undefined || !this.tokens.has(token))
+      return {
+        status: 401,
+        body: { error: { code: 401, message: 'Request is missing valid authentication credentials.', errors: [{ reason: 'authError' }] } },
+      };
     const base = `/bigquery/v2/projects/${this.project}`;
     if (req.method === 'POST' && req.path === `${base}/jobs`) return this.insert(req);
     const get = new RegExp(`^${base}/jobs/([^/]+)$`).exec(req.path);
@@ -148,16 +170,30 @@ export class FakeBigQuery extends FakeService {
   /** The token exchange of an external account (STS, RFC 8693): the subject token for an access token. */
   private token(req: Recorded): Reply {
     const form = req.body as Record<string, string>;
-    if (form.grant_type !== 'urn:ietf:params:oauth:grant-type:token-exchange' || form.subject_token !== this.subjectToken) return invalid('token exchange refused');
+    if (form.grant_type !== 'urn:ietf:params:oauth:grant-type:token-exchange' || form.subject_token !== this.subjectToken)
+      return invalid('token exchange refused');
     const access = `ya29.${randomUUID()}`;
     this.tokens.add(access);
-    return { status: 200, body: { access_token: access, issued_token_type: 'urn:ietf:params:oauth:token-type:access_token', token_type: 'Bearer', expires_in: 3600 } };
+    return {
+      status: 200,
+      body: { access_token: access, issued_token_type: 'urn:ietf:params:oauth:token-type:access_token', token_type: 'Bearer', expires_in: 3600 },
+    };
   }
 
   private insert(req: Recorded): Reply {
     const body = req.body as {
       jobReference?: { jobId?: string; location?: string };
-      configuration?: { labels?: Record<string, string>; query?: { query?: string; useLegacySql?: boolean; createSession?: boolean; connectionProperties?: { key: string; value: string }[]; parameterMode?: string; queryParameters?: { name?: string; parameterType: { type: string }; parameterValue?: { value?: string } }[] } };
+      configuration?: {
+        labels?: Record<string, string>;
+        query?: {
+          query?: string;
+          useLegacySql?: boolean;
+          createSession?: boolean;
+          connectionProperties?: { key: string; value: string }[];
+          parameterMode?: string;
+          queryParameters?: { name?: string; parameterType: { type: string }; parameterValue?: { value?: string } }[];
+        };
+      };
     };
     const q = body.configuration?.query;
     const id = body.jobReference?.jobId;
@@ -165,12 +201,14 @@ export class FakeBigQuery extends FakeService {
     if (q.useLegacySql !== false) return invalid('useLegacySql must be false: the plans are standard SQL');
     if (body.jobReference?.location !== this.location) return invalid(`location must be ${this.location}, not ${body.jobReference?.location}`);
     const labels = body.configuration?.labels ?? {};
-    for (const [k, v] of Object.entries(labels)) if (!/^[a-z][a-z0-9_-]{0,62}$/.test(k) || !labelPattern.test(v)) return invalid(`label ${k}=${v} breaks the label rules`);
+    for (const [k, v] of Object.entries(labels))
+      if (!/^[a-z][a-z0-9_-]{0,62}$/.test(k) || !labelPattern.test(v)) return invalid(`label ${k}=${v} breaks the label rules`);
     if (this.jobs.has(id)) return { status: 409, body: { error: { code: 409, message: `Already Exists: Job ${this.project}:${this.location}.${id}` } } };
     const params = q.queryParameters ?? [];
     // The REST reference spells it NAMED; the service takes it in any case, and the client sends `named`.
     if (params.length && q.parameterMode?.toUpperCase() !== 'NAMED') return invalid('parameterMode must be NAMED');
-    for (const [i, p] of params.entries()) if (p.name !== `p${i + 1}` || !p.parameterType?.type) return invalid(`parameter ${i + 1} must be named p${i + 1} and typed`);
+    for (const [i, p] of params.entries())
+      if (p.name !== `p${i + 1}` || !p.parameterType?.type) return invalid(`parameter ${i + 1} must be named p${i + 1} and typed`);
     let session: string;
     const named = q.connectionProperties?.find((c) => c.key === 'session_id')?.value;
     if (q.createSession) {

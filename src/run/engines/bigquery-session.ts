@@ -15,7 +15,7 @@
  * key file, else gcloud's or the metadata server's). `--endpoint NAME=URL` points the client
  * at another server (tests, emulators).
  */
-import { BigQuery, type Job, type JobMetadata, type Query } from '@google-cloud/bigquery';
+import type { Job, JobMetadata, Query } from '@google-cloud/bigquery';
 import type { PlanEndpoint, SessionSql } from '../../contract/plan.js';
 import { clip } from '../output/redact.js';
 import { sessionOf, type SqlRow, type SqlSession } from './sql-session.js';
@@ -77,7 +77,7 @@ function typeOf(v: unknown): string | string[] {
   return 'STRING';
 }
 
-function valueOf(v: unknown): unknown {
+function bound(v: unknown): unknown {
   if (Array.isArray(v)) return v.map((x) => JSON.stringify(x ?? null));
   if (v === undefined) return null;
   return typeof v === 'bigint' ? String(v) : v;
@@ -119,6 +119,8 @@ export async function openBigQuerySession(endpoint: PlanEndpoint, sql: Pick<Sess
     }
   }
   const keyFilename = credentials ? undefined : place.env.GOOGLE_APPLICATION_CREDENTIALS;
+  // Loaded on first use, as the sinks' SDKs are: a run without BigQuery never loads it.
+  const { BigQuery } = await import('@google-cloud/bigquery');
   const client = new BigQuery({
     projectId,
     ...(location ? { location } : {}),
@@ -139,7 +141,11 @@ export async function openBigQuerySession(endpoint: PlanEndpoint, sql: Pick<Sess
       const status = (meta as JobMetadata).status;
       if (status?.state === 'DONE') {
         const err = status.errorResult;
-        if (err) throw new BigQueryJobError(err.reason ?? 'unknown', clip(`${err.reason ?? 'error'}: ${err.message ?? ''}${err.location ? ` (at ${err.location})` : ''}`, 2000));
+        if (err)
+          throw new BigQueryJobError(
+            err.reason ?? 'unknown',
+            clip(`${err.reason ?? 'error'}: ${err.message ?? ''}${err.location ? ` (at ${err.location})` : ''}`, 2000),
+          );
         return meta as JobMetadata;
       }
       await new Promise((r) => setTimeout(r, delay));
@@ -165,7 +171,7 @@ export async function openBigQuerySession(endpoint: PlanEndpoint, sql: Pick<Sess
 
   /** Runs one query job to its end. */
   async function run(query: string, params: readonly unknown[] | undefined): Promise<Job> {
-    const named = params?.length ? Object.fromEntries(params.map((v, i) => [`p${i + 1}`, valueOf(v)])) : undefined;
+    const named = params?.length ? Object.fromEntries(params.map((v, i) => [`p${i + 1}`, bound(v)])) : undefined;
     const types = params?.length ? Object.fromEntries(params.map((v, i) => [`p${i + 1}`, typeOf(v)])) : undefined;
     const options: Query = {
       query,
@@ -184,7 +190,12 @@ export async function openBigQuerySession(endpoint: PlanEndpoint, sql: Pick<Sess
 
   /** One page of a finished job's results, and the token of the next. */
   async function page(job: Job, maxResults: number | undefined, pageToken: string | undefined): Promise<{ rows: SqlRow[]; next?: string }> {
-    const [raw, , resp] = await job.getQueryResults({ autoPaginate: false, skipParsing: true, ...(maxResults ? { maxResults } : {}), ...(pageToken ? { pageToken } : {}) });
+    const [raw, , resp] = await job.getQueryResults({
+      autoPaginate: false,
+      skipParsing: true,
+      ...(maxResults ? { maxResults } : {}),
+      ...(pageToken ? { pageToken } : {}),
+    });
     const fields = ((resp as { schema?: { fields?: Field[] } } | undefined)?.schema?.fields ?? []) as Field[];
     const next = (resp as { pageToken?: string } | undefined)?.pageToken;
     return { rows: (raw as unknown as { f: Cell[] }[]).map((r) => rowOf(fields, r)), ...(next ? { next } : {}) };

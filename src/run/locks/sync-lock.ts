@@ -35,7 +35,8 @@ export function waited(waitMs: number): string {
 export async function holdSyncLock(session: SqlSession, sql: LockSql, lock: PlanLock, wait: Wait, what: string): Promise<() => Promise<void>> {
   if (sql.lockRow) return holdLockRow(session, sql.lockRow, sql, lock, wait, what);
   const { lockTry, lockWait, lockRelease, waitLimitRead, waitLimitSet, waitLimitRestore } = sql;
-  if (!lockTry || !lockWait || !lockRelease || !waitLimitRead || !waitLimitSet || !waitLimitRestore) throw new Error(`${what}: the plan has no lock statements; compile it again with this version of syncwright`);
+  if (!lockTry || !lockWait || !lockRelease || !waitLimitRead || !waitLimitSet || !waitLimitRestore)
+    throw new Error(`${what}: the plan has no lock statements; compile it again with this version of syncwright`);
   const key = [lock.key];
   const { waitMs } = wait;
   const [first] = await session.query<{ taken: boolean }>(lockTry, key);
@@ -56,7 +57,9 @@ export async function holdSyncLock(session: SqlSession, sql: LockSql, lock: Plan
     }
   }
   if (!taken) {
-    throw new SyncBusy(`another run of ${what} is in progress (it holds advisory lock ${lock.key} on ${session.location}); this run ${waited(waitMs)} and did nothing: run again later, or pass --wait SECONDS`);
+    throw new SyncBusy(
+      `another run of ${what} is in progress (it holds advisory lock ${lock.key} on ${session.location}); this run ${waited(waitMs)} and did nothing: run again later, or pass --wait SECONDS`,
+    );
   }
   return async () => {
     await session.query(lockRelease, key);
@@ -91,7 +94,9 @@ async function holdLockRow(session: SqlSession, row: LockRowSql, sql: LockSql, l
     }
   }
   if (!taken) {
-    throw new SyncBusy(`another run of ${what} is in progress (it holds the lock row ${lock.key} on ${session.location}, until its run ends or its expiry passes); this run ${waited(wait.waitMs)} and did nothing: run again later, or pass --wait SECONDS`);
+    throw new SyncBusy(
+      `another run of ${what} is in progress (it holds the lock row ${lock.key} on ${session.location}, until its run ends or its expiry passes); this run ${waited(wait.waitMs)} and did nothing: run again later, or pass --wait SECONDS`,
+    );
   }
   // Renewed while held, so that only a run that died loses its row.
   const renewal = setInterval(() => void session.query(row.renew, params).catch(() => undefined), lockRowTiming.renewMs);
