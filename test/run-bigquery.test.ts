@@ -2,12 +2,13 @@
 // BigQuery's REST contract (test/servers/bigquery.ts), reached by the official client with an
 // external-account credential file, runs the Postgres twin of every statement it is sent on
 // PGlite (the same project compiled with its source switched to Postgres).
-import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fillSlots, type Plan } from '../src/contract/plan.js';
 import type { ApiStep } from '../src/contract/api-steps.js';
+import type { WarehouseStep } from '../src/contract/warehouse-steps.js';
 import { asSubquery } from '../src/run/engines/sql-session.js';
 import { openPgliteSession } from '../src/run/engines/pglite-session.js';
 import { FakeBigQuery } from './servers/bigquery.js';
@@ -48,17 +49,17 @@ function twinModels(): string {
   return text;
 }
 
-/** The lock row's statements on Postgres, as the twin of dialects/bigquery.json's lockRow. */
-const lockTwin = {
-  setup: `CREATE SCHEMA IF NOT EXISTS syncwright_state; CREATE TABLE IF NOT EXISTS syncwright_state.syncwright_locks (lock_key text PRIMARY KEY, owner text NOT NULL, expires_at timestamptz NOT NULL)`,
-  take: `WITH t AS (INSERT INTO syncwright_state.syncwright_locks AS l VALUES ($1, $2, now() + make_interval(secs => $3)) ON CONFLICT (lock_key) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at WHERE l.expires_at < now() RETURNING owner)
-    SELECT COALESCE((SELECT owner = $2 FROM t), (SELECT owner = $2 FROM syncwright_state.syncwright_locks WHERE lock_key = $1), false) AS taken`,
-  renew: `UPDATE syncwright_state.syncwright_locks SET expires_at = now() + make_interval(secs => $3::int) WHERE lock_key = $1 AND owner = $2`,
-  release: `DELETE FROM syncwright_state.syncwright_locks WHERE lock_key = $1 AND owner = $2 AND $3::int IS NOT NULL`,
-};
+/** The lock row's statements on Postgres, in the state schema `schema`: the twin of dialects/bigquery.json's lockRow. */
+const lockTwin = (schema: string) => ({
+  setup: `CREATE SCHEMA IF NOT EXISTS ${schema}; CREATE TABLE IF NOT EXISTS ${schema}.syncwright_locks (lock_key text PRIMARY KEY, owner text NOT NULL, expires_at timestamptz NOT NULL)`,
+  take: `WITH t AS (INSERT INTO ${schema}.syncwright_locks AS l VALUES ($1, $2, now() + make_interval(secs => $3)) ON CONFLICT (lock_key) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at WHERE l.expires_at < now() RETURNING owner)
+    SELECT COALESCE((SELECT owner = $2 FROM t), (SELECT owner = $2 FROM ${schema}.syncwright_locks WHERE lock_key = $1), false) AS taken`,
+  renew: `UPDATE ${schema}.syncwright_locks SET expires_at = now() + make_interval(secs => $3::int) WHERE lock_key = $1 AND owner = $2`,
+  release: `DELETE FROM ${schema}.syncwright_locks WHERE lock_key = $1 AND owner = $2 AND $3::int IS NOT NULL`,
+});
 
 /** Every statement the executor may send for `sync`, with its twin. */
-function teach(server: FakeBigQuery, bqBuild: string, pgBuild: string, sync: string): void {
+function teach(server: FakeBigQuery, bqBuild: string, pgBuild: string, sync: string, schema = 'syncwright_state'): void {
   const read = (build: string, file: string) => readFileSync(join(build, sync, file), 'utf8');
   const plans = [JSON.parse(read(bqBuild, 'plan.json')) as Plan, JSON.parse(read(pgBuild, 'plan.json')) as Plan] as const;
   for (const file of readdirSync(join(bqBuild, sync)).filter((f) => f.endsWith('.sql'))) {
@@ -66,13 +67,19 @@ function teach(server: FakeBigQuery, bqBuild: string, pgBuild: string, sync: str
     server.know(`${file} pages`, asSubquery(read(bqBuild, file)), asSubquery(read(pgBuild, file)));
   }
   const [bq, pg] = plans;
-  const session = bq.source.session;
-  if (session?.lockRow) for (const [k, v] of Object.entries(session.lockRow)) server.know(`lock ${k}`, v, lockTwin[k as keyof typeof lockTwin]);
+  const on = bq.destination.dialect === 'bigquery' ? 'destination' : 'source';
+  const session = bq[on].session;
+  const twinLock = lockTwin(schema);
+  if (session?.lockRow) for (const [k, v] of Object.entries(session.lockRow)) server.know(`lock ${k}`, v, twinLock[k as keyof typeof twinLock]);
   if (session) server.know('rollback', session.rollback, 'ROLLBACK');
   if (session?.close) server.closing(session.close);
-  const steps = [bq.steps as ApiStep[], pg.steps as ApiStep[]] as const;
+  const steps = [bq.steps as (ApiStep | WarehouseStep)[], pg.steps as (ApiStep | WarehouseStep)[]] as const;
   steps[0].forEach((step, i) => {
-    const twin = steps[1][i] as ApiStep;
+    const twin = steps[1][i] as ApiStep | WarehouseStep;
+    if (step.kind === 'load' && twin.kind === 'load' && step.create && step.insert && twin.create && twin.insert) {
+      server.know('load create', step.create, twin.create);
+      server.know('load insert', step.insert, twin.insert);
+    }
     if (step.kind === 'read' && twin.kind === 'read') {
       const query = [asSubquery(read(bqBuild, step.file)), asSubquery(read(pgBuild, twin.file))] as const;
       for (const [key, q] of Object.entries(step.queries)) {
@@ -88,6 +95,23 @@ function teach(server: FakeBigQuery, bqBuild: string, pgBuild: string, sync: str
       if (step.acceptedInsert.rows && twin.acceptedInsert.rows) server.know('accepted rows', step.acceptedInsert.rows, twin.acceptedInsert.rows);
     }
   });
+}
+
+/** Application Default Credentials: an external-account file whose token exchange is the server's. */
+function adcFile(bq: FakeBigQuery, subject: string): string {
+  const dir = scratchFolder('syncwright-adc-').dir;
+  writeFileSync(join(dir, 'subject'), subject);
+  writeFileSync(
+    join(dir, 'adc.json'),
+    JSON.stringify({
+      type: 'external_account',
+      audience: '//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/q',
+      subject_token_type: 'urn:ietf:params:oauth:token-type:jwt',
+      token_url: `${bq.api.url}/token`,
+      credential_source: { file: join(dir, 'subject') },
+    }),
+  );
+  return join(dir, 'adc.json');
 }
 
 const seed = `
@@ -130,20 +154,7 @@ describe('examples/events-pipeline on BigQuery (a local REST server, its stateme
       'CREATE SCHEMA analytics; CREATE TABLE analytics.daily_active_users (user_day_key text PRIMARY KEY, user_id text, activity_date date, platform text, sessions int, events bigint)',
     );
     await app.close();
-    // Application Default Credentials: an external-account file whose token exchange is the server's.
-    const dir = scratchFolder('syncwright-adc-').dir;
-    writeFileSync(join(dir, 'subject'), subject);
-    writeFileSync(
-      join(dir, 'adc.json'),
-      JSON.stringify({
-        type: 'external_account',
-        audience: '//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/q',
-        subject_token_type: 'urn:ietf:params:oauth:token-type:jwt',
-        token_url: `${bq.api.url}/token`,
-        credential_source: { file: join(dir, 'subject') },
-      }),
-    );
-    env = { GOOGLE_APPLICATION_CREDENTIALS: join(dir, 'adc.json'), SLACK_BOT_TOKEN: 'xoxb-test-token', PROVISIONING_WEBHOOK_SECRET: 'whsec-provisioning' };
+    env = { GOOGLE_APPLICATION_CREDENTIALS: adcFile(bq, subject), SLACK_BOT_TOKEN: 'xoxb-test-token', PROVISIONING_WEBHOOK_SECRET: 'whsec-provisioning' };
     args = [
       'run',
       example,
@@ -276,4 +287,99 @@ describe('examples/events-pipeline on BigQuery (a local REST server, its stateme
     expect((await first).code).toBe(0);
     bq.api.failWhen(undefined);
   }, 60_000);
+});
+
+// A Postgres table mirrored into a BigQuery table: extract.sql on the embedded database, its rows
+// loaded into the BigQuery session's TEMP table in inserts of at most 10 MB each (the server
+// refuses a larger request, as BigQuery does), then apply.sql in the same session.
+describe('a warehouse sync from Postgres into BigQuery', () => {
+  const project = (destination: string) => `source app : postgres { database "app" }
+${destination}
+model users {
+  from app
+  table app.users
+  columns {
+    user_id    bigint
+    email      string
+    bio        string?
+    ltv        decimal(12, 2)
+    updated_at timestamp
+  }
+}
+sync users_to_dw {
+  from users
+  to dw table crm.users
+  mode mirror
+  identifier user_id -> id
+  map { email -> email  bio -> bio  ltv -> ltv  updated_at -> updated_at }
+  guard deletes <= 5%
+}
+`;
+  // About 12 MB of values in a request (a quote and a backslash are escaped twice there): more than one request to BigQuery takes.
+  const rows = 2600;
+  let engine: PGlite;
+  let bq: FakeBigQuery;
+  let args: string[];
+  let env: Record<string, string>;
+  const source = scratchFolder('syncwright-app-');
+  const report = join(scratchFolder('syncwright-report-').dir, 'report.json');
+
+  beforeAll(async () => {
+    engine = await PGlite.create();
+    await engine.exec('CREATE SCHEMA crm; CREATE TABLE crm.users (id bigint, email text, bio text, ltv numeric(12, 2), updated_at timestamptz)');
+    bq = await new FakeBigQuery(engine, 'acme-dw', 'US', 'subject-token-load').start();
+    const [dir, twin] = [scratchFolder('syncwright-load-').dir, scratchFolder('syncwright-load-twin-').dir];
+    writeFileSync(join(dir, 'project.sync'), project('destination dw : bigquery { project "acme-dw" location "US" }'));
+    writeFileSync(join(twin, 'project.sync'), project('destination dw : postgres { host "dw.internal" database "dw" user "loader" password env("DW_PASSWORD") }'));
+    const [bqBuild, pgBuild] = await Promise.all([compileFixture(dir), compileFixture(twin)]);
+    teach(bq, bqBuild, pgBuild, 'users_to_dw', 'syncwright');
+    const app = await openPgliteSession(source.dir);
+    await app.script(
+      `CREATE SCHEMA app; CREATE TABLE app.users (user_id bigint PRIMARY KEY, email text NOT NULL, bio text, ltv numeric(12, 2), updated_at timestamptz);
+       INSERT INTO app.users SELECT g, 'u' || g || '@example.com', repeat('é"\\', 450) || g, g * 1.5, timestamptz '2024-01-01' + make_interval(mins => g) FROM generate_series(1, ${rows}) g`,
+    );
+    await app.close();
+    env = { GOOGLE_APPLICATION_CREDENTIALS: adcFile(bq, 'subject-token-load') };
+    args = ['run', dir, '--sync', 'users_to_dw', '--endpoint', `dw=${bq.api.url}`, '--db', source.dir, '--report', report];
+  }, 120_000);
+  afterAll(async () => {
+    await bq?.api.close();
+    await engine?.close();
+  });
+
+  const summary = () => {
+    const r = JSON.parse(readFileSync(report, 'utf8')) as { plans: { status: string; steps: { kind: string; rows: number; result?: Record<string, unknown>[] }[] }[] };
+    const sync = r.plans[0];
+    return { status: sync?.status, loaded: sync?.steps.find((s) => s.kind === 'load')?.rows, result: sync?.steps.at(-1)?.result?.[0] };
+  };
+  const target = async () => (await engine.query<{ n: number; ltv: string }>('SELECT count(*)::int AS n, sum(ltv)::text AS ltv FROM crm.users')).rows[0];
+
+  it('first run, unchanged rerun, changed rerun: the summary row of each', async () => {
+    const first = await cli(args, env);
+    expect(first.code, first.out + first.err).toBe(0);
+    expect(bq.refused).toEqual([]);
+    // Split by size: no insert request passed 10 MB, and one would have held every row.
+    expect(bq.ranFor('users_to_dw')).toEqual(['lock setup', 'lock take', 'load create', 'load insert', 'load insert', 'apply.sql', 'lock release', 'close']);
+    expect(bq.largestInsert).toBeGreaterThan(5_000_000);
+    expect(summary()).toEqual({ status: 'ok', loaded: rows, result: { inserted: String(rows), updated: '0', deleted: '0', skipped_null_keys: '0', duplicate_keys: '0' } });
+    expect(await target()).toEqual({ n: rows, ltv: String((rows * (rows + 1) * 1.5) / 2) + '.00' });
+    const [exact] = (await engine.query<{ bio: string }>('SELECT bio FROM crm.users WHERE id = 7')).rows;
+    expect(exact?.bio).toBe(`${'é"\\'.repeat(450)}7`);
+
+    expect((await cli(args, env)).code).toBe(0);
+    expect(summary().result).toMatchObject({ inserted: '0', updated: '0', deleted: '0' });
+
+    const app = await openPgliteSession(source.dir);
+    await app.script(`UPDATE app.users SET email = 'new@example.com' WHERE user_id = 3; DELETE FROM app.users WHERE user_id = 4; INSERT INTO app.users VALUES (${rows + 1}, 'x@example.com', NULL, 1, now())`);
+    await app.close();
+    expect((await cli(args, env)).code).toBe(0);
+    expect(summary().result).toMatchObject({ inserted: '1', updated: '1', deleted: '1' });
+    expect(await engine.query('SELECT id, email, bio FROM crm.users WHERE id IN (3, 4, $1) ORDER BY id', [rows + 1])).toMatchObject({
+      rows: [
+        { id: 3, email: 'new@example.com' },
+        { id: rows + 1, email: 'x@example.com', bio: null },
+      ],
+    });
+    expect(bq.refused).toEqual([]);
+  }, 180_000);
 });

@@ -72,12 +72,17 @@ export function insertArrays(spec: DialectSpec, table: string, columns: readonly
 }
 
 /** A cross-warehouse load's temporary table: its creation and the insert of a batch. */
-export function loadStatements(dialect: Dialect, table: string, columns: readonly { name: string; type: string }[]): { create: string; insert: string } | undefined {
+export function loadStatements(
+  dialect: Dialect,
+  table: string,
+  columns: readonly { name: string; type: string }[],
+): { create: string; insert: string; maxBytes?: number } | undefined {
   const spec = getDialect(dialect);
   const q = (name: string) => quoteIdent(spec, name);
   const insert = insertArrays(spec, q(table), columns.map((c) => q(c.name)), columns.map((c) => c.type));
   if (!insert || !spec.session) return undefined;
-  return { create: `CREATE TEMPORARY TABLE ${q(table)} (${columns.map((c) => `${q(c.name)} ${c.type}`).join(', ')})`, insert };
+  const create = `CREATE TEMPORARY TABLE ${q(table)} (${columns.map((c) => `${q(c.name)} ${c.type}`).join(', ')})`;
+  return { create, insert, ...(spec.insertArraysMaxBytes ? { maxBytes: spec.insertArraysMaxBytes.value } : {}) };
 }
 
 /** The target as its check takes it, and the SQL its messages suggest. */

@@ -93,6 +93,8 @@ export class FakeBigQuery extends FakeService {
   readonly ran: { name: string; session: string; sync: string | undefined }[] = [];
   readonly sessions = new Set<string>();
   readonly ended = new Set<string>();
+  /** The largest jobs.insert body received, in bytes. */
+  largestInsert = 0;
   private readonly statements = new Map<string, Statement>();
   private readonly patterns: { re: RegExp; name: string; pg: string; slots: string[] }[] = [];
   private readonly tokens = new Set<string>();
@@ -195,6 +197,9 @@ export class FakeBigQuery extends FakeService {
         };
       };
     };
+    // "The request size can be up to 10 MB, including additional properties like query parameters" (BigQuery's quotas, query jobs).
+    if (req.bytes.length > 10_000_000) return invalid(`Request payload size exceeds the limit: 10485760 bytes (${req.bytes.length})`);
+    this.largestInsert = Math.max(this.largestInsert, req.bytes.length);
     const q = body.configuration?.query;
     const id = body.jobReference?.jobId;
     if (!q?.query || !id) return invalid('a query job needs configuration.query.query and jobReference.jobId');
@@ -225,6 +230,8 @@ export class FakeBigQuery extends FakeService {
     if (q.query === this.closeStatement) {
       job.statement = 'close';
       this.ended.add(session);
+      // The session's TEMP tables end with it (on the twin: the engine's one connection's).
+      this.queue = this.queue.then(() => this.db.exec('DISCARD TEMP'));
       this.ran.push({ name: 'close', session, sync: labels.syncwright_sync });
       job.finished = true;
       return { status: 200, body: this.resource(job) };
@@ -253,8 +260,9 @@ export class FakeBigQuery extends FakeService {
     job.state = 'RUNNING';
     try {
       const results: Results[] = values.length ? [await this.db.query(pg, values)] : await this.db.exec(pg);
-      // A script's results are its last statement's.
-      const last = results.at(-1);
+      // A script's results are those of its last SELECT, DML or DDL statement (jobs.getQueryResults
+      // on a script job); BEGIN and COMMIT are none of those, and on the twin they have no columns.
+      const last = results.filter((r) => r.fields.length > 0).at(-1);
       if (last?.fields.length) {
         job.fields = last.fields.map((f) => ({ name: f.name, type: types[f.dataTypeID] ?? 'STRING' }));
         job.rows = (last.rows as Record<string, unknown>[]).map((r) => job.fields.map((f) => cell(f.type, r[f.name])));

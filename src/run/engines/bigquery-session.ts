@@ -5,8 +5,9 @@
  * getQueryResults (pageToken, maxResults), so that a change set never sits in memory.
  * All jobs of a session run in one BigQuery session (the first job creates it, the others carry
  * its session_id), where a script's TEMP tables live from changes.sql to commit.sql; closing
- * runs the plan's `close` statement. A multi-statement script's results are its last
- * statement's, which is what a plan reads of a script (the summary row).
+ * runs the plan's `close` statement. A multi-statement script's results are those of its last
+ * SELECT, DML or DDL statement (a COMMIT is none of these), which is what a plan reads of a
+ * script (the summary row).
  * Parameters are named (@p1, @p2, ...): strings STRING, whole numbers INT64, other numbers
  * FLOAT64, booleans BOOL; an array is bound as ARRAY<JSON> (each value its JSON text), since a
  * BigQuery array cannot hold NULL; the plan's statements read them with JSON_VALUE.
@@ -18,7 +19,7 @@
 import type { Job, JobMetadata, Query } from '@google-cloud/bigquery';
 import type { PlanEndpoint, SessionSql } from '../../contract/plan.js';
 import { clip } from '../output/redact.js';
-import { sessionOf, type SqlRow, type SqlSession } from './sql-session.js';
+import { jsonText, sessionOf, type SqlRow, type SqlSession } from './sql-session.js';
 
 /** A job that ended with an error: `code` is BigQuery's reason (notFound, invalidQuery, ...), as the plan's error codes name them. */
 export class BigQueryJobError extends Error {
@@ -78,7 +79,7 @@ function typeOf(v: unknown): string | string[] {
 }
 
 function bound(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map((x) => JSON.stringify(x ?? null));
+  if (Array.isArray(v)) return v.map(jsonText);
   if (v === undefined) return null;
   return typeof v === 'bigint' ? String(v) : v;
 }
@@ -217,7 +218,7 @@ export async function openBigQuerySession(endpoint: PlanEndpoint, sql: Pick<Sess
     engine: 'bigquery',
     location: `bigquery://${projectId}${location ? ` (${location})` : ''}`,
     query: async (text, params) => all(await run(text, params)),
-    // A script's results are those of its last statement.
+    // A script's results are those of its last SELECT, DML or DDL statement.
     exec: async (text) => [await all(await run(text, undefined))],
     async *pages(query, pageSize, serial) {
       const job = await serial(() => run(query, undefined));

@@ -162,6 +162,9 @@ async function* markedPages<T extends SqlRow>(pages: AsyncGenerator<SqlRow[]>, p
   }
 }
 
+/** A bound value's JSON text (an array parameter's element where the engine takes JSON), a bigint as its decimal text. */
+export const jsonText = (v: unknown): string => JSON.stringify(v ?? null, (_, x: unknown) => (typeof x === 'bigint' ? String(x) : x));
+
 let cursorCount = 0;
 
 /** The cursor protocol: open, fetch page by page, close; `run` is the session's single-statement runner. */
