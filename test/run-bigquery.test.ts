@@ -258,6 +258,21 @@ describe('examples/events-pipeline on BigQuery (a local REST server, its stateme
     expect(await engine.query('SELECT * FROM syncwright_state.syncwright_locks')).toMatchObject({ rows: [] });
   }, 60_000);
 
+  it("a take aborted by a concurrent update finds the sync busy; the take's other errors fail the run", async () => {
+    const one = ['run', example, '--sync', 'error_spikes_to_slack', '--endpoint', `bq=${bq.api.url}`, '--endpoint', `slack=${slack.api.url}`, '--db', db.dir];
+    const failing = (message: string) => (name: string) => (name === 'lock take' ? { reason: 'invalidQuery', message } : undefined);
+    bq.jobError = failing('Could not serialize access to table pulse-analytics-prod:syncwright_state.syncwright_locks due to concurrent update');
+    const busy = await cli(one, env);
+    expect(busy.code).not.toBe(0);
+    expect(busy.out + busy.err).toMatch(/another run of sync error_spikes_to_slack is in progress/);
+    bq.jobError = failing('Syntax error: Unexpected keyword MERGE at [1:1]');
+    const failed = await cli(one, env);
+    bq.jobError = undefined;
+    expect(failed.code).not.toBe(0);
+    expect(failed.out + failed.err).toMatch(/Syntax error: Unexpected keyword MERGE/);
+    expect(failed.out + failed.err).not.toMatch(/in progress/);
+  }, 60_000);
+
   it('two runs at once: one runs, the other finds the sync busy', async () => {
     const one = [
       'run',

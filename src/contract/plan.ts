@@ -65,7 +65,7 @@ export interface SessionSql {
   targetColumns?: string;
   /** NOT NULL columns of $1 without a default, not among $2: rows of `name`. */
   targetRequired?: string;
-  /** Error codes (SQLSTATE, or the engine's error reasons) by what they mean to a run. */
+  /** Error codes (SQLSTATE, or the engine's error reasons) by what they mean to a run; `code: text`: that code with a message containing text. */
   errors: Record<SqlErrorKind, string[]>;
 }
 

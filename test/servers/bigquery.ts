@@ -93,6 +93,8 @@ export class FakeBigQuery extends FakeService {
   readonly ran: { name: string; session: string; sync: string | undefined }[] = [];
   readonly sessions = new Set<string>();
   readonly ended = new Set<string>();
+  /** The error a job of a known statement ends with instead of running (by the statement's name), as BigQuery reports a failed job. */
+  jobError: ((statement: string) => { reason: string; message: string } | undefined) | undefined;
   /** The largest jobs.insert body received, in bytes. */
   largestInsert = 0;
   private readonly statements = new Map<string, Statement>();
@@ -246,6 +248,12 @@ export class FakeBigQuery extends FakeService {
     }
     job.statement = statement.name;
     this.ran.push({ name: statement.name, session, sync: labels.syncwright_sync });
+    const error = this.jobError?.(statement.name);
+    if (error) {
+      job.error = error;
+      job.finished = true;
+      return { status: 200, body: this.resource(job) };
+    }
     let values: unknown[];
     try {
       values = params.map(paramValue as (p: unknown) => unknown);
