@@ -3,6 +3,7 @@
 // external-account credential file, runs the Postgres twin of every statement it is sent on
 // PGlite (the same project compiled with its source switched to Postgres).
 import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +15,7 @@ import { openPgliteSession } from '../src/run/engines/pglite-session.js';
 import { FakeBigQuery } from './servers/bigquery.js';
 import { cli, compileFixture, repoRoot, until } from './servers/run-harness.js';
 import { scratchFolder } from './servers/scratch-db.js';
+import { ensureBuilt } from './support/build.js';
 import { FakeSlack } from './servers/slack.js';
 import { FakeWebhook } from './servers/webhook.js';
 
@@ -273,6 +275,52 @@ describe('examples/events-pipeline on BigQuery (a local REST server, its stateme
     expect(failed.out + failed.err).not.toMatch(/in progress/);
   }, 60_000);
 
+  const signups = (build: string) => ['run', example, '--sync', 'enterprise_signups_to_provisioning', '--endpoint', `bq=${bq.api.url}`, '--endpoint', `provisioning=${hook.api.url}`, '--db', build];
+  const delivered = () => hook.deliveries.map((d) => (d.body as { workspace: { id: string } }).workspace.id);
+
+  it('--dry-run: the change set and its payloads, and nothing sent, locked or committed', async () => {
+    await engine.exec(`INSERT INTO events.fct_enterprise_signups VALUES ('w4', 'Umbrella', 'it@umbrella.test', 60, 'eu', true, now())`);
+    const before = { hook: hook.api.requests.length, ran: bq.ranFor('enterprise_signups_to_provisioning').length };
+    const dry = await cli([...signups(db.dir), '--dry-run'], env);
+    expect(dry.code, dry.out + dry.err).toBe(0);
+    expect(dry.out).toMatch(/Umbrella/);
+    expect(hook.api.requests.length).toBe(before.hook);
+    expect(bq.ranFor('enterprise_signups_to_provisioning').slice(before.ran)).toEqual(['changes.sql', 'count added', 'rows added', 'close']);
+    // The real run after it sends the row the dry run showed.
+    expect((await cli(signups(db.dir), env)).code).toBe(0);
+    expect(delivered().filter((id) => id === 'w4')).toHaveLength(1);
+  }, 60_000);
+
+  it('a run killed between its accepted-row records and commit.sql: the next run commits them and sends only the rest', async () => {
+    ensureBuilt();
+    await engine.exec(`INSERT INTO events.fct_enterprise_signups VALUES ('w5', 'Hooli', 'ops@hooli.test', 30, 'us', false, now()), ('w6', 'Pied Piper', 'r@pp.test', 8, 'us', false, now())`);
+    const sync = 'enterprise_signups_to_provisioning';
+    const start = bq.ranFor(sync).length;
+    const sent = delivered().length;
+    // The first delivery is answered (and recorded as accepted); the second is held until the kill.
+    let posts = 0;
+    hook.api.failWhen((req) => (req.method === 'POST' && ++posts === 2 ? { kind: 'held', until: new Promise(() => undefined) } : undefined));
+    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'syncwright.js'), ...signups(db.dir), '--concurrency', '1'], { env: { ...process.env, ...env }, stdio: 'ignore' });
+    const gone = new Promise((r) => child.on('exit', r));
+    await until(() => bq.ranFor(sync).slice(start).includes('accepted rows') && posts >= 2, 60_000);
+    child.kill('SIGKILL');
+    await gone;
+    hook.api.failWhen(undefined);
+    expect(delivered().length - sent).toBe(1);
+    expect(bq.ranFor(sync).slice(start)).not.toContain('lock release');
+
+    // The dead run's lock row stands until its expiry (10 minutes): a run before then is told so.
+    const early = await cli(signups(db.dir), env);
+    expect(early.out + early.err).toMatch(/is in progress/);
+    await engine.exec(`UPDATE syncwright_state.syncwright_locks SET expires_at = now() - interval '1 second'`);
+    const again = await cli(signups(db.dir), env);
+    expect(again.code, again.out + again.err).toBe(0);
+    // Each row delivered once: the accepted one was committed first, not sent again.
+    const ids = (await engine.query<{ id: string }>('SELECT workspace_id AS id FROM events.fct_enterprise_signups ORDER BY 1')).rows.map((r) => r.id);
+    expect([...delivered()].sort()).toEqual(ids);
+    expect(bq.refused).toEqual([]);
+  }, 120_000);
+
   it('two runs at once: one runs, the other finds the sync busy', async () => {
     const one = [
       'run',
@@ -299,7 +347,8 @@ describe('examples/events-pipeline on BigQuery (a local REST server, its stateme
     const second = await cli(one, env).finally(release);
     expect(second.code).not.toBe(0);
     expect(second.out + second.err).toMatch(/is in progress/);
-    expect((await first).code).toBe(0);
+    const firstRun = await first;
+    expect(firstRun.code, firstRun.out + firstRun.err).toBe(0);
     bq.api.failWhen(undefined);
   }, 60_000);
 });

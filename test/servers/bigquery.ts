@@ -232,8 +232,9 @@ export class FakeBigQuery extends FakeService {
     if (q.query === this.closeStatement) {
       job.statement = 'close';
       this.ended.add(session);
-      // The session's TEMP tables end with it (on the twin: the engine's one connection's).
-      this.queue = this.queue.then(() => this.db.exec('DISCARD TEMP'));
+      // The session's TEMP tables end with it. The twin's are its one connection's, shared by every
+      // session: dropped when no other session is open (a killed run's never ends).
+      if ([...this.sessions].every((x) => this.ended.has(x))) this.queue = this.queue.then(() => this.db.exec('DISCARD TEMP'));
       this.ran.push({ name: 'close', session, sync: labels.syncwright_sync });
       job.finished = true;
       return { status: 200, body: this.resource(job) };
