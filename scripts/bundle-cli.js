@@ -48,7 +48,7 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: ['@electric-sql/pglite', '@electric-sql/pglite/*', 'pg', 'ajv', 'ajv/*', 'chevrotain', 'handlebars', '@aws-sdk/*', '@smithy/*', '@google-cloud/storage', 'kafkajs', 'hyparquet-writer', 'vscode-languageserver', 'vscode-languageserver/*', 'vscode-languageserver-textdocument'],
+  external: ['@electric-sql/pglite', '@electric-sql/pglite/*', 'pg', 'ajv', 'ajv/*', 'chevrotain', 'handlebars', '@aws-sdk/*', '@smithy/*', '@google-cloud/storage', '@google-cloud/bigquery', 'kafkajs', 'hyparquet-writer', 'vscode-languageserver', 'vscode-languageserver/*', 'vscode-languageserver-textdocument'],
   plugins: [lazySegmenter],
   chunkNames: 'chunk-[hash]',
   legalComments: 'none',

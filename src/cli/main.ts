@@ -39,7 +39,7 @@ const runOptions = (y: Argv<Global>) =>
     .option('postgres-version', { ...postgresVersion, describe: 'Postgres major version to generate for' })
     .option('database', { type: 'string', array: true, default: [] as string[], describe: 'Postgres URL (default $DATABASE_URL, else the embedded database); NAME=URL for one source or destination' })
     .option('db', { type: 'string', describe: 'folder of the embedded database (default .syncwright/db)' })
-    .option('endpoint', { type: 'string', array: true, default: [] as string[], describe: 'NAME=URL: send a destination\'s requests to another base URL' })
+    .option('endpoint', { type: 'string', array: true, default: [] as string[], describe: 'NAME=URL: send a destination\'s requests (or a BigQuery source\'s) to another base URL' })
     .option('sink', { type: 'string', describe: 'write storage objects and stream messages to this folder, or - for stdout, instead of S3, GCS, Kafka or Kinesis' })
     .option('dry-run', { type: 'boolean', default: false, describe: 'build the change set and show what would be sent; send and commit nothing' })
     .option('report', { type: 'string', describe: 'write a JSON run report to this file' })

@@ -35,30 +35,54 @@ export interface PlanEndpoint {
 export interface SessionSql {
   /** Ends the transaction a failed script left open. */
   rollback: string;
-  /** A script: opens the cursor {{cursor}} over {{query}}, kept across commits. */
-  cursorOpen: string;
+  /** Ends the engine's own session (BigQuery's, where a script's TEMP tables live); absent: closing the connection ends it. */
+  close?: string;
+  /**
+   * A script: opens the cursor {{cursor}} over {{query}}, kept across commits. The three cursor
+   * statements are absent where the engine pages a finished query's results itself (BigQuery:
+   * a query job's results read page by page with getQueryResults).
+   */
+  cursorOpen?: string;
   /** The next {{rows}} rows of {{cursor}}. */
-  cursorFetch: string;
-  cursorClose: string;
-  /** Takes the session lock on the key $1 if it is free: one row, `taken`. */
-  lockTry: string;
+  cursorFetch?: string;
+  cursorClose?: string;
+  /** Takes the session lock on the key $1 if it is free: one row, `taken`. Absent where the lock is a row (`lockRow`). */
+  lockTry?: string;
   /** Takes the session lock on the key $1, waiting at most the wait limit. */
-  lockWait: string;
-  lockRelease: string;
+  lockWait?: string;
+  lockRelease?: string;
   /** One row, `v`: the session's wait limit. */
-  waitLimitRead: string;
+  waitLimitRead?: string;
   /** Sets the wait limit to $1 milliseconds. */
-  waitLimitSet: string;
+  waitLimitSet?: string;
   /** Sets it back to $1, as waitLimitRead gave it. */
-  waitLimitRestore: string;
-  /** One row, `ok`: whether the table $1 (quoted, as text) exists. */
-  targetExists: string;
+  waitLimitRestore?: string;
+  /** Where the engine has no advisory lock: one row per locked sync in a table, with its owner and expiry. */
+  lockRow?: LockRowSql;
+  /** One row, `ok`: whether the table $1 (quoted, as text) exists. Absent: the target is not checked before its script. */
+  targetExists?: string;
   /** Per column written ($2 names, $3 types): name, type, present, actual, fits. */
-  targetColumns: string;
+  targetColumns?: string;
   /** NOT NULL columns of $1 without a default, not among $2: rows of `name`. */
-  targetRequired: string;
-  /** Error codes (SQLSTATE) by what they mean to a run. */
+  targetRequired?: string;
+  /** Error codes (SQLSTATE, or the engine's error reasons) by what they mean to a run; `code: text`: that code with a message containing text. */
   errors: Record<SqlErrorKind, string[]>;
+}
+
+/**
+ * A lock row: $1 the plan's lock key (decimal text), $2 the run's owner id (a name it makes),
+ * $3 seconds until the row expires. A row whose expiry has passed belongs to nobody (its run
+ * died), so the next run takes it over.
+ */
+export interface LockRowSql {
+  /** A script: creates the lock table where it does not exist. */
+  setup: string;
+  /** Takes the row for $2 if nobody holds it or its holder's expiry passed, then reads it back: one row, `taken`. */
+  take: string;
+  /** Moves the expiry of $2's row $3 seconds ahead (run while the lock is held). */
+  renew: string;
+  /** Deletes $2's row. */
+  release: string;
 }
 
 export type SqlErrorKind = 'missingTable' | 'lockBusy' | 'notNull' | 'wrongValue' | 'unique';

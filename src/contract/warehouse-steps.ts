@@ -29,6 +29,12 @@ export interface LoadStep {
   create?: string;
   /** Inserts a batch: $1, $2, ... bound to arrays of each column's values, in order. */
   insert?: string;
+  /**
+   * Where the destination bounds one request's size (BigQuery: 10 MB with its parameters): the
+   * most bytes a batch's values may take, each counted as its JSON text in a JSON string, as the
+   * request carries it. The executor splits a batch before it passes this.
+   */
+  maxBytes?: number;
 }
 
 export type WarehouseStep = SqlStep | LoadStep;

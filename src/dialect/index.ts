@@ -81,6 +81,8 @@ export interface DialectSpec {
   insertArrays?: string;
   /** The bound parameter `{{n}}` as an array of `{{type}}`. */
   arrayParameter?: string;
+  /** Where the engine bounds a request's size: the most bytes one insertArrays' values may take (LoadStep.maxBytes). */
+  insertArraysMaxBytes?: { value: number; why: string };
 }
 
 export { dialectNames, type Dialect };

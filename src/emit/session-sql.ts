@@ -11,6 +11,7 @@ import type { TargetColumn } from '../contract/warehouse-steps.js';
 import { getDialect, type DialectSpec } from '../dialect/index.js';
 import { quoteIdent, quoteLiteral } from '../dialect/quote.js';
 import { fillSnippet } from '../dialect/snippet.js';
+import { defaultStateSchema } from '../plan/api-changes.js';
 
 const sessions = new Map<Dialect, SessionSql | undefined>();
 
@@ -29,10 +30,22 @@ export function sessionSql(dialect: Dialect): SessionSql | undefined {
   return sessions.get(dialect);
 }
 
-/** The endpoint with its session's statements, where its dialect has them. */
+/**
+ * The endpoint with its session's statements, where its dialect has them; a lock row's table
+ * is in the endpoint's state schema (`{{stateSchema}}`, quoted here).
+ */
 export function withSession<E extends PlanEndpoint>(endpoint: E): E {
   const session = endpoint.dialect === undefined ? undefined : sessionSql(endpoint.dialect);
-  if (session) endpoint.session = session;
+  if (!session || endpoint.dialect === undefined) return endpoint;
+  const { lockRow } = session;
+  if (lockRow) {
+    const schema = endpoint.settings.state_schema;
+    const stateSchema = quoteIdent(getDialect(endpoint.dialect), typeof schema === 'string' ? schema : defaultStateSchema);
+    const fill = (s: string) => fillSnippet(s, { stateSchema });
+    endpoint.session = { ...session, lockRow: { setup: fill(lockRow.setup), take: fill(lockRow.take), renew: fill(lockRow.renew), release: fill(lockRow.release) } };
+  } else {
+    endpoint.session = session;
+  }
   return endpoint;
 }
 
@@ -59,12 +72,17 @@ export function insertArrays(spec: DialectSpec, table: string, columns: readonly
 }
 
 /** A cross-warehouse load's temporary table: its creation and the insert of a batch. */
-export function loadStatements(dialect: Dialect, table: string, columns: readonly { name: string; type: string }[]): { create: string; insert: string } | undefined {
+export function loadStatements(
+  dialect: Dialect,
+  table: string,
+  columns: readonly { name: string; type: string }[],
+): { create: string; insert: string; maxBytes?: number } | undefined {
   const spec = getDialect(dialect);
   const q = (name: string) => quoteIdent(spec, name);
   const insert = insertArrays(spec, q(table), columns.map((c) => q(c.name)), columns.map((c) => c.type));
   if (!insert || !spec.session) return undefined;
-  return { create: `CREATE TEMPORARY TABLE ${q(table)} (${columns.map((c) => `${q(c.name)} ${c.type}`).join(', ')})`, insert };
+  const create = `CREATE TEMPORARY TABLE ${q(table)} (${columns.map((c) => `${q(c.name)} ${c.type}`).join(', ')})`;
+  return { create, insert, ...(spec.insertArraysMaxBytes ? { maxBytes: spec.insertArraysMaxBytes.value } : {}) };
 }
 
 /** The target as its check takes it, and the SQL its messages suggest. */

@@ -47,7 +47,7 @@ export interface ChangeSet {
   reads: ChangeKind[];
 }
 
-const defaultStateSchema = 'syncwright';
+export const defaultStateSchema = 'syncwright';
 
 /** The field rules of the sync's destination and object kind (src/catalog/fields.ts), where it has them. */
 export function fieldRulesOf(sync: Pick<CheckedSync, 'destination' | 'objectKind' | 'kind'>): FieldRules | undefined {

@@ -1,6 +1,6 @@
 /**
  * The reference executor: runs compiled plans (plan.json and the SQL files beside it, the
- * published contract) on Postgres, embedded PGlite or a server, and through the destinations'
+ * published contract) on Postgres (embedded PGlite or a server) and BigQuery, and through the destinations'
  * HTTP APIs. It imports nothing of the compiler but the plan's types.
  */
 import type { Plan, PlanEndpoint } from '../contract/plan.js';
@@ -9,6 +9,7 @@ import { loadPlan, type LoadedPlan } from './plan-file.js';
 import { openPgliteSession } from './engines/pglite-session.js';
 import { openPgSession } from './engines/pg-session.js';
 import { serverOf } from './engines/pg-settings.js';
+import { openBigQuerySession } from './engines/bigquery-session.js';
 import { GuardAbort } from './guard.js';
 import { SyncBusy } from './locks/sync-lock.js';
 import { explainSqlError } from './engines/sql-errors.js';
@@ -47,6 +48,7 @@ class Sessions {
 
   /** `--database NAME=URL`, else `--database URL` or DATABASE_URL, else the server the endpoint's settings name, else the embedded database. */
   for(endpoint: PlanEndpoint): Promise<SqlSession> {
+    if (endpoint.dialect === 'bigquery') return this.bigquery(endpoint);
     const url = this.dbs.byName[endpoint.name] ?? this.dbs.default;
     const server = url || this.dbs.embedded ? undefined : serverOf(endpoint, this.options.env);
     const key = url ?? (server ? server.location : '');
@@ -59,17 +61,32 @@ class Sessions {
     return s;
   }
 
+  /** A BigQuery session per endpoint: its project, location and credentials come from its settings (engines/bigquery-session.ts). */
+  private bigquery(endpoint: PlanEndpoint): Promise<SqlSession> {
+    const key = `bigquery:${endpoint.name}`;
+    let s = this.open.get(key);
+    if (!s) {
+      const apiEndpoint = this.options.endpoints[endpoint.name];
+      s = openBigQuerySession(endpoint, endpoint.session ?? {}, { env: this.options.env, ...(apiEndpoint ? { apiEndpoint } : {}) });
+      this.open.set(key, s);
+    }
+    return s;
+  }
+
   async close(): Promise<void> {
     const all = await Promise.allSettled(this.open.values());
     for (const s of all) if (s.status === 'fulfilled') await s.value.close();
   }
 }
 
+/** The engines this executor connects to. */
+const runnable = new Set(['postgres', 'bigquery']);
+
 /** Why this executor cannot run the plan (its SQL is for another engine), or undefined. */
 export function refusal(loaded: LoadedPlan): string | undefined {
   const { plan } = loaded;
   const dialectOf = (on: string) => (on === 'destination' ? plan.destination.dialect : plan.source.dialect);
-  const foreign = plan.steps.filter((s) => 'on' in s && dialectOf(s.on) !== undefined && dialectOf(s.on) !== 'postgres');
+  const foreign = plan.steps.filter((s) => 'on' in s && dialectOf(s.on) !== undefined && !runnable.has(dialectOf(s.on) as string));
   if (!foreign.length) return undefined;
   const engines = [...new Set(foreign.map((s) => dialectOf((s as { on: string }).on)))].join(' and ');
   const files = [...loaded.files.keys()].map((f) => `${loaded.path.replace(/plan\.json$/, '')}${f}`);
@@ -107,9 +124,13 @@ async function runOne(loaded: LoadedPlan, sessions: Sessions, options: ExecOptio
     } else if (plan.destination.category === 'warehouse') {
       const source = await sessions.for(plan.source);
       const destination = plan.destination.name === plan.source.name ? source : await sessions.for(plan.destination);
+      source.forSync(plan.sync.name);
+      destination.forSync(plan.sync.name);
       await runWarehousePlan(loaded, { source, destination }, options, report);
     } else {
-      await runApiPlan(loaded, await sessions.for(plan.source), options, report);
+      const source = await sessions.for(plan.source);
+      source.forSync(plan.sync.name);
+      await runApiPlan(loaded, source, options, report);
     }
     report.status = statusOf(report);
     if (report.status === 'rejected' && refusedWithinLimit(report, options.maxRefused)) report.refusedWithinLimit = true;

@@ -6,7 +6,7 @@
 import type { LoadStep, SqlStep, WarehouseStep } from '../contract/warehouse-steps.js';
 import type { LoadedPlan } from './plan-file.js';
 import type { PlanReport, StepReport } from './output/report.js';
-import type { SqlSession } from './engines/sql-session.js';
+import { jsonText, type SqlSession } from './engines/sql-session.js';
 import type { SessionSql } from '../contract/plan.js';
 import { sessionSqlOf } from './engines/sql-errors.js';
 import { targetProblems } from './engines/target-check.js';
@@ -29,18 +29,38 @@ async function runLoad(step: LoadStep, extract: string, sessions: WarehouseSessi
   if (step.create === undefined || step.insert === undefined) throw new Error(`the load step into ${step.table} has no statements: compile the plan again with this version of syncwright`);
   await destination.script(step.create, sql.destination.rollback);
   for await (const page of sessions.source.pages(extract, step.batch, sql.source)) {
-    // One array per column, in the result's order: the plan's insert binds them.
-    const arrays = step.columns.map(() => [] as unknown[]);
-    for (const row of page) {
-      const values = Object.values(row);
-      arrays.forEach((a, i) => a.push(values[i] ?? null));
+    for (const rows of step.maxBytes === undefined ? [page.map((r) => Object.values(r))] : underBytes(page, step.maxBytes, step.from)) {
+      // One array per column, in the result's order: the plan's insert binds them.
+      const arrays = step.columns.map((_, i) => rows.map((values) => values[i] ?? null));
+      await destination.query(step.insert, arrays);
+      report.rows += rows.length;
+      report.accepted += rows.length;
     }
-    await destination.query(step.insert, arrays);
-    report.rows += page.length;
-    report.accepted += page.length;
   }
   report.ms = Math.round(performance.now() - started);
   return report;
+}
+
+/** The bytes a value takes in the request: its JSON text as a JSON string, in {"value":...}, (LoadStep.maxBytes). */
+const requestBytes = (v: unknown) => Buffer.byteLength(JSON.stringify(jsonText(v))) + 12;
+
+/** A page's rows (as value lists) in runs whose values take at most `maxBytes` in one request. */
+function* underBytes(page: readonly Record<string, unknown>[], maxBytes: number, from: string): Generator<unknown[][]> {
+  let run: unknown[][] = [];
+  let bytes = 0;
+  for (const row of page) {
+    const values = Object.values(row);
+    const size = values.reduce<number>((n, v) => n + requestBytes(v), 0);
+    if (size > maxBytes) throw new Error(`a row of ${from} takes ${size} bytes in a request, more than the destination takes in one (${maxBytes}): nothing was changed`);
+    if (bytes + size > maxBytes) {
+      yield run;
+      run = [];
+      bytes = 0;
+    }
+    run.push(values);
+    bytes += size;
+  }
+  if (run.length) yield run;
 }
 
 export async function runWarehousePlan(loaded: LoadedPlan, sessions: WarehouseSessions, options: Pick<ExecOptions, 'waitMs' | 'notice'>, report: PlanReport): Promise<void> {

@@ -32,10 +32,19 @@ export function sessionSqlOf(plan: Plan, on: 'source' | 'destination'): SessionS
   return sql;
 }
 
-/** Whether a database error means `kind`, by the codes of the plan's session statements. */
+/**
+ * Whether a database error means `kind`, by the codes of the plan's session statements: an entry
+ * is a code, or `code: text` where the engine gives one code to errors of different meaning
+ * (BigQuery's invalidQuery) and the message tells them apart.
+ */
 export function isSqlError(e: unknown, sql: Pick<SessionSql, 'errors'>, kind: SqlErrorKind): boolean {
-  const code = (e as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && sql.errors[kind].includes(code);
+  const { code, message } = (e ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof code !== 'string') return false;
+  return sql.errors[kind].some((entry) => {
+    const at = entry.indexOf(': ');
+    if (at < 0) return entry === code;
+    return entry.slice(0, at) === code && typeof message === 'string' && message.includes(entry.slice(at + 2));
+  });
 }
 
 /** Marks an error with the session it came from (the first session to see it). */

@@ -1,5 +1,5 @@
 import { fillSlots, type SessionSql } from '../../contract/plan.js';
-import { markSqlError } from './sql-errors.js';
+import { markSqlError, type SqlPlace } from './sql-errors.js';
 
 /**
  * The executor's view of a database: run a SQL file as a script, run one statement with
@@ -36,6 +36,8 @@ export interface SqlSession {
    * out of the loop closes the cursor.
    */
   pages<T extends SqlRow = SqlRow>(query: string, pageSize: number, cursor: CursorSql): AsyncGenerator<T[]>;
+  /** Names the sync the next statements run for, where the engine records it (BigQuery job labels). */
+  forSync(name: string): void;
   close(): Promise<void>;
 }
 
@@ -99,6 +101,14 @@ export interface EngineRunners {
   query(sql: string, params: readonly unknown[] | undefined): Promise<SqlRow[]>;
   /** The rows of each statement of the script, in order. */
   exec(sql: string): Promise<SqlRow[][]>;
+  /**
+   * Pages of at most `pageSize` rows of one query, where the engine pages results itself
+   * (BigQuery: a finished job's results); absent: the session pages through the plan's cursor
+   * statements. Each page is fetched through `serial`, so other statements run between pages.
+   */
+  pages?(query: string, pageSize: number, serial: <T>(fn: () => Promise<T>) => Promise<T>): AsyncGenerator<SqlRow[]>;
+  /** Names the sync the next statements run for, where the engine records it (BigQuery job labels). */
+  forSync?(name: string): void;
   close(): Promise<void>;
 }
 
@@ -136,10 +146,24 @@ export function sessionOf(runners: EngineRunners): SqlSession {
     ...place,
     script,
     query,
-    pages: <T extends SqlRow>(sql: string, pageSize: number, cursor: CursorSql) => cursorPages<T>((s) => query<T>(s), script, sql, pageSize, cursor),
+    pages: <T extends SqlRow>(sql: string, pageSize: number, cursor: CursorSql) =>
+      runners.pages ? markedPages<T>(runners.pages(asSubquery(sql), pageSize, serial), place) : cursorPages<T>((s) => query<T>(s), script, sql, pageSize, cursor),
+    forSync: (name) => runners.forSync?.(name),
     close: () => runners.close(),
   };
 }
+
+/** An engine's own pages, their errors marked with where they ran. */
+async function* markedPages<T extends SqlRow>(pages: AsyncGenerator<SqlRow[]>, place: SqlPlace): AsyncGenerator<T[]> {
+  try {
+    yield* pages as AsyncGenerator<T[]>;
+  } catch (e) {
+    throw markSqlError(e, place);
+  }
+}
+
+/** A bound value's JSON text (an array parameter's element where the engine takes JSON), a bigint as its decimal text. */
+export const jsonText = (v: unknown): string => JSON.stringify(v ?? null, (_, x: unknown) => (typeof x === 'bigint' ? String(x) : x));
 
 let cursorCount = 0;
 
@@ -151,16 +175,18 @@ export async function* cursorPages<T extends SqlRow>(
   pageSize: number,
   sql: CursorSql,
 ): AsyncGenerator<T[]> {
+  const { cursorOpen, cursorFetch, cursorClose } = sql;
+  if (cursorOpen === undefined || cursorFetch === undefined || cursorClose === undefined) throw new Error('the plan has no cursor statements for this engine: compile it again with this version of syncwright');
   const cursor = `syncwright_cursor_${++cursorCount}`;
   const rows = Math.max(1, Math.floor(pageSize));
-  await script(fillSlots(sql.cursorOpen, { cursor, query: asSubquery(query) }));
+  await script(fillSlots(cursorOpen, { cursor, query: asSubquery(query) }));
   try {
     for (;;) {
-      const page = await run(fillSlots(sql.cursorFetch, { cursor, rows }));
+      const page = await run(fillSlots(cursorFetch, { cursor, rows }));
       if (page.length) yield page;
       if (page.length < pageSize) return;
     }
   } finally {
-    await run(fillSlots(sql.cursorClose, { cursor })).catch(() => undefined);
+    await run(fillSlots(cursorClose, { cursor })).catch(() => undefined);
   }
 }

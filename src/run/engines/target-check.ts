@@ -21,14 +21,16 @@ type ColumnFound = {
 /** Why the target cannot take the sync's rows, or undefined when it can; the statements are the plan's. */
 export async function targetProblems(session: SqlSession, sql: Pick<SessionSql, 'targetExists' | 'targetColumns' | 'targetRequired'>, plan: Plan): Promise<string | undefined> {
   const { target, columns, check } = plan.destination;
-  if (!target || !columns || !check) return undefined;
+  const { targetExists, targetColumns, targetRequired } = sql;
+  // No target statements (BigQuery): the script's own errors say what does not fit.
+  if (!target || !columns || !check || !targetExists || !targetColumns || !targetRequired) return undefined;
   const { table } = check;
   const shown = target.join('.');
-  const [exists] = await session.query<{ ok: boolean }>(sql.targetExists, [table]);
+  const [exists] = await session.query<{ ok: boolean }>(targetExists, [table]);
   if (!exists?.ok) {
     return `sync ${plan.sync.name}: the target table ${shown} does not exist on ${session.location}; create it first, for example: ${check.create}`;
   }
-  const found = await session.query<ColumnFound>(sql.targetColumns, [table, columns.map((c) => c.name), columns.map((c) => c.type)]);
+  const found = await session.query<ColumnFound>(targetColumns, [table, columns.map((c) => c.name), columns.map((c) => c.type)]);
   const problems: string[] = [];
   for (const f of found) {
     const c = columns.find((x) => x.name === f.name);
@@ -37,7 +39,7 @@ export async function targetProblems(session: SqlSession, sql: Pick<SessionSql, 
     else if (!f.fits) problems.push(`its column ${f.name} is ${f.actual}, but the sync writes ${f.type}${origin}: change the column's type (or the model's)`);
   }
   if (inserting.has(plan.sync.mode)) {
-    const left = await session.query<{ name: string }>(sql.targetRequired, [table, columns.map((c) => c.name)]);
+    const left = await session.query<{ name: string }>(targetRequired, [table, columns.map((c) => c.name)]);
     for (const { name } of left) problems.push(`its column ${name} is NOT NULL without a default, and the sync does not write it: map a model column to it, or give it a default`);
   }
   return problems.length ? `sync ${plan.sync.name}: the target table ${shown} on ${session.location} cannot take the sync's rows; nothing was run: ${problems.join('; ')}` : undefined;
