@@ -4,6 +4,7 @@
 // golden plan of such a sync is test/golden/warehouse/cross/env-names/ (warehouse-golden.test.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compile } from '../src/index.js';
+import { formatSource } from '../src/syntax/format.js';
 import { fillNames, NameError } from '../src/contract/names.js';
 import type { SyncArtifacts } from '../src/contract/plan.js';
 import { compileText as compileInMemory } from './fixtures/warehouse/compile.js';
@@ -86,6 +87,12 @@ describe('fillNames', () => {
 });
 
 describe('env() in .sync files, checked', () => {
+  it('is formatted as one token of the path', () => {
+    const text = project(pgSource, '', 'postgres { database "test" }').replace('env("SRC_SCHEMA").customers', "env( 'SRC_SCHEMA' ) . customers");
+    const out = formatSource('p.sync', text);
+    expect(out.text).toContain("table       env('SRC_SCHEMA').customers\n");
+  });
+
   const diagnostics = (text: string) => compile([{ path: 'p.sync', text }], {}).diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code} ${d.span.line}:${d.span.column} ${d.message}`);
 
   it('a table of an API destination cannot be named by env()', () => {
