@@ -9,7 +9,7 @@ import type { Span } from '../span.js';
 import type { Reporter } from './report.js';
 import { getDialect, storedName, type NameKind } from '../dialect/index.js';
 import { nameLength, textProblem } from '../dialect/quote.js';
-import { slotOpening } from '../contract/names.js';
+import { isBareName, slotOpening } from '../contract/names.js';
 
 /** A name in a message: a long one by its start. */
 const shown = (name: string): string => ([...name].length > 80 ? `${[...name].slice(0, 40).join('')}...` : name);
@@ -20,7 +20,7 @@ const engines: Record<Dialect, string> = { postgres: 'PostgreSQL', snowflake: 'S
 export function checkName(dialect: Dialect, kind: NameKind, ident: Pick<Ident, 'text' | 'quoted' | 'span' | 'env'>, r: Reporter): void {
   if (ident.env) {
     // The value is checked where the sync runs (src/contract/names.ts); here only the variable's name.
-    if (!envVariable.test(ident.env.value)) {
+    if (!isBareName(ident.env.value)) {
       r.report('invalid-name', ident.env.span, { name: ident.env.value, engine: 'variable', why: 'a variable is named by a letter or _, then letters, digits and _' }, ['`table env("DW_SCHEMA").customers`']);
     }
     return;
@@ -43,8 +43,6 @@ export function checkName(dialect: Dialect, kind: NameKind, ident: Pick<Ident, '
     ]);
   }
 }
-
-const envVariable = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
  * `{{env:` in text that reaches SQL: it starts the placeholder an executor fills with a name

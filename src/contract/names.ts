@@ -25,10 +25,13 @@ export function envSlot(variable: string): string {
  */
 const bareName = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/** Whether a text is such a bare name; a variable's name is one too. */
+export const isBareName = (text: string): boolean => bareName.test(text);
+
 /** Why `value` cannot name a table or schema under `rule`, or undefined. */
 export function envNameProblem(rule: IdentifierRule, value: string): string | undefined {
   if (value === '') return 'it is empty';
-  if (!bareName.test(value)) return 'it is not a bare name (a letter or _, then letters, digits and _)';
+  if (!isBareName(value)) return 'it is not a bare name (a letter or _, then letters, digits and _)';
   const length = nameLength(rule, foldName(rule, value));
   const limit = rule.maxLength.table;
   if (length > limit) return `it is ${length} ${rule.maxLength.unit} long, longer than the ${limit} a name can be here (${rule.maxLength.why})`;

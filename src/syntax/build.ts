@@ -183,7 +183,11 @@ class Builder {
   }
 
   path(n: CstNode | undefined, outer: CstNode): A.Path {
-    const parts = n ? nodes(n.children, 'ident').map((i) => this.ident(i, n)) : [];
+    return this.pathOf(n ? nodes(n.children, 'ident').map((i) => this.ident(i, n)) : [], n, outer);
+  }
+
+  /** A path of these parts, or one placeholder where none was read. */
+  pathOf(parts: A.Ident[], n: CstNode | undefined, outer: CstNode): A.Path {
     if (parts.length === 0) {
       const at = this.missingIn(n, outer);
       return { parts: [this.placeholder(at)], span: at };
@@ -202,11 +206,7 @@ class Builder {
           return { text: envSlot(variable.value), quoted: true, span: this.span(env), env: variable };
         })
       : [];
-    if (parts.length === 0) {
-      const at = this.missingIn(n, outer);
-      return { parts: [this.placeholder(at)], span: at };
-    }
-    return { parts, span: this.span(n!) };
+    return this.pathOf(parts, n, outer);
   }
 
   /** A table path of one double-quoted part is a string where a string may stand. */
