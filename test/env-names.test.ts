@@ -147,6 +147,22 @@ for (const engine of scratchEngines) {
       expect(await copies()).toEqual(['dev 1 a@dev', 'dev 2 b@dev', 'prod 7 g@prod']);
     });
 
+    it('an API sync builds its change set from the schema its value names (a dry run)', async () => {
+      const api = await compileText(
+        `source wh : postgres { database "test" }
+model customers { from wh  table env("SRC_SCHEMA").customers  primary key id  columns { id bigint  email string } }
+destination crm : webhook { url "https://crm.example.com/hooks" }
+sync to_crm { from customers  to crm path "/customers"  mode insert  identifier id -> customer_id  map { email -> email } }
+`,
+        15,
+      );
+      const dev = await runSync(db, api, 'to_crm', { dryRun: true, env: { SRC_SCHEMA: 'DEV' } });
+      expect(dev.status, dev.error).toBe('ok');
+      expect(dev.changes).toMatchObject({ model_rows: 2, added: 2 });
+      const prod = await runSync(db, api, 'to_crm', { dryRun: true, env: { SRC_SCHEMA: 'prod' } });
+      expect(prod.changes).toMatchObject({ model_rows: 1, added: 1 });
+    });
+
     it('an unset variable or a hostile value fails the sync before any SQL runs', async () => {
       const unset = await runSync(db, build, 'copy', { env: { DST_SCHEMA: 'dev' } });
       expect(unset.status).toBe('failed');
