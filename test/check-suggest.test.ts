@@ -23,6 +23,21 @@ describe('editDistance', () => {
 
 describe('closest', () => {
   it.each([
+    // Renamed by adding or dropping words: far by edits, but the name is kept whole.
+    ['email', ['customer_id', 'email_address', 'plan'], 'email_address'],
+    ['email', ['primary_email_address', 'plan'], 'primary_email_address'],
+    ['Email', ['customer_email'], 'customer_email'],
+    ['customer_email', ['email', 'plan'], 'email'],
+    // Two candidates keep it: neither is pointed at.
+    ['email', ['email_address', 'email_verified'], undefined],
+    // Not as a whole word, or too short to point at one name.
+    ['mail', ['email_address'], undefined],
+    ['id', ['user_id', 'email'], undefined],
+  ] as const)('%s among %j: %s (kept whole)', (word, candidates, expected) => {
+    expect(closest(word, candidates)).toBe(expected);
+  });
+
+  it.each([
     ['usres', ['users', 'events'], 'users'],
     ['postgress', ['postgres', 'snowflake', 'bigquery'], 'postgres'],
     ['id', ['user_id', 'email'], undefined],

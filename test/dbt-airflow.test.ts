@@ -136,6 +136,29 @@ describe('examples/dbt-shop', () => {
     expect(dag.edges).toEqual([['customers_to_sales__1_extract', 'customers_to_sales__2_apply']]);
   });
 
+  it('a warehouse sync whose table is named by env() runs through the executor in its DAG, the variable passed by name', () => {
+    const text = readFileSync(join(dir, 'shop', 'shop.sync'), 'utf8');
+    cpSync(join(dir, 'shop'), join(dir, 'env-shop'), { recursive: true });
+    writeFileSync(join(dir, 'env-shop', 'shop.sync'), text.replace('table sales.customers', 'table env("SALES_SCHEMA").customers'));
+    expect(syncwright(['compile', 'env-shop', '--out', 'env-build'], dir)).toMatchObject({ code: 0 });
+    const sales = JSON.parse(readFileSync(join(dir, 'env-build', 'manifest.json'), 'utf8')).syncs[1];
+    expect(sales.destination.target).toEqual(['{{env:SALES_SCHEMA}}', 'customers']);
+    expect(sales.scheduler).toMatchObject({ env: ['SALES_SCHEMA'], names: ['SALES_SCHEMA'] });
+    expect(syncwright(['airflow', '--manifest', 'env-build/manifest.json', '--out', 'env-dags', '--build', '/opt/airflow/build'], dir)).toMatchObject({ code: 0 });
+    const file = join(dir, 'env-dags', 'syncwright_cron_0_x_x_x_x.py');
+    expect(JSON.parse(python([dagTool, file]))[file].tasks).toEqual([
+      {
+        operator: 'BashOperator',
+        task_id: 'customers_to_sales',
+        bash_command: "run_plan_command(SYNCWRIGHT, f'{BUILD}/customers_to_sales/plan.json', ['SALES_SCHEMA'])",
+        append_env: 'True',
+        max_active_tis_per_dag: '1',
+      },
+    ]);
+    // Exposures name the dbt models the syncs read, whatever table they write.
+    expect(syncwright(['dbt', 'exposures', 'env-shop', '--owner-name', 'Data team', '--out', 'env.yml'], dir)).toMatchObject({ code: 0 });
+  });
+
   it('runs on the embedded database as the DAG runs it, and its summary row is what reaches XCom', async () => {
     const db = new PGlite();
     try {

@@ -5,7 +5,8 @@
  * others in one DAG without a schedule. In each, a sync's steps are tasks in plan order:
  * - a sync whose every step is SQL (a warehouse sync): one task per SQL file, through
  *   SQLExecuteQueryOperator on the step's connection id, returning the summary row to XCom;
- * - any other (an API sync, whose steps share one session with the executor): one Bash task,
+ * - any other (an API sync, whose steps share one session with the executor; a warehouse sync
+ *   whose table names come from env(), which only the executor fills): one Bash task,
  *   `syncwright run --plan`, with the plan's variables passed through by name.
  * Every DAG has max_active_runs=1 and every task max_active_tis_per_dag=1: one run per sync.
  * The helpers the DAGs share are templates/airflow/syncwright_support.py, written beside them.
@@ -99,7 +100,8 @@ function dagFile(group: DagGroup, options: DagOptions): string {
     // Airflow task ids take letters, digits, `_`, `-` and `.`: a `$` of a sync name becomes `_`.
     const name = sync.name.replace(/\$/g, '_');
     lines.push(`    # ${sync.name}: ${sync.kind} ${sync.mode} into ${sync.destination.name} (${sync.destination.type}), ${sync.file} line ${sync.line}`);
-    const sqlOnly = steps.length > 0 && steps.every((s) => s.engine !== 'executor' && s.file && s.connection);
+    // Names given by env() are placeholders in the SQL that only the executor fills (quoted by the dialect's rule): such a sync runs through it.
+    const sqlOnly = !sync.scheduler.names && steps.length > 0 && steps.every((s) => s.engine !== 'executor' && s.file && s.connection);
     if (sqlOnly) {
       const ids = steps.map((s, i) => `${name}__${i + 1}_${slug(s.file!.split('/').pop()!.replace(/\.sql$/, ''))}`);
       steps.forEach((s, i) => {

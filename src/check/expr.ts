@@ -4,7 +4,7 @@ import type { ColumnType } from '../catalog/types.js';
 import type { CheckedColumn, CheckedModel } from './model.js';
 import type { Reporter } from './report.js';
 import { getDialect, nameKey } from '../dialect/index.js';
-import { nameHints } from '../diagnostics/suggest.js';
+import { bareName, nameHints } from '../diagnostics/suggest.js';
 import { checkLiteralText } from './names.js';
 import { insertBefore, replaceWith, type Advice, type Fix } from '../diagnostics/diagnostic.js';
 import type { Span } from '../span.js';
@@ -77,7 +77,12 @@ export function unknownColumnHints(model: CheckedModel, name: { text: string; qu
   const sameLetters = model.columns.find((c) => c.name.text.toLowerCase() === name.text.toLowerCase());
   if (!sameLetters) {
     const declared = new Map(model.columns.map((c) => [c.name.text, c.name]));
-    return nameHints(name, [...declared.keys()], 'columns', (text) => written(declared.get(text)!));
+    // An exact name (a dbt column) that a bare name reads as the same is written bare.
+    const spell = (text: string) => {
+      const n = declared.get(text)!;
+      return n.quoted && bareName(n.text) && nameKey(dialect, { text: n.text, quoted: false }) === nameKey(dialect, n) ? n.text : written(n);
+    };
+    return nameHints(name, [...declared.keys()], 'columns', spell);
   }
   const read = nameKey(dialect, { text: name.text, quoted: name.quoted ?? false });
   return {

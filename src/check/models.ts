@@ -9,7 +9,7 @@ import { nameHints } from '../diagnostics/suggest.js';
 import { replaceWith } from '../diagnostics/diagnostic.js';
 import { getDialect, nameKey } from '../dialect/index.js';
 import { findColumn, unknownColumn } from './expr.js';
-import { checkName } from './names.js';
+import { checkName, slotProblem } from './names.js';
 import type { DbtProject } from './dbt/artifacts.js';
 import { resolveDbtModel, type ResolvedDbtModel } from './dbt/resolve.js';
 
@@ -98,7 +98,8 @@ export function checkModel(def: ModelDef, sources: ReadonlyMap<string, CheckedSo
 
 /** The query goes into the compiled SQL between parentheses: one whole query, every string and comment closed. */
 function checkQuery(model: string, query: StringLit, dialect: Dialect, r: Reporter): void {
-  const read = readQuery(getDialect(dialect), query.value);
+  const slot = slotProblem(query.value);
+  const read = slot ? { problem: slot.why, index: slot.index } : readQuery(getDialect(dialect), query.value);
   if (!('problem' in read)) return;
   const hint = read.problem.startsWith('a `;`')
     ? 'a model reads one query: keep the others in the warehouse (a view) and select from it'

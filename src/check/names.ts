@@ -9,6 +9,7 @@ import type { Span } from '../span.js';
 import type { Reporter } from './report.js';
 import { getDialect, storedName, type NameKind } from '../dialect/index.js';
 import { nameLength, textProblem } from '../dialect/quote.js';
+import { isBareName, slotOpening } from '../contract/names.js';
 
 /** A name in a message: a long one by its start. */
 const shown = (name: string): string => ([...name].length > 80 ? `${[...name].slice(0, 40).join('')}...` : name);
@@ -16,12 +17,21 @@ const shown = (name: string): string => ([...name].length > 80 ? `${[...name].sl
 const engines: Record<Dialect, string> = { postgres: 'PostgreSQL', snowflake: 'Snowflake', bigquery: 'BigQuery' };
 
 /** A name the warehouse will hold, as it stores it (bare names folded). */
-export function checkName(dialect: Dialect, kind: NameKind, ident: Pick<Ident, 'text' | 'quoted' | 'span'>, r: Reporter): void {
+export function checkName(dialect: Dialect, kind: NameKind, ident: Pick<Ident, 'text' | 'quoted' | 'span' | 'env'>, r: Reporter): void {
+  if (ident.env) {
+    // The value is checked where the sync runs (src/contract/names.ts); here only the variable's name.
+    if (!isBareName(ident.env.value)) {
+      r.report('invalid-name', ident.env.span, { name: ident.env.value, engine: 'variable', why: 'a variable is named by a letter or _, then letters, digits and _' }, ['`table env("DW_SCHEMA").customers`']);
+    }
+    return;
+  }
   const spec = getDialect(dialect);
   const stored = storedName(spec, ident);
   const problem = textProblem(spec.identifiers, stored);
-  if (problem) {
-    r.report('invalid-name', ident.span, { name: ident.text, engine: engines[dialect], why: problem.why }, ['remove the character, or name the object differently in the warehouse']);
+  const slot = slotProblem(stored);
+  if (problem ?? slot) {
+    const hint = problem ? 'remove the character, or name the object differently in the warehouse' : 'a name given where the sync runs is written `env("X")`, not quoted';
+    r.report('invalid-name', ident.span, { name: ident.text, engine: engines[dialect], why: (problem ?? slot)!.why }, [hint]);
     return;
   }
   const { maxLength } = spec.identifiers;
@@ -34,9 +44,18 @@ export function checkName(dialect: Dialect, kind: NameKind, ident: Pick<Ident, '
   }
 }
 
+/**
+ * `{{env:` in text that reaches SQL: it starts the placeholder an executor fills with a name
+ * from the environment (src/contract/names.ts), so no name, string or query may hold it.
+ */
+export function slotProblem(text: string): { index: number; why: string } | undefined {
+  const index = text.indexOf(slotOpening);
+  return index < 0 ? undefined : { index, why: `\`${slotOpening}\` starts the placeholder of a name given by env(), which the executor fills` };
+}
+
 /** A string the warehouse will read as a literal. */
 export function checkLiteralText(dialect: Dialect, text: string, span: Span, r: Reporter): boolean {
-  const problem = textProblem(getDialect(dialect).literals, text);
+  const problem = textProblem(getDialect(dialect).literals, text) ?? slotProblem(text);
   if (!problem) return true;
   r.report('invalid-literal', span, { detail: `this string cannot be written in ${engines[dialect]} SQL: ${problem.why}` }, [
     'remove the character (an escape such as \\u0000 in a quoted string makes it)',

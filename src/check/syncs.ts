@@ -259,6 +259,11 @@ function checkTarget(syncName: string, to: Extract<SyncItem, { kind: 'to' }>, sy
   if (kind === 'record' && spec.records === false) {
     r.report('item-not-allowed', to.objectKind.span, { detail: `a ${type.type} ${spec.kind} takes audiences, not records` }, ['read an audience in `from`, or write to another object kind']);
   }
+  const fromEnv = ref?.find((p) => 'env' in p && p.env);
+  if (fromEnv && type.category !== 'warehouse') {
+    r.report('item-not-allowed', fromEnv.span, { detail: `a ${type.type} ${spec.kind} cannot be named by env(): only a warehouse's table paths can` }, ['write the name here']);
+    return {};
+  }
   return ref ? { objectKind: spec.kind, ref } : { objectKind: spec.kind };
 }
 

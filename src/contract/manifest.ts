@@ -24,6 +24,8 @@ export interface SchedulerInfo {
   upstream: { model: string; relation?: string[]; query?: true; dbt?: string }[];
   steps: { kind: string; file?: string; engine: string; on?: 'source' | 'destination'; connection?: string }[];
   env: string[];
+  /** Of `env`, the variables whose values name tables (the plan's `nameVariables`): the SQL files hold placeholders only an executor fills. */
+  names?: string[];
   lock: { key: string; on: 'source' | 'destination' };
 }
 

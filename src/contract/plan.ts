@@ -6,6 +6,7 @@
 import type { Dialect } from './dialect-names.js';
 import type { TargetColumn, WarehouseStep } from './warehouse-steps.js';
 import type { ApiStep } from './api-steps.js';
+import type { IdentifierRule } from './quoting.js';
 
 /** The `$schema` of every plan.json: the `$id` of schemas/plan.schema.json. */
 export const planSchemaId = 'https://syncwright.dev/schemas/plan.v1.json';
@@ -23,6 +24,8 @@ export interface PlanEndpoint {
   settings: Record<string, ResolvedValue>;
   /** What an executor's session runs here besides the plan's files; absent where no SQL runs, or the dialect has none. */
   session?: SessionSql;
+  /** How this warehouse reads names (its dialect's `identifiers`), where the plan has `nameVariables`: the rule by which an executor folds and quotes them (names.ts). */
+  identifiers?: IdentifierRule;
 }
 
 /**
@@ -108,6 +111,12 @@ export interface Plan {
   destination: PlanEndpoint & { type: string; category: string; objectKind?: string; target?: string[]; columns?: TargetColumn[]; check?: TargetCheck };
   lock: PlanLock;
   steps: PlanStep[];
+  /**
+   * Variables whose values name tables or schemas (`env("X")` in a table path): the SQL and the
+   * destination's target hold `{{env:X}}` for each, which an executor fills before it runs
+   * anything (`fillNames` in names.ts). Absent: every name is in the SQL as compiled.
+   */
+  nameVariables?: string[];
 }
 
 /**

@@ -1,4 +1,4 @@
-/** "did you mean" hints: the closest candidate by edit distance, when it is close enough. */
+/** "did you mean" hints: the closest candidate by edit distance when it is close enough, else the one that keeps the name as whole words. */
 import { replaceWith, type Advice } from './diagnostic.js';
 import type { Span } from '../span.js';
 
@@ -36,7 +36,21 @@ export function closest(word: string, candidates: Iterable<string>): string | un
     }
   }
   const limit = Math.max(1, Math.floor(word.length / 3));
-  return best !== undefined && bestDistance <= limit ? best : undefined;
+  if (best !== undefined && bestDistance <= limit) return best;
+  // A rename that added or dropped words (`email` -> `email_address`) is far by edits: the one candidate that keeps the name whole.
+  const kept = [...candidates].filter((c) => keepsWhole(word, c));
+  return kept.length === 1 ? kept[0] : undefined;
+}
+
+/**
+ * Whether one name is the other with `_`-separated words added before or after it, ignoring
+ * case: `email` and `email_address`, `customer_email`, `primary_email_address`. The shorter
+ * must have 3 characters or more (`id` is a word of too many names to point at one).
+ */
+function keepsWhole(a: string, b: string): boolean {
+  const [short, long] = a.length <= b.length ? [a.toLowerCase(), b.toLowerCase()] : [b.toLowerCase(), a.toLowerCase()];
+  if (short.length < 3 || short.length === long.length) return false;
+  return long.startsWith(`${short}_`) || long.endsWith(`_${short}`) || long.includes(`_${short}_`);
 }
 
 /** A candidate as a bare name: a word the lexer reads as one name, or nothing where it would need quotes. */

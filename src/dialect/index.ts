@@ -9,22 +9,10 @@ import { assertSchema } from '../schema/compile.js';
 import type { Ident } from '../syntax/ast.js';
 import { dialectNames, type Dialect } from '../contract/dialect-names.js';
 import type { SessionSql } from '../contract/plan.js';
+import { foldName, type IdentifierRule, type NameKind, type Quoting } from '../contract/quoting.js';
 import type { FieldEncoding, NormaliseStep } from '../catalog/fields.js';
 import type { ColumnType } from '../catalog/types.js';
 import type { SqlTextSyntax } from './sql-text.js';
-
-export interface Quoting {
-  quote: [string, string];
-  /** Character -> how it is written between the quotes. */
-  escapes: Record<string, string>;
-  /** A text holding one of these characters is written with the prefix, and these escapes too (Postgres `E'...'`). */
-  escaped?: { prefix: string; escapes: Record<string, string>; why: string };
-  /** Character -> why the warehouse cannot take it; the checker reports it. */
-  rejects?: Record<string, string>;
-}
-
-/** What a name names, for its length limit: a part of a table's path, or a column. */
-export type NameKind = 'table' | 'column';
 
 /** What the change set of an API sync needs of a dialect beyond the rest of its record (src/emit/api-dialect.ts). */
 export interface ChangeSetSnippets {
@@ -47,11 +35,7 @@ export interface DialectSpec {
   name: Dialect;
   /** The sql-formatter language. */
   formatter: 'postgresql' | 'snowflake' | 'bigquery';
-  identifiers: Quoting & {
-    fold: 'lower' | 'upper' | 'insensitive';
-    why: string;
-    maxLength: Record<NameKind, number> & { unit: 'bytes' | 'characters'; why: string };
-  };
+  identifiers: IdentifierRule;
   literals: Quoting & { why?: string };
   types: Record<ColumnType, string>;
   /** Column type -> snippet over `{{v}}` giving a value that has equality and ordering. */
@@ -85,7 +69,7 @@ export interface DialectSpec {
   insertArraysMaxBytes?: { value: number; why: string };
 }
 
-export { dialectNames, type Dialect };
+export { dialectNames, type Dialect, type NameKind, type Quoting };
 
 const root = new URL('../../', import.meta.url);
 const readJson = (path: string): unknown => JSON.parse(readFileSync(fileURLToPath(new URL(path, root)), 'utf8'));
@@ -114,6 +98,5 @@ export function nameKey(dialect: Dialect, ident: Pick<Ident, 'text' | 'quoted'>)
 
 /** The exact name the warehouse stores for an identifier: bare names folded, quoted ones kept. */
 export function storedName(spec: DialectSpec, ident: Pick<Ident, 'text' | 'quoted'>): string {
-  if (ident.quoted || spec.identifiers.fold === 'insensitive') return ident.text;
-  return spec.identifiers.fold === 'lower' ? ident.text.toLowerCase() : ident.text.toUpperCase();
+  return ident.quoted ? ident.text : foldName(spec.identifiers, ident.text);
 }

@@ -7,6 +7,7 @@ import type { PlanOptions } from '../contract/options.js';
 import type { SyncArtifacts } from '../contract/plan.js';
 import type { SyncPlan } from '../plan/index.js';
 import { emitApiSync } from './api-sql.js';
+import { withNameVariables } from './env-names.js';
 import type { SqlFormatter } from './format.js';
 import { buildManifest, manifestEntry } from './manifest.js';
 import { emitWarehouseSync } from './warehouse-artifacts.js';
@@ -19,7 +20,7 @@ export interface Build {
 
 /** `fmt`: the compile's SQL formatting and its caches (one per compile). */
 export function emitSync(plan: SyncPlan, fmt: SqlFormatter): SyncArtifacts {
-  return plan.kind === 'warehouse' ? emitWarehouseSync(plan, fmt) : emitApiSync(plan, fmt);
+  return withNameVariables(plan.sync, plan.kind === 'warehouse' ? emitWarehouseSync(plan, fmt) : emitApiSync(plan, fmt));
 }
 
 /**

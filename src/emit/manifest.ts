@@ -79,10 +79,11 @@ function schedulerInfo(sync: CheckedSync, plan: Plan): SchedulerInfo {
       ? { kind: step.kind, ...(file ? { file } : {}), engine: endpoint.dialect, on, connection: connectionOf(endpoint) }
       : { kind: step.kind, ...(file ? { file } : {}), engine: 'executor' };
   });
-  return { upstream, steps, env: envNames(plan), lock: { key: plan.lock.key, on: plan.lock.on } };
+  const names = plan.nameVariables;
+  return { upstream, steps, env: envNames(plan), ...(names ? { names } : {}), lock: { key: plan.lock.key, on: plan.lock.on } };
 }
 
-/** Every variable a plan reads: settings `{"env": X}` and templates' `{"$env": X}`. */
+/** Every variable a plan reads: settings `{"env": X}`, templates' `{"$env": X}` and the variables that name tables. */
 export function envNames(plan: Plan): string[] {
   const names = new Set<string>();
   const walk = (x: unknown): void => {
@@ -95,6 +96,7 @@ export function envNames(plan: Plan): string[] {
     }
   };
   walk(plan);
+  for (const name of plan.nameVariables ?? []) names.add(name);
   return [...names].sort();
 }
 

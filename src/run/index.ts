@@ -4,6 +4,7 @@
  * HTTP APIs. It imports nothing of the compiler but the plan's types.
  */
 import type { Plan, PlanEndpoint } from '../contract/plan.js';
+import { fillNames } from '../contract/names.js';
 import { runApiPlan } from './api-plan.js';
 import { loadPlan, type LoadedPlan } from './plan-file.js';
 import { openPgliteSession } from './engines/pglite-session.js';
@@ -111,7 +112,8 @@ function emptyReport(plan: Plan, path: string, dryRun: boolean): PlanReport {
   };
 }
 
-async function runOne(loaded: LoadedPlan, sessions: Sessions, options: ExecOptions): Promise<PlanReport> {
+async function runOne(compiled: LoadedPlan, sessions: Sessions, options: ExecOptions): Promise<PlanReport> {
+  let loaded = compiled;
   const { plan } = loaded;
   const report = emptyReport(plan, loaded.path, options.dryRun);
   const started = performance.now();
@@ -119,6 +121,8 @@ async function runOne(loaded: LoadedPlan, sessions: Sessions, options: ExecOptio
   try {
     const refused = refusal(loaded);
     if (refused) throw new Error(refused);
+    // Names given by env(): filled, folded and quoted, before anything runs.
+    loaded = { ...loaded, ...fillNames(plan, loaded.files, options.env) };
     if (plan.destination.category === 'warehouse' && options.dryRun) {
       report.skipped = 'a warehouse sync changes its target in one transaction of its own SQL, which a dry run does not run';
     } else if (plan.destination.category === 'warehouse') {
@@ -135,7 +139,7 @@ async function runOne(loaded: LoadedPlan, sessions: Sessions, options: ExecOptio
     report.status = statusOf(report);
     if (report.status === 'rejected' && refusedWithinLimit(report, options.maxRefused)) report.refusedWithinLimit = true;
   } catch (e) {
-    report.error = explainSqlError(e, plan) ?? (e as Error).message;
+    report.error = explainSqlError(e, loaded.plan) ?? (e as Error).message;
     report.status = stopOf(e);
   }
   for (const s of report.steps) if (s.kind !== 'call') report.operations[s.operation] = (report.operations[s.operation] ?? 0) + s.accepted;

@@ -19,6 +19,8 @@ export interface Ident {
   quoted: boolean;
   span: Span;
   missing?: true;
+  /** A part of a table path given as `env("X")` (text: the placeholder `{{env:X}}`): X names it where the sync runs. */
+  env?: StringLit;
 }
 
 /** `a.b.c`: each part a bare or quoted name. */

@@ -7,6 +7,7 @@
 import type { CstNode, CstElement, IToken } from 'chevrotain';
 import type * as A from './ast.js';
 import type { Span } from '../span.js';
+import { envSlot } from '../contract/names.js';
 
 type Children = Record<string, CstElement[] | undefined>;
 
@@ -182,7 +183,11 @@ class Builder {
   }
 
   path(n: CstNode | undefined, outer: CstNode): A.Path {
-    const parts = n ? nodes(n.children, 'ident').map((i) => this.ident(i, n)) : [];
+    return this.pathOf(n ? nodes(n.children, 'ident').map((i) => this.ident(i, n)) : [], n, outer);
+  }
+
+  /** A path of these parts, or one placeholder where none was read. */
+  pathOf(parts: A.Ident[], n: CstNode | undefined, outer: CstNode): A.Path {
     if (parts.length === 0) {
       const at = this.missingIn(n, outer);
       return { parts: [this.placeholder(at)], span: at };
@@ -190,11 +195,26 @@ class Builder {
     return { parts, span: this.span(n!) };
   }
 
-  /** A path of one double-quoted part is a string where a string may stand. */
+  /** A table's path; a part `env("X")` is the exact name `{{env:X}}`, which the executor fills from X (src/contract/names.ts). */
+  tablePath(n: CstNode | undefined, outer: CstNode): A.Path {
+    const parts = n
+      ? nodes(n.children, 'tablePart').map((part): A.Ident => {
+          const env = node(part.children, 'envRef');
+          if (!env) return this.ident(node(part.children, 'ident'), part);
+          const variable = this.stringLit(node(env.children, 'stringLit'), env);
+          if (variable.missing) return this.placeholder(this.missingIn(env, part));
+          return { text: envSlot(variable.value), quoted: true, span: this.span(env), env: variable };
+        })
+      : [];
+    return this.pathOf(parts, n, outer);
+  }
+
+  /** A table path of one double-quoted part is a string where a string may stand. */
   static loneString(n: CstNode): IToken | undefined {
-    const parts = nodes(n.children, 'ident');
+    const parts = nodes(n.children, n.name === 'tablePath' ? 'tablePart' : 'ident');
     if (parts.length !== 1) return undefined;
-    return read(parts[0]!.children, 'DqString');
+    const ident = n.name === 'tablePath' ? node(parts[0]!.children, 'ident') : parts[0];
+    return ident ? read(ident.children, 'DqString') : undefined;
   }
 
   value(n: CstNode | undefined, outer: CstNode): A.SettingValue {
@@ -269,7 +289,7 @@ class Builder {
       case 'fromItem':
         return this.fromItem(node(c, 'fromItem')!);
       case 'Table':
-        return { kind: 'table', path: this.path(node(c, 'path'), n), span };
+        return { kind: 'table', path: this.tablePath(node(c, 'tablePath'), n), span };
       case 'Sql':
         return { kind: 'sql', query: this.stringLit(node(c, 'stringLit'), n), span };
       case 'Dbt':
@@ -450,14 +470,14 @@ class Builder {
     const kind = read(tc, 'objectKind');
     if (kind) {
       item.objectKind = this.nameOf(kind, to);
-      const p = node(tc, 'path');
+      const p = node(tc, 'tablePath');
       const sq = read(tc, 'SqString');
       const lone = p ? Builder.loneString(p) : sq;
       if (lone) {
         const value = this.stringToken(lone);
         item.ref = { kind: 'string', value, span: value.span };
       } else {
-        const path = this.path(p, to);
+        const path = this.tablePath(p, to);
         item.ref = { kind: 'path', path, span: path.span };
       }
     }

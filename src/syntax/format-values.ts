@@ -15,8 +15,9 @@ export function width(text: string): number {
   return [...text].length;
 }
 
-/** A quoted name as written (backticks or double quotes, escapes intact): the AST keeps only its unescaped text. */
+/** A quoted name as written (backticks or double quotes, escapes intact): the AST keeps only its unescaped text. A table path's `env("X")` part as written. */
 export function identText(id: A.Ident, source: string): string {
+  if (id.env) return `env(${id.env.raw})`;
   return id.quoted ? source.slice(id.span.offset, id.span.endOffset) : id.text;
 }
 

@@ -168,6 +168,19 @@ class SyncParser extends CstParser {
     });
   });
 
+  /** A table's path: a part may be given by the environment where the sync runs, `env("DW_SCHEMA").users`. */
+  tablePath = this.RULE('tablePath', () => {
+    this.SUBRULE(this.tablePart);
+    this.MANY(() => {
+      this.CONSUME(T.Dot);
+      this.SUBRULE2(this.tablePart);
+    });
+  });
+
+  tablePart = this.RULE('tablePart', () => {
+    this.OR([{ ALT: () => this.SUBRULE(this.envRef) }, { ALT: () => this.SUBRULE(this.ident) }]);
+  });
+
   /** A bare name, or an exact one in backticks or double quotes. */
   ident = this.RULE('ident', () => {
     this.OR([
@@ -200,7 +213,7 @@ class SyncParser extends CstParser {
         ALT: () => {
           this.CONSUME(T.Table);
           this.ACTION(() => this.refuseNextItem(T.Dot));
-          this.SUBRULE(this.path);
+          this.SUBRULE(this.tablePath);
         },
       },
       {
@@ -497,7 +510,7 @@ class SyncParser extends CstParser {
         this.CONSUME2(T.Name, { LABEL: 'objectKind' });
         this.ACTION(() => this.refuseNextItem(T.Dot));
         this.OR([
-          { ALT: () => this.SUBRULE(this.path) },
+          { ALT: () => this.SUBRULE(this.tablePath) },
           { ALT: () => this.CONSUME(T.SqString) },
         ]);
       },

@@ -117,7 +117,7 @@ const needs = new Map<TokenType, KeywordNeed>([
   [T.Model, definitionNeed('model', 'model users { ... }')],
   [T.Audience, definitionNeed('audience', 'audience whales { ... }')],
   [T.Sync, definitionNeed('sync', 'sync users_to_crm { ... }')],
-  [T.Table, { rules: ['modelItem', 'path', 'ident'], what: 'a table name', example: 'table analytics.users' }],
+  [T.Table, { rules: ['modelItem', 'tablePath', 'tablePart', 'ident'], what: 'a table name', example: 'table analytics.users' }],
   [T.Sql, { rules: ['modelItem', 'stringLit'], what: 'a query in quotes', example: 'sql """select ..."""' }],
   [T.Dbt, { rules: ['modelItem', 'ident'], what: 'a dbt model name', example: 'dbt dim_users' }],
   [T.Key, { rules: ['modelItem', 'ident'], what: 'a column name', example: 'primary key user_id', first: T.Primary }],

@@ -1,0 +1,183 @@
+-- syncwright: sync users_to_dw, record mode mirror, project.sync line 25
+-- stage the model's rows, check the guards, then mirror into {{env:DW_TARGET_SCHEMA}}.users in one transaction; returns the summary row
+
+CREATE OR REPLACE TEMPORARY TABLE "sw_changes" AS
+SELECT
+  "c".*
+FROM
+  (
+    SELECT
+      CASE
+        WHEN "s"."sw_rn" = 1 THEN "s"."ID"
+      END AS "ID",
+      "s"."EMAIL",
+      "s"."FULL_NAME",
+      "s"."LTV",
+      "t"."ID" AS "sw_target_key",
+      CASE
+        WHEN "s"."sw_rn" > 1 THEN 'duplicate'
+        WHEN "s"."ID" IS NULL THEN 'delete'
+        WHEN "t"."ID" IS NULL THEN 'insert'
+        WHEN "t"."ID" IS NOT NULL
+        AND (
+          NOT EQUAL_NULL("t"."EMAIL", "s"."EMAIL")
+          OR NOT EQUAL_NULL("t"."FULL_NAME", "s"."FULL_NAME")
+          OR NOT EQUAL_NULL("t"."LTV", "s"."LTV")
+        ) THEN 'update'
+      END AS "sw_action"
+    FROM
+      (
+        SELECT
+          "r"."sw_c0" AS "ID",
+          "r"."sw_c1" AS "EMAIL",
+          "r"."sw_c2" AS "FULL_NAME",
+          "r"."sw_c3" AS "LTV",
+          ROW_NUMBER() OVER (
+            PARTITION BY
+              "r"."sw_c0"
+            ORDER BY
+              "r"."sw_o0" DESC NULLS LAST,
+              "r"."sw_c1",
+              "r"."sw_c2",
+              "r"."sw_c3"
+          ) AS "sw_rn"
+        FROM
+          (
+            SELECT
+              "m"."sw_c0" AS "sw_c0",
+              "m"."sw_c1" AS "sw_c1",
+              "m"."sw_c2" AS "sw_c2",
+              "m"."sw_c3" AS "sw_c3",
+              "m"."sw_o0" AS "sw_o0"
+            FROM
+              "sw_load" AS "m"
+          ) AS "r"
+        WHERE
+          "r"."sw_c0" IS NOT NULL
+      ) AS "s"
+      FULL OUTER JOIN "{{env:DW_TARGET_SCHEMA}}"."USERS" AS "t" ON "s"."ID" = "t"."ID"
+  ) AS "c"
+WHERE
+  "c"."sw_action" IS NOT NULL;
+
+CREATE OR REPLACE TEMPORARY TABLE "sw_summary" AS
+SELECT
+  "n"."keyed" - "c"."duplicates" AS "staged",
+  "c"."inserted" AS "inserted",
+  "c"."updated" AS "updated",
+  "c"."deleted" AS "deleted",
+  "n"."keyed" - "c"."duplicates" - "c"."inserted" + "c"."deleted" AS "target_rows",
+  "n"."total" - "n"."keyed" AS "skipped_null_keys",
+  "c"."duplicates" AS "duplicate_keys"
+FROM
+  (
+    SELECT
+      COUNT(
+        CASE
+          WHEN "sw_action" = 'insert' THEN 1
+        END
+      ) AS "inserted",
+      COUNT(
+        CASE
+          WHEN "sw_action" = 'update' THEN 1
+        END
+      ) AS "updated",
+      COUNT(
+        CASE
+          WHEN "sw_action" = 'delete' THEN 1
+        END
+      ) AS "deleted",
+      COUNT(
+        CASE
+          WHEN "sw_action" = 'duplicate' THEN 1
+        END
+      ) AS "duplicates"
+    FROM
+      "sw_changes"
+  ) AS "c"
+  CROSS JOIN (
+    SELECT
+      COUNT(*) AS "total",
+      COUNT("m"."sw_c0") AS "keyed"
+    FROM
+      "sw_load" AS "m"
+  ) AS "n";
+
+EXECUTE IMMEDIATE $$
+DECLARE
+  guard_tripped EXCEPTION (-20001, 'syncwright guard: the model has no rows, so every row would be deleted (`guard allow empty` allows it); nothing was changed');
+BEGIN
+  IF (EXISTS (SELECT 1 FROM "sw_summary" WHERE "staged" = 0 AND "deleted" > 0)) THEN
+    RAISE guard_tripped;
+  END IF;
+END;
+$$;
+
+EXECUTE IMMEDIATE $$
+DECLARE
+  guard_tripped EXCEPTION (-20001, 'syncwright guard: more than 5% of the rows would be deleted (guard deletes <= 5%); nothing was changed');
+BEGIN
+  IF (EXISTS (SELECT 1 FROM "sw_summary" WHERE "deleted" * 100 > 5 * "target_rows")) THEN
+    RAISE guard_tripped;
+  END IF;
+END;
+$$;
+
+BEGIN TRANSACTION;
+
+MERGE INTO "{{env:DW_TARGET_SCHEMA}}"."USERS" AS "t"
+USING "sw_changes" AS "s"
+ON "t"."ID" = "s"."ID"
+WHEN MATCHED AND "s"."sw_action" = 'update' THEN
+  UPDATE SET
+    "EMAIL" = "s"."EMAIL",
+    "FULL_NAME" = "s"."FULL_NAME",
+    "LTV" = "s"."LTV"
+WHEN NOT MATCHED AND "s"."sw_action" = 'insert' THEN
+  INSERT (
+    "ID",
+    "EMAIL",
+    "FULL_NAME",
+    "LTV"
+  )
+  VALUES (
+    "s"."ID",
+    "s"."EMAIL",
+    "s"."FULL_NAME",
+    "s"."LTV"
+  );
+
+DELETE FROM "{{env:DW_TARGET_SCHEMA}}"."USERS" AS "t"
+WHERE
+  "t"."ID" IN (
+    SELECT
+      "c"."sw_target_key"
+    FROM
+      "sw_changes" AS "c"
+    WHERE
+      "c"."sw_action" = 'delete'
+  );
+
+DELETE FROM "{{env:DW_TARGET_SCHEMA}}"."USERS" AS "t"
+WHERE
+  "t"."ID" IS NULL
+  AND EXISTS (
+    SELECT
+      1
+    FROM
+      "sw_changes" AS "c"
+    WHERE
+      "c"."sw_action" = 'delete'
+      AND "c"."sw_target_key" IS NULL
+  );
+
+SELECT
+  "inserted",
+  "updated",
+  "deleted",
+  "skipped_null_keys",
+  "duplicate_keys"
+FROM
+  "sw_summary";
+
+COMMIT;
