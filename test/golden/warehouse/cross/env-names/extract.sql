@@ -6,10 +6,13 @@ SELECT
   ENCODE(
     SHA256(
       CONVERT_TO(
-        CASE
-          WHEN TRIM("m"."email") LIKE '%@%' THEN LOWER(TRIM("m"."email"))
-          ELSE TRIM("m"."email")
-        END,
+        NULLIF(
+          CASE
+            WHEN strpos(btrim("m"."email"), '@') > 0 THEN lower(btrim("m"."email"))
+            ELSE btrim("m"."email")
+          END,
+          ''
+        ),
         'UTF8'
       )
     ),
