@@ -92,7 +92,8 @@ const stamp = `sql-formatter ${(createRequire(import.meta.url)('sql-formatter/pa
  * the next in the kept previous output (src/output/artifact-tree.ts, a `Carry`): sql-formatter
  * costs milliseconds per statement shape, most of a recompile's time when nothing else
  * changed. Only a file of the same sql-formatter version and options is read; what is saved
- * is what this compile used, so it does not grow.
+ * is what this compile used, so it does not grow, and what the previous compile saved when
+ * this one took syncs from its output unformatted (`keepEarlier`).
  */
 export class SqlFormatter {
   readonly name = '.syncwright-formatted.json';
@@ -100,6 +101,7 @@ export class SqlFormatter {
   private readonly formatted = new Map<string, string>();
   /** Statements formatted by the previous compile (`load`). */
   private earlier: ReadonlyMap<string, string> = new Map();
+  private keepsEarlier = false;
   /** Formatted shapes split into text and placeholders. */
   private readonly compiled = new Map<string, (string | Hole)[]>();
   /** Formatted scripts by dialect, template and context (src/emit/warehouse.ts). */
@@ -136,7 +138,13 @@ export class SqlFormatter {
     }
   }
 
+  /** Saves what the previous compile saved too: statements of syncs this one did not emit, still in the output. */
+  keepEarlier(): void {
+    this.keepsEarlier = true;
+  }
+
   save(): string {
-    return JSON.stringify({ stamp, statements: [...this.formatted] });
+    const statements = this.keepsEarlier ? new Map([...this.earlier, ...this.formatted]) : this.formatted;
+    return JSON.stringify({ stamp, statements: [...statements] });
   }
 }
