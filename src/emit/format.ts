@@ -104,8 +104,8 @@ export class SqlFormatter {
   private keepsEarlier = false;
   /** Formatted shapes split into text and placeholders. */
   private readonly compiled = new Map<string, (string | Hole)[]>();
-  /** Formatted scripts by dialect, template and context (src/emit/warehouse.ts). */
-  readonly shapes = new Map<string, Map<string, string>>();
+  /** Formatted scripts by dialect and template, then context. */
+  private readonly shapes = new Map<string, Map<string, string>>();
 
   /** A rendered script, formatted statement by statement (where the template separated them). */
   formatScript(spec: DialectSpec, shape: string): string {
@@ -117,14 +117,27 @@ export class SqlFormatter {
       .join('\n\n');
   }
 
+  /**
+   * The formatted script of a template's context. A context holds only placeholders (SqlWriter)
+   * and flags, so syncs of one shape share a single render and format: the context's JSON is
+   * the key. `template` names the template, `render` renders it.
+   */
+  shaped(spec: DialectSpec, template: string, context: object, render: (context: object) => string): string {
+    const where = `${spec.name}/${template}`;
+    let byContext = this.shapes.get(where);
+    if (!byContext) this.shapes.set(where, (byContext = new Map()));
+    const key = JSON.stringify(context);
+    let text = byContext.get(key);
+    if (text === undefined) {
+      text = this.formatScript(spec, render(context));
+      byContext.set(key, text);
+    }
+    return text;
+  }
+
   /** The formatted shape with each placeholder replaced by its value. */
   fill(shape: string, filling: Filling): string {
     return fillPlaceholders(this.compiled, shape, filling);
-  }
-
-  /** A shape formatted (cached), then filled with its values. */
-  formatSql(spec: DialectSpec, shape: string, filling: Filling): string {
-    return this.fill(this.formatScript(spec, shape), filling);
   }
 
   load(text: string): void {
