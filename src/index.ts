@@ -98,8 +98,8 @@ export function emit(plans: readonly SyncPlan[], context: CompileContext, onSync
 
 /**
  * `plan` and `emit` sync by sync. A sync `reuse` finds (the build folder holds it as it would
- * be emitted: `writeBuild` gives it) is neither planned nor emitted: it is in the manifest, not
- * in the artifacts.
+ * be emitted: `writeBuild` gives it) is neither planned nor emitted: it is in the manifest.
+ * With `reuse`, the artifacts go to `onSync` (the build folder) alone: the build's are empty.
  */
 export function planAndEmit(project: CheckedProject, context: CompileContext, onSync?: (a: SyncArtifacts) => void, reuse?: Reuse): Build {
   return emitBuild(project.syncs, (sync) => planSync(sync, context.options), context.texts, context.options, context.formatter, onSync, reuse);

@@ -20,8 +20,22 @@ async function compileInto(out: string, reuse = true): Promise<string[]> {
   const checked = check(parse(files));
   if (!checked.ok) throw new Error(checked.diagnostics.map((d) => d.message).join('\n'));
   const context = compileContext(files);
-  const build = await writeBuild(join(dir, out), (onSync, kept) => planAndEmit(checked.project, context, onSync, reuse ? kept : undefined), context);
-  return build.artifacts.map((a) => a.plan.sync.name).sort();
+  const emitted: string[] = [];
+  await writeBuild(
+    join(dir, out),
+    (onSync, kept) =>
+      planAndEmit(
+        checked.project,
+        context,
+        (a) => {
+          emitted.push(a.plan.sync.name);
+          onSync(a);
+        },
+        reuse ? kept : undefined,
+      ),
+    context,
+  );
+  return emitted.sort();
 }
 
 /** Every file of a build folder by its path, with its text. */

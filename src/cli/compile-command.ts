@@ -31,7 +31,7 @@ export function summaryTable(manifest: Manifest): string {
  * Checks and compiles the project in memory; with `out`, also writes it as that build folder.
  * Undefined when the project has errors (printed, as every diagnostic is). `io.out` gets the
  * summary table, `io.err` the line that ends it. With `reuse`, syncs the output holds as they
- * would be written are taken from it, and are in the build's manifest but not its artifacts.
+ * would be written are taken from it, and the build has only its manifest (no artifacts in memory).
  */
 export async function compileProject(opts: Omit<CompileOptions, 'out'> & { out?: string }, io: Io, reuse = false): Promise<Build | undefined> {
   const { result, failed, texts } = loadAndCheck({ paths: opts.paths, format: opts.format, strict: opts.strict, ...(opts.target ? { target: opts.target } : {}) }, io);

@@ -35,11 +35,13 @@ export type Reuse = (wanted: Pick<ManifestSync, 'name' | 'inputHash' | 'file' | 
  * its name, over which the manifest's input hashes are computed. `onSync` gets each sync's
  * artifacts as soon as they are emitted (the build folder's writer starts on them while the
  * rest are emitted). A sync `reuse` finds is neither planned nor emitted: its entry is the one
- * it had, and it has no artifacts here.
+ * it had. With `reuse`, the build's artifacts are only handed to `onSync`, not kept: the build
+ * folder holds them, and a project's files take hundreds of megabytes.
  */
 export function emitBuild(syncs: readonly CheckedSync[], planOf: (sync: CheckedSync) => SyncPlan, texts: ReadonlyMap<string, string>, options: PlanOptions, fmt: SqlFormatter, onSync?: (a: SyncArtifacts) => void, reuse?: Reuse): Build {
   const artifacts: SyncArtifacts[] = [];
   const entries: ManifestSync[] = [];
+  let emitted = 0;
   for (const sync of syncs) {
     const hash = inputHash(sync, texts, options);
     const kept = reuse?.({ name: sync.name, inputHash: hash, file: sync.file, line: sync.line });
@@ -49,10 +51,11 @@ export function emitBuild(syncs: readonly CheckedSync[], planOf: (sync: CheckedS
     }
     const a = emitSync(planOf(sync), fmt);
     onSync?.(a);
-    artifacts.push(a);
+    if (!reuse) artifacts.push(a);
     entries.push(manifestEntry(sync, a, hash));
+    emitted++;
   }
   // The statements of the syncs taken as they were were formatted by an earlier compile: kept for the next.
-  if (artifacts.length < syncs.length) fmt.keepEarlier();
+  if (emitted < syncs.length) fmt.keepEarlier();
   return { artifacts, manifest: buildManifest(entries, options) };
 }
