@@ -21,7 +21,7 @@ import type { SyncArtifacts } from '../contract/plan.js';
 import { validateManifest } from '../emit/manifest.js';
 import type { Manifest, ManifestSync } from '../contract/manifest.js';
 import type { Reuse } from '../emit/index.js';
-import { validatePlan } from '../emit/plan-schema.js';
+import { PlanWriter } from '../emit/plan-schema.js';
 import { FileSystemThread, removeAll, type Batch } from './file-system-thread.js';
 import { KeptSyncs } from './kept-syncs.js';
 import { assertReplaceable, claimPrevious, closeHome, currentOutput, keepPrevious, leftovers, lockOutput, newOutput, openHome, readRegularFile, swapIn, type Carry } from './kept-output.js';
@@ -40,6 +40,7 @@ export class ArtifactTree {
   /** What the top of the tree holds: sync folders and manifest.json. */
   readonly names = new Set<string>();
   private readonly folded = new Set<string>();
+  private readonly plans = new PlanWriter();
 
   constructor(
     private readonly writer: FileSystemThread,
@@ -60,8 +61,7 @@ export class ArtifactTree {
 
   /** Queues a sync's plan.json and files; throws, naming every schema error, when the plan does not match its schema. */
   addSync(a: SyncArtifacts): void {
-    validatePlan(a.plan, `${a.plan.sync.name}/plan.json`);
-    this.add(a.plan.sync.name, [['plan.json', json(a.plan)], ...a.files.map((f): [string, string] => [f.name, f.content])]);
+    this.add(a.plan.sync.name, [['plan.json', this.plans.text(a.plan, `${a.plan.sync.name}/plan.json`)], ...a.files.map((f): [string, string] => [f.name, f.content])]);
   }
 
   /** Queues manifest.json, once it matches its schema. */
