@@ -89,18 +89,17 @@ describe('the formatting of one compile', () => {
 });
 
 describe('statement shapes', () => {
-  /** sql-formatter calls of planning, in fresh modules, a project of `copies` renamed copies of each example. */
+  /** sql-formatter calls of a compile, in fresh modules, of a project of `copies` renamed copies of each example. */
   async function formatCalls(copies: number): Promise<{ calls: number; syncs: number }> {
     const { calls } = await freshFormat();
-    const { checkProject } = await import('../src/check/check.js');
-    const { planProject } = await import('../src/plan/index.js');
+    const { compile } = await import('../src/index.js');
     const dir = mkdtempSync(join(tmpdir(), 'sw-shapes-'));
     try {
       const syncs = writeMixedProject(dir, { syncs: 44 * copies, files: 3 });
       const files = readdirSync(dir).map((f) => ({ path: f, text: readFileSync(join(dir, f), 'utf8') }));
-      const result = checkProject(files);
+      const result = compile(files);
       expect(result.ok).toBe(true);
-      expect(planProject(result.project, {}).length).toBe(syncs);
+      expect(result.artifacts.length).toBe(syncs);
       return { calls: calls.n, syncs };
     } finally {
       rmSync(dir, { recursive: true, force: true });
