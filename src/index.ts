@@ -124,7 +124,7 @@ export function compile(files: readonly SourceText[], options: PlanOptions = {},
  * written while the rest is still being emitted. With the `context` that emits it, the
  * previous compile's formatted statements are loaded into it first, and its own kept. The
  * function is also given `reuse`, which takes a sync from the folder as it is when the folder
- * holds it as this compile would write it (see `build`). Refuses (`OutputRefused`) a folder
+ * holds it as this compile would write it (see `planAndEmit`). Refuses (`OutputRefused`) a folder
  * that is not a build's, or one another compile is writing.
  */
 export async function writeBuild(out: string, build: Build | ((onSync: (a: SyncArtifacts) => void, reuse: Reuse) => Build), context?: Pick<CompileContext, 'formatter'>): Promise<Build> {

@@ -19,7 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { SyncArtifacts } from '../contract/plan.js';
 import { validateManifest } from '../emit/manifest.js';
-import type { Manifest, ManifestSync } from '../contract/manifest.js';
+import type { Manifest } from '../contract/manifest.js';
 import type { Reuse } from '../emit/index.js';
 import { PlanWriter } from '../emit/plan-schema.js';
 import { FileSystemThread, removeAll, type Batch } from './file-system-thread.js';

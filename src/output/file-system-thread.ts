@@ -163,7 +163,7 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
    * Puts the current output's file `name` of folder `old` into `dir` as it is: kept when the
    * reused `dir` holds that very file, else linked, or copied where the file has other links.
    */
-  const carry = (dir: string, reuse: boolean, old: string | undefined, name: string): void => {
+  const reuseFile = (dir: string, reuse: boolean, old: string | undefined, name: string): void => {
     if (old === undefined) throw new Error(`the output no longer holds ${name}`);
     const target = join(dir, name);
     const source = fs.lstatSync(join(old, name));
@@ -198,7 +198,7 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
       const name = files[f] as string;
       const start = files[f + 1] as number;
       names.add(name);
-      if (start === -1) carry(dir, reuse, old, name);
+      if (start === -1) reuseFile(dir, reuse, old, name);
       else put(dir, reuse, old, name, Buffer.from(batch.bytes, start, (files[f + 2] as number) - start));
     }
     // Files of the reused folder that the sync no longer has (the top is cleared of stale folders once every folder is in).
