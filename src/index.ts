@@ -17,12 +17,12 @@ import type { Manifest } from './contract/manifest.js';
 import type { PlanOptions } from './contract/options.js';
 import type { SyncArtifacts } from './contract/plan.js';
 import type { Diagnostic } from './diagnostics/diagnostic.js';
-import { emitBuild, type Build } from './emit/index.js';
+import { emitBuild, type Build, type Reuse } from './emit/index.js';
 import { SqlFormatter } from './emit/format.js';
 import { newCheckMemo, type CheckMemo } from './check/syncs.js';
 import type { DbtProjects } from './check/models.js';
 import { writeTreeAtomically, type ArtifactTree } from './output/artifact-tree.js';
-import { planProject, type SyncPlan } from './plan/index.js';
+import { planProject, planSync, type SyncPlan } from './plan/index.js';
 import { parseProject, type ParsedFile, type SourceText } from './syntax/parse.js';
 import { formatSource, type FormatResult } from './syntax/format.js';
 
@@ -37,7 +37,7 @@ export type { WarehouseStep } from './contract/warehouse-steps.js';
 export { dialectNames, type Dialect } from './contract/dialect-names.js';
 export type { Diagnostic, Fix, Related, Severity } from './diagnostics/diagnostic.js';
 export { renderDiagnostics, type OutputFormat } from './diagnostics/render.js';
-export type { Build } from './emit/index.js';
+export type { Build, Reuse } from './emit/index.js';
 export { OutputRefused } from './output/artifact-tree.js';
 export type { SyncPlan } from './plan/index.js';
 export type { ParsedFile, SourceText } from './syntax/parse.js';
@@ -85,7 +85,24 @@ export function plan(project: CheckedProject, context: CompileContext): SyncPlan
 
 /** Every plan rendered to its plan.json and files, and the manifest. `onSync` gets each sync's artifacts as they come. */
 export function emit(plans: readonly SyncPlan[], context: CompileContext, onSync?: (a: SyncArtifacts) => void): Build {
-  return emitBuild(plans, context.texts, context.options, context.formatter, onSync);
+  const planOf = new Map(plans.map((p) => [p.sync, p]));
+  return emitBuild(
+    plans.map((p) => p.sync),
+    (sync) => planOf.get(sync)!,
+    context.texts,
+    context.options,
+    context.formatter,
+    onSync,
+  );
+}
+
+/**
+ * `plan` and `emit` sync by sync. A sync `reuse` finds (the build folder holds it as it would
+ * be emitted: `writeBuild` gives it) is neither planned nor emitted: it is in the manifest.
+ * With `reuse`, the artifacts go to `onSync` (the build folder) alone: the build's are empty.
+ */
+export function planAndEmit(project: CheckedProject, context: CompileContext, onSync?: (a: SyncArtifacts) => void, reuse?: Reuse): Build {
+  return emitBuild(project.syncs, (sync) => planSync(sync, context.options), context.texts, context.options, context.formatter, onSync, reuse);
 }
 
 /** What `compile` gives: the diagnostics (sorted, warnings too), and when there is no error, the build. */
@@ -105,14 +122,16 @@ export function compile(files: readonly SourceText[], options: PlanOptions = {},
  * one rename; the previous output kept for the next compile to reuse). `build` may be a
  * function that makes it, given where to hand each sync's artifacts: the folder is then
  * written while the rest is still being emitted. With the `context` that emits it, the
- * previous compile's formatted statements are loaded into it first, and its own kept. Refuses (`OutputRefused`) a folder that is
- * not a build's, or one another compile is writing.
+ * previous compile's formatted statements are loaded into it first, and its own kept. The
+ * function is also given `reuse`, which takes a sync from the folder as it is when the folder
+ * holds it as this compile would write it (see `planAndEmit`). Refuses (`OutputRefused`) a folder
+ * that is not a build's, or one another compile is writing.
  */
-export async function writeBuild(out: string, build: Build | ((onSync: (a: SyncArtifacts) => void) => Build), context?: Pick<CompileContext, 'formatter'>): Promise<Build> {
+export async function writeBuild(out: string, build: Build | ((onSync: (a: SyncArtifacts) => void, reuse: Reuse) => Build), context?: Pick<CompileContext, 'formatter'>): Promise<Build> {
   return writeTreeAtomically(
     out,
     (tree: ArtifactTree) => {
-      const made = typeof build === 'function' ? build((a) => tree.addSync(a)) : build;
+      const made = typeof build === 'function' ? build((a) => tree.addSync(a), tree.reuse) : build;
       if (typeof build !== 'function') for (const a of made.artifacts) tree.addSync(a);
       tree.addManifest(made.manifest);
       return made;

@@ -38,8 +38,8 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 describe('recompiling into a previous output', () => {
   it('keeps unchanged files (the same file) and writes changed ones afresh', async () => {
     expect(await compile()).toBe(0);
-    // Nothing to keep yet but the formatted statements, for the next compile.
-    expect(readdirSync(kept()).sort()).toEqual(['.syncwright-formatted.json']);
+    // Nothing to keep yet but the formatted statements and the record of the output's files, for the next compile.
+    expect(readdirSync(kept()).sort()).toEqual(['.syncwright-formatted.json', '.syncwright-syncs.json']);
     const before = { plan: inode('users_mirror/plan.json'), sql: inode('users_mirror/apply.sql'), manifest: inode('manifest.json') };
     const manifest = readFileSync(join(out, 'manifest.json'), 'utf8');
     // A new sync changes the manifest only.
@@ -75,8 +75,8 @@ describe('recompiling into a previous output', () => {
       if (!isFolder) expect([path, statSync(join(out, path)).nlink]).toEqual([path, 2]);
     }
     expect(readdirSync(out).sort()).toEqual(['manifest.json', 'users_mirror', 'whales_add']);
-    // The formatted statements are carried in the kept folder, never in the output.
-    expect(readdirSync(kept()).sort()).toEqual(['.syncwright-formatted.json', 'manifest.json', 'users_mirror', 'whales_add']);
+    // The formatted statements and the record of the output's files are carried in the kept folder, never in the output.
+    expect(readdirSync(kept()).sort()).toEqual(['.syncwright-formatted.json', '.syncwright-syncs.json', 'manifest.json', 'users_mirror', 'whales_add']);
   });
 
   it('removes from the reused folder the syncs and files that are gone, and anything else in it', async () => {
@@ -97,7 +97,7 @@ describe('recompiling into a previous output', () => {
       'whales_add/apply.sql',
       'whales_add/plan.json',
     ]);
-    expect(readdirSync(kept()).sort()).toEqual(['.syncwright-formatted.json', 'manifest.json', 'users_mirror', 'users_upsert', 'whales_add']);
+    expect(readdirSync(kept()).sort()).toEqual(['.syncwright-formatted.json', '.syncwright-syncs.json', 'manifest.json', 'users_mirror', 'users_upsert', 'whales_add']);
   });
 
   it('writes nothing through a link in the kept folder, and leaves a folder of that name that is not its own', async () => {

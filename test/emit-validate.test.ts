@@ -10,7 +10,10 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli/main.js';
 import type { Io } from '../src/cli/output.js';
 import { writeTreeAtomically } from '../src/output/artifact-tree.js';
-import type { SyncArtifacts } from '../src/contract/plan.js';
+import type { Plan, SyncArtifacts } from '../src/contract/plan.js';
+import { compile as compileInMemory } from '../src/index.js';
+import { findSyncFiles, readSources } from '../src/files.js';
+import { PlanWriter } from '../src/emit/plan-schema.js';
 
 // The emitters as compile uses them, with one plan damaged on request.
 const damage = vi.hoisted(() => ({ sync: undefined as string | undefined }));
@@ -74,6 +77,8 @@ describe('plans are validated before anything is written', () => {
   it.each([warehouseSync, ...apiSyncs])('refuses a damaged plan of %s and leaves the previous output intact', async (sync) => {
     expect(await compile()).toBe(0);
     const before = tree(out);
+    // Without the record of the output's files, every sync is emitted again (none is taken from the output).
+    rmSync(join(dir, '.build.syncwright', 'previous', '.syncwright-syncs.json'));
     damage.sync = sync;
     const refused = compile();
     await expect(refused).rejects.toThrow(`${sync}/plan.json does not match schemas/plan.schema.json:`);
@@ -97,5 +102,24 @@ describe('plans are validated before anything is written', () => {
     await expect(refused).rejects.toThrow(/^bad\/plan\.json does not match schemas\/plan\.schema\.json:\n {2}/);
     await expect(refused).rejects.toThrow("/ must have required property 'source'");
     expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe("plan.json's text", () => {
+  const plans = (): Plan[] => {
+    const result = compileInMemory(readSources(findSyncFiles([example], example).files, example));
+    if (!result.ok) throw new Error(result.diagnostics.map((d) => d.message).join('\n'));
+    return result.artifacts.map((a) => a.plan);
+  };
+
+  it('is the plan as JSON; a step unlike every step validated before is validated, and its plan refused', () => {
+    const writer = new PlanWriter();
+    const all = plans();
+    for (const plan of all) expect(writer.text(plan, 'p')).toBe(`${JSON.stringify(plan, null, 2)}\n`);
+    // A send step broken as no step before was: its plan is refused, its error naming its own step.
+    const plan = all.find((p) => p.steps.some((s) => s.kind === 'send'))!;
+    const at = plan.steps.findIndex((s) => s.kind === 'send');
+    const broken = { ...plan, steps: plan.steps.map((s, i) => (i === at ? { ...s, batch: { ...(s as { batch: object }).batch, size: 'many' } } : s)) } as Plan;
+    expect(() => writer.text(broken, 'broken/plan.json')).toThrow(`broken/plan.json does not match schemas/plan.schema.json:\n  /steps/${at}/batch/size must be integer`);
   });
 });

@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import type { OutputFormat } from '../diagnostics/render.js';
 import type { Manifest } from '../contract/manifest.js';
-import { compileContext, emit, plan, writeBuild, OutputRefused, type Build, type CompileContext } from '../index.js';
+import { compileContext, emit, plan, planAndEmit, writeBuild, OutputRefused, type Build, type CompileContext } from '../index.js';
 import { UsageError } from '../files.js';
 import { loadAndCheck } from './check-command.js';
 import type { Io } from './output.js';
@@ -30,9 +30,10 @@ export function summaryTable(manifest: Manifest): string {
 /**
  * Checks and compiles the project in memory; with `out`, also writes it as that build folder.
  * Undefined when the project has errors (printed, as every diagnostic is). `io.out` gets the
- * summary table, `io.err` the line that ends it.
+ * summary table, `io.err` the line that ends it. With `reuse`, syncs the output holds as they
+ * would be written are taken from it, and the build has only its manifest (no artifacts in memory).
  */
-export async function compileProject(opts: Omit<CompileOptions, 'out'> & { out?: string }, io: Io): Promise<Build | undefined> {
+export async function compileProject(opts: Omit<CompileOptions, 'out'> & { out?: string }, io: Io, reuse = false): Promise<Build | undefined> {
   const { result, failed, texts } = loadAndCheck({ paths: opts.paths, format: opts.format, strict: opts.strict, ...(opts.target ? { target: opts.target } : {}) }, io);
   if (failed || !result.ok) return undefined;
   const { project } = result;
@@ -40,7 +41,7 @@ export async function compileProject(opts: Omit<CompileOptions, 'out'> & { out?:
   // The folder is written while the syncs are still being emitted.
   const build = opts.out === undefined
     ? emit(plan(project, context), context)
-    : await writeBuild(resolve(io.cwd, opts.out), (onSync) => emit(plan(project, context), context, onSync), context).catch((e: unknown) => {
+    : await writeBuild(resolve(io.cwd, opts.out), (onSync, kept) => planAndEmit(project, context, onSync, reuse ? kept : undefined), context).catch((e: unknown) => {
         throw e instanceof OutputRefused ? new UsageError(e.message) : e;
       });
   if (opts.format === 'text') {
@@ -52,5 +53,5 @@ export async function compileProject(opts: Omit<CompileOptions, 'out'> & { out?:
 }
 
 export async function runCompile(opts: CompileOptions, io: Io): Promise<number> {
-  return (await compileProject(opts, io)) ? 0 : 1;
+  return (await compileProject(opts, io, true)) ? 0 : 1;
 }

@@ -15,7 +15,7 @@ import { SqlWriter } from './sql-writer.js';
 export interface ApiSqlDialect {
   name: Dialect;
   spec: DialectSpec;
-  /** Collects the names and literals of one file, for formatSql. */
+  /** Collects the names and literals of one file, for the formatter (`SqlFormatter.fill`). */
   writer: SqlWriter;
   ident(name: string): string;
   string(value: string): string;

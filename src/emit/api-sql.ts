@@ -97,8 +97,10 @@ function jsonObject(d: ApiSqlDialect, entries: [string, string][]): string {
   return d.fill(d.snippets.jsonObject, { args: entries.map(([k, v]) => `${d.string(k)}, ${v}`).join(', ') });
 }
 
-function finish(d: ApiSqlDialect, cs: ChangeSet, what: string, shape: string, fmt: SqlFormatter): string {
-  return `${sqlHeader(cs.origin, what)}${fmt.formatSql(d.spec, shape, d.writer).trimEnd()}\n`;
+/** A file of the change set: its header, then its template rendered and formatted once per shape (`SqlFormatter.shaped`), filled. */
+function finish(d: ApiSqlDialect, cs: ChangeSet, what: string, name: string, context: object, fmt: SqlFormatter): string {
+  const shape = fmt.shaped(d.spec, `api/${name}`, context, template(name));
+  return `${sqlHeader(cs.origin, what)}${fmt.fill(shape, d.writer).trimEnd()}\n`;
 }
 
 function changesSql(cs: ChangeSet, fmt: SqlFormatter): string {
@@ -118,7 +120,7 @@ function changesSql(cs: ChangeSet, fmt: SqlFormatter): string {
   // Runs of syncs that share the state schema (and a dry run beside a run) create its tables
   // one at a time: CREATE ... IF NOT EXISTS alone fails in the second of two at once.
   const stateLock = spec.lock ? fillSnippet(spec.lock, { key: d.writer.number(lockKeyOf(`state schema ${cs.tables.schema}`)) }) : '';
-  const shape = template('changes')({
+  const context = {
     ...base,
     stateLock,
     begin: spec.transaction.begin,
@@ -138,28 +140,27 @@ function changesSql(cs: ChangeSet, fmt: SqlFormatter): string {
     rankText: d.text(base.r.rank!),
     idempotencyKey: d.sha256(hashInput),
     summary: summary.map((s) => ({ name: d.ident(s.name), test: s.test })),
-  });
-  return finish(d, cs, `the change set against the snapshot of what ${cs.destination} accepted; ends with a one-row summary`, shape, fmt);
+  };
+  return finish(d, cs, `the change set against the snapshot of what ${cs.destination} accepted; ends with a one-row summary`, 'changes', context, fmt);
 }
 
 function readSql(cs: ChangeSet, fmt: SqlFormatter): string {
   const d = apiSqlDialect(cs.dialect);
   const base = common(d, cs);
-  const shape = template('read')({
+  const context = {
     ...base,
     // Drivers hand JSON back as text or as objects; text is the one form all three return alike.
     payload: d.fill(d.snippets.jsonText, { v: base.c.payload }),
     columns: d.fill(d.snippets.jsonText, { v: base.c.columns }),
     changeList: cs.reads.map((k) => d.string(k)).join(', '),
-  });
-  return finish(d, cs, `the ${cs.reads.join(', ')} rows of the change set, in seq order`, shape, fmt);
+  };
+  return finish(d, cs, `the ${cs.reads.join(', ')} rows of the change set, in seq order`, 'read', context, fmt);
 }
 
 function commitSql(cs: ChangeSet, fmt: SqlFormatter): string {
   const d = apiSqlDialect(cs.dialect);
   const { transaction } = d.spec;
-  const shape = template('commit')({ ...common(d, cs), begin: transaction.begin, commit: transaction.commit });
-  return finish(d, cs, 'moves the accepted rows into the snapshot', shape, fmt);
+  return finish(d, cs, 'moves the accepted rows into the snapshot', 'commit', { ...common(d, cs), begin: transaction.begin, commit: transaction.commit }, fmt);
 }
 
 /** What the executor binds, in order, when it inserts an accepted row. */

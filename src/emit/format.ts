@@ -92,7 +92,8 @@ const stamp = `sql-formatter ${(createRequire(import.meta.url)('sql-formatter/pa
  * the next in the kept previous output (src/output/artifact-tree.ts, a `Carry`): sql-formatter
  * costs milliseconds per statement shape, most of a recompile's time when nothing else
  * changed. Only a file of the same sql-formatter version and options is read; what is saved
- * is what this compile used, so it does not grow.
+ * is what this compile used, so it does not grow, and what the previous compile saved when
+ * this one took syncs from its output unformatted (`keepEarlier`).
  */
 export class SqlFormatter {
   readonly name = '.syncwright-formatted.json';
@@ -100,10 +101,11 @@ export class SqlFormatter {
   private readonly formatted = new Map<string, string>();
   /** Statements formatted by the previous compile (`load`). */
   private earlier: ReadonlyMap<string, string> = new Map();
+  private keepsEarlier = false;
   /** Formatted shapes split into text and placeholders. */
   private readonly compiled = new Map<string, (string | Hole)[]>();
-  /** Formatted scripts by dialect, template and context (src/emit/warehouse.ts). */
-  readonly shapes = new Map<string, Map<string, string>>();
+  /** Formatted scripts by dialect and template, then context. */
+  private readonly shapes = new Map<string, Map<string, string>>();
 
   /** A rendered script, formatted statement by statement (where the template separated them). */
   formatScript(spec: DialectSpec, shape: string): string {
@@ -115,14 +117,27 @@ export class SqlFormatter {
       .join('\n\n');
   }
 
+  /**
+   * The formatted script of a template's context. A context holds only placeholders (SqlWriter)
+   * and flags, so syncs of one shape share a single render and format: the context's JSON is
+   * the key. `template` names the template, `render` renders it.
+   */
+  shaped(spec: DialectSpec, template: string, context: object, render: (context: object) => string): string {
+    const where = `${spec.name}/${template}`;
+    let byContext = this.shapes.get(where);
+    if (!byContext) this.shapes.set(where, (byContext = new Map()));
+    const key = JSON.stringify(context);
+    let text = byContext.get(key);
+    if (text === undefined) {
+      text = this.formatScript(spec, render(context));
+      byContext.set(key, text);
+    }
+    return text;
+  }
+
   /** The formatted shape with each placeholder replaced by its value. */
   fill(shape: string, filling: Filling): string {
     return fillPlaceholders(this.compiled, shape, filling);
-  }
-
-  /** A shape formatted (cached), then filled with its values. */
-  formatSql(spec: DialectSpec, shape: string, filling: Filling): string {
-    return this.fill(this.formatScript(spec, shape), filling);
   }
 
   load(text: string): void {
@@ -136,7 +151,13 @@ export class SqlFormatter {
     }
   }
 
+  /** Saves what the previous compile saved too: statements of syncs this one did not emit, still in the output. */
+  keepEarlier(): void {
+    this.keepsEarlier = true;
+  }
+
   save(): string {
-    return JSON.stringify({ stamp, statements: [...this.formatted] });
+    const statements = this.keepsEarlier ? new Map([...this.earlier, ...this.formatted]) : this.formatted;
+    return JSON.stringify({ stamp, statements: [...statements] });
   }
 }

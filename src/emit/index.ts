@@ -5,11 +5,12 @@
 import type { Manifest, ManifestSync } from '../contract/manifest.js';
 import type { PlanOptions } from '../contract/options.js';
 import type { SyncArtifacts } from '../contract/plan.js';
+import type { CheckedSync } from '../check/model.js';
 import type { SyncPlan } from '../plan/index.js';
 import { emitApiSync } from './api-sql.js';
 import { withNameVariables } from './env-names.js';
 import type { SqlFormatter } from './format.js';
-import { buildManifest, manifestEntry } from './manifest.js';
+import { buildManifest, inputHash, manifestEntry } from './manifest.js';
 import { emitWarehouseSync } from './warehouse-artifacts.js';
 
 /** What a compile produces: every sync's plan and files, and the manifest. */
@@ -24,18 +25,38 @@ export function emitSync(plan: SyncPlan, fmt: SqlFormatter): SyncArtifacts {
 }
 
 /**
- * Every plan emitted, then the manifest. `texts`: each file's text by its name, over which
- * the manifest's input hashes are computed. `onSync` gets each sync's artifacts as soon as
- * they are emitted (the build folder's writer starts on them while the rest are emitted).
+ * Where a sync would be taken as it is from the output of an earlier compile: given what
+ * this compile would write of it (its name, its inputs' hash, where it is written), the
+ * manifest entry it had there when its files are still there as written; else undefined.
  */
-export function emitBuild(plans: readonly SyncPlan[], texts: ReadonlyMap<string, string>, options: PlanOptions, fmt: SqlFormatter, onSync?: (a: SyncArtifacts) => void): Build {
+export type Reuse = (wanted: Pick<ManifestSync, 'name' | 'inputHash' | 'file' | 'line'>) => ManifestSync | undefined;
+
+/**
+ * Every sync planned (`planOf`) and emitted, then the manifest. `texts`: each file's text by
+ * its name, over which the manifest's input hashes are computed. `onSync` gets each sync's
+ * artifacts as soon as they are emitted (the build folder's writer starts on them while the
+ * rest are emitted). A sync `reuse` finds is neither planned nor emitted: its entry is the one
+ * it had. With `reuse`, the build's artifacts are only handed to `onSync`, not kept: the build
+ * folder holds them, and a project's files take hundreds of megabytes.
+ */
+export function emitBuild(syncs: readonly CheckedSync[], planOf: (sync: CheckedSync) => SyncPlan, texts: ReadonlyMap<string, string>, options: PlanOptions, fmt: SqlFormatter, onSync?: (a: SyncArtifacts) => void, reuse?: Reuse): Build {
   const artifacts: SyncArtifacts[] = [];
   const entries: ManifestSync[] = [];
-  for (const plan of plans) {
-    const a = emitSync(plan, fmt);
+  let emitted = 0;
+  for (const sync of syncs) {
+    const hash = inputHash(sync, texts, options);
+    const kept = reuse?.({ name: sync.name, inputHash: hash, file: sync.file, line: sync.line });
+    if (kept) {
+      entries.push(kept);
+      continue;
+    }
+    const a = emitSync(planOf(sync), fmt);
     onSync?.(a);
-    artifacts.push(a);
-    entries.push(manifestEntry(plan.sync, a, texts, options));
+    if (!reuse) artifacts.push(a);
+    entries.push(manifestEntry(sync, a, hash));
+    emitted++;
   }
+  // The statements of the syncs taken as they were were formatted by an earlier compile: kept for the next.
+  if (emitted < syncs.length) fmt.keepEarlier();
   return { artifacts, manifest: buildManifest(entries, options) };
 }

@@ -31,8 +31,8 @@ export function inputHash(sync: CheckedSync, texts: ReadonlyMap<string, string>,
   return `sha256:${hash('sha256', text)}`;
 }
 
-/** The manifest's entry for one sync, from its checked definition and what it compiled to. */
-export function manifestEntry(sync: CheckedSync, artifacts: SyncArtifacts, texts: ReadonlyMap<string, string>, options: PlanOptions): ManifestSync {
+/** The manifest's entry for one sync, from its checked definition, what it compiled to and its `inputHash`. */
+export function manifestEntry(sync: CheckedSync, artifacts: SyncArtifacts, hash: string): ManifestSync {
   const { plan } = artifacts;
   const dest = plan.destination;
   return {
@@ -53,7 +53,7 @@ export function manifestEntry(sync: CheckedSync, artifacts: SyncArtifacts, texts
     plan: `${plan.sync.name}/plan.json`,
     steps: plan.steps.map((s) => s.kind),
     files: artifacts.files.map((f) => `${plan.sync.name}/${f.name}`),
-    inputHash: inputHash(sync, texts, options),
+    inputHash: hash,
     scheduler: schedulerInfo(sync, plan),
   };
 }

@@ -132,30 +132,13 @@ function applySql(plan: WarehouseSyncPlan, fmt: SqlFormatter): string {
     merge: plan.writes.insert || plan.writes.update,
     guards: guards(plan, w),
   };
-  return fmt.fill(shaped(spec, 'apply', context, fmt), w);
+  return fmt.fill(fmt.shaped(spec, 'apply', context, (c) => renderTemplate(spec.name, 'apply', c)), w);
 }
 
 function extractSql(plan: WarehouseSyncPlan, fmt: SqlFormatter): string {
   const spec = getDialect(plan.source.dialect);
   const w = new SqlWriter(spec);
-  return fmt.fill(shaped(spec, 'extract', modelRows(plan, w), fmt), w);
-}
-
-/**
- * The formatted script of a context. A context holds only placeholders and flags, so syncs
- * of one shape share a single render and format.
- */
-function shaped(spec: DialectSpec, template: string, context: object, fmt: SqlFormatter): string {
-  const where = `${spec.name}/${template}`;
-  let byContext = fmt.shapes.get(where);
-  if (!byContext) fmt.shapes.set(where, (byContext = new Map()));
-  const key = JSON.stringify(context);
-  let text = byContext.get(key);
-  if (text === undefined) {
-    text = fmt.formatScript(spec, renderTemplate(spec.name, template, context));
-    byContext.set(key, text);
-  }
-  return text;
+  return fmt.fill(fmt.shaped(spec, 'extract', modelRows(plan, w), (c) => renderTemplate(spec.name, 'extract', c)), w);
 }
 
 function withHeader(plan: WarehouseSyncPlan, what: string, sql: string): string {

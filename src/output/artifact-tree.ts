@@ -20,8 +20,10 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { SyncArtifacts } from '../contract/plan.js';
 import { validateManifest } from '../emit/manifest.js';
 import type { Manifest } from '../contract/manifest.js';
-import { validatePlan } from '../emit/plan-schema.js';
+import type { Reuse } from '../emit/index.js';
+import { PlanWriter } from '../emit/plan-schema.js';
 import { FileSystemThread, removeAll, type Batch } from './file-system-thread.js';
+import { KeptSyncs } from './kept-syncs.js';
 import { assertReplaceable, claimPrevious, closeHome, currentOutput, keepPrevious, leftovers, lockOutput, newOutput, openHome, readRegularFile, swapIn, type Carry } from './kept-output.js';
 
 export { OutputRefused, type Carry } from './kept-output.js';
@@ -33,30 +35,43 @@ const batchSize = 32;
 
 /** What a compile puts in the build folder, handed to the file system threads as it comes. */
 export class ArtifactTree {
-  /** Folders not sent yet: the folder, then each file's name and content. */
-  private folders: { folder: string; files: [string, string][] }[] = [];
+  /** Folders not sent yet: the folder, then each file's name and content (undefined: the current output's file, as it is). */
+  private folders: { folder: string; files: [string, string | undefined][] }[] = [];
   /** What the top of the tree holds: sync folders and manifest.json. */
   readonly names = new Set<string>();
   private readonly folded = new Set<string>();
+  private readonly plans = new PlanWriter();
 
   constructor(
     private readonly writer: FileSystemThread,
     private readonly helperQueue: MessagePort,
+    private readonly kept: KeptSyncs,
   ) {}
+
+  /**
+   * Takes a sync from the current output as it is, when it holds it as this compile would
+   * write it (src/output/kept-syncs.ts): its folder is then linked from there, and its entry
+   * is what the manifest says of it.
+   */
+  readonly reuse: Reuse = (wanted) => {
+    const entry = this.kept.take(wanted);
+    if (entry) this.add(entry.name, [entry.plan, ...entry.files].map((path): [string, undefined] => [path.slice(entry.name.length + 1), undefined]));
+    return entry;
+  };
 
   /** Queues a sync's plan.json and files; throws, naming every schema error, when the plan does not match its schema. */
   addSync(a: SyncArtifacts): void {
-    validatePlan(a.plan, `${a.plan.sync.name}/plan.json`);
-    this.add(a.plan.sync.name, [['plan.json', json(a.plan)], ...a.files.map((f): [string, string] => [f.name, f.content])]);
+    this.add(a.plan.sync.name, [['plan.json', this.plans.text(a.plan, `${a.plan.sync.name}/plan.json`)], ...a.files.map((f): [string, string] => [f.name, f.content])]);
   }
 
   /** Queues manifest.json, once it matches its schema. */
   addManifest(manifest: Manifest): void {
     validateManifest(manifest);
+    this.kept.written(manifest);
     this.add('.', [['manifest.json', json(manifest)]]);
   }
 
-  private add(folder: string, files: [string, string][]): void {
+  private add(folder: string, files: [string, string | undefined][]): void {
     if (folder === '.') for (const [name] of files) this.names.add(name);
     else {
       // The checker's rules for sync names, asserted where a clash would lose files (a reused folder is written in place).
@@ -72,13 +87,14 @@ export class ArtifactTree {
   flush(): void {
     if (this.folders.length === 0) return;
     let size = 0;
-    for (const { files } of this.folders) for (const [, content] of files) size += Buffer.byteLength(content);
+    for (const { files } of this.folders) for (const [, content] of files) if (content !== undefined) size += Buffer.byteLength(content);
     const bytes = new SharedArrayBuffer(size);
     const buffer = Buffer.from(bytes);
     let at = 0;
     const folders = this.folders.map(({ folder, files }) => [
       folder,
       ...files.flatMap(([name, content]) => {
+        if (content === undefined) return [name, -1, -1];
         const start = at;
         at += buffer.write(content, at);
         return [name, start, at];
@@ -109,14 +125,14 @@ export async function writeTreeAtomically<T>(outDir: string, fill: (tree: Artifa
   try {
     // What an interrupted compile left (the finally below does not run on a kill or Ctrl-C).
     for (const path of leftovers(out, home)) rmSync(path, { recursive: true, force: true });
-    return await replaceOutput(out, home, fill, carry);
+    return await replaceOutput(out, home, fill, [new KeptSyncs(), ...(carry ? [carry] : [])]);
   } finally {
     unlock();
     closeHome(out, home);
   }
 }
 
-async function replaceOutput<T>(out: string, home: string, fill: (tree: ArtifactTree) => T | Promise<T>, carry: Carry | undefined): Promise<T> {
+async function replaceOutput<T>(out: string, home: string, fill: (tree: ArtifactTree) => T | Promise<T>, carries: [KeptSyncs, ...Carry[]]): Promise<T> {
   const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
   const part = (name: string) => join(home, `${tag}-${name}`);
   const [staging, link, aside, first] = [part('staging'), part('link'), part('aside'), part('first')];
@@ -126,14 +142,16 @@ async function replaceOutput<T>(out: string, home: string, fill: (tree: Artifact
   const reused = claimPrevious(home, folder) || undefined;
   // The kept folders by their exact names: on a file system that ignores case, `Users` is not reused as `users`.
   const keptNames = reused ? readdirSync(folder) : [];
-  const carried = reused && carry ? readRegularFile(join(folder, carry.name)) : undefined;
-  if (carried !== undefined) carry!.load(carried);
+  for (const carry of reused ? carries : []) {
+    const carried = readRegularFile(join(folder, carry.name));
+    if (carried !== undefined) carry.load(carried, previous);
+  }
   const { port1: helperQueue, port2 } = new MessageChannel();
   const writer = new FileSystemThread({ temp: folder, previous, reused, keptNames, tag });
   const helper = new FileSystemThread({ temp: folder, previous, reused, keptNames, tag, staging, queue: port2 }, [port2]);
   let placed = false;
   try {
-    const tree = new ArtifactTree(writer, helperQueue);
+    const tree = new ArtifactTree(writer, helperQueue, carries[0]);
     const result = await fill(tree);
     tree.flush();
     await Promise.all([writer.ask({ end: true }), helper.ask({ help: true })]);
@@ -143,11 +161,11 @@ async function replaceOutput<T>(out: string, home: string, fill: (tree: Artifact
     }
     const replaced = await swapIn(out, folder, { link, aside });
     placed = true;
-    if (replaced !== undefined) await keepPrevious(replaced, home, carry);
-    else if (carry) {
-      // No output to keep yet: the kept folder starts with the carried file alone.
+    if (replaced !== undefined) await keepPrevious(replaced, home, carries, folder);
+    else {
+      // No output to keep yet: the kept folder starts with the carried files alone.
       mkdirSync(first);
-      await keepPrevious(first, home, carry);
+      await keepPrevious(first, home, carries, folder);
     }
     return result;
   } finally {

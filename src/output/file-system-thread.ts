@@ -6,7 +6,9 @@ import { Worker, type MessagePort, type TransferListItem } from 'node:worker_thr
 
 /**
  * Folders of the tree, each [folder, name, start, end, name, start, end, ...] (folder '.' is
- * the top of the tree): each file's content is bytes[start, end). Both threads get the same
+ * the top of the tree): each file's content is bytes[start, end), or, where start is -1, the
+ * file of that name in the current output's folder, as it is (a sync taken from the output
+ * unchanged, src/output/kept-syncs.ts). Both threads get the same
  * batch, so its memory is shared rather than copied: the files' bytes, and one slot per folder
  * that the thread taking it sets.
  */
@@ -158,6 +160,28 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
     fs.writeFileSync(target, bytes, { flag: 'wx' });
   };
 
+  /**
+   * Puts the current output's file `name` of folder `old` into `dir` as it is: kept when the
+   * reused `dir` holds that very file, else linked, or copied where the file has other links.
+   */
+  const reuseFile = (dir: string, reuse: boolean, old: string | undefined, name: string): void => {
+    if (old === undefined) throw new Error(`the output no longer holds ${name}`);
+    const target = join(dir, name);
+    const source = fs.lstatSync(join(old, name));
+    if (reuse) {
+      if (source.nlink === 2 && sameFile(target, source)) return;
+      discard(target);
+    }
+    if (source.nlink === 1) {
+      try {
+        return fs.linkSync(join(old, name), target);
+      } catch {
+        // No hard links here: copied below.
+      }
+    }
+    fs.copyFileSync(join(old, name), target, fs.constants.COPYFILE_EXCL);
+  };
+
   /** Writes folder `i` of a batch (a new one made in `base`, then moved into the tree); false when the other thread took it. */
   const take = (batch: Batch, i: number, base: string): boolean => {
     if (Atomics.compareExchange(new Int32Array(batch.claims), i, 0, 1) !== 0) return false;
@@ -175,7 +199,8 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
       const name = files[f] as string;
       const start = files[f + 1] as number;
       names.add(name);
-      put(dir, reuse, old, name, Buffer.from(batch.bytes, start, (files[f + 2] as number) - start));
+      if (start === -1) reuseFile(dir, reuse, old, name);
+      else put(dir, reuse, old, name, Buffer.from(batch.bytes, start, (files[f + 2] as number) - start));
     }
     // Files of the reused folder that the sync no longer has (the top is cleared of stale folders once every folder is in).
     if (reuse && !top) for (const name of fs.readdirSync(dir)) if (!names.has(name)) discard(join(dir, name));

@@ -196,12 +196,14 @@ const manifestStart = `{\n  "$schema": ${JSON.stringify(manifestSchemaId)}`;
 
 /**
  * A file carried from one compile to the next in the kept previous output (not in the output):
- * `load` gets what the previous compile saved, `save` gives what this one keeps.
+ * `load` gets what the previous compile saved, with the folder the output links to now (the
+ * previous compile's output, unless something came between); `save` gives what this one
+ * keeps, given its output's folder.
  */
 export interface Carry {
   name: string;
-  load(text: string): void;
-  save(): string;
+  load(text: string, output: string | undefined): void;
+  save(output: string): string;
 }
 
 /** The text of a regular file (not a link), or its first `bytes` bytes; undefined when there is none. */
@@ -234,10 +236,10 @@ export function claimPrevious(home: string, folder: string): boolean {
   return false;
 }
 
-/** Keeps the replaced output as the previous one, for the next compile, with the carried file. */
-export async function keepPrevious(old: string, home: string, carry: Carry | undefined): Promise<void> {
+/** Keeps the replaced output as the previous one, for the next compile, with the carried files of the new `output`. */
+export async function keepPrevious(old: string, home: string, carries: readonly Carry[], output: string): Promise<void> {
   try {
-    if (carry) writeFileSync(join(old, carry.name), carry.save());
+    for (const carry of carries) writeFileSync(join(old, carry.name), carry.save(output));
     await rename(old, join(home, 'previous'));
   } catch {
     // Left to the final clean-up: the next compile starts from an empty folder.
