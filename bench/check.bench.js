@@ -33,7 +33,11 @@ try {
   }
   const files = readSources(findSyncFiles([dir]).files, process.cwd());
   console.log(`generated ${SYNCS.toLocaleString('en-US')} syncs, ${FILES} files, ${(bytes / 1e6).toFixed(1)} MB in ${dir}`);
-  console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; median of ${RUNS} runs\n`);
+  console.log(
+    `machine: ${cpus().length} cores, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}; median of ${RUNS} runs\n`,
+  );
 
   // In process: parse + check only, after a warm-up run.
   const timedCheck = () => {
@@ -43,7 +47,9 @@ try {
   };
   const warm = timedCheck();
   if (warm.r.diagnostics.length > 0 || warm.r.project?.syncs.length !== SYNCS) {
-    console.error(`the generated project should check clean with ${SYNCS} syncs; got ${warm.r.diagnostics.length} diagnostics, first: ${JSON.stringify(warm.r.diagnostics[0])}`);
+    console.error(
+      `the generated project should check clean with ${SYNCS} syncs; got ${warm.r.diagnostics.length} diagnostics, first: ${JSON.stringify(warm.r.diagnostics[0])}`,
+    );
     process.exit(1);
   }
   const inProcess = median(Array.from({ length: RUNS }, () => timedCheck().ms));
@@ -52,7 +58,10 @@ try {
   const startup = timeCli(['--version']);
   const generated = timeCli(['check', dir]);
   // Each example folder is a project of its own (their names may overlap), checked by its own run.
-  const projects = readdirSync(join(root, 'examples'), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  const projects = readdirSync(join(root, 'examples'), { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
   const examples = projects.map((p) => [p, timeCli(['check', join('examples', p)])]);
 
   const line = (label, r, target) =>

@@ -93,7 +93,9 @@ audience whales_${f}_${m} {
 async function inProcess(dir) {
   const { check, compileContext, emit, parse, plan, writeBuild } = await import('../dist/index.js');
   process.chdir(dir);
-  const files = readdirSync('project').sort().map((f) => ({ path: join('project', f), text: readFileSync(join('project', f), 'utf8') }));
+  const files = readdirSync('project')
+    .sort()
+    .map((f) => ({ path: join('project', f), text: readFileSync(join('project', f), 'utf8') }));
   const phases = {};
   let t = performance.now();
   let cpu = process.cpuUsage();
@@ -157,8 +159,16 @@ try {
   console.log(`  recompile, nothing changed:          ${show(again)}`);
   console.log(`  second compile (no kept output yet):  ${second.toFixed(0)} ms`);
   console.log(`  recompile, every sync changed:        ${changed.toFixed(0)} ms`);
-  console.log(`  in process, recompile: ${Object.entries(phases).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  console.log(`  load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(
+    `  in process, recompile: ${Object.entries(phases)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
+  console.log(
+    `  load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
   if (median(first) >= TARGET_MS || median(again) >= TARGET_MS) {
     console.log('  ABOVE TARGET');
     process.exitCode = 1;

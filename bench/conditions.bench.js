@@ -50,7 +50,11 @@ sync chosen_to_crm {
 
 const dir = mkdtempSync(join(tmpdir(), 'syncwright-bench-conditions-'));
 try {
-  console.log(`machine: load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; median of ${RUNS} runs\n`);
+  console.log(
+    `machine: load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}; median of ${RUNS} runs\n`,
+  );
   const mb = (bytes) => `${(bytes / 1e6).toFixed(0).padStart(5)} MB`;
   const ms = (x) => `${(x / 1000).toFixed(2).padStart(6)} s`;
   for (const [name, where] of Object.entries(conditions)) {
@@ -62,7 +66,10 @@ try {
     const check = timeCli(['check', folder], { runs: RUNS });
     const compile = timeCli(['compile', folder, '--out', out], { runs: RUNS, before: () => rmSync(out, { recursive: true, force: true }) });
     console.log(`${name.padEnd(20)} ${(text.length / 1e6).toFixed(1).padStart(4)} MB of .sync`);
-    for (const [what, r] of [['check', check], ['compile', compile]]) {
+    for (const [what, r] of [
+      ['check', check],
+      ['compile', compile],
+    ]) {
       console.log(`  ${what.padEnd(8)} ${ms(r.median)} wall (min ${ms(r.min).trim()}, max ${ms(r.max).trim()}), ${ms(r.cpu)} cpu, peak RSS ${mb(r.rss)}`);
     }
   }

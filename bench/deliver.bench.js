@@ -76,13 +76,27 @@ async function run(dir) {
   let peak = 0;
   const sample = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
   const started = performance.now();
-  const report = await runPlans([join(dir, 'build/events_to_sink/plan.json')], { ...(process.env.DATABASE_URL ? { default: process.env.DATABASE_URL } : {}), byName: {}, folder: join(dir, 'db') }, execOptions({ sink: join(dir, 'sink'), samples: 0 }));
+  const report = await runPlans(
+    [join(dir, 'build/events_to_sink/plan.json')],
+    { ...(process.env.DATABASE_URL ? { default: process.env.DATABASE_URL } : {}), byName: {}, folder: join(dir, 'db') },
+    execOptions({ sink: join(dir, 'sink'), samples: 0 }),
+  );
   const total = performance.now() - started;
   clearInterval(sample);
   const plan = report.plans[0];
   const send = plan.steps.find((s) => s.kind === 'send');
   const maxRss = process.resourceUsage().maxRSS * 1024;
-  console.log(JSON.stringify({ status: plan.status, error: plan.error, rows: send?.accepted ?? 0, sendMs: send?.ms ?? 0, totalMs: total, peakRss: Math.max(peak, maxRss), requests: send?.requests ?? 0 }));
+  console.log(
+    JSON.stringify({
+      status: plan.status,
+      error: plan.error,
+      rows: send?.accepted ?? 0,
+      sendMs: send?.ms ?? 0,
+      totalMs: total,
+      peakRss: Math.max(peak, maxRss),
+      requests: send?.requests ?? 0,
+    }),
+  );
 }
 
 /** Child: the destination, answering each batch after parsing it, counting rows. */
@@ -116,7 +130,11 @@ async function main() {
   console.log(`deliver: change sets to a local batch webhook (1,000 rows per PUT, 4 in flight), ${engine}`);
   const server = spawn(process.execPath, [self, 'serve'], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   const port = await new Promise((resolve) => server.stdout.once('data', (d) => resolve(Number(String(d).trim()))));
-  const rowsAtServer = () => new Promise((resolve) => { server.once('message', resolve); server.send('count'); });
+  const rowsAtServer = () =>
+    new Promise((resolve) => {
+      server.once('message', resolve);
+      server.send('count');
+    });
   const results = [];
   try {
     for (const rows of sizes) {
@@ -130,7 +148,9 @@ async function main() {
         const received = (await rowsAtServer()) - before;
         if (r.status !== 'ok' || received !== rows) throw new Error(`run ${r.status}: ${r.error ?? ''}; the server received ${received} of ${rows} rows`);
         results.push({ rows, ...r, seedMs: performance.now() - seeded - r.totalMs });
-        console.log(`  ${rows.toLocaleString('en')} rows: delivered in ${(r.sendMs / 1000).toFixed(1)} s = ${Math.round(rows / (r.sendMs / 1000)).toLocaleString('en')} rows/s (whole run with the change set: ${(r.totalMs / 1000).toFixed(1)} s), ${r.requests} requests, peak RSS ${Math.round(r.peakRss / 2 ** 20)} MB`);
+        console.log(
+          `  ${rows.toLocaleString('en')} rows: delivered in ${(r.sendMs / 1000).toFixed(1)} s = ${Math.round(rows / (r.sendMs / 1000)).toLocaleString('en')} rows/s (whole run with the change set: ${(r.totalMs / 1000).toFixed(1)} s), ${r.requests} requests, peak RSS ${Math.round(r.peakRss / 2 ** 20)} MB`,
+        );
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
@@ -144,11 +164,15 @@ async function main() {
     const mb = r.peakRss / 2 ** 20;
     const pass = rps >= targets.rowsPerSecond && mb < targets.peakRssMb;
     ok &&= pass;
-    console.log(`  ${pass ? 'ok  ' : 'MISS'} ${r.rows.toLocaleString('en')} rows: ${Math.round(rps).toLocaleString('en')} rows/s (target >= ${targets.rowsPerSecond.toLocaleString('en')}), ${Math.round(mb)} MB (target < ${targets.peakRssMb})`);
+    console.log(
+      `  ${pass ? 'ok  ' : 'MISS'} ${r.rows.toLocaleString('en')} rows: ${Math.round(rps).toLocaleString('en')} rows/s (target >= ${targets.rowsPerSecond.toLocaleString('en')}), ${Math.round(mb)} MB (target < ${targets.peakRssMb})`,
+    );
   }
   if (results.length > 1) {
     const [a, b] = [results[0], results.at(-1)];
-    console.log(`  peak RSS at ${b.rows.toLocaleString('en')} rows is ${(b.peakRss / a.peakRss).toFixed(2)}x that at ${a.rows.toLocaleString('en')} (${(b.rows / a.rows).toFixed(0)}x the rows)`);
+    console.log(
+      `  peak RSS at ${b.rows.toLocaleString('en')} rows is ${(b.peakRss / a.peakRss).toFixed(2)}x that at ${a.rows.toLocaleString('en')} (${(b.rows / a.rows).toFixed(0)}x the rows)`,
+    );
   }
   process.exitCode = ok ? 0 : 1;
 }

@@ -60,9 +60,18 @@ const ms = (x) => `${x.toFixed(1).padStart(6)} ms`;
 
 try {
   console.log(`generated ${SYNCS.toLocaleString('en-US')} syncs, ${FILES} files in ${dir}`);
-  console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; ${KEYSTROKES} keystrokes of each kind\n`);
+  console.log(
+    `machine: ${cpus().length} cores, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}; ${KEYSTROKES} keystrokes of each kind\n`,
+  );
   const t0 = performance.now();
-  await connection.sendRequest(InitializeRequest.type, { processId: process.pid, rootUri: pathToFileURL(dir).href, workspaceFolders: [{ uri: pathToFileURL(dir).href, name: 'bench' }], capabilities: {} });
+  await connection.sendRequest(InitializeRequest.type, {
+    processId: process.pid,
+    rootUri: pathToFileURL(dir).href,
+    workspaceFolders: [{ uri: pathToFileURL(dir).href, name: 'bench' }],
+    capabilities: {},
+  });
   await connection.sendNotification(InitializedNotification.type, {});
   const opened = published(uri);
   await connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'sync', version: 1, text } });
@@ -81,7 +90,9 @@ try {
     const times = [];
     for (let i = 0; i < KEYSTROKES; i++) {
       const typed = i % 2 === 0;
-      const change = typed ? { range: { start: at, end: at }, text: ch } : { range: { start: at, end: { line: at.line, character: at.character + ch.length } }, text: '' };
+      const change = typed
+        ? { range: { start: at, end: at }, text: ch }
+        : { range: { start: at, end: { line: at.line, character: at.character + ch.length } }, text: '' };
       const done = published(uri);
       const t = performance.now();
       await connection.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri, version: ++version }, contentChanges: [change] });
@@ -102,7 +113,9 @@ try {
     const times = await keystrokes(offset, ch, expect);
     all.push(...times);
     const m = median(times);
-    console.log(`${`keystroke to diagnostics: ${label}`.padEnd(72)}median ${ms(m)}, p95 ${ms(p95(times))}, max ${ms(Math.max(...times))}   ${m <= target ? 'ok' : 'MISSED'} (target ${target} ms)`);
+    console.log(
+      `${`keystroke to diagnostics: ${label}`.padEnd(72)}median ${ms(m)}, p95 ${ms(p95(times))}, max ${ms(Math.max(...times))}   ${m <= target ? 'ok' : 'MISSED'} (target ${target} ms)`,
+    );
   }
   console.log(`${'keystroke to diagnostics: all kinds'.padEnd(72)}median ${ms(median(all))}, p95 ${ms(p95(all))}`);
   await connection.sendRequest(ShutdownRequest.type);

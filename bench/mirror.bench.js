@@ -81,7 +81,8 @@ async function session(fn) {
 /** Rows inserted, updated and deleted in the target so far; -1 before it has statistics. */
 async function written() {
   await admin.query('SELECT pg_stat_clear_snapshot()');
-  const r = (await admin.query(`SELECT n_tup_ins + n_tup_upd + n_tup_del AS n FROM pg_stat_user_tables WHERE schemaname = 'bench' AND relname = 'target'`)).rows[0];
+  const r = (await admin.query(`SELECT n_tup_ins + n_tup_upd + n_tup_del AS n FROM pg_stat_user_tables WHERE schemaname = 'bench' AND relname = 'target'`))
+    .rows[0];
   return r ? Number(r.n) : -1;
 }
 
@@ -118,14 +119,16 @@ async function resetTarget() {
 }
 
 console.log(`PostgreSQL ${version}: ${ROWS.toLocaleString('en')} model rows, ${CHANGED.toLocaleString('en')} changed`);
-await session((c) => c.query(`DROP SCHEMA IF EXISTS bench CASCADE; CREATE SCHEMA bench;
+await session((c) =>
+  c.query(`DROP SCHEMA IF EXISTS bench CASCADE; CREATE SCHEMA bench;
   CREATE TABLE bench.model AS
     SELECT g::bigint AS user_id, 'user' || g || '@example.com' AS email,
            (ARRAY['free', 'pro', 'team'])[1 + g % 3] AS plan, (g % 10000)::numeric(12, 2) AS ltv
     FROM generate_series(1, ${ROWS}) AS g;
   CREATE TABLE bench.target_initial AS SELECT user_id AS id, email, plan, ltv FROM bench.model;
   UPDATE bench.model SET plan = 'enterprise' WHERE user_id % 100 = 0;
-  ANALYZE bench.model;`));
+  ANALYZE bench.model;`),
+);
 await resetTarget();
 
 const ours = compiled();
@@ -136,11 +139,19 @@ const plainMerge = `MERGE INTO bench.target AS t USING bench.model AS s ON t.id 
 
 const summaryOf = (result) => {
   const rows = (Array.isArray(result) ? result : [result]).find((r) => r.fields?.some((f) => f.name === 'inserted'))?.rows[0];
-  return rows ? Object.entries(rows).map(([k, v]) => `${k}=${v}`).join(' ') : '';
+  return rows
+    ? Object.entries(rows)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')
+    : '';
 };
 
 /** A script's statements: compiled scripts end each with `;` and a blank line (a DO block's inner `;` has none). */
-const statementsOf = (sql) => sql.split(/;\n(?:\s*\n|$)/).map((t) => t.replace(/^(--[^\n]*\n|\s)+/, '').trim()).filter(Boolean);
+const statementsOf = (sql) =>
+  sql
+    .split(/;\n(?:\s*\n|$)/)
+    .map((t) => t.replace(/^(--[^\n]*\n|\s)+/, '').trim())
+    .filter(Boolean);
 const explainable = /^(CREATE TEMP(ORARY)? TABLE\b[\s\S]*\bAS\b|MERGE\b|DELETE\b|INSERT\b|UPDATE\b|SELECT\b(?![\s\S]*ADVISORY))/i;
 
 /** Runs a script statement by statement, each DML or query under EXPLAIN (ANALYZE, BUFFERS); one line per statement. */
@@ -156,12 +167,23 @@ async function explained(sql) {
       const [plan] = (await c.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${statement}`)).rows[0]['QUERY PLAN'];
       const top = plan.Plan;
       const nodes = [];
-      const walk = (n) => { nodes.push(n['Node Type'] + (n['Join Type'] && n['Join Type'] !== 'Inner' ? ` ${n['Join Type']}` : '') + (n['Relation Name'] ? ` ${n['Relation Name']}` : '') + (n['Sort Method'] ? ` (${n['Sort Method']})` : '') + (n['Hash Batches'] > 1 ? ` (${n['Hash Batches']} batches)` : '')); for (const k of n.Plans ?? []) walk(k); };
+      const walk = (n) => {
+        nodes.push(
+          n['Node Type'] +
+            (n['Join Type'] && n['Join Type'] !== 'Inner' ? ` ${n['Join Type']}` : '') +
+            (n['Relation Name'] ? ` ${n['Relation Name']}` : '') +
+            (n['Sort Method'] ? ` (${n['Sort Method']})` : '') +
+            (n['Hash Batches'] > 1 ? ` (${n['Hash Batches']} batches)` : ''),
+        );
+        for (const k of n.Plans ?? []) walk(k);
+      };
       walk(top);
       const b = (k) => top[k] ?? 0;
       // A write without RETURNING reports 0 rows: count what its input fed it.
       const rows = top['Node Type'] === 'ModifyTable' ? top.Plans[0]['Actual Rows'] : top['Actual Rows'];
-      lines.push(`    ${label.padEnd(44)} ${String(rows).padStart(8)} rows  shared hit ${b('Shared Hit Blocks')} read ${b('Shared Read Blocks')} dirtied ${b('Shared Dirtied Blocks')} written ${b('Shared Written Blocks')}  local ${b('Local Hit Blocks') + b('Local Read Blocks')} (written ${b('Local Written Blocks')})  temp written ${b('Temp Written Blocks')}  ${plan['Execution Time'].toFixed(0)} ms`);
+      lines.push(
+        `    ${label.padEnd(44)} ${String(rows).padStart(8)} rows  shared hit ${b('Shared Hit Blocks')} read ${b('Shared Read Blocks')} dirtied ${b('Shared Dirtied Blocks')} written ${b('Shared Written Blocks')}  local ${b('Local Hit Blocks') + b('Local Read Blocks')} (written ${b('Local Written Blocks')})  temp written ${b('Temp Written Blocks')}  ${plan['Execution Time'].toFixed(0)} ms`,
+      );
       lines.push(`      ${nodes.join(' < ')}`);
     }
   });
@@ -195,10 +217,14 @@ console.log(`  ${ROUNDS} rounds, each contender once per round on a fresh target
 for (const [name] of contenders) {
   const rs = runs.get(name);
   const ms = rs.map((r) => r.ms);
-  console.log(`  ${name.padEnd(48)} ${median(ms).toFixed(0).padStart(6)} ms [${Math.min(...ms).toFixed(0)}-${Math.max(...ms).toFixed(0)}]  ${String(rs[0].rows).padStart(9)} rows written  runs: ${rs.map((r) => `${r.ms.toFixed(0)} (${r.load})`).join(', ')}`);
+  console.log(
+    `  ${name.padEnd(48)} ${median(ms).toFixed(0).padStart(6)} ms [${Math.min(...ms).toFixed(0)}-${Math.max(...ms).toFixed(0)}]  ${String(rs[0].rows).padStart(9)} rows written  runs: ${rs.map((r) => `${r.ms.toFixed(0)} (${r.load})`).join(', ')}`,
+  );
 }
 console.log(`    summary of the first run: ${summaryOf(first.result)}`);
-console.log(`  ${'  the same script again, nothing changed'.padEnd(48)} ${rerun.ms.toFixed(0).padStart(6)} ms (${rerun.load})  ${String(rerun.rows).padStart(9)} rows written  ${summaryOf(rerun.result)}`);
+console.log(
+  `  ${'  the same script again, nothing changed'.padEnd(48)} ${rerun.ms.toFixed(0).padStart(6)} ms (${rerun.load})  ${String(rerun.rows).padStart(9)} rows written  ${summaryOf(rerun.result)}`,
+);
 
 for (const [name, sql] of contenders) {
   await resetTarget();
@@ -211,7 +237,9 @@ const mine = t(contenders[0][0]);
 const merge = t('plain MERGE updating every matched row');
 const refresh = t('full refresh (TRUNCATE + INSERT)');
 const ok = first.rows === CHANGED && rerun.rows === 0 && mine <= merge / 4 && mine < refresh;
-console.log(`  issue 15 target: rows written = ${CHANGED} (got ${first.rows}), rerun 0 (got ${rerun.rows}), median <= 0.25x the plain MERGE (${(mine / merge).toFixed(2)}x) and < the full refresh (${(mine / refresh).toFixed(2)}x): ${ok ? 'met' : 'NOT MET'}`);
+console.log(
+  `  issue 15 target: rows written = ${CHANGED} (got ${first.rows}), rerun 0 (got ${rerun.rows}), median <= 0.25x the plain MERGE (${(mine / merge).toFixed(2)}x) and < the full refresh (${(mine / refresh).toFixed(2)}x): ${ok ? 'met' : 'NOT MET'}`,
+);
 await admin.query('DROP SCHEMA bench CASCADE');
 await admin.end();
 process.exitCode = ok ? 0 : 1;

@@ -8,17 +8,73 @@ export const FILES = 100;
 // One destination per type, with settings it accepts, the object kind records go to, and the
 // modes it takes (records, then audiences); the sync's mode cycles through them.
 const destinations = [
-  ['salesforce', 'instance_url "https://acme.my.salesforce.com"  client_id "3MVG9"  client_secret env("SF_SECRET")  refresh_token env("SF_REFRESH")', 'object Contact', 'list "Members"', ['upsert', 'insert', 'update', 'mirror'], ['add', 'remove', 'mirror', 'upsert']],
-  ['hubspot', 'token env("HUBSPOT_TOKEN")', 'object contacts', 'list "Members"', ['upsert', 'insert', 'update', 'mirror'], ['add', 'remove', 'mirror', 'upsert']],
-  ['google_ads', 'customer_id "123-456-7890"  developer_token env("GADS_DEV")  client_id "acme"  client_secret env("GADS_SECRET")  refresh_token env("GADS_REFRESH")', 'audience "All"', 'audience "Members"', ['upsert', 'mirror'], ['add', 'remove', 'mirror']],
-  ['facebook_ads', 'ad_account "act_1234567890"  token env("META_TOKEN")', 'audience "All"', 'audience "Members"', ['upsert', 'mirror'], ['add', 'remove', 'mirror']],
-  ['braze', 'api_key env("BRAZE_KEY")  rest_endpoint "https://rest.iad-01.braze.com"', 'object users', 'list "members"', ['upsert', 'insert'], ['add', 'remove', 'mirror', 'upsert']],
+  [
+    'salesforce',
+    'instance_url "https://acme.my.salesforce.com"  client_id "3MVG9"  client_secret env("SF_SECRET")  refresh_token env("SF_REFRESH")',
+    'object Contact',
+    'list "Members"',
+    ['upsert', 'insert', 'update', 'mirror'],
+    ['add', 'remove', 'mirror', 'upsert'],
+  ],
+  [
+    'hubspot',
+    'token env("HUBSPOT_TOKEN")',
+    'object contacts',
+    'list "Members"',
+    ['upsert', 'insert', 'update', 'mirror'],
+    ['add', 'remove', 'mirror', 'upsert'],
+  ],
+  [
+    'google_ads',
+    'customer_id "123-456-7890"  developer_token env("GADS_DEV")  client_id "acme"  client_secret env("GADS_SECRET")  refresh_token env("GADS_REFRESH")',
+    'audience "All"',
+    'audience "Members"',
+    ['upsert', 'mirror'],
+    ['add', 'remove', 'mirror'],
+  ],
+  [
+    'facebook_ads',
+    'ad_account "act_1234567890"  token env("META_TOKEN")',
+    'audience "All"',
+    'audience "Members"',
+    ['upsert', 'mirror'],
+    ['add', 'remove', 'mirror'],
+  ],
+  [
+    'braze',
+    'api_key env("BRAZE_KEY")  rest_endpoint "https://rest.iad-01.braze.com"',
+    'object users',
+    'list "members"',
+    ['upsert', 'insert'],
+    ['add', 'remove', 'mirror', 'upsert'],
+  ],
   ['klaviyo', 'api_key env("KLAVIYO_KEY")', 'object profiles', 'list "Members"', ['upsert', 'insert'], ['add', 'remove', 'mirror', 'upsert']],
   ['amplitude', 'api_key env("AMPLITUDE_KEY")', 'event "Synced"', undefined, ['upsert', 'insert'], []],
   ['mixpanel', 'project_token env("MIXPANEL_TOKEN")', 'object profile', undefined, ['upsert', 'insert'], []],
-  ['snowflake', 'account "acme-prod"  warehouse "load"  database "CRM"  user "SYNC"  password env("SF_PASSWORD")', 'table crm.users', 'table crm.members', ['upsert', 'insert', 'update', 'mirror'], ['add', 'remove', 'mirror', 'upsert']],
-  ['bigquery', 'project "acme-analytics"', 'table crm.users', 'table crm.members', ['upsert', 'insert', 'update', 'mirror'], ['add', 'remove', 'mirror', 'upsert']],
-  ['postgres', 'host "db.acme.io"  database "crm"  user "sync"  password env("PGPASSWORD")', 'table crm.users', 'table crm.members', ['upsert', 'insert', 'update', 'mirror'], ['add', 'remove', 'mirror', 'upsert']],
+  [
+    'snowflake',
+    'account "acme-prod"  warehouse "load"  database "CRM"  user "SYNC"  password env("SF_PASSWORD")',
+    'table crm.users',
+    'table crm.members',
+    ['upsert', 'insert', 'update', 'mirror'],
+    ['add', 'remove', 'mirror', 'upsert'],
+  ],
+  [
+    'bigquery',
+    'project "acme-analytics"',
+    'table crm.users',
+    'table crm.members',
+    ['upsert', 'insert', 'update', 'mirror'],
+    ['add', 'remove', 'mirror', 'upsert'],
+  ],
+  [
+    'postgres',
+    'host "db.acme.io"  database "crm"  user "sync"  password env("PGPASSWORD")',
+    'table crm.users',
+    'table crm.members',
+    ['upsert', 'insert', 'update', 'mirror'],
+    ['add', 'remove', 'mirror', 'upsert'],
+  ],
   ['s3', 'bucket "acme-exports"  region "us-east-1"', 'path "exports/users"', undefined, ['insert', 'mirror'], []],
   ['gcs', 'bucket "acme-exports"', 'path "exports/users"', undefined, ['insert', 'mirror'], []],
   ['kafka', 'brokers "b1.acme.io:9092"', 'topic users', undefined, ['insert'], []],
@@ -78,7 +134,8 @@ export function generateFile(f) {
       `  mode       ${mode}`,
       `  identifier email -> ${identifierField(type, mode)}`,
     ];
-    if (!unmapped(type, audience, mode)) lines.push('  map {\n    first_name -> first_name\n    plan       -> plan_tier\n    ltv        -> lifetime_value\n  }');
+    if (!unmapped(type, audience, mode))
+      lines.push('  map {\n    first_name -> first_name\n    plan       -> plan_tier\n    ltv        -> lifetime_value\n  }');
     if (mode === 'mirror' || mode === 'remove') lines.push('  guard      deletes <= 5%');
     if (type === 'slack') lines.push('  message    "New {{plan}} customer: {{email}} ({{country}})"');
     if (type === 's3' || type === 'gcs') lines.push(`  format     ${s % 2 ? 'csv' : 'jsonl'}`);

@@ -38,14 +38,30 @@ try {
   row(`check ${syncs.toLocaleString('en')} syncs`, timeCli(['check', 'big'], { cwd: dir, runs: RUNS }), { ms: 1000 });
   let n = 0;
   // Each first compile into a folder of its own: nothing kept from an earlier one.
-  row(`compile ${syncs.toLocaleString('en')} syncs, empty folder`, timeCli(['compile', 'big', '--out', 'fresh'], { cwd: dir, runs: RUNS, before: () => clear('fresh') }), { ms: 5000, mb: 400 });
+  row(
+    `compile ${syncs.toLocaleString('en')} syncs, empty folder`,
+    timeCli(['compile', 'big', '--out', 'fresh'], { cwd: dir, runs: RUNS, before: () => clear('fresh') }),
+    { ms: 5000, mb: 400 },
+  );
   timeCli(['compile', 'big', '--out', 'kept'], { cwd: dir, runs: 1 });
   row(`recompile, nothing changed`, timeCli(['compile', 'big', '--out', 'kept'], { cwd: dir, runs: RUNS }), { ms: 1500 });
   const file = join(big, 'f042.sync');
   const text = readFileSync(file, 'utf8');
-  row(`recompile, one file of 100 changed`, timeCli(['compile', 'big', '--out', 'kept'], { cwd: dir, runs: RUNS, before: () => writeFileSync(file, `# edit ${++n}\n${text}`) }), { ms: 1000 });
-  row(`compile ${fewer.toLocaleString('en')} syncs, empty folder`, timeCli(['compile', 'small', '--out', 'small-out'], { cwd: dir, runs: RUNS, before: () => clear('small-out') }), { ms: 1000 });
-  console.log(`  load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (2 cores: above 2, the wall times include waiting for a core; the CPU times do not)`);
+  row(
+    `recompile, one file of 100 changed`,
+    timeCli(['compile', 'big', '--out', 'kept'], { cwd: dir, runs: RUNS, before: () => writeFileSync(file, `# edit ${++n}\n${text}`) }),
+    { ms: 1000 },
+  );
+  row(
+    `compile ${fewer.toLocaleString('en')} syncs, empty folder`,
+    timeCli(['compile', 'small', '--out', 'small-out'], { cwd: dir, runs: RUNS, before: () => clear('small-out') }),
+    { ms: 1000 },
+  );
+  console.log(
+    `  load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} (2 cores: above 2, the wall times include waiting for a core; the CPU times do not)`,
+  );
 } finally {
   if (process.env.BENCH_KEEP === '1') console.log(`  kept ${dir}`);
   else rmSync(dir, { recursive: true, force: true });

@@ -27,9 +27,7 @@ const lazySegmenter = {
       const source = readFileSync(path, 'utf8');
       if (!source.includes(eagerSegmenter)) return undefined;
       return {
-        contents: source
-          .replace(eagerSegmenter, 'let segmenter;')
-          .replaceAll('segmenter.segment(', '(segmenter ??= new Intl.Segmenter()).segment('),
+        contents: source.replace(eagerSegmenter, 'let segmenter;').replaceAll('segmenter.segment(', '(segmenter ??= new Intl.Segmenter()).segment('),
         loader: 'js',
       };
     });
@@ -48,7 +46,24 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: ['@electric-sql/pglite', '@electric-sql/pglite/*', 'pg', 'ajv', 'ajv/*', 'chevrotain', 'handlebars', '@aws-sdk/*', '@smithy/*', '@google-cloud/storage', '@google-cloud/bigquery', 'kafkajs', 'hyparquet-writer', 'vscode-languageserver', 'vscode-languageserver/*', 'vscode-languageserver-textdocument'],
+  external: [
+    '@electric-sql/pglite',
+    '@electric-sql/pglite/*',
+    'pg',
+    'ajv',
+    'ajv/*',
+    'chevrotain',
+    'handlebars',
+    '@aws-sdk/*',
+    '@smithy/*',
+    '@google-cloud/storage',
+    '@google-cloud/bigquery',
+    'kafkajs',
+    'hyparquet-writer',
+    'vscode-languageserver',
+    'vscode-languageserver/*',
+    'vscode-languageserver-textdocument',
+  ],
   plugins: [lazySegmenter],
   chunkNames: 'chunk-[hash]',
   legalComments: 'none',

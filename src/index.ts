@@ -127,7 +127,11 @@ export function compile(files: readonly SourceText[], options: PlanOptions = {},
  * holds it as this compile would write it (see `planAndEmit`). Refuses (`OutputRefused`) a folder
  * that is not a build's, or one another compile is writing.
  */
-export async function writeBuild(out: string, build: Build | ((onSync: (a: SyncArtifacts) => void, reuse: Reuse) => Build), context?: Pick<CompileContext, 'formatter'>): Promise<Build> {
+export async function writeBuild(
+  out: string,
+  build: Build | ((onSync: (a: SyncArtifacts) => void, reuse: Reuse) => Build),
+  context?: Pick<CompileContext, 'formatter'>,
+): Promise<Build> {
   return writeTreeAtomically(
     out,
     (tree: ArtifactTree) => {

@@ -33,7 +33,9 @@ let github: FakeGitHub;
 let baseSha: string;
 
 const git = (cwd: string, ...args: string[]) =>
-  execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', '-c', 'commit.gpgsign=false', ...args], { cwd, stdio: 'pipe' }).toString().trim();
+  execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', '-c', 'commit.gpgsign=false', ...args], { cwd, stdio: 'pipe' })
+    .toString()
+    .trim();
 
 /** A `${{ ... }}` of action.yml, as the runner evaluates it here; any other is a mistake of the test or the action. */
 function evaluate(text: string, inputs: Record<string, string>): string {
@@ -110,7 +112,12 @@ async function runAction(event: { name: string; payload: object }, inputs: Recor
   // Whatever happened, the token is never shown.
   expect(log).not.toContain(token);
   expect(readFileSync(files.summary, 'utf8')).not.toContain(token);
-  const outputs = Object.fromEntries(readFileSync(files.output, 'utf8').split('\n').filter(Boolean).map((l) => l.split('=') as [string, string]));
+  const outputs = Object.fromEntries(
+    readFileSync(files.output, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split('=') as [string, string]),
+  );
   return { status, log, summary: readFileSync(files.summary, 'utf8'), outputs };
 }
 
@@ -129,7 +136,12 @@ beforeAll(async () => {
   git(origin, 'commit', '-q', '-m', 'base');
   baseSha = git(origin, 'rev-parse', 'HEAD');
   const hubspot = join(origin, 'project', 'syncs', 'hubspot.sync');
-  writeFileSync(hubspot, readFileSync(hubspot, 'utf8').replace('mode       upsert\n  identifier email -> email', 'mode       mirror\n  identifier email -> email').replace('  batch      100\n  schedule   "0 * * * *"', '  batch 100\n  schedule   "0 * * * *"'));
+  writeFileSync(
+    hubspot,
+    readFileSync(hubspot, 'utf8')
+      .replace('mode       upsert\n  identifier email -> email', 'mode       mirror\n  identifier email -> email')
+      .replace('  batch      100\n  schedule   "0 * * * *"', '  batch 100\n  schedule   "0 * * * *"'),
+  );
   git(origin, 'commit', '-q', '-am', 'head');
   // The checkout a workflow makes: one commit deep, so the base must be fetched.
   workspace = join(dir, 'workspace');
@@ -145,7 +157,16 @@ afterAll(async () => {
 describe('the GitHub Action', () => {
   it('is a composite action whose inputs reach its step only through the environment', () => {
     expect(action.runs.using).toBe('composite');
-    expect(Object.keys(action.inputs).sort()).toEqual(['base', 'comment', 'comment-author', 'compile-out', 'fail-on-destructive', 'github-token', 'path', 'syncwright']);
+    expect(Object.keys(action.inputs).sort()).toEqual([
+      'base',
+      'comment',
+      'comment-author',
+      'compile-out',
+      'fail-on-destructive',
+      'github-token',
+      'path',
+      'syncwright',
+    ]);
     // An input written into the script would be run as shell: an injection.
     for (const step of action.runs.steps) expect(step.run).not.toContain('${{');
   });
@@ -154,7 +175,9 @@ describe('the GitHub Action', () => {
     const r = await runAction(pullRequest(), { path: 'project' });
     expect(r.status).toBe(1);
     expect(r.log).toContain('::group::syncwright check project');
-    expect(r.log).toContain('::error file=project/syncs/hubspot.sync,title=syncwright fmt::project/syncs/hubspot.sync is not formatted: run syncwright fmt project');
+    expect(r.log).toContain(
+      '::error file=project/syncs/hubspot.sync,title=syncwright fmt::project/syncs/hubspot.sync is not formatted: run syncwright fmt project',
+    );
     expect(r.log).toContain('::error title=syncwright::failed: syncwright fmt --check project');
     // The diff, with the base commit fetched into the shallow clone.
     expect(r.summary).toContain('### syncwright diff: `' + baseSha + '` → `project`');
@@ -166,7 +189,12 @@ describe('the GitHub Action', () => {
     expect(github.comments[0]!.body).toBe(`<!-- syncwright-diff project -->\n${r.summary.slice(0, -1)}`);
     const calls = github.api.requests.map((q) => `${q.method} ${q.path}?${q.query.toString()}`);
     expect(calls).toEqual(['GET /repos/acme/syncs/issues/7/comments?per_page=100&page=1', 'POST /repos/acme/syncs/issues/7/comments?']);
-    expect(github.api.requests[1]!.headers).toMatchObject({ authorization: `Bearer ${token}`, accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28', 'content-type': 'application/json' });
+    expect(github.api.requests[1]!.headers).toMatchObject({
+      authorization: `Bearer ${token}`,
+      accept: 'application/vnd.github+json',
+      'x-github-api-version': '2022-11-28',
+      'content-type': 'application/json',
+    });
     expect(github.api.requests[1]!.body).toEqual({ body: github.comments[0]!.body });
   });
 
@@ -250,7 +278,9 @@ describe('the GitHub Action', () => {
     await withGitHub(new FakeGitHub({ repository: 'acme/syncs', token, issues: [7], readOnly: true }), async () => {
       const r = await runAction(pullRequest(), { path: 'project' });
       expect(r.status).toBe(0);
-      expect(r.log).toContain('::warning title=syncwright diff::the comment was not posted: GitHub answered POST /repos/acme/syncs/issues/7/comments with 403: Resource not accessible by integration');
+      expect(r.log).toContain(
+        '::warning title=syncwright diff::the comment was not posted: GitHub answered POST /repos/acme/syncs/issues/7/comments with 403: Resource not accessible by integration',
+      );
       expect(r.summary).toContain('🛑 **destructive**');
       expect(github.comments).toEqual([]);
     });
@@ -263,13 +293,19 @@ describe('the GitHub Action', () => {
       expect(r.status).toBe(1);
       expect(r.log).toContain('::error title=syncwright::failed: 1 destructive change');
       // runAction checks that the log has no token; the error is still reported.
-      expect(r.log).toContain('::warning title=syncwright diff::the comment was not posted: GitHub answered GET /repos/acme/syncs/issues/7/comments with 502: upstream refused the credentials Bearer ***');
+      expect(r.log).toContain(
+        '::warning title=syncwright diff::the comment was not posted: GitHub answered GET /repos/acme/syncs/issues/7/comments with 502: upstream refused the credentials Bearer ***',
+      );
     });
   });
 
   it('cuts a diff longer than GitHub takes at a line, pointing to the job summary', async () => {
     // 400 syncs added to the shop: a diff of some 90,000 characters.
-    const many = Array.from({ length: 400 }, (_, i) => `sync customers_copy_for_the_regional_sales_team_number_${i} {\n  from       customers\n  to         shop table crm.regional_customers_${i}\n  mode       upsert\n  identifier id -> id\n}\n`).join('\n');
+    const many = Array.from(
+      { length: 400 },
+      (_, i) =>
+        `sync customers_copy_for_the_regional_sales_team_number_${i} {\n  from       customers\n  to         shop table crm.regional_customers_${i}\n  mode       upsert\n  identifier id -> id\n}\n`,
+    ).join('\n');
     writeFileSync(join(workspace, 'shop', 'many.sync'), many);
     try {
       github.api.reset();
@@ -280,7 +316,9 @@ describe('the GitHub Action', () => {
       expect(github.api.requests.map((q) => q.method)).toEqual(['GET', 'POST']);
       const posted = github.comments.find((c) => c.body.startsWith('<!-- syncwright-diff shop -->\n'))!;
       expect(posted.body.length).toBeLessThanOrEqual(65_536);
-      expect(posted.body).toMatch(/\|\n\n… the rest is cut here, as GitHub takes no longer comment: the whole diff is in the job summary of the workflow run\.\n$/);
+      expect(posted.body).toMatch(
+        /\|\n\n… the rest is cut here, as GitHub takes no longer comment: the whole diff is in the job summary of the workflow run\.\n$/,
+      );
       expect(r.summary.startsWith(posted.body.slice('<!-- syncwright-diff shop -->\n'.length, posted.body.lastIndexOf('|\n') + 2))).toBe(true);
     } finally {
       rmSync(join(workspace, 'shop', 'many.sync'));

@@ -56,7 +56,7 @@ async function run(engine: Engine) {
 
 const byKey = (rows: ChangeRow[]) => Object.fromEntries(rows.map((r) => [r.row_key, r.change]));
 
-async function accept(engine: Engine, rows: (Pick<ChangeRow, 'row_key' | 'change' | 'payload_hash' | 'destination_id'>)[]) {
+async function accept(engine: Engine, rows: Pick<ChangeRow, 'row_key' | 'change' | 'payload_hash' | 'destination_id'>[]) {
   for (const r of rows) await engine.query(commitStep.acceptedInsert.statement, [r.row_key, r.change, r.payload_hash, r.destination_id]);
   await engine.exec(commitSql);
 }
@@ -79,7 +79,10 @@ describeEngines('API change set', (engine) => {
     expect(first.summary).toEqual({ model_rows: 4, null_keys: 0, duplicate_keys: 0, added: 4, changed: 0, removed: 0, unchanged: 0 });
     expect(byKey(first.rows)).toEqual({ 1: 'added', 2: 'added', 3: 'added', 4: 'added' });
     expect(JSON.parse(first.rows[0]!.payload!)).toEqual({ email: 'one@example.com', plan_tier: 'free' });
-    await accept(engine, first.rows.map((r) => ({ ...r, destination_id: `hs-${r.row_key}` })));
+    await accept(
+      engine,
+      first.rows.map((r) => ({ ...r, destination_id: `hs-${r.row_key}` })),
+    );
 
     const again = await run(engine);
     expect(again.summary).toMatchObject({ added: 0, changed: 0, removed: 0, unchanged: 4 });
@@ -113,7 +116,10 @@ describeEngines('API change set', (engine) => {
   it('commits only the accepted rows, so the next run holds exactly the rest', async () => {
     const before = await run(engine);
     const accepted = before.rows.filter((r) => ['2', '3', '5'].includes(r.row_key));
-    await accept(engine, accepted.map((r) => ({ ...r, destination_id: r.row_key === '5' ? 'hs-5' : null })));
+    await accept(
+      engine,
+      accepted.map((r) => ({ ...r, destination_id: r.row_key === '5' ? 'hs-5' : null })),
+    );
 
     const after = await run(engine);
     expect(byKey(after.rows)).toEqual({ 6: 'added' });
@@ -199,11 +205,16 @@ sync notes_hook { from notes to hook mode insert identifier id map { email -> em
 describeEngines('API change set: a repeated key', (engine) => {
   it('one row per key, the same one whatever order the rows are stored in, down to the message columns', async () => {
     const winners: unknown[] = [];
-    for (const notes of [["'first'", "'second'"], ["'second'", "'first'"]]) {
+    for (const notes of [
+      ["'first'", "'second'"],
+      ["'second'", "'first'"],
+    ]) {
       await engine.exec(`DROP SCHEMA IF EXISTS app CASCADE; CREATE SCHEMA app; CREATE TABLE app.notes (id bigint, email text, note text, at timestamp);
         INSERT INTO app.notes VALUES (1, 'a@x.com', ${notes[0]}, '2024-01-01'), (1, 'a@x.com', ${notes[1]}, '2024-01-01'), (2, 'b@x.com', 'only', '2024-01-01');`);
       await engine.exec(file(messaged, 'changes.sql'));
-      const [summary] = await engine.query<{ duplicate_keys: unknown }>(file(messaged, 'changes.sql').slice(file(messaged, 'changes.sql').indexOf("-- The run's summary")));
+      const [summary] = await engine.query<{ duplicate_keys: unknown }>(
+        file(messaged, 'changes.sql').slice(file(messaged, 'changes.sql').indexOf("-- The run's summary")),
+      );
       expect(Number(summary!.duplicate_keys)).toBe(1);
       const rows = await engine.query<{ row_key: string; columns: string }>(file(messaged, 'read.sql'));
       expect(rows.map((r) => r.row_key)).toEqual(['1', '2']);

@@ -69,7 +69,10 @@ describeWithSqlfluff('sqlfluff parses the change set SQL', () => {
       const d = apiSqlDialect(dialect);
       const steps = Object.values(d.snippets.normalise).map((s) => d.fill(s, { v: '"t"."v"' }));
       const encodings = Object.values(d.snippets.encode).flatMap((byType) => Object.values(byType).map((s) => d.fill(s, { v: '"t"."v"' })));
-      return `SELECT ${[...steps, ...encodings, d.fill(d.snippets.emptyIfNull, { v: '"t"."v"' })].map((e, i) => `${e} AS a${i}`).join(',\n  ')}\nFROM t;`.replaceAll('"', dialect === 'bigquery' ? '`' : '"');
+      return `SELECT ${[...steps, ...encodings, d.fill(d.snippets.emptyIfNull, { v: '"t"."v"' })].map((e, i) => `${e} AS a${i}`).join(',\n  ')}\nFROM t;`.replaceAll(
+        '"',
+        dialect === 'bigquery' ? '`' : '"',
+      );
     };
     const results = await parseManyWithSqlfluff((['snowflake', 'bigquery'] as const).map((dialect) => ({ sql: snippetSql(dialect), dialect })));
     expect(results.flatMap((r) => r.unparsable)).toEqual([]);

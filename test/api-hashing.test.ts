@@ -46,16 +46,28 @@ sync people_google {
 /** Raw values, and what each platform's rules make of them, written out by hand. */
 const vectors = [
   {
-    email: '  John.Doe+promo@Gmail.com ', meta: 'john.doe+promo@gmail.com', google: 'johndoe@gmail.com',
-    phone: '+1 (555) 010-9999', metaPhone: '15550109999', googlePhone: '+15550109999',
+    email: '  John.Doe+promo@Gmail.com ',
+    meta: 'john.doe+promo@gmail.com',
+    google: 'johndoe@gmail.com',
+    phone: '+1 (555) 010-9999',
+    metaPhone: '15550109999',
+    googlePhone: '+15550109999',
   },
   {
-    email: 'A.B.C@GoogleMail.com', meta: 'a.b.c@googlemail.com', google: 'abc@googlemail.com',
-    phone: '0044 20 7946 0000', metaPhone: '442079460000', googlePhone: '+442079460000',
+    email: 'A.B.C@GoogleMail.com',
+    meta: 'a.b.c@googlemail.com',
+    google: 'abc@googlemail.com',
+    phone: '0044 20 7946 0000',
+    metaPhone: '442079460000',
+    googlePhone: '+442079460000',
   },
   {
-    email: 'Jane.Doe+x@Example.COM', meta: 'jane.doe+x@example.com', google: 'jane.doe+x@example.com',
-    phone: ' 33-6-12-34-56-78 ', metaPhone: '33612345678', googlePhone: '+33612345678',
+    email: 'Jane.Doe+x@Example.COM',
+    meta: 'jane.doe+x@example.com',
+    google: 'jane.doe+x@example.com',
+    phone: ' 33-6-12-34-56-78 ',
+    metaPhone: '33612345678',
+    googlePhone: '+33612345678',
   },
 ];
 
@@ -101,27 +113,27 @@ it('states the vectors independently of the SQL: one known SHA-256', () => {
  * without spaces. EXTERN_ID is sent normalised, not hashed.
  */
 const metaVectors: [key: string, raw: string, digest: string][] = [
-  ["EMAIL", "  Mary.Jane@Example.COM. ", "8bf381fd6547d5ca489d3ddfc7b3025c0c71935d4295d68ab545a667967660be"],
-  ["EMAIL", "\tO'Brien+ads@Mail.IE\n", "a5d48b02b7a54a4f8681d294fd926fd6f11b591931cf4c136fbd7f86c1733eaa"],
-  ["PHONE", "+1 (650) 555-1212", "e323ec626319ca94ee8bff2e4c87cf613be6ea19919ed1364124e16807ab3176"],
-  ["PHONE", "0044 20 7946 0958", "35e206e5dec4c89b9e8b71b8c32724a5bb518483ac5a20c6617d738375b3b823"],
-  ["FN", "Mary-Jane", "f08f448a5e7a9dc3619bb7c129f6a7d5fc6af002cea17ad71dfdc1c68f4d4e0e"],
-  ["LN", "O'Brien", "b4cb6cb33fe4b865868de825023a1e2790dc12ac01ecc8d7c5afe8254071c8ba"],
-  ["LN", "van der Berg 3rd", "b59d3997e340cb956bf0a58464216a39cdfee861db8a5ab2ed6ae46f357379e0"],
-  ["FI", " J. ", "189f40034be7a199f1fa9891668ee3ab6049f82d38c68be70f596eab2e1857b7"],
-  ["CT", "San Francisco", "1a6bd4d9d79dc0a79b53795c70d3349fa9e38968a3fbefbfe8783efb1d2b6aac"],
-  ["CT", "Saint-Étienne", "c14269527c1426d240cd0e2fe136076b71086bb29cd105f9195c0495c6c4c695"],
-  ["ST", " CA ", "6959097001d10501ac7d54c0bdb8db61420f658f2922cc26e46d536119a31126"],
-  ["ZIP", "94103-1234", "91dc2519ea98c5002cf2091e6a12b772eafdce9dca618e626d7d3b8275361789"],
-  ["ZIP", " SW1A 1AA ", "830e1d4b9838bab1f5c2acdb23e0b502ff13a9832c4632e8d67a1d43d3b7f614"],
-  ["COUNTRY", "U.S.", "79adb2a2fce5c6ba215fe5f27f532d4e7edbac4b6a5e09e1ef3a08084a904621"],
-  ["COUNTRY", " gb ", "0b407281768f0e833afef47ed464b6571d01ca4d53c12ce5c51d1462f4ad6677"],
-  ["DOBY", "1984", "4dea5c7cb70f50322ec9d734aa4aa078be9227c05251e18991c596f387552370"],
-  ["DOBM", "3", "0b8efa5a3bf104413a725c6ff0459a6be12b1fd33314cbb138745baf39504ae5"],
-  ["DOBD", " 07 ", "19b100ab7725c612f3d80ff203ca53cea5cadaafae3bf0f88f0fb4089fe08815"],
-  ["GEN", "Female", "252f10c83610ebca1a059c0bae8255eba2f95be4d1d7bcfa89d7248a82d9f111"],
-  ["GEN", " M ", "62c66a7a5dd70c3146618063c344e531e6d4b59e379808443ce962b3abd63c5a"],
-  ["EXTERN_ID", " CUST-00042 ", "cust-00042"],
+  ['EMAIL', '  Mary.Jane@Example.COM. ', '8bf381fd6547d5ca489d3ddfc7b3025c0c71935d4295d68ab545a667967660be'],
+  ['EMAIL', "\tO'Brien+ads@Mail.IE\n", 'a5d48b02b7a54a4f8681d294fd926fd6f11b591931cf4c136fbd7f86c1733eaa'],
+  ['PHONE', '+1 (650) 555-1212', 'e323ec626319ca94ee8bff2e4c87cf613be6ea19919ed1364124e16807ab3176'],
+  ['PHONE', '0044 20 7946 0958', '35e206e5dec4c89b9e8b71b8c32724a5bb518483ac5a20c6617d738375b3b823'],
+  ['FN', 'Mary-Jane', 'f08f448a5e7a9dc3619bb7c129f6a7d5fc6af002cea17ad71dfdc1c68f4d4e0e'],
+  ['LN', "O'Brien", 'b4cb6cb33fe4b865868de825023a1e2790dc12ac01ecc8d7c5afe8254071c8ba'],
+  ['LN', 'van der Berg 3rd', 'b59d3997e340cb956bf0a58464216a39cdfee861db8a5ab2ed6ae46f357379e0'],
+  ['FI', ' J. ', '189f40034be7a199f1fa9891668ee3ab6049f82d38c68be70f596eab2e1857b7'],
+  ['CT', 'San Francisco', '1a6bd4d9d79dc0a79b53795c70d3349fa9e38968a3fbefbfe8783efb1d2b6aac'],
+  ['CT', 'Saint-Étienne', 'c14269527c1426d240cd0e2fe136076b71086bb29cd105f9195c0495c6c4c695'],
+  ['ST', ' CA ', '6959097001d10501ac7d54c0bdb8db61420f658f2922cc26e46d536119a31126'],
+  ['ZIP', '94103-1234', '91dc2519ea98c5002cf2091e6a12b772eafdce9dca618e626d7d3b8275361789'],
+  ['ZIP', ' SW1A 1AA ', '830e1d4b9838bab1f5c2acdb23e0b502ff13a9832c4632e8d67a1d43d3b7f614'],
+  ['COUNTRY', 'U.S.', '79adb2a2fce5c6ba215fe5f27f532d4e7edbac4b6a5e09e1ef3a08084a904621'],
+  ['COUNTRY', ' gb ', '0b407281768f0e833afef47ed464b6571d01ca4d53c12ce5c51d1462f4ad6677'],
+  ['DOBY', '1984', '4dea5c7cb70f50322ec9d734aa4aa078be9227c05251e18991c596f387552370'],
+  ['DOBM', '3', '0b8efa5a3bf104413a725c6ff0459a6be12b1fd33314cbb138745baf39504ae5'],
+  ['DOBD', ' 07 ', '19b100ab7725c612f3d80ff203ca53cea5cadaafae3bf0f88f0fb4089fe08815'],
+  ['GEN', 'Female', '252f10c83610ebca1a059c0bae8255eba2f95be4d1d7bcfa89d7248a82d9f111'],
+  ['GEN', ' M ', '62c66a7a5dd70c3146618063c344e531e6d4b59e379808443ce962b3abd63c5a'],
+  ['EXTERN_ID', ' CUST-00042 ', 'cust-00042'],
 ];
 
 const metaKeys = requireDestinationType('facebook_ads').objectKinds[0]!.fields!.fields;
@@ -151,7 +163,10 @@ sync people_meta {
   to meta audience "People"
   mode upsert
   identifier ${column('EMAIL')} -> EMAIL hashed
-  map { ${keyNames.filter((k) => k !== 'EMAIL').map((k) => `${column(k)} -> ${k}${metaKeys[k]!.hashed === 'never' ? '' : ' hashed'}`).join(' ')} }
+  map { ${keyNames
+    .filter((k) => k !== 'EMAIL')
+    .map((k) => `${column(k)} -> ${k}${metaKeys[k]!.hashed === 'never' ? '' : ' hashed'}`)
+    .join(' ')} }
 }
 `;
 
@@ -164,7 +179,9 @@ describeEngines('Meta customer-file keys, normalised and hashed in SQL', (engine
   );
   beforeAll(async () => {
     const values = rows.map((r, i) => `(${i + 1}, ${keyNames.map((k) => sqlLiteral(r[k]?.[1] ?? null)).join(', ')})`);
-    await engine.exec(`CREATE SCHEMA IF NOT EXISTS app; CREATE TABLE app.meta_people (n int, ${keyNames.map((k) => `${column(k)} text`).join(', ')}); INSERT INTO app.meta_people VALUES ${values.join(', ')};`);
+    await engine.exec(
+      `CREATE SCHEMA IF NOT EXISTS app; CREATE TABLE app.meta_people (n int, ${keyNames.map((k) => `${column(k)} text`).join(', ')}); INSERT INTO app.meta_people VALUES ${values.join(', ')};`,
+    );
   });
 
   it("sends each key as Meta's SDK computes it, and an unknown key blank", async () => {
@@ -187,14 +204,22 @@ describeEngines('Meta customer-file keys, normalised and hashed in SQL', (engine
   ];
   it('agrees with the JavaScript reference of each step on generated strings', async () => {
     // ASCII letters, digits, the characters the rules act on, and one letter outside a-z.
-    const text = fc.string({ unit: fc.constantFrom(...'aZ09 .-+@_\'\t\n\vxé'.split('')), maxLength: 16 });
-    const samples = fc.sample(fc.tuple(text, text), { numRuns: 60, seed: 12 }).map(([a, b]) => `${a}@${b}`).concat(fc.sample(text, { numRuns: 60, seed: 7 }));
+    const text = fc.string({ unit: fc.constantFrom(..."aZ09 .-+@_'\t\n\vxé".split('')), maxLength: 16 });
+    const samples = fc
+      .sample(fc.tuple(text, text), { numRuns: 60, seed: 12 })
+      .map(([a, b]) => `${a}@${b}`)
+      .concat(fc.sample(text, { numRuns: 60, seed: 7 }));
     const d = apiSqlDialect('postgres');
     for (const rule of rules) {
       // The rule's snippets, filled as the change set fills them, over each sample.
       const sql = rule.steps.reduce((inner, step) => d.fill(d.snippets.normalise[step], { v: inner }), '"t"."x"');
-      const out = await engine.query<{ v: string | null }>(`SELECT ${sql} AS v FROM unnest($1::text[]) WITH ORDINALITY AS "t"("x", "n") ORDER BY "t"."n"`, [samples]);
-      expect(out.map((o) => o.v), rule.name).toEqual(samples.map((x) => normalise(x, rule.steps)));
+      const out = await engine.query<{ v: string | null }>(`SELECT ${sql} AS v FROM unnest($1::text[]) WITH ORDINALITY AS "t"("x", "n") ORDER BY "t"."n"`, [
+        samples,
+      ]);
+      expect(
+        out.map((o) => o.v),
+        rule.name,
+      ).toEqual(samples.map((x) => normalise(x, rule.steps)));
     }
   });
 });
@@ -247,7 +272,9 @@ describeEngines('one meaning of `hashed`, whichever way a value goes', (engine) 
     // The identifier (email) is the row's key; the payload holds the mapped properties.
     const byEmail = new Map(sent.map((r) => [r.row_key, (JSON.parse(r.payload) as { external_ref?: string }).external_ref]));
     await engine.exec(file(of('accounts_wh'), 'apply.sql'));
-    const stored = await engine.query<{ id: number; email: string; external_ref: string | null }>('SELECT id, email, external_ref FROM crm.accounts ORDER BY id');
+    const stored = await engine.query<{ id: number; email: string; external_ref: string | null }>(
+      'SELECT id, email, external_ref FROM crm.accounts ORDER BY id',
+    );
     expect(stored).toHaveLength(refs.length);
     for (const [i, r] of refs.entries()) {
       const normalised = r === null ? null : normalise(r, plainNormalisation);

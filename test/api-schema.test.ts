@@ -68,11 +68,13 @@ describe('malformed plans', () => {
     google.steps[send].when = 'always';
     google.steps[send].deferAccept = 'yes';
     storage.steps[write].when = true;
-    expect(planErrors(google)).toEqual(expect.arrayContaining([
-      `/steps/${call}/when must be one of: "changed"`,
-      `/steps/${send}/when must be one of: "changed"`,
-      `/steps/${send}/deferAccept must be boolean`,
-    ]));
+    expect(planErrors(google)).toEqual(
+      expect.arrayContaining([
+        `/steps/${call}/when must be one of: "changed"`,
+        `/steps/${send}/when must be one of: "changed"`,
+        `/steps/${send}/deferAccept must be boolean`,
+      ]),
+    );
     expect(planErrors(storage)).toContain(`/steps/${write}/when must be one of: "changed"`);
 
     // Steps that neither call nor send take no condition.

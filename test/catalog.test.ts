@@ -58,7 +58,13 @@ const destinationExamples: Record<string, { valid: Record<string, unknown>; inva
   },
   hubspot: { valid: { token: env('HUBSPOT_TOKEN') }, invalid: { token: env('HUBSPOT_TOKEN'), portal: 123 } },
   kafka: {
-    valid: { brokers: 'b1.acme.io:9092,b2.acme.io:9092', sasl_mechanism: 'scram-sha-512', sasl_username: 'sync', sasl_password: env('KAFKA_PASSWORD'), ssl: true },
+    valid: {
+      brokers: 'b1.acme.io:9092,b2.acme.io:9092',
+      sasl_mechanism: 'scram-sha-512',
+      sasl_username: 'sync',
+      sasl_password: env('KAFKA_PASSWORD'),
+      ssl: true,
+    },
     invalid: { brokers: 'b1.acme.io:9092', sasl_username: 'sync' },
   },
   kinesis: {
@@ -67,7 +73,13 @@ const destinationExamples: Record<string, { valid: Record<string, unknown>; inva
   },
   klaviyo: { valid: { api_key: env('KLAVIYO_KEY'), revision: '2024-10-15' }, invalid: {} },
   mixpanel: {
-    valid: { project_token: env('MIXPANEL_TOKEN'), project_id: 12345, service_account_username: 'sync.1a2b.mp-service-account', service_account_secret: env('MP_SA'), region: 'eu' },
+    valid: {
+      project_token: env('MIXPANEL_TOKEN'),
+      project_id: 12345,
+      service_account_username: 'sync.1a2b.mp-service-account',
+      service_account_secret: env('MP_SA'),
+      region: 'eu',
+    },
     invalid: { project_token: env('MIXPANEL_TOKEN'), service_account_username: 'sync.1a2b.mp-service-account' },
   },
   postgres: {
@@ -75,7 +87,13 @@ const destinationExamples: Record<string, { valid: Record<string, unknown>; inva
     invalid: { host: 'replica.acme.internal', database: 'crm', user: 'sync', password: env('PG_PASSWORD'), version: 14 },
   },
   s3: {
-    valid: { bucket: 'acme-exports', region: 'us-east-1', prefix: 'syncs/', access_key_id: env('AWS_ACCESS_KEY_ID'), secret_access_key: env('AWS_SECRET_ACCESS_KEY') },
+    valid: {
+      bucket: 'acme-exports',
+      region: 'us-east-1',
+      prefix: 'syncs/',
+      access_key_id: env('AWS_ACCESS_KEY_ID'),
+      secret_access_key: env('AWS_SECRET_ACCESS_KEY'),
+    },
     invalid: { bucket: 'acme-exports', region: 'us east' },
   },
   salesforce: {
@@ -86,7 +104,12 @@ const destinationExamples: Record<string, { valid: Record<string, unknown>; inva
       refresh_token: env('SF_REFRESH_TOKEN'),
       api_version: '62.0',
     },
-    invalid: { instance_url: 'http://acme.my.salesforce.com', client_id: '3MVG9abc', client_secret: env('SF_CLIENT_SECRET'), refresh_token: env('SF_REFRESH_TOKEN') },
+    invalid: {
+      instance_url: 'http://acme.my.salesforce.com',
+      client_id: '3MVG9abc',
+      client_secret: env('SF_CLIENT_SECRET'),
+      refresh_token: env('SF_REFRESH_TOKEN'),
+    },
   },
   slack: { valid: { token: env('SLACK_BOT_TOKEN'), default_channel: '#sales' }, invalid: { default_channel: '#sales' } },
   snowflake: {
@@ -101,13 +124,31 @@ const destinationExamples: Record<string, { valid: Record<string, unknown>; inva
 
 const sourceExamples: Record<string, { valid: Record<string, unknown>; invalid: Record<string, unknown> }> = {
   postgres: { valid: { database: 'acme', schema: 'analytics', version: 15 }, invalid: { database: 'acme', version: '15' } },
-  snowflake: { valid: { account: 'acme-prod', database: 'ANALYTICS', warehouse: env('SF_WAREHOUSE'), state_schema: 'SYNCWRIGHT' }, invalid: { database: 'ANALYTICS' } },
+  snowflake: {
+    valid: { account: 'acme-prod', database: 'ANALYTICS', warehouse: env('SF_WAREHOUSE'), state_schema: 'SYNCWRIGHT' },
+    invalid: { database: 'ANALYTICS' },
+  },
   bigquery: { valid: { project: 'acme-analytics', location: 'US' }, invalid: { project: 'acme-analytics', dataset: 'has-dash' } },
 };
 
 const allTypes = [
-  'amplitude', 'bigquery', 'braze', 'facebook_ads', 'gcs', 'google_ads', 'hubspot', 'kafka', 'kinesis',
-  'klaviyo', 'mixpanel', 'postgres', 's3', 'salesforce', 'slack', 'snowflake', 'webhook',
+  'amplitude',
+  'bigquery',
+  'braze',
+  'facebook_ads',
+  'gcs',
+  'google_ads',
+  'hubspot',
+  'kafka',
+  'kinesis',
+  'klaviyo',
+  'mixpanel',
+  'postgres',
+  's3',
+  'salesforce',
+  'slack',
+  'snowflake',
+  'webhook',
 ];
 
 describe('the registry', () => {

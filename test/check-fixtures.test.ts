@@ -68,7 +68,9 @@ function golden(d: Diagnostic, files: SourceText[]) {
 
 /** The files with one fix applied. */
 function applyFix(files: SourceText[], fix: Fix): SourceText[] {
-  return files.map((f) => (f.path === fix.span.file ? { ...f, text: f.text.slice(0, fix.span.offset) + fix.replacement + f.text.slice(fix.span.endOffset) } : f));
+  return files.map((f) =>
+    f.path === fix.span.file ? { ...f, text: f.text.slice(0, fix.span.offset) + fix.replacement + f.text.slice(fix.span.endOffset) } : f,
+  );
 }
 
 // A fixture's dbt project lies beside its .sync files, as a project's does.
@@ -106,13 +108,19 @@ describe('invalid inputs', () => {
         expect(words.length > 0 && !/undefined|\[object/.test(words), words).toBe(true);
       }
     }
-    const json = `${JSON.stringify(result.diagnostics.map((d) => golden(d, files)), null, 2)}\n`;
+    const json = `${JSON.stringify(
+      result.diagnostics.map((d) => golden(d, files)),
+      null,
+      2,
+    )}\n`;
     await expect(json).toMatchFileSnapshot(join('golden', 'check', `${name}.json`));
   });
 
   // A fix is one edit that resolves its diagnostic: once applied, one fewer diagnostic says the same thing.
   const fixed = invalid.flatMap(({ name, files, result }) =>
-    result.diagnostics.flatMap((d) => (d.fixes ?? []).map((fix) => [`${name}: ${d.code} at ${d.span.line}:${d.span.column}, ${fix.title}`, files, d, fix] as const)),
+    result.diagnostics.flatMap((d) =>
+      (d.fixes ?? []).map((fix) => [`${name}: ${d.code} at ${d.span.line}:${d.span.column}, ${fix.title}`, files, d, fix] as const),
+    ),
   );
   it('have fixes to apply', () => {
     expect(fixed.length).toBeGreaterThan(20);

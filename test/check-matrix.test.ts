@@ -20,7 +20,12 @@ const semantics: { category: string; types: string[]; records: RecordMode[]; aud
   { category: 'advertising', types: ['google_ads', 'facebook_ads'], records: ['upsert', 'mirror'], audiences: ['add', 'remove', 'mirror'] },
   { category: 'marketing', types: ['braze', 'klaviyo'], records: ['upsert', 'insert'], audiences: ['add', 'remove', 'mirror', 'upsert'] },
   { category: 'analytics', types: ['amplitude', 'mixpanel'], records: ['upsert', 'insert'], audiences: [] },
-  { category: 'warehouse', types: ['snowflake', 'bigquery', 'postgres'], records: ['upsert', 'insert', 'update', 'mirror'], audiences: ['add', 'remove', 'mirror', 'upsert'] },
+  {
+    category: 'warehouse',
+    types: ['snowflake', 'bigquery', 'postgres'],
+    records: ['upsert', 'insert', 'update', 'mirror'],
+    audiences: ['add', 'remove', 'mirror', 'upsert'],
+  },
   { category: 'storage', types: ['s3', 'gcs'], records: ['insert', 'mirror'], audiences: [] },
   { category: 'streaming', types: ['kafka', 'kinesis'], records: ['insert'], audiences: [] },
   { category: 'other', types: ['webhook', 'slack'], records: ['insert'], audiences: [] },
@@ -119,7 +124,9 @@ describe('the mode matrix as written in semantics.md', () => {
 
   it.each(types.map((t) => [t.type, t] as const))('%s: modes differ from the category row only with a modesWhy', (_, type) => {
     const category = modeMatrix[type.category];
-    const same = [...type.recordModes].sort().join() === [...category.records].sort().join() && [...type.audienceModes].sort().join() === [...category.audiences].sort().join();
+    const same =
+      [...type.recordModes].sort().join() === [...category.records].sort().join() &&
+      [...type.audienceModes].sort().join() === [...category.audiences].sort().join();
     if (!same) expect(type.modesWhy?.length ?? 0).toBeGreaterThan(20);
   });
 });
@@ -145,9 +152,7 @@ describe('the checker on every cell of the matrix', () => {
       expect(checked.syncs.map((s) => [s.kind, s.mode, s.destination.type])).toEqual([[syncKind, mode, type.type]]);
       return;
     }
-    expect(diagnostics.map((d) => [d.code, d.severity, d.span.line, d.span.column, d.span.endColumn])).toEqual([
-      [code, 'error', modeLine, 8, 8 + mode.length],
-    ]);
+    expect(diagnostics.map((d) => [d.code, d.severity, d.span.line, d.span.column, d.span.endColumn])).toEqual([[code, 'error', modeLine, 8, 8 + mode.length]]);
     expect(ok).toBe(false);
     expect(checked.syncs).toEqual([]);
     const d = diagnostics[0]!;

@@ -66,6 +66,8 @@ describe('nameHints', () => {
   });
   it('gives no fix for a candidate that is no bare name, unless told how it is written', () => {
     expect(nameHints({ text: 'User id', span }, ['User Id'], 'columns').fixes).toEqual([]);
-    expect(nameHints({ text: 'User id', span }, ['User Id'], 'columns', (c) => JSON.stringify(c)).fixes).toEqual([{ title: 'write `"User Id"`', span, replacement: '"User Id"' }]);
+    expect(nameHints({ text: 'User id', span }, ['User Id'], 'columns', (c) => JSON.stringify(c)).fixes).toEqual([
+      { title: 'write `"User Id"`', span, replacement: '"User Id"' },
+    ]);
   });
 });

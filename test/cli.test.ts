@@ -79,11 +79,29 @@ describe('exit codes', () => {
     ['no command', clean, [], 2, /^syncwright: name a command: check/],
     ['a missing path', clean, ['check', 'missing.sync'], 2, /^syncwright: no such file or folder: missing\.sync\n/],
     ['an unknown --format', clean, ['check', '--format', 'xml'], 2, /Given: "xml", Choices: "text", "json", "github"/],
-    ['a folder with no .sync files: clean, and says it checked nothing', { 'README.md': '# nothing here' }, ['check'], 0, /^no \.sync file under the current folder\nchecked 0 files, 0 syncs: ok$/],
+    [
+      'a folder with no .sync files: clean, and says it checked nothing',
+      { 'README.md': '# nothing here' },
+      ['check'],
+      0,
+      /^no \.sync file under the current folder\nchecked 0 files, 0 syncs: ok$/,
+    ],
     ['an empty file', { 'empty.sync': '' }, ['check'], 0, /^checked 1 file, 0 syncs: ok$/],
     ['a file of comments only', { 'notes.sync': '# to do\n/* later */\n' }, ['check'], 0, /^checked 1 file, 0 syncs: ok$/],
-    ['a binary file', { 'logo.sync': Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]) }, ['check'], 1, /^error\[SW0003\]: cannot read logo\.sync: it is a binary file, not text/],
-    ['a file that is not UTF-8', { 'latin1.sync': Buffer.from('source caf\xe9 : postgres { database "a" }', 'latin1') }, ['check'], 1, /^error\[SW0003\]: cannot read latin1\.sync: it is not UTF-8 text \(an invalid byte at line 1, column 11\)/],
+    [
+      'a binary file',
+      { 'logo.sync': Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]) },
+      ['check'],
+      1,
+      /^error\[SW0003\]: cannot read logo\.sync: it is a binary file, not text/,
+    ],
+    [
+      'a file that is not UTF-8',
+      { 'latin1.sync': Buffer.from('source caf\xe9 : postgres { database "a" }', 'latin1') },
+      ['check'],
+      1,
+      /^error\[SW0003\]: cannot read latin1\.sync: it is not UTF-8 text \(an invalid byte at line 1, column 11\)/,
+    ],
   ] as const)('%s', async (_, files, argv, code, stderr) => {
     const r = await run(files, [...argv]);
     expect(r.stderr).toMatch(stderr);
@@ -120,7 +138,10 @@ describe('exit codes', () => {
     const out: string[] = [];
     const err: string[] = [];
     expect(await main(['check'], { out: (t) => out.push(t), err: (t) => err.push(t), colour: false, cwd: dir })).toBe(0);
-    expect(err).toEqual(["no .sync file under the current folder; not read: artifacts (a compile's output), node_modules (packages)", 'checked 0 files, 0 syncs: ok']);
+    expect(err).toEqual([
+      "no .sync file under the current folder; not read: artifacts (a compile's output), node_modules (packages)",
+      'checked 0 files, 0 syncs: ok',
+    ]);
   });
 });
 
@@ -348,10 +369,29 @@ describe('whether output is coloured', () => {
 describe('bad input ends in a diagnostic, never a crash', () => {
   const header = 'source wh : postgres { database "acme" }\nmodel m { from wh  table t  columns { a int } }\n';
   it.each([
-    ['conditions nested 100,000 deep', { 'deep.sync': `${header}audience x { from m  where ${'('.repeat(100_000)}a = 1${')'.repeat(100_000)} }\n` }, 1, 'SW0013'],
+    [
+      'conditions nested 100,000 deep',
+      { 'deep.sync': `${header}audience x { from m  where ${'('.repeat(100_000)}a = 1${')'.repeat(100_000)} }\n` },
+      1,
+      'SW0013',
+    ],
     ['a where clause of 20,000 terms', { 'long.sync': `${header}audience x { from m  where ${Array(20_000).fill('a = 1').join(' and ')} }\n` }, 0, undefined],
-    ['a message nesting 65 blocks', { 'tpl.sync': `${header}destination h : slack { token env("SLACK_TOKEN") }\nsync s { from m  to h  mode insert  identifier a  message "${'{{#if a}}'.repeat(65)}x${'{{/if}}'.repeat(65)}" }\n` }, 1, 'SW0501'],
-    ['a message nesting 64 blocks', { 'tpl.sync': `${header}destination h : slack { token env("SLACK_TOKEN") }\nsync s { from m  to h  mode insert  identifier a  message "${'{{#if a}}'.repeat(64)}x${'{{/if}}'.repeat(64)}" }\n` }, 0, undefined],
+    [
+      'a message nesting 65 blocks',
+      {
+        'tpl.sync': `${header}destination h : slack { token env("SLACK_TOKEN") }\nsync s { from m  to h  mode insert  identifier a  message "${'{{#if a}}'.repeat(65)}x${'{{/if}}'.repeat(65)}" }\n`,
+      },
+      1,
+      'SW0501',
+    ],
+    [
+      'a message nesting 64 blocks',
+      {
+        'tpl.sync': `${header}destination h : slack { token env("SLACK_TOKEN") }\nsync s { from m  to h  mode insert  identifier a  message "${'{{#if a}}'.repeat(64)}x${'{{/if}}'.repeat(64)}" }\n`,
+      },
+      0,
+      undefined,
+    ],
     ['random bytes', { 'noise.sync': Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 256)) }, 1, 'SW0003'],
     ['only punctuation', { 'p.sync': '{{{ }}} ((( ))) -> -> ??? %%% ,,, ...' }, 1, 'SW0012'],
     ['a folder named like a .sync file', { 'odd.sync/inner.sync': clean['project.sync'] }, 0, undefined],
@@ -380,7 +420,12 @@ describe('the README and the command line agree', () => {
    */
   const takes = async (command: string, option: string) => {
     const err: string[] = [];
-    await main([command, option, ...(command === 'diff' ? ['no-such-folder', 'no-such-folder'] : ['no-such-folder'])], { out: () => {}, err: (t) => err.push(t), colour: false, cwd: tmpdir() });
+    await main([command, option, ...(command === 'diff' ? ['no-such-folder', 'no-such-folder'] : ['no-such-folder'])], {
+      out: () => {},
+      err: (t) => err.push(t),
+      colour: false,
+      cwd: tmpdir(),
+    });
     const unknown = /Unknown arguments?: ([^\n]*)/.exec(err.join('\n'))?.[1]?.split(', ') ?? [];
     return !unknown.includes(option.replace(/^--/, ''));
   };
@@ -398,7 +443,9 @@ describe('the README and the command line agree', () => {
 
 describe('huge input: check and compile give the same verdict, without a stack trace', () => {
   const header = 'source wh : postgres { database "acme" }\nmodel m { from wh  table t.m  primary key id  columns { id bigint  email string } }\n';
-  const audience = (where: string) => ({ 'big.sync': `${header}audience x { from m  where ${where} }\nsync s { from x  to wh table t.members  mode add  identifier id -> id }\n` });
+  const audience = (where: string) => ({
+    'big.sync': `${header}audience x { from m  where ${where} }\nsync s { from x  to wh table t.members  mode add  identifier id -> id }\n`,
+  });
 
   it.each([
     ['a 40 KB line of stray characters', 20_000],
@@ -412,7 +459,9 @@ describe('huge input: check and compile give the same verdict, without a stack t
       expect(r.stderr.length).toBeLessThan(25_000);
       expect(Math.max(...r.stderr.split('\n').map((l) => l.length))).toBeLessThanOrEqual(130);
       expect(r.stderr.match(/^error\[SW0002\]/gm)).toHaveLength(50);
-      expect(r.stderr).toContain(`error[SW0006]: ${(n - 50).toLocaleString('en-US')} more diagnostics of this file, from here on, are not shown (${(n - 50).toLocaleString('en-US')} errors, 0 warnings)`);
+      expect(r.stderr).toContain(
+        `error[SW0006]: ${(n - 50).toLocaleString('en-US')} more diagnostics of this file, from here on, are not shown (${(n - 50).toLocaleString('en-US')} errors, 0 warnings)`,
+      );
       expect(r.stderr.trimEnd().split('\n').at(-1)).toBe(`${n.toLocaleString('en-US')} errors, 0 warnings`);
       const json = await run(files, [...argv, '--format', 'json']);
       expect((JSON.parse(json.stdout) as { diagnostics: unknown[] }).diagnostics).toHaveLength(51);
@@ -467,7 +516,11 @@ describe('the installed command', () => {
   });
 
   it('lays out --help in columns and runs no command', () => {
-    const r = spawnSync(process.execPath, [join(repo, 'bin', 'syncwright.js'), '--help'], { cwd: repo, encoding: 'utf8', env: { ...process.env, COLUMNS: '100' } });
+    const r = spawnSync(process.execPath, [join(repo, 'bin', 'syncwright.js'), '--help'], {
+      cwd: repo,
+      encoding: 'utf8',
+      env: { ...process.env, COLUMNS: '100' },
+    });
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^Commands:\n {2}syncwright check \[paths\.\.\] +parse and check \.sync files/m);
     expect(r.stdout).toMatch(/^ {2}--format +how diagnostics are printed/m);
@@ -476,7 +529,7 @@ describe('the installed command', () => {
     expect(sub.stdout).toMatch(/--out +output folder, replaced as a whole/);
   });
 
-  it("prints its own version, not that of the project it runs in", () => {
+  it('prints its own version, not that of the project it runs in', () => {
     const dir = project({ 'package.json': '{"name": "analytics", "version": "9.9.9"}' });
     made.push(dir);
     const r = spawnSync(process.execPath, [join(repo, 'bin', 'syncwright.js'), '--version'], { cwd: dir, encoding: 'utf8' });

@@ -44,7 +44,9 @@ function exampleSyncs(example: string): CheckedSync[] {
   return project.syncs.filter((s) => s.destination.category !== 'warehouse');
 }
 
-const examples = readdirSync(join(root, 'examples'), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+const examples = readdirSync(join(root, 'examples'), { withFileTypes: true })
+  .filter((e) => e.isDirectory())
+  .map((e) => e.name);
 
 const targets: { name: string; sync: () => CheckedSync }[] = [
   ...allApiCases().map((c) => ({ name: `golden ${c.type}/${c.kind}-${c.mode}`, sync: () => checkedSync(c.project, c.sync) })),
@@ -69,7 +71,9 @@ describe('every request of every plan conforms to the vendor contract', () => {
     expect(rendered.length).toBeGreaterThan(0);
     expect(silent).toEqual([]);
     // One line per kind of problem: array positions are folded (data/3/1 and data/8/1 are one).
-    const problems = [...new Set(rendered.flatMap((r) => r.problems.map((p) => `${r.step}: ${p}`.replace(/\/\d+(?=[/:]|$)/g, '/*').replace(/\[\d+\]/g, '[*]'))))];
+    const problems = [
+      ...new Set(rendered.flatMap((r) => r.problems.map((p) => `${r.step}: ${p}`.replace(/\/\d+(?=[/:]|$)/g, '/*').replace(/\[\d+\]/g, '[*]')))),
+    ];
     expect(problems).toEqual([]);
   });
 });
@@ -78,7 +82,12 @@ describe('every request of every plan conforms to the vendor contract', () => {
 // the contract must refuse, and what the product does now.
 const json = { 'content-type': 'application/json' };
 const refused = (type: string, method: string, url: string, body: unknown, headers: Record<string, string> = {}) =>
-  checkRequest(type, { method, url, headers: { ...json, ...headers }, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) }).problems;
+  checkRequest(type, {
+    method,
+    url,
+    headers: { ...json, ...headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  }).problems;
 const hubspotAuth = { authorization: 'Bearer t' };
 const googleAuth = { authorization: 'Bearer t', 'developer-token': 'd' };
 const job = 'https://googleads.googleapis.com/v24/customers/1234567890/offlineUserDataJobs/9:addOperations';
@@ -96,25 +105,39 @@ describe('the cases of issue 12', () => {
   });
 
   it('2. HubSpot batch create needs associations, batch read propertiesWithHistory', () => {
-    expect(refused('hubspot', 'POST', 'https://api.hubapi.com/crm/v3/objects/contacts/batch/create', { inputs: [{ properties: { a: 'b' } }] }, hubspotAuth)).toEqual([
-      "hubspot.objects.batch_create: body/inputs/0: must have required property 'associations'",
-    ]);
-    expect(refused('hubspot', 'POST', 'https://api.hubapi.com/crm/v3/objects/contacts/batch/read', { idProperty: 'email', inputs: [{ id: 'a@b.co' }], properties: ['email'] }, hubspotAuth)).toEqual([
-      "hubspot.objects.batch_read: body: must have required property 'propertiesWithHistory'",
-    ]);
+    expect(
+      refused('hubspot', 'POST', 'https://api.hubapi.com/crm/v3/objects/contacts/batch/create', { inputs: [{ properties: { a: 'b' } }] }, hubspotAuth),
+    ).toEqual(["hubspot.objects.batch_create: body/inputs/0: must have required property 'associations'"]);
+    expect(
+      refused(
+        'hubspot',
+        'POST',
+        'https://api.hubapi.com/crm/v3/objects/contacts/batch/read',
+        { idProperty: 'email', inputs: [{ id: 'a@b.co' }], properties: ['email'] },
+        hubspotAuth,
+      ),
+    ).toEqual(["hubspot.objects.batch_read: body: must have required property 'propertiesWithHistory'"]);
   });
 
   it('3. Salesforce deletes need record ids, at most 200', () => {
     const url = (ids: string) => `https://acme.my.salesforce.com/services/data/v62.0/composite/sobjects?ids=${ids}&allOrNone=false`;
     expect(refused('salesforce', 'DELETE', url(','), undefined, { authorization: 'Bearer t' })).toHaveLength(1);
     const ids = Array.from({ length: 201 }, (_, i) => `00v${String(i).padStart(15, '0')}`).join(',');
-    expect(refused('salesforce', 'DELETE', url(ids), undefined, { authorization: 'Bearer t' })).toEqual(['salesforce.collections.delete: 201 items at ?ids; at most 200 per request']);
+    expect(refused('salesforce', 'DELETE', url(ids), undefined, { authorization: 'Bearer t' })).toEqual([
+      'salesforce.collections.delete: 201 items at ?ids; at most 200 per request',
+    ]);
   });
 
   it('4. Klaviyo takes 5 MB per bulk import, and every plan with a byte limit carries it', () => {
-    const profiles = Array.from({ length: 10_000 }, (_, i) => ({ type: 'profile', attributes: { email: `u${i}@example.com`, properties: { note: 'x'.repeat(650) } } }));
+    const profiles = Array.from({ length: 10_000 }, (_, i) => ({
+      type: 'profile',
+      attributes: { email: `u${i}@example.com`, properties: { note: 'x'.repeat(650) } },
+    }));
     const body = { data: { type: 'profile-bulk-import-job', attributes: { profiles: { data: profiles } } } };
-    const problems = refused('klaviyo', 'POST', 'https://a.klaviyo.com/api/profile-bulk-import-jobs', body, { authorization: 'Klaviyo-API-Key k', revision: '2024-10-15' });
+    const problems = refused('klaviyo', 'POST', 'https://a.klaviyo.com/api/profile-bulk-import-jobs', body, {
+      authorization: 'Klaviyo-API-Key k',
+      revision: '2024-10-15',
+    });
     expect(problems).toEqual([expect.stringMatching(/^klaviyo\.bulk_import_profiles: a body of \d+ bytes; at most 5000000$/)]);
     for (const t of targets) {
       const sync = t.sync();
@@ -127,9 +150,9 @@ describe('the cases of issue 12', () => {
 
   it('5. Mixpanel time is an integer: an ISO string is refused, and the example sends milliseconds', async () => {
     const event = { event: 'Checkout Abandoned', properties: { time: '2024-03-10T12:34:56', distinct_id: 'a@b.co', $insert_id: 'abc' } };
-    expect(refused('mixpanel', 'POST', 'https://api.mixpanel.com/import?strict=1', [event], { authorization: `Basic ${Buffer.from('s:').toString('base64')}` })).toEqual([
-      'mixpanel.import: body/0/properties/time: must be integer',
-    ]);
+    expect(
+      refused('mixpanel', 'POST', 'https://api.mixpanel.com/import?strict=1', [event], { authorization: `Basic ${Buffer.from('s:').toString('base64')}` }),
+    ).toEqual(['mixpanel.import: body/0/properties/time: must be integer']);
     const sync = exampleSyncs('ecommerce').find((s) => s.name === 'abandoned_checkouts_to_mixpanel')!;
     expect(changeSetOf(sync, ['added']).fields.find((f) => f.field === 'time')).toMatchObject({ type: 'timestamp', encode: 'epoch_ms' });
   });
@@ -148,38 +171,65 @@ describe('the cases of issue 12', () => {
     expect(refused('google_ads', 'POST', 'https://googleads.googleapis.com/v24/customers/1234567890/userLists:mutate', list, googleAuth)).toEqual([
       'google.user_lists.mutate: /operations/0/create/membershipLifeSpan: UserList.membership_life_span must be between 0 and 540 inclusive, not 10000',
     ]);
-    expect(refused('google_ads', 'POST', job, { operations: [{ create: { userIdentifiers: [{ hashedEmail: hex }, { hashed_phone_number: null }] } }] }, googleAuth)).toEqual([
-      'google.jobs.add_operations: /operations/0/create/userIdentifiers/1: UserIdentifier.identifier: exactly one must be specified, none is',
-    ]);
+    expect(
+      refused('google_ads', 'POST', job, { operations: [{ create: { userIdentifiers: [{ hashedEmail: hex }, { hashed_phone_number: null }] } }] }, googleAuth),
+    ).toEqual(['google.jobs.add_operations: /operations/0/create/userIdentifiers/1: UserIdentifier.identifier: exactly one must be specified, none is']);
     const users = Array.from({ length: 50_001 }, () => ({ create: { userIdentifiers: [{ hashedEmail: hex }, { hashedPhoneNumber: hex }] } }));
-    expect(refused('google_ads', 'POST', job, { operations: users }, googleAuth)).toEqual(['google.jobs.add_operations: 100002 identifiers in one request; at most 100000']);
+    expect(refused('google_ads', 'POST', job, { operations: users }, googleAuth)).toEqual([
+      'google.jobs.add_operations: 100002 identifiers in one request; at most 100000',
+    ]);
   });
 
   it('12. Amplitude: fewer than 2,000 events, its keys at the top level, and the order is not the user', () => {
-    const events = Array.from({ length: 2_000 }, () => ({ event_type: 'Order Completed', user_id: 'order-1', event_properties: { user_id: 42, time: '2024-03-10', revenue: 9.5 } }));
+    const events = Array.from({ length: 2_000 }, () => ({
+      event_type: 'Order Completed',
+      user_id: 'order-1',
+      event_properties: { user_id: 42, time: '2024-03-10', revenue: 9.5 },
+    }));
     expect(refused('amplitude', 'POST', 'https://api2.amplitude.com/2/httpapi', { api_key: 'k', events })).toEqual(
-      expect.arrayContaining(['amplitude.httpapi: 2000 items at /events; at most 1999 per request', 'amplitude.httpapi: events[0].event_properties.user_id: a top-level key of the event']),
+      expect.arrayContaining([
+        'amplitude.httpapi: 2000 items at /events; at most 1999 per request',
+        'amplitude.httpapi: events[0].event_properties.user_id: a top-level key of the event',
+      ]),
     );
     const sync = exampleSyncs('ecommerce').find((s) => s.name === 'orders_to_amplitude')!;
     const ctx = apiContext(sync);
     expect(placedFields(ctx).top).toEqual(['user_id', 'time', 'revenue', 'currency']);
     expect(ctx.identifierField).toBe('order_id');
     const row = { key: 'gid://order/1', payload: { user_id: 'cust-00042', time: 1, revenue: 9.5, currency: 'USD', order_number: '#1' }, idempotency_key: hex };
-    const body = render((emitSync(planApiSync(sync, {}), new SqlFormatter()).plan.steps.find((s) => s.kind === 'send') as SendStep).requests[0]!.request.body!.template, { vars: {}, run: {}, rows: [row] }, { env: envPlaceholder }) as { events: Record<string, unknown>[] };
-    expect(body.events[0]).toMatchObject({ user_id: 'cust-00042', time: 1, revenue: 9.5, currency: 'USD', event_properties: { order_id: 'gid://order/1', order_number: '#1' } });
+    const body = render(
+      (emitSync(planApiSync(sync, {}), new SqlFormatter()).plan.steps.find((s) => s.kind === 'send') as SendStep).requests[0]!.request.body!.template,
+      { vars: {}, run: {}, rows: [row] },
+      { env: envPlaceholder },
+    ) as { events: Record<string, unknown>[] };
+    expect(body.events[0]).toMatchObject({
+      user_id: 'cust-00042',
+      time: 1,
+      revenue: 9.5,
+      currency: 'USD',
+      event_properties: { order_id: 'gid://order/1', order_number: '#1' },
+    });
   });
 
   it('12. Amplitude Identify takes no min_id_length: integer user ids get a warning at check time', () => {
-    const { diagnostics } = checkProject([{ path: 'p.sync', text: 'source w : postgres { database "a" }\nmodel m { from w  table a.m  primary key id  columns { id bigint  plan string } }\ndestination amp : amplitude { api_key env("K") }\nsync s { from m  to amp object user  mode upsert  identifier id -> user_id  map { plan -> plan } }\n' }]);
+    const { diagnostics } = checkProject([
+      {
+        path: 'p.sync',
+        text: 'source w : postgres { database "a" }\nmodel m { from w  table a.m  primary key id  columns { id bigint  plan string } }\ndestination amp : amplitude { api_key env("K") }\nsync s { from m  to amp object user  mode upsert  identifier id -> user_id  map { plan -> plan } }\n',
+      },
+    ]);
     expect(diagnostics.map((d) => d.code)).toEqual(['SW0609']);
   });
 
   it('13. a storage key keeps its extension once', () => {
-    expect(objectKeyProblems('s3', 'syncwright/finance/daily_active_users_30d.csv.csv', 'csv')).toEqual(['the object key syncwright/finance/daily_active_users_30d.csv.csv repeats its extension']);
+    expect(objectKeyProblems('s3', 'syncwright/finance/daily_active_users_30d.csv.csv', 'csv')).toEqual([
+      'the object key syncwright/finance/daily_active_users_30d.csv.csv repeats its extension',
+    ]);
   });
 
   it('14. closed field sets are refused at compile time with "did you mean"', () => {
-    const text = 'source w : postgres { database "a" }\nmodel m { from w  table a.m  primary key email  columns { email string  device_id string } }\ndestination meta : facebook_ads { ad_account "act_1" token env("T") }\ndestination g : google_ads { customer_id "1234567890" developer_token env("D") client_id "c" client_secret env("S") refresh_token env("R") }\nsync a { from m  to meta audience "A"  mode upsert  identifier email -> CUSTOMER_EMAIL hashed }\nsync b { from m  to g audience "B"  mode upsert  identifier email -> hashed_emial hashed  map { device_id -> mobile_id } }\n';
+    const text =
+      'source w : postgres { database "a" }\nmodel m { from w  table a.m  primary key email  columns { email string  device_id string } }\ndestination meta : facebook_ads { ad_account "act_1" token env("T") }\ndestination g : google_ads { customer_id "1234567890" developer_token env("D") client_id "c" client_secret env("S") refresh_token env("R") }\nsync a { from m  to meta audience "A"  mode upsert  identifier email -> CUSTOMER_EMAIL hashed }\nsync b { from m  to g audience "B"  mode upsert  identifier email -> hashed_emial hashed  map { device_id -> mobile_id } }\n';
     const { diagnostics } = checkProject([{ path: 'p.sync', text }]);
     expect(diagnostics.map((d) => [d.code, d.hints[0]])).toEqual([
       // CUSTOMER_EMAIL keeps the key EMAIL whole: a rename that added a word.
@@ -196,17 +246,26 @@ describe('the cases of issue 12', () => {
   });
 
   it('16. a webhook message is the JSON body, values escaped by {{json}}, custom headers from env()', () => {
-    const text = 'source w : postgres { database "a" }\nmodel m { from w  table a.m  primary key id  columns { id bigint  name string } }\ndestination h : webhook { url "https://h.io" header_x_api_key env("HOOK_KEY") }\nsync s { from m  to h  mode insert  identifier id  message """{ "name": {{json name}} }""" }\n';
+    const text =
+      'source w : postgres { database "a" }\nmodel m { from w  table a.m  primary key id  columns { id bigint  name string } }\ndestination h : webhook { url "https://h.io" header_x_api_key env("HOOK_KEY") }\nsync s { from m  to h  mode insert  identifier id  message """{ "name": {{json name}} }""" }\n';
     const sync = checkedSync(text, 's');
     const step = emitSync(planApiSync(sync, {}), new SqlFormatter()).plan.steps.find((s): s is SendStep => s.kind === 'send')!;
     const row = { key: '1', columns: { id: 1, name: 'Ann "the quote" O\'Brien\n' }, idempotency_key: hex };
-    const req = buildRequest(step.requests[0]!.request, { vars: {}, run: {}, rows: [row], row }, { env: envPlaceholder, message: compileMessage(step.message!) });
+    const req = buildRequest(
+      step.requests[0]!.request,
+      { vars: {}, run: {}, rows: [row], row },
+      { env: envPlaceholder, message: compileMessage(step.message!) },
+    );
     expect(JSON.parse(req.body!)).toEqual({ name: 'Ann "the quote" O\'Brien\n' });
     expect(req.headers['x-api-key']).toBe('<env HOOK_KEY>');
     // The old model, the message as a string inside an envelope, is what the contract refuses.
     const old = { sync: 's', key: '1', record: { id: '1' }, message: '{ "name": "Ann" }' };
-    expect(checkRequest('webhook', { method: 'POST', url: 'https://h.io/', headers: { ...json, 'idempotency-key': hex }, body: JSON.stringify(old) }, { context: { batch: false, messages: [{ name: 'Ann' }] } }).problems).toEqual([
-      'webhook.post: with a message, each row is the JSON value the message renders to',
-    ]);
+    expect(
+      checkRequest(
+        'webhook',
+        { method: 'POST', url: 'https://h.io/', headers: { ...json, 'idempotency-key': hex }, body: JSON.stringify(old) },
+        { context: { batch: false, messages: [{ name: 'Ann' }] } },
+      ).problems,
+    ).toEqual(['webhook.post: with a message, each row is the JSON value the message renders to']);
   });
 });

@@ -51,18 +51,40 @@ describe('examples/dbt-shop', () => {
       lock: { key: expect.stringMatching(/^-?\d+$/), on: 'destination' },
     });
     expect(hubspot.scheduler.env).toEqual(['HUBSPOT_TOKEN']);
-    expect(hubspot.scheduler.steps.map((s: { kind: string; engine: string }) => `${s.kind}:${s.engine}`)).toEqual(['changes:postgres', 'read:postgres', 'send:executor', 'commit:postgres']);
+    expect(hubspot.scheduler.steps.map((s: { kind: string; engine: string }) => `${s.kind}:${s.engine}`)).toEqual([
+      'changes:postgres',
+      'read:postgres',
+      'send:executor',
+      'commit:postgres',
+    ]);
   });
 
-  it('writes dbt exposures that dbt\'s property-file schema accepts', () => {
-    const r = syncwright(['dbt', 'exposures', 'shop', '--out', 'shop/dbt/models/syncwright_exposures.yml', '--owner-name', 'Data team', '--owner-email', 'data@example.com', '--url', 'https://airflow.example.com/dags/{sync}'], dir);
+  it("writes dbt exposures that dbt's property-file schema accepts", () => {
+    const r = syncwright(
+      [
+        'dbt',
+        'exposures',
+        'shop',
+        '--out',
+        'shop/dbt/models/syncwright_exposures.yml',
+        '--owner-name',
+        'Data team',
+        '--owner-email',
+        'data@example.com',
+        '--url',
+        'https://airflow.example.com/dags/{sync}',
+      ],
+      dir,
+    );
     expect(r).toMatchObject({ code: 0 });
     expect(r.stderr).toContain('wrote 2 exposures');
     const yaml = readFileSync(join(dir, 'shop', 'dbt', 'models', 'syncwright_exposures.yml'), 'utf8');
     // Read back by a YAML parser of its own, as dbt reads it.
     const file = JSON.parse(python(['-c', 'import json, sys, yaml; print(json.dumps(yaml.safe_load(sys.stdin.read())))'], yaml));
     const { Ajv } = require('ajv') as typeof import('ajv');
-    const validate = new Ajv({ strict: false, allErrors: true }).compile(JSON.parse(readFileSync(join(repo, 'test', 'fixtures', 'dbt', 'schemas', 'dbt_yml_files-exposures.json'), 'utf8')));
+    const validate = new Ajv({ strict: false, allErrors: true }).compile(
+      JSON.parse(readFileSync(join(repo, 'test', 'fixtures', 'dbt', 'schemas', 'dbt_yml_files-exposures.json'), 'utf8')),
+    );
     expect(validate(file), JSON.stringify(validate.errors)).toBe(true);
     expect(file.exposures.map((e: { name: string }) => e.name)).toEqual(['syncwright_customers_to_hubspot', 'syncwright_customers_to_sales']);
     expect(file.exposures[0]).toMatchObject({
@@ -88,7 +110,13 @@ describe('examples/dbt-shop', () => {
     const cron = dags[join(dir, 'dags', 'syncwright_cron_0_x_x_x_x.py')];
     expect(cron.dag).toMatchObject({ dag_id: "'syncwright_cron_0_x_x_x_x'", schedule: "'0 * * * *'", max_active_runs: '1', catchup: 'False' });
     expect(cron.tasks).toEqual([
-      { operator: 'CompiledSqlOperator', task_id: 'customers_to_sales__1_apply', conn_id: "'shop_warehouse'", sql_file: "f'{BUILD}/customers_to_sales/apply.sql'", max_active_tis_per_dag: '1' },
+      {
+        operator: 'CompiledSqlOperator',
+        task_id: 'customers_to_sales__1_apply',
+        conn_id: "'shop_warehouse'",
+        sql_file: "f'{BUILD}/customers_to_sales/apply.sql'",
+        max_active_tis_per_dag: '1',
+      },
     ]);
     const after = dags[join(dir, 'dags', 'syncwright_after_dim_customers.py')];
     expect(after.dag.schedule).toBe("[Dataset('dbt://model.shop.dim_customers')]");
@@ -102,10 +130,21 @@ describe('examples/dbt-shop', () => {
       },
     ]);
     // Airflow 3's import paths first, Airflow 2.9's as the fallback.
-    expect(after.imports).toEqual(expect.arrayContaining(['from airflow.sdk import Asset as Dataset', 'from airflow.datasets import Dataset', 'from airflow.providers.standard.operators.bash import BashOperator', 'from airflow.operators.bash import BashOperator']));
+    expect(after.imports).toEqual(
+      expect.arrayContaining([
+        'from airflow.sdk import Asset as Dataset',
+        'from airflow.datasets import Dataset',
+        'from airflow.providers.standard.operators.bash import BashOperator',
+        'from airflow.operators.bash import BashOperator',
+      ]),
+    );
     // The variable is checked by name on the worker; its value never appears.
-    const command = JSON.parse(python([dagTool, 'command', join(dir, 'dags'), 'npx syncwright', '/opt/airflow/build/customers_to_hubspot/plan.json', 'HUBSPOT_TOKEN']));
-    expect(command).toBe(': "${HUBSPOT_TOKEN:?HUBSPOT_TOKEN is not set on this worker}" && npx syncwright run --plan /opt/airflow/build/customers_to_hubspot/plan.json');
+    const command = JSON.parse(
+      python([dagTool, 'command', join(dir, 'dags'), 'npx syncwright', '/opt/airflow/build/customers_to_hubspot/plan.json', 'HUBSPOT_TOKEN']),
+    );
+    expect(command).toBe(
+      ': "${HUBSPOT_TOKEN:?HUBSPOT_TOKEN is not set on this worker}" && npx syncwright run --plan /opt/airflow/build/customers_to_hubspot/plan.json',
+    );
   });
 
   it('never renders a compiled script as a Jinja template, so a `{% endraw %}` in a where string stays text', () => {
@@ -132,7 +171,10 @@ describe('examples/dbt-shop', () => {
     expect(syncwright(['airflow', '--manifest', 'two-steps.json', '--out', 'dags2'], dir)).toMatchObject({ code: 0 });
     const file = join(dir, 'dags2', 'syncwright_cron_0_x_x_x_x.py');
     const dag = JSON.parse(python([dagTool, file]))[file];
-    expect(dag.tasks.map((t: { task_id: string; conn_id: string }) => `${t.task_id} ${t.conn_id}`)).toEqual(["customers_to_sales__1_extract 'a'", "customers_to_sales__2_apply 'b'"]);
+    expect(dag.tasks.map((t: { task_id: string; conn_id: string }) => `${t.task_id} ${t.conn_id}`)).toEqual([
+      "customers_to_sales__1_extract 'a'",
+      "customers_to_sales__2_apply 'b'",
+    ]);
     expect(dag.edges).toEqual([['customers_to_sales__1_extract', 'customers_to_sales__2_apply']]);
   });
 
@@ -144,7 +186,9 @@ describe('examples/dbt-shop', () => {
     const sales = JSON.parse(readFileSync(join(dir, 'env-build', 'manifest.json'), 'utf8')).syncs[1];
     expect(sales.destination.target).toEqual(['{{env:SALES_SCHEMA}}', 'customers']);
     expect(sales.scheduler).toMatchObject({ env: ['SALES_SCHEMA'], names: ['SALES_SCHEMA'] });
-    expect(syncwright(['airflow', '--manifest', 'env-build/manifest.json', '--out', 'env-dags', '--build', '/opt/airflow/build'], dir)).toMatchObject({ code: 0 });
+    expect(syncwright(['airflow', '--manifest', 'env-build/manifest.json', '--out', 'env-dags', '--build', '/opt/airflow/build'], dir)).toMatchObject({
+      code: 0,
+    });
     const file = join(dir, 'env-dags', 'syncwright_cron_0_x_x_x_x.py');
     expect(JSON.parse(python([dagTool, file]))[file].tasks).toEqual([
       {

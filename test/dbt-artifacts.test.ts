@@ -47,7 +47,7 @@ describe('manifests of dbt-core, schema v10 to v12', () => {
 });
 
 describe('a public project on Snowflake (jaffle_shop, dbt 1.9.4)', () => {
-  it('has a catalog that validates against dbt\'s published catalog v1 schema', () => {
+  it("has a catalog that validates against dbt's published catalog v1 schema", () => {
     const { Ajv2020 } = require('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
     const validate = new Ajv2020({ strict: false, allErrors: true }).compile(json('schemas/catalog-v1.json') as object);
     expect(validate(json('jaffle-shop-snowflake/target/catalog.json')), JSON.stringify(validate.errors)).toBe(true);
@@ -55,7 +55,7 @@ describe('a public project on Snowflake (jaffle_shop, dbt 1.9.4)', () => {
     expect(validate({ ...(json('jaffle-shop-snowflake/target/catalog.json') as object), extra: 1 })).toBe(false);
   });
 
-  it('types YAML\'s lower-case columns from the catalog\'s upper-case ones, and keeps the folded relation', () => {
+  it("types YAML's lower-case columns from the catalog's upper-case ones, and keeps the folded relation", () => {
     const project = readDbtProject(json('jaffle-shop-snowflake/target/manifest.json'), json('jaffle-shop-snowflake/target/catalog.json'));
     const model = project.models.get('customers')!;
     // relation_name FY26_TASK_FORCE_ICHIKAWA.STREAMLIT_TEST.customers: unquoted, folded by Snowflake.
@@ -73,7 +73,7 @@ describe('a public project on Snowflake (jaffle_shop, dbt 1.9.4)', () => {
     expect(model.columns).toHaveLength(9);
   });
 
-  it('compiles a sync of it: a column written bare in the .sync file is the catalog\'s upper-case one', () => {
+  it("compiles a sync of it: a column written bare in the .sync file is the catalog's upper-case one", () => {
     const sync = `source sf : snowflake {
   account     "acme-xy12345"
   database    "FY26_TASK_FORCE_ICHIKAWA"
@@ -97,8 +97,15 @@ sync customers_copy {
     expect(result.diagnostics.map((d) => d.code).sort()).toEqual(['SW0205', 'SW0215']);
     const model = result.project.models[0]!;
     expect(model.columns.map((c) => `${c.name.text} ${c.type}`)).toEqual([
-      'CUSTOMER_ID string', 'CUSTOMER_NAME string', 'COUNT_LIFETIME_ORDERS decimal', 'FIRST_ORDERED_AT timestamp', 'LAST_ORDERED_AT timestamp',
-      'LIFETIME_SPEND_PRETAX decimal', 'LIFETIME_TAX_PAID decimal', 'LIFETIME_SPEND decimal', 'CUSTOMER_TYPE string',
+      'CUSTOMER_ID string',
+      'CUSTOMER_NAME string',
+      'COUNT_LIFETIME_ORDERS decimal',
+      'FIRST_ORDERED_AT timestamp',
+      'LAST_ORDERED_AT timestamp',
+      'LIFETIME_SPEND_PRETAX decimal',
+      'LIFETIME_TAX_PAID decimal',
+      'LIFETIME_SPEND decimal',
+      'CUSTOMER_TYPE string',
     ]);
     const apply = emitSync(planSync(result.project.syncs[0]!, {}), new SqlFormatter()).files.find((f) => f.name === 'apply.sql')!.content;
     expect(apply).toContain('"FY26_TASK_FORCE_ICHIKAWA"."STREAMLIT_TEST"."CUSTOMERS" AS "m"');
@@ -116,7 +123,9 @@ describe('the example project on both targets', () => {
     const prod = check('prod');
     expect(dev.diagnostics).toEqual([]);
     expect(prod.diagnostics).toEqual([]);
-    const sql = (r: typeof dev) => emitSync(planSync(r.project.syncs.find((s) => s.name === 'customers_to_sales')!, {}), new SqlFormatter()).files.find((f) => f.name === 'apply.sql')!.content;
+    const sql = (r: typeof dev) =>
+      emitSync(planSync(r.project.syncs.find((s) => s.name === 'customers_to_sales')!, {}), new SqlFormatter()).files.find((f) => f.name === 'apply.sql')!
+        .content;
     expect(sql(dev)).toContain('"dbt_dev"."dim_customers"');
     expect(sql(dev)).not.toContain('"analytics"');
     expect(sql(prod)).toContain('"analytics"."dim_customers"');
@@ -134,22 +143,41 @@ describe('the example project on both targets', () => {
       ['lifetime_value', 'decimal', 12, true],
       ['updated_at', 'timestamp', null, true],
     ]);
-    expect(model.dbt).toEqual({ uniqueId: 'model.shop.dim_customers', name: 'dim_customers', unique: ['customer_id', 'email'], notNull: ['customer_id', 'email'] });
+    expect(model.dbt).toEqual({
+      uniqueId: 'model.shop.dim_customers',
+      name: 'dim_customers',
+      unique: ['customer_id', 'email'],
+      notNull: ['customer_id', 'email'],
+    });
   });
 
   it('names the target folder it could not read', () => {
     const staging = check('staging');
     expect(staging.ok).toBe(false);
     expect(staging.diagnostics[0]).toMatchObject({ code: 'SW0123', message: expect.stringContaining('cannot read dbt/target/staging/manifest.json: ENOENT') });
-    expect(staging.diagnostics[0]!.hints[0]).toBe('run `dbt compile --target staging --target-path target/staging` (and `dbt docs generate` for column types) in dbt');
+    expect(staging.diagnostics[0]!.hints[0]).toBe(
+      'run `dbt compile --target staging --target-path target/staging` (and `dbt docs generate` for column types) in dbt',
+    );
   });
 });
 
-describe('reading dbt\'s words', () => {
+describe("reading dbt's words", () => {
   it('reads relation names as each warehouse quotes them', () => {
-    expect(relationParts('"dbt"."my ""odd"" schema"."t"')).toEqual([{ text: 'dbt', quoted: true }, { text: 'my "odd" schema', quoted: true }, { text: 't', quoted: true }]);
-    expect(relationParts('`proj-1`.`ds`.`t`')).toEqual([{ text: 'proj-1', quoted: true }, { text: 'ds', quoted: true }, { text: 't', quoted: true }]);
-    expect(relationParts('DB.S.T')).toEqual([{ text: 'DB', quoted: false }, { text: 'S', quoted: false }, { text: 'T', quoted: false }]);
+    expect(relationParts('"dbt"."my ""odd"" schema"."t"')).toEqual([
+      { text: 'dbt', quoted: true },
+      { text: 'my "odd" schema', quoted: true },
+      { text: 't', quoted: true },
+    ]);
+    expect(relationParts('`proj-1`.`ds`.`t`')).toEqual([
+      { text: 'proj-1', quoted: true },
+      { text: 'ds', quoted: true },
+      { text: 't', quoted: true },
+    ]);
+    expect(relationParts('DB.S.T')).toEqual([
+      { text: 'DB', quoted: false },
+      { text: 'S', quoted: false },
+      { text: 'T', quoted: false },
+    ]);
     expect(relationParts('"unclosed.t')).toBeUndefined();
   });
 

@@ -78,14 +78,30 @@ const scenarios: Scenario[] = [
   {
     name: 'sync-added-deleting',
     project: 'b2b-saas',
-    head: [['syncs/new.sync', '', newSync('accounts_replica', '  from accounts\n  to warehouse table crm_sync.accounts\n  mode mirror\n  identifier account_id -> account_id\n  guard deletes <= 1%')]],
+    head: [
+      [
+        'syncs/new.sync',
+        '',
+        newSync(
+          'accounts_replica',
+          '  from accounts\n  to warehouse table crm_sync.accounts\n  mode mirror\n  identifier account_id -> account_id\n  guard deletes <= 1%',
+        ),
+      ],
+    ],
     kinds: ['sync-added'],
     destructive: ['sync-added'],
   },
   {
     name: 'sync-removed',
     project: 'b2b-saas',
-    head: [['syncs/hubspot.sync', 'sync pqls_to_hubspot_list {', 'sync pqls_to_hubspot_list_gone {'], ['syncs/hubspot.sync', 'sync pqls_to_hubspot_list_gone {\n  from       product_qualified_leads', 'sync pqls_to_hubspot_list_gone {\n  from       active_trials']],
+    head: [
+      ['syncs/hubspot.sync', 'sync pqls_to_hubspot_list {', 'sync pqls_to_hubspot_list_gone {'],
+      [
+        'syncs/hubspot.sync',
+        'sync pqls_to_hubspot_list_gone {\n  from       product_qualified_leads',
+        'sync pqls_to_hubspot_list_gone {\n  from       active_trials',
+      ],
+    ],
     kinds: ['sync-added', 'sync-removed'],
     destructive: [],
   },
@@ -113,7 +129,13 @@ const scenarios: Scenario[] = [
   {
     name: 'mode-audience-mirror',
     project: 'ecommerce',
-    head: [['syncs/ads.sync', '  mode       add\n  identifier email -> EMAIL hashed\n  batch      10000', '  mode       mirror\n  identifier email -> EMAIL hashed\n  batch      10000']],
+    head: [
+      [
+        'syncs/ads.sync',
+        '  mode       add\n  identifier email -> EMAIL hashed\n  batch      10000',
+        '  mode       mirror\n  identifier email -> EMAIL hashed\n  batch      10000',
+      ],
+    ],
     kinds: ['mode'],
     destructive: ['mode'],
   },
@@ -121,14 +143,20 @@ const scenarios: Scenario[] = [
     name: 'mode-other',
     project: 'b2b-saas',
     // Out of mirror: the guard must go too (a guard on a mode that deletes nothing is an error).
-    head: [['syncs/warehouse.sync', '  mode       mirror\n  identifier account_id -> account_id', '  mode       upsert\n  identifier account_id -> account_id'], ['syncs/warehouse.sync', '  guard      deletes <= 5%\n', '']],
+    head: [
+      ['syncs/warehouse.sync', '  mode       mirror\n  identifier account_id -> account_id', '  mode       upsert\n  identifier account_id -> account_id'],
+      ['syncs/warehouse.sync', '  guard      deletes <= 5%\n', ''],
+    ],
     kinds: ['mode', 'guard-deletes'],
     destructive: [],
   },
   {
     name: 'identifier',
     project: 'b2b-saas',
-    head: [['syncs/salesforce.sync', 'identifier account_id -> Syncwright_Account_Id__c', 'identifier domain -> Website'], ['syncs/salesforce.sync', '    domain          -> Website\n', '']],
+    head: [
+      ['syncs/salesforce.sync', 'identifier account_id -> Syncwright_Account_Id__c', 'identifier domain -> Website'],
+      ['syncs/salesforce.sync', '    domain          -> Website\n', ''],
+    ],
     kinds: ['identifier', 'field-removed'],
     destructive: ['identifier'],
   },
@@ -199,7 +227,11 @@ const scenarios: Scenario[] = [
     project: 'b2b-saas',
     head: [
       ['syncs/hubspot.sync', '    job_title      -> jobtitle\n', ''],
-      ['syncs/hubspot.sync', '    plan           -> plan_tier\n    billing_status -> billing_status\n    signed_up_at', '    account_domain -> company_domain\n    billing_status -> plan_tier\n    plan           -> billing_status\n    signed_up_at'],
+      [
+        'syncs/hubspot.sync',
+        '    plan           -> plan_tier\n    billing_status -> billing_status\n    signed_up_at',
+        '    account_domain -> company_domain\n    billing_status -> plan_tier\n    plan           -> billing_status\n    signed_up_at',
+      ],
       ['syncs/hubspot.sync', '    last_name      -> lastname\n', '    last_name      -> lastname hashed\n'],
     ],
     kinds: ['field-added', 'field-removed', 'field-column', 'field-hashing'],
@@ -226,7 +258,11 @@ const scenarios: Scenario[] = [
       ['models.sync', 'table       analytics.dim_accounts', 'table       analytics.dim_accounts_v2'],
       ['models.sync', '    seats_purchased       int\n', '    seats_purchased       bigint\n    seats_used            int?\n'],
       ['audiences.sync', "where billing_status = 'trialing'", "where billing_status = 'trialing' and plan <> 'enterprise'"],
-      ['destinations.sync', 'destination hubspot : hubspot {', 'destination intercom : webhook {\n  url "https://hooks.example.com/intercom"\n}\n\ndestination hubspot : hubspot {'],
+      [
+        'destinations.sync',
+        'destination hubspot : hubspot {',
+        'destination intercom : webhook {\n  url "https://hooks.example.com/intercom"\n}\n\ndestination hubspot : hubspot {',
+      ],
     ],
     kinds: ['source', 'destination-settings', 'model', 'audience', 'definition-added'],
     destructive: [],
@@ -244,7 +280,17 @@ describe('syncwright diff: every change kind on pairs of example projects', () =
   it('covers every kind of change', () => {
     const covered = new Set(scenarios.flatMap((s) => s.kinds));
     // A definition removed needs nothing that reads it: an unused destination, added above in reverse.
-    const removed = diff('b2b-saas', [], [['destinations.sync', 'destination hubspot : hubspot {', 'destination unused : webhook {\n  url "https://x.example.com"\n}\n\ndestination hubspot : hubspot {']]);
+    const removed = diff(
+      'b2b-saas',
+      [],
+      [
+        [
+          'destinations.sync',
+          'destination hubspot : hubspot {',
+          'destination unused : webhook {\n  url "https://x.example.com"\n}\n\ndestination hubspot : hubspot {',
+        ],
+      ],
+    );
     expect(removed.map((c) => `${c.kind} ${c.subject.kind} ${c.subject.name}`)).toEqual(['definition-removed destination unused']);
     covered.add('definition-removed');
     expect(changeKinds.filter((k) => !covered.has(k))).toEqual([]);
@@ -252,7 +298,13 @@ describe('syncwright diff: every change kind on pairs of example projects', () =
 
   it('finds nothing between versions that differ only in layout and comments', () => {
     const files = example('b2b-saas');
-    const reformatted = files.map((f) => ({ path: f.path, text: f.text.replace(/#[^\n]*/g, '').replace(/ +/g, ' ').replace(/ %/g, '%') }));
+    const reformatted = files.map((f) => ({
+      path: f.path,
+      text: f.text
+        .replace(/#[^\n]*/g, '')
+        .replace(/ +/g, ' ')
+        .replace(/ %/g, '%'),
+    }));
     expect(compareProjects(version(files), version(reformatted))).toEqual([]);
     expect(renderDiff('text', [], { base: 'a', head: 'b' })).toBe('syncwright diff a → b: no change in meaning\n');
   });
@@ -290,8 +342,10 @@ describe('syncwright diff: every change kind on pairs of example projects', () =
 describe('syncwright diff on git repositories and folders (CLI)', () => {
   const bin = join(repo, 'bin', 'syncwright.js');
   let dir: string;
-  const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', '-c', 'commit.gpgsign=false', ...args], { cwd, stdio: 'pipe' }).toString();
-  const run = (cwd: string, ...args: string[]) => spawnSync(process.execPath, [bin, 'diff', ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const git = (cwd: string, ...args: string[]) =>
+    execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', '-c', 'commit.gpgsign=false', ...args], { cwd, stdio: 'pipe' }).toString();
+  const run = (cwd: string, ...args: string[]) =>
+    spawnSync(process.execPath, [bin, 'diff', ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
 
   beforeAll(() => {
     ensureBuilt();
@@ -304,7 +358,10 @@ describe('syncwright diff on git repositories and folders (CLI)', () => {
     git(join(dir, 'repo'), 'add', '.');
     git(join(dir, 'repo'), 'commit', '-q', '-m', 'base');
     const hubspot = join(dir, 'repo', 'syncs-project', 'syncs', 'hubspot.sync');
-    writeFileSync(hubspot, readFileSync(hubspot, 'utf8').replace('mode       upsert\n  identifier email -> email', 'mode       mirror\n  identifier email -> email'));
+    writeFileSync(
+      hubspot,
+      readFileSync(hubspot, 'utf8').replace('mode       upsert\n  identifier email -> email', 'mode       mirror\n  identifier email -> email'),
+    );
     git(join(dir, 'repo'), 'commit', '-q', '-am', 'head');
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));

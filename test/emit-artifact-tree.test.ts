@@ -4,7 +4,22 @@
  * folder up to date in place; a file unchanged since the last compile is hard-linked from it
  * (and nothing else is), the rest is written afresh.
  */
-import { cpSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { basename, join } from 'node:path';
@@ -23,7 +38,10 @@ const inode = (path: string) => statSync(join(out, path)).ino;
 const home = () => join(dir, '.build.syncwright');
 const kept = () => join(home(), 'previous');
 /** What the outputs' folder holds, the output's own folder named `output`. */
-const homeEntries = () => readdirSync(home()).map((f) => (f === basename(readlinkSync(out)) ? 'output' : f)).sort();
+const homeEntries = () =>
+  readdirSync(home())
+    .map((f) => (f === basename(readlinkSync(out)) ? 'output' : f))
+    .sort();
 /** Every folder and file of the output by inode. */
 const inodes = () => Object.fromEntries(['.', ...readdirSync(out, { recursive: true }).map(String)].sort().map((p) => [p, inode(p)]));
 
@@ -97,7 +115,14 @@ describe('recompiling into a previous output', () => {
       'whales_add/apply.sql',
       'whales_add/plan.json',
     ]);
-    expect(readdirSync(kept()).sort()).toEqual(['.syncwright-formatted.json', '.syncwright-syncs.json', 'manifest.json', 'users_mirror', 'users_upsert', 'whales_add']);
+    expect(readdirSync(kept()).sort()).toEqual([
+      '.syncwright-formatted.json',
+      '.syncwright-syncs.json',
+      'manifest.json',
+      'users_mirror',
+      'users_upsert',
+      'whales_add',
+    ]);
   });
 
   it('writes nothing through a link in the kept folder, and leaves a folder of that name that is not its own', async () => {
@@ -257,8 +282,11 @@ describe('writeTreeAtomically', () => {
     expect(await compile()).toBe(0);
     const plan = JSON.parse(readFileSync(join(out, 'users_mirror/plan.json'), 'utf8'));
     const named = (name: string) => ({ plan: { ...plan, sync: { ...plan.sync, name } }, files: [] });
-    await expect(writeTreeAtomically(out, (tree) => [named('users_mirror'), named('Users_Mirror')].forEach((a) => tree.addSync(a)))).rejects.toThrow('but for case');
-    for (const name of ['..', 'a/b', '.hidden']) await expect(writeTreeAtomically(out, (tree) => tree.addSync(named(name)))).rejects.toThrow('cannot be a folder');
+    await expect(writeTreeAtomically(out, (tree) => [named('users_mirror'), named('Users_Mirror')].forEach((a) => tree.addSync(a)))).rejects.toThrow(
+      'but for case',
+    );
+    for (const name of ['..', 'a/b', '.hidden'])
+      await expect(writeTreeAtomically(out, (tree) => tree.addSync(named(name)))).rejects.toThrow('cannot be a folder');
     expect(readdirSync(out).sort()).toEqual(['manifest.json', 'users_mirror', 'whales_add']);
   });
 

@@ -13,7 +13,10 @@ import { writeMixedProject } from '../bench/mixed-project.js';
 import { getDialect } from '../src/dialect/index.js';
 import { statementSeparator } from '../src/emit/templates.js';
 
-const shape = ['select "swph0", count(*) as "swph1" from "swph2" where "swph0" is not null group by "swph0";', 'delete from "swph2" where "swph1" = \'swph3\';'].join(statementSeparator);
+const shape = [
+  'select "swph0", count(*) as "swph1" from "swph2" where "swph0" is not null group by "swph0";',
+  'delete from "swph2" where "swph1" = \'swph3\';',
+].join(statementSeparator);
 
 /** A fresh copy of the format module, with sql-formatter's `format` counted. */
 async function freshFormat() {
@@ -48,7 +51,6 @@ describe('the formatting of one compile', () => {
     expect(other.formatScript(getDialect('postgres'), shape)).toBe(expected);
     expect(first.calls.n).toBe(4);
   });
-
 
   it('gives the same script without formatting again', async () => {
     const next = await freshFormat();

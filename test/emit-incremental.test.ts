@@ -41,7 +41,9 @@ async function compileInto(out: string, reuse = true): Promise<string[]> {
 /** Every file of a build folder by its path, with its text. */
 function tree(out: string): Record<string, string> {
   const root = join(dir, out);
-  const files = readdirSync(root, { recursive: true }).map(String).filter((p) => statSync(join(root, p)).isFile());
+  const files = readdirSync(root, { recursive: true })
+    .map(String)
+    .filter((p) => statSync(join(root, p)).isFile());
   return Object.fromEntries(files.sort().map((p) => [p, readFileSync(join(root, p), 'utf8')]));
 }
 
@@ -84,7 +86,12 @@ describe('a recompile into the same folder', () => {
     // A line above every sync of a file: each is written one line further down.
     edit('syncs/warehouse.sync', (t) => `# moved\n${t}`);
     // A sync added, in a file of its own.
-    writeFileSync(join(src(), 'syncs', 'more.sync'), readFileSync(join(src(), 'syncs', 'hubspot.sync'), 'utf8').match(/sync trial_ends_out_of_nurture \{[^}]*\}/)![0].replace('trial_ends_out_of_nurture', 'trials_again'));
+    writeFileSync(
+      join(src(), 'syncs', 'more.sync'),
+      readFileSync(join(src(), 'syncs', 'hubspot.sync'), 'utf8')
+        .match(/sync trial_ends_out_of_nurture \{[^}]*\}/)![0]
+        .replace('trial_ends_out_of_nurture', 'trials_again'),
+    );
 
     expect(await compileInto('build')).toEqual([
       'accounts_to_finance',

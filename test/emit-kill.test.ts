@@ -73,11 +73,15 @@ describe('a compile killed at any step', () => {
     for (; step < 100; step++) {
       const dir = join(scratch, `step-${step}`);
       cpSync(start, dir, { recursive: true, verbatimSymlinks: true });
-      const run = spawnSync(process.execPath, ['--require', join(repo, 'test', 'support', 'kill-at.cjs'), join(repo, 'bin', 'syncwright.js'), 'compile', 'src', '--out', 'build'], {
-        cwd: dir,
-        encoding: 'utf8',
-        env: { ...process.env, SYNCWRIGHT_TEST_KILL_AT: String(step) },
-      });
+      const run = spawnSync(
+        process.execPath,
+        ['--require', join(repo, 'test', 'support', 'kill-at.cjs'), join(repo, 'bin', 'syncwright.js'), 'compile', 'src', '--out', 'build'],
+        {
+          cwd: dir,
+          encoding: 'utf8',
+          env: { ...process.env, SYNCWRIGHT_TEST_KILL_AT: String(step) },
+        },
+      );
       if (run.signal === null) {
         // The compile made fewer changes than `step`: it ran to its end.
         expect([run.status, run.stderr]).toEqual([0, 'compiled 2 syncs into build\n']);
@@ -91,7 +95,8 @@ describe('a compile killed at any step', () => {
       } catch (e) {
         throw new Error(`killed before change ${step}: build cannot be read (${(e as Error).message})`);
       }
-      const whole = found === undefined ? 'none' : JSON.stringify(found) === JSON.stringify(old) ? 'old' : JSON.stringify(found) === JSON.stringify(next) ? 'new' : 'a mix';
+      const whole =
+        found === undefined ? 'none' : JSON.stringify(found) === JSON.stringify(old) ? 'old' : JSON.stringify(found) === JSON.stringify(next) ? 'new' : 'a mix';
       expect(whole, `killed before change ${step}`).toMatch(/^(old|new)$/);
       seen.add(whole);
       // The next compile takes over the killed one's lock and puts the new output in place.

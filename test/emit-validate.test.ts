@@ -120,6 +120,8 @@ describe("plan.json's text", () => {
     const plan = all.find((p) => p.steps.some((s) => s.kind === 'send'))!;
     const at = plan.steps.findIndex((s) => s.kind === 'send');
     const broken = { ...plan, steps: plan.steps.map((s, i) => (i === at ? { ...s, batch: { ...(s as { batch: object }).batch, size: 'many' } } : s)) } as Plan;
-    expect(() => writer.text(broken, 'broken/plan.json')).toThrow(`broken/plan.json does not match schemas/plan.schema.json:\n  /steps/${at}/batch/size must be integer`);
+    expect(() => writer.text(broken, 'broken/plan.json')).toThrow(
+      `broken/plan.json does not match schemas/plan.schema.json:\n  /steps/${at}/batch/size must be integer`,
+    );
   });
 });

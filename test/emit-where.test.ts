@@ -28,22 +28,22 @@ describe('the layout of a condition', () => {
     ['a = 1 and (b = 2 or c = 3)', ['"a" = 1', 'AND ("b" = 2 OR "c" = 3)']],
     ['not (a = 1 or b = 2)', ['NOT ("a" = 1 OR "b" = 2)']],
     [
-      'a = 1 and (b = \'a long enough string\' or c = \'to break the group\')',
+      "a = 1 and (b = 'a long enough string' or c = 'to break the group')",
       ['"a" = 1', 'AND (', '  "b" = \'a long enough string\'', '  OR "c" = \'to break the group\'', ')'],
     ],
-    ['a in (1, 2, 3) and b not in (\'x\')', ['"a" IN (1, 2, 3)', 'AND "b" NOT IN (\'x\')']],
+    ["a in (1, 2, 3) and b not in ('x')", ['"a" IN (1, 2, 3)', 'AND "b" NOT IN (\'x\')']],
     [
       `a in (${Array.from({ length: 12 }, (_, i) => `'value ${i}'`).join(', ')})`,
       ['"a" IN (', ...Array.from({ length: 12 }, (_, i) => `  'value ${i}'${i < 11 ? ',' : ''}`), ')'],
     ],
-    ['a between 1 and 2 and b is not null and c not like \'x%\'', ['"a" BETWEEN 1 AND 2', 'AND "b" IS NOT NULL', 'AND "c" NOT LIKE \'x%\'']],
-    ['d >= date \'2024-01-31\'', ['"d" >= CAST(\'2024-01-31\' AS DATE)']],
+    ["a between 1 and 2 and b is not null and c not like 'x%'", ['"a" BETWEEN 1 AND 2', 'AND "b" IS NOT NULL', 'AND "c" NOT LIKE \'x%\'']],
+    ["d >= date '2024-01-31'", ['"d" >= CAST(\'2024-01-31\' AS DATE)']],
   ])('%s', (where, expected) => {
     expect(lines(where)).toEqual(expected);
   });
 
-  it('writes strings with the dialect\'s literal function, and `like` with the backslash as its escape', () => {
-    expect(lines("a = 'it\\'s' or b like 'a\\\\%'")).toEqual(['"a" = \'it\'\'s\'', "OR \"b\" LIKE E'a\\\\%'"]);
+  it("writes strings with the dialect's literal function, and `like` with the backslash as its escape", () => {
+    expect(lines("a = 'it\\'s' or b like 'a\\\\%'")).toEqual(["\"a\" = 'it''s'", 'OR "b" LIKE E\'a\\\\%\'']);
     expect(lines("b like 'a\\\\%'", 'snowflake')).toEqual(["\"b\" LIKE 'a\\\\%' ESCAPE '\\\\'"]);
   });
 });

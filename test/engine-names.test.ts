@@ -45,8 +45,11 @@ for (const engine of scratchEngines) {
       const db = await engine.open();
       const hook = await startWebhook();
       try {
-        await sql(db, `CREATE SCHEMA shop; CREATE TABLE shop.customers (id bigint PRIMARY KEY, email text);
-          INSERT INTO shop.customers VALUES (1, 'a@x.test'), (2, 'b@x.test'), (3, 'c@x.test');`);
+        await sql(
+          db,
+          `CREATE SCHEMA shop; CREATE TABLE shop.customers (id bigint PRIMARY KEY, email text);
+          INSERT INTO shop.customers VALUES (1, 'a@x.test'), (2, 'b@x.test'), (3, 'c@x.test');`,
+        );
         const build = await compileText(`
 source shop : postgres { database "shop" }
 model customers {
@@ -66,7 +69,7 @@ sync ${longName} {
 `);
         const run = () => runSync(db, build, longName, { endpoints: { hook: hook.api.url } });
         const first = await run();
-        expect(first, JSON.stringify(first.rejected?.slice(0, 2) ?? first.error)).toMatchObject({ status: "ok", operations: { post: 3 } });
+        expect(first, JSON.stringify(first.rejected?.slice(0, 2) ?? first.error)).toMatchObject({ status: 'ok', operations: { post: 3 } });
         // The snapshot and the accepted rows in the state schema; the change set, a temporary
         // table of the run's session, is gone with it: its name is read from changes.sql.
         const [tables] = await sql(db, "SELECT tablename FROM pg_tables WHERE schemaname = 'syncwright' ORDER BY 1");

@@ -93,10 +93,16 @@ describe('env() in .sync files, checked', () => {
     expect(out.text).toContain("table       env('SRC_SCHEMA').customers\n");
   });
 
-  const diagnostics = (text: string) => compile([{ path: 'p.sync', text }], {}).diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code} ${d.span.line}:${d.span.column} ${d.message}`);
+  const diagnostics = (text: string) =>
+    compile([{ path: 'p.sync', text }], {})
+      .diagnostics.filter((d) => d.severity === 'error')
+      .map((d) => `${d.code} ${d.span.line}:${d.span.column} ${d.message}`);
 
   it('a table of an API destination cannot be named by env()', () => {
-    const text = `${project(pgSource, '', 'webhook { url "https://x.example.com" }')}`.replace('to         dw table env("DST_SCHEMA").customers_copy', 'to dw path env("P")').replace('mode       mirror', 'mode insert').replace('guard      deletes <= 50%', '');
+    const text = `${project(pgSource, '', 'webhook { url "https://x.example.com" }')}`
+      .replace('to         dw table env("DST_SCHEMA").customers_copy', 'to dw path env("P")')
+      .replace('mode       mirror', 'mode insert')
+      .replace('guard      deletes <= 50%', '');
     expect(diagnostics(text)).toEqual([expect.stringMatching(/^SW0211 12:14 a webhook path cannot be named by env\(\)/)]);
   });
 
@@ -129,12 +135,19 @@ for (const engine of scratchEngines) {
       CREATE TABLE prod.customers_copy (id BIGINT PRIMARY KEY, email TEXT);
       CREATE TABLE y (n INT);`;
     const copies = async () =>
-      (await sql(db, `SELECT 'dev' AS s, id, email FROM dev.customers_copy UNION ALL SELECT 'prod', id, email FROM prod.customers_copy ORDER BY 1, 2`))[0]!.map((r) => `${r.s} ${r.id} ${r.email}`);
+      (await sql(db, `SELECT 'dev' AS s, id, email FROM dev.customers_copy UNION ALL SELECT 'prod', id, email FROM prod.customers_copy ORDER BY 1, 2`))[0]!.map(
+        (r) => `${r.s} ${r.id} ${r.email}`,
+      );
 
     beforeAll(async () => {
       db = await engine.open();
       await sql(db, seed);
-      build = await compileText(project(pgSource, '', 'postgres { database "test" }').replace('destination dw : postgres { database "test" }', '').replace('to         dw table', 'to         wh table'), 15);
+      build = await compileText(
+        project(pgSource, '', 'postgres { database "test" }')
+          .replace('destination dw : postgres { database "test" }', '')
+          .replace('to         dw table', 'to         wh table'),
+        15,
+      );
     });
     afterAll(async () => db?.drop());
 

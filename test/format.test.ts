@@ -29,9 +29,7 @@ describe('formatSource: golden files', () => {
 
 describe('formatSource: comments', () => {
   it('keeps own-line `#` and `//` comments before the next item, at its indentation', () => {
-    expect(format('model m {\n# why\n      from w\n        // and this\ntable t }')).toBe(
-      'model m {\n  # why\n  from  w\n  // and this\n  table t\n}\n',
-    );
+    expect(format('model m {\n# why\n      from w\n        // and this\ntable t }')).toBe('model m {\n  # why\n  from  w\n  // and this\n  table t\n}\n');
   });
 
   it('keeps trailing comments on the same printed line', () => {
@@ -47,9 +45,7 @@ describe('formatSource: comments', () => {
   });
 
   it('keeps comments at the end of a block inside it, and at the end of the file', () => {
-    expect(format('model m { from w\n# end of m\n}\n\n\n# end of file\n')).toBe(
-      'model m {\n  from w\n  # end of m\n}\n\n# end of file\n',
-    );
+    expect(format('model m { from w\n# end of m\n}\n\n\n# end of file\n')).toBe('model m {\n  from w\n  # end of m\n}\n\n# end of file\n');
   });
 
   it('keeps block comments, inline and over several lines, as written', () => {

@@ -24,13 +24,58 @@ const corpus = syncFiles('examples', 'test/fixtures');
 
 /** Text pieces to insert: the lexer's hard cases (unclosed quotes and comments, line breaks), any code point, any byte. */
 const insertion = fc.oneof(
-  fc.constantFrom('{', '}', '(', ')', '"', "'", '`', '"""', '/*', '*/', '#', '//', '\n', '\r', '\r\n', '\t', '->', '?', '%', ',', '.', ':', '-', '<=', 'not', 'in', 'date', 'model', 'sync', 'from', 'columns', '\u00a0', '\ufeff', '\u2028', '\0'),
+  fc.constantFrom(
+    '{',
+    '}',
+    '(',
+    ')',
+    '"',
+    "'",
+    '`',
+    '"""',
+    '/*',
+    '*/',
+    '#',
+    '//',
+    '\n',
+    '\r',
+    '\r\n',
+    '\t',
+    '->',
+    '?',
+    '%',
+    ',',
+    '.',
+    ':',
+    '-',
+    '<=',
+    'not',
+    'in',
+    'date',
+    'model',
+    'sync',
+    'from',
+    'columns',
+    '\u00a0',
+    '\ufeff',
+    '\u2028',
+    '\0',
+  ),
   fc.string({ unit: 'binary', minLength: 1, maxLength: 4 }),
   fc.uint8Array({ minLength: 1, maxLength: 4 }).map((bytes) => String.fromCharCode(...bytes)),
 );
 
 /** Comments that keep a file valid wherever they go between tokens: they stress where the formatter puts comments. */
-const comment = fc.constantFrom(' # c\n', '\n# own line\n', ' /* c */ ', '/*c*/', '\n/* a\n   b */\n', ' // c\n', '\n\n# after a blank line\n\n', '\n  // x  \r\n');
+const comment = fc.constantFrom(
+  ' # c\n',
+  '\n# own line\n',
+  ' /* c */ ',
+  '/*c*/',
+  '\n/* a\n   b */\n',
+  ' // c\n',
+  '\n\n# after a blank line\n\n',
+  '\n  // x  \r\n',
+);
 
 /** Positions are drawn as naturals and taken modulo the size of what they index, so any text fits. */
 const position = fc.nat({ max: 1_000_000 });
@@ -39,9 +84,7 @@ type Range = [start: number, end: number];
 
 function tokenRanges(text: string): Range[] {
   const lexed = lex(text);
-  return [...lexed.tokens, ...(lexed.groups.comments ?? [])]
-    .map((t): Range => [t.startOffset, t.startOffset + t.image.length])
-    .sort((a, b) => a[0] - b[0]);
+  return [...lexed.tokens, ...(lexed.groups.comments ?? [])].map((t): Range => [t.startOffset, t.startOffset + t.image.length]).sort((a, b) => a[0] - b[0]);
 }
 
 /** An edit of the token at `at` (modulo the token count) and the one after it, if any. */
@@ -71,7 +114,7 @@ const mutations: Record<string, Mutation> = {
       next ? text.slice(0, s) + text.slice(next[0], next[1]) + text.slice(e, next[0]) + text.slice(s, e) + text.slice(next[1]) : text,
     ),
   },
-  'truncate': { piece: nothing, apply: (text, at) => text.slice(0, at % (text.length + 1)) },
+  truncate: { piece: nothing, apply: (text, at) => text.slice(0, at % (text.length + 1)) },
   'insert random text': {
     piece: insertion,
     apply: (text, at, piece) => {
@@ -220,7 +263,12 @@ model m { from wh  table t.m  primary key id  columns { id bigint  a int } }
 audience x { from m  where ${open.repeat(depth)}a = 1${close.repeat(depth)} }
 sync s { from x  to wh table t.members  mode mirror  identifier id -> id  guard deletes <= 5% }
 `;
-    for (const [open, close] of [['(', ')'], ['not ', ''], ['(a = 2 or ', ')'], ['a = 3 and (a = 2 or ', ')']]) {
+    for (const [open, close] of [
+      ['(', ')'],
+      ['not ', ''],
+      ['(a = 2 or ', ')'],
+      ['a = 3 and (a = 2 or ', ')'],
+    ]) {
       // The deepest the parser reads, found by halving: the checker reports anything deeper.
       let [ok, tooDeep] = [1, 4_000];
       while (tooDeep - ok > 1) {

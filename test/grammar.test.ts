@@ -13,7 +13,6 @@ const grammarPath = new URL('../grammar/syncwright.tmLanguage.json', import.meta
 const diagramsPath = new URL('../grammar/diagrams.html', import.meta.url);
 const grammarText = readFileSync(grammarPath, 'utf8');
 
-
 interface Rule {
   name?: string;
   match?: string;
@@ -88,9 +87,7 @@ describe('TextMate grammar, run by the TextMate engine', () => {
     return text.split('\n').flatMap((line, i) => {
       const r = grammar.tokenizeLine(line, stack);
       stack = r.ruleStack;
-      return r.tokens
-        .map((t) => ({ line: i + 1, text: line.slice(t.startIndex, t.endIndex), scopes: t.scopes }))
-        .filter((t) => t.text.trim() !== '');
+      return r.tokens.map((t) => ({ line: i + 1, text: line.slice(t.startIndex, t.endIndex), scopes: t.scopes })).filter((t) => t.text.trim() !== '');
     });
   }
 
@@ -121,7 +118,7 @@ describe('TextMate grammar, run by the TextMate engine', () => {
   it('scopes comments, strings and escapes', () => {
     expect(scopesOf(' the warehouse', 1)).toContain('comment.line.number-sign.sync');
     expect(scopesOf('analytics', 2)).toContain('string.quoted.double.sync');
-    expect(scopesOf('\\\'', 10)).toEqual(expect.arrayContaining(['string.quoted.single.sync', 'constant.character.escape.sync']));
+    expect(scopesOf("\\'", 10)).toEqual(expect.arrayContaining(['string.quoted.single.sync', 'constant.character.escape.sync']));
   });
 
   it('keeps a triple-quoted string open across lines, comment markers included', () => {

@@ -99,10 +99,7 @@ describeWithSqlfluff('harness sqlfluff', () => {
 
   it('reports garbage as unparsable, with its line, in snowflake and bigquery', async () => {
     // Same tick: one sqlfluff run for both dialects.
-    const [snow, bq] = await Promise.all([
-      parseWithSqlfluff(garbage, 'snowflake'),
-      parseWithSqlfluff(garbage, 'bigquery'),
-    ]);
+    const [snow, bq] = await Promise.all([parseWithSqlfluff(garbage, 'snowflake'), parseWithSqlfluff(garbage, 'bigquery')]);
     for (const r of [snow, bq]) {
       expect(r?.unparsable).toEqual([{ line: 3, text: 'this is not sql at all' }]);
       expect(r?.statements).toEqual(['select_statement', 'unparsable', 'select_statement']);

@@ -143,7 +143,10 @@ type Sent = { key: string; fields: unknown };
 async function expectExactlyChosen(db: ScratchDb, what: string, sent: Sent[]): Promise<void> {
   await expectVictim(db, what);
   const [written] = await sql(db, `SELECT audience, id, ${ident(memberField)} AS field FROM ${ident(schema)}.${ident(members)} ORDER BY id`);
-  expect(written?.map((r) => ({ id: Number(r.id), field: r.field })), `${what}: the rows the warehouse sync wrote`).toEqual(expectedMembers);
+  expect(
+    written?.map((r) => ({ id: Number(r.id), field: r.field })),
+    `${what}: the rows the warehouse sync wrote`,
+  ).toEqual(expectedMembers);
   expect(new Set(written?.map((r) => r.audience))).toEqual(new Set(['chosen']));
   expect(sent.map((r) => r.key).sort(), `${what}: the rows of the API change set`).toEqual(expectedIds.map((id) => `${id}@x.test`).sort());
   for (const c of sent) {
@@ -194,7 +197,11 @@ for (const engine of scratchEngines) {
         expect(hubspot.api.violations).toEqual([]);
         const contacts = hubspot.records('contacts');
         expect(hubspot.lists.map((l) => [l.name, [...l.members].sort()])).toEqual([['VIP', contacts.map((c) => c.id).sort()]]);
-        await expectExactlyChosen(db, 'syncwright run', contacts.map(({ properties: { email, ...fields } }) => ({ key: String(email), fields })));
+        await expectExactlyChosen(
+          db,
+          'syncwright run',
+          contacts.map(({ properties: { email, ...fields } }) => ({ key: String(email), fields })),
+        );
       });
 
       // psql reaches the server only; the embedded database runs the same files through `syncwright run`.
@@ -204,12 +211,19 @@ for (const engine of scratchEngines) {
         // session, read.sql's rows are kept in a table the test reads afterwards.
         const keep = `CREATE TABLE public.read_rows AS SELECT * FROM (\n${asSubquery(readFileSync(join(out, 'chosen_crm/read.sql'), 'utf8'))}\n) AS r`;
         const psql = (...args: string[]) => spawnSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', db.url!, ...args], { encoding: 'utf8' });
-        const runs = [psql('-f', join(out, 'chosen_copy/apply.sql')), psql('-c', 'DROP TABLE IF EXISTS public.read_rows', '-f', join(out, 'chosen_crm/changes.sql'), '-c', keep)];
+        const runs = [
+          psql('-f', join(out, 'chosen_copy/apply.sql')),
+          psql('-c', 'DROP TABLE IF EXISTS public.read_rows', '-f', join(out, 'chosen_crm/changes.sql'), '-c', keep),
+        ];
         // Before the exit status: psql runs statement by statement, and commits what it ran before an error.
         await expectVictim(db, 'psql -f');
         for (const r of runs) expect(r.status, r.stderr).toBe(0);
         const [read] = await sql(db, 'SELECT row_key, payload FROM public.read_rows');
-        await expectExactlyChosen(db, 'psql -f', (read ?? []).map((r) => ({ key: String(r.row_key), fields: JSON.parse(String(r.payload)) })));
+        await expectExactlyChosen(
+          db,
+          'psql -f',
+          (read ?? []).map((r) => ({ key: String(r.row_key), fields: JSON.parse(String(r.payload)) })),
+        );
       });
     });
   }
@@ -221,7 +235,9 @@ for (const engine of scratchEngines) {
 describeWithSqlfluff('the injection corpus in Snowflake and BigQuery SQL', () => {
   it('parses whole, every file of both syncs', { timeout: 600_000 }, async () => {
     const files = (['snowflake', 'bigquery'] as const).flatMap((dialect) =>
-      compileText(projectOn(dialect)).flatMap((a) => a.files.filter((f) => f.name !== 'read.sql').map((f) => ({ dialect, name: `${a.plan.sync.name}/${f.name}`, sql: f.content }))),
+      compileText(projectOn(dialect)).flatMap((a) =>
+        a.files.filter((f) => f.name !== 'read.sql').map((f) => ({ dialect, name: `${a.plan.sync.name}/${f.name}`, sql: f.content })),
+      ),
     );
     expect(files.map((f) => `${f.dialect} ${f.name}`)).toEqual(
       ['snowflake', 'bigquery'].flatMap((d) => [`${d} chosen_copy/apply.sql`, `${d} chosen_crm/changes.sql`, `${d} chosen_crm/commit.sql`]),
@@ -234,7 +250,10 @@ describeWithSqlfluff('the injection corpus in Snowflake and BigQuery SQL', () =>
       // it then cannot parse the rest of that line, and only that.
       const lines = text.split('\n');
       const misread = (u: { line: number }) => dialect === 'snowflake' && /"[^"\n]*""/.test(lines[u.line - 1] ?? '');
-      expect(r.unparsable.filter((u) => !misread(u)), `${dialect} ${name}:\n${text}`).toEqual([]);
+      expect(
+        r.unparsable.filter((u) => !misread(u)),
+        `${dialect} ${name}:\n${text}`,
+      ).toEqual([]);
       expect(r.statements.length).toBeGreaterThan(0);
     });
   });

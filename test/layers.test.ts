@@ -58,7 +58,9 @@ function sources(dir: string): string[] {
 /** Relative imports of a module: `import ... from`, `export ... from`, `import '...'` and `import('...')`. */
 function importsOf(text: string): string[] {
   const found: string[] = [];
-  for (const m of text.matchAll(/^\s*(?:import|export)\b[^'"`;]*?\bfrom\s*['"](\.[^'"]+)['"]|^\s*import\s*['"](\.[^'"]+)['"]|\bimport\(\s*['"](\.[^'"]+)['"]\s*\)/gm)) {
+  for (const m of text.matchAll(
+    /^\s*(?:import|export)\b[^'"`;]*?\bfrom\s*['"](\.[^'"]+)['"]|^\s*import\s*['"](\.[^'"]+)['"]|\bimport\(\s*['"](\.[^'"]+)['"]\s*\)/gm,
+  )) {
     found.push((m[1] ?? m[2] ?? m[3])!);
   }
   return found;

@@ -21,7 +21,10 @@ function project(dir: string): SourceText[] {
   return syncFiles(dir).map((f) => ({ path: f.path.slice(dir.length + 1), text: f.text }));
 }
 
-const projects = ['examples/b2b-saas', 'examples/ecommerce', 'examples/events-pipeline', 'test/fixtures/valid/002-every-destination-type'].map((dir) => ({ dir, files: project(dir) }));
+const projects = ['examples/b2b-saas', 'examples/ecommerce', 'examples/events-pipeline', 'test/fixtures/valid/002-every-destination-type'].map((dir) => ({
+  dir,
+  files: project(dir),
+}));
 
 type Edit = (files: Map<string, string>, pick: (n: number) => number) => { path: string; text: string | undefined }[];
 

@@ -62,7 +62,10 @@ beforeAll(async () => {
   cpSync(join(repo, 'examples', 'ecommerce'), dir, { recursive: true });
   // Two mistakes on disk before the server starts: it reports them as `check` does.
   const ads = join(dir, 'syncs', 'ads.sync');
-  writeFileSync(ads, readFileSync(ads, 'utf8').replace('mode       add', 'mode       ad').replace('phone        -> PHONE hashed', 'phnoe        -> PHONE hashed'));
+  writeFileSync(
+    ads,
+    readFileSync(ads, 'utf8').replace('mode       add', 'mode       ad').replace('phone        -> PHONE hashed', 'phnoe        -> PHONE hashed'),
+  );
   client = await LspClient.start(dir);
 });
 
@@ -98,7 +101,18 @@ describe('diagnostics', () => {
         hints: hints.map((h) => h.replace(/^hint: /, '')),
       };
     });
-    expect(asCli).toEqual(cli.diagnostics.map(({ code, file, line, column, endLine, endColumn, message, hints }) => ({ code, file, line, column, endLine, endColumn, message, hints })));
+    expect(asCli).toEqual(
+      cli.diagnostics.map(({ code, file, line, column, endLine, endColumn, message, hints }) => ({
+        code,
+        file,
+        line,
+        column,
+        endLine,
+        endColumn,
+        message,
+        hints,
+      })),
+    );
     expect(published.every((d) => d.source === 'syncwright')).toBe(true);
   });
 
@@ -135,7 +149,11 @@ describe('diagnostics', () => {
     await client.open(path);
     const fixOf = async (code: string) => {
       const [d] = (await client.diagnosticsOf(path, (ds) => ds.some((x) => x.code === code))).filter((x) => x.code === code);
-      const actions = (await client.connection.sendRequest(CodeActionRequest.type, { textDocument: { uri: client.uri(path) }, range: d!.range, context: { diagnostics: [d!], only: ['quickfix'] } }))!;
+      const actions = (await client.connection.sendRequest(CodeActionRequest.type, {
+        textDocument: { uri: client.uri(path) },
+        range: d!.range,
+        context: { diagnostics: [d!], only: ['quickfix'] },
+      }))!;
       expect(actions).toHaveLength(1);
       return 'edit' in actions[0]! ? actions[0].edit!.changes![client.uri(path)]! : [];
     };
@@ -161,7 +179,10 @@ describe('diagnostics', () => {
     const [twice] = (await client.diagnosticsOf(path, (ds) => ds.some((d) => d.code === 'SW0101'))).filter((d) => d.code === 'SW0101');
     const first = client.position('destinations.sync', 'destination meta_ads', 'destination '.length);
     expect(twice!.relatedInformation).toEqual([
-      { location: { uri: client.uri('destinations.sync'), range: { start: first, end: { line: first.line, character: first.character + 'meta_ads'.length } } }, message: expect.stringContaining('meta_ads') },
+      {
+        location: { uri: client.uri('destinations.sync'), range: { start: first, end: { line: first.line, character: first.character + 'meta_ads'.length } } },
+        message: expect.stringContaining('meta_ads'),
+      },
     ]);
     await client.replace(path, '');
     await client.diagnosticsOf(path, (ds) => ds.length === 0);
@@ -221,21 +242,57 @@ describe('completion', () => {
 
   it('offers definition keywords at the top level, and destination types and dialects after the colon', async () => {
     expect(await complete('|')).toEqual(['source', 'model', 'audience', 'destination', 'sync']);
-    expect(await complete('destination d : |')).toEqual(['amplitude', 'bigquery', 'braze', 'facebook_ads', 'gcs', 'google_ads', 'hubspot', 'kafka', 'kinesis', 'klaviyo', 'mixpanel', 'postgres', 's3', 'salesforce', 'slack', 'snowflake', 'webhook']);
+    expect(await complete('destination d : |')).toEqual([
+      'amplitude',
+      'bigquery',
+      'braze',
+      'facebook_ads',
+      'gcs',
+      'google_ads',
+      'hubspot',
+      'kafka',
+      'kinesis',
+      'klaviyo',
+      'mixpanel',
+      'postgres',
+      's3',
+      'salesforce',
+      'slack',
+      'snowflake',
+      'webhook',
+    ]);
     expect(await complete('source w : |')).toEqual(['postgres', 'snowflake', 'bigquery']);
   });
 
   it("offers a type's settings not yet written, with their descriptions, and a setting's values", async () => {
-    expect(await complete('destination d : mixpanel {\n  project_token env("T")\n  |\n}')).toEqual(['project_id', 'api_secret', 'service_account_username', 'service_account_secret', 'region']);
+    expect(await complete('destination d : mixpanel {\n  project_token env("T")\n  |\n}')).toEqual([
+      'project_id',
+      'api_secret',
+      'service_account_username',
+      'service_account_secret',
+      'region',
+    ]);
     const path = 'syncs/scratch.sync';
-    const items = (await client.connection.sendRequest(CompletionRequest.type, { textDocument: { uri: client.uri(path) }, position: { line: 2, character: 2 } })) as CompletionItem[];
+    const items = (await client.connection.sendRequest(CompletionRequest.type, {
+      textDocument: { uri: client.uri(path) },
+      position: { line: 2, character: 2 },
+    })) as CompletionItem[];
     expect((items.find((i) => i.label === 'project_id')!.documentation as MarkupContent).value).toContain('the numeric project id');
     expect(items.find((i) => i.label === 'api_secret')?.detail).toBe('secret: env("NAME")');
     expect(await complete('destination d : mixpanel {\n  region |\n}')).toEqual(['"us"', '"eu"', '"in"', 'env("…")']);
   });
 
   it('offers the items a block takes, but those already written', async () => {
-    expect(await complete('sync s {\n  from customers\n  to meta_ads audience "x"\n  |\n}')).toEqual(['mode', 'identifier', 'map', 'batch', 'guard', 'schedule', 'message', 'format']);
+    expect(await complete('sync s {\n  from customers\n  to meta_ads audience "x"\n  |\n}')).toEqual([
+      'mode',
+      'identifier',
+      'map',
+      'batch',
+      'guard',
+      'schedule',
+      'message',
+      'format',
+    ]);
     expect(await complete('model m {\n  from snowflake_dw\n  |\n}')).toEqual(['table', 'sql', 'primary key', 'order by', 'columns']);
     expect(await complete('audience a {\n  |\n}')).toEqual(['from', 'where']);
   });
@@ -264,22 +321,45 @@ describe('completion', () => {
     expect(await complete('sync s {\n  from customers\n  to klaviyo object profiles\n  identifier |\n}')).toEqual(expect.arrayContaining(customers));
     expect(await complete('sync s {\n  from high_value_customers\n  to klaviyo list "x"\n  map {\n    |\n  }\n}')).toEqual(expect.arrayContaining(customers));
     expect(await complete('audience a {\n  from customers\n  where |\n}')).toEqual(expect.arrayContaining(customers));
-    expect(await complete('audience a {\n  from customers\n  where email |\n}')).toEqual(['in', 'not in', 'is null', 'is not null', 'like', 'not like', 'between']);
+    expect(await complete('audience a {\n  from customers\n  where email |\n}')).toEqual([
+      'in',
+      'not in',
+      'is null',
+      'is not null',
+      'like',
+      'not like',
+      'between',
+    ]);
     expect(await complete('model m {\n  from snowflake_dw\n  table t\n  order by |\n  columns {\n    a int\n    b string\n  }\n}')).toEqual(['a', 'b']);
-    expect(await complete('model m {\n  from snowflake_dw\n  columns {\n    a |\n  }\n}')).toEqual(['string', 'int', 'bigint', 'float', 'decimal', 'bool', 'date', 'timestamp', 'json']);
+    expect(await complete('model m {\n  from snowflake_dw\n  columns {\n    a |\n  }\n}')).toEqual([
+      'string',
+      'int',
+      'bigint',
+      'float',
+      'decimal',
+      'bool',
+      'date',
+      'timestamp',
+      'json',
+    ]);
     // An open set of fields: the column's own name is offered.
     expect(await complete('sync s {\n  from customers\n  to klaviyo object profiles\n  identifier email -> |\n}')).toEqual(['email']);
     // A closed set: Meta's customer-file keys, whatever the column; Google's identifiers, one spelling each.
     const meta = await complete('sync s {\n  from high_value_customers\n  to meta_ads audience "x"\n  map {\n    phone -> |\n  }\n}');
     expect(meta).toEqual(expect.arrayContaining(['EMAIL', 'PHONE', 'FN', 'LN', 'ZIP', 'COUNTRY']));
     expect(meta).not.toContain('phone');
-    expect(await complete('sync s {\n  from high_value_customers\n  to google_ads audience "x"\n  identifier email -> |\n}')).toEqual(['hashed_email', 'hashed_phone_number']);
+    expect(await complete('sync s {\n  from high_value_customers\n  to google_ads audience "x"\n  identifier email -> |\n}')).toEqual([
+      'hashed_email',
+      'hashed_phone_number',
+    ]);
   });
 });
 
 describe('hover', () => {
   const hover = async (path: string, needle: string, shift = 0, nth = 0) =>
-    hoverText(await client.connection.sendRequest(HoverRequest.type, { textDocument: { uri: client.uri(path) }, position: client.position(path, needle, shift, nth) }));
+    hoverText(
+      await client.connection.sendRequest(HoverRequest.type, { textDocument: { uri: client.uri(path) }, position: client.position(path, needle, shift, nth) }),
+    );
 
   it("shows a destination type's modes and limits with the matrix's reason", async () => {
     const text = await hover('destinations.sync', 'facebook_ads', 2);
@@ -304,11 +384,20 @@ describe('navigation', () => {
   it('goes to a definition in another file and finds its references in every file', async () => {
     const position = client.position('audiences.sync', 'from  customers', 'from  '.length + 2);
     const def = await client.connection.sendRequest(DefinitionRequest.type, { textDocument: { uri: client.uri('audiences.sync') }, position });
-    expect(def).toEqual({ uri: client.uri('models.sync'), range: { start: client.position('models.sync', 'model customers', 6), end: client.position('models.sync', 'model customers', 15) } });
-    const refs = (await client.connection.sendRequest(ReferencesRequest.type, { textDocument: { uri: client.uri('audiences.sync') }, position, context: { includeDeclaration: false } }))!;
+    expect(def).toEqual({
+      uri: client.uri('models.sync'),
+      range: { start: client.position('models.sync', 'model customers', 6), end: client.position('models.sync', 'model customers', 15) },
+    });
+    const refs = (await client.connection.sendRequest(ReferencesRequest.type, {
+      textDocument: { uri: client.uri('audiences.sync') },
+      position,
+      context: { includeDeclaration: false },
+    }))!;
     // In each file, as many as it has `from customers`.
     const files = ['audiences.sync', 'syncs/ads.sync', 'syncs/analytics.sync', 'syncs/marketing.sync', 'syncs/warehouse.sync'];
-    const expected = Object.fromEntries(files.map((p) => [client.uri(p), client.text(p).match(/\bfrom\s+customers\b/g)?.length ?? 0]).filter(([, n]) => n !== 0));
+    const expected = Object.fromEntries(
+      files.map((p) => [client.uri(p), client.text(p).match(/\bfrom\s+customers\b/g)?.length ?? 0]).filter(([, n]) => n !== 0),
+    );
     const found: Record<string, number> = {};
     for (const r of refs) found[r.uri] = (found[r.uri] ?? 0) + 1;
     expect(found).toEqual(expected);
@@ -318,17 +407,42 @@ describe('navigation', () => {
   it.each([
     // [kind, where it is read, the needle and shift there, the file defining it, the needle of the definition's name]
     ['source', 'models.sync', 'from        snowflake_dw', 'from        '.length, 'sources.sync', 'source snowflake_dw', 'source '.length, 'snowflake_dw'],
-    ['audience', 'syncs/ads.sync', 'from       high_value_customers', 'from       '.length, 'audiences.sync', 'audience high_value_customers', 'audience '.length, 'high_value_customers'],
-    ['destination', 'syncs/ads.sync', 'to         meta_ads', 'to         '.length, 'destinations.sync', 'destination meta_ads', 'destination '.length, 'meta_ads'],
+    [
+      'audience',
+      'syncs/ads.sync',
+      'from       high_value_customers',
+      'from       '.length,
+      'audiences.sync',
+      'audience high_value_customers',
+      'audience '.length,
+      'high_value_customers',
+    ],
+    [
+      'destination',
+      'syncs/ads.sync',
+      'to         meta_ads',
+      'to         '.length,
+      'destinations.sync',
+      'destination meta_ads',
+      'destination '.length,
+      'meta_ads',
+    ],
     ['column', 'syncs/ads.sync', 'identifier email', 'identifier '.length, 'models.sync', '    email ', 4, 'email'],
   ])('goes to the definition of a %s in another file, and finds its references', async (_kind, file, needle, shift, defFile, defNeedle, defShift, name) => {
     const position = client.position(file, needle, shift + 1);
     const def = await client.connection.sendRequest(DefinitionRequest.type, { textDocument: { uri: client.uri(file) }, position });
     const start = client.position(defFile, defNeedle, defShift);
     expect(def).toEqual({ uri: client.uri(defFile), range: { start, end: { line: start.line, character: start.character + name.length } } });
-    const refs = (await client.connection.sendRequest(ReferencesRequest.type, { textDocument: { uri: client.uri(file) }, position, context: { includeDeclaration: true } }))!;
+    const refs = (await client.connection.sendRequest(ReferencesRequest.type, {
+      textDocument: { uri: client.uri(file) },
+      position,
+      context: { includeDeclaration: true },
+    }))!;
     expect(refs).toContainEqual({ uri: client.uri(defFile), range: { start, end: { line: start.line, character: start.character + name.length } } });
-    expect(refs).toContainEqual({ uri: client.uri(file), range: { start: client.position(file, needle, shift), end: client.position(file, needle, shift + name.length) } });
+    expect(refs).toContainEqual({
+      uri: client.uri(file),
+      range: { start: client.position(file, needle, shift), end: client.position(file, needle, shift + name.length) },
+    });
     // Every reference is the name, in its file.
     for (const r of refs) {
       const lines = client.text(client.path(r.uri)).split('\n');
@@ -337,13 +451,26 @@ describe('navigation', () => {
   });
 
   it('renames a source, an audience and a destination across files, leaving a project that checks', async () => {
-    const files = ['models.sync', 'audiences.sync', 'sources.sync', 'destinations.sync', 'syncs/ads.sync', 'syncs/analytics.sync', 'syncs/marketing.sync', 'syncs/warehouse.sync'];
+    const files = [
+      'models.sync',
+      'audiences.sync',
+      'sources.sync',
+      'destinations.sync',
+      'syncs/ads.sync',
+      'syncs/analytics.sync',
+      'syncs/marketing.sync',
+      'syncs/warehouse.sync',
+    ];
     for (const [file, needle, shift, newName, expected] of [
       ['sources.sync', 'source snowflake_dw', 'source '.length, 'dw', 'from        dw'],
       ['syncs/ads.sync', 'from       high_value_customers', 'from       '.length, 'big_spenders', 'audience big_spenders {'],
       ['syncs/ads.sync', 'to         meta_ads', 'to         '.length, 'facebook', 'destination facebook : facebook_ads {'],
     ] as const) {
-      const edit = (await client.connection.sendRequest(RenameRequest.type, { textDocument: { uri: client.uri(file) }, position: client.position(file, needle, shift), newName }))!;
+      const edit = (await client.connection.sendRequest(RenameRequest.type, {
+        textDocument: { uri: client.uri(file) },
+        position: client.position(file, needle, shift),
+        newName,
+      }))!;
       const renamed = files.map((path) => ({ path, text: applyEdits(client.text(path), edit.changes?.[client.uri(path)] ?? []) }));
       expect(checkProject(renamed).diagnostics).toEqual([]);
       expect(renamed.map((f) => f.text).join('\n')).toContain(expected);
@@ -356,7 +483,16 @@ describe('navigation', () => {
     const position = client.position('models.sync', 'model customers', 'model '.length);
     expect(await client.connection.sendRequest(PrepareRenameRequest.type, { textDocument: { uri }, position })).toMatchObject({ placeholder: 'customers' });
     const edit = (await client.connection.sendRequest(RenameRequest.type, { textDocument: { uri }, position, newName: 'shoppers' }))!;
-    const files = ['models.sync', 'audiences.sync', 'sources.sync', 'destinations.sync', 'syncs/ads.sync', 'syncs/analytics.sync', 'syncs/marketing.sync', 'syncs/warehouse.sync'];
+    const files = [
+      'models.sync',
+      'audiences.sync',
+      'sources.sync',
+      'destinations.sync',
+      'syncs/ads.sync',
+      'syncs/analytics.sync',
+      'syncs/marketing.sync',
+      'syncs/warehouse.sync',
+    ];
     const renamed = files.map((path) => ({ path, text: applyEdits(client.text(path), edit.changes?.[client.uri(path)] ?? []) }));
     expect(checkProject(renamed).diagnostics).toEqual([]);
     expect(renamed.find((f) => f.path === 'audiences.sync')!.text).toContain('from  shoppers');
@@ -368,7 +504,9 @@ describe('navigation', () => {
     const ads = after.find((f) => f.path === 'syncs/ads.sync')!.text;
     expect(ads).toContain('identifier email_address -> EMAIL hashed');
 
-    await expect(client.connection.sendRequest(RenameRequest.type, { textDocument: { uri }, position, newName: 'orders' })).rejects.toThrow('`orders` is already defined');
+    await expect(client.connection.sendRequest(RenameRequest.type, { textDocument: { uri }, position, newName: 'orders' })).rejects.toThrow(
+      '`orders` is already defined',
+    );
     await expect(client.connection.sendRequest(RenameRequest.type, { textDocument: { uri }, position, newName: 'two words' })).rejects.toThrow('is not a name');
   });
 
@@ -390,7 +528,10 @@ describe('formatting', () => {
     const path = 'syncs/scratch.sync';
     const messy = 'sync s {\nfrom customers\n     to klaviyo   object profiles\nmode upsert  identifier email -> email }\n';
     await complete(`${messy}|`);
-    const edits = (await client.connection.sendRequest(DocumentFormattingRequest.type, { textDocument: { uri: client.uri(path) }, options: { tabSize: 2, insertSpaces: true } }))!;
+    const edits = (await client.connection.sendRequest(DocumentFormattingRequest.type, {
+      textDocument: { uri: client.uri(path) },
+      options: { tabSize: 2, insertSpaces: true },
+    }))!;
     expect(applyEdits(messy, edits)).toBe(formatSource(path, messy).text);
     const actions = (await client.connection.sendRequest(CodeActionRequest.type, {
       textDocument: { uri: client.uri(path) },

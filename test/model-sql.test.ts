@@ -99,14 +99,23 @@ for (const engine of scratchEngines) {
       const db = await engine.open();
       const hook = await startWebhook();
       try {
-        await sql(db, `CREATE SCHEMA shop; CREATE TABLE shop.customers (id bigint PRIMARY KEY, email text);
+        await sql(
+          db,
+          `CREATE SCHEMA shop; CREATE TABLE shop.customers (id bigint PRIMARY KEY, email text);
           INSERT INTO shop.customers VALUES (1, 'a@x.test'), (2, 'b@x.test');
-          ${Object.keys(endings).map((n) => `CREATE TABLE shop.${n} (id bigint PRIMARY KEY, email text);`).join('\n')}`);
+          ${Object.keys(endings)
+            .map((n) => `CREATE TABLE shop.${n} (id bigint PRIMARY KEY, email text);`)
+            .join('\n')}`,
+        );
         const build = await compileText(project('source wh : postgres { database "shop" }'));
         // Every sync in one run: one session of the database.
         const syncs = Object.keys(endings).flatMap((name) => [`${name}_copy`, `${name}_hook`]);
         const databases = { ...(db.url ? { default: db.url } : {}), byName: {}, folder: db.folder ?? '' };
-        const report = await runPlans(syncs.map((s) => join(build, s, 'plan.json')), databases, execOptions({ endpoints: { hook: hook.api.url } }));
+        const report = await runPlans(
+          syncs.map((s) => join(build, s, 'plan.json')),
+          databases,
+          execOptions({ endpoints: { hook: hook.api.url } }),
+        );
         for (const [i, sync] of syncs.entries()) {
           const r = report.plans[i]!;
           expect(r.status, `${sync}: ${r.error ?? ''}`).toBe('ok');
@@ -114,7 +123,10 @@ for (const engine of scratchEngines) {
         }
         for (const name of Object.keys(endings)) {
           const [rows] = await sql(db, `SELECT id::int AS id, email FROM shop.${name} ORDER BY id`);
-          expect(rows, name).toEqual([{ id: 1, email: 'a@x.test' }, { id: 2, email: 'b@x.test' }]);
+          expect(rows, name).toEqual([
+            { id: 1, email: 'a@x.test' },
+            { id: 2, email: 'b@x.test' },
+          ]);
         }
       } finally {
         await hook.api.close();
@@ -130,7 +142,9 @@ describeWithSqlfluff('model queries ending in a comment or a semicolon, in Snowf
     const files = (['snowflake', 'bigquery'] as const).flatMap((dialect) =>
       // Every ending in a warehouse script; the change set (long, and the same around the query) for one.
       compileInMemory(project(sources[dialect])).flatMap((a) =>
-        a.files.filter((f) => f.name === 'apply.sql' || (f.name === 'changes.sql' && a.plan.sync.name === 'both_hook')).map((f) => ({ dialect, sql: f.content })),
+        a.files
+          .filter((f) => f.name === 'apply.sql' || (f.name === 'changes.sql' && a.plan.sync.name === 'both_hook'))
+          .map((f) => ({ dialect, sql: f.content })),
       ),
     );
     expect(files).toHaveLength(2 * (Object.keys(endings).length + 1));

@@ -40,7 +40,12 @@ beforeAll(() => {
 
   // An app that depends on the tarball, locked to the versions this clone installs, so that npm
   // needs nothing but its cache (which `npm ci` filled); from the registry only if it is empty.
-  const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string; dependencies: Record<string, string>; bin: Record<string, string>; engines: Record<string, string> };
+  const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as {
+    version: string;
+    dependencies: Record<string, string>;
+    bin: Record<string, string>;
+    engines: Record<string, string>;
+  };
   const lock = JSON.parse(readFileSync(join(repo, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
   const dependency = `file:../${filename}`;
   const packages: Record<string, unknown> = {
@@ -65,7 +70,11 @@ beforeAll(() => {
 
 /** The installed command, run from the app's folder. */
 function syncwright(args: string[], cwd = app): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, [join(app, 'node_modules', 'syncwright', 'bin', 'syncwright.js'), ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return spawnSync(process.execPath, [join(app, 'node_modules', 'syncwright', 'bin', 'syncwright.js'), ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
 }
 
 const stackTrace = /\n\s+at .+[(:]\d+/;
@@ -124,15 +133,38 @@ console.log(JSON.stringify({ ok: result.ok, syncs: result.manifest.syncs.length,
   });
 
   it('has types: a TypeScript user of the package type-checks', () => {
-    writeFileSync(join(app, 'use.ts'), `import { compile, type CompileResult, type Plan } from 'syncwright';
+    writeFileSync(
+      join(app, 'use.ts'),
+      `import { compile, type CompileResult, type Plan } from 'syncwright';
 const r: CompileResult = compile([{ path: 'a.sync', text: '' }], { postgresVersion: 15 });
 const plans: Plan[] = r.artifacts.map((a) => a.plan);
 // @ts-expect-error: compile takes files, not a string
 compile('a.sync');
 export { plans };
-`);
+`,
+    );
     const tsc = join(repo, 'node_modules', 'typescript', 'bin', 'tsc');
-    const r = spawnSync(process.execPath, [tsc, '--noEmit', '--strict', '--skipLibCheck', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--types', 'node', '--typeRoots', join(repo, 'node_modules', '@types'), 'use.ts'], { cwd: app, encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [
+        tsc,
+        '--noEmit',
+        '--strict',
+        '--skipLibCheck',
+        '--module',
+        'nodenext',
+        '--moduleResolution',
+        'nodenext',
+        '--target',
+        'es2022',
+        '--types',
+        'node',
+        '--typeRoots',
+        join(repo, 'node_modules', '@types'),
+        'use.ts',
+      ],
+      { cwd: app, encoding: 'utf8' },
+    );
     expect(r.stdout + r.stderr).toBe('');
     expect(r.status).toBe(0);
   });

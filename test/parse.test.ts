@@ -31,7 +31,7 @@ describe('AST spans and values', () => {
     '  """',
     '  columns { `Mixed Case` string? "quoted" decimal(12, 2) amount float }',
     '}',
-    'audience a { from m where amount > -1.5 and not amount between 1 and 2 or `Mixed Case` like \'x%\' }',
+    "audience a { from m where amount > -1.5 and not amount between 1 and 2 or `Mixed Case` like 'x%' }",
     'sync s { from a to w table "My Schema".t mode add identifier `Mixed Case` -> "Field Name" hashed }',
   ].join('\n');
   const ast = parseFile('v.sync', text).ast!;
@@ -131,8 +131,9 @@ describe('syntax diagnostics', () => {
   });
 
   it('still read a keyword as a name where what follows it fits a name', () => {
-    const text = 'model m { from w  table mode  primary key columns  order by map, key desc  columns { a int } }\n'
-      + 'sync s { from m  to w table mode  mode upsert  identifier map -> format hashed  format csv }\n';
+    const text =
+      'model m { from w  table mode  primary key columns  order by map, key desc  columns { a int } }\n' +
+      'sync s { from m  to w table mode  mode upsert  identifier map -> format hashed  format csv }\n';
     expect(parseFile('k.sync', text).diagnostics).toEqual([]);
   });
 
@@ -167,7 +168,7 @@ describe('syntax diagnostics', () => {
       '3:9 write `schema "x"`, without `:`',
       "5:15 expected `:` between the destination's name and its type: `destination d : hubspot { ... }`",
     ]);
-    expect(at("model m { columns { a decimal(12 2) } }\naudience a { from m where a in (1, 2,) }\nsync s { mode: upsert }\n")).toEqual([
+    expect(at('model m { columns { a decimal(12 2) } }\naudience a { from m where a in (1, 2,) }\nsync s { mode: upsert }\n')).toEqual([
       '1:34 expected `,` or `)`, found `2`',
       '2:37 a list does not end with `,`',
       '3:14 write `mode upsert`, without `:`',

@@ -44,7 +44,9 @@ describe('the same project, compiled from anywhere', () => {
     await compile(join(project, 'syncs'), ['..', '--out', out(3)]);
     await compile(tmpdir(), [copy, '--out', out(4)]);
     // The files named one by one: the root is the folder that holds them all.
-    const files = readdirSync(copy, { recursive: true }).map(String).filter((f) => f.endsWith('.sync'));
+    const files = readdirSync(copy, { recursive: true })
+      .map(String)
+      .filter((f) => f.endsWith('.sync'));
     await compile(copy, [...files, '--out', out(5)]);
 
     const first = tree(out(1));

@@ -43,7 +43,12 @@ class Companies {
     const errors = [];
     for (const input of inputs) {
       if (this.refuse.has(input.id)) {
-        errors.push({ status: 'error', category: 'VALIDATION_ERROR', message: `Property values were not valid: customer_ref ${input.id}`, context: { ids: [input.id] } });
+        errors.push({
+          status: 'error',
+          category: 'VALIDATION_ERROR',
+          message: `Property values were not valid: customer_ref ${input.id}`,
+          context: { ids: [input.id] },
+        });
         continue;
       }
       const record = this.records.get(input.id) ?? { id: String(this.next++), properties: {} };
@@ -70,7 +75,9 @@ perEngine(
       hubspot.refuse.add('acme-1');
       const first = await run();
       expect(first.status).toBe('rejected');
-      expect(first.rejected).toEqual([{ key: 'acme-1', change: 'added', operation: 'upsert', fate: 'rejected', reason: 'Property values were not valid: customer_ref acme-1' }]);
+      expect(first.rejected).toEqual([
+        { key: 'acme-1', change: 'added', operation: 'upsert', fate: 'rejected', reason: 'Property values were not valid: customer_ref acme-1' },
+      ]);
       const [snapshot = []] = await sql(db(), 'SELECT row_key, destination_id FROM syncwright.customers_to_hubspot_snapshot ORDER BY row_key');
       expect(snapshot).toEqual([
         { row_key: 'ACME-1', destination_id: hubspot.records.get('ACME-1')?.id },

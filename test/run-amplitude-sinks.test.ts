@@ -39,7 +39,12 @@ describe('Amplitude HTTP V2', () => {
     const r = await run('people_to_amplitude');
     expect(r).toMatchObject({ status: 'ok', operations: { track: 120 } });
     expect(amplitude.api.requests.map((q) => (q.body as { events: unknown[] }).events.length)).toEqual([100, 20]);
-    expect(amplitude.events.find((e) => e.user_id === '42')).toEqual({ user_id: '42', event_type: 'Person Updated', insert_id: expect.stringMatching(/^[0-9a-f]{64}$/), event_properties: { plan: 'free', score: 42 } });
+    expect(amplitude.events.find((e) => e.user_id === '42')).toEqual({
+      user_id: '42',
+      event_type: 'Person Updated',
+      insert_id: expect.stringMatching(/^[0-9a-f]{64}$/),
+      event_properties: { plan: 'free', score: 42 },
+    });
     expect(new Set(amplitude.events.map((e) => e.insert_id)).size).toBe(120);
 
     await run('people_to_amplitude');
@@ -56,7 +61,9 @@ describe('Amplitude HTTP V2', () => {
     const r = await run('people_to_amplitude');
     expect(r.status).toBe('rejected');
     expect(r.operations).toEqual({ track: 9 });
-    expect(r.rejected).toEqual([{ key: '77', change: 'changed', operation: 'track', fate: 'rejected', reason: expect.stringContaining('events_with_invalid_fields') }]);
+    expect(r.rejected).toEqual([
+      { key: '77', change: 'changed', operation: 'track', fate: 'rejected', reason: expect.stringContaining('events_with_invalid_fields') },
+    ]);
     expect(amplitude.events.length - before).toBe(9);
 
     amplitude.options.reject = undefined;
@@ -69,7 +76,10 @@ describe('Amplitude HTTP V2', () => {
 });
 
 describe('storage and streams to the local sink', () => {
-  const files = (dir: string): string[] => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+  const files = (dir: string): string[] =>
+    readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => join(e.parentPath, e.name));
 
   it('mirror overwrites one csv object with every current row (RFC 4180); removed rows leave it', async () => {
     const r = await run('people_to_lake');
@@ -118,7 +128,12 @@ describe('storage and streams to the local sink', () => {
     const dir = join(sink.dir, 's3', 'acme-lake', 'log', 'people');
     const parts = files(dir);
     expect(parts).toHaveLength(5);
-    const rows = parts.flatMap((p) => readFileSync(p, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { id: string }));
+    const rows = parts.flatMap((p) =>
+      readFileSync(p, 'utf8')
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { id: string }),
+    );
     expect(rows).toHaveLength(118);
     expect(rows[0]).toEqual({ id: '10', email: 'user10@example.com' });
     await sql(db, `INSERT INTO crm.people VALUES (500, 'new@example.com', NULL, 'pro', 1)`);
@@ -129,7 +144,10 @@ describe('storage and streams to the local sink', () => {
   it('kafka: one message per new row keyed by the identifier, to the topic file or stdout', async () => {
     const r = await run('people_to_bus');
     expect(r).toMatchObject({ status: 'ok', operations: { kafka: 119 } });
-    const lines = readFileSync(join(sink.dir, 'kafka', 'people.jsonl'), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as unknown);
+    const lines = readFileSync(join(sink.dir, 'kafka', 'people.jsonl'), 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as unknown);
     expect(lines).toHaveLength(119);
     expect(lines).toContainEqual({ key: '42', value: { id: '42', email: 'user42@example.com', plan: 'free' } });
 
@@ -142,8 +160,13 @@ describe('storage and streams to the local sink', () => {
   it('a producer passed to the run answers per record: a refused record is rejected, a batch that fails is failed; both are sent again next run', async () => {
     await sql(db, `INSERT INTO crm.people SELECT g, 'p' || g || '@example.com', NULL, 'pro', 1 FROM generate_series(700, 703) g`);
     const sent: string[] = [];
-    const producer = (send: Producer['send']): Outlets => ({ store: () => Promise.reject(new Error('no store')), producer: async () => ({ send, close: async () => undefined }) });
-    const refusing = producer(async (records) => records.map((r) => (sent.push(r.key as string), r.key === '701' ? { reason: 'MessageSizeTooLarge', retryable: false } : undefined)));
+    const producer = (send: Producer['send']): Outlets => ({
+      store: () => Promise.reject(new Error('no store')),
+      producer: async () => ({ send, close: async () => undefined }),
+    });
+    const refusing = producer(async (records) =>
+      records.map((r) => (sent.push(r.key as string), r.key === '701' ? { reason: 'MessageSizeTooLarge', retryable: false } : undefined)),
+    );
     const a = await run('people_to_bus', { outlets: refusing });
     expect(a).toMatchObject({ status: 'rejected', operations: { kafka: 3 }, committed: 3 });
     expect(a.rejected).toEqual([{ key: '701', change: 'added', operation: 'kafka', fate: 'rejected', reason: 'MessageSizeTooLarge' }]);
@@ -179,8 +202,15 @@ sync people_to_stream { from people  to risk stream people  mode insert  identif
     // Rows 500 and 501 came in for the sink tests; the sample shows the first three rows.
     expect(r).toMatchObject({ status: 'ok', dryRun: true, changes: { changed: 2, added: 2 }, committed: 0 });
     expect(r.steps[0]).toMatchObject({ operation: 'track', rows: 4, requests: 0 });
-    const event = (id: string, plan: string, score: number) => ({ user_id: id, event_type: 'Person Updated', insert_id: expect.any(String), event_properties: { plan, score } });
-    expect(r.steps[0]?.samples).toEqual([{ api_key: '<env AMPLITUDE_KEY>', events: [event('10', 'pro', -1), event('11', 'pro', -1), event('500', 'pro', 1)], options: { min_id_length: 1 } }]);
+    const event = (id: string, plan: string, score: number) => ({
+      user_id: id,
+      event_type: 'Person Updated',
+      insert_id: expect.any(String),
+      event_properties: { plan, score },
+    });
+    expect(r.steps[0]?.samples).toEqual([
+      { api_key: '<env AMPLITUDE_KEY>', events: [event('10', 'pro', -1), event('11', 'pro', -1), event('500', 'pro', 1)], options: { min_id_length: 1 } },
+    ]);
     expect(amplitude.api.requests.length).toBe(before);
     // Nothing was committed: the real run still sends both.
     expect((await run('people_to_amplitude')).operations).toEqual({ track: 4 });

@@ -275,7 +275,18 @@ describe('examples/events-pipeline on BigQuery (a local REST server, its stateme
     expect(failed.out + failed.err).not.toMatch(/in progress/);
   }, 60_000);
 
-  const signups = (build: string) => ['run', example, '--sync', 'enterprise_signups_to_provisioning', '--endpoint', `bq=${bq.api.url}`, '--endpoint', `provisioning=${hook.api.url}`, '--db', build];
+  const signups = (build: string) => [
+    'run',
+    example,
+    '--sync',
+    'enterprise_signups_to_provisioning',
+    '--endpoint',
+    `bq=${bq.api.url}`,
+    '--endpoint',
+    `provisioning=${hook.api.url}`,
+    '--db',
+    build,
+  ];
   const delivered = () => hook.deliveries.map((d) => (d.body as { workspace: { id: string } }).workspace.id);
 
   it('--dry-run: the change set and its payloads, and nothing sent, locked or committed', async () => {
@@ -293,14 +304,19 @@ describe('examples/events-pipeline on BigQuery (a local REST server, its stateme
 
   it('a run killed between its accepted-row records and commit.sql: the next run commits them and sends only the rest', async () => {
     ensureBuilt();
-    await engine.exec(`INSERT INTO events.fct_enterprise_signups VALUES ('w5', 'Hooli', 'ops@hooli.test', 30, 'us', false, now()), ('w6', 'Pied Piper', 'r@pp.test', 8, 'us', false, now())`);
+    await engine.exec(
+      `INSERT INTO events.fct_enterprise_signups VALUES ('w5', 'Hooli', 'ops@hooli.test', 30, 'us', false, now()), ('w6', 'Pied Piper', 'r@pp.test', 8, 'us', false, now())`,
+    );
     const sync = 'enterprise_signups_to_provisioning';
     const start = bq.ranFor(sync).length;
     const sent = delivered().length;
     // The first delivery is answered (and recorded as accepted); the second is held until the kill.
     let posts = 0;
     hook.api.failWhen((req) => (req.method === 'POST' && ++posts === 2 ? { kind: 'held', until: new Promise(() => undefined) } : undefined));
-    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'syncwright.js'), ...signups(db.dir), '--concurrency', '1'], { env: { ...process.env, ...env }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'syncwright.js'), ...signups(db.dir), '--concurrency', '1'], {
+      env: { ...process.env, ...env },
+      stdio: 'ignore',
+    });
     const gone = new Promise((r) => child.on('exit', r));
     await until(() => bq.ranFor(sync).slice(start).includes('accepted rows') && posts >= 2, 60_000);
     child.kill('SIGKILL');
@@ -394,7 +410,10 @@ sync users_to_dw {
     bq = await new FakeBigQuery(engine, 'acme-dw', 'US', 'subject-token-load').start();
     const [dir, twin] = [scratchFolder('syncwright-load-').dir, scratchFolder('syncwright-load-twin-').dir];
     writeFileSync(join(dir, 'project.sync'), project('destination dw : bigquery { project "acme-dw" location "US" }'));
-    writeFileSync(join(twin, 'project.sync'), project('destination dw : postgres { host "dw.internal" database "dw" user "loader" password env("DW_PASSWORD") }'));
+    writeFileSync(
+      join(twin, 'project.sync'),
+      project('destination dw : postgres { host "dw.internal" database "dw" user "loader" password env("DW_PASSWORD") }'),
+    );
     const [bqBuild, pgBuild] = await Promise.all([compileFixture(dir), compileFixture(twin)]);
     teach(bq, bqBuild, pgBuild, 'users_to_dw', 'syncwright');
     const app = await openPgliteSession(source.dir);
@@ -412,7 +431,9 @@ sync users_to_dw {
   });
 
   const summary = () => {
-    const r = JSON.parse(readFileSync(report, 'utf8')) as { plans: { status: string; steps: { kind: string; rows: number; result?: Record<string, unknown>[] }[] }[] };
+    const r = JSON.parse(readFileSync(report, 'utf8')) as {
+      plans: { status: string; steps: { kind: string; rows: number; result?: Record<string, unknown>[] }[] }[];
+    };
     const sync = r.plans[0];
     return { status: sync?.status, loaded: sync?.steps.find((s) => s.kind === 'load')?.rows, result: sync?.steps.at(-1)?.result?.[0] };
   };
@@ -425,7 +446,11 @@ sync users_to_dw {
     // Split by size: no insert request passed 10 MB, and one would have held every row.
     expect(bq.ranFor('users_to_dw')).toEqual(['lock setup', 'lock take', 'load create', 'load insert', 'load insert', 'apply.sql', 'lock release', 'close']);
     expect(bq.largestInsert).toBeGreaterThan(5_000_000);
-    expect(summary()).toEqual({ status: 'ok', loaded: rows, result: { inserted: String(rows), updated: '0', deleted: '0', skipped_null_keys: '0', duplicate_keys: '0' } });
+    expect(summary()).toEqual({
+      status: 'ok',
+      loaded: rows,
+      result: { inserted: String(rows), updated: '0', deleted: '0', skipped_null_keys: '0', duplicate_keys: '0' },
+    });
     expect(await target()).toEqual({ n: rows, ltv: String((rows * (rows + 1) * 1.5) / 2) + '.00' });
     const [exact] = (await engine.query<{ bio: string }>('SELECT bio FROM crm.users WHERE id = 7')).rows;
     expect(exact?.bio).toBe(`${'é"\\'.repeat(450)}7`);
@@ -434,7 +459,9 @@ sync users_to_dw {
     expect(summary().result).toMatchObject({ inserted: '0', updated: '0', deleted: '0' });
 
     const app = await openPgliteSession(source.dir);
-    await app.script(`UPDATE app.users SET email = 'new@example.com' WHERE user_id = 3; DELETE FROM app.users WHERE user_id = 4; INSERT INTO app.users VALUES (${rows + 1}, 'x@example.com', NULL, 1, now())`);
+    await app.script(
+      `UPDATE app.users SET email = 'new@example.com' WHERE user_id = 3; DELETE FROM app.users WHERE user_id = 4; INSERT INTO app.users VALUES (${rows + 1}, 'x@example.com', NULL, 1, now())`,
+    );
     await app.close();
     expect((await cli(args, env)).code).toBe(0);
     expect(summary().result).toMatchObject({ inserted: '1', updated: '1', deleted: '1' });

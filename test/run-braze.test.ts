@@ -12,44 +12,56 @@ const people = `CREATE SCHEMA IF NOT EXISTS crm;
 const build = await compileFixture('test/fixtures/run/braze');
 const env = { BRAZE_API_KEY: 'braze-key' };
 
-perEngine('braze', people, () => startBraze(env.BRAZE_API_KEY), ({ db, service: braze }) => {
-  const run = (sync: string) => runSync(db(), build, sync, { env, endpoints: { engage: braze().api.url }, timeoutMs: 1500 });
-  const sizes = (from = 0) => braze().api.requests.slice(from).map((q) => (q.body as { attributes: unknown[] }).attributes.length);
-  const members = () => [...braze().users].filter(([, a]) => a.paying === true).map(([id]) => Number(id)).sort((a, b) => a - b);
+perEngine(
+  'braze',
+  people,
+  () => startBraze(env.BRAZE_API_KEY),
+  ({ db, service: braze }) => {
+    const run = (sync: string) => runSync(db(), build, sync, { env, endpoints: { engage: braze().api.url }, timeoutMs: 1500 });
+    const sizes = (from = 0) =>
+      braze()
+        .api.requests.slice(from)
+        .map((q) => (q.body as { attributes: unknown[] }).attributes.length);
+    const members = () =>
+      [...braze().users]
+        .filter(([, a]) => a.paying === true)
+        .map(([id]) => Number(id))
+        .sort((a, b) => a - b);
 
-  it('upserts every user, 75 per request, with the mapped attributes', async () => {
-    const r = await run('people_to_braze');
-    expect(r).toMatchObject({ status: 'ok', changes: { added: 160 } });
-    expect(sizes()).toEqual([75, 75, 10]);
-    expect(braze().api.requests[0]?.headers.authorization).toBe('Bearer braze-key');
-    expect(braze().users.get('42')).toEqual({ email: 'user42@example.com', plan: 'free' });
-  });
+    it('upserts every user, 75 per request, with the mapped attributes', async () => {
+      const r = await run('people_to_braze');
+      expect(r).toMatchObject({ status: 'ok', changes: { added: 160 } });
+      expect(sizes()).toEqual([75, 75, 10]);
+      expect(braze().api.requests[0]?.headers.authorization).toBe('Bearer braze-key');
+      expect(braze().users.get('42')).toEqual({ email: 'user42@example.com', plan: 'free' });
+    });
 
-  it('a second run sends nothing; one changed row sends one attribute object', async () => {
-    const before = braze().api.requests.length;
-    expect(await run('people_to_braze')).toMatchObject({ status: 'ok', changes: { added: 0, changed: 0 } });
-    expect(braze().api.requests.length).toBe(before);
-    await sql(db(), `UPDATE crm.people SET plan = 'team' WHERE id = 7`);
-    expect(await run('people_to_braze')).toMatchObject({ status: 'ok', changes: { changed: 1 } });
-    expect(sizes(before)).toEqual([1]);
-    expect(braze().users.get('7')?.plan).toBe('team');
-  });
+    it('a second run sends nothing; one changed row sends one attribute object', async () => {
+      const before = braze().api.requests.length;
+      expect(await run('people_to_braze')).toMatchObject({ status: 'ok', changes: { added: 0, changed: 0 } });
+      expect(braze().api.requests.length).toBe(before);
+      await sql(db(), `UPDATE crm.people SET plan = 'team' WHERE id = 7`);
+      expect(await run('people_to_braze')).toMatchObject({ status: 'ok', changes: { changed: 1 } });
+      expect(sizes(before)).toEqual([1]);
+      expect(braze().users.get('7')?.plan).toBe('team');
+    });
 
-  it('a list: entering users are marked, leaving ones unmarked, and no user is created to unmark it', async () => {
-    const r = await run('paying_to_braze');
-    expect(r).toMatchObject({ status: 'ok', changes: { added: 107 } });
-    const paying = Array.from({ length: 160 }, (_, i) => i + 1).filter((i) => i % 3 !== 0);
-    expect(members()).toEqual(paying);
-    await sql(db(), `UPDATE crm.people SET plan = 'free' WHERE id IN (1, 2)`);
-    const before = braze().api.requests.length;
-    expect(await run('paying_to_braze')).toMatchObject({ status: 'ok', changes: { removed: 2 } });
-    expect(sizes(before)).toEqual([2]);
-    expect(braze().users.get('1')?.paying).toBe(false);
-    expect(members()).toEqual(paying.filter((i) => i > 2));
-    // A leaving user Braze no longer has is not created again by the unmarking.
-    braze().users.delete('4');
-    await sql(db(), `UPDATE crm.people SET plan = 'free' WHERE id = 4`);
-    expect(await run('paying_to_braze')).toMatchObject({ status: 'ok', changes: { removed: 1 } });
-    expect(braze().users.has('4')).toBe(false);
-  });
-});
+    it('a list: entering users are marked, leaving ones unmarked, and no user is created to unmark it', async () => {
+      const r = await run('paying_to_braze');
+      expect(r).toMatchObject({ status: 'ok', changes: { added: 107 } });
+      const paying = Array.from({ length: 160 }, (_, i) => i + 1).filter((i) => i % 3 !== 0);
+      expect(members()).toEqual(paying);
+      await sql(db(), `UPDATE crm.people SET plan = 'free' WHERE id IN (1, 2)`);
+      const before = braze().api.requests.length;
+      expect(await run('paying_to_braze')).toMatchObject({ status: 'ok', changes: { removed: 2 } });
+      expect(sizes(before)).toEqual([2]);
+      expect(braze().users.get('1')?.paying).toBe(false);
+      expect(members()).toEqual(paying.filter((i) => i > 2));
+      // A leaving user Braze no longer has is not created again by the unmarking.
+      braze().users.delete('4');
+      await sql(db(), `UPDATE crm.people SET plan = 'free' WHERE id = 4`);
+      expect(await run('paying_to_braze')).toMatchObject({ status: 'ok', changes: { removed: 1 } });
+      expect(braze().users.has('4')).toBe(false);
+    });
+  },
+);

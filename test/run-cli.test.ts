@@ -29,8 +29,11 @@ describe('syncwright run', () => {
   beforeAll(async () => {
     build = await compileFixture('test/fixtures/run/project');
     db = scratchPglite();
-    await sql(db, `CREATE SCHEMA crm; CREATE TABLE crm.people (id bigint PRIMARY KEY, email text NOT NULL, first_name text, plan text NOT NULL, score int NOT NULL);
-      INSERT INTO crm.people SELECT g, 'user' || g || '@example.com', NULL, 'pro', g FROM generate_series(1, 30) g;`);
+    await sql(
+      db,
+      `CREATE SCHEMA crm; CREATE TABLE crm.people (id bigint PRIMARY KEY, email text NOT NULL, first_name text, plan text NOT NULL, score int NOT NULL);
+      INSERT INTO crm.people SELECT g, 'user' || g || '@example.com', NULL, 'pro', g FROM generate_series(1, 30) g;`,
+    );
     billing = await startWebhook({ reject: (b) => (JSON.stringify(b).includes('"person_id":"13"') ? 'unlucky' : undefined) });
   });
   afterAll(async () => {
@@ -50,7 +53,11 @@ describe('syncwright run', () => {
     expect(r.out).toContain('  post: would send 30 rows');
     expect(r.out).toContain('"record":{"person_id":"1","email":"user1@example.com","score":1}');
     expect(billing.api.requests).toHaveLength(0);
-    expect(JSON.parse(readFileSync(report, 'utf8'))).toMatchObject({ reportVersion: 1, ok: true, plans: [{ sync: 'people_to_billing', dryRun: true, status: 'ok', changes: { added: 30 } }] });
+    expect(JSON.parse(readFileSync(report, 'utf8'))).toMatchObject({
+      reportVersion: 1,
+      ok: true,
+      plans: [{ sync: 'people_to_billing', dryRun: true, status: 'ok', changes: { added: 30 } }],
+    });
   });
 
   it('a refused row exits 3, is listed with its reason, and is in the report', async () => {
@@ -61,7 +68,10 @@ describe('syncwright run', () => {
     expect(r.out).toMatch(/ {2}rejected added 13 \(post\): HTTP 422: .*unlucky/);
     expect(r.err).toContain('1 sync in ');
     expect(r.err).toContain('1 with refused rows');
-    const json = JSON.parse(readFileSync(report, 'utf8')) as { ok: boolean; plans: { status: string; committed: number; rejected: { key: string }[]; steps: { requests: number }[] }[] };
+    const json = JSON.parse(readFileSync(report, 'utf8')) as {
+      ok: boolean;
+      plans: { status: string; committed: number; rejected: { key: string }[]; steps: { requests: number }[] }[];
+    };
     expect(json.ok).toBe(false);
     expect(json.plans[0]).toMatchObject({ status: 'rejected', committed: 29, rejected: [{ key: '13', fate: 'rejected' }] });
   });
@@ -73,7 +83,11 @@ describe('syncwright run', () => {
     expect(within.code, within.err).toBe(0);
     expect(within.out).toMatch(/ {2}rejected added 13 \(post\): HTTP 422: .*unlucky/);
     expect(within.err).toContain('1 with refused rows (1 within --max-refused)');
-    expect(JSON.parse(readFileSync(report, 'utf8'))).toMatchObject({ ok: true, exitCode: 0, plans: [{ status: 'rejected', refusedWithinLimit: true, rejectedTotal: 1 }] });
+    expect(JSON.parse(readFileSync(report, 'utf8'))).toMatchObject({
+      ok: true,
+      exitCode: 0,
+      plans: [{ status: 'rejected', refusedWithinLimit: true, rejectedTotal: 1 }],
+    });
     // The one row left is the whole of this run's rows: 100%.
     expect((await cli(args('100%'))).code).toBe(0);
     expect((await cli(args('99.5%'))).code).toBe(3);
@@ -82,7 +96,18 @@ describe('syncwright run', () => {
 
   it('compiles and runs the syncs named, from .sync files', async () => {
     billing.options.reject = undefined;
-    const r = await cli(['run', 'test/fixtures/run/project', '--out', join(work.dir, 'build'), '--sync', 'people_to_billing', '--db', db.folder as string, '--endpoint', `billing=${billing.api.url}`]);
+    const r = await cli([
+      'run',
+      'test/fixtures/run/project',
+      '--out',
+      join(work.dir, 'build'),
+      '--sync',
+      'people_to_billing',
+      '--db',
+      db.folder as string,
+      '--endpoint',
+      `billing=${billing.api.url}`,
+    ]);
     expect(r.code, r.out + r.err).toBe(0);
     expect(r.out).toContain('  post: 1/1 accepted, 1 request');
     expect(r.err).toContain('compiled 11 syncs');
@@ -121,7 +146,10 @@ describe('syncwright run', () => {
     process.env.DATABASE_URL = 'localhost:5432/app';
     try {
       const r = await cli(['run', '--plan', plan(), '--db', fresh]);
-      expect([r.code, r.err]).toEqual([2, "syncwright: DATABASE_URL must be a postgres:// or postgresql:// URL, not localhost://\nRun 'syncwright --help' for usage."]);
+      expect([r.code, r.err]).toEqual([
+        2,
+        "syncwright: DATABASE_URL must be a postgres:// or postgresql:// URL, not localhost://\nRun 'syncwright --help' for usage.",
+      ]);
     } finally {
       delete process.env.DATABASE_URL;
     }
@@ -141,13 +169,13 @@ describe('syncwright run', () => {
     await sql(db, 'DELETE FROM crm.people WHERE id > 10');
     const r = await cli(['run', ...lake]);
     expect(r.code).toBe(5);
-    expect(r.out).toContain('failed: guard: 20 deletes are 66.7% of the 30 records synced, above the guard\'s 50%; nothing was sent');
+    expect(r.out).toContain("failed: guard: 20 deletes are 66.7% of the 30 records synced, above the guard's 50%; nothing was sent");
     expect(r.err).toContain('1 sync in ');
     expect(r.err).toContain('1 stopped by a guard');
     expect((await cli(['run', ...lake, '--plan', join(work.dir, 'missing', 'plan.json')])).code).toBe(6);
   });
 
-  it('keeps the embedded database its owner\'s alone (folders 0700, files 0600), whatever the umask', async () => {
+  it("keeps the embedded database its owner's alone (folders 0700, files 0600), whatever the umask", async () => {
     ensureBuilt();
     const folder = join(work.dir, 'private-db');
     // An older folder, world-writable, is fixed when opened too.
@@ -155,11 +183,17 @@ describe('syncwright run', () => {
     chmodSync(folder, 0o777);
     writeFileSync(join(folder, 'stray'), '', { mode: 0o666 });
     chmodSync(join(folder, 'stray'), 0o666);
-    const child = spawn('/bin/sh', ['-c', 'umask 000 && exec "$@"', 'sh', process.execPath, join(repoRoot, 'bin', 'syncwright.js'), 'run', '--plan', plan(), '--db', folder, '--dry-run'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      '/bin/sh',
+      ['-c', 'umask 000 && exec "$@"', 'sh', process.execPath, join(repoRoot, 'bin', 'syncwright.js'), 'run', '--plan', plan(), '--db', folder, '--dry-run'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     const r = await exited(child);
     // A new database, created by this run under umask 000: the model's table is not in it.
     expect(r.code, r.stderr).toBe(6);
-    expect(r.stdout).toContain(`failed: sync people_to_billing: crm.people does not exist in the embedded database ${folder}; pass --database or set DATABASE_URL to run on the database that has it`);
+    expect(r.stdout).toContain(
+      `failed: sync people_to_billing: crm.people does not exist in the embedded database ${folder}; pass --database or set DATABASE_URL to run on the database that has it`,
+    );
     const open: string[] = [];
     const walk = (dir: string): void => {
       for (const e of readdirSync(dir, { withFileTypes: true })) {
@@ -181,7 +215,9 @@ describe('syncwright demo', () => {
     try {
       const r = await cli(['demo'], home.dir);
       expect(r.code, r.out + r.err).toBe(0);
-      expect(r.out).toContain('The CRM received 1 request with 5 new paying customers: Ada Lovelace, Alan Turing, Edsger Dijkstra, Donald Knuth, Margaret Hamilton.');
+      expect(r.out).toContain(
+        'The CRM received 1 request with 5 new paying customers: Ada Lovelace, Alan Turing, Edsger Dijkstra, Donald Knuth, Margaret Hamilton.',
+      );
       expect(r.out).toContain('apply.sql: inserted 1, updated 2, deleted 1,');
       expect(r.out).toContain('The CRM received 1 request with 2 new paying customers: Grace Hopper, Frances Allen.');
       expect(r.out.split('3. Nothing changed since')[1]).toContain('The CRM received no request.');
@@ -190,7 +226,7 @@ describe('syncwright demo', () => {
     }
   });
 
-  it('describes the demo\'s changes from the comments of changes.sql', () => {
-    expect(describeChanges("UPDATE t SET a = 1;  -- Ada upgrades\n-- a heading\nDELETE FROM t; -- Bob leaves\n")).toEqual(['Ada upgrades', 'Bob leaves']);
+  it("describes the demo's changes from the comments of changes.sql", () => {
+    expect(describeChanges('UPDATE t SET a = 1;  -- Ada upgrades\n-- a heading\nDELETE FROM t; -- Bob leaves\n')).toEqual(['Ada upgrades', 'Bob leaves']);
   });
 });

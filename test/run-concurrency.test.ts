@@ -59,7 +59,11 @@ describe('two runs of one sync on a PostgreSQL server', () => {
   let watcher: pg.Client;
   const run = (options: { dryRun?: boolean } = {}) => runSync(db, build, sync, { env, endpoints: { crm: hubspot.api.url }, waitMs: 120_000, ...options });
   const waitingForLock = async () => {
-    const { rows: [r] } = await watcher.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`);
+    const {
+      rows: [r],
+    } = await watcher.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+    );
     return (r?.n ?? 0) > 0;
   };
 
@@ -125,7 +129,11 @@ describe('first runs of two syncs that share a state schema, at once, on a Postg
       let done = false;
       const run = runSync(db, build, sync, { dryRun: true }).finally(() => (done = true));
       const waiting = async () => {
-        const { rows: [r] } = await other.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE NOT l.granted AND a.datname = current_database()');
+        const {
+          rows: [r],
+        } = await other.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE NOT l.granted AND a.datname = current_database()',
+        );
         return (r?.n ?? 0) > 0;
       };
       expect(await pollUntil(waiting, () => done)).toBe(true);
@@ -243,7 +251,11 @@ describe('a run that cannot have its sync', () => {
         await release();
         const r = await done;
         expect(r.code, r.stderr).toBe(0);
-        expect(r.stderr).toMatch(db.url ? /sync people_to_hubspot is being run by another process: waiting up to 120 s for it/ : /the embedded database \S+ is in use by process \d+: waiting up to 120 s for it/);
+        expect(r.stderr).toMatch(
+          db.url
+            ? /sync people_to_hubspot is being run by another process: waiting up to 120 s for it/
+            : /the embedded database \S+ is in use by process \d+: waiting up to 120 s for it/,
+        );
         expect(r.stdout).toContain(`upsert: ${rows}/${rows} accepted`);
       });
     });
@@ -264,7 +276,25 @@ describe('a run that cannot have its sync', () => {
       const project = join(repoRoot, 'test/fixtures/run/project');
       const [a, b] = await Promise.all(
         ['people_to_hubspot', 'people_to_billing'].map((name) =>
-          exited(spawn(process.execPath, [join(repoRoot, 'bin/syncwright.js'), 'run', project, '--sync', name, '--database', db.url as string, '--endpoint', `crm=${hubspot.api.url}`, '--endpoint', `billing=${billing.api.url}`], { cwd: work.dir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })),
+          exited(
+            spawn(
+              process.execPath,
+              [
+                join(repoRoot, 'bin/syncwright.js'),
+                'run',
+                project,
+                '--sync',
+                name,
+                '--database',
+                db.url as string,
+                '--endpoint',
+                `crm=${hubspot.api.url}`,
+                '--endpoint',
+                `billing=${billing.api.url}`,
+              ],
+              { cwd: work.dir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+            ),
+          ),
         ),
       );
       expect([a!.code, b!.code], a!.stdout + a!.stderr + b!.stdout + b!.stderr).toEqual([0, 0]);

@@ -48,7 +48,11 @@ for (const engine of scratchEngines) {
     });
 
     async function killMidway(sync: string, sent: () => number, after: number): Promise<void> {
-      const child = spawnRun(db, ['--plan', join(build, sync, 'plan.json'), ...Object.entries(endpoints()).flatMap(([k, v]) => ['--endpoint', `${k}=${v}`]), '--concurrency', '2'], env);
+      const child = spawnRun(
+        db,
+        ['--plan', join(build, sync, 'plan.json'), ...Object.entries(endpoints()).flatMap(([k, v]) => ['--endpoint', `${k}=${v}`]), '--concurrency', '2'],
+        env,
+      );
       const done = exited(child);
       await until(() => sent() >= after || child.exitCode !== null);
       child.kill('SIGKILL');

@@ -47,7 +47,8 @@ afterAll(async () => {
 /** Meta's rule: trimmed and lower-cased, then SHA-256. */
 const member = (id: number) => sha256(`user${id}@example.com`);
 const peopleCount = async () => ((await sql(db, 'SELECT count(*)::int AS n FROM crm.people'))[0] as { n: number }[])[0]?.n ?? 0;
-const paying = async () => ((await sql(db, `SELECT id::int AS id FROM crm.people WHERE plan <> 'free' ORDER BY id`))[0] as { id: number }[]).map((r) => member(r.id)).sort();
+const paying = async () =>
+  ((await sql(db, `SELECT id::int AS id FROM crm.people WHERE plan <> 'free' ORDER BY id`))[0] as { id: number }[]).map((r) => member(r.id)).sort();
 
 describe('Meta custom audiences', () => {
   it('add: creates the audience, adds every member hashed; a second run makes no request at all', async () => {
@@ -88,7 +89,9 @@ describe('Meta custom audiences', () => {
     expect(r).toMatchObject({ status: 'ok', changes: { removed: 2, added: 1 } });
     expect(meta.members(id)).toEqual(await paying());
     expect(meta.members(id)).not.toContain(member(2));
-    const sessions = meta.api.served.filter((q) => q.path.endsWith('/usersreplace')).map((q) => (q.body as { session: { batch_seq: number; last_batch_flag: boolean } }).session);
+    const sessions = meta.api.served
+      .filter((q) => q.path.endsWith('/usersreplace'))
+      .map((q) => (q.body as { session: { batch_seq: number; last_batch_flag: boolean } }).session);
     expect(sessions.at(-1)).toMatchObject({ batch_seq: 1, last_batch_flag: true });
     expect(r.steps.find((s) => s.operation === 'replace_members')?.retries).toBe(2);
   });
@@ -104,7 +107,12 @@ describe('Meta custom audiences', () => {
     await sql(db, `UPDATE crm.people SET plan = 'pro' WHERE id = 6`);
     const r = await run('paying_to_meta');
     const members = await paying();
-    expect(r).toMatchObject({ status: 'ok', changes: { added: 1, changed: 0, removed: 0 }, operations: { replace_members: members.length }, committed: members.length });
+    expect(r).toMatchObject({
+      status: 'ok',
+      changes: { added: 1, changed: 0, removed: 0 },
+      operations: { replace_members: members.length },
+      committed: members.length,
+    });
     const replaces = meta.api.requests.slice(before).filter((q) => q.path.endsWith('/usersreplace'));
     expect(replaces).toHaveLength(1);
     const body = replaces[0]?.body as { payload: { data: string[][] }; session: { batch_seq: number; last_batch_flag: boolean } };
@@ -136,7 +144,9 @@ sync paying_in_batches { from paying to ads audience "Paying (batches of 20)" mo
     // One member joins; Meta refuses every batch but the one that carries them, so the session never completes.
     await sql(db, `UPDATE crm.people SET plan = 'pro' WHERE id = 9`);
     const joiner = member(9);
-    meta.api.failWhen((q) => (q.path.endsWith('/usersreplace') && !q.raw.includes(joiner) ? fault.status(403, { error: { message: 'refused', code: 200 } }) : undefined));
+    meta.api.failWhen((q) =>
+      q.path.endsWith('/usersreplace') && !q.raw.includes(joiner) ? fault.status(403, { error: { message: 'refused', code: 200 } }) : undefined,
+    );
     from = meta.api.requests.length;
     const failed = await runSmall();
     meta.api.failWhen(undefined);
@@ -172,7 +182,7 @@ describe('Slack chat.postMessage', () => {
     expect(slack.api.requests.length).toBe(before);
   });
 
-  it('an ok:false answer rejects the row with Slack\'s error; it is posted on the next run; 429 waits Retry-After', async () => {
+  it("an ok:false answer rejects the row with Slack's error; it is posted on the next run; 429 waits Retry-After", async () => {
     slack.options.reject = (m) => (m.text.includes('dee@') ? 'invalid_blocks' : undefined);
     await sql(db, `INSERT INTO crm.signups VALUES (4, 'dee@example.com', 'pro'), (5, 'eve@example.com', 'pro')`);
     slack.api.failNext(fault.tooMany('1', { ok: false, error: 'ratelimited' }));
@@ -195,7 +205,11 @@ describe('webhook', () => {
     expect(r).toMatchObject({ status: 'ok', operations: { post: n } });
     expect(hook.deliveries).toHaveLength(n);
     expect(hook.deliveries.every((d) => d.path === '/v1/people' && d.key?.length === 64)).toBe(true);
-    expect(hook.deliveries.find((d) => (d.body as { key: string }).key === '7')?.body).toEqual({ sync: 'people_to_hook', key: '7', record: { id: '7', email: ' User7@Example.com ', plan: 'pro' } });
+    expect(hook.deliveries.find((d) => (d.body as { key: string }).key === '7')?.body).toEqual({
+      sync: 'people_to_hook',
+      key: '7',
+      record: { id: '7', email: ' User7@Example.com ', plan: 'pro' },
+    });
     const before = hook.api.requests.length;
     await run('people_to_hook');
     expect(hook.api.requests.length).toBe(before);
@@ -219,7 +233,8 @@ describe('webhook', () => {
   });
 
   it('batching: one PUT per 50 rows; a batch refused whole is split until the bad row stands alone', async () => {
-    billing.options.reject = (body) => (Array.isArray(body) && body.some((x) => (x as { key: string }).key === '17') ? 'row 17: quantity must be positive' : undefined);
+    billing.options.reject = (body) =>
+      Array.isArray(body) && body.some((x) => (x as { key: string }).key === '17') ? 'row 17: quantity must be positive' : undefined;
     const n = await peopleCount();
     const r = await run('people_to_billing');
     expect(r.status).toBe('rejected');

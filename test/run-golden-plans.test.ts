@@ -15,7 +15,11 @@ const root = join(import.meta.dirname, 'golden', 'api');
 // One folder per destination type of `<kind>-<mode>.json` plans (sql/ holds the change set SQL goldens).
 const plans = readdirSync(root, { withFileTypes: true })
   .filter((d) => d.isDirectory() && d.name !== 'sql')
-  .flatMap((d) => readdirSync(join(root, d.name)).filter((f) => f.endsWith('.json')).map((file) => ({ name: `${d.name}/${file}`, plan: JSON.parse(readFileSync(join(root, d.name, file), 'utf8')) as Plan })));
+  .flatMap((d) =>
+    readdirSync(join(root, d.name))
+      .filter((f) => f.endsWith('.json'))
+      .map((file) => ({ name: `${d.name}/${file}`, plan: JSON.parse(readFileSync(join(root, d.name, file), 'utf8')) as Plan })),
+  );
 
 const row = (n: number): ChangeRow => ({
   seq: n,
@@ -38,8 +42,20 @@ describe('golden API plans', () => {
   for (const { name, plan } of plans) {
     it(name, () => {
       const rows = [row(1), row(2)];
-      const ctx: RenderContext = { // What the plans' calls capture (sign-in, list and job lookups).
-      vars: { list_id: 'L1', list: 'lists/L1', access_token: 'tok', job: 'customers/1/offlineUserDataJobs/9', instance_url: 'https://acme.my.salesforce.com' }, run: { id: 'r', session: 7, timestamp: '2026-01-01T00:00:00.000Z', epoch_ms: 0 }, rows, row: rows[0], batch: batchValues(rows, 1, true, 2) };
+      const ctx: RenderContext = {
+        // What the plans' calls capture (sign-in, list and job lookups).
+        vars: {
+          list_id: 'L1',
+          list: 'lists/L1',
+          access_token: 'tok',
+          job: 'customers/1/offlineUserDataJobs/9',
+          instance_url: 'https://acme.my.salesforce.com',
+        },
+        run: { id: 'r', session: 7, timestamp: '2026-01-01T00:00:00.000Z', epoch_ms: 0 },
+        rows,
+        row: rows[0],
+        batch: batchValues(rows, 1, true, 2),
+      };
       for (const step of plan.steps as ApiStep[]) {
         expect(known.has(step.kind), step.kind).toBe(true);
         if (step.kind === 'send') {

@@ -37,9 +37,18 @@ describe('secrets never leave the run, whatever the server sends back', () => {
     MIXPANEL_TOKEN: 'mixpanel-project-token-1',
     HOOK_SECRET: 'hook-signing-secret-xyz',
   };
-  const forms = (v: string) => [v, encodeURIComponent(v), JSON.stringify(v).slice(1, -1), Buffer.from(v).toString('base64'), Buffer.from(`${v}:`).toString('base64')];
+  const forms = (v: string) => [
+    v,
+    encodeURIComponent(v),
+    JSON.stringify(v).slice(1, -1),
+    Buffer.from(v).toString('base64'),
+    Buffer.from(`${v}:`).toString('base64'),
+  ];
   /** Answers everything with a 400 in plain text that echoes the request's URL and headers, after terminal escapes. */
-  const echoHeaders = (req: Recorded) => ({ status: 400, body: `bad request \u001b[31mred\u001b]0;pwned\u0007 \u009b2J ${req.path}${req.query.size ? `?${req.query}` : ''} ${JSON.stringify(req.headers)}` });
+  const echoHeaders = (req: Recorded) => ({
+    status: 400,
+    body: `bad request \u001b[31mred\u001b]0;pwned\u0007 \u009b2J ${req.path}${req.query.size ? `?${req.query}` : ''} ${JSON.stringify(req.headers)}`,
+  });
 
   beforeAll(async () => {
     db = scratchPglite();
@@ -81,7 +90,10 @@ sync to_mixpanel { from people to analytics event "Seen" mode insert identifier 
     const report = join(work.dir, 'report.json');
     const plans = ['to_reset', 'to_bad', 'to_moved', 'to_crm', 'to_mixpanel'].flatMap((s) => ['--plan', oneTry(build, s)]);
     try {
-      const r = await cli(['run', ...plans, '--db', db.folder as string, '--endpoint', `crm=${echo.url}`, '--endpoint', `analytics=${echo.url}`, '--report', report], env);
+      const r = await cli(
+        ['run', ...plans, '--db', db.folder as string, '--endpoint', `crm=${echo.url}`, '--endpoint', `analytics=${echo.url}`, '--report', report],
+        env,
+      );
       const written = readFileSync(report, 'utf8');
       const all = `${r.out}\n${r.err}\n${written}`;
       for (const [name, value] of Object.entries(secrets)) for (const f of forms(value)) expect(all.includes(f), `${name} as ${f}`).toBe(false);
@@ -127,7 +139,9 @@ sync hook_redirect { from people to hook path "/${i}" mode insert identifier id 
         const r = await runSync(db, build, 'hook_redirect', { endpoints: { hook: hook.url } });
         expect(r.status, `HTTP ${status}`).toBe('rejected');
         expect(r.rejectedTotal).toBe(6);
-        expect(r.rejected[0]?.reason).toBe(`HTTP ${status}: the server redirects to ${elsewhere.url}/moved; deliveries never follow a redirect (a POST would arrive as a GET without its rows): point the destination's URL, or --endpoint, at the address itself`);
+        expect(r.rejected[0]?.reason).toBe(
+          `HTTP ${status}: the server redirects to ${elsewhere.url}/moved; deliveries never follow a redirect (a POST would arrive as a GET without its rows): point the destination's URL, or --endpoint, at the address itself`,
+        );
       }
       expect(elsewhere.requests).toHaveLength(0);
     } finally {

@@ -235,7 +235,7 @@ describe('deliver', () => {
     expect(api.requests).toHaveLength(3 + 4);
   });
 
-  it('gives up after the policy\'s attempts and reports the rows as failed', async () => {
+  it("gives up after the policy's attempts and reports the rows as failed", async () => {
     api.failWhen(() => fault.status(503));
     const r = await run(ids(5), 5);
     expect(r.accepted).toEqual([]);
@@ -318,12 +318,17 @@ describe('deliver', () => {
 
   it('stops reading and rethrows when recording a fate fails', async () => {
     let calls = 0;
-    const p = deliver(batches(pagesOf(ids(100), 10), 10), [exchange()], { concurrency: 2, timeoutMs: 1000, retry: fast, maxRetryAfterMs: 1000, bucket: unlimited() }, {
-      accepted: () => {
-        if (++calls === 2) throw new Error('database went away');
+    const p = deliver(
+      batches(pagesOf(ids(100), 10), 10),
+      [exchange()],
+      { concurrency: 2, timeoutMs: 1000, retry: fast, maxRetryAfterMs: 1000, bucket: unlimited() },
+      {
+        accepted: () => {
+          if (++calls === 2) throw new Error('database went away');
+        },
+        refused: () => undefined,
       },
-      refused: () => undefined,
-    });
+    );
     await expect(p).rejects.toThrow('database went away');
     expect(api.requests.length).toBeLessThan(10);
   });

@@ -9,55 +9,67 @@ import { compileFixture, perEngine, runSync, sql } from './servers/run-harness.j
 const people = `CREATE SCHEMA IF NOT EXISTS crm;
   CREATE TABLE crm.people (id bigint PRIMARY KEY, email text NOT NULL, plan text NOT NULL, score int NOT NULL);
   INSERT INTO crm.people SELECT g, 'user' || g || '@example.com', CASE WHEN g % 3 = 0 THEN 'free' ELSE 'pro' END, g FROM generate_series(1, 150) g;`;
-const paying = (ids: number[]) => ids.filter((i) => i % 3 !== 0).map((i) => `user${i}@example.com`).sort();
+const paying = (ids: number[]) =>
+  ids
+    .filter((i) => i % 3 !== 0)
+    .map((i) => `user${i}@example.com`)
+    .sort();
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 const build = await compileFixture('test/fixtures/run/hubspot-lists');
 const env = { HUBSPOT_TOKEN: 'hs-test-token' };
 
-perEngine('hubspot list', people, () => startHubspot({ token: env.HUBSPOT_TOKEN }), ({ db, service: hubspot }) => {
-  const run = () => runSync(db(), build, 'paying_to_hubspot_list', { env, endpoints: { crm: hubspot().api.url }, timeoutMs: 1500 });
-  const paths = (from = 0) => hubspot().api.requests.slice(from).map((q) => `${q.method} ${q.path}`);
+perEngine(
+  'hubspot list',
+  people,
+  () => startHubspot({ token: env.HUBSPOT_TOKEN }),
+  ({ db, service: hubspot }) => {
+    const run = () => runSync(db(), build, 'paying_to_hubspot_list', { env, endpoints: { crm: hubspot().api.url }, timeoutMs: 1500 });
+    const paths = (from = 0) =>
+      hubspot()
+        .api.requests.slice(from)
+        .map((q) => `${q.method} ${q.path}`);
 
-  it('first run creates the list, upserts the contacts of the audience and adds them', async () => {
-    const r = await run();
-    expect(r).toMatchObject({ status: 'ok', changes: { added: 100, removed: 0 } });
-    expect(hubspot().lists.map((l) => [l.name, l.objectTypeId, l.processingType])).toEqual([['Paying', '0-1', 'MANUAL']]);
-    expect(hubspot().listEmails('Paying')).toEqual(paying(range(1, 150)));
-    expect(paths()).toEqual([
-      'GET /crm/v3/lists/object-type-id/0-1/name/Paying',
-      'POST /crm/v3/lists',
-      'POST /crm/v3/objects/contacts/batch/upsert',
-      `PUT /crm/v3/lists/${hubspot().lists[0]!.listId}/memberships/add`,
-    ]);
-    expect(hubspot().api.requests.every((q) => q.headers.authorization === 'Bearer hs-test-token')).toBe(true);
-  });
-
-  it('a second run sends nothing, not even the list lookup', async () => {
-    const before = hubspot().api.requests.length;
-    const r = await run();
-    expect(r).toMatchObject({ status: 'ok', changes: { added: 0, changed: 0, removed: 0, unchanged: 100 } });
-    expect(paths(before)).toEqual([]);
-    expect(hubspot().lists).toHaveLength(1);
-  });
-
-  it('rows leaving the audience are looked up by email and removed from the list; entering ones added', async () => {
-    await sql(db(), `UPDATE crm.people SET plan = 'free' WHERE id IN (1, 2, 4); UPDATE crm.people SET plan = 'pro' WHERE id = 3;`);
-    const before = hubspot().api.requests.length;
-    const r = await run();
-    expect(r).toMatchObject({ status: 'ok', changes: { added: 1, removed: 3 } });
-    const listId = hubspot().lists[0]!.listId;
-    expect(paths(before).sort()).toEqual(
-      [
+    it('first run creates the list, upserts the contacts of the audience and adds them', async () => {
+      const r = await run();
+      expect(r).toMatchObject({ status: 'ok', changes: { added: 100, removed: 0 } });
+      expect(hubspot().lists.map((l) => [l.name, l.objectTypeId, l.processingType])).toEqual([['Paying', '0-1', 'MANUAL']]);
+      expect(hubspot().listEmails('Paying')).toEqual(paying(range(1, 150)));
+      expect(paths()).toEqual([
         'GET /crm/v3/lists/object-type-id/0-1/name/Paying',
+        'POST /crm/v3/lists',
         'POST /crm/v3/objects/contacts/batch/upsert',
-        `PUT /crm/v3/lists/${listId}/memberships/add`,
-        'POST /crm/v3/objects/contacts/batch/read',
-        `PUT /crm/v3/lists/${listId}/memberships/remove`,
-      ].sort(),
-    );
-    expect(hubspot().listEmails('Paying')).toEqual([...paying(range(5, 150)), 'user3@example.com'].sort());
-    // Leaving the list does not delete the contact.
-    expect(hubspot().find('contacts', 'email', 'user1@example.com')).toBeDefined();
-  });
-});
+        `PUT /crm/v3/lists/${hubspot().lists[0]!.listId}/memberships/add`,
+      ]);
+      expect(hubspot().api.requests.every((q) => q.headers.authorization === 'Bearer hs-test-token')).toBe(true);
+    });
+
+    it('a second run sends nothing, not even the list lookup', async () => {
+      const before = hubspot().api.requests.length;
+      const r = await run();
+      expect(r).toMatchObject({ status: 'ok', changes: { added: 0, changed: 0, removed: 0, unchanged: 100 } });
+      expect(paths(before)).toEqual([]);
+      expect(hubspot().lists).toHaveLength(1);
+    });
+
+    it('rows leaving the audience are looked up by email and removed from the list; entering ones added', async () => {
+      await sql(db(), `UPDATE crm.people SET plan = 'free' WHERE id IN (1, 2, 4); UPDATE crm.people SET plan = 'pro' WHERE id = 3;`);
+      const before = hubspot().api.requests.length;
+      const r = await run();
+      expect(r).toMatchObject({ status: 'ok', changes: { added: 1, removed: 3 } });
+      const listId = hubspot().lists[0]!.listId;
+      expect(paths(before).sort()).toEqual(
+        [
+          'GET /crm/v3/lists/object-type-id/0-1/name/Paying',
+          'POST /crm/v3/objects/contacts/batch/upsert',
+          `PUT /crm/v3/lists/${listId}/memberships/add`,
+          'POST /crm/v3/objects/contacts/batch/read',
+          `PUT /crm/v3/lists/${listId}/memberships/remove`,
+        ].sort(),
+      );
+      expect(hubspot().listEmails('Paying')).toEqual([...paying(range(5, 150)), 'user3@example.com'].sort());
+      // Leaving the list does not delete the contact.
+      expect(hubspot().find('contacts', 'email', 'user1@example.com')).toBeDefined();
+    });
+  },
+);

@@ -37,7 +37,12 @@ for (const engine of scratchEngines) {
       expect(hubspot.api.requests.map((q) => (q.body as { inputs: unknown[] }).inputs.length)).toEqual([100, 100, 50]);
       expect(hubspot.api.requests[0]?.headers.authorization).toBe('Bearer hs-test-token');
       expect(hubspot.records('contacts')).toHaveLength(250);
-      expect(hubspot.find('contacts', 'email', 'user42@example.com')?.properties).toEqual({ email: 'user42@example.com', firstname: 'First 42', plan_tier: 'free', score: '42' });
+      expect(hubspot.find('contacts', 'email', 'user42@example.com')?.properties).toEqual({
+        email: 'user42@example.com',
+        firstname: 'First 42',
+        plan_tier: 'free',
+        score: '42',
+      });
     });
 
     it('a second run sends nothing', async () => {
@@ -63,7 +68,15 @@ for (const engine of scratchEngines) {
       const r = await run('people_to_hubspot');
       expect(r.status).toBe('rejected');
       expect(r.operations.upsert).toBe(2);
-      expect(r.rejected).toEqual([{ key: 'user7@example.com', change: 'changed', operation: 'upsert', fate: 'rejected', reason: expect.stringContaining('Property values were not valid: score') }]);
+      expect(r.rejected).toEqual([
+        {
+          key: 'user7@example.com',
+          change: 'changed',
+          operation: 'upsert',
+          fate: 'rejected',
+          reason: expect.stringContaining('Property values were not valid: score'),
+        },
+      ]);
       expect(hubspot.find('contacts', 'email', 'user8@example.com')?.properties.score).toBe('1008');
       expect(hubspot.find('contacts', 'email', 'user7@example.com')?.properties.score).toBe('7');
 
@@ -111,7 +124,7 @@ for (const engine of scratchEngines) {
       await sql(db, `DELETE FROM crm.people WHERE id BETWEEN 100 AND 119`);
       const before = hubspot.api.requests.length;
       const r = await run('people_mirror_to_hubspot');
-      expect(r).toMatchObject({ status: 'guarded', changes: { removed: 20 }, error: expect.stringContaining('20 deletes exceed the guard\'s limit of 10') });
+      expect(r).toMatchObject({ status: 'guarded', changes: { removed: 20 }, error: expect.stringContaining("20 deletes exceed the guard's limit of 10") });
       expect(hubspot.api.requests.length).toBe(before);
       expect(hubspot.records('p_people')).toHaveLength(247);
       const [snap] = await sql(db, 'SELECT count(*)::int AS n FROM syncwright.people_mirror_to_hubspot_snapshot');

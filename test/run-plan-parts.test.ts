@@ -17,8 +17,22 @@ import { asSubquery } from '../src/run/engines/sql-session.js';
 import { conditionHolds } from '../src/run/api-plan.js';
 import type { SendStep } from '../src/contract/api-steps.js';
 
-const row = { key: 'k1', change: 'added', payload: { 'first.name': 'Ada', plan: 'pro', n: 3 }, idempotency_key: 'abc', destination_id: null, columns: { name: 'Ada', plan: 'pro' }, seq: 1 };
-const ctx: RenderContext = { vars: { list_id: 'L9' }, run: { id: 'run-1', session: 42 }, row, rows: [row, { ...row, key: 'k2', payload: { plan: 'free' } }], batch: { index: 1, last: true } };
+const row = {
+  key: 'k1',
+  change: 'added',
+  payload: { 'first.name': 'Ada', plan: 'pro', n: 3 },
+  idempotency_key: 'abc',
+  destination_id: null,
+  columns: { name: 'Ada', plan: 'pro' },
+  seq: 1,
+};
+const ctx: RenderContext = {
+  vars: { list_id: 'L9' },
+  run: { id: 'run-1', session: 42 },
+  row,
+  rows: [row, { ...row, key: 'k2', payload: { plan: 'free' } }],
+  batch: { index: 1, last: true },
+};
 const options = { env: envFrom({ TOKEN: 'secret' }), message: compileMessage('Hi {{name}} <{{plan}}> {{missing}}!') };
 const r = (t: unknown) => render(t as never, ctx, options);
 
@@ -30,7 +44,12 @@ describe('templates', () => {
     expect(r({ $ref: 'row.nothing.here' })).toBeNull();
     expect(r({ $env: 'TOKEN' })).toBe('secret');
     expect(r({ $concat: ['Bearer ', { $env: 'TOKEN' }, null, 7] })).toBe('Bearer secret7');
-    expect(r({ $merge: [{ $ref: 'row.payload' }, { plan: 'over', id: { $ref: 'row.key' } }, null] })).toEqual({ 'first.name': 'Ada', plan: 'over', n: 3, id: 'k1' });
+    expect(r({ $merge: [{ $ref: 'row.payload' }, { plan: 'over', id: { $ref: 'row.key' } }, null] })).toEqual({
+      'first.name': 'Ada',
+      plan: 'over',
+      n: 3,
+      id: 'k1',
+    });
     expect(r({ $each: { id: { $ref: 'row.key' } } })).toEqual([{ id: 'k1' }, { id: 'k2' }]);
     expect(r({ $json: [{ $ref: 'vars.list_id' }] })).toBe('["L9"]');
     expect(r({ $base64: 'héllo' })).toBe(Buffer.from('héllo').toString('base64'));
@@ -54,18 +73,35 @@ describe('templates', () => {
 describe('requests', () => {
   it('renders URL, query, headers and a JSON body, sent to the override base', () => {
     const req = buildRequest(
-      { method: 'POST', url: { $concat: ['https://api.example.com/v1/lists/', { $ref: 'vars.list_id' }] }, query: { a: 'x y', b: null, c: { $json: [1] } }, headers: { Authorization: { $concat: ['Bearer ', { $env: 'TOKEN' }] }, Skip: null }, body: { encoding: 'json', template: { ids: { $each: { $ref: 'row.key' } } } } },
+      {
+        method: 'POST',
+        url: { $concat: ['https://api.example.com/v1/lists/', { $ref: 'vars.list_id' }] },
+        query: { a: 'x y', b: null, c: { $json: [1] } },
+        headers: { Authorization: { $concat: ['Bearer ', { $env: 'TOKEN' }] }, Skip: null },
+        body: { encoding: 'json', template: { ids: { $each: { $ref: 'row.key' } } } },
+      },
       ctx,
       options,
       'http://127.0.0.1:8080/proxy/',
     );
-    expect(req).toEqual({ method: 'POST', url: 'http://127.0.0.1:8080/proxy/v1/lists/L9?a=x+y&c=%5B1%5D', headers: { Authorization: 'Bearer secret', 'Content-Type': 'application/json' }, body: '{"ids":["k1","k2"]}' });
+    expect(req).toEqual({
+      method: 'POST',
+      url: 'http://127.0.0.1:8080/proxy/v1/lists/L9?a=x+y&c=%5B1%5D',
+      headers: { Authorization: 'Bearer secret', 'Content-Type': 'application/json' },
+      body: '{"ids":["k1","k2"]}',
+    });
     expect(overrideBase('https://a.example.com/x?y=1', undefined)).toBe('https://a.example.com/x?y=1');
   });
 
   it('encodes a form body, and signs the body it sends', () => {
     const req = buildRequest(
-      { method: 'POST', url: 'https://h.example.com/', headers: {}, body: { encoding: 'form', template: { api_key: 'k', identification: { $json: [{ id: 1 }] } } }, signature: { header: 'X-Sig', key: { $env: 'TOKEN' } } },
+      {
+        method: 'POST',
+        url: 'https://h.example.com/',
+        headers: {},
+        body: { encoding: 'form', template: { api_key: 'k', identification: { $json: [{ id: 1 }] } } },
+        signature: { header: 'X-Sig', key: { $env: 'TOKEN' } },
+      },
       ctx,
       options,
       undefined,
@@ -74,7 +110,11 @@ describe('requests', () => {
     expect(req.body).toBe('api_key=k&identification=%5B%7B%22id%22%3A1%7D%5D');
     expect(req.headers['Content-Type']).toBe('application/x-www-form-urlencoded');
     // Stripe's scheme: the timestamp (unix seconds when sent) is signed with the body.
-    expect(req.headers['X-Sig']).toBe(`t=1700000000,v1=${createHmac('sha256', 'secret').update(`1700000000.${req.body as string}`).digest('hex')}`);
+    expect(req.headers['X-Sig']).toBe(
+      `t=1700000000,v1=${createHmac('sha256', 'secret')
+        .update(`1700000000.${req.body as string}`)
+        .digest('hex')}`,
+    );
   });
 });
 
@@ -90,13 +130,27 @@ describe('acceptance', () => {
     expect(readResponse({ accept: { by: 'status' } }, res(204, ''), rows(), ctx, options)).toEqual({ accepted: [0, 1, 2], rejected: [], retry: [] });
     const slack = { accept: { by: 'status' as const, success: { pointer: '/ok', equals: true } } };
     expect(readResponse(slack, res(200, { ok: true }), rows().slice(0, 1), ctx, options).accepted).toEqual([0]);
-    expect(readResponse(slack, res(200, { ok: false, error: 'channel_not_found' }), rows().slice(0, 1), ctx, options).rejected).toEqual([{ index: 0, reason: 'HTTP 200: {"ok":false,"error":"channel_not_found"}' }]);
+    expect(readResponse(slack, res(200, { ok: false, error: 'channel_not_found' }), rows().slice(0, 1), ctx, options).rejected).toEqual([
+      { index: 0, reason: 'HTTP 200: {"ok":false,"error":"channel_not_found"}' },
+    ]);
   });
 
   it('by items matched by the exact key sent: captures record ids, rejects rows without an item with the error naming them', () => {
     const rs = rows();
-    const body = { results: [{ id: '11', properties: { email: 'A@x.com' } }, { id: '33', properties: { email: 'c@x.com' } }], errors: [{ message: 'Property values were not valid', context: { ids: ['b@x.com'] } }] };
-    const v = readResponse({ accept: { by: 'items', items: '/results', match: 'key', key: '/properties/email' }, captureRow: { destination_id: '/id' } }, res(207, body), rs, ctx, options);
+    const body = {
+      results: [
+        { id: '11', properties: { email: 'A@x.com' } },
+        { id: '33', properties: { email: 'c@x.com' } },
+      ],
+      errors: [{ message: 'Property values were not valid', context: { ids: ['b@x.com'] } }],
+    };
+    const v = readResponse(
+      { accept: { by: 'items', items: '/results', match: 'key', key: '/properties/email' }, captureRow: { destination_id: '/id' } },
+      res(207, body),
+      rs,
+      ctx,
+      options,
+    );
     expect(v).toEqual({ accepted: [0, 2], rejected: [{ index: 1, reason: 'Property values were not valid' }], retry: [] });
     expect(rs.map((x) => x.destination_id)).toEqual(['11', null, '33']);
   });
@@ -106,12 +160,30 @@ describe('acceptance', () => {
     const of = (...keys: string[]) => keys.map((key) => ({ key, destination_id: null as string | null }));
     // acme-1 refused, ACME-1 accepted: acme-1 is not ACME-1.
     const refusedAndAccepted = of('acme-1', 'ACME-1');
-    const v = readResponse({ accept, captureRow: { destination_id: '/id' } }, res(207, { results: [{ id: '7', properties: { ref: 'ACME-1' } }], errors: [{ message: 'invalid' }] }), refusedAndAccepted, ctx, options);
+    const v = readResponse(
+      { accept, captureRow: { destination_id: '/id' } },
+      res(207, { results: [{ id: '7', properties: { ref: 'ACME-1' } }], errors: [{ message: 'invalid' }] }),
+      refusedAndAccepted,
+      ctx,
+      options,
+    );
     expect(v.accepted).toEqual([1]);
-    expect(v.rejected).toEqual([{ index: 0, reason: 'the response has no result for the key "acme-1" (one for "ACME-1", which differs in case: results are matched by the exact key sent) (HTTP 207)' }]);
+    expect(v.rejected).toEqual([
+      {
+        index: 0,
+        reason:
+          'the response has no result for the key "acme-1" (one for "ACME-1", which differs in case: results are matched by the exact key sent) (HTTP 207)',
+      },
+    ]);
     expect(refusedAndAccepted.map((r) => r.destination_id)).toEqual([null, '7']);
     // Where the destination ignores case, two rows that differ only in case cannot be told apart.
-    const both = readResponse({ accept: { ...accept, keyCase: 'insensitive' } }, res(200, { results: [{ id: '7', properties: { ref: 'acme-1' } }] }), of('acme-1', 'ACME-1', 'B'), ctx, options);
+    const both = readResponse(
+      { accept: { ...accept, keyCase: 'insensitive' } },
+      res(200, { results: [{ id: '7', properties: { ref: 'acme-1' } }] }),
+      of('acme-1', 'ACME-1', 'B'),
+      ctx,
+      options,
+    );
     expect(both.accepted).toEqual([]);
     expect(both.rejected.map((r) => r.reason)).toEqual([
       'another row of the request has the key "acme-1" (ignoring case, as the destination does), so neither result can be told apart (HTTP 200)',
@@ -119,7 +191,15 @@ describe('acceptance', () => {
       'the response has no result for the key "B" (HTTP 200)',
     ]);
     // ... and where it does, a key echoed in another case is the row's own.
-    expect(readResponse({ accept: { ...accept, keyCase: 'insensitive' } }, res(200, { results: [{ id: '7', properties: { ref: 'a@x.com' } }] }), of('A@x.com'), ctx, options).accepted).toEqual([0]);
+    expect(
+      readResponse(
+        { accept: { ...accept, keyCase: 'insensitive' } },
+        res(200, { results: [{ id: '7', properties: { ref: 'a@x.com' } }] }),
+        of('A@x.com'),
+        ctx,
+        options,
+      ).accepted,
+    ).toEqual([0]);
     // Two results for one key: neither is taken.
     const twice = readResponse({ accept }, res(200, { results: [{ properties: { ref: 'k' } }, { properties: { ref: 'k' } }] }), of('k'), ctx, options);
     expect(twice.rejected[0]?.reason).toBe('the response has 2 results for the key "k" (HTTP 200)');
@@ -132,14 +212,22 @@ describe('acceptance', () => {
     expect(v.rejected.map((x) => x.index)).toEqual([1]);
     const short = readResponse(inOrder, res(200, [{ success: true }, { success: true }]), rows(), ctx, options);
     expect(short.accepted).toEqual([]);
-    expect(short.rejected[2]?.reason).toBe('the response has 2 results for the 3 rows of the request, so its results cannot be matched to rows by position (HTTP 200)');
+    expect(short.rejected[2]?.reason).toBe(
+      'the response has 2 results for the 3 rows of the request, so its results cannot be matched to rows by position (HTTP 200)',
+    );
   });
 
   it('a whole-request 400, 413 or 422 on several rows asks for halves; alone, the row is rejected; 401 rejects all at once', () => {
     expect(readResponse({ accept: { by: 'status' } }, res(400, { error: 'bad' }), rows(), ctx, options)).toMatchObject({ split: true, retry: [0, 1, 2] });
-    expect(readResponse({ accept: { by: 'status' } }, res(422, 'no'), rows().slice(0, 1), ctx, options)).toEqual({ accepted: [], rejected: [{ index: 0, reason: 'HTTP 422: no' }], retry: [] });
+    expect(readResponse({ accept: { by: 'status' } }, res(422, 'no'), rows().slice(0, 1), ctx, options)).toEqual({
+      accepted: [],
+      rejected: [{ index: 0, reason: 'HTTP 422: no' }],
+      retry: [],
+    });
     expect(readResponse({ accept: { by: 'status' } }, res(413, ''), rows().slice(0, 1), ctx, options).rejected[0]?.reason).toBe('too large to send: HTTP 413');
-    expect(readResponse({ accept: { by: 'status' } }, res(401, 'who?'), rows(), ctx, options)).toMatchObject({ rejected: [{ index: 0 }, { index: 1 }, { index: 2 }] });
+    expect(readResponse({ accept: { by: 'status' } }, res(401, 'who?'), rows(), ctx, options)).toMatchObject({
+      rejected: [{ index: 0 }, { index: 1 }, { index: 2 }],
+    });
   });
 
   it('reads JSON Pointers with escapes', () => {
@@ -155,16 +243,29 @@ describe('guards', () => {
   const summary = { model_rows: 100, added: 5, changed: 10, removed: 6, unchanged: 84 };
   it('count and percent bounds, and the empty model', () => {
     expect(guardViolation({ kind: 'guard', description: '', allowEmpty: false, maxDeletes: { value: 6, percent: false } }, summary)).toBeUndefined();
-    expect(guardViolation({ kind: 'guard', description: '', allowEmpty: false, maxDeletes: { value: 5, percent: false } }, summary)).toBe("6 deletes exceed the guard's limit of 5");
+    expect(guardViolation({ kind: 'guard', description: '', allowEmpty: false, maxDeletes: { value: 5, percent: false } }, summary)).toBe(
+      "6 deletes exceed the guard's limit of 5",
+    );
     // 6 of the 100 rows synced before (6 removed + 10 changed + 84 unchanged).
-    expect(guardViolation({ kind: 'guard', description: '', allowEmpty: false, maxDeletes: { value: 5, percent: true } }, summary)).toBe("6 deletes are 6.0% of the 100 records synced, above the guard's 5%");
+    expect(guardViolation({ kind: 'guard', description: '', allowEmpty: false, maxDeletes: { value: 5, percent: true } }, summary)).toBe(
+      "6 deletes are 6.0% of the 100 records synced, above the guard's 5%",
+    );
     expect(guardViolation({ kind: 'guard', description: '', allowEmpty: false }, { ...summary, model_rows: 0 })).toContain('the model has no rows');
     expect(guardViolation({ kind: 'guard', description: '', allowEmpty: true }, { ...summary, model_rows: 0 })).toBeUndefined();
   });
 });
 
 describe('step conditions', () => {
-  const send = { kind: 'send', operation: 'replace_members', description: '', changes: ['added', 'changed', 'unchanged'], batch: { size: 10 }, ordered: true, requests: [], retry: {} } as unknown as SendStep;
+  const send = {
+    kind: 'send',
+    operation: 'replace_members',
+    description: '',
+    changes: ['added', 'changed', 'unchanged'],
+    batch: { size: 10 },
+    ordered: true,
+    requests: [],
+    retry: {},
+  } as unknown as SendStep;
   const summary = { model_rows: 100, null_keys: 0, duplicate_keys: 0, added: 0, changed: 0, removed: 0, unchanged: 100 };
   it('`when: changed` holds only with an added, changed or removed row; a step without `when` always runs', () => {
     const replace: SendStep = { ...send, when: 'changed' };
@@ -196,11 +297,15 @@ describe('sinks and queries', () => {
     expect(() => sinkPath('/sink', 's3', '..', '..', 'etc', 'passwd')).toThrow(/leaves the sink folder/);
   });
 
-  it('narrows read.sql to a step\'s change kinds with the plan\'s queries', () => {
+  it("narrows read.sql to a step's change kinds with the plan's queries", () => {
     const queries = changeQueries('postgres', ['added', 'changed']);
     const query = asSubquery('-- read\nSELECT 1 AS seq ORDER BY seq;\n');
-    expect(fillSlots(queries.rows, { query })).toBe(`SELECT * FROM (\n-- read\nSELECT 1 AS seq ORDER BY seq\n) AS "read" WHERE "read"."change" IN ('added', 'changed') ORDER BY "read"."seq"`);
-    expect(fillSlots(queries.count, { query })).toBe(`SELECT CAST(COUNT(*) AS BIGINT) AS "n" FROM (\n-- read\nSELECT 1 AS seq ORDER BY seq\n) AS "read" WHERE "read"."change" IN ('added', 'changed')`);
+    expect(fillSlots(queries.rows, { query })).toBe(
+      `SELECT * FROM (\n-- read\nSELECT 1 AS seq ORDER BY seq\n) AS "read" WHERE "read"."change" IN ('added', 'changed') ORDER BY "read"."seq"`,
+    );
+    expect(fillSlots(queries.count, { query })).toBe(
+      `SELECT CAST(COUNT(*) AS BIGINT) AS "n" FROM (\n-- read\nSELECT 1 AS seq ORDER BY seq\n) AS "read" WHERE "read"."change" IN ('added', 'changed')`,
+    );
     // Slots are filled once: a value holding `{{...}}` stays as it is.
     expect(fillSlots('a {{x}} {{y}}', { x: '{{y}}' })).toBe('a {{y}} {{y}}');
   });
@@ -210,20 +315,31 @@ describe('progress', () => {
   it('draws a bar in place on a terminal, at most ten times a second', () => {
     const out: string[] = [];
     let t = 0;
-    const p = terminalProgress((s) => out.push(s), () => t);
+    const p = terminalProgress(
+      (s) => out.push(s),
+      () => t,
+    );
     p.start('upsert', 200);
     t = 50;
     p.advance(50);
     t = 500;
     p.advance(50);
     p.finish('upsert: 100 accepted');
-    expect(out).toEqual(['\r\x1b[2K  upsert [------------------------]   0% 0/200', '\r\x1b[2K  upsert [############------------]  50% 100/200', '\r\x1b[2K  upsert: 100 accepted\n']);
+    expect(out).toEqual([
+      '\r\x1b[2K  upsert [------------------------]   0% 0/200',
+      '\r\x1b[2K  upsert [############------------]  50% 100/200',
+      '\r\x1b[2K  upsert: 100 accepted\n',
+    ]);
   });
 
   it('writes a plain line every few seconds otherwise', () => {
     const out: string[] = [];
     let t = 0;
-    const p = lineProgress((s) => out.push(s), () => t, 5000);
+    const p = lineProgress(
+      (s) => out.push(s),
+      () => t,
+      5000,
+    );
     p.start('post', 10);
     p.advance(3);
     t = 6000;

@@ -30,7 +30,9 @@ for (const engine of scratchEngines) {
     });
 
     it('runs a script and returns the rows of each statement', async () => {
-      const res = await s.script(`-- a header\nCREATE TEMP TABLE x (a int); INSERT INTO x VALUES (1), (2); SELECT count(*)::int AS n FROM x; SELECT 'done' AS what;`);
+      const res = await s.script(
+        `-- a header\nCREATE TEMP TABLE x (a int); INSERT INTO x VALUES (1), (2); SELECT count(*)::int AS n FROM x; SELECT 'done' AS what;`,
+      );
       expect(res.at(-2)).toEqual([{ n: 2 }]);
       expect(res.at(-1)).toEqual([{ what: 'done' }]);
     });
@@ -52,7 +54,7 @@ for (const engine of scratchEngines) {
       expect(await s.query("SELECT count(*)::int AS n FROM pg_cursors WHERE name LIKE 'syncwright%'")).toEqual([{ n: 0 }]);
     });
 
-    it('records accepted rows in one INSERT per chunk (the plan\'s many-row form), or one per row without it', async () => {
+    it("records accepted rows in one INSERT per chunk (the plan's many-row form), or one per row without it", async () => {
       await s.script('CREATE TABLE acc ("row_key" text NOT NULL, "change" text, "payload_hash" text, "destination_id" text)');
       const columns = ['"row_key"', '"change"', '"payload_hash"', '"destination_id"'];
       const parameters: CommitStep['acceptedInsert']['parameters'] = ['row_key', 'change', 'payload_hash', 'destination_id'];
@@ -65,7 +67,10 @@ for (const engine of scratchEngines) {
       await perRow.record([row('solo', 'd')]);
       expect([ledger.total, perRow.total]).toEqual([7001, 1]);
       expect(await s.query('SELECT count(*)::int AS n, count("destination_id")::int AS ids FROM acc')).toEqual([{ n: 7002, ids: 3501 }]);
-      expect(await s.query(`SELECT "destination_id" FROM acc WHERE "row_key" IN ('k3', 'solo') ORDER BY 1`)).toEqual([{ destination_id: 'd' }, { destination_id: 'd3' }]);
+      expect(await s.query(`SELECT "destination_id" FROM acc WHERE "row_key" IN ('k3', 'solo') ORDER BY 1`)).toEqual([
+        { destination_id: 'd' },
+        { destination_id: 'd3' },
+      ]);
     });
 
     it('closes the cursor when the reader stops early', async () => {
@@ -104,12 +109,16 @@ describe('helpers', () => {
   it('turns a SQL file into one statement', () => {
     expect(asSubquery('-- h\nSELECT 1\nFROM t;\n')).toBe('-- h\nSELECT 1\nFROM t');
     expect(asSubquery('SELECT 1; -- trailing\n')).toBe('SELECT 1');
-    expect(asSubquery('SELECT \'a;b\' AS "x;--y", $q$;$q$ /* ; /* nested; */ ; */ FROM "t; --"\n;\n')).toBe('SELECT \'a;b\' AS "x;--y", $q$;$q$ /* ; /* nested; */ ; */ FROM "t; --"');
-    expect(asSubquery('SELECT \'it\'\'s;\' -- no end')).toBe('SELECT \'it\'\'s;\' -- no end');
+    expect(asSubquery('SELECT \'a;b\' AS "x;--y", $q$;$q$ /* ; /* nested; */ ; */ FROM "t; --"\n;\n')).toBe(
+      'SELECT \'a;b\' AS "x;--y", $q$;$q$ /* ; /* nested; */ ; */ FROM "t; --"',
+    );
+    expect(asSubquery("SELECT 'it''s;' -- no end")).toBe("SELECT 'it''s;' -- no end");
   });
 
   it('renders the many-row accepted INSERT from the dialect record', () => {
-    expect(insertArrays(getDialect('postgres'), '"s"."t"', ['"row_key"', '"change"'], ['TEXT', 'TEXT'])).toBe('INSERT INTO "s"."t" ("row_key", "change") SELECT * FROM unnest(CAST($1 AS TEXT[]), CAST($2 AS TEXT[]))');
+    expect(insertArrays(getDialect('postgres'), '"s"."t"', ['"row_key"', '"change"'], ['TEXT', 'TEXT'])).toBe(
+      'INSERT INTO "s"."t" ("row_key", "change") SELECT * FROM unnest(CAST($1 AS TEXT[]), CAST($2 AS TEXT[]))',
+    );
     expect(insertArrays(getDialect('snowflake'), '"s"."t"', ['"a"'], ['TEXT'])).toBeUndefined();
   });
 

@@ -64,7 +64,10 @@ for (const engine of scratchEngines) {
       try {
         const text = syncProject({ kind: 'record', mode: 'mirror', guard: 'guard deletes <= 25%' })
           .replace('to wh table', 'to dw table')
-          .replace('source wh : postgres { database "test" }', 'source wh : postgres { database "test" }\ndestination dw : postgres { host "dw" database "dw" user "u" password env("DW_PASSWORD") }');
+          .replace(
+            'source wh : postgres { database "test" }',
+            'source wh : postgres { database "test" }\ndestination dw : postgres { host "dw" database "dw" user "u" password env("DW_PASSWORD") }',
+          );
         const build = await compileText(text, 15);
         const same = await compileText(syncProject({ kind: 'record', mode: 'mirror', guard: 'guard deletes <= 25%' }), 15);
         const expected = await direct(db, same);
@@ -100,10 +103,17 @@ for (const engine of scratchEngines) {
 
 describe('plans for other engines', () => {
   it('a Snowflake plan is refused, naming the scripts to run there in order', async () => {
-    const build = await compileText(syncProject({ kind: 'record', mode: 'upsert' }).replace('source wh : postgres { database "test" }', 'source wh : snowflake { account "acme-prod" database "ANALYTICS" }'));
+    const build = await compileText(
+      syncProject({ kind: 'record', mode: 'upsert' }).replace(
+        'source wh : postgres { database "test" }',
+        'source wh : snowflake { account "acme-prod" database "ANALYTICS" }',
+      ),
+    );
     const r = await runSync({ folder: join(build, '..', 'db'), drop: async () => undefined }, build, 's');
     expect(r.status).toBe('failed');
-    expect(r.error).toBe(`sync s runs SQL on snowflake, which this executor does not connect to: run ${join(build, 's')}/apply.sql there in order (with dbt or Airflow, for example)`);
+    expect(r.error).toBe(
+      `sync s runs SQL on snowflake, which this executor does not connect to: run ${join(build, 's')}/apply.sql there in order (with dbt or Airflow, for example)`,
+    );
   });
 });
 
@@ -122,37 +132,47 @@ for (const engine of scratchEngines) {
     let db: ScratchDb;
     let build: string;
     const where = () => (db.url ? 'postgres://' : 'the embedded database ');
-    const target = (columns: string) => sql(db, `DROP TABLE IF EXISTS crm.target; CREATE TABLE crm.target (${columns}); INSERT INTO crm.target (id, name) VALUES ('1', 'kept');`);
+    const target = (columns: string) =>
+      sql(db, `DROP TABLE IF EXISTS crm.target; CREATE TABLE crm.target (${columns}); INSERT INTO crm.target (id, name) VALUES ('1', 'kept');`);
     beforeAll(async () => {
       db = await engine.open();
       build = await compileText(targetProject);
-      await sql(db, `CREATE SCHEMA crm; CREATE TABLE crm.people (id bigint, name text, plan text); INSERT INTO crm.people VALUES (1, 'a', 'pro'), (2, NULL, 'free');`);
+      await sql(
+        db,
+        `CREATE SCHEMA crm; CREATE TABLE crm.people (id bigint, name text, plan text); INSERT INTO crm.people VALUES (1, 'a', 'pro'), (2, NULL, 'free');`,
+      );
     });
     afterAll(() => db.drop());
 
     it('a column of the wrong type, a missing column and a NOT NULL column the sync leaves out: all said before anything runs', async () => {
-      await target('id text PRIMARY KEY, name text, created_by text NOT NULL DEFAULT \'x\', owner text NOT NULL DEFAULT \'o\'');
+      await target("id text PRIMARY KEY, name text, created_by text NOT NULL DEFAULT 'x', owner text NOT NULL DEFAULT 'o'");
       await sql(db, 'ALTER TABLE crm.target ALTER COLUMN owner DROP DEFAULT');
       const r = await runSync(db, build, 's');
       expect(r.status).toBe('failed');
       expect(r.steps).toEqual([]);
       expect(r.error).toContain('sync s: the target table crm.target on ');
-      expect(r.error).toContain('cannot take the sync\'s rows; nothing was run: its column id is text, but the sync writes BIGINT (from the model\'s column id): change the column\'s type (or the model\'s); it has no column plan (from the model\'s column plan): ALTER TABLE "crm"."target" ADD COLUMN "plan" TEXT; its column owner is NOT NULL without a default, and the sync does not write it: map a model column to it, or give it a default');
+      expect(r.error).toContain(
+        'cannot take the sync\'s rows; nothing was run: its column id is text, but the sync writes BIGINT (from the model\'s column id): change the column\'s type (or the model\'s); it has no column plan (from the model\'s column plan): ALTER TABLE "crm"."target" ADD COLUMN "plan" TEXT; its column owner is NOT NULL without a default, and the sync does not write it: map a model column to it, or give it a default',
+      );
       expect((await sql(db, 'SELECT count(*)::int AS n FROM crm.target'))[0]).toEqual([{ n: 1 }]);
     });
 
-    it('a NULL for a NOT NULL column names the column and the model\'s, and changes nothing', async () => {
+    it("a NULL for a NOT NULL column names the column and the model's, and changes nothing", async () => {
       await target('id bigint PRIMARY KEY, name text NOT NULL, plan text');
       const r = await runSync(db, build, 's');
       expect(r.status).toBe('failed');
-      expect(r.error).toMatch(/^sync s: a row has no value for name of crm\.target, which is NOT NULL \(from the model's column name\): keep such rows out of the model, or give the column a default or drop its NOT NULL; nothing was changed \(the script rolled back\) \(null value in column "name"/);
+      expect(r.error).toMatch(
+        /^sync s: a row has no value for name of crm\.target, which is NOT NULL \(from the model's column name\): keep such rows out of the model, or give the column a default or drop its NOT NULL; nothing was changed \(the script rolled back\) \(null value in column "name"/,
+      );
       expect((await sql(db, 'SELECT id::int AS id, name FROM crm.target'))[0]).toEqual([{ id: 1, name: 'kept' }]);
     });
 
     it('a target that does not exist: say so, with the table to create', async () => {
       await sql(db, 'DROP TABLE IF EXISTS crm.target');
       const r = await runSync(db, build, 's');
-      expect(r.error).toMatch(/^sync s: the target table crm.target does not exist on \S+; create it first, for example: CREATE TABLE "crm"."target" \("id" BIGINT, "name" TEXT, "plan" TEXT\)$/);
+      expect(r.error).toMatch(
+        /^sync s: the target table crm.target does not exist on \S+; create it first, for example: CREATE TABLE "crm"."target" \("id" BIGINT, "name" TEXT, "plan" TEXT\)$/,
+      );
     });
 
     it('a model table that does not exist: say where it was looked for, and how to look elsewhere', async () => {
@@ -161,7 +181,11 @@ for (const engine of scratchEngines) {
         const r = await runSync(db, build, sync);
         expect(r.status).toBe('failed');
         expect(r.error).toContain(`sync ${sync}: crm.nope does not exist in ${where()}`);
-        expect(r.error).toContain(db.url ? "check the model's table, and that --database or DATABASE_URL names the database that has it" : `${db.folder}; pass --database or set DATABASE_URL to run on the database that has it`);
+        expect(r.error).toContain(
+          db.url
+            ? "check the model's table, and that --database or DATABASE_URL names the database that has it"
+            : `${db.folder}; pass --database or set DATABASE_URL to run on the database that has it`,
+        );
       }
     });
   });

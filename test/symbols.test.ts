@@ -103,7 +103,15 @@ describe('a project with a syntax error in one file', () => {
       text: '',
       quoted: false,
       missing: true,
-      span: { file: 'a.sync', line: 18, column: 7, offset: offsetOf('a.sync', 'mode\n', 1, 4), endLine: 18, endColumn: 7, endOffset: offsetOf('a.sync', 'mode\n', 1, 4) },
+      span: {
+        file: 'a.sync',
+        line: 18,
+        column: 7,
+        offset: offsetOf('a.sync', 'mode\n', 1, 4),
+        endLine: 18,
+        endColumn: 7,
+        endOffset: offsetOf('a.sync', 'mode\n', 1, 4),
+      },
     });
   });
 
@@ -131,7 +139,11 @@ describe('a project with a syntax error in one file', () => {
   });
 
   it('resolves every reference, those in the broken file too; a column through the model, or the audience, read', () => {
-    expect(result.index.references.map((r) => `${where(r.span)} ${at(r.span) || '(missing)'} -> ${r.target ? `${r.target.kind} ${where(r.target.span)}` : 'nothing'}`)).toEqual([
+    expect(
+      result.index.references.map(
+        (r) => `${where(r.span)} ${at(r.span) || '(missing)'} -> ${r.target ? `${r.target.kind} ${where(r.target.span)}` : 'nothing'}`,
+      ),
+    ).toEqual([
       'a.sync:6:9 wh -> source a.sync:1:8',
       'a.sync:16:14 users -> model a.sync:5:7',
       'a.sync:17:14 crm -> destination b.sync:1:13',
@@ -169,7 +181,8 @@ describe('a project with a syntax error in one file', () => {
     const spans = [users.span, ...referencesTo(result.index, users).map((r) => r.span)];
     const renamed = files.map((f) => {
       let text = f.text;
-      for (const s of spans.filter((x) => x.file === f.path).sort((x, y) => y.offset - x.offset)) text = text.slice(0, s.offset) + 'people' + text.slice(s.endOffset);
+      for (const s of spans.filter((x) => x.file === f.path).sort((x, y) => y.offset - x.offset))
+        text = text.slice(0, s.offset) + 'people' + text.slice(s.endOffset);
       return { ...f, text };
     });
     const after = checkProject(renamed);
@@ -239,7 +252,11 @@ audience some {
     ['a model `table`', 'model t {\n  from wh\n  table\n  columns {\n    id bigint\n  }\n}\n', '3:3 SW0008'],
     ['a `like` pattern', 'audience a {\n  from users\n  where email like\n}\n', '3:15 SW0008'],
     ['a webhook `message`', 'sync s {\n  from users\n  to hook path "/x"\n  mode insert\n  identifier id\n  message\n}\n', '6:3 SW0008'],
-    ['a `batch` where identifiers per request count', 'sync g {\n  from some\n  to google audience "A"\n  mode add\n  identifier email -> hashed_email hashed\n  batch\n}\n', '6:3 SW0008'],
+    [
+      'a `batch` where identifiers per request count',
+      'sync g {\n  from some\n  to google audience "A"\n  mode add\n  identifier email -> hashed_email hashed\n  batch\n}\n',
+      '6:3 SW0008',
+    ],
     ['a field of a closed set', 'sync g {\n  from some\n  to google audience "A"\n  mode add\n  identifier email ->\n}\n', '5:20 SW0008'],
     ['the name of a sync, its output folder', 'sync {\n  from users\n  to hook path "/x"\n  mode insert\n  identifier id\n}\n', '1:6 SW0008'],
   ])('%s: its syntax error only', (_, text, expected) => {

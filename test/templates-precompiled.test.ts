@@ -14,7 +14,9 @@ import { templateKey } from '../src/emit/precompiled-templates.js';
 import { ensureBuilt } from './support/build.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const examples = readdirSync(join(root, 'examples'), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+const examples = readdirSync(join(root, 'examples'), { withFileTypes: true })
+  .filter((e) => e.isDirectory())
+  .map((e) => e.name);
 let dir: string;
 
 /** Every file under `folder`, by path, with its text. */
@@ -33,7 +35,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('precompiled templates', () => {
   it('cover every template of templates/ as it is now', async () => {
     const code = (await import(join(root, 'dist', 'emit', 'templates.precompiled.cjs'))) as { default: Record<string, unknown> };
-    const templates = readdirSync(join(root, 'templates'), { recursive: true }).map(String).filter((f) => f.endsWith('.hbs'));
+    const templates = readdirSync(join(root, 'templates'), { recursive: true })
+      .map(String)
+      .filter((f) => f.endsWith('.hbs'));
     expect(templates.length).toBeGreaterThan(10);
     for (const t of templates) expect([t, typeof code.default[templateKey(readFileSync(join(root, 'templates', t), 'utf8'))]]).toEqual([t, 'object']);
   });
@@ -44,10 +48,17 @@ describe('precompiled templates', () => {
     const io = { out: () => {}, err: () => {}, colour: false, cwd: root };
     expect(await main(['compile', project, '--out', join(dir, example, 'compiled')], io)).toBe(0);
     const hook = join(dir, 'hook.cjs');
-    writeFileSync(hook, `process.on('exit', () => require('node:fs').writeSync(2, 'compiler loaded: ' + Object.keys(require.cache).some((k) => k.includes('handlebars/compiler/compiler.js')) + '\\n'));`);
+    writeFileSync(
+      hook,
+      `process.on('exit', () => require('node:fs').writeSync(2, 'compiler loaded: ' + Object.keys(require.cache).some((k) => k.includes('handlebars/compiler/compiler.js')) + '\\n'));`,
+    );
     const env: NodeJS.ProcessEnv = { ...process.env };
     delete env.SYNCWRIGHT_SELF_CHECKS;
-    const run = spawnSync(process.execPath, ['-r', hook, join(root, 'bin', 'syncwright.js'), 'compile', project, '--out', join(dir, example, 'precompiled')], { cwd: root, env, encoding: 'utf8' });
+    const run = spawnSync(process.execPath, ['-r', hook, join(root, 'bin', 'syncwright.js'), 'compile', project, '--out', join(dir, example, 'precompiled')], {
+      cwd: root,
+      env,
+      encoding: 'utf8',
+    });
     expect(run.status).toBe(0);
     expect(run.stderr).toContain('compiler loaded: false');
     expect(files(join(dir, example, 'precompiled'))).toEqual(files(join(dir, example, 'compiled')));

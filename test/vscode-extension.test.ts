@@ -34,11 +34,17 @@ describe('the VS Code extension', () => {
       'extension/readme.md',
       'extension/syntaxes/syncwright.tmLanguage.json',
     ]);
-    expect(entries.get('extension/syntaxes/syncwright.tmLanguage.json')!.toString()).toBe(readFileSync(join(repo, 'grammar', 'syncwright.tmLanguage.json'), 'utf8'));
+    expect(entries.get('extension/syntaxes/syncwright.tmLanguage.json')!.toString()).toBe(
+      readFileSync(join(repo, 'grammar', 'syncwright.tmLanguage.json'), 'utf8'),
+    );
     const manifest = entries.get('extension.vsixmanifest')!.toString();
     expect(manifest).toContain('<Identity Language="en-US" Id="syncwright" Version="0.1.0" Publisher="syncwright"');
     expect(manifest).toContain('<Property Id="Microsoft.VisualStudio.Code.Engine" Value="^1.91.0" />');
-    const pkg = JSON.parse(entries.get('extension/package.json')!.toString()) as { main: string; activationEvents: string[]; contributes: { languages: { id: string }[] } };
+    const pkg = JSON.parse(entries.get('extension/package.json')!.toString()) as {
+      main: string;
+      activationEvents: string[];
+      contributes: { languages: { id: string }[] };
+    };
     expect(pkg.main).toBe('./dist/extension.js');
     expect(pkg.contributes.languages.map((l) => l.id)).toEqual(['sync']);
     // The client is bundled whole: it requires only Node's own modules and `vscode`, which VS Code gives it.
@@ -74,7 +80,12 @@ describe('the VS Code extension', () => {
     ensureBuilt();
     const folder = join(scratch, 'b2b');
     cpSync(join(repo, 'examples', 'b2b-saas'), folder, { recursive: true });
-    const client = await LspClient.start(folder, { projects: [] }, [findServer([repo], undefined)!.script, 'lsp', '--stdio', `--clientProcessId=${process.pid}`]);
+    const client = await LspClient.start(folder, { projects: [] }, [
+      findServer([repo], undefined)!.script,
+      'lsp',
+      '--stdio',
+      `--clientProcessId=${process.pid}`,
+    ]);
     expect(client.capabilities.completionProvider).toBeDefined();
     await client.open('syncs/hubspot.sync');
     expect(await client.diagnosticsOf('syncs/hubspot.sync', () => true)).toEqual([]);

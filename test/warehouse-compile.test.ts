@@ -45,7 +45,13 @@ describe('syncwright compile', () => {
   it('writes manifest.json, plan.json per sync and the SQL files the plans name, in run order', async () => {
     expect(await compile()).toBe(0);
     const files = tree(out);
-    expect([...files.keys()].sort()).toEqual(['manifest.json', 'users_mirror/apply.sql', 'users_mirror/plan.json', 'whales_add/apply.sql', 'whales_add/plan.json']);
+    expect([...files.keys()].sort()).toEqual([
+      'manifest.json',
+      'users_mirror/apply.sql',
+      'users_mirror/plan.json',
+      'whales_add/apply.sql',
+      'whales_add/plan.json',
+    ]);
     const manifest = JSON.parse(files.get('manifest.json')!) as Manifest;
     expect(() => validateManifest(manifest)).not.toThrow();
     expect(manifest.syncs.map((s) => [s.name, s.mode, s.files, s.line])).toEqual([
@@ -58,7 +64,9 @@ describe('syncwright compile', () => {
     }
     expect(plan.steps).toEqual([expect.objectContaining({ kind: 'sql', file: 'apply.sql', on: 'destination' })]);
     expect(files.get('users_mirror/apply.sql')).toMatch(/^-- syncwright: sync users_mirror, record mode mirror, .*users\.sync line 24\n/);
-    expect(stdout.join('\n')).toMatch(/^sync\s+destination\s+mode\s+files\nusers_mirror\s+wh \(postgres\)\s+record mirror\s+apply\.sql\nwhales_add\s+wh \(postgres\)\s+audience add\s+apply\.sql$/);
+    expect(stdout.join('\n')).toMatch(
+      /^sync\s+destination\s+mode\s+files\nusers_mirror\s+wh \(postgres\)\s+record mirror\s+apply\.sql\nwhales_add\s+wh \(postgres\)\s+audience add\s+apply\.sql$/,
+    );
   });
 
   it('is deterministic byte for byte', async () => {

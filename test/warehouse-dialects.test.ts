@@ -17,7 +17,8 @@ const scripts = (dialect: Dialect, options = {}) => syncs.map((s) => compileText
  * https://docs.snowflake.com/en/developer-guide/snowflake-scripting/raise). That block is the
  * only section it may leave unparsed, and it holds just one IF and one RAISE.
  */
-const snowflakeGuard = /^EXECUTE IMMEDIATE \$\$\nDECLARE\n {2}guard_tripped EXCEPTION \(-20001, '[^\n]*'\);\nBEGIN\n {2}IF \(EXISTS \(SELECT 1 FROM "sw_summary" WHERE [^\n]*\)\) THEN\n {4}RAISE guard_tripped;\n {2}END IF;\nEND;\n\$\$;?$/;
+const snowflakeGuard =
+  /^EXECUTE IMMEDIATE \$\$\nDECLARE\n {2}guard_tripped EXCEPTION \(-20001, '[^\n]*'\);\nBEGIN\n {2}IF \(EXISTS \(SELECT 1 FROM "sw_summary" WHERE [^\n]*\)\) THEN\n {4}RAISE guard_tripped;\n {2}END IF;\nEND;\n\$\$;?$/;
 
 describeWithSqlfluff('generated Snowflake and BigQuery SQL parses under sqlfluff', () => {
   it('parses every mode, the cross-warehouse files included', { timeout: 600_000 }, async () => {
@@ -25,7 +26,11 @@ describeWithSqlfluff('generated Snowflake and BigQuery SQL parses under sqlfluff
       ...scripts('snowflake').map((sql) => ({ sql, dialect: 'snowflake' as const })),
       ...scripts('bigquery').map((sql) => ({ sql, dialect: 'bigquery' as const })),
     ];
-    for (const [from, to] of [['postgres', 'snowflake'], ['snowflake', 'bigquery'], ['bigquery', 'snowflake']] as const) {
+    for (const [from, to] of [
+      ['postgres', 'snowflake'],
+      ['snowflake', 'bigquery'],
+      ['bigquery', 'snowflake'],
+    ] as const) {
       for (const f of compileText(crossProject(from, to))[0]!.files) {
         const dialect = f.name === 'extract.sql' ? from : to;
         if (dialect !== 'postgres') inputs.push({ sql: f.content, dialect });
@@ -35,7 +40,10 @@ describeWithSqlfluff('generated Snowflake and BigQuery SQL parses under sqlfluff
     results.forEach((r, i) => {
       const { dialect, sql } = inputs[i]!;
       const allowed = dialect === 'snowflake' ? r.unparsable.filter((u) => snowflakeGuard.test(u.text)) : [];
-      expect(r.unparsable.filter((u) => !allowed.includes(u)), `${dialect} input ${i}:\n${sql}`).toEqual([]);
+      expect(
+        r.unparsable.filter((u) => !allowed.includes(u)),
+        `${dialect} input ${i}:\n${sql}`,
+      ).toEqual([]);
       expect(r.raw).not.toBeNull();
     });
     // The guard blocks are the only exception, and mirror/remove scripts do have them.
@@ -57,7 +65,7 @@ describe('engine rules', () => {
     }
   });
 
-  it('every dialect deletes the change set\'s rows by key: no NOT MATCHED BY SOURCE, which would need every staged row again', () => {
+  it("every dialect deletes the change set's rows by key: no NOT MATCHED BY SOURCE, which would need every staged row again", () => {
     for (const d of ['postgres', 'snowflake', 'bigquery'] as const) expect(scripts(d).join('\n')).not.toMatch(/BY SOURCE/);
     const mirror = compileText(project('snowflake', recordSync('mirror')))[0]!.files[0]!.content;
     // The anti-join is the FULL OUTER JOIN of the model's ranked rows with the target that builds the change set; the DELETEs read it.
@@ -101,14 +109,34 @@ describe('engine rules', () => {
 
   it('hashing per dialect, over the trimmed (and, for emails, lower-cased) value, an empty one left NULL', () => {
     const hashOf = (d: Dialect) => compileText(project(d, recordSync('upsert')))[0]!.files[0]!.content;
-    expect(hashOf('postgres')).toMatch(/ENCODE\(\s*SHA256\(\s*CONVERT_TO\(\s*NULLIF\(\s*CASE\s+WHEN strpos\(btrim\("m"."email"\), '@'\) > 0 THEN lower\(btrim\("m"."email"\)\)\s+ELSE btrim\("m"."email"\)\s+END,\s*''\s*\)/);
-    expect(hashOf('snowflake')).toMatch(/SHA2\(\s*NULLIF\(\s*CASE\s+WHEN CONTAINS\(TRIM\("m"."EMAIL"\), '@'\) THEN LOWER\(TRIM\("m"."EMAIL"\)\)[\s\S]*?,\s*''\s*\),\s*256\s*\)/);
-    expect(hashOf('bigquery')).toMatch(/TO_HEX\(\s*SHA256\(\s*NULLIF\(\s*CASE\s+WHEN STRPOS\(TRIM\(`m`.`email`, ' '\), '@'\) > 0 THEN LOWER\(TRIM\(`m`.`email`, ' '\)\)/);
+    expect(hashOf('postgres')).toMatch(
+      /ENCODE\(\s*SHA256\(\s*CONVERT_TO\(\s*NULLIF\(\s*CASE\s+WHEN strpos\(btrim\("m"."email"\), '@'\) > 0 THEN lower\(btrim\("m"."email"\)\)\s+ELSE btrim\("m"."email"\)\s+END,\s*''\s*\)/,
+    );
+    expect(hashOf('snowflake')).toMatch(
+      /SHA2\(\s*NULLIF\(\s*CASE\s+WHEN CONTAINS\(TRIM\("m"."EMAIL"\), '@'\) THEN LOWER\(TRIM\("m"."EMAIL"\)\)[\s\S]*?,\s*''\s*\),\s*256\s*\)/,
+    );
+    expect(hashOf('bigquery')).toMatch(
+      /TO_HEX\(\s*SHA256\(\s*NULLIF\(\s*CASE\s+WHEN STRPOS\(TRIM\(`m`.`email`, ' '\), '@'\) > 0 THEN LOWER\(TRIM\(`m`.`email`, ' '\)\)/,
+    );
   });
 });
 
 describe('quoting and literals, for every dialect', () => {
-  const hostile = ['a"b', 'a`b', "a'b", 'a\\b', '\\', '"; drop table x; --', "'; drop table x; --", 'line\nbreak', 'Mixed Case', 'select', '$$ $guard$', '/* -- */', 'Zoë ✓ 𝔘'];
+  const hostile = [
+    'a"b',
+    'a`b',
+    "a'b",
+    'a\\b',
+    '\\',
+    '"; drop table x; --',
+    "'; drop table x; --",
+    'line\nbreak',
+    'Mixed Case',
+    'select',
+    '$$ $guard$',
+    '/* -- */',
+    'Zoë ✓ 𝔘',
+  ];
   const unquoteIdent: Record<Dialect, (q: string) => string> = {
     postgres: (q) => q.slice(1, -1).replace(/""/g, '"'),
     snowflake: (q) => q.slice(1, -1).replace(/""/g, '"'),
@@ -118,7 +146,7 @@ describe('quoting and literals, for every dialect', () => {
   const unquoteLiteral: Record<Dialect, (q: string) => string> = {
     postgres: (q) => (q.startsWith("E'") ? q.slice(2, -1).replace(/''|\\\\/g, (m) => m[0]!) : q.slice(1, -1).replace(/''/g, "'")),
     snowflake: (q) => q.slice(1, -1).replace(/''|\\x00|\\\\/g, (m) => (m === '\\x00' ? '\0' : m[0]!)),
-    bigquery: (q) => q.slice(1, -1).replace(/\\x00|\\(.)/g, (m, c: string) => (m === '\\x00' ? '\0' : ({ n: '\n', r: '\r' })[c] ?? c)),
+    bigquery: (q) => q.slice(1, -1).replace(/\\x00|\\(.)/g, (m, c: string) => (m === '\\x00' ? '\0' : ({ n: '\n', r: '\r' }[c] ?? c))),
   };
   for (const name of dialectNames) {
     it(`${name}: names and strings survive quoting and never close their quotes early`, () => {
@@ -139,7 +167,7 @@ describe('quoting and literals, for every dialect', () => {
       }
     });
   }
-  it('BigQuery literals escape newlines and backslashes; Snowflake doubles backslashes; Postgres writes E\'\' where a backslash is', () => {
+  it("BigQuery literals escape newlines and backslashes; Snowflake doubles backslashes; Postgres writes E'' where a backslash is", () => {
     expect(quoteLiteral(getDialect('bigquery'), "a\\'\nb")).toBe("'a\\\\\\'\\nb'");
     expect(quoteLiteral(getDialect('snowflake'), "a\\'b")).toBe("'a\\\\''b'");
     expect(quoteLiteral(getDialect('postgres'), "a\\'b")).toBe("E'a\\\\''b'");

@@ -27,14 +27,20 @@ function generated(): { path: string; dialect: Dialect; sql: string }[] {
       out.push({ path: `${t.dir}/${c.name}.sql`, dialect: t.dialect, sql: a!.files[0]!.content });
     }
   }
-  const crosses: [Dialect, Dialect][] = [['postgres', 'snowflake'], ['snowflake', 'bigquery'], ['bigquery', 'postgres']];
+  const crosses: [Dialect, Dialect][] = [
+    ['postgres', 'snowflake'],
+    ['snowflake', 'bigquery'],
+    ['bigquery', 'postgres'],
+  ];
   for (const [from, to] of crosses) {
     const [a] = compileText(crossProject(from, to));
     for (const f of a!.files) out.push({ path: `cross/${from}-to-${to}/${f.name}`, dialect: f.name === 'extract.sql' ? from : to, sql: f.content });
     out.push({ path: `cross/${from}-to-${to}/plan.json`, dialect: to, sql: `${JSON.stringify(a!.plan, null, 2)}\n` });
   }
   // Names given where the sync runs (env() in both table paths): the plan lists the variables and both endpoints' identifier rules.
-  const envProject = crossProject('postgres', 'snowflake').replace('table analytics.users', 'table env("DW_SOURCE_SCHEMA").users').replace('table crm.users', 'table env("DW_TARGET_SCHEMA").users');
+  const envProject = crossProject('postgres', 'snowflake')
+    .replace('table analytics.users', 'table env("DW_SOURCE_SCHEMA").users')
+    .replace('table crm.users', 'table env("DW_TARGET_SCHEMA").users');
   const [e] = compileText(envProject);
   for (const f of e!.files) out.push({ path: `cross/env-names/${f.name}`, dialect: f.name === 'extract.sql' ? 'postgres' : 'snowflake', sql: f.content });
   out.push({ path: 'cross/env-names/plan.json', dialect: 'snowflake', sql: `${JSON.stringify(e!.plan, null, 2)}\n` });

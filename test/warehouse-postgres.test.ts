@@ -68,7 +68,12 @@ const others = [member('other', 3, 'c', 30), member('other', 9, 'z', 90)];
 const joined = [member('vip', 4, 'd', 40), member('vip', 6, 'new', 61), member('vip', 7, injection, 70)];
 const audienceCases: { mode: string; guard?: string; vip: ReturnType<typeof member>[]; summary: Summary }[] = [
   { mode: 'add', vip: [...vipBefore, ...joined], summary: { inserted: 3, updated: 0, deleted: 0, skipped_null_keys: 1, duplicate_keys: 1 } },
-  { mode: 'remove', guard: 'guard deletes <= 2', vip: [member('vip', 2, 'b', 20)], summary: { inserted: 0, updated: 0, deleted: 2, skipped_null_keys: 1, duplicate_keys: 1 } },
+  {
+    mode: 'remove',
+    guard: 'guard deletes <= 2',
+    vip: [member('vip', 2, 'b', 20)],
+    summary: { inserted: 0, updated: 0, deleted: 2, skipped_null_keys: 1, duplicate_keys: 1 },
+  },
   {
     mode: 'mirror',
     guard: 'guard deletes <= 2',
@@ -82,7 +87,8 @@ const audienceCases: { mode: string; guard?: string; vip: ReturnType<typeof memb
   },
 ];
 
-const byAudienceThenId = (a: ReturnType<typeof member>, b: ReturnType<typeof member>) => (a.audience < b.audience ? -1 : a.audience > b.audience ? 1 : a.id - b.id);
+const byAudienceThenId = (a: ReturnType<typeof member>, b: ReturnType<typeof member>) =>
+  a.audience < b.audience ? -1 : a.audience > b.audience ? 1 : a.id - b.id;
 
 describeEngines('warehouse syncs on Postgres', (engine) => {
   beforeEach(async () => {
@@ -156,7 +162,10 @@ describeEngines('warehouse syncs on Postgres', (engine) => {
     const sql = applySql(syncProject({ kind: 'record', mode: 'upsert', primaryKey: true }));
     const winners = [];
     const [x, y] = ["(6, 'x', 2, '2024-02-02')", "(6, 'y', 1, '2024-02-02')"];
-    for (const stored of [[x!, y!], [y!, x!]]) {
+    for (const stored of [
+      [x!, y!],
+      [y!, x!],
+    ]) {
       await engine.exec(setupSql() + tie(stored));
       expect(await run(engine, sql)).toMatchObject({ duplicate_keys: 1 });
       winners.push((await target(engine)).find((r) => (r as { id: number }).id === 6));
@@ -167,7 +176,10 @@ describeEngines('warehouse syncs on Postgres', (engine) => {
   it('into another Postgres: extract on the source, load into sw_load, apply on the destination', async () => {
     const text = syncProject({ kind: 'record', mode: 'mirror', guard: 'guard deletes <= 25%' })
       .replace('to wh table', 'to dw table')
-      .replace('source wh : postgres { database "test" }', 'source wh : postgres { database "test" }\ndestination dw : postgres { host "dw" database "dw" user "u" password env("DW_PASSWORD") }');
+      .replace(
+        'source wh : postgres { database "test" }',
+        'source wh : postgres { database "test" }\ndestination dw : postgres { host "dw" database "dw" user "u" password env("DW_PASSWORD") }',
+      );
     const [a] = compileText(text, { postgresVersion: 15 });
     const [extractStep, load, applyStep] = a!.plan.steps;
     expect([extractStep?.kind, load?.kind, applyStep?.kind]).toEqual(['sql', 'load', 'sql']);
@@ -177,7 +189,10 @@ describeEngines('warehouse syncs on Postgres', (engine) => {
     const q = (n: string) => `"${n}"`;
     await engine.exec(`CREATE TEMPORARY TABLE ${q(load.table)} (${load.columns.map((c) => `${q(c.name)} ${c.type}`).join(', ')})`);
     for (const r of rows) {
-      await engine.query(`INSERT INTO ${q(load.table)} VALUES (${load.columns.map((_, i) => `$${i + 1}`).join(', ')})`, load.columns.map((c) => r[c.name]));
+      await engine.query(
+        `INSERT INTO ${q(load.table)} VALUES (${load.columns.map((_, i) => `$${i + 1}`).join(', ')})`,
+        load.columns.map((c) => r[c.name]),
+      );
     }
     expect(await run(engine, file('apply.sql'))).toEqual(recordCases[3]!.summary);
     expect(await target(engine)).toEqual(recordCases[3]!.expected);

@@ -36,7 +36,12 @@ export function dbtDatasetUri(uniqueId: string): string {
 
 /** A DAG id part from free text: letters, digits and `_` only. */
 function slug(text: string): string {
-  return text.replace(/\*/g, 'x').replace(/[^A-Za-z0-9]+/g, '_').replace(/^_+|_+$/g, '') || 'x';
+  return (
+    text
+      .replace(/\*/g, 'x')
+      .replace(/[^A-Za-z0-9]+/g, '_')
+      .replace(/^_+|_+$/g, '') || 'x'
+  );
 }
 
 export function groupSyncs(manifest: Manifest, prefix: string): DagGroup[] {
@@ -49,7 +54,8 @@ export function groupSyncs(manifest: Manifest, prefix: string): DagGroup[] {
   for (const sync of manifest.syncs) {
     const dbt = [...new Set(sync.scheduler.upstream.flatMap((u) => (u.dbt ? [u.dbt] : [])))].sort();
     if (sync.schedule) add(`${prefix}_cron_${slug(sync.schedule)}`, { cron: sync.schedule }, sync);
-    else if (dbt.length > 0) add(`${prefix}_after_${dbt.map((id) => slug(id.split('.').slice(2).join('_'))).join('_and_')}`, { datasets: dbt.map(dbtDatasetUri) }, sync);
+    else if (dbt.length > 0)
+      add(`${prefix}_after_${dbt.map((id) => slug(id.split('.').slice(2).join('_'))).join('_and_')}`, { datasets: dbt.map(dbtDatasetUri) }, sync);
     else add(`${prefix}_unscheduled`, { none: true }, sync);
   }
   return [...groups.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -61,7 +67,11 @@ const py = (s: string): string => JSON.stringify(s);
 function dagFile(group: DagGroup, options: DagOptions): string {
   const lines: string[] = [];
   const schedule =
-    'cron' in group.schedule ? py(group.schedule.cron) : 'datasets' in group.schedule ? `[${group.schedule.datasets.map((u) => `Dataset(${py(u)})`).join(', ')}]` : 'None';
+    'cron' in group.schedule
+      ? py(group.schedule.cron)
+      : 'datasets' in group.schedule
+        ? `[${group.schedule.datasets.map((u) => `Dataset(${py(u)})`).join(', ')}]`
+        : 'None';
   lines.push(
     `"""Syncs of ${'cron' in group.schedule ? `schedule ${group.schedule.cron}` : 'datasets' in group.schedule ? 'dbt models, run when dbt has built them' : 'no schedule'}: ${group.syncs.map((s) => s.name).join(', ')}.`,
     '',
@@ -103,7 +113,15 @@ function dagFile(group: DagGroup, options: DagOptions): string {
     // Names given by env() are placeholders in the SQL that only the executor fills (quoted by the dialect's rule): such a sync runs through it.
     const sqlOnly = !sync.scheduler.names && steps.length > 0 && steps.every((s) => s.engine !== 'executor' && s.file && s.connection);
     if (sqlOnly) {
-      const ids = steps.map((s, i) => `${name}__${i + 1}_${slug(s.file!.split('/').pop()!.replace(/\.sql$/, ''))}`);
+      const ids = steps.map(
+        (s, i) =>
+          `${name}__${i + 1}_${slug(
+            s
+              .file!.split('/')
+              .pop()!
+              .replace(/\.sql$/, ''),
+          )}`,
+      );
       steps.forEach((s, i) => {
         lines.push(
           `    ${varName(ids[i]!)} = CompiledSqlOperator(`,

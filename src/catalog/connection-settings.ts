@@ -52,9 +52,11 @@ export const awsConnection = {
  * Another address for a service's API: an S3-compatible or local server, a VPC endpoint.
  * `syncwright run --endpoint NAME=URL` overrides it per run.
  */
-export const serviceEndpoint = pattern('^https?://[^\\s/]+(/\\S*)?$', 'another address for the service API (an S3-compatible server, a VPC endpoint); absent = the service itself');
+export const serviceEndpoint = pattern(
+  '^https?://[^\\s/]+(/\\S*)?$',
+  'another address for the service API (an S3-compatible server, a VPC endpoint); absent = the service itself',
+);
 
 export const awsKeyRules: JsonSchema = {
   dependentRequired: { access_key_id: ['secret_access_key'], secret_access_key: ['access_key_id'], session_token: ['access_key_id'] },
 };
-

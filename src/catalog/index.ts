@@ -30,14 +30,27 @@ export { takesAudiences, takesRecords } from './define.js';
 export { resolveField, type FieldEncoding, type FieldRules, type FieldSpec, type NormaliseStep, type ResolvedField } from './fields.js';
 
 const all = [
-  amplitude, bigquery, braze, facebookAds, gcs, googleAds, hubspot, kafka, kinesis,
-  klaviyo, mixpanel, postgres, s3, salesforce, slack, snowflake, webhook,
+  amplitude,
+  bigquery,
+  braze,
+  facebookAds,
+  gcs,
+  googleAds,
+  hubspot,
+  kafka,
+  kinesis,
+  klaviyo,
+  mixpanel,
+  postgres,
+  s3,
+  salesforce,
+  slack,
+  snowflake,
+  webhook,
 ];
 
 /** Every destination type by name, in name order. */
-export const destinationTypes: ReadonlyMap<string, DestinationType> = new Map(
-  [...all].sort((a, b) => a.type.localeCompare(b.type)).map((d) => [d.type, d]),
-);
+export const destinationTypes: ReadonlyMap<string, DestinationType> = new Map([...all].sort((a, b) => a.type.localeCompare(b.type)).map((d) => [d.type, d]));
 
 /** What the hints of syntax errors name: object kinds, in all and by destination type. */
 export const syntaxWords: SyntaxWords = {

@@ -40,13 +40,11 @@ export function takesEnv(property: unknown): boolean {
 
 const described = (description?: string): JsonSchema => (description ? { description } : {});
 export const text = (description?: string): JsonSchema => envOr({ type: 'string', minLength: 1 }, described(description));
-export const pattern = (regex: string, description?: string): JsonSchema =>
-  envOr({ type: 'string', pattern: regex }, described(description));
+export const pattern = (regex: string, description?: string): JsonSchema => envOr({ type: 'string', pattern: regex }, described(description));
 export const oneOfValues = (values: readonly (string | number)[], defaultValue?: string | number): JsonSchema =>
   envOr({ enum: [...values] }, defaultValue === undefined ? {} : { default: defaultValue });
 export const flag = (defaultValue: boolean): JsonSchema => envOr({ type: 'boolean' }, { default: defaultValue });
-export const port = (defaultValue: number): JsonSchema =>
-  envOr({ type: 'integer', minimum: 1, maximum: 65535 }, { default: defaultValue });
+export const port = (defaultValue: number): JsonSchema => envOr({ type: 'integer', minimum: 1, maximum: 65535 }, { default: defaultValue });
 export const httpsUrl = (description: string): JsonSchema => pattern('^https://[^\\s/]+(/\\S*)?$', description);
 
 /** A settings block: only the named settings, `required` ones present, plus cross-setting rules. */
@@ -74,6 +72,8 @@ export function secretSettingsOf(schema: JsonSchema): string[] {
 export function settingDefaults(schema: JsonSchema): Record<string, unknown> {
   const properties = (schema.properties ?? {}) as Record<string, JsonSchema>;
   return Object.fromEntries(
-    Object.entries(properties).filter(([, p]) => p.default !== undefined).map(([name, p]) => [name, p.default]),
+    Object.entries(properties)
+      .filter(([, p]) => p.default !== undefined)
+      .map(([name, p]) => [name, p.default]),
   );
 }

@@ -14,14 +14,28 @@ export type SourceDialect = Dialect;
 
 // On BigQuery the state "schema" is a dataset; the name is used as is. The compiled SQL names
 // it, so unlike other settings it cannot come from the environment where the sync runs.
-const stateSchema: JsonSchema = { type: 'string', minLength: 1, default: 'syncwright', description: 'where sync snapshots are kept (a literal name: the compiled SQL names it)' };
+const stateSchema: JsonSchema = {
+  type: 'string',
+  minLength: 1,
+  default: 'syncwright',
+  description: 'where sync snapshots are kept (a literal name: the compiled SQL names it)',
+};
 
 // Read by the integrations, not by the compiled SQL: the dbt project whose artifacts models
 // name (`dbt name`), and the Airflow connection the generated DAGs run SQL steps on.
 const integrations: Record<string, JsonSchema> = {
   state_schema: stateSchema,
-  dbt_project: { type: 'string', minLength: 1, description: "the dbt project's folder, relative to this file: models written `dbt name` read its target/manifest.json (and catalog.json)" },
-  airflow_conn_id: { type: 'string', minLength: 1, pattern: '^[A-Za-z0-9_.-]+$', description: 'the Airflow connection id of this warehouse in generated DAGs (default: the source name)' },
+  dbt_project: {
+    type: 'string',
+    minLength: 1,
+    description: "the dbt project's folder, relative to this file: models written `dbt name` read its target/manifest.json (and catalog.json)",
+  },
+  airflow_conn_id: {
+    type: 'string',
+    minLength: 1,
+    pattern: '^[A-Za-z0-9_.-]+$',
+    description: 'the Airflow connection id of this warehouse in generated DAGs (default: the source name)',
+  },
 };
 
 /** The rest comes from the environment the orchestrator provides (PGHOST, ADC, ...). */

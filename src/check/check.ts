@@ -18,7 +18,14 @@ import { checkSync, newCheckMemo, type CheckMemo } from './syncs.js';
 import { checkName } from './names.js';
 import { nameHints } from '../diagnostics/suggest.js';
 import { dialectNames } from '../dialect/index.js';
-import { destinationTypes, syntaxWords, getDestinationType, destinationSettingsValidator, sourceSettingsValidator, requireSourceSettingsSchema } from '../catalog/index.js';
+import {
+  destinationTypes,
+  syntaxWords,
+  getDestinationType,
+  destinationSettingsValidator,
+  sourceSettingsValidator,
+  requireSourceSettingsSchema,
+} from '../catalog/index.js';
 import { secretSettingsOf } from '../catalog/settings.js';
 import { indexProject, type SymbolIndex } from './symbols.js';
 import type { DestinationType } from '../catalog/types.js';
@@ -82,10 +89,15 @@ export function checkParsed(files: readonly ParsedFile[], options: CheckOptions 
       if (d.partial) broken.add(d.name.text);
       const first = defs.get(d.name.text);
       if (first) {
-        r.report('duplicate-definition', d.name.span, { kind: kindNames[d.kind], name: d.name.text }, {
-          hints: ['names are shared by every kind in the project: rename one of them'],
-          related: [{ message: `the first \`${first.name.text}\` is the ${kindNames[first.kind]} defined here`, span: first.name.span }],
-        });
+        r.report(
+          'duplicate-definition',
+          d.name.span,
+          { kind: kindNames[d.kind], name: d.name.text },
+          {
+            hints: ['names are shared by every kind in the project: rename one of them'],
+            related: [{ message: `the first \`${first.name.text}\` is the ${kindNames[first.kind]} defined here`, span: first.name.span }],
+          },
+        );
         continue;
       }
       defs.set(d.name.text, d);
@@ -98,22 +110,30 @@ export function checkParsed(files: readonly ParsedFile[], options: CheckOptions 
   const sources = new Map<string, CheckedSource>();
   for (const d of of('source')) {
     if (d.dialect.missing || !(dialectNames as readonly string[]).includes(d.dialect.text)) {
-      if (!d.dialect.missing && !d.partial) r.report('unknown-dialect', d.dialect.span, { name: d.dialect.text }, nameHints(d.dialect, [...dialectNames], 'dialects'));
+      if (!d.dialect.missing && !d.partial)
+        r.report('unknown-dialect', d.dialect.span, { name: d.dialect.text }, nameHints(d.dialect, [...dialectNames], 'dialects'));
       broken.add(d.name.text);
       continue;
     }
     const dialect = d.dialect.text as Dialect;
-    const settings = d.partial ? {} : checkSettings(d.settings, {
-      owner: `${dialect} source \`${d.name.text}\``,
-      ownerSpan: d.name.span,
-      block: d.span,
-      text: texts.get(d.span.file) ?? '',
-      validate: sourceSettingsValidator(dialect),
-      schema: requireSourceSettingsSchema(dialect),
-      secrets: secretSettingsOf(requireSourceSettingsSchema(dialect)),
-    }, r);
+    const settings = d.partial
+      ? {}
+      : checkSettings(
+          d.settings,
+          {
+            owner: `${dialect} source \`${d.name.text}\``,
+            ownerSpan: d.name.span,
+            block: d.span,
+            text: texts.get(d.span.file) ?? '',
+            validate: sourceSettingsValidator(dialect),
+            schema: requireSourceSettingsSchema(dialect),
+            secrets: secretSettingsOf(requireSourceSettingsSchema(dialect)),
+          },
+          r,
+        );
     const stateSchema = d.settings.find((s) => s.name.text === 'state_schema');
-    if (stateSchema && typeof settings.state_schema === 'string') checkName(dialect, 'table', { text: settings.state_schema, quoted: true, span: stateSchema.value.span }, r);
+    if (stateSchema && typeof settings.state_schema === 'string')
+      checkName(dialect, 'table', { text: settings.state_schema, quoted: true, span: stateSchema.value.span }, r);
     sources.set(d.name.text, { name: d.name.text, dialect, settings, span: d.span });
   }
 
@@ -121,25 +141,33 @@ export function checkParsed(files: readonly ParsedFile[], options: CheckOptions 
   for (const d of of('destination')) {
     const type = d.type.missing ? undefined : getDestinationType(d.type.text);
     if (!type) {
-      if (!d.type.missing && !d.partial) r.report('unknown-destination-type', d.type.span, { name: d.type.text }, nameHints(d.type, [...destinationTypes.keys()], 'destination types'));
+      if (!d.type.missing && !d.partial)
+        r.report('unknown-destination-type', d.type.span, { name: d.type.text }, nameHints(d.type, [...destinationTypes.keys()], 'destination types'));
       broken.add(d.name.text);
       continue;
     }
-    const settings = d.partial ? {} : checkSettings(d.settings, {
-      owner: `${type.type} destination \`${d.name.text}\``,
-      ownerSpan: d.name.span,
-      block: d.span,
-      text: texts.get(d.span.file) ?? '',
-      validate: destinationSettingsValidator(type.type),
-      schema: type.settings,
-      secrets: type.secretSettings,
-    }, r);
+    const settings = d.partial
+      ? {}
+      : checkSettings(
+          d.settings,
+          {
+            owner: `${type.type} destination \`${d.name.text}\``,
+            ownerSpan: d.name.span,
+            block: d.span,
+            text: texts.get(d.span.file) ?? '',
+            validate: destinationSettingsValidator(type.type),
+            schema: type.settings,
+            secrets: type.secretSettings,
+          },
+          r,
+        );
     destinations.set(d.name.text, { checked: { name: d.name.text, type: type.type, category: type.category, settings, span: d.span }, type });
   }
   // A source is also a warehouse destination: write-back into the same warehouse.
   for (const s of sources.values()) {
     const type = getDestinationType(s.dialect);
-    if (type) destinations.set(s.name, { checked: { name: s.name, type: type.type, category: type.category, settings: s.settings, source: s, span: s.span }, type });
+    if (type)
+      destinations.set(s.name, { checked: { name: s.name, type: type.type, category: type.category, settings: s.settings, source: s, span: s.span }, type });
   }
 
   const models = new Map<string, CheckedModel>();
@@ -160,7 +188,8 @@ export function checkParsed(files: readonly ParsedFile[], options: CheckOptions 
     const model = from ? models.get(from.name.text) : undefined;
     if (from && !model && !from.name.missing && !broken.has(from.name.text)) {
       const advice = nameHints(from.name, [...models.keys()], 'models');
-      if (audiences.has(from.name.text) || of('audience').some((a) => a.name.text === from.name.text)) advice.hints.unshift('an audience selects from a model; combine the conditions instead');
+      if (audiences.has(from.name.text) || of('audience').some((a) => a.name.text === from.name.text))
+        advice.hints.unshift('an audience selects from a model; combine the conditions instead');
       r.report('unknown-reference', from.name.span, { kind: 'model', name: from.name.text }, advice);
     }
     if (!model || !where) {
@@ -180,10 +209,15 @@ export function checkParsed(files: readonly ParsedFile[], options: CheckOptions 
   for (const d of of('sync')) {
     const first = folders.get(d.name.text.toLowerCase());
     if (first) {
-      r.report('sync-names-differ-in-case', d.name.span, { name: d.name.text, first: first.name.text }, {
-        hints: ['rename one of them'],
-        related: [{ message: `\`${first.name.text}\` is defined here`, span: first.name.span }],
-      });
+      r.report(
+        'sync-names-differ-in-case',
+        d.name.span,
+        { name: d.name.text, first: first.name.text },
+        {
+          hints: ['rename one of them'],
+          related: [{ message: `\`${first.name.text}\` is defined here`, span: first.name.span }],
+        },
+      );
     } else folders.set(d.name.text.toLowerCase(), d);
   }
   for (const d of of('sync')) {
@@ -197,7 +231,10 @@ export function checkParsed(files: readonly ParsedFile[], options: CheckOptions 
   return {
     project: {
       sources: [...sources.values()].sort(byName),
-      destinations: [...destinations.values()].map((d) => d.checked).filter((d) => !d.source).sort(byName),
+      destinations: [...destinations.values()]
+        .map((d) => d.checked)
+        .filter((d) => !d.source)
+        .sort(byName),
       models: [...models.values()].sort(byName),
       audiences: [...audiences.values()].sort(byName),
       syncs: syncs.sort(byName),
@@ -215,8 +252,6 @@ export function checkParsed(files: readonly ParsedFile[], options: CheckOptions 
 export function sortDiagnostics(ds: Diagnostic[]): Diagnostic[] {
   return [...ds].sort(
     (a, b) =>
-      (a.span.file < b.span.file ? -1 : a.span.file > b.span.file ? 1 : 0) ||
-      a.span.offset - b.span.offset ||
-      (a.code < b.code ? -1 : a.code > b.code ? 1 : 0),
+      (a.span.file < b.span.file ? -1 : a.span.file > b.span.file ? 1 : 0) || a.span.offset - b.span.offset || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0),
   );
 }

@@ -163,10 +163,15 @@ function checkPattern(pattern: StringLit, model: CheckedModel, r: Reporter): voi
     const triple = raw.startsWith('"""');
     const close = triple ? 3 : 1;
     const at: Span = { ...span, line: span.endLine, column: span.endColumn - close, offset: span.endOffset - close };
-    r.report('invalid-literal', span, { detail: 'a `like` pattern cannot end with a backslash, which escapes the character after it' }, {
-      hints: ["to match a backslash the pattern holds two, written `\\\\\\\\` in a quoted string: `like '%\\\\\\\\'` matches text that ends in one"],
-      fixes: [insertBefore(at, triple ? '\\' : '\\\\')],
-    });
+    r.report(
+      'invalid-literal',
+      span,
+      { detail: 'a `like` pattern cannot end with a backslash, which escapes the character after it' },
+      {
+        hints: ["to match a backslash the pattern holds two, written `\\\\\\\\` in a quoted string: `like '%\\\\\\\\'` matches text that ends in one"],
+        fixes: [insertBefore(at, triple ? '\\' : '\\\\')],
+      },
+    );
   }
 }
 

@@ -60,10 +60,15 @@ export function checkFieldRules(c: FieldsToCheck, r: Reporter): void {
   }
   if (c.map && rules.unmappedIn?.modes.includes(mode)) {
     // Removing the `map` changes nothing that is sent: it is the edit that keeps the sync as it works.
-    r.report('fields-not-sent', c.map.span, { type: type.type, mode }, {
-      hints: [`${rules.unmappedIn.why}: remove the \`map\`, or use a mode that writes fields`],
-      fixes: [remove(c.map.span, 'map')],
-    });
+    r.report(
+      'fields-not-sent',
+      c.map.span,
+      { type: type.type, mode },
+      {
+        hints: [`${rules.unmappedIn.why}: remove the \`map\`, or use a mode that writes fields`],
+        fixes: [remove(c.map.span, 'map')],
+      },
+    );
   }
   for (const f of identifier ? [identifier, ...c.fields] : c.fields) {
     const isKey = f === identifier;
@@ -77,18 +82,28 @@ export function checkFieldRules(c: FieldsToCheck, r: Reporter): void {
     if (!spec) {
       if (rules.closed) {
         const near = closest(name, offered);
-        r.report('unknown-destination-field', span, { type: type.type, field: name, what: rules.describes }, {
-          hints: [...(near ? [`did you mean \`${near}\`?`] : []), `${rules.describes}: ${offered.join(', ')} (${rules.docs})`],
-          fixes: near ? renameField(c, f, near) : [],
-        });
+        r.report(
+          'unknown-destination-field',
+          span,
+          { type: type.type, field: name, what: rules.describes },
+          {
+            hints: [...(near ? [`did you mean \`${near}\`?`] : []), `${rules.describes}: ${offered.join(', ')} (${rules.docs})`],
+            fixes: near ? renameField(c, f, near) : [],
+          },
+        );
         continue;
       }
       const near = offered.find((o) => loose(o) === loose(name));
       if (near) {
-        r.report('reserved-field-spelling', span, { field: name, near, what: rules.describes }, {
-          hints: [`\`${near}\` has its own place in ${type.type}'s request; \`${name}\` is sent as an ordinary field`],
-          fixes: renameField(c, f, near),
-        });
+        r.report(
+          'reserved-field-spelling',
+          span,
+          { field: name, near, what: rules.describes },
+          {
+            hints: [`\`${near}\` has its own place in ${type.type}'s request; \`${name}\` is sent as an ordinary field`],
+            fixes: renameField(c, f, near),
+          },
+        );
       }
       continue;
     }
@@ -102,31 +117,51 @@ export function checkFieldRules(c: FieldsToCheck, r: Reporter): void {
     }
     const hashed = f.hashed || (isKey && rules.hashIdentifier === true && spec.hashed !== 'never');
     if (spec.hashed === 'required' && !hashed) {
-      r.report('field-hashing', span, { detail: `${type.type} takes \`${name}\` only SHA-256 hashed` }, {
-        hints: [`write \`${f.column.name.text} -> ${name} hashed\`: it is normalised and hashed in the warehouse`],
-        fixes: hashedFix(c, f, true),
-      });
+      r.report(
+        'field-hashing',
+        span,
+        { detail: `${type.type} takes \`${name}\` only SHA-256 hashed` },
+        {
+          hints: [`write \`${f.column.name.text} -> ${name} hashed\`: it is normalised and hashed in the warehouse`],
+          fixes: hashedFix(c, f, true),
+        },
+      );
     } else if (spec.hashed === 'never' && f.hashed) {
-      r.report('field-hashing', span, { detail: `${type.type} takes \`${name}\` as it is, not hashed` }, { hints: ['remove `hashed`'], fixes: hashedFix(c, f, false) });
+      r.report(
+        'field-hashing',
+        span,
+        { detail: `${type.type} takes \`${name}\` as it is, not hashed` },
+        { hints: ['remove `hashed`'], fixes: hashedFix(c, f, false) },
+      );
     }
     // An identifier is always sent as text, so only a mapped field's column type matters.
     if (!isKey && !f.hashed && spec.types && !spec.types.includes(f.column.type)) {
-      r.report('unsupported-field-type', span, { column: f.column.name.text, type: f.column.type, destination: `\`${name}\`` }, [`${type.type} \`${name}\` takes: ${spec.types.join(', ')}`]);
+      r.report('unsupported-field-type', span, { column: f.column.name.text, type: f.column.type, destination: `\`${name}\`` }, [
+        `${type.type} \`${name}\` takes: ${spec.types.join(', ')}`,
+      ]);
     }
     if (isKey && spec.minChars !== undefined && (f.column.type === 'int' || f.column.type === 'bigint')) {
-      r.report('short-identifiers', span, { type: type.type, field: name, min: spec.minChars, column: f.column.name.text, columnType: f.column.type, below: 10 ** (spec.minChars - 1) }, [
-        'Amplitude Identify has no min_id_length option: pad the ids in the model (the same user_id as the events), or identify by device_id',
-      ]);
+      r.report(
+        'short-identifiers',
+        span,
+        { type: type.type, field: name, min: spec.minChars, column: f.column.name.text, columnType: f.column.type, below: 10 ** (spec.minChars - 1) },
+        ['Amplitude Identify has no min_id_length option: pad the ids in the model (the same user_id as the events), or identify by device_id'],
+      );
     }
   }
   checkIdentifierField(c, r);
   if (rules.needsOneOf) {
     const names = [identifier, ...c.fields].flatMap((f) => (f ? [resolveField(rules, f.field.text).name] : []));
     if (!rules.needsOneOf.fields.some((n) => names.includes(resolveField(rules, n).name))) {
-      r.report('missing-destination-field', c.map?.span ?? c.syncSpan, {
-        type: type.type,
-        fields: list(rules.needsOneOf.fields),
-      }, [`${rules.needsOneOf.why}: map a column to ${list(rules.needsOneOf.fields)}`]);
+      r.report(
+        'missing-destination-field',
+        c.map?.span ?? c.syncSpan,
+        {
+          type: type.type,
+          fields: list(rules.needsOneOf.fields),
+        },
+        [`${rules.needsOneOf.why}: map a column to ${list(rules.needsOneOf.fields)}`],
+      );
     }
   }
 }
@@ -138,8 +173,13 @@ function checkIdentifierField(c: FieldsToCheck, r: Reporter): void {
   const name = resolveField(c.rules, id.field.text).name;
   if (rule.fields.some((f) => resolveField(c.rules, f).name === name)) return;
   const near = closest(id.field.text, rule.fields);
-  r.report('unsupported-identifier-field', id.field.span, { type: c.type.type, field: id.field.text, fields: list(rule.fields) }, {
-    hints: [...(near ? [`did you mean \`${near}\`?`] : []), `${rule.why}${rule.modes ? ` (mode ${c.mode})` : ''}`],
-    fixes: near ? renameField(c, id, near) : [],
-  });
+  r.report(
+    'unsupported-identifier-field',
+    id.field.span,
+    { type: c.type.type, field: id.field.text, fields: list(rule.fields) },
+    {
+      hints: [...(near ? [`did you mean \`${near}\`?`] : []), `${rule.why}${rule.modes ? ` (mode ${c.mode})` : ''}`],
+      fixes: near ? renameField(c, id, near) : [],
+    },
+  );
 }

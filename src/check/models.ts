@@ -20,7 +20,13 @@ import { resolveDbtModel, type ResolvedDbtModel } from './dbt/resolve.js';
 export type DbtProjects = (source: CheckedSource) => DbtProject | { problem: string; hint: string };
 
 /** `broken`: names defined with errors of their own, which are not reported again as unknown. */
-export function checkModel(def: ModelDef, sources: ReadonlyMap<string, CheckedSource>, broken: ReadonlySet<string>, r: Reporter, dbtProjects?: DbtProjects): CheckedModel | undefined {
+export function checkModel(
+  def: ModelDef,
+  sources: ReadonlyMap<string, CheckedSource>,
+  broken: ReadonlySet<string>,
+  r: Reporter,
+  dbtProjects?: DbtProjects,
+): CheckedModel | undefined {
   const owner = { kind: 'model', name: def.name.text };
   const from = single(def.items, 'from', 'from', owner, r);
   const table = single(def.items, 'table', 'table', owner, r);
@@ -35,23 +41,34 @@ export function checkModel(def: ModelDef, sources: ReadonlyMap<string, CheckedSo
     r.report('missing-item', def.name.span, { ...owner, item: 'from' }, ['name the warehouse it reads: `from warehouse`']);
   } else if (!from.name.missing) {
     source = sources.get(from.name.text);
-    if (!source && !broken.has(from.name.text)) r.report('unknown-reference', from.name.span, { kind: 'source', name: from.name.text }, nameHints(from.name, [...sources.keys()], 'sources'));
+    if (!source && !broken.has(from.name.text))
+      r.report('unknown-reference', from.name.span, { kind: 'source', name: from.name.text }, nameHints(from.name, [...sources.keys()], 'sources'));
   }
   if (!table && !sql && !dbt) {
     r.report('missing-item', def.name.span, { ...owner, item: 'table' }, ['give `table schema.name`, `sql """ select ... """` or `dbt model_name`']);
   }
   const other = dbt && (table ?? sql);
   if (other) {
-    r.report('conflicting-items', dbt.span, { detail: `model \`${def.name.text}\` has both \`dbt\` and \`${other.kind}\`` }, {
-      hints: ['keep one: a dbt model gives its own relation'],
-      related: [{ message: `the \`${other.kind}\` is here`, span: other.span }],
-    });
+    r.report(
+      'conflicting-items',
+      dbt.span,
+      { detail: `model \`${def.name.text}\` has both \`dbt\` and \`${other.kind}\`` },
+      {
+        hints: ['keep one: a dbt model gives its own relation'],
+        related: [{ message: `the \`${other.kind}\` is here`, span: other.span }],
+      },
+    );
   }
   if (table && sql) {
-    r.report('conflicting-items', sql.span, { detail: `model \`${def.name.text}\` has both \`table\` and \`sql\`` }, {
-      hints: ['keep one: a model reads a table or a query'],
-      related: [{ message: 'the `table` is here', span: table.span }],
-    });
+    r.report(
+      'conflicting-items',
+      sql.span,
+      { detail: `model \`${def.name.text}\` has both \`table\` and \`sql\`` },
+      {
+        hints: ['keep one: a model reads a table or a query'],
+        related: [{ message: 'the `table` is here', span: table.span }],
+      },
+    );
   }
   if (!cols && !dbt) {
     r.report('missing-item', def.name.span, { ...owner, item: 'columns' }, ['declare the columns the syncs may use: `columns { id bigint  email string? }`']);
@@ -78,7 +95,11 @@ export function checkModel(def: ModelDef, sources: ReadonlyMap<string, CheckedSo
   const model: CheckedModel = {
     name: def.name.text,
     source,
-    relation: fromDbt ? { kind: 'table', path: fromDbt.path } : table ? { kind: 'table', path: table.path.parts } : { kind: 'sql', query: sql?.query.value ?? '' },
+    relation: fromDbt
+      ? { kind: 'table', path: fromDbt.path }
+      : table
+        ? { kind: 'table', path: table.path.parts }
+        : { kind: 'sql', query: sql?.query.value ?? '' },
     orderBy: [],
     columns: fromDbt ? fromDbt.columns : columns,
     ...(fromDbt ? { dbt: fromDbt.dbt } : {}),
@@ -118,7 +139,11 @@ function spanIn(s: StringLit, index: number): Span {
   return { file: s.span.file, line, column, offset, endLine: line, endColumn: column + 1, endOffset: offset + 1 };
 }
 
-function checkColumns(defs: NonNullable<Extract<ModelDef['items'][number], { kind: 'columns' }>>['columns'], source: CheckedSource | undefined, r: Reporter): CheckedColumn[] {
+function checkColumns(
+  defs: NonNullable<Extract<ModelDef['items'][number], { kind: 'columns' }>>['columns'],
+  source: CheckedSource | undefined,
+  r: Reporter,
+): CheckedColumn[] {
   const seen = new Map<string, Ident>();
   const columns: CheckedColumn[] = [];
   for (const c of defs) {
@@ -126,11 +151,19 @@ function checkColumns(defs: NonNullable<Extract<ModelDef['items'][number], { kin
     const key = source ? nameKey(source.dialect, c.name) : c.name.text;
     const first = seen.get(key);
     if (first) {
-      const why = first.text === c.name.text || !source ? 'keep one of them' : `\`${c.name.text}\` and \`${first.text}\` are one name: ${getDialect(source.dialect).identifiers.why}`;
-      r.report('duplicate-column', c.name.span, { name: c.name.text }, {
-        hints: [why],
-        related: [{ message: `the first, \`${first.text}\`, is declared here`, span: first.span }],
-      });
+      const why =
+        first.text === c.name.text || !source
+          ? 'keep one of them'
+          : `\`${c.name.text}\` and \`${first.text}\` are one name: ${getDialect(source.dialect).identifiers.why}`;
+      r.report(
+        'duplicate-column',
+        c.name.span,
+        { name: c.name.text },
+        {
+          hints: [why],
+          related: [{ message: `the first, \`${first.text}\`, is declared here`, span: first.span }],
+        },
+      );
       continue;
     }
     seen.set(key, c.name);
@@ -139,7 +172,10 @@ function checkColumns(defs: NonNullable<Extract<ModelDef['items'][number], { kin
       const alias = typeAliases[c.type.name.toLowerCase()];
       // The type's name, without the `(12, 2)` after it.
       const { span } = c.type;
-      const name = { text: c.type.name, span: { ...span, endLine: span.line, endColumn: span.column + c.type.name.length, endOffset: span.offset + c.type.name.length } };
+      const name = {
+        text: c.type.name,
+        span: { ...span, endLine: span.line, endColumn: span.column + c.type.name.length, endOffset: span.offset + c.type.name.length },
+      };
       const advice = alias
         ? { hints: [`write \`${alias}\``, `types: ${columnTypes.join(', ')}`], fixes: [replaceWith(name.span, alias)] }
         : nameHints(name, [...columnTypes], 'types');
@@ -149,14 +185,20 @@ function checkColumns(defs: NonNullable<Extract<ModelDef['items'][number], { kin
     const column: CheckedColumn = { name: c.name, type: c.type.name as ColumnType, nullable: c.nullable };
     if (c.type.precision || c.type.scale) {
       if (c.type.name !== 'decimal') {
-        r.report('invalid-number', c.type.precision?.span ?? c.type.span, { detail: `type \`${c.type.name}\` takes no precision` }, ['only decimal takes (precision, scale)']);
+        r.report('invalid-number', c.type.precision?.span ?? c.type.span, { detail: `type \`${c.type.name}\` takes no precision` }, [
+          'only decimal takes (precision, scale)',
+        ]);
       } else {
         const p = c.type.precision?.value ?? 38;
         const s = c.type.scale?.value ?? 0;
         if (!Number.isInteger(p) || p < 1 || p > 38) {
-          r.report('invalid-number', c.type.precision!.span, { detail: `decimal precision ${p} is out of range` }, ['precision is a whole number from 1 to 38']);
+          r.report('invalid-number', c.type.precision!.span, { detail: `decimal precision ${p} is out of range` }, [
+            'precision is a whole number from 1 to 38',
+          ]);
         } else if (!Number.isInteger(s) || s < 0 || s > p) {
-          r.report('invalid-number', c.type.scale!.span, { detail: `decimal scale ${s} is out of range` }, [`scale is a whole number from 0 to the precision (${p})`]);
+          r.report('invalid-number', c.type.scale!.span, { detail: `decimal scale ${s} is out of range` }, [
+            `scale is a whole number from 0 to the precision (${p})`,
+          ]);
         } else {
           column.precision = p;
           column.scale = s;

@@ -21,7 +21,12 @@ export function checkName(dialect: Dialect, kind: NameKind, ident: Pick<Ident, '
   if (ident.env) {
     // The value is checked where the sync runs (src/contract/names.ts); here only the variable's name.
     if (!isBareName(ident.env.value)) {
-      r.report('invalid-name', ident.env.span, { name: ident.env.value, engine: 'variable', why: 'a variable is named by a letter or _, then letters, digits and _' }, ['`table env("DW_SCHEMA").customers`']);
+      r.report(
+        'invalid-name',
+        ident.env.span,
+        { name: ident.env.value, engine: 'variable', why: 'a variable is named by a letter or _, then letters, digits and _' },
+        ['`table env("DW_SCHEMA").customers`'],
+      );
     }
     return;
   }
@@ -30,7 +35,9 @@ export function checkName(dialect: Dialect, kind: NameKind, ident: Pick<Ident, '
   const problem = textProblem(spec.identifiers, stored);
   const slot = slotProblem(stored);
   if (problem ?? slot) {
-    const hint = problem ? 'remove the character, or name the object differently in the warehouse' : 'a name given where the sync runs is written `env("X")`, not quoted';
+    const hint = problem
+      ? 'remove the character, or name the object differently in the warehouse'
+      : 'a name given where the sync runs is written `env("X")`, not quoted';
     r.report('invalid-name', ident.span, { name: ident.text, engine: engines[dialect], why: (problem ?? slot)!.why }, [hint]);
     return;
   }
@@ -77,8 +84,11 @@ export function checkFolderName(ident: Pick<Ident, 'text' | 'span'>, r: Reporter
       'rename the sync: its plan and SQL go to a folder of its name',
     ]);
   } else if (Buffer.byteLength(name) > maxFolderBytes) {
-    r.report('folder-name', ident.span, { name: shown(name), reason: `it is ${Buffer.byteLength(name)} bytes long, and a folder name is at most ${maxFolderBytes}` }, [
-      'rename the sync: its plan and SQL go to a folder of its name',
-    ]);
+    r.report(
+      'folder-name',
+      ident.span,
+      { name: shown(name), reason: `it is ${Buffer.byteLength(name)} bytes long, and a folder name is at most ${maxFolderBytes}` },
+      ['rename the sync: its plan and SQL go to a folder of its name'],
+    );
   }
 }

@@ -49,10 +49,15 @@ export function single<I extends { kind: string; span: Span }, K extends I['kind
   const all = items.filter((i): i is Extract<I, { kind: K }> => i.kind === kind);
   const found = all.length > 1 ? all.filter((i) => !holdsMissing(i)) : all;
   for (const extra of found.slice(1)) {
-    r.report('duplicate-item', extra.span, { item: keyword, kind: owner.kind, name: owner.name }, {
-      hints: [`remove one of the \`${keyword}\` items`],
-      related: [{ message: `the first \`${keyword}\` is here`, span: found[0]!.span }],
-    });
+    r.report(
+      'duplicate-item',
+      extra.span,
+      { item: keyword, kind: owner.kind, name: owner.name },
+      {
+        hints: [`remove one of the \`${keyword}\` items`],
+        related: [{ message: `the first \`${keyword}\` is here`, span: found[0]!.span }],
+      },
+    );
   }
   return found[0] ?? all[0];
 }

@@ -69,7 +69,12 @@ export function checkSettings(settings: readonly Setting[], ctx: SettingsContext
     const name = s.name.text;
     if (byName.has(name)) {
       const first = byName.get(name)!.name.span;
-      r.report('duplicate-setting', s.name.span, { name }, { hints: ['keep one of them'], related: [{ message: `the first \`${name}\` is here`, span: first }] });
+      r.report(
+        'duplicate-setting',
+        s.name.span,
+        { name },
+        { hints: ['keep one of them'], related: [{ message: `the first \`${name}\` is here`, span: first }] },
+      );
       continue;
     }
     byName.set(name, s);
@@ -80,10 +85,15 @@ export function checkSettings(settings: readonly Setting[], ctx: SettingsContext
     }
     if (looksSecret(name, ctx.secrets) && s.value.kind !== 'env') {
       quiet.add(name);
-      r.report('inline-secret', s.value.span, { name }, {
-        hints: [`secrets never go in .sync files: write \`${name} ${envFor(name)}\` and set the variable where the sync runs`],
-        fixes: [replaceWith(s.value.span, envFor(name))],
-      });
+      r.report(
+        'inline-secret',
+        s.value.span,
+        { name },
+        {
+          hints: [`secrets never go in .sync files: write \`${name} ${envFor(name)}\` and set the variable where the sync runs`],
+          fixes: [replaceWith(s.value.span, envFor(name))],
+        },
+      );
     }
   }
   if (!ctx.validate(values)) {
@@ -107,7 +117,11 @@ function dedupe(errors: ErrorObject[]): ErrorObject[] {
     // Errors about the block as a whole are told apart by what they name; two settings
     // that both need a third (sasl_mechanism, sasl_username -> sasl_password) say it once.
     const about =
-      e.keyword === 'dependentRequired' ? `needs ${(e.params as { missingProperty: string }).missingProperty}` : e.instancePath === '' ? `${e.keyword} ${JSON.stringify(e.params)}` : '';
+      e.keyword === 'dependentRequired'
+        ? `needs ${(e.params as { missingProperty: string }).missingProperty}`
+        : e.instancePath === ''
+          ? `${e.keyword} ${JSON.stringify(e.params)}`
+          : '';
     const key = `${e.instancePath.split('/')[1] ?? ''}|${about}`;
     if (seen.has(key)) continue;
     seen.add(key);
@@ -131,7 +145,11 @@ function addSetting(block: Span, text: string, setting: string): Fix | undefined
   const indent = text.slice(lineStart, close);
   const at: Span = { ...block, line: block.endLine, column: block.endColumn - 1, offset: close, endColumn: block.endColumn - 1, endOffset: close };
   if (/^[ \t]*$/.test(indent)) {
-    return { title: `add \`${setting}\``, span: { ...at, column: 1, offset: lineStart, endColumn: 1, endOffset: lineStart }, replacement: `${indent}  ${setting}\n` };
+    return {
+      title: `add \`${setting}\``,
+      span: { ...at, column: 1, offset: lineStart, endColumn: 1, endOffset: lineStart },
+      replacement: `${indent}  ${setting}\n`,
+    };
   }
   return { title: `add \`${setting}\``, span: at, replacement: /\s/.test(text[close - 1] ?? '') ? `${setting} ` : ` ${setting} ` };
 }
@@ -152,7 +170,9 @@ function reportAjvError(e: ErrorObject, byName: Map<string, Setting>, ctx: Setti
     const name = String((e.params as { additionalProperty: string }).additionalProperty);
     const s = byName.get(name);
     // Families of settings (a webhook's header_<name>) are described by their patterns.
-    const families = Object.values((ctx.schema.patternProperties ?? {}) as Record<string, { description?: unknown }>).flatMap((p) => (typeof p.description === 'string' ? [p.description] : []));
+    const families = Object.values((ctx.schema.patternProperties ?? {}) as Record<string, { description?: unknown }>).flatMap((p) =>
+      typeof p.description === 'string' ? [p.description] : [],
+    );
     const advice = nameHints(s?.name ?? { text: name }, settingNames(ctx.schema), 'settings');
     r.report('unknown-setting', s ? s.name.span : ctx.ownerSpan, { name, owner: ctx.owner }, { ...advice, hints: [...advice.hints, ...families] });
     return;
@@ -160,23 +180,35 @@ function reportAjvError(e: ErrorObject, byName: Map<string, Setting>, ctx: Setti
   if (e.keyword === 'dependentRequired') {
     const { property, missingProperty } = e.params as { property: string; missingProperty: string };
     const s = byName.get(property);
-    r.report('missing-setting', s ? s.name.span : ctx.ownerSpan, { owner: `setting \`${property}\``, name: missingProperty }, {
-      hints: [`\`${property}\` goes with \`${missingProperty}\`: give both or neither`],
-      fixes: missingSetting(missingProperty, ctx),
-    });
+    r.report(
+      'missing-setting',
+      s ? s.name.span : ctx.ownerSpan,
+      { owner: `setting \`${property}\``, name: missingProperty },
+      {
+        hints: [`\`${property}\` goes with \`${missingProperty}\`: give both or neither`],
+        fixes: missingSetting(missingProperty, ctx),
+      },
+    );
     return;
   }
   if (e.keyword === 'oneOf' || e.keyword === 'anyOf') {
     const branches = ((ctx.schema[e.keyword] as { required?: string[] }[] | undefined) ?? []).map((b) => (b.required ?? []).join(' + '));
     const both = e.keyword === 'oneOf' && (e.params as { passingSchemas?: unknown }).passingSchemas != null;
-    r.report('invalid-setting', ctx.ownerSpan, { detail: `${ctx.owner} ${both ? 'gives more than one of' : 'needs one of'}: ${branches.join(', ')}` }, [both ? 'keep exactly one' : `add one of: ${branches.join(', ')}`]);
+    r.report('invalid-setting', ctx.ownerSpan, { detail: `${ctx.owner} ${both ? 'gives more than one of' : 'needs one of'}: ${branches.join(', ')}` }, [
+      both ? 'keep exactly one' : `add one of: ${branches.join(', ')}`,
+    ]);
     return;
   }
   const name = e.instancePath.split('/')[1] ?? '';
   const s = byName.get(name);
-  const description = ((ctx.schema.properties as Record<string, { description?: unknown }> | undefined)?.[name]?.description);
+  const description = (ctx.schema.properties as Record<string, { description?: unknown }> | undefined)?.[name]?.description;
   if (s?.value.kind === 'env' && !takesEnv((ctx.schema.properties as Record<string, unknown> | undefined)?.[name])) {
-    r.report('invalid-setting', s.value.span, { detail: `setting \`${name}\` cannot come from the environment` }, typeof description === 'string' ? [`\`${name}\`: ${description}`] : []);
+    r.report(
+      'invalid-setting',
+      s.value.span,
+      { detail: `setting \`${name}\` cannot come from the environment` },
+      typeof description === 'string' ? [`\`${name}\`: ${description}`] : [],
+    );
     return;
   }
   // Other settings take env("X"), so an env() value can only fail on the variable's name.
@@ -190,7 +222,8 @@ function reportAjvError(e: ErrorObject, byName: Map<string, Setting>, ctx: Setti
   const hints: string[] = [];
   const fixes: Fix[] = [];
   if (typeof description === 'string') hints.push(`\`${name}\`: ${description}`);
-  if (e.keyword === 'enum') hints.push(`allowed values: ${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).map((v) => JSON.stringify(v)).join(', ')}`);
+  if (e.keyword === 'enum')
+    hints.push(`allowed values: ${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).map((v) => JSON.stringify(v)).join(', ')}`);
   if (e.keyword === 'pattern') hints.push(`it must match ${(e.params as { pattern: string }).pattern}`);
   if (e.keyword === 'type' && s?.value.kind === 'string' && /^-?\d+$/.test(s.value.value) && (e.params as { type?: string }).type === 'integer') {
     hints.push(`write the number without quotes: ${s.value.value}`);

@@ -49,18 +49,26 @@ export function checkSync(def: SyncDef, scope: SyncScope, r: Reporter, source: s
   const dest = resolveTo(def, to, scope, r);
   if (!modeItem) {
     r.report('missing-item', def.name.span, { ...owner, item: 'mode' }, [
-      dest ? `${dest.type.type} supports: ${modesOf(dest.type, read?.audience !== undefined).join(', ')}` : 'modes: upsert, insert, update, mirror; for audiences add, remove, mirror, upsert',
+      dest
+        ? `${dest.type.type} supports: ${modesOf(dest.type, read?.audience !== undefined).join(', ')}`
+        : 'modes: upsert, insert, update, mirror; for audiences add, remove, mirror, upsert',
     ]);
   }
   const modeKnown = modeItem ? knownMode(modeItem.mode, r) : false;
   // What can be checked without the rest is checked, so one run shows every problem.
   // Where the API counts identifiers per request, each row carries the identifier and every mapped field.
   const identifiersPerRow = (idItem ? 1 : 0) + (mapItem?.mappings.length ?? 0);
-  const batchSize = batch && dest && !batch.size.missing ? checkBatch(batch.size, dest.type, to?.objectKind?.text, read?.audience ? 'audience' : 'record', identifiersPerRow, r) : undefined;
+  const batchSize =
+    batch && dest && !batch.size.missing
+      ? checkBatch(batch.size, dest.type, to?.objectKind?.text, read?.audience ? 'audience' : 'record', identifiersPerRow, r)
+      : undefined;
   const formatName = dest ? checkFormat(format, dest.type, r) : undefined;
   const cron = schedule && !schedule.cron.missing ? cronVerdict(schedule.cron.value, scope.memo) : undefined;
   if (schedule && cron) {
-    r.report('invalid-schedule', schedule.cron.span, { text: schedule.cron.value }, [cron, 'five cron fields (minute hour day month weekday), e.g. "0 * * * *", or @hourly / @daily / @weekly']);
+    r.report('invalid-schedule', schedule.cron.span, { text: schedule.cron.value }, [
+      cron,
+      'five cron fields (minute hour day month weekday), e.g. "0 * * * *", or @hourly / @daily / @weekly',
+    ]);
   }
   if (!read || !dest || !modeItem || !to) return undefined;
   const { model, audience } = read;
@@ -159,7 +167,12 @@ function resolveFrom(def: SyncDef, from: Extract<SyncItem, { kind: 'from' }> | u
   const model = scope.models.get(name);
   if (model) return { model, audience: undefined };
   if (!scope.broken.has(name)) {
-    r.report('unknown-reference', from.name.span, { kind: 'model or audience', name }, nameHints(from.name, [...scope.models.keys(), ...scope.audiences.keys()], 'models and audiences'));
+    r.report(
+      'unknown-reference',
+      from.name.span,
+      { kind: 'model or audience', name },
+      nameHints(from.name, [...scope.models.keys(), ...scope.audiences.keys()], 'models and audiences'),
+    );
   }
   return undefined;
 }
@@ -195,7 +208,9 @@ function checkMode(mode: Ident, kind: 'record' | 'audience', from: string, type:
   const isAudience = (audienceModes as readonly string[]).includes(name);
   if (kind === 'record') {
     if (!isRecord) {
-      r.report('audience-mode-on-record', mode.span, { mode: name, model: from }, [`\`${name}\` manages audience membership; record syncs use: ${type.recordModes.join(', ')}`]);
+      r.report('audience-mode-on-record', mode.span, { mode: name, model: from }, [
+        `\`${name}\` manages audience membership; record syncs use: ${type.recordModes.join(', ')}`,
+      ]);
       return undefined;
     }
     if (!type.recordModes.includes(name as RecordMode)) {
@@ -225,7 +240,13 @@ function checkMode(mode: Ident, kind: 'record' | 'audience', from: string, type:
   return name as AudienceMode;
 }
 
-function checkTarget(syncName: string, to: Extract<SyncItem, { kind: 'to' }>, syncKind: 'record' | 'audience', type: DestinationType, r: Reporter): { objectKind?: string; ref?: Ident[] } {
+function checkTarget(
+  syncName: string,
+  to: Extract<SyncItem, { kind: 'to' }>,
+  syncKind: 'record' | 'audience',
+  type: DestinationType,
+  r: Reporter,
+): { objectKind?: string; ref?: Ident[] } {
   // A type that takes no audiences at all is refused once, at the mode (audiences-unsupported); its kinds are read as for records.
   const kind = syncKind === 'audience' && type.audienceModes.length === 0 ? 'record' : syncKind;
   const ref = to.ref ? (to.ref.kind === 'path' ? to.ref.path.parts : [{ text: to.ref.value.value, quoted: true, span: to.ref.span }]) : undefined;
@@ -242,7 +263,9 @@ function checkTarget(syncName: string, to: Extract<SyncItem, { kind: 'to' }>, sy
     }
     const spec = type.objectKinds.find((k) => k.kind === fallback);
     if (spec && (spec.target ?? 'required') === 'required') {
-      r.report('missing-item', to.span, { kind: 'sync', name: syncName, item: `${fallback} <name>` }, [`say which ${fallback}: \`to ${to.destination.text} ${fallback} ...\` (${spec.describes})`]);
+      r.report('missing-item', to.span, { kind: 'sync', name: syncName, item: `${fallback} <name>` }, [
+        `say which ${fallback}: \`to ${to.destination.text} ${fallback} ...\` (${spec.describes})`,
+      ]);
       return {};
     }
     return { objectKind: fallback };
@@ -254,14 +277,23 @@ function checkTarget(syncName: string, to: Extract<SyncItem, { kind: 'to' }>, sy
   }
   if (kind === 'audience' && !spec.audience) {
     const fit = type.objectKinds.filter((k) => k.audience).map((k) => k.kind);
-    r.report('item-not-allowed', to.objectKind.span, { detail: `an audience cannot be written to a ${type.type} ${spec.kind}` }, fit.length ? [`audiences go to: ${fit.join(', ')}`] : []);
+    r.report(
+      'item-not-allowed',
+      to.objectKind.span,
+      { detail: `an audience cannot be written to a ${type.type} ${spec.kind}` },
+      fit.length ? [`audiences go to: ${fit.join(', ')}`] : [],
+    );
   }
   if (kind === 'record' && spec.records === false) {
-    r.report('item-not-allowed', to.objectKind.span, { detail: `a ${type.type} ${spec.kind} takes audiences, not records` }, ['read an audience in `from`, or write to another object kind']);
+    r.report('item-not-allowed', to.objectKind.span, { detail: `a ${type.type} ${spec.kind} takes audiences, not records` }, [
+      'read an audience in `from`, or write to another object kind',
+    ]);
   }
   const fromEnv = ref?.find((p) => 'env' in p && p.env);
   if (fromEnv && type.category !== 'warehouse') {
-    r.report('item-not-allowed', fromEnv.span, { detail: `a ${type.type} ${spec.kind} cannot be named by env(): only a warehouse's table paths can` }, ['write the name here']);
+    r.report('item-not-allowed', fromEnv.span, { detail: `a ${type.type} ${spec.kind} cannot be named by env(): only a warehouse's table paths can` }, [
+      'write the name here',
+    ]);
     return {};
   }
   return ref ? { objectKind: spec.kind, ref } : { objectKind: spec.kind };
@@ -321,7 +353,13 @@ function defaultFields(model: CheckedModel, identifier: FieldMap | undefined): F
  * no `map`: every other column then goes under its own name, and a clash with the
  * identifier's field is reported at the identifier, the only place the user wrote.
  */
-function checkDistinctFields(identifier: FieldMap | undefined, fields: FieldMap[], mappings: readonly FieldMapping[] | undefined, idMapping: FieldMapping | undefined, r: Reporter): void {
+function checkDistinctFields(
+  identifier: FieldMap | undefined,
+  fields: FieldMap[],
+  mappings: readonly FieldMapping[] | undefined,
+  idMapping: FieldMapping | undefined,
+  r: Reporter,
+): void {
   const seen = new Map<string, Span>();
   const key = (f: FieldMap) => (f.field.quoted ? f.field.text : f.field.text.toLowerCase());
   if (identifier) seen.set(key(identifier), identifier.field.span);
@@ -330,10 +368,15 @@ function checkDistinctFields(identifier: FieldMap | undefined, fields: FieldMap[
     if (!first) {
       seen.set(key(f), f.field.span);
     } else if (mappings) {
-      r.report('duplicate-field', f.field.span, { field: f.field.text }, {
-        hints: ['a field takes one column: remove one of the mappings, or write the other to another field'],
-        related: [{ message: `\`${f.field.text}\` is first written here`, span: first }],
-      });
+      r.report(
+        'duplicate-field',
+        f.field.span,
+        { field: f.field.text },
+        {
+          hints: ['a field takes one column: remove one of the mappings, or write the other to another field'],
+          related: [{ message: `\`${f.field.text}\` is first written here`, span: first }],
+        },
+      );
     } else if (identifier && idMapping) {
       r.report('duplicate-field', idMapping.field?.span ?? idMapping.span, { field: identifier.field.text }, [
         `without a \`map\`, column \`${f.column.name.text}\` is also sent as \`${f.field.text}\`: list the fields to send in \`map { ... }\`, or name the identifier's field differently`,
@@ -371,20 +414,37 @@ const count = (n: number): string => n.toLocaleString('en-US');
  * A batch size against the limit of the destination, or of the object kind where it has its own
  * (Klaviyo lists), or the rows whose identifiers fit where the API counts identifiers (Google Ads).
  */
-function checkBatch(size: { value: number; raw: string; span: Span }, type: DestinationType, kindName: string | undefined, syncKind: 'record' | 'audience', identifiersPerRow: number, r: Reporter): number | undefined {
+function checkBatch(
+  size: { value: number; raw: string; span: Span },
+  type: DestinationType,
+  kindName: string | undefined,
+  syncKind: 'record' | 'audience',
+  identifiersPerRow: number,
+  r: Reporter,
+): number | undefined {
   const kind = objectKindOf(type, kindName, syncKind);
   const limits = limitsFor(type, kind, identifiersPerRow);
   const what = kind?.limits ? `${type.type} ${kind.kind}` : type.type;
-  const perRequest = limits.maxIdentifiers === undefined ? [] : [`${type.type} takes ${count(limits.maxIdentifiers)} identifiers per request, and each row of this sync carries ${identifiersPerRow}`];
+  const perRequest =
+    limits.maxIdentifiers === undefined
+      ? []
+      : [`${type.type} takes ${count(limits.maxIdentifiers)} identifiers per request, and each row of this sync carries ${identifiersPerRow}`];
   if (!Number.isInteger(size.value) || size.value < 1) {
-    r.report('invalid-number', size.span, { detail: `batch \`${size.raw}\` is not a positive whole number` }, [`${what} takes 1 to ${count(limits.maxBatch)} rows per call`]);
+    r.report('invalid-number', size.span, { detail: `batch \`${size.raw}\` is not a positive whole number` }, [
+      `${what} takes 1 to ${count(limits.maxBatch)} rows per call`,
+    ]);
     return undefined;
   }
   if (size.value > limits.maxBatch) {
-    r.report('batch-above-limit', size.span, { size: count(size.value), type: what, limit: count(limits.maxBatch) }, {
-      hints: [`use \`batch ${limits.maxBatch}\` or less`, ...perRequest],
-      fixes: [replaceWith(size.span, String(limits.maxBatch))],
-    });
+    r.report(
+      'batch-above-limit',
+      size.span,
+      { size: count(size.value), type: what, limit: count(limits.maxBatch) },
+      {
+        hints: [`use \`batch ${limits.maxBatch}\` or less`, ...perRequest],
+        fixes: [replaceWith(size.span, String(limits.maxBatch))],
+      },
+    );
     return undefined;
   }
   return size.value;
@@ -393,10 +453,15 @@ function checkBatch(size: { value: number; raw: string; span: Span }, type: Dest
 function checkFormat(format: Extract<SyncItem, { kind: 'format' }> | undefined, type: DestinationType, r: Reporter): string | undefined {
   if (!format || format.format.missing) return undefined;
   if (!type.formats) {
-    r.report('item-not-allowed', format.span, { detail: `\`format\` applies to storage destinations, not ${type.type}` }, {
-      hints: ['remove it'],
-      fixes: [remove(format.span, 'format')],
-    });
+    r.report(
+      'item-not-allowed',
+      format.span,
+      { detail: `\`format\` applies to storage destinations, not ${type.type}` },
+      {
+        hints: ['remove it'],
+        fixes: [remove(format.span, 'format')],
+      },
+    );
     return undefined;
   }
   if (!type.formats.includes(format.format.text)) {
@@ -406,16 +471,29 @@ function checkFormat(format: Extract<SyncItem, { kind: 'format' }> | undefined, 
   return format.format.text;
 }
 
-function checkMessage(message: Extract<SyncItem, { kind: 'message' }> | undefined, def: SyncDef, type: DestinationType, model: CheckedModel, r: Reporter, memo: CheckMemo): string | undefined {
+function checkMessage(
+  message: Extract<SyncItem, { kind: 'message' }> | undefined,
+  def: SyncDef,
+  type: DestinationType,
+  model: CheckedModel,
+  r: Reporter,
+  memo: CheckMemo,
+): string | undefined {
   if (!message) {
-    if (type.message === 'required') r.report('missing-message', def.name.span, { type: type.type }, ['add `message "New signup: {{email}}"`: a Handlebars template over the row']);
+    if (type.message === 'required')
+      r.report('missing-message', def.name.span, { type: type.type }, ['add `message "New signup: {{email}}"`: a Handlebars template over the row']);
     return undefined;
   }
   if (!type.message) {
-    r.report('item-not-allowed', message.span, { detail: `\`message\` applies to slack and webhook syncs, not ${type.type}` }, {
-      hints: ['remove it; the mapped fields are the payload'],
-      fixes: [remove(message.span, 'message')],
-    });
+    r.report(
+      'item-not-allowed',
+      message.span,
+      { detail: `\`message\` applies to slack and webhook syncs, not ${type.type}` },
+      {
+        hints: ['remove it; the mapped fields are the payload'],
+        fixes: [remove(message.span, 'message')],
+      },
+    );
     return undefined;
   }
   if (message.template.missing) return undefined;
@@ -507,17 +585,40 @@ function templateProblem(e: unknown, value: string): TemplateProblem {
     const mismatch = /^(\S+) doesn't match (\S+)/.exec(message);
     if (mismatch) {
       // Handlebars points at the open block; the mistake is the close tag after it.
-      const opened = value.split('\n').slice(0, err.lineNumber - 1).join('\n').length + (err.lineNumber > 1 ? 1 : 0) + err.column;
+      const opened =
+        value
+          .split('\n')
+          .slice(0, err.lineNumber - 1)
+          .join('\n').length +
+        (err.lineNumber > 1 ? 1 : 0) +
+        err.column;
       const close = new RegExp(`\\{\\{~?\\s*/\\s*${mismatch[2]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*~?\\}\\}`).exec(value.slice(opened));
       const at = close ? position(opened + close.index) : { line: err.lineNumber, column: err.column };
-      return { ...at, length: close ? close[0].length : 1, detail: `\`{{/${mismatch[2]}}}\` does not close \`{{#${mismatch[1]}}}\``, hints: [`close \`{{#${mismatch[1]}}}\` with \`{{/${mismatch[1]}}}\``] };
+      return {
+        ...at,
+        length: close ? close[0].length : 1,
+        detail: `\`{{/${mismatch[2]}}}\` does not close \`{{#${mismatch[1]}}}\``,
+        hints: [`close \`{{#${mismatch[1]}}}\` with \`{{/${mismatch[1]}}}\``],
+      };
     }
-    return { line: err.lineNumber, column: err.column, length: Math.max(1, (err.endColumn ?? err.column + 1) - err.column), detail: message.replace(/ - \d+:\d+$/, ''), hints: [syntaxHint] };
+    return {
+      line: err.lineNumber,
+      column: err.column,
+      length: Math.max(1, (err.endColumn ?? err.column + 1) - err.column),
+      detail: message.replace(/ - \d+:\d+$/, ''),
+      hints: [syntaxHint],
+    };
   }
   const got = /got '(\w+)'/.exec(message)?.[1];
   if (got === 'EOF') {
     const block = scanBlocks(value).unclosed;
-    if (block) return { ...position(block.offset), length: block.length, detail: `\`{{#${block.name}}}\` is never closed`, hints: [`close it with \`{{/${block.name}}}\``] };
+    if (block)
+      return {
+        ...position(block.offset),
+        length: block.length,
+        detail: `\`{{#${block.name}}}\` is never closed`,
+        hints: [`close it with \`{{/${block.name}}}\``],
+      };
     const last = value.lastIndexOf('{{');
     return { ...position(Math.max(0, last)), length: 2, detail: 'the template ends inside `{{ ... }}`', hints: ['close it with `}}`'] };
   }
@@ -525,7 +626,14 @@ function templateProblem(e: unknown, value: string): TemplateProblem {
   const lexer = templateParser().parser.lexer;
   const loc = lexer?.yylloc;
   const found = lexer?.match ? `\`${lexer.match}\`` : 'text';
-  if (loc) return { line: loc.first_line, column: loc.first_column, length: Math.max(1, loc.last_column - loc.first_column), detail: `unexpected ${found}`, hints: [syntaxHint] };
+  if (loc)
+    return {
+      line: loc.first_line,
+      column: loc.first_column,
+      length: Math.max(1, loc.last_column - loc.first_column),
+      detail: `unexpected ${found}`,
+      hints: [syntaxHint],
+    };
   return { line: 1, column: 0, length: 1, detail: message.split('\n')[0] ?? message, hints: [syntaxHint] };
 }
 
@@ -534,9 +642,14 @@ function checkTemplate(lit: { value: string; raw: string; span: Span }, model: C
   if (tooDeep) {
     const before = lit.value.slice(0, tooDeep.offset);
     const line = before.split('\n').length;
-    r.report('template-error', spanInString(lit, line, tooDeep.offset - (before.lastIndexOf('\n') + 1), tooDeep.length), {
-      detail: `the message template nests blocks more than ${maxBlockDepth} deep`,
-    }, ['flatten the template: compute what it needs in the model']);
+    r.report(
+      'template-error',
+      spanInString(lit, line, tooDeep.offset - (before.lastIndexOf('\n') + 1), tooDeep.length),
+      {
+        detail: `the message template nests blocks more than ${maxBlockDepth} deep`,
+      },
+      ['flatten the template: compute what it needs in the model'],
+    );
     return;
   }
   const parsed = parseTemplate(lit.value, memo);
@@ -552,7 +665,12 @@ function checkTemplate(lit: { value: string; raw: string; span: Span }, model: C
     if (n.type === 'PathExpression' && !n.data && n.original && n.loc) {
       const head = n.parts?.[0] ?? n.original;
       if (!builtinHelpers.has(head) && n.original !== 'this' && !findColumn(model, { text: head, quoted: false })) {
-        r.report('template-unknown-column', spanInString(lit, n.loc.start.line, n.loc.start.column, n.original.length), { name: head, model: model.name }, unknownColumnHints(model, { text: head }));
+        r.report(
+          'template-unknown-column',
+          spanInString(lit, n.loc.start.line, n.loc.start.column, n.original.length),
+          { name: head, model: model.name },
+          unknownColumnHints(model, { text: head }),
+        );
       }
     }
     for (const value of Object.values(node)) {
@@ -564,7 +682,16 @@ function checkTemplate(lit: { value: string; raw: string; span: Span }, model: C
 }
 
 /** The parts of Handlebars' AST a JSON message may hold: text, `{{json column}}`, `{{#if column}}` / `{{#unless column}}` blocks. */
-type HbsNode = { type: string; loc: hbs.AST.SourceLocation; value?: string; path?: { type?: string; original?: string }; params?: { type: string; original?: string }[]; hash?: unknown; program?: { body: HbsNode[] }; inverse?: { body: HbsNode[] } };
+type HbsNode = {
+  type: string;
+  loc: hbs.AST.SourceLocation;
+  value?: string;
+  path?: { type?: string; original?: string };
+  params?: { type: string; original?: string }[];
+  hash?: unknown;
+  program?: { body: HbsNode[] };
+  inverse?: { body: HbsNode[] };
+};
 
 /** Conditions tried in every combination when a JSON message is checked; beyond them, all true and all false. */
 const maxConditionsTried = 10;
@@ -602,10 +729,17 @@ function checkJsonMessage(lit: { value: string; raw: string; span: Span }, r: Re
         inserted = false;
         const text = lit.value.slice(offset(n.loc.start), offset(n.loc.end));
         const plain = n.path?.type === 'PathExpression' && path !== undefined && !n.params?.length && !n.hash;
-        r.report('message-value-not-json', at(n), { text }, {
-          hints: [`write \`{{json ${column ?? path ?? 'column'}}}\`, with no quotes around it: it inserts the value as JSON, quoted and escaped where it is a string, so no value can break the body`],
-          fixes: plain ? [throughJson(n, path)] : [],
-        });
+        r.report(
+          'message-value-not-json',
+          at(n),
+          { text },
+          {
+            hints: [
+              `write \`{{json ${column ?? path ?? 'column'}}}\`, with no quotes around it: it inserts the value as JSON, quoted and escaped where it is a string, so no value can break the body`,
+            ],
+            fixes: plain ? [throughJson(n, path)] : [],
+          },
+        );
       } else if (n.type === 'BlockStatement') {
         if ((path === 'if' || path === 'unless') && column) {
           conditions.add(column);
@@ -613,11 +747,15 @@ function checkJsonMessage(lit: { value: string; raw: string; span: Span }, r: Re
           visit(n.inverse?.body ?? []);
         } else {
           inserted = false;
-          r.report('message-value-not-json', at(n), { text: `{{#${path}}}` }, ['a JSON message takes `{{#if column}}` and `{{#unless column}}` blocks only: shape lists in the model']);
+          r.report('message-value-not-json', at(n), { text: `{{#${path}}}` }, [
+            'a JSON message takes `{{#if column}}` and `{{#unless column}}` blocks only: shape lists in the model',
+          ]);
         }
       } else if (n.type !== 'ContentStatement' && n.type !== 'CommentStatement' && n.type !== 'MustacheStatement') {
         inserted = false;
-        r.report('message-value-not-json', at(n), { text: lit.value.slice(offset(n.loc.start), offset(n.loc.end)) }, ['a JSON message takes `{{json column}}`, `{{#if column}}` and `{{#unless column}}` only']);
+        r.report('message-value-not-json', at(n), { text: lit.value.slice(offset(n.loc.start), offset(n.loc.end)) }, [
+          'a JSON message takes `{{json column}}`, `{{#if column}}` and `{{#unless column}}` only',
+        ]);
       }
     }
   };
@@ -625,7 +763,10 @@ function checkJsonMessage(lit: { value: string; raw: string; span: Span }, r: Re
   visit(body);
   if (!inserted) return;
   const tried = [...conditions];
-  const combos = tried.length <= maxConditionsTried ? Array.from({ length: 2 ** tried.length }, (_, m) => tried.map((_, i) => ((m >> i) & 1) === 1)) : [tried.map(() => true), tried.map(() => false)];
+  const combos =
+    tried.length <= maxConditionsTried
+      ? Array.from({ length: 2 ** tried.length }, (_, m) => tried.map((_, i) => ((m >> i) & 1) === 1))
+      : [tried.map(() => true), tried.map(() => false)];
   // Every column holds a quote, so a value inserted inside a JSON string breaks it.
   const text = 'a "quoted" value';
   // Handlebars' semantics of what the message may hold, so that checking needs no compiler: a
@@ -647,7 +788,10 @@ function checkJsonMessage(lit: { value: string; raw: string; span: Span }, r: Re
       JSON.parse(out);
     } catch {
       const when = tried.length ? ` when ${tried.map((c, i) => `\`${c}\` is ${combo[i] ? 'set' : 'null'}`).join(', ')}` : '';
-      r.report('message-not-json', lit.span, {}, [`it renders${when}: ${out.trim().replace(/\s+/g, ' ').slice(0, 200)}`, 'put values in with `{{json column}}`, outside quotes; no comma may dangle when a block is left out']);
+      r.report('message-not-json', lit.span, {}, [
+        `it renders${when}: ${out.trim().replace(/\s+/g, ' ').slice(0, 200)}`,
+        'put values in with `{{json column}}`, outside quotes; no comma may dangle when a block is left out',
+      ]);
       return;
     }
   }
@@ -714,7 +858,8 @@ function cronProblem(text: string): string | undefined {
       if (m[1] === '*') continue;
       for (const v of m[1]!.split('-')) {
         const n = value(v);
-        if (n === undefined) return `\`${v}\` is not a valid ${spec.name}${spec.names ? ` (${spec.min}-${spec.max} or ${spec.names[0]}-${spec.names[spec.names.length - 1]})` : ''}`;
+        if (n === undefined)
+          return `\`${v}\` is not a valid ${spec.name}${spec.names ? ` (${spec.min}-${spec.max} or ${spec.names[0]}-${spec.names[spec.names.length - 1]})` : ''}`;
         if (n < spec.min || n > spec.max) return `${spec.name} ${v} is out of range ${spec.min}-${spec.max}`;
       }
     }

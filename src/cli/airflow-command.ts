@@ -34,7 +34,9 @@ export function runAirflow(opts: AirflowOptions, io: Io): number {
     manifest = JSON.parse(readFileSync(path, 'utf8')) as Manifest;
     validateManifest(manifest);
   } catch (e) {
-    throw new UsageError(`cannot read ${opts.manifest}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message} (compile first: syncwright compile --out build)`);
+    throw new UsageError(
+      `cannot read ${opts.manifest}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message} (compile first: syncwright compile --out build)`,
+    );
   }
   const files = dagFiles(manifest, { build: opts.build ?? dirname(opts.manifest), prefix: opts.dagPrefix, syncwright: opts.syncwright });
   const support = readFileSync(fileURLToPath(new URL(`../../templates/airflow/${supportFile}`, import.meta.url)), 'utf8');
@@ -54,6 +56,8 @@ export function runAirflow(opts: AirflowOptions, io: Io): number {
   } catch (e) {
     throw new UsageError(`cannot write ${outOption}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  io.err(`wrote ${files.length} DAG${files.length === 1 ? '' : 's'} (${manifest.syncs.length} sync${manifest.syncs.length === 1 ? '' : 's'}) and ${supportFile} into ${outOption}`);
+  io.err(
+    `wrote ${files.length} DAG${files.length === 1 ? '' : 's'} (${manifest.syncs.length} sync${manifest.syncs.length === 1 ? '' : 's'}) and ${supportFile} into ${outOption}`,
+  );
   return 0;
 }

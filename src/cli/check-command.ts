@@ -40,7 +40,10 @@ export function loadAndCheck(opts: CheckOptions, io: Io): Loaded {
   const sources = readSources(found.files, io.cwd);
   const paths = new Map(sources.map((s) => [s.name, resolve(io.cwd, s.path)]));
   const dbtProjects = dbtProjectsFrom((name) => paths.get(name) ?? resolve(io.cwd, name), opts.target);
-  const result = checkProject(sources.map((s) => ({ path: s.name, text: s.text })), { dbtProjects });
+  const result = checkProject(
+    sources.map((s) => ({ path: s.name, text: s.text })),
+    { dbtProjects },
+  );
   const diagnostics = applyStrict(result.diagnostics, opts.strict);
   const failed = diagnostics.some((d) => d.severity === 'error');
   printDiagnostics(opts.format, diagnostics, sources, io);
@@ -51,7 +54,12 @@ export function loadAndCheck(opts: CheckOptions, io: Io): Loaded {
  * JSON goes to stdout (it is the command's output, even when empty); text and annotations to
  * stderr. Spans that name a file by its name in the project are shown with its path.
  */
-export function printDiagnostics(format: OutputFormat, diagnostics: readonly Diagnostic[], sources: readonly (Pick<ProjectFile, 'path'> & { name?: string; text: string })[], io: Io): void {
+export function printDiagnostics(
+  format: OutputFormat,
+  diagnostics: readonly Diagnostic[],
+  sources: readonly (Pick<ProjectFile, 'path'> & { name?: string; text: string })[],
+  io: Io,
+): void {
   if (diagnostics.length === 0 && format !== 'json') return;
   const paths = new Map(sources.map((s) => [s.name ?? s.path, s.path]));
   const shownSpan = <T extends { span: Span }>(x: T): T => ({ ...x, span: { ...x.span, file: paths.get(x.span.file) ?? x.span.file } });

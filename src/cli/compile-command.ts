@@ -22,7 +22,15 @@ export interface CompileOptions {
 
 /** The stdout summary: one row per sync. */
 export function summaryTable(manifest: Manifest): string {
-  const rows = [['sync', 'destination', 'mode', 'files'], ...manifest.syncs.map((s) => [s.name, `${s.destination.name} (${s.destination.type})`, `${s.kind} ${s.mode}`, s.files.map((f) => f.slice(s.name.length + 1)).join(', ')])];
+  const rows = [
+    ['sync', 'destination', 'mode', 'files'],
+    ...manifest.syncs.map((s) => [
+      s.name,
+      `${s.destination.name} (${s.destination.type})`,
+      `${s.kind} ${s.mode}`,
+      s.files.map((f) => f.slice(s.name.length + 1)).join(', '),
+    ]),
+  ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
 }
@@ -34,16 +42,22 @@ export function summaryTable(manifest: Manifest): string {
  * would be written are taken from it, and the build has only its manifest (no artifacts in memory).
  */
 export async function compileProject(opts: Omit<CompileOptions, 'out'> & { out?: string }, io: Io, reuse = false): Promise<Build | undefined> {
-  const { result, failed, texts } = loadAndCheck({ paths: opts.paths, format: opts.format, strict: opts.strict, ...(opts.target ? { target: opts.target } : {}) }, io);
+  const { result, failed, texts } = loadAndCheck(
+    { paths: opts.paths, format: opts.format, strict: opts.strict, ...(opts.target ? { target: opts.target } : {}) },
+    io,
+  );
   if (failed || !result.ok) return undefined;
   const { project } = result;
   const context: CompileContext = { ...compileContext([], opts.postgresVersion === undefined ? {} : { postgresVersion: opts.postgresVersion }), texts };
   // The folder is written while the syncs are still being emitted.
-  const build = opts.out === undefined
-    ? emit(plan(project, context), context)
-    : await writeBuild(resolve(io.cwd, opts.out), (onSync, kept) => planAndEmit(project, context, onSync, reuse ? kept : undefined), context).catch((e: unknown) => {
-        throw e instanceof OutputRefused ? new UsageError(e.message) : e;
-      });
+  const build =
+    opts.out === undefined
+      ? emit(plan(project, context), context)
+      : await writeBuild(resolve(io.cwd, opts.out), (onSync, kept) => planAndEmit(project, context, onSync, reuse ? kept : undefined), context).catch(
+          (e: unknown) => {
+            throw e instanceof OutputRefused ? new UsageError(e.message) : e;
+          },
+        );
   if (opts.format === 'text') {
     const n = build.manifest.syncs.length;
     io.out(summaryTable(build.manifest));

@@ -74,7 +74,13 @@ export async function runDemo(io: Io): Promise<number> {
     const plans = compiled.artifacts.map((a) => planInMemory(a, join(build, a.plan.sync.name, 'plan.json')));
     io.out(`Compiled ${compiled.manifest.syncs.map((s) => s.name).join(' and ')} into ${shown(build)}.\n`);
 
-    const options: ExecOptions = execOptions({ endpoints: { crm: receiver.url }, sink: join(home, 'sink'), timeoutMs: 10_000, samples: 0, out: (t) => io.out(t) });
+    const options: ExecOptions = execOptions({
+      endpoints: { crm: receiver.url },
+      sink: join(home, 'sink'),
+      timeoutMs: 10_000,
+      samples: 0,
+      out: (t) => io.out(t),
+    });
     let ok = true;
     const round = async (title: string): Promise<void> => {
       io.out(title);
@@ -84,7 +90,11 @@ export async function runDemo(io: Io): Promise<number> {
       for (const p of report.plans) io.out(planSummary(p).replace(/^/gm, '  '));
       const got = receiver.received.slice(before);
       const names = got.flatMap((r) => r.rows.map((row) => (row as { record?: { name?: string } }).record?.name ?? '?'));
-      io.out(got.length ? `  The CRM received ${got.length} request${got.length === 1 ? '' : 's'} with ${names.length} new paying customer${names.length === 1 ? '' : 's'}: ${names.join(', ')}.` : '  The CRM received no request.');
+      io.out(
+        got.length
+          ? `  The CRM received ${got.length} request${got.length === 1 ? '' : 's'} with ${names.length} new paying customer${names.length === 1 ? '' : 's'}: ${names.join(', ')}.`
+          : '  The CRM received no request.',
+      );
       const [[copy] = []] = await onDatabase(folder, (run) => run('SELECT count(*)::int AS n FROM crm.customers'));
       io.out(`  crm.customers holds ${String(copy?.n)} rows.\n`);
     };
@@ -94,7 +104,9 @@ export async function runDemo(io: Io): Promise<number> {
     await onDatabase(folder, (run) => run(changes));
     await round(`2. After ${shown(join(project, 'changes.sql'))}: ${describeChanges(changes).join('; ')}.`);
     await round('3. Nothing changed since: nothing is written or sent.');
-    const next = [commandFrom(io.cwd), 'run', shown(project), '--db', shown(folder), '--out', shown(build), '--dry-run'].map((w, i) => (i < 2 ? w : shellWord(w))).join(' ');
+    const next = [commandFrom(io.cwd), 'run', shown(project), '--db', shown(folder), '--out', shown(build), '--dry-run']
+      .map((w, i) => (i < 2 ? w : shellWord(w)))
+      .join(' ');
     io.out(`Done in ${((performance.now() - started) / 1000).toFixed(1)} s. Next: change a row with your own SQL and see what would be sent, with\n  ${next}`);
     return ok ? 0 : 1;
   } finally {

@@ -24,7 +24,12 @@ export interface DiffOptions {
 export function runDiff(opts: DiffOptions, io: Io): number {
   const sides: [string, LoadedVersion][] = [
     ['base', loadVersion(opts.base, opts.project, io.cwd)],
-    ['head', opts.head !== undefined ? loadVersion(opts.head, opts.project, io.cwd) : { ...loadVersion(opts.project, opts.project, io.cwd), label: opts.project === '.' ? 'the working tree' : opts.project }],
+    [
+      'head',
+      opts.head !== undefined
+        ? loadVersion(opts.head, opts.project, io.cwd)
+        : { ...loadVersion(opts.project, opts.project, io.cwd), label: opts.project === '.' ? 'the working tree' : opts.project },
+    ],
   ];
   const versions: Version[] = [];
   let broken = false;
@@ -34,7 +39,12 @@ export function runDiff(opts: DiffOptions, io: Io): number {
     // A diff of what checked would show a sync with an error as removed: only projects that check are compared.
     if (!result.ok) {
       io.err(`syncwright diff: the ${side} (${loaded.label}) has errors; fix them to compare (\`syncwright check\`):`);
-      printDiagnostics('text', result.diagnostics.filter((d) => d.severity === 'error'), loaded.files, io);
+      printDiagnostics(
+        'text',
+        result.diagnostics.filter((d) => d.severity === 'error'),
+        loaded.files,
+        io,
+      );
       broken = true;
     }
     versions.push({ project: result.project, texts: new Map(loaded.files.map((f) => [f.path, f.text])) });

@@ -24,9 +24,14 @@ const paths = <T>(y: Argv<T>) => y.positional('paths', { type: 'string', array: 
 const strict = <T>(y: Argv<T>) => y.option('strict', { type: 'boolean', default: false, describe: 'treat warnings as errors' });
 const postgresVersion = { choices: [15, 16, 17, 18], type: 'number' } as const;
 
-const target = <T>(y: Argv<T>) => y.option('target', { type: 'string', describe: "dbt target whose artifacts models read from dbt take: <dbt project>/target/<name>/ (default: target/ itself)" });
+const target = <T>(y: Argv<T>) =>
+  y.option('target', {
+    type: 'string',
+    describe: 'dbt target whose artifacts models read from dbt take: <dbt project>/target/<name>/ (default: target/ itself)',
+  });
 const checkOptions = (y: Argv<Global>) => target(strict(paths(y)));
-const fmtOptions = (y: Argv<Global>) => paths(y).option('check', { type: 'boolean', default: false, describe: 'change nothing; exit 1 if a file is not formatted' });
+const fmtOptions = (y: Argv<Global>) =>
+  paths(y).option('check', { type: 'boolean', default: false, describe: 'change nothing; exit 1 if a file is not formatted' });
 const compileOptions = (y: Argv<Global>) =>
   target(strict(paths(y)))
     .option('out', { type: 'string', default: 'build', describe: 'output folder, replaced as a whole' })
@@ -37,16 +42,37 @@ const runOptions = (y: Argv<Global>) =>
     .option('plan', { type: 'string', array: true, default: [] as string[], describe: 'run compiled plans (build/<sync>/plan.json) instead of compiling' })
     .option('out', { type: 'string', describe: 'keep the compiled plans in this folder (default: a private folder, removed after the run)' })
     .option('postgres-version', { ...postgresVersion, describe: 'Postgres major version to generate for' })
-    .option('database', { type: 'string', array: true, default: [] as string[], describe: 'Postgres URL (default $DATABASE_URL, else the embedded database); NAME=URL for one source or destination' })
+    .option('database', {
+      type: 'string',
+      array: true,
+      default: [] as string[],
+      describe: 'Postgres URL (default $DATABASE_URL, else the embedded database); NAME=URL for one source or destination',
+    })
     .option('db', { type: 'string', describe: 'folder of the embedded database (default .syncwright/db)' })
-    .option('endpoint', { type: 'string', array: true, default: [] as string[], describe: 'NAME=URL: send a destination\'s requests (or a BigQuery source\'s) to another base URL' })
-    .option('sink', { type: 'string', describe: 'write storage objects and stream messages to this folder, or - for stdout, instead of S3, GCS, Kafka or Kinesis' })
+    .option('endpoint', {
+      type: 'string',
+      array: true,
+      default: [] as string[],
+      describe: "NAME=URL: send a destination's requests (or a BigQuery source's) to another base URL",
+    })
+    .option('sink', {
+      type: 'string',
+      describe: 'write storage objects and stream messages to this folder, or - for stdout, instead of S3, GCS, Kafka or Kinesis',
+    })
     .option('dry-run', { type: 'boolean', default: false, describe: 'build the change set and show what would be sent; send and commit nothing' })
     .option('report', { type: 'string', describe: 'write a JSON run report to this file' })
     .option('concurrency', { type: 'number', default: 4, describe: 'requests in flight per step (1-1000)' })
     .option('timeout', { type: 'number', default: 30, describe: 'seconds to wait for each response (up to 3600), unless the destination sets its own' })
-    .option('wait', { type: 'number', default: 0, describe: 'seconds to wait for another run of the same sync (or of the embedded database) to finish; 0: stop at once' })
-    .option('max-refused', { type: 'string', default: '0', describe: 'refused rows (N) or share of rows (P%) per sync that still exit 0; they stay in the report and are sent again next run' });
+    .option('wait', {
+      type: 'number',
+      default: 0,
+      describe: 'seconds to wait for another run of the same sync (or of the embedded database) to finish; 0: stop at once',
+    })
+    .option('max-refused', {
+      type: 'string',
+      default: '0',
+      describe: 'refused rows (N) or share of rows (P%) per sync that still exit 0; they stay in the report and are sent again next run',
+    });
 const diffOptions = (y: Argv<Global>) =>
   y
     .positional('base', { type: 'string', demandOption: true, describe: 'the version compared from: a folder, or a git revision' })
@@ -69,7 +95,9 @@ const airflowOptions = (y: Argv<Global>) =>
     .option('syncwright', { type: 'string', default: 'syncwright', describe: 'how the Bash tasks call syncwright on the workers' });
 // What language clients pass; stdio is the only transport, and the protocol library watches the client's process itself.
 const lspOptions = (y: Argv<Global>) =>
-  y.option('stdio', { type: 'boolean', describe: 'talk over stdin and stdout (the only transport)' }).option('clientProcessId', { type: 'number', describe: 'stop when this process ends' });
+  y
+    .option('stdio', { type: 'boolean', describe: 'talk over stdin and stdout (the only transport)' })
+    .option('clientProcessId', { type: 'number', describe: 'stop when this process ends' });
 
 /**
  * Each command: its usage, its options, and what runs it. A command's module is loaded when it
@@ -82,7 +110,8 @@ const commands = {
     usage: 'check [paths..]',
     describe: 'parse and check .sync files (files or folders; default: the current folder)',
     options: checkOptions,
-    run: async (a: Parsed<typeof checkOptions>, io: Io) => (await import('./check-command.js')).runCheck({ paths: a.paths, format: a.format, strict: a.strict, ...(a.target ? { target: a.target } : {}) }, io),
+    run: async (a: Parsed<typeof checkOptions>, io: Io) =>
+      (await import('./check-command.js')).runCheck({ paths: a.paths, format: a.format, strict: a.strict, ...(a.target ? { target: a.target } : {}) }, io),
   },
   fmt: {
     usage: 'fmt [paths..]',
@@ -95,7 +124,10 @@ const commands = {
     describe: 'check, then write SQL scripts, plan.json files and manifest.json into the output folder',
     options: compileOptions,
     run: async (a: Parsed<typeof compileOptions>, io: Io) =>
-      (await import('./compile-command.js')).runCompile({ paths: a.paths, out: a.out, format: a.format, strict: a.strict, postgresVersion: a['postgres-version'], ...(a.target ? { target: a.target } : {}) }, io),
+      (await import('./compile-command.js')).runCompile(
+        { paths: a.paths, out: a.out, format: a.format, strict: a.strict, postgresVersion: a['postgres-version'], ...(a.target ? { target: a.target } : {}) },
+        io,
+      ),
   },
   run: {
     usage: 'run [paths..]',
@@ -150,14 +182,26 @@ const commands = {
     describe: "write Airflow DAG files from a compiled output's manifest.json",
     options: airflowOptions,
     run: async (a: Parsed<typeof airflowOptions>, io: Io) =>
-      (await import('./airflow-command.js')).runAirflow({ manifest: a.manifest, ...(a.out ? { out: a.out } : {}), ...(a.build ? { build: a.build } : {}), dagPrefix: a['dag-prefix'], syncwright: a.syncwright }, io),
+      (await import('./airflow-command.js')).runAirflow(
+        {
+          manifest: a.manifest,
+          ...(a.out ? { out: a.out } : {}),
+          ...(a.build ? { build: a.build } : {}),
+          dagPrefix: a['dag-prefix'],
+          syncwright: a.syncwright,
+        },
+        io,
+      ),
   },
   diff: {
     usage: 'diff <base> [head]',
     describe: 'compare two versions of a project by meaning, riskiest first (--format github: Markdown for a pull request)',
     options: diffOptions,
     run: async (a: Parsed<typeof diffOptions>, io: Io) =>
-      (await import('./diff-command.js')).runDiff({ base: a.base, ...(a.head !== undefined ? { head: a.head } : {}), project: a.project, format: a.format, failOnDestructive: a['fail-on-destructive'] }, io),
+      (await import('./diff-command.js')).runDiff(
+        { base: a.base, ...(a.head !== undefined ? { head: a.head } : {}), project: a.project, format: a.format, failOnDestructive: a['fail-on-destructive'] },
+        io,
+      ),
   },
   lsp: {
     usage: 'lsp',

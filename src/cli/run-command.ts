@@ -11,7 +11,17 @@ import type { Build } from '../index.js';
 import { UsageError } from '../files.js';
 import type { Io } from './output.js';
 import type { OutputFormat } from '../diagnostics/render.js';
-import { execOptions, planInMemory, runPlans, type Databases, type LoadedPlan, type ExecOptions, type MaxRefused, type PlanStatus, type RunReport } from '../run/index.js';
+import {
+  execOptions,
+  planInMemory,
+  runPlans,
+  type Databases,
+  type LoadedPlan,
+  type ExecOptions,
+  type MaxRefused,
+  type PlanStatus,
+  type RunReport,
+} from '../run/index.js';
 import { defaultDbFolder } from '../run/engines/pglite-session.js';
 import { cleanProgress, lineProgress, terminalProgress } from '../run/output/progress.js';
 import { Redactor } from '../run/output/redact.js';
@@ -82,7 +92,8 @@ function checkUrl(value: string, schemes: readonly string[], what: string): URL 
   } catch {
     throw new UsageError(`${what} is not a URL`);
   }
-  if (!schemes.includes(url.protocol)) throw new UsageError(`${what} must be a ${schemes.map((s) => s.replace(/:$/, '://')).join(' or ')} URL, not ${url.protocol}//`);
+  if (!schemes.includes(url.protocol))
+    throw new UsageError(`${what} must be a ${schemes.map((s) => s.replace(/:$/, '://')).join(' or ')} URL, not ${url.protocol}//`);
   return url;
 }
 
@@ -186,12 +197,28 @@ export function exitCodeOf(report: RunReport): number {
 
 export async function runRun(opts: RunOptions, io: Io): Promise<number> {
   const checked = checkOptions(opts, io);
-  if (opts.plans.length) return execute(opts.plans.map((p) => resolve(io.cwd, p)), opts, checked, io);
+  if (opts.plans.length)
+    return execute(
+      opts.plans.map((p) => resolve(io.cwd, p)),
+      opts,
+      checked,
+      io,
+    );
   // Compiled in memory, and written only where --out names a folder: runs of different syncs
   // never wait for each other's compile. Compile output is for the record, not for stdout,
   // which carries the run's results.
   const quiet: Io = { ...io, out: (t) => io.err(t) };
-  const build = await compileProject({ paths: opts.paths, format: opts.format, strict: opts.strict, ...(opts.target ? { target: opts.target } : {}), ...(opts.out === undefined ? {} : { out: opts.out }), ...(opts.postgresVersion ? { postgresVersion: opts.postgresVersion } : {}) }, quiet);
+  const build = await compileProject(
+    {
+      paths: opts.paths,
+      format: opts.format,
+      strict: opts.strict,
+      ...(opts.target ? { target: opts.target } : {}),
+      ...(opts.out === undefined ? {} : { out: opts.out }),
+      ...(opts.postgresVersion ? { postgresVersion: opts.postgresVersion } : {}),
+    },
+    quiet,
+  );
   if (!build) return runExitCodes.errors;
   return execute(plansOf(build, opts.syncs, opts.out === undefined ? undefined : resolve(io.cwd, opts.out)), opts, checked, io);
 }

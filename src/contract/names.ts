@@ -52,7 +52,11 @@ function shown(value: string): string {
  * and in the destination's target and check, by the rule of the endpoint they run on. Throws a
  * NameError, before anything runs, for a variable that is unset or whose value is no name.
  */
-export function fillNames(plan: Plan, files: ReadonlyMap<string, string>, env: Readonly<Record<string, string | undefined>>): { plan: Plan; files: Map<string, string> } {
+export function fillNames(
+  plan: Plan,
+  files: ReadonlyMap<string, string>,
+  env: Readonly<Record<string, string | undefined>>,
+): { plan: Plan; files: Map<string, string> } {
   const variables = plan.nameVariables ?? [];
   if (variables.length === 0) return { plan, files: new Map(files) };
   const where = `sync ${plan.sync.name} (${plan.sync.file}:${plan.sync.line})`;
@@ -66,10 +70,13 @@ export function fillNames(plan: Plan, files: ReadonlyMap<string, string>, env: R
     for (const variable of variables) {
       const value = env[variable];
       if (value === undefined) {
-        throw new NameError(`${where} names a table with env("${variable}"), and ${variable} is not set: set it to the name to use (for example ${variable}=analytics)`);
+        throw new NameError(
+          `${where} names a table with env("${variable}"), and ${variable} is not set: set it to the name to use (for example ${variable}=analytics)`,
+        );
       }
       const problem = envNameProblem(rule, value);
-      if (problem) throw new NameError(`${where} names a table with env("${variable}"), and ${variable}=${shown(value)} is no name for ${endpoint.name}: ${problem}`);
+      if (problem)
+        throw new NameError(`${where} names a table with env("${variable}"), and ${variable}=${shown(value)} is no name for ${endpoint.name}: ${problem}`);
       const name = foldName(rule, value);
       // The quoted placeholder first: it becomes the quoted name; a bare one (a target's parts, a description) the name.
       pairs.push([enclose(rule, envSlot(variable)), enclose(rule, name)], [envSlot(variable), name]);
@@ -92,7 +99,9 @@ export function fillNames(plan: Plan, files: ReadonlyMap<string, string>, env: R
   });
   // A warehouse destination's target and check name the table too; an API destination names none.
   const { settings, session, ...rest } = plan.destination;
-  const destination = plan.destination.dialect ? { ...(deepFill(rest, fillerOf(plan.destination)) as typeof rest), settings, ...(session ? { session } : {}) } : plan.destination;
+  const destination = plan.destination.dialect
+    ? { ...(deepFill(rest, fillerOf(plan.destination)) as typeof rest), settings, ...(session ? { session } : {}) }
+    : plan.destination;
   return { plan: { ...plan, destination, steps }, files: filled };
 }
 

@@ -79,7 +79,11 @@ export function textProblem(q: Quoting, text: string): { index: number; why: str
   const rejected = compiled(q).rejected?.exec(text);
   const lone = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.exec(text);
   if (rejected && (!lone || rejected.index < lone.index)) return { index: rejected.index, why: q.rejects![rejected[0]]! };
-  if (lone) return { index: lone.index, why: `\\u${lone[0].charCodeAt(0).toString(16).toUpperCase()} is half of a surrogate pair, not a character: SQL text is UTF-8, which cannot carry it` };
+  if (lone)
+    return {
+      index: lone.index,
+      why: `\\u${lone[0].charCodeAt(0).toString(16).toUpperCase()} is half of a surrogate pair, not a character: SQL text is UTF-8, which cannot carry it`,
+    };
   return undefined;
 }
 

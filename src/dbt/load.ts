@@ -25,7 +25,10 @@ export function dbtProjectsFrom(fileOf: (name: string) => string, target?: strin
   return (source: CheckedSource) => {
     const setting = source.settings.dbt_project;
     if (typeof setting !== 'string') {
-      return { problem: `source \`${source.name}\` names no dbt project`, hint: `set \`dbt_project "path/to/dbt"\` in source \`${source.name}\`: the folder of dbt_project.yml, relative to the file` };
+      return {
+        problem: `source \`${source.name}\` names no dbt project`,
+        hint: `set \`dbt_project "path/to/dbt"\` in source \`${source.name}\`: the folder of dbt_project.yml, relative to the file`,
+      };
     }
     const folder = resolve(dirname(fileOf(source.span.file)), setting);
     let project = read.get(folder);

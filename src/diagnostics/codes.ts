@@ -34,7 +34,11 @@ export const codes = {
   /** Any other word or sign where the grammar has no place for it: a stray `}`, a misspelt keyword. */
   'unexpected-token': { code: 'SW0012', severity: 'error', message: '{{{detail}}}' },
   /** Text nested thousands deep, which the parser refuses rather than exhaust its stack. */
-  'nesting-too-deep': { code: 'SW0013', severity: 'error', message: 'this condition nests more than {{limit}} deep (brackets and `not`): the file is not read' },
+  'nesting-too-deep': {
+    code: 'SW0013',
+    severity: 'error',
+    message: 'this condition nests more than {{limit}} deep (brackets and `not`): the file is not read',
+  },
   /** An operator written as another language writes it: `&&`, `||`, `==`, `=>`, `x not null`. */
   'operator-spelling': { code: 'SW0014', severity: 'error', message: '{{{detail}}}' },
   // SW01xx: names
@@ -127,7 +131,11 @@ export const codes = {
   'hashed-non-string': { code: 'SW0303', severity: 'error', message: '`hashed` needs a string column; `{{{column}}}` is {{type}}' },
   'non-boolean-condition': { code: 'SW0304', severity: 'error', message: 'a `where` condition must be boolean; `{{{text}}}` is {{type}}' },
   'untyped-dbt-column': { code: 'SW0305', severity: 'error', message: 'column `{{{column}}}` of dbt model `{{{model}}}` has no type in the dbt artifacts' },
-  'dbt-column-type': { code: 'SW0306', severity: 'error', message: 'column `{{{column}}}` is declared {{declared}}, but dbt model `{{{model}}}` has it as {{{actual}}}' },
+  'dbt-column-type': {
+    code: 'SW0306',
+    severity: 'error',
+    message: 'column `{{{column}}}` is declared {{declared}}, but dbt model `{{{model}}}` has it as {{{actual}}}',
+  },
   // SW04xx: settings
   'invalid-setting': { code: 'SW0401', severity: 'error', message: '{{{detail}}}' },
   'inline-secret': { code: 'SW0402', severity: 'error', message: 'setting `{{{name}}}` looks like a secret and is written inline' },
@@ -141,7 +149,11 @@ export const codes = {
   'unknown-destination-field': { code: 'SW0601', severity: 'error', message: '{{{type}}} takes no field `{{{field}}}`: it is none of the {{{what}}}' },
   'field-hashing': { code: 'SW0602', severity: 'error', message: '{{{detail}}}' },
   'reserved-field': { code: 'SW0603', severity: 'error', message: '{{{type}}} field `{{{field}}}` cannot be mapped' },
-  'unsupported-identifier-field': { code: 'SW0604', severity: 'error', message: '{{{type}}} cannot match records by `{{{field}}}`: the identifier goes to one of {{{fields}}}' },
+  'unsupported-identifier-field': {
+    code: 'SW0604',
+    severity: 'error',
+    message: '{{{type}}} cannot match records by `{{{field}}}`: the identifier goes to one of {{{fields}}}',
+  },
   'invalid-field-name': { code: 'SW0605', severity: 'error', message: '`{{{field}}}` is not {{{what}}}' },
   'missing-destination-field': { code: 'SW0606', severity: 'error', message: '{{{type}}} needs one of {{{fields}}}' },
   'fields-not-sent': { code: 'SW0607', severity: 'error', message: '{{{type}}} sends no mapped field in mode `{{{mode}}}`: the `map` would be dropped' },

@@ -23,9 +23,12 @@ export function limitPerFile(diagnostics: readonly Diagnostic[], perFile = diagn
     // One more is shown rather than a line that counts it (the parser's own stop, after its 50 syntax errors).
     if (!first || hidden.length === 1) return [...shown, ...hidden];
     const errors = hidden.filter((d) => d.severity === 'error').length;
-    const more = diagnostic('more-diagnostics', first.span, { count: count(hidden.length, 'more diagnostic'), errors: count(errors, 'error'), warnings: count(hidden.length - errors, 'warning') }, [
-      'fix the ones above first: one mistake often causes many of the others',
-    ]);
+    const more = diagnostic(
+      'more-diagnostics',
+      first.span,
+      { count: count(hidden.length, 'more diagnostic'), errors: count(errors, 'error'), warnings: count(hidden.length - errors, 'warning') },
+      ['fix the ones above first: one mistake often causes many of the others'],
+    );
     return [...shown, { ...more, severity: errors > 0 ? 'error' : 'warning' }];
   });
 }

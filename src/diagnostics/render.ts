@@ -84,7 +84,8 @@ export function renderText(diagnostics: readonly Diagnostic[], sources: Readonly
   }
   const errors = totals?.errors ?? diagnostics.filter((d) => d.severity === 'error').length;
   const warnings = totals?.warnings ?? diagnostics.length - errors;
-  if (diagnostics.length > 0) out.push(`${errors.toLocaleString('en-US')} error${errors === 1 ? '' : 's'}, ${warnings.toLocaleString('en-US')} warning${warnings === 1 ? '' : 's'}`);
+  if (diagnostics.length > 0)
+    out.push(`${errors.toLocaleString('en-US')} error${errors === 1 ? '' : 's'}, ${warnings.toLocaleString('en-US')} warning${warnings === 1 ? '' : 's'}`);
   return out.join('\n');
 }
 

@@ -61,7 +61,12 @@ export const bareName = (candidate: string): string | undefined => (/^[A-Za-z_][
  * "did you mean" as a fix where the name has a place in the file. `spell`: how a candidate is
  * written in its place, or undefined where it cannot be.
  */
-export function nameHints(name: { text: string; span?: Span }, candidates: string[], what: string, spell: (candidate: string) => string | undefined = bareName): Advice {
+export function nameHints(
+  name: { text: string; span?: Span },
+  candidates: string[],
+  what: string,
+  spell: (candidate: string) => string | undefined = bareName,
+): Advice {
   const hints: string[] = [];
   const fixes = [];
   const near = closest(name.text, candidates);

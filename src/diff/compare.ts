@@ -175,7 +175,9 @@ function whatItDeletes(s: CheckedSync): string {
         ? `rows of ${where} for this audience whose members left are deleted`
         : `rows of ${where} that are not in model ${s.model.name} are deleted, whoever wrote them`;
     case 'advertising':
-      return s.mode === 'mirror' ? `the list ${where} is replaced by the ${s.audience ? 'audience' : 'model'}'s current members, whoever added the others` : `${rows} are taken out of ${where}`;
+      return s.mode === 'mirror'
+        ? `the list ${where} is replaced by the ${s.audience ? 'audience' : 'model'}'s current members, whoever added the others`
+        : `${rows} are taken out of ${where}`;
     case 'storage':
       return `the object in ${where} is overwritten with the whole model on every run`;
     default:
@@ -187,7 +189,15 @@ function whatItDeletes(s: CheckedSync): string {
 // Syncs.
 
 function addedSync(s: CheckedSync): Change {
-  const change: Change = { risk: 'info', kind: 'sync-added', subject: { kind: 'sync', name: s.name }, file: s.file, line: s.line, after: s.mode, message: `new: ${s.model.name}${s.audience ? ` (audience ${s.audience.name})` : ''} to ${destinationText(s)}, mode ${s.mode}` };
+  const change: Change = {
+    risk: 'info',
+    kind: 'sync-added',
+    subject: { kind: 'sync', name: s.name },
+    file: s.file,
+    line: s.line,
+    after: s.mode,
+    message: `new: ${s.model.name}${s.audience ? ` (audience ${s.audience.name})` : ''} to ${destinationText(s)}, mode ${s.mode}`,
+  };
   if (deletes(s)) {
     change.risk = 'destructive';
     change.message += `: ${whatItDeletes(s)}`;
@@ -226,7 +236,16 @@ function meaningOf(value: unknown): string {
 function syncChanges(b: CheckedSync, h: CheckedSync): Change[] {
   const out: Change[] = [];
   const at = (kind: ChangeKind, risk: Risk, message: string, before?: string, after?: string): void => {
-    out.push({ risk, kind, subject: { kind: 'sync', name: h.name }, file: h.file, line: h.line, ...(before !== undefined ? { before } : {}), ...(after !== undefined ? { after } : {}), message });
+    out.push({
+      risk,
+      kind,
+      subject: { kind: 'sync', name: h.name },
+      file: h.file,
+      line: h.line,
+      ...(before !== undefined ? { before } : {}),
+      ...(after !== undefined ? { after } : {}),
+      message,
+    });
   };
 
   if (b.mode !== h.mode) {
@@ -237,17 +256,35 @@ function syncChanges(b: CheckedSync, h: CheckedSync): Change[] {
   const fromBefore = b.audience?.name ?? b.model.name;
   const fromAfter = h.audience?.name ?? h.model.name;
   if (fromBefore !== fromAfter) {
-    at('from', deletes(h) ? 'destructive' : 'risky', `reads ${h.audience ? 'audience' : 'model'} ${fromAfter}${deletes(h) ? `: ${whatItDeletes(h)}` : ': the rows it sends change'}`, fromBefore, fromAfter);
+    at(
+      'from',
+      deletes(h) ? 'destructive' : 'risky',
+      `reads ${h.audience ? 'audience' : 'model'} ${fromAfter}${deletes(h) ? `: ${whatItDeletes(h)}` : ': the rows it sends change'}`,
+      fromBefore,
+      fromAfter,
+    );
   }
 
   const destBefore = b.destination.source ? `source ${b.destination.name}` : meaningOf(destinationMeaning(b.destination));
   const destAfter = h.destination.source ? `source ${h.destination.name}` : meaningOf(destinationMeaning(h.destination));
   const snapshot = api(h) ? '; the snapshot of what it sent is kept, so rows already sent go to the new place only when they change' : '';
   if (b.destination.name !== h.destination.name && destBefore !== destAfter) {
-    at('destination', deletes(h) ? 'destructive' : 'risky', `writes to ${h.destination.name} (${h.destination.type}) instead of ${b.destination.name} (${b.destination.type})${deletes(h) ? `: ${whatItDeletes(h)}` : ''}${snapshot}`, b.destination.name, h.destination.name);
+    at(
+      'destination',
+      deletes(h) ? 'destructive' : 'risky',
+      `writes to ${h.destination.name} (${h.destination.type}) instead of ${b.destination.name} (${b.destination.type})${deletes(h) ? `: ${whatItDeletes(h)}` : ''}${snapshot}`,
+      b.destination.name,
+      h.destination.name,
+    );
   }
   if (targetText(b) !== targetText(h)) {
-    at('target', deletes(h) ? 'destructive' : 'risky', `writes to ${destinationText(h)}${deletes(h) ? `: ${whatItDeletes(h)}` : ''}${snapshot}`, targetText(b), targetText(h));
+    at(
+      'target',
+      deletes(h) ? 'destructive' : 'risky',
+      `writes to ${destinationText(h)}${deletes(h) ? `: ${whatItDeletes(h)}` : ''}${snapshot}`,
+      targetText(b),
+      targetText(h),
+    );
   }
 
   const idBefore = b.identifier;
@@ -274,14 +311,24 @@ function syncChanges(b: CheckedSync, h: CheckedSync): Change[] {
   const gAfter = h.guard.maxDeletes;
   if (guardText(gBefore) !== guardText(gAfter)) {
     if (!gAfter && !deletes(h)) at('guard-deletes', 'info', `no bound on deletes: mode ${h.mode} deletes nothing`, guardText(gBefore), undefined);
-    else if (!gAfter) at('guard-deletes', 'destructive', 'no bound on deletes any more: a run deletes however many records it must', guardText(gBefore), undefined);
+    else if (!gAfter)
+      at('guard-deletes', 'destructive', 'no bound on deletes any more: a run deletes however many records it must', guardText(gBefore), undefined);
     else if (!gBefore) at('guard-deletes', 'info', 'a run that would delete more aborts, changing nothing', undefined, guardText(gAfter));
-    else if (gBefore.percent !== gAfter.percent) at('guard-deletes', 'destructive', 'the bound on deletes changed unit: it may be looser', guardText(gBefore), guardText(gAfter));
-    else if (gAfter.value > gBefore.value) at('guard-deletes', 'destructive', 'the bound on deletes is looser: a run may delete more', guardText(gBefore), guardText(gAfter));
+    else if (gBefore.percent !== gAfter.percent)
+      at('guard-deletes', 'destructive', 'the bound on deletes changed unit: it may be looser', guardText(gBefore), guardText(gAfter));
+    else if (gAfter.value > gBefore.value)
+      at('guard-deletes', 'destructive', 'the bound on deletes is looser: a run may delete more', guardText(gBefore), guardText(gAfter));
     else at('guard-deletes', 'info', 'the bound on deletes is tighter', guardText(gBefore), guardText(gAfter));
   }
   if (b.guard.allowEmpty !== h.guard.allowEmpty) {
-    if (h.guard.allowEmpty) at('guard-allow-empty', 'destructive', `an empty model is allowed: a run reading no rows ${deletes(h) ? 'deletes every record' : 'is not stopped'}`, undefined, 'allow empty');
+    if (h.guard.allowEmpty)
+      at(
+        'guard-allow-empty',
+        'destructive',
+        `an empty model is allowed: a run reading no rows ${deletes(h) ? 'deletes every record' : 'is not stopped'}`,
+        undefined,
+        'allow empty',
+      );
     else at('guard-allow-empty', 'info', 'a run reading no rows aborts again, changing nothing', 'allow empty', undefined);
   }
 
@@ -294,16 +341,30 @@ function syncChanges(b: CheckedSync, h: CheckedSync): Change[] {
     if (!was) {
       at('field-added', 'info', `sends ${ident(f.field)} from column ${ident(f.column.name)}${f.hashed ? ', hashed' : ''}`, undefined, mappingText(f));
     } else if (meaningOf(was.column.name) !== meaningOf(f.column.name)) {
-      at('field-column', 'risky', `${ident(f.field)} is sent from column ${ident(f.column.name)} instead of ${ident(was.column.name)}`, mappingText(was), mappingText(f));
+      at(
+        'field-column',
+        'risky',
+        `${ident(f.field)} is sent from column ${ident(f.column.name)} instead of ${ident(was.column.name)}`,
+        mappingText(was),
+        mappingText(f),
+      );
     } else if (was.hashed !== f.hashed) {
-      at('field-hashing', 'risky', f.hashed ? `${ident(f.field)} is hashed now: its values change` : `hashing turned off: ${ident(f.field)} leaves the warehouse in plain text`, mappingText(was), mappingText(f));
+      at(
+        'field-hashing',
+        'risky',
+        f.hashed ? `${ident(f.field)} is hashed now: its values change` : `hashing turned off: ${ident(f.field)} leaves the warehouse in plain text`,
+        mappingText(was),
+        mappingText(f),
+      );
     }
   }
   for (const [key, f] of before) {
-    if (!after.has(key)) at('field-removed', 'risky', `${ident(f.field)} is no longer sent: the destination keeps the last value it had`, mappingText(f), undefined);
+    if (!after.has(key))
+      at('field-removed', 'risky', `${ident(f.field)} is no longer sent: the destination keeps the last value it had`, mappingText(f), undefined);
   }
 
-  if (b.schedule !== h.schedule) at('schedule', 'info', h.schedule ? `runs on "${h.schedule}"` : 'no schedule: it runs when the orchestrator says', b.schedule, h.schedule);
+  if (b.schedule !== h.schedule)
+    at('schedule', 'info', h.schedule ? `runs on "${h.schedule}"` : 'no schedule: it runs when the orchestrator says', b.schedule, h.schedule);
   if (b.batch !== h.batch) at('batch', 'info', `${h.batch ?? 'the default number of'} rows per call`, b.batch?.toString(), h.batch?.toString());
   if (b.format !== h.format) at('format', 'risky', `writes ${h.format} files: what reads them must read ${h.format}`, b.format, h.format);
   if (b.message !== h.message) at('message', 'info', 'the message template changed', b.message, h.message);
@@ -319,7 +380,13 @@ function destinationMeaning(d: CheckedDestination) {
 
 function definitionChanges(base: Version, head: Version): Change[] {
   const out: Change[] = [];
-  const define = <D extends { name: string; span: Span }>(kind: 'source' | 'destination' | 'model' | 'audience', b: readonly D[], h: readonly D[], differences: (x: D, y: D) => string[], read: (name: string) => CheckedSync[]) => {
+  const define = <D extends { name: string; span: Span }>(
+    kind: 'source' | 'destination' | 'model' | 'audience',
+    b: readonly D[],
+    h: readonly D[],
+    differences: (x: D, y: D) => string[],
+    read: (name: string) => CheckedSync[],
+  ) => {
     const bm = new Map(b.map((d) => [d.name, d]));
     const hm = new Map(h.map((d) => [d.name, d]));
     for (const d of h) {
@@ -336,17 +403,39 @@ function definitionChanges(base: Version, head: Version): Change[] {
       const risk: Risk = kind === 'source' || kind === 'destination' || deleting.length > 0 ? 'risky' : 'info';
       const kindOf: ChangeKind = kind === 'destination' ? 'destination-settings' : kind;
       const message = `${diff.join('; ')}${deleting.length > 0 ? `; read by ${deleting.map((s) => `${s.name} (${s.mode})`).join(', ')}, which delete${deleting.length === 1 ? 's' : ''} what no longer matches` : ''}`;
-      out.push({ risk, kind: kindOf, subject: { kind, name: d.name }, file: d.span.file, line: d.span.line, message, ...(syncs.length ? { syncs: syncs.map((s) => s.name).sort(compare) } : {}) });
+      out.push({
+        risk,
+        kind: kindOf,
+        subject: { kind, name: d.name },
+        file: d.span.file,
+        line: d.span.line,
+        message,
+        ...(syncs.length ? { syncs: syncs.map((s) => s.name).sort(compare) } : {}),
+      });
     }
     for (const d of b) {
-      if (!hm.has(d.name)) out.push({ risk: 'info', kind: 'definition-removed', subject: { kind, name: d.name }, file: d.span.file, line: d.span.line, message: `${kind} removed` });
+      if (!hm.has(d.name))
+        out.push({
+          risk: 'info',
+          kind: 'definition-removed',
+          subject: { kind, name: d.name },
+          file: d.span.file,
+          line: d.span.line,
+          message: `${kind} removed`,
+        });
     }
   };
   const syncsOf = (pred: (s: CheckedSync) => boolean) => head.project.syncs.filter(pred);
   define('source', base.project.sources, head.project.sources, sourceDifferences, (n) => syncsOf((s) => s.model.source.name === n));
   define('destination', base.project.destinations, head.project.destinations, destinationDifferences, (n) => syncsOf((s) => s.destination.name === n));
   define('model', base.project.models, head.project.models, modelDifferences, (n) => syncsOf((s) => s.model.name === n && !s.audience));
-  define('audience', base.project.audiences, head.project.audiences, (x, y) => audienceDifferences(x, y, base, head), (n) => syncsOf((s) => s.audience?.name === n));
+  define(
+    'audience',
+    base.project.audiences,
+    head.project.audiences,
+    (x, y) => audienceDifferences(x, y, base, head),
+    (n) => syncsOf((s) => s.audience?.name === n),
+  );
   return out;
 }
 
@@ -373,15 +462,23 @@ function destinationDifferences(b: CheckedDestination, h: CheckedDestination): s
 function modelDifferences(b: CheckedModel, h: CheckedModel): string[] {
   const out: string[] = [];
   if (b.source.name !== h.source.name) out.push(`reads source ${h.source.name} instead of ${b.source.name}`);
-  const relation = (m: CheckedModel) => (m.relation.kind === 'table' ? `table ${path(m.relation.path)}` : `sql ${m.relation.query.replace(/\s+/g, ' ').trim()}`);
+  const relation = (m: CheckedModel) =>
+    m.relation.kind === 'table' ? `table ${path(m.relation.path)}` : `sql ${m.relation.query.replace(/\s+/g, ' ').trim()}`;
   if (relation(b) !== relation(h)) {
-    out.push(b.relation.kind === 'table' && h.relation.kind === 'table' ? `${relation(b)} → ${relation(h)}` : h.relation.kind === 'sql' ? 'its query changed' : `reads ${relation(h)}`);
+    out.push(
+      b.relation.kind === 'table' && h.relation.kind === 'table'
+        ? `${relation(b)} → ${relation(h)}`
+        : h.relation.kind === 'sql'
+          ? 'its query changed'
+          : `reads ${relation(h)}`,
+    );
   }
   const key = (m: CheckedModel) => (m.primaryKey ? ident(m.primaryKey) : '');
   if (key(b) !== key(h)) out.push(`primary key ${key(b) || '(none)'} → ${key(h) || '(none)'}`);
   const order = (m: CheckedModel) => m.orderBy.map((o) => `${ident(o.column)}${o.descending ? ' desc' : ''}`).join(', ');
   if (order(b) !== order(h)) out.push(`order by ${order(b) || '(none)'} → ${order(h) || '(none)'}: which row wins when the key repeats`);
-  const col = (c: CheckedModel['columns'][number]) => `${c.type}${c.precision !== undefined ? `(${c.precision}${c.scale !== undefined ? `, ${c.scale}` : ''})` : ''}${c.nullable ? '?' : ''}`;
+  const col = (c: CheckedModel['columns'][number]) =>
+    `${c.type}${c.precision !== undefined ? `(${c.precision}${c.scale !== undefined ? `, ${c.scale}` : ''})` : ''}${c.nullable ? '?' : ''}`;
   const bc = new Map(b.columns.map((c) => [ident(c.name), c]));
   const hc = new Map(h.columns.map((c) => [ident(c.name), c]));
   for (const [name, c] of hc) {

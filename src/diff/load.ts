@@ -62,7 +62,9 @@ function atRevision(revision: string, folder: string): SourceText[] {
   const top = git(folder, ['rev-parse', '--show-toplevel']).toString().trim();
   const commit = (() => {
     try {
-      return git(folder, ['rev-parse', '--verify', '--quiet', `${revision}^{commit}`]).toString().trim();
+      return git(folder, ['rev-parse', '--verify', '--quiet', `${revision}^{commit}`])
+        .toString()
+        .trim();
     } catch {
       throw new UsageError(`${revision} is neither a folder nor a git revision`);
     }

@@ -36,7 +36,11 @@ export function renderDiff(format: DiffFormat, changes: readonly Change[], label
 }
 
 function counts(changes: readonly Change[]): Record<Risk, number> {
-  return { destructive: changes.filter((c) => c.risk === 'destructive').length, risky: changes.filter((c) => c.risk === 'risky').length, info: changes.filter((c) => c.risk === 'info').length };
+  return {
+    destructive: changes.filter((c) => c.risk === 'destructive').length,
+    risky: changes.filter((c) => c.risk === 'risky').length,
+    info: changes.filter((c) => c.risk === 'info').length,
+  };
 }
 
 function text(changes: readonly Change[], labels: DiffLabels): string {
@@ -83,19 +87,28 @@ function markdown(changes: readonly Change[], labels: DiffLabels): string {
     return `${out.join('\n')}\n`;
   }
   const n = counts(changes);
-  out.push(`${changes.length} change${changes.length === 1 ? '' : 's'}: ${n.destructive ? `**${n.destructive} destructive**` : '0 destructive'}, ${n.risky} risky, ${n.info} other.`, '');
+  out.push(
+    `${changes.length} change${changes.length === 1 ? '' : 's'}: ${n.destructive ? `**${n.destructive} destructive**` : '0 destructive'}, ${n.risky} risky, ${n.info} other.`,
+    '',
+  );
   const table = (group: readonly Change[]) => {
     const rows = ['| | what | change | what it does |', '| --- | --- | --- | --- |'];
     for (const c of group) {
-      const v = c.before !== undefined || c.after !== undefined ? ` ${c.before !== undefined ? code(c.before) : '(none)'} → ${c.after !== undefined ? code(c.after) : '(none)'}` : '';
+      const v =
+        c.before !== undefined || c.after !== undefined
+          ? ` ${c.before !== undefined ? code(c.before) : '(none)'} → ${c.after !== undefined ? code(c.after) : '(none)'}`
+          : '';
       const syncs = c.syncs?.length ? ` Syncs: ${c.syncs.map(code).join(', ')}.` : '';
-      rows.push(`| ${marker[c.risk]} | ${c.subject.kind} ${code(c.subject.name)} | ${c.kind}${v} | ${escapeMarkdown(c.message)}.${syncs} <sub>${escapeMarkdown(`${c.file}:${c.line}`)}</sub> |`);
+      rows.push(
+        `| ${marker[c.risk]} | ${c.subject.kind} ${code(c.subject.name)} | ${c.kind}${v} | ${escapeMarkdown(c.message)}.${syncs} <sub>${escapeMarkdown(`${c.file}:${c.line}`)}</sub> |`,
+      );
     }
     return rows.join('\n');
   };
   const risky = changes.filter((c) => c.risk !== 'info');
   const other = changes.filter((c) => c.risk === 'info');
   if (risky.length) out.push(table(risky), '');
-  if (other.length) out.push(`<details><summary>${other.length} other change${other.length === 1 ? '' : 's'}</summary>`, '', table(other), '', '</details>', '');
+  if (other.length)
+    out.push(`<details><summary>${other.length} other change${other.length === 1 ? '' : 's'}</summary>`, '', table(other), '', '</details>', '');
   return `${out.join('\n')}`;
 }

@@ -11,7 +11,6 @@ import { getDialect, type ChangeSetSnippets, type DialectSpec } from '../dialect
 import { fillSnippet } from '../dialect/snippet.js';
 import { SqlWriter } from './sql-writer.js';
 
-
 export interface ApiSqlDialect {
   name: Dialect;
   spec: DialectSpec;

@@ -61,8 +61,12 @@ function common(d: ApiSqlDialect, cs: ChangeSet) {
   const table = (name: string) => `${d.ident(cs.tables.schema)}.${d.ident(name)}`;
   const changes = d.fill(d.snippets.temporaryTable.name, { schema: d.ident(cs.tables.schema), name: d.ident(cs.tables.changes) });
   return {
-    c, t,
-    r: qualified('r'), s: qualified('s'), a: qualified('a'), n: qualified('n'),
+    c,
+    t,
+    r: qualified('r'),
+    s: qualified('s'),
+    a: qualified('a'),
+    n: qualified('n'),
     schema: d.ident(cs.tables.schema),
     snapshot: table(cs.tables.snapshot),
     accepted: table(cs.tables.accepted),
@@ -107,7 +111,10 @@ function changesSql(cs: ChangeSet, fmt: SqlFormatter): string {
   const d = apiSqlDialect(cs.dialect);
   const base = common(d, cs);
   const { snippets, spec } = d;
-  const relation = cs.relation.kind === 'table' ? cs.relation.path.map((p) => d.ident(p)).join('.') : `(${d.writer.raw(queryInParentheses(spec, cs.relation.query))}) AS ${d.ident('source')}`;
+  const relation =
+    cs.relation.kind === 'table'
+      ? cs.relation.path.map((p) => d.ident(p)).join('.')
+      : `(${d.writer.raw(queryInParentheses(spec, cs.relation.query))}) AS ${d.ident('source')}`;
   const orderNames = cs.orderBy.map((_, i) => d.ident(`order_${i + 1}`));
   const rankOrder = [
     ...cs.orderBy.map((o, i) => `${orderNames[i]} ${o.descending ? 'DESC' : 'ASC'} NULLS LAST`),
@@ -131,8 +138,17 @@ function changesSql(cs: ChangeSet, fmt: SqlFormatter): string {
     where: cs.where ? d.writer.block(whereSql(cs.where, spec, (name) => quoteIdent(spec, storedName(spec, name)))) : '',
     keyed: cs.key !== undefined,
     keyExpr: cs.key ? valueSql(d, cs.key, true) : `CAST(NULL AS ${spec.types.string})`,
-    payloadExpr: jsonObject(d, cs.fields.map((f) => [f.field, valueSql(d, f, false)])),
-    columnsExpr: cs.messageColumns.length > 0 ? jsonObject(d, cs.messageColumns.map((c) => [c.name, d.ident(c.column)])) : `CAST(NULL AS ${spec.types.json})`,
+    payloadExpr: jsonObject(
+      d,
+      cs.fields.map((f) => [f.field, valueSql(d, f, false)]),
+    ),
+    columnsExpr:
+      cs.messageColumns.length > 0
+        ? jsonObject(
+            d,
+            cs.messageColumns.map((c) => [c.name, d.ident(c.column)]),
+          )
+        : `CAST(NULL AS ${spec.types.json})`,
     orderExprs: cs.orderBy.map((o) => d.ident(o.column)),
     orderNames,
     payloadHash: d.sha256(d.fill(snippets.jsonText, { v: base.c.payload })),
@@ -179,7 +195,12 @@ function acceptedInsertSql(cs: ChangeSet): string {
 function acceptedRowsSql(cs: ChangeSet): string | undefined {
   const spec = getDialect(cs.dialect);
   const q = (n: string) => quoteIdent(spec, n);
-  return insertArrays(spec, `${q(cs.tables.schema)}.${q(cs.tables.accepted)}`, acceptedParameters.map(q), acceptedParameters.map(() => spec.types.string));
+  return insertArrays(
+    spec,
+    `${q(cs.tables.schema)}.${q(cs.tables.accepted)}`,
+    acceptedParameters.map(q),
+    acceptedParameters.map(() => spec.types.string),
+  );
 }
 
 export interface ChangeSetFiles {
@@ -209,7 +230,9 @@ export function emitApiSync({ changeSet, plan }: ApiSyncPlan, fmt: SqlFormatter)
   ];
   // Each set of change kinds a later step takes its rows by.
   const kinds = new Map(plan.steps.flatMap((s) => (s.kind !== 'read' && 'changes' in s ? [[changesKey(s.changes), s.changes] as const] : [])));
-  const steps: ApiStep[] = plan.steps.map((s) => (s.kind === 'read' ? { ...s, queries: Object.fromEntries([...kinds].map(([key, k]) => [key, changeQueries(changeSet.dialect, k)])) } : s));
+  const steps: ApiStep[] = plan.steps.map((s) =>
+    s.kind === 'read' ? { ...s, queries: Object.fromEntries([...kinds].map(([key, k]) => [key, changeQueries(changeSet.dialect, k)])) } : s,
+  );
   if (sql.commit) {
     steps.push({
       kind: 'commit',

@@ -29,7 +29,12 @@ function localise(statement: string): { local: string; back: string[] } {
 
 function formatStatement(spec: DialectSpec, statement: string, formatted: Map<string, string>, earlier: ReadonlyMap<string, string>): string {
   // Laid out by its template: only blank lines (from optional parts), line-end spaces and the break before `;` go.
-  if (statement.startsWith(laidOut)) return statement.slice(laidOut.length).replace(/[ \t]+$/gm, '').replace(/\n{2,}/g, '\n').replace(/\s+;$/, ';');
+  if (statement.startsWith(laidOut))
+    return statement
+      .slice(laidOut.length)
+      .replace(/[ \t]+$/gm, '')
+      .replace(/\n{2,}/g, '\n')
+      .replace(/\s+;$/, ';');
   const { local, back } = localise(statement);
   const key = `${spec.formatter}\n${local}`;
   let text = formatted.get(key);
@@ -40,7 +45,6 @@ function formatStatement(spec: DialectSpec, statement: string, formatted: Map<st
   }
   return text.replace(placeholder, (m, a: string | undefined, b: string | undefined) => m.replace(/swph\d+/, `swph${back[Number(a ?? b)]}`));
 }
-
 
 /** A placeholder of a formatted shape, with the indentation of its line. */
 type Hole = { n: number; indent: string };
@@ -75,13 +79,13 @@ function fillPlaceholders(compiled: Map<string, (string | Hole)[]>, shape: strin
     .join('');
 }
 
-
 /**
  * Formatting only changes whitespace and the case of keywords: anything else in a carried
  * text (a damaged file) means it is not used. Quoted names and strings must match exactly.
  */
 function sameTokens(statement: string, text: string): boolean {
-  const bare = (t: string) => t.replace(/("(?:[^"]|"")*"|'(?:[^']|'')*'|`[^`]*`)|[^"'`]+/g, (m, quoted?: string) => quoted ?? m.replace(/\s+/g, '').toUpperCase());
+  const bare = (t: string) =>
+    t.replace(/("(?:[^"]|"")*"|'(?:[^']|'')*'|`[^`]*`)|[^"'`]+/g, (m, quoted?: string) => quoted ?? m.replace(/\s+/g, '').toUpperCase());
   return bare(statement) === bare(text);
 }
 

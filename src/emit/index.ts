@@ -39,7 +39,15 @@ export type Reuse = (wanted: Pick<ManifestSync, 'name' | 'inputHash' | 'file' | 
  * it had. With `reuse`, the build's artifacts are only handed to `onSync`, not kept: the build
  * folder holds them, and a project's files take hundreds of megabytes.
  */
-export function emitBuild(syncs: readonly CheckedSync[], planOf: (sync: CheckedSync) => SyncPlan, texts: ReadonlyMap<string, string>, options: PlanOptions, fmt: SqlFormatter, onSync?: (a: SyncArtifacts) => void, reuse?: Reuse): Build {
+export function emitBuild(
+  syncs: readonly CheckedSync[],
+  planOf: (sync: CheckedSync) => SyncPlan,
+  texts: ReadonlyMap<string, string>,
+  options: PlanOptions,
+  fmt: SqlFormatter,
+  onSync?: (a: SyncArtifacts) => void,
+  reuse?: Reuse,
+): Build {
   const artifacts: SyncArtifacts[] = [];
   const entries: ManifestSync[] = [];
   let emitted = 0;

@@ -39,7 +39,11 @@ export function manifestEntry(sync: CheckedSync, artifacts: SyncArtifacts, hash:
     name: plan.sync.name,
     kind: plan.sync.kind,
     mode: plan.sync.mode,
-    source: { name: plan.source.name, dialect: plan.source.dialect ?? sync.model.source.dialect, ...(plan.source.version === undefined ? {} : { version: plan.source.version }) },
+    source: {
+      name: plan.source.name,
+      dialect: plan.source.dialect ?? sync.model.source.dialect,
+      ...(plan.source.version === undefined ? {} : { version: plan.source.version }),
+    },
     destination: {
       name: dest.name,
       type: dest.type,

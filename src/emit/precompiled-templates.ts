@@ -29,7 +29,8 @@ let specs: Readonly<Record<string, Spec>> | null | undefined;
 
 /** The build's code of a template text, if it has one (never under the test suite's self-checks, which compile). */
 function specOf(text: string): Spec | undefined {
-  if (specs === undefined) specs = !selfChecks && existsSync(precompiledTemplatesFile) ? (createRequire(import.meta.url)(precompiledTemplatesFile) as Record<string, Spec>) : null;
+  if (specs === undefined)
+    specs = !selfChecks && existsSync(precompiledTemplatesFile) ? (createRequire(import.meta.url)(precompiledTemplatesFile) as Record<string, Spec>) : null;
   return specs?.[templateKey(text)];
 }
 

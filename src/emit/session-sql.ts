@@ -42,7 +42,10 @@ export function withSession<E extends PlanEndpoint>(endpoint: E): E {
     const schema = endpoint.settings.state_schema;
     const stateSchema = quoteIdent(getDialect(endpoint.dialect), typeof schema === 'string' ? schema : defaultStateSchema);
     const fill = (s: string) => fillSnippet(s, { stateSchema });
-    endpoint.session = { ...session, lockRow: { setup: fill(lockRow.setup), take: fill(lockRow.take), renew: fill(lockRow.renew), release: fill(lockRow.release) } };
+    endpoint.session = {
+      ...session,
+      lockRow: { setup: fill(lockRow.setup), take: fill(lockRow.take), renew: fill(lockRow.renew), release: fill(lockRow.release) },
+    };
   } else {
     endpoint.session = session;
   }
@@ -79,7 +82,12 @@ export function loadStatements(
 ): { create: string; insert: string; maxBytes?: number } | undefined {
   const spec = getDialect(dialect);
   const q = (name: string) => quoteIdent(spec, name);
-  const insert = insertArrays(spec, q(table), columns.map((c) => q(c.name)), columns.map((c) => c.type));
+  const insert = insertArrays(
+    spec,
+    q(table),
+    columns.map((c) => q(c.name)),
+    columns.map((c) => c.type),
+  );
   if (!insert || !spec.session) return undefined;
   const create = `CREATE TEMPORARY TABLE ${q(table)} (${columns.map((c) => `${q(c.name)} ${c.type}`).join(', ')})`;
   return { create, insert, ...(spec.insertArraysMaxBytes ? { maxBytes: spec.insertArraysMaxBytes.value } : {}) };

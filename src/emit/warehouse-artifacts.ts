@@ -10,7 +10,9 @@ import type { WarehouseEndpoint, WarehouseSyncPlan } from '../plan/warehouse.js'
 // Optional fields are added by assignment, in plan.json's order: a spread after other
 // properties in an object literal costs far more, and this runs once per sync.
 function endpoint(e: WarehouseEndpoint): PlanEndpoint {
-  return e.version === undefined ? { name: e.name, dialect: e.dialect, settings: e.settings } : { name: e.name, dialect: e.dialect, version: e.version, settings: e.settings };
+  return e.version === undefined
+    ? { name: e.name, dialect: e.dialect, settings: e.settings }
+    : { name: e.name, dialect: e.dialect, version: e.version, settings: e.settings };
 }
 
 export function emitWarehouseSync(ir: WarehouseSyncPlan, fmt: SqlFormatter): SyncArtifacts {
@@ -23,6 +25,12 @@ export function emitWarehouseSync(ir: WarehouseSyncPlan, fmt: SqlFormatter): Syn
   destination.columns = columns;
   const check = targetCheck(ir.destination.dialect, destination.target, columns);
   if (check) destination.check = check;
-  const plan: Plan = { ...planHead(sync), source: withSession(endpoint(ir.source)), destination: withSession(destination), lock: { key: String(ir.lockKey), on: 'destination' }, steps };
+  const plan: Plan = {
+    ...planHead(sync),
+    source: withSession(endpoint(ir.source)),
+    destination: withSession(destination),
+    lock: { key: String(ir.lockKey), on: 'destination' },
+    steps,
+  };
   return { plan, files };
 }

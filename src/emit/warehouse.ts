@@ -56,14 +56,22 @@ function typeName(spec: DialectSpec, c: { type: ColumnType; precision?: number; 
 function modelRows(plan: WarehouseSyncPlan, w: SqlWriter) {
   const m = () => w.name('m');
   const col = (name: Pick<Ident, 'text' | 'quoted'>) => `${m()}.${w.ident(name)}`;
-  const value = (c: StagedColumn) => (c.hashed ? fillSnippet(w.spec.hash, { v: normaliseSql(w.spec.changeSet.normalise, plainNormalisation, col(c.column)) }) : col(c.column));
+  const value = (c: StagedColumn) =>
+    c.hashed ? fillSnippet(w.spec.hash, { v: normaliseSql(w.spec.changeSet.normalise, plainNormalisation, col(c.column)) }) : col(c.column);
   const relation = plan.relation.kind === 'table' ? w.path(plan.relation.path) : `(${w.raw(queryInParentheses(w.spec, plan.relation.query))})`;
-  const filter = plan.filter ? w.block(whereSql(plan.filter, w.spec, (name) => `${quoteIdent(w.spec, 'm')}.${quoteIdent(w.spec, storedName(w.spec, name))}`)) : '';
+  const filter = plan.filter
+    ? w.block(whereSql(plan.filter, w.spec, (name) => `${quoteIdent(w.spec, 'm')}.${quoteIdent(w.spec, storedName(w.spec, name))}`))
+    : '';
   const slots = [
     ...stagedColumns(plan).map((c, i) => ({ name: slot(i), expr: value(c) })),
     ...plan.orderBy.map((o, j) => ({ name: orderSlot(j), expr: col(o.column.name) })),
   ];
-  const counts = plan.key ? [{ name: 'total', expr: 'COUNT(*)' }, { name: 'keyed', expr: `COUNT(${col(plan.key.column)})` }] : [];
+  const counts = plan.key
+    ? [
+        { name: 'total', expr: 'COUNT(*)' },
+        { name: 'keyed', expr: `COUNT(${col(plan.key.column)})` },
+      ]
+    : [];
   return { rows: { slots, relation, filter }, counts: { slots: counts, relation, filter } };
 }
 
@@ -72,7 +80,12 @@ function loadedRows(plan: WarehouseSyncPlan, w: SqlWriter) {
   const ref = (name: string) => `${w.name('m')}.${w.name(name)}`;
   const relation = w.name(loadTable);
   const slots = slotNames(plan).map((name) => ({ name, expr: ref(name) }));
-  const counts = plan.key ? [{ name: 'total', expr: 'COUNT(*)' }, { name: 'keyed', expr: `COUNT(${ref(slot(0))})` }] : [];
+  const counts = plan.key
+    ? [
+        { name: 'total', expr: 'COUNT(*)' },
+        { name: 'keyed', expr: `COUNT(${ref(slot(0))})` },
+      ]
+    : [];
   return { rows: { slots, relation, filter: '' }, counts: { slots: counts, relation, filter: '' } };
 }
 
@@ -80,14 +93,22 @@ function guards(plan: WarehouseSyncPlan, w: SqlWriter): string[] {
   if (!plan.writes.delete) return [];
   const c = (n: string) => w.name(n);
   const raise = (where: string, message: string) =>
-    fillSnippet(w.spec.raiseIf, { query: `SELECT 1 FROM ${c('sw_summary')} WHERE ${where}`, message: w.literal(`syncwright guard: ${message}; nothing was changed`) });
+    fillSnippet(w.spec.raiseIf, {
+      query: `SELECT 1 FROM ${c('sw_summary')} WHERE ${where}`,
+      message: w.literal(`syncwright guard: ${message}; nothing was changed`),
+    });
   const out: string[] = [];
   if (plan.guards.emptyAborts) {
     out.push(raise(`${c('staged')} = 0 AND ${c('deleted')} > 0`, 'the model has no rows, so every row would be deleted (`guard allow empty` allows it)'));
   }
   const max = plan.guards.maxDeletes;
   if (max && max.percent) {
-    out.push(raise(`${c('deleted')} * 100 > ${w.number(max.value)} * ${c('target_rows')}`, `more than ${max.value}% of the rows would be deleted (guard deletes <= ${max.value}%)`));
+    out.push(
+      raise(
+        `${c('deleted')} * 100 > ${w.number(max.value)} * ${c('target_rows')}`,
+        `more than ${max.value}% of the rows would be deleted (guard deletes <= ${max.value}%)`,
+      ),
+    );
   } else if (max) {
     out.push(raise(`${c('deleted')} > ${w.number(max.value)}`, `more than ${max.value} rows would be deleted (guard deletes <= ${max.value})`));
   }
@@ -106,7 +127,10 @@ function applySql(plan: WarehouseSyncPlan, fmt: SqlFormatter): string {
   ];
   // One test per field, joined by OR in the templates.
   const distinct = plan.fields.map((f) =>
-    fillSnippet(spec.distinct, { a: comparable(spec, f.type, `${w.name('t')}.${w.ident(f.field)}`), b: comparable(spec, f.type, `${w.name('s')}.${w.ident(f.field)}`) }),
+    fillSnippet(spec.distinct, {
+      a: comparable(spec, f.type, `${w.name('t')}.${w.ident(f.field)}`),
+      b: comparable(spec, f.type, `${w.name('s')}.${w.ident(f.field)}`),
+    }),
   );
   // With an identifier, one join of the model's rows with the target keeps only the rows to
   // insert, update or delete (and duplicates, to count) in sw_changes; the writes touch only them.
@@ -132,13 +156,19 @@ function applySql(plan: WarehouseSyncPlan, fmt: SqlFormatter): string {
     merge: plan.writes.insert || plan.writes.update,
     guards: guards(plan, w),
   };
-  return fmt.fill(fmt.shaped(spec, 'apply', context, (c) => renderTemplate(spec.name, 'apply', c)), w);
+  return fmt.fill(
+    fmt.shaped(spec, 'apply', context, (c) => renderTemplate(spec.name, 'apply', c)),
+    w,
+  );
 }
 
 function extractSql(plan: WarehouseSyncPlan, fmt: SqlFormatter): string {
   const spec = getDialect(plan.source.dialect);
   const w = new SqlWriter(spec);
-  return fmt.fill(fmt.shaped(spec, 'extract', modelRows(plan, w), (c) => renderTemplate(spec.name, 'extract', c)), w);
+  return fmt.fill(
+    fmt.shaped(spec, 'extract', modelRows(plan, w), (c) => renderTemplate(spec.name, 'extract', c)),
+    w,
+  );
 }
 
 function withHeader(plan: WarehouseSyncPlan, what: string, sql: string): string {

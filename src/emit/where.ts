@@ -86,7 +86,10 @@ class Parts {
       case 'logical': {
         const terms = this.children(e);
         const sep = e.op === 'and' ? 5 : 4;
-        this.width.set(e, terms.reduce((sum, t, i) => sum + w(t, e.op === 'and' ? 'and' : undefined) + (i > 0 ? sep : 0), 0));
+        this.width.set(
+          e,
+          terms.reduce((sum, t, i) => sum + w(t, e.op === 'and' ? 'and' : undefined) + (i > 0 ? sep : 0), 0),
+        );
         return;
       }
       case 'not':

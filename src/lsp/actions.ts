@@ -14,7 +14,8 @@ export const formatKind = `${CodeActionKind.Source}.format.syncwright`;
 
 const overlaps = (d: Diagnostic, range: Range) => {
   const r = toRange(d.span);
-  const before = (a: { line: number; character: number }, b: { line: number; character: number }) => a.line < b.line || (a.line === b.line && a.character < b.character);
+  const before = (a: { line: number; character: number }, b: { line: number; character: number }) =>
+    a.line < b.line || (a.line === b.line && a.character < b.character);
   return !before(r.end, range.start) && !before(range.end, r.start);
 };
 
@@ -23,7 +24,14 @@ function editsOf(fix: NonNullable<Diagnostic['fixes']>[number], uriOf: UriOf): R
 }
 
 /** The actions for a range of a file: its diagnostics' fixes, fix all, and formatting when it would change the file. */
-export function codeActions(diagnostics: readonly Diagnostic[], range: Range, only: readonly string[] | undefined, file: string, text: string, uriOf: UriOf): CodeAction[] {
+export function codeActions(
+  diagnostics: readonly Diagnostic[],
+  range: Range,
+  only: readonly string[] | undefined,
+  file: string,
+  text: string,
+  uriOf: UriOf,
+): CodeAction[] {
   const wants = (kind: string) => !only || only.some((o) => kind === o || kind.startsWith(`${o}.`));
   const actions: CodeAction[] = [];
   if (wants(CodeActionKind.QuickFix)) {

@@ -6,7 +6,17 @@
  * model being read, and the fields of a destination whose set is closed.
  */
 import { CompletionItemKind, InsertTextFormat, MarkupKind, type CompletionItem } from 'vscode-languageserver/node';
-import { audienceModes, columnTypes, destinationTypes, getDestinationType, getSourceSettingsSchema, recordModes, takesAudiences, takesRecords, type DestinationType } from '../catalog/index.js';
+import {
+  audienceModes,
+  columnTypes,
+  destinationTypes,
+  getDestinationType,
+  getSourceSettingsSchema,
+  recordModes,
+  takesAudiences,
+  takesRecords,
+  type DestinationType,
+} from '../catalog/index.js';
 import { dialectNames } from '../dialect/index.js';
 import type { SymbolDef } from '../check/symbols.js';
 import { audienceItems, contextAt, modelItems, syncItems, type Context, type Expect } from './context.js';
@@ -17,7 +27,8 @@ const markdown = (value: string) => ({ kind: MarkupKind.Markdown, value });
 
 const definitionSnippets: Record<string, string> = {
   source: 'source ${1:warehouse} : ${2|postgres,snowflake,bigquery|} {\n\t$0\n}',
-  model: 'model ${1:name} {\n\tfrom        ${2:warehouse}\n\ttable       ${3:schema.table}\n\tprimary key ${4:id}\n\tcolumns {\n\t\t${4:id} ${5:bigint}\n\t\t$0\n\t}\n}',
+  model:
+    'model ${1:name} {\n\tfrom        ${2:warehouse}\n\ttable       ${3:schema.table}\n\tprimary key ${4:id}\n\tcolumns {\n\t\t${4:id} ${5:bigint}\n\t\t$0\n\t}\n}',
   audience: 'audience ${1:name} {\n\tfrom  ${2:model}\n\twhere ${0:condition}\n}',
   destination: 'destination ${1:name} : ${2:type} {\n\t$0\n}',
   sync: 'sync ${1:name} {\n\tfrom       ${2:model}\n\tto         ${3:destination}\n\tmode       ${4:upsert}\n\tidentifier ${5:column} -> ${6:field}\n\t$0\n}',
@@ -50,11 +61,20 @@ function offer(lookup: Lookup, file: string, offset: number, context: Context, e
   const around = () => lookup.definitionAround(file, offset);
   switch (expect.what) {
     case 'definition':
-      return Object.entries(definitionSnippets).map(([word, snippet]) => ({ ...keyword(word), insertText: snippet, insertTextFormat: InsertTextFormat.Snippet }));
+      return Object.entries(definitionSnippets).map(([word, snippet]) => ({
+        ...keyword(word),
+        insertText: snippet,
+        insertTextFormat: InsertTextFormat.Snippet,
+      }));
     case 'dialect':
       return dialectNames.map((d) => ({ label: d, kind: CompletionItemKind.EnumMember, documentation: markdown(dialectDoc(d)) }));
     case 'destinationType':
-      return [...destinationTypes.values()].map((t) => ({ label: t.type, kind: CompletionItemKind.Class, detail: `${t.title} (${t.category})`, documentation: markdown(destinationTypeDoc(t)) }));
+      return [...destinationTypes.values()].map((t) => ({
+        label: t.type,
+        kind: CompletionItemKind.Class,
+        detail: `${t.title} (${t.category})`,
+        documentation: markdown(destinationTypeDoc(t)),
+      }));
     case 'setting': {
       const block = settingsBlock(context);
       if (!block) return [];
@@ -74,9 +94,16 @@ function offer(lookup: Lookup, file: string, offset: number, context: Context, e
       const values: CompletionItem[] = [];
       if (setting && !setting.secret) {
         for (const v of setting.values ?? []) values.push({ label: typeof v === 'string' ? JSON.stringify(v) : String(v), kind: CompletionItemKind.Value });
-        if (setting.kind.startsWith('`true`')) values.push({ label: 'true', kind: CompletionItemKind.Value }, { label: 'false', kind: CompletionItemKind.Value });
+        if (setting.kind.startsWith('`true`'))
+          values.push({ label: 'true', kind: CompletionItemKind.Value }, { label: 'false', kind: CompletionItemKind.Value });
       }
-      values.push({ label: 'env("…")', kind: CompletionItemKind.Function, insertText: 'env("${1:NAME}")', insertTextFormat: InsertTextFormat.Snippet, documentation: markdown('the value of an environment variable where the sync runs') });
+      values.push({
+        label: 'env("…")',
+        kind: CompletionItemKind.Function,
+        insertText: 'env("${1:NAME}")',
+        insertTextFormat: InsertTextFormat.Snippet,
+        documentation: markdown('the value of an environment variable where the sync runs'),
+      });
       return values;
     }
     case 'item': {
@@ -92,14 +119,19 @@ function offer(lookup: Lookup, file: string, offset: number, context: Context, e
     case 'column':
       return [...columnItems(lookup, around()), ...(expect.also ?? []).map((w) => keyword(w))];
     case 'columnType':
-      return columnTypes.map((t) => (t === 'decimal' ? { label: 'decimal', kind: CompletionItemKind.TypeParameter, insertText: 'decimal(${1:12}, ${2:2})', insertTextFormat: InsertTextFormat.Snippet } : { label: t, kind: CompletionItemKind.TypeParameter }));
+      return columnTypes.map((t) =>
+        t === 'decimal'
+          ? { label: 'decimal', kind: CompletionItemKind.TypeParameter, insertText: 'decimal(${1:12}, ${2:2})', insertTextFormat: InsertTextFormat.Snippet }
+          : { label: t, kind: CompletionItemKind.TypeParameter },
+      );
     case 'keywords':
       return [...expect.words.map((w) => keyword(w)), ...(expect.orItem ? offer(lookup, file, offset, context, { what: 'item', present: [] }) : [])];
     case 'mode': {
       const sync = around();
       const dest = sync && lookup.destinationOf(sync);
       const kind = sync && lookup.syncKind(sync);
-      const modes = dest?.type && kind ? (kind === 'record' ? dest.type.recordModes : dest.type.audienceModes) : kind === 'audience' ? audienceModes : recordModes;
+      const modes =
+        dest?.type && kind ? (kind === 'record' ? dest.type.recordModes : dest.type.audienceModes) : kind === 'audience' ? audienceModes : recordModes;
       return modes.map((m) => ({ label: m, kind: CompletionItemKind.EnumMember, documentation: markdown(modeDoc(m, kind, dest?.type)) }));
     }
     case 'objectKind': {
@@ -115,7 +147,8 @@ function offer(lookup: Lookup, file: string, offset: number, context: Context, e
     case 'field': {
       const sync = around();
       const type = sync && lookup.destinationOf(sync)?.type;
-      const closed = sync && type ? closedFields(type, lookup.objectKindOf(sync, type), lookup.syncKind(sync) ?? 'record', expect.identifier) : { names: [], describes: '' };
+      const closed =
+        sync && type ? closedFields(type, lookup.objectKindOf(sync, type), lookup.syncKind(sync) ?? 'record', expect.identifier) : { names: [], describes: '' };
       if (closed.names.length > 0) return closed.names.map((f) => ({ label: f, kind: CompletionItemKind.Field, detail: closed.describes }));
       // An open set: the column's own name is the likeliest field.
       return expect.column ? [{ label: expect.column, kind: CompletionItemKind.Field }] : [];
@@ -127,7 +160,8 @@ function offer(lookup: Lookup, file: string, offset: number, context: Context, e
     }
     case 'condition':
       if (expect.after === 'operand') return columnItems(lookup, around());
-      if (expect.after === 'column') return ['in', 'not in', 'is null', 'is not null', 'like', 'not like', 'between'].map((w) => keyword(w, CompletionItemKind.Operator));
+      if (expect.after === 'column')
+        return ['in', 'not in', 'is null', 'is not null', 'like', 'not like', 'between'].map((w) => keyword(w, CompletionItemKind.Operator));
       return ['and', 'or'].map((w) => keyword(w, CompletionItemKind.Operator));
   }
 }

@@ -43,7 +43,8 @@ export const syncItems = ['from', 'to', 'mode', 'identifier', 'map', 'batch', 'g
 
 const isName = (t: IToken | undefined): t is IToken => t !== undefined && /^[A-Za-z_]/.test(t.image);
 const isString = (t: IToken | undefined) => t !== undefined && /^["'`]/.test(t.image) && t.tokenType.name !== 'Backtick';
-const isValue = (t: IToken | undefined) => t !== undefined && (isString(t) || /^-?\d/.test(t.image) || t.image === 'true' || t.image === 'false' || t.image === 'null');
+const isValue = (t: IToken | undefined) =>
+  t !== undefined && (isString(t) || /^-?\d/.test(t.image) || t.image === 'true' || t.image === 'false' || t.image === 'null');
 
 interface Frame {
   block: Block;
@@ -56,7 +57,8 @@ interface Frame {
 /** The context at `offset` of `text`, or undefined inside a comment or a string. */
 export function contextAt(text: string, offset: number): Context | undefined {
   const lexed = lex(text);
-  const inside = (t: IToken, closedAtEnd: boolean) => t.startOffset < offset && (offset < t.startOffset + t.image.length || (!closedAtEnd && offset === t.startOffset + t.image.length));
+  const inside = (t: IToken, closedAtEnd: boolean) =>
+    t.startOffset < offset && (offset < t.startOffset + t.image.length || (!closedAtEnd && offset === t.startOffset + t.image.length));
   for (const c of lexed.groups.comments ?? []) if (inside(c, c.image.startsWith('/*') && c.image.endsWith('*/'))) return undefined;
   for (const s of lexed.groups.slips ?? []) if (/^["']/.test(s.image) && inside(s, false)) return undefined;
   const tokens = lexed.tokens.filter((t) => t.startOffset < offset);
@@ -79,10 +81,13 @@ export function contextAt(text: string, offset: number): Context | undefined {
       const head = frame.block === 'top' ? frame.body.slice(0, -1) : before ? [before] : [];
       const keyword = head[0]?.image ?? '';
       const block: Block =
-        frame.block === 'top' ? ((definitionKeywords.includes(keyword) ? keyword : 'other') as Block)
-        : frame.block === 'model' && keyword === 'columns' ? 'columns'
-        : frame.block === 'sync' && keyword === 'map' ? 'map'
-        : 'other';
+        frame.block === 'top'
+          ? ((definitionKeywords.includes(keyword) ? keyword : 'other') as Block)
+          : frame.block === 'model' && keyword === 'columns'
+            ? 'columns'
+            : frame.block === 'sync' && keyword === 'map'
+              ? 'map'
+              : 'other';
       stack.push({ block, head, body: [] });
     } else if (t.image === '}') {
       if (stack.length > 1) stack.pop();
@@ -95,7 +100,14 @@ export function contextAt(text: string, offset: number): Context | undefined {
   const frame = stack[stack.length - 1]!;
   const outer = stack[1] ?? frame;
   const head = stack.length > 1 ? outer.head : frame.body;
-  const definition = head[0] && definitionKeywords.includes(head[0].image) ? { keyword: head[0].image, ...(isName(head[1]) ? { name: head[1].image } : {}), ...(head[2]?.image === ':' && isName(head[3]) ? { type: head[3].image } : {}) } : undefined;
+  const definition =
+    head[0] && definitionKeywords.includes(head[0].image)
+      ? {
+          keyword: head[0].image,
+          ...(isName(head[1]) ? { name: head[1].image } : {}),
+          ...(head[2]?.image === ':' && isName(head[3]) ? { type: head[3].image } : {}),
+        }
+      : undefined;
   const expect = expectIn(frame.block, frame.body);
   if (!expect) return undefined;
   return { block: frame.block, ...(definition ? { definition } : {}), expect, word };
@@ -188,7 +200,20 @@ function modelItem(body: IToken[]): Expect | undefined {
     const w = t.image;
     switch (s) {
       case 'item':
-        s = w === 'from' ? 'from' : w === 'table' ? 'table' : w === 'sql' ? 'sql' : w === 'primary' ? 'primary' : w === 'order' ? 'order' : w === 'columns' ? 'columns' : 'item';
+        s =
+          w === 'from'
+            ? 'from'
+            : w === 'table'
+              ? 'table'
+              : w === 'sql'
+                ? 'sql'
+                : w === 'primary'
+                  ? 'primary'
+                  : w === 'order'
+                    ? 'order'
+                    : w === 'columns'
+                      ? 'columns'
+                      : 'item';
         break;
       case 'from':
       case 'sql':
@@ -282,8 +307,27 @@ function audienceItem(body: IToken[]): Expect | undefined {
 
 function syncItem(body: IToken[]): Expect | undefined {
   type S =
-    | 'item' | 'from' | 'to' | 'toDest' | 'toKind' | 'toRef' | 'toDot' | 'mode' | 'identifier' | 'idCol' | 'idArrow' | 'idField'
-    | 'map' | 'block' | 'value' | 'guard' | 'guardDeletes' | 'guardLe' | 'guardNum' | 'guardAllow' | 'format';
+    | 'item'
+    | 'from'
+    | 'to'
+    | 'toDest'
+    | 'toKind'
+    | 'toRef'
+    | 'toDot'
+    | 'mode'
+    | 'identifier'
+    | 'idCol'
+    | 'idArrow'
+    | 'idField'
+    | 'map'
+    | 'block'
+    | 'value'
+    | 'guard'
+    | 'guardDeletes'
+    | 'guardLe'
+    | 'guardNum'
+    | 'guardAllow'
+    | 'format';
   let s: S = 'item';
   let column = '';
   for (let i = 0; i < body.length; i++) {
@@ -291,8 +335,24 @@ function syncItem(body: IToken[]): Expect | undefined {
     const w = t.image;
     switch (s) {
       case 'item':
-        s = w === 'from' ? 'from' : w === 'to' ? 'to' : w === 'mode' ? 'mode' : w === 'identifier' ? 'identifier' : w === 'map' ? 'map' : w === 'guard' ? 'guard' : w === 'format' ? 'format'
-          : w === 'batch' || w === 'schedule' || w === 'message' ? 'value' : 'item';
+        s =
+          w === 'from'
+            ? 'from'
+            : w === 'to'
+              ? 'to'
+              : w === 'mode'
+                ? 'mode'
+                : w === 'identifier'
+                  ? 'identifier'
+                  : w === 'map'
+                    ? 'map'
+                    : w === 'guard'
+                      ? 'guard'
+                      : w === 'format'
+                        ? 'format'
+                        : w === 'batch' || w === 'schedule' || w === 'message'
+                          ? 'value'
+                          : 'item';
         break;
       case 'from':
       case 'mode':

@@ -43,7 +43,9 @@ export function limitsDoc(type: DestinationType): string {
 
 /** Everything about a destination type: what a hover on `: hubspot` shows. */
 export function destinationTypeDoc(type: DestinationType): string {
-  const kinds = type.objectKinds.map((k) => `- \`${k.kind}\`: ${k.describes}${k.audience ? (k.records === false ? ' (audiences only)' : ' (records and audiences)') : ''}`);
+  const kinds = type.objectKinds.map(
+    (k) => `- \`${k.kind}\`: ${k.describes}${k.audience ? (k.records === false ? ' (audiences only)' : ' (records and audiences)') : ''}`,
+  );
   const parts = [
     `**${type.title}** (\`${type.type}\`, ${type.category})`,
     modesDoc(type),
@@ -83,7 +85,11 @@ function kindOf(literal: JsonSchema | undefined): string {
       return '`true` or `false`';
     case 'integer': {
       const { minimum: min, maximum: max } = literal as { minimum?: number; maximum?: number };
-      return min !== undefined && max !== undefined ? `a whole number from ${min} to ${max}` : min !== undefined ? `a whole number, ${min} or more` : 'a whole number';
+      return min !== undefined && max !== undefined
+        ? `a whole number from ${min} to ${max}`
+        : min !== undefined
+          ? `a whole number, ${min} or more`
+          : 'a whole number';
     }
     case 'string':
       return literal.pattern ? `a string matching \`${String(literal.pattern)}\`` : 'a string';

@@ -103,6 +103,14 @@ function onKeyword(text: string, offset: number): Hover | undefined {
   const word = token.image === 'primary' || token.image === 'order' ? `${token.image} ${tokens[i + 1]?.image ?? ''}` : token.image;
   const doc = keywordDocs[word];
   if (!doc || !token.startLine || !token.startColumn) return undefined;
-  const span: Span = { file: '', line: token.startLine, column: token.startColumn, offset: token.startOffset, endLine: token.startLine, endColumn: token.startColumn + token.image.length, endOffset: token.startOffset + token.image.length };
+  const span: Span = {
+    file: '',
+    line: token.startLine,
+    column: token.startColumn,
+    offset: token.startOffset,
+    endLine: token.startLine,
+    endColumn: token.startColumn + token.image.length,
+    endOffset: token.startOffset + token.image.length,
+  };
   return hover(`**${word}**: ${doc}`, span);
 }

@@ -33,7 +33,11 @@ export class Lookup {
   /** What a reference inside a definition names, for a reference taking one of `kinds`. */
   #read(symbol: SymbolDef, kinds: SymbolDef['kind'][]): SymbolDef | undefined {
     const ref = this.index.references.find(
-      (r) => r.span.file === symbol.span.file && r.span.offset >= symbol.extent.offset && r.span.offset <= symbol.extent.endOffset && kinds.every((k) => r.accepts.includes(k)),
+      (r) =>
+        r.span.file === symbol.span.file &&
+        r.span.offset >= symbol.extent.offset &&
+        r.span.offset <= symbol.extent.endOffset &&
+        kinds.every((k) => r.accepts.includes(k)),
     );
     return ref?.target;
   }
@@ -96,7 +100,12 @@ export class Lookup {
  * API matches users by; in a `map`, those a sync may map. One spelling of each (the first
  * listed). None where the set is open.
  */
-export function closedFields(type: DestinationType, kind: string | undefined, syncKind: 'record' | 'audience', identifier: boolean): { names: string[]; describes: string } {
+export function closedFields(
+  type: DestinationType,
+  kind: string | undefined,
+  syncKind: 'record' | 'audience',
+  identifier: boolean,
+): { names: string[]; describes: string } {
   const rules = objectKindOf(type, kind, syncKind)?.fields;
   if (!rules?.closed) return { names: [], describes: '' };
   const seen = new Set<string>();

@@ -45,7 +45,11 @@ export function renameEdits(lookup: Lookup, file: string, offset: number, newNam
   if (!found) throw new RenameRefused('nothing to rename here');
   const target = found.definition;
   if (target.kind === 'column' ? !bare.test(newName) && !quoted.test(newName) : !bare.test(newName)) {
-    throw new RenameRefused(target.kind === 'column' ? `\`${newName}\` is not a name: write a bare name, or an exact one in backticks` : `\`${newName}\` is not a name: letters, digits, _ and $, not starting with a digit`);
+    throw new RenameRefused(
+      target.kind === 'column'
+        ? `\`${newName}\` is not a name: write a bare name, or an exact one in backticks`
+        : `\`${newName}\` is not a name: letters, digits, _ and $, not starting with a digit`,
+    );
   }
   const plain = newName.replace(/^[`"]|[`"]$/g, '');
   if (target.kind === 'column') {
@@ -103,11 +107,23 @@ export function documentSymbols(tree: SyncFile): DocumentSymbol[] {
       for (const item of def.items) {
         if (item.kind !== 'columns') continue;
         for (const c of item.columns) {
-          if (!c.name.missing) children.push(DocumentSymbol.create(c.name.text, `${c.type.name}${c.nullable ? '?' : ''}`, SymbolKind.Field, toRange(c.span), toRange(c.name.span)));
+          if (!c.name.missing)
+            children.push(
+              DocumentSymbol.create(c.name.text, `${c.type.name}${c.nullable ? '?' : ''}`, SymbolKind.Field, toRange(c.span), toRange(c.name.span)),
+            );
         }
       }
     }
-    out.push(DocumentSymbol.create(def.name.text, detailOf(def), symbolKinds[def.kind], toRange(def.span), toRange(def.name.span), children.length ? children : undefined));
+    out.push(
+      DocumentSymbol.create(
+        def.name.text,
+        detailOf(def),
+        symbolKinds[def.kind],
+        toRange(def.span),
+        toRange(def.name.span),
+        children.length ? children : undefined,
+      ),
+    );
   }
   return out;
 }
@@ -165,4 +181,3 @@ export function foldingRanges(tree: SyncFile, text: string): FoldingRange[] {
   flush();
   return out.sort((a, b) => a.startLine - b.startLine || b.endLine - a.endLine);
 }
-

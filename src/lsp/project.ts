@@ -324,7 +324,10 @@ export class Project {
 
   #checkWhole(): void {
     const files = this.#order.map((p) => this.#files.get(p)!);
-    const result = checkParsed(files.map((f) => parsedFile(f, f.parsed)), this.#dbt());
+    const result = checkParsed(
+      files.map((f) => parsedFile(f, f.parsed)),
+      this.#dbt(),
+    );
     const byFile = groupByFile(result.diagnostics);
     for (const f of files) f.diagnostics = byFile.get(f.path) ?? [];
   }
@@ -349,7 +352,10 @@ export class Project {
       parts.set(path, { ...f.parsed!, ast });
       files.push(f);
     }
-    const result = checkParsed(files.map((f) => parsedFile(f, parts.get(f.path))), this.#dbt());
+    const result = checkParsed(
+      files.map((f) => parsedFile(f, parts.get(f.path))),
+      this.#dbt(),
+    );
     const byFile = groupByFile(result.diagnostics);
     const extents = new Map<FileState, { offset: number; endOffset: number }[]>();
     for (const e of owners) {

@@ -62,7 +62,10 @@ export function startServer(connection: Connection, options: ServerOptions): voi
   let scheduled = false;
   const lookups = new Map<ProjectRoot, Lookup>();
 
-  const uriOf = (root: ProjectRoot): UriOf => (path) => openUris.get(workspace!.fileOf(root, path)) ?? workspace!.uriOf(root, path);
+  const uriOf =
+    (root: ProjectRoot): UriOf =>
+    (path) =>
+      openUris.get(workspace!.fileOf(root, path)) ?? workspace!.uriOf(root, path);
 
   /** The text of a file: the editor's while it is open. */
   const textOf = (file: string) => {
@@ -161,7 +164,11 @@ export function startServer(connection: Connection, options: ServerOptions): voi
 
   connection.onInitialized(() => {
     workspace = new Workspace(folders, textOf);
-    for (const root of workspace.roots) publish(root, root.project.paths.filter((p) => root.project.diagnostics(p).length > 0));
+    for (const root of workspace.roots)
+      publish(
+        root,
+        root.project.paths.filter((p) => root.project.diagnostics(p).length > 0),
+      );
   });
 
   // The editor's URI of a file may be written otherwise than the server's: diagnostics move to the one in use.

@@ -24,7 +24,20 @@ import type { Reuse } from '../emit/index.js';
 import { PlanWriter } from '../emit/plan-schema.js';
 import { FileSystemThread, removeAll, type Batch } from './file-system-thread.js';
 import { KeptSyncs } from './kept-syncs.js';
-import { assertReplaceable, claimPrevious, closeHome, currentOutput, keepPrevious, leftovers, lockOutput, newOutput, openHome, readRegularFile, swapIn, type Carry } from './kept-output.js';
+import {
+  assertReplaceable,
+  claimPrevious,
+  closeHome,
+  currentOutput,
+  keepPrevious,
+  leftovers,
+  lockOutput,
+  newOutput,
+  openHome,
+  readRegularFile,
+  swapIn,
+  type Carry,
+} from './kept-output.js';
 
 export { OutputRefused, type Carry } from './kept-output.js';
 
@@ -55,13 +68,20 @@ export class ArtifactTree {
    */
   readonly reuse: Reuse = (wanted) => {
     const entry = this.kept.take(wanted);
-    if (entry) this.add(entry.name, [entry.plan, ...entry.files].map((path): [string, undefined] => [path.slice(entry.name.length + 1), undefined]));
+    if (entry)
+      this.add(
+        entry.name,
+        [entry.plan, ...entry.files].map((path): [string, undefined] => [path.slice(entry.name.length + 1), undefined]),
+      );
     return entry;
   };
 
   /** Queues a sync's plan.json and files; throws, naming every schema error, when the plan does not match its schema. */
   addSync(a: SyncArtifacts): void {
-    this.add(a.plan.sync.name, [['plan.json', this.plans.text(a.plan, `${a.plan.sync.name}/plan.json`)], ...a.files.map((f): [string, string] => [f.name, f.content])]);
+    this.add(a.plan.sync.name, [
+      ['plan.json', this.plans.text(a.plan, `${a.plan.sync.name}/plan.json`)],
+      ...a.files.map((f): [string, string] => [f.name, f.content]),
+    ]);
   }
 
   /** Queues manifest.json, once it matches its schema. */
@@ -157,7 +177,10 @@ async function replaceOutput<T>(out: string, home: string, fill: (tree: Artifact
     await Promise.all([writer.ask({ end: true }), helper.ask({ help: true })]);
     if (reused) {
       const stale = readdirSync(folder).filter((name) => !tree.names.has(name));
-      await removeAll(stale.map((name) => join(folder, name)), [writer, helper]);
+      await removeAll(
+        stale.map((name) => join(folder, name)),
+        [writer, helper],
+      );
     }
     const replaced = await swapIn(out, folder, { link, aside });
     placed = true;

@@ -249,7 +249,9 @@ export class FileSystemThread {
   constructor(data: WorkerData, transferList: TransferListItem[] = []) {
     const source = `${String(isFolder)}\n(${String(fileSystemThread)})(require('node:fs'), require('node:path'), require('node:worker_threads'))`;
     this.worker = new Worker(source, { eval: true, workerData: data, transferList });
-    this.worker.on('message', (m: { ok?: true; error?: string; code?: string }) => this.settle(m.ok ? undefined : Object.assign(new Error(m.error), { code: m.code })));
+    this.worker.on('message', (m: { ok?: true; error?: string; code?: string }) =>
+      this.settle(m.ok ? undefined : Object.assign(new Error(m.error), { code: m.code })),
+    );
     this.worker.on('error', (e) => this.settle((this.gone ??= e)));
     this.worker.on('exit', () => this.settle((this.gone ??= new Error('a file system thread stopped before answering'))));
   }

@@ -12,7 +12,23 @@
  *
  * Also which outputs a compile may replace at all.
  */
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, renameSync, rmSync, symlinkSync, writeFileSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  readSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  type Stats,
+} from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { isFolder } from './file-system-thread.js';
@@ -171,7 +187,10 @@ export async function swapIn(out: string, folder: string, parts: { link: string;
  */
 export function assertReplaceable(out: string): void {
   const reason = refusal(out);
-  if (reason) throw new OutputRefused(`refusing to replace ${out}: ${reason}. The output folder is replaced as a whole: name a new or empty folder, or delete this one first`);
+  if (reason)
+    throw new OutputRefused(
+      `refusing to replace ${out}: ${reason}. The output folder is replaced as a whole: name a new or empty folder, or delete this one first`,
+    );
 }
 
 /** A folder a compile wrote (or a link to one): its manifest.json starts as a compile writes it. */

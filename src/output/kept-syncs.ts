@@ -13,7 +13,7 @@
  * them. A change time cannot be set back, so an edit, even one that restores the modification
  * time, is seen.
  */
-import { lstatSync, readdirSync, statSync, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, statSync, type Dirent, type Stats } from 'node:fs';
 import { hash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { basename, join } from 'node:path';
@@ -44,7 +44,7 @@ function stampOf(): string {
   const root = new URL('../../', import.meta.url);
   const lines: string[] = [];
   const walk = (dir: string): void => {
-    let entries;
+    let entries: Dirent[];
     try {
       entries = readdirSync(dir, { withFileTypes: true });
     } catch {

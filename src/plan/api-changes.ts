@@ -8,7 +8,15 @@ import type { CheckedSync, Dialect, FieldMap } from '../check/model.js';
 import type { ChangeKind } from '../contract/api-steps.js';
 import { getDialect, storedName } from '../dialect/index.js';
 import { generatedName } from '../dialect/quote.js';
-import { objectKindOf, requireDestinationType, resolveField, type ColumnType, type FieldEncoding, type FieldRules, type NormaliseStep } from '../catalog/index.js';
+import {
+  objectKindOf,
+  requireDestinationType,
+  resolveField,
+  type ColumnType,
+  type FieldEncoding,
+  type FieldRules,
+  type NormaliseStep,
+} from '../catalog/index.js';
 import { plainNormalisation } from '../catalog/fields.js';
 
 export interface ChangeSetValue {

@@ -67,7 +67,11 @@ export function planApiSync(sync: CheckedSync, options: PlanOptions): ApiSyncPla
   const { reads, steps: described } = planMode(ctx);
   // The byte limit the destination documents goes with every send step: the executor splits a
   // batch whose body would exceed it (Klaviyo's 5 MB bulk import, Amplitude's 1 MB).
-  const sending = described.map((s) => (s.kind === 'send' && ctx.maxPayloadBytes !== undefined && s.batch.maxBytes === undefined ? { ...s, batch: { ...s.batch, maxBytes: ctx.maxPayloadBytes } } : s));
+  const sending = described.map((s) =>
+    s.kind === 'send' && ctx.maxPayloadBytes !== undefined && s.batch.maxBytes === undefined
+      ? { ...s, batch: { ...s.batch, maxBytes: ctx.maxPayloadBytes } }
+      : s,
+  );
   const changeSet = changeSetOf(sync, reads);
   const deletes = sync.mode === 'mirror' || sync.mode === 'remove';
 
@@ -80,7 +84,14 @@ export function planApiSync(sync: CheckedSync, options: PlanOptions): ApiSyncPla
       summary: ['model_rows', 'null_keys', 'duplicate_keys', 'added', 'changed', 'removed', 'unchanged'],
     },
     ...(deletes
-      ? [{ kind: 'guard' as const, description: 'abort before sending when the deletes break the guard', allowEmpty: sync.guard.allowEmpty, ...(sync.guard.maxDeletes ? { maxDeletes: sync.guard.maxDeletes } : {}) }]
+      ? [
+          {
+            kind: 'guard' as const,
+            description: 'abort before sending when the deletes break the guard',
+            allowEmpty: sync.guard.allowEmpty,
+            ...(sync.guard.maxDeletes ? { maxDeletes: sync.guard.maxDeletes } : {}),
+          },
+        ]
       : []),
     {
       kind: 'read',

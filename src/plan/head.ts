@@ -30,7 +30,12 @@ function versionOf(dialect: Dialect, settings: Record<string, ResolvedValue>, op
 }
 
 /** A warehouse a plan's SQL runs on (every source; warehouse destinations), with its version. */
-export function warehouseEndpoint(name: string, dialect: Dialect, settings: Record<string, ResolvedValue>, options: PlanOptions): PlanEndpoint & { dialect: Dialect } {
+export function warehouseEndpoint(
+  name: string,
+  dialect: Dialect,
+  settings: Record<string, ResolvedValue>,
+  options: PlanOptions,
+): PlanEndpoint & { dialect: Dialect } {
   const version = versionOf(dialect, settings, options);
   return version === undefined ? { name, dialect, settings } : { name, dialect, version, settings };
 }

@@ -64,7 +64,6 @@ export interface WarehouseSyncPlan {
   batch: number;
 }
 
-
 const defaultBatch = 100_000;
 
 function writesOf(sync: CheckedSync, hasFields: boolean): Writes {
@@ -112,7 +111,12 @@ export function planWarehouse(sync: CheckedSync, options: PlanOptions): Warehous
     kind: 'warehouse',
     sync,
     source,
-    destination: { ...warehouseEndpoint(destination.name, destDialect, destination.settings, options), type: destination.type, target: sync.target, sameWarehouse },
+    destination: {
+      ...warehouseEndpoint(destination.name, destDialect, destination.settings, options),
+      type: destination.type,
+      target: sync.target,
+      sameWarehouse,
+    },
     relation: model.relation,
     fields,
     orderBy: model.orderBy.map((o) => ({ column: orderColumn(sync, o.column), descending: o.descending })),

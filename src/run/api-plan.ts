@@ -22,7 +22,6 @@ import { withSyncLock } from './locks/sync-lock.js';
 import { isSqlError, sessionSqlOf } from './engines/sql-errors.js';
 import { envFrom, envPlaceholder } from './template.js';
 
-
 /**
  * A run killed after rows were accepted but before commit.sql leaves them in the accepted
  * table, which the next changes.sql empties. commit.sql moves exactly those rows into the
@@ -41,7 +40,18 @@ async function recover(env: StepEnv, commit: CommitStep): Promise<void> {
 async function runAccept(step: AcceptStep, env: StepEnv): Promise<StepReport> {
   const started = performance.now();
   const rows = await countRows(env, step.changes);
-  const report: StepReport = { kind: 'accept', operation: 'accept', description: step.description, rows, accepted: 0, rejected: 0, failed: 0, requests: 0, retries: 0, ms: 0 };
+  const report: StepReport = {
+    kind: 'accept',
+    operation: 'accept',
+    description: step.description,
+    rows,
+    accepted: 0,
+    rejected: 0,
+    failed: 0,
+    requests: 0,
+    retries: 0,
+    ms: 0,
+  };
   if (env.options.dryRun || (step.when === 'all_accepted' && !env.allAccepted)) return report;
   for await (const page of stepRows(env, step.changes)) {
     await env.ledger?.record(page);
@@ -72,7 +82,19 @@ export function conditionHolds(step: ApiStep, changes: Record<string, number> | 
 function skippedReport(step: ApiStep): StepReport | undefined {
   if (step.kind !== 'send' && step.kind !== 'write_object') return undefined;
   const operation = step.kind === 'send' ? step.operation : step.service;
-  return { kind: step.kind, operation, description: step.description, rows: 0, accepted: 0, rejected: 0, failed: 0, requests: 0, retries: 0, ms: 0, skipped: 'no row was added, changed or removed' };
+  return {
+    kind: step.kind,
+    operation,
+    description: step.description,
+    rows: 0,
+    accepted: 0,
+    rejected: 0,
+    failed: 0,
+    requests: 0,
+    retries: 0,
+    ms: 0,
+    skipped: 'no row was added, changed or removed',
+  };
 }
 
 /**

@@ -25,7 +25,18 @@ export function captures(capture: CallStep['capture'], body: string): Record<str
 
 export async function runCall(step: CallStep, env: StepEnv): Promise<StepReport> {
   const started = performance.now();
-  const report: StepReport = { kind: 'call', operation: step.name, description: step.description, rows: 0, accepted: 0, rejected: 0, failed: 0, requests: 0, retries: 0, ms: 0 };
+  const report: StepReport = {
+    kind: 'call',
+    operation: step.name,
+    description: step.description,
+    rows: 0,
+    accepted: 0,
+    rejected: 0,
+    failed: 0,
+    requests: 0,
+    retries: 0,
+    ms: 0,
+  };
   if (step.unlessSet !== undefined && env.vars[step.unlessSet] !== undefined) return report;
   // A dry run changes nothing, and a call may (it creates lists).
   if (env.options.dryRun) return report;

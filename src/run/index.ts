@@ -55,7 +55,10 @@ class Sessions {
     const key = url ?? (server ? server.location : '');
     let s = this.open.get(key);
     if (!s) {
-      if (!url && !server && !this.dbs.embedded) this.options.notice(`${endpoint.name}: no host in its settings, PGSERVICE or PGHOST, and no --database: running on the embedded database ${this.dbs.folder}`);
+      if (!url && !server && !this.dbs.embedded)
+        this.options.notice(
+          `${endpoint.name}: no host in its settings, PGSERVICE or PGHOST, and no --database: running on the embedded database ${this.dbs.folder}`,
+        );
       s = url ? openPgSession(url) : server ? openPgSession(server) : openPgliteSession(this.dbs.folder, this.options);
       this.open.set(key, s);
     }
@@ -160,7 +163,12 @@ function stopOf(e: unknown): PlanStatus {
  * Runs each plan in turn (a plan.json path, or a plan compiled in memory); one plan's failure
  * is reported and the next still runs.
  */
-export async function runPlans(plans: readonly (string | LoadedPlan)[], databases: Databases, options: ExecOptions, onPlan?: (report: PlanReport) => void): Promise<RunReport> {
+export async function runPlans(
+  plans: readonly (string | LoadedPlan)[],
+  databases: Databases,
+  options: ExecOptions,
+  onPlan?: (report: PlanReport) => void,
+): Promise<RunReport> {
   const startedAt = new Date();
   const started = performance.now();
   const sessions = new Sessions(databases, options);
@@ -172,7 +180,11 @@ export async function runPlans(plans: readonly (string | LoadedPlan)[], database
       try {
         loaded = typeof given === 'string' ? loadPlan(given) : given;
       } catch (e) {
-        const failed: PlanReport = { ...emptyReport({ sync: { name: path, kind: 'record', mode: '' }, destination: { name: '', type: '' } } as Plan, path, options.dryRun), status: 'failed', error: (e as Error).message };
+        const failed: PlanReport = {
+          ...emptyReport({ sync: { name: path, kind: 'record', mode: '' }, destination: { name: '', type: '' } } as Plan, path, options.dryRun),
+          status: 'failed',
+          error: (e as Error).message,
+        };
         reports.push(failed);
         onPlan?.(failed);
         continue;

@@ -31,8 +31,17 @@ export class Ledger {
     for (let i = 0; i < keyed.length; i += chunk) {
       const part = keyed.slice(i, i + chunk);
       // Many rows in one statement where the plan has it: a few array parameters bind four times faster than thousands of scalar ones on the embedded database.
-      if (this.insert.rows) await this.session.query(this.insert.rows, this.insert.parameters.map((p) => part.map((r) => value(r, p))));
-      else for (const r of part) await this.session.query(this.insert.statement, this.insert.parameters.map((p) => value(r, p)));
+      if (this.insert.rows)
+        await this.session.query(
+          this.insert.rows,
+          this.insert.parameters.map((p) => part.map((r) => value(r, p))),
+        );
+      else
+        for (const r of part)
+          await this.session.query(
+            this.insert.statement,
+            this.insert.parameters.map((p) => value(r, p)),
+          );
     }
     this.total += keyed.length;
   }

@@ -73,10 +73,22 @@ function timeoutOf(step: SendStep, env: StepEnv): number {
 
 export async function runSend(step: SendStep, stepEnv: StepEnv): Promise<StepReport> {
   const started = performance.now();
-  const env: StepEnv = step.message === undefined ? stepEnv : { ...stepEnv, render: { ...stepEnv.render, message: compileMessage(step.message, step.escapeMessageValues) } };
+  const env: StepEnv =
+    step.message === undefined ? stepEnv : { ...stepEnv, render: { ...stepEnv.render, message: compileMessage(step.message, step.escapeMessageValues) } };
   const timeoutMs = timeoutOf(step, env);
   const total = await countRows(env, step.changes);
-  const report: StepReport = { kind: 'send', operation: step.operation, description: step.description, rows: total, accepted: 0, rejected: 0, failed: 0, requests: 0, retries: 0, ms: 0 };
+  const report: StepReport = {
+    kind: 'send',
+    operation: step.operation,
+    description: step.description,
+    rows: total,
+    accepted: 0,
+    rejected: 0,
+    failed: 0,
+    requests: 0,
+    retries: 0,
+    ms: 0,
+  };
   if (env.options.dryRun) {
     report.samples = await samples(env, step, total);
     report.ms = Math.round(performance.now() - started);
@@ -102,7 +114,11 @@ export async function runSend(step: SendStep, stepEnv: StepEnv): Promise<StepRep
         progress.advance(rows.length);
       },
       refused: (refusals) => {
-        noteRefusals(env, refusals.map((r) => ({ key: r.row.key, change: r.row.change, reason: r.reason, fate: r.fate })), step.operation);
+        noteRefusals(
+          env,
+          refusals.map((r) => ({ key: r.row.key, change: r.row.change, reason: r.reason, fate: r.fate })),
+          step.operation,
+        );
         progress.advance(refusals.length);
       },
     },
@@ -110,6 +126,8 @@ export async function runSend(step: SendStep, stepEnv: StepEnv): Promise<StepRep
   if (step.deferAccept) env.deferred.push(step.changes);
   Object.assign(report, { accepted: stats.accepted, rejected: stats.rejected, failed: stats.failed, requests: stats.requests, retries: stats.retries });
   report.ms = Math.round(performance.now() - started);
-  progress.finish(`${step.operation}: ${stats.accepted} accepted, ${stats.rejected + stats.failed} refused, ${stats.requests} requests, ${stats.retries} retries`);
+  progress.finish(
+    `${step.operation}: ${stats.accepted} accepted, ${stats.rejected + stats.failed} refused, ${stats.requests} requests, ${stats.retries} retries`,
+  );
   return report;
 }

@@ -30,7 +30,22 @@ export interface RenderOptions {
 
 export class TemplateError extends Error {}
 
-const directives = new Set(['$literal', '$ref', '$env', '$concat', '$merge', '$each', '$json', '$base64', '$message', '$join', '$slice', '$switch', '$compact', '$quote']);
+const directives = new Set([
+  '$literal',
+  '$ref',
+  '$env',
+  '$concat',
+  '$merge',
+  '$each',
+  '$json',
+  '$base64',
+  '$message',
+  '$join',
+  '$slice',
+  '$switch',
+  '$compact',
+  '$quote',
+]);
 
 /** The environment lookup of a real run: an unset variable stops the step. */
 export function envFrom(vars: NodeJS.ProcessEnv): RenderOptions['env'] {

@@ -26,7 +26,8 @@ async function runLoad(step: LoadStep, extract: string, sessions: WarehouseSessi
   const started = performance.now();
   const report = stepReport('load', step.table, step.description);
   const { destination } = sessions;
-  if (step.create === undefined || step.insert === undefined) throw new Error(`the load step into ${step.table} has no statements: compile the plan again with this version of syncwright`);
+  if (step.create === undefined || step.insert === undefined)
+    throw new Error(`the load step into ${step.table} has no statements: compile the plan again with this version of syncwright`);
   await destination.script(step.create, sql.destination.rollback);
   for await (const page of sessions.source.pages(extract, step.batch, sql.source)) {
     for (const rows of step.maxBytes === undefined ? [page.map((r) => Object.values(r))] : underBytes(page, step.maxBytes, step.from)) {
@@ -51,7 +52,8 @@ function* underBytes(page: readonly Record<string, unknown>[], maxBytes: number,
   for (const row of page) {
     const values = Object.values(row);
     const size = values.reduce<number>((n, v) => n + requestBytes(v), 0);
-    if (size > maxBytes) throw new Error(`a row of ${from} takes ${size} bytes in a request, more than the destination takes in one (${maxBytes}): nothing was changed`);
+    if (size > maxBytes)
+      throw new Error(`a row of ${from} takes ${size} bytes in a request, more than the destination takes in one (${maxBytes}): nothing was changed`);
     if (bytes + size > maxBytes) {
       yield run;
       run = [];
@@ -63,7 +65,12 @@ function* underBytes(page: readonly Record<string, unknown>[], maxBytes: number,
   if (run.length) yield run;
 }
 
-export async function runWarehousePlan(loaded: LoadedPlan, sessions: WarehouseSessions, options: Pick<ExecOptions, 'waitMs' | 'notice'>, report: PlanReport): Promise<void> {
+export async function runWarehousePlan(
+  loaded: LoadedPlan,
+  sessions: WarehouseSessions,
+  options: Pick<ExecOptions, 'waitMs' | 'notice'>,
+  report: PlanReport,
+): Promise<void> {
   const { plan } = loaded;
   const steps = plan.steps as WarehouseStep[];
   const text = (file: string) => loaded.files.get(file) as string;

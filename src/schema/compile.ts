@@ -52,7 +52,9 @@ export type SchemaGroup = Readonly<Record<string, object>>;
 
 /** What a group's code must have been generated from: its schemas and the options. */
 export function groupKey(schemas: SchemaGroup): string {
-  return createHash('sha256').update(`${JSON.stringify(options)}\n${JSON.stringify(schemas)}`).digest('hex');
+  return createHash('sha256')
+    .update(`${JSON.stringify(options)}\n${JSON.stringify(schemas)}`)
+    .digest('hex');
 }
 
 // Beside dist/schema/compile.js, named so that a module of the bundled CLI (dist/<folder>/) finds it too.

@@ -170,9 +170,7 @@ export interface AudienceDef {
   partial?: true;
 }
 
-export type AudienceItem =
-  | { kind: 'from'; name: Ident; span: Span }
-  | { kind: 'where'; expr: Expr; span: Span };
+export type AudienceItem = { kind: 'from'; name: Ident; span: Span } | { kind: 'where'; expr: Expr; span: Span };
 
 /** A destination field: a bare name or a string (for names with spaces or dots). */
 export interface Field {

@@ -342,7 +342,13 @@ class Builder {
     const parts = nodes(n.children, 'operands').map(sub);
     let result = parts[0] ?? this.missingOperand(this.missingIn(n, n));
     for (const right of parts.slice(1)) {
-      result = { kind: 'logical', op, left: result, right, span: { ...result.span, endLine: right.span.endLine, endColumn: right.span.endColumn, endOffset: right.span.endOffset } };
+      result = {
+        kind: 'logical',
+        op,
+        left: result,
+        right,
+        span: { ...result.span, endLine: right.span.endLine, endColumn: right.span.endColumn, endOffset: right.span.endOffset },
+      };
     }
     return result;
   }
@@ -399,7 +405,10 @@ class Builder {
     if (read(c, 'True')) return { kind: 'literal', type: 'bool', value: true, raw: 'true', span };
     if (read(c, 'False')) return { kind: 'literal', type: 'bool', value: false, raw: 'false', span };
     if (read(c, 'Null')) return { kind: 'literal', type: 'null', value: null, raw: 'null', span };
-    for (const [key, type] of [['DateKw', 'date'], ['TimestampKw', 'timestamp']] as const) {
+    for (const [key, type] of [
+      ['DateKw', 'date'],
+      ['TimestampKw', 'timestamp'],
+    ] as const) {
       if (!read(c, key)) continue;
       const s = this.stringLit(node(c, `${type}Value`), n);
       const lit: A.Literal = { kind: 'literal', type, value: s.value, raw: `${type} ${s.raw}`, span };
@@ -451,7 +460,12 @@ class Builder {
         const guard = node(c, 'guardItem')!;
         if (read(guard.children, 'Allow')) return { kind: 'guardAllowEmpty', span };
         // `guard` with no bound, or none that could be read, is a bound that is missing.
-        return { kind: 'guardDeletes', limit: this.number(token(guard.children, 'Number'), guard), percent: read(guard.children, 'Percent') !== undefined, span };
+        return {
+          kind: 'guardDeletes',
+          limit: this.number(token(guard.children, 'Number'), guard),
+          percent: read(guard.children, 'Percent') !== undefined,
+          span,
+        };
       }
       case 'Schedule':
         return { kind: 'schedule', cron: this.stringLit(node(c, 'stringLit'), n), span };

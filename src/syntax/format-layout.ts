@@ -90,9 +90,7 @@ function modelItem(item: A.ModelItem, source: string): LayoutNode {
 }
 
 function audienceItem(item: A.AudienceItem, source: string): LayoutRow {
-  return item.kind === 'from'
-    ? row('from', identText(item.name, source), item.span)
-    : row('where', exprText(item.expr, source), item.span);
+  return item.kind === 'from' ? row('from', identText(item.name, source), item.span) : row('where', exprText(item.expr, source), item.span);
 }
 
 /** The `where` row, ending where its first line does, then the rows that continue it. */
@@ -126,11 +124,7 @@ function syncItem(item: A.SyncItem, source: string): LayoutNode {
       // A mapping without `->` has nothing to align, so it is all key.
       return group(
         'map',
-        item.mappings.map((m) =>
-          m.field
-            ? row(identText(m.column, source), mappingTargetText(m), m.span)
-            : row(mappingText(m, source), '', m.span),
-        ),
+        item.mappings.map((m) => (m.field ? row(identText(m.column, source), mappingTargetText(m), m.span) : row(mappingText(m, source), '', m.span))),
         item.span,
       );
     case 'batch':
@@ -156,11 +150,19 @@ function definition(def: A.Definition, source: string, scanner: CodeScanner): La
     case 'destination':
       return group(`destination ${name} : ${identText(def.type, source)}`, settingRows(def.settings, source), def.span);
     case 'model':
-      return group(`model ${name}`, def.items.map((i) => modelItem(i, source)), def.span);
+      return group(
+        `model ${name}`,
+        def.items.map((i) => modelItem(i, source)),
+        def.span,
+      );
     case 'audience':
       return group(`audience ${name}`, audienceRows(def, source, scanner), def.span);
     case 'sync':
-      return group(`sync ${name}`, def.items.map((i) => syncItem(i, source)), def.span);
+      return group(
+        `sync ${name}`,
+        def.items.map((i) => syncItem(i, source)),
+        def.span,
+      );
   }
 }
 

@@ -77,11 +77,7 @@ function nodeLines(node: LayoutNode, indent: number, keys: number, blank: boolea
   if (empty && !(closing.length > 0 && trailing.some(isLineComment))) {
     return [line(indent, `${node.head} {}`, [...trailing, ...closing], blank)];
   }
-  return [
-    line(indent, `${node.head} {`, trailing, blank),
-    ...blockLines(node.children, end, indent + 1, ctx),
-    line(indent, '}', closing, false),
-  ];
+  return [line(indent, `${node.head} {`, trailing, blank), ...blockLines(node.children, end, indent + 1, ctx), line(indent, '}', closing, false)];
 }
 
 function commentEntry(c: Comment, start: number, indent: number, hang = 0): Entry {

@@ -13,7 +13,16 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { ILookaheadStrategy, ILookaheadValidationError, IOrAlt, LookaheadProductionType, LookaheadSequence, OptionalProductionType, Rule, TokenType } from 'chevrotain';
+import type {
+  ILookaheadStrategy,
+  ILookaheadValidationError,
+  IOrAlt,
+  LookaheadProductionType,
+  LookaheadSequence,
+  OptionalProductionType,
+  Rule,
+  TokenType,
+} from 'chevrotain';
 import { EOF, getLookaheadPaths, LLkLookaheadStrategy, serializeGrammar, tokenMatcher } from './chevrotain.js';
 
 /** The paths of every decision, by `rule/production/occurrence`, as token type names. */
@@ -49,7 +58,9 @@ export class CachedLookahead implements ILookaheadStrategy {
 
   /** Reads the build's paths when they were computed from this grammar (its productions and the lookahead depth). */
   initialize({ rules }: { rules: Rule[] }): void {
-    this.grammar = createHash('sha256').update(`${this.maxLookahead}\n${JSON.stringify(serializeGrammar(rules))}`).digest('hex');
+    this.grammar = createHash('sha256')
+      .update(`${this.maxLookahead}\n${JSON.stringify(serializeGrammar(rules))}`)
+      .digest('hex');
     if (!existsSync(lookaheadFile)) return;
     const file = JSON.parse(readFileSync(lookaheadFile, 'utf8')) as LookaheadFile;
     if (file.grammar === this.grammar) this.cached = file.paths;
@@ -62,7 +73,9 @@ export class CachedLookahead implements ILookaheadStrategy {
 
   buildLookaheadForAlternation(options: { prodOccurrence: number; rule: Rule; hasPredicates: boolean; dynamicTokensEnabled: boolean }): Chooser {
     const alts = this.paths(options.rule, 'Alternation', options.prodOccurrence);
-    return options.dynamicTokensEnabled ? this.llk.buildLookaheadForAlternation({ ...options, maxLookahead: this.maxLookahead }) : chooser(alts, options.hasPredicates);
+    return options.dynamicTokensEnabled
+      ? this.llk.buildLookaheadForAlternation({ ...options, maxLookahead: this.maxLookahead })
+      : chooser(alts, options.hasPredicates);
   }
 
   buildLookaheadForOptional(options: { prodOccurrence: number; prodType: OptionalProductionType; rule: Rule; dynamicTokensEnabled: boolean }): Matcher {

@@ -183,19 +183,11 @@ class SyncParser extends CstParser {
 
   /** A bare name, or an exact one in backticks or double quotes. */
   ident = this.RULE('ident', () => {
-    this.OR([
-      { ALT: () => this.CONSUME(T.Name) },
-      { ALT: () => this.CONSUME(T.Backtick) },
-      { ALT: () => this.CONSUME(T.DqString) },
-    ]);
+    this.OR([{ ALT: () => this.CONSUME(T.Name) }, { ALT: () => this.CONSUME(T.Backtick) }, { ALT: () => this.CONSUME(T.DqString) }]);
   });
 
   stringLit = this.RULE('stringLit', () => {
-    this.OR([
-      { ALT: () => this.CONSUME(T.DqString) },
-      { ALT: () => this.CONSUME(T.SqString) },
-      { ALT: () => this.CONSUME(T.TripleString) },
-    ]);
+    this.OR([{ ALT: () => this.CONSUME(T.DqString) }, { ALT: () => this.CONSUME(T.SqString) }, { ALT: () => this.CONSUME(T.TripleString) }]);
   });
 
   modelDef = this.RULE('modelDef', () => {
@@ -290,12 +282,7 @@ class SyncParser extends CstParser {
     this.CONSUME(T.Audience);
     this.CONSUME(T.Name, { LABEL: 'name' });
     this.CONSUME(T.LBrace);
-    this.MANY(() =>
-      this.OR([
-        { ALT: () => this.SUBRULE(this.fromItem) },
-        { ALT: () => this.SUBRULE(this.whereItem) },
-      ]),
-    );
+    this.MANY(() => this.OR([{ ALT: () => this.SUBRULE(this.fromItem) }, { ALT: () => this.SUBRULE(this.whereItem) }]));
     this.CONSUME(T.RBrace);
   });
 
@@ -403,11 +390,7 @@ class SyncParser extends CstParser {
     this.OR({
       // `true`, `null` and `date '...'` are literals even though the words are names too.
       IGNORE_AMBIGUITIES: true,
-      DEF: [
-        { ALT: () => this.SUBRULE(this.literal) },
-        { ALT: () => this.CONSUME(T.Name) },
-        { ALT: () => this.CONSUME(T.Backtick) },
-      ],
+      DEF: [{ ALT: () => this.SUBRULE(this.literal) }, { ALT: () => this.CONSUME(T.Name) }, { ALT: () => this.CONSUME(T.Backtick) }],
     });
   });
 
@@ -509,10 +492,7 @@ class SyncParser extends CstParser {
       DEF: () => {
         this.CONSUME2(T.Name, { LABEL: 'objectKind' });
         this.ACTION(() => this.refuseNextItem(T.Dot));
-        this.OR([
-          { ALT: () => this.SUBRULE(this.tablePath) },
-          { ALT: () => this.CONSUME(T.SqString) },
-        ]);
+        this.OR([{ ALT: () => this.SUBRULE(this.tablePath) }, { ALT: () => this.CONSUME(T.SqString) }]);
       },
     });
   });

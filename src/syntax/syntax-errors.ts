@@ -33,7 +33,7 @@ const definitionHint = 'a file holds `source`, `model`, `audience`, `destination
 const settingsHint = 'a setting is a name and a value: `database "acme"`, `token env("TOKEN")`';
 const columnHint = 'a column is a name, a type and an optional `?`: `email string?`';
 const mappingHint = 'a mapping is `column -> field`, optionally followed by `hashed`';
-const conditionHint = 'a condition compares a column: `ltv >= 1000`, `country in (\'US\')`, `email is not null`';
+const conditionHint = "a condition compares a column: `ltv >= 1000`, `country in ('US')`, `email is not null`";
 const guardHint = '`guard deletes <= 100`, `guard deletes <= 5%` or `guard allow empty`';
 const operatorsHint = 'conditions are joined with `and`, `or` and `not`, and compare with `=`, `!=`, `<`, `<=`, `>` and `>=`';
 
@@ -134,7 +134,10 @@ const needs = new Map<TokenType, KeywordNeed>([
   [T.Guard, { rules: ['guardItem'], what: 'a bound', example: 'guard deletes <= 5%', hint: guardHint }],
   [T.Deletes, { rules: ['guardItem'], what: '`<=` and a bound', example: 'guard deletes <= 5%', first: T.Guard }],
   [T.Allow, { rules: ['guardItem'], what: '`empty`', example: 'guard allow empty', first: T.Guard }],
-  ...[T.Eq, T.NotEq, T.Lt, T.LtEq, T.Gt, T.GtEq].map((op): [TokenType, KeywordNeed] => [op, { rules: ['predicate', 'operand', 'literal'], what: 'a value to compare with', example: 'ltv >= 1000', uncertain: true }]),
+  ...[T.Eq, T.NotEq, T.Lt, T.LtEq, T.Gt, T.GtEq].map((op): [TokenType, KeywordNeed] => [
+    op,
+    { rules: ['predicate', 'operand', 'literal'], what: 'a value to compare with', example: 'ltv >= 1000', uncertain: true },
+  ]),
   [T.And, { rules: ['notExpr', 'predicate', 'operand', 'literal'], what: 'a condition after it', example: "plan = 'pro' and ltv >= 1000", uncertain: true }],
   [T.Or, { rules: ['notExpr', 'predicate', 'operand', 'literal'], what: 'a condition after it', example: "plan = 'pro' or ltv >= 1000", uncertain: true }],
   [T.Not, { rules: ['notExpr', 'predicate', 'operand', 'literal'], what: 'a condition after it', example: 'not is_active', uncertain: true }],
@@ -143,7 +146,10 @@ const needs = new Map<TokenType, KeywordNeed>([
   [T.Is, { rules: ['predicate'], what: '`null` or `not null`', example: 'email is not null', uncertain: true }],
   [T.Between, { rules: ['predicate', 'operand', 'literal'], what: 'two bounds', example: 'ltv between 100 and 1000', uncertain: true }],
   [T.DateKw, { rules: ['literal', 'stringLit', 'audienceDef'], what: 'a date in quotes', example: "date '2024-01-31'", uncertain: true }],
-  [T.TimestampKw, { rules: ['literal', 'stringLit', 'audienceDef'], what: 'a timestamp in quotes', example: "timestamp '2024-01-31 12:00:00'", uncertain: true }],
+  [
+    T.TimestampKw,
+    { rules: ['literal', 'stringLit', 'audienceDef'], what: 'a timestamp in quotes', example: "timestamp '2024-01-31 12:00:00'", uncertain: true },
+  ],
 ]);
 
 /** What `from` reads depends on the definition. */
@@ -189,7 +195,15 @@ function separatorSlip(file: string, name: string, before: IToken, found: IToken
   // The separator and the spaces around it become one space: `mode: upsert` -> `mode upsert`.
   const end = tokenSpan(file, before);
   const start = tokenSpan(file, after);
-  const between: Span = { file, line: end.endLine, column: end.endColumn, offset: end.endOffset, endLine: start.line, endColumn: start.column, endOffset: start.offset };
+  const between: Span = {
+    file,
+    line: end.endLine,
+    column: end.endColumn,
+    offset: end.endOffset,
+    endLine: start.line,
+    endColumn: start.column,
+    endOffset: start.offset,
+  };
   return {
     code: 'wrong-separator',
     message: `write \`${name} ${after.image}\`, without ${describe(found)}`,
@@ -271,7 +285,13 @@ function lackingKeyword(tokens: IToken[], at: number, stack: string[], words: Sy
         ? `\`${dest}\` takes ${kinds.map((k) => `\`${k}\``).join(' or ')}`
         : `the object kinds are ${words.objectKinds.join(', ')}; which ones a destination takes depends on its type`;
       // Uncertain: `to` reads any word as the destination, the next item's keyword too (`to mode mirror`).
-      const need = { rules: [rule], what: 'an object kind before the name', example: `to ${dest} ${kinds?.[0] ?? '<kind>'} ${prev.image}`, hint, uncertain: true as const };
+      const need = {
+        rules: [rule],
+        what: 'an object kind before the name',
+        example: `to ${dest} ${kinds?.[0] ?? '<kind>'} ${prev.image}`,
+        hint,
+        uncertain: true as const,
+      };
       return { keyword: [tokens[at - 3]!, tokens[at - 2]!, prev], need };
     }
     const example = `to ${tokens[at - 2]!.image} ${prev.image} <name>`;
@@ -316,7 +336,10 @@ function lineStart(tokens: IToken[], i: number, limit = Infinity): number {
 
 /** The last few tokens of the line of token `i` up to it, as written: `model users`, `columns`. */
 function lineHead(tokens: IToken[], i: number): string {
-  return tokens.slice(lineStart(tokens, i, 5), i + 1).map((t) => t.image).join(' ');
+  return tokens
+    .slice(lineStart(tokens, i, 5), i + 1)
+    .map((t) => t.image)
+    .join(' ');
 }
 
 function indentOf(tokens: IToken[], i: number): number {
@@ -396,7 +419,8 @@ function braceMessage(file: string, tokens: IToken[], at: number, rule: string):
     const open = unclosedBlock(tokens, at);
     const message = `expected \`}\`, found ${describe(found)}`;
     const explained: Explained = { code: 'unclosed-block', message, hints: [] };
-    if (open) Object.assign(explained, { hints: [`${open.name} is not closed`], related: [{ message: `${open.name} opens here`, span: tokenSpan(file, open.brace) }] });
+    if (open)
+      Object.assign(explained, { hints: [`${open.name} is not closed`], related: [{ message: `${open.name} opens here`, span: tokenSpan(file, open.brace) }] });
     // Read as written when a `{` is missing its `}` in the file as a whole, and the block ends where the file does or where a
     // definition's head (`model users {`) starts; otherwise a keyword out of place may have ended it, the `}` still to come.
     const unbalanced = outline(tokens).braces[tokens.length]! > 0;
@@ -453,7 +477,12 @@ function explain(file: string, e: IRecognitionException, tokens: IToken[], at: n
   }
   if (rule === 'value' && prev) {
     if (is(prev, T.Env) && is(found, T.LParen)) {
-      return { code: 'missing-argument', message: '`env(...)` needs the name of a setting before it: `token env("TOKEN")`', hints: [], span: tokenSpan(file, prev) };
+      return {
+        code: 'missing-argument',
+        message: '`env(...)` needs the name of a setting before it: `token env("TOKEN")`',
+        hints: [],
+        span: tokenSpan(file, prev),
+      };
     }
     return needMessage(file, [prev], { what: 'a value', example: `${prev.image} "..."`, hint: settingsHint, uncertain: true }, found, after);
   }
@@ -461,11 +490,22 @@ function explain(file: string, e: IRecognitionException, tokens: IToken[], at: n
   // `in ('US', 'CA',)`, `order by a, b,`
   if (prev && is(prev, T.Comma) && (!found || is(found, T.RParen) || is(found, T.RBrace) || is(found, T.ItemKeyword))) {
     const comma = tokenSpan(file, prev);
-    return { code: 'wrong-separator', message: 'a list does not end with `,`', hints: ['remove this `,`'], span: comma, fixes: [remove(comma, ',')], exact: true };
+    return {
+      code: 'wrong-separator',
+      message: 'a list does not end with `,`',
+      hints: ['remove this `,`'],
+      span: comma,
+      fixes: [remove(comma, ',')],
+      exact: true,
+    };
   }
 
   if (stack.includes('envRef') && rule !== 'envRef') {
-    return { code: 'missing-argument', message: `\`env(...)\` needs the variable's name in quotes, not ${describe(found)}: \`env("HUBSPOT_TOKEN")\``, hints: [] };
+    return {
+      code: 'missing-argument',
+      message: `\`env(...)\` needs the variable's name in quotes, not ${describe(found)}: \`env("HUBSPOT_TOKEN")\``,
+      hints: [],
+    };
   }
   if (found && is(found, T.Not) && is(after, T.Null)) {
     const span = joinSpans(tokenSpan(file, found), tokenSpan(file, after!));
@@ -486,7 +526,12 @@ function explain(file: string, e: IRecognitionException, tokens: IToken[], at: n
       return { code: 'unexpected-token', message: 'this `}` closes no block', hints: ['remove it, or add the `{` it was meant to close'], exact: true };
     }
     const keyword = keywordHints(file, found, definitionWords);
-    return { code: 'unexpected-token', message: `expected a definition, found ${describe(found)}`, hints: [...keyword.hints, definitionHint], fixes: keyword.fixes };
+    return {
+      code: 'unexpected-token',
+      message: `expected a definition, found ${describe(found)}`,
+      hints: [...keyword.hints, definitionHint],
+      fixes: keyword.fixes,
+    };
   }
   // `destination crm hubspot {`
   if (expected === T.Colon && prev && found && is(found, T.Name) && (rule === 'sourceDef' || rule === 'destinationDef')) {
@@ -549,9 +594,35 @@ const slipWords = new Map<TokenType, { code: CodeName; message: string; hint: st
   // In a condition `=>` may mean `>=`: no one edit is the fix.
   [T.FatArrow, { code: 'operator-spelling', message: '`=>` is written `->` in a mapping', hint: 'in a condition, greater or equal is written `>=`' }],
   [T.DashComment, { code: 'comment-syntax', message: '`--` does not start a comment', hint: 'comments start with `#` or `//`', opening: 2, fix: '#' }],
-  [T.OpenTripleString, { code: 'unclosed-string', message: 'this `"""` string is never closed', hint: 'close it with `"""`; until then it runs to the end of the file', opening: 3 }],
-  [T.OpenDqString, { code: 'unclosed-string', message: 'this string is not closed on its line', hint: 'close it with `"` on the same line; text that spans lines goes in `"""`', opening: 1, close: '"' }],
-  [T.OpenSqString, { code: 'unclosed-string', message: 'this string is not closed on its line', hint: "close it with `'` on the same line; text that spans lines goes in `\"\"\"`", opening: 1, close: "'" }],
+  [
+    T.OpenTripleString,
+    {
+      code: 'unclosed-string',
+      message: 'this `"""` string is never closed',
+      hint: 'close it with `"""`; until then it runs to the end of the file',
+      opening: 3,
+    },
+  ],
+  [
+    T.OpenDqString,
+    {
+      code: 'unclosed-string',
+      message: 'this string is not closed on its line',
+      hint: 'close it with `"` on the same line; text that spans lines goes in `"""`',
+      opening: 1,
+      close: '"',
+    },
+  ],
+  [
+    T.OpenSqString,
+    {
+      code: 'unclosed-string',
+      message: 'this string is not closed on its line',
+      hint: 'close it with `\'` on the same line; text that spans lines goes in `"""`',
+      opening: 1,
+      close: "'",
+    },
+  ],
 ]);
 
 function slipDiagnostic(file: string, t: IToken): Diagnostic {
@@ -570,7 +641,7 @@ const characterHints: Record<string, { hint: string; fix?: string }> = {
   '‘': { hint: 'use straight quotes: `"` or `\'`', fix: "'" },
   '’': { hint: 'use straight quotes: `"` or `\'`', fix: "'" },
   ';': { hint: 'a `.sync` file needs no `;`: remove it', fix: '' },
-  '!': { hint: 'negation is written `not`: `not is_active`, `plan != \'free\'`', fix: 'not ' },
+  '!': { hint: "negation is written `not`: `not is_active`, `plan != 'free'`", fix: 'not ' },
   '`': { hint: 'a quoted name must close with a backtick on the same line' },
 };
 
@@ -627,7 +698,13 @@ function parserDiagnostics(file: string, text: string, tokens: IToken[], slips: 
  * Every syntax diagnostic of a file the lexer or the parser found errors in, in file order;
  * and the offsets where the parser's tree may not read the text as written (see `exact`).
  */
-export function syntaxDiagnostics(file: string, text: string, lexed: ILexingResult, tokens: IToken[], words: SyntaxWords): { diagnostics: Diagnostic[]; unsure: number[] } {
+export function syntaxDiagnostics(
+  file: string,
+  text: string,
+  lexed: ILexingResult,
+  tokens: IToken[],
+  words: SyntaxWords,
+): { diagnostics: Diagnostic[]; unsure: number[] } {
   const slips = lexed.groups.slips ?? [];
   const parsed = parser.errors.length > 0 ? parserDiagnostics(file, text, tokens, slips, words) : { diagnostics: [], unsure: [] };
   const diagnostics = [...lexed.errors.map((e) => characterDiagnostic(file, text, e)), ...slips.map((t) => slipDiagnostic(file, t)), ...parsed.diagnostics];

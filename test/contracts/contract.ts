@@ -110,7 +110,9 @@ export function parseBody(raw: string | undefined, contentType: string | undefin
 }
 
 export function parseRequest(req: RequestLike): ParsedRequest | string {
-  const headers = Object.fromEntries(Object.entries(req.headers).flatMap(([k, v]) => (v === undefined ? [] : [[k.toLowerCase(), Array.isArray(v) ? v.join(', ') : v]])));
+  const headers = Object.fromEntries(
+    Object.entries(req.headers).flatMap(([k, v]) => (v === undefined ? [] : [[k.toLowerCase(), Array.isArray(v) ? v.join(', ') : v]])),
+  );
   const url = new URL(req.url);
   let body: unknown;
   try {
@@ -130,7 +132,8 @@ export function parseRequest(req: RequestLike): ParsedRequest | string {
   };
 }
 
-const errorText = (where: string) => (e: ErrorObject) => `${where}${e.instancePath || ''}: ${e.message ?? e.keyword}${e.params && 'allowedValues' in e.params ? ` (${(e.params.allowedValues as unknown[]).join(', ')})` : ''}`;
+const errorText = (where: string) => (e: ErrorObject) =>
+  `${where}${e.instancePath || ''}: ${e.message ?? e.keyword}${e.params && 'allowedValues' in e.params ? ` (${(e.params.allowedValues as unknown[]).join(', ')})` : ''}`;
 
 function validate(schema: object, value: unknown, where: string): string[] {
   const v = compileSchema(schema);
@@ -164,7 +167,9 @@ export function checkRequest(type: string, req: RequestLike, options: { ignoreOr
   } else problems.push(...validate(op.body.schema, r.body, 'body'));
   const { items, bytes, identifiers } = op.limits ?? {};
   if (items) {
-    const count = items.pointer.startsWith('?') ? (r.query[items.pointer.slice(1)] ?? '').split(',').filter(Boolean).length : arrayLength(pointerGet(r.body, items.pointer));
+    const count = items.pointer.startsWith('?')
+      ? (r.query[items.pointer.slice(1)] ?? '').split(',').filter(Boolean).length
+      : arrayLength(pointerGet(r.body, items.pointer));
     if (count > items.max) problems.push(`${count} items at ${items.pointer || 'the body'}; at most ${items.max} per request`);
   }
   if (bytes && r.bytes > bytes.max) problems.push(`a body of ${r.bytes} bytes; at most ${bytes.max}`);

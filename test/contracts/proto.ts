@@ -46,7 +46,19 @@ const names = new WeakMap<ProtoMessage, Map<string, string>>();
 /** A message's fields by proto name and by JSON name. */
 function namesOf(message: ProtoMessage): Map<string, string> {
   let m = names.get(message);
-  if (!m) names.set(message, (m = new Map(Object.keys(message.fields).flatMap((f) => [[f, f], [jsonName(f), f]] as [string, string][]))));
+  if (!m)
+    names.set(
+      message,
+      (m = new Map(
+        Object.keys(message.fields).flatMap(
+          (f) =>
+            [
+              [f, f],
+              [jsonName(f), f],
+            ] as [string, string][],
+        ),
+      )),
+    );
   return m;
 }
 
@@ -85,7 +97,8 @@ export function checkProto(table: ProtoTable, name: string, value: unknown, path
     const oneof = message.fields[field]?.oneof;
     if (oneof) members.set(oneof, [...(members.get(oneof) ?? []), field]);
   }
-  for (const [oneof, fields] of members) if (fields.length > 1) problems.push(`${path || '/'}: ${name}.${oneof} is a oneof: ${fields.join(' and ')} are both set`);
+  for (const [oneof, fields] of members)
+    if (fields.length > 1) problems.push(`${path || '/'}: ${name}.${oneof} is a oneof: ${fields.join(' and ')} are both set`);
   for (const oneof of message.exactlyOne ?? []) {
     if (!members.has(oneof)) problems.push(`${path || '/'}: ${name}.${oneof}: exactly one must be specified, none is`);
   }
@@ -102,7 +115,8 @@ function checkValue(table: ProtoTable, spec: ProtoField, v: unknown, at: string,
   if (t === 'int32' || t === 'int64') {
     if (!isInteger(v, t === 'int32' ? 32 : 64)) return bad(`an ${t}`);
     const n = Number(v);
-    if (spec.range && (n < spec.range[0] || n > spec.range[1])) return [`${at}: ${what} must be between ${spec.range[0]} and ${spec.range[1]} inclusive, not ${n}`];
+    if (spec.range && (n < spec.range[0] || n > spec.range[1]))
+      return [`${at}: ${what} must be between ${spec.range[0]} and ${spec.range[1]} inclusive, not ${n}`];
     return [];
   }
   if (t.startsWith('enum:')) {

@@ -36,7 +36,11 @@ export const sources = {
   'mixpanel/ingestion-openapi': { repo: 'mixpanel/docs', path: 'openapi/ingestion.openapi.yaml', commit: '15005149bb5fb5af8981b8162a190c05a405a4fc' },
   'mixpanel/import-events': { repo: 'mixpanel/docs', path: 'reference/import-events.mdx', commit: '65b50e2addcbf44f515b2f32a46aa4e768cafea8' },
   'mixpanel/user-profile-limits': { repo: 'mixpanel/docs', path: 'reference/user-profile-limits.mdx', commit: '65b50e2addcbf44f515b2f32a46aa4e768cafea8' },
-  'slack/web-api': { repo: 'slackapi/slack-api-specs', path: 'web-api/slack_web_openapi_v2_without_examples.json', commit: 'dfea73e06d146c368d7f94b52ac90796dc4e27e1' },
+  'slack/web-api': {
+    repo: 'slackapi/slack-api-specs',
+    path: 'web-api/slack_web_openapi_v2_without_examples.json',
+    commit: 'dfea73e06d146c368d7f94b52ac90796dc4e27e1',
+  },
   'slack/docs': {
     repo: 'api.slack.com',
     path: 'changelog 2017-10 keeping up with the JSONs (bearer token for JSON bodies); chat.postMessage (40,000 characters of text)',
@@ -71,7 +75,11 @@ export const sources = {
     url: 'https://developers.google.com/google-ads/api/docs/remarketing/audience-segments/customer-match/get-started',
   },
   'amplitude/http-v2': { repo: 'amplitude/amplitude-docs', path: 'content/collections/api/en/http-v2.md', commit: '5c7eca651340b31ecd42434694f84c50d288afd1' },
-  'amplitude/identify': { repo: 'amplitude/amplitude-docs', path: 'content/collections/api/en/identify.md', commit: '5c7eca651340b31ecd42434694f84c50d288afd1' },
+  'amplitude/identify': {
+    repo: 'amplitude/amplitude-docs',
+    path: 'content/collections/api/en/identify.md',
+    commit: '5c7eca651340b31ecd42434694f84c50d288afd1',
+  },
   'braze/users-track': {
     repo: 'braze-inc/braze-docs',
     path: '_docs/_api/endpoints/user_data/post_user_track.md; _docs/_api/objects_filters/user_attributes_object.md; _includes/rate_limits.md',
@@ -83,14 +91,23 @@ export const sources = {
     commit: '-',
     url: 'https://developer.salesforce.com/docs/platform/api-rest/guide/resources-composite-sobjects-collections-delete.html',
   },
-  'aws/kinesis-service-2': { repo: 'boto/botocore', path: 'botocore/data/kinesis/2013-12-02/service-2.json (PutRecords)', commit: '1a0813ab227c0a0275b3b332b051a737ecec68fc' },
+  'aws/kinesis-service-2': {
+    repo: 'boto/botocore',
+    path: 'botocore/data/kinesis/2013-12-02/service-2.json (PutRecords)',
+    commit: '1a0813ab227c0a0275b3b332b051a737ecec68fc',
+  },
   'storage/naming-docs': {
     repo: 'docs.aws.amazon.com, cloud.google.com',
     path: 'Amazon S3 User Guide: object keys; Cloud Storage: naming objects',
     commit: '-',
     url: 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html',
   },
-  'kafka/broker-configs': { repo: 'kafka.apache.org', path: 'documentation: broker config message.max.bytes', commit: '-', url: 'https://kafka.apache.org/documentation/#brokerconfigs_message.max.bytes' },
+  'kafka/broker-configs': {
+    repo: 'kafka.apache.org',
+    path: 'documentation: broker config message.max.bytes',
+    commit: '-',
+    url: 'https://kafka.apache.org/documentation/#brokerconfigs_message.max.bytes',
+  },
   'webhook/syncwright-docs': {
     repo: 'this project',
     path: 'docs/run.md (webhook payload model) and RFC 9110 (POST, PUT)',

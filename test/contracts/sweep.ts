@@ -42,7 +42,12 @@ const captured: Record<string, Record<string, string>> = {
   google_ads: { access_token: 'ya29.token', list: 'customers/4821903375/userLists/42', job: 'customers/4821903375/offlineUserDataJobs/9' },
 };
 
-const runValues = { id: '5f0adeff-6668-4427-8d02-57d803a2b841', session: 4_503_599_627_370_497, timestamp: '2026-01-01T00:00:00.000Z', epoch_ms: 1_767_225_600_000 };
+const runValues = {
+  id: '5f0adeff-6668-4427-8d02-57d803a2b841',
+  session: 4_503_599_627_370_497,
+  timestamp: '2026-01-01T00:00:00.000Z',
+  epoch_ms: 1_767_225_600_000,
+};
 
 /** A record id of the shape the CRM vendors use (Salesforce: 18 letters and digits). */
 const destinationId = (n: number) => `003${String(n).padStart(15, '0')}`;
@@ -112,8 +117,21 @@ const ident = (name: string) => quoteIdent(postgres, name);
 /** The sync planned against a Postgres table `sweep.<sync>`: the model's columns, every audience row a member. */
 function retarget(sync: CheckedSync, batch?: number): CheckedSync {
   const span = sync.span;
-  const table = { kind: 'table' as const, path: [{ text: 'sweep', quoted: true, span }, { text: sync.name, quoted: true, span }] };
-  const source = { ...sync.model.source, dialect: 'postgres' as const, settings: { database: 'sweep', ...(typeof sync.model.source.settings.state_schema === 'string' ? { state_schema: sync.model.source.settings.state_schema } : {}) } };
+  const table = {
+    kind: 'table' as const,
+    path: [
+      { text: 'sweep', quoted: true, span },
+      { text: sync.name, quoted: true, span },
+    ],
+  };
+  const source = {
+    ...sync.model.source,
+    dialect: 'postgres' as const,
+    settings: {
+      database: 'sweep',
+      ...(typeof sync.model.source.settings.state_schema === 'string' ? { state_schema: sync.model.source.settings.state_schema } : {}),
+    },
+  };
   const model = { ...sync.model, source, relation: table };
   const always = { kind: 'literal' as const, type: 'bool' as const, value: true, raw: 'true', span };
   return {
@@ -137,11 +155,20 @@ interface Model {
 function modelOf(sync: CheckedSync): Model {
   const keys = new Set([sync.identifier?.column.name.text, sync.model.primaryKey?.text].filter(Boolean));
   const fields = new Map([...(sync.identifier ? [sync.identifier] : []), ...sync.fields].map((f) => [f.column.name.text, f.field.text]));
-  return { columns: sync.model.columns.map((column) => ({ column, name: storedName(postgres, column.name), key: keys.has(column.name.text), field: fields.get(column.name.text) })) };
+  return {
+    columns: sync.model.columns.map((column) => ({
+      column,
+      name: storedName(postgres, column.name),
+      key: keys.has(column.name.text),
+      field: fields.get(column.name.text),
+    })),
+  };
 }
 
 function insertRows(sync: CheckedSync, model: Model, ns: number[], salt = 0): string {
-  const rows = ns.map((n) => `(${model.columns.map((c) => literal(valueOf(c.column, c.key ? n : n + salt, c.key, n % 5 === 4, c.field), c.column)).join(', ')})`);
+  const rows = ns.map(
+    (n) => `(${model.columns.map((c) => literal(valueOf(c.column, c.key ? n : n + salt, c.key, n % 5 === 4, c.field), c.column)).join(', ')})`,
+  );
   return `INSERT INTO "sweep".${ident(sync.name)} (${model.columns.map((c) => ident(c.name)).join(', ')}) VALUES ${rows.join(',\n')};`;
 }
 
@@ -178,7 +205,10 @@ async function changeRows(engine: Engine, sync: CheckedSync, plan: Plan, files: 
     await engine.exec(commit);
   }
   const keyColumn = model.columns.find((c) => c.column.name.text === sync.identifier?.column.name.text) ?? model.columns.find((c) => c.key);
-  const where = (ns: number[]) => (keyColumn ? `${ident(keyColumn.name)} IN (${ns.map((n) => literal(valueOf(keyColumn.column, n, true, false, keyColumn.field), keyColumn.column)).join(', ')})` : 'FALSE');
+  const where = (ns: number[]) =>
+    keyColumn
+      ? `${ident(keyColumn.name)} IN (${ns.map((n) => literal(valueOf(keyColumn.column, n, true, false, keyColumn.field), keyColumn.column)).join(', ')})`
+      : 'FALSE';
   await engine.exec(`DELETE FROM "sweep".${ident(sync.name)} WHERE ${where([1, 2, 3, 4])};
     ${insertRows(sync, model, [3, 4], 1000)}
     ${insertRows(sync, model, [11, 12, 13, 14])}`);
@@ -209,33 +239,55 @@ async function sendStep(type: string, step: SendStep, rows: ChangeRow[], vars: R
   const render: RenderOptions = message ? { ...options, message } : options;
   const built = new Map<HttpRequest, { batch: readonly ChangeRow[]; perBatch: boolean }>();
   let sent = 0;
-  const chain = step.requests.map((r: SendRequest): Exchange<ChangeRow> => ({
-    perRow: r.for === 'row',
-    request: (batch, c) => {
-      const ctx: RenderContext = { vars, run: runValues, batch: batchValues(batch, c.seq, c.last, rows.length), rows: batch, ...(r.for === 'row' ? { row: batch[0] } : {}) };
-      const req = buildRequest(r.request, ctx, render);
-      built.set(req, { batch, perBatch: r.for === 'batch' });
-      return req;
-    },
-    // Every row accepted; a request that captures record ids gives each row one, as the vendor would.
-    read: (_res, batch) => {
-      if (r.captureRow) batch.forEach((row, i) => (row.destination_id ??= destinationId(row.seq * 10 + i)));
-      return { accepted: batch.map((_, i) => i), rejected: [], retry: [] };
-    },
-  }));
+  const chain = step.requests.map(
+    (r: SendRequest): Exchange<ChangeRow> => ({
+      perRow: r.for === 'row',
+      request: (batch, c) => {
+        const ctx: RenderContext = {
+          vars,
+          run: runValues,
+          batch: batchValues(batch, c.seq, c.last, rows.length),
+          rows: batch,
+          ...(r.for === 'row' ? { row: batch[0] } : {}),
+        };
+        const req = buildRequest(r.request, ctx, render);
+        built.set(req, { batch, perBatch: r.for === 'batch' });
+        return req;
+      },
+      // Every row accepted; a request that captures record ids gives each row one, as the vendor would.
+      read: (_res, batch) => {
+        if (r.captureRow) batch.forEach((row, i) => (row.destination_id ??= destinationId(row.seq * 10 + i)));
+        return { accepted: batch.map((_, i) => i), rejected: [], retry: [] };
+      },
+    }),
+  );
   // What leaves the delivery engine is what the vendor would receive.
   const send = async (req: HttpRequest) => {
     const { batch, perBatch } = built.get(req)!;
     const messages = message && type === 'webhook' ? batch.map((row) => parseOr(message(row.columns))) : undefined;
-    out.push({ step: `send ${step.operation}`, problems: checkRequest(type, req, { context: { batch: perBatch, ...(messages ? { messages } : {}) } }).problems });
+    out.push({
+      step: `send ${step.operation}`,
+      problems: checkRequest(type, req, { context: { batch: perBatch, ...(messages ? { messages } : {}) } }).problems,
+    });
     sent++;
     return { kind: 'response' as const, response: { status: 200, headers: new Headers(), body: '{}' } };
   };
   await deliver(
     batches(once(rows), step.batch.size),
     chain,
-    { concurrency: 1, timeoutMs: 1000, retry: step.retry, maxRetryAfterMs: 0, bucket: unlimited(), ...(step.batch.maxBytes === undefined ? {} : { maxBodyBytes: step.batch.maxBytes }), send },
-    { accepted: () => undefined, refused: (r) => void out.push({ step: `send ${step.operation}`, problems: r.map((x) => `a row was refused before sending: ${x.reason}`) }) },
+    {
+      concurrency: 1,
+      timeoutMs: 1000,
+      retry: step.retry,
+      maxRetryAfterMs: 0,
+      bucket: unlimited(),
+      ...(step.batch.maxBytes === undefined ? {} : { maxBodyBytes: step.batch.maxBytes }),
+      send,
+    },
+    {
+      accepted: () => undefined,
+      refused: (r) => void out.push({ step: `send ${step.operation}`, problems: r.map((x) => `a row was refused before sending: ${x.reason}`) }),
+    },
   );
   return sent;
 }
@@ -293,9 +345,14 @@ export async function sweep(engine: Engine, sync: CheckedSync): Promise<SweepRes
       } else if (step.kind === 'write_object' && size === undefined) {
         const own = rows.filter((r) => step.changes.includes(r.change));
         for (const index of [1, 2]) {
-          const key = asText(render(step.key, { vars, run: runValues, batch: { index, last: index === 2, rows: own.length, total_rows: own.length } }, options));
+          const key = asText(
+            render(step.key, { vars, run: runValues, batch: { index, last: index === 2, rows: own.length, total_rows: own.length } }, options),
+          );
           const records = own.map((row) => render(step.record, { vars, run: runValues, row }, options));
-          const problems = [...objectKeyProblems(step.service, key, step.format), ...records.flatMap((r, i) => (r !== null && typeof r === 'object' && !Array.isArray(r) ? [] : [`record ${i} is not an object`]))];
+          const problems = [
+            ...objectKeyProblems(step.service, key, step.format),
+            ...records.flatMap((r, i) => (r !== null && typeof r === 'object' && !Array.isArray(r) ? [] : [`record ${i} is not an object`])),
+          ];
           rendered.push({ step: `write_object ${step.service}`, problems });
         }
       }

@@ -22,7 +22,8 @@ export class FakeBraze extends FakeService {
     if (bearer(req) !== this.apiKey) return { status: 401, body: { message: 'Invalid API key' } };
     if (req.method !== 'POST' || req.path !== '/users/track') return { status: 404, body: { message: `no route ${req.method} ${req.path}` } };
     const attributes = (req.body as { attributes?: unknown } | undefined)?.attributes;
-    if (!Array.isArray(attributes) || attributes.length === 0) return { status: 400, body: { message: "Received unparseable request: 'attributes' must be a non-empty array" } };
+    if (!Array.isArray(attributes) || attributes.length === 0)
+      return { status: 400, body: { message: "Received unparseable request: 'attributes' must be a non-empty array" } };
     if (attributes.length > brazeMaxAttributes) return { status: 400, body: { message: `Too many attributes: at most ${brazeMaxAttributes} per request` } };
     const errors: { type: string; input_array: string; index: number }[] = [];
     let processed = 0;

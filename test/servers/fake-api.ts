@@ -76,7 +76,10 @@ export class FakeApi {
   url = '';
 
   /** `contract`: the destination type whose vendor contract every request is held to. */
-  constructor(private readonly handle: Handler, private readonly contract?: string) {
+  constructor(
+    private readonly handle: Handler,
+    private readonly contract?: string,
+  ) {
     this.server.on('connection', (s) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
@@ -101,7 +104,13 @@ export class FakeApi {
         this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
         res.on('close', () => this.inFlight--);
         // A request the vendor's published spec refuses is refused here too, before anything else.
-        const problems = this.contract ? checkRequest(this.contract, { method: rec.method, url: `http://127.0.0.1${req.url ?? '/'}`, headers: req.headers, body: raw || undefined }, { ignoreOrigin: true }).problems : [];
+        const problems = this.contract
+          ? checkRequest(
+              this.contract,
+              { method: rec.method, url: `http://127.0.0.1${req.url ?? '/'}`, headers: req.headers, body: raw || undefined },
+              { ignoreOrigin: true },
+            ).problems
+          : [];
         if (problems.length) {
           this.violations.push({ method: rec.method, path: rec.path, problems });
           send(res, { status: 400, body: { error: 'the request breaks the vendor contract', contract_violation: problems } });

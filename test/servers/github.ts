@@ -54,9 +54,11 @@ export class FakeGitHub extends FakeService {
   }
 
   protected handle(req: Recorded): Reply {
-    if (!req.headers['user-agent']) return { status: 403, body: { message: 'Request forbidden by administrative rules. Please make sure your request has a User-Agent header' } };
+    if (!req.headers['user-agent'])
+      return { status: 403, body: { message: 'Request forbidden by administrative rules. Please make sure your request has a User-Agent header' } };
     const version = req.headers['x-github-api-version'];
-    if (version !== undefined && !apiVersions.includes(String(version))) return { status: 400, body: { message: `API version ${String(version)} is not supported.` } };
+    if (version !== undefined && !apiVersions.includes(String(version)))
+      return { status: 400, body: { message: `API version ${String(version)} is not supported.` } };
     const auth = req.headers.authorization ?? '';
     const token = /^(?:Bearer|token) (.+)$/.exec(auth)?.[1];
     if (!token) return { status: 401, body: { message: 'Requires authentication' } };
@@ -70,8 +72,16 @@ export class FakeGitHub extends FakeService {
     if (write && this.options.readOnly) return { status: 403, body: { message: 'Resource not accessible by integration' } };
     const body = req.body as { body?: unknown } | undefined;
     if (write) {
-      if (typeof body !== 'object' || body === null || typeof body.body !== 'string') return { status: 422, body: { message: 'Invalid request.\n\n"body" wasn\'t supplied.' } };
-      if (body.body.length > 65_536) return { status: 422, body: { message: 'Validation Failed', errors: [{ resource: 'IssueComment', code: 'custom', field: 'body', message: 'body is too long (maximum is 65536 characters)' }] } };
+      if (typeof body !== 'object' || body === null || typeof body.body !== 'string')
+        return { status: 422, body: { message: 'Invalid request.\n\n"body" wasn\'t supplied.' } };
+      if (body.body.length > 65_536)
+        return {
+          status: 422,
+          body: {
+            message: 'Validation Failed',
+            errors: [{ resource: 'IssueComment', code: 'custom', field: 'body', message: 'body is too long (maximum is 65536 characters)' }],
+          },
+        };
     }
     if (list) {
       const issue = Number(list[1]);
@@ -83,9 +93,14 @@ export class FakeGitHub extends FakeService {
         const last = Math.max(1, Math.ceil(all.length / perPage));
         const link = (p: number, rel: string) => `<https://api.github.com/repositories/1/issues/${issue}/comments?per_page=${perPage}&page=${p}>; rel="${rel}"`;
         const links = page < last ? [link(page + 1, 'next'), link(last, 'last')] : [];
-        return { status: 200, headers: links.length ? { link: links.join(', ') } : {}, body: all.slice((page - 1) * perPage, page * perPage).map((c) => this.json(c)) };
+        return {
+          status: 200,
+          headers: links.length ? { link: links.join(', ') } : {},
+          body: all.slice((page - 1) * perPage, page * perPage).map((c) => this.json(c)),
+        };
       }
-      if (req.method === 'POST') return { status: 201, body: this.json(this.seed(issue, this.options.login ?? 'github-actions[bot]', (body as { body: string }).body)) };
+      if (req.method === 'POST')
+        return { status: 201, body: this.json(this.seed(issue, this.options.login ?? 'github-actions[bot]', (body as { body: string }).body)) };
     }
     if (one && req.method === 'PATCH') {
       const c = this.comments.find((x) => x.id === Number(one[1]));

@@ -50,7 +50,8 @@ export class FakeGoogleAds extends FakeService {
 
   protected handle(req: Recorded): Reply {
     if (req.path === '/token' && req.method === 'POST') return this.token(req.body as Record<string, unknown>);
-    if (req.headers.authorization !== `Bearer ${this.accessToken}`) return error(401, 'UNAUTHENTICATED', 'Request is missing required authentication credential.');
+    if (req.headers.authorization !== `Bearer ${this.accessToken}`)
+      return error(401, 'UNAUTHENTICATED', 'Request is missing required authentication credential.');
     if (req.headers['developer-token'] !== this.options.developerToken) return error(401, 'UNAUTHENTICATED', 'The developer token is not valid.');
     if (req.method !== 'POST') return error(404, 'NOT_FOUND', `no route ${req.method} ${req.path}`);
     const body = (req.body ?? {}) as Record<string, unknown>;
@@ -66,7 +67,12 @@ export class FakeGoogleAds extends FakeService {
 
   private token(form: Record<string, unknown>): Reply {
     const o = this.options;
-    if (form.grant_type !== 'refresh_token' || form.client_id !== o.clientId || form.client_secret !== o.clientSecret || form.refresh_token !== o.refreshToken) {
+    if (
+      form.grant_type !== 'refresh_token' ||
+      form.client_id !== o.clientId ||
+      form.client_secret !== o.clientSecret ||
+      form.refresh_token !== o.refreshToken
+    ) {
       return { status: 400, body: { error: 'invalid_grant', error_description: 'Bad Request' } };
     }
     return { status: 200, body: { access_token: this.accessToken, expires_in: 3599, token_type: 'Bearer', scope: 'https://www.googleapis.com/auth/adwords' } };
@@ -82,7 +88,8 @@ export class FakeGoogleAds extends FakeService {
 
   private createList(customer: string, body: Record<string, unknown>): Reply {
     const create = (body.operations as { create?: { name?: string; crmBasedUserList?: { uploadKeyType?: string } } }[] | undefined)?.[0]?.create;
-    if (!create?.name || create.crmBasedUserList?.uploadKeyType !== 'CONTACT_INFO') return error(400, 'INVALID_ARGUMENT', 'a CRM-based list needs a name and uploadKeyType CONTACT_INFO');
+    if (!create?.name || create.crmBasedUserList?.uploadKeyType !== 'CONTACT_INFO')
+      return error(400, 'INVALID_ARGUMENT', 'a CRM-based list needs a name and uploadKeyType CONTACT_INFO');
     if ([...this.lists.values()].some((l) => l.name === create.name)) return error(400, 'INVALID_ARGUMENT', 'DUPLICATE_NAME');
     const resourceName = `customers/${customer}/userLists/${this.next++}`;
     this.lists.set(resourceName, { name: create.name, members: new Set() });
@@ -92,7 +99,8 @@ export class FakeGoogleAds extends FakeService {
   private createJob(customer: string, body: Record<string, unknown>): Reply {
     const job = body.job as { type?: string; customerMatchUserListMetadata?: { userList?: string } } | undefined;
     const list = job?.customerMatchUserListMetadata?.userList;
-    if (job?.type !== 'CUSTOMER_MATCH_USER_LIST' || !list || !this.lists.has(list)) return error(400, 'INVALID_ARGUMENT', 'a Customer Match job needs an existing user list');
+    if (job?.type !== 'CUSTOMER_MATCH_USER_LIST' || !list || !this.lists.has(list))
+      return error(400, 'INVALID_ARGUMENT', 'a Customer Match job needs an existing user list');
     const resourceName = `customers/${customer}/offlineUserDataJobs/${this.next++}`;
     this.jobs.set(resourceName, { resourceName, list, operations: [], ran: false });
     return { status: 200, body: { resourceName } };
@@ -109,12 +117,21 @@ export class FakeGoogleAds extends FakeService {
       const kind = op.create ? 'create' : op.remove ? 'remove' : undefined;
       const ids = ((op.create ?? op.remove) as { userIdentifiers?: Record<string, unknown>[] } | undefined)?.userIdentifiers ?? [];
       const email = ids.find((id) => 'hashedEmail' in id)?.hashedEmail;
-      const valid = kind && typeof email === 'string' && sha256Hex.test(email) && ids.every((id) => Object.values(id).every((v) => v === undefined || (typeof v === 'string' && sha256Hex.test(v))));
+      const valid =
+        kind &&
+        typeof email === 'string' &&
+        sha256Hex.test(email) &&
+        ids.every((id) => Object.values(id).every((v) => v === undefined || (typeof v === 'string' && sha256Hex.test(v))));
       if (!valid) return void failed.push(i);
       job.operations.push(kind === 'create' ? { create: email } : { remove: email });
     });
     if (failed.length && body.enablePartialFailure !== true) return error(400, 'INVALID_ARGUMENT', `invalid user identifiers at ${failed.join(', ')}`);
-    return { status: 200, body: failed.length ? { partialFailureError: { code: 3, message: `${failed.length} operations failed`, details: failed.map((index) => ({ index })) } } : {} };
+    return {
+      status: 200,
+      body: failed.length
+        ? { partialFailureError: { code: 3, message: `${failed.length} operations failed`, details: failed.map((index) => ({ index })) } }
+        : {},
+    };
   }
 
   private run(job: Job): Reply {

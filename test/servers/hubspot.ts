@@ -87,7 +87,8 @@ export class FakeHubspot extends FakeService {
       return { status: 401, body: { status: 'error', category: 'INVALID_AUTHENTICATION', message: 'Authentication credentials not found.' } };
     }
     if (req.path.startsWith('/crm/v3/lists')) return this.handleLists(req);
-    if (req.method === 'POST' && /^\/crm\/v3\/objects\/[^/]+\/batch\/read$/.test(req.path)) return this.read(decodeURIComponent(req.path.split('/')[4]!), req.body);
+    if (req.method === 'POST' && /^\/crm\/v3\/objects\/[^/]+\/batch\/read$/.test(req.path))
+      return this.read(decodeURIComponent(req.path.split('/')[4]!), req.body);
     const m = /^\/crm\/v3\/objects\/([^/]+)\/batch\/(create|update|upsert|archive)$/.exec(req.path);
     if (!m || req.method !== 'POST') return notFound(req);
     const objectType = decodeURIComponent(m[1] as string);
@@ -138,7 +139,12 @@ export class FakeHubspot extends FakeService {
     }
     const results = found.map((r) => ({ id: r.id, properties: r.properties, archived: false }));
     if (missing.length === 0) return { status: 200, body: { status: 'COMPLETE', results } };
-    const error: BatchError = { status: 'error', category: 'OBJECT_NOT_FOUND', message: 'Could not get some objects, they may be deleted or not exist.', context: { ids: missing } };
+    const error: BatchError = {
+      status: 'error',
+      category: 'OBJECT_NOT_FOUND',
+      message: 'Could not get some objects, they may be deleted or not exist.',
+      context: { ids: missing },
+    };
     return { status: 207, body: { status: 'COMPLETE', results, numErrors: 1, errors: [error] } };
   }
 
@@ -147,7 +153,9 @@ export class FakeHubspot extends FakeService {
     if (byName && req.method === 'GET') {
       const [objectTypeId, name] = [decodeURIComponent(byName[1]!), decodeURIComponent(byName[2]!)];
       const list = this.lists.find((l) => l.objectTypeId === objectTypeId && l.name === name);
-      return list ? { status: 200, body: { list: listBody(list) } } : { status: 404, body: { status: 'error', category: 'OBJECT_NOT_FOUND', message: `List does not exist with name ${name}.` } };
+      return list
+        ? { status: 200, body: { list: listBody(list) } }
+        : { status: 404, body: { status: 'error', category: 'OBJECT_NOT_FOUND', message: `List does not exist with name ${name}.` } };
     }
     if (req.path === '/crm/v3/lists' && req.method === 'POST') {
       const { name, objectTypeId, processingType } = (req.body ?? {}) as Partial<HubspotList>;
@@ -162,7 +170,8 @@ export class FakeHubspot extends FakeService {
       const list = this.lists.find((l) => l.listId === members[1]);
       if (!list) return { status: 404, body: { status: 'error', category: 'OBJECT_NOT_FOUND', message: `List ${members[1]} does not exist.` } };
       const ids = req.body;
-      if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string' && typeof id !== 'number')) return validation('the body must be an array of record ids');
+      if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string' && typeof id !== 'number'))
+        return validation('the body must be an array of record ids');
       const known = ids.map(String).filter((id) => this.table('contacts').has(id));
       const missing = ids.map(String).filter((id) => !this.table('contacts').has(id));
       for (const id of known) {
@@ -176,7 +185,8 @@ export class FakeHubspot extends FakeService {
 
   private problem(objectType: string, action: string, input: Input): { category: string; message: string } | undefined {
     if (typeof input.properties !== 'object' || input.properties === null) return { category: 'VALIDATION_ERROR', message: 'properties is required' };
-    if (action === 'upsert' && (!input.idProperty || input.id === undefined)) return { category: 'VALIDATION_ERROR', message: 'upsert needs id and idProperty' };
+    if (action === 'upsert' && (!input.idProperty || input.id === undefined))
+      return { category: 'VALIDATION_ERROR', message: 'upsert needs id and idProperty' };
     if (action === 'update' && !this.lookup(objectType, input)) {
       return { category: 'OBJECT_NOT_FOUND', message: `Could not get some ${objectType} objects, they may be deleted or not exist.` };
     }

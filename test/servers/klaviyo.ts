@@ -28,7 +28,9 @@ export class FakeKlaviyo extends FakeService {
     if (data?.type !== 'profile-bulk-import-job' || !Array.isArray(profiles) || profiles.length === 0 || profiles.length > 10_000) {
       return problem(400, 'invalid', 'data must be a profile-bulk-import-job of 1 to 10,000 profiles');
     }
-    const bad = profiles.findIndex((p: { type?: string; attributes?: { email?: unknown } }) => p?.type !== 'profile' || typeof p.attributes?.email !== 'string');
+    const bad = profiles.findIndex(
+      (p: { type?: string; attributes?: { email?: unknown } }) => p?.type !== 'profile' || typeof p.attributes?.email !== 'string',
+    );
     if (bad >= 0) return problem(400, 'invalid', `profile ${bad} needs type profile and an email`);
     for (const p of profiles as { attributes: { email: string; properties?: Record<string, unknown> } }[]) {
       this.profiles.set(p.attributes.email, { ...this.profiles.get(p.attributes.email), ...p.attributes.properties });

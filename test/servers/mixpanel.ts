@@ -27,17 +27,23 @@ export class FakeMixpanel extends FakeService {
     if (req.headers.authorization !== `Basic ${Buffer.from(`${this.apiSecret}:`).toString('base64')}`) {
       return { status: 401, body: { code: 401, error: 'Invalid credentials', status: 'error' } };
     }
-    if (req.method !== 'POST' || req.path !== '/import') return { status: 404, body: { code: 404, error: `no route ${req.method} ${req.path}`, status: 'error' } };
+    if (req.method !== 'POST' || req.path !== '/import')
+      return { status: 404, body: { code: 404, error: `no route ${req.method} ${req.path}`, status: 'error' } };
     const events = req.body;
-    if (!Array.isArray(events) || events.length === 0 || events.length > 2000) return { status: 400, body: { code: 400, error: 'expected an array of 1 to 2000 events', status: 'Bad Request' } };
+    if (!Array.isArray(events) || events.length === 0 || events.length > 2000)
+      return { status: 400, body: { code: 400, error: 'expected an array of 1 to 2000 events', status: 'Bad Request' } };
     const failed = events.flatMap((e: unknown, index) => {
       const { event, properties: p } = (e ?? {}) as Partial<MixpanelEvent>;
       const why =
-        typeof event !== 'string' || event === '' ? "'event' must be a non-empty string"
-        : typeof p?.time !== 'number' ? "'properties.time' must be a number"
-        : typeof p.distinct_id !== 'string' ? "'properties.distinct_id' must be a string"
-        : typeof p.$insert_id !== 'string' || !/^[A-Za-z0-9-]{1,36}$/.test(p.$insert_id) ? "'properties.$insert_id' must be 1 to 36 letters, digits or -"
-        : undefined;
+        typeof event !== 'string' || event === ''
+          ? "'event' must be a non-empty string"
+          : typeof p?.time !== 'number'
+            ? "'properties.time' must be a number"
+            : typeof p.distinct_id !== 'string'
+              ? "'properties.distinct_id' must be a string"
+              : typeof p.$insert_id !== 'string' || !/^[A-Za-z0-9-]{1,36}$/.test(p.$insert_id)
+                ? "'properties.$insert_id' must be 1 to 36 letters, digits or -"
+                : undefined;
       return why ? [{ index, $insert_id: p?.$insert_id, field: 'properties', message: why }] : [];
     });
     if (failed.length) return { status: 400, body: { code: 400, failed_records: failed, num_records_imported: 0, status: 'Bad Request' } };

@@ -56,7 +56,11 @@ export async function compileText(text: string, postgresVersion?: number): Promi
 
 /** Runs one compiled sync in process and returns its report. */
 export async function runSync(db: ScratchDb, build: string, sync: string, options: Partial<ExecOptions> = {}): Promise<PlanReport> {
-  const report = await runPlans([join(build, sync, 'plan.json')], { ...(db.url ? { default: db.url } : {}), byName: {}, folder: db.folder ?? '', embedded: !db.url }, execOptions(options));
+  const report = await runPlans(
+    [join(build, sync, 'plan.json')],
+    { ...(db.url ? { default: db.url } : {}), byName: {}, folder: db.folder ?? '', embedded: !db.url },
+    execOptions(options),
+  );
   return report.plans[0] as PlanReport;
 }
 
@@ -91,7 +95,12 @@ export async function until(condition: () => boolean, timeoutMs = 30_000): Promi
  * One describe per scratch engine: its database seeded with `seed` and `start`'s service
  * started before the tests, both closed after. `db()` and `service()` give them to the tests.
  */
-export function perEngine<S extends { api: FakeApi }>(title: string, seed: string, start: () => Promise<S>, tests: (t: { db: () => ScratchDb; service: () => S }) => void): void {
+export function perEngine<S extends { api: FakeApi }>(
+  title: string,
+  seed: string,
+  start: () => Promise<S>,
+  tests: (t: { db: () => ScratchDb; service: () => S }) => void,
+): void {
   for (const engine of scratchEngines) {
     describe(`${title} [${engine.name}]`, () => {
       let db: ScratchDb | undefined;

@@ -83,7 +83,12 @@ export class FakeSalesforce extends FakeService {
 
   private token(form: Record<string, unknown>): Reply {
     const o = this.options;
-    if (form.grant_type !== 'refresh_token' || form.client_id !== o.clientId || form.client_secret !== o.clientSecret || form.refresh_token !== o.refreshToken) {
+    if (
+      form.grant_type !== 'refresh_token' ||
+      form.client_id !== o.clientId ||
+      form.client_secret !== o.clientSecret ||
+      form.refresh_token !== o.refreshToken
+    ) {
       return { status: 400, body: { error: 'invalid_grant', error_description: 'expired access/refresh token' } };
     }
     return { status: 200, body: { access_token: this.accessToken, instance_url: 'https://acme.my.salesforce.com', token_type: 'Bearer' } };
@@ -93,7 +98,12 @@ export class FakeSalesforce extends FakeService {
     const campaign = /^SELECT Id FROM Campaign WHERE Name = ('(?:[^'\\]|\\.)*') LIMIT 1$/.exec(q);
     if (campaign) {
       const name = literals(campaign[1]!)[0];
-      return result([...this.table('Campaign').values()].filter((c) => c.Name === name).slice(0, 1).map((c) => ({ attributes: { type: 'Campaign' }, Id: c.Id })));
+      return result(
+        [...this.table('Campaign').values()]
+          .filter((c) => c.Name === name)
+          .slice(0, 1)
+          .map((c) => ({ attributes: { type: 'Campaign' }, Id: c.Id })),
+      );
     }
     const members = /^SELECT Id, Contact\.(\w+) FROM CampaignMember WHERE CampaignId = ('(?:[^'\\]|\\.)*') AND Contact\.\1 IN \((.*)\)$/.exec(q);
     if (members) {
@@ -103,7 +113,9 @@ export class FakeSalesforce extends FakeService {
       const values = new Set(literals(members[3]!).map((v) => v.toLowerCase()));
       const found = [...this.table('CampaignMember').values()].flatMap((m) => {
         const contact = this.table('Contact').get(String(m.ContactId));
-        return m.CampaignId === campaignId && contact && values.has(String(contact[field]).toLowerCase()) ? [{ attributes: { type: 'CampaignMember' }, Id: m.Id, Contact: { attributes: { type: 'Contact' }, [field]: contact[field] } }] : [];
+        return m.CampaignId === campaignId && contact && values.has(String(contact[field]).toLowerCase())
+          ? [{ attributes: { type: 'CampaignMember' }, Id: m.Id, Contact: { attributes: { type: 'Contact' }, [field]: contact[field] } }]
+          : [];
       });
       return result(found);
     }

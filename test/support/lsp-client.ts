@@ -123,7 +123,9 @@ export class LspClient {
     const text = this.text(path);
     this.#texts.set(path, text);
     this.#versions.set(path, 1);
-    await this.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri: this.uri(path), languageId: 'sync', version: 1, text } });
+    await this.connection.sendNotification(DidOpenTextDocumentNotification.type, {
+      textDocument: { uri: this.uri(path), languageId: 'sync', version: 1, text },
+    });
   }
 
   /** Replace the whole text of an open file. */

@@ -11,11 +11,7 @@ interface Walk {
   statements: string[];
 }
 
-export function readParseTree(
-  tree: SqlfluffTree,
-  source: string,
-  label: string,
-): { unparsable: Walk['unparsable']; statements: string[] } {
+export function readParseTree(tree: SqlfluffTree, source: string, label: string): { unparsable: Walk['unparsable']; statements: string[] } {
   const w: Walk = { text: '', unparsable: [], statements: [] };
   visit(undefined, tree, w, false);
   // sqlfluff reads files with universal newlines.
@@ -30,9 +26,7 @@ const TRIVIA = new Set(['whitespace', 'newline', 'inline_comment', 'block_commen
 function children(node: SqlfluffTree): Array<[string | undefined, SqlfluffTree]> {
   if (typeof node === 'string') return [];
   if (!Array.isArray(node)) return Object.entries(node);
-  return node.flatMap((c): Array<[string | undefined, SqlfluffTree]> =>
-    typeof c === 'object' && !Array.isArray(c) ? Object.entries(c) : [[undefined, c]],
-  );
+  return node.flatMap((c): Array<[string | undefined, SqlfluffTree]> => (typeof c === 'object' && !Array.isArray(c) ? Object.entries(c) : [[undefined, c]]));
 }
 
 function visit(type: string | undefined, node: SqlfluffTree, w: Walk, inUnparsable: boolean): void {

@@ -80,9 +80,7 @@ export async function parseManyWithSqlfluff(inputs: readonly SqlfluffInput[]): P
       const path = paths[i]!;
       if (!trees.has(path)) throw new Error(`sqlfluff returned nothing for ${path}`);
       const tree = trees.get(path) ?? null;
-      return tree === null
-        ? { unparsable: [], statements: [], raw: null }
-        : { ...readParseTree(tree, inp.sql, `${inp.dialect} input #${i}`), raw: tree };
+      return tree === null ? { unparsable: [], statements: [], raw: null } : { ...readParseTree(tree, inp.sql, `${inp.dialect} input #${i}`), raw: tree };
     });
     await explainFailures(dir, paths, results);
     return results;

@@ -34,10 +34,12 @@ export function record(ctx: ApiContext): Template {
 
 /** The given settings that are set, by name (connection blocks of non-HTTP transports). */
 export function settingsOf(ctx: ApiContext, names: string[]): Record<string, Template> {
-  return Object.fromEntries(names.flatMap((n) => {
-    const v = ctx.setting(n);
-    return v === undefined ? [] : [[n, v]];
-  }));
+  return Object.fromEntries(
+    names.flatMap((n) => {
+      const v = ctx.setting(n);
+      return v === undefined ? [] : [[n, v]];
+    }),
+  );
 }
 
 /** A setting the description cannot do without; the checker's schema guarantees required ones. */
@@ -75,7 +77,13 @@ export const jsonHeaders = (auth: Record<string, Template>): Record<string, Temp
 
 export const bearer = (token: Template): Record<string, Template> => ({ Authorization: concat('Bearer ', token) });
 
-export function jsonRequest(method: HttpRequest['method'], url: Template, headers: Record<string, Template>, body?: Template, query?: Record<string, Template>): HttpRequest {
+export function jsonRequest(
+  method: HttpRequest['method'],
+  url: Template,
+  headers: Record<string, Template>,
+  body?: Template,
+  query?: Record<string, Template>,
+): HttpRequest {
   return { method, url, ...(query ? { query } : {}), headers, ...(body === undefined ? {} : { body: { encoding: 'json', template: body } }) };
 }
 
@@ -114,7 +122,9 @@ export function placedFields(ctx: ApiContext): { top: string[]; rest: string[] }
 export const onTop = (ctx: ApiContext, field: string): boolean => resolveField(ctx.fieldRules, field).spec?.top === true;
 
 /** Rows of a step, as the plan's JSON needs them. */
-export function send(fields: Omit<SendStep, 'kind' | 'retry' | 'ordered' | 'rateLimit'> & Partial<Pick<SendStep, 'retry' | 'ordered'>> & { rateLimit?: RateLimit | undefined }): SendStep {
+export function send(
+  fields: Omit<SendStep, 'kind' | 'retry' | 'ordered' | 'rateLimit'> & Partial<Pick<SendStep, 'retry' | 'ordered'>> & { rateLimit?: RateLimit | undefined },
+): SendStep {
   const { rateLimit, ...rest } = fields;
   return { kind: 'send', ...rest, ordered: fields.ordered ?? false, retry: fields.retry ?? standardRetry, ...(rateLimit ? { rateLimit } : {}) };
 }

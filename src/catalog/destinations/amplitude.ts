@@ -8,7 +8,21 @@ const integers: FieldSpec = { types: ['int', 'bigint'] };
 // Ids are strings of at least min_id_length characters; a numeric id column is sent as its decimal text.
 const id: FieldSpec = { encode: 'text', types: ['string', 'int', 'bigint'] };
 // The device and place keys both APIs document.
-const deviceKeys = ['app_version', 'platform', 'os_name', 'os_version', 'device_brand', 'device_manufacturer', 'device_model', 'carrier', 'country', 'region', 'city', 'dma', 'language'];
+const deviceKeys = [
+  'app_version',
+  'platform',
+  'os_name',
+  'os_version',
+  'device_brand',
+  'device_manufacturer',
+  'device_model',
+  'carrier',
+  'country',
+  'region',
+  'city',
+  'dma',
+  'language',
+];
 const strings = (names: string[]) => Object.fromEntries(names.map((n) => [n, top()]));
 
 /**

@@ -10,7 +10,23 @@ const attributes: FieldRules = {
   docs: 'https://www.braze.com/docs/api/objects_filters/user_attributes_object/',
   closed: false,
   fields: {
-    ...Object.fromEntries(['external_id', 'braze_id', 'email', 'phone', 'first_name', 'last_name', 'home_city', 'country', 'language', 'time_zone', 'gender', 'email_subscribe', 'push_subscribe'].map((f) => [f, text])),
+    ...Object.fromEntries(
+      [
+        'external_id',
+        'braze_id',
+        'email',
+        'phone',
+        'first_name',
+        'last_name',
+        'home_city',
+        'country',
+        'language',
+        'time_zone',
+        'gender',
+        'email_subscribe',
+        'push_subscribe',
+      ].map((f) => [f, text]),
+    ),
     // "String in format YYYY-MM-DD".
     dob: { types: ['date', 'string'], encode: 'text' },
     _update_existing_only: { setBy: 'syncwright sets `_update_existing_only` where a mode must not create users' },

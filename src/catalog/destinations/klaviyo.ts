@@ -12,7 +12,9 @@ const profile: FieldRules = {
   describes: 'Klaviyo profile attributes',
   docs: 'https://developers.klaviyo.com/en/reference/bulk_import_profiles',
   closed: false,
-  fields: Object.fromEntries(['email', 'phone_number', 'external_id', 'first_name', 'last_name', 'organization', 'title', 'locale', 'image'].map((f) => [f, attribute])),
+  fields: Object.fromEntries(
+    ['email', 'phone_number', 'external_id', 'first_name', 'last_name', 'organization', 'title', 'locale', 'image'].map((f) => [f, attribute]),
+  ),
   identifiers: { fields: ['email', 'phone_number', 'external_id'], why: 'Klaviyo finds a profile by its email, phone_number or external_id' },
 };
 

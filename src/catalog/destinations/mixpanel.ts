@@ -25,7 +25,7 @@ const profileProperties: FieldRules = {
   closed: false,
   fields: {
     $distinct_id: { identifierOnly: "the sync's identifier is the profile's $distinct_id" },
-    $token: { setBy: 'the project token comes from the destination\'s `project_token`' },
+    $token: { setBy: "the project token comes from the destination's `project_token`" },
     $set: { setBy: 'every mapped field is set as a profile property' },
   },
 };

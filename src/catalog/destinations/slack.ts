@@ -5,9 +5,7 @@ export const slack = defineDestination({
   type: 'slack',
   title: 'Slack',
   category: 'other',
-  objectKinds: [
-    { kind: 'channel', describes: 'a channel name or id, e.g. "#sales" or C0123456789; absent = default_channel', target: 'optional' },
-  ],
+  objectKinds: [{ kind: 'channel', describes: 'a channel name or id, e.g. "#sales" or C0123456789; absent = default_channel', target: 'optional' }],
   settings: settingsSchema(
     {
       token: secret('a bot token (xoxb-...) with chat:write'),

@@ -33,7 +33,7 @@ export const s3 = defineDestination({
       endpoint: serviceEndpoint,
       // Server-side encryption of every object written: S3-managed keys, KMS, or dual-layer KMS.
       server_side_encryption: oneOfValues(['AES256', 'aws:kms', 'aws:kms:dsse']),
-      kms_key_id: text('the KMS key (id, ARN or alias) for aws:kms encryption; absent = the bucket\'s default key'),
+      kms_key_id: text("the KMS key (id, ARN or alias) for aws:kms encryption; absent = the bucket's default key"),
     },
     ['bucket', 'region'],
     { ...awsKeyRules, dependentRequired: { ...(awsKeyRules.dependentRequired as object), kms_key_id: ['server_side_encryption'] } },

@@ -26,7 +26,9 @@ export const webhook = defineDestination({
       patternProperties: {
         [`^${headerSettingPrefix}(?!(${ownHeaders.join('|')})$|x_syncwright_)[a-z][a-z0-9_]*$`]: envOr(
           { type: 'string', pattern: '^[\\t\\x20-\\x7e]*$' },
-          { description: `\`${headerSettingPrefix}<name>\` sends the header <name> (\`_\` read as \`-\`), its value a string or env("VAR"); not ${ownHeaders.join(', ')} or x_syncwright_*, which syncwright sets` },
+          {
+            description: `\`${headerSettingPrefix}<name>\` sends the header <name> (\`_\` read as \`-\`), its value a string or env("VAR"); not ${ownHeaders.join(', ')} or x_syncwright_*, which syncwright sets`,
+          },
         ),
       },
     },

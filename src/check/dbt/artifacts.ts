@@ -90,7 +90,9 @@ export function readDbtProject(manifest: unknown, catalog?: unknown): DbtProject
       ...(str(raw.database) ? { database: str(raw.database)! } : {}),
       schema,
       alias: str(raw.alias) ?? str(raw.identifier) ?? name,
-      relation: relationParts(str(raw.relation_name)) ?? [str(raw.database), schema, str(raw.alias) ?? name].filter((p): p is string => !!p).map((text) => ({ text, quoted: true })),
+      relation:
+        relationParts(str(raw.relation_name)) ??
+        [str(raw.database), schema, str(raw.alias) ?? name].filter((p): p is string => !!p).map((text) => ({ text, quoted: true })),
       columns: columnsOf(raw, catalogNodes?.get(id)),
       notNull: new Set(),
       unique: new Set(),

@@ -21,11 +21,18 @@ export interface ResolvedDbtModel {
  * `declared`: the `columns` block's columns, when the model has one; then the model has those
  * (each must be one of dbt's, of the same type), else every column dbt knows.
  */
-export function resolveDbtModel(name: Ident, modelName: string, source: CheckedSource, project: DbtProject, declared: CheckedColumn[] | undefined, r: Reporter): ResolvedDbtModel | undefined {
+export function resolveDbtModel(
+  name: Ident,
+  modelName: string,
+  source: CheckedSource,
+  project: DbtProject,
+  declared: CheckedColumn[] | undefined,
+  r: Reporter,
+): ResolvedDbtModel | undefined {
   const found = project.models.get(name.text);
   if (!found) {
     const advice = nameHints(name, [...project.models.keys()], 'dbt models');
-    advice.hints.push('the names are those of the dbt project\'s manifest.json: run `dbt compile` (or `dbt parse`) after renaming a model');
+    advice.hints.push("the names are those of the dbt project's manifest.json: run `dbt compile` (or `dbt parse`) after renaming a model");
     r.report('unknown-reference', name.span, { kind: 'dbt model', name: name.text }, advice);
     return undefined;
   }
@@ -48,7 +55,11 @@ export function resolveDbtModel(name: Ident, modelName: string, source: CheckedS
     for (const c of declared) {
       const theirs = known.get(nameKey(source.dialect, c.name));
       if (!theirs) {
-        const advice = nameHints(c.name, found.columns.map((x) => x.name), `columns of dbt model \`${found.name}\``);
+        const advice = nameHints(
+          c.name,
+          found.columns.map((x) => x.name),
+          `columns of dbt model \`${found.name}\``,
+        );
         r.report('unknown-column', c.name.span, { name: c.name.text, model: modelName }, advice);
         ok = false;
         continue;
@@ -56,9 +67,17 @@ export function resolveDbtModel(name: Ident, modelName: string, source: CheckedS
       const read = theirs.type === undefined ? undefined : readWarehouseType(theirs.type);
       // A type dbt does not give, or the language cannot read, is taken as declared.
       if (read && read.type !== c.type) {
-        r.report('dbt-column-type', c.name.span, { column: c.name.text, declared: c.type, model: found.name, actual: theirs.type?.toLowerCase() === read.type ? read.type : `${theirs.type} (${read.type})` }, [
-          `declare it \`${read.type}\`, or cast it in the dbt model`,
-        ]);
+        r.report(
+          'dbt-column-type',
+          c.name.span,
+          {
+            column: c.name.text,
+            declared: c.type,
+            model: found.name,
+            actual: theirs.type?.toLowerCase() === read.type ? read.type : `${theirs.type} (${read.type})`,
+          },
+          [`declare it \`${read.type}\`, or cast it in the dbt model`],
+        );
         ok = false;
         continue;
       }
@@ -67,14 +86,22 @@ export function resolveDbtModel(name: Ident, modelName: string, source: CheckedS
   } else {
     for (const c of found.columns) {
       if (c.type === undefined) {
-        r.report('untyped-dbt-column', name.span, { column: c.name, model: found.name }, [fix(c.name), 'or declare the columns the syncs use in a `columns` block: `columns { id bigint }`']);
+        r.report('untyped-dbt-column', name.span, { column: c.name, model: found.name }, [
+          fix(c.name),
+          'or declare the columns the syncs use in a `columns` block: `columns { id bigint }`',
+        ]);
         ok = false;
         continue;
       }
       const read = readWarehouseType(c.type);
       // A column of a type the language has no name for cannot be synced; it is left out, and a sync that maps it says it is unknown.
       if (!read) continue;
-      columns.push({ name: ident(c.name, c.exact), type: read.type, ...(read.precision === undefined ? {} : { precision: read.precision, scale: read.scale! }), nullable: nullable(c.name) });
+      columns.push({
+        name: ident(c.name, c.exact),
+        type: read.type,
+        ...(read.precision === undefined ? {} : { precision: read.precision, scale: read.scale! }),
+        nullable: nullable(c.name),
+      });
     }
     if (found.columns.length === 0) {
       r.report('untyped-dbt-column', name.span, { column: '*', model: found.name }, [fix('each column'), 'the artifacts list no column of this model']);

@@ -28,7 +28,10 @@ interface PgError {
 /** The session statements of a plan's endpoint; a plan without them was not compiled for an engine this executor runs. */
 export function sessionSqlOf(plan: Plan, on: 'source' | 'destination'): SessionSql {
   const sql = plan[on].session;
-  if (!sql) throw new Error(`sync ${plan.sync.name}: the plan has no session statements for its ${on} ${plan[on].name}; compile it again with this version of syncwright`);
+  if (!sql)
+    throw new Error(
+      `sync ${plan.sync.name}: the plan has no session statements for its ${on} ${plan[on].name}; compile it again with this version of syncwright`,
+    );
   return sql;
 }
 
@@ -84,7 +87,10 @@ export function explainSqlError(e: unknown, plan: Plan): string | undefined {
   switch (kind) {
     case 'missingTable': {
       const name = /"([^"]+)"/.exec(err.message)?.[1] ?? 'a table';
-      const fix = err.ranOn?.engine === 'pglite' ? 'pass --database or set DATABASE_URL to run on the database that has it' : 'check the model\'s table, and that --database or DATABASE_URL names the database that has it';
+      const fix =
+        err.ranOn?.engine === 'pglite'
+          ? 'pass --database or set DATABASE_URL to run on the database that has it'
+          : "check the model's table, and that --database or DATABASE_URL names the database that has it";
       return `${sync}: ${name} does not exist in ${where(err.ranOn)}; ${fix}`;
     }
     case 'notNull':

@@ -147,7 +147,9 @@ export function sessionOf(runners: EngineRunners): SqlSession {
     script,
     query,
     pages: <T extends SqlRow>(sql: string, pageSize: number, cursor: CursorSql) =>
-      runners.pages ? markedPages<T>(runners.pages(asSubquery(sql), pageSize, serial), place) : cursorPages<T>((s) => query<T>(s), script, sql, pageSize, cursor),
+      runners.pages
+        ? markedPages<T>(runners.pages(asSubquery(sql), pageSize, serial), place)
+        : cursorPages<T>((s) => query<T>(s), script, sql, pageSize, cursor),
     forSync: (name) => runners.forSync?.(name),
     close: () => runners.close(),
   };
@@ -176,7 +178,8 @@ export async function* cursorPages<T extends SqlRow>(
   sql: CursorSql,
 ): AsyncGenerator<T[]> {
   const { cursorOpen, cursorFetch, cursorClose } = sql;
-  if (cursorOpen === undefined || cursorFetch === undefined || cursorClose === undefined) throw new Error('the plan has no cursor statements for this engine: compile it again with this version of syncwright');
+  if (cursorOpen === undefined || cursorFetch === undefined || cursorClose === undefined)
+    throw new Error('the plan has no cursor statements for this engine: compile it again with this version of syncwright');
   const cursor = `syncwright_cursor_${++cursorCount}`;
   const rows = Math.max(1, Math.floor(pageSize));
   await script(fillSlots(cursorOpen, { cursor, query: asSubquery(query) }));

@@ -19,7 +19,11 @@ type ColumnFound = {
 };
 
 /** Why the target cannot take the sync's rows, or undefined when it can; the statements are the plan's. */
-export async function targetProblems(session: SqlSession, sql: Pick<SessionSql, 'targetExists' | 'targetColumns' | 'targetRequired'>, plan: Plan): Promise<string | undefined> {
+export async function targetProblems(
+  session: SqlSession,
+  sql: Pick<SessionSql, 'targetExists' | 'targetColumns' | 'targetRequired'>,
+  plan: Plan,
+): Promise<string | undefined> {
   const { target, columns, check } = plan.destination;
   const { targetExists, targetColumns, targetRequired } = sql;
   // No target statements (BigQuery): the script's own errors say what does not fit.
@@ -40,7 +44,10 @@ export async function targetProblems(session: SqlSession, sql: Pick<SessionSql, 
   }
   if (inserting.has(plan.sync.mode)) {
     const left = await session.query<{ name: string }>(targetRequired, [table, columns.map((c) => c.name)]);
-    for (const { name } of left) problems.push(`its column ${name} is NOT NULL without a default, and the sync does not write it: map a model column to it, or give it a default`);
+    for (const { name } of left)
+      problems.push(`its column ${name} is NOT NULL without a default, and the sync does not write it: map a model column to it, or give it a default`);
   }
-  return problems.length ? `sync ${plan.sync.name}: the target table ${shown} on ${session.location} cannot take the sync's rows; nothing was run: ${problems.join('; ')}` : undefined;
+  return problems.length
+    ? `sync ${plan.sync.name}: the target table ${shown} on ${session.location} cannot take the sync's rows; nothing was run: ${problems.join('; ')}`
+    : undefined;
 }

@@ -72,7 +72,11 @@ export function readResponse(
   }
   const items = pointerGet(doc, accept.items);
   if (!Array.isArray(items)) {
-    return { accepted: [], rejected: all.map((index) => ({ index, reason: `no list of results at ${accept.items || 'the body'}: ${snippet(res)}` })), retry: [] };
+    return {
+      accepted: [],
+      rejected: all.map((index) => ({ index, reason: `no list of results at ${accept.items || 'the body'}: ${snippet(res)}` })),
+      retry: [],
+    };
   }
   const own = ownItems(accept, items, rows);
   const verdict: Verdict = { accepted: [], rejected: [], retry: [] };
@@ -126,11 +130,16 @@ export function ownItems(accept: Extract<Acceptance, { by: 'items' }>, items: re
     const sent = row.key;
     if (sent === null) return { missing: 'the row has no key to find its result by' };
     const key = fold(sent);
-    if ((rowsByKey.get(key) ?? 0) > 1) return { missing: `another row of the request has the key ${JSON.stringify(sent)}${accept.keyCase === 'insensitive' ? ' (ignoring case, as the destination does)' : ''}, so neither result can be told apart` };
+    if ((rowsByKey.get(key) ?? 0) > 1)
+      return {
+        missing: `another row of the request has the key ${JSON.stringify(sent)}${accept.keyCase === 'insensitive' ? ' (ignoring case, as the destination does)' : ''}, so neither result can be told apart`,
+      };
     const found = byKey.get(key) ?? [];
     if (found.length === 1) return { item: found[0] };
     if (found.length > 1) return { missing: `the response has ${found.length} results for the key ${JSON.stringify(sent)}` };
     const near = keysOfItems.find((k) => k.toLowerCase() === sent.toLowerCase());
-    return { missing: `the response has no result for the key ${JSON.stringify(sent)}${near === undefined ? '' : ` (one for ${JSON.stringify(near)}, which differs in case: results are matched by the exact key sent)`}` };
+    return {
+      missing: `the response has no result for the key ${JSON.stringify(sent)}${near === undefined ? '' : ` (one for ${JSON.stringify(near)}, which differs in case: results are matched by the exact key sent)`}`,
+    };
   });
 }

@@ -15,10 +15,7 @@ export interface HttpResponse {
   body: string;
 }
 
-export type HttpOutcome =
-  | { kind: 'response'; response: HttpResponse }
-  | { kind: 'timeout'; reason: string }
-  | { kind: 'network'; reason: string };
+export type HttpOutcome = { kind: 'response'; response: HttpResponse } | { kind: 'timeout'; reason: string } | { kind: 'network'; reason: string };
 
 export async function sendOnce(request: HttpRequest, timeoutMs: number): Promise<HttpOutcome> {
   const signal = AbortSignal.timeout(timeoutMs);

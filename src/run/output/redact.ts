@@ -41,7 +41,13 @@ export class Redactor {
   /** Registers a secret and the forms it takes in JSON, URLs, forms and Basic credentials; of a URL, its secret parts too. */
   add(value: string | undefined | null): void {
     if (value === undefined || value === null || value.length < minSecretLength || this.secrets.has(value)) return;
-    const forms = [value, JSON.stringify(value).slice(1, -1), encodeURIComponent(value), new URLSearchParams({ v: value }).toString().slice(2), Buffer.from(value, 'utf8').toString('base64')];
+    const forms = [
+      value,
+      JSON.stringify(value).slice(1, -1),
+      encodeURIComponent(value),
+      new URLSearchParams({ v: value }).toString().slice(2),
+      Buffer.from(value, 'utf8').toString('base64'),
+    ];
     for (const f of forms) if (f.length >= minSecretLength) this.secrets.add(f);
     this.pattern = undefined;
     for (const part of urlSecrets(value)) this.add(part);
@@ -55,7 +61,13 @@ export class Redactor {
   redact(text: string): string {
     if (this.secrets.size === 0) return text;
     // Longest first, so that a secret inside a longer one (a token inside a URL) is not left half shown.
-    this.pattern ??= new RegExp([...this.secrets].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|'), 'g');
+    this.pattern ??= new RegExp(
+      [...this.secrets]
+        .sort((a, b) => b.length - a.length)
+        .map(escapeRegExp)
+        .join('|'),
+      'g',
+    );
     return this.redactCuts(text.replace(this.pattern, redacted));
   }
 
@@ -88,7 +100,10 @@ function urlSecrets(value: string): string[] {
       return s;
     }
   };
-  return [url.username, url.password, ...url.searchParams.values(), ...url.pathname.split('/').filter((s) => s.length >= tokenSegment)].flatMap((s) => [s, decode(s)]);
+  return [url.username, url.password, ...url.searchParams.values(), ...url.pathname.split('/').filter((s) => s.length >= tokenSegment)].flatMap((s) => [
+    s,
+    decode(s),
+  ]);
 }
 
 function escapeRegExp(s: string): string {

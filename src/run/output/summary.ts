@@ -15,12 +15,22 @@ export function planSummary(r: PlanReport): string {
   if (r.changes) {
     const c = r.changes;
     const extra = [c.null_keys ? `${c.null_keys} null keys skipped` : '', c.duplicate_keys ? `${c.duplicate_keys} duplicate keys dropped` : ''].filter(Boolean);
-    lines.push(`  change set: ${c.added ?? 0} added, ${c.changed ?? 0} changed, ${c.removed ?? 0} removed, ${c.unchanged ?? 0} unchanged${extra.length ? ` (${extra.join(', ')})` : ''}`);
+    lines.push(
+      `  change set: ${c.added ?? 0} added, ${c.changed ?? 0} changed, ${c.removed ?? 0} removed, ${c.unchanged ?? 0} unchanged${extra.length ? ` (${extra.join(', ')})` : ''}`,
+    );
   }
   for (const s of r.steps) {
     if (s.kind === 'sql') {
       const result = s.result?.[0];
-      lines.push(`  ${s.operation}: ${result ? Object.entries(result).map(([k, v]) => `${k} ${String(v)}`).join(', ') : 'done'} (${seconds(s.ms)})`);
+      lines.push(
+        `  ${s.operation}: ${
+          result
+            ? Object.entries(result)
+                .map(([k, v]) => `${k} ${String(v)}`)
+                .join(', ')
+            : 'done'
+        } (${seconds(s.ms)})`,
+      );
     } else if (s.kind === 'call') {
       if (s.requests) lines.push(`  ${s.operation}: done${s.retries ? `, ${plural(s.retries, 'retry')}` : ''}`);
     } else if (s.skipped) {
@@ -32,7 +42,12 @@ export function planSummary(r: PlanReport): string {
       for (const sample of s.samples ?? []) lines.push(`    ${JSON.stringify(sample)}`);
     } else {
       const refused = s.rejected + s.failed;
-      const parts = [`${s.accepted}/${s.rows} accepted`, refused ? `${refused} refused` : '', s.requests ? plural(s.requests, 'request') : '', s.retries ? plural(s.retries, 'retry') : ''].filter(Boolean);
+      const parts = [
+        `${s.accepted}/${s.rows} accepted`,
+        refused ? `${refused} refused` : '',
+        s.requests ? plural(s.requests, 'request') : '',
+        s.retries ? plural(s.retries, 'retry') : '',
+      ].filter(Boolean);
       lines.push(`  ${s.operation}: ${parts.join(', ')} (${seconds(s.ms)})`);
       for (const w of s.wrote ?? []) lines.push(`    wrote ${w}`);
     }
@@ -46,7 +61,12 @@ export function planSummary(r: PlanReport): string {
 }
 
 /** What the run summary says of plans of each status but ok. */
-const said: Record<Exclude<PlanStatus, 'ok'>, string> = { failed: 'failed', guarded: 'stopped by a guard', busy: 'busy (another run holds it)', rejected: 'with refused rows' };
+const said: Record<Exclude<PlanStatus, 'ok'>, string> = {
+  failed: 'failed',
+  guarded: 'stopped by a guard',
+  busy: 'busy (another run holds it)',
+  rejected: 'with refused rows',
+};
 
 export function runSummary(report: RunReport): string {
   const parts = (Object.keys(said) as (keyof typeof said)[]).flatMap((status) => {

@@ -9,7 +9,21 @@ const identify = { source: 'amplitude/identify' } as const;
 const hosts = (path: string) => [`https://api2.amplitude.com${path}`, `https://api.eu.amplitude.com${path}`];
 
 // The device and place keys both APIs document.
-const deviceKeys = ['app_version', 'platform', 'os_name', 'os_version', 'device_brand', 'device_manufacturer', 'device_model', 'carrier', 'country', 'region', 'city', 'dma', 'language'];
+const deviceKeys = [
+  'app_version',
+  'platform',
+  'os_name',
+  'os_version',
+  'device_brand',
+  'device_manufacturer',
+  'device_model',
+  'carrier',
+  'country',
+  'region',
+  'city',
+  'dma',
+  'language',
+];
 const id = (min: number): JsonSchema => ({ type: 'string', minLength: min, maxLength: 1024 });
 
 /**
@@ -27,7 +41,12 @@ const eventKeys = (minId: number): Record<string, JsonSchema> => ({
   groups: { type: 'object' },
   group_properties: { type: 'object' },
   $skip_user_properties_sync: { type: 'boolean' },
-  ...Object.fromEntries([...deviceKeys, 'productId', 'revenueType', 'ip', 'idfa', 'idfv', 'android_app_set_id', 'adid', 'android_id', 'insert_id', 'user_agent'].map((k) => [k, { type: 'string' }])),
+  ...Object.fromEntries(
+    [...deviceKeys, 'productId', 'revenueType', 'ip', 'idfa', 'idfv', 'android_app_set_id', 'adid', 'android_id', 'insert_id', 'user_agent'].map((k) => [
+      k,
+      { type: 'string' },
+    ]),
+  ),
   currency: { type: 'string' },
   price: { type: 'number' },
   quantity: { type: 'integer' },
@@ -44,7 +63,9 @@ function minIdRule(req: ParsedRequest): string[] {
   const body = req.body as { events?: Record<string, unknown>[]; options?: { min_id_length?: number } } | undefined;
   const min = body?.options?.min_id_length ?? 5;
   return (body?.events ?? []).flatMap((e, i) =>
-    ['user_id', 'device_id'].flatMap((k) => (typeof e[k] === 'string' && (e[k] as string).length < min ? [`events[${i}].${k} is shorter than min_id_length ${min}`] : [])),
+    ['user_id', 'device_id'].flatMap((k) =>
+      typeof e[k] === 'string' && (e[k] as string).length < min ? [`events[${i}].${k} is shorter than min_id_length ${min}`] : [],
+    ),
   );
 }
 
@@ -55,7 +76,11 @@ function minIdRule(req: ParsedRequest): string[] {
 const identity = ['user_id', 'device_id', 'time', 'session_id', 'insert_id', 'event_id', 'revenue', 'price', 'quantity', 'productId', 'revenueType'];
 function topLevelRule(req: ParsedRequest): string[] {
   const events = (req.body as { events?: { event_properties?: Record<string, unknown> }[] } | undefined)?.events ?? [];
-  return events.flatMap((e, i) => Object.keys(e.event_properties ?? {}).filter((k) => identity.includes(k)).map((k) => `events[${i}].event_properties.${k}: a top-level key of the event`));
+  return events.flatMap((e, i) =>
+    Object.keys(e.event_properties ?? {})
+      .filter((k) => identity.includes(k))
+      .map((k) => `events[${i}].event_properties.${k}: a top-level key of the event`),
+  );
 }
 
 export const amplitude: VendorContract = {
@@ -78,7 +103,13 @@ export const amplitude: VendorContract = {
             events: {
               type: 'array',
               minItems: 1,
-              items: { type: 'object', required: ['event_type'], anyOf: [{ required: ['user_id'] }, { required: ['device_id'] }], properties: eventKeys(1), additionalProperties: false },
+              items: {
+                type: 'object',
+                required: ['event_type'],
+                anyOf: [{ required: ['user_id'] }, { required: ['device_id'] }],
+                properties: eventKeys(1),
+                additionalProperties: false,
+              },
             },
             options: { type: 'object', properties: { min_id_length: { type: 'integer', minimum: 1 } }, additionalProperties: false },
           },
@@ -126,7 +157,16 @@ export const amplitude: VendorContract = {
           additionalProperties: false,
         },
       },
-      limits: { items: { pointer: '/identification', max: 1_999, cite: { ...http, at: 'Identify: "All throttling and status code guidance from Amplitude\'s HTTP V2 API applies"; HTTP V2: fewer than 2000 per request' } } },
+      limits: {
+        items: {
+          pointer: '/identification',
+          max: 1_999,
+          cite: {
+            ...http,
+            at: 'Identify: "All throttling and status code guidance from Amplitude\'s HTTP V2 API applies"; HTTP V2: fewer than 2000 per request',
+          },
+        },
+      },
     },
   ],
 };

@@ -55,7 +55,12 @@ export const braze: VendorContract = {
       // rate_limits: "Each request to the /users/track endpoint can contain up to 75 events, 75 attribute updates, and 75 purchases."
       limits: { items: { pointer: '/attributes', max: 75, cite: { ...docs, at: 'rate_limits: "up to 75 ... attribute updates"' } } },
       // (A local server sees no host: the instance is checked where the request names one.)
-      rules: [(req) => (req.params.instance === undefined || /^rest\.[a-z0-9-]+\.braze\.(com|eu)$/.test(req.params.instance) ? [] : [`\`${req.params.instance}\` is not a Braze REST endpoint`])],
+      rules: [
+        (req) =>
+          req.params.instance === undefined || /^rest\.[a-z0-9-]+\.braze\.(com|eu)$/.test(req.params.instance)
+            ? []
+            : [`\`${req.params.instance}\` is not a Braze REST endpoint`],
+      ],
     },
   ],
 };

@@ -18,16 +18,33 @@ export const googleAdsV24: ProtoTable = {
     // services/google_ads_service.proto
     SearchGoogleAdsRequest: {
       file: 'services/google_ads_service.proto',
-      fields: { customer_id: { type: 'string', required: true }, query: { type: 'string', required: true }, page_token: { type: 'string' }, page_size: { type: 'int32' }, validate_only: { type: 'bool' }, search_settings: { type: 'opaque' } },
+      fields: {
+        customer_id: { type: 'string', required: true },
+        query: { type: 'string', required: true },
+        page_token: { type: 'string' },
+        page_size: { type: 'int32' },
+        validate_only: { type: 'bool' },
+        search_settings: { type: 'opaque' },
+      },
     },
     // services/user_list_service.proto
     MutateUserListsRequest: {
       file: 'services/user_list_service.proto',
-      fields: { customer_id: { type: 'string', required: true }, operations: { type: 'message:UserListOperation', repeated: true, required: true }, partial_failure: { type: 'bool' }, validate_only: { type: 'bool' } },
+      fields: {
+        customer_id: { type: 'string', required: true },
+        operations: { type: 'message:UserListOperation', repeated: true, required: true },
+        partial_failure: { type: 'bool' },
+        validate_only: { type: 'bool' },
+      },
     },
     UserListOperation: {
       file: 'services/user_list_service.proto',
-      fields: { update_mask: { type: 'string' }, create: { type: 'message:UserList', oneof: 'operation' }, update: { type: 'message:UserList', oneof: 'operation' }, remove: { type: 'string', oneof: 'operation' } },
+      fields: {
+        update_mask: { type: 'string' },
+        create: { type: 'message:UserList', oneof: 'operation' },
+        update: { type: 'message:UserList', oneof: 'operation' },
+        remove: { type: 'string', oneof: 'operation' },
+      },
       exactlyOne: ['operation'],
     },
     // resources/user_list.proto; "The user list. Exactly one must be set."
@@ -66,12 +83,21 @@ export const googleAdsV24: ProtoTable = {
     // common/user_lists.proto; upload_key_type: "This field is required for an ADD operation."
     CrmBasedUserListInfo: {
       file: 'common/user_lists.proto',
-      fields: { app_id: { type: 'string' }, upload_key_type: { type: 'enum:CustomerMatchUploadKeyType', required: true }, data_source_type: { type: 'enum:UserListCrmDataSourceType' } },
+      fields: {
+        app_id: { type: 'string' },
+        upload_key_type: { type: 'enum:CustomerMatchUploadKeyType', required: true },
+        data_source_type: { type: 'enum:UserListCrmDataSourceType' },
+      },
     },
     // services/offline_user_data_job_service.proto
     CreateOfflineUserDataJobRequest: {
       file: 'services/offline_user_data_job_service.proto',
-      fields: { customer_id: { type: 'string', required: true }, job: { type: 'message:OfflineUserDataJob', required: true }, validate_only: { type: 'bool' }, enable_match_rate_range_preview: { type: 'bool' } },
+      fields: {
+        customer_id: { type: 'string', required: true },
+        job: { type: 'message:OfflineUserDataJob', required: true },
+        validate_only: { type: 'bool' },
+        enable_match_rate_range_preview: { type: 'bool' },
+      },
     },
     RunOfflineUserDataJobRequest: {
       file: 'services/offline_user_data_job_service.proto',
@@ -89,7 +115,11 @@ export const googleAdsV24: ProtoTable = {
     },
     OfflineUserDataJobOperation: {
       file: 'services/offline_user_data_job_service.proto',
-      fields: { create: { type: 'message:UserData', oneof: 'operation' }, remove: { type: 'message:UserData', oneof: 'operation' }, remove_all: { type: 'bool', oneof: 'operation' } },
+      fields: {
+        create: { type: 'message:UserData', oneof: 'operation' },
+        remove: { type: 'message:UserData', oneof: 'operation' },
+        remove_all: { type: 'bool', oneof: 'operation' },
+      },
     },
     // resources/offline_user_data_job.proto
     OfflineUserDataJob: {
@@ -115,7 +145,12 @@ export const googleAdsV24: ProtoTable = {
     // user_identifiers: "User identification info. Required."
     UserData: {
       file: 'common/offline_user_data.proto',
-      fields: { user_identifiers: { type: 'message:UserIdentifier', repeated: true, required: true }, transaction_attribute: { type: 'opaque' }, user_attribute: { type: 'opaque' }, consent: { type: 'message:Consent' } },
+      fields: {
+        user_identifiers: { type: 'message:UserIdentifier', repeated: true, required: true },
+        transaction_attribute: { type: 'opaque' },
+        user_attribute: { type: 'opaque' },
+        consent: { type: 'message:Consent' },
+      },
     },
     // "Exactly one must be specified."
     UserIdentifier: {
@@ -147,7 +182,14 @@ export const googleAdsV24: ProtoTable = {
     UserListMembershipStatus: ['UNSPECIFIED', 'UNKNOWN', 'OPEN', 'CLOSED'],
     CustomerMatchUploadKeyType: ['UNSPECIFIED', 'UNKNOWN', 'CONTACT_INFO', 'CRM_ID', 'MOBILE_ADVERTISING_ID'],
     UserListCrmDataSourceType: ['UNSPECIFIED', 'UNKNOWN', 'FIRST_PARTY', 'THIRD_PARTY_CREDIT_BUREAU', 'THIRD_PARTY_VOTER_FILE', 'THIRD_PARTY_PARTNER_DATA'],
-    OfflineUserDataJobType: ['UNSPECIFIED', 'UNKNOWN', 'STORE_SALES_UPLOAD_FIRST_PARTY', 'STORE_SALES_UPLOAD_THIRD_PARTY', 'CUSTOMER_MATCH_USER_LIST', 'CUSTOMER_MATCH_WITH_ATTRIBUTES'],
+    OfflineUserDataJobType: [
+      'UNSPECIFIED',
+      'UNKNOWN',
+      'STORE_SALES_UPLOAD_FIRST_PARTY',
+      'STORE_SALES_UPLOAD_THIRD_PARTY',
+      'CUSTOMER_MATCH_USER_LIST',
+      'CUSTOMER_MATCH_WITH_ATTRIBUTES',
+    ],
     ConsentStatus: ['UNSPECIFIED', 'UNKNOWN', 'GRANTED', 'DENIED'],
     UserIdentifierSource: ['UNSPECIFIED', 'UNKNOWN', 'FIRST_PARTY', 'THIRD_PARTY'],
   },
@@ -155,9 +197,14 @@ export const googleAdsV24: ProtoTable = {
 
 // https://developers.google.com/google-ads/api/rest/auth: the access token as a bearer token and
 // the developer token on every call; login-customer-id (ten digits) when going through a manager.
-const headers = headerSchema({ authorization: bearerToken, 'developer-token': '^\\S', 'login-customer-id': '^[0-9]{10}$', 'content-type': jsonType }, ['login-customer-id']);
+const headers = headerSchema({ authorization: bearerToken, 'developer-token': '^\\S', 'login-customer-id': '^[0-9]{10}$', 'content-type': jsonType }, [
+  'login-customer-id',
+]);
 
-const digits = (name: string) => (req: ParsedRequest): string[] => (/^[0-9]{10}$/.test(req.params[name] ?? '') ? [] : [`the customer id in the path is \`${req.params[name]}\`, not ten digits`]);
+const digits =
+  (name: string) =>
+  (req: ParsedRequest): string[] =>
+    /^[0-9]{10}$/.test(req.params[name] ?? '') ? [] : [`the customer id in the path is \`${req.params[name]}\`, not ten digits`];
 
 /** Identifiers of an AddOfflineUserDataJobOperationsRequest body: every UserIdentifier of every operation's UserData. */
 export function identifiersOf(body: unknown): number[] {
@@ -192,14 +239,37 @@ export const googleAds: VendorContract = {
         schema: {
           type: 'object',
           required: ['grant_type', 'client_id', 'client_secret', 'refresh_token'],
-          properties: { grant_type: { const: 'refresh_token' }, client_id: { type: 'string', minLength: 1 }, client_secret: { type: 'string', minLength: 1 }, refresh_token: { type: 'string', minLength: 1 } },
+          properties: {
+            grant_type: { const: 'refresh_token' },
+            client_id: { type: 'string', minLength: 1 },
+            client_secret: { type: 'string', minLength: 1 },
+            refresh_token: { type: 'string', minLength: 1 },
+          },
           additionalProperties: false,
         },
       },
     },
-    rpc('google.ads.search', 'GoogleAdsService.Search: post /v24/customers/{customer_id=*}/googleAds:search, body *', `${host}/v24/customers/{customer_id}/googleAds:search`, 'SearchGoogleAdsRequest', { rules: [digits('customer_id')] }),
-    rpc('google.user_lists.mutate', 'UserListService.MutateUserLists: post /v24/customers/{customer_id=*}/userLists:mutate, body *', `${host}/v24/customers/{customer_id}/userLists:mutate`, 'MutateUserListsRequest', { rules: [digits('customer_id')] }),
-    rpc('google.jobs.create', 'OfflineUserDataJobService.CreateOfflineUserDataJob: post /v24/customers/{customer_id=*}/offlineUserDataJobs:create, body *', `${host}/v24/customers/{customer_id}/offlineUserDataJobs:create`, 'CreateOfflineUserDataJobRequest', { rules: [digits('customer_id')] }),
+    rpc(
+      'google.ads.search',
+      'GoogleAdsService.Search: post /v24/customers/{customer_id=*}/googleAds:search, body *',
+      `${host}/v24/customers/{customer_id}/googleAds:search`,
+      'SearchGoogleAdsRequest',
+      { rules: [digits('customer_id')] },
+    ),
+    rpc(
+      'google.user_lists.mutate',
+      'UserListService.MutateUserLists: post /v24/customers/{customer_id=*}/userLists:mutate, body *',
+      `${host}/v24/customers/{customer_id}/userLists:mutate`,
+      'MutateUserListsRequest',
+      { rules: [digits('customer_id')] },
+    ),
+    rpc(
+      'google.jobs.create',
+      'OfflineUserDataJobService.CreateOfflineUserDataJob: post /v24/customers/{customer_id=*}/offlineUserDataJobs:create, body *',
+      `${host}/v24/customers/{customer_id}/offlineUserDataJobs:create`,
+      'CreateOfflineUserDataJobRequest',
+      { rules: [digits('customer_id')] },
+    ),
     rpc(
       'google.jobs.add_operations',
       'OfflineUserDataJobService.AddOfflineUserDataJobOperations: post /v24/{resource_name=customers/*/offlineUserDataJobs/*}:addOperations, body *',
@@ -214,7 +284,10 @@ export const googleAds: VendorContract = {
           },
         },
         rules: [
-          (req) => (/^customers\/[0-9]{10}\/offlineUserDataJobs\/[0-9]+$/.test(req.params.resource_name ?? '') ? [] : [`\`${req.params.resource_name}\` is not an offline user data job`]),
+          (req) =>
+            /^customers\/[0-9]{10}\/offlineUserDataJobs\/[0-9]+$/.test(req.params.resource_name ?? '')
+              ? []
+              : [`\`${req.params.resource_name}\` is not an offline user data job`],
           // "Maximum number of user identifiers allowed per request is 100,000 and per operation is 20."
           (req) => identifiersOf(req.body).flatMap((n, i) => (n > 20 ? [`operations[${i}] has ${n} user identifiers; at most 20 per operation`] : [])),
         ],

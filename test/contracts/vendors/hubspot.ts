@@ -15,7 +15,12 @@ const jsonHeaders = headerSchema({ authorization: bearerToken, 'content-type': j
 // SimplePublicObjectBatchInput*.properties: `additionalProperties: {type: string}`.
 const properties: JsonSchema = { type: 'object', additionalProperties: { type: 'string' } };
 
-const schema = (required: string[], props: Record<string, JsonSchema>): JsonSchema => ({ type: 'object', required, properties: props, additionalProperties: false });
+const schema = (required: string[], props: Record<string, JsonSchema>): JsonSchema => ({
+  type: 'object',
+  required,
+  properties: props,
+  additionalProperties: false,
+});
 
 // Batch calls take 100 inputs (documented beside the spec, which states no maximum).
 const batchLimit = { pointer: '/inputs', max: 100, cite: { source: 'hubspot/docs', at: 'CRM batch endpoints: 100 inputs per request' } } as const;
@@ -46,11 +51,23 @@ export const hubspot: VendorContract = {
   vendor: 'hubspot',
   operations: [
     // SimplePublicObjectBatchInputForCreate: required associations, properties.
-    batch('create', schema(['associations', 'properties'], { associations: { type: 'array', items: association }, objectWriteTraceId: { type: 'string' }, properties }), 'post-/crm/v3/objects/{objectType}/batch/create_create'),
+    batch(
+      'create',
+      schema(['associations', 'properties'], { associations: { type: 'array', items: association }, objectWriteTraceId: { type: 'string' }, properties }),
+      'post-/crm/v3/objects/{objectType}/batch/create_create',
+    ),
     // SimplePublicObjectBatchInput: required id, properties.
-    batch('update', schema(['id', 'properties'], { id: { type: 'string' }, idProperty: { type: 'string' }, objectWriteTraceId: { type: 'string' }, properties }), 'post-/crm/v3/objects/{objectType}/batch/update_update'),
+    batch(
+      'update',
+      schema(['id', 'properties'], { id: { type: 'string' }, idProperty: { type: 'string' }, objectWriteTraceId: { type: 'string' }, properties }),
+      'post-/crm/v3/objects/{objectType}/batch/update_update',
+    ),
     // SimplePublicObjectBatchInputUpsert: required id, properties.
-    batch('upsert', schema(['id', 'properties'], { id: { type: 'string' }, idProperty: { type: 'string' }, objectWriteTraceId: { type: 'string' }, properties }), 'post-/crm/v3/objects/{objectType}/batch/upsert_upsert'),
+    batch(
+      'upsert',
+      schema(['id', 'properties'], { id: { type: 'string' }, idProperty: { type: 'string' }, objectWriteTraceId: { type: 'string' }, properties }),
+      'post-/crm/v3/objects/{objectType}/batch/upsert_upsert',
+    ),
     // BatchInputSimplePublicObjectId: inputs of {id}.
     batch('archive', schema(['id'], { id: { type: 'string' } }), 'post-/crm/v3/objects/{objectType}/batch/archive_archive'),
     {

@@ -11,8 +11,27 @@ const host = 'https://a.klaviyo.com';
 
 /** GA revisions (klaviyo/openapi, one branch per revision). */
 export const klaviyoRevisions = [
-  '2022-10-17', '2023-01-24', '2023-02-22', '2023-06-15', '2023-07-15', '2023-08-15', '2023-09-15', '2023-10-15', '2023-12-15', '2024-02-15',
-  '2024-05-15', '2024-06-15', '2024-07-15', '2024-10-15', '2025-01-15', '2025-04-15', '2025-07-15', '2025-10-15', '2026-01-15', '2026-04-15', '2026-07-15',
+  '2022-10-17',
+  '2023-01-24',
+  '2023-02-22',
+  '2023-06-15',
+  '2023-07-15',
+  '2023-08-15',
+  '2023-09-15',
+  '2023-10-15',
+  '2023-12-15',
+  '2024-02-15',
+  '2024-05-15',
+  '2024-06-15',
+  '2024-07-15',
+  '2024-10-15',
+  '2025-01-15',
+  '2025-04-15',
+  '2025-07-15',
+  '2025-10-15',
+  '2026-01-15',
+  '2026-04-15',
+  '2026-07-15',
 ];
 
 // Klaviyo-API-Key security scheme; `revision` header parameter: required, YYYY-MM-DD[.suffix].
@@ -26,7 +45,12 @@ const headers = (body: boolean): JsonSchema => ({
   required: ['authorization', 'revision', ...(body ? ['content-type'] : [])],
 });
 
-const object = (required: string[], properties: Record<string, JsonSchema>, additional = false): JsonSchema => ({ type: 'object', required, properties, ...(additional ? {} : { additionalProperties: false }) });
+const object = (required: string[], properties: Record<string, JsonSchema>, additional = false): JsonSchema => ({
+  type: 'object',
+  required,
+  properties,
+  ...(additional ? {} : { additionalProperties: false }),
+});
 const nullableString: JsonSchema = { type: ['string', 'null'] };
 
 // ProfileUpsertQueryResourceObject: type profile, attributes (standard fields, custom `properties`), meta.
@@ -57,7 +81,11 @@ const profile = object(['type', 'attributes'], {
 
 const listRef = object(['type', 'id'], { type: { const: 'list' }, id: { type: 'string', minLength: 1 } });
 const profileRef = object(['type', 'id'], { type: { const: 'profile' }, id: { type: 'string', minLength: 1 } });
-const thousand = { pointer: '/data', max: 1_000, cite: { ...spec, at: 'add_profiles_to_list / remove_profiles_from_list: "a maximum of 1000 profiles per call"' } } as const;
+const thousand = {
+  pointer: '/data',
+  max: 1_000,
+  cite: { ...spec, at: 'add_profiles_to_list / remove_profiles_from_list: "a maximum of 1000 profiles per call"' },
+} as const;
 
 const relationships = (method: 'POST' | 'DELETE', operationId: string): Operation => ({
   id: `klaviyo.${operationId}`,
@@ -109,7 +137,15 @@ export const klaviyo: VendorContract = {
       method: 'POST',
       url: [`${host}/api/lists`],
       headers: headers(true),
-      body: { encoding: 'json', schema: object(['data'], { data: object(['type', 'attributes'], { type: { const: 'list' }, attributes: object(['name'], { name: { type: 'string', minLength: 1 }, opt_in_process: { enum: ['double_opt_in', 'single_opt_in', null] } }) }) }) },
+      body: {
+        encoding: 'json',
+        schema: object(['data'], {
+          data: object(['type', 'attributes'], {
+            type: { const: 'list' },
+            attributes: object(['name'], { name: { type: 'string', minLength: 1 }, opt_in_process: { enum: ['double_opt_in', 'single_opt_in', null] } }),
+          }),
+        }),
+      },
     },
     relationships('POST', 'add_profiles_to_list'),
     relationships('DELETE', 'remove_profiles_from_list'),

@@ -49,7 +49,8 @@ function rows(body: unknown): string[] {
     if (row.every((v) => v === '')) problems.push(`data[${i}] has no value`);
     row.forEach((v, k) => {
       const key = schema[k];
-      if (key && !unhashed.has(key) && typeof v === 'string' && !/^([0-9a-f]{64})?$/.test(v)) problems.push(`data[${i}][${k}] (${key}) is not a SHA-256 hex digest or blank`);
+      if (key && !unhashed.has(key) && typeof v === 'string' && !/^([0-9a-f]{64})?$/.test(v))
+        problems.push(`data[${i}][${k}] (${key}) is not a SHA-256 hex digest or blank`);
     });
   });
   return problems;
@@ -63,7 +64,15 @@ const users = (method: 'POST' | 'DELETE'): Operation => ({
   method,
   url: [`${graph}/{audienceId}/users`],
   headers: jsonHeaders,
-  body: { encoding: 'json', schema: { type: 'object', required: ['payload'], properties: { payload, session: { type: 'object' }, namespace: { type: 'string' } }, additionalProperties: false } },
+  body: {
+    encoding: 'json',
+    schema: {
+      type: 'object',
+      required: ['payload'],
+      properties: { payload, session: { type: 'object' }, namespace: { type: 'string' } },
+      additionalProperties: false,
+    },
+  },
   limits: { items: tenThousand },
   rules: [(req) => rows(req.body)],
 });
@@ -90,7 +99,12 @@ export const meta: VendorContract = {
             session: {
               type: 'object',
               required: ['session_id', 'batch_seq', 'last_batch_flag'],
-              properties: { session_id: { type: 'integer', minimum: 1 }, batch_seq: { type: 'integer', minimum: 1 }, last_batch_flag: { type: 'boolean' }, estimated_num_total: { type: 'integer', minimum: 0 } },
+              properties: {
+                session_id: { type: 'integer', minimum: 1 },
+                batch_seq: { type: 'integer', minimum: 1 },
+                last_batch_flag: { type: 'boolean' },
+                estimated_num_total: { type: 'integer', minimum: 0 },
+              },
               additionalProperties: false,
             },
             namespace: { type: 'string' },
@@ -109,7 +123,12 @@ export const meta: VendorContract = {
       headers,
       query: {
         type: 'object',
-        properties: { fields: { type: 'string', pattern: '^[a-z_]+(,[a-z_]+)*$' }, filtering: { type: 'string', pattern: '^\\[' }, business_id: { type: 'string' }, pixel_id: { type: 'string' } },
+        properties: {
+          fields: { type: 'string', pattern: '^[a-z_]+(,[a-z_]+)*$' },
+          filtering: { type: 'string', pattern: '^\\[' },
+          business_id: { type: 'string' },
+          pixel_id: { type: 'string' },
+        },
         additionalProperties: false,
       },
       body: { encoding: 'none' },
@@ -129,7 +148,29 @@ export const meta: VendorContract = {
           properties: {
             name: { type: 'string', minLength: 1 },
             description: { type: 'string' },
-            subtype: { enum: ['APP', 'BAG_OF_ACCOUNTS', 'BIDDING', 'CLAIM', 'CUSTOM', 'ENGAGEMENT', 'EXCLUSION', 'FOX', 'LOOKALIKE', 'MANAGED', 'MEASUREMENT', 'MESSENGER_SUBSCRIBER_LIST', 'OFFLINE_CONVERSION', 'PARTNER', 'PRIMARY', 'REGULATED_CATEGORIES_AUDIENCE', 'STUDY_RULE_AUDIENCE', 'VIDEO', 'WEBSITE'] },
+            subtype: {
+              enum: [
+                'APP',
+                'BAG_OF_ACCOUNTS',
+                'BIDDING',
+                'CLAIM',
+                'CUSTOM',
+                'ENGAGEMENT',
+                'EXCLUSION',
+                'FOX',
+                'LOOKALIKE',
+                'MANAGED',
+                'MEASUREMENT',
+                'MESSENGER_SUBSCRIBER_LIST',
+                'OFFLINE_CONVERSION',
+                'PARTNER',
+                'PRIMARY',
+                'REGULATED_CATEGORIES_AUDIENCE',
+                'STUDY_RULE_AUDIENCE',
+                'VIDEO',
+                'WEBSITE',
+              ],
+            },
             customer_file_source: { enum: ['BOTH_USER_AND_PARTNER_PROVIDED', 'PARTNER_PROVIDED_ONLY', 'USER_PROVIDED_ONLY'] },
             retention_days: { type: 'integer', minimum: 0 },
           },

@@ -10,7 +10,25 @@ const importDocs = { source: 'mixpanel/import-events' } as const;
 const hosts = (path: string) => ['api', 'api-eu', 'api-in'].map((h) => `https://${h}.mixpanel.com${path}`);
 
 /** Values the import reference refuses as distinct_id and $insert_id. */
-const refusedIds = ['00000000-0000-0000-0000-000000000000', 'anon', 'anonymous', 'nil', 'none', 'null', 'n/a', 'na', 'undefined', 'unknown', '<nil>', '0', '-1', 'true', 'false', '[]', '{}'];
+const refusedIds = [
+  '00000000-0000-0000-0000-000000000000',
+  'anon',
+  'anonymous',
+  'nil',
+  'none',
+  'null',
+  'n/a',
+  'na',
+  'undefined',
+  'unknown',
+  '<nil>',
+  '0',
+  '-1',
+  'true',
+  'false',
+  '[]',
+  '{}',
+];
 
 // import-events: each event needs event, properties.time (integer seconds or ms since epoch),
 // properties.distinct_id (string), properties.$insert_id ("≤ 36 bytes and contain only
@@ -53,8 +71,17 @@ export const mixpanel: VendorContract = {
       url: hosts('/import'),
       // `project_id` is required for service-account authentication; with the project's secret
       // or token "If project_id is not specified, the request will be authenticated using the provided token".
-      query: { type: 'object', required: ['strict'], properties: { strict: { enum: ['0', '1'] }, project_id: { type: 'string', pattern: '^[0-9]+$' } }, additionalProperties: false },
-      headers: { type: 'object', properties: { 'content-type': { enum: ['application/json', 'application/x-ndjson'] } }, required: ['content-type', 'authorization'] },
+      query: {
+        type: 'object',
+        required: ['strict'],
+        properties: { strict: { enum: ['0', '1'] }, project_id: { type: 'string', pattern: '^[0-9]+$' } },
+        additionalProperties: false,
+      },
+      headers: {
+        type: 'object',
+        properties: { 'content-type': { enum: ['application/json', 'application/x-ndjson'] } },
+        required: ['content-type', 'authorization'],
+      },
       body: { encoding: 'json', schema: { type: 'array', minItems: 1, items: event } },
       limits: {
         items: { pointer: '', max: 2_000, cite: { ...importDocs, at: '"We accept up to 2000 events and 10MB uncompressed per request"' } },
@@ -67,14 +94,23 @@ export const mixpanel: VendorContract = {
       cite: { ...openapi, at: 'profile-set (POST /engage: $token, $distinct_id, $set)' },
       method: 'POST',
       url: hosts('/engage'),
-      query: { type: 'object', properties: { ip: { enum: ['0', '1'] }, strict: { enum: ['0', '1'] }, verbose: { enum: ['0', '1'] } }, additionalProperties: false },
+      query: {
+        type: 'object',
+        properties: { ip: { enum: ['0', '1'] }, strict: { enum: ['0', '1'] }, verbose: { enum: ['0', '1'] } },
+        additionalProperties: false,
+      },
       headers: { type: 'object', properties: { 'content-type': { const: 'application/json' } }, required: ['content-type'] },
       body: {
         encoding: 'json',
         schema: {
           type: 'array',
           minItems: 1,
-          items: { type: 'object', required: ['$token', '$distinct_id', '$set'], properties: { $token: { type: 'string', minLength: 1 }, $distinct_id: { type: 'string', minLength: 1 }, $set: { type: 'object' } }, additionalProperties: false },
+          items: {
+            type: 'object',
+            required: ['$token', '$distinct_id', '$set'],
+            properties: { $token: { type: 'string', minLength: 1 }, $distinct_id: { type: 'string', minLength: 1 }, $set: { type: 'object' } },
+            additionalProperties: false,
+          },
         },
       },
       limits: { items: { pointer: '', max: 2_000, cite: { source: 'mixpanel/user-profile-limits', at: '"profile updates ... per request to 2000"' } } },

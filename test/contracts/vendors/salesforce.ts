@@ -9,7 +9,8 @@ const docs = { source: 'salesforce/rest-docs' } as const;
 // Any org's instance; the API version is part of the path.
 const instance = 'https://{instance}';
 const api = `${instance}/services/data/{version}`;
-const version = (req: ParsedRequest): string[] => (/^v\d+\.\d$/.test(req.params.version ?? '') ? [] : [`the API version segment is \`${req.params.version}\`, not vNN.N`]);
+const version = (req: ParsedRequest): string[] =>
+  /^v\d+\.\d$/.test(req.params.version ?? '') ? [] : [`the API version segment is \`${req.params.version}\`, not vNN.N`];
 
 const headers = headerSchema({ authorization: bearerToken });
 const jsonHeaders = headerSchema({ authorization: bearerToken, 'content-type': jsonType });
@@ -18,7 +19,10 @@ const jsonHeaders = headerSchema({ authorization: bearerToken, 'content-type': j
 const sobject = (extra: JsonSchema = {}): JsonSchema => ({
   type: 'object',
   required: ['attributes', ...((extra.required as string[] | undefined) ?? [])],
-  properties: { attributes: { type: 'object', required: ['type'], properties: { type: { type: 'string', minLength: 1 } } }, ...(extra.properties as object | undefined) },
+  properties: {
+    attributes: { type: 'object', required: ['type'], properties: { type: { type: 'string', minLength: 1 } } },
+    ...(extra.properties as object | undefined),
+  },
   ...(extra.not ? { not: extra.not } : {}),
 });
 const records = (item: JsonSchema): JsonSchema => ({
@@ -50,7 +54,12 @@ export const salesforce: VendorContract = {
         schema: {
           type: 'object',
           required: ['grant_type', 'refresh_token', 'client_id'],
-          properties: { grant_type: { const: 'refresh_token' }, refresh_token: { type: 'string', minLength: 1 }, client_id: { type: 'string', minLength: 1 }, client_secret: { type: 'string' } },
+          properties: {
+            grant_type: { const: 'refresh_token' },
+            refresh_token: { type: 'string', minLength: 1 },
+            client_id: { type: 'string', minLength: 1 },
+            client_secret: { type: 'string' },
+          },
           additionalProperties: false,
         },
       },
@@ -71,7 +80,15 @@ export const salesforce: VendorContract = {
       method: 'PATCH',
       url: [`${api}/composite/sobjects`],
       headers: jsonHeaders,
-      body: { encoding: 'json', schema: records({ anyOf: [sobject({ required: ['id'], properties: { id: { type: 'string', minLength: 15 } } }), sobject({ required: ['Id'], properties: { Id: { type: 'string', minLength: 15 } } })] }) },
+      body: {
+        encoding: 'json',
+        schema: records({
+          anyOf: [
+            sobject({ required: ['id'], properties: { id: { type: 'string', minLength: 15 } } }),
+            sobject({ required: ['Id'], properties: { Id: { type: 'string', minLength: 15 } } }),
+          ],
+        }),
+      },
       limits: { items },
       rules: [version],
     },
@@ -83,7 +100,11 @@ export const salesforce: VendorContract = {
       headers: jsonHeaders,
       body: { encoding: 'json', schema: records(sobject({ not: { required: ['id'] } })) },
       limits: { items },
-      rules: [version, sameType, (req) => (/^id$/i.test(req.params.externalIdField ?? '') ? ['"Only external ids are supported. Don\'t use record ids."'] : [])],
+      rules: [
+        version,
+        sameType,
+        (req) => (/^id$/i.test(req.params.externalIdField ?? '') ? ['"Only external ids are supported. Don\'t use record ids."'] : []),
+      ],
     },
     {
       id: 'salesforce.collections.delete',

@@ -6,7 +6,10 @@
 import type { Cite } from '../types.js';
 
 const naming: Cite = { source: 'storage/naming-docs', at: 'S3 object keys; Cloud Storage object names' };
-const kinesisSpec: Cite = { source: 'aws/kinesis-service-2', at: 'PutRecords: PutRecordsRequestEntryList max 500; PartitionKey min 1 max 256; Data max 10485760; StreamName [a-zA-Z0-9_.-]+, 1-128' };
+const kinesisSpec: Cite = {
+  source: 'aws/kinesis-service-2',
+  at: 'PutRecords: PutRecordsRequestEntryList max 500; PartitionKey min 1 max 256; Data max 10485760; StreamName [a-zA-Z0-9_.-]+, 1-128',
+};
 const kafkaDocs: Cite = { source: 'kafka/broker-configs', at: 'message.max.bytes, default 1048588' };
 
 export const storageCites = { naming, kinesisSpec, kafkaDocs };

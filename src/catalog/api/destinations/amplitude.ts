@@ -8,7 +8,22 @@
 import type { ApiContext } from '../types.js';
 import { analyticsApi } from '../analytics.js';
 import type { SendRequest, Template } from '../../../contract/api-steps.js';
-import { asJson, bySetting, compact, each, fieldsOf, jsonHeaders, jsonRequest, merge, onTop, perBatch, placedFields, required, retryWith, row } from '../http.js';
+import {
+  asJson,
+  bySetting,
+  compact,
+  each,
+  fieldsOf,
+  jsonHeaders,
+  jsonRequest,
+  merge,
+  onTop,
+  perBatch,
+  placedFields,
+  required,
+  retryWith,
+  row,
+} from '../http.js';
 
 const hosts = { us: 'https://api2.amplitude.com', eu: 'https://api.eu.amplitude.com' };
 const host = (ctx: ApiContext, path: string): Template => bySetting(ctx, 'region', { us: `${hosts.us}${path}`, eu: `${hosts.eu}${path}` });
@@ -25,7 +40,9 @@ function events(ctx: ApiContext): SendRequest {
   const { top, rest } = split(ctx);
   const event = merge(top, { event_type: ctx.target ?? ctx.sync, insert_id: row.idempotencyKey, event_properties: rest });
   // Amplitude refuses ids shorter than 5 characters unless min_id_length says otherwise; warehouse ids often are.
-  return perBatch(jsonRequest('POST', host(ctx, '/2/httpapi'), jsonHeaders({}), { api_key: required(ctx, 'api_key'), events: each(event), options: { min_id_length: 1 } }));
+  return perBatch(
+    jsonRequest('POST', host(ctx, '/2/httpapi'), jsonHeaders({}), { api_key: required(ctx, 'api_key'), events: each(event), options: { min_id_length: 1 } }),
+  );
 }
 
 /** Identify is form-encoded: the key, and the identifications as a JSON array. It takes no options: user ids have 5 characters at least. */

@@ -19,7 +19,11 @@ function track(ctx: ApiContext, operation: string, changes: ModePlan['reads'], a
     description,
     changes,
     batch: { size: ctx.batch },
-    requests: [perBatch(jsonRequest('POST', concat(required(ctx, 'rest_endpoint'), '/users/track'), jsonHeaders(bearer(required(ctx, 'api_key'))), { attributes: each(attrs) }))],
+    requests: [
+      perBatch(
+        jsonRequest('POST', concat(required(ctx, 'rest_endpoint'), '/users/track'), jsonHeaders(bearer(required(ctx, 'api_key'))), { attributes: each(attrs) }),
+      ),
+    ],
     rateLimit: rateLimitOf(ctx),
   });
 }
@@ -29,23 +33,41 @@ const member = (ctx: ApiContext, value: boolean, withPayload: boolean) => attrib
 export const brazeApi: DestinationApi = {
   setup: () => [],
   modes: {
-    'record:upsert': (ctx) => ({ reads: ['added', 'changed'], steps: [track(ctx, 'upsert', ['added', 'changed'], attributes(ctx, {}), 'track attributes of new and changed users')] }),
+    'record:upsert': (ctx) => ({
+      reads: ['added', 'changed'],
+      steps: [track(ctx, 'upsert', ['added', 'changed'], attributes(ctx, {}), 'track attributes of new and changed users')],
+    }),
     'record:insert': (ctx) => ({ reads: ['added'], steps: [track(ctx, 'create', ['added'], attributes(ctx, {}), 'track attributes of new users')] }),
     'audience:add': (ctx) => ({ reads: ['added'], steps: [track(ctx, 'add_members', ['added'], member(ctx, true, false), 'mark entering users as members')] }),
-    'audience:upsert': (ctx) => ({ reads: ['added', 'changed'], steps: [track(ctx, 'add_members', ['added', 'changed'], member(ctx, true, true), 'mark entering users as members and update their attributes')] }),
+    'audience:upsert': (ctx) => ({
+      reads: ['added', 'changed'],
+      steps: [track(ctx, 'add_members', ['added', 'changed'], member(ctx, true, true), 'mark entering users as members and update their attributes')],
+    }),
     // Removal never creates a user: only existing profiles are unmarked.
     'audience:remove': (ctx) => ({
       reads: ['added', 'removed'],
       steps: [
         { kind: 'accept', description: 'remember entering members without sending them, so their leaving is seen', changes: ['added'], when: 'always' },
-        track(ctx, 'remove_members', ['removed'], attributes(ctx, { [ctx.target ?? ctx.sync]: false, _update_existing_only: true }, false), 'unmark leaving users'),
+        track(
+          ctx,
+          'remove_members',
+          ['removed'],
+          attributes(ctx, { [ctx.target ?? ctx.sync]: false, _update_existing_only: true }, false),
+          'unmark leaving users',
+        ),
       ],
     }),
     'audience:mirror': (ctx) => ({
       reads: ['added', 'removed'],
       steps: [
         track(ctx, 'add_members', ['added'], member(ctx, true, false), 'mark entering users as members'),
-        track(ctx, 'remove_members', ['removed'], attributes(ctx, { [ctx.target ?? ctx.sync]: false, _update_existing_only: true }, false), 'unmark leaving users'),
+        track(
+          ctx,
+          'remove_members',
+          ['removed'],
+          attributes(ctx, { [ctx.target ?? ctx.sync]: false, _update_existing_only: true }, false),
+          'unmark leaving users',
+        ),
       ],
     }),
   },

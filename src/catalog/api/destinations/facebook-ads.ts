@@ -25,7 +25,9 @@ function payload(ctx: ApiContext, fields: string[]): Template {
 
 /** Adds and replaces carry every key of the row; a removal only the identifier, all a leaving row is known by. */
 const users = (ctx: ApiContext, method: 'POST' | 'DELETE', edge: string, extra: Record<string, Template> = {}): SendRequest =>
-  perBatch(jsonRequest(method, graph(ctx, '/', ref('vars.list_id'), edge), headers(ctx), { payload: payload(ctx, method === 'DELETE' ? [] : ctx.fields), ...extra }));
+  perBatch(
+    jsonRequest(method, graph(ctx, '/', ref('vars.list_id'), edge), headers(ctx), { payload: payload(ctx, method === 'DELETE' ? [] : ctx.fields), ...extra }),
+  );
 
 function audienceSetup(ctx: ApiContext): CallStep[] {
   const name = ctx.target ?? ctx.sync;
@@ -36,7 +38,10 @@ function audienceSetup(ctx: ApiContext): CallStep[] {
     name,
     find: {
       noun: 'custom audience',
-      request: jsonRequest('GET', audiences, headers(ctx), undefined, { fields: 'id,name', filtering: asJson([{ field: 'name', operator: 'EQUAL', value: name }]) }),
+      request: jsonRequest('GET', audiences, headers(ctx), undefined, {
+        fields: 'id,name',
+        filtering: asJson([{ field: 'name', operator: 'EQUAL', value: name }]),
+      }),
       pointer: '/data/0/id',
     },
     create: {
@@ -50,7 +55,8 @@ function audienceSetup(ctx: ApiContext): CallStep[] {
 const step = (ctx: ApiContext, operation: string, changes: ModePlan['reads'], request: SendRequest, description: string) =>
   send({ operation, description, changes, batch: { size: ctx.batch }, requests: [request] });
 
-const add = (ctx: ApiContext, changes: ModePlan['reads']) => step(ctx, 'add_members', changes, users(ctx, 'POST', '/users'), 'add hashed identifiers to the audience');
+const add = (ctx: ApiContext, changes: ModePlan['reads']) =>
+  step(ctx, 'add_members', changes, users(ctx, 'POST', '/users'), 'add hashed identifiers to the audience');
 const remove = (ctx: ApiContext) => step(ctx, 'remove_members', ['removed'], users(ctx, 'DELETE', '/users'), 'remove hashed identifiers from the audience');
 
 /**
@@ -59,7 +65,12 @@ const remove = (ctx: ApiContext) => step(ctx, 'remove_members', ['removed'], use
  */
 function replace(ctx: ApiContext): ModePlan {
   const current: ModePlan['reads'] = ['added', 'changed', 'unchanged'];
-  const session = { session_id: ref('run.session'), batch_seq: ref('batch.index'), last_batch_flag: ref('batch.last'), estimated_num_total: ref('batch.total_rows') };
+  const session = {
+    session_id: ref('run.session'),
+    batch_seq: ref('batch.index'),
+    last_batch_flag: ref('batch.last'),
+    estimated_num_total: ref('batch.total_rows'),
+  };
   return {
     reads: [...current, 'removed'],
     steps: [
@@ -86,7 +97,10 @@ export const facebookAdsApi: DestinationApi = {
     'audience:add': (ctx) => ({ reads: ['added'], steps: [add(ctx, ['added'])] }),
     'audience:remove': (ctx) => ({
       reads: ['added', 'removed'],
-      steps: [{ kind: 'accept', description: 'remember entering members without sending them, so their leaving is seen', changes: ['added'], when: 'always' }, remove(ctx)],
+      steps: [
+        { kind: 'accept', description: 'remember entering members without sending them, so their leaving is seen', changes: ['added'], when: 'always' },
+        remove(ctx),
+      ],
     }),
     'audience:mirror': replace,
   },

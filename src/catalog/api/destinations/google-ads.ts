@@ -7,7 +7,25 @@
  */
 import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
 import type { CallStep, SendStep, Template } from '../../../contract/api-steps.js';
-import { accessToken, bearer, call, compact, concat, each, findOrCreate, jsonHeaders, jsonRequest, oauthRefresh, payloadField, perBatch, quoted, ref, required, row, send } from '../http.js';
+import {
+  accessToken,
+  bearer,
+  call,
+  compact,
+  concat,
+  each,
+  findOrCreate,
+  jsonHeaders,
+  jsonRequest,
+  oauthRefresh,
+  payloadField,
+  perBatch,
+  quoted,
+  ref,
+  required,
+  row,
+  send,
+} from '../http.js';
 
 // Google sunsets each API version about a year after its release: bump with the releases.
 const apiVersion = 'v24';
@@ -21,12 +39,16 @@ function customerId(ctx: ApiContext, name: string): Template | undefined {
 
 function headers(ctx: ApiContext): Record<string, Template> {
   const login = customerId(ctx, 'login_customer_id');
-  return jsonHeaders({ ...bearer(accessToken), 'developer-token': required(ctx, 'developer_token'), ...(login === undefined ? {} : { 'login-customer-id': login }) });
+  return jsonHeaders({
+    ...bearer(accessToken),
+    'developer-token': required(ctx, 'developer_token'),
+    ...(login === undefined ? {} : { 'login-customer-id': login }),
+  });
 }
 
-const customer = (ctx: ApiContext, suffix: string): Template => concat(base, 'customers/', customerId(ctx, 'customer_id') ?? required(ctx, 'customer_id'), suffix);
+const customer = (ctx: ApiContext, suffix: string): Template =>
+  concat(base, 'customers/', customerId(ctx, 'customer_id') ?? required(ctx, 'customer_id'), suffix);
 const job = (suffix: string): Template => concat(base, ref('vars.job'), suffix);
-
 
 /** Mirror replaces the whole list, so its job is opened, filled and run only when some row was added, changed or removed. */
 const replaceOnly = (ctx: ApiContext): Pick<CallStep, 'when'> => (ctx.mode === 'mirror' ? { when: 'changed' } : {});
@@ -86,12 +108,19 @@ function operations(ctx: ApiContext, operation: 'create' | 'remove', changes: Mo
     ...(replace ? { deferAccept: true } : {}),
     batch: { size: ctx.batch },
     // Partial failure: Google drops the identifiers it cannot use and applies the rest.
-    requests: [perBatch(jsonRequest('POST', job(':addOperations'), headers(ctx), { enablePartialFailure: true, operations: each({ [operation]: user(ctx) }) }))],
+    requests: [
+      perBatch(jsonRequest('POST', job(':addOperations'), headers(ctx), { enablePartialFailure: true, operations: each({ [operation]: user(ctx) }) })),
+    ],
   });
 }
 
 const runJob = (ctx: ApiContext): CallStep =>
-  call({ name: 'run_job', description: 'run the job; Google applies its operations asynchronously', ...replaceOnly(ctx), request: jsonRequest('POST', job(':run'), headers(ctx), {}) });
+  call({
+    name: 'run_job',
+    description: 'run the job; Google applies its operations asynchronously',
+    ...replaceOnly(ctx),
+    request: jsonRequest('POST', job(':run'), headers(ctx), {}),
+  });
 
 function mirror(ctx: ApiContext): ModePlan {
   const current: ModePlan['reads'] = ['added', 'changed', 'unchanged'];

@@ -32,14 +32,22 @@ const properties = (ctx: ApiContext): Template => (ctx.identifierField ? merge(r
 
 function write(ctx: ApiContext, action: 'create' | 'update' | 'upsert'): SendRequest {
   // A created record is associated with nothing; the schema requires the (empty) list.
-  const input: Template = action === 'create' ? { associations: [], properties: properties(ctx) } : { idProperty: ctx.identifierField ?? null, id: row.key, properties: properties(ctx) };
+  const input: Template =
+    action === 'create'
+      ? { associations: [], properties: properties(ctx) }
+      : { idProperty: ctx.identifierField ?? null, id: row.key, properties: properties(ctx) };
   return perBatch(jsonRequest('POST', batchUrl(ctx, action), headers(ctx), { inputs: each(input) }), byKey(ctx), { destination_id: '/id' });
 }
 
 /** Finds records by the identifier (for list removal, where the record ids are not known). */
 function read(ctx: ApiContext): SendRequest {
   return perBatch(
-    jsonRequest('POST', batchUrl(ctx, 'read'), headers(ctx), { idProperty: ctx.identifierField ?? null, inputs: each({ id: row.key }), properties: [ctx.identifierField ?? 'hs_object_id'], propertiesWithHistory: [] }),
+    jsonRequest('POST', batchUrl(ctx, 'read'), headers(ctx), {
+      idProperty: ctx.identifierField ?? null,
+      inputs: each({ id: row.key }),
+      properties: [ctx.identifierField ?? 'hs_object_id'],
+      propertiesWithHistory: [],
+    }),
     byKey(ctx),
     { destination_id: '/id' },
   );
@@ -66,25 +74,55 @@ function listSetup(ctx: ApiContext): CallStep[] {
       // 404: no such list yet; it is created next.
       absentOn: [404],
     },
-    create: { noun: 'manual list', request: jsonRequest('POST', `${base}/crm/v3/lists`, headers(ctx), { name, objectTypeId: '0-1', processingType: 'MANUAL' }), pointer: '/list/listId' },
+    create: {
+      noun: 'manual list',
+      request: jsonRequest('POST', `${base}/crm/v3/lists`, headers(ctx), { name, objectTypeId: '0-1', processingType: 'MANUAL' }),
+      pointer: '/list/listId',
+    },
   });
 }
 
 export const hubspotApi: DestinationApi = {
   setup: (ctx) => (ctx.kind === 'audience' ? listSetup(ctx) : []),
   modes: {
-    'record:upsert': (ctx) => ({ reads: ['added', 'changed'], steps: [step(ctx, 'upsert', ['added', 'changed'], [write(ctx, 'upsert')], 'batch upsert new and changed records by the identifier')] }),
+    'record:upsert': (ctx) => ({
+      reads: ['added', 'changed'],
+      steps: [step(ctx, 'upsert', ['added', 'changed'], [write(ctx, 'upsert')], 'batch upsert new and changed records by the identifier')],
+    }),
     'record:insert': (ctx) => ({ reads: ['added'], steps: [step(ctx, 'create', ['added'], [write(ctx, 'create')], 'batch create new records')] }),
-    'record:update': (ctx) => ({ reads: ['added', 'changed'], steps: [step(ctx, 'update', ['added', 'changed'], [write(ctx, 'update')], 'batch update existing records; a missing record is rejected and counted')] }),
+    'record:update': (ctx) => ({
+      reads: ['added', 'changed'],
+      steps: [step(ctx, 'update', ['added', 'changed'], [write(ctx, 'update')], 'batch update existing records; a missing record is rejected and counted')],
+    }),
     'record:mirror': (ctx) => ({
       reads: ['added', 'changed', 'removed'],
       steps: [
         step(ctx, 'upsert', ['added', 'changed'], [write(ctx, 'upsert')], 'batch upsert new and changed records by the identifier'),
-        step(ctx, 'archive', ['removed'], [perBatch(jsonRequest('POST', batchUrl(ctx, 'archive'), headers(ctx), { inputs: each({ id: row.destinationId }) }))], 'batch archive the records this sync wrote that left the model'),
+        step(
+          ctx,
+          'archive',
+          ['removed'],
+          [perBatch(jsonRequest('POST', batchUrl(ctx, 'archive'), headers(ctx), { inputs: each({ id: row.destinationId }) }))],
+          'batch archive the records this sync wrote that left the model',
+        ),
       ],
     }),
-    'audience:add': (ctx) => ({ reads: ['added'], steps: [step(ctx, 'add_members', ['added'], [write(ctx, 'upsert'), membership(ctx, 'add')], 'upsert entering contacts, then add them to the list')] }),
-    'audience:upsert': (ctx) => ({ reads: ['added', 'changed'], steps: [step(ctx, 'add_members', ['added', 'changed'], [write(ctx, 'upsert'), membership(ctx, 'add')], 'upsert entering and changed contacts, then add them to the list')] }),
+    'audience:add': (ctx) => ({
+      reads: ['added'],
+      steps: [step(ctx, 'add_members', ['added'], [write(ctx, 'upsert'), membership(ctx, 'add')], 'upsert entering contacts, then add them to the list')],
+    }),
+    'audience:upsert': (ctx) => ({
+      reads: ['added', 'changed'],
+      steps: [
+        step(
+          ctx,
+          'add_members',
+          ['added', 'changed'],
+          [write(ctx, 'upsert'), membership(ctx, 'add')],
+          'upsert entering and changed contacts, then add them to the list',
+        ),
+      ],
+    }),
     'audience:remove': (ctx) => ({
       reads: ['added', 'removed'],
       steps: [

@@ -38,11 +38,18 @@ function removal(ctx: ApiContext): SendRequest[] {
   const field = ctx.identifierField ?? 'email';
   return [
     perBatch(
-      jsonRequest('GET', `${base}/profiles`, headers(ctx), undefined, { filter: concat(`any(${field},`, asJson(each(row.key)), ')'), 'page[size]': searchPage }),
+      jsonRequest('GET', `${base}/profiles`, headers(ctx), undefined, {
+        filter: concat(`any(${field},`, asJson(each(row.key)), ')'),
+        'page[size]': searchPage,
+      }),
       { by: 'items', items: '/data', match: 'key', key: `/attributes/${field}` },
       { destination_id: '/id' },
     ),
-    perBatch(jsonRequest('DELETE', concat(`${base}/lists/`, ref('vars.list_id'), '/relationships/profiles'), headers(ctx), { data: each({ type: 'profile', id: row.destinationId }) })),
+    perBatch(
+      jsonRequest('DELETE', concat(`${base}/lists/`, ref('vars.list_id'), '/relationships/profiles'), headers(ctx), {
+        data: each({ type: 'profile', id: row.destinationId }),
+      }),
+    ),
   ];
 }
 
@@ -52,8 +59,16 @@ function listSetup(ctx: ApiContext): CallStep[] {
     call: 'list',
     into: 'list_id',
     name,
-    find: { noun: 'list', request: jsonRequest('GET', `${base}/lists`, headers(ctx), undefined, { filter: `equals(name,${JSON.stringify(name)})` }), pointer: '/data/0/id' },
-    create: { noun: 'list', request: jsonRequest('POST', `${base}/lists`, headers(ctx), { data: { type: 'list', attributes: { name } } }), pointer: '/data/id' },
+    find: {
+      noun: 'list',
+      request: jsonRequest('GET', `${base}/lists`, headers(ctx), undefined, { filter: `equals(name,${JSON.stringify(name)})` }),
+      pointer: '/data/0/id',
+    },
+    create: {
+      noun: 'list',
+      request: jsonRequest('POST', `${base}/lists`, headers(ctx), { data: { type: 'list', attributes: { name } } }),
+      pointer: '/data/id',
+    },
   });
 }
 
@@ -61,18 +76,25 @@ const step = (ctx: ApiContext, operation: string, changes: ModePlan['reads'], re
   send({ operation, description, changes, batch: { size }, requests, rateLimit: rateLimitOf(ctx) });
 
 const addMembers = (ctx: ApiContext, changes: ModePlan['reads']) => step(ctx, 'add_members', changes, [bulkImport(ctx, true)], 'import profiles into the list');
-const removeMembers = (ctx: ApiContext) => step(ctx, 'remove_members', ['removed'], removal(ctx), 'find leaving profiles, then remove them from the list', Math.min(ctx.batch, searchPage));
+const removeMembers = (ctx: ApiContext) =>
+  step(ctx, 'remove_members', ['removed'], removal(ctx), 'find leaving profiles, then remove them from the list', Math.min(ctx.batch, searchPage));
 
 export const klaviyoApi: DestinationApi = {
   setup: (ctx) => (ctx.kind === 'audience' ? listSetup(ctx) : []),
   modes: {
-    'record:upsert': (ctx) => ({ reads: ['added', 'changed'], steps: [step(ctx, 'upsert', ['added', 'changed'], [bulkImport(ctx, false)], 'import new and changed profiles')] }),
+    'record:upsert': (ctx) => ({
+      reads: ['added', 'changed'],
+      steps: [step(ctx, 'upsert', ['added', 'changed'], [bulkImport(ctx, false)], 'import new and changed profiles')],
+    }),
     'record:insert': (ctx) => ({ reads: ['added'], steps: [step(ctx, 'create', ['added'], [bulkImport(ctx, false)], 'import new profiles')] }),
     'audience:add': (ctx) => ({ reads: ['added'], steps: [addMembers(ctx, ['added'])] }),
     'audience:upsert': (ctx) => ({ reads: ['added', 'changed'], steps: [addMembers(ctx, ['added', 'changed'])] }),
     'audience:remove': (ctx) => ({
       reads: ['added', 'removed'],
-      steps: [{ kind: 'accept', description: 'remember entering members without sending them, so their leaving is seen', changes: ['added'], when: 'always' }, removeMembers(ctx)],
+      steps: [
+        { kind: 'accept', description: 'remember entering members without sending them, so their leaving is seen', changes: ['added'], when: 'always' },
+        removeMembers(ctx),
+      ],
     }),
     'audience:mirror': (ctx) => ({ reads: ['added', 'removed'], steps: [addMembers(ctx, ['added']), removeMembers(ctx)] }),
   },

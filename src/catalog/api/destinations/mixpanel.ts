@@ -41,7 +41,9 @@ function events(ctx: ApiContext): SendRequest {
 
 function profiles(ctx: ApiContext): SendRequest {
   return perBatch(
-    jsonRequest('POST', host(ctx, '/engage'), jsonHeaders({}), each({ $token: required(ctx, 'project_token'), $distinct_id: row.key, $set: row.payload }), { verbose: '1' }),
+    jsonRequest('POST', host(ctx, '/engage'), jsonHeaders({}), each({ $token: required(ctx, 'project_token'), $distinct_id: row.key, $set: row.payload }), {
+      verbose: '1',
+    }),
     // verbose=1 answers {"status": 1} when every update was applied.
     { by: 'status', success: { pointer: '/status', equals: 1 } },
   );

@@ -2,7 +2,23 @@
 import type { ApiContext, DestinationApi } from '../types.js';
 import type { Template } from '../../../contract/api-steps.js';
 import { headerSettingPrefix } from '../../destinations/webhook.js';
-import { bearer, concat, each, jsonHeaders, jsonMessage, jsonRequest, message, perBatch, perRow, rateLimitOf, record, ref, required, row, send } from '../http.js';
+import {
+  bearer,
+  concat,
+  each,
+  jsonHeaders,
+  jsonMessage,
+  jsonRequest,
+  message,
+  perBatch,
+  perRow,
+  rateLimitOf,
+  record,
+  ref,
+  required,
+  row,
+  send,
+} from '../http.js';
 
 /** `header_x_api_key` settings as headers (`x-api-key`), their values literal or `$env`, in name order. */
 function customHeaders(ctx: ApiContext): Record<string, Template> {

@@ -5,12 +5,30 @@
  */
 import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
 import type { Acceptance, CallStep, HttpRequest, SendRequest, Template } from '../../../contract/api-steps.js';
-import { accessToken, bearer, concat, each, findOrCreate, join, jsonHeaders, jsonRequest, merge, oauthRefresh, perBatch, quoted, ref, required, row, send } from '../http.js';
+import {
+  accessToken,
+  bearer,
+  concat,
+  each,
+  findOrCreate,
+  join,
+  jsonHeaders,
+  jsonRequest,
+  merge,
+  oauthRefresh,
+  perBatch,
+  quoted,
+  ref,
+  required,
+  row,
+  send,
+} from '../http.js';
 
 // The REST API version when the destination names none.
 const defaultVersion = '62.0';
 const instance = (ctx: ApiContext) => required(ctx, 'instance_url');
-const api = (ctx: ApiContext, path: string): Template => concat(ref('vars.instance_url'), `/services/data/v`, ctx.setting('api_version') ?? defaultVersion, path);
+const api = (ctx: ApiContext, path: string): Template =>
+  concat(ref('vars.instance_url'), `/services/data/v`, ctx.setting('api_version') ?? defaultVersion, path);
 const headers = () => jsonHeaders(bearer(accessToken));
 // Audiences: members are contacts, matched by the identifier field (an external id, or Id).
 const sobject = (ctx: ApiContext) => (ctx.kind === 'audience' ? 'Contact' : (ctx.target ?? 'Contact'));
@@ -26,8 +44,7 @@ function collection(ctx: ApiContext, method: 'POST' | 'PATCH', path: string, rec
 }
 
 /** Upsert by the external id field: PATCH /composite/sobjects/{type}/{field}. */
-const upsert = (ctx: ApiContext) =>
-  collection(ctx, 'PATCH', `/composite/sobjects/${sobject(ctx)}/${ctx.identifierField ?? 'Id'}`, recordOf(ctx, sobject(ctx)));
+const upsert = (ctx: ApiContext) => collection(ctx, 'PATCH', `/composite/sobjects/${sobject(ctx)}/${ctx.identifierField ?? 'Id'}`, recordOf(ctx, sobject(ctx)));
 
 /** Deletes the records this sync wrote, by the ids it kept. */
 const remove = (ctx: ApiContext): SendRequest =>
@@ -66,7 +83,14 @@ const lookupBatch = 100;
 const findMembers = (ctx: ApiContext): SendRequest => {
   const field = ctx.identifierField ?? 'Id';
   return perBatch(
-    query(ctx, `SELECT Id, Contact.${field} FROM CampaignMember WHERE CampaignId = `, quoted(ref('vars.list_id')), ` AND Contact.${field} IN (`, join(each(quoted(row.key)), ', '), ')'),
+    query(
+      ctx,
+      `SELECT Id, Contact.${field} FROM CampaignMember WHERE CampaignId = `,
+      quoted(ref('vars.list_id')),
+      ` AND Contact.${field} IN (`,
+      join(each(quoted(row.key)), ', '),
+      ')',
+    ),
     { by: 'items', items: '/records', match: 'key', key: `/Contact/${field}`, ...(field === 'Email' ? { keyCase: 'insensitive' as const } : {}) },
     { destination_id: '/Id' },
   );
@@ -84,7 +108,10 @@ export const salesforceApi: DestinationApi = {
     ...(ctx.kind === 'audience' ? campaignSetup(ctx) : []),
   ],
   modes: {
-    'record:upsert': (ctx) => ({ reads: ['added', 'changed'], steps: [step(ctx, 'upsert', ['added', 'changed'], [upsert(ctx)], 'upsert new and changed records by the external id field')] }),
+    'record:upsert': (ctx) => ({
+      reads: ['added', 'changed'],
+      steps: [step(ctx, 'upsert', ['added', 'changed'], [upsert(ctx)], 'upsert new and changed records by the external id field')],
+    }),
     'record:insert': (ctx) => ({
       reads: ['added'],
       steps: [step(ctx, 'create', ['added'], [collection(ctx, 'POST', '/composite/sobjects', recordOf(ctx, sobject(ctx)))], 'create new records')],
@@ -92,7 +119,15 @@ export const salesforceApi: DestinationApi = {
     // Collections update by record id: the identifier's field is Id; an unknown id is rejected and counted.
     'record:update': (ctx) => ({
       reads: ['added', 'changed'],
-      steps: [step(ctx, 'update', ['added', 'changed'], [collection(ctx, 'PATCH', '/composite/sobjects', recordOf(ctx, sobject(ctx)))], 'update existing records by id')],
+      steps: [
+        step(
+          ctx,
+          'update',
+          ['added', 'changed'],
+          [collection(ctx, 'PATCH', '/composite/sobjects', recordOf(ctx, sobject(ctx)))],
+          'update existing records by id',
+        ),
+      ],
     }),
     'record:mirror': (ctx) => ({
       reads: ['added', 'changed', 'removed'],
@@ -101,7 +136,10 @@ export const salesforceApi: DestinationApi = {
         step(ctx, 'delete', ['removed'], [remove(ctx)], 'delete the records this sync wrote that left the model'),
       ],
     }),
-    'audience:add': (ctx) => ({ reads: ['added'], steps: [step(ctx, 'add_members', ['added'], addMembers(ctx), 'upsert entering contacts, then add them to the campaign')] }),
+    'audience:add': (ctx) => ({
+      reads: ['added'],
+      steps: [step(ctx, 'add_members', ['added'], addMembers(ctx), 'upsert entering contacts, then add them to the campaign')],
+    }),
     'audience:upsert': (ctx) => ({
       reads: ['added', 'changed'],
       steps: [

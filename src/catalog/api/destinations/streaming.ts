@@ -28,10 +28,20 @@ function publish(ctx: ApiContext, transport: 'kafka' | 'kinesis', names: string[
 
 export const kafkaApi: DestinationApi = {
   setup: () => [],
-  modes: { 'record:insert': (ctx) => ({ reads: ['added'], steps: [publish(ctx, 'kafka', ['brokers', 'client_id', 'ssl', 'sasl_mechanism', 'sasl_username', 'sasl_password', 'compression'])] }) },
+  modes: {
+    'record:insert': (ctx) => ({
+      reads: ['added'],
+      steps: [publish(ctx, 'kafka', ['brokers', 'client_id', 'ssl', 'sasl_mechanism', 'sasl_username', 'sasl_password', 'compression'])],
+    }),
+  },
 };
 
 export const kinesisApi: DestinationApi = {
   setup: () => [],
-  modes: { 'record:insert': (ctx) => ({ reads: ['added'], steps: [publish(ctx, 'kinesis', ['region', 'access_key_id', 'secret_access_key', 'session_token', 'endpoint'])] }) },
+  modes: {
+    'record:insert': (ctx) => ({
+      reads: ['added'],
+      steps: [publish(ctx, 'kinesis', ['region', 'access_key_id', 'secret_access_key', 'session_token', 'endpoint'])],
+    }),
+  },
 };
