@@ -35,30 +35,51 @@ export interface PlanEndpoint {
 export interface SessionSql {
   /** Ends the transaction a failed script left open. */
   rollback: string;
-  /** A script: opens the cursor {{cursor}} over {{query}}, kept across commits. */
-  cursorOpen: string;
+  /** A script: opens the cursor {{cursor}} over {{query}}, kept across commits. Absent: the engine pages a statement's result itself (Snowflake's result partitions). */
+  cursorOpen?: string;
   /** The next {{rows}} rows of {{cursor}}. */
-  cursorFetch: string;
-  cursorClose: string;
-  /** Takes the session lock on the key $1 if it is free: one row, `taken`. */
-  lockTry: string;
+  cursorFetch?: string;
+  cursorClose?: string;
+  /** Takes the session lock on the key $1 if it is free: one row, `taken`. Absent where the dialect has `lockRow`. */
+  lockTry?: string;
   /** Takes the session lock on the key $1, waiting at most the wait limit. */
-  lockWait: string;
-  lockRelease: string;
+  lockWait?: string;
+  lockRelease?: string;
   /** One row, `v`: the session's wait limit. */
-  waitLimitRead: string;
+  waitLimitRead?: string;
   /** Sets the wait limit to $1 milliseconds. */
-  waitLimitSet: string;
+  waitLimitSet?: string;
   /** Sets it back to $1, as waitLimitRead gave it. */
-  waitLimitRestore: string;
-  /** One row, `ok`: whether the table $1 (quoted, as text) exists. */
-  targetExists: string;
+  waitLimitRestore?: string;
+  /** Where the engine has no advisory locks: the lock as a row of the plan lock's `table`. */
+  lockRow?: LockRowSql;
+  /** One row, `ok`: whether the table $1 (quoted, as text) exists. Absent: the target is not checked. */
+  targetExists?: string;
   /** Per column written ($2 names, $3 types): name, type, present, actual, fits. */
-  targetColumns: string;
+  targetColumns?: string;
   /** NOT NULL columns of $1 without a default, not among $2: rows of `name`. */
-  targetRequired: string;
+  targetRequired?: string;
   /** Error codes (SQLSTATE) by what they mean to a run. */
   errors: Record<SqlErrorKind, string[]>;
+}
+
+/**
+ * The sync's lock as a row (owner, expiry) of a lock table, for engines without advisory locks.
+ * `{{schema}}`, `{{table}}`: the plan lock's; `?` bound in the order each statement says.
+ */
+export interface LockRowSql {
+  /** A script: the schema and the lock table where they do not exist. */
+  create: string;
+  /** The key's row, owned by nobody, where it has none (binds: key, key). */
+  seed: string;
+  /** The row given to the owner for some seconds where free, its own or expired (binds: owner, seconds, key, owner). */
+  take: string;
+  /** The key's rows: owner, expires_at (binds: key). */
+  holders: string;
+  /** The expiry moved ahead while the owner has it (binds: seconds, key, owner). */
+  renew: string;
+  /** The row let go, if the owner has it (binds: key, owner). */
+  release: string;
 }
 
 export type SqlErrorKind = 'missingTable' | 'lockBusy' | 'notNull' | 'wrongValue' | 'unique';
@@ -96,6 +117,9 @@ export interface PlanLock {
   /** A signed 64-bit integer, as decimal text (JSON numbers lose its low digits). */
   key: string;
   on: 'source' | 'destination';
+  /** Where the engine has no advisory locks (`SessionSql.lockRow`): the lock table's schema and the table, quoted. */
+  schema?: string;
+  table?: string;
 }
 
 /** A warehouse target as its check takes it: quoted, and the SQL a message suggests. */

@@ -9,6 +9,8 @@ import { loadPlan, type LoadedPlan } from './plan-file.js';
 import { openPgliteSession } from './engines/pglite-session.js';
 import { openPgSession } from './engines/pg-session.js';
 import { serverOf } from './engines/pg-settings.js';
+import { snowflakeConfig } from './engines/snowflake-auth.js';
+import { openSnowflakeSession } from './engines/snowflake-session.js';
 import { GuardAbort } from './guard.js';
 import { SyncBusy } from './locks/sync-lock.js';
 import { explainSqlError } from './engines/sql-errors.js';
@@ -45,8 +47,13 @@ class Sessions {
     private readonly options: ExecOptions,
   ) {}
 
-  /** `--database NAME=URL`, else `--database URL` or DATABASE_URL, else the server the endpoint's settings name, else the embedded database. */
+  /**
+   * Snowflake: the account its settings and SNOWFLAKE_* name (`--endpoint NAME=URL` overrides
+   * the SQL API's address). Postgres: `--database NAME=URL`, else `--database URL` or
+   * DATABASE_URL, else the server the endpoint's settings name, else the embedded database.
+   */
   for(endpoint: PlanEndpoint): Promise<SqlSession> {
+    if (endpoint.dialect === 'snowflake') return this.snowflake(endpoint);
     const url = this.dbs.byName[endpoint.name] ?? this.dbs.default;
     const server = url || this.dbs.embedded ? undefined : serverOf(endpoint, this.options.env);
     const key = url ?? (server ? server.location : '');
@@ -59,17 +66,31 @@ class Sessions {
     return s;
   }
 
+  private snowflake(endpoint: PlanEndpoint): Promise<SqlSession> {
+    const config = snowflakeConfig(endpoint, this.options.env, this.options.endpoints[endpoint.name]);
+    const key = `snowflake ${config.base} ${config.account} ${config.user ?? ''} ${JSON.stringify(config.context)}`;
+    let s = this.open.get(key);
+    if (!s) {
+      s = Promise.resolve(openSnowflakeSession(config, (v) => this.options.secrets.addCredential(v)));
+      this.open.set(key, s);
+    }
+    return s;
+  }
+
   async close(): Promise<void> {
     const all = await Promise.allSettled(this.open.values());
     for (const s of all) if (s.status === 'fulfilled') await s.value.close();
   }
 }
 
+/** The engines this executor runs SQL on. */
+const sqlEngines = new Set(['postgres', 'snowflake']);
+
 /** Why this executor cannot run the plan (its SQL is for another engine), or undefined. */
 export function refusal(loaded: LoadedPlan): string | undefined {
   const { plan } = loaded;
   const dialectOf = (on: string) => (on === 'destination' ? plan.destination.dialect : plan.source.dialect);
-  const foreign = plan.steps.filter((s) => 'on' in s && dialectOf(s.on) !== undefined && dialectOf(s.on) !== 'postgres');
+  const foreign = plan.steps.filter((s) => 'on' in s && dialectOf(s.on) !== undefined && !sqlEngines.has(dialectOf(s.on) as string));
   if (!foreign.length) return undefined;
   const engines = [...new Set(foreign.map((s) => dialectOf((s as { on: string }).on)))].join(' and ');
   const files = [...loaded.files.keys()].map((f) => `${loaded.path.replace(/plan\.json$/, '')}${f}`);

@@ -22,6 +22,11 @@ export interface SqlSession {
   /** Where the database is, for messages (a folder or a URL without its password). */
   readonly location: string;
   /**
+   * Each request is a session of its own (Snowflake's SQL API): nothing a statement leaves in
+   * its session (a temporary table, an open transaction) outlives it.
+   */
+  readonly sessionPerRequest: boolean;
+  /**
    * Runs a whole SQL file in one round trip (simple protocol), as psql -1 would not: the file
    * manages its own transactions. The rows of each statement, in order. On error, whatever
    * transaction the script left open is ended by `rollback` (the plan's) and the error rethrown.
@@ -99,6 +104,10 @@ export interface EngineRunners {
   query(sql: string, params: readonly unknown[] | undefined): Promise<SqlRow[]>;
   /** The rows of each statement of the script, in order. */
   exec(sql: string): Promise<SqlRow[][]>;
+  /** Pages of one query's result read by the engine itself (no cursor statements); absent: through the plan's cursor. */
+  pages?(sql: string, pageSize: number): AsyncGenerator<SqlRow[]>;
+  /** See `SqlSession.sessionPerRequest`. */
+  sessionPerRequest?: boolean;
   close(): Promise<void>;
 }
 
@@ -109,6 +118,7 @@ export interface EngineRunners {
  */
 export function sessionOf(runners: EngineRunners): SqlSession {
   const place = { engine: runners.engine, location: runners.location };
+  const sessionPerRequest = runners.sessionPerRequest === true;
   let tail: Promise<unknown> = Promise.resolve();
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
     const next = tail.then(fn, fn);
@@ -128,17 +138,30 @@ export function sessionOf(runners: EngineRunners): SqlSession {
       try {
         return await runners.exec(sql);
       } catch (e) {
-        if (rollback !== undefined) await runners.exec(rollback).catch(() => undefined);
+        // A request that is its own session took its transaction with it.
+        if (rollback !== undefined && !sessionPerRequest) await runners.exec(rollback).catch(() => undefined);
         throw markSqlError(e, place);
       }
     });
+  const enginePages = runners.pages?.bind(runners);
   return {
     ...place,
+    sessionPerRequest,
     script,
     query,
-    pages: <T extends SqlRow>(sql: string, pageSize: number, cursor: CursorSql) => cursorPages<T>((s) => query<T>(s), script, sql, pageSize, cursor),
+    pages: <T extends SqlRow>(sql: string, pageSize: number, cursor: CursorSql) =>
+      enginePages ? markedPages<T>(enginePages(asSubquery(sql), pageSize) as AsyncGenerator<T[]>, place) : cursorPages<T>((s) => query<T>(s), script, sql, pageSize, cursor),
     close: () => runners.close(),
   };
+}
+
+/** An engine's own pages, their errors marked with where they ran. */
+async function* markedPages<T extends SqlRow>(pages: AsyncGenerator<T[]>, place: { engine: string; location: string }): AsyncGenerator<T[]> {
+  try {
+    yield* pages;
+  } catch (e) {
+    throw markSqlError(e, place);
+  }
 }
 
 let cursorCount = 0;
@@ -151,16 +174,20 @@ export async function* cursorPages<T extends SqlRow>(
   pageSize: number,
   sql: CursorSql,
 ): AsyncGenerator<T[]> {
+  if (sql.cursorOpen === undefined || sql.cursorFetch === undefined || sql.cursorClose === undefined) throw new Error('the plan has no cursor statements for this engine; compile it again with this version of syncwright');
+  const open = sql.cursorOpen;
+  const fetch = sql.cursorFetch;
+  const close = sql.cursorClose;
   const cursor = `syncwright_cursor_${++cursorCount}`;
   const rows = Math.max(1, Math.floor(pageSize));
-  await script(fillSlots(sql.cursorOpen, { cursor, query: asSubquery(query) }));
+  await script(fillSlots(open, { cursor, query: asSubquery(query) }));
   try {
     for (;;) {
-      const page = await run(fillSlots(sql.cursorFetch, { cursor, rows }));
+      const page = await run(fillSlots(fetch, { cursor, rows }));
       if (page.length) yield page;
       if (page.length < pageSize) return;
     }
   } finally {
-    await run(fillSlots(sql.cursorClose, { cursor })).catch(() => undefined);
+    await run(fillSlots(close, { cursor })).catch(() => undefined);
   }
 }

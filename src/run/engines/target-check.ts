@@ -22,6 +22,8 @@ type ColumnFound = {
 export async function targetProblems(session: SqlSession, sql: Pick<SessionSql, 'targetExists' | 'targetColumns' | 'targetRequired'>, plan: Plan): Promise<string | undefined> {
   const { target, columns, check } = plan.destination;
   if (!target || !columns || !check) return undefined;
+  // Statements absent: the dialect's target is not checked (its script's own errors name the table).
+  if (sql.targetExists === undefined || sql.targetColumns === undefined || sql.targetRequired === undefined) return undefined;
   const { table } = check;
   const shown = target.join('.');
   const [exists] = await session.query<{ ok: boolean }>(sql.targetExists, [table]);

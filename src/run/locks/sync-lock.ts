@@ -3,13 +3,18 @@
  * Postgres advisory lock held from the run's first statement to its last. A second run of the
  * same sync waits up to `--wait` seconds for it, then stops with SyncBusy. The lock belongs to
  * the session, so a run that dies (killed, connection lost) lets it go with its connection.
+ * An engine without advisory locks (Snowflake) has the plan's `lockRow` statements instead: a
+ * row with an owner and an expiry, renewed while the run lasts; a run that dies lets it go
+ * when it expires.
  */
-import type { PlanLock, SessionSql } from '../../contract/plan.js';
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { fillSlots, type LockRowSql, type PlanLock, type SessionSql } from '../../contract/plan.js';
 import type { SqlSession } from '../engines/sql-session.js';
 import { isSqlError } from '../engines/sql-errors.js';
 
 /** The statements the lock takes: the plan's (`SessionSql`). */
-export type LockSql = Pick<SessionSql, 'lockTry' | 'lockWait' | 'lockRelease' | 'waitLimitRead' | 'waitLimitSet' | 'waitLimitRestore' | 'errors'>;
+export type LockSql = Pick<SessionSql, 'lockTry' | 'lockWait' | 'lockRelease' | 'waitLimitRead' | 'waitLimitSet' | 'waitLimitRestore' | 'lockRow' | 'errors'>;
 
 /** Another run holds what this run needs: nothing was done, and the run exits with its own code. */
 export class SyncBusy extends Error {}
@@ -30,29 +35,79 @@ export function waited(waitMs: number): string {
  * blocking pg_advisory_lock under lock_timeout), so the lock is taken the moment it is free.
  */
 export async function holdSyncLock(session: SqlSession, sql: LockSql, lock: PlanLock, wait: Wait, what: string): Promise<() => Promise<void>> {
+  if (sql.lockRow) return holdLockRow(session, sql.lockRow, lock, wait, what);
+  const { lockTry, lockWait, lockRelease, waitLimitRead, waitLimitSet, waitLimitRestore } = sql;
+  if (lockTry === undefined || lockWait === undefined || lockRelease === undefined || waitLimitRead === undefined || waitLimitSet === undefined || waitLimitRestore === undefined) {
+    throw new Error(`${what}: the plan has no lock statements for ${session.engine}; compile it again with this version of syncwright`);
+  }
   const key = [lock.key];
   const { waitMs } = wait;
-  const [first] = await session.query<{ taken: boolean }>(sql.lockTry, key);
+  const [first] = await session.query<{ taken: boolean }>(lockTry, key);
   let taken = first?.taken === true;
   if (!taken && waitMs > 0) {
     wait.notice(`${what} is being run by another process: waiting up to ${waitMs / 1000} s for it`);
-    const [before] = await session.query<{ v: string }>(sql.waitLimitRead);
-    await session.query(sql.waitLimitSet, [String(Math.ceil(waitMs))]);
+    const [before] = await session.query<{ v: string }>(waitLimitRead);
+    await session.query(waitLimitSet, [String(Math.ceil(waitMs))]);
     try {
-      await session.query(sql.lockWait, key);
+      await session.query(lockWait, key);
       taken = true;
     } catch (e) {
       if (!isSqlError(e, sql, 'lockBusy')) throw e;
       taken = false;
     } finally {
-      await session.query(sql.waitLimitRestore, [before?.v ?? '0']);
+      await session.query(waitLimitRestore, [before?.v ?? '0']);
     }
   }
   if (!taken) {
     throw new SyncBusy(`another run of ${what} is in progress (it holds advisory lock ${lock.key} on ${session.location}); this run ${waited(waitMs)} and did nothing: run again later, or pass --wait SECONDS`);
   }
   return async () => {
-    await session.query(sql.lockRelease, key);
+    await session.query(lockRelease, key);
+  };
+}
+
+/** How long a lock row holds without renewal, and how often a run renews it: a run that dies holds up the next for at most this. */
+export const lockRowSeconds = 300;
+const renewEveryMs = (lockRowSeconds * 1000) / 5;
+/** How often a run that waits (--wait) tries the row again: the engine has no waiting of its own. */
+const retryEveryMs = 1000;
+
+/**
+ * The lock as a row: made where missing, taken where free, its own or expired, then read back
+ * (taken only when every row of the key names this run), renewed every minute while held, let
+ * go at the end. Waiting is trying again every second until `--wait` runs out.
+ */
+async function holdLockRow(session: SqlSession, sql: LockRowSql, lock: PlanLock, wait: Wait, what: string): Promise<() => Promise<void>> {
+  if (lock.table === undefined || lock.schema === undefined) throw new Error(`${what}: the plan's lock names no lock table for ${session.engine}; compile it again with this version of syncwright`);
+  const names = { schema: lock.schema, table: lock.table };
+  const statement = (s: string) => fillSlots(s, names);
+  const owner = `${hostname()}:${process.pid}:${randomUUID()}`;
+  await session.script(statement(sql.create));
+  await session.query(statement(sql.seed), [lock.key, lock.key]);
+  const deadline = Date.now() + wait.waitMs;
+  let holders: { owner: string; expires_at: string }[] = [];
+  for (let attempt = 0; ; attempt++) {
+    await session.query(statement(sql.take), [owner, lockRowSeconds, lock.key, owner]);
+    holders = await session.query<{ owner: string; expires_at: string }>(statement(sql.holders), [lock.key]);
+    if (holders.length > 0 && holders.every((h) => h.owner === owner)) break;
+    if (Date.now() + retryEveryMs > deadline) {
+      const other = holders.find((h) => h.owner !== owner);
+      const held = other ? ` (${other.owner} holds its row in ${lock.table} on ${session.location} until ${other.expires_at} unless renewed)` : '';
+      throw new SyncBusy(`another run of ${what} is in progress${held}; this run ${waited(wait.waitMs)} and did nothing: run again later, or pass --wait SECONDS`);
+    }
+    if (attempt === 0) wait.notice(`${what} is being run by another process: waiting up to ${wait.waitMs / 1000} s for it`);
+    await new Promise((r) => setTimeout(r, retryEveryMs));
+  }
+  let renewing = Promise.resolve();
+  const timer = setInterval(() => {
+    // A renewal that fails is tried again at the next tick; the row holds for minutes meanwhile.
+    renewing = renewing.then(() => session.query(statement(sql.renew), [lockRowSeconds, lock.key, owner])).then(() => undefined, () => undefined);
+  }, renewEveryMs);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await renewing;
+    await session.query(statement(sql.release), [lock.key, owner]);
   };
 }
 
