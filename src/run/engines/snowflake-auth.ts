@@ -23,6 +23,13 @@ export interface SnowflakeConfig {
 
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
+/** A setting that is text or env("NAME"). */
+function settingOf(endpoint: PlanEndpoint, name: string, env: NodeJS.ProcessEnv): string | undefined {
+  const v = endpoint.settings[name];
+  if (v !== null && typeof v === 'object' && 'env' in v) return text(env[(v as { env: string }).env]);
+  return text(v);
+}
+
 /** A secret setting's value: the variable it names, which must be set. */
 function secretOf(endpoint: PlanEndpoint, name: string, env: NodeJS.ProcessEnv): string | undefined {
   const s = endpoint.settings[name];
@@ -55,17 +62,17 @@ export function keyPairJwt(key: KeyObject, issuer: string, subject: string, now:
 
 /** The configuration of an endpoint; `override` is `--endpoint NAME=URL` for it. */
 export function snowflakeConfig(endpoint: PlanEndpoint, env: NodeJS.ProcessEnv, override?: string): SnowflakeConfig {
-  const s = endpoint.settings;
-  const account = text(s.account) ?? text(env.SNOWFLAKE_ACCOUNT);
+  const setting = (name: string) => settingOf(endpoint, name, env);
+  const account = setting('account') ?? text(env.SNOWFLAKE_ACCOUNT);
   if (!account) throw new Error(`${endpoint.name}: no Snowflake account (the account setting or SNOWFLAKE_ACCOUNT)`);
-  const user = text(s.user) ?? text(env.SNOWFLAKE_USER);
-  const pick = (name: string) => text(s[name]) ?? text(env[`SNOWFLAKE_${name.toUpperCase()}`]);
+  const user = setting('user') ?? text(env.SNOWFLAKE_USER);
+  const pick = (name: string) => setting(name) ?? text(env[`SNOWFLAKE_${name.toUpperCase()}`]);
   const context = Object.fromEntries((['database', 'schema', 'warehouse', 'role'] as const).flatMap((n) => (pick(n) ? [[n, pick(n)]] : []))) as SnowflakeConfig['context'];
   const host = `https://${account.toLowerCase().replace(/_/g, '-')}.snowflakecomputing.com`;
-  const base = (override ?? text(s.endpoint) ?? text(env.SNOWFLAKE_ENDPOINT) ?? host).replace(/\/+$/, '');
+  const base = (override ?? setting('endpoint') ?? text(env.SNOWFLAKE_ENDPOINT) ?? host).replace(/\/+$/, '');
   const token = secretOf(endpoint, 'token', env) ?? text(env.SNOWFLAKE_TOKEN);
   if (token) {
-    const type = text(s.token_type) ?? text(env.SNOWFLAKE_TOKEN_TYPE) ?? 'OAUTH';
+    const type = setting('token_type') ?? text(env.SNOWFLAKE_TOKEN_TYPE) ?? 'OAUTH';
     if (type !== 'OAUTH' && type !== 'PROGRAMMATIC_ACCESS_TOKEN') throw new Error(`${endpoint.name}: token_type ${type} is neither OAUTH nor PROGRAMMATIC_ACCESS_TOKEN`);
     return { base, account, ...(user ? { user } : {}), context, auth: { type, token } };
   }
@@ -84,7 +91,7 @@ export function snowflakeConfig(endpoint: PlanEndpoint, env: NodeJS.ProcessEnv, 
     const subject = `${claimAccount(account)}.${user.toUpperCase()}`;
     return { base, account, user, context, auth: { type: 'KEYPAIR_JWT', key, issuer: `${subject}.${publicKeyFingerprint(key)}`, subject } };
   }
-  const password = s.password !== undefined || env.SNOWFLAKE_PASSWORD !== undefined;
+  const password = endpoint.settings.password !== undefined || env.SNOWFLAKE_PASSWORD !== undefined;
   throw new Error(
     `${endpoint.name}: no credentials for Snowflake's SQL API${password ? ', which takes no password' : ''}: set private_key (or SNOWFLAKE_PRIVATE_KEY_PATH) for key-pair authentication, or SNOWFLAKE_TOKEN (an OAuth token; a programmatic access token with SNOWFLAKE_TOKEN_TYPE=PROGRAMMATIC_ACCESS_TOKEN, which is what to use for development instead of a password)`,
   );

@@ -1,0 +1,224 @@
+// examples/ecommerce on Snowflake, end to end through `syncwright run` in process: the
+// executor speaks the SQL API to a local server (test/servers/snowflake.ts) that checks what
+// it receives and runs each statement's Postgres twin on PGlite; the destinations are the
+// local fakes of their documented APIs.
+import { generateKeyPairSync } from 'node:crypto';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Plan } from '../src/contract/plan.js';
+import { runPlans, type PlanReport } from '../src/run/index.js';
+import { compileFixture, execOptions } from './servers/run-harness.js';
+import { scratchFolder } from './servers/scratch-db.js';
+import { startSnowflake, type SnowflakeServer } from './servers/snowflake.js';
+import { statementTwins } from './servers/snowflake-twin.js';
+import { startMeta, type FakeMeta } from './servers/meta.js';
+import { startGoogleAds, type FakeGoogleAds } from './servers/google-ads.js';
+import { startBraze, type FakeBraze } from './servers/braze.js';
+import { startKlaviyo, type FakeKlaviyo } from './servers/klaviyo.js';
+import { startAmplitude, type FakeAmplitude } from './servers/amplitude.js';
+
+const example = join(import.meta.dirname, '..', 'examples', 'ecommerce');
+
+/** The project as it is, and its twin with the source on Postgres (the two query models' Snowflake SQL written for Postgres). */
+function twinProject(): string {
+  const dir = join(scratchFolder('syncwright-twin-').dir, 'ecommerce');
+  cpSync(example, dir, { recursive: true });
+  writeFileSync(join(dir, 'sources.sync'), 'source snowflake_dw : postgres {\n  database "ANALYTICS"\n  state_schema "SYNCWRIGHT_STATE"\n}\n');
+  const models = readFileSync(join(dir, 'models.sync'), 'utf8')
+    .replace('c.line_items[0]:title::string', "c.line_items->0->>'title'")
+    .replace('dateadd(day, -7, current_timestamp())', "current_timestamp - interval '7 days'")
+    .replace('dateadd(day, -1, current_timestamp())', "current_timestamp - interval '1 day'");
+  writeFileSync(join(dir, 'models.sync'), models);
+  return dir;
+}
+
+const sfBuild = await compileFixture(example);
+const pgBuild = await compileFixture(twinProject());
+const manifest = JSON.parse(readFileSync(join(sfBuild, 'manifest.json'), 'utf8')) as { syncs: { name: string }[] };
+const plans = new Map(manifest.syncs.map((s) => [s.name, JSON.parse(readFileSync(join(sfBuild, s.name, 'plan.json'), 'utf8')) as Plan]));
+// The API syncs read Snowflake; the two into BigQuery run their SQL there (another engine's session).
+// Mixpanel's fake serves /import with the project secret only, not this project's service account and /engage.
+const syncs = [...plans.values()].filter((p) => p.destination.category !== 'warehouse' && p.destination.type !== 'mixpanel').map((p) => p.sync.name);
+
+const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+const env = {
+  SNOWFLAKE_PRIVATE_KEY: pem,
+  META_SYSTEM_USER_TOKEN: 'meta-token',
+  GOOGLE_ADS_DEVELOPER_TOKEN: 'dev-token',
+  GOOGLE_ADS_CLIENT_SECRET: 'client-secret',
+  GOOGLE_ADS_REFRESH_TOKEN: 'refresh-token',
+  BRAZE_REST_API_KEY: 'braze-key',
+  KLAVIYO_PRIVATE_API_KEY: 'pk_test',
+  AMPLITUDE_API_KEY: 'amp-key',
+};
+
+let db: PGlite;
+let snowflake: SnowflakeServer;
+let meta: FakeMeta;
+let ads: FakeGoogleAds;
+let braze: FakeBraze;
+let klaviyo: FakeKlaviyo;
+let amplitude: FakeAmplitude;
+
+const vendorRequests = () => meta.api.requests.length + ads.api.requests.length + braze.api.requests.length + klaviyo.api.requests.length + amplitude.api.requests.length;
+
+async function run(names: readonly string[], overrides: Parameters<typeof execOptions>[0] = {}): Promise<PlanReport[]> {
+  const endpoints = { snowflake_dw: snowflake.url, meta_ads: meta.api.url, google_ads: ads.api.url, braze: braze.api.url, klaviyo: klaviyo.api.url, amplitude: amplitude.api.url };
+  const report = await runPlans(
+    names.map((n) => join(sfBuild, n, 'plan.json')),
+    { byName: {}, folder: '' },
+    execOptions({ env, endpoints, timeoutMs: 5000, ...overrides }),
+  );
+  return report.plans;
+}
+
+const seed = `
+  CREATE SCHEMA marts;
+  CREATE TABLE marts.dim_customers (customer_id bigint, email text, phone text, first_name text, last_name text, city text, country_code text,
+    accepts_marketing bool, loyalty_tier text, orders_count int, lifetime_value numeric(12,2), average_order_value numeric(12,2),
+    first_order_date date, last_order_date date, days_since_last_order int, "firstOrderChannel" text, has_app_account bool,
+    analytics_user_id text, updated_at timestamp, app_account_created_at timestamp);
+  INSERT INTO marts.dim_customers SELECT g, 'customer' || g || '@shop.test', '+1555000' || lpad(g::text, 4, '0'), 'First' || g, 'Last' || g, 'Springfield',
+    (ARRAY['US', 'CA', 'GB', 'AU'])[1 + g % 4], g % 5 <> 0, (ARRAY['none', 'silver', 'gold', 'platinum'])[1 + g % 4], 1 + g % 7, 100 + g * 7, 50 + g % 40,
+    date '2023-01-01' + g, date '2024-11-25' + (g % 300), 100 + g % 500, (ARRAY['web', 'marketplace', 'ios'])[1 + g % 3], g % 3 = 0,
+    'cust-' || g, timestamp '2025-01-01' + g * interval '1 minute', now() - interval '2 hours'
+  FROM generate_series(1, 240) g;
+  CREATE TABLE marts.fct_orders (order_id text, order_number text, customer_id bigint, analytics_user_id text, email text, ordered_at timestamp,
+    currency text, subtotal_price numeric(12,2), total_discounts numeric(12,2), shipping_price numeric(12,2), total_price numeric(12,2), item_count int,
+    discount_code text, sales_channel text, is_first_order bool, line_items jsonb, updated_at timestamp, checkout_id text);
+  INSERT INTO marts.fct_orders SELECT 'gid://shopify/Order/' || g, '#' || (1000 + g), 1 + g % 240, 'cust-' || (1 + g % 240), 'customer' || (1 + g % 240) || '@shop.test',
+    timestamp '2025-02-01' + g * interval '1 hour', 'USD', 40 + g, 0, 5, 45 + g, 1 + g % 3, NULL, 'web', g <= 240,
+    jsonb_build_array(jsonb_build_object('sku', 'SKU' || g, 'title', 'Product ' || g, 'quantity', 1, 'price', 40 + g)), timestamp '2025-02-01' + g * interval '1 hour', 'chk-' || g
+  FROM generate_series(1, 300) g;
+  CREATE TABLE marts.fct_checkouts (checkout_id text, customer_id bigint, email text, total_price numeric(12,2), currency text, item_count int, line_items jsonb,
+    abandoned_checkout_url text, created_at timestamp, updated_at timestamp);
+  INSERT INTO marts.fct_checkouts SELECT 'chk-' || g, 1 + g % 240, 'Customer' || (1 + g % 240) || '@shop.test', 30 + g, 'USD', 1,
+    jsonb_build_array(jsonb_build_object('title', 'Product ' || g)), 'https://shop.test/checkouts/' || g, now() - interval '1 day', now() - interval '1 day'
+  FROM generate_series(290, 330) g;
+  CREATE TABLE marts.fct_newsletter_signups (email text, signup_source text, country_code text, signed_up_at timestamp);
+  INSERT INTO marts.fct_newsletter_signups SELECT 'reader' || g || '@mail.test', 'footer', 'US', timestamp '2025-03-01' + g * interval '1 day' FROM generate_series(1, 30) g;
+`;
+
+beforeAll(async () => {
+  db = await PGlite.create();
+  await db.exec(seed);
+  snowflake = await startSnowflake({
+    db,
+    twins: statementTwins(sfBuild, pgBuild, syncs),
+    account: 'northwind-shop',
+    user: 'SYNCWRIGHT_SVC',
+    publicKey,
+    context: { database: 'ANALYTICS', schema: 'MARTS', warehouse: 'REVERSE_ETL_WH', role: 'SYNCWRIGHT' },
+    // Small partitions: every read of more than 64 rows pages through several.
+    partitionRows: 64,
+    // Statements that take longer than 5 ms are answered 202 and polled.
+    syncMs: 5,
+  });
+  [meta, ads, braze, klaviyo, amplitude] = await Promise.all([
+    startMeta({ token: env.META_SYSTEM_USER_TOKEN }),
+    startGoogleAds({ clientId: '618203948123-syncwright.apps.googleusercontent.com', clientSecret: env.GOOGLE_ADS_CLIENT_SECRET, refreshToken: env.GOOGLE_ADS_REFRESH_TOKEN, developerToken: env.GOOGLE_ADS_DEVELOPER_TOKEN }),
+    startBraze(env.BRAZE_REST_API_KEY),
+    startKlaviyo(env.KLAVIYO_PRIVATE_API_KEY),
+    startAmplitude({ apiKey: env.AMPLITUDE_API_KEY }),
+  ]);
+});
+afterAll(async () => {
+  await Promise.all([snowflake?.close(), meta?.api.close(), ads?.api.close(), braze?.api.close(), klaviyo?.api.close(), amplitude?.api.close()]);
+  await db?.close();
+});
+
+const statuses = (reports: PlanReport[]) => Object.fromEntries(reports.map((r) => [r.sync, r.error ? `${r.status}: ${r.error}` : r.status]));
+
+describe('examples/ecommerce on Snowflake', () => {
+  it('first run: every API sync sends its rows; the SQL API sees exactly the plans statements, in plan order', async () => {
+    snowflake.faults.push(429, 503);
+    const reports = await run(syncs);
+    expect(statuses(reports)).toEqual(Object.fromEntries(syncs.map((s) => [s, 'ok'])));
+    expect(snowflake.unexpected).toEqual([]);
+    for (const r of reports) expect(r.committed, r.sync).toBeGreaterThan(0);
+    expect(vendorRequests()).toBeGreaterThan(0);
+    // The 429 and the 503 were retried with the same requestId, and ran once.
+    expect(snowflake.requests.slice(0, 3).map((q) => q.status)).toEqual([429, 503, 200]);
+    expect(snowflake.requests.filter((q) => q.status === 202).length).toBeGreaterThan(0);
+    // Paged: some statement's result was read beyond its first partition.
+    expect(snowflake.requests.some((q) => /partition=[1-9]/.test(q.path))).toBe(true);
+
+    const one = snowflake.labels().filter((l) => l.startsWith('customers_to_braze/') || l.startsWith('lock'));
+    const first = one.indexOf('customers_to_braze/changes.sql');
+    expect(one.slice(0, 5)).toEqual(['lock create', 'lock seed', 'lock take', 'lock holders', 'customers_to_braze/commit.sql']);
+    const after = one.slice(first).filter((l) => !l.startsWith('lock'));
+    expect(after[0]).toBe('customers_to_braze/changes.sql');
+    expect(after).toContain('customers_to_braze/read added,changed');
+    expect(after.at(-1)).toBe('customers_to_braze/commit.sql');
+    expect(after.indexOf('customers_to_braze/accepted rows')).toBeLessThan(after.lastIndexOf('customers_to_braze/commit.sql'));
+    // Each request carried the block's context; scripts went as MULTI_STATEMENT_COUNT 0, single statements as 1.
+    for (const r of snowflake.received) {
+      expect(r.context).toEqual({ database: 'ANALYTICS', schema: 'MARTS', warehouse: 'REVERSE_ETL_WH', role: 'SYNCWRIGHT' });
+      expect(r.multi).toBe(r.label.endsWith('.sql') || r.label === 'lock create' ? '0' : '1');
+    }
+    const accepted = snowflake.received.find((r) => r.label === 'customers_to_braze/accepted rows');
+    expect(accepted?.bindings?.['1']).toMatchObject({ type: 'TEXT' });
+    expect(Array.isArray(accepted?.bindings?.['1']?.value)).toBe(true);
+    // What the destination holds came from the engine's rows.
+    const [{ n }] = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM "SYNCWRIGHT_STATE"."customers_to_braze_snapshot"`)).rows as [{ n: number }];
+    expect(n).toBe(240);
+  });
+
+  it('unchanged rerun: nothing is sent to any destination', async () => {
+    const before = vendorRequests();
+    const reports = await run(syncs);
+    expect(statuses(reports)).toEqual(Object.fromEntries(syncs.map((s) => [s, 'ok'])));
+    expect(vendorRequests()).toBe(before);
+    expect(snowflake.unexpected).toEqual([]);
+  });
+
+  it('changed rerun after the session expired: a new JWT, then only the changed rows are sent', async () => {
+    // Every token issued before now is refused (401) from here on, as an expired one is.
+    const issued = Math.floor(Date.now() / 1000);
+    await expect.poll(() => Math.floor(Date.now() / 1000), { timeout: 5000 }).toBeGreaterThan(issued);
+    snowflake.expiredBefore = Math.floor(Date.now() / 1000);
+    await db.exec(`UPDATE marts.dim_customers SET loyalty_tier = 'platinum', updated_at = updated_at + interval '1 day' WHERE customer_id = 5;
+      INSERT INTO marts.fct_orders SELECT 'gid://shopify/Order/9001', '#9001', 5, 'cust-5', 'customer5@shop.test', timestamp '2025-06-01', 'USD', 80, 0, 5, 85, 2, NULL, 'ios', false, '[]', timestamp '2025-06-01', NULL;`);
+    const braze0 = braze.api.requests.length;
+    const amp0 = amplitude.api.requests.length;
+    const reports = await run(syncs);
+    expect(statuses(reports)).toEqual(Object.fromEntries(syncs.map((s) => [s, 'ok'])));
+    expect(snowflake.requests.some((q) => q.status === 401)).toBe(true);
+    const byName = new Map(reports.map((r) => [r.sync, r]));
+    expect(byName.get('customers_to_braze')?.committed).toBe(1);
+    expect(byName.get('orders_to_amplitude')?.committed).toBe(1);
+    expect(braze.api.requests.length).toBeGreaterThan(braze0);
+    expect(amplitude.api.requests.length).toBeGreaterThan(amp0);
+    expect(snowflake.unexpected).toEqual([]);
+  });
+
+  it('dry run: counts and sends nothing, commits nothing, under the lock', async () => {
+    await db.exec(`UPDATE marts.dim_customers SET city = 'Shelbyville', updated_at = updated_at + interval '1 day' WHERE customer_id = 6`);
+    const before = vendorRequests();
+    const [r] = await run(['customers_to_braze'], { dryRun: true });
+    expect(r).toMatchObject({ status: 'ok', committed: 0 });
+    expect(r?.steps.find((s) => s.kind === 'send')?.rows).toBe(1);
+    expect(vendorRequests()).toBe(before);
+    const [again] = await run(['customers_to_braze']);
+    expect(again?.committed).toBe(1);
+  });
+
+  it('one run per sync: a second run at once stops busy; an expired lock row is taken over', async () => {
+    const results = await Promise.all([run(['customers_to_klaviyo']), run(['customers_to_klaviyo'])]);
+    expect(results.map(([r]) => r?.status).sort()).toEqual(['busy', 'ok']);
+    expect(results.map(([r]) => r?.error).find(Boolean)).toMatch(/another run of sync customers_to_klaviyo is in progress .*syncwright_locks/);
+
+    const key = plans.get('customers_to_klaviyo')?.lock.key as string;
+    await db.query(`UPDATE "SYNCWRIGHT_STATE"."syncwright_locks" SET owner = 'crashed-host:1:x', expires_at = now() + interval '1 hour' WHERE lock_key = $1`, [key]);
+    const [held] = await run(['customers_to_klaviyo']);
+    expect(held?.status).toBe('busy');
+    await db.query(`UPDATE "SYNCWRIGHT_STATE"."syncwright_locks" SET expires_at = now() - interval '1 second' WHERE lock_key = $1`, [key]);
+    const [taken] = await run(['customers_to_klaviyo']);
+    expect(taken?.status).toBe('ok');
+    const rows = await db.query<{ owner: string }>(`SELECT owner FROM "SYNCWRIGHT_STATE"."syncwright_locks" WHERE lock_key = $1`, [key]);
+    expect(rows.rows).toEqual([{ owner: '' }]);
+  });
+});
