@@ -38,9 +38,12 @@ const sfBuild = await compileFixture(example);
 const pgBuild = await compileFixture(twinProject());
 const manifest = JSON.parse(readFileSync(join(sfBuild, 'manifest.json'), 'utf8')) as { syncs: { name: string }[] };
 const plans = new Map(manifest.syncs.map((s) => [s.name, JSON.parse(readFileSync(join(sfBuild, s.name, 'plan.json'), 'utf8')) as Plan]));
-// The API syncs read Snowflake; the two into BigQuery run their SQL there (another engine's session).
-// Mixpanel's fake serves /import with the project secret only, not this project's service account and /engage.
-const syncs = [...plans.values()].filter((p) => p.destination.category !== 'warehouse' && p.destination.type !== 'mixpanel').map((p) => p.sync.name);
+// The API syncs that read Snowflake, but those whose requests the local fakes do not serve:
+// Mixpanel's fake takes /import with a project secret (not /engage, nor a service account),
+// Amplitude's only /2/httpapi (not /identify), Klaviyo's profiles but not lists. The two syncs
+// into BigQuery run their SQL there, through another engine's session.
+const notServed = new Set(['customers_to_mixpanel', 'abandoned_checkouts_to_mixpanel', 'customers_to_amplitude', 'cart_abandoners_to_klaviyo']);
+const syncs = [...plans.values()].filter((p) => p.destination.category !== 'warehouse' && !notServed.has(p.sync.name)).map((p) => p.sync.name);
 
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
@@ -114,8 +117,8 @@ beforeAll(async () => {
     context: { database: 'ANALYTICS', schema: 'MARTS', warehouse: 'REVERSE_ETL_WH', role: 'SYNCWRIGHT' },
     // Small partitions: every read of more than 64 rows pages through several.
     partitionRows: 64,
-    // Statements that take longer than 5 ms are answered 202 and polled.
-    syncMs: 5,
+    // changes.sql is answered 202 and polled.
+    longRunning: (label) => label.endsWith('/changes.sql'),
   });
   [meta, ads, braze, klaviyo, amplitude] = await Promise.all([
     startMeta({ token: env.META_SYSTEM_USER_TOKEN }),
@@ -146,14 +149,16 @@ describe('examples/ecommerce on Snowflake', () => {
     // Paged: some statement's result was read beyond its first partition.
     expect(snowflake.requests.some((q) => /partition=[1-9]/.test(q.path))).toBe(true);
 
-    const one = snowflake.labels().filter((l) => l.startsWith('customers_to_braze/') || l.startsWith('lock'));
-    const first = one.indexOf('customers_to_braze/changes.sql');
-    expect(one.slice(0, 5)).toEqual(['lock create', 'lock seed', 'lock take', 'lock holders', 'customers_to_braze/commit.sql']);
-    const after = one.slice(first).filter((l) => !l.startsWith('lock'));
-    expect(after[0]).toBe('customers_to_braze/changes.sql');
-    expect(after).toContain('customers_to_braze/read added,changed');
-    expect(after.at(-1)).toBe('customers_to_braze/commit.sql');
-    expect(after.indexOf('customers_to_braze/accepted rows')).toBeLessThan(after.lastIndexOf('customers_to_braze/commit.sql'));
+    // One sync's statements, in plan order: the lock, the recovery commit, the change set, the
+    // counts and reads, the accepted rows, the commit, the release.
+    const labels = snowflake.labels();
+    const start = labels.indexOf('customers_to_braze/commit.sql');
+    expect(labels.slice(start - 4, start)).toEqual(['lock create', 'lock seed', 'lock take', 'lock holders']);
+    const body = labels.slice(start, labels.indexOf('lock release', start) + 1);
+    expect(body.slice(0, 2)).toEqual(['customers_to_braze/commit.sql', 'customers_to_braze/changes.sql']);
+    expect(body.slice(-3)).toEqual(['customers_to_braze/accepted rows', 'customers_to_braze/commit.sql', 'lock release']);
+    expect(body.filter((l) => !l.startsWith('customers_to_braze/') && l !== 'lock release')).toEqual([]);
+    expect(body.indexOf('customers_to_braze/read added,changed')).toBeGreaterThan(body.indexOf('customers_to_braze/count added,changed'));
     // Each request carried the block's context; scripts went as MULTI_STATEMENT_COUNT 0, single statements as 1.
     for (const r of snowflake.received) {
       expect(r.context).toEqual({ database: 'ANALYTICS', schema: 'MARTS', warehouse: 'REVERSE_ETL_WH', role: 'SYNCWRIGHT' });
@@ -176,17 +181,17 @@ describe('examples/ecommerce on Snowflake', () => {
   });
 
   it('changed rerun after the session expired: a new JWT, then only the changed rows are sent', async () => {
-    // Every token issued before now is refused (401) from here on, as an expired one is.
-    const issued = Math.floor(Date.now() / 1000);
-    await expect.poll(() => Math.floor(Date.now() / 1000), { timeout: 5000 }).toBeGreaterThan(issued);
-    snowflake.expiredBefore = Math.floor(Date.now() / 1000);
+    // Some requests into the run, the session's token expires: 401, then a new JWT.
+    snowflake.expireTokensAfter(40);
     await db.exec(`UPDATE marts.dim_customers SET loyalty_tier = 'platinum', updated_at = updated_at + interval '1 day' WHERE customer_id = 5;
       INSERT INTO marts.fct_orders SELECT 'gid://shopify/Order/9001', '#9001', 5, 'cust-5', 'customer5@shop.test', timestamp '2025-06-01', 'USD', 80, 0, 5, 85, 2, NULL, 'ios', false, '[]', timestamp '2025-06-01', NULL;`);
     const braze0 = braze.api.requests.length;
     const amp0 = amplitude.api.requests.length;
     const reports = await run(syncs);
     expect(statuses(reports)).toEqual(Object.fromEntries(syncs.map((s) => [s, 'ok'])));
-    expect(snowflake.requests.some((q) => q.status === 401)).toBe(true);
+    const refused = snowflake.requests.findIndex((q) => q.status === 401);
+    expect(refused).toBeGreaterThan(0);
+    expect(snowflake.requests[refused + 1]?.status).not.toBe(401);
     const byName = new Map(reports.map((r) => [r.sync, r]));
     expect(byName.get('customers_to_braze')?.committed).toBe(1);
     expect(byName.get('orders_to_amplitude')?.committed).toBe(1);

@@ -16,7 +16,7 @@
  * OAuth/programmatic token), X-Snowflake-Authorization-Token-Type, the requestId, the body's
  * statement, timeout, context fields and bindings ({"1": {type, value}}), MULTI_STATEMENT_COUNT
  * against the statements sent. Answered: 200 with the result (partition 0), 202 with
- * statementStatusUrl while a statement runs longer than `syncMs`, 422 with sqlState and code,
+ * statementStatusUrl while a statement runs (`longRunning`), 422 with sqlState and code,
  * 429/503 on request, 401 for a JWT issued before `expireTokens`.
  */
 import { createHash, randomUUID, verify, type KeyObject } from 'node:crypto';
@@ -46,8 +46,12 @@ export interface SnowflakeServerOptions {
   context: Record<'database' | 'schema' | 'warehouse' | 'role', string>;
   /** Rows per result partition. */
   partitionRows?: number;
-  /** How long a POST waits for its statement before answering 202 (Snowflake: 45 s). */
-  syncMs?: number;
+  /**
+   * Statements (by label) shown as still running to the POST and the first status request
+   * (202), as Snowflake shows a statement that outlasts the POST's 45 s: PGlite runs them too
+   * fast to be caught running.
+   */
+  longRunning?: (label: string) => boolean;
 }
 
 interface Column {
@@ -133,12 +137,16 @@ export class SnowflakeServer {
   readonly requests: { method: string; path: string; status: number }[] = [];
   /** Statuses the next POSTs get instead of running (429, 503), in order. */
   readonly faults: number[] = [];
-  /** JWTs issued before this (seconds) are refused with 401, as an expired session is. */
-  expiredBefore = 0;
+  /** Tokens refused with 401 from now on, as an expired session's are. */
+  private readonly expired = new Set<string>();
+  private readonly seen = new Set<string>();
+  private expireAt?: number;
   url = '';
   private server?: Server;
   private readonly statements = new Map<string, Statement>();
   private readonly byRequestId = new Map<string, string>();
+  /** Statements still to be shown running, by handle: status requests left. */
+  private readonly runningFor = new Map<string, number>();
   /** PGlite runs one statement at a time. */
   private queue: Promise<unknown> = Promise.resolve();
   private readonly fingerprint?: string;
@@ -156,6 +164,11 @@ export class SnowflakeServer {
 
   close(): Promise<void> {
     return new Promise((r) => this.server?.close(() => r()));
+  }
+
+  /** After `n` more requests, every token presented so far expires (401, code 390318): the client must make a new one. */
+  expireTokensAfter(n: number): void {
+    this.expireAt = this.requests.length + n;
   }
 
   /** The labels of the statements received, in order. */
@@ -183,7 +196,6 @@ export class SnowflakeServer {
     const now = Date.now() / 1000;
     if (claims.sub !== subject || claims.iss !== `${subject}.${this.fingerprint}`) return { status: 401, code: '390144', message: 'JWT token is invalid' };
     if (typeof claims.iat !== 'number' || typeof claims.exp !== 'number' || claims.exp <= now || claims.iat > now + 60 || claims.exp - claims.iat > 3600) return { status: 401, code: '390144', message: 'JWT token is invalid' };
-    if (claims.iat < this.expiredBefore) return { status: 401, code: '390318', message: 'The OAuth access token or JWT has expired' };
     return undefined;
   }
 
@@ -196,6 +208,13 @@ export class SnowflakeServer {
       res.writeHead(status, { 'Content-Type': 'application/json', ...(status === 429 ? { 'Retry-After': '1' } : {}) });
       res.end(JSON.stringify(body));
     };
+    if (this.expireAt !== undefined && this.requests.length >= this.expireAt) {
+      for (const t of this.seen) this.expired.add(t);
+      this.expireAt = undefined;
+    }
+    const bearer = req.headers.authorization ?? '';
+    if (this.expired.has(bearer)) return send(401, { code: '390318', message: 'The OAuth access token or JWT has expired' });
+    this.seen.add(bearer);
     const problem = this.authProblem(req);
     if (problem) return send(problem.status, { code: problem.code, message: problem.message });
     if (req.headers.accept !== 'application/json') return send(400, { message: 'Accept must be application/json' });
@@ -238,7 +257,8 @@ export class SnowflakeServer {
     }
     const done = this.run(handle, twin.pg, params, multi === '0' ? count : 1);
     this.statements.set(handle, { state: 'running', done });
-    await Promise.race([done, new Promise((r) => setTimeout(r, this.options.syncMs ?? 200))]);
+    if (this.options.longRunning?.(twin.label)) this.runningFor.set(handle, 2);
+    await done;
     this.answer(handle, send);
   }
 
@@ -277,7 +297,9 @@ export class SnowflakeServer {
     const s = this.statements.get(handle);
     const statusUrl = `/api/v2/statements/${handle}`;
     if (!s) return send(404, { message: `no statement ${handle}` });
-    if (s.state === 'running') return send(202, { code: '333334', message: 'Asynchronous execution in progress. Use provided query id to perform query monitoring and management.', statementHandle: handle, statementStatusUrl: statusUrl });
+    const left = this.runningFor.get(handle) ?? 0;
+    if (left > 0) this.runningFor.set(handle, left - 1);
+    if (s.state === 'running' || left > 0) return send(202, { code: '333334', message: 'Asynchronous execution in progress. Use provided query id to perform query monitoring and management.', statementHandle: handle, statementStatusUrl: statusUrl });
     if (s.state === 'failed') return send(422, { code: s.code, sqlState: s.sqlState, message: s.message, statementHandle: handle, statementStatusUrl: statusUrl });
     const size = this.options.partitionRows ?? 1000;
     const parts: (string | null)[][][] = [];

@@ -100,6 +100,8 @@ export function snowflakeConfig(endpoint: PlanEndpoint, env: NodeJS.ProcessEnv, 
 /** The Authorization headers of each request; a JWT is made anew when 50 minutes old or when the server said 401. */
 export class SnowflakeAuth {
   private jwt?: { token: string; made: number };
+  /** Renewals so far: each new token lives a second less, so that one made in the same second as the refused one still differs from it. */
+  private renewals = 0;
 
   constructor(
     private readonly config: SnowflakeConfig,
@@ -115,7 +117,7 @@ export class SnowflakeAuth {
     if (auth.type === 'KEYPAIR_JWT') {
       const now = Math.floor(Date.now() / 1000);
       if (!this.jwt || now - this.jwt.made > 50 * 60) {
-        this.jwt = { token: keyPairJwt(auth.key, auth.issuer, auth.subject, now, 59 * 60), made: now };
+        this.jwt = { token: keyPairJwt(auth.key, auth.issuer, auth.subject, now, 59 * 60 - (this.renewals % 60)), made: now };
         this.secret(this.jwt.token);
       }
       token = this.jwt.token;
@@ -129,6 +131,7 @@ export class SnowflakeAuth {
   renew(): boolean {
     if (this.config.auth.type !== 'KEYPAIR_JWT') return false;
     this.jwt = undefined;
+    this.renewals++;
     return true;
   }
 }
