@@ -121,7 +121,7 @@ export class SqlApi {
       } catch (e) {
         if (attempt >= maxAttempts) throw new Error(`Snowflake at ${this.config.base} did not answer: ${(e as Error).message}`);
         retried = true;
-        await sleep(Math.min(8000, 250 * 2 ** attempt));
+        await sleep(Math.min(8000, 100 * 2 ** attempt));
         continue;
       }
       const raw = await res.text();
@@ -138,7 +138,7 @@ export class SqlApi {
       if (retryStatuses.has(res.status) && attempt < maxAttempts) {
         const after = Number(res.headers.get('retry-after'));
         retried = true;
-        await sleep(Number.isFinite(after) && after > 0 ? Math.min(after, 60) * 1000 : Math.min(8000, 250 * 2 ** attempt));
+        await sleep(Number.isFinite(after) && after > 0 ? Math.min(after, 60) * 1000 : Math.min(8000, 100 * 2 ** attempt));
         continue;
       }
       if (res.status === 200 || res.status === 202 || res.status === 422) return { status: res.status, json };
