@@ -46,6 +46,8 @@ export function statementTwins(sfBuild: string, pgBuild: string, syncs: readonly
         if (!p) continue;
         add(fillSlots(q.rows, { query: sfQuery }), fillSlots(p.rows, { query: pgQuery }), `${sync}/read ${kinds}`);
         add(fillSlots(q.count, { query: sfQuery }), fillSlots(p.count, { query: pgQuery }), `${sync}/count ${kinds}`);
+        // {{from}} and {{to}} stay: the server fills the twin with the numbers the statement carries.
+        add(fillSlots(q.range, { query: sfQuery }), fillSlots(p.range, { query: pgQuery }), `${sync}/range ${kinds}`);
       }
     }
     const sfCommit = sfPlan.steps.find((s): s is CommitStep => s.kind === 'commit');

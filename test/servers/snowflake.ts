@@ -246,7 +246,7 @@ export class SnowflakeServer {
     const params = bindingsOf(body.bindings, send);
     if (params === undefined) return;
     this.byRequestId.set(requestId, '');
-    const twin = this.options.twins.get(statement);
+    const twin = this.twinOf(statement);
     this.received.push({ label: twin?.label ?? 'unexpected', statement, ...(body.bindings ? { bindings: body.bindings } : {}), context: Object.fromEntries(Object.keys(this.options.context).map((k) => [k, body[k]])), multi });
     const handle = randomUUID();
     this.byRequestId.set(requestId, handle);
@@ -260,6 +260,19 @@ export class SnowflakeServer {
     if (this.options.longRunning?.(twin.label)) this.runningFor.set(handle, 2);
     await done;
     this.answer(handle, send);
+  }
+
+  /** The statement's twin: by its text, or a range read (`BETWEEN n AND m`) by its template, the numbers carried over. */
+  private twinOf(statement: string): Twin | undefined {
+    const exact = this.options.twins.get(statement);
+    if (exact) return exact;
+    const numbers: string[] = [];
+    const template = statement.replace(/BETWEEN (\d+) AND (\d+)/, (_, from: string, to: string) => {
+      numbers.push(from, to);
+      return 'BETWEEN {{from}} AND {{to}}';
+    });
+    const ranged = numbers.length ? this.options.twins.get(template) : undefined;
+    return ranged && { label: ranged.label, pg: ranged.pg.replace('{{from}}', numbers[0] as string).replace('{{to}}', numbers[1] as string) };
   }
 
   private run(handle: string, pgText: string, params: unknown[], count: number): Promise<void> {
