@@ -9,7 +9,8 @@ import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Plan } from '../src/contract/plan.js';
 import { runPlans, type PlanReport } from '../src/run/index.js';
-import { compileFixture, execOptions } from './servers/run-harness.js';
+import { compileFixture, compileText, execOptions } from './servers/run-harness.js';
+import { setupSql, syncProject } from './fixtures/warehouse/scenario.js';
 import { scratchFolder } from './servers/scratch-db.js';
 import { startSnowflake, type SnowflakeServer } from './servers/snowflake.js';
 import { statementTwins } from './servers/snowflake-twin.js';
@@ -225,5 +226,56 @@ describe('examples/ecommerce on Snowflake', () => {
     expect(taken?.status).toBe('ok');
     const rows = await db.query<{ owner: string }>(`SELECT owner FROM "SYNCWRIGHT_STATE"."syncwright_locks" WHERE lock_key = $1`, [key]);
     expect(rows.rows).toEqual([{ owner: '' }]);
+  });
+});
+
+describe('a warehouse sync on Snowflake', () => {
+  const source = 'source wh : snowflake { account "acme-prod" user "SYNC" private_key env("SNOWFLAKE_PRIVATE_KEY") database "TEST" schema "PUBLIC" warehouse "WH" role "SYNCER" }';
+  const project = (guard: string) => syncProject({ kind: 'record', mode: 'mirror', guard });
+  const tables = `SELECT "Id" AS id, "select" AS n FROM "Sales Data"."Target ""Q"" Table" ORDER BY "Id"`;
+  let wdb: PGlite;
+  let server: SnowflakeServer;
+  const builds: Record<string, string> = {};
+
+  beforeAll(async () => {
+    for (const guard of ['guard deletes <= 25%', 'guard deletes <= 0']) {
+      const sf = await compileText(project(guard).replace('source wh : postgres { database "test" }', source));
+      const pg = await compileText(project(guard));
+      builds[guard] = sf;
+      builds[`${guard} twin`] = pg;
+    }
+    wdb = await PGlite.create();
+    await wdb.exec(setupSql());
+    const twins = new Map([...statementTwins(builds['guard deletes <= 25%'] as string, builds['guard deletes <= 25% twin'] as string, ['s']), ...statementTwins(builds['guard deletes <= 0'] as string, builds['guard deletes <= 0 twin'] as string, ['s'])]);
+    server = await startSnowflake({ db: wdb, twins, account: 'acme-prod', user: 'SYNC', publicKey, context: { database: 'TEST', schema: 'PUBLIC', warehouse: 'WH', role: 'SYNCER' } });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await wdb?.close();
+  });
+
+  const runWarehouse = async (guard: string) => {
+    const report = await runPlans([join(builds[guard] as string, 's', 'plan.json')], { byName: {}, folder: '' }, execOptions({ env, endpoints: { wh: server.url } }));
+    return report.plans[0] as PlanReport;
+  };
+
+  it('the script runs in one request under the lock row; its summary row is the report; a rerun changes nothing; a tripped guard changes nothing', async () => {
+    const before = (await wdb.query(tables)).rows;
+    const tripped = await runWarehouse('guard deletes <= 0');
+    expect(tripped.status).toBe('guarded');
+    expect(tripped.error).toMatch(/syncwright guard/);
+    expect((await wdb.query(tables)).rows).toEqual(before);
+
+    const r = await runWarehouse('guard deletes <= 25%');
+    expect(r.status, r.error).toBe('ok');
+    expect(r.steps.map((s) => s.operation)).toEqual(['apply.sql']);
+    // Ids 4, 6 (its later row) and 7 are new, 2 changed, 3 gone.
+    expect(r.steps[0]?.result?.[0]).toMatchObject({ inserted: 3, updated: 1, deleted: 1 });
+    expect((await wdb.query(tables)).rows).not.toEqual(before);
+    const again = await runWarehouse('guard deletes <= 25%');
+    expect(again.steps[0]?.result?.[0]).toMatchObject({ inserted: 0, updated: 0, deleted: 0 });
+    expect(server.labels().slice(-6)).toEqual(['lock create', 'lock seed', 'lock take', 'lock holders', 's/apply.sql', 'lock release']);
+    expect(server.received.find((q) => q.label === 's/apply.sql')?.multi).toBe('0');
+    expect(server.unexpected).toEqual([]);
   });
 });

@@ -143,8 +143,8 @@ async function runOne(loaded: LoadedPlan, sessions: Sessions, options: ExecOptio
   return report;
 }
 
-/** Warehouse guards raise an error whose message says so (src/emit/warehouse.ts). */
-const warehouseGuard = /^syncwright guard:/;
+/** Warehouse guards raise an error whose message says so (src/emit/warehouse.ts); Snowflake puts its own words before it. */
+const warehouseGuard = /(^|: )syncwright guard:/;
 
 function stopOf(e: unknown): PlanStatus {
   if (e instanceof SyncBusy) return 'busy';

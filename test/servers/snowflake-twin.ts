@@ -53,7 +53,7 @@ export function statementTwins(sfBuild: string, pgBuild: string, syncs: readonly
     const sfCommit = sfPlan.steps.find((s): s is CommitStep => s.kind === 'commit');
     const pgCommit = pgPlan.steps.find((s): s is CommitStep => s.kind === 'commit');
     if (sfCommit?.acceptedInsert.rows && pgCommit?.acceptedInsert.rows) add(sfCommit.acceptedInsert.rows, pgCommit.acceptedInsert.rows, `${sync}/accepted rows`);
-    const lockRow = sfPlan.source.session?.lockRow;
+    const lockRow = sfPlan[sfPlan.lock.on].session?.lockRow;
     const { schema, table } = sfPlan.lock;
     if (lockRow && schema && table) {
       for (const k of Object.keys(lockRow) as (keyof LockRowSql)[]) add(fillSlots(lockRow[k], { schema, table }), fillSlots(lockRowTwins[k], { schema, table }), `lock ${k}`);

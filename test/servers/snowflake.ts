@@ -7,9 +7,9 @@
  * text of the same file or statement. A statement that is none of them is refused (422) and
  * recorded in `unexpected`. The twin runs on PGlite, and the rows the executor sees are that
  * engine's, in Snowflake's shapes (resultSetMetaData.rowType and partitionInfo, every value a
- * string). A script's statements do not align one to one with its twin's, so each statement of
- * a script answers with no rows but the last, which answers with the twin's last rows (the
- * executor reads only those).
+ * string). A script's statements do not align one to one with its twin's, so its last SELECT
+ * answers with the rows of the twin's last statement that returns any, and every other
+ * statement with Snowflake's status row (the executor reads only the rows).
  *
  * Checked: the Authorization bearer (a key-pair JWT verified against the public key: RS256
  * signature, iss ACCOUNT.USER.SHA256:<fingerprint>, sub, iat, exp within the hour; or the
@@ -121,7 +121,21 @@ function shaped(r: Results<Record<string, unknown>>): Done {
   return { rowType, data: r.rows.map((row) => fields.map((f, i) => textOf(rowType[i] as Column, row[f.name]))) };
 }
 
-const noRows: Done = { rowType: [], data: [] };
+/** What Snowflake answers for a statement that returns no rows of its own (DDL, a transaction's BEGIN or COMMIT). */
+const statusRow: Done = { rowType: [{ name: 'status', type: 'text', scale: null, nullable: true }], data: [['Statement executed successfully.']] };
+
+/** Which statement of a script returns the rows: the last SELECT (or WITH), else the last. */
+function queryIndex(sql: string): number {
+  let from = 0;
+  let found = -1;
+  const ends = statementEnds(sql);
+  ends.forEach((end, i) => {
+    const text = sql.slice(from, end).replace(/--[^\n]*/g, '').trim();
+    if (/^(SELECT|WITH)\b/i.test(text)) found = i;
+    from = end + 1;
+  });
+  return found >= 0 ? found : statementCount(sql) - 1;
+}
 
 /** The number of statements of a script (the last may lack its semicolon). */
 export function statementCount(sql: string): number {
@@ -255,7 +269,7 @@ export class SnowflakeServer {
       this.statements.set(handle, { state: 'failed', sqlState: '42000', code: '001003', message: 'SQL compilation error: not a statement of the plan (the local server runs only the plan twins it was given)' });
       return this.answer(handle, send);
     }
-    const done = this.run(handle, twin.pg, params, multi === '0' ? count : 1);
+    const done = this.run(handle, statement, twin.pg, params, multi === '0' ? count : 1);
     this.statements.set(handle, { state: 'running', done });
     if (this.options.longRunning?.(twin.label)) this.runningFor.set(handle, 2);
     await done;
@@ -275,17 +289,19 @@ export class SnowflakeServer {
     return ranged && { label: ranged.label, pg: ranged.pg.replace('{{from}}', numbers[0] as string).replace('{{to}}', numbers[1] as string) };
   }
 
-  private run(handle: string, pgText: string, params: unknown[], count: number): Promise<void> {
+  private run(handle: string, snowflakeText: string, pgText: string, params: unknown[], count: number): Promise<void> {
     const { db } = this.options;
     const work = async () => {
       try {
         const results: Results<Record<string, unknown>>[] = params.length ? [await db.query<Record<string, unknown>>(pgText, params)] : await db.exec(pgText);
-        const last = results.at(-1);
-        const result = last && last.fields.length ? shaped(last) : { rowType: [{ name: 'status', type: 'text', scale: null, nullable: true }], data: [['Statement executed successfully.']] };
+        // The twin's last statement that returns rows (a script may end with COMMIT after its summary).
+        const last = results.filter((r) => r.fields.length > 0).at(-1);
+        const result = last ? shaped(last) : statusRow;
         if (count > 1) {
+          const rowsAt = queryIndex(snowflakeText);
           const children = Array.from({ length: count }, (_, i) => {
             const h = randomUUID();
-            this.statements.set(h, { state: 'done', result: i === count - 1 ? result : noRows });
+            this.statements.set(h, { state: 'done', result: i === rowsAt ? result : statusRow });
             return h;
           });
           this.statements.set(handle, { state: 'done', result: { rowType: [{ name: 'multiple statement execution', type: 'text', scale: null, nullable: false }], data: [['Multiple statements executed successfully.']] }, children });

@@ -76,6 +76,15 @@ function valueOf(column: RowType, v: string | null): unknown {
   }
 }
 
+/**
+ * A statement's own status in place of rows (DDL, BEGIN, COMMIT: one `status` column; DML: the
+ * `number of rows ...` it changed). Postgres drivers give no rows for such statements, and
+ * neither does this session, so that a script's last rows are its last query's.
+ */
+function statusOnly(types: readonly RowType[]): boolean {
+  return (types.length === 1 && types[0]?.name === 'status') || (types.length > 0 && types.every((t) => t.name.startsWith('number of rows ')));
+}
+
 function rowsOf(types: readonly RowType[], data: readonly (string | null)[][] | undefined): SqlRow[] {
   return (data ?? []).map((values) => Object.fromEntries(types.map((t, i) => [t.name, valueOf(t, values[i] ?? null)])));
 }
@@ -216,7 +225,10 @@ export function openSnowflakeSession(config: SnowflakeConfig, secret: (value: st
       const first = await api.submit(sql, undefined, true);
       if (!first.statementHandles) return [await api.all(first)];
       const results: SqlRow[][] = [];
-      for (const handle of first.statementHandles) results.push(await api.all(await api.result(handle)));
+      for (const handle of first.statementHandles) {
+        const result = await api.result(handle);
+        results.push(statusOnly(result.resultSetMetaData?.rowType ?? []) ? [] : await api.all(result));
+      }
       return results;
     },
     async *pages(sql, pageSize) {
