@@ -110,7 +110,9 @@ describe('helpers', () => {
 
   it('renders the many-row accepted INSERT from the dialect record', () => {
     expect(insertArrays(getDialect('postgres'), '"s"."t"', ['"row_key"', '"change"'], ['TEXT', 'TEXT'])).toBe('INSERT INTO "s"."t" ("row_key", "change") SELECT * FROM unnest(CAST($1 AS TEXT[]), CAST($2 AS TEXT[]))');
-    expect(insertArrays(getDialect('snowflake'), '"s"."t"', ['"a"'], ['TEXT'])).toBeUndefined();
+    // Snowflake's SQL API binds an array to a ? as one row per element.
+    expect(insertArrays(getDialect('snowflake'), '"s"."t"', ['"a"', '"b"'], ['VARCHAR', 'VARCHAR'])).toBe('INSERT INTO "s"."t" ("a", "b") VALUES (?, ?)');
+    expect(insertArrays(getDialect('bigquery'), '"s"."t"', ['"a"'], ['STRING'])).toBeUndefined();
   });
 
   it('never prints a password', () => {

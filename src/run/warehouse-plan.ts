@@ -27,6 +27,8 @@ async function runLoad(step: LoadStep, extract: string, sessions: WarehouseSessi
   const report = stepReport('load', step.table, step.description);
   const { destination } = sessions;
   if (step.create === undefined || step.insert === undefined) throw new Error(`the load step into ${step.table} has no statements: compile the plan again with this version of syncwright`);
+  // The load table is temporary to the session that then runs apply.sql: an engine whose requests are sessions of their own loses it at once.
+  if (destination.sessionPerRequest) throw new Error(`the load into ${step.table} on ${destination.engine} is not run: its temporary table would end with the request that makes it; run the plan's SQL files there in order instead`);
   await destination.script(step.create, sql.destination.rollback);
   for await (const page of sessions.source.pages(extract, step.batch, sql.source)) {
     // One array per column, in the result's order: the plan's insert binds them.
