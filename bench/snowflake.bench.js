@@ -27,7 +27,8 @@ sync events_out {
   format jsonl
 }
 `;
-const snowflakeSource = 'source warehouse : snowflake { account "bench-account"  database "BENCH"  schema "PUBLIC"  warehouse "BENCH_WH"  role "BENCH_ROLE"  user "BENCH_USER"  private_key env("SNOWFLAKE_PRIVATE_KEY")  state_schema "SYNCWRIGHT_STATE" }';
+const snowflakeSource =
+  'source warehouse : snowflake { account "bench-account"  database "BENCH"  schema "PUBLIC"  warehouse "BENCH_WH"  role "BENCH_ROLE"  user "BENCH_USER"  private_key env("SNOWFLAKE_PRIVATE_KEY")  state_schema "SYNCWRIGHT_STATE" }';
 const postgresTwin = 'source warehouse : postgres { database "bench"  state_schema "SYNCWRIGHT_STATE" }';
 
 /** Child: the executor on the plan, as `syncwright run --sink DIR --endpoint warehouse=URL` runs it. */
@@ -43,7 +44,17 @@ async function run(dir, endpoint) {
   clearInterval(sample);
   const plan = report.plans[0];
   const step = plan.steps.find((s) => s.kind === 'write_object');
-  console.log(JSON.stringify({ status: plan.status, error: plan.error, rows: step?.accepted ?? 0, ms: step?.ms ?? 0, totalMs: plan.ms, committed: plan.committed, peakRss: Math.max(peak, process.resourceUsage().maxRSS * 1024) }));
+  console.log(
+    JSON.stringify({
+      status: plan.status,
+      error: plan.error,
+      rows: step?.accepted ?? 0,
+      ms: step?.ms ?? 0,
+      totalMs: plan.ms,
+      committed: plan.committed,
+      peakRss: Math.max(peak, process.resourceUsage().maxRSS * 1024),
+    }),
+  );
 }
 
 /** The TypeScript test server and twins, bundled for this process (their packages stay external). */
@@ -54,7 +65,16 @@ async function testServers(dir) {
     join(dir, 'servers.ts'),
     `export { startSnowflake } from ${JSON.stringify(join(root, 'test/servers/snowflake.ts'))};\nexport { statementTwins } from ${JSON.stringify(join(root, 'test/servers/snowflake-twin.ts'))};\n`,
   );
-  await build({ entryPoints: [join(dir, 'servers.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: out, nodePaths: [join(root, 'node_modules')], logLevel: 'error' });
+  await build({
+    entryPoints: [join(dir, 'servers.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    outfile: out,
+    nodePaths: [join(root, 'node_modules')],
+    logLevel: 'error',
+  });
   return import(pathToFileURL(out).href);
 }
 
@@ -63,7 +83,8 @@ async function compile(dir, name, source) {
   mkdirSync(join(dir, `${name}-project`), { recursive: true });
   writeFileSync(join(dir, `${name}-project`, 'bench.sync'), `${source}\n${sync}`);
   const quiet = { out: () => {}, err: (t) => process.stderr.write(`${t}\n`), colour: false, cwd: dir };
-  if ((await runCompile({ paths: [join(dir, `${name}-project`)], out: join(dir, name), format: 'text', strict: false }, quiet)) !== 0) throw new Error(`compiling the ${name} project failed`);
+  if ((await runCompile({ paths: [join(dir, `${name}-project`)], out: join(dir, name), format: 'text', strict: false }, quiet)) !== 0)
+    throw new Error(`compiling the ${name} project failed`);
 }
 
 async function main() {
@@ -112,7 +133,10 @@ async function main() {
 /** The executor in a child, asynchronously: the server of this process must keep answering. */
 async function runChild(dir, endpoint, pem) {
   const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, [self, 'run', dir, endpoint], { env: { ...process.env, SNOWFLAKE_PRIVATE_KEY: pem }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [self, 'run', dir, endpoint], {
+    env: { ...process.env, SNOWFLAKE_PRIVATE_KEY: pem },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout.on('data', (d) => (out += d));

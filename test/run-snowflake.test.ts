@@ -67,10 +67,18 @@ let braze: FakeBraze;
 let klaviyo: FakeKlaviyo;
 let amplitude: FakeAmplitude;
 
-const vendorRequests = () => meta.api.requests.length + ads.api.requests.length + braze.api.requests.length + klaviyo.api.requests.length + amplitude.api.requests.length;
+const vendorRequests = () =>
+  meta.api.requests.length + ads.api.requests.length + braze.api.requests.length + klaviyo.api.requests.length + amplitude.api.requests.length;
 
 async function run(names: readonly string[], overrides: Parameters<typeof execOptions>[0] = {}): Promise<PlanReport[]> {
-  const endpoints = { snowflake_dw: snowflake.url, meta_ads: meta.api.url, google_ads: ads.api.url, braze: braze.api.url, klaviyo: klaviyo.api.url, amplitude: amplitude.api.url };
+  const endpoints = {
+    snowflake_dw: snowflake.url,
+    meta_ads: meta.api.url,
+    google_ads: ads.api.url,
+    braze: braze.api.url,
+    klaviyo: klaviyo.api.url,
+    amplitude: amplitude.api.url,
+  };
   const report = await runPlans(
     names.map((n) => join(sfBuild, n, 'plan.json')),
     { byName: {}, folder: '' },
@@ -123,7 +131,12 @@ beforeAll(async () => {
   });
   [meta, ads, braze, klaviyo, amplitude] = await Promise.all([
     startMeta({ token: env.META_SYSTEM_USER_TOKEN }),
-    startGoogleAds({ clientId: '618203948123-syncwright.apps.googleusercontent.com', clientSecret: env.GOOGLE_ADS_CLIENT_SECRET, refreshToken: env.GOOGLE_ADS_REFRESH_TOKEN, developerToken: env.GOOGLE_ADS_DEVELOPER_TOKEN }),
+    startGoogleAds({
+      clientId: '618203948123-syncwright.apps.googleusercontent.com',
+      clientSecret: env.GOOGLE_ADS_CLIENT_SECRET,
+      refreshToken: env.GOOGLE_ADS_REFRESH_TOKEN,
+      developerToken: env.GOOGLE_ADS_DEVELOPER_TOKEN,
+    }),
     startBraze(env.BRAZE_REST_API_KEY),
     startKlaviyo(env.KLAVIYO_PRIVATE_API_KEY),
     startAmplitude({ apiKey: env.AMPLITUDE_API_KEY }),
@@ -218,7 +231,9 @@ describe('examples/ecommerce on Snowflake', () => {
     expect(results.map(([r]) => r?.error).find(Boolean)).toMatch(/another run of sync customers_to_klaviyo is in progress .*syncwright_locks/);
 
     const key = plans.get('customers_to_klaviyo')?.lock.key as string;
-    await db.query(`UPDATE "SYNCWRIGHT_STATE"."syncwright_locks" SET owner = 'crashed-host:1:x', expires_at = now() + interval '1 hour' WHERE lock_key = $1`, [key]);
+    await db.query(`UPDATE "SYNCWRIGHT_STATE"."syncwright_locks" SET owner = 'crashed-host:1:x', expires_at = now() + interval '1 hour' WHERE lock_key = $1`, [
+      key,
+    ]);
     const [held] = await run(['customers_to_klaviyo']);
     expect(held?.status).toBe('busy');
     await db.query(`UPDATE "SYNCWRIGHT_STATE"."syncwright_locks" SET expires_at = now() - interval '1 second' WHERE lock_key = $1`, [key]);
@@ -230,7 +245,8 @@ describe('examples/ecommerce on Snowflake', () => {
 });
 
 describe('a warehouse sync on Snowflake', () => {
-  const source = 'source wh : snowflake { account "acme-prod" user "SYNC" private_key env("SNOWFLAKE_PRIVATE_KEY") database "TEST" schema "PUBLIC" warehouse "WH" role "SYNCER" }';
+  const source =
+    'source wh : snowflake { account "acme-prod" user "SYNC" private_key env("SNOWFLAKE_PRIVATE_KEY") database "TEST" schema "PUBLIC" warehouse "WH" role "SYNCER" }';
   const project = (guard: string) => syncProject({ kind: 'record', mode: 'mirror', guard });
   const tables = `SELECT "Id" AS id, "select" AS n FROM "Sales Data"."Target ""Q"" Table" ORDER BY "Id"`;
   let wdb: PGlite;
@@ -246,8 +262,18 @@ describe('a warehouse sync on Snowflake', () => {
     }
     wdb = await PGlite.create();
     await wdb.exec(setupSql());
-    const twins = new Map([...statementTwins(builds['guard deletes <= 25%'] as string, builds['guard deletes <= 25% twin'] as string, ['s']), ...statementTwins(builds['guard deletes <= 0'] as string, builds['guard deletes <= 0 twin'] as string, ['s'])]);
-    server = await startSnowflake({ db: wdb, twins, account: 'acme-prod', user: 'SYNC', publicKey, context: { database: 'TEST', schema: 'PUBLIC', warehouse: 'WH', role: 'SYNCER' } });
+    const twins = new Map([
+      ...statementTwins(builds['guard deletes <= 25%'] as string, builds['guard deletes <= 25% twin'] as string, ['s']),
+      ...statementTwins(builds['guard deletes <= 0'] as string, builds['guard deletes <= 0 twin'] as string, ['s']),
+    ]);
+    server = await startSnowflake({
+      db: wdb,
+      twins,
+      account: 'acme-prod',
+      user: 'SYNC',
+      publicKey,
+      context: { database: 'TEST', schema: 'PUBLIC', warehouse: 'WH', role: 'SYNCER' },
+    });
   });
   afterAll(async () => {
     await server?.close();
@@ -255,7 +281,11 @@ describe('a warehouse sync on Snowflake', () => {
   });
 
   const runWarehouse = async (guard: string) => {
-    const report = await runPlans([join(builds[guard] as string, 's', 'plan.json')], { byName: {}, folder: '' }, execOptions({ env, endpoints: { wh: server.url } }));
+    const report = await runPlans(
+      [join(builds[guard] as string, 's', 'plan.json')],
+      { byName: {}, folder: '' },
+      execOptions({ env, endpoints: { wh: server.url } }),
+    );
     return report.plans[0] as PlanReport;
   };
 

@@ -15,7 +15,8 @@ import type { Twin } from './snowflake.js';
  * semantics (a row per key, an owner, an expiry in the server's clock), written for the twin.
  */
 const lockRowTwins: LockRowSql = {
-  create: 'CREATE SCHEMA IF NOT EXISTS {{schema}}; CREATE TABLE IF NOT EXISTS {{table}} ("lock_key" text NOT NULL, "owner" text NOT NULL, "expires_at" timestamptz NOT NULL);',
+  create:
+    'CREATE SCHEMA IF NOT EXISTS {{schema}}; CREATE TABLE IF NOT EXISTS {{table}} ("lock_key" text NOT NULL, "owner" text NOT NULL, "expires_at" timestamptz NOT NULL);',
   seed: `INSERT INTO {{table}} ("lock_key", "owner", "expires_at") SELECT $1, '', to_timestamp(0) WHERE NOT EXISTS (SELECT 1 FROM {{table}} WHERE "lock_key" = $2)`,
   take: `UPDATE {{table}} SET "owner" = $1, "expires_at" = clock_timestamp() + make_interval(secs => $2::int) WHERE "lock_key" = $3 AND ("owner" = '' OR "owner" = $4 OR "expires_at" < clock_timestamp())`,
   holders: `SELECT "owner", to_char("expires_at" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "expires_at" FROM {{table}} WHERE "lock_key" = $1`,
@@ -52,11 +53,13 @@ export function statementTwins(sfBuild: string, pgBuild: string, syncs: readonly
     }
     const sfCommit = sfPlan.steps.find((s): s is CommitStep => s.kind === 'commit');
     const pgCommit = pgPlan.steps.find((s): s is CommitStep => s.kind === 'commit');
-    if (sfCommit?.acceptedInsert.rows && pgCommit?.acceptedInsert.rows) add(sfCommit.acceptedInsert.rows, pgCommit.acceptedInsert.rows, `${sync}/accepted rows`);
+    if (sfCommit?.acceptedInsert.rows && pgCommit?.acceptedInsert.rows)
+      add(sfCommit.acceptedInsert.rows, pgCommit.acceptedInsert.rows, `${sync}/accepted rows`);
     const lockRow = sfPlan[sfPlan.lock.on].session?.lockRow;
     const { schema, table } = sfPlan.lock;
     if (lockRow && schema && table) {
-      for (const k of Object.keys(lockRow) as (keyof LockRowSql)[]) add(fillSlots(lockRow[k], { schema, table }), fillSlots(lockRowTwins[k], { schema, table }), `lock ${k}`);
+      for (const k of Object.keys(lockRow) as (keyof LockRowSql)[])
+        add(fillSlots(lockRow[k], { schema, table }), fillSlots(lockRowTwins[k], { schema, table }), `lock ${k}`);
     }
   }
   return twins;

@@ -66,7 +66,10 @@ interface Done {
   data: (string | null)[][];
 }
 
-type Statement = { state: 'running'; done: Promise<void> } | { state: 'done'; result: Done; children?: string[] } | { state: 'failed'; sqlState: string; code: string; message: string };
+type Statement =
+  | { state: 'running'; done: Promise<void> }
+  | { state: 'done'; result: Done; children?: string[] }
+  | { state: 'failed'; sqlState: string; code: string; message: string };
 
 export interface Received {
   label: string;
@@ -117,7 +120,13 @@ function textOf(column: Column, v: unknown): string | null {
 
 function shaped(r: Results<Record<string, unknown>>): Done {
   const fields = r.fields;
-  const rowType = fields.map((f) => columnOf(f.name, f.dataTypeID, r.rows.map((row) => row[f.name])));
+  const rowType = fields.map((f) =>
+    columnOf(
+      f.name,
+      f.dataTypeID,
+      r.rows.map((row) => row[f.name]),
+    ),
+  );
   return { rowType, data: r.rows.map((row) => fields.map((f, i) => textOf(rowType[i] as Column, row[f.name]))) };
 }
 
@@ -130,7 +139,10 @@ function queryIndex(sql: string): number {
   let found = -1;
   const ends = statementEnds(sql);
   ends.forEach((end, i) => {
-    const text = sql.slice(from, end).replace(/--[^\n]*/g, '').trim();
+    const text = sql
+      .slice(from, end)
+      .replace(/--[^\n]*/g, '')
+      .trim();
     if (/^(SELECT|WITH)\b/i.test(text)) found = i;
     from = end + 1;
   });
@@ -140,7 +152,10 @@ function queryIndex(sql: string): number {
 /** The number of statements of a script (the last may lack its semicolon). */
 export function statementCount(sql: string): number {
   const ends = statementEnds(sql);
-  const tail = sql.slice((ends.at(-1) ?? -1) + 1).replace(/--[^\n]*/g, '').trim();
+  const tail = sql
+    .slice((ends.at(-1) ?? -1) + 1)
+    .replace(/--[^\n]*/g, '')
+    .trim();
   return ends.length + (tail ? 1 : 0);
 }
 
@@ -166,7 +181,10 @@ export class SnowflakeServer {
   private readonly fingerprint?: string;
 
   constructor(private readonly options: SnowflakeServerOptions) {
-    if (options.publicKey) this.fingerprint = `SHA256:${createHash('sha256').update(options.publicKey.export({ type: 'spki', format: 'der' })).digest('base64')}`;
+    if (options.publicKey)
+      this.fingerprint = `SHA256:${createHash('sha256')
+        .update(options.publicKey.export({ type: 'spki', format: 'der' }))
+        .digest('base64')}`;
   }
 
   async start(): Promise<this> {
@@ -204,12 +222,14 @@ export class SnowflakeServer {
     const [head, body, signature] = bearer.split('.');
     if (!head || !body || !signature) return { status: 401, code: '390144', message: 'JWT token is invalid' };
     const header = JSON.parse(Buffer.from(head, 'base64url').toString()) as { alg?: string };
-    if (header.alg !== 'RS256' || !verify('sha256', Buffer.from(`${head}.${body}`), publicKey, Buffer.from(signature, 'base64url'))) return { status: 401, code: '390144', message: 'JWT token is invalid' };
+    if (header.alg !== 'RS256' || !verify('sha256', Buffer.from(`${head}.${body}`), publicKey, Buffer.from(signature, 'base64url')))
+      return { status: 401, code: '390144', message: 'JWT token is invalid' };
     const claims = JSON.parse(Buffer.from(body, 'base64url').toString()) as { iss?: string; sub?: string; iat?: number; exp?: number };
     const subject = `${this.options.account.toUpperCase()}.${this.options.user.toUpperCase()}`;
     const now = Date.now() / 1000;
     if (claims.sub !== subject || claims.iss !== `${subject}.${this.fingerprint}`) return { status: 401, code: '390144', message: 'JWT token is invalid' };
-    if (typeof claims.iat !== 'number' || typeof claims.exp !== 'number' || claims.exp <= now || claims.iat > now + 60 || claims.exp - claims.iat > 3600) return { status: 401, code: '390144', message: 'JWT token is invalid' };
+    if (typeof claims.iat !== 'number' || typeof claims.exp !== 'number' || claims.exp <= now || claims.iat > now + 60 || claims.exp - claims.iat > 3600)
+      return { status: 401, code: '390144', message: 'JWT token is invalid' };
     return undefined;
   }
 
@@ -244,29 +264,48 @@ export class SnowflakeServer {
     const earlier = this.byRequestId.get(requestId);
     if (earlier) {
       // A resubmission: Snowflake answers with the first submission's statement when retry=true.
-      if (url.searchParams.get('retry') !== 'true') return send(422, { code: '000605', sqlState: '01000', message: 'requestId already used without retry=true' });
+      if (url.searchParams.get('retry') !== 'true')
+        return send(422, { code: '000605', sqlState: '01000', message: 'requestId already used without retry=true' });
       return this.answer(earlier, send);
     }
     const status = this.faults.shift();
     if (status) return send(status, { code: '000000', message: status === 429 ? 'Too many requests' : 'Service unavailable' });
-    const body = JSON.parse(raw) as { statement?: unknown; timeout?: unknown; bindings?: Record<string, { type: string; value: unknown }>; parameters?: Record<string, unknown> } & Record<string, unknown>;
+    const body = JSON.parse(raw) as {
+      statement?: unknown;
+      timeout?: unknown;
+      bindings?: Record<string, { type: string; value: unknown }>;
+      parameters?: Record<string, unknown>;
+    } & Record<string, unknown>;
     const statement = body.statement;
     if (typeof statement !== 'string') return send(400, { message: 'statement is required' });
     if (typeof body.timeout !== 'number' || body.timeout < 0 || body.timeout > 604_800) return send(400, { message: 'timeout must be 0 to 604800 seconds' });
-    for (const [k, v] of Object.entries(this.options.context)) if (body[k] !== v) return send(400, { message: `${k} is ${JSON.stringify(body[k])}, expected ${v}` });
+    for (const [k, v] of Object.entries(this.options.context))
+      if (body[k] !== v) return send(400, { message: `${k} is ${JSON.stringify(body[k])}, expected ${v}` });
     const multi = String(body.parameters?.MULTI_STATEMENT_COUNT ?? '1');
     const count = statementCount(statement);
-    if (multi !== '0' && Number(multi) !== count) return send(422, { code: '000008', sqlState: '0A000', message: `Actual statement count ${count} did not match the desired statement count ${multi}.` });
+    if (multi !== '0' && Number(multi) !== count)
+      return send(422, { code: '000008', sqlState: '0A000', message: `Actual statement count ${count} did not match the desired statement count ${multi}.` });
     const params = bindingsOf(body.bindings, send);
     if (params === undefined) return;
     this.byRequestId.set(requestId, '');
     const twin = this.twinOf(statement);
-    this.received.push({ label: twin?.label ?? 'unexpected', statement, ...(body.bindings ? { bindings: body.bindings } : {}), context: Object.fromEntries(Object.keys(this.options.context).map((k) => [k, body[k]])), multi });
+    this.received.push({
+      label: twin?.label ?? 'unexpected',
+      statement,
+      ...(body.bindings ? { bindings: body.bindings } : {}),
+      context: Object.fromEntries(Object.keys(this.options.context).map((k) => [k, body[k]])),
+      multi,
+    });
     const handle = randomUUID();
     this.byRequestId.set(requestId, handle);
     if (!twin) {
       this.unexpected.push(statement);
-      this.statements.set(handle, { state: 'failed', sqlState: '42000', code: '001003', message: 'SQL compilation error: not a statement of the plan (the local server runs only the plan twins it was given)' });
+      this.statements.set(handle, {
+        state: 'failed',
+        sqlState: '42000',
+        code: '001003',
+        message: 'SQL compilation error: not a statement of the plan (the local server runs only the plan twins it was given)',
+      });
       return this.answer(handle, send);
     }
     const done = this.run(handle, statement, twin.pg, params, multi === '0' ? count : 1);
@@ -304,7 +343,14 @@ export class SnowflakeServer {
             this.statements.set(h, { state: 'done', result: i === rowsAt ? result : statusRow });
             return h;
           });
-          this.statements.set(handle, { state: 'done', result: { rowType: [{ name: 'multiple statement execution', type: 'text', scale: null, nullable: false }], data: [['Multiple statements executed successfully.']] }, children });
+          this.statements.set(handle, {
+            state: 'done',
+            result: {
+              rowType: [{ name: 'multiple statement execution', type: 'text', scale: null, nullable: false }],
+              data: [['Multiple statements executed successfully.']],
+            },
+            children,
+          });
         } else {
           this.statements.set(handle, { state: 'done', result });
         }
@@ -322,14 +368,21 @@ export class SnowflakeServer {
     return next;
   }
 
-  private answer(handle: string, send: (status: number, body: unknown) => void, partition?: number): void {
+  private answer(handle: string, send: (status: number, body: unknown) => void, partition?: number) {
     const s = this.statements.get(handle);
     const statusUrl = `/api/v2/statements/${handle}`;
     if (!s) return send(404, { message: `no statement ${handle}` });
     const left = this.runningFor.get(handle) ?? 0;
     if (left > 0) this.runningFor.set(handle, left - 1);
-    if (s.state === 'running' || left > 0) return send(202, { code: '333334', message: 'Asynchronous execution in progress. Use provided query id to perform query monitoring and management.', statementHandle: handle, statementStatusUrl: statusUrl });
-    if (s.state === 'failed') return send(422, { code: s.code, sqlState: s.sqlState, message: s.message, statementHandle: handle, statementStatusUrl: statusUrl });
+    if (s.state === 'running' || left > 0)
+      return send(202, {
+        code: '333334',
+        message: 'Asynchronous execution in progress. Use provided query id to perform query monitoring and management.',
+        statementHandle: handle,
+        statementStatusUrl: statusUrl,
+      });
+    if (s.state === 'failed')
+      return send(422, { code: s.code, sqlState: s.sqlState, message: s.message, statementHandle: handle, statementStatusUrl: statusUrl });
     const size = this.options.partitionRows ?? 1000;
     const parts: (string | null)[][][] = [];
     for (let i = 0; i < s.result.data.length; i += size) parts.push(s.result.data.slice(i, i + size));
@@ -339,7 +392,12 @@ export class SnowflakeServer {
       return send(200, { data: parts[partition] });
     }
     send(200, {
-      resultSetMetaData: { numRows: s.result.data.length, format: 'jsonv2', rowType: s.result.rowType, partitionInfo: parts.map((p) => ({ rowCount: p.length, uncompressedSize: JSON.stringify(p).length })) },
+      resultSetMetaData: {
+        numRows: s.result.data.length,
+        format: 'jsonv2',
+        rowType: s.result.rowType,
+        partitionInfo: parts.map((p) => ({ rowCount: p.length, uncompressedSize: JSON.stringify(p).length })),
+      },
       data: parts[0],
       code: '090001',
       statementStatusUrl: statusUrl,
@@ -359,7 +417,10 @@ export class SnowflakeServer {
 const bindingTypes = new Set(['TEXT', 'FIXED', 'REAL', 'BOOLEAN']);
 
 /** The bindings in order, as Postgres parameters; an array value (array binding) stays an array. Undefined when refused. */
-function bindingsOf(bindings: Record<string, { type: string; value: unknown }> | undefined, send: (status: number, body: unknown) => void): unknown[] | undefined {
+function bindingsOf(
+  bindings: Record<string, { type: string; value: unknown }> | undefined,
+  send: (status: number, body: unknown) => void,
+): unknown[] | undefined {
   if (bindings === undefined) return [];
   const keys = Object.keys(bindings);
   const params: unknown[] = [];

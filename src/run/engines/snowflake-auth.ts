@@ -35,7 +35,8 @@ function secretOf(endpoint: PlanEndpoint, name: string, env: NodeJS.ProcessEnv):
   const s = endpoint.settings[name];
   if (s === undefined || s === null || typeof s !== 'object' || !('env' in s)) return undefined;
   const value = env[(s as { env: string }).env];
-  if (value === undefined || value === '') throw new Error(`environment variable ${(s as { env: string }).env} is not set (the ${name.replace(/_/g, ' ')} of ${endpoint.name})`);
+  if (value === undefined || value === '')
+    throw new Error(`environment variable ${(s as { env: string }).env} is not set (the ${name.replace(/_/g, ' ')} of ${endpoint.name})`);
   return value;
 }
 
@@ -67,13 +68,16 @@ export function snowflakeConfig(endpoint: PlanEndpoint, env: NodeJS.ProcessEnv, 
   if (!account) throw new Error(`${endpoint.name}: no Snowflake account (the account setting or SNOWFLAKE_ACCOUNT)`);
   const user = setting('user') ?? text(env.SNOWFLAKE_USER);
   const pick = (name: string) => setting(name) ?? text(env[`SNOWFLAKE_${name.toUpperCase()}`]);
-  const context = Object.fromEntries((['database', 'schema', 'warehouse', 'role'] as const).flatMap((n) => (pick(n) ? [[n, pick(n)]] : []))) as SnowflakeConfig['context'];
+  const context = Object.fromEntries(
+    (['database', 'schema', 'warehouse', 'role'] as const).flatMap((n) => (pick(n) ? [[n, pick(n)]] : [])),
+  ) as SnowflakeConfig['context'];
   const host = `https://${account.toLowerCase().replace(/_/g, '-')}.snowflakecomputing.com`;
   const base = (override ?? setting('endpoint') ?? text(env.SNOWFLAKE_ENDPOINT) ?? host).replace(/\/+$/, '');
   const token = secretOf(endpoint, 'token', env) ?? text(env.SNOWFLAKE_TOKEN);
   if (token) {
     const type = setting('token_type') ?? text(env.SNOWFLAKE_TOKEN_TYPE) ?? 'OAUTH';
-    if (type !== 'OAUTH' && type !== 'PROGRAMMATIC_ACCESS_TOKEN') throw new Error(`${endpoint.name}: token_type ${type} is neither OAUTH nor PROGRAMMATIC_ACCESS_TOKEN`);
+    if (type !== 'OAUTH' && type !== 'PROGRAMMATIC_ACCESS_TOKEN')
+      throw new Error(`${endpoint.name}: token_type ${type} is neither OAUTH nor PROGRAMMATIC_ACCESS_TOKEN`);
     return { base, account, ...(user ? { user } : {}), context, auth: { type, token } };
   }
   const keyPath = text(env.SNOWFLAKE_PRIVATE_KEY_PATH);
@@ -86,7 +90,9 @@ export function snowflakeConfig(endpoint: PlanEndpoint, env: NodeJS.ProcessEnv, 
       key = createPrivateKey({ key: pem, format: 'pem', ...(passphrase ? { passphrase } : {}) });
     } catch (e) {
       // The key's text is never part of the message.
-      throw new Error(`${endpoint.name}: the private key cannot be read (${passphrase ? 'is the passphrase right?' : 'is it encrypted? set SNOWFLAKE_PRIVATE_KEY_PASSPHRASE'}): ${(e as { code?: string }).code ?? 'not a PEM private key'}`);
+      throw new Error(
+        `${endpoint.name}: the private key cannot be read (${passphrase ? 'is the passphrase right?' : 'is it encrypted? set SNOWFLAKE_PRIVATE_KEY_PASSPHRASE'}): ${(e as { code?: string }).code ?? 'not a PEM private key'}`,
+      );
     }
     const subject = `${claimAccount(account)}.${user.toUpperCase()}`;
     return { base, account, user, context, auth: { type: 'KEYPAIR_JWT', key, issuer: `${subject}.${publicKeyFingerprint(key)}`, subject } };

@@ -54,7 +54,7 @@ const maxAttempts = 6;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A value of the documented JSON result format (every value a string) as the executor takes it. */
-function valueOf(column: RowType, v: string | null): unknown {
+function valueFrom(column: RowType, v: string | null): unknown {
   if (v === null) return null;
   switch (column.type.toLowerCase()) {
     case 'fixed': {
@@ -86,7 +86,7 @@ function statusOnly(types: readonly RowType[]): boolean {
 }
 
 function rowsOf(types: readonly RowType[], data: readonly (string | null)[][] | undefined): SqlRow[] {
-  return (data ?? []).map((values) => Object.fromEntries(types.map((t, i) => [t.name, valueOf(t, values[i] ?? null)])));
+  return (data ?? []).map((values) => Object.fromEntries(types.map((t, i) => [t.name, valueFrom(t, values[i] ?? null)])));
 }
 
 /** A bound value as the SQL API takes it: `{type, value}`, an array (one row per element) for array binding. */
@@ -122,7 +122,12 @@ export class SqlApi {
       try {
         res = await fetch(url, {
           method,
-          headers: { ...this.auth.headers(), Accept: 'application/json', 'User-Agent': 'syncwright', ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+          headers: {
+            ...this.auth.headers(),
+            Accept: 'application/json',
+            'User-Agent': 'syncwright',
+            ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+          },
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
           signal: AbortSignal.timeout(requestMs),
           redirect: 'error',
@@ -152,7 +157,9 @@ export class SqlApi {
       }
       if (res.status === 200 || res.status === 202 || res.status === 422) return { status: res.status, json };
       const said = typeof json.message === 'string' ? json.message : raw;
-      throw new Error(`Snowflake's SQL API at ${this.config.base} answered ${res.status}${res.status === 401 ? ' (authentication refused: check the user, its key or token)' : ''}: ${clip(said, 300)}`);
+      throw new Error(
+        `Snowflake's SQL API at ${this.config.base} answered ${res.status}${res.status === 401 ? ' (authentication refused: check the user, its key or token)' : ''}: ${clip(said, 300)}`,
+      );
     }
   }
 
@@ -168,7 +175,11 @@ export class SqlApi {
     }
     if (answer.status === 422) {
       const j = answer.json;
-      throw new SnowflakeError(String(j.message ?? 'the statement failed'), typeof j.sqlState === 'string' ? j.sqlState : undefined, typeof j.code === 'string' ? j.code : undefined);
+      throw new SnowflakeError(
+        String(j.message ?? 'the statement failed'),
+        typeof j.sqlState === 'string' ? j.sqlState : undefined,
+        typeof j.code === 'string' ? j.code : undefined,
+      );
     }
     return answer.json as ResultSet;
   }
@@ -179,7 +190,7 @@ export class SqlApi {
       statement,
       timeout: statementSeconds,
       ...this.config.context,
-      ...(params && params.length ? { bindings: Object.fromEntries(params.map((p, i) => [String(i + 1), binding(p)])) } : {}),
+      ...(params?.length ? { bindings: Object.fromEntries(params.map((p, i) => [String(i + 1), binding(p)])) } : {}),
       // 0: however many statements the script holds; 1: exactly one, so a single statement is never run as a script.
       parameters: { MULTI_STATEMENT_COUNT: script ? '0' : '1' },
     };
