@@ -10,7 +10,8 @@ import { createRequire } from 'node:module';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { runChild, testServers } from './children.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const self = fileURLToPath(import.meta.url);
@@ -98,27 +99,6 @@ function node(argv, env = {}) {
   return r.stdout;
 }
 
-/** The TypeScript test servers, bundled for this process (their packages stay external). */
-async function testServers(dir) {
-  const { build } = await import('esbuild');
-  const out = join(dir, 'servers.mjs');
-  writeFileSync(
-    join(dir, 'servers.ts'),
-    `export { FakeGcs } from ${JSON.stringify(join(root, 'test/servers/gcs.ts'))};\nexport { FakeKafka } from ${JSON.stringify(join(root, 'test/servers/kafka.ts'))};\n`,
-  );
-  await build({
-    entryPoints: [join(dir, 'servers.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    packages: 'external',
-    outfile: out,
-    nodePaths: [join(root, 'node_modules')],
-    logLevel: 'error',
-  });
-  return import(pathToFileURL(out).href);
-}
-
 async function main() {
   if (!existsSync(join(root, 'dist', 'run', 'index.js'))) {
     console.error('dist/ is missing: run `npm run build` first');
@@ -133,7 +113,7 @@ async function main() {
   const s3Port = (await s3.run()).port;
   const kinesalite = require('kinesalite')({ createStreamMs: 0, shardLimit: 100 });
   await new Promise((r) => kinesalite.listen(0, '127.0.0.1', r));
-  const { FakeGcs, FakeKafka } = await testServers(work);
+  const { FakeGcs, FakeKafka } = await testServers(work, { FakeGcs: 'gcs.ts', FakeKafka: 'kafka.ts' });
   const gcs = await new FakeGcs(['bench-lake']).start();
   const kafka = await new FakeKafka({ events: 4 }).start();
   const kinesisUrl = `http://127.0.0.1:${kinesalite.address().port}`;
@@ -170,7 +150,7 @@ async function main() {
             reject(e);
           }
         });
-        const r = await runChild(dir, endpoints[name]);
+        const r = await runChild(self, ['run', dir, endpoints[name] ?? ''], keys);
         if (r.status !== 'ok' || r.rows !== rows) throw new Error(`${name}: ${r.status} ${r.error ?? ''}, ${r.rows} of ${rows} rows`);
         console.log(
           `  ${name}: ${rows.toLocaleString('en')} rows in ${(r.ms / 1000).toFixed(1)} s = ${Math.round(rows / (r.ms / 1000)).toLocaleString('en')} rows/s (whole run ${(r.totalMs / 1000).toFixed(1)} s), ${r.requests} ${r.requests === 1 ? 'object' : 'requests'}, peak RSS ${Math.round(r.peakRss / 2 ** 20)} MB`,
@@ -187,19 +167,6 @@ async function main() {
     await kafka.close();
     rmSync(work, { recursive: true, force: true });
   }
-}
-
-/** The executor in a child, asynchronously: the services of this process must keep answering. */
-async function runChild(dir, endpoint) {
-  const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, [self, 'run', dir, endpoint ?? ''], { env: { ...process.env, ...keys }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (err += d));
-  const code = await new Promise((r) => child.on('exit', r));
-  if (code !== 0) throw new Error(`run failed: ${err}`);
-  return JSON.parse(out.trim().split('\n').at(-1));
 }
 
 if (mode === 'seed') await seed(args[0], args[1], args[2]);

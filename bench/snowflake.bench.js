@@ -8,7 +8,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { runChild, testServers } from './children.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const self = fileURLToPath(import.meta.url);
@@ -57,27 +58,6 @@ async function run(dir, endpoint) {
   );
 }
 
-/** The TypeScript test server and twins, bundled for this process (their packages stay external). */
-async function testServers(dir) {
-  const { build } = await import('esbuild');
-  const out = join(dir, 'servers.mjs');
-  writeFileSync(
-    join(dir, 'servers.ts'),
-    `export { startSnowflake } from ${JSON.stringify(join(root, 'test/servers/snowflake.ts'))};\nexport { statementTwins } from ${JSON.stringify(join(root, 'test/servers/snowflake-twin.ts'))};\n`,
-  );
-  await build({
-    entryPoints: [join(dir, 'servers.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    packages: 'external',
-    outfile: out,
-    nodePaths: [join(root, 'node_modules')],
-    logLevel: 'error',
-  });
-  return import(pathToFileURL(out).href);
-}
-
 async function compile(dir, name, source) {
   const { runCompile } = await import(join(root, 'dist/cli/compile-command.js'));
   mkdirSync(join(dir, `${name}-project`), { recursive: true });
@@ -103,7 +83,7 @@ async function main() {
       INSERT INTO bench.events SELECT g, 'user-' || (g % 50000), (ARRAY['view', 'click', 'buy'])[1 + g % 3], (g % 1000) / 10.0, timestamp '2026-01-01' + g * interval '1 second' FROM generate_series(1, ${rows}) g;`);
     await compile(dir, 'snowflake', snowflakeSource);
     await compile(dir, 'postgres', postgresTwin);
-    const { startSnowflake, statementTwins } = await testServers(work);
+    const { startSnowflake, statementTwins } = await testServers(work, { startSnowflake: 'snowflake.ts', statementTwins: 'snowflake-twin.ts' });
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     server = await startSnowflake({
       db,
@@ -115,7 +95,7 @@ async function main() {
       // Snowflake sizes partitions itself; some thousands of rows each is typical of a narrow result.
       partitionRows: 10_000,
     });
-    const r = await runChild(dir, server.url, privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    const r = await runChild(self, ['run', dir, server.url], { SNOWFLAKE_PRIVATE_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }) });
     if (server.unexpected.length) throw new Error(`the server refused: ${server.unexpected[0].slice(0, 200)}`);
     if (r.status !== 'ok' || r.rows !== rows) throw new Error(`${r.status} ${r.error ?? ''}, ${r.rows} of ${rows} rows`);
     const reads = server.requests.filter((q) => q.path.includes('partition=')).length;
@@ -128,22 +108,6 @@ async function main() {
     rmSync(dir, { recursive: true, force: true });
     rmSync(work, { recursive: true, force: true });
   }
-}
-
-/** The executor in a child, asynchronously: the server of this process must keep answering. */
-async function runChild(dir, endpoint, pem) {
-  const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, [self, 'run', dir, endpoint], {
-    env: { ...process.env, SNOWFLAKE_PRIVATE_KEY: pem },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (err += d));
-  const code = await new Promise((r) => child.on('exit', r));
-  if (code !== 0) throw new Error(`the executor failed: ${err}`);
-  return JSON.parse(out.trim().split('\n').at(-1));
 }
 
 if (mode === 'run') await run(...args);
