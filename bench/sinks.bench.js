@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runChild, testServers } from './children.js';
+import { reportRun, runChild, testServers } from './children.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const self = fileURLToPath(import.meta.url);
@@ -70,26 +70,14 @@ async function seed(dir, name, brokers) {
 /** Child: the executor on the plan, as `syncwright run --plan ... --endpoint lake=URL` runs it. */
 async function run(dir, endpoint) {
   const { runPlans, execOptions } = await import(join(root, 'dist/run/index.js'));
-  let peak = 0;
-  const sample = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
-  const report = await runPlans(
-    [join(dir, 'build/events_out/plan.json')],
-    { byName: {}, folder: join(dir, 'db'), embedded: true },
-    execOptions({ samples: 0, env: process.env, ...(endpoint ? { endpoints: { lake: endpoint } } : {}) }),
-  );
-  clearInterval(sample);
-  const plan = report.plans[0];
-  const step = plan.steps.find((s) => s.kind === 'write_object' || s.kind === 'publish');
-  console.log(
-    JSON.stringify({
-      status: plan.status,
-      error: plan.error,
-      rows: step?.accepted ?? 0,
-      ms: step?.ms ?? 0,
-      totalMs: plan.ms,
-      requests: step?.requests ?? 0,
-      peakRss: Math.max(peak, process.resourceUsage().maxRSS * 1024),
-    }),
+  await reportRun(
+    () =>
+      runPlans(
+        [join(dir, 'build/events_out/plan.json')],
+        { byName: {}, folder: join(dir, 'db'), embedded: true },
+        execOptions({ samples: 0, env: process.env, ...(endpoint ? { endpoints: { lake: endpoint } } : {}) }),
+      ),
+    ['write_object', 'publish'],
   );
 }
 

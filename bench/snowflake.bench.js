@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runChild, testServers } from './children.js';
+import { reportRun, runChild, testServers } from './children.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const self = fileURLToPath(import.meta.url);
@@ -35,26 +35,14 @@ const postgresTwin = 'source warehouse : postgres { database "bench"  state_sche
 /** Child: the executor on the plan, as `syncwright run --sink DIR --endpoint warehouse=URL` runs it. */
 async function run(dir, endpoint) {
   const { runPlans, execOptions } = await import(join(root, 'dist/run/index.js'));
-  let peak = 0;
-  const sample = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
-  const report = await runPlans(
-    [join(dir, 'snowflake/events_out/plan.json')],
-    { byName: {}, folder: '' },
-    execOptions({ samples: 0, env: process.env, sink: join(dir, 'sink'), endpoints: { warehouse: endpoint } }),
-  );
-  clearInterval(sample);
-  const plan = report.plans[0];
-  const step = plan.steps.find((s) => s.kind === 'write_object');
-  console.log(
-    JSON.stringify({
-      status: plan.status,
-      error: plan.error,
-      rows: step?.accepted ?? 0,
-      ms: step?.ms ?? 0,
-      totalMs: plan.ms,
-      committed: plan.committed,
-      peakRss: Math.max(peak, process.resourceUsage().maxRSS * 1024),
-    }),
+  await reportRun(
+    () =>
+      runPlans(
+        [join(dir, 'snowflake/events_out/plan.json')],
+        { byName: {}, folder: '' },
+        execOptions({ samples: 0, env: process.env, sink: join(dir, 'sink'), endpoints: { warehouse: endpoint } }),
+      ),
+    ['write_object'],
   );
 }
 
