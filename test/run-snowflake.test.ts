@@ -9,6 +9,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Plan } from '../src/contract/plan.js';
 import { runPlans, type PlanReport } from '../src/run/index.js';
+import { claimAccount, snowflakeConfig } from '../src/run/engines/snowflake-auth.js';
 import { compileFixture, compileText, execOptions } from './servers/run-harness.js';
 import { setupSql, syncProject } from './fixtures/warehouse/scenario.js';
 import { scratchFolder } from './servers/scratch-db.js';
@@ -241,6 +242,33 @@ describe('examples/ecommerce on Snowflake', () => {
     expect(taken?.status).toBe('ok');
     const rows = await db.query<{ owner: string }>(`SELECT owner FROM "SYNCWRIGHT_STATE"."syncwright_locks" WHERE lock_key = $1`, [key]);
     expect(rows.rows).toEqual([{ owner: '' }]);
+
+    // --wait: the second run tries the row again until the first lets it go, then runs.
+    const notices: string[] = [];
+    const waited = await Promise.all([run(['customers_to_klaviyo']), run(['customers_to_klaviyo'], { waitMs: 120_000, notice: (t) => notices.push(t) })]);
+    expect(waited.map(([r]) => r?.status)).toEqual(['ok', 'ok']);
+    expect(notices.join('\n')).toMatch(/sync customers_to_klaviyo is being run by another process: waiting up to 120 s/);
+  });
+
+  it('OAuth and programmatic access tokens instead of a key pair; a password alone is refused with what to use', async () => {
+    const server = await startSnowflake({ db, twins: statementTwins(sfBuild, pgBuild, ['customers_to_klaviyo']), account: 'northwind-shop', user: 'SYNCWRIGHT_SVC', token: { value: 'pat-secret-value', type: 'PROGRAMMATIC_ACCESS_TOKEN' }, context: { database: 'ANALYTICS', schema: 'MARTS', warehouse: 'REVERSE_ETL_WH', role: 'SYNCWRIGHT' } });
+    try {
+      const withToken = (extra: Record<string, string>) =>
+        runPlans([join(sfBuild, 'customers_to_klaviyo', 'plan.json')], { byName: {}, folder: '' }, execOptions({ env: { ...env, SNOWFLAKE_PRIVATE_KEY: '', ...extra }, endpoints: { snowflake_dw: server.url, klaviyo: klaviyo.api.url } }));
+      const [ok] = (await withToken({ SNOWFLAKE_TOKEN: 'pat-secret-value', SNOWFLAKE_TOKEN_TYPE: 'PROGRAMMATIC_ACCESS_TOKEN' })).plans;
+      expect(ok?.status, ok?.error).toBe('ok');
+      // The wrong type is refused by the server (401), and the token never shows in what the run says.
+      const [refused] = (await withToken({ SNOWFLAKE_TOKEN: 'pat-secret-value' })).plans;
+      expect(refused?.status).toBe('failed');
+      expect(refused?.error).toMatch(/answered 401 \(authentication refused/);
+      expect(JSON.stringify(refused)).not.toContain('pat-secret-value');
+    } finally {
+      await server.close();
+    }
+    const endpoint = { name: 'dw', dialect: 'snowflake' as const, settings: { account: 'acme', user: 'me', password: { env: 'PW' } } };
+    expect(() => snowflakeConfig(endpoint, { PW: 'x' })).toThrow(/no credentials for Snowflake's SQL API, which takes no password: .*programmatic access token/);
+    expect(snowflakeConfig({ ...endpoint, settings: { account: 'xy12345.us-east-1' } }, { SNOWFLAKE_TOKEN: 't', SNOWFLAKE_USER: 'me', SNOWFLAKE_ROLE: 'R' })).toMatchObject({ base: 'https://xy12345.us-east-1.snowflakecomputing.com', user: 'me', context: { role: 'R' }, auth: { type: 'OAUTH', token: 't' } });
+    expect(claimAccount('xy12345.us-east-1')).toBe('XY12345');
   });
 });
 

@@ -176,7 +176,7 @@ export class SqlApi {
     if (answer.status === 422) {
       const j = answer.json;
       throw new SnowflakeError(
-        String(j.message ?? 'the statement failed'),
+        clip(String(j.message ?? 'the statement failed'), 1000),
         typeof j.sqlState === 'string' ? j.sqlState : undefined,
         typeof j.code === 'string' ? j.code : undefined,
       );
