@@ -1,7 +1,7 @@
 /**
  * The reference executor: runs compiled plans (plan.json and the SQL files beside it, the
- * published contract) on Postgres, embedded PGlite or a server, and through the destinations'
- * HTTP APIs. It imports nothing of the compiler but the plan's types.
+ * published contract) on Postgres (embedded PGlite or a server) and Snowflake (its SQL API),
+ * and through the destinations' HTTP APIs. It imports nothing of the compiler but the plan's types.
  */
 import type { Plan, PlanEndpoint } from '../contract/plan.js';
 import { runApiPlan } from './api-plan.js';

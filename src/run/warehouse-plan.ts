@@ -1,5 +1,5 @@
 /**
- * Runs the plan of a sync into a warehouse destination on Postgres: each SQL file as a
+ * Runs the plan of a sync into a warehouse destination (Postgres, Snowflake): each SQL file as a
  * script, in order, on the source's or the destination's session; a `load` step streams
  * the rows of its extract query from the source into a temporary table of the destination.
  */
