@@ -226,6 +226,24 @@ describe('examples/ecommerce on Snowflake', () => {
     expect(again?.committed).toBe(1);
   });
 
+  it('crash recovery: rows accepted by a run whose commit failed are committed by the next run first, not sent again', async () => {
+    await db.exec(`UPDATE marts.dim_customers SET city = 'Capital City', updated_at = updated_at + interval '1 day' WHERE customer_id = 8`);
+    // The run's own commit (after the recovery commit) is cancelled by Snowflake.
+    snowflake.cancel.set('customers_to_braze/commit.sql', { skip: 1 });
+    const sent = braze.api.requests.length;
+    const [failed] = await run(['customers_to_braze']);
+    expect(failed?.status).toBe('failed');
+    expect(failed?.error).toMatch(/timeout of 3,600 second\(s\) and was canceled/);
+    expect(braze.api.requests.length).toBe(sent + 1);
+    const accepted = await db.query<{ row_key: string }>(`SELECT row_key FROM "SYNCWRIGHT_STATE"."customers_to_braze_accepted_rows"`);
+    expect(accepted.rows).toEqual([{ row_key: '8' }]);
+
+    const [next] = await run(['customers_to_braze']);
+    expect(next?.status, next?.error).toBe('ok');
+    expect(braze.api.requests.length).toBe(sent + 1);
+    expect((await db.query(`SELECT * FROM "SYNCWRIGHT_STATE"."customers_to_braze_accepted_rows"`)).rows).toEqual([]);
+  });
+
   it('one run per sync: a second run at once stops busy; an expired lock row is taken over', async () => {
     const results = await Promise.all([run(['customers_to_klaviyo']), run(['customers_to_klaviyo'])]);
     expect(results.map(([r]) => r?.status).sort()).toEqual(['busy', 'ok']);
@@ -251,10 +269,21 @@ describe('examples/ecommerce on Snowflake', () => {
   });
 
   it('OAuth and programmatic access tokens instead of a key pair; a password alone is refused with what to use', async () => {
-    const server = await startSnowflake({ db, twins: statementTwins(sfBuild, pgBuild, ['customers_to_klaviyo']), account: 'northwind-shop', user: 'SYNCWRIGHT_SVC', token: { value: 'pat-secret-value', type: 'PROGRAMMATIC_ACCESS_TOKEN' }, context: { database: 'ANALYTICS', schema: 'MARTS', warehouse: 'REVERSE_ETL_WH', role: 'SYNCWRIGHT' } });
+    const server = await startSnowflake({
+      db,
+      twins: statementTwins(sfBuild, pgBuild, ['customers_to_klaviyo']),
+      account: 'northwind-shop',
+      user: 'SYNCWRIGHT_SVC',
+      token: { value: 'pat-secret-value', type: 'PROGRAMMATIC_ACCESS_TOKEN' },
+      context: { database: 'ANALYTICS', schema: 'MARTS', warehouse: 'REVERSE_ETL_WH', role: 'SYNCWRIGHT' },
+    });
     try {
       const withToken = (extra: Record<string, string>) =>
-        runPlans([join(sfBuild, 'customers_to_klaviyo', 'plan.json')], { byName: {}, folder: '' }, execOptions({ env: { ...env, SNOWFLAKE_PRIVATE_KEY: '', ...extra }, endpoints: { snowflake_dw: server.url, klaviyo: klaviyo.api.url } }));
+        runPlans(
+          [join(sfBuild, 'customers_to_klaviyo', 'plan.json')],
+          { byName: {}, folder: '' },
+          execOptions({ env: { ...env, SNOWFLAKE_PRIVATE_KEY: '', ...extra }, endpoints: { snowflake_dw: server.url, klaviyo: klaviyo.api.url } }),
+        );
       const [ok] = (await withToken({ SNOWFLAKE_TOKEN: 'pat-secret-value', SNOWFLAKE_TOKEN_TYPE: 'PROGRAMMATIC_ACCESS_TOKEN' })).plans;
       expect(ok?.status, ok?.error).toBe('ok');
       // The wrong type is refused by the server (401), and the token never shows in what the run says.
@@ -266,8 +295,12 @@ describe('examples/ecommerce on Snowflake', () => {
       await server.close();
     }
     const endpoint = { name: 'dw', dialect: 'snowflake' as const, settings: { account: 'acme', user: 'me', password: { env: 'PW' } } };
-    expect(() => snowflakeConfig(endpoint, { PW: 'x' })).toThrow(/no credentials for Snowflake's SQL API, which takes no password: .*programmatic access token/);
-    expect(snowflakeConfig({ ...endpoint, settings: { account: 'xy12345.us-east-1' } }, { SNOWFLAKE_TOKEN: 't', SNOWFLAKE_USER: 'me', SNOWFLAKE_ROLE: 'R' })).toMatchObject({ base: 'https://xy12345.us-east-1.snowflakecomputing.com', user: 'me', context: { role: 'R' }, auth: { type: 'OAUTH', token: 't' } });
+    expect(() => snowflakeConfig(endpoint, { PW: 'x' })).toThrow(
+      /no credentials for Snowflake's SQL API, which takes no password: .*programmatic access token/,
+    );
+    expect(
+      snowflakeConfig({ ...endpoint, settings: { account: 'xy12345.us-east-1' } }, { SNOWFLAKE_TOKEN: 't', SNOWFLAKE_USER: 'me', SNOWFLAKE_ROLE: 'R' }),
+    ).toMatchObject({ base: 'https://xy12345.us-east-1.snowflakecomputing.com', user: 'me', context: { role: 'R' }, auth: { type: 'OAUTH', token: 't' } });
     expect(claimAccount('xy12345.us-east-1')).toBe('XY12345');
   });
 });

@@ -198,6 +198,9 @@ export class SnowflakeServer {
     return new Promise((r) => this.server?.close(() => r()));
   }
 
+  /** Statements (by label) to fail as Snowflake cancels a statement that timed out (422, 57014), after letting `skip` of them run. */
+  readonly cancel = new Map<string, { skip: number }>();
+
   /** After `n` more requests, every token presented so far expires (401, code 390318): the client must make a new one. */
   expireTokensAfter(n: number): void {
     this.expireAt = this.requests.length + n;
@@ -298,6 +301,17 @@ export class SnowflakeServer {
     });
     const handle = randomUUID();
     this.byRequestId.set(requestId, handle);
+    const cancel = twin && this.cancel.get(twin.label);
+    if (cancel && cancel.skip-- <= 0) {
+      this.cancel.delete(twin.label);
+      this.statements.set(handle, {
+        state: 'failed',
+        sqlState: '57014',
+        code: '000630',
+        message: 'Statement reached its statement or warehouse timeout of 3,600 second(s) and was canceled.',
+      });
+      return this.answer(handle, send);
+    }
     if (!twin) {
       this.unexpected.push(statement);
       this.statements.set(handle, {
