@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Plan } from '../src/contract/plan.js';
 import { runPlans, type PlanReport } from '../src/run/index.js';
 import { claimAccount, snowflakeConfig } from '../src/run/engines/snowflake-auth.js';
+import { lockRowTiming } from '../src/run/locks/sync-lock.js';
 import { compileFixture, compileText, execOptions } from './servers/run-harness.js';
 import { setupSql, syncProject } from './fixtures/warehouse/scenario.js';
 import { scratchFolder } from './servers/scratch-db.js';
@@ -260,6 +261,21 @@ describe('examples/ecommerce on Snowflake', () => {
     expect(taken?.status).toBe('ok');
     const rows = await db.query<{ owner: string }>(`SELECT owner FROM "SYNCWRIGHT_STATE"."syncwright_locks" WHERE lock_key = $1`, [key]);
     expect(rows.rows).toEqual([{ owner: '' }]);
+
+    // The row is renewed while the run lasts (here every 50 ms), and let go at the end.
+    lockRowTiming.renewMs = 50;
+    try {
+      const from = snowflake.received.length;
+      const [renewed] = await run(['customers_to_klaviyo']);
+      expect(renewed?.status).toBe('ok');
+      const labels = snowflake.labels().slice(from);
+      expect(labels.filter((l) => l === 'lock renew').length).toBeGreaterThan(0);
+      expect(labels.lastIndexOf('lock renew')).toBeLessThan(labels.lastIndexOf('lock release'));
+      const renewal = snowflake.received.slice(from).find((r) => r.label === 'lock renew');
+      expect(renewal?.bindings).toMatchObject({ '1': { type: 'FIXED', value: '300' }, '2': { type: 'TEXT', value: key } });
+    } finally {
+      lockRowTiming.renewMs = 60_000;
+    }
 
     // --wait: the second run tries the row again until the first lets it go, then runs.
     const notices: string[] = [];

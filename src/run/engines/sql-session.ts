@@ -112,15 +112,19 @@ export interface EngineRunners {
 }
 
 /**
- * A session over an engine's runners: one statement at a time, in the order asked (a fetch,
- * then a ledger write); an error marked with where it ran; a script that fails has whatever
- * transaction it left open rolled back before anything else runs; reads through cursors.
+ * A session over an engine's runners: on a connection, one statement at a time, in the order
+ * asked (a fetch, then a ledger write); an error marked with where it ran; a script that fails
+ * has whatever transaction it left open rolled back before anything else runs; reads through
+ * cursors, or the engine's own pages.
  */
 export function sessionOf(runners: EngineRunners): SqlSession {
   const place = { engine: runners.engine, location: runners.location };
   const sessionPerRequest = runners.sessionPerRequest === true;
   let tail: Promise<unknown> = Promise.resolve();
+  // One connection runs one statement at a time. Requests that are sessions of their own need
+  // no queue, and must not wait in one: the lock row is renewed while a long script runs.
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    if (sessionPerRequest) return fn();
     const next = tail.then(fn, fn);
     tail = next.catch(() => undefined);
     return next;

@@ -37,7 +37,14 @@ export function waited(waitMs: number): string {
 export async function holdSyncLock(session: SqlSession, sql: LockSql, lock: PlanLock, wait: Wait, what: string): Promise<() => Promise<void>> {
   if (sql.lockRow) return holdLockRow(session, sql.lockRow, lock, wait, what);
   const { lockTry, lockWait, lockRelease, waitLimitRead, waitLimitSet, waitLimitRestore } = sql;
-  if (lockTry === undefined || lockWait === undefined || lockRelease === undefined || waitLimitRead === undefined || waitLimitSet === undefined || waitLimitRestore === undefined) {
+  if (
+    lockTry === undefined ||
+    lockWait === undefined ||
+    lockRelease === undefined ||
+    waitLimitRead === undefined ||
+    waitLimitSet === undefined ||
+    waitLimitRestore === undefined
+  ) {
     throw new Error(`${what}: the plan has no lock statements for ${session.engine}; compile it again with this version of syncwright`);
   }
   const key = [lock.key];
@@ -59,18 +66,21 @@ export async function holdSyncLock(session: SqlSession, sql: LockSql, lock: Plan
     }
   }
   if (!taken) {
-    throw new SyncBusy(`another run of ${what} is in progress (it holds advisory lock ${lock.key} on ${session.location}); this run ${waited(waitMs)} and did nothing: run again later, or pass --wait SECONDS`);
+    throw new SyncBusy(
+      `another run of ${what} is in progress (it holds advisory lock ${lock.key} on ${session.location}); this run ${waited(waitMs)} and did nothing: run again later, or pass --wait SECONDS`,
+    );
   }
   return async () => {
     await session.query(lockRelease, key);
   };
 }
 
-/** How long a lock row holds without renewal, and how often a run renews it: a run that dies holds up the next for at most this. */
-export const lockRowSeconds = 300;
-const renewEveryMs = (lockRowSeconds * 1000) / 5;
-/** How often a run that waits (--wait) tries the row again: the engine has no waiting of its own. */
-const retryEveryMs = 1000;
+/**
+ * A lock row's timing: it holds `seconds` without renewal (a run that dies holds up the next for
+ * at most this), the run renews it every `renewMs`, and a run that waits (--wait) tries it again
+ * every `retryMs` (the engine has no waiting of its own). Tests shorten the renewal.
+ */
+export const lockRowTiming = { seconds: 300, renewMs: 60_000, retryMs: 1000 };
 
 /**
  * The lock as a row: made where missing, taken where free, its own or expired, then read back
@@ -78,7 +88,8 @@ const retryEveryMs = 1000;
  * go at the end. Waiting is trying again every second until `--wait` runs out.
  */
 async function holdLockRow(session: SqlSession, sql: LockRowSql, lock: PlanLock, wait: Wait, what: string): Promise<() => Promise<void>> {
-  if (lock.table === undefined || lock.schema === undefined) throw new Error(`${what}: the plan's lock names no lock table for ${session.engine}; compile it again with this version of syncwright`);
+  if (lock.table === undefined || lock.schema === undefined)
+    throw new Error(`${what}: the plan's lock names no lock table for ${session.engine}; compile it again with this version of syncwright`);
   const names = { schema: lock.schema, table: lock.table };
   const statement = (s: string) => fillSlots(s, names);
   const owner = `${hostname()}:${process.pid}:${randomUUID()}`;
@@ -87,22 +98,29 @@ async function holdLockRow(session: SqlSession, sql: LockRowSql, lock: PlanLock,
   const deadline = Date.now() + wait.waitMs;
   let holders: { owner: string; expires_at: string }[] = [];
   for (let attempt = 0; ; attempt++) {
-    await session.query(statement(sql.take), [owner, lockRowSeconds, lock.key, owner]);
+    await session.query(statement(sql.take), [owner, lockRowTiming.seconds, lock.key, owner]);
     holders = await session.query<{ owner: string; expires_at: string }>(statement(sql.holders), [lock.key]);
     if (holders.length > 0 && holders.every((h) => h.owner === owner)) break;
-    if (Date.now() + retryEveryMs > deadline) {
+    if (Date.now() + lockRowTiming.retryMs > deadline) {
       const other = holders.find((h) => h.owner !== owner);
       const held = other ? ` (${other.owner} holds its row in ${lock.table} on ${session.location} until ${other.expires_at} unless renewed)` : '';
-      throw new SyncBusy(`another run of ${what} is in progress${held}; this run ${waited(wait.waitMs)} and did nothing: run again later, or pass --wait SECONDS`);
+      throw new SyncBusy(
+        `another run of ${what} is in progress${held}; this run ${waited(wait.waitMs)} and did nothing: run again later, or pass --wait SECONDS`,
+      );
     }
     if (attempt === 0) wait.notice(`${what} is being run by another process: waiting up to ${wait.waitMs / 1000} s for it`);
-    await new Promise((r) => setTimeout(r, retryEveryMs));
+    await new Promise((r) => setTimeout(r, lockRowTiming.retryMs));
   }
   let renewing = Promise.resolve();
   const timer = setInterval(() => {
     // A renewal that fails is tried again at the next tick; the row holds for minutes meanwhile.
-    renewing = renewing.then(() => session.query(statement(sql.renew), [lockRowSeconds, lock.key, owner])).then(() => undefined, () => undefined);
-  }, renewEveryMs);
+    renewing = renewing
+      .then(() => session.query(statement(sql.renew), [lockRowTiming.seconds, lock.key, owner]))
+      .then(
+        () => undefined,
+        () => undefined,
+      );
+  }, lockRowTiming.renewMs);
   timer.unref();
   return async () => {
     clearInterval(timer);
