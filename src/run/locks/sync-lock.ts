@@ -35,7 +35,7 @@ export function waited(waitMs: number): string {
  * blocking pg_advisory_lock under lock_timeout), so the lock is taken the moment it is free.
  */
 export async function holdSyncLock(session: SqlSession, sql: LockSql, lock: PlanLock, wait: Wait, what: string): Promise<() => Promise<void>> {
-  if (sql.lockRow) return holdLockRow(session, sql.lockRow, lock, wait, what);
+  if (sql.lockRow) return holdLockRow(session, sql.lockRow, sql, lock, wait, what);
   const { lockTry, lockWait, lockRelease, waitLimitRead, waitLimitSet, waitLimitRestore } = sql;
   if (
     lockTry === undefined ||
@@ -83,18 +83,33 @@ export async function holdSyncLock(session: SqlSession, sql: LockSql, lock: Plan
 export const lockRowTiming = { seconds: 300, renewMs: 60_000, retryMs: 1000 };
 
 /**
- * The lock as a row: made where missing, taken where free, its own or expired, then read back
- * (taken only when every row of the key names this run), renewed every minute while held, let
- * go at the end. Waiting is trying again every second until `--wait` runs out.
+ * The lock as a row: the table made where missing, the key's row added where missing, taken
+ * where free, its own or expired, then read back (taken only when every row of the key names
+ * this run), renewed every minute while held, let go at the end. Waiting is trying again every
+ * second until `--wait` runs out.
  */
-async function holdLockRow(session: SqlSession, sql: LockRowSql, lock: PlanLock, wait: Wait, what: string): Promise<() => Promise<void>> {
+async function holdLockRow(
+  session: SqlSession,
+  sql: LockRowSql,
+  errors: Pick<SessionSql, 'errors'>,
+  lock: PlanLock,
+  wait: Wait,
+  what: string,
+): Promise<() => Promise<void>> {
   if (lock.table === undefined || lock.schema === undefined)
     throw new Error(`${what}: the plan's lock names no lock table for ${session.engine}; compile it again with this version of syncwright`);
   const names = { schema: lock.schema, table: lock.table };
   const statement = (s: string) => fillSlots(s, names);
   const owner = `${hostname()}:${process.pid}:${randomUUID()}`;
-  await session.script(statement(sql.create));
-  await session.query(statement(sql.seed), [lock.key, lock.key]);
+  const seed = () => session.query(statement(sql.seed), [lock.key, lock.key]);
+  try {
+    await seed();
+  } catch (e) {
+    // The first run on this schema makes the table (DDL, so not on every run).
+    if (!isSqlError(e, errors, 'missingTable')) throw e;
+    await session.script(statement(sql.create));
+    await seed();
+  }
   const deadline = Date.now() + wait.waitMs;
   let holders: { owner: string; expires_at: string }[] = [];
   for (let attempt = 0; ; attempt++) {
