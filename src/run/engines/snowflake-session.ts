@@ -198,8 +198,8 @@ export class SqlApi {
   }
 
   /** A finished statement's result, by its handle. */
-  result(handle: string): Promise<ResultSet> {
-    return this.settle({ status: 202, json: { statementHandle: handle } });
+  async result(handle: string): Promise<ResultSet> {
+    return this.settle(await this.call('GET', `/api/v2/statements/${encodeURIComponent(handle)}`));
   }
 
   /** The rows of partition `n` of a result (partition 0 came with the result). */
