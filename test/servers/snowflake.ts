@@ -301,26 +301,18 @@ export class SnowflakeServer {
     });
     const handle = randomUUID();
     this.byRequestId.set(requestId, handle);
+    const fail = (sqlState: string, code: string, message: string) => {
+      this.statements.set(handle, { state: 'failed', sqlState, code, message });
+      this.answer(handle, send);
+    };
     const cancel = twin && this.cancel.get(twin.label);
     if (cancel && cancel.skip-- <= 0) {
       this.cancel.delete(twin.label);
-      this.statements.set(handle, {
-        state: 'failed',
-        sqlState: '57014',
-        code: '000630',
-        message: 'Statement reached its statement or warehouse timeout of 3,600 second(s) and was canceled.',
-      });
-      return this.answer(handle, send);
+      return fail('57014', '000630', 'Statement reached its statement or warehouse timeout of 3,600 second(s) and was canceled.');
     }
     if (!twin) {
       this.unexpected.push(statement);
-      this.statements.set(handle, {
-        state: 'failed',
-        sqlState: '42000',
-        code: '001003',
-        message: 'SQL compilation error: not a statement of the plan (the local server runs only the plan twins it was given)',
-      });
-      return this.answer(handle, send);
+      return fail('42000', '001003', 'SQL compilation error: not a statement of the plan (the local server runs only the plan twins it was given)');
     }
     const done = this.run(handle, statement, twin.pg, params, multi === '0' ? count : 1);
     this.statements.set(handle, { state: 'running', done });
