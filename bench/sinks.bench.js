@@ -10,7 +10,8 @@ import { createRequire } from 'node:module';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { reportRun, runChild, testServers } from './children.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const self = fileURLToPath(import.meta.url);
@@ -69,26 +70,14 @@ async function seed(dir, name, brokers) {
 /** Child: the executor on the plan, as `syncwright run --plan ... --endpoint lake=URL` runs it. */
 async function run(dir, endpoint) {
   const { runPlans, execOptions } = await import(join(root, 'dist/run/index.js'));
-  let peak = 0;
-  const sample = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
-  const report = await runPlans(
-    [join(dir, 'build/events_out/plan.json')],
-    { byName: {}, folder: join(dir, 'db'), embedded: true },
-    execOptions({ samples: 0, env: process.env, ...(endpoint ? { endpoints: { lake: endpoint } } : {}) }),
-  );
-  clearInterval(sample);
-  const plan = report.plans[0];
-  const step = plan.steps.find((s) => s.kind === 'write_object' || s.kind === 'publish');
-  console.log(
-    JSON.stringify({
-      status: plan.status,
-      error: plan.error,
-      rows: step?.accepted ?? 0,
-      ms: step?.ms ?? 0,
-      totalMs: plan.ms,
-      requests: step?.requests ?? 0,
-      peakRss: Math.max(peak, process.resourceUsage().maxRSS * 1024),
-    }),
+  await reportRun(
+    () =>
+      runPlans(
+        [join(dir, 'build/events_out/plan.json')],
+        { byName: {}, folder: join(dir, 'db'), embedded: true },
+        execOptions({ samples: 0, env: process.env, ...(endpoint ? { endpoints: { lake: endpoint } } : {}) }),
+      ),
+    ['write_object', 'publish'],
   );
 }
 
@@ -96,27 +85,6 @@ function node(argv, env = {}) {
   const r = spawnSync(process.execPath, [self, ...argv], { encoding: 'utf8', maxBuffer: 1 << 24, env: { ...process.env, ...env } });
   if (r.status !== 0) throw new Error(`${argv[0]} failed: ${r.stderr}`);
   return r.stdout;
-}
-
-/** The TypeScript test servers, bundled for this process (their packages stay external). */
-async function testServers(dir) {
-  const { build } = await import('esbuild');
-  const out = join(dir, 'servers.mjs');
-  writeFileSync(
-    join(dir, 'servers.ts'),
-    `export { FakeGcs } from ${JSON.stringify(join(root, 'test/servers/gcs.ts'))};\nexport { FakeKafka } from ${JSON.stringify(join(root, 'test/servers/kafka.ts'))};\n`,
-  );
-  await build({
-    entryPoints: [join(dir, 'servers.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    packages: 'external',
-    outfile: out,
-    nodePaths: [join(root, 'node_modules')],
-    logLevel: 'error',
-  });
-  return import(pathToFileURL(out).href);
 }
 
 async function main() {
@@ -133,7 +101,7 @@ async function main() {
   const s3Port = (await s3.run()).port;
   const kinesalite = require('kinesalite')({ createStreamMs: 0, shardLimit: 100 });
   await new Promise((r) => kinesalite.listen(0, '127.0.0.1', r));
-  const { FakeGcs, FakeKafka } = await testServers(work);
+  const { FakeGcs, FakeKafka } = await testServers(work, { FakeGcs: 'gcs.ts', FakeKafka: 'kafka.ts' });
   const gcs = await new FakeGcs(['bench-lake']).start();
   const kafka = await new FakeKafka({ events: 4 }).start();
   const kinesisUrl = `http://127.0.0.1:${kinesalite.address().port}`;
@@ -170,7 +138,7 @@ async function main() {
             reject(e);
           }
         });
-        const r = await runChild(dir, endpoints[name]);
+        const r = await runChild(self, ['run', dir, endpoints[name] ?? ''], keys);
         if (r.status !== 'ok' || r.rows !== rows) throw new Error(`${name}: ${r.status} ${r.error ?? ''}, ${r.rows} of ${rows} rows`);
         console.log(
           `  ${name}: ${rows.toLocaleString('en')} rows in ${(r.ms / 1000).toFixed(1)} s = ${Math.round(rows / (r.ms / 1000)).toLocaleString('en')} rows/s (whole run ${(r.totalMs / 1000).toFixed(1)} s), ${r.requests} ${r.requests === 1 ? 'object' : 'requests'}, peak RSS ${Math.round(r.peakRss / 2 ** 20)} MB`,
@@ -187,19 +155,6 @@ async function main() {
     await kafka.close();
     rmSync(work, { recursive: true, force: true });
   }
-}
-
-/** The executor in a child, asynchronously: the services of this process must keep answering. */
-async function runChild(dir, endpoint) {
-  const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, [self, 'run', dir, endpoint ?? ''], { env: { ...process.env, ...keys }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (err += d));
-  const code = await new Promise((r) => child.on('exit', r));
-  if (code !== 0) throw new Error(`run failed: ${err}`);
-  return JSON.parse(out.trim().split('\n').at(-1));
 }
 
 if (mode === 'seed') await seed(args[0], args[1], args[2]);

@@ -49,6 +49,8 @@ describe('fillNames', () => {
     expect(f.file('apply.sql')).toContain('MERGE INTO "DEV"."CUSTOMERS_COPY" AS "t"');
     expect(f.file('apply.sql')).not.toContain('{{env:');
     expect(f.plan.destination.target).toEqual(['DEV', 'CUSTOMERS_COPY']);
+    // Snowflake's lock row lives in the target's schema, named by the same variable.
+    expect(f.plan.lock.table).toBe('"DEV"."syncwright_locks"');
     expect(JSON.stringify(f.plan)).not.toContain('{{env:');
     // The compiled artifacts are left as they were.
     expect(a!.files.find((x) => x.name === 'apply.sql')!.content).toContain('"{{env:DST_SCHEMA}}"."CUSTOMERS_COPY"');
@@ -59,6 +61,7 @@ describe('fillNames', () => {
     const f = filled(a!, { SRC_SCHEMA: 'Raw_EU', DST_SCHEMA: 'crm' });
     expect(f.file('extract.sql')).toContain('`Raw_EU`.`customers`');
     expect(f.file('apply.sql')).toContain('MERGE INTO `crm`.`customers_copy`');
+    expect(f.plan.lock).toMatchObject({ schema: '`crm`', table: '`crm`.`syncwright_locks`' });
   });
 
   it.each([

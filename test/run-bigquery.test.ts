@@ -18,6 +18,7 @@ import { scratchFolder } from './servers/scratch-db.js';
 import { ensureBuilt } from './support/build.js';
 import { FakeSlack } from './servers/slack.js';
 import { FakeWebhook } from './servers/webhook.js';
+import { lockRowPairs, type LockRowTwin } from './servers/lock-row-twins.js';
 
 const example = join(repoRoot, 'examples', 'events-pipeline');
 
@@ -51,17 +52,26 @@ function twinModels(): string {
   return text;
 }
 
-/** The lock row's statements on Postgres, in the state schema `schema`: the twin of dialects/bigquery.json's lockRow. */
-const lockTwin = (schema: string) => ({
-  setup: `CREATE SCHEMA IF NOT EXISTS ${schema}; CREATE TABLE IF NOT EXISTS ${schema}.syncwright_locks (lock_key text PRIMARY KEY, owner text NOT NULL, expires_at timestamptz NOT NULL)`,
-  take: `WITH t AS (INSERT INTO ${schema}.syncwright_locks AS l VALUES ($1, $2, now() + make_interval(secs => $3)) ON CONFLICT (lock_key) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at WHERE l.expires_at < now() RETURNING owner)
-    SELECT COALESCE((SELECT owner = $2 FROM t), (SELECT owner = $2 FROM ${schema}.syncwright_locks WHERE lock_key = $1), false) AS taken`,
-  renew: `UPDATE ${schema}.syncwright_locks SET expires_at = now() + make_interval(secs => $3::int) WHERE lock_key = $1 AND owner = $2`,
-  release: `DELETE FROM ${schema}.syncwright_locks WHERE lock_key = $1 AND owner = $2 AND $3::int IS NOT NULL`,
-});
+/** The lock row's statements on Postgres ($n for @pN): the twin of dialects/bigquery.json's lockRow. */
+const lockTwin: LockRowTwin = {
+  create:
+    'CREATE SCHEMA IF NOT EXISTS {{schema}}; CREATE TABLE IF NOT EXISTS {{table}} (lock_key text PRIMARY KEY, owner text NOT NULL, expires_at timestamptz NOT NULL)',
+  take: [
+    {
+      label: 'take',
+      pg: 'INSERT INTO {{table}} AS l VALUES ($1, $2, now() + make_interval(secs => $3)) ON CONFLICT (lock_key) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at WHERE l.owner = $2 OR l.expires_at < now()',
+    },
+    {
+      label: 'holders',
+      pg: `SELECT owner, to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS expires_at FROM {{table}} WHERE lock_key = $1`,
+    },
+  ],
+  renew: 'UPDATE {{table}} SET expires_at = now() + make_interval(secs => $1::int) WHERE lock_key = $2 AND owner = $3',
+  release: 'DELETE FROM {{table}} WHERE lock_key = $1 AND owner = $2',
+};
 
 /** Every statement the executor may send for `sync`, with its twin. */
-function teach(server: FakeBigQuery, bqBuild: string, pgBuild: string, sync: string, schema = 'syncwright_state'): void {
+function teach(server: FakeBigQuery, bqBuild: string, pgBuild: string, sync: string): void {
   const read = (build: string, file: string) => readFileSync(join(build, sync, file), 'utf8');
   const plans = [JSON.parse(read(bqBuild, 'plan.json')) as Plan, JSON.parse(read(pgBuild, 'plan.json')) as Plan] as const;
   for (const file of readdirSync(join(bqBuild, sync)).filter((f) => f.endsWith('.sql'))) {
@@ -71,8 +81,10 @@ function teach(server: FakeBigQuery, bqBuild: string, pgBuild: string, sync: str
   const [bq, pg] = plans;
   const on = bq.destination.dialect === 'bigquery' ? 'destination' : 'source';
   const session = bq[on].session;
-  const twinLock = lockTwin(schema);
-  if (session?.lockRow) for (const [k, v] of Object.entries(session.lockRow)) server.know(`lock ${k}`, v, twinLock[k as keyof typeof twinLock]);
+  // The lock table's names, quoted in backticks, as Postgres quotes them.
+  const backticked = (name: string | undefined) => name?.replaceAll('`', '"') ?? '';
+  const pgNames = { ...bq.lock, schema: backticked(bq.lock.schema), table: backticked(bq.lock.table) };
+  if (session?.lockRow) for (const [label, sql, pg] of lockRowPairs(session.lockRow, lockTwin, bq.lock, pgNames)) server.know(label, sql, pg);
   if (session) server.know('rollback', session.rollback, 'ROLLBACK');
   if (session?.close) server.closing(session.close);
   const steps = [bq.steps as (ApiStep | WarehouseStep)[], pg.steps as (ApiStep | WarehouseStep)[]] as const;
@@ -205,9 +217,12 @@ describe('examples/events-pipeline on BigQuery (a local REST server, its stateme
     expect(slack.messages.map((m) => m.channel)).toEqual(['#eng-alerts']);
     expect(Number(await appRows())).toBeGreaterThan(0);
     // The plan's statements in plan order; the first run's recovery finds no state tables yet.
+    // The lock table is made once, by the first take that finds it missing.
     expect(bq.ranFor('enterprise_signups_to_provisioning')).toEqual([
-      'lock setup',
       'lock take',
+      'lock create',
+      'lock take',
+      'lock holders',
       'commit.sql',
       'rollback',
       'changes.sql',
@@ -228,9 +243,9 @@ describe('examples/events-pipeline on BigQuery (a local REST server, its stateme
     const unchanged = await cli(args, env);
     expect(unchanged.code, unchanged.out).toBe(0);
     expect(hook.api.requests.length + slack.api.requests.length).toBe(sent);
-    expect(bq.ranFor('enterprise_signups_to_provisioning').slice(11)).toEqual([
-      'lock setup',
+    expect(bq.ranFor('enterprise_signups_to_provisioning').slice(13)).toEqual([
       'lock take',
+      'lock holders',
       'commit.sql',
       'changes.sql',
       'count added',
@@ -253,7 +268,9 @@ describe('examples/events-pipeline on BigQuery (a local REST server, its stateme
     const one = ['run', example, '--sync', 'error_spikes_to_slack', '--endpoint', `bq=${bq.api.url}`, '--endpoint', `slack=${slack.api.url}`, '--db', db.dir];
     const busy = await cli(one, env);
     expect(busy.code).not.toBe(0);
-    expect(busy.out + busy.err).toMatch(/another run of sync error_spikes_to_slack is in progress \(it holds the lock row/);
+    expect(busy.out + busy.err).toMatch(
+      /another run of sync error_spikes_to_slack is in progress \(another-run holds its row in `syncwright_state`.`syncwright_locks`/,
+    );
     await engine.query(`UPDATE syncwright_state.syncwright_locks SET expires_at = now() - interval '1 second' WHERE lock_key = $1`, [key]);
     const after = await cli(one, env);
     expect(after.code, after.out).toBe(0);
@@ -415,7 +432,7 @@ sync users_to_dw {
       project('destination dw : postgres { host "dw.internal" database "dw" user "loader" password env("DW_PASSWORD") }'),
     );
     const [bqBuild, pgBuild] = await Promise.all([compileFixture(dir), compileFixture(twin)]);
-    teach(bq, bqBuild, pgBuild, 'users_to_dw', 'syncwright');
+    teach(bq, bqBuild, pgBuild, 'users_to_dw');
     const app = await openPgliteSession(source.dir);
     await app.script(
       `CREATE SCHEMA app; CREATE TABLE app.users (user_id bigint PRIMARY KEY, email text NOT NULL, bio text, ltv numeric(12, 2), updated_at timestamptz);
@@ -444,7 +461,18 @@ sync users_to_dw {
     expect(first.code, first.out + first.err).toBe(0);
     expect(bq.refused).toEqual([]);
     // Split by size: no insert request passed 10 MB, and one would have held every row.
-    expect(bq.ranFor('users_to_dw')).toEqual(['lock setup', 'lock take', 'load create', 'load insert', 'load insert', 'apply.sql', 'lock release', 'close']);
+    expect(bq.ranFor('users_to_dw')).toEqual([
+      'lock take',
+      'lock create',
+      'lock take',
+      'lock holders',
+      'load create',
+      'load insert',
+      'load insert',
+      'apply.sql',
+      'lock release',
+      'close',
+    ]);
     expect(bq.largestInsert).toBeGreaterThan(5_000_000);
     expect(summary()).toEqual({
       status: 'ok',

@@ -101,22 +101,6 @@ for (const engine of scratchEngines) {
   });
 }
 
-describe('plans for other engines', () => {
-  it('a Snowflake plan is refused, naming the scripts to run there in order', async () => {
-    const build = await compileText(
-      syncProject({ kind: 'record', mode: 'upsert' }).replace(
-        'source wh : postgres { database "test" }',
-        'source wh : snowflake { account "acme-prod" database "ANALYTICS" }',
-      ),
-    );
-    const r = await runSync({ folder: join(build, '..', 'db'), drop: async () => undefined }, build, 's');
-    expect(r.status).toBe('failed');
-    expect(r.error).toBe(
-      `sync s runs SQL on snowflake, which this executor does not connect to: run ${join(build, 's')}/apply.sql there in order (with dbt or Airflow, for example)`,
-    );
-  });
-});
-
 const targetProject = `
 source wh : postgres { database "app" }
 model people { from wh table crm.people primary key id columns { id bigint name string? plan string } }

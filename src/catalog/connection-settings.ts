@@ -28,8 +28,18 @@ export const warehouseConnection = {
     schema: text(),
     role: text(),
     user: text(),
-    password: secret('the user password'),
-    private_key: secret('a PEM private key for key-pair authentication'),
+    // The reference executor speaks the SQL API, which takes no password: it refuses one and says what to use.
+    password: secret('the user password (not taken by the SQL API, which syncwright run speaks: use a key pair or a token)'),
+    private_key: secret('a PEM private key for key-pair authentication (a JWT per request)'),
+    private_key_passphrase: secret('the passphrase of an encrypted private_key'),
+    token: secret(
+      'an OAuth access token, or a programmatic access token (token_type PROGRAMMATIC_ACCESS_TOKEN: what to use for development instead of a password)',
+    ),
+    token_type: oneOfValues(['OAUTH', 'PROGRAMMATIC_ACCESS_TOKEN'], 'OAUTH'),
+    endpoint: pattern(
+      '^https?://[^\\s/]+(/\\S*)?$',
+      'another address for the SQL API (a private-link host, a local server); absent = https://<account>.snowflakecomputing.com; syncwright run --endpoint NAME=URL overrides it',
+    ),
   },
   bigquery: {
     // Project ids are 6-30 lower-case characters, optionally domain-scoped (`example.com:proj`).

@@ -49,7 +49,7 @@ function shown(value: string): string {
 
 /**
  * The plan and its SQL files with every name placeholder filled from `env`: in a step's file,
- * and in the destination's target and check, by the rule of the endpoint they run on. Throws a
+ * in the destination's target and check, and in a lock row's table, by the rule of the endpoint they run on. Throws a
  * NameError, before anything runs, for a variable that is unset or whose value is no name.
  */
 export function fillNames(
@@ -102,7 +102,9 @@ export function fillNames(
   const destination = plan.destination.dialect
     ? { ...(deepFill(rest, fillerOf(plan.destination)) as typeof rest), settings, ...(session ? { session } : {}) }
     : plan.destination;
-  return { plan: { ...plan, destination, steps }, files: filled };
+  // A lock row's table (engines without advisory locks) may be in a schema named by env() too.
+  const lock = plan.lock.table === undefined ? plan.lock : deepFill(plan.lock, fillerOf(on(plan.lock.on)));
+  return { plan: { ...plan, destination, lock, steps }, files: filled };
 }
 
 /** Every string of a JSON value, filled. */

@@ -43,7 +43,7 @@ export interface SessionSql {
   /**
    * A script: opens the cursor {{cursor}} over {{query}}, kept across commits. The three cursor
    * statements are absent where the engine pages a finished query's results itself (BigQuery:
-   * a query job's results read page by page with getQueryResults).
+   * a query job's results read with getQueryResults; Snowflake: a statement's result partitions).
    */
   cursorOpen?: string;
   /** The next {{rows}} rows of {{cursor}}. */
@@ -60,7 +60,7 @@ export interface SessionSql {
   waitLimitSet?: string;
   /** Sets it back to $1, as waitLimitRead gave it. */
   waitLimitRestore?: string;
-  /** Where the engine has no advisory lock: one row per locked sync in a table, with its owner and expiry. */
+  /** Where the engine has no advisory locks: one row per locked sync in the plan lock's `table`, with its owner and expiry. */
   lockRow?: LockRowSql;
   /** One row, `ok`: whether the table $1 (quoted, as text) exists. Absent: the target is not checked before its script. */
   targetExists?: string;
@@ -73,20 +73,36 @@ export interface SessionSql {
 }
 
 /**
- * A lock row: $1 the plan's lock key (decimal text), $2 the run's owner id (a name it makes),
- * $3 seconds until the row expires. A row whose expiry has passed belongs to nobody (its run
- * died), so the next run takes it over.
+ * The sync's lock as a row (`lock_key`, `owner`, `expires_at`) of the table the plan's lock names
+ * (`{{schema}}`, `{{table}}`, filled by the executor from `PlanLock`), for engines without
+ * advisory locks. A row whose expiry has passed belongs to nobody (its run died): the next run
+ * takes it over.
  */
 export interface LockRowSql {
-  /** A script: creates the lock table where it does not exist. */
-  setup: string;
-  /** Takes the row for $2 if nobody holds it or its holder's expiry passed, then reads it back: one row, `taken`. */
-  take: string;
-  /** Moves the expiry of $2's row $3 seconds ahead (run while the lock is held). */
-  renew: string;
-  /** Deletes $2's row. */
-  release: string;
+  /** A script without parameters: the schema and the lock table, run when `take`'s first statement finds the table missing. */
+  create: string;
+  /**
+   * Run in order: the row given to the owner where nobody holds it, the owner already does or its
+   * expiry passed; the last statement gives the key's rows (`owner`, `expires_at`). The lock is
+   * taken when there is one and each names the owner. A statement that fails as `lockBusy` (a
+   * concurrent take aborted it) counts as not taken. One statement each, since an engine may not
+   * bind parameters in a script (Snowflake's SQL API).
+   */
+  take: LockRowStatement[];
+  /** The expiry moved `seconds` ahead while the owner holds the row. */
+  renew: LockRowStatement;
+  /** The row let go, if the owner holds it. */
+  release: LockRowStatement;
 }
+
+/** One statement of a lock row and the values it binds, in the order of its parameters. */
+export interface LockRowStatement {
+  sql: string;
+  /** `key`: the plan's lock key (decimal text); `owner`: the run's name for itself; `seconds`: until the row expires. */
+  binds: LockRowValue[];
+}
+
+export type LockRowValue = 'key' | 'owner' | 'seconds';
 
 export type SqlErrorKind = 'missingTable' | 'lockBusy' | 'notNull' | 'wrongValue' | 'unique';
 
@@ -129,6 +145,9 @@ export interface PlanLock {
   /** A signed 64-bit integer, as decimal text (JSON numbers lose its low digits). */
   key: string;
   on: 'source' | 'destination';
+  /** Where the engine has no advisory locks (`SessionSql.lockRow`): the lock table's schema and the table, quoted. */
+  schema?: string;
+  table?: string;
 }
 
 /** A warehouse target as its check takes it: quoted, and the SQL a message suggests. */

@@ -21,7 +21,7 @@ export interface ChangeSetSnippets {
   jsonObject: string;
   jsonText: string;
   /** The change set's table, temporary to the session: its name (`{{schema}}`, `{{name}}` quoted) and `CREATE ... AS` (`{{table}}`). */
-  temporaryTable: { name: string; create: string };
+  temporaryTable: { name: string; create: string; shared?: boolean; why?: string };
   /** The driver's placeholder for the `{{n}}`th parameter. */
   placeholder: string;
   normalise: Record<NormaliseStep, string>;
@@ -58,7 +58,11 @@ export interface DialectSpec {
   /** How a query's text is read: comments, quoted strings and names (a model's `sql`). */
   sqlText: SqlTextSyntax;
   /** What an executor's session runs besides a plan's files, copied into plans; absent: the reference executor does not run the dialect. */
-  session?: Omit<SessionSql, 'errors'> & { why?: string; errors: SessionSql['errors'] & { why?: string } };
+  session?: Omit<SessionSql, 'errors' | 'lockRow'> & {
+    why?: string;
+    lockRow?: SessionSql['lockRow'] & { why?: string };
+    errors: SessionSql['errors'] & { why?: string };
+  };
   /** What the change set of an API sync needs beyond the rest (src/emit/api-dialect.ts). */
   changeSet: ChangeSetSnippets;
   /** Inserts into `{{table}}` (`{{columns}}`) a row per index of the arrays `{{arrays}}` (bound parameters). */

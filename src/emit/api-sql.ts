@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ChangeSet, ChangeSetValue } from '../plan/api-changes.js';
 import { changesKey, type ApiStep, type CommitStep } from '../contract/api-steps.js';
-import { changeQueries, insertArrays, withSession } from './session-sql.js';
+import { changeQueries, insertArrays, withLockTable, withSession } from './session-sql.js';
 import type { SyncArtifacts } from '../contract/plan.js';
 import type { ApiSyncPlan } from '../plan/api.js';
 import { lockKeyOf } from '../plan/head.js';
@@ -134,6 +134,7 @@ function changesSql(cs: ChangeSet, fmt: SqlFormatter): string {
     commit: spec.transaction.commit,
     primaryKey: snippets.primaryKey,
     createChanges: d.fill(snippets.temporaryTable.create, { table: base.changes }),
+    sharedChanges: snippets.temporaryTable.shared === true,
     relation,
     where: cs.where ? d.writer.block(whereSql(cs.where, spec, (name) => quoteIdent(spec, storedName(spec, name)))) : '',
     keyed: cs.key !== undefined,
@@ -243,5 +244,8 @@ export function emitApiSync({ changeSet, plan }: ApiSyncPlan, fmt: SqlFormatter)
     });
     files.push({ name: 'commit.sql', content: sql.commit });
   }
-  return { plan: { ...plan, source: withSession({ ...plan.source }), steps }, files };
+  return {
+    plan: { ...plan, source: withSession({ ...plan.source }), lock: withLockTable(plan.lock, changeSet.dialect, [changeSet.tables.schema]), steps },
+    files,
+  };
 }

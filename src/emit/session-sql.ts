@@ -6,12 +6,11 @@
  */
 import type { ChangeKind, ChangeQueries } from '../contract/api-steps.js';
 import type { Dialect } from '../contract/dialect-names.js';
-import type { PlanEndpoint, SessionSql, TargetCheck } from '../contract/plan.js';
+import type { PlanEndpoint, PlanLock, SessionSql, TargetCheck } from '../contract/plan.js';
 import type { TargetColumn } from '../contract/warehouse-steps.js';
 import { getDialect, type DialectSpec } from '../dialect/index.js';
 import { quoteIdent, quoteLiteral } from '../dialect/quote.js';
 import { fillSnippet } from '../dialect/snippet.js';
-import { defaultStateSchema } from '../plan/api-changes.js';
 
 const sessions = new Map<Dialect, SessionSql | undefined>();
 
@@ -21,35 +20,32 @@ export function sessionSql(dialect: Dialect): SessionSql | undefined {
     const record = getDialect(dialect).session;
     let sql: SessionSql | undefined;
     if (record) {
-      const { why: _why, errors, ...statements } = record;
+      const { why: _why, errors, lockRow, ...statements } = record;
       const { why: _errorsWhy, ...codes } = errors;
-      sql = { ...statements, errors: codes };
+      const { why: _lockWhy, ...lockStatements } = lockRow ?? {};
+      sql = { ...statements, ...(lockRow ? { lockRow: lockStatements as NonNullable<SessionSql['lockRow']> } : {}), errors: codes };
     }
     sessions.set(dialect, sql);
   }
   return sessions.get(dialect);
 }
 
-/**
- * The endpoint with its session's statements, where its dialect has them; a lock row's table
- * is in the endpoint's state schema (`{{stateSchema}}`, quoted here).
- */
+/** The endpoint with its session's statements, where its dialect has them. */
 export function withSession<E extends PlanEndpoint>(endpoint: E): E {
   const session = endpoint.dialect === undefined ? undefined : sessionSql(endpoint.dialect);
-  if (!session || endpoint.dialect === undefined) return endpoint;
-  const { lockRow } = session;
-  if (lockRow) {
-    const schema = endpoint.settings.state_schema;
-    const stateSchema = quoteIdent(getDialect(endpoint.dialect), typeof schema === 'string' ? schema : defaultStateSchema);
-    const fill = (s: string) => fillSnippet(s, { stateSchema });
-    endpoint.session = {
-      ...session,
-      lockRow: { setup: fill(lockRow.setup), take: fill(lockRow.take), renew: fill(lockRow.renew), release: fill(lockRow.release) },
-    };
-  } else {
-    endpoint.session = session;
-  }
+  if (session) endpoint.session = session;
   return endpoint;
+}
+
+/** The table of lock rows, in `schema`, where the dialect has no advisory locks. */
+export const lockTable = 'syncwright_locks';
+
+/** The plan's lock with its table, where the dialect takes locks as rows (`lockRow`) in `schema` (its parts: [database.]schema). */
+export function withLockTable(lock: PlanLock, dialect: Dialect | undefined, schema: readonly string[]): PlanLock {
+  if (dialect === undefined || !sessionSql(dialect)?.lockRow || schema.length === 0) return lock;
+  const spec = getDialect(dialect);
+  const quotedSchema = schema.map((p) => quoteIdent(spec, p)).join('.');
+  return { ...lock, schema: quotedSchema, table: `${quotedSchema}.${quoteIdent(spec, lockTable)}` };
 }
 
 /** The queries over read.sql (`{{query}}`) that give a step the rows of its change kinds. */
@@ -96,7 +92,7 @@ export function loadStatements(
 /** The target as its check takes it, and the SQL its messages suggest. */
 export function targetCheck(dialect: Dialect, target: readonly string[], columns: readonly TargetColumn[]): TargetCheck | undefined {
   const spec = getDialect(dialect);
-  if (!spec.session) return undefined;
+  if (!spec.session?.targetExists) return undefined;
   const q = (name: string) => quoteIdent(spec, name);
   const table = target.map(q).join('.');
   return {

@@ -2,7 +2,7 @@
 import { storedName, getDialect } from '../dialect/index.js';
 import { emitWarehouse } from './warehouse.js';
 import type { SqlFormatter } from './format.js';
-import { targetCheck, withSession } from './session-sql.js';
+import { targetCheck, withLockTable, withSession } from './session-sql.js';
 import type { Plan, PlanEndpoint, SyncArtifacts } from '../contract/plan.js';
 import { planHead } from '../plan/head.js';
 import type { WarehouseEndpoint, WarehouseSyncPlan } from '../plan/warehouse.js';
@@ -29,7 +29,7 @@ export function emitWarehouseSync(ir: WarehouseSyncPlan, fmt: SqlFormatter): Syn
     ...planHead(sync),
     source: withSession(endpoint(ir.source)),
     destination: withSession(destination),
-    lock: { key: String(ir.lockKey), on: 'destination' },
+    lock: withLockTable({ key: String(ir.lockKey), on: 'destination' }, ir.destination.dialect, destination.target.slice(0, -1)),
     steps,
   };
   return { plan, files };

@@ -172,9 +172,12 @@ export async function runApiPlan(loaded: LoadedPlan, session: SqlSession, option
     ...(commit ? { ledger: new Ledger(session, commit.acceptedInsert) } : {}),
   };
   // A dry run builds its change set in its own session's temporary table and writes nothing
-  // else, so it takes no lock and runs beside a real run.
-  if (options.dryRun) return runSteps(steps, env);
+  // else, so it takes no lock and runs beside a real run. Where each request is a session of
+  // its own (Snowflake), the change set is a table every run of the sync shares: a dry run
+  // holds the lock too, and recovers nothing.
+  if (options.dryRun && !session.sessionPerRequest) return runSteps(steps, env);
   await withSyncLock(session, env.sql, plan.lock, options, `sync ${plan.sync.name}`, async () => {
+    if (options.dryRun) return runSteps(steps, env);
     if (commit) await recover(env, commit);
     await runSteps(steps, env, commit);
     report.committed = env.ledger?.total ?? 0;

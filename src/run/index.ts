@@ -1,7 +1,7 @@
 /**
  * The reference executor: runs compiled plans (plan.json and the SQL files beside it, the
- * published contract) on Postgres (embedded PGlite or a server) and BigQuery, and through the destinations'
- * HTTP APIs. It imports nothing of the compiler but the plan's types.
+ * published contract) on Postgres (embedded PGlite or a server), BigQuery and Snowflake (its SQL API),
+ * and through the destinations' HTTP APIs. It imports nothing of the compiler but the plan's types.
  */
 import type { Plan, PlanEndpoint } from '../contract/plan.js';
 import { fillNames } from '../contract/names.js';
@@ -11,6 +11,8 @@ import { openPgliteSession } from './engines/pglite-session.js';
 import { openPgSession } from './engines/pg-session.js';
 import { serverOf } from './engines/pg-settings.js';
 import { openBigQuerySession } from './engines/bigquery-session.js';
+import { snowflakeConfig } from './engines/snowflake-auth.js';
+import { openSnowflakeSession } from './engines/snowflake-session.js';
 import { GuardAbort } from './guard.js';
 import { SyncBusy } from './locks/sync-lock.js';
 import { explainSqlError } from './engines/sql-errors.js';
@@ -47,9 +49,14 @@ class Sessions {
     private readonly options: ExecOptions,
   ) {}
 
-  /** `--database NAME=URL`, else `--database URL` or DATABASE_URL, else the server the endpoint's settings name, else the embedded database. */
+  /**
+   * Snowflake: the account its settings and SNOWFLAKE_* name (`--endpoint NAME=URL` overrides
+   * the SQL API's address). Postgres: `--database NAME=URL`, else `--database URL` or
+   * DATABASE_URL, else the server the endpoint's settings name, else the embedded database.
+   */
   for(endpoint: PlanEndpoint): Promise<SqlSession> {
     if (endpoint.dialect === 'bigquery') return this.bigquery(endpoint);
+    if (endpoint.dialect === 'snowflake') return this.snowflake(endpoint);
     const url = this.dbs.byName[endpoint.name] ?? this.dbs.default;
     const server = url || this.dbs.embedded ? undefined : serverOf(endpoint, this.options.env);
     const key = url ?? (server ? server.location : '');
@@ -77,24 +84,22 @@ class Sessions {
     return s;
   }
 
+  /** A Snowflake session per account, user and context: each SQL API request is a session of its own (engines/snowflake-session.ts). */
+  private snowflake(endpoint: PlanEndpoint): Promise<SqlSession> {
+    const config = snowflakeConfig(endpoint, this.options.env, this.options.endpoints[endpoint.name]);
+    const key = `snowflake ${config.base} ${config.account} ${config.user ?? ''} ${JSON.stringify(config.context)}`;
+    let s = this.open.get(key);
+    if (!s) {
+      s = Promise.resolve(openSnowflakeSession(config, (v) => this.options.secrets.addCredential(v)));
+      this.open.set(key, s);
+    }
+    return s;
+  }
+
   async close(): Promise<void> {
     const all = await Promise.allSettled(this.open.values());
     for (const s of all) if (s.status === 'fulfilled') await s.value.close();
   }
-}
-
-/** The engines this executor connects to. */
-const runnable = new Set(['postgres', 'bigquery']);
-
-/** Why this executor cannot run the plan (its SQL is for another engine), or undefined. */
-export function refusal(loaded: LoadedPlan): string | undefined {
-  const { plan } = loaded;
-  const dialectOf = (on: string) => (on === 'destination' ? plan.destination.dialect : plan.source.dialect);
-  const foreign = plan.steps.filter((s) => 'on' in s && dialectOf(s.on) !== undefined && !runnable.has(dialectOf(s.on) as string));
-  if (!foreign.length) return undefined;
-  const engines = [...new Set(foreign.map((s) => dialectOf((s as { on: string }).on)))].join(' and ');
-  const files = [...loaded.files.keys()].map((f) => `${loaded.path.replace(/plan\.json$/, '')}${f}`);
-  return `sync ${plan.sync.name} runs SQL on ${engines}, which this executor does not connect to: run ${files.join(', ')} there in order (with dbt or Airflow, for example)`;
 }
 
 function emptyReport(plan: Plan, path: string, dryRun: boolean): PlanReport {
@@ -122,8 +127,6 @@ async function runOne(compiled: LoadedPlan, sessions: Sessions, options: ExecOpt
   const started = performance.now();
   for (const name of envNames(plan)) options.secrets.add(options.env[name]);
   try {
-    const refused = refusal(loaded);
-    if (refused) throw new Error(refused);
     // Names given by env(): filled, folded and quoted, before anything runs.
     loaded = { ...loaded, ...fillNames(plan, loaded.files, options.env) };
     if (plan.destination.category === 'warehouse' && options.dryRun) {
@@ -150,8 +153,8 @@ async function runOne(compiled: LoadedPlan, sessions: Sessions, options: ExecOpt
   return report;
 }
 
-/** Warehouse guards raise an error whose message says so (src/emit/warehouse.ts). */
-const warehouseGuard = /^syncwright guard:/;
+/** Warehouse guards raise an error whose message says so (src/emit/warehouse.ts); Snowflake puts its own words before it. */
+const warehouseGuard = /(^|: )syncwright guard:/;
 
 function stopOf(e: unknown): PlanStatus {
   if (e instanceof SyncBusy) return 'busy';

@@ -1,5 +1,5 @@
 /**
- * Runs the plan of a sync into a warehouse destination on Postgres: each SQL file as a
+ * Runs the plan of a sync into a warehouse destination (Postgres, Snowflake): each SQL file as a
  * script, in order, on the source's or the destination's session; a `load` step streams
  * the rows of its extract query from the source into a temporary table of the destination.
  */
@@ -28,6 +28,11 @@ async function runLoad(step: LoadStep, extract: string, sessions: WarehouseSessi
   const { destination } = sessions;
   if (step.create === undefined || step.insert === undefined)
     throw new Error(`the load step into ${step.table} has no statements: compile the plan again with this version of syncwright`);
+  // The load table is temporary to the session that then runs apply.sql: an engine whose requests are sessions of their own loses it at once.
+  if (destination.sessionPerRequest)
+    throw new Error(
+      `the load into ${step.table} on ${destination.engine} is not run: its temporary table would end with the request that makes it; run the plan's SQL files there in order instead`,
+    );
   await destination.script(step.create, sql.destination.rollback);
   for await (const page of sessions.source.pages(extract, step.batch, sql.source)) {
     for (const rows of step.maxBytes === undefined ? [page.map((r) => Object.values(r))] : underBytes(page, step.maxBytes, step.from)) {

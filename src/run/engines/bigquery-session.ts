@@ -141,6 +141,9 @@ export async function openBigQuerySession(endpoint: PlanEndpoint, sql: Pick<Sess
       const [meta] = await job.getMetadata();
       const status = (meta as JobMetadata).status;
       if (status?.state === 'DONE') {
+        // The session the job made, even where it failed (the first take finds no lock table): the
+        // run's later jobs and its close name it, so that it does not outlive the run.
+        sessionId ??= (meta as JobMetadata).statistics?.sessionInfo?.sessionId ?? undefined;
         const err = status.errorResult;
         if (err)
           throw new BigQueryJobError(
@@ -184,8 +187,7 @@ export async function openBigQuerySession(endpoint: PlanEndpoint, sql: Pick<Sess
       ...(sessionId ? { connectionProperties: [{ key: 'session_id', value: sessionId }] } : { createSession: true }),
     };
     const job = await insert(options);
-    const meta = await finished(job);
-    sessionId ??= meta.statistics?.sessionInfo?.sessionId ?? undefined;
+    await finished(job);
     return job;
   }
 

@@ -22,6 +22,11 @@ export interface SqlSession {
   /** Where the database is, for messages (a folder or a URL without its password). */
   readonly location: string;
   /**
+   * Each request is a session of its own (Snowflake's SQL API): nothing a statement leaves in
+   * its session (a temporary table, an open transaction) outlives it.
+   */
+  readonly sessionPerRequest: boolean;
+  /**
    * Runs a whole SQL file in one round trip (simple protocol), as psql -1 would not: the file
    * manages its own transactions. The rows of each statement, in order. On error, whatever
    * transaction the script left open is ended by `rollback` (the plan's) and the error rethrown.
@@ -109,18 +114,25 @@ export interface EngineRunners {
   pages?(query: string, pageSize: number, serial: <T>(fn: () => Promise<T>) => Promise<T>): AsyncGenerator<SqlRow[]>;
   /** Names the sync the next statements run for, where the engine records it (BigQuery job labels). */
   forSync?(name: string): void;
+  /** See `SqlSession.sessionPerRequest`. */
+  sessionPerRequest?: boolean;
   close(): Promise<void>;
 }
 
 /**
- * A session over an engine's runners: one statement at a time, in the order asked (a fetch,
- * then a ledger write); an error marked with where it ran; a script that fails has whatever
- * transaction it left open rolled back before anything else runs; reads through cursors.
+ * A session over an engine's runners: on a connection, one statement at a time, in the order
+ * asked (a fetch, then a ledger write); an error marked with where it ran; a script that fails
+ * has whatever transaction it left open rolled back before anything else runs; reads through
+ * cursors, or the engine's own pages.
  */
 export function sessionOf(runners: EngineRunners): SqlSession {
   const place = { engine: runners.engine, location: runners.location };
+  const sessionPerRequest = runners.sessionPerRequest === true;
   let tail: Promise<unknown> = Promise.resolve();
+  // One connection runs one statement at a time. Requests that are sessions of their own need
+  // no queue, and must not wait in one: the lock row is renewed while a long script runs.
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    if (sessionPerRequest) return fn();
     const next = tail.then(fn, fn);
     tail = next.catch(() => undefined);
     return next;
@@ -138,12 +150,14 @@ export function sessionOf(runners: EngineRunners): SqlSession {
       try {
         return await runners.exec(sql);
       } catch (e) {
-        if (rollback !== undefined) await runners.exec(rollback).catch(() => undefined);
+        // A request that is its own session took its transaction with it.
+        if (rollback !== undefined && !sessionPerRequest) await runners.exec(rollback).catch(() => undefined);
         throw markSqlError(e, place);
       }
     });
   return {
     ...place,
+    sessionPerRequest,
     script,
     query,
     pages: <T extends SqlRow>(sql: string, pageSize: number, cursor: CursorSql) =>

@@ -1,15 +1,16 @@
 /**
- * One run of a sync at a time: the plan's lock (src/plan/plan.ts, `PlanLock`), held from the
- * run's first statement to its last. A second run of the same sync waits up to `--wait` seconds
- * for it, then stops with SyncBusy. On Postgres it is a session-level advisory lock, which a run
- * that dies (killed, connection lost) lets go with its connection. An engine without advisory
- * locks (BigQuery) keeps a lock row instead (`lockRow`): taken by one statement the engine
- * serialises against a concurrent one and read back by owner, renewed while held, deleted at
- * the end; a row whose run died is taken over once its expiry has passed.
+ * One run of a sync at a time: the plan's lock (src/plan/plan.ts, `PlanLock`), a session-level
+ * Postgres advisory lock held from the run's first statement to its last. A second run of the
+ * same sync waits up to `--wait` seconds for it, then stops with SyncBusy. The lock belongs to
+ * the session, so a run that dies (killed, connection lost) lets it go with its connection.
+ * An engine without advisory locks (BigQuery, Snowflake) has the plan's `lockRow` statements
+ * instead: a row with an owner and an expiry, renewed while the run lasts; a run that dies
+ * lets it go when it expires.
  */
+import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import type { LockRowSql, PlanLock, SessionSql } from '../../contract/plan.js';
-import type { SqlSession } from '../engines/sql-session.js';
+import { fillSlots, type LockRowSql, type LockRowStatement, type LockRowValue, type PlanLock, type SessionSql } from '../../contract/plan.js';
+import type { SqlRow, SqlSession } from '../engines/sql-session.js';
 import { isSqlError } from '../engines/sql-errors.js';
 
 /** The statements the lock takes: the plan's (`SessionSql`). */
@@ -35,8 +36,16 @@ export function waited(waitMs: number): string {
 export async function holdSyncLock(session: SqlSession, sql: LockSql, lock: PlanLock, wait: Wait, what: string): Promise<() => Promise<void>> {
   if (sql.lockRow) return holdLockRow(session, sql.lockRow, sql, lock, wait, what);
   const { lockTry, lockWait, lockRelease, waitLimitRead, waitLimitSet, waitLimitRestore } = sql;
-  if (!lockTry || !lockWait || !lockRelease || !waitLimitRead || !waitLimitSet || !waitLimitRestore)
-    throw new Error(`${what}: the plan has no lock statements; compile it again with this version of syncwright`);
+  if (
+    lockTry === undefined ||
+    lockWait === undefined ||
+    lockRelease === undefined ||
+    waitLimitRead === undefined ||
+    waitLimitSet === undefined ||
+    waitLimitRestore === undefined
+  ) {
+    throw new Error(`${what}: the plan has no lock statements for ${session.engine}; compile it again with this version of syncwright`);
+  }
   const key = [lock.key];
   const { waitMs } = wait;
   const [first] = await session.query<{ taken: boolean }>(lockTry, key);
@@ -66,44 +75,88 @@ export async function holdSyncLock(session: SqlSession, sql: LockSql, lock: Plan
   };
 }
 
-/** How long a lock row lives without being renewed, and how often a run renews it. */
-export const lockRowTiming = { seconds: 600, renewMs: 120_000, pollMs: 1000 };
+/**
+ * A lock row's timing: it holds `seconds` without renewal (a run that dies holds up the next for
+ * at most this), the run renews it every `renewMs`, and a run that waits (--wait) tries it again
+ * every `retryMs` (the engine has no waiting of its own). Tests shorten the renewal.
+ */
+export const lockRowTiming = { seconds: 300, renewMs: 60_000, retryMs: 1000 };
 
-async function holdLockRow(session: SqlSession, row: LockRowSql, sql: LockSql, lock: PlanLock, wait: Wait, what: string): Promise<() => Promise<void>> {
-  const owner = `syncwright-${randomUUID()}`;
-  const params = [lock.key, owner, lockRowTiming.seconds];
-  await session.script(row.setup);
-  const take = async (): Promise<boolean> => {
-    try {
-      const [r] = await session.query<{ taken: unknown }>(row.take, params);
-      return r?.taken === true || r?.taken === 'true';
-    } catch (e) {
-      // Aborted by a concurrent take: the other run got there first.
-      if (isSqlError(e, sql, 'lockBusy')) return false;
-      throw e;
+/**
+ * The lock as a row: `take`'s statements in order (the table made first where the first finds
+ * it missing), taken only when the key's rows, as the last gives them, all name this run;
+ * renewed every minute while held, let go at the end. Waiting is trying again every second
+ * until `--wait` runs out.
+ */
+async function holdLockRow(
+  session: SqlSession,
+  sql: LockRowSql,
+  errors: Pick<SessionSql, 'errors'>,
+  lock: PlanLock,
+  wait: Wait,
+  what: string,
+): Promise<() => Promise<void>> {
+  if (lock.table === undefined || lock.schema === undefined)
+    throw new Error(`${what}: the plan's lock names no lock table for ${session.engine}; compile it again with this version of syncwright`);
+  const names = { schema: lock.schema, table: lock.table };
+  const values: Record<LockRowValue, string | number> = {
+    key: lock.key,
+    owner: `${hostname()}:${process.pid}:${randomUUID()}`,
+    seconds: lockRowTiming.seconds,
+  };
+  const run = <T extends SqlRow>(s: LockRowStatement) =>
+    session.query<T>(
+      fillSlots(s.sql, names),
+      s.binds.map((b) => values[b]),
+    );
+  type Holder = { owner: string; expires_at: string };
+  /** The key's rows after this try, or undefined where a concurrent take aborted it. */
+  const take = async (): Promise<Holder[] | undefined> => {
+    let rows: Holder[] = [];
+    for (const [i, s] of sql.take.entries()) {
+      try {
+        rows = await run<Holder>(s);
+      } catch (e) {
+        if (isSqlError(e, errors, 'lockBusy')) return undefined;
+        // The first run on this schema makes the table (DDL, so not on every run).
+        if (i > 0 || !isSqlError(e, errors, 'missingTable')) throw e;
+        await session.script(fillSlots(sql.create, names));
+        rows = await run<Holder>(s);
+      }
     }
+    return rows;
   };
   const deadline = Date.now() + wait.waitMs;
-  let taken = await take();
-  if (!taken && wait.waitMs > 0) {
-    // No engine-side wait: the run asks again every second until the row is free or expired.
-    wait.notice(`${what} is being run by another process: waiting up to ${wait.waitMs / 1000} s for it`);
-    while (!taken && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, Math.min(lockRowTiming.pollMs, Math.max(0, deadline - Date.now()))));
-      taken = await take();
+  for (let attempt = 0; ; attempt++) {
+    const holders = await take();
+    if (holders && holders.length > 0 && holders.every((h) => h.owner === values.owner)) break;
+    if (Date.now() + lockRowTiming.retryMs > deadline) {
+      const other = holders?.find((h) => h.owner !== values.owner);
+      const held = other
+        ? ` (${other.owner} holds its row in ${lock.table} on ${session.location} until ${other.expires_at} unless renewed)`
+        : ` (it holds its row in ${lock.table} on ${session.location})`;
+      throw new SyncBusy(
+        `another run of ${what} is in progress${held}; this run ${waited(wait.waitMs)} and did nothing: run again later, or pass --wait SECONDS`,
+      );
     }
+    if (attempt === 0) wait.notice(`${what} is being run by another process: waiting up to ${wait.waitMs / 1000} s for it`);
+    await new Promise((r) => setTimeout(r, lockRowTiming.retryMs));
   }
-  if (!taken) {
-    throw new SyncBusy(
-      `another run of ${what} is in progress (it holds the lock row ${lock.key} on ${session.location}, until its run ends or its expiry passes); this run ${waited(wait.waitMs)} and did nothing: run again later, or pass --wait SECONDS`,
-    );
-  }
-  // Renewed while held, so that only a run that died loses its row.
-  const renewal = setInterval(() => void session.query(row.renew, params).catch(() => undefined), lockRowTiming.renewMs);
-  renewal.unref();
+  let renewing = Promise.resolve();
+  const timer = setInterval(() => {
+    // A renewal that fails is tried again at the next tick; the row holds for minutes meanwhile.
+    renewing = renewing
+      .then(() => run(sql.renew))
+      .then(
+        () => undefined,
+        () => undefined,
+      );
+  }, lockRowTiming.renewMs);
+  timer.unref();
   return async () => {
-    clearInterval(renewal);
-    await session.query(row.release, params);
+    clearInterval(timer);
+    await renewing;
+    await run(sql.release);
   };
 }
 

@@ -2,8 +2,9 @@
 -- the change set against the snapshot of what hook accepted; ends with a one-row summary
 
 -- The change set: the model's rows, mapped, normalised and hashed, against the snapshot of
--- what hook last accepted. A temporary table of this session, read by read.sql in
--- the same session: no other run, and no dry run, sees it or replaces it.
+-- what hook last accepted. A table of the state schema, read by read.sql in later
+-- requests (each request is a session of its own); the sync's lock, which a dry run holds too,
+-- keeps every other run from replacing it meanwhile.
 CREATE SCHEMA IF NOT EXISTS "SYNC_STATE";
 
 CREATE TABLE IF NOT EXISTS "SYNC_STATE"."users_hook_snapshot" (
@@ -21,7 +22,9 @@ CREATE TABLE IF NOT EXISTS "SYNC_STATE"."users_hook_accepted_rows" (
   "destination_id" VARCHAR
 );
 
-CREATE OR REPLACE TEMPORARY TABLE "SYNC_STATE"."users_hook_changes" AS
+DROP TABLE IF EXISTS "SYNC_STATE"."users_hook_changes";
+
+CREATE TRANSIENT TABLE "SYNC_STATE"."users_hook_changes" AS
 WITH
   "model" AS (
     SELECT

@@ -1,0 +1,253 @@
+/**
+ * Snowflake through its SQL API v2 (POST /api/v2/statements, documented by Snowflake), not the
+ * Node driver: the API is a documented contract (so a local server can follow it faithfully in
+ * the tests), needs no dependency (the driver brings some thirty, cloud SDKs among them), and
+ * gives what the executor needs: a multi-statement script per request (MULTI_STATEMENT_COUNT 0,
+ * one result per statement through `statementHandles`), asynchronous execution (202, then
+ * polling the statement's URL), and results in partitions read one at a time.
+ *
+ * Each request is a session of its own (`sessionPerRequest`): a script's temporary tables and
+ * open transaction end with it. Snowflake has no cursors WITH HOLD; reading a query's result
+ * partition by partition (GET ...?partition=n) is the equivalent: the result stays readable
+ * after its request while other statements (the accepted rows) run and commit, and only one
+ * partition at a time is in memory.
+ */
+import { randomUUID } from 'node:crypto';
+import { clip } from '../output/redact.js';
+import { SnowflakeAuth, type SnowflakeConfig } from './snowflake-auth.js';
+import { sessionOf, type SqlRow, type SqlSession } from './sql-session.js';
+
+/** A column of `resultSetMetaData.rowType`. */
+interface RowType {
+  name: string;
+  type: string;
+  scale?: number | null;
+}
+
+/** The SQL API's answer to a statement (200), or its parts for a partition. */
+interface ResultSet {
+  statementHandle?: string;
+  statementHandles?: string[];
+  resultSetMetaData?: { numRows?: number; rowType: RowType[]; partitionInfo?: { rowCount: number }[] };
+  data?: (string | null)[][];
+}
+
+/** A statement that failed (422), with Snowflake's SQLSTATE as `code` (what the plan's error kinds name). */
+export class SnowflakeError extends Error {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+    /** Snowflake's own error number, e.g. 002003. */
+    readonly snowflakeCode: string | undefined,
+  ) {
+    super(message);
+  }
+}
+
+/** How long one HTTP request may take: Snowflake answers a POST within 45 s (then 202), so a minute and a half. */
+const requestMs = 90_000;
+/** Seconds a statement may run before Snowflake cancels it (the request body's `timeout`). */
+const statementSeconds = 3600;
+const retryStatuses = new Set([429, 500, 502, 503, 504]);
+const maxAttempts = 6;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A value of the documented JSON result format (every value a string) as the executor takes it. */
+function valueFrom(column: RowType, v: string | null): unknown {
+  if (v === null) return null;
+  switch (column.type.toLowerCase()) {
+    case 'fixed': {
+      if (column.scale) return v;
+      const n = Number(v);
+      return Number.isSafeInteger(n) ? n : v;
+    }
+    case 'real':
+      return Number(v);
+    case 'boolean':
+      return v === 'true' || v === '1' || v === 'TRUE';
+    case 'date':
+      return new Date(Number(v) * 86_400_000).toISOString().slice(0, 10);
+    case 'timestamp_ntz':
+    case 'timestamp_ltz':
+      return new Date(Number(v.split(' ')[0]) * 1000).toISOString();
+    default:
+      return v;
+  }
+}
+
+/**
+ * A statement's own status in place of rows (DDL, BEGIN, COMMIT: one `status` column; DML: the
+ * `number of rows ...` it changed). Postgres drivers give no rows for such statements, and
+ * neither does this session, so that a script's last rows are its last query's.
+ */
+function statusOnly(types: readonly RowType[]): boolean {
+  return (types.length === 1 && types[0]?.name === 'status') || (types.length > 0 && types.every((t) => t.name.startsWith('number of rows ')));
+}
+
+function rowsOf(types: readonly RowType[], data: readonly (string | null)[][] | undefined): SqlRow[] {
+  return (data ?? []).map((values) => Object.fromEntries(types.map((t, i) => [t.name, valueFrom(t, values[i] ?? null)])));
+}
+
+/** A bound value as the SQL API takes it: `{type, value}`, an array (one row per element) for array binding. */
+function binding(v: unknown): { type: string; value: unknown } {
+  if (Array.isArray(v)) return { type: 'TEXT', value: v.map((x) => (x === null || x === undefined ? null : String(x))) };
+  if (typeof v === 'number' && Number.isInteger(v)) return { type: 'FIXED', value: String(v) };
+  if (typeof v === 'number') return { type: 'REAL', value: String(v) };
+  if (typeof v === 'boolean') return { type: 'BOOLEAN', value: String(v) };
+  return { type: 'TEXT', value: v === null || v === undefined ? null : String(v) };
+}
+
+export class SqlApi {
+  private readonly auth: SnowflakeAuth;
+
+  constructor(
+    private readonly config: SnowflakeConfig,
+    secret: (value: string) => void,
+  ) {
+    this.auth = new SnowflakeAuth(config, secret);
+  }
+
+  /**
+   * One HTTP exchange, retried as the SQL API documents: 429 and 5xx with backoff (Retry-After
+   * honoured), a lost connection again (a POST with its requestId and retry=true, so Snowflake
+   * does not run it twice), a 401 once more with a new JWT.
+   */
+  private async call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+    let renewed = false;
+    let retried = false;
+    for (let attempt = 1; ; attempt++) {
+      const url = `${this.config.base}${path}${retried && method === 'POST' ? '&retry=true' : ''}`;
+      let res: Response;
+      try {
+        res = await fetch(url, {
+          method,
+          headers: {
+            ...this.auth.headers(),
+            Accept: 'application/json',
+            'User-Agent': 'syncwright',
+            ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+          },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          signal: AbortSignal.timeout(requestMs),
+          redirect: 'error',
+        });
+      } catch (e) {
+        if (attempt >= maxAttempts) throw new Error(`Snowflake at ${this.config.base} did not answer: ${(e as Error).message}`);
+        retried = true;
+        await sleep(Math.min(8000, 100 * 2 ** attempt));
+        continue;
+      }
+      const raw = await res.text();
+      let json: Record<string, unknown> = {};
+      try {
+        json = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
+      } catch {
+        json = { message: raw };
+      }
+      if (res.status === 401 && !renewed && this.auth.renew()) {
+        renewed = true;
+        continue;
+      }
+      if (retryStatuses.has(res.status) && attempt < maxAttempts) {
+        const after = Number(res.headers.get('retry-after'));
+        retried = true;
+        await sleep(Number.isFinite(after) && after > 0 ? Math.min(after, 60) * 1000 : Math.min(8000, 100 * 2 ** attempt));
+        continue;
+      }
+      if (res.status === 200 || res.status === 202 || res.status === 422) return { status: res.status, json };
+      const said = typeof json.message === 'string' ? json.message : raw;
+      throw new Error(
+        `Snowflake's SQL API at ${this.config.base} answered ${res.status}${res.status === 401 ? ' (authentication refused: check the user, its key or token)' : ''}: ${clip(said, 300)}`,
+      );
+    }
+  }
+
+  /** The statement's finished result: polls while it runs (202), throws its error (422). */
+  private async settle(first: { status: number; json: Record<string, unknown> }): Promise<ResultSet> {
+    let answer = first;
+    let wait = 50;
+    while (answer.status === 202) {
+      await sleep(wait);
+      wait = Math.min(1000, wait * 2);
+      const handle = String(answer.json.statementHandle ?? '');
+      answer = await this.call('GET', `/api/v2/statements/${encodeURIComponent(handle)}`);
+    }
+    if (answer.status === 422) {
+      const j = answer.json;
+      throw new SnowflakeError(
+        clip(String(j.message ?? 'the statement failed'), 1000),
+        typeof j.sqlState === 'string' ? j.sqlState : undefined,
+        typeof j.code === 'string' ? j.code : undefined,
+      );
+    }
+    return answer.json as ResultSet;
+  }
+
+  /** Runs `statement` (a script when `script`), bound parameters `?` in order. */
+  async submit(statement: string, params: readonly unknown[] | undefined, script: boolean): Promise<ResultSet> {
+    const body = {
+      statement,
+      timeout: statementSeconds,
+      ...this.config.context,
+      ...(params?.length ? { bindings: Object.fromEntries(params.map((p, i) => [String(i + 1), binding(p)])) } : {}),
+      // 0: however many statements the script holds; 1: exactly one, so a single statement is never run as a script.
+      parameters: { MULTI_STATEMENT_COUNT: script ? '0' : '1' },
+    };
+    return this.settle(await this.call('POST', `/api/v2/statements?requestId=${randomUUID()}`, body));
+  }
+
+  /** A finished statement's result, by its handle. */
+  async result(handle: string): Promise<ResultSet> {
+    return this.settle(await this.call('GET', `/api/v2/statements/${encodeURIComponent(handle)}`));
+  }
+
+  /** The rows of partition `n` of a result (partition 0 came with the result). */
+  async partition(handle: string, types: readonly RowType[], n: number): Promise<SqlRow[]> {
+    const { json } = await this.call('GET', `/api/v2/statements/${encodeURIComponent(handle)}?partition=${n}`);
+    return rowsOf(types, (json as ResultSet).data);
+  }
+
+  /** Every partition of a result, one at a time. */
+  async *partitions(result: ResultSet): AsyncGenerator<SqlRow[]> {
+    const meta = result.resultSetMetaData;
+    if (!meta) return;
+    yield rowsOf(meta.rowType, result.data);
+    const count = meta.partitionInfo?.length ?? 1;
+    for (let n = 1; n < count; n++) yield await this.partition(String(result.statementHandle), meta.rowType, n);
+  }
+
+  async all(result: ResultSet): Promise<SqlRow[]> {
+    const rows: SqlRow[] = [];
+    for await (const part of this.partitions(result)) for (const r of part) rows.push(r);
+    return rows;
+  }
+}
+
+/** A session on the Snowflake account the endpoint's settings name (snowflake-auth.ts). */
+export function openSnowflakeSession(config: SnowflakeConfig, secret: (value: string) => void): SqlSession {
+  const api = new SqlApi(config, secret);
+  return sessionOf({
+    engine: 'snowflake',
+    location: `${config.base} (account ${config.account}${config.context.database ? `, database ${config.context.database}` : ''})`,
+    sessionPerRequest: true,
+    query: async (sql, params) => api.all(await api.submit(sql, params, false)),
+    exec: async (sql) => {
+      const first = await api.submit(sql, undefined, true);
+      if (!first.statementHandles) return [await api.all(first)];
+      const results: SqlRow[][] = [];
+      for (const handle of first.statementHandles) {
+        const result = await api.result(handle);
+        results.push(statusOnly(result.resultSetMetaData?.rowType ?? []) ? [] : await api.all(result));
+      }
+      return results;
+    },
+    async *pages(sql, pageSize) {
+      const size = Math.max(1, Math.floor(pageSize));
+      for await (const part of api.partitions(await api.submit(sql, undefined, false))) {
+        for (let i = 0; i < part.length; i += size) yield part.slice(i, i + size);
+      }
+    },
+    close: async () => undefined,
+  });
+}
