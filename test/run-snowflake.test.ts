@@ -279,7 +279,7 @@ describe('examples/ecommerce on Snowflake', () => {
       expect(labels.filter((l) => l === 'lock renew').length).toBeGreaterThan(0);
       expect(labels.lastIndexOf('lock renew')).toBeLessThan(labels.lastIndexOf('lock release'));
       const renewal = snowflake.received.slice(from).find((r) => r.label === 'lock renew');
-      expect(renewal?.bindings).toMatchObject({ '1': { type: 'FIXED', value: '300' }, '2': { type: 'TEXT', value: key } });
+      expect(renewal?.bindings).toMatchObject({ '1': { type: 'FIXED', value: String(lockRowTiming.seconds) }, '2': { type: 'TEXT', value: key } });
     } finally {
       lockRowTiming.renewMs = 60_000;
     }

@@ -80,7 +80,7 @@ export async function holdSyncLock(session: SqlSession, sql: LockSql, lock: Plan
  * at most this), the run renews it every `renewMs`, and a run that waits (--wait) tries it again
  * every `retryMs` (the engine has no waiting of its own). Tests shorten the renewal.
  */
-export const lockRowTiming = { seconds: 300, renewMs: 60_000, retryMs: 1000 };
+export const lockRowTiming = { seconds: 600, renewMs: 60_000, retryMs: 1000 };
 
 /**
  * The lock as a row: `take`'s statements in order (the table made first where the first finds
