@@ -12,7 +12,7 @@ import { runCall } from './call-step.js';
 import { GuardAbort, guardViolation } from './guard.js';
 import { Ledger } from './ledger.js';
 import type { LoadedPlan } from './plan-file.js';
-import type { PlanReport, StepReport } from './output/report.js';
+import { stepReport, type PlanReport, type StepReport } from './output/report.js';
 import { countRows, runSend, stepRows } from './send-step.js';
 import { runPublish } from './sinks/publish.js';
 import { runWriteObject } from './sinks/write-object.js';
@@ -40,18 +40,7 @@ async function recover(env: StepEnv, commit: CommitStep): Promise<void> {
 async function runAccept(step: AcceptStep, env: StepEnv): Promise<StepReport> {
   const started = performance.now();
   const rows = await countRows(env, step.changes);
-  const report: StepReport = {
-    kind: 'accept',
-    operation: 'accept',
-    description: step.description,
-    rows,
-    accepted: 0,
-    rejected: 0,
-    failed: 0,
-    requests: 0,
-    retries: 0,
-    ms: 0,
-  };
+  const report = stepReport('accept', 'accept', step.description, rows);
   if (env.options.dryRun || (step.when === 'all_accepted' && !env.allAccepted)) return report;
   for await (const page of stepRows(env, step.changes)) {
     await env.ledger?.record(page);
@@ -83,16 +72,7 @@ function skippedReport(step: ApiStep): StepReport | undefined {
   if (step.kind !== 'send' && step.kind !== 'write_object') return undefined;
   const operation = step.kind === 'send' ? step.operation : step.service;
   return {
-    kind: step.kind,
-    operation,
-    description: step.description,
-    rows: 0,
-    accepted: 0,
-    rejected: 0,
-    failed: 0,
-    requests: 0,
-    retries: 0,
-    ms: 0,
+    ...stepReport(step.kind, operation, step.description),
     skipped: 'no row was added, changed or removed',
   };
 }

@@ -3,7 +3,7 @@ import type { CallStep } from '../contract/api-steps.js';
 import { deliver, type Exchange } from './http/deliver.js';
 import { snippet } from './http/http.js';
 import { pointerGet } from './json-pointer.js';
-import type { StepReport } from './output/report.js';
+import { stepReport, type StepReport } from './output/report.js';
 import { buildRequest } from './http/request.js';
 import { baseContext, type StepEnv } from './step-env.js';
 
@@ -25,18 +25,7 @@ export function captures(capture: CallStep['capture'], body: string): Record<str
 
 export async function runCall(step: CallStep, env: StepEnv): Promise<StepReport> {
   const started = performance.now();
-  const report: StepReport = {
-    kind: 'call',
-    operation: step.name,
-    description: step.description,
-    rows: 0,
-    accepted: 0,
-    rejected: 0,
-    failed: 0,
-    requests: 0,
-    retries: 0,
-    ms: 0,
-  };
+  const report = stepReport('call', step.name, step.description);
   if (step.unlessSet !== undefined && env.vars[step.unlessSet] !== undefined) return report;
   // A dry run changes nothing, and a call may (it creates lists).
   if (env.options.dryRun) return report;

@@ -5,7 +5,7 @@ import { readResponse } from './http/acceptance.js';
 import { batches } from './http/batches.js';
 import { changePages, type ChangeRow } from './change-rows.js';
 import { deliver, type Exchange } from './http/deliver.js';
-import type { StepReport } from './output/report.js';
+import { stepReport, type StepReport } from './output/report.js';
 import { buildRequest } from './http/request.js';
 import { baseContext, batchValues, noteRefusals, type StepEnv } from './step-env.js';
 import { compileMessage, render, TemplateError, type Json, type RenderContext } from './template.js';
@@ -77,18 +77,7 @@ export async function runSend(step: SendStep, stepEnv: StepEnv): Promise<StepRep
     step.message === undefined ? stepEnv : { ...stepEnv, render: { ...stepEnv.render, message: compileMessage(step.message, step.escapeMessageValues) } };
   const timeoutMs = timeoutOf(step, env);
   const total = await countRows(env, step.changes);
-  const report: StepReport = {
-    kind: 'send',
-    operation: step.operation,
-    description: step.description,
-    rows: total,
-    accepted: 0,
-    rejected: 0,
-    failed: 0,
-    requests: 0,
-    retries: 0,
-    ms: 0,
-  };
+  const report = stepReport('send', step.operation, step.description, total);
   if (env.options.dryRun) {
     report.samples = await samples(env, step, total);
     report.ms = Math.round(performance.now() - started);

@@ -5,7 +5,7 @@
  */
 import type { LoadStep, SqlStep, WarehouseStep } from '../contract/warehouse-steps.js';
 import type { LoadedPlan } from './plan-file.js';
-import type { PlanReport, StepReport } from './output/report.js';
+import { stepReport, type PlanReport, type StepReport } from './output/report.js';
 import { jsonText, type SqlSession } from './engines/sql-session.js';
 import type { SessionSql } from '../contract/plan.js';
 import { sessionSqlOf } from './engines/sql-errors.js';
@@ -16,10 +16,6 @@ import type { ExecOptions } from './step-env.js';
 export interface WarehouseSessions {
   source: SqlSession;
   destination: SqlSession;
-}
-
-function stepReport(kind: string, operation: string, description: string): StepReport {
-  return { kind, operation, description, rows: 0, accepted: 0, rejected: 0, failed: 0, requests: 0, retries: 0, ms: 0 };
 }
 
 async function runLoad(step: LoadStep, extract: string, sessions: WarehouseSessions, sql: Record<'source' | 'destination', SessionSql>): Promise<StepReport> {

@@ -24,6 +24,11 @@ export interface StepReport {
   skipped?: string;
 }
 
+/** A step's report before it has done anything: every count zero. */
+export function stepReport(kind: string, operation: string, description: string, rows = 0): StepReport {
+  return { kind, operation, description, rows, accepted: 0, rejected: 0, failed: 0, requests: 0, retries: 0, ms: 0 };
+}
+
 export interface RejectedRow {
   key: string | null;
   change: string;

@@ -11,13 +11,12 @@ import { snippetLength } from '../http/http.js';
 import { clip } from '../output/redact.js';
 import { backoffDelay } from '../http/backoff.js';
 import type { ChangeRow } from '../change-rows.js';
-import type { RejectedRow, StepReport } from '../output/report.js';
+import { stepReport, type RejectedRow, type StepReport } from '../output/report.js';
 import { countRows, stepRows } from '../send-step.js';
 import { baseContext, noteRefusals, type StepEnv } from '../step-env.js';
 import { asText, render } from '../template.js';
 import type { OutRecord, Producer, RecordFailure } from './outlets.js';
 import { connectionOf } from './connection.js';
-import { emptyReport } from './write-object.js';
 
 type Refused = Omit<RejectedRow, 'operation'>;
 
@@ -82,7 +81,7 @@ async function sendWithRetries(
 export async function runPublish(step: PublishStep, env: StepEnv): Promise<StepReport> {
   const started = performance.now();
   const total = await countRows(env, step.changes);
-  const report = emptyReport('publish', step.transport, step.description, total);
+  const report = stepReport('publish', step.transport, step.description, total);
   const message = (row: ChangeRow) => {
     const ctx = { ...baseContext(env), row };
     return { topic: asText(render(step.destination, ctx, env.render)), key: render(step.key, ctx, env.render), value: render(step.value, ctx, env.render) };

@@ -6,16 +6,12 @@
 import type { WriteObjectStep } from '../../contract/api-steps.js';
 import type { ChangeRow } from '../change-rows.js';
 import { changePages } from '../change-rows.js';
-import type { StepReport } from '../output/report.js';
+import { stepReport, type StepReport } from '../output/report.js';
 import { changeQuery, countRows, stepRows } from '../send-step.js';
 import { baseContext, type StepEnv } from '../step-env.js';
 import { asText, render, type Json } from '../template.js';
 import { contentTypes, encodeObject } from './formats.js';
 import { connectionOf } from './connection.js';
-
-export function emptyReport(kind: string, operation: string, description: string, rows: number): StepReport {
-  return { kind, operation, description, rows, accepted: 0, rejected: 0, failed: 0, requests: 0, retries: 0, ms: 0 };
-}
 
 /** Accepts the step's rows with seq in [from, to]: read again by range, so no object's keys are held in memory. */
 async function acceptRange(env: StepEnv, kinds: WriteObjectStep['changes'], from: number, to: number): Promise<void> {
@@ -31,7 +27,7 @@ async function* flat(pages: AsyncIterable<ChangeRow[]>): AsyncGenerator<ChangeRo
 export async function runWriteObject(step: WriteObjectStep, env: StepEnv): Promise<StepReport> {
   const started = performance.now();
   const total = await countRows(env, step.changes);
-  const report = emptyReport('write_object', step.service, step.description, total);
+  const report = stepReport('write_object', step.service, step.description, total);
   const rowCtx = (row: ChangeRow) => ({ ...baseContext(env), row });
   if (env.options.dryRun) {
     report.samples = [];
