@@ -7,23 +7,19 @@ export const FILES = 100;
 
 // One destination per type, with settings it accepts, the object kind records go to, and the
 // modes it takes (records, then audiences); the sync's mode cycles through them.
+// Every record mode and every audience mode: what most destination types take.
+const recordModes = ['upsert', 'insert', 'update', 'mirror'];
+const audienceModes = ['add', 'remove', 'mirror', 'upsert'];
 const destinations = [
   [
     'salesforce',
     'instance_url "https://acme.my.salesforce.com"  client_id "3MVG9"  client_secret env("SF_SECRET")  refresh_token env("SF_REFRESH")',
     'object Contact',
     'list "Members"',
-    ['upsert', 'insert', 'update', 'mirror'],
-    ['add', 'remove', 'mirror', 'upsert'],
+    recordModes,
+    audienceModes,
   ],
-  [
-    'hubspot',
-    'token env("HUBSPOT_TOKEN")',
-    'object contacts',
-    'list "Members"',
-    ['upsert', 'insert', 'update', 'mirror'],
-    ['add', 'remove', 'mirror', 'upsert'],
-  ],
+  ['hubspot', 'token env("HUBSPOT_TOKEN")', 'object contacts', 'list "Members"', recordModes, audienceModes],
   [
     'google_ads',
     'customer_id "123-456-7890"  developer_token env("GADS_DEV")  client_id "acme"  client_secret env("GADS_SECRET")  refresh_token env("GADS_REFRESH")',
@@ -40,15 +36,8 @@ const destinations = [
     ['upsert', 'mirror'],
     ['add', 'remove', 'mirror'],
   ],
-  [
-    'braze',
-    'api_key env("BRAZE_KEY")  rest_endpoint "https://rest.iad-01.braze.com"',
-    'object users',
-    'list "members"',
-    ['upsert', 'insert'],
-    ['add', 'remove', 'mirror', 'upsert'],
-  ],
-  ['klaviyo', 'api_key env("KLAVIYO_KEY")', 'object profiles', 'list "Members"', ['upsert', 'insert'], ['add', 'remove', 'mirror', 'upsert']],
+  ['braze', 'api_key env("BRAZE_KEY")  rest_endpoint "https://rest.iad-01.braze.com"', 'object users', 'list "members"', ['upsert', 'insert'], audienceModes],
+  ['klaviyo', 'api_key env("KLAVIYO_KEY")', 'object profiles', 'list "Members"', ['upsert', 'insert'], audienceModes],
   ['amplitude', 'api_key env("AMPLITUDE_KEY")', 'event "Synced"', undefined, ['upsert', 'insert'], []],
   ['mixpanel', 'project_token env("MIXPANEL_TOKEN")', 'object profile', undefined, ['upsert', 'insert'], []],
   [
@@ -56,24 +45,17 @@ const destinations = [
     'account "acme-prod"  warehouse "load"  database "CRM"  user "SYNC"  password env("SF_PASSWORD")',
     'table crm.users',
     'table crm.members',
-    ['upsert', 'insert', 'update', 'mirror'],
-    ['add', 'remove', 'mirror', 'upsert'],
+    recordModes,
+    audienceModes,
   ],
-  [
-    'bigquery',
-    'project "acme-analytics"',
-    'table crm.users',
-    'table crm.members',
-    ['upsert', 'insert', 'update', 'mirror'],
-    ['add', 'remove', 'mirror', 'upsert'],
-  ],
+  ['bigquery', 'project "acme-analytics"', 'table crm.users', 'table crm.members', recordModes, audienceModes],
   [
     'postgres',
     'host "db.acme.io"  database "crm"  user "sync"  password env("PGPASSWORD")',
     'table crm.users',
     'table crm.members',
-    ['upsert', 'insert', 'update', 'mirror'],
-    ['add', 'remove', 'mirror', 'upsert'],
+    recordModes,
+    audienceModes,
   ],
   ['s3', 'bucket "acme-exports"  region "us-east-1"', 'path "exports/users"', undefined, ['insert', 'mirror'], []],
   ['gcs', 'bucket "acme-exports"', 'path "exports/users"', undefined, ['insert', 'mirror'], []],

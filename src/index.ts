@@ -70,7 +70,7 @@ export function parse(files: readonly SourceText[]): ParsedFile[] {
 
 /** The project checked from its trees: `ok` when there is no error, and only then is `project` whole. */
 export function check(parsed: readonly ParsedFile[], context?: Pick<CompileContext, 'memo' | 'dbtProjects'>): CheckResult {
-  return checkParsed(parsed, { ...(context?.memo ? { memo: context.memo } : {}), ...(context?.dbtProjects ? { dbtProjects: context.dbtProjects } : {}) });
+  return checkParsed(parsed, context);
 }
 
 /** A file laid out as `syncwright fmt` lays it out; no text when it has syntax errors (they are in `diagnostics`). */
