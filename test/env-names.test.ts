@@ -179,6 +179,29 @@ sync to_crm { from customers  to crm path "/customers"  mode insert  identifier 
       expect(prod.changes).toMatchObject({ model_rows: 1, added: 1 });
     });
 
+    it("a source's `schema` names the schema of tables written without one: as given, or from env() where the sync runs", async () => {
+      const syncs = (schema: string) => `source wh : postgres { database "test"  schema ${schema} }
+model customers { from wh  table customers  primary key id  columns { id bigint  email string } }
+destination crm : webhook { url "https://crm.example.com/hooks" }
+sync to_crm { from customers  to crm path "/customers"  mode insert  identifier id -> customer_id  map { email -> email } }
+sync copy { from customers  to wh table customers_copy  mode mirror  identifier id -> id  map { email -> email }  guard deletes <= 50% }
+`;
+      // No table of these names is on the search path (public): each statement names its schema.
+      const fromEnv = await compileText(syncs('env("SRC_SCHEMA")'), 15);
+      const dev = await runSync(db, fromEnv, 'to_crm', { dryRun: true, env: { SRC_SCHEMA: 'dev' } });
+      expect(dev.status, dev.error).toBe('ok');
+      expect(dev.changes).toMatchObject({ model_rows: 2, added: 2 });
+      const prod = await runSync(db, fromEnv, 'to_crm', { dryRun: true, env: { SRC_SCHEMA: 'prod' } });
+      expect(prod.changes).toMatchObject({ model_rows: 1, added: 1 });
+      const copy = await runSync(db, fromEnv, 'copy', { env: { SRC_SCHEMA: 'prod' } });
+      expect(copy.status, copy.error).toBe('ok');
+      const literal = await compileText(syncs('"dev"'), 15);
+      const given = await runSync(db, literal, 'to_crm', { dryRun: true });
+      expect(given.status, given.error).toBe('ok');
+      expect(given.changes).toMatchObject({ model_rows: 2, added: 2 });
+      expect(await copies()).toEqual(['dev 1 a@dev', 'dev 2 b@dev', 'prod 7 g@prod']);
+    });
+
     it('an unset variable or a hostile value fails the sync before any SQL runs', async () => {
       const unset = await runSync(db, build, 'copy', { env: { DST_SCHEMA: 'dev' } });
       expect(unset.status).toBe('failed');

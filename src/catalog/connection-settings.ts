@@ -15,7 +15,7 @@ export const warehouseConnection = {
     host: text(),
     port: port(5432),
     database: text(),
-    schema: text(),
+    schema: text('the schema of tables named without one (an exact name, or env("X")): the compiled SQL qualifies them with it'),
     user: text(),
     password: secret('the database password'),
     version: oneOfValues(postgresVersions, 15),
@@ -25,7 +25,7 @@ export const warehouseConnection = {
     account: pattern('^[A-Za-z0-9][A-Za-z0-9_.-]*$', 'the account identifier, e.g. myorg-myaccount'),
     warehouse: text(),
     database: text(),
-    schema: text(),
+    schema: text('the schema of tables named without one (an exact name, or env("X")): the compiled SQL qualifies them with it'),
     role: text(),
     user: text(),
     // The reference executor speaks the SQL API, which takes no password: it refuses one and says what to use.
@@ -44,11 +44,14 @@ export const warehouseConnection = {
   bigquery: {
     // Project ids are 6-30 lower-case characters, optionally domain-scoped (`example.com:proj`).
     project: pattern('^([a-z0-9.-]+:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$', 'the Google Cloud project id'),
-    dataset: pattern('^[A-Za-z0-9_]{1,1024}$', 'the default dataset'),
+    dataset: pattern('^[A-Za-z0-9_]{1,1024}$', 'the dataset of tables named without one (or env("X")): the compiled SQL qualifies them with it'),
     location: text('the dataset location, e.g. US, EU or europe-west1'),
     credentials: gcpCredentials,
   },
 } satisfies Record<string, Record<string, JsonSchema>>;
+
+/** The setting that names where a table written without a schema is: its value qualifies such names in the compiled SQL. */
+export const defaultSchemaSetting = { postgres: 'schema', snowflake: 'schema', bigquery: 'dataset' } as const;
 
 /** AWS: keys are optional since an instance or task role may supply them; both or neither. */
 export const awsConnection = {

@@ -15,7 +15,7 @@ import { checkSettings } from './settings.js';
 import { checkModel, type DbtProjects } from './models.js';
 import { checkBool } from './expr.js';
 import { checkSync, newCheckMemo, type CheckMemo } from './syncs.js';
-import { checkName } from './names.js';
+import { checkName, defaultSchema } from './names.js';
 import { nameHints } from '../diagnostics/suggest.js';
 import { dialectNames } from '../dialect/index.js';
 import {
@@ -134,7 +134,8 @@ export function checkParsed(files: readonly ParsedFile[], options: CheckOptions 
     const stateSchema = d.settings.find((s) => s.name.text === 'state_schema');
     if (stateSchema && typeof settings.state_schema === 'string')
       checkName(dialect, 'table', { text: settings.state_schema, quoted: true, span: stateSchema.value.span }, r);
-    sources.set(d.name.text, { name: d.name.text, dialect, settings, span: d.span });
+    const schema = d.partial ? undefined : defaultSchema(dialect, d.settings, r);
+    sources.set(d.name.text, { name: d.name.text, dialect, settings, ...(schema ? { schema } : {}), span: d.span });
   }
 
   const destinations = new Map<string, { checked: CheckedDestination; type: DestinationType }>();
@@ -161,13 +162,29 @@ export function checkParsed(files: readonly ParsedFile[], options: CheckOptions 
           },
           r,
         );
-    destinations.set(d.name.text, { checked: { name: d.name.text, type: type.type, category: type.category, settings, span: d.span }, type });
+    const dialect = type.category === 'warehouse' && !d.partial && (dialectNames as readonly string[]).includes(type.type) ? (type.type as Dialect) : undefined;
+    const schema = dialect ? defaultSchema(dialect, d.settings, r) : undefined;
+    destinations.set(d.name.text, {
+      checked: { name: d.name.text, type: type.type, category: type.category, settings, ...(schema ? { schema } : {}), span: d.span },
+      type,
+    });
   }
   // A source is also a warehouse destination: write-back into the same warehouse.
   for (const s of sources.values()) {
     const type = getDestinationType(s.dialect);
     if (type)
-      destinations.set(s.name, { checked: { name: s.name, type: type.type, category: type.category, settings: s.settings, source: s, span: s.span }, type });
+      destinations.set(s.name, {
+        checked: {
+          name: s.name,
+          type: type.type,
+          category: type.category,
+          settings: s.settings,
+          ...(s.schema ? { schema: s.schema } : {}),
+          source: s,
+          span: s.span,
+        },
+        type,
+      });
   }
 
   const models = new Map<string, CheckedModel>();

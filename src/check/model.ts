@@ -16,6 +16,8 @@ export interface CheckedSource {
   name: string;
   dialect: Dialect;
   settings: Record<string, ResolvedValue>;
+  /** Where its tables written without a schema are (its `schema` or `dataset` setting). */
+  schema?: Ident;
   span: Span;
 }
 
@@ -59,6 +61,8 @@ export interface CheckedDestination {
   type: string;
   category: Category;
   settings: Record<string, ResolvedValue>;
+  /** A warehouse's schema for target tables written without one (its `schema` or `dataset` setting). */
+  schema?: Ident;
   /** Set when the destination is a declared source: write-back into the same warehouse. */
   source?: CheckedSource;
   span: Span;

@@ -9,7 +9,7 @@ import { nameHints } from '../diagnostics/suggest.js';
 import { replaceWith } from '../diagnostics/diagnostic.js';
 import { getDialect, nameKey } from '../dialect/index.js';
 import { findColumn, unknownColumn } from './expr.js';
-import { checkName, slotProblem } from './names.js';
+import { checkName, inSchema, slotProblem } from './names.js';
 import type { DbtProject } from './dbt/artifacts.js';
 import { resolveDbtModel, type ResolvedDbtModel } from './dbt/resolve.js';
 
@@ -98,7 +98,7 @@ export function checkModel(
     relation: fromDbt
       ? { kind: 'table', path: fromDbt.path }
       : table
-        ? { kind: 'table', path: table.path.parts }
+        ? { kind: 'table', path: inSchema(table.path.parts, source.schema) }
         : { kind: 'sql', query: sql?.query.value ?? '' },
     orderBy: [],
     columns: fromDbt ? fromDbt.columns : columns,

@@ -4,12 +4,13 @@
  * of characters it rejects, strings it can write, sync names that can be folders.
  */
 import type { Dialect } from './model.js';
-import type { Ident } from '../syntax/ast.js';
+import type { Ident, Setting } from '../syntax/ast.js';
 import type { Span } from '../span.js';
 import type { Reporter } from './report.js';
 import { getDialect, storedName, type NameKind } from '../dialect/index.js';
 import { nameLength, textProblem } from '../dialect/quote.js';
-import { isBareName, slotOpening } from '../contract/names.js';
+import { envSlot, isBareName, slotOpening } from '../contract/names.js';
+import { defaultSchemaSetting } from '../catalog/connection-settings.js';
 
 /** A name in a message: a long one by its start. */
 const shown = (name: string): string => ([...name].length > 80 ? `${[...name].slice(0, 40).join('')}...` : name);
@@ -50,6 +51,24 @@ export function checkName(dialect: Dialect, kind: NameKind, ident: Pick<Ident, '
     ]);
   }
 }
+
+/**
+ * The schema a warehouse's setting gives tables written without one (`schema`; BigQuery's
+ * `dataset`): an exact name, as `state_schema` is, or `env("X")`, filled where the sync runs
+ * like an env() part of a table path. The setting's own errors are reported with the settings.
+ */
+export function defaultSchema(dialect: Dialect, settings: readonly Setting[], r: Reporter): Ident | undefined {
+  const value = settings.find((s) => s.name.text === defaultSchemaSetting[dialect])?.value;
+  if (value?.kind === 'env')
+    return value.variable.missing ? undefined : { text: envSlot(value.variable.value), quoted: true, span: value.span, env: value.variable };
+  if (value?.kind !== 'string' || value.missing) return undefined;
+  const schema = { text: value.value, quoted: true, span: value.span };
+  checkName(dialect, 'table', schema, r);
+  return schema;
+}
+
+/** A table path as the SQL names it: one written without a schema is in its warehouse's default schema. */
+export const inSchema = (path: Ident[], schema: Ident | undefined): Ident[] => (schema && path.length === 1 ? [schema, ...path] : path);
 
 /**
  * `{{env:` in text that reaches SQL: it starts the placeholder an executor fills with a name

@@ -12,7 +12,7 @@ import { remove, replaceWith, type Fix } from '../diagnostics/diagnostic.js';
 import { findColumn, unknownColumn, unknownColumnHints } from './expr.js';
 import { checkFieldRules } from './fields.js';
 import { getDialect, nameKey, storedName } from '../dialect/index.js';
-import { checkFolderName, checkLiteralText, checkName } from './names.js';
+import { checkFolderName, checkLiteralText, checkName, inSchema } from './names.js';
 import type { Dialect } from './model.js';
 
 export interface SyncScope {
@@ -140,7 +140,7 @@ export function checkSync(def: SyncDef, scope: SyncScope, r: Reporter, source: s
   };
   if (audience) sync.audience = audience;
   if (target.objectKind) sync.objectKind = target.objectKind;
-  if (target.ref) sync.target = target.ref;
+  if (target.ref) sync.target = inSchema(target.ref, dest.checked.schema);
   if (identifier) sync.identifier = identifier;
   if (batchSize !== undefined) sync.batch = batchSize;
   if (maxDeletes) sync.guard.maxDeletes = maxDeletes;
