@@ -17,6 +17,8 @@ import { planSync } from '../src/plan/index.js';
 import { emitSync } from '../src/emit/index.js';
 import { SqlFormatter } from '../src/emit/format.js';
 import { inputHash } from '../src/emit/manifest.js';
+import { applyStrict } from '../src/cli/check-command.js';
+import { renderGithub, renderText } from '../src/diagnostics/render.js';
 
 const fixtures = join(import.meta.dirname, 'fixtures', 'dbt');
 const json = (path: string): unknown => JSON.parse(readFileSync(join(fixtures, path), 'utf8'));
@@ -95,6 +97,14 @@ sync customers_copy {
     expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     // Not tested unique and not tested not_null in this manifest (the tests were dropped with the other nodes).
     expect(result.diagnostics.map((d) => d.code).sort()).toEqual(['SW0205', 'SW0215']);
+    // The missing `unique` test is a note: shown, but it fails no build, not even under --strict.
+    const strict = applyStrict(result.diagnostics, true);
+    expect(strict.map((d) => `${d.code} ${d.severity}`).sort()).toEqual(['SW0205 error', 'SW0215 note']);
+    const note = result.diagnostics.filter((d) => d.code === 'SW0215');
+    const text = renderText(note, new Map([['shop.sync', sync]]), false);
+    expect(text).toMatch(/^note\[SW0215\]: identifier column `CUSTOMER_ID` of dbt model `customers` has no `unique` test/);
+    expect(text.split('\n').at(-1)).toBe('0 errors, 0 warnings, 1 note');
+    expect(renderGithub(note)).toMatch(/^::notice file=shop\.sync,/);
     const model = result.project.models[0]!;
     expect(model.columns.map((c) => `${c.name.text} ${c.type}`)).toEqual([
       'CUSTOMER_ID string',

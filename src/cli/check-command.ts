@@ -17,9 +17,9 @@ export interface CheckOptions {
   target?: string;
 }
 
-/** Warnings become errors under --strict. */
+/** Warnings become errors under --strict; notes stay notes. */
 export function applyStrict(ds: Diagnostic[], strict: boolean): Diagnostic[] {
-  return strict ? ds.map((d) => ({ ...d, severity: 'error' as const })) : ds;
+  return strict ? ds.map((d) => (d.severity === 'warning' ? { ...d, severity: 'error' as const } : d)) : ds;
 }
 
 export interface Loaded {

@@ -20,7 +20,7 @@ export const codes = {
   'invalid-literal': { code: 'SW0004', severity: 'error', message: '{{{detail}}}' },
   'too-many-syntax-errors': { code: 'SW0005', severity: 'error', message: 'stopped reading this file after {{limit}} syntax errors' },
   /** The diagnostics of a file past the first 50, counted in one (diagnostics/limit.ts). */
-  'more-diagnostics': { code: 'SW0006', severity: 'error', message: '{{count}} of this file, from here on, are not shown ({{errors}}, {{warnings}})' },
+  'more-diagnostics': { code: 'SW0006', severity: 'error', message: '{{count}} of this file, from here on, are not shown ({{totals}})' },
   /** A `:`, `=` or `,` where the language has none (`mode: upsert`, `in ('US',)`, items split by commas), or a `,` or `:` left out. */
   'wrong-separator': { code: 'SW0007', severity: 'error', message: '{{{detail}}}' },
   /** A keyword without what it takes after it (`mode` with no mode), or with something else there. */
@@ -114,7 +114,7 @@ export const codes = {
   'invalid-schedule': { code: 'SW0214', severity: 'error', message: 'schedule `{{{text}}}` is not a cron expression' },
   'identifier-not-tested-unique': {
     code: 'SW0215',
-    severity: 'warning',
+    severity: 'note',
     message: 'identifier column `{{{name}}}` of dbt model `{{{model}}}` has no `unique` test: rows sharing it are skipped but one',
   },
   // SW03xx: types

@@ -1,7 +1,8 @@
 /** The one diagnostic shape of the project: every stage reports through it. */
 import type { Span } from '../span.js';
 
-export type Severity = 'error' | 'warning';
+/** A note informs and never fails a build, not even under --strict. */
+export type Severity = 'error' | 'warning' | 'note';
 
 /** Another place the diagnostic is about: the first definition of a name defined twice, the `{` left open. */
 export interface Related {
@@ -55,4 +56,20 @@ export function insertBefore(span: Span, text: string): Fix {
 /** Insert `text` at the end of `span`. */
 export function insertAfter(span: Span, text: string): Fix {
   return { title: `insert \`${text.trim()}\``, span: { ...span, line: span.endLine, column: span.endColumn, offset: span.endOffset }, replacement: text };
+}
+
+/** How many diagnostics there are of each severity. */
+export type Totals = Record<Severity, number>;
+
+export function countSeverities(diagnostics: readonly Diagnostic[]): Totals {
+  const totals: Totals = { error: 0, warning: 0, note: 0 };
+  for (const d of diagnostics) totals[d.severity]++;
+  return totals;
+}
+
+const plural = (n: number, word: string): string => `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
+
+/** `2 errors, 1 warning`, and the notes where there are some. */
+export function totalsText({ error, warning, note }: Totals): string {
+  return [plural(error, 'error'), plural(warning, 'warning'), ...(note ? [plural(note, 'note')] : [])].join(', ');
 }

@@ -3,12 +3,10 @@
  * how many more there are. One mistake in a generated or damaged file can make thousands (a
  * line of stray characters), and their code frames would bury the first one.
  */
-import type { Diagnostic } from './diagnostic.js';
+import { countSeverities, totalsText, type Diagnostic } from './diagnostic.js';
 import { diagnostic } from './codes.js';
 
 export const diagnosticsPerFile = 50;
-
-const count = (n: number, what: string): string => `${n.toLocaleString('en-US')} ${what}${n === 1 ? '' : 's'}`;
 
 /** The diagnostics to show, file by file in the order given: at most `perFile` each, then the count of the rest. */
 export function limitPerFile(diagnostics: readonly Diagnostic[], perFile = diagnosticsPerFile): Diagnostic[] {
@@ -22,13 +20,13 @@ export function limitPerFile(diagnostics: readonly Diagnostic[], perFile = diagn
     const first = hidden[0];
     // One more is shown rather than a line that counts it (the parser's own stop, after its 50 syntax errors).
     if (!first || hidden.length === 1) return [...shown, ...hidden];
-    const errors = hidden.filter((d) => d.severity === 'error').length;
+    const totals = countSeverities(hidden);
     const more = diagnostic(
       'more-diagnostics',
       first.span,
-      { count: count(hidden.length, 'more diagnostic'), errors: count(errors, 'error'), warnings: count(hidden.length - errors, 'warning') },
+      { count: `${hidden.length.toLocaleString('en-US')} more diagnostics`, totals: totalsText(totals) },
       ['fix the ones above first: one mistake often causes many of the others'],
     );
-    return [...shown, { ...more, severity: errors > 0 ? 'error' : 'warning' }];
+    return [...shown, { ...more, severity: totals.error > 0 ? 'error' : totals.warning > 0 ? 'warning' : 'note' }];
   });
 }

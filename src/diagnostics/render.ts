@@ -1,5 +1,5 @@
 /** Diagnostics rendered three ways: text with a code frame, JSON, GitHub Actions annotations. */
-import type { Diagnostic } from './diagnostic.js';
+import { countSeverities, totalsText, type Diagnostic, type Severity, type Totals } from './diagnostic.js';
 import { limitPerFile } from './limit.js';
 import type { Span } from '../span.js';
 
@@ -48,7 +48,7 @@ function codeFrame(d: Diagnostic, lines: readonly string[] | undefined, style: S
   const [open, close] = [start > 0 ? '…' : '', end < full.length ? '…' : ''];
   const before = open + expandTabs(full.slice(start, column));
   const caretText = expandTabs(full.slice(column, Math.min(column + width, end))) || ' ';
-  const mark = d.severity === 'error' ? style.red : style.yellow;
+  const mark = marks[d.severity](style);
   return [
     `${pad} ${style.blue('|')}`,
     `${style.blue(String(d.span.line))} ${style.blue('|')} ${open}${expandTabs(full.slice(start, end))}${close}`,
@@ -56,11 +56,8 @@ function codeFrame(d: Diagnostic, lines: readonly string[] | undefined, style: S
   ];
 }
 
-/** How many errors and warnings there are in all, when `diagnostics` shows only some (limit.ts). */
-export interface Totals {
-  errors: number;
-  warnings: number;
-}
+/** Each severity's colour. */
+const marks: Record<Severity, (style: Style) => (s: string) => string> = { error: (s) => s.red, warning: (s) => s.yellow, note: (s) => s.blue };
 
 export function renderText(diagnostics: readonly Diagnostic[], sources: ReadonlyMap<string, string>, useColour: boolean, totals?: Totals): string {
   const style = useColour ? colour : plain;
@@ -74,7 +71,7 @@ export function renderText(diagnostics: readonly Diagnostic[], sources: Readonly
     return l;
   };
   for (const d of diagnostics) {
-    const label = d.severity === 'error' ? style.red(style.bold(`error[${d.code}]`)) : style.yellow(style.bold(`warning[${d.code}]`));
+    const label = marks[d.severity](style)(style.bold(`${d.severity}[${d.code}]`));
     out.push(`${label}${style.bold(`: ${printable(d.message)}`)}`);
     out.push(`  ${style.blue('-->')} ${d.span.file}:${d.span.line}:${d.span.column}`);
     out.push(...codeFrame(d, linesOf(d.span.file), style));
@@ -82,10 +79,7 @@ export function renderText(diagnostics: readonly Diagnostic[], sources: Readonly
     for (const r of d.related ?? []) out.push(`  ${style.blue('=')} ${style.bold('note')}: ${printable(r.message)}: ${at(r.span)}`);
     out.push('');
   }
-  const errors = totals?.errors ?? diagnostics.filter((d) => d.severity === 'error').length;
-  const warnings = totals?.warnings ?? diagnostics.length - errors;
-  if (diagnostics.length > 0)
-    out.push(`${errors.toLocaleString('en-US')} error${errors === 1 ? '' : 's'}, ${warnings.toLocaleString('en-US')} warning${warnings === 1 ? '' : 's'}`);
+  if (diagnostics.length > 0) out.push(totalsText(totals ?? countSeverities(diagnostics)));
   return out.join('\n');
 }
 
@@ -126,10 +120,13 @@ function escapeProperty(s: string): string {
   return escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
 }
 
+/** GitHub's annotation levels. */
+const githubLevels: Record<Severity, string> = { error: 'error', warning: 'warning', note: 'notice' };
+
 export function renderGithub(diagnostics: readonly Diagnostic[]): string {
   return diagnostics
     .map((d) => {
-      const level = d.severity === 'error' ? 'error' : 'warning';
+      const level = githubLevels[d.severity];
       const props = `file=${escapeProperty(d.span.file)},line=${d.span.line},col=${d.span.column},endLine=${d.span.endLine},endColumn=${d.span.endColumn},title=${escapeProperty(d.code)}`;
       const message = [d.message, ...d.hints.map((h) => `hint: ${h}`), ...(d.related ?? []).map((r) => `note: ${r.message}: ${at(r.span)}`)].join('\n');
       return `::${level} ${props}::${escapeData(message)}`;
@@ -145,9 +142,7 @@ export function renderDiagnostics(format: OutputFormat, diagnostics: readonly Di
       return renderJson(shown);
     case 'github':
       return renderGithub(shown);
-    case 'text': {
-      const errors = diagnostics.filter((d) => d.severity === 'error').length;
-      return renderText(shown, sources, useColour, { errors, warnings: diagnostics.length - errors });
-    }
+    case 'text':
+      return renderText(shown, sources, useColour, countSeverities(diagnostics));
   }
 }

@@ -4,7 +4,7 @@
  * and, by default, UTF-16 too: a column converts by subtracting one.
  */
 import { DiagnosticSeverity, type Diagnostic as LspDiagnostic, type Location, type Range } from 'vscode-languageserver/node';
-import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import type { Diagnostic, Severity } from '../diagnostics/diagnostic.js';
 import type { Span } from '../span.js';
 
 export function toRange(span: Span): Range {
@@ -18,11 +18,17 @@ export function toLocation(span: Span, uriOf: UriOf): Location {
   return { uri: uriOf(span.file), range: toRange(span) };
 }
 
+const lspSeverity: Record<Severity, DiagnosticSeverity> = {
+  error: DiagnosticSeverity.Error,
+  warning: DiagnosticSeverity.Warning,
+  note: DiagnosticSeverity.Information,
+};
+
 /** One diagnostic as the editor shows it: the hints below the message, as `check` prints them; the related places linked. */
 export function toLspDiagnostic(d: Diagnostic, uriOf: UriOf): LspDiagnostic {
   const out: LspDiagnostic = {
     range: toRange(d.span),
-    severity: d.severity === 'error' ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning,
+    severity: lspSeverity[d.severity],
     code: d.code,
     source: 'syncwright',
     message: [d.message, ...d.hints.map((h) => `hint: ${h}`)].join('\n'),
