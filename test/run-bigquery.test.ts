@@ -11,7 +11,11 @@ import { openPgliteSession } from '../src/run/engines/pglite-session.js';
 import type { Plan } from '../src/contract/plan.js';
 import { FakeBigQuery } from './servers/bigquery.js';
 import { adcFile, teach } from './servers/bigquery-twin.js';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { cli, compileFixture, repoRoot, until } from './servers/run-harness.js';
+import { kinesisStream, s3rverKeys, startKinesis, startS3, type LocalService } from './servers/aws-local.js';
+import { FakeGcs } from './servers/gcs.js';
+import { FakeKafka } from './servers/kafka.js';
 import { scratchFolder } from './servers/scratch-db.js';
 import { ensureBuilt } from './support/build.js';
 import { FakeSlack } from './servers/slack.js';
@@ -29,7 +33,7 @@ function twinModels(): string {
   };
   sql(
     'daily_active_users',
-    `select user_id || ':' || cast(activity_date as text) as user_day_key, user_id, activity_date, platform,
+    `select user_id || ':' || cast(activity_date as text) || ':' || platform as user_day_key, user_id, activity_date, platform,
        count(distinct session_id) as sessions, count(*) as events
      from (select *, cast(occurred_at as date) as activity_date from events.fct_app_events) e
      where user_id is not null and occurred_at >= now() - interval '30 days'
@@ -50,14 +54,48 @@ function twinModels(): string {
 }
 
 const seed = `
-CREATE SCHEMA events; CREATE SCHEMA ops;
+CREATE SCHEMA events; CREATE SCHEMA ops; CREATE SCHEMA ml; CREATE SCHEMA billing;
 CREATE TABLE events.fct_app_events (event_id text, event_name text, user_id text, anonymous_id text, session_id text, platform text, "appVersion" text, country text, properties jsonb, occurred_at timestamptz, received_at timestamptz);
 INSERT INTO events.fct_app_events SELECT 'e' || i, 'view', 'u' || (i % 7), 'a' || i, 's' || (i % 11), CASE WHEN i % 2 = 0 THEN 'web' ELSE 'ios' END, '1.0', 'DE', '{"k": 1}', now() - make_interval(hours => i % 48), now() FROM generate_series(1, 300) i;
 CREATE TABLE events.fct_enterprise_signups (workspace_id text, workspace_name text, admin_email text, seats_requested int, region text, sso_requested bool, signed_up_at timestamptz);
 INSERT INTO events.fct_enterprise_signups VALUES ('w1', 'Acme "Labs"', 'ops@acme.test', 40, 'eu', true, now()), ('w2', 'Globex', 'it@globex.test', 15, 'us', false, now());
 CREATE TABLE ops.error_spikes (spike_id text, service text, environment text, error_count_15m int, baseline_15m float8, window_start timestamptz, sample_message text, runbook_url text);
 INSERT INTO ops.error_spikes VALUES ('sp1', 'api', 'prod', 120, 4.5, now(), 'timeout <b>', 'https://runbooks.test/api');
+CREATE TABLE events.dim_user_engagement (user_id text, email text, plan text, lifecycle_stage text, sessions_28d int, active_days_28d int, events_28d bigint, days_since_active int, last_active_at timestamptz, computed_at timestamptz);
+INSERT INTO events.dim_user_engagement SELECT 'u' || i, 'u' || i || CASE WHEN i = 3 THEN '@pulse.io' ELSE '@example.com' END, CASE WHEN i % 5 = 4 THEN NULL ELSE 'pro' END,
+  CASE WHEN i % 3 = 0 THEN 'engaged' WHEN i % 3 = 1 THEN 'activated' ELSE 'dormant' END, 10 + i, 10 + i, 100 * i, i % 4, timestamptz '2026-11-01' + make_interval(days => i), now() FROM generate_series(1, 12) i;
+CREATE TABLE events.fct_login_attempts (login_id text, user_id text, ip_address text, country text, user_agent text, attempted_at timestamptz, succeeded bool);
+CREATE TABLE ml.login_risk_scores (login_id text, risk_score float8, failed_attempts_1h int);
+INSERT INTO events.fct_login_attempts SELECT 'l' || i, 'u' || i, '10.0.0.' || i, 'DE', 'Mozilla/5.0', now() - make_interval(mins => i), i % 4 <> 0 FROM generate_series(1, 6) i;
+INSERT INTO ml.login_risk_scores SELECT 'l' || i, i / 10.0, i % 3 FROM generate_series(1, 6) i;
+CREATE TABLE ml.user_features_current (user_id text, plan text, tenure_days int, sessions_28d int, sessions_prev_28d int, feature_usage jsonb, support_tickets_90d int, nps_last int, churned_within_60d bool);
+INSERT INTO ml.user_features_current SELECT 'u' || i, 'pro', 30 * i, i, i + 1, jsonb_build_object('dashboards', i, 'exports', 1), 0, NULLIF(i % 10, 0), CASE WHEN i % 2 = 0 THEN NULL ELSE false END FROM generate_series(1, 10) i;
+CREATE TABLE billing.fct_metered_usage_daily (usage_id text, customer_id text, partner_id text, usage_date date, meter text, quantity bigint, unit_price numeric(12, 6));
+INSERT INTO billing.fct_metered_usage_daily SELECT 'c' || i || ':2026-12-01:seats', 'c' || i, CASE WHEN i % 2 = 0 THEN 'p1' END, date '2026-12-01', 'seats', 10 * i, 0.125 FROM generate_series(1, 4) i;
 `;
+
+/** The app's own database (the --db folder): the tables its three syncs write. */
+const appSchema = `CREATE SCHEMA analytics; CREATE TABLE analytics.daily_active_users (user_day_key text PRIMARY KEY, user_id text, activity_date date, platform text, sessions int, events bigint);
+CREATE TABLE public.users (id text PRIMARY KEY, lifecycle_stage text, sessions_28d int, last_active_at timestamptz);
+INSERT INTO public.users SELECT 'u' || i, 'new', 0, NULL FROM generate_series(1, 8) i;
+CREATE SCHEMA growth; CREATE TABLE growth.audience_members (user_id text PRIMARY KEY, email text, lifecycle_stage text, audience text);`;
+
+/** Every sync of the example, in the order `run` takes them (by name). */
+const allSyncs = [
+  'app_events_to_kafka',
+  'app_events_to_lake',
+  'daily_active_users_to_app_db',
+  'daily_active_users_to_lake',
+  'engagement_to_app_users',
+  'enterprise_signups_to_provisioning',
+  'enterprise_signups_to_slack',
+  'error_spikes_to_slack',
+  'metered_usage_to_billing',
+  'metered_usage_to_partners',
+  'power_users_to_app_db',
+  'scored_logins_to_kinesis',
+  'user_features_to_gcs',
+];
 
 describe('examples/events-pipeline on BigQuery (a local REST server, its statements run as their Postgres twins)', () => {
   const subject = 'subject-token-0123456789';
@@ -65,11 +103,19 @@ describe('examples/events-pipeline on BigQuery (a local REST server, its stateme
   let bq: FakeBigQuery;
   let slack: FakeSlack;
   let hook: FakeWebhook;
+  let billing: FakeWebhook;
+  let s3: LocalService;
+  let s3client: S3Client;
+  let kinesis: LocalService;
+  let stream: Awaited<ReturnType<typeof kinesisStream>>;
+  let gcs: FakeGcs;
+  let kafka: FakeKafka;
   let env: Record<string, string>;
   let args: string[];
   let build: string;
+  let project: string;
   const db = scratchFolder('syncwright-appdb-');
-  const syncs = ['enterprise_signups_to_provisioning', 'error_spikes_to_slack', 'daily_active_users_to_app_db'];
+  const report = join(scratchFolder('syncwright-report-').dir, 'report.json');
 
   beforeAll(async () => {
     engine = await PGlite.create();
@@ -77,48 +123,128 @@ describe('examples/events-pipeline on BigQuery (a local REST server, its stateme
     bq = await new FakeBigQuery(engine, 'pulse-analytics-prod', 'US', subject).start();
     slack = await new FakeSlack({ token: 'xoxb-test-token' }).start();
     hook = await new FakeWebhook({ secret: 'whsec-provisioning' }).start();
+    billing = await new FakeWebhook({ secret: 'whsec-billing' }).start();
+    gcs = await new FakeGcs(['pulse-ml-features', 'pulse-partner-exports']).start();
+    kafka = await new FakeKafka({ 'analytics.app-events.v1': 2 }).start();
+    [s3, kinesis] = await Promise.all([startS3(['pulse-data-lake']), startKinesis()]);
+    s3client = new S3Client({ endpoint: s3.url, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    stream = await kinesisStream(kinesis.url, 'login-risk-scores');
+    // The example as written, but for its Kafka cluster: no broker runs here, and the local
+    // server speaks neither TLS, SASL nor zstd (the example's MSK settings), so the bus is it.
+    project = scratchFolder('syncwright-events-').dir;
+    cpSync(example, project, { recursive: true });
+    const destinations = readFileSync(join(project, 'destinations.sync'), 'utf8');
+    const bus = /destination events_bus : kafka \{[^}]*\}/;
+    if (!bus.test(destinations)) throw new Error('the example has no events_bus block');
+    writeFileSync(
+      join(project, 'destinations.sync'),
+      destinations.replace(bus, `destination events_bus : kafka {\n  brokers   "${kafka.brokers}"\n  client_id "syncwright-events"\n}`),
+    );
     const twin = scratchFolder('syncwright-twin-').dir;
-    cpSync(example, twin, { recursive: true });
+    cpSync(project, twin, { recursive: true });
     writeFileSync(join(twin, 'sources.sync'), twinSources);
     writeFileSync(join(twin, 'models.sync'), twinModels());
-    const [bqBuild, pgBuild] = await Promise.all([compileFixture(example), compileFixture(twin)]);
+    const [bqBuild, pgBuild] = await Promise.all([compileFixture(project), compileFixture(twin)]);
     build = bqBuild;
-    for (const sync of syncs) teach(bq, bqBuild, pgBuild, sync);
+    for (const sync of allSyncs) teach(bq, bqBuild, pgBuild, sync);
     const app = await openPgliteSession(db.dir);
-    await app.script(
-      'CREATE SCHEMA analytics; CREATE TABLE analytics.daily_active_users (user_day_key text PRIMARY KEY, user_id text, activity_date date, platform text, sessions int, events bigint)',
-    );
+    await app.script(appSchema);
     await app.close();
-    env = { GOOGLE_APPLICATION_CREDENTIALS: adcFile(bq, subject), SLACK_BOT_TOKEN: 'xoxb-test-token', PROVISIONING_WEBHOOK_SECRET: 'whsec-provisioning' };
+    const adc = adcFile(bq, subject);
+    env = {
+      GOOGLE_APPLICATION_CREDENTIALS: adc,
+      // The buckets' credential: the same external account (a credential file GCS's client takes as a key).
+      GCS_SERVICE_ACCOUNT_JSON: readFileSync(adc, 'utf8'),
+      SLACK_BOT_TOKEN: 'xoxb-test-token',
+      PROVISIONING_WEBHOOK_SECRET: 'whsec-provisioning',
+      BILLING_WEBHOOK_SECRET: 'whsec-billing',
+      ...s3rverKeys,
+    };
     args = [
       'run',
-      example,
-      ...syncs.flatMap((s) => ['--sync', s]),
+      project,
       '--endpoint',
       `bq=${bq.api.url}`,
       '--endpoint',
       `slack=${slack.api.url}`,
       '--endpoint',
       `provisioning=${hook.api.url}`,
+      '--endpoint',
+      `billing_api=${billing.api.url}`,
+      '--endpoint',
+      `data_lake=${s3.url}`,
+      '--endpoint',
+      `risk_stream=${kinesis.url}`,
+      '--endpoint',
+      `ml_bucket=${gcs.api.url}`,
+      '--endpoint',
+      `partner_bucket=${gcs.api.url}`,
       '--db',
       db.dir,
+      '--report',
+      report,
     ];
-  }, 120_000);
+  }, 180_000);
   afterAll(async () => {
-    await Promise.all([bq?.api.close(), slack?.api.close(), hook?.api.close()]);
+    s3client?.destroy();
+    stream?.client.destroy();
+    await Promise.all([
+      bq?.api.close(),
+      slack?.api.close(),
+      hook?.api.close(),
+      billing?.api.close(),
+      gcs?.api.close(),
+      kafka?.close(),
+      s3?.close(),
+      kinesis?.close(),
+    ]);
     await engine?.close();
   });
 
-  const appRows = async () => {
-    const app = await openPgliteSession(db.dir);
+  const app = async <T>(query: string) => {
+    const session = await openPgliteSession(db.dir);
     try {
-      return (await app.query<{ n: string }>('SELECT count(*)::text AS n FROM analytics.daily_active_users'))[0]?.n;
+      return await session.query<T & Record<string, unknown>>(query);
     } finally {
-      await app.close();
+      await session.close();
     }
   };
+  /** Each sync's status and what its steps delivered, from the run's report. */
+  const outcome = () => {
+    const r = JSON.parse(readFileSync(report, 'utf8')) as {
+      plans: {
+        sync: string;
+        status: string;
+        error?: string;
+        operations: Record<string, number>;
+        steps: { kind: string; result?: Record<string, unknown>[] }[];
+      }[];
+    };
+    return Object.fromEntries(
+      r.plans.map((p) => [p.sync, { status: p.status, ...(p.error ? { error: p.error } : {}), ...p.operations, ...(p.steps.at(-1)?.result?.[0] ?? {}) }]),
+    );
+  };
+  const objects = async (bucket: string) =>
+    ((await s3client.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((o) => ({ key: o.Key as string, etag: o.ETag }));
+  const s3text = async (key: string) => (await s3client.send(new GetObjectCommand({ Bucket: 'pulse-data-lake', Key: key }))).Body?.transformToString() ?? '';
+  const jsonl = (text: string) =>
+    text
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const records = () => stream.records();
+  /** Everything delivered so far, counted per destination. */
+  const sent = async () => ({
+    provisioning: hook.api.requests.length,
+    billing: billing.api.requests.length,
+    slack: slack.api.requests.length,
+    s3: (await objects('pulse-data-lake')).map((o) => `${o.key} ${o.etag}`).sort(),
+    gcs: gcs.api.requests.length,
+    kafka: kafka.messages('analytics.app-events.v1').length,
+    kinesis: (await records()).length,
+  });
 
-  it('first run, unchanged rerun (nothing sent), changed rerun', async () => {
+  it('every sync: first run, unchanged rerun (nothing sent or written), changed rerun (only the changed rows)', async () => {
     // One jobs.insert answered 403 rateLimitExceeded: the client retries it, and the job runs once.
     let throttled = 0;
     bq.api.failWhen((req) =>
@@ -131,17 +257,103 @@ describe('examples/events-pipeline on BigQuery (a local REST server, its stateme
         : undefined,
     );
     const first = await cli(args, env);
-    expect(first.code, first.out).toBe(0);
+    bq.api.failWhen(undefined);
+    expect(outcome()).toEqual(Object.fromEntries(allSyncs.map((s) => [s, expect.objectContaining({ status: 'ok' })])));
+    expect(first.code, first.out + first.err).toBe(0);
     expect(bq.refused).toEqual([]);
     expect(bq.api.requests.filter((r) => r.fault)).toHaveLength(1);
+
+    // Webhooks: one signed request per signup; billing's rows as one JSON array (batch 500).
     expect(hook.deliveries.map((d) => (d.body as { workspace: { id: string } }).workspace.id).sort()).toEqual(['w1', 'w2']);
-    expect(slack.messages.map((m) => m.channel)).toEqual(['#eng-alerts']);
-    expect(Number(await appRows())).toBeGreaterThan(0);
+    expect(billing.deliveries).toHaveLength(1);
+    expect(billing.deliveries[0]?.path).toBe('/v2/metered-usage');
+    expect(billing.deliveries[0]?.body).toHaveLength(4);
+    expect(billing.deliveries[0]?.body).toContainEqual({
+      key: 'c2:2026-12-01:seats',
+      sync: 'metered_usage_to_billing',
+      record: { idempotency_key: 'c2:2026-12-01:seats', customer_id: 'c2', date: '2026-12-01', meter: 'seats', quantity: 20, unit_price: 0.125 },
+    });
+    // Slack: the spike to the default channel, each signup to the sales channel.
+    expect(slack.messages.map((m) => m.channel).sort()).toEqual(['#eng-alerts', '#sales-enterprise', '#sales-enterprise']);
+    expect(slack.messages.find((m) => m.text.includes('Acme'))?.text).toMatch(
+      /New enterprise trial: \*Acme "Labs"\* \(40 seats, eu\), admin ops@acme\.test, asked for SSO/,
+    );
+
+    // app_db: daily rows upserted; engagement on the 8 users the app has (u9-u12 are skipped,
+    // never created); the power users audience mirrored (the audience's filter, run on the twin).
+    const dau = await app<{ n: number }>('SELECT count(*)::int AS n FROM analytics.daily_active_users');
+    // One row per user, day and platform: the model's key is unique (no duplicate keys dropped).
+    const groups = await engine.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM (SELECT DISTINCT user_id, cast(occurred_at AS date), platform FROM events.fct_app_events WHERE user_id IS NOT NULL AND occurred_at >= now() - interval '30 days') g`,
+    );
+    expect(dau[0]?.n).toBe(groups.rows[0]?.n);
+    expect(outcome().daily_active_users_to_app_db).toMatchObject({ status: 'ok', duplicate_keys: 0 });
+    expect(await app('SELECT id, lifecycle_stage, sessions_28d FROM public.users ORDER BY id')).toEqual(
+      Array.from({ length: 8 }, (_, k) => k + 1)
+        .map((i) => ({ id: `u${i}`, lifecycle_stage: i % 3 === 0 ? 'engaged' : i % 3 === 1 ? 'activated' : 'dormant', sessions_28d: 10 + i }))
+        .sort((a, b) => a.id.localeCompare(b.id)),
+    );
+    const power = (
+      await engine.query<{ user_id: string }>(
+        `SELECT user_id FROM events.dim_user_engagement WHERE lifecycle_stage IN ('engaged', 'activated') AND active_days_28d >= 15 AND days_since_active <= 3 AND plan IS NOT NULL AND email NOT LIKE '%@pulse.io' ORDER BY 1`,
+      )
+    ).rows.map((r) => r.user_id);
+    expect(power.length).toBeGreaterThan(2);
+    expect((await app<{ user_id: string }>('SELECT user_id FROM growth.audience_members ORDER BY 1')).map((r) => r.user_id)).toEqual(power);
+
+    // S3: the lake's raw events as one new jsonl object; the finance csv as one fixed object.
+    const lake = await objects('pulse-data-lake');
+    const raw = lake.filter((o) => o.key.startsWith('syncwright/raw/app_events/'));
+    expect(raw.map((o) => o.key)).toEqual([expect.stringMatching(/^syncwright\/raw\/app_events\/run-[0-9a-f-]{36}\/part-1\.jsonl$/)]);
+    const events = jsonl(await s3text(raw[0]?.key as string));
+    expect(events).toHaveLength(300);
+    expect(events.find((e) => e.event_id === 'e7')).toMatchObject({ user_id: 'u0', appVersion: '1.0', properties: { k: 1 } });
+    const csv = (await s3text('syncwright/finance/daily_active_users_30d.csv')).trimEnd().split('\r\n');
+    expect(csv[0]).toBe('user_day_key,user_id,activity_date,platform,sessions,events');
+    expect(csv).toHaveLength((dau[0]?.n ?? 0) + 1);
+
+    // GCS: the features snapshot (jsonl, mirror) and the partners' first daily csv (insert).
+    const features = jsonl(gcs.text('pulse-ml-features', 'churn-model/features/user_features.jsonl') ?? '');
+    expect(features).toHaveLength(10);
+    expect(features.find((f) => f.user_id === 'u2')).toEqual({
+      user_id: 'u2',
+      plan: 'pro',
+      tenure_days: 60,
+      sessions_28d: 2,
+      sessions_prev_28d: 3,
+      feature_usage: { dashboards: 2, exports: 1 },
+      support_tickets_90d: 0,
+      nps_last: 2,
+      churned_within_60d: null,
+    });
+    const daily = [...gcs.objects.values()].filter((o) => o.bucket === 'pulse-partner-exports');
+    expect(daily.map((o) => o.name)).toEqual([expect.stringMatching(/^usage\/daily\/run-[0-9a-f-]{36}\/part-1\.csv$/)]);
+    expect(daily[0]?.contentType).toMatch(/^text\/csv/);
+    expect(daily[0]?.data.toString().trimEnd().split('\r\n')).toEqual([
+      'usage_id,partner_id,customer_id,usage_date,meter,quantity',
+      expect.stringMatching(/^c1:2026-12-01:seats,,c1,2026-12-01,seats,10$/),
+      ...['c2', 'c3', 'c4'].map((c) => expect.stringContaining(`${c}:2026-12-01:seats`)),
+    ]);
+    expect(gcs.refused).toEqual([]);
+
+    // Streams: one message per event keyed by event_id; one record per scored login keyed by login_id.
+    const messages = kafka.messages('analytics.app-events.v1');
+    expect(messages).toHaveLength(300);
+    expect(new Set(messages.map((m) => m.key)).size).toBe(300);
+    expect(JSON.parse(messages.find((m) => m.key === 'e7')?.value ?? '{}')).toMatchObject({
+      event_id: 'e7',
+      user_id: 'u0',
+      app_version: '1.0',
+      properties: { k: 1 },
+    });
+    expect(kafka.violations).toEqual([]);
+    const logins = await records();
+    expect(logins.map((r) => r.key).sort()).toEqual(['l1', 'l2', 'l3', 'l4', 'l5', 'l6']);
+    expect(logins.find((r) => r.key === 'l4')?.value).toMatchObject({ login_id: 'l4', user_id: 'u4', ip: '10.0.0.4', succeeded: false, failed_attempts_1h: 1 });
+
     // The plan's statements in plan order; the first run's recovery finds no state tables yet.
     // The lock table is made once, by the first take that finds it missing.
     expect(bq.ranFor('enterprise_signups_to_provisioning')).toEqual([
-      'lock take',
-      'lock create',
       'lock take',
       'lock holders',
       'commit.sql',
@@ -153,35 +365,75 @@ describe('examples/events-pipeline on BigQuery (a local REST server, its stateme
       'accepted rows',
       'commit.sql',
       'lock release',
+      'close',
     ]);
-    expect(bq.ranFor('daily_active_users_to_app_db')).toEqual(['extract.sql pages']);
-    // Every job in one BigQuery session, ended at the close.
-    expect(new Set(bq.ran.map((r) => r.session)).size).toBe(1);
-    expect(bq.ran.at(-1)?.name).toBe('close');
+    expect(bq.ranFor('daily_active_users_to_app_db')).toEqual(['extract.sql pages', 'close']);
+    expect(bq.ranFor(allSyncs[0] as string).slice(0, 3)).toEqual(['lock take', 'lock create', 'lock take']);
     expect(await engine.query('SELECT * FROM syncwright_state.syncwright_locks')).toMatchObject({ rows: [] });
 
-    const sent = hook.api.requests.length + slack.api.requests.length;
+    const before = await sent();
+    const appBefore = await app('SELECT * FROM analytics.daily_active_users, public.users, growth.audience_members');
     const unchanged = await cli(args, env);
-    expect(unchanged.code, unchanged.out).toBe(0);
-    expect(hook.api.requests.length + slack.api.requests.length).toBe(sent);
-    expect(bq.ranFor('enterprise_signups_to_provisioning').slice(13)).toEqual([
-      'lock take',
-      'lock holders',
-      'commit.sql',
-      'changes.sql',
-      'count added',
-      'rows added',
-      'commit.sql',
-      'lock release',
-    ]);
+    expect(unchanged.code, unchanged.out + unchanged.err).toBe(0);
+    expect(await sent()).toEqual(before);
+    expect(await app('SELECT * FROM analytics.daily_active_users, public.users, growth.audience_members')).toEqual(appBefore);
+    const still = outcome();
+    for (const sync of ['engagement_to_app_users', 'power_users_to_app_db', 'daily_active_users_to_app_db'])
+      expect(still[sync]).toMatchObject({ status: 'ok', inserted: 0, updated: 0, deleted: 0 });
 
-    await engine.exec(`INSERT INTO events.fct_enterprise_signups VALUES ('w3', 'Initech', 'bob@initech.test', 25, 'us', false, now())`);
+    await engine.exec(`
+      INSERT INTO events.fct_enterprise_signups VALUES ('w3', 'Initech', 'bob@initech.test', 25, 'us', false, now());
+      INSERT INTO ops.error_spikes VALUES ('sp2', 'web', 'prod', 80, 2, now(), NULL, NULL);
+      INSERT INTO events.fct_app_events VALUES ('e301', 'signup', 'u9', 'a301', 's1', 'android', '2.0', 'FR', '{}', now(), now());
+      INSERT INTO events.fct_login_attempts VALUES ('l7', 'u7', '10.0.0.7', NULL, NULL, now(), true);
+      INSERT INTO ml.login_risk_scores VALUES ('l7', 0.9, 4);
+      UPDATE ml.user_features_current SET sessions_28d = 99 WHERE user_id = 'u3';
+      INSERT INTO billing.fct_metered_usage_daily VALUES ('c1:2026-12-02:seats', 'c1', 'p1', date '2026-12-02', 'seats', 11, 0.125);
+      UPDATE events.dim_user_engagement SET sessions_28d = 50, computed_at = now() WHERE user_id = 'u2';
+    `);
     const changed = await cli(args, env);
-    expect(changed.code, changed.out).toBe(0);
-    expect(hook.deliveries.map((d) => (d.body as { workspace: { id: string } }).workspace.id)).toHaveLength(3);
-    expect(slack.messages).toHaveLength(1);
+    expect(changed.code, changed.out + changed.err).toBe(0);
+    const after = await sent();
+    expect(hook.deliveries.map((d) => (d.body as { workspace: { id: string } }).workspace.id)).toEqual(['w1', 'w2', 'w3'].map(() => expect.any(String)));
+    expect(hook.deliveries.at(-1)?.body).toMatchObject({ workspace: { id: 'w3' } });
+    expect(billing.deliveries.at(-1)?.body).toEqual([
+      expect.objectContaining({ key: 'c1:2026-12-02:seats', record: expect.objectContaining({ quantity: 11 }) }),
+    ]);
+    expect(slack.messages.slice(3).map((m) => [m.channel, m.text])).toEqual(
+      expect.arrayContaining([
+        [
+          '#eng-alerts',
+          expect.stringMatching(
+            /^\n:rotating_light: \*web\* \(prod\): 80 errors in 15 minutes, baseline 2\.\nWindow from .*\n\nNo runbook yet: please add one\.\n?$/,
+          ),
+        ],
+        ['#sales-enterprise', expect.stringContaining('Initech')],
+      ]),
+    );
+    expect(slack.messages).toHaveLength(5);
+    // Two partitions: the one new message is e301, wherever its key put it.
+    const keys = kafka.messages('analytics.app-events.v1').map((m) => m.key);
+    expect(keys).toHaveLength(before.kafka + 1);
+    expect(keys.filter((k) => k === 'e301')).toHaveLength(1);
+    expect((await records()).slice(before.kinesis)).toEqual([{ key: 'l7', value: expect.objectContaining({ login_id: 'l7', risk_score: 0.9 }) }]);
+    // The lake: a second raw object holding the one new event; the finance csv rewritten.
+    const rawAfter = (await objects('pulse-data-lake')).filter((o) => o.key.startsWith('syncwright/raw/app_events/') && !raw.some((r) => r.key === o.key));
+    expect(rawAfter).toHaveLength(1);
+    expect(jsonl(await s3text(rawAfter[0]?.key as string)).map((e) => e.event_id)).toEqual(['e301']);
+    expect(await s3text('syncwright/finance/daily_active_users_30d.csv')).toMatch(/\r\nu9:[0-9-]+:android,u9,[0-9-]+,android,1,1\r\n/);
+    expect(jsonl(gcs.text('pulse-ml-features', 'churn-model/features/user_features.jsonl') ?? '').find((f) => f.user_id === 'u3')).toMatchObject({
+      sessions_28d: 99,
+    });
+    const dailyAfter = [...gcs.objects.values()].filter((o) => o.bucket === 'pulse-partner-exports');
+    expect(dailyAfter).toHaveLength(2);
+    expect(dailyAfter.at(-1)?.data.toString().trimEnd().split('\r\n').slice(1)).toEqual(['c1:2026-12-02:seats,p1,c1,2026-12-02,seats,11']);
+    expect(after.gcs).toBeGreaterThan(before.gcs);
+    const result = outcome();
+    expect(result.engagement_to_app_users).toMatchObject({ status: 'ok', updated: 1 });
+    expect(result.power_users_to_app_db).toMatchObject({ status: 'ok', inserted: 0, updated: 0, deleted: 0 });
+    expect((await app<{ sessions_28d: number }>(`SELECT sessions_28d FROM public.users WHERE id = 'u2'`))[0]?.sessions_28d).toBe(50);
     expect(bq.refused).toEqual([]);
-  }, 120_000);
+  }, 300_000);
 
   it('one run per sync: a live lock row stops a second run, an expired one is taken over', async () => {
     const key = (JSON.parse(readFileSync(join(build, 'error_spikes_to_slack', 'plan.json'), 'utf8')) as Plan).lock.key;
@@ -332,6 +584,13 @@ sync users_to_dw {
   map { email -> email  bio -> bio  ltv -> ltv  updated_at -> updated_at }
   guard deletes <= 5%
 }
+sync emails_to_dw {
+  from users
+  to dw table crm.user_emails
+  mode upsert
+  identifier user_id -> id
+  map { email -> email }
+}
 `;
   // About 12 MB of values in a request (a quote and a backslash are escaped twice there): more than one request to BigQuery takes.
   const rows = 2600;
@@ -344,7 +603,9 @@ sync users_to_dw {
 
   beforeAll(async () => {
     engine = await PGlite.create();
-    await engine.exec('CREATE SCHEMA crm; CREATE TABLE crm.users (id bigint, email text, bio text, ltv numeric(12, 2), updated_at timestamptz)');
+    await engine.exec(
+      'CREATE SCHEMA crm; CREATE TABLE crm.users (id bigint, email text, bio text, ltv numeric(12, 2), updated_at timestamptz); CREATE TABLE crm.user_emails (id bigint, email text)',
+    );
     bq = await new FakeBigQuery(engine, 'acme-dw', 'US', 'subject-token-load').start();
     const [dir, twin] = [scratchFolder('syncwright-load-').dir, scratchFolder('syncwright-load-twin-').dir];
     writeFileSync(join(dir, 'project.sync'), project('destination dw : bigquery { project "acme-dw" location "US" }'));
@@ -353,7 +614,7 @@ sync users_to_dw {
       project('destination dw : postgres { host "dw.internal" database "dw" user "loader" password env("DW_PASSWORD") }'),
     );
     const [bqBuild, pgBuild] = await Promise.all([compileFixture(dir), compileFixture(twin)]);
-    teach(bq, bqBuild, pgBuild, 'users_to_dw');
+    for (const sync of ['users_to_dw', 'emails_to_dw']) teach(bq, bqBuild, pgBuild, sync);
     const app = await openPgliteSession(source.dir);
     await app.script(
       `CREATE SCHEMA app; CREATE TABLE app.users (user_id bigint PRIMARY KEY, email text NOT NULL, bio text, ltv numeric(12, 2), updated_at timestamptz);
@@ -361,39 +622,47 @@ sync users_to_dw {
     );
     await app.close();
     env = { GOOGLE_APPLICATION_CREDENTIALS: adcFile(bq, 'subject-token-load') };
-    args = ['run', dir, '--sync', 'users_to_dw', '--endpoint', `dw=${bq.api.url}`, '--db', source.dir, '--report', report];
+    args = ['run', dir, '--sync', 'users_to_dw', '--sync', 'emails_to_dw', '--endpoint', `dw=${bq.api.url}`, '--db', source.dir, '--report', report];
   }, 120_000);
   afterAll(async () => {
     await bq?.api.close();
     await engine?.close();
   });
 
-  const summary = () => {
+  const summary = (name = 'users_to_dw') => {
     const r = JSON.parse(readFileSync(report, 'utf8')) as {
-      plans: { status: string; steps: { kind: string; rows: number; result?: Record<string, unknown>[] }[] }[];
+      plans: { sync: string; status: string; steps: { kind: string; rows: number; result?: Record<string, unknown>[] }[] }[];
     };
-    const sync = r.plans[0];
+    const sync = r.plans.find((p) => p.sync === name);
     return { status: sync?.status, loaded: sync?.steps.find((s) => s.kind === 'load')?.rows, result: sync?.steps.at(-1)?.result?.[0] };
   };
   const target = async () => (await engine.query<{ n: number; ltv: string }>('SELECT count(*)::int AS n, sum(ltv)::text AS ltv FROM crm.users')).rows[0];
 
-  it('first run, unchanged rerun, changed rerun: the summary row of each', async () => {
+  // Both syncs load `sw_load` and stage `sw_changes`/`sw_summary` as TEMP tables, which last as long as
+  // their BigQuery session: each plan runs in a session of its own, under its own lock row.
+  it('two syncs into one BigQuery endpoint in one run: first run, unchanged rerun, changed rerun: the summary row of each', async () => {
     const first = await cli(args, env);
     expect(first.code, first.out + first.err).toBe(0);
     expect(bq.refused).toEqual([]);
     // Split by size: no insert request passed 10 MB, and one would have held every row.
-    expect(bq.ranFor('users_to_dw')).toEqual([
+    // emails_to_dw runs first (by name) and makes the lock table.
+    expect(bq.ranFor('users_to_dw')).toEqual(['lock take', 'lock holders', 'load create', 'load insert', 'load insert', 'apply.sql', 'lock release', 'close']);
+    expect(bq.ranFor('emails_to_dw')).toEqual([
       'lock take',
       'lock create',
       'lock take',
       'lock holders',
       'load create',
       'load insert',
-      'load insert',
       'apply.sql',
       'lock release',
       'close',
     ]);
+    const sessions = (sync: string) => new Set(bq.ran.filter((r) => r.sync === sync).map((r) => r.session));
+    expect(sessions('users_to_dw').size).toBe(1);
+    expect(sessions('emails_to_dw').size).toBe(1);
+    expect([...sessions('emails_to_dw')]).not.toEqual([...sessions('users_to_dw')]);
+    expect(summary('emails_to_dw')).toMatchObject({ status: 'ok', loaded: rows, result: { inserted: String(rows), updated: '0' } });
     expect(bq.largestInsert).toBeGreaterThan(5_000_000);
     expect(summary()).toEqual({
       status: 'ok',
@@ -406,6 +675,7 @@ sync users_to_dw {
 
     expect((await cli(args, env)).code).toBe(0);
     expect(summary().result).toMatchObject({ inserted: '0', updated: '0', deleted: '0' });
+    expect(summary('emails_to_dw')).toMatchObject({ status: 'ok', result: { inserted: '0', updated: '0' } });
 
     const app = await openPgliteSession(source.dir);
     await app.script(
@@ -414,6 +684,8 @@ sync users_to_dw {
     await app.close();
     expect((await cli(args, env)).code).toBe(0);
     expect(summary().result).toMatchObject({ inserted: '1', updated: '1', deleted: '1' });
+    expect(summary('emails_to_dw')).toMatchObject({ status: 'ok', result: { inserted: '1', updated: '1' } });
+    expect(await engine.query(`SELECT email FROM crm.user_emails WHERE id = 3`)).toMatchObject({ rows: [{ email: 'new@example.com' }] });
     expect(await engine.query('SELECT id, email, bio FROM crm.users WHERE id IN (3, 4, $1) ORDER BY id', [rows + 1])).toMatchObject({
       rows: [
         { id: 3, email: 'new@example.com' },

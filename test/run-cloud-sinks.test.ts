@@ -5,8 +5,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { CreateStreamCommand, DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand, KinesisClient } from '@aws-sdk/client-kinesis';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { parquetReadObjects } from 'hyparquet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, compileText, sql } from './servers/run-harness.js';
@@ -14,7 +12,7 @@ import { scratchFolder, scratchPglite, type ScratchDb } from './servers/scratch-
 import { FakeGcs } from './servers/gcs.js';
 import { FakeKafka } from './servers/kafka.js';
 import { fault } from './servers/fake-api.js';
-import { s3rverKeys, startKinesis, startKinesisFaults, startRecorder, startS3, type LocalService } from './servers/aws-local.js';
+import { kinesisStream, s3rverKeys, startKinesis, startKinesisFaults, startRecorder, startS3, type LocalService } from './servers/aws-local.js';
 
 let db: ScratchDb;
 const work = scratchFolder('syncwright-cloud-');
@@ -143,25 +141,14 @@ sync people_parquet { from people  to lake path "parquet/people"  mode mirror  i
 describe('Kinesis (kinesalite)', () => {
   let kinesis: LocalService;
   let faults: Awaited<ReturnType<typeof startKinesisFaults>>;
-  let client: KinesisClient;
+  let stream: Awaited<ReturnType<typeof kinesisStream>>;
   let build: string;
   const env = { RISK_SECRET: 'local-secret-key' };
   beforeAll(async () => {
     kinesis = await startKinesis();
     // Keys 7 and 8 are throttled on their first two tries, as a hot shard's records are.
     faults = await startKinesisFaults(kinesis.url, (key, tries) => (key === '7' || key === '8') && tries <= 2);
-    client = new KinesisClient({
-      endpoint: kinesis.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'local' },
-      requestHandler: new NodeHttpHandler(),
-    });
-    await client.send(new CreateStreamCommand({ StreamName: 'people', ShardCount: 1 }));
-    for (let i = 0; i < 100; i++) {
-      const d = await client.send(new DescribeStreamCommand({ StreamName: 'people' }));
-      if (d.StreamDescription?.StreamStatus === 'ACTIVE') break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    stream = await kinesisStream(kinesis.url, 'people');
     build = await compileText(
       project(
         `destination risk : kinesis { region "us-east-1"  access_key_id "AKIAIOSFODNN7EXAMPLE"  secret_access_key env("RISK_SECRET") }`,
@@ -170,16 +157,11 @@ describe('Kinesis (kinesalite)', () => {
     );
   });
   afterAll(async () => {
-    client.destroy();
+    stream.client.destroy();
     await faults.close();
     await kinesis.close();
   });
-  const records = async () => {
-    const shard = (await client.send(new DescribeStreamCommand({ StreamName: 'people' }))).StreamDescription?.Shards?.[0]?.ShardId;
-    const it = await client.send(new GetShardIteratorCommand({ StreamName: 'people', ShardId: shard, ShardIteratorType: 'TRIM_HORIZON' }));
-    const got = await client.send(new GetRecordsCommand({ ShardIterator: it.ShardIterator, Limit: 10_000 }));
-    return (got.Records ?? []).map((r) => ({ key: r.PartitionKey, value: JSON.parse(Buffer.from(r.Data as Uint8Array).toString()) as unknown }));
-  };
+  const records = () => stream.records();
 
   it('PutRecords of every new row keyed by the identifier; throttled records retried alone; unchanged sends nothing; new rows sent', async () => {
     const n = Number((await sql(db, 'SELECT count(*) AS n FROM crm.people'))[0]?.[0]?.n);

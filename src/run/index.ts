@@ -40,9 +40,14 @@ export interface Databases {
   embedded?: boolean;
 }
 
-/** Sessions opened on first use and shared by every plan of the run: one per database. */
+/**
+ * Sessions opened on first use: a Postgres or Snowflake one is shared by every plan of the run
+ * (one per database); a BigQuery one is the plan's own, ended with it (`endPlan`).
+ */
 class Sessions {
   private readonly open = new Map<string, Promise<SqlSession>>();
+  /** This plan's BigQuery sessions: a plan's TEMP tables (change set, load, staging) live there and end with it, so two plans never meet on their fixed names. */
+  private readonly plan = new Map<string, Promise<SqlSession>>();
 
   constructor(
     private readonly dbs: Databases,
@@ -72,16 +77,22 @@ class Sessions {
     return s;
   }
 
-  /** A BigQuery session per endpoint: its project, location and credentials come from its settings (engines/bigquery-session.ts). */
+  /** A BigQuery session per endpoint of the plan: its project, location and credentials come from its settings (engines/bigquery-session.ts). */
   private bigquery(endpoint: PlanEndpoint): Promise<SqlSession> {
-    const key = `bigquery:${endpoint.name}`;
-    let s = this.open.get(key);
+    let s = this.plan.get(endpoint.name);
     if (!s) {
       const apiEndpoint = this.options.endpoints[endpoint.name];
       s = openBigQuerySession(endpoint, endpoint.session ?? {}, { env: this.options.env, ...(apiEndpoint ? { apiEndpoint } : {}) });
-      this.open.set(key, s);
+      this.plan.set(endpoint.name, s);
     }
     return s;
+  }
+
+  /** Ends the plan's own sessions (BigQuery's), dropping its TEMP tables. */
+  async endPlan(): Promise<void> {
+    const all = await Promise.allSettled(this.plan.values());
+    this.plan.clear();
+    for (const s of all) if (s.status === 'fulfilled') await s.value.close();
   }
 
   /** A Snowflake session per account, user and context: each SQL API request is a session of its own (engines/snowflake-session.ts). */
@@ -97,6 +108,7 @@ class Sessions {
   }
 
   async close(): Promise<void> {
+    await this.endPlan();
     const all = await Promise.allSettled(this.open.values());
     for (const s of all) if (s.status === 'fulfilled') await s.value.close();
   }
@@ -147,6 +159,8 @@ async function runOne(compiled: LoadedPlan, sessions: Sessions, options: ExecOpt
   } catch (e) {
     report.error = explainSqlError(e, loaded.plan) ?? (e as Error).message;
     report.status = stopOf(e);
+  } finally {
+    await sessions.endPlan();
   }
   for (const s of report.steps) if (s.kind !== 'call') report.operations[s.operation] = (report.operations[s.operation] ?? 0) + s.accepted;
   report.ms = Math.round(performance.now() - started);

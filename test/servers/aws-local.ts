@@ -7,6 +7,8 @@
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
+import { CreateStreamCommand, DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand, KinesisClient } from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { scratchFolder } from './scratch-db.js';
 
 const require = createRequire(import.meta.url);
@@ -48,6 +50,35 @@ export async function startKinesis(): Promise<LocalService> {
   const kinesalite = require('kinesalite') as (o: object) => Server;
   const server = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0 });
   return { url: await listen(server), close: closing(server) };
+}
+
+/**
+ * A stream of one shard on the local Kinesis at `url`, made and waited for until ACTIVE, with a
+ * client (HTTP/1.1, as kinesalite speaks) and `records`: every record from the start, its key and JSON value.
+ */
+export async function kinesisStream(url: string, name: string) {
+  const client = new KinesisClient({
+    endpoint: url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'local' },
+    requestHandler: new NodeHttpHandler(),
+  });
+  await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: 1 }));
+  for (let i = 0; i < 600; i++) {
+    const d = await client.send(new DescribeStreamCommand({ StreamName: name }));
+    if (d.StreamDescription?.StreamStatus === 'ACTIVE') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const records = async () => {
+    const shard = (await client.send(new DescribeStreamCommand({ StreamName: name }))).StreamDescription?.Shards?.[0]?.ShardId;
+    const it = await client.send(new GetShardIteratorCommand({ StreamName: name, ShardId: shard, ShardIteratorType: 'TRIM_HORIZON' }));
+    const got = await client.send(new GetRecordsCommand({ ShardIterator: it.ShardIterator, Limit: 10_000 }));
+    return (got.Records ?? []).map((r) => ({
+      key: r.PartitionKey,
+      value: JSON.parse(Buffer.from(r.Data as Uint8Array).toString()) as Record<string, unknown>,
+    }));
+  };
+  return { client, records };
 }
 
 /** A proxy that forwards every request unchanged and records its method, path and headers. */

@@ -100,6 +100,8 @@ export class FakeBigQuery extends FakeService {
   private readonly statements = new Map<string, Statement>();
   private readonly patterns: { re: RegExp; name: string; pg: string; slots: string[] }[] = [];
   private readonly tokens = new Set<string>();
+  /** The TEMP tables each BigQuery session has made. */
+  private readonly temp = new Map<string, Set<string>>();
   private queue: Promise<unknown> = Promise.resolve();
   /** The statement ending a session: the server's own (BQ.ABORT_SESSION), nothing of the twin. */
   private closeStatement: string | undefined;
@@ -249,7 +251,7 @@ export class FakeBigQuery extends FakeService {
     }
     job.statement = statement.name;
     this.ran.push({ name: statement.name, session, sync: labels.syncwright_sync });
-    const error = this.jobError?.(statement.name);
+    const error = this.jobError?.(statement.name) ?? this.tempTables(session, q.query);
     if (error) {
       job.error = error;
       job.finished = true;
@@ -263,6 +265,22 @@ export class FakeBigQuery extends FakeService {
     }
     this.queue = this.queue.then(() => this.execute(job, statement.pg, values));
     return { status: 200, body: this.resource(job) };
+  }
+
+  /**
+   * A script's TEMP tables live as long as its BigQuery session: creating one the session
+   * already has (without OR REPLACE) fails. The twin's temporary tables cannot say so (the
+   * Postgres twins drop theirs at COMMIT), so the session's names are kept here.
+   */
+  private tempTables(session: string, query: string): { reason: string; message: string } | undefined {
+    const made = this.temp.get(session) ?? new Set<string>();
+    this.temp.set(session, made);
+    for (const m of query.matchAll(/\bCREATE\s+(OR\s+REPLACE\s+)?TEMP(?:ORARY)?\s+TABLE\s+`?(\w+)`?/gi)) {
+      const name = m[2] as string;
+      if (made.has(name) && !m[1]) return { reason: 'duplicate', message: `Already Exists: Table _SESSION.${name}` };
+      made.add(name);
+    }
+    return undefined;
   }
 
   private async execute(job: Job, pg: string, values: unknown[]): Promise<void> {
