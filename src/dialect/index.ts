@@ -60,6 +60,8 @@ export interface DialectSpec {
   /** What an executor's session runs besides a plan's files, copied into plans; absent: the reference executor does not run the dialect. */
   session?: Omit<SessionSql, 'errors' | 'lockRow'> & {
     why?: string;
+    /** Where the target's catalog views are, for its check: `{{database}}` and `{{schema}}` are the target's quoted parts before its schema and before its table, each followed by a dot (compiled into `check.catalog`, not copied). */
+    targetCatalog?: string;
     lockRow?: SessionSql['lockRow'] & { why?: string };
     errors: SessionSql['errors'] & { why?: string };
   };
@@ -69,6 +71,12 @@ export interface DialectSpec {
   insertArrays?: string;
   /** The bound parameter `{{n}}` as an array of `{{type}}`. */
   arrayParameter?: string;
+  /**
+   * Where a cross-warehouse load's temporary table would not live until apply.sql runs (each
+   * request a session of its own): the table it fills instead, in the target's schema
+   * (`{{schema}}`, `{{name}}` quoted), how it is created, and its drop at the end of the run.
+   */
+  loadTable?: { name: string; create: string; drop: string; why?: string };
   /** Where the engine bounds a request's size: the most bytes one insertArrays' values may take (LoadStep.maxBytes). */
   insertArraysMaxBytes?: { value: number; why: string };
 }
