@@ -4,26 +4,45 @@
 // sync leaves out) and a column of another type each stop the sync with what to do, and nothing
 // of the plan is sent; a fitting table runs.
 import { generateKeyPairSync } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Plan } from '../src/contract/plan.js';
-import { runPlans, type PlanReport } from '../src/run/index.js';
+import { runPlans, type Databases, type PlanReport } from '../src/run/index.js';
 import { openPgliteSession } from '../src/run/engines/pglite-session.js';
-import { compileFixture, compileText, execOptions } from './servers/run-harness.js';
+import { compileText, execOptions } from './servers/run-harness.js';
 import { setupSql, syncProject } from './fixtures/warehouse/scenario.js';
 import { scratchFolder } from './servers/scratch-db.js';
-import { startSnowflake, type SnowflakeServer } from './servers/snowflake.js';
+import { startSnowflake, type SnowflakeServer, type Twin } from './servers/snowflake.js';
 import { statementTwins } from './servers/snowflake-twin.js';
 import { FakeBigQuery } from './servers/bigquery.js';
 import { adcFile, teach } from './servers/bigquery-twin.js';
 
+/** The Snowflake account of these tests: a key pair, the endpoint block, and its local server over `db`. */
+const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const snowflakeEnv = { SNOWFLAKE_PRIVATE_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string };
+const snowflakeBlock =
+  'snowflake { account "acme-prod" user "SYNC" private_key env("SNOWFLAKE_PRIVATE_KEY") database "TEST" schema "PUBLIC" warehouse "WH" role "SYNCER" }';
+const snowflakeOn = (db: PGlite, twins: Map<string, Twin>) =>
+  startSnowflake({
+    db,
+    twins,
+    account: 'acme-prod',
+    user: 'SYNC',
+    publicKey,
+    context: { database: 'TEST', schema: 'PUBLIC', warehouse: 'WH', role: 'SYNCER' },
+  });
+
+/** A run of `sync` whose endpoint `name` is the local Snowflake server: its report and the labels of the statements it sent. */
+async function runOn(server: SnowflakeServer, name: string, build: string, sync: string, databases: Databases) {
+  const before = server.labels().length;
+  const report = await runPlans([join(build, sync, 'plan.json')], databases, execOptions({ env: snowflakeEnv, endpoints: { [name]: server.url } }));
+  return { r: report.plans[0] as PlanReport, sent: server.labels().slice(before) };
+}
+
 describe('the target of a warehouse sync on Snowflake, checked before its script', () => {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const env = { SNOWFLAKE_PRIVATE_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string };
-  const source =
-    'source wh : snowflake { account "acme-prod" user "SYNC" private_key env("SNOWFLAKE_PRIVATE_KEY") database "TEST" schema "PUBLIC" warehouse "WH" role "SYNCER" }';
+  const source = `source wh : ${snowflakeBlock}`;
   const table = '"Sales Data"."Target ""Q"" Table"';
   let wdb: PGlite;
   let server: SnowflakeServer;
@@ -35,26 +54,14 @@ describe('the target of a warehouse sync on Snowflake, checked before its script
     const twin = await compileText(project);
     wdb = await PGlite.create();
     await wdb.exec(setupSql());
-    server = await startSnowflake({
-      db: wdb,
-      twins: statementTwins(build, twin, ['s']),
-      account: 'acme-prod',
-      user: 'SYNC',
-      publicKey,
-      context: { database: 'TEST', schema: 'PUBLIC', warehouse: 'WH', role: 'SYNCER' },
-    });
+    server = await snowflakeOn(wdb, statementTwins(build, twin, ['s']));
   }, 120_000);
   afterAll(async () => {
     await server?.close();
     await wdb?.close();
   });
 
-  /** The run's report and the labels of the statements it sent. */
-  const run = async () => {
-    const before = server.labels().length;
-    const report = await runPlans([join(build, 's', 'plan.json')], { byName: {}, folder: '' }, execOptions({ env, endpoints: { wh: server.url } }));
-    return { r: report.plans[0] as PlanReport, sent: server.labels().slice(before) };
-  };
+  const run = () => runOn(server, 'wh', build, 's', { byName: {}, folder: '' });
   const checked = ['s/target exists', 's/target columns', 's/target required'];
 
   it('a missing table, a missing column, a NOT NULL column left out, a column of another type: said with the fix, the script not sent', async () => {
@@ -103,9 +110,12 @@ describe('the target of a warehouse sync on Snowflake, checked before its script
   }, 120_000);
 });
 
-describe('the target of a warehouse sync on BigQuery, checked before the load and its script', () => {
-  const project = (destination: string) => `source app : postgres { database "app" }
-${destination}
+/**
+ * A sync from a Postgres source into the warehouse `destination` (a block) declares, and the source's
+ * rows. Quoted names: the warehouse's target and its Postgres twin are the same tables.
+ */
+const usersProject = (destination: string) => `source app : postgres { database "app" }
+destination dw : ${destination}
 model users {
   from app
   table app.users
@@ -113,12 +123,24 @@ model users {
 }
 sync users_to_dw {
   from users
-  to dw table crm.users
+  to dw table "crm"."users"
   mode mirror
-  identifier user_id -> id
-  map { email -> email  ltv -> ltv  updated_at -> updated_at }
+  identifier user_id -> "id"
+  map { email -> "email"  ltv -> "ltv"  updated_at -> "updated_at" }
+  guard deletes <= 50%
 }
 `;
+const twinDestination = 'postgres { host "dw.internal" database "dw" user "loader" password env("DW_PASSWORD") }';
+async function seedUsers(folder: string, rows: number): Promise<void> {
+  const app = await openPgliteSession(folder);
+  await app.script(
+    `CREATE SCHEMA app; CREATE TABLE app.users (user_id bigint PRIMARY KEY, email text NOT NULL, ltv numeric(12, 2), updated_at timestamp);
+     INSERT INTO app.users SELECT g, 'u' || g || '@example.com', g * 1.5, timestamp '2024-01-01' + make_interval(mins => g) FROM generate_series(1, ${rows}) g`,
+  );
+  await app.close();
+}
+
+describe('the target of a warehouse sync on BigQuery, checked before the load and its script', () => {
   let engine: PGlite;
   let bq: FakeBigQuery;
   let build: string;
@@ -129,21 +151,13 @@ sync users_to_dw {
     engine = await PGlite.create();
     await engine.exec(`CREATE SCHEMA crm; CREATE TABLE crm.users (id bigint, email text, ltv numeric(12, 2), updated_at timestamptz)`);
     bq = await new FakeBigQuery(engine, 'acme-dw', 'US', 'subject-token-targets').start();
-    const [dir, twin] = [scratchFolder('syncwright-targets-').dir, scratchFolder('syncwright-targets-twin-').dir];
-    writeFileSync(join(dir, 'project.sync'), project('destination dw : bigquery { project "acme-dw" location "US" }'));
-    writeFileSync(
-      join(twin, 'project.sync'),
-      project('destination dw : postgres { host "dw.internal" database "dw" user "loader" password env("DW_PASSWORD") }'),
-    );
     let pgBuild: string;
-    [build, pgBuild] = await Promise.all([compileFixture(dir), compileFixture(twin)]);
+    [build, pgBuild] = await Promise.all([
+      compileText(usersProject('bigquery { project "acme-dw" location "US" }')),
+      compileText(usersProject(twinDestination)),
+    ]);
     teach(bq, build, pgBuild, 'users_to_dw');
-    const app = await openPgliteSession(source.dir);
-    await app.script(
-      `CREATE SCHEMA app; CREATE TABLE app.users (user_id bigint PRIMARY KEY, email text NOT NULL, ltv numeric(12, 2), updated_at timestamptz);
-       INSERT INTO app.users SELECT g, 'u' || g || '@example.com', g * 1.5, timestamptz '2024-01-01' + make_interval(mins => g) FROM generate_series(1, 20) g`,
-    );
-    await app.close();
+    await seedUsers(source.dir, 20);
     env = { GOOGLE_APPLICATION_CREDENTIALS: adcFile(bq, 'subject-token-targets') };
   }, 120_000);
   afterAll(async () => {
@@ -201,25 +215,6 @@ sync users_to_dw {
 });
 
 describe('a cross-warehouse load from Postgres into Snowflake', () => {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const env = { SNOWFLAKE_PRIVATE_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string };
-  // Quoted names: the Snowflake target and its Postgres twin are the same tables.
-  const project = (destination: string) => `source app : postgres { database "app" }
-${destination}
-model users {
-  from app
-  table app.users
-  columns { user_id bigint  email string  ltv decimal(12, 2)  updated_at timestamp }
-}
-sync users_to_dw {
-  from users
-  to dw table "crm"."users"
-  mode mirror
-  identifier user_id -> "id"
-  map { email -> "email"  ltv -> "ltv"  updated_at -> "updated_at" }
-  guard deletes <= 50%
-}
-`;
   const rows = 1200;
   let wdb: PGlite;
   let server: SnowflakeServer;
@@ -227,28 +222,12 @@ sync users_to_dw {
   const source = scratchFolder('syncwright-app-');
 
   beforeAll(async () => {
-    build = await compileText(
-      project(
-        'destination dw : snowflake { account "acme-prod" user "SYNC" private_key env("SNOWFLAKE_PRIVATE_KEY") database "TEST" schema "PUBLIC" warehouse "WH" role "SYNCER" }',
-      ),
-    );
-    const twin = await compileText(project('destination dw : postgres { host "dw.internal" database "dw" user "loader" password env("DW_PASSWORD") }'));
+    build = await compileText(usersProject(snowflakeBlock));
+    const twin = await compileText(usersProject(twinDestination));
     wdb = await PGlite.create();
     await wdb.exec('CREATE SCHEMA crm; CREATE TABLE crm.users (id bigint, email text, ltv numeric(12, 2), updated_at timestamp)');
-    server = await startSnowflake({
-      db: wdb,
-      twins: statementTwins(build, twin, ['users_to_dw']),
-      account: 'acme-prod',
-      user: 'SYNC',
-      publicKey,
-      context: { database: 'TEST', schema: 'PUBLIC', warehouse: 'WH', role: 'SYNCER' },
-    });
-    const app = await openPgliteSession(source.dir);
-    await app.script(
-      `CREATE SCHEMA app; CREATE TABLE app.users (user_id bigint PRIMARY KEY, email text NOT NULL, ltv numeric(12, 2), updated_at timestamp);
-       INSERT INTO app.users SELECT g, 'u' || g || '@example.com', g * 1.5, timestamp '2024-01-01' + make_interval(mins => g) FROM generate_series(1, ${rows}) g`,
-    );
-    await app.close();
+    server = await snowflakeOn(wdb, statementTwins(build, twin, ['users_to_dw']));
+    await seedUsers(source.dir, rows);
   }, 120_000);
   afterAll(async () => {
     await server?.close();
@@ -256,18 +235,9 @@ sync users_to_dw {
   });
 
   const run = async () => {
-    const before = server.labels().length;
-    const report = await runPlans(
-      [join(build, 'users_to_dw', 'plan.json')],
-      { byName: {}, folder: source.dir, embedded: true },
-      execOptions({ env, endpoints: { dw: server.url } }),
-    );
-    const r = report.plans[0] as PlanReport;
-    const sent = server
-      .labels()
-      .slice(before)
-      .filter((l) => !l.startsWith('lock ') && !l.includes('/target '));
-    return { r, sent, loaded: r.steps.find((s) => s.kind === 'load')?.rows, result: r.steps.at(-1)?.result?.[0] };
+    const { r, sent } = await runOn(server, 'dw', build, 'users_to_dw', { byName: {}, folder: source.dir, embedded: true });
+    const planned = sent.filter((l) => !l.startsWith('lock ') && !l.includes('/target '));
+    return { r, sent: planned, loaded: r.steps.find((s) => s.kind === 'load')?.rows, result: r.steps.at(-1)?.result?.[0] };
   };
   const loadTables = async () =>
     (await wdb.query<{ name: string }>(`SELECT table_schema || '.' || table_name AS name FROM information_schema.tables WHERE table_name LIKE 'sw_load%'`))
