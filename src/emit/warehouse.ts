@@ -211,7 +211,6 @@ export function emitWarehouse(plan: WarehouseSyncPlan, fmt: SqlFormatter): Wareh
   const slotTypes = [...stagedColumns(plan), ...plan.orderBy.map((o) => o.column)];
   const columns = slotNames(plan).map((name, i) => ({ name, type: typeName(destSpec, slotTypes[i]!) }));
   const load = loadTableOf(plan, destSpec, (exact) => quoteIdent(destSpec, exact));
-  const kind = destSpec.loadTable ? 'table' : 'temporary table';
   return {
     steps: [
       { kind: 'sql', file: extract.name, on: 'source', description: extractWhat },
@@ -223,8 +222,8 @@ export function emitWarehouse(plan: WarehouseSyncPlan, fmt: SqlFormatter): Wareh
         columns,
         batch: plan.batch,
         description: destSpec.loadTable
-          ? `create the ${kind} ${load.shown} on ${plan.destination.name} and insert the rows of ${extract.name}; ${apply.name} reads it next, and the run drops it at its end`
-          : `create the ${kind} ${loadTable} on ${plan.destination.name} and insert the rows of ${extract.name}; ${apply.name} runs next in the same session`,
+          ? `create the table ${load.shown} on ${plan.destination.name} and insert the rows of ${extract.name}; ${apply.name} reads it next, and the run drops it at its end`
+          : `create the temporary table ${loadTable} on ${plan.destination.name} and insert the rows of ${extract.name}; ${apply.name} runs next in the same session`,
         ...loadStatements(plan.destination.dialect, load.relation, columns),
       },
       applyStep,
