@@ -388,7 +388,16 @@ describe('a warehouse sync on Snowflake', () => {
     expect((await wdb.query(tables)).rows).not.toEqual(before);
     const again = await runWarehouse('guard deletes <= 25%');
     expect(again.steps[0]?.result?.[0]).toMatchObject({ inserted: 0, updated: 0, deleted: 0 });
-    expect(server.labels().slice(-5)).toEqual(['lock seed', 'lock take', 'lock holders', 's/apply.sql', 'lock release']);
+    expect(server.labels().slice(-8)).toEqual([
+      'lock seed',
+      'lock take',
+      'lock holders',
+      's/target exists',
+      's/target columns',
+      's/target required',
+      's/apply.sql',
+      'lock release',
+    ]);
     expect(server.labels().slice(0, 2)).toEqual(['lock seed', 'lock create']);
     expect(server.received.find((q) => q.label === 's/apply.sql')?.multi).toBe('0');
     expect(server.unexpected).toEqual([]);

@@ -132,7 +132,8 @@ describe('syncwright compile', () => {
     const plan = JSON.parse(tree(out).get('users_to_dw/plan.json')!) as { steps: Record<string, unknown>[] };
     expect(plan.steps.map((s) => [s.kind, s.on, s.file ?? s.table])).toEqual([
       ['sql', 'source', 'extract.sql'],
-      ['load', 'destination', 'sw_load'],
+      // Snowflake's requests are sessions of their own: the load table is one of the target's schema, named after the sync.
+      ['load', 'destination', 'CRM.sw_load_users_to_dw'],
       ['sql', 'destination', 'apply.sql'],
     ]);
     expect(plan.steps[1]!.columns).toEqual([
@@ -142,7 +143,8 @@ describe('syncwright compile', () => {
       { name: 'sw_c3', type: 'NUMBER(12, 2)' },
       { name: 'sw_o0', type: 'TIMESTAMP_NTZ' },
     ]);
-    expect(tree(out).get('users_to_dw/apply.sql')).toMatch(/FROM\s+"sw_load" AS "m"/);
+    expect(tree(out).get('users_to_dw/apply.sql')).toMatch(/FROM\s+"CRM"\."sw_load_users_to_dw" AS "m"/);
+    expect(plan.steps[1]!.drop).toBe('DROP TABLE IF EXISTS "CRM"."sw_load_users_to_dw"');
     expect(planErrors(plan)).toEqual([]);
   });
 });

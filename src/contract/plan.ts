@@ -62,12 +62,18 @@ export interface SessionSql {
   waitLimitRestore?: string;
   /** Where the engine has no advisory locks: one row per locked sync in the plan lock's `table`, with its owner and expiry. */
   lockRow?: LockRowSql;
-  /** One row, `ok`: whether the table $1 (quoted, as text) exists. Absent: the target is not checked before its script. */
+  /**
+   * One row, `ok`: whether the target exists. Absent: the target is not checked before its script.
+   * The target statements bind what `targetBinds` names; without it, $1 the table (`check.table`),
+   * then $2 the names and $3 the types of the columns written (arrays). `{{catalog}}`: `check.catalog`.
+   */
   targetExists?: string;
-  /** Per column written ($2 names, $3 types): name, type, present, actual, fits. */
+  /** Per column written: name, type, present, actual, fits. */
   targetColumns?: string;
-  /** NOT NULL columns of $1 without a default, not among $2: rows of `name`. */
+  /** NOT NULL columns of the target without a default that the sync does not write: rows of `name`. */
   targetRequired?: string;
+  /** What each target statement binds, in order, where that is not $1 table, $2 names, $3 types (an engine that reads its catalog's views, or binds no arrays). */
+  targetBinds?: Record<'exists' | 'columns' | 'required', TargetValue[]>;
   /** Error codes (SQLSTATE, or the engine's error reasons) by what they mean to a run; `code: text`: that code with a message containing text. */
   errors: Record<SqlErrorKind, string[]>;
 }
@@ -103,6 +109,13 @@ export interface LockRowStatement {
 }
 
 export type LockRowValue = 'key' | 'owner' | 'seconds';
+
+/**
+ * A value a target statement binds: `table`, `schema`, `name` of the check; `names`, `types`:
+ * the columns written, as arrays; `columns`: the same as one JSON text, `[{"name", "type"}, ...]`,
+ * for an engine that binds no arrays.
+ */
+export type TargetValue = 'table' | 'schema' | 'name' | 'names' | 'types' | 'columns';
 
 export type SqlErrorKind = 'missingTable' | 'lockBusy' | 'notNull' | 'wrongValue' | 'unique';
 
@@ -152,8 +165,13 @@ export interface PlanLock {
 
 /** A warehouse target as its check takes it: quoted, and the SQL a message suggests. */
 export interface TargetCheck {
-  /** $1 of the session's target statements. */
+  /** The target, quoted: the `table` the session's target statements bind. */
   table: string;
+  /** Where an engine that reads its catalog's views finds them (quoted, e.g. `"DW".INFORMATION_SCHEMA`): the statements' `{{catalog}}`. */
+  catalog?: string;
+  /** The target's schema (dataset) and table as stored, for the catalog's rows: `schema` and `name` of `targetBinds`. */
+  schema?: string;
+  name?: string;
   /** A CREATE TABLE of the columns written, suggested when the target does not exist. */
   create: string;
   /** Per column written, the ALTER TABLE that adds it. */

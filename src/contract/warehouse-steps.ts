@@ -18,7 +18,7 @@ export interface LoadStep {
   on: 'destination';
   /** The SQL step whose result is loaded. */
   from: string;
-  /** Exact (unquoted) name of the temporary table to create and fill. */
+  /** The table to create and fill, unquoted: temporary, or where `drop` is given, a table of the target's schema (schema.name). */
   table: string;
   /** Columns in the order of the result set, with the destination dialect's type names. */
   columns: { name: string; type: string }[];
@@ -35,6 +35,12 @@ export interface LoadStep {
    * request carries it. The executor splits a batch before it passes this.
    */
   maxBytes?: number;
+  /**
+   * Where the load table outlives the session (the destination's requests are sessions of
+   * their own: Snowflake): drops it, run at the end of the run, whether it failed or not. A
+   * crashed run's table is replaced by the next run's `create`.
+   */
+  drop?: string;
 }
 
 export type WarehouseStep = SqlStep | LoadStep;

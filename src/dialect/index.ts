@@ -60,6 +60,8 @@ export interface DialectSpec {
   /** What an executor's session runs besides a plan's files, copied into plans; absent: the reference executor does not run the dialect. */
   session?: Omit<SessionSql, 'errors' | 'lockRow'> & {
     why?: string;
+    /** Where the target's catalog views are, for its check: `{{database}}` and `{{schema}}` are the target's quoted parts before its schema and before its table, each followed by a dot (compiled into `check.catalog`, not copied). */
+    targetCatalog?: string;
     lockRow?: SessionSql['lockRow'] & { why?: string };
     errors: SessionSql['errors'] & { why?: string };
   };
@@ -69,8 +71,13 @@ export interface DialectSpec {
   insertArrays?: string;
   /** The bound parameter `{{n}}` as an array of `{{type}}`. */
   arrayParameter?: string;
-  /** The temporary table a cross-warehouse load fills (`{{table}}`, `{{columns}}`), replacing one an earlier plan of the session left. */
-  loadTable?: { create: string; why: string };
+  /**
+   * A cross-warehouse load's table, made anew by `create` (`{{table}}` with `{{columns}}`),
+   * replacing one an earlier plan of the session left. Where each request is a session of its
+   * own, so a temporary table would not live until apply.sql runs: a table of the target's schema
+   * (`name`: `{{schema}}`, `{{name}}` quoted) that the run drops at its end (`drop`).
+   */
+  loadTable?: { create: string; name?: string; drop?: string; why: string };
   /** Where the engine bounds a request's size: the most bytes one insertArrays' values may take (LoadStep.maxBytes). */
   insertArraysMaxBytes?: { value: number; why: string };
 }

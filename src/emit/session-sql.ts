@@ -20,7 +20,7 @@ export function sessionSql(dialect: Dialect): SessionSql | undefined {
     const record = getDialect(dialect).session;
     let sql: SessionSql | undefined;
     if (record) {
-      const { why: _why, errors, lockRow, ...statements } = record;
+      const { why: _why, targetCatalog: _catalog, errors, lockRow, ...statements } = record;
       const { why: _errorsWhy, ...codes } = errors;
       const { why: _lockWhy, ...lockStatements } = lockRow ?? {};
       sql = { ...statements, ...(lockRow ? { lockRow: lockStatements as NonNullable<SessionSql['lockRow']> } : {}), errors: codes };
@@ -70,23 +70,28 @@ export function insertArrays(spec: DialectSpec, table: string, columns: readonly
   return fillSnippet(spec.insertArrays, { table, columns: columns.join(', '), arrays: arrays.join(', ') });
 }
 
-/** A cross-warehouse load's temporary table: its creation and the insert of a batch. */
+/** A cross-warehouse load's table (`table`, quoted): its creation, the insert of a batch, and its drop where it outlives the session. */
 export function loadStatements(
   dialect: Dialect,
   table: string,
   columns: readonly { name: string; type: string }[],
-): { create: string; insert: string; maxBytes?: number } | undefined {
+): { create: string; insert: string; maxBytes?: number; drop?: string } | undefined {
   const spec = getDialect(dialect);
   const q = (name: string) => quoteIdent(spec, name);
   const insert = insertArrays(
     spec,
-    q(table),
+    table,
     columns.map((c) => q(c.name)),
     columns.map((c) => c.type),
   );
   if (!insert || !spec.session || !spec.loadTable) return undefined;
-  const create = fillSnippet(spec.loadTable.create, { table: q(table), columns: columns.map((c) => `${q(c.name)} ${c.type}`).join(', ') });
-  return { create, insert, ...(spec.insertArraysMaxBytes ? { maxBytes: spec.insertArraysMaxBytes.value } : {}) };
+  const { create, drop } = spec.loadTable;
+  return {
+    create: fillSnippet(create, { table, columns: columns.map((c) => `${q(c.name)} ${c.type}`).join(', ') }),
+    insert,
+    ...(spec.insertArraysMaxBytes ? { maxBytes: spec.insertArraysMaxBytes.value } : {}),
+    ...(drop ? { drop: fillSnippet(drop, { table }) } : {}),
+  };
 }
 
 /** The target as its check takes it, and the SQL its messages suggest. */
@@ -95,8 +100,18 @@ export function targetCheck(dialect: Dialect, target: readonly string[], columns
   if (!spec.session?.targetExists) return undefined;
   const q = (name: string) => quoteIdent(spec, name);
   const table = target.map(q).join('.');
+  const catalog = spec.session.targetCatalog;
+  // The parts before the schema (a database, a project) and before the table, each with its dot.
+  const prefix = (n: number) =>
+    target
+      .slice(0, Math.max(0, target.length - n))
+      .map((p) => `${q(p)}.`)
+      .join('');
   return {
     table,
+    ...(catalog === undefined
+      ? {}
+      : { catalog: fillSnippet(catalog, { database: prefix(2), schema: prefix(1) }), schema: target.at(-2) ?? '', name: target.at(-1) ?? '' }),
     create: `CREATE TABLE ${table} (${columns.map((c) => `${q(c.name)} ${c.type}`).join(', ')})`,
     addColumn: Object.fromEntries(columns.map((c) => [c.name, `ALTER TABLE ${table} ADD COLUMN ${q(c.name)} ${c.type}`])),
   };

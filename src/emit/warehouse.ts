@@ -75,10 +75,24 @@ function modelRows(plan: WarehouseSyncPlan, w: SqlWriter) {
   return { rows: { slots, relation, filter }, counts: { slots: counts, relation, filter } };
 }
 
+/**
+ * The table a cross-warehouse load fills, as the SQL names it (quoted) and as messages show it:
+ * temporary to the session, or, where the dialect's requests are sessions of their own
+ * (`loadTable`: Snowflake), a table of the target's schema named after the sync, whose lock
+ * keeps two runs from sharing it.
+ */
+function loadTableOf(plan: WarehouseSyncPlan, spec: DialectSpec, quote: (exact: string) => string): { relation: string; shown: string } {
+  const lasting = spec.loadTable?.name;
+  if (!lasting) return { relation: quote(loadTable), shown: loadTable };
+  const schema = plan.destination.target.slice(0, -1).map((p) => storedName(spec, p));
+  const name = `${loadTable}_${plan.sync.name}`;
+  return { relation: fillSnippet(lasting, { schema: schema.map(quote).join('.'), name: quote(name) }), shown: [...schema, name].join('.') };
+}
+
 /** The same context over the loaded table, whose columns are the slots themselves. */
 function loadedRows(plan: WarehouseSyncPlan, w: SqlWriter) {
   const ref = (name: string) => `${w.name('m')}.${w.name(name)}`;
-  const relation = w.name(loadTable);
+  const { relation } = loadTableOf(plan, w.spec, (exact) => w.name(exact));
   const slots = slotNames(plan).map((name) => ({ name, expr: ref(name) }));
   const counts = plan.key
     ? [
@@ -196,6 +210,7 @@ export function emitWarehouse(plan: WarehouseSyncPlan, fmt: SqlFormatter): Wareh
   const extract = { name: 'extract.sql', content: withHeader(plan, extractWhat, extractSql(plan, fmt)) };
   const slotTypes = [...stagedColumns(plan), ...plan.orderBy.map((o) => o.column)];
   const columns = slotNames(plan).map((name, i) => ({ name, type: typeName(destSpec, slotTypes[i]!) }));
+  const load = loadTableOf(plan, destSpec, (exact) => quoteIdent(destSpec, exact));
   return {
     steps: [
       { kind: 'sql', file: extract.name, on: 'source', description: extractWhat },
@@ -203,11 +218,13 @@ export function emitWarehouse(plan: WarehouseSyncPlan, fmt: SqlFormatter): Wareh
         kind: 'load',
         on: 'destination',
         from: extract.name,
-        table: loadTable,
+        table: load.shown,
         columns,
         batch: plan.batch,
-        description: `create the temporary table ${loadTable} on ${plan.destination.name} and insert the rows of ${extract.name}; ${apply.name} runs next in the same session`,
-        ...loadStatements(plan.destination.dialect, loadTable, columns),
+        description: destSpec.loadTable?.name
+          ? `create the table ${load.shown} on ${plan.destination.name} and insert the rows of ${extract.name}; ${apply.name} reads it next, and the run drops it at its end`
+          : `create the temporary table ${loadTable} on ${plan.destination.name} and insert the rows of ${extract.name}; ${apply.name} runs next in the same session`,
+        ...loadStatements(plan.destination.dialect, load.relation, columns),
       },
       applyStep,
     ],

@@ -1,7 +1,8 @@
 /**
  * Runs the plan of a sync into a warehouse destination (Postgres, Snowflake): each SQL file as a
  * script, in order, on the source's or the destination's session; a `load` step streams
- * the rows of its extract query from the source into a temporary table of the destination.
+ * the rows of its extract query from the source into a temporary table of the destination, or,
+ * where each request is a session of its own (Snowflake), into a table the run drops at its end.
  */
 import type { LoadStep, SqlStep, WarehouseStep } from '../contract/warehouse-steps.js';
 import type { LoadedPlan } from './plan-file.js';
@@ -18,17 +19,24 @@ export interface WarehouseSessions {
   destination: SqlSession;
 }
 
-async function runLoad(step: LoadStep, extract: string, sessions: WarehouseSessions, sql: Record<'source' | 'destination', SessionSql>): Promise<StepReport> {
+async function runLoad(
+  step: LoadStep,
+  extract: string,
+  sessions: WarehouseSessions,
+  sql: Record<'source' | 'destination', SessionSql>,
+  made: LoadStep[],
+): Promise<StepReport> {
   const started = performance.now();
   const report = stepReport('load', step.table, step.description);
   const { destination } = sessions;
   if (step.create === undefined || step.insert === undefined)
     throw new Error(`the load step into ${step.table} has no statements: compile the plan again with this version of syncwright`);
-  // The load table is temporary to the session that then runs apply.sql: an engine whose requests are sessions of their own loses it at once.
-  if (destination.sessionPerRequest)
+  // A temporary load table would end with the request that makes it where each request is a session of its own: such plans load into a table they drop.
+  if (destination.sessionPerRequest && step.drop === undefined)
     throw new Error(
-      `the load into ${step.table} on ${destination.engine} is not run: its temporary table would end with the request that makes it; run the plan's SQL files there in order instead`,
+      `the load into ${step.table} on ${destination.engine} is not run: its temporary table would end with the request that makes it; compile the plan again with this version of syncwright`,
     );
+  if (step.drop !== undefined) made.push(step);
   await destination.script(step.create, sql.destination.rollback);
   for await (const page of sessions.source.pages(extract, step.batch, sql.source)) {
     for (const rows of step.maxBytes === undefined ? [page.map((r) => Object.values(r))] : underBytes(page, step.maxBytes, step.from)) {
@@ -83,13 +91,27 @@ export async function runWarehousePlan(
   await withSyncLock(sessions[plan.lock.on], sql[plan.lock.on], plan.lock, options, `sync ${plan.sync.name}`, async () => {
     const problems = await targetProblems(sessions.destination, sql.destination, plan);
     if (problems) throw new Error(problems);
-    for (const step of steps) {
-      if (step.kind === 'load') {
-        report.steps.push(await runLoad(step, text(step.from), sessions, sql));
-        continue;
+    // Load tables that outlive the session, dropped at the end whether the run failed or not (still under the lock).
+    const made: LoadStep[] = [];
+    try {
+      for (const step of steps) {
+        if (step.kind === 'load') {
+          report.steps.push(await runLoad(step, text(step.from), sessions, sql, made));
+          continue;
+        }
+        if (extracts.has(step.file)) continue;
+        report.steps.push(await runSql(step, text(step.file), sessions[step.on], sql[step.on]));
       }
-      if (extracts.has(step.file)) continue;
-      report.steps.push(await runSql(step, text(step.file), sessions[step.on], sql[step.on]));
+    } finally {
+      for (const step of made) {
+        await sessions.destination
+          .query(step.drop as string)
+          .catch((e: unknown) =>
+            options.notice(
+              `sync ${plan.sync.name}: the load table ${step.table} was not dropped (${(e as Error).message}); the next run of the sync replaces it`,
+            ),
+          );
+      }
     }
   });
 }

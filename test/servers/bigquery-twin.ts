@@ -1,7 +1,7 @@
 /**
  * The statement twins of a project compiled for BigQuery and for Postgres (test/servers/bigquery.ts):
- * each plan file, each query over read.sql, the load and accepted-row inserts and the lock-row
- * statements of the BigQuery plans, taught to the server with the Postgres text that means the
+ * each plan file, each query over read.sql, the load and accepted-row inserts, the lock-row and
+ * target statements of the BigQuery plans, taught to the server with the Postgres text that means the
  * same; and the credential file whose token exchange is the server's.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,6 +12,7 @@ import type { WarehouseStep } from '../../src/contract/warehouse-steps.js';
 import { asSubquery } from '../../src/run/engines/sql-session.js';
 import type { FakeBigQuery } from './bigquery.js';
 import { lockRowPairs, type LockRowTwin } from './lock-row-twins.js';
+import { targetTwins } from './target-twins.js';
 import { scratchFolder } from './scratch-db.js';
 
 /** The lock row's statements on Postgres ($n for @pN): the twin of dialects/bigquery.json's lockRow. */
@@ -47,6 +48,7 @@ export function teach(server: FakeBigQuery, bqBuild: string, pgBuild: string, sy
   const backticked = (name: string | undefined) => name?.replaceAll('`', '"') ?? '';
   const pgNames = { ...bq.lock, schema: backticked(bq.lock.schema), table: backticked(bq.lock.table) };
   if (session?.lockRow) for (const [label, sql, pg] of lockRowPairs(session.lockRow, lockTwin, bq.lock, pgNames)) server.know(label, sql, pg);
+  for (const [label, sql, twin] of targetTwins(bq)) server.know(label, sql, twin);
   if (session) server.know('rollback', session.rollback, 'ROLLBACK');
   if (session?.close) server.closing(session.close);
   const steps = [bq.steps as (ApiStep | WarehouseStep)[], pg.steps as (ApiStep | WarehouseStep)[]] as const;

@@ -1,7 +1,7 @@
 /**
  * The statement twins of a project compiled for Snowflake and for Postgres (test/servers/snowflake.ts):
- * each plan file, each query over read.sql, the accepted-row inserts and the lock-row statements
- * of the Snowflake plans, with the Postgres text that means the same.
+ * each plan file, each query over read.sql, the accepted-row inserts, the lock-row and target statements
+ * and the statements of a load into Snowflake of the Snowflake plans, with the Postgres text that means the same.
  */
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import type { CommitStep, ReadStep } from '../../src/contract/api-steps.js';
 import { asSubquery } from '../../src/run/engines/sql-session.js';
 import type { Twin } from './snowflake.js';
 import { lockRowPairs, type LockRowTwin } from './lock-row-twins.js';
+import { targetTwins } from './target-twins.js';
 
 /**
  * The lock-row statements on Postgres, $n in the order of the statement's `?` bindings: the lock
@@ -65,6 +66,19 @@ export function statementTwins(sfBuild: string, pgBuild: string, syncs: readonly
     const pgCommit = pgPlan.steps.find((s): s is CommitStep => s.kind === 'commit');
     if (sfCommit?.acceptedInsert.rows && pgCommit?.acceptedInsert.rows)
       add(sfCommit.acceptedInsert.rows, pgCommit.acceptedInsert.rows, `${sync}/accepted rows`);
+    for (const [label, sf, pg] of targetTwins(sfPlan)) add(sf, pg, `${sync}/${label}`);
+    // A cross-warehouse load into Snowflake fills a table of the target's schema that apply.sql
+    // reads; the twin's (Postgres) load table is temporary: the twin fills the same table.
+    sfPlan.steps.forEach((step, i) => {
+      const twin = pgPlan.steps[i];
+      if (step.kind !== 'load' || twin?.kind !== 'load' || !step.create || !step.insert || !step.drop || !twin.create || !twin.insert) return;
+      const table = step.drop.replace(/^DROP TABLE IF EXISTS /, '');
+      const temporary = `"${twin.table}"`;
+      add(step.create, `DROP TABLE IF EXISTS ${table}; ${twin.create.replace(`TEMPORARY TABLE ${temporary}`, `TABLE ${table}`)}`, `${sync}/load create`);
+      add(step.insert, twin.insert.replace(temporary, table), `${sync}/load insert`);
+      add(step.drop, step.drop, `${sync}/load drop`);
+      add(file(sfBuild, 'apply.sql'), file(pgBuild, 'apply.sql').replaceAll(temporary, table), `${sync}/apply.sql`);
+    });
     const lockRow = sfPlan[sfPlan.lock.on].session?.lockRow;
     if (lockRow) for (const [label, sf, pg] of lockRowPairs(lockRow, lockRowTwin, sfPlan.lock)) add(sf, pg, label);
   }

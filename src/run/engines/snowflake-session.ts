@@ -15,7 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import { clip } from '../output/redact.js';
 import { SnowflakeAuth, type SnowflakeConfig } from './snowflake-auth.js';
-import { sessionOf, type SqlRow, type SqlSession } from './sql-session.js';
+import { jsonText, sessionOf, type SqlRow, type SqlSession } from './sql-session.js';
 
 /** A column of `resultSetMetaData.rowType`. */
 interface RowType {
@@ -89,13 +89,21 @@ function rowsOf(types: readonly RowType[], data: readonly (string | null)[][] | 
   return (data ?? []).map((values) => Object.fromEntries(types.map((t, i) => [t.name, valueFrom(t, values[i] ?? null)])));
 }
 
+/** A value as bound text: a timestamp in ISO 8601 (which Snowflake's AUTO format reads), a JSON value (a source's json column) as its JSON text. */
+function text(v: unknown): string | null {
+  if (v === null || v === undefined) return null;
+  if (v instanceof Date) return v.toISOString();
+  if (typeof v === 'object') return jsonText(v);
+  return String(v);
+}
+
 /** A bound value as the SQL API takes it: `{type, value}`, an array (one row per element) for array binding. */
 function binding(v: unknown): { type: string; value: unknown } {
-  if (Array.isArray(v)) return { type: 'TEXT', value: v.map((x) => (x === null || x === undefined ? null : String(x))) };
+  if (Array.isArray(v)) return { type: 'TEXT', value: v.map(text) };
   if (typeof v === 'number' && Number.isInteger(v)) return { type: 'FIXED', value: String(v) };
   if (typeof v === 'number') return { type: 'REAL', value: String(v) };
   if (typeof v === 'boolean') return { type: 'BOOLEAN', value: String(v) };
-  return { type: 'TEXT', value: v === null || v === undefined ? null : String(v) };
+  return { type: 'TEXT', value: text(v) };
 }
 
 export class SqlApi {

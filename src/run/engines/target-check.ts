@@ -1,16 +1,17 @@
 /**
- * A warehouse target checked before its script runs (Postgres, through its catalog): the table
+ * A warehouse target checked before its script runs, through the engine's catalog (Postgres's
+ * pg_attribute; the INFORMATION_SCHEMA views of Snowflake and BigQuery): the table
  * exists, has every column the sync writes, each of a type that takes the value (the same
  * category of type: numbers, text, dates, booleans, ...), and, where the sync inserts, no
  * NOT NULL column without a default is left out. Every problem is said at once, with the fix.
  */
-import type { Plan, SessionSql } from '../../contract/plan.js';
-import type { SqlSession } from './sql-session.js';
+import { fillSlots, type Plan, type SessionSql, type TargetValue } from '../../contract/plan.js';
+import type { SqlRow, SqlSession } from './sql-session.js';
 
 /** Modes that insert rows into the target. */
 const inserting = new Set(['insert', 'upsert', 'mirror', 'add']);
 
-type ColumnFound = {
+type ColumnFound = SqlRow & {
   name: string;
   type: string;
   present: boolean;
@@ -18,23 +19,40 @@ type ColumnFound = {
   fits: boolean;
 };
 
+/** What the target statements bind where the dialect does not say: Postgres's $1 table, $2 names, $3 types. */
+const tableNamesTypes: NonNullable<SessionSql['targetBinds']> = { exists: ['table'], columns: ['table', 'names', 'types'], required: ['table', 'names'] };
+
 /** Why the target cannot take the sync's rows, or undefined when it can; the statements are the plan's. */
 export async function targetProblems(
   session: SqlSession,
-  sql: Pick<SessionSql, 'targetExists' | 'targetColumns' | 'targetRequired'>,
+  sql: Pick<SessionSql, 'targetExists' | 'targetColumns' | 'targetRequired' | 'targetBinds'>,
   plan: Plan,
 ): Promise<string | undefined> {
   const { target, columns, check } = plan.destination;
   const { targetExists, targetColumns, targetRequired } = sql;
-  // No target statements (BigQuery): the script's own errors say what does not fit.
+  // No target statements: the script's own errors say what does not fit.
   if (!target || !columns || !check || !targetExists || !targetColumns || !targetRequired) return undefined;
-  const { table } = check;
+  const binds = sql.targetBinds ?? tableNamesTypes;
+  const values: Record<TargetValue, unknown> = {
+    table: check.table,
+    schema: check.schema ?? null,
+    name: check.name ?? null,
+    names: columns.map((c) => c.name),
+    types: columns.map((c) => c.type),
+    columns: JSON.stringify(columns.map(({ name, type }) => ({ name, type }))),
+  };
+  const run = <T extends SqlRow>(statement: string, bound: readonly TargetValue[]) =>
+    session.query<T>(
+      fillSlots(statement, { catalog: check.catalog ?? '' }),
+      bound.map((v) => values[v]),
+    );
   const shown = target.join('.');
-  const [exists] = await session.query<{ ok: boolean }>(targetExists, [table]);
+  // A catalog read in the target's schema (BigQuery's dataset) finds it: the lock row's table was made there first.
+  const [exists] = await run<{ ok: boolean }>(targetExists, binds.exists);
   if (!exists?.ok) {
     return `sync ${plan.sync.name}: the target table ${shown} does not exist on ${session.location}; create it first, for example: ${check.create}`;
   }
-  const found = await session.query<ColumnFound>(targetColumns, [table, columns.map((c) => c.name), columns.map((c) => c.type)]);
+  const found = await run<ColumnFound>(targetColumns, binds.columns);
   const problems: string[] = [];
   for (const f of found) {
     const c = columns.find((x) => x.name === f.name);
@@ -43,7 +61,7 @@ export async function targetProblems(
     else if (!f.fits) problems.push(`its column ${f.name} is ${f.actual}, but the sync writes ${f.type}${origin}: change the column's type (or the model's)`);
   }
   if (inserting.has(plan.sync.mode)) {
-    const left = await session.query<{ name: string }>(targetRequired, [table, columns.map((c) => c.name)]);
+    const left = await run<{ name: string }>(targetRequired, binds.required);
     for (const { name } of left)
       problems.push(`its column ${name} is NOT NULL without a default, and the sync does not write it: map a model column to it, or give it a default`);
   }

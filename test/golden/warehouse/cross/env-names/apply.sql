@@ -50,7 +50,7 @@ FROM
               "m"."sw_c3" AS "sw_c3",
               "m"."sw_o0" AS "sw_o0"
             FROM
-              "sw_load" AS "m"
+              "{{env:DW_TARGET_SCHEMA}}"."sw_load_users_to_dw" AS "m"
           ) AS "r"
         WHERE
           "r"."sw_c0" IS NOT NULL
@@ -100,7 +100,7 @@ FROM
       COUNT(*) AS "total",
       COUNT("m"."sw_c0") AS "keyed"
     FROM
-      "sw_load" AS "m"
+      "{{env:DW_TARGET_SCHEMA}}"."sw_load_users_to_dw" AS "m"
   ) AS "n";
 
 EXECUTE IMMEDIATE $$
