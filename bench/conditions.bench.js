@@ -3,16 +3,21 @@
 // `syncwright check` and `syncwright compile` (into an empty folder) as whole CLI runs: wall
 // and CPU time, medians of several runs, and peak RSS. Every stage is linear in the input, so
 // ten times the values should cost about ten times the work above start-up.
+// Then a project of many files (bench/project.js's generated files, 100 syncs each) at 10, 50
+// and 100 MB of .sync (BENCH_PROJECT_MB; BENCH_CONDITIONS=0 skips the conditions): `check`,
+// each size's time above start-up against the smallest size's, scaled by the bytes.
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { root, timeCli } from './cli-timer.js';
+import { FILES, SYNCS, generateFile } from './project.js';
 
 if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) {
   console.error('dist/ is missing: run `npm run build` first');
   process.exit(1);
 }
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const PROJECT_MB = (process.env.BENCH_PROJECT_MB ?? '10,50,100').split(',').filter(Boolean).map(Number);
 
 const conditions = {
   'or, 10,000 terms': Array.from({ length: 10_000 }, (_, i) => `id = ${i}`).join('\n    or '),
@@ -57,7 +62,7 @@ try {
   );
   const mb = (bytes) => `${(bytes / 1e6).toFixed(0).padStart(5)} MB`;
   const ms = (x) => `${(x / 1000).toFixed(2).padStart(6)} s`;
-  for (const [name, where] of Object.entries(conditions)) {
+  for (const [name, where] of process.env.BENCH_CONDITIONS === '0' ? [] : Object.entries(conditions)) {
     const folder = join(dir, name.replace(/\W+/g, '-'));
     mkdirSync(folder);
     const text = project(where);
@@ -72,6 +77,35 @@ try {
     ]) {
       console.log(`  ${what.padEnd(8)} ${ms(r.median)} wall (min ${ms(r.min).trim()}, max ${ms(r.max).trim()}), ${ms(r.cpu)} cpu, peak RSS ${mb(r.rss)}`);
     }
+  }
+
+  // Many files: each size written afresh (generated, never committed), then checked.
+  const startup = timeCli(['--version'], { runs: RUNS });
+  const sized = [];
+  for (const target of PROJECT_MB) {
+    const folder = join(dir, `project-${target}mb`);
+    mkdirSync(folder);
+    let bytes = 0;
+    let files = 0;
+    while (bytes < target * 1e6) {
+      const text = generateFile(files);
+      writeFileSync(join(folder, `f${String(files).padStart(5, '0')}.sync`), text);
+      bytes += Buffer.byteLength(text);
+      files++;
+    }
+    const check = timeCli(['check', folder], { runs: RUNS });
+    sized.push({ bytes, check });
+    rmSync(folder, { recursive: true, force: true });
+    const [first] = sized;
+    // Above start-up (`--version`), in wall and in CPU time: on a shared machine the CPU time is the steadier.
+    const above = (r, key) => (r[key] - startup[key]) / (first.check[key] - startup[key]);
+    const ratio =
+      sized.length > 1
+        ? `\n  above start-up: ${above(check, 'median').toFixed(2)}x the ${(first.bytes / 1e6).toFixed(0)} MB wall time, ${above(check, 'cpu').toFixed(2)}x its cpu time, for ${(bytes / first.bytes).toFixed(2)}x the bytes`
+        : '';
+    console.log(
+      `project of ${files.toLocaleString('en')} files, ${(bytes / 1e6).toFixed(1)} MB (${((files * SYNCS) / FILES).toLocaleString('en')} syncs), load ${loadavg()[0].toFixed(1)}\n  check    ${ms(check.median)} wall (min ${ms(check.min).trim()}, max ${ms(check.max).trim()}), ${ms(check.cpu)} cpu, peak RSS ${mb(check.rss)}${ratio}`,
+    );
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -15,8 +15,11 @@ FROM
       NULLIF("s"."email_sha256", "s"."sw_previous_key") AS "email_sha256",
       "s"."ltv",
       "t"."email_sha256" AS "sw_target_key",
+      "s"."sw_row",
+      "s"."sw_last",
       CASE
         WHEN "s"."sw_previous_key" = "s"."email_sha256" THEN 'duplicate'
+        WHEN "s"."email_sha256" IS NULL THEN 'null_key'
         WHEN "t"."email_sha256" IS NULL THEN 'insert'
         WHEN "t"."email_sha256" IS NOT NULL
         AND (
@@ -28,12 +31,9 @@ FROM
         SELECT
           "r"."sw_c0" AS "email_sha256",
           "r"."sw_c1" AS "ltv",
-          LAG("r"."sw_c0") OVER (
-            ORDER BY
-              "r"."sw_c0",
-              "r"."sw_o0" DESC NULLS LAST,
-              "r"."sw_c1"
-          ) AS "sw_previous_key"
+          LAG("r"."sw_c0") OVER "w" AS "sw_previous_key",
+          ROW_NUMBER() OVER "w" AS "sw_row",
+          LEAD(1) OVER "w" IS NULL AS "sw_last"
         FROM
           (
             SELECT
@@ -64,8 +64,13 @@ FROM
               )
               AND "m"."email" NOT LIKE '%@test.example'
           ) AS "r"
-        WHERE
-          "r"."sw_c0" IS NOT NULL
+        WINDOW
+          "w" AS (
+            ORDER BY
+              "r"."sw_c0",
+              "r"."sw_o0" DESC NULLS LAST,
+              "r"."sw_c1"
+          )
       ) AS "s"
       LEFT JOIN (
         SELECT
@@ -77,7 +82,8 @@ FROM
       ) AS "t" ON "s"."email_sha256" = "t"."email_sha256"
   ) AS "c"
 WHERE
-  "c"."sw_action" IS NOT NULL;
+  "c"."sw_action" IS NOT NULL
+  OR "c"."sw_last";
 
 CREATE TEMPORARY TABLE "sw_summary" ON COMMIT DROP AS
 SELECT
@@ -116,17 +122,14 @@ FROM
   ) AS "c"
   CROSS JOIN (
     SELECT
-      COUNT(*) AS "total",
-      COUNT("m"."email") AS "keyed"
+      COALESCE(MAX("sw_row"), 0) AS "total",
+      COALESCE(MAX("sw_row"), 0) - COUNT(
+        CASE
+          WHEN "sw_action" = 'null_key' THEN 1
+        END
+      ) AS "keyed"
     FROM
-      "analytics"."users" AS "m"
-    WHERE
-      "m"."ltv" >= 1000
-      AND (
-        "m"."country" IN ('US', 'CA')
-        OR "m"."signed_up" < CAST('2020-01-01' AS DATE)
-      )
-      AND "m"."email" NOT LIKE '%@test.example'
+      "sw_changes"
   ) AS "n";
 
 MERGE INTO "crm"."audience_members" AS "t"

@@ -18,8 +18,11 @@ FROM
       "s"."ltv",
       "s"."prefs",
       "t"."id" AS "sw_target_key",
+      "s"."sw_row",
+      "s"."sw_last",
       CASE
         WHEN "s"."sw_previous_key" = "s"."id" THEN 'duplicate'
+        WHEN "s"."id" IS NULL THEN 'null_key'
         WHEN "t"."id" IS NOT NULL
         AND (
           "t"."email" IS DISTINCT FROM "s"."email"
@@ -36,15 +39,9 @@ FROM
           "r"."sw_c2" AS "full_name",
           "r"."sw_c3" AS "ltv",
           "r"."sw_c4" AS "prefs",
-          LAG("r"."sw_c0") OVER (
-            ORDER BY
-              "r"."sw_c0",
-              "r"."sw_o0" DESC NULLS LAST,
-              "r"."sw_c1",
-              "r"."sw_c2",
-              "r"."sw_c3",
-              CAST("r"."sw_c4" AS JSONB)
-          ) AS "sw_previous_key"
+          LAG("r"."sw_c0") OVER "w" AS "sw_previous_key",
+          ROW_NUMBER() OVER "w" AS "sw_row",
+          LEAD(1) OVER "w" IS NULL AS "sw_last"
         FROM
           (
             SELECT
@@ -71,13 +68,22 @@ FROM
             FROM
               "analytics"."users" AS "m"
           ) AS "r"
-        WHERE
-          "r"."sw_c0" IS NOT NULL
+        WINDOW
+          "w" AS (
+            ORDER BY
+              "r"."sw_c0",
+              "r"."sw_o0" DESC NULLS LAST,
+              "r"."sw_c1",
+              "r"."sw_c2",
+              "r"."sw_c3",
+              CAST("r"."sw_c4" AS JSONB)
+          )
       ) AS "s"
       LEFT JOIN "crm"."users" AS "t" ON "s"."id" = "t"."id"
   ) AS "c"
 WHERE
-  "c"."sw_action" IS NOT NULL;
+  "c"."sw_action" IS NOT NULL
+  OR "c"."sw_last";
 
 CREATE TEMPORARY TABLE "sw_summary" ON COMMIT DROP AS
 SELECT
@@ -116,10 +122,14 @@ FROM
   ) AS "c"
   CROSS JOIN (
     SELECT
-      COUNT(*) AS "total",
-      COUNT("m"."user_id") AS "keyed"
+      COALESCE(MAX("sw_row"), 0) AS "total",
+      COALESCE(MAX("sw_row"), 0) - COUNT(
+        CASE
+          WHEN "sw_action" = 'null_key' THEN 1
+        END
+      ) AS "keyed"
     FROM
-      "analytics"."users" AS "m"
+      "sw_changes"
   ) AS "n";
 
 MERGE INTO "crm"."users" AS "t"
