@@ -8,6 +8,7 @@ import { findSyncFiles, nothingFound, readSources, type ProjectFile } from '../f
 import type { Io } from './output.js';
 import { resolve } from 'node:path';
 import { dbtProjectsFrom } from '../dbt/load.js';
+import { textHash } from '../output/kept-syncs.js';
 
 export interface CheckOptions {
   paths: string[];
@@ -27,6 +28,18 @@ export interface Loaded {
   failed: boolean;
   /** The files' text by their names in the project (what the checked model's spans name). */
   texts: Map<string, string>;
+  /** Every dbt artifact the check read, by path, with its text's hash (null: not read). */
+  dbtRead: [string, string | null][];
+}
+
+/** The project's files, found and read: each as the user reaches it (`path`), by its name in the project, with its text. */
+export type Sources = (ProjectFile & { text: string })[];
+
+/** Finds and reads the project's .sync files; says so when there is none. */
+export function loadSources(opts: Pick<CheckOptions, 'paths' | 'format'>, io: Io): Sources {
+  const found = findSyncFiles(opts.paths, io.cwd);
+  if (found.files.length === 0 && opts.format === 'text') io.err(nothingFound(opts.paths, found.skipped));
+  return readSources(found.files, io.cwd);
 }
 
 /**
@@ -34,12 +47,14 @@ export interface Loaded {
  * is checked under its files' names relative to its root (what artifacts say); diagnostics
  * show them as the user reaches them, from the working folder.
  */
-export function loadAndCheck(opts: CheckOptions, io: Io): Loaded {
-  const found = findSyncFiles(opts.paths, io.cwd);
-  if (found.files.length === 0 && opts.format === 'text') io.err(nothingFound(opts.paths, found.skipped));
-  const sources = readSources(found.files, io.cwd);
+export function loadAndCheck(opts: CheckOptions, io: Io, sources = loadSources(opts, io)): Loaded {
   const paths = new Map(sources.map((s) => [s.name, resolve(io.cwd, s.path)]));
-  const dbtProjects = dbtProjectsFrom((name) => paths.get(name) ?? resolve(io.cwd, name), opts.target);
+  const dbtRead: Loaded['dbtRead'] = [];
+  const dbtProjects = dbtProjectsFrom(
+    (name) => paths.get(name) ?? resolve(io.cwd, name),
+    opts.target,
+    (path, text) => dbtRead.push([path, text === undefined ? null : textHash(text)]),
+  );
   const result = checkProject(
     sources.map((s) => ({ path: s.name, text: s.text })),
     { dbtProjects },
@@ -47,7 +62,7 @@ export function loadAndCheck(opts: CheckOptions, io: Io): Loaded {
   const diagnostics = applyStrict(result.diagnostics, opts.strict);
   const failed = diagnostics.some((d) => d.severity === 'error');
   printDiagnostics(opts.format, diagnostics, sources, io);
-  return { result, failed, texts: new Map(sources.map((s) => [s.name, s.text])) };
+  return { result, failed, texts: new Map(sources.map((s) => [s.name, s.text])), dbtRead };
 }
 
 /**
