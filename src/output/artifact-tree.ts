@@ -139,12 +139,7 @@ export class ArtifactTree {
  * folder rather than an empty one: a recompile then makes and frees only the files that
  * changed. A compile that finds no such folder starts from an empty one.
  */
-export async function writeTreeAtomically<T>(
-  outDir: string,
-  fill: (tree: ArtifactTree) => T | Promise<T>,
-  carry?: Carry,
-  inputs?: BuildInputs,
-): Promise<T> {
+export async function writeTreeAtomically<T>(outDir: string, fill: (tree: ArtifactTree) => T | Promise<T>, carry?: Carry, inputs?: BuildInputs): Promise<T> {
   const out = resolve(outDir);
   assertReplaceable(out);
   const home = openHome(out);

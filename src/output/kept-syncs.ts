@@ -228,7 +228,17 @@ export class KeptSyncs implements Carry {
       if (id !== undefined) folders.push([name, id]);
     }
     // With its inputs, the record holds what a compile that finds the output unchanged reports of it.
-    const syncs = this.inputs && this.manifest?.syncs.map(({ name, kind, mode, destination, files }): SyncSummary => ({ name, kind, mode, destination: { name: destination.name, type: destination.type }, files }));
+    const syncs =
+      this.inputs &&
+      this.manifest?.syncs.map(
+        ({ name, kind, mode, destination, files }): SyncSummary => ({
+          name,
+          kind,
+          mode,
+          destination: { name: destination.name, type: destination.type },
+          files,
+        }),
+      );
     return JSON.stringify({ compiler: compilerStamp(), output: basename(output), files, folders, ...(this.inputs ? { inputs: this.inputs, syncs } : {}) });
   }
 }
