@@ -5,22 +5,12 @@
  */
 import { resolve } from 'node:path';
 import type { OutputFormat } from '../diagnostics/render.js';
-import {
-  compileContext,
-  emit,
-  inputsKey,
-  plan,
-  planAndEmit,
-  unchangedBuild,
-  writeBuild,
-  OutputRefused,
-  type Build,
-  type CompileContext,
-  type SyncSummary,
-} from '../index.js';
-import { UsageError } from '../files.js';
-import { applyStrict, loadAndCheck, loadSources, printDiagnostics, type Sources } from './check-command.js';
-import type { Io } from './output.js';
+// Only what finds an output unchanged is loaded with the command; the compiler, when there is something to compile.
+import type { Build, CompileContext } from '../index.js';
+import type { SyncSummary } from '../contract/manifest.js';
+import { loadSources, UsageError, type Sources } from '../files.js';
+import { inputsKey, unchangedBuild } from '../output/kept-syncs.js';
+import { applyStrict, printDiagnostics, type Io } from './output.js';
 
 export interface CompileOptions {
   paths: string[];
@@ -67,6 +57,10 @@ export async function compileProject(
   reuse = false,
   sources = loadSources(opts, io),
 ): Promise<Build | undefined> {
+  const [{ compileContext, emit, plan, planAndEmit, writeBuild, OutputRefused }, { loadAndCheck }] = await Promise.all([
+    import('../index.js'),
+    import('./check-command.js'),
+  ]);
   const { result, failed, texts, dbtRead } = loadAndCheck(
     { paths: opts.paths, format: opts.format, strict: opts.strict, ...(opts.target ? { target: opts.target } : {}) },
     io,

@@ -19,18 +19,16 @@ import { randomBytes } from 'node:crypto';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { SyncArtifacts } from '../contract/plan.js';
 import { validateManifest } from '../emit/manifest.js';
-import type { Manifest, SyncSummary } from '../contract/manifest.js';
+import type { Manifest } from '../contract/manifest.js';
 import type { Reuse } from '../emit/index.js';
 import { PlanWriter } from '../emit/plan-schema.js';
 import { FileSystemThread, removeAll, type Batch } from './file-system-thread.js';
 import { KeptSyncs, type BuildInputs } from './kept-syncs.js';
-import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import {
   assertReplaceable,
   claimPrevious,
   closeHome,
   currentOutput,
-  existingHome,
   keepPrevious,
   leftovers,
   lockOutput,
@@ -151,35 +149,6 @@ export async function writeTreeAtomically<T>(outDir: string, fill: (tree: Artifa
   } finally {
     unlock();
     closeHome(out, home);
-  }
-}
-
-/**
- * The syncs of the build folder `outDir` in brief, and the diagnostics of the check that made it,
- * when the folder is what a compile of inputs `key` (`BuildInputs`) writes: the last compile
- * into it was of the same inputs, by the same compiler, and every file and folder of it is
- * as that compile wrote it (src/output/kept-syncs.ts). Then a compile has nothing to do.
- * Undefined otherwise, and while another compile is writing the folder. Nothing is written.
- */
-export function unchangedBuild(outDir: string, key: string): { syncs: SyncSummary[]; diagnostics: Diagnostic[] } | undefined {
-  const out = resolve(outDir);
-  const home = existingHome(out);
-  if (home === undefined) return undefined;
-  let unlock: () => void;
-  try {
-    unlock = lockOutput(home, basename(out));
-  } catch {
-    return undefined;
-  }
-  try {
-    const output = currentOutput(out, home);
-    const kept = new KeptSyncs();
-    const record = readRegularFile(join(home, 'previous', kept.name));
-    if (output === undefined || record === undefined) return undefined;
-    kept.load(record, output);
-    return kept.unchanged(key);
-  } finally {
-    unlock();
   }
 }
 

@@ -19,11 +19,11 @@
 import { lstatSync, readdirSync, readFileSync, statSync, type Dirent, type Stats } from 'node:fs';
 import { hash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Manifest, ManifestSync, SyncSummary } from '../contract/manifest.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { readRegularFile, type Carry } from './kept-output.js';
+import { currentOutput, existingHome, lockOutput, readRegularFile, type Carry } from './kept-output.js';
 import { isFolder } from './file-system-thread.js';
 
 /** What a file is, recorded when written: inode, size, modification and change times. */
@@ -240,5 +240,34 @@ export class KeptSyncs implements Carry {
         }),
       );
     return JSON.stringify({ compiler: compilerStamp(), output: basename(output), files, folders, ...(this.inputs ? { inputs: this.inputs, syncs } : {}) });
+  }
+}
+
+/**
+ * The syncs of the build folder `outDir` in brief, and the diagnostics of the check that made it,
+ * when the folder is what a compile of inputs `key` (`BuildInputs`) writes: the last compile
+ * into it was of the same inputs, by the same compiler, and every file and folder of it is
+ * as that compile wrote it (src/output/kept-syncs.ts). Then a compile has nothing to do.
+ * Undefined otherwise, and while another compile is writing the folder. Nothing is written.
+ */
+export function unchangedBuild(outDir: string, key: string): { syncs: SyncSummary[]; diagnostics: Diagnostic[] } | undefined {
+  const out = resolve(outDir);
+  const home = existingHome(out);
+  if (home === undefined) return undefined;
+  let unlock: () => void;
+  try {
+    unlock = lockOutput(home, basename(out));
+  } catch {
+    return undefined;
+  }
+  try {
+    const output = currentOutput(out, home);
+    const kept = new KeptSyncs();
+    const record = readRegularFile(join(home, 'previous', kept.name));
+    if (output === undefined || record === undefined) return undefined;
+    kept.load(record, output);
+    return kept.unchanged(key);
+  } finally {
+    unlock();
   }
 }
