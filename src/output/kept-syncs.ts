@@ -152,8 +152,19 @@ export class KeptSyncs implements Carry {
         new Map(Array.isArray(list) ? list.filter((e): e is [string, string] => Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'string') : []);
       const files = pairs(data.files);
       if (files.get('manifest.json') !== identity(join(output, 'manifest.json'))) return;
-      const inputs = typeof data.inputs?.key === 'string' && Array.isArray(data.inputs.dbt) && Array.isArray(data.inputs.diagnostics) ? data.inputs : undefined;
-      const syncs = Array.isArray(data.syncs) ? (data.syncs as SyncSummary[]) : undefined;
+      // What is shown again (the summary, the diagnostics) is used only when it has the shape this compiler writes.
+      const inputs =
+        typeof data.inputs?.key === 'string' &&
+        Array.isArray(data.inputs.dbt) &&
+        Array.isArray(data.inputs.diagnostics) &&
+        data.inputs.diagnostics.every((d) => typeof d?.message === 'string' && typeof d.span?.file === 'string' && Array.isArray(d.hints))
+          ? data.inputs
+          : undefined;
+      const syncs =
+        Array.isArray(data.syncs) &&
+        data.syncs.every((s: Partial<SyncSummary> | null) => typeof s?.name === 'string' && typeof s.destination?.name === 'string' && Array.isArray(s.files))
+          ? (data.syncs as SyncSummary[])
+          : undefined;
       this.from = { folder: output, files, folders: pairs(data.folders), inputs, syncs };
     } catch {
       // Not a record of ours, or not of this output: every sync is emitted.
