@@ -127,7 +127,9 @@ describe('a recompile into the same folder', () => {
   it('takes nothing from an output another compiler wrote', async () => {
     await compileInto('build');
     const record = join(dir, '.build.syncwright', 'previous', '.syncwright-syncs.json');
-    writeFileSync(record, JSON.stringify({ ...JSON.parse(readFileSync(record, 'utf8')), compiler: 'another' }));
+    // The record: the inputs' key on its first line, then the record itself.
+    const [key, body] = readFileSync(record, 'utf8').split('\n');
+    writeFileSync(record, `${key}\n${JSON.stringify({ ...JSON.parse(body!), compiler: 'another' })}`);
     expect((await compileInto('build')).length).toBe(13);
     expect(await compileInto('build')).toEqual([]);
     await expectFresh('build');

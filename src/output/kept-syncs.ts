@@ -26,26 +26,19 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { currentOutput, existingHome, lockOutput, readRegularFile, type Carry } from './kept-output.js';
 import { isFolder } from './file-system-thread.js';
 
-/** What a file is, recorded when written: inode, size, modification and change times. */
-function identity(path: string): string | undefined {
+/**
+ * What a file (or with `folder`, a folder) is, recorded when written: inode, size, modification
+ * and change times; undefined when it is not one. A folder's times change when an entry is
+ * made, removed or renamed in it.
+ */
+function identity(path: string, folder = false): string | undefined {
   let s: Stats;
   try {
     s = lstatSync(path);
   } catch {
     return undefined;
   }
-  return s.isFile() ? `${s.ino} ${s.size} ${s.mtimeMs} ${s.ctimeMs}` : undefined;
-}
-
-/** What a folder is: inode, modification and change times (an entry made, removed or renamed in it changes both). */
-function folderIdentity(path: string): string | undefined {
-  let s: Stats;
-  try {
-    s = lstatSync(path);
-  } catch {
-    return undefined;
-  }
-  return s.isDirectory() ? `${s.ino} ${s.mtimeMs} ${s.ctimeMs}` : undefined;
+  return (folder ? s.isDirectory() : s.isFile()) ? `${s.ino} ${s.size} ${s.mtimeMs} ${s.ctimeMs}` : undefined;
 }
 
 /** The hash of an input's text, as `BuildInputs` records it. */
@@ -146,7 +139,14 @@ export class KeptSyncs implements Carry {
   load(text: string, output: string | undefined): void {
     if (output === undefined) return;
     try {
-      const data = JSON.parse(text) as { compiler?: unknown; output?: unknown; files?: unknown; folders?: unknown; inputs?: BuildInputs; syncs?: unknown };
+      const data = JSON.parse(text.slice(text.indexOf('\n') + 1)) as {
+        compiler?: unknown;
+        output?: unknown;
+        files?: unknown;
+        folders?: unknown;
+        inputs?: BuildInputs;
+        syncs?: unknown;
+      };
       if (data.compiler !== compilerStamp() || data.output !== basename(output) || !Array.isArray(data.files)) return;
       const pairs = (list: unknown) =>
         new Map(Array.isArray(list) ? list.filter((e): e is [string, string] => Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'string') : []);
@@ -211,7 +211,7 @@ export class KeptSyncs implements Carry {
     }
     // The record lists every folder and file of the output (`save`).
     if (from.folders.size !== from.syncs.length + 1) return undefined;
-    for (const [name, recorded] of from.folders) if (folderIdentity(join(from.folder, name)) !== recorded) return undefined;
+    for (const [name, recorded] of from.folders) if (identity(join(from.folder, name), true) !== recorded) return undefined;
     for (const [path, recorded] of from.files) if (identity(join(from.folder, path)) !== recorded) return undefined;
     return { syncs: from.syncs, diagnostics: from.inputs.diagnostics };
   }
@@ -235,7 +235,7 @@ export class KeptSyncs implements Carry {
     }
     const folders: [string, string][] = [];
     for (const name of ['.', ...(this.manifest?.syncs.map((s) => s.name) ?? [])]) {
-      const id = folderIdentity(join(output, name));
+      const id = identity(join(output, name), true);
       if (id !== undefined) folders.push([name, id]);
     }
     // With its inputs, the record holds what a compile that finds the output unchanged reports of it.
@@ -250,7 +250,8 @@ export class KeptSyncs implements Carry {
           files,
         }),
       );
-    return JSON.stringify({ compiler: compilerStamp(), output: basename(output), files, folders, ...(this.inputs ? { inputs: this.inputs, syncs } : {}) });
+    // The first line holds the inputs' key alone: a compile of other inputs reads no further (`unchangedBuild`).
+    return `${JSON.stringify(this.inputs?.key ?? null)}\n${JSON.stringify({ compiler: compilerStamp(), output: basename(output), files, folders, ...(this.inputs ? { inputs: this.inputs, syncs } : {}) })}`;
   }
 }
 
@@ -275,7 +276,7 @@ export function unchangedBuild(outDir: string, key: string): { syncs: SyncSummar
     const output = currentOutput(out, home);
     const kept = new KeptSyncs();
     const record = readRegularFile(join(home, 'previous', kept.name));
-    if (output === undefined || record === undefined) return undefined;
+    if (output === undefined || record === undefined || record.slice(0, record.indexOf('\n')) !== JSON.stringify(key)) return undefined;
     kept.load(record, output);
     return kept.unchanged(key);
   } finally {
