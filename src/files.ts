@@ -97,3 +97,13 @@ export function readSources(files: readonly ProjectFile[], cwd: string): (Projec
     }
   });
 }
+
+/** The project's files, found and read: each as the user reaches it (`path`), by its name in the project, with its text. */
+export type Sources = (ProjectFile & { text: string })[];
+
+/** Finds and reads the project's .sync files; says so when there is none. */
+export function loadSources(opts: { paths: readonly string[]; format: string }, io: { cwd: string; err(text: string): void }): Sources {
+  const found = findSyncFiles(opts.paths, io.cwd);
+  if (found.files.length === 0 && opts.format === 'text') io.err(nothingFound(opts.paths, found.skipped));
+  return readSources(found.files, io.cwd);
+}

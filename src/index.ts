@@ -22,6 +22,7 @@ import { SqlFormatter } from './emit/format.js';
 import { newCheckMemo, type CheckMemo } from './check/syncs.js';
 import type { DbtProjects } from './check/models.js';
 import { writeTreeAtomically, type ArtifactTree } from './output/artifact-tree.js';
+import type { BuildInputs } from './output/kept-syncs.js';
 import { planProject, planSync, type SyncPlan } from './plan/index.js';
 import { parseProject, type ParsedFile, type SourceText } from './syntax/parse.js';
 import { formatSource, type FormatResult } from './syntax/format.js';
@@ -29,7 +30,7 @@ import { formatSource, type FormatResult } from './syntax/format.js';
 export type { CheckResult } from './check/check.js';
 export type { CheckedProject, CheckedSync } from './check/model.js';
 export { completionAt, referencesTo, symbolAt, type SymbolDef, type SymbolIndex, type SymbolKind, type SymbolRef } from './check/symbols.js';
-export type { Manifest, ManifestSync } from './contract/manifest.js';
+export type { Manifest, ManifestSync, SyncSummary } from './contract/manifest.js';
 export type { PlanOptions } from './contract/options.js';
 export type { Plan, PlanStep, SyncArtifacts } from './contract/plan.js';
 export type { ApiStep } from './contract/api-steps.js';
@@ -39,6 +40,7 @@ export type { Diagnostic, Fix, Related, Severity } from './diagnostics/diagnosti
 export { renderDiagnostics, type OutputFormat } from './diagnostics/render.js';
 export type { Build, Reuse } from './emit/index.js';
 export { OutputRefused } from './output/artifact-tree.js';
+export { inputsKey, textHash, unchangedBuild, type BuildInputs } from './output/kept-syncs.js';
 export type { SyncPlan } from './plan/index.js';
 export type { ParsedFile, SourceText } from './syntax/parse.js';
 export { type FormatResult } from './syntax/format.js';
@@ -124,13 +126,16 @@ export function compile(files: readonly SourceText[], options: PlanOptions = {},
  * written while the rest is still being emitted. With the `context` that emits it, the
  * previous compile's formatted statements are loaded into it first, and its own kept. The
  * function is also given `reuse`, which takes a sync from the folder as it is when the folder
- * holds it as this compile would write it (see `planAndEmit`). Refuses (`OutputRefused`) a folder
+ * holds it as this compile would write it (see `planAndEmit`). With `inputs` (what the build
+ * was compiled from), a later compile of the same inputs finds the folder unchanged
+ * (`unchangedBuild`) and writes nothing. Refuses (`OutputRefused`) a folder
  * that is not a build's, or one another compile is writing.
  */
 export async function writeBuild(
   out: string,
   build: Build | ((onSync: (a: SyncArtifacts) => void, reuse: Reuse) => Build),
   context?: Pick<CompileContext, 'formatter'>,
+  inputs?: BuildInputs,
 ): Promise<Build> {
   return writeTreeAtomically(
     out,
@@ -142,5 +147,6 @@ export async function writeBuild(
     },
     // The formatted statements go to the next compile of this folder, which loads them before it emits.
     context?.formatter,
+    inputs,
   );
 }

@@ -17,7 +17,7 @@ import { planSync } from '../src/plan/index.js';
 import { emitSync } from '../src/emit/index.js';
 import { SqlFormatter } from '../src/emit/format.js';
 import { inputHash } from '../src/emit/manifest.js';
-import { applyStrict } from '../src/cli/check-command.js';
+import { applyStrict } from '../src/cli/output.js';
 import { renderGithub, renderText } from '../src/diagnostics/render.js';
 
 const fixtures = join(import.meta.dirname, 'fixtures', 'dbt');

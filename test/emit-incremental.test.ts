@@ -4,12 +4,14 @@
  * takes the others from the output as they are; the folder is byte for byte what a compile
  * into an empty folder writes, and a file of the output edited or removed is written again.
  */
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { check, compileContext, parse, planAndEmit, writeBuild } from '../src/index.js';
 import { findSyncFiles, readSources } from '../src/files.js';
+import { main } from '../src/cli/main.js';
+import type { Io } from '../src/cli/output.js';
 
 let dir: string;
 const src = () => join(dir, 'src');
@@ -125,9 +127,106 @@ describe('a recompile into the same folder', () => {
   it('takes nothing from an output another compiler wrote', async () => {
     await compileInto('build');
     const record = join(dir, '.build.syncwright', 'previous', '.syncwright-syncs.json');
-    writeFileSync(record, JSON.stringify({ ...JSON.parse(readFileSync(record, 'utf8')), compiler: 'another' }));
+    // The record: the inputs' key on its first line, then the record itself.
+    const [key, body] = readFileSync(record, 'utf8').split('\n');
+    writeFileSync(record, `${key}\n${JSON.stringify({ ...JSON.parse(body!), compiler: 'another' })}`);
     expect((await compileInto('build')).length).toBe(13);
     expect(await compileInto('build')).toEqual([]);
     await expectFresh('build');
+  });
+});
+
+/** `syncwright ARGV` run in the temporary folder. */
+async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: Io = { out: (t) => out.push(t), err: (t) => err.push(t), colour: false, cwd: dir };
+  const code = await main(argv, io);
+  return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+}
+
+describe('a compile of the inputs the output was compiled from', () => {
+  // A dbt project (relations and columns from its artifacts), and a file with a warning (a nullable identifier).
+  beforeEach(() => {
+    rmSync(src(), { recursive: true, force: true });
+    cpSync(join(import.meta.dirname, '..', 'examples', 'dbt-shop'), src(), { recursive: true, filter: (p) => !p.endsWith('.md') });
+    writeFileSync(
+      join(src(), 'warned.sync'),
+      `model signups { from warehouse  table analytics.signups  columns { email string?  plan string } }
+sync signups_to_crm { from signups  to crm object contacts  mode upsert  identifier email -> email }
+`,
+    );
+  });
+  const compiled = async (...more: string[]) => {
+    const result = await cli('compile', 'src', '--out', 'build', ...more);
+    expect(result.code, result.stderr).toBe(0);
+    return result;
+  };
+  /** The output folder `build` links to: a compile that writes anything makes a new one. */
+  const written = () => readlinkSync(join(dir, 'build'));
+  /** `build` holds what a compile of the same project and options into an empty folder writes. */
+  const expectWhole = async (...more: string[]) => {
+    rmSync(join(dir, 'fresh'), { recursive: true, force: true });
+    rmSync(join(dir, '.fresh.syncwright'), { recursive: true, force: true });
+    expect((await cli('compile', 'src', '--out', 'fresh', ...more)).code).toBe(0);
+    expect(tree('build')).toEqual(tree('fresh'));
+  };
+
+  it('writes nothing, and reports what the compile that wrote the output reported', async () => {
+    const first = await compiled();
+    expect(first.stderr).toContain('warning[SW0205]');
+    const output = written();
+    const again = await compiled();
+    expect(written()).toBe(output);
+    expect(again.stdout).toBe(first.stdout);
+    expect(again.stderr).toBe(first.stderr);
+    // Under --strict the warning is an error: nothing is written.
+    const strict = await cli('compile', 'src', '--out', 'build', '--strict');
+    expect(strict.code).toBe(1);
+    expect(strict.stderr).toContain('error[SW0205]');
+    expect(written()).toBe(output);
+    await expectWhole();
+  });
+
+  it('compiles again when a .sync file, a dbt artifact, an option or the output changed', async () => {
+    const file = join(dir, 'build', 'customers_to_sales', 'apply.sql');
+    // What changes, and the options of the compile before and after it.
+    const edits: [string, () => void, string[], string[]][] = [
+      [
+        'a dbt artifact the check read',
+        () =>
+          writeFileSync(
+            join(src(), 'dbt/target/manifest.json'),
+            readFileSync(join(src(), 'dbt/target/manifest.json'), 'utf8').replaceAll('dbt_dev', 'dbt_staging'),
+          ),
+        [],
+        [],
+      ],
+      ['a .sync file', () => writeFileSync(join(src(), 'warned.sync'), `# signups\n${readFileSync(join(src(), 'warned.sync'), 'utf8')}`), [], []],
+      ['an option', () => {}, [], ['--postgres-version', '16']],
+      ['another dbt target', () => {}, [], ['--target', 'prod']],
+      [
+        'a file of the output, with its times set back',
+        () => {
+          const { atime, mtime } = statSync(file);
+          writeFileSync(file, readFileSync(file, 'utf8').replace('MERGE', 'merge'));
+          utimesSync(file, atime, mtime);
+        },
+        [],
+        [],
+      ],
+      ['a file added to the output', () => writeFileSync(join(dir, 'build', 'customers_to_hubspot', 'notes.txt'), 'mine'), [], []],
+    ];
+    for (const [what, edit, before, after] of edits) {
+      await compiled(...before);
+      const output = written();
+      await compiled(...before);
+      expect(written(), what).toBe(output);
+      edit();
+      await compiled(...after);
+      expect(written(), what).not.toBe(output);
+      await expectWhole(...after);
+    }
+    expect(readFileSync(file, 'utf8')).toContain('dbt_staging');
   });
 });

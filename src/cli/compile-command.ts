@@ -5,11 +5,12 @@
  */
 import { resolve } from 'node:path';
 import type { OutputFormat } from '../diagnostics/render.js';
-import type { Manifest } from '../contract/manifest.js';
-import { compileContext, emit, plan, planAndEmit, writeBuild, OutputRefused, type Build, type CompileContext } from '../index.js';
-import { UsageError } from '../files.js';
-import { loadAndCheck } from './check-command.js';
-import type { Io } from './output.js';
+// Only what finds an output unchanged is loaded with the command; the compiler, when there is something to compile.
+import type { Build, CompileContext } from '../index.js';
+import type { SyncSummary } from '../contract/manifest.js';
+import { loadSources, UsageError, type Sources } from '../files.js';
+import { inputsKey, unchangedBuild } from '../output/kept-syncs.js';
+import { applyStrict, printDiagnostics, type Io } from './output.js';
 
 export interface CompileOptions {
   paths: string[];
@@ -21,10 +22,10 @@ export interface CompileOptions {
 }
 
 /** The stdout summary: one row per sync. */
-export function summaryTable(manifest: Manifest): string {
+export function summaryTable(syncs: readonly SyncSummary[]): string {
   const rows = [
     ['sync', 'destination', 'mode', 'files'],
-    ...manifest.syncs.map((s) => [
+    ...syncs.map((s) => [
       s.name,
       `${s.destination.name} (${s.destination.type})`,
       `${s.kind} ${s.mode}`,
@@ -35,16 +36,35 @@ export function summaryTable(manifest: Manifest): string {
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
 }
 
+/** What a compile into `out` is made of besides the compiler: the project's files and the options (`BuildInputs`). */
+function keyOf(opts: Omit<CompileOptions, 'out'>, sources: Sources, io: Io): string {
+  return inputsKey(
+    sources.map((s) => ({ name: s.name, path: resolve(io.cwd, s.path), text: s.text })),
+    { postgresVersion: opts.postgresVersion ?? null, target: opts.target ?? null },
+  );
+}
+
 /**
  * Checks and compiles the project in memory; with `out`, also writes it as that build folder.
  * Undefined when the project has errors (printed, as every diagnostic is). `io.out` gets the
  * summary table, `io.err` the line that ends it. With `reuse`, syncs the output holds as they
- * would be written are taken from it, and the build has only its manifest (no artifacts in memory).
+ * would be written are taken from it, the build has only its manifest (no artifacts in memory),
+ * and what the output was compiled from is recorded with it (`unchangedBuild`).
  */
-export async function compileProject(opts: Omit<CompileOptions, 'out'> & { out?: string }, io: Io, reuse = false): Promise<Build | undefined> {
-  const { result, failed, texts } = loadAndCheck(
+export async function compileProject(
+  opts: Omit<CompileOptions, 'out'> & { out?: string },
+  io: Io,
+  reuse = false,
+  sources = loadSources(opts, io),
+): Promise<Build | undefined> {
+  const [{ compileContext, emit, plan, planAndEmit, writeBuild, OutputRefused }, { loadAndCheck }] = await Promise.all([
+    import('../index.js'),
+    import('./check-command.js'),
+  ]);
+  const { result, failed, texts, dbtRead } = loadAndCheck(
     { paths: opts.paths, format: opts.format, strict: opts.strict, ...(opts.target ? { target: opts.target } : {}) },
     io,
+    sources,
   );
   if (failed || !result.ok) return undefined;
   const { project } = result;
@@ -53,19 +73,40 @@ export async function compileProject(opts: Omit<CompileOptions, 'out'> & { out?:
   const build =
     opts.out === undefined
       ? emit(plan(project, context), context)
-      : await writeBuild(resolve(io.cwd, opts.out), (onSync, kept) => planAndEmit(project, context, onSync, reuse ? kept : undefined), context).catch(
-          (e: unknown) => {
-            throw e instanceof OutputRefused ? new UsageError(e.message) : e;
-          },
-        );
-  if (opts.format === 'text') {
-    const n = build.manifest.syncs.length;
-    io.out(summaryTable(build.manifest));
-    io.err(`compiled ${n} sync${n === 1 ? '' : 's'}${opts.out === undefined ? '' : ` into ${opts.out}`}`);
-  }
+      : await writeBuild(
+          resolve(io.cwd, opts.out),
+          (onSync, kept) => planAndEmit(project, context, onSync, reuse ? kept : undefined),
+          context,
+          reuse ? { key: keyOf(opts, sources, io), dbt: dbtRead, diagnostics: result.diagnostics } : undefined,
+        ).catch((e: unknown) => {
+          throw e instanceof OutputRefused ? new UsageError(e.message) : e;
+        });
+  summarise(opts, build.manifest.syncs, io);
   return build;
 }
 
+/** In text: the summary table on stdout, the line that ends it on stderr. */
+function summarise(opts: Pick<CompileOptions, 'format'> & { out?: string }, syncs: readonly SyncSummary[], io: Io): void {
+  if (opts.format !== 'text') return;
+  io.out(summaryTable(syncs));
+  io.err(`compiled ${syncs.length} sync${syncs.length === 1 ? '' : 's'}${opts.out === undefined ? '' : ` into ${opts.out}`}`);
+}
+
+/**
+ * `syncwright compile`. When the output is what this very compile would write (the same files,
+ * dbt artifacts, options and compiler as the compile that wrote it, and the output as that
+ * compile left it: `unchangedBuild`), the project is not checked again: that compile's
+ * diagnostics are shown again, and nothing is written.
+ */
 export async function runCompile(opts: CompileOptions, io: Io): Promise<number> {
-  return (await compileProject(opts, io, true)) ? 0 : 1;
+  const sources = loadSources(opts, io);
+  const kept = unchangedBuild(resolve(io.cwd, opts.out), keyOf(opts, sources, io));
+  const diagnostics = kept && applyStrict(kept.diagnostics, opts.strict);
+  // Under --strict the recorded warnings are errors, which a whole compile reports.
+  if (kept && diagnostics && !diagnostics.some((d) => d.severity === 'error')) {
+    printDiagnostics(opts.format, diagnostics, sources, io);
+    summarise(opts, kept.syncs, io);
+    return 0;
+  }
+  return (await compileProject(opts, io, true, sources)) ? 0 : 1;
 }

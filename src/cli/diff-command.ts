@@ -6,8 +6,7 @@ import { compareProjects, type Version } from '../diff/compare.js';
 import { loadVersion, type LoadedVersion } from '../diff/load.js';
 import { renderDiff } from '../diff/render.js';
 import type { OutputFormat } from '../diagnostics/render.js';
-import { printDiagnostics } from './check-command.js';
-import type { Io } from './output.js';
+import { printDiagnostics, type Io } from './output.js';
 
 export interface DiffOptions {
   /** A folder, or a git revision. */

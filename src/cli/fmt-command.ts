@@ -5,10 +5,9 @@ import { resolve } from 'node:path';
 import { formatSource } from '../syntax/format.js';
 import { syntaxWords } from '../catalog/index.js';
 import type { OutputFormat } from '../diagnostics/render.js';
-import { printDiagnostics } from './check-command.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { findSyncFiles, nothingFound, readSources } from '../files.js';
-import type { Io } from './output.js';
+import { printDiagnostics, type Io } from './output.js';
 
 export interface FmtOptions {
   paths: string[];

@@ -1,4 +1,9 @@
-/** The CLI's view of the terminal: where text goes and whether it may be coloured. */
+/** The CLI's view of the terminal: where text goes and whether it may be coloured; and diagnostics as the terminal shows them. */
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { renderDiagnostics, type OutputFormat } from '../diagnostics/render.js';
+import type { ProjectFile } from '../files.js';
+import type { Span } from '../span.js';
+
 export interface Io {
   out(text: string): void;
   err(text: string): void;
@@ -14,4 +19,33 @@ export function processIo(): Io {
     colour: tty && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb',
     cwd: process.cwd(),
   };
+}
+
+/** Warnings become errors under --strict; notes stay notes. */
+export function applyStrict(ds: Diagnostic[], strict: boolean): Diagnostic[] {
+  return strict ? ds.map((d) => (d.severity === 'warning' ? { ...d, severity: 'error' as const } : d)) : ds;
+}
+
+/**
+ * JSON goes to stdout (it is the command's output, even when empty); text and annotations to
+ * stderr. Spans that name a file by its name in the project are shown with its path.
+ */
+export function printDiagnostics(
+  format: OutputFormat,
+  diagnostics: readonly Diagnostic[],
+  sources: readonly (Pick<ProjectFile, 'path'> & { name?: string; text: string })[],
+  io: Io,
+): void {
+  if (diagnostics.length === 0 && format !== 'json') return;
+  const paths = new Map(sources.map((s) => [s.name ?? s.path, s.path]));
+  const shownSpan = <T extends { span: Span }>(x: T): T => ({ ...x, span: { ...x.span, file: paths.get(x.span.file) ?? x.span.file } });
+  const shown = diagnostics.map((d) => {
+    const out = shownSpan(d);
+    if (d.related) out.related = d.related.map(shownSpan);
+    if (d.fixes) out.fixes = d.fixes.map(shownSpan);
+    return out;
+  });
+  const text = renderDiagnostics(format, shown, new Map(sources.map((s) => [s.path, s.text])), io.colour);
+  if (format === 'json') io.out(text);
+  else if (text) io.err(text);
 }

@@ -19,6 +19,9 @@ export interface ManifestSync {
   scheduler: SchedulerInfo;
 }
 
+/** A sync of the manifest in brief: what `syncwright compile` reports of it. */
+export type SyncSummary = Pick<ManifestSync, 'name' | 'kind' | 'mode' | 'files'> & { destination: Pick<ManifestSync['destination'], 'name' | 'type'> };
+
 /** What a scheduler needs without reading plans (schemas/manifest.schema.json says each field). */
 export interface SchedulerInfo {
   upstream: { model: string; relation?: string[]; query?: true; dbt?: string }[];

@@ -19,8 +19,9 @@ export function artifactsFolder(project: string, target?: string): string {
 /**
  * `fileOf`: the file system path of a project file by its name in the project (what spans say).
  * `target`: the target whose artifacts are read (`--target`); none reads `target/` itself.
+ * `onRead`: told of every artifact file read, with its text (undefined when it could not be read).
  */
-export function dbtProjectsFrom(fileOf: (name: string) => string, target?: string): DbtProjects {
+export function dbtProjectsFrom(fileOf: (name: string) => string, target?: string, onRead?: (path: string, text: string | undefined) => void): DbtProjects {
   const read = new Map<string, ReturnType<DbtProjects>>();
   return (source: CheckedSource) => {
     const setting = source.settings.dbt_project;
@@ -32,18 +33,26 @@ export function dbtProjectsFrom(fileOf: (name: string) => string, target?: strin
     }
     const folder = resolve(dirname(fileOf(source.span.file)), setting);
     let project = read.get(folder);
-    if (!project) read.set(folder, (project = load(folder, setting, target)));
+    if (!project) read.set(folder, (project = load(folder, setting, target, onRead)));
     return project;
   };
 }
 
-function load(folder: string, setting: string, target: string | undefined): DbtProject | { problem: string; hint: string } {
+function load(
+  folder: string,
+  setting: string,
+  target: string | undefined,
+  onRead: ((path: string, text: string | undefined) => void) | undefined,
+): DbtProject | { problem: string; hint: string } {
   const where = artifactsFolder(setting, target);
   const json = (file: string, optional: boolean): unknown => {
+    const path = join(artifactsFolder(folder, target), file);
     let text: string;
     try {
-      text = readFileSync(join(artifactsFolder(folder, target), file), 'utf8');
+      text = readFileSync(path, 'utf8');
+      onRead?.(path, text);
     } catch (e) {
+      onRead?.(path, undefined);
       if (optional && (e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw new DbtArtifactError(`cannot read ${where}/${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }

@@ -23,7 +23,7 @@ import type { Manifest } from '../contract/manifest.js';
 import type { Reuse } from '../emit/index.js';
 import { PlanWriter } from '../emit/plan-schema.js';
 import { FileSystemThread, removeAll, type Batch } from './file-system-thread.js';
-import { KeptSyncs } from './kept-syncs.js';
+import { KeptSyncs, type BuildInputs } from './kept-syncs.js';
 import {
   assertReplaceable,
   claimPrevious,
@@ -137,7 +137,7 @@ export class ArtifactTree {
  * folder rather than an empty one: a recompile then makes and frees only the files that
  * changed. A compile that finds no such folder starts from an empty one.
  */
-export async function writeTreeAtomically<T>(outDir: string, fill: (tree: ArtifactTree) => T | Promise<T>, carry?: Carry): Promise<T> {
+export async function writeTreeAtomically<T>(outDir: string, fill: (tree: ArtifactTree) => T | Promise<T>, carry?: Carry, inputs?: BuildInputs): Promise<T> {
   const out = resolve(outDir);
   assertReplaceable(out);
   const home = openHome(out);
@@ -145,7 +145,7 @@ export async function writeTreeAtomically<T>(outDir: string, fill: (tree: Artifa
   try {
     // What an interrupted compile left (the finally below does not run on a kill or Ctrl-C).
     for (const path of leftovers(out, home)) rmSync(path, { recursive: true, force: true });
-    return await replaceOutput(out, home, fill, [new KeptSyncs(), ...(carry ? [carry] : [])]);
+    return await replaceOutput(out, home, fill, [new KeptSyncs(inputs), ...(carry ? [carry] : [])]);
   } finally {
     unlock();
     closeHome(out, home);

@@ -72,6 +72,12 @@ export function openHome(out: string): string {
   throw new OutputRefused(`refusing to use ${home}: it holds files that are not syncwright's. syncwright keeps its outputs there: move it away`);
 }
 
+/** The outputs' folder when it is there and syncwright's (nothing is made). */
+export function existingHome(out: string): string | undefined {
+  const home = outputHome(out);
+  return isFolder({ lstatSync }, home) && readRegularFile(join(home, markerFile)) === homeMarker ? home : undefined;
+}
+
 /** Removes the outputs' folder when there is no output and it holds nothing else: a first compile that failed leaves nothing. */
 export function closeHome(out: string, home: string): void {
   try {

@@ -12,25 +12,64 @@
  * still exactly those recorded. Reading the files back instead would cost as much as writing
  * them. A change time cannot be set back, so an edit, even one that restores the modification
  * time, is seen.
+ *
+ * The record also says what the output was compiled from (`BuildInputs`): a compile of the
+ * very same inputs finds its output already there (`unchanged`) and does nothing but verify it.
  */
-import { lstatSync, readdirSync, statSync, type Dirent, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, statSync, type Dirent, type Stats } from 'node:fs';
 import { hash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Manifest, ManifestSync } from '../contract/manifest.js';
-import { readRegularFile, type Carry } from './kept-output.js';
+import type { Manifest, ManifestSync, SyncSummary } from '../contract/manifest.js';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { currentOutput, existingHome, lockOutput, readRegularFile, type Carry } from './kept-output.js';
 import { isFolder } from './file-system-thread.js';
 
-/** What a file is, recorded when written: inode, size, modification and change times. */
-function identity(path: string): string | undefined {
+/**
+ * What a file (or with `folder`, a folder) is, recorded when written: inode, size, modification
+ * and change times; undefined when it is not one. A folder's times change when an entry is
+ * made, removed or renamed in it.
+ */
+function identity(path: string, folder = false): string | undefined {
   let s: Stats;
   try {
     s = lstatSync(path);
   } catch {
     return undefined;
   }
-  return s.isFile() ? `${s.ino} ${s.size} ${s.mtimeMs} ${s.ctimeMs}` : undefined;
+  return (folder ? s.isDirectory() : s.isFile()) ? `${s.ino} ${s.size} ${s.mtimeMs} ${s.ctimeMs}` : undefined;
+}
+
+/** The hash of an input's text, as `BuildInputs` records it. */
+export const textHash = (text: string): string => hash('sha256', text);
+
+/**
+ * What a compile's output was made from, besides the compiler: `key` hashes the project's
+ * files (each one's name, where it is on disk, and `textHash` of its text) and the compile's
+ * options, as the caller reads them; `dbt` is every dbt artifact the check read, by path, with
+ * its `textHash` (null: it could not be read), which `key` cannot hold since the files decide
+ * which are read; `diagnostics` are the check's (its warnings), shown again by a compile that
+ * finds the output unchanged.
+ */
+export interface BuildInputs {
+  key: string;
+  dbt: [string, string | null][];
+  diagnostics: Diagnostic[];
+}
+
+/** The key of `BuildInputs`: the project's files (name, path on disk, text) and the options that change what a compile writes. */
+export function inputsKey(files: readonly { name: string; path: string; text: string }[], options: object): string {
+  return hash('sha256', JSON.stringify([options, files.map((f) => [f.name, f.path, textHash(f.text)])]));
+}
+
+/** The text of a file as a dbt artifact is read, or undefined. */
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 const require = createRequire(import.meta.url);
@@ -78,22 +117,55 @@ const filesOf = (entry: ManifestSync): string[] => [entry.plan, ...entry.files];
  */
 export class KeptSyncs implements Carry {
   readonly name = '.syncwright-syncs.json';
-  /** The output the loaded record describes, its manifest's entries by name, and each file's identity. */
-  private from: { folder: string; entries: Map<string, ManifestSync>; files: Map<string, string> } | undefined;
+  /** The output the loaded record describes: each file's and folder's identity, what it was compiled from, its syncs in brief. */
+  private from:
+    | {
+        folder: string;
+        files: Map<string, string>;
+        folders: Map<string, string>;
+        inputs: BuildInputs | undefined;
+        syncs: SyncSummary[] | undefined;
+      }
+    | undefined;
+  /** The output's manifest's entries by name, read when a sync is first looked for. */
+  private entries: Map<string, ManifestSync> | undefined;
   /** The new output's manifest. */
   private manifest: Manifest | undefined;
+
+  /** `inputs`: what the new output is compiled from, recorded with it (none: a compile of the same inputs is not recognised). */
+  constructor(private readonly inputs?: BuildInputs) {}
 
   /** `output`: the folder the output links to now; the record is used only when it describes that very folder and was made by this compiler. */
   load(text: string, output: string | undefined): void {
     if (output === undefined) return;
     try {
-      const data = JSON.parse(text) as { compiler?: unknown; output?: unknown; files?: unknown };
+      const data = JSON.parse(text.slice(text.indexOf('\n') + 1)) as {
+        compiler?: unknown;
+        output?: unknown;
+        files?: unknown;
+        folders?: unknown;
+        inputs?: BuildInputs;
+        syncs?: unknown;
+      };
       if (data.compiler !== compilerStamp() || data.output !== basename(output) || !Array.isArray(data.files)) return;
-      const files = new Map(data.files.filter((e): e is [string, string] => Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'string'));
-      const manifestFile = join(output, 'manifest.json');
-      if (files.get('manifest.json') !== identity(manifestFile)) return;
-      const manifest = JSON.parse(readRegularFile(manifestFile) ?? '') as Manifest;
-      this.from = { folder: output, entries: new Map(manifest.syncs.map((s) => [s.name, s])), files };
+      const pairs = (list: unknown) =>
+        new Map(Array.isArray(list) ? list.filter((e): e is [string, string] => Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'string') : []);
+      const files = pairs(data.files);
+      if (files.get('manifest.json') !== identity(join(output, 'manifest.json'))) return;
+      // What is shown again (the summary, the diagnostics) is used only when it has the shape this compiler writes.
+      const inputs =
+        typeof data.inputs?.key === 'string' &&
+        Array.isArray(data.inputs.dbt) &&
+        Array.isArray(data.inputs.diagnostics) &&
+        data.inputs.diagnostics.every((d) => typeof d?.message === 'string' && typeof d.span?.file === 'string' && Array.isArray(d.hints))
+          ? data.inputs
+          : undefined;
+      const syncs =
+        Array.isArray(data.syncs) &&
+        data.syncs.every((s: Partial<SyncSummary> | null) => typeof s?.name === 'string' && typeof s.destination?.name === 'string' && Array.isArray(s.files))
+          ? (data.syncs as SyncSummary[])
+          : undefined;
+      this.from = { folder: output, files, folders: pairs(data.folders), inputs, syncs };
     } catch {
       // Not a record of ours, or not of this output: every sync is emitted.
     }
@@ -101,9 +173,20 @@ export class KeptSyncs implements Carry {
 
   /** The entry of a sync the output holds as this compile would write it, every file as it was written; else undefined. */
   take(wanted: Pick<ManifestSync, 'name' | 'inputHash' | 'file' | 'line'>): ManifestSync | undefined {
-    const entry = this.from?.entries.get(wanted.name);
+    if (!this.from) return undefined;
+    const { folder, files } = this.from;
+    if (!this.entries) {
+      try {
+        // Its identity was checked by `load`.
+        const manifest = JSON.parse(readRegularFile(join(folder, 'manifest.json')) ?? '') as Manifest;
+        this.entries = new Map(manifest.syncs.map((s) => [s.name, s]));
+      } catch {
+        this.from = undefined;
+        return undefined;
+      }
+    }
+    const entry = this.entries.get(wanted.name);
     if (!entry || entry.inputHash !== wanted.inputHash || entry.file !== wanted.file || entry.line !== wanted.line) return undefined;
-    const { folder, files } = this.from!;
     // Files in a real folder of the output: lstat follows a link on the way.
     if (!isFolder({ lstatSync }, join(folder, entry.name))) return undefined;
     for (const path of filesOf(entry)) {
@@ -111,6 +194,26 @@ export class KeptSyncs implements Carry {
       if (recorded === undefined || identity(join(folder, path)) !== recorded) return undefined;
     }
     return entry;
+  }
+
+  /**
+   * The output's syncs in brief and the check's diagnostics when the output is what a compile
+   * of inputs `key` writes: it was compiled from the same inputs (the dbt artifacts read are
+   * read again), and its manifest and every file and folder of it are as they were written (a
+   * folder's identity changes when an entry is made, removed or renamed in it). Else undefined.
+   */
+  unchanged(key: string): { syncs: SyncSummary[]; diagnostics: Diagnostic[] } | undefined {
+    const from = this.from;
+    if (from?.inputs?.key !== key || !from.syncs) return undefined;
+    for (const [path, recorded] of from.inputs.dbt) {
+      const text = readText(path);
+      if ((text === undefined ? null : textHash(text)) !== recorded) return undefined;
+    }
+    // The record lists every folder and file of the output (`save`).
+    if (from.folders.size !== from.syncs.length + 1) return undefined;
+    for (const [name, recorded] of from.folders) if (identity(join(from.folder, name), true) !== recorded) return undefined;
+    for (const [path, recorded] of from.files) if (identity(join(from.folder, path)) !== recorded) return undefined;
+    return { syncs: from.syncs, diagnostics: from.inputs.diagnostics };
   }
 
   /** The folder in the output the loaded record describes, which a taken sync's files come from. */
@@ -123,13 +226,60 @@ export class KeptSyncs implements Carry {
     this.manifest = manifest;
   }
 
-  /** The record of the new output `output`: its manifest's and every sync's files, as they are now. */
+  /** The record of the new output `output`: its manifest's and every sync's files and folders, as they are now, and what it was compiled from. */
   save(output: string): string {
     const files: [string, string][] = [];
     for (const path of ['manifest.json', ...(this.manifest?.syncs.flatMap(filesOf) ?? [])]) {
       const id = identity(join(output, path));
       if (id !== undefined) files.push([path, id]);
     }
-    return JSON.stringify({ compiler: compilerStamp(), output: basename(output), files });
+    const folders: [string, string][] = [];
+    for (const name of ['.', ...(this.manifest?.syncs.map((s) => s.name) ?? [])]) {
+      const id = identity(join(output, name), true);
+      if (id !== undefined) folders.push([name, id]);
+    }
+    // With its inputs, the record holds what a compile that finds the output unchanged reports of it.
+    const syncs =
+      this.inputs &&
+      this.manifest?.syncs.map(
+        ({ name, kind, mode, destination, files }): SyncSummary => ({
+          name,
+          kind,
+          mode,
+          destination: { name: destination.name, type: destination.type },
+          files,
+        }),
+      );
+    // The first line holds the inputs' key alone: a compile of other inputs reads no further (`unchangedBuild`).
+    return `${JSON.stringify(this.inputs?.key ?? null)}\n${JSON.stringify({ compiler: compilerStamp(), output: basename(output), files, folders, ...(this.inputs ? { inputs: this.inputs, syncs } : {}) })}`;
+  }
+}
+
+/**
+ * The syncs of the build folder `outDir` in brief, and the diagnostics of the check that made it,
+ * when the folder is what a compile of inputs `key` (`BuildInputs`) writes: the last compile
+ * into it was of the same inputs, by the same compiler, and every file and folder of it is
+ * as that compile wrote it (src/output/kept-syncs.ts). Then a compile has nothing to do.
+ * Undefined otherwise, and while another compile is writing the folder. Nothing is written.
+ */
+export function unchangedBuild(outDir: string, key: string): { syncs: SyncSummary[]; diagnostics: Diagnostic[] } | undefined {
+  const out = resolve(outDir);
+  const home = existingHome(out);
+  if (home === undefined) return undefined;
+  let unlock: () => void;
+  try {
+    unlock = lockOutput(home, basename(out));
+  } catch {
+    return undefined;
+  }
+  try {
+    const output = currentOutput(out, home);
+    const kept = new KeptSyncs();
+    const record = readRegularFile(join(home, 'previous', kept.name));
+    if (output === undefined || record === undefined || record.slice(0, record.indexOf('\n')) !== JSON.stringify(key)) return undefined;
+    kept.load(record, output);
+    return kept.unchanged(key);
+  } finally {
+    unlock();
   }
 }
