@@ -130,7 +130,7 @@ describe('examples/events-pipeline on BigQuery (a local REST server, its stateme
     s3client = new S3Client({ endpoint: s3.url, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
     stream = await kinesisStream(kinesis.url, 'login-risk-scores');
     // The example as written, but for its Kafka cluster: no broker runs here, and the local
-    // server speaks neither TLS, SASL nor zstd (the example's MSK settings), so the bus is it.
+    // server speaks neither TLS nor SASL (the example's MSK settings), so the bus is it, gzip kept.
     project = scratchFolder('syncwright-events-').dir;
     cpSync(example, project, { recursive: true });
     const destinations = readFileSync(join(project, 'destinations.sync'), 'utf8');
@@ -138,7 +138,10 @@ describe('examples/events-pipeline on BigQuery (a local REST server, its stateme
     if (!bus.test(destinations)) throw new Error('the example has no events_bus block');
     writeFileSync(
       join(project, 'destinations.sync'),
-      destinations.replace(bus, `destination events_bus : kafka {\n  brokers   "${kafka.brokers}"\n  client_id "syncwright-events"\n}`),
+      destinations.replace(
+        bus,
+        `destination events_bus : kafka {\n  brokers     "${kafka.brokers}"\n  client_id   "syncwright-events"\n  compression "gzip"\n}`,
+      ),
     );
     const twin = scratchFolder('syncwright-twin-').dir;
     cpSync(project, twin, { recursive: true });
@@ -339,6 +342,8 @@ describe('examples/events-pipeline on BigQuery (a local REST server, its stateme
     // Streams: one message per event keyed by event_id; one record per scored login keyed by login_id.
     const messages = kafka.messages('analytics.app-events.v1');
     expect(messages).toHaveLength(300);
+    // The example's compression: each batch arrives gzip-compressed, and inflates to its records.
+    expect(new Set(kafka.codecs)).toEqual(new Set(['gzip']));
     expect(new Set(messages.map((m) => m.key)).size).toBe(300);
     expect(JSON.parse(messages.find((m) => m.key === 'e7')?.value ?? '{}')).toMatchObject({
       event_id: 'e7',
@@ -646,7 +651,19 @@ sync emails_to_dw {
     expect(bq.refused).toEqual([]);
     // Split by size: no insert request passed 10 MB, and one would have held every row.
     // emails_to_dw runs first (by name) and makes the lock table.
-    expect(bq.ranFor('users_to_dw')).toEqual(['lock take', 'lock holders', 'load create', 'load insert', 'load insert', 'apply.sql', 'lock release', 'close']);
+    expect(bq.ranFor('users_to_dw')).toEqual([
+      'lock take',
+      'lock holders',
+      'target exists',
+      'target columns',
+      'target required',
+      'load create',
+      'load insert',
+      'load insert',
+      'apply.sql',
+      'lock release',
+      'close',
+    ]);
     expect(bq.ranFor('emails_to_dw')).toEqual([
       'lock take',
       'lock create',

@@ -12,6 +12,7 @@
  * error code and recorded in `violations`.
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { gunzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { CRC32C } from '@google-cloud/storage';
 
@@ -141,6 +142,8 @@ export class FakeKafka {
   readonly requests: { api: number; version: number; clientId: string | null }[] = [];
   /** The acks of every Produce request. */
   readonly acks: number[] = [];
+  /** Each accepted batch's codec: none or gzip. */
+  readonly codecs: string[] = [];
   /** Produce requests whose answer is never sent (the connection is dropped after the write). */
   loseAnswers = 0;
   private readonly server: Server;
@@ -314,7 +317,9 @@ export class FakeKafka {
     checked.update(records.subarray(r.offset));
     if (checked.valueOf() >>> 0 !== crc) return fail(errors.CORRUPT_MESSAGE, `CRC32C ${crc} does not match the batch's ${checked.valueOf() >>> 0}`);
     const attributes = r.int16();
-    if (attributes & 0x07) return fail(errors.CORRUPT_MESSAGE, 'a compressed batch (this server decodes uncompressed batches only)');
+    // The codec (attributes bits 0-2): none, or gzip, whose compressed bytes are the records.
+    const codec = attributes & 0x07;
+    if (codec > 1) return fail(errors.CORRUPT_MESSAGE, `codec ${codec} (this server decodes uncompressed and gzip batches only)`);
     const lastOffsetDelta = r.int32();
     r.int64();
     r.int64();
@@ -330,26 +335,35 @@ export class FakeKafka {
     const expected = state.nextSequence.get(producerId) ?? 0;
     if (baseSequence !== expected) return fail(errors.OUT_OF_ORDER_SEQUENCE_NUMBER, `base sequence ${baseSequence}, expected ${expected}`);
     const first = state.messages.length;
+    let body = r;
+    if (codec === 1) {
+      try {
+        body = new Reader(gunzipSync(records.subarray(r.offset)));
+      } catch (e) {
+        return fail(errors.CORRUPT_MESSAGE, `a gzip batch that does not inflate: ${(e as Error).message}`);
+      }
+    }
+    this.codecs.push(codec === 1 ? 'gzip' : 'none');
     // Decoded whole before any is written: a bad record leaves the partition as it was.
     const decoded: KafkaMessage[] = [];
     for (let i = 0; i < count; i++) {
-      const length = r.varint();
-      const start = r.offset;
-      r.int8();
-      r.varlong();
-      const delta = r.varint();
+      const length = body.varint();
+      const start = body.offset;
+      body.int8();
+      body.varlong();
+      const delta = body.varint();
       if (delta !== i) return fail(errors.CORRUPT_MESSAGE, `record ${i} has offset delta ${delta}`);
-      const key = r.varBytes();
-      const value = r.varBytes();
-      const headers = r.varint();
+      const key = body.varBytes();
+      const value = body.varBytes();
+      const headers = body.varint();
       for (let h = 0; h < headers; h++) {
-        r.varBytes();
-        r.varBytes();
+        body.varBytes();
+        body.varBytes();
       }
-      if (r.offset - start !== length) return fail(errors.CORRUPT_MESSAGE, `record ${i} is ${r.offset - start} bytes, its length says ${length}`);
+      if (body.offset - start !== length) return fail(errors.CORRUPT_MESSAGE, `record ${i} is ${body.offset - start} bytes, its length says ${length}`);
       decoded.push({ topic, partition, offset: first + i, key: key?.toString('utf8') ?? null, value: value?.toString('utf8') ?? null });
     }
-    if (!r.done) return fail(errors.CORRUPT_MESSAGE, 'bytes after the last record');
+    if (!body.done) return fail(errors.CORRUPT_MESSAGE, 'bytes after the last record');
     state.messages.push(...decoded);
     state.nextSequence.set(producerId, baseSequence + count);
     state.batches.set(`${producerId}/${baseSequence}`, first);

@@ -7,7 +7,7 @@
 import { CompressionTypes, Kafka, logLevel, type Producer as KafkaProducer, type SASLOptions } from 'kafkajs';
 import type { Connection, OutletContext, Producer } from './outlets.js';
 
-/** kafkajs writes gzip itself; snappy, lz4 and zstd need codec packages this build does not carry. */
+/** kafkajs writes gzip itself, the only codec the catalog offers; a value from env() is checked here. */
 function compressionOf(c: Connection): CompressionTypes {
   const name = c.compression ?? 'none';
   if (name === 'none') return CompressionTypes.None;
