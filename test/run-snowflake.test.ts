@@ -21,6 +21,7 @@ import { startGoogleAds, type FakeGoogleAds } from './servers/google-ads.js';
 import { startBraze, type FakeBraze } from './servers/braze.js';
 import { startKlaviyo, type FakeKlaviyo } from './servers/klaviyo.js';
 import { startAmplitude, type FakeAmplitude } from './servers/amplitude.js';
+import { startMixpanel, type FakeMixpanel } from './servers/mixpanel.js';
 
 const example = join(import.meta.dirname, '..', 'examples', 'ecommerce');
 
@@ -41,12 +42,8 @@ const sfBuild = await compileFixture(example);
 const pgBuild = await compileFixture(twinProject());
 const manifest = JSON.parse(readFileSync(join(sfBuild, 'manifest.json'), 'utf8')) as { syncs: { name: string }[] };
 const plans = new Map(manifest.syncs.map((s) => [s.name, JSON.parse(readFileSync(join(sfBuild, s.name, 'plan.json'), 'utf8')) as Plan]));
-// The API syncs that read Snowflake, but those whose requests the local fakes do not serve:
-// Mixpanel's fake takes /import with a project secret (not /engage, nor a service account),
-// Amplitude's only /2/httpapi (not /identify), Klaviyo's profiles but not lists. The two syncs
-// into BigQuery run their SQL there, through another engine's session.
-const notServed = new Set(['customers_to_mixpanel', 'abandoned_checkouts_to_mixpanel', 'customers_to_amplitude', 'cart_abandoners_to_klaviyo']);
-const syncs = [...plans.values()].filter((p) => p.destination.category !== 'warehouse' && !notServed.has(p.sync.name)).map((p) => p.sync.name);
+// The API syncs, which read Snowflake.
+const syncs = [...plans.values()].filter((p) => p.destination.category !== 'warehouse').map((p) => p.sync.name);
 
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
@@ -59,6 +56,8 @@ const env = {
   BRAZE_REST_API_KEY: 'braze-key',
   KLAVIYO_PRIVATE_API_KEY: 'pk_test',
   AMPLITUDE_API_KEY: 'amp-key',
+  MIXPANEL_PROJECT_TOKEN: 'mp-project-token',
+  MIXPANEL_SERVICE_ACCOUNT_SECRET: 'mp-sa-secret',
 };
 
 let db: PGlite;
@@ -68,9 +67,10 @@ let ads: FakeGoogleAds;
 let braze: FakeBraze;
 let klaviyo: FakeKlaviyo;
 let amplitude: FakeAmplitude;
+let mixpanel: FakeMixpanel;
 
 const vendorRequests = () =>
-  meta.api.requests.length + ads.api.requests.length + braze.api.requests.length + klaviyo.api.requests.length + amplitude.api.requests.length;
+  [meta, ads, braze, klaviyo, amplitude, mixpanel].reduce((n, v) => n + v.api.requests.length, 0);
 
 async function run(names: readonly string[], overrides: Parameters<typeof execOptions>[0] = {}): Promise<PlanReport[]> {
   const endpoints = {
@@ -80,6 +80,7 @@ async function run(names: readonly string[], overrides: Parameters<typeof execOp
     braze: braze.api.url,
     klaviyo: klaviyo.api.url,
     amplitude: amplitude.api.url,
+    mixpanel: mixpanel.api.url,
   };
   const report = await runPlans(
     names.map((n) => join(sfBuild, n, 'plan.json')),
@@ -131,7 +132,7 @@ beforeAll(async () => {
     // changes.sql is answered 202 and polled.
     longRunning: (label) => label.endsWith('/changes.sql'),
   });
-  [meta, ads, braze, klaviyo, amplitude] = await Promise.all([
+  [meta, ads, braze, klaviyo, amplitude, mixpanel] = await Promise.all([
     startMeta({ token: env.META_SYSTEM_USER_TOKEN }),
     startGoogleAds({
       clientId: '618203948123-syncwright.apps.googleusercontent.com',
@@ -142,12 +143,56 @@ beforeAll(async () => {
     startBraze(env.BRAZE_REST_API_KEY),
     startKlaviyo(env.KLAVIYO_PRIVATE_API_KEY),
     startAmplitude({ apiKey: env.AMPLITUDE_API_KEY }),
+    startMixpanel({
+      token: env.MIXPANEL_PROJECT_TOKEN,
+      serviceAccount: { username: 'syncwright.4f2a1c.mp-service-account', secret: env.MIXPANEL_SERVICE_ACCOUNT_SECRET, projectId: '3129876' },
+    }),
   ]);
 });
 afterAll(async () => {
-  await Promise.all([snowflake?.close(), meta?.api.close(), ads?.api.close(), braze?.api.close(), klaviyo?.api.close(), amplitude?.api.close()]);
+  await Promise.all([snowflake?.close(), meta?.api.close(), ads?.api.close(), braze?.api.close(), klaviyo?.api.close(), amplitude?.api.close(), mixpanel?.api.close()]);
   await db?.close();
 });
+
+/** What the destinations hold after the first run: the model's rows, in each vendor's shape. */
+function arrived(): void {
+  // 240 customers; 41 checkouts of which 11 became orders: 30 abandoned.
+  expect(braze.api.violations.concat(klaviyo.api.violations, amplitude.api.violations, mixpanel.api.violations, meta.api.violations, ads.api.violations)).toEqual([]);
+  expect(braze.users.size).toBe(240);
+  // Mixpanel: checkout events through /import with the service account, at the time each checkout started.
+  expect(mixpanel.events).toHaveLength(30);
+  expect(mixpanel.events.find((e) => e.properties.checkout_id === 'chk-301')).toEqual({
+    event: 'Checkout Abandoned',
+    properties: expect.objectContaining({ distinct_id: 'customer62@shop.test', cart_value: 331, currency: 'USD', top_product_title: 'Product 301' }),
+  });
+  const imports = mixpanel.api.requests.filter((q) => q.path === '/import');
+  expect(imports.every((q) => q.query.get('project_id') === '3129876' && q.headers.authorization?.startsWith('Basic '))).toBe(true);
+  // Profiles through /engage: exactly the mapped properties; ip=0, so not the location of the server the run is on.
+  expect(mixpanel.profiles.size).toBe(240);
+  expect(mixpanel.profiles.get('customer101@shop.test')).toEqual({
+    $first_name: 'First101',
+    $last_name: 'Last101',
+    $city: 'Springfield',
+    $country_code: 'CA',
+    loyalty_tier: 'silver',
+    lifetime_value: 807,
+    orders_count: 4,
+  });
+  // Amplitude: one identification per customer, through /identify, the properties under $set.
+  expect(amplitude.users.size).toBe(240);
+  expect(amplitude.users.get('cust-10')).toEqual({
+    loyalty_tier: 'gold',
+    orders_count: 4,
+    lifetime_value: 170,
+    first_order_channel: 'marketplace',
+    has_app_account: false,
+  });
+  // Klaviyo: the list found or made once, the abandoners imported into it with their cart.
+  const flow = klaviyo.list('Abandoned Checkout Flow');
+  expect(flow?.members.size).toBe(30);
+  expect(klaviyo.profiles.get('customer62@shop.test')).toMatchObject({ cart_value: 331, checkout_url: 'https://shop.test/checkouts/301' });
+  expect(klaviyo.lists.size).toBe(1);
+}
 
 const statuses = (reports: PlanReport[]) => Object.fromEntries(reports.map((r) => [r.sync, r.error ? `${r.status}: ${r.error}` : r.status]));
 
@@ -157,8 +202,13 @@ describe('examples/ecommerce on Snowflake', () => {
     const reports = await run(syncs);
     expect(statuses(reports)).toEqual(Object.fromEntries(syncs.map((s) => [s, 'ok'])));
     expect(snowflake.unexpected).toEqual([]);
-    for (const r of reports) expect(r.committed, r.sync).toBeGreaterThan(0);
+    // Every row of every change set went out and was committed.
+    for (const r of reports) {
+      expect(r.committed, r.sync).toBeGreaterThan(0);
+      expect(r.committed, r.sync).toBe(r.changes?.added);
+    }
     expect(vendorRequests()).toBeGreaterThan(0);
+    arrived();
     // The 429 and the 503 were retried with the same requestId, and ran once (the first
     // statement, the lock's seed, then found no lock table: 422, 42S02).
     expect(snowflake.requests.slice(0, 3).map((q) => q.status)).toEqual([429, 503, 422]);
