@@ -69,6 +69,8 @@ export interface DialectSpec {
   insertArrays?: string;
   /** The bound parameter `{{n}}` as an array of `{{type}}`. */
   arrayParameter?: string;
+  /** A cross-warehouse load's temporary table, made anew: `{{table}}` with `{{columns}}`. */
+  loadTable?: { create: string; why: string };
   /** Where the engine bounds a request's size: the most bytes one insertArrays' values may take (LoadStep.maxBytes). */
   insertArraysMaxBytes?: { value: number; why: string };
 }

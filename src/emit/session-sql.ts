@@ -84,8 +84,8 @@ export function loadStatements(
     columns.map((c) => q(c.name)),
     columns.map((c) => c.type),
   );
-  if (!insert || !spec.session) return undefined;
-  const create = `CREATE TEMPORARY TABLE ${q(table)} (${columns.map((c) => `${q(c.name)} ${c.type}`).join(', ')})`;
+  if (!insert || !spec.session || !spec.loadTable) return undefined;
+  const create = fillSnippet(spec.loadTable.create, { table: q(table), columns: columns.map((c) => `${q(c.name)} ${c.type}`).join(', ') });
   return { create, insert, ...(spec.insertArraysMaxBytes ? { maxBytes: spec.insertArraysMaxBytes.value } : {}) };
 }
 

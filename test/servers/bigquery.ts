@@ -100,6 +100,8 @@ export class FakeBigQuery extends FakeService {
   private readonly statements = new Map<string, Statement>();
   private readonly patterns: { re: RegExp; name: string; pg: string; slots: string[] }[] = [];
   private readonly tokens = new Set<string>();
+  /** The TEMP table names each session has made. */
+  private readonly temps = new Map<string, Set<string>>();
   private queue: Promise<unknown> = Promise.resolve();
   /** The statement ending a session: the server's own (BQ.ABORT_SESSION), nothing of the twin. */
   private closeStatement: string | undefined;
@@ -249,7 +251,7 @@ export class FakeBigQuery extends FakeService {
     }
     job.statement = statement.name;
     this.ran.push({ name: statement.name, session, sync: labels.syncwright_sync });
-    const error = this.jobError?.(statement.name);
+    const error = this.jobError?.(statement.name) ?? this.madeAgain(session, q.query);
     if (error) {
       job.error = error;
       job.finished = true;
@@ -263,6 +265,20 @@ export class FakeBigQuery extends FakeService {
     }
     this.queue = this.queue.then(() => this.execute(job, statement.pg, values));
     return { status: 200, body: this.resource(job) };
+  }
+
+  /**
+   * A session's TEMP tables live until it ends (the twin's end with each script's transaction):
+   * CREATE TEMP TABLE of a name the session holds fails, as in BigQuery; OR REPLACE does not.
+   */
+  private madeAgain(session: string, query: string): { reason: string; message: string } | undefined {
+    const held = this.temps.get(session) ?? new Set<string>();
+    this.temps.set(session, held);
+    for (const [, replace, name = ''] of query.matchAll(/\bCREATE\s+(OR\s+REPLACE\s+)?TEMP(?:ORARY)?\s+TABLE\s+`([^`]+)`/gi)) {
+      if (!replace && held.has(name)) return { reason: 'duplicate', message: `Already Exists: Table ${this.project}:_SESSION.${name}` };
+      held.add(name);
+    }
+    return undefined;
   }
 
   private async execute(job: Job, pg: string, values: unknown[]): Promise<void> {
