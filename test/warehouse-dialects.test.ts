@@ -88,7 +88,7 @@ describe('engine rules', () => {
       expect(body).not.toContain('"');
       expect(body).toMatch(/`sw_(stage|changes)`/);
     }
-    expect(compileText(project('bigquery', recordSync('insert', false)))[0]!.files[0]!.content).toMatch(/CREATE TEMP TABLE `sw_stage`/);
+    expect(compileText(project('bigquery', recordSync('insert', false)))[0]!.files[0]!.content).toMatch(/CREATE OR REPLACE TEMP TABLE `sw_stage`/);
     expect(compileText(project('bigquery', recordSync('mirror')))[0]!.files[0]!.content).not.toMatch(/sw_stage/);
   });
 

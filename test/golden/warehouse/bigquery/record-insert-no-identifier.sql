@@ -1,7 +1,7 @@
 -- syncwright: sync users_insert_all, record mode insert, project.sync line 24
 -- stage the model's rows, check the guards, then insert into crm.users in one transaction; returns the summary row
 
-CREATE TEMP TABLE `sw_stage` AS
+CREATE OR REPLACE TEMP TABLE `sw_stage` AS
 SELECT
   `r`.`sw_c0` AS `email`,
   `r`.`sw_c1` AS `full_name`,
@@ -29,7 +29,7 @@ FROM
       `analytics`.`users` AS `m`
   ) AS `r`;
 
-CREATE TEMP TABLE `sw_summary` AS
+CREATE OR REPLACE TEMP TABLE `sw_summary` AS
 SELECT
   `k`.`staged` AS `staged`,
   `k`.`staged` AS `inserted`,

@@ -1,7 +1,7 @@
 -- syncwright: sync users_update, record mode update, project.sync line 24
 -- stage the model's rows, check the guards, then update into crm.users in one transaction; returns the summary row
 
-CREATE TEMP TABLE `sw_changes` AS
+CREATE OR REPLACE TEMP TABLE `sw_changes` AS
 SELECT
   `c`.*
 FROM
@@ -73,7 +73,7 @@ FROM
 WHERE
   `c`.`sw_action` IS NOT NULL;
 
-CREATE TEMP TABLE `sw_summary` AS
+CREATE OR REPLACE TEMP TABLE `sw_summary` AS
 SELECT
   `n`.`keyed` - `c`.`duplicates` AS `staged`,
   0 AS `inserted`,

@@ -1,7 +1,7 @@
 -- syncwright: sync users_upsert, record mode upsert, project.sync line 24
 -- stage the model's rows, check the guards, then upsert into crm.users in one transaction; returns the summary row
 
-CREATE TEMP TABLE `sw_changes` AS
+CREATE OR REPLACE TEMP TABLE `sw_changes` AS
 SELECT
   `c`.*
 FROM
@@ -74,7 +74,7 @@ FROM
 WHERE
   `c`.`sw_action` IS NOT NULL;
 
-CREATE TEMP TABLE `sw_summary` AS
+CREATE OR REPLACE TEMP TABLE `sw_summary` AS
 SELECT
   `n`.`keyed` - `c`.`duplicates` AS `staged`,
   `c`.`inserted` AS `inserted`,

@@ -1,7 +1,7 @@
 -- syncwright: sync users_to_dw, record mode mirror, project.sync line 25
 -- stage the model's rows, check the guards, then mirror into crm.users in one transaction; returns the summary row
 
-CREATE TEMP TABLE `sw_changes` AS
+CREATE OR REPLACE TEMP TABLE `sw_changes` AS
 SELECT
   `c`.*
 FROM
@@ -60,7 +60,7 @@ FROM
 WHERE
   `c`.`sw_action` IS NOT NULL;
 
-CREATE TEMP TABLE `sw_summary` AS
+CREATE OR REPLACE TEMP TABLE `sw_summary` AS
 SELECT
   `n`.`keyed` - `c`.`duplicates` AS `staged`,
   `c`.`inserted` AS `inserted`,
