@@ -90,8 +90,7 @@ let mixpanel: FakeMixpanel;
 let bigquery: FakeBigQuery;
 let marketingDb: PGlite;
 
-const vendorRequests = () =>
-  [meta, ads, braze, klaviyo, amplitude, mixpanel].reduce((n, v) => n + v.api.requests.length, 0);
+const vendorRequests = () => [meta, ads, braze, klaviyo, amplitude, mixpanel].reduce((n, v) => n + v.api.requests.length, 0);
 
 async function run(names: readonly string[], overrides: Parameters<typeof execOptions>[0] = {}): Promise<PlanReport[]> {
   const endpoints = {
@@ -179,7 +178,16 @@ beforeAll(async () => {
   ]);
 });
 afterAll(async () => {
-  await Promise.all([bigquery?.api.close(), snowflake?.close(), meta?.api.close(), ads?.api.close(), braze?.api.close(), klaviyo?.api.close(), amplitude?.api.close(), mixpanel?.api.close()]);
+  await Promise.all([
+    bigquery?.api.close(),
+    snowflake?.close(),
+    meta?.api.close(),
+    ads?.api.close(),
+    braze?.api.close(),
+    klaviyo?.api.close(),
+    amplitude?.api.close(),
+    mixpanel?.api.close(),
+  ]);
   await db?.close();
   await marketingDb?.close();
 });
@@ -199,7 +207,9 @@ function marketingTables(): string {
 /** What the destinations hold after the first run: the model's rows, in each vendor's shape. */
 function arrived(): void {
   // 240 customers; 41 checkouts of which 11 became orders: 30 abandoned.
-  expect(braze.api.violations.concat(klaviyo.api.violations, amplitude.api.violations, mixpanel.api.violations, meta.api.violations, ads.api.violations)).toEqual([]);
+  expect(
+    braze.api.violations.concat(klaviyo.api.violations, amplitude.api.violations, mixpanel.api.violations, meta.api.violations, ads.api.violations),
+  ).toEqual([]);
   expect(braze.users.size).toBe(240);
   // Mixpanel: checkout events through /import with the service account, at the time each checkout started.
   expect(mixpanel.events).toHaveLength(30);
@@ -351,7 +361,12 @@ describe('examples/ecommerce on Snowflake', () => {
       INSERT INTO marts.fct_orders SELECT 'gid://shopify/Order/9001', '#9001', 5, 'cust-5', 'customer5@shop.test', timestamp '2025-06-01', 'USD', 80, 0, 5, 85, 2, NULL, 'ios', false, '[]', timestamp '2025-06-01', NULL;`);
     const braze0 = braze.api.requests.length;
     const amp0 = amplitude.api.requests.length;
-    const sent0 = { events: mixpanel.events.length, updates: mixpanel.updates.length, identifications: amplitude.identifications.length, jobs: klaviyo.jobs.length };
+    const sent0 = {
+      events: mixpanel.events.length,
+      updates: mixpanel.updates.length,
+      identifications: amplitude.identifications.length,
+      jobs: klaviyo.jobs.length,
+    };
     const tables = await marketingRows();
     const reports = await run(syncs);
     expect(statuses(reports)).toEqual(Object.fromEntries(syncs.map((s) => [s, 'ok'])));

@@ -83,7 +83,11 @@ for (const engine of scratchEngines) {
         // The plans of a run share the session of each database: a second load into it in the
         // same run makes its own load table, whatever the first left there.
         const plan = join(build, 's', 'plan.json');
-        const twice = await runPlans([plan, plan], { ...(db.url ? { default: db.url } : {}), byName: {}, folder: db.folder ?? '', embedded: !db.url }, execOptions());
+        const twice = await runPlans(
+          [plan, plan],
+          { ...(db.url ? { default: db.url } : {}), byName: {}, folder: db.folder ?? '', embedded: !db.url },
+          execOptions(),
+        );
         expect(twice.plans.map((p) => [p.status, p.error])).toEqual([
           ['ok', undefined],
           ['ok', undefined],
