@@ -1,7 +1,9 @@
 // examples/ecommerce on Snowflake, end to end through `syncwright run` in process: the
 // executor speaks the SQL API to a local server (test/servers/snowflake.ts) that checks what
-// it receives and runs each statement's Postgres twin on PGlite; the destinations are the
-// local fakes of their documented APIs.
+// it receives and runs each statement's Postgres twin on PGlite; the API destinations are the
+// local fakes of their documented APIs, and the two warehouse syncs load their rows from
+// Snowflake into the local BigQuery server (test/servers/bigquery.ts), which runs their twins
+// on a PGlite of its own. Every sync of the example runs.
 import { generateKeyPairSync } from 'node:crypto';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
