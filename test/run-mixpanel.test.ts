@@ -16,7 +16,7 @@ const env = { MIXPANEL_SECRET: 'mp-secret', MIXPANEL_TOKEN: 'mp-token' };
 perEngine(
   'mixpanel',
   people,
-  () => startMixpanel(env.MIXPANEL_SECRET),
+  () => startMixpanel({ apiSecret: env.MIXPANEL_SECRET }),
   ({ db, service: mixpanel }) => {
     const run = () => runSync(db(), build, 'plan_changes_to_mixpanel', { env, endpoints: { analytics: mixpanel().api.url }, timeoutMs: 1500 });
 

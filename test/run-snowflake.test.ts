@@ -1,7 +1,9 @@
 // examples/ecommerce on Snowflake, end to end through `syncwright run` in process: the
 // executor speaks the SQL API to a local server (test/servers/snowflake.ts) that checks what
-// it receives and runs each statement's Postgres twin on PGlite; the destinations are the
-// local fakes of their documented APIs.
+// it receives and runs each statement's Postgres twin on PGlite; the API destinations are the
+// local fakes of their documented APIs, and the two warehouse syncs load their rows from
+// Snowflake into the local BigQuery server (test/servers/bigquery.ts), which runs their twins
+// on a PGlite of its own. Every sync of the example runs.
 import { generateKeyPairSync } from 'node:crypto';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,14 +23,30 @@ import { startGoogleAds, type FakeGoogleAds } from './servers/google-ads.js';
 import { startBraze, type FakeBraze } from './servers/braze.js';
 import { startKlaviyo, type FakeKlaviyo } from './servers/klaviyo.js';
 import { startAmplitude, type FakeAmplitude } from './servers/amplitude.js';
+import { startMixpanel, type FakeMixpanel } from './servers/mixpanel.js';
+import { FakeBigQuery } from './servers/bigquery.js';
+import { adcFile, teach } from './servers/bigquery-twin.js';
 
 const example = join(import.meta.dirname, '..', 'examples', 'ecommerce');
 
-/** The project as it is, and its twin with the source on Postgres (the two query models' Snowflake SQL written for Postgres). */
-function twinProject(): string {
+/**
+ * The project's twin with the source on Postgres (the two query models' Snowflake SQL written for
+ * Postgres); with `marketingOnPostgres`, the BigQuery destination is a Postgres database too (the
+ * twin of what BigQuery runs: the load and apply.sql).
+ */
+function twinProject(marketingOnPostgres = false): string {
   const dir = join(scratchFolder('syncwright-twin-').dir, 'ecommerce');
   cpSync(example, dir, { recursive: true });
   writeFileSync(join(dir, 'sources.sync'), 'source snowflake_dw : postgres {\n  database "ANALYTICS"\n  state_schema "SYNCWRIGHT_STATE"\n}\n');
+  if (marketingOnPostgres) {
+    const destinations = readFileSync(join(dir, 'destinations.sync'), 'utf8');
+    const bigquery = /destination marketing_bq : bigquery \{[^}]*\}/;
+    if (!bigquery.test(destinations)) throw new Error('examples/ecommerce has no marketing_bq block');
+    writeFileSync(
+      join(dir, 'destinations.sync'),
+      destinations.replace(bigquery, 'destination marketing_bq : postgres { host "bq.internal" database "marketing" user "loader" password env("PW") }'),
+    );
+  }
   const models = readFileSync(join(dir, 'models.sync'), 'utf8')
     .replace('c.line_items[0]:title::string', "c.line_items->0->>'title'")
     .replace('dateadd(day, -7, current_timestamp())', "current_timestamp - interval '7 days'")
@@ -37,16 +55,13 @@ function twinProject(): string {
   return dir;
 }
 
-const sfBuild = await compileFixture(example);
-const pgBuild = await compileFixture(twinProject());
+const [sfBuild, pgBuild, bqTwinBuild] = await Promise.all([compileFixture(example), compileFixture(twinProject()), compileFixture(twinProject(true))]);
 const manifest = JSON.parse(readFileSync(join(sfBuild, 'manifest.json'), 'utf8')) as { syncs: { name: string }[] };
 const plans = new Map(manifest.syncs.map((s) => [s.name, JSON.parse(readFileSync(join(sfBuild, s.name, 'plan.json'), 'utf8')) as Plan]));
-// The API syncs that read Snowflake, but those whose requests the local fakes do not serve:
-// Mixpanel's fake takes /import with a project secret (not /engage, nor a service account),
-// Amplitude's only /2/httpapi (not /identify), Klaviyo's profiles but not lists. The two syncs
-// into BigQuery run their SQL there, through another engine's session.
-const notServed = new Set(['customers_to_mixpanel', 'abandoned_checkouts_to_mixpanel', 'customers_to_amplitude', 'cart_abandoners_to_klaviyo']);
-const syncs = [...plans.values()].filter((p) => p.destination.category !== 'warehouse' && !notServed.has(p.sync.name)).map((p) => p.sync.name);
+// The API syncs, which read Snowflake; the warehouse syncs, loaded from Snowflake into BigQuery and applied there.
+const apiSyncs = [...plans.values()].filter((p) => p.destination.category !== 'warehouse').map((p) => p.sync.name);
+const warehouseSyncs = [...plans.values()].filter((p) => p.destination.category === 'warehouse').map((p) => p.sync.name);
+const syncs = [...apiSyncs, ...warehouseSyncs];
 
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
@@ -59,18 +74,25 @@ const env = {
   BRAZE_REST_API_KEY: 'braze-key',
   KLAVIYO_PRIVATE_API_KEY: 'pk_test',
   AMPLITUDE_API_KEY: 'amp-key',
+  MIXPANEL_PROJECT_TOKEN: 'mp-project-token',
+  MIXPANEL_SERVICE_ACCOUNT_SECRET: 'mp-sa-secret',
 };
 
 let db: PGlite;
+/** The credential JSON of marketing_bq (its `credentials` setting): an external account whose token exchange is the local server's. */
+let bigqueryCredentials: string;
 let snowflake: SnowflakeServer;
 let meta: FakeMeta;
 let ads: FakeGoogleAds;
 let braze: FakeBraze;
 let klaviyo: FakeKlaviyo;
 let amplitude: FakeAmplitude;
+let mixpanel: FakeMixpanel;
+/** The marketing BigQuery project: a local REST server whose statements run as their Postgres twins on `marketingDb`. */
+let bigquery: FakeBigQuery;
+let marketingDb: PGlite;
 
-const vendorRequests = () =>
-  meta.api.requests.length + ads.api.requests.length + braze.api.requests.length + klaviyo.api.requests.length + amplitude.api.requests.length;
+const vendorRequests = () => [meta, ads, braze, klaviyo, amplitude, mixpanel].reduce((n, v) => n + v.api.requests.length, 0);
 
 async function run(names: readonly string[], overrides: Parameters<typeof execOptions>[0] = {}): Promise<PlanReport[]> {
   const endpoints = {
@@ -80,11 +102,13 @@ async function run(names: readonly string[], overrides: Parameters<typeof execOp
     braze: braze.api.url,
     klaviyo: klaviyo.api.url,
     amplitude: amplitude.api.url,
+    mixpanel: mixpanel.api.url,
+    marketing_bq: bigquery.api.url,
   };
   const report = await runPlans(
     names.map((n) => join(sfBuild, n, 'plan.json')),
     { byName: {}, folder: '' },
-    execOptions({ env, endpoints, timeoutMs: 5000, ...overrides }),
+    execOptions({ env: { ...env, MARKETING_BQ_SERVICE_ACCOUNT_JSON: bigqueryCredentials }, endpoints, timeoutMs: 5000, ...overrides }),
   );
   return report.plans;
 }
@@ -131,7 +155,7 @@ beforeAll(async () => {
     // changes.sql is answered 202 and polled.
     longRunning: (label) => label.endsWith('/changes.sql'),
   });
-  [meta, ads, braze, klaviyo, amplitude] = await Promise.all([
+  [meta, ads, braze, klaviyo, amplitude, mixpanel] = await Promise.all([
     startMeta({ token: env.META_SYSTEM_USER_TOKEN }),
     startGoogleAds({
       clientId: '618203948123-syncwright.apps.googleusercontent.com',
@@ -142,12 +166,107 @@ beforeAll(async () => {
     startBraze(env.BRAZE_REST_API_KEY),
     startKlaviyo(env.KLAVIYO_PRIVATE_API_KEY),
     startAmplitude({ apiKey: env.AMPLITUDE_API_KEY }),
+    startMixpanel({
+      token: env.MIXPANEL_PROJECT_TOKEN,
+      serviceAccount: { username: 'syncwright.4f2a1c.mp-service-account', secret: env.MIXPANEL_SERVICE_ACCOUNT_SECRET, projectId: '3129876' },
+    }),
+    (async () => {
+      marketingDb = await PGlite.create();
+      await marketingDb.exec(marketingTables());
+      bigquery = await new FakeBigQuery(marketingDb, 'northwind-marketing', 'US', 'subject-token-marketing').start();
+      for (const sync of warehouseSyncs) teach(bigquery, sfBuild, bqTwinBuild, sync);
+      bigqueryCredentials = readFileSync(adcFile(bigquery, 'subject-token-marketing'), 'utf8');
+    })(),
   ]);
 });
 afterAll(async () => {
-  await Promise.all([snowflake?.close(), meta?.api.close(), ads?.api.close(), braze?.api.close(), klaviyo?.api.close(), amplitude?.api.close()]);
+  await Promise.all([
+    bigquery?.api.close(),
+    snowflake?.close(),
+    meta?.api.close(),
+    ads?.api.close(),
+    braze?.api.close(),
+    klaviyo?.api.close(),
+    amplitude?.api.close(),
+    mixpanel?.api.close(),
+  ]);
   await db?.close();
+  await marketingDb?.close();
 });
+
+/** The BigQuery tables the two warehouse syncs write: the marketing team's, made before any run. */
+function marketingTables(): string {
+  return warehouseSyncs
+    .map((sync) => {
+      const twin = JSON.parse(readFileSync(join(bqTwinBuild, sync, 'plan.json'), 'utf8')) as Plan;
+      const [schema, table] = twin.destination.target as [string, string];
+      const columns = (twin.destination.columns ?? []).map((c) => `"${c.name}" ${c.type}`).join(', ');
+      return `CREATE SCHEMA IF NOT EXISTS "${schema}"; CREATE TABLE "${schema}"."${table}" (${columns});`;
+    })
+    .join('\n');
+}
+
+/** What the destinations hold after the first run: the model's rows, in each vendor's shape. */
+function arrived(): void {
+  // 240 customers; 41 checkouts of which 11 became orders: 30 abandoned.
+  expect(
+    braze.api.violations.concat(klaviyo.api.violations, amplitude.api.violations, mixpanel.api.violations, meta.api.violations, ads.api.violations),
+  ).toEqual([]);
+  expect(braze.users.size).toBe(240);
+  // Mixpanel: checkout events through /import with the service account, at the time each checkout started.
+  expect(mixpanel.events).toHaveLength(30);
+  expect(mixpanel.events.find((e) => e.properties.checkout_id === 'chk-301')).toEqual({
+    event: 'Checkout Abandoned',
+    properties: expect.objectContaining({ distinct_id: 'customer62@shop.test', cart_value: 331, currency: 'USD', top_product_title: 'Product 301' }),
+  });
+  const imports = mixpanel.api.requests.filter((q) => q.path === '/import');
+  expect(imports.every((q) => q.query.get('project_id') === '3129876' && q.headers.authorization?.startsWith('Basic '))).toBe(true);
+  // Profiles through /engage: exactly the mapped properties; ip=0, so not the location of the server the run is on.
+  expect(mixpanel.profiles.size).toBe(240);
+  expect(mixpanel.profiles.get('customer101@shop.test')).toEqual({
+    $first_name: 'First101',
+    $last_name: 'Last101',
+    $city: 'Springfield',
+    $country_code: 'CA',
+    loyalty_tier: 'silver',
+    lifetime_value: 807,
+    orders_count: 4,
+  });
+  // Amplitude: one identification per customer, through /identify, the properties under $set.
+  expect(amplitude.users.size).toBe(240);
+  expect(amplitude.users.get('cust-10')).toEqual({
+    loyalty_tier: 'gold',
+    orders_count: 4,
+    lifetime_value: 170,
+    first_order_channel: 'marketplace',
+    has_app_account: false,
+  });
+  // Klaviyo: the list found or made once, the abandoners imported into it with their cart.
+  const flow = klaviyo.list('Abandoned Checkout Flow');
+  expect(flow?.members.size).toBe(30);
+  expect(klaviyo.profiles.get('customer62@shop.test')).toMatchObject({ cart_value: 331, checkout_url: 'https://shop.test/checkouts/301' });
+  expect(klaviyo.lists.size).toBe(1);
+}
+
+/** Each warehouse sync's rows loaded from Snowflake, and what its apply.sql changed in BigQuery. */
+const summaries = (reports: PlanReport[]) =>
+  Object.fromEntries(
+    reports
+      .filter((r) => warehouseSyncs.includes(r.sync))
+      .map((r) => {
+        const result = r.steps.at(-1)?.result?.[0] ?? {};
+        return [r.sync, { loaded: r.steps.find((s) => s.kind === 'load')?.rows, inserted: Number(result.inserted), updated: Number(result.updated) }];
+      }),
+  );
+
+/** The BigQuery tables' rows, counted, and all of them (to see that a rerun changed none). */
+async function marketingRows(): Promise<{ members: number; orders: number; all: unknown[] }> {
+  const all = await marketingDb.query<Record<string, unknown>>(
+    `SELECT 'member' AS t, customer_id::text AS k, to_jsonb(m) AS v FROM audiences.audience_members m
+     UNION ALL SELECT 'order', order_id, to_jsonb(o) FROM conversions.orders o ORDER BY 1, 2`,
+  );
+  return { members: all.rows.filter((r) => r.t === 'member').length, orders: all.rows.filter((r) => r.t === 'order').length, all: all.rows };
+}
 
 const statuses = (reports: PlanReport[]) => Object.fromEntries(reports.map((r) => [r.sync, r.error ? `${r.status}: ${r.error}` : r.status]));
 
@@ -157,8 +276,45 @@ describe('examples/ecommerce on Snowflake', () => {
     const reports = await run(syncs);
     expect(statuses(reports)).toEqual(Object.fromEntries(syncs.map((s) => [s, 'ok'])));
     expect(snowflake.unexpected).toEqual([]);
-    for (const r of reports) expect(r.committed, r.sync).toBeGreaterThan(0);
+    // Every row of every change set went out and was committed.
+    for (const r of reports.filter((x) => apiSyncs.includes(x.sync))) {
+      expect(r.committed, r.sync).toBeGreaterThan(0);
+      expect(r.committed, r.sync).toBe(r.changes?.added);
+    }
     expect(vendorRequests()).toBeGreaterThan(0);
+    arrived();
+    // BigQuery: the Snowflake rows of each warehouse sync loaded into the session's TEMP table, then applied.
+    expect(bigquery.refused).toEqual([]);
+    expect(summaries(reports)).toEqual({
+      vip_membership_to_bigquery: { loaded: 120, inserted: 120, updated: 0 },
+      orders_to_bigquery_conversions: { loaded: 300, inserted: 300, updated: 0 },
+    });
+    expect(await marketingRows()).toMatchObject({ members: 120, orders: 300 });
+    expect((await marketingDb.query(`SELECT * FROM conversions.orders WHERE order_id = 'gid://shopify/Order/7'`)).rows).toEqual([
+      expect.objectContaining({ customer_id: 8, revenue: '52.00', currency: 'USD', sales_channel: 'web', is_first_order: true }),
+    ]);
+    // Each in plan order under its lock row.
+    const [firstSync, secondSync] = warehouseSyncs as [string, string];
+    // A load insert per page of the extract (Snowflake's partitions of 64 rows here).
+    const ran = (sync: string) => bigquery.ranFor(sync).filter((l, i, all) => l !== 'load insert' || all[i - 1] !== l);
+    const loadAndApply = [
+      'lock holders',
+      'target exists',
+      'target columns',
+      'target required',
+      'load create',
+      'load insert',
+      'apply.sql',
+      'lock release',
+      'close',
+    ];
+    // Each lock table is in its target's dataset, made by the first take that finds it missing;
+    // each sync runs in a BigQuery session of its own, ended with it.
+    expect(ran(firstSync)).toEqual(['lock take', 'lock create', 'lock take', ...loadAndApply]);
+    expect(ran(secondSync)).toEqual(['lock take', 'lock create', 'lock take', ...loadAndApply]);
+    expect(bigquery.ranFor('orders_to_bigquery_conversions').filter((l) => l === 'load insert').length).toBeGreaterThanOrEqual(Math.ceil(300 / 64));
+    expect(new Set(bigquery.ran.map((r) => r.session)).size).toBe(2);
+    expect(snowflake.labels().filter((l) => l.endsWith('/extract.sql pages'))).toEqual(warehouseSyncs.map((s) => `${s}/extract.sql pages`));
     // The 429 and the 503 were retried with the same requestId, and ran once (the first
     // statement, the lock's seed, then found no lock table: 422, 42S02).
     expect(snowflake.requests.slice(0, 3).map((q) => q.status)).toEqual([429, 503, 422]);
@@ -195,12 +351,20 @@ describe('examples/ecommerce on Snowflake', () => {
     expect(n).toBe(240);
   });
 
-  it('unchanged rerun: nothing is sent to any destination', async () => {
+  it('unchanged rerun: nothing is sent to any destination, no BigQuery row changes', async () => {
     const before = vendorRequests();
+    const tables = await marketingRows();
     const reports = await run(syncs);
     expect(statuses(reports)).toEqual(Object.fromEntries(syncs.map((s) => [s, 'ok'])));
     expect(vendorRequests()).toBe(before);
+    for (const r of reports.filter((x) => apiSyncs.includes(x.sync))) expect(r.committed, r.sync).toBe(0);
+    expect(summaries(reports)).toEqual({
+      vip_membership_to_bigquery: { loaded: 120, inserted: 0, updated: 0 },
+      orders_to_bigquery_conversions: { loaded: 300, inserted: 0, updated: 0 },
+    });
+    expect(await marketingRows()).toEqual(tables);
     expect(snowflake.unexpected).toEqual([]);
+    expect(bigquery.refused).toEqual([]);
   });
 
   it('changed rerun after the session expired: a new JWT, then only the changed rows are sent', async () => {
@@ -210,6 +374,13 @@ describe('examples/ecommerce on Snowflake', () => {
       INSERT INTO marts.fct_orders SELECT 'gid://shopify/Order/9001', '#9001', 5, 'cust-5', 'customer5@shop.test', timestamp '2025-06-01', 'USD', 80, 0, 5, 85, 2, NULL, 'ios', false, '[]', timestamp '2025-06-01', NULL;`);
     const braze0 = braze.api.requests.length;
     const amp0 = amplitude.api.requests.length;
+    const sent0 = {
+      events: mixpanel.events.length,
+      updates: mixpanel.updates.length,
+      identifications: amplitude.identifications.length,
+      jobs: klaviyo.jobs.length,
+    };
+    const tables = await marketingRows();
     const reports = await run(syncs);
     expect(statuses(reports)).toEqual(Object.fromEntries(syncs.map((s) => [s, 'ok'])));
     const refused = snowflake.requests.findIndex((q) => q.status === 401);
@@ -220,7 +391,27 @@ describe('examples/ecommerce on Snowflake', () => {
     expect(byName.get('orders_to_amplitude')?.committed).toBe(1);
     expect(braze.api.requests.length).toBeGreaterThan(braze0);
     expect(amplitude.api.requests.length).toBeGreaterThan(amp0);
+    // Customer 5 alone, wherever customers go; no checkout changed.
+    expect(mixpanel.updates.slice(sent0.updates)).toEqual([{ distinctId: 'customer5@shop.test', set: expect.objectContaining({ loyalty_tier: 'platinum' }) }]);
+    expect(amplitude.identifications.slice(sent0.identifications)).toEqual([
+      { user_id: 'cust-5', user_properties: { $set: expect.objectContaining({ loyalty_tier: 'platinum' }) } },
+    ]);
+    expect(mixpanel.events).toHaveLength(sent0.events);
+    expect(klaviyo.jobs.slice(sent0.jobs).map((j) => j.count)).toEqual([1]);
+    expect(klaviyo.list('Abandoned Checkout Flow')?.members.size).toBe(30);
+    // BigQuery: customer 5 joins the VIPs, order 9001 is appended; nothing else changed.
+    expect(summaries(reports)).toEqual({
+      vip_membership_to_bigquery: { loaded: 121, inserted: 1, updated: 0 },
+      orders_to_bigquery_conversions: { loaded: 301, inserted: 1, updated: 0 },
+    });
+    const after = await marketingRows();
+    expect(after.all.filter((r) => !tables.all.some((t) => JSON.stringify(t) === JSON.stringify(r)))).toEqual([
+      { t: 'member', k: '5', v: expect.objectContaining({ audience: 'vip_customers', loyalty_tier: 'platinum' }) },
+      { t: 'order', k: 'gid://shopify/Order/9001', v: expect.objectContaining({ customer_id: 5, revenue: 85 }) },
+    ]);
+    expect(after.all).toHaveLength(tables.all.length + 2);
     expect(snowflake.unexpected).toEqual([]);
+    expect(bigquery.refused).toEqual([]);
   });
 
   it('dry run: counts and sends nothing, commits nothing, under the lock', async () => {

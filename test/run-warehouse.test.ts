@@ -3,7 +3,8 @@
 // every engine the tests have; guards abort; other engines' plans are refused.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupSql, syncProject } from './fixtures/warehouse/scenario.js';
-import { compileText, runSync, sql } from './servers/run-harness.js';
+import { compileText, execOptions, runSync, sql } from './servers/run-harness.js';
+import { runPlans } from '../src/run/index.js';
 import { scratchEngines, type ScratchDb } from './servers/scratch-db.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -79,6 +80,19 @@ for (const engine of scratchEngines) {
         expect(r.steps[0]).toMatchObject({ rows: 8 });
         expect(numbers(r.steps[1]?.result?.[0])).toEqual(expected.summary);
         expect((await sql(db, tables))[0]).toEqual(expected.rows);
+        // The plans of a run share the session of each database: a second load into it in the
+        // same run makes its own load table, whatever the first left there.
+        const plan = join(build, 's', 'plan.json');
+        const twice = await runPlans(
+          [plan, plan],
+          { ...(db.url ? { default: db.url } : {}), byName: {}, folder: db.folder ?? '', embedded: !db.url },
+          execOptions(),
+        );
+        expect(twice.plans.map((p) => [p.status, p.error])).toEqual([
+          ['ok', undefined],
+          ['ok', undefined],
+        ]);
+        expect(twice.plans.map((p) => p.steps[0]?.rows)).toEqual([8, 8]);
       } finally {
         await db.drop();
       }

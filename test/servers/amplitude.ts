@@ -5,6 +5,13 @@
  * (events_with_invalid_fields / events_with_missing_fields) and nothing is ingested; 2,000
  * events or more ("fewer than 2000 events per request") or 1 MB is a 413. Events with an
  * insert_id seen before are deduplicated.
+ *
+ * And the Identify API (identify.md): POST /identify with a form body (x-www-form-urlencoded) of `api_key` and `identification`, one JSON identification or an array
+ * of them, each with a user_id (at least 5 characters) or a device_id and `user_properties`:
+ * plain properties, or only operations ($set, $setOnce, $add, $unset here), never both. HTTP V2's
+ * limits and status guidance apply. The answer is 200 `success`; a 400 `missing_event` when the
+ * identification is missing or malformed, `invalid_api_key` for a key it does not know, and
+ * nothing of the request applied.
  */
 import { FakeService, type Recorded, type Reply } from './fake-api.js';
 
@@ -31,6 +38,10 @@ const maxBytes = 1_000_000;
 export class FakeAmplitude extends FakeService {
   protected override readonly contract = 'amplitude';
   readonly events: AmplitudeEvent[] = [];
+  /** user_id (or device_id) -> user properties, as identifications set them. */
+  readonly users = new Map<string, Record<string, unknown>>();
+  /** The identifications received, in order. */
+  readonly identifications: Identification[] = [];
   private readonly insertIds = new Set<string>();
   duplicatesDropped = 0;
 
@@ -39,6 +50,7 @@ export class FakeAmplitude extends FakeService {
   }
 
   protected handle(req: Recorded): Reply {
+    if (req.path === '/identify' && req.method === 'POST') return this.identify(req);
     if (req.path !== '/2/httpapi' || req.method !== 'POST') return { status: 404, body: { code: 404, error: 'Not found' } };
     if (Buffer.byteLength(req.raw) > maxBytes) return { status: 413, body: { code: 413, error: 'Payload too large' } };
     const body = req.body as { api_key?: string; events?: AmplitudeEvent[]; options?: { min_id_length?: number } } | undefined;
@@ -82,7 +94,61 @@ export class FakeAmplitude extends FakeService {
     }
     return { status: 200, body: { code: 200, events_ingested: events.length, payload_size_bytes: Buffer.byteLength(req.raw), server_upload_time: Date.now() } };
   }
+
+  private identify(req: Recorded): Reply {
+    if (Buffer.byteLength(req.raw) > maxBytes) return { status: 413, body: 'Payload too large' };
+    // The plans send x-www-form-urlencoded; a body in another form has no identification this server reads.
+    if (!(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) return { status: 400, body: 'missing_event' };
+    // The form read as sent (the contract's parse reads JSON-looking values as JSON, a key included).
+    const form = new URLSearchParams(req.raw);
+    const key = form.get('api_key');
+    if (!key || (this.options.apiKey && key !== this.options.apiKey)) return { status: 400, body: 'invalid_api_key' };
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(form.get('identification') ?? '');
+    } catch {
+      return { status: 400, body: 'missing_event' };
+    }
+    const list = (Array.isArray(parsed) ? parsed : [parsed]) as Identification[];
+    if (!list.length || list.length > amplitudeMaxEvents) return { status: list.length ? 413 : 400, body: list.length ? 'Payload too large' : 'missing_event' };
+    const ok = list.every((x) => {
+      if (typeof x !== 'object' || x === null) return false;
+      const id = x.user_id ?? x.device_id;
+      if (typeof id !== 'string' || id.length < 5) return false;
+      const props = x.user_properties ?? {};
+      const ops = Object.keys(props).filter((k) => k.startsWith('$'));
+      // "You can't mix user property operations with actual top-level user properties."
+      if (ops.length && ops.length !== Object.keys(props).length) return false;
+      return ops.every((op) => userOps.has(op) && typeof props[op] === 'object' && props[op] !== null);
+    });
+    if (!ok) return { status: 400, body: 'missing_event' };
+    for (const x of list) {
+      this.identifications.push(x);
+      const id = (x.user_id ?? x.device_id) as string;
+      const props = x.user_properties ?? {};
+      const user = { ...this.users.get(id) };
+      const ops = Object.keys(props).some((k) => k.startsWith('$')) ? props : { $set: props };
+      for (const [op, values] of Object.entries(ops as Record<string, Record<string, unknown>>))
+        for (const [k, v] of Object.entries(values)) {
+          if (op === '$set' || (op === '$setOnce' && !(k in user))) user[k] = v;
+          else if (op === '$unset') delete user[k];
+          else if (op === '$add') user[k] = Number(user[k] ?? 0) + Number(v);
+        }
+      this.users.set(id, user);
+    }
+    return { status: 200, body: 'success' };
+  }
 }
+
+export interface Identification {
+  user_id?: string;
+  device_id?: string;
+  user_properties?: Record<string, unknown>;
+  [k: string]: unknown;
+}
+
+/** The user property operations this server carries out (identify.md documents more). */
+const userOps = new Set(['$set', '$setOnce', '$add', '$unset']);
 
 export async function startAmplitude(options?: AmplitudeOptions): Promise<FakeAmplitude> {
   return new FakeAmplitude(options).start();

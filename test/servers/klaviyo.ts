@@ -1,29 +1,74 @@
 /**
- * Klaviyo profile bulk import as documented (revision 2024-10-15): POST
- * /api/profile-bulk-import-jobs with `Authorization: Klaviyo-API-Key ...`, a `revision` header
- * and a JSON:API body (`data.type` profile-bulk-import-job, `attributes.profiles.data`: at most
- * 10,000 profiles, 5 MB, each `type` profile with an `email` or other identifier and custom
- * `properties`) answers 202 with the queued job. Here a job is carried out at once: a profile
- * is found by email, created when new, and its properties merged.
+ * Klaviyo as documented (revision 2024-10-15), with `Authorization: Klaviyo-API-Key ...` and a
+ * `revision` header on every request:
+ * - POST /api/profile-bulk-import-jobs, a JSON:API body (`data.type` profile-bulk-import-job,
+ *   `attributes.profiles.data`: at most 10,000 profiles, 5 MB, each `type` profile with an
+ *   `email` or other identifier and custom `properties`; optional `relationships.lists.data`,
+ *   the lists to add the profiles to) answers 202 with the queued job. Here a job is carried out
+ *   at once: a profile is found by email, created when new, its properties merged, and added to
+ *   each list named (a list that does not exist is a 404).
+ * - GET /api/lists with `filter=equals(name,"...")` (or `any(name,[...])`): the lists of that
+ *   name, as a JSON:API collection (no next page here: a project has few lists).
+ * - POST /api/lists (`data.type` list, `attributes.name`): 201 with the new list. Names need not
+ *   be unique, as in Klaviyo.
+ * Errors are JSON:API `errors` objects (status, code, title, detail).
  */
 import { FakeService, type Recorded, type Reply } from './fake-api.js';
+
+interface List {
+  id: string;
+  name: string;
+  /** Emails of the profiles in the list. */
+  members: Set<string>;
+}
+
+const problem = (status: number, code: string, detail: string): Reply => ({ status, body: { errors: [{ status, code, title: code, detail }] } });
+
+/** The names a `filter` on lists asks for: `equals(name,"x")` or `any(name,["x","y"])`, strings in JSON's quoting. */
+function namesOf(filter: string): string[] | undefined {
+  const m = /^(equals|any)\(name,(.*)\)$/.exec(filter);
+  if (!m) return undefined;
+  try {
+    const value = JSON.parse(m[2] as string) as unknown;
+    if (m[1] === 'equals' && typeof value === 'string') return [value];
+    if (m[1] === 'any' && Array.isArray(value) && value.every((v) => typeof v === 'string')) return value as string[];
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
 
 export class FakeKlaviyo extends FakeService {
   protected override readonly contract = 'klaviyo';
   /** email -> custom properties. */
   readonly profiles = new Map<string, Record<string, unknown>>();
-  readonly jobs: { id: string; count: number }[] = [];
+  readonly jobs: { id: string; count: number; lists: string[] }[] = [];
+  readonly lists = new Map<string, List>();
 
   constructor(readonly apiKey: string) {
     super();
   }
 
+  /** The list of that name (the first, if several share it). */
+  list(name: string): List | undefined {
+    return [...this.lists.values()].find((l) => l.name === name);
+  }
+
   protected handle(req: Recorded): Reply {
-    const problem = (status: number, code: string, detail: string): Reply => ({ status, body: { errors: [{ status, code, title: code, detail }] } });
     if (req.headers.authorization !== `Klaviyo-API-Key ${this.apiKey}`) return problem(401, 'not_authenticated', 'Missing or invalid private key.');
     if (!req.headers.revision) return problem(400, 'invalid', 'The revision header is required.');
-    if (req.method !== 'POST' || req.path !== '/api/profile-bulk-import-jobs') return problem(404, 'not_found', `no route ${req.method} ${req.path}`);
-    const data = (req.body as { data?: { type?: string; attributes?: { profiles?: { data?: unknown } } } } | undefined)?.data;
+    if (req.method === 'POST' && req.path === '/api/profile-bulk-import-jobs') return this.bulkImport(req);
+    if (req.method === 'GET' && req.path === '/api/lists') return this.findLists(req);
+    if (req.method === 'POST' && req.path === '/api/lists') return this.createList(req);
+    return problem(404, 'not_found', `no route ${req.method} ${req.path}`);
+  }
+
+  private bulkImport(req: Recorded): Reply {
+    const data = (
+      req.body as
+        | { data?: { type?: string; attributes?: { profiles?: { data?: unknown } }; relationships?: { lists?: { data?: { type?: string; id?: string }[] } } } }
+        | undefined
+    )?.data;
     const profiles = data?.attributes?.profiles?.data;
     if (data?.type !== 'profile-bulk-import-job' || !Array.isArray(profiles) || profiles.length === 0 || profiles.length > 10_000) {
       return problem(400, 'invalid', 'data must be a profile-bulk-import-job of 1 to 10,000 profiles');
@@ -32,12 +77,37 @@ export class FakeKlaviyo extends FakeService {
       (p: { type?: string; attributes?: { email?: unknown } }) => p?.type !== 'profile' || typeof p.attributes?.email !== 'string',
     );
     if (bad >= 0) return problem(400, 'invalid', `profile ${bad} needs type profile and an email`);
+    const refs = data.relationships?.lists?.data ?? [];
+    const missing = refs.find((r) => r.type !== 'list' || !this.lists.has(r.id ?? ''));
+    if (missing) return problem(404, 'not_found', `A list with id ${JSON.stringify(missing.id)} does not exist.`);
     for (const p of profiles as { attributes: { email: string; properties?: Record<string, unknown> } }[]) {
       this.profiles.set(p.attributes.email, { ...this.profiles.get(p.attributes.email), ...p.attributes.properties });
+      for (const r of refs) this.lists.get(r.id as string)?.members.add(p.attributes.email);
     }
     const id = `job-${this.jobs.length + 1}`;
-    this.jobs.push({ id, count: profiles.length });
+    this.jobs.push({ id, count: profiles.length, lists: refs.map((r) => r.id as string) });
     return { status: 202, body: { data: { type: 'profile-bulk-import-job', id, attributes: { status: 'queued', total_count: profiles.length } } } };
+  }
+
+  private resource(l: List) {
+    return { type: 'list', id: l.id, attributes: { name: l.name, opt_in_process: 'single_opt_in' }, links: { self: `${this.api.url}/api/lists/${l.id}/` } };
+  }
+
+  private findLists(req: Recorded): Reply {
+    const filter = req.query.get('filter');
+    const names = filter === null ? undefined : namesOf(filter);
+    if (filter !== null && !names) return problem(400, 'invalid', `Invalid filter provided: ${filter}`);
+    const found = [...this.lists.values()].filter((l) => !names || names.includes(l.name));
+    return { status: 200, body: { data: found.map((l) => this.resource(l)), links: { self: `${this.api.url}${req.path}`, next: null, prev: null } } };
+  }
+
+  private createList(req: Recorded): Reply {
+    const data = (req.body as { data?: { type?: string; attributes?: { name?: unknown } } } | undefined)?.data;
+    const name = data?.attributes?.name;
+    if (data?.type !== 'list' || typeof name !== 'string' || name === '') return problem(400, 'invalid', 'data must be a list with a name');
+    const list: List = { id: `L${String(this.lists.size + 1).padStart(5, '0')}`, name, members: new Set() };
+    this.lists.set(list.id, list);
+    return { status: 201, body: { data: this.resource(list) } };
   }
 }
 

@@ -1,12 +1,14 @@
 /**
  * The statement twins of a project compiled for Snowflake and for Postgres (test/servers/snowflake.ts):
- * each plan file, each query over read.sql, the accepted-row inserts, the lock-row and target statements
- * and the statements of a load into Snowflake of the Snowflake plans, with the Postgres text that means the same.
+ * each plan file, each query over read.sql, the extract query a load reads, the accepted-row
+ * inserts, the lock-row and target statements and the statements of a load into Snowflake of the
+ * Snowflake plans, with the Postgres text that means the same.
  */
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fillSlots, type Plan } from '../../src/contract/plan.js';
 import type { CommitStep, ReadStep } from '../../src/contract/api-steps.js';
+import type { LoadStep } from '../../src/contract/warehouse-steps.js';
 import { asSubquery } from '../../src/run/engines/sql-session.js';
 import type { Twin } from './snowflake.js';
 import { lockRowPairs, type LockRowTwin } from './lock-row-twins.js';
@@ -48,6 +50,9 @@ export function statementTwins(sfBuild: string, pgBuild: string, syncs: readonly
     for (const name of readdirSync(join(sfBuild, sync)).filter((f) => f.endsWith('.sql'))) {
       if (existsSync(join(pgBuild, sync, name))) add(file(sfBuild, name), file(pgBuild, name), `${sync}/${name}`);
     }
+    // A load into another warehouse reads its extract query page by page, as a query of its own.
+    for (const load of sfPlan.steps.filter((s): s is LoadStep => s.kind === 'load'))
+      add(asSubquery(file(sfBuild, load.from)), asSubquery(file(pgBuild, load.from)), `${sync}/${load.from} pages`);
     const sfRead = sfPlan.steps.find((s): s is ReadStep => s.kind === 'read');
     const pgRead = pgPlan.steps.find((s): s is ReadStep => s.kind === 'read');
     if (sfRead && pgRead) {
@@ -79,7 +84,8 @@ export function statementTwins(sfBuild: string, pgBuild: string, syncs: readonly
       add(step.drop, step.drop, `${sync}/load drop`);
       add(file(sfBuild, 'apply.sql'), file(pgBuild, 'apply.sql').replaceAll(temporary, table), `${sync}/apply.sql`);
     });
-    const lockRow = sfPlan[sfPlan.lock.on].session?.lockRow;
+    // A warehouse sync into another engine (BigQuery) holds its lock there: no Snowflake lock statements.
+    const lockRow = sfPlan[sfPlan.lock.on].dialect === 'snowflake' ? sfPlan[sfPlan.lock.on].session?.lockRow : undefined;
     if (lockRow) for (const [label, sf, pg] of lockRowPairs(lockRow, lockRowTwin, sfPlan.lock)) add(sf, pg, label);
   }
   return twins;

@@ -39,9 +39,15 @@ function events(ctx: ApiContext): SendRequest {
   );
 }
 
+/**
+ * Each row's properties set on its profile. `ip=0`: the request comes from the server a sync
+ * runs on, and Mixpanel would otherwise set the profile's location from that server's address
+ * (profile-set: "We recommend setting the ip to "0" when making requests from the server-side").
+ */
 function profiles(ctx: ApiContext): SendRequest {
   return perBatch(
     jsonRequest('POST', host(ctx, '/engage'), jsonHeaders({}), each({ $token: required(ctx, 'project_token'), $distinct_id: row.key, $set: row.payload }), {
+      ip: '0',
       verbose: '1',
     }),
     // verbose=1 answers {"status": 1} when every update was applied.
