@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lockRowTiming } from '../src/run/locks/sync-lock.js';
 import { openPgliteSession } from '../src/run/engines/pglite-session.js';
 import type { Plan } from '../src/contract/plan.js';
 import { FakeBigQuery } from './servers/bigquery.js';
@@ -714,4 +715,36 @@ sync emails_to_dw {
     });
     expect(bq.refused).toEqual([]);
   }, 180_000);
+
+  it('the lock row is renewed outside the BigQuery session while a long script runs in it', async () => {
+    // A session runs its jobs one at a time: a renewal sent there would wait behind apply.sql, and
+    // a script longer than the row's expiry would let a second run in. Here apply.sql stays RUNNING
+    // until a renewal has run beside it (or 30 s have passed): `during` is what ran meanwhile.
+    let during: typeof bq.ran = [];
+    bq.running = (statement, sync) => {
+      if (statement !== 'apply.sql' || sync !== 'users_to_dw') return undefined;
+      const from = bq.ran.length;
+      const renewed = () => bq.ran.slice(from).some((r) => r.name === 'lock renew');
+      return (async () => {
+        for (const deadline = Date.now() + 30_000; !renewed() && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
+        during = bq.ran.slice(from);
+      })();
+    };
+    lockRowTiming.renewMs = 50;
+    try {
+      const from = bq.ran.length;
+      const run = await cli(['run', ...args.slice(1).filter((a, i, all) => a !== '--sync' && all[i - 1] !== '--sync'), '--sync', 'users_to_dw'], env);
+      expect(run.code, run.out + run.err).toBe(0);
+      const ran = bq.ran.slice(from);
+      const renewal = during.find((r) => r.name === 'lock renew');
+      expect(renewal, 'a renewal while apply.sql ran').toBeDefined();
+      // In no session; every other statement in the sync's one session.
+      expect(renewal?.session).toBe('');
+      expect(ran.filter((r) => r.session === '').every((r) => r.name === 'lock renew')).toBe(true);
+      expect(new Set(ran.filter((r) => r.session !== '').map((r) => r.session)).size).toBe(1);
+    } finally {
+      lockRowTiming.renewMs = 60_000;
+      bq.running = undefined;
+    }
+  });
 });

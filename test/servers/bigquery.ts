@@ -5,7 +5,7 @@
  * It holds each request to the contract and refuses what breaks it (400 invalid, recorded in
  * `refused`): a Bearer token it issued, a query job in standard SQL (useLegacySql false) with
  * the expected location and valid labels, NAMED parameters each typed, a BigQuery session
- * created by the first job and named by the others (connectionProperties session_id).
+ * created by the first job and named by the others (connectionProperties session_id), or none.
  * A job is PENDING when inserted, RUNNING while it executes (and at least once when polled),
  * then DONE, with errorResult on failure; its results come in pages (maxResults, pageToken,
  * totalRows, schema, rows as {f:[{v}]}, TIMESTAMP as microseconds under
@@ -91,6 +91,8 @@ export class FakeBigQuery extends FakeService {
   readonly refused: string[] = [];
   /** The statements run, by name, in the order received, with the session and labels of their job. */
   readonly ran: { name: string; session: string; sync: string | undefined }[] = [];
+  /** Keeps a job RUNNING after its statement ran until the promise settles (a long script), without holding up other jobs. */
+  running?: (statement: string, sync: string | undefined) => Promise<void> | undefined;
   readonly sessions = new Set<string>();
   readonly ended = new Set<string>();
   /** The error a job of a known statement ends with instead of running (by the statement's name), as BigQuery reports a failed job. */
@@ -224,8 +226,11 @@ export class FakeBigQuery extends FakeService {
       if (named) return invalid('createSession with a session_id');
       session = randomUUID();
       this.sessions.add(session);
+    } else if (!named) {
+      // A job of no session: it waits behind no session's jobs and sees no session's TEMP tables.
+      session = '';
     } else {
-      if (!named || !this.sessions.has(named)) return invalid(`a job must create a session or name one of this server's (${named})`);
+      if (!this.sessions.has(named)) return invalid(`a job must name a session of this server's (${named})`);
       if (this.ended.has(named)) return invalid(`session ${named} has ended`);
       session = named;
     }
@@ -300,7 +305,9 @@ export class FakeBigQuery extends FakeService {
       job.error = { reason: missing ? 'notFound' : 'invalidQuery', message: missing ? `Not found: ${err.message}` : err.message };
       await this.db.exec('ROLLBACK').catch(() => undefined);
     }
-    job.finished = true;
+    const running = this.running?.(job.statement, job.labels.syncwright_sync);
+    if (running) void running.then(() => (job.finished = true));
+    else job.finished = true;
   }
 
   private resource(job: Job): Record<string, unknown> {
@@ -309,7 +316,7 @@ export class FakeBigQuery extends FakeService {
       id: `${this.project}:${this.location}.${job.id}`,
       jobReference: { projectId: this.project, jobId: job.id, location: this.location },
       configuration: { jobType: 'QUERY', labels: job.labels },
-      statistics: { sessionInfo: { sessionId: job.session } },
+      ...(job.session ? { statistics: { sessionInfo: { sessionId: job.session } } } : {}),
       status: { state: job.state, ...(job.state === 'DONE' && job.error ? { errorResult: job.error, errors: [job.error] } : {}) },
     };
   }

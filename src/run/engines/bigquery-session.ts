@@ -173,8 +173,8 @@ export async function openBigQuerySession(endpoint: PlanEndpoint, sql: Pick<Sess
     }
   }
 
-  /** Runs one query job to its end. */
-  async function run(query: string, params: readonly unknown[] | undefined): Promise<Job> {
+  /** Runs one query job to its end: in the run's session, or (`inSession` false) in none. */
+  async function run(query: string, params: readonly unknown[] | undefined, inSession = true): Promise<Job> {
     const named = params?.length ? Object.fromEntries(params.map((v, i) => [`p${i + 1}`, bound(v)])) : undefined;
     const types = params?.length ? Object.fromEntries(params.map((v, i) => [`p${i + 1}`, typeOf(v)])) : undefined;
     const options: Query = {
@@ -184,7 +184,7 @@ export async function openBigQuerySession(endpoint: PlanEndpoint, sql: Pick<Sess
       ...(location ? { location } : {}),
       ...(dataset ? { defaultDataset: { projectId, datasetId: dataset } } : {}),
       ...(named ? { params: named, types } : {}),
-      ...(sessionId ? { connectionProperties: [{ key: 'session_id', value: sessionId }] } : { createSession: true }),
+      ...(!inSession ? {} : sessionId ? { connectionProperties: [{ key: 'session_id', value: sessionId }] } : { createSession: true }),
     };
     const job = await insert(options);
     await finished(job);
@@ -220,6 +220,8 @@ export async function openBigQuerySession(endpoint: PlanEndpoint, sql: Pick<Sess
     engine: 'bigquery',
     location: `bigquery://${projectId}${location ? ` (${location})` : ''}`,
     query: async (text, params) => all(await run(text, params)),
+    // A session runs its jobs one at a time: a lock renewal there would wait behind a long script.
+    aside: async (text, params) => all(await run(text, params, false)),
     // A script's results are those of its last SELECT, DML or DDL statement.
     exec: async (text) => [await all(await run(text, undefined))],
     async *pages(query, pageSize, serial) {

@@ -35,6 +35,12 @@ export interface SqlSession {
   /** One statement with `$n` parameters. */
   query<T extends SqlRow = SqlRow>(sql: string, params?: readonly unknown[]): Promise<T[]>;
   /**
+   * One statement outside the session, where the engine has such a path (BigQuery: a job of no
+   * session): it waits behind none of the session's statements and sees none of its temporary
+   * state. Elsewhere the same as `query`. The lock row is renewed so while a long script runs.
+   */
+  aside<T extends SqlRow = SqlRow>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  /**
    * Pages of at most `pageSize` rows of one query (its text without a trailing semicolon),
    * through a cursor that survives commits (the plan's `cursor` statements), so that other
    * statements of this session (recording accepted rows) can commit between pages. Breaking
@@ -104,6 +110,8 @@ export interface EngineRunners {
   engine: string;
   location: string;
   query(sql: string, params: readonly unknown[] | undefined): Promise<SqlRow[]>;
+  /** See `SqlSession.aside`; absent: the session's own `query`. */
+  aside?(sql: string, params: readonly unknown[] | undefined): Promise<SqlRow[]>;
   /** The rows of each statement of the script, in order. */
   exec(sql: string): Promise<SqlRow[][]>;
   /**
@@ -145,6 +153,14 @@ export function sessionOf(runners: EngineRunners): SqlSession {
         throw markSqlError(e, place);
       }
     });
+  const aside = async <T extends SqlRow>(sql: string, params?: readonly unknown[]): Promise<T[]> => {
+    if (!runners.aside) return query<T>(sql, params);
+    try {
+      return (await runners.aside(sql, params)) as T[];
+    } catch (e) {
+      throw markSqlError(e, place);
+    }
+  };
   const script = (sql: string, rollback?: string): Promise<SqlRow[][]> =>
     serial(async () => {
       try {
@@ -160,6 +176,7 @@ export function sessionOf(runners: EngineRunners): SqlSession {
     sessionPerRequest,
     script,
     query,
+    aside,
     pages: <T extends SqlRow>(sql: string, pageSize: number, cursor: CursorSql) =>
       runners.pages
         ? markedPages<T>(runners.pages(asSubquery(sql), pageSize, serial), place)

@@ -109,6 +109,12 @@ async function holdLockRow(
       fillSlots(s.sql, names),
       s.binds.map((b) => values[b]),
     );
+  // Outside the session where the engine can (BigQuery): its jobs run one at a time, so a renewal in it would wait behind a long script.
+  const renewal = (s: LockRowStatement) =>
+    session.aside(
+      fillSlots(s.sql, names),
+      s.binds.map((b) => values[b]),
+    );
   type Holder = { owner: string; expires_at: string };
   /** The key's rows after this try, or undefined where a concurrent take aborted it. */
   const take = async (): Promise<Holder[] | undefined> => {
@@ -146,7 +152,7 @@ async function holdLockRow(
   const timer = setInterval(() => {
     // A renewal that fails is tried again at the next tick; the row holds for minutes meanwhile.
     renewing = renewing
-      .then(() => run(sql.renew))
+      .then(() => renewal(sql.renew))
       .then(
         () => undefined,
         () => undefined,
