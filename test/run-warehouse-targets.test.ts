@@ -258,8 +258,18 @@ describe('a cross-warehouse load from Postgres into Snowflake', () => {
       drop: 'DROP TABLE IF EXISTS "crm"."sw_load_users_to_dw"',
     });
 
-    const first = await run();
+    // On a machine east of UTC: the drivers would read a timestamp without zone in local time,
+    // and its bind (in UTC) would shift it by the offset.
+    const zone = process.env.TZ;
+    process.env.TZ = 'Asia/Tokyo';
+    const first = await run().finally(() => {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    });
     expect(first.r.status, first.r.error).toBe('ok');
+    expect((await wdb.query<{ t: string }>("SELECT to_char(updated_at, 'YYYY-MM-DD HH24:MI:SS') AS t FROM crm.users WHERE id = 1")).rows).toEqual([
+      { t: '2024-01-01 00:01:00' },
+    ]);
     expect(first.sent).toEqual(loadRun);
     expect(first.loaded).toBe(rows);
     expect(first.result).toMatchObject({ inserted: rows, updated: 0, deleted: 0 });

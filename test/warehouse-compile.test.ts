@@ -146,5 +146,13 @@ describe('syncwright compile', () => {
     expect(tree(out).get('users_to_dw/apply.sql')).toMatch(/FROM\s+"CRM"\."sw_load_users_to_dw" AS "m"/);
     expect(plan.steps[1]!.drop).toBe('DROP TABLE IF EXISTS "CRM"."sw_load_users_to_dw"');
     expect(planErrors(plan)).toEqual([]);
+    // A sync name of 250 characters: the load table's name is cut to Snowflake's 255, kept apart by a hash.
+    const long = 'u'.repeat(250);
+    writeFileSync(join(dir, 'src', 'users.sync'), crossProject('postgres', 'snowflake').replace('sync users_to_dw', `sync ${long}`));
+    expect(await compile()).toBe(0);
+    const step = (JSON.parse(tree(out).get(`${long}/plan.json`)!) as { steps: { table?: string }[] }).steps[1]!;
+    const name = step.table!.split('.').at(-1)!;
+    expect(name).toMatch(/^sw_load_u+_[0-9a-f]{8}$/);
+    expect(name).toHaveLength(255);
   });
 });

@@ -10,7 +10,7 @@ import { fillSnippet } from '../dialect/snippet.js';
 import { normaliseSql } from '../dialect/normalise.js';
 import { plainNormalisation } from '../catalog/fields.js';
 import { queryInParentheses } from '../dialect/sql-text.js';
-import { quoteIdent } from '../dialect/quote.js';
+import { generatedName, quoteIdent } from '../dialect/quote.js';
 import type { StagedColumn, WarehouseSyncPlan } from '../plan/warehouse.js';
 import type { TargetColumn, WarehouseStep } from '../contract/warehouse-steps.js';
 import { SqlWriter } from './sql-writer.js';
@@ -85,7 +85,8 @@ function loadTableOf(plan: WarehouseSyncPlan, spec: DialectSpec, quote: (exact: 
   const lasting = spec.loadTable?.name;
   if (!lasting) return { relation: quote(loadTable), shown: loadTable };
   const schema = plan.destination.target.slice(0, -1).map((p) => storedName(spec, p));
-  const name = `${loadTable}_${plan.sync.name}`;
+  // Within the dialect's limit for any sync name, as the state tables are.
+  const name = generatedName(spec, 'table', `${loadTable}_${plan.sync.name}`);
   return { relation: fillSnippet(lasting, { schema: schema.map(quote).join('.'), name: quote(name) }), shown: [...schema, name].join('.') };
 }
 

@@ -186,6 +186,10 @@ export async function runPlans(
   options: ExecOptions,
   onPlan?: (report: PlanReport) => void,
 ): Promise<RunReport> {
+  // The drivers read a date or a timestamp without zone as a Date at that wall time in the
+  // process's zone, and a bind or a payload writes a Date in UTC: in UTC the two agree, so a
+  // value reaches the destination as the source holds it, wherever the run is.
+  process.env.TZ = 'UTC';
   const startedAt = new Date();
   const started = performance.now();
   const sessions = new Sessions(databases, options);

@@ -150,12 +150,15 @@ async function holdLockRow(
   }
   let renewing = Promise.resolve();
   const timer = setInterval(() => {
-    // A renewal that fails is tried again at the next tick; the row holds for minutes meanwhile.
+    // A renewal that fails is said and tried again at the next tick; the row holds for minutes meanwhile.
     renewing = renewing
       .then(() => renewal(sql.renew))
       .then(
         () => undefined,
-        () => undefined,
+        (e: unknown) =>
+          wait.notice(
+            `${what}: renewing its lock row in ${lock.table} failed (${String((e as Error)?.message ?? e).slice(0, 300)}); trying again in ${lockRowTiming.renewMs / 1000} s, the row holds ${lockRowTiming.seconds} s from its last renewal`,
+          ),
       );
   }, lockRowTiming.renewMs);
   timer.unref();
