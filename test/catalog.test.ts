@@ -225,6 +225,12 @@ describe.each([...destinationTypes.values()])('destination type $type', (d) => {
 });
 
 describe('what the semantics fix', () => {
+  it('offers for Kafka only the compression the executor writes (gzip, none): check says so, not the run', () => {
+    const valid = destinationSettingsValidator('kafka');
+    expect(valid({ brokers: 'b:9092', compression: 'gzip' })).toBe(true);
+    for (const codec of ['zstd', 'lz4', 'snappy']) expect(valid({ brokers: 'b:9092', compression: codec })).toBe(false);
+  });
+
   it('refuses insert and update on ad platforms, and audience upsert there', () => {
     for (const name of ['google_ads', 'facebook_ads']) {
       const d = requireDestinationType(name);
