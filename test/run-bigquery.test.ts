@@ -456,7 +456,7 @@ describe('examples/events-pipeline on BigQuery (a local REST server, its stateme
     expect(await engine.query('SELECT * FROM syncwright_state.syncwright_locks')).toMatchObject({ rows: [] });
   }, 60_000);
 
-  it("a take aborted by a concurrent update finds the sync busy; the take's other errors fail the run", async () => {
+  it("a take aborted by a concurrent update finds the sync busy; the take's other errors fail the run; an aborted release is tried again", async () => {
     const one = ['run', example, '--sync', 'error_spikes_to_slack', '--endpoint', `bq=${bq.api.url}`, '--endpoint', `slack=${slack.api.url}`, '--db', db.dir];
     const failing = (message: string) => (name: string) => (name === 'lock take' ? { reason: 'invalidQuery', message } : undefined);
     bq.jobError = failing('Could not serialize access to table pulse-analytics-prod:syncwright_state.syncwright_locks due to concurrent update');
@@ -469,6 +469,21 @@ describe('examples/events-pipeline on BigQuery (a local REST server, its stateme
     expect(failed.code).not.toBe(0);
     expect(failed.out + failed.err).toMatch(/Syntax error: Unexpected keyword MERGE/);
     expect(failed.out + failed.err).not.toMatch(/in progress/);
+    // A release aborted by another run's take (which only asked) is tried again: the row is let go.
+    let aborted = 0;
+    bq.jobError = (name) =>
+      name === 'lock release' && aborted++ < 2
+        ? {
+            reason: 'invalidQuery',
+            message: 'Could not serialize access to table pulse-analytics-prod:syncwright_state.syncwright_locks due to concurrent update',
+          }
+        : undefined;
+    const released = await cli(one, env);
+    bq.jobError = undefined;
+    expect(released.code, released.out + released.err).toBe(0);
+    expect(aborted).toBe(3);
+    const next = await cli(one, env);
+    expect(next.code, next.out + next.err).toBe(0);
   }, 60_000);
 
   const signups = (build: string) => [

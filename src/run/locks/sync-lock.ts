@@ -115,6 +115,20 @@ async function holdLockRow(
       fillSlots(s.sql, names),
       s.binds.map((b) => values[b]),
     );
+  /**
+   * A renewal or release that a concurrent take aborted (`lockBusy`: BigQuery aborts the later of
+   * two DML statements on one table) is tried again shortly: the other run only asked.
+   */
+  const untilDone = async <T>(statement: () => Promise<T>): Promise<T> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await statement();
+      } catch (e) {
+        if (attempt >= 5 || !isSqlError(e, errors, 'lockBusy')) throw e;
+        await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+      }
+    }
+  };
   type Holder = { owner: string; expires_at: string };
   /** The key's rows after this try, or undefined where a concurrent take aborted it. */
   const take = async (): Promise<Holder[] | undefined> => {
@@ -152,7 +166,7 @@ async function holdLockRow(
   const timer = setInterval(() => {
     // A renewal that fails is said and tried again at the next tick; the row holds for minutes meanwhile.
     renewing = renewing
-      .then(() => renewal(sql.renew))
+      .then(() => untilDone(() => renewal(sql.renew)))
       .then(
         () => undefined,
         (e: unknown) =>
@@ -165,7 +179,7 @@ async function holdLockRow(
   return async () => {
     clearInterval(timer);
     await renewing;
-    await run(sql.release);
+    await untilDone(() => run(sql.release));
   };
 }
 
