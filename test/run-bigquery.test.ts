@@ -549,18 +549,7 @@ describe('examples/events-pipeline on BigQuery (a local REST server, its stateme
   }, 120_000);
 
   it('two runs at once: one runs, the other finds the sync busy', async () => {
-    const one = [
-      'run',
-      example,
-      '--sync',
-      'enterprise_signups_to_provisioning',
-      '--endpoint',
-      `bq=${bq.api.url}`,
-      '--endpoint',
-      `provisioning=${hook.api.url}`,
-      '--db',
-      db.dir,
-    ];
+    const one = signups(db.dir);
     // The first run's change set is held (its jobs.get answers) until the second run has been told the sync is busy.
     let release: () => void = () => undefined;
     const held = new Promise((r) => {
@@ -618,6 +607,8 @@ sync emails_to_dw {
   let engine: PGlite;
   let bq: FakeBigQuery;
   let args: string[];
+  /** `syncwright run` of these syncs of the project into the local BigQuery. */
+  let runArgs: (...syncs: string[]) => string[];
   let env: Record<string, string>;
   const source = scratchFolder('syncwright-app-');
   const report = join(scratchFolder('syncwright-report-').dir, 'report.json');
@@ -643,7 +634,8 @@ sync emails_to_dw {
     );
     await app.close();
     env = { GOOGLE_APPLICATION_CREDENTIALS: adcFile(bq, 'subject-token-load') };
-    args = ['run', dir, '--sync', 'users_to_dw', '--sync', 'emails_to_dw', '--endpoint', `dw=${bq.api.url}`, '--db', source.dir, '--report', report];
+    runArgs = (...syncs) => ['run', dir, ...syncs.flatMap((s) => ['--sync', s]), '--endpoint', `dw=${bq.api.url}`, '--db', source.dir, '--report', report];
+    args = runArgs('users_to_dw', 'emails_to_dw');
   }, 120_000);
   afterAll(async () => {
     await bq?.api.close();
@@ -748,7 +740,7 @@ sync emails_to_dw {
     lockRowTiming.renewMs = 50;
     try {
       const from = bq.ran.length;
-      const run = await cli(['run', ...args.slice(1).filter((a, i, all) => a !== '--sync' && all[i - 1] !== '--sync'), '--sync', 'users_to_dw'], env);
+      const run = await cli(runArgs('users_to_dw'), env);
       expect(run.code, run.out + run.err).toBe(0);
       const ran = bq.ran.slice(from);
       const renewal = during.find((r) => r.name === 'lock renew');

@@ -104,14 +104,8 @@ async function holdLockRow(
     owner: `${hostname()}:${process.pid}:${randomUUID()}`,
     seconds: lockRowTiming.seconds,
   };
-  const run = <T extends SqlRow>(s: LockRowStatement) =>
-    session.query<T>(
-      fillSlots(s.sql, names),
-      s.binds.map((b) => values[b]),
-    );
-  // Outside the session where the engine can (BigQuery): its jobs run one at a time, so a renewal in it would wait behind a long script.
-  const renewal = (s: LockRowStatement) =>
-    session.aside(
+  const run = <T extends SqlRow>(s: LockRowStatement, runner: 'query' | 'aside' = 'query') =>
+    session[runner]<T>(
       fillSlots(s.sql, names),
       s.binds.map((b) => values[b]),
     );
@@ -166,7 +160,8 @@ async function holdLockRow(
   const timer = setInterval(() => {
     // A renewal that fails is said and tried again at the next tick; the row holds for minutes meanwhile.
     renewing = renewing
-      .then(() => untilDone(() => renewal(sql.renew)))
+      // Outside the session where the engine can (BigQuery): its jobs run one at a time, so a renewal in it would wait behind a long script.
+      .then(() => untilDone(() => run(sql.renew, 'aside')))
       .then(
         () => undefined,
         (e: unknown) =>
