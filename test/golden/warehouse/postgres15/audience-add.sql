@@ -65,7 +65,7 @@ FROM
             ORDER BY
               "r"."sw_c0",
               "r"."sw_o0" DESC NULLS LAST,
-              "r"."sw_c1"
+              "r"."sw_c1" ROWS UNBOUNDED PRECEDING
           )
       ) AS "s"
       LEFT JOIN (

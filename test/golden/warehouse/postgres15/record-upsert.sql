@@ -77,7 +77,7 @@ FROM
               "r"."sw_c1",
               "r"."sw_c2",
               "r"."sw_c3",
-              CAST("r"."sw_c4" AS JSONB)
+              CAST("r"."sw_c4" AS JSONB) ROWS UNBOUNDED PRECEDING
           )
       ) AS "s"
       LEFT JOIN "crm"."users" AS "t" ON "s"."id" = "t"."id"

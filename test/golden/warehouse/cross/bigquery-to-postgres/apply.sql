@@ -59,7 +59,7 @@ FROM
               "r"."sw_o0" DESC NULLS LAST,
               "r"."sw_c1",
               "r"."sw_c2",
-              "r"."sw_c3"
+              "r"."sw_c3" ROWS UNBOUNDED PRECEDING
           )
       ) AS "s"
       FULL OUTER JOIN "crm"."users" AS "t" ON "s"."id" = "t"."id"
