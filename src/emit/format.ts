@@ -81,11 +81,12 @@ function fillPlaceholders(compiled: Map<string, (string | Hole)[]>, shape: strin
 
 /**
  * Formatting only changes whitespace and the case of keywords: anything else in a carried
- * text (a damaged file) means it is not used. Quoted names and strings must match exactly.
+ * text (a damaged file) means it is not used. Quoted names, strings and line comments must
+ * match exactly (a comment's apostrophe starts no string).
  */
 function sameTokens(statement: string, text: string): boolean {
   const bare = (t: string) =>
-    t.replace(/("(?:[^"]|"")*"|'(?:[^']|'')*'|`[^`]*`)|[^"'`]+/g, (m, quoted?: string) => quoted ?? m.replace(/\s+/g, '').toUpperCase());
+    t.replace(/("(?:[^"]|"")*"|'(?:[^']|'')*'|`[^`]*`|--[^\n]*)|[^"'`-]+|-/g, (m, kept?: string) => kept ?? m.replace(/\s+/g, '').toUpperCase());
   return bare(statement) === bare(text);
 }
 
