@@ -84,7 +84,9 @@ function fixedNames(dialect: Dialect): FixedNames {
     const c = Object.fromEntries(columns.map((n) => [n, d.ident(n)])) as Named<(typeof columns)[number]>;
     const t = Object.fromEntries(aliases.map((n) => [n, d.ident(n)])) as Named<(typeof aliases)[number]>;
     const qualified = (alias: string) => Object.fromEntries(columns.map((n) => [n, `${d.ident(alias)}.${c[n]}`])) as Named<(typeof columns)[number]>;
+    // Frozen: the formatter then takes their JSON, for its shape keys, once (format.ts).
     const names = { c, t, r: qualified('r'), s: qualified('s'), a: qualified('a'), n: qualified('n') };
+    for (const part of Object.values(names)) Object.freeze(part);
     f = { values: [...d.writer.values], names };
     fixed.set(dialect, f);
   }
