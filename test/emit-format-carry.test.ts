@@ -80,6 +80,28 @@ describe('the formatting of one compile', () => {
     expect(next.calls.n).toBe(1);
   });
 
+  it("carries a statement whose comment has an apostrophe (the templates' comments do)", async () => {
+    const commented = `-- the model's rows\nselect 'a' as "swph0", 'b' as "swph1" from "swph2";`;
+    const first = await freshFormat();
+    const text = first.fmt.formatScript(getDialect('postgres'), commented);
+    const next = await freshFormat();
+    next.fmt.load(first.fmt.save());
+    expect(next.fmt.formatScript(getDialect('postgres'), commented)).toBe(text);
+    expect(next.calls.n).toBe(0);
+  });
+
+  it('formats again a statement whose carried comment says something else', async () => {
+    const commented = `-- the model's rows\n${shape}`;
+    const first = await freshFormat();
+    const text = first.fmt.formatScript(getDialect('postgres'), commented);
+    const data = JSON.parse(first.fmt.save()) as { statements: [string, string][] };
+    data.statements[0]![1] = data.statements[0]![1].replace("model's", "MODEL'S");
+    const next = await freshFormat();
+    next.fmt.load(JSON.stringify(data));
+    expect(next.fmt.formatScript(getDialect('postgres'), commented)).toBe(text);
+    expect(next.calls.n).toBe(1);
+  });
+
   it('reads nothing from another sql-formatter version, or from a damaged file', async () => {
     for (const text of [saved.replace(/sql-formatter \d+\.\d+\.\d+/, 'sql-formatter 0.0.1'), saved.slice(0, -10), '[]', '{"statements":{}}']) {
       const next = await freshFormat();

@@ -124,4 +124,16 @@ describe("plan.json's text", () => {
       `broken/plan.json does not match schemas/plan.schema.json:\n  /steps/${at}/batch/size must be integer`,
     );
   });
+
+  it("validates a dialect's session record once, and a session object it has not seen again", () => {
+    const writer = new PlanWriter();
+    const all = plans().filter((p) => p.source.session !== undefined);
+    expect(new Set(all.map((p) => p.source.session)).size).toBeLessThan(all.length);
+    for (const plan of all) expect(writer.text(plan, 'p')).toBe(`${JSON.stringify(plan, null, 2)}\n`);
+    const plan = all[0]!;
+    const broken = { ...plan, source: { ...plan.source, session: { ...plan.source.session, rollback: 5 } } } as unknown as Plan;
+    expect(() => writer.text(broken, 'broken/plan.json')).toThrow(
+      'broken/plan.json does not match schemas/plan.schema.json:\n  /source/session/rollback must be string',
+    );
+  });
 });

@@ -16,6 +16,7 @@ import { lockKeyOf } from '../plan/head.js';
 import { apiSqlDialect, type ApiSqlDialect } from './api-dialect.js';
 import { whereSql } from './where.js';
 import type { SqlFormatter } from './format.js';
+import type { Dialect } from '../contract/dialect-names.js';
 import { sqlHeader } from './header.js';
 import { getDialect, storedName } from '../dialect/index.js';
 import { quoteIdent } from '../dialect/quote.js';
@@ -53,24 +54,56 @@ const summary = [
   { name: 'unchanged', test: "= 'unchanged'" },
 ];
 
+type Named<N extends string> = Record<N, string>;
+
+/** The fixed names of a dialect's files: columns, aliases and alias-qualified columns, as placeholders, and their values. */
+interface FixedNames {
+  values: readonly string[];
+  names: {
+    c: Named<(typeof columns)[number]>;
+    t: Named<(typeof aliases)[number]>;
+    r: Named<(typeof columns)[number]>;
+    s: Named<(typeof columns)[number]>;
+    a: Named<(typeof columns)[number]>;
+    n: Named<(typeof columns)[number]>;
+  };
+}
+
+const fixed = new Map<Dialect, FixedNames>();
+
+/**
+ * Every file of a dialect names the same columns and aliases first, as the same placeholders
+ * with the same values: written once per dialect, and taken by each file's writer
+ * (`SqlWriter.start`). They are placeholders all the same, so that the formatted shapes do
+ * not depend on them (format.ts numbers a statement's placeholders afresh).
+ */
+function fixedNames(dialect: Dialect): FixedNames {
+  let f = fixed.get(dialect);
+  if (!f) {
+    const d = apiSqlDialect(dialect);
+    const c = Object.fromEntries(columns.map((n) => [n, d.ident(n)])) as Named<(typeof columns)[number]>;
+    const t = Object.fromEntries(aliases.map((n) => [n, d.ident(n)])) as Named<(typeof aliases)[number]>;
+    const qualified = (alias: string) => Object.fromEntries(columns.map((n) => [n, `${d.ident(alias)}.${c[n]}`])) as Named<(typeof columns)[number]>;
+    // Frozen: the formatter then takes their JSON, for its shape keys, once (format.ts).
+    const names = { c, t, r: qualified('r'), s: qualified('s'), a: qualified('a'), n: qualified('n') };
+    for (const part of Object.values(names)) Object.freeze(part);
+    f = { values: [...d.writer.values], names };
+    fixed.set(dialect, f);
+  }
+  return f;
+}
+
 /** What every template refers to: columns, aliases, alias-qualified columns and the state tables. */
 function common(d: ApiSqlDialect, cs: ChangeSet) {
-  const c = Object.fromEntries(columns.map((n) => [n, d.ident(n)])) as Record<(typeof columns)[number], string>;
-  const t = Object.fromEntries(aliases.map((n) => [n, d.ident(n)])) as Record<(typeof aliases)[number], string>;
-  const qualified = (alias: string) => Object.fromEntries(columns.map((n) => [n, `${d.ident(alias)}.${c[n]}`]));
+  const { values, names } = fixedNames(d.name);
+  d.writer.start(values);
   const table = (name: string) => `${d.ident(cs.tables.schema)}.${d.ident(name)}`;
-  const changes = d.fill(d.snippets.temporaryTable.name, { schema: d.ident(cs.tables.schema), name: d.ident(cs.tables.changes) });
   return {
-    c,
-    t,
-    r: qualified('r'),
-    s: qualified('s'),
-    a: qualified('a'),
-    n: qualified('n'),
+    ...names,
     schema: d.ident(cs.tables.schema),
     snapshot: table(cs.tables.snapshot),
     accepted: table(cs.tables.accepted),
-    changes,
+    changes: d.fill(d.snippets.temporaryTable.name, { schema: d.ident(cs.tables.schema), name: d.ident(cs.tables.changes) }),
     textType: d.spec.types.string,
     jsonType: d.spec.types.json,
     // A placeholder, so the comment naming it does not make each sync a shape of its own.

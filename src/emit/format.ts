@@ -81,12 +81,31 @@ function fillPlaceholders(compiled: Map<string, (string | Hole)[]>, shape: strin
 
 /**
  * Formatting only changes whitespace and the case of keywords: anything else in a carried
- * text (a damaged file) means it is not used. Quoted names and strings must match exactly.
+ * text (a damaged file) means it is not used. Quoted names, strings and line comments must
+ * match exactly (a comment's apostrophe starts no string).
  */
 function sameTokens(statement: string, text: string): boolean {
   const bare = (t: string) =>
-    t.replace(/("(?:[^"]|"")*"|'(?:[^']|'')*'|`[^`]*`)|[^"'`]+/g, (m, quoted?: string) => quoted ?? m.replace(/\s+/g, '').toUpperCase());
+    t.replace(/("(?:[^"]|"")*"|'(?:[^']|'')*'|`[^`]*`|--[^\n]*)|[^"'`-]+|-/g, (m, kept?: string) => kept ?? m.replace(/\s+/g, '').toUpperCase());
   return bare(statement) === bare(text);
+}
+
+/** The JSON of frozen parts of contexts (the names every file of a dialect writes, src/emit/api-sql.ts), made once each. */
+const frozenJson = new WeakMap<object, string>();
+
+/** A context's key: its JSON, each entry apart, a frozen part's JSON made once (it is most of an API file's context). */
+function contextKey(context: object): string {
+  const parts: string[] = [];
+  for (const [name, value] of Object.entries(context)) {
+    const frozen = typeof value === 'object' && value !== null && Object.isFrozen(value);
+    let json = frozen ? frozenJson.get(value) : undefined;
+    if (json === undefined) {
+      json = JSON.stringify(value) ?? 'undefined';
+      if (frozen) frozenJson.set(value, json);
+    }
+    parts.push(JSON.stringify(name), json);
+  }
+  return parts.join('\n');
 }
 
 const stamp = `sql-formatter ${(createRequire(import.meta.url)('sql-formatter/package.json') as { version: string }).version} ${JSON.stringify(options)}`;
@@ -124,13 +143,13 @@ export class SqlFormatter {
   /**
    * The formatted script of a template's context. A context holds only placeholders (SqlWriter)
    * and flags, so syncs of one shape share a single render and format: the context's JSON is
-   * the key. `template` names the template, `render` renders it.
+   * the key (`contextKey`). `template` names the template, `render` renders it.
    */
   shaped(spec: DialectSpec, template: string, context: object, render: (context: object) => string): string {
     const where = `${spec.name}/${template}`;
     let byContext = this.shapes.get(where);
     if (!byContext) this.shapes.set(where, (byContext = new Map()));
-    const key = JSON.stringify(context);
+    const key = contextKey(context);
     let text = byContext.get(key);
     if (text === undefined) {
       text = this.formatScript(spec, render(context));

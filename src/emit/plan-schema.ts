@@ -16,34 +16,61 @@ export function validatePlan(plan: Plan | unknown, name = 'plan.json'): void {
   assertSchema('plan', plan, name);
 }
 
-// Stands for the steps in the plan's text, which are laid out one by one: a string no JSON text holds unescaped.
-const stepsMark = '\u0001steps';
-const markedSteps = `[\n    ${JSON.stringify(stepsMark)}\n  ]`;
+// Stands for a part laid out apart in the plan's text (`steps`, an endpoint's `session`): a string no JSON text holds unescaped.
+const mark = (part: string) => `\u0001${part}`;
+const marks = /"\\u0001(steps|source|destination)"/g;
+
+/** The endpoints of a plan, which carry their dialect's session record (src/emit/session-sql.ts). */
+const endpoints = ['source', 'destination'] as const;
+
+/** A value's JSON as `JSON.stringify(v, null, 2)` writes it two levels deep (a step of `steps`, an endpoint's `session`). */
+const nested = (v: unknown) => JSON.stringify(v, null, 2).replace(/\n/g, '\n    ');
 
 /**
- * plan.json's text, made once the plan matches its schema. The steps a destination's
- * description makes (requests, batches, acceptance) repeat across the syncs of one shape: a
- * step whose JSON a plan validated before had is not validated again, since the schema checks
- * each step by itself. The rest of the plan is validated whole; a plan that fails is validated
- * again in full, so that its errors name its own steps. One per compile.
+ * plan.json's text, made once the plan matches its schema. Two parts repeat across the syncs
+ * of a compile, and are validated and laid out once: the steps a destination's description
+ * makes (requests, batches, acceptance), alike across the syncs of one shape, and the session
+ * record of a dialect (src/emit/session-sql.ts), one object that every plan on that dialect
+ * shares. The schema checks a step, and a session, by itself: a step whose JSON a plan
+ * validated before had, or a session object one had, is not validated again; the rest of the
+ * plan is validated whole. A plan that fails is validated again in full, so that its errors
+ * name its own steps. One per compile.
  */
 export class PlanWriter {
-  private readonly valid = new Set<string>();
+  /** Steps a valid plan had, by their JSON: their text as an item of `steps`. */
+  private readonly steps = new Map<string, string>();
+  /** Session records a valid plan had: their text as an endpoint's `session`. */
+  private readonly sessions = new WeakMap<object, string>();
 
   /** The text of `plan` (as `JSON.stringify(plan, null, 2)` and a line break); throws, naming every schema error, when it does not match. */
   text(plan: Plan, name: string): string {
     // No steps to lay out: the schema names what is wrong.
     if (!Array.isArray(plan.steps) || plan.steps.length === 0) validatePlan(plan, name);
-    const steps = plan.steps.map((s) => JSON.stringify(s, null, 2));
+    const keys = plan.steps.map((s) => JSON.stringify(s));
     // The first step (the sync's own) stands for the others: the schema wants at least one.
-    const unseen = plan.steps.filter((_, i) => i === 0 || !this.valid.has(steps[i]!));
-    if (planErrors({ ...plan, steps: unseen }).length > 0) validatePlan(plan, name);
-    for (const s of steps) this.valid.add(s);
-    // Each step's text, indented as an item of the plan's `steps`.
-    const items = steps.map((s) => `    ${s.replace(/\n/g, '\n    ')}`).join(',\n');
-    const text = JSON.stringify({ ...plan, steps: [stepsMark] }, null, 2);
-    const at = text.indexOf(markedSteps);
-    if (at < 0) throw new Error(`${name}: its steps are not where plan.json has them`);
-    return `${text.slice(0, at)}[\n${items}\n  ]${text.slice(at + markedSteps.length)}\n`;
+    const validated: Record<string, unknown> = { ...plan, steps: plan.steps.filter((_, i) => i === 0 || !this.steps.has(keys[i]!)) };
+    const marked: Record<string, unknown> = { ...plan, steps: mark('steps') };
+    const sessions = new Map<string, object>();
+    for (const at of endpoints) {
+      const endpoint: { session?: unknown } | undefined = plan[at];
+      const session = endpoint?.session;
+      if (typeof session !== 'object' || session === null) continue;
+      if (this.sessions.has(session)) {
+        const { session: _validated, ...rest } = endpoint!;
+        validated[at] = rest;
+      }
+      marked[at] = { ...endpoint, session: mark(at) };
+      sessions.set(at, session);
+    }
+    if (planErrors(validated).length > 0) validatePlan(plan, name);
+    for (const [i, key] of keys.entries()) if (!this.steps.has(key)) this.steps.set(key, `    ${nested(plan.steps[i])}`);
+    for (const session of sessions.values()) if (!this.sessions.has(session)) this.sessions.set(session, nested(session));
+    let found = 0;
+    const text = JSON.stringify(marked, null, 2).replace(marks, (_, part: string) => {
+      found++;
+      return part === 'steps' ? `[\n${keys.map((k) => this.steps.get(k)!).join(',\n')}\n  ]` : this.sessions.get(sessions.get(part)!)!;
+    });
+    if (found !== sessions.size + 1) throw new Error(`${name}: its parts are not where plan.json has them`);
+    return `${text}\n`;
   }
 }

@@ -23,6 +23,15 @@ export class SqlWriter {
 
   constructor(readonly spec: DialectSpec) {}
 
+  /**
+   * Takes the placeholders another writer wrote (the names every file of a kind begins with),
+   * as this writer's first ones: a fresh writer only.
+   */
+  start(values: readonly string[]): void {
+    if (this.values.length > 0) throw new Error('internal: a writer starts with no placeholders');
+    this.values.push(...values);
+  }
+
   private hole(real: string, token: (placeholder: string) => string): string {
     const placeholder = `swph${this.values.length}`;
     this.values.push(real);
