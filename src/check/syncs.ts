@@ -424,6 +424,8 @@ function checkBatch(
 ): number | undefined {
   const kind = objectKindOf(type, kindName, syncKind);
   const limits = limitsFor(type, kind, identifiersPerRow);
+  // Within bounds (as nearly every batch is): nothing to word.
+  if (Number.isInteger(size.value) && size.value >= 1 && size.value <= limits.maxBatch) return size.value;
   const what = kind?.limits ? `${type.type} ${kind.kind}` : type.type;
   const perRequest =
     limits.maxIdentifiers === undefined
