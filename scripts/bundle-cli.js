@@ -16,18 +16,27 @@ import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-// string-width (used by yargs only to lay out --help) builds an Intl.Segmenter when it is
+// string-width (used by yargs only to lay out help text) builds an Intl.Segmenter when it is
 // loaded, which costs a twentieth of a `check` run; here it is built on first use instead.
-// Should a new version read differently, it is bundled as it is, and only slower to load.
+// And yargs lays out a command's help text on every run of it (after its handler), measuring
+// each line by grapheme, with a new emoji regex per character: 40 ms of every `check`. A line
+// of printable ASCII is as wide as it is long (string-width says so for each such character),
+// so it is measured by its length. Should a new version read differently, it is bundled as
+// it is, and only slower.
 const eagerSegmenter = 'const segmenter = new Intl.Segmenter();';
-const lazySegmenter = {
-  name: 'lazy-segmenter',
+const widthStart = 'export default function stringWidth(string, options = {}) {';
+const asciiWidth = `${widthStart}\n\tif (typeof string === 'string' && /^[\\x20-\\x7E]*$/.test(string)) {\n\t\treturn string.length;\n\t}\n`;
+const quickStringWidth = {
+  name: 'quick-string-width',
   setup(b) {
     b.onLoad({ filter: /[\\/]node_modules[\\/]string-width[\\/]index\.js$/ }, ({ path }) => {
       const source = readFileSync(path, 'utf8');
-      if (!source.includes(eagerSegmenter)) return undefined;
+      if (!source.includes(eagerSegmenter) || !source.includes(widthStart)) return undefined;
       return {
-        contents: source.replace(eagerSegmenter, 'let segmenter;').replaceAll('segmenter.segment(', '(segmenter ??= new Intl.Segmenter()).segment('),
+        contents: source
+          .replace(eagerSegmenter, 'let segmenter;')
+          .replaceAll('segmenter.segment(', '(segmenter ??= new Intl.Segmenter()).segment(')
+          .replace(widthStart, asciiWidth),
         loader: 'js',
       };
     });
@@ -64,7 +73,7 @@ await build({
     'vscode-languageserver/*',
     'vscode-languageserver-textdocument',
   ],
-  plugins: [lazySegmenter],
+  plugins: [quickStringWidth],
   chunkNames: 'chunk-[hash]',
   legalComments: 'none',
   logLevel: 'warning',

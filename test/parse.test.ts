@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseFile } from '../src/syntax/parse.js';
-import { syntaxErrorLimit } from '../src/syntax/parser.js';
+import { parser, syntaxErrorLimit } from '../src/syntax/parser.js';
+import { lex } from '../src/syntax/tokens.js';
 
 describe('parser', () => {
   it('reads keywords as names where a name is expected', () => {
@@ -11,6 +12,16 @@ describe('parser', () => {
     if (model?.kind !== 'model') return;
     const cols = model.items.find((i) => i.kind === 'columns');
     expect(cols?.kind === 'columns' && cols.columns.map((c) => c.name.text)).toEqual(['plan', 'mode', 'key']);
+  });
+
+  it("holds each CST node's children in a plain object, not Chevrotain's dictionary-mode one (parser.ts)", () => {
+    parser.input = lex('sync s { from m to d mode upsert }').tokens;
+    const nodes = [parser.project()];
+    for (let i = 0; i < nodes.length; i++) {
+      expect(Object.getPrototypeOf(nodes[i]!.children)).toBe(Object.prototype);
+      for (const c of Object.values(nodes[i]!.children)) for (const e of c) if ('children' in e) nodes.push(e);
+    }
+    expect(nodes.map((n) => n.name)).toEqual(expect.arrayContaining(['project', 'definition', 'syncDef', 'syncItem', 'fromItem', 'toItem']));
   });
 
   it('reports several syntax errors in one run', () => {

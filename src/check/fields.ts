@@ -48,9 +48,20 @@ function hashedFix(c: FieldsToCheck, f: FieldMap, add: boolean): Fix[] {
 /** user_id, userId and User-ID are one name to a reader. */
 const loose = (name: string) => name.toLowerCase().replace(/[-_\s]/g, '');
 
-export function checkFieldRules(c: FieldsToCheck, r: Reporter): void {
-  const { type, rules, mode, identifier } = c;
-  // What a sync may map, one spelling each (proto JSON fields are listed once, by their proto name).
+/** Of a catalog's field rules, read once for every sync that writes them. */
+interface Offer {
+  /** What a sync may map, one spelling each (proto JSON fields are listed once, by their proto name). */
+  offered: string[];
+  /** The first of `offered` by its loose spelling. */
+  byLoose: Map<string, string>;
+  /** The rules' pattern of field names, compiled. */
+  names?: RegExp;
+}
+const offers = new WeakMap<FieldRules, Offer>();
+
+function offerOf(rules: FieldRules): Offer {
+  let offer = offers.get(rules);
+  if (offer) return offer;
   const offered: string[] = [];
   const spellings = new Set<string>();
   for (const [n, s] of Object.entries(rules.fields)) {
@@ -58,6 +69,16 @@ export function checkFieldRules(c: FieldsToCheck, r: Reporter): void {
     spellings.add(s.as ?? n);
     offered.push(n);
   }
+  const byLoose = new Map<string, string>();
+  for (const o of offered) if (!byLoose.has(loose(o))) byLoose.set(loose(o), o);
+  offer = { offered, byLoose, ...(rules.names ? { names: new RegExp(rules.names.pattern) } : {}) };
+  offers.set(rules, offer);
+  return offer;
+}
+
+export function checkFieldRules(c: FieldsToCheck, r: Reporter): void {
+  const { type, rules, mode, identifier } = c;
+  const { offered, byLoose, names } = offerOf(rules);
   if (c.map && rules.unmappedIn?.modes.includes(mode)) {
     // Removing the `map` changes nothing that is sent: it is the edit that keeps the sync as it works.
     r.report(
@@ -75,7 +96,7 @@ export function checkFieldRules(c: FieldsToCheck, r: Reporter): void {
     const name = f.field.text;
     const span = f.field.span;
     const { spec } = resolveField(rules, name);
-    if (rules.names && !new RegExp(rules.names.pattern).test(name)) {
+    if (rules.names && names?.test(name) === false) {
       r.report('invalid-field-name', span, { field: name, what: rules.names.what }, []);
       continue;
     }
@@ -93,7 +114,7 @@ export function checkFieldRules(c: FieldsToCheck, r: Reporter): void {
         );
         continue;
       }
-      const near = offered.find((o) => loose(o) === loose(name));
+      const near = byLoose.get(loose(name));
       if (near) {
         r.report(
           'reserved-field-spelling',

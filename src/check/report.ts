@@ -46,6 +46,18 @@ export function single<I extends { kind: string; span: Span }, K extends I['kind
   owner: { kind: string; name: string },
   r: Reporter,
 ): Extract<I, { kind: K }> | undefined {
+  // Mostly there is one or none: found without making arrays (a sync asks for eleven kinds).
+  let first: Extract<I, { kind: K }> | undefined;
+  let repeated = false;
+  for (const i of items) {
+    if (i.kind !== kind) continue;
+    if (first) {
+      repeated = true;
+      break;
+    }
+    first = i as Extract<I, { kind: K }>;
+  }
+  if (!repeated) return first;
   const all = items.filter((i): i is Extract<I, { kind: K }> => i.kind === kind);
   const found = all.length > 1 ? all.filter((i) => !holdsMissing(i)) : all;
   for (const extra of found.slice(1)) {

@@ -343,9 +343,8 @@ function checkWrittenNames(model: CheckedModel, type: DestinationType, target: I
 /** No `map` at all: every other column, under its own name. */
 function defaultFields(model: CheckedModel, identifier: FieldMap | undefined): FieldMap[] {
   const dialect = model.source.dialect;
-  return model.columns
-    .filter((c) => !identifier || nameKey(dialect, c.name) !== nameKey(dialect, identifier.column.name))
-    .map((c) => ({ column: c, field: c.name, hashed: false }));
+  const key = identifier && nameKey(dialect, identifier.column.name);
+  return model.columns.filter((c) => key === undefined || nameKey(dialect, c.name) !== key).map((c) => ({ column: c, field: c.name, hashed: false }));
 }
 
 /**
@@ -424,6 +423,8 @@ function checkBatch(
 ): number | undefined {
   const kind = objectKindOf(type, kindName, syncKind);
   const limits = limitsFor(type, kind, identifiersPerRow);
+  // Within bounds (as nearly every batch is): nothing to word.
+  if (Number.isInteger(size.value) && size.value >= 1 && size.value <= limits.maxBatch) return size.value;
   const what = kind?.limits ? `${type.type} ${kind.kind}` : type.type;
   const perRequest =
     limits.maxIdentifiers === undefined

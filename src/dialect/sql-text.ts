@@ -70,13 +70,15 @@ export function readQuery(spec: DialectSpec, sql: string): QueryText {
     }
     return undefined;
   };
+  // Only these characters can start a comment or a quoted text: any other is code, read without trying each.
+  const starts = new Set(['/', '$', ...syntax.lineComments.map((s) => s[0]), ...syntax.quotes.map((q) => q.open[0])]);
   while (i < sql.length) {
     const c = sql[i]!;
     if (space.test(c)) {
       i++;
       continue;
     }
-    const skipped = skip();
+    const skipped = starts.has(c) ? skip() : undefined;
     if (skipped) {
       if (skipped.end < 0) return { problem: `${skipped.what} is never closed`, index: i };
       if (skipped.code) lastCode = skipped.end - 1;

@@ -11,25 +11,20 @@ import { envSlot } from '../contract/names.js';
 
 type Children = Record<string, CstElement[] | undefined>;
 
-function isToken(e: CstElement): e is IToken {
-  return (e as IToken).image !== undefined;
-}
-
-// A CST key holds tokens or nodes, rarely both; the common case returns the CST's own array
-// (never mutated) rather than a filtered copy, as the builder runs once per CST node.
-const none: CstElement[] = [];
+// A key of a CST node holds tokens or nodes, never both: keys are the names of token types
+// (capitalised), of rules, or labels, and no label of a token is the name of a rule. So the
+// first element of a key is the one sought, and a key's array (never mutated) is its list.
+const none: CstNode[] = [];
 
 function nodes(c: Children, key: string): CstNode[] {
-  const all = c[key] ?? none;
-  return all.some(isToken) ? all.filter((e): e is CstNode => !isToken(e)) : (all as CstNode[]);
+  return (c[key] as CstNode[] | undefined) ?? none;
 }
 function token(c: Children, key: string): IToken | undefined {
-  for (const e of c[key] ?? none) if (isToken(e)) return e;
-  return undefined;
+  return c[key]?.[0] as IToken | undefined;
 }
 /** A token read from the text under `key`: not one that recovery inserted. */
 function read(c: Children, key: string): IToken | undefined {
-  const t = token(c, key);
+  const t = c[key]?.[0] as IToken | undefined;
   return t && !t.isInsertedInRecovery ? t : undefined;
 }
 /** What `f` makes of each node, but for those it makes nothing of (a loop: the builder runs once per CST node). */
@@ -42,8 +37,7 @@ function each<T>(all: CstNode[], f: (n: CstNode) => T | undefined): T[] {
   return out;
 }
 function node(c: Children, key: string): CstNode | undefined {
-  for (const e of c[key] ?? none) if (!isToken(e)) return e;
-  return undefined;
+  return c[key]?.[0] as CstNode | undefined;
 }
 /**
  * The name of what a node consumed first: Chevrotain adds children in the order they are
@@ -55,17 +49,18 @@ function firstKey(c: Children): string | undefined {
 }
 
 export function tokenSpan(file: string, t: IToken): Span {
-  const span = {
+  const line = t.startLine ?? 1;
+  // A token that ends with a line break (a `"""` string left open to the end of the file) ends at the start of the next line.
+  const broken = t.image.endsWith('\n');
+  return {
     file,
-    line: t.startLine ?? 1,
+    line,
     column: t.startColumn ?? 1,
     offset: t.startOffset,
-    endLine: t.endLine ?? t.startLine ?? 1,
-    endColumn: (t.endColumn ?? t.startColumn ?? 0) + 1,
+    endLine: broken ? line + t.image.split('\n').length - 1 : (t.endLine ?? line),
+    endColumn: broken ? 1 : (t.endColumn ?? t.startColumn ?? 0) + 1,
     endOffset: (t.endOffset ?? t.startOffset) + 1,
   };
-  // A token that ends with a line break (a `"""` string left open to the end of the file) ends at the start of the next line.
-  return t.image.endsWith('\n') ? { ...span, endLine: span.line + t.image.split('\n').length - 1, endColumn: 1 } : span;
 }
 
 /** The empty span where `s` ends. */
@@ -84,6 +79,7 @@ function inside(image: string, n = 1): string {
 
 /** Undo backslash escapes in a quoted string body. */
 export function unescape(body: string): string {
+  if (!body.includes('\\')) return body;
   return body.replace(/\\(u[0-9a-fA-F]{4}|.)/g, (_, e: string) => {
     switch (e[0]) {
       case 'n':
@@ -104,30 +100,56 @@ export function unescape(body: string): string {
 class Builder {
   /** The start of the definition being built: where a placeholder goes when nothing before it was read. */
   private anchor: Span;
+  /** The offset where each line starts (only \n ends a line, as for the lexer). */
+  private readonly lineStarts: number[] = [0];
+  /** The line (from 0) of the last offset placed: nodes come in text order, mostly on it or the next. */
+  private lastLine = 0;
 
   constructor(
     private readonly file: string,
-    private readonly text: string,
+    text: string,
   ) {
     this.anchor = { file, line: 1, column: 1, offset: 0, endLine: 1, endColumn: 1, endOffset: 0 };
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.lineStarts.push(i + 1);
   }
 
+  /** How many lines the text has. */
+  get lines(): number {
+    return this.lineStarts.length;
+  }
+
+  /** The line, from 0, that holds `offset`: the last that starts at or before it. */
+  private lineAt(offset: number): number {
+    const starts = this.lineStarts;
+    let lo = 0;
+    let hi = starts.length - 1;
+    // Nodes come in text order: the search starts from the line of the last offset placed, and mostly ends within a few lines of it.
+    const last = this.lastLine;
+    if (starts[last]! <= offset) {
+      lo = last;
+      if (last + 4 <= hi && starts[last + 4]! > offset) hi = last + 3;
+    } else hi = last - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    this.lastLine = lo;
+    return lo;
+  }
+
+  /** A token's span, or a node's: from the start of what it read to the end of it (`location` holds offsets only, parser.ts). */
   span(n: CstNode | IToken): Span {
-    if (isToken(n)) return tokenSpan(this.file, n);
-    const l = n.location;
+    if ((n as IToken).image !== undefined) return tokenSpan(this.file, n as IToken);
+    const l = (n as CstNode).location;
     if (!l || Number.isNaN(l.startOffset)) return this.anchor;
-    const endOffset = (l.endOffset ?? l.startOffset) + 1;
-    // Ending with a line break (a `"""` string left open to the end of the file), it ends at the start of the next line.
-    const afterBreak = this.text[endOffset - 1] === '\n';
-    return {
-      file: this.file,
-      line: l.startLine ?? 1,
-      column: l.startColumn ?? 1,
-      offset: l.startOffset,
-      endLine: (l.endLine ?? 1) + (afterBreak ? 1 : 0),
-      endColumn: afterBreak ? 1 : (l.endColumn ?? 0) + 1,
-      endOffset,
-    };
+    const offset = l.startOffset;
+    const endOffset = (l.endOffset ?? offset) + 1;
+    const line = this.lineAt(offset);
+    const column = offset - this.lineStarts[line]! + 1;
+    // It ends where the character after it stands: after a line break (a `"""` string left open to the end of the file), at the start of the next line.
+    const endLine = this.lineAt(endOffset);
+    return { file: this.file, line: line + 1, column, offset, endLine: endLine + 1, endColumn: endOffset - this.lineStarts[endLine]! + 1, endOffset };
   }
 
   /**
@@ -508,7 +530,7 @@ class Builder {
  */
 export function buildAst(file: string, cst: CstNode, comments: A.Comment[], text: string, unsure: readonly number[] = []): A.SyncFile {
   const b = new Builder(file, text);
-  const lines = text.split('\n');
+  const lastLine = text.lastIndexOf('\n') + 1;
   const definitions: A.Definition[] = [];
   const all = nodes(cst.children, 'definition');
   let next = 0;
@@ -529,8 +551,8 @@ export function buildAst(file: string, cst: CstNode, comments: A.Comment[], text
       line: 1,
       column: 1,
       offset: 0,
-      endLine: lines.length,
-      endColumn: (lines[lines.length - 1] ?? '').length + 1,
+      endLine: b.lines,
+      endColumn: text.length - lastLine + 1,
       endOffset: text.length,
     },
   };

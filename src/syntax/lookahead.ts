@@ -115,7 +115,7 @@ function chooser(alts: LookaheadSequence[], hasPredicates: boolean): Chooser {
   return function (orAlts) {
     for (let i = 0; i < alts.length; i++) {
       if (hasPredicates && orAlts?.[i]?.GATE?.call(this) === false) continue;
-      if (alts[i]!.some((path) => startsWith(this, path))) return i;
+      if (startsOne(this, alts[i]!)) return i;
     }
     return undefined;
   };
@@ -131,8 +131,14 @@ function matcher(paths: TokenType[][]): Matcher {
     };
   }
   return function () {
-    return paths.some((path) => startsWith(this, path));
+    return startsOne(this, paths);
   };
+}
+
+/** Whether the next tokens start one of `paths`: a loop, not `some` with a closure, as it runs at every choice the parser makes. */
+function startsOne(parser: { LA(i: number): { tokenTypeIdx: number } }, paths: TokenType[][]): boolean {
+  for (const path of paths) if (startsWith(parser, path)) return true;
+  return false;
 }
 
 function startsWith(parser: { LA(i: number): { tokenTypeIdx: number } }, path: TokenType[]): boolean {

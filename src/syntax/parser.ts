@@ -3,7 +3,7 @@
  * AST. Recovery is on, so one run reports every syntax error it can, and a file with errors
  * still has a tree.
  */
-import type { CstNode, IParserErrorMessageProvider, IToken, TokenType } from 'chevrotain';
+import type { CstNode, IOrAlt, IParserErrorMessageProvider, IToken, OrMethodOpts, TokenType } from 'chevrotain';
 import { createTokenInstance, CstParser, tokenMatcher } from './chevrotain.js';
 import * as T from './tokens.js';
 import { selfChecks } from '../self-checks.js';
@@ -29,6 +29,12 @@ interface ErrorRecorder {
   SAVE_ERROR(error: Error): Error;
 }
 
+/** Chevrotain's own CST building state, which its public typings leave out. */
+interface CstBuilding {
+  CST_STACK: CstNode[];
+  setInitialNodeLocation(node: CstNode): void;
+}
+
 /**
  * Reading a file stops after this many syntax errors (as clang's -ferror-limit does): the
  * first ones are what to fix, and recovering from thousands costs time that grows with their
@@ -40,12 +46,22 @@ class SyncParser extends CstParser {
   /** Where reading stopped once the file had `syntaxErrorLimit` errors; undefined when it was read to the end. */
   stoppedAt: IToken | undefined;
 
+  /**
+   * The alternatives of each choice (`OR`), by rule, made on its first run: a rule runs for
+   * every node of every file, and the array of closures it would make on each run was a fifth
+   * of what a parse allocates (as Chevrotain's performance guide says: cache the arrays of
+   * alternatives). The closures refer to nothing but the parser.
+   */
+  private readonly choices: Record<string, IOrAlt<unknown>[] | OrMethodOpts<unknown>> = {};
+
   constructor() {
     super(T.allTokens, {
       recoveryEnabled: true,
       maxLookahead,
       lookaheadStrategy,
-      nodeLocationTracking: 'full',
+      // Offsets only: the builder reads lines and columns off the text (build.ts), which costs
+      // less than Chevrotain copying six fields into every node for every token it takes.
+      nodeLocationTracking: 'onlyOffset',
       skipValidations: !selfChecks,
       errorMessageProvider: errorMessages,
     });
@@ -69,6 +85,21 @@ class SyncParser extends CstParser {
     if (follows.some((t) => tokenMatcher(after, t))) return;
     const error = Object.assign(new Error(''), { name: 'NoViableAltException', token: this.LA(1), previousToken: this.LA(0), resyncedTokens: [] });
     throw (this as unknown as ErrorRecorder).SAVE_ERROR(error);
+  }
+
+  /**
+   * A new CST node. Chevrotain makes its `children` with `Object.create(null)`: an object in
+   * dictionary mode, which costs the parse and the builder's reads of it a quarter of their
+   * time (and the garbage collector more). A plain object literal holds the few keys a node
+   * has in place. No key can meet a property of Object.prototype: keys are the names of rules,
+   * of token types (capitalised) and the labels given above. Chevrotain 11's method of the same
+   * name, replaced here (test/parse.test.ts checks that it still is).
+   */
+  cstInvocationStateUpdate(fullRuleName: string): void {
+    const self = this as unknown as CstBuilding;
+    const node: CstNode = { name: fullRuleName, children: {} };
+    self.setInitialNodeLocation(node);
+    self.CST_STACK.push(node);
   }
 
   override reset(): void {
@@ -100,13 +131,15 @@ class SyncParser extends CstParser {
   });
 
   definition = this.RULE('definition', () => {
-    this.OR([
-      { ALT: () => this.SUBRULE(this.sourceDef) },
-      { ALT: () => this.SUBRULE(this.destinationDef) },
-      { ALT: () => this.SUBRULE(this.modelDef) },
-      { ALT: () => this.SUBRULE(this.audienceDef) },
-      { ALT: () => this.SUBRULE(this.syncDef) },
-    ]);
+    this.OR(
+      (this.choices.definition ??= [
+        { ALT: () => this.SUBRULE(this.sourceDef) },
+        { ALT: () => this.SUBRULE(this.destinationDef) },
+        { ALT: () => this.SUBRULE(this.modelDef) },
+        { ALT: () => this.SUBRULE(this.audienceDef) },
+        { ALT: () => this.SUBRULE(this.syncDef) },
+      ]),
+    );
   });
 
   sourceDef = this.RULE('sourceDef', () => {
@@ -137,20 +170,22 @@ class SyncParser extends CstParser {
   });
 
   value = this.RULE('value', () => {
-    this.OR({
-      // `true` and `env` are names too; the literal readings win.
-      IGNORE_AMBIGUITIES: true,
-      DEF: [
-        { ALT: () => this.CONSUME(T.NumberTok) },
-        { ALT: () => this.CONSUME(T.True) },
-        { ALT: () => this.CONSUME(T.False) },
-        { ALT: () => this.SUBRULE(this.envRef) },
-        { ALT: () => this.CONSUME(T.SqString) },
-        { ALT: () => this.CONSUME(T.TripleString) },
-        // A lone "double-quoted" value is a string; followed by a dot it starts a path.
-        { ALT: () => this.SUBRULE(this.path) },
-      ],
-    });
+    this.OR(
+      (this.choices.value ??= {
+        // `true` and `env` are names too; the literal readings win.
+        IGNORE_AMBIGUITIES: true,
+        DEF: [
+          { ALT: () => this.CONSUME(T.NumberTok) },
+          { ALT: () => this.CONSUME(T.True) },
+          { ALT: () => this.CONSUME(T.False) },
+          { ALT: () => this.SUBRULE(this.envRef) },
+          { ALT: () => this.CONSUME(T.SqString) },
+          { ALT: () => this.CONSUME(T.TripleString) },
+          // A lone "double-quoted" value is a string; followed by a dot it starts a path.
+          { ALT: () => this.SUBRULE(this.path) },
+        ],
+      }),
+    );
   });
 
   envRef = this.RULE('envRef', () => {
@@ -178,16 +213,22 @@ class SyncParser extends CstParser {
   });
 
   tablePart = this.RULE('tablePart', () => {
-    this.OR([{ ALT: () => this.SUBRULE(this.envRef) }, { ALT: () => this.SUBRULE(this.ident) }]);
+    this.OR((this.choices.tablePart ??= [{ ALT: () => this.SUBRULE(this.envRef) }, { ALT: () => this.SUBRULE(this.ident) }]));
   });
 
   /** A bare name, or an exact one in backticks or double quotes. */
   ident = this.RULE('ident', () => {
-    this.OR([{ ALT: () => this.CONSUME(T.Name) }, { ALT: () => this.CONSUME(T.Backtick) }, { ALT: () => this.CONSUME(T.DqString) }]);
+    this.OR((this.choices.ident ??= [{ ALT: () => this.CONSUME(T.Name) }, { ALT: () => this.CONSUME(T.Backtick) }, { ALT: () => this.CONSUME(T.DqString) }]));
   });
 
   stringLit = this.RULE('stringLit', () => {
-    this.OR([{ ALT: () => this.CONSUME(T.DqString) }, { ALT: () => this.CONSUME(T.SqString) }, { ALT: () => this.CONSUME(T.TripleString) }]);
+    this.OR(
+      (this.choices.stringLit ??= [
+        { ALT: () => this.CONSUME(T.DqString) },
+        { ALT: () => this.CONSUME(T.SqString) },
+        { ALT: () => this.CONSUME(T.TripleString) },
+      ]),
+    );
   });
 
   modelDef = this.RULE('modelDef', () => {
@@ -199,52 +240,54 @@ class SyncParser extends CstParser {
   });
 
   modelItem = this.RULE('modelItem', () => {
-    this.OR([
-      { ALT: () => this.SUBRULE(this.fromItem) },
-      {
-        ALT: () => {
-          this.CONSUME(T.Table);
-          this.ACTION(() => this.refuseNextItem(T.Dot));
-          this.SUBRULE(this.tablePath);
+    this.OR(
+      (this.choices.modelItem ??= [
+        { ALT: () => this.SUBRULE(this.fromItem) },
+        {
+          ALT: () => {
+            this.CONSUME(T.Table);
+            this.ACTION(() => this.refuseNextItem(T.Dot));
+            this.SUBRULE(this.tablePath);
+          },
         },
-      },
-      {
-        ALT: () => {
-          this.CONSUME(T.Sql);
-          this.SUBRULE(this.stringLit);
+        {
+          ALT: () => {
+            this.CONSUME(T.Sql);
+            this.SUBRULE(this.stringLit);
+          },
         },
-      },
-      {
-        ALT: () => {
-          this.CONSUME(T.Dbt);
-          this.ACTION(() => this.refuseNextItem());
-          this.SUBRULE2(this.ident);
+        {
+          ALT: () => {
+            this.CONSUME(T.Dbt);
+            this.ACTION(() => this.refuseNextItem());
+            this.SUBRULE2(this.ident);
+          },
         },
-      },
-      {
-        ALT: () => {
-          this.CONSUME(T.Primary);
-          this.CONSUME(T.Key);
-          this.ACTION(() => this.refuseNextItem());
-          this.SUBRULE(this.ident);
+        {
+          ALT: () => {
+            this.CONSUME(T.Primary);
+            this.CONSUME(T.Key);
+            this.ACTION(() => this.refuseNextItem());
+            this.SUBRULE(this.ident);
+          },
         },
-      },
-      {
-        ALT: () => {
-          this.CONSUME(T.Order);
-          this.CONSUME(T.By);
-          this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.orderKey) });
+        {
+          ALT: () => {
+            this.CONSUME(T.Order);
+            this.CONSUME(T.By);
+            this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.orderKey) });
+          },
         },
-      },
-      {
-        ALT: () => {
-          this.CONSUME(T.Columns);
-          this.CONSUME(T.LBrace);
-          this.MANY(() => this.SUBRULE(this.columnDef));
-          this.CONSUME(T.RBrace);
+        {
+          ALT: () => {
+            this.CONSUME(T.Columns);
+            this.CONSUME(T.LBrace);
+            this.MANY(() => this.SUBRULE(this.columnDef));
+            this.CONSUME(T.RBrace);
+          },
         },
-      },
-    ]);
+      ]),
+    );
   });
 
   fromItem = this.RULE('fromItem', () => {
@@ -256,7 +299,7 @@ class SyncParser extends CstParser {
   orderKey = this.RULE('orderKey', () => {
     this.ACTION(() => this.refuseNextItem(T.Asc, T.Desc, T.Comma));
     this.SUBRULE(this.ident);
-    this.OPTION(() => this.OR([{ ALT: () => this.CONSUME(T.Asc) }, { ALT: () => this.CONSUME(T.Desc) }]));
+    this.OPTION(() => this.OR((this.choices.orderKey ??= [{ ALT: () => this.CONSUME(T.Asc) }, { ALT: () => this.CONSUME(T.Desc) }])));
   });
 
   columnDef = this.RULE('columnDef', () => {
@@ -282,7 +325,7 @@ class SyncParser extends CstParser {
     this.CONSUME(T.Audience);
     this.CONSUME(T.Name, { LABEL: 'name' });
     this.CONSUME(T.LBrace);
-    this.MANY(() => this.OR([{ ALT: () => this.SUBRULE(this.fromItem) }, { ALT: () => this.SUBRULE(this.whereItem) }]));
+    this.MANY(() => this.OR((this.choices.audienceDef ??= [{ ALT: () => this.SUBRULE(this.fromItem) }, { ALT: () => this.SUBRULE(this.whereItem) }])));
     this.CONSUME(T.RBrace);
   });
 
@@ -308,116 +351,126 @@ class SyncParser extends CstParser {
   });
 
   notExpr = this.RULE('notExpr', () => {
-    this.OR({
-      IGNORE_AMBIGUITIES: true,
-      DEF: [
-        {
-          // `not` before a condition negates; lookahead still reads `not > 3` as a column called `not`.
-          ALT: () => {
-            this.CONSUME(T.Not);
-            this.SUBRULE(this.notExpr);
+    this.OR(
+      (this.choices.notExpr ??= {
+        IGNORE_AMBIGUITIES: true,
+        DEF: [
+          {
+            // `not` before a condition negates; lookahead still reads `not > 3` as a column called `not`.
+            ALT: () => {
+              this.CONSUME(T.Not);
+              this.SUBRULE(this.notExpr);
+            },
           },
-        },
-        {
-          ALT: () => {
-            this.CONSUME(T.LParen);
-            this.SUBRULE(this.expr);
-            this.CONSUME(T.RParen);
+          {
+            ALT: () => {
+              this.CONSUME(T.LParen);
+              this.SUBRULE(this.expr);
+              this.CONSUME(T.RParen);
+            },
           },
-        },
-        { ALT: () => this.SUBRULE(this.predicate) },
-      ],
-    });
+          { ALT: () => this.SUBRULE(this.predicate) },
+        ],
+      }),
+    );
   });
 
   predicate = this.RULE('predicate', () => {
     this.SUBRULE(this.operand, { LABEL: 'subject' });
     this.OPTION(() =>
-      this.OR([
-        {
-          ALT: () => {
-            this.SUBRULE(this.compareOp);
-            this.SUBRULE2(this.operand, { LABEL: 'right' });
+      this.OR(
+        (this.choices.predicate ??= [
+          {
+            ALT: () => {
+              this.SUBRULE(this.compareOp);
+              this.SUBRULE2(this.operand, { LABEL: 'right' });
+            },
           },
-        },
-        {
-          ALT: () => {
-            this.OPTION2(() => this.CONSUME(T.Not));
-            this.CONSUME(T.In);
-            this.CONSUME(T.LParen);
-            this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.literal) });
-            this.CONSUME(T.RParen);
+          {
+            ALT: () => {
+              this.OPTION2(() => this.CONSUME(T.Not));
+              this.CONSUME(T.In);
+              this.CONSUME(T.LParen);
+              this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.literal) });
+              this.CONSUME(T.RParen);
+            },
           },
-        },
-        {
-          ALT: () => {
-            this.CONSUME(T.Is);
-            this.OPTION3(() => this.CONSUME2(T.Not));
-            this.CONSUME(T.Null);
+          {
+            ALT: () => {
+              this.CONSUME(T.Is);
+              this.OPTION3(() => this.CONSUME2(T.Not));
+              this.CONSUME(T.Null);
+            },
           },
-        },
-        {
-          ALT: () => {
-            this.OPTION4(() => this.CONSUME3(T.Not));
-            this.CONSUME(T.Like);
-            this.SUBRULE(this.stringLit);
+          {
+            ALT: () => {
+              this.OPTION4(() => this.CONSUME3(T.Not));
+              this.CONSUME(T.Like);
+              this.SUBRULE(this.stringLit);
+            },
           },
-        },
-        {
-          ALT: () => {
-            this.CONSUME(T.Between);
-            this.SUBRULE3(this.operand, { LABEL: 'low' });
-            this.CONSUME(T.And);
-            this.SUBRULE4(this.operand, { LABEL: 'high' });
+          {
+            ALT: () => {
+              this.CONSUME(T.Between);
+              this.SUBRULE3(this.operand, { LABEL: 'low' });
+              this.CONSUME(T.And);
+              this.SUBRULE4(this.operand, { LABEL: 'high' });
+            },
           },
-        },
-      ]),
+        ]),
+      ),
     );
   });
 
   compareOp = this.RULE('compareOp', () => {
-    this.OR([
-      { ALT: () => this.CONSUME(T.Eq) },
-      { ALT: () => this.CONSUME(T.NotEq) },
-      { ALT: () => this.CONSUME(T.LtEq) },
-      { ALT: () => this.CONSUME(T.GtEq) },
-      { ALT: () => this.CONSUME(T.Lt) },
-      { ALT: () => this.CONSUME(T.Gt) },
-    ]);
+    this.OR(
+      (this.choices.compareOp ??= [
+        { ALT: () => this.CONSUME(T.Eq) },
+        { ALT: () => this.CONSUME(T.NotEq) },
+        { ALT: () => this.CONSUME(T.LtEq) },
+        { ALT: () => this.CONSUME(T.GtEq) },
+        { ALT: () => this.CONSUME(T.Lt) },
+        { ALT: () => this.CONSUME(T.Gt) },
+      ]),
+    );
   });
 
   operand = this.RULE('operand', () => {
-    this.OR({
-      // `true`, `null` and `date '...'` are literals even though the words are names too.
-      IGNORE_AMBIGUITIES: true,
-      DEF: [{ ALT: () => this.SUBRULE(this.literal) }, { ALT: () => this.CONSUME(T.Name) }, { ALT: () => this.CONSUME(T.Backtick) }],
-    });
+    this.OR(
+      (this.choices.operand ??= {
+        // `true`, `null` and `date '...'` are literals even though the words are names too.
+        IGNORE_AMBIGUITIES: true,
+        DEF: [{ ALT: () => this.SUBRULE(this.literal) }, { ALT: () => this.CONSUME(T.Name) }, { ALT: () => this.CONSUME(T.Backtick) }],
+      }),
+    );
   });
 
   literal = this.RULE('literal', () => {
-    this.OR({
-      IGNORE_AMBIGUITIES: true,
-      DEF: [
-        { ALT: () => this.CONSUME(T.SqString) },
-        { ALT: () => this.CONSUME(T.DqString) },
-        { ALT: () => this.CONSUME(T.NumberTok) },
-        { ALT: () => this.CONSUME(T.True) },
-        { ALT: () => this.CONSUME(T.False) },
-        { ALT: () => this.CONSUME(T.Null) },
-        {
-          ALT: () => {
-            this.CONSUME(T.DateKw);
-            this.SUBRULE(this.stringLit, { LABEL: 'dateValue' });
+    this.OR(
+      (this.choices.literal ??= {
+        IGNORE_AMBIGUITIES: true,
+        DEF: [
+          { ALT: () => this.CONSUME(T.SqString) },
+          { ALT: () => this.CONSUME(T.DqString) },
+          { ALT: () => this.CONSUME(T.NumberTok) },
+          { ALT: () => this.CONSUME(T.True) },
+          { ALT: () => this.CONSUME(T.False) },
+          { ALT: () => this.CONSUME(T.Null) },
+          {
+            ALT: () => {
+              this.CONSUME(T.DateKw);
+              this.SUBRULE(this.stringLit, { LABEL: 'dateValue' });
+            },
           },
-        },
-        {
-          ALT: () => {
-            this.CONSUME(T.TimestampKw);
-            this.SUBRULE2(this.stringLit, { LABEL: 'timestampValue' });
+          {
+            ALT: () => {
+              this.CONSUME(T.TimestampKw);
+              this.SUBRULE2(this.stringLit, { LABEL: 'timestampValue' });
+            },
           },
-        },
-      ],
-    });
+        ],
+      }),
+    );
   });
 
   syncDef = this.RULE('syncDef', () => {
@@ -429,58 +482,60 @@ class SyncParser extends CstParser {
   });
 
   syncItem = this.RULE('syncItem', () => {
-    this.OR([
-      { ALT: () => this.SUBRULE(this.fromItem) },
-      { ALT: () => this.SUBRULE(this.toItem) },
-      {
-        ALT: () => {
-          this.CONSUME(T.Mode);
-          this.ACTION(() => this.refuseNextItem());
-          this.CONSUME(T.Name, { LABEL: 'mode' });
+    this.OR(
+      (this.choices.syncItem ??= [
+        { ALT: () => this.SUBRULE(this.fromItem) },
+        { ALT: () => this.SUBRULE(this.toItem) },
+        {
+          ALT: () => {
+            this.CONSUME(T.Mode);
+            this.ACTION(() => this.refuseNextItem());
+            this.CONSUME(T.Name, { LABEL: 'mode' });
+          },
         },
-      },
-      {
-        ALT: () => {
-          this.CONSUME(T.IdentifierKw);
-          this.ACTION(() => this.refuseNextItem(T.Arrow, T.Hashed));
-          this.SUBRULE(this.mapping);
+        {
+          ALT: () => {
+            this.CONSUME(T.IdentifierKw);
+            this.ACTION(() => this.refuseNextItem(T.Arrow, T.Hashed));
+            this.SUBRULE(this.mapping);
+          },
         },
-      },
-      {
-        ALT: () => {
-          this.CONSUME(T.MapKw);
-          this.CONSUME(T.LBrace);
-          this.MANY(() => this.SUBRULE2(this.mapping));
-          this.CONSUME(T.RBrace);
+        {
+          ALT: () => {
+            this.CONSUME(T.MapKw);
+            this.CONSUME(T.LBrace);
+            this.MANY(() => this.SUBRULE2(this.mapping));
+            this.CONSUME(T.RBrace);
+          },
         },
-      },
-      {
-        ALT: () => {
-          this.CONSUME(T.Batch);
-          this.CONSUME(T.NumberTok);
+        {
+          ALT: () => {
+            this.CONSUME(T.Batch);
+            this.CONSUME(T.NumberTok);
+          },
         },
-      },
-      { ALT: () => this.SUBRULE(this.guardItem) },
-      {
-        ALT: () => {
-          this.CONSUME(T.Schedule);
-          this.SUBRULE(this.stringLit);
+        { ALT: () => this.SUBRULE(this.guardItem) },
+        {
+          ALT: () => {
+            this.CONSUME(T.Schedule);
+            this.SUBRULE(this.stringLit);
+          },
         },
-      },
-      {
-        ALT: () => {
-          this.CONSUME(T.Message);
-          this.SUBRULE2(this.stringLit);
+        {
+          ALT: () => {
+            this.CONSUME(T.Message);
+            this.SUBRULE2(this.stringLit);
+          },
         },
-      },
-      {
-        ALT: () => {
-          this.CONSUME(T.Format);
-          this.ACTION(() => this.refuseNextItem());
-          this.CONSUME2(T.Name, { LABEL: 'format' });
+        {
+          ALT: () => {
+            this.CONSUME(T.Format);
+            this.ACTION(() => this.refuseNextItem());
+            this.CONSUME2(T.Name, { LABEL: 'format' });
+          },
         },
-      },
-    ]);
+      ]),
+    );
   });
 
   toItem = this.RULE('toItem', () => {
@@ -492,29 +547,31 @@ class SyncParser extends CstParser {
       DEF: () => {
         this.CONSUME2(T.Name, { LABEL: 'objectKind' });
         this.ACTION(() => this.refuseNextItem(T.Dot));
-        this.OR([{ ALT: () => this.SUBRULE(this.tablePath) }, { ALT: () => this.CONSUME(T.SqString) }]);
+        this.OR((this.choices.toItem ??= [{ ALT: () => this.SUBRULE(this.tablePath) }, { ALT: () => this.CONSUME(T.SqString) }]));
       },
     });
   });
 
   guardItem = this.RULE('guardItem', () => {
     this.CONSUME(T.Guard);
-    this.OR([
-      {
-        ALT: () => {
-          this.CONSUME(T.Deletes);
-          this.CONSUME(T.LtEq);
-          this.CONSUME(T.NumberTok);
-          this.OPTION(() => this.CONSUME(T.Percent));
+    this.OR(
+      (this.choices.guardItem ??= [
+        {
+          ALT: () => {
+            this.CONSUME(T.Deletes);
+            this.CONSUME(T.LtEq);
+            this.CONSUME(T.NumberTok);
+            this.OPTION(() => this.CONSUME(T.Percent));
+          },
         },
-      },
-      {
-        ALT: () => {
-          this.CONSUME(T.Allow);
-          this.CONSUME(T.Empty);
+        {
+          ALT: () => {
+            this.CONSUME(T.Allow);
+            this.CONSUME(T.Empty);
+          },
         },
-      },
-    ]);
+      ]),
+    );
   });
 
   mapping = this.RULE('mapping', () => {
@@ -527,12 +584,14 @@ class SyncParser extends CstParser {
   });
 
   field = this.RULE('field', () => {
-    this.OR([
-      { ALT: () => this.CONSUME(T.Name) },
-      { ALT: () => this.CONSUME(T.DqString) },
-      { ALT: () => this.CONSUME(T.SqString) },
-      { ALT: () => this.CONSUME(T.Backtick) },
-    ]);
+    this.OR(
+      (this.choices.field ??= [
+        { ALT: () => this.CONSUME(T.Name) },
+        { ALT: () => this.CONSUME(T.DqString) },
+        { ALT: () => this.CONSUME(T.SqString) },
+        { ALT: () => this.CONSUME(T.Backtick) },
+      ]),
+    );
   });
 }
 

@@ -194,7 +194,10 @@ export const keywords: readonly string[] = [...keywordTypes.keys()];
 /** The tokens of a text, keywords told apart from other words. */
 export function lex(text: string): ILexingResult {
   const lexed = syncLexer.tokenize(text);
-  for (const t of lexed.tokens) {
+  const tokens = lexed.tokens;
+  // An index, not an iterator: this runs once per token of every file.
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
     if (t.tokenType !== Identifier) continue;
     const k = keywordTypes.get(t.image);
     if (k) {
