@@ -47,7 +47,8 @@ export interface DialectSpec {
   /** Whether LIKE must name the backslash as its escape character (`ESCAPE '\\'`). */
   like: { escapeClause: boolean; why: string };
   versions?: { supported: number[]; default: number };
-  transaction: { begin: string; commit: string; staging: 'inside' | 'before'; why: string };
+  /** `settings`: run at the start of a warehouse script's transaction (after BEGIN and the lock), for that transaction only. */
+  transaction: { begin: string; commit: string; staging: 'inside' | 'before'; why: string; settings?: { sql: string; why: string } };
   tempTable: { create: string; options: string };
   /** How sw_changes finds the rows that share an identifier with a better one: ROW_NUMBER() per identifier, or LAG() of the identifier in order. */
   duplicates: { find: 'rank' | 'previous'; why: string };
