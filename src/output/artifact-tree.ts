@@ -10,7 +10,9 @@
  * brought up to date in place, else an empty one. On a project of thousands of syncs the file
  * system costs about as much as planning, so two threads do it (src/output/file-system-thread.ts):
  * the writer fills the folder while the main thread is still planning; once planning is done,
- * the helper takes folders from the far end of what is left.
+ * the helper takes folders from the far end of what is left. The bytes they are handed go
+ * through a ring of fixed size (`Ring`): the main thread waits when the threads are that far
+ * behind.
  */
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
