@@ -71,20 +71,7 @@ class Ring {
 
   /** Waits until bytes [start, end) are free; false when a thread has failed. */
   room(start: number, end: number): boolean {
-    return this.waitFor((q) => q.start < end && start < q.end);
-  }
-
-  /** The bytes of a batch sent. */
-  queue(claims: Int32Array, start: number, end: number): void {
-    if (end > start) this.queued.push({ claims, start, end });
-  }
-
-  /** Memory of its own for a batch bigger than the ring (a sync of huge files), once everything sent before it is written. */
-  own(size: number): SharedArrayBuffer | undefined {
-    return this.waitFor(() => true) ? new SharedArrayBuffer(size) : undefined;
-  }
-
-  private waitFor(blocks: (q: { start: number; end: number }) => boolean): boolean {
+    const blocks = (q: { start: number; end: number }) => q.start < end && start < q.end;
     const done = (q: { claims: Int32Array }) => q.claims.every((_, i, claims) => Atomics.load(claims, i) === written);
     for (;;) {
       const seen = Atomics.load(this.flow, progressSlot);
@@ -93,6 +80,19 @@ class Ring {
       if (!this.queued.some(blocks)) return true;
       Atomics.wait(this.flow, progressSlot, seen);
     }
+  }
+
+  /** The bytes of a batch sent. */
+  queue(claims: Int32Array, start: number, end: number): void {
+    if (end > start) this.queued.push({ claims, start, end });
+  }
+
+  /**
+   * Memory of its own for a folder bigger than the ring (the manifest, a sync of huge files),
+   * not waited for: what is queued stays within the ring and the biggest folder.
+   */
+  own(size: number): SharedArrayBuffer | undefined {
+    return this.failed ? undefined : new SharedArrayBuffer(size);
   }
 }
 
