@@ -309,6 +309,37 @@ describe('writeTreeAtomically', () => {
     expect(homeEntries()).toEqual(['.gitignore', 'output']);
   });
 
+  // The files' bytes go through a ring of 16 MB that the threads free as they write: more than it holds, and one file bigger than it.
+  it('writes every byte in place when the files are more than the ring holds, and a file bigger than the ring', async () => {
+    expect(await compile()).toBe(0);
+    const plan = JSON.parse(readFileSync(join(out, 'users_mirror/plan.json'), 'utf8'));
+    // Each file's text says where it belongs, all through, and the sizes vary so that batches end anywhere in the ring.
+    const text = (i: number, size: number) => `-- sync_${i} ${'é'.repeat(i % 7)}\n`.repeat(Math.ceil(size / 20)).slice(0, size);
+    const sizes = Array.from({ length: 120 }, (_, i) => (i === 77 ? (17 << 20) + 3 : 300_000 + i * 997));
+    await writeTreeAtomically(out, (tree) => {
+      sizes.forEach((size, i) =>
+        tree.addSync({ plan: { ...plan, sync: { ...plan.sync, name: `sync_${i}` } }, files: [{ name: 'a.sql', content: text(i, size) }] }),
+      );
+    });
+    expect(readdirSync(out).length).toBe(sizes.length);
+    sizes.forEach((size, i) => expect(readFileSync(join(out, `sync_${i}/a.sql`), 'utf8') === text(i, size), `sync_${i}/a.sql`).toBe(true));
+  });
+
+  it('reports a file it cannot write while more are queued than the ring holds, and leaves the previous output', async () => {
+    expect(await compile()).toBe(0);
+    const before = readFileSync(join(out, 'manifest.json'), 'utf8');
+    const plan = JSON.parse(readFileSync(join(out, 'users_mirror/plan.json'), 'utf8'));
+    const refused = writeTreeAtomically(out, (tree) => {
+      tree.addSync({ plan, files: [{ name: `${'x'.repeat(300)}.sql`, content: 'x' }] });
+      // 48 MB after it: were the failed thread's folders waited for, this would never return.
+      for (let i = 0; i < 48; i++)
+        tree.addSync({ plan: { ...plan, sync: { ...plan.sync, name: `s${i}` } }, files: [{ name: 'a.sql', content: 'x'.repeat(1 << 20) }] });
+    });
+    await expect(refused).rejects.toMatchObject({ code: 'ENAMETOOLONG' });
+    expect(readFileSync(join(out, 'manifest.json'), 'utf8')).toBe(before);
+    expect(homeEntries()).toEqual(['.gitignore', 'output']);
+  });
+
   it('reports a file it cannot write, and leaves the previous output', async () => {
     expect(await compile()).toBe(0);
     const before = readFileSync(join(out, 'manifest.json'), 'utf8');

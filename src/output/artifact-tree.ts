@@ -10,7 +10,9 @@
  * brought up to date in place, else an empty one. On a project of thousands of syncs the file
  * system costs about as much as planning, so two threads do it (src/output/file-system-thread.ts):
  * the writer fills the folder while the main thread is still planning; once planning is done,
- * the helper takes folders from the far end of what is left.
+ * the helper takes folders from the far end of what is left. The bytes they are handed go
+ * through a ring of fixed size (`Ring`): the main thread waits when the threads are that far
+ * behind.
  */
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -22,7 +24,7 @@ import { validateManifest } from '../emit/manifest.js';
 import type { Manifest } from '../contract/manifest.js';
 import type { Reuse } from '../emit/index.js';
 import { PlanWriter } from '../emit/plan-schema.js';
-import { FileSystemThread, removeAll, type Batch } from './file-system-thread.js';
+import { failedSlot, FileSystemThread, progressSlot, removeAll, written, type Batch } from './file-system-thread.js';
 import { KeptSyncs, type BuildInputs } from './kept-syncs.js';
 import {
   assertReplaceable,
@@ -45,21 +47,82 @@ const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
 
 // Folders per batch: few messages, and the writer starts early.
 const batchSize = 32;
+// The bytes handed to the file system threads and not yet written: a compile plans faster than
+// a file system makes tens of thousands of files, and what is queued would otherwise be the
+// whole output in memory (227 MB for 10,000 syncs).
+const ringSize = 16 << 20;
 
-/** What a compile puts in the build folder, handed to the file system threads as it comes. */
+/**
+ * The memory the files' bytes are copied into, reused: a batch's part is free again once the
+ * file system threads have written every folder of it. Where there is no room, the main thread
+ * waits for them.
+ */
+class Ring {
+  readonly bytes = new SharedArrayBuffer(ringSize);
+  /** Batches sent and not known to be written, with the part of `bytes` each holds. */
+  private queued: { claims: Int32Array; start: number; end: number }[] = [];
+
+  constructor(private readonly flow: Int32Array) {}
+
+  /** Once a file system thread has failed, nothing more is written, and nothing is waited for. */
+  get failed(): boolean {
+    return Atomics.load(this.flow, failedSlot) !== 0;
+  }
+
+  /** Waits until bytes [start, end) are free; false when a thread has failed. */
+  room(start: number, end: number): boolean {
+    const blocks = (q: { start: number; end: number }) => q.start < end && start < q.end;
+    const done = (q: { claims: Int32Array }) => q.claims.every((_, i, claims) => Atomics.load(claims, i) === written);
+    for (;;) {
+      const seen = Atomics.load(this.flow, progressSlot);
+      if (this.failed) return false;
+      this.queued = this.queued.filter((q) => !(blocks(q) && done(q)));
+      if (!this.queued.some(blocks)) return true;
+      Atomics.wait(this.flow, progressSlot, seen);
+    }
+  }
+
+  /** The bytes of a batch sent. */
+  queue(claims: Int32Array, start: number, end: number): void {
+    if (end > start) this.queued.push({ claims, start, end });
+  }
+
+  /**
+   * Memory of its own for a folder bigger than the ring (the manifest, a sync of huge files),
+   * not waited for: what is queued stays within the ring and the biggest folder.
+   */
+  own(size: number): SharedArrayBuffer | undefined {
+    return this.failed ? undefined : new SharedArrayBuffer(size);
+  }
+}
+
+/**
+ * What a compile puts in the build folder, handed to the file system threads as it comes. Each
+ * folder's files are copied into the ring at once (text handed on is not kept: short-lived, it
+ * never reaches V8's old space), and sent in batches.
+ */
 export class ArtifactTree {
-  /** Folders not sent yet: the folder, then each file's name and content (undefined: the current output's file, as it is). */
-  private folders: { folder: string; files: [string, string | undefined][] }[] = [];
+  /** Folders copied and not sent yet: the folder, then each file's name and part of the ring (-1: the current output's file, as it is). */
+  private batch: (string | number)[][] = [];
+  /** The part of the ring the batch holds. */
+  private start = 0;
+  private at = 0;
   /** What the top of the tree holds: sync folders and manifest.json. */
   readonly names = new Set<string>();
   private readonly folded = new Set<string>();
   private readonly plans = new PlanWriter();
+  private readonly ring: Ring;
+  private readonly buffer: Buffer;
 
   constructor(
     private readonly writer: FileSystemThread,
     private readonly helperQueue: MessagePort,
     private readonly kept: KeptSyncs,
-  ) {}
+    flow: SharedArrayBuffer,
+  ) {
+    this.ring = new Ring(new Int32Array(flow));
+    this.buffer = Buffer.from(this.ring.bytes);
+  }
 
   /**
    * Takes a sync from the current output as it is, when it holds it as this compile would
@@ -100,18 +163,30 @@ export class ArtifactTree {
       this.folded.add(folder.toLowerCase());
       this.names.add(folder);
     }
-    this.folders.push({ folder, files });
-    if (this.folders.length >= batchSize) this.flush();
+    let size = 0;
+    for (const [, content] of files) if (content !== undefined) size += Buffer.byteLength(content);
+    if (size > ringSize) {
+      this.flush();
+      const bytes = this.ring.own(size);
+      if (bytes) this.send(bytes, [this.copy(folder, files, Buffer.from(bytes), 0)]);
+      return;
+    }
+    // A batch's part of the ring is in one piece: one that would pass the end starts again at 0.
+    if (this.at + size > ringSize) {
+      this.flush();
+      this.start = this.at = 0;
+    }
+    // A thread has failed: the compile fails with its error (`end`), and nothing more is sent.
+    if (!this.ring.room(this.at, this.at + size)) return;
+    this.batch.push(this.copy(folder, files, this.buffer, this.at));
+    this.at += size;
+    // A batch stays a small part of the ring, so that the threads write one while the next is made.
+    if (this.batch.length >= batchSize || this.at - this.start >= ringSize / 8) this.flush();
   }
 
-  flush(): void {
-    if (this.folders.length === 0) return;
-    let size = 0;
-    for (const { files } of this.folders) for (const [, content] of files) if (content !== undefined) size += Buffer.byteLength(content);
-    const bytes = new SharedArrayBuffer(size);
-    const buffer = Buffer.from(bytes);
-    let at = 0;
-    const folders = this.folders.map(({ folder, files }) => [
+  /** A folder's entry in a batch, its files' text copied into `buffer` from `at` on. */
+  private copy(folder: string, files: [string, string | undefined][], buffer: Buffer, at: number): (string | number)[] {
+    return [
       folder,
       ...files.flatMap(([name, content]) => {
         if (content === undefined) return [name, -1, -1];
@@ -119,11 +194,22 @@ export class ArtifactTree {
         at += buffer.write(content, at);
         return [name, start, at];
       }),
-    ]);
+    ];
+  }
+
+  flush(): void {
+    if (this.batch.length === 0) return;
+    const claims = this.send(this.ring.bytes, this.batch);
+    this.ring.queue(claims, this.start, this.at);
+    this.batch = [];
+    this.start = this.at;
+  }
+
+  private send(bytes: SharedArrayBuffer, folders: (string | number)[][]): Int32Array {
     const batch: Batch = { bytes, claims: new SharedArrayBuffer(4 * folders.length), folders };
     this.writer.send(batch);
     this.helperQueue.postMessage(batch);
-    this.folders = [];
+    return new Int32Array(batch.claims);
   }
 }
 
@@ -167,11 +253,12 @@ async function replaceOutput<T>(out: string, home: string, fill: (tree: Artifact
     if (carried !== undefined) carry.load(carried, previous);
   }
   const { port1: helperQueue, port2 } = new MessageChannel();
-  const writer = new FileSystemThread({ temp: folder, previous, reused, keptNames, tag });
-  const helper = new FileSystemThread({ temp: folder, previous, reused, keptNames, tag, staging, queue: port2 }, [port2]);
+  const flow = new SharedArrayBuffer(8);
+  const writer = new FileSystemThread({ temp: folder, previous, reused, keptNames, tag, flow });
+  const helper = new FileSystemThread({ temp: folder, previous, reused, keptNames, tag, flow, staging, queue: port2 }, [port2]);
   let placed = false;
   try {
-    const tree = new ArtifactTree(writer, helperQueue, carries[0]);
+    const tree = new ArtifactTree(writer, helperQueue, carries[0], flow);
     const result = await fill(tree);
     tree.flush();
     await Promise.all([writer.ask({ end: true }), helper.ask({ help: true })]);

@@ -9,14 +9,27 @@ import { Worker, type MessagePort, type TransferListItem } from 'node:worker_thr
  * the top of the tree): each file's content is bytes[start, end), or, where start is -1, the
  * file of that name in the current output's folder, as it is (a sync taken from the output
  * unchanged, src/output/kept-syncs.ts). Both threads get the same
- * batch, so its memory is shared rather than copied: the files' bytes, and one slot per folder
- * that the thread taking it sets.
+ * batch, so its memory is shared rather than copied: the files' bytes (a part of the ring the
+ * main thread reuses, src/output/artifact-tree.ts), and one slot per folder that the thread
+ * taking it sets: `taken`, then `written` once its files are in (that part of the ring may then
+ * be reused).
  */
 export interface Batch {
   bytes: SharedArrayBuffer;
   claims: SharedArrayBuffer;
   folders: (string | number)[][];
 }
+
+/** A folder's slot in `Batch.claims`: free, taken by a thread, its files written. */
+export const taken = 1;
+export const written = 2;
+
+/**
+ * `WorkerData.flow`: [0] counts the folders written (waited on by a main thread that needs its
+ * part of the ring back), [1] is set when a thread has failed (nothing more will be written).
+ */
+export const progressSlot = 0;
+export const failedSlot = 1;
 
 /** A folder, not a link to one. Also part of the file system threads' source. */
 export function isFolder(fs: Pick<typeof import('node:fs'), 'lstatSync'>, path: string): boolean {
@@ -38,6 +51,7 @@ interface WorkerData {
   reused: true | undefined;
   keptNames: string[];
   tag: string;
+  flow: SharedArrayBuffer;
   staging?: string;
   queue?: MessagePort;
 }
@@ -67,8 +81,17 @@ interface WorkerData {
 function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import('node:path'), threads: typeof import('node:worker_threads')): void {
   const { parentPort, receiveMessageOnPort } = threads;
   const { temp, previous, staging, queue, reused, keptNames, tag } = threads.workerData as WorkerData;
+  const flow = new Int32Array((threads.workerData as WorkerData).flow);
   const keptFolders = new Set(keptNames);
   let failure: { error: string; code?: string } | undefined;
+  // Said to the main thread at once: it may be waiting for folders this thread will not write.
+  // Slots and states as `failedSlot`, `progressSlot`, `taken` and `written` name them (this code cannot import them).
+  const fail = (e: unknown): void => {
+    failure ??= { error: (e as Error).message, code: (e as NodeJS.ErrnoException).code };
+    Atomics.store(flow, 1, 1);
+    Atomics.add(flow, 0, 1);
+    Atomics.notify(flow, 0);
+  };
 
   /** The file's status when `path` is a regular file (not a link to one) holding `bytes`. */
   const holding = (path: string, bytes: Buffer): import('node:fs').Stats | undefined => {
@@ -184,7 +207,8 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
 
   /** Writes folder `i` of a batch (a new one made in `base`, then moved into the tree); false when the other thread took it. */
   const take = (batch: Batch, i: number, base: string): boolean => {
-    if (Atomics.compareExchange(new Int32Array(batch.claims), i, 0, 1) !== 0) return false;
+    const claims = new Int32Array(batch.claims);
+    if (Atomics.compareExchange(claims, i, 0, 1) !== 0) return false;
     const [folder, ...files] = batch.folders[i]! as [string, ...(string | number)[]];
     const top = folder === '.';
     const inTree = top ? temp : join(temp, folder);
@@ -205,6 +229,10 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
     // Files of the reused folder that the sync no longer has (the top is cleared of stale folders once every folder is in).
     if (reuse && !top) for (const name of fs.readdirSync(dir)) if (!names.has(name)) discard(join(dir, name));
     if (dir !== inTree) fs.renameSync(dir, inTree);
+    // Its bytes are no longer needed: the main thread may reuse that part of the ring.
+    Atomics.store(claims, i, 2);
+    Atomics.add(flow, 0, 1);
+    Atomics.notify(flow, 0);
     return true;
   };
 
@@ -233,7 +261,7 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
       if (!failure && m.help) help();
       if (!failure && m.remove) for (const path of m.remove) removeEntry(path);
     } catch (e) {
-      failure = { error: (e as Error).message, code: (e as NodeJS.ErrnoException).code };
+      fail(e);
     }
     if (!m.folders) parentPort!.postMessage(failure ?? { ok: true });
   });
