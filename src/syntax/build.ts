@@ -48,18 +48,25 @@ function firstKey(c: Children): string | undefined {
   return undefined;
 }
 
+/**
+ * A position as a small integer: Chevrotain keeps positions in fields that start as NaN, so they
+ * read as heap numbers, and a span made of them stores each boxed (spans are a third of a parsed
+ * project's heap). NaN (a token inserted by error recovery) stays NaN.
+ */
+const int = (n: number): number => (Number.isNaN(n) ? n : n | 0);
+
 export function tokenSpan(file: string, t: IToken): Span {
-  const line = t.startLine ?? 1;
+  const line = int(t.startLine ?? 1);
   // A token that ends with a line break (a `"""` string left open to the end of the file) ends at the start of the next line.
   const broken = t.image.endsWith('\n');
   return {
     file,
     line,
-    column: t.startColumn ?? 1,
-    offset: t.startOffset,
-    endLine: broken ? line + t.image.split('\n').length - 1 : (t.endLine ?? line),
-    endColumn: broken ? 1 : (t.endColumn ?? t.startColumn ?? 0) + 1,
-    endOffset: (t.endOffset ?? t.startOffset) + 1,
+    column: int(t.startColumn ?? 1),
+    offset: int(t.startOffset),
+    endLine: broken ? line + t.image.split('\n').length - 1 : int(t.endLine ?? line),
+    endColumn: broken ? 1 : int((t.endColumn ?? t.startColumn ?? 0) + 1),
+    endOffset: int((t.endOffset ?? t.startOffset) + 1),
   };
 }
 
@@ -143,8 +150,8 @@ class Builder {
     if ((n as IToken).image !== undefined) return tokenSpan(this.file, n as IToken);
     const l = (n as CstNode).location;
     if (!l || Number.isNaN(l.startOffset)) return this.anchor;
-    const offset = l.startOffset;
-    const endOffset = (l.endOffset ?? offset) + 1;
+    const offset = int(l.startOffset);
+    const endOffset = int((l.endOffset ?? offset) + 1);
     const line = this.lineAt(offset);
     const column = offset - this.lineStarts[line]! + 1;
     // It ends where the character after it stands: after a line break (a `"""` string left open to the end of the file), at the start of the next line.
