@@ -26,7 +26,10 @@ import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
 import type { Io } from '../src/cli/output.js';
-import { writeTreeAtomically } from '../src/output/artifact-tree.js';
+import { ArtifactTree, writeTreeAtomically } from '../src/output/artifact-tree.js';
+import { FileSystemThread } from '../src/output/file-system-thread.js';
+import { KeptSyncs } from '../src/output/kept-syncs.js';
+import { MessageChannel } from 'node:worker_threads';
 import { project, recordSync, audienceSync } from './fixtures/warehouse/dialects.js';
 
 let dir: string;
@@ -338,6 +341,29 @@ describe('writeTreeAtomically', () => {
     await expect(refused).rejects.toMatchObject({ code: 'ENAMETOOLONG' });
     expect(readFileSync(join(out, 'manifest.json'), 'utf8')).toBe(before);
     expect(homeEntries()).toEqual(['.gitignore', 'output']);
+  });
+
+  // A thread that died without saying so (it never started, or was aborted) cannot be heard by a main thread waiting for ring space.
+  it('does not wait for ever for ring space when a file system thread died without saying so', async () => {
+    expect(await compile()).toBe(0);
+    const plan = JSON.parse(readFileSync(join(out, 'users_mirror/plan.json'), 'utf8'));
+    const temp = mkdtempSync(join(tmpdir(), 'syncwright-dead-thread-'));
+    const flow = new SharedArrayBuffer(8);
+    const writer = new FileSystemThread({ temp, previous: undefined, reused: undefined, keptNames: [], tag: 'dead', flow });
+    await writer.stop();
+    const { port1, port2 } = new MessageChannel();
+    try {
+      const tree = new ArtifactTree(writer, port1, new KeptSyncs(), flow, 200);
+      // 24 MB: past the 16 MB ring, which nothing frees. Before, this blocked in Atomics.wait for ever.
+      for (let i = 0; i < 24; i++)
+        tree.addSync({ plan: { ...plan, sync: { ...plan.sync, name: `s${i}` } }, files: [{ name: 'a.sql', content: 'x'.repeat(1 << 20) }] });
+      tree.flush();
+      await expect(writer.ask({ end: true })).rejects.toThrow(/stopped/);
+    } finally {
+      port1.close();
+      port2.close();
+      rmSync(temp, { recursive: true, force: true });
+    }
   });
 
   it('reports a file it cannot write, and leaves the previous output', async () => {

@@ -62,23 +62,33 @@ class Ring {
   /** Batches sent and not known to be written, with the part of `bytes` each holds. */
   private queued: { claims: Int32Array; start: number; end: number }[] = [];
 
-  constructor(private readonly flow: Int32Array) {}
+  /** `stallMs`: how long to wait for a folder to be written before not relying on the threads. */
+  constructor(
+    private readonly flow: Int32Array,
+    private readonly stallMs: number,
+  ) {}
 
   /** Once a file system thread has failed, nothing more is written, and nothing is waited for. */
   get failed(): boolean {
     return Atomics.load(this.flow, failedSlot) !== 0;
   }
 
-  /** Waits until bytes [start, end) are free; false when a thread has failed. */
-  room(start: number, end: number): boolean {
+  /**
+   * Waits until bytes [start, end) are free: 'free'; 'failed' when a thread has failed;
+   * 'stalled' when no folder was written for a while. A thread that died without saying so
+   * (it never started, or was aborted) cannot be heard while this thread waits: rather than
+   * wait for ever, the folder then gets memory of its own, and the compile fails at its end
+   * with the thread's error.
+   */
+  room(start: number, end: number): 'free' | 'failed' | 'stalled' {
     const blocks = (q: { start: number; end: number }) => q.start < end && start < q.end;
     const done = (q: { claims: Int32Array }) => q.claims.every((_, i, claims) => Atomics.load(claims, i) === written);
     for (;;) {
       const seen = Atomics.load(this.flow, progressSlot);
-      if (this.failed) return false;
+      if (this.failed) return 'failed';
       this.queued = this.queued.filter((q) => !(blocks(q) && done(q)));
-      if (!this.queued.some(blocks)) return true;
-      Atomics.wait(this.flow, progressSlot, seen);
+      if (!this.queued.some(blocks)) return 'free';
+      if (Atomics.wait(this.flow, progressSlot, seen, this.stallMs) === 'timed-out') return 'stalled';
     }
   }
 
@@ -89,7 +99,7 @@ class Ring {
 
   /**
    * Memory of its own for a folder bigger than the ring (the manifest, a sync of huge files),
-   * not waited for: what is queued stays within the ring and the biggest folder.
+   * not waited for; it is freed once the writer has written it.
    */
   own(size: number): SharedArrayBuffer | undefined {
     return this.failed ? undefined : new SharedArrayBuffer(size);
@@ -119,8 +129,9 @@ export class ArtifactTree {
     private readonly helperQueue: MessagePort,
     private readonly kept: KeptSyncs,
     flow: SharedArrayBuffer,
+    stallMs = 30_000,
   ) {
-    this.ring = new Ring(new Int32Array(flow));
+    this.ring = new Ring(new Int32Array(flow), stallMs);
     this.buffer = Buffer.from(this.ring.bytes);
   }
 
@@ -165,23 +176,28 @@ export class ArtifactTree {
     }
     let size = 0;
     for (const [, content] of files) if (content !== undefined) size += Buffer.byteLength(content);
-    if (size > ringSize) {
-      this.flush();
-      const bytes = this.ring.own(size);
-      if (bytes) this.send(bytes, [this.copy(folder, files, Buffer.from(bytes), 0)]);
-      return;
+    if (size <= ringSize) {
+      // A batch's part of the ring is in one piece: one that would pass the end starts again at 0.
+      if (this.at + size > ringSize) {
+        this.flush();
+        this.start = this.at = 0;
+      }
+      const room = this.ring.room(this.at, this.at + size);
+      // A thread has failed: the compile fails with its error (`end`), and nothing more is sent.
+      if (room === 'failed') return;
+      if (room === 'free') {
+        this.batch.push(this.copy(folder, files, this.buffer, this.at));
+        this.at += size;
+        // A batch stays a small part of the ring, so that the threads write one while the next is made.
+        if (this.batch.length >= batchSize || this.at - this.start >= ringSize / 8) this.flush();
+        return;
+      }
     }
-    // A batch's part of the ring is in one piece: one that would pass the end starts again at 0.
-    if (this.at + size > ringSize) {
-      this.flush();
-      this.start = this.at = 0;
-    }
-    // A thread has failed: the compile fails with its error (`end`), and nothing more is sent.
-    if (!this.ring.room(this.at, this.at + size)) return;
-    this.batch.push(this.copy(folder, files, this.buffer, this.at));
-    this.at += size;
-    // A batch stays a small part of the ring, so that the threads write one while the next is made.
-    if (this.batch.length >= batchSize || this.at - this.start >= ringSize / 8) this.flush();
+    // Bigger than the ring, or the threads stalled: memory of its own, for the writer alone (the
+    // helper holds what it is sent until planning ends).
+    this.flush();
+    const bytes = this.ring.own(size);
+    if (bytes) this.send(bytes, [this.copy(folder, files, Buffer.from(bytes), 0)], false);
   }
 
   /** A folder's entry in a batch, its files' text copied into `buffer` from `at` on. */
@@ -205,10 +221,10 @@ export class ArtifactTree {
     this.start = this.at;
   }
 
-  private send(bytes: SharedArrayBuffer, folders: (string | number)[][]): Int32Array {
+  private send(bytes: SharedArrayBuffer, folders: (string | number)[][], shared = true): Int32Array {
     const batch: Batch = { bytes, claims: new SharedArrayBuffer(4 * folders.length), folders };
     this.writer.send(batch);
-    this.helperQueue.postMessage(batch);
+    if (shared) this.helperQueue.postMessage(batch);
     return new Int32Array(batch.claims);
   }
 }

@@ -87,7 +87,7 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
   // Said to the main thread at once: it may be waiting for folders this thread will not write.
   // Slots and states as `failedSlot`, `progressSlot`, `taken` and `written` name them (this code cannot import them).
   const fail = (e: unknown): void => {
-    failure ??= { error: (e as Error).message, code: (e as NodeJS.ErrnoException).code };
+    failure ??= e instanceof Error ? { error: e.message, code: (e as NodeJS.ErrnoException).code } : { error: String(e) };
     Atomics.store(flow, 1, 1);
     Atomics.add(flow, 0, 1);
     Atomics.notify(flow, 0);
