@@ -86,11 +86,14 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
   let failure: { error: string; code?: string } | undefined;
   // Said to the main thread at once: it may be waiting for folders this thread will not write.
   // Slots and states as `failedSlot`, `progressSlot`, `taken` and `written` name them (this code cannot import them).
+  const progress = (): void => {
+    Atomics.add(flow, 0, 1);
+    Atomics.notify(flow, 0);
+  };
   const fail = (e: unknown): void => {
     failure ??= e instanceof Error ? { error: e.message, code: (e as NodeJS.ErrnoException).code } : { error: String(e) };
     Atomics.store(flow, 1, 1);
-    Atomics.add(flow, 0, 1);
-    Atomics.notify(flow, 0);
+    progress();
   };
 
   /** The file's status when `path` is a regular file (not a link to one) holding `bytes`. */
@@ -231,8 +234,7 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
     if (dir !== inTree) fs.renameSync(dir, inTree);
     // Its bytes are no longer needed: the main thread may reuse that part of the ring.
     Atomics.store(claims, i, 2);
-    Atomics.add(flow, 0, 1);
-    Atomics.notify(flow, 0);
+    progress();
     return true;
   };
 
