@@ -1,6 +1,7 @@
 // Whole CLI runs of `node bin/syncwright.js ...`, timed: wall time, the child's own CPU time
-// (on a shared machine the wall time includes waiting for a core, the CPU time does not) and
-// its peak RSS, both written by the child at exit. Not a bench itself (no .bench.js).
+// (on a shared machine the wall time includes waiting for a core, the CPU time does not), its
+// user and system parts (system: mostly the kernel making the output's files and folders) and
+// its peak RSS, written by the child at exit. Not a bench itself (no .bench.js).
 import { readFileSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,7 @@ const cli = join(root, 'bin', 'syncwright.js');
 
 const usageFile = join(tmpdir(), `syncwright-bench-usage-${process.pid}.json`);
 const usageHook = `data:text/javascript,${encodeURIComponent(
-  "import { writeFileSync } from 'node:fs'; process.on('exit', () => { const u = process.resourceUsage(); writeFileSync(process.env.SW_BENCH_USAGE, JSON.stringify({ cpu: (u.userCPUTime + u.systemCPUTime) / 1000, rss: u.maxRSS * 1024 })); });",
+  "import { writeFileSync } from 'node:fs'; process.on('exit', () => { const u = process.resourceUsage(); writeFileSync(process.env.SW_BENCH_USAGE, JSON.stringify({ user: u.userCPUTime / 1000, system: u.systemCPUTime / 1000, rss: u.maxRSS * 1024 })); });",
 )}`;
 
 export function median(xs) {
@@ -22,12 +23,14 @@ export function median(xs) {
 
 /**
  * `runs` runs of the CLI with `args` (after `before()`, if given, outside the timing): medians
- * of wall and CPU milliseconds, min and max wall, the largest peak RSS in bytes. Exits the
+ * of wall, CPU, user and system milliseconds, min and max wall, the largest peak RSS in bytes. Exits the
  * bench loudly on an unexpected exit code.
  */
 export function timeCli(args, { runs, cwd = root, expectStatus = 0, before } = {}) {
   const wall = [];
   const cpu = [];
+  const user = [];
+  const system = [];
   let rss = 0;
   let last;
   for (let i = 0; i < runs; i++) {
@@ -45,9 +48,11 @@ export function timeCli(args, { runs, cwd = root, expectStatus = 0, before } = {
       process.exit(1);
     }
     const usage = JSON.parse(readFileSync(usageFile, 'utf8'));
-    cpu.push(usage.cpu);
+    cpu.push(usage.user + usage.system);
+    user.push(usage.user);
+    system.push(usage.system);
     rss = Math.max(rss, usage.rss);
   }
   rmSync(usageFile, { force: true });
-  return { median: median(wall), min: Math.min(...wall), max: Math.max(...wall), cpu: median(cpu), rss, stderr: last.stderr };
+  return { median: median(wall), min: Math.min(...wall), max: Math.max(...wall), cpu: median(cpu), user: median(user), system: median(system), rss, stderr: last.stderr };
 }
