@@ -145,6 +145,35 @@ describe('exit codes', () => {
   });
 });
 
+describe("the heap of the CLI's own process", () => {
+  it('is collected once a compile is checked, kept tight while planning, then let go; not when the check fails, nor by a library caller', async () => {
+    // The CLI's process has the hook (src/cli/heap.ts); a caller of main() with its own Io does not.
+    expect(processIo().checked).toBeTypeOf('function');
+    const calls: string[] = [];
+    const compile = async (files: Record<string, string>) => {
+      const dir = project(files);
+      made.push(dir);
+      const io: Io = {
+        out: () => undefined,
+        err: (t) => calls.push(t.split('\n')[0]!),
+        colour: false,
+        cwd: dir,
+        checked: () => {
+          calls.push('checked');
+          return () => calls.push('planned');
+        },
+      };
+      return main(['compile', dir, '--out', join(dir, 'build')], io);
+    };
+    expect(await compile(clean)).toBe(0);
+    // Before the line that ends the compile: planning comes after the hook.
+    expect(calls).toEqual(['checked', expect.stringMatching(/^compiled 1 sync into /), 'planned']);
+    calls.length = 0;
+    expect(await compile(error)).toBe(1);
+    expect(calls).not.toContain('checked');
+  });
+});
+
 describe('--format json', () => {
   it('prints exactly the documented shape, lines and columns 1-based, on stdout', async () => {
     const r = await run({ ...error, ...warning }, ['check', '--format', 'json']);

@@ -82,20 +82,25 @@ export async function compileProject(
   if (!checked) return undefined;
   const { project, diagnostics, texts, dbtRead } = checked;
   const context: CompileContext = { ...compileContext([], opts.postgresVersion === undefined ? {} : { postgresVersion: opts.postgresVersion }), texts };
-  // The folder is written while the syncs are still being emitted.
-  const build =
-    opts.out === undefined
-      ? emit(plan(project, context), context)
-      : await writeBuild(
-          resolve(io.cwd, opts.out),
-          (onSync, kept) => planAndEmit(project, context, onSync, reuse ? kept : undefined),
-          context,
-          reuse ? { key: keyOf(opts, sources, io), dbt: dbtRead, diagnostics } : undefined,
-        ).catch((e: unknown) => {
-          throw e instanceof OutputRefused ? new UsageError(e.message) : e;
-        });
-  summarise(opts, build.manifest.syncs, io);
-  return build;
+  const planned = io.checked?.();
+  try {
+    // The folder is written while the syncs are still being emitted.
+    const build =
+      opts.out === undefined
+        ? emit(plan(project, context), context)
+        : await writeBuild(
+            resolve(io.cwd, opts.out),
+            (onSync, kept) => planAndEmit(project, context, onSync, reuse ? kept : undefined),
+            context,
+            reuse ? { key: keyOf(opts, sources, io), dbt: dbtRead, diagnostics } : undefined,
+          ).catch((e: unknown) => {
+            throw e instanceof OutputRefused ? new UsageError(e.message) : e;
+          });
+    summarise(opts, build.manifest.syncs, io);
+    return build;
+  } finally {
+    planned?.();
+  }
 }
 
 /** In text: the summary table on stdout, the line that ends it on stderr. */

@@ -3,12 +3,18 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { renderDiagnostics, type OutputFormat } from '../diagnostics/render.js';
 import type { ProjectFile } from '../files.js';
 import type { Span } from '../span.js';
+import { collectAfterCheck } from './heap.js';
 
 export interface Io {
   out(text: string): void;
   err(text: string): void;
   colour: boolean;
   cwd: string;
+  /**
+   * Called when a compile's check is done, before planning; what it returns, when planning is
+   * done. The CLI's own process collects its heap there, and keeps it tight while planning (heap.ts).
+   */
+  checked?(): () => void;
 }
 
 export function processIo(): Io {
@@ -18,6 +24,7 @@ export function processIo(): Io {
     err: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
     colour: tty && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb',
     cwd: process.cwd(),
+    checked: collectAfterCheck,
   };
 }
 
