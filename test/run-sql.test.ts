@@ -124,13 +124,14 @@ describe('embedded database rows', () => {
     const db = await PGlite.create();
     try {
       const caught = async (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as { code?: string; message: string; query?: string });
-      const raw = await caught(rawRows(db, 'FETCH 10 FROM no_such_cursor'));
+      const rows = rawRows(db);
+      const raw = await caught(rows('FETCH 10 FROM no_such_cursor'));
       const query = await caught(db.query('FETCH 10 FROM no_such_cursor'));
       expect(raw).toBeInstanceOf(Error);
       expect([raw?.code, raw?.message, raw?.query]).toEqual([query?.code, query?.message, query?.query]);
       expect(raw?.code).toBe('34000');
       // The database is still usable after the error.
-      expect(await rawRows(db, 'SELECT 1 AS one')).toEqual([{ one: 1 }]);
+      expect(await rows('SELECT 1 AS one')).toEqual([{ one: 1 }]);
     } finally {
       await db.close();
     }
