@@ -123,7 +123,11 @@ describe('embedded database rows', () => {
   it("reads an error reply as the engine's query throws it", async () => {
     const db = await PGlite.create();
     try {
-      const caught = async (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as { code?: string; message: string; query?: string });
+      const caught = async (p: Promise<unknown>) =>
+        p.then(
+          () => undefined,
+          (e: unknown) => e as { code?: string; message: string; query?: string },
+        );
       const rows = rawRows(db);
       const raw = await caught(rows('FETCH 10 FROM no_such_cursor'));
       const query = await caught(db.query('FETCH 10 FROM no_such_cursor'));

@@ -106,7 +106,11 @@ function replyError(reply: Uint8Array, sql: string): Error {
   new protocol.Parser().parse(reply, (message) => {
     if (message instanceof protocol.messages.DatabaseError) error ??= message;
   });
-  return Object.assign(error ?? new Error('the embedded database sent an error it did not describe'), { query: sql, params: undefined, queryOptions: undefined });
+  return Object.assign(error ?? new Error('the embedded database sent an error it did not describe'), {
+    query: sql,
+    params: undefined,
+    queryOptions: undefined,
+  });
 }
 
 /** Opens the database in `dir` (in memory when undefined), waiting as `wait` says for another process to let it go. */

@@ -159,7 +159,8 @@ export function sessionOf(runners: EngineRunners): SqlSession {
       }
     });
   const query = <T extends SqlRow>(sql: string, params?: readonly unknown[]): Promise<T[]> => marked(() => runners.query(sql, params)) as Promise<T[]>;
-  const rows = <T extends SqlRow>(sql: string): Promise<T[]> => marked(() => (runners.rows ? runners.rows(sql) : runners.query(sql, undefined))) as Promise<T[]>;
+  const rows = <T extends SqlRow>(sql: string): Promise<T[]> =>
+    marked(() => (runners.rows ? runners.rows(sql) : runners.query(sql, undefined))) as Promise<T[]>;
   const aside = async <T extends SqlRow>(sql: string, params?: readonly unknown[]): Promise<T[]> => {
     if (!runners.aside) return query<T>(sql, params);
     try {
@@ -185,9 +186,7 @@ export function sessionOf(runners: EngineRunners): SqlSession {
     query,
     aside,
     pages: <T extends SqlRow>(sql: string, pageSize: number, cursor: CursorSql) =>
-      runners.pages
-        ? markedPages<T>(runners.pages(asSubquery(sql), pageSize, serial), place)
-        : cursorPages<T>(rows, script, sql, pageSize, cursor),
+      runners.pages ? markedPages<T>(runners.pages(asSubquery(sql), pageSize, serial), place) : cursorPages<T>(rows, script, sql, pageSize, cursor),
     forSync: (name) => runners.forSync?.(name),
     close: () => runners.close(),
   };
