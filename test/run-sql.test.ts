@@ -76,15 +76,16 @@ for (const engine of scratchEngines) {
 
     it("gives a page's rows as a query gives them, whatever the types", async () => {
       // Every value through the engine's own parsers: numbers, JSON, dates, arrays, bytes, NULLs,
-      // text that starts with a byte-order mark, a name given twice (the last one wins).
+      // text that starts with a byte-order mark, a name given twice (the last one wins), a column named __proto__.
       const select = `SELECT g AS id, g::bigint * 3000000000 AS big, g / 7.0 AS ratio, g % 2 = 0 AS even, ('{"n": ' || g || ', "s": "é\\u00e9"}')::jsonb AS doc,
         '[1, {"a": null}]'::json AS raw, timestamp '2026-01-01' + g * interval '1 hour' AS at, timestamptz '2026-01-01 00:00:00+00' AS tz, date '2026-03-01' AS day,
         ARRAY[g, NULL, 3] AS ints, ARRAY['a,b', 'c"d', NULL] AS texts, '\\x00ff'::bytea AS bin, CASE WHEN g % 3 = 0 THEN NULL ELSE chr(65279) || 'bom ' || g END AS bom,
-        '' AS empty, 'first' AS twice, 'second' AS twice, '😀 ☃' AS wide FROM generate_series(1, 25) g ORDER BY g`;
+        '' AS empty, 'first' AS twice, 'second' AS twice, '😀 ☃' AS wide, 'own' AS "__proto__" FROM generate_series(1, 25) g ORDER BY g`;
       const paged: Record<string, unknown>[] = [];
       for await (const page of s.pages(select, 10, plan)) paged.push(...page);
       expect(paged).toHaveLength(25);
       expect(paged).toEqual(await s.query(select));
+      expect(Object.hasOwn(paged[0] ?? {}, '__proto__')).toBe(true);
     });
 
     it('closes the cursor when the reader stops early', async () => {

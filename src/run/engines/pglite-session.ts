@@ -61,6 +61,10 @@ function readRows(db: PGlite, bytes: Buffer, sql: string): SqlRow[] {
   const rows: SqlRow[] = [];
   let names: string[] = [];
   let parsers: ((text: string) => unknown)[] = [];
+  // A column named `__proto__` is a member like any other (as PGlite's Object.fromEntries makes it).
+  let set = (row: SqlRow, name: string, value: unknown) => {
+    row[name] = value;
+  };
   for (let at = 0; at + 5 <= bytes.length; at += 1 + bytes.readInt32BE(at + 1)) {
     const kind = String.fromCharCode(bytes[at] as number);
     let p = at + 5;
@@ -78,6 +82,8 @@ function readRows(db: PGlite, bytes: Buffer, sql: string): SqlRow[] {
         parsers.push(parse ? (text) => parse(text, oid) : (text) => text);
         p = end + 19;
       }
+      if (names.includes('__proto__'))
+        set = (row, name, value) => Object.defineProperty(row, name, { value, writable: true, enumerable: true, configurable: true });
     } else if (kind === 'D') {
       const count = bytes.readInt16BE(p);
       p += 2;
@@ -86,12 +92,12 @@ function readRows(db: PGlite, bytes: Buffer, sql: string): SqlRow[] {
         const length = bytes.readInt32BE(p);
         p += 4;
         if (length < 0) {
-          row[names[i] as string] = null;
+          set(row, names[i] as string, null);
           continue;
         }
         const bom = length >= 3 && bytes[p] === 0xef && bytes[p + 1] === 0xbb && bytes[p + 2] === 0xbf;
         const text = bom ? utf8.decode(bytes.subarray(p, p + length)) : bytes.toString('utf8', p, p + length);
-        row[names[i] as string] = (parsers[i] as (text: string) => unknown)(text);
+        set(row, names[i] as string, (parsers[i] as (text: string) => unknown)(text));
         p += length;
       }
       rows.push(row);
