@@ -3,7 +3,8 @@
 // files is the plan's (the dialect record's `session`, as the compiler copies it).
 import { existsSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPgliteSession } from '../src/run/engines/pglite-session.js';
+import { PGlite } from '@electric-sql/pglite';
+import { openPgliteSession, rawRows } from '../src/run/engines/pglite-session.js';
 import { openPgSession, redactUrl } from '../src/run/engines/pg-session.js';
 import { asSubquery, type SqlSession } from '../src/run/engines/sql-session.js';
 import { Ledger, type Accepted } from '../src/run/ledger.js';
@@ -73,6 +74,20 @@ for (const engine of scratchEngines) {
       ]);
     });
 
+    it("gives a page's rows as a query gives them, whatever the types", async () => {
+      // Every value through the engine's own parsers: numbers, JSON, dates, arrays, bytes, NULLs,
+      // text that starts with a byte-order mark, a name given twice (the last one wins), a column named __proto__.
+      const select = `SELECT g AS id, g::bigint * 3000000000 AS big, g / 7.0 AS ratio, g % 2 = 0 AS even, ('{"n": ' || g || ', "s": "é\\u00e9"}')::jsonb AS doc,
+        '[1, {"a": null}]'::json AS raw, timestamp '2026-01-01' + g * interval '1 hour' AS at, timestamptz '2026-01-01 00:00:00+00' AS tz, date '2026-03-01' AS day,
+        ARRAY[g, NULL, 3] AS ints, ARRAY['a,b', 'c"d', NULL] AS texts, '\\x00ff'::bytea AS bin, CASE WHEN g % 3 = 0 THEN NULL ELSE chr(65279) || 'bom ' || g END AS bom,
+        '' AS empty, 'first' AS twice, 'second' AS twice, '😀 ☃' AS wide, 'own' AS "__proto__" FROM generate_series(1, 25) g ORDER BY g`;
+      const paged: Record<string, unknown>[] = [];
+      for await (const page of s.pages(select, 10, plan)) paged.push(...page);
+      expect(paged).toHaveLength(25);
+      expect(paged).toEqual(await s.query(select));
+      expect(Object.hasOwn(paged[0] ?? {}, '__proto__')).toBe(true);
+    });
+
     it('closes the cursor when the reader stops early', async () => {
       for await (const page of s.pages('SELECT id FROM t', 10, plan)) {
         expect(page).toHaveLength(10);
@@ -102,6 +117,29 @@ describe('embedded database folder', () => {
     expect(await b.query('SELECT a FROM kept')).toEqual([{ a: 42 }]);
     await b.close();
     await scratch.drop();
+  });
+});
+
+describe('embedded database rows', () => {
+  it("reads an error reply as the engine's query throws it", async () => {
+    const db = await PGlite.create();
+    try {
+      const caught = async (p: Promise<unknown>) =>
+        p.then(
+          () => undefined,
+          (e: unknown) => e as { code?: string; message: string; query?: string },
+        );
+      const rows = rawRows(db);
+      const raw = await caught(rows('FETCH 10 FROM no_such_cursor'));
+      const query = await caught(db.query('FETCH 10 FROM no_such_cursor'));
+      expect(raw).toBeInstanceOf(Error);
+      expect([raw?.code, raw?.message, raw?.query]).toEqual([query?.code, query?.message, query?.query]);
+      expect(raw?.code).toBe('34000');
+      // The database is still usable after the error.
+      expect(await rows('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+    } finally {
+      await db.close();
+    }
   });
 });
 

@@ -95,8 +95,10 @@ export function compileMessage(source: string, escape?: SendStep['escapeMessageV
 const isObject = (v: Json): v is { [key: string]: Json } => v !== null && typeof v === 'object' && !Array.isArray(v);
 const withoutNulls = (v: Json): Json => (isObject(v) ? Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null)) : v);
 
-function lookup(ctx: RenderContext, path: Json): Json {
-  const segments = Array.isArray(path) ? path.map(String) : String(path).split('.');
+/** A `$ref` path's segments: an array of exact segments, or a dotted path. */
+const segmentsOf = (path: Json): string[] => (Array.isArray(path) ? path.map(String) : String(path).split('.'));
+
+function lookup(ctx: RenderContext, segments: readonly string[]): Json {
   let cur: unknown = ctx;
   for (const s of segments) {
     if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, s)) return null;
@@ -118,82 +120,156 @@ function args(value: Json, directive: string, count: number): Json[] {
   return value;
 }
 
+/** A template made into a function of the render context: the tree is read once, not for every row. */
+type Compiled = (ctx: RenderContext, options: RenderOptions) => Json;
+
+/** Compiled templates, by the plan's template object (a plan's templates are never changed). */
+const compiledTemplates = new WeakMap<object, Compiled>();
+
+/**
+ * Renders a template against the context: compiled on first use (kept for the template object),
+ * then run. The same value and the same errors, in the same order, as reading the tree for
+ * each render: a template that cannot be compiled (a directive's arguments of the wrong shape)
+ * throws when and where its rendering would have.
+ */
 export function render(t: Template, ctx: RenderContext, options: RenderOptions): Json {
   if (t === null || typeof t !== 'object') return t;
-  if (Array.isArray(t)) return t.map((x) => render(x, ctx, options));
+  let f = compiledTemplates.get(t);
+  if (!f) {
+    f = compile(t);
+    compiledTemplates.set(t, f);
+  }
+  return f(ctx, options);
+}
+
+/** `build`, its error (if any) deferred to the render, so that what renders before it still does. */
+function compile(t: Template): Compiled {
+  try {
+    return build(t);
+  } catch (e) {
+    return () => {
+      throw e;
+    };
+  }
+}
+
+function build(t: Template): Compiled {
+  if (t === null || typeof t !== 'object') return () => t;
+  if (Array.isArray(t)) {
+    const items = t.map(compile);
+    return (ctx, options) => items.map((f) => f(ctx, options));
+  }
   const keys = Object.keys(t);
   const only = keys.length === 1 ? (keys[0] as string) : undefined;
   if (only === undefined || !directives.has(only)) {
-    return Object.fromEntries(keys.map((k) => [k, render(t[k] as Template, ctx, options)]));
+    const members = keys.map((k) => [k, compile(t[k] as Template)] as const);
+    // A `__proto__` key is a member like any other (as Object.fromEntries makes it), not the prototype.
+    if (keys.includes('__proto__')) return (ctx, options) => Object.fromEntries(members.map(([k, f]) => [k, f(ctx, options)]));
+    return (ctx, options) => {
+      const out: Record<string, Json> = {};
+      for (const [k, f] of members) out[k] = f(ctx, options);
+      return out;
+    };
   }
   const arg = t[only] as Template;
-  const r = (x: Template) => render(x, ctx, options);
   switch (only) {
     case '$literal':
-      return arg as Json;
-    case '$ref':
-      return lookup(ctx, arg as Json);
-    case '$env':
-      return options.env(String(arg));
-    case '$concat':
-      return (arg as Template[]).map((p) => asText(r(p))).join('');
+      return () => arg as Json;
+    case '$ref': {
+      const segments = segmentsOf(arg as Json);
+      return (ctx) => lookup(ctx, segments);
+    }
+    case '$env': {
+      const name = String(arg);
+      return (_, options) => options.env(name);
+    }
+    case '$concat': {
+      const parts = (arg as Template[]).map(compile);
+      return (ctx, options) => parts.map((f) => asText(f(ctx, options))).join('');
+    }
     case '$merge': {
-      const out: Record<string, Json> = {};
-      for (const part of arg as Template[]) {
-        const v = r(part);
-        if (v === null) continue;
-        if (typeof v !== 'object' || Array.isArray(v)) throw new TemplateError('$merge takes objects');
-        Object.assign(out, v);
-      }
-      return out;
+      // Spread as `for ... of` read the parts: any iterable, in order.
+      const parts = [...(arg as Template[])].map(compile);
+      return (ctx, options) => {
+        const out: Record<string, Json> = {};
+        for (const f of parts) {
+          const v = f(ctx, options);
+          if (v === null) continue;
+          if (typeof v !== 'object' || Array.isArray(v)) throw new TemplateError('$merge takes objects');
+          Object.assign(out, v);
+        }
+        return out;
+      };
     }
-    case '$each':
-      return (ctx.rows ?? []).map((row) => render(arg, { ...ctx, row }, options));
-    case '$json':
-      return JSON.stringify(r(arg));
-    case '$base64':
-      return Buffer.from(asText(r(arg)), 'utf8').toString('base64');
-    case '$message': {
-      if (!options.message) throw new TemplateError('the step has no message template');
-      const text = options.message(ctx.row?.columns);
-      if (arg !== 'json') return text;
-      try {
-        return JSON.parse(text) as Json;
-      } catch (e) {
-        throw new TemplateError(`the message does not render to JSON: ${(e as Error).message}`);
-      }
+    case '$each': {
+      const f = compile(arg);
+      return (ctx, options) => (ctx.rows ?? []).map((row) => f({ ...ctx, row }, options));
     }
+    case '$json': {
+      const f = compile(arg);
+      return (ctx, options) => JSON.stringify(f(ctx, options));
+    }
+    case '$base64': {
+      const f = compile(arg);
+      return (ctx, options) => Buffer.from(asText(f(ctx, options)), 'utf8').toString('base64');
+    }
+    case '$message':
+      return (ctx, options) => {
+        if (!options.message) throw new TemplateError('the step has no message template');
+        const text = options.message(ctx.row?.columns);
+        if (arg !== 'json') return text;
+        try {
+          return JSON.parse(text) as Json;
+        } catch (e) {
+          throw new TemplateError(`the message does not render to JSON: ${(e as Error).message}`);
+        }
+      };
     case '$compact': {
       // An object without its null members; an array without its nulls and the objects left empty.
-      const v = r(arg);
-      if (!Array.isArray(v)) return withoutNulls(v);
-      return v.map(withoutNulls).filter((x) => x !== null && !(isObject(x) && Object.keys(x).length === 0));
+      const f = compile(arg);
+      return (ctx, options) => {
+        const v = f(ctx, options);
+        if (!Array.isArray(v)) return withoutNulls(v);
+        return v.map(withoutNulls).filter((x) => x !== null && !(isObject(x) && Object.keys(x).length === 0));
+      };
     }
     case '$quote': {
       // A string literal of a query language: quote, and escape placed before each quote and escape character.
       const [value, quote, escape] = args(arg as Json, '$quote', 3).map((x, i) => (i === 0 ? x : String(x)));
-      const text = asText(r(value as Template));
+      const f = compile(value as Template);
       const q = quote as string;
       const e = escape as string;
-      return `${q}${Array.from(text, (c) => (c === q || c === e ? `${e}${c}` : c)).join('')}${q}`;
+      return (ctx, options) => {
+        const text = asText(f(ctx, options));
+        return `${q}${Array.from(text, (c) => (c === q || c === e ? `${e}${c}` : c)).join('')}${q}`;
+      };
     }
     case '$join': {
       const [items, separator] = args(arg as Json, '$join', 2);
-      const list = r(items as Template);
-      if (!Array.isArray(list)) throw new TemplateError('$join takes an array');
-      return list.map(asText).join(String(separator));
+      const f = compile(items as Template);
+      return (ctx, options) => {
+        const list = f(ctx, options);
+        if (!Array.isArray(list)) throw new TemplateError('$join takes an array');
+        return list.map(asText).join(String(separator));
+      };
     }
     case '$slice': {
       const [value, start, end] = args(arg as Json, '$slice', 3);
-      return Array.from(asText(r(value as Template)))
-        .slice(Number(start), Number(end))
-        .join('');
+      const f = compile(value as Template);
+      return (ctx, options) =>
+        Array.from(asText(f(ctx, options)))
+          .slice(Number(start), Number(end))
+          .join('');
     }
     case '$switch': {
       const [value, cases] = args(arg as Json, '$switch', 2);
-      const name = asText(r(value as Template));
+      const f = compile(value as Template);
       const table = cases as Record<string, Template>;
-      return Object.hasOwn(table, name) ? r(table[name] as Template) : null;
+      // Only the chosen case is rendered (compiled on first use, like any template).
+      return (ctx, options) => {
+        const name = asText(f(ctx, options));
+        return Object.hasOwn(table, name) ? render(table[name] as Template, ctx, options) : null;
+      };
     }
   }
   throw new TemplateError(`unknown template directive ${only}`);
