@@ -150,7 +150,7 @@ describe("the heap of the CLI's own process", () => {
     // The CLI's process has the hook (src/cli/heap.ts); a caller of main() with its own Io does not.
     expect(processIo().checked).toBeTypeOf('function');
     const calls: string[] = [];
-    const compile = async (files: Record<string, string>) => {
+    const compile = async (files: Record<string, string>, out = 'build') => {
       const dir = project(files);
       made.push(dir);
       const io: Io = {
@@ -163,7 +163,7 @@ describe("the heap of the CLI's own process", () => {
           return () => calls.push('planned');
         },
       };
-      return main(['compile', dir, '--out', join(dir, 'build')], io);
+      return main(['compile', dir, '--out', join(dir, out)], io);
     };
     expect(await compile(clean)).toBe(0);
     // Before the line that ends the compile: planning comes after the hook.
@@ -171,6 +171,10 @@ describe("the heap of the CLI's own process", () => {
     calls.length = 0;
     expect(await compile(error)).toBe(1);
     expect(calls).not.toContain('checked');
+    // A compile that fails after its check (here: the output is a file of the user's) lets the heap go all the same.
+    calls.length = 0;
+    expect(await compile({ ...clean, 'notes.txt': 'mine' }, 'notes.txt')).toBe(2);
+    expect(calls).toEqual(['checked', 'planned', expect.stringMatching(/refusing to replace .*notes\.txt/)]);
   });
 });
 

@@ -31,8 +31,10 @@ const utf8 = new TextDecoder();
  * before decoding it (execProtocolRaw runs it too): on a 1,000-row FETCH of change rows that was
  * a third of a send's time (bench/deliver.bench.js). The rows are the same as `query` gives:
  * fields by name, each value through PGlite's parser for its type; text decoded as PGlite's
- * TextDecoder does (a leading byte-order mark dropped); an error reply is read by PGlite's own
- * parser into its DatabaseError, as `query` throws it. The reply is copied into one buffer kept
+ * TextDecoder does (a leading byte-order mark dropped; in a column's name it is kept, as a
+ * PostgreSQL server's client keeps it); an error reply is read by PGlite's own parser into its
+ * DatabaseError, as `query` throws it. One statement: the session sends only the plan's FETCH
+ * and CLOSE this way (several statements' rows would come back as one list). The reply is copied into one buffer kept
  * for the next (not one per reply, which the collector would have to free), and read before
  * the next statement may run.
  */
