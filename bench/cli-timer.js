@@ -54,5 +54,14 @@ export function timeCli(args, { runs, cwd = root, expectStatus = 0, before } = {
     rss = Math.max(rss, usage.rss);
   }
   rmSync(usageFile, { force: true });
-  return { median: median(wall), min: Math.min(...wall), max: Math.max(...wall), cpu: median(cpu), user: median(user), system: median(system), rss, stderr: last.stderr };
+  return {
+    median: median(wall),
+    min: Math.min(...wall),
+    max: Math.max(...wall),
+    cpu: median(cpu),
+    user: median(user),
+    system: median(system),
+    rss,
+    stderr: last.stderr,
+  };
 }

@@ -33,7 +33,9 @@ try {
   const small = join(dir, 'small');
   const syncs = writeMixedProject(big, { syncs: 10_000, files: 100 });
   const fewer = writeMixedProject(small, { syncs: 1_000, files: 10 });
-  console.log(`scale: ${syncs.toLocaleString('en')} mixed syncs in 100 files, ${fewer.toLocaleString('en')} in 10 files; whole CLI runs, ${RUNS} each, in ${dir}`);
+  console.log(
+    `scale: ${syncs.toLocaleString('en')} mixed syncs in 100 files, ${fewer.toLocaleString('en')} in 10 files; whole CLI runs, ${RUNS} each, in ${dir}`,
+  );
   // The compiles make tens of thousands of files: the system time is mostly the kernel's, and
   // depends on the file system (TMPDIR picks it) and on how much was deleted there lately.
 
