@@ -10,15 +10,14 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { heapGrowth } from '../heap.js';
 
-/** Collects the heap and keeps it tight; the function returned gives V8 its own growth again (a `run` delivers after compiling). */
+/** Collects the heap and keeps it tight; the function returned sets the growth back (a `run` delivers after compiling). */
 export function collectAfterCheck(): () => void {
-  // Read by V8 each time it sizes the heap after a full collection: it holds from the next one on.
-  setFlagsFromString('--heap-growing-percent=50');
+  const restore = heapGrowth(50);
   // `gc` is given only to contexts made after the flag is set; where a runtime ignores the flag,
   // there is none, and the compile goes on without the collection (it only saves memory).
   setFlagsFromString('--expose-gc');
   (runInNewContext("typeof gc === 'function' ? gc : undefined") as (() => void) | undefined)?.();
-  // 0: V8's own factor.
-  return () => setFlagsFromString('--heap-growing-percent=0');
+  return restore;
 }

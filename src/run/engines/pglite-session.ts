@@ -6,6 +6,7 @@ import { chmodSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { PGlite, protocol, types } from '@electric-sql/pglite';
+import { heapGrowth } from '../../heap.js';
 import { lockFolder } from '../locks/folder-lock.js';
 import type { Wait } from '../locks/sync-lock.js';
 import { sessionOf, type SqlRow, type SqlSession } from './sql-session.js';
@@ -34,9 +35,9 @@ const utf8 = new TextDecoder();
  * TextDecoder does (a leading byte-order mark dropped; in a column's name it is kept, as a
  * PostgreSQL server's client keeps it); an error reply is read by PGlite's own parser into its
  * DatabaseError, as `query` throws it. One statement: the session sends only the plan's FETCH
- * and CLOSE this way (several statements' rows would come back as one list). The reply is copied into one buffer kept
- * for the next (not one per reply, which the collector would have to free), and read before
- * the next statement may run.
+ * and CLOSE this way (several statements' rows would come back as one list). The reply is
+ * copied into one buffer kept for the next (not one per reply, which the collector would have
+ * to free), and read before the next statement may run.
  */
 export function rawRows(db: PGlite): (sql: string) => Promise<SqlRow[]> {
   let reply = Buffer.alloc(0);
@@ -140,7 +141,7 @@ export async function openPgliteSession(dir: string | undefined, wait: Wait = { 
     // (bench/deliver.bench.js). `--optimize-for-size` kept it small as well, at a larger cost in
     // time; both flags are read at each collection, so setting them now takes effect.
     setFlagsFromString('--semi-space-growth-factor=1');
-    setFlagsFromString('--heap-growing-percent=20');
+    heapGrowth(20);
     const options = { postgresqlconf: 'shared_buffers = 16MB\n' };
     db = folder ? await PGlite.create(folder, options) : await PGlite.create(options);
   } catch (e) {

@@ -150,25 +150,21 @@ export function sessionOf(runners: EngineRunners): SqlSession {
     tail = next.catch(() => undefined);
     return next;
   };
-  const marked = <T>(fn: () => Promise<T>): Promise<T> =>
-    serial(async () => {
-      try {
-        return await fn();
-      } catch (e) {
-        throw markSqlError(e, place);
-      }
-    });
-  const query = <T extends SqlRow>(sql: string, params?: readonly unknown[]): Promise<T[]> => marked(() => runners.query(sql, params)) as Promise<T[]>;
-  const rows = <T extends SqlRow>(sql: string): Promise<T[]> =>
-    marked(() => (runners.rows ? runners.rows(sql) : runners.query(sql, undefined))) as Promise<T[]>;
-  const aside = async <T extends SqlRow>(sql: string, params?: readonly unknown[]): Promise<T[]> => {
-    if (!runners.aside) return query<T>(sql, params);
+  // An engine's error, marked with where it ran.
+  const mark = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {
-      return (await runners.aside(sql, params)) as T[];
+      return await fn();
     } catch (e) {
       throw markSqlError(e, place);
     }
   };
+  const query = <T extends SqlRow>(sql: string, params?: readonly unknown[]): Promise<T[]> =>
+    serial(() => mark(() => runners.query(sql, params))) as Promise<T[]>;
+  const rows = <T extends SqlRow>(sql: string): Promise<T[]> =>
+    serial(() => mark(() => (runners.rows ? runners.rows(sql) : runners.query(sql, undefined)))) as Promise<T[]>;
+  // Outside the session's queue: it waits behind none of its statements.
+  const aside = <T extends SqlRow>(sql: string, params?: readonly unknown[]): Promise<T[]> =>
+    runners.aside ? (mark(() => runners.aside!(sql, params)) as Promise<T[]>) : query<T>(sql, params);
   const script = (sql: string, rollback?: string): Promise<SqlRow[][]> =>
     serial(async () => {
       try {
