@@ -12,12 +12,12 @@
 import type { CheckResult } from './check/check.js';
 import { checkParsed } from './check/check.js';
 import { syntaxWords } from './catalog/index.js';
-import type { CheckedProject } from './check/model.js';
+import type { CheckedSync } from './check/model.js';
 import type { Manifest } from './contract/manifest.js';
 import type { PlanOptions } from './contract/options.js';
 import type { SyncArtifacts } from './contract/plan.js';
 import type { Diagnostic } from './diagnostics/diagnostic.js';
-import { emitBuild, type Build, type Reuse } from './emit/index.js';
+import { emitBuild, type Build, type Reuse, type Unchanged } from './emit/index.js';
 import { SqlFormatter } from './emit/format.js';
 import { newCheckMemo, type CheckMemo } from './check/syncs.js';
 import type { DbtProjects } from './check/models.js';
@@ -38,7 +38,7 @@ export type { WarehouseStep } from './contract/warehouse-steps.js';
 export { dialectNames, type Dialect } from './contract/dialect-names.js';
 export type { Diagnostic, Fix, Related, Severity } from './diagnostics/diagnostic.js';
 export { renderDiagnostics, type OutputFormat } from './diagnostics/render.js';
-export type { Build, Reuse } from './emit/index.js';
+export type { Build, Reuse, Unchanged } from './emit/index.js';
 export { OutputRefused } from './output/artifact-tree.js';
 export { inputsKey, textHash, unchangedBuild, type BuildInputs } from './output/kept-syncs.js';
 export type { SyncPlan } from './plan/index.js';
@@ -81,7 +81,7 @@ export function format(file: SourceText): FormatResult {
 }
 
 /** One plan per sync, in the project's order: data, rendered by `emit`. */
-export function plan(project: CheckedProject, context: CompileContext): SyncPlan[] {
+export function plan(project: { syncs: readonly CheckedSync[] }, context: CompileContext): SyncPlan[] {
   return planProject(project, context.options);
 }
 
@@ -103,8 +103,14 @@ export function emit(plans: readonly SyncPlan[], context: CompileContext, onSync
  * be emitted: `writeBuild` gives it) is neither planned nor emitted: it is in the manifest.
  * With `reuse`, the artifacts go to `onSync` (the build folder) alone: the build's are empty.
  */
-export function planAndEmit(project: CheckedProject, context: CompileContext, onSync?: (a: SyncArtifacts) => void, reuse?: Reuse): Build {
-  return emitBuild(project.syncs, (sync) => planSync(sync, context.options), context.texts, context.options, context.formatter, onSync, reuse);
+export function planAndEmit(
+  project: { syncs: readonly CheckedSync[] },
+  context: CompileContext,
+  onSync?: (a: SyncArtifacts) => void,
+  reuse?: Reuse,
+  unchanged?: Unchanged,
+): Build {
+  return emitBuild(project.syncs, (sync) => planSync(sync, context.options), context.texts, context.options, context.formatter, onSync, reuse, unchanged);
 }
 
 /** What `compile` gives: the diagnostics (sorted, warnings too), and when there is no error, the build. */
@@ -133,14 +139,14 @@ export function compile(files: readonly SourceText[], options: PlanOptions = {},
  */
 export async function writeBuild(
   out: string,
-  build: Build | ((onSync: (a: SyncArtifacts) => void, reuse: Reuse) => Build),
+  build: Build | ((onSync: (a: SyncArtifacts) => void, reuse: Reuse, keep: ArtifactTree['keep']) => Build),
   context?: Pick<CompileContext, 'formatter'>,
   inputs?: BuildInputs,
 ): Promise<Build> {
   return writeTreeAtomically(
     out,
     (tree: ArtifactTree) => {
-      const made = typeof build === 'function' ? build((a) => tree.addSync(a), tree.reuse) : build;
+      const made = typeof build === 'function' ? build((a) => tree.addSync(a), tree.reuse, tree.keep) : build;
       if (typeof build !== 'function') for (const a of made.artifacts) tree.addSync(a);
       tree.addManifest(made.manifest);
       return made;

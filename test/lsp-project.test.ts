@@ -1,5 +1,5 @@
 /**
- * The editor's project (src/lsp/project.ts) checks again only what an edit reaches: after
+ * The editor's project (src/check/project.ts) checks again only what an edit reaches: after
  * every edit of a random sequence, its diagnostics must be exactly those of `checkProject`
  * on the whole project. The edits are what typing does to names (renaming a definition that
  * other files read, writing a name that is defined nowhere or twice, in another case), to
@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkProject, type SourceText } from '../src/check/check.js';
 import { join } from 'node:path';
-import { Project } from '../src/lsp/project.js';
+import { Project, type Outline } from '../src/check/project.js';
 import { Workspace } from '../src/lsp/workspace.js';
 import { syncFiles } from './fixtures/format/helpers.js';
 
@@ -84,6 +84,8 @@ describe('the editor project checks again what an edit reaches', () => {
         const texts = new Map(files.map((f) => [f.path, f.text]));
         // Never the whole project, however much of it an edit reaches: the slices are what is tested.
         const p = new Project(files, { wholeShare: 1 });
+        let outline = JSON.parse(JSON.stringify(p.outline())) as Outline;
+        let before = new Map(checkProject(files).project.syncs.map((s) => [s.name, s]));
         for (const [which, draws] of steps) {
           let k = 0;
           const pick = (n: number) => (n <= 0 ? 0 : draws[k++ % draws.length]! % n);
@@ -98,6 +100,21 @@ describe('the editor project checks again what an edit reaches', () => {
           const whole = checkProject([...texts].map(([path, text]) => ({ path, text })).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)));
           expect(p.allDiagnostics()).toEqual(whole.diagnostics);
           expect([...p.paths]).toEqual([...texts.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+          // Each sync checked again is read as the whole project's check reads it.
+          const syncs = new Map(whole.project.syncs.map((s) => [s.name, s]));
+          for (const s of p.checkedSyncs) expect(s).toEqual(syncs.get(s.name));
+          // The same from the outline of the project before the edit, as the next compile resumes from the last one's.
+          const sorted = [...texts].map(([path, text]) => ({ path, text })).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+          const resumed = Project.resume(outline, sorted, { wholeShare: 1 });
+          expect(resumed.project.allDiagnostics()).toEqual(whole.diagnostics);
+          for (const s of resumed.project.checkedSyncs) expect(s).toEqual(syncs.get(s.name));
+          // Where the project checks clean (a compile goes on), what was not checked again is what the edit cannot have
+          // changed: each such sync as the check before the edit read it (a compile takes its output as it is).
+          const again = new Set(resumed.project.checkedSyncs.map((s) => s.name));
+          if (whole.ok) for (const name of resumed.project.syncNames()) if (!again.has(name)) expect(before.get(name), name).toEqual(syncs.get(name));
+          if (whole.ok) expect(resumed.project.syncNames().sort()).toEqual([...syncs.keys()].sort());
+          outline = JSON.parse(JSON.stringify(p.outline())) as Outline;
+          before = syncs;
         }
       }),
       { seed, numRuns: runs },

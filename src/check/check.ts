@@ -64,7 +64,7 @@ export function checkProject(files: readonly SourceText[], options: CheckOptions
 
 /**
  * The project checked from its files' trees (`parseProject`), those with syntax errors too. An
- * editor gives the trees it keeps, and parts of them (src/lsp/project.ts).
+ * editor gives the trees it keeps, and parts of them (src/check/project.ts).
  */
 export function checkParsed(files: readonly ParsedFile[], options: CheckOptions = {}): CheckResult {
   const memo = options.memo ?? newCheckMemo();

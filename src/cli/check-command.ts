@@ -2,7 +2,11 @@
 // The stages the library's check(parse(files)) chains, imported alone: `check` loads no emitter.
 import { checkProject, type CheckResult } from '../check/check.js';
 import type { OutputFormat } from '../diagnostics/render.js';
-import { loadSources } from '../files.js';
+import { loadSources, type Sources } from '../files.js';
+import { Project, type Outline } from '../check/project.js';
+import type { CheckedSync } from '../check/model.js';
+import type { DbtProjects } from '../check/models.js';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { applyStrict, printDiagnostics, type Io } from './output.js';
 import { resolve } from 'node:path';
 import { dbtProjectsFrom } from '../dbt/load.js';
@@ -31,6 +35,17 @@ export interface Loaded {
  * show them as the user reaches them, from the working folder.
  */
 export function loadAndCheck(opts: CheckOptions, io: Io, sources = loadSources(opts, io)): Loaded {
+  const { dbtProjects, dbtRead } = dbtOf(opts, io, sources);
+  const result = checkProject(
+    sources.map((s) => ({ path: s.name, text: s.text })),
+    { dbtProjects },
+  );
+  const failed = report(opts, io, sources, result.diagnostics);
+  return { result, failed, texts: new Map(sources.map((s) => [s.name, s.text])), dbtRead };
+}
+
+/** The dbt projects sources name, read from the files' folders, and a list that records each artifact read. */
+function dbtOf(opts: Pick<CheckOptions, 'target'>, io: Io, sources: Sources): { dbtProjects: DbtProjects; dbtRead: Loaded['dbtRead'] } {
   const paths = new Map(sources.map((s) => [s.name, resolve(io.cwd, s.path)]));
   const dbtRead: Loaded['dbtRead'] = [];
   const dbtProjects = dbtProjectsFrom(
@@ -38,14 +53,57 @@ export function loadAndCheck(opts: CheckOptions, io: Io, sources = loadSources(o
     opts.target,
     (path, text) => dbtRead.push([path, text === undefined ? null : textHash(text)]),
   );
-  const result = checkProject(
-    sources.map((s) => ({ path: s.name, text: s.text })),
-    { dbtProjects },
-  );
-  const diagnostics = applyStrict(result.diagnostics, opts.strict);
-  const failed = diagnostics.some((d) => d.severity === 'error');
-  printDiagnostics(opts.format, diagnostics, sources, io);
-  return { result, failed, texts: new Map(sources.map((s) => [s.name, s.text])), dbtRead };
+  return { dbtProjects, dbtRead };
+}
+
+/** Prints the diagnostics (warnings as errors under `--strict`); whether there is an error. */
+function report(opts: Pick<CheckOptions, 'format' | 'strict'>, io: Io, sources: Sources, diagnostics: Diagnostic[]): boolean {
+  const shown = applyStrict(diagnostics, opts.strict);
+  printDiagnostics(opts.format, shown, sources, io);
+  return shown.some((d) => d.severity === 'error');
+}
+
+/**
+ * A compile's check: as `loadAndCheck`, and, given the outline the last compile of the output
+ * recorded, resumed from it (src/check/project.ts): only what the difference reaches is parsed
+ * and checked. `syncs`: the syncs checked, every one whose output may have changed; `unchanged`:
+ * the others, which no change reaches; `all`: a check of every sync, for one of those the
+ * output no longer holds as written. `outline`: what the next compile resumes from.
+ */
+export function checkForCompile(
+  opts: CheckOptions,
+  io: Io,
+  sources: Sources,
+  outline?: Outline,
+): Omit<Loaded, 'result'> & { ok: boolean; diagnostics: Diagnostic[]; syncs: readonly CheckedSync[]; unchanged: string[]; all: () => ReadonlyMap<string, CheckedSync>; outline: Outline } {
+  let { dbtProjects, dbtRead } = dbtOf(opts, io, sources);
+  const files = sources.map((s) => ({ path: s.name, text: s.text }));
+  let project: Project | undefined;
+  if (outline) {
+    try {
+      project = Project.resume(outline, files, { dbtProjects }).project;
+    } catch {
+      // An outline this checker cannot read: the whole project is checked.
+      ({ dbtProjects, dbtRead } = dbtOf(opts, io, sources));
+    }
+  }
+  project ??= new Project(files, { dbtProjects });
+  const diagnostics = project.allDiagnostics();
+  const failed = report(opts, io, sources, diagnostics);
+  const syncs = project.checkedSyncs;
+  const checked = new Set(syncs.map((s) => s.name));
+  return {
+    ok: !diagnostics.some((d) => d.severity === 'error'),
+    failed,
+    diagnostics,
+    texts: new Map(files.map((f) => [f.path, f.text])),
+    dbtRead,
+    syncs,
+    unchanged: project.syncNames().filter((name) => !checked.has(name)),
+    // A check of its own (its dbt reads are the first check's): the project's trees are not kept for it.
+    all: () => new Map(checkProject(files, { dbtProjects: dbtOf(opts, io, sources).dbtProjects }).project.syncs.map((s) => [s.name, s])),
+    outline: project.outline(),
+  };
 }
 
 export function runCheck(opts: CheckOptions, io: Io): number {

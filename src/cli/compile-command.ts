@@ -6,11 +6,10 @@
 import { resolve } from 'node:path';
 import type { OutputFormat } from '../diagnostics/render.js';
 // Only what finds an output unchanged is loaded with the command; the compiler, when there is something to compile.
-import type { Build, CheckResult, CompileContext } from '../index.js';
-import type { Loaded } from './check-command.js';
+import type { Build, CompileContext } from '../index.js';
 import type { SyncSummary } from '../contract/manifest.js';
 import { loadSources, UsageError, type Sources } from '../files.js';
-import { inputsKey, unchangedBuild } from '../output/kept-syncs.js';
+import { inputsKey, previousInputs, unchangedBuild } from '../output/kept-syncs.js';
 import { applyStrict, printDiagnostics, type Io } from './output.js';
 
 export interface CompileOptions {
@@ -41,30 +40,21 @@ export function summaryTable(syncs: readonly SyncSummary[]): string {
 function keyOf(opts: Omit<CompileOptions, 'out'>, sources: Sources, io: Io): string {
   return inputsKey(
     sources.map((s) => ({ name: s.name, path: resolve(io.cwd, s.path), text: s.text })),
-    { postgresVersion: opts.postgresVersion ?? null, target: opts.target ?? null },
+    optionsOf(opts),
   );
 }
 
-/**
- * What planning takes of a clean check, and nothing else: the check's result is not kept, since
- * its symbol index (made when first read) holds every file's tree, half the live heap of a
- * 10,000-sync compile (124 of 241 MB), which planning never reads. Undefined when it failed.
- */
-function forPlanning({
-  result,
-  failed,
-  texts,
-  dbtRead,
-}: Loaded): (Pick<CheckResult, 'project' | 'diagnostics'> & Omit<Loaded, 'result' | 'failed'>) | undefined {
-  return failed || !result.ok ? undefined : { project: result.project, diagnostics: result.diagnostics, texts, dbtRead };
-}
+/** The options that change what a compile writes, as `BuildInputs` records them. */
+const optionsOf = (opts: Omit<CompileOptions, 'out'>) => ({ postgresVersion: opts.postgresVersion ?? null, target: opts.target ?? null });
 
 /**
  * Checks and compiles the project in memory; with `out`, also writes it as that build folder.
  * Undefined when the project has errors (printed, as every diagnostic is). `io.out` gets the
  * summary table, `io.err` the line that ends it. With `reuse`, syncs the output holds as they
  * would be written are taken from it, the build has only its manifest (no artifacts in memory),
- * and what the output was compiled from is recorded with it (`unchangedBuild`).
+ * and what the output was compiled from is recorded with it (`unchangedBuild`); the check
+ * resumes from the outline the output's compile recorded (src/check/project.ts), checking only
+ * what the change since reaches, and the syncs it does not reach are taken from the output.
  */
 export async function compileProject(
   opts: Omit<CompileOptions, 'out'> & { out?: string },
@@ -72,27 +62,39 @@ export async function compileProject(
   reuse = false,
   sources = loadSources(opts, io),
 ): Promise<Build | undefined> {
-  const [{ compileContext, emit, plan, planAndEmit, writeBuild, OutputRefused }, { loadAndCheck }] = await Promise.all([
+  const [{ compileContext, emit, plan, planAndEmit, writeBuild, OutputRefused }, { checkForCompile }] = await Promise.all([
     import('../index.js'),
     import('./check-command.js'),
   ]);
-  const checked = forPlanning(
-    loadAndCheck({ paths: opts.paths, format: opts.format, strict: opts.strict, ...(opts.target ? { target: opts.target } : {}) }, io, sources),
-  );
-  if (!checked) return undefined;
-  const { project, diagnostics, texts, dbtRead } = checked;
+  const out = opts.out === undefined ? undefined : resolve(io.cwd, opts.out);
+  const options = JSON.stringify(optionsOf(opts));
+  const previous = reuse && out !== undefined ? previousInputs(out) : undefined;
+  // Artifacts of dbt are read by the models checked: with none recorded, no model of the project read one.
+  const resumable = previous?.inputs.outline?.options === options && previous.inputs.dbt.length === 0 ? previous : undefined;
+  const checkOpts = { paths: opts.paths, format: opts.format, strict: opts.strict, ...(opts.target ? { target: opts.target } : {}) };
+  // Only what planning takes is kept: the project's trees (half the live heap of a 10,000-sync compile) are not.
+  const checked = checkForCompile(checkOpts, io, sources, resumable?.inputs.outline?.files);
+  if (checked.failed || !checked.ok) return undefined;
+  const { diagnostics, texts, dbtRead, syncs, unchanged, all, outline } = checked;
   const context: CompileContext = { ...compileContext([], opts.postgresVersion === undefined ? {} : { postgresVersion: opts.postgresVersion }), texts };
   const planned = io.checked?.();
   try {
     // The folder is written while the syncs are still being emitted.
     const build =
-      opts.out === undefined
-        ? emit(plan(project, context), context)
+      out === undefined
+        ? emit(plan({ syncs }, context), context)
         : await writeBuild(
-            resolve(io.cwd, opts.out),
-            (onSync, kept) => planAndEmit(project, context, onSync, reuse ? kept : undefined),
+            out,
+            (onSync, kept, keep) =>
+              planAndEmit(
+                { syncs },
+                context,
+                onSync,
+                reuse ? kept : undefined,
+                resumable && { names: unchanged, take: (name) => keep(name, resumable.digest), checked: all },
+              ),
             context,
-            reuse ? { key: keyOf(opts, sources, io), dbt: dbtRead, diagnostics } : undefined,
+            reuse ? { key: keyOf(opts, sources, io), dbt: dbtRead, diagnostics, outline: { options, files: outline } } : undefined,
           ).catch((e: unknown) => {
             throw e instanceof OutputRefused ? new UsageError(e.message) : e;
           });

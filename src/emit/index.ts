@@ -32,6 +32,17 @@ export function emitSync(plan: SyncPlan, fmt: SqlFormatter): SyncArtifacts {
 export type Reuse = (wanted: Pick<ManifestSync, 'name' | 'inputHash' | 'file' | 'line'>) => ManifestSync | undefined;
 
 /**
+ * The syncs a check that resumed from the last compile's did not check again, since no change
+ * reaches them (src/check/project.ts): each is taken from the output as it is (`take`), or, where
+ * the output no longer holds it as written, planned from `checked`, the check of every sync.
+ */
+export interface Unchanged {
+  names: readonly string[];
+  take: (name: string) => ManifestSync | undefined;
+  checked: () => ReadonlyMap<string, CheckedSync>;
+}
+
+/**
  * Every sync planned (`planOf`) and emitted, then the manifest. `texts`: each file's text by
  * its name, over which the manifest's input hashes are computed. `onSync` gets each sync's
  * artifacts as soon as they are emitted (the build folder's writer starts on them while the
@@ -47,11 +58,22 @@ export function emitBuild(
   fmt: SqlFormatter,
   onSync?: (a: SyncArtifacts) => void,
   reuse?: Reuse,
+  unchanged?: Unchanged,
 ): Build {
   const artifacts: SyncArtifacts[] = [];
   const entries: ManifestSync[] = [];
+  const missing: CheckedSync[] = [];
+  for (const name of unchanged?.names ?? []) {
+    const kept = unchanged!.take(name);
+    if (kept) entries.push(kept);
+    else {
+      const sync = unchanged!.checked().get(name);
+      if (!sync) throw new Error(`internal: sync \`${name}\` is neither in the output nor checked`);
+      missing.push(sync);
+    }
+  }
   let emitted = 0;
-  for (const sync of syncs) {
+  for (const sync of missing.length > 0 ? [...syncs, ...missing] : syncs) {
     const hash = inputHash(sync, texts, options);
     const kept = reuse?.({ name: sync.name, inputHash: hash, file: sync.file, line: sync.line });
     if (kept) {
@@ -65,6 +87,6 @@ export function emitBuild(
     emitted++;
   }
   // The statements of the syncs taken as they were were formatted by an earlier compile: kept for the next.
-  if (emitted < syncs.length) fmt.keepEarlier();
+  if (emitted < entries.length) fmt.keepEarlier();
   return { artifacts, manifest: buildManifest(entries, options) };
 }

@@ -6,7 +6,7 @@
 import { getDestinationType, objectKindOf, type DestinationType } from '../catalog/index.js';
 import type { SymbolDef, SymbolIndex } from '../check/symbols.js';
 import type { Definition } from '../syntax/ast.js';
-import type { Project } from './project.js';
+import type { Project } from '../check/project.js';
 
 export class Lookup {
   readonly index: SymbolIndex;

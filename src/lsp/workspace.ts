@@ -10,7 +10,7 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { findSyncFiles } from '../files.js';
 import { dbtProjectsFrom } from '../dbt/load.js';
-import { Project, type ProjectOptions } from './project.js';
+import { Project, type ProjectOptions } from '../check/project.js';
 
 export interface ProjectRoot {
   /** Absolute. */

@@ -21,7 +21,7 @@ import { randomBytes } from 'node:crypto';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { SyncArtifacts } from '../contract/plan.js';
 import { validateManifest } from '../emit/manifest.js';
-import type { Manifest } from '../contract/manifest.js';
+import type { Manifest, ManifestSync } from '../contract/manifest.js';
 import type { Reuse } from '../emit/index.js';
 import { PlanWriter } from '../emit/plan-schema.js';
 import { failedSlot, FileSystemThread, progressSlot, removeAll, written, type Batch } from './file-system-thread.js';
@@ -140,15 +140,19 @@ export class ArtifactTree {
    * write it (src/output/kept-syncs.ts): its folder is then linked from there, and its entry
    * is what the manifest says of it.
    */
-  readonly reuse: Reuse = (wanted) => {
-    const entry = this.kept.take(wanted);
+  readonly reuse: Reuse = (wanted) => this.link(this.kept.take(wanted));
+
+  /** Takes sync `name` as it is when a check resumed from the record whose hash is `digest` found it unchanged (`KeptSyncs.takeUnchanged`). */
+  readonly keep = (name: string, digest: string): ManifestSync | undefined => this.link(this.kept.takeUnchanged(name, digest));
+
+  private link(entry: ManifestSync | undefined): ManifestSync | undefined {
     if (entry)
       this.add(
         entry.name,
         [entry.plan, ...entry.files].map((path): [string, undefined] => [path.slice(entry.name.length + 1), undefined]),
       );
     return entry;
-  };
+  }
 
   /** Queues a sync's plan.json and files; throws, naming every schema error, when the plan does not match its schema. */
   addSync(a: SyncArtifacts): void {

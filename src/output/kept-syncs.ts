@@ -23,6 +23,7 @@ import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Manifest, ManifestSync, SyncSummary } from '../contract/manifest.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import type { Outline } from '../check/project.js';
 import { currentOutput, existingHome, lockOutput, readRegularFile, type Carry } from './kept-output.js';
 import { isFolder } from './file-system-thread.js';
 
@@ -56,6 +57,8 @@ export interface BuildInputs {
   key: string;
   dbt: [string, string | null][];
   diagnostics: Diagnostic[];
+  /** What the check knew of the project's files but their trees, and the options it compiled with: where the next compile's check resumes (src/check/project.ts). */
+  outline?: { options: string; files: Outline };
 }
 
 /** The key of `BuildInputs`: the project's files (name, path on disk, text) and the options that change what a compile writes. */
@@ -127,6 +130,8 @@ export class KeptSyncs implements Carry {
         syncs: SyncSummary[] | undefined;
       }
     | undefined;
+  /** The hash of the loaded record's text: a sync is taken by name only from the record a check resumed from. */
+  private digest: string | undefined;
   /** The output's manifest's entries by name, read when a sync is first looked for. */
   private entries: Map<string, ManifestSync> | undefined;
   /** The new output's manifest. */
@@ -157,7 +162,8 @@ export class KeptSyncs implements Carry {
         typeof data.inputs?.key === 'string' &&
         Array.isArray(data.inputs.dbt) &&
         Array.isArray(data.inputs.diagnostics) &&
-        data.inputs.diagnostics.every((d) => typeof d?.message === 'string' && typeof d.span?.file === 'string' && Array.isArray(d.hints))
+        data.inputs.diagnostics.every((d) => typeof d?.message === 'string' && typeof d.span?.file === 'string' && Array.isArray(d.hints)) &&
+        (data.inputs.outline === undefined || (typeof data.inputs.outline?.options === 'string' && Array.isArray(data.inputs.outline.files?.files)))
           ? data.inputs
           : undefined;
       const syncs =
@@ -166,6 +172,7 @@ export class KeptSyncs implements Carry {
           ? (data.syncs as SyncSummary[])
           : undefined;
       this.from = { folder: output, files, folders: pairs(data.folders), inputs, syncs };
+      this.digest = textHash(text);
     } catch {
       // Not a record of ours, or not of this output: every sync is emitted.
     }
@@ -173,27 +180,48 @@ export class KeptSyncs implements Carry {
 
   /** The entry of a sync the output holds as this compile would write it, every file as it was written; else undefined. */
   take(wanted: Pick<ManifestSync, 'name' | 'inputHash' | 'file' | 'line'>): ManifestSync | undefined {
+    const entry = this.entry(wanted.name);
+    if (!entry || entry.inputHash !== wanted.inputHash || entry.file !== wanted.file || entry.line !== wanted.line) return undefined;
+    return this.whole(entry) ? entry : undefined;
+  }
+
+  /**
+   * The entry of sync `name` as the output holds it, every file as it was written, when the
+   * record loaded is the one whose hash is `digest`: the record a check resumed from, which
+   * found the sync unchanged (src/check/project.ts). Else undefined.
+   */
+  takeUnchanged(name: string, digest: string): ManifestSync | undefined {
+    if (this.digest !== digest) return undefined;
+    const entry = this.entry(name);
+    return entry && this.whole(entry) ? entry : undefined;
+  }
+
+  /** The output's manifest entry of a sync. */
+  private entry(name: string): ManifestSync | undefined {
     if (!this.from) return undefined;
-    const { folder, files } = this.from;
     if (!this.entries) {
       try {
         // Its identity was checked by `load`.
-        const manifest = JSON.parse(readRegularFile(join(folder, 'manifest.json')) ?? '') as Manifest;
+        const manifest = JSON.parse(readRegularFile(join(this.from.folder, 'manifest.json')) ?? '') as Manifest;
         this.entries = new Map(manifest.syncs.map((s) => [s.name, s]));
       } catch {
         this.from = undefined;
         return undefined;
       }
     }
-    const entry = this.entries.get(wanted.name);
-    if (!entry || entry.inputHash !== wanted.inputHash || entry.file !== wanted.file || entry.line !== wanted.line) return undefined;
+    return this.entries.get(name);
+  }
+
+  /** Whether a sync's folder and every file of it are as they were written. */
+  private whole(entry: ManifestSync): boolean {
+    const { folder, files } = this.from!;
     // Files in a real folder of the output: lstat follows a link on the way.
-    if (!isFolder({ lstatSync }, join(folder, entry.name))) return undefined;
+    if (!isFolder({ lstatSync }, join(folder, entry.name))) return false;
     for (const path of filesOf(entry)) {
       const recorded = files.get(path);
-      if (recorded === undefined || identity(join(folder, path)) !== recorded) return undefined;
+      if (recorded === undefined || identity(join(folder, path)) !== recorded) return false;
     }
-    return entry;
+    return true;
   }
 
   /**
@@ -214,6 +242,11 @@ export class KeptSyncs implements Carry {
     for (const [name, recorded] of from.folders) if (identity(join(from.folder, name), true) !== recorded) return undefined;
     for (const [path, recorded] of from.files) if (identity(join(from.folder, path)) !== recorded) return undefined;
     return { syncs: from.syncs, diagnostics: from.inputs.diagnostics };
+  }
+
+  /** What the loaded record's output was compiled from, when the record is of this output and this compiler. */
+  get recorded(): BuildInputs | undefined {
+    return this.from?.inputs;
   }
 
   /** The folder in the output the loaded record describes, which a taken sync's files come from. */
@@ -263,6 +296,23 @@ export class KeptSyncs implements Carry {
  * Undefined otherwise, and while another compile is writing the folder. Nothing is written.
  */
 export function unchangedBuild(outDir: string, key: string): { syncs: SyncSummary[]; diagnostics: Diagnostic[] } | undefined {
+  return withRecord(outDir, (kept, record) => (record.slice(0, record.indexOf('\n')) === JSON.stringify(key) ? kept().unchanged(key) : undefined));
+}
+
+/**
+ * What the output of `outDir` was compiled from (`BuildInputs`), and the hash of the record
+ * that says so (`KeptSyncs.takeUnchanged`), when the output is there as the compile that
+ * recorded it left it (its manifest unchanged). Nothing is written.
+ */
+export function previousInputs(outDir: string): { inputs: BuildInputs; digest: string } | undefined {
+  return withRecord(outDir, (kept, record) => {
+    const inputs = kept().recorded;
+    return inputs && { inputs, digest: textHash(record) };
+  });
+}
+
+/** `read` given the record of the output `outDir` (loaded on demand) and its text, under the output's lock; undefined when there is none. */
+function withRecord<T>(outDir: string, read: (kept: () => KeptSyncs, record: string) => T | undefined): T | undefined {
   const out = resolve(outDir);
   const home = existingHome(out);
   if (home === undefined) return undefined;
@@ -276,9 +326,11 @@ export function unchangedBuild(outDir: string, key: string): { syncs: SyncSummar
     const output = currentOutput(out, home);
     const kept = new KeptSyncs();
     const record = readRegularFile(join(home, 'previous', kept.name));
-    if (output === undefined || record === undefined || record.slice(0, record.indexOf('\n')) !== JSON.stringify(key)) return undefined;
-    kept.load(record, output);
-    return kept.unchanged(key);
+    if (output === undefined || record === undefined) return undefined;
+    return read(() => {
+      kept.load(record, output);
+      return kept;
+    }, record);
   } finally {
     unlock();
   }

@@ -3,7 +3,7 @@
  * form src/emit/ renders to plan.json and SQL). Warehouse destinations are merged in SQL
  * (warehouse.ts); every other category goes through the API planner (api.ts).
  */
-import type { CheckedProject, CheckedSync } from '../check/model.js';
+import type { CheckedSync } from '../check/model.js';
 import type { PlanOptions } from '../contract/options.js';
 import { planWarehouse, type WarehouseSyncPlan } from './warehouse.js';
 import { planApiSync, type ApiSyncPlan } from './api.js';
@@ -19,6 +19,6 @@ export function planSync(sync: CheckedSync, options: PlanOptions = {}): SyncPlan
   return sync.destination.category === 'warehouse' ? planWarehouse(sync, options) : planApiSync(sync, options);
 }
 
-export function planProject(project: CheckedProject, options: PlanOptions = {}): SyncPlan[] {
+export function planProject(project: { syncs: readonly CheckedSync[] }, options: PlanOptions = {}): SyncPlan[] {
   return project.syncs.map((s) => planSync(s, options));
 }

@@ -14,13 +14,15 @@
  * The diagnostics are those of a check of the whole project: `test/lsp-project.test.ts`
  * compares them after random edits.
  */
-import { checkParsed, sortDiagnostics } from '../check/check.js';
+import { checkParsed, sortDiagnostics } from './check.js';
 import { syntaxWords } from '../catalog/index.js';
-import type { DbtProjects } from '../check/models.js';
-import { indexProject, type SymbolIndex } from '../check/symbols.js';
+import type { DbtProjects } from './models.js';
+import { indexProject, type SymbolIndex } from './symbols.js';
 import { parseFile, parseProject, type ParseResult, type ParsedFile, type SourceText } from '../syntax/parse.js';
 import type { Definition, SyncFile } from '../syntax/ast.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import type { CheckedSync } from './model.js';
+import { hash } from 'node:crypto';
 
 type Kind = Definition['kind'];
 
@@ -31,18 +33,45 @@ interface Reference {
 }
 
 interface Entry {
-  def: Definition;
+  kind: Kind;
+  name: string;
+  /** Where the definition is in its file: which of two of a name is first, and which diagnostics are its own. */
+  span: { offset: number; endOffset: number };
   file: FileState;
   reads: Reference[];
+  /** The tree of the definition: absent until its file's tree is read (`#tree`). */
+  def?: Definition;
 }
 
 interface FileState {
   path: string;
-  text: string;
-  /** Absent for a file that is not text (the checker reports it). */
+  /** Undefined for a file known only from an outline whose text has changed since (it is about to be replaced). */
+  text: string | undefined;
+  /** Absent for a file that is not text (the checker reports it), and until its tree is read (`treeRead`). */
   parsed?: ParseResult;
+  /** False for a file known from an outline, whose tree is read when a check first needs it. */
+  treeRead: boolean;
   entries: Entry[];
+  /** The words a broken file's text may define (`namesInText`). */
+  words: string[];
   diagnostics: Diagnostic[];
+}
+
+/**
+ * What a project knows of its files besides their trees, to be kept between processes: a
+ * compile records it with its output, and the next one resumes from it (`Project.resume`),
+ * reading the trees only of the files a change reaches. Each file: its path, the hash of its
+ * text, its definitions (kind, name, offsets, and the names each reads, with the kinds it takes
+ * there as an index into `acceptsTable`), the words a broken file may define, its diagnostics.
+ */
+export interface Outline {
+  files: {
+    path: string;
+    hash: string;
+    entries: [Kind, string, number, number, [string, number][]][];
+    words: string[];
+    diagnostics: Diagnostic[];
+  }[];
 }
 
 /** What one update changed: the files whose diagnostics differ, and what the check took. */
@@ -60,6 +89,14 @@ const readsModel = ['model'] as const;
 const readsSource = ['source'] as const;
 const syncFrom = ['model', 'audience'] as const;
 const syncTo = ['destination', 'source'] as const;
+/** Every list of kinds a reference takes, by its place in an `Outline`. */
+const acceptsTable: readonly (readonly Kind[])[] = [readsModel, readsSource, syncFrom, syncTo];
+
+/** The hash of a file's text, by which an outline tells a file unchanged. */
+const textHash = (text: string): string => hash('sha256', text);
+
+/** What the checker refuses to read (binary, not UTF-8) it does not parse: neither is it parsed here. */
+const isText = (text: string): boolean => !text.includes('\u0000') && !text.includes('\uFFFD');
 
 /** The names a definition reads: each check of a definition needs only these (and what they read). */
 function readsOf(def: Definition): Reference[] {
@@ -105,6 +142,8 @@ export class Project {
   #entryCount = 0;
   #index: SymbolIndex | undefined;
   readonly #wholeShare: number;
+  /** The syncs the last check checked clean (the whole project's, or its slice's), with the checker's reading of them. */
+  #checked: CheckedSync[] = [];
   readonly #dbtProjects: DbtProjects | undefined;
 
   constructor(files: readonly SourceText[] = [], options: ProjectOptions = {}) {
@@ -131,7 +170,8 @@ export class Project {
 
   /** The file's tree as the parser recovered it; undefined for a file not in the project or not text. */
   parsed(path: string): ParseResult | undefined {
-    return this.#files.get(path)?.parsed;
+    const file = this.#files.get(path);
+    return file && this.#tree(file);
   }
 
   diagnostics(path: string): readonly Diagnostic[] {
@@ -145,7 +185,67 @@ export class Project {
 
   /** The symbol index of every file (symbols.ts), made when first asked for after a change. */
   index(): SymbolIndex {
-    return (this.#index ??= indexProject(this.#order.flatMap((p) => this.#files.get(p)!.parsed?.ast ?? [])));
+    return (this.#index ??= indexProject(this.#order.flatMap((p) => this.#tree(this.#files.get(p)!)?.ast ?? [])));
+  }
+
+  /**
+   * The syncs the last check (construction, or the last `update` that changed something) checked
+   * clean: every sync of the project after a check of the whole, else those of the slice, among
+   * them every sync the change may have changed. Each as a check of the whole project reads it.
+   */
+  get checkedSyncs(): readonly CheckedSync[] {
+    return this.#checked;
+  }
+
+  /** Every sync's name, in no particular order. */
+  syncNames(): string[] {
+    return [...this.#files.values()].flatMap((f) => f.entries.filter((e) => e.kind === 'sync').map((e) => e.name));
+  }
+
+  /** What the project knows of its files, but their trees: what `resume` starts from. */
+  outline(): Outline {
+    return {
+      files: this.#order.map((path) => {
+        const f = this.#files.get(path)!;
+        return {
+          path,
+          hash: textHash(f.text ?? ''),
+          entries: f.entries.map((e): Outline['files'][number]['entries'][number] => [
+            e.kind,
+            e.name,
+            e.span.offset,
+            e.span.endOffset,
+            e.reads.map((r): [string, number] => [r.name, acceptsTable.indexOf(r.accepts)]),
+          ]),
+          words: f.words,
+          diagnostics: f.diagnostics,
+        };
+      }),
+    };
+  }
+
+  /**
+   * The project of `files` as an update of the one `outline` describes: the files whose text
+   * the outline describes are not parsed until a check needs their trees, and only what the
+   * difference reaches is checked again (as `update` does). The diagnostics are those of a
+   * check of the whole of `files`, provided the outline is what this checker made of the files
+   * it names (nothing else but the text of each is compared).
+   */
+  static resume(outline: Outline, files: readonly SourceText[], options: ProjectOptions = {}): { project: Project; report: UpdateReport } {
+    const project = new Project([], options);
+    const now = new Map(files.map((f) => [f.path, f.text]));
+    const changes: { path: string; text: string | undefined }[] = [];
+    for (const o of outline.files) {
+      const text = now.get(o.path);
+      const same = text !== undefined && textHash(text) === o.hash;
+      project.#addOutlined(o, same ? text : undefined);
+      if (!same) changes.push({ path: o.path, text });
+    }
+    const known = new Set(outline.files.map((o) => o.path));
+    for (const f of files) if (!known.has(f.path)) changes.push({ path: f.path, text: f.text });
+    project.#sort();
+    for (const f of project.#files.values()) for (const e of f.entries) project.#resolve(e);
+    return { project, report: project.update(changes) };
   }
 
   /** Replace files' text (`undefined` removes a file), then check what the change reaches. */
@@ -157,15 +257,16 @@ export class Project {
     let definitions = false;
     const mark = (f: FileState | undefined) => {
       for (const e of f?.entries ?? []) {
-        if (e.def.kind !== 'sync') definitions = true;
-        touched.add(e.def.name.text);
-        if (e.def.kind === 'sync') folders.add(e.def.name.text.toLowerCase());
+        if (e.kind !== 'sync') definitions = true;
+        touched.add(e.name);
+        if (e.kind === 'sync') folders.add(e.name.toLowerCase());
       }
-      for (const w of f?.parsed?.namesInText ?? []) touched.add(w);
+      for (const w of f?.words ?? []) touched.add(w);
     };
     for (const { path, text } of changes) {
       const old = this.#files.get(path);
-      if (old?.text === text) continue;
+      // A file known from an outline with another text has none here: it is replaced.
+      if (old ? old.text !== undefined && old.text === text : text === undefined) continue;
       mark(old);
       if (old) {
         before.set(path, old.diagnostics);
@@ -204,31 +305,61 @@ export class Project {
   }
 
   #add(path: string, text: string): FileState {
-    const file: FileState = { path, text, entries: [], diagnostics: [] };
-    // What the checker refuses to read (binary, not UTF-8) it does not parse: neither is it parsed here.
-    if (!text.includes('\u0000') && !text.includes('\uFFFD')) file.parsed = parseFile(path, text, syntaxWords);
+    const file: FileState = { path, text, treeRead: true, entries: [], words: [], diagnostics: [] };
+    if (isText(text)) file.parsed = parseFile(path, text, syntaxWords);
     for (const def of file.parsed?.ast.definitions ?? []) {
       if (def.name.missing) continue;
-      const entry: Entry = { def, file, reads: readsOf(def) };
-      file.entries.push(entry);
-      add(this.#named, def.name.text, entry);
-      for (const r of entry.reads) add(this.#readers, r.name, entry);
-      if (def.kind === 'sync') add(this.#syncsByFolder, def.name.text.toLowerCase(), entry);
+      file.entries.push({ kind: def.kind, name: def.name.text, span: def.span, file, reads: readsOf(def), def });
     }
-    for (const w of new Set(file.parsed?.namesInText)) this.#maybeNamed.set(w, (this.#maybeNamed.get(w) ?? 0) + 1);
+    file.words = file.parsed?.namesInText ?? [];
+    return this.#enter(file);
+  }
+
+  /** A file as an outline knows it: `text` is its text now when that is the text the outline describes, else undefined. */
+  #addOutlined(o: Outline['files'][number], text: string | undefined): FileState {
+    const file: FileState = { path: o.path, text, treeRead: false, entries: [], words: o.words, diagnostics: o.diagnostics };
+    for (const [kind, name, offset, endOffset, reads] of o.entries) {
+      file.entries.push({ kind, name, span: { offset, endOffset }, file, reads: reads.map(([n, a]) => ({ name: n, accepts: acceptsTable[a] ?? [] })) });
+    }
+    return this.#enter(file);
+  }
+
+  #enter(file: FileState): FileState {
+    for (const entry of file.entries) {
+      add(this.#named, entry.name, entry);
+      for (const r of entry.reads) add(this.#readers, r.name, entry);
+      if (entry.kind === 'sync') add(this.#syncsByFolder, entry.name.toLowerCase(), entry);
+    }
+    for (const w of new Set(file.words)) this.#maybeNamed.set(w, (this.#maybeNamed.get(w) ?? 0) + 1);
     this.#entryCount += file.entries.length;
-    this.#files.set(path, file);
+    this.#files.set(file.path, file);
     return file;
+  }
+
+  /**
+   * The file's tree, read when first needed for a file known from an outline: its text is the
+   * one the outline describes, so its definitions are the outline's, in order.
+   */
+  #tree(file: FileState): ParseResult | undefined {
+    if (file.treeRead) return file.parsed;
+    file.treeRead = true;
+    if (file.text === undefined || !isText(file.text)) return undefined;
+    file.parsed = parseFile(file.path, file.text, syntaxWords);
+    const defs = file.parsed.ast.definitions.filter((d) => !d.name.missing);
+    if (defs.length !== file.entries.length || defs.some((d, i) => d.name.text !== file.entries[i]!.name || d.kind !== file.entries[i]!.kind))
+      throw new Error(`internal: ${file.path} does not hold the definitions its outline says`);
+    defs.forEach((d, i) => (file.entries[i]!.def = d));
+    return file.parsed;
   }
 
   #remove(file: FileState): void {
     for (const entry of file.entries) {
       this.#unresolved.delete(entry);
-      drop(this.#named, entry.def.name.text, entry);
+      drop(this.#named, entry.name, entry);
       for (const r of entry.reads) drop(this.#readers, r.name, entry);
-      if (entry.def.kind === 'sync') drop(this.#syncsByFolder, entry.def.name.text.toLowerCase(), entry);
+      if (entry.kind === 'sync') drop(this.#syncsByFolder, entry.name.toLowerCase(), entry);
     }
-    for (const w of new Set(file.parsed?.namesInText)) {
+    for (const w of new Set(file.words)) {
       const n = (this.#maybeNamed.get(w) ?? 1) - 1;
       if (n > 0) this.#maybeNamed.set(w, n);
       else this.#maybeNamed.delete(w);
@@ -254,12 +385,12 @@ export class Project {
     const own = (e: Entry) => {
       if (owners.has(e)) return;
       owners.add(e);
-      if (!touched.has(e.def.name.text)) {
-        touched.add(e.def.name.text);
-        names.push(e.def.name.text);
+      if (!touched.has(e.name)) {
+        touched.add(e.name);
+        names.push(e.name);
       }
       // What checks clean among the models, audiences, destinations and sources may change: the hints of unknown names list them.
-      if (e.def.kind !== 'sync') ownUnresolved();
+      if (e.kind !== 'sync') ownUnresolved();
     };
     const ownUnresolved = () => {
       if (unresolved) return;
@@ -282,7 +413,7 @@ export class Project {
     const unknown = e.reads.some((r) => {
       const defs = this.#named.get(r.name);
       const first = defs && this.#first(defs);
-      return !(first && r.accepts.includes(first.def.kind)) && !this.#maybeNamed.has(r.name);
+      return !(first && r.accepts.includes(first.kind)) && !this.#maybeNamed.has(r.name);
     });
     if (unknown) this.#unresolved.add(e);
     else this.#unresolved.delete(e);
@@ -303,13 +434,13 @@ export class Project {
       if (slice.has(e)) continue;
       slice.add(e);
       if (this.#unresolved.has(e)) unknown = true;
-      for (const same of this.#named.get(e.def.name.text) ?? []) stack.push(same);
-      if (e.def.kind === 'sync') for (const twin of this.#syncsByFolder.get(e.def.name.text.toLowerCase()) ?? []) stack.push(twin);
+      for (const same of this.#named.get(e.name) ?? []) stack.push(same);
+      if (e.kind === 'sync') for (const twin of this.#syncsByFolder.get(e.name.toLowerCase()) ?? []) stack.push(twin);
       for (const r of e.reads) for (const d of this.#named.get(r.name) ?? []) stack.push(d);
     }
     if (!unknown) return slice;
     // An unknown name's hints list the models, audiences, destinations and sources that check clean.
-    for (const f of this.#files.values()) for (const e of f.entries) if (e.def.kind !== 'sync') slice.add(e);
+    for (const f of this.#files.values()) for (const e of f.entries) if (e.kind !== 'sync') slice.add(e);
     return slice;
   }
 
@@ -317,7 +448,7 @@ export class Project {
   #first(defs: Iterable<Entry>): Entry | undefined {
     let first: Entry | undefined;
     for (const d of defs) {
-      if (!first || byPath(d.file.path, first.file.path) < 0 || (d.file.path === first.file.path && d.def.span.offset < first.def.span.offset)) first = d;
+      if (!first || byPath(d.file.path, first.file.path) < 0 || (d.file.path === first.file.path && d.span.offset < first.span.offset)) first = d;
     }
     return first;
   }
@@ -325,9 +456,10 @@ export class Project {
   #checkWhole(): void {
     const files = this.#order.map((p) => this.#files.get(p)!);
     const result = checkParsed(
-      files.map((f) => parsedFile(f, f.parsed)),
+      files.map((f) => parsedFile(f, this.#tree(f))),
       this.#dbt(),
     );
+    this.#checked = result.project.syncs;
     const byFile = groupByFile(result.diagnostics);
     for (const f of files) f.diagnostics = byFile.get(f.path) ?? [];
   }
@@ -345,23 +477,24 @@ export class Project {
       }
       const kept = f.entries.filter((e) => slice.has(e));
       // A broken file's words count as defined (no "unknown" for them) whether or not its definitions are in the slice.
-      const words = f.parsed?.namesInText ?? [];
-      if (kept.length === 0 && words.length === 0) continue;
+      if (kept.length === 0 && f.words.length === 0) continue;
+      const parsed = this.#tree(f)!;
       // Its syntax diagnostics come back with the checker's, to be taken where its definitions are the owners'.
-      const ast: SyncFile = { ...f.parsed!.ast, definitions: kept.map((e) => e.def) };
-      parts.set(path, { ...f.parsed!, ast });
+      const ast: SyncFile = { ...parsed.ast, definitions: kept.map((e) => e.def!) };
+      parts.set(path, { ...parsed, ast });
       files.push(f);
     }
     const result = checkParsed(
       files.map((f) => parsedFile(f, parts.get(f.path))),
       this.#dbt(),
     );
+    this.#checked = result.project.syncs;
     const byFile = groupByFile(result.diagnostics);
     const extents = new Map<FileState, { offset: number; endOffset: number }[]>();
     for (const e of owners) {
       if (edited.has(e.file.path)) continue;
       const list = extents.get(e.file) ?? [];
-      list.push(e.def.span);
+      list.push(e.span);
       extents.set(e.file, list);
     }
     for (const path of edited.keys()) {
@@ -409,6 +542,7 @@ function sameDiagnostics(a: readonly Diagnostic[], b: readonly Diagnostic[]): bo
  * A file as the checker takes it: its tree (or a part of it) as kept here, or, for what is not
  * text (never parsed here), the one diagnostic that says so.
  */
-function parsedFile(f: SourceText, parsed: ParseResult | undefined): ParsedFile {
-  return parsed ? { path: f.path, text: f.text, ...parsed } : (parseProject([f], syntaxWords)[0] as ParsedFile);
+function parsedFile(f: FileState, parsed: ParseResult | undefined): ParsedFile {
+  const text = f.text ?? '';
+  return parsed ? { path: f.path, text, ...parsed } : (parseProject([{ path: f.path, text }], syntaxWords)[0] as ParsedFile);
 }
