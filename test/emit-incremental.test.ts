@@ -12,6 +12,9 @@ import { check, compileContext, parse, planAndEmit, writeBuild } from '../src/in
 import { findSyncFiles, readSources } from '../src/files.js';
 import { main } from '../src/cli/main.js';
 import type { Io } from '../src/cli/output.js';
+import { checkForCompile } from '../src/cli/check-command.js';
+import { loadSources } from '../src/files.js';
+import type { BuildInputs } from '../src/output/kept-syncs.js';
 
 let dir: string;
 const src = () => join(dir, 'src');
@@ -228,5 +231,67 @@ sync signups_to_crm { from signups  to crm object contacts  mode upsert  identif
       await expectWhole(...after);
     }
     expect(readFileSync(file, 'utf8')).toContain('dbt_staging');
+  });
+});
+
+describe('a compile after an edit', () => {
+  const compiled = async (out = 'build') => {
+    const result = await cli('compile', 'src', '--out', out);
+    expect(result.code, result.stderr).toBe(0);
+    return result;
+  };
+  /** The check of the project now, resumed from the outline the output's compile recorded. */
+  const resumed = () => {
+    const io: Io = { out: () => {}, err: () => {}, colour: false, cwd: dir };
+    const record = readFileSync(join(dir, '.build.syncwright', 'previous', '.syncwright-syncs.json'), 'utf8');
+    const { inputs } = JSON.parse(record.slice(record.indexOf('\n') + 1)) as { inputs: BuildInputs };
+    const opts = { paths: ['src'], format: 'text' as const, strict: false };
+    return checkForCompile(opts, io, loadSources(opts, io), inputs.outline!.files);
+  };
+
+  it('checks only what the edit reaches, takes the other syncs as they are, and writes and reports what a whole compile does', async () => {
+    // A warning the outline carries (a nullable identifier), in a file no edit below reaches.
+    writeFileSync(
+      join(src(), 'warned.sync'),
+      `source dw2 : postgres { host "h" database "d" user "u" password env("P") }
+model signups { from dw2  table analytics.signups  columns { email string?  plan string } }
+sync signups_to_crm { from signups  to hubspot object contacts  mode upsert  identifier email -> email }
+`,
+    );
+    const first = await compiled();
+    expect(first.stderr).toContain('warning[SW0205]');
+    // A sync of one file, and a file of the output of a sync no edit reaches (written again from a check of every sync).
+    edit('syncs/hubspot.sync', (t) => t.replace('  batch      100\n', '  batch      50\n'));
+    writeFileSync(join(dir, 'build', 'signups_to_crm', 'plan.json'), '{}');
+    const check = resumed();
+    expect(check.ok).toBe(true);
+    expect(check.unchanged).toContain('signups_to_crm');
+    expect(check.syncs.length).toBeGreaterThan(0);
+    expect(check.syncs.length + check.unchanged.length).toBe(14);
+    expect(check.syncs.map((s) => s.name)).not.toContain('signups_to_crm');
+
+    const again = await compiled();
+    expect(again.stderr).toContain('warning[SW0205]');
+    rmSync(join(dir, 'fresh'), { recursive: true, force: true });
+    const fresh = await compiled('fresh');
+    expect(tree('build')).toEqual(tree('fresh'));
+    expect(again.stdout).toBe(fresh.stdout);
+    expect(again.stderr.replaceAll('fresh', 'build')).toBe(fresh.stderr.replaceAll('fresh', 'build'));
+
+    // A model most syncs read: the whole project is checked again.
+    edit('models.sync', (t) => t.replace('table       analytics.dim_accounts', 'table       analytics.dim_accounts_v2'));
+    expect(resumed().unchanged.length).toBeLessThan(14);
+    await compiled();
+    await compiled('fresh');
+    expect(tree('build')).toEqual(tree('fresh'));
+
+    // An edit that breaks a definition others read: the errors of a whole check, and nothing written.
+    const output = readlinkSync(join(dir, 'build'));
+    edit('models.sync', (t) => t.replace('model accounts {', 'model accounts2 {'));
+    const broken = await cli('compile', 'src', '--out', 'build');
+    const whole = await cli('check', 'src');
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toBe(whole.stderr);
+    expect(readlinkSync(join(dir, 'build'))).toBe(output);
   });
 });

@@ -75,7 +75,14 @@ export function checkForCompile(
   io: Io,
   sources: Sources,
   outline?: Outline,
-): Omit<Loaded, 'result'> & { ok: boolean; diagnostics: Diagnostic[]; syncs: readonly CheckedSync[]; unchanged: string[]; all: () => ReadonlyMap<string, CheckedSync>; outline: Outline } {
+): Omit<Loaded, 'result'> & {
+  ok: boolean;
+  diagnostics: Diagnostic[];
+  syncs: readonly CheckedSync[];
+  unchanged: string[];
+  all: () => ReadonlyMap<string, CheckedSync>;
+  outline: Outline;
+} {
   let { dbtProjects, dbtRead } = dbtOf(opts, io, sources);
   const files = sources.map((s) => ({ path: s.name, text: s.text }));
   let project: Project | undefined;
