@@ -1,6 +1,8 @@
 /**
- * The project an editor holds: every `.sync` file of a folder, checked as `syncwright check`
- * checks it, and after an edit checked again only as far as the edit reaches.
+ * A project held between checks: every `.sync` file of a folder, checked as `syncwright check`
+ * checks it, and after an edit checked again only as far as the edit reaches. The editor's
+ * language server keeps one; a compile resumes one from the outline the last compile recorded
+ * (`Project.resume`), reading the trees only of the files the change reaches.
  *
  * What an edit of a file reaches: its own definitions; every definition elsewhere that reads
  * a name it defines, defined or may define (the words a broken file's text may define), and,
