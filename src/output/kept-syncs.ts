@@ -111,6 +111,9 @@ function stampOf(): string {
 let stamp: string | undefined;
 export const compilerStamp = (): string => (stamp ??= stampOf());
 
+/** The record last loaded, parsed (never changed once parsed), by the hash of its text. */
+let lastRead: { digest: string; data: unknown } | undefined;
+
 /** What a manifest entry's sync folder holds: plan.json and its files, as paths in the output. */
 const filesOf = (entry: ManifestSync): string[] => [entry.plan, ...entry.files];
 
@@ -144,7 +147,9 @@ export class KeptSyncs implements Carry {
   load(text: string, output: string | undefined): void {
     if (output === undefined) return;
     try {
-      const data = JSON.parse(text.slice(text.indexOf('\n') + 1)) as {
+      const digest = textHash(text);
+      // A recompile reads the record twice, before its check and under the output's lock: the second time it is mostly the same text.
+      const data = (lastRead?.digest === digest ? lastRead.data : JSON.parse(text.slice(text.indexOf('\n') + 1))) as {
         compiler?: unknown;
         output?: unknown;
         files?: unknown;
@@ -172,7 +177,8 @@ export class KeptSyncs implements Carry {
           ? (data.syncs as SyncSummary[])
           : undefined;
       this.from = { folder: output, files, folders: pairs(data.folders), inputs, syncs };
-      this.digest = textHash(text);
+      this.digest = digest;
+      lastRead = { digest, data };
     } catch {
       // Not a record of ours, or not of this output: every sync is emitted.
     }
