@@ -281,7 +281,7 @@ async function replaceOutput<T>(out: string, home: string, fill: (tree: Artifact
     const tree = new ArtifactTree(writer, helperQueue, carries[0], flow);
     const result = await fill(tree);
     tree.flush();
-    await Promise.all([writer.ask({ end: true }), helper.ask({ help: true })]);
+    for (const renewed of await Promise.all([writer.ask({ end: true }), helper.ask({ help: true })])) carries[0].renewed(renewed);
     if (reused) {
       const stale = readdirSync(folder).filter((name) => !tree.names.has(name));
       await removeAll(

@@ -190,23 +190,28 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
    * Puts the current output's file `name` of folder `old` into `dir` as it is: kept when the
    * reused `dir` holds that very file, else linked, or copied where the file has other links.
    */
-  const reuseFile = (dir: string, reuse: boolean, old: string | undefined, name: string): void => {
+  const reuseFile = (dir: string, reuse: boolean, old: string | undefined, name: string): boolean => {
     if (old === undefined) throw new Error(`the output no longer holds ${name}`);
     const target = join(dir, name);
     const source = fs.lstatSync(join(old, name));
     if (reuse) {
-      if (source.nlink === 2 && sameFile(target, source)) return;
+      if (source.nlink === 2 && sameFile(target, source)) return true;
       discard(target);
     }
     if (source.nlink === 1) {
       try {
-        return fs.linkSync(join(old, name), target);
+        fs.linkSync(join(old, name), target);
+        return false;
       } catch {
         // No hard links here: copied below.
       }
     }
     fs.copyFileSync(join(old, name), target, fs.constants.COPYFILE_EXCL);
+    return false;
   };
+
+  /** The files of the current output this thread put in anew (linked or copied), by path in the tree: the others are the very files, untouched. */
+  let renewed: string[] = [];
 
   /** Writes folder `i` of a batch (a new one made in `base`, then moved into the tree); false when the other thread took it. */
   const take = (batch: Batch, i: number, base: string): boolean => {
@@ -226,8 +231,9 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
       const name = files[f] as string;
       const start = files[f + 1] as number;
       names.add(name);
-      if (start === -1) reuseFile(dir, reuse, old, name);
-      else put(dir, reuse, old, name, Buffer.from(batch.bytes, start, (files[f + 2] as number) - start));
+      if (start === -1) {
+        if (!reuseFile(dir, reuse, old, name)) renewed.push(top ? name : `${folder}/${name}`);
+      } else put(dir, reuse, old, name, Buffer.from(batch.bytes, start, (files[f + 2] as number) - start));
     }
     // Files of the reused folder that the sync no longer has (the top is cleared of stale folders once every folder is in).
     if (reuse && !top) for (const name of fs.readdirSync(dir)) if (!names.has(name)) discard(join(dir, name));
@@ -265,41 +271,43 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
     } catch (e) {
       fail(e);
     }
-    if (!m.folders) parentPort!.postMessage(failure ?? { ok: true });
+    if (!m.folders) parentPort!.postMessage(failure ?? { ok: true, renewed });
+    if (!m.folders) renewed = [];
   });
 }
 
 /** A file system thread: messages go in order; `ask` waits for the answer to anything but a batch. */
 export class FileSystemThread {
   private readonly worker: Worker;
-  private answer: ((error?: Error) => void) | undefined;
+  private answer: ((error?: Error, renewed?: string[]) => void) | undefined;
   /** Set once the thread has failed or stopped: nothing more will be answered. */
   private gone: Error | undefined;
 
   constructor(data: WorkerData, transferList: TransferListItem[] = []) {
     const source = `${String(isFolder)}\n(${String(fileSystemThread)})(require('node:fs'), require('node:path'), require('node:worker_threads'))`;
     this.worker = new Worker(source, { eval: true, workerData: data, transferList });
-    this.worker.on('message', (m: { ok?: true; error?: string; code?: string }) =>
-      this.settle(m.ok ? undefined : Object.assign(new Error(m.error), { code: m.code })),
+    this.worker.on('message', (m: { ok?: true; renewed?: string[]; error?: string; code?: string }) =>
+      this.settle(m.ok ? undefined : Object.assign(new Error(m.error), { code: m.code }), m.renewed),
     );
     this.worker.on('error', (e) => this.settle((this.gone ??= e)));
     this.worker.on('exit', () => this.settle((this.gone ??= new Error('a file system thread stopped before answering'))));
   }
 
-  private settle(error?: Error): void {
+  private settle(error?: Error, renewed?: string[]): void {
     const answer = this.answer;
     this.answer = undefined;
-    answer?.(error);
+    answer?.(error, renewed);
   }
 
   send(batch: Batch): void {
     this.worker.postMessage(batch);
   }
 
-  ask(message: { end: true } | { help: true } | { remove: string[] }): Promise<void> {
+  /** Resolves once the thread has done what it was asked, with the files of the current output it put in anew since its last answer (`reuseFile`). */
+  ask(message: { end: true } | { help: true } | { remove: string[] }): Promise<string[]> {
     return new Promise((resolve, reject) => {
       if (this.gone) return reject(this.gone);
-      this.answer = (error) => (error ? reject(error) : resolve());
+      this.answer = (error, renewed) => (error ? reject(error) : resolve(renewed ?? []));
       this.worker.postMessage(message);
     });
   }

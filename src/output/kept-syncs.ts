@@ -139,6 +139,9 @@ export class KeptSyncs implements Carry {
   private entries: Map<string, ManifestSync> | undefined;
   /** The new output's manifest. */
   private manifest: Manifest | undefined;
+  /** The syncs taken from the output as they are, and which of their files were put in the new output anew (`renewed`). */
+  private readonly taken = new Set<string>();
+  private readonly moved = new Set<string>();
 
   /** `inputs`: what the new output is compiled from, recorded with it (none: a compile of the same inputs is not recognised). */
   constructor(private readonly inputs?: BuildInputs) {}
@@ -218,7 +221,7 @@ export class KeptSyncs implements Carry {
     return this.entries.get(name);
   }
 
-  /** Whether a sync's folder and every file of it are as they were written. */
+  /** Whether a sync's folder and every file of it are as they were written; if so, the sync is taken. */
   private whole(entry: ManifestSync): boolean {
     const { folder, files } = this.from!;
     // Files in a real folder of the output: lstat follows a link on the way.
@@ -227,7 +230,17 @@ export class KeptSyncs implements Carry {
       const recorded = files.get(path);
       if (recorded === undefined || identity(join(folder, path)) !== recorded) return false;
     }
+    this.taken.add(entry.name);
     return true;
+  }
+
+  /**
+   * The files of taken syncs the file system threads put into the new output anew (linked or
+   * copied) rather than finding them there: the others are the very files found as recorded, so
+   * their identity is the recorded one (`save`).
+   */
+  renewed(paths: Iterable<string>): void {
+    for (const path of paths) this.moved.add(path);
   }
 
   /**
@@ -268,9 +281,16 @@ export class KeptSyncs implements Carry {
   /** The record of the new output `output`: its manifest's and every sync's files and folders, as they are now, and what it was compiled from. */
   save(output: string): string {
     const files: [string, string][] = [];
-    for (const path of ['manifest.json', ...(this.manifest?.syncs.flatMap(filesOf) ?? [])]) {
-      const id = identity(join(output, path));
-      if (id !== undefined) files.push([path, id]);
+    const id = identity(join(output, 'manifest.json'));
+    if (id !== undefined) files.push(['manifest.json', id]);
+    for (const entry of this.manifest?.syncs ?? []) {
+      const taken = this.taken.has(entry.name);
+      for (const path of filesOf(entry)) {
+        // A file taken as it is, still that very file: the identity `take` found it with.
+        const known = taken && !this.moved.has(path) ? this.from?.files.get(path) : undefined;
+        const id = known ?? identity(join(output, path));
+        if (id !== undefined) files.push([path, id]);
+      }
     }
     const folders: [string, string][] = [];
     for (const name of ['.', ...(this.manifest?.syncs.map((s) => s.name) ?? [])]) {
