@@ -15,6 +15,7 @@ import type { Io } from '../src/cli/output.js';
 import { checkForCompile } from '../src/cli/check-command.js';
 import { loadSources } from '../src/files.js';
 import type { BuildInputs } from '../src/output/kept-syncs.js';
+import type { Outline } from '../src/check/project.js';
 
 let dir: string;
 const src = () => join(dir, 'src');
@@ -281,6 +282,17 @@ sync signups_to_crm { from signups  to hubspot object contacts  mode upsert  ide
     // A model most syncs read: the whole project is checked again.
     edit('models.sync', (t) => t.replace('table       analytics.dim_accounts', 'table       analytics.dim_accounts_v2'));
     expect(resumed().unchanged.length).toBeLessThan(14);
+    await compiled();
+    await compiled('fresh');
+    expect(tree('build')).toEqual(tree('fresh'));
+
+    // An outline edited by hand into something else: the whole project is checked.
+    const recordPath = join(dir, '.build.syncwright', 'previous', '.syncwright-syncs.json');
+    const record = readFileSync(recordPath, 'utf8');
+    const data = JSON.parse(record.slice(record.indexOf('\n') + 1)) as { inputs: BuildInputs };
+    data.inputs.outline!.files = { files: [{ path: 'models.sync', entries: 'none' }] } as unknown as Outline;
+    writeFileSync(recordPath, `${record.slice(0, record.indexOf('\n'))}\n${JSON.stringify(data)}`);
+    edit('syncs/hubspot.sync', (t) => t.replace('  batch      50\n', '  batch      40\n'));
     await compiled();
     await compiled('fresh');
     expect(tree('build')).toEqual(tree('fresh'));

@@ -234,6 +234,7 @@ export class Project {
    * it names (nothing else but the text of each is compared).
    */
   static resume(outline: Outline, files: readonly SourceText[], options: ProjectOptions = {}): { project: Project; report: UpdateReport } {
+    if (!isOutline(outline)) throw new Error('not an outline of this checker');
     const project = new Project([], options);
     const now = new Map(files.map((f) => [f.path, f.text]));
     const changes: { path: string; text: string | undefined }[] = [];
@@ -510,6 +511,30 @@ export class Project {
       f.diagnostics = kept.length === 0 ? fresh : sortDiagnostics([...kept, ...fresh]);
     }
   }
+}
+
+const kinds: readonly string[] = ['source', 'destination', 'model', 'audience', 'sync'];
+const isString = (v: unknown): v is string => typeof v === 'string';
+const isOffset = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+
+/** Whether `value` has the shape `outline()` gives, each file once: one read from a file may have been edited by hand. */
+function isOutline(value: unknown): value is Outline {
+  const files = (value as Outline | null)?.files;
+  if (!Array.isArray(files)) return false;
+  const paths = new Set<string>();
+  for (const f of files as unknown[]) {
+    const { path, hash, entries, words, diagnostics } = (f ?? {}) as Partial<Outline['files'][number]>;
+    if (!isString(path) || paths.has(path) || !isString(hash) || !Array.isArray(entries) || !Array.isArray(words) || !Array.isArray(diagnostics)) return false;
+    paths.add(path);
+    if (!words.every(isString) || !diagnostics.every((d) => isString(d?.message) && d.span?.file === path)) return false;
+    for (const e of entries as unknown[]) {
+      if (!Array.isArray(e) || e.length !== 5) return false;
+      const [kind, name, offset, endOffset, reads] = e as unknown[];
+      if (!isString(kind) || !kinds.includes(kind) || !isString(name) || !isOffset(offset) || !isOffset(endOffset) || !Array.isArray(reads)) return false;
+      if (!reads.every((r) => Array.isArray(r) && r.length === 2 && isString(r[0]) && acceptsTable[r[1] as number] !== undefined)) return false;
+    }
+  }
+  return true;
 }
 
 function add<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
