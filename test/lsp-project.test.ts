@@ -85,7 +85,7 @@ describe('the editor project checks again what an edit reaches', () => {
       fc.property(fc.array(fc.tuple(fc.nat(edits.length - 1), fc.array(fc.nat(), { minLength: 8, maxLength: 8 })), { minLength: 1, maxLength: 8 }), (steps) => {
         const texts = new Map(files.map((f) => [f.path, f.text]));
         // Never the whole project, however much of it an edit reaches: the slices are what is tested.
-        const p = new Project(files, { wholeShare: 1 });
+        const p = new Project(files, { wholeShare: 1, keepSyncs: true });
         let outline = JSON.parse(JSON.stringify(p.outline())) as Outline;
         let before = new Map(checkProject(files).project.syncs.map((s) => [s.name, s]));
         for (const [which, draws] of steps) {
@@ -107,7 +107,7 @@ describe('the editor project checks again what an edit reaches', () => {
           for (const s of p.checkedSyncs) expect(s).toEqual(syncs.get(s.name));
           // The same from the outline of the project before the edit, as the next compile resumes from the last one's.
           const sorted = [...texts].map(([path, text]) => ({ path, text })).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-          const resumed = Project.resume(outline, sorted, { wholeShare: 1 });
+          const resumed = Project.resume(outline, sorted, { wholeShare: 1, keepSyncs: true });
           expect(resumed.project.allDiagnostics()).toEqual(whole.diagnostics);
           for (const s of resumed.project.checkedSyncs) expect(s).toEqual(syncs.get(s.name));
           // Where the project checks clean (a compile goes on), what was not checked again is what the edit cannot have
@@ -116,7 +116,8 @@ describe('the editor project checks again what an edit reaches', () => {
           if (whole.ok && again.size < syncs.size) resumedClean++;
           if (whole.ok) for (const name of resumed.project.syncNames()) if (!again.has(name)) expect(before.get(name), name).toEqual(syncs.get(name));
           if (whole.ok) expect(resumed.project.syncNames().sort()).toEqual([...syncs.keys()].sort());
-          outline = JSON.parse(JSON.stringify(p.outline())) as Outline;
+          // The next step resumes from this one's resumed outline, as each compile resumes from the last one's.
+          outline = JSON.parse(JSON.stringify(resumed.project.outline())) as Outline;
           before = syncs;
         }
       }),

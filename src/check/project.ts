@@ -22,7 +22,7 @@ import type { DbtProjects } from './models.js';
 import { indexProject, type SymbolIndex } from './symbols.js';
 import { parseFile, parseProject, type ParseResult, type ParsedFile, type SourceText } from '../syntax/parse.js';
 import type { Definition, SyncFile } from '../syntax/ast.js';
-import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { isDiagnostic, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { CheckedSync } from './model.js';
 import { hash } from 'node:crypto';
 
@@ -129,6 +129,8 @@ export interface ProjectOptions {
   wholeShare?: number;
   /** The dbt projects that sources name, as `check` reads them (src/dbt/load.ts). */
   dbtProjects?: DbtProjects;
+  /** Keep the syncs each check checked clean (`checkedSyncs`), which a compile plans; an editor has no use for them. */
+  keepSyncs?: boolean;
 }
 
 export class Project {
@@ -147,10 +149,12 @@ export class Project {
   /** The syncs the last check checked clean (the whole project's, or its slice's), with the checker's reading of them. */
   #checked: CheckedSync[] = [];
   readonly #dbtProjects: DbtProjects | undefined;
+  readonly #keepSyncs: boolean;
 
   constructor(files: readonly SourceText[] = [], options: ProjectOptions = {}) {
     this.#wholeShare = options.wholeShare ?? 0.4;
     this.#dbtProjects = options.dbtProjects;
+    this.#keepSyncs = options.keepSyncs === true;
     for (const f of files) this.#add(f.path, f.text);
     this.#sort();
     for (const f of this.#files.values()) for (const e of f.entries) this.#resolve(e);
@@ -191,9 +195,10 @@ export class Project {
   }
 
   /**
-   * The syncs the last check (construction, or the last `update` that changed something) checked
-   * clean: every sync of the project after a check of the whole, else those of the slice, among
-   * them every sync the change may have changed. Each as a check of the whole project reads it.
+   * With `keepSyncs`, the syncs the last check (construction, or the last `update` that changed
+   * something) checked clean: every sync of the project after a check of the whole, else those of
+   * the slice, among them every sync the change may have changed. Each as a check of the whole
+   * project reads it. Empty without `keepSyncs`.
    */
   get checkedSyncs(): readonly CheckedSync[] {
     return this.#checked;
@@ -234,7 +239,7 @@ export class Project {
    * it names (nothing else but the text of each is compared).
    */
   static resume(outline: Outline, files: readonly SourceText[], options: ProjectOptions = {}): { project: Project; report: UpdateReport } {
-    if (!isOutline(outline)) throw new Error('not an outline of this checker');
+    if (!isOutline(outline)) throw new OutlineMismatch('not an outline of this checker');
     const project = new Project([], options);
     const now = new Map(files.map((f) => [f.path, f.text]));
     const changes: { path: string; text: string | undefined }[] = [];
@@ -349,8 +354,14 @@ export class Project {
     if (file.text === undefined || !isText(file.text)) return undefined;
     file.parsed = parseFile(file.path, file.text, syntaxWords);
     const defs = file.parsed.ast.definitions.filter((d) => !d.name.missing);
-    if (defs.length !== file.entries.length || defs.some((d, i) => d.name.text !== file.entries[i]!.name || d.kind !== file.entries[i]!.kind))
-      throw new Error(`internal: ${file.path} does not hold the definitions its outline says`);
+    const same = (d: Definition, e: Entry) =>
+      d.name.text === e.name &&
+      d.kind === e.kind &&
+      d.span.offset === e.span.offset &&
+      d.span.endOffset === e.span.endOffset &&
+      JSON.stringify(readsOf(d)) === JSON.stringify(e.reads);
+    if (defs.length !== file.entries.length || defs.some((d, i) => !same(d, file.entries[i]!)))
+      throw new OutlineMismatch(`${file.path} does not hold the definitions its outline says`);
     defs.forEach((d, i) => (file.entries[i]!.def = d));
     return file.parsed;
   }
@@ -462,7 +473,7 @@ export class Project {
       files.map((f) => parsedFile(f, this.#tree(f))),
       this.#dbt(),
     );
-    this.#checked = result.project.syncs;
+    if (this.#keepSyncs) this.#checked = result.project.syncs;
     const byFile = groupByFile(result.diagnostics);
     for (const f of files) f.diagnostics = byFile.get(f.path) ?? [];
   }
@@ -491,7 +502,7 @@ export class Project {
       files.map((f) => parsedFile(f, parts.get(f.path))),
       this.#dbt(),
     );
-    this.#checked = result.project.syncs;
+    if (this.#keepSyncs) this.#checked = result.project.syncs;
     const byFile = groupByFile(result.diagnostics);
     const extents = new Map<FileState, { offset: number; endOffset: number }[]>();
     for (const e of owners) {
@@ -513,6 +524,9 @@ export class Project {
   }
 }
 
+/** An outline that is not what this checker makes of the files it names (a record edited by hand): a caller checks the whole project instead. */
+export class OutlineMismatch extends Error {}
+
 const kinds: readonly string[] = ['source', 'destination', 'model', 'audience', 'sync'];
 const isString = (v: unknown): v is string => typeof v === 'string';
 const isOffset = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
@@ -526,7 +540,7 @@ function isOutline(value: unknown): value is Outline {
     const { path, hash, entries, words, diagnostics } = (f ?? {}) as Partial<Outline['files'][number]>;
     if (!isString(path) || paths.has(path) || !isString(hash) || !Array.isArray(entries) || !Array.isArray(words) || !Array.isArray(diagnostics)) return false;
     paths.add(path);
-    if (!words.every(isString) || !diagnostics.every((d) => isString(d?.message) && d.span?.file === path)) return false;
+    if (!words.every(isString) || !diagnostics.every((d) => isDiagnostic(d) && d.span.file === path)) return false;
     for (const e of entries as unknown[]) {
       if (!Array.isArray(e) || e.length !== 5) return false;
       const [kind, name, offset, endOffset, reads] = e as unknown[];

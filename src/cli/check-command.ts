@@ -3,7 +3,7 @@
 import { checkProject, type CheckResult } from '../check/check.js';
 import type { OutputFormat } from '../diagnostics/render.js';
 import { loadSources, type Sources } from '../files.js';
-import { Project, type Outline } from '../check/project.js';
+import { OutlineMismatch, Project, type Outline } from '../check/project.js';
 import type { CheckedSync } from '../check/model.js';
 import type { DbtProjects } from '../check/models.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
@@ -88,17 +88,19 @@ export function checkForCompile(
   let project: Project | undefined;
   if (outline) {
     try {
-      project = Project.resume(outline, files, { dbtProjects }).project;
-    } catch {
-      // An outline this checker cannot read: the whole project is checked.
+      project = Project.resume(outline, files, { dbtProjects, keepSyncs: true }).project;
+    } catch (e) {
+      if (!(e instanceof OutlineMismatch)) throw e;
+      // An outline this checker did not make of these files: the whole project is checked.
       ({ dbtProjects, dbtRead } = dbtOf(opts, io, sources));
     }
   }
-  project ??= new Project(files, { dbtProjects });
+  project ??= new Project(files, { dbtProjects, keepSyncs: true });
   const diagnostics = project.allDiagnostics();
   const failed = report(opts, io, sources, diagnostics);
   const syncs = project.checkedSyncs;
   const checked = new Set(syncs.map((s) => s.name));
+  let whole: Map<string, CheckedSync> | undefined;
   return {
     ok: !diagnostics.some((d) => d.severity === 'error'),
     failed,
@@ -107,8 +109,8 @@ export function checkForCompile(
     dbtRead,
     syncs,
     unchanged: project.syncNames().filter((name) => !checked.has(name)),
-    // A check of its own (its dbt reads are the first check's): the project's trees are not kept for it.
-    all: () => new Map(checkProject(files, { dbtProjects: dbtOf(opts, io, sources).dbtProjects }).project.syncs.map((s) => [s.name, s])),
+    // A check of its own, made once (its dbt reads are the first check's): the project's trees are not kept for it.
+    all: () => (whole ??= new Map(checkProject(files, { dbtProjects: dbtOf(opts, io, sources).dbtProjects }).project.syncs.map((s) => [s.name, s]))),
     outline: project.outline(),
   };
 }

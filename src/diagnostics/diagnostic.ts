@@ -73,3 +73,25 @@ const plural = (n: number, word: string): string => `${n.toLocaleString('en-US')
 export function totalsText({ error, warning, note }: Totals): string {
   return [plural(error, 'error'), plural(warning, 'warning'), ...(note ? [plural(note, 'note')] : [])].join(', ');
 }
+
+const severities: readonly string[] = ['error', 'warning', 'note'];
+const isSpan = (s: unknown): s is Span => {
+  const v = s as Partial<Span> | null;
+  return typeof v?.file === 'string' && [v.line, v.column, v.offset, v.endLine, v.endColumn, v.endOffset].every((n) => typeof n === 'number');
+};
+
+/** Whether a value read back from disk (a compile's record) has the shape of a diagnostic, as every printer reads one. */
+export function isDiagnostic(value: unknown): value is Diagnostic {
+  const d = value as Partial<Diagnostic> | null;
+  return (
+    typeof d?.code === 'string' &&
+    typeof d.message === 'string' &&
+    severities.includes(d.severity as string) &&
+    isSpan(d.span) &&
+    Array.isArray(d.hints) &&
+    d.hints.every((h) => typeof h === 'string') &&
+    (d.related === undefined || (Array.isArray(d.related) && d.related.every((r) => typeof r?.message === 'string' && isSpan(r.span)))) &&
+    (d.fixes === undefined ||
+      (Array.isArray(d.fixes) && d.fixes.every((f) => typeof f?.title === 'string' && typeof f.replacement === 'string' && isSpan(f.span))))
+  );
+}

@@ -34,7 +34,8 @@ export type Reuse = (wanted: Pick<ManifestSync, 'name' | 'inputHash' | 'file' | 
 /**
  * The syncs a check that resumed from the last compile's did not check again, since no change
  * reaches them (src/check/project.ts): each is taken from the output as it is (`take`), or, where
- * the output no longer holds it as written, planned from `checked`, the check of every sync.
+ * the output no longer holds it as written, planned from `checked`, a check of every sync, which
+ * is asked for at most once.
  */
 export interface Unchanged {
   names: readonly string[];
@@ -62,16 +63,16 @@ export function emitBuild(
 ): Build {
   const artifacts: SyncArtifacts[] = [];
   const entries: ManifestSync[] = [];
-  const missing: CheckedSync[] = [];
+  // The check of every sync, made when the output lacks one of them as written: what a sync not taken is planned from.
+  let all: ReadonlyMap<string, CheckedSync> | undefined;
   for (const name of unchanged?.names ?? []) {
     const kept = unchanged!.take(name);
     if (kept) entries.push(kept);
-    else {
-      const sync = unchanged!.checked().get(name);
-      if (!sync) throw new Error(`internal: sync \`${name}\` is neither in the output nor checked`);
-      missing.push(sync);
-    }
+    else all ??= unchanged!.checked();
   }
+  // Each sync of the whole check neither checked nor taken; a name of the outline that check does not know (a record edited by hand) is none.
+  const taken = all && new Set([...syncs.map((s) => s.name), ...entries.map((e) => e.name)]);
+  const missing = all ? [...all.values()].filter((s) => !taken!.has(s.name)) : [];
   let emitted = 0;
   for (const sync of missing.length > 0 ? [...syncs, ...missing] : syncs) {
     const hash = inputHash(sync, texts, options);

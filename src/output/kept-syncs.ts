@@ -22,7 +22,7 @@ import { createRequire } from 'node:module';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Manifest, ManifestSync, SyncSummary } from '../contract/manifest.js';
-import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { isDiagnostic, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Outline } from '../check/project.js';
 import { currentOutput, existingHome, lockOutput, readRegularFile, type Carry } from './kept-output.js';
 import { isFolder } from './file-system-thread.js';
@@ -170,7 +170,7 @@ export class KeptSyncs implements Carry {
         typeof data.inputs?.key === 'string' &&
         Array.isArray(data.inputs.dbt) &&
         Array.isArray(data.inputs.diagnostics) &&
-        data.inputs.diagnostics.every((d) => typeof d?.message === 'string' && typeof d.span?.file === 'string' && Array.isArray(d.hints)) &&
+        data.inputs.diagnostics.every(isDiagnostic) &&
         (data.inputs.outline === undefined || (typeof data.inputs.outline?.options === 'string' && Array.isArray(data.inputs.outline.files?.files)))
           ? data.inputs
           : undefined;
