@@ -1,13 +1,30 @@
 /**
- * The Chevrotain parser of the sync language. It produces a CST; `build.ts` turns it into the
- * AST. Recovery is on, so one run reports every syntax error it can, and a file with errors
- * still has a tree.
+ * The Chevrotain parser of the sync language. Its rules make the AST as they read (with
+ * `build.ts`), not a concrete syntax tree to walk afterwards. Recovery is on, so one run
+ * reports every syntax error it can, and a file with errors still has a tree.
  */
-import type { CstNode, IOrAlt, IParserErrorMessageProvider, IToken, OrMethodOpts, TokenType } from 'chevrotain';
-import { createTokenInstance, CstParser, tokenMatcher } from './chevrotain.js';
+import type { IOrAlt, IParserErrorMessageProvider, IToken, OrMethodOpts, ParserMethod, TokenType } from 'chevrotain';
+import { createTokenInstance, EmbeddedActionsParser, isRecognitionException, tokenMatcher } from './chevrotain.js';
 import * as T from './tokens.js';
 import { selfChecks } from '../self-checks.js';
 import { CachedLookahead } from './lookahead.js';
+import type * as A from './ast.js';
+import {
+  Frame,
+  type Builder,
+  type ColumnState,
+  type DefinitionResult,
+  type DefinitionState,
+  type EnvResult,
+  type GuardState,
+  type ItemState,
+  type MappingState,
+  type PathResult,
+  type PredicateState,
+  type TablePartResult,
+  type ToState,
+  type TypeState,
+} from './build.js';
 
 const maxLookahead = 3;
 /** The lookahead paths the parser used, written by the build (src/syntax/lookahead.ts). */
@@ -29,11 +46,31 @@ interface ErrorRecorder {
   SAVE_ERROR(error: Error): Error;
 }
 
-/** Chevrotain's own CST building state, which its public typings leave out. */
-interface CstBuilding {
-  CST_STACK: CstNode[];
-  setInitialNodeLocation(node: CstNode): void;
+/**
+ * Where Chevrotain tells a parser that builds a CST of each rule it enters and leaves and of
+ * each token and subrule it takes (its public typings leave them out). A parser with embedded
+ * actions has them do nothing; this one keeps the offsets each rule read there, and which
+ * tokens the tree holds.
+ */
+interface TreeHooks {
+  cstInvocationStateUpdate(ruleName: string): void;
+  cstFinallyStateUpdate(): void;
+  cstPostTerminal(key: string, token: IToken): void;
+  cstPostNonTerminal(result: unknown, key: string): void;
+  /** The index, in the input, of the token taken last. */
+  currIdx: number;
 }
+
+/** The offsets a rule read take in those of a token or subrule (Chevrotain's `setNodeLocationOnlyOffset`). */
+function extend(f: Frame, start: number, end: number): void {
+  if (Number.isNaN(f.start)) {
+    f.start = start;
+    f.end = end;
+  } else if (f.end < end) f.end = end;
+}
+
+const item = (): ItemState => ({ kind: undefined, token: undefined, node: undefined, list: undefined });
+const definitionState = (): DefinitionState => ({ name: undefined, second: undefined, settings: undefined, items: [] });
 
 /**
  * Reading a file stops after this many syntax errors (as clang's -ferror-limit does): the
@@ -42,30 +79,132 @@ interface CstBuilding {
  */
 export const syntaxErrorLimit = 50;
 
-class SyncParser extends CstParser {
+class SyncParser extends EmbeddedActionsParser {
   /** Where reading stopped once the file had `syntaxErrorLimit` errors; undefined when it was read to the end. */
   stoppedAt: IToken | undefined;
+
+  /** Per token of the input: 1 when the tree holds it (read by a rule, not skipped by recovery). */
+  consumed = new Uint8Array(0);
 
   /**
    * The alternatives of each choice (`OR`), by rule, made on its first run: a rule runs for
    * every node of every file, and the array of closures it would make on each run was a fifth
    * of what a parse allocates (as Chevrotain's performance guide says: cache the arrays of
-   * alternatives). The closures refer to nothing but the parser.
+   * alternatives). The closures refer to nothing but the parser (a rule's state they reach
+   * through `state()`).
    */
   private readonly choices: Record<string, IOrAlt<unknown>[] | OrMethodOpts<unknown>> = {};
+
+  /** The frames of the rules being read, innermost last, reused from file to file (`depth` of them in use). */
+  private readonly frames: Frame[] = [];
+  private depth = 0;
+  /** The frame rules write to while Chevrotain records the grammar (it runs each rule's body once, on no input). */
+  private readonly recording = new Frame();
+  /** What each rule makes of its frame, by rule name: when it ends, and when it ends on an error. */
+  private readonly makers: Record<string, (f: Frame) => unknown> = {};
+  private builder: Builder | undefined;
 
   constructor() {
     super(T.allTokens, {
       recoveryEnabled: true,
       maxLookahead,
       lookaheadStrategy,
-      // Offsets only: the builder reads lines and columns off the text (build.ts), which costs
-      // less than Chevrotain copying six fields into every node for every token it takes.
-      nodeLocationTracking: 'onlyOffset',
       skipValidations: !selfChecks,
       errorMessageProvider: errorMessages,
     });
+    const hooks = this as unknown as TreeHooks;
+    hooks.cstInvocationStateUpdate = () => this.enter();
+    hooks.cstFinallyStateUpdate = () => {
+      this.depth--;
+    };
+    hooks.cstPostTerminal = (_key, token) => {
+      if (!token.isInsertedInRecovery) this.consumed[hooks.currIdx] = 1;
+      extend(this.frames[this.depth - 1]!, token.startOffset, token.endOffset!);
+    };
+    hooks.cstPostNonTerminal = () => {
+      const child = this.frames[this.depth]!;
+      extend(this.frames[this.depth - 1]!, child.start, child.end);
+    };
     this.performSelfAnalysis();
+  }
+
+  /** The definitions of a file's tokens, made by `builder` (which then makes the file's tree of them). */
+  read(builder: Builder, tokens: IToken[]): DefinitionResult[] {
+    this.builder = builder;
+    this.input = tokens;
+    this.consumed = new Uint8Array(tokens.length);
+    try {
+      return this.project();
+    } finally {
+      this.builder = undefined;
+    }
+  }
+
+  private get b(): Builder {
+    return this.builder!;
+  }
+
+  private enter(): void {
+    const f = this.frames[this.depth];
+    if (f === undefined) this.frames.push(new Frame());
+    else {
+      f.start = NaN;
+      f.end = NaN;
+      f.state = undefined;
+      f.failedKey = undefined;
+      f.failed = undefined;
+    }
+    this.depth++;
+  }
+
+  /** The frame of the rule being read. */
+  private top(): Frame {
+    return this.RECORDING_PHASE ? this.recording : this.frames[this.depth - 1]!;
+  }
+
+  /** The state of the rule being read (for the alternatives of a choice, made once for every run). */
+  private state<S>(): S {
+    return this.top().state as S;
+  }
+
+  /** A literal of one token. */
+  private literalToken(t: IToken): void {
+    this.state<ItemState>().token = t;
+  }
+
+  /**
+   * A rule: `body` reads, keeping in its frame's state what it read; `make` makes the rule's
+   * result of the frame when the rule ends, and also when it ends on an error (what it read so
+   * far): returned when it recovers itself (Chevrotain's `recoveryValueFunc`), handed to the
+   * rule that called it otherwise (`subruleInternalError`).
+   */
+  private rule<T>(name: string, make: (f: Frame) => T, body: (f: Frame) => void): ParserMethod<[], T> {
+    this.makers[name] = make;
+    return this.RULE(
+      name,
+      (): T => {
+        const f = this.top();
+        body(f);
+        return this.RECORDING_PHASE ? (undefined as T) : make(f);
+      },
+      { recoveryValueFunc: () => make(this.frames[this.depth - 1]!) },
+    );
+  }
+
+  /**
+   * A subrule ended on an error that a rule further out recovers from: what it read is kept
+   * in the rule that called it as if it had returned it, as Chevrotain keeps the partial node
+   * when it builds a CST. Chevrotain 11's method of the same name, replaced here.
+   */
+  subruleInternalError(e: unknown, options: { LABEL?: string } | undefined, ruleName: string): never {
+    if (e instanceof Error && isRecognitionException(e)) {
+      const child = this.frames[this.depth]!;
+      const f = this.frames[this.depth - 1]!;
+      extend(f, child.start, child.end);
+      f.failedKey = options?.LABEL ?? ruleName;
+      f.failed = this.makers[ruleName]!(child);
+    }
+    throw e;
   }
 
   /**
@@ -87,24 +226,10 @@ class SyncParser extends CstParser {
     throw (this as unknown as ErrorRecorder).SAVE_ERROR(error);
   }
 
-  /**
-   * A new CST node. Chevrotain makes its `children` with `Object.create(null)`: an object in
-   * dictionary mode, which costs the parse and the builder's reads of it a quarter of their
-   * time (and the garbage collector more). A plain object literal holds the few keys a node
-   * has in place. No key can meet a property of Object.prototype: keys are the names of rules,
-   * of token types (capitalised) and the labels given above. Chevrotain 11's method of the same
-   * name, replaced here (test/parse.test.ts checks that it still is).
-   */
-  cstInvocationStateUpdate(fullRuleName: string): void {
-    const self = this as unknown as CstBuilding;
-    const node: CstNode = { name: fullRuleName, children: {} };
-    self.setInitialNodeLocation(node);
-    self.CST_STACK.push(node);
-  }
-
   override reset(): void {
     super.reset();
     this.stoppedAt = undefined;
+    this.depth = 0;
   }
 
   /**
@@ -125,482 +250,792 @@ class SyncParser extends CstParser {
     return t;
   }
 
-  project = this.RULE('project', () => {
-    // The definitions read before the error limit make the tree; the rest of the file is skipped.
-    this.MANY({ GATE: () => this.errors.length < syntaxErrorLimit || ((this.stoppedAt ??= this.LA(1)), false), DEF: () => this.SUBRULE(this.definition) });
-  });
+  project = this.rule(
+    'project',
+    (f) => this.b.project(f),
+    (f) => {
+      const all: DefinitionResult[] = [];
+      f.state = all;
+      // The definitions read before the error limit make the tree; the rest of the file is skipped.
+      this.MANY({
+        GATE: () => this.errors.length < syntaxErrorLimit || ((this.stoppedAt ??= this.LA(1)), false),
+        DEF: () => {
+          all.push(this.SUBRULE(this.definition));
+        },
+      });
+    },
+  );
 
-  definition = this.RULE('definition', () => {
-    this.OR(
-      (this.choices.definition ??= [
-        { ALT: () => this.SUBRULE(this.sourceDef) },
-        { ALT: () => this.SUBRULE(this.destinationDef) },
-        { ALT: () => this.SUBRULE(this.modelDef) },
-        { ALT: () => this.SUBRULE(this.audienceDef) },
-        { ALT: () => this.SUBRULE(this.syncDef) },
-      ]),
-    );
-  });
+  definition = this.rule(
+    'definition',
+    (f) => this.b.definition(f),
+    (f) => {
+      f.state = this.OR(
+        (this.choices.definition ??= [
+          { ALT: () => this.SUBRULE(this.sourceDef) },
+          { ALT: () => this.SUBRULE(this.destinationDef) },
+          { ALT: () => this.SUBRULE(this.modelDef) },
+          { ALT: () => this.SUBRULE(this.audienceDef) },
+          { ALT: () => this.SUBRULE(this.syncDef) },
+        ]),
+      );
+    },
+  );
 
-  sourceDef = this.RULE('sourceDef', () => {
-    this.CONSUME(T.Source);
-    this.CONSUME(T.Name, { LABEL: 'name' });
-    this.CONSUME(T.Colon);
-    this.CONSUME2(T.Name, { LABEL: 'dialect' });
-    this.SUBRULE(this.settingsBlock);
-  });
+  sourceDef = this.rule(
+    'sourceDef',
+    (f) => this.b.definitionOf('source', f),
+    (f) => {
+      const s = (f.state = definitionState());
+      this.CONSUME(T.Source);
+      s.name = this.CONSUME(T.Name, { LABEL: 'name' });
+      this.CONSUME(T.Colon);
+      s.second = this.CONSUME2(T.Name, { LABEL: 'dialect' });
+      s.settings = this.SUBRULE(this.settingsBlock);
+    },
+  );
 
-  destinationDef = this.RULE('destinationDef', () => {
-    this.CONSUME(T.Destination);
-    this.CONSUME(T.Name, { LABEL: 'name' });
-    this.CONSUME(T.Colon);
-    this.CONSUME2(T.Name, { LABEL: 'type' });
-    this.SUBRULE(this.settingsBlock);
-  });
+  destinationDef = this.rule(
+    'destinationDef',
+    (f) => this.b.definitionOf('destination', f),
+    (f) => {
+      const s = (f.state = definitionState());
+      this.CONSUME(T.Destination);
+      s.name = this.CONSUME(T.Name, { LABEL: 'name' });
+      this.CONSUME(T.Colon);
+      s.second = this.CONSUME2(T.Name, { LABEL: 'type' });
+      s.settings = this.SUBRULE(this.settingsBlock);
+    },
+  );
 
-  settingsBlock = this.RULE('settingsBlock', () => {
-    this.CONSUME(T.LBrace);
-    this.MANY(() => this.SUBRULE(this.setting));
-    this.CONSUME(T.RBrace);
-  });
+  settingsBlock = this.rule(
+    'settingsBlock',
+    (f) => this.b.settingsBlock(f),
+    (f) => {
+      const all: (A.Setting | undefined)[] = [];
+      f.state = all;
+      this.CONSUME(T.LBrace);
+      this.MANY(() => {
+        all.push(this.SUBRULE(this.setting));
+      });
+      this.CONSUME(T.RBrace);
+    },
+  );
 
-  setting = this.RULE('setting', () => {
-    this.CONSUME(T.Name, { LABEL: 'name' });
-    this.SUBRULE(this.value);
-  });
+  setting = this.rule(
+    'setting',
+    (f) => this.b.setting(f),
+    (f) => {
+      const s = (f.state = item());
+      s.token = this.CONSUME(T.Name, { LABEL: 'name' });
+      s.node = this.SUBRULE(this.value);
+    },
+  );
 
-  value = this.RULE('value', () => {
-    this.OR(
-      (this.choices.value ??= {
-        // `true` and `env` are names too; the literal readings win.
-        IGNORE_AMBIGUITIES: true,
-        DEF: [
-          { ALT: () => this.CONSUME(T.NumberTok) },
-          { ALT: () => this.CONSUME(T.True) },
-          { ALT: () => this.CONSUME(T.False) },
-          { ALT: () => this.SUBRULE(this.envRef) },
-          { ALT: () => this.CONSUME(T.SqString) },
-          { ALT: () => this.CONSUME(T.TripleString) },
-          // A lone "double-quoted" value is a string; followed by a dot it starts a path.
-          { ALT: () => this.SUBRULE(this.path) },
-        ],
-      }),
-    );
-  });
+  value = this.rule(
+    'value',
+    (f) => this.b.value(f),
+    (f) => {
+      f.state = this.OR(
+        (this.choices.value ??= {
+          // `true` and `env` are names too; the literal readings win.
+          IGNORE_AMBIGUITIES: true,
+          DEF: [
+            { ALT: () => this.CONSUME(T.NumberTok) },
+            { ALT: () => this.CONSUME(T.True) },
+            { ALT: () => this.CONSUME(T.False) },
+            { ALT: () => this.SUBRULE(this.envRef) },
+            { ALT: () => this.CONSUME(T.SqString) },
+            { ALT: () => this.CONSUME(T.TripleString) },
+            // A lone "double-quoted" value is a string; followed by a dot it starts a path.
+            { ALT: () => this.SUBRULE(this.path) },
+          ],
+        }),
+      );
+    },
+  );
 
-  envRef = this.RULE('envRef', () => {
-    this.CONSUME(T.Env);
-    this.CONSUME(T.LParen);
-    this.SUBRULE(this.stringLit);
-    this.CONSUME(T.RParen);
-  });
+  envRef = this.rule(
+    'envRef',
+    (f) => this.b.envRef(f),
+    (f) => {
+      this.CONSUME(T.Env);
+      this.CONSUME(T.LParen);
+      f.state = this.SUBRULE(this.stringLit);
+      this.CONSUME(T.RParen);
+    },
+  );
 
-  path = this.RULE('path', () => {
-    this.SUBRULE(this.ident);
-    this.MANY(() => {
-      this.CONSUME(T.Dot);
-      this.SUBRULE2(this.ident);
-    });
-  });
+  path = this.rule(
+    'path',
+    (f) => this.b.path(f),
+    (f) => {
+      const parts: (IToken | undefined)[] = [];
+      f.state = parts;
+      parts.push(this.SUBRULE(this.ident));
+      this.MANY(() => {
+        this.CONSUME(T.Dot);
+        parts.push(this.SUBRULE2(this.ident));
+      });
+    },
+  );
 
   /** A table's path: a part may be given by the environment where the sync runs, `env("DW_SCHEMA").users`. */
-  tablePath = this.RULE('tablePath', () => {
-    this.SUBRULE(this.tablePart);
-    this.MANY(() => {
-      this.CONSUME(T.Dot);
-      this.SUBRULE2(this.tablePart);
-    });
-  });
-
-  tablePart = this.RULE('tablePart', () => {
-    this.OR((this.choices.tablePart ??= [{ ALT: () => this.SUBRULE(this.envRef) }, { ALT: () => this.SUBRULE(this.ident) }]));
-  });
-
-  /** A bare name, or an exact one in backticks or double quotes. */
-  ident = this.RULE('ident', () => {
-    this.OR((this.choices.ident ??= [{ ALT: () => this.CONSUME(T.Name) }, { ALT: () => this.CONSUME(T.Backtick) }, { ALT: () => this.CONSUME(T.DqString) }]));
-  });
-
-  stringLit = this.RULE('stringLit', () => {
-    this.OR(
-      (this.choices.stringLit ??= [
-        { ALT: () => this.CONSUME(T.DqString) },
-        { ALT: () => this.CONSUME(T.SqString) },
-        { ALT: () => this.CONSUME(T.TripleString) },
-      ]),
-    );
-  });
-
-  modelDef = this.RULE('modelDef', () => {
-    this.CONSUME(T.Model);
-    this.CONSUME(T.Name, { LABEL: 'name' });
-    this.CONSUME(T.LBrace);
-    this.MANY(() => this.SUBRULE(this.modelItem));
-    this.CONSUME(T.RBrace);
-  });
-
-  modelItem = this.RULE('modelItem', () => {
-    this.OR(
-      (this.choices.modelItem ??= [
-        { ALT: () => this.SUBRULE(this.fromItem) },
-        {
-          ALT: () => {
-            this.CONSUME(T.Table);
-            this.ACTION(() => this.refuseNextItem(T.Dot));
-            this.SUBRULE(this.tablePath);
-          },
-        },
-        {
-          ALT: () => {
-            this.CONSUME(T.Sql);
-            this.SUBRULE(this.stringLit);
-          },
-        },
-        {
-          ALT: () => {
-            this.CONSUME(T.Dbt);
-            this.ACTION(() => this.refuseNextItem());
-            this.SUBRULE2(this.ident);
-          },
-        },
-        {
-          ALT: () => {
-            this.CONSUME(T.Primary);
-            this.CONSUME(T.Key);
-            this.ACTION(() => this.refuseNextItem());
-            this.SUBRULE(this.ident);
-          },
-        },
-        {
-          ALT: () => {
-            this.CONSUME(T.Order);
-            this.CONSUME(T.By);
-            this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.orderKey) });
-          },
-        },
-        {
-          ALT: () => {
-            this.CONSUME(T.Columns);
-            this.CONSUME(T.LBrace);
-            this.MANY(() => this.SUBRULE(this.columnDef));
-            this.CONSUME(T.RBrace);
-          },
-        },
-      ]),
-    );
-  });
-
-  fromItem = this.RULE('fromItem', () => {
-    this.CONSUME(T.From);
-    this.ACTION(() => this.refuseNextItem());
-    this.CONSUME(T.Name, { LABEL: 'name' });
-  });
-
-  orderKey = this.RULE('orderKey', () => {
-    this.ACTION(() => this.refuseNextItem(T.Asc, T.Desc, T.Comma));
-    this.SUBRULE(this.ident);
-    this.OPTION(() => this.OR((this.choices.orderKey ??= [{ ALT: () => this.CONSUME(T.Asc) }, { ALT: () => this.CONSUME(T.Desc) }])));
-  });
-
-  columnDef = this.RULE('columnDef', () => {
-    this.SUBRULE(this.ident);
-    this.SUBRULE(this.typeRef);
-    this.OPTION(() => this.CONSUME(T.Question));
-  });
-
-  typeRef = this.RULE('typeRef', () => {
-    this.CONSUME(T.Name);
-    this.OPTION(() => {
-      this.CONSUME(T.LParen);
-      this.CONSUME(T.NumberTok, { LABEL: 'precision' });
-      this.OPTION2(() => {
-        this.CONSUME(T.Comma);
-        this.CONSUME2(T.NumberTok, { LABEL: 'scale' });
+  tablePath = this.rule(
+    'tablePath',
+    (f) => this.b.tablePath(f),
+    (f) => {
+      const parts: TablePartResult[] = [];
+      f.state = parts;
+      parts.push(this.SUBRULE(this.tablePart));
+      this.MANY(() => {
+        this.CONSUME(T.Dot);
+        parts.push(this.SUBRULE2(this.tablePart));
       });
-      this.CONSUME(T.RParen);
-    });
-  });
+    },
+  );
 
-  audienceDef = this.RULE('audienceDef', () => {
-    this.CONSUME(T.Audience);
-    this.CONSUME(T.Name, { LABEL: 'name' });
-    this.CONSUME(T.LBrace);
-    this.MANY(() => this.OR((this.choices.audienceDef ??= [{ ALT: () => this.SUBRULE(this.fromItem) }, { ALT: () => this.SUBRULE(this.whereItem) }])));
-    this.CONSUME(T.RBrace);
-  });
-
-  whereItem = this.RULE('whereItem', () => {
-    this.CONSUME(T.Where);
-    this.SUBRULE(this.expr);
-  });
-
-  expr = this.RULE('expr', () => {
-    this.SUBRULE(this.andExpr, { LABEL: 'operands' });
-    this.MANY(() => {
-      this.CONSUME(T.Or);
-      this.SUBRULE2(this.andExpr, { LABEL: 'operands' });
-    });
-  });
-
-  andExpr = this.RULE('andExpr', () => {
-    this.SUBRULE(this.notExpr, { LABEL: 'operands' });
-    this.MANY(() => {
-      this.CONSUME(T.And);
-      this.SUBRULE2(this.notExpr, { LABEL: 'operands' });
-    });
-  });
-
-  notExpr = this.RULE('notExpr', () => {
-    this.OR(
-      (this.choices.notExpr ??= {
-        IGNORE_AMBIGUITIES: true,
-        DEF: [
-          {
-            // `not` before a condition negates; lookahead still reads `not > 3` as a column called `not`.
-            ALT: () => {
-              this.CONSUME(T.Not);
-              this.SUBRULE(this.notExpr);
-            },
-          },
-          {
-            ALT: () => {
-              this.CONSUME(T.LParen);
-              this.SUBRULE(this.expr);
-              this.CONSUME(T.RParen);
-            },
-          },
-          { ALT: () => this.SUBRULE(this.predicate) },
-        ],
-      }),
-    );
-  });
-
-  predicate = this.RULE('predicate', () => {
-    this.SUBRULE(this.operand, { LABEL: 'subject' });
-    this.OPTION(() =>
+  tablePart = this.rule(
+    'tablePart',
+    (f) => this.b.tablePart(f),
+    (f) => {
+      f.state = item();
       this.OR(
-        (this.choices.predicate ??= [
+        (this.choices.tablePart ??= [
           {
             ALT: () => {
-              this.SUBRULE(this.compareOp);
-              this.SUBRULE2(this.operand, { LABEL: 'right' });
+              const s = this.state<ItemState>();
+              s.kind = 'envRef';
+              s.node = this.SUBRULE(this.envRef);
             },
           },
           {
             ALT: () => {
-              this.OPTION2(() => this.CONSUME(T.Not));
-              this.CONSUME(T.In);
-              this.CONSUME(T.LParen);
-              this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.literal) });
-              this.CONSUME(T.RParen);
-            },
-          },
-          {
-            ALT: () => {
-              this.CONSUME(T.Is);
-              this.OPTION3(() => this.CONSUME2(T.Not));
-              this.CONSUME(T.Null);
-            },
-          },
-          {
-            ALT: () => {
-              this.OPTION4(() => this.CONSUME3(T.Not));
-              this.CONSUME(T.Like);
-              this.SUBRULE(this.stringLit);
-            },
-          },
-          {
-            ALT: () => {
-              this.CONSUME(T.Between);
-              this.SUBRULE3(this.operand, { LABEL: 'low' });
-              this.CONSUME(T.And);
-              this.SUBRULE4(this.operand, { LABEL: 'high' });
+              const s = this.state<ItemState>();
+              s.kind = 'ident';
+              s.node = this.SUBRULE(this.ident);
             },
           },
         ]),
-      ),
-    );
-  });
+      );
+    },
+  );
 
-  compareOp = this.RULE('compareOp', () => {
-    this.OR(
-      (this.choices.compareOp ??= [
-        { ALT: () => this.CONSUME(T.Eq) },
-        { ALT: () => this.CONSUME(T.NotEq) },
-        { ALT: () => this.CONSUME(T.LtEq) },
-        { ALT: () => this.CONSUME(T.GtEq) },
-        { ALT: () => this.CONSUME(T.Lt) },
-        { ALT: () => this.CONSUME(T.Gt) },
-      ]),
-    );
-  });
+  /** A bare name, or an exact one in backticks or double quotes: the token. */
+  ident = this.rule(
+    'ident',
+    (f) => f.state as IToken | undefined,
+    (f) => {
+      f.state = this.OR(
+        (this.choices.ident ??= [{ ALT: () => this.CONSUME(T.Name) }, { ALT: () => this.CONSUME(T.Backtick) }, { ALT: () => this.CONSUME(T.DqString) }]),
+      );
+    },
+  );
 
-  operand = this.RULE('operand', () => {
-    this.OR(
-      (this.choices.operand ??= {
-        // `true`, `null` and `date '...'` are literals even though the words are names too.
-        IGNORE_AMBIGUITIES: true,
-        DEF: [{ ALT: () => this.SUBRULE(this.literal) }, { ALT: () => this.CONSUME(T.Name) }, { ALT: () => this.CONSUME(T.Backtick) }],
-      }),
-    );
-  });
-
-  literal = this.RULE('literal', () => {
-    this.OR(
-      (this.choices.literal ??= {
-        IGNORE_AMBIGUITIES: true,
-        DEF: [
-          { ALT: () => this.CONSUME(T.SqString) },
+  stringLit = this.rule(
+    'stringLit',
+    (f) => f.state as IToken | undefined,
+    (f) => {
+      f.state = this.OR(
+        (this.choices.stringLit ??= [
           { ALT: () => this.CONSUME(T.DqString) },
-          { ALT: () => this.CONSUME(T.NumberTok) },
-          { ALT: () => this.CONSUME(T.True) },
-          { ALT: () => this.CONSUME(T.False) },
-          { ALT: () => this.CONSUME(T.Null) },
+          { ALT: () => this.CONSUME(T.SqString) },
+          { ALT: () => this.CONSUME(T.TripleString) },
+        ]),
+      );
+    },
+  );
+
+  modelDef = this.rule(
+    'modelDef',
+    (f) => this.b.definitionOf('model', f),
+    (f) => {
+      const s = (f.state = definitionState());
+      this.CONSUME(T.Model);
+      s.name = this.CONSUME(T.Name, { LABEL: 'name' });
+      this.CONSUME(T.LBrace);
+      this.MANY(() => {
+        s.items.push(this.SUBRULE(this.modelItem));
+      });
+      this.CONSUME(T.RBrace);
+    },
+  );
+
+  modelItem = this.rule(
+    'modelItem',
+    (f) => this.b.modelItem(f),
+    (f) => {
+      f.state = item();
+      this.OR(
+        (this.choices.modelItem ??= [
           {
             ALT: () => {
-              this.CONSUME(T.DateKw);
-              this.SUBRULE(this.stringLit, { LABEL: 'dateValue' });
+              const s = this.state<ItemState>();
+              s.kind = 'fromItem';
+              s.node = this.SUBRULE(this.fromItem);
             },
           },
           {
             ALT: () => {
-              this.CONSUME(T.TimestampKw);
-              this.SUBRULE2(this.stringLit, { LABEL: 'timestampValue' });
+              const s = this.state<ItemState>();
+              s.kind = 'Table';
+              this.CONSUME(T.Table);
+              this.ACTION(() => this.refuseNextItem(T.Dot));
+              s.node = this.SUBRULE(this.tablePath);
             },
           },
-        ],
-      }),
-    );
-  });
+          {
+            ALT: () => {
+              const s = this.state<ItemState>();
+              s.kind = 'Sql';
+              this.CONSUME(T.Sql);
+              s.node = this.SUBRULE(this.stringLit);
+            },
+          },
+          {
+            ALT: () => {
+              const s = this.state<ItemState>();
+              s.kind = 'Dbt';
+              this.CONSUME(T.Dbt);
+              this.ACTION(() => this.refuseNextItem());
+              s.node = this.SUBRULE2(this.ident);
+            },
+          },
+          {
+            ALT: () => {
+              const s = this.state<ItemState>();
+              s.kind = 'Primary';
+              this.CONSUME(T.Primary);
+              this.CONSUME(T.Key);
+              this.ACTION(() => this.refuseNextItem());
+              s.node = this.SUBRULE(this.ident);
+            },
+          },
+          {
+            ALT: () => {
+              const s = this.state<ItemState>();
+              const keys: unknown[] = (s.list = []);
+              s.kind = 'Order';
+              this.CONSUME(T.Order);
+              this.CONSUME(T.By);
+              this.AT_LEAST_ONE_SEP({
+                SEP: T.Comma,
+                DEF: () => {
+                  keys.push(this.SUBRULE(this.orderKey));
+                },
+              });
+            },
+          },
+          {
+            ALT: () => {
+              const s = this.state<ItemState>();
+              const columns: unknown[] = (s.list = []);
+              s.kind = 'Columns';
+              this.CONSUME(T.Columns);
+              this.CONSUME(T.LBrace);
+              this.MANY(() => {
+                columns.push(this.SUBRULE(this.columnDef));
+              });
+              this.CONSUME(T.RBrace);
+            },
+          },
+        ]),
+      );
+    },
+  );
 
-  syncDef = this.RULE('syncDef', () => {
-    this.CONSUME(T.Sync);
-    this.CONSUME(T.Name, { LABEL: 'name' });
-    this.CONSUME(T.LBrace);
-    this.MANY(() => this.SUBRULE(this.syncItem));
-    this.CONSUME(T.RBrace);
-  });
+  fromItem = this.rule(
+    'fromItem',
+    (f) => this.b.fromItem(f),
+    (f) => {
+      this.CONSUME(T.From);
+      this.ACTION(() => this.refuseNextItem());
+      f.state = this.CONSUME(T.Name, { LABEL: 'name' });
+    },
+  );
 
-  syncItem = this.RULE('syncItem', () => {
-    this.OR(
-      (this.choices.syncItem ??= [
-        { ALT: () => this.SUBRULE(this.fromItem) },
-        { ALT: () => this.SUBRULE(this.toItem) },
-        {
-          ALT: () => {
-            this.CONSUME(T.Mode);
-            this.ACTION(() => this.refuseNextItem());
-            this.CONSUME(T.Name, { LABEL: 'mode' });
-          },
-        },
-        {
-          ALT: () => {
-            this.CONSUME(T.IdentifierKw);
-            this.ACTION(() => this.refuseNextItem(T.Arrow, T.Hashed));
-            this.SUBRULE(this.mapping);
-          },
-        },
-        {
-          ALT: () => {
-            this.CONSUME(T.MapKw);
-            this.CONSUME(T.LBrace);
-            this.MANY(() => this.SUBRULE2(this.mapping));
-            this.CONSUME(T.RBrace);
-          },
-        },
-        {
-          ALT: () => {
-            this.CONSUME(T.Batch);
-            this.CONSUME(T.NumberTok);
-          },
-        },
-        { ALT: () => this.SUBRULE(this.guardItem) },
-        {
-          ALT: () => {
-            this.CONSUME(T.Schedule);
-            this.SUBRULE(this.stringLit);
-          },
-        },
-        {
-          ALT: () => {
-            this.CONSUME(T.Message);
-            this.SUBRULE2(this.stringLit);
-          },
-        },
-        {
-          ALT: () => {
-            this.CONSUME(T.Format);
-            this.ACTION(() => this.refuseNextItem());
-            this.CONSUME2(T.Name, { LABEL: 'format' });
-          },
-        },
-      ]),
-    );
-  });
+  orderKey = this.rule(
+    'orderKey',
+    (f) => this.b.orderKey(f),
+    (f) => {
+      const s = (f.state = item());
+      this.ACTION(() => this.refuseNextItem(T.Asc, T.Desc, T.Comma));
+      s.node = this.SUBRULE(this.ident);
+      s.token = this.OPTION(() => this.OR((this.choices.orderKey ??= [{ ALT: () => this.CONSUME(T.Asc) }, { ALT: () => this.CONSUME(T.Desc) }])) as IToken);
+    },
+  );
 
-  toItem = this.RULE('toItem', () => {
-    this.CONSUME(T.To);
-    this.CONSUME(T.Name, { LABEL: 'destination' });
-    // The next word is an object kind unless it starts the next sync item.
-    this.OPTION({
-      GATE: () => !tokenMatcher(this.LA(1), T.SyncItemKeyword),
-      DEF: () => {
-        this.CONSUME2(T.Name, { LABEL: 'objectKind' });
-        this.ACTION(() => this.refuseNextItem(T.Dot));
-        this.OR((this.choices.toItem ??= [{ ALT: () => this.SUBRULE(this.tablePath) }, { ALT: () => this.CONSUME(T.SqString) }]));
-      },
-    });
-  });
+  columnDef = this.rule(
+    'columnDef',
+    (f) => this.b.columnDef(f),
+    (f) => {
+      const s: ColumnState = (f.state = { ident: undefined, type: undefined, question: undefined });
+      s.ident = this.SUBRULE(this.ident);
+      s.type = this.SUBRULE(this.typeRef);
+      s.question = this.OPTION(() => this.CONSUME(T.Question));
+    },
+  );
 
-  guardItem = this.RULE('guardItem', () => {
-    this.CONSUME(T.Guard);
-    this.OR(
-      (this.choices.guardItem ??= [
-        {
-          ALT: () => {
-            this.CONSUME(T.Deletes);
-            this.CONSUME(T.LtEq);
-            this.CONSUME(T.NumberTok);
-            this.OPTION(() => this.CONSUME(T.Percent));
+  typeRef = this.rule(
+    'typeRef',
+    (f) => this.b.typeRef(f),
+    (f) => {
+      const s: TypeState = (f.state = { name: undefined, precision: undefined, scale: undefined });
+      s.name = this.CONSUME(T.Name);
+      this.OPTION(() => {
+        this.CONSUME(T.LParen);
+        s.precision = this.CONSUME(T.NumberTok, { LABEL: 'precision' });
+        this.OPTION2(() => {
+          this.CONSUME(T.Comma);
+          s.scale = this.CONSUME2(T.NumberTok, { LABEL: 'scale' });
+        });
+        this.CONSUME(T.RParen);
+      });
+    },
+  );
+
+  audienceDef = this.rule(
+    'audienceDef',
+    (f) => this.b.definitionOf('audience', f),
+    (f) => {
+      const s = (f.state = definitionState());
+      this.CONSUME(T.Audience);
+      s.name = this.CONSUME(T.Name, { LABEL: 'name' });
+      this.CONSUME(T.LBrace);
+      this.MANY(() => {
+        s.items.push(this.OR((this.choices.audienceDef ??= [{ ALT: () => this.SUBRULE(this.fromItem) }, { ALT: () => this.SUBRULE(this.whereItem) }])));
+      });
+      this.CONSUME(T.RBrace);
+    },
+  );
+
+  whereItem = this.rule(
+    'whereItem',
+    (f) => this.b.whereItem(f),
+    (f) => {
+      this.CONSUME(T.Where);
+      f.state = this.SUBRULE(this.expr);
+    },
+  );
+
+  expr = this.rule(
+    'expr',
+    (f) => this.b.chain('or', f),
+    (f) => {
+      const operands: A.Expr[] = [];
+      f.state = operands;
+      operands.push(this.SUBRULE(this.andExpr, { LABEL: 'operands' }));
+      this.MANY(() => {
+        this.CONSUME(T.Or);
+        operands.push(this.SUBRULE2(this.andExpr, { LABEL: 'operands' }));
+      });
+    },
+  );
+
+  andExpr = this.rule(
+    'andExpr',
+    (f) => this.b.chain('and', f),
+    (f) => {
+      const operands: A.Expr[] = [];
+      f.state = operands;
+      operands.push(this.SUBRULE(this.notExpr, { LABEL: 'operands' }));
+      this.MANY(() => {
+        this.CONSUME(T.And);
+        operands.push(this.SUBRULE2(this.notExpr, { LABEL: 'operands' }));
+      });
+    },
+  );
+
+  notExpr: ParserMethod<[], A.Expr> = this.rule(
+    'notExpr',
+    (f) => this.b.notExpr(f),
+    (f) => {
+      f.state = item();
+      this.OR(
+        (this.choices.notExpr ??= {
+          IGNORE_AMBIGUITIES: true,
+          DEF: [
+            {
+              // `not` before a condition negates; lookahead still reads `not > 3` as a column called `not`.
+              ALT: () => {
+                const s = this.state<ItemState>();
+                s.kind = 'Not';
+                this.CONSUME(T.Not);
+                s.node = this.SUBRULE(this.notExpr);
+              },
+            },
+            {
+              ALT: () => {
+                const s = this.state<ItemState>();
+                s.kind = 'LParen';
+                this.CONSUME(T.LParen);
+                s.node = this.SUBRULE(this.expr);
+                this.CONSUME(T.RParen);
+              },
+            },
+            {
+              ALT: () => {
+                const s = this.state<ItemState>();
+                s.kind = 'predicate';
+                s.node = this.SUBRULE(this.predicate);
+              },
+            },
+          ],
+        }),
+      );
+    },
+  );
+
+  predicate = this.rule(
+    'predicate',
+    (f) => this.b.predicate(f),
+    (f) => {
+      const s: PredicateState = (f.state = {
+        subject: undefined,
+        kind: undefined,
+        negated: false,
+        op: undefined,
+        right: undefined,
+        high: undefined,
+        list: undefined,
+        pattern: undefined,
+      });
+      s.subject = this.SUBRULE(this.operand, { LABEL: 'subject' });
+      this.OPTION(() =>
+        this.OR(
+          (this.choices.predicate ??= [
+            {
+              ALT: () => {
+                const s = this.state<PredicateState>();
+                s.kind = 'compare';
+                s.op = this.SUBRULE(this.compareOp);
+                s.right = this.SUBRULE2(this.operand, { LABEL: 'right' });
+              },
+            },
+            {
+              ALT: () => {
+                const s = this.state<PredicateState>();
+                const list: (A.Literal | null)[] = (s.list = []);
+                s.kind = 'in';
+                s.negated = this.OPTION2(() => this.CONSUME(T.Not)) !== undefined;
+                this.CONSUME(T.In);
+                this.CONSUME(T.LParen);
+                this.AT_LEAST_ONE_SEP({
+                  SEP: T.Comma,
+                  DEF: () => {
+                    list.push(this.SUBRULE(this.literal));
+                  },
+                });
+                this.CONSUME(T.RParen);
+              },
+            },
+            {
+              ALT: () => {
+                const s = this.state<PredicateState>();
+                s.kind = 'isNull';
+                this.CONSUME(T.Is);
+                s.negated = this.OPTION3(() => this.CONSUME2(T.Not)) !== undefined;
+                this.CONSUME(T.Null);
+              },
+            },
+            {
+              ALT: () => {
+                const s = this.state<PredicateState>();
+                s.kind = 'like';
+                s.negated = this.OPTION4(() => this.CONSUME3(T.Not)) !== undefined;
+                this.CONSUME(T.Like);
+                s.pattern = this.SUBRULE(this.stringLit);
+              },
+            },
+            {
+              ALT: () => {
+                const s = this.state<PredicateState>();
+                s.kind = 'between';
+                this.CONSUME(T.Between);
+                s.right = this.SUBRULE3(this.operand, { LABEL: 'low' });
+                this.CONSUME(T.And);
+                s.high = this.SUBRULE4(this.operand, { LABEL: 'high' });
+              },
+            },
+          ]),
+        ),
+      );
+    },
+  );
+
+  /** A comparison's operator: the token. */
+  compareOp = this.rule(
+    'compareOp',
+    (f) => f.state as IToken | undefined,
+    (f) => {
+      f.state = this.OR(
+        (this.choices.compareOp ??= [
+          { ALT: () => this.CONSUME(T.Eq) },
+          { ALT: () => this.CONSUME(T.NotEq) },
+          { ALT: () => this.CONSUME(T.LtEq) },
+          { ALT: () => this.CONSUME(T.GtEq) },
+          { ALT: () => this.CONSUME(T.Lt) },
+          { ALT: () => this.CONSUME(T.Gt) },
+        ]),
+      );
+    },
+  );
+
+  operand = this.rule(
+    'operand',
+    (f) => this.b.operand(f),
+    (f) => {
+      f.state = this.OR(
+        (this.choices.operand ??= {
+          // `true`, `null` and `date '...'` are literals even though the words are names too.
+          IGNORE_AMBIGUITIES: true,
+          DEF: [{ ALT: () => this.SUBRULE(this.literal) }, { ALT: () => this.CONSUME(T.Name) }, { ALT: () => this.CONSUME(T.Backtick) }],
+        }),
+      );
+    },
+  );
+
+  literal = this.rule(
+    'literal',
+    (f) => this.b.literal(f),
+    (f) => {
+      f.state = item();
+      this.OR(
+        (this.choices.literal ??= {
+          IGNORE_AMBIGUITIES: true,
+          DEF: [
+            { ALT: () => this.literalToken(this.CONSUME(T.SqString)) },
+            { ALT: () => this.literalToken(this.CONSUME(T.DqString)) },
+            { ALT: () => this.literalToken(this.CONSUME(T.NumberTok)) },
+            { ALT: () => this.literalToken(this.CONSUME(T.True)) },
+            { ALT: () => this.literalToken(this.CONSUME(T.False)) },
+            { ALT: () => this.literalToken(this.CONSUME(T.Null)) },
+            {
+              ALT: () => {
+                const s = this.state<ItemState>();
+                s.token = this.CONSUME(T.DateKw);
+                s.node = this.SUBRULE(this.stringLit, { LABEL: 'dateValue' });
+              },
+            },
+            {
+              ALT: () => {
+                const s = this.state<ItemState>();
+                s.token = this.CONSUME(T.TimestampKw);
+                s.node = this.SUBRULE2(this.stringLit, { LABEL: 'timestampValue' });
+              },
+            },
+          ],
+        }),
+      );
+    },
+  );
+
+  syncDef = this.rule(
+    'syncDef',
+    (f) => this.b.definitionOf('sync', f),
+    (f) => {
+      const s = (f.state = definitionState());
+      this.CONSUME(T.Sync);
+      s.name = this.CONSUME(T.Name, { LABEL: 'name' });
+      this.CONSUME(T.LBrace);
+      this.MANY(() => {
+        s.items.push(this.SUBRULE(this.syncItem));
+      });
+      this.CONSUME(T.RBrace);
+    },
+  );
+
+  syncItem = this.rule(
+    'syncItem',
+    (f) => this.b.syncItem(f),
+    (f) => {
+      f.state = item();
+      this.OR(
+        (this.choices.syncItem ??= [
+          {
+            ALT: () => {
+              const s = this.state<ItemState>();
+              s.kind = 'fromItem';
+              s.node = this.SUBRULE(this.fromItem);
+            },
           },
-        },
-        {
-          ALT: () => {
-            this.CONSUME(T.Allow);
-            this.CONSUME(T.Empty);
+          {
+            ALT: () => {
+              const s = this.state<ItemState>();
+              s.kind = 'toItem';
+              s.node = this.SUBRULE(this.toItem);
+            },
           },
+          {
+            ALT: () => {
+              const s = this.state<ItemState>();
+              s.kind = 'Mode';
+              this.CONSUME(T.Mode);
+              this.ACTION(() => this.refuseNextItem());
+              s.token = this.CONSUME(T.Name, { LABEL: 'mode' });
+            },
+          },
+          {
+            ALT: () => {
+              const s = this.state<ItemState>();
+              s.kind = 'IdentifierKw';
+              this.CONSUME(T.IdentifierKw);
+              this.ACTION(() => this.refuseNextItem(T.Arrow, T.Hashed));
+              s.node = this.SUBRULE(this.mapping);
+            },
+          },
+          {
+            ALT: () => {
+              const s = this.state<ItemState>();
+              const mappings: unknown[] = (s.list = []);
+              s.kind = 'MapKw';
+              this.CONSUME(T.MapKw);
+              this.CONSUME(T.LBrace);
+              this.MANY(() => {
+                mappings.push(this.SUBRULE2(this.mapping));
+              });
+              this.CONSUME(T.RBrace);
+            },
+          },
+          {
+            ALT: () => {
+              const s = this.state<ItemState>();
+              s.kind = 'Batch';
+              this.CONSUME(T.Batch);
+              s.token = this.CONSUME(T.NumberTok);
+            },
+          },
+          {
+            ALT: () => {
+              const s = this.state<ItemState>();
+              s.kind = 'guardItem';
+              s.node = this.SUBRULE(this.guardItem);
+            },
+          },
+          {
+            ALT: () => {
+              const s = this.state<ItemState>();
+              s.kind = 'Schedule';
+              this.CONSUME(T.Schedule);
+              s.node = this.SUBRULE(this.stringLit);
+            },
+          },
+          {
+            ALT: () => {
+              const s = this.state<ItemState>();
+              s.kind = 'Message';
+              this.CONSUME(T.Message);
+              s.node = this.SUBRULE2(this.stringLit);
+            },
+          },
+          {
+            ALT: () => {
+              const s = this.state<ItemState>();
+              s.kind = 'Format';
+              this.CONSUME(T.Format);
+              this.ACTION(() => this.refuseNextItem());
+              s.token = this.CONSUME2(T.Name, { LABEL: 'format' });
+            },
+          },
+        ]),
+      );
+    },
+  );
+
+  toItem = this.rule(
+    'toItem',
+    (f) => this.b.toItem(f),
+    (f) => {
+      const s: ToState = (f.state = { destination: undefined, objectKind: undefined, path: undefined, string: undefined });
+      this.CONSUME(T.To);
+      s.destination = this.CONSUME(T.Name, { LABEL: 'destination' });
+      // The next word is an object kind unless it starts the next sync item.
+      this.OPTION({
+        GATE: () => !tokenMatcher(this.LA(1), T.SyncItemKeyword),
+        DEF: () => {
+          s.objectKind = this.CONSUME2(T.Name, { LABEL: 'objectKind' });
+          this.ACTION(() => this.refuseNextItem(T.Dot));
+          this.OR(
+            (this.choices.toItem ??= [
+              {
+                ALT: () => {
+                  this.state<ToState>().path = this.SUBRULE(this.tablePath);
+                },
+              },
+              {
+                ALT: () => {
+                  this.state<ToState>().string = this.CONSUME(T.SqString);
+                },
+              },
+            ]),
+          );
         },
-      ]),
-    );
-  });
+      });
+    },
+  );
 
-  mapping = this.RULE('mapping', () => {
-    this.SUBRULE(this.ident, { LABEL: 'column' });
-    this.OPTION(() => {
-      this.CONSUME(T.Arrow);
-      this.SUBRULE(this.field);
-    });
-    this.OPTION2(() => this.CONSUME(T.Hashed));
-  });
+  guardItem = this.rule(
+    'guardItem',
+    (f) => this.b.guardItem(f),
+    (f) => {
+      f.state = { allow: false, limit: undefined, percent: undefined } satisfies GuardState;
+      this.CONSUME(T.Guard);
+      this.OR(
+        (this.choices.guardItem ??= [
+          {
+            ALT: () => {
+              const s = this.state<GuardState>();
+              this.CONSUME(T.Deletes);
+              this.CONSUME(T.LtEq);
+              s.limit = this.CONSUME(T.NumberTok);
+              s.percent = this.OPTION(() => this.CONSUME(T.Percent));
+            },
+          },
+          {
+            ALT: () => {
+              const s = this.state<GuardState>();
+              this.CONSUME(T.Allow);
+              s.allow = true;
+              this.CONSUME(T.Empty);
+            },
+          },
+        ]),
+      );
+    },
+  );
 
-  field = this.RULE('field', () => {
-    this.OR(
-      (this.choices.field ??= [
-        { ALT: () => this.CONSUME(T.Name) },
-        { ALT: () => this.CONSUME(T.DqString) },
-        { ALT: () => this.CONSUME(T.SqString) },
-        { ALT: () => this.CONSUME(T.Backtick) },
-      ]),
-    );
-  });
+  mapping = this.rule(
+    'mapping',
+    (f) => this.b.mapping(f),
+    (f) => {
+      const s: MappingState = (f.state = { column: undefined, arrow: undefined, field: undefined, hashed: undefined });
+      s.column = this.SUBRULE(this.ident, { LABEL: 'column' });
+      this.OPTION(() => {
+        s.arrow = this.CONSUME(T.Arrow);
+        s.field = this.SUBRULE(this.field);
+      });
+      s.hashed = this.OPTION2(() => this.CONSUME(T.Hashed));
+    },
+  );
+
+  /** A mapping's destination field: the token. */
+  field = this.rule(
+    'field',
+    (f) => f.state as IToken | undefined,
+    (f) => {
+      f.state = this.OR(
+        (this.choices.field ??= [
+          { ALT: () => this.CONSUME(T.Name) },
+          { ALT: () => this.CONSUME(T.DqString) },
+          { ALT: () => this.CONSUME(T.SqString) },
+          { ALT: () => this.CONSUME(T.Backtick) },
+        ]),
+      );
+    },
+  );
 }
 
 /** One parser instance, reused: Chevrotain parsers are built once and reset per input. */
 export const parser = new SyncParser();
 
-export interface ParseOutput {
-  cst: CstNode;
-  tokens: IToken[];
-}
-
-export type { TokenType };
+export type { EnvResult, PathResult, TokenType };
