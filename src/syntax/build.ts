@@ -270,7 +270,7 @@ export class Builder {
   }
 
   /** The token `ident` read (a bare name, or an exact one in backticks or double quotes), or a placeholder at the end of `outer`. */
-  ident(t: IToken | undefined, outer: Frame): A.Ident {
+  identOf(t: IToken | undefined, outer: Frame): A.Ident {
     if (!t) return this.placeholder(this.missingIn(outer));
     const kind = t.tokenType.name;
     if (kind === 'Backtick' || kind === 'DqString') {
@@ -290,7 +290,7 @@ export class Builder {
   }
 
   /** The string `stringLit` read, or a missing one at the end of `outer`. */
-  stringLit(t: IToken | undefined, outer: Frame): A.StringLit {
+  stringOf(t: IToken | undefined, outer: Frame): A.StringLit {
     return t ? this.stringToken(t) : this.missingString(this.missingIn(outer));
   }
 
@@ -317,8 +317,28 @@ export class Builder {
     return { definition: (f.failedKey !== undefined ? f.failed : f.state) as A.Definition | undefined, start: f.start };
   }
 
+  sourceDef(f: Frame): A.Definition {
+    return this.definitionOf('source', f);
+  }
+
+  destinationDef(f: Frame): A.Definition {
+    return this.definitionOf('destination', f);
+  }
+
+  modelDef(f: Frame): A.Definition {
+    return this.definitionOf('model', f);
+  }
+
+  audienceDef(f: Frame): A.Definition {
+    return this.definitionOf('audience', f);
+  }
+
+  syncDef(f: Frame): A.Definition {
+    return this.definitionOf('sync', f);
+  }
+
   /** A definition; the spans of the nodes in it that read no text are its own (`pending`). */
-  definitionOf(kind: A.Definition['kind'], f: Frame): A.Definition {
+  private definitionOf(kind: A.Definition['kind'], f: Frame): A.Definition {
     const s = f.state as DefinitionState;
     if (f.failedKey === 'settingsBlock') s.settings = f.failed as A.Setting[];
     else if (f.failedKey !== undefined) s.items.push(f.failed);
@@ -380,13 +400,13 @@ export class Builder {
 
   envRef(f: Frame): EnvResult {
     const t = (f.failedKey !== undefined ? f.failed : f.state) as IToken | undefined;
-    return { variable: this.stringLit(t, f), span: this.span(f) };
+    return { variable: this.stringOf(t, f), span: this.span(f) };
   }
 
   path(f: Frame): PathResult {
     const tokens = f.state as (IToken | undefined)[];
     if (f.failedKey !== undefined) tokens.push(f.failed as IToken | undefined);
-    const parts = tokens.map((t) => this.ident(t, f));
+    const parts = tokens.map((t) => this.identOf(t, f));
     const lone = tokens.length === 1 ? tokens[0] : undefined;
     return { path: { parts, span: this.span(f) }, lone: lone && isQuoted(lone) ? lone : undefined };
   }
@@ -407,7 +427,24 @@ export class Builder {
       return { ident: { text: envSlot(env.variable.value), quoted: true, span: env.span, env: env.variable }, lone: undefined };
     }
     const t = r as IToken | undefined;
-    return { ident: this.ident(t, f), lone: t && isQuoted(t) ? t : undefined };
+    return { ident: this.identOf(t, f), lone: t && isQuoted(t) ? t : undefined };
+  }
+
+  /** The rules of one token make the token (read: their choices take a token only where it stands). */
+  ident(f: Frame): IToken | undefined {
+    return f.state as IToken | undefined;
+  }
+
+  stringLit(f: Frame): IToken | undefined {
+    return f.state as IToken | undefined;
+  }
+
+  compareOp(f: Frame): IToken | undefined {
+    return f.state as IToken | undefined;
+  }
+
+  field(f: Frame): IToken | undefined {
+    return f.state as IToken | undefined;
   }
 
   fromItem(f: Frame): A.ModelItem & A.SyncItem {
@@ -426,11 +463,11 @@ export class Builder {
       case 'Table':
         return { kind: 'table', path: node ? (node as PathResult).path : this.noPath(f), span };
       case 'Sql':
-        return { kind: 'sql', query: this.stringLit(node as IToken | undefined, f), span };
+        return { kind: 'sql', query: this.stringOf(node as IToken | undefined, f), span };
       case 'Dbt':
-        return { kind: 'dbt', model: this.ident(node as IToken | undefined, f), span };
+        return { kind: 'dbt', model: this.identOf(node as IToken | undefined, f), span };
       case 'Primary':
-        return { kind: 'primaryKey', column: this.ident(node as IToken | undefined, f), span };
+        return { kind: 'primaryKey', column: this.identOf(node as IToken | undefined, f), span };
       case 'Order':
         return { kind: 'orderBy', keys: s.list as A.OrderKey[], span };
       default:
@@ -442,7 +479,7 @@ export class Builder {
     const s = f.state as ItemState;
     const t = (f.failedKey === 'ident' ? f.failed : s.node) as IToken | undefined;
     const dir = read(s.token);
-    const key: A.OrderKey = { column: this.ident(t, f), span: this.span(f) };
+    const key: A.OrderKey = { column: this.identOf(t, f), span: this.span(f) };
     if (dir) key.direction = dir.tokenType.name === 'Asc' ? 'asc' : 'desc';
     return key;
   }
@@ -452,7 +489,7 @@ export class Builder {
     if (f.failedKey === 'ident') s.ident = f.failed as IToken | undefined;
     else if (f.failedKey === 'typeRef') s.type = f.failed as A.TypeRef | null;
     const type = s.type ?? { name: '', span: this.missingIn(f), missing: true as const };
-    return { name: this.ident(s.ident, f), type, nullable: read(s.question) !== undefined, span: this.span(f) };
+    return { name: this.identOf(s.ident, f), type, nullable: read(s.question) !== undefined, span: this.span(f) };
   }
 
   /** A column's type; nothing when it read no text (its column places the placeholder). */
@@ -476,8 +513,16 @@ export class Builder {
     return { kind: 'column', name: this.placeholder(span), span };
   }
 
+  expr(f: Frame): A.Expr {
+    return this.chain('or', f);
+  }
+
+  andExpr(f: Frame): A.Expr {
+    return this.chain('and', f);
+  }
+
   /** `a or b or c`, `a and b`: joined from the left. */
-  chain(op: 'and' | 'or', f: Frame): A.Expr {
+  private chain(op: 'and' | 'or', f: Frame): A.Expr {
     const parts = f.state as A.Expr[];
     if (f.failedKey !== undefined) parts.push(f.failed as A.Expr);
     let result = parts[0] ?? this.missingOperand(this.missingIn(f));
@@ -528,7 +573,7 @@ export class Builder {
       case 'isNull':
         return { kind: 'isNull', negated: s.negated, operand: subject, span };
       case 'like':
-        return { kind: 'like', negated: s.negated, operand: subject, pattern: this.stringLit(s.pattern, f), span };
+        return { kind: 'like', negated: s.negated, operand: subject, pattern: this.stringOf(s.pattern, f), span };
       case 'between':
         return { kind: 'between', operand: subject, low: this.operandIn(s.right, f), high: this.operandIn(s.high, f), span };
       default:
@@ -569,7 +614,7 @@ export class Builder {
         return { kind: 'literal', type: 'null', value: null, raw: 'null', span };
       default: {
         const type = t.tokenType.name === 'DateKw' ? 'date' : 'timestamp';
-        const str = this.stringLit((f.failedKey !== undefined ? f.failed : s.node) as IToken | undefined, f);
+        const str = this.stringOf((f.failedKey !== undefined ? f.failed : s.node) as IToken | undefined, f);
         const lit: A.Literal = { kind: 'literal', type, value: str.value, raw: `${type} ${str.raw}`, span };
         if (str.missing) lit.missing = true;
         return lit;
@@ -581,7 +626,7 @@ export class Builder {
     const s = f.state as MappingState;
     if (f.failedKey === 'column') s.column = f.failed as IToken | undefined;
     else if (f.failedKey === 'field') s.field = f.failed as IToken | undefined;
-    const m: A.FieldMapping = { column: this.ident(s.column, f), hashed: read(s.hashed) !== undefined, span: this.span(f) };
+    const m: A.FieldMapping = { column: this.identOf(s.column, f), hashed: read(s.hashed) !== undefined, span: this.span(f) };
     if (!read(s.arrow)) return m;
     const t = s.field;
     if (!t) {
@@ -624,9 +669,9 @@ export class Builder {
       case 'Batch':
         return { kind: 'batch', size: this.number(s.token, f), span };
       case 'Schedule':
-        return { kind: 'schedule', cron: this.stringLit(node as IToken | undefined, f), span };
+        return { kind: 'schedule', cron: this.stringOf(node as IToken | undefined, f), span };
       case 'Message':
-        return { kind: 'message', template: this.stringLit(node as IToken | undefined, f), span };
+        return { kind: 'message', template: this.stringOf(node as IToken | undefined, f), span };
       default:
         return { kind: 'format', format: this.nameOf(s.token, f), span };
     }

@@ -69,6 +69,46 @@ function extend(f: Frame, start: number, end: number): void {
   } else if (f.end < end) f.end = end;
 }
 
+/** The rules, each named as the builder's method that makes its result. */
+type RuleName =
+  | 'project'
+  | 'definition'
+  | 'sourceDef'
+  | 'destinationDef'
+  | 'settingsBlock'
+  | 'setting'
+  | 'value'
+  | 'envRef'
+  | 'path'
+  | 'tablePath'
+  | 'tablePart'
+  | 'ident'
+  | 'stringLit'
+  | 'modelDef'
+  | 'modelItem'
+  | 'fromItem'
+  | 'orderKey'
+  | 'columnDef'
+  | 'typeRef'
+  | 'audienceDef'
+  | 'whereItem'
+  | 'expr'
+  | 'andExpr'
+  | 'notExpr'
+  | 'predicate'
+  | 'compareOp'
+  | 'operand'
+  | 'literal'
+  | 'syncDef'
+  | 'syncItem'
+  | 'toItem'
+  | 'guardItem'
+  | 'mapping'
+  | 'field';
+
+/** Chevrotain runs each rule's body once to record the grammar, on no input: what the rule makes then is never read. */
+const recordingBuilder = new Proxy({}, { get: () => () => undefined }) as Builder;
+
 const item = (): ItemState => ({ kind: undefined, token: undefined, node: undefined, list: undefined });
 const definitionState = (): DefinitionState => ({ name: undefined, second: undefined, settings: undefined, items: [] });
 
@@ -100,9 +140,8 @@ class SyncParser extends EmbeddedActionsParser {
   private depth = 0;
   /** The frame rules write to while Chevrotain records the grammar (it runs each rule's body once, on no input). */
   private readonly recording = new Frame();
-  /** What each rule makes of its frame, by rule name: when it ends, and when it ends on an error. */
-  private readonly makers: Record<string, (f: Frame) => unknown> = {};
-  private builder: Builder | undefined;
+  /** What makes each rule's result: the file's builder, or while the grammar is recorded, one that makes nothing. */
+  private b: Builder = recordingBuilder;
 
   constructor() {
     super(T.allTokens, {
@@ -130,18 +169,10 @@ class SyncParser extends EmbeddedActionsParser {
 
   /** The definitions of a file's tokens, made by `builder` (which then makes the file's tree of them). */
   read(builder: Builder, tokens: IToken[]): DefinitionResult[] {
-    this.builder = builder;
+    this.b = builder;
     this.input = tokens;
     this.consumed = new Uint8Array(tokens.length);
-    try {
-      return this.project();
-    } finally {
-      this.builder = undefined;
-    }
-  }
-
-  private get b(): Builder {
-    return this.builder!;
+    return this.project();
   }
 
   private enter(): void {
@@ -173,22 +204,18 @@ class SyncParser extends EmbeddedActionsParser {
   }
 
   /**
-   * A rule: `body` reads, keeping in its frame's state what it read; `make` makes the rule's
-   * result of the frame when the rule ends, and also when it ends on an error (what it read so
-   * far): returned when it recovers itself (Chevrotain's `recoveryValueFunc`), handed to the
-   * rule that called it otherwise (`subruleInternalError`).
+   * A rule: its body reads, keeping in its frame's state what it read, and ends by making the
+   * rule's result of the frame with the builder's method of the rule's name. That method also
+   * makes a result when the rule ends on an error (of what it read so far): returned when the
+   * rule recovers itself (Chevrotain's `recoveryValueFunc`), handed to the rule that called it
+   * otherwise (`subruleInternalError`).
    */
-  private rule<T>(name: string, make: (f: Frame) => T, body: (f: Frame) => void): ParserMethod<[], T> {
-    this.makers[name] = make;
-    return this.RULE(
-      name,
-      (): T => {
-        const f = this.top();
-        body(f);
-        return this.RECORDING_PHASE ? (undefined as T) : make(f);
-      },
-      { recoveryValueFunc: () => make(this.frames[this.depth - 1]!) },
-    );
+  private rule<K extends RuleName>(name: K, body: () => ReturnType<Builder[K]>): ParserMethod<[], ReturnType<Builder[K]>> {
+    return this.RULE(name, body, { recoveryValueFunc: () => this.make(name, this.frames[this.depth - 1]!) as ReturnType<Builder[K]> });
+  }
+
+  private make(rule: string, f: Frame): unknown {
+    return (this.b as unknown as Record<string, (f: Frame) => unknown>)[rule]!(f);
   }
 
   /**
@@ -202,7 +229,7 @@ class SyncParser extends EmbeddedActionsParser {
       const f = this.frames[this.depth - 1]!;
       extend(f, child.start, child.end);
       f.failedKey = options?.LABEL ?? ruleName;
-      f.failed = this.makers[ruleName]!(child);
+      f.failed = this.make(ruleName, child);
     }
     throw e;
   }
@@ -250,789 +277,721 @@ class SyncParser extends EmbeddedActionsParser {
     return t;
   }
 
-  project = this.rule(
-    'project',
-    (f) => this.b.project(f),
-    (f) => {
-      const all: DefinitionResult[] = [];
-      f.state = all;
-      // The definitions read before the error limit make the tree; the rest of the file is skipped.
-      this.MANY({
-        GATE: () => this.errors.length < syntaxErrorLimit || ((this.stoppedAt ??= this.LA(1)), false),
-        DEF: () => {
-          all.push(this.SUBRULE(this.definition));
-        },
-      });
-    },
-  );
+  project = this.rule('project', () => {
+    const f = this.top();
+    const all: DefinitionResult[] = [];
+    f.state = all;
+    // The definitions read before the error limit make the tree; the rest of the file is skipped.
+    this.MANY({
+      GATE: () => this.errors.length < syntaxErrorLimit || ((this.stoppedAt ??= this.LA(1)), false),
+      DEF: () => {
+        all.push(this.SUBRULE(this.definition));
+      },
+    });
+    return this.b.project(f);
+  });
 
-  definition = this.rule(
-    'definition',
-    (f) => this.b.definition(f),
-    (f) => {
-      f.state = this.OR(
-        (this.choices.definition ??= [
-          { ALT: () => this.SUBRULE(this.sourceDef) },
-          { ALT: () => this.SUBRULE(this.destinationDef) },
-          { ALT: () => this.SUBRULE(this.modelDef) },
-          { ALT: () => this.SUBRULE(this.audienceDef) },
-          { ALT: () => this.SUBRULE(this.syncDef) },
-        ]),
-      );
-    },
-  );
+  definition = this.rule('definition', () => {
+    const f = this.top();
+    f.state = this.OR(
+      (this.choices.definition ??= [
+        { ALT: () => this.SUBRULE(this.sourceDef) },
+        { ALT: () => this.SUBRULE(this.destinationDef) },
+        { ALT: () => this.SUBRULE(this.modelDef) },
+        { ALT: () => this.SUBRULE(this.audienceDef) },
+        { ALT: () => this.SUBRULE(this.syncDef) },
+      ]),
+    );
+    return this.b.definition(f);
+  });
 
-  sourceDef = this.rule(
-    'sourceDef',
-    (f) => this.b.definitionOf('source', f),
-    (f) => {
-      const s = (f.state = definitionState());
-      this.CONSUME(T.Source);
-      s.name = this.CONSUME(T.Name, { LABEL: 'name' });
-      this.CONSUME(T.Colon);
-      s.second = this.CONSUME2(T.Name, { LABEL: 'dialect' });
-      s.settings = this.SUBRULE(this.settingsBlock);
-    },
-  );
+  sourceDef = this.rule('sourceDef', () => {
+    const f = this.top();
+    const s = (f.state = definitionState());
+    this.CONSUME(T.Source);
+    s.name = this.CONSUME(T.Name, { LABEL: 'name' });
+    this.CONSUME(T.Colon);
+    s.second = this.CONSUME2(T.Name, { LABEL: 'dialect' });
+    s.settings = this.SUBRULE(this.settingsBlock);
+    return this.b.sourceDef(f);
+  });
 
-  destinationDef = this.rule(
-    'destinationDef',
-    (f) => this.b.definitionOf('destination', f),
-    (f) => {
-      const s = (f.state = definitionState());
-      this.CONSUME(T.Destination);
-      s.name = this.CONSUME(T.Name, { LABEL: 'name' });
-      this.CONSUME(T.Colon);
-      s.second = this.CONSUME2(T.Name, { LABEL: 'type' });
-      s.settings = this.SUBRULE(this.settingsBlock);
-    },
-  );
+  destinationDef = this.rule('destinationDef', () => {
+    const f = this.top();
+    const s = (f.state = definitionState());
+    this.CONSUME(T.Destination);
+    s.name = this.CONSUME(T.Name, { LABEL: 'name' });
+    this.CONSUME(T.Colon);
+    s.second = this.CONSUME2(T.Name, { LABEL: 'type' });
+    s.settings = this.SUBRULE(this.settingsBlock);
+    return this.b.destinationDef(f);
+  });
 
-  settingsBlock = this.rule(
-    'settingsBlock',
-    (f) => this.b.settingsBlock(f),
-    (f) => {
-      const all: (A.Setting | undefined)[] = [];
-      f.state = all;
-      this.CONSUME(T.LBrace);
-      this.MANY(() => {
-        all.push(this.SUBRULE(this.setting));
-      });
-      this.CONSUME(T.RBrace);
-    },
-  );
+  settingsBlock = this.rule('settingsBlock', () => {
+    const f = this.top();
+    const all: (A.Setting | undefined)[] = [];
+    f.state = all;
+    this.CONSUME(T.LBrace);
+    this.MANY(() => {
+      all.push(this.SUBRULE(this.setting));
+    });
+    this.CONSUME(T.RBrace);
+    return this.b.settingsBlock(f);
+  });
 
-  setting = this.rule(
-    'setting',
-    (f) => this.b.setting(f),
-    (f) => {
-      const s = (f.state = item());
-      s.token = this.CONSUME(T.Name, { LABEL: 'name' });
-      s.node = this.SUBRULE(this.value);
-    },
-  );
+  setting = this.rule('setting', () => {
+    const f = this.top();
+    const s = (f.state = item());
+    s.token = this.CONSUME(T.Name, { LABEL: 'name' });
+    s.node = this.SUBRULE(this.value);
+    return this.b.setting(f);
+  });
 
-  value = this.rule(
-    'value',
-    (f) => this.b.value(f),
-    (f) => {
-      f.state = this.OR(
-        (this.choices.value ??= {
-          // `true` and `env` are names too; the literal readings win.
-          IGNORE_AMBIGUITIES: true,
-          DEF: [
-            { ALT: () => this.CONSUME(T.NumberTok) },
-            { ALT: () => this.CONSUME(T.True) },
-            { ALT: () => this.CONSUME(T.False) },
-            { ALT: () => this.SUBRULE(this.envRef) },
-            { ALT: () => this.CONSUME(T.SqString) },
-            { ALT: () => this.CONSUME(T.TripleString) },
-            // A lone "double-quoted" value is a string; followed by a dot it starts a path.
-            { ALT: () => this.SUBRULE(this.path) },
-          ],
-        }),
-      );
-    },
-  );
-
-  envRef = this.rule(
-    'envRef',
-    (f) => this.b.envRef(f),
-    (f) => {
-      this.CONSUME(T.Env);
-      this.CONSUME(T.LParen);
-      f.state = this.SUBRULE(this.stringLit);
-      this.CONSUME(T.RParen);
-    },
-  );
-
-  path = this.rule(
-    'path',
-    (f) => this.b.path(f),
-    (f) => {
-      const parts: (IToken | undefined)[] = [];
-      f.state = parts;
-      parts.push(this.SUBRULE(this.ident));
-      this.MANY(() => {
-        this.CONSUME(T.Dot);
-        parts.push(this.SUBRULE2(this.ident));
-      });
-    },
-  );
-
-  /** A table's path: a part may be given by the environment where the sync runs, `env("DW_SCHEMA").users`. */
-  tablePath = this.rule(
-    'tablePath',
-    (f) => this.b.tablePath(f),
-    (f) => {
-      const parts: TablePartResult[] = [];
-      f.state = parts;
-      parts.push(this.SUBRULE(this.tablePart));
-      this.MANY(() => {
-        this.CONSUME(T.Dot);
-        parts.push(this.SUBRULE2(this.tablePart));
-      });
-    },
-  );
-
-  tablePart = this.rule(
-    'tablePart',
-    (f) => this.b.tablePart(f),
-    (f) => {
-      f.state = item();
-      this.OR(
-        (this.choices.tablePart ??= [
-          {
-            ALT: () => {
-              const s = this.state<ItemState>();
-              s.kind = 'envRef';
-              s.node = this.SUBRULE(this.envRef);
-            },
-          },
-          {
-            ALT: () => {
-              const s = this.state<ItemState>();
-              s.kind = 'ident';
-              s.node = this.SUBRULE(this.ident);
-            },
-          },
-        ]),
-      );
-    },
-  );
-
-  /** A bare name, or an exact one in backticks or double quotes: the token. */
-  ident = this.rule(
-    'ident',
-    (f) => f.state as IToken | undefined,
-    (f) => {
-      f.state = this.OR(
-        (this.choices.ident ??= [{ ALT: () => this.CONSUME(T.Name) }, { ALT: () => this.CONSUME(T.Backtick) }, { ALT: () => this.CONSUME(T.DqString) }]),
-      );
-    },
-  );
-
-  stringLit = this.rule(
-    'stringLit',
-    (f) => f.state as IToken | undefined,
-    (f) => {
-      f.state = this.OR(
-        (this.choices.stringLit ??= [
-          { ALT: () => this.CONSUME(T.DqString) },
+  value = this.rule('value', () => {
+    const f = this.top();
+    f.state = this.OR(
+      (this.choices.value ??= {
+        // `true` and `env` are names too; the literal readings win.
+        IGNORE_AMBIGUITIES: true,
+        DEF: [
+          { ALT: () => this.CONSUME(T.NumberTok) },
+          { ALT: () => this.CONSUME(T.True) },
+          { ALT: () => this.CONSUME(T.False) },
+          { ALT: () => this.SUBRULE(this.envRef) },
           { ALT: () => this.CONSUME(T.SqString) },
           { ALT: () => this.CONSUME(T.TripleString) },
-        ]),
-      );
-    },
-  );
+          // A lone "double-quoted" value is a string; followed by a dot it starts a path.
+          { ALT: () => this.SUBRULE(this.path) },
+        ],
+      }),
+    );
+    return this.b.value(f);
+  });
 
-  modelDef = this.rule(
-    'modelDef',
-    (f) => this.b.definitionOf('model', f),
-    (f) => {
-      const s = (f.state = definitionState());
-      this.CONSUME(T.Model);
-      s.name = this.CONSUME(T.Name, { LABEL: 'name' });
-      this.CONSUME(T.LBrace);
-      this.MANY(() => {
-        s.items.push(this.SUBRULE(this.modelItem));
+  envRef = this.rule('envRef', () => {
+    const f = this.top();
+    this.CONSUME(T.Env);
+    this.CONSUME(T.LParen);
+    f.state = this.SUBRULE(this.stringLit);
+    this.CONSUME(T.RParen);
+    return this.b.envRef(f);
+  });
+
+  path = this.rule('path', () => {
+    const f = this.top();
+    const parts: (IToken | undefined)[] = [];
+    f.state = parts;
+    parts.push(this.SUBRULE(this.ident));
+    this.MANY(() => {
+      this.CONSUME(T.Dot);
+      parts.push(this.SUBRULE2(this.ident));
+    });
+    return this.b.path(f);
+  });
+
+  /** A table's path: a part may be given by the environment where the sync runs, `env("DW_SCHEMA").users`. */
+  tablePath = this.rule('tablePath', () => {
+    const f = this.top();
+    const parts: TablePartResult[] = [];
+    f.state = parts;
+    parts.push(this.SUBRULE(this.tablePart));
+    this.MANY(() => {
+      this.CONSUME(T.Dot);
+      parts.push(this.SUBRULE2(this.tablePart));
+    });
+    return this.b.tablePath(f);
+  });
+
+  tablePart = this.rule('tablePart', () => {
+    const f = this.top();
+    f.state = item();
+    this.OR(
+      (this.choices.tablePart ??= [
+        {
+          ALT: () => {
+            const s = this.state<ItemState>();
+            s.kind = 'envRef';
+            s.node = this.SUBRULE(this.envRef);
+          },
+        },
+        {
+          ALT: () => {
+            const s = this.state<ItemState>();
+            s.kind = 'ident';
+            s.node = this.SUBRULE(this.ident);
+          },
+        },
+      ]),
+    );
+    return this.b.tablePart(f);
+  });
+
+  /** A bare name, or an exact one in backticks or double quotes: the token. */
+  ident = this.rule('ident', () => {
+    const f = this.top();
+    f.state = this.OR(
+      (this.choices.ident ??= [{ ALT: () => this.CONSUME(T.Name) }, { ALT: () => this.CONSUME(T.Backtick) }, { ALT: () => this.CONSUME(T.DqString) }]),
+    );
+    return this.b.ident(f);
+  });
+
+  stringLit = this.rule('stringLit', () => {
+    const f = this.top();
+    f.state = this.OR(
+      (this.choices.stringLit ??= [
+        { ALT: () => this.CONSUME(T.DqString) },
+        { ALT: () => this.CONSUME(T.SqString) },
+        { ALT: () => this.CONSUME(T.TripleString) },
+      ]),
+    );
+    return this.b.stringLit(f);
+  });
+
+  modelDef = this.rule('modelDef', () => {
+    const f = this.top();
+    const s = (f.state = definitionState());
+    this.CONSUME(T.Model);
+    s.name = this.CONSUME(T.Name, { LABEL: 'name' });
+    this.CONSUME(T.LBrace);
+    this.MANY(() => {
+      s.items.push(this.SUBRULE(this.modelItem));
+    });
+    this.CONSUME(T.RBrace);
+    return this.b.modelDef(f);
+  });
+
+  modelItem = this.rule('modelItem', () => {
+    const f = this.top();
+    f.state = item();
+    this.OR(
+      (this.choices.modelItem ??= [
+        {
+          ALT: () => {
+            const s = this.state<ItemState>();
+            s.kind = 'fromItem';
+            s.node = this.SUBRULE(this.fromItem);
+          },
+        },
+        {
+          ALT: () => {
+            const s = this.state<ItemState>();
+            s.kind = 'Table';
+            this.CONSUME(T.Table);
+            this.ACTION(() => this.refuseNextItem(T.Dot));
+            s.node = this.SUBRULE(this.tablePath);
+          },
+        },
+        {
+          ALT: () => {
+            const s = this.state<ItemState>();
+            s.kind = 'Sql';
+            this.CONSUME(T.Sql);
+            s.node = this.SUBRULE(this.stringLit);
+          },
+        },
+        {
+          ALT: () => {
+            const s = this.state<ItemState>();
+            s.kind = 'Dbt';
+            this.CONSUME(T.Dbt);
+            this.ACTION(() => this.refuseNextItem());
+            s.node = this.SUBRULE2(this.ident);
+          },
+        },
+        {
+          ALT: () => {
+            const s = this.state<ItemState>();
+            s.kind = 'Primary';
+            this.CONSUME(T.Primary);
+            this.CONSUME(T.Key);
+            this.ACTION(() => this.refuseNextItem());
+            s.node = this.SUBRULE(this.ident);
+          },
+        },
+        {
+          ALT: () => {
+            const s = this.state<ItemState>();
+            const keys: unknown[] = (s.list = []);
+            s.kind = 'Order';
+            this.CONSUME(T.Order);
+            this.CONSUME(T.By);
+            this.AT_LEAST_ONE_SEP({
+              SEP: T.Comma,
+              DEF: () => {
+                keys.push(this.SUBRULE(this.orderKey));
+              },
+            });
+          },
+        },
+        {
+          ALT: () => {
+            const s = this.state<ItemState>();
+            const columns: unknown[] = (s.list = []);
+            s.kind = 'Columns';
+            this.CONSUME(T.Columns);
+            this.CONSUME(T.LBrace);
+            this.MANY(() => {
+              columns.push(this.SUBRULE(this.columnDef));
+            });
+            this.CONSUME(T.RBrace);
+          },
+        },
+      ]),
+    );
+    return this.b.modelItem(f);
+  });
+
+  fromItem = this.rule('fromItem', () => {
+    const f = this.top();
+    this.CONSUME(T.From);
+    this.ACTION(() => this.refuseNextItem());
+    f.state = this.CONSUME(T.Name, { LABEL: 'name' });
+    return this.b.fromItem(f);
+  });
+
+  orderKey = this.rule('orderKey', () => {
+    const f = this.top();
+    const s = (f.state = item());
+    this.ACTION(() => this.refuseNextItem(T.Asc, T.Desc, T.Comma));
+    s.node = this.SUBRULE(this.ident);
+    s.token = this.OPTION(() => this.OR((this.choices.orderKey ??= [{ ALT: () => this.CONSUME(T.Asc) }, { ALT: () => this.CONSUME(T.Desc) }])) as IToken);
+    return this.b.orderKey(f);
+  });
+
+  columnDef = this.rule('columnDef', () => {
+    const f = this.top();
+    const s: ColumnState = (f.state = { ident: undefined, type: undefined, question: undefined });
+    s.ident = this.SUBRULE(this.ident);
+    s.type = this.SUBRULE(this.typeRef);
+    s.question = this.OPTION(() => this.CONSUME(T.Question));
+    return this.b.columnDef(f);
+  });
+
+  typeRef = this.rule('typeRef', () => {
+    const f = this.top();
+    const s: TypeState = (f.state = { name: undefined, precision: undefined, scale: undefined });
+    s.name = this.CONSUME(T.Name);
+    this.OPTION(() => {
+      this.CONSUME(T.LParen);
+      s.precision = this.CONSUME(T.NumberTok, { LABEL: 'precision' });
+      this.OPTION2(() => {
+        this.CONSUME(T.Comma);
+        s.scale = this.CONSUME2(T.NumberTok, { LABEL: 'scale' });
       });
-      this.CONSUME(T.RBrace);
-    },
-  );
+      this.CONSUME(T.RParen);
+    });
+    return this.b.typeRef(f);
+  });
 
-  modelItem = this.rule(
-    'modelItem',
-    (f) => this.b.modelItem(f),
-    (f) => {
-      f.state = item();
+  audienceDef = this.rule('audienceDef', () => {
+    const f = this.top();
+    const s = (f.state = definitionState());
+    this.CONSUME(T.Audience);
+    s.name = this.CONSUME(T.Name, { LABEL: 'name' });
+    this.CONSUME(T.LBrace);
+    this.MANY(() => {
+      s.items.push(this.OR((this.choices.audienceDef ??= [{ ALT: () => this.SUBRULE(this.fromItem) }, { ALT: () => this.SUBRULE(this.whereItem) }])));
+    });
+    this.CONSUME(T.RBrace);
+    return this.b.audienceDef(f);
+  });
+
+  whereItem = this.rule('whereItem', () => {
+    const f = this.top();
+    this.CONSUME(T.Where);
+    f.state = this.SUBRULE(this.expr);
+    return this.b.whereItem(f);
+  });
+
+  expr = this.rule('expr', () => {
+    const f = this.top();
+    const operands: A.Expr[] = [];
+    f.state = operands;
+    operands.push(this.SUBRULE(this.andExpr, { LABEL: 'operands' }));
+    this.MANY(() => {
+      this.CONSUME(T.Or);
+      operands.push(this.SUBRULE2(this.andExpr, { LABEL: 'operands' }));
+    });
+    return this.b.expr(f);
+  });
+
+  andExpr = this.rule('andExpr', () => {
+    const f = this.top();
+    const operands: A.Expr[] = [];
+    f.state = operands;
+    operands.push(this.SUBRULE(this.notExpr, { LABEL: 'operands' }));
+    this.MANY(() => {
+      this.CONSUME(T.And);
+      operands.push(this.SUBRULE2(this.notExpr, { LABEL: 'operands' }));
+    });
+    return this.b.andExpr(f);
+  });
+
+  notExpr: ParserMethod<[], A.Expr> = this.rule('notExpr', () => {
+    const f = this.top();
+    f.state = item();
+    this.OR(
+      (this.choices.notExpr ??= {
+        IGNORE_AMBIGUITIES: true,
+        DEF: [
+          {
+            // `not` before a condition negates; lookahead still reads `not > 3` as a column called `not`.
+            ALT: () => {
+              const s = this.state<ItemState>();
+              s.kind = 'Not';
+              this.CONSUME(T.Not);
+              s.node = this.SUBRULE(this.notExpr);
+            },
+          },
+          {
+            ALT: () => {
+              const s = this.state<ItemState>();
+              s.kind = 'LParen';
+              this.CONSUME(T.LParen);
+              s.node = this.SUBRULE(this.expr);
+              this.CONSUME(T.RParen);
+            },
+          },
+          {
+            ALT: () => {
+              const s = this.state<ItemState>();
+              s.kind = 'predicate';
+              s.node = this.SUBRULE(this.predicate);
+            },
+          },
+        ],
+      }),
+    );
+    return this.b.notExpr(f);
+  });
+
+  predicate = this.rule('predicate', () => {
+    const f = this.top();
+    const s: PredicateState = (f.state = {
+      subject: undefined,
+      kind: undefined,
+      negated: false,
+      op: undefined,
+      right: undefined,
+      high: undefined,
+      list: undefined,
+      pattern: undefined,
+    });
+    s.subject = this.SUBRULE(this.operand, { LABEL: 'subject' });
+    this.OPTION(() =>
       this.OR(
-        (this.choices.modelItem ??= [
+        (this.choices.predicate ??= [
           {
             ALT: () => {
-              const s = this.state<ItemState>();
-              s.kind = 'fromItem';
-              s.node = this.SUBRULE(this.fromItem);
+              const s = this.state<PredicateState>();
+              s.kind = 'compare';
+              s.op = this.SUBRULE(this.compareOp);
+              s.right = this.SUBRULE2(this.operand, { LABEL: 'right' });
             },
           },
           {
             ALT: () => {
-              const s = this.state<ItemState>();
-              s.kind = 'Table';
-              this.CONSUME(T.Table);
-              this.ACTION(() => this.refuseNextItem(T.Dot));
-              s.node = this.SUBRULE(this.tablePath);
-            },
-          },
-          {
-            ALT: () => {
-              const s = this.state<ItemState>();
-              s.kind = 'Sql';
-              this.CONSUME(T.Sql);
-              s.node = this.SUBRULE(this.stringLit);
-            },
-          },
-          {
-            ALT: () => {
-              const s = this.state<ItemState>();
-              s.kind = 'Dbt';
-              this.CONSUME(T.Dbt);
-              this.ACTION(() => this.refuseNextItem());
-              s.node = this.SUBRULE2(this.ident);
-            },
-          },
-          {
-            ALT: () => {
-              const s = this.state<ItemState>();
-              s.kind = 'Primary';
-              this.CONSUME(T.Primary);
-              this.CONSUME(T.Key);
-              this.ACTION(() => this.refuseNextItem());
-              s.node = this.SUBRULE(this.ident);
-            },
-          },
-          {
-            ALT: () => {
-              const s = this.state<ItemState>();
-              const keys: unknown[] = (s.list = []);
-              s.kind = 'Order';
-              this.CONSUME(T.Order);
-              this.CONSUME(T.By);
+              const s = this.state<PredicateState>();
+              const list: (A.Literal | null)[] = (s.list = []);
+              s.kind = 'in';
+              s.negated = this.OPTION2(() => this.CONSUME(T.Not)) !== undefined;
+              this.CONSUME(T.In);
+              this.CONSUME(T.LParen);
               this.AT_LEAST_ONE_SEP({
                 SEP: T.Comma,
                 DEF: () => {
-                  keys.push(this.SUBRULE(this.orderKey));
+                  list.push(this.SUBRULE(this.literal));
                 },
               });
+              this.CONSUME(T.RParen);
+            },
+          },
+          {
+            ALT: () => {
+              const s = this.state<PredicateState>();
+              s.kind = 'isNull';
+              this.CONSUME(T.Is);
+              s.negated = this.OPTION3(() => this.CONSUME2(T.Not)) !== undefined;
+              this.CONSUME(T.Null);
+            },
+          },
+          {
+            ALT: () => {
+              const s = this.state<PredicateState>();
+              s.kind = 'like';
+              s.negated = this.OPTION4(() => this.CONSUME3(T.Not)) !== undefined;
+              this.CONSUME(T.Like);
+              s.pattern = this.SUBRULE(this.stringLit);
+            },
+          },
+          {
+            ALT: () => {
+              const s = this.state<PredicateState>();
+              s.kind = 'between';
+              this.CONSUME(T.Between);
+              s.right = this.SUBRULE3(this.operand, { LABEL: 'low' });
+              this.CONSUME(T.And);
+              s.high = this.SUBRULE4(this.operand, { LABEL: 'high' });
+            },
+          },
+        ]),
+      ),
+    );
+    return this.b.predicate(f);
+  });
+
+  /** A comparison's operator: the token. */
+  compareOp = this.rule('compareOp', () => {
+    const f = this.top();
+    f.state = this.OR(
+      (this.choices.compareOp ??= [
+        { ALT: () => this.CONSUME(T.Eq) },
+        { ALT: () => this.CONSUME(T.NotEq) },
+        { ALT: () => this.CONSUME(T.LtEq) },
+        { ALT: () => this.CONSUME(T.GtEq) },
+        { ALT: () => this.CONSUME(T.Lt) },
+        { ALT: () => this.CONSUME(T.Gt) },
+      ]),
+    );
+    return this.b.compareOp(f);
+  });
+
+  operand = this.rule('operand', () => {
+    const f = this.top();
+    f.state = this.OR(
+      (this.choices.operand ??= {
+        // `true`, `null` and `date '...'` are literals even though the words are names too.
+        IGNORE_AMBIGUITIES: true,
+        DEF: [{ ALT: () => this.SUBRULE(this.literal) }, { ALT: () => this.CONSUME(T.Name) }, { ALT: () => this.CONSUME(T.Backtick) }],
+      }),
+    );
+    return this.b.operand(f);
+  });
+
+  literal = this.rule('literal', () => {
+    const f = this.top();
+    f.state = item();
+    this.OR(
+      (this.choices.literal ??= {
+        IGNORE_AMBIGUITIES: true,
+        DEF: [
+          { ALT: () => this.literalToken(this.CONSUME(T.SqString)) },
+          { ALT: () => this.literalToken(this.CONSUME(T.DqString)) },
+          { ALT: () => this.literalToken(this.CONSUME(T.NumberTok)) },
+          { ALT: () => this.literalToken(this.CONSUME(T.True)) },
+          { ALT: () => this.literalToken(this.CONSUME(T.False)) },
+          { ALT: () => this.literalToken(this.CONSUME(T.Null)) },
+          {
+            ALT: () => {
+              const s = this.state<ItemState>();
+              s.token = this.CONSUME(T.DateKw);
+              s.node = this.SUBRULE(this.stringLit, { LABEL: 'dateValue' });
             },
           },
           {
             ALT: () => {
               const s = this.state<ItemState>();
-              const columns: unknown[] = (s.list = []);
-              s.kind = 'Columns';
-              this.CONSUME(T.Columns);
-              this.CONSUME(T.LBrace);
-              this.MANY(() => {
-                columns.push(this.SUBRULE(this.columnDef));
-              });
-              this.CONSUME(T.RBrace);
+              s.token = this.CONSUME(T.TimestampKw);
+              s.node = this.SUBRULE2(this.stringLit, { LABEL: 'timestampValue' });
             },
           },
-        ]),
-      );
-    },
-  );
+        ],
+      }),
+    );
+    return this.b.literal(f);
+  });
 
-  fromItem = this.rule(
-    'fromItem',
-    (f) => this.b.fromItem(f),
-    (f) => {
-      this.CONSUME(T.From);
-      this.ACTION(() => this.refuseNextItem());
-      f.state = this.CONSUME(T.Name, { LABEL: 'name' });
-    },
-  );
+  syncDef = this.rule('syncDef', () => {
+    const f = this.top();
+    const s = (f.state = definitionState());
+    this.CONSUME(T.Sync);
+    s.name = this.CONSUME(T.Name, { LABEL: 'name' });
+    this.CONSUME(T.LBrace);
+    this.MANY(() => {
+      s.items.push(this.SUBRULE(this.syncItem));
+    });
+    this.CONSUME(T.RBrace);
+    return this.b.syncDef(f);
+  });
 
-  orderKey = this.rule(
-    'orderKey',
-    (f) => this.b.orderKey(f),
-    (f) => {
-      const s = (f.state = item());
-      this.ACTION(() => this.refuseNextItem(T.Asc, T.Desc, T.Comma));
-      s.node = this.SUBRULE(this.ident);
-      s.token = this.OPTION(() => this.OR((this.choices.orderKey ??= [{ ALT: () => this.CONSUME(T.Asc) }, { ALT: () => this.CONSUME(T.Desc) }])) as IToken);
-    },
-  );
+  syncItem = this.rule('syncItem', () => {
+    const f = this.top();
+    f.state = item();
+    this.OR(
+      (this.choices.syncItem ??= [
+        {
+          ALT: () => {
+            const s = this.state<ItemState>();
+            s.kind = 'fromItem';
+            s.node = this.SUBRULE(this.fromItem);
+          },
+        },
+        {
+          ALT: () => {
+            const s = this.state<ItemState>();
+            s.kind = 'toItem';
+            s.node = this.SUBRULE(this.toItem);
+          },
+        },
+        {
+          ALT: () => {
+            const s = this.state<ItemState>();
+            s.kind = 'Mode';
+            this.CONSUME(T.Mode);
+            this.ACTION(() => this.refuseNextItem());
+            s.token = this.CONSUME(T.Name, { LABEL: 'mode' });
+          },
+        },
+        {
+          ALT: () => {
+            const s = this.state<ItemState>();
+            s.kind = 'IdentifierKw';
+            this.CONSUME(T.IdentifierKw);
+            this.ACTION(() => this.refuseNextItem(T.Arrow, T.Hashed));
+            s.node = this.SUBRULE(this.mapping);
+          },
+        },
+        {
+          ALT: () => {
+            const s = this.state<ItemState>();
+            const mappings: unknown[] = (s.list = []);
+            s.kind = 'MapKw';
+            this.CONSUME(T.MapKw);
+            this.CONSUME(T.LBrace);
+            this.MANY(() => {
+              mappings.push(this.SUBRULE2(this.mapping));
+            });
+            this.CONSUME(T.RBrace);
+          },
+        },
+        {
+          ALT: () => {
+            const s = this.state<ItemState>();
+            s.kind = 'Batch';
+            this.CONSUME(T.Batch);
+            s.token = this.CONSUME(T.NumberTok);
+          },
+        },
+        {
+          ALT: () => {
+            const s = this.state<ItemState>();
+            s.kind = 'guardItem';
+            s.node = this.SUBRULE(this.guardItem);
+          },
+        },
+        {
+          ALT: () => {
+            const s = this.state<ItemState>();
+            s.kind = 'Schedule';
+            this.CONSUME(T.Schedule);
+            s.node = this.SUBRULE(this.stringLit);
+          },
+        },
+        {
+          ALT: () => {
+            const s = this.state<ItemState>();
+            s.kind = 'Message';
+            this.CONSUME(T.Message);
+            s.node = this.SUBRULE2(this.stringLit);
+          },
+        },
+        {
+          ALT: () => {
+            const s = this.state<ItemState>();
+            s.kind = 'Format';
+            this.CONSUME(T.Format);
+            this.ACTION(() => this.refuseNextItem());
+            s.token = this.CONSUME2(T.Name, { LABEL: 'format' });
+          },
+        },
+      ]),
+    );
+    return this.b.syncItem(f);
+  });
 
-  columnDef = this.rule(
-    'columnDef',
-    (f) => this.b.columnDef(f),
-    (f) => {
-      const s: ColumnState = (f.state = { ident: undefined, type: undefined, question: undefined });
-      s.ident = this.SUBRULE(this.ident);
-      s.type = this.SUBRULE(this.typeRef);
-      s.question = this.OPTION(() => this.CONSUME(T.Question));
-    },
-  );
-
-  typeRef = this.rule(
-    'typeRef',
-    (f) => this.b.typeRef(f),
-    (f) => {
-      const s: TypeState = (f.state = { name: undefined, precision: undefined, scale: undefined });
-      s.name = this.CONSUME(T.Name);
-      this.OPTION(() => {
-        this.CONSUME(T.LParen);
-        s.precision = this.CONSUME(T.NumberTok, { LABEL: 'precision' });
-        this.OPTION2(() => {
-          this.CONSUME(T.Comma);
-          s.scale = this.CONSUME2(T.NumberTok, { LABEL: 'scale' });
-        });
-        this.CONSUME(T.RParen);
-      });
-    },
-  );
-
-  audienceDef = this.rule(
-    'audienceDef',
-    (f) => this.b.definitionOf('audience', f),
-    (f) => {
-      const s = (f.state = definitionState());
-      this.CONSUME(T.Audience);
-      s.name = this.CONSUME(T.Name, { LABEL: 'name' });
-      this.CONSUME(T.LBrace);
-      this.MANY(() => {
-        s.items.push(this.OR((this.choices.audienceDef ??= [{ ALT: () => this.SUBRULE(this.fromItem) }, { ALT: () => this.SUBRULE(this.whereItem) }])));
-      });
-      this.CONSUME(T.RBrace);
-    },
-  );
-
-  whereItem = this.rule(
-    'whereItem',
-    (f) => this.b.whereItem(f),
-    (f) => {
-      this.CONSUME(T.Where);
-      f.state = this.SUBRULE(this.expr);
-    },
-  );
-
-  expr = this.rule(
-    'expr',
-    (f) => this.b.chain('or', f),
-    (f) => {
-      const operands: A.Expr[] = [];
-      f.state = operands;
-      operands.push(this.SUBRULE(this.andExpr, { LABEL: 'operands' }));
-      this.MANY(() => {
-        this.CONSUME(T.Or);
-        operands.push(this.SUBRULE2(this.andExpr, { LABEL: 'operands' }));
-      });
-    },
-  );
-
-  andExpr = this.rule(
-    'andExpr',
-    (f) => this.b.chain('and', f),
-    (f) => {
-      const operands: A.Expr[] = [];
-      f.state = operands;
-      operands.push(this.SUBRULE(this.notExpr, { LABEL: 'operands' }));
-      this.MANY(() => {
-        this.CONSUME(T.And);
-        operands.push(this.SUBRULE2(this.notExpr, { LABEL: 'operands' }));
-      });
-    },
-  );
-
-  notExpr: ParserMethod<[], A.Expr> = this.rule(
-    'notExpr',
-    (f) => this.b.notExpr(f),
-    (f) => {
-      f.state = item();
-      this.OR(
-        (this.choices.notExpr ??= {
-          IGNORE_AMBIGUITIES: true,
-          DEF: [
-            {
-              // `not` before a condition negates; lookahead still reads `not > 3` as a column called `not`.
-              ALT: () => {
-                const s = this.state<ItemState>();
-                s.kind = 'Not';
-                this.CONSUME(T.Not);
-                s.node = this.SUBRULE(this.notExpr);
-              },
-            },
-            {
-              ALT: () => {
-                const s = this.state<ItemState>();
-                s.kind = 'LParen';
-                this.CONSUME(T.LParen);
-                s.node = this.SUBRULE(this.expr);
-                this.CONSUME(T.RParen);
-              },
-            },
-            {
-              ALT: () => {
-                const s = this.state<ItemState>();
-                s.kind = 'predicate';
-                s.node = this.SUBRULE(this.predicate);
-              },
-            },
-          ],
-        }),
-      );
-    },
-  );
-
-  predicate = this.rule(
-    'predicate',
-    (f) => this.b.predicate(f),
-    (f) => {
-      const s: PredicateState = (f.state = {
-        subject: undefined,
-        kind: undefined,
-        negated: false,
-        op: undefined,
-        right: undefined,
-        high: undefined,
-        list: undefined,
-        pattern: undefined,
-      });
-      s.subject = this.SUBRULE(this.operand, { LABEL: 'subject' });
-      this.OPTION(() =>
+  toItem = this.rule('toItem', () => {
+    const f = this.top();
+    const s: ToState = (f.state = { destination: undefined, objectKind: undefined, path: undefined, string: undefined });
+    this.CONSUME(T.To);
+    s.destination = this.CONSUME(T.Name, { LABEL: 'destination' });
+    // The next word is an object kind unless it starts the next sync item.
+    this.OPTION({
+      GATE: () => !tokenMatcher(this.LA(1), T.SyncItemKeyword),
+      DEF: () => {
+        s.objectKind = this.CONSUME2(T.Name, { LABEL: 'objectKind' });
+        this.ACTION(() => this.refuseNextItem(T.Dot));
         this.OR(
-          (this.choices.predicate ??= [
+          (this.choices.toItem ??= [
             {
               ALT: () => {
-                const s = this.state<PredicateState>();
-                s.kind = 'compare';
-                s.op = this.SUBRULE(this.compareOp);
-                s.right = this.SUBRULE2(this.operand, { LABEL: 'right' });
+                this.state<ToState>().path = this.SUBRULE(this.tablePath);
               },
             },
             {
               ALT: () => {
-                const s = this.state<PredicateState>();
-                const list: (A.Literal | null)[] = (s.list = []);
-                s.kind = 'in';
-                s.negated = this.OPTION2(() => this.CONSUME(T.Not)) !== undefined;
-                this.CONSUME(T.In);
-                this.CONSUME(T.LParen);
-                this.AT_LEAST_ONE_SEP({
-                  SEP: T.Comma,
-                  DEF: () => {
-                    list.push(this.SUBRULE(this.literal));
-                  },
-                });
-                this.CONSUME(T.RParen);
-              },
-            },
-            {
-              ALT: () => {
-                const s = this.state<PredicateState>();
-                s.kind = 'isNull';
-                this.CONSUME(T.Is);
-                s.negated = this.OPTION3(() => this.CONSUME2(T.Not)) !== undefined;
-                this.CONSUME(T.Null);
-              },
-            },
-            {
-              ALT: () => {
-                const s = this.state<PredicateState>();
-                s.kind = 'like';
-                s.negated = this.OPTION4(() => this.CONSUME3(T.Not)) !== undefined;
-                this.CONSUME(T.Like);
-                s.pattern = this.SUBRULE(this.stringLit);
-              },
-            },
-            {
-              ALT: () => {
-                const s = this.state<PredicateState>();
-                s.kind = 'between';
-                this.CONSUME(T.Between);
-                s.right = this.SUBRULE3(this.operand, { LABEL: 'low' });
-                this.CONSUME(T.And);
-                s.high = this.SUBRULE4(this.operand, { LABEL: 'high' });
+                this.state<ToState>().string = this.CONSUME(T.SqString);
               },
             },
           ]),
-        ),
-      );
-    },
-  );
+        );
+      },
+    });
+    return this.b.toItem(f);
+  });
 
-  /** A comparison's operator: the token. */
-  compareOp = this.rule(
-    'compareOp',
-    (f) => f.state as IToken | undefined,
-    (f) => {
-      f.state = this.OR(
-        (this.choices.compareOp ??= [
-          { ALT: () => this.CONSUME(T.Eq) },
-          { ALT: () => this.CONSUME(T.NotEq) },
-          { ALT: () => this.CONSUME(T.LtEq) },
-          { ALT: () => this.CONSUME(T.GtEq) },
-          { ALT: () => this.CONSUME(T.Lt) },
-          { ALT: () => this.CONSUME(T.Gt) },
-        ]),
-      );
-    },
-  );
-
-  operand = this.rule(
-    'operand',
-    (f) => this.b.operand(f),
-    (f) => {
-      f.state = this.OR(
-        (this.choices.operand ??= {
-          // `true`, `null` and `date '...'` are literals even though the words are names too.
-          IGNORE_AMBIGUITIES: true,
-          DEF: [{ ALT: () => this.SUBRULE(this.literal) }, { ALT: () => this.CONSUME(T.Name) }, { ALT: () => this.CONSUME(T.Backtick) }],
-        }),
-      );
-    },
-  );
-
-  literal = this.rule(
-    'literal',
-    (f) => this.b.literal(f),
-    (f) => {
-      f.state = item();
-      this.OR(
-        (this.choices.literal ??= {
-          IGNORE_AMBIGUITIES: true,
-          DEF: [
-            { ALT: () => this.literalToken(this.CONSUME(T.SqString)) },
-            { ALT: () => this.literalToken(this.CONSUME(T.DqString)) },
-            { ALT: () => this.literalToken(this.CONSUME(T.NumberTok)) },
-            { ALT: () => this.literalToken(this.CONSUME(T.True)) },
-            { ALT: () => this.literalToken(this.CONSUME(T.False)) },
-            { ALT: () => this.literalToken(this.CONSUME(T.Null)) },
-            {
-              ALT: () => {
-                const s = this.state<ItemState>();
-                s.token = this.CONSUME(T.DateKw);
-                s.node = this.SUBRULE(this.stringLit, { LABEL: 'dateValue' });
-              },
-            },
-            {
-              ALT: () => {
-                const s = this.state<ItemState>();
-                s.token = this.CONSUME(T.TimestampKw);
-                s.node = this.SUBRULE2(this.stringLit, { LABEL: 'timestampValue' });
-              },
-            },
-          ],
-        }),
-      );
-    },
-  );
-
-  syncDef = this.rule(
-    'syncDef',
-    (f) => this.b.definitionOf('sync', f),
-    (f) => {
-      const s = (f.state = definitionState());
-      this.CONSUME(T.Sync);
-      s.name = this.CONSUME(T.Name, { LABEL: 'name' });
-      this.CONSUME(T.LBrace);
-      this.MANY(() => {
-        s.items.push(this.SUBRULE(this.syncItem));
-      });
-      this.CONSUME(T.RBrace);
-    },
-  );
-
-  syncItem = this.rule(
-    'syncItem',
-    (f) => this.b.syncItem(f),
-    (f) => {
-      f.state = item();
-      this.OR(
-        (this.choices.syncItem ??= [
-          {
-            ALT: () => {
-              const s = this.state<ItemState>();
-              s.kind = 'fromItem';
-              s.node = this.SUBRULE(this.fromItem);
-            },
+  guardItem = this.rule('guardItem', () => {
+    const f = this.top();
+    f.state = { allow: false, limit: undefined, percent: undefined } satisfies GuardState;
+    this.CONSUME(T.Guard);
+    this.OR(
+      (this.choices.guardItem ??= [
+        {
+          ALT: () => {
+            const s = this.state<GuardState>();
+            this.CONSUME(T.Deletes);
+            this.CONSUME(T.LtEq);
+            s.limit = this.CONSUME(T.NumberTok);
+            s.percent = this.OPTION(() => this.CONSUME(T.Percent));
           },
-          {
-            ALT: () => {
-              const s = this.state<ItemState>();
-              s.kind = 'toItem';
-              s.node = this.SUBRULE(this.toItem);
-            },
-          },
-          {
-            ALT: () => {
-              const s = this.state<ItemState>();
-              s.kind = 'Mode';
-              this.CONSUME(T.Mode);
-              this.ACTION(() => this.refuseNextItem());
-              s.token = this.CONSUME(T.Name, { LABEL: 'mode' });
-            },
-          },
-          {
-            ALT: () => {
-              const s = this.state<ItemState>();
-              s.kind = 'IdentifierKw';
-              this.CONSUME(T.IdentifierKw);
-              this.ACTION(() => this.refuseNextItem(T.Arrow, T.Hashed));
-              s.node = this.SUBRULE(this.mapping);
-            },
-          },
-          {
-            ALT: () => {
-              const s = this.state<ItemState>();
-              const mappings: unknown[] = (s.list = []);
-              s.kind = 'MapKw';
-              this.CONSUME(T.MapKw);
-              this.CONSUME(T.LBrace);
-              this.MANY(() => {
-                mappings.push(this.SUBRULE2(this.mapping));
-              });
-              this.CONSUME(T.RBrace);
-            },
-          },
-          {
-            ALT: () => {
-              const s = this.state<ItemState>();
-              s.kind = 'Batch';
-              this.CONSUME(T.Batch);
-              s.token = this.CONSUME(T.NumberTok);
-            },
-          },
-          {
-            ALT: () => {
-              const s = this.state<ItemState>();
-              s.kind = 'guardItem';
-              s.node = this.SUBRULE(this.guardItem);
-            },
-          },
-          {
-            ALT: () => {
-              const s = this.state<ItemState>();
-              s.kind = 'Schedule';
-              this.CONSUME(T.Schedule);
-              s.node = this.SUBRULE(this.stringLit);
-            },
-          },
-          {
-            ALT: () => {
-              const s = this.state<ItemState>();
-              s.kind = 'Message';
-              this.CONSUME(T.Message);
-              s.node = this.SUBRULE2(this.stringLit);
-            },
-          },
-          {
-            ALT: () => {
-              const s = this.state<ItemState>();
-              s.kind = 'Format';
-              this.CONSUME(T.Format);
-              this.ACTION(() => this.refuseNextItem());
-              s.token = this.CONSUME2(T.Name, { LABEL: 'format' });
-            },
-          },
-        ]),
-      );
-    },
-  );
-
-  toItem = this.rule(
-    'toItem',
-    (f) => this.b.toItem(f),
-    (f) => {
-      const s: ToState = (f.state = { destination: undefined, objectKind: undefined, path: undefined, string: undefined });
-      this.CONSUME(T.To);
-      s.destination = this.CONSUME(T.Name, { LABEL: 'destination' });
-      // The next word is an object kind unless it starts the next sync item.
-      this.OPTION({
-        GATE: () => !tokenMatcher(this.LA(1), T.SyncItemKeyword),
-        DEF: () => {
-          s.objectKind = this.CONSUME2(T.Name, { LABEL: 'objectKind' });
-          this.ACTION(() => this.refuseNextItem(T.Dot));
-          this.OR(
-            (this.choices.toItem ??= [
-              {
-                ALT: () => {
-                  this.state<ToState>().path = this.SUBRULE(this.tablePath);
-                },
-              },
-              {
-                ALT: () => {
-                  this.state<ToState>().string = this.CONSUME(T.SqString);
-                },
-              },
-            ]),
-          );
         },
-      });
-    },
-  );
-
-  guardItem = this.rule(
-    'guardItem',
-    (f) => this.b.guardItem(f),
-    (f) => {
-      f.state = { allow: false, limit: undefined, percent: undefined } satisfies GuardState;
-      this.CONSUME(T.Guard);
-      this.OR(
-        (this.choices.guardItem ??= [
-          {
-            ALT: () => {
-              const s = this.state<GuardState>();
-              this.CONSUME(T.Deletes);
-              this.CONSUME(T.LtEq);
-              s.limit = this.CONSUME(T.NumberTok);
-              s.percent = this.OPTION(() => this.CONSUME(T.Percent));
-            },
+        {
+          ALT: () => {
+            const s = this.state<GuardState>();
+            this.CONSUME(T.Allow);
+            s.allow = true;
+            this.CONSUME(T.Empty);
           },
-          {
-            ALT: () => {
-              const s = this.state<GuardState>();
-              this.CONSUME(T.Allow);
-              s.allow = true;
-              this.CONSUME(T.Empty);
-            },
-          },
-        ]),
-      );
-    },
-  );
+        },
+      ]),
+    );
+    return this.b.guardItem(f);
+  });
 
-  mapping = this.rule(
-    'mapping',
-    (f) => this.b.mapping(f),
-    (f) => {
-      const s: MappingState = (f.state = { column: undefined, arrow: undefined, field: undefined, hashed: undefined });
-      s.column = this.SUBRULE(this.ident, { LABEL: 'column' });
-      this.OPTION(() => {
-        s.arrow = this.CONSUME(T.Arrow);
-        s.field = this.SUBRULE(this.field);
-      });
-      s.hashed = this.OPTION2(() => this.CONSUME(T.Hashed));
-    },
-  );
+  mapping = this.rule('mapping', () => {
+    const f = this.top();
+    const s: MappingState = (f.state = { column: undefined, arrow: undefined, field: undefined, hashed: undefined });
+    s.column = this.SUBRULE(this.ident, { LABEL: 'column' });
+    this.OPTION(() => {
+      s.arrow = this.CONSUME(T.Arrow);
+      s.field = this.SUBRULE(this.field);
+    });
+    s.hashed = this.OPTION2(() => this.CONSUME(T.Hashed));
+    return this.b.mapping(f);
+  });
 
   /** A mapping's destination field: the token. */
-  field = this.rule(
-    'field',
-    (f) => f.state as IToken | undefined,
-    (f) => {
-      f.state = this.OR(
-        (this.choices.field ??= [
-          { ALT: () => this.CONSUME(T.Name) },
-          { ALT: () => this.CONSUME(T.DqString) },
-          { ALT: () => this.CONSUME(T.SqString) },
-          { ALT: () => this.CONSUME(T.Backtick) },
-        ]),
-      );
-    },
-  );
+  field = this.rule('field', () => {
+    const f = this.top();
+    f.state = this.OR(
+      (this.choices.field ??= [
+        { ALT: () => this.CONSUME(T.Name) },
+        { ALT: () => this.CONSUME(T.DqString) },
+        { ALT: () => this.CONSUME(T.SqString) },
+        { ALT: () => this.CONSUME(T.Backtick) },
+      ]),
+    );
+    return this.b.field(f);
+  });
 }
 
 /** One parser instance, reused: Chevrotain parsers are built once and reset per input. */
