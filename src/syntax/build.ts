@@ -69,6 +69,7 @@ export interface ItemState {
 
 export interface ColumnState {
   ident: IToken | undefined;
+  /** null: a type that read no text (see `typeRef`). */
   type: A.TypeRef | null | undefined;
   question: IToken | undefined;
 }
@@ -99,11 +100,13 @@ export interface GuardState {
   percent: IToken | undefined;
 }
 
+/** An operand null is one that read nothing (see `operand`). */
 export interface PredicateState {
   subject: A.Operand | undefined | null;
   kind: 'compare' | 'in' | 'isNull' | 'like' | 'between' | undefined;
   negated: boolean;
   op: IToken | undefined;
+  /** A comparison's right operand, or the low bound of `between`. */
   right: A.Operand | undefined | null;
   high: A.Operand | undefined | null;
   list: (A.Literal | null)[] | undefined;
