@@ -15,11 +15,9 @@ import {
   type ColumnState,
   type DefinitionResult,
   type DefinitionState,
-  type EnvResult,
   type GuardState,
   type ItemState,
   type MappingState,
-  type PathResult,
   type PredicateState,
   type TablePartResult,
   type ToState,
@@ -997,4 +995,4 @@ class SyncParser extends EmbeddedActionsParser {
 /** One parser instance, reused: Chevrotain parsers are built once and reset per input. */
 export const parser = new SyncParser();
 
-export type { EnvResult, PathResult, TokenType };
+export type { TokenType };
