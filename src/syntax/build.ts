@@ -1,51 +1,116 @@
 /**
- * CST -> AST: gives every node a span and turns tokens into typed values. The CST of a file
- * with syntax errors is what the parser's recovery made of it: where it holds no text (a token
- * recovery inserted, a part it never reached), the AST holds a placeholder marked `missing`
- * (see ast.ts), placed with no width after the text read before it.
+ * What each rule of the parser (parser.ts) makes of what it read: the AST, with a span for
+ * every node and typed values for tokens. The parser builds no concrete syntax tree; each rule
+ * keeps what it read in its `Frame` and hands it here when it ends.
+ *
+ * A rule also ends early, on a syntax error: it then makes what it read so far (a partial
+ * node), whether it recovers itself or its caller does (Chevrotain's recovery). Where text is
+ * missing (a token recovery inserted, a part it never reached) stands a placeholder marked
+ * `missing` (see ast.ts), placed with no width after the text read before it.
  */
-import type { CstNode, CstElement, IToken } from 'chevrotain';
+import type { IToken } from 'chevrotain';
 import type * as A from './ast.js';
 import type { Span } from '../span.js';
 import { envSlot } from '../contract/names.js';
 
-type Children = Record<string, CstElement[] | undefined>;
-
-// A key of a CST node holds tokens or nodes, never both: keys are the names of token types
-// (capitalised), of rules, or labels, and no label of a token is the name of a rule. So the
-// first element of a key is the one sought, and a key's array (never mutated) is its list.
-const none: CstNode[] = [];
-
-function nodes(c: Children, key: string): CstNode[] {
-  return (c[key] as CstNode[] | undefined) ?? none;
-}
-function token(c: Children, key: string): IToken | undefined {
-  return c[key]?.[0] as IToken | undefined;
-}
-/** A token read from the text under `key`: not one that recovery inserted. */
-function read(c: Children, key: string): IToken | undefined {
-  const t = c[key]?.[0] as IToken | undefined;
-  return t && !t.isInsertedInRecovery ? t : undefined;
-}
-/** What `f` makes of each node, but for those it makes nothing of (a loop: the builder runs once per CST node). */
-function each<T>(all: CstNode[], f: (n: CstNode) => T | undefined): T[] {
-  const out: T[] = [];
-  for (const n of all) {
-    const x = f(n);
-    if (x !== undefined) out.push(x);
-  }
-  return out;
-}
-function node(c: Children, key: string): CstNode | undefined {
-  return c[key]?.[0] as CstNode | undefined;
-}
 /**
- * The name of what a node consumed first: Chevrotain adds children in the order they are
- * read, so this tells which alternative of an item matched with one key, not a probe per kind.
+ * One rule's run: the offsets of the text it read (tokens, recovery's inserted ones included,
+ * and its subrules'; NaN until it reads one), and what it keeps of it (`state`, the rule's
+ * own). `failed`: the partial result of a subrule that ended on an error it did not recover
+ * from, kept under `failedKey` (its label, or the rule's name) as if it had returned it.
  */
-function firstKey(c: Children): string | undefined {
-  for (const key in c) return key;
-  return undefined;
+export class Frame {
+  start = NaN;
+  end = NaN;
+  state: unknown = undefined;
+  failedKey: string | undefined = undefined;
+  failed: unknown = undefined;
+}
+
+/** A definition as the parser made it, and where its text starts (NaN when it read none). */
+export interface DefinitionResult {
+  definition: A.Definition | undefined;
+  start: number;
+}
+
+/** A path, and its one part's double-quoted token when that is all it is (a string where a string may stand). */
+export interface PathResult {
+  path: A.Path;
+  lone: IToken | undefined;
+}
+
+/** A part of a table path: a name, or `env("X")`. */
+export interface TablePartResult {
+  ident: A.Ident;
+  lone: IToken | undefined;
+}
+
+export interface EnvResult {
+  variable: A.StringLit;
+  span: Span;
+}
+
+/** The state of a definition's rule. */
+export interface DefinitionState {
+  name: IToken | undefined;
+  /** A source's dialect, a destination's type. */
+  second: IToken | undefined;
+  settings: A.Setting[] | undefined;
+  items: unknown[];
+}
+
+/** The state of an item's rule (and of others made of a few tokens and subrules). */
+export interface ItemState {
+  kind: string | undefined;
+  token: IToken | undefined;
+  node: unknown;
+  list: unknown[] | undefined;
+}
+
+export interface ColumnState {
+  ident: IToken | undefined;
+  /** null: a type that read no text (see `typeRef`). */
+  type: A.TypeRef | null | undefined;
+  question: IToken | undefined;
+}
+
+export interface TypeState {
+  name: IToken | undefined;
+  precision: IToken | undefined;
+  scale: IToken | undefined;
+}
+
+export interface MappingState {
+  column: IToken | undefined;
+  arrow: IToken | undefined;
+  field: IToken | undefined;
+  hashed: IToken | undefined;
+}
+
+export interface ToState {
+  destination: IToken | undefined;
+  objectKind: IToken | undefined;
+  path: PathResult | undefined;
+  string: IToken | undefined;
+}
+
+export interface GuardState {
+  allow: boolean;
+  limit: IToken | undefined;
+  percent: IToken | undefined;
+}
+
+/** An operand null is one that read nothing (see `operand`). */
+export interface PredicateState {
+  subject: A.Operand | undefined | null;
+  kind: 'compare' | 'in' | 'isNull' | 'like' | 'between' | undefined;
+  negated: boolean;
+  op: IToken | undefined;
+  /** A comparison's right operand, or the low bound of `between`. */
+  right: A.Operand | undefined | null;
+  high: A.Operand | undefined | null;
+  list: (A.Literal | null)[] | undefined;
+  pattern: IToken | undefined;
 }
 
 /**
@@ -68,11 +133,6 @@ export function tokenSpan(file: string, t: IToken): Span {
     endColumn: broken ? 1 : int((t.endColumn ?? t.startColumn ?? 0) + 1),
     endOffset: int((t.endOffset ?? t.startOffset) + 1),
   };
-}
-
-/** The empty span where `s` ends. */
-function endOf(s: Span): Span {
-  return { ...s, line: s.endLine, column: s.endColumn, offset: s.endOffset };
 }
 
 /**
@@ -103,20 +163,39 @@ export function unescape(body: string): string {
   });
 }
 
-/** Everything the builder needs to know about one file. */
-class Builder {
-  /** The start of the definition being built: where a placeholder goes when nothing before it was read. */
-  private anchor: Span;
+/** A token read from the text: not one that recovery inserted. */
+const read = (t: IToken | undefined): IToken | undefined => (t && !t.isInsertedInRecovery ? t : undefined);
+
+const isQuoted = (t: IToken): boolean => t.tokenType.name === 'DqString';
+
+/** The empty span where `s` ends. */
+function endOf(s: Span): Span {
+  return { ...s, line: s.endLine, column: s.endColumn, offset: s.endOffset };
+}
+
+/** The span from where `a` starts to where `b` ends. */
+function across(a: Span, b: Span): Span {
+  return { ...a, endLine: b.endLine, endColumn: b.endColumn, endOffset: b.endOffset };
+}
+
+/** The AST of one file, made rule by rule as the parser reads it. */
+export class Builder {
   /** The offset where each line starts (only \n ends a line, as for the lexer). */
   private readonly lineStarts: number[] = [0];
   /** The line (from 0) of the last offset placed: nodes come in text order, mostly on it or the next. */
   private lastLine = 0;
+  /**
+   * A node that read no text stands where its definition starts, with the definition's span,
+   * which is known only once the definition has been read: such spans are made empty, and
+   * filled in, in the order they were made, when it has (`definitionDone`).
+   */
+  private readonly pending = new Set<Span>();
+  private readonly fills: ((definition: Span) => void)[] = [];
 
   constructor(
-    private readonly file: string,
-    text: string,
+    readonly file: string,
+    readonly text: string,
   ) {
-    this.anchor = { file, line: 1, column: 1, offset: 0, endLine: 1, endColumn: 1, endOffset: 0 };
     for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.lineStarts.push(i + 1);
   }
 
@@ -145,13 +224,11 @@ class Builder {
     return lo;
   }
 
-  /** A token's span, or a node's: from the start of what it read to the end of it (`location` holds offsets only, parser.ts). */
-  span(n: CstNode | IToken): Span {
-    if ((n as IToken).image !== undefined) return tokenSpan(this.file, n as IToken);
-    const l = (n as CstNode).location;
-    if (!l || Number.isNaN(l.startOffset)) return this.anchor;
-    const offset = int(l.startOffset);
-    const endOffset = int((l.endOffset ?? offset) + 1);
+  /** A rule's span: from the start of what it read to the end of it; the definition's when it read nothing. */
+  span(f: Frame): Span {
+    if (Number.isNaN(f.start)) return this.later((d) => d);
+    const offset = int(f.start);
+    const endOffset = int(f.end + 1);
     const line = this.lineAt(offset);
     const column = offset - this.lineStarts[line]! + 1;
     // It ends where the character after it stands: after a line break (a `"""` string left open to the end of the file), at the start of the next line.
@@ -159,13 +236,29 @@ class Builder {
     return { file: this.file, line: line + 1, column, offset, endLine: endLine + 1, endColumn: endOffset - this.lineStarts[endLine]! + 1, endOffset };
   }
 
-  /**
-   * Where a part missing from `n` goes: after the text `n` read, which stops where the part
-   * should start (recovery gives up on a node at the part it cannot read).
-   */
-  missingIn(n: CstNode | undefined, outer: CstNode): Span {
-    const inner = n?.location && !Number.isNaN(n.location.startOffset) ? n : outer;
-    return endOf(this.span(inner));
+  /** A span made from the definition's once it is known (see `pending`). */
+  private later(make: (definition: Span) => Span): Span {
+    const s: Span = { file: this.file, line: 0, column: 0, offset: 0, endLine: 0, endColumn: 0, endOffset: 0 };
+    this.pending.add(s);
+    this.fills.push((d) => Object.assign(s, make(d)));
+    return s;
+  }
+
+  private endOf(s: Span): Span {
+    return this.pending.has(s) ? this.later(() => endOf(s)) : endOf(s);
+  }
+
+  private across(a: Span, b: Span): Span {
+    return this.pending.has(a) || this.pending.has(b) ? this.later(() => across(a, b)) : across(a, b);
+  }
+
+  /** Where a part missing from a rule goes: after the text the rule read, which stops where the part should start. */
+  missingIn(f: Frame): Span {
+    return this.endOf(this.span(f));
+  }
+
+  tokenSpan(t: IToken): Span {
+    return tokenSpan(this.file, t);
   }
 
   placeholder(span: Span): A.Ident {
@@ -173,185 +266,249 @@ class Builder {
   }
 
   /** A name token, or a placeholder when it is missing (inserted by recovery, or never reached in `outer`). */
-  nameOf(t: IToken | undefined, outer: CstNode): A.Ident {
-    if (!t) return this.placeholder(this.missingIn(undefined, outer));
-    if (t.isInsertedInRecovery) return this.placeholder(this.span(t));
-    return { text: t.image, quoted: false, span: this.span(t) };
+  nameOf(t: IToken | undefined, outer: Frame): A.Ident {
+    if (!t) return this.placeholder(this.missingIn(outer));
+    if (t.isInsertedInRecovery) return this.placeholder(this.tokenSpan(t));
+    return { text: t.image, quoted: false, span: this.tokenSpan(t) };
   }
 
-  ident(n: CstNode | undefined, outer: CstNode): A.Ident {
-    const c = n?.children ?? {};
-    const t = read(c, 'Name') ?? read(c, 'Backtick') ?? read(c, 'DqString');
-    if (!t) return this.placeholder(this.missingIn(n, outer));
-    if (t.tokenType.name === 'Backtick' || t.tokenType.name === 'DqString') {
+  /** The token `ident` read (a bare name, or an exact one in backticks or double quotes), or a placeholder at the end of `outer`. */
+  identOf(t: IToken | undefined, outer: Frame): A.Ident {
+    if (!t) return this.placeholder(this.missingIn(outer));
+    const kind = t.tokenType.name;
+    if (kind === 'Backtick' || kind === 'DqString') {
       const body = inside(t.image);
-      return { text: t.tokenType.name === 'DqString' ? unescape(body) : body, quoted: true, span: this.span(t) };
+      return { text: kind === 'DqString' ? unescape(body) : body, quoted: true, span: this.tokenSpan(t) };
     }
-    return { text: t.image, quoted: false, span: this.span(t) };
+    return { text: t.image, quoted: false, span: this.tokenSpan(t) };
   }
 
   stringToken(t: IToken): A.StringLit {
     const raw = t.image;
-    const value = raw.startsWith('"""') ? inside(raw, 3) : unescape(inside(raw));
-    return { kind: 'string', value, raw, span: this.span(t) };
+    return { kind: 'string', value: stringValue(raw), raw, span: this.tokenSpan(t) };
   }
 
   missingString(span: Span): A.StringLit {
     return { kind: 'string', value: '', raw: '', span, missing: true };
   }
 
-  stringLit(n: CstNode | undefined, outer: CstNode): A.StringLit {
-    const c = n?.children ?? {};
-    const t = read(c, 'DqString') ?? read(c, 'SqString') ?? read(c, 'TripleString');
-    return t ? this.stringToken(t) : this.missingString(this.missingIn(n, outer));
+  /** The string `stringLit` read, or a missing one at the end of `outer`. */
+  stringOf(t: IToken | undefined, outer: Frame): A.StringLit {
+    return t ? this.stringToken(t) : this.missingString(this.missingIn(outer));
   }
 
-  number(t: IToken | undefined, outer: CstNode): A.NumberLit {
-    if (!t || t.isInsertedInRecovery) return { kind: 'number', value: NaN, raw: '', span: t ? this.span(t) : this.missingIn(undefined, outer), missing: true };
-    return { kind: 'number', value: Number(t.image), raw: t.image, span: this.span(t) };
+  number(t: IToken | undefined, outer: Frame): A.NumberLit {
+    if (!t || t.isInsertedInRecovery) return { kind: 'number', value: NaN, raw: '', span: t ? this.tokenSpan(t) : this.missingIn(outer), missing: true };
+    return { kind: 'number', value: Number(t.image), raw: t.image, span: this.tokenSpan(t) };
   }
 
-  path(n: CstNode | undefined, outer: CstNode): A.Path {
-    return this.pathOf(n ? nodes(n.children, 'ident').map((i) => this.ident(i, n)) : [], n, outer);
+  /** A path that was not read at all: one placeholder at the end of `outer`. */
+  noPath(outer: Frame): A.Path {
+    const at = this.missingIn(outer);
+    return { parts: [this.placeholder(at)], span: at };
   }
 
-  /** A path of these parts, or one placeholder where none was read. */
-  pathOf(parts: A.Ident[], n: CstNode | undefined, outer: CstNode): A.Path {
-    if (parts.length === 0) {
-      const at = this.missingIn(n, outer);
-      return { parts: [this.placeholder(at)], span: at };
+  // What each rule makes (parser.ts): `f` is the rule's frame, its state the rule's own.
+
+  project(f: Frame): DefinitionResult[] {
+    const all = f.state as DefinitionResult[];
+    if (f.failed !== undefined) all.push(f.failed as DefinitionResult);
+    return all;
+  }
+
+  definition(f: Frame): DefinitionResult {
+    return { definition: (f.failedKey !== undefined ? f.failed : f.state) as A.Definition | undefined, start: f.start };
+  }
+
+  sourceDef(f: Frame): A.Definition {
+    return this.definitionOf('source', f);
+  }
+
+  destinationDef(f: Frame): A.Definition {
+    return this.definitionOf('destination', f);
+  }
+
+  modelDef(f: Frame): A.Definition {
+    return this.definitionOf('model', f);
+  }
+
+  audienceDef(f: Frame): A.Definition {
+    return this.definitionOf('audience', f);
+  }
+
+  syncDef(f: Frame): A.Definition {
+    return this.definitionOf('sync', f);
+  }
+
+  /** A definition; the spans of the nodes in it that read no text are its own (`pending`). */
+  private definitionOf(kind: A.Definition['kind'], f: Frame): A.Definition {
+    const s = f.state as DefinitionState;
+    if (f.failedKey === 'settingsBlock') s.settings = f.failed as A.Setting[];
+    else if (f.failedKey !== undefined) s.items.push(f.failed);
+    const span = this.span(f);
+    if (this.fills.length > 0) {
+      for (const fill of this.fills) fill(span);
+      this.fills.length = 0;
+      this.pending.clear();
     }
-    return { parts, span: this.span(n!) };
-  }
-
-  /** A table's path; a part `env("X")` is the exact name `{{env:X}}`, which the executor fills from X (src/contract/names.ts). */
-  tablePath(n: CstNode | undefined, outer: CstNode): A.Path {
-    const parts = n
-      ? nodes(n.children, 'tablePart').map((part): A.Ident => {
-          const env = node(part.children, 'envRef');
-          if (!env) return this.ident(node(part.children, 'ident'), part);
-          const variable = this.stringLit(node(env.children, 'stringLit'), env);
-          if (variable.missing) return this.placeholder(this.missingIn(env, part));
-          return { text: envSlot(variable.value), quoted: true, span: this.span(env), env: variable };
-        })
-      : [];
-    return this.pathOf(parts, n, outer);
-  }
-
-  /** A table path of one double-quoted part is a string where a string may stand. */
-  static loneString(n: CstNode): IToken | undefined {
-    const parts = nodes(n.children, n.name === 'tablePath' ? 'tablePart' : 'ident');
-    if (parts.length !== 1) return undefined;
-    const ident = n.name === 'tablePath' ? node(parts[0]!.children, 'ident') : parts[0];
-    return ident ? read(ident.children, 'DqString') : undefined;
-  }
-
-  value(n: CstNode | undefined, outer: CstNode): A.SettingValue {
-    if (!n) return this.missingString(this.missingIn(undefined, outer));
-    const c = n.children;
-    const span = this.span(n);
-    const num = read(c, 'Number');
-    if (num) return this.number(num, n);
-    if (read(c, 'True')) return { kind: 'bool', value: true, span };
-    if (read(c, 'False')) return { kind: 'bool', value: false, span };
-    const env = node(c, 'envRef');
-    if (env) return { kind: 'env', variable: this.stringLit(node(env.children, 'stringLit'), env), span };
-    const str = read(c, 'SqString') ?? read(c, 'TripleString');
-    if (str) return this.stringToken(str);
-    const path = node(c, 'path');
-    if (!path) return this.missingString(this.missingIn(n, outer));
-    const lone = Builder.loneString(path);
-    if (lone) return this.stringToken(lone);
-    return { kind: 'path', path: this.path(path, n), span };
-  }
-
-  settings(n: CstNode | undefined): A.Setting[] {
-    if (!n) return [];
-    return each(nodes(n.children, 'setting'), (s) => {
-      const name = read(s.children, 'name');
-      return name && { name: this.nameOf(name, s), value: this.value(node(s.children, 'value'), s), span: this.span(s) };
-    });
-  }
-
-  /** A definition, or nothing when recovery left none of it to tell which. */
-  definition(n: CstNode): A.Definition | undefined {
-    const kind = firstKey(n.children);
-    const d = kind ? node(n.children, kind) : undefined;
-    if (!kind || !d) return undefined;
-    const c = d.children;
-    const span = this.span(d);
-    this.anchor = span;
-    const name = this.nameOf(token(c, 'name'), d);
+    const name = this.nameOf(s.name, f);
     switch (kind) {
-      case 'sourceDef':
-        return { kind: 'source', name, dialect: this.nameOf(token(c, 'dialect'), d), settings: this.settings(node(c, 'settingsBlock')), span };
-      case 'destinationDef':
-        return { kind: 'destination', name, type: this.nameOf(token(c, 'type'), d), settings: this.settings(node(c, 'settingsBlock')), span };
-      case 'modelDef':
-        return { kind: 'model', name, items: each(nodes(c, 'modelItem'), (i) => this.modelItem(i)), span };
-      case 'audienceDef':
-        return {
-          kind: 'audience',
-          name,
-          items: [
-            ...nodes(c, 'fromItem').map((f) => this.fromItem(f)),
-            ...nodes(c, 'whereItem').map((w): A.AudienceItem => ({ kind: 'where', expr: this.expr(node(w.children, 'expr'), w), span: this.span(w) })),
-          ].sort((a, b) => a.span.offset - b.span.offset),
-          span,
-        };
-      case 'syncDef':
-        return { kind: 'sync', name, items: each(nodes(c, 'syncItem'), (i) => this.syncItem(i)), span };
-      default:
-        throw new Error(`internal: unknown definition ${kind}`);
+      case 'source':
+        return { kind, name, dialect: this.nameOf(s.second, f), settings: s.settings ?? [], span };
+      case 'destination':
+        return { kind, name, type: this.nameOf(s.second, f), settings: s.settings ?? [], span };
+      case 'model':
+        return { kind, name, items: defined(s.items as (A.ModelItem | undefined)[]), span };
+      case 'audience':
+        return { kind, name, items: s.items as A.AudienceItem[], span };
+      case 'sync':
+        return { kind, name, items: defined(s.items as (A.SyncItem | undefined)[]), span };
     }
   }
 
-  fromItem(n: CstNode): { kind: 'from'; name: A.Ident; span: Span } {
-    return { kind: 'from', name: this.nameOf(token(n.children, 'name'), n), span: this.span(n) };
+  settingsBlock(f: Frame): A.Setting[] {
+    const all = f.state as (A.Setting | undefined)[];
+    if (f.failed !== undefined) all.push(f.failed as A.Setting);
+    return defined(all);
+  }
+
+  setting(f: Frame): A.Setting | undefined {
+    const s = f.state as ItemState;
+    const name = read(s.token);
+    if (!name) return undefined;
+    const value = (f.failedKey === 'value' ? f.failed : s.node) as A.SettingValue | undefined;
+    return { name: this.nameOf(name, f), value: value ?? this.missingString(this.missingIn(f)), span: this.span(f) };
+  }
+
+  /** A setting's value; nothing when none was read (its setting places the placeholder). */
+  value(f: Frame): A.SettingValue | undefined {
+    const r = (f.failedKey !== undefined ? f.failed : f.state) as IToken | EnvResult | PathResult | undefined;
+    if (r === undefined) return undefined;
+    if ('image' in r) {
+      switch (r.tokenType.name) {
+        case 'Number':
+          return this.number(r, f);
+        case 'True':
+          return { kind: 'bool', value: true, span: this.span(f) };
+        case 'False':
+          return { kind: 'bool', value: false, span: this.span(f) };
+        default:
+          return this.stringToken(r);
+      }
+    }
+    if ('variable' in r) return { kind: 'env', variable: r.variable, span: this.span(f) };
+    if (r.lone) return this.stringToken(r.lone);
+    return { kind: 'path', path: r.path, span: this.span(f) };
+  }
+
+  envRef(f: Frame): EnvResult {
+    const t = (f.failedKey !== undefined ? f.failed : f.state) as IToken | undefined;
+    return { variable: this.stringOf(t, f), span: this.span(f) };
+  }
+
+  path(f: Frame): PathResult {
+    const tokens = f.state as (IToken | undefined)[];
+    if (f.failedKey !== undefined) tokens.push(f.failed as IToken | undefined);
+    const parts = tokens.map((t) => this.identOf(t, f));
+    const lone = tokens.length === 1 ? tokens[0] : undefined;
+    return { path: { parts, span: this.span(f) }, lone: lone && isQuoted(lone) ? lone : undefined };
+  }
+
+  tablePath(f: Frame): PathResult {
+    const all = f.state as TablePartResult[];
+    if (f.failedKey !== undefined) all.push(f.failed as TablePartResult);
+    return { path: { parts: all.map((p) => p.ident), span: this.span(f) }, lone: all.length === 1 ? all[0]!.lone : undefined };
+  }
+
+  /** A part `env("X")` is the exact name `{{env:X}}`, which the executor fills from X (src/contract/names.ts). */
+  tablePart(f: Frame): TablePartResult {
+    const s = f.state as ItemState;
+    const r = (f.failedKey === undefined ? s.node : f.failed) as EnvResult | IToken | undefined;
+    if (s.kind === 'envRef') {
+      const env = r as EnvResult;
+      if (env.variable.missing) return { ident: this.placeholder(this.endOf(env.span)), lone: undefined };
+      return { ident: { text: envSlot(env.variable.value), quoted: true, span: env.span, env: env.variable }, lone: undefined };
+    }
+    const t = r as IToken | undefined;
+    return { ident: this.identOf(t, f), lone: t && isQuoted(t) ? t : undefined };
+  }
+
+  /** The rules of one token make the token (read: their choices take a token only where it stands). */
+  ident(f: Frame): IToken | undefined {
+    return f.state as IToken | undefined;
+  }
+
+  stringLit(f: Frame): IToken | undefined {
+    return f.state as IToken | undefined;
+  }
+
+  compareOp(f: Frame): IToken | undefined {
+    return f.state as IToken | undefined;
+  }
+
+  field(f: Frame): IToken | undefined {
+    return f.state as IToken | undefined;
+  }
+
+  fromItem(f: Frame): A.ModelItem & A.SyncItem {
+    return { kind: 'from', name: this.nameOf(f.state as IToken | undefined, f), span: this.span(f) };
   }
 
   /** An item, or nothing when recovery kept none of it. */
-  modelItem(n: CstNode): A.ModelItem | undefined {
-    const c = n.children;
-    const span = this.span(n);
-    switch (firstKey(c)) {
-      case 'fromItem':
-        return this.fromItem(node(c, 'fromItem')!);
+  modelItem(f: Frame): A.ModelItem | undefined {
+    const s = f.state as ItemState;
+    const node = f.failedKey === 'orderKey' || f.failedKey === 'columnDef' ? undefined : f.failedKey !== undefined ? f.failed : s.node;
+    if (f.failedKey === 'orderKey' || f.failedKey === 'columnDef') s.list!.push(f.failed);
+    if (s.kind === undefined) return undefined;
+    if (s.kind === 'fromItem') return node as A.ModelItem;
+    const span = this.span(f);
+    switch (s.kind) {
       case 'Table':
-        return { kind: 'table', path: this.tablePath(node(c, 'tablePath'), n), span };
+        return { kind: 'table', path: node ? (node as PathResult).path : this.noPath(f), span };
       case 'Sql':
-        return { kind: 'sql', query: this.stringLit(node(c, 'stringLit'), n), span };
+        return { kind: 'sql', query: this.stringOf(node as IToken | undefined, f), span };
       case 'Dbt':
-        return { kind: 'dbt', model: this.ident(node(c, 'ident'), n), span };
+        return { kind: 'dbt', model: this.identOf(node as IToken | undefined, f), span };
       case 'Primary':
-        return { kind: 'primaryKey', column: this.ident(node(c, 'ident'), n), span };
+        return { kind: 'primaryKey', column: this.identOf(node as IToken | undefined, f), span };
       case 'Order':
-        return {
-          kind: 'orderBy',
-          keys: nodes(c, 'orderKey').map((k) => {
-            const dir = read(k.children, 'Asc') ? 'asc' : read(k.children, 'Desc') ? 'desc' : undefined;
-            const key: A.OrderKey = { column: this.ident(node(k.children, 'ident'), k), span: this.span(k) };
-            if (dir) key.direction = dir;
-            return key;
-          }),
-          span,
-        };
-      case 'Columns':
-        return { kind: 'columns', columns: nodes(c, 'columnDef').map((col) => this.columnDef(col)), span };
+        return { kind: 'orderBy', keys: s.list as A.OrderKey[], span };
       default:
-        return undefined;
+        return { kind: 'columns', columns: s.list as A.ColumnDef[], span };
     }
   }
 
-  columnDef(col: CstNode): A.ColumnDef {
-    const t = node(col.children, 'typeRef');
-    const typeName = t && read(t.children, 'Name');
-    const type: A.TypeRef = typeName ? { name: typeName.image, span: this.span(t) } : { name: '', span: this.missingIn(t, col), missing: true };
-    const precision = t && read(t.children, 'precision');
-    const scale = t && read(t.children, 'scale');
-    if (precision) type.precision = this.number(precision, t);
-    if (scale) type.scale = this.number(scale, t);
-    return { name: this.ident(node(col.children, 'ident'), col), type, nullable: read(col.children, 'Question') !== undefined, span: this.span(col) };
+  orderKey(f: Frame): A.OrderKey {
+    const s = f.state as ItemState;
+    const t = (f.failedKey === 'ident' ? f.failed : s.node) as IToken | undefined;
+    const dir = read(s.token);
+    const key: A.OrderKey = { column: this.identOf(t, f), span: this.span(f) };
+    if (dir) key.direction = dir.tokenType.name === 'Asc' ? 'asc' : 'desc';
+    return key;
+  }
+
+  columnDef(f: Frame): A.ColumnDef {
+    const s = f.state as ColumnState;
+    if (f.failedKey === 'ident') s.ident = f.failed as IToken | undefined;
+    else if (f.failedKey === 'typeRef') s.type = f.failed as A.TypeRef | null;
+    const type = s.type ?? { name: '', span: this.missingIn(f), missing: true as const };
+    return { name: this.identOf(s.ident, f), type, nullable: read(s.question) !== undefined, span: this.span(f) };
+  }
+
+  /** A column's type; nothing when it read no text (its column places the placeholder). */
+  typeRef(f: Frame): A.TypeRef | null {
+    if (Number.isNaN(f.start)) return null;
+    const s = f.state as TypeState;
+    const name = read(s.name);
+    const type: A.TypeRef = name ? { name: name.image, span: this.span(f) } : { name: '', span: this.missingIn(f), missing: true };
+    if (read(s.precision)) type.precision = this.number(s.precision, f);
+    if (read(s.scale)) type.scale = this.number(s.scale, f);
+    return type;
+  }
+
+  whereItem(f: Frame): A.AudienceItem {
+    const e = (f.failedKey !== undefined ? f.failed : f.state) as A.Expr | undefined;
+    return { kind: 'where', expr: e ?? this.missingOperand(this.missingIn(f)), span: this.span(f) };
   }
 
   /** An operand that is missing: a column reference with no name. */
@@ -359,208 +516,234 @@ class Builder {
     return { kind: 'column', name: this.placeholder(span), span };
   }
 
-  expr(n: CstNode | undefined, outer: CstNode): A.Expr {
-    return n ? this.chain(n, 'or', (a) => this.andExpr(a)) : this.missingOperand(this.missingIn(undefined, outer));
+  expr(f: Frame): A.Expr {
+    return this.chain('or', f);
   }
 
-  andExpr(n: CstNode): A.Expr {
-    return this.chain(n, 'and', (a) => this.notExpr(a));
+  andExpr(f: Frame): A.Expr {
+    return this.chain('and', f);
   }
 
-  chain(n: CstNode, op: 'and' | 'or', sub: (n: CstNode) => A.Expr): A.Expr {
-    const parts = nodes(n.children, 'operands').map(sub);
-    let result = parts[0] ?? this.missingOperand(this.missingIn(n, n));
-    for (const right of parts.slice(1)) {
-      result = {
-        kind: 'logical',
-        op,
-        left: result,
-        right,
-        span: { ...result.span, endLine: right.span.endLine, endColumn: right.span.endColumn, endOffset: right.span.endOffset },
-      };
+  /** `a or b or c`, `a and b`: joined from the left. */
+  private chain(op: 'and' | 'or', f: Frame): A.Expr {
+    const parts = f.state as A.Expr[];
+    if (f.failedKey !== undefined) parts.push(f.failed as A.Expr);
+    let result = parts[0] ?? this.missingOperand(this.missingIn(f));
+    for (let i = 1; i < parts.length; i++) {
+      const right = parts[i]!;
+      result = { kind: 'logical', op, left: result, right, span: this.across(result.span, right.span) };
     }
     return result;
   }
 
-  notExpr(n: CstNode): A.Expr {
-    const c = n.children;
-    const span = this.span(n);
-    if (read(c, 'Not')) return { kind: 'not', expr: this.notOperand(node(c, 'notExpr'), n), span };
-    if (read(c, 'LParen')) return { kind: 'paren', expr: this.expr(node(c, 'expr'), n), span };
-    const predicate = node(c, 'predicate');
-    return predicate ? this.predicate(predicate) : this.missingOperand(this.missingIn(n, n));
-  }
-
-  notOperand(inner: CstNode | undefined, outer: CstNode): A.Expr {
-    return inner ? this.notExpr(inner) : this.missingOperand(this.missingIn(undefined, outer));
-  }
-
-  predicate(n: CstNode): A.Expr {
-    const c = n.children;
-    const span = this.span(n);
-    const subject = this.operand(node(c, 'subject'), n);
-    const op = node(c, 'compareOp');
-    if (op) {
-      const t = read(op.children, firstKey(op.children) ?? '');
-      if (!t) return subject;
-      return { kind: 'compare', op: t.image as A.CompareOp, left: subject, right: this.operand(node(c, 'right'), n), span };
+  notExpr(f: Frame): A.Expr {
+    const s = f.state as ItemState;
+    const inner = (f.failedKey !== undefined ? f.failed : s.node) as A.Expr | undefined;
+    switch (s.kind) {
+      case 'Not':
+        return { kind: 'not', expr: inner ?? this.missingOperand(this.missingIn(f)), span: this.span(f) };
+      case 'LParen':
+        return { kind: 'paren', expr: inner ?? this.missingOperand(this.missingIn(f)), span: this.span(f) };
+      default:
+        return inner ?? this.missingOperand(this.missingIn(f));
     }
-    const negated = read(c, 'Not') !== undefined;
-    if (read(c, 'In')) return { kind: 'in', negated, operand: subject, list: each(nodes(c, 'literal'), (l) => this.literal(l)), span };
-    if (read(c, 'Is')) return { kind: 'isNull', negated, operand: subject, span };
-    if (read(c, 'Like')) return { kind: 'like', negated, operand: subject, pattern: this.stringLit(node(c, 'stringLit'), n), span };
-    if (read(c, 'Between')) return { kind: 'between', operand: subject, low: this.operand(node(c, 'low'), n), high: this.operand(node(c, 'high'), n), span };
-    return subject;
   }
 
-  operand(n: CstNode | undefined, outer: CstNode): A.Operand {
-    const c = n?.children ?? {};
-    const lit = node(c, 'literal');
-    if (lit) return this.literal(lit) ?? this.missingOperand(this.missingIn(lit, n ?? outer));
-    const t = read(c, 'Name') ?? read(c, 'Backtick');
-    if (!t) return this.missingOperand(this.missingIn(n, outer));
-    const name: A.Ident = t.tokenType.name === 'Backtick' ? { text: inside(t.image), quoted: true, span: this.span(t) } : this.nameOf(t, n!);
+  /** An operand of `outer`: `null` when none was read (then it is missing at the end of `outer`). */
+  operandIn(o: A.Operand | undefined | null, outer: Frame): A.Operand {
+    return o ?? this.missingOperand(this.missingIn(outer));
+  }
+
+  predicate(f: Frame): A.Expr {
+    const s = f.state as PredicateState;
+    if (f.failedKey !== undefined) {
+      const failed = f.failed as A.Operand | IToken | A.Literal | undefined | null;
+      if (f.failedKey === 'subject') s.subject = failed as A.Operand | null;
+      else if (f.failedKey === 'compareOp') s.op = failed as IToken | undefined;
+      else if (f.failedKey === 'right' || f.failedKey === 'low') s.right = failed as A.Operand | null;
+      else if (f.failedKey === 'high') s.high = failed as A.Operand | null;
+      else if (f.failedKey === 'literal') s.list!.push(failed as A.Literal | null);
+      else s.pattern = failed as IToken | undefined;
+    }
+    const subject = this.operandIn(s.subject, f);
+    const span = this.span(f);
+    switch (s.kind) {
+      case 'compare':
+        if (!s.op) return subject;
+        return { kind: 'compare', op: s.op.image as A.CompareOp, left: subject, right: this.operandIn(s.right, f), span };
+      case 'in':
+        return { kind: 'in', negated: s.negated, operand: subject, list: defined(s.list!), span };
+      case 'isNull':
+        return { kind: 'isNull', negated: s.negated, operand: subject, span };
+      case 'like':
+        return { kind: 'like', negated: s.negated, operand: subject, pattern: this.stringOf(s.pattern, f), span };
+      case 'between':
+        return { kind: 'between', operand: subject, low: this.operandIn(s.right, f), high: this.operandIn(s.high, f), span };
+      default:
+        return subject;
+    }
+  }
+
+  /**
+   * An operand; `null` when it read nothing (its caller places the placeholder). A literal
+   * that read nothing is missing at the end of the operand (which is where its definition starts).
+   */
+  operand(f: Frame): A.Operand | null {
+    const r = (f.failedKey !== undefined ? f.failed : f.state) as IToken | A.Literal | undefined | null;
+    if (r === null) return this.missingOperand(this.missingIn(f));
+    if (r === undefined) return null;
+    if (!('image' in r)) return r;
+    const name: A.Ident = r.tokenType.name === 'Backtick' ? { text: inside(r.image), quoted: true, span: this.tokenSpan(r) } : this.nameOf(r, f);
     return { kind: 'column', name, span: name.span };
   }
 
-  /** A literal; a date or timestamp without its text is marked `missing`; nothing when recovery kept none of it. */
-  literal(n: CstNode): A.Literal | undefined {
-    const c = n.children;
-    const span = this.span(n);
-    const str = read(c, 'SqString') ?? read(c, 'DqString');
-    if (str) return { kind: 'literal', type: 'string', value: this.stringToken(str).value, raw: str.image, span };
-    const num = read(c, 'Number');
-    if (num) return { kind: 'literal', type: 'number', value: Number(num.image), raw: num.image, span };
-    if (read(c, 'True')) return { kind: 'literal', type: 'bool', value: true, raw: 'true', span };
-    if (read(c, 'False')) return { kind: 'literal', type: 'bool', value: false, raw: 'false', span };
-    if (read(c, 'Null')) return { kind: 'literal', type: 'null', value: null, raw: 'null', span };
-    for (const [key, type] of [
-      ['DateKw', 'date'],
-      ['TimestampKw', 'timestamp'],
-    ] as const) {
-      if (!read(c, key)) continue;
-      const s = this.stringLit(node(c, `${type}Value`), n);
-      const lit: A.Literal = { kind: 'literal', type, value: s.value, raw: `${type} ${s.raw}`, span };
-      if (s.missing) lit.missing = true;
-      return lit;
+  /** A literal; a date or timestamp without its text is marked `missing`; null when recovery kept none of it. */
+  literal(f: Frame): A.Literal | null {
+    const s = f.state as ItemState;
+    const t = s.token;
+    if (t === undefined) return null;
+    const span = this.span(f);
+    switch (t.tokenType.name) {
+      case 'SqString':
+      case 'DqString':
+        return { kind: 'literal', type: 'string', value: stringValue(t.image), raw: t.image, span };
+      case 'Number':
+        return { kind: 'literal', type: 'number', value: Number(t.image), raw: t.image, span };
+      case 'True':
+        return { kind: 'literal', type: 'bool', value: true, raw: 'true', span };
+      case 'False':
+        return { kind: 'literal', type: 'bool', value: false, raw: 'false', span };
+      case 'Null':
+        return { kind: 'literal', type: 'null', value: null, raw: 'null', span };
+      default: {
+        const type = t.tokenType.name === 'DateKw' ? 'date' : 'timestamp';
+        const str = this.stringOf((f.failedKey !== undefined ? f.failed : s.node) as IToken | undefined, f);
+        const lit: A.Literal = { kind: 'literal', type, value: str.value, raw: `${type} ${str.raw}`, span };
+        if (str.missing) lit.missing = true;
+        return lit;
+      }
     }
-    return undefined;
   }
 
-  mapping(n: CstNode | undefined, outer: CstNode): A.FieldMapping {
-    const c = n?.children ?? {};
-    const m: A.FieldMapping = {
-      column: this.ident(node(c, 'column'), n ?? outer),
-      hashed: read(c, 'Hashed') !== undefined,
-      span: n ? this.span(n) : this.missingIn(undefined, outer),
-    };
-    if (!read(c, 'Arrow')) return m;
-    const f = node(c, 'field');
-    const t = f && read(f.children, firstKey(f.children) ?? '');
+  mapping(f: Frame): A.FieldMapping {
+    const s = f.state as MappingState;
+    if (f.failedKey === 'column') s.column = f.failed as IToken | undefined;
+    else if (f.failedKey === 'field') s.field = f.failed as IToken | undefined;
+    const m: A.FieldMapping = { column: this.identOf(s.column, f), hashed: read(s.hashed) !== undefined, span: this.span(f) };
+    if (!read(s.arrow)) return m;
+    const t = s.field;
     if (!t) {
-      m.field = { text: '', quoted: false, raw: '', span: this.missingIn(f, n!), missing: true };
+      m.field = { text: '', quoted: false, raw: '', span: this.missingIn(f), missing: true };
       return m;
     }
     const kind = t.tokenType.name;
     const quoted = kind === 'DqString' || kind === 'SqString' || kind === 'Backtick';
     const text = !quoted ? t.image : kind === 'Backtick' ? inside(t.image) : unescape(inside(t.image));
-    m.field = { text, quoted, raw: t.image, span: this.span(t) };
+    m.field = { text, quoted, raw: t.image, span: this.tokenSpan(t) };
     return m;
   }
 
+  /** A mapping that was not read at all (`identifier` with nothing after it): its parts missing at the end of `outer`. */
+  noMapping(outer: Frame): A.FieldMapping {
+    return { column: this.placeholder(this.missingIn(outer)), hashed: false, span: this.missingIn(outer) };
+  }
+
   /** An item, or nothing when recovery kept none of it. */
-  syncItem(n: CstNode): A.SyncItem | undefined {
-    const c = n.children;
-    const span = this.span(n);
-    switch (firstKey(c)) {
-      case 'fromItem':
-        return this.fromItem(node(c, 'fromItem')!);
+  syncItem(f: Frame): A.SyncItem | undefined {
+    const s = f.state as ItemState;
+    if (f.failedKey === 'mapping' && s.kind === 'MapKw') s.list!.push(f.failed);
+    const node = f.failedKey !== undefined && s.kind !== 'MapKw' ? f.failed : s.node;
+    if (s.kind === undefined) return undefined;
+    if (s.kind === 'fromItem') return node as A.SyncItem;
+    const span = this.span(f);
+    switch (s.kind) {
       case 'toItem':
-        return this.toItem(node(c, 'toItem')!, span);
-      case 'Mode':
-        return { kind: 'mode', mode: this.nameOf(token(c, 'mode'), n), span };
-      case 'IdentifierKw':
-        return { kind: 'identifier', mapping: this.mapping(node(c, 'mapping'), n), span };
-      case 'MapKw':
-        return { kind: 'map', mappings: nodes(c, 'mapping').map((m) => this.mapping(m, n)), span };
-      case 'Batch':
-        return { kind: 'batch', size: this.number(token(c, 'Number'), n), span };
       case 'guardItem': {
-        const guard = node(c, 'guardItem')!;
-        if (read(guard.children, 'Allow')) return { kind: 'guardAllowEmpty', span };
-        // `guard` with no bound, or none that could be read, is a bound that is missing.
-        return {
-          kind: 'guardDeletes',
-          limit: this.number(token(guard.children, 'Number'), guard),
-          percent: read(guard.children, 'Percent') !== undefined,
-          span,
-        };
+        const item = node as Extract<A.SyncItem, { kind: 'to' | 'guardDeletes' | 'guardAllowEmpty' }>;
+        item.span = span;
+        return item;
       }
+      case 'Mode':
+        return { kind: 'mode', mode: this.nameOf(s.token, f), span };
+      case 'IdentifierKw':
+        return { kind: 'identifier', mapping: (node as A.FieldMapping | undefined) ?? this.noMapping(f), span };
+      case 'MapKw':
+        return { kind: 'map', mappings: s.list as A.FieldMapping[], span };
+      case 'Batch':
+        return { kind: 'batch', size: this.number(s.token, f), span };
       case 'Schedule':
-        return { kind: 'schedule', cron: this.stringLit(node(c, 'stringLit'), n), span };
+        return { kind: 'schedule', cron: this.stringOf(node as IToken | undefined, f), span };
       case 'Message':
-        return { kind: 'message', template: this.stringLit(node(c, 'stringLit'), n), span };
-      case 'Format':
-        return { kind: 'format', format: this.nameOf(token(c, 'format'), n), span };
+        return { kind: 'message', template: this.stringOf(node as IToken | undefined, f), span };
       default:
-        return undefined;
+        return { kind: 'format', format: this.nameOf(s.token, f), span };
     }
   }
 
-  toItem(to: CstNode, span: Span): Extract<A.SyncItem, { kind: 'to' }> {
-    const tc = to.children;
-    const item: Extract<A.SyncItem, { kind: 'to' }> = { kind: 'to', destination: this.nameOf(token(tc, 'destination'), to), span };
-    const kind = read(tc, 'objectKind');
+  /** A `to` item, but its span: its item's (`syncItem`). */
+  toItem(f: Frame): Extract<A.SyncItem, { kind: 'to' }> {
+    const s = f.state as ToState;
+    if (f.failedKey !== undefined) s.path = f.failed as PathResult;
+    const item = { kind: 'to', destination: this.nameOf(s.destination, f), span: undefined as unknown as Span } as Extract<A.SyncItem, { kind: 'to' }>;
+    const kind = read(s.objectKind);
     if (kind) {
-      item.objectKind = this.nameOf(kind, to);
-      const p = node(tc, 'tablePath');
-      const sq = read(tc, 'SqString');
-      const lone = p ? Builder.loneString(p) : sq;
+      item.objectKind = this.nameOf(kind, f);
+      const lone = s.path ? s.path.lone : read(s.string);
       if (lone) {
         const value = this.stringToken(lone);
         item.ref = { kind: 'string', value, span: value.span };
       } else {
-        const path = this.tablePath(p, to);
+        const path = s.path ? s.path.path : this.noPath(f);
         item.ref = { kind: 'path', path, span: path.span };
       }
     }
     return item;
   }
+
+  /** A `guard` item, but its span: its item's (`syncItem`). `guard` with no bound, or none that could be read, is a bound that is missing. */
+  guardItem(f: Frame): Extract<A.SyncItem, { kind: 'guardDeletes' | 'guardAllowEmpty' }> {
+    const s = f.state as GuardState;
+    const span = undefined as unknown as Span;
+    if (s.allow) return { kind: 'guardAllowEmpty', span };
+    return { kind: 'guardDeletes', limit: this.number(s.limit, f), percent: read(s.percent) !== undefined, span };
+  }
+
+  /**
+   * The file's tree. `unsure`: the offsets, in order, where the tree may not read the text as
+   * written (text recovery skipped, an error it may have misread around); a definition is
+   * marked `partial` when one lies between its start and the next definition's: text after a
+   * definition's end that is no definition was most likely meant inside it (a block closed early).
+   */
+  tree(all: readonly DefinitionResult[], comments: A.Comment[], unsure: readonly number[] = []): A.SyncFile {
+    const text = this.text;
+    const definitions: A.Definition[] = [];
+    let next = 0;
+    all.forEach(({ definition: d }, i) => {
+      if (!d) return;
+      const end = all[i + 1]?.start ?? Infinity;
+      while (next < unsure.length && unsure[next]! < d.span.offset) next++;
+      if (next < unsure.length && unsure[next]! < end) d.partial = true;
+      definitions.push(d);
+    });
+    const file = this.file;
+    const lastLine = text.lastIndexOf('\n') + 1;
+    return {
+      file,
+      definitions,
+      comments,
+      span: { file, line: 1, column: 1, offset: 0, endLine: this.lines, endColumn: text.length - lastLine + 1, endOffset: text.length },
+    };
+  }
 }
 
-/**
- * Build the AST of one file from its CST. `unsure`: the offsets, in order, where the tree may
- * not read the text as written (text recovery skipped, an error it may have misread around);
- * a definition is marked `partial` when one lies between its start and the next definition's:
- * text after a definition's end that is no definition was most likely meant inside it (a
- * block closed early).
- */
-export function buildAst(file: string, cst: CstNode, comments: A.Comment[], text: string, unsure: readonly number[] = []): A.SyncFile {
-  const b = new Builder(file, text);
-  const lastLine = text.lastIndexOf('\n') + 1;
-  const definitions: A.Definition[] = [];
-  const all = nodes(cst.children, 'definition');
-  let next = 0;
-  all.forEach((n, i) => {
-    const d = b.definition(n);
-    if (!d) return;
-    const end = all[i + 1]?.location?.startOffset ?? Infinity;
-    while (next < unsure.length && unsure[next]! < d.span.offset) next++;
-    if (next < unsure.length && unsure[next]! < end) d.partial = true;
-    definitions.push(d);
-  });
-  return {
-    file,
-    definitions,
-    comments,
-    span: {
-      file,
-      line: 1,
-      column: 1,
-      offset: 0,
-      endLine: b.lines,
-      endColumn: text.length - lastLine + 1,
-      endOffset: text.length,
-    },
-  };
+/** A string token's value: the text between its quotes, escapes undone (a `"""` string's as written). */
+function stringValue(raw: string): string {
+  return raw.startsWith('"""') ? inside(raw, 3) : unescape(inside(raw));
+}
+
+/** What was made, but for what recovery left nothing of (a loop: this runs once per list of every node). */
+function defined<T>(all: (T | undefined | null)[]): T[] {
+  const out: T[] = [];
+  for (const x of all) if (x !== undefined && x !== null) out.push(x);
+  return out;
 }

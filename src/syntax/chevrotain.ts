@@ -12,5 +12,15 @@ type Chevrotain = typeof import('chevrotain');
 const entry = createRequire(import.meta.url).resolve('chevrotain');
 const bundle = pathToFileURL(join(dirname(entry), '..', 'chevrotain.mjs')).href;
 
-export const { createToken, createTokenInstance, Lexer, CstParser, tokenMatcher, EOF, getLookaheadPaths, LLkLookaheadStrategy, serializeGrammar } =
-  (await import(bundle)) as Chevrotain;
+export const {
+  createToken,
+  createTokenInstance,
+  Lexer,
+  EmbeddedActionsParser,
+  isRecognitionException,
+  tokenMatcher,
+  EOF,
+  getLookaheadPaths,
+  LLkLookaheadStrategy,
+  serializeGrammar,
+} = (await import(bundle)) as Chevrotain;

@@ -3,11 +3,11 @@
  * errors has a tree too: what the parser's recovery read, with placeholders where text is
  * missing and its damaged definitions marked `partial` (see ast.ts).
  */
-import type { CstNode, ILexingResult, IToken } from 'chevrotain';
+import type { ILexingResult, IToken } from 'chevrotain';
 import { parser, syntaxErrorLimit } from './parser.js';
 import * as T from './tokens.js';
 import { tokenMatcher } from './chevrotain.js';
-import { buildAst, tokenSpan } from './build.js';
+import { Builder, tokenSpan } from './build.js';
 import type { SyncFile, Comment } from './ast.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { diagnostic } from '../diagnostics/codes.js';
@@ -46,19 +46,9 @@ const openStrings = [T.OpenTripleString, T.OpenDqString, T.OpenSqString];
  * skipped (but harmless ones), characters the lexer could not read (but `;`), strings left
  * open; and the words of the tokens skipped.
  */
-function unread(cst: CstNode, tokens: readonly IToken[], lexed: ILexingResult, text: string): { offsets: number[]; words: string[] } {
+function unread(tokens: readonly IToken[], lexed: ILexingResult, text: string): { offsets: number[]; words: string[] } {
   const inTree = new Set<number>();
-  // The CST nests as deep as the text: walked with a stack of its own, not the call stack.
-  const stack: CstNode[] = [cst];
-  while (stack.length > 0) {
-    for (const children of Object.values(stack.pop()!.children)) {
-      for (const e of children) {
-        if ('image' in e) {
-          if (!e.isInsertedInRecovery) inTree.add(e.startOffset);
-        } else stack.push(e);
-      }
-    }
-  }
+  tokens.forEach((t, i) => parser.consumed[i] === 1 && inTree.add(t.startOffset));
   const lost = tokens.filter((t) => !inTree.has(t.startOffset) && !harmless.some((s) => tokenMatcher(t, s)));
   const characters = lexed.errors.filter((e) => text.slice(e.offset, e.offset + e.length) !== ';').map((e) => e.offset);
   const open = (lexed.groups.slips ?? []).filter((t) => openStrings.includes(t.tokenType)).map((t) => t.startOffset);
@@ -110,7 +100,7 @@ function tooDeep(tokens: readonly IToken[]): IToken | undefined {
 /** A tree with nothing in it, for a file that was not read: every word of it may name a definition. */
 function unreadFile(file: string, text: string, d: Diagnostic): ParseResult {
   return {
-    ast: buildAst(file, { name: 'project', children: {} }, [], text),
+    ast: new Builder(file, text).tree([], []),
     diagnostics: [d],
     ok: false,
     namesInText: [...text.matchAll(/[A-Za-z_][A-Za-z0-9_$]*/g)].map((m) => m[0]),
@@ -125,11 +115,11 @@ function parseText(file: string, text: string, words: SyntaxWords): ParseResult 
   const tokens = slips.length > 0 ? withSlips(lexed.tokens, slips) : lexed.tokens;
   const deep = tooDeep(tokens);
   if (deep) return unreadFile(file, text, diagnostic('nesting-too-deep', tokenSpan(file, deep), { limit: nestingLimit }, [nestingHint]));
-  parser.input = tokens;
-  const cst = parser.project();
+  const builder = new Builder(file, text);
+  const definitions = parser.read(builder, tokens);
   const comments: Comment[] = (lexed.groups.comments ?? []).map((t) => ({ text: t.image, span: tokenSpan(file, t) }));
   if (lexed.errors.length === 0 && slips.length === 0 && parser.errors.length === 0) {
-    return { ast: buildAst(file, cst, comments, text), diagnostics: [], ok: true, namesInText: [] };
+    return { ast: builder.tree(definitions, comments), diagnostics: [], ok: true, namesInText: [] };
   }
   const syntax = syntaxDiagnostics(file, text, lexed, tokens, words);
   let diagnostics = syntax.diagnostics;
@@ -140,9 +130,9 @@ function parseText(file: string, text: string, words: SyntaxWords): ParseResult 
     // What the parser made of the text after the limit is no error of the file's.
     diagnostics = [...diagnostics.filter((d) => d.span.offset < stop.span.offset), stop];
   }
-  const skipped = unread(cst, tokens, lexed, text);
+  const skipped = unread(tokens, lexed, text);
   const unsure = [...skipped.offsets, ...syntax.unsure].sort((a, b) => a - b);
-  return { ast: buildAst(file, cst, comments, text, unsure), diagnostics, ok: false, namesInText: [...namesAfterKeywords(text), ...skipped.words] };
+  return { ast: builder.tree(definitions, comments, unsure), diagnostics, ok: false, namesInText: [...namesAfterKeywords(text), ...skipped.words] };
 }
 
 /**
