@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { parseFile } from '../src/syntax/parse.js';
 import { parser, syntaxErrorLimit } from '../src/syntax/parser.js';
@@ -41,6 +44,23 @@ describe('parser', () => {
     expect(r.ok).toBe(false);
     expect(r.diagnostics.length).toBeGreaterThanOrEqual(2);
     expect(r.diagnostics.map((d) => d.span.line)).toEqual(expect.arrayContaining([1, 2]));
+  });
+});
+
+describe('the parser between files', () => {
+  it('keeps nothing of a file once its tree is dropped (the parser instance is reused, by the language server too)', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    let result: ReturnType<typeof parseFile> | undefined = parseFile(
+      'models.sync',
+      readFileSync(new URL('../examples/b2b-saas/models.sync', import.meta.url), 'utf8'),
+    );
+    const definition = new WeakRef(result.ast.definitions[0]!);
+    result = undefined;
+    // A WeakRef's target lives to the end of the job that made it.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    gc();
+    expect(definition.deref()).toBeUndefined();
   });
 });
 

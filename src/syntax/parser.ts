@@ -170,7 +170,13 @@ class SyncParser extends EmbeddedActionsParser {
     this.b = builder;
     this.input = tokens;
     this.consumed = new Uint8Array(tokens.length);
-    return this.project();
+    try {
+      return this.project();
+    } finally {
+      // The tree is the caller's: the parser keeps nothing of it until the next file.
+      this.b = recordingBuilder;
+      for (const f of this.frames) f.state = f.failed = undefined;
+    }
   }
 
   private enter(): void {
