@@ -175,6 +175,25 @@ describe("the heap of the CLI's own process", () => {
     calls.length = 0;
     expect(await compile({ ...clean, 'notes.txt': 'mine' }, 'notes.txt')).toBe(2);
     expect(calls).toEqual(['checked', 'planned', expect.stringMatching(/refusing to replace .*notes\.txt/)]);
+    // A recompile whose check resumed from the last one's read few trees: nothing to collect.
+    const example = join(import.meta.dirname, '..', 'examples', 'b2b-saas');
+    const names = ['sources.sync', 'destinations.sync', 'models.sync', 'audiences.sync', 'syncs/hubspot.sync', 'syncs/salesforce.sync', 'syncs/warehouse.sync'];
+    const dir = project(Object.fromEntries(names.map((n) => [n, readFileSync(join(example, n), 'utf8')])));
+    made.push(dir);
+    const io: Io = {
+      out: () => undefined,
+      err: (t) => calls.push(t.split('\n')[0]!),
+      colour: false,
+      cwd: dir,
+      checked: () => (calls.push('checked'), () => calls.push('planned')),
+    };
+    calls.length = 0;
+    expect(await main(['compile', dir, '--out', join(dir, 'build')], io)).toBe(0);
+    expect(calls).toEqual(['checked', expect.stringMatching(/^compiled 13 syncs/), 'planned']);
+    writeFileSync(join(dir, 'syncs/hubspot.sync'), readFileSync(join(dir, 'syncs/hubspot.sync'), 'utf8').replace('  batch      100\n', '  batch      50\n'));
+    calls.length = 0;
+    expect(await main(['compile', dir, '--out', join(dir, 'build')], io)).toBe(0);
+    expect(calls).toEqual([expect.stringMatching(/^compiled 13 syncs/)]);
   });
 });
 

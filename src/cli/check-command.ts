@@ -77,6 +77,8 @@ export function checkForCompile(
   outline?: Outline,
 ): Omit<Loaded, 'result'> & {
   ok: boolean;
+  /** Every file was parsed and checked: the check did not resume, or the change reached most of the project. */
+  readAll: boolean;
   diagnostics: Diagnostic[];
   syncs: readonly CheckedSync[];
   unchanged: string[];
@@ -86,9 +88,12 @@ export function checkForCompile(
   let { dbtProjects, dbtRead } = dbtOf(opts, io, sources);
   const files = sources.map((s) => ({ path: s.name, text: s.text }));
   let project: Project | undefined;
+  let readAll = true;
   if (outline) {
     try {
-      project = Project.resume(outline, files, { dbtProjects, keepSyncs: true }).project;
+      const resumed = Project.resume(outline, files, { dbtProjects, keepSyncs: true });
+      project = resumed.project;
+      readAll = resumed.report.whole;
     } catch (e) {
       if (!(e instanceof OutlineMismatch)) throw e;
       // An outline this checker did not make of these files: the whole project is checked.
@@ -103,6 +108,7 @@ export function checkForCompile(
   let whole: Map<string, CheckedSync> | undefined;
   return {
     ok: !diagnostics.some((d) => d.severity === 'error'),
+    readAll,
     failed,
     diagnostics,
     texts: new Map(files.map((f) => [f.path, f.text])),
