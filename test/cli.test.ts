@@ -185,7 +185,10 @@ describe("the heap of the CLI's own process", () => {
       err: (t) => calls.push(t.split('\n')[0]!),
       colour: false,
       cwd: dir,
-      checked: () => (calls.push('checked'), () => calls.push('planned')),
+      checked: () => {
+        calls.push('checked');
+        return () => calls.push('planned');
+      },
     };
     calls.length = 0;
     expect(await main(['compile', dir, '--out', join(dir, 'build')], io)).toBe(0);
