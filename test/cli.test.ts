@@ -150,9 +150,8 @@ describe("the heap of the CLI's own process", () => {
     // The CLI's process has the hook (src/cli/heap.ts); a caller of main() with its own Io does not.
     expect(processIo().checked).toBeTypeOf('function');
     const calls: string[] = [];
-    const compile = async (files: Record<string, string>, out = 'build') => {
-      const dir = project(files);
-      made.push(dir);
+    // A compile in `dir` whose hook and lines go to `calls`.
+    const compileIn = (dir: string, out = 'build') => {
       const io: Io = {
         out: () => undefined,
         err: (t) => calls.push(t.split('\n')[0]!),
@@ -164,6 +163,11 @@ describe("the heap of the CLI's own process", () => {
         },
       };
       return main(['compile', dir, '--out', join(dir, out)], io);
+    };
+    const compile = async (files: Record<string, string>, out = 'build') => {
+      const dir = project(files);
+      made.push(dir);
+      return compileIn(dir, out);
     };
     expect(await compile(clean)).toBe(0);
     // Before the line that ends the compile: planning comes after the hook.
@@ -180,22 +184,12 @@ describe("the heap of the CLI's own process", () => {
     const names = ['sources.sync', 'destinations.sync', 'models.sync', 'audiences.sync', 'syncs/hubspot.sync', 'syncs/salesforce.sync', 'syncs/warehouse.sync'];
     const dir = project(Object.fromEntries(names.map((n) => [n, readFileSync(join(example, n), 'utf8')])));
     made.push(dir);
-    const io: Io = {
-      out: () => undefined,
-      err: (t) => calls.push(t.split('\n')[0]!),
-      colour: false,
-      cwd: dir,
-      checked: () => {
-        calls.push('checked');
-        return () => calls.push('planned');
-      },
-    };
     calls.length = 0;
-    expect(await main(['compile', dir, '--out', join(dir, 'build')], io)).toBe(0);
+    expect(await compileIn(dir)).toBe(0);
     expect(calls).toEqual(['checked', expect.stringMatching(/^compiled 13 syncs/), 'planned']);
     writeFileSync(join(dir, 'syncs/hubspot.sync'), readFileSync(join(dir, 'syncs/hubspot.sync'), 'utf8').replace('  batch      100\n', '  batch      50\n'));
     calls.length = 0;
-    expect(await main(['compile', dir, '--out', join(dir, 'build')], io)).toBe(0);
+    expect(await compileIn(dir)).toBe(0);
     expect(calls).toEqual([expect.stringMatching(/^compiled 13 syncs/)]);
   });
 });

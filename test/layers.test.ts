@@ -12,7 +12,7 @@ const src = join(import.meta.dirname, '..', 'src');
 
 /** Lowest first. A layer imports only layers of a lower rank; those of one rank do not import each other. */
 const layers: string[][] = [
-  ['self-checks', 'span', 'handlebars', 'heap'],
+  ['self-checks', 'span', 'handlebars', 'heap', 'hash'],
   ['schema'],
   ['contract'],
   ['diagnostics'],

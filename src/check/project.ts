@@ -24,7 +24,7 @@ import { parseFile, parseProject, type ParseResult, type ParsedFile, type Source
 import type { Definition, SyncFile } from '../syntax/ast.js';
 import { isDiagnostic, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { CheckedSync } from './model.js';
-import { hash } from 'node:crypto';
+import { textHash } from '../hash.js';
 
 type Kind = Definition['kind'];
 
@@ -93,9 +93,6 @@ const syncFrom = ['model', 'audience'] as const;
 const syncTo = ['destination', 'source'] as const;
 /** Every list of kinds a reference takes, by its place in an `Outline`. */
 const acceptsTable: readonly (readonly Kind[])[] = [readsModel, readsSource, syncFrom, syncTo];
-
-/** The hash of a file's text, by which an outline tells a file unchanged. */
-const textHash = (text: string): string => hash('sha256', text);
 
 /** What the checker refuses to read (binary, not UTF-8) it does not parse: neither is it parsed here. */
 const isText = (text: string): boolean => !text.includes('\u0000') && !text.includes('\uFFFD');

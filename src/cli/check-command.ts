@@ -10,7 +10,7 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { applyStrict, printDiagnostics, type Io } from './output.js';
 import { resolve } from 'node:path';
 import { dbtProjectsFrom } from '../dbt/load.js';
-import { textHash } from '../output/kept-syncs.js';
+import { textHash } from '../hash.js';
 
 export interface CheckOptions {
   paths: string[];
@@ -115,8 +115,8 @@ export function checkForCompile(
     dbtRead,
     syncs,
     unchanged: project.syncNames().filter((name) => !checked.has(name)),
-    // A check of its own, made once (its dbt reads are the first check's): the project's trees are not kept for it.
-    all: () => (whole ??= new Map(checkProject(files, { dbtProjects: dbtOf(opts, io, sources).dbtProjects }).project.syncs.map((s) => [s.name, s]))),
+    // A check of its own, made once: the project's trees are not kept for it.
+    all: () => (whole ??= new Map(checkProject(files, { dbtProjects }).project.syncs.map((s) => [s.name, s]))),
     outline: project.outline(),
   };
 }

@@ -271,8 +271,10 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
     } catch (e) {
       fail(e);
     }
-    if (!m.folders) parentPort!.postMessage(failure ?? { ok: true, renewed });
-    if (!m.folders) renewed = [];
+    if (!m.folders) {
+      parentPort!.postMessage(failure ?? { ok: true, renewed });
+      renewed = [];
+    }
   });
 }
 

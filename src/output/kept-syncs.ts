@@ -18,6 +18,7 @@
  */
 import { lstatSync, readdirSync, readFileSync, statSync, type Dirent, type Stats } from 'node:fs';
 import { hash } from 'node:crypto';
+import { textHash } from '../hash.js';
 import { createRequire } from 'node:module';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,8 +43,7 @@ function identity(path: string, folder = false): string | undefined {
   return (folder ? s.isDirectory() : s.isFile()) ? `${s.ino} ${s.size} ${s.mtimeMs} ${s.ctimeMs}` : undefined;
 }
 
-/** The hash of an input's text, as `BuildInputs` records it. */
-export const textHash = (text: string): string => hash('sha256', text);
+export { textHash };
 
 /**
  * What a compile's output was made from, besides the compiler: `key` hashes the project's
@@ -170,8 +170,7 @@ export class KeptSyncs implements Carry {
         typeof data.inputs?.key === 'string' &&
         Array.isArray(data.inputs.dbt) &&
         Array.isArray(data.inputs.diagnostics) &&
-        data.inputs.diagnostics.every(isDiagnostic) &&
-        (data.inputs.outline === undefined || (typeof data.inputs.outline?.options === 'string' && Array.isArray(data.inputs.outline.files?.files)))
+        data.inputs.diagnostics.every(isDiagnostic)
           ? data.inputs
           : undefined;
       const syncs =
