@@ -26,7 +26,6 @@ import type { Manifest, ManifestSync, SyncSummary } from '../contract/manifest.j
 import { isDiagnostic, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Outline } from '../check/project.js';
 import { currentOutput, existingHome, lockOutput, readRegularFile, type Carry } from './kept-output.js';
-import { isFolder } from './file-system-thread.js';
 
 /**
  * What a file (or with `folder`, a folder) is, recorded when written: inode, size, modification
@@ -64,6 +63,19 @@ export interface BuildInputs {
 /** The key of `BuildInputs`: the project's files (name, path on disk, text) and the options that change what a compile writes. */
 export function inputsKey(files: readonly { name: string; path: string; text: string }[], options: object): string {
   return hash('sha256', JSON.stringify([options, files.map((f) => [f.name, f.path, textHash(f.text)])]));
+}
+
+/** The entries of `folder` that are folders, not links to one; none when it cannot be listed. */
+function realFolders(folder: string): Set<string> {
+  try {
+    return new Set(
+      readdirSync(folder, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name),
+    );
+  } catch {
+    return new Set();
+  }
 }
 
 /** The text of a file as a dbt artifact is read, or undefined. */
@@ -139,6 +151,8 @@ export class KeptSyncs implements Carry {
   private entries: Map<string, ManifestSync> | undefined;
   /** The new output's manifest. */
   private manifest: Manifest | undefined;
+  /** The names of the real folders (not links) at the top of the output the record describes, listed when a sync is first taken. */
+  private realFolders: Set<string> | undefined;
   /** The syncs taken from the output as they are, and which of their files were put in the new output anew (`renewed`). */
   private readonly taken = new Set<string>();
   private readonly moved = new Set<string>();
@@ -223,8 +237,9 @@ export class KeptSyncs implements Carry {
   /** Whether a sync's folder and every file of it are as they were written; if so, the sync is taken. */
   private whole(entry: ManifestSync): boolean {
     const { folder, files } = this.from!;
-    // Files in a real folder of the output: lstat follows a link on the way.
-    if (!isFolder({ lstatSync }, join(folder, entry.name))) return false;
+    // Files in a real folder of the output: lstat follows a link on the way. One listing tells every folder of the output (not one lstat each).
+    this.realFolders ??= realFolders(folder);
+    if (!this.realFolders.has(entry.name)) return false;
     for (const path of filesOf(entry)) {
       const recorded = files.get(path);
       if (recorded === undefined || identity(join(folder, path)) !== recorded) return false;
@@ -321,7 +336,7 @@ export class KeptSyncs implements Carry {
  * Undefined otherwise, and while another compile is writing the folder. Nothing is written.
  */
 export function unchangedBuild(outDir: string, key: string): { syncs: SyncSummary[]; diagnostics: Diagnostic[] } | undefined {
-  return withRecord(outDir, (kept, record) => (record.slice(0, record.indexOf('\n')) === JSON.stringify(key) ? kept().unchanged(key) : undefined));
+  return withRecord(outDir, (kept) => kept().unchanged(key), `${JSON.stringify(key)}\n`);
 }
 
 /**
@@ -336,8 +351,12 @@ export function previousInputs(outDir: string): { inputs: BuildInputs; digest: s
   });
 }
 
-/** `read` given the record of the output `outDir` (loaded on demand) and its text, under the output's lock; undefined when there is none. */
-function withRecord<T>(outDir: string, read: (kept: () => KeptSyncs, record: string) => T | undefined): T | undefined {
+/**
+ * `read` given the record of the output `outDir` (loaded on demand) and its text, under the
+ * output's lock; undefined when there is none, or when it does not start with `head` (then
+ * only that many bytes of it are read: a record is megabytes).
+ */
+function withRecord<T>(outDir: string, read: (kept: () => KeptSyncs, record: string) => T | undefined, head = ''): T | undefined {
   const out = resolve(outDir);
   const home = existingHome(out);
   if (home === undefined) return undefined;
@@ -350,8 +369,10 @@ function withRecord<T>(outDir: string, read: (kept: () => KeptSyncs, record: str
   try {
     const output = currentOutput(out, home);
     const kept = new KeptSyncs();
-    const record = readRegularFile(join(home, 'previous', kept.name));
-    if (output === undefined || record === undefined) return undefined;
+    const path = join(home, 'previous', kept.name);
+    if (output === undefined || (head !== '' && readRegularFile(path, Buffer.byteLength(head)) !== head)) return undefined;
+    const record = readRegularFile(path);
+    if (record === undefined || !record.startsWith(head)) return undefined;
     return read(() => {
       kept.load(record, output);
       return kept;
