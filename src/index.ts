@@ -38,7 +38,7 @@ export type { WarehouseStep } from './contract/warehouse-steps.js';
 export { dialectNames, type Dialect } from './contract/dialect-names.js';
 export type { Diagnostic, Fix, Related, Severity } from './diagnostics/diagnostic.js';
 export { renderDiagnostics, type OutputFormat } from './diagnostics/render.js';
-export type { Build, Reuse, Unchanged } from './emit/index.js';
+export { syncsOf, type Build, type Reuse, type Unchanged } from './emit/index.js';
 export { OutputRefused } from './output/artifact-tree.js';
 export { inputsKey, textHash, unchangedBuild, type BuildInputs } from './output/kept-syncs.js';
 export type { SyncPlan } from './plan/index.js';
@@ -122,7 +122,8 @@ export type CompileResult =
 export function compile(files: readonly SourceText[], options: PlanOptions = {}, context = compileContext(files, options)): CompileResult {
   const checked = check(parse(files), context);
   if (!checked.ok) return { ok: false, diagnostics: checked.diagnostics, artifacts: [] };
-  return { ok: true, diagnostics: checked.diagnostics, ...emit(plan(checked.project, context), context) };
+  const { artifacts, manifest } = emit(plan(checked.project, context), context);
+  return { ok: true, diagnostics: checked.diagnostics, artifacts, manifest };
 }
 
 /**
@@ -148,7 +149,7 @@ export async function writeBuild(
     (tree: ArtifactTree) => {
       const made = typeof build === 'function' ? build((a) => tree.addSync(a), tree.reuse, tree.keep) : build;
       if (typeof build !== 'function') for (const a of made.artifacts) tree.addSync(a);
-      tree.addManifest(made.manifest);
+      tree.addManifest(made.manifest, made.kept ?? []);
       return made;
     },
     // The formatted statements go to the next compile of this folder, which loads them before it emits.

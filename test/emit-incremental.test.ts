@@ -128,6 +128,24 @@ describe('a recompile into the same folder', () => {
     await expectFresh('build');
   });
 
+  it("takes a sync's manifest entry as the output's text only where the record places it on an entry", async () => {
+    await compileInto('build');
+    const record = join(dir, '.build.syncwright', 'previous', '.syncwright-syncs.json');
+    const [key, body] = readFileSync(record, 'utf8').split('\n');
+    const data = JSON.parse(body!) as { syncs: { name: string; at: [number, number] }[] };
+    const manifest = readFileSync(join(dir, 'build', 'manifest.json'));
+    // Each entry the record places is the manifest's own entry of that sync.
+    for (const s of data.syncs) expect(JSON.parse(manifest.subarray(...s.at).toString()).name).toBe(s.name);
+    // Two entries placed a byte off (a record out of step with its manifest): those syncs are written again, the rest taken.
+    const [first, second] = data.syncs;
+    first!.at = [first!.at[0] + 1, first!.at[1]];
+    second!.at = [second!.at[0], second!.at[1] - 1];
+    writeFileSync(record, `${key}\n${JSON.stringify(data)}`);
+    expect(await compileInto('build')).toEqual([first!.name, second!.name].sort());
+    await expectFresh('build');
+    expect(await compileInto('build')).toEqual([]);
+  });
+
   it('takes nothing from an output another compiler wrote', async () => {
     await compileInto('build');
     const record = join(dir, '.build.syncwright', 'previous', '.syncwright-syncs.json');

@@ -62,7 +62,7 @@ export async function compileProject(
   reuse = false,
   sources = loadSources(opts, io),
 ): Promise<Build | undefined> {
-  const [{ compileContext, emit, plan, planAndEmit, writeBuild, OutputRefused }, { checkForCompile }] = await Promise.all([
+  const [{ compileContext, emit, plan, planAndEmit, syncsOf, writeBuild, OutputRefused }, { checkForCompile }] = await Promise.all([
     import('../index.js'),
     import('./check-command.js'),
   ]);
@@ -99,7 +99,7 @@ export async function compileProject(
           ).catch((e: unknown) => {
             throw e instanceof OutputRefused ? new UsageError(e.message) : e;
           });
-    summarise(opts, build.manifest.syncs, io);
+    summarise(opts, syncsOf(build), io);
     return build;
   } finally {
     planned?.();

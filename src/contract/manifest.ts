@@ -22,6 +22,15 @@ export interface ManifestSync {
 /** A sync of the manifest in brief: what `syncwright compile` reports of it. */
 export type SyncSummary = Pick<ManifestSync, 'name' | 'kind' | 'mode' | 'files'> & { destination: Pick<ManifestSync['destination'], 'name' | 'type'> };
 
+/** A sync in brief, with what tells whether a recompile would write it as it is (src/output/kept-syncs.ts). */
+export type KeptSummary = SyncSummary & Pick<ManifestSync, 'inputHash' | 'file' | 'line'>;
+
+/** A sync a recompile takes from the output as it is: the sync in brief, and its entry's text as the output's manifest.json holds it. */
+export interface KeptEntry {
+  sync: KeptSummary;
+  text: Uint8Array;
+}
+
 /** What a scheduler needs without reading plans (schemas/manifest.schema.json says each field). */
 export interface SchedulerInfo {
   upstream: { model: string; relation?: string[]; query?: true; dbt?: string }[];

@@ -2,7 +2,7 @@
  * The emitter: each sync's plan (src/plan/) rendered to plan.json and the SQL files it names,
  * and the manifest of them all.
  */
-import type { Manifest, ManifestSync } from '../contract/manifest.js';
+import type { KeptEntry, Manifest, ManifestSync, SyncSummary } from '../contract/manifest.js';
 import type { PlanOptions } from '../contract/options.js';
 import type { SyncArtifacts } from '../contract/plan.js';
 import type { CheckedSync } from '../check/model.js';
@@ -10,13 +10,24 @@ import type { SyncPlan } from '../plan/index.js';
 import { emitApiSync } from './api-sql.js';
 import { withNameVariables } from './env-names.js';
 import type { SqlFormatter } from './format.js';
-import { buildManifest, inputHash, manifestEntry } from './manifest.js';
+import { buildManifest, byName, inputHash, manifestEntry } from './manifest.js';
 import { emitWarehouseSync } from './warehouse-artifacts.js';
 
-/** What a compile produces: every sync's plan and files, and the manifest. */
+/**
+ * What a compile produces: every sync's plan and files, and the manifest. A recompile's
+ * manifest holds the entries of the syncs it emitted; those of the syncs it took from the
+ * output as they are (`kept`) are the output's text of them, written as they are.
+ */
 export interface Build {
   artifacts: SyncArtifacts[];
   manifest: Manifest;
+  kept?: KeptEntry[];
+}
+
+/** Every sync of a build in brief, emitted or kept, in name order (the manifest's). */
+export function syncsOf(build: Build): SyncSummary[] {
+  if (!build.kept?.length) return build.manifest.syncs;
+  return [...build.manifest.syncs, ...build.kept.map((k) => k.sync)].sort(byName);
 }
 
 /** `fmt`: the compile's SQL formatting and its caches (one per compile). */
@@ -29,7 +40,7 @@ export function emitSync(plan: SyncPlan, fmt: SqlFormatter): SyncArtifacts {
  * this compile would write of it (its name, its inputs' hash, where it is written), the
  * manifest entry it had there when its files are still there as written; else undefined.
  */
-export type Reuse = (wanted: Pick<ManifestSync, 'name' | 'inputHash' | 'file' | 'line'>) => ManifestSync | undefined;
+export type Reuse = (wanted: Pick<ManifestSync, 'name' | 'inputHash' | 'file' | 'line'>) => KeptEntry | undefined;
 
 /**
  * The syncs a check that resumed from the last compile's did not check again, since no change
@@ -39,7 +50,7 @@ export type Reuse = (wanted: Pick<ManifestSync, 'name' | 'inputHash' | 'file' | 
  */
 export interface Unchanged {
   names: readonly string[];
-  take: (name: string) => ManifestSync | undefined;
+  take: (name: string) => KeptEntry | undefined;
   checked: () => ReadonlyMap<string, CheckedSync>;
 }
 
@@ -63,31 +74,30 @@ export function emitBuild(
 ): Build {
   const artifacts: SyncArtifacts[] = [];
   const entries: ManifestSync[] = [];
+  const kept: KeptEntry[] = [];
   // The check of every sync, made when the output lacks one of them as written: what a sync not taken is planned from.
   let all: ReadonlyMap<string, CheckedSync> | undefined;
   for (const name of unchanged?.names ?? []) {
-    const kept = unchanged!.take(name);
-    if (kept) entries.push(kept);
+    const entry = unchanged!.take(name);
+    if (entry) kept.push(entry);
     else all ??= unchanged!.checked();
   }
   // Each sync of the whole check neither checked nor taken; a name of the outline that check does not know (a record edited by hand) is none.
-  const taken = all && new Set([...syncs.map((s) => s.name), ...entries.map((e) => e.name)]);
+  const taken = all && new Set([...syncs.map((s) => s.name), ...kept.map((e) => e.sync.name)]);
   const missing = all ? [...all.values()].filter((s) => !taken!.has(s.name)) : [];
-  let emitted = 0;
   for (const sync of missing.length > 0 ? [...syncs, ...missing] : syncs) {
     const hash = inputHash(sync, texts, options);
-    const kept = reuse?.({ name: sync.name, inputHash: hash, file: sync.file, line: sync.line });
-    if (kept) {
-      entries.push(kept);
+    const entry = reuse?.({ name: sync.name, inputHash: hash, file: sync.file, line: sync.line });
+    if (entry) {
+      kept.push(entry);
       continue;
     }
     const a = emitSync(planOf(sync), fmt);
     onSync?.(a);
     if (!reuse) artifacts.push(a);
     entries.push(manifestEntry(sync, a, hash));
-    emitted++;
   }
   // The statements of the syncs taken as they were were formatted by an earlier compile: kept for the next.
-  if (emitted < entries.length) fmt.keepEarlier();
-  return { artifacts, manifest: buildManifest(entries, options) };
+  if (kept.length > 0) fmt.keepEarlier();
+  return { artifacts, manifest: buildManifest(entries, options), kept };
 }

@@ -11,7 +11,7 @@ import type { CheckedSync } from '../check/model.js';
 import type { Span } from '../span.js';
 import type { Plan, SyncArtifacts } from '../contract/plan.js';
 import type { PlanOptions } from '../contract/options.js';
-import { manifestSchemaId, type Manifest, type ManifestSync, type SchedulerInfo } from '../contract/manifest.js';
+import { manifestSchemaId, type KeptEntry, type KeptSummary, type Manifest, type ManifestSync, type SchedulerInfo } from '../contract/manifest.js';
 
 const root = new URL('../../', import.meta.url);
 const readJson = (path: string): unknown => JSON.parse(readFileSync(fileURLToPath(new URL(path, root)), 'utf8'));
@@ -104,9 +104,12 @@ export function envNames(plan: Plan): string[] {
   return [...names].sort();
 }
 
+/** The manifest's order of syncs: by name, code unit by code unit. */
+export const byName = (x: { name: string }, y: { name: string }): number => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0);
+
 /** The manifest of every sync's entry, sorted by name. */
 export function buildManifest(entries: readonly ManifestSync[], options: PlanOptions): Manifest {
-  const syncs = [...entries].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+  const syncs = [...entries].sort(byName);
   return {
     $schema: manifestSchemaId,
     manifestVersion: 1,
@@ -114,6 +117,51 @@ export function buildManifest(entries: readonly ManifestSync[], options: PlanOpt
     ...(Object.keys(options).length > 0 ? { options } : {}),
     syncs,
   };
+}
+
+/** An entry in brief, with what tells whether a recompile would write it as it is. */
+const keptSummary = ({ name, kind, mode, destination, files, inputHash, file, line }: ManifestSync): KeptSummary => ({
+  name,
+  kind,
+  mode,
+  destination: { name: destination.name, type: destination.type },
+  files,
+  inputHash,
+  file,
+  line,
+});
+
+/** Where a sync's entry is in manifest.json: its bytes [start, end). */
+export type PlacedEntry = { sync: KeptSummary; at: [number, number] };
+
+/**
+ * manifest.json's text, as `JSON.stringify(manifest, null, 2)` writes it, in parts: the entries
+ * of `kept` (syncs a recompile took from the output) are the output's text of them, in name
+ * order among the manifest's own, so a recompile neither parses nor writes again what it takes.
+ * Also where each entry is, for the next compile's record (src/output/kept-syncs.ts).
+ */
+export function manifestText(manifest: Manifest, kept: readonly KeptEntry[]): { parts: (string | Uint8Array)[]; placed: PlacedEntry[] } {
+  const { syncs, ...head } = manifest;
+  // An entry as it is written two levels deep: each line after the first indented by 4 more (JSON strings hold no line break).
+  const own = syncs.map((e) => ({ sync: keptSummary(e), text: JSON.stringify(e, null, 2).split('\n').join('\n    ') }));
+  const entries = kept.length === 0 ? own : [...own, ...kept].sort((x, y) => byName(x.sync, y.sync));
+  const parts: (string | Uint8Array)[] = [];
+  const placed: PlacedEntry[] = [];
+  let at = 0;
+  const put = (part: string | Uint8Array): void => {
+    parts.push(part);
+    at += typeof part === 'string' ? Buffer.byteLength(part) : part.length;
+  };
+  // The head's text ends with "\n}": the syncs come last.
+  put(`${JSON.stringify(head, null, 2).slice(0, -2)},\n  "syncs": [`);
+  entries.forEach(({ sync, text }, i) => {
+    put(i === 0 ? '\n    ' : ',\n    ');
+    const start = at;
+    put(text);
+    placed.push({ sync, at: [start, at] });
+  });
+  put(entries.length === 0 ? ']\n}\n' : '\n  ]\n}\n');
+  return { parts, placed };
 }
 
 /** Throws, naming each problem, unless the manifest matches its published schema. */

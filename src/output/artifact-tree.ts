@@ -20,8 +20,8 @@ import { basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { SyncArtifacts } from '../contract/plan.js';
-import { validateManifest } from '../emit/manifest.js';
-import type { Manifest, ManifestSync } from '../contract/manifest.js';
+import { manifestText, validateManifest } from '../emit/manifest.js';
+import type { KeptEntry, Manifest } from '../contract/manifest.js';
 import type { Reuse } from '../emit/index.js';
 import { PlanWriter } from '../emit/plan-schema.js';
 import { failedSlot, FileSystemThread, progressSlot, removeAll, written, type Batch } from './file-system-thread.js';
@@ -43,7 +43,16 @@ import {
 
 export { OutputRefused, type Carry } from './kept-output.js';
 
-const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
+/** A file's content: text, or its bytes in parts (text and bytes); undefined: the current output's file, as it is. */
+type Content = string | readonly (string | Uint8Array)[] | undefined;
+
+function byteSize(content: Content): number {
+  if (content === undefined) return 0;
+  if (typeof content === 'string') return Buffer.byteLength(content);
+  let size = 0;
+  for (const part of content) size += typeof part === 'string' ? Buffer.byteLength(part) : part.length;
+  return size;
+}
 
 // Folders per batch: few messages, and the writer starts early.
 const batchSize = 32;
@@ -143,14 +152,13 @@ export class ArtifactTree {
   readonly reuse: Reuse = (wanted) => this.link(this.kept.take(wanted));
 
   /** Takes sync `name` as it is when a check resumed from the record whose hash is `digest` found it unchanged (`KeptSyncs.takeUnchanged`). */
-  readonly keep = (name: string, digest: string): ManifestSync | undefined => this.link(this.kept.takeUnchanged(name, digest));
+  readonly keep = (name: string, digest: string): KeptEntry | undefined => this.link(this.kept.takeUnchanged(name, digest));
 
-  private link(entry: ManifestSync | undefined): ManifestSync | undefined {
-    if (entry)
-      this.add(
-        entry.name,
-        [entry.plan, ...entry.files].map((path): [string, undefined] => [path.slice(entry.name.length + 1), undefined]),
-      );
+  private link(entry: KeptEntry | undefined): KeptEntry | undefined {
+    if (entry) {
+      const { name, files } = entry.sync;
+      this.add(name, [['plan.json', undefined], ...files.map((path): [string, undefined] => [path.slice(name.length + 1), undefined])]);
+    }
     return entry;
   }
 
@@ -162,14 +170,15 @@ export class ArtifactTree {
     ]);
   }
 
-  /** Queues manifest.json, once it matches its schema. */
-  addManifest(manifest: Manifest): void {
+  /** Queues manifest.json, once its own entries match its schema (those `kept`, taken from the output, did when they were written). */
+  addManifest(manifest: Manifest, kept: readonly KeptEntry[]): void {
     validateManifest(manifest);
-    this.kept.written(manifest);
-    this.add('.', [['manifest.json', json(manifest)]]);
+    const { parts, placed } = manifestText(manifest, kept);
+    this.kept.written(placed);
+    this.add('.', [['manifest.json', parts]]);
   }
 
-  private add(folder: string, files: [string, string | undefined][]): void {
+  private add(folder: string, files: [string, Content][]): void {
     if (folder === '.') for (const [name] of files) this.names.add(name);
     else {
       // The checker's rules for sync names, asserted where a clash would lose files (a reused folder is written in place).
@@ -179,7 +188,7 @@ export class ArtifactTree {
       this.names.add(folder);
     }
     let size = 0;
-    for (const [, content] of files) if (content !== undefined) size += Buffer.byteLength(content);
+    for (const [, content] of files) size += byteSize(content);
     if (size <= ringSize) {
       // A batch's part of the ring is in one piece: one that would pass the end starts again at 0.
       if (this.at + size > ringSize) {
@@ -205,13 +214,21 @@ export class ArtifactTree {
   }
 
   /** A folder's entry in a batch, its files' text copied into `buffer` from `at` on. */
-  private copy(folder: string, files: [string, string | undefined][], buffer: Buffer, at: number): (string | number)[] {
+  private copy(folder: string, files: [string, Content][], buffer: Buffer, at: number): (string | number)[] {
+    const put = (part: string | Uint8Array): void => {
+      if (typeof part === 'string') at += buffer.write(part, at);
+      else {
+        buffer.set(part, at);
+        at += part.length;
+      }
+    };
     return [
       folder,
       ...files.flatMap(([name, content]) => {
         if (content === undefined) return [name, -1, -1];
         const start = at;
-        at += buffer.write(content, at);
+        if (typeof content === 'string') put(content);
+        else for (const part of content) put(part);
         return [name, start, at];
       }),
     ];

@@ -231,22 +231,45 @@ export interface Carry {
   save(output: string): string;
 }
 
-/** The text of a regular file (not a link), or its first `bytes` bytes; undefined when there is none. */
-export function readRegularFile(path: string, bytes?: number): string | undefined {
+/** What `read` makes of the regular file `path` (not a link), given it open and its status; undefined when there is none, or it cannot be read. */
+function withRegularFile<T>(path: string, read: (fd: number, stat: Stats) => T | undefined): T | undefined {
   try {
     // Not a link, and no wait on a named pipe.
     const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     try {
-      if (!fstatSync(fd).isFile()) return undefined;
-      if (bytes === undefined) return readFileSync(fd, 'utf8');
-      const head = Buffer.alloc(bytes);
-      return head.toString('utf8', 0, readSync(fd, head, 0, bytes, 0));
+      const stat = fstatSync(fd);
+      return stat.isFile() ? read(fd, stat) : undefined;
     } finally {
       closeSync(fd);
     }
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The whole text last read, by the identity of its file (device, inode, size, modification and
+ * change times): a recompile reads its megabytes of record before its check and again under the
+ * output's lock (its folder renamed in between, the file itself untouched).
+ */
+let lastText: { id: string; text: string } | undefined;
+
+/** The text of a regular file (not a link), or its first `bytes` bytes; undefined when there is none. */
+export function readRegularFile(path: string, bytes?: number): string | undefined {
+  return withRegularFile(path, (fd, stat) => {
+    if (bytes === undefined) {
+      const id = `${stat.dev} ${stat.ino} ${stat.size} ${stat.mtimeMs} ${stat.ctimeMs}`;
+      if (lastText?.id !== id) lastText = { id, text: readFileSync(fd, 'utf8') };
+      return lastText.text;
+    }
+    const head = Buffer.alloc(bytes);
+    return head.toString('utf8', 0, readSync(fd, head, 0, bytes, 0));
+  });
+}
+
+/** The bytes of a regular file (not a link) whose status `accept` takes; undefined otherwise. */
+export function readRegularBytes(path: string, accept: (stat: Stats) => boolean): Buffer | undefined {
+  return withRegularFile(path, (fd, stat) => (accept(stat) ? readFileSync(fd) : undefined));
 }
 
 /** Takes the kept previous output as the folder to fill (true), or makes an empty one. */

@@ -1,8 +1,9 @@
 /**
  * Syncs a recompile takes from the output as they are, neither planned nor emitted again.
  *
- * The output's manifest.json says, for each sync, the hash of its inputs, where it is written
- * and its files; a sync whose hash, file and line are what this compile would write has the
+ * The output's record says, for each sync of its manifest.json, the hash of its inputs, where it
+ * is written, its files and where its entry is in manifest.json (a recompile takes the entry's
+ * text as it is); a sync whose hash, file and line are what this compile would write has the
  * same files (the hash covers its definition, everything it references and the compile's
  * options; the compiler is the same, `compilerStamp`). What is not trusted is the output
  * itself: a file edited, replaced or removed since it was written. So the compile that writes
@@ -22,10 +23,11 @@ import { textHash } from '../hash.js';
 import { createRequire } from 'node:module';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Manifest, ManifestSync, SyncSummary } from '../contract/manifest.js';
+import type { KeptEntry, KeptSummary, ManifestSync, SyncSummary } from '../contract/manifest.js';
+import type { PlacedEntry } from '../emit/manifest.js';
 import { isDiagnostic, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Outline } from '../check/project.js';
-import { currentOutput, existingHome, lockOutput, readRegularFile, type Carry } from './kept-output.js';
+import { currentOutput, existingHome, lockOutput, readRegularBytes, readRegularFile, type Carry } from './kept-output.js';
 
 /**
  * What a file (or with `folder`, a folder) is, recorded when written: inode, size, modification
@@ -39,8 +41,10 @@ function identity(path: string, folder = false): string | undefined {
   } catch {
     return undefined;
   }
-  return (folder ? s.isDirectory() : s.isFile()) ? `${s.ino} ${s.size} ${s.mtimeMs} ${s.ctimeMs}` : undefined;
+  return (folder ? s.isDirectory() : s.isFile()) ? identityOf(s) : undefined;
 }
+
+const identityOf = (s: Stats): string => `${s.ino} ${s.size} ${s.mtimeMs} ${s.ctimeMs}`;
 
 export { textHash };
 
@@ -124,10 +128,26 @@ let stamp: string | undefined;
 export const compilerStamp = (): string => (stamp ??= stampOf());
 
 /** The record last loaded, parsed (never changed once parsed), by the hash of its text. */
-let lastRead: { digest: string; data: unknown } | undefined;
+let lastRead: { text: string; digest: string; data: unknown } | undefined;
 
-/** What a manifest entry's sync folder holds: plan.json and its files, as paths in the output. */
-const filesOf = (entry: ManifestSync): string[] => [entry.plan, ...entry.files];
+/** What a sync's folder holds: plan.json and its files, as paths in the output (the manifest's `plan` and `files`). */
+const filesOf = (sync: SyncSummary): string[] => [`${sync.name}/plan.json`, ...sync.files];
+
+/** A sync of the record: in brief, with where its entry is in manifest.json (bytes [start, end)). */
+type RecordedSync = KeptSummary & { at: [number, number] };
+
+const isRecordedSync = (s: Partial<RecordedSync> | null): s is RecordedSync =>
+  typeof s?.name === 'string' &&
+  typeof s.destination?.name === 'string' &&
+  Array.isArray(s.files) &&
+  s.files.every((f) => typeof f === 'string' && f.startsWith(`${s.name}/`)) &&
+  typeof s.inputHash === 'string' &&
+  typeof s.file === 'string' &&
+  typeof s.line === 'number' &&
+  Array.isArray(s.at) &&
+  Number.isInteger(s.at[0]) &&
+  Number.isInteger(s.at[1]) &&
+  s.at[0] < s.at[1];
 
 /**
  * The record of an output's files, carried to the next compile; and, while a compile runs,
@@ -135,22 +155,23 @@ const filesOf = (entry: ManifestSync): string[] => [entry.plan, ...entry.files];
  */
 export class KeptSyncs implements Carry {
   readonly name = '.syncwright-syncs.json';
-  /** The output the loaded record describes: each file's and folder's identity, what it was compiled from, its syncs in brief. */
+  /** The output the loaded record describes: each file's and folder's identity, what it was compiled from, its syncs. */
   private from:
     | {
         folder: string;
         files: Map<string, string>;
         folders: Map<string, string>;
         inputs: BuildInputs | undefined;
-        syncs: SyncSummary[] | undefined;
+        syncs: RecordedSync[];
+        byName: Map<string, RecordedSync>;
       }
     | undefined;
   /** The hash of the loaded record's text: a sync is taken by name only from the record a check resumed from. */
   private digest: string | undefined;
-  /** The output's manifest's entries by name, read when a sync is first looked for. */
-  private entries: Map<string, ManifestSync> | undefined;
-  /** The new output's manifest. */
-  private manifest: Manifest | undefined;
+  /** The bytes of the output's manifest.json, read when a sync is first taken (null: it is not as recorded). */
+  private manifestBytes: Buffer | null | undefined;
+  /** The new output's manifest's entries, in order, and where each is in it. */
+  private placed: readonly PlacedEntry[] = [];
   /** The names of the real folders (not links) at the top of the output the record describes, listed when a sync is first taken. */
   private realFolders: Set<string> | undefined;
   /** The syncs taken from the output as they are, and which of their files were put in the new output anew (`renewed`). */
@@ -164,8 +185,8 @@ export class KeptSyncs implements Carry {
   load(text: string, output: string | undefined): void {
     if (output === undefined) return;
     try {
-      const digest = textHash(text);
-      // A recompile reads the record twice, before its check and under the output's lock: the second time it is mostly the same text.
+      // A recompile loads the record twice, before its check and under the output's lock: the second time it is mostly the very same text (`readRegularFile`).
+      const digest = lastRead?.text === text ? lastRead.digest : textHash(text);
       const data = (lastRead?.digest === digest ? lastRead.data : JSON.parse(text.slice(text.indexOf('\n') + 1))) as {
         compiler?: unknown;
         output?: unknown;
@@ -187,24 +208,21 @@ export class KeptSyncs implements Carry {
         data.inputs.diagnostics.every(isDiagnostic)
           ? data.inputs
           : undefined;
-      const syncs =
-        Array.isArray(data.syncs) &&
-        data.syncs.every((s: Partial<SyncSummary> | null) => typeof s?.name === 'string' && typeof s.destination?.name === 'string' && Array.isArray(s.files))
-          ? (data.syncs as SyncSummary[])
-          : undefined;
-      this.from = { folder: output, files, folders: pairs(data.folders), inputs, syncs };
+      if (!Array.isArray(data.syncs) || !data.syncs.every(isRecordedSync)) return;
+      const syncs = data.syncs as RecordedSync[];
+      this.from = { folder: output, files, folders: pairs(data.folders), inputs, syncs, byName: new Map(syncs.map((s) => [s.name, s])) };
       this.digest = digest;
-      lastRead = { digest, data };
+      lastRead = { text, digest, data };
     } catch {
       // Not a record of ours, or not of this output: every sync is emitted.
     }
   }
 
   /** The entry of a sync the output holds as this compile would write it, every file as it was written; else undefined. */
-  take(wanted: Pick<ManifestSync, 'name' | 'inputHash' | 'file' | 'line'>): ManifestSync | undefined {
-    const entry = this.entry(wanted.name);
-    if (!entry || entry.inputHash !== wanted.inputHash || entry.file !== wanted.file || entry.line !== wanted.line) return undefined;
-    return this.whole(entry) ? entry : undefined;
+  take(wanted: Pick<ManifestSync, 'name' | 'inputHash' | 'file' | 'line'>): KeptEntry | undefined {
+    const sync = this.from?.byName.get(wanted.name);
+    if (!sync || sync.inputHash !== wanted.inputHash || sync.file !== wanted.file || sync.line !== wanted.line) return undefined;
+    return this.whole(sync);
   }
 
   /**
@@ -212,40 +230,31 @@ export class KeptSyncs implements Carry {
    * record loaded is the one whose hash is `digest`: the record a check resumed from, which
    * found the sync unchanged (src/check/project.ts). Else undefined.
    */
-  takeUnchanged(name: string, digest: string): ManifestSync | undefined {
-    if (this.digest !== digest) return undefined;
-    const entry = this.entry(name);
-    return entry && this.whole(entry) ? entry : undefined;
+  takeUnchanged(name: string, digest: string): KeptEntry | undefined {
+    const sync = this.digest === digest ? this.from?.byName.get(name) : undefined;
+    return sync && this.whole(sync);
   }
 
-  /** The output's manifest entry of a sync. */
-  private entry(name: string): ManifestSync | undefined {
-    if (!this.from) return undefined;
-    if (!this.entries) {
-      try {
-        // Its identity was checked by `load`.
-        const manifest = JSON.parse(readRegularFile(join(this.from.folder, 'manifest.json')) ?? '') as Manifest;
-        this.entries = new Map(manifest.syncs.map((s) => [s.name, s]));
-      } catch {
-        this.from = undefined;
-        return undefined;
-      }
-    }
-    return this.entries.get(name);
-  }
-
-  /** Whether a sync's folder and every file of it are as they were written; if so, the sync is taken. */
-  private whole(entry: ManifestSync): boolean {
+  /** The sync with its manifest entry's text when its folder and every file of it are as they were written; then it is taken. */
+  private whole(sync: RecordedSync): KeptEntry | undefined {
     const { folder, files } = this.from!;
+    // The manifest as the record says it was written (`load` found it so; read once, under the output's lock).
+    if (this.manifestBytes === undefined)
+      this.manifestBytes = readRegularBytes(join(folder, 'manifest.json'), (s) => identityOf(s) === files.get('manifest.json')) ?? null;
+    const text = this.manifestBytes?.subarray(sync.at[0], sync.at[1]);
+    // The bytes the record places are an entry of the manifest's text, this sync's (its name comes first).
+    const head = `{\n      "name": ${JSON.stringify(sync.name)},\n`;
+    if (text?.length !== sync.at[1] - sync.at[0] || text.toString('latin1', 0, head.length) !== head || text[text.length - 1] !== 0x7d) return undefined;
     // Files in a real folder of the output: lstat follows a link on the way. One listing tells every folder of the output (not one lstat each).
     this.realFolders ??= realFolders(folder);
-    if (!this.realFolders.has(entry.name)) return false;
-    for (const path of filesOf(entry)) {
+    if (!this.realFolders.has(sync.name)) return undefined;
+    for (const path of filesOf(sync)) {
       const recorded = files.get(path);
-      if (recorded === undefined || identity(join(folder, path)) !== recorded) return false;
+      if (recorded === undefined || identity(join(folder, path)) !== recorded) return undefined;
     }
-    this.taken.add(entry.name);
-    return true;
+    this.taken.add(sync.name);
+    const { at: _, ...summary } = sync;
+    return { sync: summary, text };
   }
 
   /**
@@ -265,7 +274,7 @@ export class KeptSyncs implements Carry {
    */
   unchanged(key: string): { syncs: SyncSummary[]; diagnostics: Diagnostic[] } | undefined {
     const from = this.from;
-    if (from?.inputs?.key !== key || !from.syncs) return undefined;
+    if (from?.inputs?.key !== key) return undefined;
     for (const [path, recorded] of from.inputs.dbt) {
       const text = readText(path);
       if ((text === undefined ? null : textHash(text)) !== recorded) return undefined;
@@ -282,24 +291,29 @@ export class KeptSyncs implements Carry {
     return this.from?.inputs;
   }
 
+  /** The hash of the loaded record's text, when it is a record of this output and this compiler (`takeUnchanged`). */
+  get recordDigest(): string | undefined {
+    return this.from && this.digest;
+  }
+
   /** The folder in the output the loaded record describes, which a taken sync's files come from. */
   get folder(): string | undefined {
     return this.from?.folder;
   }
 
-  /** The new output's manifest, whose syncs' files `save` records. */
-  written(manifest: Manifest): void {
-    this.manifest = manifest;
+  /** The new output's manifest's entries, in order, each with where it is in the manifest's text: its syncs' files, and what the next compile takes, are recorded (`save`). */
+  written(placed: readonly PlacedEntry[]): void {
+    this.placed = placed;
   }
 
-  /** The record of the new output `output`: its manifest's and every sync's files and folders, as they are now, and what it was compiled from. */
+  /** The record of the new output `output`: its manifest's and every sync's files and folders, as they are now, its syncs, and what it was compiled from. */
   save(output: string): string {
     const files: [string, string][] = [];
     const id = identity(join(output, 'manifest.json'));
     if (id !== undefined) files.push(['manifest.json', id]);
-    for (const entry of this.manifest?.syncs ?? []) {
-      const taken = this.taken.has(entry.name);
-      for (const path of filesOf(entry)) {
+    for (const { sync } of this.placed) {
+      const taken = this.taken.has(sync.name);
+      for (const path of filesOf(sync)) {
         // A file taken as it is, still that very file: the identity `take` found it with.
         const known = taken && !this.moved.has(path) ? this.from?.files.get(path) : undefined;
         const id = known ?? identity(join(output, path));
@@ -307,24 +321,13 @@ export class KeptSyncs implements Carry {
       }
     }
     const folders: [string, string][] = [];
-    for (const name of ['.', ...(this.manifest?.syncs.map((s) => s.name) ?? [])]) {
+    for (const name of ['.', ...this.placed.map((p) => p.sync.name)]) {
       const id = identity(join(output, name), true);
       if (id !== undefined) folders.push([name, id]);
     }
-    // With its inputs, the record holds what a compile that finds the output unchanged reports of it.
-    const syncs =
-      this.inputs &&
-      this.manifest?.syncs.map(
-        ({ name, kind, mode, destination, files }): SyncSummary => ({
-          name,
-          kind,
-          mode,
-          destination: { name: destination.name, type: destination.type },
-          files,
-        }),
-      );
+    const syncs: RecordedSync[] = this.placed.map(({ sync, at }) => ({ ...sync, at }));
     // The first line holds the inputs' key alone: a compile of other inputs reads no further (`unchangedBuild`).
-    return `${JSON.stringify(this.inputs?.key ?? null)}\n${JSON.stringify({ compiler: compilerStamp(), output: basename(output), files, folders, ...(this.inputs ? { inputs: this.inputs, syncs } : {}) })}`;
+    return `${JSON.stringify(this.inputs?.key ?? null)}\n${JSON.stringify({ compiler: compilerStamp(), output: basename(output), files, folders, syncs, ...(this.inputs ? { inputs: this.inputs } : {}) })}`;
   }
 }
 
@@ -345,9 +348,9 @@ export function unchangedBuild(outDir: string, key: string): { syncs: SyncSummar
  * recorded it left it (its manifest unchanged). Nothing is written.
  */
 export function previousInputs(outDir: string): { inputs: BuildInputs; digest: string } | undefined {
-  return withRecord(outDir, (kept, record) => {
-    const inputs = kept().recorded;
-    return inputs && { inputs, digest: textHash(record) };
+  return withRecord(outDir, (kept) => {
+    const { recorded: inputs, recordDigest: digest } = kept();
+    return inputs && digest !== undefined ? { inputs, digest } : undefined;
   });
 }
 
