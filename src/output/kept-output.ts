@@ -248,9 +248,9 @@ function withRegularFile<T>(path: string, read: (fd: number, stat: Stats) => T |
 }
 
 /**
- * The whole text last read, by the identity of its file (device, inode, size, modification and
- * change times): a recompile reads its megabytes of record before its check and again under the
- * output's lock (its folder renamed in between, the file itself untouched).
+ * The last text of a megabyte or more read whole, by the identity of its file (device, inode,
+ * size, modification and change times): a recompile reads its record before its check and again
+ * under the output's lock (its folder renamed in between, the file itself untouched).
  */
 let lastText: { id: string; text: string } | undefined;
 
@@ -258,6 +258,7 @@ let lastText: { id: string; text: string } | undefined;
 export function readRegularFile(path: string, bytes?: number): string | undefined {
   return withRegularFile(path, (fd, stat) => {
     if (bytes === undefined) {
+      if (stat.size < 1 << 20) return readFileSync(fd, 'utf8');
       const id = `${stat.dev} ${stat.ino} ${stat.size} ${stat.mtimeMs} ${stat.ctimeMs}`;
       if (lastText?.id !== id) lastText = { id, text: readFileSync(fd, 'utf8') };
       return lastText.text;
