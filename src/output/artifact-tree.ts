@@ -43,11 +43,11 @@ import {
 
 export { OutputRefused, type Carry } from './kept-output.js';
 
-/** A file's content: text, or its bytes in parts (text and bytes); undefined: the current output's file, as it is. */
-type Content = string | readonly (string | Uint8Array)[] | undefined;
+/** A file's content: text, or its bytes in parts (text and bytes); a number: the current output's file, as it is, whose inode that is (-1: not known). */
+type Content = string | readonly (string | Uint8Array)[] | number;
 
 function byteSize(content: Content): number {
-  if (content === undefined) return 0;
+  if (typeof content === 'number') return 0;
   if (typeof content === 'string') return Buffer.byteLength(content);
   let size = 0;
   for (const part of content) size += typeof part === 'string' ? Buffer.byteLength(part) : part.length;
@@ -121,7 +121,7 @@ class Ring {
  * never reaches V8's old space), and sent in batches.
  */
 export class ArtifactTree {
-  /** Folders copied and not sent yet: the folder, then each file's name and part of the ring (-1: the current output's file, as it is). */
+  /** Folders copied and not sent yet: the folder, then each file's name and part of the ring (-1 and its inode: the current output's file, as it is). */
   private batch: (string | number)[][] = [];
   /** The part of the ring the batch holds. */
   private start = 0;
@@ -157,7 +157,10 @@ export class ArtifactTree {
   private link(entry: KeptEntry | undefined): KeptEntry | undefined {
     if (entry) {
       const { name, files } = entry.sync;
-      this.add(name, [['plan.json', undefined], ...files.map((path): [string, undefined] => [path.slice(name.length + 1), undefined])]);
+      this.add(
+        name,
+        [`${name}/plan.json`, ...files].map((path): [string, number] => [path.slice(name.length + 1), this.kept.recordedInode(path)]),
+      );
     }
     return entry;
   }
@@ -225,7 +228,7 @@ export class ArtifactTree {
     return [
       folder,
       ...files.flatMap(([name, content]) => {
-        if (content === undefined) return [name, -1, -1];
+        if (typeof content === 'number') return [name, -1, content];
         const start = at;
         if (typeof content === 'string') put(content);
         else for (const part of content) put(part);

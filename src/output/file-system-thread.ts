@@ -8,7 +8,7 @@ import { Worker, type MessagePort, type TransferListItem } from 'node:worker_thr
  * Folders of the tree, each [folder, name, start, end, name, start, end, ...] (folder '.' is
  * the top of the tree): each file's content is bytes[start, end), or, where start is -1, the
  * file of that name in the current output's folder, as it is (a sync taken from the output
- * unchanged, src/output/kept-syncs.ts). Both threads get the same
+ * unchanged, src/output/kept-syncs.ts), whose inode is `end` (-1: not known). Both threads get the same
  * batch, so its memory is shared rather than copied: the files' bytes (a part of the ring the
  * main thread reuses, src/output/artifact-tree.ts), and one slot per folder that the thread
  * taking it sets: `taken`, then `written` once its files are in (that part of the ring may then
@@ -186,27 +186,42 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
     fs.writeFileSync(target, bytes, { flag: 'wx' });
   };
 
+  // The current output's device: a file of the reused folder on it with a file's inode is that file.
+  const previousDevice = previous !== undefined && isFolder(fs, previous) ? fs.lstatSync(previous).dev : undefined;
+
   /**
    * Puts the current output's file `name` of folder `old` into `dir` as it is: kept when the
    * reused `dir` holds that very file, else linked, or copied where the file has other links.
+   * `inode`: the file's, as the main thread found it (-1: not known); the reused folder's file
+   * with that inode and two links is that very file, and the current output's is not looked at.
    */
-  const reuseFile = (dir: string, reuse: boolean, old: string | undefined, name: string): boolean => {
-    if (old === undefined) throw new Error(`the output no longer holds ${name}`);
+  const reuseFile = (dir: string, reuse: boolean, old: () => string | undefined, name: string, inode: number): boolean => {
     const target = join(dir, name);
-    const source = fs.lstatSync(join(old, name));
+    if (reuse && inode !== -1 && previousDevice !== undefined) {
+      let found: import('node:fs').Stats | undefined;
+      try {
+        found = fs.lstatSync(target);
+      } catch {
+        found = undefined;
+      }
+      if (found?.isFile() && found.ino === inode && found.dev === previousDevice && found.nlink === 2) return true;
+    }
+    const from = old();
+    if (from === undefined) throw new Error(`the output no longer holds ${name}`);
+    const source = fs.lstatSync(join(from, name));
     if (reuse) {
       if (source.nlink === 2 && sameFile(target, source)) return true;
       discard(target);
     }
     if (source.nlink === 1) {
       try {
-        fs.linkSync(join(old, name), target);
+        fs.linkSync(join(from, name), target);
         return false;
       } catch {
         // No hard links here: copied below.
       }
     }
-    fs.copyFileSync(join(old, name), target, fs.constants.COPYFILE_EXCL);
+    fs.copyFileSync(join(from, name), target, fs.constants.COPYFILE_EXCL);
     return false;
   };
 
@@ -225,15 +240,18 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
     if (fresh && reused) discard(inTree);
     const dir = fresh ? join(base, folder) : inTree;
     if (fresh) fs.mkdirSync(dir);
-    const old = previous !== undefined && isFolder(fs, join(previous, folder)) ? join(previous, folder) : undefined;
+    // The current output's folder of that name, looked for when first needed (a kept file found in place needs none).
+    let oldFolder: string | undefined | null = null;
+    const old = (): string | undefined =>
+      oldFolder === null ? (oldFolder = previous !== undefined && isFolder(fs, join(previous, folder)) ? join(previous, folder) : undefined) : oldFolder;
     const names = new Set<string>();
     for (let f = 0; f < files.length; f += 3) {
       const name = files[f] as string;
       const start = files[f + 1] as number;
       names.add(name);
       if (start === -1) {
-        if (!reuseFile(dir, reuse, old, name)) renewed.push(top ? name : `${folder}/${name}`);
-      } else put(dir, reuse, old, name, Buffer.from(batch.bytes, start, (files[f + 2] as number) - start));
+        if (!reuseFile(dir, reuse, old, name, files[f + 2] as number)) renewed.push(top ? name : `${folder}/${name}`);
+      } else put(dir, reuse, old(), name, Buffer.from(batch.bytes, start, (files[f + 2] as number) - start));
     }
     // Files of the reused folder that the sync no longer has (the top is cleared of stale folders once every folder is in).
     if (reuse && !top) for (const name of fs.readdirSync(dir)) if (!names.has(name)) discard(join(dir, name));

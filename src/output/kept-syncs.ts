@@ -291,6 +291,12 @@ export class KeptSyncs implements Carry {
     return this.from?.inputs;
   }
 
+  /** The inode of a file of the output as the record has it (-1: not recorded); a taken sync's files were found so. */
+  recordedInode(path: string): number {
+    const recorded = this.from?.files.get(path);
+    return recorded === undefined ? -1 : Number(recorded.slice(0, recorded.indexOf(' ')));
+  }
+
   /** The hash of the loaded record's text, when it is a record of this output and this compiler (`takeUnchanged`). */
   get recordDigest(): string | undefined {
     return this.from && this.digest;
