@@ -100,8 +100,9 @@ export function emit(plans: readonly SyncPlan[], context: CompileContext, onSync
 
 /**
  * `plan` and `emit` sync by sync. A sync `reuse` finds (the build folder holds it as it would
- * be emitted: `writeBuild` gives it) is neither planned nor emitted: it is in the manifest.
- * With `reuse`, the artifacts go to `onSync` (the build folder) alone: the build's are empty.
+ * be emitted: `writeBuild` gives it) is neither planned nor emitted: it is in the build's `kept`,
+ * with its manifest entry's text, and not in `manifest` (`syncsOf` lists every sync). With
+ * `reuse`, the artifacts go to `onSync` (the build folder) alone: the build's are empty.
  */
 export function planAndEmit(
   project: { syncs: readonly CheckedSync[] },

@@ -146,6 +146,41 @@ describe('a recompile into the same folder', () => {
     expect(await compileInto('build')).toEqual([]);
   });
 
+  it('takes no range the record places that opens on an entry and ends on a `}` but is not that one whole entry', async () => {
+    await compileInto('build');
+    const record = join(dir, '.build.syncwright', 'previous', '.syncwright-syncs.json');
+    const [key, body] = readFileSync(record, 'utf8').split('\n');
+    const data = JSON.parse(body!) as { syncs: { name: string; at: [number, number] }[] };
+    const manifest = readFileSync(join(dir, 'build', 'manifest.json'), 'latin1');
+    const [first, second, third] = data.syncs;
+    // The first runs on over the second's entry; the third ends on the close of an object it nests.
+    first!.at = [first!.at[0], second!.at[1]];
+    third!.at = [third!.at[0], manifest.indexOf('\n      }', third!.at[0]) + 8];
+    expect(manifest[third!.at[1] - 1]).toBe('}');
+    writeFileSync(record, `${key}\n${JSON.stringify(data)}`);
+    expect(await compileInto('build')).toEqual([first!.name, third!.name].sort());
+    await expectFresh('build');
+    expect(await compileInto('build')).toEqual([]);
+  });
+
+  it('takes no sync whose files, file or line the record says otherwise than its manifest entry', async () => {
+    await compileInto('build');
+    const record = join(dir, '.build.syncwright', 'previous', '.syncwright-syncs.json');
+    const [key, body] = readFileSync(record, 'utf8').split('\n');
+    const data = JSON.parse(body!) as { syncs: { name: string; file: string; files: string[]; line: number }[] };
+    const a = data.syncs.find((s) => !s.file.endsWith('syncs/hubspot.sync') && s.files.length > 1)!;
+    // A file fewer: the output would lack it.
+    a.files = a.files.slice(0, -1);
+    // Every sync of a file a line down, and the record says one of them already is.
+    const moved = data.syncs.filter((s) => s.file.endsWith('syncs/hubspot.sync'));
+    moved[0]!.line += 1;
+    writeFileSync(record, `${key}\n${JSON.stringify(data)}`);
+    edit('syncs/hubspot.sync', (t) => `# moved\n${t}`);
+    expect(await compileInto('build')).toEqual([a.name, ...moved.map((s) => s.name)].sort());
+    await expectFresh('build');
+    expect(await compileInto('build')).toEqual([]);
+  });
+
   it('takes nothing from an output another compiler wrote', async () => {
     await compileInto('build');
     const record = join(dir, '.build.syncwright', 'previous', '.syncwright-syncs.json');

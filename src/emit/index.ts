@@ -37,8 +37,9 @@ export function emitSync(plan: SyncPlan, fmt: SqlFormatter): SyncArtifacts {
 
 /**
  * Where a sync would be taken as it is from the output of an earlier compile: given what
- * this compile would write of it (its name, its inputs' hash, where it is written), the
- * manifest entry it had there when its files are still there as written; else undefined.
+ * this compile would write of it (its name, its inputs' hash, where it is written), the sync
+ * in brief with its manifest entry's text there, when its files are still there as written;
+ * else undefined.
  */
 export type Reuse = (wanted: Pick<ManifestSync, 'name' | 'inputHash' | 'file' | 'line'>) => KeptEntry | undefined;
 

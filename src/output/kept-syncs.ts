@@ -133,6 +133,22 @@ let lastRead: { text: string; digest: string; data: unknown } | undefined;
 /** What a sync's folder holds: plan.json and its files, as paths in the output (the manifest's `plan` and `files`). */
 const filesOf = (sync: SyncSummary): string[] => [`${sync.name}/plan.json`, ...sync.files];
 
+/** How an entry of manifest.json's `syncs` ends, and nothing else in the manifest does (`JSON.stringify(manifest, null, 2)`). */
+const entryClose = '\n    }';
+
+/**
+ * Whether a sync's entry in manifest.json (its text) says what the record says of the sync's
+ * files, input hash, file and line: the record is not trusted beyond the manifest it describes,
+ * whose identity is checked. Each as `JSON.stringify(manifest, null, 2)` writes an entry's own
+ * lines (6 spaces in: what the entry nests is deeper).
+ */
+function saysSo(text: Buffer, sync: KeptSummary): boolean {
+  const line = (key: string, value: unknown) => `\n      ${JSON.stringify(key)}: ${JSON.stringify(value, null, 2).split('\n').join('\n      ')},\n`;
+  return [line('file', sync.file) + line('line', sync.line).slice(1), line('files', sync.files) + line('inputHash', sync.inputHash).slice(1)].every((lines) =>
+    text.includes(lines),
+  );
+}
+
 /** A sync of the record: in brief, with where its entry is in manifest.json (bytes [start, end)). */
 type RecordedSync = KeptSummary & { at: [number, number] };
 
@@ -140,7 +156,8 @@ const isRecordedSync = (s: Partial<RecordedSync> | null): s is RecordedSync =>
   typeof s?.name === 'string' &&
   typeof s.destination?.name === 'string' &&
   Array.isArray(s.files) &&
-  s.files.every((f) => typeof f === 'string' && f.startsWith(`${s.name}/`)) &&
+  // Each a file of the sync's own folder.
+  s.files.every((f) => typeof f === 'string' && /^[^/\\]+$/.test(f.slice(s.name!.length + 1)) && f.startsWith(`${s.name}/`) && !/\/\.\.?$/.test(f)) &&
   typeof s.inputHash === 'string' &&
   typeof s.file === 'string' &&
   typeof s.line === 'number' &&
@@ -242,9 +259,18 @@ export class KeptSyncs implements Carry {
     if (this.manifestBytes === undefined)
       this.manifestBytes = readRegularBytes(join(folder, 'manifest.json'), (s) => identityOf(s) === files.get('manifest.json')) ?? null;
     const text = this.manifestBytes?.subarray(sync.at[0], sync.at[1]);
-    // The bytes the record places are an entry of the manifest's text, this sync's (its name comes first).
+    // The bytes the record places are one whole entry of the manifest's text, this sync's: it opens
+    // with its name, and its one line `    }` (an entry's close: JSON strings hold no line break, and
+    // what an entry nests is indented deeper) is its last. A range that ends inside the entry, or
+    // runs on over the next ones (a record out of step with its manifest), is not an entry.
     const head = `{\n      "name": ${JSON.stringify(sync.name)},\n`;
-    if (text?.length !== sync.at[1] - sync.at[0] || text.toString('latin1', 0, head.length) !== head || text[text.length - 1] !== 0x7d) return undefined;
+    if (
+      text?.length !== sync.at[1] - sync.at[0] ||
+      text.toString('latin1', 0, head.length) !== head ||
+      text.indexOf(entryClose) !== text.length - entryClose.length ||
+      !saysSo(text, sync)
+    )
+      return undefined;
     // Files in a real folder of the output: lstat follows a link on the way. One listing tells every folder of the output (not one lstat each).
     this.realFolders ??= realFolders(folder);
     if (!this.realFolders.has(sync.name)) return undefined;
