@@ -149,6 +149,13 @@ function saysSo(text: Buffer, sync: KeptSummary): boolean {
   );
 }
 
+/** Whether `path` names a file of sync `name`'s own folder: `name/file`, the file neither `.`, `..` nor a path. */
+function isFileOf(name: string, path: unknown): boolean {
+  if (typeof path !== 'string' || !path.startsWith(name) || path[name.length] !== '/') return false;
+  const file = path.slice(name.length + 1);
+  return file !== '' && file !== '.' && file !== '..' && !file.includes('/') && !file.includes('\\');
+}
+
 /** A sync of the record: in brief, with where its entry is in manifest.json (bytes [start, end)). */
 type RecordedSync = KeptSummary & { at: [number, number] };
 
@@ -156,8 +163,7 @@ const isRecordedSync = (s: Partial<RecordedSync> | null): s is RecordedSync =>
   typeof s?.name === 'string' &&
   typeof s.destination?.name === 'string' &&
   Array.isArray(s.files) &&
-  // Each a file of the sync's own folder.
-  s.files.every((f) => typeof f === 'string' && /^[^/\\]+$/.test(f.slice(s.name!.length + 1)) && f.startsWith(`${s.name}/`) && !/\/\.\.?$/.test(f)) &&
+  s.files.every((f) => isFileOf(s.name!, f)) &&
   typeof s.inputHash === 'string' &&
   typeof s.file === 'string' &&
   typeof s.line === 'number' &&
@@ -180,7 +186,8 @@ export class KeptSyncs implements Carry {
         folders: Map<string, string>;
         inputs: BuildInputs | undefined;
         syncs: RecordedSync[];
-        byName: Map<string, RecordedSync>;
+        /** By name, made when a sync is first looked for. */
+        byName?: Map<string, RecordedSync>;
       }
     | undefined;
   /** The hash of the loaded record's text: a sync is taken by name only from the record a check resumed from. */
@@ -227,7 +234,7 @@ export class KeptSyncs implements Carry {
           : undefined;
       if (!Array.isArray(data.syncs) || !data.syncs.every(isRecordedSync)) return;
       const syncs = data.syncs as RecordedSync[];
-      this.from = { folder: output, files, folders: pairs(data.folders), inputs, syncs, byName: new Map(syncs.map((s) => [s.name, s])) };
+      this.from = { folder: output, files, folders: pairs(data.folders), inputs, syncs };
       this.digest = digest;
       lastRead = { text, digest, data };
     } catch {
@@ -237,7 +244,7 @@ export class KeptSyncs implements Carry {
 
   /** The entry of a sync the output holds as this compile would write it, every file as it was written; else undefined. */
   take(wanted: Pick<ManifestSync, 'name' | 'inputHash' | 'file' | 'line'>): KeptEntry | undefined {
-    const sync = this.from?.byName.get(wanted.name);
+    const sync = this.recordedSync(wanted.name);
     if (!sync || sync.inputHash !== wanted.inputHash || sync.file !== wanted.file || sync.line !== wanted.line) return undefined;
     return this.whole(sync);
   }
@@ -248,8 +255,14 @@ export class KeptSyncs implements Carry {
    * found the sync unchanged (src/check/project.ts). Else undefined.
    */
   takeUnchanged(name: string, digest: string): KeptEntry | undefined {
-    const sync = this.digest === digest ? this.from?.byName.get(name) : undefined;
+    const sync = this.digest === digest ? this.recordedSync(name) : undefined;
     return sync && this.whole(sync);
+  }
+
+  private recordedSync(name: string): RecordedSync | undefined {
+    if (!this.from) return undefined;
+    this.from.byName ??= new Map(this.from.syncs.map((s) => [s.name, s]));
+    return this.from.byName.get(name);
   }
 
   /** The sync with its manifest entry's text when its folder and every file of it are as they were written; then it is taken. */
