@@ -63,6 +63,16 @@ async function expectFresh(out: string): Promise<void> {
   expect(tree(out)).toEqual(fresh);
 }
 
+/** Changes the record of build/ by hand (its first line, the inputs' key, then the record itself); the names `change` gives. */
+function editRecord<T>(change: (data: T) => string[] | undefined): string[] {
+  const record = join(dir, '.build.syncwright', 'previous', '.syncwright-syncs.json');
+  const [key, body] = readFileSync(record, 'utf8').split('\n');
+  const data = JSON.parse(body!) as T;
+  const names = change(data) ?? [];
+  writeFileSync(record, `${key}\n${JSON.stringify(data)}`);
+  return names;
+}
+
 const edit = (file: string, change: (text: string) => string) => {
   const path = join(src(), file);
   const before = readFileSync(path, 'utf8');
@@ -128,65 +138,49 @@ describe('a recompile into the same folder', () => {
     await expectFresh('build');
   });
 
-  it("takes a sync's manifest entry as the output's text only where the record places it on an entry", async () => {
+  it("takes a sync's manifest entry as the output's text only where the record places that sync's one whole entry", async () => {
     await compileInto('build');
-    const record = join(dir, '.build.syncwright', 'previous', '.syncwright-syncs.json');
-    const [key, body] = readFileSync(record, 'utf8').split('\n');
-    const data = JSON.parse(body!) as { syncs: { name: string; at: [number, number] }[] };
-    const manifest = readFileSync(join(dir, 'build', 'manifest.json'));
-    // Each entry the record places is the manifest's own entry of that sync.
-    for (const s of data.syncs) expect(JSON.parse(manifest.subarray(...s.at).toString()).name).toBe(s.name);
-    // Two entries placed a byte off (a record out of step with its manifest): those syncs are written again, the rest taken.
-    const [first, second] = data.syncs;
-    first!.at = [first!.at[0] + 1, first!.at[1]];
-    second!.at = [second!.at[0], second!.at[1] - 1];
-    writeFileSync(record, `${key}\n${JSON.stringify(data)}`);
-    expect(await compileInto('build')).toEqual([first!.name, second!.name].sort());
-    await expectFresh('build');
-    expect(await compileInto('build')).toEqual([]);
-  });
-
-  it('takes no range the record places that opens on an entry and ends on a `}` but is not that one whole entry', async () => {
-    await compileInto('build');
-    const record = join(dir, '.build.syncwright', 'previous', '.syncwright-syncs.json');
-    const [key, body] = readFileSync(record, 'utf8').split('\n');
-    const data = JSON.parse(body!) as { syncs: { name: string; at: [number, number] }[] };
     const manifest = readFileSync(join(dir, 'build', 'manifest.json'), 'latin1');
-    const [first, second, third] = data.syncs;
-    // The first runs on over the second's entry; the third ends on the close of an object it nests.
-    first!.at = [first!.at[0], second!.at[1]];
-    third!.at = [third!.at[0], manifest.indexOf('\n      }', third!.at[0]) + 8];
-    expect(manifest[third!.at[1] - 1]).toBe('}');
-    writeFileSync(record, `${key}\n${JSON.stringify(data)}`);
-    expect(await compileInto('build')).toEqual([first!.name, third!.name].sort());
+    const names = editRecord<{ syncs: { name: string; at: [number, number] }[] }>(({ syncs }) => {
+      // Each entry the record places is the manifest's own entry of that sync.
+      for (const s of syncs) expect(JSON.parse(manifest.slice(...s.at)).name).toBe(s.name);
+      const [a, b, c, d] = syncs;
+      // A byte late; a byte short; running on over the next entry; ending on the close of an object the entry nests.
+      a!.at = [a!.at[0] + 1, a!.at[1]];
+      b!.at = [b!.at[0], b!.at[1] - 1];
+      c!.at = [c!.at[0], d!.at[1]];
+      d!.at = [d!.at[0], manifest.indexOf('\n      }', d!.at[0]) + 8];
+      expect(manifest[d!.at[1] - 1]).toBe('}');
+      return [a!, b!, c!, d!].map((s) => s.name);
+    });
+    expect(await compileInto('build')).toEqual(names.sort());
     await expectFresh('build');
     expect(await compileInto('build')).toEqual([]);
   });
 
   it('takes no sync whose files, file or line the record says otherwise than its manifest entry', async () => {
     await compileInto('build');
-    const record = join(dir, '.build.syncwright', 'previous', '.syncwright-syncs.json');
-    const [key, body] = readFileSync(record, 'utf8').split('\n');
-    const data = JSON.parse(body!) as { syncs: { name: string; file: string; files: string[]; line: number }[] };
-    const a = data.syncs.find((s) => !s.file.endsWith('syncs/hubspot.sync') && s.files.length > 1)!;
-    // A file fewer: the output would lack it.
-    a.files = a.files.slice(0, -1);
-    // Every sync of a file a line down, and the record says one of them already is.
-    const moved = data.syncs.filter((s) => s.file.endsWith('syncs/hubspot.sync'));
-    moved[0]!.line += 1;
-    writeFileSync(record, `${key}\n${JSON.stringify(data)}`);
+    const names = editRecord<{ syncs: { name: string; file: string; files: string[]; line: number }[] }>(({ syncs }) => {
+      const a = syncs.find((s) => !s.file.endsWith('syncs/hubspot.sync') && s.files.length > 1)!;
+      // A file fewer: the output would lack it.
+      a.files = a.files.slice(0, -1);
+      // Every sync of a file a line down, and the record says one of them already is.
+      const moved = syncs.filter((s) => s.file.endsWith('syncs/hubspot.sync'));
+      moved[0]!.line += 1;
+      return [a, ...moved].map((s) => s.name);
+    });
     edit('syncs/hubspot.sync', (t) => `# moved\n${t}`);
-    expect(await compileInto('build')).toEqual([a.name, ...moved.map((s) => s.name)].sort());
+    expect(await compileInto('build')).toEqual(names.sort());
     await expectFresh('build');
     expect(await compileInto('build')).toEqual([]);
   });
 
   it('takes nothing from an output another compiler wrote', async () => {
     await compileInto('build');
-    const record = join(dir, '.build.syncwright', 'previous', '.syncwright-syncs.json');
-    // The record: the inputs' key on its first line, then the record itself.
-    const [key, body] = readFileSync(record, 'utf8').split('\n');
-    writeFileSync(record, `${key}\n${JSON.stringify({ ...JSON.parse(body!), compiler: 'another' })}`);
+    editRecord<{ compiler: string }>((data) => {
+      data.compiler = 'another';
+      return undefined;
+    });
     expect((await compileInto('build')).length).toBe(13);
     expect(await compileInto('build')).toEqual([]);
     await expectFresh('build');
