@@ -198,12 +198,7 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
   const reuseFile = (dir: string, reuse: boolean, old: () => string | undefined, name: string, inode: number): boolean => {
     const target = join(dir, name);
     if (reuse && inode !== -1 && previousDevice !== undefined) {
-      let found: import('node:fs').Stats | undefined;
-      try {
-        found = fs.lstatSync(target);
-      } catch {
-        found = undefined;
-      }
+      const found = fs.lstatSync(target, { throwIfNoEntry: false });
       if (found?.isFile() && found.ino === inode && found.dev === previousDevice && found.nlink === 2) return true;
     }
     const from = old();

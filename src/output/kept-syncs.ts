@@ -127,7 +127,7 @@ function stampOf(): string {
 let stamp: string | undefined;
 export const compilerStamp = (): string => (stamp ??= stampOf());
 
-/** The record last loaded, parsed (never changed once parsed), by the hash of its text. */
+/** The record last loaded: its text, hash and parse (never changed once parsed). */
 let lastRead: { text: string; digest: string; data: unknown } | undefined;
 
 /** What a sync's folder holds: plan.json and its files, as paths in the output (the manifest's `plan` and `files`). */
@@ -137,15 +137,22 @@ const filesOf = (sync: SyncSummary): string[] => [`${sync.name}/plan.json`, ...s
 const entryClose = '\n    }';
 
 /**
- * Whether a sync's entry in manifest.json (its text) says what the record says of the sync's
- * files, input hash, file and line: the record is not trusted beyond the manifest it describes,
- * whose identity is checked. Each as `JSON.stringify(manifest, null, 2)` writes an entry's own
- * lines (6 spaces in: what the entry nests is deeper).
+ * Whether `text`, the bytes the record places, are one whole entry of manifest.json and this
+ * sync's, saying what the record says of its files, input hash, file and line: the record is
+ * trusted no further than the manifest it describes, whose identity is checked. Each line as
+ * `JSON.stringify(manifest, null, 2)` writes an entry's own (6 spaces in: what it nests is
+ * deeper): its name first, and its one closing line (JSON strings hold no line break) last, so
+ * a range that ends inside the entry or runs on over the next is none.
  */
-function saysSo(text: Buffer, sync: KeptSummary): boolean {
+function isEntryOf(text: Buffer, sync: KeptSummary): boolean {
   const line = (key: string, value: unknown) => `\n      ${JSON.stringify(key)}: ${JSON.stringify(value, null, 2).split('\n').join('\n      ')},\n`;
-  return [line('file', sync.file) + line('line', sync.line).slice(1), line('files', sync.files) + line('inputHash', sync.inputHash).slice(1)].every((lines) =>
-    text.includes(lines),
+  const head = `{${line('name', sync.name)}`;
+  return (
+    text.toString('latin1', 0, head.length) === head &&
+    text.indexOf(entryClose) === text.length - entryClose.length &&
+    [line('file', sync.file) + line('line', sync.line).slice(1), line('files', sync.files) + line('inputHash', sync.inputHash).slice(1)].every((lines) =>
+      text.includes(lines),
+    )
   );
 }
 
@@ -210,8 +217,9 @@ export class KeptSyncs implements Carry {
     if (output === undefined) return;
     try {
       // A recompile loads the record twice, before its check and under the output's lock: the second time it is mostly the very same text (`readRegularFile`).
-      const digest = lastRead?.text === text ? lastRead.digest : textHash(text);
-      const data = (lastRead?.digest === digest ? lastRead.data : JSON.parse(text.slice(text.indexOf('\n') + 1))) as {
+      const again = lastRead?.text === text ? lastRead : undefined;
+      const digest = again?.digest ?? textHash(text);
+      const data = (again?.data ?? JSON.parse(text.slice(text.indexOf('\n') + 1))) as {
         compiler?: unknown;
         output?: unknown;
         files?: unknown;
@@ -272,18 +280,7 @@ export class KeptSyncs implements Carry {
     if (this.manifestBytes === undefined)
       this.manifestBytes = readRegularBytes(join(folder, 'manifest.json'), (s) => identityOf(s) === files.get('manifest.json')) ?? null;
     const text = this.manifestBytes?.subarray(sync.at[0], sync.at[1]);
-    // The bytes the record places are one whole entry of the manifest's text, this sync's: it opens
-    // with its name, and its one line `    }` (an entry's close: JSON strings hold no line break, and
-    // what an entry nests is indented deeper) is its last. A range that ends inside the entry, or
-    // runs on over the next ones (a record out of step with its manifest), is not an entry.
-    const head = `{\n      "name": ${JSON.stringify(sync.name)},\n`;
-    if (
-      text?.length !== sync.at[1] - sync.at[0] ||
-      text.toString('latin1', 0, head.length) !== head ||
-      text.indexOf(entryClose) !== text.length - entryClose.length ||
-      !saysSo(text, sync)
-    )
-      return undefined;
+    if (text?.length !== sync.at[1] - sync.at[0] || !isEntryOf(text, sync)) return undefined;
     // Files in a real folder of the output: lstat follows a link on the way. One listing tells every folder of the output (not one lstat each).
     this.realFolders ??= realFolders(folder);
     if (!this.realFolders.has(sync.name)) return undefined;
@@ -341,11 +338,6 @@ export class KeptSyncs implements Carry {
     return this.from && this.digest;
   }
 
-  /** The folder in the output the loaded record describes, which a taken sync's files come from. */
-  get folder(): string | undefined {
-    return this.from?.folder;
-  }
-
   /** The new output's manifest's entries, in order, each with where it is in the manifest's text: its syncs' files, and what the next compile takes, are recorded (`save`). */
   written(placed: readonly PlacedEntry[]): void {
     this.placed = placed;
@@ -384,7 +376,7 @@ export class KeptSyncs implements Carry {
  * Undefined otherwise, and while another compile is writing the folder. Nothing is written.
  */
 export function unchangedBuild(outDir: string, key: string): { syncs: SyncSummary[]; diagnostics: Diagnostic[] } | undefined {
-  return withRecord(outDir, (kept) => kept().unchanged(key), `${JSON.stringify(key)}\n`);
+  return withRecord(outDir, (kept) => kept.unchanged(key), `${JSON.stringify(key)}\n`);
 }
 
 /**
@@ -394,17 +386,17 @@ export function unchangedBuild(outDir: string, key: string): { syncs: SyncSummar
  */
 export function previousInputs(outDir: string): { inputs: BuildInputs; digest: string } | undefined {
   return withRecord(outDir, (kept) => {
-    const { recorded: inputs, recordDigest: digest } = kept();
+    const { recorded: inputs, recordDigest: digest } = kept;
     return inputs && digest !== undefined ? { inputs, digest } : undefined;
   });
 }
 
 /**
- * `read` given the record of the output `outDir` (loaded on demand) and its text, under the
- * output's lock; undefined when there is none, or when it does not start with `head` (then
- * only that many bytes of it are read: a record is megabytes).
+ * `read` given the record of the output `outDir`, loaded, under the output's lock; undefined when
+ * there is none, or when it does not start with `head` (then only that many bytes of it are
+ * read: a record is megabytes).
  */
-function withRecord<T>(outDir: string, read: (kept: () => KeptSyncs, record: string) => T | undefined, head = ''): T | undefined {
+function withRecord<T>(outDir: string, read: (kept: KeptSyncs) => T | undefined, head = ''): T | undefined {
   const out = resolve(outDir);
   const home = existingHome(out);
   if (home === undefined) return undefined;
@@ -421,10 +413,8 @@ function withRecord<T>(outDir: string, read: (kept: () => KeptSyncs, record: str
     if (output === undefined || (head !== '' && readRegularFile(path, Buffer.byteLength(head)) !== head)) return undefined;
     const record = readRegularFile(path);
     if (record === undefined || !record.startsWith(head)) return undefined;
-    return read(() => {
-      kept.load(record, output);
-      return kept;
-    }, record);
+    kept.load(record, output);
+    return read(kept);
   } finally {
     unlock();
   }
