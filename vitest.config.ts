@@ -28,6 +28,7 @@ export default defineConfig({
     // A guard against a hang, not a speed check: on a loaded machine the property tests and
     // end-to-end runs take minutes (speed is measured by `npm run bench`).
     testTimeout: 300_000,
+    globalSetup: ['test/support/global-setup.ts'],
     // Self-checks (the parser's grammar, every JSON Schema against the meta-schema)
     // cost start-up time on every CLI run, so they run only when asked: here, in every test run.
     env: { SYNCWRIGHT_SELF_CHECKS: '1' },

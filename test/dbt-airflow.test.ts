@@ -11,7 +11,7 @@ import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
-import { PGlite } from '@electric-sql/pglite';
+import { freshPglite } from './support/pglite-template.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt } from './support/build.js';
 
@@ -204,7 +204,7 @@ describe('examples/dbt-shop', () => {
   });
 
   it('runs on the embedded database as the DAG runs it, and its summary row is what reaches XCom', async () => {
-    const db = new PGlite();
+    const db = await freshPglite();
     try {
       await db.exec(readFileSync(join(repo, 'examples', 'dbt-shop', 'seed.sql'), 'utf8'));
       const apply = join(dir, 'build', 'customers_to_sales', 'apply.sql');

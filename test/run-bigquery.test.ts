@@ -5,7 +5,8 @@
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
+import { freshPglite, pgliteCopy } from './support/pglite-template.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lockRowTiming } from '../src/run/locks/sync-lock.js';
 import { openPgliteSession } from '../src/run/engines/pglite-session.js';
@@ -115,11 +116,11 @@ describe('examples/events-pipeline on BigQuery (a local REST server, its stateme
   let args: string[];
   let build: string;
   let project: string;
-  const db = scratchFolder('syncwright-appdb-');
+  const db = { dir: pgliteCopy(scratchFolder('syncwright-appdb-').dir) };
   const report = join(scratchFolder('syncwright-report-').dir, 'report.json');
 
   beforeAll(async () => {
-    engine = await PGlite.create();
+    engine = await freshPglite();
     await engine.exec(seed);
     bq = await new FakeBigQuery(engine, 'pulse-analytics-prod', 'US', subject).start();
     slack = await new FakeSlack({ token: 'xoxb-test-token' }).start();
@@ -610,11 +611,11 @@ sync emails_to_dw {
   /** `syncwright run` of these syncs of the project into the local BigQuery. */
   let runArgs: (...syncs: string[]) => string[];
   let env: Record<string, string>;
-  const source = scratchFolder('syncwright-app-');
+  const source = { dir: pgliteCopy(scratchFolder('syncwright-app-').dir) };
   const report = join(scratchFolder('syncwright-report-').dir, 'report.json');
 
   beforeAll(async () => {
-    engine = await PGlite.create();
+    engine = await freshPglite();
     await engine.exec(
       'CREATE SCHEMA crm; CREATE TABLE crm.users (id bigint, email text, bio text, ltv numeric(12, 2), updated_at timestamptz); CREATE TABLE crm.user_emails (id bigint, email text)',
     );

@@ -7,7 +7,8 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
+import { freshPglite } from './support/pglite-template.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Plan } from '../src/contract/plan.js';
 import { runPlans, type PlanReport } from '../src/run/index.js';
@@ -141,7 +142,7 @@ const seed = `
 `;
 
 beforeAll(async () => {
-  db = await PGlite.create();
+  db = await freshPglite();
   await db.exec(seed);
   snowflake = await startSnowflake({
     db,
@@ -171,7 +172,7 @@ beforeAll(async () => {
       serviceAccount: { username: 'syncwright.4f2a1c.mp-service-account', secret: env.MIXPANEL_SERVICE_ACCOUNT_SECRET, projectId: '3129876' },
     }),
     (async () => {
-      marketingDb = await PGlite.create();
+      marketingDb = await freshPglite();
       await marketingDb.exec(marketingTables());
       bigquery = await new FakeBigQuery(marketingDb, 'northwind-marketing', 'US', 'subject-token-marketing').start();
       for (const sync of warehouseSyncs) teach(bigquery, sfBuild, bqTwinBuild, sync);
@@ -535,7 +536,7 @@ describe('a warehouse sync on Snowflake', () => {
       builds[guard] = sf;
       builds[`${guard} twin`] = pg;
     }
-    wdb = await PGlite.create();
+    wdb = await freshPglite();
     await wdb.exec(setupSql());
     const twins = new Map([
       ...statementTwins(builds['guard deletes <= 25%'] as string, builds['guard deletes <= 25% twin'] as string, ['s']),

@@ -3,7 +3,7 @@
 // files is the plan's (the dialect record's `session`, as the compiler copies it).
 import { existsSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PGlite } from '@electric-sql/pglite';
+import { freshPglite } from './support/pglite-template.js';
 import { openPgliteSession, rawRows } from '../src/run/engines/pglite-session.js';
 import { openPgSession, redactUrl } from '../src/run/engines/pg-session.js';
 import { asSubquery, type SqlSession } from '../src/run/engines/sql-session.js';
@@ -11,7 +11,9 @@ import { Ledger, type Accepted } from '../src/run/ledger.js';
 import type { CommitStep } from '../src/contract/api-steps.js';
 import { insertArrays, sessionSql } from '../src/emit/session-sql.js';
 import { getDialect } from '../src/dialect/index.js';
-import { scratchEngines, type ScratchDb } from './servers/scratch-db.js';
+import { scratchEngines, scratchFolder, scratchPglite, type ScratchDb } from './servers/scratch-db.js';
+import { heapSettings } from '../src/heap.js';
+import { join } from 'node:path';
 
 const plan = sessionSql('postgres')!;
 const open = (db: ScratchDb): Promise<SqlSession> => (db.url ? openPgSession(db.url) : openPgliteSession(db.folder));
@@ -100,9 +102,9 @@ for (const engine of scratchEngines) {
 
 describe('embedded database folder', () => {
   it('persists between sessions and admits one process at a time', async () => {
-    const db = scratchEngines[0]!;
-    const scratch = await db.open();
-    const folder = scratch.folder!;
+    // An empty folder: the first open creates the database (every other test copies one).
+    const scratch = scratchFolder();
+    const folder = join(scratch.dir, 'db');
     const a = await openPgliteSession(folder);
     await a.script('CREATE TABLE kept (a int); INSERT INTO kept VALUES (42);');
     expect(existsSync(`${folder}.lock`)).toBe(true);
@@ -116,13 +118,26 @@ describe('embedded database folder', () => {
     const b = await openPgliteSession(folder);
     expect(await b.query('SELECT a FROM kept')).toEqual([{ a: 42 }]);
     await b.close();
-    await scratch.drop();
+    scratch.remove();
+  });
+
+  it('holds the heap small while a session is open, and lets it be once the last is closed', async () => {
+    const [one, two] = [scratchPglite(), scratchPglite()];
+    expect(heapSettings()).toEqual({ growth: 0, small: false });
+    const a = await openPgliteSession(one.folder);
+    const b = await openPgliteSession(two.folder);
+    expect(heapSettings()).toEqual({ growth: 20, small: true });
+    await a.close();
+    expect(heapSettings()).toEqual({ growth: 20, small: true });
+    await b.close();
+    expect(heapSettings()).toEqual({ growth: 0, small: false });
+    await Promise.all([one.drop(), two.drop()]);
   });
 });
 
 describe('embedded database rows', () => {
   it("reads an error reply as the engine's query throws it", async () => {
-    const db = await PGlite.create();
+    const db = await freshPglite();
     try {
       const caught = async (p: Promise<unknown>) =>
         p.then(

@@ -6,7 +6,8 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
+import { freshPglite, pgliteCopy } from './support/pglite-template.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Plan } from '../src/contract/plan.js';
 import { runPlans, type Databases, type PlanReport } from '../src/run/index.js';
@@ -52,7 +53,7 @@ describe('the target of a warehouse sync on Snowflake, checked before its script
     const project = syncProject({ kind: 'record', mode: 'mirror' });
     build = await compileText(project.replace('source wh : postgres { database "test" }', source));
     const twin = await compileText(project);
-    wdb = await PGlite.create();
+    wdb = await freshPglite();
     await wdb.exec(setupSql());
     server = await snowflakeOn(wdb, statementTwins(build, twin, ['s']));
   }, 120_000);
@@ -145,10 +146,10 @@ describe('the target of a warehouse sync on BigQuery, checked before the load an
   let bq: FakeBigQuery;
   let build: string;
   let env: Record<string, string>;
-  const source = scratchFolder('syncwright-app-');
+  const source = { dir: pgliteCopy(scratchFolder('syncwright-app-').dir) };
 
   beforeAll(async () => {
-    engine = await PGlite.create();
+    engine = await freshPglite();
     await engine.exec(`CREATE SCHEMA crm; CREATE TABLE crm.users (id bigint, email text, ltv numeric(12, 2), updated_at timestamptz)`);
     bq = await new FakeBigQuery(engine, 'acme-dw', 'US', 'subject-token-targets').start();
     let pgBuild: string;
@@ -219,12 +220,12 @@ describe('a cross-warehouse load from Postgres into Snowflake', () => {
   let wdb: PGlite;
   let server: SnowflakeServer;
   let build: string;
-  const source = scratchFolder('syncwright-app-');
+  const source = { dir: pgliteCopy(scratchFolder('syncwright-app-').dir) };
 
   beforeAll(async () => {
     build = await compileText(usersProject(snowflakeBlock));
     const twin = await compileText(usersProject(twinDestination));
-    wdb = await PGlite.create();
+    wdb = await freshPglite();
     await wdb.exec('CREATE SCHEMA crm; CREATE TABLE crm.users (id bigint, email text, ltv numeric(12, 2), updated_at timestamp)');
     server = await snowflakeOn(wdb, statementTwins(build, twin, ['users_to_dw']));
     await seedUsers(source.dir, rows);

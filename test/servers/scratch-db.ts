@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { pgliteCopy } from '../support/pglite-template.js';
 
 export const pgUrl = process.env.SYNCWRIGHT_TEST_PG_URL;
 
@@ -44,7 +45,7 @@ export async function scratchPostgres(url: string): Promise<ScratchDb> {
 
 export function scratchPglite(): ScratchDb {
   const f = scratchFolder();
-  return { folder: join(f.dir, 'db'), drop: async () => f.remove() };
+  return { folder: pgliteCopy(join(f.dir, 'db')), drop: async () => f.remove() };
 }
 
 /** The engines executor tests run on: PGlite always, the server when its URL is set. */

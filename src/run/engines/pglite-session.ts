@@ -4,9 +4,8 @@
  */
 import { chmodSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
 import { PGlite, protocol, types } from '@electric-sql/pglite';
-import { heapGrowth } from '../../heap.js';
+import { smallHeap } from '../../heap.js';
 import { lockFolder } from '../locks/folder-lock.js';
 import type { Wait } from '../locks/sync-lock.js';
 import { sessionOf, type SqlRow, type SqlSession } from './sql-session.js';
@@ -127,6 +126,7 @@ export async function openPgliteSession(dir: string | undefined, wait: Wait = { 
   const folder = dir === undefined ? undefined : resolve(dir);
   const release = folder ? await lockFolder(folder, wait) : () => undefined;
   let db: PGlite;
+  let letGo: (() => void) | undefined;
   try {
     if (folder) {
       mkdirSync(folder, { recursive: true, mode: 0o700 });
@@ -134,17 +134,15 @@ export async function openPgliteSession(dir: string | undefined, wait: Wait = { 
     }
     // 16 MB of shared buffers instead of 128 MB: the embedded database lives in the executor's
     // own memory, and a sync's scans gain nothing from a larger cache. The file is ours to write.
-    // For the same reason the JavaScript heap is asked to stay small, as it would be in a process
-    // of its own: its new space is kept at its first size (V8 otherwise doubles it up to 32 MB
-    // and more), and its old space grows to 1.2 times what is live after a full collection
-    // (instead of up to four times). Without this a send of 1,000,000 rows peaked near 400 MB
-    // (bench/deliver.bench.js). `--optimize-for-size` kept it small as well, at a larger cost in
-    // time; both flags are read at each collection, so setting them now takes effect.
-    setFlagsFromString('--semi-space-growth-factor=1');
-    heapGrowth(20);
+    // For the same reason the JavaScript heap is held small while the database is open, as it
+    // would be in a process of its own (smallHeap). Without this a send of 1,000,000 rows peaked
+    // near 400 MB (bench/deliver.bench.js); `--optimize-for-size` kept it small as well, at a
+    // larger cost in time.
+    letGo = smallHeap();
     const options = { postgresqlconf: 'shared_buffers = 16MB\n' };
     db = folder ? await PGlite.create(folder, options) : await PGlite.create(options);
   } catch (e) {
+    letGo?.();
     release();
     throw e;
   }
@@ -159,6 +157,7 @@ export async function openPgliteSession(dir: string | undefined, wait: Wait = { 
         await db.close();
         if (folder) ownerOnly(folder);
       } finally {
+        letGo?.();
         release();
       }
     },
