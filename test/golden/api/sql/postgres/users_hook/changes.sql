@@ -142,68 +142,40 @@ FROM
 
 -- The run's summary: one row of counts.
 SELECT
-  COALESCE(
-    SUM(
-      CASE
-        WHEN "change" <> 'removed' THEN 1
-        ELSE 0
-      END
-    ),
-    0
+  COUNT(
+    CASE
+      WHEN "change" <> 'removed' THEN 1
+    END
   ) AS "model_rows",
-  COALESCE(
-    SUM(
-      CASE
-        WHEN "change" = 'null_key' THEN 1
-        ELSE 0
-      END
-    ),
-    0
+  COUNT(
+    CASE
+      WHEN "change" = 'null_key' THEN 1
+    END
   ) AS "null_keys",
-  COALESCE(
-    SUM(
-      CASE
-        WHEN "change" = 'duplicate_key' THEN 1
-        ELSE 0
-      END
-    ),
-    0
+  COUNT(
+    CASE
+      WHEN "change" = 'duplicate_key' THEN 1
+    END
   ) AS "duplicate_keys",
-  COALESCE(
-    SUM(
-      CASE
-        WHEN "change" = 'added' THEN 1
-        ELSE 0
-      END
-    ),
-    0
+  COUNT(
+    CASE
+      WHEN "change" = 'added' THEN 1
+    END
   ) AS "added",
-  COALESCE(
-    SUM(
-      CASE
-        WHEN "change" = 'changed' THEN 1
-        ELSE 0
-      END
-    ),
-    0
+  COUNT(
+    CASE
+      WHEN "change" = 'changed' THEN 1
+    END
   ) AS "changed",
-  COALESCE(
-    SUM(
-      CASE
-        WHEN "change" = 'removed' THEN 1
-        ELSE 0
-      END
-    ),
-    0
+  COUNT(
+    CASE
+      WHEN "change" = 'removed' THEN 1
+    END
   ) AS "removed",
-  COALESCE(
-    SUM(
-      CASE
-        WHEN "change" = 'unchanged' THEN 1
-        ELSE 0
-      END
-    ),
-    0
+  COUNT(
+    CASE
+      WHEN "change" = 'unchanged' THEN 1
+    END
   ) AS "unchanged"
 FROM
   pg_temp."users_hook_changes";
