@@ -19,20 +19,38 @@ class LongestFirst extends BaseSequencer {
   }
 }
 
+// Files that replace or reload modules (vi.mock, vi.resetModules) need a module cache of their own.
+const isolated = ['test/emit-validate.test.ts', 'test/emit-format-carry.test.ts'];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    // Two cores: forks keep PGlite instances and servers isolated per file.
+    // Two cores: two processes, each running its share of the files one after another.
     pool: 'forks',
     maxWorkers: 2,
     // A guard against a hang, not a speed check: on a loaded machine the property tests and
     // end-to-end runs take minutes (speed is measured by `npm run bench`).
     testTimeout: 300_000,
-    globalSetup: ['test/support/global-setup.ts'],
-    // Self-checks (the parser's grammar, every JSON Schema against the meta-schema)
-    // cost start-up time on every CLI run, so they run only when asked: here, in every test run.
-    env: { SYNCWRIGHT_SELF_CHECKS: '1' },
+    // Self-checks (the parser's grammar, every JSON Schema against the meta-schema) cost
+    // start-up time on every CLI run, so they run only when asked: here, in the tests' own
+    // processes (not in the commands they start, which run as users run them).
+    setupFiles: ['test/support/self-checks.ts'],
     hookTimeout: 300_000,
     sequence: { sequencer: LongestFirst },
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'shared',
+          include: ['test/**/*.test.ts'],
+          exclude: isolated,
+          // The files of a process share its modules: each file's import of the compiler (and
+          // its first compile's set-up) was a sixth of the suite's time. Every file closes the
+          // servers and databases it opens and restores what it changes of the process.
+          isolate: false,
+          globalSetup: ['test/support/global-setup.ts'],
+        },
+      },
+      { extends: true, test: { name: 'isolated', include: isolated } },
+    ],
   },
 });

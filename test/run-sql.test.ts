@@ -11,9 +11,8 @@ import { Ledger, type Accepted } from '../src/run/ledger.js';
 import type { CommitStep } from '../src/contract/api-steps.js';
 import { insertArrays, sessionSql } from '../src/emit/session-sql.js';
 import { getDialect } from '../src/dialect/index.js';
-import { scratchEngines, scratchFolder, scratchPglite, type ScratchDb } from './servers/scratch-db.js';
+import { scratchEngines, scratchPglite, type ScratchDb } from './servers/scratch-db.js';
 import { heapSettings } from '../src/heap.js';
-import { join } from 'node:path';
 
 const plan = sessionSql('postgres')!;
 const open = (db: ScratchDb): Promise<SqlSession> => (db.url ? openPgSession(db.url) : openPgliteSession(db.folder));
@@ -102,9 +101,8 @@ for (const engine of scratchEngines) {
 
 describe('embedded database folder', () => {
   it('persists between sessions and admits one process at a time', async () => {
-    // An empty folder: the first open creates the database (every other test copies one).
-    const scratch = scratchFolder();
-    const folder = join(scratch.dir, 'db');
+    const scratch = scratchPglite();
+    const folder = scratch.folder!;
     const a = await openPgliteSession(folder);
     await a.script('CREATE TABLE kept (a int); INSERT INTO kept VALUES (42);');
     expect(existsSync(`${folder}.lock`)).toBe(true);
@@ -118,7 +116,7 @@ describe('embedded database folder', () => {
     const b = await openPgliteSession(folder);
     expect(await b.query('SELECT a FROM kept')).toEqual([{ a: 42 }]);
     await b.close();
-    scratch.remove();
+    await scratch.drop();
   });
 
   it('holds the heap small while a session is open, and lets it be once the last is closed', async () => {
