@@ -3,7 +3,7 @@
 // every engine the tests have; guards abort; other engines' plans are refused.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupSql, syncProject } from './fixtures/warehouse/scenario.js';
-import { compileText, execOptions, runSync, sql } from './servers/run-harness.js';
+import { compileText, execOptions, openDb, runSync, sql } from './servers/run-harness.js';
 import { runPlans } from '../src/run/index.js';
 import { scratchEngines, type ScratchDb } from './servers/scratch-db.js';
 import { readFileSync } from 'node:fs';
@@ -25,11 +25,21 @@ const cases = [
 
 const numbers = (row: Record<string, unknown> | undefined) => Object.fromEntries(Object.entries(row ?? {}).map(([k, v]) => [k, Number(v)]));
 
-/** The script run whole in one session: the final tables and its last statement's row. */
+/**
+ * The script run whole in one session: the final tables and its last statement's row; then the
+ * tables seeded afresh for the executor's run (in the same session: an open is most of the time).
+ */
 async function direct(db: ScratchDb, build: string): Promise<{ rows: unknown[]; summary: Record<string, number> }> {
-  const results = await sql(db, setupSql() + readFileSync(join(build, 's', 'apply.sql'), 'utf8'));
-  const summary = numbers(results.filter((r) => r.length).at(-1)?.[0]);
-  return { rows: (await sql(db, tables))[0] ?? [], summary };
+  const session = await openDb(db);
+  try {
+    const results = await session.script(setupSql() + readFileSync(join(build, 's', 'apply.sql'), 'utf8'));
+    const summary = numbers(results.filter((r) => r.length).at(-1)?.[0]);
+    const rows = (await session.script(tables))[0] ?? [];
+    await session.script(setupSql());
+    return { rows, summary };
+  } finally {
+    await session.close();
+  }
 }
 
 for (const engine of scratchEngines) {
@@ -44,7 +54,6 @@ for (const engine of scratchEngines) {
           for (const version of versions) {
             const build = await compileText(syncProject({ kind: c.kind, mode: c.mode, ...('guard' in c ? { guard: c.guard } : {}) }), version);
             const expected = await direct(db, build);
-            await sql(db, setupSql());
             const r = await runSync(db, build, 's');
             expect(r.status, r.error).toBe('ok');
             expect(r.steps.map((s) => s.operation)).toEqual(['apply.sql']);
@@ -72,7 +81,6 @@ for (const engine of scratchEngines) {
         const build = await compileText(text, 15);
         const same = await compileText(syncProject({ kind: 'record', mode: 'mirror', guard: 'guard deletes <= 25%' }), 15);
         const expected = await direct(db, same);
-        await sql(db, setupSql());
         const r = await runSync(db, build, 's');
         expect(r.status, r.error).toBe('ok');
         expect(r.steps.map((s) => s.kind)).toEqual(['load', 'sql']);
