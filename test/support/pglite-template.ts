@@ -1,7 +1,7 @@
 // A fresh embedded database costs PGlite an initdb (2.5-4 s on a 2-core machine), more than most
 // tests that use one. The run makes one (global-setup.ts, by the product's own open) and each
-// test gets a copy of its folder: a reopen, about 0.3 s. Tests of the first open itself
-// (creating the folder, its modes, its lock) open an empty folder as before.
+// test gets a copy of its folder: a copy and a reopen, about 0.3 s. A test of the first open
+// itself (run-cli's umask test: the folder, its modes) gives the command an empty folder.
 import { PGlite } from '@electric-sql/pglite';
 import { constants, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,7 @@ declare module 'vitest' {
   }
 }
 
-/** Fills `dir` (which must not exist) with a copy of a freshly created embedded database; returns `dir`. */
+/** Fills `dir` (absent, or an empty folder) with a copy of a freshly created embedded database; returns `dir`. */
 export function pgliteCopy(dir: string): string {
   cpSync(inject('pgliteTemplate'), dir, { recursive: true, errorOnExist: true, force: false, mode: constants.COPYFILE_FICLONE });
   return dir;
