@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { pgliteCopy } from '../support/pglite-template.js';
+import { pgliteScratch } from '../support/pglite-template.js';
 
 export const pgUrl = process.env.SYNCWRIGHT_TEST_PG_URL;
 
@@ -44,8 +44,8 @@ export async function scratchPostgres(url: string): Promise<ScratchDb> {
 }
 
 export function scratchPglite(): ScratchDb {
-  const f = scratchFolder();
-  return { folder: pgliteCopy(join(f.dir, 'db')), drop: async () => f.remove() };
+  const { folder, remove } = pgliteScratch();
+  return { folder, drop: async () => remove() };
 }
 
 /** The engines executor tests run on: PGlite always, the server when its URL is set. */

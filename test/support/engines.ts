@@ -1,14 +1,11 @@
 // One way for tests to run SQL on every Postgres we support: embedded PGlite (always there)
 // and a real PostgreSQL 15 server (SYNCWRIGHT_TEST_PG_URL, see scripts/pg-test-server.sh).
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { types as pgliteTypes } from '@electric-sql/pglite';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { inCi, warnOnce } from './env.js';
-import { pgliteCopy } from './pglite-template.js';
+import { pgliteScratch } from './pglite-template.js';
 import { getDialect } from '../../src/dialect/index.js';
 import { openPgliteSession } from '../../src/run/engines/pglite-session.js';
 import { openPgSession } from '../../src/run/engines/pg-session.js';
@@ -65,11 +62,11 @@ async function engineOf(name: EngineName, session: SqlSession, close: () => Prom
 
 /** A fresh PGlite instance, in a copy of the template folder (pglite-template.ts) removed on close. */
 export async function openPglite(): Promise<Engine> {
-  const dir = mkdtempSync(join(tmpdir(), 'syncwright-engine-'));
-  const session = await openPgliteSession(pgliteCopy(join(dir, 'db')));
+  const scratch = pgliteScratch();
+  const session = await openPgliteSession(scratch.folder);
   return engineOf('pglite', session, async () => {
     await session.close();
-    rmSync(dir, { recursive: true, force: true });
+    scratch.remove();
   });
 }
 

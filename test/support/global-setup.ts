@@ -1,5 +1,6 @@
 // Once per test run, before any test file: the template of every test's embedded database
-// (pglite-template.ts), created by the product's own open so that it is what a first run makes.
+// (pglite-template.ts), created by the product's own open so that it is what a first run makes;
+// the tests' copies are made in the same folder, removed at the end of the run.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -4,8 +4,7 @@
 // itself (run-cli's umask test: the folder, its modes) gives the command an empty folder.
 import { PGlite } from '@electric-sql/pglite';
 import { constants, cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { inject } from 'vitest';
 
 declare module 'vitest' {
@@ -20,14 +19,16 @@ export function pgliteCopy(dir: string): string {
   return dir;
 }
 
-const copies: string[] = [];
-process.once('exit', () => {
-  for (const dir of copies) rmSync(dir, { recursive: true, force: true });
-});
+/**
+ * A copy of the template in a folder of its own: `folder` to open, `remove` when done. The
+ * folders are made beside the template, so the run's teardown removes what a test left.
+ */
+export function pgliteScratch(): { folder: string; remove: () => void } {
+  const dir = mkdtempSync(join(dirname(inject('pgliteTemplate')), 'db-'));
+  return { folder: pgliteCopy(join(dir, 'db')), remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
 
-/** A fresh PGlite, as `PGlite.create()` gives, from a copy of the template (removed when the process ends). */
+/** A fresh PGlite, as `PGlite.create()` gives, from a copy of the template (removed with the run's). */
 export async function freshPglite(): Promise<PGlite> {
-  const dir = mkdtempSync(join(tmpdir(), 'syncwright-pglite-'));
-  copies.push(dir);
-  return PGlite.create(pgliteCopy(join(dir, 'db')));
+  return PGlite.create(pgliteScratch().folder);
 }
