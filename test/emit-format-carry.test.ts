@@ -18,13 +18,13 @@ const shape = [
   'delete from "swph2" where "swph1" = \'swph3\';',
 ].join(statementSeparator);
 
-/** A fresh copy of the format module, with sql-formatter's `format` counted. */
+/** A fresh copy of the format module, with sql-formatter's `formatDialect` counted. */
 async function freshFormat() {
   vi.resetModules();
   const calls = { n: 0 };
   vi.doMock('sql-formatter', async (original) => {
     const real = await original<typeof import('sql-formatter')>();
-    return { ...real, format: (...args: Parameters<typeof real.format>) => (calls.n++, real.format(...args)) };
+    return { ...real, formatDialect: (...args: Parameters<typeof real.formatDialect>) => (calls.n++, real.formatDialect(...args)) };
   });
   const { SqlFormatter } = await import('../src/emit/format.js');
   return { fmt: new SqlFormatter(), SqlFormatter, calls };

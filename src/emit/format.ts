@@ -7,11 +7,13 @@
  * keeps nothing of the projects it compiled.
  */
 import { createRequire } from 'node:module';
-import { format, type FormatOptionsWithLanguage } from 'sql-formatter';
+// Only the dialects a compile writes: the package's `format` loads and sets up all of its twenty.
+import { bigquery, formatDialect, postgresql, snowflake, type FormatOptions } from 'sql-formatter';
 import type { DialectSpec } from '../dialect/index.js';
 import { laidOut, statementSeparator } from './templates.js';
 
-const options = { keywordCase: 'upper', tabWidth: 2 } as const satisfies Omit<FormatOptionsWithLanguage, 'language'>;
+const options = { keywordCase: 'upper', tabWidth: 2 } as const satisfies Partial<FormatOptions>;
+const dialects = { postgresql, snowflake, bigquery } as const satisfies Record<DialectSpec['formatter'], unknown>;
 const placeholder = /["'`]swph(\d+)["'`]|\bswph(\d+)\b/g;
 
 /**
@@ -40,7 +42,7 @@ function formatStatement(spec: DialectSpec, statement: string, formatted: Map<st
   let text = formatted.get(key);
   if (text === undefined) {
     const before = earlier.get(key);
-    text = before !== undefined && sameTokens(local, before) ? before : format(local, { language: spec.formatter, ...options });
+    text = before !== undefined && sameTokens(local, before) ? before : formatDialect(local, { dialect: dialects[spec.formatter], ...options });
     formatted.set(key, text);
   }
   return text.replace(placeholder, (m, a: string | undefined, b: string | undefined) => m.replace(/swph\d+/, `swph${back[Number(a ?? b)]}`));
