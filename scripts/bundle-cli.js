@@ -43,6 +43,22 @@ const quickStringWidth = {
   },
 };
 
+// yargs' factory sets a default version, guessed from the nearest package.json: a walk up from
+// the CLI's folder reading each folder's entries and the package file, a twentieth of a `check`
+// of an example project. The CLI sets its version itself (src/cli/main.ts), so the factory's
+// guess is left out. Should a new version read differently, it is bundled as it is.
+const factoryVersion = '        yargs.help();\n        yargs.version();\n';
+const noGuessedVersion = {
+  name: 'no-guessed-version',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]yargs[\\/]build[\\/]lib[\\/]yargs-factory\.js$/ }, ({ path }) => {
+      const source = readFileSync(path, 'utf8');
+      if (!source.includes(factoryVersion)) return undefined;
+      return { contents: source.replace(factoryVersion, '        yargs.help();\n'), loader: 'js' };
+    });
+  },
+};
+
 const dist = fileURLToPath(new URL('../dist/', import.meta.url));
 // dist/bin/ is as deep as every dist/<folder>/, so paths relative to a module (../../templates) still hold.
 const outdir = `${dist}bin`;
@@ -73,7 +89,7 @@ await build({
     'vscode-languageserver/*',
     'vscode-languageserver-textdocument',
   ],
-  plugins: [quickStringWidth],
+  plugins: [quickStringWidth, noGuessedVersion],
   chunkNames: 'chunk-[hash]',
   legalComments: 'none',
   logLevel: 'warning',

@@ -95,6 +95,30 @@ describe('the installed package', () => {
     expect(existsSync(join(app, 'build', 'manifest.json'))).toBe(true);
   });
 
+  it('loads the dialects its build validated without validating them again, and validates one edited since', () => {
+    const pkg = join(app, 'node_modules', 'syncwright');
+    const textHash = (path: string) => createHash('sha256').update(readFileSync(path, 'utf8')).digest('hex');
+    const record = JSON.parse(readFileSync(join(pkg, 'dist', 'schema', 'dialects.validated.json'), 'utf8')) as {
+      schema: string;
+      dialects: Record<string, string>;
+    };
+    expect(record.schema).toBe(textHash(join(pkg, 'schemas', 'dialect.schema.json')));
+    expect(record.dialects).toEqual(Object.fromEntries(['postgres', 'snowflake', 'bigquery'].map((d) => [d, textHash(join(pkg, 'dialects', `${d}.json`))])));
+    // The demo's source is a Postgres database.
+    const postgres = join(pkg, 'dialects', 'postgres.json');
+    const text = readFileSync(postgres, 'utf8');
+    try {
+      writeFileSync(postgres, text.replace('"formatter": "postgresql"', '"formatter": "postgres"'));
+      const r = syncwright(['check', join(pkg, 'examples', 'demo')]);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toContain('dialects/postgres.json does not match schemas/dialect.schema.json');
+      expect(r.stderr).toContain('/formatter must be one of');
+    } finally {
+      writeFileSync(postgres, text);
+    }
+    expect(syncwright(['check', join(pkg, 'examples', 'demo')]).status).toBe(0);
+  });
+
   it('runs the demo, whose next command works from where it ran', () => {
     const demo = syncwright(['demo']);
     expect(demo.stderr).not.toMatch(stackTrace);
