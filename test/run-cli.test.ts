@@ -175,6 +175,36 @@ describe('syncwright run', () => {
     expect((await cli(['run', ...lake, '--plan', join(work.dir, 'missing', 'plan.json')])).code).toBe(6);
   });
 
+  it('runs a compiled plan without loading what it does not use: Handlebars (the plan has no message) and the Postgres client (the embedded database)', async () => {
+    ensureBuilt();
+    const hook = join(work.dir, 'loaded.cjs');
+    writeFileSync(
+      hook,
+      `process.on('exit', () => require('node:fs').writeSync(2, 'loaded: ' + JSON.stringify(['handlebars', 'pg'].filter((p) => Object.keys(require.cache).some((k) => k.includes('/node_modules/' + p + '/')))) + '\\n'));`,
+    );
+    const child = spawn(
+      process.execPath,
+      [
+        '-r',
+        hook,
+        join(repoRoot, 'bin', 'syncwright.js'),
+        'run',
+        '--plan',
+        plan(),
+        '--db',
+        db.folder as string,
+        '--endpoint',
+        `billing=${billing.api.url}`,
+        '--dry-run',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const r = await exited(child);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('people_to_billing -> billing (webhook), record insert, dry run');
+    expect(r.stderr).toContain('loaded: []');
+  });
+
   it("keeps the embedded database its owner's alone (folders 0700, files 0600), whatever the umask", async () => {
     ensureBuilt();
     const folder = join(work.dir, 'private-db');

@@ -3,8 +3,7 @@
  * is copied, and an object whose only key is a directive name is evaluated against the render
  * context (other `$` keys, like Mixpanel's `$set`, are plain keys).
  */
-import Handlebars from 'handlebars';
-import { messageHelpers } from '../handlebars.js';
+import { handlebars, messageHelpers } from '../handlebars.js';
 import type { SendStep, Template } from '../contract/api-steps.js';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -59,7 +58,7 @@ export function envFrom(vars: NodeJS.ProcessEnv): RenderOptions['env'] {
 /** The lookup of a dry run: secrets are never shown, and need not be set. */
 export const envPlaceholder: RenderOptions['env'] = (name) => `<env ${name}>`;
 
-let messages: typeof Handlebars | undefined;
+let messages: ReturnType<typeof handlebars> | undefined;
 
 /** Slack's text formatting: `&`, `<` and `>` are control characters, written as entities in data. */
 export function slackEscape(text: string): string {
@@ -76,7 +75,8 @@ const escapes: Record<NonNullable<SendStep['escapeMessageValues']>, (text: strin
  */
 export function compileMessage(source: string, escape?: SendStep['escapeMessageValues']): (columns: unknown) => string {
   if (!messages) {
-    messages = Handlebars.create();
+    // Loaded here, on a plan's first message: a run of plans without one never loads Handlebars.
+    messages = handlebars().create();
     messages.registerHelper(messageHelpers);
   }
   const t = messages.compile(source, { noEscape: true });

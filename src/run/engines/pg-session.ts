@@ -1,5 +1,5 @@
 /** A PostgreSQL server through `pg`: one connection for the whole run, so temp tables and cursors stay visible. */
-import pg from 'pg';
+import type pg from 'pg';
 import { sessionOf, type SqlRow, type SqlSession } from './sql-session.js';
 import type { ServerConfig } from './pg-settings.js';
 
@@ -16,7 +16,11 @@ export function redactUrl(url: string): string {
 
 /** A session on the server at `url`, or at a configuration resolved from the endpoint's settings (pg-settings.ts). */
 export async function openPgSession(server: string | ServerConfig): Promise<SqlSession> {
-  const client = new pg.Client(typeof server === 'string' ? { connectionString: server, application_name: 'syncwright' } : server.config);
+  // Loaded by the first session on a server: a run on the embedded database never loads the client.
+  const {
+    default: { Client },
+  } = await import('pg');
+  const client = new Client(typeof server === 'string' ? { connectionString: server, application_name: 'syncwright' } : server.config);
   await client.connect();
   // A script error must not leave the connection unusable: a dropped connection would otherwise crash the run.
   client.on('error', () => undefined);
