@@ -20,7 +20,23 @@ export interface SqlTextSyntax {
 export type QueryText = { body: string } | { problem: string; index: number };
 
 const nameChar = /[A-Za-z0-9_$]/;
-const space = /\s/;
+const escapeClass = (c: string) => c.replace(/[\\\]^-]/g, '\\$&');
+
+/**
+ * A dialect's runs of plain text: whitespace, or code that holds no character that may start a
+ * comment or a quoted text (`/`, `$`, the first of each comment and quote), nor `;`. Read a run
+ * at a time rather than a character at a time: every model's query is read by each check.
+ */
+const plainRuns = new WeakMap<SqlTextSyntax, RegExp>();
+function plainRun(syntax: SqlTextSyntax): RegExp {
+  let run = plainRuns.get(syntax);
+  if (!run) {
+    const special = ['/', '$', ';', ...syntax.lineComments.map((s) => s[0]!), ...syntax.quotes.map((q) => q.open[0]!)].map(escapeClass).join('');
+    run = new RegExp(`\\s+|[^\\s${special}]+`, 'y');
+    plainRuns.set(syntax, run);
+  }
+  return run;
+}
 
 export function readQuery(spec: DialectSpec, sql: string): QueryText {
   const syntax = spec.sqlText;
@@ -70,15 +86,18 @@ export function readQuery(spec: DialectSpec, sql: string): QueryText {
     }
     return undefined;
   };
-  // Only these characters can start a comment or a quoted text: any other is code, read without trying each.
-  const starts = new Set(['/', '$', ...syntax.lineComments.map((s) => s[0]), ...syntax.quotes.map((q) => q.open[0])]);
+  const run = plainRun(syntax);
   while (i < sql.length) {
-    const c = sql[i]!;
-    if (space.test(c)) {
-      i++;
+    run.lastIndex = i;
+    const plain = run.exec(sql);
+    if (plain) {
+      if (!/\s/.test(plain[0][0]!)) lastCode = i + plain[0].length - 1;
+      i += plain[0].length;
       continue;
     }
-    const skipped = starts.has(c) ? skip() : undefined;
+    // A character that may start a comment or a quoted text, or a `;`.
+    const c = sql[i]!;
+    const skipped = skip();
     if (skipped) {
       if (skipped.end < 0) return { problem: `${skipped.what} is never closed`, index: i };
       if (skipped.code) lastCode = skipped.end - 1;
