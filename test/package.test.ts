@@ -95,28 +95,38 @@ describe('the installed package', () => {
     expect(existsSync(join(app, 'build', 'manifest.json'))).toBe(true);
   });
 
-  it('loads the dialects its build validated without validating them again, and validates one edited since', () => {
+  it('loads the dialects its build validated without validating them again, and validates one edited since', async () => {
     const pkg = join(app, 'node_modules', 'syncwright');
     const textHash = (path: string) => createHash('sha256').update(readFileSync(path, 'utf8')).digest('hex');
     const record = JSON.parse(readFileSync(join(pkg, 'dist', 'schema', 'dialects.validated.json'), 'utf8')) as {
       schema: string;
       dialects: Record<string, string>;
     };
-    expect(record.schema).toBe(textHash(join(pkg, 'schemas', 'dialect.schema.json')));
+    const { groupKey, publishedGroup } = (await import(join(pkg, 'dist', 'schema', 'compile.js'))) as typeof import('../src/schema/compile.js');
+    expect(record.schema).toBe(groupKey(publishedGroup('dialect')));
     expect(record.dialects).toEqual(Object.fromEntries(['postgres', 'snowflake', 'bigquery'].map((d) => [d, textHash(join(pkg, 'dialects', `${d}.json`))])));
-    // The demo's source is a Postgres database.
+    // Whether a check of the demo (a Postgres source) loaded the dialect schema's validator: told by a hook at exit.
+    const hook = join(scratch, 'validator.cjs');
+    writeFileSync(
+      hook,
+      `process.on('exit', () => require('node:fs').writeSync(2, 'validator loaded: ' + Object.keys(require.cache).some((k) => k.replaceAll('\\\\', '/').endsWith('/dist/schema/dialect.validate.cjs')) + '\\n'));`,
+    );
+    const check = () =>
+      spawnSync(process.execPath, ['-r', hook, join(pkg, 'bin', 'syncwright.js'), 'check', join(pkg, 'examples', 'demo')], { cwd: app, encoding: 'utf8' });
+    const unedited = check();
+    expect([unedited.status, unedited.stderr]).toEqual([0, 'checked 1 file, 2 syncs: ok\nvalidator loaded: false\n']);
     const postgres = join(pkg, 'dialects', 'postgres.json');
     const text = readFileSync(postgres, 'utf8');
     try {
       writeFileSync(postgres, text.replace('"formatter": "postgresql"', '"formatter": "postgres"'));
-      const r = syncwright(['check', join(pkg, 'examples', 'demo')]);
+      const r = check();
       expect(r.status).not.toBe(0);
       expect(r.stderr).toContain('dialects/postgres.json does not match schemas/dialect.schema.json');
       expect(r.stderr).toContain('/formatter must be one of');
+      expect(r.stderr).toContain('validator loaded: true');
     } finally {
       writeFileSync(postgres, text);
     }
-    expect(syncwright(['check', join(pkg, 'examples', 'demo')]).status).toBe(0);
   });
 
   it('runs the demo, whose next command works from where it ran', () => {

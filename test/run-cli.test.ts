@@ -177,10 +177,11 @@ describe('syncwright run', () => {
 
   it('runs a compiled plan without loading what it does not use: Handlebars (the plan has no message) and the Postgres client (the embedded database)', async () => {
     ensureBuilt();
+    // Both are CommonJS packages the CLI bundle leaves out (scripts/bundle-cli.js): loaded, they are in require.cache.
     const hook = join(work.dir, 'loaded.cjs');
     writeFileSync(
       hook,
-      `process.on('exit', () => require('node:fs').writeSync(2, 'loaded: ' + JSON.stringify(['handlebars', 'pg'].filter((p) => Object.keys(require.cache).some((k) => k.includes('/node_modules/' + p + '/')))) + '\\n'));`,
+      `process.on('exit', () => require('node:fs').writeSync(2, 'loaded: ' + JSON.stringify(['handlebars', 'pg'].filter((p) => Object.keys(require.cache).some((k) => k.replaceAll('\\\\', '/').includes('/node_modules/' + p + '/')))) + '\\n'));`,
     );
     const child = spawn(
       process.execPath,

@@ -53,7 +53,9 @@ const all = [
  * Every destination type by name, in name order: by code point, the same on every machine
  * (`localeCompare` follows the locale, and its first use sets up a collator, 8 ms of every run).
  */
-export const destinationTypes: ReadonlyMap<string, DestinationType> = new Map([...all].sort((a, b) => (a.type < b.type ? -1 : 1)).map((d) => [d.type, d]));
+export const destinationTypes: ReadonlyMap<string, DestinationType> = new Map(
+  [...all].sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0)).map((d) => [d.type, d]),
+);
 
 /** What the hints of syntax errors name: object kinds, in all and by destination type. */
 export const syntaxWords: SyntaxWords = {

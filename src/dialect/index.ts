@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { textHash } from '../hash.js';
-import { assertSchema } from '../schema/compile.js';
+import { assertSchema, groupKey, publishedGroup } from '../schema/compile.js';
 import { selfChecks } from '../self-checks.js';
 import type { Ident } from '../syntax/ast.js';
 import { dialectNames, type Dialect } from '../contract/dialect-names.js';
@@ -94,11 +94,14 @@ const readText = (path: string): string => readFileSync(fileURLToPath(new URL(pa
 // Beside the build's validators (dist/schema/), named so that a module of the bundled CLI (dist/<folder>/) finds it too.
 export const validatedDialectsFile = fileURLToPath(new URL('../schema/dialects.validated.json', import.meta.url));
 
+/** The dialect schema and the validator's options, as the build's precompiled validators are keyed (`groupKey`). */
+const schemaKey = (): string => groupKey(publishedGroup('dialect'));
+
 /**
  * What the build writes to `validatedDialectsFile` (scripts/precompile-schemas.js): every
- * dialect file validated against the schema, then the hash of the schema's text and of each
- * file's. Loading the validator and its first run cost a CLI run 25-35 ms, a tenth of a `check`
- * of a small project, for files that only change with the package.
+ * dialect file validated against the schema, then `schemaKey` and the hash of each file's text.
+ * Loading the validator and its first run cost a CLI run 25-35 ms, a tenth of a `check` of a
+ * small project, for files that only change with the package.
  */
 export function validatedDialects(): string {
   const dialects = Object.fromEntries(
@@ -108,7 +111,7 @@ export function validatedDialects(): string {
       return [name, textHash(text)];
     }),
   );
-  return `${JSON.stringify({ schema: textHash(readText('schemas/dialect.schema.json')), dialects }, null, 2)}\n`;
+  return `${JSON.stringify({ schema: schemaKey(), dialects }, null, 2)}\n`;
 }
 
 let validated: Readonly<Record<string, unknown>> | null | undefined;
@@ -119,7 +122,7 @@ function validatedByBuild(name: Dialect, text: string): boolean {
   if (validated === undefined) {
     try {
       const record = JSON.parse(readFileSync(validatedDialectsFile, 'utf8')) as { schema?: unknown; dialects?: Record<string, unknown> };
-      validated = record.schema === textHash(readText('schemas/dialect.schema.json')) ? (record.dialects ?? null) : null;
+      validated = record.schema === schemaKey() ? (record.dialects ?? null) : null;
     } catch {
       validated = null; // No build's record (running from src/): each file is validated.
     }
