@@ -21,18 +21,23 @@ export type QueryText = { body: string } | { problem: string; index: number };
 
 const nameChar = /[A-Za-z0-9_$]/;
 const escapeClass = (c: string) => c.replace(/[\\\]^-]/g, '\\$&');
+const escapeText = (t: string) => t.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 /**
  * A dialect's runs of plain text: whitespace, or code that holds no character that may start a
- * comment or a quoted text (`/`, `$`, the first of each comment and quote), nor `;`. Read a run
- * at a time rather than a character at a time: every model's query is read by each check.
+ * comment or a quoted text (`/`, `$`, the first of each comment and quote), nor `;`; the letter
+ * of a prefixed quote (`E'`) only where its quote follows. Read a run at a time rather than a
+ * character at a time: every model's query is read by each check.
  */
 const plainRuns = new WeakMap<SqlTextSyntax, RegExp>();
 function plainRun(syntax: SqlTextSyntax): RegExp {
   let run = plainRuns.get(syntax);
   if (!run) {
-    const special = ['/', '$', ';', ...syntax.lineComments.map((s) => s[0]!), ...syntax.quotes.map((q) => q.open[0]!)].map(escapeClass).join('');
-    run = new RegExp(`\\s+|[^\\s${special}]+`, 'y');
+    const prefixed = syntax.quotes.filter((q) => q.open.length > 1 && nameChar.test(q.open[0]!));
+    const stops = ['/', '$', ';', ...syntax.lineComments.map((s) => s[0]!), ...syntax.quotes.filter((q) => !prefixed.includes(q)).map((q) => q.open[0]!)];
+    const letters = prefixed.map((q) => `${escapeText(q.open[0]!)}(?!${escapeText(q.open.slice(1))})`);
+    const plain = `[^\\s${[...stops, ...prefixed.map((q) => q.open[0]!)].map(escapeClass).join('')}]`;
+    run = new RegExp(`\\s+|(?:${[plain, ...letters].join('|')})+`, 'y');
     plainRuns.set(syntax, run);
   }
   return run;
