@@ -20,6 +20,7 @@ export interface SqlTextSyntax {
 export type QueryText = { body: string } | { problem: string; index: number };
 
 const nameChar = /[A-Za-z0-9_$]/;
+const space = /\s/;
 const escapeClass = (c: string) => c.replace(/[\\\]^-]/g, '\\$&');
 const escapeText = (t: string) => t.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
@@ -96,7 +97,7 @@ export function readQuery(spec: DialectSpec, sql: string): QueryText {
     run.lastIndex = i;
     const plain = run.exec(sql);
     if (plain) {
-      if (!/\s/.test(plain[0][0]!)) lastCode = i + plain[0].length - 1;
+      if (!space.test(plain[0][0]!)) lastCode = i + plain[0].length - 1;
       i += plain[0].length;
       continue;
     }
