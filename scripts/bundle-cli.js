@@ -16,6 +16,21 @@ import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+/**
+ * A plugin that bundles a package's file with `patch` made to its source: `patch` returns the
+ * new source, or undefined when the file does not read as expected (a new version), which is
+ * then bundled as it is.
+ */
+const patched = (name, file, patch) => ({
+  name,
+  setup(b) {
+    b.onLoad({ filter: file }, ({ path }) => {
+      const contents = patch(readFileSync(path, 'utf8'));
+      return contents === undefined ? undefined : { contents, loader: 'js' };
+    });
+  },
+});
+
 // string-width (used by yargs only to lay out help text) builds an Intl.Segmenter when it is
 // loaded, which costs a twentieth of a `check` run; here it is built on first use instead.
 // And yargs lays out a command's help text on every run of it (after its handler), measuring
@@ -26,38 +41,23 @@ import { fileURLToPath } from 'node:url';
 const eagerSegmenter = 'const segmenter = new Intl.Segmenter();';
 const widthStart = 'export default function stringWidth(string, options = {}) {';
 const asciiWidth = `${widthStart}\n\tif (typeof string === 'string' && /^[\\x20-\\x7E]*$/.test(string)) {\n\t\treturn string.length;\n\t}\n`;
-const quickStringWidth = {
-  name: 'quick-string-width',
-  setup(b) {
-    b.onLoad({ filter: /[\\/]node_modules[\\/]string-width[\\/]index\.js$/ }, ({ path }) => {
-      const source = readFileSync(path, 'utf8');
-      if (!source.includes(eagerSegmenter) || !source.includes(widthStart)) return undefined;
-      return {
-        contents: source
-          .replace(eagerSegmenter, 'let segmenter;')
-          .replaceAll('segmenter.segment(', '(segmenter ??= new Intl.Segmenter()).segment(')
-          .replace(widthStart, asciiWidth),
-        loader: 'js',
-      };
-    });
-  },
-};
+const quickStringWidth = patched('quick-string-width', /[\\/]node_modules[\\/]string-width[\\/]index\.js$/, (source) =>
+  source.includes(eagerSegmenter) && source.includes(widthStart)
+    ? source
+        .replace(eagerSegmenter, 'let segmenter;')
+        .replaceAll('segmenter.segment(', '(segmenter ??= new Intl.Segmenter()).segment(')
+        .replace(widthStart, asciiWidth)
+    : undefined,
+);
 
 // yargs' factory sets a default version, guessed from the nearest package.json: a walk up from
 // the CLI's folder reading each folder's entries and the package file, a twentieth of a `check`
 // of an example project. The CLI sets its version itself (src/cli/main.ts), so the factory's
 // guess is left out. Should a new version read differently, it is bundled as it is.
 const factoryVersion = '        yargs.help();\n        yargs.version();\n';
-const noGuessedVersion = {
-  name: 'no-guessed-version',
-  setup(b) {
-    b.onLoad({ filter: /[\\/]node_modules[\\/]yargs[\\/]build[\\/]lib[\\/]yargs-factory\.js$/ }, ({ path }) => {
-      const source = readFileSync(path, 'utf8');
-      if (!source.includes(factoryVersion)) return undefined;
-      return { contents: source.replace(factoryVersion, '        yargs.help();\n'), loader: 'js' };
-    });
-  },
-};
+const noGuessedVersion = patched('no-guessed-version', /[\\/]node_modules[\\/]yargs[\\/]build[\\/]lib[\\/]yargs-factory\.js$/, (source) =>
+  source.includes(factoryVersion) ? source.replace(factoryVersion, '        yargs.help();\n') : undefined,
+);
 
 const dist = fileURLToPath(new URL('../dist/', import.meta.url));
 // dist/bin/ is as deep as every dist/<folder>/, so paths relative to a module (../../templates) still hold.

@@ -10,6 +10,7 @@ import { describeChanges } from '../src/cli/demo-command.js';
 import { startWebhook, type FakeWebhook } from './servers/webhook.js';
 import { compileFixture, exited, repoRoot, sql } from './servers/run-harness.js';
 import { ensureBuilt } from './support/build.js';
+import { loadedModules, loadedModulesHook } from './support/loaded-modules.js';
 import { scratchFolder, scratchPglite, type ScratchDb } from './servers/scratch-db.js';
 
 async function cli(argv: string[], cwd = repoRoot): Promise<{ code: number; out: string; err: string }> {
@@ -177,17 +178,10 @@ describe('syncwright run', () => {
 
   it('runs a compiled plan without loading what it does not use: Handlebars (the plan has no message) and the Postgres client (the embedded database)', async () => {
     ensureBuilt();
-    // Both are CommonJS packages the CLI bundle leaves out (scripts/bundle-cli.js): loaded, they are in require.cache.
-    const hook = join(work.dir, 'loaded.cjs');
-    writeFileSync(
-      hook,
-      `process.on('exit', () => require('node:fs').writeSync(2, 'loaded: ' + JSON.stringify(['handlebars', 'pg'].filter((p) => Object.keys(require.cache).some((k) => k.replaceAll('\\\\', '/').includes('/node_modules/' + p + '/')))) + '\\n'));`,
-    );
     const child = spawn(
       process.execPath,
       [
-        '-r',
-        hook,
+        ...loadedModulesHook(work.dir),
         join(repoRoot, 'bin', 'syncwright.js'),
         'run',
         '--plan',
@@ -203,7 +197,7 @@ describe('syncwright run', () => {
     const r = await exited(child);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('people_to_billing -> billing (webhook), record insert, dry run');
-    expect(r.stderr).toContain('loaded: []');
+    expect(loadedModules(r.stderr).modules.filter((k) => /\/node_modules\/(handlebars|pg)\//.test(k))).toEqual([]);
   });
 
   it("keeps the embedded database its owner's alone (folders 0700, files 0600), whatever the umask", async () => {

@@ -34,11 +34,12 @@ const plainRuns = new WeakMap<SqlTextSyntax, RegExp>();
 function plainRun(syntax: SqlTextSyntax): RegExp {
   let run = plainRuns.get(syntax);
   if (!run) {
-    const prefixed = syntax.quotes.filter((q) => q.open.length > 1 && nameChar.test(q.open[0]!));
-    const stops = ['/', '$', ';', ...syntax.lineComments.map((s) => s[0]!), ...syntax.quotes.filter((q) => !prefixed.includes(q)).map((q) => q.open[0]!)];
-    const letters = prefixed.map((q) => `${escapeText(q.open[0]!)}(?!${escapeText(q.open.slice(1))})`);
-    const plain = `[^\\s${[...stops, ...prefixed.map((q) => q.open[0]!)].map(escapeClass).join('')}]`;
-    run = new RegExp(`\\s+|(?:${[plain, ...letters].join('|')})+`, 'y');
+    const stops = ['/', '$', ';', ...syntax.lineComments.map((s) => s[0]!), ...syntax.quotes.map((q) => q.open[0]!)];
+    // A prefix letter is plain code unless the rest of its quote's opener follows.
+    const letters = syntax.quotes
+      .filter((q) => q.open.length > 1 && nameChar.test(q.open[0]!))
+      .map((q) => `${escapeText(q.open[0]!)}(?!${escapeText(q.open.slice(1))})`);
+    run = new RegExp(`\\s+|(?:${[`[^\\s${stops.map(escapeClass).join('')}]`, ...letters].join('|')})+`, 'y');
     plainRuns.set(syntax, run);
   }
   return run;
