@@ -18,13 +18,13 @@ const shape = [
   'delete from "swph2" where "swph1" = \'swph3\';',
 ].join(statementSeparator);
 
-/** A fresh copy of the format module, with sql-formatter's `formatDialect` counted. */
+/** A fresh copy of the format module, with its calls of sql-formatter counted. */
 async function freshFormat() {
   vi.resetModules();
   const calls = { n: 0 };
-  vi.doMock('sql-formatter', async (original) => {
-    const real = await original<typeof import('sql-formatter')>();
-    return { ...real, formatDialect: (...args: Parameters<typeof real.formatDialect>) => (calls.n++, real.formatDialect(...args)) };
+  vi.doMock('../src/emit/sql-formatter.js', async (original) => {
+    const real = await original<typeof import('../src/emit/sql-formatter.js')>();
+    return { ...real, formatSql: (...args: Parameters<typeof real.formatSql>) => (calls.n++, real.formatSql(...args)) };
   });
   const { SqlFormatter } = await import('../src/emit/format.js');
   return { fmt: new SqlFormatter(), SqlFormatter, calls };

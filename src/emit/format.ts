@@ -7,13 +7,10 @@
  * keeps nothing of the projects it compiled.
  */
 import { createRequire } from 'node:module';
-// Only the three dialects a compile writes, so that the CLI bundle leaves out the other seventeen.
-import { bigquery, formatDialect, postgresql, snowflake, type FormatOptions } from 'sql-formatter';
 import type { DialectSpec } from '../dialect/index.js';
+import { formatOptions, formatSql } from './sql-formatter.js';
 import { laidOut, statementSeparator } from './templates.js';
 
-const options = { keywordCase: 'upper', tabWidth: 2 } as const satisfies Partial<FormatOptions>;
-const dialects = { postgresql, snowflake, bigquery } as const satisfies Record<DialectSpec['formatter'], unknown>;
 const placeholder = /["'`]swph(\d+)["'`]|\bswph(\d+)\b/g;
 
 /**
@@ -42,7 +39,7 @@ function formatStatement(spec: DialectSpec, statement: string, formatted: Map<st
   let text = formatted.get(key);
   if (text === undefined) {
     const before = earlier.get(key);
-    text = before !== undefined && sameTokens(local, before) ? before : formatDialect(local, { dialect: dialects[spec.formatter], ...options });
+    text = before !== undefined && sameTokens(local, before) ? before : formatSql(spec.formatter, local);
     formatted.set(key, text);
   }
   return text.replace(placeholder, (m, a: string | undefined, b: string | undefined) => m.replace(/swph\d+/, `swph${back[Number(a ?? b)]}`));
@@ -110,7 +107,7 @@ function contextKey(context: object): string {
   return parts.join('\n');
 }
 
-const stamp = `sql-formatter ${(createRequire(import.meta.url)('sql-formatter/package.json') as { version: string }).version} ${JSON.stringify(options)}`;
+const stamp = `sql-formatter ${(createRequire(import.meta.url)('sql-formatter/package.json') as { version: string }).version} ${JSON.stringify(formatOptions)}`;
 
 /**
  * The SQL formatting of one compile, with its caches. It is also what the compile carries to
