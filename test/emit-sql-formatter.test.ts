@@ -4,10 +4,13 @@
  * for each rule of the grammar with comments in every place it allows them, and for random
  * texts; where the hand parser does not build a tree, nearley is asked.
  */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { bigquery, formatDialect, postgresql, snowflake } from 'sql-formatter';
 import { describe, expect, it } from 'vitest';
-import { bothTrees, formatOptions, formatSql } from '../src/emit/sql-formatter.js';
+import { bothTokens, bothTrees, formatOptions, formatSql } from '../src/emit/sql-formatter.js';
+import { type IdentChars, replacesExpression, reservedWords } from '../src/emit/sql-formatter-words.js';
 
 const languages = { postgresql, snowflake, bigquery } as const;
 type Language = keyof typeof languages;
@@ -91,6 +94,12 @@ const cases = [
   'SELECT CASE WHEN a THEN 1 END.b',
 ];
 
+/** Whether the quicker tokenizer gives sql-formatter's tokens of `sql` (or refuses it as sql-formatter's does). */
+function sameTokens(language: Language, sql: string): boolean {
+  const { quick, own } = bothTokens(language, sql);
+  return quick instanceof Error ? own instanceof Error && own.message === quick.message : isDeepStrictEqual(quick, own);
+}
+
 describe('the hand-built syntax tree of sql-formatter', () => {
   it('is nearley’s for every rule of the grammar, and the text is what sql-formatter writes', () => {
     const seen = new Set<string>();
@@ -100,6 +109,7 @@ describe('the hand-built syntax tree of sql-formatter', () => {
         seen.add(v);
         expect(['same', 'refused'], `${language}: ${sql}`).toContain(v);
         expect(ours(language, sql), `${language}: ${sql}`).toBe(published(language, sql));
+        expect(sameTokens(language, sql), `${language}: ${sql}`).toBe(true);
       }
     }
     expect([...seen].sort()).toEqual(['refused', 'same']);
@@ -164,9 +174,101 @@ describe('the hand-built syntax tree of sql-formatter', () => {
         const v = verdict(language, sql);
         counts.set(v, (counts.get(v) ?? 0) + 1);
         expect(['same', 'refused'], `${language}: ${JSON.stringify(sql)}`).toContain(v);
+        expect(sameTokens(language, sql), `${language}: ${JSON.stringify(sql)}`).toBe(true);
       }
     }
     // Random texts are mostly not SQL; enough of them are for the comparison to mean something.
     expect(counts.get('same')).toBeGreaterThan(75);
+  });
+});
+
+describe('reserved words found by look-up', () => {
+  // sql-formatter's own tokenizer of each dialect, as its package builds it.
+  const require = createRequire(import.meta.url);
+  const cjs = join(dirname(require.resolve('sql-formatter/package.json')), 'dist', 'cjs');
+  const { default: Tokenizer } = require(join(cjs, 'lexer', 'Tokenizer.js')) as {
+    default: new (cfg: object, name: string) => { rulesBeforeParams: Rule[]; rulesAfterParams: Rule[] };
+  };
+  type Rule = { type: string; regex: RegExp };
+  const lists: Record<string, string> = {
+    RESERVED_KEYWORD_PHRASE: 'reservedKeywordPhrases',
+    RESERVED_DATA_TYPE_PHRASE: 'reservedDataTypePhrases',
+    RESERVED_CLAUSE: 'reservedClauses',
+    RESERVED_SELECT: 'reservedSelect',
+    RESERVED_SET_OPERATION: 'reservedSetOperations',
+    RESERVED_JOIN: 'reservedJoins',
+    RESERVED_FUNCTION_NAME: 'reservedFunctionNames',
+    RESERVED_DATA_TYPE: 'reservedDataTypes',
+    RESERVED_KEYWORD: 'reservedKeywords',
+  };
+  const kinds = (Object.keys(languages) as Language[]).flatMap((language) => {
+    const options = languages[language] as unknown as { name: string; tokenizerOptions: Record<string, unknown> & { identChars?: IdentChars } };
+    const tokenizer = new Tokenizer(options.tokenizerOptions, options.name);
+    return [...tokenizer.rulesBeforeParams, ...tokenizer.rulesAfterParams]
+      .filter((rule) => rule.type in lists)
+      .map((rule) => ({
+        language,
+        rule,
+        words: (options.tokenizerOptions[lists[rule.type] ?? ''] ?? []) as string[],
+        identChars: options.tokenizerOptions.identChars ?? {},
+      }));
+  });
+
+  it('stand in for every reserved-word expression of the three dialects', () => {
+    // Postgres has nine kinds with words, Snowflake and BigQuery eight (no data type phrases).
+    const replaced = kinds.filter((k) => k.words.length > 0 && replacesExpression(k.rule.regex, k.words, k.identChars));
+    expect(replaced.map((k) => `${k.language} ${k.rule.type}`)).toEqual(kinds.filter((k) => k.words.length > 0).map((k) => `${k.language} ${k.rule.type}`));
+    expect(replaced.length).toBe(9 + 8 + 8);
+    // A list that is not the expression's is not stood in for.
+    const [first] = replaced;
+    expect(first && replacesExpression(first.rule.regex, first.words.slice(1), first.identChars)).toBe(false);
+  });
+
+  it('match what the expressions match, at every position of random texts', () => {
+    let seed = 1203;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    // Case changed at random, k and s sometimes as the Kelvin sign and the long s, and white space of every kind between parts.
+    const spaces = [' ', '  ', '\t', '\n', '\u00a0', '\r\n ', '\u2003'];
+    const mangle = (word: string) =>
+      [...word]
+        .map((c) => {
+          if (c === ' ') return spaces[random(spaces.length)];
+          if (/[kK]/.test(c) && random(6) === 0) return '\u212a';
+          if (/[sS]/.test(c) && random(6) === 0) return '\u017f';
+          return random(2) ? c.toLowerCase() : c.toUpperCase();
+        })
+        .join('');
+    const tails = ['', ' ', '$', '-', 'x', '_', '9', '.', '(', '\u0131', '\u00e9', '\u{1f600}', ',', '"', '\u212a'];
+    let matched = 0;
+    let texts = 0;
+    for (const { rule, words, identChars } of kinds) {
+      if (words.length === 0) continue;
+      const matcher = reservedWords(words, identChars);
+      for (let k = 0; k < 60; k++) {
+        const parts = Array.from({ length: 1 + random(3) }, () => {
+          const word = words[random(words.length)] ?? '';
+          // Sometimes a word cut short or run on, so that near misses are met too.
+          const cut = random(4) === 0 ? word.slice(0, random(word.length + 1)) : word;
+          return mangle(cut) + (tails[random(tails.length)] ?? '');
+        });
+        const text = parts.join(random(2) ? ' ' : '');
+        texts++;
+        for (let at = 0; at <= text.length; at++) {
+          // The tokenizer never starts inside a surrogate pair.
+          if (/[\ud800-\udbff]/.test(text[at - 1] ?? '') && /[\udc00-\udfff]/.test(text[at] ?? '')) continue;
+          rule.regex.lastIndex = at;
+          const expected = rule.regex.exec(text)?.[0] ?? null;
+          matcher.lastIndex = at;
+          const got = matcher.exec(text)?.[0] ?? null;
+          expect(got, `${rule.type} at ${at} of ${JSON.stringify(text)}`).toBe(expected);
+          if (expected !== null) matched++;
+        }
+      }
+    }
+    // Most positions are inside a word, where nothing matches; a match in every fourth text at least.
+    expect(matched).toBeGreaterThan(texts / 4);
   });
 });
