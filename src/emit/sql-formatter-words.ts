@@ -80,6 +80,14 @@ export function reservedWords(words: readonly string[], identChars: IdentChars):
     }
   }
   const lengths = [...new Set([...single.keys(), ...[...phrases.values()].flat().map((p) => p.length)])].sort((a, b) => b - a);
+  /** No word is longer, nor a phrase's first part. */
+  const longest = lengths[0] ?? 0;
+  /** Where no word starts with the character there (most tokens but words), nothing is matched: the first characters' codes, in both cases. */
+  const firsts = new Set<number>();
+  for (const w of words) {
+    const c = fold(w.charAt(0));
+    for (const variant of [c, c.toLowerCase(), c === 'S' ? '\u017f' : c === 'K' ? '\u212a' : c]) firsts.add(variant.charCodeAt(0));
+  }
   const boundary = new RegExp(`${avoidIdentChars(identChars)}\\b`, 'iuy');
   const head = /\S*/uy;
   const space = /\s+/uy;
@@ -106,14 +114,15 @@ export function reservedWords(words: readonly string[], identChars: IdentChars):
     lastIndex: 0,
     exec(input: string): [string] | null {
       const start = this.lastIndex;
+      if (!firsts.has(input.charCodeAt(start))) return null;
       head.lastIndex = start;
       const word = head.exec(input)?.[0] ?? '';
-      if (word.length === 0) return null;
       // Folding keeps lengths, so a prefix of the folded word is the folded prefix.
-      const folded = fold(word);
-      const candidates = phrases.get(folded) ?? [];
+      const folded = fold(word.length > longest ? word.slice(0, longest) : word);
+      const candidates = word.length > longest ? [] : (phrases.get(folded) ?? []);
       for (const length of lengths) {
-        if (length <= word.length && single.get(length)?.has(folded.slice(0, length)) && endsWord(input, start + length)) {
+        if (length > word.length && candidates.length === 0) continue;
+        if (single.get(length)?.has(folded.slice(0, length)) && endsWord(input, start + length)) {
           return [input.slice(start, start + length)];
         }
         for (const phrase of candidates) {
