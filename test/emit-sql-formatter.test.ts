@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { bigquery, formatDialect, postgresql, snowflake } from 'sql-formatter';
 import { describe, expect, it } from 'vitest';
-import { bothTokens, bothTrees, formatOptions, formatSql } from '../src/emit/sql-formatter.js';
+import { bothTokens, bothTrees, formatOptions, formatSql, wordLists as lists } from '../src/emit/sql-formatter.js';
 import { type IdentChars, replacesExpression, reservedWords } from '../src/emit/sql-formatter-words.js';
 
 const languages = { postgresql, snowflake, bigquery } as const;
@@ -190,17 +190,6 @@ describe('reserved words found by look-up', () => {
     default: new (cfg: object, name: string) => { rulesBeforeParams: Rule[]; rulesAfterParams: Rule[] };
   };
   type Rule = { type: string; regex: RegExp };
-  const lists: Record<string, string> = {
-    RESERVED_KEYWORD_PHRASE: 'reservedKeywordPhrases',
-    RESERVED_DATA_TYPE_PHRASE: 'reservedDataTypePhrases',
-    RESERVED_CLAUSE: 'reservedClauses',
-    RESERVED_SELECT: 'reservedSelect',
-    RESERVED_SET_OPERATION: 'reservedSetOperations',
-    RESERVED_JOIN: 'reservedJoins',
-    RESERVED_FUNCTION_NAME: 'reservedFunctionNames',
-    RESERVED_DATA_TYPE: 'reservedDataTypes',
-    RESERVED_KEYWORD: 'reservedKeywords',
-  };
   const kinds = (Object.keys(languages) as Language[]).flatMap((language) => {
     const options = languages[language] as unknown as { name: string; tokenizerOptions: Record<string, unknown> & { identChars?: IdentChars } };
     const tokenizer = new Tokenizer(options.tokenizerOptions, options.name);

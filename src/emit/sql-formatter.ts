@@ -72,7 +72,7 @@ function load(): Internals {
 }
 
 /** Each kind of reserved word, and the list of the tokenizer's options its expression is made of. */
-const wordLists: Record<string, string> = {
+export const wordLists: Readonly<Record<string, string>> = {
   RESERVED_KEYWORD_PHRASE: 'reservedKeywordPhrases',
   RESERVED_DATA_TYPE_PHRASE: 'reservedDataTypePhrases',
   RESERVED_CLAUSE: 'reservedClauses',
