@@ -6,9 +6,8 @@
  * the compile's own (one `SqlFormatter` per `CompileContext`), so a long-running process
  * keeps nothing of the projects it compiled.
  */
-import { createRequire } from 'node:module';
 import type { DialectSpec } from '../dialect/index.js';
-import { formatOptions, formatSql } from './sql-formatter.js';
+import { formatOptions, formatSql, sqlFormatterVersion } from './sql-formatter.js';
 import { laidOut, statementSeparator } from './templates.js';
 
 const placeholder = /["'`]swph(\d+)["'`]|\bswph(\d+)\b/g;
@@ -107,7 +106,7 @@ function contextKey(context: object): string {
   return parts.join('\n');
 }
 
-const stamp = `sql-formatter ${(createRequire(import.meta.url)('sql-formatter/package.json') as { version: string }).version} ${JSON.stringify(formatOptions)}`;
+const stamp = `sql-formatter ${sqlFormatterVersion} ${JSON.stringify(formatOptions)}`;
 
 /**
  * The SQL formatting of one compile, with its caches. It is also what the compile carries to

@@ -89,7 +89,8 @@ export function reservedWords(words: readonly string[], identChars: IdentChars):
     for (const variant of [c, c.toLowerCase(), c === 'S' ? '\u017f' : c === 'K' ? '\u212a' : c]) firsts.add(variant.charCodeAt(0));
   }
   const boundary = new RegExp(`${avoidIdentChars(identChars)}\\b`, 'iuy');
-  const head = /\S*/uy;
+  // No further than one past the longest word: a longer run is no word, and reading it at each token would be quadratic in a long run.
+  const head = new RegExp(`\\S{0,${longest + 1}}`, 'uy');
   const space = /\s+/uy;
   const endsWord = (input: string, end: number) => {
     boundary.lastIndex = end;

@@ -1,10 +1,16 @@
 /**
  * sql-formatter, with its syntax tree built by sql-formatter-parse.ts instead of its nearley
- * parser, which costs a compile most of its formatting time and allocations. The tokenizer
- * and the layout are sql-formatter's own, so the text is the same. They are loaded from the
- * package's CommonJS files on the first statement a compile formats: a compile that takes
- * every statement from the previous compile's output never loads them. The package's entry
- * point offers no other parser, hence the paths into it, as pinned as its version.
+ * parser, which costs a compile most of its formatting time and allocations, and its reserved
+ * words looked up by sql-formatter-words.ts. The tokenizer and the layout are sql-formatter's
+ * own, so the text is the same. They are loaded from the package's CommonJS files on the first
+ * statement a compile formats: a compile that takes every statement from the previous
+ * compile's output never loads them. The package's entry point offers no other parser, hence
+ * the paths into it: they are used only with the version the parser was written for
+ * (`readVersion`); any other is used through its entry point, as it is.
+ *
+ * The tokenizers changed are those of sql-formatter's own dialect cache, in its CommonJS copy:
+ * another user of that copy in the process gets the look-ups too, which match as the
+ * expressions did.
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -55,7 +61,25 @@ interface Internals {
 }
 
 const require = createRequire(import.meta.url);
-let internals: Internals | undefined;
+
+/** The sql-formatter whose grammar sql-formatter-parse.ts reads and whose files `load` finds. */
+export const readVersion = '15.6.12';
+export const sqlFormatterVersion = (require('sql-formatter/package.json') as { version: string }).version;
+
+/** sql-formatter's internals when `version` (the installed one) is `readVersion`; else undefined. */
+export function internalsOf(version: string): Internals | undefined {
+  return version === readVersion ? load() : undefined;
+}
+
+let loaded: Internals | null | undefined;
+const internals = (): Internals | undefined => (loaded ??= internalsOf(sqlFormatterVersion) ?? null) ?? undefined;
+
+/** The internals the tests compare with: there are none for another version than `readVersion`. */
+function theInternals(): Internals {
+  const sf = internals();
+  if (!sf) throw new Error(`sql-formatter ${sqlFormatterVersion} is used through its entry point: its parser is not replaced`);
+  return sf;
+}
 
 function load(): Internals {
   const root = join(dirname(require.resolve('sql-formatter/package.json')), 'dist', 'cjs');
@@ -101,7 +125,7 @@ function dialectOf(sf: Internals, language: Language): Dialect {
   return dialect;
 }
 
-type Formatter = InstanceType<FormatterClass>;
+type Formatter = { format(sql: string): string };
 const formatters = new Map<Language, Formatter>();
 
 /** sql-formatter's tokens of `sql`, as its parser reads them. */
@@ -109,18 +133,28 @@ function tokensOf(sf: Internals, dialect: Dialect, sql: string): SfToken[] {
   return [...sf.disambiguateTokens(dialect.tokenizer.tokenize(sql, {})), sf.createEofToken(sql.length)];
 }
 
-/** The formatter of a language: sql-formatter's, whose `parse` is this module's where it can be. */
+/**
+ * The formatter of a language: sql-formatter's, whose `parse` is this module's where it can be.
+ * One per language serves every statement, as `formatDialect`'s new one each time would: a
+ * Formatter keeps no state between statements but the `params` it is given, and it is given none.
+ */
 function formatterOf(language: Language): Formatter {
   let formatter = formatters.get(language);
   if (formatter) return formatter;
-  const sf = (internals ??= load());
-  const dialect = dialectOf(sf, language);
-  class HandParsed extends sf.Formatter {
-    override parse(sql: string): SfNode[] {
-      return parseStatements(tokensOf(sf, dialect, sql)) ?? super.parse(sql);
+  const sf = internals();
+  if (sf) {
+    const dialect = dialectOf(sf, language);
+    const tokens = (sql: string) => tokensOf(sf, dialect, sql);
+    class HandParsed extends sf.Formatter {
+      override parse(sql: string): SfNode[] {
+        return parseStatements(tokens(sql)) ?? super.parse(sql);
+      }
     }
+    formatter = new HandParsed(dialect, formatOptions);
+  } else {
+    const published = require('sql-formatter') as typeof import('sql-formatter');
+    formatter = { format: (sql) => published.formatDialect(sql, { dialect: published[language], ...formatOptions }) };
   }
-  formatter = new HandParsed(dialect, formatOptions);
   formatters.set(language, formatter);
   return formatter;
 }
@@ -135,7 +169,7 @@ export function formatSql(language: Language, sql: string): string {
  * the text to nearley) and nearley's (its error where it refuses the text).
  */
 export function bothTrees(language: Language, sql: string): { hand: SfNode[] | undefined; nearley: SfNode[] | Error } {
-  const sf = (internals ??= load());
+  const sf = theInternals();
   const dialect = dialectOf(sf, language);
   const hand = parseStatements(tokensOf(sf, dialect, sql));
   try {
@@ -147,7 +181,7 @@ export function bothTrees(language: Language, sql: string): { hand: SfNode[] | u
 
 /** The tokens of `sql` from the tokenizer `formatSql` uses and from sql-formatter's own (or their errors), for the tests to compare. */
 export function bothTokens(language: Language, sql: string): { quick: SfToken[] | Error; own: SfToken[] | Error } {
-  const sf = (internals ??= load());
+  const sf = theInternals();
   const options = sf.dialects[language];
   const tokens = (tokenizer: Tokenizer) => {
     try {
