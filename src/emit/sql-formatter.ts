@@ -151,12 +151,15 @@ function formatterOf(language: Language): Formatter {
       }
     }
     formatter = new HandParsed(dialect, formatOptions);
-  } else {
-    const published = require('sql-formatter') as typeof import('sql-formatter');
-    formatter = { format: (sql) => published.formatDialect(sql, { dialect: published[language], ...formatOptions }) };
-  }
+  } else formatter = { format: (sql) => publishedFormat(language, sql) };
   formatters.set(language, formatter);
   return formatter;
+}
+
+/** `sql` laid out by sql-formatter through its entry point, as it is: for a version other than `readVersion`. */
+export function publishedFormat(language: Language, sql: string): string {
+  const published = require('sql-formatter') as typeof import('sql-formatter');
+  return published.formatDialect(sql, { dialect: published[language], ...formatOptions });
 }
 
 /** `sql` laid out by sql-formatter in `language`, as its `formatDialect` with `formatOptions` lays it out. */
