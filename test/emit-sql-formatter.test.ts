@@ -4,8 +4,6 @@
  * for each rule of the grammar with comments in every place it allows them, and for random
  * texts; where the hand parser does not build a tree, nearley is asked.
  */
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { bigquery, formatDialect, postgresql, snowflake } from 'sql-formatter';
 import { describe, expect, it } from 'vitest';
@@ -15,13 +13,14 @@ import {
   formatOptions,
   formatSql,
   internalsOf,
+  ownTokenizer,
   publishedFormat,
   readVersion,
   sqlFormatterVersion,
   wordLists as lists,
 } from '../src/emit/sql-formatter.js';
 import { parseStatements } from '../src/emit/sql-formatter-parse.js';
-import { type IdentChars, replacesExpression, reservedWords } from '../src/emit/sql-formatter-words.js';
+import { replacesExpression, reservedWords } from '../src/emit/sql-formatter-words.js';
 
 const languages = { postgresql, snowflake, bigquery } as const;
 type Language = keyof typeof languages;
@@ -221,24 +220,12 @@ describe('the hand-built syntax tree of sql-formatter', () => {
 });
 
 describe('reserved words found by look-up', () => {
-  // sql-formatter's own tokenizer of each dialect, as its package builds it.
-  const require = createRequire(import.meta.url);
-  const cjs = join(dirname(require.resolve('sql-formatter/package.json')), 'dist', 'cjs');
-  const { default: Tokenizer } = require(join(cjs, 'lexer', 'Tokenizer.js')) as {
-    default: new (cfg: object, name: string) => { rulesBeforeParams: Rule[]; rulesAfterParams: Rule[] };
-  };
-  type Rule = { type: string; regex: RegExp };
+  // sql-formatter's own tokenizer of each dialect, its expressions as its package builds them.
   const kinds = (Object.keys(languages) as Language[]).flatMap((language) => {
-    const options = languages[language] as unknown as { name: string; tokenizerOptions: Record<string, unknown> & { identChars?: IdentChars } };
-    const tokenizer = new Tokenizer(options.tokenizerOptions, options.name);
-    return [...tokenizer.rulesBeforeParams, ...tokenizer.rulesAfterParams]
+    const { cfg, rulesBeforeParams, rulesAfterParams } = ownTokenizer(language);
+    return [...rulesBeforeParams, ...rulesAfterParams]
       .filter((rule) => rule.type in lists)
-      .map((rule) => ({
-        language,
-        rule,
-        words: (options.tokenizerOptions[lists[rule.type] ?? ''] ?? []) as string[],
-        identChars: options.tokenizerOptions.identChars ?? {},
-      }));
+      .map((rule) => ({ language, rule, words: (cfg[lists[rule.type] ?? ''] ?? []) as string[], identChars: cfg.identChars ?? {} }));
   });
 
   it('stand in for every reserved-word expression of the three dialects', () => {

@@ -108,8 +108,7 @@ export function parseStatements(tokens: readonly SfToken[]): SfNode[] | undefine
 
   // expressions_or_clauses: free_form_sql* clause*
   function expressionsOrClauses(): SfNode[] {
-    const nodes: SfNode[] = [];
-    while (startsFreeForm()) nodes.push(freeForm());
+    const nodes = freeForms();
     while (clauses.has(peek().type)) nodes.push(clause());
     return nodes;
   }
@@ -220,24 +219,17 @@ export function parseStatements(tokens: readonly SfToken[]): SfNode[] | undefine
     return { type: 'case_expression', caseKw, endKw: keywordNode(next()), expr, clauses: parts };
   }
 
-  // parenthesis, curly_braces, square_brackets: `(` holds clauses, the others free-form SQL only.
-  function bracketed(): SfNode {
+  /**
+   * parenthesis, curly_braces, square_brackets: `(` holds clauses, the others free-form SQL only.
+   * `opening`: the bracket the grammar requires here (after a function's name, `(`; after an array's, `[`).
+   */
+  function bracketed(opening?: string): SfNode {
+    if (opening !== undefined && !isText(opening, 'OPEN_PAREN')) fail();
     const open = next();
     const close = openers[open.text] ?? fail();
     const children = open.text === '(' ? expressionsOrClauses() : freeForms();
     expect('CLOSE_PAREN', close);
     return { type: 'parenthesis', children, openParen: open.text, closeParen: close };
-  }
-
-  /** `(`, which must follow a function's name or a parameterized data type (and their comments). */
-  function parenthesis(): SfNode {
-    if (!isText('(', 'OPEN_PAREN')) fail();
-    return bracketed();
-  }
-
-  function squareBrackets(): SfNode {
-    if (!isText('[', 'OPEN_PAREN')) fail();
-    return bracketed();
   }
 
   function atomic(): SfNode {
@@ -268,7 +260,7 @@ export function parseStatements(tokens: readonly SfToken[]): SfNode[] | undefine
     const t = next();
     const array = t.type === 'ARRAY_IDENTIFIER' ? { type: 'identifier', quoted: false, text: t.text } : keywordNode(t);
     const trailing = commentsHere();
-    return { type: 'array_subscript', array: withComments(array, [], trailing), parenthesis: squareBrackets() };
+    return { type: 'array_subscript', array: withComments(array, [], trailing), parenthesis: bracketed('[') };
   }
 
   function atomicBase(): SfNode {
@@ -280,12 +272,12 @@ export function parseStatements(tokens: readonly SfToken[]): SfNode[] | undefine
       case 'RESERVED_FUNCTION_NAME': {
         next();
         const nameKw = withComments(keywordNode(t), [], commentsHere());
-        return { type: 'function_call', nameKw, parenthesis: parenthesis() };
+        return { type: 'function_call', nameKw, parenthesis: bracketed('(') };
       }
       case 'RESERVED_PARAMETERIZED_DATA_TYPE': {
         next();
         const dataType = withComments(dataTypeNode(t), [], commentsHere());
-        return { type: 'parameterized_data_type', dataType, parenthesis: parenthesis() };
+        return { type: 'parameterized_data_type', dataType, parenthesis: bracketed('(') };
       }
       case 'OPEN_PAREN':
         return bracketed();

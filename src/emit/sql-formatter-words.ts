@@ -52,7 +52,8 @@ export function replacesExpression(regex: unknown, words: readonly string[], ide
  */
 function fold(text: string): string {
   if (!/\P{ASCII}/u.test(text)) return text.toUpperCase();
-  return text.replace(/[a-z\u017f\u212a]/gu, (c) => (c === '\u017f' ? 'S' : c === '\u212a' ? 'K' : c.toUpperCase()));
+  // The long s upper-cases to S; the Kelvin sign is upper case already.
+  return text.replace(/[a-z\u017f\u212a]/gu, (c) => (c === '\u212a' ? 'K' : c.toUpperCase()));
 }
 
 /**

@@ -40,7 +40,7 @@ interface Tokenizer {
   tokenize(sql: string, paramTypes: object): SfToken[];
 }
 /** The parts of sql-formatter's Tokenizer that `quickerWords` changes. */
-interface TokenizerParts {
+export interface TokenizerParts {
   cfg: Record<string, unknown> & { identChars?: IdentChars };
   rulesBeforeParams: { type: string; regex: RegExp | StickyMatcher }[];
   rulesAfterParams: { type: string; regex: RegExp | StickyMatcher }[];
@@ -182,10 +182,21 @@ export function bothTrees(language: Language, sql: string): { hand: SfNode[] | u
   }
 }
 
+const ownTokenizers = new Map<Language, Tokenizer & TokenizerParts>();
+
+/** sql-formatter's own tokenizer of `language`, its expressions as it builds them: the tests' measure of `quickerWords`. */
+export function ownTokenizer(language: Language): Tokenizer & TokenizerParts {
+  let tokenizer = ownTokenizers.get(language);
+  if (!tokenizer) {
+    const { Tokenizer, dialects } = theInternals();
+    tokenizer = new Tokenizer(dialects[language].tokenizerOptions, dialects[language].name) as Tokenizer & TokenizerParts;
+    ownTokenizers.set(language, tokenizer);
+  }
+  return tokenizer;
+}
+
 /** The tokens of `sql` from the tokenizer `formatSql` uses and from sql-formatter's own (or their errors), for the tests to compare. */
 export function bothTokens(language: Language, sql: string): { quick: SfToken[] | Error; own: SfToken[] | Error } {
-  const sf = theInternals();
-  const options = sf.dialects[language];
   const tokens = (tokenizer: Tokenizer) => {
     try {
       return tokenizer.tokenize(sql, {});
@@ -193,5 +204,5 @@ export function bothTokens(language: Language, sql: string): { quick: SfToken[] 
       return e as Error;
     }
   };
-  return { quick: tokens(dialectOf(sf, language).tokenizer), own: tokens(new sf.Tokenizer(options.tokenizerOptions, options.name)) };
+  return { quick: tokens(dialectOf(theInternals(), language).tokenizer), own: tokens(ownTokenizer(language)) };
 }
