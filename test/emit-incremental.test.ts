@@ -125,16 +125,32 @@ describe('a recompile into the same folder', () => {
   });
 
   it('writes again a file of the output that was edited (even with its time set back) or removed', async () => {
-    await compileInto('build');
+    const all = await compileInto('build');
     await compileInto('build');
     const changes = join(dir, 'build', 'accounts_to_salesforce', 'changes.sql');
     const { atime, mtime } = statSync(changes);
     const text = readFileSync(changes, 'utf8');
-    // The same size, the same modification time: only its change time tells.
+    // The same size, the same modification time: only its change time tells. The file system
+    // threads find it (the main thread does not look at the files of a taken sync) in the folder
+    // the compile reuses, which links it too.
     writeFileSync(changes, text.replace('syncwright', 'SYNCWRIGHT'));
     utimesSync(changes, atime, mtime);
+    expect(await compileInto('build')).toEqual(['accounts_to_salesforce']);
+    await expectFresh('build');
+    // After a first compile, whose kept folder holds no file yet: found in the output itself. The
+    // files linked from the output meanwhile have another change time than recorded, so every
+    // sync is emitted again.
+    for (const path of ['build', '.build.syncwright']) rmSync(join(dir, path), { recursive: true });
+    await compileInto('build');
+    const plan = join(dir, 'build', 'users_to_hubspot_contacts', 'plan.json');
+    const { atime: a, mtime: m } = statSync(plan);
+    writeFileSync(plan, readFileSync(plan, 'utf8').replace('"', "'"));
+    utimesSync(plan, a, m);
+    expect(await compileInto('build')).toEqual(all);
+    await expectFresh('build');
+    await compileInto('build');
     unlinkSync(join(dir, 'build', 'usage_to_account_health', 'plan.json'));
-    expect(await compileInto('build')).toEqual(['accounts_to_salesforce', 'usage_to_account_health']);
+    expect(await compileInto('build')).toEqual(['usage_to_account_health']);
     await expectFresh('build');
   });
 
@@ -173,6 +189,31 @@ describe('a recompile into the same folder', () => {
     expect(await compileInto('build')).toEqual(names.sort());
     await expectFresh('build');
     expect(await compileInto('build')).toEqual([]);
+  });
+
+  it('takes no sync whose entry says what the record says of it only past the range the record places', async () => {
+    await compileInto('build');
+    let moved: { name: string; file: string; line: number }[] = [];
+    let shift = 0;
+    let at = 0;
+    editRecord<{ syncs: { name: string; file: string; line: number }[] }>(({ syncs }) => {
+      // Two syncs of a file, the second further down in it and later in the manifest: the first is
+      // moved down to the second's line, and the record says it is there. Only the second's entry says so.
+      const pairs = syncs.flatMap((first, k) => syncs.slice(k + 1).map((second) => [first, second] as const));
+      const [first, second] = pairs.find(([a, b]) => a.file === b.file && b.line > a.line)!;
+      [shift, at] = [second.line - first.line, first.line];
+      moved = syncs.filter((s) => s.file === first.file && s.line >= first.line);
+      first.line = second.line;
+      return undefined;
+    });
+    const file = moved[0]!.file.slice(moved[0]!.file.indexOf('src/') + 4);
+    edit(file, (t) => {
+      const lines = t.split('\n');
+      lines.splice(at - 1, 0, ...Array<string>(shift).fill(''));
+      return lines.join('\n');
+    });
+    expect(await compileInto('build')).toEqual(moved.map((s) => s.name).sort());
+    await expectFresh('build');
   });
 
   it('takes nothing from an output another compiler wrote', async () => {

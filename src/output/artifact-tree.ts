@@ -43,11 +43,13 @@ import {
 
 export { OutputRefused, type Carry } from './kept-output.js';
 
-/** A file's content: text, or its bytes in parts (text and bytes); a number: the current output's file, as it is, whose inode that is (-1: not known). */
-type Content = string | readonly (string | Uint8Array)[] | number;
+/** A file's content: text, or its bytes in parts (text and bytes); `recorded`: the current output's file, as it is, whose identity the record gives that is (src/output/kept-syncs.ts). */
+type Content = string | readonly (string | Uint8Array)[] | { recorded: string };
+
+const isTaken = (content: Content): content is { recorded: string } => typeof content === 'object' && 'recorded' in content;
 
 function byteSize(content: Content): number {
-  if (typeof content === 'number') return 0;
+  if (isTaken(content)) return 0;
   if (typeof content === 'string') return Buffer.byteLength(content);
   let size = 0;
   for (const part of content) size += typeof part === 'string' ? Buffer.byteLength(part) : part.length;
@@ -121,7 +123,7 @@ class Ring {
  * never reaches V8's old space), and sent in batches.
  */
 export class ArtifactTree {
-  /** Folders copied and not sent yet: the folder, then each file's name and part of the ring (-1 and its inode: the current output's file, as it is). */
+  /** Folders copied and not sent yet: the folder, then each file's name and part of the ring (-1 and its recorded identity: the current output's file, as it is). */
   private batch: (string | number)[][] = [];
   /** The part of the ring the batch holds. */
   private start = 0;
@@ -159,7 +161,7 @@ export class ArtifactTree {
       const { name, files } = entry.sync;
       this.add(
         name,
-        [`${name}/plan.json`, ...files].map((path): [string, number] => [path.slice(name.length + 1), this.kept.recordedInode(path)]),
+        [`${name}/plan.json`, ...files].map((path): [string, Content] => [path.slice(name.length + 1), { recorded: this.kept.recordedIdentity(path) }]),
       );
     }
     return entry;
@@ -228,7 +230,7 @@ export class ArtifactTree {
     return [
       folder,
       ...files.flatMap(([name, content]) => {
-        if (typeof content === 'number') return [name, -1, content];
+        if (isTaken(content)) return [name, -1, content.recorded];
         const start = at;
         if (typeof content === 'string') put(content);
         else for (const part of content) put(part);
@@ -297,11 +299,25 @@ async function replaceOutput<T>(out: string, home: string, fill: (tree: Artifact
   const writer = new FileSystemThread({ temp: folder, previous, reused, keptNames, tag, flow });
   const helper = new FileSystemThread({ temp: folder, previous, reused, keptNames, tag, flow, staging, queue: port2 }, [port2]);
   let placed = false;
-  try {
+  /** Fills the folder; the folders of taken syncs the threads found otherwise than recorded (`KeptSyncs`). */
+  const pass = async (): Promise<{ tree: ArtifactTree; result: T; changed: string[] }> => {
     const tree = new ArtifactTree(writer, helperQueue, carries[0], flow);
     const result = await fill(tree);
     tree.flush();
-    for (const renewed of await Promise.all([writer.ask({ end: true }), helper.ask({ help: true })])) carries[0].renewed(renewed);
+    const done = await Promise.all([writer.ask({ end: true }), helper.ask({ help: true })]);
+    for (const { renewed } of done) carries[0].renewed(renewed);
+    return { tree, result, changed: done.flatMap((d) => d.changed) };
+  };
+  try {
+    let { tree, result, changed } = await pass();
+    if (changed.length > 0) {
+      // A file of the output was edited, replaced or removed since it was written: once more, each
+      // sync's files verified before it is taken, so that those syncs are emitted (and their folders
+      // brought up to date). Found again, it is being changed while this compile runs.
+      carries[0].again();
+      ({ tree, result, changed } = await pass());
+      if (changed.length > 0) throw new Error(`the output changed while it was being compiled: ${changed.slice(0, 3).join(', ')}`);
+    }
     if (reused) {
       const stale = readdirSync(folder).filter((name) => !tree.names.has(name));
       await removeAll(

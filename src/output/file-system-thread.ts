@@ -8,7 +8,8 @@ import { Worker, type MessagePort, type TransferListItem } from 'node:worker_thr
  * Folders of the tree, each [folder, name, start, end, name, start, end, ...] (folder '.' is
  * the top of the tree): each file's content is bytes[start, end), or, where start is -1, the
  * file of that name in the current output's folder, as it is (a sync taken from the output
- * unchanged, src/output/kept-syncs.ts), whose inode is `end` (-1: not known). Both threads get the same
+ * unchanged, src/output/kept-syncs.ts), whose identity the record gives as `end` (`identityOf`).
+ * Both threads get the same
  * batch, so its memory is shared rather than copied: the files' bytes (a part of the ring the
  * main thread reuses, src/output/artifact-tree.ts), and one slot per folder that the thread
  * taking it sets: `taken`, then `written` once its files are in (that part of the ring may then
@@ -30,6 +31,14 @@ export const written = 2;
  */
 export const progressSlot = 0;
 export const failedSlot = 1;
+
+/**
+ * What a file is, as the compile that wrote it recorded it: inode, size, modification and change
+ * times (src/output/kept-syncs.ts). Also part of the file system threads' source.
+ */
+export function identityOf(s: Pick<import('node:fs').Stats, 'ino' | 'size' | 'mtimeMs' | 'ctimeMs'>): string {
+  return `${s.ino} ${s.size} ${s.mtimeMs} ${s.ctimeMs}`;
+}
 
 /** A folder, not a link to one. Also part of the file system threads' source. */
 export function isFolder(fs: Pick<typeof import('node:fs'), 'lstatSync'>, path: string): boolean {
@@ -65,7 +74,8 @@ interface WorkerData {
  * .queue set) gets the same batches on its queue, reads them only when told { help }, and
  * takes folders from the last one back until it meets one the writer took. Other messages:
  * { end }, answered once every batch before it is written; { remove: [path, ...] }. Answers:
- * { ok }, or the first error { error, code }.
+ * { ok, renewed, changed } (`renewed`, `changed`: since the last answer), or the first error
+ * { error, code }.
  *
  * Creating and freeing tens of thousands of inodes is most of a recompile's file system time
  * (on ext4 without a journal, each new inode also scans past every one freed in the last
@@ -77,6 +87,11 @@ interface WorkerData {
  * rather than written. A file is kept or linked only when it is a regular file that nothing
  * but the two outputs links to, in real folders: the output never shares a file with
  * anything else, and nothing is written through a symbolic link.
+ *
+ * A file of a taken sync is put in only when it is as recorded (`identityOf`): the lstat that
+ * finds it is the one that verifies it, so the main thread does not look at the output's tens of
+ * thousands of files a second time. Where one is not, its folder is left unfinished and named in
+ * `changed`: the compile emits that sync again (src/output/artifact-tree.ts).
  */
 function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import('node:path'), threads: typeof import('node:worker_threads')): void {
   const { parentPort, receiveMessageOnPort } = threads;
@@ -166,16 +181,19 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
 
   /**
    * Puts a file into `dir`: kept when `dir` is reused and already holds it, else linked from
-   * the folder `old` of the current output when that holds it, else written.
+   * the folder `old` of the current output when that holds it, else written. A file of a
+   * megabyte or more (the manifest of a big project, which a recompile mostly changes) is not
+   * read back to be compared: that costs more than writing it (21 MB in tmpfs: 120 ms against 5).
    */
   const put = (dir: string, reuse: boolean, old: string | undefined, name: string, bytes: Buffer): void => {
     const target = join(dir, name);
+    const compared = bytes.length < 1 << 20;
     if (reuse) {
-      const kept = holding(target, bytes);
+      const kept = compared ? holding(target, bytes) : undefined;
       if (kept && (kept.nlink === 1 || (kept.nlink === 2 && old !== undefined && sameFile(join(old, name), kept)))) return;
       discard(target);
     }
-    if (old !== undefined && holding(join(old, name), bytes)?.nlink === 1) {
+    if (compared && old !== undefined && holding(join(old, name), bytes)?.nlink === 1) {
       try {
         fs.linkSync(join(old, name), target);
         return;
@@ -190,38 +208,43 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
   const previousDevice = previous !== undefined && isFolder(fs, previous) ? fs.lstatSync(previous).dev : undefined;
 
   /**
-   * Puts the current output's file `name` of folder `old` into `dir` as it is: kept when the
-   * reused `dir` holds that very file, else linked, or copied where the file has other links.
-   * `inode`: the file's, as the main thread found it (-1: not known); the reused folder's file
-   * with that inode and two links is that very file, and the current output's is not looked at.
+   * Puts the current output's file `name` of folder `old` into `dir` as it is, when it is still
+   * the file the record describes (`recorded`, its `identityOf`): kept when the reused `dir`
+   * holds that very file, else linked, or copied where the file has other links. The reused
+   * folder's file with the recorded inode, on the current output's device, and two links is
+   * that very file, and the current output's is not looked at: its times are the file's.
+   * 'changed' when the file is not as recorded (edited, replaced, removed): nothing is put in.
    */
-  const reuseFile = (dir: string, reuse: boolean, old: () => string | undefined, name: string, inode: number): boolean => {
+  const reuseFile = (dir: string, reuse: boolean, old: () => string | undefined, name: string, recorded: string): 'kept' | 'renewed' | 'changed' => {
     const target = join(dir, name);
-    if (reuse && inode !== -1 && previousDevice !== undefined) {
+    if (reuse && previousDevice !== undefined) {
       const found = fs.lstatSync(target, { throwIfNoEntry: false });
-      if (found?.isFile() && found.ino === inode && found.dev === previousDevice && found.nlink === 2) return true;
+      if (found?.isFile() && found.ino === Number(recorded.slice(0, recorded.indexOf(' '))) && found.dev === previousDevice && found.nlink === 2)
+        return identityOf(found) === recorded ? 'kept' : 'changed';
     }
     const from = old();
-    if (from === undefined) throw new Error(`the output no longer holds ${name}`);
-    const source = fs.lstatSync(join(from, name));
+    const source = from === undefined ? undefined : fs.lstatSync(join(from, name), { throwIfNoEntry: false });
+    if (!source?.isFile() || identityOf(source) !== recorded) return 'changed';
     if (reuse) {
-      if (source.nlink === 2 && sameFile(target, source)) return true;
+      if (source.nlink === 2 && sameFile(target, source)) return 'kept';
       discard(target);
     }
     if (source.nlink === 1) {
       try {
-        fs.linkSync(join(from, name), target);
-        return false;
+        fs.linkSync(join(from!, name), target);
+        return 'renewed';
       } catch {
         // No hard links here: copied below.
       }
     }
-    fs.copyFileSync(join(from, name), target, fs.constants.COPYFILE_EXCL);
-    return false;
+    fs.copyFileSync(join(from!, name), target, fs.constants.COPYFILE_EXCL);
+    return 'renewed';
   };
 
   /** The files of the current output this thread put in anew (linked or copied), by path in the tree: the others are the very files, untouched. */
   let renewed: string[] = [];
+  /** The folders of taken syncs left unfinished: a file of theirs was not as recorded. */
+  let changed: string[] = [];
 
   /** Writes folder `i` of a batch (a new one made in `base`, then moved into the tree); false when the other thread took it. */
   const take = (batch: Batch, i: number, base: string): boolean => {
@@ -240,17 +263,26 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
     const old = (): string | undefined =>
       oldFolder === null ? (oldFolder = previous !== undefined && isFolder(fs, join(previous, folder)) ? join(previous, folder) : undefined) : oldFolder;
     const names = new Set<string>();
-    for (let f = 0; f < files.length; f += 3) {
+    let whole = true;
+    for (let f = 0; f < files.length && whole; f += 3) {
       const name = files[f] as string;
       const start = files[f + 1] as number;
       names.add(name);
       if (start === -1) {
-        if (!reuseFile(dir, reuse, old, name, files[f + 2] as number)) renewed.push(top ? name : `${folder}/${name}`);
+        const found = reuseFile(dir, reuse, old, name, files[f + 2] as string);
+        if (found === 'renewed') renewed.push(top ? name : `${folder}/${name}`);
+        whole = found !== 'changed';
       } else put(dir, reuse, old(), name, Buffer.from(batch.bytes, start, (files[f + 2] as number) - start));
     }
-    // Files of the reused folder that the sync no longer has (the top is cleared of stale folders once every folder is in).
-    if (reuse && !top) for (const name of fs.readdirSync(dir)) if (!names.has(name)) discard(join(dir, name));
-    if (dir !== inTree) fs.renameSync(dir, inTree);
+    if (!whole) {
+      // Emitted again and sent anew: a new folder is not left in the way, a reused one is brought up to date then.
+      changed.push(folder);
+      if (fresh) remove(dir);
+    } else {
+      // Files of the reused folder that the sync no longer has (the top is cleared of stale folders once every folder is in).
+      if (reuse && !top) for (const name of fs.readdirSync(dir)) if (!names.has(name)) discard(join(dir, name));
+      if (dir !== inTree) fs.renameSync(dir, inTree);
+    }
     // Its bytes are no longer needed: the main thread may reuse that part of the ring.
     Atomics.store(claims, i, 2);
     progress();
@@ -285,44 +317,55 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
       fail(e);
     }
     if (!m.folders) {
-      parentPort!.postMessage(failure ?? { ok: true, renewed });
+      parentPort!.postMessage(failure ?? { ok: true, renewed, changed });
       renewed = [];
+      changed = [];
     }
   });
+}
+
+/**
+ * What a file system thread did since its last answer: the files of the current output it put in
+ * anew (linked or copied, by path in the tree), and the folders of taken syncs it left unfinished
+ * (a file of theirs was not as recorded).
+ */
+export interface Done {
+  renewed: string[];
+  changed: string[];
 }
 
 /** A file system thread: messages go in order; `ask` waits for the answer to anything but a batch. */
 export class FileSystemThread {
   private readonly worker: Worker;
-  private answer: ((error?: Error, renewed?: string[]) => void) | undefined;
+  private answer: ((error?: Error, done?: Done) => void) | undefined;
   /** Set once the thread has failed or stopped: nothing more will be answered. */
   private gone: Error | undefined;
 
   constructor(data: WorkerData, transferList: TransferListItem[] = []) {
-    const source = `${String(isFolder)}\n(${String(fileSystemThread)})(require('node:fs'), require('node:path'), require('node:worker_threads'))`;
+    const source = `${String(identityOf)}\n${String(isFolder)}\n(${String(fileSystemThread)})(require('node:fs'), require('node:path'), require('node:worker_threads'))`;
     this.worker = new Worker(source, { eval: true, workerData: data, transferList });
-    this.worker.on('message', (m: { ok?: true; renewed?: string[]; error?: string; code?: string }) =>
-      this.settle(m.ok ? undefined : Object.assign(new Error(m.error), { code: m.code }), m.renewed),
+    this.worker.on('message', (m: Partial<Done> & { ok?: true; error?: string; code?: string }) =>
+      this.settle(m.ok ? undefined : Object.assign(new Error(m.error), { code: m.code }), { renewed: m.renewed ?? [], changed: m.changed ?? [] }),
     );
     this.worker.on('error', (e) => this.settle((this.gone ??= e)));
     this.worker.on('exit', () => this.settle((this.gone ??= new Error('a file system thread stopped before answering'))));
   }
 
-  private settle(error?: Error, renewed?: string[]): void {
+  private settle(error?: Error, done?: Done): void {
     const answer = this.answer;
     this.answer = undefined;
-    answer?.(error, renewed);
+    answer?.(error, done);
   }
 
   send(batch: Batch): void {
     this.worker.postMessage(batch);
   }
 
-  /** Resolves once the thread has done what it was asked, with the files of the current output it put in anew since its last answer (`reuseFile`). */
-  ask(message: { end: true } | { help: true } | { remove: string[] }): Promise<string[]> {
+  /** Resolves once the thread has done what it was asked, with what it did since its last answer (`Done`). */
+  ask(message: { end: true } | { help: true } | { remove: string[] }): Promise<Done> {
     return new Promise((resolve, reject) => {
       if (this.gone) return reject(this.gone);
-      this.answer = (error, renewed) => (error ? reject(error) : resolve(renewed ?? []));
+      this.answer = (error, done) => (error ? reject(error) : resolve(done ?? { renewed: [], changed: [] }));
       this.worker.postMessage(message);
     });
   }

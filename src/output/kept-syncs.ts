@@ -12,7 +12,9 @@
  * not in it); the next takes a sync only when the manifest and every file of the sync are
  * still exactly those recorded. Reading the files back instead would cost as much as writing
  * them. A change time cannot be set back, so an edit, even one that restores the modification
- * time, is seen.
+ * time, is seen. The files are verified by the file system threads as they put them in the new
+ * output (src/output/file-system-thread.ts), with the lstat they make anyway; a sync one of whose
+ * files they find otherwise is emitted again, in a second pass that verifies here (`again`).
  *
  * The record also says what the output was compiled from (`BuildInputs`): a compile of the
  * very same inputs finds its output already there (`unchanged`) and does nothing but verify it.
@@ -28,6 +30,7 @@ import type { PlacedEntry } from '../emit/manifest.js';
 import { isDiagnostic, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Outline } from '../check/project.js';
 import { currentOutput, existingHome, lockOutput, readRegularBytes, readRegularFile, type Carry } from './kept-output.js';
+import { identityOf } from './file-system-thread.js';
 
 /**
  * What a file (or with `folder`, a folder) is, recorded when written: inode, size, modification
@@ -43,8 +46,6 @@ function identity(path: string, folder = false): string | undefined {
   }
   return (folder ? s.isDirectory() : s.isFile()) ? identityOf(s) : undefined;
 }
-
-const identityOf = (s: Stats): string => `${s.ino} ${s.size} ${s.mtimeMs} ${s.ctimeMs}`;
 
 export { textHash };
 
@@ -137,24 +138,32 @@ const filesOf = (sync: SyncSummary): string[] => [`${sync.name}/plan.json`, ...s
 const entryClose = '\n    }';
 
 /**
- * Whether `text`, the bytes the record places, are one whole entry of manifest.json and this
+ * Whether bytes [start, end) of the manifest (`manifest`: its bytes one character each, as
+ * latin1 reads them), the bytes the record places, are one whole entry of manifest.json and this
  * sync's, saying what the record says of its files, input hash, file and line: the record is
  * trusted no further than the manifest it describes, whose identity is checked. Each line as
  * `JSON.stringify(manifest, null, 2)` writes an entry's own (6 spaces in: what it nests is
  * deeper): its name first, and its one closing line (JSON strings hold no line break) last, so
- * a range that ends inside the entry or runs on over the next is none.
+ * a range that ends inside the entry or runs on over the next is none. One string searched in
+ * place, not a Buffer per entry: a Buffer's search encodes its needle at every call.
  */
-function isEntryOf(text: Buffer, sync: KeptSummary): boolean {
+function isEntryOf(manifest: string, [start, end]: readonly [number, number], sync: KeptSummary): boolean {
   const line = (key: string, value: unknown) => `\n      ${JSON.stringify(key)}: ${JSON.stringify(value, null, 2).split('\n').join('\n      ')},\n`;
-  const head = `{${line('name', sync.name)}`;
+  const within = (text: string) => {
+    const at = manifest.indexOf(asBytes(text), start);
+    return at >= 0 && at + text.length <= end;
+  };
+  const head = asBytes(`{${line('name', sync.name)}`);
   return (
-    text.toString('latin1', 0, head.length) === head &&
-    text.indexOf(entryClose) === text.length - entryClose.length &&
-    [line('file', sync.file) + line('line', sync.line).slice(1), line('files', sync.files) + line('inputHash', sync.inputHash).slice(1)].every((lines) =>
-      text.includes(lines),
-    )
+    manifest.startsWith(head, start) &&
+    manifest.indexOf(entryClose, start) === end - entryClose.length &&
+    within(line('file', sync.file) + line('line', sync.line).slice(1)) &&
+    within(line('files', sync.files) + line('inputHash', sync.inputHash).slice(1))
   );
 }
+
+/** A text as the manifest's latin1 view holds it: its UTF-8 bytes, one character each (most texts are ASCII, and are that already). */
+const asBytes = (text: string): string => (/^[\x00-\x7f]*$/.test(text) ? text : Buffer.from(text, 'utf8').toString('latin1'));
 
 /** Whether `path` names a file of sync `name`'s own folder: `name/file`, the file neither `.`, `..` nor a path. */
 function isFileOf(name: string, path: unknown): boolean {
@@ -199,15 +208,18 @@ export class KeptSyncs implements Carry {
     | undefined;
   /** The hash of the loaded record's text: a sync is taken by name only from the record a check resumed from. */
   private digest: string | undefined;
-  /** The bytes of the output's manifest.json, read when a sync is first taken (null: it is not as recorded). */
+  /** The bytes of the output's manifest.json, read when a sync is first taken (null: it is not as recorded), and the same bytes as latin1 reads them (`isEntryOf`). */
   private manifestBytes: Buffer | null | undefined;
+  private manifestView = '';
   /** The new output's manifest's entries, in order, and where each is in it. */
   private placed: readonly PlacedEntry[] = [];
   /** The names of the real folders (not links) at the top of the output the record describes, listed when a sync is first taken. */
   private realFolders: Set<string> | undefined;
   /** The syncs taken from the output as they are, and which of their files were put in the new output anew (`renewed`). */
-  private readonly taken = new Set<string>();
+  private taken = new Set<string>();
   private readonly moved = new Set<string>();
+  /** Whether `take` verifies a sync's files itself, rather than leaving it to the file system threads (`again`). */
+  private verifyFiles = false;
 
   /** `inputs`: what the new output is compiled from, recorded with it (none: a compile of the same inputs is not recognised). */
   constructor(private readonly inputs?: BuildInputs) {}
@@ -277,20 +289,33 @@ export class KeptSyncs implements Carry {
   private whole(sync: RecordedSync): KeptEntry | undefined {
     const { folder, files } = this.from!;
     // The manifest as the record says it was written (`load` found it so; read once, under the output's lock).
-    if (this.manifestBytes === undefined)
+    if (this.manifestBytes === undefined) {
       this.manifestBytes = readRegularBytes(join(folder, 'manifest.json'), (s) => identityOf(s) === files.get('manifest.json')) ?? null;
+      this.manifestView = this.manifestBytes?.toString('latin1') ?? '';
+    }
     const text = this.manifestBytes?.subarray(sync.at[0], sync.at[1]);
-    if (text?.length !== sync.at[1] - sync.at[0] || !isEntryOf(text, sync)) return undefined;
+    if (text?.length !== sync.at[1] - sync.at[0] || !isEntryOf(this.manifestView, sync.at, sync)) return undefined;
     // Files in a real folder of the output: lstat follows a link on the way. One listing tells every folder of the output (not one lstat each).
     this.realFolders ??= realFolders(folder);
     if (!this.realFolders.has(sync.name)) return undefined;
     for (const path of filesOf(sync)) {
       const recorded = files.get(path);
-      if (recorded === undefined || identity(join(folder, path)) !== recorded) return undefined;
+      if (recorded === undefined || (this.verifyFiles && identity(join(folder, path)) !== recorded)) return undefined;
     }
     this.taken.add(sync.name);
     const { at: _, ...summary } = sync;
     return { sync: summary, text };
+  }
+
+  /**
+   * For the second pass of a compile whose file system threads found a taken sync's file
+   * otherwise than recorded: nothing is taken yet, and each sync's files are verified here
+   * before it is, so that one found otherwise is emitted (src/output/artifact-tree.ts). A file a
+   * thread put in anew has another change time since, and its sync is emitted too.
+   */
+  again(): void {
+    this.taken = new Set();
+    this.verifyFiles = true;
   }
 
   /**
@@ -327,10 +352,11 @@ export class KeptSyncs implements Carry {
     return this.from?.inputs;
   }
 
-  /** The inode of a file of the output as the record has it (-1: not recorded); a taken sync's files were found so. */
-  recordedInode(path: string): number {
+  /** The identity of a file of a taken sync as the record has it (`identityOf`), which the file system threads verify. */
+  recordedIdentity(path: string): string {
     const recorded = this.from?.files.get(path);
-    return recorded === undefined ? -1 : Number(recorded.slice(0, recorded.indexOf(' ')));
+    if (recorded === undefined) throw new Error(`${path} was taken but is not recorded`);
+    return recorded;
   }
 
   /** The hash of the loaded record's text, when it is a record of this output and this compiler (`takeUnchanged`). */
