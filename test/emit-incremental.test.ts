@@ -216,6 +216,15 @@ describe('a recompile into the same folder', () => {
     await expectFresh('build');
   });
 
+  it('takes the syncs of a file whose name is not ASCII', async () => {
+    const from = join(src(), 'syncs', 'hubspot.sync');
+    writeFileSync(join(src(), 'syncs', 'hübspot – ünïcode.sync'), readFileSync(from, 'utf8'));
+    unlinkSync(from);
+    expect((await compileInto('build')).length).toBe(13);
+    expect(await compileInto('build')).toEqual([]);
+    await expectFresh('build');
+  });
+
   it('takes nothing from an output another compiler wrote', async () => {
     await compileInto('build');
     editRecord<{ compiler: string }>((data) => {

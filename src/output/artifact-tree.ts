@@ -153,7 +153,7 @@ export class ArtifactTree {
    */
   readonly reuse: Reuse = (wanted) => this.link(this.kept.take(wanted));
 
-  /** Takes sync `name` as it is when a check resumed from the record whose hash is `digest` found it unchanged (`KeptSyncs.takeUnchanged`). */
+  /** Takes sync `name` as it is when a check resumed from the record whose digest is `digest` found it unchanged (`KeptSyncs.takeUnchanged`). */
   readonly keep = (name: string, digest: string): KeptEntry | undefined => this.link(this.kept.takeUnchanged(name, digest));
 
   private link(entry: KeptEntry | undefined): KeptEntry | undefined {

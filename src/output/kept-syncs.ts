@@ -128,42 +128,43 @@ function stampOf(): string {
 let stamp: string | undefined;
 export const compilerStamp = (): string => (stamp ??= stampOf());
 
-/** The record last loaded: its text, hash and parse (never changed once parsed). */
+/** The record last loaded: its text, digest and parse (never changed once parsed). */
 let lastRead: { text: string; digest: string; data: unknown } | undefined;
+/** Records read by this process: a record's digest is its number (a check and the takes it permits are of one process). */
+let reads = 0;
 
 /** What a sync's folder holds: plan.json and its files, as paths in the output (the manifest's `plan` and `files`). */
 const filesOf = (sync: SyncSummary): string[] => [`${sync.name}/plan.json`, ...sync.files];
 
 /** How an entry of manifest.json's `syncs` ends, and nothing else in the manifest does (`JSON.stringify(manifest, null, 2)`). */
-const entryClose = '\n    }';
+const entryClose = Buffer.from('\n    }');
 
 /**
- * Whether bytes [start, end) of the manifest (`manifest`: its bytes one character each, as
- * latin1 reads them), the bytes the record places, are one whole entry of manifest.json and this
- * sync's, saying what the record says of its files, input hash, file and line: the record is
- * trusted no further than the manifest it describes, whose identity is checked. Each line as
- * `JSON.stringify(manifest, null, 2)` writes an entry's own (6 spaces in: what it nests is
- * deeper): its name first, and its one closing line (JSON strings hold no line break) last, so
- * a range that ends inside the entry or runs on over the next is none. One string searched in
- * place, not a Buffer per entry: a Buffer's search encodes its needle at every call.
+ * Whether bytes [start, end) of the manifest, the bytes the record places, are one whole entry
+ * of manifest.json and this sync's, saying what the record says of its files, input hash, file
+ * and line: the record is trusted no further than the manifest it describes, whose identity is
+ * checked. Each line as `JSON.stringify(manifest, null, 2)` writes an entry's own (6 spaces in:
+ * what it nests is deeper): its name first, and its one closing line (JSON strings hold no line
+ * break) last, so a range that ends inside the entry or runs on over the next is none. Searched
+ * in place with needles encoded once (a Buffer's search encodes a text needle at every call).
  */
-function isEntryOf(manifest: string, [start, end]: readonly [number, number], sync: KeptSummary): boolean {
+function isEntryOf(manifest: Buffer, [start, end]: readonly [number, number], sync: KeptSummary): boolean {
   const line = (key: string, value: unknown) => `\n      ${JSON.stringify(key)}: ${JSON.stringify(value, null, 2).split('\n').join('\n      ')},\n`;
+  const at = (text: string | Buffer): number => manifest.indexOf(text, start);
   const within = (text: string) => {
-    const at = manifest.indexOf(asBytes(text), start);
-    return at >= 0 && at + text.length <= end;
+    const needle = Buffer.from(text);
+    const found = at(needle);
+    return found >= 0 && found + needle.length <= end;
   };
-  const head = asBytes(`{${line('name', sync.name)}`);
+  const head = Buffer.from(`{${line('name', sync.name)}`);
   return (
-    manifest.startsWith(head, start) &&
-    manifest.indexOf(entryClose, start) === end - entryClose.length &&
+    start + head.length <= end &&
+    head.compare(manifest, start, start + head.length) === 0 &&
+    at(entryClose) === end - entryClose.length &&
     within(line('file', sync.file) + line('line', sync.line).slice(1)) &&
     within(line('files', sync.files) + line('inputHash', sync.inputHash).slice(1))
   );
 }
-
-/** A text as the manifest's latin1 view holds it: its UTF-8 bytes, one character each (most texts are ASCII, and are that already). */
-const asBytes = (text: string): string => (/^[\x00-\x7f]*$/.test(text) ? text : Buffer.from(text, 'utf8').toString('latin1'));
 
 /** Whether `path` names a file of sync `name`'s own folder: `name/file`, the file neither `.`, `..` nor a path. */
 function isFileOf(name: string, path: unknown): boolean {
@@ -206,11 +207,10 @@ export class KeptSyncs implements Carry {
         byName?: Map<string, RecordedSync>;
       }
     | undefined;
-  /** The hash of the loaded record's text: a sync is taken by name only from the record a check resumed from. */
+  /** The loaded record's digest: a sync is taken by name only from the record a check resumed from (the same text, read once). */
   private digest: string | undefined;
-  /** The bytes of the output's manifest.json, read when a sync is first taken (null: it is not as recorded), and the same bytes as latin1 reads them (`isEntryOf`). */
+  /** The bytes of the output's manifest.json, read when a sync is first taken (null: it is not as recorded). */
   private manifestBytes: Buffer | null | undefined;
-  private manifestView = '';
   /** The new output's manifest's entries, in order, and where each is in it. */
   private placed: readonly PlacedEntry[] = [];
   /** The names of the real folders (not links) at the top of the output the record describes, listed when a sync is first taken. */
@@ -230,7 +230,7 @@ export class KeptSyncs implements Carry {
     try {
       // A recompile loads the record twice, before its check and under the output's lock: the second time it is mostly the very same text (`readRegularFile`).
       const again = lastRead?.text === text ? lastRead : undefined;
-      const digest = again?.digest ?? textHash(text);
+      const digest = again?.digest ?? `record ${++reads}`;
       const data = (again?.data ?? JSON.parse(text.slice(text.indexOf('\n') + 1))) as {
         compiler?: unknown;
         output?: unknown;
@@ -271,7 +271,7 @@ export class KeptSyncs implements Carry {
 
   /**
    * The entry of sync `name` as the output holds it, every file as it was written, when the
-   * record loaded is the one whose hash is `digest`: the record a check resumed from, which
+   * record loaded is the one whose digest is `digest`: the record a check resumed from, which
    * found the sync unchanged (src/check/project.ts). Else undefined.
    */
   takeUnchanged(name: string, digest: string): KeptEntry | undefined {
@@ -289,12 +289,10 @@ export class KeptSyncs implements Carry {
   private whole(sync: RecordedSync): KeptEntry | undefined {
     const { folder, files } = this.from!;
     // The manifest as the record says it was written (`load` found it so; read once, under the output's lock).
-    if (this.manifestBytes === undefined) {
+    if (this.manifestBytes === undefined)
       this.manifestBytes = readRegularBytes(join(folder, 'manifest.json'), (s) => identityOf(s) === files.get('manifest.json')) ?? null;
-      this.manifestView = this.manifestBytes?.toString('latin1') ?? '';
-    }
     const text = this.manifestBytes?.subarray(sync.at[0], sync.at[1]);
-    if (text?.length !== sync.at[1] - sync.at[0] || !isEntryOf(this.manifestView, sync.at, sync)) return undefined;
+    if (text?.length !== sync.at[1] - sync.at[0] || !isEntryOf(this.manifestBytes!, sync.at, sync)) return undefined;
     // Files in a real folder of the output: lstat follows a link on the way. One listing tells every folder of the output (not one lstat each).
     this.realFolders ??= realFolders(folder);
     if (!this.realFolders.has(sync.name)) return undefined;
@@ -359,7 +357,7 @@ export class KeptSyncs implements Carry {
     return recorded;
   }
 
-  /** The hash of the loaded record's text, when it is a record of this output and this compiler (`takeUnchanged`). */
+  /** The loaded record's digest, when it is a record of this output and this compiler (`takeUnchanged`). */
   get recordDigest(): string | undefined {
     return this.from && this.digest;
   }
