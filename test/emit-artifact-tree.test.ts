@@ -29,7 +29,6 @@ import type { Io } from '../src/cli/output.js';
 import { ArtifactTree, writeTreeAtomically } from '../src/output/artifact-tree.js';
 import { FileSystemThread } from '../src/output/file-system-thread.js';
 import { KeptSyncs } from '../src/output/kept-syncs.js';
-import { MessageChannel } from 'node:worker_threads';
 import { project, recordSync, audienceSync } from './fixtures/warehouse/dialects.js';
 
 let dir: string;
@@ -351,17 +350,14 @@ describe('writeTreeAtomically', () => {
     const flow = new SharedArrayBuffer(8);
     const writer = new FileSystemThread({ temp, previous: undefined, reused: undefined, keptNames: [], tag: 'dead', flow });
     await writer.stop();
-    const { port1, port2 } = new MessageChannel();
     try {
-      const tree = new ArtifactTree(writer, port1, new KeptSyncs(), flow, 200);
+      const tree = new ArtifactTree(writer, new KeptSyncs(), flow, 200);
       // 24 MB: past the 16 MB ring, which nothing frees. Before, this blocked in Atomics.wait for ever.
       for (let i = 0; i < 24; i++)
         tree.addSync({ plan: { ...plan, sync: { ...plan.sync, name: `s${i}` } }, files: [{ name: 'a.sql', content: 'x'.repeat(1 << 20) }] });
       tree.flush();
       await expect(writer.ask({ end: true })).rejects.toThrow(/stopped/);
     } finally {
-      port1.close();
-      port2.close();
       rmSync(temp, { recursive: true, force: true });
     }
   });

@@ -18,7 +18,6 @@ import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { SyncArtifacts } from '../contract/plan.js';
 import { manifestText, validateManifest } from '../emit/manifest.js';
 import type { KeptEntry, Manifest } from '../contract/manifest.js';
@@ -134,10 +133,15 @@ export class ArtifactTree {
   private readonly plans = new PlanWriter();
   private readonly ring: Ring;
   private readonly buffer: Buffer;
+  /**
+   * The batches in the ring sent and not known to be finished, each with its folders' slots:
+   * what the helper may take (`unfinished`). Kept here, not posted to the helper as they are
+   * sent: one copy of each batch's folders per message, and the writer finishes most of them.
+   */
+  private sent: { batch: Batch; claims: Int32Array }[] = [];
 
   constructor(
     private readonly writer: FileSystemThread,
-    private readonly helperQueue: MessagePort,
     private readonly kept: KeptSyncs,
     flow: SharedArrayBuffer,
     stallMs = 30_000,
@@ -249,9 +253,20 @@ export class ArtifactTree {
 
   private send(bytes: SharedArrayBuffer, folders: (string | number)[][], shared = true): Int32Array {
     const batch: Batch = { bytes, claims: new SharedArrayBuffer(4 * folders.length), folders };
+    const claims = new Int32Array(batch.claims);
     this.writer.send(batch);
-    if (shared) this.helperQueue.postMessage(batch);
-    return new Int32Array(batch.claims);
+    if (shared) {
+      // The writer takes folders in order: the batches whose last folder it took are behind it.
+      const done = this.sent.findIndex((s) => Atomics.load(s.claims, s.claims.length - 1) === 0);
+      this.sent = done < 0 ? [] : this.sent.slice(done);
+      this.sent.push({ batch, claims });
+    }
+    return claims;
+  }
+
+  /** The batches in the ring whose last folder no thread has taken yet, for the helper to take from the end. */
+  unfinished(): Batch[] {
+    return this.sent.filter((s) => Atomics.load(s.claims, s.claims.length - 1) === 0).map((s) => s.batch);
   }
 }
 
@@ -294,17 +309,16 @@ async function replaceOutput<T>(out: string, home: string, fill: (tree: Artifact
     const carried = readRegularFile(join(folder, carry.name));
     if (carried !== undefined) carry.load(carried, previous);
   }
-  const { port1: helperQueue, port2 } = new MessageChannel();
   const flow = new SharedArrayBuffer(8);
   const writer = new FileSystemThread({ temp: folder, previous, reused, keptNames, tag, flow });
-  const helper = new FileSystemThread({ temp: folder, previous, reused, keptNames, tag, flow, staging, queue: port2 }, [port2]);
+  const helper = new FileSystemThread({ temp: folder, previous, reused, keptNames, tag, flow, staging });
   let placed = false;
   /** Fills the folder; the folders of taken syncs the threads found otherwise than recorded (`KeptSyncs`). */
   const pass = async (): Promise<{ tree: ArtifactTree; result: T; changed: string[] }> => {
-    const tree = new ArtifactTree(writer, helperQueue, carries[0], flow);
+    const tree = new ArtifactTree(writer, carries[0], flow);
     const result = await fill(tree);
     tree.flush();
-    const done = await Promise.all([writer.ask({ end: true }), helper.ask({ help: true })]);
+    const done = await Promise.all([writer.ask({ end: true }), helper.ask({ help: tree.unfinished() })]);
     for (const { renewed } of done) carries[0].renewed(renewed);
     return { tree, result, changed: done.flatMap((d) => d.changed) };
   };
@@ -335,7 +349,6 @@ async function replaceOutput<T>(out: string, home: string, fill: (tree: Artifact
     }
     return result;
   } finally {
-    helperQueue.close();
     await Promise.all([writer.stop(), helper.stop()]);
     for (const leftover of [...(placed ? [] : [folder]), staging, link, aside, first]) await rm(leftover, { recursive: true, force: true });
   }

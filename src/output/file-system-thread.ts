@@ -2,7 +2,7 @@
  * The two file system threads that fill a build folder (src/output/artifact-tree.ts), and the
  * batches of files they are handed.
  */
-import { Worker, type MessagePort, type TransferListItem } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 
 /**
  * Folders of the tree, each [folder, name, start, end, name, start, end, ...] (folder '.' is
@@ -52,7 +52,7 @@ export function isFolder(fs: Pick<typeof import('node:fs'), 'lstatSync'>, path: 
 /**
  * What a file system thread is started with: the folder it fills (`reused`: the kept previous
  * output, whose entries are `keptNames`), the current output to link unchanged files from,
- * the compile's tag (for names of its own), and the helper's staging folder and queue.
+ * the compile's tag (for names of its own), and the helper's staging folder.
  */
 interface WorkerData {
   temp: string;
@@ -62,7 +62,6 @@ interface WorkerData {
   tag: string;
   flow: SharedArrayBuffer;
   staging?: string;
-  queue?: MessagePort;
 }
 
 /**
@@ -70,9 +69,9 @@ interface WorkerData {
  * `isFolder` (so the same code runs from src/ under the tests and from the bundled CLI): it
  * uses nothing else of this module, only its own code, its arguments and globals.
  *
- * The writer takes the folders of each Batch as it comes. The helper (workerData.staging and
- * .queue set) gets the same batches on its queue, reads them only when told { help }, and
- * takes folders from the last one back until it meets one the writer took. Other messages:
+ * The writer takes the folders of each Batch as it comes. The helper (workerData.staging set)
+ * is told { help, batches }, the batches the writer had not finished then, and takes their
+ * folders from the last one back until it meets one the writer took. Other messages:
  * { end }, answered once every batch before it is written; { remove: [path, ...] }. Answers:
  * { ok, renewed, changed } (`renewed`, `changed`: since the last answer), or the first error
  * { error, code }.
@@ -94,8 +93,8 @@ interface WorkerData {
  * `changed`: the compile emits that sync again (src/output/artifact-tree.ts).
  */
 function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import('node:path'), threads: typeof import('node:worker_threads')): void {
-  const { parentPort, receiveMessageOnPort } = threads;
-  const { temp, previous, staging, queue, reused, keptNames, tag } = threads.workerData as WorkerData;
+  const { parentPort } = threads;
+  const { temp, previous, staging, reused, keptNames, tag } = threads.workerData as WorkerData;
   const flow = new Int32Array((threads.workerData as WorkerData).flow);
   const keptFolders = new Set(keptNames);
   let failure: { error: string; code?: string } | undefined;
@@ -296,22 +295,16 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
     }
   };
 
-  const help = (): void => {
-    // Batches the writer has finished (it takes folders in order) are dropped as they are read.
-    const batches: Batch[] = [];
-    for (let m = receiveMessageOnPort(queue!); m; m = receiveMessageOnPort(queue!)) {
-      const batch = m.message as Batch;
-      if (Atomics.load(new Int32Array(batch.claims), batch.folders.length - 1) === 0) batches.push(batch);
-    }
+  const help = (batches: Batch[]): void => {
     fs.mkdirSync(staging!);
     takeFromEnd(batches);
     fs.rmdirSync(staging!);
   };
 
-  parentPort!.on('message', (m: Partial<Batch> & { end?: true; help?: true; remove?: string[] }) => {
+  parentPort!.on('message', (m: Partial<Batch> & { end?: true; help?: Batch[]; remove?: string[] }) => {
     try {
       if (!failure && m.folders) for (let i = 0; i < m.folders.length; i++) take(m as Batch, i, temp);
-      if (!failure && m.help) help();
+      if (!failure && m.help) help(m.help);
       if (!failure && m.remove) for (const path of m.remove) removeEntry(path);
     } catch (e) {
       fail(e);
@@ -341,9 +334,9 @@ export class FileSystemThread {
   /** Set once the thread has failed or stopped: nothing more will be answered. */
   private gone: Error | undefined;
 
-  constructor(data: WorkerData, transferList: TransferListItem[] = []) {
+  constructor(data: WorkerData) {
     const source = `${String(identityOf)}\n${String(isFolder)}\n(${String(fileSystemThread)})(require('node:fs'), require('node:path'), require('node:worker_threads'))`;
-    this.worker = new Worker(source, { eval: true, workerData: data, transferList });
+    this.worker = new Worker(source, { eval: true, workerData: data });
     this.worker.on('message', (m: Partial<Done> & { ok?: true; error?: string; code?: string }) =>
       this.settle(m.ok ? undefined : Object.assign(new Error(m.error), { code: m.code }), { renewed: m.renewed ?? [], changed: m.changed ?? [] }),
     );
@@ -362,7 +355,7 @@ export class FileSystemThread {
   }
 
   /** Resolves once the thread has done what it was asked, with what it did since its last answer (`Done`). */
-  ask(message: { end: true } | { help: true } | { remove: string[] }): Promise<Done> {
+  ask(message: { end: true } | { help: Batch[] } | { remove: string[] }): Promise<Done> {
     return new Promise((resolve, reject) => {
       if (this.gone) return reject(this.gone);
       this.answer = (error, done) => (error ? reject(error) : resolve(done ?? { renewed: [], changed: [] }));
