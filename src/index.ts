@@ -137,7 +137,9 @@ export function compile(files: readonly SourceText[], options: PlanOptions = {},
  * holds it as this compile would write it (see `planAndEmit`). With `inputs` (what the build
  * was compiled from), a later compile of the same inputs finds the folder unchanged
  * (`unchangedBuild`) and writes nothing. Refuses (`OutputRefused`) a folder
- * that is not a build's, or one another compile is writing.
+ * that is not a build's, or one another compile is writing. Where a file of a sync taken from
+ * the folder is found edited, replaced or removed as it is written, `build` is called once
+ * more, and the syncs it then does not take are emitted (src/output/artifact-tree.ts).
  */
 export async function writeBuild(
   out: string,

@@ -122,7 +122,7 @@ class Ring {
  * never reaches V8's old space), and sent in batches.
  */
 export class ArtifactTree {
-  /** Folders copied and not sent yet: the folder, then each file's name and part of the ring (-1 and its recorded identity: the current output's file, as it is). */
+  /** Folders copied and not sent yet: the folder and its recorded identity (''), then each file's name and part of the ring (-1 and its recorded identity: the current output's file, as it is). */
   private batch: (string | number)[][] = [];
   /** The part of the ring the batch holds. */
   private start = 0;
@@ -166,6 +166,7 @@ export class ArtifactTree {
       this.add(
         name,
         [`${name}/plan.json`, ...files].map((path): [string, Content] => [path.slice(name.length + 1), { recorded: this.kept.recordedIdentity(path) }]),
+        this.kept.recordedFolder(name),
       );
     }
     return entry;
@@ -187,7 +188,8 @@ export class ArtifactTree {
     this.add('.', [['manifest.json', parts]]);
   }
 
-  private add(folder: string, files: [string, Content][]): void {
+  /** `recorded`: the identity the record gives the current output's folder of a taken sync (`KeptSyncs.recordedFolder`). */
+  private add(folder: string, files: [string, Content][], recorded = ''): void {
     if (folder === '.') for (const [name] of files) this.names.add(name);
     else {
       // The checker's rules for sync names, asserted where a clash would lose files (a reused folder is written in place).
@@ -208,7 +210,7 @@ export class ArtifactTree {
       // A thread has failed: the compile fails with its error (`end`), and nothing more is sent.
       if (room === 'failed') return;
       if (room === 'free') {
-        this.batch.push(this.copy(folder, files, this.buffer, this.at));
+        this.batch.push(this.copy(folder, recorded, files, this.buffer, this.at));
         this.at += size;
         // A batch stays a small part of the ring, so that the threads write one while the next is made.
         if (this.batch.length >= batchSize || this.at - this.start >= ringSize / 8) this.flush();
@@ -219,11 +221,11 @@ export class ArtifactTree {
     // helper holds what it is sent until planning ends).
     this.flush();
     const bytes = this.ring.own(size);
-    if (bytes) this.send(bytes, [this.copy(folder, files, Buffer.from(bytes), 0)], false);
+    if (bytes) this.send(bytes, [this.copy(folder, recorded, files, Buffer.from(bytes), 0)], false);
   }
 
   /** A folder's entry in a batch, its files' text copied into `buffer` from `at` on. */
-  private copy(folder: string, files: [string, Content][], buffer: Buffer, at: number): (string | number)[] {
+  private copy(folder: string, recorded: string, files: [string, Content][], buffer: Buffer, at: number): (string | number)[] {
     const put = (part: string | Uint8Array): void => {
       if (typeof part === 'string') at += buffer.write(part, at);
       else {
@@ -233,6 +235,7 @@ export class ArtifactTree {
     };
     return [
       folder,
+      recorded,
       ...files.flatMap(([name, content]) => {
         if (isTaken(content)) return [name, -1, content.recorded];
         const start = at;

@@ -5,10 +5,11 @@
 import { Worker } from 'node:worker_threads';
 
 /**
- * Folders of the tree, each [folder, name, start, end, name, start, end, ...] (folder '.' is
- * the top of the tree): each file's content is bytes[start, end), or, where start is -1, the
- * file of that name in the current output's folder, as it is (a sync taken from the output
- * unchanged, src/output/kept-syncs.ts), whose identity the record gives as `end` (`identityOf`).
+ * Folders of the tree, each [folder, recorded, name, start, end, name, start, end, ...] (folder
+ * '.' is the top of the tree): each file's content is bytes[start, end), or, where start is -1,
+ * the file of that name in the current output's folder, as it is (a sync taken from the output
+ * unchanged, src/output/kept-syncs.ts), whose identity the record gives as `end` (`identityOf`);
+ * `recorded` is the identity the record gives that folder of the current output ('': none).
  * Both threads get the same
  * batch, so its memory is shared rather than copied: the files' bytes (a part of the ring the
  * main thread reuses, src/output/artifact-tree.ts), and one slot per folder that the thread
@@ -209,14 +210,23 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
   /**
    * Puts the current output's file `name` of folder `old` into `dir` as it is, when it is still
    * the file the record describes (`recorded`, its `identityOf`): kept when the reused `dir`
-   * holds that very file, else linked, or copied where the file has other links. The reused
-   * folder's file with the recorded inode, on the current output's device, and two links is
-   * that very file, and the current output's is not looked at: its times are the file's.
-   * 'changed' when the file is not as recorded (edited, replaced, removed): nothing is put in.
+   * holds that very file, else linked, or copied where the file has other links. When the current
+   * output's folder is as recorded (`unmoved`: no entry of it made, removed or renamed since), its
+   * entry `name` is the recorded inode, so the reused folder's file with that inode, on the
+   * current output's device, and two links is that very file, and the current output's is not
+   * looked at: its times are the file's. 'changed' when the file is not as recorded (edited,
+   * replaced, removed): nothing is put in.
    */
-  const reuseFile = (dir: string, reuse: boolean, old: () => string | undefined, name: string, recorded: string): 'kept' | 'renewed' | 'changed' => {
+  const reuseFile = (
+    dir: string,
+    reuse: boolean,
+    old: () => string | undefined,
+    unmoved: () => boolean,
+    name: string,
+    recorded: string,
+  ): 'kept' | 'renewed' | 'changed' => {
     const target = join(dir, name);
-    if (reuse && previousDevice !== undefined) {
+    if (reuse && previousDevice !== undefined && unmoved()) {
       const found = fs.lstatSync(target, { throwIfNoEntry: false });
       if (found?.isFile() && found.ino === Number(recorded.slice(0, recorded.indexOf(' '))) && found.dev === previousDevice && found.nlink === 2)
         return identityOf(found) === recorded ? 'kept' : 'changed';
@@ -249,7 +259,7 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
   const take = (batch: Batch, i: number, base: string): boolean => {
     const claims = new Int32Array(batch.claims);
     if (Atomics.compareExchange(claims, i, 0, 1) !== 0) return false;
-    const [folder, ...files] = batch.folders[i]! as [string, ...(string | number)[]];
+    const [folder, recordedFolder, ...files] = batch.folders[i]! as [string, string, ...(string | number)[]];
     const top = folder === '.';
     const inTree = top ? temp : join(temp, folder);
     const reuse = reused === true && (top || (keptFolders.has(folder) && isFolder(fs, inTree)));
@@ -261,6 +271,15 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
     let oldFolder: string | undefined | null = null;
     const old = (): string | undefined =>
       oldFolder === null ? (oldFolder = previous !== undefined && isFolder(fs, join(previous, folder)) ? join(previous, folder) : undefined) : oldFolder;
+    // Whether the current output's folder is as recorded, looked at when first needed (a folder moved out of the output and another made in its place is not).
+    let asRecorded: boolean | undefined;
+    const unmoved = (): boolean => {
+      if (asRecorded === undefined) {
+        const found = recordedFolder === '' || previous === undefined ? undefined : fs.lstatSync(join(previous, folder), { throwIfNoEntry: false });
+        asRecorded = found?.isDirectory() === true && identityOf(found) === recordedFolder;
+      }
+      return asRecorded;
+    };
     const names = new Set<string>();
     let whole = true;
     for (let f = 0; f < files.length && whole; f += 3) {
@@ -268,7 +287,7 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
       const start = files[f + 1] as number;
       names.add(name);
       if (start === -1) {
-        const found = reuseFile(dir, reuse, old, name, files[f + 2] as string);
+        const found = reuseFile(dir, reuse, old, unmoved, name, files[f + 2] as string);
         if (found === 'renewed') renewed.push(top ? name : `${folder}/${name}`);
         whole = found !== 'changed';
       } else put(dir, reuse, old(), name, Buffer.from(batch.bytes, start, (files[f + 2] as number) - start));

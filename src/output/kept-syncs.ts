@@ -140,29 +140,22 @@ const filesOf = (sync: SyncSummary): string[] => [`${sync.name}/plan.json`, ...s
 const entryClose = Buffer.from('\n    }');
 
 /**
- * Whether bytes [start, end) of the manifest, the bytes the record places, are one whole entry
+ * Whether `entry`, the bytes of the manifest the record places, are one whole entry
  * of manifest.json and this sync's, saying what the record says of its files, input hash, file
  * and line: the record is trusted no further than the manifest it describes, whose identity is
  * checked. Each line as `JSON.stringify(manifest, null, 2)` writes an entry's own (6 spaces in:
  * what it nests is deeper): its name first, and its one closing line (JSON strings hold no line
- * break) last, so a range that ends inside the entry or runs on over the next is none. Searched
- * in place with needles encoded once (a Buffer's search encodes a text needle at every call).
+ * break) last, so a range that ends inside the entry or runs on over the next is none.
  */
-function isEntryOf(manifest: Buffer, [start, end]: readonly [number, number], sync: KeptSummary): boolean {
+function isEntryOf(entry: Buffer, sync: KeptSummary): boolean {
   const line = (key: string, value: unknown) => `\n      ${JSON.stringify(key)}: ${JSON.stringify(value, null, 2).split('\n').join('\n      ')},\n`;
-  const at = (text: string | Buffer): number => manifest.indexOf(text, start);
-  const within = (text: string) => {
-    const needle = Buffer.from(text);
-    const found = at(needle);
-    return found >= 0 && found + needle.length <= end;
-  };
   const head = Buffer.from(`{${line('name', sync.name)}`);
   return (
-    start + head.length <= end &&
-    head.compare(manifest, start, start + head.length) === 0 &&
-    at(entryClose) === end - entryClose.length &&
-    within(line('file', sync.file) + line('line', sync.line).slice(1)) &&
-    within(line('files', sync.files) + line('inputHash', sync.inputHash).slice(1))
+    head.length <= entry.length &&
+    head.compare(entry, 0, head.length) === 0 &&
+    entry.indexOf(entryClose) === entry.length - entryClose.length &&
+    entry.includes(Buffer.from(line('file', sync.file) + line('line', sync.line).slice(1))) &&
+    entry.includes(Buffer.from(line('files', sync.files) + line('inputHash', sync.inputHash).slice(1)))
   );
 }
 
@@ -292,7 +285,7 @@ export class KeptSyncs implements Carry {
     if (this.manifestBytes === undefined)
       this.manifestBytes = readRegularBytes(join(folder, 'manifest.json'), (s) => identityOf(s) === files.get('manifest.json')) ?? null;
     const text = this.manifestBytes?.subarray(sync.at[0], sync.at[1]);
-    if (text?.length !== sync.at[1] - sync.at[0] || !isEntryOf(this.manifestBytes!, sync.at, sync)) return undefined;
+    if (text?.length !== sync.at[1] - sync.at[0] || !isEntryOf(text, sync)) return undefined;
     // Files in a real folder of the output: lstat follows a link on the way. One listing tells every folder of the output (not one lstat each).
     this.realFolders ??= realFolders(folder);
     if (!this.realFolders.has(sync.name)) return undefined;
@@ -348,6 +341,11 @@ export class KeptSyncs implements Carry {
   /** What the loaded record's output was compiled from, when the record is of this output and this compiler. */
   get recorded(): BuildInputs | undefined {
     return this.from?.inputs;
+  }
+
+  /** The identity of the output's folder of a taken sync as the record has it ('': none). */
+  recordedFolder(name: string): string {
+    return this.from?.folders.get(name) ?? '';
   }
 
   /** The identity of a file of a taken sync as the record has it (`identityOf`), which the file system threads verify. */
