@@ -306,8 +306,12 @@ async function replaceOutput<T>(out: string, home: string, fill: (tree: Artifact
   // The output now, whose unchanged files the new one links to.
   const previous = currentOutput(out, home);
   const reused = claimPrevious(home, folder) || undefined;
-  // The kept folders by their exact names: on a file system that ignores case, `Users` is not reused as `users`.
-  const keptNames = reused ? readdirSync(folder) : [];
+  // The kept folders (not links) by their exact names: on a file system that ignores case, `Users` is not reused as `users`.
+  const keptNames = reused
+    ? readdirSync(folder, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name)
+    : [];
   for (const carry of reused ? carries : []) {
     const carried = readRegularFile(join(folder, carry.name));
     if (carried !== undefined) carry.load(carried, previous);

@@ -52,7 +52,8 @@ export function isFolder(fs: Pick<typeof import('node:fs'), 'lstatSync'>, path: 
 
 /**
  * What a file system thread is started with: the folder it fills (`reused`: the kept previous
- * output, whose entries are `keptNames`), the current output to link unchanged files from,
+ * output, whose folders, not links, were `keptNames` as the compile started: nothing but these
+ * threads changes them), the current output to link unchanged files from,
  * the compile's tag (for names of its own), and the helper's staging folder.
  */
 interface WorkerData {
@@ -262,7 +263,7 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
     const [folder, recordedFolder, ...files] = batch.folders[i]! as [string, string, ...(string | number)[]];
     const top = folder === '.';
     const inTree = top ? temp : join(temp, folder);
-    const reuse = reused === true && (top || (keptFolders.has(folder) && isFolder(fs, inTree)));
+    const reuse = reused === true && (top || keptFolders.has(folder));
     const fresh = !top && !reuse;
     if (fresh && reused) discard(inTree);
     const dir = fresh ? join(base, folder) : inTree;
