@@ -27,7 +27,7 @@ import { main } from '../src/cli/main.js';
 import type { Io } from '../src/cli/output.js';
 import { checkForCompile } from '../src/cli/check-command.js';
 import { loadSources } from '../src/files.js';
-import type { BuildInputs } from '../src/output/kept-syncs.js';
+import { slot, type BuildInputs, type RecordedSync } from '../src/output/kept-syncs.js';
 import type { Outline } from '../src/check/project.js';
 
 let dir: string;
@@ -77,12 +77,40 @@ async function expectFresh(out: string): Promise<void> {
   expect(tree(out)).toEqual(fresh);
 }
 
+/** A sync of the record as the tests edit it (the record holds it flat, `RecordedSync`): `files` are the names of its files but plan.json. */
+interface EditedSync {
+  name: string;
+  file: string;
+  line: number;
+  at: [number, number];
+  files: string[];
+}
+
 /** Changes the record of build/ by hand (its first line, the inputs' key, then the record itself); the names `change` gives. */
-function editRecord<T>(change: (data: T) => string[] | undefined): string[] {
+function editRecord(change: (data: { compiler: string; syncs: EditedSync[] }) => string[] | undefined): string[] {
   const record = join(dir, '.build.syncwright', 'previous', '.syncwright-syncs.json');
   const [key, body] = readFileSync(record, 'utf8').split('\n');
-  const data = JSON.parse(body!) as T;
-  const names = change(data) ?? [];
+  const data = JSON.parse(body!) as { compiler: string; syncs: RecordedSync[] };
+  const pairs = (r: RecordedSync) => r.slice(slot.files).flatMap((v, i, all) => (i % 2 === 0 ? [[v, all[i + 1]] as [string, string]] : []));
+  const syncs = data.syncs.map(
+    (r): EditedSync => ({
+      name: r[slot.name],
+      file: r[slot.file],
+      line: r[slot.line],
+      at: [r[slot.start], r[slot.end]],
+      files: pairs(r).map(([name]) => name),
+    }),
+  );
+  const view = { compiler: data.compiler, syncs };
+  const names = change(view) ?? [];
+  data.compiler = view.compiler;
+  data.syncs = data.syncs.map((r, i) => {
+    const { file, line, at, files } = syncs[i]!;
+    // Each file with the identity recorded of it, or a renamed one with that of the file it replaces.
+    const was = pairs(r);
+    const kept = files.flatMap((name, k) => [name, (was.find(([n]) => n === name) ?? was[k])![1]]);
+    return [...r.slice(0, slot.file), file, line, ...at, ...r.slice(slot.folder, slot.files), ...kept] as RecordedSync;
+  });
   writeFileSync(record, `${key}\n${JSON.stringify(data)}`);
   return names;
 }
@@ -185,7 +213,7 @@ describe('a recompile into the same folder', () => {
   it("takes a sync's manifest entry as the output's text only where the record places that sync's one whole entry", async () => {
     await compileInto('build');
     const manifest = readFileSync(join(dir, 'build', 'manifest.json'), 'latin1');
-    const names = editRecord<{ syncs: { name: string; at: [number, number] }[] }>(({ syncs }) => {
+    const names = editRecord(({ syncs }) => {
       // Each entry the record places is the manifest's own entry of that sync.
       for (const s of syncs) expect(JSON.parse(manifest.slice(...s.at)).name).toBe(s.name);
       const [a, b, c, d] = syncs;
@@ -204,7 +232,7 @@ describe('a recompile into the same folder', () => {
 
   it('takes no sync whose files, file or line the record says otherwise than its manifest entry', async () => {
     await compileInto('build');
-    const names = editRecord<{ syncs: { name: string; file: string; files: string[]; line: number }[] }>(({ syncs }) => {
+    const names = editRecord(({ syncs }) => {
       const a = syncs.find((s) => !s.file.endsWith('syncs/hubspot.sync') && s.files.length > 1)!;
       // A file fewer: the output would lack it.
       a.files = a.files.slice(0, -1);
@@ -224,7 +252,7 @@ describe('a recompile into the same folder', () => {
     let moved: { name: string; file: string; line: number }[] = [];
     let shift = 0;
     let at = 0;
-    editRecord<{ syncs: { name: string; file: string; line: number }[] }>(({ syncs }) => {
+    editRecord(({ syncs }) => {
       // Two syncs of a file, the second further down in it and later in the manifest: the first is
       // moved down to the second's line, and the record says it is there. Only the second's entry says so.
       const pairs = syncs.flatMap((first, k) => syncs.slice(k + 1).map((second) => [first, second] as const));
@@ -253,9 +281,19 @@ describe('a recompile into the same folder', () => {
     await expectFresh('build');
   });
 
+  it("takes nothing by a record that names a file outside its sync's folder", async () => {
+    await compileInto('build');
+    editRecord(({ syncs }) => {
+      syncs.find((s) => s.files.length > 0)!.files[0] = '../manifest.json';
+      return undefined;
+    });
+    expect((await compileInto('build')).length).toBe(13);
+    await expectFresh('build');
+  });
+
   it('takes nothing from an output another compiler wrote', async () => {
     await compileInto('build');
-    editRecord<{ compiler: string }>((data) => {
+    editRecord((data) => {
       data.compiler = 'another';
       return undefined;
     });

@@ -162,10 +162,10 @@ export class ArtifactTree {
 
   private link(entry: KeptEntry | undefined): KeptEntry | undefined {
     if (entry) {
-      const { name, files } = entry.sync;
+      const { name } = entry.sync;
       this.add(
         name,
-        [`${name}/plan.json`, ...files].map((path): [string, Content] => [path.slice(name.length + 1), { recorded: this.kept.recordedIdentity(path) }]),
+        this.kept.recordedFiles(name).map(([file, recorded]): [string, Content] => [file, { recorded }]),
         this.kept.recordedFolder(name),
       );
     }
@@ -326,7 +326,7 @@ async function replaceOutput<T>(out: string, home: string, fill: (tree: Artifact
     const result = await fill(tree);
     tree.flush();
     const done = await Promise.all([writer.ask({ end: true }), helper.ask({ help: tree.unfinished() })]);
-    for (const { renewed } of done) carries[0].renewed(renewed);
+    for (const { renewed, folders } of done) carries[0].renewed(renewed, folders);
     return { tree, result, changed: done.flatMap((d) => d.changed) };
   };
   try {

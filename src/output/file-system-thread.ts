@@ -75,7 +75,7 @@ interface WorkerData {
  * is told { help, batches }, the batches the writer had not finished then, and takes their
  * folders from the last one back until it meets one the writer took. Other messages:
  * { end }, answered once every batch before it is written; { remove: [path, ...] }. Answers:
- * { ok, renewed, changed } (`renewed`, `changed`: since the last answer), or the first error
+ * { ok, renewed, changed, folders } (each since the last answer: `Done`), or the first error
  * { error, code }.
  *
  * Creating and freeing tens of thousands of inodes is most of a recompile's file system time
@@ -255,6 +255,8 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
   let renewed: string[] = [];
   /** The folders of taken syncs left unfinished: a file of theirs was not as recorded. */
   let changed: string[] = [];
+  /** The sync folders this thread finished, each with its identity then. */
+  let folders: [string, string][] = [];
 
   /** Writes folder `i` of a batch (a new one made in `base`, then moved into the tree); false when the other thread took it. */
   const take = (batch: Batch, i: number, base: string): boolean => {
@@ -301,6 +303,8 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
       // Files of the reused folder that the sync no longer has (the top is cleared of stale folders once every folder is in).
       if (reuse && !top) for (const name of fs.readdirSync(dir)) if (!names.has(name)) discard(join(dir, name));
       if (dir !== inTree) fs.renameSync(dir, inTree);
+      // Its identity as this thread left it: recorded, so that one made anew in its place later is not taken for it.
+      if (!top) folders.push([folder, identityOf(fs.lstatSync(inTree))]);
     }
     // Its bytes are no longer needed: the main thread may reuse that part of the ring.
     Atomics.store(claims, i, 2);
@@ -330,21 +334,24 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
       fail(e);
     }
     if (!m.folders) {
-      parentPort!.postMessage(failure ?? { ok: true, renewed, changed });
+      parentPort!.postMessage(failure ?? { ok: true, renewed, changed, folders });
       renewed = [];
       changed = [];
+      folders = [];
     }
   });
 }
 
 /**
  * What a file system thread did since its last answer: the files of the current output it put in
- * anew (linked or copied, by path in the tree), and the folders of taken syncs it left unfinished
- * (a file of theirs was not as recorded).
+ * anew (linked or copied, by path in the tree), the folders of taken syncs it left unfinished
+ * (a file of theirs was not as recorded), and the sync folders it finished, with their identity
+ * (`identityOf`) then.
  */
 export interface Done {
   renewed: string[];
   changed: string[];
+  folders: [string, string][];
 }
 
 /** A file system thread: messages go in order; `ask` waits for the answer to anything but a batch. */
@@ -358,7 +365,11 @@ export class FileSystemThread {
     const source = `${String(identityOf)}\n${String(isFolder)}\n(${String(fileSystemThread)})(require('node:fs'), require('node:path'), require('node:worker_threads'))`;
     this.worker = new Worker(source, { eval: true, workerData: data });
     this.worker.on('message', (m: Partial<Done> & { ok?: true; error?: string; code?: string }) =>
-      this.settle(m.ok ? undefined : Object.assign(new Error(m.error), { code: m.code }), { renewed: m.renewed ?? [], changed: m.changed ?? [] }),
+      this.settle(m.ok ? undefined : Object.assign(new Error(m.error), { code: m.code }), {
+        renewed: m.renewed ?? [],
+        changed: m.changed ?? [],
+        folders: m.folders ?? [],
+      }),
     );
     this.worker.on('error', (e) => this.settle((this.gone ??= e)));
     this.worker.on('exit', () => this.settle((this.gone ??= new Error('a file system thread stopped before answering'))));
@@ -378,7 +389,7 @@ export class FileSystemThread {
   ask(message: { end: true } | { help: Batch[] } | { remove: string[] }): Promise<Done> {
     return new Promise((resolve, reject) => {
       if (this.gone) return reject(this.gone);
-      this.answer = (error, done) => (error ? reject(error) : resolve(done ?? { renewed: [], changed: [] }));
+      this.answer = (error, done) => (error ? reject(error) : resolve(done ?? { renewed: [], changed: [], folders: [] }));
       this.worker.postMessage(message);
     });
   }

@@ -133,9 +133,6 @@ let lastRead: { text: string; digest: string; data: unknown } | undefined;
 /** Records read by this process: a record's digest is its number (a check and the takes it permits are of one process). */
 let reads = 0;
 
-/** What a sync's folder holds: plan.json and its files, as paths in the output (the manifest's `plan` and `files`). */
-const filesOf = (sync: SyncSummary): string[] => [`${sync.name}/plan.json`, ...sync.files];
-
 /** How an entry of manifest.json's `syncs` ends, and nothing else in the manifest does (`JSON.stringify(manifest, null, 2)`). */
 const entryClose = Buffer.from('\n    }');
 
@@ -159,28 +156,58 @@ function isEntryOf(entry: Buffer, sync: KeptSummary): boolean {
   );
 }
 
-/** Whether `path` names a file of sync `name`'s own folder: `name/file`, the file neither `.`, `..` nor a path. */
-function isFileOf(name: string, path: unknown): boolean {
-  if (typeof path !== 'string' || !path.startsWith(name) || path[name.length] !== '/') return false;
-  const file = path.slice(name.length + 1);
-  return file !== '' && file !== '.' && file !== '..' && !file.includes('/') && !file.includes('\\');
+/** A file's name in a sync's own folder: neither `.`, `..` nor a path. */
+const isFileName = (file: unknown): boolean =>
+  typeof file === 'string' && file !== '' && file !== '.' && file !== '..' && !file.includes('/') && !file.includes('\\');
+
+/**
+ * A sync of the record, flat (a record of 10,001 syncs parses in a fifth of the time it takes as
+ * objects): its name, kind, mode, destination's name and type, input hash, file and line; where
+ * its entry is in manifest.json (bytes [start, end)); the identities (`identityOf`) of its folder
+ * and its plan.json; then each other file of its folder (the manifest's `files`), by its name
+ * there, and its identity. An identity is '' where there was none to record.
+ */
+export type RecordedSync = [
+  name: string,
+  kind: string,
+  mode: string,
+  destination: string,
+  type: string,
+  inputHash: string,
+  file: string,
+  line: number,
+  start: number,
+  end: number,
+  folder: string,
+  plan: string,
+  ...files: string[],
+];
+
+/** Where `RecordedSync` holds each part: the files' names and identities follow `files`. */
+export const slot = { name: 0, inputHash: 5, file: 6, line: 7, start: 8, end: 9, folder: 10, plan: 11, files: 12 } as const;
+
+const isRecordedSync = (r: unknown): r is RecordedSync =>
+  Array.isArray(r) &&
+  r.length >= slot.files &&
+  r.length % 2 === 0 &&
+  r.every((v, i) => (i === slot.line || i === slot.start || i === slot.end ? Number.isInteger(v) : typeof v === 'string')) &&
+  (r[slot.start] as number) < (r[slot.end] as number) &&
+  r.every((v, i) => i < slot.files || (i - slot.files) % 2 === 1 || isFileName(v));
+
+/** A recorded sync in brief, its files as paths in the output (the manifest's `files`). */
+function summaryOf(r: RecordedSync): KeptSummary {
+  const [name, kind, mode, destination, type, inputHash, file, line] = r;
+  const files: string[] = [];
+  for (let i = slot.files; i < r.length; i += 2) files.push(`${name}/${r[i]}`);
+  return { name, kind, mode, destination: { name: destination, type }, files, inputHash, file, line } as KeptSummary;
 }
 
-/** A sync of the record: in brief, with where its entry is in manifest.json (bytes [start, end)). */
-type RecordedSync = KeptSummary & { at: [number, number] };
-
-const isRecordedSync = (s: Partial<RecordedSync> | null): s is RecordedSync =>
-  typeof s?.name === 'string' &&
-  typeof s.destination?.name === 'string' &&
-  Array.isArray(s.files) &&
-  s.files.every((f) => isFileOf(s.name!, f)) &&
-  typeof s.inputHash === 'string' &&
-  typeof s.file === 'string' &&
-  typeof s.line === 'number' &&
-  Array.isArray(s.at) &&
-  Number.isInteger(s.at[0]) &&
-  Number.isInteger(s.at[1]) &&
-  s.at[0] < s.at[1];
+/** The files of a recorded sync's folder, plan.json first, each by its name there with its recorded identity. */
+function filesOf(r: RecordedSync): [string, string][] {
+  const files: [string, string][] = [['plan.json', r[slot.plan]]];
+  for (let i = slot.files; i < r.length; i += 2) files.push([r[i] as string, r[i + 1] as string]);
+  return files;
+}
 
 /**
  * The record of an output's files, carried to the next compile; and, while a compile runs,
@@ -188,12 +215,12 @@ const isRecordedSync = (s: Partial<RecordedSync> | null): s is RecordedSync =>
  */
 export class KeptSyncs implements Carry {
   readonly name = '.syncwright-syncs.json';
-  /** The output the loaded record describes: each file's and folder's identity, what it was compiled from, its syncs. */
+  /** The output the loaded record describes: its folder, the identities of its manifest and top folder, what it was compiled from, its syncs. */
   private from:
     | {
         folder: string;
-        files: Map<string, string>;
-        folders: Map<string, string>;
+        manifest: string;
+        top: string;
         inputs: BuildInputs | undefined;
         syncs: RecordedSync[];
         /** By name, made when a sync is first looked for. */
@@ -211,6 +238,8 @@ export class KeptSyncs implements Carry {
   /** The syncs taken from the output as they are, and which of their files were put in the new output anew (`renewed`). */
   private taken = new Set<string>();
   private readonly moved = new Set<string>();
+  /** The sync folders of the new output as the file system threads left them, by name (`renewed`). */
+  private readonly folders = new Map<string, string>();
   /** Whether `take` verifies a sync's files itself, rather than leaving it to the file system threads (`again`). */
   private verifyFiles = false;
 
@@ -227,16 +256,13 @@ export class KeptSyncs implements Carry {
       const data = (again?.data ?? JSON.parse(text.slice(text.indexOf('\n') + 1))) as {
         compiler?: unknown;
         output?: unknown;
-        files?: unknown;
-        folders?: unknown;
+        manifest?: unknown;
+        top?: unknown;
         inputs?: BuildInputs;
         syncs?: unknown;
       };
-      if (data.compiler !== compilerStamp() || data.output !== basename(output) || !Array.isArray(data.files)) return;
-      const pairs = (list: unknown) =>
-        new Map(Array.isArray(list) ? list.filter((e): e is [string, string] => Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'string') : []);
-      const files = pairs(data.files);
-      if (files.get('manifest.json') !== identity(join(output, 'manifest.json'))) return;
+      if (data.compiler !== compilerStamp() || data.output !== basename(output) || typeof data.top !== 'string') return;
+      if (typeof data.manifest !== 'string' || data.manifest !== identity(join(output, 'manifest.json'))) return;
       // What is shown again (the summary, the diagnostics) is used only when it has the shape this compiler writes.
       const inputs =
         typeof data.inputs?.key === 'string' &&
@@ -246,8 +272,7 @@ export class KeptSyncs implements Carry {
           ? data.inputs
           : undefined;
       if (!Array.isArray(data.syncs) || !data.syncs.every(isRecordedSync)) return;
-      const syncs = data.syncs as RecordedSync[];
-      this.from = { folder: output, files, folders: pairs(data.folders), inputs, syncs };
+      this.from = { folder: output, manifest: data.manifest, top: data.top, inputs, syncs: data.syncs };
       this.digest = digest;
       lastRead = { text, digest, data };
     } catch {
@@ -257,9 +282,9 @@ export class KeptSyncs implements Carry {
 
   /** The entry of a sync the output holds as this compile would write it, every file as it was written; else undefined. */
   take(wanted: Pick<ManifestSync, 'name' | 'inputHash' | 'file' | 'line'>): KeptEntry | undefined {
-    const sync = this.recordedSync(wanted.name);
-    if (!sync || sync.inputHash !== wanted.inputHash || sync.file !== wanted.file || sync.line !== wanted.line) return undefined;
-    return this.whole(sync);
+    const r = this.recordedSync(wanted.name);
+    if (!r || r[slot.inputHash] !== wanted.inputHash || r[slot.file] !== wanted.file || r[slot.line] !== wanted.line) return undefined;
+    return this.whole(r);
   }
 
   /**
@@ -274,28 +299,25 @@ export class KeptSyncs implements Carry {
 
   private recordedSync(name: string): RecordedSync | undefined {
     if (!this.from) return undefined;
-    this.from.byName ??= new Map(this.from.syncs.map((s) => [s.name, s]));
+    this.from.byName ??= new Map(this.from.syncs.map((r) => [r[slot.name], r]));
     return this.from.byName.get(name);
   }
 
   /** The sync with its manifest entry's text when its folder and every file of it are as they were written; then it is taken. */
-  private whole(sync: RecordedSync): KeptEntry | undefined {
-    const { folder, files } = this.from!;
+  private whole(r: RecordedSync): KeptEntry | undefined {
+    const { folder, manifest } = this.from!;
     // The manifest as the record says it was written (`load` found it so; read once, under the output's lock).
-    if (this.manifestBytes === undefined)
-      this.manifestBytes = readRegularBytes(join(folder, 'manifest.json'), (s) => identityOf(s) === files.get('manifest.json')) ?? null;
-    const text = this.manifestBytes?.subarray(sync.at[0], sync.at[1]);
-    if (text?.length !== sync.at[1] - sync.at[0] || !isEntryOf(text, sync)) return undefined;
+    if (this.manifestBytes === undefined) this.manifestBytes = readRegularBytes(join(folder, 'manifest.json'), (s) => identityOf(s) === manifest) ?? null;
+    const [start, end] = [r[slot.start], r[slot.end]];
+    const text = this.manifestBytes?.subarray(start, end);
+    const sync = summaryOf(r);
+    if (text?.length !== end - start || !isEntryOf(text, sync)) return undefined;
     // Files in a real folder of the output: lstat follows a link on the way. One listing tells every folder of the output (not one lstat each).
     this.realFolders ??= realFolders(folder);
     if (!this.realFolders.has(sync.name)) return undefined;
-    for (const path of filesOf(sync)) {
-      const recorded = files.get(path);
-      if (recorded === undefined || (this.verifyFiles && identity(join(folder, path)) !== recorded)) return undefined;
-    }
+    if (this.verifyFiles) for (const [file, recorded] of filesOf(r)) if (identity(join(folder, sync.name, file)) !== recorded) return undefined;
     this.taken.add(sync.name);
-    const { at: _, ...summary } = sync;
-    return { sync: summary, text };
+    return { sync, text };
   }
 
   /**
@@ -312,10 +334,13 @@ export class KeptSyncs implements Carry {
   /**
    * The files of taken syncs the file system threads put into the new output anew (linked or
    * copied) rather than finding them there: the others are the very files found as recorded, so
-   * their identity is the recorded one (`save`).
+   * their identity is the recorded one (`save`). And the sync folders they finished, with their
+   * identities then: recorded rather than read once the output is in place, where a folder made
+   * anew in the meantime would be recorded with the files of the one it replaced.
    */
-  renewed(paths: Iterable<string>): void {
+  renewed(paths: Iterable<string>, folders: Iterable<[string, string]>): void {
     for (const path of paths) this.moved.add(path);
+    for (const [name, id] of folders) this.folders.set(name, id);
   }
 
   /**
@@ -331,11 +356,14 @@ export class KeptSyncs implements Carry {
       const text = readText(path);
       if ((text === undefined ? null : textHash(text)) !== recorded) return undefined;
     }
-    // The record lists every folder and file of the output (`save`).
-    if (from.folders.size !== from.syncs.length + 1) return undefined;
-    for (const [name, recorded] of from.folders) if (identity(join(from.folder, name), true) !== recorded) return undefined;
-    for (const [path, recorded] of from.files) if (identity(join(from.folder, path)) !== recorded) return undefined;
-    return { syncs: from.syncs, diagnostics: from.inputs.diagnostics };
+    // The record has every folder and file of the output (`save`): one made, removed or renamed changes the identity of the folder it is in.
+    if (identity(join(from.folder, 'manifest.json')) !== from.manifest || identity(from.folder, true) !== from.top) return undefined;
+    for (const r of from.syncs) {
+      const name = r[slot.name];
+      if (identity(join(from.folder, name), true) !== r[slot.folder]) return undefined;
+      for (const [file, recorded] of filesOf(r)) if (identity(join(from.folder, name, file)) !== recorded) return undefined;
+    }
+    return { syncs: from.syncs.map(summaryOf), diagnostics: from.inputs.diagnostics };
   }
 
   /** What the loaded record's output was compiled from, when the record is of this output and this compiler. */
@@ -345,14 +373,14 @@ export class KeptSyncs implements Carry {
 
   /** The identity of the output's folder of a taken sync as the record has it ('': none). */
   recordedFolder(name: string): string {
-    return this.from?.folders.get(name) ?? '';
+    return this.recordedSync(name)?.[slot.folder] ?? '';
   }
 
-  /** The identity of a file of a taken sync as the record has it (`identityOf`), which the file system threads verify. */
-  recordedIdentity(path: string): string {
-    const recorded = this.from?.files.get(path);
-    if (recorded === undefined) throw new Error(`${path} was taken but is not recorded`);
-    return recorded;
+  /** The files of a taken sync's folder, plan.json first, by their names there, each with its identity as the record has it (`identityOf`), which the file system threads verify. */
+  recordedFiles(name: string): [string, string][] {
+    const r = this.recordedSync(name);
+    if (!r) throw new Error(`${name} was taken but is not recorded`);
+    return filesOf(r);
   }
 
   /** The loaded record's digest, when it is a record of this output and this compiler (`takeUnchanged`). */
@@ -367,26 +395,44 @@ export class KeptSyncs implements Carry {
 
   /** The record of the new output `output`: its manifest's and every sync's files and folders, as they are now, its syncs, and what it was compiled from. */
   save(output: string): string {
-    const files: [string, string][] = [];
-    const id = identity(join(output, 'manifest.json'));
-    if (id !== undefined) files.push(['manifest.json', id]);
-    for (const { sync } of this.placed) {
-      const taken = this.taken.has(sync.name);
-      for (const path of filesOf(sync)) {
-        // A file taken as it is, still that very file: the identity `take` found it with.
-        const known = taken && !this.moved.has(path) ? this.from?.files.get(path) : undefined;
-        const id = known ?? identity(join(output, path));
-        if (id !== undefined) files.push([path, id]);
+    const syncs = this.placed.map(({ sync, at }): RecordedSync => {
+      const { name } = sync;
+      // A file taken as it is, still that very file: the identity the record gave it (same files, same order).
+      const was = this.taken.has(name) ? this.recordedSync(name) : undefined;
+      const id = (file: string, i: number): string =>
+        (was?.[i - 1] === file || i === slot.plan) && was && !this.moved.has(`${name}/${file}`)
+          ? (was[i] as string)
+          : (identity(join(output, name, file)) ?? '');
+      const folder = this.folders.get(name) ?? identity(join(output, name), true) ?? '';
+      const r: RecordedSync = [
+        name,
+        sync.kind,
+        sync.mode,
+        sync.destination.name,
+        sync.destination.type,
+        sync.inputHash,
+        sync.file,
+        sync.line,
+        at[0],
+        at[1],
+        folder,
+        id('plan.json', slot.plan),
+      ];
+      for (const path of sync.files) {
+        const file = path.slice(name.length + 1);
+        r.push(file, id(file, r.length + 1));
       }
-    }
-    const folders: [string, string][] = [];
-    for (const name of ['.', ...this.placed.map((p) => p.sync.name)]) {
-      const id = identity(join(output, name), true);
-      if (id !== undefined) folders.push([name, id]);
-    }
-    const syncs: RecordedSync[] = this.placed.map(({ sync, at }) => ({ ...sync, at }));
+      return r;
+    });
+    const record = {
+      compiler: compilerStamp(),
+      output: basename(output),
+      manifest: identity(join(output, 'manifest.json')) ?? '',
+      top: identity(output, true) ?? '',
+      syncs,
+    };
     // The first line holds the inputs' key alone: a compile of other inputs reads no further (`unchangedBuild`).
-    return `${JSON.stringify(this.inputs?.key ?? null)}\n${JSON.stringify({ compiler: compilerStamp(), output: basename(output), files, folders, syncs, ...(this.inputs ? { inputs: this.inputs } : {}) })}`;
+    return `${JSON.stringify(this.inputs?.key ?? null)}\n${JSON.stringify({ ...record, ...(this.inputs ? { inputs: this.inputs } : {}) })}`;
   }
 }
 
