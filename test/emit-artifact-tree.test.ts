@@ -27,7 +27,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
 import type { Io } from '../src/cli/output.js';
 import { ArtifactTree, writeTreeAtomically } from '../src/output/artifact-tree.js';
-import { FileSystemThread } from '../src/output/file-system-thread.js';
+import { comparedBelow, FileSystemThread } from '../src/output/file-system-thread.js';
+import type { KeptEntry, Manifest } from '../src/contract/manifest.js';
 import { KeptSyncs } from '../src/output/kept-syncs.js';
 import { project, recordSync, audienceSync } from './fixtures/warehouse/dialects.js';
 
@@ -327,6 +328,31 @@ describe('writeTreeAtomically', () => {
     sizes.forEach((size, i) => expect(readFileSync(join(out, `sync_${i}/a.sql`), 'utf8') === text(i, size), `sync_${i}/a.sql`).toBe(true));
   });
 
+  it('writes a manifest too big to be compared from its parts, the entries taken from the output as they are', async () => {
+    expect(await compile()).toBe(0);
+    const { syncs, ...head } = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as Manifest;
+    // 1,000 entries of some 1.2 KB, names in the manifest's order; the last 250 as a recompile takes them, their text the output's bytes.
+    const entries = Array.from({ length: 1000 }, (_, i) => ({ ...syncs[0]!, name: `sync_${String(i).padStart(3, '0')}`, line: i + 1 }));
+    const kept: KeptEntry[] = entries.slice(750).map((e) => ({
+      sync: {
+        name: e.name,
+        kind: e.kind,
+        mode: e.mode,
+        destination: { name: e.destination.name, type: e.destination.type },
+        files: e.files,
+        inputHash: e.inputHash,
+        file: e.file,
+        line: e.line,
+      },
+      text: Buffer.from(JSON.stringify(e, null, 2).split('\n').join('\n    ')),
+    }));
+    await writeTreeAtomically(out, (tree) => tree.addManifest({ ...head, syncs: entries.slice(0, 750) } as Manifest, kept));
+    const text = readFileSync(join(out, 'manifest.json'), 'utf8');
+    expect(text.length).toBeGreaterThan(comparedBelow);
+    expect(text).toBe(`${JSON.stringify({ ...head, syncs: entries }, null, 2)}\n`);
+    expect(readdirSync(out)).toEqual(['manifest.json']);
+  });
+
   it('reports a file it cannot write while more are queued than the ring holds, and leaves the previous output', async () => {
     expect(await compile()).toBe(0);
     const before = readFileSync(join(out, 'manifest.json'), 'utf8');
@@ -351,7 +377,7 @@ describe('writeTreeAtomically', () => {
     const writer = new FileSystemThread({ temp, previous: undefined, reused: undefined, keptNames: [], tag: 'dead', flow });
     await writer.stop();
     try {
-      const tree = new ArtifactTree(writer, new KeptSyncs(), flow, 200);
+      const tree = new ArtifactTree(temp, writer, new KeptSyncs(), flow, 200);
       // 24 MB: past the 16 MB ring, which nothing frees. Before, this blocked in Atomics.wait for ever.
       for (let i = 0; i < 24; i++)
         tree.addSync({ plan: { ...plan, sync: { ...plan.sync, name: `s${i}` } }, files: [{ name: 'a.sql', content: 'x'.repeat(1 << 20) }] });

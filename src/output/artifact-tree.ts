@@ -14,7 +14,7 @@
  * through a ring of fixed size (`Ring`): the main thread waits when the threads are that far
  * behind.
  */
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writevSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -23,7 +23,7 @@ import { manifestText, validateManifest } from '../emit/manifest.js';
 import type { KeptEntry, Manifest } from '../contract/manifest.js';
 import type { Reuse } from '../emit/index.js';
 import { PlanWriter } from '../emit/plan-schema.js';
-import { failedSlot, FileSystemThread, progressSlot, removeAll, written, type Batch } from './file-system-thread.js';
+import { comparedBelow, failedSlot, FileSystemThread, progressSlot, removeAll, written, type Batch } from './file-system-thread.js';
 import { KeptSyncs, type BuildInputs } from './kept-syncs.js';
 import {
   assertReplaceable,
@@ -108,7 +108,7 @@ class Ring {
   }
 
   /**
-   * Memory of its own for a folder bigger than the ring (the manifest, a sync of huge files),
+   * Memory of its own for a folder bigger than the ring (a sync of huge files),
    * not waited for; it is freed once the writer has written it.
    */
   own(size: number): SharedArrayBuffer | undefined {
@@ -141,6 +141,7 @@ export class ArtifactTree {
   private sent: { batch: Batch; claims: Int32Array }[] = [];
 
   constructor(
+    private readonly folder: string,
     private readonly writer: FileSystemThread,
     private readonly kept: KeptSyncs,
     flow: SharedArrayBuffer,
@@ -180,12 +181,33 @@ export class ArtifactTree {
     ]);
   }
 
-  /** Queues manifest.json, once its own entries match its schema (those `kept`, taken from the output, did when they were written). */
+  /**
+   * Queues manifest.json, once its own entries match its schema (those `kept`, taken from the
+   * output, did when they were written). One too big to be compared (`comparedBelow`) is written
+   * here, part by part: the entries taken are the output's manifest's bytes, and copying 21 MB of
+   * them into memory for a thread cost more than writing them (fresh memory is slow to touch on
+   * some machines: 3-5 ms a megabyte on this one).
+   */
   addManifest(manifest: Manifest, kept: readonly KeptEntry[]): void {
     validateManifest(manifest);
     const { parts, placed } = manifestText(manifest, kept);
     this.kept.written(placed);
-    this.add('.', [['manifest.json', parts]]);
+    if (placed.length === 0 || placed.at(-1)!.at[1] < comparedBelow) return this.add('.', [['manifest.json', parts]]);
+    this.names.add('manifest.json');
+    const path = join(this.folder, 'manifest.json');
+    const temp = join(this.folder, `.manifest-${process.pid}.json`);
+    const fd = openSync(temp, 'wx');
+    try {
+      writeAll(
+        fd,
+        parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)),
+      );
+    } finally {
+      closeSync(fd);
+    }
+    // Whatever the reused folder has by that name (a file, a link, a folder) goes.
+    rmSync(path, { recursive: true, force: true });
+    renameSync(temp, path);
   }
 
   /** `recorded`: the identity the record gives the current output's folder of a taken sync (`KeptSyncs.recordedFolder`). */
@@ -273,6 +295,21 @@ export class ArtifactTree {
   }
 }
 
+/** Writes `buffers` at the end of file `fd`, a thousand at a time (what one writev takes), and the rest of any it wrote in part. */
+function writeAll(fd: number, buffers: readonly Uint8Array[]): void {
+  for (let i = 0; i < buffers.length; i += 1024) {
+    const chunk = buffers.slice(i, i + 1024);
+    let left = writevSync(fd, chunk);
+    for (const b of chunk) {
+      if (left >= b.length) left -= b.length;
+      else {
+        for (let at = left; at < b.length; ) at += writevSync(fd, [b.subarray(at)]);
+        left = 0;
+      }
+    }
+  }
+}
+
 /**
  * Fills a new output folder through `fill` (which queues every file), then puts it in place:
  * `outDir` becomes a link to it, replaced by one rename (src/output/kept-output.ts), so `outDir`
@@ -322,7 +359,7 @@ async function replaceOutput<T>(out: string, home: string, fill: (tree: Artifact
   let placed = false;
   /** Fills the folder; the folders of taken syncs the threads found otherwise than recorded (`KeptSyncs`). */
   const pass = async (): Promise<{ tree: ArtifactTree; result: T; changed: string[] }> => {
-    const tree = new ArtifactTree(writer, carries[0], flow);
+    const tree = new ArtifactTree(folder, writer, carries[0], flow);
     const result = await fill(tree);
     tree.flush();
     const done = await Promise.all([writer.ask({ end: true }), helper.ask({ help: tree.unfinished() })]);

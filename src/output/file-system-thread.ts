@@ -41,6 +41,14 @@ export function identityOf(s: Pick<import('node:fs').Stats, 'ino' | 'size' | 'mt
   return `${s.ino} ${s.size} ${s.mtimeMs} ${s.ctimeMs}`;
 }
 
+/**
+ * Files below this size that a folder being reused or the current output already holds are read
+ * back and compared, and kept or linked when the same; bigger ones are written (reading one
+ * back costs more than writing it: 21 MB in tmpfs, 120 ms against 5). Also part of the file
+ * system threads' source.
+ */
+export const comparedBelow = 1 << 20;
+
 /** A folder, not a link to one. Also part of the file system threads' source. */
 export function isFolder(fs: Pick<typeof import('node:fs'), 'lstatSync'>, path: string): boolean {
   try {
@@ -182,13 +190,12 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
 
   /**
    * Puts a file into `dir`: kept when `dir` is reused and already holds it, else linked from
-   * the folder `old` of the current output when that holds it, else written. A file of a
-   * megabyte or more (the manifest of a big project, which a recompile mostly changes) is not
-   * read back to be compared: that costs more than writing it (21 MB in tmpfs: 120 ms against 5).
+   * the folder `old` of the current output when that holds it, else written (one of
+   * `comparedBelow` bytes or more is not read back to be compared).
    */
   const put = (dir: string, reuse: boolean, old: string | undefined, name: string, bytes: Buffer): void => {
     const target = join(dir, name);
-    const compared = bytes.length < 1 << 20;
+    const compared = bytes.length < comparedBelow;
     if (reuse) {
       const kept = compared ? holding(target, bytes) : undefined;
       if (kept && (kept.nlink === 1 || (kept.nlink === 2 && old !== undefined && sameFile(join(old, name), kept)))) return;
@@ -362,7 +369,7 @@ export class FileSystemThread {
   private gone: Error | undefined;
 
   constructor(data: WorkerData) {
-    const source = `${String(identityOf)}\n${String(isFolder)}\n(${String(fileSystemThread)})(require('node:fs'), require('node:path'), require('node:worker_threads'))`;
+    const source = `const comparedBelow = ${comparedBelow};\n${String(identityOf)}\n${String(isFolder)}\n(${String(fileSystemThread)})(require('node:fs'), require('node:path'), require('node:worker_threads'))`;
     this.worker = new Worker(source, { eval: true, workerData: data });
     this.worker.on('message', (m: Partial<Done> & { ok?: true; error?: string; code?: string }) =>
       this.settle(m.ok ? undefined : Object.assign(new Error(m.error), { code: m.code }), {
