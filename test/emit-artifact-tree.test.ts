@@ -312,7 +312,7 @@ describe('writeTreeAtomically', () => {
     expect(homeEntries()).toEqual(['.gitignore', 'output']);
   });
 
-  // The files' bytes go through a ring of 16 MB that the threads free as they write: more than it holds, and one file bigger than it.
+  // The files' bytes go through a ring of 4 MB that the threads free as they write: more than it holds, and one file bigger than it.
   it('writes every byte in place when the files are more than the ring holds, and a file bigger than the ring', async () => {
     expect(await compile()).toBe(0);
     const plan = JSON.parse(readFileSync(join(out, 'users_mirror/plan.json'), 'utf8'));
@@ -378,7 +378,7 @@ describe('writeTreeAtomically', () => {
     await writer.stop();
     try {
       const tree = new ArtifactTree(temp, writer, new KeptSyncs(), flow, 200);
-      // 24 MB: past the 16 MB ring, which nothing frees. Before, this blocked in Atomics.wait for ever.
+      // 24 MB: past the 4 MB ring, which nothing frees. Before, this blocked in Atomics.wait for ever.
       for (let i = 0; i < 24; i++)
         tree.addSync({ plan: { ...plan, sync: { ...plan.sync, name: `s${i}` } }, files: [{ name: 'a.sql', content: 'x'.repeat(1 << 20) }] });
       tree.flush();

@@ -59,8 +59,10 @@ function byteSize(content: Content): number {
 const batchSize = 32;
 // The bytes handed to the file system threads and not yet written: a compile plans faster than
 // a file system makes tens of thousands of files, and what is queued would otherwise be the
-// whole output in memory (227 MB for 10,000 syncs).
-const ringSize = 16 << 20;
+// whole output in memory (227 MB for 10,000 syncs). 4 MB rather than 16: its memory is touched
+// anew by each compile, and where that is slow, a first compile of 1,012 syncs took 3% longer
+// (two series of 4 and 5 interleaved runs); 10,001 syncs compile in the same time with either.
+const ringSize = 4 << 20;
 
 /**
  * The memory the files' bytes are copied into, reused: a batch's part is free again once the
