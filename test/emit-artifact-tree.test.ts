@@ -333,7 +333,7 @@ describe('writeTreeAtomically', () => {
     const { syncs, ...head } = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as Manifest;
     // 1,000 entries of some 1.2 KB, names in the manifest's order; the last 250 as a recompile takes them, their text the output's bytes.
     const entries = Array.from({ length: 1000 }, (_, i) => ({ ...syncs[0]!, name: `sync_${String(i).padStart(3, '0')}`, line: i + 1 }));
-    const kept: KeptEntry[] = entries.slice(750).map((e) => ({
+    const taken: KeptEntry[] = entries.slice(750).map((e) => ({
       sync: {
         name: e.name,
         kind: e.kind,
@@ -346,7 +346,9 @@ describe('writeTreeAtomically', () => {
       },
       text: Buffer.from(JSON.stringify(e, null, 2).split('\n').join('\n    ')),
     }));
-    await writeTreeAtomically(out, (tree) => tree.addManifest({ ...head, syncs: entries.slice(0, 750) } as Manifest, kept));
+    // The folder reused holds what it may: a file named as a process's temporary manifest was.
+    writeFileSync(join(kept(), `.manifest-${process.pid}.json`), 'stray');
+    await writeTreeAtomically(out, (tree) => tree.addManifest({ ...head, syncs: entries.slice(0, 750) } as Manifest, taken));
     const text = readFileSync(join(out, 'manifest.json'), 'utf8');
     expect(text.length).toBeGreaterThan(comparedBelow);
     expect(text).toBe(`${JSON.stringify({ ...head, syncs: entries }, null, 2)}\n`);

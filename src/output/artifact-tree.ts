@@ -194,10 +194,12 @@ export class ArtifactTree {
     validateManifest(manifest);
     const { parts, placed } = manifestText(manifest, kept);
     this.kept.written(placed);
+    // Where its last entry ends: all but its last few bytes.
     if (placed.length === 0 || placed.at(-1)!.at[1] < comparedBelow) return this.add('.', [['manifest.json', parts]]);
     this.names.add('manifest.json');
     const path = join(this.folder, 'manifest.json');
-    const temp = join(this.folder, `.manifest-${process.pid}.json`);
+    // A name of its own: the reused folder may hold anything (what it does not name goes once every folder is in).
+    const temp = join(this.folder, `.manifest-${randomBytes(8).toString('hex')}.json`);
     const fd = openSync(temp, 'wx');
     try {
       writeAll(

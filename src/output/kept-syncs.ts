@@ -358,6 +358,9 @@ export class KeptSyncs implements Carry {
     }
     // The record has every folder and file of the output (`save`): one made, removed or renamed changes the identity of the folder it is in.
     if (identity(join(from.folder, 'manifest.json')) !== from.manifest || identity(from.folder, true) !== from.top) return undefined;
+    // And its syncs are the output's folders, one listing tells (a record with one left out would leave that folder unverified).
+    const folders = realFolders(from.folder);
+    if (folders.size !== from.syncs.length || !from.syncs.every((r) => folders.has(r[slot.name]))) return undefined;
     for (const r of from.syncs) {
       const name = r[slot.name];
       if (identity(join(from.folder, name), true) !== r[slot.folder]) return undefined;
