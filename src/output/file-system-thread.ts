@@ -235,9 +235,9 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
   ): 'kept' | 'renewed' | 'changed' => {
     const target = join(dir, name);
     if (reuse && previousDevice !== undefined && unmoved()) {
+      // The recorded identity holds the inode: any other file is looked for in the output.
       const found = fs.lstatSync(target, { throwIfNoEntry: false });
-      if (found?.isFile() && found.ino === Number(recorded.slice(0, recorded.indexOf(' '))) && found.dev === previousDevice && found.nlink === 2)
-        return identityOf(found) === recorded ? 'kept' : 'changed';
+      if (found?.isFile() && found.dev === previousDevice && found.nlink === 2 && identityOf(found) === recorded) return 'kept';
     }
     const from = old();
     const source = from === undefined ? undefined : fs.lstatSync(join(from, name), { throwIfNoEntry: false });
@@ -277,19 +277,13 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
     if (fresh && reused) discard(inTree);
     const dir = fresh ? join(base, folder) : inTree;
     if (fresh) fs.mkdirSync(dir);
-    // The current output's folder of that name, looked for when first needed (a kept file found in place needs none).
-    let oldFolder: string | undefined | null = null;
-    const old = (): string | undefined =>
-      oldFolder === null ? (oldFolder = previous !== undefined && isFolder(fs, join(previous, folder)) ? join(previous, folder) : undefined) : oldFolder;
-    // Whether the current output's folder is as recorded, looked at when first needed (a folder moved out of the output and another made in its place is not).
-    let asRecorded: boolean | undefined;
-    const unmoved = (): boolean => {
-      if (asRecorded === undefined) {
-        const found = recordedFolder === '' || previous === undefined ? undefined : fs.lstatSync(join(previous, folder), { throwIfNoEntry: false });
-        asRecorded = found?.isDirectory() === true && identityOf(found) === recordedFolder;
-      }
-      return asRecorded;
-    };
+    // The current output's folder of that name, looked at when first needed (a file put in from the ring needs none): `old`, when it is a
+    // folder; `unmoved`, when it is as recorded (a folder moved out of the output and another made in its place is not).
+    let oldFolder: import('node:fs').Stats | undefined | null = null;
+    const current = () =>
+      oldFolder === null ? (oldFolder = previous === undefined ? undefined : fs.lstatSync(join(previous, folder), { throwIfNoEntry: false })) : oldFolder;
+    const old = (): string | undefined => (current()?.isDirectory() ? join(previous!, folder) : undefined);
+    const unmoved = (): boolean => recordedFolder !== '' && current()?.isDirectory() === true && identityOf(current()!) === recordedFolder;
     const names = new Set<string>();
     let whole = true;
     for (let f = 0; f < files.length && whole; f += 3) {
@@ -364,28 +358,24 @@ export interface Done {
 /** A file system thread: messages go in order; `ask` waits for the answer to anything but a batch. */
 export class FileSystemThread {
   private readonly worker: Worker;
-  private answer: ((error?: Error, done?: Done) => void) | undefined;
+  private answer: ((answer: Error | Done) => void) | undefined;
   /** Set once the thread has failed or stopped: nothing more will be answered. */
   private gone: Error | undefined;
 
   constructor(data: WorkerData) {
     const source = `const comparedBelow = ${comparedBelow};\n${String(identityOf)}\n${String(isFolder)}\n(${String(fileSystemThread)})(require('node:fs'), require('node:path'), require('node:worker_threads'))`;
     this.worker = new Worker(source, { eval: true, workerData: data });
-    this.worker.on('message', (m: Partial<Done> & { ok?: true; error?: string; code?: string }) =>
-      this.settle(m.ok ? undefined : Object.assign(new Error(m.error), { code: m.code }), {
-        renewed: m.renewed ?? [],
-        changed: m.changed ?? [],
-        folders: m.folders ?? [],
-      }),
+    this.worker.on('message', (m: (Done & { ok: true }) | { ok?: undefined; error: string; code?: string }) =>
+      this.settle(m.ok ? m : Object.assign(new Error(m.error), { code: m.code })),
     );
     this.worker.on('error', (e) => this.settle((this.gone ??= e)));
     this.worker.on('exit', () => this.settle((this.gone ??= new Error('a file system thread stopped before answering'))));
   }
 
-  private settle(error?: Error, done?: Done): void {
-    const answer = this.answer;
+  private settle(answer: Error | Done): void {
+    const to = this.answer;
     this.answer = undefined;
-    answer?.(error, done);
+    to?.(answer);
   }
 
   send(batch: Batch): void {
@@ -396,7 +386,7 @@ export class FileSystemThread {
   ask(message: { end: true } | { help: Batch[] } | { remove: string[] }): Promise<Done> {
     return new Promise((resolve, reject) => {
       if (this.gone) return reject(this.gone);
-      this.answer = (error, done) => (error ? reject(error) : resolve(done ?? { renewed: [], changed: [], folders: [] }));
+      this.answer = (answer) => (answer instanceof Error ? reject(answer) : resolve(answer));
       this.worker.postMessage(message);
     });
   }

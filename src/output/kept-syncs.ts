@@ -209,6 +209,13 @@ function filesOf(r: RecordedSync): [string, string][] {
   return files;
 }
 
+/** A sync as the record holds it, from its summary, where its entry is, and its folder's and files' identities (plan.json's first): what `summaryOf` and `filesOf` read. */
+function recordedSyncOf(sync: KeptSummary, [start, end]: readonly [number, number], folder: string, files: readonly [string, string][]): RecordedSync {
+  const [[, plan], ...rest] = files as [[string, string], ...[string, string][]];
+  const { name, kind, mode, destination, inputHash, file, line } = sync;
+  return [name, kind, mode, destination.name, destination.type, inputHash, file, line, start, end, folder, plan, ...rest.flat()];
+}
+
 /**
  * The record of an output's files, carried to the next compile; and, while a compile runs,
  * which syncs of the output it replaces it may take as they are (`take`).
@@ -400,32 +407,16 @@ export class KeptSyncs implements Carry {
   save(output: string): string {
     const syncs = this.placed.map(({ sync, at }): RecordedSync => {
       const { name } = sync;
-      // A file taken as it is, still that very file: the identity the record gave it (same files, same order).
+      // A taken sync's summary is the record's (`summaryOf`), its files the recorded ones: each still that very file unless a thread put it in anew.
       const was = this.taken.has(name) ? this.recordedSync(name) : undefined;
-      const id = (file: string, i: number): string =>
-        (was?.[i - 1] === file || i === slot.plan) && was && !this.moved.has(`${name}/${file}`)
-          ? (was[i] as string)
-          : (identity(join(output, name, file)) ?? '');
+      const files = was ? filesOf(was) : ['plan.json', ...sync.files.map((path) => path.slice(name.length + 1))].map((file): [string, string] => [file, '']);
       const folder = this.folders.get(name) ?? identity(join(output, name), true) ?? '';
-      const r: RecordedSync = [
-        name,
-        sync.kind,
-        sync.mode,
-        sync.destination.name,
-        sync.destination.type,
-        sync.inputHash,
-        sync.file,
-        sync.line,
-        at[0],
-        at[1],
+      return recordedSyncOf(
+        sync,
+        at,
         folder,
-        id('plan.json', slot.plan),
-      ];
-      for (const path of sync.files) {
-        const file = path.slice(name.length + 1);
-        r.push(file, id(file, r.length + 1));
-      }
-      return r;
+        files.map(([file, recorded]) => [file, was && !this.moved.has(`${name}/${file}`) ? recorded : (identity(join(output, name, file)) ?? '')]),
+      );
     });
     const record = {
       compiler: compilerStamp(),
