@@ -283,7 +283,8 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
     const current = () =>
       oldFolder === null ? (oldFolder = previous === undefined ? undefined : fs.lstatSync(join(previous, folder), { throwIfNoEntry: false })) : oldFolder;
     const old = (): string | undefined => (current()?.isDirectory() ? join(previous!, folder) : undefined);
-    const unmoved = (): boolean => recordedFolder !== '' && current()?.isDirectory() === true && identityOf(current()!) === recordedFolder;
+    let asRecorded: boolean | undefined;
+    const unmoved = (): boolean => (asRecorded ??= recordedFolder !== '' && current()?.isDirectory() === true && identityOf(current()!) === recordedFolder);
     const names = new Set<string>();
     let whole = true;
     for (let f = 0; f < files.length && whole; f += 3) {
