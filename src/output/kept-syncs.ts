@@ -134,7 +134,10 @@ let lastRead: { text: string; digest: string; data: unknown } | undefined;
 let reads = 0;
 
 /** How an entry of manifest.json's `syncs` ends, and nothing else in the manifest does (`JSON.stringify(manifest, null, 2)`). */
-const entryClose = Buffer.from('\n    }');
+const entryClose = '\n    }';
+
+/** A key's line of an entry as `JSON.stringify(manifest, null, 2)` writes it, after the line break that ends the line before. */
+const entryLine = (key: string, value: string | number): string => `      ${JSON.stringify(key)}: ${JSON.stringify(value)},\n`;
 
 /**
  * Whether `entry`, the bytes of the manifest the record places, are one whole entry
@@ -142,17 +145,20 @@ const entryClose = Buffer.from('\n    }');
  * and line: the record is trusted no further than the manifest it describes, whose identity is
  * checked. Each line as `JSON.stringify(manifest, null, 2)` writes an entry's own (6 spaces in:
  * what it nests is deeper): its name first, and its one closing line (JSON strings hold no line
- * break) last, so a range that ends inside the entry or runs on over the next is none.
+ * break) last, so a range that ends inside the entry or runs on over the next is none. Read as
+ * text once (a recompile checks every entry it takes: searching the bytes for needles encoded
+ * per entry took three times as long).
  */
 function isEntryOf(entry: Buffer, sync: KeptSummary): boolean {
-  const line = (key: string, value: unknown) => `\n      ${JSON.stringify(key)}: ${JSON.stringify(value, null, 2).split('\n').join('\n      ')},\n`;
-  const head = Buffer.from(`{${line('name', sync.name)}`);
+  const text = entry.toString('utf8');
+  const head = `{\n${entryLine('name', sync.name)}`;
+  if (!text.startsWith(head) || text.indexOf(entryClose) !== text.length - entryClose.length) return false;
+  const files = sync.files.length === 0 ? '[]' : `[\n${sync.files.map((f) => `        ${JSON.stringify(f)}`).join(',\n')}\n      ]`;
+  const filesLine = `      "files": ${files},\n`;
+  const from = head.length - 1;
   return (
-    head.length <= entry.length &&
-    head.compare(entry, 0, head.length) === 0 &&
-    entry.indexOf(entryClose) === entry.length - entryClose.length &&
-    entry.includes(Buffer.from(line('file', sync.file) + line('line', sync.line).slice(1))) &&
-    entry.includes(Buffer.from(line('files', sync.files) + line('inputHash', sync.inputHash).slice(1)))
+    text.includes(`\n${entryLine('file', sync.file)}${entryLine('line', sync.line)}`, from) &&
+    text.includes(`\n${filesLine}${entryLine('inputHash', sync.inputHash)}`, from)
   );
 }
 
