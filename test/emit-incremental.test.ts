@@ -14,10 +14,13 @@ import {
   renameSync,
   rmSync,
   statSync,
+  symlinkSync,
   unlinkSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
+import fs from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -207,6 +210,47 @@ describe('a recompile into the same folder', () => {
     expect(await compileInto('build')).toEqual(['accounts_to_salesforce']);
     for (const name of readdirSync(saved)) expect(statSync(join(dir, 'build', 'accounts_to_salesforce', name)).ino).not.toBe(statSync(join(saved, name)).ino);
     writeFileSync(join(saved, 'plan.json'), 'edited outside');
+    await expectFresh('build');
+  });
+
+  it('writes its record beside the replaced output, never through a link or into a file another name shares', async () => {
+    await compileInto('build');
+    await compileInto('build');
+    const victim = join(dir, 'victim.txt');
+    writeFileSync(victim, 'kept as it is\n');
+    // Where the carried files go, a link into the output itself and one to a file elsewhere.
+    symlinkSync('accounts_to_salesforce/plan.json', join(dir, 'build', '.syncwright-syncs.json'));
+    symlinkSync(victim, join(dir, 'build', '.syncwright-formatted.json'));
+    expect(await compileInto('build')).toEqual([]);
+    expect(readFileSync(victim, 'utf8')).toBe('kept as it is\n');
+    await expectFresh('build');
+    expect(await compileInto('build')).toEqual([]);
+    await expectFresh('build');
+  });
+
+  it('records a file as the compile put it in, so an edit made while it runs is written again next time', async () => {
+    await compileInto('build');
+    await compileInto('build');
+    // The sync's plan changes, its read.sql does not: the new output has the very read.sql of the output it replaces.
+    edit('syncs/hubspot.sync', (t) => t.replace('  batch      100\n', '  batch      50\n'));
+    const target = join(dir, 'build', 'users_to_hubspot_contacts', 'read.sql');
+    // Edited in place after the file system threads put it in, before the new output is swapped in (the swap links the output anew).
+    const swap = fs.symlinkSync;
+    fs.symlinkSync = ((...args: Parameters<typeof swap>) => {
+      fs.symlinkSync = swap;
+      syncBuiltinESMExports();
+      writeFileSync(target, `-- edited by hand\n${readFileSync(target, 'utf8')}`);
+      return swap(...args);
+    }) as typeof swap;
+    syncBuiltinESMExports();
+    try {
+      expect(await compileInto('build')).toEqual(['users_to_hubspot_contacts']);
+    } finally {
+      fs.symlinkSync = swap;
+      syncBuiltinESMExports();
+    }
+    expect(readFileSync(target, 'utf8')).toMatch(/^-- edited by hand/);
+    expect(await compileInto('build')).toEqual(['users_to_hubspot_contacts']);
     await expectFresh('build');
   });
 

@@ -367,7 +367,7 @@ async function replaceOutput<T>(out: string, home: string, fill: (tree: Artifact
     const result = await fill(tree);
     tree.flush();
     const done = await Promise.all([writer.ask({ end: true }), helper.ask({ help: tree.unfinished() })]);
-    for (const { renewed, folders } of done) carries[0].renewed(renewed, folders);
+    for (const { putIn, folders } of done) carries[0].putIn(putIn, folders);
     return { tree, result, changed: done.flatMap((d) => d.changed) };
   };
   try {
@@ -387,6 +387,8 @@ async function replaceOutput<T>(out: string, home: string, fill: (tree: Artifact
         [writer, helper],
       );
     }
+    // Its manifest and top folder as this compile leaves them, before anyone else can see them.
+    carries[0].sealed(folder);
     const replaced = await swapIn(out, folder, { link, aside });
     placed = true;
     if (replaced !== undefined) await keepPrevious(replaced, home, carries, folder);

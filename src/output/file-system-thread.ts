@@ -83,7 +83,7 @@ interface WorkerData {
  * is told { help, batches }, the batches the writer had not finished then, and takes their
  * folders from the last one back until it meets one the writer took. Other messages:
  * { end }, answered once every batch before it is written; { remove: [path, ...] }. Answers:
- * { ok, renewed, changed, folders } (each since the last answer: `Done`), or the first error
+ * { ok, putIn, changed, folders } (each since the last answer: `Done`), or the first error
  * { error, code }.
  *
  * Creating and freeing tens of thousands of inodes is most of a recompile's file system time
@@ -191,25 +191,28 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
   /**
    * Puts a file into `dir`: kept when `dir` is reused and already holds it, else linked from
    * the folder `old` of the current output when that holds it, else written (one of
-   * `comparedBelow` bytes or more is not read back to be compared).
+   * `comparedBelow` bytes or more is not read back to be compared). Returns the file's identity
+   * then, which the record keeps: a file kept or linked is also the current output's, which may
+   * be edited while the compile runs.
    */
-  const put = (dir: string, reuse: boolean, old: string | undefined, name: string, bytes: Buffer): void => {
+  const put = (dir: string, reuse: boolean, old: string | undefined, name: string, bytes: Buffer): string => {
     const target = join(dir, name);
     const compared = bytes.length < comparedBelow;
     if (reuse) {
       const kept = compared ? holding(target, bytes) : undefined;
-      if (kept && (kept.nlink === 1 || (kept.nlink === 2 && old !== undefined && sameFile(join(old, name), kept)))) return;
+      if (kept && (kept.nlink === 1 || (kept.nlink === 2 && old !== undefined && sameFile(join(old, name), kept)))) return identityOf(kept);
       discard(target);
     }
     if (compared && old !== undefined && holding(join(old, name), bytes)?.nlink === 1) {
       try {
         fs.linkSync(join(old, name), target);
-        return;
+        return identityOf(fs.lstatSync(target));
       } catch {
         // No hard links here: written below.
       }
     }
     fs.writeFileSync(target, bytes, { flag: 'wx' });
+    return identityOf(fs.lstatSync(target));
   };
 
   // The current output's device: a file of the reused folder on it with a file's inode is that file.
@@ -258,8 +261,8 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
     return 'renewed';
   };
 
-  /** The files of the current output this thread put in anew (linked or copied), by path in the tree: the others are the very files, untouched. */
-  let renewed: string[] = [];
+  /** The files this thread put in, by path in the tree, each with its identity then: a taken sync's files only when put in anew (linked or copied), the others being the very files, untouched. */
+  let putIn: [string, string][] = [];
   /** The folders of taken syncs left unfinished: a file of theirs was not as recorded. */
   let changed: string[] = [];
   /** The sync folders this thread finished, each with its identity then. */
@@ -291,11 +294,12 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
       const name = files[f] as string;
       const start = files[f + 1] as number;
       names.add(name);
+      const path = top ? name : `${folder}/${name}`;
       if (start === -1) {
         const found = reuseFile(dir, reuse, old, unmoved, name, files[f + 2] as string);
-        if (found === 'renewed') renewed.push(top ? name : `${folder}/${name}`);
+        if (found === 'renewed') putIn.push([path, identityOf(fs.lstatSync(join(dir, name)))]);
         whole = found !== 'changed';
-      } else put(dir, reuse, old(), name, Buffer.from(batch.bytes, start, (files[f + 2] as number) - start));
+      } else putIn.push([path, put(dir, reuse, old(), name, Buffer.from(batch.bytes, start, (files[f + 2] as number) - start))]);
     }
     if (!whole) {
       // Emitted again and sent anew: a new folder is not left in the way, a reused one is brought up to date then.
@@ -336,8 +340,8 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
       fail(e);
     }
     if (!m.folders) {
-      parentPort!.postMessage(failure ?? { ok: true, renewed, changed, folders });
-      renewed = [];
+      parentPort!.postMessage(failure ?? { ok: true, putIn, changed, folders });
+      putIn = [];
       changed = [];
       folders = [];
     }
@@ -345,13 +349,13 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
 }
 
 /**
- * What a file system thread did since its last answer: the files of the current output it put in
- * anew (linked or copied, by path in the tree), the folders of taken syncs it left unfinished
- * (a file of theirs was not as recorded), and the sync folders it finished, with their identity
- * (`identityOf`) then.
+ * What a file system thread did since its last answer: the files it put in (an emitted sync's,
+ * and a taken sync's put in anew, linked or copied), by path in the tree, the folders of taken
+ * syncs it left unfinished (a file of theirs was not as recorded), and the sync folders it
+ * finished; each file and folder with its identity (`identityOf`) then.
  */
 export interface Done {
-  renewed: string[];
+  putIn: [string, string][];
   changed: string[];
   folders: [string, string][];
 }

@@ -289,7 +289,12 @@ export function claimPrevious(home: string, folder: string): boolean {
 /** Keeps the replaced output as the previous one, for the next compile, with the carried files of the new `output`. */
 export async function keepPrevious(old: string, home: string, carries: readonly Carry[], output: string): Promise<void> {
   try {
-    for (const carry of carries) writeFileSync(join(old, carry.name), carry.save(output));
+    for (const carry of carries) {
+      // Whatever has that name goes first: a link there would have the text written through it, into a file of an output or anywhere.
+      const path = join(old, carry.name);
+      rmSync(path, { recursive: true, force: true });
+      writeFileSync(path, carry.save(output), { flag: 'wx' });
+    }
     await rename(old, join(home, 'previous'));
   } catch {
     // Left to the final clean-up: the next compile starts from an empty folder.

@@ -248,11 +248,14 @@ export class KeptSyncs implements Carry {
   private placed: readonly PlacedEntry[] = [];
   /** The names of the real folders (not links) at the top of the output the record describes, listed when a sync is first taken. */
   private realFolders: Set<string> | undefined;
-  /** The syncs taken from the output as they are, and which of their files were put in the new output anew (`renewed`). */
+  /** The syncs taken from the output as they are. */
   private taken = new Set<string>();
-  private readonly moved = new Set<string>();
-  /** The sync folders of the new output as the file system threads left them, by name (`renewed`). */
+  /** The files the file system threads put in the new output, by path in it, each with its identity then (`putIn`): any other of a taken sync is the very file recorded. */
+  private readonly put = new Map<string, string>();
+  /** The sync folders of the new output as the file system threads left them, by name (`putIn`). */
   private readonly folders = new Map<string, string>();
+  /** The new output's manifest and top folder as the compile left them (`sealed`). */
+  private seal: { manifest: string; top: string } | undefined;
   /** Whether `take` verifies a sync's files itself, rather than leaving it to the file system threads (`again`). */
   private verifyFiles = false;
 
@@ -345,15 +348,25 @@ export class KeptSyncs implements Carry {
   }
 
   /**
-   * The files of taken syncs the file system threads put into the new output anew (linked or
-   * copied) rather than finding them there: the others are the very files found as recorded, so
-   * their identity is the recorded one (`save`). And the sync folders they finished, with their
-   * identities then: recorded rather than read once the output is in place, where a folder made
-   * anew in the meantime would be recorded with the files of the one it replaced.
+   * The files the file system threads put into the new output (an emitted sync's, and a taken
+   * sync's linked or copied anew), with their identities then: the other files of a taken sync
+   * are the very files found as recorded, so their identity is the recorded one (`save`). And the
+   * sync folders they finished, with their identities then. Recorded rather than read once the
+   * output is in place: a file kept or linked is also the replaced output's, which may be edited
+   * while the compile runs, and a folder made anew in the meantime would be recorded with the
+   * files of the one it replaced.
    */
-  renewed(paths: Iterable<string>, folders: Iterable<[string, string]>): void {
-    for (const path of paths) this.moved.add(path);
+  putIn(files: Iterable<[string, string]>, folders: Iterable<[string, string]>): void {
+    for (const [path, id] of files) this.put.set(path, id);
     for (const [name, id] of folders) this.folders.set(name, id);
+  }
+
+  /**
+   * The identities of the new output `output`'s manifest and top folder, taken before it is
+   * swapped in: what is recorded is what this compile wrote, not an edit made after.
+   */
+  sealed(output: string): void {
+    this.seal = { manifest: identity(join(output, 'manifest.json')) ?? '', top: identity(output, true) ?? '' };
   }
 
   /**
@@ -416,19 +429,20 @@ export class KeptSyncs implements Carry {
       // A taken sync's summary is the record's (`summaryOf`), its files the recorded ones: each still that very file unless a thread put it in anew.
       const was = this.taken.has(name) ? this.recordedSync(name) : undefined;
       const files = was ? filesOf(was) : ['plan.json', ...sync.files.map((path) => path.slice(name.length + 1))].map((file): [string, string] => [file, '']);
-      const folder = this.folders.get(name) ?? identity(join(output, name), true) ?? '';
+      const folder = this.folders.get(name) ?? '';
       return recordedSyncOf(
         sync,
         at,
         folder,
-        files.map(([file, recorded]) => [file, was && !this.moved.has(`${name}/${file}`) ? recorded : (identity(join(output, name, file)) ?? '')]),
+        // A file neither taken as recorded nor put in by a thread is recorded as none: the next compile writes it.
+        files.map(([file, recorded]) => [file, this.put.get(`${name}/${file}`) ?? (was ? recorded : '')]),
       );
     });
     const record = {
       compiler: compilerStamp(),
       output: basename(output),
-      manifest: identity(join(output, 'manifest.json')) ?? '',
-      top: identity(output, true) ?? '',
+      manifest: this.seal?.manifest ?? '',
+      top: this.seal?.top ?? '',
       syncs,
     };
     // The first line holds the inputs' key alone: a compile of other inputs reads no further (`unchangedBuild`).
