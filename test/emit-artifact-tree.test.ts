@@ -20,6 +20,8 @@ import {
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
+import fs, { type PathLike } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { basename, join } from 'node:path';
@@ -30,6 +32,7 @@ import { ArtifactTree, writeTreeAtomically } from '../src/output/artifact-tree.j
 import { comparedBelow, FileSystemThread } from '../src/output/file-system-thread.js';
 import type { KeptEntry, Manifest } from '../src/contract/manifest.js';
 import { KeptSyncs } from '../src/output/kept-syncs.js';
+import { lockOutput } from '../src/output/kept-output.js';
 import { project, recordSync, audienceSync } from './fixtures/warehouse/dialects.js';
 
 let dir: string;
@@ -256,6 +259,39 @@ describe('beside the output', () => {
     expect(await compile()).toBe(0);
     expect(readdirSync(dir).sort()).toEqual(['.build.syncwright', 'build', 'src']);
     expect(homeEntries()).toEqual(['.gitignore', 'output', 'previous']);
+  });
+
+  it('takes a lock over only when its process is gone, and only the very file it found so', async () => {
+    expect(await compile()).toBe(0);
+    // A lock with no id yet is one another compile has just made.
+    writeFileSync(lock(), '');
+    const errors: string[] = [];
+    expect(await main(['compile', join(dir, 'src'), '--out', out], { ...io(), err: (t) => errors.push(t) })).toBe(2);
+    expect(errors.join('\n')).toContain('another compile (a process that has not yet written its id) is writing build');
+    expect(readFileSync(lock(), 'utf8')).toBe('');
+    // A dead process's lock, which another compile takes over between this one's reading it and moving it aside.
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid!;
+    writeFileSync(lock(), `${gone}\n`);
+    const rename = fs.renameSync;
+    fs.renameSync = ((from: PathLike, to: PathLike) => {
+      if (from === lock()) {
+        fs.renameSync = rename;
+        syncBuiltinESMExports();
+        rmSync(lock());
+        writeFileSync(lock(), `${process.pid}\n`, { flag: 'wx' });
+      }
+      return rename(from, to);
+    }) as typeof rename;
+    syncBuiltinESMExports();
+    try {
+      expect(() => lockOutput(home(), 'build')).toThrow(/another compile \(another process\) is writing build/);
+    } finally {
+      fs.renameSync = rename;
+      syncBuiltinESMExports();
+    }
+    expect(readFileSync(lock(), 'utf8')).toBe(`${process.pid}\n`);
+    expect(homeEntries()).toEqual(['.gitignore', 'lock', 'output', 'previous']);
+    rmSync(lock());
   });
 
   it('removes what an interrupted compile of the output left, and nothing of another output', async () => {

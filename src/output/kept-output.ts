@@ -16,6 +16,7 @@ import {
   closeSync,
   constants,
   fstatSync,
+  linkSync,
   lstatSync,
   mkdirSync,
   openSync,
@@ -29,6 +30,7 @@ import {
   writeFileSync,
   type Stats,
 } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { identityOf, isFolder } from './file-system-thread.js';
@@ -98,25 +100,55 @@ const running = (pid: number): boolean => {
   }
 };
 
+/** A lock file as compared before it is taken over: what it is and holds (a rename changes its change time, not these). */
+const lockFile = (fd: number, stat: Stats) => ({ id: `${stat.ino} ${stat.mtimeMs}`, text: readFileSync(fd, 'utf8').trim() });
+
 /**
  * Takes the output's lock for the whole compile, or throws OutputRefused: two compiles of one
  * output would fill, link and swap folders under each other. The lock file holds the process
  * id; a lock whose process is gone (a killed compile) is taken over. Returns the release.
+ *
+ * The file is made, then its id written: one without an id is another compile's, just made.
+ * A lock taken over is first moved aside under a name of its own, and only the very file found
+ * stale (its inode, modification time and text) is removed: two compiles that both found it
+ * stale would otherwise each remove it, the second the lock the first had just taken.
  */
 export function lockOutput(home: string, name: string): () => void {
   const lock = join(home, 'lock');
+  const held = (pid: string) => new OutputRefused(`another compile (${pid}) is writing ${name}; if none is running, delete ${lock}`);
   for (let attempt = 0; ; attempt++) {
     try {
       writeFileSync(lock, `${process.pid}\n`, { flag: 'wx' });
       return () => rmSync(lock, { force: true });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw e;
-      const pid = Number(readRegularFile(lock, 32)?.trim());
-      if (Number.isInteger(pid) && pid > 0 && running(pid)) {
-        throw new OutputRefused(`another compile (process ${pid}) is writing ${name}; if none is running, delete ${lock}`);
-      }
-      rmSync(lock, { force: true });
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if (attempt > 1) throw held('another process');
     }
+    const found = withRegularFile(lock, lockFile);
+    // Released meanwhile: tried again.
+    if (found === undefined) continue;
+    const pid = Number(found.text);
+    if (!(/^\d+$/.test(found.text) && pid > 0)) throw held('a process that has not yet written its id');
+    if (running(pid)) throw held(`process ${pid}`);
+    const aside = join(home, `lock-${randomBytes(8).toString('hex')}`);
+    try {
+      renameSync(lock, aside);
+    } catch {
+      continue;
+    }
+    // The very file read (a file made since may have the inode of the one removed).
+    const moved = withRegularFile(aside, lockFile);
+    if (moved?.id !== found.id || moved.text !== found.text) {
+      // Another compile's lock, taken since the stale one was read: it goes back.
+      try {
+        linkSync(aside, lock);
+      } catch {
+        // Taken again meanwhile, or gone: either way not ours.
+      }
+      rmSync(aside, { force: true });
+      throw held('another process');
+    }
+    rmSync(aside, { force: true });
   }
 }
 
