@@ -30,7 +30,8 @@ import { main } from '../src/cli/main.js';
 import type { Io } from '../src/cli/output.js';
 import { checkForCompile } from '../src/cli/check-command.js';
 import { loadSources } from '../src/files.js';
-import { slot, type BuildInputs, type RecordedSync } from '../src/output/kept-syncs.js';
+import { isEntryOf, slot, type BuildInputs, type RecordedSync } from '../src/output/kept-syncs.js';
+import type { KeptSummary } from '../src/contract/manifest.js';
 import type { Outline } from '../src/check/project.js';
 
 let dir: string;
@@ -272,6 +273,28 @@ describe('a recompile into the same folder', () => {
     expect(await compileInto('build')).toEqual(names.sort());
     await expectFresh('build');
     expect(await compileInto('build')).toEqual([]);
+  });
+
+  it("reads a manifest entry only as UTF-8: bytes that are not are no entry, even where the record's names hold U+FFFD", () => {
+    const sync = {
+      name: 's',
+      kind: 'record',
+      mode: 'insert',
+      destination: { name: 'd', type: 'webhook' },
+      file: 'syncs/a-b.sync',
+      line: 3,
+      files: ['s/apply.sql'],
+      inputHash: 'sha256:x',
+    } as KeptSummary;
+    const entry = `{\n      "name": "s",\n      "file": "syncs/a-b.sync",\n      "line": 3,\n      "files": [\n        "s/apply.sql"\n      ],\n      "inputHash": "sha256:x",\n      "z": 1\n    }`;
+    expect(isEntryOf(Buffer.from(entry), sync)).toBe(true);
+    const bytes = Buffer.from(entry);
+    bytes[bytes.indexOf('-')] = 0xff;
+    expect(isEntryOf(bytes, { ...sync, file: 'syncs/a\uFFFDb.sync' })).toBe(false);
+    // A range that cuts a character at either end.
+    const wide = Buffer.from(entry.replace('"z": 1', '"z": "\u00e9"'));
+    expect(isEntryOf(wide.subarray(0, wide.indexOf(0xa9)), sync)).toBe(false);
+    expect(isEntryOf(Buffer.concat([Buffer.from([0xa9]), Buffer.from(entry)]), sync)).toBe(false);
   });
 
   it('takes no sync whose files, file or line the record says otherwise than its manifest entry', async () => {

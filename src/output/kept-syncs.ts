@@ -136,6 +136,9 @@ let reads = 0;
 /** How an entry of manifest.json's `syncs` ends, and nothing else in the manifest does (`JSON.stringify(manifest, null, 2)`). */
 const entryClose = '\n    }';
 
+/** Decodes UTF-8, and refuses anything else (rather than reading it as U+FFFD, which a name may hold). */
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 /** A key's line of an entry as `JSON.stringify(manifest, null, 2)` writes it, after the line break that ends the line before. */
 const entryLine = (key: string, value: string | number): string => `      ${JSON.stringify(key)}: ${JSON.stringify(value)},\n`;
 
@@ -149,8 +152,14 @@ const entryLine = (key: string, value: string | number): string => `      ${JSON
  * text once (a recompile checks every entry it takes: searching the bytes for needles encoded
  * per entry took three times as long).
  */
-function isEntryOf(entry: Buffer, sync: KeptSummary): boolean {
-  const text = entry.toString('utf8');
+export function isEntryOf(entry: Buffer, sync: KeptSummary): boolean {
+  let text: string;
+  try {
+    text = utf8.decode(entry);
+  } catch {
+    // Not UTF-8 (a range that cuts a character): no entry of a manifest, whatever the record's names hold.
+    return false;
+  }
   const head = `{\n${entryLine('name', sync.name)}`;
   if (!text.startsWith(head) || text.indexOf(entryClose) !== text.length - entryClose.length) return false;
   const files = sync.files.length === 0 ? '[]' : `[\n${sync.files.map((f) => `        ${JSON.stringify(f)}`).join(',\n')}\n      ]`;
