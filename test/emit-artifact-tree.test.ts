@@ -294,6 +294,19 @@ describe('beside the output', () => {
     rmSync(lock());
   });
 
+  it('lets go of its lock only while it is the lock it made', async () => {
+    mkdirSync(home(), { recursive: true });
+    const release = lockOutput(home(), 'build');
+    expect(readFileSync(lock(), 'utf8')).toBe(`${process.pid}\n`);
+    expect(readdirSync(home())).toEqual(['lock']);
+    // Another compile's, in its place (this one's was taken over by mistake).
+    rmSync(lock());
+    writeFileSync(lock(), '4242\n');
+    release();
+    expect(readFileSync(lock(), 'utf8')).toBe('4242\n');
+    rmSync(lock());
+  });
+
   it('removes what an interrupted compile of the output left, and nothing of another output', async () => {
     expect(await compile()).toBe(0);
     const left = ['output-4242-0a1b2c3d', '4242-0a1b2c3d-staging', '4242-0a1b2c3d-link'].map((f) => join(home(), f));

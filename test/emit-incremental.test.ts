@@ -275,6 +275,36 @@ describe('a recompile into the same folder', () => {
     expect(await compileInto('build')).toEqual([]);
   });
 
+  it('records manifest.json as the thread put it in, so an edit made while the compile runs is written again', async () => {
+    expect((await cli('compile', 'src', '--out', 'build')).code).toBe(0);
+    // The same inputs, an output file edited: the compile must run, and keeps or links the small manifest (the output's own file).
+    const sql = join(dir, 'build', 'users_to_hubspot_contacts', 'read.sql');
+    writeFileSync(sql, `-- edited\n${readFileSync(sql, 'utf8')}`);
+    const manifest = join(dir, 'build', 'manifest.json');
+    const list = fs.readdirSync;
+    // Edited in place once the threads are done, as the stale entries of the new output's top are listed.
+    fs.readdirSync = ((...args: Parameters<typeof list>) => {
+      if (args[1] === undefined && String(args[0]).includes(join('.build.syncwright', 'output-'))) {
+        fs.readdirSync = list;
+        syncBuiltinESMExports();
+        writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('"manifestVersion"', '"edited": true, "manifestVersion"'));
+      }
+      return list(...args);
+    }) as typeof list;
+    syncBuiltinESMExports();
+    try {
+      expect((await cli('compile', 'src', '--out', 'build')).code).toBe(0);
+    } finally {
+      fs.readdirSync = list;
+      syncBuiltinESMExports();
+    }
+    expect(readFileSync(manifest, 'utf8')).toContain('"edited": true');
+    expect((await cli('compile', 'src', '--out', 'build')).code).toBe(0);
+    expect(readFileSync(manifest, 'utf8')).not.toContain('"edited"');
+    expect((await cli('compile', 'src', '--out', 'fresh')).code).toBe(0);
+    expect(tree('build')).toEqual(tree('fresh'));
+  });
+
   it("reads a manifest entry only as UTF-8: bytes that are not are no entry, even where the record's names hold U+FFFD", () => {
     const sync = {
       name: 's',

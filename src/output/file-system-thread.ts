@@ -143,6 +143,10 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
     }
   };
 
+  /** `now` is still the file `checked` describes, as it was: a link changes its change time, an edit its modification time. */
+  const unedited = (now: import('node:fs').Stats, checked: import('node:fs').Stats): boolean =>
+    now.ino === checked.ino && now.dev === checked.dev && now.size === checked.size && now.mtimeMs === checked.mtimeMs;
+
   /** `path` is the file `stat` describes. */
   const sameFile = (path: string, stat: import('node:fs').Stats): boolean => {
     try {
@@ -203,12 +207,20 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
       if (kept && (kept.nlink === 1 || (kept.nlink === 2 && old !== undefined && sameFile(join(old, name), kept)))) return identityOf(kept);
       discard(target);
     }
-    if (compared && old !== undefined && holding(join(old, name), bytes)?.nlink === 1) {
+    const same = compared && old !== undefined ? holding(join(old, name), bytes) : undefined;
+    if (same?.nlink === 1) {
+      let linked = false;
       try {
-        fs.linkSync(join(old, name), target);
-        return identityOf(fs.lstatSync(target));
+        fs.linkSync(join(old!, name), target);
+        linked = true;
       } catch {
         // No hard links here: written below.
+      }
+      if (linked) {
+        const now = fs.lstatSync(target);
+        // Edited since it was compared: written below instead.
+        if (unedited(now, same)) return identityOf(now);
+        discard(target);
       }
     }
     fs.writeFileSync(target, bytes, { flag: 'wx' });
@@ -235,7 +247,7 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
     unmoved: () => boolean,
     name: string,
     recorded: string,
-  ): 'kept' | 'renewed' | 'changed' => {
+  ): 'kept' | 'changed' | { renewed: string } => {
     const target = join(dir, name);
     if (reuse && previousDevice !== undefined && unmoved()) {
       // The recorded identity holds the inode: any other file is looked for in the output.
@@ -249,16 +261,23 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
       if (source.nlink === 2 && sameFile(target, source)) return 'kept';
       discard(target);
     }
+    // Put in as the file verified, or 'changed' when it was edited meanwhile: its identity then is what the record keeps.
     if (source.nlink === 1) {
+      let linked = false;
       try {
         fs.linkSync(join(from!, name), target);
-        return 'renewed';
+        linked = true;
       } catch {
         // No hard links here: copied below.
       }
+      if (linked) {
+        const now = fs.lstatSync(target);
+        return unedited(now, source) ? { renewed: identityOf(now) } : 'changed';
+      }
     }
     fs.copyFileSync(join(from!, name), target, fs.constants.COPYFILE_EXCL);
-    return 'renewed';
+    const after = fs.lstatSync(join(from!, name), { throwIfNoEntry: false });
+    return after && identityOf(after) === recorded ? { renewed: identityOf(fs.lstatSync(target)) } : 'changed';
   };
 
   /** The files this thread put in, by path in the tree, each with its identity then: a taken sync's files only when put in anew (linked or copied), the others being the very files, untouched. */
@@ -297,7 +316,7 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
       const path = top ? name : `${folder}/${name}`;
       if (start === -1) {
         const found = reuseFile(dir, reuse, old, unmoved, name, files[f + 2] as string);
-        if (found === 'renewed') putIn.push([path, identityOf(fs.lstatSync(join(dir, name)))]);
+        if (typeof found === 'object') putIn.push([path, found.renewed]);
         whole = found !== 'changed';
       } else putIn.push([path, put(dir, reuse, old(), name, Buffer.from(batch.bytes, start, (files[f + 2] as number) - start))]);
     }

@@ -100,30 +100,61 @@ const running = (pid: number): boolean => {
   }
 };
 
-/** A lock file as compared before it is taken over: what it is and holds (a rename changes its change time, not these). */
+/** A lock file as compared before it is taken over or released: what it is and holds (a rename or a link changes its change time, not these). */
 const lockFile = (fd: number, stat: Stats) => ({ id: `${stat.ino} ${stat.mtimeMs}`, text: readFileSync(fd, 'utf8').trim() });
+type LockFile = ReturnType<typeof lockFile>;
+const sameLock = (a: LockFile | undefined, b: LockFile | undefined): boolean => a !== undefined && b !== undefined && a.id === b.id && a.text === b.text;
+
+/**
+ * Makes `lock` hold this process's id, whole from the start: written to a file of its own, then
+ * linked to that name (where files cannot be linked, made and written in place). The lock as
+ * made, or undefined when there is one already.
+ */
+function makeLock(home: string, lock: string): LockFile | undefined {
+  const own = join(home, `lock-${randomBytes(8).toString('hex')}`);
+  writeFileSync(own, `${process.pid}\n`, { flag: 'wx' });
+  try {
+    linkSync(own, lock);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    // ENOENT: the file of its own removed meanwhile by the compile that holds the lock (what it finds of others' goes).
+    if (code === 'EEXIST' || code === 'ENOENT') return undefined;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw e;
+    try {
+      writeFileSync(lock, `${process.pid}\n`, { flag: 'wx' });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
+      throw e;
+    }
+  } finally {
+    rmSync(own, { force: true });
+  }
+  return withRegularFile(lock, lockFile);
+}
 
 /**
  * Takes the output's lock for the whole compile, or throws OutputRefused: two compiles of one
  * output would fill, link and swap folders under each other. The lock file holds the process
- * id; a lock whose process is gone (a killed compile) is taken over. Returns the release.
+ * id; a lock whose process is gone (a killed compile) is taken over. Returns the release, which
+ * removes the lock only while it is still the one this compile made.
  *
- * The file is made, then its id written: one without an id is another compile's, just made.
- * A lock taken over is first moved aside under a name of its own, and only the very file found
- * stale (its inode, modification time and text) is removed: two compiles that both found it
- * stale would otherwise each remove it, the second the lock the first had just taken.
+ * A lock is made whole (`makeLock`): one without an id is another compile's, just made (or left
+ * by an older version; the message says to delete it). A lock taken over is first moved aside
+ * under a name of its own, and only the very file found stale (its inode, modification time and
+ * text) is removed: two compiles that both found it stale would otherwise each remove it, the
+ * second the lock the first had just taken. (A third compile taking the lock in the moment the
+ * second puts the first's back can still run beside the first.)
  */
 export function lockOutput(home: string, name: string): () => void {
   const lock = join(home, 'lock');
   const held = (pid: string) => new OutputRefused(`another compile (${pid}) is writing ${name}; if none is running, delete ${lock}`);
   for (let attempt = 0; ; attempt++) {
-    try {
-      writeFileSync(lock, `${process.pid}\n`, { flag: 'wx' });
-      return () => rmSync(lock, { force: true });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      if (attempt > 1) throw held('another process');
-    }
+    const made = makeLock(home, lock);
+    if (made)
+      return () => {
+        if (sameLock(withRegularFile(lock, lockFile), made)) rmSync(lock, { force: true });
+      };
+    if (attempt > 1) throw held('another process');
     const found = withRegularFile(lock, lockFile);
     // Released meanwhile: tried again.
     if (found === undefined) continue;
@@ -137,8 +168,7 @@ export function lockOutput(home: string, name: string): () => void {
       continue;
     }
     // The very file read (a file made since may have the inode of the one removed).
-    const moved = withRegularFile(aside, lockFile);
-    if (moved?.id !== found.id || moved.text !== found.text) {
+    if (!sameLock(withRegularFile(aside, lockFile), found)) {
       // Another compile's lock, taken since the stale one was read: it goes back.
       try {
         linkSync(aside, lock);

@@ -375,7 +375,8 @@ export class KeptSyncs implements Carry {
    * swapped in: what is recorded is what this compile wrote, not an edit made after.
    */
   sealed(output: string): void {
-    this.seal = { manifest: identity(join(output, 'manifest.json')) ?? '', top: identity(output, true) ?? '' };
+    // A manifest a thread put in (kept or linked, it may be the replaced output's too) as the thread found it; one the main thread wrote anew, now.
+    this.seal = { manifest: this.put.get('manifest.json') ?? identity(join(output, 'manifest.json')) ?? '', top: identity(output, true) ?? '' };
   }
 
   /**
@@ -429,6 +430,8 @@ export class KeptSyncs implements Carry {
   /** The new output's manifest's entries, in order, each with where it is in the manifest's text: its syncs' files, and what the next compile takes, are recorded (`save`). */
   written(placed: readonly PlacedEntry[]): void {
     this.placed = placed;
+    // Put in again, by a thread or by the main thread: what a thread put in before is no longer it.
+    this.put.delete('manifest.json');
   }
 
   /** The record of the new output `output`: its manifest's and every sync's files and folders, as they are now, its syncs, and what it was compiled from. */
