@@ -307,6 +307,29 @@ describe('beside the output', () => {
     rmSync(lock());
   });
 
+  it('makes its lock where files cannot be linked, and leaves the lock files other compiles are at work on', async () => {
+    mkdirSync(home(), { recursive: true });
+    const link = fs.linkSync;
+    // As Windows reports a hard link on FAT.
+    fs.linkSync = ((from: PathLike, to: PathLike) => {
+      if (to === lock()) throw Object.assign(new Error('EISDIR: illegal operation on a directory, link'), { code: 'EISDIR' });
+      return link(from, to);
+    }) as typeof link;
+    syncBuiltinESMExports();
+    try {
+      lockOutput(home(), 'build')();
+    } finally {
+      fs.linkSync = link;
+      syncBuiltinESMExports();
+    }
+    expect(readdirSync(home())).toEqual([]);
+    expect(await compile()).toBe(0);
+    // Another compile's lock moved aside a moment ago, which it may yet put back.
+    writeFileSync(join(home(), 'lock-0a1b2c3d4e5f6071'), '4242\n');
+    expect(await compile()).toBe(0);
+    expect(homeEntries()).toEqual(['.gitignore', 'lock-0a1b2c3d4e5f6071', 'output', 'previous']);
+  });
+
   it('removes what an interrupted compile of the output left, and nothing of another output', async () => {
     expect(await compile()).toBe(0);
     const left = ['output-4242-0a1b2c3d', '4242-0a1b2c3d-staging', '4242-0a1b2c3d-link'].map((f) => join(home(), f));

@@ -119,7 +119,7 @@ function makeLock(home: string, lock: string): LockFile | undefined {
     const code = (e as NodeJS.ErrnoException).code;
     // ENOENT: the file of its own removed meanwhile by the compile that holds the lock (what it finds of others' goes).
     if (code === 'EEXIST' || code === 'ENOENT') return undefined;
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw e;
+    // No hard links here, whatever the error says (EPERM, ENOTSUP, ENOSYS; EISDIR on FAT under Windows).
     try {
       writeFileSync(lock, `${process.pid}\n`, { flag: 'wx' });
     } catch (e) {
@@ -203,11 +203,16 @@ export function currentOutput(out: string, home: string): string | undefined {
   return linkedOutput(out, home) ?? (isFolder({ lstatSync }, out) ? out : undefined);
 }
 
-/** What an interrupted compile left in the outputs' folder. Only called with the lock held. */
+/**
+ * What an interrupted compile left in the outputs' folder. Only called with the lock held. A
+ * `lock-` file changed in the last ten minutes may be another compile's at work (a lock it is
+ * making, or one it moved aside and may put back, `lockOutput`): it stays.
+ */
 export function leftovers(out: string, home: string): string[] {
   const keep = new Set([markerFile, 'lock', 'previous', basename(linkedOutput(out, home) ?? '')]);
+  const atWork = (f: string) => f.startsWith('lock-') && Date.now() - (lstatSync(join(home, f), { throwIfNoEntry: false })?.ctimeMs ?? 0) < 600_000;
   return readdirSync(home)
-    .filter((f) => !keep.has(f))
+    .filter((f) => !keep.has(f) && !atWork(f))
     .map((f) => join(home, f));
 }
 
