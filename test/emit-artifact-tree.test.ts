@@ -324,10 +324,13 @@ describe('beside the output', () => {
     }
     expect(readdirSync(home())).toEqual([]);
     expect(await compile()).toBe(0);
-    // Another compile's lock moved aside a moment ago, which it may yet put back.
-    writeFileSync(join(home(), 'lock-0a1b2c3d4e5f6071'), '4242\n');
+    // A lock a running compile moved aside, which it may yet put back, stays; a killed one's goes.
+    const atWork = `lock-${process.pid}-0a1b2c3d4e5f6071`;
+    writeFileSync(join(home(), atWork), '4242\n');
+    writeFileSync(join(home(), `lock-${spawnSync(process.execPath, ['-e', '0']).pid!}-0a1b2c3d4e5f6071`), '4242\n');
     expect(await compile()).toBe(0);
-    expect(homeEntries()).toEqual(['.gitignore', 'lock-0a1b2c3d4e5f6071', 'output', 'previous']);
+    expect(homeEntries()).toEqual(['.gitignore', atWork, 'output', 'previous']);
+    rmSync(join(home(), atWork));
   });
 
   it('removes what an interrupted compile of the output left, and nothing of another output', async () => {

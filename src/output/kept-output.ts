@@ -100,6 +100,9 @@ const running = (pid: number): boolean => {
   }
 };
 
+/** A name of this process's own in the outputs' folder, for a lock it is making or has moved aside (`leftovers` leaves it while the process runs). */
+const atWorkName = () => `lock-${process.pid}-${randomBytes(8).toString('hex')}`;
+
 /** A lock file as compared before it is taken over or released: what it is and holds (a rename or a link changes its change time, not these). */
 const lockFile = (fd: number, stat: Stats) => ({ id: `${stat.ino} ${stat.mtimeMs}`, text: readFileSync(fd, 'utf8').trim() });
 type LockFile = ReturnType<typeof lockFile>;
@@ -111,7 +114,7 @@ const sameLock = (a: LockFile | undefined, b: LockFile | undefined): boolean => 
  * made, or undefined when there is one already.
  */
 function makeLock(home: string, lock: string): LockFile | undefined {
-  const own = join(home, `lock-${randomBytes(8).toString('hex')}`);
+  const own = join(home, atWorkName());
   writeFileSync(own, `${process.pid}\n`, { flag: 'wx' });
   try {
     linkSync(own, lock);
@@ -161,7 +164,7 @@ export function lockOutput(home: string, name: string): () => void {
     const pid = Number(found.text);
     if (!(/^\d+$/.test(found.text) && pid > 0)) throw held('a process that has not yet written its id');
     if (running(pid)) throw held(`process ${pid}`);
-    const aside = join(home, `lock-${randomBytes(8).toString('hex')}`);
+    const aside = join(home, atWorkName());
     try {
       renameSync(lock, aside);
     } catch {
@@ -205,12 +208,15 @@ export function currentOutput(out: string, home: string): string | undefined {
 
 /**
  * What an interrupted compile left in the outputs' folder. Only called with the lock held. A
- * `lock-` file changed in the last ten minutes may be another compile's at work (a lock it is
- * making, or one it moved aside and may put back, `lockOutput`): it stays.
+ * `lock-<pid>-` file of a process that runs is another compile's at work (a lock it is making, or
+ * one it moved aside and may put back, `lockOutput`): it stays.
  */
 export function leftovers(out: string, home: string): string[] {
   const keep = new Set([markerFile, 'lock', 'previous', basename(linkedOutput(out, home) ?? '')]);
-  const atWork = (f: string) => f.startsWith('lock-') && Date.now() - (lstatSync(join(home, f), { throwIfNoEntry: false })?.ctimeMs ?? 0) < 600_000;
+  const atWork = (f: string) => {
+    const pid = /^lock-(\d+)-/.exec(f)?.[1];
+    return pid !== undefined && running(Number(pid));
+  };
   return readdirSync(home)
     .filter((f) => !keep.has(f) && !atWork(f))
     .map((f) => join(home, f));
