@@ -143,6 +143,16 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
     }
   };
 
+  /** Hard-links `from` as `to`; false where files cannot be linked (the caller writes or copies it instead). */
+  const linked = (from: string, to: string): boolean => {
+    try {
+      fs.linkSync(from, to);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
   /** `now` is still the file `checked` describes, as it was: a link changes its change time, an edit its modification time. */
   const unedited = (now: import('node:fs').Stats, checked: import('node:fs').Stats): boolean =>
     now.ino === checked.ino && now.dev === checked.dev && now.size === checked.size && now.mtimeMs === checked.mtimeMs;
@@ -208,20 +218,11 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
       discard(target);
     }
     const same = compared && old !== undefined ? holding(join(old, name), bytes) : undefined;
-    if (same?.nlink === 1) {
-      let linked = false;
-      try {
-        fs.linkSync(join(old!, name), target);
-        linked = true;
-      } catch {
-        // No hard links here: written below.
-      }
-      if (linked) {
-        const now = fs.lstatSync(target);
-        // Edited since it was compared: written below instead.
-        if (unedited(now, same)) return identityOf(now);
-        discard(target);
-      }
+    if (same?.nlink === 1 && linked(join(old!, name), target)) {
+      const now = fs.lstatSync(target);
+      // Edited since it was compared: written below instead.
+      if (unedited(now, same)) return identityOf(now);
+      discard(target);
     }
     fs.writeFileSync(target, bytes, { flag: 'wx' });
     return identityOf(fs.lstatSync(target));
@@ -262,18 +263,9 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
       discard(target);
     }
     // Put in as the file verified, or 'changed' when it was edited meanwhile: its identity then is what the record keeps.
-    if (source.nlink === 1) {
-      let linked = false;
-      try {
-        fs.linkSync(join(from!, name), target);
-        linked = true;
-      } catch {
-        // No hard links here: copied below.
-      }
-      if (linked) {
-        const now = fs.lstatSync(target);
-        return unedited(now, source) ? { renewed: identityOf(now) } : 'changed';
-      }
+    if (source.nlink === 1 && linked(join(from!, name), target)) {
+      const now = fs.lstatSync(target);
+      return unedited(now, source) ? { renewed: identityOf(now) } : 'changed';
     }
     fs.copyFileSync(join(from!, name), target, fs.constants.COPYFILE_EXCL);
     const after = fs.lstatSync(join(from!, name), { throwIfNoEntry: false });

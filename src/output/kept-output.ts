@@ -120,7 +120,7 @@ function makeLock(home: string, lock: string): LockFile | undefined {
     linkSync(own, lock);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    // ENOENT: the file of its own removed meanwhile by the compile that holds the lock (what it finds of others' goes).
+    // ENOENT: the outputs' folder removed meanwhile (a first compile that failed leaves none): another compile's doing.
     if (code === 'EEXIST' || code === 'ENOENT') return undefined;
     // No hard links here, whatever the error says (EPERM, ENOTSUP, ENOSYS; EISDIR on FAT under Windows).
     try {

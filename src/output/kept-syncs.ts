@@ -430,11 +430,9 @@ export class KeptSyncs implements Carry {
   /** The new output's manifest's entries, in order, each with where it is in the manifest's text: its syncs' files, and what the next compile takes, are recorded (`save`). */
   written(placed: readonly PlacedEntry[]): void {
     this.placed = placed;
-    // Put in again, by a thread or by the main thread: what a thread put in before is no longer it.
-    this.put.delete('manifest.json');
   }
 
-  /** The record of the new output `output`: its manifest's and every sync's files and folders, as they are now, its syncs, and what it was compiled from. */
+  /** The record of the new output `output`: its manifest's and every sync's files and folders as the compile put them in (`putIn`, `sealed`), its syncs, and what it was compiled from. */
   save(output: string): string {
     const syncs = this.placed.map(({ sync, at }): RecordedSync => {
       const { name } = sync;
