@@ -38,8 +38,7 @@ FROM
                     ELSE TRIM("m"."EMAIL")
                   END,
                   ''
-                ),
-                256
+                )
               ) AS "sw_c0",
               "m"."LTV" AS "sw_c1",
               "m"."UPDATED_AT" AS "sw_o0"

@@ -17,8 +17,7 @@ FROM
             ELSE TRIM("m"."EMAIL")
           END,
           ''
-        ),
-        256
+        )
       ) AS "sw_c0",
       "m"."Full Name" AS "sw_c1",
       "m"."LTV" AS "sw_c2",

@@ -54,8 +54,7 @@ FROM
                     ELSE TRIM("m"."EMAIL")
                   END,
                   ''
-                ),
-                256
+                )
               ) AS "sw_c1",
               "m"."Full Name" AS "sw_c2",
               "m"."LTV" AS "sw_c3",

@@ -50,7 +50,7 @@ WITH
   "hashed" AS (
     SELECT
       "mapped".*,
-      SHA2(TO_JSON("payload"), 256) AS "payload_hash"
+      SHA2(TO_JSON("payload")) AS "payload_hash"
     FROM
       "mapped"
   ),
@@ -117,8 +117,7 @@ SELECT
   "payload",
   "payload_hash",
   SHA2(
-    'users_mixpanel:' || "change" || ':' || "row_key" || ':' || "payload_hash",
-    256
+    'users_mixpanel:' || "change" || ':' || "row_key" || ':' || "payload_hash"
   ) AS "idempotency_key",
   "destination_id",
   "columns"

@@ -55,8 +55,7 @@ WITH
             ELSE LOWER(TRIM(CAST("EMAIL" AS VARCHAR)))
           END,
           ''
-        ),
-        256
+        )
       ) AS "row_key",
       OBJECT_CONSTRUCT_KEEP_NULL() AS "payload",
       CAST(NULL AS VARIANT) AS "columns",
@@ -68,7 +67,7 @@ WITH
   "hashed" AS (
     SELECT
       "mapped".*,
-      SHA2(TO_JSON("payload"), 256) AS "payload_hash"
+      SHA2(TO_JSON("payload")) AS "payload_hash"
     FROM
       "mapped"
   ),
@@ -135,8 +134,7 @@ SELECT
   "payload",
   "payload_hash",
   SHA2(
-    'whales_google:' || "change" || ':' || "row_key" || ':' || "payload_hash",
-    256
+    'whales_google:' || "change" || ':' || "row_key" || ':' || "payload_hash"
   ) AS "idempotency_key",
   "destination_id",
   "columns"

@@ -49,8 +49,7 @@ WITH
             )
           ),
           ''
-        ),
-        256
+        )
       ) AS "row_key",
       OBJECT_CONSTRUCT_KEEP_NULL(
         'PHONE',
@@ -71,8 +70,7 @@ WITH
                 '0'
               ),
               ''
-            ),
-            256
+            )
           ),
           ''
         ),
@@ -91,8 +89,7 @@ WITH
                 ''
               ),
               ''
-            ),
-            256
+            )
           ),
           ''
         )
@@ -106,7 +103,7 @@ WITH
   "hashed" AS (
     SELECT
       "mapped".*,
-      SHA2(TO_JSON("payload"), 256) AS "payload_hash"
+      SHA2(TO_JSON("payload")) AS "payload_hash"
     FROM
       "mapped"
   ),
@@ -173,8 +170,7 @@ SELECT
   "payload",
   "payload_hash",
   SHA2(
-    'whales_meta:' || "change" || ':' || "row_key" || ':' || "payload_hash",
-    256
+    'whales_meta:' || "change" || ':' || "row_key" || ':' || "payload_hash"
   ) AS "idempotency_key",
   "destination_id",
   "columns"
