@@ -3,7 +3,7 @@
 // rest API; bench/mixed-project.js), in 100 files; and 1,000 such syncs in 10 files. Whole CLI
 // runs: wall time, the CLI's own CPU time and peak RSS, each against its target. The mirror
 // and delivery rows of the same table are bench/mirror.bench.js and bench/deliver.bench.js.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { timeCli } from './cli-timer.js';
@@ -23,6 +23,12 @@ function row(name, r, target) {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'syncwright-scale-bench-'));
+// The file system the compiles write to, by its magic number (statfs(2)). The system time is
+// mostly the kernel making the output's files and folders: on ext4 several times what it is in
+// memory (tmpfs), and more the more files were deleted there lately, which its inode allocator
+// looks through.
+const fileSystems = { ef53: 'ext4', 1021994: 'tmpfs', 58465342: 'xfs', '9123683e': 'btrfs', '794c7630': 'overlayfs' };
+const fsType = statfsSync(dir).type.toString(16);
 /** An output and the folder behind its link, as if never compiled. */
 const clear = (out) => {
   rmSync(join(dir, out), { recursive: true, force: true });
@@ -34,10 +40,8 @@ try {
   const syncs = writeMixedProject(big, { syncs: 10_000, files: 100 });
   const fewer = writeMixedProject(small, { syncs: 1_000, files: 10 });
   console.log(
-    `scale: ${syncs.toLocaleString('en')} mixed syncs in 100 files, ${fewer.toLocaleString('en')} in 10 files; whole CLI runs, ${RUNS} each, in ${dir}`,
+    `scale: ${syncs.toLocaleString('en')} mixed syncs in 100 files, ${fewer.toLocaleString('en')} in 10 files; whole CLI runs, ${RUNS} each, in ${dir} (${fileSystems[fsType] ?? `file system 0x${fsType}`}; TMPDIR picks it)`,
   );
-  // The compiles make tens of thousands of files: the system time is mostly the kernel's, and
-  // depends on the file system (TMPDIR picks it) and on how much was deleted there lately.
 
   row(`check ${syncs.toLocaleString('en')} syncs`, timeCli(['check', 'big'], { cwd: dir, runs: RUNS }), { ms: 1000 });
   let n = 0;
