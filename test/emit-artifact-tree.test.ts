@@ -32,7 +32,7 @@ import { ArtifactTree, writeTreeAtomically } from '../src/output/artifact-tree.j
 import { comparedBelow, FileSystemThread } from '../src/output/file-system-thread.js';
 import type { KeptEntry, Manifest } from '../src/contract/manifest.js';
 import { KeptSyncs } from '../src/output/kept-syncs.js';
-import { lockOutput } from '../src/output/kept-output.js';
+import { closeHome, lockOutput, openHome } from '../src/output/kept-output.js';
 import { project, recordSync, audienceSync } from './fixtures/warehouse/dialects.js';
 
 let dir: string;
@@ -292,6 +292,80 @@ describe('beside the output', () => {
     expect(readFileSync(lock(), 'utf8')).toBe(`${process.pid}\n`);
     expect(homeEntries()).toEqual(['.gitignore', 'lock', 'output', 'previous']);
     rmSync(lock());
+  });
+
+  it("makes the outputs' folder again when a first compile that failed removes it just before this one locks it", async () => {
+    // The other compile lets its lock go and removes the folder (closeHome) after this one opened the folder.
+    const write = fs.writeFileSync;
+    let removed = false;
+    fs.writeFileSync = ((path: fs.PathOrFileDescriptor, ...rest: [string | NodeJS.ArrayBufferView, fs.WriteFileOptions?]) => {
+      if (typeof path === 'string' && basename(path).startsWith(`lock-${process.pid}-`)) {
+        fs.writeFileSync = write;
+        syncBuiltinESMExports();
+        closeHome(out, home());
+        removed = true;
+      }
+      return write(path, ...rest);
+    }) as typeof write;
+    syncBuiltinESMExports();
+    try {
+      expect(await compile()).toBe(0);
+    } finally {
+      fs.writeFileSync = write;
+      syncBuiltinESMExports();
+    }
+    expect(removed).toBe(true);
+    expect(readdirSync(dir).sort()).toEqual(['.build.syncwright', 'build', 'src']);
+    expect(homeEntries()).toEqual(['.gitignore', 'output', 'previous']);
+  });
+
+  it("writes the outputs' folder's marker again when a first compile that failed removed it and was killed", async () => {
+    // That compile removed the marker (closeHome) after this one opened the folder, and was killed before putting it back.
+    const link = fs.linkSync;
+    fs.linkSync = ((from: PathLike, to: PathLike) => {
+      if (to === lock()) {
+        fs.linkSync = link;
+        syncBuiltinESMExports();
+        rmSync(join(home(), '.gitignore'));
+      }
+      return link(from, to);
+    }) as typeof link;
+    syncBuiltinESMExports();
+    try {
+      expect(await compile()).toBe(0);
+    } finally {
+      fs.linkSync = link;
+      syncBuiltinESMExports();
+    }
+    expect(homeEntries()).toEqual(['.gitignore', 'output', 'previous']);
+    expect(await compile()).toBe(0);
+  });
+
+  it("removes the outputs' folder of a first compile that failed only while it is empty", () => {
+    const marker = readFileSync(join(openHome(out), '.gitignore'), 'utf8');
+    closeHome(out, home());
+    expect(readdirSync(dir).sort()).toEqual(['src']);
+    // Another compile makes its lock there between this one's look and its removal.
+    openHome(out);
+    const read = fs.readdirSync;
+    fs.readdirSync = ((path: PathLike, ...rest: unknown[]) => {
+      const names = (read as (p: PathLike, ...r: unknown[]) => string[])(path, ...rest);
+      if (path === home()) {
+        fs.readdirSync = read;
+        syncBuiltinESMExports();
+        writeFileSync(lock(), `${process.pid}\n`);
+      }
+      return names;
+    }) as typeof read;
+    syncBuiltinESMExports();
+    try {
+      closeHome(out, home());
+    } finally {
+      fs.readdirSync = read;
+      syncBuiltinESMExports();
+    }
+    expect(readdirSync(home()).sort()).toEqual(['.gitignore', 'lock']);
+    expect(readFileSync(join(home(), '.gitignore'), 'utf8')).toBe(marker);
   });
 
   it('lets go of its lock only while it is the lock it made', async () => {

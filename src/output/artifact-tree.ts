@@ -16,7 +16,7 @@
  */
 import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writevSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { SyncArtifacts } from '../contract/plan.js';
 import { manifestText, validateManifest } from '../emit/manifest.js';
@@ -32,9 +32,8 @@ import {
   currentOutput,
   keepPrevious,
   leftovers,
-  lockOutput,
+  lockHome,
   newOutput,
-  openHome,
   readRegularFile,
   swapIn,
   type Carry,
@@ -327,8 +326,7 @@ function writeAll(fd: number, buffers: readonly Uint8Array[]): void {
 export async function writeTreeAtomically<T>(outDir: string, fill: (tree: ArtifactTree) => T | Promise<T>, carry?: Carry, inputs?: BuildInputs): Promise<T> {
   const out = resolve(outDir);
   assertReplaceable(out);
-  const home = openHome(out);
-  const unlock = lockOutput(home, basename(out));
+  const { home, unlock } = lockHome(out);
   try {
     // What an interrupted compile left (the finally below does not run on a kill or Ctrl-C).
     for (const path of leftovers(out, home)) rmSync(path, { recursive: true, force: true });

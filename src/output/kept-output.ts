@@ -25,6 +25,7 @@ import {
   readlinkSync,
   readSync,
   renameSync,
+  rmdirSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -53,25 +54,65 @@ export class OutputRefused extends Error {}
  */
 export function openHome(out: string): string {
   const home = outputHome(out);
-  mkdirSync(dirname(home), { recursive: true });
-  try {
-    mkdirSync(home);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  const refused = (why: string) => new OutputRefused(`refusing to use ${home}: ${why}. syncwright keeps its outputs there: move it away`);
+  for (let attempt = 0; ; attempt++) {
+    mkdirSync(dirname(home), { recursive: true });
+    try {
+      mkdirSync(home);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    if (!isFolder({ lstatSync }, home)) throw refused('it is not a folder');
+    const marker = readRegularFile(join(home, markerFile));
+    if (marker === homeMarker) return home;
+    // Just made (here, or by a compile of the same output started at the same time).
+    if (marker === undefined && listing(home)?.every((f) => f === markerFile)) {
+      try {
+        writeFileSync(join(home, markerFile), homeMarker, { flag: 'wx' });
+      } catch {
+        // Written by the other compile: read again below.
+      }
+      if (readRegularFile(join(home, markerFile)) === homeMarker) return home;
+    }
+    // Removed meanwhile by a first compile that failed (`closeHome`): made again.
+    if (attempt < 2 && listing(home) === undefined) continue;
+    throw refused("it holds files that are not syncwright's");
   }
-  if (!isFolder({ lstatSync }, home)) throw new OutputRefused(`refusing to use ${home}: it is not a folder. syncwright keeps its outputs there: move it away`);
-  const marker = readRegularFile(join(home, markerFile));
-  if (marker === homeMarker) return home;
-  // Just made (here, or by a compile of the same output started at the same time).
-  if (marker === undefined && readdirSync(home).every((f) => f === markerFile)) {
+}
+
+/** The names in a folder; undefined when it is gone. */
+function listing(folder: string): string[] | undefined {
+  try {
+    return readdirSync(folder);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+/**
+ * Opens the outputs' folder and takes the output's lock (`lockOutput`). A first compile that
+ * failed removes the folder once it has let its lock go (`closeHome`): removed between the
+ * opening and the lock, the folder is made again; its marker removed meanwhile (that compile
+ * puts it back, unless it was killed in that moment), the marker is written again.
+ */
+export function lockHome(out: string): { home: string; unlock: () => void } {
+  for (let attempt = 0; ; attempt++) {
+    const home = openHome(out);
+    let unlock: () => void;
+    try {
+      unlock = lockOutput(home, basename(out));
+    } catch (e) {
+      if (attempt < 2 && (e as NodeJS.ErrnoException).code === 'ENOENT' && listing(home) === undefined) continue;
+      throw e;
+    }
     try {
       writeFileSync(join(home, markerFile), homeMarker, { flag: 'wx' });
     } catch {
-      // Written by the other compile: read again below.
+      // There, as it mostly is.
     }
-    if (readRegularFile(join(home, markerFile)) === homeMarker) return home;
+    return { home, unlock };
   }
-  throw new OutputRefused(`refusing to use ${home}: it holds files that are not syncwright's. syncwright keeps its outputs there: move it away`);
 }
 
 /** The outputs' folder when it is there and syncwright's (nothing is made). */
@@ -80,7 +121,12 @@ export function existingHome(out: string): string | undefined {
   return isFolder({ lstatSync }, home) && readRegularFile(join(home, markerFile)) === homeMarker ? home : undefined;
 }
 
-/** Removes the outputs' folder when there is no output and it holds nothing else: a first compile that failed leaves nothing. */
+/**
+ * Removes the outputs' folder when there is no output and it holds nothing else: a first compile
+ * that failed leaves nothing. Runs once the lock is let go, so another compile may be making its
+ * lock there meanwhile: only the marker is removed, then the folder only while it is empty, and
+ * should that compile's file be there by then, the marker goes back.
+ */
 export function closeHome(out: string, home: string): void {
   try {
     lstatSync(out);
@@ -88,7 +134,18 @@ export function closeHome(out: string, home: string): void {
   } catch {
     // No output.
   }
-  if (readdirSync(home).every((f) => f === markerFile)) rmSync(home, { recursive: true, force: true });
+  if (!listing(home)?.every((f) => f === markerFile)) return;
+  rmSync(join(home, markerFile), { force: true });
+  try {
+    rmdirSync(home);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    try {
+      writeFileSync(join(home, markerFile), homeMarker, { flag: 'wx' });
+    } catch {
+      // Written back by that compile (`openHome`), or the folder is gone after all.
+    }
+  }
 }
 
 const running = (pid: number): boolean => {
