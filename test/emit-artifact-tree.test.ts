@@ -295,17 +295,21 @@ describe('beside the output', () => {
   });
 
   it("makes the outputs' folder again when a first compile that failed removes it just before this one locks it", async () => {
-    // The other compile lets its lock go and removes the folder (closeHome) after this one opened the folder.
+    // The other compile lets its lock go and removes the folder (closeHome) after this one opened the folder,
+    // and a third makes it again before this one looks.
     const write = fs.writeFileSync;
     let removed = false;
     fs.writeFileSync = ((path: fs.PathOrFileDescriptor, ...rest: [string | NodeJS.ArrayBufferView, fs.WriteFileOptions?]) => {
-      if (typeof path === 'string' && basename(path).startsWith(`lock-${process.pid}-`)) {
-        fs.writeFileSync = write;
-        syncBuiltinESMExports();
-        closeHome(out, home());
-        removed = true;
+      if (!(typeof path === 'string' && basename(path).startsWith(`lock-${process.pid}-`))) return write(path, ...rest);
+      fs.writeFileSync = write;
+      syncBuiltinESMExports();
+      closeHome(out, home());
+      removed = true;
+      try {
+        return write(path, ...rest);
+      } finally {
+        openHome(out);
       }
-      return write(path, ...rest);
     }) as typeof write;
     syncBuiltinESMExports();
     try {
@@ -339,6 +343,41 @@ describe('beside the output', () => {
     }
     expect(homeEntries()).toEqual(['.gitignore', 'output', 'previous']);
     expect(await compile()).toBe(0);
+  });
+
+  it("takes the outputs' folder for its own when its marker is gone and it holds only another compile's lock", async () => {
+    // A first compile that failed removed the marker, and another compile has made its lock there since (closeHome puts the marker back).
+    mkdirSync(home());
+    writeFileSync(join(home(), `lock-${process.pid}-0123abcd`), `${process.pid}\n`);
+    writeFileSync(lock(), `${process.pid}\n`);
+    const errors: string[] = [];
+    expect(await main(['compile', join(dir, 'src'), '--out', out], { ...io(), err: (t) => errors.push(t) })).toBe(2);
+    expect(errors.join('\n')).toContain(`another compile (process ${process.pid}) is writing build`);
+    expect(readdirSync(home()).sort()).toEqual(['.gitignore', 'lock', `lock-${process.pid}-0123abcd`]);
+  });
+
+  it("makes the outputs' folder again when a first compile that failed removes it while this one opens it", async () => {
+    openHome(out);
+    // This compile finds the folder there (mkdir: EEXIST), and it is removed (closeHome) before it looks at it.
+    const mkdir = fs.mkdirSync;
+    fs.mkdirSync = ((path: PathLike, ...rest: unknown[]) => {
+      if (path !== home()) return (mkdir as (p: PathLike, ...r: unknown[]) => unknown)(path, ...rest);
+      fs.mkdirSync = mkdir;
+      syncBuiltinESMExports();
+      try {
+        return (mkdir as (p: PathLike, ...r: unknown[]) => unknown)(path, ...rest);
+      } finally {
+        closeHome(out, home());
+      }
+    }) as typeof mkdir;
+    syncBuiltinESMExports();
+    try {
+      expect(await compile()).toBe(0);
+    } finally {
+      fs.mkdirSync = mkdir;
+      syncBuiltinESMExports();
+    }
+    expect(homeEntries()).toEqual(['.gitignore', 'output', 'previous']);
   });
 
   it("removes the outputs' folder of a first compile that failed only while it is empty", () => {

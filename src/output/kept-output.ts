@@ -55,30 +55,46 @@ export class OutputRefused extends Error {}
 export function openHome(out: string): string {
   const home = outputHome(out);
   const refused = (why: string) => new OutputRefused(`refusing to use ${home}: ${why}. syncwright keeps its outputs there: move it away`);
+  // Each `continue` below: the folder was removed meanwhile by a first compile that failed (`closeHome`), and is made again.
   for (let attempt = 0; ; attempt++) {
+    const again = attempt < 2;
     mkdirSync(dirname(home), { recursive: true });
     try {
       mkdirSync(home);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
-    if (!isFolder({ lstatSync }, home)) throw refused('it is not a folder');
+    if (!isFolder({ lstatSync }, home)) {
+      if (again && !exists(home)) continue;
+      throw refused('it is not a folder');
+    }
     const marker = readRegularFile(join(home, markerFile));
     if (marker === homeMarker) return home;
-    // Just made (here, or by a compile of the same output started at the same time).
-    if (marker === undefined && listing(home)?.every((f) => f === markerFile)) {
+    const names = listing(home);
+    if (names === undefined && again) continue;
+    // Just made (here, or by a compile of the same output started at the same time), or its marker
+    // removed by a first compile that failed while another compile makes its lock (`closeHome`).
+    if (marker === undefined && names?.every((f) => f === markerFile || f === 'lock' || /^lock-\d+-[0-9a-f]+$/.test(f))) {
       try {
         writeFileSync(join(home, markerFile), homeMarker, { flag: 'wx' });
       } catch {
         // Written by the other compile: read again below.
       }
       if (readRegularFile(join(home, markerFile)) === homeMarker) return home;
+      if (again) continue;
     }
-    // Removed meanwhile by a first compile that failed (`closeHome`): made again.
-    if (attempt < 2 && listing(home) === undefined) continue;
     throw refused("it holds files that are not syncwright's");
   }
 }
+
+const exists = (path: string): boolean => {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 /** The names in a folder; undefined when it is gone. */
 function listing(folder: string): string[] | undefined {
@@ -94,7 +110,8 @@ function listing(folder: string): string[] | undefined {
  * Opens the outputs' folder and takes the output's lock (`lockOutput`). A first compile that
  * failed removes the folder once it has let its lock go (`closeHome`): removed between the
  * opening and the lock, the folder is made again; its marker removed meanwhile (that compile
- * puts it back, unless it was killed in that moment), the marker is written again.
+ * puts it back, unless it was killed in that moment), the marker is written again, once the lock
+ * is taken and again before it is let go.
  */
 export function lockHome(out: string): { home: string; unlock: () => void } {
   for (let attempt = 0; ; attempt++) {
@@ -103,15 +120,25 @@ export function lockHome(out: string): { home: string; unlock: () => void } {
     try {
       unlock = lockOutput(home, basename(out));
     } catch (e) {
-      if (attempt < 2 && (e as NodeJS.ErrnoException).code === 'ENOENT' && listing(home) === undefined) continue;
+      // Only the compile's own lock file, or `lock` where there are no links, is made there: the folder was gone.
+      if (attempt < 2 && (e as NodeJS.ErrnoException).code === 'ENOENT') continue;
       throw e;
     }
-    try {
-      writeFileSync(join(home, markerFile), homeMarker, { flag: 'wx' });
-    } catch {
-      // There, as it mostly is.
-    }
-    return { home, unlock };
+    const marked = () => {
+      try {
+        writeFileSync(join(home, markerFile), homeMarker, { flag: 'wx' });
+      } catch {
+        // There, as it mostly is.
+      }
+    };
+    marked();
+    return {
+      home,
+      unlock: () => {
+        marked();
+        unlock();
+      },
+    };
   }
 }
 
@@ -177,7 +204,7 @@ function makeLock(home: string, lock: string): LockFile | undefined {
     linkSync(own, lock);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    // ENOENT: the outputs' folder removed meanwhile (a first compile that failed leaves none): another compile's doing.
+    // ENOENT: the outputs' folder removed meanwhile, by hand (a first compile that failed removes it only while it is empty).
     if (code === 'EEXIST' || code === 'ENOENT') return undefined;
     // No hard links here, whatever the error says (EPERM, ENOTSUP, ENOSYS; EISDIR on FAT under Windows).
     try {
