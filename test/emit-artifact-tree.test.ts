@@ -294,30 +294,55 @@ describe('beside the output', () => {
     rmSync(lock());
   });
 
+  /**
+   * `act` with `fs[name]` hooked: the first call that `when` matches puts the original back and
+   * runs `instead` (given the original), as another compile's step at that moment would.
+   */
+  type AnyFn = (...args: unknown[]) => unknown;
+  async function hooked<T>(
+    name: 'linkSync' | 'mkdirSync' | 'readdirSync' | 'writeFileSync',
+    when: (...args: unknown[]) => boolean,
+    instead: (original: AnyFn, ...args: unknown[]) => unknown,
+    act: () => T | Promise<T>,
+  ): Promise<T> {
+    const functions = fs as unknown as Record<typeof name, AnyFn>;
+    const original = functions[name];
+    const restore = () => {
+      functions[name] = original;
+      syncBuiltinESMExports();
+    };
+    functions[name] = (...args) => {
+      if (!when(...args)) return original(...args);
+      restore();
+      return instead(original, ...args);
+    };
+    syncBuiltinESMExports();
+    try {
+      return await act();
+    } finally {
+      restore();
+    }
+  }
+
   it("makes the outputs' folder again when a first compile that failed removes it just before this one locks it", async () => {
     // The other compile lets its lock go and removes the folder (closeHome) after this one opened the folder,
     // and a third makes it again before this one looks.
-    const write = fs.writeFileSync;
     let removed = false;
-    fs.writeFileSync = ((path: fs.PathOrFileDescriptor, ...rest: [string | NodeJS.ArrayBufferView, fs.WriteFileOptions?]) => {
-      if (!(typeof path === 'string' && basename(path).startsWith(`lock-${process.pid}-`))) return write(path, ...rest);
-      fs.writeFileSync = write;
-      syncBuiltinESMExports();
-      closeHome(out, home());
-      removed = true;
-      try {
-        return write(path, ...rest);
-      } finally {
-        openHome(out);
-      }
-    }) as typeof write;
-    syncBuiltinESMExports();
-    try {
-      expect(await compile()).toBe(0);
-    } finally {
-      fs.writeFileSync = write;
-      syncBuiltinESMExports();
-    }
+    const status = await hooked(
+      'writeFileSync',
+      (path) => typeof path === 'string' && basename(path).startsWith(`lock-${process.pid}-`),
+      (write, ...args) => {
+        closeHome(out, home());
+        removed = true;
+        try {
+          return write(...args);
+        } finally {
+          openHome(out);
+        }
+      },
+      compile,
+    );
+    expect(status).toBe(0);
     expect(removed).toBe(true);
     expect(readdirSync(dir).sort()).toEqual(['.build.syncwright', 'build', 'src']);
     expect(homeEntries()).toEqual(['.gitignore', 'output', 'previous']);
@@ -325,22 +350,16 @@ describe('beside the output', () => {
 
   it("writes the outputs' folder's marker again when a first compile that failed removed it and was killed", async () => {
     // That compile removed the marker (closeHome) after this one opened the folder, and was killed before putting it back.
-    const link = fs.linkSync;
-    fs.linkSync = ((from: PathLike, to: PathLike) => {
-      if (to === lock()) {
-        fs.linkSync = link;
-        syncBuiltinESMExports();
+    const status = await hooked(
+      'linkSync',
+      (_, to) => to === lock(),
+      (link, ...args) => {
         rmSync(join(home(), '.gitignore'));
-      }
-      return link(from, to);
-    }) as typeof link;
-    syncBuiltinESMExports();
-    try {
-      expect(await compile()).toBe(0);
-    } finally {
-      fs.linkSync = link;
-      syncBuiltinESMExports();
-    }
+        return link(...args);
+      },
+      compile,
+    );
+    expect(status).toBe(0);
     expect(homeEntries()).toEqual(['.gitignore', 'output', 'previous']);
     expect(await compile()).toBe(0);
   });
@@ -359,50 +378,38 @@ describe('beside the output', () => {
   it("makes the outputs' folder again when a first compile that failed removes it while this one opens it", async () => {
     openHome(out);
     // This compile finds the folder there (mkdir: EEXIST), and it is removed (closeHome) before it looks at it.
-    const mkdir = fs.mkdirSync;
-    fs.mkdirSync = ((path: PathLike, ...rest: unknown[]) => {
-      if (path !== home()) return (mkdir as (p: PathLike, ...r: unknown[]) => unknown)(path, ...rest);
-      fs.mkdirSync = mkdir;
-      syncBuiltinESMExports();
-      try {
-        return (mkdir as (p: PathLike, ...r: unknown[]) => unknown)(path, ...rest);
-      } finally {
-        closeHome(out, home());
-      }
-    }) as typeof mkdir;
-    syncBuiltinESMExports();
-    try {
-      expect(await compile()).toBe(0);
-    } finally {
-      fs.mkdirSync = mkdir;
-      syncBuiltinESMExports();
-    }
+    const status = await hooked(
+      'mkdirSync',
+      (path) => path === home(),
+      (mkdir, ...args) => {
+        try {
+          return mkdir(...args);
+        } finally {
+          closeHome(out, home());
+        }
+      },
+      compile,
+    );
+    expect(status).toBe(0);
     expect(homeEntries()).toEqual(['.gitignore', 'output', 'previous']);
   });
 
-  it("removes the outputs' folder of a first compile that failed only while it is empty", () => {
+  it("removes the outputs' folder of a first compile that failed only while it is empty", async () => {
     const marker = readFileSync(join(openHome(out), '.gitignore'), 'utf8');
     closeHome(out, home());
     expect(readdirSync(dir).sort()).toEqual(['src']);
     // Another compile makes its lock there between this one's look and its removal.
     openHome(out);
-    const read = fs.readdirSync;
-    fs.readdirSync = ((path: PathLike, ...rest: unknown[]) => {
-      const names = (read as (p: PathLike, ...r: unknown[]) => string[])(path, ...rest);
-      if (path === home()) {
-        fs.readdirSync = read;
-        syncBuiltinESMExports();
+    await hooked(
+      'readdirSync',
+      (path) => path === home(),
+      (read, ...args) => {
+        const names = read(...args);
         writeFileSync(lock(), `${process.pid}\n`);
-      }
-      return names;
-    }) as typeof read;
-    syncBuiltinESMExports();
-    try {
-      closeHome(out, home());
-    } finally {
-      fs.readdirSync = read;
-      syncBuiltinESMExports();
-    }
+        return names;
+      },
+      () => closeHome(out, home()),
+    );
     expect(readdirSync(home()).sort()).toEqual(['.gitignore', 'lock']);
     expect(readFileSync(join(home(), '.gitignore'), 'utf8')).toBe(marker);
   });
