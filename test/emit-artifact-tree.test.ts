@@ -6,6 +6,7 @@
  */
 import {
   cpSync,
+  existsSync,
   linkSync,
   lstatSync,
   mkdirSync,
@@ -300,7 +301,7 @@ describe('beside the output', () => {
    */
   type AnyFn = (...args: unknown[]) => unknown;
   async function hooked<T>(
-    name: 'linkSync' | 'mkdirSync' | 'readdirSync' | 'writeFileSync',
+    name: 'linkSync' | 'mkdirSync' | 'readdirSync' | 'symlinkSync' | 'writeFileSync',
     when: (...args: unknown[]) => boolean,
     instead: (original: AnyFn, ...args: unknown[]) => unknown,
     act: () => T | Promise<T>,
@@ -324,9 +325,11 @@ describe('beside the output', () => {
     }
   }
 
-  it("makes the outputs' folder again when a first compile that failed removes it just before this one locks it", async () => {
-    // The other compile lets its lock go and removes the folder (closeHome) after this one opened the folder,
-    // and a third makes it again before this one looks.
+  it.each([
+    ['this one makes it again', false],
+    ['a third compile makes it again first', true],
+  ])("goes on when a first compile that failed removes the outputs' folder just before this one locks it: %s", async (_, third) => {
+    // The other compile lets its lock go and removes the folder (closeHome) after this one opened it.
     let removed = false;
     const status = await hooked(
       'writeFileSync',
@@ -337,7 +340,7 @@ describe('beside the output', () => {
         try {
           return write(...args);
         } finally {
-          openHome(out);
+          if (third) openHome(out);
         }
       },
       compile,
@@ -350,6 +353,7 @@ describe('beside the output', () => {
 
   it("writes the outputs' folder's marker again when a first compile that failed removed it and was killed", async () => {
     // That compile removed the marker (closeHome) after this one opened the folder, and was killed before putting it back.
+    let markedWhileCompiling = false;
     const status = await hooked(
       'linkSync',
       (_, to) => to === lock(),
@@ -357,11 +361,34 @@ describe('beside the output', () => {
         rmSync(join(home(), '.gitignore'));
         return link(...args);
       },
-      compile,
+      // Written again as soon as the lock is taken: there while the output is swapped in.
+      () =>
+        hooked(
+          'symlinkSync',
+          () => true,
+          (symlink, ...args) => {
+            markedWhileCompiling = existsSync(join(home(), '.gitignore'));
+            return symlink(...args);
+          },
+          compile,
+        ),
     );
     expect(status).toBe(0);
+    expect(markedWhileCompiling).toBe(true);
     expect(homeEntries()).toEqual(['.gitignore', 'output', 'previous']);
     expect(await compile()).toBe(0);
+    // Removed later, while the output is swapped in: written again before the lock is let go.
+    const swapped = await hooked(
+      'symlinkSync',
+      () => true,
+      (symlink, ...args) => {
+        rmSync(join(home(), '.gitignore'));
+        return symlink(...args);
+      },
+      compile,
+    );
+    expect(swapped).toBe(0);
+    expect(homeEntries()).toEqual(['.gitignore', 'output', 'previous']);
   });
 
   it("takes the outputs' folder for its own when its marker is gone and it holds only another compile's lock", async () => {

@@ -49,8 +49,10 @@ export const outputHome = (out: string): string => join(dirname(out), `.${basena
 export class OutputRefused extends Error {}
 
 /**
- * The outputs' folder, made on first use. A folder of that name that is not syncwright's (no
- * marker), or a file or link there, is left alone: the compile is refused.
+ * The outputs' folder, made on first use. A folder of that name that is not syncwright's, or a
+ * file or link there, is left alone: the compile is refused. Without its marker, a folder is
+ * syncwright's only while it holds nothing but lock files (`lockOutput`), as a compile's own
+ * does while its marker is briefly gone (`closeHome`).
  */
 export function openHome(out: string): string {
   const home = outputHome(out);
