@@ -76,16 +76,22 @@ export function openHome(out: string): string {
     if (names === undefined && again) continue;
     // Just made (here, or by a compile of the same output started at the same time), or its marker
     // removed by a first compile that failed while another compile makes its lock (`closeHome`).
-    if (marker === undefined && names?.every((f) => f === markerFile || f === 'lock' || /^lock-\d+-[0-9a-f]+$/.test(f))) {
-      try {
-        writeFileSync(join(home, markerFile), homeMarker, { flag: 'wx' });
-      } catch {
-        // Written by the other compile: read again below.
-      }
+    if (marker === undefined && names?.every((f) => f === markerFile || f === 'lock' || atWork.test(f))) {
+      // Written by this compile, or by the other one: read again.
+      mark(home);
       if (readRegularFile(join(home, markerFile)) === homeMarker) return home;
       if (again) continue;
     }
     throw refused("it holds files that are not syncwright's");
+  }
+}
+
+/** Writes the folder's marker unless a file has that name (then, or when the folder is gone, nothing). */
+function mark(home: string): void {
+  try {
+    writeFileSync(join(home, markerFile), homeMarker, { flag: 'wx' });
+  } catch {
+    // There already, or no folder to write it in.
   }
 }
 
@@ -126,18 +132,11 @@ export function lockHome(out: string): { home: string; unlock: () => void } {
       if (attempt < 2 && (e as NodeJS.ErrnoException).code === 'ENOENT') continue;
       throw e;
     }
-    const marked = () => {
-      try {
-        writeFileSync(join(home, markerFile), homeMarker, { flag: 'wx' });
-      } catch {
-        // There, as it mostly is.
-      }
-    };
-    marked();
+    mark(home);
     return {
       home,
       unlock: () => {
-        marked();
+        mark(home);
         unlock();
       },
     };
@@ -168,12 +167,8 @@ export function closeHome(out: string, home: string): void {
   try {
     rmdirSync(home);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-    try {
-      writeFileSync(join(home, markerFile), homeMarker, { flag: 'wx' });
-    } catch {
-      // Written back by that compile (`openHome`), or the folder is gone after all.
-    }
+    // Another compile's file came in meanwhile: the marker goes back (unless that compile wrote it already).
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') mark(home);
   }
 }
 
@@ -188,6 +183,8 @@ const running = (pid: number): boolean => {
 
 /** A name of this process's own in the outputs' folder, for a lock it is making or has moved aside (`leftovers` leaves it while the process runs). */
 const atWorkName = () => `lock-${process.pid}-${randomBytes(8).toString('hex')}`;
+/** Such a name, of any process (its id the first group). */
+const atWork = /^lock-(\d+)-[0-9a-f]+$/;
 
 /** A lock file as compared before it is taken over or released: what it is and holds (a rename or a link changes its change time, not these). */
 const lockFile = (fd: number, stat: Stats) => ({ id: `${stat.ino} ${stat.mtimeMs}`, text: readFileSync(fd, 'utf8').trim() });
@@ -299,12 +296,12 @@ export function currentOutput(out: string, home: string): string | undefined {
  */
 export function leftovers(out: string, home: string): string[] {
   const keep = new Set([markerFile, 'lock', 'previous', basename(linkedOutput(out, home) ?? '')]);
-  const atWork = (f: string) => {
-    const pid = /^lock-(\d+)-/.exec(f)?.[1];
+  const ofRunning = (f: string) => {
+    const pid = atWork.exec(f)?.[1];
     return pid !== undefined && running(Number(pid));
   };
   return readdirSync(home)
-    .filter((f) => !keep.has(f) && !atWork(f))
+    .filter((f) => !keep.has(f) && !ofRunning(f))
     .map((f) => join(home, f));
 }
 
