@@ -155,22 +155,25 @@ describeEngines('warehouse syncs on Postgres', (engine) => {
     expect(await run(engine, sql)).toEqual({ ...zero, skipped_null_keys: 1, duplicate_keys: 1 });
   });
 
-  it('ties on order by are broken by the mapped values, whatever order the rows are stored in', async () => {
-    const tie = (rows: string[]) =>
-      `DELETE FROM "Sales Data"."users; drop table x; --" WHERE "User Id" = 6;
-       INSERT INTO "Sales Data"."users; drop table x; --" VALUES ${rows.join(', ')};`;
+  it('of the rows of one identifier, the first by order by (NULLs last), then by the mapped values (NULLs last) is kept, whatever order they are stored in', async () => {
     const sql = applySql(syncProject({ kind: 'record', mode: 'upsert', primaryKey: true }));
-    const winners = [];
-    const [x, y] = ["(6, 'x', 2, '2024-02-02')", "(6, 'y', 1, '2024-02-02')"];
-    for (const stored of [
-      [x!, y!],
-      [y!, x!],
-    ]) {
-      await engine.exec(setupSql() + tie(stored));
-      expect(await run(engine, sql)).toMatchObject({ duplicate_keys: 1 });
-      winners.push((await target(engine)).find((r) => (r as { id: number }).id === 6));
+    // [model rows of identifier 6 as (id, name, order, updated_at), the row kept]; order by updated_at desc.
+    const cases: [string[], ReturnType<typeof row>][] = [
+      [["(6, 'x', 2, '2024-02-02')", "(6, 'y', 1, '2024-02-02')"], row(6, 'x', 2)],
+      [["(6, 'a', 1, NULL)", "(6, 'b', 2, '2024-02-02')"], row(6, 'b', 2)],
+      [["(6, NULL, 1, '2024-02-02')", "(6, 'z', 2, '2024-02-02')"], row(6, 'z', 2)],
+      [["(6, 'c', 3, '2024-03-03')", "(6, 'b', 2, '2024-03-03')", "(6, 'a', 1, '2024-01-01')", "(6, 'b', NULL, '2024-03-03')"], row(6, 'b', 2)],
+    ];
+    for (const [rows, kept] of cases) {
+      for (const stored of [rows, [...rows].reverse()]) {
+        await engine.exec(
+          `${setupSql()}DELETE FROM "Sales Data"."users; drop table x; --" WHERE "User Id" = 6;
+           INSERT INTO "Sales Data"."users; drop table x; --" VALUES ${stored.join(', ')};`,
+        );
+        expect(await run(engine, sql)).toMatchObject({ duplicate_keys: rows.length - 1 });
+        expect((await target(engine)).find((r) => (r as { id: number }).id === 6)).toEqual(kept);
+      }
     }
-    expect(winners).toEqual([row(6, 'x', 2), row(6, 'x', 2)]);
   });
 
   it('into another Postgres: extract on the source, load into sw_load, apply on the destination', async () => {

@@ -53,8 +53,8 @@ export interface DialectSpec {
   /** `settings`: run at the start of a warehouse script's transaction (after BEGIN and the lock), for that transaction only. */
   transaction: { begin: string; commit: string; staging: 'inside' | 'before'; why: string; settings?: { sql: string; why: string } };
   tempTable: { create: string; options: string };
-  /** How sw_changes finds the rows that share an identifier with a better one: ROW_NUMBER() per identifier, or LAG() of the identifier in order. */
-  duplicates: { find: 'rank' | 'previous'; why: string };
+  /** How sw_changes finds the rows that share an identifier with a better one: ROW_NUMBER() per identifier, or LEAD() of the identifier in order. */
+  duplicates: { find: 'rank' | 'next'; why: string };
   /** A transaction-scoped lock on the number `{{key}}`. */
   lock?: string;
   /** Fails with `{{message}}` when `{{query}}` returns a row. */

@@ -136,9 +136,15 @@ function applySql(plan: WarehouseSyncPlan, fmt: SqlFormatter): string {
   const columns = stagedColumns(plan);
   const field = (c: StagedColumn) => w.ident(c.field);
   const r = () => w.name('r');
+  // Of the rows of one identifier, the first in this order is kept (the model's `order by`, NULLs
+  // last, then each column ascending, NULLs last as Postgres puts them). Where a row is found to
+  // be a duplicate by the next row's identifier (`next`), the last of them is kept: there the
+  // order is written reversed, so the same row is.
+  const next = spec.duplicates.find === 'next';
+  const direction = (descending: boolean) => `${descending !== next ? 'DESC' : 'ASC'} NULLS ${next ? 'FIRST' : 'LAST'}`;
   const order = [
-    ...plan.orderBy.map((o, j) => `${comparable(spec, o.column.type, `${r()}.${w.name(orderSlot(j))}`)} ${o.descending ? 'DESC' : 'ASC'} NULLS LAST`),
-    ...columns.slice(1).map((c, i) => comparable(spec, c.type, `${r()}.${w.name(slot(i + 1))}`)),
+    ...plan.orderBy.map((o, j) => `${comparable(spec, o.column.type, `${r()}.${w.name(orderSlot(j))}`)} ${direction(o.descending)}`),
+    ...columns.slice(1).map((c, i) => `${comparable(spec, c.type, `${r()}.${w.name(slot(i + 1))}`)}${next ? ` ${direction(false)}` : ''}`),
   ];
   // One test per field, joined by OR in the templates.
   const distinct = plan.fields.map((f) =>
@@ -159,7 +165,7 @@ function applySql(plan: WarehouseSyncPlan, fmt: SqlFormatter): string {
     // A placeholder to the formatter, which would break `ON COMMIT DROP` over three lines.
     tempTable: { create: spec.tempTable.create, options: spec.tempTable.options ? w.raw(spec.tempTable.options) : '' },
     key: plan.key ? field(plan.key) : false,
-    previous: spec.duplicates.find === 'previous',
+    next,
     outer: plan.writes.insert || plan.writes.delete,
     columns: columns.map((c, i) => ({ slot: slot(i), field: field(c) })),
     fields: plan.fields.map(field),

@@ -14,13 +14,13 @@ SELECT
 FROM
   (
     SELECT
-      NULLIF("s"."email_sha256", "s"."sw_previous_key") AS "email_sha256",
+      NULLIF("s"."email_sha256", "s"."sw_next_key") AS "email_sha256",
       "s"."ltv",
       "t"."email_sha256" AS "sw_target_key",
       "s"."sw_row",
-      "s"."sw_last",
+      "s"."sw_next_key" IS NULL AS "sw_last",
       CASE
-        WHEN "s"."sw_previous_key" = "s"."email_sha256" THEN 'duplicate'
+        WHEN "s"."sw_next_key" = "s"."email_sha256" THEN 'duplicate'
         WHEN "s"."email_sha256" IS NULL THEN 'null_key'
         WHEN "t"."email_sha256" IS NULL THEN 'insert'
       END AS "sw_action"
@@ -29,9 +29,8 @@ FROM
         SELECT
           "r"."sw_c0" AS "email_sha256",
           "r"."sw_c1" AS "ltv",
-          LAG("r"."sw_c0") OVER "w" AS "sw_previous_key",
-          ROW_NUMBER() OVER "w" AS "sw_row",
-          LEAD(1) OVER "w" IS NULL AS "sw_last"
+          LEAD("r"."sw_c0") OVER "w" AS "sw_next_key",
+          ROW_NUMBER() OVER "w" AS "sw_row"
         FROM
           (
             SELECT
@@ -66,8 +65,8 @@ FROM
           "w" AS (
             ORDER BY
               "r"."sw_c0",
-              "r"."sw_o0" DESC NULLS LAST,
-              "r"."sw_c1" ROWS UNBOUNDED PRECEDING
+              "r"."sw_o0" ASC NULLS FIRST,
+              "r"."sw_c1" DESC NULLS FIRST ROWS UNBOUNDED PRECEDING
           )
       ) AS "s"
       LEFT JOIN (

@@ -14,16 +14,16 @@ SELECT
 FROM
   (
     SELECT
-      NULLIF("s"."id", "s"."sw_previous_key") AS "id",
+      NULLIF("s"."id", "s"."sw_next_key") AS "id",
       "s"."email",
       "s"."full_name",
       "s"."ltv",
       "s"."prefs",
       "t"."id" AS "sw_target_key",
       "s"."sw_row",
-      "s"."sw_last",
+      "s"."sw_next_key" IS NULL AS "sw_last",
       CASE
-        WHEN "s"."sw_previous_key" = "s"."id" THEN 'duplicate'
+        WHEN "s"."sw_next_key" = "s"."id" THEN 'duplicate'
         WHEN "s"."id" IS NULL THEN 'null_key'
         WHEN "t"."id" IS NULL THEN 'insert'
       END AS "sw_action"
@@ -35,9 +35,8 @@ FROM
           "r"."sw_c2" AS "full_name",
           "r"."sw_c3" AS "ltv",
           "r"."sw_c4" AS "prefs",
-          LAG("r"."sw_c0") OVER "w" AS "sw_previous_key",
-          ROW_NUMBER() OVER "w" AS "sw_row",
-          LEAD(1) OVER "w" IS NULL AS "sw_last"
+          LEAD("r"."sw_c0") OVER "w" AS "sw_next_key",
+          ROW_NUMBER() OVER "w" AS "sw_row"
         FROM
           (
             SELECT
@@ -68,11 +67,11 @@ FROM
           "w" AS (
             ORDER BY
               "r"."sw_c0",
-              "r"."sw_o0" DESC NULLS LAST,
-              "r"."sw_c1",
-              "r"."sw_c2",
-              "r"."sw_c3",
-              CAST("r"."sw_c4" AS JSONB) ROWS UNBOUNDED PRECEDING
+              "r"."sw_o0" ASC NULLS FIRST,
+              "r"."sw_c1" DESC NULLS FIRST,
+              "r"."sw_c2" DESC NULLS FIRST,
+              "r"."sw_c3" DESC NULLS FIRST,
+              CAST("r"."sw_c4" AS JSONB) DESC NULLS FIRST ROWS UNBOUNDED PRECEDING
           )
       ) AS "s"
       LEFT JOIN "crm"."users" AS "t" ON "s"."id" = "t"."id"
