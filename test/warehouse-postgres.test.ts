@@ -156,15 +156,20 @@ describeEngines('warehouse syncs on Postgres', (engine) => {
   });
 
   it('of the rows of one identifier, the first by order by (NULLs last), then by the mapped values (NULLs last) is kept, whatever order they are stored in', async () => {
-    const sql = applySql(syncProject({ kind: 'record', mode: 'upsert', primaryKey: true }));
-    // [model rows of identifier 6 as (id, name, order, updated_at), the row kept]; order by updated_at desc.
-    const cases: [string[], ReturnType<typeof row>][] = [
-      [["(6, 'x', 2, '2024-02-02')", "(6, 'y', 1, '2024-02-02')"], row(6, 'x', 2)],
-      [["(6, 'a', 1, NULL)", "(6, 'b', 2, '2024-02-02')"], row(6, 'b', 2)],
-      [["(6, NULL, 1, '2024-02-02')", "(6, 'z', 2, '2024-02-02')"], row(6, 'z', 2)],
-      [["(6, 'c', 3, '2024-03-03')", "(6, 'b', 2, '2024-03-03')", "(6, 'a', 1, '2024-01-01')", "(6, 'b', NULL, '2024-03-03')"], row(6, 'b', 2)],
+    const project = syncProject({ kind: 'record', mode: 'upsert', primaryKey: true });
+    const desc = applySql(project);
+    const asc = applySql(project.replace('order by updated_at desc', 'order by updated_at'));
+    // [the script, model rows of identifier 6 as (id, name, order, updated_at), the row kept].
+    const cases: [string, string[], ReturnType<typeof row>][] = [
+      [desc, ["(6, 'x', 2, '2024-02-02')", "(6, 'y', 1, '2024-02-02')"], row(6, 'x', 2)],
+      [desc, ["(6, 'a', 1, NULL)", "(6, 'b', 2, '2024-02-02')"], row(6, 'b', 2)],
+      [desc, ["(6, NULL, 1, '2024-02-02')", "(6, 'z', 2, '2024-02-02')"], row(6, 'z', 2)],
+      [desc, ["(6, 'c', 3, '2024-03-03')", "(6, 'b', 2, '2024-03-03')", "(6, 'a', 1, '2024-01-01')", "(6, 'b', NULL, '2024-03-03')"], row(6, 'b', 2)],
+      [asc, ["(6, 'a', 1, NULL)", "(6, 'b', 2, '2024-02-02')"], row(6, 'b', 2)],
+      [asc, ["(6, 'b', 2, '2024-01-01')", "(6, 'a', 1, '2024-02-02')", "(6, 'a', NULL, '2024-01-01')"], row(6, 'a', null)],
     ];
-    for (const [rows, kept] of cases) {
+    expect(asc).not.toEqual(desc);
+    for (const [sql, rows, kept] of cases) {
       for (const stored of [rows, [...rows].reverse()]) {
         await engine.exec(
           `${setupSql()}DELETE FROM "Sales Data"."users; drop table x; --" WHERE "User Id" = 6;

@@ -136,10 +136,10 @@ function applySql(plan: WarehouseSyncPlan, fmt: SqlFormatter): string {
   const columns = stagedColumns(plan);
   const field = (c: StagedColumn) => w.ident(c.field);
   const r = () => w.name('r');
-  // Of the rows of one identifier, the first in this order is kept (the model's `order by`, NULLs
-  // last, then each column ascending, NULLs last as Postgres puts them). Where a row is found to
-  // be a duplicate by the next row's identifier (`next`), the last of them is kept: there the
-  // order is written reversed, so the same row is.
+  // Of the rows of one identifier, the first in this order is kept: the model's `order by`, NULLs
+  // last, then each column ascending (NULLs where the engine puts them). Where a row is found to
+  // be a duplicate by the next row's identifier (`next`, Postgres: NULLs last), the last of them
+  // is kept: there the order is written reversed, so the same row is.
   const next = spec.duplicates.find === 'next';
   const direction = (descending: boolean) => `${descending !== next ? 'DESC' : 'ASC'} NULLS ${next ? 'FIRST' : 'LAST'}`;
   const order = [

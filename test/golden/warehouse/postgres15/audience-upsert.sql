@@ -18,7 +18,7 @@ FROM
       "s"."ltv",
       "t"."email_sha256" AS "sw_target_key",
       "s"."sw_row",
-      "s"."sw_next_key" IS NULL AS "sw_last",
+      "s"."sw_next_key" IS NULL AS "sw_no_next_key",
       CASE
         WHEN "s"."sw_next_key" = "s"."email_sha256" THEN 'duplicate'
         WHEN "s"."email_sha256" IS NULL THEN 'null_key'
@@ -84,7 +84,7 @@ FROM
   ) AS "c"
 WHERE
   "c"."sw_action" IS NOT NULL
-  OR "c"."sw_last";
+  OR "c"."sw_no_next_key";
 
 CREATE TEMPORARY TABLE "sw_summary" ON COMMIT DROP AS
 SELECT
