@@ -107,6 +107,20 @@ describe('engine rules', () => {
     expect(compileText(text, { postgresVersion: 16 })[0]!.plan.source.version).toBe(16);
   });
 
+  it("the order that keeps one row per identifier says where NULLs go in every term: the engine's own default differs (BigQuery's puts them first, and so may a Snowflake account's)", () => {
+    // Ranked per identifier, the first row is kept: NULLs last. Postgres keeps the last row before the next identifier: the order reversed, NULLs first.
+    const orders = {
+      snowflake: /PARTITION BY\s+\S+\s+ORDER BY\s+([\s\S]*?)\s*\) AS "sw_rn"/,
+      bigquery: /PARTITION BY\s+\S+\s+ORDER BY\s+([\s\S]*?)\s*\) AS `sw_rn`/,
+      postgres: /ORDER BY\s+"r"."sw_c0",\s+([\s\S]*?) ROWS UNBOUNDED PRECEDING/,
+    };
+    for (const [d, order] of Object.entries(orders) as [Dialect, RegExp][]) {
+      const terms = scripts(d).flatMap((sql) => order.exec(sql)?.[1]?.split(/,\n/) ?? []);
+      expect(terms.length, d).toBeGreaterThan(20);
+      for (const term of terms) expect(term.trim(), d).toMatch(d === 'postgres' ? /(ASC|DESC) NULLS FIRST$/ : /(ASC|DESC) NULLS LAST$/);
+    }
+  });
+
   it('hashing per dialect, over the trimmed (and, for emails, lower-cased) value, an empty one left NULL', () => {
     const hashOf = (d: Dialect) => compileText(project(d, recordSync('upsert')))[0]!.files[0]!.content;
     expect(hashOf('postgres')).toMatch(

@@ -136,15 +136,16 @@ function applySql(plan: WarehouseSyncPlan, fmt: SqlFormatter): string {
   const columns = stagedColumns(plan);
   const field = (c: StagedColumn) => w.ident(c.field);
   const r = () => w.name('r');
-  // Of the rows of one identifier, the first in this order is kept: the model's `order by`, NULLs
-  // last, then each column ascending (NULLs where the engine puts them). Where a row is found to
-  // be a duplicate by the next row's identifier (`next`, Postgres: NULLs last), the last of them
-  // is kept: there the order is written reversed, so the same row is.
+  // Of the rows of one identifier, the first in this order is kept: the model's `order by`, then
+  // each column ascending, NULLs last, said in full (BigQuery puts NULLs first by default, and
+  // Snowflake where an account's DEFAULT_NULL_ORDERING says so), so every engine keeps the same
+  // row. Where a row is found to be a duplicate by the next row's identifier (`next`), the last
+  // of them is kept: there the order is written reversed, so the same row is.
   const next = spec.duplicates.find === 'next';
   const direction = (descending: boolean) => `${descending !== next ? 'DESC' : 'ASC'} NULLS ${next ? 'FIRST' : 'LAST'}`;
   const order = [
     ...plan.orderBy.map((o, j) => `${comparable(spec, o.column.type, `${r()}.${w.name(orderSlot(j))}`)} ${direction(o.descending)}`),
-    ...columns.slice(1).map((c, i) => `${comparable(spec, c.type, `${r()}.${w.name(slot(i + 1))}`)}${next ? ` ${direction(false)}` : ''}`),
+    ...columns.slice(1).map((c, i) => `${comparable(spec, c.type, `${r()}.${w.name(slot(i + 1))}`)} ${direction(false)}`),
   ];
   // One test per field, joined by OR in the templates.
   const distinct = plan.fields.map((f) =>

@@ -26,7 +26,7 @@ FROM
               "r"."sw_c0"
             ORDER BY
               "r"."sw_o0" DESC NULLS LAST,
-              "r"."sw_c1"
+              "r"."sw_c1" ASC NULLS LAST
           ) AS "sw_rn"
         FROM
           (

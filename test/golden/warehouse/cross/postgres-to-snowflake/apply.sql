@@ -37,9 +37,9 @@ FROM
               "r"."sw_c0"
             ORDER BY
               "r"."sw_o0" DESC NULLS LAST,
-              "r"."sw_c1",
-              "r"."sw_c2",
-              "r"."sw_c3"
+              "r"."sw_c1" ASC NULLS LAST,
+              "r"."sw_c2" ASC NULLS LAST,
+              "r"."sw_c3" ASC NULLS LAST
           ) AS "sw_rn"
         FROM
           (
