@@ -138,9 +138,9 @@ function applySql(plan: WarehouseSyncPlan, fmt: SqlFormatter): string {
   const r = () => w.name('r');
   // Of the rows of one identifier, the first in this order is kept: the model's `order by`, then
   // each column ascending, NULLs last, said in full (BigQuery puts NULLs first by default, and
-  // Snowflake where an account's DEFAULT_NULL_ORDERING says so), so every engine keeps the same
-  // row. Where a row is found to be a duplicate by the next row's identifier (`next`), the last
-  // of them is kept: there the order is written reversed, so the same row is.
+  // Snowflake where an account's DEFAULT_NULL_ORDERING says so), so no engine's default decides
+  // where NULLs go. Where a row is found to be a duplicate by the next row's identifier (`next`),
+  // the last of them is kept: there the order is written reversed, so the same row is.
   const next = spec.duplicates.find === 'next';
   const direction = (descending: boolean) => `${descending !== next ? 'DESC' : 'ASC'} NULLS ${next ? 'FIRST' : 'LAST'}`;
   const order = [
