@@ -66,8 +66,9 @@ export function openHome(out: string): string {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
-    if (!isFolder({ lstatSync }, home)) {
-      if (again && !exists(home)) continue;
+    const found = lstatSync(home, { throwIfNoEntry: false });
+    if (!found?.isDirectory()) {
+      if (again && !found) continue;
       throw refused('it is not a folder');
     }
     const marker = readRegularFile(join(home, markerFile));
@@ -94,15 +95,6 @@ function mark(home: string): void {
     // There already, or no folder to write it in.
   }
 }
-
-const exists = (path: string): boolean => {
-  try {
-    lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** The names in a folder; undefined when it is gone. */
 function listing(folder: string): string[] | undefined {
