@@ -56,13 +56,13 @@ try {
   globalThis.gc?.();
 
   const startup = timeCli(['--version']);
-  const generated = timeCli(['check', dir]);
+  const generated = timeCli(['check', dir, '--no-cache']);
   // Each example folder is a project of its own (their names may overlap), checked by its own run.
   const projects = readdirSync(join(root, 'examples'), { withFileTypes: true })
     .filter((d) => d.isDirectory())
     .map((d) => d.name)
     .sort();
-  const examples = projects.map((p) => [p, timeCli(['check', join('examples', p)])]);
+  const examples = projects.map((p) => [p, timeCli(['check', join('examples', p), '--no-cache'])]);
 
   const line = (label, r, target) =>
     `${label.padEnd(38)}${ms(r.median)} wall (min ${r.min.toFixed(0)}, max ${r.max.toFixed(0)}), ${ms(r.cpu)} cpu${target ? `   ${verdict(r.median, target)}` : ''}`;

@@ -68,7 +68,7 @@ try {
     const text = project(where);
     writeFileSync(join(folder, 'project.sync'), text);
     const out = join(dir, 'build');
-    const check = timeCli(['check', folder], { runs: RUNS });
+    const check = timeCli(['check', folder, '--no-cache'], { runs: RUNS });
     const compile = timeCli(['compile', folder, '--out', out], { runs: RUNS, before: () => rmSync(out, { recursive: true, force: true }) });
     console.log(`${name.padEnd(20)} ${(text.length / 1e6).toFixed(1).padStart(4)} MB of .sync`);
     for (const [what, r] of [
@@ -93,7 +93,7 @@ try {
       bytes += Buffer.byteLength(text);
       files++;
     }
-    const check = timeCli(['check', folder], { runs: RUNS });
+    const check = timeCli(['check', folder, '--no-cache'], { runs: RUNS });
     sized.push({ bytes, check });
     rmSync(folder, { recursive: true, force: true });
     const [first] = sized;

@@ -43,8 +43,18 @@ try {
     `scale: ${syncs.toLocaleString('en')} mixed syncs in 100 files, ${fewer.toLocaleString('en')} in 10 files; whole CLI runs, ${RUNS} each, in ${dir} (${fileSystems[fsType] ?? `file system 0x${fsType}`}; TMPDIR picks it)`,
   );
 
-  row(`check ${syncs.toLocaleString('en')} syncs`, timeCli(['check', 'big'], { cwd: dir, runs: RUNS }), { ms: 1000 });
+  // A whole check (nothing kept from an earlier one), then checks that resume from what the last one kept (src/cli/check-cache.ts).
+  row(`check ${syncs.toLocaleString('en')} syncs, --no-cache`, timeCli(['check', 'big', '--no-cache'], { cwd: dir, runs: RUNS }), { ms: 1000 });
+  const file = join(big, 'f042.sync');
+  const text = readFileSync(file, 'utf8');
   let n = 0;
+  timeCli(['check', 'big'], { cwd: dir, runs: 1 });
+  row(`check again, nothing changed`, timeCli(['check', 'big'], { cwd: dir, runs: RUNS }), { ms: 1000 });
+  row(
+    `check again, one file of 100 changed`,
+    timeCli(['check', 'big'], { cwd: dir, runs: RUNS, before: () => writeFileSync(file, `# edit ${++n}\n${text}`) }),
+    { ms: 1000 },
+  );
   // Each first compile into a folder of its own: nothing kept from an earlier one.
   row(
     `compile ${syncs.toLocaleString('en')} syncs, empty folder`,
@@ -53,8 +63,6 @@ try {
   );
   timeCli(['compile', 'big', '--out', 'kept'], { cwd: dir, runs: 1 });
   row(`recompile, nothing changed`, timeCli(['compile', 'big', '--out', 'kept'], { cwd: dir, runs: RUNS }), { ms: 1500 });
-  const file = join(big, 'f042.sync');
-  const text = readFileSync(file, 'utf8');
   row(
     `recompile, one file of 100 changed`,
     timeCli(['compile', 'big', '--out', 'kept'], { cwd: dir, runs: RUNS, before: () => writeFileSync(file, `# edit ${++n}\n${text}`) }),

@@ -3,6 +3,7 @@
 import { checkProject, type CheckResult } from '../check/check.js';
 import type { OutputFormat } from '../diagnostics/render.js';
 import { loadSources, type Sources } from '../files.js';
+import type { SourceText } from '../syntax/parse.js';
 import { OutlineMismatch, Project, type Outline } from '../check/project.js';
 import type { CheckedSync } from '../check/model.js';
 import type { DbtProjects } from '../check/models.js';
@@ -64,11 +65,40 @@ function report(opts: Pick<CheckOptions, 'format' | 'strict'>, io: Io, sources: 
 }
 
 /**
+ * The project checked as `loadAndCheck` checks it, but held as a `Project`: given an outline a
+ * check of these files left (a compile's record, a check's cache), resumed from it
+ * (src/check/project.ts), so that only what the difference reaches is parsed and checked; an
+ * outline this checker did not make of them is a whole check. `readAll`: every file was parsed
+ * and checked (no resume, or the change reached most of the project).
+ */
+function projectOf(
+  opts: CheckOptions,
+  io: Io,
+  sources: Sources,
+  outline: Outline | undefined,
+  keepSyncs: boolean,
+): { project: Project; readAll: boolean; files: SourceText[]; dbtProjects: DbtProjects; dbtRead: Loaded['dbtRead'] } {
+  let { dbtProjects, dbtRead } = dbtOf(opts, io, sources);
+  const files = sources.map((s) => ({ path: s.name, text: s.text }));
+  if (outline) {
+    try {
+      const { project, report } = Project.resume(outline, files, { dbtProjects, keepSyncs });
+      return { project, readAll: report.whole, files, dbtProjects, dbtRead };
+    } catch (e) {
+      if (!(e instanceof OutlineMismatch)) throw e;
+      // An outline this checker did not make of these files: the whole project is checked.
+      ({ dbtProjects, dbtRead } = dbtOf(opts, io, sources));
+    }
+  }
+  return { project: new Project(files, { dbtProjects, keepSyncs }), readAll: true, files, dbtProjects, dbtRead };
+}
+
+/**
  * A compile's check: as `loadAndCheck`, and, given the outline the last compile of the output
- * recorded, resumed from it (src/check/project.ts): only what the difference reaches is parsed
- * and checked. `syncs`: the syncs checked, every one whose output may have changed; `unchanged`:
- * the others, which no change reaches; `all`: a check of every sync, for one of those the
- * output no longer holds as written. `outline`: what the next compile resumes from.
+ * recorded, resumed from it (`projectOf`). `syncs`: the syncs checked, every one whose output
+ * may have changed; `unchanged`: the others, which no change reaches; `all`: a check of every
+ * sync, for one of those the output no longer holds as written. `outline`: what the next
+ * compile resumes from.
  */
 export function checkForCompile(
   opts: CheckOptions,
@@ -85,22 +115,7 @@ export function checkForCompile(
   all: () => ReadonlyMap<string, CheckedSync>;
   outline: Outline;
 } {
-  let { dbtProjects, dbtRead } = dbtOf(opts, io, sources);
-  const files = sources.map((s) => ({ path: s.name, text: s.text }));
-  let project: Project | undefined;
-  let readAll = true;
-  if (outline) {
-    try {
-      const resumed = Project.resume(outline, files, { dbtProjects, keepSyncs: true });
-      project = resumed.project;
-      readAll = resumed.report.whole;
-    } catch (e) {
-      if (!(e instanceof OutlineMismatch)) throw e;
-      // An outline this checker did not make of these files: the whole project is checked.
-      ({ dbtProjects, dbtRead } = dbtOf(opts, io, sources));
-    }
-  }
-  project ??= new Project(files, { dbtProjects, keepSyncs: true });
+  const { project, readAll, files, dbtProjects, dbtRead } = projectOf(opts, io, sources, outline, true);
   const diagnostics = project.allDiagnostics();
   const failed = report(opts, io, sources, diagnostics);
   const syncs = project.checkedSyncs;
@@ -121,11 +136,32 @@ export function checkForCompile(
   };
 }
 
-export function runCheck(opts: CheckOptions, io: Io): number {
-  const { failed, texts, result } = loadAndCheck(opts, io);
-  if (opts.format === 'text' && !failed) {
-    const syncs = result.project.syncs.length;
-    io.err(`checked ${texts.size} file${texts.size === 1 ? '' : 's'}, ${syncs} sync${syncs === 1 ? '' : 's'}: ok`);
+/**
+ * `syncwright check`. With `cache`, it resumes from the outline the last check of the same
+ * paths and options kept (src/cli/check-cache.ts), and keeps its own for the next; one that read
+ * a dbt artifact keeps none, since an artifact may change while no file does (as a compile
+ * resumes only from an output whose check read none).
+ */
+export async function runCheck(opts: CheckOptions & { cache?: boolean }, io: Io): Promise<number> {
+  let failed: boolean;
+  let files: number;
+  let syncs: number;
+  if (opts.cache) {
+    const sources = loadSources(opts, io);
+    const options = JSON.stringify({ target: opts.target ?? null });
+    const { checkCache } = await import('./check-cache.js');
+    const cache = checkCache(io.cwd, opts.paths, options);
+    const checked = projectOf(opts, io, sources, cache.outline, false);
+    failed = report(opts, io, sources, checked.project.allDiagnostics());
+    if (checked.dbtRead.length === 0) cache.save(checked.project.outline());
+    files = sources.length;
+    syncs = checked.project.syncNames().length;
+  } else {
+    const loaded = loadAndCheck(opts, io);
+    failed = loaded.failed;
+    files = loaded.texts.size;
+    syncs = loaded.result.project.syncs.length;
   }
+  if (opts.format === 'text' && !failed) io.err(`checked ${files} file${files === 1 ? '' : 's'}, ${syncs} sync${syncs === 1 ? '' : 's'}: ok`);
   return failed ? 1 : 0;
 }

@@ -29,7 +29,12 @@ const target = <T>(y: Argv<T>) =>
     type: 'string',
     describe: 'dbt target whose artifacts models read from dbt take: <dbt project>/target/<name>/ (default: target/ itself)',
   });
-const checkOptions = (y: Argv<Global>) => target(strict(paths(y)));
+const checkOptions = (y: Argv<Global>) =>
+  target(strict(paths(y))).option('cache', {
+    type: 'boolean',
+    default: true,
+    describe: 'resume from what the last check of these paths kept in .syncwright/check/, and keep this one (--no-cache: neither)',
+  });
 const fmtOptions = (y: Argv<Global>) =>
   paths(y).option('check', { type: 'boolean', default: false, describe: 'change nothing; exit 1 if a file is not formatted' });
 const compileOptions = (y: Argv<Global>) =>
@@ -111,7 +116,10 @@ const commands = {
     describe: 'parse and check .sync files (files or folders; default: the current folder)',
     options: checkOptions,
     run: async (a: Parsed<typeof checkOptions>, io: Io) =>
-      (await import('./check-command.js')).runCheck({ paths: a.paths, format: a.format, strict: a.strict, ...(a.target ? { target: a.target } : {}) }, io),
+      (await import('./check-command.js')).runCheck(
+        { paths: a.paths, format: a.format, strict: a.strict, cache: a.cache, ...(a.target ? { target: a.target } : {}) },
+        io,
+      ),
   },
   fmt: {
     usage: 'fmt [paths..]',
