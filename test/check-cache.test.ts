@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
-import { cacheFolder } from '../src/cli/check-cache.js';
+import { cacheFolder, cachesKept } from '../src/cli/check-cache.js';
 
 const made: string[] = [];
 afterAll(() => {
@@ -115,10 +115,23 @@ describe('check resumed from its cache', () => {
       await same(0);
     }
 
-    // Other paths, or another dbt target, keep a cache of their own.
-    await check(dir, 'models.sync');
+    // A cache edited into another shape is not resumed from: a reference's kinds that name no kind (an array's `length`).
+    writeFileSync(join(cacheFolder(dir), name), text.replace(/\["users",\d\]/g, '["users","length"]'));
+    expect(caches(dir).get(name)).toContain('["users","length"]');
+    writeFileSync(join(dir, 'models.sync'), models.replace('  plan string', ''));
+    await same(1);
+    writeFileSync(join(dir, 'models.sync'), models);
+    await same(0);
+
+    // Other paths, or another dbt target, keep a cache of their own; the same paths in another order are the same project.
+    await check(dir, 'models.sync', 'more.sync');
+    await check(dir, 'more.sync', 'models.sync');
     await check(dir, '--target', 'staging');
     expect(caches(dir).size).toBe(3);
+    // Only the caches written last are kept.
+    for (let i = 0; i < cachesKept + 2; i++) writeFileSync(join(dir, `extra${i}.sync`), `# ${i}\n`);
+    for (let i = 0; i < cachesKept + 2; i++) await check(dir, 'models.sync', 'more.sync', `extra${i}.sync`);
+    expect(caches(dir).size).toBe(cachesKept);
   });
 
   it('--no-cache reads and writes nothing; a check that read dbt artifacts keeps none', async () => {
@@ -134,13 +147,36 @@ describe('check resumed from its cache', () => {
     expect(caches(shop).size).toBe(0);
   });
 
-  it('writes nothing through a link where its folder would be', async () => {
-    const dir = folder({ 'models.sync': models, 'syncs.sync': syncs });
-    const elsewhere = mkdtempSync(join(tmpdir(), 'syncwright-check-cache-elsewhere-'));
-    made.push(elsewhere);
-    mkdirSync(join(dir, '.syncwright'));
-    symlinkSync(elsewhere, cacheFolder(dir));
-    expect((await check(dir)).code).toBe(0);
-    expect(readdirSync(elsewhere)).toEqual([]);
+  it('reads and writes nothing through a link where one of its folders would be, and a cache it cannot write changes nothing', async () => {
+    for (const linked of ['.syncwright', '.syncwright/check']) {
+      const dir = folder({ 'models.sync': models, 'syncs.sync': syncs });
+      const elsewhere = mkdtempSync(join(tmpdir(), 'syncwright-check-cache-elsewhere-'));
+      made.push(elsewhere);
+      mkdirSync(join(dir, '.syncwright'), { recursive: true });
+      rmSync(join(dir, linked), { recursive: true, force: true });
+      symlinkSync(elsewhere, join(dir, linked));
+      expect(await check(dir)).toEqual(await check(dir, '--no-cache'));
+      expect(readdirSync(elsewhere)).toEqual([]);
+      // A cache put there is not read either.
+      const first = folder({ 'models.sync': models, 'syncs.sync': syncs });
+      await check(first);
+      const planted = [...caches(first)][0]!;
+      mkdirSync(join(elsewhere, 'check'), { recursive: true });
+      const there = linked === '.syncwright' ? join(elsewhere, 'check') : elsewhere;
+      writeFileSync(
+        join(there, planted[0]),
+        planted[1].replace(
+          /"diagnostics":\[\]/,
+          `"diagnostics":[${JSON.stringify({ code: 'SW0205', severity: 'warning', message: 'kept', hints: [], span: { file: 'models.sync', line: 1, column: 1, offset: 0, endLine: 1, endColumn: 2, endOffset: 1 } })}]`,
+        ),
+      );
+      expect(planted[1]).toContain('"diagnostics":[]');
+      expect(await check(dir)).toEqual(await check(dir, '--no-cache'));
+    }
+    // `.syncwright` a file: no cache, the same report, no stack trace.
+    const dir = folder({ 'models.sync': models, 'syncs.sync': syncs, '.syncwright': 'not a folder' });
+    const r = await check(dir);
+    expect(r).toEqual(await check(dir, '--no-cache'));
+    expect(r.code).toBe(0);
   });
 });

@@ -542,7 +542,9 @@ function isOutline(value: unknown): value is Outline {
       if (!Array.isArray(e) || e.length !== 5) return false;
       const [kind, name, offset, endOffset, reads] = e as unknown[];
       if (!isString(kind) || !kinds.includes(kind) || !isString(name) || !isOffset(offset) || !isOffset(endOffset) || !Array.isArray(reads)) return false;
-      if (!reads.every((r) => Array.isArray(r) && r.length === 2 && isString(r[0]) && acceptsTable[r[1] as number] !== undefined)) return false;
+      // An index of the table, not any key that finds something on an array (`length`).
+      if (!reads.every((r) => Array.isArray(r) && r.length === 2 && isString(r[0]) && Number.isInteger(r[1]) && r[1] >= 0 && r[1] < acceptsTable.length))
+        return false;
     }
   }
   return true;

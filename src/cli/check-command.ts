@@ -142,6 +142,7 @@ export function checkForCompile(
  * a dbt artifact keeps none, since an artifact may change while no file does (as a compile
  * resumes only from an output whose check read none).
  */
+// Async only to load the cache's code when it is used.
 export async function runCheck(opts: CheckOptions & { cache?: boolean }, io: Io): Promise<number> {
   let failed: boolean;
   let files: number;

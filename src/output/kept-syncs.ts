@@ -95,8 +95,9 @@ function readText(path: string): string | undefined {
 const require = createRequire(import.meta.url);
 
 /**
- * The compiler itself: every file of its code (src/ or dist/), templates, dialects and schemas
- * by name, size and modification time, and the versions of the packages that write its text.
+ * The compiler itself: every file of its code (src/ or dist/; not types nor source maps),
+ * templates, dialects and schemas by name, size and modification time, and the versions of the
+ * packages that write its text.
  * The package's version alone does not change when its code does (a checkout, a local build).
  */
 function stampOf(): string {
@@ -112,7 +113,8 @@ function stampOf(): string {
     for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const path = join(dir, e.name);
       if (e.isDirectory()) walk(path);
-      else if (e.isFile()) {
+      // Types and source maps change nothing the compiler does.
+      else if (e.isFile() && !e.name.endsWith('.d.ts') && !e.name.endsWith('.map')) {
         const s = statSync(path);
         lines.push(`${path} ${s.size} ${s.mtimeMs}`);
       }
