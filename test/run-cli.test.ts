@@ -114,6 +114,24 @@ describe('syncwright run', () => {
     expect(r.err).toContain('compiled 11 syncs');
   });
 
+  it('plans only the syncs named when it keeps no output, and refuses a name the project lacks before it runs or writes anything', async () => {
+    billing.options.reject = undefined;
+    const args = (...more: string[]) => ['run', 'test/fixtures/run/project', ...more, '--db', db.folder as string, '--endpoint', `billing=${billing.api.url}`];
+    const r = await cli(args('--sync', 'people_to_billing'));
+    expect(r.code, r.out + r.err).toBe(0);
+    // The other ten syncs are checked (an error in any stops the run) but not planned.
+    expect(r.err).toMatch(/^people_to_billing +billing \(webhook\) /m);
+    expect(r.err).toContain('compiled 1 sync\n');
+    expect(r.out).toMatch(/people_to_billing/);
+    const out = join(work.dir, 'never-written');
+    for (const more of [[], ['--out', out]]) {
+      const unknown = await cli(args(...more, '--sync', 'people_to_billing', '--sync', 'nope'));
+      expect(unknown.code).toBe(2);
+      expect(unknown.err).toContain('no sync named nope; the project has paying_to_meta, ');
+    }
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('refuses bad options with a usage error (exit 2) before anything runs', async () => {
     expect((await cli(['run', '--plan', plan(), '--endpoint', 'billing'])).code).toBe(2);
     const unknown = await cli(['run', 'test/fixtures/run/project', '--out', join(work.dir, 'build2'), '--sync', 'nope', '--db', db.folder as string]);

@@ -167,11 +167,8 @@ function checkOptions(opts: RunOptions, io: Io): Checked {
   return { databases, endpoints, maxRefused, ...(report ? { report } : {}) };
 }
 
-/** The compiled plans in the manifest's order, narrowed to `--sync` names; each named by where it is (or would be) written. */
+/** The compiled plans in the manifest's order, narrowed to `--sync` names (each a sync of the project: `compileProject`); each named by where it is (or would be) written. */
 function plansOf(build: Build, syncs: readonly string[], out: string | undefined): LoadedPlan[] {
-  const names = build.manifest.syncs.map((s) => s.name);
-  const unknown = syncs.filter((s) => !names.includes(s));
-  if (unknown.length) throw new UsageError(`no sync named ${unknown.join(', ')}; the project has ${names.join(', ') || 'none'}`);
   const byName = new Map(build.artifacts.map((a) => [a.plan.sync.name, a]));
   return build.manifest.syncs
     .filter((s) => !syncs.length || syncs.includes(s.name))
@@ -216,6 +213,7 @@ export async function runRun(opts: RunOptions, io: Io): Promise<number> {
       ...(opts.target ? { target: opts.target } : {}),
       ...(opts.out === undefined ? {} : { out: opts.out }),
       ...(opts.postgresVersion ? { postgresVersion: opts.postgresVersion } : {}),
+      syncs: opts.syncs,
     },
     quiet,
   );
