@@ -146,6 +146,24 @@ describe('the editor project checks again what an edit reaches', () => {
   });
 });
 
+describe('the syncs named, from a project resumed from its outline', () => {
+  it('are each what a check of the whole project makes of it, read from the files they need alone', () => {
+    for (const { files } of projects) {
+      const whole = new Map(checkProject(files).project.syncs.map((s) => [s.name, s]));
+      expect(whole.size).toBeGreaterThan(1);
+      const outline = new Project(files).outline();
+      for (const name of whole.keys()) {
+        const { project } = Project.resume(outline, files);
+        expect(project.syncsNamed([name])).toEqual([whole.get(name)]);
+      }
+      // Several at once, and a name that is no sync's.
+      const names = [...whole.keys()].filter((_, i) => i % 2 === 0);
+      const { project } = Project.resume(outline, files);
+      expect(project.syncsNamed([...names, 'no_such_sync'])).toEqual([...whole.values()].filter((s) => names.includes(s.name)));
+    }
+  });
+});
+
 describe('a project whose models come from dbt', () => {
   it('reads the dbt artifacts as check does: examples/dbt-shop has no diagnostic', () => {
     const dir = join(process.cwd(), 'examples', 'dbt-shop');

@@ -1,7 +1,7 @@
 // `syncwright run` and `syncwright demo` through main(argv, io): output, the report file, exit
 // codes, usage errors.
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
@@ -130,6 +130,39 @@ describe('syncwright run', () => {
       expect(unknown.err).toContain('no sync named nope; the project has paying_to_meta, ');
     }
     expect(existsSync(out)).toBe(false);
+  });
+
+  it('with --sync and no --out, checks resuming from the cache check keeps, and keeps it there (--no-cache: neither)', async () => {
+    billing.options.reject = undefined;
+    const dir = join(work.dir, 'cached');
+    cpSync('test/fixtures/run/project', dir, { recursive: true });
+    const args = (...more: string[]) => [
+      'run',
+      '--sync',
+      'people_to_billing',
+      ...more,
+      '--db',
+      db.folder as string,
+      '--endpoint',
+      `billing=${billing.api.url}`,
+    ];
+    expect((await cli(args('--no-cache'), dir)).code).toBe(0);
+    expect(existsSync(join(dir, '.syncwright', 'check'))).toBe(false);
+    const first = await cli(args(), dir);
+    expect(first.code, first.out + first.err).toBe(0);
+    // The cache `syncwright check` of the same folder keeps: a warning put in it for a file not changed since is reported as the check's own.
+    const folder = join(dir, '.syncwright', 'check');
+    const [name] = readdirSync(folder).filter((f) => f.endsWith('.json'));
+    const kept = JSON.parse(readFileSync(join(folder, name!), 'utf8')) as { outline: { files: { path: string; diagnostics: object[] }[] } };
+    const span = { file: 'sources.sync', line: 1, column: 1, offset: 0, endLine: 1, endColumn: 2, endOffset: 1 };
+    kept.outline.files.find((f) => f.path === 'sources.sync')!.diagnostics.push({ code: 'SW0205', severity: 'warning', message: 'planted', hints: [], span });
+    writeFileSync(join(folder, name!), JSON.stringify(kept));
+    const resumed = await cli(args(), dir);
+    expect(resumed.code, resumed.out + resumed.err).toBe(0);
+    expect(resumed.err).toContain('planted');
+    expect(resumed.err).toContain('compiled 1 sync\n');
+    expect((await cli(['check'], dir)).err).toContain('planted');
+    expect((await cli(args('--no-cache'), dir)).err).not.toContain('planted');
   });
 
   it('refuses bad options with a usage error (exit 2) before anything runs', async () => {

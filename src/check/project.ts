@@ -475,15 +475,14 @@ export class Project {
     for (const f of files) f.diagnostics = byFile.get(f.path) ?? [];
   }
 
-  #checkSlice(edited: ReadonlyMap<string, FileState | undefined>, owners: ReadonlySet<Entry>, slice: ReadonlySet<Entry>): void {
-    const parts = new Map<string, ParseResult | undefined>();
-    const files: FileState[] = [];
+  /** What a check of `slice` reads: each file that holds a definition of it, with those alone; an edited file whole. */
+  #sliceFiles(edited: ReadonlyMap<string, FileState | undefined>, slice: ReadonlySet<Entry>): ParsedFile[] {
+    const files: ParsedFile[] = [];
     for (const path of this.#order) {
       const f = this.#files.get(path)!;
       if (edited.has(path)) {
         // All of an edited file, its syntax diagnostics too.
-        files.push(f);
-        parts.set(path, f.parsed);
+        files.push(parsedFile(f, f.parsed));
         continue;
       }
       const kept = f.entries.filter((e) => slice.has(e));
@@ -492,13 +491,25 @@ export class Project {
       const parsed = this.#tree(f)!;
       // Its syntax diagnostics come back with the checker's, to be taken where its definitions are the owners'.
       const ast: SyncFile = { ...parsed.ast, definitions: kept.map((e) => e.def!) };
-      parts.set(path, { ...parsed, ast });
-      files.push(f);
+      files.push(parsedFile(f, { ...parsed, ast }));
     }
-    const result = checkParsed(
-      files.map((f) => parsedFile(f, parts.get(f.path))),
-      this.#dbt(),
-    );
+    return files;
+  }
+
+  /**
+   * The syncs of these names, each as a check of the whole project reads it (as `checkedSyncs`
+   * has them after one), from a check of them and what they read alone: a run of a few syncs
+   * of a project resumed from an outline reads no other file. Their diagnostics are not changed.
+   */
+  syncsNamed(names: readonly string[]): CheckedSync[] {
+    const wanted = new Set(names);
+    const owners = new Set<Entry>();
+    for (const name of wanted) for (const e of this.#named.get(name) ?? []) if (e.kind === 'sync') owners.add(e);
+    return checkParsed(this.#sliceFiles(new Map(), this.#context(owners)), this.#dbt()).project.syncs.filter((s) => wanted.has(s.name));
+  }
+
+  #checkSlice(edited: ReadonlyMap<string, FileState | undefined>, owners: ReadonlySet<Entry>, slice: ReadonlySet<Entry>): void {
+    const result = checkParsed(this.#sliceFiles(edited, slice), this.#dbt());
     if (this.#keepSyncs) this.#checked = result.project.syncs;
     const byFile = groupByFile(result.diagnostics);
     const extents = new Map<FileState, { offset: number; endOffset: number }[]>();

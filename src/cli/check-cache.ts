@@ -58,15 +58,15 @@ function prune(folder: string): void {
 }
 
 /**
- * The cache of a check of `paths` (as given: none is the working folder) from `cwd`, with
- * `options` (what else changes the diagnostics: the dbt target).
+ * The cache of a check of `paths` (as given: none is the working folder) from `cwd`, with the
+ * dbt target `target` (the one option that changes the diagnostics). `check` and `run` share it.
  */
-export function checkCache(cwd: string, paths: readonly string[], options: string): CheckCache {
+export function checkCache(cwd: string, paths: readonly string[], target: string | undefined): CheckCache {
   const folder = cacheFolder(cwd);
   const top = join(cwd, '.syncwright');
   // The paths in any order are one project (src/files.ts sorts what it finds).
   const roots = (paths.length === 0 ? ['.'] : paths).map((p) => resolve(cwd, p)).sort();
-  const file = join(folder, `${hash('sha256', JSON.stringify([roots, options])).slice(0, 24)}.json`);
+  const file = join(folder, `${hash('sha256', JSON.stringify([roots, target ?? null])).slice(0, 24)}.json`);
   const compiler = compilerStamp();
   const text = isRealFolder(top) && isRealFolder(folder) ? readRegularFile(file) : undefined;
   let outline: Outline | undefined;

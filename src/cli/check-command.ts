@@ -113,6 +113,8 @@ export function checkForCompile(
   syncs: readonly CheckedSync[];
   unchanged: string[];
   all: () => ReadonlyMap<string, CheckedSync>;
+  /** The syncs of these names, as a check of the whole project reads them: those `syncs` lacks checked with what they read alone. */
+  named: (names: readonly string[]) => readonly CheckedSync[];
   outline: Outline;
 } {
   const { project, readAll, files, dbtProjects, dbtRead } = projectOf(opts, io, sources, outline, true);
@@ -132,6 +134,7 @@ export function checkForCompile(
     unchanged: project.syncNames().filter((name) => !checked.has(name)),
     // A check of its own, made once: the project's trees are not kept for it.
     all: () => (whole ??= new Map(checkProject(files, { dbtProjects }).project.syncs.map((s) => [s.name, s]))),
+    named: (names) => (names.every((name) => checked.has(name)) ? syncs.filter((s) => names.includes(s.name)) : project.syncsNamed(names)),
     outline: project.outline(),
   };
 }
@@ -149,9 +152,8 @@ export async function runCheck(opts: CheckOptions & { cache?: boolean }, io: Io)
   let syncs: number;
   if (opts.cache) {
     const sources = loadSources(opts, io);
-    const options = JSON.stringify({ target: opts.target ?? null });
     const { checkCache } = await import('./check-cache.js');
-    const cache = checkCache(io.cwd, opts.paths, options);
+    const cache = checkCache(io.cwd, opts.paths, opts.target);
     const checked = projectOf(opts, io, sources, cache.outline, false);
     failed = report(opts, io, sources, checked.project.allDiagnostics());
     if (checked.dbtRead.length === 0) cache.save(checked.project.outline());

@@ -44,6 +44,11 @@ const compileOptions = (y: Argv<Global>) =>
 const runOptions = (y: Argv<Global>) =>
   target(strict(paths(y)))
     .option('sync', { type: 'string', array: true, default: [] as string[], describe: 'run only these syncs' })
+    .option('cache', {
+      type: 'boolean',
+      default: true,
+      describe: 'with --sync and no --out: check resuming from .syncwright/check/, as check does, and keep it there (--no-cache: neither)',
+    })
     .option('plan', { type: 'string', array: true, default: [] as string[], describe: 'run compiled plans (build/<sync>/plan.json) instead of compiling' })
     .option('out', { type: 'string', describe: 'keep the compiled plans in this folder (default: a private folder, removed after the run)' })
     .option('postgres-version', { ...postgresVersion, describe: 'Postgres major version to generate for' })
@@ -146,6 +151,7 @@ const commands = {
         {
           paths: a.paths,
           syncs: a.sync,
+          cache: a.cache,
           plans: a.plan,
           ...(a.out === undefined ? {} : { out: a.out }),
           format: a.format,

@@ -52,6 +52,8 @@ export const runExitCodes = {
 export interface RunOptions {
   paths: string[];
   syncs: string[];
+  /** With `syncs` and no `out`: the check resumes from the check's cache and keeps it (src/cli/check-cache.ts); default true. */
+  cache?: boolean;
   plans: string[];
   /** Where to keep the compiled plans; undefined: a private folder, removed after the run. */
   out?: string;
@@ -214,6 +216,7 @@ export async function runRun(opts: RunOptions, io: Io): Promise<number> {
       ...(opts.out === undefined ? {} : { out: opts.out }),
       ...(opts.postgresVersion ? { postgresVersion: opts.postgresVersion } : {}),
       syncs: opts.syncs,
+      cache: opts.cache,
     },
     quiet,
   );
