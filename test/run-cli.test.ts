@@ -121,15 +121,27 @@ describe('syncwright run', () => {
     expect(r.code, r.out + r.err).toBe(0);
     // The other ten syncs are checked (an error in any stops the run) but not planned.
     expect(r.err).toMatch(/^people_to_billing +billing \(webhook\) /m);
-    expect(r.err).toContain('compiled 1 sync\n');
+    expect(r.err).toContain('compiled 1 of 11 syncs\n');
     expect(r.out).toMatch(/people_to_billing/);
     const out = join(work.dir, 'never-written');
     for (const more of [[], ['--out', out]]) {
-      const unknown = await cli(args(...more, '--sync', 'people_to_billing', '--sync', 'nope'));
+      const unknown = await cli(args(...more, '--sync', 'people_to_billing', '--sync', 'nope', '--sync', 'nope'));
       expect(unknown.code).toBe(2);
       expect(unknown.err).toContain('no sync named nope; the project has paying_to_meta, ');
     }
     expect(existsSync(out)).toBe(false);
+    // A sync of the project with an error stops the run of another, with the cache and without it.
+    const broken = join(work.dir, 'broken');
+    cpSync('test/fixtures/run/project', broken, { recursive: true });
+    writeFileSync(join(broken, 'more.sync'), 'sync people_again { from people  to billing path "/x"  mode insert  identifier nope -> id }\n');
+    for (const more of [[], ['--no-cache'], []]) {
+      const stopped = await cli(
+        ['run', '--sync', 'people_to_billing', ...more, '--db', db.folder as string, '--endpoint', `billing=${billing.api.url}`],
+        broken,
+      );
+      expect(stopped.code, stopped.out + stopped.err).toBe(1);
+      expect(stopped.err).toMatch(/^error\[SW\d+\].*`nope`/m);
+    }
   });
 
   it('with --sync and no --out, checks resuming from the cache check keeps, and keeps it there (--no-cache: neither)', async () => {
@@ -160,7 +172,7 @@ describe('syncwright run', () => {
     const resumed = await cli(args(), dir);
     expect(resumed.code, resumed.out + resumed.err).toBe(0);
     expect(resumed.err).toContain('planted');
-    expect(resumed.err).toContain('compiled 1 sync\n');
+    expect(resumed.err).toContain('compiled 1 of 11 syncs\n');
     expect((await cli(['check'], dir)).err).toContain('planted');
     expect((await cli(args('--no-cache'), dir)).err).not.toContain('planted');
   });
