@@ -98,13 +98,14 @@ function projectOf(
  * recorded, resumed from it (`projectOf`). `syncs`: the syncs checked, every one whose output
  * may have changed; `unchanged`: the others, which no change reaches; `all`: a check of every
  * sync, for one of those the output no longer holds as written. `outline`: what the next
- * compile resumes from.
+ * compile resumes from. `named`: with `names`, the syncs of those names.
  */
 export function checkForCompile(
   opts: CheckOptions,
   io: Io,
   sources: Sources,
   outline?: Outline,
+  names?: readonly string[],
 ): Omit<Loaded, 'result'> & {
   ok: boolean;
   /** Every file was parsed and checked: the check did not resume, or the change reached most of the project. */
@@ -113,8 +114,8 @@ export function checkForCompile(
   syncs: readonly CheckedSync[];
   unchanged: string[];
   all: () => ReadonlyMap<string, CheckedSync>;
-  /** The syncs of these names, as a check of the whole project reads them: those `syncs` lacks checked with what they read alone. */
-  named: (names: readonly string[]) => readonly CheckedSync[];
+  /** With `names`: the syncs of those names, as a check of the whole project reads them (those `syncs` lacks checked with what they read alone). */
+  named: readonly CheckedSync[] | undefined;
   outline: Outline;
 } {
   const { project, readAll, files, dbtProjects, dbtRead } = projectOf(opts, io, sources, outline, true);
@@ -134,7 +135,8 @@ export function checkForCompile(
     unchanged: project.syncNames().filter((name) => !checked.has(name)),
     // A check of its own, made once: the project's trees are not kept for it.
     all: () => (whole ??= new Map(checkProject(files, { dbtProjects }).project.syncs.map((s) => [s.name, s]))),
-    named: (names) => (names.every((name) => checked.has(name)) ? syncs.filter((s) => names.includes(s.name)) : project.syncsNamed(names)),
+    // Made here: a function that held the project would keep its trees alive while the syncs are planned.
+    named: names && (names.every((name) => checked.has(name)) ? syncs.filter((s) => names.includes(s.name)) : project.syncsNamed(names)),
     outline: project.outline(),
   };
 }
