@@ -488,7 +488,9 @@ export class Project {
       const kept = f.entries.filter((e) => slice.has(e));
       // A broken file's words count as defined (no "unknown" for them) whether or not its definitions are in the slice.
       if (kept.length === 0 && f.words.length === 0) continue;
-      const parsed = this.#tree(f)!;
+      const parsed = this.#tree(f);
+      // A file that is not text defines nothing, and has no words: an outline that says otherwise is not this checker's.
+      if (!parsed) throw new OutlineMismatch(`${f.path} is not text, yet its outline says it defines names`);
       // Its syntax diagnostics come back with the checker's, to be taken where its definitions are the owners'.
       const ast: SyncFile = { ...parsed.ast, definitions: kept.map((e) => e.def!) };
       files.push(parsedFile(f, { ...parsed, ast }));

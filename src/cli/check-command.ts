@@ -114,18 +114,34 @@ export function checkForCompile(
   syncs: readonly CheckedSync[];
   unchanged: string[];
   all: () => ReadonlyMap<string, CheckedSync>;
-  /** With `names`: the syncs of those names, as a check of the whole project reads them (those `syncs` lacks checked with what they read alone). */
+  /** With `names`, when the project checks clean and has each: the syncs of those names, as a check of the whole project reads them (those `syncs` lacks checked with what they read alone). */
   named: readonly CheckedSync[] | undefined;
   outline: Outline;
 } {
-  const { project, readAll, files, dbtProjects, dbtRead } = projectOf(opts, io, sources, outline, true);
-  const diagnostics = project.allDiagnostics();
+  let { project, readAll, files, dbtProjects, dbtRead } = projectOf(opts, io, sources, outline, true);
+  let diagnostics = project.allDiagnostics();
+  const ok = (ds: readonly Diagnostic[]) => !ds.some((d) => d.severity === 'error');
+  // Made here, and only for a project that will be planned: a function that held the project would keep its trees alive while the
+  // syncs are planned, and a project with an error or without one of the names is not.
+  let named: readonly CheckedSync[] | undefined;
+  if (names && ok(diagnostics) && names.every((name) => new Set(project.syncNames()).has(name))) {
+    try {
+      named = namedSyncs(project, names);
+    } catch (e) {
+      if (!(e instanceof OutlineMismatch)) throw e;
+      // An outline this checker did not make of these files, found out only where the syncs named read a file the resume did not:
+      // the whole project is checked, and reported, instead.
+      ({ project, readAll, files, dbtProjects, dbtRead } = projectOf(opts, io, sources, undefined, true));
+      diagnostics = project.allDiagnostics();
+      named = ok(diagnostics) ? namedSyncs(project, names) : undefined;
+    }
+  }
   const failed = report(opts, io, sources, diagnostics);
   const syncs = project.checkedSyncs;
   const checked = new Set(syncs.map((s) => s.name));
   let whole: Map<string, CheckedSync> | undefined;
   return {
-    ok: !diagnostics.some((d) => d.severity === 'error'),
+    ok: ok(diagnostics),
     readAll,
     failed,
     diagnostics,
@@ -135,10 +151,15 @@ export function checkForCompile(
     unchanged: project.syncNames().filter((name) => !checked.has(name)),
     // A check of its own, made once: the project's trees are not kept for it.
     all: () => (whole ??= new Map(checkProject(files, { dbtProjects }).project.syncs.map((s) => [s.name, s]))),
-    // Made here: a function that held the project would keep its trees alive while the syncs are planned.
-    named: names && (names.every((name) => checked.has(name)) ? syncs.filter((s) => names.includes(s.name)) : project.syncsNamed(names)),
+    named,
     outline: project.outline(),
   };
+}
+
+/** The syncs of `names` of a project that checks clean: those its last check checked, else a check of them and what they read. */
+function namedSyncs(project: Project, names: readonly string[]): readonly CheckedSync[] {
+  const checked = project.checkedSyncs;
+  return names.every((name) => checked.some((s) => s.name === name)) ? checked.filter((s) => names.includes(s.name)) : project.syncsNamed(names);
 }
 
 /**
