@@ -118,30 +118,26 @@ export function checkForCompile(
   named: readonly CheckedSync[] | undefined;
   outline: Outline;
 } {
+  // No function made here may refer to the project: V8 keeps what any closure of a scope refers to for every closure of it, so `all`
+  // would keep the project's trees alive while the syncs are planned (a first compile of 10,001 syncs peaked at 480 MB, not 385).
   let { project, readAll, files, dbtProjects, dbtRead } = projectOf(opts, io, sources, outline, true);
-  let diagnostics = project.allDiagnostics();
-  const ok = (ds: readonly Diagnostic[]) => !ds.some((d) => d.severity === 'error');
-  // Made here, and only for a project that will be planned: a function that held the project would keep its trees alive while the
-  // syncs are planned, and a project with an error or without one of the names is not.
   let named: readonly CheckedSync[] | undefined;
-  if (names && ok(diagnostics) && names.every((name) => new Set(project.syncNames()).has(name))) {
-    try {
-      named = namedSyncs(project, names);
-    } catch (e) {
-      if (!(e instanceof OutlineMismatch)) throw e;
-      // An outline this checker did not make of these files, found out only where the syncs named read a file the resume did not:
-      // the whole project is checked, and reported, instead.
-      ({ project, readAll, files, dbtProjects, dbtRead } = projectOf(opts, io, sources, undefined, true));
-      diagnostics = project.allDiagnostics();
-      named = ok(diagnostics) ? namedSyncs(project, names) : undefined;
-    }
+  try {
+    named = names && namedSyncs(project, names);
+  } catch (e) {
+    if (!(e instanceof OutlineMismatch)) throw e;
+    // An outline this checker did not make of these files, found out only where the syncs named read a file the resume did not:
+    // the whole project is checked, and reported, instead.
+    ({ project, readAll, files, dbtProjects, dbtRead } = projectOf(opts, io, sources, undefined, true));
+    named = names && namedSyncs(project, names);
   }
+  const diagnostics = project.allDiagnostics();
   const failed = report(opts, io, sources, diagnostics);
   const syncs = project.checkedSyncs;
   const checked = new Set(syncs.map((s) => s.name));
   let whole: Map<string, CheckedSync> | undefined;
   return {
-    ok: ok(diagnostics),
+    ok: !diagnostics.some(isError),
     readAll,
     failed,
     diagnostics,
@@ -156,11 +152,18 @@ export function checkForCompile(
   };
 }
 
-/** The syncs of `names` of a project that checks clean: those its last check checked, else a check of them and what they read. */
-function namedSyncs(project: Project, names: readonly string[]): readonly CheckedSync[] {
+/**
+ * The syncs of `names`, when the project checks clean and has each (else it is not planned):
+ * those its last check checked, else a check of them and what they read.
+ */
+function namedSyncs(project: Project, names: readonly string[]): readonly CheckedSync[] | undefined {
+  const known = new Set(project.syncNames());
+  if (project.allDiagnostics().some(isError) || !names.every((name) => known.has(name))) return undefined;
   const checked = project.checkedSyncs;
   return names.every((name) => checked.some((s) => s.name === name)) ? checked.filter((s) => names.includes(s.name)) : project.syncsNamed(names);
 }
+
+const isError = (d: Diagnostic): boolean => d.severity === 'error';
 
 /**
  * `syncwright check`. With `cache`, it resumes from the outline the last check of the same
