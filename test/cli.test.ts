@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
 import { processIo, type Io } from '../src/cli/output.js';
 import { ensureBuilt } from './support/build.js';
+// @ts-expect-error: the bench's generator is plain JavaScript
 import { writeMixedProject } from '../bench/mixed-project.js';
 
 const repo = join(import.meta.dirname, '..');
