@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import type { Outline } from '../check/project.js';
 import { readRegularFile } from '../output/kept-output.js';
 import { compilerStamp } from '../output/kept-syncs.js';
+import { isFolder } from '../output/file-system-thread.js';
 
 export interface CheckCache {
   /** The outline the last check of these paths and options left, by this compiler; undefined when there is none. */
@@ -26,17 +27,14 @@ export const cacheFolder = (cwd: string): string => join(cwd, '.syncwright', 'ch
 /** The caches kept at most, the most recently written: a hook that checks the files a commit changes makes one per list of files. */
 export const cachesKept = 16;
 
-/** A folder, not a link to one: the cache is read and written only in `.syncwright/check/` itself. */
-const isRealFolder = (path: string): boolean => lstatSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
-
-/** Makes `path` a folder unless it is one; false when it is something else (a link, a file) or cannot be made. */
+/** Makes `path` a folder unless it is one; false when it is something else (a link, a file) or cannot be made: the cache is read and written only in `.syncwright/check/` itself. */
 function realFolder(path: string): boolean {
   try {
     mkdirSync(path);
   } catch {
     // There already (checked below), or not to be made.
   }
-  return isRealFolder(path);
+  return isFolder({ lstatSync }, path);
 }
 
 /** Makes git skip `folder` (a `.gitignore` of its own that ignores everything, itself too), unless it has a `.gitignore` already. */
@@ -68,7 +66,7 @@ export function checkCache(cwd: string, paths: readonly string[], target: string
   const roots = (paths.length === 0 ? ['.'] : paths).map((p) => resolve(cwd, p)).sort();
   const file = join(folder, `${hash('sha256', JSON.stringify([roots, target ?? null])).slice(0, 24)}.json`);
   const compiler = compilerStamp();
-  const text = isRealFolder(top) && isRealFolder(folder) ? readRegularFile(file) : undefined;
+  const text = isFolder({ lstatSync }, top) && isFolder({ lstatSync }, folder) ? readRegularFile(file) : undefined;
   let outline: Outline | undefined;
   try {
     const kept = text === undefined ? undefined : (JSON.parse(text) as { compiler?: unknown; outline?: Outline });
