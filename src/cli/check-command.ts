@@ -173,12 +173,24 @@ const isError = (d: Diagnostic): boolean => d.severity === 'error';
  */
 // Async only to load the cache's code when it is used.
 export async function runCheck(opts: CheckOptions & { cache?: boolean }, io: Io): Promise<number> {
-  const sources = loadSources(opts, io);
-  const cache = opts.cache ? (await import('./check-cache.js')).checkCache(io.cwd, opts.paths, opts.target) : undefined;
-  const { project, dbtRead } = projectOf(opts, io, sources, cache?.outline, false);
-  const failed = report(opts, io, sources, project.allDiagnostics());
-  if (cache && dbtRead.length === 0) cache.save(project.outline());
-  const syncs = project.syncNames().length;
-  if (opts.format === 'text' && !failed) io.err(`checked ${sources.length} file${sources.length === 1 ? '' : 's'}, ${syncs} sync${syncs === 1 ? '' : 's'}: ok`);
+  let failed: boolean;
+  let files: number;
+  let syncs: number;
+  if (opts.cache) {
+    const sources = loadSources(opts, io);
+    const cache = (await import('./check-cache.js')).checkCache(io.cwd, opts.paths, opts.target);
+    const { project, dbtRead } = projectOf(opts, io, sources, cache.outline, false);
+    failed = report(opts, io, sources, project.allDiagnostics());
+    if (dbtRead.length === 0) cache.save(project.outline());
+    files = sources.length;
+    syncs = project.syncNames().length;
+  } else {
+    // A whole check with nothing kept: checkProject, not a Project, which costs 7% more time and 20 MB more here (10,001 syncs).
+    const loaded = loadAndCheck(opts, io);
+    failed = loaded.failed;
+    files = loaded.texts.size;
+    syncs = loaded.result.project.syncs.length;
+  }
+  if (opts.format === 'text' && !failed) io.err(`checked ${files} file${files === 1 ? '' : 's'}, ${syncs} sync${syncs === 1 ? '' : 's'}: ok`);
   return failed ? 1 : 0;
 }
