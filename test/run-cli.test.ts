@@ -216,6 +216,7 @@ describe('syncwright run', () => {
       [['--endpoint', 'billing=ftp://files.example.com'], '--endpoint billing= must be a http:// or https:// URL, not ftp://'],
       [['--database', 'mysql://u:pw@db.example.com/x'], '--database must be a postgres:// or postgresql:// URL, not mysql://'],
       [['--sink', file], `--sink ${file} is a file, not a folder`],
+      [['--sink', ''], '--sink needs a folder, or - for stdout'],
     ];
     for (const [args, message] of bad) {
       const r = await cli(['run', '--plan', plan(), '--db', fresh, '--endpoint', `billing=${billing.api.url}`, ...args]);
@@ -253,6 +254,42 @@ describe('syncwright run', () => {
     expect(r.err).toContain('1 sync in ');
     expect(r.err).toContain('1 stopped by a guard');
     expect((await cli(['run', ...lake, '--plan', join(work.dir, 'missing', 'plan.json')])).code).toBe(6);
+  });
+
+  it('--sink -, as the docs write it, prints the objects on stdout and sends nothing to the service', async () => {
+    // yargs reads a lone `-` as a path: the sink was empty, and the run wrote to S3 itself.
+    const r = await cli(['run', '--plan', join(build, 'people_to_lake_log', 'plan.json'), '--db', db.folder as string, '--sink', '-']);
+    expect(r.code, r.out).toBe(0);
+    const lines = r.out.split('\n');
+    const object = lines.findIndex((l) => /^--- s3:\/\/acme-lake\/log\/people\/.+/.test(l));
+    expect(object, r.out).toBeGreaterThanOrEqual(0);
+    expect(lines[object + 1]).toBe('{"id":"1","email":"user1@example.com"}');
+    const sent = lines.filter((l) => l.startsWith('{"id":')).length;
+    expect(sent).toBeGreaterThan(0);
+    expect(r.out).toContain(`committed ${sent} rows`);
+  });
+
+  it('--sink - whose reader has left: the messages count as unsent (exit 3, no stack trace), and the next run sends them all', async () => {
+    ensureBuilt();
+    const bus = ['--plan', join(build, 'people_to_bus', 'plan.json'), '--db', db.folder as string];
+    const people = Number((await sql(db, 'SELECT count(*) AS n FROM crm.people'))[0]?.[0]?.n);
+    expect(people).toBeGreaterThan(0);
+    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'syncwright.js'), 'run', ...bus, '--sink', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Closed before the run starts: its first write to stdout fails (EPIPE).
+    child.stdout.destroy();
+    const r = await exited(child);
+    // A failed batch: its rows are not committed, and are sent again next run.
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toContain(`kafka: 0 messages, ${people} refused`);
+    expect(r.stderr).not.toMatch(/node:events|\n\s+at /);
+    const sink = join(work.dir, 'bus-sink');
+    mkdirSync(sink);
+    expect((await cli(['run', ...bus, '--sink', sink])).code).toBe(0);
+    expect(
+      readFileSync(join(sink, 'kafka', 'people.jsonl'), 'utf8')
+        .trimEnd()
+        .split('\n'),
+    ).toHaveLength(people);
   });
 
   it('runs a compiled plan without loading what it does not use: Handlebars (the plan has no message) and the Postgres client (the embedded database)', async () => {

@@ -161,7 +161,7 @@ const commands = {
           databases: a.database,
           ...(a.db ? { db: a.db } : {}),
           endpoints: a.endpoint,
-          ...(a.sink ? { sink: a.sink } : {}),
+          ...(a.sink === undefined ? {} : { sink: a.sink }),
           dryRun: a['dry-run'],
           ...(a.report ? { report: a.report } : {}),
           concurrency: a.concurrency,
@@ -231,8 +231,26 @@ const commands = {
   },
 };
 
+/**
+ * yargs reads a lone `-` as a positional (stdin), so `--sink -`, as the docs write it, would
+ * give the sink an empty value and the paths a `-`: written `--sink=-`, it is the sink's.
+ */
+const dashValued = new Set(['--sink']);
+function dashValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '--') return [...out, ...argv.slice(i)];
+    if (dashValued.has(a) && argv[i + 1] === '-') {
+      out.push(`${a}=-`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
-  let cli = yargs(argv)
+  let cli = yargs(dashValues(argv))
     .scriptName('syncwright')
     .usage('$0 <command> [options]\n\nCompile .sync files into warehouse SQL and API execution plans.')
     .option('format', { choices: formats, default: 'text' as OutputFormat, describe: 'how diagnostics are printed' });

@@ -11,6 +11,12 @@ export interface Io {
   colour: boolean;
   cwd: string;
   /**
+   * Resolves once what `out` wrote so far has been handed to stdout's reader; rejects when it
+   * could not be (the reader left: EPIPE). A run's `--sink -` waits for it before it counts
+   * an object or a message as written. Undefined: `out` cannot fail.
+   */
+  flushed?(): Promise<void>;
+  /**
    * Called when a compile's check is done, before planning; what it returns, when planning is
    * done. The CLI's own process collects its heap there, and keeps it tight while planning (heap.ts).
    */
@@ -19,9 +25,24 @@ export interface Io {
 
 export function processIo(): Io {
   const tty = process.stderr.isTTY === true;
+  // A reader that leaves (`| head`) fails stdout's writes: the command goes on without printing
+  // more, rather than ending on an unhandled 'error' event, and `flushed` says so.
+  let gone: Error | undefined;
+  process.stdout.on('error', (e) => {
+    gone ??= e;
+  });
+  const lined = (t: string) => (t.endsWith('\n') ? t : `${t}\n`);
   return {
-    out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
-    err: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
+    out: (t) => {
+      if (!gone) process.stdout.write(lined(t));
+    },
+    err: (t) => process.stderr.write(lined(t)),
+    flushed: () =>
+      new Promise((resolve, reject) => {
+        if (gone) reject(gone);
+        // Written in order: the callback of this empty write comes after every earlier one's.
+        else process.stdout.write('', (e) => (e || gone ? reject(gone ?? e) : resolve()));
+      }),
     colour: tty && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb',
     cwd: process.cwd(),
     checked: collectAfterCheck,

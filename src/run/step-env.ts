@@ -44,6 +44,8 @@ export interface ExecOptions {
   secrets: Redactor;
   /** Lines for stdout (dry-run payloads, sink output to `-`). */
   out(text: string): void;
+  /** Resolves once what `out` wrote has reached stdout's reader; rejects when it could not (src/cli/output.ts). */
+  flushed(): Promise<void>;
   progress: Progress;
   buckets: Buckets;
 }
@@ -51,6 +53,7 @@ export interface ExecOptions {
 /** Options for a run: the defaults of the command line (`syncwright run --help`), overridden. */
 export function execOptions(overrides: Partial<ExecOptions>): ExecOptions {
   const out = overrides.out ?? (() => undefined);
+  const flushed = overrides.flushed ?? (() => Promise.resolve());
   return {
     dryRun: false,
     endpoints: {},
@@ -64,7 +67,8 @@ export function execOptions(overrides: Partial<ExecOptions>): ExecOptions {
     env: {},
     secrets: new Redactor(),
     out,
-    outlets: outletsFor(overrides.sink, out),
+    flushed,
+    outlets: outletsFor(overrides.sink, out, flushed),
     notice: () => undefined,
     progress: silentProgress,
     buckets: new Buckets(),

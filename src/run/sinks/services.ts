@@ -19,7 +19,7 @@ export const serviceOutlets: Outlets = {
 };
 
 /** `-`: stdout; a folder: the folder; undefined: the services. */
-export function outletsFor(sink: string | undefined, out: (text: string) => void): Outlets {
+export function outletsFor(sink: string | undefined, out: (text: string) => void, flushed: () => Promise<void>): Outlets {
   if (sink === undefined) return serviceOutlets;
-  return sink === '-' ? stdoutOutlets(out) : folderOutlets(sink);
+  return sink === '-' ? stdoutOutlets(out, flushed) : folderOutlets(sink);
 }

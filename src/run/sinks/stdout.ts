@@ -1,11 +1,17 @@
 /**
  * `--sink -`: objects and messages printed on stdout (the run's one writer, which escapes
  * terminal controls), for a pipe or a look. An object is a `--- service://bucket/key` line,
- * then its text; a message one JSON line of `{topic|stream, key, value}`.
+ * then its text; a message one JSON line of `{topic|stream, key, value}`. Each counts as
+ * written only once stdout's reader has it (`flushed`): a reader that leaves fails the rest.
  */
 import type { ObjectStore, Outlets, Producer } from './outlets.js';
 
-export function stdoutStore(out: (text: string) => void, service: string): ObjectStore {
+type Flushed = () => Promise<void>;
+
+/** Why an object or a message was not written: stdout's own error. */
+const unwritten = (e: unknown) => new Error(`stdout: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+
+export function stdoutStore(out: (text: string) => void, flushed: Flushed, service: string): ObjectStore {
   return {
     location: (bucket, key) => `${service}://${bucket}/${key}`,
     async put(bucket, key, body, contentType) {
@@ -20,22 +26,24 @@ export function stdoutStore(out: (text: string) => void, service: string): Objec
         for (const line of lines) out(line);
       }
       if (rest) out(rest);
+      await flushed().catch((e: unknown) => Promise.reject(unwritten(e)));
     },
     close: async () => undefined,
   };
 }
 
-export function stdoutProducer(out: (text: string) => void, transport: string): Producer {
+export function stdoutProducer(out: (text: string) => void, flushed: Flushed, transport: string): Producer {
   const name = transport === 'kafka' ? 'topic' : 'stream';
   return {
     async send(records) {
       for (const r of records) out(`{${JSON.stringify(name)}:${JSON.stringify(r.topic)},"key":${JSON.stringify(r.key)},"value":${r.value}}`);
+      await flushed().catch((e: unknown) => Promise.reject(unwritten(e)));
       return records.map(() => undefined);
     },
     close: async () => undefined,
   };
 }
 
-export function stdoutOutlets(out: (text: string) => void): Outlets {
-  return { store: async (service) => stdoutStore(out, service), producer: async (transport) => stdoutProducer(out, transport) };
+export function stdoutOutlets(out: (text: string) => void, flushed: Flushed): Outlets {
+  return { store: async (service) => stdoutStore(out, flushed, service), producer: async (transport) => stdoutProducer(out, flushed, transport) };
 }
