@@ -216,7 +216,8 @@ describe('syncwright run', () => {
       [['--endpoint', 'billing=ftp://files.example.com'], '--endpoint billing= must be a http:// or https:// URL, not ftp://'],
       [['--database', 'mysql://u:pw@db.example.com/x'], '--database must be a postgres:// or postgresql:// URL, not mysql://'],
       [['--sink', file], `--sink ${file} is a file, not a folder`],
-      [['--sink', ''], '--sink needs a folder, or - for stdout'],
+      [['--sink', ''], '--sink is empty: give it a value'],
+      [['--report', ''], '--report is empty: give it a value'],
     ];
     for (const [args, message] of bad) {
       const r = await cli(['run', '--plan', plan(), '--db', fresh, '--endpoint', `billing=${billing.api.url}`, ...args]);

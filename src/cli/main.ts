@@ -231,6 +231,8 @@ const commands = {
   },
 };
 
+const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
 /**
  * yargs reads a lone `-` as a positional (stdin), so `--sink -`, as the docs write it, would
  * give the sink an empty value and the paths a `-`: written `--sink=-`, it is the sink's.
@@ -269,6 +271,10 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     // --help and --version print and stop: no command is named then.
     const name = args._[0];
     if (args.help || args.version || name === undefined) return 0;
+    // No option's default is empty: an empty value is a mistake (`--report "$FILE"`, FILE unset),
+    // which taken as absent would write no report, or send to the services instead of a sink.
+    for (const [key, value] of Object.entries(args))
+      if (value === '' && key !== '$0' && !key.includes('-')) throw new UsageError(`--${kebab(key)} is empty: give it a value`);
     const command = commands[name as keyof typeof commands];
     return await command.run(args as never, io);
   } catch (e) {

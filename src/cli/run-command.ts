@@ -163,8 +163,6 @@ function checkOptions(opts: RunOptions, io: Io): Checked {
   for (const [name, url] of Object.entries(endpoints)) checkUrl(url, ['http:', 'https:'], `--endpoint ${name}=`);
   if (opts.plans.length && opts.syncs.length) throw new UsageError('--sync picks from compiled .sync files; with --plan, name the plans to run');
   if (opts.db !== undefined) checkFolder(resolve(io.cwd, opts.db), '--db');
-  // An empty value would mean the working folder, or the real services: neither is what was asked.
-  if (opts.sink === '') throw new UsageError('--sink needs a folder, or - for stdout');
   if (opts.sink !== undefined && opts.sink !== '-') checkFolder(resolve(io.cwd, opts.sink), '--sink');
   const report = opts.report === undefined ? undefined : resolve(io.cwd, opts.report);
   if (report) checkWritableFile(report, '--report');
