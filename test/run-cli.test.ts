@@ -225,6 +225,36 @@ describe('syncwright run', () => {
       expect(r.err).toContain(`syncwright: ${message}`);
       expect(r.err).not.toContain('pw@');
     }
+    // A misspelt name would leave the rows going to the real address, or the default database.
+    const requests = billing.api.requests.length;
+    for (const [option, value] of [
+      ['--endpoint', `bilingg=${billing.api.url}`],
+      ['--database', 'warehuose=postgres://127.0.0.1:9/x'],
+    ] as const) {
+      const r = await cli(['run', '--plan', plan(), '--db', db.folder as string, option, value]);
+      expect([r.code, r.err]).toEqual([
+        2,
+        `syncwright: ${option} ${value.split('=')[0]}=: the project has no source or destination named ${value.split('=')[0]}; it has ads, analytics, billing, bus, chat, crm, hook, lake, warehouse\nRun 'syncwright --help' for usage.`,
+      ]);
+    }
+    // From .sync files, as from a plan beside its manifest: any of the project's names, whichever syncs run.
+    const typo = await cli([
+      'run',
+      'test/fixtures/run/project',
+      '--sync',
+      'people_to_billing',
+      '--db',
+      fresh,
+      '--endpoint',
+      `crm=${billing.api.url}`,
+      '--endpoint',
+      'bilingg=http://127.0.0.1:9',
+    ]);
+    expect(typo.code).toBe(2);
+    expect(typo.err).toContain(
+      "syncwright: --endpoint bilingg=: the project has no source or destination named bilingg; it has ads, analytics, billing, bus, chat, crm, hook, lake, warehouse\nRun 'syncwright --help' for usage.",
+    );
+    expect(billing.api.requests).toHaveLength(requests);
     process.env.DATABASE_URL = 'localhost:5432/app';
     try {
       const r = await cli(['run', '--plan', plan(), '--db', fresh]);

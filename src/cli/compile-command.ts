@@ -64,7 +64,7 @@ export async function compileProject(
   io: Io,
   reuse = false,
   sources = loadSources(opts, io),
-): Promise<Build | undefined> {
+): Promise<(Build & { endpoints: string[] }) | undefined> {
   const [{ compileContext, emit, plan, planAndEmit, syncsOf, writeBuild, OutputRefused }, { checkForCompile }] = await Promise.all([
     import('../index.js'),
     import('./check-command.js'),
@@ -113,7 +113,9 @@ export async function compileProject(
             throw e instanceof OutputRefused ? new UsageError(e.message) : e;
           });
     summarise(opts, syncsOf(build), io, only && names.length);
-    return build;
+    // The project's sources and destinations, whichever syncs were planned: what `run --endpoint NAME=` may name.
+    const endpoints = outline.files.flatMap((f) => f.entries.filter(([kind]) => kind === 'source' || kind === 'destination').map(([, name]) => name));
+    return { ...build, endpoints };
   } finally {
     planned?.();
   }

@@ -4,7 +4,7 @@
  * error, exit 2); what the run prints or writes passes through one redaction of its secrets
  * and one escaping of terminal controls. Exit codes: `runExitCodes`.
  */
-import { accessSync, constants, statSync, writeFileSync, type Stats } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { compileProject } from './compile-command.js';
 import type { Build } from '../index.js';
@@ -13,6 +13,7 @@ import type { Io } from './output.js';
 import type { OutputFormat } from '../diagnostics/render.js';
 import {
   execOptions,
+  loadPlan,
   planInMemory,
   runPlans,
   type Databases,
@@ -221,11 +222,60 @@ export async function runRun(opts: RunOptions, io: Io): Promise<number> {
     quiet,
   );
   if (!build) return runExitCodes.errors;
-  return execute(plansOf(build, opts.syncs, opts.out === undefined ? undefined : resolve(io.cwd, opts.out)), opts, checked, io);
+  return execute(plansOf(build, opts.syncs, opts.out === undefined ? undefined : resolve(io.cwd, opts.out)), opts, checked, io, build.endpoints);
 }
 
-async function execute(plans: (string | LoadedPlan)[], opts: RunOptions, checked: Checked, io: Io): Promise<number> {
+/**
+ * Every NAME of `--endpoint NAME=URL` and `--database NAME=URL` must be a source or destination
+ * of the project (of the plans run, and of the manifest beside each plan's folder): a misspelt
+ * name would leave that endpoint's rows going to its real address, or its database the default
+ * one. A plan that cannot be read stays a path: the run fails it.
+ */
+function checkNames(
+  plans: readonly (string | LoadedPlan)[],
+  declared: readonly string[],
+  named: readonly [string, Record<string, string>][],
+): (string | LoadedPlan)[] {
+  const loaded = plans.map((p) => {
+    if (typeof p !== 'string') return p;
+    try {
+      return loadPlan(p);
+    } catch {
+      return p;
+    }
+  });
+  const known = new Set(declared);
+  for (const p of loaded) {
+    if (typeof p === 'string') continue;
+    known.add(p.plan.source.name).add(p.plan.destination.name);
+    for (const s of manifestBeside(p.path)) known.add(s.source.name).add(s.destination.name);
+  }
+  const unread = loaded.filter((p) => typeof p === 'string').length;
+  for (const [option, values] of named)
+    for (const name of Object.keys(values))
+      if (name !== '' && !known.has(name))
+        throw new UsageError(
+          `${option} ${name}=: the project has no source or destination named ${name}; it has ${[...known].sort().join(', ') || 'none'}${unread ? ` (${unread} plan${unread === 1 ? '' : 's'} could not be read)` : ''}`,
+        );
+  return loaded;
+}
+
+/** The syncs of the manifest.json of the build a plan.json is in (`<build>/<sync>/plan.json`); none when there is none to read. */
+function manifestBeside(plan: string): { source: { name: string }; destination: { name: string } }[] {
+  try {
+    const m = JSON.parse(readFileSync(join(dirname(dirname(plan)), 'manifest.json'), 'utf8')) as { syncs?: unknown };
+    return Array.isArray(m.syncs) ? m.syncs.filter((s) => typeof s?.source?.name === 'string' && typeof s?.destination?.name === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+async function execute(given: (string | LoadedPlan)[], opts: RunOptions, checked: Checked, io: Io, declared: readonly string[] = []): Promise<number> {
   const { databases, endpoints, maxRefused } = checked;
+  const plans = checkNames(given, declared, [
+    ['--endpoint', endpoints],
+    ['--database', databases],
+  ]);
   const fallback = databases[''] ?? process.env.DATABASE_URL;
   const dbs: Databases = {
     ...(fallback ? { default: fallback } : {}),

@@ -23,7 +23,7 @@ import type { ExecOptions } from './step-env.js';
 import { runWarehousePlan } from './warehouse-plan.js';
 
 export { Buckets, execOptions, type ExecOptions } from './step-env.js';
-export { planInMemory, type LoadedPlan } from './plan-file.js';
+export { loadPlan, planInMemory, type LoadedPlan } from './plan-file.js';
 export type { MaxRefused, PlanReport, PlanStatus, RunReport, StepReport } from './output/report.js';
 
 export interface Databases {
