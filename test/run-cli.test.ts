@@ -323,6 +323,19 @@ describe('syncwright run', () => {
     ).toHaveLength(people);
   });
 
+  it('a run whose stderr reader has left goes on to the end: its report is written, and it exits 0', async () => {
+    ensureBuilt();
+    const report = join(work.dir, 'no-stderr.json');
+    const args = ['run', '--plan', plan(), '--db', db.folder as string, '--endpoint', `billing=${billing.api.url}`, '--dry-run', '--report', report];
+    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'syncwright.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Closed before the run starts: its first line of progress fails (EPIPE), and so would every later one.
+    child.stderr.destroy();
+    const r = await exited(child);
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout).toContain('people_to_billing -> billing (webhook), record insert, dry run');
+    expect(JSON.parse(readFileSync(report, 'utf8'))).toMatchObject({ ok: true, plans: [{ sync: 'people_to_billing', status: 'ok' }] });
+  });
+
   it('runs a compiled plan without loading what it does not use: Handlebars (the plan has no message) and the Postgres client (the embedded database)', async () => {
     ensureBuilt();
     const child = spawn(

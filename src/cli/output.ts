@@ -23,25 +23,39 @@ export interface Io {
   checked?(): () => void;
 }
 
-export function processIo(): Io {
-  const tty = process.stderr.isTTY === true;
-  // A reader that leaves (`| head`) fails stdout's writes: the command goes on without printing
-  // more, rather than ending on an unhandled 'error' event, and `flushed` says so.
+/**
+ * A reader that leaves (`| head`, a log collector that stops) fails a stream's writes: the
+ * command goes on without printing more there, rather than ending on an unhandled 'error'
+ * event midway through a run. `failed()` is the stream's first error.
+ */
+function guarded(stream: NodeJS.WriteStream): { write(text: string): void; failed(): Error | undefined } {
   let gone: Error | undefined;
-  process.stdout.on('error', (e) => {
+  stream.on('error', (e) => {
     gone ??= e;
   });
+  return {
+    write: (t) => {
+      if (!gone) stream.write(t);
+    },
+    failed: () => gone,
+  };
+}
+
+export function processIo(): Io {
+  const tty = process.stderr.isTTY === true;
+  const stdout = guarded(process.stdout);
+  const stderr = guarded(process.stderr);
   const lined = (t: string) => (t.endsWith('\n') ? t : `${t}\n`);
   return {
-    out: (t) => {
-      if (!gone) process.stdout.write(lined(t));
-    },
-    err: (t) => process.stderr.write(lined(t)),
+    out: (t) => stdout.write(lined(t)),
+    err: (t) => stderr.write(lined(t)),
+    // The stdout sink's (src/run/sinks/stdout.ts): written in order, the callback of this empty
+    // write comes after every earlier one's.
     flushed: () =>
       new Promise((resolve, reject) => {
+        const gone = stdout.failed();
         if (gone) reject(gone);
-        // Written in order: the callback of this empty write comes after every earlier one's.
-        else process.stdout.write('', (e) => (e || gone ? reject(gone ?? e) : resolve()));
+        else process.stdout.write('', (e) => (e || stdout.failed() ? reject(stdout.failed() ?? e) : resolve()));
       }),
     colour: tty && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb',
     cwd: process.cwd(),
