@@ -216,8 +216,13 @@ describe('syncwright run', () => {
       [['--endpoint', 'billing=ftp://files.example.com'], '--endpoint billing= must be a http:// or https:// URL, not ftp://'],
       [['--database', 'mysql://u:pw@db.example.com/x'], '--database must be a postgres:// or postgresql:// URL, not mysql://'],
       [['--sink', file], `--sink ${file} is a file, not a folder`],
-      [['--sink', ''], '--sink is empty: give it a value'],
-      [['--report', ''], '--report is empty: give it a value'],
+      // An unset variable, a negated or repeated option: taken as absent or as one of them, each ran something else than asked.
+      [['--sink', ''], 'an argument is empty ("") (after --sink)'],
+      [['--report', ''], 'an argument is empty ("") (after --report)'],
+      [['--endpoint='], '--endpoint is given an empty value'],
+      [['--sync', 'people_to_billing', ''], 'an argument is empty ("") (after --sync)'],
+      [['--no-sink'], '--no-sink is not an option: --sink takes a value'],
+      [['--sink', work.dir, '--sink', '-'], '--sink is given more than once'],
     ];
     for (const [args, message] of bad) {
       const r = await cli(['run', '--plan', plan(), '--db', fresh, '--endpoint', `billing=${billing.api.url}`, ...args]);
@@ -238,20 +243,31 @@ describe('syncwright run', () => {
       ]);
     }
     // From .sync files, as from a plan beside its manifest: any of the project's names, whichever syncs run.
-    const typo = await cli([
-      'run',
-      'test/fixtures/run/project',
-      '--sync',
-      'people_to_billing',
-      '--db',
-      fresh,
-      '--endpoint',
-      `crm=${billing.api.url}`,
-      '--endpoint',
-      'bilingg=http://127.0.0.1:9',
-    ]);
+    // Run from a folder whose manifest.json, of another build, has the name: the plans compiled in memory are not that build's.
+    const elsewhere = join(work.dir, 'elsewhere');
+    mkdirSync(elsewhere);
+    writeFileSync(join(elsewhere, 'manifest.json'), JSON.stringify({ syncs: [{ source: { name: 'warehouse' }, destination: { name: 'bilingg' } }] }));
+    ensureBuilt();
+    const child = spawn(
+      process.execPath,
+      [
+        join(repoRoot, 'bin', 'syncwright.js'),
+        'run',
+        join(repoRoot, 'test/fixtures/run/project'),
+        '--sync',
+        'people_to_billing',
+        '--db',
+        fresh,
+        '--endpoint',
+        `crm=${billing.api.url}`,
+        '--endpoint',
+        'bilingg=http://127.0.0.1:9',
+      ],
+      { cwd: elsewhere, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const typo = await exited(child);
     expect(typo.code).toBe(2);
-    expect(typo.err).toContain(
+    expect(typo.stderr).toContain(
       "syncwright: --endpoint bilingg=: the project has no source or destination named bilingg; it has ads, analytics, billing, bus, chat, crm, hook, lake, warehouse\nRun 'syncwright --help' for usage.",
     );
     expect(billing.api.requests).toHaveLength(requests);

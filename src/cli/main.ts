@@ -231,18 +231,27 @@ const commands = {
   },
 };
 
-const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-
 /**
- * yargs reads a lone `-` as a positional (stdin), so `--sink -`, as the docs write it, would
- * give the sink an empty value and the paths a `-`: written `--sink=-`, it is the sink's.
+ * The arguments as yargs should read them. yargs reads a lone `-` as a positional (stdin), so
+ * `--sink -`, as the docs write it, would give the sink an empty value and the paths a `-`:
+ * written `--sink=-`, it is the sink's. And an empty argument is refused, as no option's value
+ * and no path may be empty: it is a variable that was not set (`--report "$FILE"`), and taken
+ * as absent would write no report, run every sync, or send to the services instead of a sink.
  */
 const dashValued = new Set(['--sink']);
-function dashValues(argv: readonly string[]): string[] {
+function argsOf(argv: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     if (a === '--') return [...out, ...argv.slice(i)];
+    if (/^--[^=]+=$/.test(a)) throw new UsageError(`${a.slice(0, -1)} is given an empty value`);
+    if (a === '') {
+      const option = argv
+        .slice(0, i)
+        .reverse()
+        .find((b) => b.startsWith('-'));
+      throw new UsageError(`an argument is empty ("")${option ? ` (after ${option})` : ''}`);
+    }
     if (dashValued.has(a) && argv[i + 1] === '-') {
       out.push(`${a}=-`);
       i++;
@@ -251,30 +260,52 @@ function dashValues(argv: readonly string[]): string[] {
   return out;
 }
 
-export async function main(argv: string[], io: Io = processIo()): Promise<number> {
-  let cli = yargs(dashValues(argv))
-    .scriptName('syncwright')
-    .usage('$0 <command> [options]\n\nCompile .sync files into warehouse SQL and API execution plans.')
-    .option('format', { choices: formats, default: 'text' as OutputFormat, describe: 'how diagnostics are printed' });
-  for (const c of Object.values(commands)) cli = cli.command(c.usage, c.describe, c.options as Options<Global>);
-  cli = cli
-    .demandCommand(1, `name a command: ${Object.keys(commands).join(', ')}`)
-    .strict()
-    .help()
-    .version(version)
-    .exitProcess(false)
-    .fail((msg, err) => {
-      throw err ?? new UsageError(msg);
+/**
+ * A command's options, with each that takes one value (not an array, not a flag) refused when
+ * given twice or negated (`--no-sink`): yargs would make it an array or `false`.
+ */
+function oneValueEach(options: Options<Global>): Options<Global> {
+  return (y) => {
+    const built = options(y);
+    // The options declared so far, by type (yargs has the method; its types do not say so).
+    const {
+      string,
+      number,
+      array,
+      default: defaults,
+    } = (built as unknown as { getOptions(): Record<'string' | 'number' | 'array', string[]> & { default: Record<string, unknown> } }).getOptions();
+    const single = [...string, ...number].filter((k) => !array.includes(k) && !Array.isArray(defaults[k]));
+    return built.check((argv) => {
+      for (const key of single) {
+        const v = argv[key];
+        if (typeof v === 'boolean') throw new UsageError(`--no-${key} is not an option: --${key} takes a value`);
+        if (Array.isArray(v)) throw new UsageError(`--${key} is given more than once`);
+      }
+      return true;
     });
+  };
+}
+
+export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   try {
+    let cli = yargs(argsOf(argv))
+      .scriptName('syncwright')
+      .usage('$0 <command> [options]\n\nCompile .sync files into warehouse SQL and API execution plans.')
+      .option('format', { choices: formats, default: 'text' as OutputFormat, describe: 'how diagnostics are printed' });
+    for (const c of Object.values(commands)) cli = cli.command(c.usage, c.describe, oneValueEach(c.options as Options<Global>));
+    cli = cli
+      .demandCommand(1, `name a command: ${Object.keys(commands).join(', ')}`)
+      .strict()
+      .help()
+      .version(version)
+      .exitProcess(false)
+      .fail((msg, err) => {
+        throw err ?? new UsageError(msg);
+      });
     const args = await cli.parseAsync();
     // --help and --version print and stop: no command is named then.
     const name = args._[0];
     if (args.help || args.version || name === undefined) return 0;
-    // No option's default is empty: an empty value is a mistake (`--report "$FILE"`, FILE unset),
-    // which taken as absent would write no report, or send to the services instead of a sink.
-    for (const [key, value] of Object.entries(args))
-      if (value === '' && key !== '$0' && !key.includes('-')) throw new UsageError(`--${kebab(key)} is empty: give it a value`);
     const command = commands[name as keyof typeof commands];
     return await command.run(args as never, io);
   } catch (e) {

@@ -11,9 +11,9 @@ export interface Io {
   colour: boolean;
   cwd: string;
   /**
-   * Resolves once what `out` wrote so far has been handed to stdout's reader; rejects when it
-   * could not be (the reader left: EPIPE). A run's `--sink -` waits for it before it counts
-   * an object or a message as written. Undefined: `out` cannot fail.
+   * Resolves once stdout accepted what `out` wrote so far (a pipe's buffer counts); rejects
+   * when it refused it (the reader left: EPIPE). A run's `--sink -` waits for it before it
+   * counts an object or a message as written. Undefined: `out` cannot fail.
    */
   flushed?(): Promise<void>;
   /**

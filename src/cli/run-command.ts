@@ -245,10 +245,11 @@ function checkNames(
     }
   });
   const known = new Set(declared);
-  for (const p of loaded) {
+  for (const [i, p] of loaded.entries()) {
     if (typeof p === 'string') continue;
     known.add(p.plan.source.name).add(p.plan.destination.name);
-    for (const s of manifestBeside(p.path)) known.add(s.source.name).add(s.destination.name);
+    // A plan compiled in memory has a path relative to a folder never written: `declared` has its project's names.
+    if (typeof plans[i] === 'string') for (const s of manifestBeside(p.path)) known.add(s.source.name).add(s.destination.name);
   }
   const unread = loaded.filter((p) => typeof p === 'string').length;
   for (const [option, values] of named)

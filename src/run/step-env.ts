@@ -44,7 +44,7 @@ export interface ExecOptions {
   secrets: Redactor;
   /** Lines for stdout (dry-run payloads, sink output to `-`). */
   out(text: string): void;
-  /** Resolves once what `out` wrote has reached stdout's reader; rejects when it could not (src/cli/output.ts). */
+  /** Resolves once stdout accepted what `out` wrote; rejects when it refused it (src/cli/output.ts). */
   flushed(): Promise<void>;
   progress: Progress;
   buckets: Buckets;

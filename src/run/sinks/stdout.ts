@@ -2,7 +2,8 @@
  * `--sink -`: objects and messages printed on stdout (the run's one writer, which escapes
  * terminal controls), for a pipe or a look. An object is a `--- service://bucket/key` line,
  * then its text; a message one JSON line of `{topic|stream, key, value}`. Each counts as
- * written only once stdout's reader has it (`flushed`): a reader that leaves fails the rest.
+ * written once stdout accepted it (`flushed`): after its reader left, what follows is failed.
+ * What a pipe's buffer held counts as written: `--sink DIR` is the sink a reader cannot lose.
  */
 import type { ObjectStore, Outlets, Producer } from './outlets.js';
 
