@@ -220,7 +220,15 @@ describe('syncwright run', () => {
       [['--sink', ''], 'an argument is empty ("") (after --sink)'],
       [['--report', ''], 'an argument is empty ("") (after --report)'],
       [['--endpoint='], '--endpoint is given an empty value'],
-      [['--sync', 'people_to_billing', ''], 'an argument is empty ("") (after --sync)'],
+      [['--sync', 'people_to_billing', ''], 'an argument is empty ("") (after people_to_billing)'],
+      // An option with no value after it: yargs' empty string, the working folder as the sink; [] for --sync, every sync.
+      [['--sink'], 'Not enough arguments following: sink'],
+      [['--sync', '--dry-run'], 'Not enough arguments following: sync'],
+      [['--format', 'json', '--format', 'text'], '--format is given more than once'],
+      [['--no-wait'], '--no-wait is not an option: --wait takes a value'],
+      [['--sink.a', 'b'], 'Unknown argument: sink.a'],
+      [['-'], 'a lone - (stdin) is not read here: a file of that name is ./-'],
+      [['--', 'people_to_billing'], 'arguments after -- are not read: people_to_billing'],
       [['--no-sink'], '--no-sink is not an option: --sink takes a value'],
       [['--sink', work.dir, '--sink', '-'], '--sink is given more than once'],
     ];

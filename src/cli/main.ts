@@ -234,9 +234,10 @@ const commands = {
 /**
  * The arguments as yargs should read them. yargs reads a lone `-` as a positional (stdin), so
  * `--sink -`, as the docs write it, would give the sink an empty value and the paths a `-`:
- * written `--sink=-`, it is the sink's. And an empty argument is refused, as no option's value
- * and no path may be empty: it is a variable that was not set (`--report "$FILE"`), and taken
- * as absent would write no report, run every sync, or send to the services instead of a sink.
+ * written `--sink=-`, it is the sink's; elsewhere a lone `-` is refused, as yargs would make it
+ * an empty path or revision. And an empty argument is refused, as no option's value and no path
+ * may be empty: it is a variable that was not set (`--report "$FILE"`), and taken as absent
+ * would write no report, run every sync, or send to the services instead of a sink.
  */
 const dashValued = new Set(['--sink']);
 function argsOf(argv: readonly string[]): string[] {
@@ -245,13 +246,8 @@ function argsOf(argv: readonly string[]): string[] {
     const a = argv[i] as string;
     if (a === '--') return [...out, ...argv.slice(i)];
     if (/^--[^=]+=$/.test(a)) throw new UsageError(`${a.slice(0, -1)} is given an empty value`);
-    if (a === '') {
-      const option = argv
-        .slice(0, i)
-        .reverse()
-        .find((b) => b.startsWith('-'));
-      throw new UsageError(`an argument is empty ("")${option ? ` (after ${option})` : ''}`);
-    }
+    if (a === '') throw new UsageError(`an argument is empty ("")${i > 0 ? ` (after ${argv[i - 1]})` : ''}`);
+    if (a === '-') throw new UsageError('a lone - (stdin) is not read here: a file of that name is ./-');
     if (dashValued.has(a) && argv[i + 1] === '-') {
       out.push(`${a}=-`);
       i++;
@@ -261,10 +257,15 @@ function argsOf(argv: readonly string[]): string[] {
 }
 
 /**
- * A command's options, with each that takes one value (not an array, not a flag) refused when
- * given twice or negated (`--no-sink`): yargs would make it an array or `false`.
+ * A command's options as its builder declares them, and checked: each that takes a value needs
+ * one (`--sink` last, or before another option, would be yargs' empty string: the working
+ * folder as the sink); each that takes one value is refused when given twice or negated
+ * (`--no-sink`, `--no-wait`), as yargs would make it an array, `false` or 0. `usage` names the
+ * positionals, which take no such check.
  */
-function oneValueEach(options: Options<Global>): Options<Global> {
+function checkedOptions(options: Options<Global>, usage: string, raw: readonly string[]): Options<Global> {
+  const positionals = new Set([...usage.matchAll(/[<[](\w+)(?:\.\.)?[>\]]/g)].map((m) => m[1]));
+  const given = raw.slice(0, raw.includes('--') ? raw.indexOf('--') : raw.length);
   return (y) => {
     const built = options(y);
     // The options declared so far, by type (yargs has the method; its types do not say so).
@@ -274,11 +275,13 @@ function oneValueEach(options: Options<Global>): Options<Global> {
       array,
       default: defaults,
     } = (built as unknown as { getOptions(): Record<'string' | 'number' | 'array', string[]> & { default: Record<string, unknown> } }).getOptions();
-    const single = [...string, ...number].filter((k) => !array.includes(k) && !Array.isArray(defaults[k]));
-    return built.check((argv) => {
+    const valued = [...new Set([...string, ...number, ...array])].filter((k) => !positionals.has(k));
+    const single = valued.filter((k) => !array.includes(k) && !Array.isArray(defaults[k]));
+    return built.requiresArg(valued).check((argv) => {
       for (const key of single) {
         const v = argv[key];
-        if (typeof v === 'boolean') throw new UsageError(`--no-${key} is not an option: --${key} takes a value`);
+        if (typeof v === 'boolean' || given.some((a) => a === `--no-${key}` || a.startsWith(`--no-${key}=`)))
+          throw new UsageError(`--no-${key} is not an option: --${key} takes a value`);
         if (Array.isArray(v)) throw new UsageError(`--${key} is given more than once`);
       }
       return true;
@@ -289,10 +292,12 @@ function oneValueEach(options: Options<Global>): Options<Global> {
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   try {
     let cli = yargs(argsOf(argv))
+      // `--sink.a b` would be an object where a path is read.
+      .parserConfiguration({ 'dot-notation': false })
       .scriptName('syncwright')
       .usage('$0 <command> [options]\n\nCompile .sync files into warehouse SQL and API execution plans.')
-      .option('format', { choices: formats, default: 'text' as OutputFormat, describe: 'how diagnostics are printed' });
-    for (const c of Object.values(commands)) cli = cli.command(c.usage, c.describe, oneValueEach(c.options as Options<Global>));
+      .option('format', { type: 'string', choices: formats, default: 'text' as OutputFormat, describe: 'how diagnostics are printed' });
+    for (const c of Object.values(commands)) cli = cli.command(c.usage, c.describe, checkedOptions(c.options as Options<Global>, c.usage, argv));
     cli = cli
       .demandCommand(1, `name a command: ${Object.keys(commands).join(', ')}`)
       .strict()
@@ -306,6 +311,8 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     // --help and --version print and stop: no command is named then.
     const name = args._[0];
     if (args.help || args.version || name === undefined) return 0;
+    // What follows `--` is no command's: yargs keeps it aside, where nothing reads it.
+    if (args._.length > 1) throw new UsageError(`arguments after -- are not read: ${args._.slice(1).join(' ')}`);
     const command = commands[name as keyof typeof commands];
     return await command.run(args as never, io);
   } catch (e) {
