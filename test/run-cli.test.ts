@@ -228,7 +228,7 @@ describe('syncwright run', () => {
       [['--no-wait'], '--no-wait is not an option: --wait takes a value'],
       [['--sink.a', 'b'], 'Unknown argument: sink.a'],
       [['-'], 'a lone - (stdin) is not read here: a file of that name is ./-'],
-      [['--', 'people_to_billing'], 'arguments after -- are not read: people_to_billing'],
+      [['--', 'people_to_billing'], 'arguments after -- are not read: people_to_billing (a path that starts with - is written ./-x)'],
       [['--no-sink'], '--no-sink is not an option: --sink takes a value'],
       [['--sink', work.dir, '--sink', '-'], '--sink is given more than once'],
     ];

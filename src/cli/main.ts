@@ -312,7 +312,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     const name = args._[0];
     if (args.help || args.version || name === undefined) return 0;
     // What follows `--` is no command's: yargs keeps it aside, where nothing reads it.
-    if (args._.length > 1) throw new UsageError(`arguments after -- are not read: ${args._.slice(1).join(' ')}`);
+    if (args._.length > 1) throw new UsageError(`arguments after -- are not read: ${args._.slice(1).join(' ')} (a path that starts with - is written ./-x)`);
     const command = commands[name as keyof typeof commands];
     return await command.run(args as never, io);
   } catch (e) {
