@@ -126,6 +126,31 @@ describe('syncwright compile', () => {
     expect((JSON.parse(files.get('manifest.json')!) as Manifest).options).toEqual({ postgresVersion: 17 });
   });
 
+  it('plans a load into another declared source as into a destination; into its own source, one script', async () => {
+    // Once planned as one script on the destination's session: it read the model's table in the wrong database.
+    writeFileSync(
+      join(dir, 'src', 'users.sync'),
+      `source wh : postgres { database "wh" }
+source app : postgres { database "app" }
+model users { from wh  table shop.users  primary key id  columns { id bigint  email string } }
+sync users_to_app { from users  to app table public.users_copy  mode mirror  identifier id -> id  map { email -> email } }
+sync users_back { from users  to wh table shop.users_copy  mode mirror  identifier id -> id  map { email -> email } }
+`,
+    );
+    expect(await compile()).toBe(0);
+    const steps = (sync: string) =>
+      (JSON.parse(tree(out).get(`${sync}/plan.json`)!) as { steps: Record<string, unknown>[] }).steps.map((s) => [s.kind, s.on, s.file ?? s.table]);
+    expect(steps('users_to_app')).toEqual([
+      ['sql', 'source', 'extract.sql'],
+      // A temporary table of the destination's session.
+      ['load', 'destination', 'sw_load'],
+      ['sql', 'destination', 'apply.sql'],
+    ]);
+    expect(tree(out).get('users_to_app/extract.sql')).toMatch(/FROM\s+"shop"\."users"/);
+    expect(tree(out).get('users_to_app/apply.sql')).not.toMatch(/"shop"\."users"/);
+    expect(steps('users_back')).toEqual([['sql', 'destination', 'apply.sql']]);
+  });
+
   it('plans a load into another warehouse: extract on the source, load, apply on the destination', async () => {
     writeFileSync(join(dir, 'src', 'users.sync'), crossProject('postgres', 'snowflake'));
     expect(await compile()).toBe(0);

@@ -63,7 +63,7 @@ export interface CheckedDestination {
   settings: Record<string, ResolvedValue>;
   /** A warehouse's schema for target tables written without one (its `schema` or `dataset` setting). */
   schema?: Ident;
-  /** Set when the destination is a declared source: write-back into the same warehouse. */
+  /** Set when the destination is a declared source: write-back into a warehouse the project reads (the same one when it is the model's source). */
   source?: CheckedSource;
   span: Span;
 }

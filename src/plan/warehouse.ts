@@ -105,7 +105,9 @@ export function planWarehouse(sync: CheckedSync, options: PlanOptions): Warehous
   if (!sync.target || sync.target.length === 0) throw new Error(`sync ${sync.name}: no target table`);
   const source = warehouseEndpoint(model.source.name, model.source.dialect, model.source.settings, options);
   const destDialect = destination.type as Dialect;
-  const sameWarehouse = destination.source !== undefined;
+  // Into the model's own source, one script reads and writes; into another source, even of the same engine, the rows are
+  // extracted and loaded, as into a destination: that script would read the model's table in the wrong database.
+  const sameWarehouse = destination.source !== undefined && destination.source.name === model.source.name;
   const fields = sync.fields.map(staged);
   const plan: WarehouseSyncPlan = {
     kind: 'warehouse',
