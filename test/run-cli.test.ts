@@ -278,6 +278,27 @@ describe('syncwright run', () => {
     expect(typo.stderr).toContain(
       "syncwright: --endpoint bilingg=: the project has no source or destination named bilingg; it has ads, analytics, billing, bus, chat, crm, hook, lake, warehouse\nRun 'syncwright --help' for usage.",
     );
+    // A name of another kind: the override would be ignored, and the rows go where the plan says.
+    for (const [option, value, message] of [
+      [
+        '--database',
+        'bus=postgres://127.0.0.1:9/x',
+        'bus is kafka, which --database does not point elsewhere: it names Postgres sources and destinations; --endpoint points others elsewhere',
+      ],
+      [
+        '--endpoint',
+        'warehouse=http://127.0.0.1:9',
+        "warehouse is postgres, which --endpoint does not point elsewhere: a Postgres one takes --database NAME=URL, and a Kafka one's brokers setting says where it sends",
+      ],
+      [
+        '--endpoint',
+        'bus=http://127.0.0.1:9',
+        "bus is kafka, which --endpoint does not point elsewhere: a Postgres one takes --database NAME=URL, and a Kafka one's brokers setting says where it sends",
+      ],
+    ] as const) {
+      const r = await cli(['run', '--plan', plan(), '--db', db.folder as string, option, value]);
+      expect([r.code, r.err]).toEqual([2, `syncwright: ${option} ${value.split('=')[0]}=: ${message}\nRun 'syncwright --help' for usage.`]);
+    }
     expect(billing.api.requests).toHaveLength(requests);
     process.env.DATABASE_URL = 'localhost:5432/app';
     try {

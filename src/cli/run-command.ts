@@ -226,10 +226,24 @@ export async function runRun(opts: RunOptions, io: Io): Promise<number> {
 }
 
 /**
+ * Which endpoints each override applies to, by the engine or type the plans give them; what
+ * to use for the others. The run reads `--database` for Postgres sessions only, and `--endpoint`
+ * everywhere else but Kafka, which its `brokers` setting points.
+ */
+const overrides: Record<string, { applies(engine: string): boolean; otherwise: string }> = {
+  '--database': { applies: (e) => e === 'postgres', otherwise: 'it names Postgres sources and destinations; --endpoint points others elsewhere' },
+  '--endpoint': {
+    applies: (e) => e !== 'postgres' && e !== 'kafka',
+    otherwise: "a Postgres one takes --database NAME=URL, and a Kafka one's brokers setting says where it sends",
+  },
+};
+
+/**
  * Every NAME of `--endpoint NAME=URL` and `--database NAME=URL` must be a source or destination
- * of the project (of the plans run, and of the manifest beside each plan's folder): a misspelt
- * name would leave that endpoint's rows going to its real address, or its database the default
- * one. A plan that cannot be read stays a path: the run fails it.
+ * of the project (of the plans run, and of the manifest beside each plan's folder), and one the
+ * option applies to: a misspelt name, or one of another kind, would leave that endpoint's rows
+ * going to its real address, or its SQL to the default database. A plan that cannot be read
+ * stays a path: the run fails it.
  */
 function checkNames(
   plans: readonly (string | LoadedPlan)[],
@@ -244,25 +258,38 @@ function checkNames(
       return p;
     }
   });
-  const known = new Set(declared);
+  // Each name, with its engine or type where a plan or a manifest says it (the outline of .sync files does not).
+  const known = new Map<string, string | undefined>(declared.map((name) => [name, undefined]));
+  const add = (name: string, engine: string | undefined) => known.set(name, engine ?? known.get(name));
   for (const [i, p] of loaded.entries()) {
     if (typeof p === 'string') continue;
-    known.add(p.plan.source.name).add(p.plan.destination.name);
+    add(p.plan.source.name, p.plan.source.dialect);
+    add(p.plan.destination.name, p.plan.destination.type);
     // A plan compiled in memory has a path relative to a folder never written: `declared` has its project's names.
-    if (typeof plans[i] === 'string') for (const s of manifestBeside(p.path)) known.add(s.source.name).add(s.destination.name);
+    if (typeof plans[i] === 'string')
+      for (const s of manifestBeside(p.path)) {
+        add(s.source.name, typeof s.source.dialect === 'string' ? s.source.dialect : undefined);
+        add(s.destination.name, typeof s.destination.type === 'string' ? s.destination.type : undefined);
+      }
   }
   const unread = loaded.filter((p) => typeof p === 'string').length;
   for (const [option, values] of named)
-    for (const name of Object.keys(values))
-      if (name !== '' && !known.has(name))
+    for (const name of Object.keys(values)) {
+      if (name === '') continue;
+      if (!known.has(name))
         throw new UsageError(
-          `${option} ${name}=: the project has no source or destination named ${name}; it has ${[...known].sort().join(', ') || 'none'}${unread ? ` (${unread} plan${unread === 1 ? '' : 's'} could not be read)` : ''}`,
+          `${option} ${name}=: the project has no source or destination named ${name}; it has ${[...known.keys()].sort().join(', ') || 'none'}${unread ? ` (${unread} plan${unread === 1 ? '' : 's'} could not be read)` : ''}`,
         );
+      const engine = known.get(name);
+      const rule = overrides[option];
+      if (engine !== undefined && rule && !rule.applies(engine))
+        throw new UsageError(`${option} ${name}=: ${name} is ${engine}, which ${option} does not point elsewhere: ${rule.otherwise}`);
+    }
   return loaded;
 }
 
 /** The syncs of the manifest.json of the build a plan.json is in (`<build>/<sync>/plan.json`); none when there is none to read. */
-function manifestBeside(plan: string): { source: { name: string }; destination: { name: string } }[] {
+function manifestBeside(plan: string): { source: { name: string; dialect?: unknown }; destination: { name: string; type?: unknown } }[] {
   try {
     const m = JSON.parse(readFileSync(join(dirname(dirname(plan)), 'manifest.json'), 'utf8')) as { syncs?: unknown };
     return Array.isArray(m.syncs) ? m.syncs.filter((s) => typeof s?.source?.name === 'string' && typeof s?.destination?.name === 'string') : [];
