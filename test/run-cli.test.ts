@@ -213,7 +213,7 @@ describe('syncwright run', () => {
       [['--max-refused', '101%'], '--max-refused takes a number from 0 to 100, not 101'],
       [['--report', '/nonexistent/r.json'], '--report /nonexistent/r.json: its folder does not exist'],
       [['--report', work.dir], `--report ${work.dir}: it is a folder`],
-      [['--endpoint', 'billing=ftp://files.example.com'], '--endpoint billing= must be a http:// or https:// URL, not ftp://'],
+      [['--endpoint', 'hook=ftp://files.example.com'], '--endpoint hook= must be a http:// or https:// URL, not ftp://'],
       [['--database', 'mysql://u:pw@db.example.com/x'], '--database must be a postgres:// or postgresql:// URL, not mysql://'],
       [['--sink', file], `--sink ${file} is a file, not a folder`],
       // An unset variable, a negated or repeated option: taken as absent or as one of them, each ran something else than asked.
@@ -226,6 +226,9 @@ describe('syncwright run', () => {
       [['--sync', '--dry-run'], 'Not enough arguments following: sync'],
       [['--format', 'json', '--format', 'text'], '--format is given more than once'],
       [['--no-wait'], '--no-wait is not an option: --wait takes a value'],
+      [['--database', 'postgres://127.0.0.1:9/a', '--database', 'postgres://127.0.0.1:9/b'], '--database gives two URLs without a name'],
+      // Beside the billing= every case is given.
+      [['--endpoint', 'billing=http://127.0.0.1:9'], '--endpoint names billing twice'],
       [['--sink.a', 'b'], 'Unknown argument: sink.a'],
       [['-'], 'a lone - (stdin) is not read here: a file of that name is ./-'],
       [['--', 'people_to_billing'], 'arguments after -- are not read: people_to_billing (a path that starts with - is written ./-x)'],

@@ -75,14 +75,15 @@ export interface RunOptions {
   maxRefused: string;
 }
 
-/** `NAME=VALUE` pairs; a value with no name (a bare URL) goes under ''. */
+/** `NAME=VALUE` pairs; a value with no name (a bare URL) goes under ''. A name given twice is refused: either could be the one meant. */
 export function namedValues(values: readonly string[], what: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const v of values) {
     const m = /^([A-Za-z_][A-Za-z0-9_-]*)=(.+)$/.exec(v);
-    if (m) out[m[1] as string] = m[2] as string;
-    else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v)) out[''] = v;
-    else throw new UsageError(`${what} takes NAME=URL or a URL, not ${JSON.stringify(v.replace(/:\/\/[^@/]*@/, '://***@'))}`);
+    const name = m ? (m[1] as string) : /^[a-z][a-z0-9+.-]*:\/\//i.test(v) ? '' : undefined;
+    if (name === undefined) throw new UsageError(`${what} takes NAME=URL or a URL, not ${JSON.stringify(v.replace(/:\/\/[^@/]*@/, '://***@'))}`);
+    if (name in out) throw new UsageError(name ? `${what} names ${name} twice` : `${what} gives two URLs without a name`);
+    out[name] = m ? (m[2] as string) : v;
   }
   return out;
 }
