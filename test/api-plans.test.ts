@@ -84,3 +84,23 @@ sync users_crm { from users to crm object contacts mode upsert identifier email 
     expect(planErrors(fromEnv)).toEqual([]);
   });
 });
+
+describe('webhook urls', () => {
+  const requestUrls = (url: string, path: string) => {
+    const { plan } = compileSync(
+      `source wh : postgres { database "app" }
+model people { from wh  table crm.people  primary key id  columns { id bigint  email string } }
+destination hook : webhook { url ${JSON.stringify(url)}  batch true }
+sync s { from people  to hook path ${JSON.stringify(path)}  mode insert  identifier id -> id  map { email -> email } }`,
+      's',
+    );
+    return plan.steps.flatMap((s) => ('requests' in s ? s.requests.map((r) => r.request.url) : []));
+  };
+
+  it("appends the sync's path to the url's path, before its query: appended to the text, the path was in the query", () => {
+    expect(requestUrls('https://hooks.example.com/in?token=abc', '/orders')).toEqual(['https://hooks.example.com/in/orders?token=abc']);
+    expect(requestUrls('https://hooks.example.com/in?token=abc#f', '/orders?v=2')).toEqual(['https://hooks.example.com/in/orders?token=abc&v=2#f']);
+    // Without a query the url and the path are joined as before, at run time (the url may be env()).
+    expect(requestUrls('https://hooks.example.com/in', '/orders')).toEqual([{ $concat: ['https://hooks.example.com/in', '/orders'] }]);
+  });
+});

@@ -11,7 +11,9 @@ export const webhook = defineDestination({
   type: 'webhook',
   title: 'Webhook',
   category: 'other',
-  objectKinds: [{ kind: 'path', describes: 'a URL path appended to the base url, e.g. /users; absent = the url itself', target: 'optional' }],
+  objectKinds: [
+    { kind: 'path', describes: "a URL path appended to the base url's path (before its query), e.g. /users; absent = the url itself", target: 'optional' },
+  ],
   settings: settingsSchema(
     {
       url: pattern('^https?://[^\\s/]+(/\\S*)?$', 'the base URL requests go to'),

@@ -26,11 +26,25 @@ function customHeaders(ctx: ApiContext): Record<string, Template> {
   return Object.fromEntries(names.map((n) => [n.slice(headerSettingPrefix.length).replaceAll('_', '-'), ctx.setting(n) ?? '']));
 }
 
+/**
+ * The sync's `path` appended to the url's path: `url "https://h/in?token=t"` and `path "/orders"`
+ * are https://h/in/orders?token=t, where appending the text would put the path in the query.
+ * A url from the environment is known at run time only: its text is appended to.
+ */
+function withPath(url: Template, path: string): Template {
+  const at = typeof url === 'string' ? url.search(/[?#]/) : -1;
+  if (typeof url !== 'string' || at < 0) return concat(url, path);
+  const [pathPart = '', pathQuery] = path.split(/\?(.*)/s);
+  const [query, hash = ''] = url.slice(at).split(/(?=#)/);
+  const queries = [query?.startsWith('?') ? query.slice(1) : '', pathQuery ?? ''].filter((q) => q.length > 0);
+  return `${url.slice(0, at)}${pathPart}${queries.length ? `?${queries.join('&')}` : ''}${hash}`;
+}
+
 export const webhookApi: DestinationApi = {
   setup: () => [],
   modes: {
     'record:insert': (ctx) => {
-      const url = ctx.target ? concat(required(ctx, 'url'), ctx.target) : required(ctx, 'url');
+      const url = ctx.target ? withPath(required(ctx, 'url'), ctx.target) : required(ctx, 'url');
       const method = ctx.setting('method') === 'PUT' ? 'PUT' : 'POST';
       const secret = ctx.setting('secret');
       const timeout = ctx.setting('timeout_seconds');
