@@ -279,10 +279,10 @@ function checkedOptions(options: Options<Global>, usage: string, raw: readonly s
     const single = valued.filter((k) => !array.includes(k) && !Array.isArray(defaults[k]));
     return built.requiresArg(valued).check((argv) => {
       for (const key of single) {
-        const v = argv[key];
-        if (typeof v === 'boolean' || given.some((a) => a === `--no-${key}` || a.startsWith(`--no-${key}=`)))
+        // Read from the arguments: yargs makes a negated number 0, which no value tells apart.
+        if (given.some((a) => a === `--no-${key}` || a.startsWith(`--no-${key}=`)))
           throw new UsageError(`--no-${key} is not an option: --${key} takes a value`);
-        if (Array.isArray(v)) throw new UsageError(`--${key} is given more than once`);
+        if (Array.isArray(argv[key])) throw new UsageError(`--${key} is given more than once`);
       }
       return true;
     });

@@ -231,7 +231,8 @@ export async function runRun(opts: RunOptions, io: Io): Promise<number> {
  * to use for the others. The run reads `--database` for Postgres sessions only, and `--endpoint`
  * everywhere else but Kafka, which its `brokers` setting points.
  */
-const overrides: Record<string, { applies(engine: string): boolean; otherwise: string }> = {
+type Override = '--database' | '--endpoint';
+const overrides: Record<Override, { applies(engine: string): boolean; otherwise: string }> = {
   '--database': { applies: (e) => e === 'postgres', otherwise: 'it names Postgres sources and destinations; --endpoint points others elsewhere' },
   '--endpoint': {
     applies: (e) => e !== 'postgres' && e !== 'kafka',
@@ -249,7 +250,7 @@ const overrides: Record<string, { applies(engine: string): boolean; otherwise: s
 function checkNames(
   plans: readonly (string | LoadedPlan)[],
   declared: readonly string[],
-  named: readonly [string, Record<string, string>][],
+  named: readonly [Override, Record<string, string>][],
 ): (string | LoadedPlan)[] {
   const loaded = plans.map((p) => {
     if (typeof p !== 'string') return p;
@@ -283,7 +284,7 @@ function checkNames(
         );
       const engine = known.get(name);
       const rule = overrides[option];
-      if (engine !== undefined && rule && !rule.applies(engine))
+      if (engine !== undefined && !rule.applies(engine))
         throw new UsageError(`${option} ${name}=: ${name} is ${engine}, which ${option} does not point elsewhere: ${rule.otherwise}`);
     }
   return loaded;

@@ -9,8 +9,9 @@ import type { ObjectStore, Outlets, Producer } from './outlets.js';
 
 type Flushed = () => Promise<void>;
 
-/** Why an object or a message was not written: stdout's own error. */
-const unwritten = (e: unknown) => new Error(`stdout: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+/** Once stdout accepted what was written; else stdout's own error, as the reason it was not. */
+const written = (flushed: Flushed) =>
+  flushed().catch((e: unknown) => Promise.reject(new Error(`stdout: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)));
 
 export function stdoutStore(out: (text: string) => void, flushed: Flushed, service: string): ObjectStore {
   return {
@@ -27,7 +28,7 @@ export function stdoutStore(out: (text: string) => void, flushed: Flushed, servi
         for (const line of lines) out(line);
       }
       if (rest) out(rest);
-      await flushed().catch((e: unknown) => Promise.reject(unwritten(e)));
+      await written(flushed);
     },
     close: async () => undefined,
   };
@@ -38,7 +39,7 @@ export function stdoutProducer(out: (text: string) => void, flushed: Flushed, tr
   return {
     async send(records) {
       for (const r of records) out(`{${JSON.stringify(name)}:${JSON.stringify(r.topic)},"key":${JSON.stringify(r.key)},"value":${r.value}}`);
-      await flushed().catch((e: unknown) => Promise.reject(unwritten(e)));
+      await written(flushed);
       return records.map(() => undefined);
     },
     close: async () => undefined,
