@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { destinationTypes } from '../src/catalog/index.js';
 import { destinationApis } from '../src/catalog/api/index.js';
 import { planErrors } from '../src/emit/plan-schema.js';
+import { urlWithPath } from '../src/contract/url.js';
 import { allApiCases, apiCases } from './fixtures/api/destinations.js';
 import { compileSync } from './fixtures/api/compile.js';
 
@@ -102,5 +103,17 @@ sync s { from people  to hook path ${JSON.stringify(path)}  mode insert  identif
     expect(requestUrls('https://hooks.example.com/in?token=abc#f', '/orders?v=2')).toEqual(['https://hooks.example.com/in/orders?token=abc&v=2#f']);
     // Without a query the url and the path are joined as before, at run time (the url may be env()).
     expect(requestUrls('https://hooks.example.com/in', '/orders')).toEqual([{ $concat: ['https://hooks.example.com/in', '/orders'] }]);
+    // A url from the environment may hold a query: joined at run time by the same rule (test/run-destinations.test.ts runs it).
+    const fromEnv = compileSync(
+      `source wh : postgres { database "app" }
+model people { from wh  table crm.people  primary key id  columns { id bigint  email string } }
+destination hook : webhook { url env("HOOK_URL") }
+sync s { from people  to hook path "/orders"  mode insert  identifier id -> id  map { email -> email } }`,
+      's',
+    ).plan;
+    expect(fromEnv.steps.flatMap((s) => ('requests' in s ? s.requests.map((r) => r.request.url) : []))).toEqual([{ $url: [{ $env: 'HOOK_URL' }, '/orders'] }]);
+    expect(planErrors(fromEnv)).toEqual([]);
+    expect(urlWithPath('https://h/in?token=abc#f', '/orders?v=2')).toBe('https://h/in/orders?token=abc&v=2#f');
+    expect(urlWithPath('https://h/in', '/orders')).toBe('https://h/in/orders');
   });
 });

@@ -232,6 +232,27 @@ describe('webhook', () => {
     expect(hook.deliveries.filter((d) => (d.body as { key: string }).key === '63')).toHaveLength(1);
   });
 
+  it("a url from env() with a query: the sync's path joins the url's path, before the query (appended as text, it was inside the query)", async () => {
+    const relay = await startWebhook();
+    try {
+      const project = await compileText(`
+source warehouse : postgres { database "app" version 15 }
+model people { from warehouse table crm.people primary key id columns { id bigint email string first_name string? plan string score int } }
+destination relay : webhook { url env("RELAY_URL") batch true }
+sync people_to_relay { from people to relay path "/orders?v=2" mode insert identifier id map { email -> email } }`);
+      const r = await runSync(db, project, 'people_to_relay', { env: { RELAY_URL: `${relay.api.url}/in?token=abc` }, timeoutMs: 3000 });
+      expect(r.rejected).toEqual([]);
+      expect(r.status).toBe('ok');
+      expect(relay.api.requests.length).toBeGreaterThan(0);
+      expect(relay.api.requests.map((q) => [q.path, q.query.getAll('token'), q.query.getAll('v')])).toEqual(
+        relay.api.requests.map(() => ['/in/orders', ['abc'], ['2']]),
+      );
+      expect(relay.deliveries.flatMap((d) => d.body as unknown[])).toHaveLength(await peopleCount());
+    } finally {
+      await relay.api.close();
+    }
+  });
+
   it('batching: one PUT per 50 rows; a batch refused whole is split until the bad row stands alone', async () => {
     billing.options.reject = (body) =>
       Array.isArray(body) && body.some((x) => (x as { key: string }).key === '17') ? 'row 17: quantity must be positive' : undefined;

@@ -56,6 +56,7 @@ describe('templates', () => {
     expect(r({ $message: null })).toBe('Hi Ada <pro> !');
     expect(r({ $join: [{ $each: { $ref: 'row.key' } }, ','] })).toBe('k1,k2');
     expect(r({ $slice: ['a😀bcd', 1, 3] })).toBe('😀b');
+    expect(r({ $url: [{ $concat: ['https://h/in?t=', { $env: 'TOKEN' }] }, '/x'] })).toBe('https://h/in/x?t=secret');
     expect(r({ $switch: [{ $ref: 'row.payload.plan' }, { pro: 'P', free: 'F' }] })).toBe('P');
     expect(r({ $switch: ['other', { pro: 'P' }] })).toBeNull();
     expect(r({ $literal: { $ref: 'not evaluated' } })).toEqual({ $ref: 'not evaluated' });

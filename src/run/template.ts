@@ -5,6 +5,7 @@
  */
 import { handlebars, messageHelpers } from '../handlebars.js';
 import type { SendStep, Template } from '../contract/api-steps.js';
+import { urlWithPath } from '../contract/url.js';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -44,6 +45,7 @@ const directives = new Set([
   '$switch',
   '$compact',
   '$quote',
+  '$url',
 ]);
 
 /** The environment lookup of a real run: an unset variable stops the step. */
@@ -243,6 +245,11 @@ function build(t: Template): Compiled {
         const text = asText(f(ctx, options));
         return `${q}${Array.from(text, (c) => (c === q || c === e ? `${e}${c}` : c)).join('')}${q}`;
       };
+    }
+    case '$url': {
+      // A path appended to a url known at run time, before the url's query (a webhook url from env()).
+      const [url, path] = args(arg as Json, '$url', 2).map((x) => compile(x as Template));
+      return (ctx, options) => urlWithPath(asText(url!(ctx, options)), asText(path!(ctx, options)));
     }
     case '$join': {
       const [items, separator] = args(arg as Json, '$join', 2);

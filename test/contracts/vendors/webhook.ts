@@ -44,6 +44,8 @@ export const webhook: VendorContract = {
     cite: { ...docs, at: `webhook ${method}: JSON body, Idempotency-Key, X-Syncwright-Signature` },
     method,
     url: ['{scheme}://{host}/{path**}', '{scheme}://{host}/'],
+    // The url is the user's receiver: any query it holds (a token, a version) is the user's to give.
+    query: { type: 'object', additionalProperties: { type: 'string' } },
     headers: {
       type: 'object',
       properties: {

@@ -1,6 +1,7 @@
 /** Webhook and Slack: one request per row (or per batch for a batching webhook). */
 import type { ApiContext, DestinationApi } from '../types.js';
 import type { Template } from '../../../contract/api-steps.js';
+import { urlWithPath } from '../../../contract/url.js';
 import { headerSettingPrefix } from '../../destinations/webhook.js';
 import {
   bearer,
@@ -27,17 +28,13 @@ function customHeaders(ctx: ApiContext): Record<string, Template> {
 }
 
 /**
- * The sync's `path` appended to the url's path: `url "https://h/in?token=t"` and `path "/orders"`
- * are https://h/in/orders?token=t, where appending the text would put the path in the query.
- * A url from the environment is known at run time only: its text is appended to.
+ * The sync's `path` appended to the url's path, before its query (`urlWithPath`): a literal url
+ * with a query or fragment is joined here; one without is appended to as text, as plans always
+ * had it; a url from the environment is joined at run time (`$url`), since it may hold a query.
  */
 function withPath(url: Template, path: string): Template {
-  const at = typeof url === 'string' ? url.search(/[?#]/) : -1;
-  if (typeof url !== 'string' || at < 0) return concat(url, path);
-  const [pathPart = '', pathQuery] = path.split(/\?(.*)/s);
-  const [query, hash = ''] = url.slice(at).split(/(?=#)/);
-  const queries = [query?.startsWith('?') ? query.slice(1) : '', pathQuery ?? ''].filter((q) => q.length > 0);
-  return `${url.slice(0, at)}${pathPart}${queries.length ? `?${queries.join('&')}` : ''}${hash}`;
+  if (typeof url !== 'string') return { $url: [url, path] };
+  return /[?#]/.test(url) ? urlWithPath(url, path) : concat(url, path);
 }
 
 export const webhookApi: DestinationApi = {
