@@ -60,6 +60,21 @@ describe('where a Postgres source is', () => {
     expect(r.embedded).toBe(false);
   });
 
+  it('reads settings given as env("X") from the environment: they were ignored, and the run went to PG* or the embedded database', async () => {
+    const { hostname, port, username, pathname } = u();
+    const source = `source warehouse : postgres { host env("APP_HOST")  port env("APP_PORT")  user env("APP_USER")  database env("APP_DB")  state_schema "by_env_settings" }`;
+    const env = { APP_HOST: hostname, APP_PORT: port, APP_USER: username, APP_DB: pathname.slice(1), PGDATABASE: 'not_this_one' };
+    const r = await runIn('env-settings', source, env);
+    expect(r.code, r.err).toBe(0);
+    expect(r.messages).toHaveLength(5);
+    expect(r.embedded).toBe(false);
+    // An unset one stops the run before it reads anything, where it would have fallen back to PGDATABASE.
+    const unset = await runIn('env-unset', source, { ...env, APP_DB: '' });
+    expect(unset.code).not.toBe(0);
+    expect(unset.err + unset.out).toContain('environment variable APP_DB is not set (the database of warehouse)');
+    expect(unset.messages).toHaveLength(0);
+  });
+
   it('runs where PGHOST, PGPORT and PGUSER say, or a service of PGSERVICEFILE; --database overrides', async () => {
     const { hostname, port, username, pathname } = u();
     // The catalog requires `database`; the rest comes from the environment.
@@ -114,6 +129,24 @@ describe('where a Postgres source is', () => {
     expect(serverOf(endpoint({ database: 'app' }), {})).toBeUndefined();
     expect(() => serverOf(endpoint({ host: 'h', password: { env: 'MISSING' } }), {})).toThrow('environment variable MISSING is not set (the password of wh)');
     expect(() => serverOf(endpoint({}), { PGSERVICE: 'nope', PGSERVICEFILE: file })).toThrow(/the Postgres service nope \(PGSERVICE\) is not in/);
+    // libpq connects to hostaddr where the place that names the server gives one; the host is the certificate's name.
+    expect(serverOf(endpoint({ database: 'app' }), { PGHOST: 'db.invalid', PGHOSTADDR: '127.0.0.1', PGSSLMODE: 'verify-full' })?.config).toMatchObject({
+      host: '127.0.0.1',
+      ssl: { servername: 'db.invalid' },
+    });
+    expect(serverOf(endpoint({ database: 'app' }), { PGHOSTADDR: '127.0.0.1' })?.config.host).toBe('127.0.0.1');
+    // A host the endpoint names is where it goes, whatever PGHOSTADDR says.
+    expect(serverOf(endpoint({ host: 'db.internal', database: 'app' }), { PGHOSTADDR: '127.0.0.1' })?.config.host).toBe('db.internal');
+    expect(
+      serverOf(endpoint({ host: { env: 'H' }, port: { env: 'P' }, database: { env: 'D' } }), { H: 'h.internal', P: '7000', D: 'envdb' })?.config,
+    ).toMatchObject({
+      host: 'h.internal',
+      port: 7000,
+      database: 'envdb',
+    });
+    expect(() => serverOf(endpoint({ host: 'h', database: { env: 'D' } }), { PGDATABASE: 'other' })).toThrow(
+      'environment variable D is not set (the database of wh)',
+    );
     expect(serviceSection('[a]\nhost=x\n[b]\nhost=y\n[a]\nport=1\n', 'a')).toEqual({ host: 'x', port: '1' });
   });
 });

@@ -20,6 +20,7 @@ import type { Job, JobMetadata, Query } from '@google-cloud/bigquery';
 import type { PlanEndpoint, SessionSql } from '../../contract/plan.js';
 import { clip } from '../output/redact.js';
 import { jsonText, sessionOf, type SqlRow, type SqlSession } from './sql-session.js';
+import { settingOf } from './endpoint-settings.js';
 
 /** A job that ended with an error: `code` is BigQuery's reason (notFound, invalidQuery, ...), as the plan's error codes name them. */
 export class BigQueryJobError extends Error {
@@ -103,10 +104,11 @@ export interface BigQueryPlace {
 /** A session on the BigQuery project the endpoint's settings name. */
 export async function openBigQuerySession(endpoint: PlanEndpoint, sql: Pick<SessionSql, 'close'>, place: BigQueryPlace): Promise<SqlSession> {
   const s = endpoint.settings;
-  const projectId = settingText(s.project);
+  const setting = (name: string) => settingText(settingOf(endpoint, name, place.env));
+  const projectId = setting('project');
   if (!projectId) throw new Error(`${endpoint.name}: a BigQuery endpoint needs its project setting`);
-  const location = settingText(s.location);
-  const dataset = settingText(s.dataset);
+  const location = setting('location');
+  const dataset = setting('dataset');
   let credentials: Record<string, unknown> | undefined;
   const secret = s.credentials;
   if (secret !== undefined && typeof secret === 'object' && 'env' in secret) {

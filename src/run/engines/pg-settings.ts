@@ -1,6 +1,7 @@
 /**
  * Where a Postgres source or destination is, as libpq would find it: the endpoint's settings
- * (`host`, `port`, `database`, `user`, `password` from its environment variable), then the
+ * (`host`, `port`, `database`, `user`, each literal or env("X"); `password` from its
+ * environment variable), then the
  * service named by PGSERVICE in the service file (PGSERVICEFILE or ~/.pg_service.conf, then
  * PGSYSCONFDIR/pg_service.conf), then the PG* variables, then libpq's defaults. The password is
  * never a literal: the setting names a variable, else PGPASSWORD or the service's, else `pg`
@@ -11,6 +12,7 @@ import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { ClientConfig } from 'pg';
 import type { PlanEndpoint } from '../../contract/plan.js';
+import { settingOf } from './endpoint-settings.js';
 
 /** A `pg` client configuration, and where it points (without a password) for messages. */
 export interface ServerConfig {
@@ -55,12 +57,13 @@ function readService(name: string, env: NodeJS.ProcessEnv): Record<string, strin
   throw new Error(`the Postgres service ${name} (PGSERVICE) is not in ${files.join(' or ')}`);
 }
 
-const settingText = (v: unknown): string | undefined => (typeof v === 'string' || typeof v === 'number' ? String(v) : undefined);
-
-/** libpq's sslmode as `pg` takes it: require encrypts without checking the certificate, verify-* checks it. */
-function sslOf(mode: string | undefined): ClientConfig['ssl'] {
+/**
+ * libpq's sslmode as `pg` takes it: require encrypts without checking the certificate, verify-*
+ * checks it, against the host name where the connection goes to an address (`hostaddr`).
+ */
+function sslOf(mode: string | undefined, name: string | undefined): ClientConfig['ssl'] {
   if (mode === 'require') return { rejectUnauthorized: false };
-  if (mode === 'verify-ca' || mode === 'verify-full') return true;
+  if (mode === 'verify-ca' || mode === 'verify-full') return name === undefined ? true : { servername: name };
   return false;
 }
 
@@ -71,13 +74,23 @@ function sslOf(mode: string | undefined): ClientConfig['ssl'] {
 export function serverOf(endpoint: PlanEndpoint, env: NodeJS.ProcessEnv): ServerConfig | undefined {
   const s = endpoint.settings;
   const service = env.PGSERVICE ? readService(env.PGSERVICE, env) : {};
-  const pick = (setting: string | undefined, serviceKey: string, envKey: string): string | undefined =>
-    setting ?? service[serviceKey] ?? env[envKey] ?? undefined;
-  const host = pick(settingText(s.host), 'host', 'PGHOST') ?? service.hostaddr ?? env.PGHOSTADDR;
+  const setting = (name: string) => settingOf(endpoint, name, env);
+  const pick = (name: string, serviceKey: string, envKey: string): string | undefined => setting(name) ?? service[serviceKey] ?? env[envKey] ?? undefined;
+  // Where it connects, from the first place that names a server: libpq's hostaddr there is the
+  // address it connects to, and its host the name (for the certificate). A hostaddr of another
+  // place does not override a host the endpoint names.
+  const named = setting('host');
+  const [name, address] =
+    named !== undefined
+      ? [named, undefined]
+      : service.host !== undefined || service.hostaddr !== undefined
+        ? [service.host, service.hostaddr]
+        : [env.PGHOST, env.PGHOSTADDR];
+  const host = address || name;
   if (host === undefined || host === '') return undefined;
-  const port = Number(pick(settingText(s.port), 'port', 'PGPORT') ?? 5432);
-  const user = pick(settingText(s.user), 'user', 'PGUSER') ?? userInfo().username;
-  const database = pick(settingText(s.database), 'dbname', 'PGDATABASE') ?? user;
+  const port = Number(pick('port', 'port', 'PGPORT') ?? 5432);
+  const user = pick('user', 'user', 'PGUSER') ?? userInfo().username;
+  const database = pick('database', 'dbname', 'PGDATABASE') ?? user;
   const secret = s.password;
   let password: string | undefined;
   if (secret !== undefined && typeof secret === 'object' && 'env' in secret) {
@@ -93,7 +106,7 @@ export function serverOf(endpoint: PlanEndpoint, env: NodeJS.ProcessEnv): Server
     database,
     // Undefined: `pg` looks in the password file (PGPASSFILE or ~/.pgpass) for host, port, database and user.
     ...(password === undefined ? {} : { password }),
-    ssl: sslOf(service.sslmode ?? env.PGSSLMODE),
+    ssl: sslOf(service.sslmode ?? env.PGSSLMODE, address && name ? name : undefined),
     application_name: 'syncwright',
   };
   const where = host.startsWith('/') ? `${host}:${port}` : `${host.includes(':') ? `[${host}]` : host}:${port}`;

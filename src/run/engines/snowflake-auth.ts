@@ -8,6 +8,7 @@
 import { createHash, createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { PlanEndpoint } from '../../contract/plan.js';
+import { settingOf } from './endpoint-settings.js';
 
 export type TokenType = 'KEYPAIR_JWT' | 'OAUTH' | 'PROGRAMMATIC_ACCESS_TOKEN';
 
@@ -23,12 +24,8 @@ export interface SnowflakeConfig {
 
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
-/** A setting that is text or env("NAME"). */
-function settingOf(endpoint: PlanEndpoint, name: string, env: NodeJS.ProcessEnv): string | undefined {
-  const v = endpoint.settings[name];
-  if (v !== null && typeof v === 'object' && 'env' in v) return text(env[(v as { env: string }).env]);
-  return text(v);
-}
+/** A setting that is text or env("NAME") (which must be set); an empty text is none. */
+const settingText = (endpoint: PlanEndpoint, name: string, env: NodeJS.ProcessEnv): string | undefined => text(settingOf(endpoint, name, env));
 
 /** A secret setting's value: the variable it names, which must be set. */
 function secretOf(endpoint: PlanEndpoint, name: string, env: NodeJS.ProcessEnv): string | undefined {
@@ -63,7 +60,7 @@ export function keyPairJwt(key: KeyObject, issuer: string, subject: string, now:
 
 /** The configuration of an endpoint; `override` is `--endpoint NAME=URL` for it. */
 export function snowflakeConfig(endpoint: PlanEndpoint, env: NodeJS.ProcessEnv, override?: string): SnowflakeConfig {
-  const setting = (name: string) => settingOf(endpoint, name, env);
+  const setting = (name: string) => settingText(endpoint, name, env);
   const account = setting('account') ?? text(env.SNOWFLAKE_ACCOUNT);
   if (!account) throw new Error(`${endpoint.name}: no Snowflake account (the account setting or SNOWFLAKE_ACCOUNT)`);
   const user = setting('user') ?? text(env.SNOWFLAKE_USER);
