@@ -46,6 +46,24 @@ perEngine(
       expect(braze().users.get('7')?.plan).toBe('team');
     });
 
+    it('a user a 201 lists in its errors is refused and sent again next run (it was committed as sent); the rest are committed', async () => {
+      await sql(db(), `UPDATE crm.people SET plan = 'team' WHERE id IN (4, 5)`);
+      braze().refuse = (a) => (a.external_id === '5' ? 'Invalid email' : undefined);
+      const r = await run('people_to_braze');
+      expect(r).toMatchObject({ status: 'rejected', changes: { changed: 2 } });
+      expect(r.rejected).toEqual([{ key: '5', change: 'changed', operation: 'upsert', fate: 'rejected', reason: 'refused: Invalid email' }]);
+      expect(braze().users.get('4')?.plan).toBe('team');
+      braze().refuse = undefined;
+      const before = braze().api.requests.length;
+      expect(await run('people_to_braze')).toMatchObject({ status: 'ok', changes: { changed: 1 } });
+      expect(braze().users.get('5')?.plan).toBe('team');
+      expect(
+        braze()
+          .api.requests.slice(before)
+          .map((q) => (q.body as { attributes: { external_id: string }[] }).attributes.map((a) => a.external_id)),
+      ).toEqual([['5']]);
+    });
+
     it('a list: entering users are marked, leaving ones unmarked, and no user is created to unmark it', async () => {
       const r = await run('paying_to_braze');
       expect(r).toMatchObject({ status: 'ok', changes: { added: 107 } });

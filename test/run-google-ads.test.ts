@@ -69,5 +69,22 @@ perEngine(
       expect(ads().members('Paying')).toEqual([...hashed(range(4, 60)), createHash('sha256').update('user3@example.com').digest('hex')].sort());
       expect([...ads().jobs.values()].every((j) => j.ran)).toBe(true);
     });
+
+    it('an operation a 200 refuses under partial failure is not committed: the list is replaced again next run, with it', async () => {
+      const refused = createHash('sha256').update('user10@example.com').digest('hex');
+      await sql(db(), `UPDATE crm.people SET plan = 'pro' WHERE id = 6`);
+      ads().options.refuse = (h) => (h === refused ? 'The user identifier is not valid.' : undefined);
+      const r = await run();
+      expect(r).toMatchObject({ status: 'rejected', changes: { added: 1 } });
+      expect(r.rejected).toEqual([
+        { key: refused, change: 'unchanged', operation: 'add_members', fate: 'rejected', reason: 'refused: The user identifier is not valid.' },
+      ]);
+      expect(ads().members('Paying')).not.toContain(refused);
+      ads().options.refuse = undefined;
+      // A replace commits only when every row was taken: the new member is still new, and the whole list goes again.
+      expect(await run()).toMatchObject({ status: 'ok', changes: { added: 1 } });
+      expect(ads().members('Paying')).toContain(refused);
+      expect(await run()).toMatchObject({ status: 'ok', changes: { added: 0, changed: 0, removed: 0 } });
+    });
   },
 );

@@ -136,6 +136,55 @@ describe('acceptance', () => {
     ]);
   });
 
+  it('by status with refusals: the rows a 2xx lists are refused, the rest accepted; a refusal that names no row refuses all', () => {
+    const braze = {
+      accept: {
+        by: 'status' as const,
+        refusals: { items: '/errors/*', index: '/index', where: { pointer: '/input_array', equals: 'attributes' }, reason: '/type' },
+      },
+    };
+    const refusal = (index: unknown, input_array = 'attributes') => ({ type: 'Invalid email', input_array, index });
+    expect(readResponse(braze, res(201, { message: 'success', errors: [refusal(1)] }), rows(), ctx, options)).toEqual({
+      accepted: [0, 2],
+      rejected: [{ index: 1, reason: 'refused: Invalid email' }],
+      retry: [],
+    });
+    expect(readResponse(braze, res(201, { message: 'success' }), rows(), ctx, options).accepted).toEqual([0, 1, 2]);
+    // Out of range, not a number, another array, or a bare message: which rows were applied is not said.
+    for (const errors of [[refusal(3)], [refusal('1')], [refusal(0, 'events')], ['minor error']]) {
+      const v = readResponse(braze, res(201, { message: 'success', errors }), rows(), ctx, options);
+      expect(v.accepted).toEqual([]);
+      expect(v.rejected.map((r) => r.index)).toEqual([0, 1, 2]);
+    }
+    // Google Ads: a google.rpc.Status whose details are GoogleAdsFailures, errors located by the operation's index.
+    const ads = {
+      accept: {
+        by: 'status' as const,
+        refusals: {
+          items: '/partialFailureError/details/*/errors/*',
+          index: '/location/fieldPathElements/0/index',
+          where: { pointer: '/location/fieldPathElements/0/fieldName', equals: 'operations' },
+          reason: '/message',
+        },
+      },
+    };
+    const located = (index: number, message: string) => ({
+      message,
+      location: { fieldPathElements: [{ fieldName: 'operations', index }, { fieldName: 'create' }] },
+    });
+    const failure = {
+      partialFailureError: { code: 3, details: [{ errors: [located(0, 'bad hash')] }, { errors: [located(2, 'too long'), located(2, 'bad hash')] }] },
+    };
+    expect(readResponse(ads, res(200, failure), rows(), ctx, options)).toEqual({
+      accepted: [1],
+      rejected: [
+        { index: 0, reason: 'refused: bad hash' },
+        { index: 2, reason: 'refused: too long; refused: bad hash' },
+      ],
+      retry: [],
+    });
+  });
+
   it('by items matched by the exact key sent: captures record ids, rejects rows without an item with the error naming them', () => {
     const rs = rows();
     const body = {

@@ -127,13 +127,31 @@ export interface RateLimit {
   scope: 'destination' | 'target';
 }
 
+/**
+ * The rows a 2xx response refuses, each by its position in the request's list of rows: the rest
+ * were applied (Braze's `errors`, Google Ads' partial failure). A refusal that names no row of
+ * the request (no position, one out of range, `where` not met) refuses every row of it: the
+ * response does not say which were applied.
+ */
+export interface Refusals {
+  /** The refusals: a JSON Pointer whose `*` segments take every item of an array (Google Ads: details, then errors, of `/partialFailureError`). */
+  items: string;
+  /** In a refusal, the JSON Pointer to the position of the row it refuses (from 0). */
+  index: string;
+  /** In a refusal, a value it must hold to name a row by `index` (the field its position is in). */
+  where?: { pointer: string; equals: string };
+  /** In a refusal, the JSON Pointer to its message. */
+  reason: string;
+}
+
 /** Which rows of a request the destination took. */
 export type Acceptance =
   /**
    * A 2xx response accepts every row of the request; with `success`, only when the value at
-   * that JSON Pointer of the body also equals `equals` (Slack answers 200 with `ok: false`).
+   * that JSON Pointer of the body also equals `equals` (Slack answers 200 with `ok: false`);
+   * with `refusals`, but for the rows the response lists as refused.
    */
-  | { by: 'status'; success?: { pointer: string; equals: Template } }
+  | { by: 'status'; success?: { pointer: string; equals: Template }; refusals?: Refusals }
   /**
    * The response holds one item per row: at `items` (a JSON Pointer; "" = the body), in
    * request order (`match: 'order'`, where the API documents one result per input, in order:

@@ -13,6 +13,8 @@ export class FakeBraze extends FakeService {
   protected override readonly contract = 'braze';
   /** external_id -> the user's custom attributes. */
   readonly users = new Map<string, Record<string, unknown>>();
+  /** An attributes object Braze cannot use: the reason, listed in `errors`; the other objects are applied. */
+  refuse?: (attributes: Record<string, unknown>) => string | undefined;
 
   constructor(readonly apiKey: string) {
     super();
@@ -30,6 +32,8 @@ export class FakeBraze extends FakeService {
     attributes.forEach((a: unknown, index) => {
       const { external_id: id, _update_existing_only: existingOnly, ...rest } = (a ?? {}) as Record<string, unknown>;
       if (typeof id !== 'string' || id === '') return void errors.push({ type: "'external_id' is required", input_array: 'attributes', index });
+      const refused = this.refuse?.(a as Record<string, unknown>);
+      if (refused) return void errors.push({ type: refused, input_array: 'attributes', index });
       const user = this.users.get(id);
       if (!user && existingOnly === true) return;
       this.users.set(id, { ...user, ...rest });

@@ -19,6 +19,8 @@ export interface GoogleAdsOptions {
   clientSecret: string;
   refreshToken: string;
   developerToken: string;
+  /** A create or remove operation Google cannot use (by its hashed email): the reason; it fails alone under partial failure. */
+  refuse?: (hashedEmail: string) => string | undefined;
 }
 
 interface Job {
@@ -111,7 +113,7 @@ export class FakeGoogleAds extends FakeService {
     const operations = body.operations as Record<string, unknown>[] | undefined;
     if (!Array.isArray(operations) || operations.length === 0) return error(400, 'INVALID_ARGUMENT', 'operations must be a non-empty array');
     if (operations.length > 100_000) return error(400, 'INVALID_ARGUMENT', 'TOO_MANY_OPERATIONS');
-    const failed: number[] = [];
+    const failed: { index: number; message: string }[] = [];
     operations.forEach((op, i) => {
       if (op.removeAll === true) return void job.operations.push({ removeAll: true });
       const kind = op.create ? 'create' : op.remove ? 'remove' : undefined;
@@ -122,15 +124,25 @@ export class FakeGoogleAds extends FakeService {
         typeof email === 'string' &&
         sha256Hex.test(email) &&
         ids.every((id) => Object.values(id).every((v) => v === undefined || (typeof v === 'string' && sha256Hex.test(v))));
-      if (!valid) return void failed.push(i);
+      if (!valid) return void failed.push({ index: i, message: 'The SHA256 encoded value is malformed.' });
+      const refused = this.options.refuse?.(email);
+      if (refused) return void failed.push({ index: i, message: refused });
       job.operations.push(kind === 'create' ? { create: email } : { remove: email });
     });
-    if (failed.length && body.enablePartialFailure !== true) return error(400, 'INVALID_ARGUMENT', `invalid user identifiers at ${failed.join(', ')}`);
+    if (failed.length && body.enablePartialFailure !== true)
+      return error(400, 'INVALID_ARGUMENT', `invalid user identifiers at ${failed.map((f) => f.index).join(', ')}`);
+    // partial_failure_error is a google.rpc.Status: its details a GoogleAdsFailure, each error located by the operation's field path.
+    const failure = {
+      '@type': 'type.googleapis.com/google.ads.googleads.v24.errors.GoogleAdsFailure',
+      errors: failed.map(({ index, message }) => ({
+        errorCode: { offlineUserDataJobError: 'INVALID_SHA256_FORMAT' },
+        message,
+        location: { fieldPathElements: [{ fieldName: 'operations', index }, { fieldName: 'create' }, { fieldName: 'user_identifiers', index: 0 }] },
+      })),
+    };
     return {
       status: 200,
-      body: failed.length
-        ? { partialFailureError: { code: 3, message: `${failed.length} operations failed`, details: failed.map((index) => ({ index })) } }
-        : {},
+      body: failed.length ? { partialFailureError: { code: 3, message: failed.map((f) => f.message).join(', '), details: [failure] } } : {},
     };
   }
 

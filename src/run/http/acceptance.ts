@@ -3,11 +3,11 @@
  * which rows of the request the destination took, which it refused and why, and the values
  * to capture per row (the record id a later delete needs).
  */
-import type { Acceptance, SendRequest } from '../../contract/api-steps.js';
+import type { Acceptance, Refusals, SendRequest } from '../../contract/api-steps.js';
 import { snippet, snippetLength, type HttpResponse } from './http.js';
 import { clip } from '../output/redact.js';
 import type { Verdict } from './deliver.js';
-import { pointerGet } from '../json-pointer.js';
+import { pointerAll, pointerGet } from '../json-pointer.js';
 import { asText, render, type Json, type RenderContext, type RenderOptions } from '../template.js';
 
 /** What the executor knows of a row while sending it. */
@@ -30,6 +30,23 @@ function succeeded(doc: unknown, success: { pointer: string; equals: unknown } |
   if (!success) return true;
   const want = render(success.equals as Json, ctx, options);
   return JSON.stringify(pointerGet(doc, success.pointer) ?? null) === JSON.stringify(want);
+}
+
+/**
+ * The rows a 2xx response refuses, by position, with the reason of each; undefined when a
+ * refusal names no row of the request (`Refusals`).
+ */
+function refusedRows(doc: unknown, refusals: Refusals, count: number): Map<number, string> | undefined {
+  const refused = new Map<number, string>();
+  for (const refusal of pointerAll(doc, refusals.items)) {
+    const index = pointerGet(refusal, refusals.index);
+    const named = refusals.where === undefined || pointerGet(refusal, refusals.where.pointer) === refusals.where.equals;
+    if (!named || typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= count) return undefined;
+    const message = pointerGet(refusal, refusals.reason);
+    const reason = clip(`refused: ${typeof message === 'string' ? message : JSON.stringify(refusal)}`, snippetLength);
+    refused.set(index, refused.has(index) ? `${refused.get(index)}; ${reason}` : reason);
+  }
+  return refused;
 }
 
 /** For a row the response has no item for: the entry of the body's error list that names its key, if any. */
@@ -67,8 +84,13 @@ export function readResponse(
   const doc = parse(res.body);
   const accept: Acceptance = request.accept;
   if (accept.by === 'status') {
-    if (succeeded(doc, accept.success, ctx, options)) return { accepted: all, rejected: [], retry: [] };
-    return { accepted: [], rejected: all.map((index) => ({ index, reason: snippet(res) })), retry: [] };
+    if (!succeeded(doc, accept.success, ctx, options)) return { accepted: [], rejected: all.map((index) => ({ index, reason: snippet(res) })), retry: [] };
+    const refused = accept.refusals ? refusedRows(doc, accept.refusals, rows.length) : new Map<number, string>();
+    if (refused === undefined) {
+      const reason = `the response refuses what it does not tie to a row of the request, so which were applied is unknown: ${snippet(res)}`;
+      return { accepted: [], rejected: all.map((index) => ({ index, reason })), retry: [] };
+    }
+    return { accepted: all.filter((i) => !refused.has(i)), rejected: [...refused].map(([index, reason]) => ({ index, reason })), retry: [] };
   }
   const items = pointerGet(doc, accept.items);
   if (!Array.isArray(items)) {

@@ -4,7 +4,7 @@
  * https://www.braze.com/docs/api/endpoints/user_data/post_user_track/
  */
 import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
-import type { Template } from '../../../contract/api-steps.js';
+import type { Acceptance, Template } from '../../../contract/api-steps.js';
 import { bearer, concat, each, jsonHeaders, jsonRequest, merge, perBatch, rateLimitOf, required, row, send } from '../http.js';
 
 /** Each row as a Braze attributes object, keyed by the identifier field (external_id, email, ...). */
@@ -12,6 +12,15 @@ function attributes(ctx: ApiContext, extra: Record<string, Template>, withPayloa
   const id = ctx.identifierField ? { [ctx.identifierField]: row.key } : {};
   return withPayload ? merge(id, row.payload, extra) : merge(id, extra);
 }
+
+/**
+ * A 201 applies every object but those its `errors` list by their index in `attributes`
+ * (the only array sent): those rows are refused. An error without an index refuses the request.
+ */
+const applied: Acceptance = {
+  by: 'status',
+  refusals: { items: '/errors/*', index: '/index', where: { pointer: '/input_array', equals: 'attributes' }, reason: '/type' },
+};
 
 function track(ctx: ApiContext, operation: string, changes: ModePlan['reads'], attrs: Template, description: string) {
   return send({
@@ -22,6 +31,7 @@ function track(ctx: ApiContext, operation: string, changes: ModePlan['reads'], a
     requests: [
       perBatch(
         jsonRequest('POST', concat(required(ctx, 'rest_endpoint'), '/users/track'), jsonHeaders(bearer(required(ctx, 'api_key'))), { attributes: each(attrs) }),
+        applied,
       ),
     ],
     rateLimit: rateLimitOf(ctx),

@@ -6,7 +6,7 @@
  * https://developers.google.com/google-ads/api/docs/remarketing/audience-segments/customer-match/get-started
  */
 import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
-import type { CallStep, SendStep, Template } from '../../../contract/api-steps.js';
+import type { Acceptance, CallStep, SendStep, Template } from '../../../contract/api-steps.js';
 import {
   accessToken,
   bearer,
@@ -98,6 +98,21 @@ function user(ctx: ApiContext): Template {
   return { userIdentifiers: compact([{ [ctx.identifierField ?? 'hashedEmail']: row.key }, ...ctx.fields.map((f) => ({ [f]: payloadField(f) }))]) };
 }
 
+/**
+ * A 200 with `partialFailureError` (a google.rpc.Status whose details are GoogleAdsFailures)
+ * applied every operation but those its errors locate: the field path's first element is the
+ * request's `operations` with the operation's index. Those rows are refused.
+ */
+const partlyApplied: Acceptance = {
+  by: 'status',
+  refusals: {
+    items: '/partialFailureError/details/*/errors/*',
+    index: '/location/fieldPathElements/0/index',
+    where: { pointer: '/location/fieldPathElements/0/fieldName', equals: 'operations' },
+    reason: '/message',
+  },
+};
+
 function operations(ctx: ApiContext, operation: 'create' | 'remove', changes: ModePlan['reads'], replace = false): SendStep {
   return send({
     operation: operation === 'create' ? 'add_members' : 'remove_members',
@@ -107,9 +122,12 @@ function operations(ctx: ApiContext, operation: 'create' | 'remove', changes: Mo
     // A replace counts once its job has run: a half-filled or unrun job commits nothing.
     ...(replace ? { deferAccept: true } : {}),
     batch: { size: ctx.batch },
-    // Partial failure: Google drops the identifiers it cannot use and applies the rest.
+    // Partial failure: Google drops the operations it cannot use and applies the rest.
     requests: [
-      perBatch(jsonRequest('POST', job(':addOperations'), headers(ctx), { enablePartialFailure: true, operations: each({ [operation]: user(ctx) }) })),
+      perBatch(
+        jsonRequest('POST', job(':addOperations'), headers(ctx), { enablePartialFailure: true, operations: each({ [operation]: user(ctx) }) }),
+        partlyApplied,
+      ),
     ],
   });
 }
