@@ -125,6 +125,33 @@ describe('Meta custom audiences', () => {
     expect(meta.api.requests.length).toBe(after);
   });
 
+  it('mirror: a replace batch refused as too large is not split (both halves ended the session, the audience left with one of them); nothing commits until a whole session lands', async () => {
+    const small = await compileText(`
+source warehouse : postgres { database "app" version 15 }
+model people { from warehouse table crm.people primary key id columns { id bigint email string first_name string? plan string score int } }
+audience paying { from people where plan <> 'free' }
+destination ads : facebook_ads { ad_account "act_1234567890" token env("META_TOKEN") }
+sync paying_whole { from paying to ads audience "Paying (whole)" mode mirror identifier email -> email guard deletes <= 50% }`);
+    const runSmall = () => runSync(db, small, 'paying_whole', { env, timeoutMs: 3000, endpoints: { ads: meta.api.url } });
+    let tooLarge = true;
+    meta.api.failWhen((q) =>
+      q.path.endsWith('/usersreplace') && tooLarge
+        ? ((tooLarge = false), fault.status(413, { error: { message: 'Request Entity Too Large', code: 1 } }))
+        : undefined,
+    );
+    const from = meta.api.requests.length;
+    const r = await runSmall();
+    meta.api.failWhen(undefined);
+    expect(r.status).toBe('rejected');
+    expect(r.rejected.every((x) => x.reason.includes('not sent in parts'))).toBe(true);
+    expect(r.rejected).toHaveLength((await paying()).length);
+    expect(meta.api.requests.slice(from).filter((q) => q.path.endsWith('/usersreplace'))).toHaveLength(1);
+    // Nothing was committed: the next run replaces the whole audience in one session.
+    const again = await runSmall();
+    expect(again).toMatchObject({ status: 'ok', changes: { added: (await paying()).length } });
+    expect(meta.members(meta.idOf('Paying (whole)') as string)).toEqual(await paying());
+  });
+
   it('mirror in several batches: a session left incomplete commits none of its rows, so the next run replaces again', async () => {
     const small = await compileText(`
 source warehouse : postgres { database "app" version 15 }

@@ -31,11 +31,22 @@ function renderContext(env: StepEnv, rows: readonly ChangeRow[], seq: number, la
   return { ...baseContext(env), batch: batchValues(rows, seq, last, total), rows, ...(perRow ? { row: rows[0] } : {}) };
 }
 
+/** Whether a template reads the batch's number or whether it is the last (`batch.index`, `batch.last`): a part of a numbered sequence. */
+function numbersBatches(t: unknown): boolean {
+  if (Array.isArray(t)) return t.some(numbersBatches);
+  if (t === null || typeof t !== 'object') return false;
+  const ref = (t as { $ref?: unknown }).$ref;
+  const path = typeof ref === 'string' ? ref.split('.') : Array.isArray(ref) ? ref : undefined;
+  if (Object.keys(t).length === 1 && path) return path[0] === 'batch' && (path[1] === 'index' || path[1] === 'last');
+  return Object.values(t).some(numbersBatches);
+}
+
 function exchangeOf(env: StepEnv, request: SendRequest, total: number): Exchange<ChangeRow> {
   const perRow = request.for === 'row';
   const base = env.options.endpoints[env.plan.destination.name];
   return {
     perRow,
+    whole: numbersBatches(request.request),
     request: (rows, c) => buildRequest(request.request, renderContext(env, rows, c.seq, c.last, total, perRow), env.render, base),
     read: (res, rows) => readResponse(request, res, rows, baseContext(env), env.render),
   };

@@ -38,6 +38,13 @@ export interface RequestContext {
 export interface Exchange<R> {
   /** One request per batch, or one per row of it. */
   perRow: boolean;
+  /**
+   * Its request numbers the batch (a replace session's batch_seq and last_batch_flag): two
+   * halves would carry the same number, and the first to say "last" would end the session
+   * with the other half's rows left out. A request too large or refused whole is not split;
+   * its rows are refused.
+   */
+  whole?: boolean;
   request(rows: readonly R[], context: RequestContext): HttpRequest;
   /** Reads a response whose status is not one of the policy's retry statuses. */
   read(response: HttpResponse, rows: readonly R[]): Verdict;
@@ -101,6 +108,12 @@ function transportVerdict(outcome: HttpOutcome, count: number, policy: RetryPoli
   return undefined;
 }
 
+/** Why rows that would have been split are refused instead: for a numbered batch, that it is one. */
+const unsplit = <R>(exchange: Exchange<R>, rows: readonly R[], reason: string): string =>
+  exchange.whole && rows.length > 1
+    ? `${reason} (the request numbers its batch, so its rows are not sent in parts: a smaller batch setting makes smaller requests)`
+    : reason;
+
 export async function deliver<R>(
   source: AsyncIterable<Batch<R>>,
   chain: readonly Exchange<R>[],
@@ -127,7 +140,7 @@ export async function deliver<R>(
       const request = exchange.request(rows, { seq: batch.seq, last: batch.last, attempt });
       if (options.maxBodyBytes !== undefined && request.body !== undefined && Buffer.byteLength(request.body) > options.maxBodyBytes) {
         const reason = `the request body exceeds ${options.maxBodyBytes} bytes`;
-        if (rows.length === 1) await refuse([{ row: rows[0] as R, reason, fate: 'rejected' }]);
+        if (rows.length === 1 || exchange.whole) await refuse(rows.map((row) => ({ row, reason: unsplit(exchange, rows, reason), fate: 'rejected' })));
         else {
           const half = Math.ceil(rows.length / 2);
           queue.unshift({ rows: rows.slice(0, half), attempt }, { rows: rows.slice(half), attempt });
@@ -146,7 +159,7 @@ export async function deliver<R>(
       if (!again.length) continue;
       const reason = verdict.reason ?? 'the API asked for the rows again';
       if (verdict.split) {
-        if (again.length === 1) await refuse([{ row: again[0] as R, reason, fate: 'rejected' }]);
+        if (again.length === 1 || exchange.whole) await refuse(again.map((row) => ({ row, reason: unsplit(exchange, again, reason), fate: 'rejected' })));
         else {
           const half = Math.ceil(again.length / 2);
           queue.unshift({ rows: again.slice(0, half), attempt }, { rows: again.slice(half), attempt });
