@@ -133,12 +133,12 @@ audience paying { from people where plan <> 'free' }
 destination ads : facebook_ads { ad_account "act_1234567890" token env("META_TOKEN") }
 sync paying_whole { from paying to ads audience "Paying (whole)" mode mirror identifier email -> email guard deletes <= 50% }`);
     const runSmall = () => runSync(db, small, 'paying_whole', { env, timeoutMs: 3000, endpoints: { ads: meta.api.url } });
-    let tooLarge = true;
-    meta.api.failWhen((q) =>
-      q.path.endsWith('/usersreplace') && tooLarge
-        ? ((tooLarge = false), fault.status(413, { error: { message: 'Request Entity Too Large', code: 1 } }))
-        : undefined,
-    );
+    // The first replace request, the whole audience in one batch, is refused as too large.
+    let refused = 0;
+    meta.api.failWhen((q) => {
+      if (!q.path.endsWith('/usersreplace') || refused++ > 0) return undefined;
+      return fault.status(413, { error: { message: 'Request Entity Too Large', code: 1 } });
+    });
     const from = meta.api.requests.length;
     const r = await runSmall();
     meta.api.failWhen(undefined);
