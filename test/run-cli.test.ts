@@ -214,6 +214,9 @@ describe('syncwright run', () => {
       [['--report', '/nonexistent/r.json'], '--report /nonexistent/r.json: its folder does not exist'],
       [['--report', work.dir], `--report ${work.dir}: it is a folder`],
       [['--endpoint', 'hook=ftp://files.example.com'], '--endpoint hook= must be a http:// or https:// URL, not ftp://'],
+      // Kept: its origin and path. The credentials and query were dropped (a tenant's key: another tenant), the password printed.
+      [['--endpoint', 'hook=http://proxy:pw@127.0.0.1:9/in'], '--endpoint hook= has credentials in its URL'],
+      [['--endpoint', 'hook=http://127.0.0.1:9/in?code=k&tenant=b'], '--endpoint hook= has a query or fragment, which the run would drop'],
       [['--database', 'mysql://u:pw@db.example.com/x'], '--database must be a postgres:// or postgresql:// URL, not mysql://'],
       [['--sink', file], `--sink ${file} is a file, not a folder`],
       // An unset variable, a negated or repeated option: taken as absent or as one of them, each ran something else than asked.

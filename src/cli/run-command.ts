@@ -162,7 +162,18 @@ function checkOptions(opts: RunOptions, io: Io): Checked {
   if (databases[''] === undefined && process.env.DATABASE_URL) checkUrl(process.env.DATABASE_URL, ['postgres:', 'postgresql:'], 'DATABASE_URL');
   const endpoints = namedValues(opts.endpoints, '--endpoint');
   if (endpoints['']) throw new UsageError(`--endpoint takes NAME=URL, the destination's name first`);
-  for (const [name, url] of Object.entries(endpoints)) checkUrl(url, ['http:', 'https:'], `--endpoint ${name}=`);
+  for (const [name, value] of Object.entries(endpoints)) {
+    const url = checkUrl(value, ['http:', 'https:'], `--endpoint ${name}=`);
+    // An override keeps its origin and path alone (overrideBase, src/run/http/request.ts): credentials or a query would be dropped, credentials shown where the address is.
+    if (url.username || url.password)
+      throw new UsageError(
+        `--endpoint ${name}= has credentials in its URL, which the run would drop and show where it names the address: give them through the destination's settings (env("X"))`,
+      );
+    if (url.search || url.hash)
+      throw new UsageError(
+        `--endpoint ${name}= has a query or fragment, which the run would drop: it keeps the URL's scheme, host and path, and each request's own query`,
+      );
+  }
   if (opts.plans.length && opts.syncs.length) throw new UsageError('--sync picks from compiled .sync files; with --plan, name the plans to run');
   if (opts.db !== undefined) checkFolder(resolve(io.cwd, opts.db), '--db');
   if (opts.sink !== undefined && opts.sink !== '-') checkFolder(resolve(io.cwd, opts.sink), '--sink');
