@@ -8,7 +8,7 @@ import { main } from '../src/cli/main.js';
 import type { Io } from '../src/cli/output.js';
 import { describeChanges } from '../src/cli/demo-command.js';
 import { startWebhook, type FakeWebhook } from './servers/webhook.js';
-import { compileFixture, exited, repoRoot, sql } from './servers/run-harness.js';
+import { compileFixture, compileText, exited, repoRoot, sql } from './servers/run-harness.js';
 import { ensureBuilt } from './support/build.js';
 import { loadedModules, loadedModulesHook } from './support/loaded-modules.js';
 import { scratchFolder, scratchPglite, type ScratchDb } from './servers/scratch-db.js';
@@ -349,6 +349,26 @@ describe('syncwright run', () => {
     const sent = lines.filter((l) => l.startsWith('{"id":')).length;
     expect(sent).toBeGreaterThan(0);
     expect(r.out).toContain(`committed ${sent} rows`);
+  });
+
+  it('--sink - to a pipe writes the rows as they are: a value equal to a variable the plan names was redacted, a control character escaped, and both committed so', async () => {
+    ensureBuilt();
+    await sql(
+      db,
+      `CREATE TABLE crm.notes (id bigint PRIMARY KEY, body text NOT NULL);
+      INSERT INTO crm.notes VALUES (1, 'owner: team-shared'), (2, E'red \\x1b[31m then \\u202b right to left');`,
+    );
+    const notes = await compileText(`source warehouse : postgres { database "app" version 15 }
+model notes { from warehouse table crm.notes primary key id columns { id bigint body string } }
+destination lake : s3 { bucket "acme-lake" region "us-east-1" access_key_id env("LAKE_KEY_ID") secret_access_key env("LAKE_SECRET") }
+sync notes_to_lake { from notes to lake path "notes" mode insert identifier id -> id map { body -> body } format csv }`);
+    const args = ['run', '--plan', join(notes, 'notes_to_lake', 'plan.json'), '--db', db.folder as string, '--sink', '-'];
+    const env = { ...process.env, LAKE_KEY_ID: 'AKIAABCDEFGHIJKLMNOP', LAKE_SECRET: 'team-shared' };
+    const r = await exited(spawn(process.execPath, [join(repoRoot, 'bin', 'syncwright.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env }));
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines).toContain('1,owner: team-shared');
+    expect(lines).toContain('2,red \x1b[31m then \u202b right to left');
   });
 
   it('--sink - whose reader has left: the messages count as unsent (exit 3, no stack trace), and the next run sends them all', async () => {

@@ -42,8 +42,13 @@ export interface ExecOptions {
    * name, credential headers as sent) for whoever prints or writes what it reports.
    */
   secrets: Redactor;
-  /** Lines for stdout (dry-run payloads, sink output to `-`). */
+  /** Lines for stdout (dry-run payloads; sink output to `-` without `sinkOut`). */
   out(text: string): void;
+  /**
+   * Lines of `--sink -` (objects and messages): the data as a folder would hold it, where
+   * `out` is the run's own words (secrets redacted, terminal controls escaped).
+   */
+  sinkOut?: (text: string) => void;
   /** Resolves once stdout accepted what `out` wrote; rejects when it refused it (src/cli/output.ts). */
   flushed(): Promise<void>;
   progress: Progress;
@@ -68,7 +73,7 @@ export function execOptions(overrides: Partial<ExecOptions>): ExecOptions {
     secrets: new Redactor(),
     out,
     flushed,
-    outlets: outletsFor(overrides.sink, out, flushed),
+    outlets: outletsFor(overrides.sink, overrides.sinkOut ?? out, flushed),
     notice: () => undefined,
     progress: silentProgress,
     buckets: new Buckets(),

@@ -1,6 +1,6 @@
 /**
- * `--sink -`: objects and messages printed on stdout (the run's one writer, which escapes
- * terminal controls), for a pipe or a look. An object is a `--- service://bucket/key` line,
+ * `--sink -`: objects and messages printed on stdout, for a pipe or a look: to a pipe or file
+ * as a folder would hold them, to a terminal with its controls escaped (src/cli/run-command.ts). An object is a `--- service://bucket/key` line,
  * then its text; a message one JSON line of `{topic|stream, key, value}`. Each counts as
  * written once stdout accepted it (`flushed`): after its reader left, what follows is failed.
  * What a pipe's buffer held counts as written: `--sink DIR` is the sink a reader cannot lose.
