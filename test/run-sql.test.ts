@@ -1,7 +1,10 @@
 // The executor's SQL sessions on both engines: scripts, parameters, cursors that survive
 // commits, and the embedded database's folder lock. What a session runs besides a plan's
 // files is the plan's (the dialect record's `session`, as the compiler copies it).
+import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshPglite } from './support/pglite-template.js';
 import { openPgliteSession, rawRows } from '../src/run/engines/pglite-session.js';
@@ -11,7 +14,9 @@ import { Ledger, type Accepted } from '../src/run/ledger.js';
 import type { CommitStep } from '../src/contract/api-steps.js';
 import { insertArrays, sessionSql } from '../src/emit/session-sql.js';
 import { getDialect } from '../src/dialect/index.js';
-import { scratchEngines, scratchPglite, type ScratchDb } from './servers/scratch-db.js';
+import { scratchEngines, scratchFolder, scratchPglite, type ScratchDb } from './servers/scratch-db.js';
+import { exited, repoRoot } from './servers/run-harness.js';
+import { ensureBuilt } from './support/build.js';
 import { heapSettings } from '../src/heap.js';
 
 const plan = sessionSql('postgres')!;
@@ -117,6 +122,44 @@ describe('embedded database folder', () => {
     expect(await b.query('SELECT a FROM kept')).toEqual([{ a: 42 }]);
     await b.close();
     await scratch.drop();
+  });
+
+  it('a lock left by a dead process is taken over by one of two processes that find it at once (both removed it, and both held it)', async () => {
+    ensureBuilt();
+    const work = scratchFolder('syncwright-lockrace-');
+    const script = join(work.dir, 'take.mjs');
+    // Each waits for the same instant, takes the lock without waiting, and says when it held it.
+    writeFileSync(
+      script,
+      `import { lockFolder } from ${JSON.stringify(pathToFileURL(join(repoRoot, 'dist', 'run', 'locks', 'folder-lock.js')).href)};
+const [dir, start] = [process.argv[2], Number(process.argv[3])];
+while (Date.now() < start) {}
+try {
+  const release = await lockFolder(dir, { waitMs: 0, notice: () => {} });
+  const from = performance.timeOrigin + performance.now();
+  await new Promise((r) => setTimeout(r, 150));
+  console.log(JSON.stringify([from, performance.timeOrigin + performance.now()]));
+  release();
+} catch (e) {
+  if (!String(e.message).includes('in use by process')) throw e;
+}`,
+    );
+    const held: [number, number][][] = [];
+    for (let trial = 0; trial < 6; trial++) {
+      const dir = join(work.dir, `db${trial}`);
+      writeFileSync(`${dir}.lock`, '999999999');
+      const start = Date.now() + 400;
+      const runs = await Promise.all([0, 1].map(() => exited(spawn(process.execPath, [script, dir, String(start)], { stdio: ['ignore', 'pipe', 'pipe'] }))));
+      for (const r of runs) expect(r.code, r.stderr).toBe(0);
+      held.push(runs.flatMap((r) => (r.stdout.trim() ? [JSON.parse(r.stdout) as [number, number]] : [])));
+    }
+    // Never both at once (one may take it after the other let go, on a slow machine).
+    for (const spans of held) {
+      expect(spans.length).toBeGreaterThan(0);
+      const [a, b] = spans;
+      if (a && b) expect(a[1] <= b[0] || b[1] <= a[0], JSON.stringify(spans)).toBe(true);
+    }
+    work.remove();
   });
 
   it('holds the heap small while a session is open, and lets it be once the last is closed', async () => {

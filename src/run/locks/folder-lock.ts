@@ -3,7 +3,8 @@
  * (`<folder>.lock`) holds the process id. A second process waits up to `--wait` seconds for
  * it, then stops with SyncBusy; a lock left by a process that no longer exists is taken over.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SyncBusy, waited, type Wait } from './sync-lock.js';
@@ -20,6 +21,62 @@ function alive(pid: number): boolean {
 /** Lock files this process holds: a second open here waits like any other process. */
 const heldHere = new Set<string>();
 
+const code = (e: unknown) => (e as NodeJS.ErrnoException).code;
+const beside = (lock: string, what: string) => `${lock}.${what}-${process.pid}-${randomBytes(4).toString('hex')}`;
+
+/**
+ * Creates the lock with its pid already in it, or false when it exists: linked from a file
+ * written first, so no reader sees it empty (an empty one read as a dead process's, and was
+ * taken over). Where the file system has no hard links, it is created and written.
+ */
+function create(lock: string): boolean {
+  const temp = beside(lock, 'new');
+  writeFileSync(temp, String(process.pid), { flag: 'wx' });
+  try {
+    linkSync(temp, lock);
+    return true;
+  } catch (e) {
+    if (code(e) === 'EEXIST') return false;
+    if (code(e) !== 'EPERM' && code(e) !== 'ENOTSUP' && code(e) !== 'ENOSYS') throw e;
+  } finally {
+    rmSync(temp, { force: true });
+  }
+  try {
+    writeFileSync(lock, String(process.pid), { flag: 'wx' });
+    return true;
+  } catch (e) {
+    if (code(e) === 'EEXIST') return false;
+    throw e;
+  }
+}
+
+/**
+ * Removes a lock a dead process left, unless another process has taken it over since: two
+ * processes that both read the dead pid both removed the lock, the later one the new lock of
+ * the first, and both went on. The file is moved aside first (one process moves a given file),
+ * and put back when a live process holds it. (Not told by its inode: a new file may get the
+ * number of the one just removed.)
+ */
+function removeStale(lock: string): void {
+  const aside = beside(lock, 'stale');
+  try {
+    renameSync(lock, aside);
+  } catch (e) {
+    if (code(e) === 'ENOENT') return;
+    throw e;
+  }
+  try {
+    const pid = Number(readFileSync(aside, 'utf8'));
+    if (!pid || pid === process.pid || !alive(pid)) return;
+    // Another process's lock, taken over since: where it was.
+    linkSync(aside, lock);
+  } catch (e) {
+    if (code(e) !== 'EEXIST') throw e;
+  } finally {
+    rmSync(aside, { force: true });
+  }
+}
+
 /** The pid in the lock file, or undefined once the lock is free (or was left by a dead process, and is removed). */
 function holder(lock: string): number | undefined {
   if (heldHere.has(lock)) return process.pid;
@@ -27,11 +84,11 @@ function holder(lock: string): number | undefined {
   try {
     pid = Number(readFileSync(lock, 'utf8'));
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (code(e) === 'ENOENT') return undefined;
     throw e;
   }
   if (pid && pid !== process.pid && alive(pid)) return pid;
-  rmSync(lock, { force: true });
+  removeStale(lock);
   return undefined;
 }
 
@@ -43,15 +100,12 @@ export async function lockFolder(dir: string, wait: Wait): Promise<() => void> {
   const deadline = Date.now() + waitMs;
   let told = false;
   for (;;) {
-    try {
-      writeFileSync(lock, String(process.pid), { flag: 'wx' });
+    if (create(lock)) {
       heldHere.add(lock);
       return () => {
         heldHere.delete(lock);
         rmSync(lock, { force: true });
       };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
     const pid = holder(lock);
     if (pid === undefined) continue;
