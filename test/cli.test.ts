@@ -592,6 +592,18 @@ describe('the installed command', () => {
     expect(r.status).toBe(1);
   });
 
+  it('compile --out where the file system refuses a folder (a file in its path): exit 2 and a message, no stack trace', () => {
+    const dir = project({ ...clean, taken: 'a file, not a folder\n' });
+    made.push(dir);
+    const r = spawnSync(process.execPath, [join(repo, 'bin', 'syncwright.js'), 'compile', 'project.sync', '--out', 'taken/build'], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
+    expect(r.stderr).toMatch(/^syncwright: cannot write taken\/build: E[A-Z]+ \(mkdir\)\n/);
+    expect(r.stderr).not.toMatch(stackTrace);
+    expect(r.status).toBe(2);
+  });
+
   it('prints JSON on stdout and exits 2 on a usage error', () => {
     const ok = spawnSync(process.execPath, [join(repo, 'bin', 'syncwright.js'), 'check', '--format', 'json', 'nowhere/'], { cwd: repo, encoding: 'utf8' });
     expect([ok.status, ok.stdout]).toEqual([2, '']);

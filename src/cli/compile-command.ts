@@ -110,7 +110,12 @@ export async function compileProject(
             context,
             reuse ? { key: keyOf(opts, sources, io), dbt: dbtRead, diagnostics, outline: { options, files: outline } } : undefined,
           ).catch((e: unknown) => {
-            throw e instanceof OutputRefused ? new UsageError(e.message) : e;
+            if (e instanceof OutputRefused) throw new UsageError(e.message);
+            // The file system refused (a file where a folder goes, no permission, read-only): an I/O error, not the compiler's.
+            const errno = e as NodeJS.ErrnoException;
+            if (typeof errno.code === 'string' && typeof errno.syscall === 'string')
+              throw new UsageError(`cannot write ${opts.out}: ${errno.code} (${errno.syscall})`);
+            throw e;
           });
     summarise(opts, syncsOf(build), io, only && names.length);
     // The project's sources and destinations, whichever syncs were planned: what `run --endpoint NAME=` may name.
