@@ -43,6 +43,10 @@ describe('reading a model query', () => {
     expect(body('postgres', 'select $f$ ; $f$, $$;$$ ;')).toBe('select $f$ ; $f$, $$;$$');
     expect(body('postgres', 'select 1 /* a /* b */ ; */ ;')).toBe('select 1 /* a /* b */ ; */');
     expect(body('postgres', 'select $1 ;')).toBe('select $1');
+    // A line comment ends at a carriage return too, and a non-ASCII letter continues a name: neither hides a `;` any more.
+    expect(body('postgres', 'select id from t -- note\r; drop table victim; --')).toMatch(/^problem: a `;` ends the query/);
+    expect(body('postgres', 'select 1 as é$a$ from t; drop table victim; select 1 as é$a$')).toMatch(/^problem: a `;` ends the query/);
+    expect(body('postgres', 'select 1 as é$a$ from t')).toBe('select 1 as é$a$ from t');
     // Snowflake: backslash escapes in '', // comments, $$ bodies.
     expect(body('snowflake', "select '\\';' ;")).toBe("select '\\';'");
     expect(body('snowflake', 'select 1 // a; comment')).toBe('select 1 // a; comment');

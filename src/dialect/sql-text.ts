@@ -19,7 +19,9 @@ export interface SqlTextSyntax {
 /** The query without its trailing semicolons, or why it cannot be a model's query (`index`: where in the text, -1 for all of it). */
 export type QueryText = { body: string } | { problem: string; index: number };
 
-const nameChar = /[A-Za-z0-9_$]/;
+// Non-ASCII letters continue a name as ASCII ones do (Postgres' ident_cont takes every byte
+// from 0x80): `é$a$` is one name there, and no dollar quote opens in it.
+const nameChar = /[A-Za-z0-9_$\u0080-\uffff]/;
 const space = /\s/;
 const escapeClass = (c: string) => c.replace(/[\\\]^-]/g, '\\$&');
 const escapeText = (t: string) => t.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
@@ -55,8 +57,11 @@ export function readQuery(spec: DialectSpec, sql: string): QueryText {
   const skip = (): { end: number; code: boolean; what: string } | undefined => {
     for (const start of syntax.lineComments) {
       if (sql.startsWith(start, i)) {
-        const end = sql.indexOf('\n', i);
-        return { end: end < 0 ? sql.length : end, code: false, what: '' };
+        // Ended by a carriage return too, as Postgres ends it: read to the line feed alone, a `;` after a lone CR was hidden.
+        const lineEnd = /[\r\n]/g;
+        lineEnd.lastIndex = i;
+        const end = lineEnd.exec(sql)?.index ?? sql.length;
+        return { end, code: false, what: '' };
       }
     }
     if (sql.startsWith('/*', i)) {
