@@ -109,7 +109,7 @@ export function checkSync(def: SyncDef, scope: SyncScope, r: Reporter, source: s
   const rules = objectKindOf(dest.type, target.objectKind, kind)?.fields;
   const unmapped = (kind === 'audience' && dest.type.category !== 'warehouse') || rules?.closed ? [] : defaultFields(model, identifier);
   const fields = mapItem ? mapItem.mappings.map(mapped).filter((f): f is FieldMap => f !== undefined) : unmapped;
-  checkDistinctFields(identifier, fields, mapItem ? mapItem.mappings : undefined, idItem?.mapping, r);
+  checkDistinctFields(dest.type, identifier, fields, mapItem ? mapItem.mappings : undefined, idItem?.mapping, r);
   checkWrittenNames(model, dest.type, target.ref, identifier ? [identifier, ...fields] : fields, r);
   if (kind === 'audience' && dest.type.category === 'warehouse') checkMembershipColumn(identifier ? [identifier, ...fields] : fields, r);
   if (rules && mode) checkFieldRules({ type: dest.type, rules, mode, identifier, fields, map: mapItem, syncSpan: def.name.span, written }, r);
@@ -348,11 +348,14 @@ function defaultFields(model: CheckedModel, identifier: FieldMap | undefined): F
 }
 
 /**
- * Two mappings that write one destination field. `mappings` is undefined when the sync has
- * no `map`: every other column then goes under its own name, and a clash with the
- * identifier's field is reported at the identifier, the only place the user wrote.
+ * Two mappings that write one destination field: into a warehouse, one column as the warehouse
+ * names it (`nm` and `"NM"` are one column on Snowflake, `Nm` and `nm` on BigQuery); elsewhere
+ * bare names alike but for case. `mappings` is undefined when the sync has no `map`: every
+ * other column then goes under its own name, and a clash with the identifier's field is
+ * reported at the identifier, the only place the user wrote.
  */
 function checkDistinctFields(
+  type: DestinationType,
   identifier: FieldMap | undefined,
   fields: FieldMap[],
   mappings: readonly FieldMapping[] | undefined,
@@ -360,7 +363,10 @@ function checkDistinctFields(
   r: Reporter,
 ): void {
   const seen = new Map<string, Span>();
-  const key = (f: FieldMap) => (f.field.quoted ? f.field.text : f.field.text.toLowerCase());
+  const key =
+    type.category === 'warehouse'
+      ? (f: FieldMap) => nameKey(type.type as Dialect, f.field)
+      : (f: FieldMap) => (f.field.quoted ? f.field.text : f.field.text.toLowerCase());
   if (identifier) seen.set(key(identifier), identifier.field.span);
   for (const f of fields) {
     const first = seen.get(key(f));
