@@ -9,6 +9,7 @@ import { validateManifest } from '../src/emit/manifest.js';
 import type { Manifest } from '../src/contract/manifest.js';
 import { project, recordSync, audienceSync, crossProject } from './fixtures/warehouse/dialects.js';
 import { planErrors } from '../src/emit/plan-schema.js';
+import { changeSetColumns } from '../src/check/syncs.js';
 
 let dir: string;
 let out: string;
@@ -179,5 +180,13 @@ sync users_back { from users  to wh table shop.users_copy  mode mirror  identifi
     const name = step.table!.split('.').at(-1)!;
     expect(name).toMatch(/^sw_load_u+_[0-9a-f]{8}$/);
     expect(name).toHaveLength(255);
+  });
+});
+
+describe("the change set's own columns", () => {
+  it('are the names a field may not take (SW0120): those its template adds beside the fields', () => {
+    const template = readFileSync(join(import.meta.dirname, '..', 'templates', 'warehouse', 'changes.sql.hbs'), 'utf8');
+    const added = new Set([...template.matchAll(/(?:AS |\}\}\.)\{\{q "(sw_[a-z_0-9]+)"\}\}/g)].map((m) => m[1]!).filter((n) => !/^sw_c\d+$/.test(n)));
+    expect([...added].sort()).toEqual([...changeSetColumns]);
   });
 });

@@ -325,6 +325,13 @@ function checkMapping(m: FieldMapping, model: CheckedModel, type: DestinationTyp
  * that warehouse's limits; an API destination's field names, which the change set builds its
  * JSON with (string literals of the source's SQL).
  */
+/**
+ * The columns the change set of a warehouse sync adds beside the fields
+ * (templates/warehouse/changes.sql.hbs): a field of one of these names made their references
+ * ambiguous, and the sync failed where it ran.
+ */
+export const changeSetColumns = ['sw_action', 'sw_next_key', 'sw_no_next_key', 'sw_rn', 'sw_row', 'sw_target_key'] as const;
+
 function checkWrittenNames(model: CheckedModel, type: DestinationType, target: Ident[] | undefined, fields: readonly FieldMap[], r: Reporter): void {
   const source = model.source.dialect;
   if (type.category !== 'warehouse') {
@@ -333,7 +340,17 @@ function checkWrittenNames(model: CheckedModel, type: DestinationType, target: I
   }
   const dialect = type.type as Dialect;
   for (const part of target ?? []) checkName(dialect, 'table', part, r);
+  const ownKeys = new Set(changeSetColumns.map((c) => nameKey(dialect, { text: c, quoted: true })));
   for (const f of fields) {
+    if (ownKeys.has(nameKey(dialect, f.field))) {
+      r.report(
+        'invalid-name',
+        f.field.span,
+        { name: f.field.text, engine: 'destination column', why: 'the SQL of a warehouse sync uses it for a column of its own' },
+        ['write the column to a field of another name'],
+      );
+      continue;
+    }
     // The column's own name, in the same warehouse: already checked where the model declares it.
     if (dialect === source && storedName(getDialect(dialect), f.field) === storedName(getDialect(dialect), f.column.name)) continue;
     checkName(dialect, 'column', f.field, r);
