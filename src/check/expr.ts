@@ -103,7 +103,15 @@ function checkLiteral(l: Literal, model: CheckedModel, r: Reporter): void {
   const text = String(l.value);
   const shapeOk = l.type === 'date' ? datePattern.test(text) : timestampPattern.test(text);
   const day = text.slice(0, 10);
-  const real = shapeOk && !Number.isNaN(Date.parse(`${day}T00:00:00Z`)) && new Date(`${day}T00:00:00Z`).toISOString().slice(0, 10) === day;
+  // A real day (the warehouses have no year 0), and a real time of day: 25:00 was taken, to be refused or rolled over where the sync ran.
+  const time = /^.{10}[ T](\d{2}):(\d{2})(?::(\d{2}))?/.exec(text);
+  const clock = !time || (Number(time[1]) <= 23 && Number(time[2]) <= 59 && Number(time[3] ?? 0) <= 59);
+  const real =
+    shapeOk &&
+    clock &&
+    !day.startsWith('0000') &&
+    !Number.isNaN(Date.parse(`${day}T00:00:00Z`)) &&
+    new Date(`${day}T00:00:00Z`).toISOString().slice(0, 10) === day;
   if (!real) {
     r.report('invalid-literal', l.span, { detail: `\`${text}\` is not a valid ${l.type}` }, [
       l.type === 'date' ? "write dates as date 'YYYY-MM-DD'" : "write timestamps as timestamp 'YYYY-MM-DD HH:MM:SS'",

@@ -420,9 +420,10 @@ function checkMembershipColumn(fields: readonly FieldMap[], r: Reporter): void {
 function checkGuard(g: Extract<SyncItem, { kind: 'guardDeletes' }>, r: Reporter) {
   if (g.limit.missing) return undefined;
   const v = g.limit.value;
-  if (!Number.isInteger(v) || v < 0 || (g.percent && v > 100)) {
+  // Past 2^53 a number is rounded as read (9007199254740993 became ...992): refused, not compiled as another bound.
+  if (!Number.isSafeInteger(v) || v < 0 || (g.percent && v > 100)) {
     r.report('invalid-number', g.limit.span, { detail: `\`${g.limit.raw}${g.percent ? '%' : ''}\` is not a valid delete bound` }, [
-      g.percent ? 'a percentage is a whole number from 0 to 100' : 'a count is a whole number of rows, 0 or more',
+      g.percent ? 'a percentage is a whole number from 0 to 100' : 'a count is a whole number of rows, from 0 to 9007199254740991',
     ]);
     return undefined;
   }
