@@ -50,6 +50,17 @@ const peopleCount = async () => ((await sql(db, 'SELECT count(*)::int AS n FROM 
 const paying = async () =>
   ((await sql(db, `SELECT id::int AS id FROM crm.people WHERE plan <> 'free' ORDER BY id`))[0] as { id: number }[]).map((r) => member(r.id)).sort();
 
+/** A project of one sync, a mirror of the paying people into a Meta audience of its own: its run. */
+async function payingMirror(sync: string, audience: string, settings = '') {
+  const build = await compileText(`
+source warehouse : postgres { database "app" version 15 }
+model people { from warehouse table crm.people primary key id columns { id bigint email string first_name string? plan string score int } }
+audience paying { from people where plan <> 'free' }
+destination ads : facebook_ads { ad_account "act_1234567890" token env("META_TOKEN") }
+sync ${sync} { from paying to ads audience ${JSON.stringify(audience)} mode mirror identifier email -> email ${settings} guard deletes <= 50% }`);
+  return () => runSync(db, build, sync, { env, timeoutMs: 3000, endpoints: { ads: meta.api.url } });
+}
+
 describe('Meta custom audiences', () => {
   it('add: creates the audience, adds every member hashed; a second run makes no request at all', async () => {
     const r = await run('paying_to_meta_add');
@@ -126,13 +137,7 @@ describe('Meta custom audiences', () => {
   });
 
   it('mirror: a replace batch refused as too large is not split (both halves ended the session, the audience left with one of them); nothing commits until a whole session lands', async () => {
-    const small = await compileText(`
-source warehouse : postgres { database "app" version 15 }
-model people { from warehouse table crm.people primary key id columns { id bigint email string first_name string? plan string score int } }
-audience paying { from people where plan <> 'free' }
-destination ads : facebook_ads { ad_account "act_1234567890" token env("META_TOKEN") }
-sync paying_whole { from paying to ads audience "Paying (whole)" mode mirror identifier email -> email guard deletes <= 50% }`);
-    const runSmall = () => runSync(db, small, 'paying_whole', { env, timeoutMs: 3000, endpoints: { ads: meta.api.url } });
+    const runSmall = await payingMirror('paying_whole', 'Paying (whole)');
     // The first replace request, the whole audience in one batch, is refused as too large.
     let refused = 0;
     meta.api.failWhen((q) => {
@@ -153,13 +158,7 @@ sync paying_whole { from paying to ads audience "Paying (whole)" mode mirror ide
   });
 
   it('mirror in several batches: a session left incomplete commits none of its rows, so the next run replaces again', async () => {
-    const small = await compileText(`
-source warehouse : postgres { database "app" version 15 }
-model people { from warehouse table crm.people primary key id columns { id bigint email string first_name string? plan string score int } }
-audience paying { from people where plan <> 'free' }
-destination ads : facebook_ads { ad_account "act_1234567890" token env("META_TOKEN") }
-sync paying_in_batches { from paying to ads audience "Paying (batches of 20)" mode mirror identifier email -> email batch 20 guard deletes <= 50% }`);
-    const runSmall = () => runSync(db, small, 'paying_in_batches', { env, timeoutMs: 3000, endpoints: { ads: meta.api.url } });
+    const runSmall = await payingMirror('paying_in_batches', 'Paying (batches of 20)', 'batch 20');
     const replaces = (from: number) => meta.api.requests.slice(from).filter((q) => q.path.endsWith('/usersreplace'));
 
     let from = meta.api.requests.length;
