@@ -47,6 +47,8 @@ describe('reading a model query', () => {
     expect(body('postgres', 'select id from t -- note\r; drop table victim; --')).toMatch(/^problem: a `;` ends the query/);
     expect(body('postgres', 'select 1 as é$a$ from t; drop table victim; select 1 as é$a$')).toMatch(/^problem: a `;` ends the query/);
     expect(body('postgres', 'select 1 as é$a$ from t')).toBe('select 1 as é$a$ from t');
+    expect(body('postgres', 'select $é$ $a$ $é$ as x; drop table victim; select $a$ $a$ as y')).toMatch(/^problem: a `;` ends the query/);
+    expect(body('postgres', 'select $é$ ; $é$ ;')).toBe('select $é$ ; $é$');
     // Snowflake: backslash escapes in '', // comments, $$ bodies.
     expect(body('snowflake', "select '\\';' ;")).toBe("select '\\';'");
     expect(body('snowflake', 'select 1 // a; comment')).toBe('select 1 // a; comment');

@@ -49,7 +49,8 @@ function plainRun(syntax: SqlTextSyntax): RegExp {
 
 export function readQuery(spec: DialectSpec, sql: string): QueryText {
   const syntax = spec.sqlText;
-  const dollar = syntax.dollarQuotes === 'tagged' ? /\$([A-Za-z_][A-Za-z0-9_]*)?\$/y : /\$\$/y;
+  // A tag is a name: non-ASCII letters are part of it, as in Postgres (`$é$ ... $é$` is a quote).
+  const dollar = syntax.dollarQuotes === 'tagged' ? /\$([A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/y : /\$\$/y;
   const semicolons: number[] = [];
   let lastCode = -1;
   let i = 0;
