@@ -4,7 +4,7 @@
  * it, then stops with SyncBusy; a lock left by a process that no longer exists is taken over.
  */
 import { randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SyncBusy, waited, type Wait } from './sync-lock.js';
@@ -22,25 +22,41 @@ function alive(pid: number): boolean {
 const heldHere = new Set<string>();
 
 const code = (e: unknown) => (e as NodeJS.ErrnoException).code;
-const beside = (lock: string, what: string) => `${lock}.${what}-${process.pid}-${randomBytes(4).toString('hex')}`;
+
+/** The pid a lock file holds (0 for none, or an empty file), or undefined when there is no file. */
+function pidIn(file: string): number | undefined {
+  try {
+    return Number(readFileSync(file, 'utf8')) || 0;
+  } catch (e) {
+    if (code(e) === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+/** Whether a file was last written more than `ms` ago (false when it is gone). */
+function olderThan(file: string, ms: number): boolean {
+  const st = statSync(file, { throwIfNoEntry: false });
+  return st !== undefined && Date.now() - st.mtimeMs > ms;
+}
 
 /**
  * Creates the lock with its pid already in it, or false when it exists: linked from a file
- * written first, so no reader sees it empty (an empty one read as a dead process's, and was
- * taken over). Where the file system has no hard links, it is created and written.
+ * written first, so no reader sees it empty. Where the file system makes no hard link, it is
+ * created and written, and a reader may see it empty for a moment (`holder` waits that out).
  */
 function create(lock: string): boolean {
-  const temp = beside(lock, 'new');
+  const temp = `${lock}.new-${process.pid}-${randomBytes(4).toString('hex')}`;
   writeFileSync(temp, String(process.pid), { flag: 'wx' });
+  let linked = false;
   try {
     linkSync(temp, lock);
-    return true;
+    linked = true;
   } catch (e) {
     if (code(e) === 'EEXIST') return false;
-    if (code(e) !== 'EPERM' && code(e) !== 'ENOTSUP' && code(e) !== 'ENOSYS') throw e;
   } finally {
     rmSync(temp, { force: true });
   }
+  if (linked) return true;
   try {
     writeFileSync(lock, String(process.pid), { flag: 'wx' });
     return true;
@@ -50,46 +66,47 @@ function create(lock: string): boolean {
   }
 }
 
+/** How long a takeover may hold its guard: it reads and removes one file, so longer means its process died. */
+const guardStaleMs = 2000;
+
 /**
- * Removes a lock a dead process left, unless another process has taken it over since: two
- * processes that both read the dead pid both removed the lock, the later one the new lock of
- * the first, and both went on. The file is moved aside first (one process moves a given file),
- * and put back when a live process holds it. (Not told by its inode: a new file may get the
- * number of the one just removed.)
+ * Removes the lock of `dead`, a process that no longer exists, unless another process has taken
+ * it over since. Two processes that both read the dead pid both removed the lock, the later one
+ * the first's new lock, and both went on. A takeover is done under a guard file that one
+ * process at a time creates; under it the lock is read again and removed only if it still holds
+ * `dead`. A live lock is never moved or removed. False when another takeover holds the guard.
  */
-function removeStale(lock: string): void {
-  const aside = beside(lock, 'stale');
+function removeStale(lock: string, dead: number): boolean {
+  const guard = `${lock}.takeover`;
   try {
-    renameSync(lock, aside);
-  } catch (e) {
-    if (code(e) === 'ENOENT') return;
-    throw e;
-  }
-  try {
-    const pid = Number(readFileSync(aside, 'utf8'));
-    if (!pid || pid === process.pid || !alive(pid)) return;
-    // Another process's lock, taken over since: where it was.
-    linkSync(aside, lock);
+    writeFileSync(guard, String(process.pid), { flag: 'wx' });
   } catch (e) {
     if (code(e) !== 'EEXIST') throw e;
-  } finally {
-    rmSync(aside, { force: true });
+    // A guard left by a process that died within its takeover.
+    if (olderThan(guard, guardStaleMs)) rmSync(guard, { force: true });
+    return false;
   }
+  try {
+    if (pidIn(lock) === dead) rmSync(lock, { force: true });
+  } finally {
+    rmSync(guard, { force: true });
+  }
+  return true;
 }
 
-/** The pid in the lock file, or undefined once the lock is free (or was left by a dead process, and is removed). */
-function holder(lock: string): number | undefined {
+/**
+ * Who holds the lock: its pid; undefined once it is free (or was left by a dead process, and is
+ * removed); 'again' when that cannot be told yet (another takeover under way, or a lock being
+ * written on a file system without hard links).
+ */
+function holder(lock: string): number | undefined | 'again' {
   if (heldHere.has(lock)) return process.pid;
-  let pid: number;
-  try {
-    pid = Number(readFileSync(lock, 'utf8'));
-  } catch (e) {
-    if (code(e) === 'ENOENT') return undefined;
-    throw e;
-  }
+  const pid = pidIn(lock);
+  if (pid === undefined) return undefined;
   if (pid && pid !== process.pid && alive(pid)) return pid;
-  removeStale(lock);
-  return undefined;
+  // Empty: being written, unless it has been so for a while.
+  if (pid === 0 && !olderThan(lock, guardStaleMs)) return 'again';
+  return removeStale(lock, pid) ? undefined : 'again';
 }
 
 /** Takes the folder's lock, waiting at most `waitMs`, and returns its release. */
@@ -104,11 +121,16 @@ export async function lockFolder(dir: string, wait: Wait): Promise<() => void> {
       heldHere.add(lock);
       return () => {
         heldHere.delete(lock);
-        rmSync(lock, { force: true });
+        // Only its own: a lock this process no longer holds is another's.
+        if (pidIn(lock) === process.pid) rmSync(lock, { force: true });
       };
     }
     const pid = holder(lock);
     if (pid === undefined) continue;
+    if (pid === 'again') {
+      await sleep(5);
+      continue;
+    }
     if (Date.now() >= deadline) {
       throw new SyncBusy(
         `the embedded database ${dir} is in use by process ${pid}, and it takes one process at a time, whatever syncs they run; this run ${waited(waitMs)} and did nothing: run again later, pass --wait SECONDS, or give each run a database server (--database)`,
