@@ -356,7 +356,7 @@ describe('syncwright run', () => {
     await sql(
       db,
       `CREATE TABLE crm.notes (id bigint PRIMARY KEY, body text NOT NULL);
-      INSERT INTO crm.notes VALUES (1, 'owner: team-shared'), (2, E'red \\x1b[31m then \\u202b right to left');`,
+      INSERT INTO crm.notes VALUES (1, 'owner: team-shared'), (2, E'red \\x1b[31m then \\u202b right to left'), (3, E'line one\\r\\nline two');`,
     );
     const notes = await compileText(`source warehouse : postgres { database "app" version 15 }
 model notes { from warehouse table crm.notes primary key id columns { id bigint body string } }
@@ -366,9 +366,12 @@ sync notes_to_lake { from notes to lake path "notes" mode insert identifier id -
     const env = { ...process.env, LAKE_KEY_ID: 'AKIAABCDEFGHIJKLMNOP', LAKE_SECRET: 'team-shared' };
     const r = await exited(spawn(process.execPath, [join(repoRoot, 'bin', 'syncwright.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env }));
     expect(r.code, r.stderr).toBe(0);
-    const lines = r.stdout.split('\n');
-    expect(lines).toContain('1,owner: team-shared');
-    expect(lines).toContain('2,red \x1b[31m then \u202b right to left');
+    // The object byte for byte as a folder holds it (csv: CRLF line ends, a line break inside a value kept).
+    const object = r.stdout.slice(r.stdout.indexOf('\n', r.stdout.indexOf('--- s3://acme-lake/notes/')) + 1);
+    expect(
+      object.startsWith('id,body\r\n1,owner: team-shared\r\n2,red \x1b[31m then \u202b right to left\r\n3,"line one\r\nline two"\r\n'),
+      JSON.stringify(object),
+    ).toBe(true);
   });
 
   it('--sink - whose reader has left: the messages count as unsent (exit 3, no stack trace), and the next run sends them all', async () => {

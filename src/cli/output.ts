@@ -8,6 +8,8 @@ import { collectAfterCheck } from './heap.js';
 export interface Io {
   out(text: string): void;
   err(text: string): void;
+  /** Text for stdout as it is, no line break added: the data `--sink -` delivers to a pipe or a file. */
+  write?(text: string): void;
   colour: boolean;
   cwd: string;
   /**
@@ -49,6 +51,7 @@ export function processIo(): Io {
   return {
     out: (t) => stdout.write(lined(t)),
     err: (t) => stderr.write(lined(t)),
+    write: (t) => stdout.write(t),
     // The stdout sink's (src/run/sinks/stdout.ts): written in order, the callback of this empty
     // write comes after every earlier one's.
     flushed: () =>

@@ -345,8 +345,8 @@ async function execute(given: (string | LoadedPlan)[], opts: RunOptions, checked
     env: process.env,
     secrets,
     out: (t) => say.out(t),
-    // --sink - delivers data: to a pipe or file as it is (redacting a value that equals a variable's, or escaping its controls, changed the rows and committed them); to a terminal, escaped as whatever the run shows.
-    sinkOut: process.stdout.isTTY === true ? (t) => say.out(t) : (t) => io.out(t),
+    // --sink - delivers data: to a pipe or file byte for byte (redacting a value that equals a variable's, escaping controls or line ends changed the rows, and they were committed); to a terminal, line by line as all the run shows.
+    ...(process.stdout.isTTY !== true && io.write ? { sinkWrite: io.write } : {}),
     ...(io.flushed ? { flushed: io.flushed } : {}),
     notice: (t) => say.err(t),
     progress: cleanProgress(tty ? terminalProgress((t) => process.stderr.write(t)) : lineProgress((t) => io.err(t)), clean),

@@ -42,13 +42,14 @@ export interface ExecOptions {
    * name, credential headers as sent) for whoever prints or writes what it reports.
    */
   secrets: Redactor;
-  /** Lines for stdout (dry-run payloads; sink output to `-` without `sinkOut`). */
+  /** Lines for stdout (dry-run payloads; `--sink -` without `sinkWrite`). */
   out(text: string): void;
   /**
-   * Lines of `--sink -` (objects and messages): the data as a folder would hold it, where
-   * `out` is the run's own words (secrets redacted, terminal controls escaped).
+   * `--sink -` to a pipe or a file: stdout as it is, no line break added, for the objects and
+   * messages as a folder holds them, where `out` is the run's own words (secrets redacted,
+   * controls escaped, a line at a time).
    */
-  sinkOut?: (text: string) => void;
+  sinkWrite?: (text: string) => void;
   /** Resolves once stdout accepted what `out` wrote; rejects when it refused it (src/cli/output.ts). */
   flushed(): Promise<void>;
   progress: Progress;
@@ -73,7 +74,7 @@ export function execOptions(overrides: Partial<ExecOptions>): ExecOptions {
     secrets: new Redactor(),
     out,
     flushed,
-    outlets: outletsFor(overrides.sink, overrides.sinkOut ?? out, flushed),
+    outlets: outletsFor(overrides.sink, out, flushed, overrides.sinkWrite),
     notice: () => undefined,
     progress: silentProgress,
     buckets: new Buckets(),

@@ -18,8 +18,8 @@ export const serviceOutlets: Outlets = {
   },
 };
 
-/** `-`: stdout; a folder: the folder; undefined: the services. */
-export function outletsFor(sink: string | undefined, out: (text: string) => void, flushed: () => Promise<void>): Outlets {
+/** `-`: stdout (`write`: as it is, else a line at a time through `out`); a folder: the folder; undefined: the services. */
+export function outletsFor(sink: string | undefined, out: (text: string) => void, flushed: () => Promise<void>, write?: (text: string) => void): Outlets {
   if (sink === undefined) return serviceOutlets;
-  return sink === '-' ? stdoutOutlets(out, flushed) : folderOutlets(sink);
+  return sink === '-' ? stdoutOutlets(write ? { raw: write } : { lines: out }, flushed) : folderOutlets(sink);
 }
