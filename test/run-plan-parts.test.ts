@@ -165,6 +165,7 @@ describe('acceptance', () => {
           index: '/location/fieldPathElements/0/index',
           where: { pointer: '/location/fieldPathElements/0/fieldName', equals: 'operations' },
           reason: '/message',
+          flag: '/partialFailureError',
         },
       },
     };
@@ -175,6 +176,10 @@ describe('acceptance', () => {
     const failure = {
       partialFailureError: { code: 3, details: [{ errors: [located(0, 'bad hash')] }, { errors: [located(2, 'too long'), located(2, 'bad hash')] }] },
     };
+    // A partial failure in a shape not read refuses every row; none at all, or an empty one, refuses none.
+    expect(readResponse(ads, res(200, { partialFailureError: { code: 3, message: 'x', details: [{ other: 1 }] } }), rows(), ctx, options).accepted).toEqual([]);
+    expect(readResponse(ads, res(200, {}), rows(), ctx, options).accepted).toEqual([0, 1, 2]);
+    expect(readResponse(ads, res(200, { partialFailureError: {} }), rows(), ctx, options).accepted).toEqual([0, 1, 2]);
     expect(readResponse(ads, res(200, failure), rows(), ctx, options)).toEqual({
       accepted: [1],
       rejected: [

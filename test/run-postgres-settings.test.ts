@@ -135,6 +135,11 @@ describe('where a Postgres source is', () => {
       ssl: { servername: 'db.invalid' },
     });
     expect(serverOf(endpoint({ database: 'app' }), { PGHOSTADDR: '127.0.0.1' })?.config.host).toBe('127.0.0.1');
+    // Each read on its own: the service's host is the name, PGHOSTADDR the address.
+    expect(serverOf(endpoint({ database: 'app' }), { ...env, PGHOSTADDR: '10.0.0.7', PGSSLMODE: 'verify-ca' })?.config).toMatchObject({
+      host: '10.0.0.7',
+      ssl: { servername: 'svc.internal' },
+    });
     // A host the endpoint names is where it goes, whatever PGHOSTADDR says.
     expect(serverOf(endpoint({ host: 'db.internal', database: 'app' }), { PGHOSTADDR: '127.0.0.1' })?.config.host).toBe('db.internal');
     expect(

@@ -142,6 +142,11 @@ export interface Refusals {
   where?: { pointer: string; equals: string };
   /** In a refusal, the JSON Pointer to its message. */
   reason: string;
+  /**
+   * Where the response says that something was refused (Google Ads' `partialFailureError`): when
+   * it holds a value but no refusal is read, every row of the request is refused.
+   */
+  flag?: string;
 }
 
 /** Which rows of a request the destination took. */

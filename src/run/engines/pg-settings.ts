@@ -76,16 +76,11 @@ export function serverOf(endpoint: PlanEndpoint, env: NodeJS.ProcessEnv): Server
   const service = env.PGSERVICE ? readService(env.PGSERVICE, env) : {};
   const setting = (name: string) => settingOf(endpoint, name, env);
   const pick = (name: string, serviceKey: string, envKey: string): string | undefined => setting(name) ?? service[serviceKey] ?? env[envKey] ?? undefined;
-  // Where it connects, from the first place that names a server: libpq's hostaddr there is the
-  // address it connects to, and its host the name (for the certificate). A hostaddr of another
-  // place does not override a host the endpoint names.
+  // Where it connects: as libpq, a hostaddr (the service's, else PGHOSTADDR) is the address it
+  // connects to, and the host the name (for the certificate), each read on its own. A host the
+  // endpoint names is where it goes: no hostaddr of elsewhere overrides it.
   const named = setting('host');
-  const [name, address] =
-    named !== undefined
-      ? [named, undefined]
-      : service.host !== undefined || service.hostaddr !== undefined
-        ? [service.host, service.hostaddr]
-        : [env.PGHOST, env.PGHOSTADDR];
+  const [name, address] = named !== undefined ? [named, undefined] : [service.host ?? env.PGHOST, service.hostaddr ?? env.PGHOSTADDR];
   const host = address || name;
   if (host === undefined || host === '') return undefined;
   const port = Number(pick('port', 'port', 'PGPORT') ?? 5432);

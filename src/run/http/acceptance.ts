@@ -46,6 +46,9 @@ function refusedRows(doc: unknown, refusals: Refusals, count: number): Map<numbe
     const reason = clip(`refused: ${typeof message === 'string' ? message : JSON.stringify(refusal)}`, snippetLength);
     refused.set(index, refused.has(index) ? `${refused.get(index)}; ${reason}` : reason);
   }
+  // Something was refused, in a shape not read: which rows, unknown.
+  const flagged = refusals.flag === undefined ? undefined : pointerGet(doc, refusals.flag);
+  if (refused.size === 0 && flagged !== undefined && flagged !== null && !(typeof flagged === 'object' && Object.keys(flagged).length === 0)) return undefined;
   return refused;
 }
 

@@ -110,6 +110,7 @@ const partlyApplied: Acceptance = {
     index: '/location/fieldPathElements/0/index',
     where: { pointer: '/location/fieldPathElements/0/fieldName', equals: 'operations' },
     reason: '/message',
+    flag: '/partialFailureError',
   },
 };
 
