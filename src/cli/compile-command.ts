@@ -3,12 +3,13 @@
  * manifest.json, <sync>/plan.json and the SQL files as one atomic replacement of DIR.
  * Nothing is written when any check fails.
  */
-import { resolve } from 'node:path';
+import { resolve, sep } from 'node:path';
 import type { OutputFormat } from '../diagnostics/render.js';
 // Only what finds an output unchanged is loaded with the command; the compiler, when there is something to compile.
 import type { Build, CompileContext } from '../index.js';
 import type { SyncSummary } from '../contract/manifest.js';
 import { loadSources, UsageError, type Sources } from '../files.js';
+import { outputHome } from '../output/kept-output.js';
 import { inputsKey, previousInputs, unchangedBuild } from '../output/kept-syncs.js';
 import { applyStrict, printDiagnostics, type Io } from './output.js';
 
@@ -19,6 +20,13 @@ export interface CompileOptions {
   strict: boolean;
   postgresVersion?: number;
   target?: string;
+}
+
+/** Whether a path is the output's: its folder, a folder on the way to it, what is in it, or where its outputs are kept beside it (`outputHome`). */
+function ofOutput(path: string, out: string): boolean {
+  const p = resolve(path);
+  const home = outputHome(out);
+  return out === p || out.startsWith(`${p}${sep}`) || p.startsWith(`${out}${sep}`) || p === home || p.startsWith(`${home}${sep}`);
 }
 
 /** The stdout summary: one row per sync. */
@@ -111,9 +119,9 @@ export async function compileProject(
             reuse ? { key: keyOf(opts, sources, io), dbt: dbtRead, diagnostics, outline: { options, files: outline } } : undefined,
           ).catch((e: unknown) => {
             if (e instanceof OutputRefused) throw new UsageError(e.message);
-            // The file system refused (a file where a folder goes, no permission, read-only): an I/O error, not the compiler's.
+            // The file system refused the output (a file where a folder goes, no permission, read-only): an I/O error, not the compiler's.
             const errno = e as NodeJS.ErrnoException;
-            if (typeof errno.code === 'string' && typeof errno.syscall === 'string')
+            if (typeof errno.code === 'string' && typeof errno.syscall === 'string' && typeof errno.path === 'string' && ofOutput(errno.path, out))
               throw new UsageError(`cannot write ${opts.out}: ${errno.code} (${errno.syscall})`);
             throw e;
           });
