@@ -3,6 +3,8 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { readResponse } from '../src/run/http/acceptance.js';
+import { applied } from '../src/catalog/api/destinations/braze.js';
+import { partlyApplied } from '../src/catalog/api/destinations/google-ads.js';
 import { guardViolation } from '../src/run/guard.js';
 import { pointerGet } from '../src/run/json-pointer.js';
 import { lineProgress, terminalProgress } from '../src/run/output/progress.js';
@@ -136,13 +138,8 @@ describe('acceptance', () => {
     ]);
   });
 
-  it('by status with refusals: the rows a 2xx lists are refused, the rest accepted; a refusal that names no row refuses all', () => {
-    const braze = {
-      accept: {
-        by: 'status' as const,
-        refusals: { items: '/errors/*', index: '/index', where: { pointer: '/input_array', equals: 'attributes' }, reason: '/type' },
-      },
-    };
+  it("by status with refusals, as Braze's and Google Ads' plans read them: the rows a 2xx lists are refused, the rest accepted; a refusal that names no row refuses all", () => {
+    const braze = { accept: applied };
     const refusal = (index: unknown, input_array = 'attributes') => ({ type: 'Invalid email', input_array, index });
     expect(readResponse(braze, res(201, { message: 'success', errors: [refusal(1)] }), rows(), ctx, options)).toEqual({
       accepted: [0, 2],
@@ -157,18 +154,7 @@ describe('acceptance', () => {
       expect(v.rejected.map((r) => r.index)).toEqual([0, 1, 2]);
     }
     // Google Ads: a google.rpc.Status whose details are GoogleAdsFailures, errors located by the operation's index.
-    const ads = {
-      accept: {
-        by: 'status' as const,
-        refusals: {
-          items: '/partialFailureError/details/*/errors/*',
-          index: '/location/fieldPathElements/0/index',
-          where: { pointer: '/location/fieldPathElements/0/fieldName', equals: 'operations' },
-          reason: '/message',
-          flag: '/partialFailureError',
-        },
-      },
-    };
+    const ads = { accept: partlyApplied };
     const located = (index: number, message: string) => ({
       message,
       location: { fieldPathElements: [{ fieldName: 'operations', index }, { fieldName: 'create' }] },

@@ -17,7 +17,7 @@ function attributes(ctx: ApiContext, extra: Record<string, Template>, withPayloa
  * A 201 applies every object but those its `errors` list by their index in `attributes`
  * (the only array sent): those rows are refused. An error without an index refuses the request.
  */
-const applied: Acceptance = {
+export const applied: Acceptance = {
   by: 'status',
   refusals: { items: '/errors/*', index: '/index', where: { pointer: '/input_array', equals: 'attributes' }, reason: '/type' },
 };

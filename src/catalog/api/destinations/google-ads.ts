@@ -103,7 +103,7 @@ function user(ctx: ApiContext): Template {
  * applied every operation but those its errors locate: the field path's first element is the
  * request's `operations` with the operation's index. Those rows are refused.
  */
-const partlyApplied: Acceptance = {
+export const partlyApplied: Acceptance = {
   by: 'status',
   refusals: {
     items: '/partialFailureError/details/*/errors/*',
