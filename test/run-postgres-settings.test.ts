@@ -6,6 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serverOf, serviceSection } from '../src/run/engines/pg-settings.js';
+import type { ClientConfig } from 'pg';
 import type { PlanEndpoint } from '../src/contract/plan.js';
 import { cli, compileText, sql } from './servers/run-harness.js';
 import { pgUrl, scratchFolder, scratchPostgres, type ScratchDb } from './servers/scratch-db.js';
@@ -101,7 +102,7 @@ describe('where a Postgres source is', () => {
     ).toHaveLength(5);
   });
 
-  it('resolves as libpq: settings, then the service, then PG* variables; the password only from the environment', () => {
+  it('resolves as libpq: settings, then the service, then PG* variables; the password only from the environment or the password file', async () => {
     const endpoint = (settings: PlanEndpoint['settings']): PlanEndpoint => ({ name: 'wh', dialect: 'postgres', settings });
     const file = join(work.dir, 'services.conf');
     writeFileSync(file, '[svc]\nhost=svc.internal\nport=6543\ndbname=svcdb\n');
@@ -124,8 +125,22 @@ describe('where a Postgres source is', () => {
       config: { host: 'db.internal', database: 'svcdb', password: 'from-setting' },
       location: 'postgres://envuser@db.internal:6543/svcdb',
     });
-    // No password anywhere: pg reads the password file, as libpq does.
-    expect(serverOf(endpoint({ host: 'h' }), {})?.config).not.toHaveProperty('password');
+    // No password anywhere: the password file's, looked up by the host's name as libpq does, also where the connection goes to an address (hostaddr).
+    const passfile = join(work.dir, 'pgpass');
+    writeFileSync(passfile, 'db.invalid:5432:app:u:by-name\n127.0.0.1:5432:app:u:by-address\nh:5432:u:u:plain\n', { mode: 0o600 });
+    const saved = process.env.PGPASSFILE;
+    process.env.PGPASSFILE = passfile;
+    try {
+      const asked = async (config: ClientConfig | undefined) => (typeof config?.password === 'function' ? await config.password() : config?.password);
+      expect(await asked(serverOf(endpoint({ host: 'h' }), { PGUSER: 'u' })?.config)).toBe('plain');
+      const pinned = serverOf(endpoint({ database: 'app' }), { PGHOST: 'db.invalid', PGHOSTADDR: '127.0.0.1', PGUSER: 'u' })?.config;
+      expect(pinned?.host).toBe('127.0.0.1');
+      expect(await asked(pinned)).toBe('by-name');
+      expect(await asked(serverOf(endpoint({ host: 'nowhere', database: 'app' }), { PGUSER: 'u' })?.config)).toBeUndefined();
+    } finally {
+      if (saved === undefined) delete process.env.PGPASSFILE;
+      else process.env.PGPASSFILE = saved;
+    }
     expect(serverOf(endpoint({ database: 'app' }), {})).toBeUndefined();
     expect(() => serverOf(endpoint({ host: 'h', password: { env: 'MISSING' } }), {})).toThrow('environment variable MISSING is not set (the password of wh)');
     expect(() => serverOf(endpoint({}), { PGSERVICE: 'nope', PGSERVICEFILE: file })).toThrow(/the Postgres service nope \(PGSERVICE\) is not in/);

@@ -4,10 +4,11 @@
  * environment variable), then the
  * service named by PGSERVICE in the service file (PGSERVICEFILE or ~/.pg_service.conf, then
  * PGSYSCONFDIR/pg_service.conf), then the PG* variables, then libpq's defaults. The password is
- * never a literal: the setting names a variable, else PGPASSWORD or the service's, else `pg`
- * reads the password file (PGPASSFILE or ~/.pgpass) as libpq does.
+ * never a literal: the setting names a variable, else PGPASSWORD or the service's, else the
+ * password file's (PGPASSFILE or ~/.pgpass), as libpq reads it.
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { ClientConfig } from 'pg';
@@ -67,6 +68,17 @@ function sslOf(mode: string | undefined, name: string | undefined): ClientConfig
   return false;
 }
 
+type PgPass = (params: { host: string; port: number; database: string; user: string }, found: (password: string | undefined) => void) => void;
+const require = createRequire(import.meta.url);
+
+/**
+ * The password in the password file (PGPASSFILE, else ~/.pgpass) for these parameters, read
+ * when `pg` asks for one; none found is undefined, which `pg` takes as no password (its types
+ * say string only).
+ */
+const passwordFile = (params: Parameters<PgPass>[0]) =>
+  (() => new Promise<string | undefined>((resolve) => (require('pgpass') as PgPass)(params, resolve))) as () => Promise<string>;
+
 /**
  * The server an endpoint names, or undefined when nothing names one (no host in its settings,
  * its service or PGHOST/PGHOSTADDR): then it runs on the embedded database.
@@ -99,8 +111,8 @@ export function serverOf(endpoint: PlanEndpoint, env: NodeJS.ProcessEnv): Server
     port,
     user,
     database,
-    // Undefined: `pg` looks in the password file (PGPASSFILE or ~/.pgpass) for host, port, database and user.
-    ...(password === undefined ? {} : { password }),
+    // Else the password file's, looked up by the host's name as libpq does, where the connection goes to an address (hostaddr).
+    password: password ?? passwordFile({ host: (address && name) || host, port, database, user }),
     ssl: sslOf(service.sslmode ?? env.PGSSLMODE, address && name ? name : undefined),
     application_name: 'syncwright',
   };
