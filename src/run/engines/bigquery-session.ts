@@ -20,7 +20,7 @@ import type { Job, JobMetadata, Query } from '@google-cloud/bigquery';
 import type { PlanEndpoint, SessionSql } from '../../contract/plan.js';
 import { clip } from '../output/redact.js';
 import { jsonText, sessionOf, type SqlRow, type SqlSession } from './sql-session.js';
-import { settingOf } from './endpoint-settings.js';
+import { settingText } from './endpoint-settings.js';
 
 /** A job that ended with an error: `code` is BigQuery's reason (notFound, invalidQuery, ...), as the plan's error codes name them. */
 export class BigQueryJobError extends Error {
@@ -93,8 +93,6 @@ export function labelValue(text: string): string {
     .slice(0, 63);
 }
 
-const settingText = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-
 export interface BigQueryPlace {
   /** `--endpoint NAME=URL`: the server the client talks to instead of bigquery.googleapis.com. */
   apiEndpoint?: string;
@@ -104,7 +102,7 @@ export interface BigQueryPlace {
 /** A session on the BigQuery project the endpoint's settings name. */
 export async function openBigQuerySession(endpoint: PlanEndpoint, sql: Pick<SessionSql, 'close'>, place: BigQueryPlace): Promise<SqlSession> {
   const s = endpoint.settings;
-  const setting = (name: string) => settingText(settingOf(endpoint, name, place.env));
+  const setting = (name: string) => settingText(endpoint, name, place.env);
   const projectId = setting('project');
   if (!projectId) throw new Error(`${endpoint.name}: a BigQuery endpoint needs its project setting`);
   const location = setting('location');

@@ -16,3 +16,8 @@ export function settingOf(endpoint: PlanEndpoint, name: string, env: NodeJS.Proc
   }
   return typeof v === 'string' || typeof v === 'number' ? String(v) : undefined;
 }
+
+/** A setting's text as `settingOf` reads it, an empty one none (Snowflake's and BigQuery's settings). */
+export function settingText(endpoint: PlanEndpoint, name: string, env: NodeJS.ProcessEnv): string | undefined {
+  return settingOf(endpoint, name, env) || undefined;
+}

@@ -95,6 +95,8 @@ export function serverOf(endpoint: PlanEndpoint, env: NodeJS.ProcessEnv): Server
   const [name, address] = named !== undefined ? [named, undefined] : [service.host ?? env.PGHOST, service.hostaddr ?? env.PGHOSTADDR];
   const host = address || name;
   if (host === undefined || host === '') return undefined;
+  // Connecting to an address, the name is what the certificate and the password file are read by.
+  const byName = address && name ? name : undefined;
   const port = Number(pick('port', 'port', 'PGPORT') ?? 5432);
   const user = pick('user', 'user', 'PGUSER') ?? userInfo().username;
   const database = pick('database', 'dbname', 'PGDATABASE') ?? user;
@@ -112,8 +114,8 @@ export function serverOf(endpoint: PlanEndpoint, env: NodeJS.ProcessEnv): Server
     user,
     database,
     // Else the password file's, looked up by the host's name as libpq does, where the connection goes to an address (hostaddr).
-    password: password ?? passwordFile({ host: (address && name) || host, port, database, user }),
-    ssl: sslOf(service.sslmode ?? env.PGSSLMODE, address && name ? name : undefined),
+    password: password ?? passwordFile({ host: byName ?? host, port, database, user }),
+    ssl: sslOf(service.sslmode ?? env.PGSSLMODE, byName),
     application_name: 'syncwright',
   };
   const where = host.startsWith('/') ? `${host}:${port}` : `${host.includes(':') ? `[${host}]` : host}:${port}`;

@@ -8,7 +8,7 @@
 import { createHash, createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { PlanEndpoint } from '../../contract/plan.js';
-import { settingOf } from './endpoint-settings.js';
+import { settingText } from './endpoint-settings.js';
 
 export type TokenType = 'KEYPAIR_JWT' | 'OAUTH' | 'PROGRAMMATIC_ACCESS_TOKEN';
 
@@ -23,9 +23,6 @@ export interface SnowflakeConfig {
 }
 
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-
-/** A setting that is text or env("NAME") (which must be set); an empty text is none. */
-const settingText = (endpoint: PlanEndpoint, name: string, env: NodeJS.ProcessEnv): string | undefined => text(settingOf(endpoint, name, env));
 
 /** A secret setting's value: the variable it names, which must be set. */
 function secretOf(endpoint: PlanEndpoint, name: string, env: NodeJS.ProcessEnv): string | undefined {

@@ -79,30 +79,22 @@ export function readResponse(
   options: RenderOptions,
 ): Verdict {
   const all = range(rows.length);
+  const rejectAll = (reason: string): Verdict => ({ accepted: [], rejected: all.map((index) => ({ index, reason })), retry: [] });
   if (res.status < 200 || res.status >= 300) {
     if (rows.length > 1 && splittable.has(res.status)) return { accepted: [], rejected: [], retry: all, split: true, reason: snippet(res) };
-    const reason = res.status === 413 ? `too large to send: ${snippet(res)}` : snippet(res);
-    return { accepted: [], rejected: all.map((index) => ({ index, reason })), retry: [] };
+    return rejectAll(res.status === 413 ? `too large to send: ${snippet(res)}` : snippet(res));
   }
   const doc = parse(res.body);
   const accept: Acceptance = request.accept;
   if (accept.by === 'status') {
-    if (!succeeded(doc, accept.success, ctx, options)) return { accepted: [], rejected: all.map((index) => ({ index, reason: snippet(res) })), retry: [] };
+    if (!succeeded(doc, accept.success, ctx, options)) return rejectAll(snippet(res));
     const refused = accept.refusals ? refusedRows(doc, accept.refusals, rows.length) : new Map<number, string>();
-    if (refused === undefined) {
-      const reason = `the response refuses what it does not tie to a row of the request, so which were applied is unknown: ${snippet(res)}`;
-      return { accepted: [], rejected: all.map((index) => ({ index, reason })), retry: [] };
-    }
+    if (refused === undefined)
+      return rejectAll(`the response refuses what it does not tie to a row of the request, so which were applied is unknown: ${snippet(res)}`);
     return { accepted: all.filter((i) => !refused.has(i)), rejected: [...refused].map(([index, reason]) => ({ index, reason })), retry: [] };
   }
   const items = pointerGet(doc, accept.items);
-  if (!Array.isArray(items)) {
-    return {
-      accepted: [],
-      rejected: all.map((index) => ({ index, reason: `no list of results at ${accept.items || 'the body'}: ${snippet(res)}` })),
-      retry: [],
-    };
-  }
+  if (!Array.isArray(items)) return rejectAll(`no list of results at ${accept.items || 'the body'}: ${snippet(res)}`);
   const own = ownItems(accept, items, rows);
   const verdict: Verdict = { accepted: [], rejected: [], retry: [] };
   rows.forEach((row, index) => {

@@ -108,12 +108,6 @@ function transportVerdict(outcome: HttpOutcome, count: number, policy: RetryPoli
   return undefined;
 }
 
-/** Why rows that would have been split are refused instead: for a numbered batch, that it is one. */
-const unsplit = <R>(exchange: Exchange<R>, rows: readonly R[], reason: string): string =>
-  exchange.whole && rows.length > 1
-    ? `${reason} (the request numbers its batch, so its rows are not sent in parts: a smaller batch setting makes smaller requests)`
-    : reason;
-
 export async function deliver<R>(
   source: AsyncIterable<Batch<R>>,
   chain: readonly Exchange<R>[],
@@ -135,16 +129,24 @@ export async function deliver<R>(
   const settleRequest = async (exchange: Exchange<R>, group: R[], batch: Batch<R>): Promise<R[]> => {
     const accepted: R[] = [];
     const queue: { rows: R[]; attempt: number }[] = [{ rows: group, attempt: 1 }];
+    // Rows sent in halves, next, until a bad one stands alone; a lone row, or those of a numbered batch (`whole`), refused.
+    const split = async (rows: R[], attempt: number, reason: string): Promise<void> => {
+      if (rows.length > 1 && !exchange.whole) {
+        const half = Math.ceil(rows.length / 2);
+        queue.unshift({ rows: rows.slice(0, half), attempt }, { rows: rows.slice(half), attempt });
+        return;
+      }
+      const why =
+        rows.length > 1
+          ? `${reason} (the request numbers its batch, so its rows are not sent in parts: a smaller batch setting makes smaller requests)`
+          : reason;
+      await refuse(rows.map((row) => ({ row, reason: why, fate: 'rejected' })));
+    };
     for (let item = queue.shift(); item; item = queue.shift()) {
       const { rows, attempt } = item;
       const request = exchange.request(rows, { seq: batch.seq, last: batch.last, attempt });
       if (options.maxBodyBytes !== undefined && request.body !== undefined && Buffer.byteLength(request.body) > options.maxBodyBytes) {
-        const reason = `the request body exceeds ${options.maxBodyBytes} bytes`;
-        if (rows.length === 1 || exchange.whole) await refuse(rows.map((row) => ({ row, reason: unsplit(exchange, rows, reason), fate: 'rejected' })));
-        else {
-          const half = Math.ceil(rows.length / 2);
-          queue.unshift({ rows: rows.slice(0, half), attempt }, { rows: rows.slice(half), attempt });
-        }
+        await split(rows, attempt, `the request body exceeds ${options.maxBodyBytes} bytes`);
         continue;
       }
       await options.bucket.take();
@@ -159,11 +161,7 @@ export async function deliver<R>(
       if (!again.length) continue;
       const reason = verdict.reason ?? 'the API asked for the rows again';
       if (verdict.split) {
-        if (again.length === 1 || exchange.whole) await refuse(again.map((row) => ({ row, reason: unsplit(exchange, again, reason), fate: 'rejected' })));
-        else {
-          const half = Math.ceil(again.length / 2);
-          queue.unshift({ rows: again.slice(0, half), attempt }, { rows: again.slice(half), attempt });
-        }
+        await split(again, attempt, reason);
         continue;
       }
       if (attempt >= policy.maxAttempts) {

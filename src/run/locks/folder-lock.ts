@@ -47,16 +47,15 @@ function olderThan(file: string, ms: number): boolean {
 function create(lock: string): boolean {
   const temp = `${lock}.new-${process.pid}-${randomBytes(4).toString('hex')}`;
   writeFileSync(temp, String(process.pid), { flag: 'wx' });
-  let linked = false;
   try {
     linkSync(temp, lock);
-    linked = true;
+    return true;
   } catch (e) {
     if (code(e) === 'EEXIST') return false;
   } finally {
     rmSync(temp, { force: true });
   }
-  if (linked) return true;
+  // No hard link made here: the exclusive write.
   try {
     writeFileSync(lock, String(process.pid), { flag: 'wx' });
     return true;
