@@ -423,6 +423,15 @@ model users {
     expect(r.code).toBe(1);
     expect(r.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f]/);
   });
+
+  it('warns of a bidirectional control character, and shows its line unreordered', async () => {
+    const r = await run({ 'bidi.sync': `source wh : postgres { database "acme" } # \u202e} "x" {\n` }, ['check']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('warning[SW0015]: a bidirectional control character, U+202E RIGHT-TO-LEFT OVERRIDE');
+    expect(r.stderr).toContain('bidi.sync:1:44');
+    expect(r.stderr).toContain('1 | source wh : postgres { database "acme" } # \ufffd} "x" {');
+    expect(r.stderr).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
+  });
 });
 
 describe('whether output is coloured', () => {

@@ -41,6 +41,12 @@ export const codes = {
   },
   /** An operator written as another language writes it: `&&`, `||`, `==`, `=>`, `x not null`. */
   'operator-spelling': { code: 'SW0014', severity: 'error', message: '{{{detail}}}' },
+  /** A bidirectional control character (U+202A-U+202E, U+2066-U+2069), which can make a line display in another order than it reads. */
+  'bidi-control': {
+    code: 'SW0015',
+    severity: 'warning',
+    message: 'a bidirectional control character, {{{name}}}: an editor or a review may show this line in another order than the compiler reads it',
+  },
   // SW01xx: names
   'duplicate-definition': { code: 'SW0101', severity: 'error', message: '{{kind}} `{{{name}}}` is defined twice' },
   'unknown-reference': { code: 'SW0102', severity: 'error', message: 'unknown {{kind}} `{{{name}}}`' },

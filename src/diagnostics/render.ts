@@ -17,17 +17,21 @@ const ansi = (open: number, close: number) => (s: string) => `\u001b[${open}m${s
 const colour: Style = { red: ansi(31, 39), yellow: ansi(33, 39), blue: ansi(34, 39), bold: ansi(1, 22), dim: ansi(2, 22) };
 const plain: Style = { red: (s) => s, yellow: (s) => s, blue: (s) => s, bold: (s) => s, dim: (s) => s };
 
+/** Control characters, and the bidirectional ones, which would reorder the line shown around them. */
+const controls = /[\u0000-\u0008\u000b-\u001f\u007f\u202a-\u202e\u2066-\u2069]/g;
+
 /**
  * Tabs shift carets; show them as spaces so the caret lines up. Other control characters
- * (from a stray binary byte) would move or recolour the terminal: each shows as one U+FFFD.
+ * (from a stray binary byte) would move or recolour the terminal, and bidirectional ones
+ * reorder the line: each shows as one U+FFFD.
  */
 function expandTabs(s: string): string {
-  return s.replace(/\t/g, '  ').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '\ufffd');
+  return s.replace(/\t/g, '  ').replace(controls, '\ufffd');
 }
 
 /** A message quoting a control character shows it escaped, never raw. */
 function printable(s: string): string {
-  return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return s.replace(controls, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** The columns of a long line shown around its caret; the rest is left out, marked with `…`. */

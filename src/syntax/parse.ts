@@ -11,7 +11,7 @@ import { Builder, tokenSpan } from './build.js';
 import type { SyncFile, Comment } from './ast.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { diagnostic } from '../diagnostics/codes.js';
-import { fileStart, type Span } from '../span.js';
+import { fileStart, spanAt, spansOf, type Span } from '../span.js';
 import { noWords, syntaxDiagnostics, withSlips, type SyntaxWords } from './syntax-errors.js';
 
 export type { SyntaxWords } from './syntax-errors.js';
@@ -119,7 +119,7 @@ function parseText(file: string, text: string, words: SyntaxWords): ParseResult 
   const definitions = parser.read(builder, tokens);
   const comments: Comment[] = (lexed.groups.comments ?? []).map((t) => ({ text: t.image, span: tokenSpan(file, t) }));
   if (lexed.errors.length === 0 && slips.length === 0 && parser.errors.length === 0) {
-    return { ast: builder.tree(definitions, comments), diagnostics: [], ok: true, namesInText: [] };
+    return { ast: builder.tree(definitions, comments), diagnostics: bidiControls(file, text), ok: true, namesInText: [] };
   }
   const syntax = syntaxDiagnostics(file, text, lexed, tokens, words);
   let diagnostics = syntax.diagnostics;
@@ -132,7 +132,44 @@ function parseText(file: string, text: string, words: SyntaxWords): ParseResult 
   }
   const skipped = unread(tokens, lexed, text);
   const unsure = [...skipped.offsets, ...syntax.unsure].sort((a, b) => a - b);
-  return { ast: builder.tree(definitions, comments, unsure), diagnostics, ok: false, namesInText: [...namesAfterKeywords(text), ...skipped.words] };
+  return {
+    ast: builder.tree(definitions, comments, unsure),
+    diagnostics: [...diagnostics, ...bidiControls(file, text)].sort((a, b) => a.span.offset - b.span.offset),
+    ok: false,
+    namesInText: [...namesAfterKeywords(text), ...skipped.words],
+  };
+}
+
+/** The characters that reorder how a line displays (Trojan Source, CVE-2021-42574), by name. */
+const bidiNames: Record<string, string> = {
+  '\u202a': 'U+202A LEFT-TO-RIGHT EMBEDDING',
+  '\u202b': 'U+202B RIGHT-TO-LEFT EMBEDDING',
+  '\u202c': 'U+202C POP DIRECTIONAL FORMATTING',
+  '\u202d': 'U+202D LEFT-TO-RIGHT OVERRIDE',
+  '\u202e': 'U+202E RIGHT-TO-LEFT OVERRIDE',
+  '\u2066': 'U+2066 LEFT-TO-RIGHT ISOLATE',
+  '\u2067': 'U+2067 RIGHT-TO-LEFT ISOLATE',
+  '\u2068': 'U+2068 FIRST STRONG ISOLATE',
+  '\u2069': 'U+2069 POP DIRECTIONAL ISOLATE',
+};
+
+/**
+ * A warning at each bidirectional control character: in a comment or a string (a model's SQL)
+ * one can make a reviewer read the line in another order than the compiler does. Names are
+ * ASCII, so nowhere else holds one. Only a warning: right-to-left text may need them.
+ */
+function bidiControls(file: string, text: string): Diagnostic[] {
+  const found: Diagnostic[] = [];
+  const spanOf = spansOf(file, text);
+  for (const m of text.matchAll(/[\u202a-\u202e\u2066-\u2069]/g)) {
+    const hex = m[0].charCodeAt(0).toString(16).toUpperCase();
+    found.push(
+      diagnostic('bidi-control', spanOf(m.index, 1), { name: bidiNames[m[0]]! }, [
+        `remove it; where a value needs it, write it as the escape \\u${hex} in a "string", which shows as written`,
+      ]),
+    );
+  }
+  return found;
 }
 
 /**
@@ -191,9 +228,6 @@ function notText(f: SourceText): { span: Span; reason: string } | undefined {
   const nul = f.text.indexOf('\u0000');
   const bad = nul >= 0 ? nul : f.text.indexOf('\uFFFD');
   if (bad < 0) return undefined;
-  const before = f.text.slice(0, bad);
-  const line = before.split('\n').length;
-  const column = bad - before.lastIndexOf('\n');
-  const span: Span = { file: f.path, line, column, offset: bad, endLine: line, endColumn: column + 1, endOffset: bad + 1 };
-  return { span, reason: nul >= 0 ? 'it is a binary file, not text' : `it is not UTF-8 text (an invalid byte at line ${line}, column ${column})` };
+  const span = spanAt(f.path, f.text, bad, 1);
+  return { span, reason: nul >= 0 ? 'it is a binary file, not text' : `it is not UTF-8 text (an invalid byte at line ${span.line}, column ${span.column})` };
 }
