@@ -150,6 +150,37 @@ describe('the editor project checks again what an edit reaches', () => {
     expect(back.changed).toEqual(readers);
     expect(p.allDiagnostics()).toEqual([]);
   });
+
+  it('checks again the syncs of other files that write into the destination an edited sync writes into', () => {
+    const files: SourceText[] = [
+      {
+        path: 'a.sync',
+        text: `source wh : postgres { database "acme" }
+model users { from wh  table app.users  primary key id  columns { id bigint  email string } }
+sync mirror_users { from users  to wh table crm.people  mode mirror  identifier id -> id  map { email -> email }  guard deletes <= 5% }
+`,
+      },
+      { path: 'b.sync', text: 'sync copy_users { from users  to wh table crm.others  mode upsert  identifier id -> id  map { email -> email } }\n' },
+      { path: 'c.sync', text: '# nothing yet\n' },
+    ];
+    const texts = new Map(files.map((f) => [f.path, f.text]));
+    const p = new Project(files, { wholeShare: 1 });
+    const step = (path: string, text: string | undefined) => {
+      if (text === undefined) texts.delete(path);
+      else texts.set(path, text);
+      p.update([{ path, text }]);
+      const whole = checkProject([...texts].map(([path, text]) => ({ path, text })));
+      expect(p.allDiagnostics()).toEqual(whole.diagnostics);
+      return whole.diagnostics.map((d) => `${d.code} ${d.span.file}`);
+    };
+    // b.sync now writes the table the mirror of a.sync owns: b.sync's sync is the error.
+    expect(step('b.sync', texts.get('b.sync')!.replace('crm.others', 'crm.People'))).toEqual(['SW0124 b.sync']);
+    // The mirror goes, in another file than the error: the error goes too.
+    const a = texts.get('a.sync')!;
+    expect(step('a.sync', a.replace(/sync mirror_users[^\n]*\n/, ''))).toEqual([]);
+    // It comes back in a third file; then a.sync, which the edit did not touch, regains nothing.
+    expect(step('c.sync', a.match(/sync mirror_users[^\n]*\n/)![0])).toEqual(['SW0124 c.sync']);
+  });
 });
 
 describe('the syncs named, from a project resumed from its outline', () => {

@@ -5,6 +5,7 @@
  * skipped or may have misread) is not checked but still counts as defined, as does every name
  * a broken file's text may define, so that no "unknown" error follows from a syntax error.
  */
+import { checkSharedTargets } from './targets.js';
 import type { Definition, SyncFile } from '../syntax/ast.js';
 import type { Span } from '../span.js';
 import { parseProject, type ParsedFile, type SourceText } from '../syntax/parse.js';
@@ -241,6 +242,7 @@ export function checkParsed(files: readonly ParsedFile[], options: CheckOptions 
     const s = d.partial ? undefined : checkSync(d, scope, r, texts.get(d.span.file) ?? '');
     if (s) syncs.push(s);
   }
+  checkSharedTargets(syncs, new Map(of('sync').map((d) => [d.name.text, d.name.span])), r);
 
   const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
   const trees = parsed.map((p) => p.ast);

@@ -94,6 +94,9 @@ const syncTo = ['destination', 'source'] as const;
 /** Every list of kinds a reference takes, by its place in an `Outline`. */
 const acceptsTable: readonly (readonly Kind[])[] = [readsModel, readsSource, syncFrom, syncTo];
 
+/** The destinations a sync writes into (its `to`); none for other definitions. */
+const targetsOf = (e: Entry): string[] => (e.kind === 'sync' ? e.reads.filter((r) => r.accepts === syncTo).map((r) => r.name) : []);
+
 /** What the checker refuses to read (binary, not UTF-8) it does not parse: neither is it parsed here. */
 const isText = (text: string): boolean => !text.includes('\u0000') && !text.includes('\uFFFD');
 
@@ -258,6 +261,7 @@ export class Project {
     const edited = new Map<string, FileState | undefined>();
     const touched = new Set<string>();
     const folders = new Set<string>();
+    const targets = new Set<string>();
     const before = new Map<string, readonly Diagnostic[]>();
     let definitions = false;
     const mark = (f: FileState | undefined) => {
@@ -265,6 +269,7 @@ export class Project {
         if (e.kind !== 'sync') definitions = true;
         touched.add(e.name);
         if (e.kind === 'sync') folders.add(e.name.toLowerCase());
+        for (const t of targetsOf(e)) targets.add(t);
       }
       for (const w of f?.words ?? []) touched.add(w);
     };
@@ -289,7 +294,7 @@ export class Project {
     this.#index = undefined;
     for (const f of this.#files.values()) if (!edited.has(f.path)) before.set(f.path, f.diagnostics);
 
-    const owners = this.#reach(edited, touched, folders, definitions);
+    const owners = this.#reach(edited, touched, folders, targets, definitions);
     const slice = this.#context(owners);
     let checked: number;
     const whole = slice.size > this.#entryCount * this.#wholeShare;
@@ -389,13 +394,24 @@ export class Project {
    * definition other than a sync was edited, removed or reached, those that read an unknown
    * name. `definitions`: the edited files held one, before or after.
    */
-  #reach(edited: ReadonlyMap<string, FileState | undefined>, touched: Set<string>, folders: Set<string>, definitions: boolean): Set<Entry> {
+  #reach(
+    edited: ReadonlyMap<string, FileState | undefined>,
+    touched: Set<string>,
+    folders: Set<string>,
+    targets: Set<string>,
+    definitions: boolean,
+  ): Set<Entry> {
     const owners = new Set<Entry>();
     const names = [...touched];
     let unresolved = false;
+    // Syncs that write into one destination: whether two of them share a table or object is checked among them (src/check/targets.ts).
+    const ownWriters = (destination: string) => {
+      for (const w of this.#readers.get(destination) ?? []) if (targetsOf(w).includes(destination)) own(w);
+    };
     const own = (e: Entry) => {
       if (owners.has(e)) return;
       owners.add(e);
+      for (const t of targetsOf(e)) ownWriters(t);
       if (!touched.has(e.name)) {
         touched.add(e.name);
         names.push(e.name);
@@ -411,6 +427,7 @@ export class Project {
     if (definitions) ownUnresolved();
     for (const f of edited.values()) for (const e of f?.entries ?? []) own(e);
     for (const folder of folders) for (const e of this.#syncsByFolder.get(folder) ?? []) own(e);
+    for (const t of targets) ownWriters(t);
     for (let i = 0; i < names.length; i++) {
       const name = names[i]!;
       for (const e of this.#named.get(name) ?? []) own(e);

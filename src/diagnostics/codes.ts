@@ -83,6 +83,12 @@ export const codes = {
   /** A model read from dbt (`dbt name`) that cannot be: the source names no dbt project, or its artifacts cannot be read. */
   'dbt-artifacts': { code: 'SW0123', severity: 'error', message: 'cannot read the dbt model `{{{model}}}`: {{{problem}}}' },
   'folder-name': { code: 'SW0121', severity: 'error', message: 'sync `{{{name}}}` cannot name its output folder: {{{reason}}}' },
+  /** Two syncs writing one table or object that a mirror among them owns: each run undoes the other's writes (src/check/targets.ts). */
+  'shared-target': {
+    code: 'SW0124',
+    severity: 'error',
+    message: 'sync `{{{name}}}` writes the {{{what}}}, which sync `{{{first}}}` writes too',
+  },
   // SW02xx: modes and sync shape
   'unsupported-mode': { code: 'SW0201', severity: 'error', message: '{{{type}}} does not support {{kind}} mode `{{{mode}}}`' },
   'record-mode-on-audience': {

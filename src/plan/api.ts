@@ -3,22 +3,15 @@
  * src/emit/api-sql.ts), then the destination's calls as data (src/catalog/api); emit adds
  * the commit of what was accepted, whose statement is SQL.
  */
-import type { CheckedSync, ResolvedValue } from '../check/model.js';
+import type { CheckedSync } from '../check/model.js';
 import { limitsFor, objectKindOf, requireDestinationType, resolveField } from '../catalog/index.js';
 import { settingDefaults } from '../catalog/settings.js';
-import { requireDestinationApi, type ApiContext } from '../catalog/api/index.js';
-import type { ApiStep, ReadStep, Template } from '../contract/api-steps.js';
+import { requireDestinationApi, settingTemplate, storageFormat, type ApiContext } from '../catalog/api/index.js';
+import type { ApiStep, ReadStep } from '../contract/api-steps.js';
 import type { Plan } from '../contract/plan.js';
 import { lockKeyOf, planHead, warehouseEndpoint } from './head.js';
 import { changeSetOf, sentFields, type ChangeSet } from './api-changes.js';
 import type { PlanOptions } from '../contract/options.js';
-
-function template(v: ResolvedValue | unknown): Template | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (typeof v === 'object' && 'env' in v) return { $env: (v as { env: string }).env };
-  if (typeof v === 'object' && 'path' in v) return (v as { path: string[] }).path.join('.');
-  return v as Template;
-}
 
 export function apiContext(sync: CheckedSync): ApiContext {
   const type = requireDestinationType(sync.destination.type);
@@ -27,7 +20,7 @@ export function apiContext(sync: CheckedSync): ApiContext {
   const rules = kind.fields;
   const limits = limitsFor(type, kind, (sync.identifier ? 1 : 0) + sync.fields.length);
   const defaults = settingDefaults(type.settings);
-  const format = sync.format === 'csv' || sync.format === 'parquet' ? sync.format : 'jsonl';
+  const format = storageFormat(sync.format);
   return {
     sync: sync.name,
     kind: sync.kind,
@@ -42,7 +35,7 @@ export function apiContext(sync: CheckedSync): ApiContext {
     rateLimit: limits.rateLimit,
     format,
     message: sync.message,
-    setting: (name) => template(sync.destination.settings[name] ?? defaults[name]),
+    setting: (name) => settingTemplate(sync.destination.settings[name] ?? defaults[name]),
     settingNames: Object.keys(sync.destination.settings),
   };
 }

@@ -1,5 +1,6 @@
 /** Building blocks of API descriptions: template directives, retry policies, request shapes. */
 import type { Acceptance, CallStep, HttpRequest, RateLimit, RetryPolicy, SendRequest, SendStep, Template } from '../../contract/api-steps.js';
+import type { ResolvedValue } from '../../contract/plan.js';
 import type { ApiContext } from './types.js';
 import { resolveField } from '../fields.js';
 
@@ -9,6 +10,17 @@ export const join = (items: Template, separator: string): Template => ({ $join: 
 export const slice = (t: Template, start: number, end: number): Template => ({ $slice: [t, start, end] });
 export const choose = (value: Template, cases: Record<string, Template>): Template => ({ $switch: [value, cases] });
 export const concat = (...parts: Template[]): Template => ({ $concat: parts });
+
+/** A checked setting's value as a template: a variable's name as `$env`, a path as its dotted text. */
+export function settingTemplate(v: ResolvedValue | unknown): Template | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'object' && 'env' in v) return { $env: (v as { env: string }).env };
+  if (typeof v === 'object' && 'path' in v) return (v as { path: string[] }).path.join('.');
+  return v as Template;
+}
+
+/** The file format a sync writes: its `format`, else JSON lines. */
+export const storageFormat = (format: string | undefined): 'csv' | 'parquet' | 'jsonl' => (format === 'csv' || format === 'parquet' ? format : 'jsonl');
 export const merge = (...parts: Template[]): Template => ({ $merge: parts });
 export const each = (template: Template): Template => ({ $each: template });
 export const asJson = (template: Template): Template => ({ $json: template });

@@ -13,6 +13,8 @@ import { kafkaApi, kinesisApi } from './destinations/streaming.js';
 import { slackApi, webhookApi } from './destinations/other.js';
 
 export type * from './types.js';
+export { settingTemplate, storageFormat } from './http.js';
+export { mirrorObject } from './destinations/storage.js';
 
 export const destinationApis: ReadonlyMap<string, DestinationApi> = new Map([
   ['amplitude', amplitudeApi],

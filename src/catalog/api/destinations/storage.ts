@@ -7,18 +7,26 @@ import type { Template, WriteObjectStep } from '../../../contract/api-steps.js';
 import { concat, record, ref, required, settingsOf, standardRetry } from '../http.js';
 
 /** The object name under the prefix: the sync's path, or its name; one `/` between the two. */
-function path(ctx: ApiContext): Template {
-  const prefix = ctx.setting('prefix');
-  const name = ctx.target ?? ctx.sync;
+function objectPath(prefix: Template | undefined, name: string): Template {
   if (prefix === undefined || prefix === '') return name;
   if (typeof prefix === 'string') return `${prefix.replace(/\/+$/, '')}/${name.replace(/^\/+/, '')}`;
   return concat(prefix, '/', name);
 }
 
+const path = (ctx: ApiContext): Template => objectPath(ctx.setting('prefix'), ctx.target ?? ctx.sync);
+
+/**
+ * The one object a mirror overwrites: its path (or the sync's name) under the prefix, with the
+ * format's extension unless the path already names it (exports/users.csv is not users.csv.csv).
+ * Also what the check compares, so that no two mirrors overwrite one object.
+ */
+export function mirrorObject(prefix: Template | undefined, name: string, format: string): Template {
+  const ext = `.${format}`;
+  return name.endsWith(ext) ? objectPath(prefix, name) : concat(objectPath(prefix, name), ext);
+}
+
 function write(ctx: ApiContext, service: 's3' | 'gcs', mirror: boolean, connectionSettings: string[]): WriteObjectStep {
   const ext = `.${ctx.format}`;
-  // A mirror's path may already name the file with its extension: exports/users.csv is not users.csv.csv.
-  const named = (ctx.target ?? ctx.sync).endsWith(ext);
   const changes: ModePlan['reads'] = mirror ? ['added', 'changed', 'unchanged'] : ['added'];
   return {
     kind: 'write_object',
@@ -28,7 +36,9 @@ function write(ctx: ApiContext, service: 's3' | 'gcs', mirror: boolean, connecti
     changes,
     service,
     bucket: required(ctx, 'bucket'),
-    key: mirror ? (named ? path(ctx) : concat(path(ctx), ext)) : concat(path(ctx), '/run-', ref('run.id'), '/part-', ref('batch.index'), ext),
+    key: mirror
+      ? mirrorObject(ctx.setting('prefix'), ctx.target ?? ctx.sync, ctx.format)
+      : concat(path(ctx), '/run-', ref('run.id'), '/part-', ref('batch.index'), ext),
     format: ctx.format,
     ...(mirror ? {} : { batch: { size: ctx.batch } }),
     record: record(ctx),
