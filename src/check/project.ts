@@ -41,6 +41,8 @@ interface Entry {
   span: { offset: number; endOffset: number };
   file: FileState;
   reads: Reference[];
+  /** What a sync writes where another may undo it (`writesOf`); '' for none. */
+  writes: string;
   /** The tree of the definition: absent until its file's tree is read (`#tree`). */
   def?: Definition;
 }
@@ -70,7 +72,8 @@ export interface Outline {
   files: {
     path: string;
     hash: string;
-    entries: [Kind, string, number, number, [string, number][]][];
+    /** Kind, name, offsets, the names it reads, and for a sync what it writes (`writesOf`; '' for none). */
+    entries: [Kind, string, number, number, [string, number][], string][];
     words: string[];
     diagnostics: Diagnostic[];
   }[];
@@ -93,9 +96,6 @@ const syncFrom = ['model', 'audience'] as const;
 const syncTo = ['destination', 'source'] as const;
 /** Every list of kinds a reference takes, by its place in an `Outline`. */
 const acceptsTable: readonly (readonly Kind[])[] = [readsModel, readsSource, syncFrom, syncTo];
-
-/** The destinations a sync writes into (its `to`); none for other definitions. */
-const targetsOf = (e: Entry): string[] => (e.kind === 'sync' ? e.reads.filter((r) => r.accepts === syncTo).map((r) => r.name) : []);
 
 /** What the checker refuses to read (binary, not UTF-8) it does not parse: neither is it parsed here. */
 const isText = (text: string): boolean => !text.includes('\u0000') && !text.includes('\uFFFD');
@@ -122,6 +122,25 @@ function readsOf(def: Definition): Reference[] {
   return reads;
 }
 
+/**
+ * A key of the table or object a sync writes, for the check that no two syncs undo each other's
+ * writes (src/check/targets.ts): its destination and the last part of its table or path, in lower
+ * case, without a file's extension. Any two syncs that may write one target have the same key
+ * (some with the same key write two). '' for a sync writing records of an API, which it shares.
+ */
+function writesOf(def: Definition): string {
+  if (def.kind !== 'sync') return '';
+  const to = def.items.find((i) => i.kind === 'to');
+  if (!to || to.destination.missing || (to.objectKind && to.objectKind.text !== 'table' && to.objectKind.text !== 'path')) return '';
+  const text = !to.ref ? def.name.text : to.ref.kind === 'path' ? (to.ref.path.parts.at(-1)?.text ?? '') : to.ref.value.value;
+  const last =
+    text
+      .split('/')
+      .filter((p) => p !== '')
+      .at(-1) ?? '';
+  return `${to.destination.text}\u0000${last.toLowerCase().replace(/\.(csv|jsonl|parquet)$/, '')}`;
+}
+
 const byPath = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 export interface ProjectOptions {
@@ -139,6 +158,8 @@ export class Project {
   readonly #named = new Map<string, Set<Entry>>();
   readonly #readers = new Map<string, Set<Entry>>();
   readonly #syncsByFolder = new Map<string, Set<Entry>>();
+  /** Syncs by what they write (`writesOf`): those of one key are checked together. */
+  readonly #writers = new Map<string, Set<Entry>>();
   /** Words broken files may define, with the number of files that may. */
   readonly #maybeNamed = new Map<string, number>();
   /** Definitions that read a name defined nowhere as the kind they need: their hints list the whole project's. */
@@ -223,6 +244,7 @@ export class Project {
             e.span.offset,
             e.span.endOffset,
             e.reads.map((r): [string, number] => [r.name, acceptsTable.indexOf(r.accepts)]),
+            e.writes,
           ]),
           words: f.words,
           diagnostics: f.diagnostics,
@@ -269,7 +291,7 @@ export class Project {
         if (e.kind !== 'sync') definitions = true;
         touched.add(e.name);
         if (e.kind === 'sync') folders.add(e.name.toLowerCase());
-        for (const t of targetsOf(e)) targets.add(t);
+        if (e.writes !== '') targets.add(e.writes);
       }
       for (const w of f?.words ?? []) touched.add(w);
     };
@@ -319,7 +341,7 @@ export class Project {
     if (isText(text)) file.parsed = parseFile(path, text, syntaxWords);
     for (const def of file.parsed?.ast.definitions ?? []) {
       if (def.name.missing) continue;
-      file.entries.push({ kind: def.kind, name: def.name.text, span: def.span, file, reads: readsOf(def), def });
+      file.entries.push({ kind: def.kind, name: def.name.text, span: def.span, file, reads: readsOf(def), writes: writesOf(def), def });
     }
     file.words = file.parsed?.namesInText ?? [];
     return this.#enter(file);
@@ -328,8 +350,8 @@ export class Project {
   /** A file as an outline knows it: `text` is its text now when that is the text the outline describes, else undefined. */
   #addOutlined(o: Outline['files'][number], text: string | undefined): FileState {
     const file: FileState = { path: o.path, text, treeRead: false, entries: [], words: o.words, diagnostics: o.diagnostics };
-    for (const [kind, name, offset, endOffset, reads] of o.entries) {
-      file.entries.push({ kind, name, span: { offset, endOffset }, file, reads: reads.map(([n, a]) => ({ name: n, accepts: acceptsTable[a] ?? [] })) });
+    for (const [kind, name, offset, endOffset, reads, writes] of o.entries) {
+      file.entries.push({ kind, name, span: { offset, endOffset }, file, reads: reads.map(([n, a]) => ({ name: n, accepts: acceptsTable[a] ?? [] })), writes });
     }
     return this.#enter(file);
   }
@@ -339,6 +361,7 @@ export class Project {
       add(this.#named, entry.name, entry);
       for (const r of entry.reads) add(this.#readers, r.name, entry);
       if (entry.kind === 'sync') add(this.#syncsByFolder, entry.name.toLowerCase(), entry);
+      if (entry.writes !== '') add(this.#writers, entry.writes, entry);
     }
     for (const w of new Set(file.words)) this.#maybeNamed.set(w, (this.#maybeNamed.get(w) ?? 0) + 1);
     this.#entryCount += file.entries.length;
@@ -361,7 +384,8 @@ export class Project {
       d.kind === e.kind &&
       d.span.offset === e.span.offset &&
       d.span.endOffset === e.span.endOffset &&
-      JSON.stringify(readsOf(d)) === JSON.stringify(e.reads);
+      JSON.stringify(readsOf(d)) === JSON.stringify(e.reads) &&
+      writesOf(d) === e.writes;
     if (defs.length !== file.entries.length || defs.some((d, i) => !same(d, file.entries[i]!)))
       throw new OutlineMismatch(`${file.path} does not hold the definitions its outline says`);
     defs.forEach((d, i) => (file.entries[i]!.def = d));
@@ -374,6 +398,7 @@ export class Project {
       drop(this.#named, entry.name, entry);
       for (const r of entry.reads) drop(this.#readers, r.name, entry);
       if (entry.kind === 'sync') drop(this.#syncsByFolder, entry.name.toLowerCase(), entry);
+      if (entry.writes !== '') drop(this.#writers, entry.writes, entry);
     }
     for (const w of new Set(file.words)) {
       const n = (this.#maybeNamed.get(w) ?? 1) - 1;
@@ -404,14 +429,14 @@ export class Project {
     const owners = new Set<Entry>();
     const names = [...touched];
     let unresolved = false;
-    // Syncs that write into one destination: whether two of them share a table or object is checked among them (src/check/targets.ts).
-    const ownWriters = (destination: string) => {
-      for (const w of this.#readers.get(destination) ?? []) if (targetsOf(w).includes(destination)) own(w);
+    // Syncs that may write one table or object: whether two of them undo each other is checked among them (src/check/targets.ts).
+    const ownWriters = (key: string) => {
+      for (const w of this.#writers.get(key) ?? []) own(w);
     };
     const own = (e: Entry) => {
       if (owners.has(e)) return;
       owners.add(e);
-      for (const t of targetsOf(e)) ownWriters(t);
+      if (e.writes !== '') ownWriters(e.writes);
       if (!touched.has(e.name)) {
         touched.add(e.name);
         names.push(e.name);
@@ -569,9 +594,18 @@ function isOutline(value: unknown): value is Outline {
     paths.add(path);
     if (!words.every(isString) || !diagnostics.every((d) => isDiagnostic(d) && d.span.file === path)) return false;
     for (const e of entries as unknown[]) {
-      if (!Array.isArray(e) || e.length !== 5) return false;
-      const [kind, name, offset, endOffset, reads] = e as unknown[];
-      if (!isString(kind) || !kinds.includes(kind) || !isString(name) || !isOffset(offset) || !isOffset(endOffset) || !Array.isArray(reads)) return false;
+      if (!Array.isArray(e) || e.length !== 6) return false;
+      const [kind, name, offset, endOffset, reads, writes] = e as unknown[];
+      if (
+        !isString(kind) ||
+        !kinds.includes(kind) ||
+        !isString(name) ||
+        !isOffset(offset) ||
+        !isOffset(endOffset) ||
+        !Array.isArray(reads) ||
+        !isString(writes)
+      )
+        return false;
       // An index of the table, not any key that finds something on an array (`length`).
       if (!reads.every((r) => Array.isArray(r) && r.length === 2 && isString(r[0]) && Number.isInteger(r[1]) && r[1] >= 0 && r[1] < acceptsTable.length))
         return false;
