@@ -424,6 +424,34 @@ model users {
     expect(r.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f]/);
   });
 
+  it('fmt leaves a file that is not UTF-8 as it is, and says so', async () => {
+    const bytes = Buffer.concat([Buffer.from('source w : postgres {\n  database "acme"   # caf'), Buffer.from([0xe9]), Buffer.from('\n}\n')]);
+    const dir = project({ 'latin1.sync': bytes });
+    made.push(dir);
+    const err: string[] = [];
+    const code = await main(['fmt', 'latin1.sync'], { out: () => {}, err: (t) => err.push(t), colour: false, cwd: dir });
+    expect(code).toBe(1);
+    expect(err.join('\n')).toContain('error[SW0003]: cannot read latin1.sync: it is not UTF-8 text (an invalid byte at line 2, column 26)');
+    expect(readFileSync(join(dir, 'latin1.sync')).equals(bytes)).toBe(true);
+  });
+
+  it('fmt that cannot write a file says so, exits 2, and leaves the file whole', async () => {
+    const messy = 'source w : postgres {\n  database    "acme"\n}\n';
+    const dir = project({ 'messy.sync': messy });
+    made.push(dir);
+    // Where fmt writes the new text before it replaces the file: a folder there makes the write fail.
+    mkdirSync(join(dir, `.messy.sync.fmt-${process.pid}`));
+    const err: string[] = [];
+    const code = await main(['fmt', 'messy.sync'], { out: () => {}, err: (t) => err.push(t), colour: false, cwd: dir });
+    expect(code).toBe(2);
+    expect(err.join('\n')).toMatch(/cannot write .*messy\.sync: EEXIST/);
+    expect(err.join('\n')).not.toMatch(stackTrace);
+    expect(readFileSync(join(dir, 'messy.sync'), 'utf8')).toBe(messy);
+    rmSync(join(dir, `.messy.sync.fmt-${process.pid}`), { recursive: true });
+    expect(await main(['fmt', 'messy.sync'], { out: () => {}, err: () => {}, colour: false, cwd: dir })).toBe(0);
+    expect(readFileSync(join(dir, 'messy.sync'), 'utf8')).toBe('source w : postgres {\n  database "acme"\n}\n');
+  });
+
   it('warns of a bidirectional control character, and shows its line unreordered', async () => {
     const r = await run({ 'bidi.sync': `source wh : postgres { database "acme" } # \u202e} "x" {\n` }, ['check']);
     expect(r.code).toBe(0);

@@ -11,7 +11,7 @@ import { Builder, tokenSpan } from './build.js';
 import type { SyncFile, Comment } from './ast.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { diagnostic } from '../diagnostics/codes.js';
-import { fileStart, spanAt, spansOf, type Span } from '../span.js';
+import { fileStart, spanAt, spansOf } from '../span.js';
 import { noWords, syntaxDiagnostics, withSlips, type SyntaxWords } from './syntax-errors.js';
 
 export type { SyntaxWords } from './syntax-errors.js';
@@ -207,13 +207,8 @@ export interface ParsedFile {
  */
 export function parseProject(files: readonly SourceText[], words: SyntaxWords = noWords): ParsedFile[] {
   return files.map((f) => {
-    const binary = notText(f);
-    if (binary) {
-      const d = diagnostic('unreadable-file', binary.span, { path: f.path, reason: binary.reason }, [
-        'a project reads every .sync file under its folders: move other files out, or rename them',
-      ]);
-      return { path: f.path, text: f.text, diagnostics: [d], namesInText: [] };
-    }
+    const d = notText(f);
+    if (d) return { path: f.path, text: f.text, diagnostics: [d], namesInText: [] };
     const { ast, diagnostics, namesInText } = parseFile(f.path, f.text, words);
     return { path: f.path, text: f.text, ast, diagnostics, namesInText };
   });
@@ -224,10 +219,13 @@ export function parseProject(files: readonly SourceText[], words: SyntaxWords = 
  * decoding replaced with U+FFFD. One diagnostic at the first such character, rather than one
  * syntax error per stray byte.
  */
-function notText(f: SourceText): { span: Span; reason: string } | undefined {
+export function notText(f: SourceText): Diagnostic | undefined {
   const nul = f.text.indexOf('\u0000');
   const bad = nul >= 0 ? nul : f.text.indexOf('\uFFFD');
   if (bad < 0) return undefined;
   const span = spanAt(f.path, f.text, bad, 1);
-  return { span, reason: nul >= 0 ? 'it is a binary file, not text' : `it is not UTF-8 text (an invalid byte at line ${span.line}, column ${span.column})` };
+  const reason = nul >= 0 ? 'it is a binary file, not text' : `it is not UTF-8 text (an invalid byte at line ${span.line}, column ${span.column})`;
+  return diagnostic('unreadable-file', span, { path: f.path, reason }, [
+    'a project reads every .sync file under its folders: move other files out, or rename them',
+  ]);
 }
