@@ -102,6 +102,17 @@ describe('the formatting of one compile', () => {
     expect(next.calls.n).toBe(1);
   });
 
+  it("formats again a statement whose keywords a hand put in another case: the output is a first compile's, byte for byte", async () => {
+    const data = JSON.parse(saved) as { statements: [string, string, string][] };
+    const edited = data.statements[1]![1].replace('WHERE', 'where');
+    expect(edited).not.toBe(data.statements[1]![1]);
+    data.statements[1]![1] = edited;
+    const next = await freshFormat();
+    next.fmt.load(JSON.stringify(data));
+    expect(next.fmt.formatScript(getDialect('postgres'), shape)).toBe(expected);
+    expect(next.calls.n).toBe(1);
+  });
+
   it('reads nothing from another sql-formatter version, or from a damaged file', async () => {
     for (const text of [saved.replace(/sql-formatter \d+\.\d+\.\d+/, 'sql-formatter 0.0.1'), saved.slice(0, -10), '[]', '{"statements":{}}']) {
       const next = await freshFormat();

@@ -9,6 +9,7 @@
 import type { DialectSpec } from '../dialect/index.js';
 import { formatOptions, formatSql, sqlFormatterVersion } from './sql-formatter.js';
 import { laidOut, statementSeparator } from './templates.js';
+import { textHash } from '../hash.js';
 
 const placeholder = /["'`]swph(\d+)["'`]|\bswph(\d+)\b/g;
 
@@ -106,7 +107,8 @@ function contextKey(context: object): string {
   return parts.join('\n');
 }
 
-const stamp = `sql-formatter ${sqlFormatterVersion} ${JSON.stringify(formatOptions)}`;
+// Saved statements are [statement, formatted text, hash of both]; a file of entries without the hash (an older compile's) is not read.
+const stamp = `sql-formatter ${sqlFormatterVersion} ${JSON.stringify(formatOptions)} hashed`;
 
 /**
  * The SQL formatting of one compile, with its caches. It is also what the compile carries to
@@ -165,7 +167,13 @@ export class SqlFormatter {
     try {
       const data = JSON.parse(text) as { stamp?: unknown; statements?: unknown };
       if (data.stamp === stamp && Array.isArray(data.statements)) {
-        this.earlier = new Map(data.statements.filter((e): e is [string, string] => Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'string'));
+        // A statement whose text was edited since it was saved (its hash no longer matches) is formatted afresh: the output is what a
+        // first compile writes, byte for byte, whatever a hand did to the file.
+        const entries = data.statements.filter(
+          (e): e is [string, string, string] =>
+            Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'string' && e[2] === textHash(`${e[0]}\u0000${e[1]}`),
+        );
+        this.earlier = new Map(entries.map(([key, text]) => [key, text]));
       }
     } catch {
       // Not a file of ours: formatted afresh.
@@ -179,6 +187,6 @@ export class SqlFormatter {
 
   save(): string {
     const statements = this.keepsEarlier ? new Map([...this.earlier, ...this.formatted]) : this.formatted;
-    return JSON.stringify({ stamp, statements: [...statements] });
+    return JSON.stringify({ stamp, statements: [...statements].map(([key, text]) => [key, text, textHash(`${key}\u0000${text}`)]) });
   }
 }
