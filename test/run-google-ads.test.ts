@@ -1,11 +1,16 @@
 // A Google Ads Customer Match list kept equal to an audience: the compiled plan run by the
 // executor against a local Google Ads and OAuth endpoint on 127.0.0.1, on every engine the
 // tests have. A mirror empties the list and uploads the audience in one offline user data job,
-// only when the audience changed.
+// only when the audience changed. Add, remove and upsert count a row only once the job that
+// carries it has run: a job whose run fails, or a run killed before it, commits none of them.
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
+import type { Fault } from './servers/fake-api.js';
 import { startGoogleAds } from './servers/google-ads.js';
-import { compileFixture, perEngine, runSync, sql } from './servers/run-harness.js';
+import { cli, compileFixture, exited, perEngine, runSync, spawnRun, sql, until } from './servers/run-harness.js';
+import type { ScratchDb } from './servers/scratch-db.js';
+import { ensureBuilt } from './support/build.js';
 
 const people = `CREATE SCHEMA IF NOT EXISTS crm;
   CREATE TABLE crm.people (id bigint PRIMARY KEY, email text NOT NULL, plan text NOT NULL);
@@ -85,6 +90,90 @@ perEngine(
       expect(await run()).toMatchObject({ status: 'ok', changes: { added: 1 } });
       expect(ads().members('Paying')).toContain(refused);
       expect(await run()).toMatchObject({ status: 'ok', changes: { added: 0, changed: 0, removed: 0 } });
+    });
+  },
+);
+
+perEngine(
+  'google ads customer match, a job that does not run',
+  people,
+  () =>
+    startGoogleAds({
+      clientId: 'client.apps.googleusercontent.com',
+      clientSecret: 'client-secret',
+      refreshToken: 'refresh-token',
+      developerToken: 'dev-token',
+    }),
+  ({ db, service: ads }) => {
+    const run = (sync: string) => runSync(db(), build, sync, { env: secrets, endpoints: { ads: ads().api.url }, timeoutMs: 1500 });
+    const dbArgs = (d: ScratchDb) => (d.url ? ['--database', d.url] : ['--db', d.folder as string]);
+    const snapshot = async (sync: string) => {
+      const [rows] = await sql(db(), `SELECT count(*)::int AS n FROM syncwright.${sync}_snapshot`);
+      return rows?.[0]?.n;
+    };
+    const runs = () => ads().api.requests.filter((q) => q.path.endsWith(':run')).length;
+    // Unavailable on every try, at once (Retry-After 0): the run gives up on the job.
+    const runUnavailable = () =>
+      ads().api.failWhen((q): Fault | undefined => (q.path.endsWith(':run') ? { kind: 'status', status: 503, retryAfter: '0' } : undefined));
+
+    it('mode add: when :run never succeeds nothing is committed, and the next run sends the rows again and the list gets them', async () => {
+      runUnavailable();
+      const first = await run('paying_to_google_add');
+      ads().api.failWhen(undefined);
+      expect(first).toMatchObject({ status: 'failed', changes: { added: 40 }, committed: 0, error: expect.stringContaining('run_job failed') });
+      expect(runs()).toBe(5);
+      // The operations reached the job, which never ran.
+      expect([...ads().jobs.values()].map((j) => [j.operations.length, j.ran])).toEqual([[40, false]]);
+      expect(await snapshot('paying_to_google_add')).toBe(0);
+      expect(ads().members('Paying (jobs)')).toEqual([]);
+
+      const again = await run('paying_to_google_add');
+      expect(again).toMatchObject({ status: 'ok', changes: { added: 40, unchanged: 0 }, committed: 40 });
+      expect(ads().members('Paying (jobs)')).toEqual(hashed(range(1, 60)));
+      const before = ads().api.requests.length;
+      expect(await run('paying_to_google_add')).toMatchObject({ status: 'ok', changes: { added: 0, unchanged: 40 } });
+      expect(ads().api.requests.length).toBe(before);
+    });
+
+    it('mode remove: when :run fails the leaving members stay uncommitted, the entering ones are committed, and the report and exit code say so', async () => {
+      // Entering members are remembered without a call: the first run sends nothing.
+      expect(await run('paying_to_google_remove')).toMatchObject({ status: 'ok', changes: { added: 40 }, committed: 40 });
+      await sql(db(), `UPDATE crm.people SET plan = 'free' WHERE id IN (1, 2); UPDATE crm.people SET plan = 'pro' WHERE id = 3;`);
+      runUnavailable();
+      const failed = await cli(
+        ['run', '--plan', join(build, 'paying_to_google_remove', 'plan.json'), ...dbArgs(db()), '--endpoint', `ads=${ads().api.url}`],
+        secrets,
+      );
+      ads().api.failWhen(undefined);
+      expect(failed.code).toBe(6);
+      expect(failed.out).toContain('change set: 1 added, 0 changed, 2 removed');
+      expect(failed.out).toContain('committed 1 row to the snapshot');
+      expect(await snapshot('paying_to_google_remove')).toBe(41);
+      expect(ads().members('Paying (jobs)')).toEqual(hashed(range(1, 60)));
+
+      expect(await run('paying_to_google_remove')).toMatchObject({ status: 'ok', changes: { added: 0, removed: 2 }, committed: 2 });
+      expect(ads().members('Paying (jobs)')).toEqual(hashed(range(4, 60)));
+      expect(await snapshot('paying_to_google_remove')).toBe(39);
+    });
+
+    it('mode upsert: a run killed between addOperations and :run commits none of the job on recovery; the next run sends it again', async () => {
+      ensureBuilt();
+      // :run never answers: the run is killed while it waits.
+      ads().api.failWhen((q) => (q.path.endsWith(':run') ? { kind: 'hang' } : undefined));
+      const child = spawnRun(db(), ['--plan', join(build, 'people_to_google', 'plan.json'), '--endpoint', `ads=${ads().api.url}`], secrets);
+      const done = exited(child);
+      const sent = runs();
+      await until(() => runs() > sent || child.exitCode !== null);
+      child.kill('SIGKILL');
+      expect((await done).signal).toBe('SIGKILL');
+      ads().api.failWhen(undefined);
+      expect([...ads().jobs.values()].filter((j) => !j.ran).map((j) => j.operations.length)).toContain(60);
+      expect(ads().members('People')).toEqual([]);
+
+      const again = await run('people_to_google');
+      expect(again).toMatchObject({ status: 'ok', changes: { added: 60, changed: 0 }, committed: 60 });
+      expect(ads().members('People')).toHaveLength(60);
+      expect(await snapshot('people_to_google')).toBe(60);
     });
   },
 );

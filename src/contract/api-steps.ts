@@ -222,9 +222,10 @@ export interface SendStep {
   /**
    * The rows the responses accept are not recorded as they are accepted, but only before the
    * commit, and only if every row of every step was accepted and no step failed: a replace takes
-   * effect whole or not at all (a usersreplace session with its last batch, a job's operations
-   * when it runs), so a replace left half done commits none of its rows and the next run repeats
-   * it. The rows are recorded as read (`captureRow` values are not kept).
+   * effect whole or not at all (a usersreplace session with its last batch), and a job applies
+   * its operations only when it runs (Google Ads, in every mode), so a replace left half done or
+   * a job that never ran commits none of its rows and the next run repeats it. The rows are
+   * recorded as read (`captureRow` values are not kept).
    */
   deferAccept?: boolean;
   /** Rows per batch, and the largest body the API takes (split a batch that would exceed it). */

@@ -3,9 +3,10 @@
  * sinks, accepts, then commit.sql for what the destination accepted. Rows are recorded in
  * the accepted table as they are accepted, and commit.sql runs even after a failure midway,
  * so a rejected or unsent row is simply sent again by the next run and an accepted one is not.
- * A step whose `when` does not hold is skipped; the rows of a `deferAccept` step (a replace)
- * are recorded just before the commit, and only if the whole run was accepted. The plan's lock
- * is held from the recovery to the commit, so one run of the sync at a time writes its state.
+ * A step whose `when` does not hold is skipped; the rows of a `deferAccept` step (a replace, a
+ * job's operations) are recorded just before the commit, and only if the whole run was
+ * accepted. The plan's lock is held from the recovery to the commit, so one run of the sync at
+ * a time writes its state.
  */
 import type { AcceptStep, ApiStep, ChangeKind, CommitStep } from '../contract/api-steps.js';
 import { runCall } from './call-step.js';
@@ -100,6 +101,12 @@ async function recordDeferred(env: StepEnv): Promise<void> {
   }
 }
 
+/** commit.sql: the rows recorded so far into the snapshot; the report counts them once it has run. */
+async function commitAccepted(env: StepEnv, commit: CommitStep): Promise<void> {
+  await env.session.script(sqlFile(env, commit.file), env.sql.rollback);
+  env.report.committed = env.ledger?.total ?? 0;
+}
+
 async function runStep(step: ApiStep, env: StepEnv): Promise<StepReport | undefined> {
   switch (step.kind) {
     case 'changes': {
@@ -128,7 +135,7 @@ async function runStep(step: ApiStep, env: StepEnv): Promise<StepReport | undefi
     case 'commit':
       if (env.options.dryRun) return undefined;
       await recordDeferred(env);
-      await env.session.script(sqlFile(env, step.file), env.sql.rollback);
+      await commitAccepted(env, step);
       return undefined;
   }
 }
@@ -160,7 +167,6 @@ export async function runApiPlan(loaded: LoadedPlan, session: SqlSession, option
     if (options.dryRun) return runSteps(steps, env);
     if (commit) await recover(env, commit);
     await runSteps(steps, env, commit);
-    report.committed = env.ledger?.total ?? 0;
   });
 }
 
@@ -184,7 +190,7 @@ async function runSteps(steps: readonly ApiStep[], env: StepEnv, commit?: Commit
     }
   } catch (e) {
     // What was accepted before the failure is committed, so that the next run does not send it again.
-    if (commit && sending && !committed) await env.session.script(sqlFile(env, commit.file), env.sql.rollback);
+    if (commit && sending && !committed) await commitAccepted(env, commit);
     throw e;
   }
 }

@@ -120,8 +120,12 @@ function operations(ctx: ApiContext, operation: 'create' | 'remove', changes: Mo
     description: `${operation} operations on the job's user list`,
     ...(replace ? { when: 'changed' as const } : {}),
     changes,
-    // A replace counts once its job has run: a half-filled or unrun job commits nothing.
-    ...(replace ? { deferAccept: true } : {}),
+    // Google applies a job's operations only when the job runs, and the run may fail or never
+    // come (a kill before :run): in every mode a row counts once its job has run. A job left
+    // unrun or half-filled commits none of its rows; the next run sends them in a new job. An
+    // operation refused under partial failure holds back the job's others too: they are sent
+    // again, and adding or removing a member twice is harmless.
+    deferAccept: true,
     batch: { size: ctx.batch },
     // Partial failure: Google drops the operations it cannot use and applies the rest.
     requests: [
