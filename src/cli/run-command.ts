@@ -26,6 +26,7 @@ import {
 import { defaultDbFolder } from '../run/engines/pglite-session.js';
 import { cleanProgress, lineProgress, terminalProgress } from '../run/output/progress.js';
 import { Redactor } from '../run/output/redact.js';
+import { stringifyJson } from '../run/exact-json.js';
 import { jsonText, terminalText } from '../run/output/terminal.js';
 import { planSummary, runSummary } from '../run/output/summary.js';
 
@@ -362,7 +363,7 @@ async function execute(given: (string | LoadedPlan)[], opts: RunOptions, checked
   say.err(runSummary(report));
   if (checked.report) {
     try {
-      writeFileSync(checked.report, `${jsonText(secrets.redact(JSON.stringify(report, null, 2)))}\n`);
+      writeFileSync(checked.report, `${jsonText(secrets.redact(stringifyJson(report, 2)))}\n`);
     } catch (e) {
       say.err(`syncwright: cannot write the report to ${checked.report}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       return runExitCodes.usage;

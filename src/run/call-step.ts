@@ -1,5 +1,6 @@
 /** A `call` step: one request (sign-in, find or create a list), retried like any other, its answer captured into variables. */
 import type { CallStep } from '../contract/api-steps.js';
+import { parseJson } from './exact-json.js';
 import { deliver, type Exchange } from './http/deliver.js';
 import { snippet } from './http/http.js';
 import { pointerGet } from './json-pointer.js';
@@ -11,7 +12,7 @@ import { baseContext, type StepEnv } from './step-env.js';
 export function captures(capture: CallStep['capture'], body: string): Record<string, unknown> {
   let doc: unknown;
   try {
-    doc = JSON.parse(body);
+    doc = parseJson(body);
   } catch {
     return {};
   }

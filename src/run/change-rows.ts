@@ -1,5 +1,6 @@
 /** Change rows as read.sql returns them. */
 import type { ChangeKind } from '../contract/api-steps.js';
+import { parseJson } from './exact-json.js';
 import type { Json } from './template.js';
 
 /** A change row as templates see it (`row.key`, `row.payload`, ...). */
@@ -16,11 +17,14 @@ export interface ChangeRow {
   columns: Json;
 }
 
-/** JSON columns arrive as text (read.sql casts them so that every driver returns the same). */
+/**
+ * JSON columns arrive as text (read.sql casts them so that every driver returns the same),
+ * read with every digit of their numbers: the payload hash was taken on them in the warehouse.
+ */
 function json(v: unknown): Json {
   if (typeof v !== 'string') return (v ?? null) as Json;
   try {
-    return JSON.parse(v) as Json;
+    return parseJson(v) as Json;
   } catch {
     return v;
   }

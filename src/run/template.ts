@@ -6,8 +6,10 @@
 import { handlebars, messageHelpers } from '../handlebars.js';
 import type { SendStep, Template } from '../contract/api-steps.js';
 import { urlWithPath } from '../contract/url.js';
+import { ExactNumber, parseJson, stringifyJson } from './exact-json.js';
 
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+/** A value of the warehouse's JSON: a number a double would change is an ExactNumber (src/run/exact-json.ts). */
+export type Json = null | boolean | number | ExactNumber | string | Json[] | { [key: string]: Json };
 
 /** What `$ref` paths start from. */
 export interface RenderContext {
@@ -79,7 +81,8 @@ export function compileMessage(source: string, escape?: SendStep['escapeMessageV
   if (!messages) {
     // Loaded here, on a plan's first message: a run of plans without one never loads Handlebars.
     messages = handlebars().create();
-    messages.registerHelper(messageHelpers);
+    // `json` writes an ExactNumber as its digits; the checker's helper never meets one.
+    messages.registerHelper({ ...messageHelpers, json: (value: unknown) => stringifyJson(value ?? null) });
   }
   const t = messages.compile(source, { noEscape: true });
   const escapeText = escape === undefined ? undefined : escapes[escape];
@@ -87,6 +90,7 @@ export function compileMessage(source: string, escape?: SendStep['escapeMessageV
   // Every string of the row, however deep (`{{address.city}}`, a list's items).
   const escaped = (v: unknown): unknown => {
     if (typeof v === 'string') return escapeText(v);
+    if (v instanceof ExactNumber) return v;
     if (Array.isArray(v)) return v.map(escaped);
     if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, escaped(x)]));
     return v;
@@ -94,7 +98,7 @@ export function compileMessage(source: string, escape?: SendStep['escapeMessageV
   return (columns) => t(escaped(columns) ?? {});
 }
 
-const isObject = (v: Json): v is { [key: string]: Json } => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isObject = (v: Json): v is { [key: string]: Json } => v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof ExactNumber);
 const withoutNulls = (v: Json): Json => (isObject(v) ? Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null)) : v);
 
 /** A `$ref` path's segments: an array of exact segments, or a dotted path. */
@@ -113,8 +117,8 @@ function lookup(ctx: RenderContext, segments: readonly string[]): Json {
 export function asText(v: Json): string {
   if (v === null) return '';
   if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  return JSON.stringify(v);
+  if (typeof v === 'number' || typeof v === 'boolean' || v instanceof ExactNumber) return String(v);
+  return stringifyJson(v);
 }
 
 function args(value: Json, directive: string, count: number): Json[] {
@@ -197,7 +201,7 @@ function build(t: Template): Compiled {
         for (const f of parts) {
           const v = f(ctx, options);
           if (v === null) continue;
-          if (typeof v !== 'object' || Array.isArray(v)) throw new TemplateError('$merge takes objects');
+          if (!isObject(v)) throw new TemplateError('$merge takes objects');
           Object.assign(out, v);
         }
         return out;
@@ -209,7 +213,7 @@ function build(t: Template): Compiled {
     }
     case '$json': {
       const f = compile(arg);
-      return (ctx, options) => JSON.stringify(f(ctx, options));
+      return (ctx, options) => stringifyJson(f(ctx, options));
     }
     case '$base64': {
       const f = compile(arg);
@@ -221,7 +225,7 @@ function build(t: Template): Compiled {
         const text = options.message(ctx.row?.columns);
         if (arg !== 'json') return text;
         try {
-          return JSON.parse(text) as Json;
+          return parseJson(text) as Json;
         } catch (e) {
           throw new TemplateError(`the message does not render to JSON: ${(e as Error).message}`);
         }

@@ -3,10 +3,11 @@
  * which rows of the request the destination took, which it refused and why, and the values
  * to capture per row (the record id a later delete needs).
  */
-import type { Acceptance, Refusals, SendRequest } from '../../contract/api-steps.js';
+import type { Acceptance, Refusals, SendRequest, Template } from '../../contract/api-steps.js';
 import { snippet, snippetLength, type HttpResponse } from './http.js';
 import { clip } from '../output/redact.js';
 import type { Verdict } from './deliver.js';
+import { ExactNumber, parseJson, stringifyJson } from '../exact-json.js';
 import { pointerAll, pointerGet } from '../json-pointer.js';
 import { asText, render, type Json, type RenderContext, type RenderOptions } from '../template.js';
 
@@ -18,7 +19,7 @@ export interface RowState {
 
 function parse(body: string): unknown {
   try {
-    return JSON.parse(body);
+    return parseJson(body);
   } catch {
     return undefined;
   }
@@ -28,8 +29,8 @@ const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
 function succeeded(doc: unknown, success: { pointer: string; equals: unknown } | undefined, ctx: RenderContext, options: RenderOptions): boolean {
   if (!success) return true;
-  const want = render(success.equals as Json, ctx, options);
-  return JSON.stringify(pointerGet(doc, success.pointer) ?? null) === JSON.stringify(want);
+  const want = render(success.equals as Template, ctx, options);
+  return stringifyJson(pointerGet(doc, success.pointer) ?? null) === stringifyJson(want);
 }
 
 /**
@@ -43,12 +44,14 @@ function refusedRows(doc: unknown, refusals: Refusals, count: number): Map<numbe
     const named = refusals.where === undefined || pointerGet(refusal, refusals.where.pointer) === refusals.where.equals;
     if (!named || typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= count) return undefined;
     const message = pointerGet(refusal, refusals.reason);
-    const reason = clip(`refused: ${typeof message === 'string' ? message : JSON.stringify(refusal)}`, snippetLength);
+    const reason = clip(`refused: ${typeof message === 'string' ? message : stringifyJson(refusal)}`, snippetLength);
     refused.set(index, refused.has(index) ? `${refused.get(index)}; ${reason}` : reason);
   }
   // Something was refused, in a shape not read: which rows, unknown.
   const flagged = refusals.flag === undefined ? undefined : pointerGet(doc, refusals.flag);
-  if (refused.size === 0 && flagged !== undefined && flagged !== null && !(typeof flagged === 'object' && Object.keys(flagged).length === 0)) return undefined;
+  const empty =
+    flagged === undefined || flagged === null || (typeof flagged === 'object' && !(flagged instanceof ExactNumber) && Object.keys(flagged).length === 0);
+  if (refused.size === 0 && !empty) return undefined;
   return refused;
 }
 
@@ -58,10 +61,10 @@ function errorFor(doc: unknown, key: string | null): string | undefined {
   if (!Array.isArray(errors) || key === null) return undefined;
   // The key as a JSON string, quotes included: "1" must not be found inside "10".
   const quoted = JSON.stringify(key);
-  const hit = errors.find((e) => JSON.stringify(e).includes(quoted));
+  const hit = errors.find((e) => stringifyJson(e).includes(quoted));
   if (hit === undefined) return undefined;
   const message = pointerGet(hit, '/message');
-  return clip(typeof message === 'string' ? message : JSON.stringify(hit), snippetLength);
+  return clip(typeof message === 'string' ? message : stringifyJson(hit), snippetLength);
 }
 
 /**
@@ -104,7 +107,7 @@ export function readResponse(
       return;
     }
     if (!succeeded(match.item, accept.success, ctx, options)) {
-      verdict.rejected.push({ index, reason: `refused: ${clip(JSON.stringify(match.item), snippetLength)}` });
+      verdict.rejected.push({ index, reason: `refused: ${clip(stringifyJson(match.item), snippetLength)}` });
       return;
     }
     const id = request.captureRow ? pointerGet(match.item, request.captureRow.destination_id) : undefined;

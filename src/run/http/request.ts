@@ -2,6 +2,7 @@
 import { createHmac } from 'node:crypto';
 import type { HttpRequest as PlanRequest } from '../../contract/api-steps.js';
 import type { HttpRequest } from './http.js';
+import { stringifyJson } from '../exact-json.js';
 import { envNames, isCredentialHeader } from '../output/redact.js';
 import { asText, render, TemplateError, type Json, type RenderContext, type RenderOptions } from '../template.js';
 
@@ -63,7 +64,7 @@ export function buildRequest(spec: PlanRequest, ctx: RenderContext, options: Ren
       body = formBody(value);
       if (!has('content-type')) headers['Content-Type'] = 'application/x-www-form-urlencoded';
     } else {
-      body = JSON.stringify(value);
+      body = stringifyJson(value);
       if (!has('content-type')) headers['Content-Type'] = 'application/json';
     }
   }

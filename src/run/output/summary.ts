@@ -1,4 +1,5 @@
 /** The run report as text for the terminal: one block per plan. */
+import { stringifyJson } from '../exact-json.js';
 import type { PlanReport, PlanStatus, RunReport } from './report.js';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -39,7 +40,7 @@ export function planSummary(r: PlanReport): string {
       lines.push(`  ${s.operation}: nothing to send`);
     } else if (r.dryRun) {
       lines.push(`  ${s.operation}: would ${s.kind === 'accept' ? 'record' : 'send'} ${plural(s.rows, 'row')}`);
-      for (const sample of s.samples ?? []) lines.push(`    ${JSON.stringify(sample)}`);
+      for (const sample of s.samples ?? []) lines.push(`    ${stringifyJson(sample)}`);
     } else {
       const refused = s.rejected + s.failed;
       const parts = [

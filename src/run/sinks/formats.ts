@@ -6,6 +6,7 @@
  */
 import { ByteWriter, ParquetWriter, type ColumnSource, type SchemaElement } from 'hyparquet-writer';
 import type { WriteObjectStep } from '../../contract/api-steps.js';
+import { ExactNumber, stringifyJson } from '../exact-json.js';
 import { asText, type Json } from '../template.js';
 import type { ObjectBody } from './outlets.js';
 
@@ -25,7 +26,8 @@ export const contentTypes: Record<WriteObjectStep['format'], string> = {
   parquet: 'application/vnd.apache.parquet',
 };
 
-const asObject = (record: Json): Record<string, Json> => (record !== null && typeof record === 'object' && !Array.isArray(record) ? record : {});
+const asObject = (record: Json): Record<string, Json> =>
+  record !== null && typeof record === 'object' && !Array.isArray(record) && !(record instanceof ExactNumber) ? record : {};
 
 /** Lines are gathered into chunks of about this many bytes: fewer, larger writes and parts. */
 const chunkBytes = 256 * 1024;
@@ -39,7 +41,7 @@ export async function* encodeObject(format: WriteObjectStep['format'], columns: 
   const encoder = new TextEncoder();
   let text = format === 'csv' ? csvLine([...columns]) : '';
   for await (const record of records) {
-    text += format === 'jsonl' ? `${JSON.stringify(record)}\n` : csvLine(columns.map((c) => asObject(record)[c]));
+    text += format === 'jsonl' ? `${stringifyJson(record)}\n` : csvLine(columns.map((c) => asObject(record)[c]));
     if (text.length >= chunkBytes) {
       yield encoder.encode(text);
       text = '';
@@ -56,11 +58,12 @@ type ParquetKind = 'DOUBLE' | 'BOOLEAN' | 'JSON' | 'STRING';
 /**
  * A column's Parquet type, from its values in the first row group (the plan carries no
  * column types): numbers DOUBLE, booleans BOOLEAN, objects and arrays JSON, strings and
- * columns of nulls only UTF-8 strings. Every column may hold nulls.
+ * columns of nulls only UTF-8 strings. Every column may hold nulls. Numbers of which one is
+ * beyond a double (an ExactNumber) are written as their text: a DOUBLE would change it.
  */
 function kindOf(values: readonly (Json | undefined)[]): ParquetKind {
   const v = values.find((x) => x !== null && x !== undefined);
-  if (typeof v === 'number') return 'DOUBLE';
+  if (typeof v === 'number' || v instanceof ExactNumber) return values.some((x) => x instanceof ExactNumber) ? 'STRING' : 'DOUBLE';
   if (typeof v === 'boolean') return 'BOOLEAN';
   if (v !== undefined && v !== null && typeof v === 'object') return 'JSON';
   return 'STRING';
@@ -79,9 +82,13 @@ function schemaOf(columns: readonly string[], kinds: readonly ParquetKind[]): Sc
 function cell(column: string, kind: ParquetKind, v: Json | undefined): unknown {
   if (v === null || v === undefined) return null;
   if (kind === 'STRING') return asText(v);
-  if (kind === 'JSON') return JSON.stringify(v);
+  if (kind === 'JSON') return stringifyJson(v);
   if ((kind === 'DOUBLE' && typeof v === 'number') || (kind === 'BOOLEAN' && typeof v === 'boolean')) return v;
-  throw new Error(`Parquet column ${column} holds ${kind === 'DOUBLE' ? 'numbers' : 'booleans'} in its first rows, then ${JSON.stringify(v)}`);
+  throw new Error(
+    `Parquet column ${column} holds ${kind === 'DOUBLE' ? 'numbers' : 'booleans'} in its first rows, then ${stringifyJson(v)}${
+      v instanceof ExactNumber && kind === 'DOUBLE' ? ', which a double cannot hold without changing it' : ''
+    }`,
+  );
 }
 
 async function* encodeParquet(columns: readonly string[], records: AsyncIterable<Json>): ObjectBody {

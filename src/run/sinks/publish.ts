@@ -14,6 +14,7 @@ import type { ChangeRow } from '../change-rows.js';
 import { stepReport, type RejectedRow, type StepReport } from '../output/report.js';
 import { countRows, stepRows } from '../send-step.js';
 import { baseContext, noteRefusals, type StepEnv } from '../step-env.js';
+import { stringifyJson } from '../exact-json.js';
 import { asText, render } from '../template.js';
 import type { OutRecord, Producer, RecordFailure } from './outlets.js';
 import { connectionOf } from './connection.js';
@@ -102,7 +103,7 @@ export async function runPublish(step: PublishStep, env: StepEnv): Promise<StepR
       const refused: Refused[] = [];
       for (const row of batch.rows) {
         const m = message(row);
-        const value = JSON.stringify(m.value);
+        const value = stringifyJson(m.value);
         const valueBytes = Buffer.byteLength(value);
         const keyChars = m.key === null ? 0 : Array.from(asText(m.key)).length;
         if (valueBytes > step.maxMessageBytes)
