@@ -25,17 +25,18 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 
 const build = await compileFixture('test/fixtures/run/google-ads');
 const secrets = { GADS_DEVELOPER_TOKEN: 'dev-token', GADS_CLIENT_SECRET: 'client-secret', GADS_REFRESH_TOKEN: 'refresh-token' };
+/** What the fake expects: the values of `secrets`. */
+const credentials = {
+  clientId: 'client.apps.googleusercontent.com',
+  clientSecret: 'client-secret',
+  refreshToken: 'refresh-token',
+  developerToken: 'dev-token',
+};
 
 perEngine(
   'google ads customer match',
   people,
-  () =>
-    startGoogleAds({
-      clientId: 'client.apps.googleusercontent.com',
-      clientSecret: 'client-secret',
-      refreshToken: 'refresh-token',
-      developerToken: 'dev-token',
-    }),
+  () => startGoogleAds(credentials),
   ({ db, service: ads }) => {
     const run = () => runSync(db(), build, 'paying_to_google', { env: secrets, endpoints: { ads: ads().api.url }, timeoutMs: 1500 });
     const paths = (from = 0) =>
@@ -97,13 +98,7 @@ perEngine(
 perEngine(
   'google ads customer match, a job that does not run',
   people,
-  () =>
-    startGoogleAds({
-      clientId: 'client.apps.googleusercontent.com',
-      clientSecret: 'client-secret',
-      refreshToken: 'refresh-token',
-      developerToken: 'dev-token',
-    }),
+  () => startGoogleAds(credentials),
   ({ db, service: ads }) => {
     const run = (sync: string) => runSync(db(), build, sync, { env: secrets, endpoints: { ads: ads().api.url }, timeoutMs: 1500 });
     const dbArgs = (d: ScratchDb) => (d.url ? ['--database', d.url] : ['--db', d.folder as string]);
