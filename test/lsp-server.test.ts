@@ -8,12 +8,13 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CodeActionRequest,
   CompletionRequest,
   DefinitionRequest,
+  DidOpenTextDocumentNotification,
   DocumentFormattingRequest,
   DocumentSymbolRequest,
   FileChangeType,
@@ -30,6 +31,7 @@ import {
   type Range,
   type TextEdit,
 } from 'vscode-languageserver-protocol/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
 import { checkProject } from '../src/check/check.js';
 import { formatSource } from '../src/syntax/format.js';
 import { ensureBuilt } from './support/build.js';
@@ -539,5 +541,134 @@ describe('formatting', () => {
       context: { diagnostics: [], only: ['source'] },
     }))!;
     expect(actions.map((a) => a.title)).toContain('Format the file (syncwright fmt)');
+  });
+});
+
+/** A server of its own on a folder of its own, for what the shared project cannot show; stopped cleanly. */
+async function withServer(files: Record<string, string>, run: (c: LspClient, folder: string) => Promise<void>, workspace = true): Promise<void> {
+  const folder = mkdtempSync(join(tmpdir(), 'syncwright-lsp-own-'));
+  for (const [path, text] of Object.entries(files)) writeFileSync(join(folder, path), text);
+  const own = await LspClient.start(folder, {}, undefined, workspace);
+  try {
+    await run(own, folder);
+  } finally {
+    const code = await own.stop();
+    rmSync(folder, { recursive: true, force: true });
+    expect(code).toBe(0);
+  }
+}
+
+describe('edits that keep their meaning', () => {
+  const audience = [
+    'source wh : postgres {',
+    '  database "acme"',
+    '}',
+    '',
+    'model users {',
+    '  from        wh',
+    '  table       analytics.users',
+    '  primary key user_id',
+    '  columns {',
+    '    user_id bigint',
+    '    email   string',
+    '    plan    string',
+    '    active  bool',
+    '  }',
+    '}',
+    '',
+    'audience paying {',
+    '  from  users',
+    "  where plan = 'pro' and active",
+    '}',
+    '',
+  ].join('\n');
+
+  it('renames a column to a name a condition cannot read bare: in backticks there, or refused', async () => {
+    await withServer({ 'a.sync': audience }, async (own) => {
+      await own.open('a.sync');
+      const uri = own.uri('a.sync');
+      const rename = async (needle: string, newName: string) => {
+        const edit = (await own.connection.sendRequest(RenameRequest.type, { textDocument: { uri }, position: own.position('a.sync', needle), newName }))!;
+        return applyEdits(audience, edit.changes![uri]!);
+      };
+      // A double-quoted name in a condition is a string: the condition names the column in backticks.
+      const spaced = await rename('plan =', '"Plan Tier"');
+      expect(spaced).toContain('    "Plan Tier"    string');
+      expect(spaced).toContain("where `Plan Tier` = 'pro' and active");
+      // `true` in a condition is the literal.
+      const keyword = await rename('active\n', 'true');
+      expect(keyword).toContain('    true  bool');
+      expect(keyword).toContain("where plan = 'pro' and `true`");
+      for (const text of [spaced, keyword]) expect(checkProject([{ path: 'a.sync', text }]).diagnostics).toEqual([]);
+      // A backtick cannot be written in backticks: no spelling names the column in the condition.
+      await expect(
+        own.connection.sendRequest(RenameRequest.type, { textDocument: { uri }, position: own.position('a.sync', 'plan ='), newName: '"a`b"' }),
+      ).rejects.toThrow('cannot be written at a.sync:19');
+    });
+  });
+
+  it('offers no fix that makes a new error: `tokn` is not renamed `token` where `token` is set', async () => {
+    const text = 'destination crm : hubspot {\n  token env("HUBSPOT_TOKEN")\n  tokn  env("OTHER")\n}\n';
+    await withServer({ 'a.sync': text }, async (own) => {
+      await own.open('a.sync');
+      const uri = own.uri('a.sync');
+      const [unknown] = (await own.diagnosticsOf('a.sync', (ds) => ds.some((d) => d.code === 'SW0106'))).filter((d) => d.code === 'SW0106');
+      expect(unknown!.message).toContain('`tokn`');
+      const actions = (only: string) =>
+        own.connection.sendRequest(CodeActionRequest.type, {
+          textDocument: { uri },
+          range: unknown!.range,
+          context: { diagnostics: [unknown!], only: [only] },
+        });
+      expect((await actions('quickfix'))!.map((a) => a.title)).toEqual([]);
+      expect((await actions('source.fixAll'))!.map((a) => a.title)).toEqual([]);
+    });
+  });
+});
+
+describe('lines ended by a lone carriage return', () => {
+  it('places diagnostics and formatting edits on the lines the editor counts', async () => {
+    const text = 'source w : postgres {\r  database    "acme" /* a\rb */\n  databse "x"\r}\n';
+    await withServer({ 'a.sync': text }, async (own) => {
+      await own.open('a.sync');
+      const uri = own.uri('a.sync');
+      const [typo] = (await own.diagnosticsOf('a.sync', (ds) => ds.some((d) => d.code === 'SW0106'))).filter((d) => d.code === 'SW0106');
+      // Lines 0 to 4: the source, `database`, the comment's `b */`, `databse`, `}`.
+      expect(typo!.range).toEqual({ start: { line: 3, character: 2 }, end: { line: 3, character: 9 } });
+      const edits = (await own.connection.sendRequest(DocumentFormattingRequest.type, {
+        textDocument: { uri },
+        options: { tabSize: 2, insertSpaces: true },
+      }))!;
+      // Applied as an editor applies it.
+      expect(TextDocument.applyEdits(TextDocument.create(uri, 'sync', 1, text), edits)).toBe(formatSource('a.sync', text).text);
+    });
+  });
+});
+
+describe('files opened without a workspace', () => {
+  it('checks each file in its own folder, one whose folder is not on disk too', async () => {
+    await withServer(
+      { 'b.sync': 'sync b {\n  mode upsert\n}\n' },
+      async (own, folder) => {
+        const open = (file: string, text: string) =>
+          own.connection.sendNotification(DidOpenTextDocumentNotification.type, {
+            textDocument: { uri: pathToFileURL(file).href, languageId: 'sync', version: 1, text },
+          });
+        const published = async (file: string) => {
+          const uri = pathToFileURL(file).href;
+          const deadline = Date.now() + 60_000;
+          while (!own.diagnostics.has(uri) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+          return own.diagnostics.get(uri);
+        };
+        const gone = join(folder, 'not-on-disk', 'a.sync');
+        await open(gone, 'sync a {\n  mode upsert\n}\n');
+        expect(codes((await published(gone)) ?? [])).toContain('SW0111');
+        const other = join(folder, 'b.sync');
+        await open(other, readFileSync(other, 'utf8'));
+        expect(codes((await published(other)) ?? [])).toContain('SW0111');
+        expect(own.stderr.join('')).toBe('');
+      },
+      false,
+    );
   });
 });

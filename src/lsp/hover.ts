@@ -9,15 +9,25 @@ import { symbolAt, type SymbolDef } from '../check/symbols.js';
 import type { Definition } from '../syntax/ast.js';
 import type { Span } from '../span.js';
 import { lex } from '../syntax/tokens.js';
-import { toRange } from './convert.js';
+import { toRange, type Files } from './convert.js';
 import { destinationTypeDoc, dialectDoc, keywordDocs, modeDoc, settingDoc, settingsOf } from './docs.js';
 import type { Lookup } from './lookup.js';
 
 const on = (span: Span, offset: number) => span.offset <= offset && offset <= span.endOffset && span.endOffset > span.offset;
-const hover = (value: string, span: Span): Hover => ({ contents: { kind: MarkupKind.Markdown, value }, range: toRange(span) });
+/** A hover's text and the span it is about, placed in the client's terms last. */
+interface Shown {
+  value: string;
+  span: Span;
+}
+const hover = (value: string, span: Span): Shown => ({ value, span });
 const where = (s: SymbolDef) => `${s.span.file}:${s.span.line}`;
 
-export function hoverAt(lookup: Lookup, file: string, offset: number): Hover | undefined {
+export function hoverAt(lookup: Lookup, file: string, offset: number, files: Files): Hover | undefined {
+  const shown = shownAt(lookup, file, offset);
+  return shown && { contents: { kind: MarkupKind.Markdown, value: shown.value }, range: toRange(shown.span, files) };
+}
+
+function shownAt(lookup: Lookup, file: string, offset: number): Shown | undefined {
   const found = symbolAt(lookup.index, file, offset);
   if (found) return hover(describe(lookup, found.definition), found.reference?.span ?? found.definition.span);
   const def = lookup.project.parsed(file)?.ast.definitions.find((d) => d.span.offset <= offset && offset <= d.span.endOffset);
@@ -58,7 +68,7 @@ function describe(lookup: Lookup, s: SymbolDef): string {
 }
 
 /** The catalog's words inside a definition: a type, a dialect, a setting, a mode, an object kind. */
-function inDefinition(lookup: Lookup, def: Definition, offset: number): Hover | undefined {
+function inDefinition(lookup: Lookup, def: Definition, offset: number): Shown | undefined {
   switch (def.kind) {
     case 'destination': {
       const type = def.type.missing ? undefined : getDestinationType(def.type.text);
@@ -95,7 +105,7 @@ function inDefinition(lookup: Lookup, def: Definition, offset: number): Hover | 
 }
 
 /** A keyword's use: `guard`, `identifier`, `hashed`, `order by`... (a word inside a string or comment is none). */
-function onKeyword(text: string, offset: number): Hover | undefined {
+function onKeyword(text: string, offset: number): Shown | undefined {
   const tokens = lex(text).tokens;
   const i = tokens.findIndex((t) => t.startOffset <= offset && offset <= t.startOffset + t.image.length);
   const token = tokens[i];

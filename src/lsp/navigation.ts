@@ -3,30 +3,31 @@
  * file and its folding ranges, read off the symbol index and the file's tree.
  */
 import { DocumentSymbol, FoldingRangeKind, SymbolKind, type FoldingRange, type Location, type Range, type TextEdit } from 'vscode-languageserver/node';
-import { referencesTo, symbolAt } from '../check/symbols.js';
+import { indexProject, referencesTo, symbolAt, type SymbolDef, type SymbolIndex } from '../check/symbols.js';
 import type { Definition, SyncFile } from '../syntax/ast.js';
+import { parseFile } from '../syntax/parse.js';
 import type { Span } from '../span.js';
-import { toLocation, toRange, type UriOf } from './convert.js';
+import { LineMap, toLocation, toRange, type Files } from './convert.js';
 import type { Lookup } from './lookup.js';
 
-export function definitionAt(lookup: Lookup, file: string, offset: number, uriOf: UriOf): Location | undefined {
+export function definitionAt(lookup: Lookup, file: string, offset: number, files: Files): Location | undefined {
   const found = symbolAt(lookup.index, file, offset);
-  return found ? toLocation(found.definition.span, uriOf) : undefined;
+  return found ? toLocation(found.definition.span, files) : undefined;
 }
 
-export function referencesAt(lookup: Lookup, file: string, offset: number, includeDeclaration: boolean, uriOf: UriOf): Location[] {
+export function referencesAt(lookup: Lookup, file: string, offset: number, includeDeclaration: boolean, files: Files): Location[] {
   const found = symbolAt(lookup.index, file, offset);
   if (!found) return [];
   const refs = referencesTo(lookup.index, found.definition).map((r) => r.span);
-  return (includeDeclaration ? [found.definition.span, ...refs] : refs).map((s) => toLocation(s, uriOf));
+  return (includeDeclaration ? [found.definition.span, ...refs] : refs).map((s) => toLocation(s, files));
 }
 
 /** The name a rename at the position would change: its range where the position is, and the name. */
-export function renameTarget(lookup: Lookup, file: string, offset: number): { range: Range; placeholder: string } | undefined {
+export function renameTarget(lookup: Lookup, file: string, offset: number, files: Files): { range: Range; placeholder: string } | undefined {
   const found = symbolAt(lookup.index, file, offset);
   if (!found) return undefined;
   const span = found.reference?.span ?? found.definition.span;
-  return { range: toRange(span), placeholder: lookup.project.text(file)?.slice(span.offset, span.endOffset) ?? found.definition.name };
+  return { range: toRange(span, files), placeholder: lookup.project.text(file)?.slice(span.offset, span.endOffset) ?? found.definition.name };
 }
 
 /** Why a rename cannot be made, for the editor to show. */
@@ -35,12 +36,32 @@ export class RenameRefused extends Error {}
 const bare = /^[A-Za-z_][A-Za-z0-9_$]*$/;
 const quoted = /^(`[^`\n\r]+`|"(?:[^"\\\n\r]|\\.)+")$/;
 
+/** The exact name a column declared as `written` has (a quoted name without its quotes and escapes). */
+function columnName(written: string): string | undefined {
+  const tree = parseFile('', `model m { columns { ${written} string } }`);
+  const model = tree.ok ? tree.ast.definitions[0] : undefined;
+  const columns = model?.kind === 'model' ? model.items.find((i) => i.kind === 'columns') : undefined;
+  return columns?.kind === 'columns' && columns.columns.length === 1 ? columns.columns[0]!.name.text : undefined;
+}
+
+/** One place a rename writes: the definition's name or a reference, and what it may write there, in order of preference. */
+interface Place {
+  span: Span;
+  spellings: string[];
+}
+
 /**
  * The edits of a rename, by file: the definition and every reference. A mapping that names
  * no field (`identifier email`) sends the column under its own name: it gains `-> email`, so
  * the destination's field stays as it was.
+ *
+ * A name is not read the same everywhere: in a `where`, a double-quoted name is a string and
+ * `true`, `null` or `and` are the language's words, and a word that starts an item is a name
+ * only where the item allows. Each place gets the name as written where it is read back as the
+ * renamed symbol, else (a column) the exact name in backticks; where neither is, the rename
+ * is refused rather than made to mean something else.
  */
-export function renameEdits(lookup: Lookup, file: string, offset: number, newName: string): Map<string, TextEdit[]> {
+export function renameEdits(lookup: Lookup, file: string, offset: number, newName: string, files: Files): Map<string, TextEdit[]> {
   const found = symbolAt(lookup.index, file, offset);
   if (!found) throw new RenameRefused('nothing to rename here');
   const target = found.definition;
@@ -51,27 +72,96 @@ export function renameEdits(lookup: Lookup, file: string, offset: number, newNam
         : `\`${newName}\` is not a name: letters, digits, _ and $, not starting with a digit`,
     );
   }
-  const plain = newName.replace(/^[`"]|[`"]$/g, '');
+  const exact = target.kind === 'column' ? columnName(newName) : newName;
+  if (exact === undefined) throw new RenameRefused(`\`${newName}\` is not a name: write a bare name, or an exact one in backticks`);
   if (target.kind === 'column') {
-    if (lookup.columns(target.parent!).some((c) => c !== target && c.name.toLowerCase() === plain.toLowerCase())) {
-      throw new RenameRefused(`model \`${target.parent!.name}\` already has a column \`${plain}\``);
+    if (lookup.columns(target.parent!).some((c) => c !== target && c.name.toLowerCase() === exact.toLowerCase())) {
+      throw new RenameRefused(`model \`${target.parent!.name}\` already has a column \`${exact}\``);
     }
   } else if (lookup.index.definitions.some((d) => d.kind !== 'column' && d.name === newName && d !== target)) {
     throw new RenameRefused(`\`${newName}\` is already defined: names are shared by every kind of definition`);
   }
+  // A backtick-quoted name has no escapes: one holding a backtick or a line break has no such spelling.
+  const spellings = target.kind === 'column' && !/[`\n\r]/.test(exact) ? [...new Set([newName, `\`${exact}\``])] : [newName];
   const implicitFields = target.kind === 'column' ? mappingsWithoutField(lookup) : new Set<string>();
-  const edits = new Map<string, TextEdit[]>();
-  const edit = (span: Span, text: string) => {
-    const list = edits.get(span.file) ?? [];
-    list.push({ range: toRange(span), newText: text });
-    edits.set(span.file, list);
-  };
-  edit(target.span, newName);
-  for (const r of referencesTo(lookup.index, target)) {
-    const written = lookup.project.text(r.span.file)?.slice(r.span.offset, r.span.endOffset) ?? r.name;
-    edit(r.span, implicitFields.has(`${r.span.file}:${r.span.offset}`) ? `${newName} -> ${written}` : newName);
+  const written = (span: Span) => lookup.project.text(span.file)?.slice(span.offset, span.endOffset) ?? '';
+  const places: Place[] = [
+    { span: target.span, spellings },
+    ...referencesTo(lookup.index, target).map((r) => ({
+      span: r.span,
+      spellings: implicitFields.has(`${r.span.file}:${r.span.offset}`) ? spellings.map((s) => `${s} -> ${written(r.span)}`) : spellings,
+    })),
+  ];
+  const choice = places.map(() => 0);
+  for (;;) {
+    const wrong = misread(lookup, target, places, choice);
+    if (wrong.length === 0) break;
+    const stuck = wrong.find((i) => choice[i]! + 1 >= places[i]!.spellings.length);
+    if (stuck !== undefined) {
+      const at = places[stuck]!.span;
+      throw new RenameRefused(
+        `\`${newName}\` cannot be written at ${at.file}:${at.line}: ${spellings.map((s) => `\`${s}\``).join(' or ')} would not name the ${target.kind} there`,
+      );
+    }
+    for (const i of wrong) choice[i]!++;
   }
+  const edits = new Map<string, TextEdit[]>();
+  places.forEach((p, i) => {
+    const list = edits.get(p.span.file) ?? [];
+    list.push({ range: toRange(p.span, files), newText: p.spellings[choice[i]!]! });
+    edits.set(p.span.file, list);
+  });
   return edits;
+}
+
+/**
+ * The places (indexes into `places`) that the project, with each place written as `choice`
+ * says, does not read as the renamed symbol: the definition's name where it was, each
+ * reference naming it.
+ */
+function misread(lookup: Lookup, target: SymbolDef, places: readonly Place[], choice: readonly number[]): number[] {
+  // Where each place starts once the edits before it in its file are made.
+  const moved = new Map<string, { place: number; from: number; to: number; text: string }[]>();
+  places.forEach((p, i) => {
+    const list = moved.get(p.span.file) ?? [];
+    list.push({ place: i, from: p.span.offset, to: p.span.endOffset, text: p.spellings[choice[i]!]! });
+    moved.set(p.span.file, list);
+  });
+  const starts = new Map<number, string>();
+  const trees: SyncFile[] = [];
+  const broken = new Set<string>();
+  for (const path of lookup.project.paths) {
+    const parsed = lookup.project.parsed(path);
+    const edits = moved.get(path);
+    if (!edits) {
+      if (parsed) trees.push(parsed.ast);
+      continue;
+    }
+    edits.sort((a, b) => a.from - b.from);
+    const old = lookup.project.text(path) ?? '';
+    let text = '';
+    let at = 0;
+    for (const e of edits) {
+      text += old.slice(at, e.from);
+      starts.set(e.place, `${path}:${text.length}`);
+      text += e.text;
+      at = e.to;
+    }
+    text += old.slice(at);
+    const reparsed = parseFile(path, text);
+    // A file that parsed before and does not now is misread wherever the rename writes in it.
+    if (parsed?.ok && !reparsed.ok) broken.add(path);
+    trees.push(reparsed.ast);
+  }
+  const index: SymbolIndex = indexProject(trees);
+  const defAt = starts.get(0);
+  const renamed = index.definitions.find((d) => d.kind === target.kind && `${d.span.file}:${d.span.offset}` === defAt);
+  const named = new Set(renamed ? referencesTo(index, renamed).map((r) => `${r.span.file}:${r.span.offset}`) : []);
+  return places.flatMap((p, i) => {
+    if (broken.has(p.span.file)) return [i];
+    if (i === 0) return renamed ? [] : [i];
+    return named.has(starts.get(i)!) ? [] : [i];
+  });
 }
 
 /** The places (`file:offset`) of the columns of mappings that name no field. */
@@ -97,8 +187,8 @@ const symbolKinds: Record<Definition['kind'], SymbolKind> = {
   sync: SymbolKind.Event,
 };
 
-/** The outline of a file: its definitions, a model's columns under it. */
-export function documentSymbols(tree: SyncFile): DocumentSymbol[] {
+/** The outline of a file: its definitions, a model's columns under it. `lines`: the file's. */
+export function documentSymbols(tree: SyncFile, lines: LineMap): DocumentSymbol[] {
   const out: DocumentSymbol[] = [];
   for (const def of tree.definitions) {
     if (def.name.missing) continue;
@@ -109,7 +199,7 @@ export function documentSymbols(tree: SyncFile): DocumentSymbol[] {
         for (const c of item.columns) {
           if (!c.name.missing)
             children.push(
-              DocumentSymbol.create(c.name.text, `${c.type.name}${c.nullable ? '?' : ''}`, SymbolKind.Field, toRange(c.span), toRange(c.name.span)),
+              DocumentSymbol.create(c.name.text, `${c.type.name}${c.nullable ? '?' : ''}`, SymbolKind.Field, lines.range(c.span), lines.range(c.name.span)),
             );
         }
       }
@@ -119,8 +209,8 @@ export function documentSymbols(tree: SyncFile): DocumentSymbol[] {
         def.name.text,
         detailOf(def),
         symbolKinds[def.kind],
-        toRange(def.span),
-        toRange(def.name.span),
+        lines.range(def.span),
+        lines.range(def.name.span),
         children.length ? children : undefined,
       ),
     );
@@ -146,12 +236,15 @@ function detailOf(def: Definition): string {
 
 /** Definitions, `columns` and `map` blocks, queries over several lines, block comments and runs of line comments. */
 export function foldingRanges(tree: SyncFile, text: string): FoldingRange[] {
+  const lines = new LineMap(text);
   const out: FoldingRange[] = [];
   // A block keeps its closing `}` in sight.
   const block = (span: Span, kind?: FoldingRangeKind) => {
-    const closing = text.slice(text.lastIndexOf('\n', span.endOffset - 1) + 1, span.endOffset).trim() === '}';
-    const end = span.endLine - 1 - (closing ? 1 : 0);
-    if (end > span.line - 1) out.push({ startLine: span.line - 1, endLine: end, ...(kind ? { kind } : {}) });
+    const start = lines.line(span.offset);
+    const last = lines.line(span.endOffset);
+    const closing = text.slice(lines.lineStart(last), span.endOffset).trim() === '}';
+    const end = last - (closing ? 1 : 0);
+    if (end > start) out.push({ startLine: start, endLine: end, ...(kind ? { kind } : {}) });
   };
   for (const def of tree.definitions) {
     block(def.span);
@@ -159,23 +252,26 @@ export function foldingRanges(tree: SyncFile, text: string): FoldingRange[] {
       for (const item of def.items) if (item.kind === 'columns' || item.kind === 'map' || item.kind === 'sql') block(item.span);
     }
   }
-  let run: Span | undefined;
-  let last: Span | undefined;
+  // A run of line comments, each on its own line, by their first and last line.
+  let run: number | undefined;
+  let last: number | undefined;
   const flush = () => {
-    if (run && last && last.line > run.line) out.push({ startLine: run.line - 1, endLine: last.line - 1, kind: FoldingRangeKind.Comment });
+    if (run !== undefined && last !== undefined && last > run) out.push({ startLine: run, endLine: last, kind: FoldingRangeKind.Comment });
     run = last = undefined;
   };
   for (const c of tree.comments) {
+    const line = lines.line(c.span.offset);
     if (c.text.startsWith('/*')) {
       flush();
-      if (c.span.endLine > c.span.line) out.push({ startLine: c.span.line - 1, endLine: c.span.endLine - 1, kind: FoldingRangeKind.Comment });
+      const end = lines.line(c.span.endOffset);
+      if (end > line) out.push({ startLine: line, endLine: end, kind: FoldingRangeKind.Comment });
       continue;
     }
-    const ownLine = text.slice(text.lastIndexOf('\n', c.span.offset - 1) + 1, c.span.offset).trim() === '';
-    if (ownLine && last && c.span.line === last.line + 1) last = c.span;
+    const ownLine = text.slice(lines.lineStart(line), c.span.offset).trim() === '';
+    if (ownLine && last !== undefined && line === last + 1) last = line;
     else {
       flush();
-      if (ownLine) run = last = c.span;
+      if (ownLine) run = last = line;
     }
   }
   flush();

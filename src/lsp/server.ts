@@ -23,7 +23,7 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { codeActions, fixAllKind, formatEdit, formatKind } from './actions.js';
 import { completionsAt } from './completion.js';
-import { toLspDiagnostic, type UriOf } from './convert.js';
+import { filesOf, LineMap, toLspDiagnostic, type Files } from './convert.js';
 import { hoverAt } from './hover.js';
 import { Lookup } from './lookup.js';
 import { definitionAt, documentSymbols, foldingRanges, referencesAt, renameEdits, RenameRefused, renameTarget } from './navigation.js';
@@ -62,10 +62,12 @@ export function startServer(connection: Connection, options: ServerOptions): voi
   let scheduled = false;
   const lookups = new Map<ProjectRoot, Lookup>();
 
-  const uriOf =
-    (root: ProjectRoot): UriOf =>
-    (path) =>
-      openUris.get(workspace!.fileOf(root, path)) ?? workspace!.uriOf(root, path);
+  /** A project's files as the client names them (the URI of an open file is the editor's) and counts their lines. */
+  const filesIn = (root: ProjectRoot): Files =>
+    filesOf(
+      (path) => openUris.get(workspace!.fileOf(root, path)) ?? workspace!.uriOf(root, path),
+      (path) => root.project.text(path),
+    );
 
   /** The text of a file: the editor's while it is open. */
   const textOf = (file: string) => {
@@ -74,9 +76,9 @@ export function startServer(connection: Connection, options: ServerOptions): voi
   };
 
   const publish = (root: ProjectRoot, paths: Iterable<string>) => {
-    const to = uriOf(root);
+    const files = filesIn(root);
     for (const path of paths) {
-      connection.sendDiagnostics({ uri: to(path), diagnostics: root.project.diagnostics(path).map((d) => toLspDiagnostic(d, to)) });
+      connection.sendDiagnostics({ uri: files.uri(path), diagnostics: root.project.diagnostics(path).map((d) => toLspDiagnostic(d, files)) });
     }
   };
 
@@ -86,22 +88,29 @@ export function startServer(connection: Connection, options: ServerOptions): voi
     for (const [root, changes] of pending) {
       pending.delete(root);
       lookups.delete(root);
-      const report = root.project.update([...changes].map(([path, text]) => ({ path, text })));
       const again = moved.get(root);
       moved.delete(root);
-      // An edited file's diagnostics are sent even when they did not change: the editor knows its edit was checked.
-      publish(root, new Set([...report.changed, ...report.edited, ...(again ?? [])]));
+      // One project that fails to check must not keep the others from being checked, now or later.
+      try {
+        const report = root.project.update([...changes].map(([path, text]) => ({ path, text })));
+        // An edited file's diagnostics are sent even when they did not change: the editor knows its edit was checked.
+        publish(root, new Set([...report.changed, ...report.edited, ...(again ?? [])]));
+      } catch (e) {
+        connection.console.error(`checking ${root.dir} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      }
     }
   };
 
-  /** The project and path of a file; a file outside every project folder brings its own folder's project. */
+  /**
+   * The project and path of a file. Without workspace folders, a file outside every project
+   * brings its own folder's project: files opened from several folders each get theirs.
+   */
   const place = (file: string): Place | undefined => {
     if (!workspace) return undefined;
     const found = workspace.locate(file);
     if (found || folders.length > 0) return found;
-    folders = [folderOf(file)];
-    workspace = new Workspace(folders, textOf);
-    for (const root of workspace.roots) publish(root, root.project.paths);
+    const root = workspace.add(folderOf(file));
+    publish(root, root.project.paths);
     return workspace.locate(file);
   };
 
@@ -131,13 +140,12 @@ export function startServer(connection: Connection, options: ServerOptions): voi
   /** What a request about a position needs: the file's place, its text and offset. */
   const at = (params: TextDocumentPositionParams) => {
     const found = located(params.textDocument.uri);
-    const doc = documents.get(params.textDocument.uri);
     const text = found ? found.root.project.text(found.path) : undefined;
     if (!found || text === undefined) return undefined;
-    const offset = doc ? doc.offsetAt(params.position) : TextDocument.create(params.textDocument.uri, 'sync', 0, text).offsetAt(params.position);
+    const offset = new LineMap(text).offset(params.position);
     let lookup = lookups.get(found.root);
     if (!lookup) lookups.set(found.root, (lookup = new Lookup(found.root.project)));
-    return { ...found, text, offset, lookup, uriOf: uriOf(found.root) };
+    return { ...found, text, offset, lookup, files: filesIn(found.root) };
   };
 
   connection.onInitialize((params: InitializeParams): InitializeResult => {
@@ -215,26 +223,26 @@ export function startServer(connection: Connection, options: ServerOptions): voi
   });
   connection.onHover((params) => {
     const a = at(params);
-    return (a && hoverAt(a.lookup, a.path, a.offset)) ?? null;
+    return (a && hoverAt(a.lookup, a.path, a.offset, a.files)) ?? null;
   });
   connection.onDefinition((params) => {
     const a = at(params);
-    return (a && definitionAt(a.lookup, a.path, a.offset, a.uriOf)) ?? null;
+    return (a && definitionAt(a.lookup, a.path, a.offset, a.files)) ?? null;
   });
   connection.onReferences((params) => {
     const a = at(params);
-    return a ? referencesAt(a.lookup, a.path, a.offset, params.context.includeDeclaration, a.uriOf) : [];
+    return a ? referencesAt(a.lookup, a.path, a.offset, params.context.includeDeclaration, a.files) : [];
   });
   connection.onPrepareRename((params) => {
     const a = at(params);
-    return (a && renameTarget(a.lookup, a.path, a.offset)) ?? null;
+    return (a && renameTarget(a.lookup, a.path, a.offset, a.files)) ?? null;
   });
   connection.onRenameRequest((params) => {
     const a = at(params);
     if (!a) return null;
     try {
-      const edits = renameEdits(a.lookup, a.path, a.offset, params.newName);
-      return { changes: Object.fromEntries([...edits].map(([path, list]) => [a.uriOf(path), list])) };
+      const edits = renameEdits(a.lookup, a.path, a.offset, params.newName, a.files);
+      return { changes: Object.fromEntries([...edits].map(([path, list]) => [a.files.uri(path), list])) };
     } catch (e) {
       if (e instanceof RenameRefused) return new ResponseError(ErrorCodes.InvalidRequest, e.message);
       throw e;
@@ -243,7 +251,7 @@ export function startServer(connection: Connection, options: ServerOptions): voi
   connection.onDocumentSymbol((params) => {
     const found = located(params.textDocument.uri);
     const tree = found && found.root.project.parsed(found.path)?.ast;
-    return tree ? documentSymbols(tree) : [];
+    return tree ? documentSymbols(tree, filesIn(found.root).lines(found.path)) : [];
   });
   connection.onFoldingRanges((params) => {
     const found = located(params.textDocument.uri);
@@ -258,9 +266,8 @@ export function startServer(connection: Connection, options: ServerOptions): voi
   });
   connection.onCodeAction((params) => {
     const found = located(params.textDocument.uri);
-    const text = found && found.root.project.text(found.path);
-    if (!found || text === undefined) return [];
-    return codeActions(found.root.project.diagnostics(found.path), params.range, params.context.only, found.path, text, uriOf(found.root));
+    if (!found || found.root.project.text(found.path) === undefined) return [];
+    return codeActions(found.root.project, params.range, params.context.only, found.path, filesIn(found.root));
   });
 
   documents.listen(connection);

@@ -76,23 +76,51 @@ export function readText(file: string): string | undefined {
 export class Workspace {
   /** Deepest folder first, so the first that holds a file is its project. */
   readonly roots: ProjectRoot[];
+  readonly #text: (file: string) => string | undefined;
+  readonly #options: ProjectOptions;
 
   /** `dirs`: the project folders, absolute. `text`: a file's text (the editor's, where it has one). */
   constructor(dirs: readonly string[], text: (file: string) => string | undefined = readText, options: ProjectOptions = {}) {
+    this.#text = text;
+    this.#options = options;
     const sorted = [...new Set(dirs)].sort((a, b) => b.length - a.length);
-    this.roots = sorted.map((dir) => {
-      // `check` run in the folder: the same files, named the same way. Files of a project folder inside this one are its.
-      const nested = sorted.filter((d) => inside(dir, d));
-      const files = findSyncFiles([dir], dir)
-        .files.map((f) => f.path)
-        .filter((p) => !nested.some((n) => inside(n, join(dir, p))))
-        .flatMap((path) => {
-          const t = text(join(dir, path));
-          return t === undefined ? [] : [{ path, text: t }];
-        });
-      // dbt artifacts are read from disk, relative to each file, as `check` in this folder reads them.
-      return { dir, project: new Project(files, { dbtProjects: dbtProjectsFrom((name) => join(dir, name)), ...options }) };
-    });
+    this.roots = sorted.map((dir) => this.#rootOf(dir, sorted));
+  }
+
+  /**
+   * The project of one more folder (the folder of a file opened without a workspace), made
+   * unless there is one. The projects there are keep their files.
+   */
+  add(dir: string): ProjectRoot {
+    const known = this.roots.find((r) => r.dir === dir);
+    if (known) return known;
+    const root = this.#rootOf(
+      dir,
+      this.roots.map((r) => r.dir),
+    );
+    const at = this.roots.findIndex((r) => r.dir.length < dir.length);
+    this.roots.splice(at < 0 ? this.roots.length : at, 0, root);
+    return root;
+  }
+
+  /** `check` run in the folder: the same files, named the same way; files of a project folder inside this one (of `dirs`) are its. */
+  #rootOf(dir: string, dirs: readonly string[]): ProjectRoot {
+    const nested = dirs.filter((d) => inside(dir, d));
+    let files: string[];
+    try {
+      files = findSyncFiles([dir], dir).files.map((f) => f.path);
+    } catch {
+      // A folder that cannot be read (removed, or never on disk) is a project of the files opened in it.
+      files = [];
+    }
+    const texts = files
+      .filter((p) => !nested.some((n) => inside(n, join(dir, p))))
+      .flatMap((path) => {
+        const t = this.#text(join(dir, path));
+        return t === undefined ? [] : [{ path, text: t }];
+      });
+    // dbt artifacts are read from disk, relative to each file, as `check` in this folder reads them.
+    return { dir, project: new Project(texts, { dbtProjects: dbtProjectsFrom((name) => join(dir, name)), ...this.#options }) };
   }
 
   /** The project and path of a file, or undefined for a file outside every project folder. */

@@ -56,8 +56,12 @@ export class LspClient {
     readonly capabilities: InitializeResult['capabilities'],
   ) {}
 
-  /** `command`: what runs the server (default: the built CLI's `lsp --stdio`). */
-  static async start(folder: string, initializationOptions: object = {}, command: string[] = [bin, 'lsp', '--stdio']): Promise<LspClient> {
+  /**
+   * `command`: what runs the server (default: the built CLI's `lsp --stdio`). `workspace`:
+   * whether `folder` is sent as the workspace; without, the server has no root, as an editor
+   * that opens loose files.
+   */
+  static async start(folder: string, initializationOptions: object = {}, command: string[] = [bin, 'lsp', '--stdio'], workspace = true): Promise<LspClient> {
     const child = spawn(process.execPath, command, { cwd: folder, env: { ...process.env, NO_COLOR: '1' } });
     const connection = createProtocolConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
     let client: LspClient | undefined;
@@ -71,8 +75,8 @@ export class LspClient {
     child.stderr.on('data', (b: Buffer) => stderr.push(b.toString()));
     const result = await connection.sendRequest(InitializeRequest.type, {
       processId: process.pid,
-      rootUri: pathToFileURL(folder).href,
-      workspaceFolders: [{ uri: pathToFileURL(folder).href, name: 'project' }],
+      rootUri: workspace ? pathToFileURL(folder).href : null,
+      workspaceFolders: workspace ? [{ uri: pathToFileURL(folder).href, name: 'project' }] : null,
       capabilities: {},
       initializationOptions,
     });
