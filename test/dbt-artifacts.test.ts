@@ -171,6 +171,59 @@ describe('the example project on both targets', () => {
   });
 });
 
+describe('versioned models', () => {
+  const node = (version: number | string, latest: number | string | null) => ({
+    resource_type: 'model',
+    name: 'dim_customers',
+    package_name: 'shop',
+    unique_id: `model.shop.dim_customers.v${version}`,
+    database: 'shop',
+    schema: 'dbt_dev',
+    alias: `dim_customers_v${version}`,
+    relation_name: `"shop"."dbt_dev"."dim_customers_v${version}"`,
+    version,
+    latest_version: latest,
+    config: { enabled: true, materialized: 'table' },
+    columns: { customer_id: { name: 'customer_id', data_type: 'bigint' }, email: { name: 'email', data_type: 'text' } },
+  });
+  const manifest = (...nodes: ReturnType<typeof node>[]) => ({
+    metadata: { dbt_schema_version: 'https://schemas.getdbt.com/dbt/manifest/v12.json', project_name: 'shop', adapter_type: 'postgres' },
+    nodes: Object.fromEntries(nodes.map((n) => [n.unique_id, n])),
+  });
+  const read = (...nodes: ReturnType<typeof node>[]) => readDbtProject(manifest(...nodes)).models.get('dim_customers')!.uniqueId;
+
+  it("reads the version `ref('name')` resolves to: latest_version, else the highest, in any order of the manifest", () => {
+    expect(read(node(2, 2), node(1, 2))).toBe('model.shop.dim_customers.v2');
+    expect(read(node(1, 2), node(2, 2))).toBe('model.shop.dim_customers.v2');
+    // A version 3 still in preview: latest_version stays 2.
+    expect(read(node(3, 2), node(2, 2), node(1, 2))).toBe('model.shop.dim_customers.v2');
+    // Without latest_version the highest, compared as numbers (10 after 9).
+    expect(read(node(10, null), node(9, null))).toBe('model.shop.dim_customers.v10');
+    expect(read(node('9', null), node('10', null))).toBe('model.shop.dim_customers.v10');
+
+    const sync = `source warehouse : postgres {
+  database    "shop"
+  dbt_project "dbt"
+}
+model customers {
+  from warehouse
+  dbt  dim_customers
+}
+sync customers_copy {
+  from       customers
+  to         warehouse table sales.customers
+  mode       upsert
+  identifier customer_id -> customer_id
+}
+`;
+    const result = checkProject([{ path: 'shop.sync', text: sync }], { dbtProjects: () => readDbtProject(manifest(node(2, 2), node(1, 2))) });
+    expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    expect(result.project.models[0]!.dbt?.uniqueId).toBe('model.shop.dim_customers.v2');
+    const apply = emitSync(planSync(result.project.syncs[0]!, {}), new SqlFormatter()).files.find((f) => f.name === 'apply.sql')!.content;
+    expect(apply).toContain('"dbt_dev"."dim_customers_v2" AS "m"');
+  });
+});
+
 describe("reading dbt's words", () => {
   it('reads relation names as each warehouse quotes them', () => {
     expect(relationParts('"dbt"."my ""odd"" schema"."t"')).toEqual([

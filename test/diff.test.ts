@@ -335,7 +335,145 @@ describe('syncwright diff: every change kind on pairs of example projects', () =
     expect(code('a|b')).toBe('`a\\|b`');
     expect(code('x`y')).toBe('``x`y``');
     expect(code('`x`')).toBe('`` `x` ``');
-    expect(escapeMarkdown('<img src=x> @team *b* | [l](u)\nnext')).toBe('&lt;img src=x&gt; &#64;team \\*b\\* \\| \\[l\\](u) next');
+    expect(escapeMarkdown('<img src=x> @team *b* | [l](u)\nnext')).toBe('&lt;img src=x&gt; @&#8203;team \\*b\\* \\| \\[l\\](u) next');
+  });
+
+  it('keeps each change on its row of the Markdown table, whatever line break a message holds', () => {
+    const project = (message: string) =>
+      version([
+        {
+          path: 'p.sync',
+          text: `source wh : postgres {\n  database "acme"\n}\nmodel users {\n  from wh\n  table analytics.users\n  primary key user_id\n  columns {\n    user_id bigint\n    email string\n  }\n}\ndestination chat : slack {\n  token env("SLACK_TOKEN")\n}\nsync users_to_slack {\n  from users\n  to chat channel "#general"\n  mode insert\n  identifier user_id\n  message ${JSON.stringify(message)}\n}\n`,
+        },
+      ]);
+    const attack = '| x | @octocat please approve **LGTM** [details](https://evil.example) <b>x</b> |';
+    for (const cut of ['\r', '\n', '\r\n', '\u2028', '\u2029']) {
+      const md = renderDiff('markdown', compareProjects(project('New user {{email}}'), project(`New user {{email}}${cut}${attack}`)), { base: 'a', head: 'b' });
+      expect(md).not.toMatch(/[\r\u2028\u2029]/);
+      const row = md.split('\n').find((l) => l.includes('users_to_slack'))!;
+      // The whole attack is inside the code span of the row: nothing after it starts markup or a cell.
+      expect(row).toContain(`\`New user {{email}} \\| x \\| @octocat please approve **LGTM** [details](https://evil.example) <b>x</b> \\|\``);
+      expect(md.split('\n').filter((l) => l.startsWith('|'))).toHaveLength(3);
+    }
+    expect(code('a\rb\u2028c\u0085d')).toBe('`a b c d`');
+    expect(escapeMarkdown('a\rb\u2029c')).toBe('a b c');
+  });
+});
+
+describe('syncwright diff compares what the compiled output depends on', () => {
+  const project = (edit: (text: string) => string = (t) => t) =>
+    version([
+      {
+        path: 'p.sync',
+        text: edit(`source wh : postgres {
+  database "acme"
+}
+
+model users {
+  from        wh
+  table       analytics.users
+  primary key user_id
+  columns {
+    user_id bigint
+    email   string
+    ltv     int
+  }
+}
+
+model paying {
+  from        wh
+  sql         """select user_id, email from analytics.users where plan = 'Pro  Annual'"""
+  primary key user_id
+  columns {
+    user_id bigint
+    email   string
+  }
+}
+
+audience whales {
+  from  users
+  where user_id <> 1234567890123456789
+}
+
+destination ads : facebook_ads {
+  ad_account "act_1234567890"
+  token      env("META_TOKEN")
+}
+
+destination hook : webhook {
+  url "https://example.com/h"
+}
+
+sync whales_to_facebook {
+  from       whales
+  to         ads audience "Whales"
+  mode       mirror
+  identifier email -> EMAIL hashed
+}
+
+sync users_to_hook {
+  from       users
+  to         hook path "/x"
+  mode       insert
+  identifier user_id
+  map {
+    email -> Email
+  }
+}
+
+sync paying_to_table {
+  from       paying
+  to         wh table crm.paying
+  mode       upsert
+  identifier user_id
+  map {
+    email -> Email
+  }
+}
+`),
+      },
+    ]);
+  const changes = (from: string, to: string) =>
+    compareProjects(
+      project(),
+      project((t) => {
+        expect(t).toContain(from);
+        return t.replace(from, to);
+      }),
+    ).map((c) => `${c.risk} ${c.kind} ${c.subject.kind} ${c.subject.name}${c.syncs ? ` [${c.syncs.join(', ')}]` : ''}`);
+
+  it('tells payload keys apart by case, warehouse columns as the warehouse folds them, and Meta keys in any case', () => {
+    // The webhook's payload key was "Email" and is "email".
+    expect(changes('map {\n    email -> Email\n  }\n}\n\nsync paying', 'map {\n    email -> email\n  }\n}\n\nsync paying')).toEqual([
+      'risky field-removed sync users_to_hook',
+      'info field-added sync users_to_hook',
+    ]);
+    // A bare column name is folded by Postgres: Email and email are one column.
+    expect(
+      compareProjects(
+        project(),
+        project((t) => t.replace(/(sync paying_to_table[\s\S]*?)email -> Email/, '$1email -> email')),
+      ),
+    ).toEqual([]);
+    // Meta takes its keys in any case and sends its own spelling.
+    expect(changes('identifier email -> EMAIL hashed', 'identifier email -> email hashed')).toEqual([]);
+  });
+
+  it('names the syncs that read a changed model through an audience, and what a deleting one does', () => {
+    expect(changes('table       analytics.users', 'table       staging.users_test')).toEqual(['risky model model users [users_to_hook, whales_to_facebook]']);
+    const change = compareProjects(
+      project(),
+      project((t) => t.replace('analytics.users\n', 'staging.users_test\n')),
+    )[0]!;
+    expect(change.message).toContain('read by whales_to_facebook (mirror), which deletes what no longer matches');
+  });
+
+  it("judges literals by their text: a whole number past 2^53, spaces inside a quoted string of a model's SQL", () => {
+    expect(changes('1234567890123456789', '1234567890123456788')).toEqual(['risky audience audience whales [whales_to_facebook]']);
+    expect(changes("'Pro  Annual'", "'Pro Annual'")).toEqual(['info model model paying [paying_to_table]']);
+    // What the warehouse reads the same is no change: the query's layout and comments, a number's spelling.
+    expect(changes('select user_id, email from', 'select   user_id,\n  email  -- the address\n  from')).toEqual([]);
+    expect(changes('1234567890123456789', '1234567890123456789.0')).toEqual([]);
   });
 });
 

@@ -88,7 +88,7 @@ export function checkModel(
       r.report('dbt-artifacts', dbt.model.span, { model: dbt.model.text, problem: project.problem }, [project.hint]);
       return undefined;
     }
-    fromDbt = resolveDbtModel(dbt.model, def.name.text, source, project, cols ? columns : undefined, r);
+    fromDbt = resolveDbtModel(dbt.model, dbt.span, def.name.text, source, project, cols ? columns : undefined, r);
     if (!fromDbt) return undefined;
   }
 

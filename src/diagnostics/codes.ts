@@ -89,6 +89,12 @@ export const codes = {
     severity: 'error',
     message: 'sync `{{{name}}}` writes the {{{what}}}, which sync `{{{first}}}` writes too',
   },
+  /** A dbt model materialized `ephemeral`: dbt builds no relation for it, only SQL it inlines into the models that `ref` it. */
+  'dbt-ephemeral-model': {
+    code: 'SW0125',
+    severity: 'error',
+    message: 'dbt model `{{{model}}}` is ephemeral: dbt builds no table or view for it, so there is nothing to read',
+  },
   // SW02xx: modes and sync shape
   'unsupported-mode': { code: 'SW0201', severity: 'error', message: '{{{type}}} does not support {{kind}} mode `{{{mode}}}`' },
   'record-mode-on-audience': {

@@ -47,15 +47,14 @@ function plainRun(syntax: SqlTextSyntax): RegExp {
   return run;
 }
 
-export function readQuery(spec: DialectSpec, sql: string): QueryText {
-  const syntax = spec.sqlText;
+/** A comment (`code` false) or a quoted text starting at an index: where it ends, or -1 when it never does. */
+type Skipped = { end: number; code: boolean; what: string };
+
+/** What starts at `i` of `sql`, when it is a comment or a quoted text in the dialect. */
+function skipper(syntax: SqlTextSyntax, sql: string): (i: number) => Skipped | undefined {
   // A tag is a name: non-ASCII letters are part of it, as in Postgres (`$é$ ... $é$` is a quote).
   const dollar = syntax.dollarQuotes === 'tagged' ? /\$([A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/y : /\$\$/y;
-  const semicolons: number[] = [];
-  let lastCode = -1;
-  let i = 0;
-  // What starts at `i`, when it is a comment or a quoted text: where it ends, or -1 when it never does.
-  const skip = (): { end: number; code: boolean; what: string } | undefined => {
+  return (i) => {
     for (const start of syntax.lineComments) {
       if (sql.startsWith(start, i)) {
         // Ended by a carriage return too, as Postgres ends it: read to the line feed alone, a `;` after a lone CR was hidden.
@@ -99,6 +98,14 @@ export function readQuery(spec: DialectSpec, sql: string): QueryText {
     }
     return undefined;
   };
+}
+
+export function readQuery(spec: DialectSpec, sql: string): QueryText {
+  const syntax = spec.sqlText;
+  const skip = skipper(syntax, sql);
+  const semicolons: number[] = [];
+  let lastCode = -1;
+  let i = 0;
   const run = plainRun(syntax);
   while (i < sql.length) {
     run.lastIndex = i;
@@ -110,7 +117,7 @@ export function readQuery(spec: DialectSpec, sql: string): QueryText {
     }
     // A character that may start a comment or a quoted text, or a `;`.
     const c = sql[i]!;
-    const skipped = skip();
+    const skipped = skip(i);
     if (skipped) {
       if (skipped.end < 0) return { problem: `${skipped.what} is never closed`, index: i };
       if (skipped.code) lastCode = skipped.end - 1;
@@ -139,4 +146,46 @@ export function queryInParentheses(spec: DialectSpec, sql: string): string {
   const read = readQuery(spec, sql);
   if ('problem' in read) throw new Error(`a model's sql cannot be used: ${read.problem}`);
   return `${read.body}\n`;
+}
+
+/**
+ * The query as the warehouse reads it, for telling two versions apart: comments and runs of
+ * whitespace made one space, a trailing `;` dropped, and every quoted text (strings, quoted
+ * names, dollar quotes) exact, since a space inside `'Pro  Annual'` changes the rows.
+ */
+export function queryKey(spec: DialectSpec, sql: string): string {
+  const read = readQuery(spec, sql);
+  const text = 'body' in read ? read.body : sql;
+  const skip = skipper(spec.sqlText, text);
+  const run = plainRun(spec.sqlText);
+  let out = '';
+  let gap = false;
+  const put = (code: string) => {
+    out += gap && out !== '' ? ` ${code}` : code;
+    gap = false;
+  };
+  for (let i = 0; i < text.length; ) {
+    run.lastIndex = i;
+    const plain = run.exec(text);
+    if (plain) {
+      if (space.test(plain[0][0]!)) gap = true;
+      else put(plain[0]);
+      i += plain[0].length;
+      continue;
+    }
+    const skipped = skip(i);
+    if (!skipped) {
+      put(text[i]!);
+      i++;
+    } else if (skipped.end < 0) {
+      // Never closed (the check refuses it): the rest as written.
+      put(text.slice(i));
+      break;
+    } else {
+      if (skipped.code) put(text.slice(i, skipped.end));
+      else gap = true;
+      i = skipped.end;
+    }
+  }
+  return out;
 }

@@ -10,8 +10,18 @@
  * deleting sync changed, a sync added in a deleting mode), `risky` when what is written, or
  * where, changes, `info` otherwise. `compareProjects` returns them riskiest first.
  */
-import { audienceModeMeaning, getDestinationType, recordModeMeaning, type AudienceMode, type RecordMode } from '../catalog/index.js';
+import {
+  audienceModeMeaning,
+  getDestinationType,
+  objectKindOf,
+  recordModeMeaning,
+  resolveField,
+  type AudienceMode,
+  type RecordMode,
+} from '../catalog/index.js';
 import { written as ident } from '../check/expr.js';
+import { getDialect, nameKey, type Dialect } from '../dialect/index.js';
+import { queryKey } from '../dialect/sql-text.js';
 import type { CheckedAudience, CheckedDestination, CheckedModel, CheckedProject, CheckedSource, CheckedSync, FieldMap } from '../check/model.js';
 import type { Ident } from '../syntax/ast.js';
 import type { Span } from '../span.js';
@@ -148,9 +158,12 @@ function valueText(v: unknown): string {
   return typeof v === 'string' ? JSON.stringify(v) : String(v);
 }
 
-/** The text a span covers, on one line. */
+/** The text a span covers, on one line: line breaks and the indentation around them made one space, other spaces kept (they may be inside a string). */
 function written(version: Version, span: Span): string {
-  return (version.texts.get(span.file) ?? '').slice(span.offset, span.endOffset).replace(/\s+/g, ' ').trim();
+  return (version.texts.get(span.file) ?? '')
+    .slice(span.offset, span.endOffset)
+    .replace(/[^\S\r\n\u2028\u2029]*[\r\n\u2028\u2029]\s*/g, ' ')
+    .trim();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -227,10 +240,32 @@ function sameSync(a: CheckedSync, b: CheckedSync): boolean {
 
 /**
  * A value without where it was written (spans, files, lines) and the spelling of literals
- * (`raw`): two texts that mean the same give the same string.
+ * (`raw`): two texts that mean the same give the same string. A number is its exact decimal
+ * value, read from its text: the compiled SQL writes the text, and past 2^53 the parsed
+ * value is rounded (1234567890123456789 and ...788 are one double).
  */
 function meaningOf(value: unknown): string {
-  return JSON.stringify(value, (key, v: unknown) => (key === 'span' || key === 'raw' || key === 'file' || key === 'line' ? undefined : v));
+  return JSON.stringify(value, (key, v: unknown) => {
+    if (key === 'span' || key === 'raw' || key === 'file' || key === 'line') return undefined;
+    if (isNumberLiteral(v)) return { ...v, value: exactNumber(v.raw) ?? v.value };
+    return v;
+  });
+}
+
+const isNumberLiteral = (v: unknown): v is { value: number; raw: string } =>
+  typeof v === 'object' && v !== null && typeof (v as { value?: unknown }).value === 'number' && typeof (v as { raw?: unknown }).raw === 'string';
+
+/** A decimal number's text as one spelling of its exact value (`1.50`, `+1.5` and `15e-1` are `15e-1`), or undefined for other text. */
+function exactNumber(text: string): string | undefined {
+  const m = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(text.trim());
+  if (!m || (m[2] === '' && (m[3] ?? '') === '')) return undefined;
+  const digits = `${m[2]}${m[3] ?? ''}`;
+  const lead = digits.length - digits.replace(/^0+/, '').length;
+  const significant = digits.slice(lead).replace(/0+$/, '');
+  if (significant === '') return '0';
+  const trailing = digits.length - lead - significant.length;
+  const exponent = BigInt(m[4] ?? 0) - BigInt((m[3] ?? '').length) + BigInt(trailing);
+  return `${m[1] === '-' ? '-' : ''}${significant}e${exponent}`;
 }
 
 function syncChanges(b: CheckedSync, h: CheckedSync): Change[] {
@@ -289,13 +324,13 @@ function syncChanges(b: CheckedSync, h: CheckedSync): Change[] {
 
   const idBefore = b.identifier;
   const idAfter = h.identifier;
-  const idKey = (f: FieldMap | undefined) => (f ? `${meaningOf(f.column.name)} ${meaningOf(f.field)}` : '');
+  const idKey = (f: FieldMap | undefined, s: CheckedSync) => (f ? `${meaningOf(f.column.name)} ${fieldKey(s)(f)}` : '');
   const consequence = deletes(h)
     ? `; ${h.mode} then deletes the records of the old values`
     : h.mode === 'update'
       ? '; update finds no record to update until the destination has the new values'
       : '; new records are created beside the old ones';
-  if (idKey(idBefore) !== idKey(idAfter)) {
+  if (idKey(idBefore, b) !== idKey(idAfter, h)) {
     at('identifier', 'destructive', `the identifier changed, so every record looks new${consequence}`, mappingText(idBefore), mappingText(idAfter));
   } else if (idBefore && idAfter && idBefore.hashed !== idAfter.hashed) {
     at(
@@ -333,9 +368,8 @@ function syncChanges(b: CheckedSync, h: CheckedSync): Change[] {
   }
 
   // Fields by the destination field they write.
-  const fieldKey = (f: FieldMap) => (f.field.quoted ? f.field.text : f.field.text.toLowerCase());
-  const before = new Map(b.fields.map((f) => [fieldKey(f), f]));
-  const after = new Map(h.fields.map((f) => [fieldKey(f), f]));
+  const before = new Map(b.fields.map((f) => [fieldKey(b)(f), f]));
+  const after = new Map(h.fields.map((f) => [fieldKey(h)(f), f]));
   for (const [key, f] of after) {
     const was = before.get(key);
     if (!was) {
@@ -369,6 +403,18 @@ function syncChanges(b: CheckedSync, h: CheckedSync): Change[] {
   if (b.format !== h.format) at('format', 'risky', `writes ${h.format} files: what reads them must read ${h.format}`, b.format, h.format);
   if (b.message !== h.message) at('message', 'info', 'the message template changed', b.message, h.message);
   return out;
+}
+
+/**
+ * A destination field as the destination tells fields apart: a warehouse column as the
+ * warehouse names it (bare names folded), an API field as its requests name it, which is the
+ * text as written (a payload key is exact) unless the API's rules take any case (Meta's keys).
+ */
+function fieldKey(s: CheckedSync): (f: FieldMap) => string {
+  const type = getDestinationType(s.destination.type);
+  if (type?.category === 'warehouse') return (f) => nameKey(type.type as Dialect, f.field);
+  const rules = type && objectKindOf(type, s.objectKind, s.kind)?.fields;
+  return (f) => resolveField(rules, f.field.text).name;
 }
 
 function destinationMeaning(d: CheckedDestination) {
@@ -428,7 +474,8 @@ function definitionChanges(base: Version, head: Version): Change[] {
   const syncsOf = (pred: (s: CheckedSync) => boolean) => head.project.syncs.filter(pred);
   define('source', base.project.sources, head.project.sources, sourceDifferences, (n) => syncsOf((s) => s.model.source.name === n));
   define('destination', base.project.destinations, head.project.destinations, destinationDifferences, (n) => syncsOf((s) => s.destination.name === n));
-  define('model', base.project.models, head.project.models, modelDifferences, (n) => syncsOf((s) => s.model.name === n && !s.audience));
+  // A sync reading an audience reads its model too: a change of the model changes the audience's members.
+  define('model', base.project.models, head.project.models, modelDifferences, (n) => syncsOf((s) => s.model.name === n));
   define(
     'audience',
     base.project.audiences,
@@ -462,8 +509,9 @@ function destinationDifferences(b: CheckedDestination, h: CheckedDestination): s
 function modelDifferences(b: CheckedModel, h: CheckedModel): string[] {
   const out: string[] = [];
   if (b.source.name !== h.source.name) out.push(`reads source ${h.source.name} instead of ${b.source.name}`);
+  // A query by what the warehouse reads: its layout and comments aside, its quoted text exact.
   const relation = (m: CheckedModel) =>
-    m.relation.kind === 'table' ? `table ${path(m.relation.path)}` : `sql ${m.relation.query.replace(/\s+/g, ' ').trim()}`;
+    m.relation.kind === 'table' ? `table ${path(m.relation.path)}` : `sql ${queryKey(getDialect(m.source.dialect), m.relation.query)}`;
   if (relation(b) !== relation(h)) {
     out.push(
       b.relation.kind === 'table' && h.relation.kind === 'table'

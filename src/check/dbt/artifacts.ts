@@ -30,6 +30,8 @@ export interface DbtModel {
   relation: { text: string; quoted: boolean }[];
   /** Documented columns first (YAML order), then those only the catalog knows (its order). */
   columns: DbtColumn[];
+  /** `config.materialized`: `ephemeral` is no relation, only SQL dbt inlines where it is `ref`d. */
+  materialized?: string;
   notNull: Set<string>;
   unique: Set<string>;
 }
@@ -39,7 +41,10 @@ export interface DbtProject {
   version: number;
   projectName?: string;
   adapter?: string;
-  /** By name; a name two packages share is kept for the root project's. */
+  /**
+   * By name, as `ref('name')` resolves it: a name two packages share is kept for the root
+   * project's, and of a versioned model its latest version.
+   */
   models: Map<string, DbtModel>;
   /** Whether a catalog was read: without one, undocumented columns are unknown. */
   hasCatalog: boolean;
@@ -74,7 +79,7 @@ export function readDbtProject(manifest: unknown, catalog?: unknown): DbtProject
   const projectName = str(metadata.project_name);
   const catalogNodes = catalog === undefined ? undefined : catalogTables(catalog);
 
-  const models = new Map<string, DbtModel>();
+  const models = new Map<string, { model: DbtModel; root: boolean; version: Version }>();
   const byId = new Map<string, DbtModel>();
   for (const [id, raw] of Object.entries(manifest.nodes)) {
     if (!isObject(raw) || !relationTypes.has(str(raw.resource_type) ?? '')) continue;
@@ -94,13 +99,14 @@ export function readDbtProject(manifest: unknown, catalog?: unknown): DbtProject
         relationParts(str(raw.relation_name)) ??
         [str(raw.database), schema, str(raw.alias) ?? name].filter((p): p is string => !!p).map((text) => ({ text, quoted: true })),
       columns: columnsOf(raw, catalogNodes?.get(id)),
+      ...(str(config.materialized) ? { materialized: str(config.materialized)! } : {}),
       notNull: new Set(),
       unique: new Set(),
     };
     byId.set(id, model);
+    const candidate = { model, root: !!projectName && str(raw.package_name) === projectName, version: versionOf(raw) };
     const first = models.get(name);
-    // The root project's model wins over a package's of the same name, as `ref` resolves it.
-    if (!first || (projectName && str(raw.package_name) === projectName)) models.set(name, model);
+    if (!first || refPrefers(candidate, first)) models.set(name, candidate);
   }
 
   // Generic tests on one column: not_null and unique (dbt_utils and others have their own names).
@@ -120,9 +126,46 @@ export function readDbtProject(manifest: unknown, catalog?: unknown): DbtProject
     version,
     ...(projectName ? { projectName } : {}),
     ...(str(metadata.adapter_type) ? { adapter: str(metadata.adapter_type)! } : {}),
-    models,
+    models: new Map([...models].map(([name, c]) => [name, c.model])),
     hasCatalog: catalogNodes !== undefined,
   };
+}
+
+/** A node's version and its model's latest (dbt writes either as a number or a string), both absent for an unversioned model. */
+interface Version {
+  version?: string;
+  latest?: string;
+}
+
+const versionText = (x: unknown): string | undefined => (typeof x === 'number' && Number.isFinite(x) ? String(x) : str(x));
+
+function versionOf(node: Json): Version {
+  const version = versionText(node.version);
+  const latest = versionText(node.latest_version);
+  return { ...(version !== undefined ? { version } : {}), ...(latest !== undefined ? { latest } : {}) };
+}
+
+/** dbt's order of versions: as numbers where both are, else as text. */
+function compareVersions(a: string, b: string): number {
+  const x = Number(a);
+  const y = Number(b);
+  if (a.trim() !== '' && b.trim() !== '' && Number.isFinite(x) && Number.isFinite(y)) return x - y;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Whether `ref('name')` resolves to `a` rather than to `b`, two nodes of one name: the root
+ * project's over a package's; then, of a versioned model, its `latest_version`, else its
+ * highest version (the order nodes appear in the manifest says nothing).
+ */
+function refPrefers(a: { root: boolean; version: Version }, b: { root: boolean; version: Version }): boolean {
+  if (a.root !== b.root) return a.root;
+  const latest = a.version.latest ?? b.version.latest;
+  const isLatest = (v: Version) => latest !== undefined && v.version !== undefined && compareVersions(v.version, latest) === 0;
+  if (isLatest(a.version) !== isLatest(b.version)) return isLatest(a.version);
+  if (a.version.version !== undefined && b.version.version !== undefined) return compareVersions(a.version.version, b.version.version) > 0;
+  // Of two unversioned nodes of the root project, the last read, as before.
+  return a.root;
 }
 
 /**

@@ -4,6 +4,7 @@
  * the source's `dbt_project` names (already read); reports at the `.sync` text, never at dbt's.
  */
 import type { Ident } from '../../syntax/ast.js';
+import type { Span } from '../../span.js';
 import type { CheckedColumn, CheckedSource, DbtLink } from '../model.js';
 import type { Reporter } from '../report.js';
 import { nameHints } from '../../diagnostics/suggest.js';
@@ -19,10 +20,12 @@ export interface ResolvedDbtModel {
 
 /**
  * `declared`: the `columns` block's columns, when the model has one; then the model has those
- * (each must be one of dbt's, of the same type), else every column dbt knows.
+ * (each must be one of dbt's, of the same type), else every column dbt knows. `item`: the
+ * model's `dbt` item.
  */
 export function resolveDbtModel(
   name: Ident,
+  item: Span,
   modelName: string,
   source: CheckedSource,
   project: DbtProject,
@@ -34,6 +37,12 @@ export function resolveDbtModel(
     const advice = nameHints(name, [...project.models.keys()], 'dbt models');
     advice.hints.push("the names are those of the dbt project's manifest.json: run `dbt compile` (or `dbt parse`) after renaming a model");
     r.report('unknown-reference', name.span, { kind: 'dbt model', name: name.text }, advice);
+    return undefined;
+  }
+  if (found.materialized === 'ephemeral') {
+    r.report('dbt-ephemeral-model', item, { model: found.name }, [
+      `materialize it as a view or a table: \`{{ config(materialized='view') }}\` in dbt model \`${found.name}\`, or \`+materialized: view\` for it in dbt_project.yml; then run \`dbt build\``,
+    ]);
     return undefined;
   }
   const ident = (text: string, quoted: boolean): Ident => ({ text, quoted, span: name.span });
