@@ -223,3 +223,67 @@ describeEngines('API change set: a repeated key', (engine) => {
     expect(winners[0]).toEqual(winners[1]);
   });
 });
+
+const caseless = compileSync(
+  `
+source wh : postgres { database "app" state_schema "sw_case" }
+model people { from wh table app.people primary key id columns { id bigint email string plan string } }
+destination crm : hubspot { token env("HUBSPOT_TOKEN") }
+sync people_crm { from people to crm object contacts mode mirror identifier email -> email map { plan -> plan_tier } guard allow empty }
+`,
+  'people_crm',
+);
+
+describeEngines('API change set: keys the destination compares without case', (engine) => {
+  const changes = file(caseless, 'changes.sql');
+  const summaryOf = async () => {
+    const [s] = await engine.query<Record<string, unknown>>(changes.slice(changes.indexOf("-- The run's summary")));
+    return Object.fromEntries(Object.entries(s!).map(([k, v]) => [k, Number(v)]));
+  };
+  const snapshot = () =>
+    engine.query<{ row_key: string; destination_id: string }>('SELECT row_key, destination_id FROM sw_case.people_crm_snapshot ORDER BY lower(row_key)');
+  const insert = caseless.plan.steps.find((s): s is CommitStep => s.kind === 'commit')!.acceptedInsert.statement;
+  const acceptAll = async (rows: ChangeRow[]) => {
+    for (const r of rows) await engine.query(insert, [r.row_key, r.change, r.payload_hash, r.destination_id]);
+    await engine.exec(file(caseless, 'commit.sql'));
+  };
+
+  it('takes over a snapshot whose keys differ from the model’s in case, fold onto one key, or disagree', async () => {
+    await engine.exec(`CREATE SCHEMA app; CREATE TABLE app.people (id bigint, email text, plan text);
+      INSERT INTO app.people VALUES (1, 'Ann@X.com', 'pro'), (2, 'bob@x.com', 'pro'), (3, 'Cy@x.com', 'free'), (4, 'CY@X.COM', 'free');`);
+    await engine.exec(changes);
+    const first = await engine.query<ChangeRow>(file(caseless, 'read.sql'));
+    // Keys folded as HubSpot compares them, and two rows of one contact one duplicate key.
+    expect(first.map((r) => [r.row_key, r.change])).toEqual([
+      ['ann@x.com', 'added'],
+      ['bob@x.com', 'added'],
+      ['cy@x.com', 'added'],
+    ]);
+    expect(await summaryOf()).toMatchObject({ duplicate_keys: 1, added: 3 });
+    const hash = (k: string) => first.find((r) => r.row_key === k)!.payload_hash;
+    // The snapshot as the exact comparison kept it: the model's spellings, one contact under two
+    // of them with two payloads (Ann), or with one (Dee, since gone from the model).
+    await engine.exec(`INSERT INTO sw_case.people_crm_snapshot VALUES
+      ('Ann@X.com', '${hash('ann@x.com')}', 'hs-1'), ('ann@x.com', 'an older payload', 'hs-1'), ('bob@x.com', '${hash('bob@x.com')}', 'hs-2'),
+      ('Cy@x.com', '${hash('cy@x.com')}', 'hs-3'), ('Dee@x.com', 'h', 'hs-4'), ('DEE@x.com', 'h', 'hs-4');`);
+
+    await engine.exec(changes);
+    const rows = await engine.query<ChangeRow>(file(caseless, 'read.sql'));
+    expect(await summaryOf()).toMatchObject({ added: 0, changed: 1, removed: 1, unchanged: 2 });
+    // Ann's record took two payloads: which it holds is unknown, so it is sent again, by its id.
+    expect(rows.map((r) => [r.row_key, r.change, r.destination_id])).toEqual([
+      ['ann@x.com', 'changed', 'hs-1'],
+      ['dee@x.com', 'removed', 'hs-4'],
+    ]);
+
+    await acceptAll(rows);
+    // Accepted keys replace the spellings kept before; Cy's, unchanged, stays until it is sent.
+    expect(await snapshot()).toEqual([
+      { row_key: 'ann@x.com', destination_id: 'hs-1' },
+      { row_key: 'bob@x.com', destination_id: 'hs-2' },
+      { row_key: 'Cy@x.com', destination_id: 'hs-3' },
+    ]);
+    await engine.exec(changes);
+    expect(await summaryOf()).toMatchObject({ added: 0, changed: 0, removed: 0, unchanged: 3 });
+  });
+});

@@ -74,6 +74,12 @@ export interface FieldRules {
   fields: Record<string, FieldSpec>;
   /** The fields the identifier may be written to (the API matches users by these only). */
   identifiers?: { fields: string[]; modes?: SyncMode[]; why: string };
+  /**
+   * Identifier fields the destination matches without case (HubSpot contact emails, Salesforce's
+   * Email): two keys that differ only in case are one record there, so the change set compares
+   * and sends them lower-cased, and a result is matched to its row ignoring case (`keyCase`).
+   */
+  keysWithoutCase?: string[];
   /** Every value not otherwise encoded is sent this way (HubSpot: property values are strings). */
   encode?: FieldEncoding;
   /** NULL is sent as "" (HubSpot clears a property with ""; Meta leaves an unknown key blank). */
@@ -112,6 +118,11 @@ export function resolveField(rules: FieldRules | undefined, field: string): Reso
     if (key) return { name: rules.fields[key]!.as ?? key, spec: rules.fields[key]! };
   }
   return { name: field };
+}
+
+/** How the destination compares the keys of an identifier written to `field`: `insensitive` where it ignores case. */
+export function keyCaseOf(rules: FieldRules | undefined, field: string | undefined): 'insensitive' | undefined {
+  return field !== undefined && rules?.keysWithoutCase?.includes(field) ? 'insensitive' : undefined;
 }
 
 /** The same spec under a proto field's name and its JSON name (hashed_email, hashedEmail), both sent as the JSON name. */

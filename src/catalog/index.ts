@@ -27,7 +27,7 @@ export { audienceModes, columnTypes, recordModes } from './types.js';
 export { audienceModeMeaning, modeMatrix, recordModeMeaning, type ModeRow } from './modes.js';
 export { sourceDialects, type SourceDialect } from './sources.js';
 export { takesAudiences, takesRecords } from './define.js';
-export { resolveField, type FieldEncoding, type FieldRules, type FieldSpec, type NormaliseStep, type ResolvedField } from './fields.js';
+export { keyCaseOf, resolveField, type FieldEncoding, type FieldRules, type FieldSpec, type NormaliseStep, type ResolvedField } from './fields.js';
 
 const all = [
   amplitude,

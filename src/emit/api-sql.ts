@@ -42,7 +42,7 @@ function template(name: string): HandlebarsTemplateDelegate {
 
 /** Column names of the state tables, and the table aliases of the templates. */
 const columns = ['seq', 'change', 'row_key', 'payload', 'payload_hash', 'idempotency_key', 'destination_id', 'columns', 'rank'] as const;
-const aliases = ['model', 'mapped', 'hashed', 'ranked', 'classified', 'r', 's', 'a', 'n'] as const;
+const aliases = ['model', 'mapped', 'hashed', 'ranked', 'folded', 'classified', 'r', 's', 'a', 'n'] as const;
 
 const summary = [
   { name: 'model_rows', test: "<> 'removed'" },
@@ -93,6 +93,11 @@ function fixedNames(dialect: Dialect): FixedNames {
   return f;
 }
 
+/** A key as the destination compares it: lower-cased where it ignores case. */
+function keyAsCompared(d: ApiSqlDialect, cs: ChangeSet, key: string): string {
+  return cs.keyCase === 'insensitive' ? d.fill(d.snippets.normalise.lower, { v: key }) : key;
+}
+
 /** What every template refers to: columns, aliases, alias-qualified columns and the state tables. */
 function common(d: ApiSqlDialect, cs: ChangeSet) {
   const { values, names } = fixedNames(d.name);
@@ -101,6 +106,8 @@ function common(d: ApiSqlDialect, cs: ChangeSet) {
   return {
     ...names,
     schema: d.ident(cs.tables.schema),
+    // A snapshot key folded where keys are: commit.sql replaces those kept before keys were folded.
+    foldedKey: cs.keyCase ? keyAsCompared(d, cs, names.c.row_key) : '',
     snapshot: table(cs.tables.snapshot),
     accepted: table(cs.tables.accepted),
     changes: d.fill(d.snippets.temporaryTable.name, { schema: d.ident(cs.tables.schema), name: d.ident(cs.tables.changes) }),
@@ -162,6 +169,9 @@ function changesSql(cs: ChangeSet, fmt: SqlFormatter): string {
   const stateLock = spec.lock ? fillSnippet(spec.lock, { key: d.writer.number(lockKeyOf(`state schema ${cs.tables.schema}`)) }) : '';
   const context = {
     ...base,
+    snapshotRows: base.foldedKey ? base.t.folded : base.snapshot,
+    // Qualified: a bare name in GROUP BY could also mean the column the CTE names so (BigQuery).
+    snapshotKey: keyAsCompared(d, cs, base.s.row_key),
     stateLock,
     begin: spec.transaction.begin,
     commit: spec.transaction.commit,
@@ -171,7 +181,7 @@ function changesSql(cs: ChangeSet, fmt: SqlFormatter): string {
     relation,
     where: cs.where ? d.writer.block(whereSql(cs.where, spec, (name) => quoteIdent(spec, storedName(spec, name)))) : '',
     keyed: cs.key !== undefined,
-    keyExpr: cs.key ? valueSql(d, cs.key, true) : `CAST(NULL AS ${spec.types.string})`,
+    keyExpr: cs.key ? keyAsCompared(d, cs, valueSql(d, cs.key, true)) : `CAST(NULL AS ${spec.types.string})`,
     payloadExpr: jsonObject(
       d,
       cs.fields.map((f) => [f.field, valueSql(d, f, false)]),

@@ -9,6 +9,7 @@ import type { ChangeKind } from '../contract/api-steps.js';
 import { getDialect, storedName } from '../dialect/index.js';
 import { generatedName } from '../dialect/quote.js';
 import {
+  keyCaseOf,
   objectKindOf,
   requireDestinationType,
   resolveField,
@@ -47,6 +48,11 @@ export interface ChangeSet {
   where?: Expr;
   /** The identifier; absent for insert without one (every row is new on every run). */
   key?: ChangeSetValue;
+  /**
+   * `insensitive`: the destination matches the identifier without case, so keys are folded to
+   * lower case, those of a snapshot kept before they were folded too.
+   */
+  keyCase?: 'insensitive';
   fields: ChangeSetValue[];
   /** Model columns (name as written -> warehouse name) handed to the message template. */
   messageColumns: { name: string; column: string }[];
@@ -105,6 +111,7 @@ export function changeSetOf(sync: CheckedSync, reads: ChangeKind[]): ChangeSet {
   }
   const schema = schemaSetting ?? defaultStateSchema;
   const rules = fieldRulesOf(sync);
+  const keyCase = sync.identifier ? keyCaseOf(rules, resolveField(rules, sync.identifier.field.text).name) : undefined;
   return {
     sync: sync.name,
     origin: { name: sync.name, kind: sync.kind, mode: sync.mode, file: sync.file, line: sync.line },
@@ -117,6 +124,7 @@ export function changeSetOf(sync: CheckedSync, reads: ChangeKind[]): ChangeSet {
     relation: model.relation.kind === 'table' ? { kind: 'table', path: model.relation.path.map(name) } : model.relation,
     ...(sync.audience ? { where: sync.audience.where } : {}),
     ...(sync.identifier ? { key: value(sync, rules, sync.identifier, true) } : {}),
+    ...(keyCase ? { keyCase } : {}),
     fields: sync.fields.map((f) => value(sync, rules, f, false)),
     messageColumns: sync.message === undefined ? [] : model.columns.map((c) => ({ name: c.name.text, column: name(c.name) })),
     orderBy: model.orderBy.map((o) => ({ column: name(o.column), descending: o.descending })),

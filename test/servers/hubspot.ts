@@ -5,7 +5,8 @@
  * name the failed inputs' trace ids in `context.objectWriteTraceId`; without trace ids one bad
  * input fails the whole call with a 400 and nothing is written. Archive takes record ids and
  * answers 204 whether or not the record exists. Batch read (`idProperty`, `inputs: [{ id }]`)
- * returns the records found (a 207 with an OBJECT_NOT_FOUND error naming the others).
+ * returns the records found (a 207 with an OBJECT_NOT_FOUND error naming the others). A
+ * contact's email is kept in lower case and contacts are found by it regardless of case.
  *
  * Lists (CRM v3 lists API): GET /crm/v3/lists/object-type-id/{objectTypeId}/name/{name} answers
  * `{ list }` or 404; POST /crm/v3/lists creates one (`name`, `objectTypeId`,
@@ -65,9 +66,10 @@ export class FakeHubspot extends FakeService {
     return [...(this.objects.get(objectType)?.values() ?? [])];
   }
 
-  /** The record whose unique property `prop` equals `value`. */
+  /** The record whose unique property `prop` equals `value` (a contact's email in any case). */
   find(objectType: string, prop: string, value: string): HubspotRecord | undefined {
-    return this.records(objectType).find((r) => r.properties[prop] === value);
+    const fold = caseless(objectType, prop) ? (v: string | null | undefined) => v?.toLowerCase() : (v: string | null | undefined) => v;
+    return this.records(objectType).find((r) => fold(r.properties[prop]) === fold(value));
   }
 
   private table(objectType: string): Map<string, HubspotRecord> {
@@ -202,16 +204,23 @@ export class FakeHubspot extends FakeService {
 
   private write(objectType: string, action: string, input: Input): { record: HubspotRecord; created: boolean } {
     const props = stringProps(input.properties ?? {});
+    if (caseless(objectType, 'email') && typeof props.email === 'string') props.email = props.email.toLowerCase();
     const existing = action === 'create' ? undefined : this.lookup(objectType, input);
     if (existing) {
       Object.assign(existing.properties, props);
       return { record: existing, created: false };
     }
     const record: HubspotRecord = { id: String(this.nextId++), properties: props };
-    if (input.idProperty && input.id !== undefined) record.properties[input.idProperty] = String(input.id);
+    if (input.idProperty && input.id !== undefined)
+      record.properties[input.idProperty] = caseless(objectType, input.idProperty) ? String(input.id).toLowerCase() : String(input.id);
     this.table(objectType).set(record.id, record);
     return { record, created: true };
   }
+}
+
+/** HubSpot stores contact emails lower-cased and matches them without case. */
+function caseless(objectType: string, prop: string): boolean {
+  return objectType === 'contacts' && prop === 'email';
 }
 
 function listBody(list: HubspotList) {

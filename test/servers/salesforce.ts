@@ -4,10 +4,12 @@
  * the instance URL; every data call needs it as a Bearer header. Under /services/data/vNN.N:
  * GET /query?q=SOQL (here the two queries syncwright makes: a campaign by name, campaign members
  * by contact field, compared without case as SOQL compares text), POST /sobjects/Campaign, and
- * sObject Collections of at most 200 records: PATCH /composite/sobjects/{type}/{externalIdField} upserts, POST /composite/sobjects creates
- * (a contact already in the campaign is a DUPLICATE_VALUE error for that record), DELETE
- * /composite/sobjects?ids=... deletes (an unknown id is an ENTITY_IS_DELETED error for it); each
- * answers one result per record, in order: {id, success, errors}.
+ * sObject Collections of at most 200 records: PATCH /composite/sobjects/{type}/{externalIdField}
+ * upserts (by the standard Email field, an idLookup field, matched without case), POST
+ * /composite/sobjects creates (a contact already in the campaign is a DUPLICATE_VALUE error for
+ * that record), DELETE /composite/sobjects?ids=... deletes (an unknown id is an
+ * ENTITY_IS_DELETED error for it); each answers one result per record, in order: {id, success,
+ * errors}.
  */
 import { FakeService, bearer, type Recorded, type Reply } from './fake-api.js';
 
@@ -125,7 +127,8 @@ export class FakeSalesforce extends FakeService {
   private upsert(type: string, field: string, r: Record<string, unknown>) {
     const { attributes, ...fields } = r as { attributes?: { type?: string } } & Record<string, unknown>;
     if (attributes?.type !== type) return failure('INVALID_TYPE', `expected ${type}`);
-    const existing = [...this.table(type).values()].find((o) => o[field] === fields[field]);
+    const same = field === 'Email' ? (v: unknown) => String(v).toLowerCase() === String(fields[field]).toLowerCase() : (v: unknown) => v === fields[field];
+    const existing = [...this.table(type).values()].find((o) => same(o[field]));
     if (existing) {
       Object.assign(existing, fields);
       return { id: existing.Id, success: true, errors: [], created: false };

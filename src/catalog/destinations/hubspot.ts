@@ -5,7 +5,8 @@ import { secret, settingsSchema } from '../settings.js';
 /**
  * CRM properties are strings in every batch call (`properties: {additionalProperties: {type:
  * string}}`): numbers in decimal, booleans "true"/"false", dates YYYY-MM-DD, datetimes ISO
- * 8601; "" clears a property.
+ * 8601; "" clears a property. HubSpot keeps contact emails in lower case and matches them
+ * without case.
  */
 const properties: FieldRules = {
   describes: 'HubSpot object properties',
@@ -14,6 +15,7 @@ const properties: FieldRules = {
   fields: {},
   encode: 'text',
   nullAsEmpty: true,
+  keysWithoutCase: ['email'],
 };
 
 export const hubspot = defineDestination({

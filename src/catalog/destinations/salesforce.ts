@@ -5,12 +5,16 @@ import { httpsUrl, pattern, secret, settingsSchema, text } from '../settings.js'
 // sObject fields are the org's own; what the API fixes is how records are matched, and field
 // API names are letters, digits and underscores (they are written into SOQL unquoted).
 const apiNames = { pattern: '^[A-Za-z][A-Za-z0-9_]*$', what: 'an sObject field API name: letters, digits and _' };
+// The standard Email field is matched without case, by an upsert (an idLookup field) and by
+// SOQL; whether a custom field is, is the org's metadata, so those are compared exactly.
+const keysWithoutCase = ['Email'];
 const sobjectFields: FieldRules = {
   describes: 'sObject fields',
   docs: 'https://developer.salesforce.com/docs/platform/api-rest/guide/resources-composite-sobjects-collections-update.html',
   closed: false,
   fields: {},
   names: apiNames,
+  keysWithoutCase,
   identifiers: { fields: ['Id'], modes: ['update'], why: 'sObject Collections update records by their record id' },
 };
 
@@ -33,6 +37,7 @@ export const salesforce = defineDestination({
         closed: false,
         fields: {},
         names: apiNames,
+        keysWithoutCase,
         unmappedIn: { modes: ['remove'], why: 'removing campaign members deletes them by id' },
       },
     },

@@ -5,6 +5,7 @@
  */
 import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
 import type { Acceptance, CallStep, SendRequest, Template } from '../../../contract/api-steps.js';
+import { keyCaseOf } from '../../fields.js';
 import { bearer, concat, each, findOrCreate, jsonHeaders, jsonRequest, merge, perBatch, rateLimitOf, ref, required, row, send } from '../http.js';
 
 const base = 'https://api.hubapi.com';
@@ -15,13 +16,14 @@ const objectType = (ctx: ApiContext) => (ctx.kind === 'audience' ? contacts : (c
 const batchUrl = (ctx: ApiContext, action: string): Template => `${base}/crm/v3/objects/${encodeURIComponent(objectType(ctx))}/batch/${action}`;
 
 /**
- * Results come back unordered; each carries the idProperty among its properties. HubSpot keeps
- * contact emails in lower case, so an email key is compared without case; any other exactly.
+ * Results come back unordered; each carries the idProperty among its properties, an email in
+ * the lower case HubSpot keeps it in (compared so: the catalog's `keysWithoutCase`).
  */
 function byKey(ctx: ApiContext): Acceptance {
   if (!ctx.identifierField) return { by: 'status' };
   const key = `/properties/${ctx.identifierField.replaceAll('~', '~0').replaceAll('/', '~1')}`;
-  return { by: 'items', items: '/results', match: 'key', key, ...(ctx.identifierField === 'email' ? { keyCase: 'insensitive' as const } : {}) };
+  const keyCase = keyCaseOf(ctx.fieldRules, ctx.identifierField);
+  return { by: 'items', items: '/results', match: 'key', key, ...(keyCase ? { keyCase } : {}) };
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
 import type { Acceptance, CallStep, HttpRequest, SendRequest, Template } from '../../../contract/api-steps.js';
+import { keyCaseOf } from '../../fields.js';
 import {
   accessToken,
   bearer,
@@ -77,11 +78,11 @@ const lookupBatch = 100;
  * The campaign members of a batch's contacts, found by the identifier field: removal without
  * having added (mode remove) knows no member id, so it looks them up before deleting. SOQL
  * compares the standard Email field without case, so a member is found by an email that
- * differs in case and its result is matched so too; any other field exactly (whether a custom
- * field is case-sensitive is the org's metadata).
+ * differs in case and its result is matched so too (`keysWithoutCase`); any other field exactly.
  */
 const findMembers = (ctx: ApiContext): SendRequest => {
   const field = ctx.identifierField ?? 'Id';
+  const keyCase = keyCaseOf(ctx.fieldRules, field);
   return perBatch(
     query(
       ctx,
@@ -91,7 +92,7 @@ const findMembers = (ctx: ApiContext): SendRequest => {
       join(each(quoted(row.key)), ', '),
       ')',
     ),
-    { by: 'items', items: '/records', match: 'key', key: `/Contact/${field}`, ...(field === 'Email' ? { keyCase: 'insensitive' as const } : {}) },
+    { by: 'items', items: '/records', match: 'key', key: `/Contact/${field}`, ...(keyCase ? { keyCase } : {}) },
     { destination_id: '/Id' },
   );
 };

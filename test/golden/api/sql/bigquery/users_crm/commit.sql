@@ -7,6 +7,18 @@
 -- finishes the commit of a run that was killed before its own.
 BEGIN TRANSACTION;
 
+-- A key kept before keys were folded gives way to the accepted row it folds to, which takes its
+-- place or removes it with it.
+DELETE FROM `syncwright`.`users_crm_snapshot`
+WHERE
+  `row_key` <> LOWER(`row_key`)
+  AND LOWER(`row_key`) IN (
+    SELECT
+      `a`.`row_key`
+    FROM
+      `syncwright`.`users_crm_accepted_rows` AS `a`
+  );
+
 MERGE INTO `syncwright`.`users_crm_snapshot` AS `s`
 USING (
   SELECT

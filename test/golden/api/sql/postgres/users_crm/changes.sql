@@ -41,7 +41,7 @@ WITH
   ),
   "mapped" AS (
     SELECT
-      CAST("email" AS TEXT) AS "row_key",
+      lower(CAST("email" AS TEXT)) AS "row_key",
       jsonb_build_object(
         'plan_tier',
         COALESCE("plan", ''),
@@ -85,6 +85,22 @@ WITH
     FROM
       "hashed"
   ),
+  -- The snapshot by keys folded as the model's are: keys kept before they were folded may fold
+  -- onto one, whose one record took each of their payloads, so it is sent again ('' matches no
+  -- payload hash) unless they all agree.
+  "folded" AS (
+    SELECT
+      lower("s"."row_key") AS "row_key",
+      CASE
+        WHEN MIN("s"."payload_hash") = MAX("s"."payload_hash") THEN MIN("s"."payload_hash")
+        ELSE ''
+      END AS "payload_hash",
+      MAX("s"."destination_id") AS "destination_id"
+    FROM
+      "syncwright"."users_crm_snapshot" AS "s"
+    GROUP BY
+      lower("s"."row_key")
+  ),
   "classified" AS (
     SELECT
       CASE
@@ -101,7 +117,7 @@ WITH
       "r"."columns" AS "columns"
     FROM
       "ranked" AS "r"
-      LEFT JOIN "syncwright"."users_crm_snapshot" AS "s" ON "r"."rank" = 1
+      LEFT JOIN "folded" AS "s" ON "r"."rank" = 1
       AND "s"."row_key" = "r"."row_key"
     UNION ALL
     SELECT
@@ -112,7 +128,7 @@ WITH
       "s"."destination_id",
       CAST(NULL AS JSONB)
     FROM
-      "syncwright"."users_crm_snapshot" AS "s"
+      "folded" AS "s"
     WHERE
       NOT EXISTS (
         SELECT

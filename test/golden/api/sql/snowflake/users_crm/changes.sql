@@ -34,7 +34,7 @@ WITH
   ),
   "mapped" AS (
     SELECT
-      CAST("EMAIL" AS VARCHAR) AS "row_key",
+      LOWER(CAST("EMAIL" AS VARCHAR)) AS "row_key",
       OBJECT_CONSTRUCT_KEEP_NULL(
         'plan_tier',
         COALESCE("PLAN", ''),
@@ -75,6 +75,22 @@ WITH
     FROM
       "hashed"
   ),
+  -- The snapshot by keys folded as the model's are: keys kept before they were folded may fold
+  -- onto one, whose one record took each of their payloads, so it is sent again ('' matches no
+  -- payload hash) unless they all agree.
+  "folded" AS (
+    SELECT
+      LOWER("s"."row_key") AS "row_key",
+      CASE
+        WHEN MIN("s"."payload_hash") = MAX("s"."payload_hash") THEN MIN("s"."payload_hash")
+        ELSE ''
+      END AS "payload_hash",
+      MAX("s"."destination_id") AS "destination_id"
+    FROM
+      "SYNC_STATE"."users_crm_snapshot" AS "s"
+    GROUP BY
+      LOWER("s"."row_key")
+  ),
   "classified" AS (
     SELECT
       CASE
@@ -91,7 +107,7 @@ WITH
       "r"."columns" AS "columns"
     FROM
       "ranked" AS "r"
-      LEFT JOIN "SYNC_STATE"."users_crm_snapshot" AS "s" ON "r"."rank" = 1
+      LEFT JOIN "folded" AS "s" ON "r"."rank" = 1
       AND "s"."row_key" = "r"."row_key"
     UNION ALL
     SELECT
@@ -102,7 +118,7 @@ WITH
       "s"."destination_id",
       CAST(NULL AS VARIANT)
     FROM
-      "SYNC_STATE"."users_crm_snapshot" AS "s"
+      "folded" AS "s"
     WHERE
       NOT EXISTS (
         SELECT
