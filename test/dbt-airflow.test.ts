@@ -7,7 +7,7 @@
  * its summary row picked by the DAGs' own summary_row (what reaches XCom).
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -232,5 +232,209 @@ describe('examples/dbt-shop', () => {
     } finally {
       await db.close();
     }
+  });
+});
+
+describe('syncwright airflow: what the manifest says reaches the DAGs only as what it is', () => {
+  const project = (syncs: string) => `source wh : postgres {
+  database "acme"
+}
+
+model users {
+  from        wh
+  table       analytics.users
+  primary key user_id
+  columns {
+    user_id bigint
+    email   string
+  }
+}
+${syncs}`;
+  const sync = (name: string, table: string, schedule?: string) => `
+sync ${name} {
+  from       users
+  to         wh table crm.${table}
+  mode       upsert
+  identifier user_id -> id${schedule ? `\n  schedule   "${schedule}"` : ''}
+}
+`;
+  /** A project compiled into `<name>/build`, its manifest read back. */
+  const compiled = (name: string, text: string) => {
+    mkdirSync(join(dir, name), { recursive: true });
+    writeFileSync(join(dir, name, 'p.sync'), text);
+    expect(syncwright(['compile', name, '--out', join(name, 'build')], dir)).toMatchObject({ code: 0 });
+    return JSON.parse(readFileSync(join(dir, name, 'build', 'manifest.json'), 'utf8'));
+  };
+  /** Every DAG file of a folder, run as Airflow loads it (Python, stand-ins for Airflow's classes), from within `cwd`. */
+  const load = (folder: string, cwd: string) => {
+    const files = readdirSync(folder)
+      .filter((f) => f !== 'syncwright_support.py' && f.endsWith('.py'))
+      .sort();
+    const r = spawnSync('python3', [dagTool, 'load', folder, ...files.map((f) => join(folder, f))], { cwd, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(r.stderr);
+    const out = JSON.parse(r.stdout) as Record<string, { doc: string; dag: Record<string, string>; tasks: Record<string, string>[] }>;
+    return Object.fromEntries(Object.entries(out).map(([p, v]) => [p.slice(folder.length + 1), v]));
+  };
+
+  it('a newline, quote or control character of a file, name or schedule stays text: loading the DAG runs no injected code', () => {
+    const manifest = compiled('inject', project(sync('copy_a', 'a', '0 * * * *')));
+    const evil = 'x\n    import os; os.system("touch PWNED")\n    #.sync';
+    Object.assign(manifest.syncs[0], {
+      file: evil,
+      schedule: '0 * * * *"""\nimport os; os.system("touch PWNED")\n"""',
+      destination: { ...manifest.syncs[0].destination, name: 'wh\u2028x', type: 'postgres\\\r__import__("os").system("touch PWNED")' },
+    });
+    manifest.syncs[0].scheduler.steps[0].connection = 'wh"); __import__("os").system("touch PWNED"); ("';
+    manifest.syncs[0].scheduler.steps[0].file = 'copy_a/{BUILD}"\n/apply.sql';
+    writeFileSync(join(dir, 'inject', 'evil.json'), JSON.stringify(manifest));
+    expect(syncwright(['airflow', '--manifest', 'inject/evil.json', '--out', 'inject/dags', '--build', '/b"\n{x}'], dir)).toMatchObject({ code: 0 });
+    const folder = join(dir, 'inject', 'dags');
+    const dags = Object.entries(load(folder, join(dir, 'inject')));
+    expect(dags).toHaveLength(1);
+    const [name, dag] = dags[0]!;
+    expect(readdirSync(join(dir, 'inject'))).not.toContain('PWNED');
+    // Each text reads back exactly: in its literal, and in the comment and docstring on one line.
+    expect(name).toMatch(/^syncwright_cron_0_x_x_x_x_import_os_os_system_touch_PWNED_[0-9a-f]{8}\.py$/);
+    expect(dag.dag.schedule).toBe(`'0 * * * *"""\\nimport os; os.system("touch PWNED")\\n"""'`);
+    expect(dag.tasks.map((t) => [t.conn_id, t.sql])).toEqual([
+      [`'wh"); __import__("os").system("touch PWNED"); ("'`, `'/b"\\n{x}/copy_a/{BUILD}"\\n/apply.sql'`],
+    ]);
+    expect(dag.doc.split('\n')[0]).toBe('Syncs of schedule 0 * * * *\\"\\"\\"\\u000aimport os; os.system(\\"touch PWNED\\")\\u000a\\"\\"\\": copy_a.');
+    const text = readFileSync(join(folder, name), 'utf8');
+    expect(text).toContain(
+      '    # copy_a: record upsert into wh\\u2028x (postgres\\\\\\u000d__import__(\\"os\\").system(\\"touch PWNED\\")), x\\u000a    import os; os.system(\\"touch PWNED\\")\\u000a    #.sync line',
+    );
+    expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\uffff]/);
+  });
+
+  it('two schedules whose ids would slug alike get a DAG each, on its own schedule', () => {
+    compiled('crons', project(sync('weekday_copy', 'a', '0 9 * * 1-5') + sync('monday_friday_copy', 'b', '0 9 * * 1,5') + sync('hourly', 'c', '0 * * * *')));
+    expect(syncwright(['airflow', '--manifest', 'crons/build/manifest.json', '--out', 'crons/dags'], dir)).toMatchObject({ code: 0 });
+    const dags = Object.values(load(join(dir, 'crons', 'dags'), dir));
+    const bySchedule = Object.fromEntries(dags.map((d) => [d.dag.schedule, { id: d.dag.dag_id, tasks: d.tasks.map((t) => t.task_id) }]));
+    expect(bySchedule).toEqual({
+      "'0 * * * *'": { id: "'syncwright_cron_0_x_x_x_x'", tasks: ["'hourly__1_apply'"] },
+      "'0 9 * * 1-5'": { id: expect.stringMatching(/^'syncwright_cron_0_9_x_x_1_5_[0-9a-f]{8}'$/), tasks: ["'weekday_copy__1_apply'"] },
+      "'0 9 * * 1,5'": { id: expect.stringMatching(/^'syncwright_cron_0_9_x_x_1_5_[0-9a-f]{8}'$/), tasks: ["'monday_friday_copy__1_apply'"] },
+    });
+    expect(new Set(dags.map((d) => d.dag.dag_id)).size).toBe(3);
+  });
+
+  it('a run with one --dag-prefix removes only the DAG files that prefix wrote', () => {
+    compiled('prefixes', project(sync('hourly', 'a', '0 * * * *') + sync('nightly', 'b', '0 2 * * *')));
+    const out = join(dir, 'prefixes', 'dags');
+    const run = (prefix: string, manifest = 'prefixes/build/manifest.json') =>
+      expect(syncwright(['airflow', '--manifest', manifest, '--out', 'prefixes/dags', '--dag-prefix', prefix], dir)).toMatchObject({ code: 0 });
+    run('sales_eu');
+    // A file of an earlier version, which recorded no prefix, is this prefix's by its name alone.
+    const legacy = '"""Syncs of schedule 0 3 * * *: x.\n\nWritten by `syncwright airflow` from manifest.json; do not edit."""\n';
+    writeFileSync(join(out, 'sales_cron_0_3_x_x_x.py'), legacy);
+    writeFileSync(join(out, 'sales_eu_cron_0_3_x_x_x.py'), legacy);
+    run('sales');
+    expect(readdirSync(out).sort()).toEqual([
+      'sales_cron_0_2_x_x_x.py',
+      'sales_cron_0_x_x_x_x.py',
+      'sales_eu_cron_0_2_x_x_x.py',
+      'sales_eu_cron_0_3_x_x_x.py',
+      'sales_eu_cron_0_x_x_x_x.py',
+      'syncwright_support.py',
+    ]);
+    // A schedule gone: its DAG goes, with this prefix only.
+    const manifest = JSON.parse(readFileSync(join(dir, 'prefixes', 'build', 'manifest.json'), 'utf8'));
+    manifest.syncs = manifest.syncs.filter((s: { name: string }) => s.name === 'hourly');
+    writeFileSync(join(dir, 'prefixes', 'hourly.json'), JSON.stringify(manifest));
+    run('sales', 'prefixes/hourly.json');
+    expect(readdirSync(out).sort()).toEqual([
+      'sales_cron_0_x_x_x_x.py',
+      'sales_eu_cron_0_2_x_x_x.py',
+      'sales_eu_cron_0_3_x_x_x.py',
+      'sales_eu_cron_0_x_x_x_x.py',
+      'syncwright_support.py',
+    ]);
+  });
+
+  it('syncs whose names differ only by `$` get task ids of their own, the plain name keeping its id', () => {
+    compiled('names', project(sync('copy$a', 'a') + sync('copy_a', 'b')));
+    expect(syncwright(['airflow', '--manifest', 'names/build/manifest.json', '--out', 'names/dags'], dir)).toMatchObject({ code: 0 });
+    // The stand-in DAG refuses a task id twice, as Airflow does.
+    const dags = load(join(dir, 'names', 'dags'), dir);
+    expect(dags['syncwright_unscheduled.py']!.tasks.map((t) => [t.task_id, t.sql])).toEqual([
+      [expect.stringMatching(/^'copy_a_[0-9a-f]{8}__1_apply'$/), "'names/build/copy$a/apply.sql'"],
+      ["'copy_a__1_apply'", "'names/build/copy_a/apply.sql'"],
+    ]);
+    // Stable: the same manifest writes the same ids.
+    const again = syncwright(['airflow', '--manifest', 'names/build/manifest.json', '--out', 'names/dags2'], dir);
+    expect(again).toMatchObject({ code: 0 });
+    expect(readFileSync(join(dir, 'names', 'dags2', 'syncwright_unscheduled.py'), 'utf8')).toBe(
+      readFileSync(join(dir, 'names', 'dags', 'syncwright_unscheduled.py'), 'utf8'),
+    );
+  });
+
+  it("runs a BigQuery script whole, as one job (IF … END IF and \\' strings intact), and splits Postgres and Snowflake as their lexers do", () => {
+    const bq = `source bq : bigquery {
+  project  "acme-prod"
+  dataset  "analytics"
+}
+
+model users {
+  from        bq
+  table       analytics.users
+  primary key user_id
+  columns {
+    user_id bigint
+    plan    string
+  }
+}
+
+audience paid {
+  from  users
+  where plan = 'it\\'s; DELETE FROM x; --'
+}
+
+sync paid_to_copy {
+  from       paid
+  to         bq table crm.paid_members
+  mode       mirror
+  identifier user_id -> id
+  guard      deletes <= 5%
+}
+`;
+    compiled('bq', bq);
+    expect(syncwright(['airflow', '--manifest', 'bq/build/manifest.json', '--out', 'bq/dags'], dir)).toMatchObject({ code: 0 });
+    const folder = join(dir, 'bq', 'dags');
+    const [name, dag] = Object.entries(load(folder, dir))[0]!;
+    expect(dag.tasks[0]).toMatchObject({ operator: 'CompiledSqlOperator', conn_id: "'bq'" });
+    expect(readFileSync(join(folder, name), 'utf8')).toContain('        dialect="bigquery",\n');
+    const apply = join(dir, 'bq', 'build', 'paid_to_copy', 'apply.sql');
+    const script = readFileSync(apply, 'utf8');
+    expect(script).toContain("'it\\'s; DELETE FROM x; --'");
+    expect(script).toMatch(/THEN\nRAISE USING MESSAGE = [^\n]*;\n\nEND IF;/);
+    // What the operator hands BigQueryHook.run: the whole file as one query job, in standard SQL.
+    expect(JSON.parse(python([dagTool, 'execute', folder, apply, 'bigquery']))).toEqual({ run: [[script]], hook_params: { use_legacy_sql: false } });
+
+    const split = (sql: string, dialect: string) => {
+      writeFileSync(join(dir, 'split.sql'), sql);
+      return JSON.parse(python([dagTool, 'split', folder, join(dir, 'split.sql'), dialect]));
+    };
+    // Postgres: '\' ends a standard string, E'\'' does not; /* */ nest; `$` inside a name opens no dollar quote.
+    expect(split("SELECT 'a\\'; SELECT E'it\\'s; x'; /* a /* b; */ c; */ SELECT 1 AS a$q$; SELECT $q$ ; $q$; -- only; a comment\n", 'postgres')).toEqual([
+      "SELECT 'a\\'",
+      "SELECT E'it\\'s; x'",
+      '/* a /* b; */ c; */ SELECT 1 AS a$q$',
+      'SELECT $q$ ; $q$',
+    ]);
+    // Snowflake: '\'' does not end a string; $$ bodies; // comments; /* */ do not nest.
+    expect(split("SELECT 'it\\'s; x'; EXECUTE IMMEDIATE $$ BEGIN RAISE e; END; $$; // a; b\nSELECT /* a /* b; */ 2", 'snowflake')).toEqual([
+      "SELECT 'it\\'s; x'",
+      'EXECUTE IMMEDIATE $$ BEGIN RAISE e; END; $$',
+      '// a; b\nSELECT /* a /* b; */ 2',
+    ]);
+    // The splitter's lexical rules are the compiler's own (dialects/<name>.json).
+    const syntax = JSON.parse(python([dagTool, 'syntax', folder]));
+    for (const d of ['postgres', 'snowflake']) {
+      const { why: _, ...rules } = JSON.parse(readFileSync(join(repo, 'dialects', `${d}.json`), 'utf8')).sqlText;
+      expect(syntax[d]).toEqual(rules);
+    }
+    expect(Object.keys(syntax).sort()).toEqual(['postgres', 'snowflake']);
   });
 });

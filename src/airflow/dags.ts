@@ -4,14 +4,17 @@
  * models, one DAG per set of dbt models, triggered by their Datasets (Assets in Airflow 3); the
  * others in one DAG without a schedule. In each, a sync's steps are tasks in plan order:
  * - a sync whose every step is SQL (a warehouse sync): one task per SQL file, through
- *   SQLExecuteQueryOperator on the step's connection id, returning the summary row to XCom;
+ *   SQLExecuteQueryOperator on the step's connection id, run as the step's dialect runs it,
+ *   returning the summary row to XCom;
  * - any other (an API sync, whose steps share one session with the executor; a warehouse sync
  *   whose table names come from env(), which only the executor fills): one Bash task,
  *   `syncwright run --plan`, with the plan's variables passed through by name.
  * Every DAG has max_active_runs=1 and every task max_active_tis_per_dag=1: one run per sync.
  * The helpers the DAGs share are templates/airflow/syncwright_support.py, written beside them.
+ * Every text of the manifest lands as a Python literal, or escaped in a comment: it is never code.
  */
 import type { Manifest, ManifestSync } from '../contract/manifest.js';
+import { textHash } from '../hash.js';
 
 export interface DagOptions {
   /** Where the compiled output lies on the workers: the folder holding manifest.json. */
@@ -34,6 +37,14 @@ export function dbtDatasetUri(uniqueId: string): string {
   return `dbt://${uniqueId}`;
 }
 
+/** A short, stable mark of an exact text, which tells apart ids whose slugs are alike. */
+const mark = (text: string): string => textHash(text).slice(0, 8);
+
+/** The line a DAG file records its prefix on, which a later run with the same prefix alone may remove it by. */
+export function dagMarker(prefix: string): string {
+  return `Written by \`syncwright airflow --dag-prefix ${prefix}\``;
+}
+
 /** A DAG id part from free text: letters, digits and `_` only. */
 function slug(text: string): string {
   return (
@@ -45,24 +56,62 @@ function slug(text: string): string {
 }
 
 export function groupSyncs(manifest: Manifest, prefix: string): DagGroup[] {
+  // Grouped by the exact schedule or set of dbt nodes: two crons can slug alike ("1-5", "1,5").
   const groups = new Map<string, DagGroup>();
-  const add = (id: string, schedule: DagGroup['schedule'], sync: ManifestSync) => {
-    let g = groups.get(id);
-    if (!g) groups.set(id, (g = { id, schedule, syncs: [] }));
+  const add = (key: string, id: string, schedule: DagGroup['schedule'], sync: ManifestSync) => {
+    let g = groups.get(key);
+    // Airflow takes DAG ids of up to 250 characters, and the id names the file.
+    if (id.length > 200) id = `${id.slice(0, 190)}_${mark(key)}`;
+    if (!g) groups.set(key, (g = { id, schedule, syncs: [] }));
     g.syncs.push(sync);
   };
   for (const sync of manifest.syncs) {
     const dbt = [...new Set(sync.scheduler.upstream.flatMap((u) => (u.dbt ? [u.dbt] : [])))].sort();
-    if (sync.schedule) add(`${prefix}_cron_${slug(sync.schedule)}`, { cron: sync.schedule }, sync);
-    else if (dbt.length > 0)
-      add(`${prefix}_after_${dbt.map((id) => slug(id.split('.').slice(2).join('_'))).join('_and_')}`, { datasets: dbt.map(dbtDatasetUri) }, sync);
-    else add(`${prefix}_unscheduled`, { none: true }, sync);
+    if (sync.schedule !== undefined) {
+      // A cron of digits and `*` alone slugs one to one; any other (ranges, lists, steps, names) takes a mark of its exact text.
+      const plain = /^[0-9*]+(?: [0-9*]+)*$/.test(sync.schedule);
+      add(`cron ${sync.schedule}`, `${prefix}_cron_${slug(sync.schedule)}${plain ? '' : `_${mark(sync.schedule)}`}`, { cron: sync.schedule }, sync);
+    } else if (dbt.length > 0)
+      add(
+        `dbt ${dbt.join(' ')}`,
+        `${prefix}_after_${dbt.map((id) => slug(id.split('.').slice(2).join('_'))).join('_and_')}`,
+        { datasets: dbt.map(dbtDatasetUri) },
+        sync,
+      );
+    else add('none', `${prefix}_unscheduled`, { none: true }, sync);
   }
+  // Ids still alike (dbt nodes of two packages, a mark's own text) each take the mark of their exact key.
+  const byId = new Map<string, string[]>();
+  for (const [key, g] of groups) byId.set(g.id, [...(byId.get(g.id) ?? []), key]);
+  for (const keys of byId.values()) if (keys.length > 1) for (const key of keys) groups.get(key)!.id += `_${mark(key)}`;
   return [...groups.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
-/** A Python string literal: JSON's escapes are Python's. */
-const py = (s: string): string => JSON.stringify(s);
+/**
+ * A text as the inside of a Python string literal: backslashes and quotes escaped, and every
+ * character but printable ASCII as its code point (`\u2028`, `\U0001f600`), so no line break, control or
+ * bidirectional character reaches the file, and the literal reads back the same text.
+ */
+function pyInner(text: string): string {
+  let out = '';
+  for (const ch of text) {
+    const c = ch.codePointAt(0)!;
+    if (ch === '\\' || ch === '"') out += `\\${ch}`;
+    else if (c >= 0x20 && c < 0x7f) out += ch;
+    else if (c <= 0xffff) out += `\\u${c.toString(16).padStart(4, '0')}`;
+    else out += `\\U${c.toString(16).padStart(8, '0')}`;
+  }
+  return out;
+}
+
+/** A Python string literal. */
+const py = (text: string): string => `"${pyInner(text)}"`;
+
+/** An f-string of BUILD and a path under it: the path escaped as any literal, its braces doubled. */
+const underBuild = (path: string): string => `f"{BUILD}/${pyInner(path).replace(/[{}]/g, (b) => b + b)}"`;
+
+/** A text for a `#` comment or the docstring: on one line, printable, no quote that could close the docstring. */
+const note = (text: string): string => pyInner(text);
 
 function dagFile(group: DagGroup, options: DagOptions): string {
   const lines: string[] = [];
@@ -73,9 +122,10 @@ function dagFile(group: DagGroup, options: DagOptions): string {
         ? `[${group.schedule.datasets.map((u) => `Dataset(${py(u)})`).join(', ')}]`
         : 'None';
   lines.push(
-    `"""Syncs of ${'cron' in group.schedule ? `schedule ${group.schedule.cron}` : 'datasets' in group.schedule ? 'dbt models, run when dbt has built them' : 'no schedule'}: ${group.syncs.map((s) => s.name).join(', ')}.`,
+    // Raw, so that the escapes read as written: the docstring's text stays on its line.
+    `r"""Syncs of ${'cron' in group.schedule ? `schedule ${note(group.schedule.cron)}` : 'datasets' in group.schedule ? 'dbt models, run when dbt has built them' : 'no schedule'}: ${group.syncs.map((s) => note(s.name)).join(', ')}.`,
     '',
-    'Written by `syncwright airflow` from manifest.json; do not edit. Airflow 2.9+ or 3.x."""',
+    `${dagMarker(note(options.prefix))} from manifest.json; do not edit. Airflow 2.9+ or 3.x."""`,
     'from __future__ import annotations',
     '',
     'from datetime import datetime, timezone',
@@ -105,39 +155,31 @@ function dagFile(group: DagGroup, options: DagOptions): string {
     `    tags=["syncwright"],`,
     ') as dag:',
   );
+  const ids = taskIds(group.syncs);
   for (const sync of group.syncs) {
     const steps = sync.scheduler.steps;
-    // Airflow task ids take letters, digits, `_`, `-` and `.`: a `$` of a sync name becomes `_`.
-    const name = sync.name.replace(/\$/g, '_');
-    lines.push(`    # ${sync.name}: ${sync.kind} ${sync.mode} into ${sync.destination.name} (${sync.destination.type}), ${sync.file} line ${sync.line}`);
-    // Names given by env() are placeholders in the SQL that only the executor fills (quoted by the dialect's rule): such a sync runs through it.
-    const sqlOnly = !sync.scheduler.names && steps.length > 0 && steps.every((s) => s.engine !== 'executor' && s.file && s.connection);
-    if (sqlOnly) {
-      const ids = steps.map(
-        (s, i) =>
-          `${name}__${i + 1}_${slug(
-            s
-              .file!.split('/')
-              .pop()!
-              .replace(/\.sql$/, ''),
-          )}`,
-      );
+    const [bash, ...sql] = ids.get(sync)!;
+    lines.push(
+      `    # ${note(sync.name)}: ${note(sync.kind)} ${note(sync.mode)} into ${note(sync.destination.name)} (${note(sync.destination.type)}), ${note(sync.file)} line ${Number(sync.line)}`,
+    );
+    if (sql.length > 0) {
       steps.forEach((s, i) => {
         lines.push(
-          `    ${varName(ids[i]!)} = CompiledSqlOperator(`,
-          `        task_id=${py(ids[i]!)},`,
+          `    ${varName(sql[i]!)} = CompiledSqlOperator(`,
+          `        task_id=${py(sql[i]!)},`,
           `        conn_id=${py(s.connection!)},`,
-          `        sql_file=f"{BUILD}/${s.file!.replace(/[{}]/g, (b) => b + b)}",`,
+          `        dialect=${py(s.engine)},`,
+          `        sql_file=${underBuild(s.file!)},`,
           '        max_active_tis_per_dag=1,',
           '    )',
         );
       });
-      if (ids.length > 1) lines.push(`    ${ids.map(varName).join(' >> ')}`);
+      if (sql.length > 1) lines.push(`    ${sql.map(varName).join(' >> ')}`);
     } else {
       lines.push(
-        `    ${varName(name)} = BashOperator(`,
-        `        task_id=${py(name)},`,
-        `        bash_command=run_plan_command(SYNCWRIGHT, f"{BUILD}/${sync.plan.replace(/[{}]/g, (b) => b + b)}", [${sync.scheduler.env.map(py).join(', ')}]),`,
+        `    ${varName(bash!)} = BashOperator(`,
+        `        task_id=${py(bash!)},`,
+        `        bash_command=run_plan_command(SYNCWRIGHT, ${underBuild(sync.plan)}, [${sync.scheduler.env.map(py).join(', ')}]),`,
         '        append_env=True,',
         '        max_active_tis_per_dag=1,',
         '    )',
@@ -146,6 +188,48 @@ function dagFile(group: DagGroup, options: DagOptions): string {
     lines.push('');
   }
   return `${lines.join('\n').trimEnd()}\n`;
+}
+
+/** Whether a sync runs as SQL tasks (every step a SQL file on a connection) rather than through the executor. */
+function sqlOnly(sync: ManifestSync): boolean {
+  const steps = sync.scheduler.steps;
+  // Names given by env() are placeholders in the SQL that only the executor fills (quoted by the dialect's rule): such a sync runs through it.
+  return !sync.scheduler.names && steps.length > 0 && steps.every((s) => s.engine !== 'executor' && s.file && s.connection);
+}
+
+/**
+ * Each sync's task ids in a DAG: [its Bash task's, then one per SQL step] (the Bash one unused
+ * by a SQL sync). Task ids take letters, digits and `_` here (a Python name too): a name that
+ * loses a character (`copy$a`) takes the mark of its exact text, so it never meets `copy_a`'s;
+ * ids still alike (a sync named as another's step) take the mark of their sync and step.
+ */
+function taskIds(syncs: ManifestSync[]): Map<ManifestSync, string[]> {
+  const out = new Map<ManifestSync, string[]>();
+  for (const sync of syncs) {
+    const base = sync.name.replace(/[^A-Za-z0-9_]/g, '_');
+    const name = base === sync.name ? base : `${base}_${mark(sync.name)}`;
+    const steps = sqlOnly(sync)
+      ? sync.scheduler.steps.map(
+          (s, i) =>
+            `${name}__${i + 1}_${slug(
+              s
+                .file!.split('/')
+                .pop()!
+                .replace(/\.sql$/, ''),
+            )}`,
+        )
+      : [];
+    out.set(sync, [name, ...steps]);
+  }
+  const seen = new Map<string, number>();
+  for (const [sync, ids] of out) for (const id of sqlOnly(sync) ? ids.slice(1) : ids.slice(0, 1)) seen.set(id, (seen.get(id) ?? 0) + 1);
+  for (const [sync, ids] of out) {
+    const used = sqlOnly(sync) ? [false, ...ids.slice(1).map(() => true)] : [true];
+    ids.forEach((id, i) => {
+      if (used[i] && seen.get(id)! > 1) ids[i] = `${id}_${mark(`${sync.name}\n${i}`)}`;
+    });
+  }
+  return out;
 }
 
 /** A Python name for a task (its id, which is one). */

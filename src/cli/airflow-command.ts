@@ -1,13 +1,14 @@
 /**
  * `syncwright airflow --manifest build/manifest.json --out DIR`: Airflow DAG files from a
  * compiled output (src/airflow/dags.ts), and the helper module they import, written into DIR.
- * DAG files this command wrote before and no longer writes are removed, so a schedule that is
- * gone leaves no DAG behind; other files of DIR are left alone.
+ * DAG files this command wrote before with the same --dag-prefix and no longer writes are
+ * removed, so a schedule that is gone leaves no DAG behind; other files of DIR (another
+ * prefix's DAGs among them) are left alone.
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { dagFiles } from '../airflow/dags.js';
+import { dagFiles, dagMarker } from '../airflow/dags.js';
 import type { Manifest } from '../contract/manifest.js';
 import { validateManifest } from '../emit/manifest.js';
 import { UsageError } from '../files.js';
@@ -21,7 +22,8 @@ export interface AirflowOptions {
   syncwright: string;
 }
 
-const marker = 'Written by `syncwright airflow`';
+/** What files written before the prefix was recorded say (the support file too, which is always rewritten). */
+const legacyMarker = 'Written by `syncwright airflow` from manifest.json';
 const supportFile = 'syncwright_support.py';
 
 export function runAirflow(opts: AirflowOptions, io: Io): number {
@@ -49,9 +51,16 @@ export function runAirflow(opts: AirflowOptions, io: Io): number {
       writeFileSync(join(out, `.${f.name}.tmp`), f.text);
       renameSync(join(out, `.${f.name}.tmp`), join(out, f.name));
     }
+    // Only this prefix's own files: `sales_eu_*.py` starts with `sales_` too, so the prefix is read from the file.
+    const own = dagMarker(opts.dagPrefix);
+    const legacyName = new RegExp(`^${opts.dagPrefix}_(?:cron_|after_|unscheduled\\.py$)`);
     for (const name of readdirSync(out)) {
-      if (!name.startsWith(`${opts.dagPrefix}_`) || !name.endsWith('.py') || written.has(name)) continue;
-      if (readFileSync(join(out, name), 'utf8').includes(marker)) rmSync(join(out, name));
+      if (!name.endsWith('.py') || written.has(name)) continue;
+      const text = readFileSync(join(out, name), 'utf8');
+      const ours = text.split('\n').some((line) => line === own || line.startsWith(`${own} `));
+      // A file written before the prefix was recorded: by its name, which only this prefix's ids take.
+      const legacy = text.includes(legacyMarker) && legacyName.test(name);
+      if (ours || legacy) rmSync(join(out, name));
     }
   } catch (e) {
     throw new UsageError(`cannot write ${outOption}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);

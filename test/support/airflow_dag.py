@@ -1,8 +1,11 @@
 """Reads what Airflow would build from generated DAG files, without Airflow: Python's own
 parser, then the calls the files make. Prints JSON: per file its DAG's arguments, its tasks
 (operator, task id, connection id, SQL file or Bash command as written) and the `>>` edges.
-Also, given the DAG folder: `split FILE`, the statements syncwright_support.statements makes of a
-SQL file; `summary`, summary_row of JSON {results, descriptions} on stdin; `templated`, what
+Also, given the DAG folder: `split FILE [DIALECT]`, the statements syncwright_support.statements makes of a
+SQL file; `execute FILE DIALECT`, what CompiledSqlOperator.execute hands its hook's run, and the
+hook's parameters; `syntax`, the support file's SQL_TEXT; `load FILE..`, each DAG file run as
+Airflow loads it, against stand-ins for Airflow's DAG and operators that refuse a task id twice
+as Airflow does (its DAG id, schedule and tasks' arguments); `summary`, summary_row of JSON {results, descriptions} on stdin; `templated`, what
 Airflow would render of CompiledSqlOperator; `command SYNCWRIGHT PLAN ENV..`, a Bash task's command."""
 import ast
 import json
@@ -43,6 +46,74 @@ def dag_of(path):
     return out
 
 
+class Hook:
+    """Records what an operator runs; returns no rows."""
+
+    def __init__(self):
+        self.calls, self.descriptions = [], []
+
+    def run(self, sql, **kwargs):
+        self.calls.append(sql)
+        self.descriptions = [None for _ in sql]
+        return [None for _ in sql]
+
+
+class SQLExecuteQueryOperator:
+    """Airflow's operator as far as CompiledSqlOperator uses it: its arguments, its hook, its log."""
+
+    template_fields = ("sql", "parameters")
+
+    def __init__(self, **kwargs):
+        self.kwargs = kwargs
+        self.hook = Hook()
+        self.log = types.SimpleNamespace(info=lambda *a: None)
+
+        _register(self, kwargs)
+
+    def get_db_hook(self):
+        return self.hook
+
+
+class DAG:
+    current = None
+
+    def __init__(self, **kwargs):
+        self.kwargs, self.tasks = kwargs, {}
+
+    def __enter__(self):
+        DAG.current = self
+        return self
+
+    def __exit__(self, *exc):
+        DAG.current = None
+
+
+def _register(task, kwargs):
+    dag = DAG.current
+    if dag is not None:
+        if kwargs["task_id"] in dag.tasks:
+            raise ValueError(f"Task id '{kwargs['task_id']}' has already been added to the DAG")
+        dag.tasks[kwargs["task_id"]] = {"operator": type(task).__name__, **{k: repr(v) for k, v in kwargs.items()}}
+
+
+class BashOperator:
+    def __init__(self, **kwargs):
+        _register(self, kwargs)
+
+
+def load(folder, path):
+    support(folder)
+    for name in ("airflow.sdk", "airflow.providers.standard", "airflow.providers.standard.operators", "airflow.providers.standard.operators.bash"):
+        sys.modules[name] = types.ModuleType(name)
+    sys.modules["airflow.sdk"].DAG = DAG
+    sys.modules["airflow.sdk"].Asset = lambda uri: f"Asset({uri!r})"
+    sys.modules["airflow.providers.standard.operators.bash"].BashOperator = BashOperator
+    scope = {"__name__": "dag_file"}
+    exec(compile(open(path, encoding="utf-8").read(), path, "exec"), scope)
+    dag = scope["dag"]
+    return {"doc": scope.get("__doc__"), "dag": {k: repr(v) for k, v in dag.kwargs.items()}, "tasks": list(dag.tasks.values())}
+
+
 def support(folder):
     # The helper imports Airflow's SQL operator; its pure functions need none of it.
     for name in ("airflow", "airflow.providers", "airflow.providers.common", "airflow.providers.common.sql",
@@ -50,7 +121,7 @@ def support(folder):
                  "airflow.providers.common.sql.operators", "airflow.providers.common.sql.operators.sql"):
         sys.modules[name] = types.ModuleType(name)
     sys.modules["airflow.providers.common.sql.hooks.sql"].fetch_all_handler = None
-    sys.modules["airflow.providers.common.sql.operators.sql"].SQLExecuteQueryOperator = type("SQLExecuteQueryOperator", (), {"template_fields": ("sql", "parameters")})
+    sys.modules["airflow.providers.common.sql.operators.sql"].SQLExecuteQueryOperator = SQLExecuteQueryOperator
     sys.path.insert(0, folder)
     import syncwright_support
     return syncwright_support
@@ -59,7 +130,15 @@ def support(folder):
 if __name__ == "__main__":
     if sys.argv[1] == "split":
         s = support(sys.argv[2])
-        print(json.dumps(s.statements(open(sys.argv[3], encoding="utf-8").read())))
+        print(json.dumps(s.statements(open(sys.argv[3], encoding="utf-8").read(), sys.argv[4] if len(sys.argv) > 4 else "postgres")))
+    elif sys.argv[1] == "execute":
+        op = support(sys.argv[2]).CompiledSqlOperator(task_id="t", conn_id="c", sql_file=sys.argv[3], dialect=sys.argv[4])
+        op.execute({})
+        print(json.dumps({"run": op.hook.calls, "hook_params": op.kwargs.get("hook_params")}))
+    elif sys.argv[1] == "load":
+        print(json.dumps({p: load(sys.argv[2], p) for p in sys.argv[3:]}))
+    elif sys.argv[1] == "syntax":
+        print(json.dumps(support(sys.argv[2]).SQL_TEXT))
     elif sys.argv[1] == "summary":
         s = support(sys.argv[2])
         data = json.load(sys.stdin)
