@@ -603,4 +603,44 @@ sync signups_to_crm { from signups  to hubspot object contacts  mode upsert  ide
     expect(broken.stderr).toBe(whole.stderr);
     expect(readlinkSync(join(dir, 'build'))).toBe(output);
   });
+
+  it("fails as a whole compile does on an error a sync's check reports in another file, and keeps no plan of the sync as it was", async () => {
+    const proj = join(dir, 'proj');
+    mkdirSync(proj);
+    // Without a `map` every column of `people` is a field: `sw_rn`, which a warehouse sync's SQL keeps for itself, is reported at the model.
+    writeFileSync(
+      join(proj, 'models.sync'),
+      `source warehouse : postgres { database "acme"  schema "analytics" }
+model people { from warehouse  table analytics.people  primary key id  columns { id bigint  email string  sw_rn int } }
+`,
+    );
+    // Models no edit reaches: the recompile checks a part of the project, not all of it.
+    const other = Array.from({ length: 5 }, (_, i) => `model m${i} { from warehouse  table analytics.t${i}  primary key id  columns { id bigint } }\n`);
+    writeFileSync(join(proj, 'other.sync'), other.join(''));
+    const sync = (table: string, map: string) =>
+      writeFileSync(join(proj, 'syncs.sync'), `sync people_copy { from people  to warehouse table ${table}  mode upsert  identifier id -> id  ${map} }\n`);
+    const compile = async (out: string) => {
+      rmSync(join(dir, out), { recursive: true, force: true });
+      return cli('compile', 'proj', '--out', out);
+    };
+    const apply = (out: string) => readFileSync(join(dir, out, 'people_copy', 'apply.sql'), 'utf8');
+
+    sync('crm.people', 'map { email -> email }');
+    expect((await cli('compile', 'proj', '--out', 'build')).code).toBe(0);
+    expect(apply('build')).toContain('MERGE INTO "crm"."people" ');
+
+    sync('crm.people_v2', '');
+    const again = await cli('compile', 'proj', '--out', 'build');
+    const fresh = await compile('fresh');
+    expect(fresh.code).toBe(1);
+    expect(fresh.stderr).toContain('error[SW0120]');
+    expect(again.code).toBe(1);
+    expect(again.stderr).toBe(fresh.stderr);
+
+    sync('crm.people_v2', 'map { email -> email }');
+    expect((await cli('compile', 'proj', '--out', 'build')).code).toBe(0);
+    expect(apply('build')).toContain('MERGE INTO "crm"."people_v2" ');
+    expect((await compile('fresh')).code).toBe(0);
+    expect(tree('build')).toEqual(tree('fresh'));
+  });
 });

@@ -183,6 +183,62 @@ sync mirror_users { from users  to wh table crm.people  mode mirror  identifier 
   });
 });
 
+describe("a sync's check that reports at a column of the model it reads, in another file", () => {
+  // Without a `map` every column of the model is a field, reported at the model's column: `sw_rn`, a name a warehouse sync's SQL
+  // keeps for itself (an error), and `userId`, which Amplitude reads as an ordinary field, not its `user_id` (a warning).
+  const cases = [
+    {
+      what: 'an error',
+      models: `source wh : postgres { database "acme"  schema "analytics" }
+model people { from wh  table analytics.people  primary key id  columns { id bigint  email string  sw_rn int } }
+`,
+      mapped: 'sync people_copy { from people  to wh table crm.people  mode upsert  identifier id -> id  map { email -> email } }\n',
+      unmapped: 'sync people_copy { from people  to wh table crm.people_v2  mode upsert  identifier id -> id }\n',
+      reported: 'SW0120 models.sync:2',
+    },
+    {
+      what: 'a warning',
+      models: `source wh : postgres { database "acme" }
+destination amp : amplitude { api_key env("AMPLITUDE_KEY") }
+model people { from wh  table analytics.events  primary key id  columns { id string  user_id string  userId string } }
+`,
+      mapped: 'sync people_copy { from people  to amp event "Seen"  mode insert  identifier id -> event_id  map { user_id -> user_id } }\n',
+      unmapped: 'sync people_copy { from people  to amp event "Seen"  mode insert  identifier id -> event_id }\n',
+      reported: 'SW0608 models.sync:3',
+    },
+  ];
+  // Models no edit reaches, so that what is checked again is a part of the project.
+  const other = Array.from({ length: 5 }, (_, i) => `model m${i} { from wh  table analytics.t${i}  primary key id  columns { id bigint } }\n`).join('');
+
+  it.each(cases)('$what: replaced by a slice, updated and resumed, as a check of the whole project reports it', ({ models, mapped, unmapped, reported }) => {
+    const texts = new Map([
+      ['models.sync', models],
+      ['other.sync', other],
+      ['syncs.sync', mapped],
+    ]);
+    const files = () => [...texts].map(([path, text]) => ({ path, text }));
+    const p = new Project(files(), { wholeShare: 1, keepSyncs: true });
+    let outline = JSON.parse(JSON.stringify(p.outline())) as Outline;
+    expect(p.allDiagnostics()).toEqual([]);
+    const seen: string[][] = [];
+    for (const text of [unmapped, mapped, unmapped, `# a comment\n${unmapped}`]) {
+      texts.set('syncs.sync', text);
+      const report = p.update([{ path: 'syncs.sync', text }]);
+      expect(report.checked).toBeLessThan(report.total);
+      const whole = checkProject(files());
+      expect(p.allDiagnostics()).toEqual(whole.diagnostics);
+      const resumed = Project.resume(outline, files(), { wholeShare: 1, keepSyncs: true });
+      expect(resumed.report.checked).toBeLessThan(resumed.report.total);
+      expect(resumed.project.allDiagnostics()).toEqual(whole.diagnostics);
+      // The edited sync was checked again: a compile never takes it from its output as it was.
+      expect(resumed.project.uncheckedSyncs()).toEqual([]);
+      outline = JSON.parse(JSON.stringify(resumed.project.outline())) as Outline;
+      seen.push(whole.diagnostics.map((d) => `${d.code} ${d.span.file}:${d.span.line}`));
+    }
+    expect(seen).toEqual([[reported], [], [reported], [reported]]);
+  });
+});
+
 describe('the syncs named, from a project resumed from its outline', () => {
   it('are each what a check of the whole project makes of it, read from the files they need alone', () => {
     for (const { files } of projects) {

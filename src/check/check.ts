@@ -41,6 +41,8 @@ export interface CheckResult {
   /** No error. */
   ok: boolean;
   diagnostics: Diagnostic[];
+  /** The diagnostics a definition's check reported outside it, with that definition's span (`Reporter.reportedBy`). */
+  reportedBy: ReadonlyMap<Diagnostic, Span>;
 }
 
 const kindNames: Record<Definition['kind'], string> = {
@@ -109,7 +111,9 @@ export function checkParsed(files: readonly ParsedFile[], options: CheckOptions 
 
   // A partial source or destination is used when its head names a known dialect or type, but nothing of it is checked.
   const sources = new Map<string, CheckedSource>();
+  // Each definition's check reports as its own (`Reporter.reportedBy`) what it finds elsewhere: at what it reads.
   for (const d of of('source')) {
+    r.checking = d.span;
     if (d.dialect.missing || !(dialectNames as readonly string[]).includes(d.dialect.text)) {
       if (!d.dialect.missing && !d.partial)
         r.report('unknown-dialect', d.dialect.span, { name: d.dialect.text }, nameHints(d.dialect, [...dialectNames], 'dialects'));
@@ -141,6 +145,7 @@ export function checkParsed(files: readonly ParsedFile[], options: CheckOptions 
 
   const destinations = new Map<string, { checked: CheckedDestination; type: DestinationType }>();
   for (const d of of('destination')) {
+    r.checking = d.span;
     const type = d.type.missing ? undefined : getDestinationType(d.type.text);
     if (!type) {
       if (!d.type.missing && !d.partial)
@@ -190,6 +195,7 @@ export function checkParsed(files: readonly ParsedFile[], options: CheckOptions 
 
   const models = new Map<string, CheckedModel>();
   for (const d of of('model')) {
+    r.checking = d.span;
     const m = d.partial ? undefined : checkModel(d, sources, broken, r, options.dbtProjects);
     if (m) models.set(d.name.text, m);
     else broken.add(d.name.text);
@@ -197,6 +203,7 @@ export function checkParsed(files: readonly ParsedFile[], options: CheckOptions 
 
   const audiences = new Map<string, CheckedAudience>();
   for (const d of of('audience')) {
+    r.checking = d.span;
     if (d.partial) continue;
     const owner = { kind: 'audience', name: d.name.text };
     const from = single(d.items, 'from', 'from', owner, r);
@@ -225,6 +232,7 @@ export function checkParsed(files: readonly ParsedFile[], options: CheckOptions 
   // Each sync compiles to a folder of its name: on macOS and Windows, names that differ only in case are one folder.
   const folders = new Map<string, Definition>();
   for (const d of of('sync')) {
+    r.checking = d.span;
     const first = folders.get(d.name.text.toLowerCase());
     if (first) {
       r.report(
@@ -239,9 +247,11 @@ export function checkParsed(files: readonly ParsedFile[], options: CheckOptions 
     } else folders.set(d.name.text.toLowerCase(), d);
   }
   for (const d of of('sync')) {
+    r.checking = d.span;
     const s = d.partial ? undefined : checkSync(d, scope, r, texts.get(d.span.file) ?? '');
     if (s) syncs.push(s);
   }
+  r.checking = undefined;
   checkSharedTargets(syncs, new Map(of('sync').map((d) => [d.name.text, d.name.span])), r);
 
   const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
@@ -264,6 +274,7 @@ export function checkParsed(files: readonly ParsedFile[], options: CheckOptions 
     },
     ok: r.errorCount === 0,
     diagnostics: sortDiagnostics(r.diagnostics),
+    reportedBy: r.reportedBy,
   };
 }
 

@@ -25,6 +25,7 @@ import type { Definition, SyncFile } from '../syntax/ast.js';
 import { isDiagnostic, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { CheckedSync } from './model.js';
 import { textHash } from '../hash.js';
+import type { Span } from '../span.js';
 
 type Kind = Definition['kind'];
 
@@ -66,7 +67,9 @@ interface FileState {
  * compile records it with its output, and the next one resumes from it (`Project.resume`),
  * reading the trees only of the files a change reaches. Each file: its path, the hash of its
  * text, its definitions (kind, name, offsets, and the names each reads, with the kinds it takes
- * there as an index into `acceptsTable`), the words a broken file may define, its diagnostics.
+ * there as an index into `acceptsTable`), the words a broken file may define, its diagnostics,
+ * and of those a definition's check reported from outside the definition they point into, which
+ * definition that was (`reportedBy`: the diagnostic's index, the definition's file and offset).
  */
 export interface Outline {
   files: {
@@ -76,8 +79,12 @@ export interface Outline {
     entries: [Kind, string, number, number, [string, number][], string][];
     words: string[];
     diagnostics: Diagnostic[];
+    reportedBy: [number, string, number][];
   }[];
 }
+
+/** Where a diagnostic was reported from: the start of the definition whose check reported it, or, for one reported by no definition's check, the diagnostic's own place. */
+type ReportedFrom = Pick<Span, 'file' | 'offset'>;
 
 /** What one update changed: the files whose diagnostics differ, and what the check took. */
 export interface UpdateReport {
@@ -169,6 +176,10 @@ export class Project {
   readonly #wholeShare: number;
   /** The syncs the last check checked clean (the whole project's, or its slice's), with the checker's reading of them. */
   #checked: CheckedSync[] = [];
+  /** The names of the syncs the last check checked, whether they checked clean or not. */
+  #checkedNames = new Set<string>();
+  /** The diagnostics a definition's check reported outside that definition, with the definition (`CheckResult.reportedBy`). */
+  #reportedBy = new WeakMap<Diagnostic, ReportedFrom>();
   readonly #dbtProjects: DbtProjects | undefined;
   readonly #keepSyncs: boolean;
 
@@ -225,6 +236,14 @@ export class Project {
     return this.#checked;
   }
 
+  /**
+   * The syncs the last check did not check, which no change since reaches: a compile takes them
+   * from its output as they are. A sync the check found an error in is never one of them.
+   */
+  uncheckedSyncs(): string[] {
+    return this.syncNames().filter((name) => !this.#checkedNames.has(name));
+  }
+
   /** Every sync's name, in no particular order. */
   syncNames(): string[] {
     return [...this.#files.values()].flatMap((f) => f.entries.filter((e) => e.kind === 'sync').map((e) => e.name));
@@ -248,6 +267,10 @@ export class Project {
           ]),
           words: f.words,
           diagnostics: f.diagnostics,
+          reportedBy: f.diagnostics.flatMap((d, i): [number, string, number][] => {
+            const by = this.#reportedBy.get(d);
+            return by ? [[i, by.file, by.offset]] : [];
+          }),
         };
       }),
     };
@@ -353,6 +376,7 @@ export class Project {
     for (const [kind, name, offset, endOffset, reads, writes] of o.entries) {
       file.entries.push({ kind, name, span: { offset, endOffset }, file, reads: reads.map(([n, a]) => ({ name: n, accepts: acceptsTable[a] ?? [] })), writes });
     }
+    for (const [i, by, offset] of o.reportedBy) this.#reportedBy.set(o.diagnostics[i]!, { file: by, offset });
     return this.#enter(file);
   }
 
@@ -513,6 +537,8 @@ export class Project {
       this.#dbt(),
     );
     if (this.#keepSyncs) this.#checked = result.project.syncs;
+    this.#checkedNames = new Set(this.syncNames());
+    for (const [d, by] of result.reportedBy) this.#reportedBy.set(d, by);
     const byFile = groupByFile(result.diagnostics);
     for (const f of files) f.diagnostics = byFile.get(f.path) ?? [];
   }
@@ -552,26 +578,40 @@ export class Project {
     return checkParsed(this.#sliceFiles(new Map(), this.#context(owners)), this.#dbt()).project.syncs.filter((s) => wanted.has(s.name));
   }
 
+  /**
+   * The diagnostics of the definitions checked again (the owners, and every definition of an
+   * edited file) are replaced by the slice's, wherever they point: a sync's check reports at a
+   * column of the model it reads, in another file. The others' are kept: the slice checks
+   * them only as what the owners read.
+   */
   #checkSlice(edited: ReadonlyMap<string, FileState | undefined>, owners: ReadonlySet<Entry>, slice: ReadonlySet<Entry>): void {
     const result = checkParsed(this.#sliceFiles(edited, slice), this.#dbt());
     if (this.#keepSyncs) this.#checked = result.project.syncs;
-    const byFile = groupByFile(result.diagnostics);
-    const extents = new Map<FileState, { offset: number; endOffset: number }[]>();
+    this.#checkedNames = new Set([...slice].filter((e) => e.kind === 'sync').map((e) => e.name));
+    for (const [d, by] of result.reportedBy) this.#reportedBy.set(d, by);
+    const extents = new Map<string, { offset: number; endOffset: number }[]>();
     for (const e of owners) {
       if (edited.has(e.file.path)) continue;
-      const list = extents.get(e.file) ?? [];
+      const list = extents.get(e.file.path) ?? [];
       list.push(e.span);
-      extents.set(e.file, list);
+      extents.set(e.file.path, list);
     }
-    for (const path of edited.keys()) {
-      const f = this.#files.get(path);
-      if (f) f.diagnostics = byFile.get(path) ?? [];
-    }
-    for (const [f, spans] of extents) {
-      const inside = (d: Diagnostic) => spans.some((s) => d.span.offset >= s.offset && d.span.offset <= s.endOffset);
-      const kept = f.diagnostics.filter((d) => !inside(d));
-      const fresh = (byFile.get(f.path) ?? []).filter(inside);
-      f.diagnostics = kept.length === 0 ? fresh : sortDiagnostics([...kept, ...fresh]);
+    const checkedAgain = (d: Diagnostic) => {
+      const by = this.#reportedBy.get(d) ?? d.span;
+      return edited.has(by.file) || (extents.get(by.file)?.some((s) => by.offset >= s.offset && by.offset <= s.endOffset) ?? false);
+    };
+    const byFile = groupByFile(result.diagnostics);
+    for (const f of this.#files.values()) {
+      const fresh = byFile.get(f.path) ?? [];
+      if (edited.has(f.path)) {
+        // All of an edited file is checked again: what points into it is the slice's.
+        f.diagnostics = fresh;
+        continue;
+      }
+      if (f.diagnostics.length === 0 && fresh.length === 0) continue;
+      const kept = f.diagnostics.filter((d) => !checkedAgain(d));
+      const taken = fresh.filter(checkedAgain);
+      f.diagnostics = taken.length === 0 ? kept : kept.length === 0 ? taken : sortDiagnostics([...kept, ...taken]);
     }
   }
 }
@@ -589,10 +629,14 @@ function isOutline(value: unknown): value is Outline {
   if (!Array.isArray(files)) return false;
   const paths = new Set<string>();
   for (const f of files as unknown[]) {
-    const { path, hash, entries, words, diagnostics } = (f ?? {}) as Partial<Outline['files'][number]>;
+    const { path, hash, entries, words, diagnostics, reportedBy } = (f ?? {}) as Partial<Outline['files'][number]>;
     if (!isString(path) || paths.has(path) || !isString(hash) || !Array.isArray(entries) || !Array.isArray(words) || !Array.isArray(diagnostics)) return false;
     paths.add(path);
     if (!words.every(isString) || !diagnostics.every((d) => isDiagnostic(d) && d.span.file === path)) return false;
+    // An outline without it (an older checker's) could not say which diagnostics a definition elsewhere reported.
+    if (!Array.isArray(reportedBy)) return false;
+    const index = (i: unknown) => Number.isInteger(i) && (i as number) >= 0 && (i as number) < diagnostics.length;
+    if (!reportedBy.every((r) => Array.isArray(r) && r.length === 3 && index(r[0]) && isString(r[1]) && isOffset(r[2]))) return false;
     for (const e of entries as unknown[]) {
       if (!Array.isArray(e) || e.length !== 6) return false;
       const [kind, name, offset, endOffset, reads, writes] = e as unknown[];

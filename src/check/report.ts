@@ -5,6 +5,15 @@ import type { Span } from '../span.js';
 
 export class Reporter {
   readonly diagnostics: Diagnostic[] = [];
+  /**
+   * What a definition's check reported outside that definition (a sync without a `map` at a
+   * column of the model it reads), with the definition's span: an incremental check replaces
+   * the diagnostics of the definitions it checks again by where they were reported from, not
+   * by where they point (src/check/project.ts).
+   */
+  readonly reportedBy = new Map<Diagnostic, Span>();
+  /** The span of the definition being checked, if any: what `reportedBy` names. */
+  checking: Span | undefined;
   #errors = 0;
 
   report(name: CodeName, span: Span, data: Record<string, unknown> = {}, advice: string[] | Advice = []): void {
@@ -14,6 +23,8 @@ export class Reporter {
   /** A diagnostic made elsewhere (the parser's). */
   add(d: Diagnostic): void {
     this.diagnostics.push(d);
+    const by = this.checking;
+    if (by && !(d.span.file === by.file && d.span.offset >= by.offset && d.span.offset <= by.endOffset)) this.reportedBy.set(d, by);
     if (d.severity === 'error') this.#errors++;
   }
 

@@ -134,7 +134,6 @@ export function checkForCompile(
   const diagnostics = project.allDiagnostics();
   const failed = report(opts, io, sources, diagnostics);
   const syncs = project.checkedSyncs;
-  const checked = new Set(syncs.map((s) => s.name));
   let whole: Map<string, CheckedSync> | undefined;
   return {
     ok: !diagnostics.some(isError),
@@ -144,7 +143,8 @@ export function checkForCompile(
     texts: new Map(files.map((f) => [f.path, f.text])),
     dbtRead,
     syncs,
-    unchanged: project.syncNames().filter((name) => !checked.has(name)),
+    // Not those the check checked and found an error in: only what it did not reach.
+    unchanged: project.uncheckedSyncs(),
     // A check of its own, made once: the project's trees are not kept for it.
     all: () => (whole ??= new Map(checkProject(files, { dbtProjects }).project.syncs.map((s) => [s.name, s]))),
     named,
