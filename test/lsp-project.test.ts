@@ -180,6 +180,29 @@ sync mirror_users { from users  to wh table crm.people  mode mirror  identifier 
     expect(step('a.sync', a.replace(/sync mirror_users[^\n]*\n/, ''))).toEqual([]);
     // It comes back in a third file; then a.sync, which the edit did not touch, regains nothing.
     expect(step('c.sync', a.match(/sync mirror_users[^\n]*\n/)![0])).toEqual(['SW0124 c.sync']);
+
+    // Two storage mirrors, one naming the object as a dotted path, the other as a string with its extension: one object.
+    texts.set(
+      'a.sync',
+      `${a}destination lake : s3 { bucket "acme-lake"  region "us-east-1" }\nsync export_a { from users  to lake path people.csv  mode mirror  identifier id -> id  map { email -> email }  format csv  guard deletes <= 5% }\n`,
+    );
+    texts.set(
+      'c.sync',
+      'sync export_b { from users  to lake path "other.csv"  mode mirror  identifier id -> id  map { email -> email }  format csv  guard deletes <= 5% }\n',
+    );
+    texts.delete('b.sync');
+    const q = new Project(
+      [...texts].map(([path, text]) => ({ path, text })),
+      { wholeShare: 1 },
+    );
+    const storageStep = (path: string, text: string) => {
+      texts.set(path, text);
+      q.update([{ path, text }]);
+      const whole = checkProject([...texts].map(([path, text]) => ({ path, text })));
+      expect(q.allDiagnostics()).toEqual(whole.diagnostics);
+      return whole.diagnostics.map((d) => `${d.code} ${d.span.file}`);
+    };
+    expect(storageStep('c.sync', texts.get('c.sync')!.replace('"other.csv"', '"people.csv"'))).toEqual(['SW0124 c.sync']);
   });
 });
 

@@ -131,21 +131,30 @@ function readsOf(def: Definition): Reference[] {
 
 /**
  * A key of the table or object a sync writes, for the check that no two syncs undo each other's
- * writes (src/check/targets.ts): its destination and the last part of its table or path, in lower
- * case, without a file's extension. Any two syncs that may write one target have the same key
- * (some with the same key write two). '' for a sync writing records of an API, which it shares.
+ * writes (src/check/targets.ts): its destination, and the table's last part or the path's last
+ * segment up to its first dot, in lower case. Coarse on purpose: any two syncs that may write
+ * one target have the same key (`people`, `"People"`, `crm.people`; `people`, `people.csv`,
+ * `"people.csv"`, `people.csv.jsonl`), and more syncs than collide may share one. '' for a sync
+ * writing records of an API, which it shares.
  */
 function writesOf(def: Definition): string {
   if (def.kind !== 'sync') return '';
   const to = def.items.find((i) => i.kind === 'to');
-  if (!to || to.destination.missing || (to.objectKind && to.objectKind.text !== 'table' && to.objectKind.text !== 'path')) return '';
-  const text = !to.ref ? def.name.text : to.ref.kind === 'path' ? (to.ref.path.parts.at(-1)?.text ?? '') : to.ref.value.value;
-  const last =
-    text
-      .split('/')
-      .filter((p) => p !== '')
-      .at(-1) ?? '';
-  return `${to.destination.text}\u0000${last.toLowerCase().replace(/\.(csv|jsonl|parquet)$/, '')}`;
+  if (!to || to.destination.missing) return '';
+  const kind = to.objectKind?.text;
+  if (kind !== undefined && kind !== 'table' && kind !== 'path') return '';
+  const parts = !to.ref ? [def.name.text] : to.ref.kind === 'path' ? to.ref.path.parts.map((p) => p.text) : [to.ref.value.value];
+  const name =
+    kind === 'table'
+      ? (parts.at(-1) ?? '')
+      : (
+          parts
+            .join('.')
+            .split('/')
+            .filter((p) => p !== '')
+            .at(-1) ?? ''
+        ).split('.')[0]!;
+  return `${to.destination.text}\u0000${name.toLowerCase()}`;
 }
 
 const byPath = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
