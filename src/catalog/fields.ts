@@ -80,6 +80,12 @@ export interface FieldRules {
    * and sends them lower-cased, and a result is matched to its row ignoring case (`keyCase`).
    */
   keysWithoutCase?: string[];
+  /**
+   * The destination stores such a key as it is sent (Salesforce keeps an email's case, HubSpot
+   * lower-cases it): the payload carries the identifier as the model has it, and the record is
+   * written with it, while the key is compared and matched lower-cased.
+   */
+  keysKeepCase?: true;
   /** Every value not otherwise encoded is sent this way (HubSpot: property values are strings). */
   encode?: FieldEncoding;
   /** NULL is sent as "" (HubSpot clears a property with ""; Meta leaves an unknown key blank). */

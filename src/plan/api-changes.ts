@@ -125,7 +125,11 @@ export function changeSetOf(sync: CheckedSync, reads: ChangeKind[]): ChangeSet {
     ...(sync.audience ? { where: sync.audience.where } : {}),
     ...(sync.identifier ? { key: value(sync, rules, sync.identifier, true) } : {}),
     ...(keyCase ? { keyCase } : {}),
-    fields: sync.fields.map((f) => value(sync, rules, f, false)),
+    // A key compared lower-cased that the destination stores as sent also goes in the payload as the model has it.
+    fields: [
+      ...sync.fields.map((f) => value(sync, rules, f, false)),
+      ...(keyCase && rules?.keysKeepCase && sync.identifier ? [value(sync, rules, sync.identifier, false)] : []),
+    ],
     messageColumns: sync.message === undefined ? [] : model.columns.map((c) => ({ name: c.name.text, column: name(c.name) })),
     orderBy: model.orderBy.map((o) => ({ column: name(o.column), descending: o.descending })),
     reads,

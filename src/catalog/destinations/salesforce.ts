@@ -15,6 +15,7 @@ const sobjectFields: FieldRules = {
   fields: {},
   names: apiNames,
   keysWithoutCase,
+  keysKeepCase: true,
   identifiers: { fields: ['Id'], modes: ['update'], why: 'sObject Collections update records by their record id' },
 };
 
@@ -38,6 +39,9 @@ export const salesforce = defineDestination({
         fields: {},
         names: apiNames,
         keysWithoutCase,
+        // Not \`keysKeepCase\`: a list's modes but upsert never send a changed row, so a payload holding the email's case would
+        // count a case change (and every row, once, after an upgrade) as changed on every run; entering contacts are written
+        // with the email lower-cased.
         unmappedIn: { modes: ['remove'], why: 'removing campaign members deletes them by id' },
       },
     },

@@ -37,8 +37,9 @@ const sobject = (ctx: ApiContext) => (ctx.kind === 'audience' ? 'Contact' : (ctx
 /** Collections answer one result per record, in request order: {id, success, errors}. */
 const inOrder: Acceptance = { by: 'items', items: '', match: 'order', success: { pointer: '/success', equals: true } };
 
+/** A record: its fields, and the identifier's field from the key unless the payload holds it as the model has it (`keysKeepCase`). */
 const recordOf = (ctx: ApiContext, type: string): Template =>
-  merge({ attributes: { type } }, row.payload, ctx.identifierField ? { [ctx.identifierField]: row.key } : {});
+  merge({ attributes: { type } }, ctx.identifierField ? { [ctx.identifierField]: row.key } : {}, row.payload);
 
 function collection(ctx: ApiContext, method: 'POST' | 'PATCH', path: string, records: Template): SendRequest {
   return perBatch(jsonRequest(method, api(ctx, path), headers(), { allOrNone: false, records: each(records) }), inOrder, { destination_id: '/id' });
