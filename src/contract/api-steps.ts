@@ -119,12 +119,21 @@ export interface RetryPolicy {
   retryAfter: boolean;
 }
 
-/** Requests per window, shared by every request to the destination from this run. */
-export interface RateLimit {
+/** At most `requests` requests start in any `perSeconds` seconds. */
+export interface RateWindow {
   requests: number;
   perSeconds: number;
+}
+
+/** Requests per window, shared by every request to the destination from this run. */
+export interface RateLimit extends RateWindow {
   /** `destination`: one budget for the whole run; `target`: per channel, list or stream. */
   scope: 'destination' | 'target';
+  /**
+   * More windows the same requests count against, each honoured as well: a steady rate beside
+   * a burst (Klaviyo: 10 per second and 150 per minute).
+   */
+  also?: RateWindow[];
 }
 
 /**

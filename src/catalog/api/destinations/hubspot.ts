@@ -5,7 +5,7 @@
  */
 import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
 import type { Acceptance, CallStep, SendRequest, Template } from '../../../contract/api-steps.js';
-import { bearer, concat, each, findOrCreate, jsonHeaders, jsonRequest, merge, perBatch, rateLimitOf, ref, required, row, send } from '../http.js';
+import { bearer, concat, each, findOrCreate, jsonHeaders, jsonRequest, merge, perBatch, ref, required, row, send } from '../http.js';
 
 const base = 'https://api.hubapi.com';
 const headers = (ctx: ApiContext) => jsonHeaders(bearer(required(ctx, 'token')));
@@ -58,7 +58,7 @@ const membership = (ctx: ApiContext, action: 'add' | 'remove'): SendRequest =>
   perBatch(jsonRequest('PUT', listUrl(`/memberships/${action}`), headers(ctx), each(row.destinationId)));
 
 function step(ctx: ApiContext, operation: string, changes: ModePlan['reads'], requests: SendRequest[], description: string) {
-  return send({ operation, description, changes, batch: { size: ctx.batch }, requests, rateLimit: rateLimitOf(ctx) });
+  return send({ operation, description, changes, batch: { size: ctx.batch }, requests });
 }
 
 function listSetup(ctx: ApiContext): CallStep[] {
