@@ -271,8 +271,16 @@ export interface PublishStep {
   key: Template;
   /** The message, serialised as JSON. */
   value: Template;
+  /**
+   * Messages per batch, and the bytes a batch may hold, as the transport counts them: Kinesis,
+   * the data and partition keys of one PutRecords call; Kafka, the record batch a produce
+   * request carries (the broker's message.max.bytes), kept a margin under it.
+   */
   batch: { size: number; maxBytes?: number };
-  /** Largest message; a row whose message is larger is rejected. */
+  /**
+   * Largest message; a row whose message is larger is rejected. Kinesis counts its data; Kafka
+   * the record batch it makes alone, kept a margin under it as a batch is.
+   */
   maxMessageBytes: number;
   /** Longest key (Kinesis partition keys: 256 characters); a row whose key is longer is rejected. */
   maxKeyChars?: number;
