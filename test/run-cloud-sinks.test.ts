@@ -11,6 +11,7 @@ import { cli, compileText, sql } from './servers/run-harness.js';
 import { scratchFolder, scratchPglite, type ScratchDb } from './servers/scratch-db.js';
 import { FakeGcs } from './servers/gcs.js';
 import { FakeKafka } from './servers/kafka.js';
+import { recordBatchOverhead, recordBytes } from '../src/run/sinks/kafka-batch.js';
 import { fault } from './servers/fake-api.js';
 import { kinesisStream, s3rverKeys, startKinesis, startKinesisFaults, startRecorder, startS3, type LocalService } from './servers/aws-local.js';
 
@@ -262,7 +263,7 @@ describe('Kafka (a local server speaking the producer part of the protocol)', ()
   let kafka: FakeKafka;
   let build: string;
   beforeAll(async () => {
-    kafka = await new FakeKafka({ people: 2 }).start();
+    kafka = await new FakeKafka({ people: 2, notes: 1 }).start();
     build = await compileText(
       project(
         `destination bus : kafka { brokers "${kafka.brokers}"  client_id "syncwright-test" }`,
@@ -296,5 +297,52 @@ describe('Kafka (a local server speaking the producer part of the protocol)', ()
     expect((await run(build, 'people_to_kafka', [])).plan).toMatchObject({ status: 'ok', operations: { kafka: 1 } });
     expect(kafka.messages('people')).toHaveLength(n + 1);
     expect(kafka.violations).toEqual([]);
+  });
+
+  it("batches cut to the broker's message.max.bytes deliver every row; a message too large for a batch of its own is refused alone", async () => {
+    // 600 messages of about 3 KB to one partition: the default batch of 500 would be one record
+    // batch of 1.5 MB, which the broker refuses whole. One message of 1.1 MB fits no batch.
+    await sql(
+      db,
+      `CREATE TABLE crm.notes (id bigint PRIMARY KEY, body text NOT NULL);
+       INSERT INTO crm.notes SELECT g, repeat(md5(g::text), 94) FROM generate_series(1, 600) g;
+       INSERT INTO crm.notes VALUES (601, repeat('x', 1100000));`,
+    );
+    const notes = await compileText(`source warehouse : postgres { database "app" version 15 }
+destination bus : kafka { brokers "${kafka.brokers}" }
+model notes { from warehouse  table crm.notes  primary key id  columns { id bigint  body string } }
+sync notes_to_kafka { from notes  to bus topic notes  mode insert  identifier id  map { body -> body } }`);
+    const r = await run(notes, 'notes_to_kafka', ['--max-refused', '1']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.plan).toMatchObject({ status: 'rejected', refusedWithinLimit: true, operations: { kafka: 600 }, committed: 600 });
+    expect(r.plan.rejected).toEqual([
+      expect.objectContaining({
+        key: '601',
+        fate: 'rejected',
+        reason: expect.stringMatching(
+          /^the message alone makes a record batch of 1100\d{3} bytes, above the \d+ a batch is kept to \(the broker's message.max.bytes, 1048588, less a margin\)$/,
+        ),
+      }),
+    ]);
+    const messages = kafka.messages('notes');
+    expect(messages).toHaveLength(600);
+    expect(new Set(messages.map((m) => m.key)).size).toBe(600);
+    expect(kafka.tooLarge).toEqual([]);
+    // Each record batch is as large as the executor counted it, and under the broker's limit.
+    const batches = kafka.batches.filter((b) => b.topic === 'notes');
+    let first = 0;
+    for (const b of batches) {
+      const counted =
+        recordBatchOverhead + messages.slice(first, first + b.records).reduce((n, m, i) => n + recordBytes({ key: m.key, value: m.value ?? '' }, i), 0);
+      expect(b.bytes).toBe(counted);
+      expect(b.bytes).toBeLessThanOrEqual(kafka.maxMessageBytes);
+      first += b.records;
+    }
+    expect(batches.length).toBeGreaterThan(2);
+    expect(kafka.violations).toEqual([]);
+    // The refused message stays out of the snapshot, and is the only one the next run tries again.
+    const again = await run(notes, 'notes_to_kafka', ['--max-refused', '1']);
+    expect(again.plan).toMatchObject({ status: 'rejected', refusedWithinLimit: true, operations: { kafka: 0 }, rejectedTotal: 1 });
+    expect(kafka.messages('notes')).toHaveLength(600);
   });
 });

@@ -1,7 +1,7 @@
-// The delivery engine's parts: token bucket, backoff, Retry-After, batching, and the engine
+// The delivery engine's parts: rate limiter, backoff, Retry-After, batching, and the engine
 // itself against a local fake API with injected faults.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { TokenBucket, unlimited, type Clock } from '../src/run/http/token-bucket.js';
+import { RateLimiter, type Clock } from '../src/run/http/rate-limit.js';
 import { backoffDelay, defaultRetryPolicy, parseRetryAfter, retryDelay, type RetryPolicy } from '../src/run/http/backoff.js';
 import { batches } from '../src/run/http/batches.js';
 import { deliver, type DeliveryOptions, type Exchange, type Refusal, type Verdict } from '../src/run/http/deliver.js';
@@ -26,44 +26,162 @@ async function* pagesOf<T>(rows: T[], pageSize: number): AsyncGenerator<T[]> {
   for (let i = 0; i < rows.length; i += pageSize) yield rows.slice(i, i + pageSize);
 }
 
-describe('token bucket', () => {
-  it('lets a burst through, then one request per 1/rate seconds', async () => {
+/** The most of `times` (sorted) that fall in any span of `ms`: a window [t, t + ms) opening at each start. */
+function mostInAnyWindow(times: number[], ms: number): number {
+  let most = 0;
+  for (let i = 0, j = 0; i < times.length; i++) {
+    while ((times[j] as number) <= (times[i] as number) - ms) j++;
+    most = Math.max(most, i - j + 1);
+  }
+  return most;
+}
+
+describe('rate limiter', () => {
+  /** `n` takes, all queued at once as concurrent requests would be, each answered at once; the time each started. */
+  async function starts(limiter: RateLimiter, clock: { now(): number }, n: number): Promise<number[]> {
+    const at: number[] = [];
+    await Promise.all(
+      Array.from({ length: n }, () =>
+        limiter.take().then((answered) => {
+          at.push(clock.now());
+          answered();
+        }),
+      ),
+    );
+    return at;
+  }
+
+  it('never lets more than N requests start in any window, and lets N start at once', async () => {
     const clock = fakeClock();
-    const bucket = TokenBucket.perWindow(10, 10, clock); // 1 per second, burst 10
-    for (let i = 0; i < 10; i++) await bucket.take();
-    expect(clock.t).toBe(0);
-    await bucket.take();
-    await bucket.take();
-    expect(clock.t).toBeCloseTo(2000, 5);
+    const at = await starts(new RateLimiter([{ requests: 100, ms: 10_000 }], clock), clock, 450);
+    expect(mostInAnyWindow(at, 10_000)).toBe(100);
+    // The whole allowance at once, then the next hundred as the first ones leave the window.
+    expect(at.slice(0, 100).every((t) => t === 0)).toBe(true);
+    expect(at[100]).toBe(10_000);
+    expect(at[449]).toBe(40_000);
   });
 
-  it('a pause holds every taker until it ends and drops the saved burst', async () => {
+  it('holds a burst and a steady rate at once, neither exceeded', async () => {
     const clock = fakeClock();
-    const bucket = TokenBucket.perWindow(5, 1, clock);
-    bucket.pause(3000);
-    await bucket.take();
+    // Klaviyo: 10 per second, 150 per minute.
+    const limiter = new RateLimiter(
+      [
+        { requests: 10, ms: 1000 },
+        { requests: 150, ms: 60_000 },
+      ],
+      clock,
+    );
+    const at = await starts(limiter, clock, 400);
+    expect(mostInAnyWindow(at, 1000)).toBe(10);
+    expect(mostInAnyWindow(at, 60_000)).toBe(150);
+    // The burst spends the minute's allowance in 15 s; the 151st waits for the first to age out.
+    expect(at[149]).toBe(14_000);
+    expect(at[150]).toBe(60_000);
+  });
+
+  it('every window of a shared limiter holds, the ones added later too', async () => {
+    const clock = fakeClock();
+    const limiter = new RateLimiter([{ requests: 5, ms: 1000 }], clock);
+    // A second step of the same destination states a steady rate besides; the same window again adds nothing.
+    limiter.honour([
+      { requests: 5, ms: 1000 },
+      { requests: 8, ms: 10_000 },
+    ]);
+    const at = await starts(limiter, clock, 30);
+    expect(mostInAnyWindow(at, 1000)).toBe(5);
+    expect(mostInAnyWindow(at, 10_000)).toBe(8);
+    expect(at.slice(0, 9)).toEqual([0, 0, 0, 0, 0, 1000, 1000, 1000, 10_000]);
+  });
+
+  it('counts a request from its answer: whenever each arrived, no window at the server holds more than N', async () => {
+    const clock = fakeClock();
+    const windows = [
+      { requests: 3, ms: 700 },
+      { requests: 7, ms: 5000 },
+    ];
+    const limiter = new RateLimiter(windows, clock);
+    const span: { start: number; answer: number }[] = [];
+    // Requests of uneven length, taken at uneven moments, four in flight.
+    const lengths = [0, 90, 400, 10, 1300, 50, 2200];
+    let next = 0;
+    const worker = async () => {
+      while (next < 60) {
+        const i = next++;
+        const answered = await limiter.take();
+        const start = clock.now();
+        await clock.sleep(lengths[i % lengths.length] as number);
+        span[i] = { start, answer: clock.now() };
+        answered();
+      }
+    };
+    await Promise.all([worker(), worker(), worker(), worker()]);
+    // A request reaches the server between its start and its answer: the latest arrival one
+    // may have, against the earliest of the one N later, is still a window apart.
+    for (const w of windows) {
+      for (let i = 0; i + w.requests < span.length; i++) {
+        expect((span[i + w.requests] as { start: number }).start - (span[i] as { answer: number }).answer).toBeGreaterThanOrEqual(w.ms);
+      }
+    }
+  });
+
+  it('a request not answered yet holds the one N starts later', async () => {
+    const clock = fakeClock();
+    const limiter = new RateLimiter([{ requests: 2, ms: 1000 }], clock);
+    const first = await limiter.take();
+    const second = await limiter.take();
+    let third = false;
+    const taken = limiter.take().then((answered) => {
+      third = true;
+      answered();
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(third).toBe(false);
+    clock.t = 4000;
+    first();
+    second();
+    await taken;
+    expect(clock.t).toBe(5000);
+  });
+
+  it('a pause holds every taker until it ends', async () => {
+    const clock = fakeClock();
+    const limiter = new RateLimiter([{ requests: 5, ms: 1000 }], clock);
+    limiter.pause(3000);
+    (await limiter.take())();
     expect(clock.t).toBe(3000);
-    await bucket.take();
-    expect(clock.t).toBeCloseTo(3200, 5);
+    limiter.pause(1000);
+    limiter.pause(500);
+    (await limiter.take())();
+    expect(clock.t).toBe(4000);
   });
 
-  it('unlimited never waits but still honours a pause', async () => {
+  it('without windows it never waits but still honours a pause', async () => {
     const clock = fakeClock();
-    const bucket = unlimited(clock);
-    for (let i = 0; i < 1000; i++) await bucket.take();
+    const limiter = new RateLimiter([], clock);
+    for (let i = 0; i < 1000; i++) await limiter.take();
     expect(clock.t).toBe(0);
-    bucket.pause(1500);
-    await bucket.take();
+    limiter.pause(1500);
+    await limiter.take();
     expect(clock.t).toBe(1500);
   });
 
-  it('serves concurrent takers in order at the rate', async () => {
-    const bucket = TokenBucket.perWindow(1, 0.05); // burst 1, one per 50 ms
+  it('serves concurrent takers in order', async () => {
+    const limiter = new RateLimiter([{ requests: 1, ms: 20 }]);
     const order: number[] = [];
-    const start = performance.now();
-    await Promise.all([0, 1, 2, 3].map((i) => bucket.take().then(() => order.push(i))));
+    await Promise.all(
+      [0, 1, 2, 3].map((i) =>
+        limiter.take().then((answered) => {
+          order.push(i);
+          answered();
+        }),
+      ),
+    );
     expect(order).toEqual([0, 1, 2, 3]);
-    expect(performance.now() - start).toBeGreaterThanOrEqual(140);
+  });
+
+  it('refuses a window that admits nothing', () => {
+    expect(() => new RateLimiter([{ requests: 0, ms: 1000 }])).toThrow(/requests >= 1/);
+    expect(() => new RateLimiter([{ requests: 1, ms: 0 }])).toThrow(/window > 0/);
   });
 });
 
@@ -193,7 +311,7 @@ describe('deliver', () => {
     const stats = await deliver(
       batches(pagesOf(rows, 7), size),
       chain,
-      { concurrency: 4, timeoutMs: 300, retry: fast, maxRetryAfterMs: 60_000, bucket: unlimited(), ...opts },
+      { concurrency: 4, timeoutMs: 300, retry: fast, maxRetryAfterMs: 60_000, limiter: new RateLimiter(), ...opts },
       {
         accepted: (r) => void accepted.push(...r),
         refused: (r) => void refused.push(...r),
@@ -312,7 +430,7 @@ describe('deliver', () => {
 
   it('paces requests by the rate limit', async () => {
     const start = performance.now();
-    await run(ids(5), 1, { bucket: TokenBucket.perWindow(1, 0.05) });
+    await run(ids(5), 1, { limiter: new RateLimiter([{ requests: 1, ms: 50 }]) });
     expect(performance.now() - start).toBeGreaterThanOrEqual(190);
   });
 
@@ -321,7 +439,7 @@ describe('deliver', () => {
     const p = deliver(
       batches(pagesOf(ids(100), 10), 10),
       [exchange()],
-      { concurrency: 2, timeoutMs: 1000, retry: fast, maxRetryAfterMs: 1000, bucket: unlimited() },
+      { concurrency: 2, timeoutMs: 1000, retry: fast, maxRetryAfterMs: 1000, limiter: new RateLimiter() },
       {
         accepted: () => {
           if (++calls === 2) throw new Error('database went away');

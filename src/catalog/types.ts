@@ -1,5 +1,6 @@
 /** The shape of a destination type in the catalog: everything about it is data. */
 import type { FieldRules } from './fields.js';
+import type { RateWindow } from '../contract/api-steps.js';
 
 export type Category = 'crm' | 'advertising' | 'marketing' | 'analytics' | 'warehouse' | 'storage' | 'streaming' | 'other';
 export type RecordMode = 'upsert' | 'insert' | 'update' | 'mirror';
@@ -36,8 +37,11 @@ export interface Limits {
   maxBatch: number;
   /** Batch used when the sync gives none. */
   defaultBatch: number;
-  /** Documented rate limit. */
-  rateLimit?: { requests: number; perSeconds: number };
+  /**
+   * Documented rate limit: requests per window, and in `also` any further window the same
+   * requests count against (a steady rate beside a burst). Every HTTP call of the plan counts.
+   */
+  rateLimit?: RateWindow & { also?: RateWindow[] };
   /** Largest request or message body in bytes, where the API documents one. */
   maxPayloadBytes?: number;
   /**

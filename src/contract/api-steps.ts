@@ -119,12 +119,21 @@ export interface RetryPolicy {
   retryAfter: boolean;
 }
 
-/** Requests per window, shared by every request to the destination from this run. */
-export interface RateLimit {
+/** At most `requests` requests start in any `perSeconds` seconds. */
+export interface RateWindow {
   requests: number;
   perSeconds: number;
+}
+
+/** Requests per window, shared by every request to the destination from this run. */
+export interface RateLimit extends RateWindow {
   /** `destination`: one budget for the whole run; `target`: per channel, list or stream. */
   scope: 'destination' | 'target';
+  /**
+   * More windows the same requests count against, each honoured as well: a steady rate beside
+   * a burst (Klaviyo: 10 per second and 150 per minute).
+   */
+  also?: RateWindow[];
 }
 
 /**
@@ -263,8 +272,16 @@ export interface PublishStep {
   key: Template;
   /** The message, serialised as JSON. */
   value: Template;
+  /**
+   * Messages per batch, and the bytes a batch may hold, as the transport counts them: Kinesis,
+   * the data and partition keys of one PutRecords call; Kafka, the record batch a produce
+   * request carries (the broker's message.max.bytes), kept a margin under it.
+   */
   batch: { size: number; maxBytes?: number };
-  /** Largest message; a row whose message is larger is rejected. */
+  /**
+   * Largest message; a row whose message is larger is rejected. Kinesis counts its data; Kafka
+   * the record batch it makes alone, kept a margin under it as a batch is.
+   */
   maxMessageBytes: number;
   /** Longest key (Kinesis partition keys: 256 characters); a row whose key is longer is rejected. */
   maxKeyChars?: number;

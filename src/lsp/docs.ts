@@ -35,7 +35,8 @@ export function modesDoc(type: DestinationType): string {
 
 export function limitsDoc(type: DestinationType): string {
   const lines = [`batch: up to ${count(type.limits.maxBatch)} rows per call (default ${count(type.limits.defaultBatch)})`];
-  if (type.limits.rateLimit) lines.push(`rate limit: ${count(type.limits.rateLimit.requests)} requests per ${type.limits.rateLimit.perSeconds} s`);
+  const rate = type.limits.rateLimit;
+  if (rate) lines.push(`rate limit: ${[rate, ...(rate.also ?? [])].map((w) => `${count(w.requests)} requests per ${w.perSeconds} s`).join(', and ')}`);
   if (type.limits.maxPayloadBytes) lines.push(`largest request: ${count(type.limits.maxPayloadBytes)} bytes`);
   for (const k of type.objectKinds) if (k.limits) lines.push(`${k.kind}: up to ${count(k.limits.maxBatch)} rows per call`);
   return lines.map((l) => `- ${l}`).join('\n');

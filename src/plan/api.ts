@@ -7,6 +7,7 @@ import type { CheckedSync } from '../check/model.js';
 import { limitsFor, objectKindOf, requireDestinationType, resolveField } from '../catalog/index.js';
 import { settingDefaults } from '../catalog/settings.js';
 import { requireDestinationApi, settingTemplate, storageFormat, type ApiContext } from '../catalog/api/index.js';
+import { rateLimitOf } from '../catalog/api/http.js';
 import type { ApiStep, ReadStep } from '../contract/api-steps.js';
 import type { Plan } from '../contract/plan.js';
 import { lockKeyOf, planHead, warehouseEndpoint } from './head.js';
@@ -65,6 +66,12 @@ export function planApiSync(sync: CheckedSync, options: PlanOptions): ApiSyncPla
       ? { ...s, batch: { ...s.batch, maxBytes: ctx.maxPayloadBytes } }
       : s,
   );
+  // The rate limit it documents goes with every HTTP step that states none, calls too: a list's
+  // lookup or creation counts against the same allowance as the sends (a step may narrow the
+  // scope, as Slack's per channel).
+  const rateLimit = rateLimitOf(ctx);
+  const limited = (s: PlannedStep): PlannedStep =>
+    rateLimit && (s.kind === 'call' || s.kind === 'send') && s.rateLimit === undefined ? { ...s, rateLimit } : s;
   const changeSet = changeSetOf(sync, reads);
   const deletes = sync.mode === 'mirror' || sync.mode === 'remove';
 
@@ -94,8 +101,8 @@ export function planApiSync(sync: CheckedSync, options: PlanOptions): ApiSyncPla
       changes: reads,
       columns: ['seq', 'change', 'row_key', 'payload', 'payload_hash', 'idempotency_key', 'destination_id', 'columns'],
     },
-    ...api.setup(ctx),
-    ...sending,
+    ...api.setup(ctx).map(limited),
+    ...sending.map(limited),
   ];
 
   const target = sync.target?.map((p) => p.text);

@@ -105,7 +105,7 @@ export async function runSend(step: SendStep, stepEnv: StepEnv): Promise<StepRep
       timeoutMs,
       retry: step.retry,
       maxRetryAfterMs: env.options.maxRetryAfterMs,
-      bucket: env.options.buckets.for(env.plan.destination.name, target, step.rateLimit),
+      limiter: env.options.rateLimits.for(env.plan.destination.name, target, step.rateLimit),
       ...(step.batch.maxBytes === undefined ? {} : { maxBodyBytes: step.batch.maxBytes }),
     },
     {

@@ -9,7 +9,7 @@ import { maxListedRejections, type MaxRefused, type PlanReport, type RejectedRow
 import type { SqlSession } from './engines/sql-session.js';
 import type { Outlets } from './sinks/outlets.js';
 import { outletsFor } from './sinks/services.js';
-import { TokenBucket, unlimited } from './http/token-bucket.js';
+import { RateLimiter } from './http/rate-limit.js';
 import type { RenderContext, RenderOptions } from './template.js';
 
 export interface ExecOptions {
@@ -53,7 +53,7 @@ export interface ExecOptions {
   /** Resolves once stdout accepted what `out` wrote; rejects when it refused it (src/cli/output.ts). */
   flushed(): Promise<void>;
   progress: Progress;
-  buckets: Buckets;
+  rateLimits: RateLimits;
 }
 
 /** Options for a run: the defaults of the command line (`syncwright run --help`), overridden. */
@@ -77,23 +77,25 @@ export function execOptions(overrides: Partial<ExecOptions>): ExecOptions {
     outlets: outletsFor(overrides.sink, out, flushed, overrides.sinkWrite),
     notice: () => undefined,
     progress: silentProgress,
-    buckets: new Buckets(),
+    rateLimits: new RateLimits(),
     ...overrides,
   };
 }
 
 /** Rate limits shared by every step and plan of one run that calls the same destination. */
-export class Buckets {
-  private readonly map = new Map<string, TokenBucket>();
+export class RateLimits {
+  private readonly map = new Map<string, RateLimiter>();
 
-  for(destination: string, target: string | undefined, limit: RateLimit | undefined): TokenBucket {
+  /** The destination's (or target's) limiter, holding this limit's windows besides any it held already. */
+  for(destination: string, target: string | undefined, limit: RateLimit | undefined): RateLimiter {
     const key = limit?.scope === 'target' ? `${destination}\u0000${target ?? ''}` : destination;
-    let b = this.map.get(key);
-    if (!b) {
-      b = limit ? TokenBucket.perWindow(limit.requests, limit.perSeconds) : unlimited();
-      this.map.set(key, b);
+    let l = this.map.get(key);
+    if (!l) {
+      l = new RateLimiter();
+      this.map.set(key, l);
     }
-    return b;
+    if (limit) l.honour([limit, ...(limit.also ?? [])].map((w) => ({ requests: w.requests, ms: w.perSeconds * 1000 })));
+    return l;
   }
 }
 

@@ -28,7 +28,7 @@ import type { HttpRequest } from '../../src/run/http/http.js';
 import { buildRequest } from '../../src/run/http/request.js';
 import { batchValues } from '../../src/run/step-env.js';
 import { asText, compileMessage, envPlaceholder, render, type Json, type RenderContext, type RenderOptions } from '../../src/run/template.js';
-import { unlimited } from '../../src/run/http/token-bucket.js';
+import { RateLimiter } from '../../src/run/http/rate-limit.js';
 import type { Engine } from '../support/engines.js';
 import { checkRequest } from './contract.js';
 import { objectKeyProblems, publishProblems } from './vendors/storage-streaming.js';
@@ -280,7 +280,7 @@ async function sendStep(type: string, step: SendStep, rows: ChangeRow[], vars: R
       timeoutMs: 1000,
       retry: step.retry,
       maxRetryAfterMs: 0,
-      bucket: unlimited(),
+      limiter: new RateLimiter(),
       ...(step.batch.maxBytes === undefined ? {} : { maxBodyBytes: step.batch.maxBytes }),
       send,
     },

@@ -51,6 +51,27 @@ export const fault = {
   held: (until: Promise<unknown>): Fault => ({ kind: 'held', until }),
 };
 
+/**
+ * A rule (`FakeApi.failWhen`) that refuses with `refusal` (a 429) any request that would make
+ * more than `requests` arrive within `ms` of each other, for each window, as an API enforcing
+ * rolling windows does: the requests let through count, the refused do not. `through` is what
+ * the ones let through get (a slow answer keeps several in flight); their arrival times are kept.
+ */
+export function rollingWindows(
+  windows: readonly { requests: number; ms: number }[],
+  refusal: Fault,
+  through?: Fault,
+): { rule: (req: Recorded, n: number) => Fault | undefined; arrivals: number[] } {
+  const arrivals: number[] = [];
+  const rule = (): Fault | undefined => {
+    const now = performance.now();
+    if (windows.some((w) => arrivals.filter((t) => t > now - w.ms).length >= w.requests)) return refusal;
+    arrivals.push(now);
+    return through;
+  };
+  return { rule, arrivals };
+}
+
 export type Handler = (req: Recorded) => Reply;
 
 /** The body parsed as the request's content type says (as the contracts read it); the raw text when it is not JSON. */

@@ -9,7 +9,9 @@
  * expected one; an earlier batch again is a duplicate, answered with its first offset and not
  * written twice; a gap is OUT_OF_ORDER_SEQUENCE_NUMBER). Compressed batches are refused
  * (only uncompressed ones are decoded here). What is wrong is answered with the protocol's
- * error code and recorded in `violations`.
+ * error code and recorded in `violations`. As a broker does, it refuses a record batch larger
+ * than its `message.max.bytes` (1,048,588 by default) with MESSAGE_TOO_LARGE, writing nothing
+ * of it: not a violation of the protocol, but kept in `tooLarge`.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { gunzipSync } from 'node:zlib';
@@ -28,6 +30,7 @@ const errors = {
   NONE: 0,
   CORRUPT_MESSAGE: 2,
   UNKNOWN_TOPIC_OR_PARTITION: 3,
+  MESSAGE_TOO_LARGE: 10,
   UNSUPPORTED_VERSION: 35,
   INVALID_REQUEST: 42,
   OUT_OF_ORDER_SEQUENCE_NUMBER: 45,
@@ -146,6 +149,9 @@ export class FakeKafka {
   readonly codecs: string[] = [];
   /** Produce requests whose answer is never sent (the connection is dropped after the write). */
   loseAnswers = 0;
+  /** Each record batch written (its topic, records and bytes), and the size of each refused as larger than `maxMessageBytes`. */
+  readonly batches: { topic: string; records: number; bytes: number }[] = [];
+  readonly tooLarge: number[] = [];
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
   private readonly partitions = new Map<string, PartitionState>();
@@ -153,7 +159,11 @@ export class FakeKafka {
   private readonly producers = new Set<bigint>();
   port = 0;
 
-  constructor(readonly topics: Record<string, number>) {
+  /** `maxMessageBytes`: the broker's message.max.bytes, the largest record batch it writes (its default). */
+  constructor(
+    readonly topics: Record<string, number>,
+    readonly maxMessageBytes = 1_048_588,
+  ) {
     for (const [topic, count] of Object.entries(topics))
       for (let p = 0; p < count; p++) this.partitions.set(`${topic}/${p}`, { messages: [], nextSequence: new Map(), batches: new Map() });
     this.server = createServer((socket) => this.connection(socket));
@@ -309,6 +319,11 @@ export class FakeKafka {
     r.int64();
     const batchLength = r.int32();
     if (batchLength !== records.length - 12) return fail(errors.CORRUPT_MESSAGE, `batchLength ${batchLength}, but ${records.length - 12} bytes follow it`);
+    // The whole batch, its offset and length included, as the broker sizes it before anything else.
+    if (records.length > this.maxMessageBytes) {
+      this.tooLarge.push(records.length);
+      return { error: errors.MESSAGE_TOO_LARGE, offset: -1 };
+    }
     r.int32();
     const magic = r.int8();
     if (magic !== 2) return fail(errors.CORRUPT_MESSAGE, `magic ${magic}, not 2`);
@@ -365,6 +380,7 @@ export class FakeKafka {
     }
     if (!body.done) return fail(errors.CORRUPT_MESSAGE, 'bytes after the last record');
     state.messages.push(...decoded);
+    this.batches.push({ topic, records: count, bytes: records.length });
     state.nextSequence.set(producerId, baseSequence + count);
     state.batches.set(`${producerId}/${baseSequence}`, first);
     return { error: errors.NONE, offset: first };

@@ -77,8 +77,11 @@ export function retryWith(overrides: Partial<RetryPolicy>): RetryPolicy {
   return { ...standardRetry, ...overrides };
 }
 
+/** The destination's documented rate limit for a step's requests; the planner gives it to every call and send step that sets none. */
 export function rateLimitOf(ctx: ApiContext, scope: RateLimit['scope'] = 'destination'): RateLimit | undefined {
-  return ctx.rateLimit ? { ...ctx.rateLimit, scope } : undefined;
+  const limit = ctx.rateLimit;
+  if (!limit) return undefined;
+  return { requests: limit.requests, perSeconds: limit.perSeconds, scope, ...(limit.also?.length ? { also: limit.also.map((w) => ({ ...w })) } : {}) };
 }
 
 export const jsonHeaders = (auth: Record<string, Template>): Record<string, Template> => ({

@@ -3,7 +3,7 @@
  * built from the sync's context. Everything variable is a template (`$ref`, `$env`), so an
  * executor needs no code per destination.
  */
-import type { AudienceMode, RecordMode } from '../types.js';
+import type { AudienceMode, Limits, RecordMode } from '../types.js';
 import type { FieldRules } from '../fields.js';
 import type { CallStep, ChangeKind, ApiStep, Template } from '../../contract/api-steps.js';
 
@@ -24,7 +24,7 @@ export interface ApiContext {
   /** Rows per call: the sync's `batch`, or the type's default for the object kind. */
   batch: number;
   maxPayloadBytes: number | undefined;
-  rateLimit: { requests: number; perSeconds: number } | undefined;
+  rateLimit: Limits['rateLimit'];
   format: 'csv' | 'jsonl' | 'parquet';
   /** The sync's `message` template, rendered by `{"$message": null}`. */
   message: string | undefined;

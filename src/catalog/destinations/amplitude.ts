@@ -90,7 +90,9 @@ export const amplitude = defineDestination({
     },
     ['api_key'],
   ),
-  // HTTP V2: "Keep request sizes under 1 MB with fewer than 2000 events per request."
-  limits: { maxBatch: 1_999, defaultBatch: 1_000, maxPayloadBytes: 1_000_000 },
+  // HTTP V2: "Keep request sizes under 1 MB with fewer than 2000 events per request", and on
+  // the Starter plan "100 batches per second" (Identify follows HTTP V2's throttling). Its 1,000
+  // events per second counts rows, not requests, and is not one of these limits.
+  limits: { maxBatch: 1_999, defaultBatch: 1_000, maxPayloadBytes: 1_000_000, rateLimit: { requests: 100, perSeconds: 1 } },
   docs: 'https://amplitude.com/docs/apis/analytics/http-v2',
 });

@@ -58,7 +58,7 @@ export const braze = defineDestination({
     },
     ['api_key', 'rest_endpoint'],
   ),
-  // /users/track takes 75 attribute objects per request and 3,000 requests per 3 seconds.
-  limits: { maxBatch: 75, defaultBatch: 75, rateLimit: { requests: 3_000, perSeconds: 3 } },
+  // /users/track takes 75 attribute objects per request, and "a base speed limit of 50,000 requests per minute".
+  limits: { maxBatch: 75, defaultBatch: 75, rateLimit: { requests: 50_000, perSeconds: 60 } },
   docs: 'https://www.braze.com/docs/api/endpoints/user_data/post_user_track/',
 });

@@ -38,7 +38,10 @@ export const hubspot = defineDestination({
   // CRM properties are scalars: there is no property type for a JSON document.
   fieldTypes: columnTypesExcept('json'),
   settings: settingsSchema({ token: secret('a private app access token') }, ['token']),
-  // Batch create/update/upsert/archive take 100 inputs; private apps get 100 requests per 10 s (Free/Starter).
+  // Batch create/update/upsert/archive take 100 inputs; private apps get 100 requests per 10 s
+  // (Free/Starter). Their 250,000 a day is left to the server's 429: the day's count holds
+  // whatever else the account called, which one run cannot see, and waiting it out would hold a
+  // run for hours.
   limits: { maxBatch: 100, defaultBatch: 100, rateLimit: { requests: 100, perSeconds: 10 } },
   docs: 'https://developers.hubspot.com/docs/api/crm/understanding-the-crm',
 });

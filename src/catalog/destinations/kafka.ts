@@ -27,7 +27,8 @@ export const kafka = defineDestination({
       },
     },
   ),
-  // Brokers reject messages over message.max.bytes, 1 MiB by default.
-  limits: { maxBatch: 10_000, defaultBatch: 500, maxPayloadBytes: 1024 * 1024 },
+  // message.max.bytes, 1,048,588 by default: "The largest record batch size allowed by Kafka
+  // (after compression if compression is enabled)"; a larger one the broker refuses whole.
+  limits: { maxBatch: 10_000, defaultBatch: 500, maxPayloadBytes: 1_048_588 },
   docs: 'https://kafka.apache.org/documentation/#producerconfigs',
 });

@@ -18,6 +18,14 @@ const profile: FieldRules = {
   identifiers: { fields: ['email', 'phone_number', 'external_id'], why: 'Klaviyo finds a profile by its email, phone_number or external_id' },
 };
 
+/**
+ * x-klaviyo-ratelimit of the calls a plan makes: profile-bulk-import-jobs, the list's profile
+ * relationships and list creation "Burst: 10/s, Steady: 150/m"; the lookups (GET lists,
+ * profiles) allow more (75/s, 750/m) and share the stricter budget. List creation's "Daily:
+ * 150/d" is left to the server: a run creates one list at most.
+ */
+const klaviyoRate = { requests: 10, perSeconds: 1, also: [{ requests: 150, perSeconds: 60 }] };
+
 export const klaviyo = defineDestination({
   type: 'klaviyo',
   title: 'Klaviyo',
@@ -31,7 +39,7 @@ export const klaviyo = defineDestination({
       records: false,
       fields: { ...profile, unmappedIn: { modes: ['remove'], why: 'removing list members sends profile ids only' } },
       // List relationship calls take 1,000 profiles; members enter through the bulk import (5 MB).
-      limits: { maxBatch: 1_000, defaultBatch: 1_000, rateLimit: { requests: 10, perSeconds: 1 }, maxPayloadBytes: 5_000_000 },
+      limits: { maxBatch: 1_000, defaultBatch: 1_000, rateLimit: klaviyoRate, maxPayloadBytes: 5_000_000 },
     },
   ],
   settings: settingsSchema(
@@ -41,7 +49,7 @@ export const klaviyo = defineDestination({
     },
     ['api_key'],
   ),
-  // The bulk profile import takes 10,000 profiles and 5 MB per job, 10 requests per second burst.
-  limits: { maxBatch: 10_000, defaultBatch: 10_000, rateLimit: { requests: 10, perSeconds: 1 }, maxPayloadBytes: 5_000_000 },
+  // The bulk profile import takes 10,000 profiles and 5 MB per job.
+  limits: { maxBatch: 10_000, defaultBatch: 10_000, rateLimit: klaviyoRate, maxPayloadBytes: 5_000_000 },
   docs: 'https://developers.klaviyo.com/en/reference/bulk_import_profiles',
 });

@@ -56,7 +56,9 @@ export const mixpanel = defineDestination({
       },
     },
   ),
-  // /import takes 2,000 events and 10 MB uncompressed per request; /engage 2,000 updates.
+  // /import takes 2,000 events and 10 MB uncompressed per request; /engage 2,000 updates. Its
+  // rate limit counts events and bytes (2 GB or about 30,000 events a second, per rolling minute),
+  // not requests, so there is none here: a 429 is retried with backoff, as Mixpanel recommends.
   limits: { maxBatch: 2_000, defaultBatch: 2_000, maxPayloadBytes: 10 * 1024 * 1024 },
   docs: 'https://developer.mixpanel.com/reference/import-events',
 });

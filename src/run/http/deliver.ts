@@ -10,7 +10,7 @@ import type { Batch } from './batches.js';
 import { parseRetryAfter, retryDelay, type RetryPolicy } from './backoff.js';
 import { sendOnce, snippet, snippetLength, type HttpOutcome, type HttpRequest, type HttpResponse } from './http.js';
 import { clip } from '../output/redact.js';
-import { realClock, type Clock, type TokenBucket } from './token-bucket.js';
+import { realClock, type Clock, type RateLimiter } from './rate-limit.js';
 
 /** What one response says about each row of its request, by index into the request's rows. */
 export interface Verdict {
@@ -73,7 +73,8 @@ export interface DeliveryOptions {
   retry: RetryPolicy;
   /** A Retry-After longer than this fails the rows instead of stalling the run for hours. */
   maxRetryAfterMs: number;
-  bucket: TokenBucket;
+  /** Every request takes its turn here, retries and split halves too, and says when its answer is in. */
+  limiter: RateLimiter;
   /** A request body larger than this is not sent: its rows are split in halves first. */
   maxBodyBytes?: number;
   clock?: Clock;
@@ -149,10 +150,15 @@ export async function deliver<R>(
         await split(rows, attempt, `the request body exceeds ${options.maxBodyBytes} bytes`);
         continue;
       }
-      await options.bucket.take();
-      stats.requests++;
-      events.sent?.(request);
-      const outcome = await send(request, options.timeoutMs);
+      const answered = await options.limiter.take();
+      let outcome: HttpOutcome;
+      try {
+        stats.requests++;
+        events.sent?.(request);
+        outcome = await send(request, options.timeoutMs);
+      } finally {
+        answered();
+      }
       const verdict = transportVerdict(outcome, rows.length, policy) ?? exchange.read((outcome as { response: HttpResponse }).response, rows);
       const pick = (indices: number[]): R[] => indices.map((i) => rows[i] as R);
       accepted.push(...pick(verdict.accepted));
@@ -174,7 +180,7 @@ export async function deliver<R>(
         continue;
       }
       // The server's limit is per client: hold every request, not only this one.
-      if (retryAfterMs !== undefined) options.bucket.pause(retryAfterMs);
+      if (retryAfterMs !== undefined) options.limiter.pause(retryAfterMs);
       const delayMs = retryDelay(policy, attempt, retryAfterMs, options.random);
       stats.retries++;
       events.retrying?.({ rows: again.length, attempt, delayMs, reason });

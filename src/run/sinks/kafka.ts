@@ -3,6 +3,8 @@
  * already wrote, by producer id and sequence number), acks from all in-sync replicas, one
  * message per row keyed by the identifier. A batch the client could not write after its own
  * retries throws: its rows count as not delivered and are sent again by the next run.
+ * Messages go without headers or timestamps of their own: kafka-batch.ts counts the record
+ * batches this writes on that basis, to keep them under the broker's message.max.bytes.
  */
 import { CompressionTypes, Kafka, logLevel, type Producer as KafkaProducer, type SASLOptions } from 'kafkajs';
 import type { Connection, OutletContext, Producer } from './outlets.js';

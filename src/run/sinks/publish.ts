@@ -18,21 +18,26 @@ import { stringifyJson } from '../exact-json.js';
 import { asText, render } from '../template.js';
 import type { OutRecord, Producer, RecordFailure } from './outlets.js';
 import { connectionOf } from './connection.js';
+import { recordBatchOverhead, recordBytes, usableBatchBytes } from './kafka-batch.js';
 
 type Refused = Omit<RejectedRow, 'operation'>;
 
-/** Groups of at most `maxBytes` (key and value bytes, as Kinesis counts a request), in order. */
-export function byBytes<T>(items: readonly T[], bytes: (item: T) => number, maxBytes: number | undefined): T[][] {
+/**
+ * Groups of at most `maxBytes`, in order: `overhead` bytes for a group, and each item's bytes
+ * at its place in the group (a Kafka record's offset delta grows with it).
+ */
+export function byBytes<T>(items: readonly T[], bytes: (item: T, place: number) => number, maxBytes: number | undefined, overhead = 0): T[][] {
   if (maxBytes === undefined) return items.length ? [[...items]] : [];
   const groups: T[][] = [];
   let group: T[] = [];
-  let size = 0;
+  let size = overhead;
   for (const item of items) {
-    const n = bytes(item);
+    let n = bytes(item, group.length);
     if (group.length && size + n > maxBytes) {
       groups.push(group);
       group = [];
-      size = 0;
+      size = overhead;
+      n = bytes(item, 0);
     }
     group.push(item);
     size += n;
@@ -41,7 +46,39 @@ export function byBytes<T>(items: readonly T[], bytes: (item: T) => number, maxB
   return groups;
 }
 
-const recordBytes = (r: { record: OutRecord }) => Buffer.byteLength(r.record.value) + (r.record.key === null ? 0 : Buffer.byteLength(r.record.key));
+/** How a transport counts the bytes its limits bound. */
+interface Framing {
+  /** Bytes of a batch before its records. */
+  overhead: number;
+  /** Bytes a record adds at its place in the batch. */
+  record(r: OutRecord, place: number): number;
+  /** The bytes of a message that `maxMessageBytes` bounds. */
+  message(r: OutRecord): number;
+  /** What a batch or a message is kept to of a limit. */
+  usable(limit: number): number;
+  /** Why a message of `bytes` is refused under the limit `max`. */
+  tooLarge(bytes: number, max: number): string;
+}
+
+const framings: Record<PublishStep['transport'], Framing> = {
+  // PutRecords counts data and partition keys against the request's 5 MiB, data alone against a record's 1 MiB.
+  kinesis: {
+    overhead: 0,
+    record: (r) => Buffer.byteLength(r.value) + (r.key === null ? 0 : Buffer.byteLength(r.key)),
+    message: (r) => Buffer.byteLength(r.value),
+    usable: (limit) => limit,
+    tooLarge: (bytes, max) => `the message is ${bytes} bytes, above the ${max} the kinesis destination takes`,
+  },
+  // message.max.bytes bounds a record batch, so a message alone is the batch of one it makes.
+  kafka: {
+    overhead: recordBatchOverhead,
+    record: recordBytes,
+    message: (r) => recordBatchOverhead + recordBytes(r, 0),
+    usable: usableBatchBytes,
+    tooLarge: (bytes, max) =>
+      `the message alone makes a record batch of ${bytes} bytes, above the ${usableBatchBytes(max)} a batch is kept to (the broker's message.max.bytes, ${max}, less a margin)`,
+  },
+};
 
 /** Sends one request's records, retrying the retryable failures; calls back with what was accepted and refused. */
 async function sendWithRetries(
@@ -95,6 +132,7 @@ export async function runPublish(step: PublishStep, env: StepEnv): Promise<StepR
     }
     return report;
   }
+  const framing = framings[step.transport];
   env.options.progress.start(step.transport, total);
   const producer = await env.options.outlets.producer(step.transport, connectionOf(env, step.connection));
   try {
@@ -103,16 +141,11 @@ export async function runPublish(step: PublishStep, env: StepEnv): Promise<StepR
       const refused: Refused[] = [];
       for (const row of batch.rows) {
         const m = message(row);
-        const value = stringifyJson(m.value);
-        const valueBytes = Buffer.byteLength(value);
-        const keyChars = m.key === null ? 0 : Array.from(asText(m.key)).length;
-        if (valueBytes > step.maxMessageBytes)
-          refused.push({
-            key: row.key,
-            change: row.change,
-            reason: `the message is ${valueBytes} bytes, above the ${step.maxMessageBytes} the ${step.transport} destination takes`,
-            fate: 'rejected',
-          });
+        const record: OutRecord = { topic: m.topic, key: m.key === null ? null : asText(m.key), value: stringifyJson(m.value) };
+        const bytes = framing.message(record);
+        const keyChars = record.key === null ? 0 : Array.from(record.key).length;
+        if (bytes > framing.usable(step.maxMessageBytes))
+          refused.push({ key: row.key, change: row.change, reason: framing.tooLarge(bytes, step.maxMessageBytes), fate: 'rejected' });
         else if (step.maxKeyChars !== undefined && keyChars > step.maxKeyChars)
           refused.push({
             key: row.key,
@@ -120,9 +153,10 @@ export async function runPublish(step: PublishStep, env: StepEnv): Promise<StepR
             reason: `the key is ${keyChars} characters, above the ${step.maxKeyChars} a ${step.transport} partition key takes`,
             fate: 'rejected',
           });
-        else items.push({ row, record: { topic: m.topic, key: m.key === null ? null : asText(m.key), value } });
+        else items.push({ row, record });
       }
-      for (const group of byBytes(items, recordBytes, step.batch.maxBytes)) {
+      const batchLimit = step.batch.maxBytes === undefined ? undefined : framing.usable(step.batch.maxBytes);
+      for (const group of byBytes(items, (item, place) => framing.record(item.record, place), batchLimit, framing.overhead)) {
         const sent = await sendWithRetries(producer, group, step, report);
         await env.ledger?.record(sent.accepted);
         report.accepted += sent.accepted.length;

@@ -5,7 +5,7 @@
  */
 import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
 import type { Acceptance, Template } from '../../../contract/api-steps.js';
-import { bearer, concat, each, jsonHeaders, jsonRequest, merge, perBatch, rateLimitOf, required, row, send } from '../http.js';
+import { bearer, concat, each, jsonHeaders, jsonRequest, merge, perBatch, required, row, send } from '../http.js';
 
 /** Each row as a Braze attributes object, keyed by the identifier field (external_id, email, ...). */
 function attributes(ctx: ApiContext, extra: Record<string, Template>, withPayload = true): Template {
@@ -34,7 +34,6 @@ function track(ctx: ApiContext, operation: string, changes: ModePlan['reads'], a
         applied,
       ),
     ],
-    rateLimit: rateLimitOf(ctx),
   });
 }
 

@@ -60,7 +60,7 @@ const membership = (ctx: ApiContext, action: 'add' | 'remove'): SendRequest =>
   perBatch(jsonRequest('PUT', listUrl(`/memberships/${action}`), headers(ctx), each(row.destinationId)));
 
 function step(ctx: ApiContext, operation: string, changes: ModePlan['reads'], requests: SendRequest[], description: string) {
-  return send({ operation, description, changes, batch: { size: ctx.batch }, requests, rateLimit: rateLimitOf(ctx) });
+  return send({ operation, description, changes, batch: { size: ctx.batch }, requests });
 }
 
 function listSetup(ctx: ApiContext): CallStep[] {

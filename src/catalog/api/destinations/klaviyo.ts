@@ -5,7 +5,7 @@
  */
 import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
 import type { CallStep, SendRequest, Template } from '../../../contract/api-steps.js';
-import { asJson, concat, each, fieldsOf, findOrCreate, jsonRequest, perBatch, placedFields, rateLimitOf, ref, required, row, send } from '../http.js';
+import { asJson, concat, each, fieldsOf, findOrCreate, jsonRequest, perBatch, placedFields, ref, required, row, send } from '../http.js';
 
 const base = 'https://a.klaviyo.com/api';
 // The API revision when the destination names none.
@@ -73,7 +73,7 @@ function listSetup(ctx: ApiContext): CallStep[] {
 }
 
 const step = (ctx: ApiContext, operation: string, changes: ModePlan['reads'], requests: SendRequest[], description: string, size = ctx.batch) =>
-  send({ operation, description, changes, batch: { size }, requests, rateLimit: rateLimitOf(ctx) });
+  send({ operation, description, changes, batch: { size }, requests });
 
 const addMembers = (ctx: ApiContext, changes: ModePlan['reads']) => step(ctx, 'add_members', changes, [bulkImport(ctx, true)], 'import profiles into the list');
 const removeMembers = (ctx: ApiContext) =>

@@ -18,7 +18,8 @@ function publish(ctx: ApiContext, transport: 'kafka' | 'kinesis', names: string[
     // Kinesis needs a partition key on every record; without an identifier the row key spreads them.
     key: ctx.identifierField || !kafka ? row.key : null,
     value: record(ctx),
-    batch: { size: ctx.batch, ...(!kafka && ctx.maxPayloadBytes ? { maxBytes: ctx.maxPayloadBytes } : {}) },
+    // Kinesis: the bytes of one PutRecords call; Kafka: of one record batch, which is also what bounds a message alone.
+    batch: { size: ctx.batch, ...(ctx.maxPayloadBytes ? { maxBytes: ctx.maxPayloadBytes } : {}) },
     maxMessageBytes: kafka ? (ctx.maxPayloadBytes ?? kinesisRecordBytes) : kinesisRecordBytes,
     ...(kafka ? {} : { maxKeyChars: kinesisKeyChars }),
     connection: settingsOf(ctx, names),
