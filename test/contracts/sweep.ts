@@ -192,6 +192,10 @@ async function changeRows(engine: Engine, sync: CheckedSync, plan: Plan, files: 
     CREATE TABLE "sweep".${ident(sync.name)} (${model.columns.map((c) => `${ident(c.name)} ${postgres.types[c.column.type]}`).join(', ')});
     ${insertRows(sync, model, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10])}`);
   const changes = file(files, 'changes.sql')!;
+  // Each target starts from state tables of its own: targets of one sync name share their names, and what another left there
+  // (keys compared another way, rows recorded without an id) is no state this plan could have made.
+  const stateTables = [...changes.matchAll(/CREATE TABLE IF NOT EXISTS ("[^"]+"\."[^"]+")/g)].map((m) => m[1]);
+  if (stateTables.length > 0) await engine.exec(`DROP TABLE IF EXISTS ${stateTables.join(', ')};`);
   const read = file(files, 'read.sql')!;
   const commit = file(files, 'commit.sql');
   const insert = (plan.steps as ApiStep[]).find((s) => s.kind === 'commit')?.acceptedInsert;
