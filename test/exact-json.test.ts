@@ -74,6 +74,11 @@ describe('parseJson and stringifyJson', () => {
       expect(parseJson(`[${n}, 9007199254740993]`), n).toEqual([JSON.parse(n), new ExactNumber('9007199254740993')]);
     }
     expect(stringifyJson(parseJson('[5.00, 1E-5, 0.30000000000000004]'))).toBe('[5,0.00001,0.30000000000000004]');
+    // A numeric division's scale (Postgres: 123 / 10.0 is 12.3000000000000000) is kept by a double; a string holding digits
+    // or a quote is no number; the number after them is read exactly all the same.
+    const row = '{"amount": 12.3000000000000000, "note": "\\":9007199254740993, \\"", "id": 9007199254740993}';
+    expect(parseJson(row)).toEqual({ amount: 12.3, note: '":9007199254740993, "', id: new ExactNumber('9007199254740993') });
+    expect(parseJson('{"amount": 12.3000000000000000, "note": "9007199254740993"}')).toEqual({ amount: 12.3, note: '9007199254740993' });
   });
 
   it('keeps the value of random numbers, of any length, fraction and exponent, wherever a document has them', () => {
