@@ -1,6 +1,6 @@
 /** Finding and reading the project's `.sync` files. */
-import { readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { isCompileOutput } from './output/kept-output.js';
 
 export class UsageError extends Error {}
@@ -106,4 +106,30 @@ export function loadSources(opts: { paths: readonly string[]; format: string }, 
   const found = findSyncFiles(opts.paths, io.cwd);
   if (found.files.length === 0 && opts.format === 'text') io.err(nothingFound(opts.paths, found.skipped));
   return readSources(found.files, io.cwd);
+}
+
+/**
+ * A file's text replaced as one piece: written beside it under a name of this process, then
+ * renamed over it, so a reader meanwhile (dbt, a scheduler), a full disk or a kill leaves the
+ * old text, never part of the new. An existing file keeps its permissions. Throws the file
+ * system's error; the new text's file is removed then.
+ */
+export function replaceFile(path: string, text: string): void {
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  let mode: number | undefined;
+  try {
+    mode = statSync(path).mode & 0o7777;
+  } catch {
+    // A new file: the process's default permissions.
+  }
+  let made = false;
+  try {
+    writeFileSync(temp, text, { flag: 'wx', ...(mode === undefined ? {} : { mode }) });
+    made = true;
+    renameSync(temp, path);
+  } catch (e) {
+    // Only what this write made is removed: something already there is not ours.
+    if (made) rmSync(temp, { force: true });
+    throw e;
+  }
 }

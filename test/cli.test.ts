@@ -440,14 +440,14 @@ model users {
     const dir = project({ 'messy.sync': messy });
     made.push(dir);
     // Where fmt writes the new text before it replaces the file: a folder there makes the write fail.
-    mkdirSync(join(dir, `.messy.sync.fmt-${process.pid}`));
+    mkdirSync(join(dir, `.messy.sync.${process.pid}.tmp`));
     const err: string[] = [];
     const code = await main(['fmt', 'messy.sync'], { out: () => {}, err: (t) => err.push(t), colour: false, cwd: dir });
     expect(code).toBe(2);
     expect(err.join('\n')).toMatch(/cannot write .*messy\.sync: EEXIST/);
     expect(err.join('\n')).not.toMatch(stackTrace);
     expect(readFileSync(join(dir, 'messy.sync'), 'utf8')).toBe(messy);
-    rmSync(join(dir, `.messy.sync.fmt-${process.pid}`), { recursive: true });
+    rmSync(join(dir, `.messy.sync.${process.pid}.tmp`), { recursive: true });
     expect(await main(['fmt', 'messy.sync'], { out: () => {}, err: () => {}, colour: false, cwd: dir })).toBe(0);
     expect(readFileSync(join(dir, 'messy.sync'), 'utf8')).toBe('source w : postgres {\n  database "acme"\n}\n');
   });

@@ -1,7 +1,7 @@
 /**
  * The formatted statements one compile carries to the next: used only when sql-formatter's
- * version and options match and the text differs from its statement in whitespace and keyword
- * case alone; the output is the same either way. Every cache is the compile's own: a second
+ * version and options match and each statement's text is as it was saved (its hash); the output
+ * is the same either way. Every cache is the compile's own: a second
  * compile in the same process starts from nothing but what it was carried.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';

@@ -5,13 +5,13 @@
  * removed, so a schedule that is gone leaves no DAG behind; other files of DIR (another
  * prefix's DAGs among them) are left alone.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dagFiles, dagMarker } from '../airflow/dags.js';
 import type { Manifest } from '../contract/manifest.js';
 import { validateManifest } from '../emit/manifest.js';
-import { UsageError } from '../files.js';
+import { replaceFile, UsageError } from '../files.js';
 import type { Io } from './output.js';
 
 export interface AirflowOptions {
@@ -48,8 +48,7 @@ export function runAirflow(opts: AirflowOptions, io: Io): number {
     const written = new Set([supportFile, ...files.map((f) => f.name)]);
     for (const f of [{ name: supportFile, text: support }, ...files]) {
       // Whole or not at all: the scheduler parses the folder while this runs.
-      writeFileSync(join(out, `.${f.name}.tmp`), f.text);
-      renameSync(join(out, `.${f.name}.tmp`), join(out, f.name));
+      replaceFile(join(out, f.name), f.text);
     }
     // Only this prefix's own files: `sales_eu_*.py` starts with `sales_` too, so the prefix is read from the file.
     const own = dagMarker(opts.dagPrefix);

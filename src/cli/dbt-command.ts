@@ -3,11 +3,11 @@
  * every sync that reads a dbt model (src/dbt/exposures.ts) into a property file of the dbt
  * project, replacing it whole; without --out, print it.
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { OutputFormat } from '../diagnostics/render.js';
 import { exposuresOf, renderYaml } from '../dbt/exposures.js';
-import { UsageError } from '../files.js';
+import { replaceFile, UsageError } from '../files.js';
 import { loadAndCheck } from './check-command.js';
 import type { Io } from './output.js';
 
@@ -37,8 +37,7 @@ export function runDbtExposures(opts: DbtExposuresOptions, io: Io): number {
   try {
     mkdirSync(dirname(out), { recursive: true });
     // Whole or not at all: dbt may parse the project while this runs.
-    writeFileSync(`${out}.tmp`, yaml);
-    renameSync(`${out}.tmp`, out);
+    replaceFile(out, yaml);
   } catch (e) {
     throw new UsageError(`cannot write ${opts.out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }

@@ -38,8 +38,8 @@ function formatStatement(spec: DialectSpec, statement: string, formatted: Map<st
   const key = `${spec.formatter}\n${local}`;
   let text = formatted.get(key);
   if (text === undefined) {
-    const before = earlier.get(key);
-    text = before !== undefined && sameTokens(local, before) ? before : formatSql(spec.formatter, local);
+    // A carried text is the one its hash vouches for (`load`): what the formatter made of this statement.
+    text = earlier.get(key) ?? formatSql(spec.formatter, local);
     formatted.set(key, text);
   }
   return text.replace(placeholder, (m, a: string | undefined, b: string | undefined) => m.replace(/swph\d+/, `swph${back[Number(a ?? b)]}`));
@@ -76,17 +76,6 @@ function fillPlaceholders(compiled: Map<string, (string | Hole)[]>, shape: strin
       return lines ? lines.join(`\n${part.indent}`) : v;
     })
     .join('');
-}
-
-/**
- * Formatting only changes whitespace and the case of keywords: anything else in a carried
- * text (a damaged file) means it is not used. Quoted names, strings and line comments must
- * match exactly (a comment's apostrophe starts no string).
- */
-function sameTokens(statement: string, text: string): boolean {
-  const bare = (t: string) =>
-    t.replace(/("(?:[^"]|"")*"|'(?:[^']|'')*'|`[^`]*`|--[^\n]*)|[^"'`-]+|-/g, (m, kept?: string) => kept ?? m.replace(/\s+/g, '').toUpperCase());
-  return bare(statement) === bare(text);
 }
 
 /** The JSON of frozen parts of contexts (the names every file of a dialect writes, src/emit/api-sql.ts), made once each. */
