@@ -13,6 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FILES, SYNCS, generateFile } from './warehouse-project.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'bin', 'syncwright.js');
@@ -21,69 +22,8 @@ if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) {
   process.exit(1);
 }
 
-const SYNCS = 10_000;
-const FILES = 100;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const TARGET_MS = 5000;
-
-const sources = [
-  ['postgres', 'database "acme"'],
-  ['snowflake', 'account "acme-prod"  database "ANALYTICS"'],
-  ['bigquery', 'project "acme-analytics"'],
-];
-const records = ['upsert', 'insert', 'update', 'mirror'];
-const audiences = ['add', 'remove', 'mirror', 'upsert'];
-
-function generateFile(f) {
-  const [dialect, settings] = sources[f % sources.length];
-  const other = sources[(f + 1) % sources.length][0];
-  const otherSettings = {
-    postgres: 'host "db.acme.io"  database "dw"  user "sync"  password env("PGPASSWORD")',
-    snowflake: 'account "acme-dw"  warehouse "load"  database "DW"  user "SYNC"  password env("SF_PASSWORD")',
-    bigquery: 'project "acme-dw"',
-  }[other];
-  const out = [`source wh_${f} : ${dialect} {\n  ${settings}\n}\n`, `destination dw_${f} : ${other} {\n  ${otherSettings}\n}\n`];
-  for (let m = 0; m < 10; m++) {
-    out.push(`model users_${f}_${m} {
-  from wh_${f}
-  table analytics.users_${m}
-  order by updated_at desc
-  columns {
-    user_id bigint
-    email string
-    "Full Name" string?
-    plan string
-    ltv decimal(12, 2)
-    country string?
-    updated_at timestamp
-  }
-}
-audience whales_${f}_${m} {
-  from users_${f}_${m}
-  where ltv >= ${m * 100} and country in ('US', 'CA')
-}
-`);
-  }
-  const perFile = SYNCS / FILES;
-  for (let i = 0; i < perFile; i++) {
-    const m = i % 10;
-    const audience = i % 3 === 2;
-    const mode = audience ? audiences[i % 4] : records[i % 4];
-    const to = i % 5 === 4 ? `dw_${f}` : `wh_${f}`;
-    const guard = mode === 'mirror' || mode === 'remove' ? `guard deletes <= ${1 + (i % 20)}%` : '';
-    const map = i % 2 === 0 ? 'map { email -> email  plan -> plan_tier  ltv -> ltv }' : 'map { "Full Name" -> full_name  ltv -> lifetime_value }';
-    out.push(`sync s_${f}_${i} {
-  from ${audience ? `whales_${f}_${m}` : `users_${f}_${m}`}
-  to ${to} table crm.${audience ? 'members' : 'users'}_${i % 7}
-  mode ${mode}
-  identifier ${audience ? 'email -> email_sha256 hashed' : 'user_id -> id'}
-  ${map}
-  ${guard}
-}
-`);
-  }
-  return out.join('\n');
-}
 
 /**
  * Where the time goes in a recompile of the unchanged project, in this process: check;

@@ -1,16 +1,22 @@
-// The generated project of the check, lsp and conditions benches checks clean: a bench whose
-// project the check refuses measures the error path, and its command exits 1.
+// The generated projects of the benches check clean: a bench whose project the check refuses
+// measures the error path, and its command exits 1.
 import { describe, expect, it } from 'vitest';
 import { check, parse } from '../src/index.js';
-// @ts-expect-error: a plain JavaScript module of the benches, without types.
-import { FILES, generateFile } from '../bench/project.js';
+// @ts-expect-error: plain JavaScript modules of the benches, without types.
+import * as mixed from '../bench/project.js';
+// @ts-expect-error: as above.
+import * as warehouse from '../bench/warehouse-project.js';
 
-describe('bench/project.js', () => {
+type Generator = { FILES: number; SYNCS: number; generateFile: (f: number) => string };
+
+describe.each([
+  ['bench/project.js (check, lsp and conditions benches)', mixed as Generator],
+  ['bench/warehouse-project.js (compile bench)', warehouse as Generator],
+])('%s', (_, { FILES, SYNCS, generateFile }) => {
   it('writes files the check accepts, one of each source dialect', () => {
-    const files = [0, 1, 2, FILES - 1].map((f: number) => ({ path: `f${f}.sync`, text: generateFile(f) as string }));
-    const result = check(parse(files));
-    const errors = result.diagnostics.filter((d) => d.severity === 'error');
-    expect(errors.map((d) => `${d.code} ${d.message}`)).toEqual([]);
-    expect(result.project.syncs.length).toBe(400);
+    const numbers = [0, 1, 2, FILES - 1];
+    const result = check(parse(numbers.map((f) => ({ path: `f${f}.sync`, text: generateFile(f) }))));
+    expect(result.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code} ${d.message}`)).toEqual([]);
+    expect(result.project.syncs.length).toBe((numbers.length * SYNCS) / FILES);
   });
 });
