@@ -185,6 +185,38 @@ describe('Kinesis (kinesalite)', () => {
     expect((await run(build, 'people_to_stream', ['--endpoint', `risk=${faults.url}`], env)).plan).toMatchObject({ status: 'ok', operations: { kinesis: 1 } });
     expect((await records()).at(-1)).toEqual({ key: '122', value: { id: '122', email: 'stream@example.com' } });
   });
+
+  it('a key over 256 UTF-16 units, and a record whose key and data pass 1 MiB together, are refused alone; the rest of the batch is delivered', async () => {
+    // 150 emoji: 150 code points, 300 UTF-16 units, which Kinesis counts (the whole request was refused, every run).
+    const emoji = '\u{1F600}'.repeat(150);
+    // Data just under 1 MiB, its key taking the record past it: `{"k":"…","v":"…"}` is 15 bytes besides the two.
+    const longKey = 'k'.repeat(200);
+    const filler = 'x'.repeat(1024 * 1024 - 100 - 15 - longKey.length);
+    await sql(
+      db,
+      `CREATE TABLE crm.keyed (k text PRIMARY KEY, v text NOT NULL);
+       INSERT INTO crm.keyed VALUES ('plain', 'v'), ('${emoji}', 'emoji key'), ('${longKey}', '${filler}');`,
+    );
+    const keyed = await kinesisStream(kinesis.url, 'keyed');
+    try {
+      const keyedBuild = await compileText(
+        project(
+          `destination risk : kinesis { region "us-east-1"  access_key_id "AKIAIOSFODNN7EXAMPLE"  secret_access_key env("RISK_SECRET") }`,
+          `model keyed { from warehouse  table crm.keyed  primary key k  columns { k string  v string } }
+           sync keyed_to_stream { from keyed  to risk stream keyed  mode insert  identifier k  map { v -> v } }`,
+        ),
+      );
+      const r = await run(keyedBuild, 'keyed_to_stream', ['--endpoint', `risk=${kinesis.url}`], env);
+      expect(r.plan).toMatchObject({ status: 'rejected', operations: { kinesis: 1 }, committed: 1 });
+      expect((r.plan.rejected as { reason: string }[]).map((x) => x.reason).sort()).toEqual([
+        expect.stringMatching(/^the key is 300 UTF-16 units, above the 256 characters a kinesis partition key takes$/),
+        expect.stringMatching(/^the message is 1048676 bytes, above the 1048576 the kinesis destination takes$/),
+      ]);
+      expect(await keyed.records()).toEqual([{ key: 'plain', value: { k: 'plain', v: 'v' } }]);
+    } finally {
+      keyed.client.destroy();
+    }
+  });
 });
 
 describe('GCS (a local JSON API server)', () => {

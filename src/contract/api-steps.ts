@@ -279,11 +279,11 @@ export interface PublishStep {
    */
   batch: { size: number; maxBytes?: number };
   /**
-   * Largest message; a row whose message is larger is rejected. Kinesis counts its data; Kafka
+   * Largest message; a row whose message is larger is rejected. Kinesis counts its data and key; Kafka
    * the record batch it makes alone, kept a margin under it as a batch is.
    */
   maxMessageBytes: number;
-  /** Longest key (Kinesis partition keys: 256 characters); a row whose key is longer is rejected. */
+  /** Longest key in UTF-16 units (Kinesis partition keys: 256 characters); a row whose key is longer is rejected. */
   maxKeyChars?: number;
   /** Connection settings (brokers, region, credentials as `$env`), by the transport's own names. */
   connection: Record<string, Template>;

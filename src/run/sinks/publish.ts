@@ -61,11 +61,11 @@ interface Framing {
 }
 
 const framings: Record<PublishStep['transport'], Framing> = {
-  // PutRecords counts data and partition keys against the request's 5 MiB, data alone against a record's 1 MiB.
+  // PutRecords counts data and partition key against both a request's limit and a record's.
   kinesis: {
     overhead: 0,
     record: (r) => Buffer.byteLength(r.value) + (r.key === null ? 0 : Buffer.byteLength(r.key)),
-    message: (r) => Buffer.byteLength(r.value),
+    message: (r) => Buffer.byteLength(r.value) + (r.key === null ? 0 : Buffer.byteLength(r.key)),
     usable: (limit) => limit,
     tooLarge: (bytes, max) => `the message is ${bytes} bytes, above the ${max} the kinesis destination takes`,
   },
@@ -143,14 +143,16 @@ export async function runPublish(step: PublishStep, env: StepEnv): Promise<StepR
         const m = message(row);
         const record: OutRecord = { topic: m.topic, key: m.key === null ? null : asText(m.key), value: stringifyJson(m.value) };
         const bytes = framing.message(record);
-        const keyChars = record.key === null ? 0 : Array.from(record.key).length;
+        // In UTF-16 units, as the service counts a key's characters: a key within 256 code points but over 256 units
+        // had the whole request refused, every row of the batch with it, on every run.
+        const keyChars = record.key === null ? 0 : record.key.length;
         if (bytes > framing.usable(step.maxMessageBytes))
           refused.push({ key: row.key, change: row.change, reason: framing.tooLarge(bytes, step.maxMessageBytes), fate: 'rejected' });
         else if (step.maxKeyChars !== undefined && keyChars > step.maxKeyChars)
           refused.push({
             key: row.key,
             change: row.change,
-            reason: `the key is ${keyChars} characters, above the ${step.maxKeyChars} a ${step.transport} partition key takes`,
+            reason: `the key is ${keyChars} UTF-16 units, above the ${step.maxKeyChars} characters a ${step.transport} partition key takes`,
             fate: 'rejected',
           });
         else items.push({ row, record });

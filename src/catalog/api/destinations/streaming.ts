@@ -3,7 +3,7 @@ import type { ApiContext, DestinationApi } from '../types.js';
 import type { PublishStep } from '../../../contract/api-steps.js';
 import { record, row, settingsOf, standardRetry } from '../http.js';
 
-// Kinesis records take at most 1 MiB of data each, and a partition key of 1 to 256 characters.
+// Kinesis records take at most 1 MiB of data and partition key together, and a key of 1 to 256 characters.
 const kinesisRecordBytes = 1024 * 1024;
 const kinesisKeyChars = 256;
 
