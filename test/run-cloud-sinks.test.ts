@@ -3,6 +3,8 @@
 // following the JSON API upload contract) and Kafka (a local broker speaking the producer's
 // part of the protocol). Each: a first run, an unchanged rerun that sends nothing, a changed rerun.
 import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { parquetReadObjects } from 'hyparquet';
@@ -376,5 +378,51 @@ sync notes_to_kafka { from notes  to bus topic notes  mode insert  identifier id
     const again = await run(notes, 'notes_to_kafka', ['--max-refused', '1']);
     expect(again.plan).toMatchObject({ status: 'rejected', refusedWithinLimit: true, operations: { kafka: 0 }, rejectedTotal: 1 });
     expect(kafka.messages('notes')).toHaveLength(600);
+  });
+});
+
+describe('credentials the AWS SDK finds itself', () => {
+  // A hostile S3 and Kinesis: every request answered with an error echoing its credential headers.
+  let server: Server;
+  let url: string;
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        const echo = JSON.stringify({ token: req.headers['x-amz-security-token'], authorization: req.headers.authorization }).replace(/[<>&]/g, ' ');
+        if (req.headers['x-amz-target']) {
+          res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' });
+          res.end(JSON.stringify({ __type: 'InvalidArgumentException', message: `echo ${echo}` }));
+        } else {
+          res.writeHead(403, { 'content-type': 'application/xml' });
+          res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>echo ${echo}</Message><RequestId>1</RequestId></Error>`);
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('a session token and key id the SDK resolved, echoed by the server, are redacted in the output and the report', async () => {
+    // The destinations name no keys, as with a task role: the SDK takes them from its own variables.
+    const env = { AWS_ACCESS_KEY_ID: 'AKIAECHOEDKEYID00001', AWS_SECRET_ACCESS_KEY: 'echoed-secret-key', AWS_SESSION_TOKEN: 'ECHOED-SESSION-TOKEN-0123456789' };
+    const build = await compileText(
+      project(
+        `destination lake : s3 { bucket "bkt"  region "us-east-1" }\ndestination ks : kinesis { region "us-east-1" }`,
+        `sync to_s3 { from people  to lake path "people.jsonl"  mode insert  identifier id  map { email -> email }  format jsonl }
+         sync to_kinesis { from people  to ks stream people  mode insert  identifier id  map { email -> email } }`,
+      ),
+    );
+    for (const sync of ['to_s3', 'to_kinesis']) {
+      const r = await run(build, sync, ['--endpoint', `lake=${url}`, '--endpoint', `ks=${url}`], env);
+      const report = readFileSync(join(work.dir, `${sync}-report.json`), 'utf8');
+      expect(r.plan.status, sync).not.toBe('ok');
+      for (const text of [r.out, r.err, report]) {
+        expect(text).not.toContain(env.AWS_SESSION_TOKEN);
+        expect(text).not.toContain(env.AWS_ACCESS_KEY_ID);
+      }
+      expect(report, sync).toContain('[redacted]');
+    }
   });
 });

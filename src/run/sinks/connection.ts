@@ -12,5 +12,9 @@ export function connectionOf(env: StepEnv, connection: Readonly<Record<string, T
     if (v === null || typeof v !== 'object') rendered[name] = v;
   }
   const override = env.options.endpoints[env.plan.destination.name];
-  return { connection: rendered, endpoint: override ?? (typeof rendered.endpoint === 'string' ? rendered.endpoint : undefined) };
+  return {
+    connection: rendered,
+    endpoint: override ?? (typeof rendered.endpoint === 'string' ? rendered.endpoint : undefined),
+    secret: (value) => env.options.secrets.add(value),
+  };
 }

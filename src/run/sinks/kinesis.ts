@@ -7,13 +7,14 @@
  */
 import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { awsClientConfig } from './aws.js';
+import { awsClientConfig, credentialRedaction, redactionStep } from './aws.js';
 import type { OutletContext, OutRecord, Producer, RecordFailure } from './outlets.js';
 
 export function kinesisProducer(context: OutletContext): Producer {
   // HTTP/1.1: the client's HTTP/2 default serves SubscribeToShard, which a producer never calls,
   // and Kinesis-compatible servers (kinesalite, proxies) speak HTTP/1.1 only.
   const client = new KinesisClient({ ...awsClientConfig(context), requestHandler: new NodeHttpHandler() });
+  client.middlewareStack.add(credentialRedaction(context), redactionStep);
   return {
     async send(records) {
       const results: RecordFailure[] = records.map(() => undefined);

@@ -44,10 +44,16 @@ export interface Producer {
 /** Settings of the destination block, rendered (`$env` resolved); by the catalog's names. */
 export type Connection = Readonly<Record<string, string | number | boolean | null>>;
 
-/** What a step gets to open its store or producer: the rendered settings and an endpoint override (`--endpoint NAME=URL`). */
+/**
+ * What a step gets to open its store or producer: the rendered settings, an endpoint override
+ * (`--endpoint NAME=URL`), and where a client registers the credentials it sends that the run
+ * did not give it (resolved by the client itself: roles, SSO, the SDK's own variables), so that
+ * a server echoing them back is redacted as the plan's own secrets are.
+ */
 export interface OutletContext {
   connection: Connection;
   endpoint: string | undefined;
+  secret(value: string): void;
 }
 
 export interface Outlets {

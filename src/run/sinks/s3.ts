@@ -11,7 +11,7 @@ import { S3Client, type ServerSideEncryption } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { snippetLength } from '../http/http.js';
 import { clip } from '../output/redact.js';
-import { awsClientConfig, settingText } from './aws.js';
+import { awsClientConfig, credentialRedaction, redactionStep, settingText } from './aws.js';
 import type { ObjectStore, OutletContext } from './outlets.js';
 
 const partSize = 8 * 1024 * 1024;
@@ -20,6 +20,7 @@ export function s3Store(context: OutletContext): ObjectStore {
   const config = awsClientConfig(context);
   // An endpoint override is a local or S3-compatible server: addressed by path, as they expect.
   const client = new S3Client({ ...config, ...(config.endpoint ? { forcePathStyle: true } : {}) });
+  client.middlewareStack.add(credentialRedaction(context), redactionStep);
   const sse = settingText(context.connection.server_side_encryption) as ServerSideEncryption | undefined;
   const kmsKey = settingText(context.connection.kms_key_id);
   return {
