@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fault } from './servers/fake-api.js';
 import { startHubspot, type FakeHubspot } from './servers/hubspot.js';
-import { compileFixture, runSync, sql } from './servers/run-harness.js';
+import { compileFixture, compileText, runSync, sql } from './servers/run-harness.js';
 import { scratchEngines, type ScratchDb } from './servers/scratch-db.js';
 
 const people = (n: number) =>
@@ -12,6 +12,11 @@ const people = (n: number) =>
    INSERT INTO crm.people SELECT g, 'user' || g || '@example.com', 'First ' || g, CASE WHEN g % 3 = 0 THEN 'free' ELSE 'pro' END, g FROM generate_series(1, ${n}) g;`;
 
 const build = await compileFixture('test/fixtures/run/project');
+// A mirror keyed by a nullable email, with no bound on deletes: only the empty-model guard stands.
+const unbounded = await compileText(`source warehouse : postgres { database "app" version 15 }
+destination crm : hubspot { token env("HUBSPOT_TOKEN") }
+model leads { from warehouse  table crm.leads  primary key id  columns { id bigint  email string?  name string } }
+sync leads_mirror { from leads  to crm object contacts  mode mirror  identifier email -> email  map { name -> firstname } }`);
 const env = { HUBSPOT_TOKEN: 'hs-test-token' };
 
 for (const engine of scratchEngines) {
@@ -129,6 +134,26 @@ for (const engine of scratchEngines) {
       expect(hubspot.records('p_people')).toHaveLength(247);
       const [snap] = await sql(db, 'SELECT count(*)::int AS n FROM syncwright.people_mirror_to_hubspot_snapshot');
       expect(snap).toEqual([{ n: 247 }]);
+    });
+
+    it('a mirror whose model rows all lost their identifier is stopped as an empty model: nothing archived', async () => {
+      await sql(
+        db,
+        `CREATE TABLE crm.leads (id bigint PRIMARY KEY, email text, name text NOT NULL);
+        INSERT INTO crm.leads VALUES (1, 'lead1@example.com', 'One'), (2, 'lead2@example.com', 'Two'), (3, 'lead3@example.com', 'Three');`,
+      );
+      const runLeads = () => runSync(db, unbounded, 'leads_mirror', { env, endpoints: { crm: hubspot.api.url }, timeoutMs: 1500 });
+      expect(await runLeads()).toMatchObject({ status: 'ok', operations: { upsert: 3 } });
+      await sql(db, 'UPDATE crm.leads SET email = NULL');
+      const before = hubspot.api.requests.length;
+      const r = await runLeads();
+      expect(r).toMatchObject({
+        status: 'guarded',
+        changes: { model_rows: 3, null_keys: 3, removed: 3 },
+        error: expect.stringContaining('none has an identifier'),
+      });
+      expect(hubspot.api.requests.length).toBe(before);
+      for (const n of [1, 2, 3]) expect(hubspot.find('contacts', 'email', `lead${n}@example.com`)).toBeDefined();
     });
   });
 }

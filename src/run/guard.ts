@@ -9,8 +9,12 @@ export class GuardAbort extends Error {}
 /** Why the run must stop, or undefined when the guard holds. */
 export function guardViolation(guard: GuardStep, summary: ChangeSummary): string | undefined {
   const n = (k: string) => summary[k] ?? 0;
-  if (!guard.allowEmpty && n('model_rows') === 0) {
-    return `the model has no rows, so mirroring it would delete every record this sync wrote (${n('removed')}); add \`guard allow empty\` if that is meant`;
+  // Rows without an identifier are skipped, not sent: a model whose every row lost it (a broken
+  // join, a column emptied) is an empty model to the destination, as the warehouse guard counts it.
+  if (!guard.allowEmpty && n('model_rows') - n('null_keys') === 0) {
+    const rows = n('model_rows');
+    const empty = rows === 0 ? 'the model has no rows' : `the model has ${rows} rows but none has an identifier`;
+    return `${empty}, so mirroring it would delete every record this sync wrote (${n('removed')}); add \`guard allow empty\` if that is meant`;
   }
   const max = guard.maxDeletes;
   if (!max) return undefined;
