@@ -426,3 +426,43 @@ describe('credentials the AWS SDK finds itself', () => {
     }
   });
 });
+
+describe('object formats keep values (the folder sink)', () => {
+  it('CSV tells NULL from an empty string; Parquet writes a float column holding NaN and infinities as DOUBLE', async () => {
+    await sql(
+      db,
+      `CREATE TABLE crm.measures (id bigint PRIMARY KEY, score double precision, note text);
+       INSERT INTO crm.measures VALUES (1, 0.5, 'a'), (2, 'NaN', ''), (3, 'Infinity', NULL), (4, '-Infinity', 'x'), (5, NULL, 'y');`,
+    );
+    const build = await compileText(
+      project(
+        `destination lake : s3 { bucket "bkt"  region "us-east-1" }`,
+        `model measures { from warehouse  table crm.measures  primary key id  columns { id bigint  score float?  note string? } }
+         sync measures_csv { from measures  to lake path "measures"  mode mirror  identifier id  map { score -> score  note -> note }  format csv  guard deletes <= 50% }
+         sync measures_parquet { from measures  to lake path "measures"  mode mirror  identifier id  map { score -> score  note -> note }  format parquet  guard deletes <= 50% }`,
+      ),
+    );
+    const sink = join(work.dir, 'formats-sink');
+    for (const sync of ['measures_csv', 'measures_parquet']) {
+      const r = await run(build, sync, ['--sink', sink]);
+      expect(r.plan.status, `${sync}: ${r.out}`).toBe('ok');
+    }
+    const csv = readFileSync(join(sink, 's3', 'bkt', 'measures.csv'), 'utf8')
+      .trimEnd()
+      .split('\r\n');
+    expect(csv).toEqual(['id,score,note', '1,0.5,a', '2,NaN,""', '3,Infinity,', '4,-Infinity,x', '5,,y']);
+    const bytes = readFileSync(join(sink, 's3', 'bkt', 'measures.parquet'));
+    const rows = (await parquetReadObjects({ file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) })) as {
+      id: string;
+      score: number | null;
+      note: string | null;
+    }[];
+    expect(rows.sort((a, b) => Number(a.id) - Number(b.id))).toEqual([
+      { id: '1', score: 0.5, note: 'a' },
+      { id: '2', score: Number.NaN, note: '' },
+      { id: '3', score: Number.POSITIVE_INFINITY, note: null },
+      { id: '4', score: Number.NEGATIVE_INFINITY, note: 'x' },
+      { id: '5', score: null, note: 'y' },
+    ]);
+  });
+});

@@ -10,10 +10,15 @@ import { ExactNumber, stringifyJson } from '../exact-json.js';
 import { asText, type Json } from '../template.js';
 import type { ObjectBody } from './outlets.js';
 
-/** One CSV field (RFC 4180): quoted when it holds a comma, quote or line break. */
+/**
+ * One CSV field (RFC 4180): quoted when it holds a comma, quote or line break. NULL is an
+ * empty field and an empty string `""`, as COPY, Snowflake and BigQuery load them: written
+ * alike, a loader made both NULL.
+ */
 export function csvField(v: Json | undefined): string {
-  const text = v === undefined ? '' : asText(v);
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+  if (v === undefined || v === null) return '';
+  const text = asText(v);
+  return text === '' || /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
 export function csvLine(values: (Json | undefined)[]): string {
@@ -56,13 +61,21 @@ export const parquetRowGroup = 10_000;
 type ParquetKind = 'DOUBLE' | 'BOOLEAN' | 'JSON' | 'STRING';
 
 /**
+ * A float's values JSON cannot write, as the payload carries them (a DOUBLE holds them all).
+ */
+const notFinite: Readonly<Record<string, number>> = { NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY, '-Infinity': Number.NEGATIVE_INFINITY };
+const isNotFinite = (v: Json | undefined): v is string => typeof v === 'string' && Object.hasOwn(notFinite, v);
+
+/**
  * A column's Parquet type, from its values in the first row group (the plan carries no
  * column types): numbers DOUBLE, booleans BOOLEAN, objects and arrays JSON, strings and
  * columns of nulls only UTF-8 strings. Every column may hold nulls. Numbers of which one is
  * beyond a double (an ExactNumber) are written as their text: a DOUBLE would change it.
+ * A float's NaN and infinities (the strings `NaN`, `Infinity`, `-Infinity`) count as numbers
+ * beside numbers: typed by its first value, such a column failed every object.
  */
 function kindOf(values: readonly (Json | undefined)[]): ParquetKind {
-  const v = values.find((x) => x !== null && x !== undefined);
+  const v = values.find((x) => x !== null && x !== undefined && !isNotFinite(x)) ?? values.find((x) => x !== null && x !== undefined);
   if (typeof v === 'number' || v instanceof ExactNumber) return values.some((x) => x instanceof ExactNumber) ? 'STRING' : 'DOUBLE';
   if (typeof v === 'boolean') return 'BOOLEAN';
   if (v !== undefined && v !== null && typeof v === 'object') return 'JSON';
@@ -84,6 +97,7 @@ function cell(column: string, kind: ParquetKind, v: Json | undefined): unknown {
   if (kind === 'STRING') return asText(v);
   if (kind === 'JSON') return stringifyJson(v);
   if ((kind === 'DOUBLE' && typeof v === 'number') || (kind === 'BOOLEAN' && typeof v === 'boolean')) return v;
+  if (kind === 'DOUBLE' && isNotFinite(v)) return notFinite[v];
   throw new Error(
     `Parquet column ${column} holds ${kind === 'DOUBLE' ? 'numbers' : 'booleans'} in its first rows, then ${stringifyJson(v)}${
       v instanceof ExactNumber && kind === 'DOUBLE' ? ', which a double cannot hold without changing it' : ''
