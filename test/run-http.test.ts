@@ -1,5 +1,7 @@
 // The delivery engine's parts: rate limiter, backoff, Retry-After, batching, and the engine
 // itself against a local fake API with injected faults.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RateLimiter, type Clock } from '../src/run/http/rate-limit.js';
 import { backoffDelay, defaultRetryPolicy, parseRetryAfter, retryDelay, type RetryPolicy } from '../src/run/http/backoff.js';
@@ -248,6 +250,44 @@ describe('sendOnce', () => {
     const closed = await startFakeApi(() => ({ status: 200 }));
     await closed.close();
     expect(await sendOnce({ ...req, url: closed.url }, 2000)).toMatchObject({ kind: 'network', reason: expect.stringContaining('ECONNREFUSED') });
+  });
+
+  it('reads an answer up to its limit: a server answering without end is cut off, not held in memory until the deadline', async () => {
+    let written = 0;
+    let hungUp = false;
+    const endless = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = Buffer.alloc(64 * 1024, 'x');
+      const more = (): void => {
+        while (!res.destroyed && res.write(chunk)) written += chunk.length;
+      };
+      res.on('drain', more);
+      res.on('close', () => (hungUp = true));
+      more();
+    });
+    await new Promise<void>((resolve) => endless.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(endless.address() as AddressInfo).port}/x`;
+      const limit = 1024 * 1024;
+      const out = await sendOnce({ method: 'POST', url, headers: {}, body: '{}' }, 30_000, limit);
+      expect(out).toEqual({ kind: 'network', reason: `POST ${url}: the answer is larger than ${limit} bytes; not read` });
+      await expect.poll(() => hungUp).toBe(true);
+      // What the server got out before the client hung up: the limit and what sat in the sockets' buffers.
+      expect(written).toBeLessThan(16 * limit);
+      // An answer within the limit is read whole, a byte order mark dropped as Response.text() does.
+      const small = await startFakeApi(() => ({ status: 200, body: '\uFEFF{"ok":true}' }));
+      try {
+        expect(await sendOnce({ method: 'GET', url: small.url, headers: {} }, 2000, limit)).toMatchObject({
+          kind: 'response',
+          response: { body: '{"ok":true}' },
+        });
+      } finally {
+        await small.close();
+      }
+    } finally {
+      endless.closeAllConnections();
+      await new Promise<void>((resolve) => endless.close(() => resolve()));
+    }
   });
 });
 
