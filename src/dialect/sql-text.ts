@@ -100,7 +100,8 @@ function skipper(syntax: SqlTextSyntax, sql: string): (i: number) => Skipped | u
   };
 }
 
-export function readQuery(spec: DialectSpec, sql: string): QueryText {
+/** A text's top-level semicolons and its last character of code (-1: none), or where a quoted text or comment is never closed. */
+function scan(spec: DialectSpec, sql: string): { semicolons: number[]; lastCode: number; open?: { what: string; index: number } } {
   const syntax = spec.sqlText;
   const skip = skipper(syntax, sql);
   const semicolons: number[] = [];
@@ -119,7 +120,7 @@ export function readQuery(spec: DialectSpec, sql: string): QueryText {
     const c = sql[i]!;
     const skipped = skip(i);
     if (skipped) {
-      if (skipped.end < 0) return { problem: `${skipped.what} is never closed`, index: i };
+      if (skipped.end < 0) return { semicolons, lastCode, open: { what: skipped.what, index: i } };
       if (skipped.code) lastCode = skipped.end - 1;
       i = skipped.end;
       continue;
@@ -128,6 +129,17 @@ export function readQuery(spec: DialectSpec, sql: string): QueryText {
     else lastCode = i;
     i++;
   }
+  return { semicolons, lastCode };
+}
+
+/** Where each statement of a script ends: its semicolons outside quoted texts and comments, as the dialect reads them. */
+export function statementEnds(spec: DialectSpec, sql: string): number[] {
+  return scan(spec, sql).semicolons;
+}
+
+export function readQuery(spec: DialectSpec, sql: string): QueryText {
+  const { semicolons, lastCode, open } = scan(spec, sql);
+  if (open) return { problem: `${open.what} is never closed`, index: open.index };
   if (lastCode < 0) return { problem: 'the query is empty', index: -1 };
   const inside = semicolons.find((s) => s < lastCode);
   if (inside !== undefined) return { problem: 'a `;` ends the query before its end, and a model reads one query', index: inside };

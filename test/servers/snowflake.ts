@@ -23,7 +23,10 @@ import { createHash, randomUUID, verify, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { PGlite, Results } from '@electric-sql/pglite';
-import { statementEnds } from '../../src/run/engines/sql-session.js';
+import { getDialect } from '../../src/dialect/index.js';
+import { statementEnds as endsIn } from '../../src/dialect/sql-text.js';
+
+const statementEnds = (sql: string): number[] => endsIn(getDialect('snowflake'), sql);
 
 export interface Twin {
   /** The Postgres statement or script to run. */

@@ -1,4 +1,7 @@
 import { fillSlots, type SessionSql } from '../../contract/plan.js';
+import type { Dialect } from '../../contract/dialect-names.js';
+import { getDialect } from '../../dialect/index.js';
+import { statementEnds } from '../../dialect/sql-text.js';
 import { markSqlError, type SqlPlace } from './sql-errors.js';
 
 /**
@@ -19,6 +22,8 @@ export type SqlRow = Record<string, unknown>;
 export interface SqlSession {
   /** `pglite` or `postgres`, for messages. */
   readonly engine: string;
+  /** The SQL it reads. */
+  readonly dialect: Dialect;
   /** Where the database is, for messages (a folder or a URL without its password). */
   readonly location: string;
   /**
@@ -53,61 +58,22 @@ export interface SqlSession {
 }
 
 /**
- * Where each top-level statement of a SQL text ends: the offsets of its semicolons outside
- * quotes (single, double, dollar) and comments (line, and nested block comments).
+ * A SQL file of one statement as that statement, without its final semicolons, read as the
+ * engine's dialect reads it (dialects/<name>.json `sqlText`: E'' strings with backslashes,
+ * dollar quotes with any tag, nested comments), as the compiler read the model's query: a scan
+ * of its own cut a model's `E'it\\'s;'` at the `;` inside, and the sync failed on every run.
  */
-const dollarTag = /^\$[A-Za-z_]*\$/;
-
-export function statementEnds(sql: string): number[] {
-  const ends: number[] = [];
-  let i = 0;
-  while (i < sql.length) {
-    const c = sql[i] as string;
-    const next = sql[i + 1];
-    if (c === "'" || c === '"') {
-      // A doubled quote inside is part of the text: skipping both halves keeps the scan in step.
-      i = sql.indexOf(c, i + 1);
-      if (i < 0) break;
-      i++;
-    } else if (c === '-' && next === '-') {
-      i = sql.indexOf('\n', i);
-      if (i < 0) break;
-    } else if (c === '/' && next === '*') {
-      let depth = 1;
-      i += 2;
-      while (i < sql.length && depth > 0) {
-        if (sql.startsWith('/*', i)) {
-          depth++;
-          i += 2;
-        } else if (sql.startsWith('*/', i)) {
-          depth--;
-          i += 2;
-        } else {
-          i++;
-        }
-      }
-    } else if (c === '$' && dollarTag.test(sql.slice(i, i + 64))) {
-      const tag = (dollarTag.exec(sql.slice(i, i + 64)) as RegExpExecArray)[0];
-      const close = sql.indexOf(tag, i + tag.length);
-      if (close < 0) break;
-      i = close + tag.length;
-    } else {
-      if (c === ';') ends.push(i);
-      i++;
-    }
-  }
-  return ends;
-}
-
-/** A SQL file of one statement as that statement: without its final semicolon and what follows it. */
-export function asSubquery(sql: string): string {
-  const last = statementEnds(sql).at(-1);
+export function asSubquery(sql: string, dialect: Dialect): string {
+  // Cut at the last semicolon, comments after it with it: what follows the query in a cursor's DECLARE is not swallowed.
+  const last = statementEnds(getDialect(dialect), sql).at(-1);
   return (last === undefined ? sql : sql.slice(0, last)).trim();
 }
 
 /** What an engine gives a session: one statement with parameters, one script, the end. */
 export interface EngineRunners {
   engine: string;
+  /** The SQL the engine reads. */
+  dialect: Dialect;
   location: string;
   query(sql: string, params: readonly unknown[] | undefined): Promise<SqlRow[]>;
   /**
@@ -177,12 +143,15 @@ export function sessionOf(runners: EngineRunners): SqlSession {
     });
   return {
     ...place,
+    dialect: runners.dialect,
     sessionPerRequest,
     script,
     query,
     aside,
     pages: <T extends SqlRow>(sql: string, pageSize: number, cursor: CursorSql) =>
-      runners.pages ? markedPages<T>(runners.pages(asSubquery(sql), pageSize, serial), place) : cursorPages<T>(rows, script, sql, pageSize, cursor),
+      runners.pages
+        ? markedPages<T>(runners.pages(asSubquery(sql, runners.dialect), pageSize, serial), place)
+        : cursorPages<T>(rows, script, asSubquery(sql, runners.dialect), pageSize, cursor),
     forSync: (name) => runners.forSync?.(name),
     close: () => runners.close(),
   };
@@ -215,7 +184,7 @@ export async function* cursorPages<T extends SqlRow>(
     throw new Error('the plan has no cursor statements for this engine: compile it again with this version of syncwright');
   const cursor = `syncwright_cursor_${++cursorCount}`;
   const rows = Math.max(1, Math.floor(pageSize));
-  await script(fillSlots(cursorOpen, { cursor, query: asSubquery(query) }));
+  await script(fillSlots(cursorOpen, { cursor, query }));
   try {
     for (;;) {
       const page = await run(fillSlots(cursorFetch, { cursor, rows }));
