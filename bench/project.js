@@ -112,7 +112,7 @@ export function generateFile(f) {
     const lines = [
       `sync sync_${f}_${s} {`,
       `  from       ${audience ? `whales_${f}_${s % 5}` : `users_${f}_${s % 10}`}`,
-      `  to         dest_${f}_${d} ${audience ? audienceKind : ownTarget(type, recordKind, s)}`,
+      `  to         dest_${f}_${d} ${audience ? audienceKind : ownTarget(type, recordKind, `${f}_${s}`)}`,
       `  mode       ${mode}`,
       `  identifier email -> ${identifierField(type, mode)}`,
     ];
@@ -128,13 +128,14 @@ export function generateFile(f) {
 }
 
 /**
- * A record sync's own table or object: two syncs writing one (a mirror deletes what the other
- * writes) are refused (SW0124). Audiences may share a membership table, and API objects are
- * matched by identifier.
+ * A record sync's own table or object, named by its file and its number there (`id`): two
+ * syncs writing one (a mirror deletes what the other writes) are refused (SW0124), and every
+ * file's destinations of a type reach one warehouse or bucket. Audiences may share a
+ * membership table, and API objects are matched by identifier.
  */
-function ownTarget(type, kind, s) {
-  if (type === 's3' || type === 'gcs') return kind.replace(/"$/, `_${s}"`);
-  return kind.replace(/^table (\S+)$/, `table $1_${s}`);
+function ownTarget(type, kind, id) {
+  if (type === 's3' || type === 'gcs') return kind.replace(/"$/, `_${id}"`);
+  return kind.replace(/^table (\S+)$/, `table $1_${id}`);
 }
 
 /** The field each API matches records by, where its field rules fix it (src/catalog/fields.ts). */

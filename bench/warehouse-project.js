@@ -1,7 +1,8 @@
 // The generated project of the compile bench: 10,000 warehouse syncs over 100 files, three
 // dialects, every record and audience mode, write-back and loads into another warehouse. Each
-// record sync writes a table of its own (two syncs writing one, a mirror among them, are
-// refused: SW0124); audiences share membership tables. It checks clean
+// record sync writes a table of its own, named by its file too, since the files' sources and
+// destinations of a dialect reach one warehouse (two syncs writing one table, a mirror among
+// them, are refused: SW0124); audiences share membership tables. It checks clean
 // (test/bench-projects.test.ts).
 
 export const SYNCS = 10_000;
@@ -55,7 +56,7 @@ audience whales_${f}_${m} {
     const map = i % 2 === 0 ? 'map { email -> email  plan -> plan_tier  ltv -> ltv }' : 'map { "Full Name" -> full_name  ltv -> lifetime_value }';
     out.push(`sync s_${f}_${i} {
   from ${audience ? `whales_${f}_${m}` : `users_${f}_${m}`}
-  to ${to} table crm.${audience ? `members_${i % 7}` : `users_${i}`}
+  to ${to} table crm.${audience ? `members_${i % 7}` : `users_${f}_${i}`}
   mode ${mode}
   identifier ${audience ? 'email -> email_sha256 hashed' : 'user_id -> id'}
   ${map}

@@ -14,7 +14,8 @@ describe.each([
   ['bench/warehouse-project.js (compile bench)', warehouse as Generator],
 ])('%s', (_, { FILES, SYNCS, generateFile }) => {
   it('writes files the check accepts, one of each source dialect', () => {
-    const numbers = [0, 1, 2, FILES - 1];
+    // Files whose syncs of one number reach one warehouse or bucket if named alike: 3 apart (one source dialect), 17 apart (one destination type).
+    const numbers = [0, 1, 2, 3, 17, FILES - 1];
     const result = check(parse(numbers.map((f) => ({ path: `f${f}.sync`, text: generateFile(f) }))));
     expect(result.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code} ${d.message}`)).toEqual([]);
     expect(result.project.syncs.length).toBe((numbers.length * SYNCS) / FILES);

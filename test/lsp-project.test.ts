@@ -204,6 +204,66 @@ sync mirror_users { from users  to wh table crm.people  mode mirror  identifier 
     };
     expect(storageStep('c.sync', texts.get('c.sync')!.replace('"other.csv"', '"people.csv"'))).toEqual(['SW0124 c.sync']);
   });
+
+  it('checks again, updated and resumed, the syncs of other destinations that reach the table or object an edited file writes', () => {
+    const texts = new Map([
+      [
+        'models.sync',
+        `source wh : postgres { host "db.acme.internal"  database "acme" }
+destination lake : s3 { bucket "acme-lake"  region "us-east-1"  prefix "exports/" }
+destination reporting : postgres { host "db.acme.internal"  database "acme"  user "sync"  password env("PG_PASSWORD") }
+model people { from wh  table app.people  primary key id  columns { id bigint  email string } }
+model customers { from wh  table app.customers  primary key id  columns { id bigint  email string } }
+`,
+      ],
+      [
+        'a.sync',
+        `sync people_csv { from people  to lake path "people.csv"  mode mirror  identifier id -> id  map { email -> email }  format csv  guard deletes <= 5% }
+sync people_mirror { from people  to reporting table crm.people  mode mirror  identifier id -> id  map { email -> email }  guard deletes <= 5% }
+`,
+      ],
+      [
+        'b.sync',
+        `destination lake_finance : s3 { bucket "other-bucket"  region "us-east-1" }
+sync customers_csv { from customers  to lake_finance path "exports/people.csv"  mode mirror  identifier id -> id  map { email -> email }  format csv  guard deletes <= 5% }
+`,
+      ],
+      [
+        'c.sync',
+        `destination finance : postgres { host "db.acme.internal"  database "finance"  user "sync"  password env("PG_PASSWORD") }
+sync customers_upsert { from customers  to finance table crm.people  mode upsert  identifier id -> id  map { email -> email } }
+`,
+      ],
+      // Definitions no edit reaches, so that what is checked again is a part of the project.
+      ['other.sync', Array.from({ length: 8 }, (_, i) => `model m${i} { from wh  table app.t${i}  primary key id  columns { id bigint } }\n`).join('')],
+    ]);
+    const files = () => [...texts].map(([path, text]) => ({ path, text }));
+    const p = new Project(files(), { wholeShare: 1 });
+    expect(p.allDiagnostics()).toEqual([]);
+    let outline = JSON.parse(JSON.stringify(p.outline())) as Outline;
+    const step = (path: string, from: string, to: string) => {
+      expect(texts.get(path)).toContain(from);
+      texts.set(path, texts.get(path)!.replace(from, to));
+      const report = p.update([{ path, text: texts.get(path) }]);
+      expect(report.checked).toBeLessThan(report.total);
+      const whole = checkProject(files());
+      expect(p.allDiagnostics()).toEqual(whole.diagnostics);
+      // The same from the outline of the project before the edit, as the next check resumes from the last one's cache.
+      const resumed = Project.resume(outline, files(), { wholeShare: 1 });
+      expect(resumed.report.checked).toBeLessThan(resumed.report.total);
+      expect(resumed.project.allDiagnostics()).toEqual(whole.diagnostics);
+      outline = JSON.parse(JSON.stringify(resumed.project.outline())) as Outline;
+      return whole.diagnostics.map((d) => `${d.code} ${d.span.file}`);
+    };
+    // lake_finance now names the bucket of lake: its path is the key lake's prefix and path make.
+    expect(step('b.sync', '"other-bucket"', '"acme-lake"')).toEqual(['SW0124 b.sync']);
+    // finance now names the database of reporting, on the same host: the mirror's table is written by the upsert too.
+    expect(step('c.sync', '"finance"', '"acme"')).toEqual(['SW0124 b.sync', 'SW0124 c.sync']);
+    // A host given by the environment is not known to be that one.
+    expect(step('c.sync', 'host "db.acme.internal"', 'host env("PG_HOST")')).toEqual(['SW0124 b.sync']);
+    // The first mirror goes, in another file than the error: the error goes too.
+    expect(step('a.sync', /sync people_csv[^\n]*\n/.exec(texts.get('a.sync')!)![0], '')).toEqual([]);
+  });
 });
 
 describe("a sync's check that reports at a column of the model it reads, in another file", () => {

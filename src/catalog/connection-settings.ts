@@ -53,6 +53,14 @@ export const warehouseConnection = {
 /** The setting that names where a table written without a schema is: its value qualifies such names in the compiled SQL. */
 export const defaultSchemaSetting = { postgres: 'schema', snowflake: 'schema', bigquery: 'dataset' } as const;
 
+/**
+ * The settings that say which warehouse a connection reaches: two connections alike in these
+ * write the same tables. The others choose how to reach it (user, role, compute warehouse).
+ */
+export const warehouseIdentity = { postgres: ['host', 'port', 'database'], snowflake: ['account', 'database'], bigquery: ['project'] } as const satisfies {
+  [D in keyof typeof warehouseConnection]: readonly (keyof (typeof warehouseConnection)[D])[];
+};
+
 /** AWS: keys are optional since an instance or task role may supply them; both or neither. */
 export const awsConnection = {
   region: pattern('^[a-z]{2}(-[a-z]+)+-[0-9]+$', 'an AWS region such as us-east-1'),

@@ -131,11 +131,13 @@ function readsOf(def: Definition): Reference[] {
 
 /**
  * A key of the table or object a sync writes, for the check that no two syncs undo each other's
- * writes (src/check/targets.ts): its destination, and the table's last part or the path's last
- * segment up to its first dot, in lower case. Coarse on purpose: any two syncs that may write
- * one target have the same key (`people`, `"People"`, `crm.people`; `people`, `people.csv`,
- * `"people.csv"`, `people.csv.jsonl`), and more syncs than collide may share one. '' for a sync
- * writing records of an API, which it shares.
+ * writes (src/check/targets.ts): the table's last part or the path's last segment up to its
+ * first dot, in lower case, tables and objects alike. Not its destination: two destinations of
+ * one warehouse or bucket write the same tables and objects, and an edit of one's settings may
+ * make them so. Coarse on purpose: any two syncs that may write one target have the same key
+ * (`people`, `"People"`, `crm.people`; `people`, `people.csv`, `"people.csv"`,
+ * `people.csv.jsonl`, and `exports/people.csv` as `people.csv` under a prefix `exports/`), and
+ * more syncs than collide may share one. '' for a sync writing records of an API, which it shares.
  */
 function writesOf(def: Definition): string {
   if (def.kind !== 'sync') return '';
@@ -144,17 +146,10 @@ function writesOf(def: Definition): string {
   const kind = to.objectKind?.text;
   if (kind !== undefined && kind !== 'table' && kind !== 'path') return '';
   const parts = !to.ref ? [def.name.text] : to.ref.kind === 'path' ? to.ref.path.parts.map((p) => p.text) : [to.ref.value.value];
-  const name =
-    kind === 'table'
-      ? (parts.at(-1) ?? '')
-      : (
-          parts
-            .join('.')
-            .split('/')
-            .filter((p) => p !== '')
-            .at(-1) ?? ''
-        ).split('.')[0]!;
-  return `${to.destination.text}\u0000${name.toLowerCase()}`;
+  // An object's last segment is its path's, whatever the prefix: the prefix is joined with a `/`, the extension added after a dot.
+  const name = kind === 'table' ? (parts.at(-1) ?? '') : parts.join('.').split('/').at(-1)!.split('.')[0]!;
+  // Never '', which says it writes nothing another may undo (`people/` ends in an empty segment).
+  return `target:${name.toLowerCase()}`;
 }
 
 const byPath = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

@@ -6,13 +6,19 @@
  * first (in file order) is an error. Other targets are shared safely: API records by their
  * keys, audiences of one membership table by their `audience` column, storage inserts by
  * their run's own objects.
+ *
+ * Targets are compared where they are, not by the destination that names them: two
+ * destinations (or a source written back into) of one warehouse or one bucket reach the same
+ * tables and objects.
  */
 import { mirrorObject } from '../catalog/api/destinations/storage.js';
 import { settingTemplate, storageFormat } from '../catalog/api/http.js';
+import { warehouseConnection, warehouseIdentity } from '../catalog/connection-settings.js';
+import type { JsonSchema } from '../catalog/types.js';
 import type { Template } from '../contract/api-steps.js';
 import { nameKey } from '../dialect/index.js';
 import type { Span } from '../span.js';
-import type { CheckedSync, Dialect } from './model.js';
+import type { CheckedDestination, CheckedSync, Dialect, ResolvedValue } from './model.js';
 import type { Reporter } from './report.js';
 
 /** A template as one comparable text: literal parts joined, anything known only at run time as its JSON. */
@@ -22,51 +28,101 @@ function flat(t: Template): string {
   return parts ? parts.map(flat).join('') : `\u0000${JSON.stringify(t)}\u0000`;
 }
 
+/** A setting's value as one comparable text, as the plan reads it: env("X") equals only env("X"), a literal only the same literal. */
+const settingKey = (v: ResolvedValue | undefined): string => JSON.stringify(settingTemplate(v) ?? null);
+
+/** A setting's value as the .sync writes it. */
+const shown = (v: ResolvedValue): string => (typeof v === 'object' && 'env' in v ? `env("${v.env}")` : String(settingTemplate(v)));
+
+/** Where a destination writes: `key` equal for two that reach one place, `where` what makes it that place. */
+interface Place {
+  key: string;
+  where: string;
+}
+
+/** A destination that cannot be told apart from others by its settings: it is only itself. */
+const itself = (d: CheckedDestination): Place => ({ key: `\u0000${d.name}`, where: `\`${d.name}\`` });
+
+/** The warehouse a destination reaches, by the settings that say which (given or by default); when one is unknown (a source's host, given at run time), only itself. */
+function warehouseOf(d: CheckedDestination): Place {
+  const dialect = d.type as Dialect;
+  const schema: Record<string, JsonSchema> = warehouseConnection[dialect];
+  const values = warehouseIdentity[dialect].map((name) => ({ name, value: d.settings[name] ?? (schema[name]?.default as ResolvedValue | undefined) }));
+  if (values.some((v) => v.value === undefined)) return itself(d);
+  return {
+    key: [d.type, ...values.map((v) => settingKey(v.value))].join('\u0000'),
+    where: `${d.type} ${values.map((v) => `${v.name} ${shown(v.value!)}`).join(', ')}`,
+  };
+}
+
+/** The bucket a storage destination writes, on its service (or the other server its `endpoint` names). */
+function bucketOf(d: CheckedDestination): Place {
+  const { bucket, endpoint } = d.settings;
+  if (bucket === undefined) return itself(d);
+  return {
+    key: [d.type, settingKey(bucket), settingKey(endpoint)].join('\u0000'),
+    where: `${d.type} bucket ${shown(bucket)}${endpoint === undefined ? '' : ` at ${shown(endpoint)}`}`,
+  };
+}
+
 /** What a sync writes that another may not share, and whether it owns it (a mirror); undefined when it shares it safely. */
-function targetOf(s: CheckedSync): { key: string; what: string; owns: boolean } | undefined {
+function targetOf(s: CheckedSync): { key: string; what: string; where: string; owns: boolean } | undefined {
   const d = s.destination;
   if (d.category === 'warehouse' && s.target) {
     const dialect = d.type as Dialect;
+    const at = warehouseOf(d);
+    const table = s.target.map((p) => p.text).join('.');
     return {
-      key: `table\u0000${d.name}\u0000${s.target.map((p) => nameKey(dialect, p)).join('\u0000')}`,
-      what: `table ${s.target.map((p) => p.text).join('.')} of \`${d.name}\``,
+      key: `table\u0000${at.key}\u0000${s.target.map((p) => nameKey(dialect, p)).join('\u0000')}`,
+      what: `table ${table} of \`${d.name}\``,
+      where: `${at.where}, table ${table}`,
       owns: s.kind === 'record' && s.mode === 'mirror',
     };
   }
   if (d.category === 'storage' && s.mode === 'mirror') {
+    // The object's key as the plan writes it (prefix and path), so that `exports/` + `people.csv` is `exports/people.csv`.
     const object = flat(mirrorObject(settingTemplate(d.settings.prefix), s.target?.map((p) => p.text).join('.') ?? s.name, storageFormat(s.format)));
-    return { key: `object\u0000${d.name}\u0000${object}`, what: `object ${object.replace(/\u0000/g, '')} of \`${d.name}\``, owns: true };
+    const at = bucketOf(d);
+    const key = object.replace(/\u0000/g, '');
+    return { key: `object\u0000${at.key}\u0000${object}`, what: `object ${key} of \`${d.name}\``, where: `${at.where}, key ${key}`, owns: true };
   }
   return undefined;
 }
 
 /** `spans`: where each sync's name is, for the caret. */
 export function checkSharedTargets(syncs: readonly CheckedSync[], spans: ReadonlyMap<string, Span>, r: Reporter): void {
-  const groups = new Map<string, { what: string; owned: boolean; syncs: CheckedSync[] }>();
+  const groups = new Map<string, { sync: CheckedSync; what: string; where: string; owns: boolean }[]>();
   for (const s of syncs) {
     const t = targetOf(s);
     if (!t) continue;
     let g = groups.get(t.key);
-    if (!g) groups.set(t.key, (g = { what: t.what, owned: false, syncs: [] }));
-    g.owned ||= t.owns;
-    g.syncs.push(s);
+    if (!g) groups.set(t.key, (g = []));
+    g.push({ sync: s, ...t });
   }
   const inFileOrder = (a: CheckedSync, b: CheckedSync) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.span.offset - b.span.offset);
-  for (const { what, owned, syncs: group } of groups.values()) {
-    if (!owned || group.length < 2) continue;
-    const [first, ...rest] = [...group].sort(inFileOrder);
-    const mirror = group.find((s) => s.mode === 'mirror')!;
-    for (const s of rest) {
+  for (const group of groups.values()) {
+    const owner = group.find((t) => t.owns)?.sync;
+    if (!owner || group.length < 2) continue;
+    const [first, ...rest] = [...group].sort((a, b) => inFileOrder(a.sync, b.sync));
+    const other = first!.sync;
+    for (const { sync: s, what, where } of rest) {
+      // Through another destination, say what makes the two one place.
+      const elsewhere = s.destination.name !== other.destination.name;
       r.report(
         'shared-target',
         spans.get(s.name) ?? s.span,
-        { name: s.name, first: first!.name, what },
+        { name: s.name, first: other.name, what, through: elsewhere ? ` through \`${other.destination.name}\` (the same ${where})` : '' },
         {
           hints: [
-            `\`${mirror.name}\` mirrors its model into it, so each run ${mirror.destination.category === 'storage' ? 'overwrites' : 'deletes'} what the other writes there`,
+            `\`${owner.name}\` mirrors its model into it, so each run ${owner.destination.category === 'storage' ? 'overwrites' : 'deletes'} what the other writes there`,
             'write to another table or path, or make one sync of the two (a model that unions both)',
           ],
-          related: [{ message: `\`${first!.name}\` writes it too`, span: spans.get(first!.name) ?? first!.span }],
+          related: [
+            {
+              message: `\`${other.name}\` writes it too${elsewhere ? ` through \`${other.destination.name}\`` : ''}`,
+              span: spans.get(other.name) ?? other.span,
+            },
+          ],
         },
       );
     }

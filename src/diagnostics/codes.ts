@@ -83,11 +83,14 @@ export const codes = {
   /** A model read from dbt (`dbt name`) that cannot be: the source names no dbt project, or its artifacts cannot be read. */
   'dbt-artifacts': { code: 'SW0123', severity: 'error', message: 'cannot read the dbt model `{{{model}}}`: {{{problem}}}' },
   'folder-name': { code: 'SW0121', severity: 'error', message: 'sync `{{{name}}}` cannot name its output folder: {{{reason}}}' },
-  /** Two syncs writing one table or object that a mirror among them owns: each run undoes the other's writes (src/check/targets.ts). */
+  /**
+   * Two syncs writing one table or object that a mirror among them owns: each run undoes the other's writes (src/check/targets.ts).
+   * `through`: '' for one destination; for two, the other and what makes them one place.
+   */
   'shared-target': {
     code: 'SW0124',
     severity: 'error',
-    message: 'sync `{{{name}}}` writes the {{{what}}}, which sync `{{{first}}}` writes too',
+    message: 'sync `{{{name}}}` writes the {{{what}}}, which sync `{{{first}}}` writes too{{{through}}}',
   },
   /** A dbt model materialized `ephemeral`: dbt builds no relation for it, only SQL it inlines into the models that `ref` it. */
   'dbt-ephemeral-model': {
