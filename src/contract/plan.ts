@@ -40,6 +40,8 @@ export interface SessionSql {
   rollback: string;
   /** Ends the engine's own session (BigQuery's, where a script's TEMP tables live); absent: closing the connection ends it. */
   close?: string;
+  /** Run once when the executor opens the session, before anything else: the settings its work assumes (Postgres: TimeZone UTC). */
+  open?: string;
   /**
    * A script: opens the cursor {{cursor}} over {{query}}, kept across commits. The three cursor
    * statements are absent where the engine pages a finished query's results itself (BigQuery:

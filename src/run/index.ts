@@ -71,7 +71,8 @@ class Sessions {
         this.options.notice(
           `${endpoint.name}: no host in its settings, PGSERVICE or PGHOST, and no --database: running on the embedded database ${this.dbs.folder}`,
         );
-      s = url ? openPgSession(url) : server ? openPgSession(server) : openPgliteSession(this.dbs.folder, this.options);
+      const opened = url ? openPgSession(url) : server ? openPgSession(server) : openPgliteSession(this.dbs.folder, this.options);
+      s = withOpened(opened, endpoint.session?.open);
       this.open.set(key, s);
     }
     return s;
@@ -112,6 +113,24 @@ class Sessions {
     const all = await Promise.allSettled(this.open.values());
     for (const s of all) if (s.status === 'fulfilled') await s.value.close();
   }
+}
+
+/**
+ * A session once its `open` statement (the plan's) has run: a server's or database's own
+ * TimeZone would otherwise render the text of a timestamptz that is not the compiled SQL's
+ * (a cast, a message's column), though that SQL does not depend on it. A session whose open
+ * statement fails is closed.
+ */
+async function withOpened(opened: Promise<SqlSession>, open: string | undefined): Promise<SqlSession> {
+  const s = await opened;
+  if (open === undefined) return s;
+  try {
+    await s.query(open);
+  } catch (e) {
+    await s.close().catch(() => undefined);
+    throw e;
+  }
+  return s;
 }
 
 function emptyReport(plan: Plan, path: string, dryRun: boolean): PlanReport {

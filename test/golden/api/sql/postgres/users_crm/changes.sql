@@ -51,7 +51,14 @@ WITH
         COALESCE(to_char("Signup Date", 'YYYY-MM-DD'), ''),
         'last_seen',
         COALESCE(
-          to_char("updated_at", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+          CASE
+            WHEN isfinite("updated_at") THEN to_char(
+              TIMESTAMP '1970-01-01' + (
+                "updated_at" + INTERVAL '0 seconds' - '1970-01-01 00:00:00+00'
+              ),
+              'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'
+            )
+          END,
           ''
         )
       ) AS "payload",

@@ -56,7 +56,14 @@ WITH
         'Signup Date',
         "Signup Date",
         'updated_at',
-        to_char("updated_at", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+        CASE
+          WHEN isfinite("updated_at") THEN to_char(
+            TIMESTAMP '1970-01-01' + (
+              "updated_at" + INTERVAL '0 seconds' - '1970-01-01 00:00:00+00'
+            ),
+            'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'
+          )
+        END
       ) AS "payload",
       jsonb_build_object(
         'user_id',

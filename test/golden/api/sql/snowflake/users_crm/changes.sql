@@ -44,7 +44,10 @@ WITH
         COALESCE(TO_VARCHAR("Signup Date", 'YYYY-MM-DD'), ''),
         'last_seen',
         COALESCE(
-          TO_VARCHAR("UPDATED_AT", 'YYYY-MM-DD"T"HH24:MI:SS.FF3"Z"'),
+          TO_VARCHAR(
+            TO_TIMESTAMP_NTZ(DATE_PART(EPOCH_MICROSECOND, "UPDATED_AT"), 6),
+            'YYYY-MM-DD"T"HH24:MI:SS.FF3"Z"'
+          ),
           ''
         )
       ) AS "payload",

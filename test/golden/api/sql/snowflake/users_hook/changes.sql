@@ -49,7 +49,10 @@ WITH
         'Signup Date',
         "Signup Date",
         'updated_at',
-        TO_VARCHAR("UPDATED_AT", 'YYYY-MM-DD"T"HH24:MI:SS.FF3"Z"')
+        TO_VARCHAR(
+          TO_TIMESTAMP_NTZ(DATE_PART(EPOCH_MICROSECOND, "UPDATED_AT"), 6),
+          'YYYY-MM-DD"T"HH24:MI:SS.FF3"Z"'
+        )
       ) AS "payload",
       OBJECT_CONSTRUCT_KEEP_NULL(
         'user_id',
