@@ -330,7 +330,7 @@ function checkMapping(m: FieldMapping, model: CheckedModel, type: DestinationTyp
  * (templates/warehouse/changes.sql.hbs): a field of one of these names made their references
  * ambiguous, and the sync failed where it ran.
  */
-export const changeSetColumns = ['sw_action', 'sw_next_key', 'sw_no_next_key', 'sw_rn', 'sw_row', 'sw_target_key'] as const;
+export const changeSetColumns = ['sw_action', 'sw_keyed', 'sw_next_key', 'sw_no_next_key', 'sw_rn', 'sw_row', 'sw_target_key', 'sw_total'] as const;
 
 function checkWrittenNames(model: CheckedModel, type: DestinationType, target: Ident[] | undefined, fields: readonly FieldMap[], r: Reporter): void {
   const source = model.source.dialect;

@@ -66,13 +66,7 @@ function modelRows(plan: WarehouseSyncPlan, w: SqlWriter) {
     ...stagedColumns(plan).map((c, i) => ({ name: slot(i), expr: value(c) })),
     ...plan.orderBy.map((o, j) => ({ name: orderSlot(j), expr: col(o.column.name) })),
   ];
-  const counts = plan.key
-    ? [
-        { name: 'total', expr: 'COUNT(*)' },
-        { name: 'keyed', expr: `COUNT(${col(plan.key.column)})` },
-      ]
-    : [];
-  return { rows: { slots, relation, filter }, counts: { slots: counts, relation, filter } };
+  return { rows: { slots, relation, filter } };
 }
 
 /**
@@ -95,13 +89,7 @@ function loadedRows(plan: WarehouseSyncPlan, w: SqlWriter) {
   const ref = (name: string) => `${w.name('m')}.${w.name(name)}`;
   const { relation } = loadTableOf(plan, w.spec, (exact) => w.name(exact));
   const slots = slotNames(plan).map((name) => ({ name, expr: ref(name) }));
-  const counts = plan.key
-    ? [
-        { name: 'total', expr: 'COUNT(*)' },
-        { name: 'keyed', expr: `COUNT(${ref(slot(0))})` },
-      ]
-    : [];
-  return { rows: { slots, relation, filter: '' }, counts: { slots: counts, relation, filter: '' } };
+  return { rows: { slots, relation, filter: '' } };
 }
 
 function guards(plan: WarehouseSyncPlan, w: SqlWriter): string[] {

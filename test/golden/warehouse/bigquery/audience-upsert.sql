@@ -2,8 +2,36 @@
 -- stage the model's rows, check the guards, then upsert into crm.audience_members in one transaction; returns the summary row
 
 CREATE TEMP TABLE `sw_changes` AS
+WITH
+  `sw_rows` AS (
+    SELECT
+      TO_HEX(
+        SHA256(
+          NULLIF(
+            CASE
+              WHEN STRPOS(TRIM(`m`.`email`, ' '), '@') > 0 THEN LOWER(TRIM(`m`.`email`, ' '))
+              ELSE TRIM(`m`.`email`, ' ')
+            END,
+            ''
+          )
+        )
+      ) AS `sw_c0`,
+      `m`.`ltv` AS `sw_c1`,
+      `m`.`updated_at` AS `sw_o0`
+    FROM
+      `analytics`.`users` AS `m`
+    WHERE
+      `m`.`ltv` >= 1000
+      AND (
+        `m`.`country` IN ('US', 'CA')
+        OR `m`.`signed_up` < CAST('2020-01-01' AS DATE)
+      )
+      AND `m`.`email` NOT LIKE '%@test.example'
+  )
 SELECT
-  `c`.*
+  `c`.*,
+  NULL AS `sw_total`,
+  NULL AS `sw_keyed`
 FROM
   (
     SELECT
@@ -16,7 +44,9 @@ FROM
         WHEN `s`.`sw_rn` > 1 THEN 'duplicate'
         WHEN `t`.`email_sha256` IS NULL THEN 'insert'
         WHEN `t`.`email_sha256` IS NOT NULL
-        AND (`t`.`ltv` IS DISTINCT FROM `s`.`ltv`) THEN 'update'
+        AND (
+          `t`.`ltv` IS DISTINCT FROM `s`.`ltv`
+        ) THEN 'update'
       END AS `sw_action`
     FROM
       (
@@ -31,31 +61,7 @@ FROM
               `r`.`sw_c1` ASC NULLS LAST
           ) AS `sw_rn`
         FROM
-          (
-            SELECT
-              TO_HEX(
-                SHA256(
-                  NULLIF(
-                    CASE
-                      WHEN STRPOS(TRIM(`m`.`email`, ' '), '@') > 0 THEN LOWER(TRIM(`m`.`email`, ' '))
-                      ELSE TRIM(`m`.`email`, ' ')
-                    END,
-                    ''
-                  )
-                )
-              ) AS `sw_c0`,
-              `m`.`ltv` AS `sw_c1`,
-              `m`.`updated_at` AS `sw_o0`
-            FROM
-              `analytics`.`users` AS `m`
-            WHERE
-              `m`.`ltv` >= 1000
-              AND (
-                `m`.`country` IN ('US', 'CA')
-                OR `m`.`signed_up` < CAST('2020-01-01' AS DATE)
-              )
-              AND `m`.`email` NOT LIKE '%@test.example'
-          ) AS `r`
+          `sw_rows` AS `r`
         WHERE
           `r`.`sw_c0` IS NOT NULL
       ) AS `s`
@@ -69,7 +75,17 @@ FROM
       ) AS `t` ON `s`.`email_sha256` = `t`.`email_sha256`
   ) AS `c`
 WHERE
-  `c`.`sw_action` IS NOT NULL;
+  `c`.`sw_action` IS NOT NULL
+UNION ALL
+SELECT
+  NULL,
+  NULL,
+  NULL,
+  'count',
+  COUNT(*),
+  COUNT(`r`.`sw_c0`)
+FROM
+  `sw_rows` AS `r`;
 
 CREATE TEMP TABLE `sw_summary` AS
 SELECT
@@ -108,17 +124,10 @@ FROM
   ) AS `c`
   CROSS JOIN (
     SELECT
-      COUNT(*) AS `total`,
-      COUNT(`m`.`email`) AS `keyed`
+      MAX(`sw_total`) AS `total`,
+      MAX(`sw_keyed`) AS `keyed`
     FROM
-      `analytics`.`users` AS `m`
-    WHERE
-      `m`.`ltv` >= 1000
-      AND (
-        `m`.`country` IN ('US', 'CA')
-        OR `m`.`signed_up` < CAST('2020-01-01' AS DATE)
-      )
-      AND `m`.`email` NOT LIKE '%@test.example'
+      `sw_changes`
   ) AS `n`;
 
 BEGIN TRANSACTION;

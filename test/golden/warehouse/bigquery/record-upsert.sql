@@ -2,8 +2,32 @@
 -- stage the model's rows, check the guards, then upsert into crm.users in one transaction; returns the summary row
 
 CREATE TEMP TABLE `sw_changes` AS
+WITH
+  `sw_rows` AS (
+    SELECT
+      `m`.`user_id` AS `sw_c0`,
+      TO_HEX(
+        SHA256(
+          NULLIF(
+            CASE
+              WHEN STRPOS(TRIM(`m`.`email`, ' '), '@') > 0 THEN LOWER(TRIM(`m`.`email`, ' '))
+              ELSE TRIM(`m`.`email`, ' ')
+            END,
+            ''
+          )
+        )
+      ) AS `sw_c1`,
+      `m`.`Full Name` AS `sw_c2`,
+      `m`.`ltv` AS `sw_c3`,
+      `m`.`prefs` AS `sw_c4`,
+      `m`.`updated_at` AS `sw_o0`
+    FROM
+      `analytics`.`users` AS `m`
+  )
 SELECT
-  `c`.*
+  `c`.*,
+  NULL AS `sw_total`,
+  NULL AS `sw_keyed`
 FROM
   (
     SELECT
@@ -45,34 +69,27 @@ FROM
               TO_JSON_STRING(`r`.`sw_c4`) ASC NULLS LAST
           ) AS `sw_rn`
         FROM
-          (
-            SELECT
-              `m`.`user_id` AS `sw_c0`,
-              TO_HEX(
-                SHA256(
-                  NULLIF(
-                    CASE
-                      WHEN STRPOS(TRIM(`m`.`email`, ' '), '@') > 0 THEN LOWER(TRIM(`m`.`email`, ' '))
-                      ELSE TRIM(`m`.`email`, ' ')
-                    END,
-                    ''
-                  )
-                )
-              ) AS `sw_c1`,
-              `m`.`Full Name` AS `sw_c2`,
-              `m`.`ltv` AS `sw_c3`,
-              `m`.`prefs` AS `sw_c4`,
-              `m`.`updated_at` AS `sw_o0`
-            FROM
-              `analytics`.`users` AS `m`
-          ) AS `r`
+          `sw_rows` AS `r`
         WHERE
           `r`.`sw_c0` IS NOT NULL
       ) AS `s`
       LEFT JOIN `crm`.`users` AS `t` ON `s`.`id` = `t`.`id`
   ) AS `c`
 WHERE
-  `c`.`sw_action` IS NOT NULL;
+  `c`.`sw_action` IS NOT NULL
+UNION ALL
+SELECT
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  'count',
+  COUNT(*),
+  COUNT(`r`.`sw_c0`)
+FROM
+  `sw_rows` AS `r`;
 
 CREATE TEMP TABLE `sw_summary` AS
 SELECT
@@ -111,10 +128,10 @@ FROM
   ) AS `c`
   CROSS JOIN (
     SELECT
-      COUNT(*) AS `total`,
-      COUNT(`m`.`user_id`) AS `keyed`
+      MAX(`sw_total`) AS `total`,
+      MAX(`sw_keyed`) AS `keyed`
     FROM
-      `analytics`.`users` AS `m`
+      `sw_changes`
   ) AS `n`;
 
 BEGIN TRANSACTION;

@@ -2,8 +2,34 @@
 -- stage the model's rows, check the guards, then remove into crm.audience_members in one transaction; returns the summary row
 
 CREATE OR REPLACE TEMPORARY TABLE "sw_changes" AS
+WITH
+  "sw_rows" AS (
+    SELECT
+      SHA2(
+        NULLIF(
+          CASE
+            WHEN CONTAINS(TRIM("m"."EMAIL"), '@') THEN LOWER(TRIM("m"."EMAIL"))
+            ELSE TRIM("m"."EMAIL")
+          END,
+          ''
+        )
+      ) AS "sw_c0",
+      "m"."LTV" AS "sw_c1",
+      "m"."UPDATED_AT" AS "sw_o0"
+    FROM
+      "ANALYTICS"."USERS" AS "m"
+    WHERE
+      "m"."LTV" >= 1000
+      AND (
+        "m"."COUNTRY" IN ('US', 'CA')
+        OR "m"."SIGNED_UP" < CAST('2020-01-01' AS DATE)
+      )
+      AND "m"."EMAIL" NOT LIKE '%@test.example' ESCAPE '\\'
+  )
 SELECT
-  "c".*
+  "c".*,
+  NULL AS "sw_total",
+  NULL AS "sw_keyed"
 FROM
   (
     SELECT
@@ -29,29 +55,7 @@ FROM
               "r"."sw_c1" ASC NULLS LAST
           ) AS "sw_rn"
         FROM
-          (
-            SELECT
-              SHA2(
-                NULLIF(
-                  CASE
-                    WHEN CONTAINS(TRIM("m"."EMAIL"), '@') THEN LOWER(TRIM("m"."EMAIL"))
-                    ELSE TRIM("m"."EMAIL")
-                  END,
-                  ''
-                )
-              ) AS "sw_c0",
-              "m"."LTV" AS "sw_c1",
-              "m"."UPDATED_AT" AS "sw_o0"
-            FROM
-              "ANALYTICS"."USERS" AS "m"
-            WHERE
-              "m"."LTV" >= 1000
-              AND (
-                "m"."COUNTRY" IN ('US', 'CA')
-                OR "m"."SIGNED_UP" < CAST('2020-01-01' AS DATE)
-              )
-              AND "m"."EMAIL" NOT LIKE '%@test.example' ESCAPE '\\'
-          ) AS "r"
+          "sw_rows" AS "r"
         WHERE
           "r"."sw_c0" IS NOT NULL
       ) AS "s"
@@ -65,7 +69,17 @@ FROM
       ) AS "t" ON "s"."EMAIL_SHA256" = "t"."EMAIL_SHA256"
   ) AS "c"
 WHERE
-  "c"."sw_action" IS NOT NULL;
+  "c"."sw_action" IS NOT NULL
+UNION ALL
+SELECT
+  NULL,
+  NULL,
+  NULL,
+  'count',
+  COUNT(*),
+  COUNT("r"."sw_c0")
+FROM
+  "sw_rows" AS "r";
 
 CREATE OR REPLACE TEMPORARY TABLE "sw_summary" AS
 SELECT
@@ -104,17 +118,10 @@ FROM
   ) AS "c"
   CROSS JOIN (
     SELECT
-      COUNT(*) AS "total",
-      COUNT("m"."EMAIL") AS "keyed"
+      MAX("sw_total") AS "total",
+      MAX("sw_keyed") AS "keyed"
     FROM
-      "ANALYTICS"."USERS" AS "m"
-    WHERE
-      "m"."LTV" >= 1000
-      AND (
-        "m"."COUNTRY" IN ('US', 'CA')
-        OR "m"."SIGNED_UP" < CAST('2020-01-01' AS DATE)
-      )
-      AND "m"."EMAIL" NOT LIKE '%@test.example' ESCAPE '\\'
+      "sw_changes"
   ) AS "n";
 
 EXECUTE IMMEDIATE $$

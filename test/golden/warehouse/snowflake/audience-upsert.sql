@@ -2,8 +2,34 @@
 -- stage the model's rows, check the guards, then upsert into crm.audience_members in one transaction; returns the summary row
 
 CREATE OR REPLACE TEMPORARY TABLE "sw_changes" AS
+WITH
+  "sw_rows" AS (
+    SELECT
+      SHA2(
+        NULLIF(
+          CASE
+            WHEN CONTAINS(TRIM("m"."EMAIL"), '@') THEN LOWER(TRIM("m"."EMAIL"))
+            ELSE TRIM("m"."EMAIL")
+          END,
+          ''
+        )
+      ) AS "sw_c0",
+      "m"."LTV" AS "sw_c1",
+      "m"."UPDATED_AT" AS "sw_o0"
+    FROM
+      "ANALYTICS"."USERS" AS "m"
+    WHERE
+      "m"."LTV" >= 1000
+      AND (
+        "m"."COUNTRY" IN ('US', 'CA')
+        OR "m"."SIGNED_UP" < CAST('2020-01-01' AS DATE)
+      )
+      AND "m"."EMAIL" NOT LIKE '%@test.example' ESCAPE '\\'
+  )
 SELECT
-  "c".*
+  "c".*,
+  NULL AS "sw_total",
+  NULL AS "sw_keyed"
 FROM
   (
     SELECT
@@ -16,7 +42,9 @@ FROM
         WHEN "s"."sw_rn" > 1 THEN 'duplicate'
         WHEN "t"."EMAIL_SHA256" IS NULL THEN 'insert'
         WHEN "t"."EMAIL_SHA256" IS NOT NULL
-        AND (NOT EQUAL_NULL("t"."LTV", "s"."LTV")) THEN 'update'
+        AND (
+          NOT EQUAL_NULL("t"."LTV", "s"."LTV")
+        ) THEN 'update'
       END AS "sw_action"
     FROM
       (
@@ -31,29 +59,7 @@ FROM
               "r"."sw_c1" ASC NULLS LAST
           ) AS "sw_rn"
         FROM
-          (
-            SELECT
-              SHA2(
-                NULLIF(
-                  CASE
-                    WHEN CONTAINS(TRIM("m"."EMAIL"), '@') THEN LOWER(TRIM("m"."EMAIL"))
-                    ELSE TRIM("m"."EMAIL")
-                  END,
-                  ''
-                )
-              ) AS "sw_c0",
-              "m"."LTV" AS "sw_c1",
-              "m"."UPDATED_AT" AS "sw_o0"
-            FROM
-              "ANALYTICS"."USERS" AS "m"
-            WHERE
-              "m"."LTV" >= 1000
-              AND (
-                "m"."COUNTRY" IN ('US', 'CA')
-                OR "m"."SIGNED_UP" < CAST('2020-01-01' AS DATE)
-              )
-              AND "m"."EMAIL" NOT LIKE '%@test.example' ESCAPE '\\'
-          ) AS "r"
+          "sw_rows" AS "r"
         WHERE
           "r"."sw_c0" IS NOT NULL
       ) AS "s"
@@ -67,7 +73,17 @@ FROM
       ) AS "t" ON "s"."EMAIL_SHA256" = "t"."EMAIL_SHA256"
   ) AS "c"
 WHERE
-  "c"."sw_action" IS NOT NULL;
+  "c"."sw_action" IS NOT NULL
+UNION ALL
+SELECT
+  NULL,
+  NULL,
+  NULL,
+  'count',
+  COUNT(*),
+  COUNT("r"."sw_c0")
+FROM
+  "sw_rows" AS "r";
 
 CREATE OR REPLACE TEMPORARY TABLE "sw_summary" AS
 SELECT
@@ -106,17 +122,10 @@ FROM
   ) AS "c"
   CROSS JOIN (
     SELECT
-      COUNT(*) AS "total",
-      COUNT("m"."EMAIL") AS "keyed"
+      MAX("sw_total") AS "total",
+      MAX("sw_keyed") AS "keyed"
     FROM
-      "ANALYTICS"."USERS" AS "m"
-    WHERE
-      "m"."LTV" >= 1000
-      AND (
-        "m"."COUNTRY" IN ('US', 'CA')
-        OR "m"."SIGNED_UP" < CAST('2020-01-01' AS DATE)
-      )
-      AND "m"."EMAIL" NOT LIKE '%@test.example' ESCAPE '\\'
+      "sw_changes"
   ) AS "n";
 
 BEGIN TRANSACTION;

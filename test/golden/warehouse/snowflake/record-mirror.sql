@@ -2,8 +2,30 @@
 -- stage the model's rows, check the guards, then mirror into crm.users in one transaction; returns the summary row
 
 CREATE OR REPLACE TEMPORARY TABLE "sw_changes" AS
+WITH
+  "sw_rows" AS (
+    SELECT
+      "m"."USER_ID" AS "sw_c0",
+      SHA2(
+        NULLIF(
+          CASE
+            WHEN CONTAINS(TRIM("m"."EMAIL"), '@') THEN LOWER(TRIM("m"."EMAIL"))
+            ELSE TRIM("m"."EMAIL")
+          END,
+          ''
+        )
+      ) AS "sw_c1",
+      "m"."Full Name" AS "sw_c2",
+      "m"."LTV" AS "sw_c3",
+      "m"."PREFS" AS "sw_c4",
+      "m"."UPDATED_AT" AS "sw_o0"
+    FROM
+      "ANALYTICS"."USERS" AS "m"
+  )
 SELECT
-  "c".*
+  "c".*,
+  NULL AS "sw_total",
+  NULL AS "sw_keyed"
 FROM
   (
     SELECT
@@ -46,32 +68,27 @@ FROM
               "r"."sw_c4" ASC NULLS LAST
           ) AS "sw_rn"
         FROM
-          (
-            SELECT
-              "m"."USER_ID" AS "sw_c0",
-              SHA2(
-                NULLIF(
-                  CASE
-                    WHEN CONTAINS(TRIM("m"."EMAIL"), '@') THEN LOWER(TRIM("m"."EMAIL"))
-                    ELSE TRIM("m"."EMAIL")
-                  END,
-                  ''
-                )
-              ) AS "sw_c1",
-              "m"."Full Name" AS "sw_c2",
-              "m"."LTV" AS "sw_c3",
-              "m"."PREFS" AS "sw_c4",
-              "m"."UPDATED_AT" AS "sw_o0"
-            FROM
-              "ANALYTICS"."USERS" AS "m"
-          ) AS "r"
+          "sw_rows" AS "r"
         WHERE
           "r"."sw_c0" IS NOT NULL
       ) AS "s"
       FULL OUTER JOIN "CRM"."USERS" AS "t" ON "s"."ID" = "t"."ID"
   ) AS "c"
 WHERE
-  "c"."sw_action" IS NOT NULL;
+  "c"."sw_action" IS NOT NULL
+UNION ALL
+SELECT
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  'count',
+  COUNT(*),
+  COUNT("r"."sw_c0")
+FROM
+  "sw_rows" AS "r";
 
 CREATE OR REPLACE TEMPORARY TABLE "sw_summary" AS
 SELECT
@@ -110,10 +127,10 @@ FROM
   ) AS "c"
   CROSS JOIN (
     SELECT
-      COUNT(*) AS "total",
-      COUNT("m"."USER_ID") AS "keyed"
+      MAX("sw_total") AS "total",
+      MAX("sw_keyed") AS "keyed"
     FROM
-      "ANALYTICS"."USERS" AS "m"
+      "sw_changes"
   ) AS "n";
 
 EXECUTE IMMEDIATE $$

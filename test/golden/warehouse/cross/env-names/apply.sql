@@ -2,8 +2,21 @@
 -- stage the model's rows, check the guards, then mirror into {{env:DW_TARGET_SCHEMA}}.users in one transaction; returns the summary row
 
 CREATE OR REPLACE TEMPORARY TABLE "sw_changes" AS
+WITH
+  "sw_rows" AS (
+    SELECT
+      "m"."sw_c0" AS "sw_c0",
+      "m"."sw_c1" AS "sw_c1",
+      "m"."sw_c2" AS "sw_c2",
+      "m"."sw_c3" AS "sw_c3",
+      "m"."sw_o0" AS "sw_o0"
+    FROM
+      "{{env:DW_TARGET_SCHEMA}}"."sw_load_users_to_dw" AS "m"
+  )
 SELECT
-  "c".*
+  "c".*,
+  NULL AS "sw_total",
+  NULL AS "sw_keyed"
 FROM
   (
     SELECT
@@ -42,23 +55,26 @@ FROM
               "r"."sw_c3" ASC NULLS LAST
           ) AS "sw_rn"
         FROM
-          (
-            SELECT
-              "m"."sw_c0" AS "sw_c0",
-              "m"."sw_c1" AS "sw_c1",
-              "m"."sw_c2" AS "sw_c2",
-              "m"."sw_c3" AS "sw_c3",
-              "m"."sw_o0" AS "sw_o0"
-            FROM
-              "{{env:DW_TARGET_SCHEMA}}"."sw_load_users_to_dw" AS "m"
-          ) AS "r"
+          "sw_rows" AS "r"
         WHERE
           "r"."sw_c0" IS NOT NULL
       ) AS "s"
       FULL OUTER JOIN "{{env:DW_TARGET_SCHEMA}}"."USERS" AS "t" ON "s"."ID" = "t"."ID"
   ) AS "c"
 WHERE
-  "c"."sw_action" IS NOT NULL;
+  "c"."sw_action" IS NOT NULL
+UNION ALL
+SELECT
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  'count',
+  COUNT(*),
+  COUNT("r"."sw_c0")
+FROM
+  "sw_rows" AS "r";
 
 CREATE OR REPLACE TEMPORARY TABLE "sw_summary" AS
 SELECT
@@ -97,10 +113,10 @@ FROM
   ) AS "c"
   CROSS JOIN (
     SELECT
-      COUNT(*) AS "total",
-      COUNT("m"."sw_c0") AS "keyed"
+      MAX("sw_total") AS "total",
+      MAX("sw_keyed") AS "keyed"
     FROM
-      "{{env:DW_TARGET_SCHEMA}}"."sw_load_users_to_dw" AS "m"
+      "sw_changes"
   ) AS "n";
 
 EXECUTE IMMEDIATE $$
