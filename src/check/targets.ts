@@ -73,7 +73,7 @@ function targetOf(s: CheckedSync): { key: string; what: string; where: string; o
     const at = warehouseOf(d);
     const table = s.target.map((p) => p.text).join('.');
     return {
-      key: `table\u0000${at.key}\u0000${s.target.map((p) => nameKey(dialect, p)).join('\u0000')}`,
+      key: `table\u0000${at.key}\u0000${s.target.map((p) => nameKey(dialect, p, 'table')).join('\u0000')}`,
       what: `table ${table} of \`${d.name}\``,
       where: `${at.where}, table ${table}`,
       owns: s.kind === 'record' && s.mode === 'mirror',

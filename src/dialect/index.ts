@@ -146,9 +146,10 @@ export function getDialect(name: Dialect): DialectSpec {
 }
 
 /** How the warehouse sees a name: bare names folded by its rule, quoted names exact. */
-export function nameKey(dialect: Dialect, ident: Pick<Ident, 'text' | 'quoted'>): string {
+export function nameKey(dialect: Dialect, ident: Pick<Ident, 'text' | 'quoted'>, kind: NameKind = 'column'): string {
   const fold = getDialect(dialect).identifiers.fold;
-  if (fold === 'insensitive') return ident.text.toLowerCase();
+  // Such a warehouse (BigQuery) compares column names without case, but not table and dataset names.
+  if (fold === 'insensitive') return kind === 'table' ? ident.text : ident.text.toLowerCase();
   if (ident.quoted) return ident.text;
   return fold === 'lower' ? ident.text.toLowerCase() : ident.text.toUpperCase();
 }
