@@ -276,10 +276,11 @@ describe('a cross-warehouse load from Postgres into Snowflake', () => {
     expect(first.result).toMatchObject({ inserted: rows, updated: 0, deleted: 0 });
     expect(await target()).toEqual({ n: rows, ltv: String((rows * (rows + 1) * 1.5) / 2) + '.00' });
     expect(await loadTables()).toEqual([]);
-    // The rows went by array binding: one request for the batch, each column an array of text.
+    // The rows went by array binding: one request for the batch, each column an array of text,
+    // a timestamp as Postgres writes it (exact-text.ts).
     const insert = server.received.find((q) => q.label === 'users_to_dw/load insert');
     expect(insert?.bindings?.['1']?.value).toHaveLength(rows);
-    expect(insert?.bindings?.['4']?.value).toContain('2024-01-01T00:01:00.000Z');
+    expect(insert?.bindings?.['4']?.value).toContain('2024-01-01 00:01:00');
 
     const unchanged = await run();
     expect(unchanged.result).toMatchObject({ inserted: 0, updated: 0, deleted: 0 });

@@ -6,7 +6,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { describeEngines, type Engine } from './support/engines.js';
 import { applySql, compileText } from './fixtures/warehouse/compile.js';
 import { audienceModes, audienceSync, crossProject, project, recordModes, recordSync } from './fixtures/warehouse/dialects.js';
-import { statementEnds } from '../src/run/engines/sql-session.js';
+import { getDialect } from '../src/dialect/index.js';
+import { statementEnds } from '../src/dialect/sql-text.js';
 import type { Dialect } from '../src/check/model.js';
 
 const sources: Record<Dialect, string> = {
@@ -60,7 +61,8 @@ function onPostgres(dialect: Dialect, sql: string): string[] {
         guardBlock(cond, message),
       );
   }
-  const ends = statementEnds(text);
+  // Translated onto Postgres: split as Postgres reads it.
+  const ends = statementEnds(getDialect('postgres'), text);
   // Without the header's comment lines, so that each statement can be told by how it starts.
   return ends.map((end, i) => text.slice(i === 0 ? 0 : ends[i - 1]! + 1, end).replace(/^\s*(--[^\n]*\n\s*)*/, ''));
 }

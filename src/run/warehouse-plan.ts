@@ -38,7 +38,9 @@ async function runLoad(
     );
   if (step.drop !== undefined) made.push(step);
   await destination.script(step.create, sql.destination.rollback);
-  for await (const page of sessions.source.pages(extract, step.batch, sql.source)) {
+  // Each value as its exact text, which the insert's casts to the load table's types read back: a
+  // driver's Date or double would cut timestamps to milliseconds and JSON numbers to doubles.
+  for await (const page of sessions.source.pages(extract, step.batch, sql.source, { text: true })) {
     for (const rows of step.maxBytes === undefined ? [page.map((r) => Object.values(r))] : underBytes(page, step.maxBytes, step.from)) {
       // One array per column, in the result's order: the plan's insert binds them.
       const arrays = step.columns.map((_, i) => rows.map((values) => values[i] ?? null));

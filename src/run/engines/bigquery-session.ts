@@ -21,6 +21,7 @@ import type { PlanEndpoint, SessionSql } from '../../contract/plan.js';
 import { clip } from '../output/redact.js';
 import { jsonText, sessionOf, type SqlRow, type SqlSession } from './sql-session.js';
 import { settingText } from './endpoint-settings.js';
+import { timestampOfMicros } from './exact-text.js';
 
 /** A job that ended with an error: `code` is BigQuery's reason (notFound, invalidQuery, ...), as the plan's error codes name them. */
 export class BigQueryJobError extends Error {
@@ -41,14 +42,20 @@ interface Field {
 
 type Cell = { v: unknown };
 
-/** A cell as the executor's other engines give it: INT64 and NUMERIC as text (exact), FLOAT64 a number, BOOL a boolean, TIMESTAMP an ISO text, JSON its text. */
-function decode(field: Field, v: unknown): unknown {
+/**
+ * A cell as the executor's other engines give it: INT64 and NUMERIC as text (exact), FLOAT64 a
+ * number, BOOL a boolean, TIMESTAMP an ISO text, JSON its text. `text`: every scalar as exact
+ * text (exact-text.ts), a TIMESTAMP to its microsecond.
+ */
+function decode(field: Field, v: unknown, text = false): unknown {
   if (v === null || v === undefined) return null;
-  if (field.mode === 'REPEATED') return (v as Cell[]).map((c) => decode({ ...field, mode: 'NULLABLE' }, c.v));
+  if (field.mode === 'REPEATED') return (v as Cell[]).map((c) => decode({ ...field, mode: 'NULLABLE' }, c.v, text));
+  if (text && field.type === 'TIMESTAMP') return timestampOfMicros(String(v));
+  if (text && field.type !== 'RECORD' && field.type !== 'STRUCT') return String(v);
   switch (field.type) {
     case 'RECORD':
     case 'STRUCT':
-      return rowOf(field.fields ?? [], v as { f: Cell[] });
+      return rowOf(field.fields ?? [], v as { f: Cell[] }, text);
     case 'FLOAT':
     case 'FLOAT64':
       return Number(v);
@@ -63,10 +70,10 @@ function decode(field: Field, v: unknown): unknown {
   }
 }
 
-function rowOf(fields: readonly Field[], row: { f: Cell[] }): SqlRow {
+function rowOf(fields: readonly Field[], row: { f: Cell[] }, text = false): SqlRow {
   const out: SqlRow = {};
   fields.forEach((field, i) => {
-    out[field.name] = decode(field, row.f[i]?.v);
+    out[field.name] = decode(field, row.f[i]?.v, text);
   });
   return out;
 }
@@ -192,7 +199,7 @@ export async function openBigQuerySession(endpoint: PlanEndpoint, sql: Pick<Sess
   }
 
   /** One page of a finished job's results, and the token of the next. */
-  async function page(job: Job, maxResults: number | undefined, pageToken: string | undefined): Promise<{ rows: SqlRow[]; next?: string }> {
+  async function page(job: Job, maxResults: number | undefined, pageToken: string | undefined, text = false): Promise<{ rows: SqlRow[]; next?: string }> {
     const [raw, , resp] = await job.getQueryResults({
       autoPaginate: false,
       skipParsing: true,
@@ -201,7 +208,7 @@ export async function openBigQuerySession(endpoint: PlanEndpoint, sql: Pick<Sess
     });
     const fields = ((resp as { schema?: { fields?: Field[] } } | undefined)?.schema?.fields ?? []) as Field[];
     const next = (resp as { pageToken?: string } | undefined)?.pageToken;
-    return { rows: (raw as unknown as { f: Cell[] }[]).map((r) => rowOf(fields, r)), ...(next ? { next } : {}) };
+    return { rows: (raw as unknown as { f: Cell[] }[]).map((r) => rowOf(fields, r, text)), ...(next ? { next } : {}) };
   }
 
   /** Every row of a finished job (a statement's or a script's short result). */
@@ -225,11 +232,11 @@ export async function openBigQuerySession(endpoint: PlanEndpoint, sql: Pick<Sess
     aside: async (text, params) => all(await run(text, params, false)),
     // A script's results are those of its last SELECT, DML or DDL statement.
     exec: async (text) => [await all(await run(text, undefined))],
-    async *pages(query, pageSize, serial) {
+    async *pages(query, pageSize, serial, options) {
       const job = await serial(() => run(query, undefined));
       let token: string | undefined;
       do {
-        const p = await serial(() => page(job, Math.max(1, Math.floor(pageSize)), token));
+        const p = await serial(() => page(job, Math.max(1, Math.floor(pageSize)), token, options.text));
         if (p.rows.length) yield p.rows;
         token = p.next;
       } while (token);

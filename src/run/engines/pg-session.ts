@@ -2,6 +2,10 @@
 import type pg from 'pg';
 import { sessionOf, type SqlRow, type SqlSession } from './sql-session.js';
 import type { ServerConfig } from './pg-settings.js';
+import { pgText } from './exact-text.js';
+
+/** Every column as the server's text (exact-text.ts), whatever parsers the client has. */
+const asText: pg.CustomTypesConfig = { getTypeParser: ((oid: number) => (text: string) => pgText(oid, text)) as pg.CustomTypesConfig['getTypeParser'] };
 
 /** The URL without its password, for messages. */
 export function redactUrl(url: string): string {
@@ -30,6 +34,7 @@ export async function openPgSession(server: string | ServerConfig): Promise<SqlS
     location: typeof server === 'string' ? redactUrl(server) : server.location,
     // Always the extended protocol for one statement, so a script is never run here by accident.
     query: async (sql, params) => (await client.query({ text: sql, values: (params ?? []) as unknown[], queryMode: 'extended' } as pg.QueryConfig)).rows,
+    textRows: async (sql) => (await client.query({ text: sql, types: asText, queryMode: 'extended' } as pg.QueryConfig)).rows,
     // No values: the simple protocol, which runs every statement of the file.
     exec: async (sql) => {
       const res = (await client.query(sql)) as unknown as pg.QueryResult | pg.QueryResult[];

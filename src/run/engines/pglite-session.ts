@@ -9,6 +9,7 @@ import { smallHeap } from '../../heap.js';
 import { lockFolder } from '../locks/folder-lock.js';
 import type { Wait } from '../locks/sync-lock.js';
 import { sessionOf, type SqlRow, type SqlSession } from './sql-session.js';
+import { pgText } from './exact-text.js';
 
 /**
  * The database's files are its owner's alone, whatever the umask: folders 0700, files 0600.
@@ -36,9 +37,10 @@ const utf8 = new TextDecoder();
  * DatabaseError, as `query` throws it. One statement: the session sends only the plan's FETCH
  * and CLOSE this way (several statements' rows would come back as one list). The reply is
  * copied into one buffer kept for the next (not one per reply, which the collector would have
- * to free), and read before the next statement may run.
+ * to free), and read before the next statement may run. `text`: each value as its exact text
+ * (exact-text.ts) instead, for a load into another warehouse.
  */
-export function rawRows(db: PGlite): (sql: string) => Promise<SqlRow[]> {
+export function rawRows(db: PGlite, text = false): (sql: string) => Promise<SqlRow[]> {
   let reply = Buffer.alloc(0);
   return (sql) =>
     db._runExclusiveQuery(async () => {
@@ -54,12 +56,12 @@ export function rawRows(db: PGlite): (sql: string) => Promise<SqlRow[]> {
           size += data.length;
         },
       });
-      return readRows(db, reply.subarray(0, size), sql);
+      return readRows(db, reply.subarray(0, size), sql, text);
     });
 }
 
 /** The rows of a raw reply (RowDescription, DataRows; the rest skipped), or its error thrown. */
-function readRows(db: PGlite, bytes: Buffer, sql: string): SqlRow[] {
+function readRows(db: PGlite, bytes: Buffer, sql: string, asText: boolean): SqlRow[] {
   const rows: SqlRow[] = [];
   let names: string[] = [];
   let parsers: ((text: string) => unknown)[] = [];
@@ -81,7 +83,7 @@ function readRows(db: PGlite, bytes: Buffer, sql: string): SqlRow[] {
         names.push(bytes.toString('utf8', p, end));
         const oid = bytes.readInt32BE(end + 7);
         const parse = db.parsers[oid] ?? types.parsers[oid];
-        parsers.push(parse ? (text) => parse(text, oid) : (text) => text);
+        parsers.push(asText ? (text) => pgText(oid, text) : parse ? (text) => parse(text, oid) : (text) => text);
         p = end + 19;
       }
       if (names.includes('__proto__'))
@@ -152,6 +154,7 @@ export async function openPgliteSession(dir: string | undefined, wait: Wait = { 
     location: folder ?? 'memory',
     query: async (sql, params) => (await db.query<SqlRow>(sql, params as unknown[] | undefined)).rows,
     rows: rawRows(db),
+    textRows: rawRows(db, true),
     exec: async (sql) => (await db.exec(sql)).map((r) => r.rows as SqlRow[]),
     close: async () => {
       try {

@@ -16,6 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { clip } from '../output/redact.js';
 import { SnowflakeAuth, type SnowflakeConfig } from './snowflake-auth.js';
 import { jsonText, sessionOf, type SqlRow, type SqlSession } from './sql-session.js';
+import { dateOfDays, timestampOfSeconds } from './exact-text.js';
 
 /** A column of `resultSetMetaData.rowType`. */
 interface RowType {
@@ -53,7 +54,11 @@ const maxAttempts = 6;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A value of the documented JSON result format (every value a string) as the executor takes it. */
+/**
+ * A value of the documented JSON result format (every value a string): DATE days since the epoch,
+ * TIMESTAMP_NTZ and _LTZ seconds since the epoch with their fraction, TIMESTAMP_TZ those seconds
+ * (UTC), a space and the offset in minutes plus 1440.
+ */
 function valueFrom(column: RowType, v: string | null): unknown {
   if (v === null) return null;
   switch (column.type.toLowerCase()) {
@@ -76,6 +81,28 @@ function valueFrom(column: RowType, v: string | null): unknown {
   }
 }
 
+/** The same value as exact text (exact-text.ts): every digit the string has, no Date or double between. */
+export function textFrom(column: RowType, v: string | null): string | null {
+  if (v === null) return null;
+  switch (column.type.toLowerCase()) {
+    case 'boolean':
+      return String(valueFrom(column, v));
+    case 'date':
+      return dateOfDays(v);
+    case 'timestamp_ntz':
+      return timestampOfSeconds(v);
+    case 'timestamp_ltz':
+      // An instant: written in UTC with its offset, so no session's zone reads it otherwise.
+      return timestampOfSeconds(v, 0);
+    case 'timestamp_tz': {
+      const [seconds = '', offset = ''] = v.split(' ');
+      return timestampOfSeconds(seconds, Number(offset) - 1440);
+    }
+    default:
+      return v;
+  }
+}
+
 /**
  * A statement's own status in place of rows (DDL, BEGIN, COMMIT: one `status` column; DML: the
  * `number of rows ...` it changed). Postgres drivers give no rows for such statements, and
@@ -85,8 +112,9 @@ function statusOnly(types: readonly RowType[]): boolean {
   return (types.length === 1 && types[0]?.name === 'status') || (types.length > 0 && types.every((t) => t.name.startsWith('number of rows ')));
 }
 
-function rowsOf(types: readonly RowType[], data: readonly (string | null)[][] | undefined): SqlRow[] {
-  return (data ?? []).map((values) => Object.fromEntries(types.map((t, i) => [t.name, valueFrom(t, values[i] ?? null)])));
+function rowsOf(types: readonly RowType[], data: readonly (string | null)[][] | undefined, text = false): SqlRow[] {
+  const value = text ? textFrom : valueFrom;
+  return (data ?? []).map((values) => Object.fromEntries(types.map((t, i) => [t.name, value(t, values[i] ?? null)])));
 }
 
 /** A value as bound text: a timestamp in ISO 8601 (which Snowflake's AUTO format reads), a JSON value (a source's json column) as its JSON text. */
@@ -211,18 +239,18 @@ export class SqlApi {
   }
 
   /** The rows of partition `n` of a result (partition 0 came with the result). */
-  async partition(handle: string, types: readonly RowType[], n: number): Promise<SqlRow[]> {
+  async partition(handle: string, types: readonly RowType[], n: number, text: boolean): Promise<SqlRow[]> {
     const { json } = await this.call('GET', `/api/v2/statements/${encodeURIComponent(handle)}?partition=${n}`);
-    return rowsOf(types, (json as ResultSet).data);
+    return rowsOf(types, (json as ResultSet).data, text);
   }
 
-  /** Every partition of a result, one at a time. */
-  async *partitions(result: ResultSet): AsyncGenerator<SqlRow[]> {
+  /** Every partition of a result, one at a time; `text`: values as exact text (textFrom). */
+  async *partitions(result: ResultSet, text = false): AsyncGenerator<SqlRow[]> {
     const meta = result.resultSetMetaData;
     if (!meta) return;
-    yield rowsOf(meta.rowType, result.data);
+    yield rowsOf(meta.rowType, result.data, text);
     const count = meta.partitionInfo?.length ?? 1;
-    for (let n = 1; n < count; n++) yield await this.partition(String(result.statementHandle), meta.rowType, n);
+    for (let n = 1; n < count; n++) yield await this.partition(String(result.statementHandle), meta.rowType, n, text);
   }
 
   async all(result: ResultSet): Promise<SqlRow[]> {
@@ -251,9 +279,9 @@ export function openSnowflakeSession(config: SnowflakeConfig, secret: (value: st
       }
       return results;
     },
-    async *pages(sql, pageSize) {
+    async *pages(sql, pageSize, _serial, options) {
       const size = Math.max(1, Math.floor(pageSize));
-      for await (const part of api.partitions(await api.submit(sql, undefined, false))) {
+      for await (const part of api.partitions(await api.submit(sql, undefined, false), options.text)) {
         for (let i = 0; i < part.length; i += size) yield part.slice(i, i + size);
       }
     },

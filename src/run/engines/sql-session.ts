@@ -19,6 +19,11 @@ export type CursorSql = Pick<SessionSql, 'cursorOpen' | 'cursorFetch' | 'cursorC
 
 export type SqlRow = Record<string, unknown>;
 
+/** How a read gives its values: `text`, each as its exact text (exact-text.ts), for a load into another warehouse; else as the engine's client parses them. */
+export interface ReadOptions {
+  text?: boolean;
+}
+
 export interface SqlSession {
   /** `pglite` or `postgres`, for messages. */
   readonly engine: string;
@@ -51,7 +56,7 @@ export interface SqlSession {
    * statements of this session (recording accepted rows) can commit between pages. Breaking
    * out of the loop closes the cursor.
    */
-  pages<T extends SqlRow = SqlRow>(query: string, pageSize: number, cursor: CursorSql): AsyncGenerator<T[]>;
+  pages<T extends SqlRow = SqlRow>(query: string, pageSize: number, cursor: CursorSql, options?: ReadOptions): AsyncGenerator<T[]>;
   /** Names the sync the next statements run for, where the engine records it (BigQuery job labels). */
   forSync(name: string): void;
   close(): Promise<void>;
@@ -81,6 +86,8 @@ export interface EngineRunners {
    * FETCH of every page, on the embedded database); absent: `query`. The same rows as `query`.
    */
   rows?(sql: string): Promise<SqlRow[]>;
+  /** The rows of one statement without parameters, each value as its exact text (`ReadOptions.text`); absent where the engine pages itself. */
+  textRows?(sql: string): Promise<SqlRow[]>;
   /** See `SqlSession.aside`; absent: the session's own `query`. */
   aside?(sql: string, params: readonly unknown[] | undefined): Promise<SqlRow[]>;
   /** The rows of each statement of the script, in order. */
@@ -90,7 +97,7 @@ export interface EngineRunners {
    * (BigQuery: a finished job's results); absent: the session pages through the plan's cursor
    * statements. Each page is fetched through `serial`, so other statements run between pages.
    */
-  pages?(query: string, pageSize: number, serial: <T>(fn: () => Promise<T>) => Promise<T>): AsyncGenerator<SqlRow[]>;
+  pages?(query: string, pageSize: number, serial: <T>(fn: () => Promise<T>) => Promise<T>, options: ReadOptions): AsyncGenerator<SqlRow[]>;
   /** Names the sync the next statements run for, where the engine records it (BigQuery job labels). */
   forSync?(name: string): void;
   /** See `SqlSession.sessionPerRequest`. */
@@ -128,6 +135,13 @@ export function sessionOf(runners: EngineRunners): SqlSession {
     serial(() => mark(() => runners.query(sql, params))) as Promise<T[]>;
   const rows = <T extends SqlRow>(sql: string): Promise<T[]> =>
     serial(() => mark(() => (runners.rows ? runners.rows(sql) : runners.query(sql, undefined)))) as Promise<T[]>;
+  const textRows = <T extends SqlRow>(sql: string): Promise<T[]> =>
+    serial(() =>
+      mark(() => {
+        if (!runners.textRows) throw new Error(`${runners.engine} cannot read a query's values as text`);
+        return runners.textRows(sql);
+      }),
+    ) as Promise<T[]>;
   // Outside the session's queue: it waits behind none of its statements.
   const aside = <T extends SqlRow>(sql: string, params?: readonly unknown[]): Promise<T[]> =>
     runners.aside ? (mark(() => runners.aside!(sql, params)) as Promise<T[]>) : query<T>(sql, params);
@@ -148,10 +162,10 @@ export function sessionOf(runners: EngineRunners): SqlSession {
     script,
     query,
     aside,
-    pages: <T extends SqlRow>(sql: string, pageSize: number, cursor: CursorSql) =>
+    pages: <T extends SqlRow>(sql: string, pageSize: number, cursor: CursorSql, options: ReadOptions = {}) =>
       runners.pages
-        ? markedPages<T>(runners.pages(asSubquery(sql, runners.dialect), pageSize, serial), place)
-        : cursorPages<T>(rows, script, asSubquery(sql, runners.dialect), pageSize, cursor),
+        ? markedPages<T>(runners.pages(asSubquery(sql, runners.dialect), pageSize, serial, options), place)
+        : cursorPages<T>(options.text ? textRows : rows, script, asSubquery(sql, runners.dialect), pageSize, cursor),
     forSync: (name) => runners.forSync?.(name),
     close: () => runners.close(),
   };
