@@ -19,7 +19,7 @@ function condition(where: string): Expr {
 }
 
 const lines = (where: string, dialect: 'postgres' | 'snowflake' = 'postgres') =>
-  whereSql(condition(where), getDialect(dialect), (name) => quoteIdent(getDialect(dialect), name.text));
+  whereSql(condition(where), getDialect(dialect), (name) => ({ sql: quoteIdent(getDialect(dialect), name.text), type: undefined }));
 
 describe('the layout of a condition', () => {
   it.each([

@@ -6,6 +6,7 @@ import type { Reporter } from './report.js';
 import { getDialect, nameKey } from '../dialect/index.js';
 import { bareName, nameHints } from '../diagnostics/suggest.js';
 import { checkLiteralText } from './names.js';
+import { exactNumberLiteral } from '../dialect/quote.js';
 import { insertBefore, replaceWith, type Advice, type Fix } from '../diagnostics/diagnostic.js';
 import type { Span } from '../span.js';
 
@@ -134,6 +135,23 @@ function operandKind(o: Operand, model: CheckedModel, r: Reporter): Kind {
   return kindOfColumn[col.type];
 }
 
+/**
+ * A number compared exactly (no float column takes part, as src/emit/where.ts writes it) that
+ * the model's warehouse holds in no exact type: it would be rounded there, or not read at all.
+ */
+function checkExactNumbers(operands: readonly Operand[], model: CheckedModel, r: Reporter): void {
+  const float = operands.some((o) => o.kind === 'column' && !o.name.missing && findColumn(model, o.name)?.type === 'float');
+  const spec = getDialect(model.source.dialect);
+  for (const o of operands) {
+    if (o.kind !== 'literal' || o.type !== 'number' || o.missing || (float && /[.eE]/.test(o.raw))) continue;
+    if (exactNumberLiteral(spec, o.raw) !== undefined) continue;
+    const most = (key: 'integerDigits' | 'scale') => Math.max(...spec.conditions.exactNumbers.map((f) => f[key] ?? Infinity));
+    r.report('invalid-literal', o.span, { detail: `\`${o.raw}\` has more digits than ${spec.name} compares exactly` }, [
+      `${spec.name} holds an exact number of at most ${most('integerDigits')} digits before the point and ${most('scale')} after`,
+    ]);
+  }
+}
+
 function compatible(a: Kind, b: Kind): boolean {
   return a === 'unknown' || b === 'unknown' || (a === b && a !== 'json' && a !== 'null');
 }
@@ -199,6 +217,7 @@ export function checkCondition(e: Expr, model: CheckedModel, r: Reporter, source
       const left = operandKind(e.left, model, r);
       const right = operandKind(e.right, model, r);
       if (!compatible(left, right)) mismatch(left, right, e.span, r, model, [e.left, e.right]);
+      else checkExactNumbers([e.left, e.right], model, r);
       return 'bool';
     }
     case 'in': {
@@ -207,6 +226,7 @@ export function checkCondition(e: Expr, model: CheckedModel, r: Reporter, source
         const k = operandKind(item, model, r);
         if (!compatible(kind, k)) mismatch(kind, k, item.span, r, model, [e.operand, item]);
       }
+      checkExactNumbers([e.operand, ...e.list], model, r);
       return 'bool';
     }
     case 'isNull':
@@ -224,6 +244,7 @@ export function checkCondition(e: Expr, model: CheckedModel, r: Reporter, source
         const k = operandKind(bound, model, r);
         if (!compatible(kind, k)) mismatch(kind, k, bound.span, r, model, [e.operand, bound]);
       }
+      checkExactNumbers([e.operand, e.low, e.high], model, r);
       return 'bool';
     }
     case 'column':

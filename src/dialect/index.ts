@@ -49,6 +49,14 @@ export interface DialectSpec {
   distinct: string;
   /** Whether LIKE must name the backslash as its escape character (`ESCAPE '\\'`). */
   like: { escapeClause: boolean; why: string };
+  /** How a `where` writes literals, typed by the column they meet (src/emit/where.ts). */
+  conditions: {
+    /** An exact number's forms, the first that holds it taken: `{{v}}` in plain decimal. */
+    exactNumbers: { integerDigits?: number; scale?: number; digits?: number; literal: string }[];
+    /** A timestamp literal against a `timestamp` column: `{{v}}` the quoted text. */
+    timestampLiteral: string;
+    why: string;
+  };
   versions?: { supported: number[]; default: number };
   /** `settings`: run at the start of a warehouse script's transaction (after BEGIN and the lock), for that transaction only. */
   transaction: { begin: string; commit: string; staging: 'inside' | 'before'; why: string; settings?: { sql: string; why: string } };

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { DialectSpec, NameKind } from './index.js';
 import { enclose, nameLength as lengthOf } from '../contract/quoting.js';
+import { fillSnippet } from './snippet.js';
 
 export { textProblem } from '../contract/quoting.js';
 
@@ -20,6 +21,40 @@ export function quoteIdent(spec: DialectSpec, name: string): string {
 /** A string as a SQL string literal: it means the same on every setting of the server. */
 export function quoteLiteral(spec: DialectSpec, value: string): string {
   return enclose(spec.literals, value);
+}
+
+/**
+ * A number as written in a `.sync` file (`-12.50`, `1e3`) in plain decimal, without leading or
+ * trailing zeros, with its digits before and after the point; undefined past any warehouse's reach.
+ */
+export function plainDecimal(raw: string): { text: string; integerDigits: number; scale: number } | undefined {
+  const m = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(raw);
+  if (!m) return undefined;
+  const exponent = Number(m[4] ?? 0);
+  // Postgres's NUMERIC, the longest, holds 131072 digits before the point and 16383 after.
+  if (Math.abs(exponent) > 200_000) return undefined;
+  const digits = m[2]! + (m[3] ?? '');
+  const point = m[2]!.length + exponent;
+  const padded = point <= 0 ? '0'.repeat(1 - point) + digits : point > digits.length ? digits + '0'.repeat(point - digits.length) : digits;
+  const at = Math.max(point, 1);
+  const whole = padded.slice(0, at).replace(/^0+(?=\d)/, '');
+  const fraction = padded.slice(at).replace(/0+$/, '');
+  const zero = /^0$/.test(whole) && fraction === '';
+  const text = `${m[1] && !zero ? '-' : ''}${whole}${fraction ? `.${fraction}` : ''}`;
+  return { text, integerDigits: whole === '0' ? 0 : whole.length, scale: fraction.length };
+}
+
+/**
+ * A number as an exact literal of the dialect (as Postgres reads a number: NUMERIC, never a
+ * float), in the first of its forms that holds it; undefined when none does.
+ */
+export function exactNumberLiteral(spec: DialectSpec, raw: string): string | undefined {
+  const n = plainDecimal(raw);
+  if (!n) return undefined;
+  const form = spec.conditions.exactNumbers.find(
+    (f) => n.integerDigits <= (f.integerDigits ?? Infinity) && n.scale <= (f.scale ?? Infinity) && n.integerDigits + n.scale <= (f.digits ?? Infinity),
+  );
+  return form && fillSnippet(form.literal, { v: n.text });
 }
 
 /** The length of a name in the unit of the dialect's limit. */

@@ -179,7 +179,9 @@ function changesSql(cs: ChangeSet, fmt: SqlFormatter): string {
     createChanges: d.fill(snippets.temporaryTable.create, { table: base.changes }),
     sharedChanges: snippets.temporaryTable.shared === true,
     relation,
-    where: cs.where ? d.writer.block(whereSql(cs.where, spec, (name) => quoteIdent(spec, storedName(spec, name)))) : '',
+    where: cs.where
+      ? d.writer.block(whereSql(cs.where.condition, spec, (name) => ({ sql: quoteIdent(spec, storedName(spec, name)), type: cs.where!.columnType(name) })))
+      : '',
     keyed: cs.key !== undefined,
     keyExpr: cs.key ? keyAsCompared(d, cs, valueSql(d, cs.key, true)) : `CAST(NULL AS ${spec.types.string})`,
     payloadExpr: jsonObject(

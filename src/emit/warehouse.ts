@@ -17,6 +17,7 @@ import { SqlWriter } from './sql-writer.js';
 import { renderTemplate } from './templates.js';
 import type { SqlFormatter } from './format.js';
 import { whereSql } from './where.js';
+import { findColumn } from '../check/expr.js';
 import { sqlHeader } from './header.js';
 import { loadStatements } from './session-sql.js';
 
@@ -60,7 +61,12 @@ function modelRows(plan: WarehouseSyncPlan, w: SqlWriter) {
     c.hashed ? fillSnippet(w.spec.hash, { v: normaliseSql(w.spec.changeSet.normalise, plainNormalisation, col(c.column)) }) : col(c.column);
   const relation = plan.relation.kind === 'table' ? w.path(plan.relation.path) : `(${w.raw(queryInParentheses(w.spec, plan.relation.query))})`;
   const filter = plan.filter
-    ? w.block(whereSql(plan.filter, w.spec, (name) => `${quoteIdent(w.spec, 'm')}.${quoteIdent(w.spec, storedName(w.spec, name))}`))
+    ? w.block(
+        whereSql(plan.filter, w.spec, (name) => ({
+          sql: `${quoteIdent(w.spec, 'm')}.${quoteIdent(w.spec, storedName(w.spec, name))}`,
+          type: findColumn(plan.sync.model, name)?.type,
+        })),
+      )
     : '';
   const slots = [
     ...stagedColumns(plan).map((c, i) => ({ name: slot(i), expr: value(c) })),

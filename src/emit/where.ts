@@ -3,6 +3,12 @@
  * strings through its literal function, dates and timestamps cast to its types, and `like`
  * with a backslash as its escape character on every warehouse.
  *
+ * A literal is written as the column it is compared with reads it, so that the condition means
+ * what it means on Postgres (the reference): a number exactly (on BigQuery a number with a point
+ * is FLOAT64, and NUMERIC and INT64 meeting one are compared as FLOAT64), unless the column is a
+ * float; a date against a timestamp as its midnight, and a date column against a timestamp
+ * promoted to its midnight (BigQuery compares no DATE with a TIMESTAMP).
+ *
  * The condition is laid out here, as sql-formatter lays out conditions (each AND/OR term on a
  * line of its own; a bracketed group on one line when short, else its terms indented by two
  * between lines of their own), and goes into its statement as one hole (SqlWriter.block):
@@ -11,12 +17,14 @@
  * as it is long: the time is linear in the condition, and no depth overflows the stack.
  */
 import type { Expr, Ident, Literal, Operand } from '../syntax/ast.js';
+import type { ColumnType } from '../catalog/types.js';
 import type { DialectSpec } from '../dialect/index.js';
-import { quoteLiteral } from '../dialect/quote.js';
+import { exactNumberLiteral, quoteLiteral } from '../dialect/quote.js';
+import { fillSnippet } from '../dialect/snippet.js';
 import { sqlNumber } from './sql-writer.js';
 
-/** How a column of the model is referred to (e.g. `"m"."ltv"`), as SQL text. */
-export type ColumnSql = (name: Ident) => string;
+/** How a column of the model is referred to (e.g. `"m"."ltv"`), as SQL text, and the type it is declared with. */
+export type ColumnSql = (name: Ident) => { sql: string; type: ColumnType | undefined };
 
 /** sql-formatter's expressionWidth: a bracketed group up to this long stays on one line. */
 const inlineWidth = 50;
@@ -24,20 +32,44 @@ const inlineWidth = 50;
 type Logical = Extract<Expr, { kind: 'logical' }>;
 type InList = Extract<Expr, { kind: 'in' }>;
 
-function literalSql(l: Literal, spec: DialectSpec): string {
+/** What the operands of one comparison (`=`, `between`, `in`) are compared as. */
+interface Comparison {
+  /** A float column takes part: numbers are compared as floats, as Postgres converts NUMERIC to one. */
+  float: boolean;
+  /** A timestamp takes part: dates are promoted to their midnight. */
+  timestamp: boolean;
+  /** A `timestamp` column takes part: a timestamp literal is written as the dialect compares one with it. */
+  timestampColumn: boolean;
+}
+
+function literalSql(l: Literal, spec: DialectSpec, c: Comparison): string {
   switch (l.type) {
     case 'string':
       return quoteLiteral(spec, String(l.value));
-    case 'number':
-      return sqlNumber(/^-?[\d.]/.test(l.raw) ? l.raw : String(l.value));
+    case 'number': {
+      // Against a float the literal converts to one wherever it is read; an integer is written
+      // exactly, as one too long for the dialect's integers would not be read at all.
+      if (c.float && /[.eE]/.test(l.raw)) return sqlNumber(l.raw);
+      const exact = exactNumberLiteral(spec, l.raw);
+      // The checker refuses a number the dialect cannot hold exactly.
+      if (exact === undefined) throw new Error(`${spec.name} holds no exact number ${l.raw}`);
+      return exact;
+    }
     case 'bool':
       return l.value ? 'TRUE' : 'FALSE';
     case 'null':
       return 'NULL';
     case 'date':
+      if (c.timestamp) return timestampSql(`${String(l.value)} 00:00:00`, spec, c);
+      return `CAST(${quoteLiteral(spec, String(l.value))} AS ${spec.types.date})`;
     case 'timestamp':
-      return `CAST(${quoteLiteral(spec, String(l.value))} AS ${spec.types[l.type]})`;
+      return timestampSql(String(l.value), spec, c);
   }
+}
+
+function timestampSql(text: string, spec: DialectSpec, c: Comparison): string {
+  const quoted = quoteLiteral(spec, text);
+  return c.timestampColumn ? fillSnippet(spec.conditions.timestampLiteral, { v: quoted }) : `CAST(${quoted} AS ${spec.types.timestamp})`;
 }
 
 /** The terms of a chain of one operator, in order (the chain nests to the left). */
@@ -65,8 +97,22 @@ class Parts {
     private readonly column: ColumnSql,
   ) {}
 
-  private operand(o: Operand): string {
-    return o.kind === 'column' ? this.column(o.name) : literalSql(o, this.spec);
+  private operand(o: Operand, c: Comparison): string {
+    if (o.kind !== 'column') return literalSql(o, this.spec, c);
+    const { sql, type } = this.column(o.name);
+    return type === 'date' && c.timestamp ? `CAST(${sql} AS ${this.spec.types.timestamp})` : sql;
+  }
+
+  /** What the operands of one comparison are compared as, from the columns' types and the literals. */
+  private comparison(operands: readonly Operand[]): Comparison {
+    const c: Comparison = { float: false, timestamp: false, timestampColumn: false };
+    for (const o of operands) {
+      const type = o.kind === 'column' ? this.column(o.name).type : o.type;
+      if (type === 'float') c.float = true;
+      if (type === 'timestamp') c.timestamp = true;
+      if (type === 'timestamp' && o.kind === 'column') c.timestampColumn = true;
+    }
+    return c;
   }
 
   /** The children a node is printed from, in order. */
@@ -99,7 +145,8 @@ class Parts {
         this.width.set(e, 2 + w(e.expr));
         return;
       case 'in': {
-        const list = { head: `${this.operand(e.operand)} ${e.negated ? 'NOT IN' : 'IN'}`, items: e.list.map((l) => literalSql(l, this.spec)) };
+        const c = this.comparison([e.operand, ...e.list]);
+        const list = { head: `${this.operand(e.operand, c)} ${e.negated ? 'NOT IN' : 'IN'}`, items: e.list.map((l) => literalSql(l, this.spec, c)) };
         this.lists.set(e, list);
         this.width.set(e, list.head.length + 3 + list.items.reduce((sum, item) => sum + item.length + 2, 0));
         return;
@@ -113,7 +160,9 @@ class Parts {
   }
 
   private leaf(e: Exclude<Expr, Logical | InList | { kind: 'not' | 'paren' }>): string {
-    const op = (o: Operand) => this.operand(o);
+    const operands = e.kind === 'compare' ? [e.left, e.right] : e.kind === 'between' ? [e.operand, e.low, e.high] : [];
+    const c = this.comparison(operands);
+    const op = (o: Operand) => this.operand(o, c);
     switch (e.kind) {
       case 'compare':
         return `${op(e.left)} ${e.op === '!=' ? '<>' : e.op} ${op(e.right)}`;

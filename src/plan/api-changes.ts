@@ -3,7 +3,8 @@
  * becomes a row key and a payload, and the state tables that hold the snapshot. Rendered to
  * changes.sql, read.sql and commit.sql by src/emit/api-sql.ts.
  */
-import type { Expr } from '../syntax/ast.js';
+import type { Expr, Ident } from '../syntax/ast.js';
+import { findColumn } from '../check/expr.js';
 import type { CheckedSync, Dialect, FieldMap } from '../check/model.js';
 import type { ChangeKind } from '../contract/api-steps.js';
 import { getDialect, storedName } from '../dialect/index.js';
@@ -44,8 +45,8 @@ export interface ChangeSet {
   /** The state tables, in `schema`; `changes` is a temporary table of the run's session. */
   tables: { schema: string; snapshot: string; accepted: string; changes: string };
   relation: { kind: 'table'; path: string[] } | { kind: 'sql'; query: string };
-  /** The audience's condition, over model columns. */
-  where?: Expr;
+  /** The audience's condition, over model columns, and the type each column is declared with (literals are written as it reads them). */
+  where?: { condition: Expr; columnType: (name: Ident) => ColumnType | undefined };
   /** The identifier; absent for insert without one (every row is new on every run). */
   key?: ChangeSetValue;
   /**
@@ -122,7 +123,7 @@ export function changeSetOf(sync: CheckedSync, reads: ChangeKind[]): ChangeSet {
     // the wrong shape.
     tables: { schema, snapshot: stateTable('_snapshot'), accepted: stateTable('_accepted_rows'), changes: stateTable('_changes') },
     relation: model.relation.kind === 'table' ? { kind: 'table', path: model.relation.path.map(name) } : model.relation,
-    ...(sync.audience ? { where: sync.audience.where } : {}),
+    ...(sync.audience ? { where: { condition: sync.audience.where, columnType: (n: Ident) => findColumn(model, n)?.type } } : {}),
     ...(sync.identifier ? { key: value(sync, rules, sync.identifier, true) } : {}),
     ...(keyCase ? { keyCase } : {}),
     // A key compared lower-cased that the destination stores as sent also goes in the payload as the model has it.

@@ -41,7 +41,11 @@ WITH
         COALESCE(FORMAT_DATE('%Y-%m-%d', `Signup Date`), ''),
         'last_seen',
         COALESCE(
-          FORMAT_TIMESTAMP('%Y-%m-%dT%H:%M:%E3SZ', `updated_at`, 'UTC'),
+          FORMAT_TIMESTAMP(
+            '%Y-%m-%dT%H:%M:%E3SZ',
+            CAST(`updated_at` AS TIMESTAMP),
+            'UTC'
+          ),
           ''
         )
       ) AS `payload`,

@@ -46,7 +46,11 @@ WITH
         'Signup Date',
         `Signup Date`,
         'updated_at',
-        FORMAT_TIMESTAMP('%Y-%m-%dT%H:%M:%E3SZ', `updated_at`, 'UTC')
+        FORMAT_TIMESTAMP(
+          '%Y-%m-%dT%H:%M:%E3SZ',
+          CAST(`updated_at` AS TIMESTAMP),
+          'UTC'
+        )
       ) AS `payload`,
       JSON_OBJECT (
         'user_id',

@@ -34,7 +34,7 @@ WITH
       CAST(`user_id` AS STRING) AS `row_key`,
       JSON_OBJECT (
         'time',
-        UNIX_MILLIS(`updated_at`),
+        UNIX_MILLIS(CAST(`updated_at` AS TIMESTAMP)),
         'signed_up_on',
         `Signup Date`
       ) AS `payload`,
