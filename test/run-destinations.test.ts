@@ -192,6 +192,51 @@ describe('Meta custom audiences', () => {
   });
 });
 
+describe('Meta custom audiences, entries a 200 counts invalid', () => {
+  it('the rows it names by their hash are refused and not committed; a count beyond those named refuses the batch; each is sent again', async () => {
+    const build = await compileText(`
+source warehouse : postgres { database "app" version 15 }
+model people { from warehouse table crm.people primary key id columns { id bigint email string plan string } }
+audience paying { from people where plan <> 'free' }
+destination ads : facebook_ads { ad_account "act_1234567890" token env("META_TOKEN") }
+sync paying_checked { from paying to ads audience "Paying (checked)" mode add identifier email -> email }`);
+    const runAdd = () => runSync(db, build, 'paying_checked', { env, timeoutMs: 3000, endpoints: { ads: meta.api.url } });
+    const snapshot = async () => ((await sql(db, 'SELECT count(*)::int AS n FROM syncwright.paying_checked_snapshot'))[0] as { n: number }[])[0]?.n;
+    const all = await paying();
+    const bad = all[0] as string;
+
+    meta.options.reject = (row) => (row.includes(bad) ? 'not a match key Meta takes' : undefined);
+    const first = await runAdd();
+    meta.options.reject = undefined;
+    expect(first).toMatchObject({ status: 'rejected', changes: { added: all.length }, committed: all.length - 1 });
+    expect(first.rejected).toEqual([{ key: bad, change: 'added', operation: 'add_members', fate: 'rejected', reason: 'refused: not a match key Meta takes' }]);
+    const id = meta.idOf('Paying (checked)') as string;
+    expect(meta.members(id)).toEqual(all.filter((m) => m !== bad));
+    expect(await snapshot()).toBe(all.length - 1);
+
+    // Meta counts an invalid entry but names none: which was not taken is unknown, so the batch is refused whole.
+    meta.api.failWhen((q) =>
+      q.path.endsWith('/users') ? fault.status(200, { audience_id: id, num_received: 1, num_invalid_entries: 1, invalid_entry_samples: {} }) : undefined,
+    );
+    const unnamed = await runAdd();
+    meta.api.failWhen(undefined);
+    expect(unnamed).toMatchObject({ status: 'rejected', changes: { added: 1 }, committed: 0 });
+    expect(unnamed.rejected).toEqual([
+      {
+        key: bad,
+        change: 'added',
+        operation: 'add_members',
+        fate: 'rejected',
+        reason: expect.stringContaining('counts 1 invalid entry and names none of them'),
+      },
+    ]);
+
+    expect(await runAdd()).toMatchObject({ status: 'ok', changes: { added: 1 }, committed: 1 });
+    expect(meta.members(id)).toEqual(all);
+    expect(await snapshot()).toBe(all.length);
+  });
+});
+
 describe('Slack chat.postMessage', () => {
   it('posts one message per new row from the template, paced at about one a second', async () => {
     const started = performance.now();

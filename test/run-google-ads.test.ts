@@ -1,8 +1,9 @@
 // A Google Ads Customer Match list kept equal to an audience: the compiled plan run by the
 // executor against a local Google Ads and OAuth endpoint on 127.0.0.1, on every engine the
 // tests have. A mirror empties the list and uploads the audience in one offline user data job,
-// only when the audience changed. Add, remove and upsert count a row only once the job that
-// carries it has run: a job whose run fails, or a run killed before it, commits none of them.
+// only when the audience changed, and runs that job only when every operation was added. Add,
+// remove and upsert count a row only once the job that carries it has run: a job whose run
+// fails, or a run killed before it, commits none of them.
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
@@ -76,20 +77,25 @@ perEngine(
       expect([...ads().jobs.values()].every((j) => j.ran)).toBe(true);
     });
 
-    it('an operation a 200 refuses under partial failure is not committed: the list is replaced again next run, with it', async () => {
+    it('an operation a 200 refuses under partial failure is not committed, and the job is not run: the list keeps its members until a whole job is taken', async () => {
       const refused = createHash('sha256').update('user10@example.com').digest('hex');
+      const joiner = createHash('sha256').update('user6@example.com').digest('hex');
+      const members = ads().members('Paying');
+      expect(members).toContain(refused);
       await sql(db(), `UPDATE crm.people SET plan = 'pro' WHERE id = 6`);
       ads().options.refuse = (h) => (h === refused ? 'The user identifier is not valid.' : undefined);
       const r = await run();
-      expect(r).toMatchObject({ status: 'rejected', changes: { added: 1 } });
+      ads().options.refuse = undefined;
+      expect(r).toMatchObject({ status: 'rejected', changes: { added: 1 }, committed: 0 });
       expect(r.rejected).toEqual([
         { key: refused, change: 'unchanged', operation: 'add_members', fate: 'rejected', reason: 'refused: The user identifier is not valid.' },
       ]);
-      expect(ads().members('Paying')).not.toContain(refused);
-      ads().options.refuse = undefined;
-      // A replace commits only when every row was taken: the new member is still new, and the whole list goes again.
+      expect(r.steps.find((s) => s.operation === 'run_job')).toMatchObject({ requests: 0, skipped: expect.stringContaining('incomplete job') });
+      // Run, the job would have dropped a member the snapshot still holds.
+      expect(ads().members('Paying')).toEqual(members);
+      // The new member is still new, and the whole list goes again.
       expect(await run()).toMatchObject({ status: 'ok', changes: { added: 1 } });
-      expect(ads().members('Paying')).toContain(refused);
+      expect(ads().members('Paying')).toEqual([...members, joiner].sort());
       expect(await run()).toMatchObject({ status: 'ok', changes: { added: 0, changed: 0, removed: 0 } });
     });
   },
@@ -169,6 +175,37 @@ perEngine(
       expect(again).toMatchObject({ status: 'ok', changes: { added: 60, changed: 0 }, committed: 60 });
       expect(ads().members('People')).toHaveLength(60);
       expect(await snapshot('people_to_google')).toBe(60);
+    });
+
+    it('mode mirror: when member operations fail, the job that begins with remove_all is not run, so the list keeps its members', async () => {
+      expect(await run('paying_to_google')).toMatchObject({ status: 'ok' });
+      const members = ads().members('Paying');
+      expect(members.length).toBeGreaterThan(30);
+      // One member enters; every addOperations but remove_all is unavailable on every try.
+      await sql(db(), `UPDATE crm.people SET plan = 'pro' WHERE id = 6`);
+      ads().api.failWhen((q): Fault | undefined =>
+        q.path.endsWith(':addOperations') && !JSON.stringify(q.body).includes('removeAll') ? { kind: 'status', status: 503, retryAfter: '0' } : undefined,
+      );
+      const before = runs();
+      const failed = await run('paying_to_google');
+      ads().api.failWhen(undefined);
+      expect(failed).toMatchObject({ status: 'rejected', changes: { added: 1 }, committed: 0, rejectedTotal: members.length + 1 });
+      expect(failed.steps.find((s) => s.operation === 'run_job')).toMatchObject({ requests: 0, skipped: expect.stringContaining('incomplete job') });
+      expect(runs()).toBe(before);
+      // Its job holds only remove_all and never ran.
+      expect([...ads().jobs.values()].at(-1)).toMatchObject({ operations: [{ removeAll: true }], ran: false });
+      expect(ads().members('Paying')).toEqual(members);
+      expect(await snapshot('paying_to_google')).toBe(members.length);
+
+      // The member leaves again: nothing changed since the last commit, and the list is still right.
+      await sql(db(), `UPDATE crm.people SET plan = 'free' WHERE id = 6`);
+      expect(await run('paying_to_google')).toMatchObject({ status: 'ok', changes: { added: 0, changed: 0, removed: 0 } });
+      expect(ads().members('Paying')).toEqual(members);
+
+      // It enters again with Google answering: the whole list is replaced, and committed.
+      await sql(db(), `UPDATE crm.people SET plan = 'pro' WHERE id = 6`);
+      expect(await run('paying_to_google')).toMatchObject({ status: 'ok', changes: { added: 1 }, committed: members.length + 1 });
+      expect(ads().members('Paying')).toEqual([...members, createHash('sha256').update('user6@example.com').digest('hex')].sort());
     });
   },
 );

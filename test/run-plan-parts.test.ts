@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { readResponse } from '../src/run/http/acceptance.js';
 import { applied } from '../src/catalog/api/destinations/braze.js';
 import { partlyApplied } from '../src/catalog/api/destinations/google-ads.js';
+import { invalidEntries } from '../src/catalog/api/destinations/facebook-ads.js';
 import { guardViolation } from '../src/run/guard.js';
 import { pointerGet } from '../src/run/json-pointer.js';
 import { lineProgress, terminalProgress } from '../src/run/output/progress.js';
@@ -174,6 +175,38 @@ describe('acceptance', () => {
       ],
       retry: [],
     });
+  });
+
+  it("by status with invalid entries, as Meta's plan reads them: the rows a 200 names by their sent values are refused; a count beyond those named refuses all", () => {
+    const meta = { accept: invalidEntries };
+    const answer = (count: unknown, samples: unknown) =>
+      res(200, { audience_id: '1', num_received: 3, num_invalid_entries: count, invalid_entry_samples: samples });
+    expect(readResponse(meta, answer(0, {}), rows(), ctx, options)).toEqual({ accepted: [0, 1, 2], rejected: [], retry: [] });
+    expect(readResponse(meta, res(200, { audience_id: '1' }), rows(), ctx, options).accepted).toEqual([0, 1, 2]);
+    // An entry is the row's values joined by commas, its key first (multi-key rows carry more).
+    expect(readResponse(meta, answer(2, { 'b@x.com': 'bad key', 'c@x.com,f00d': 'bad FN' }), rows(), ctx, options)).toEqual({
+      accepted: [0],
+      rejected: [
+        { index: 1, reason: 'refused: bad key' },
+        { index: 2, reason: 'refused: bad FN' },
+      ],
+      retry: [],
+    });
+    // More invalid than named, an entry that is no row of the request (the key as sent, exactly), or a count not a number: which rows were taken is unknown.
+    for (const [count, samples] of [
+      [2, { 'b@x.com': 'bad key' }],
+      [1, { 'a@x.com': 'bad key' }],
+      ['many', {}],
+    ] as const) {
+      const v = readResponse(meta, answer(count, samples), rows(), ctx, options);
+      expect(v.accepted).toEqual([]);
+      expect(v.rejected.map((r) => r.index)).toEqual([0, 1, 2]);
+    }
+    const partly = readResponse(meta, answer(2, { 'b@x.com': 'bad key' }), rows(), ctx, options).rejected;
+    expect(partly[1]?.reason).toBe('refused: bad key');
+    expect(partly[0]?.reason).toMatch(
+      /^the response counts 2 invalid entries and names 1 of them, so which rows were taken is unknown; all are sent again: HTTP 200/,
+    );
   });
 
   it('by items matched by the exact key sent: captures record ids, rejects rows without an item with the error naming them', () => {

@@ -158,14 +158,29 @@ export interface Refusals {
   flag?: string;
 }
 
+/**
+ * Rows a 2xx response counts as invalid, naming some of them by the entry the request carried
+ * rather than by position (Meta's `num_invalid_entries` and `invalid_entry_samples`): the rows
+ * named are refused; when the count exceeds the rows named, or an entry names no row of the
+ * request, every row of it is refused, since which were taken is unknown.
+ */
+export interface InvalidEntries {
+  /** JSON Pointer to how many entries of the request were invalid (absent: none). */
+  count: string;
+  /** JSON Pointer to an object whose member names are invalid entries as sent and whose values are the reasons. */
+  samples: string;
+  /** An entry's values are joined by this in its member name; the first is the row's key. */
+  separator: string;
+}
+
 /** Which rows of a request the destination took. */
 export type Acceptance =
   /**
    * A 2xx response accepts every row of the request; with `success`, only when the value at
    * that JSON Pointer of the body also equals `equals` (Slack answers 200 with `ok: false`);
-   * with `refusals`, but for the rows the response lists as refused.
+   * with `refusals` or `invalid`, but for the rows the response refuses.
    */
-  | { by: 'status'; success?: { pointer: string; equals: Template }; refusals?: Refusals }
+  | { by: 'status'; success?: { pointer: string; equals: Template }; refusals?: Refusals; invalid?: InvalidEntries }
   /**
    * The response holds one item per row: at `items` (a JSON Pointer; "" = the body), in
    * request order (`match: 'order'`, where the API documents one result per input, in order:
@@ -192,6 +207,14 @@ export interface CallStep {
   description: string;
   /** Run the call only when the condition holds (opening or running a job of a full replace). */
   when?: StepCondition;
+  /**
+   * Run the call only if every row sent before it was accepted; else it is skipped (and
+   * reported so). A job that begins by emptying the list (Google Ads mirror's remove_all) must
+   * not run with an operation missing: it would drop that member, and a snapshot still holding
+   * the member would never send it again. Its rows stay unaccepted, and the next run repeats
+   * the whole replace.
+   */
+  onlyIfAllAccepted?: true;
   /** Skip the call when this variable is already set (e.g. create a list only if the lookup found none). */
   unlessSet?: string;
   request: HttpRequest;

@@ -3,10 +3,10 @@
  * sinks, accepts, then commit.sql for what the destination accepted. Rows are recorded in
  * the accepted table as they are accepted, and commit.sql runs even after a failure midway,
  * so a rejected or unsent row is simply sent again by the next run and an accepted one is not.
- * A step whose `when` does not hold is skipped; the rows of a `deferAccept` step (a replace, a
- * job's operations) are recorded just before the commit, and only if the whole run was
- * accepted. The plan's lock is held from the recovery to the commit, so one run of the sync at
- * a time writes its state.
+ * A step whose `when` does not hold is skipped, and so is a call marked `onlyIfAllAccepted`
+ * once a row was refused; the rows of a `deferAccept` step (a replace, a job's operations) are
+ * recorded just before the commit, and only if the whole run was accepted. The plan's lock is
+ * held from the recovery to the commit, so one run of the sync at a time writes its state.
  */
 import type { AcceptStep, ApiStep, ChangeKind, CommitStep } from '../contract/api-steps.js';
 import { runCall } from './call-step.js';
@@ -66,6 +66,18 @@ export function conditionHolds(step: ApiStep, changes: Record<string, number> | 
   if (!('when' in step) || step.when !== 'changed' || changes === undefined) return true;
   const counts = [changes.added, changes.changed, changes.removed];
   return counts.some((n) => n === undefined || !Number.isFinite(n) || n > 0);
+}
+
+/**
+ * Why a call marked `onlyIfAllAccepted` does not run: a row sent before it was refused or not
+ * delivered, so the job it would run is incomplete.
+ */
+function refusedBefore(step: ApiStep, env: StepEnv): StepReport | undefined {
+  if (step.kind !== 'call' || !step.onlyIfAllAccepted || env.allAccepted) return undefined;
+  return {
+    ...stepReport('call', step.name, step.description),
+    skipped: 'rows sent before it were refused or not delivered, so it would apply an incomplete job; the next run sends them all again',
+  };
 }
 
 /** What the report says of a delivering step its `when` skipped: no rows taken, nothing sent. */
@@ -185,6 +197,11 @@ async function runSteps(steps: readonly ApiStep[], env: StepEnv, commit?: Commit
       }
       if (step.kind !== 'changes' && step.kind !== 'guard' && step.kind !== 'read') sending = true;
       if (step.kind === 'call' && !(callsNeeded ??= await rowsAhead(steps, index, env))) continue;
+      const refused = refusedBefore(step, env);
+      if (refused) {
+        env.report.steps.push(refused);
+        continue;
+      }
       const r = await runStep(step, env);
       if (r) env.report.steps.push(r);
     }

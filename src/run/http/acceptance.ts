@@ -3,7 +3,7 @@
  * which rows of the request the destination took, which it refused and why, and the values
  * to capture per row (the record id a later delete needs).
  */
-import type { Acceptance, Refusals, SendRequest, Template } from '../../contract/api-steps.js';
+import type { Acceptance, InvalidEntries, Refusals, SendRequest, Template } from '../../contract/api-steps.js';
 import { snippet, snippetLength, type HttpResponse } from './http.js';
 import { clip } from '../output/redact.js';
 import type { Verdict } from './deliver.js';
@@ -55,6 +55,40 @@ function refusedRows(doc: unknown, refusals: Refusals, count: number): Map<numbe
   return refused;
 }
 
+/**
+ * The rows a 2xx response counts as invalid (`InvalidEntries`), found by the key each named
+ * entry begins with; `unknown` says why the others cannot count as taken either: the response
+ * counts more invalid entries than it names, or names one that is no row of the request.
+ */
+function invalidRows(doc: unknown, invalid: InvalidEntries, rows: readonly RowState[]): { refused: Map<number, string>; unknown?: string } {
+  const refused = new Map<number, string>();
+  const counted = pointerGet(doc, invalid.count);
+  const count = counted === undefined || counted === null ? 0 : Number(String(counted));
+  const samples = pointerGet(doc, invalid.samples);
+  const entries =
+    samples !== null && typeof samples === 'object' && !Array.isArray(samples) && !(samples instanceof ExactNumber) ? Object.entries(samples) : [];
+  if (!Number.isInteger(count) || count < 0)
+    return { refused, unknown: `the response's count of invalid entries (${stringifyJson(counted)}) is not a number of rows` };
+  if (count === 0 && entries.length === 0) return { refused };
+  const byKey = new Map<string, number[]>();
+  rows.forEach((row, index) => {
+    if (row.key !== null) byKey.set(row.key, [...(byKey.get(row.key) ?? []), index]);
+  });
+  let unnamed = 0;
+  for (const [entry, why] of entries) {
+    const indices = byKey.get(entry.split(invalid.separator)[0] as string);
+    if (indices === undefined) unnamed++;
+    const reason = clip(`refused: ${typeof why === 'string' ? why : stringifyJson(why)}`, snippetLength);
+    for (const index of indices ?? []) refused.set(index, reason);
+  }
+  if (unnamed === 0 && refused.size >= count) return { refused };
+  const named = refused.size === 0 ? 'names none of them' : `names ${refused.size} of them`;
+  return {
+    refused,
+    unknown: `the response counts ${count} invalid ${count === 1 ? 'entry' : 'entries'} and ${named}${unnamed ? ` (${unnamed} not a row of the request)` : ''}, so which rows were taken is unknown; all are sent again`,
+  };
+}
+
 /** For a row the response has no item for: the entry of the body's error list that names its key, if any. */
 function errorFor(doc: unknown, key: string | null): string | undefined {
   const errors = pointerGet(doc, '/errors');
@@ -94,6 +128,12 @@ export function readResponse(
     const refused = accept.refusals ? refusedRows(doc, accept.refusals, rows.length) : new Map<number, string>();
     if (refused === undefined)
       return rejectAll(`the response refuses what it does not tie to a row of the request, so which were applied is unknown: ${snippet(res)}`);
+    const invalid = accept.invalid ? invalidRows(doc, accept.invalid, rows) : undefined;
+    // The rows it names keep their own reason.
+    const unknown = invalid?.unknown;
+    if (unknown !== undefined)
+      return { accepted: [], rejected: all.map((index) => ({ index, reason: invalid?.refused.get(index) ?? `${unknown}: ${snippet(res)}` })), retry: [] };
+    for (const [index, reason] of invalid?.refused ?? []) refused.set(index, refused.has(index) ? `${refused.get(index)}; ${reason}` : reason);
     return { accepted: all.filter((i) => !refused.has(i)), rejected: [...refused].map(([index, reason]) => ({ index, reason })), retry: [] };
   }
   const items = pointerGet(doc, accept.items);

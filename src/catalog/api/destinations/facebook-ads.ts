@@ -5,7 +5,7 @@
  * https://developers.facebook.com/docs/marketing-api/audiences/guides/custom-audiences
  */
 import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
-import type { CallStep, SendRequest, Template } from '../../../contract/api-steps.js';
+import type { Acceptance, CallStep, SendRequest, Template } from '../../../contract/api-steps.js';
 import { asJson, bearer, concat, each, findOrCreate, jsonHeaders, jsonRequest, payloadField, perBatch, ref, required, row, send } from '../http.js';
 
 // The Graph API version when the destination names none.
@@ -23,10 +23,23 @@ function payload(ctx: ApiContext, fields: string[]): Template {
   return { schema, is_raw: true, data: each([row.key, ...fields.map(payloadField)]) };
 }
 
+/**
+ * A 200 counts the rows Meta did not take in `num_invalid_entries`, and names some of them in
+ * `invalid_entry_samples`: member names are data rows as sent (their hashed values joined by
+ * commas, the identifier first), values the reasons. Those rows are refused; when the count
+ * exceeds the rows named, the whole batch is refused and sent again (adding or removing a member
+ * twice is harmless).
+ */
+export const invalidEntries: Acceptance = {
+  by: 'status',
+  invalid: { count: '/num_invalid_entries', samples: '/invalid_entry_samples', separator: ',' },
+};
+
 /** Adds and replaces carry every key of the row; a removal only the identifier, all a leaving row is known by. */
 const users = (ctx: ApiContext, method: 'POST' | 'DELETE', edge: string, extra: Record<string, Template> = {}): SendRequest =>
   perBatch(
     jsonRequest(method, graph(ctx, '/', ref('vars.list_id'), edge), headers(ctx), { payload: payload(ctx, method === 'DELETE' ? [] : ctx.fields), ...extra }),
+    invalidEntries,
   );
 
 function audienceSetup(ctx: ApiContext): CallStep[] {

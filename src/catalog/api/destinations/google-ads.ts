@@ -2,7 +2,7 @@
  * Google Ads Customer Match through OfflineUserDataJobService: create a job for the user list,
  * add operations (hashed identifiers) in batches, then run it. Mirror starts the job with
  * remove_all, so the list ends up exactly the current members; it runs only when some row was
- * added, changed or removed.
+ * added, changed or removed, and only when every operation was added.
  * https://developers.google.com/google-ads/api/docs/remarketing/audience-segments/customer-match/get-started
  */
 import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
@@ -137,11 +137,18 @@ function operations(ctx: ApiContext, operation: 'create' | 'remove', changes: Mo
   });
 }
 
+/**
+ * A mirror's job begins with remove_all, so it runs only if every operation was added: run with
+ * one missing, it would drop that member while the snapshot kept it, and an unchanged next run
+ * would never send it again. Add, remove and upsert jobs run with what they hold: nothing else
+ * of the list is touched, and the rows left out (none is committed) go in the next run's job.
+ */
 const runJob = (ctx: ApiContext): CallStep =>
   call({
     name: 'run_job',
     description: 'run the job; Google applies its operations asynchronously',
     ...replaceOnly(ctx),
+    ...(ctx.mode === 'mirror' ? { onlyIfAllAccepted: true as const } : {}),
     request: jsonRequest('POST', job(':run'), headers(ctx), {}),
   });
 
