@@ -190,6 +190,18 @@ describe('Meta custom audiences', () => {
     expect((await runSmall()).status).toBe('ok');
     expect(meta.api.requests.length).toBe(from);
   });
+
+  it('several audiences of the name (made in Ads Manager): the oldest by its creation time is used, and the report says so', async () => {
+    // The edge answers in no documented order (the fake: newest first), so the run orders the matches itself.
+    const oldest = meta.addAudience('act_1234567890', 'Paying (twice)');
+    const newer = meta.addAudience('act_1234567890', 'Paying (twice)');
+    const r = await (await payingMirror('paying_twice', 'Paying (twice)'))();
+    expect(r.status).toBe('ok');
+    expect(meta.members(oldest)).toEqual(await paying());
+    expect(meta.members(newer)).toEqual([]);
+    expect(r.warnings).toEqual([expect.stringContaining(`find_audience (look up the custom audience "Paying (twice)"`)]);
+    expect(r.warnings?.[0]).toContain(`found 2; this run used the first in the plan's order (list_id ${oldest})`);
+  });
 });
 
 describe('Meta custom audiences, entries a 200 counts invalid', () => {

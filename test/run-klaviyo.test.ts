@@ -2,8 +2,9 @@
 // 127.0.0.1, on every engine the tests have: new and changed profiles go in one bulk import
 // job per 10,000, with the API revision and key headers.
 import { expect, it } from 'vitest';
+import { fault } from './servers/fake-api.js';
 import { startKlaviyo } from './servers/klaviyo.js';
-import { compileFixture, perEngine, runSync, sql } from './servers/run-harness.js';
+import { compileFixture, compileText, perEngine, runSync, sql } from './servers/run-harness.js';
 
 const people = `CREATE SCHEMA IF NOT EXISTS crm;
   CREATE TABLE crm.people (id bigint PRIMARY KEY, email text NOT NULL, plan text NOT NULL);
@@ -35,6 +36,85 @@ perEngine(
       expect(await run()).toMatchObject({ status: 'ok', changes: { changed: 1 } });
       expect(klaviyo().jobs.map((j) => j.count)).toEqual([120, 1]);
       expect(klaviyo().profiles.get('user5@example.com')).toEqual({ plan: 'pro' });
+    });
+  },
+);
+
+// Two syncs into one list name whose first runs overlap: the list is looked up and created
+// under a lock on the name, so the second finds the list the first made. The first run's
+// lookup is held by the server until the second run waits for that lock (or, without one,
+// looks the list up itself), so the runs overlap however slow the machine.
+const lists = await compileText(`
+source warehouse : postgres { database "app" version 15 }
+destination mail : klaviyo { api_key env("KLAVIYO_API_KEY") }
+model members { from warehouse table crm.members primary key id columns { id bigint email string plan string } }
+audience paying { from members where plan = 'pro' }
+audience trials { from members where plan = 'trial' }
+sync paying_to_vip { from paying to mail list "VIP" mode add identifier email -> email }
+sync trials_to_vip { from trials to mail list "VIP" mode add identifier email -> email }
+sync trials_to_trials { from trials to mail list "Trials" mode add identifier email -> email }`);
+const members = `CREATE SCHEMA IF NOT EXISTS crm;
+  CREATE TABLE crm.members (id bigint PRIMARY KEY, email text NOT NULL, plan text NOT NULL);
+  INSERT INTO crm.members SELECT g, 'user' || g || '@example.com', CASE WHEN g <= 3 THEN 'pro' ELSE 'trial' END FROM generate_series(1, 6) g;`;
+const emails = (ids: number[]) => ids.map((i) => `user${i}@example.com`);
+
+perEngine(
+  'klaviyo lists',
+  members,
+  () => startKlaviyo(env.KLAVIYO_API_KEY),
+  ({ db, service: klaviyo }) => {
+    it('two syncs into one list name, first run at the same time: one list, holding both audiences', async () => {
+      let release: () => void = () => undefined;
+      const held = new Promise<void>((r) => (release = r));
+      let lookups = 0;
+      klaviyo().api.failWhen((q) => {
+        if (q.method !== 'GET' || q.path !== '/api/lists') return undefined;
+        if (++lookups === 1) return fault.held(held);
+        release();
+        return undefined;
+      });
+      const notices: string[] = [];
+      // The embedded database takes one run at a time: there the second waits for the folder instead, and the runs do not overlap.
+      const notice = (text: string) => {
+        notices.push(text);
+        if (/waiting/.test(text)) release();
+      };
+      const opts = { env, endpoints: { mail: klaviyo().api.url }, timeoutMs: 30_000, waitMs: 60_000, notice };
+      const runs = await Promise.all([runSync(db(), lists, 'paying_to_vip', opts), runSync(db(), lists, 'trials_to_vip', opts)]);
+      klaviyo().api.failWhen(undefined);
+      expect(runs.map((r) => [r.status, r.committed])).toEqual([
+        ['ok', 3],
+        ['ok', 3],
+      ]);
+      const vip = [...klaviyo().lists.values()].filter((l) => l.name === 'VIP');
+      expect(vip).toHaveLength(1);
+      expect([...(vip[0]?.members ?? [])].sort()).toEqual(emails([1, 2, 3, 4, 5, 6]).sort());
+      expect(runs.flatMap((r) => r.warnings ?? [])).toEqual([]);
+      expect(notices.some((n) => /waiting/.test(n))).toBe(true);
+    }, 120_000);
+
+    it('several lists of the name (made by hand): the oldest is used, and the report says so', async () => {
+      const oldest = klaviyo().addList('Trials', ['someone@example.com']);
+      const newer = klaviyo().addList('Trials');
+      const r = await runSync(db(), lists, 'trials_to_trials', { env, endpoints: { mail: klaviyo().api.url } });
+      expect(r.error).toBeUndefined();
+      expect(r.status).toBe('ok');
+      expect([...oldest.members].sort()).toEqual(['someone@example.com', ...emails([4, 5, 6])].sort());
+      expect(newer.members.size).toBe(0);
+      expect(r.warnings).toEqual([expect.stringMatching(/^find_list \(look up the list "Trials".*\) found 2; .*list_id L\d+/)]);
+      expect(r.warnings?.[0]).toContain(oldest.id);
+    });
+
+    it('a revision with its suffix (a pre-release) is sent as written', async () => {
+      const beta = await compileText(`
+source warehouse : postgres { database "app" version 15 }
+destination mail : klaviyo { api_key env("KLAVIYO_API_KEY") revision "2024-10-15.pre" }
+model members { from warehouse table crm.members primary key id columns { id bigint email string } }
+sync people_to_beta { from members to mail object profiles mode upsert identifier email -> email }`);
+      klaviyo().api.reset();
+      const r = await runSync(db(), beta, 'people_to_beta', { env, endpoints: { mail: klaviyo().api.url } });
+      expect(r).toMatchObject({ status: 'ok', committed: 6 });
+      expect(klaviyo().api.requests.map((q) => q.headers.revision)).toEqual(['2024-10-15.pre']);
     });
   },
 );

@@ -80,5 +80,23 @@ export interface DestinationType {
   messageFormat?: 'text' | 'json';
   /** File formats the destination writes (storage). */
   formats?: string[];
+  /**
+   * Settings whose values the vendor publishes (Klaviyo's API revisions), by setting: a literal
+   * that is none of them is a warning, not an error, since the vendor publishes more after a
+   * release of syncwright.
+   */
+  published?: Record<string, PublishedValues>;
   docs: string;
+}
+
+/** The values a vendor has published for a setting, as of a date. */
+export interface PublishedValues {
+  /** What a value is, for messages: "API revision". */
+  what: string;
+  /** In order: the nearest ones to an unknown value are its neighbours in this order. */
+  values: readonly string[];
+  /** Where and when the list was read. */
+  source: string;
+  /** The part of a value looked up (a regular expression matching its start: a revision without its suffix); absent: the whole value. */
+  part?: string;
 }

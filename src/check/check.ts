@@ -165,6 +165,7 @@ export function checkParsed(files: readonly ParsedFile[], options: CheckOptions 
             validate: destinationSettingsValidator(type.type),
             schema: type.settings,
             secrets: type.secretSettings,
+            ...(type.published ? { published: { vendor: type.title, settings: type.published } } : {}),
           },
           r,
         );

@@ -10,6 +10,7 @@ import { nameHints } from '../diagnostics/suggest.js';
 import { replaceWith, type Fix } from '../diagnostics/diagnostic.js';
 import { settingNames } from '../catalog/index.js';
 import { takesEnv } from '../catalog/settings.js';
+import type { PublishedValues } from '../catalog/types.js';
 import type { Reporter } from './report.js';
 
 /** A setting's value as data: env("X") is kept as a reference to X, never resolved here. */
@@ -58,6 +59,8 @@ export interface SettingsContext {
   validate: ValidateFunction;
   schema: Record<string, unknown>;
   secrets: readonly string[];
+  /** The values the vendor publishes for some settings, and the vendor's name ("Klaviyo"), for messages. */
+  published?: { vendor: string; settings: Readonly<Record<string, PublishedValues>> };
 }
 
 export function checkSettings(settings: readonly Setting[], ctx: SettingsContext, r: Reporter): Record<string, ResolvedValue> {
@@ -100,7 +103,25 @@ export function checkSettings(settings: readonly Setting[], ctx: SettingsContext
     const errors = dedupe(ctx.validate.errors ?? []).filter((e) => !quiet.has(e.instancePath.split('/')[1] ?? ''));
     for (const e of errors) reportAjvError(e, byName, ctx, r);
   }
+  if (ctx.published) for (const s of byName.values()) checkPublished(s, ctx.published.vendor, ctx.published.settings[s.name.text], r);
   return values;
+}
+
+/**
+ * A literal the vendor has not published (as of syncwright's list): a warning at the value,
+ * naming the published values either side of it. One the schema refuses is reported by it.
+ */
+function checkPublished(s: Setting, vendor: string, list: PublishedValues | undefined, r: Reporter): void {
+  if (!list || s.value.kind !== 'string' || s.value.missing) return;
+  const { value } = s.value;
+  const part = list.part === undefined ? value : new RegExp(list.part).exec(value)?.[0];
+  if (part === undefined || list.values.includes(part)) return;
+  const next = list.values.findIndex((v) => v > part);
+  const nearest = (next < 0 ? list.values.slice(-1) : list.values.slice(Math.max(0, next - 1), next + 1)).map((v) => `\`${v}\``);
+  r.report('unpublished-value', s.value.span, { type: vendor, what: list.what, value }, [
+    `the published ${list.what}s nearest to it: ${nearest.join(', ')}`,
+    `syncwright's list is from ${list.source}: one published since is fine; any other the API refuses, and every row with it`,
+  ]);
 }
 
 /** ajv reports every branch of an anyOf; keep the most specific error per setting. */

@@ -220,12 +220,35 @@ export interface CallStep {
   request: HttpRequest;
   /** Statuses that mean "no such thing": the call succeeds and captures nothing (a lookup that finds no list). */
   absentOn?: number[];
+  /**
+   * Hold the lock `key` from before this call until the later call `through` has run or been
+   * skipped (released however the run ends), taken as the plan's lock is (on its endpoint: an
+   * advisory lock, or a row of its lock table) and waited for as long as those calls may take.
+   * A find-or-create of a named object: runs of other syncs into the same name wait, then find
+   * what the first created, instead of each creating its own.
+   */
+  lock?: CallLock;
+  /**
+   * A lookup by a name the destination does not keep unique: its matches are the array at
+   * `items`. With `order`, they are sorted by the value at that pointer in each, least first
+   * (numbers by value, else as text; a match without one last), before `capture` reads the
+   * answer, so `/items/0/...` is the oldest. More than one match is a warning in the report.
+   */
+  matches?: { items: string; order?: string };
   /** Variables set from the 2xx response: name -> JSON Pointer into the body; a missing pointer leaves it unset. */
   capture: Record<string, string>;
   /** Variables that must be set after the call, or the run fails (e.g. the list id). */
   requires: string[];
   retry: RetryPolicy;
   rateLimit?: RateLimit;
+}
+
+/** A lock held across calls (`CallStep.lock`). */
+export interface CallLock {
+  /** A signed 64-bit integer, as decimal text, like `PlanLock.key`. */
+  key: string;
+  /** The name of the call after which it is released. */
+  through: string;
 }
 
 /** One request of a send step, made for each batch (`for: 'batch'`) or each row of it (`for: 'row'`). */

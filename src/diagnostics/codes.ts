@@ -161,6 +161,8 @@ export const codes = {
   'invalid-setting': { code: 'SW0401', severity: 'error', message: '{{{detail}}}' },
   'inline-secret': { code: 'SW0402', severity: 'error', message: 'setting `{{{name}}}` looks like a secret and is written inline' },
   'missing-setting': { code: 'SW0403', severity: 'error', message: '{{{owner}}} needs setting `{{{name}}}`' },
+  /** A value the vendor has not published as of syncwright's list (catalog `published`): perhaps newer, perhaps a typo the API refuses. */
+  'unpublished-value': { code: 'SW0404', severity: 'warning', message: '{{{type}}} has published no {{{what}}} `{{{value}}}`' },
   // SW05xx: templates
   'template-error': { code: 'SW0501', severity: 'error', message: '{{{detail}}}' },
   'template-unknown-column': { code: 'SW0502', severity: 'error', message: 'the message uses `{{{name}}}`, which is not a column of `{{{model}}}`' },

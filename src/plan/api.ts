@@ -38,6 +38,9 @@ export function apiContext(sync: CheckedSync): ApiContext {
     message: sync.message,
     setting: (name) => settingTemplate(sync.destination.settings[name] ?? defaults[name]),
     settingNames: Object.keys(sync.destination.settings),
+    // By type, not by the destination's block: two blocks may name one account, and its secrets
+    // are not known here. Accounts of one type that share a name only wait on each other's lookup.
+    lockKey: (object) => String(lockKeyOf(`object:${type.type}:${object}`)),
   };
 }
 

@@ -20,6 +20,7 @@ import { runWriteObject } from './sinks/write-object.js';
 import { asSubquery, type SqlSession } from './engines/sql-session.js';
 import { runValues, sqlFile, type ExecOptions, type StepEnv } from './step-env.js';
 import { withSyncLock } from './locks/sync-lock.js';
+import { CallLocks } from './locks/call-lock.js';
 import { isSqlError, sessionSqlOf } from './engines/sql-errors.js';
 import { envFrom, envPlaceholder } from './template.js';
 
@@ -187,25 +188,29 @@ async function runSteps(steps: readonly ApiStep[], env: StepEnv, commit?: Commit
   let sending = false;
   let committed = false;
   let callsNeeded: boolean | undefined;
+  const locks = new CallLocks(env, steps);
   try {
     for (const [index, step] of steps.entries()) {
       if (step.kind === 'commit') committed = true;
       if (!conditionHolds(step, env.report.changes)) {
         const r = skippedReport(step);
         if (r) env.report.steps.push(r);
-        continue;
+      } else {
+        if (step.kind !== 'changes' && step.kind !== 'guard' && step.kind !== 'read') sending = true;
+        if (step.kind !== 'call' || (callsNeeded ??= await rowsAhead(steps, index, env))) {
+          const refused = refusedBefore(step, env);
+          if (refused) env.report.steps.push(refused);
+          else {
+            if (step.kind === 'call') await locks.before(step);
+            const r = await runStep(step, env);
+            if (r) env.report.steps.push(r);
+          }
+        }
       }
-      if (step.kind !== 'changes' && step.kind !== 'guard' && step.kind !== 'read') sending = true;
-      if (step.kind === 'call' && !(callsNeeded ??= await rowsAhead(steps, index, env))) continue;
-      const refused = refusedBefore(step, env);
-      if (refused) {
-        env.report.steps.push(refused);
-        continue;
-      }
-      const r = await runStep(step, env);
-      if (r) env.report.steps.push(r);
+      if (step.kind === 'call') await locks.after(step.name);
     }
   } catch (e) {
+    await locks.releaseAll();
     // What was accepted before the failure is committed, so that the next run does not send it again.
     if (commit && sending && !committed) await commitAccepted(env, commit);
     throw e;

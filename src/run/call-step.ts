@@ -8,20 +8,44 @@ import { stepReport, type StepReport } from './output/report.js';
 import { buildRequest } from './http/request.js';
 import { baseContext, type StepEnv } from './step-env.js';
 
-/** The variables a response sets: each capture's pointer, when present. */
-export function captures(capture: CallStep['capture'], body: string): Record<string, unknown> {
-  let doc: unknown;
-  try {
-    doc = parseJson(body);
-  } catch {
-    return {};
-  }
+/** The variables a parsed response sets: each capture's pointer, when present. */
+export function captures(capture: CallStep['capture'], doc: unknown): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, pointer] of Object.entries(capture)) {
     const v = pointerGet(doc, pointer);
     if (v !== undefined && v !== null) out[name] = v;
   }
   return out;
+}
+
+function parsed(body: string): unknown {
+  try {
+    return parseJson(body);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Numbers by value (a time as seconds), anything else as text (an ISO 8601 time); a match without the value sorts last. */
+function compareOrder(a: unknown, b: unknown): number {
+  if (a === undefined || a === null) return b === undefined || b === null ? 0 : 1;
+  if (b === undefined || b === null) return -1;
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  const [s, t] = [String(a), String(b)];
+  return s < t ? -1 : s > t ? 1 : 0;
+}
+
+/**
+ * The lookup's matches (`CallStep.matches`) put in the plan's order, in place, before the
+ * captures read them; their number.
+ */
+function orderMatches(matches: NonNullable<CallStep['matches']>, doc: unknown): number {
+  const items = pointerGet(doc, matches.items);
+  if (!Array.isArray(items)) return 0;
+  const { order } = matches;
+  // Stable: matches the value does not tell apart stay in the order the destination gave.
+  if (order !== undefined) items.sort((a, b) => compareOrder(pointerGet(a, order), pointerGet(b, order)));
+  return items.length;
 }
 
 export async function runCall(step: CallStep, env: StepEnv): Promise<StepReport> {
@@ -36,8 +60,20 @@ export async function runCall(step: CallStep, env: StepEnv): Promise<StepReport>
     request: () => buildRequest(step.request, baseContext(env), env.render, env.options.endpoints[env.plan.destination.name]),
     read: (res) => {
       const ok = res.status >= 200 && res.status < 300;
-      if (ok) Object.assign(env.vars, captures(step.capture, res.body));
-      else if (!step.absentOn?.includes(res.status)) return { accepted: [], rejected: [{ index: 0, reason: snippet(res) }], retry: [] };
+      if (ok) {
+        const doc = parsed(res.body);
+        const found = step.matches ? orderMatches(step.matches, doc) : 0;
+        const got = captures(step.capture, doc);
+        Object.assign(env.vars, got);
+        if (found > 1) {
+          const taken = Object.entries(got)
+            .map(([k, v]) => `${k} ${String(v)}`)
+            .join(', ');
+          (env.report.warnings ??= []).push(
+            `${step.name} (${step.description}) found ${found}; this run used the first in the plan's order (${taken}), and so will later runs while it exists: the others get nothing from this sync`,
+          );
+        }
+      } else if (!step.absentOn?.includes(res.status)) return { accepted: [], rejected: [{ index: 0, reason: snippet(res) }], retry: [] };
       return { accepted: [0], rejected: [], retry: [] };
     },
   };

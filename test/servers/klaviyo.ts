@@ -8,7 +8,9 @@
  *   at once: a profile is found by email, created when new, its properties merged, and added to
  *   each list named (a list that does not exist is a 404).
  * - GET /api/lists with `filter=equals(name,"...")` (or `any(name,[...])`): the lists of that
- *   name, as a JSON:API collection (no next page here: a project has few lists).
+ *   name, as a JSON:API collection (no next page here: a project has few lists), in the order
+ *   `sort` asks (created, id, name, each `-` for descending), else in no order to count on
+ *   (here: the newest first, so a client that needs the oldest must ask for it).
  * - POST /api/lists (`data.type` list, `attributes.name`): 201 with the new list. Names need not
  *   be unique, as in Klaviyo.
  * Errors are JSON:API `errors` objects (status, code, title, detail).
@@ -18,6 +20,8 @@ import { FakeService, type Recorded, type Reply } from './fake-api.js';
 interface List {
   id: string;
   name: string;
+  /** ISO 8601, as Klaviyo gives it; a list made later is later here too. */
+  created: string;
   /** Emails of the profiles in the list. */
   members: Set<string>;
 }
@@ -49,7 +53,21 @@ export class FakeKlaviyo extends FakeService {
     super();
   }
 
-  /** The list of that name (the first, if several share it). */
+  /** Creation times: one second apart, so that lists made in one test are ordered. */
+  private time = Date.parse('2025-01-01T00:00:00Z');
+  clock(): string {
+    this.time += 1000;
+    return new Date(this.time).toISOString().replace('.000Z', '+00:00');
+  }
+
+  /** A list made outside the syncs (by hand in Klaviyo's app), with these members. */
+  addList(name: string, members: string[] = []): List {
+    const list: List = { id: `L${String(this.lists.size + 1).padStart(5, '0')}`, name, created: this.clock(), members: new Set(members) };
+    this.lists.set(list.id, list);
+    return list;
+  }
+
+  /** The list of that name (the first made, if several share it). */
   list(name: string): List | undefined {
     return [...this.lists.values()].find((l) => l.name === name);
   }
@@ -90,14 +108,23 @@ export class FakeKlaviyo extends FakeService {
   }
 
   private resource(l: List) {
-    return { type: 'list', id: l.id, attributes: { name: l.name, opt_in_process: 'single_opt_in' }, links: { self: `${this.api.url}/api/lists/${l.id}/` } };
+    return {
+      type: 'list',
+      id: l.id,
+      attributes: { name: l.name, created: l.created, opt_in_process: 'single_opt_in' },
+      links: { self: `${this.api.url}/api/lists/${l.id}/` },
+    };
   }
 
   private findLists(req: Recorded): Reply {
     const filter = req.query.get('filter');
     const names = filter === null ? undefined : namesOf(filter);
     if (filter !== null && !names) return problem(400, 'invalid', `Invalid filter provided: ${filter}`);
-    const found = [...this.lists.values()].filter((l) => !names || names.includes(l.name));
+    const sort = req.query.get('sort');
+    const by = sort?.replace(/^-/, '') as 'created' | 'id' | 'name' | undefined;
+    if (by !== undefined && !['created', 'id', 'name'].includes(by)) return problem(400, 'invalid', `Invalid sort provided: ${sort}`);
+    const found = [...this.lists.values()].filter((l) => !names || names.includes(l.name)).reverse();
+    if (by) found.sort((a, b) => (a[by] < b[by] ? -1 : a[by] > b[by] ? 1 : 0) * (sort?.startsWith('-') ? -1 : 1));
     return { status: 200, body: { data: found.map((l) => this.resource(l)), links: { self: `${this.api.url}${req.path}`, next: null, prev: null } } };
   }
 
@@ -105,8 +132,7 @@ export class FakeKlaviyo extends FakeService {
     const data = (req.body as { data?: { type?: string; attributes?: { name?: unknown } } } | undefined)?.data;
     const name = data?.attributes?.name;
     if (data?.type !== 'list' || typeof name !== 'string' || name === '') return problem(400, 'invalid', 'data must be a list with a name');
-    const list: List = { id: `L${String(this.lists.size + 1).padStart(5, '0')}`, name, members: new Set() };
-    this.lists.set(list.id, list);
+    const list = this.addList(name);
     return { status: 201, body: { data: this.resource(list) } };
   }
 }

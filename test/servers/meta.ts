@@ -36,9 +36,17 @@ export class FakeMeta extends FakeService {
   /** audience id -> members, each the JSON of its data row (one hash per key). */
   readonly audiences = new Map<string, Set<string>>();
   readonly replacing = new Map<string, ReplaceInProgress>();
-  /** Custom audiences by id: their account and name. */
-  readonly created = new Map<string, { account: string; name: string }>();
+  /** Custom audiences by id: their account, name and creation time (unix seconds). */
+  readonly created = new Map<string, { account: string; name: string; time_created: number }>();
   private nextId = 23850000000000;
+  private clock = 1_735_689_600;
+
+  /** A custom audience made outside the syncs (in Ads Manager); its id. */
+  addAudience(account: string, name: string): string {
+    const id = String(this.nextId++);
+    this.created.set(id, { account, name, time_created: this.clock++ });
+    return id;
+  }
 
   constructor(readonly options: MetaOptions = {}) {
     super();
@@ -108,14 +116,15 @@ export class FakeMeta extends FakeService {
     if (req.method === 'POST') {
       const name = (req.body as { name?: string } | undefined)?.name;
       if (!name) return graphError(400, 100, '(#100) The parameter name is required');
-      const id = String(this.nextId++);
-      this.created.set(id, { account, name });
-      return { status: 200, body: { id } };
+      return { status: 200, body: { id: this.addAudience(account, name) } };
     }
     const filters = JSON.parse(req.query.get('filtering') ?? '[]') as { field: string; operator: string; value: string }[];
+    const fields = (req.query.get('fields') ?? 'id').split(',');
+    // In no documented order: here the newest first, so a client that needs the oldest must sort them.
     const data = [...this.created]
       .filter(([, a]) => a.account === account && filters.every((f) => f.field !== 'name' || f.operator !== 'EQUAL' || a.name === f.value))
-      .map(([id, a]) => ({ id, name: a.name }));
+      .reverse()
+      .map(([id, a]) => Object.fromEntries(Object.entries({ id, ...a }).filter(([k]) => fields.includes(k))));
     return { status: 200, body: { data } };
   }
 

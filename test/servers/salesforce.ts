@@ -97,15 +97,12 @@ export class FakeSalesforce extends FakeService {
   }
 
   private query(q: string): Reply {
-    const campaign = /^SELECT Id FROM Campaign WHERE Name = ('(?:[^'\\]|\\.)*') LIMIT 1$/.exec(q);
+    // Records are made in CreatedDate and Id order here, so the table's order is that order.
+    const campaign = /^SELECT Id FROM Campaign WHERE Name = ('(?:[^'\\]|\\.)*')( ORDER BY CreatedDate, Id)? LIMIT (\d+)$/.exec(q);
     if (campaign) {
       const name = literals(campaign[1]!)[0];
-      return result(
-        [...this.table('Campaign').values()]
-          .filter((c) => c.Name === name)
-          .slice(0, 1)
-          .map((c) => ({ attributes: { type: 'Campaign' }, Id: c.Id })),
-      );
+      const found = [...this.table('Campaign').values()].filter((c) => c.Name === name);
+      return result((campaign[2] ? found : found.reverse()).slice(0, Number(campaign[3])).map((c) => ({ attributes: { type: 'Campaign' }, Id: c.Id })));
     }
     const members = /^SELECT Id, Contact\.(\w+) FROM CampaignMember WHERE CampaignId = ('(?:[^'\\]|\\.)*') AND Contact\.\1 IN \((.*)\)$/.exec(q);
     if (members) {

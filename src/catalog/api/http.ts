@@ -175,28 +175,38 @@ export function oauthRefresh(ctx: ApiContext, tokenUrl: Template, extraCapture: 
 /**
  * The named list a membership sync writes (a list, an audience, a campaign): looked up by name,
  * created only when the lookup set nothing; either way `vars.<into>` holds its id afterwards.
+ * Both calls run under a lock on the destination's object of that name, so that syncs into one
+ * name that first run at the same time do not each create it. Where names need not be unique,
+ * `find.matches` says where the lookup's matches are, so the oldest is taken and several are a
+ * warning (the lookup's request sorts them, or `matches.order` does).
  */
-export function findOrCreate(o: {
-  /** The calls are find_<call> and create_<call>. */
-  call: string;
-  /** The variable the id lands in. */
-  into: string;
-  /** The list's name. */
-  name: string;
-  find: { noun: string; request: HttpRequest; pointer: string; absentOn?: number[] };
-  create: { noun: string; request: HttpRequest; pointer: string };
-}): CallStep[] {
+export function findOrCreate(
+  ctx: ApiContext,
+  o: {
+    /** The calls are find_<call> and create_<call>. */
+    call: string;
+    /** The variable the id lands in. */
+    into: string;
+    /** The list's name. */
+    name: string;
+    find: { noun: string; request: HttpRequest; pointer: string; absentOn?: number[]; matches?: CallStep['matches'] };
+    create: { noun: string; request: HttpRequest; pointer: string };
+  },
+): CallStep[] {
   const { find, create, into, name } = o;
+  const createCall = `create_${o.call}`;
   return [
     call({
       name: `find_${o.call}`,
-      description: `look up the ${find.noun} "${name}"`,
+      description: `look up the ${find.noun} "${name}"${find.matches ? ' (the oldest, where several have the name)' : ''}`,
       request: find.request,
       capture: { [into]: find.pointer },
       ...(find.absentOn ? { absentOn: find.absentOn } : {}),
+      lock: { key: ctx.lockKey(`${o.call}:${name}`), through: createCall },
+      ...(find.matches ? { matches: find.matches } : {}),
     }),
     call({
-      name: `create_${o.call}`,
+      name: createCall,
       description: `create the ${create.noun} "${name}" when it does not exist`,
       unlessSet: into,
       request: create.request,

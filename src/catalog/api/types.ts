@@ -32,6 +32,11 @@ export interface ApiContext {
   setting(name: string): Template | undefined;
   /** The settings the destination block gives, by name. */
   settingNames: string[];
+  /**
+   * The key of the lock on a named object of the destination (`CallStep.lock`), e.g. "list:VIP":
+   * the same for every sync into that name, whatever the sync or the destination block.
+   */
+  lockKey(object: string): string;
 }
 
 /** The sending steps of one mode, and which change kinds it reads. */

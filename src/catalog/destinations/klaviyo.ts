@@ -26,6 +26,41 @@ const profile: FieldRules = {
  */
 const klaviyoRate = { requests: 10, perSeconds: 1, also: [{ requests: 150, perSeconds: 60 }] };
 
+/**
+ * The GA revisions Klaviyo has published: klaviyo/openapi keeps one branch per revision (its
+ * README); its branch list at f0a30ba41254904dc410d84ca497df68f8872276. A revision may carry a
+ * suffix (`2024-10-15.pre`, a pre-release of that revision): "format: YYYY-MM-DD[.suffix]", the
+ * revision header's description in each revision's OpenAPI document.
+ */
+const revisions = {
+  what: 'API revision',
+  values: [
+    '2022-10-17',
+    '2023-01-24',
+    '2023-02-22',
+    '2023-06-15',
+    '2023-07-15',
+    '2023-08-15',
+    '2023-09-15',
+    '2023-10-15',
+    '2023-12-15',
+    '2024-02-15',
+    '2024-05-15',
+    '2024-06-15',
+    '2024-07-15',
+    '2024-10-15',
+    '2025-01-15',
+    '2025-04-15',
+    '2025-07-15',
+    '2025-10-15',
+    '2026-01-15',
+    '2026-04-15',
+    '2026-07-15',
+  ],
+  source: 'klaviyo/openapi, its branches at f0a30ba (one per revision)',
+  part: '^[0-9]{4}-[0-9]{2}-[0-9]{2}',
+};
+
 export const klaviyo = defineDestination({
   type: 'klaviyo',
   title: 'Klaviyo',
@@ -45,10 +80,11 @@ export const klaviyo = defineDestination({
   settings: settingsSchema(
     {
       api_key: secret('a private API key'),
-      revision: pattern('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', 'the API revision date sent as the revision header'),
+      revision: pattern('^[0-9]{4}-[0-9]{2}-[0-9]{2}(\\.[A-Za-z0-9]+)?$', 'the API revision sent as the revision header: YYYY-MM-DD[.suffix]'),
     },
     ['api_key'],
   ),
+  published: { revision: revisions },
   // The bulk profile import takes 10,000 profiles and 5 MB per job.
   limits: { maxBatch: 10_000, defaultBatch: 10_000, rateLimit: klaviyoRate, maxPayloadBytes: 5_000_000 },
   docs: 'https://developers.klaviyo.com/en/reference/bulk_import_profiles',

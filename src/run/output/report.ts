@@ -67,6 +67,8 @@ export interface PlanReport {
   rejectedTotal: number;
   /** Rows were refused, but no more than `--max-refused` allows: the run counts as ok. */
   refusedWithinLimit?: boolean;
+  /** What the run did not stop for but someone should know (a lookup that found several objects of one name). */
+  warnings?: string[];
   startedAt: string;
   ms: number;
 }

@@ -56,6 +56,7 @@ export function planSummary(r: PlanReport): string {
   if (!r.dryRun && r.changes) lines.push(`  committed ${plural(r.committed, 'row')} to the snapshot`);
   for (const x of r.rejected.slice(0, shownRejections)) lines.push(`  ${x.fate} ${x.change} ${x.key ?? '(no key)'} (${x.operation}): ${x.reason}`);
   if (r.rejectedTotal > shownRejections) lines.push(`  ... and ${r.rejectedTotal - shownRejections} more refused rows (see --report)`);
+  for (const w of r.warnings ?? []) lines.push(`  warning: ${w}`);
   if (r.skipped) lines.push(`  skipped: ${r.skipped}`);
   if (r.error) lines.push(`  failed: ${r.error}`);
   return lines.join('\n');

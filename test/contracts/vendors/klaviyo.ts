@@ -124,11 +124,15 @@ export const klaviyo: VendorContract = {
     },
     {
       id: 'klaviyo.get_lists',
-      cite: { ...spec, at: 'get_lists (filter: name any/equals)' },
+      cite: { ...spec, at: 'get_lists (filter: name any/equals; sort)' },
       method: 'GET',
       url: [`${host}/api/lists`],
       headers: headers(false),
-      query: object([], { filter: { type: 'string', pattern: '^(equals|any)\\(name,' }, 'page[cursor]': { type: 'string' } }),
+      query: object([], {
+        filter: { type: 'string', pattern: '^(equals|any)\\(name,' },
+        'page[cursor]': { type: 'string' },
+        sort: { enum: ['created', '-created', 'id', '-id', 'name', '-name', 'updated', '-updated'] },
+      }),
       body: { encoding: 'none' },
     },
     {

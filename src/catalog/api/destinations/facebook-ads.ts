@@ -45,17 +45,19 @@ const users = (ctx: ApiContext, method: 'POST' | 'DELETE', edge: string, extra: 
 function audienceSetup(ctx: ApiContext): CallStep[] {
   const name = ctx.target ?? ctx.sync;
   const audiences = graph(ctx, '/', required(ctx, 'ad_account'), '/customaudiences');
-  return findOrCreate({
+  return findOrCreate(ctx, {
     call: 'audience',
     into: 'list_id',
     name,
     find: {
       noun: 'custom audience',
       request: jsonRequest('GET', audiences, headers(ctx), undefined, {
-        fields: 'id,name',
+        fields: 'id,name,time_created',
         filtering: asJson([{ field: 'name', operator: 'EQUAL', value: name }]),
       }),
       pointer: '/data/0/id',
+      // Audience names need not be unique, and the edge has no sort: the oldest (by its creation time) is taken.
+      matches: { items: '/data', order: '/time_created' },
     },
     create: {
       noun: 'custom audience',

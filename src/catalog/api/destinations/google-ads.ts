@@ -57,7 +57,7 @@ function listSetup(ctx: ApiContext): CallStep[] {
   const name = ctx.target ?? ctx.sync;
   return [
     oauthRefresh(ctx, 'https://oauth2.googleapis.com/token'),
-    ...findOrCreate({
+    ...findOrCreate(ctx, {
       call: 'user_list',
       into: 'list',
       name,

@@ -65,7 +65,7 @@ function step(ctx: ApiContext, operation: string, changes: ModePlan['reads'], re
 
 function listSetup(ctx: ApiContext): CallStep[] {
   const name = ctx.target ?? ctx.sync;
-  return findOrCreate({
+  return findOrCreate(ctx, {
     call: 'list',
     into: 'list_id',
     name,

@@ -55,14 +55,16 @@ function removal(ctx: ApiContext): SendRequest[] {
 
 function listSetup(ctx: ApiContext): CallStep[] {
   const name = ctx.target ?? ctx.sync;
-  return findOrCreate({
+  return findOrCreate(ctx, {
     call: 'list',
     into: 'list_id',
     name,
     find: {
       noun: 'list',
-      request: jsonRequest('GET', `${base}/lists`, headers(ctx), undefined, { filter: `equals(name,${JSON.stringify(name)})` }),
+      // List names need not be unique: the oldest of a name is the one every run takes.
+      request: jsonRequest('GET', `${base}/lists`, headers(ctx), undefined, { filter: `equals(name,${JSON.stringify(name)})`, sort: 'created' }),
       pointer: '/data/0/id',
+      matches: { items: '/data' },
     },
     create: {
       noun: 'list',

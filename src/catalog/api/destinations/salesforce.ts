@@ -63,11 +63,17 @@ const query = (ctx: ApiContext, ...soql: Template[]): HttpRequest => jsonRequest
 
 function campaignSetup(ctx: ApiContext): CallStep[] {
   const name = ctx.target ?? ctx.sync;
-  return findOrCreate({
+  return findOrCreate(ctx, {
     call: 'campaign',
     into: 'list_id',
     name,
-    find: { noun: 'campaign', request: query(ctx, 'SELECT Id FROM Campaign WHERE Name = ', quoted(name), ' LIMIT 1'), pointer: '/records/0/Id' },
+    find: {
+      noun: 'campaign',
+      // Campaign names need not be unique: the oldest is taken, and a second match is enough to say there are several.
+      request: query(ctx, 'SELECT Id FROM Campaign WHERE Name = ', quoted(name), ' ORDER BY CreatedDate, Id LIMIT 2'),
+      pointer: '/records/0/Id',
+      matches: { items: '/records' },
+    },
     create: { noun: 'campaign', request: jsonRequest('POST', api(ctx, '/sobjects/Campaign'), headers(), { Name: name, IsActive: true }), pointer: '/id' },
   });
 }
