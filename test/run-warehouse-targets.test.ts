@@ -12,10 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Plan } from '../src/contract/plan.js';
 import { runPlans, type Databases, type PlanReport } from '../src/run/index.js';
 import { openPgliteSession } from '../src/run/engines/pglite-session.js';
+import { lockRowTiming } from '../src/run/locks/sync-lock.js';
 import { compileText, execOptions } from './servers/run-harness.js';
 import { setupSql, syncProject } from './fixtures/warehouse/scenario.js';
 import { scratchFolder } from './servers/scratch-db.js';
-import { startSnowflake, type SnowflakeServer, type Twin } from './servers/snowflake.js';
+import { startSnowflake, type Received, type SnowflakeServer, type Twin } from './servers/snowflake.js';
 import { statementTwins } from './servers/snowflake-twin.js';
 import { FakeBigQuery } from './servers/bigquery.js';
 import { adcFile, teach } from './servers/bigquery-twin.js';
@@ -316,4 +317,88 @@ describe('a cross-warehouse load from Postgres into Snowflake', () => {
     expect(await loadTables()).toEqual([]);
     expect(server.unexpected).toEqual([]);
   }, 180_000);
+
+  it("a run whose lock row lapsed and was taken over stops before its load: the target and the new holder's load table are left alone", async () => {
+    const plan = JSON.parse(readFileSync(join(build, 'users_to_dw', 'plan.json'), 'utf8')) as Plan;
+    // Run 2 reads a source of its own (the embedded database takes one process at a time), of 10 more users (more rows than the target: the mirror's guard lets it through).
+    const other = pgliteCopy(scratchFolder('syncwright-app-').dir);
+    const more = rows + 10;
+    await seedUsers(other, more);
+    const on = (folder: string) => runOn(server, 'dw', build, 'users_to_dw', { byName: {}, folder, embedded: true });
+    const before = await target();
+    const from = server.received.length;
+    const labels = () => server.received.slice(from).map((q) => q.label);
+    const firstOwner = () => server.received.slice(from).find((q) => q.label === 'lock take')?.bindings?.['1']?.value;
+    // Run 1 is held on its last read before the load, and so are its renewals (a run paused longer
+    // than its lease); run 2 is held on its apply.sql, its rows loaded into the sync's load table.
+    const paused = gate();
+    const renewals = gate();
+    const applying = gate();
+    server.hold = (q: Received) => {
+      if (q.label === 'users_to_dw/target required') return paused.first();
+      if (q.label === 'lock renew' && q.bindings?.['3']?.value === firstOwner()) return renewals.every();
+      if (q.label === 'users_to_dw/apply.sql') return applying.first();
+      return undefined;
+    };
+    lockRowTiming.renewMs = 50;
+    try {
+      const first = on(source.dir);
+      await Promise.all([paused.reached, renewals.reached]);
+      // Its lease lapses, and run 2 takes the row over.
+      await wdb.query(`UPDATE ${plan.lock.table} SET expires_at = now() - interval '1 second'`);
+      const second = on(other);
+      await applying.reached;
+      renewals.open();
+      paused.open();
+      const { r: lost } = await first;
+      expect(lost.status).toBe('busy');
+      expect(lost.error).toMatch(
+        /^sync users_to_dw lost its lock: another run \(.+\) took the lock row in .*syncwright_locks.* over after this run's lease lapsed\. This run stopped before the load into crm\.sw_load_users_to_dw; /,
+      );
+      // Run 1 wrote nothing: the target as it was, run 2's load table whole.
+      expect(await target()).toEqual(before);
+      expect(await loadTables()).toEqual([{ name: 'crm.sw_load_users_to_dw' }]);
+      expect((await wdb.query('SELECT count(*)::int AS n FROM crm.sw_load_users_to_dw')).rows).toEqual([{ n: more }]);
+      applying.open();
+      const { r: done } = await second;
+      expect(done.status, done.error).toBe('ok');
+      expect(done.steps.find((s) => s.kind === 'load')?.rows).toBe(more);
+      expect(await target()).toMatchObject({ n: more });
+      expect(await loadTables()).toEqual([]);
+      // One load, one apply, one drop: run 2's.
+      expect(labels().filter((l) => /\/(load create|apply\.sql|load drop)$/.test(l))).toEqual([
+        'users_to_dw/load create',
+        'users_to_dw/apply.sql',
+        'users_to_dw/load drop',
+      ]);
+      expect(server.unexpected).toEqual([]);
+    } finally {
+      server.hold = undefined;
+      lockRowTiming.renewMs = 60_000;
+      for (const g of [paused, renewals, applying]) g.open();
+    }
+  }, 120_000);
 });
+
+/** Statements the server holds until `open`: `first` the first to arrive only, `every` each; `reached` once one has. */
+function gate() {
+  let arrive = () => {};
+  let open = () => {};
+  const reached = new Promise<void>((r) => (arrive = r));
+  const opened = new Promise<void>((r) => (open = r));
+  let taken = false;
+  const every = () => {
+    arrive();
+    return opened;
+  };
+  return {
+    reached,
+    open: () => open(),
+    every,
+    first: () => {
+      if (taken) return undefined;
+      taken = true;
+      return every();
+    },
+  };
+}

@@ -97,7 +97,11 @@ export interface LockRowSql {
    * bind parameters in a script (Snowflake's SQL API).
    */
   take: LockRowStatement[];
-  /** The expiry moved `seconds` ahead while the owner holds the row. */
+  /**
+   * The expiry moved `seconds` ahead while the owner holds the row (never where another run took
+   * it over). The executor reads the row back with `take`'s last statement: a renewal that finds
+   * the key's rows not all the owner's means the lock was lost.
+   */
   renew: LockRowStatement;
   /** The row let go, if the owner holds it. */
   release: LockRowStatement;

@@ -19,7 +19,7 @@ import { runPublish } from './sinks/publish.js';
 import { runWriteObject } from './sinks/write-object.js';
 import { asSubquery, type SqlSession } from './engines/sql-session.js';
 import { runValues, sqlFile, type ExecOptions, type StepEnv } from './step-env.js';
-import { withSyncLock } from './locks/sync-lock.js';
+import { LockLost, withSyncLock } from './locks/sync-lock.js';
 import { CallLocks } from './locks/call-lock.js';
 import { isSqlError, sessionSqlOf } from './engines/sql-errors.js';
 import { envFrom, envPlaceholder } from './template.js';
@@ -116,6 +116,7 @@ async function recordDeferred(env: StepEnv): Promise<void> {
 
 /** commit.sql: the rows recorded so far into the snapshot; the report counts them once it has run. */
 async function commitAccepted(env: StepEnv, commit: CommitStep): Promise<void> {
+  await env.lock?.check(commit.file);
   await env.session.script(sqlFile(env, commit.file), env.sql.rollback);
   env.report.committed = env.ledger?.total ?? 0;
 }
@@ -169,19 +170,23 @@ export async function runApiPlan(loaded: LoadedPlan, session: SqlSession, option
     report,
     allAccepted: true,
     deferred: [],
-    ...(commit ? { ledger: new Ledger(session, commit.acceptedInsert) } : {}),
   };
+  if (commit) env.ledger = new Ledger(session, commit.acceptedInsert, async (next) => env.lock?.check(next));
   // A dry run builds its change set in its own session's temporary table and writes nothing
   // else, so it takes no lock and runs beside a real run. Where each request is a session of
   // its own (Snowflake), the change set is a table every run of the sync shares: a dry run
   // holds the lock too, and recovers nothing.
   if (options.dryRun && !session.sessionPerRequest) return runSteps(steps, env);
-  await withSyncLock(session, env.sql, plan.lock, options, `sync ${plan.sync.name}`, async () => {
+  await withSyncLock(session, env.sql, plan.lock, options, `sync ${plan.sync.name}`, async (lock) => {
+    env.lock = lock;
     if (options.dryRun) return runSteps(steps, env);
     if (commit) await recover(env, commit);
     await runSteps(steps, env, commit);
   });
 }
+
+/** A step as a message names it. */
+const stepName = (step: ApiStep) => ('file' in step ? step.file : `its ${step.kind} step (${step.description})`);
 
 /** The steps in order; after a failure, what was accepted until then is committed (never in a dry run). */
 async function runSteps(steps: readonly ApiStep[], env: StepEnv, commit?: CommitStep): Promise<void> {
@@ -201,6 +206,7 @@ async function runSteps(steps: readonly ApiStep[], env: StepEnv, commit?: Commit
           const refused = refusedBefore(step, env);
           if (refused) env.report.steps.push(refused);
           else {
+            await env.lock?.check(stepName(step));
             if (step.kind === 'call') await locks.before(step);
             const r = await runStep(step, env);
             if (r) env.report.steps.push(r);
@@ -211,8 +217,8 @@ async function runSteps(steps: readonly ApiStep[], env: StepEnv, commit?: Commit
     }
   } catch (e) {
     await locks.releaseAll();
-    // What was accepted before the failure is committed, so that the next run does not send it again.
-    if (commit && sending && !committed) await commitAccepted(env, commit);
+    // What was accepted before the failure is committed, so that the next run does not send it again; not by a run that lost its lock, whose accepted rows may be another run's now.
+    if (commit && sending && !committed && !(e instanceof LockLost)) await commitAccepted(env, commit);
     throw e;
   }
 }

@@ -20,12 +20,15 @@ const chunk = 5000;
 export class Ledger {
   total = 0;
 
+  /** `held`: throws where the run no longer holds the sync's lock, since another run may be filling the table then (`HeldLock.check`). */
   constructor(
     private readonly session: Pick<SqlSession, 'query'>,
     private readonly insert: CommitStep['acceptedInsert'],
+    private readonly held: (next: string) => Promise<void> = () => Promise.resolve(),
   ) {}
 
   async record(rows: readonly Accepted[]): Promise<void> {
+    await this.held('recording accepted rows');
     const keyed = rows.filter((r) => r.key !== null);
     const value = (r: Accepted, p: CommitStep['acceptedInsert']['parameters'][number]) => (p === 'row_key' ? r.key : r[p]);
     for (let i = 0; i < keyed.length; i += chunk) {

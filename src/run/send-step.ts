@@ -23,8 +23,12 @@ export async function countRows(env: StepEnv, kinds: SendStep['changes']): Promi
   return Number(row?.n ?? 0);
 }
 
-export function stepRows(env: StepEnv, kinds: SendStep['changes']): AsyncGenerator<ChangeRow[]> {
-  return changePages(env.session.pages(changeQuery(env, kinds, 'rows'), env.options.pageSize, env.sql));
+/** The step's change rows page by page; each page only while the run still holds the sync's lock, since what takes it sends or records it. */
+export async function* stepRows(env: StepEnv, kinds: SendStep['changes']): AsyncGenerator<ChangeRow[]> {
+  for await (const page of changePages(env.session.pages(changeQuery(env, kinds, 'rows'), env.options.pageSize, env.sql))) {
+    await env.lock?.check('its next page of change rows');
+    yield page;
+  }
 }
 
 function renderContext(env: StepEnv, rows: readonly ChangeRow[], seq: number, last: boolean, total: number, perRow: boolean): RenderContext {

@@ -7,6 +7,7 @@ import { silentProgress, type Progress } from './output/progress.js';
 import { Redactor } from './output/redact.js';
 import { maxListedRejections, type MaxRefused, type PlanReport, type RejectedRow } from './output/report.js';
 import type { SqlSession } from './engines/sql-session.js';
+import type { HeldLock } from './locks/sync-lock.js';
 import type { Outlets } from './sinks/outlets.js';
 import { outletsFor } from './sinks/services.js';
 import { RateLimiter } from './http/rate-limit.js';
@@ -118,6 +119,8 @@ export interface StepEnv {
   allAccepted: boolean;
   /** The change kinds of each `deferAccept` step that ran: recorded before the commit if all was accepted. */
   deferred: ChangeKind[][];
+  /** The sync's lock, once taken (a dry run beside real runs takes none): checked before each write. */
+  lock?: HeldLock;
 }
 
 /** The `run` values templates see: fixed for the whole run. */

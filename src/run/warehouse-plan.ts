@@ -11,7 +11,7 @@ import { jsonText, type SqlSession } from './engines/sql-session.js';
 import type { SessionSql } from '../contract/plan.js';
 import { sessionSqlOf } from './engines/sql-errors.js';
 import { targetProblems } from './engines/target-check.js';
-import { withSyncLock } from './locks/sync-lock.js';
+import { withSyncLock, type HeldLock } from './locks/sync-lock.js';
 import type { ExecOptions } from './step-env.js';
 
 export interface WarehouseSessions {
@@ -25,6 +25,7 @@ async function runLoad(
   sessions: WarehouseSessions,
   sql: Record<'source' | 'destination', SessionSql>,
   made: LoadStep[],
+  lock: HeldLock,
 ): Promise<StepReport> {
   const started = performance.now();
   const report = stepReport('load', step.table, step.description);
@@ -36,6 +37,8 @@ async function runLoad(
     throw new Error(
       `the load into ${step.table} on ${destination.engine} is not run: its temporary table would end with the request that makes it; compile the plan again with this version of syncwright`,
     );
+  const into = `the load into ${step.table}`;
+  await lock.check(into);
   if (step.drop !== undefined) made.push(step);
   await destination.script(step.create, sql.destination.rollback);
   // Each value as its exact text, which the insert's casts to the load table's types read back: a
@@ -44,6 +47,7 @@ async function runLoad(
     for (const rows of step.maxBytes === undefined ? [page.map((r) => Object.values(r))] : underBytes(page, step.maxBytes, step.from)) {
       // One array per column, in the result's order: the plan's insert binds them.
       const arrays = step.columns.map((_, i) => rows.map((values) => values[i] ?? null));
+      await lock.check(into);
       await destination.query(step.insert, arrays);
       report.rows += rows.length;
       report.accepted += rows.length;
@@ -90,7 +94,7 @@ export async function runWarehousePlan(
   // The script takes the same lock for its transaction; held here for the whole plan, a second
   // run stops (or waits --wait) instead of queueing without a word.
   const sql = { source: sessionSqlOf(plan, 'source'), destination: sessionSqlOf(plan, 'destination') };
-  await withSyncLock(sessions[plan.lock.on], sql[plan.lock.on], plan.lock, options, `sync ${plan.sync.name}`, async () => {
+  await withSyncLock(sessions[plan.lock.on], sql[plan.lock.on], plan.lock, options, `sync ${plan.sync.name}`, async (lock) => {
     const problems = await targetProblems(sessions.destination, sql.destination, plan);
     if (problems) throw new Error(problems);
     // Load tables that outlive the session, dropped at the end whether the run failed or not (still under the lock).
@@ -98,14 +102,21 @@ export async function runWarehousePlan(
     try {
       for (const step of steps) {
         if (step.kind === 'load') {
-          report.steps.push(await runLoad(step, text(step.from), sessions, sql, made));
+          report.steps.push(await runLoad(step, text(step.from), sessions, sql, made, lock));
           continue;
         }
         if (extracts.has(step.file)) continue;
+        await lock.check(step.file);
         report.steps.push(await runSql(step, text(step.file), sessions[step.on], sql[step.on]));
       }
     } finally {
+      // Their names are the sync's, not the run's: the run that holds the lock now may be loading into them.
+      const lost = made.length > 0 && (await lock.lost()) !== undefined;
       for (const step of made) {
+        if (lost) {
+          options.notice(`sync ${plan.sync.name}: the load table ${step.table} was left as it is: this run lost its lock, and another run may be using it`);
+          continue;
+        }
         await sessions.destination
           .query(step.drop as string)
           .catch((e: unknown) =>

@@ -204,6 +204,9 @@ export class SnowflakeServer {
   /** Statements (by label) to fail as Snowflake cancels a statement that timed out (422, 57014), after letting `skip` of them run. */
   readonly cancel = new Map<string, { skip: number }>();
 
+  /** Where it gives a promise, the statement received waits for it before it runs: a test holds one run there while others go on. */
+  hold?: (q: Received) => Promise<void> | undefined;
+
   /** After `n` more requests, every token presented so far expires (401, code 390318): the client must make a new one. */
   expireTokensAfter(n: number): void {
     this.expireAt = this.requests.length + n;
@@ -302,6 +305,7 @@ export class SnowflakeServer {
       context: Object.fromEntries(Object.keys(this.options.context).map((k) => [k, body[k]])),
       multi,
     });
+    await this.hold?.(this.received.at(-1) as Received);
     const handle = randomUUID();
     this.byRequestId.set(requestId, handle);
     const fail = (sqlState: string, code: string, message: string) => {

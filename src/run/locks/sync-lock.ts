@@ -5,7 +5,9 @@
  * the session, so a run that dies (killed, connection lost) lets it go with its connection.
  * An engine without advisory locks (BigQuery, Snowflake) has the plan's `lockRow` statements
  * instead: a row with an owner and an expiry, renewed while the run lasts; a run that dies
- * lets it go when it expires.
+ * lets it go when it expires. A lease can lapse under a run that is still alive (held up longer
+ * than the lease) and pass to another run: the run learns it from a renewal or from its own
+ * clock, and `HeldLock.check` stops it before its next write.
  */
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
@@ -19,6 +21,22 @@ export type LockSql = Pick<SessionSql, 'lockTry' | 'lockWait' | 'lockRelease' | 
 /** Another run holds what this run needs: nothing was done, and the run exits with its own code. */
 export class SyncBusy extends Error {}
 
+/** This run's lock lapsed and may be another run's now: the run stopped before its next write, with the code of a busy sync. */
+export class LockLost extends SyncBusy {}
+
+/** The lock as the run holds it. */
+export interface HeldLock {
+  /** Throws LockLost, saying the run stops before `next`, where the lock is no longer this run's (`lost`); called just before each write. */
+  check(next: string): Promise<void>;
+  /**
+   * Why the lock is no longer surely this run's, or undefined. A renewal under way is waited for,
+   * since its answer may be that the lock was lost. Cleanup asks it too: what the sync's tables
+   * hold may be another run's now.
+   */
+  lost(): Promise<string | undefined>;
+  release(): Promise<void>;
+}
+
 /** How long a run waits for what another run holds, and where it says that it waits. */
 export interface Wait {
   waitMs: number;
@@ -30,10 +48,10 @@ export function waited(waitMs: number): string {
 }
 
 /**
- * Takes the lock, waiting at most `waitMs` (0: not at all), and returns its release; throws
- * SyncBusy naming `what` when another session holds it.
+ * Takes the lock, waiting at most `waitMs` (0: not at all); throws SyncBusy naming `what` when
+ * another session holds it.
  */
-export async function holdSyncLock(session: SqlSession, sql: LockSql, lock: PlanLock, wait: Wait, what: string): Promise<() => Promise<void>> {
+export async function holdSyncLock(session: SqlSession, sql: LockSql, lock: PlanLock, wait: Wait, what: string): Promise<HeldLock> {
   if (sql.lockRow) return holdLockRow(session, sql.lockRow, sql, lock, wait, what);
   const { lockTry, lockWait, lockRelease, waitLimitRead, waitLimitSet, waitLimitRestore } = sql;
   if (
@@ -70,8 +88,13 @@ export async function holdSyncLock(session: SqlSession, sql: LockSql, lock: Plan
       `another run of ${what} is in progress (it holds advisory lock ${lock.key} on ${session.location}); this run ${waited(waitMs)} and did nothing: run again later, or pass --wait SECONDS`,
     );
   }
-  return async () => {
-    await session.query(lockRelease, key);
+  // The session holds the lock until it ends; a session that broke fails the run's next statement anyway.
+  return {
+    check: () => Promise.resolve(),
+    lost: () => Promise.resolve(undefined),
+    release: async () => {
+      await session.query(lockRelease, key);
+    },
   };
 }
 
@@ -85,8 +108,8 @@ export const lockRowTiming = { seconds: 600, renewMs: 60_000, retryMs: 1000 };
 /**
  * The lock as a row: `take`'s statements in order (the table made first where the first finds
  * it missing), taken only when the key's rows, as the last gives them, all name this run;
- * renewed every minute while held, let go at the end. Waiting is trying again every second
- * until `--wait` runs out.
+ * renewed every minute while held, each renewal read back with that same last statement, let go
+ * at the end. Waiting is trying again every second until `--wait` runs out.
  */
 async function holdLockRow(
   session: SqlSession,
@@ -95,7 +118,7 @@ async function holdLockRow(
   lock: PlanLock,
   wait: Wait,
   what: string,
-): Promise<() => Promise<void>> {
+): Promise<HeldLock> {
   if (lock.table === undefined || lock.schema === undefined)
     throw new Error(`${what}: the plan's lock names no lock table for ${session.engine}; compile it again with this version of syncwright`);
   const names = { schema: lock.schema, table: lock.table };
@@ -140,10 +163,21 @@ async function holdLockRow(
     }
     return rows;
   };
+  const seconds = Number(values.seconds);
+  const mine = (holders: Holder[] | undefined) => holders !== undefined && holders.length > 0 && holders.every((h) => h.owner === values.owner);
+  /**
+   * Until when the lease is surely this run's, by its own clock: from the moment it asked for the
+   * take or renewal the server confirmed (the server counts from later, so this ends first).
+   */
+  let heldUntil = 0;
   const deadline = Date.now() + wait.waitMs;
   for (let attempt = 0; ; attempt++) {
+    const asked = Date.now();
     const holders = await take();
-    if (holders && holders.length > 0 && holders.every((h) => h.owner === values.owner)) break;
+    if (mine(holders)) {
+      heldUntil = asked + seconds * 1000;
+      break;
+    }
     if (Date.now() + lockRowTiming.retryMs > deadline) {
       const other = holders?.find((h) => h.owner !== values.owner);
       const held = other
@@ -156,35 +190,93 @@ async function holdLockRow(
     if (attempt === 0) wait.notice(`${what} is being run by another process: waiting up to ${wait.waitMs / 1000} s for it`);
     await new Promise((r) => setTimeout(r, lockRowTiming.retryMs));
   }
+  const row = `the lock row in ${lock.table} on ${session.location}`;
+  let lost: string | undefined;
+  /**
+   * Once the lease ran out unconfirmed, another run may have taken the row, written, and let it
+   * go: whatever a later renewal finds, the run no longer counts on the lock.
+   */
+  const lapsed = () => {
+    if (lost === undefined && Date.now() >= heldUntil)
+      lost = `its lease on ${row} ran out (${seconds} s) before a renewal confirmed it: the run was held up longer than that, or its renewals failed, and another run may have taken the sync over`;
+    return lost;
+  };
+  const holdersRead = sql.take[sql.take.length - 1] as LockRowStatement;
+  // The renewal changes the row only while it names this run (`owner` in its WHERE), so a late one never takes it back; whether it did is read back.
+  const renew = async () => {
+    if (lapsed()) return;
+    const asked = Date.now();
+    const holders = await untilDone(async () => {
+      // Outside the session where the engine can (BigQuery): its jobs run one at a time, so a renewal in it would wait behind a long script.
+      await run(sql.renew, 'aside');
+      return run<Holder>(holdersRead, 'aside');
+    });
+    if (lost !== undefined) return;
+    if (mine(holders)) {
+      heldUntil = asked + seconds * 1000;
+      return;
+    }
+    const other = holders.find((h) => h.owner !== values.owner && h.owner !== '');
+    lost = other
+      ? `another run (${other.owner}) took ${row} over after this run's lease lapsed`
+      : `${row} was let go or removed by another run after this run's lease lapsed`;
+  };
   let renewing = Promise.resolve();
   const timer = setInterval(() => {
+    if (lost !== undefined) return clearInterval(timer);
     // A renewal that fails is said and tried again at the next tick; the row holds for minutes meanwhile.
-    renewing = renewing
-      // Outside the session where the engine can (BigQuery): its jobs run one at a time, so a renewal in it would wait behind a long script.
-      .then(() => untilDone(() => run(sql.renew, 'aside')))
-      .then(
-        () => undefined,
-        (e: unknown) =>
-          wait.notice(
-            `${what}: renewing its lock row in ${lock.table} failed (${String((e as Error)?.message ?? e).slice(0, 300)}); trying again in ${lockRowTiming.renewMs / 1000} s, the row holds ${lockRowTiming.seconds} s from its last renewal`,
-          ),
-      );
+    renewing = renewing.then(renew).then(
+      () => undefined,
+      (e: unknown) =>
+        wait.notice(
+          `${what}: renewing its lock row in ${lock.table} failed (${String((e as Error)?.message ?? e).slice(0, 300)}); trying again in ${lockRowTiming.renewMs / 1000} s, the row holds ${seconds} s from its last renewal`,
+        ),
+    );
   }, lockRowTiming.renewMs);
   timer.unref();
-  return async () => {
-    clearInterval(timer);
-    await renewing;
-    await untilDone(() => run(sql.release));
+  const held: HeldLock = {
+    async check(next) {
+      const why = await held.lost();
+      if (why !== undefined)
+        throw new LockLost(
+          `${what} lost its lock: ${why}. This run stopped before ${next}; another run of the sync may be under way, and a later run picks up what this one left`,
+        );
+    },
+    async lost() {
+      await renewing;
+      return lapsed();
+    },
+    async release() {
+      clearInterval(timer);
+      await renewing;
+      // Where the row is another run's now, this changes nothing (`owner` in its WHERE).
+      await untilDone(() => run(sql.release));
+    },
   };
+  return held;
 }
 
-/** Runs `body` holding the lock, released however it ends. */
-export async function withSyncLock<T>(session: SqlSession, sql: LockSql, lock: PlanLock, wait: Wait, what: string, body: () => Promise<T>): Promise<T> {
-  const release = await holdSyncLock(session, sql, lock, wait, what);
+/**
+ * Runs `body` holding the lock, released however it ends. A body that ends while its lock is
+ * known lost fails all the same: its last step ran while another run may have held the sync.
+ */
+export async function withSyncLock<T>(
+  session: SqlSession,
+  sql: LockSql,
+  lock: PlanLock,
+  wait: Wait,
+  what: string,
+  body: (lock: HeldLock) => Promise<T>,
+): Promise<T> {
+  const held = await holdSyncLock(session, sql, lock, wait, what);
   try {
-    return await body();
+    const result = await body(held);
+    const why = await held.lost();
+    if (why !== undefined)
+      throw new LockLost(`${what} lost its lock while its last step ran: ${why}. What that step wrote may have crossed another run's: run the sync again`);
+    return result;
   } finally {
     // A session that broke took its locks with it: nothing to release then.
-    await release().catch(() => undefined);
+    await held.release().catch(() => undefined);
   }
 }
