@@ -36,13 +36,7 @@ export class CallLocks {
     // Another run holds it only for its own lookup and creation: waited for that long even under --wait 0.
     const budget = this.steps.slice(from, to + 1).reduce((ms, s) => ms + (s.kind === 'call' ? callBudgetMs(s.retry, options.timeoutMs) : 0), 0);
     const what = `${step.name} through ${lock.through} on ${plan.destination.type} (sync ${plan.sync.name})`;
-    const held = await holdSyncLock(
-      session,
-      sql,
-      { ...plan.lock, key: lock.key },
-      { waitMs: Math.max(options.waitMs, budget), notice: options.notice },
-      what,
-    );
+    const held = await holdSyncLock(session, sql, { ...plan.lock, key: lock.key }, { waitMs: Math.max(options.waitMs, budget), notice: options.notice }, what);
     this.held.set(lock.through, () => held.release());
   }
 
