@@ -24,11 +24,22 @@ const projects = EXAMPLES.map((name) => {
   return { name, text, names, syncs: [...text.matchAll(/^sync\s/gm)].length, pattern: new RegExp(`(?<!:\\s*)(?<!^[ \\t]*)\\b(${names.join('|')})\\b`, 'gm') };
 });
 
+/** The settings that say which warehouse or bucket a block is (src/catalog/connection-settings.ts `warehouseIdentity`, buckets). */
+const PLACE = /\b(database|bucket|project|account)\s*$/;
+
 function copyOf(project, suffix) {
-  // Names only: quoted strings (audience and list names, URLs) stay as written.
-  return project.text
-    .split(/("(?:[^"\\\n]|\\.)*")/)
-    .map((part, i) => (i % 2 === 1 ? part : part.replace(project.pattern, `$1_${suffix}`)))
+  // Names, and the strings that say where a destination writes: each copy writes warehouses and
+  // buckets of its own, as two companies' projects would (two copies writing one table or object
+  // would be refused, SW0124). Other quoted strings (audience and list names, URLs) stay as written.
+  const parts = project.text.split(/("(?:[^"\\\n]|\\.)*")/);
+  return parts
+    .map((part, i) => {
+      if (i % 2 === 0) return part.replace(project.pattern, `$1_${suffix}`);
+      const setting = PLACE.exec(parts[i - 1])?.[1];
+      // Bucket names and project ids take hyphens, not underscores.
+      if (setting) return `${part.slice(0, -1)}${setting === 'bucket' || setting === 'project' ? '-' : '_'}${suffix}"`;
+      return part;
+    })
     .join('');
 }
 

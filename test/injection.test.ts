@@ -209,7 +209,7 @@ for (const engine of scratchEngines) {
         await seed(db, conforming);
         // The change set is a temporary table of the session that built it: in the same psql
         // session, read.sql's rows are kept in a table the test reads afterwards.
-        const keep = `CREATE TABLE public.read_rows AS SELECT * FROM (\n${asSubquery(readFileSync(join(out, 'chosen_crm/read.sql'), 'utf8'), 'postgres')}\n) AS r`;
+        const keep = `CREATE TABLE public.read_rows AS SELECT * FROM (\n${asSubquery(readFileSync(join(out, 'chosen_crm/read.sql'), 'utf8'))}\n) AS r`;
         const psql = (...args: string[]) => spawnSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', db.url!, ...args], { encoding: 'utf8' });
         const runs = [
           psql('-f', join(out, 'chosen_copy/apply.sql')),

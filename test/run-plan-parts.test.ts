@@ -373,7 +373,7 @@ describe('sinks and queries', () => {
 
   it("narrows read.sql to a step's change kinds with the plan's queries", () => {
     const queries = changeQueries('postgres', ['added', 'changed']);
-    const query = asSubquery('-- read\nSELECT 1 AS seq ORDER BY seq;\n', 'postgres');
+    const query = asSubquery('-- read\nSELECT 1 AS seq ORDER BY seq;\n');
     expect(fillSlots(queries.rows, { query })).toBe(
       `SELECT * FROM (\n-- read\nSELECT 1 AS seq ORDER BY seq\n) AS "read" WHERE "read"."change" IN ('added', 'changed') ORDER BY "read"."seq"`,
     );

@@ -210,16 +210,16 @@ describe('embedded database rows', () => {
 
 describe('helpers', () => {
   it('turns a SQL file into one statement', () => {
-    expect(asSubquery('-- h\nSELECT 1\nFROM t;\n', 'postgres')).toBe('-- h\nSELECT 1\nFROM t');
-    expect(asSubquery('SELECT 1; -- trailing\n', 'postgres')).toBe('SELECT 1');
-    expect(asSubquery('SELECT \'a;b\' AS "x;--y", $q$;$q$ /* ; /* nested; */ ; */ FROM "t; --"\n;\n', 'postgres')).toBe(
+    expect(asSubquery('-- h\nSELECT 1\nFROM t;\n')).toBe('-- h\nSELECT 1\nFROM t');
+    expect(asSubquery('SELECT 1;;\n\n')).toBe('SELECT 1');
+    // Only the end is looked at: a `;` inside the text, however it is quoted, is the statement's.
+    expect(asSubquery('SELECT \'a;b\' AS "x;--y", $q$;$q$ /* ; /* nested; */ ; */ FROM "t; --"\n;\n')).toBe(
       'SELECT \'a;b\' AS "x;--y", $q$;$q$ /* ; /* nested; */ ; */ FROM "t; --"',
     );
-    expect(asSubquery("SELECT 'it''s;' -- no end", 'postgres')).toBe("SELECT 'it''s;' -- no end");
-    // As Postgres reads them: a backslash escape in an E'' string, a dollar quote whose tag holds a digit.
-    expect(asSubquery("SELECT E'it\\'s; x', $q1$;$q1$ FROM t;\n", 'postgres')).toBe("SELECT E'it\\'s; x', $q1$;$q1$ FROM t");
-    // Snowflake's backslash in '' strings.
-    expect(asSubquery("SELECT 'it\\'s;' FROM t;", 'snowflake')).toBe("SELECT 'it\\'s;' FROM t");
+    expect(asSubquery("SELECT 'it''s;' -- no end")).toBe("SELECT 'it''s;' -- no end");
+    // Postgres's backslash escape in an E'' string, a dollar quote whose tag holds a digit, Snowflake's backslash in '' strings.
+    expect(asSubquery("SELECT E'it\\'s; x', $q1$;$q1$ FROM t;\n")).toBe("SELECT E'it\\'s; x', $q1$;$q1$ FROM t");
+    expect(asSubquery("SELECT 'it\\'s;' FROM t;")).toBe("SELECT 'it\\'s;' FROM t");
   });
 
   it('renders the many-row accepted INSERT from the dialect record', () => {

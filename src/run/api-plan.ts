@@ -134,7 +134,7 @@ async function runStep(step: ApiStep, env: StepEnv): Promise<StepReport | undefi
       return undefined;
     }
     case 'read':
-      env.read = { query: asSubquery(sqlFile(env, step.file), env.session.dialect), queries: step.queries };
+      env.read = { query: asSubquery(sqlFile(env, step.file)), queries: step.queries };
       return undefined;
     case 'call':
       return runCall(step, env);

@@ -39,7 +39,7 @@ export function teach(server: FakeBigQuery, bqBuild: string, pgBuild: string, sy
   const plans = [JSON.parse(read(bqBuild, 'plan.json')) as Plan, JSON.parse(read(pgBuild, 'plan.json')) as Plan] as const;
   for (const file of readdirSync(join(bqBuild, sync)).filter((f) => f.endsWith('.sql'))) {
     server.know(`${file}`, read(bqBuild, file), read(pgBuild, file));
-    server.know(`${file} pages`, asSubquery(read(bqBuild, file), 'bigquery'), asSubquery(read(pgBuild, file), 'postgres'));
+    server.know(`${file} pages`, asSubquery(read(bqBuild, file)), asSubquery(read(pgBuild, file)));
   }
   const [bq, pg] = plans;
   const on = bq.destination.dialect === 'bigquery' ? 'destination' : 'source';
@@ -59,16 +59,12 @@ export function teach(server: FakeBigQuery, bqBuild: string, pgBuild: string, sy
       server.know('load insert', step.insert, twin.insert);
     }
     if (step.kind === 'read' && twin.kind === 'read') {
-      const query = [asSubquery(read(bqBuild, step.file), 'bigquery'), asSubquery(read(pgBuild, twin.file), 'postgres')] as const;
+      const query = [asSubquery(read(bqBuild, step.file)), asSubquery(read(pgBuild, twin.file))] as const;
       for (const [key, q] of Object.entries(step.queries)) {
         const p = twin.queries[key];
         if (!p) throw new Error(`twin of ${sync} has no queries ${key}`);
         server.know(`count ${key}`, fillSlots(q.count, { query: query[0] }), fillSlots(p.count, { query: query[1] }));
-        server.know(
-          `rows ${key}`,
-          asSubquery(fillSlots(q.rows, { query: query[0] }), 'bigquery'),
-          asSubquery(fillSlots(p.rows, { query: query[1] }), 'postgres'),
-        );
+        server.know(`rows ${key}`, asSubquery(fillSlots(q.rows, { query: query[0] })), asSubquery(fillSlots(p.rows, { query: query[1] })));
         server.knowSlots(`range ${key}`, fillSlots(q.range, { query: query[0] }), fillSlots(p.range, { query: query[1] }));
       }
     }

@@ -52,12 +52,12 @@ export function statementTwins(sfBuild: string, pgBuild: string, syncs: readonly
     }
     // A load into another warehouse reads its extract query page by page, as a query of its own.
     for (const load of sfPlan.steps.filter((s): s is LoadStep => s.kind === 'load'))
-      add(asSubquery(file(sfBuild, load.from), 'snowflake'), asSubquery(file(pgBuild, load.from), 'postgres'), `${sync}/${load.from} pages`);
+      add(asSubquery(file(sfBuild, load.from)), asSubquery(file(pgBuild, load.from)), `${sync}/${load.from} pages`);
     const sfRead = sfPlan.steps.find((s): s is ReadStep => s.kind === 'read');
     const pgRead = pgPlan.steps.find((s): s is ReadStep => s.kind === 'read');
     if (sfRead && pgRead) {
-      const sfQuery = asSubquery(file(sfBuild, sfRead.file), 'snowflake');
-      const pgQuery = asSubquery(file(pgBuild, pgRead.file), 'postgres');
+      const sfQuery = asSubquery(file(sfBuild, sfRead.file));
+      const pgQuery = asSubquery(file(pgBuild, pgRead.file));
       for (const [kinds, q] of Object.entries(sfRead.queries)) {
         const p = pgRead.queries[kinds];
         if (!p) continue;

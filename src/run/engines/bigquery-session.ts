@@ -225,7 +225,6 @@ export async function openBigQuerySession(endpoint: PlanEndpoint, sql: Pick<Sess
 
   return sessionOf({
     engine: 'bigquery',
-    dialect: 'bigquery',
     location: `bigquery://${projectId}${location ? ` (${location})` : ''}`,
     query: async (text, params) => all(await run(text, params)),
     // A session runs its jobs one at a time: a lock renewal there would wait behind a long script.

@@ -30,7 +30,6 @@ export async function openPgSession(server: string | ServerConfig): Promise<SqlS
   client.on('error', () => undefined);
   return sessionOf({
     engine: 'postgres',
-    dialect: 'postgres',
     location: typeof server === 'string' ? redactUrl(server) : server.location,
     // Always the extended protocol for one statement, so a script is never run here by accident.
     query: async (sql, params) => (await client.query({ text: sql, values: (params ?? []) as unknown[], queryMode: 'extended' } as pg.QueryConfig)).rows,

@@ -150,7 +150,6 @@ export async function openPgliteSession(dir: string | undefined, wait: Wait = { 
   }
   return sessionOf({
     engine: 'pglite',
-    dialect: 'postgres',
     location: folder ?? 'memory',
     query: async (sql, params) => (await db.query<SqlRow>(sql, params as unknown[] | undefined)).rows,
     rows: rawRows(db),

@@ -265,7 +265,6 @@ export function openSnowflakeSession(config: SnowflakeConfig, secret: (value: st
   const api = new SqlApi(config, secret);
   return sessionOf({
     engine: 'snowflake',
-    dialect: 'snowflake',
     location: `${config.base} (account ${config.account}${config.context.database ? `, database ${config.context.database}` : ''})`,
     sessionPerRequest: true,
     query: async (sql, params) => api.all(await api.submit(sql, params, false)),

@@ -1,7 +1,4 @@
 import { fillSlots, type SessionSql } from '../../contract/plan.js';
-import type { Dialect } from '../../contract/dialect-names.js';
-import { getDialect } from '../../dialect/index.js';
-import { statementEnds } from '../../dialect/sql-text.js';
 import { markSqlError, type SqlPlace } from './sql-errors.js';
 
 /**
@@ -27,8 +24,6 @@ export interface ReadOptions {
 export interface SqlSession {
   /** `pglite` or `postgres`, for messages. */
   readonly engine: string;
-  /** The SQL it reads. */
-  readonly dialect: Dialect;
   /** Where the database is, for messages (a folder or a URL without its password). */
   readonly location: string;
   /**
@@ -63,22 +58,18 @@ export interface SqlSession {
 }
 
 /**
- * A SQL file of one statement as that statement, without its final semicolons, read as the
- * engine's dialect reads it (dialects/<name>.json `sqlText`: E'' strings with backslashes,
- * dollar quotes with any tag, nested comments), as the compiler read the model's query: a scan
- * of its own cut a model's `E'it\\'s;'` at the `;` inside, and the sync failed on every run.
+ * A SQL file of one statement (a compiled read.sql or extract.sql) as that statement: without
+ * the semicolons that end the file. Only the end is looked at: a scan of the whole text, in a
+ * dialect of its own, cut a model's `E'it\\'s;'` at the `;` inside, and the sync failed on
+ * every run; the compiler writes each such file as one statement and its `;`.
  */
-export function asSubquery(sql: string, dialect: Dialect): string {
-  // Cut at the last semicolon, comments after it with it: what follows the query in a cursor's DECLARE is not swallowed.
-  const last = statementEnds(getDialect(dialect), sql).at(-1);
-  return (last === undefined ? sql : sql.slice(0, last)).trim();
+export function asSubquery(sql: string): string {
+  return sql.replace(/[\s;]+$/, '');
 }
 
 /** What an engine gives a session: one statement with parameters, one script, the end. */
 export interface EngineRunners {
   engine: string;
-  /** The SQL the engine reads. */
-  dialect: Dialect;
   location: string;
   query(sql: string, params: readonly unknown[] | undefined): Promise<SqlRow[]>;
   /**
@@ -157,15 +148,14 @@ export function sessionOf(runners: EngineRunners): SqlSession {
     });
   return {
     ...place,
-    dialect: runners.dialect,
     sessionPerRequest,
     script,
     query,
     aside,
     pages: <T extends SqlRow>(sql: string, pageSize: number, cursor: CursorSql, options: ReadOptions = {}) =>
       runners.pages
-        ? markedPages<T>(runners.pages(asSubquery(sql, runners.dialect), pageSize, serial, options), place)
-        : cursorPages<T>(options.text ? textRows : rows, script, asSubquery(sql, runners.dialect), pageSize, cursor),
+        ? markedPages<T>(runners.pages(asSubquery(sql), pageSize, serial, options), place)
+        : cursorPages<T>(options.text ? textRows : rows, script, asSubquery(sql), pageSize, cursor),
     forSync: (name) => runners.forSync?.(name),
     close: () => runners.close(),
   };
