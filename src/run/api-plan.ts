@@ -206,8 +206,9 @@ async function runSteps(steps: readonly ApiStep[], env: StepEnv, commit?: Commit
           const refused = refusedBefore(step, env);
           if (refused) env.report.steps.push(refused);
           else {
-            await env.lock?.check(stepName(step));
+            // After a call lock's wait, which may be long: the sync's lock is checked last.
             if (step.kind === 'call') await locks.before(step);
+            await env.lock?.check(stepName(step));
             const r = await runStep(step, env);
             if (r) env.report.steps.push(r);
           }

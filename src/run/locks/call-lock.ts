@@ -45,7 +45,8 @@ export class CallLocks {
     const release = this.held.get(name);
     if (!release) return;
     this.held.delete(name);
-    await release();
+    // As the sync's own lock: one not let go lapses with its lease, and the run that made the list is not failed for it.
+    await release().catch(() => undefined);
   }
 
   /** However the run ends; a session that broke took its locks with it. */
