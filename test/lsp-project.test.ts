@@ -234,6 +234,12 @@ sync customers_csv { from customers  to lake_finance path "exports/people.csv"  
 sync customers_upsert { from customers  to finance table crm.people  mode upsert  identifier id -> id  map { email -> email } }
 `,
       ],
+      // A destination in a file of its own, and its sync in a file before b.sync's: an error between the two lands on b.sync's.
+      [
+        'aa.sync',
+        `sync archive_csv { from people  to archive_lake path "exports/people.csv"  mode mirror  identifier id -> id  map { email -> email }  format csv  guard deletes <= 5% }\n`,
+      ],
+      ['d.sync', `destination archive_lake : s3 { bucket "archive-bucket"  region "us-east-1" }\n`],
       // Definitions no edit reaches, so that what is checked again is a part of the project.
       ['other.sync', Array.from({ length: 8 }, (_, i) => `model m${i} { from wh  table app.t${i}  primary key id  columns { id bigint } }\n`).join('')],
     ]);
@@ -263,6 +269,10 @@ sync customers_upsert { from customers  to finance table crm.people  mode upsert
     expect(step('c.sync', 'host "db.acme.internal"', 'host env("PG_HOST")')).toEqual(['SW0124 b.sync']);
     // The first mirror goes, in another file than the error: the error goes too.
     expect(step('a.sync', /sync people_csv[^\n]*\n/.exec(texts.get('a.sync')!)![0], '')).toEqual([]);
+    // archive_lake moves onto lake_finance's bucket: b.sync's mirror writes its object too.
+    expect(step('d.sync', '"archive-bucket"', '"acme-lake"')).toEqual(['SW0124 b.sync']);
+    // And back: the error on b.sync, a file neither edit touched, goes with the place it left.
+    expect(step('d.sync', '"acme-lake"', '"archive-bucket"')).toEqual([]);
   });
 });
 

@@ -18,6 +18,7 @@
  */
 import { checkParsed, sortDiagnostics } from './check.js';
 import { syntaxWords } from '../catalog/index.js';
+import { warehouseIdentity } from '../catalog/connection-settings.js';
 import type { DbtProjects } from './models.js';
 import { indexProject, type SymbolIndex } from './symbols.js';
 import { parseFile, parseProject, type ParseResult, type ParsedFile, type SourceText } from '../syntax/parse.js';
@@ -130,16 +131,37 @@ function readsOf(def: Definition): Reference[] {
 }
 
 /**
- * A key of the table or object a sync writes, for the check that no two syncs undo each other's
- * writes (src/check/targets.ts): the table's last part or the path's last segment up to its
- * first dot, in lower case, tables and objects alike. Not its destination: two destinations of
- * one warehouse or bucket write the same tables and objects, and an edit of one's settings may
- * make them so. Coarse on purpose: any two syncs that may write one target have the same key
- * (`people`, `"People"`, `crm.people`; `people`, `people.csv`, `"people.csv"`,
- * `people.csv.jsonl`, and `exports/people.csv` as `people.csv` under a prefix `exports/`), and
- * more syncs than collide may share one. '' for a sync writing records of an API, which it shares.
+ * What a definition writes where another may undo it (src/check/targets.ts, SW0124), for the
+ * incremental check to check together what may collide.
+ * - A sync writing a table or an object: `write:` its destination's name and the table's last
+ *   part or the path's last segment up to its first dot, in lower case: any two syncs of one
+ *   destination that may write one target share it (`people`, `"People"`, `crm.people`;
+ *   `people.csv`, and `exports/people.csv` as `people.csv` under a prefix `exports/`).
+ * - A source or destination of a warehouse or bucket: `place:` its type and the setting that
+ *   names its database, project or bucket (the last of `warehouseIdentity`, or `bucket`), in lower
+ *   case, '?' where it is not written. Coarser than SW0124's place, which compares every
+ *   identifying setting: two destinations of one place always share it. Syncs of two destinations
+ *   of one place are checked together (`ownWriters`), and a destination's syncs with those of
+ *   its old place when it is edited.
+ * '' for anything else (a sync writing records of an API, which it shares).
  */
 function writesOf(def: Definition): string {
+  if (def.kind === 'source' || def.kind === 'destination') {
+    const type = (def.kind === 'source' ? def.dialect : def.type).text;
+    const named = type in warehouseIdentity ? warehouseIdentity[type as keyof typeof warehouseIdentity].at(-1) : storageTypes.has(type) ? 'bucket' : undefined;
+    if (named === undefined) return '';
+    const v = def.settings.find((s) => s.name.text === named)?.value;
+    const text = !v
+      ? '?'
+      : v.kind === 'env'
+        ? `env(${v.variable.value})`
+        : v.kind === 'string'
+          ? v.value
+          : v.kind === 'path'
+            ? v.path.parts.map((p) => p.text).join('.')
+            : String(v.kind === 'number' ? v.raw : v.value);
+    return `place:${type}\u0000${text.toLowerCase()}`;
+  }
   if (def.kind !== 'sync') return '';
   const to = def.items.find((i) => i.kind === 'to');
   if (!to || to.destination.missing) return '';
@@ -148,9 +170,11 @@ function writesOf(def: Definition): string {
   const parts = !to.ref ? [def.name.text] : to.ref.kind === 'path' ? to.ref.path.parts.map((p) => p.text) : [to.ref.value.value];
   // An object's last segment is its path's, whatever the prefix: the prefix is joined with a `/`, the extension added after a dot.
   const name = kind === 'table' ? (parts.at(-1) ?? '') : parts.join('.').split('/').at(-1)!.split('.')[0]!;
-  // Never '', which says it writes nothing another may undo (`people/` ends in an empty segment).
-  return `target:${name.toLowerCase()}`;
+  return `write:${to.destination.text}\u0000${name.toLowerCase()}`;
 }
+
+/** Storage destination types, whose place is their bucket. */
+const storageTypes = new Set(['s3', 'gcs']);
 
 const byPath = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -458,8 +482,21 @@ export class Project {
     const names = [...touched];
     let unresolved = false;
     // Syncs that may write one table or object: whether two of them undo each other is checked among them (src/check/targets.ts).
+    // Not the sources and destinations of a place themselves: owning one would take every sync that reads it.
     const ownWriters = (key: string) => {
+      if (key.startsWith('place:')) {
+        for (const d of this.#writers.get(key) ?? []) for (const r of this.#readers.get(d.name) ?? []) if (r.kind === 'sync') own(r);
+        return;
+      }
       for (const w of this.#writers.get(key) ?? []) own(w);
+      // The same target on the other destinations of the sync's destination's place.
+      const [destination, part] = key.slice('write:'.length).split('\u0000') as [string, string];
+      for (const d of this.#named.get(destination) ?? []) {
+        if (d.writes === '' || (d.kind !== 'source' && d.kind !== 'destination')) continue;
+        for (const other of this.#writers.get(d.writes) ?? []) {
+          if (other.name !== destination) for (const w of this.#writers.get(`write:${other.name}\u0000${part}`) ?? []) own(w);
+        }
+      }
     };
     const own = (e: Entry) => {
       if (owners.has(e)) return;

@@ -101,9 +101,11 @@ export function checkSharedTargets(syncs: readonly CheckedSync[], spans: Readonl
   }
   const inFileOrder = (a: CheckedSync, b: CheckedSync) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.span.offset - b.span.offset);
   for (const group of groups.values()) {
-    const owner = group.find((t) => t.owns)?.sync;
+    // In file order, whatever order the syncs were checked in: a resumed check names the same owner as a whole one.
+    const sorted = [...group].sort((a, b) => inFileOrder(a.sync, b.sync));
+    const owner = sorted.find((t) => t.owns)?.sync;
     if (!owner || group.length < 2) continue;
-    const [first, ...rest] = [...group].sort((a, b) => inFileOrder(a.sync, b.sync));
+    const [first, ...rest] = sorted;
     const other = first!.sync;
     for (const { sync: s, what, where } of rest) {
       // Through another destination, say what makes the two one place.
