@@ -9,6 +9,10 @@ import { invalidEntries } from '../src/catalog/api/destinations/facebook-ads.js'
 import { guardViolation } from '../src/run/guard.js';
 import { pointerGet } from '../src/run/json-pointer.js';
 import { lineProgress, terminalProgress } from '../src/run/output/progress.js';
+import { planSummary } from '../src/run/output/summary.js';
+import { callBudgetMs } from '../src/run/locks/call-lock.js';
+import { standardRetry } from '../src/catalog/api/http.js';
+import { stepReport, type PlanReport } from '../src/run/output/report.js';
 import { buildRequest, overrideBase } from '../src/run/http/request.js';
 import { compileMessage, envFrom, envPlaceholder, render, TemplateError, type RenderContext } from '../src/run/template.js';
 import { csvLine } from '../src/run/sinks/formats.js';
@@ -382,6 +386,37 @@ describe('sinks and queries', () => {
     );
     // Slots are filled once: a value holding `{{...}}` stays as it is.
     expect(fillSlots('a {{x}} {{y}}', { x: '{{y}}' })).toBe('a {{y}} {{y}}');
+  });
+});
+
+describe('summary', () => {
+  it('counts retries in words', () => {
+    const step = (retries: number) => ({ ...stepReport('send', 'post', 'send', 10), accepted: 10, requests: retries + 1, retries });
+    const report = (retries: number): PlanReport => ({
+      sync: 's',
+      plan: 's/plan.json',
+      destination: { name: 'd', type: 'webhook' },
+      mode: 'record insert',
+      dryRun: false,
+      status: 'ok',
+      steps: [step(retries)],
+      operations: {},
+      committed: 10,
+      rejected: [],
+      rejectedTotal: 0,
+      startedAt: '2026-01-01T00:00:00.000Z',
+      ms: 0,
+    });
+    expect(planSummary(report(4))).toContain('post: 10/10 accepted, 5 requests, 4 retries (0 ms)');
+    expect(planSummary(report(1))).toContain('post: 10/10 accepted, 2 requests, 1 retry (0 ms)');
+  });
+});
+
+describe('call locks', () => {
+  it("wait as long as the holder's calls may take, a server's Retry-After included", () => {
+    // 5 tries of 30 s; backoffs 1, 2, 4, 8 s, or up to 120 s each where the server says so.
+    expect(callBudgetMs({ ...standardRetry, retryAfter: false }, 30_000, 120_000)).toBe(150_000 + 15_000);
+    expect(callBudgetMs(standardRetry, 30_000, 120_000)).toBe(150_000 + 4 * 120_000);
   });
 });
 

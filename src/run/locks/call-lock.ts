@@ -8,12 +8,18 @@ import type { ApiStep, CallStep, RetryPolicy } from '../../contract/api-steps.js
 import type { StepEnv } from '../step-env.js';
 import { holdSyncLock } from './sync-lock.js';
 
-/** The longest one call may take without a Retry-After: every attempt's deadline and every backoff at its cap. */
-function callBudgetMs(retry: RetryPolicy, timeoutMs: number): number {
+/**
+ * The longest one call may take: every attempt's deadline, and before each retry its backoff at
+ * its cap or, where the call honours Retry-After, the longest wait the run takes from a server.
+ */
+export function callBudgetMs(retry: RetryPolicy, timeoutMs: number, maxRetryAfterMs: number): number {
   const { initialSeconds, multiplier, maxSeconds } = retry.backoff;
-  let backoff = 0;
-  for (let attempt = 1; attempt < retry.maxAttempts; attempt++) backoff += Math.min(maxSeconds, initialSeconds * multiplier ** (attempt - 1)) * 1000;
-  return retry.maxAttempts * timeoutMs + backoff;
+  let waits = 0;
+  for (let attempt = 1; attempt < retry.maxAttempts; attempt++) {
+    const backoff = Math.min(maxSeconds, initialSeconds * multiplier ** (attempt - 1)) * 1000;
+    waits += retry.retryAfter ? Math.max(backoff, maxRetryAfterMs) : backoff;
+  }
+  return retry.maxAttempts * timeoutMs + waits;
 }
 
 export class CallLocks {
@@ -34,7 +40,9 @@ export class CallLocks {
     const to = this.steps.findIndex((s, i) => i >= from && s.kind === 'call' && s.name === lock.through);
     if (from < 0 || to < 0) throw new Error(`${step.name}: its lock is held through ${lock.through}, which is no later call of the plan`);
     // Another run holds it only for its own lookup and creation: waited for that long even under --wait 0.
-    const budget = this.steps.slice(from, to + 1).reduce((ms, s) => ms + (s.kind === 'call' ? callBudgetMs(s.retry, options.timeoutMs) : 0), 0);
+    const budget = this.steps
+      .slice(from, to + 1)
+      .reduce((ms, s) => ms + (s.kind === 'call' ? callBudgetMs(s.retry, options.timeoutMs, options.maxRetryAfterMs) : 0), 0);
     const what = `${step.name} through ${lock.through} on ${plan.destination.type} (sync ${plan.sync.name})`;
     const held = await holdSyncLock(session, sql, { ...plan.lock, key: lock.key }, { waitMs: Math.max(options.waitMs, budget), notice: options.notice }, what);
     this.held.set(lock.through, () => held.release());

@@ -2,7 +2,7 @@
 import { stringifyJson } from '../exact-json.js';
 import type { PlanReport, PlanStatus, RunReport } from './report.js';
 
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+const plural = (n: number, word: string, many = `${word}s`) => `${n} ${n === 1 ? word : many}`;
 
 function seconds(ms: number): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
@@ -33,7 +33,7 @@ export function planSummary(r: PlanReport): string {
         } (${seconds(s.ms)})`,
       );
     } else if (s.kind === 'call') {
-      if (s.requests) lines.push(`  ${s.operation}: done${s.retries ? `, ${plural(s.retries, 'retry')}` : ''}`);
+      if (s.requests) lines.push(`  ${s.operation}: done${s.retries ? `, ${plural(s.retries, 'retry', 'retries')}` : ''}`);
     } else if (s.skipped) {
       lines.push(`  ${s.operation}: skipped, ${s.skipped}`);
     } else if (s.rows === 0) {
@@ -47,7 +47,7 @@ export function planSummary(r: PlanReport): string {
         `${s.accepted}/${s.rows} accepted`,
         refused ? `${refused} refused` : '',
         s.requests ? plural(s.requests, 'request') : '',
-        s.retries ? plural(s.retries, 'retry') : '',
+        s.retries ? plural(s.retries, 'retry', 'retries') : '',
       ].filter(Boolean);
       lines.push(`  ${s.operation}: ${parts.join(', ')} (${seconds(s.ms)})`);
       for (const w of s.wrote ?? []) lines.push(`    wrote ${w}`);
