@@ -24,8 +24,10 @@ const projects = EXAMPLES.map((name) => {
   return { name, text, names, syncs: [...text.matchAll(/^sync\s/gm)].length, pattern: new RegExp(`(?<!:\\s*)(?<!^[ \\t]*)\\b(${names.join('|')})\\b`, 'gm') };
 });
 
-/** The settings that say which warehouse or bucket a block is (src/catalog/connection-settings.ts `warehouseIdentity`, buckets). */
-const PLACE = /\b(database|bucket|project|account)\s*$/;
+const { warehouseIdentity } = await import('../dist/catalog/connection-settings.js');
+
+/** The settings that say which warehouse or bucket a block is: the last of each `warehouseIdentity`, and a bucket. */
+const PLACE = new RegExp(`\\b(${[...new Set([...Object.values(warehouseIdentity).map((names) => names.at(-1)), 'bucket'])].join('|')})\\s*$`);
 
 function copyOf(project, suffix) {
   // Names, and the strings that say where a destination writes: each copy writes warehouses and

@@ -17,7 +17,8 @@
  * compares them after random edits.
  */
 import { checkParsed, sortDiagnostics } from './check.js';
-import { syntaxWords } from '../catalog/index.js';
+import { getDestinationType, syntaxWords } from '../catalog/index.js';
+import { resolveValue } from './settings.js';
 import { warehouseIdentity } from '../catalog/connection-settings.js';
 import type { DbtProjects } from './models.js';
 import { indexProject, type SymbolIndex } from './symbols.js';
@@ -148,18 +149,12 @@ function readsOf(def: Definition): Reference[] {
 function writesOf(def: Definition): string {
   if (def.kind === 'source' || def.kind === 'destination') {
     const type = (def.kind === 'source' ? def.dialect : def.type).text;
-    const named = type in warehouseIdentity ? warehouseIdentity[type as keyof typeof warehouseIdentity].at(-1) : storageTypes.has(type) ? 'bucket' : undefined;
+    const storage = getDestinationType(type)?.category === 'storage';
+    const named = type in warehouseIdentity ? warehouseIdentity[type as keyof typeof warehouseIdentity].at(-1) : storage ? 'bucket' : undefined;
     if (named === undefined) return '';
     const v = def.settings.find((s) => s.name.text === named)?.value;
-    const text = !v
-      ? '?'
-      : v.kind === 'env'
-        ? `env(${v.variable.value})`
-        : v.kind === 'string'
-          ? v.value
-          : v.kind === 'path'
-            ? v.path.parts.map((p) => p.text).join('.')
-            : String(v.kind === 'number' ? v.raw : v.value);
+    const value = v && resolveValue(v);
+    const text = value === undefined ? '?' : typeof value === 'object' ? JSON.stringify(value) : String(value);
     return `place:${type}\u0000${text.toLowerCase()}`;
   }
   if (def.kind !== 'sync') return '';
@@ -172,9 +167,6 @@ function writesOf(def: Definition): string {
   const name = kind === 'table' ? (parts.at(-1) ?? '') : parts.join('.').split('/').at(-1)!.split('.')[0]!;
   return `write:${to.destination.text}\u0000${name.toLowerCase()}`;
 }
-
-/** Storage destination types, whose place is their bucket. */
-const storageTypes = new Set(['s3', 'gcs']);
 
 const byPath = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 

@@ -6,7 +6,7 @@
  */
 import type { ApiStep, CallStep, RetryPolicy } from '../../contract/api-steps.js';
 import type { StepEnv } from '../step-env.js';
-import { holdSyncLock } from './sync-lock.js';
+import { holdSyncLock, type HeldLock } from './sync-lock.js';
 
 /**
  * The longest one call may take: every attempt's deadline, and before each retry its backoff at
@@ -23,8 +23,8 @@ export function callBudgetMs(retry: RetryPolicy, timeoutMs: number, maxRetryAfte
 }
 
 export class CallLocks {
-  /** Releases of the locks held, by the call they are held through. */
-  private readonly held = new Map<string, () => Promise<void>>();
+  /** The locks held, by the call they are held through. */
+  private readonly held = new Map<string, HeldLock>();
 
   constructor(
     private readonly env: StepEnv,
@@ -45,16 +45,16 @@ export class CallLocks {
       .reduce((ms, s) => ms + (s.kind === 'call' ? callBudgetMs(s.retry, options.timeoutMs, options.maxRetryAfterMs) : 0), 0);
     const what = `${step.name} through ${lock.through} on ${plan.destination.type} (sync ${plan.sync.name})`;
     const held = await holdSyncLock(session, sql, { ...plan.lock, key: lock.key }, { waitMs: Math.max(options.waitMs, budget), notice: options.notice }, what);
-    this.held.set(lock.through, () => held.release());
+    this.held.set(lock.through, held);
   }
 
   /** After a call has run or been skipped: the lock held through it is let go. */
   async after(name: string): Promise<void> {
-    const release = this.held.get(name);
-    if (!release) return;
+    const held = this.held.get(name);
+    if (!held) return;
     this.held.delete(name);
     // As the sync's own lock: one not let go lapses with its lease, and the run that made the list is not failed for it.
-    await release().catch(() => undefined);
+    await held.release().catch(() => undefined);
   }
 
   /** However the run ends; a session that broke took its locks with it. */
