@@ -1,9 +1,10 @@
 // A Google Ads Customer Match list kept equal to an audience: the compiled plan run by the
 // executor against a local Google Ads and OAuth endpoint on 127.0.0.1, on every engine the
 // tests have. A mirror empties the list and uploads the audience in one offline user data job,
-// only when the audience changed, and runs that job only when every operation was added. Add,
-// remove and upsert count a row only once the job that carries it has run: a job whose run
-// fails, or a run killed before it, commits none of them.
+// only when the audience changed (one that became empty: a job of removeAll alone), and runs
+// that job only when every operation was added. Add, remove and upsert count a row only once
+// the job that carries it has run: a job whose run fails, or a run killed before it, commits
+// none of them; a mirror's removals, too.
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
@@ -206,6 +207,69 @@ perEngine(
       await sql(db(), `UPDATE crm.people SET plan = 'pro' WHERE id = 6`);
       expect(await run('paying_to_google')).toMatchObject({ status: 'ok', changes: { added: 1 }, committed: members.length + 1 });
       expect(ads().members('Paying')).toEqual([...members, createHash('sha256').update('user6@example.com').digest('hex')].sort());
+    });
+  },
+);
+
+perEngine(
+  'google ads customer match, an audience that becomes empty',
+  people,
+  () => startGoogleAds(credentials),
+  ({ db, service: ads }) => {
+    const run = (sync: string) => runSync(db(), build, sync, { env: secrets, endpoints: { ads: ads().api.url }, timeoutMs: 1500 });
+    const snapshot = async (sync: string) => {
+      const [rows] = await sql(db(), `SELECT count(*)::int AS n FROM syncwright.${sync}_snapshot`);
+      return rows?.[0]?.n;
+    };
+    const jobsOf = (name: string) => {
+      const list = [...ads().lists].find(([, l]) => l.name === name)?.[0];
+      return [...ads().jobs.values()].filter((j) => j.list === list);
+    };
+
+    it('without `guard allow empty` the guard trips: nothing is sent and nothing committed', async () => {
+      expect(await run('paying_to_google')).toMatchObject({ status: 'ok', changes: { added: 40 } });
+      expect(await run('paying_to_google_emptied')).toMatchObject({ status: 'ok', changes: { added: 40 }, committed: 40 });
+      expect(ads().members('Paying (emptied)')).toEqual(hashed(range(1, 60)));
+      await sql(db(), `UPDATE crm.people SET plan = 'free'`);
+      const before = ads().api.requests.length;
+      const r = await run('paying_to_google');
+      expect(r).toMatchObject({ status: 'guarded', committed: 0, error: expect.stringContaining('the model has no rows') });
+      expect(ads().api.requests.length).toBe(before);
+      expect(ads().members('Paying')).toEqual(hashed(range(1, 60)));
+      expect(await snapshot('paying_to_google')).toBe(40);
+    });
+
+    it('with `guard allow empty`, a job of remove_all alone whose :run fails commits no removal: the list and the snapshot keep every member', async () => {
+      ads().api.failWhen((q): Fault | undefined => (q.path.endsWith(':run') ? { kind: 'status', status: 503, retryAfter: '0' } : undefined));
+      const r = await run('paying_to_google_emptied');
+      ads().api.failWhen(undefined);
+      expect(r).toMatchObject({
+        status: 'failed',
+        changes: { added: 0, changed: 0, unchanged: 0, removed: 40 },
+        committed: 0,
+        error: expect.stringContaining('run_job failed'),
+      });
+      expect(jobsOf('Paying (emptied)').at(-1)).toMatchObject({ operations: [{ removeAll: true }], ran: false });
+      expect(ads().members('Paying (emptied)')).toEqual(hashed(range(1, 60)));
+      expect(await snapshot('paying_to_google_emptied')).toBe(40);
+    });
+
+    it('with `guard allow empty`, the next run empties the list with a job of remove_all alone, then commits the removals', async () => {
+      const r = await run('paying_to_google_emptied');
+      expect(r).toMatchObject({ status: 'ok', changes: { added: 0, changed: 0, unchanged: 0, removed: 40 }, committed: 40 });
+      expect(jobsOf('Paying (emptied)').at(-1)).toMatchObject({ operations: [{ removeAll: true }], ran: true });
+      expect(ads().members('Paying (emptied)')).toEqual([]);
+      expect(await snapshot('paying_to_google_emptied')).toBe(0);
+      // Empty and unchanged: nothing is sent.
+      const before = ads().api.requests.length;
+      expect(await run('paying_to_google_emptied')).toMatchObject({ status: 'ok', changes: { added: 0, removed: 0 }, committed: 0 });
+      expect(ads().api.requests.length).toBe(before);
+    });
+
+    it('members who return are uploaded again', async () => {
+      await sql(db(), `UPDATE crm.people SET plan = 'pro' WHERE id IN (1, 2)`);
+      expect(await run('paying_to_google_emptied')).toMatchObject({ status: 'ok', changes: { added: 2, removed: 0 }, committed: 2 });
+      expect(ads().members('Paying (emptied)')).toEqual(hashed([1, 2]));
     });
   },
 );

@@ -215,6 +215,14 @@ export interface CallStep {
    * the whole replace.
    */
   onlyIfAllAccepted?: true;
+  /**
+   * The change rows this call acts on as a whole, sending none of them: Google Ads mirror's
+   * remove_all empties the list of every member who left. Calls are made only for rows some
+   * later step acts on; these count as such rows, so an audience that became empty (all its
+   * rows removed, none to send) still gets its job and remove_all. The call accepts none of
+   * them: an `accept` step after the job's run does, when every row was accepted.
+   */
+  changes?: ChangeKind[];
   /** Skip the call when this variable is already set (e.g. create a list only if the lookup found none). */
   unlessSet?: string;
   request: HttpRequest;

@@ -274,8 +274,8 @@ export function emitApiSync({ changeSet, plan }: ApiSyncPlan, fmt: SqlFormatter)
     { name: 'changes.sql', content: sql.changes },
     { name: 'read.sql', content: sql.read },
   ];
-  // Each set of change kinds a later step takes its rows by.
-  const kinds = new Map(plan.steps.flatMap((s) => (s.kind !== 'read' && 'changes' in s ? [[changesKey(s.changes), s.changes] as const] : [])));
+  // Each set of change kinds a later step takes its rows by (a call acting on rows as a whole counts them).
+  const kinds = new Map(plan.steps.flatMap((s) => (s.kind !== 'read' && 'changes' in s && s.changes ? [[changesKey(s.changes), s.changes] as const] : [])));
   const steps: ApiStep[] = plan.steps.map((s) =>
     s.kind === 'read' ? { ...s, queries: Object.fromEntries([...kinds].map(([key, k]) => [key, changeQueries(changeSet.dialect, k)])) } : s,
   );

@@ -91,13 +91,21 @@ function skippedReport(step: ApiStep): StepReport | undefined {
   };
 }
 
+/** The change kinds whose rows a step acts on: a delivering step's, or a call's that acts on rows as a whole (`CallStep.changes`). */
+function rowsActedOn(step: ApiStep): ChangeKind[] | undefined {
+  if (step.kind === 'call') return step.changes;
+  return delivering.has(step.kind) ? (step as { changes: ChangeKind[] }).changes : undefined;
+}
+
 /**
- * Whether any delivering step after `index` has rows. Calls (sign-in, finding or creating a
- * list) serve those steps only, so a run with nothing to send makes no request at all.
+ * Whether any step after `index` has rows to act on. Calls (sign-in, finding or creating a
+ * list) serve those steps only, so a run with nothing to send makes no request at all; a call
+ * acting on rows as a whole counts (a mirror's remove_all, when every member left).
  */
 async function rowsAhead(steps: readonly ApiStep[], index: number, env: StepEnv): Promise<boolean> {
   for (const s of steps.slice(index + 1)) {
-    if (delivering.has(s.kind) && conditionHolds(s, env.report.changes) && (await countRows(env, (s as { changes: ChangeKind[] }).changes)) > 0) return true;
+    const kinds = rowsActedOn(s);
+    if (kinds && conditionHolds(s, env.report.changes) && (await countRows(env, kinds)) > 0) return true;
   }
   return false;
 }

@@ -1,8 +1,9 @@
 /**
  * Google Ads Customer Match through OfflineUserDataJobService: create a job for the user list,
  * add operations (hashed identifiers) in batches, then run it. Mirror starts the job with
- * remove_all, so the list ends up exactly the current members; it runs only when some row was
- * added, changed or removed, and only when every operation was added.
+ * remove_all, so the list ends up exactly the current members (none, when every member left:
+ * the job then holds remove_all alone); it runs only when some row was added, changed or
+ * removed, and only when every operation was added.
  * https://developers.google.com/google-ads/api/docs/remarketing/audience-segments/customer-match/get-started
  */
 import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
@@ -157,10 +158,13 @@ function mirror(ctx: ApiContext): ModePlan {
   return {
     reads: [...current, 'removed'],
     steps: [
+      // remove_all removes the members who left: an audience that became empty (every row
+      // removed, none to add) still gets its job, holding remove_all alone, and its run.
       call({
         name: 'remove_all',
         description: 'start the job by emptying the list',
         when: 'changed',
+        changes: ['removed'],
         request: jsonRequest('POST', job(':addOperations'), headers(ctx), { operations: [{ removeAll: true }] }),
       }),
       operations(ctx, 'create', current, true),
