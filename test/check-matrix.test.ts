@@ -77,9 +77,11 @@ function project(type: DestinationType, syncKind: 'record' | 'audience', mode: M
   // An audience sync targets the type's audience kind when it has one, else a record kind: the mode is what is refused.
   const kind = (syncKind === 'audience' ? type.objectKinds.find(takesAudiences) : undefined) ?? type.objectKinds.find(takesRecords)!;
   const deletes = mode === 'mirror' || mode === 'remove';
+  // A field the destination advises mapping (Mixpanel's event time) is mapped: a cell the matrix allows says nothing.
+  const advised = kind.fields?.advisesOneOf?.fields[0];
   return [
     'source wh : postgres { database "acme" }',
-    'model users { from wh  table analytics.users  primary key email  columns { email string  name string } }',
+    'model users { from wh  table analytics.users  primary key email  columns { email string  name string  created_at timestamp } }',
     "audience vips { from users  where name = 'vip' }",
     `destination dest : ${type.type} { ${settings[type.type]} }`,
     'sync s {',
@@ -88,6 +90,7 @@ function project(type: DestinationType, syncKind: 'record' | 'audience', mode: M
     `  mode ${mode}`,
     `  identifier email -> ${identifierField(type.type, mode)}`,
     deletes ? '  guard deletes <= 5%' : '',
+    advised ? `  map { created_at -> ${advised} }` : '',
     type.message === 'required' ? '  message "{{email}} joined"' : '',
     '}',
   ].join('\n');

@@ -94,6 +94,8 @@ export interface FieldRules {
   hashIdentifier?: true;
   /** At least one of these must be the identifier's field or a mapped field. */
   needsOneOf?: { fields: string[]; why: string };
+  /** One of these should be mapped: without it the request is valid but carries something else in its place (a warning). */
+  advisesOneOf?: { fields: string[]; why: string };
   /** What every field name must look like, where requests name fields unquoted (SOQL). */
   names?: { pattern: string; what: string };
   /** Modes whose requests carry no mapped field: a `map` there would be dropped, so it is refused. */

@@ -171,19 +171,17 @@ export function checkFieldRules(c: FieldsToCheck, r: Reporter): void {
     }
   }
   checkIdentifierField(c, r);
-  if (rules.needsOneOf) {
-    const names = [identifier, ...c.fields].flatMap((f) => (f ? [resolveField(rules, f.field.text).name] : []));
-    if (!rules.needsOneOf.fields.some((n) => names.includes(resolveField(rules, n).name))) {
-      r.report(
-        'missing-destination-field',
-        c.map?.span ?? c.syncSpan,
-        {
-          type: type.type,
-          fields: list(rules.needsOneOf.fields),
-        },
-        [`${rules.needsOneOf.why}: map a column to ${list(rules.needsOneOf.fields)}`],
-      );
-    }
+  const sent = [identifier, ...c.fields].flatMap((f) => (f ? [resolveField(rules, f.field.text).name] : []));
+  const mapped = (fields: string[]) => fields.some((n) => sent.includes(resolveField(rules, n).name));
+  if (rules.needsOneOf && !mapped(rules.needsOneOf.fields)) {
+    r.report('missing-destination-field', c.map?.span ?? c.syncSpan, { type: type.type, fields: list(rules.needsOneOf.fields) }, [
+      `${rules.needsOneOf.why}: map a column to ${list(rules.needsOneOf.fields)}`,
+    ]);
+  }
+  if (rules.advisesOneOf && !mapped(rules.advisesOneOf.fields)) {
+    r.report('unmapped-advised-field', c.map?.span ?? c.syncSpan, { type: type.type, fields: list(rules.advisesOneOf.fields) }, [
+      `${rules.advisesOneOf.why}: map a column to ${list(rules.advisesOneOf.fields)}`,
+    ]);
   }
 }
 

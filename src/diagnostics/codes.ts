@@ -181,6 +181,7 @@ export const codes = {
   'missing-destination-field': { code: 'SW0606', severity: 'error', message: '{{{type}}} needs one of {{{fields}}}' },
   'fields-not-sent': { code: 'SW0607', severity: 'error', message: '{{{type}}} sends no mapped field in mode `{{{mode}}}`: the `map` would be dropped' },
   'reserved-field-spelling': { code: 'SW0608', severity: 'warning', message: '`{{{field}}}` is not `{{{near}}}`, one of the {{{what}}}' },
+  'unmapped-advised-field': { code: 'SW0610', severity: 'warning', message: '{{{type}}}: no column is mapped to {{{fields}}}' },
   'short-identifiers': {
     code: 'SW0609',
     severity: 'warning',

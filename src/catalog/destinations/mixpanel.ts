@@ -16,6 +16,11 @@ const eventProperties: FieldRules = {
     distinct_id: { types: ['string', 'int', 'bigint'], encode: 'text' },
     $insert_id: { setBy: "syncwright sets $insert_id from each row's idempotency key (at most 36 letters, digits or -)" },
   },
+  // Mixpanel counts two events as one when their event, distinct_id, time and $insert_id are equal (import-events).
+  advisesOneOf: {
+    fields: ['time'],
+    why: "an event without one carries the clock of the run that sends it: sent again by a later run (its answer lost), it has another time, and Mixpanel's deduplication on $insert_id needs the same time",
+  },
 };
 
 /** /engage $set: the profile is the identifier's ($distinct_id); every field a profile property. */
