@@ -295,6 +295,40 @@ describe('acceptance', () => {
     );
   });
 
+  it('by items: a failed item whose every code says it is so already is accepted, or sent on to find what is there; others are refused', () => {
+    const failed = (...codes: string[]) => ({ success: false, errors: codes.map((statusCode) => ({ statusCode, message: statusCode.toLowerCase() })) });
+    const answer = res(200, [failed('ENTITY_IS_DELETED'), failed('ENTITY_IS_DELETED', 'INSUFFICIENT_ACCESS'), { success: false, errors: [] }]);
+    const already = { code: '/errors/*/statusCode', codes: ['ENTITY_IS_DELETED'] };
+    const accept = { by: 'items' as const, items: '', match: 'order' as const, success: { pointer: '/success', equals: true } };
+    const gone = readResponse({ accept: { ...accept, already } }, answer, rows(), ctx, options);
+    expect(gone.accepted).toEqual([0]);
+    expect(gone.rejected.map((x) => x.index)).toEqual([1, 2]);
+    expect(gone.fallback).toBeUndefined();
+    // With `find`, such a row is neither accepted nor refused here: it goes on, its reason kept for a refusal there.
+    const find = { for: 'batch' as const, request: { method: 'GET' as const, url: 'https://x', headers: {} }, accept: { by: 'status' as const } };
+    const there = readResponse({ accept: { ...accept, already: { ...already, find } } }, answer, rows(), ctx, options);
+    expect(there.accepted).toEqual([]);
+    expect(there.fallback).toEqual([
+      {
+        index: 0,
+        reason:
+          'refused: {"success":false,"errors":[{"statusCode":"ENTITY_IS_DELETED","message":"entity_is_deleted"}]}; it is there already, and looking it up failed',
+      },
+    ]);
+  });
+
+  it('by items matched by destination id: the record id an earlier request captured, not the key sent', () => {
+    const accept = { by: 'items' as const, items: '/records', match: 'key' as const, key: '/ContactId', rowKey: 'destination_id' as const };
+    const batch = [
+      { key: 'a@x.com', destination_id: '003A' },
+      { key: 'b@x.com', destination_id: '003B' },
+    ];
+    const v = readResponse({ accept, captureRow: { destination_id: '/Id' } }, res(200, { records: [{ Id: '00vB', ContactId: '003B' }] }), batch, ctx, options);
+    expect(v.accepted).toEqual([1]);
+    expect(batch.map((r) => r.destination_id)).toEqual(['003A', '00vB']);
+    expect(v.rejected).toEqual([{ index: 0, reason: 'the response has no result for the key "003A" (HTTP 200)' }]);
+  });
+
   it('a whole-request 400, 413 or 422 on several rows asks for halves; alone, the row is rejected; 401 rejects all at once', () => {
     expect(readResponse({ accept: { by: 'status' } }, res(400, { error: 'bad' }), rows(), ctx, options)).toMatchObject({ split: true, retry: [0, 1, 2] });
     expect(readResponse({ accept: { by: 'status' } }, res(422, 'no'), rows().slice(0, 1), ctx, options)).toEqual({

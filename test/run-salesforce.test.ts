@@ -1,14 +1,18 @@
 // Salesforce campaign membership end to end against a local Salesforce (OAuth, SOQL, sObject
 // Collections), on every engine: a mirror deletes the members it created by the ids their
 // creation returned, at most 200 per request; a remove finds the members of leaving contacts
-// by SOQL before deleting them.
+// by SOQL before deleting them. A contact already a member (DUPLICATE_VALUE) is accepted with
+// its member's id, found by SOQL; a member already deleted (ENTITY_IS_DELETED) counts as removed.
 import { expect, it } from 'vitest';
 import { startSalesforce } from './servers/salesforce.js';
 import { compileFixture, perEngine, runSync, sql } from './servers/run-harness.js';
 
 const people = `CREATE SCHEMA IF NOT EXISTS crm;
   CREATE TABLE crm.people (id bigint PRIMARY KEY, email text NOT NULL, plan text NOT NULL);
-  INSERT INTO crm.people SELECT g, 'user' || g || '@example.com', CASE WHEN g % 3 = 0 THEN 'free' ELSE 'pro' END FROM generate_series(1, 450) g;`;
+  INSERT INTO crm.people SELECT g, 'user' || g || '@example.com', CASE WHEN g % 3 = 0 THEN 'free' ELSE 'pro' END FROM generate_series(1, 450) g;
+  CREATE TABLE crm.customers (id bigint PRIMARY KEY, email text NOT NULL, active boolean NOT NULL);
+  INSERT INTO crm.customers SELECT g, 'customer' || g || '@example.com', g <= 3 FROM generate_series(1, 4) g;`;
+const customer = (i: number) => `customer${i}@example.com`;
 const email = (i: number) => `user${i}@example.com`;
 const paying = (ids: number[]) =>
   ids
@@ -95,6 +99,84 @@ perEngine(
       expect(r.rejected).toEqual([]);
       expect(r).toMatchObject({ status: 'ok', changes: { removed: 2 } });
       expect(salesforce().members('Newsletter', 'Email')).toEqual([email(10)]);
+      expect(salesforce().api.violations).toEqual([]);
+    });
+
+    // The "Customers" campaign (sync active_to_customers, a mirror) is one a marketer keeps too.
+    const customers = () => [...salesforce().table('Campaign').values()].find((c) => c.Name === 'Customers')!;
+    const memberOf = (contactId: string) => [...salesforce().table('CampaignMember').values()].filter((m) => m.ContactId === contactId);
+    const contactOf = (address: string) => [...salesforce().table('Contact').values()].find((c) => c.Email_Key__c === address)!;
+    const deletedIds = (from: number) => requests(from).flatMap((q) => (q.method === 'DELETE' ? [q.query.get('ids')] : []));
+
+    it('mirror: a contact already a member is accepted with its member id, found by SOQL, and deleted by that id when it leaves', async () => {
+      const campaign = salesforce().insert('Campaign', { Name: 'Customers', IsActive: true });
+      const contact = salesforce().insert('Contact', { Email_Key__c: customer(1) });
+      const member = salesforce().insert('CampaignMember', { CampaignId: campaign.Id, ContactId: contact.Id });
+      const before = requests().length;
+      const r = await run('active_to_customers');
+      expect(r.rejected).toEqual([]);
+      expect(r).toMatchObject({ status: 'ok', changes: { added: 3 }, committed: 3 });
+      // Its add was answered DUPLICATE_VALUE: its member was looked up by campaign and contact id, and no second one made.
+      const lookups = requests(before).flatMap((q) => (q.query.get('q')?.includes('FROM CampaignMember') ? [q.query.get('q')] : []));
+      expect(lookups).toEqual([`SELECT Id, ContactId FROM CampaignMember WHERE CampaignId = '${campaign.Id}' AND ContactId IN ('${contact.Id}')`]);
+      expect(memberOf(contact.Id)).toEqual([member]);
+      expect(salesforce().members('Customers', 'Email_Key__c')).toEqual([customer(1), customer(2), customer(3)]);
+
+      await sql(db(), `UPDATE crm.customers SET active = false WHERE id = 1`);
+      const mark = requests().length;
+      const left = await run('active_to_customers');
+      expect(left.rejected).toEqual([]);
+      expect(left).toMatchObject({ status: 'ok', changes: { removed: 1 }, committed: 1 });
+      expect(deletedIds(mark)).toEqual([member.Id]);
+      expect(salesforce().members('Customers', 'Email_Key__c')).toEqual([customer(2), customer(3)]);
+      expect(salesforce().api.violations).toEqual([]);
+    });
+
+    it('mirror: a member already deleted in Salesforce (ENTITY_IS_DELETED) is removed without a refusal, and not sent again', async () => {
+      const [member] = memberOf(contactOf(customer(2)).Id);
+      // A marketer took the contact out of the campaign before it left the audience.
+      salesforce().table('CampaignMember').delete(member!.Id);
+      await sql(db(), `UPDATE crm.customers SET active = false WHERE id = 2`);
+      const mark = requests().length;
+      const r = await run('active_to_customers');
+      expect(r.rejected).toEqual([]);
+      expect(r).toMatchObject({ status: 'ok', changes: { removed: 1 }, committed: 1 });
+      expect(deletedIds(mark)).toEqual([member!.Id]);
+      const next = requests().length;
+      expect(await run('active_to_customers')).toMatchObject({ status: 'ok', changes: { added: 0, removed: 0 } });
+      expect(deletedIds(next)).toEqual([]);
+      expect(salesforce().members('Customers', 'Email_Key__c')).toEqual([customer(3)]);
+      expect(salesforce().api.violations).toEqual([]);
+    });
+
+    it('mirror: a contact already a member whose member SOQL does not find stays refused, with the reason, until it is found', async () => {
+      const contact = salesforce().insert('Contact', { Email_Key__c: customer(4) });
+      const member = salesforce().insert('CampaignMember', { CampaignId: customers().Id, ContactId: contact.Id });
+      // Sharing hides the member from the running user's queries; the create still meets it.
+      salesforce().hidden.add(member.Id);
+      await sql(db(), `UPDATE crm.customers SET active = true WHERE id = 4`);
+      for (let i = 0; i < 2; i++) {
+        const r = await run('active_to_customers');
+        expect(r).toMatchObject({ status: 'rejected', changes: { added: 1 }, committed: 0 });
+        expect(r.rejected).toEqual([
+          {
+            key: customer(4),
+            change: 'added',
+            operation: 'add_members',
+            fate: 'rejected',
+            reason: `refused: {"id":null,"success":false,"errors":[{"statusCode":"DUPLICATE_VALUE","message":"Already a campaign member.","fields":[]}]}; it is there already, and looking it up failed: the response has no result for the key ${JSON.stringify(contact.Id)} (HTTP 200)`,
+          },
+        ]);
+      }
+      expect(memberOf(contact.Id)).toEqual([member]);
+      salesforce().hidden.delete(member.Id);
+      const r = await run('active_to_customers');
+      expect(r.rejected).toEqual([]);
+      expect(r).toMatchObject({ status: 'ok', changes: { added: 1 }, committed: 1 });
+      await sql(db(), `UPDATE crm.customers SET active = false WHERE id = 4`);
+      const mark = requests().length;
+      expect(await run('active_to_customers')).toMatchObject({ status: 'ok', changes: { removed: 1 } });
+      expect(deletedIds(mark)).toEqual([member.Id]);
       expect(salesforce().api.violations).toEqual([]);
     });
   },

@@ -173,6 +173,20 @@ export interface InvalidEntries {
   separator: string;
 }
 
+/**
+ * Failed items that say what the request asks is so already: the item's codes (at `code`, a
+ * JSON Pointer whose `*` segments take every item of an array) are there and every one is among
+ * `codes`. Without `find`, the row is accepted as it is (the delete of a record that is gone).
+ * With `find`, the row needs the id of the record already there (its removal deletes by it):
+ * such rows are sent through `find`, a request of their own, and accepted with what it captures;
+ * a row it does not accept stays refused, with the item's reason and its own.
+ */
+export interface Already {
+  code: string;
+  codes: string[];
+  find?: SendRequest;
+}
+
 /** Which rows of a request the destination took. */
 export type Acceptance =
   /**
@@ -189,7 +203,9 @@ export type Acceptance =
    * 'insensitive'`, where the destination treats the key so). A row is accepted only on an
    * item that is its own: a row without one, or whose key another row of the request or more
    * than one item shares, is rejected with the reason. With `success`, an item is accepted only
-   * when the value at that pointer equals `equals`.
+   * when the value at that pointer equals `equals`, or when it says that what was asked is so
+   * already (`already`). With `rowKey: 'destination_id'`, an item's key is compared to the
+   * row's destination id (the record id an earlier request of the batch captured) instead.
    */
   | {
       by: 'items';
@@ -197,7 +213,9 @@ export type Acceptance =
       match: 'order' | 'key';
       key?: string;
       keyCase?: 'insensitive';
+      rowKey?: 'destination_id';
       success?: { pointer: string; equals: Template };
+      already?: Already;
     };
 
 /** A request made once, not per row: sign-in, looking up or creating a list, opening or running a job. */

@@ -48,11 +48,14 @@ function numbersBatches(t: unknown): boolean {
 function exchangeOf(env: StepEnv, request: SendRequest, total: number): Exchange<ChangeRow> {
   const perRow = request.for === 'row';
   const base = env.options.endpoints[env.plan.destination.name];
+  // Rows whose record is there already go on to the request that finds it.
+  const find = request.accept.by === 'items' ? request.accept.already?.find : undefined;
   return {
     perRow,
     whole: numbersBatches(request.request),
     request: (rows, c) => buildRequest(request.request, renderContext(env, rows, c.seq, c.last, total, perRow), env.render, base),
     read: (res, rows) => readResponse(request, res, rows, baseContext(env), env.render),
+    ...(find ? { fallback: exchangeOf(env, find, total) } : {}),
   };
 }
 

@@ -243,7 +243,9 @@ async function sendStep(type: string, step: SendStep, rows: ChangeRow[], vars: R
   const render: RenderOptions = message ? { ...options, message } : options;
   const built = new Map<HttpRequest, { batch: readonly ChangeRow[]; perBatch: boolean }>();
   let sent = 0;
-  const chain = step.requests.map(
+  // A request's `find` (what is there already) is rendered too, as if every row of the batch needed it.
+  const requests = step.requests.flatMap((r) => [r, ...(r.accept.by === 'items' && r.accept.already?.find ? [r.accept.already.find] : [])]);
+  const chain = requests.map(
     (r: SendRequest): Exchange<ChangeRow> => ({
       perRow: r.for === 'row',
       request: (batch, c) => {

@@ -2,8 +2,10 @@
  * Salesforce REST as documented (REST API Developer Guide): POST /services/oauth2/token (form:
  * grant_type=refresh_token, client_id, client_secret, refresh_token) answers an access token and
  * the instance URL; every data call needs it as a Bearer header. Under /services/data/vNN.N:
- * GET /query?q=SOQL (here the two queries syncwright makes: a campaign by name, campaign members
- * by contact field, compared without case as SOQL compares text), POST /sobjects/Campaign, and
+ * GET /query?q=SOQL (here the three queries syncwright makes: a campaign by name, campaign members
+ * by contact field, compared without case as SOQL compares text, and campaign members by contact
+ * id; any other query, or a literal not quoted as SOQL quotes it, is MALFORMED_QUERY; records the
+ * running user may not see are left out), POST /sobjects/Campaign, and
  * sObject Collections of at most 200 records: PATCH /composite/sobjects/{type}/{externalIdField}
  * upserts (by the standard Email field, an idLookup field, matched without case), POST
  * /composite/sobjects creates (a contact already in the campaign is a DUPLICATE_VALUE error for
@@ -24,14 +26,18 @@ type SObject = Record<string, unknown> & { Id: string };
 const prefixes: Record<string, string> = { Contact: '003', Campaign: '701', CampaignMember: '00v' };
 const maxRecords = 200;
 
-/** A SOQL string literal's value: backslash escapes undone. */
-const literal = (s: string) => s.replace(/\\(.)/g, '$1');
-const literals = (list: string) => [...list.matchAll(/'((?:[^'\\]|\\.)*)'/g)].map((m) => literal(m[1]!));
+// A SOQL string literal (a quote or backslash in it escaped by a backslash), and a list of them as an IN (...) holds them.
+const quotedLiteral = `'(?:[^'\\\\]|\\\\.)*'`;
+const literalList = `${quotedLiteral}(?:, ${quotedLiteral})*`;
+/** The values of the SOQL string literals in `text`: quotes taken off, backslash escapes undone. */
+const literals = (text: string) => [...text.matchAll(new RegExp(quotedLiteral, 'g'))].map((m) => m[0].slice(1, -1).replace(/\\(.)/g, '$1'));
 
 export class FakeSalesforce extends FakeService {
   protected override readonly contract = 'salesforce';
   /** sObjects by type, then by Id. */
   readonly objects = new Map<string, Map<string, SObject>>();
+  /** Ids of records the running user may not see (sharing): queries leave them out, while a create still meets them as duplicates. */
+  readonly hidden = new Set<string>();
   private readonly accessToken = '00Dlocal!access-token';
   private next = 1;
 
@@ -98,13 +104,15 @@ export class FakeSalesforce extends FakeService {
 
   private query(q: string): Reply {
     // Records are made in CreatedDate and Id order here, so the table's order is that order.
-    const campaign = /^SELECT Id FROM Campaign WHERE Name = ('(?:[^'\\]|\\.)*')( ORDER BY CreatedDate, Id)? LIMIT (\d+)$/.exec(q);
+    const campaign = new RegExp(`^SELECT Id FROM Campaign WHERE Name = (${quotedLiteral})( ORDER BY CreatedDate, Id)? LIMIT (\\d+)$`).exec(q);
     if (campaign) {
       const name = literals(campaign[1]!)[0];
-      const found = [...this.table('Campaign').values()].filter((c) => c.Name === name);
+      const found = [...this.table('Campaign').values()].filter((c) => c.Name === name && !this.hidden.has(c.Id));
       return result((campaign[2] ? found : found.reverse()).slice(0, Number(campaign[3])).map((c) => ({ attributes: { type: 'Campaign' }, Id: c.Id })));
     }
-    const members = /^SELECT Id, Contact\.(\w+) FROM CampaignMember WHERE CampaignId = ('(?:[^'\\]|\\.)*') AND Contact\.\1 IN \((.*)\)$/.exec(q);
+    const members = new RegExp(
+      `^SELECT Id, Contact\\.(\\w+) FROM CampaignMember WHERE CampaignId = (${quotedLiteral}) AND Contact\\.\\1 IN \\((${literalList})\\)$`,
+    ).exec(q);
     if (members) {
       const field = members[1]!;
       const campaignId = literals(members[2]!)[0];
@@ -112,11 +120,23 @@ export class FakeSalesforce extends FakeService {
       const values = new Set(literals(members[3]!).map((v) => v.toLowerCase()));
       const found = [...this.table('CampaignMember').values()].flatMap((m) => {
         const contact = this.table('Contact').get(String(m.ContactId));
-        return m.CampaignId === campaignId && contact && values.has(String(contact[field]).toLowerCase())
+        return m.CampaignId === campaignId && !this.hidden.has(m.Id) && contact && values.has(String(contact[field]).toLowerCase())
           ? [{ attributes: { type: 'CampaignMember' }, Id: m.Id, Contact: { attributes: { type: 'Contact' }, [field]: contact[field] } }]
           : [];
       });
       return result(found);
+    }
+    // The member of each contact in a campaign: what an add that Salesforce answers DUPLICATE_VALUE looks up.
+    const byContact = new RegExp(
+      `^SELECT Id, ContactId FROM CampaignMember WHERE CampaignId = (${quotedLiteral}) AND ContactId IN \\((${literalList})\\)$`,
+    ).exec(q);
+    if (byContact) {
+      const campaignId = literals(byContact[1]!)[0];
+      const contacts = new Set(literals(byContact[2]!));
+      const found = [...this.table('CampaignMember').values()].filter(
+        (m) => m.CampaignId === campaignId && contacts.has(String(m.ContactId)) && !this.hidden.has(m.Id),
+      );
+      return result(found.map((m) => ({ attributes: { type: 'CampaignMember' }, Id: m.Id, ContactId: m.ContactId })));
     }
     return { status: 400, body: [{ message: `unsupported query: ${q}`, errorCode: 'MALFORMED_QUERY' }] };
   }

@@ -3,7 +3,7 @@
  * which rows of the request the destination took, which it refused and why, and the values
  * to capture per row (the record id a later delete needs).
  */
-import type { Acceptance, InvalidEntries, Refusals, SendRequest, Template } from '../../contract/api-steps.js';
+import type { Acceptance, Already, InvalidEntries, Refusals, SendRequest, Template } from '../../contract/api-steps.js';
 import { snippet, snippetLength, type HttpResponse } from './http.js';
 import { clip } from '../output/redact.js';
 import type { Verdict } from './deliver.js';
@@ -101,6 +101,12 @@ function errorFor(doc: unknown, key: string | null): string | undefined {
   return clip(typeof message === 'string' ? message : stringifyJson(hit), snippetLength);
 }
 
+/** Whether a failed item says that what was asked is so already (`Already`): it has codes, each of them one of the plan's. */
+function saysAlready(item: unknown, already: Already): boolean {
+  const codes = pointerAll(item, already.code);
+  return codes.length > 0 && codes.every((c) => typeof c === 'string' && already.codes.includes(c));
+}
+
 /**
  * Statuses that are not retried: 413 is too large, and 400 or 422 on several rows may be one
  * bad row spoiling a request the API takes atomically; both are split until the row stands
@@ -147,7 +153,11 @@ export function readResponse(
       return;
     }
     if (!succeeded(match.item, accept.success, ctx, options)) {
-      verdict.rejected.push({ index, reason: `refused: ${clip(stringifyJson(match.item), snippetLength)}` });
+      const reason = `refused: ${clip(stringifyJson(match.item), snippetLength)}`;
+      if (accept.already === undefined || !saysAlready(match.item, accept.already)) verdict.rejected.push({ index, reason });
+      // The record it needs is there already: accepted as it is, or once `find` has found it.
+      else if (accept.already.find === undefined) verdict.accepted.push(index);
+      else (verdict.fallback ??= []).push({ index, reason: `${reason}; it is there already, and looking it up failed` });
       return;
     }
     const id = request.captureRow ? pointerGet(match.item, request.captureRow.destination_id) : undefined;
@@ -184,10 +194,14 @@ export function ownItems(accept: Extract<Acceptance, { by: 'items' }>, items: re
     keysOfItems.push(text);
     byKey.set(fold(text), [...(byKey.get(fold(text)) ?? []), item]);
   }
+  const keyOf = (row: RowState) => (accept.rowKey === 'destination_id' ? row.destination_id : row.key);
   const rowsByKey = new Map<string, number>();
-  for (const row of rows) if (row.key !== null) rowsByKey.set(fold(row.key), (rowsByKey.get(fold(row.key)) ?? 0) + 1);
+  for (const row of rows) {
+    const k = keyOf(row);
+    if (k !== null) rowsByKey.set(fold(k), (rowsByKey.get(fold(k)) ?? 0) + 1);
+  }
   return rows.map((row): OwnItem => {
-    const sent = row.key;
+    const sent = keyOf(row);
     if (sent === null) return { missing: 'the row has no key to find its result by' };
     const key = fold(sent);
     if ((rowsByKey.get(key) ?? 0) > 1)

@@ -4,7 +4,7 @@
  * honouring Retry-After), and reports every row's fate: accepted, rejected by the API (with
  * its reason) or failed (retries exhausted). It knows nothing of any particular API: a chain
  * of `Exchange`s builds each request and reads its response; a row is accepted when every
- * exchange of the chain accepted it.
+ * exchange of the chain accepted it (or, where one sends it to its `fallback`, that did).
  */
 import type { Batch } from './batches.js';
 import { parseRetryAfter, retryDelay, type RetryPolicy } from './backoff.js';
@@ -26,6 +26,11 @@ export interface Verdict {
   split?: boolean;
   /** Why rows were retried, split or failed, for the report. */
   reason?: string;
+  /**
+   * Rows not taken by this request that go through the exchange's `fallback` instead: accepted
+   * if it accepts them, else refused with `reason` before its own.
+   */
+  fallback?: { index: number; reason: string }[];
 }
 
 export interface RequestContext {
@@ -48,6 +53,8 @@ export interface Exchange<R> {
   request(rows: readonly R[], context: RequestContext): HttpRequest;
   /** Reads a response whose status is not one of the policy's retry statuses. */
   read(response: HttpResponse, rows: readonly R[]): Verdict;
+  /** Where the rows of a verdict's `fallback` go (a lookup of what the destination has already). */
+  fallback?: Exchange<R>;
 }
 
 export type RowFate = 'rejected' | 'failed';
@@ -120,14 +127,16 @@ export async function deliver<R>(
   const policy = options.retry;
   const stats: DeliveryStats = { batches: 0, requests: 0, retries: 0, accepted: 0, rejected: 0, failed: 0 };
 
-  const refuse = async (refusals: Refusal<R>[]): Promise<void> => {
+  const refuseRows = async (refusals: Refusal<R>[]): Promise<void> => {
     if (!refusals.length) return;
     for (const r of refusals) stats[r.fate]++;
     await events.refused(refusals);
   };
 
-  // One exchange for a group of rows, until each is accepted, rejected or failed; returns the accepted.
-  const settleRequest = async (exchange: Exchange<R>, group: R[], batch: Batch<R>): Promise<R[]> => {
+  // One exchange for a group of rows, until each is accepted, rejected or failed; returns the accepted. A refused row's reason follows what `before` says of it.
+  const settleRequest = async (exchange: Exchange<R>, group: R[], batch: Batch<R>, before?: Map<R, string>): Promise<R[]> => {
+    const refuse = (refusals: Refusal<R>[]): Promise<void> =>
+      refuseRows(before ? refusals.map((r) => (before.has(r.row) ? { ...r, reason: `${before.get(r.row)}: ${r.reason}` } : r)) : refusals);
     const accepted: R[] = [];
     const queue: { rows: R[]; attempt: number }[] = [{ rows: group, attempt: 1 }];
     // Rows sent in halves, next, until a bad one stands alone; a lone row, or those of a numbered batch (`whole`), refused.
@@ -163,6 +172,11 @@ export async function deliver<R>(
       const pick = (indices: number[]): R[] => indices.map((i) => rows[i] as R);
       accepted.push(...pick(verdict.accepted));
       await refuse(verdict.rejected.map((r) => ({ row: rows[r.index] as R, reason: r.reason, fate: 'rejected' })));
+      const fallback = verdict.fallback ?? [];
+      if (fallback.length && exchange.fallback) {
+        const reasons = new Map(fallback.map((f) => [rows[f.index] as R, f.reason]));
+        accepted.push(...(await settleRows(exchange.fallback, [...reasons.keys()], batch, reasons)));
+      } else await refuse(fallback.map((f) => ({ row: rows[f.index] as R, reason: f.reason, fate: 'rejected' })));
       const again = pick(verdict.retry);
       if (!again.length) continue;
       const reason = verdict.reason ?? 'the API asked for the rows again';
@@ -190,15 +204,18 @@ export async function deliver<R>(
     return accepted;
   };
 
+  // Rows through one exchange: in one request, or one each.
+  const settleRows = async (exchange: Exchange<R>, rows: R[], batch: Batch<R>, before?: Map<R, string>): Promise<R[]> => {
+    const accepted: R[] = [];
+    for (const group of exchange.perRow ? rows.map((r) => [r]) : [rows]) accepted.push(...(await settleRequest(exchange, group, batch, before)));
+    return accepted;
+  };
+
   // A batch through the whole chain: what one exchange accepted goes on to the next.
   const settle = async (batch: Batch<R>): Promise<void> => {
     let alive = batch.rows;
     for (const exchange of chain) {
-      const next: R[] = [];
-      for (const group of exchange.perRow ? alive.map((r) => [r]) : [alive]) {
-        next.push(...(await settleRequest(exchange, group, batch)));
-      }
-      alive = next;
+      alive = await settleRows(exchange, alive, batch);
       if (!alive.length) return;
     }
     stats.accepted += alive.length;

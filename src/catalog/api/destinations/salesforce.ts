@@ -36,24 +36,26 @@ const sobject = (ctx: ApiContext) => (ctx.kind === 'audience' ? 'Contact' : (ctx
 
 /** Collections answer one result per record, in request order: {id, success, errors}. */
 const inOrder: Acceptance = { by: 'items', items: '', match: 'order', success: { pointer: '/success', equals: true } };
+/** A failed record's codes: each error of its result has one, `statusCode`. */
+const errorCodes = '/errors/*/statusCode';
 
 /** A record: its fields, and the identifier's field from the key unless the payload holds it as the model has it (`keysKeepCase`). */
 const recordOf = (ctx: ApiContext, type: string): Template =>
   merge({ attributes: { type } }, ctx.identifierField ? { [ctx.identifierField]: row.key } : {}, row.payload);
 
-function collection(ctx: ApiContext, method: 'POST' | 'PATCH', path: string, records: Template): SendRequest {
-  return perBatch(jsonRequest(method, api(ctx, path), headers(), { allOrNone: false, records: each(records) }), inOrder, { destination_id: '/id' });
+function collection(ctx: ApiContext, method: 'POST' | 'PATCH', path: string, records: Template, accept = inOrder): SendRequest {
+  return perBatch(jsonRequest(method, api(ctx, path), headers(), { allOrNone: false, records: each(records) }), accept, { destination_id: '/id' });
 }
 
 /** Upsert by the external id field: PATCH /composite/sobjects/{type}/{field}. */
 const upsert = (ctx: ApiContext) => collection(ctx, 'PATCH', `/composite/sobjects/${sobject(ctx)}/${ctx.identifierField ?? 'Id'}`, recordOf(ctx, sobject(ctx)));
 
-/** Deletes the records this sync wrote, by the ids it kept. */
+/** Deletes the records this sync wrote, by the ids it kept; one deleted already (ENTITY_IS_DELETED) is gone, as asked. */
 const remove = (ctx: ApiContext): SendRequest =>
-  perBatch(
-    jsonRequest('DELETE', api(ctx, '/composite/sobjects'), headers(), undefined, { ids: join(each(row.destinationId), ','), allOrNone: 'false' }),
-    inOrder,
-  );
+  perBatch(jsonRequest('DELETE', api(ctx, '/composite/sobjects'), headers(), undefined, { ids: join(each(row.destinationId), ','), allOrNone: 'false' }), {
+    ...inOrder,
+    already: { code: errorCodes, codes: ['ENTITY_IS_DELETED'] },
+  });
 
 const step = (ctx: ApiContext, operation: string, changes: ModePlan['reads'], requests: SendRequest[], description: string) =>
   send({ operation, description, changes, batch: { size: ctx.batch }, requests });
@@ -104,10 +106,35 @@ const findMembers = (ctx: ApiContext): SendRequest => {
   );
 };
 
-/** Upsert the contacts, then make them members; the member id (the last capture) is what removal needs. */
+/**
+ * The campaign members of a batch's contacts, found by contact id (the upsert's capture): a
+ * contact already in the campaign is a DUPLICATE_VALUE error for its new member, and removal
+ * needs the id of the member there.
+ */
+const membersOfContacts = (ctx: ApiContext): SendRequest =>
+  perBatch(
+    query(
+      ctx,
+      'SELECT Id, ContactId FROM CampaignMember WHERE CampaignId = ',
+      quoted(ref('vars.list_id')),
+      ' AND ContactId IN (',
+      join(each(quoted(row.destinationId)), ', '),
+      ')',
+    ),
+    { by: 'items', items: '/records', match: 'key', key: '/ContactId', rowKey: 'destination_id' },
+    { destination_id: '/Id' },
+  );
+
+/** Upsert the contacts, then make them members; the member id (the last capture) is what removal needs, found for a contact already a member. */
 const addMembers = (ctx: ApiContext): SendRequest[] => [
   upsert(ctx),
-  collection(ctx, 'POST', '/composite/sobjects', { attributes: { type: 'CampaignMember' }, CampaignId: ref('vars.list_id'), ContactId: row.destinationId }),
+  collection(
+    ctx,
+    'POST',
+    '/composite/sobjects',
+    { attributes: { type: 'CampaignMember' }, CampaignId: ref('vars.list_id'), ContactId: row.destinationId },
+    { ...inOrder, already: { code: errorCodes, codes: ['DUPLICATE_VALUE'], find: membersOfContacts(ctx) } },
+  ),
 ];
 
 export const salesforceApi: DestinationApi = {
