@@ -9,10 +9,16 @@
  * `Range: bytes=0-last` while incomplete, the object once finalised). The final chunk's
  * X-Goog-Hash crc32c must match the bytes received; the object's metadata carries the CRC32C
  * and MD5 the service computed. An object becomes visible only when its upload is finalised.
+ * Given the tokens it accepts, it holds requests to OAuth 2.0 as well
+ * (https://cloud.google.com/storage/docs/authentication): a request without a bearer token is
+ * an anonymous caller's, refused with a 401, and so is one whose token is not valid. The
+ * requests to a session URI are the exception: the session URI is the upload's credential
+ * (https://cloud.google.com/storage/docs/resumable-uploads#session-uris), so they need no
+ * token, and the server only refuses one that is not valid.
  */
 import { createHash } from 'node:crypto';
 import { CRC32C } from '@google-cloud/storage';
-import { FakeService, type Recorded, type Reply } from './fake-api.js';
+import { bearer, FakeService, type Recorded, type Reply } from './fake-api.js';
 
 const chunkUnit = 256 * 1024;
 
@@ -35,6 +41,12 @@ export interface GcsObject {
 
 const bad = (message: string): Reply => ({ status: 400, body: { error: { code: 400, message, errors: [{ reason: 'invalid', message }] } } });
 
+const unauthenticated = (message: string, reason: string): Reply => ({
+  status: 401,
+  headers: { 'www-authenticate': 'Bearer realm="https://accounts.google.com/"' },
+  body: { error: { code: 401, message, errors: [{ message, domain: 'global', reason, locationType: 'header', location: 'Authorization' }] } },
+});
+
 export class FakeGcs extends FakeService {
   readonly objects = new Map<string, GcsObject>();
   readonly sessions = new Map<string, Session>();
@@ -42,7 +54,11 @@ export class FakeGcs extends FakeService {
   readonly refused: string[] = [];
   private generation = 1;
 
-  constructor(readonly buckets: string[]) {
+  /** `tokens`: the OAuth access tokens valid now (those a fake token endpoint issued); absent, no request needs one. */
+  constructor(
+    readonly buckets: string[],
+    private readonly tokens?: () => readonly string[],
+  ) {
     super();
   }
 
@@ -52,9 +68,23 @@ export class FakeGcs extends FakeService {
   }
 
   protected handle(req: Recorded): Reply {
-    const reply = this.route(req);
-    if (reply.status === 400) this.refused.push(`${req.method} ${req.path}: ${JSON.stringify(reply.body)}`);
+    const reply = this.authorize(req) ?? this.route(req);
+    if (reply.status === 400 || reply.status === 401) this.refused.push(`${req.method} ${req.path}: ${JSON.stringify(reply.body)}`);
     return reply;
+  }
+
+  /** A 401 for a request without a valid token, where one is required. */
+  private authorize(req: Recorded): Reply | undefined {
+    if (!this.tokens) return undefined;
+    const token = bearer(req);
+    if (token === undefined) {
+      if (req.path.startsWith('/upload/sessions/')) return undefined;
+      return unauthenticated(
+        "Anonymous caller does not have storage.objects.create access to the Google Cloud Storage object. Permission 'storage.objects.create' denied on resource (or it may not exist).",
+        'required',
+      );
+    }
+    return this.tokens().includes(token) ? undefined : unauthenticated('Invalid Credentials', 'authError');
   }
 
   private route(req: Recorded): Reply {

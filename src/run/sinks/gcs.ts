@@ -8,10 +8,11 @@
  * else Application Default Credentials. With an endpoint override (`--endpoint NAME=URL`, the
  * `endpoint` setting, or the client's own STORAGE_EMULATOR_HOST) the client talks to that
  * server, unauthenticated unless `credentials` is set, as it does for emulators.
+ * The access tokens the upload sends are registered as the run's secrets (`uploadRequests`).
  */
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { IdempotencyStrategy, Storage, type StorageOptions } from '@google-cloud/storage';
+import { type File, IdempotencyStrategy, Storage, type StorageOptions } from '@google-cloud/storage';
 import { snippetLength } from '../http/http.js';
 import { clip } from '../output/redact.js';
 import type { ObjectStore, OutletContext } from './outlets.js';
@@ -35,6 +36,42 @@ function reasonOf(e: unknown): string {
   return said ? `${err.response?.status ?? ''} ${said}`.trim() : String(err.message ?? e);
 }
 
+/** A request of a resumable upload as the client's HTTP layer (gaxios) hands it to an adapter. */
+interface UploadRequest {
+  url?: string | URL;
+  headers?: Record<string, string>;
+}
+
+/** What a request interceptor returns: the client's type for other calls (it requires `uri`, which an upload's options do not have). */
+type Decorated = ReturnType<File['interceptors'][number]['request']>;
+
+const bearer = /^Bearer\s+(\S+)$/i;
+
+/**
+ * Every request of a resumable upload (session initiation, chunks, status queries) passes
+ * here, as the `adapter` its HTTP layer calls to send it: the one hook the client offers into
+ * those requests, through a request interceptor. Two things happen:
+ * - With a key, a request that carries no token is given one from the client's own
+ *   credentials. The client (7.x) sends none to an endpoint override whatever
+ *   `useAuthWithCustomEndpoint` says: the flag reaches the session a caller creates
+ *   (`createResumableUpload`) but not the requests of a write stream, while a simple upload
+ *   or any other call honours it.
+ * - The token a request carries, whoever put it there (the key's, or one Application Default
+ *   Credentials obtained), is registered as a secret, as `credentialRedaction` does for AWS: a
+ *   server may echo it into the error the run prints.
+ */
+function uploadRequests(storage: Storage, authenticate: boolean, secret: (value: string) => void) {
+  return async <T>(request: UploadRequest, send: (request: UploadRequest) => Promise<T>): Promise<T> => {
+    const headers = { ...request.headers };
+    const named = (name: string) => Object.keys(headers).find((h) => h.toLowerCase() === name);
+    if (authenticate && named('authorization') === undefined) Object.assign(headers, await storage.authClient.getRequestHeaders(String(request.url)));
+    const header = named('authorization');
+    const token = header === undefined ? undefined : bearer.exec(String(headers[header]).trim())?.[1];
+    if (token) secret(token);
+    return send({ ...request, headers });
+  };
+}
+
 export function gcsStore(context: OutletContext): ObjectStore {
   const key = typeof context.connection.credentials === 'string' && context.connection.credentials !== '' ? keyOf(context.connection.credentials) : undefined;
   const storage = new Storage({
@@ -44,10 +81,13 @@ export function gcsStore(context: OutletContext): ObjectStore {
     // chunk is retried (the client's default retries only uploads with a precondition).
     retryOptions: { idempotencyStrategy: IdempotencyStrategy.RetryAlways, maxRetries: 4 },
   });
+  const adapter = uploadRequests(storage, key !== undefined, (value) => context.secret(value));
   return {
     location: (bucket, name) => `gs://${bucket}/${name}`,
     async put(bucket, name, body, contentType) {
       const file = storage.bucket(bucket).file(name);
+      // Applied to the options of each request the upload makes (the upload passes them to gaxios as they are).
+      file.interceptors.push({ request: (options) => ({ ...options, adapter }) as unknown as Decorated });
       try {
         await pipeline(Readable.from(body), file.createWriteStream({ resumable: true, chunkSize, contentType, validation: 'crc32c' }));
       } catch (e) {
