@@ -9,7 +9,9 @@
  * - a date meeting a timestamp: BigQuery compares no DATE with a TIMESTAMP (the query fails);
  *   Postgres promotes the date to its midnight, and so does the SQL now;
  * - a `timestamp` column may be a BigQuery DATETIME (the language has one type for both), which
- *   compares with no TIMESTAMP and which FORMAT_TIMESTAMP does not take.
+ *   compares with no TIMESTAMP and which FORMAT_TIMESTAMP does not take;
+ * - a timestamp is UTC: its literal is the instant's text at UTC, its own offset applied by the
+ *   compiler (test/where-time-zones.test.ts runs it on Postgres in sessions of several zones).
  *
  * BigQuery cannot run here: its SQL is asserted as text (and parsed by sqlfluff), and the
  * Postgres SQL of the same audience is run, its members compared with those BigQuery's
@@ -162,12 +164,38 @@ describe('a date meeting a timestamp is its midnight, as on Postgres', () => {
   });
 
   it('Snowflake and Postgres write the same meaning in their own types', () => {
+    // Against a `timestamp` column, a string at +00:00 read as the column's type: an instant by a
+    // column with a zone, a wall clock by one without (a TIMESTAMP_NTZ or TIMESTAMP literal was
+    // read in the session's time zone by an LTZ, a TZ or a timestamptz).
     expect(condition('snowflake', "created_at >= date '2024-01-01' or signup_day >= timestamp '2024-06-01 12:00:00'")).toBe(
-      '"CREATED_AT" >= CAST(\'2024-01-01 00:00:00\' AS TIMESTAMP_NTZ) OR CAST("SIGNUP_DAY" AS TIMESTAMP_NTZ) >= CAST(\'2024-06-01 12:00:00\' AS TIMESTAMP_NTZ)',
+      '"CREATED_AT" >= \'2024-01-01 00:00:00+00:00\' OR CAST("SIGNUP_DAY" AS TIMESTAMP_NTZ) >= CAST(\'2024-06-01 12:00:00\' AS TIMESTAMP_NTZ)',
     );
     expect(condition('postgres', "created_at >= date '2024-01-01' or signup_day >= timestamp '2024-06-01 12:00:00'")).toBe(
-      '"created_at" >= CAST(\'2024-01-01 00:00:00\' AS TIMESTAMP) OR CAST("signup_day" AS TIMESTAMP) >= CAST(\'2024-06-01 12:00:00\' AS TIMESTAMP)',
+      '"created_at" >= \'2024-01-01 00:00:00+00:00\' OR CAST("signup_day" AS TIMESTAMP) >= CAST(\'2024-06-01 12:00:00\' AS TIMESTAMP)',
     );
+  });
+
+  it('a timestamp with an offset of its own is written as its instant at UTC, on every dialect', () => {
+    const between = "created_at between timestamp '2024-01-01T05:30+05:30' and timestamp '2023-12-31 23:00:00.5-0100'";
+    const dateColumn = "signup_day > timestamp '2024-06-01 20:00:00-05'";
+    // BigQuery: no offset, which a DATETIME does not take.
+    expect(condition('bigquery', between)).toBe("`created_at` BETWEEN '2024-01-01 00:00:00' AND '2024-01-01 00:00:00.5'");
+    expect(condition('bigquery', dateColumn)).toBe("CAST(`signup_day` AS TIMESTAMP) > CAST('2024-06-02 01:00:00' AS TIMESTAMP)");
+    expect(condition('snowflake', between)).toBe("\"CREATED_AT\" BETWEEN '2024-01-01 00:00:00+00:00' AND '2024-01-01 00:00:00.5+00:00'");
+    expect(condition('snowflake', dateColumn)).toBe('CAST("SIGNUP_DAY" AS TIMESTAMP_NTZ) > CAST(\'2024-06-02 01:00:00\' AS TIMESTAMP_NTZ)');
+    expect(condition('postgres', between)).toBe("\"created_at\" BETWEEN '2024-01-01 00:00:00+00:00' AND '2024-01-01 00:00:00.5+00:00'");
+    expect(condition('postgres', dateColumn)).toBe('CAST("signup_day" AS TIMESTAMP) > CAST(\'2024-06-02 01:00:00\' AS TIMESTAMP)');
+  });
+
+  it('a timestamp whose offset is no offset in use, or whose instant at UTC is past the years 1 to 9999, is refused', () => {
+    const check = (where: string) =>
+      compile([{ path: 'p.sync', text: project('postgres', where) }])
+        .diagnostics.filter((d) => d.severity === 'error')
+        .map((d) => `${d.code} ${d.message}`);
+    expect(check("created_at > timestamp '2024-01-01 00:00+14:00' and created_at < timestamp '2024-01-01 00:00-1200'")).toEqual([]);
+    for (const text of ['2024-01-01 00:00+14:01', '2024-01-01 00:00:00-15', '2024-01-01 00:00+05:60', '9999-12-31 23:00:00-01:00', '0001-01-01T00:30+01']) {
+      expect(check(`created_at > timestamp '${text}'`)).toEqual([`SW0004 \`${text}\` is not a valid timestamp`]);
+    }
   });
 
   it('BigQuery formats a `timestamp` column that may be a DATETIME as a TIMESTAMP read in UTC', () => {
@@ -177,7 +205,7 @@ describe('a date meeting a timestamp is its midnight, as on Postgres', () => {
   });
 });
 
-describeWithSqlfluff('the BigQuery text parses', () => {
+describeWithSqlfluff('the BigQuery and Snowflake text parses', () => {
   it('NUMERIC and BIGNUMERIC literals, casts of dates and of DATETIME columns', async () => {
     const where =
       "balance > 12345678901.123456788 and balance < 1.0000000001 and id in (99999999999999999999, 2) or created_at >= date '2024-01-01' or signup_day >= timestamp '2024-06-01 12:00:00'";
@@ -186,6 +214,21 @@ describeWithSqlfluff('the BigQuery text parses', () => {
       sql: f.get(name)!,
       dialect: 'bigquery' as const,
     }));
+    const results = await parseManyWithSqlfluff(all);
+    expect(results.flatMap((r) => r.unparsable)).toEqual([]);
+  });
+
+  it('timestamp literals against timestamp and date columns', async () => {
+    const where =
+      "created_at between date '2024-01-01' and timestamp '2024-06-01T12:00:00+02:00' or created_at in (timestamp '2024-01-01 00:00:00.123456789Z') or signup_day >= timestamp '2024-06-01 12:00:00'";
+    // Snowflake's apply.sql raises its guard in a Snowflake Scripting block, which sqlfluff does not parse: its change set holds the same condition.
+    const all = [
+      { sql: files('bigquery', where).get('picked_members/apply.sql')!, dialect: 'bigquery' as const },
+      { sql: files('bigquery', where).get('picked_to_hubspot/changes.sql')!, dialect: 'bigquery' as const },
+      { sql: files('snowflake', where).get('picked_to_hubspot/changes.sql')!, dialect: 'snowflake' as const },
+    ];
+    expect(all[0]!.sql).toContain("'2024-06-01 10:00:00'");
+    expect(all[2]!.sql).toContain("'2024-01-01 00:00:00.123456789+00:00'");
     const results = await parseManyWithSqlfluff(all);
     expect(results.flatMap((r) => r.unparsable)).toEqual([]);
   });

@@ -9,6 +9,7 @@ import { checkLiteralText } from './names.js';
 import { exactNumberLiteral } from '../dialect/quote.js';
 import { insertBefore, replaceWith, type Advice, type Fix } from '../diagnostics/diagnostic.js';
 import type { Span } from '../span.js';
+import { maxOffsetMinutes, timestampAtUtc } from '../syntax/timestamp.js';
 
 /** The kinds of value a condition can compare; two operands compare when their kinds are equal. */
 type Kind = 'number' | 'string' | 'bool' | 'temporal' | 'json' | 'null' | 'unknown';
@@ -116,6 +117,11 @@ function checkLiteral(l: Literal, model: CheckedModel, r: Reporter): void {
   if (!real) {
     r.report('invalid-literal', l.span, { detail: `\`${text}\` is not a valid ${l.type}` }, [
       l.type === 'date' ? "write dates as date 'YYYY-MM-DD'" : "write timestamps as timestamp 'YYYY-MM-DD HH:MM:SS'",
+    ]);
+  } else if (l.type === 'timestamp' && timestampAtUtc(text) === undefined) {
+    // The SQL holds the instant as its wall clock at UTC (src/emit/where.ts): the compiler applies the offset.
+    r.report('invalid-literal', l.span, { detail: `\`${text}\` is not a valid timestamp` }, [
+      `an offset from UTC runs from -${maxOffsetMinutes / 60}:00 to +${maxOffsetMinutes / 60}:00, its minutes up to 59, and the instant at UTC falls between 0001-01-01 and 9999-12-31`,
     ]);
   }
 }

@@ -53,7 +53,9 @@ export interface DialectSpec {
   conditions: {
     /** An exact number's forms, the first that holds it taken: `{{v}}` in plain decimal. */
     exactNumbers: { integerDigits?: number; scale?: number; digits?: number; literal: string }[];
-    /** A timestamp literal against a `timestamp` column: `{{v}}` the quoted text. */
+    /** A timestamp's text at UTC, which the dialect reads so in a column with a zone or without: `{{t}}` its wall clock at UTC (`YYYY-MM-DD HH:MM:SS[.fraction]`). */
+    utcText: string;
+    /** A timestamp literal against a `timestamp` column: `{{v}}` its `utcText`, quoted. */
     timestampLiteral: string;
     why: string;
   };

@@ -7,7 +7,8 @@
  * what it means on Postgres (the reference): a number exactly (on BigQuery a number with a point
  * is FLOAT64, and NUMERIC and INT64 meeting one are compared as FLOAT64), unless the column is a
  * float; a date against a timestamp as its midnight, and a date column against a timestamp
- * promoted to its midnight (BigQuery compares no DATE with a TIMESTAMP).
+ * promoted to its midnight (BigQuery compares no DATE with a TIMESTAMP). A timestamp (and a date
+ * against one) is UTC, as payloads are: the SQL selects the same rows in a session of any zone.
  *
  * The condition is laid out here, as sql-formatter lays out conditions (each AND/OR term on a
  * line of its own; a bracketed group on one line when short, else its terms indented by two
@@ -21,6 +22,7 @@ import type { ColumnType } from '../catalog/types.js';
 import type { DialectSpec } from '../dialect/index.js';
 import { exactNumberLiteral, quoteLiteral } from '../dialect/quote.js';
 import { fillSnippet } from '../dialect/snippet.js';
+import { timestampAtUtc } from '../syntax/timestamp.js';
 import { sqlNumber } from './sql-writer.js';
 
 /** How a column of the model is referred to (e.g. `"m"."ltv"`), as SQL text, and the type it is declared with. */
@@ -60,16 +62,25 @@ function literalSql(l: Literal, spec: DialectSpec, c: Comparison): string {
     case 'null':
       return 'NULL';
     case 'date':
-      if (c.timestamp) return timestampSql(`${String(l.value)} 00:00:00`, spec, c);
+      if (c.timestamp) return timestampSql(String(l.value), spec, c);
       return `CAST(${quoteLiteral(spec, String(l.value))} AS ${spec.types.date})`;
     case 'timestamp':
       return timestampSql(String(l.value), spec, c);
   }
 }
 
+/**
+ * A timestamp literal as its wall clock at UTC (its own offset applied): against a `timestamp`
+ * column, in the dialect's text of a UTC instant, which the column reads as that instant if it
+ * has a zone and as that wall clock if not, in a session of any time zone; else (against a date
+ * column's midnight) that wall clock as the dialect's timestamp without zone.
+ */
 function timestampSql(text: string, spec: DialectSpec, c: Comparison): string {
-  const quoted = quoteLiteral(spec, text);
-  return c.timestampColumn ? fillSnippet(spec.conditions.timestampLiteral, { v: quoted }) : `CAST(${quoted} AS ${spec.types.timestamp})`;
+  const utc = timestampAtUtc(text);
+  // The checker refuses a timestamp that has no instant between the years 1 and 9999.
+  if (utc === undefined) throw new Error(`\`${text}\` is not a valid timestamp`);
+  if (!c.timestampColumn) return `CAST(${quoteLiteral(spec, utc)} AS ${spec.types.timestamp})`;
+  return fillSnippet(spec.conditions.timestampLiteral, { v: quoteLiteral(spec, fillSnippet(spec.conditions.utcText, { t: utc })) });
 }
 
 /** The terms of a chain of one operator, in order (the chain nests to the left). */
