@@ -6,6 +6,7 @@ import { readResponse } from '../src/run/http/acceptance.js';
 import { applied } from '../src/catalog/api/destinations/braze.js';
 import { partlyApplied } from '../src/catalog/api/destinations/google-ads.js';
 import { invalidEntries } from '../src/catalog/api/destinations/facebook-ads.js';
+import { imported } from '../src/catalog/api/destinations/mixpanel.js';
 import { guardViolation } from '../src/run/guard.js';
 import { pointerGet } from '../src/run/json-pointer.js';
 import { lineProgress, terminalProgress } from '../src/run/output/progress.js';
@@ -211,6 +212,63 @@ describe('acceptance', () => {
     expect(partly[0]?.reason).toMatch(
       /^the response counts 2 invalid entries and names 1 of them, so which rows were taken is unknown; all are sent again: HTTP 200/,
     );
+  });
+
+  it("by status with a partial refusal, as Mixpanel's plan reads a strict=1 400: the rows named are refused, the rest accepted, nothing sent again; else split as before", () => {
+    const mixpanel = { accept: imported };
+    const failed = (index: unknown, message: string) => ({ index, $insert_id: `id${String(index)}`, field: 'properties.time', message });
+    const answer = (status: number, records: unknown[], count?: unknown) =>
+      res(status, {
+        code: status,
+        error: 'some data points in the request failed validation',
+        failed_records: records,
+        num_records_imported: count,
+        status: 'Bad Request',
+      });
+    expect(readResponse(mixpanel, answer(400, [failed(1, 'properties.time is invalid')], 2), rows(), ctx, options)).toEqual({
+      accepted: [0, 2],
+      rejected: [{ index: 1, reason: 'refused: properties.time is invalid' }],
+      retry: [],
+    });
+    // Two failures of one event are one row refused, with both reasons; every row named, none taken.
+    expect(readResponse(mixpanel, answer(400, [failed(0, 'a'), failed(2, 'b'), failed(0, 'c'), failed(1, 'd')], 0), rows(), ctx, options)).toEqual({
+      accepted: [],
+      rejected: [
+        { index: 0, reason: 'refused: a; refused: c' },
+        { index: 2, reason: 'refused: b' },
+        { index: 1, reason: 'refused: d' },
+      ],
+      retry: [],
+    });
+    // A lone row is refused with Mixpanel's message rather than the whole answer.
+    expect(readResponse(mixpanel, answer(400, [failed(0, 'bad id')], 0), rows().slice(0, 1), ctx, options)).toEqual({
+      accepted: [],
+      rejected: [{ index: 0, reason: 'refused: bad id' }],
+      retry: [],
+    });
+    // Which rows were taken is not said: a count that disagrees (or is missing, or text), no row named, one out of
+    // range or not a number, or another status: the batch is split as any 400 is.
+    for (const [status, records, count] of [
+      [400, [failed(1, 'x')], 1],
+      [400, [failed(1, 'x')], 3],
+      [400, [failed(1, 'x')], undefined],
+      [400, [failed(1, 'x')], '2'],
+      [400, [], 3],
+      [400, [failed(3, 'x')], 2],
+      [400, [failed('1', 'x')], 2],
+      [422, [failed(1, 'x')], 2],
+    ] as const) {
+      const v = readResponse(mixpanel, answer(status, [...records], count), rows(), ctx, options);
+      expect(v).toMatchObject({ accepted: [], rejected: [], retry: [0, 1, 2], split: true });
+    }
+    expect(readResponse(mixpanel, res(400, 'Bad Request'), rows(), ctx, options)).toMatchObject({ retry: [0, 1, 2], split: true });
+    // Without `imported`, the rows named are enough.
+    const uncounted = {
+      accept: { by: 'status' as const, partial: { status: 400, refusals: { items: '/failed_records/*', index: '/index', reason: '/message' } } },
+    };
+    expect(readResponse(uncounted, answer(400, [failed(2, 'x')]), rows(), ctx, options).accepted).toEqual([0, 1]);
+    // A 2xx is read as before.
+    expect(readResponse(mixpanel, res(200, { code: 200, num_records_imported: 3, status: 'OK' }), rows(), ctx, options).accepted).toEqual([0, 1, 2]);
   });
 
   it('by items matched by the exact key sent: captures record ids, rejects rows without an item with the error naming them', () => {

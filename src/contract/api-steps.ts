@@ -137,9 +137,10 @@ export interface RateLimit extends RateWindow {
 }
 
 /**
- * The rows a 2xx response refuses, each by its position in the request's list of rows: the rest
- * were applied (Braze's `errors`, Google Ads' partial failure). A refusal that names no row of
- * the request (no position, one out of range, `where` not met) refuses every row of it: the
+ * The rows a response refuses, each by its position in the request's list of rows: the rest
+ * were applied (in a 2xx, Braze's `errors` and Google Ads' partial failure; in the status of a
+ * `PartialRefusal`, Mixpanel's `failed_records`). A refusal that names no row of the request
+ * (no position, one out of range, `where` not met) refuses every row of a 2xx's request: the
  * response does not say which were applied.
  */
 export interface Refusals {
@@ -187,14 +188,34 @@ export interface Already {
   find?: SendRequest;
 }
 
+/**
+ * A non-2xx answer that refuses some rows of the request by position and took the others:
+ * Mixpanel's 400 under `strict=1`, whose `failed_records` name the invalid events by `index`
+ * and whose `num_records_imported` counts the rest ("Mixpanel will ingest the events that pass
+ * validation"; "Please do not retry validation errors"). On `status`, when the body names at
+ * least one row by `refusals`, every one named is a row of the request, and the count at
+ * `imported` (when given) equals the rows not named, the rows named are refused with their
+ * reason and the others accepted: nothing is sent again. Otherwise the answer is read as any
+ * other of its status (a 400 on several rows is split until the bad row stands alone).
+ */
+export interface PartialRefusal {
+  /** The status of such an answer (400 to 599; one the plan's retry policy retries is retried, never read so). */
+  status: number;
+  /** The rows it refuses. */
+  refusals: Refusals;
+  /** JSON Pointer to how many rows of the request it took: it must equal the rows not named. */
+  imported?: string;
+}
+
 /** Which rows of a request the destination took. */
 export type Acceptance =
   /**
    * A 2xx response accepts every row of the request; with `success`, only when the value at
    * that JSON Pointer of the body also equals `equals` (Slack answers 200 with `ok: false`);
-   * with `refusals` or `invalid`, but for the rows the response refuses.
+   * with `refusals` or `invalid`, but for the rows the response refuses. With `partial`, an
+   * answer of its status refuses the rows it names and accepts the others (`PartialRefusal`).
    */
-  | { by: 'status'; success?: { pointer: string; equals: Template }; refusals?: Refusals; invalid?: InvalidEntries }
+  | { by: 'status'; success?: { pointer: string; equals: Template }; refusals?: Refusals; invalid?: InvalidEntries; partial?: PartialRefusal }
   /**
    * The response holds one item per row: at `items` (a JSON Pointer; "" = the body), in
    * request order (`match: 'order'`, where the API documents one result per input, in order:

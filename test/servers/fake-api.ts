@@ -19,6 +19,11 @@ export interface Recorded {
   bytes: Buffer;
   /** The fault injected instead of the handler's reply, if any. */
   fault?: Fault;
+  /**
+   * The contract's problems with items of the request that the service answers itself, as the
+   * vendor documents (`FakeService.answersItself`: Mixpanel's strict validation of each event).
+   */
+  itemProblems?: string[];
 }
 
 export interface Reply {
@@ -85,7 +90,11 @@ function parseBodyOrRaw(raw: string, contentType: string | undefined): unknown {
 
 export class FakeApi {
   readonly requests: Recorded[] = [];
-  /** Requests that broke the vendor contract (test/contracts), each refused with a 400: what was wrong. */
+  /**
+   * Requests that broke the vendor contract (test/contracts): what was wrong. Each is refused
+   * with a 400, by this server or, for problems with single items the service answers itself
+   * (`answersItself`), by the service as the vendor does.
+   */
   readonly violations: { method: string; path: string; problems: string[] }[] = [];
   private readonly queued: Fault[] = [];
   private rule: ((req: Recorded, n: number) => Fault | undefined) | undefined;
@@ -96,10 +105,15 @@ export class FakeApi {
   maxInFlight = 0;
   url = '';
 
-  /** `contract`: the destination type whose vendor contract every request is held to. */
+  /**
+   * `contract`: the destination type whose vendor contract every request is held to;
+   * `answersItself`: the problems the handler is given to answer as the vendor does, when a
+   * request has no other.
+   */
   constructor(
     private readonly handle: Handler,
     private readonly contract?: string,
+    private readonly answersItself?: (problem: string, req: Recorded) => boolean,
   ) {
     this.server.on('connection', (s) => {
       this.sockets.add(s);
@@ -134,8 +148,11 @@ export class FakeApi {
           : [];
         if (problems.length) {
           this.violations.push({ method: rec.method, path: rec.path, problems });
-          send(res, { status: 400, body: { error: 'the request breaks the vendor contract', contract_violation: problems } });
-          return;
+          if (!problems.every((p) => this.answersItself?.(p, rec))) {
+            send(res, { status: 400, body: { error: 'the request breaks the vendor contract', contract_violation: problems } });
+            return;
+          }
+          rec.itemProblems = problems;
         }
         const f = this.queued.shift() ?? this.rule?.(rec, this.requests.length);
         if (f?.kind === 'slow') {
@@ -237,8 +254,8 @@ export function bearer(req: Recorded): string | undefined {
   return h?.startsWith('Bearer ') ? h.slice(7) : undefined;
 }
 
-export async function startFakeApi(handle: Handler, contract?: string): Promise<FakeApi> {
-  return new FakeApi(handle, contract).listen();
+export async function startFakeApi(handle: Handler, contract?: string, answersItself?: (problem: string, req: Recorded) => boolean): Promise<FakeApi> {
+  return new FakeApi(handle, contract, answersItself).listen();
 }
 
 /**
@@ -251,8 +268,20 @@ export abstract class FakeService {
 
   protected abstract handle(req: Recorded): Reply;
 
+  /**
+   * A problem of the contract this service answers itself, as the vendor documents, instead of
+   * the server refusing the request (`Recorded.itemProblems`): none unless a service says so.
+   */
+  protected answersItself(_problem: string, _req: Recorded): boolean {
+    return false;
+  }
+
   async start(): Promise<this> {
-    this.api = await startFakeApi((req) => this.handle(req), this.contract);
+    this.api = await startFakeApi(
+      (req) => this.handle(req),
+      this.contract,
+      (problem, req) => this.answersItself(problem, req),
+    );
     return this;
   }
 }

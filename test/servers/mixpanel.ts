@@ -7,9 +7,14 @@
  *   `properties` with `time` (milliseconds or seconds since the epoch), `distinct_id` and
  *   `$insert_id` (at most 36 characters of letters, digits and `-`). An event whose
  *   `$insert_id`, `distinct_id`, `event` and `time` were imported before is a duplicate and is
- *   stored once. The answer is `{ code: 200, num_records_imported, status: "OK" }`, a 401 for
- *   credentials it does not know, or a 400 naming the `failed_records` (by index), none of the
- *   request's events then imported.
+ *   stored once. The answer is `{ code: 200, num_records_imported, status: "OK" }`, or a 401 for
+ *   credentials it does not know. With `strict=1`, events that fail validation (the contract's
+ *   rules for an event, and the values refused as `distinct_id` or `$insert_id`) get a 400 whose
+ *   `failed_records` name each by its `index` (with its `$insert_id`, `field` and `message`),
+ *   the others imported as above and counted in `num_records_imported` ("If some events pass
+ *   validation and others fail, Mixpanel will ingest the events that pass validation").
+ *   Without it the documentation says nothing of invalid events: a request with one is
+ *   refused whole, none of its events imported.
  * - POST /engage ($set): no Authorization header; each update carries the project's `$token`,
  *   a `$distinct_id` and a `$set` object, at most 2,000 updates and 1 MB per update. A profile
  *   is created when new and its properties overwritten. Unless `ip=0`, Mixpanel geolocates the
@@ -20,6 +25,7 @@
  *   without it `1` or `0`.
  */
 import { FakeService, type Recorded, type Reply } from './fake-api.js';
+import { refusedIds } from '../contracts/vendors/mixpanel.js';
 
 export interface MixpanelEvent {
   event: string;
@@ -42,6 +48,22 @@ export const callerLocation = { $city: 'Ashburn', $region: 'Virginia', $country_
 /** "limit each individual update in the request to a maximum of 1 MB" (user-profile-limits). */
 const maxUpdateBytes = 1024 * 1024;
 
+/** A problem the contract finds in one event of an /import request: its index, where in the event, what. */
+const eventProblem = /^mixpanel\.import: body\/(\d+)((?:\/[^:]*)?): (.*)$/;
+
+/** Why Mixpanel's validation refuses an event, if it does. */
+function invalidEvent(e: unknown): { field: string; message: string } | undefined {
+  const { event, properties: p } = (e ?? {}) as Partial<MixpanelEvent>;
+  if (typeof event !== 'string' || event === '') return { field: 'event', message: 'event is invalid: must be a non-empty string' };
+  if (typeof p?.time !== 'number') return { field: 'properties.time', message: 'properties.time is invalid: must be a number' };
+  if (typeof p.distinct_id !== 'string') return { field: 'properties.distinct_id', message: 'properties.distinct_id is invalid: must be a string' };
+  if (refusedIds.includes(p.distinct_id))
+    return { field: 'properties.distinct_id', message: `properties.distinct_id is invalid: ${JSON.stringify(p.distinct_id)} is not allowed` };
+  if (typeof p.$insert_id !== 'string' || !/^[A-Za-z0-9-]{1,36}$/.test(p.$insert_id) || refusedIds.includes(p.$insert_id))
+    return { field: 'properties.$insert_id', message: 'properties.$insert_id is invalid: must be 1 to 36 letters, digits or -, and not a refused value' };
+  return undefined;
+}
+
 export class FakeMixpanel extends FakeService {
   protected override readonly contract = 'mixpanel';
   readonly events: MixpanelEvent[] = [];
@@ -50,6 +72,11 @@ export class FakeMixpanel extends FakeService {
   /** The /engage updates received, in order (each `$set`, by distinct_id). */
   readonly updates: { distinctId: string; set: Record<string, unknown> }[] = [];
   private readonly seen = new Set<string>();
+  /**
+   * A test setting: a 400 lists at most this many `failed_records` (the first), as if the list
+   * were cut short; `num_records_imported` still counts every event that passed.
+   */
+  listFailed: number | undefined;
 
   constructor(readonly project: MixpanelProject) {
     super();
@@ -75,28 +102,42 @@ export class FakeMixpanel extends FakeService {
     const events = req.body;
     if (!Array.isArray(events) || events.length === 0 || events.length > 2000)
       return { status: 400, body: { code: 400, error: 'expected an array of 1 to 2000 events', status: 'Bad Request' } };
+    // The contract's problems with single events (passed on only with strict=1), and the fake's own checks.
+    const problems = new Map<number, { field: string; message: string }>();
+    for (const problem of req.itemProblems ?? []) {
+      const [, index, path = '', message = ''] = eventProblem.exec(problem) ?? [];
+      const field = path.slice(1).replaceAll('/', '.') || 'the event';
+      if (index !== undefined && !problems.has(Number(index))) problems.set(Number(index), { field, message: `${field} is invalid: ${message}` });
+    }
     const failed = events.flatMap((e: unknown, index) => {
-      const { event, properties: p } = (e ?? {}) as Partial<MixpanelEvent>;
-      const why =
-        typeof event !== 'string' || event === ''
-          ? "'event' must be a non-empty string"
-          : typeof p?.time !== 'number'
-            ? "'properties.time' must be a number"
-            : typeof p.distinct_id !== 'string'
-              ? "'properties.distinct_id' must be a string"
-              : typeof p.$insert_id !== 'string' || !/^[A-Za-z0-9-]{1,36}$/.test(p.$insert_id)
-                ? "'properties.$insert_id' must be 1 to 36 letters, digits or -"
-                : undefined;
-      return why ? [{ index, $insert_id: p?.$insert_id, field: 'properties', message: why }] : [];
+      const why = invalidEvent(e) ?? problems.get(index);
+      const insertId = (e as Partial<MixpanelEvent> | null)?.properties?.$insert_id;
+      return why ? [{ index, $insert_id: insertId, ...why }] : [];
     });
-    if (failed.length) return { status: 400, body: { code: 400, failed_records: failed, num_records_imported: 0, status: 'Bad Request' } };
-    for (const e of events as MixpanelEvent[]) {
+    const failedBody = (imported: number) => ({
+      code: 400,
+      error: 'some data points in the request failed validation',
+      failed_records: this.listFailed === undefined ? failed : failed.slice(0, this.listFailed),
+      num_records_imported: imported,
+      status: 'Bad Request',
+    });
+    if (failed.length && req.query.get('strict') !== '1') return { status: 400, body: failedBody(0) };
+    const refused = new Set(failed.map((f) => f.index));
+    for (const [index, e] of (events as MixpanelEvent[]).entries()) {
+      if (refused.has(index)) continue;
       const key = JSON.stringify([e.event, e.properties.distinct_id, e.properties.time, e.properties.$insert_id]);
       if (this.seen.has(key)) continue;
       this.seen.add(key);
       this.events.push(e);
     }
-    return { status: 200, body: { code: 200, num_records_imported: events.length, status: 'OK' } };
+    const imported = events.length - refused.size;
+    if (failed.length) return { status: 400, body: failedBody(imported) };
+    return { status: 200, body: { code: 200, num_records_imported: imported, status: 'OK' } };
+  }
+
+  /** Problems with single events are Mixpanel's validation to answer, with strict=1; any other refuses the request. */
+  protected override answersItself(problem: string, req: Recorded): boolean {
+    return req.query.get('strict') === '1' && eventProblem.test(problem);
   }
 
   private engage(req: Recorded): Reply {

@@ -3,7 +3,7 @@
  * which rows of the request the destination took, which it refused and why, and the values
  * to capture per row (the record id a later delete needs).
  */
-import type { Acceptance, Already, InvalidEntries, Refusals, SendRequest, Template } from '../../contract/api-steps.js';
+import type { Acceptance, Already, InvalidEntries, PartialRefusal, Refusals, SendRequest, Template } from '../../contract/api-steps.js';
 import { snippet, snippetLength, type HttpResponse } from './http.js';
 import { clip } from '../output/redact.js';
 import type { Verdict } from './deliver.js';
@@ -34,7 +34,7 @@ function succeeded(doc: unknown, success: { pointer: string; equals: unknown } |
 }
 
 /**
- * The rows a 2xx response refuses, by position, with the reason of each; undefined when a
+ * The rows a response refuses, by position, with the reason of each; undefined when a
  * refusal names no row of the request (`Refusals`).
  */
 function refusedRows(doc: unknown, refusals: Refusals, count: number): Map<number, string> | undefined {
@@ -89,6 +89,23 @@ function invalidRows(doc: unknown, invalid: InvalidEntries, rows: readonly RowSt
   };
 }
 
+/**
+ * A non-2xx answer read by the plan's `PartialRefusal`: the rows it names refused, the others
+ * accepted. Undefined, for the answer to be read as any other of its status, when it names no
+ * row, names one that is no row of the request, or counts as taken other than the rows it does
+ * not name: then which rows were taken is not said.
+ */
+function partlyRefused(doc: unknown, partial: PartialRefusal, count: number): Verdict | undefined {
+  const refused = refusedRows(doc, partial.refusals, count);
+  if (refused === undefined || refused.size === 0) return undefined;
+  if (partial.imported !== undefined) {
+    const imported = pointerGet(doc, partial.imported);
+    const taken = typeof imported === 'number' || imported instanceof ExactNumber ? Number(String(imported)) : Number.NaN;
+    if (taken !== count - refused.size) return undefined;
+  }
+  return { accepted: range(count).filter((i) => !refused.has(i)), rejected: [...refused].map(([index, reason]) => ({ index, reason })), retry: [] };
+}
+
 /** For a row the response has no item for: the entry of the body's error list that names its key, if any. */
 function errorFor(doc: unknown, key: string | null): string | undefined {
   const errors = pointerGet(doc, '/errors');
@@ -110,7 +127,8 @@ function saysAlready(item: unknown, already: Already): boolean {
 /**
  * Statuses that are not retried: 413 is too large, and 400 or 422 on several rows may be one
  * bad row spoiling a request the API takes atomically; both are split until the row stands
- * alone. Any other refusal rejects every row of the request.
+ * alone (unless the plan's `partial` reads the answer as naming the rows refused, the others
+ * taken). Any other refusal rejects every row of the request.
  */
 const splittable = new Set([400, 413, 422]);
 
@@ -124,6 +142,9 @@ export function readResponse(
   const all = range(rows.length);
   const rejectAll = (reason: string): Verdict => ({ accepted: [], rejected: all.map((index) => ({ index, reason })), retry: [] });
   if (res.status < 200 || res.status >= 300) {
+    const partial = request.accept.by === 'status' ? request.accept.partial : undefined;
+    const partly = partial !== undefined && res.status === partial.status ? partlyRefused(parse(res.body), partial, rows.length) : undefined;
+    if (partly !== undefined) return partly;
     if (rows.length > 1 && splittable.has(res.status)) return { accepted: [], rejected: [], retry: all, split: true, reason: snippet(res) };
     return rejectAll(res.status === 413 ? `too large to send: ${snippet(res)}` : snippet(res));
   }

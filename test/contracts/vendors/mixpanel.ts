@@ -10,7 +10,7 @@ const importDocs = { source: 'mixpanel/import-events' } as const;
 const hosts = (path: string) => ['api', 'api-eu', 'api-in'].map((h) => `https://${h}.mixpanel.com${path}`);
 
 /** Values the import reference refuses as distinct_id and $insert_id. */
-const refusedIds = [
+export const refusedIds = [
   '00000000-0000-0000-0000-000000000000',
   'anon',
   'anonymous',

@@ -5,7 +5,7 @@
  */
 import type { ApiContext, DestinationApi } from '../types.js';
 import { analyticsApi } from '../analytics.js';
-import type { SendRequest, Template } from '../../../contract/api-steps.js';
+import type { Acceptance, SendRequest, Template } from '../../../contract/api-steps.js';
 import { base64, bySetting, concat, each, jsonHeaders, jsonRequest, merge, perBatch, ref, required, row, slice } from '../http.js';
 
 const host = (ctx: ApiContext, path: string): Template =>
@@ -24,6 +24,21 @@ function auth(ctx: ApiContext): { headers: Record<string, Template>; query: Reco
 }
 
 /**
+ * A 200 with `code: 200` imported every event. Under `strict=1`, a batch some of whose events
+ * fail validation is answered 400 naming each by `index` in `failed_records`, with the count of
+ * the others, which Mixpanel ingested (import-events, Validation: "Please do not retry
+ * validation errors"): those named are refused with Mixpanel's message, the others accepted,
+ * nothing sent again. A 400 not so read (no event named, or a count that disagrees) is split as
+ * any other, safe here: $insert_id and the run's time make a resent event a duplicate Mixpanel
+ * stores once.
+ */
+export const imported: Acceptance = {
+  by: 'status',
+  success: { pointer: '/code', equals: 200 },
+  partial: { status: 400, refusals: { items: '/failed_records/*', index: '/index', reason: '/message' }, imported: '/num_records_imported' },
+};
+
+/**
  * Each row as one event: `time` the run's unless a field is mapped to it (the change set sends
  * it as milliseconds), `distinct_id` the identifier unless a field is mapped to it, the
  * identifier also under its own name, `$insert_id` from the row's idempotency key.
@@ -35,7 +50,7 @@ function events(ctx: ApiContext): SendRequest {
   const properties = merge(defaults, row.payload, { $insert_id: slice(row.idempotencyKey, 0, 32) });
   return perBatch(
     jsonRequest('POST', host(ctx, '/import'), jsonHeaders(headers), each({ event: ctx.target ?? ctx.sync, properties }), { strict: '1', ...query }),
-    { by: 'status', success: { pointer: '/code', equals: 200 } },
+    imported,
   );
 }
 
