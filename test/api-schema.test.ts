@@ -70,17 +70,30 @@ describe('malformed plans', () => {
     storage.steps[write].when = true;
     expect(planErrors(google)).toEqual(
       expect.arrayContaining([
-        `/steps/${call}/when must be one of: "changed"`,
-        `/steps/${send}/when must be one of: "changed"`,
+        `/steps/${call}/when must be one of: "changed", "emptied"`,
+        `/steps/${send}/when must be one of: "changed", "emptied"`,
         `/steps/${send}/deferAccept must be boolean`,
       ]),
     );
-    expect(planErrors(storage)).toContain(`/steps/${write}/when must be one of: "changed"`);
+    expect(planErrors(storage)).toContain(`/steps/${write}/when must be one of: "changed", "emptied"`);
 
     // Steps that neither call nor send take no condition.
     const plan = valid();
     plan.steps[0].when = 'changed';
     expect(planErrors(plan)).toContain("/steps/0 has an unknown property 'when'");
+  });
+
+  it("takes Meta mirror's `when: emptied` delete and its accept's `unless: emptied`; rejects other values", () => {
+    const c = allApiCases().find((x) => x.type === 'facebook_ads' && x.kind === 'audience' && x.mode === 'mirror')!;
+    const meta = JSON.parse(JSON.stringify(compileSync(c.project, c.sync).plan)) as { steps: Record<string, unknown>[] };
+    const remove = meta.steps.findIndex((s) => s.operation === 'remove_members');
+    const accept = meta.steps.findIndex((s) => s.kind === 'accept');
+    expect(meta.steps[remove]).toMatchObject({ when: 'emptied', changes: ['removed'], requests: [{ request: { method: 'DELETE' } }] });
+    expect(meta.steps[accept]).toMatchObject({ when: 'all_accepted', unless: 'emptied' });
+    expect(planErrors(meta)).toEqual([]);
+
+    (meta.steps[accept] as Record<string, unknown>).unless = 'empty';
+    expect(planErrors(meta)).toContain(`/steps/${accept}/unless must be one of: "changed", "emptied"`);
   });
 
   it('makes validatePlan throw with every error', () => {

@@ -95,9 +95,17 @@ describe('Meta custom audiences', () => {
     await sql(db, `UPDATE crm.people SET plan = 'free' WHERE id IN (2, 4); UPDATE crm.people SET plan = 'pro' WHERE id = 3;`);
     const faults = [fault.tooMany('1'), fault.status(503)];
     meta.api.failWhen((q) => (q.path.endsWith('/usersreplace') ? faults.shift() : undefined));
+    const from = meta.api.requests.length;
     const r = await run('paying_to_meta');
     meta.api.failWhen(undefined);
     expect(r).toMatchObject({ status: 'ok', changes: { removed: 2, added: 1 } });
+    // The session removed the leavers: no DELETE, and the accept step recorded them.
+    expect(meta.api.requests.slice(from).filter((q) => q.method === 'DELETE')).toEqual([]);
+    expect(r.steps.find((s) => s.operation === 'remove_members')).toMatchObject({
+      requests: 0,
+      skipped: 'the model still has rows (a replace removes those that left)',
+    });
+    expect(r.steps.find((s) => s.operation === 'accept')).toMatchObject({ accepted: 2 });
     expect(meta.members(id)).toEqual(await paying());
     expect(meta.members(id)).not.toContain(member(2));
     const sessions = meta.api.served
@@ -246,6 +254,110 @@ sync paying_checked { from paying to ads audience "Paying (checked)" mode add id
     expect(await runAdd()).toMatchObject({ status: 'ok', changes: { added: 1 }, committed: 1 });
     expect(meta.members(id)).toEqual(all);
     expect(await snapshot()).toBe(all.length);
+  });
+});
+
+describe('Meta custom audiences, a mirror whose audience becomes empty', () => {
+  // A table of its own, emptied here without touching the people the other tests sync.
+  const clubMember = (id: number) => sha256(`member${id}@example.com`);
+  const project = `
+source warehouse : postgres { database "app" version 15 }
+model club { from warehouse table crm.club primary key id columns { id bigint email string plan string } }
+audience club_paying { from club where plan <> 'free' }
+destination ads : facebook_ads { ad_account "act_1234567890" token env("META_TOKEN") }
+sync club_to_meta { from club_paying to ads audience "Club" mode mirror identifier email -> email }
+sync club_to_meta_emptied { from club_paying to ads audience "Club (emptied)" mode mirror identifier email -> email guard allow empty }`;
+  let clubBuild: string;
+  const runClub = (sync: string) => runSync(db, clubBuild, sync, { env, timeoutMs: 3000, endpoints: { ads: meta.api.url } });
+  const snapshot = async (sync: string) => ((await sql(db, `SELECT count(*)::int AS n FROM syncwright.${sync}_snapshot`))[0] as { n: number }[])[0]?.n;
+  const members = (name: string) => meta.members(meta.idOf(name) as string);
+  const sent = (from: number) => meta.api.requests.slice(from).filter((q) => /\/users(replace)?$/.test(q.path));
+  const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+  beforeAll(async () => {
+    clubBuild = await compileText(project);
+    await sql(
+      db,
+      `CREATE TABLE crm.club (id bigint PRIMARY KEY, email text NOT NULL, plan text NOT NULL);
+       INSERT INTO crm.club SELECT g, 'Member' || g || '@Example.com', CASE WHEN g > 20 THEN 'free' ELSE 'pro' END FROM generate_series(1, 30) g;`,
+    );
+  });
+
+  it('without `guard allow empty` the guard trips: nothing is sent, the audience and the snapshot keep every member', async () => {
+    const paying = range(1, 20).map(clubMember).sort();
+    expect(await runClub('club_to_meta')).toMatchObject({ status: 'ok', changes: { added: 20 }, committed: 20 });
+    expect(await runClub('club_to_meta_emptied')).toMatchObject({ status: 'ok', changes: { added: 20 }, committed: 20 });
+    expect(members('Club')).toEqual(paying);
+    expect(members('Club (emptied)')).toEqual(paying);
+
+    await sql(db, `UPDATE crm.club SET plan = 'free'`);
+    const before = meta.api.requests.length;
+    const r = await runClub('club_to_meta');
+    expect(r).toMatchObject({ status: 'guarded', committed: 0, error: expect.stringContaining('the model has no rows') });
+    expect(meta.api.requests.length).toBe(before);
+    expect(members('Club')).toEqual(paying);
+    expect(await snapshot('club_to_meta')).toBe(20);
+  });
+
+  it('with `guard allow empty`, a removal Meta refuses commits nothing: the audience and the snapshot keep every member', async () => {
+    meta.api.failWhen((q) =>
+      q.method === 'DELETE' && q.path.endsWith('/users')
+        ? fault.status(400, { error: { message: '(#2650) Failed to update the custom audience', code: 2650 } })
+        : undefined,
+    );
+    const from = meta.api.requests.length;
+    const r = await runClub('club_to_meta_emptied');
+    meta.api.failWhen(undefined);
+    expect(r).toMatchObject({ status: 'rejected', changes: { added: 0, changed: 0, unchanged: 0, removed: 20 }, committed: 0 });
+    expect(r.rejected).toHaveLength(20);
+    // Refused whole, the batch is split until each row stands alone: every request a DELETE of the users edge, none taken.
+    expect(new Set(sent(from).map((q) => `${q.method} ${q.path.split('/').at(-1)} ${q.fault ? 'refused' : 'served'}`))).toEqual(
+      new Set(['DELETE users refused']),
+    );
+    expect(members('Club (emptied)')).toEqual(range(1, 20).map(clubMember).sort());
+    expect(await snapshot('club_to_meta_emptied')).toBe(20);
+  });
+
+  it('with `guard allow empty`, the members who left are deleted from the audience; an entry Meta counts invalid stays, in the audience and in the snapshot', async () => {
+    const kept = clubMember(7);
+    meta.options.reject = (row) => (row === kept ? 'not a match key Meta takes' : undefined);
+    const from = meta.api.requests.length;
+    const r = await runClub('club_to_meta_emptied');
+    meta.options.reject = undefined;
+    expect(r).toMatchObject({ status: 'rejected', changes: { removed: 20 }, operations: { remove_members: 19 }, committed: 19 });
+    expect(r.rejected).toEqual([
+      { key: kept, change: 'removed', operation: 'remove_members', fate: 'rejected', reason: 'refused: not a match key Meta takes' },
+    ]);
+    // One DELETE of the users edge with the removed rows' hashed identifiers; no replace session.
+    const deletes = sent(from);
+    expect(deletes.map((q) => q.method)).toEqual(['DELETE']);
+    const body = deletes[0]?.body as { payload: { schema: string[]; is_raw: boolean; data: string[][] } };
+    expect(body.payload).toMatchObject({ schema: ['EMAIL'], is_raw: true });
+    expect(body.payload.data.map((row) => row[0]).sort()).toEqual(range(1, 20).map(clubMember).sort());
+    expect(members('Club (emptied)')).toEqual([kept]);
+    expect(await snapshot('club_to_meta_emptied')).toBe(1);
+    // No replace ran, so the accept step, which would record every removal, did not.
+    expect(r.steps.find((s) => s.operation === 'replace_members')).toMatchObject({ rows: 0, requests: 0 });
+    expect(r.steps.find((s) => s.operation === 'accept')).toMatchObject({ accepted: 0, skipped: expect.stringContaining('every row was removed') });
+  });
+
+  it('the next run deletes the member left; then an empty, unchanged audience makes no request; members who return are added by a replace', async () => {
+    let from = meta.api.requests.length;
+    const r = await runClub('club_to_meta_emptied');
+    expect(r).toMatchObject({ status: 'ok', changes: { added: 0, changed: 0, unchanged: 0, removed: 1 }, operations: { remove_members: 1 }, committed: 1 });
+    expect(sent(from).map((q) => [q.method, (q.body as { payload: { data: string[][] } }).payload.data])).toEqual([['DELETE', [[clubMember(7)]]]]);
+    expect(members('Club (emptied)')).toEqual([]);
+    expect(await snapshot('club_to_meta_emptied')).toBe(0);
+
+    from = meta.api.requests.length;
+    expect(await runClub('club_to_meta_emptied')).toMatchObject({ status: 'ok', changes: { added: 0, removed: 0 }, committed: 0 });
+    expect(meta.api.requests.length).toBe(from);
+
+    await sql(db, `UPDATE crm.club SET plan = 'pro' WHERE id IN (3, 4)`);
+    from = meta.api.requests.length;
+    expect(await runClub('club_to_meta_emptied')).toMatchObject({ status: 'ok', changes: { added: 2, removed: 0 }, committed: 2 });
+    expect(sent(from).map((q) => q.path.split('/').at(-1))).toEqual(['usersreplace']);
+    expect(members('Club (emptied)')).toEqual([3, 4].map(clubMember).sort());
   });
 });
 

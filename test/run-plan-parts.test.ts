@@ -23,7 +23,7 @@ import { changeQueries } from '../src/emit/session-sql.js';
 import { fillSlots } from '../src/contract/plan.js';
 import { asSubquery } from '../src/run/engines/sql-session.js';
 import { conditionHolds } from '../src/run/api-plan.js';
-import type { SendStep } from '../src/contract/api-steps.js';
+import type { AcceptStep, SendStep } from '../src/contract/api-steps.js';
 
 const row = {
   key: 'k1',
@@ -448,6 +448,23 @@ describe('step conditions', () => {
     // Without a readable summary the step runs: never skipped on a guess.
     expect(conditionHolds(replace, undefined)).toBe(true);
     expect(conditionHolds(replace, { ...summary, added: Number.NaN })).toBe(true);
+  });
+
+  it('`when: emptied` holds only when every row was removed; an accept `unless: emptied` is skipped then, and on a summary it cannot read', () => {
+    const remove: SendStep = { ...send, operation: 'remove_members', changes: ['removed'], when: 'emptied' };
+    const accept: AcceptStep = { kind: 'accept', description: '', changes: ['removed'], when: 'all_accepted', unless: 'emptied' };
+    const emptied = { ...summary, model_rows: 0, unchanged: 0, removed: 100 };
+    expect(conditionHolds(remove, emptied)).toBe(true);
+    expect(conditionHolds(accept, emptied)).toBe(false);
+    for (const rows of [summary, { ...emptied, removed: 0 }, { ...emptied, added: 1 }, { ...emptied, changed: 1 }, { ...emptied, unchanged: 1 }]) {
+      expect(conditionHolds(remove, rows)).toBe(false);
+      expect(conditionHolds(accept, rows)).toBe(true);
+    }
+    // Not judged on a guess: the deleting step runs, and the accept, which would record removals no request made, does not.
+    for (const rows of [undefined, { ...summary, unchanged: Number.NaN, removed: 1 }]) {
+      expect(conditionHolds(remove, rows)).toBe(true);
+      expect(conditionHolds(accept, rows)).toBe(false);
+    }
   });
 });
 

@@ -9,12 +9,17 @@ import type { SqlStep } from './warehouse-steps.js';
 export type ChangeKind = 'added' | 'changed' | 'removed' | 'unchanged';
 
 /**
- * When a step runs. `changed`: only if the change set holds at least one added, changed or
- * removed row (the counts of the `changes` step's summary row); otherwise the step is skipped,
- * sending nothing and accepting nothing. Full-list replaces (a replace session, remove-all then
- * add, an overwritten object) carry it, so that a run with nothing new makes no request.
+ * When a step runs, judged on the counts of the `changes` step's summary row; a step whose
+ * condition does not hold is skipped, sending nothing and accepting nothing.
+ * - `changed`: the change set holds at least one added, changed or removed row. Full-list
+ *   replaces (a replace session, remove-all then add, an overwritten object) carry it, so that
+ *   a run with nothing new makes no request.
+ * - `emptied`: the change set holds removed rows and nothing else (no row added, changed or
+ *   unchanged): the model has no row with an identifier left, the snapshot has some. A replace
+ *   with no member to send (Meta's usersreplace documents no session without users) removes
+ *   the members who left by a step of its own then.
  */
-export type StepCondition = 'changed';
+export type StepCondition = 'changed' | 'emptied';
 
 /**
  * A JSON value rendered per request. Plain JSON is copied as is; an object whose only key is
@@ -415,6 +420,12 @@ export interface AcceptStep {
   description: string;
   changes: ChangeKind[];
   when: 'always' | 'all_accepted';
+  /**
+   * Skip the step when this condition holds. Meta mirror's accept of the members who left, who
+   * are gone only if the replace ran: when the audience became empty (`emptied`) there is no
+   * replace, and the step that deletes them accepts those Meta took.
+   */
+  unless?: StepCondition;
 }
 
 /**

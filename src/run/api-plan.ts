@@ -3,12 +3,13 @@
  * sinks, accepts, then commit.sql for what the destination accepted. Rows are recorded in
  * the accepted table as they are accepted, and commit.sql runs even after a failure midway,
  * so a rejected or unsent row is simply sent again by the next run and an accepted one is not.
- * A step whose `when` does not hold is skipped, and so is a call marked `onlyIfAllAccepted`
- * once a row was refused; the rows of a `deferAccept` step (a replace, a job's operations) are
- * recorded just before the commit, and only if the whole run was accepted. The plan's lock is
- * held from the recovery to the commit, so one run of the sync at a time writes its state.
+ * A step whose `when` does not hold, or an accept whose `unless` does, is skipped, and so is a
+ * call marked `onlyIfAllAccepted` once a row was refused; the rows of a `deferAccept` step (a
+ * replace, a job's operations) are recorded just before the commit, and only if the whole run
+ * was accepted. The plan's lock is held from the recovery to the commit, so one run of the sync
+ * at a time writes its state.
  */
-import type { AcceptStep, ApiStep, ChangeKind, CommitStep } from '../contract/api-steps.js';
+import type { AcceptStep, ApiStep, ChangeKind, CommitStep, StepCondition } from '../contract/api-steps.js';
 import { runCall } from './call-step.js';
 import { GuardAbort, guardViolation } from './guard.js';
 import { Ledger } from './ledger.js';
@@ -60,13 +61,24 @@ function numbers(row: Record<string, unknown> | undefined): Record<string, numbe
 const delivering = new Set<ApiStep['kind']>(['send', 'publish', 'write_object']);
 
 /**
- * Whether a step's `when` holds. `changed`: the summary row counts an added, changed or removed
- * row. Without a readable summary the step runs: a step is never skipped on a guess.
+ * Whether a condition holds on the summary row. `changed`: it counts an added, changed or
+ * removed row; `emptied`: removed rows and nothing else. A count that cannot be read is taken
+ * as the condition needs it, so that nothing is judged on a guess: a step with `when` runs, and
+ * an accept with `unless` is skipped (Meta mirror: the members who left are then deleted, and
+ * accepted as Meta takes them, rather than recorded as gone).
  */
+function holds(condition: StepCondition, changes: Record<string, number> | undefined): boolean {
+  const some = (n: number | undefined) => n === undefined || !Number.isFinite(n) || n > 0;
+  const none = (n: number | undefined) => n === undefined || !Number.isFinite(n) || n === 0;
+  if (changes === undefined) return true;
+  if (condition === 'changed') return [changes.added, changes.changed, changes.removed].some(some);
+  return some(changes.removed) && [changes.added, changes.changed, changes.unchanged].every(none);
+}
+
+/** Whether a step runs: its `when` holds, and an accept's `unless` does not. */
 export function conditionHolds(step: ApiStep, changes: Record<string, number> | undefined): boolean {
-  if (!('when' in step) || step.when !== 'changed' || changes === undefined) return true;
-  const counts = [changes.added, changes.changed, changes.removed];
-  return counts.some((n) => n === undefined || !Number.isFinite(n) || n > 0);
+  if (step.kind === 'accept') return step.unless === undefined || !holds(step.unless, changes);
+  return !('when' in step) || step.when === undefined || holds(step.when, changes);
 }
 
 /**
@@ -81,14 +93,23 @@ function refusedBefore(step: ApiStep, env: StepEnv): StepReport | undefined {
   };
 }
 
-/** What the report says of a delivering step its `when` skipped: no rows taken, nothing sent. */
-function skippedReport(step: ApiStep): StepReport | undefined {
-  if (step.kind !== 'send' && step.kind !== 'write_object') return undefined;
-  const operation = step.kind === 'send' ? step.operation : step.service;
-  return {
-    ...stepReport(step.kind, operation, step.description),
-    skipped: 'no row was added, changed or removed',
-  };
+/** Why a step's condition skipped it, from the summary row. */
+function skippedBecause(step: ApiStep, changes: Record<string, number> | undefined): string {
+  if (step.kind === 'accept') {
+    return step.unless === 'emptied'
+      ? 'every row was removed, so no replace ran to remove them: they are accepted only as a step deletes them'
+      : 'a row was added, changed or removed';
+  }
+  if ('when' in step && step.when === 'emptied')
+    return changes?.removed ? 'the model still has rows (a replace removes those that left)' : 'no row was removed';
+  return 'no row was added, changed or removed';
+}
+
+/** What the report says of a delivering or accept step its condition skipped: no rows taken, nothing sent. */
+function skippedReport(step: ApiStep, changes: Record<string, number> | undefined): StepReport | undefined {
+  if (step.kind !== 'send' && step.kind !== 'write_object' && step.kind !== 'accept') return undefined;
+  const operation = step.kind === 'send' ? step.operation : step.kind === 'accept' ? 'accept' : step.service;
+  return { ...stepReport(step.kind, operation, step.description), skipped: skippedBecause(step, changes) };
 }
 
 /** The change kinds whose rows a step acts on: a delivering step's, or a call's that acts on rows as a whole (`CallStep.changes`). */
@@ -206,7 +227,7 @@ async function runSteps(steps: readonly ApiStep[], env: StepEnv, commit?: Commit
     for (const [index, step] of steps.entries()) {
       if (step.kind === 'commit') committed = true;
       if (!conditionHolds(step, env.report.changes)) {
-        const r = skippedReport(step);
+        const r = skippedReport(step, env.report.changes);
         if (r) env.report.steps.push(r);
       } else {
         if (step.kind !== 'changes' && step.kind !== 'guard' && step.kind !== 'read') sending = true;

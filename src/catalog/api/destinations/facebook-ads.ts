@@ -1,11 +1,12 @@
 /**
  * Meta Marketing API custom audiences: identifiers normalised and SHA-256 hashed in the
  * warehouse, added or removed 10,000 per call, or the whole list replaced in one
- * usersreplace session (mirror).
+ * usersreplace session (mirror; an audience that became empty has its members who left
+ * deleted, since a session would carry no user).
  * https://developers.facebook.com/docs/marketing-api/audiences/guides/custom-audiences
  */
 import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
-import type { Acceptance, CallStep, SendRequest, Template } from '../../../contract/api-steps.js';
+import type { Acceptance, CallStep, SendRequest, StepCondition, Template } from '../../../contract/api-steps.js';
 import { asJson, bearer, concat, each, findOrCreate, jsonHeaders, jsonRequest, payloadField, perBatch, ref, required, row, send } from '../http.js';
 
 // The Graph API version when the destination names none.
@@ -67,16 +68,22 @@ function audienceSetup(ctx: ApiContext): CallStep[] {
   });
 }
 
-const step = (ctx: ApiContext, operation: string, changes: ModePlan['reads'], request: SendRequest, description: string) =>
-  send({ operation, description, changes, batch: { size: ctx.batch }, requests: [request] });
+const step = (ctx: ApiContext, operation: string, changes: ModePlan['reads'], request: SendRequest, description: string, when?: StepCondition) =>
+  send({ operation, description, ...(when ? { when } : {}), changes, batch: { size: ctx.batch }, requests: [request] });
 
 const add = (ctx: ApiContext, changes: ModePlan['reads']) =>
   step(ctx, 'add_members', changes, users(ctx, 'POST', '/users'), 'add hashed identifiers to the audience');
-const remove = (ctx: ApiContext) => step(ctx, 'remove_members', ['removed'], users(ctx, 'DELETE', '/users'), 'remove hashed identifiers from the audience');
+const remove = (ctx: ApiContext, when?: StepCondition, description = 'remove hashed identifiers from the audience') =>
+  step(ctx, 'remove_members', ['removed'], users(ctx, 'DELETE', '/users'), description, when);
 
 /**
  * A usersreplace session: every current member, batch by batch in order; the last batch ends it.
- * Only when something changed, and its rows count only once the session is complete.
+ * Only when something changed, and its rows count only once the session is complete; the members
+ * who left are gone then. The reference documents no session without users (its `payload` is
+ * required, its `data` the users' rows), so an audience that became empty (every row removed,
+ * under `guard allow empty`) is not replaced: its members who left are deleted through the
+ * users edge, as the audience remove mode deletes them, and each counts as removed once Meta
+ * took its DELETE (one it refuses stays in the snapshot and is deleted again next run).
  */
 function replace(ctx: ApiContext): ModePlan {
   const current: ModePlan['reads'] = ['added', 'changed', 'unchanged'];
@@ -99,7 +106,8 @@ function replace(ctx: ApiContext): ModePlan {
         requests: [users(ctx, 'POST', '/usersreplace', { session })],
         ordered: true,
       }),
-      { kind: 'accept', description: 'the replace removed the members who left', changes: ['removed'], when: 'all_accepted' },
+      remove(ctx, 'emptied', 'delete the members who left when the audience became empty (a replace session would carry no user)'),
+      { kind: 'accept', description: 'the replace removed the members who left', changes: ['removed'], when: 'all_accepted', unless: 'emptied' },
     ],
   };
 }
