@@ -6,6 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serverOf, serviceSection } from '../src/run/engines/pg-settings.js';
+import { openPgSession } from '../src/run/engines/pg-session.js';
 import type { ClientConfig } from 'pg';
 import type { PlanEndpoint } from '../src/contract/plan.js';
 import { cli, compileText, sql } from './servers/run-harness.js';
@@ -169,4 +170,51 @@ describe('where a Postgres source is', () => {
     );
     expect(serviceSection('[a]\nhost=x\n[b]\nhost=y\n[a]\nport=1\n', 'a')).toEqual({ host: 'x', port: '1' });
   });
+});
+
+describe("a run's session on a server notices a peer that vanished", () => {
+  // Without keepalives of its own, the server kept the session (and the sync's advisory lock) of a
+  // run whose machine died without a word (power loss, a pod gone) until the OS gave up: 7200 s +
+  // 9 x 75 s on Linux. The session the run opens sets them: a silent peer is dropped within a minute.
+  it("the server probes the run's connection after 30 s idle, every 10 s, 3 times; the zone is still UTC", async () => {
+    await sql(
+      db,
+      `CREATE VIEW crm.run_session AS SELECT 1::bigint AS id, concat_ws(' ', current_setting('tcp_keepalives_idle'), current_setting('tcp_keepalives_interval'), current_setting('tcp_keepalives_count'), current_setting('TimeZone')) AS email`,
+    );
+    const build = await compileText(`source warehouse : postgres { database "x"  state_schema "keepalive_state" }
+destination bus : kafka { brokers "127.0.0.1:9" }
+model session { from warehouse  table crm.run_session  primary key id  columns { id bigint  email string } }
+sync session_to_bus { from session  to bus topic session  mode insert  identifier id  map { email -> email } }`);
+    const cwd = join(work.dir, 'keepalive');
+    const r = await cli(['run', '--plan', join(build, 'session_to_bus', 'plan.json'), '--sink', 'sink', '--database', db.url as string], {}, cwd);
+    expect(r.code, r.err).toBe(0);
+    const [message] = readFileSync(join(cwd, 'sink', 'kafka', 'session.jsonl'), 'utf8')
+      .trimEnd()
+      .split('\n');
+    expect(JSON.parse(message as string)).toMatchObject({ value: { email: '30 10 3 UTC' } });
+  });
+
+  // Linux's /proc/net/tcp: the socket's timer (`tr`) is 2 while a keepalive probe is scheduled.
+  it.skipIf(!existsSync('/proc/net/tcp'))(
+    "the run's own end of the connection sends keepalives too, so a server that vanished fails the statement it waits on",
+    async () => {
+      const s = await openPgSession(db.url as string);
+      try {
+        const [{ port }] = (await s.query('SELECT client_port AS port FROM pg_stat_activity WHERE pid = pg_backend_pid()')) as [{ port: number }];
+        expect(port, 'the test server is reached over TCP').toBeGreaterThan(0);
+        const hex = (n: number | string) => Number(n).toString(16).toUpperCase().padStart(4, '0');
+        const ours = `:${hex(port)}`;
+        const theirs = `:${hex(new URL(db.url as string).port || 5432)}`;
+        const row = ['/proc/net/tcp', '/proc/net/tcp6']
+          .flatMap((file) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n') : []))
+          .map((line) => line.trim().split(/\s+/))
+          .find((f) => f[1]?.endsWith(ours) && f[2]?.endsWith(theirs));
+        expect(row, `no socket from port ${port} in /proc/net/tcp`).toBeDefined();
+        // Field 5 is "tr:when": the timer and the jiffies until it fires.
+        expect(row?.[5]?.split(':')[0]).toBe('02');
+      } finally {
+        await s.close();
+      }
+    },
+  );
 });

@@ -40,7 +40,7 @@ export interface SessionSql {
   rollback: string;
   /** Ends the engine's own session (BigQuery's, where a script's TEMP tables live); absent: closing the connection ends it. */
   close?: string;
-  /** Run once when the executor opens the session, before anything else: the settings its work assumes (Postgres: TimeZone UTC). */
+  /** Run once when the executor opens the session, before anything else: the settings its work assumes (Postgres: TimeZone UTC, and the server's TCP keepalives on the connection). */
   open?: string;
   /**
    * A script: opens the cursor {{cursor}} over {{query}}, kept across commits. The three cursor

@@ -7,6 +7,15 @@ import { pgText } from './exact-text.js';
 /** Every column as the server's text (exact-text.ts), whatever parsers the client has. */
 const asText: pg.CustomTypesConfig = { getTypeParser: ((oid: number) => (text: string) => pgText(oid, text)) as pg.CustomTypesConfig['getTypeParser'] };
 
+/**
+ * TCP keepalives on the run's end of the connection, first probe after 10 s of silence: a server
+ * whose machine vanished without closing it fails the statement the run waits on, where the run
+ * would otherwise wait for ever (the OS's own keepalives are off unless asked for). A live
+ * server's machine answers the probes, however long a statement runs. The server's end is the
+ * session's `open` statement (dialects/postgres.json).
+ */
+const keepAlive = { keepAlive: true, keepAliveInitialDelayMillis: 10_000 } as const;
+
 /** The URL without its password, for messages. */
 export function redactUrl(url: string): string {
   try {
@@ -24,7 +33,10 @@ export async function openPgSession(server: string | ServerConfig): Promise<SqlS
   const {
     default: { Client },
   } = await import('pg');
-  const client = new Client(typeof server === 'string' ? { connectionString: server, application_name: 'syncwright' } : server.config);
+  const client = new Client({
+    ...(typeof server === 'string' ? { connectionString: server, application_name: 'syncwright' } : server.config),
+    ...keepAlive,
+  });
   await client.connect();
   // A script error must not leave the connection unusable: a dropped connection would otherwise crash the run.
   client.on('error', () => undefined);
