@@ -87,6 +87,7 @@ export async function runCall(step: CallStep, env: StepEnv): Promise<StepReport>
       timeoutMs: env.options.timeoutMs,
       retry: step.retry,
       maxRetryAfterMs: env.options.maxRetryAfterMs,
+      ...(env.options.jitter ? { random: env.options.jitter } : {}),
       limiter: env.options.rateLimits.for(env.plan.destination.name, env.plan.destination.target?.join('.'), step.rateLimit),
     },
     { accepted: () => undefined, refused: (r) => void (failure = r[0]?.reason) },

@@ -112,6 +112,7 @@ export async function runSend(step: SendStep, stepEnv: StepEnv): Promise<StepRep
       timeoutMs,
       retry: step.retry,
       maxRetryAfterMs: env.options.maxRetryAfterMs,
+      ...(env.options.jitter ? { random: env.options.jitter } : {}),
       limiter: env.options.rateLimits.for(env.plan.destination.name, target, step.rateLimit),
       ...(step.batch.maxBytes === undefined ? {} : { maxBodyBytes: step.batch.maxBytes }),
     },

@@ -27,6 +27,11 @@ export interface ExecOptions {
   timeoutMs: number;
   /** A Retry-After longer than this fails the rows instead of stalling. */
   maxRetryAfterMs: number;
+  /**
+   * The draw, from [0, 1), of each retry's jitter (a share of the plan's backoff ceiling):
+   * Math.random. A test passes a small constant, so that its retries wait milliseconds.
+   */
+  jitter?: () => number;
   /** Rows per cursor fetch. */
   pageSize: number;
   /** Rendered payloads shown per step in a dry run. */

@@ -42,9 +42,20 @@ export async function sql(db: ScratchDb, script: string): Promise<Record<string,
   }
 }
 
-/** The command line's options for tests: a fresh sink, short deadlines, smaller pages. */
+/**
+ * The command line's options for tests: a fresh sink, short deadlines, smaller pages, and
+ * retries that wait a twentieth of the plan's backoff ceiling (the tests count retries, not
+ * seconds; a plan's 1 s doubling would spend seconds of the suite on each failing request).
+ */
 export function execOptions(overrides: Partial<ExecOptions> = {}): ExecOptions {
-  return runOptions({ sink: scratchFolder('syncwright-sink-').dir, timeoutMs: 2000, maxRetryAfterMs: 60_000, pageSize: 500, ...overrides });
+  return runOptions({
+    sink: scratchFolder('syncwright-sink-').dir,
+    timeoutMs: 2000,
+    maxRetryAfterMs: 60_000,
+    pageSize: 500,
+    jitter: () => 0.05,
+    ...overrides,
+  });
 }
 
 /** Compiles .sync text written to a fresh folder. */

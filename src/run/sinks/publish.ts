@@ -86,6 +86,7 @@ async function sendWithRetries(
   items: { row: ChangeRow; record: OutRecord }[],
   step: PublishStep,
   report: StepReport,
+  jitter?: () => number,
 ): Promise<{ accepted: ChangeRow[]; refused: Refused[] }> {
   const accepted: ChangeRow[] = [];
   const refused: Refused[] = [];
@@ -109,7 +110,7 @@ async function sendWithRetries(
     }
     if (again.length) {
       report.retries++;
-      await new Promise((r) => setTimeout(r, backoffDelay(step.retry, attempt)));
+      await new Promise((r) => setTimeout(r, backoffDelay(step.retry, attempt, jitter)));
     }
     pending = again;
   }
@@ -159,7 +160,7 @@ export async function runPublish(step: PublishStep, env: StepEnv): Promise<StepR
       }
       const batchLimit = step.batch.maxBytes === undefined ? undefined : framing.usable(step.batch.maxBytes);
       for (const group of byBytes(items, (item, place) => framing.record(item.record, place), batchLimit, framing.overhead)) {
-        const sent = await sendWithRetries(producer, group, step, report);
+        const sent = await sendWithRetries(producer, group, step, report, env.options.jitter);
         await env.ledger?.record(sent.accepted);
         report.accepted += sent.accepted.length;
         refused.push(...sent.refused);
