@@ -89,6 +89,11 @@ function invalidRows(doc: unknown, invalid: InvalidEntries, rows: readonly RowSt
   };
 }
 
+/** Every row of the request accepted but those refused, each with its reason. */
+function allBut(refused: ReadonlyMap<number, string>, count: number): Verdict {
+  return { accepted: range(count).filter((i) => !refused.has(i)), rejected: [...refused].map(([index, reason]) => ({ index, reason })), retry: [] };
+}
+
 /**
  * A non-2xx answer read by the plan's `PartialRefusal`: the rows it names refused, the others
  * accepted. Undefined, for the answer to be read as any other of its status, when it names no
@@ -103,7 +108,7 @@ function partlyRefused(doc: unknown, partial: PartialRefusal, count: number): Ve
     const taken = typeof imported === 'number' || imported instanceof ExactNumber ? Number(String(imported)) : Number.NaN;
     if (taken !== count - refused.size) return undefined;
   }
-  return { accepted: range(count).filter((i) => !refused.has(i)), rejected: [...refused].map(([index, reason]) => ({ index, reason })), retry: [] };
+  return allBut(refused, count);
 }
 
 /** For a row the response has no item for: the entry of the body's error list that names its key, if any. */
@@ -161,7 +166,7 @@ export function readResponse(
     if (unknown !== undefined)
       return { accepted: [], rejected: all.map((index) => ({ index, reason: invalid?.refused.get(index) ?? `${unknown}: ${snippet(res)}` })), retry: [] };
     for (const [index, reason] of invalid?.refused ?? []) refused.set(index, refused.has(index) ? `${refused.get(index)}; ${reason}` : reason);
-    return { accepted: all.filter((i) => !refused.has(i)), rejected: [...refused].map(([index, reason]) => ({ index, reason })), retry: [] };
+    return allBut(refused, rows.length);
   }
   const items = pointerGet(doc, accept.items);
   if (!Array.isArray(items)) return rejectAll(`no list of results at ${accept.items || 'the body'}: ${snippet(res)}`);
