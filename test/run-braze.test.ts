@@ -17,7 +17,7 @@ perEngine(
   people,
   () => startBraze(env.BRAZE_API_KEY),
   ({ db, service: braze }) => {
-    const run = (sync: string) => runSync(db(), build, sync, { env, endpoints: { engage: braze().api.url }, timeoutMs: 1500 });
+    const run = (sync: string) => runSync(db(), build, sync, { env, endpoints: { engage: braze().api.url } });
     const sizes = (from = 0) =>
       braze()
         .api.requests.slice(from)

@@ -20,7 +20,7 @@ let hook: FakeWebhook;
 let billing: FakeWebhook;
 
 const run = (sync: string) =>
-  runSync(db, build, sync, { env, timeoutMs: 3000, endpoints: { ads: meta.api.url, chat: slack.api.url, hook: hook.api.url, billing: billing.api.url } });
+  runSync(db, build, sync, { env, endpoints: { ads: meta.api.url, chat: slack.api.url, hook: hook.api.url, billing: billing.api.url } });
 
 beforeAll(async () => {
   db = scratchPglite();
@@ -58,7 +58,7 @@ model people { from warehouse table crm.people primary key id columns { id bigin
 audience paying { from people where plan <> 'free' }
 destination ads : facebook_ads { ad_account "act_1234567890" token env("META_TOKEN") }
 sync ${sync} { from paying to ads audience ${JSON.stringify(audience)} mode mirror identifier email -> email ${settings} guard deletes <= 50% }`);
-  return () => runSync(db, build, sync, { env, timeoutMs: 3000, endpoints: { ads: meta.api.url } });
+  return () => runSync(db, build, sync, { env, endpoints: { ads: meta.api.url } });
 }
 
 describe('Meta custom audiences', () => {
@@ -220,7 +220,7 @@ model people { from warehouse table crm.people primary key id columns { id bigin
 audience paying { from people where plan <> 'free' }
 destination ads : facebook_ads { ad_account "act_1234567890" token env("META_TOKEN") }
 sync paying_checked { from paying to ads audience "Paying (checked)" mode add identifier email -> email }`);
-    const runAdd = () => runSync(db, build, 'paying_checked', { env, timeoutMs: 3000, endpoints: { ads: meta.api.url } });
+    const runAdd = () => runSync(db, build, 'paying_checked', { env, endpoints: { ads: meta.api.url } });
     const snapshot = async () => ((await sql(db, 'SELECT count(*)::int AS n FROM syncwright.paying_checked_snapshot'))[0] as { n: number }[])[0]?.n;
     const all = await paying();
     const bad = all[0] as string;
@@ -268,7 +268,7 @@ destination ads : facebook_ads { ad_account "act_1234567890" token env("META_TOK
 sync club_to_meta { from club_paying to ads audience "Club" mode mirror identifier email -> email }
 sync club_to_meta_emptied { from club_paying to ads audience "Club (emptied)" mode mirror identifier email -> email guard allow empty }`;
   let clubBuild: string;
-  const runClub = (sync: string) => runSync(db, clubBuild, sync, { env, timeoutMs: 3000, endpoints: { ads: meta.api.url } });
+  const runClub = (sync: string) => runSync(db, clubBuild, sync, { env, endpoints: { ads: meta.api.url } });
   const snapshot = async (sync: string) => ((await sql(db, `SELECT count(*)::int AS n FROM syncwright.${sync}_snapshot`))[0] as { n: number }[])[0]?.n;
   const members = (name: string) => meta.members(meta.idOf(name) as string);
   const sent = (from: number) => meta.api.requests.slice(from).filter((q) => /\/users(replace)?$/.test(q.path));
@@ -435,7 +435,7 @@ source warehouse : postgres { database "app" version 15 }
 model people { from warehouse table crm.people primary key id columns { id bigint email string first_name string? plan string score int } }
 destination relay : webhook { url env("RELAY_URL") batch true }
 sync people_to_relay { from people to relay path "/orders?v=2" mode insert identifier id map { email -> email } }`);
-      const r = await runSync(db, project, 'people_to_relay', { env: { RELAY_URL: `${relay.api.url}/in?token=abc` }, timeoutMs: 3000 });
+      const r = await runSync(db, project, 'people_to_relay', { env: { RELAY_URL: `${relay.api.url}/in?token=abc` } });
       expect(r.rejected).toEqual([]);
       expect(r.status).toBe('ok');
       expect(relay.api.requests.length).toBeGreaterThan(0);

@@ -40,7 +40,7 @@ perEngine(
   people,
   () => startGoogleAds(credentials),
   ({ db, service: ads }) => {
-    const run = () => runSync(db(), build, 'paying_to_google', { env: secrets, endpoints: { ads: ads().api.url }, timeoutMs: 1500 });
+    const run = () => runSync(db(), build, 'paying_to_google', { env: secrets, endpoints: { ads: ads().api.url } });
     const paths = (from = 0) =>
       ads()
         .api.requests.slice(from)
@@ -107,7 +107,7 @@ perEngine(
   people,
   () => startGoogleAds(credentials),
   ({ db, service: ads }) => {
-    const run = (sync: string) => runSync(db(), build, sync, { env: secrets, endpoints: { ads: ads().api.url }, timeoutMs: 1500 });
+    const run = (sync: string) => runSync(db(), build, sync, { env: secrets, endpoints: { ads: ads().api.url } });
     const dbArgs = (d: ScratchDb) => (d.url ? ['--database', d.url] : ['--db', d.folder as string]);
     const snapshot = async (sync: string) => {
       const [rows] = await sql(db(), `SELECT count(*)::int AS n FROM syncwright.${sync}_snapshot`);
@@ -216,7 +216,7 @@ perEngine(
   people,
   () => startGoogleAds(credentials),
   ({ db, service: ads }) => {
-    const run = (sync: string) => runSync(db(), build, sync, { env: secrets, endpoints: { ads: ads().api.url }, timeoutMs: 1500 });
+    const run = (sync: string) => runSync(db(), build, sync, { env: secrets, endpoints: { ads: ads().api.url } });
     const snapshot = async (sync: string) => {
       const [rows] = await sql(db(), `SELECT count(*)::int AS n FROM syncwright.${sync}_snapshot`);
       return rows?.[0]?.n;

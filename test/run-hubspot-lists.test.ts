@@ -24,7 +24,7 @@ perEngine(
   people,
   () => startHubspot({ token: env.HUBSPOT_TOKEN }),
   ({ db, service: hubspot }) => {
-    const run = () => runSync(db(), build, 'paying_to_hubspot_list', { env, endpoints: { crm: hubspot().api.url }, timeoutMs: 1500 });
+    const run = () => runSync(db(), build, 'paying_to_hubspot_list', { env, endpoints: { crm: hubspot().api.url } });
     const paths = (from = 0) =>
       hubspot()
         .api.requests.slice(from)

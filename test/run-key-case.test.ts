@@ -40,7 +40,7 @@ perEngine(
   users,
   () => startHubspot({ token: hubspotEnv.HUBSPOT_TOKEN }),
   ({ db, service: hubspot }) => {
-    const run = (sync: string) => runSync(db(), build, sync, { env: hubspotEnv, endpoints: { crm: hubspot().api.url }, timeoutMs: 1500 });
+    const run = (sync: string) => runSync(db(), build, sync, { env: hubspotEnv, endpoints: { crm: hubspot().api.url } });
     const contactId = (email: string) => hubspot().find('contacts', 'email', email)?.id;
     const paths = (from: number) =>
       hubspot()
@@ -131,7 +131,7 @@ perEngine(
   users,
   () => startSalesforce(credentials),
   ({ db, service: salesforce }) => {
-    const run = (sync: string) => runSync(db(), build, sync, { env: salesforceEnv, endpoints: { sf: salesforce().api.url }, timeoutMs: 5000 });
+    const run = (sync: string) => runSync(db(), build, sync, { env: salesforceEnv, endpoints: { sf: salesforce().api.url } });
     const contacts = () => [...salesforce().table('Contact').values()].map((c) => c.Email).sort();
 
     it('an email that changes only in case keeps its contact and its campaign membership; a third run sends nothing', async () => {

@@ -18,7 +18,7 @@ perEngine(
   people,
   () => startKlaviyo(env.KLAVIYO_API_KEY),
   ({ db, service: klaviyo }) => {
-    const run = () => runSync(db(), build, 'people_to_klaviyo', { env, endpoints: { mail: klaviyo().api.url }, timeoutMs: 1500 });
+    const run = () => runSync(db(), build, 'people_to_klaviyo', { env, endpoints: { mail: klaviyo().api.url } });
 
     it('imports every profile in one job, with the revision header', async () => {
       const r = await run();

@@ -18,7 +18,7 @@ perEngine(
   people,
   () => startMixpanel({ apiSecret: env.MIXPANEL_SECRET }),
   ({ db, service: mixpanel }) => {
-    const run = () => runSync(db(), build, 'plan_changes_to_mixpanel', { env, endpoints: { analytics: mixpanel().api.url }, timeoutMs: 1500 });
+    const run = () => runSync(db(), build, 'plan_changes_to_mixpanel', { env, endpoints: { analytics: mixpanel().api.url } });
 
     it('imports one event per row, authenticated with the API secret', async () => {
       const before = Date.now();
@@ -73,7 +73,7 @@ perEngine(
   `${people} INSERT INTO crm.people VALUES (0, 'zero@example.com', 'free');`,
   () => startMixpanel({ apiSecret: env.MIXPANEL_SECRET }),
   ({ db, service: mixpanel }) => {
-    const run = () => runSync(db(), build, 'plan_changes_to_mixpanel', { env, endpoints: { analytics: mixpanel().api.url }, timeoutMs: 1500 });
+    const run = () => runSync(db(), build, 'plan_changes_to_mixpanel', { env, endpoints: { analytics: mixpanel().api.url } });
     const imports = () => mixpanel().api.requests.filter((q) => q.path === '/import');
     const sentIds = (q: { body: unknown }) => (q.body as MixpanelEvent[]).map((e) => e.properties.distinct_id);
     const storedIds = () => mixpanel().events.map((e) => e.properties.distinct_id);

@@ -30,7 +30,7 @@ perEngine(
   people,
   () => startSalesforce(credentials),
   ({ db, service: salesforce }) => {
-    const run = (sync: string) => runSync(db(), build, sync, { env, endpoints: { sf: salesforce().api.url }, timeoutMs: 5000 });
+    const run = (sync: string) => runSync(db(), build, sync, { env, endpoints: { sf: salesforce().api.url } });
     const requests = (from = 0) => salesforce().api.requests.slice(from);
 
     it('mirror: the first run creates the campaign, upserts the contacts and makes them members', async () => {

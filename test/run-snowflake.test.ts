@@ -109,7 +109,7 @@ async function run(names: readonly string[], overrides: Parameters<typeof execOp
   const report = await runPlans(
     names.map((n) => join(sfBuild, n, 'plan.json')),
     { byName: {}, folder: '' },
-    execOptions({ env: { ...env, MARKETING_BQ_SERVICE_ACCOUNT_JSON: bigqueryCredentials }, endpoints, timeoutMs: 5000, ...overrides }),
+    execOptions({ env: { ...env, MARKETING_BQ_SERVICE_ACCOUNT_JSON: bigqueryCredentials }, endpoints, ...overrides }),
   );
   return report.plans;
 }
