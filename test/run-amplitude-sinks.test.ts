@@ -8,6 +8,7 @@ import { startAmplitude, type FakeAmplitude } from './servers/amplitude.js';
 import { compileFixture, compileText, runSync, sql } from './servers/run-harness.js';
 import { scratchFolder, scratchPglite, type ScratchDb } from './servers/scratch-db.js';
 import type { Outlets, Producer } from '../src/run/sinks/outlets.js';
+import { folderStore } from '../src/run/sinks/folder.js';
 
 const build = await compileFixture('test/fixtures/run/project');
 const env = { AMPLITUDE_KEY: 'amp-key' };
@@ -94,7 +95,35 @@ describe('storage and streams to the local sink', () => {
     const lines = readFileSync(path, 'utf8').trimEnd().split('\r\n');
     expect(lines).toHaveLength(119);
     expect(lines).not.toContain('1,user1@example.com,pro');
-    expect(files(sink.dir).filter((f) => f.endsWith('.partial'))).toEqual([]);
+    // No temporary file is left (they are written in the sink's `.partial` folder).
+    expect(files(sink.dir).filter((f) => f.startsWith(join(sink.dir, '.partial')) || f.endsWith('.partial'))).toEqual([]);
+  });
+
+  it('the sink folder writes an object under a name of its own until it is complete: an object named as the temporary name was is left as it is', async () => {
+    const folder = scratchFolder('syncwright-sink-names-');
+    try {
+      const store = folderStore(folder.dir, 's3');
+      async function* body(...parts: string[]) {
+        for (const p of parts) yield Buffer.from(p);
+      }
+      await store.put('b', 'report.csv.partial', body('kept\n'), 'text/csv');
+      await store.put('b', 'report.csv', body('a,b\n', '1,2\n'), 'text/csv');
+      expect(readFileSync(join(folder.dir, 's3', 'b', 'report.csv.partial'), 'utf8')).toBe('kept\n');
+      expect(readFileSync(join(folder.dir, 's3', 'b', 'report.csv'), 'utf8')).toBe('a,b\n1,2\n');
+      // A body that fails midway leaves neither the object nor a temporary file.
+      async function* failing() {
+        yield Buffer.from('half');
+        throw new Error('the read broke');
+      }
+      await expect(store.put('b', 'broken.csv', failing(), 'text/csv')).rejects.toThrow('the read broke');
+      expect(
+        files(folder.dir)
+          .map((f) => f.slice(folder.dir.length + 1))
+          .sort(),
+      ).toEqual([join('s3', 'b', 'report.csv'), join('s3', 'b', 'report.csv.partial')]);
+    } finally {
+      folder.remove();
+    }
   });
 
   it('mirror: a second run on unchanged data writes no object; one changed row rewrites the whole object once', async () => {

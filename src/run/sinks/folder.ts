@@ -4,6 +4,7 @@
  * `{"key", "value"}`. For looking at a run end to end without a cloud account.
  */
 import { appendFileSync, createWriteStream, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -18,21 +19,29 @@ export function sinkPath(sink: string, ...parts: string[]): string {
   return full;
 }
 
+/**
+ * Where objects are written before they are complete: a folder of the sink no service has, each
+ * under a name of its own. Beside the object (`key.partial`) it was another object's name, which a
+ * write overwrote and renamed away, and a run killed midway left it among the objects.
+ */
+export const partialFolder = '.partial';
+
 export function folderStore(sink: string, service: string): ObjectStore {
   return {
     location: (bucket, key) => sinkPath(sink, service, bucket, key),
     async put(bucket, key, body) {
       const path = sinkPath(sink, service, bucket, key);
-      const tmp = `${path}.partial`;
+      const tmp = sinkPath(sink, partialFolder, `${process.pid}-${randomBytes(8).toString('hex')}`);
       mkdirSync(dirname(path), { recursive: true });
+      mkdirSync(dirname(tmp), { recursive: true });
       try {
-        await pipeline(Readable.from(body), createWriteStream(tmp));
+        await pipeline(Readable.from(body), createWriteStream(tmp, { flags: 'wx' }));
+        // Renamed into place only once complete: a reader never sees half an object.
+        renameSync(tmp, path);
       } catch (e) {
         rmSync(tmp, { force: true });
         throw e;
       }
-      // Renamed into place only once complete: a reader never sees half an object.
-      renameSync(tmp, path);
     },
     close: async () => undefined,
   };
