@@ -203,6 +203,38 @@ sync mirror_users { from users  to wh table crm.people  mode mirror  identifier 
       return whole.diagnostics.map((d) => `${d.code} ${d.span.file}`);
     };
     expect(storageStep('c.sync', texts.get('c.sync')!.replace('"other.csv"', '"people.csv"'))).toEqual(['SW0124 c.sync']);
+
+    // An audience mirror into a list of an API, and another file's sync into another list, then into that one.
+    const lists = new Map([
+      [
+        'a.sync',
+        `source wh : postgres { database "acme" }
+destination crm : hubspot { token env("HUBSPOT_TOKEN") }
+model users { from wh  table app.users  primary key id  columns { id bigint  email string  plan string } }
+audience paying { from users  where plan <> 'free' }
+sync paying_list { from paying  to crm list "Paying"  mode mirror  identifier email -> email  guard deletes <= 5% }
+`,
+      ],
+      [
+        'b.sync',
+        `audience trials { from users  where plan = 'trial' }\nsync trials_list { from trials  to crm list "Trials"  mode add  identifier email -> email }\n`,
+      ],
+    ]);
+    const l = new Project(
+      [...lists].map(([path, text]) => ({ path, text })),
+      { wholeShare: 1 },
+    );
+    const listStep = (path: string, text: string) => {
+      lists.set(path, text);
+      l.update([{ path, text }]);
+      const whole = checkProject([...lists].map(([path, text]) => ({ path, text })));
+      expect(l.allDiagnostics()).toEqual(whole.diagnostics);
+      return whole.diagnostics.map((d) => `${d.code} ${d.span.file}`);
+    };
+    expect(l.allDiagnostics()).toEqual([]);
+    expect(listStep('b.sync', lists.get('b.sync')!.replace('"Trials"', '"Paying"'))).toEqual(['SW0124 b.sync']);
+    // Adding to one list and removing from it, as audiences change, is not undone by either.
+    expect(listStep('a.sync', lists.get('a.sync')!.replace('mode mirror', 'mode remove').replace('  guard deletes <= 5%', ''))).toEqual([]);
   });
 
   it('checks again, updated and resumed, the syncs of other destinations that reach the table or object an edited file writes', () => {

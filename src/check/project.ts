@@ -17,7 +17,7 @@
  * compares them after random edits.
  */
 import { checkParsed, sortDiagnostics } from './check.js';
-import { getDestinationType, syntaxWords } from '../catalog/index.js';
+import { destinationTypes, getDestinationType, syntaxWords } from '../catalog/index.js';
 import { resolveValue } from './settings.js';
 import { warehouseIdentity } from '../catalog/connection-settings.js';
 import type { DbtProjects } from './models.js';
@@ -144,8 +144,17 @@ function readsOf(def: Definition): Reference[] {
  *   identifying setting: two destinations of one place always share it. Syncs of two destinations
  *   of one place are checked together (`ownWriters`), and a destination's syncs with those of
  *   its old place when it is edited.
+ * - A sync writing a list or audience of an API (an object kind audience syncs take, with a
+ *   name): `write:` its destination's name, the kind and the name.
  * '' for anything else (a sync writing records of an API, which it shares).
  */
+/** The object kinds of the catalog that audience syncs write (`list`, `audience`): their members, which two syncs may share (SW0124). */
+const audienceKinds = new Set(
+  [...destinationTypes.values()].flatMap((t) =>
+    t.category === 'warehouse' || t.category === 'storage' ? [] : t.objectKinds.filter((k) => k.audience).map((k) => k.kind),
+  ),
+);
+
 function writesOf(def: Definition): string {
   if (def.kind === 'source' || def.kind === 'destination') {
     const type = (def.kind === 'source' ? def.dialect : def.type).text;
@@ -161,6 +170,8 @@ function writesOf(def: Definition): string {
   const to = def.items.find((i) => i.kind === 'to');
   if (!to || to.destination.missing) return '';
   const kind = to.objectKind?.text;
+  // A list or audience of an API: its name as written, which the members' owner among its syncs compares exactly.
+  if (kind !== undefined && audienceKinds.has(kind) && to.ref?.kind === 'string') return `write:${to.destination.text}\u0000${kind} ${to.ref.value.value}`;
   if (kind !== undefined && kind !== 'table' && kind !== 'path') return '';
   const parts = !to.ref ? [def.name.text] : to.ref.kind === 'path' ? to.ref.path.parts.map((p) => p.text) : [to.ref.value.value];
   // An object's last segment is its path's, whatever the prefix: the prefix is joined with a `/`, the extension added after a dot.

@@ -3,9 +3,13 @@
  * every row its model lacks, so it owns that table: any other sync's rows there are deleted on
  * its next run. A storage mirror overwrites its one object with its own rows, so two mirrors
  * writing one object leave only the last one's. Each sync that writes such a target after the
- * first (in file order) is an error. Other targets are shared safely: API records by their
- * keys, audiences of one membership table by their `audience` column, storage inserts by
- * their run's own objects.
+ * first (in file order) is an error. So is a list or audience of an API that an audience
+ * mirror writes and another sync too: each keeps a record of the members it sent, which the
+ * other's writes leave untold (a member one removes that the other still wants, the other
+ * never adds again), so the list is not the mirror's audience. Other targets are shared
+ * safely: API records by their keys, audiences of one membership table by their `audience`
+ * column, storage inserts by their run's own objects, and lists that syncs only add members
+ * to or remove them from, member by member as each audience changes.
  *
  * Targets are compared where they are, not by the destination that names them: two
  * destinations (or a source written back into) of one warehouse or one bucket reach the same
@@ -68,6 +72,12 @@ function bucketOf(d: CheckedDestination): Place {
 /** What a sync writes that another may not share, and whether it owns it (a mirror); undefined when it shares it safely. */
 function targetOf(s: CheckedSync): { key: string; what: string; where: string; owns: boolean } | undefined {
   const d = s.destination;
+  if (s.kind === 'audience' && d.category !== 'warehouse' && d.category !== 'storage' && s.target) {
+    // Named as written: the destination's lists are compared as its API names them.
+    const name = s.target.map((p) => p.text).join('.');
+    const what = `${s.objectKind ?? 'audience'} "${name}" of \`${d.name}\``;
+    return { key: `members\u0000${d.name}\u0000${s.objectKind ?? ''}\u0000${name}`, what, where: what, owns: s.mode === 'mirror' };
+  }
   if (d.category === 'warehouse' && s.target) {
     const dialect = d.type as Dialect;
     const at = warehouseOf(d);
@@ -115,10 +125,16 @@ export function checkSharedTargets(syncs: readonly CheckedSync[], spans: Readonl
         spans.get(s.name) ?? s.span,
         { name: s.name, first: other.name, what, through: elsewhere ? ` through \`${other.destination.name}\` (the same ${where})` : '' },
         {
-          hints: [
-            `\`${owner.name}\` mirrors its model into it, so each run ${owner.destination.category === 'storage' ? 'overwrites' : 'deletes'} what the other writes there`,
-            'write to another table or path, or make one sync of the two (a model that unions both)',
-          ],
+          hints:
+            s.kind === 'audience' && s.destination.category !== 'warehouse'
+              ? [
+                  `\`${owner.name}\` mirrors its audience into it, and neither sync learns what the other adds or removes there: a member both audiences hold that one removes, the other's record of the list still holds, and it never adds it again`,
+                  'make one audience of the two (their conditions joined with `or`) and one sync, or write to another list',
+                ]
+              : [
+                  `\`${owner.name}\` mirrors its model into it, so each run ${owner.destination.category === 'storage' ? 'overwrites' : 'deletes'} what the other writes there`,
+                  'write to another table or path, or make one sync of the two (a model that unions both)',
+                ],
           related: [
             {
               message: `\`${other.name}\` writes it too${elsewhere ? ` through \`${other.destination.name}\`` : ''}`,
