@@ -112,7 +112,8 @@ export function generateFile(f) {
     const lines = [
       `sync sync_${f}_${s} {`,
       `  from       ${audience ? `whales_${f}_${s % 5}` : `users_${f}_${s % 10}`}`,
-      `  to         dest_${f}_${d} ${audience ? audienceKind : ownTarget(type, recordKind, `${f}_${s}`)}`,
+      // An API list of its own: a mirror owns its list (SW0124); warehouse audiences share one membership table.
+      `  to         dest_${f}_${d} ${audience ? audienceKind.replace('"Members"', `"Members ${f}_${s}"`) : ownTarget(type, recordKind, `${f}_${s}`)}`,
       `  mode       ${mode}`,
       `  identifier email -> ${identifierField(type, mode)}`,
     ];
