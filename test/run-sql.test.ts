@@ -2,13 +2,15 @@
 // commits, and the embedded database's folder lock. What a session runs besides a plan's
 // files is the plan's (the dialect record's `session`, as the compiler copies it).
 import { spawn } from 'node:child_process';
-import { existsSync, utimesSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshPglite } from './support/pglite-template.js';
 import { openPgliteSession, rawRows } from '../src/run/engines/pglite-session.js';
 import { openPgSession, redactUrl } from '../src/run/engines/pg-session.js';
+import { lockFolder } from '../src/run/locks/folder-lock.js';
 import { asSubquery, type SqlSession } from '../src/run/engines/sql-session.js';
 import { Ledger, type Accepted } from '../src/run/ledger.js';
 import type { CommitStep } from '../src/contract/api-steps.js';
@@ -182,6 +184,103 @@ try {
     await b.close();
     expect(heapSettings()).toEqual({ growth: 0, small: false });
     await Promise.all([one.drop(), two.drop()]);
+  });
+});
+
+describe('embedded database folder: the lock a killed run left', () => {
+  // Where Linux's /proc gives a process's start time and the boot's id, the lock names its
+  // process by them too: a pid alone is another process's once the kernel gives it again.
+  const proc = existsSync('/proc/self/stat') && existsSync('/proc/sys/kernel/random/boot_id');
+  const work = scratchFolder('syncwright-lockpid-');
+  const script = join(work.dir, 'hold.mjs');
+  beforeAll(() => {
+    ensureBuilt();
+    writeFileSync(
+      script,
+      `import { lockFolder } from ${JSON.stringify(pathToFileURL(join(repoRoot, 'dist', 'run', 'locks', 'folder-lock.js')).href)};
+await lockFolder(process.argv[2], { waitMs: 0, notice: () => {} });
+console.log('held');
+setInterval(() => {}, 60_000);`,
+    );
+  });
+  afterAll(() => work.remove());
+
+  /** A run's process holding the folder's lock: resolves once it holds it. */
+  async function holding(dir: string) {
+    const child = spawn(process.execPath, [script, dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => d.toString().includes('held') && resolve());
+      child.on('exit', (code) => reject(new Error(`the holder exited ${code}: ${err}`)));
+    });
+    return child;
+  }
+  const killed = async (child: ReturnType<typeof spawn>) => {
+    child.kill('SIGKILL');
+    if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
+  };
+  /** Another live process, unrelated to any lock. */
+  const unrelated = () => spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' });
+  /** The lock file with these members changed (a lock of a pid alone: its pid). */
+  const rewrite = (lock: string, change: { pid: number; host?: string; boot?: string }) => {
+    const text = readFileSync(lock, 'utf8');
+    writeFileSync(lock, text.trim().startsWith('{') ? JSON.stringify({ ...(JSON.parse(text) as object), ...change }) : String(change.pid));
+  };
+  const take = (dir: string) => lockFolder(dir, { waitMs: 0, notice: () => {} });
+
+  it.skipIf(!proc)("is taken over once its pid is an unrelated live process's: every later run was refused while that process lived", async () => {
+    const dir = join(work.dir, 'reused');
+    await killed(await holding(dir));
+    // The pid given again: emulated by naming a live process that started after the killed run.
+    const other = unrelated();
+    try {
+      rewrite(`${dir}.lock`, { pid: other.pid as number });
+      const release = await take(dir);
+      expect(JSON.parse(readFileSync(`${dir}.lock`, 'utf8'))).toMatchObject({ pid: process.pid });
+      release();
+      expect(existsSync(`${dir}.lock`)).toBe(false);
+    } finally {
+      other.kill();
+    }
+  });
+
+  it('is not taken over while its run lives, and is once the run is killed', async () => {
+    const dir = join(work.dir, 'live');
+    const run = await holding(dir);
+    try {
+      await expect(take(dir)).rejects.toThrow(`in use by process ${run.pid}, and it takes one process at a time`);
+      expect(existsSync(`${dir}.lock`)).toBe(true);
+    } finally {
+      await killed(run);
+    }
+    const release = await take(dir);
+    release();
+    expect(existsSync(`${dir}.lock`)).toBe(false);
+  });
+
+  it.skipIf(!proc)('is taken over when it was taken before the machine last booted, whatever process has its pid now', async () => {
+    const dir = join(work.dir, 'rebooted');
+    await killed(await holding(dir));
+    const other = unrelated();
+    try {
+      rewrite(`${dir}.lock`, { pid: other.pid as number, boot: '00000000-0000-4000-8000-000000000000' });
+      const release = await take(dir);
+      release();
+    } finally {
+      other.kill();
+    }
+  });
+
+  it('from another host (a shared folder) is never taken over, as its pid says nothing here; the message says what to do', async () => {
+    const dir = join(work.dir, 'elsewhere');
+    const lock = `${dir}.lock`;
+    // A pid no process has here: judged by it, the lock of a live run there was taken over after 2 s.
+    writeFileSync(lock, JSON.stringify({ pid: 999999999, host: 'elsewhere.invalid' }));
+    await expect(take(dir)).rejects.toThrow(
+      `in use by process 999999999 on host elsewhere.invalid (a lock from another host is never taken over: if no run is alive there, remove ${lock})`,
+    );
+    expect(JSON.parse(readFileSync(lock, 'utf8'))).toEqual({ pid: 999999999, host: 'elsewhere.invalid' });
   });
 });
 
