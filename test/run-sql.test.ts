@@ -296,6 +296,7 @@ describe('embedded database folder: the lease of a lock from another host', () =
   const lockModule = JSON.stringify(pathToFileURL(join(repoRoot, 'dist', 'run', 'locks', 'folder-lock.js')).href);
   const holderScript = join(work.dir, 'hold-elsewhere.mjs');
   const contenderScript = join(work.dir, 'contend.mjs');
+  const shareScript = join(work.dir, 'share.mjs');
   beforeAll(() => {
     ensureBuilt();
     // A run on another host: its host name changed before the lock module reads it. Its main
@@ -332,6 +333,40 @@ try {
   if (!String(e.message).includes('in use by process')) throw e;
   console.log('lost');
 }`,
+    );
+    // In a process of its own, so that its count of renewal workers starts at none: takes two
+    // locks one after the other and holds both, checks that each is renewed, releases them and
+    // takes a third, which it holds as the process ends.
+    writeFileSync(
+      shareScript,
+      `import { readFileSync, statSync, utimesSync } from 'node:fs';
+const { lockFolder, renewersStarted } = await import(${lockModule});
+const dirs = process.argv.slice(2);
+const wait = { waitMs: 0, notice: () => {} };
+const lease = { renewMs: 100, lapseMs: 2000 };
+const started = [renewersStarted()];
+const leases = [];
+const take = async (dir) => {
+  const release = await lockFolder(dir, wait, lease);
+  started.push(renewersStarted());
+  leases.push(JSON.parse(readFileSync(dir + '.lock', 'utf8')).lease);
+  return release;
+};
+// Renewed: its mtime, set a minute back, comes back to now.
+const renewed = async (dir) => {
+  const past = new Date(Date.now() - 60_000);
+  utimesSync(dir + '.lock', past, past);
+  for (const end = Date.now() + 10_000; Date.now() < end; await new Promise((r) => setTimeout(r, 20))) {
+    if (Date.now() - statSync(dir + '.lock').mtimeMs < 10_000) return true;
+  }
+  return false;
+};
+const releases = [await take(dirs[0]), await take(dirs[1])];
+const renewals = [await renewed(dirs[0]), await renewed(dirs[1])];
+for (const release of releases) release();
+await take(dirs[2]);
+renewals.push(await renewed(dirs[2]));
+console.log(JSON.stringify({ started, leases, renewals }));`,
     );
   });
   afterAll(() => work.remove());
@@ -403,6 +438,17 @@ try {
       release();
     }
     expect(JSON.parse(readFileSync(lock, 'utf8'))).toMatchObject({ host: 'elsewhere.invalid' });
+  });
+
+  it('is renewed by one worker per process, shared by every lock it takes, which never keeps the process alive: each lock started its own', async () => {
+    const dirs = ['shared-a', 'shared-b', 'shared-c'].map((d) => join(work.dir, d));
+    const child = spawn(process.execPath, [shareScript, ...dirs], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // It ends on its own, its third lock held: a worker that kept it alive is killed here, and fails the test.
+    const kill = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const { code, signal, stdout, stderr } = await exited(child).finally(() => clearTimeout(kill));
+    expect({ code, signal, stderr }).toEqual({ code: 0, signal: null, stderr: '' });
+    // None before the first lock, one from then on; every lock promises a lease (the worker was ready) and is renewed.
+    expect(JSON.parse(stdout)).toEqual({ started: [0, 1, 1, 1], leases: [2000, 2000, 2000], renewals: [true, true, true] });
   });
 
   it('is not taken over from a live holder whose main thread is busy for longer than the lapse: its worker renews it', async () => {

@@ -272,40 +272,44 @@ function holder(lock: string): Held | undefined | 'again' {
 }
 
 /**
- * The worker that renews a lease (CommonJS, evaluated: no file to find beside the compiled code).
- * Told a lock and its text once it is held, it opens that file and sets its mtime every `renewMs`
+ * The worker that renews leases (CommonJS, evaluated: no file to find beside the compiled code),
+ * one per process for every lock it holds: starting one costs about a tenth of a second, paid on
+ * every open of an embedded database when each lock had its own. Told a lock held (`add`: an id,
+ * its file, its text, how often to renew), it opens that file and sets its mtime every `renewMs`
  * through the open file: only the file this process created is ever touched, even once another
- * has replaced it. It stops on 'stop', and once the path names another file or none (the lock was
- * taken over or removed: its lease is not this process's to renew). A renewal that fails (a
- * network file system's hiccup) is tried again at the next one.
+ * has replaced it. It stops renewing a lock on `remove` (its release), and once the path names
+ * another file or none (the lock was taken over or removed: its lease is not this process's to
+ * renew). A renewal that fails (a network file system's hiccup) is tried again at the next one.
  */
 const renewerSource = `
-const { parentPort, workerData } = require('node:worker_threads');
+const { parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
-let fd;
-let timer;
-function stop() {
-  clearInterval(timer);
-  if (fd !== undefined) try { fs.closeSync(fd); } catch {}
-  fd = undefined;
-  parentPort.close();
+const held = new Map();
+function drop(id) {
+  const l = held.get(id);
+  if (!l) return;
+  held.delete(id);
+  clearInterval(l.timer);
+  try { fs.closeSync(l.fd); } catch {}
 }
 parentPort.on('message', (m) => {
-  if (m === 'stop') return stop();
+  if (m.op === 'remove') return drop(m.id);
+  let fd;
   try {
     fd = fs.openSync(m.lock, 'r+');
-    if (fs.readFileSync(fd, 'utf8') !== m.text) return stop();
+    if (fs.readFileSync(fd, 'utf8') !== m.text) return fs.closeSync(fd);
     const own = fs.fstatSync(fd);
-    timer = setInterval(() => {
+    const timer = setInterval(() => {
       try {
         const now = fs.statSync(m.lock, { throwIfNoEntry: false });
-        if (!now || now.ino !== own.ino || now.dev !== own.dev) return stop();
+        if (!now || now.ino !== own.ino || now.dev !== own.dev) return drop(m.id);
         const t = Date.now() / 1000;
         fs.futimesSync(fd, t, t);
       } catch {}
-    }, workerData.renewMs);
+    }, m.renewMs);
+    held.set(m.id, { fd, timer });
   } catch {
-    stop();
+    if (fd !== undefined) try { fs.closeSync(fd); } catch {}
   }
 });
 parentPort.postMessage('ready');
@@ -314,16 +318,33 @@ parentPort.postMessage('ready');
 /** How long a worker may take to start before the lock is taken without a lease. */
 const renewerStartMs = 10_000;
 
-/** A worker ready to renew a lease, or undefined when none could be started. */
-async function startRenewer(renewMs: number): Promise<Worker | undefined> {
+/** How many renewal workers this process has started (at most one: tests check that it is shared). */
+let starts = 0;
+export const renewersStarted = (): number => starts;
+
+/**
+ * A worker ready to renew a lease, or undefined when none could be started. The first lock starts
+ * it and every later lock shares it. Never started again: once it failed to start or died, later
+ * locks are taken without a lease (judged by their pid, as an earlier version's), rather than each
+ * paying a start that is likely to fail as well.
+ */
+let renewer: Promise<Worker | undefined> | undefined;
+const sharedRenewer = (): Promise<Worker | undefined> => (renewer ??= startRenewer());
+
+async function startRenewer(): Promise<Worker | undefined> {
   let worker: Worker;
   try {
-    worker = new Worker(renewerSource, { eval: true, workerData: { renewMs } });
+    starts++;
+    worker = new Worker(renewerSource, { eval: true });
   } catch {
     return undefined;
   }
-  // Never thrown: a worker that fails renews nothing, and its lease lapses as a dead holder's would.
+  // Never thrown: a worker that fails renews nothing, and its leases lapse as a dead holder's would.
   worker.on('error', () => undefined);
+  // Dead: later locks promise no lease.
+  worker.once('exit', () => {
+    renewer = Promise.resolve(undefined);
+  });
   let timer: NodeJS.Timeout | undefined;
   // Ready once its code has run to the end: a worker merely online may yet fail on its first line.
   const ready = await new Promise<boolean>((resolve) => {
@@ -341,6 +362,9 @@ async function startRenewer(renewMs: number): Promise<Worker | undefined> {
   return worker;
 }
 
+/** One id per lock taken: a release ends its own lock's renewal, never that of a later lock on the same path. */
+let lockIds = 0;
+
 /**
  * Takes the folder's lock, waiting at most `waitMs`, and returns its release. `lease` (tests
  * shorten it) is how often this process renews its lease and the lapse its lock file promises.
@@ -351,56 +375,52 @@ export async function lockFolder(dir: string, wait: Wait, lease: Lease = default
   }
   const lock = `${dir}.lock`;
   mkdirSync(dirname(lock), { recursive: true });
-  // Started before the lock is taken: the lock file promises a lease only when a worker will renew it.
-  const renewer = await startRenewer(lease.renewMs);
-  const text = ownText(renewer ? lease.lapseMs : undefined);
+  // Ready before the lock is taken: the lock file promises a lease only when a worker will renew it.
+  const worker = await sharedRenewer();
+  const text = ownText(worker ? lease.lapseMs : undefined);
   const { waitMs } = wait;
   const deadline = Date.now() + waitMs;
   let told = false;
-  try {
-    for (;;) {
-      if (create(lock, text)) {
-        heldHere.add(lock);
-        renewer?.postMessage({ lock, text });
-        return () => {
-          heldHere.delete(lock);
-          renewer?.postMessage('stop');
-          // Only its own: a lock this process no longer holds is another's.
-          if (read(lock) === text) rmSync(lock, { force: true });
-        };
-      }
-      const held = holder(lock);
-      if (held === undefined) continue;
-      if (held === 'again') {
-        await sleep(5);
-        continue;
-      }
-      const { h, renewed } = held;
-      const who = elsewhere(h) ? `process ${h.pid} on host ${h.host}` : `process ${h.pid}`;
-      // Where the pid tells nothing, the lease is what keeps it: when it was renewed says how long it may yet.
-      const leased =
-        h.lease !== undefined && byPid(h) === undefined
-          ? ` (its lease last renewed ${new Date(renewed).toISOString()}, ${Math.max(0, Math.round((Date.now() - renewed) / 1000))} s ago; it is taken over once not renewed for ${h.lease / 1000} s)`
-          : '';
-      if (Date.now() >= deadline) {
-        // Without a lease, never taken over from another host: only someone who knows that no run is alive there may remove it.
-        const left =
-          elsewhere(h) && h.lease === undefined
-            ? ` (a lock from another host without a lease is never taken over: if no run is alive there, remove ${lock})`
-            : '';
-        throw new SyncBusy(
-          `the embedded database ${dir} is in use by ${who}${leased}${left}, and it takes one process at a time, whatever syncs they run; this run ${waited(waitMs)} and did nothing: run again later, pass --wait SECONDS, or give each run a database server (--database)`,
-        );
-      }
-      if (!told) {
-        told = true;
-        wait.notice(`the embedded database ${dir} is in use by ${who}${leased}: waiting up to ${waitMs / 1000} s for it`);
-      }
-      // Polled: a file lock has no wake-up. A fifth of a second is nothing beside a run.
-      await sleep(Math.min(200, Math.max(1, deadline - Date.now())));
+  for (;;) {
+    if (create(lock, text)) {
+      heldHere.add(lock);
+      const id = ++lockIds;
+      worker?.postMessage({ op: 'add', id, lock, text, renewMs: lease.renewMs });
+      return () => {
+        heldHere.delete(lock);
+        worker?.postMessage({ op: 'remove', id });
+        // Only its own: a lock this process no longer holds is another's.
+        if (read(lock) === text) rmSync(lock, { force: true });
+      };
     }
-  } catch (e) {
-    renewer?.postMessage('stop');
-    throw e;
+    const held = holder(lock);
+    if (held === undefined) continue;
+    if (held === 'again') {
+      await sleep(5);
+      continue;
+    }
+    const { h, renewed } = held;
+    const who = elsewhere(h) ? `process ${h.pid} on host ${h.host}` : `process ${h.pid}`;
+    // Where the pid tells nothing, the lease is what keeps it: when it was renewed says how long it may yet.
+    const leased =
+      h.lease !== undefined && byPid(h) === undefined
+        ? ` (its lease last renewed ${new Date(renewed).toISOString()}, ${Math.max(0, Math.round((Date.now() - renewed) / 1000))} s ago; it is taken over once not renewed for ${h.lease / 1000} s)`
+        : '';
+    if (Date.now() >= deadline) {
+      // Without a lease, never taken over from another host: only someone who knows that no run is alive there may remove it.
+      const left =
+        elsewhere(h) && h.lease === undefined
+          ? ` (a lock from another host without a lease is never taken over: if no run is alive there, remove ${lock})`
+          : '';
+      throw new SyncBusy(
+        `the embedded database ${dir} is in use by ${who}${leased}${left}, and it takes one process at a time, whatever syncs they run; this run ${waited(waitMs)} and did nothing: run again later, pass --wait SECONDS, or give each run a database server (--database)`,
+      );
+    }
+    if (!told) {
+      told = true;
+      wait.notice(`the embedded database ${dir} is in use by ${who}${leased}: waiting up to ${waitMs / 1000} s for it`);
+    }
+    // Polled: a file lock has no wake-up. A fifth of a second is nothing beside a run.
+    await sleep(Math.min(200, Math.max(1, deadline - Date.now())));
   }
 }
