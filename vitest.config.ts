@@ -3,7 +3,20 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 // The longest files start first, so they overlap the rest instead of trailing it: sqlfluff
 // parsing of generated Snowflake/BigQuery SQL is single-threaded and takes minutes.
-const longest = ['api-dialects', 'warehouse-dialects', 'run-warehouse', 'run-crash', 'run-destinations'];
+const longest = [
+  'api-dialects',
+  'warehouse-dialects',
+  'run-warehouse',
+  'run-cli',
+  'run-bigquery',
+  'run-destinations',
+  'run-cloud-sinks',
+  'action',
+  'run-crash',
+  'model-sql',
+  'package',
+  'emit-kill',
+];
 const rank = (spec: TestSpecification) => {
   const i = longest.findIndex((name) => spec.moduleId.endsWith(`/${name}.test.ts`));
   return i === -1 ? longest.length : i;
