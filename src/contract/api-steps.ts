@@ -242,6 +242,12 @@ export type Acceptance =
       rowKey?: 'destination_id';
       success?: { pointer: string; equals: Template };
       already?: Already;
+      /**
+       * `done`: in a 2xx answer, a row whose key no item carries is not at the destination, so
+       * what the step asks of it (its removal) is so already: it is accepted by the whole step
+       * and goes to no later request. The lookup before a removal by id.
+       */
+      absent?: 'done';
     };
 
 /** A request made once, not per row: sign-in, looking up or creating a list, opening or running a job. */
@@ -314,6 +320,12 @@ export interface SendRequest {
    * it in the snapshot (a later request's capture wins).
    */
   captureRow?: Record<'destination_id', string>;
+  /**
+   * `without_destination_id`: the request is made only for the rows of the batch that have no
+   * destination id (a lookup of the id a later request removes by); the others go on to the
+   * next request as they are.
+   */
+  only?: 'without_destination_id';
 }
 
 /** Send change rows to an HTTP API in batches; a row is accepted when every request accepted it. */
@@ -443,6 +455,22 @@ export interface CommitStep extends Omit<SqlStep, 'kind'> {
    */
   /** `statement`: one row; `rows` (where the dialect has it): many, each parameter bound to an array of the rows' values (text). */
   acceptedInsert: { statement: string; rows?: string; parameters: ['row_key', 'change', 'payload_hash', 'destination_id'] };
+  /**
+   * The accepted table is also a write-ahead record of requests: before a request leaves, the
+   * executor inserts its rows (one insert per batch, committed before the request is sent) with
+   * the change `sent` (`sentChange`), and a row the destination surely did not apply (refused
+   * by a definite answer, before any other request of its batch took it) with `refused`
+   * (`refusedChange`); both with a null payload hash and destination id. commit.sql gives a row
+   * sent more often than it was accepted or refused (the answer lost, the run killed) the
+   * snapshot's unknown payload hash, keeping its destination id: the next change set sends it
+   * again as new while the model has it, and removes it once the model no longer does.
+   */
+  writeAhead?: true;
 }
+
+/** The change the write-ahead record gives a row whose request is about to leave (`CommitStep.writeAhead`). */
+export const sentChange = 'sent';
+/** The change that settles a sent row the destination surely did not apply (`CommitStep.writeAhead`). */
+export const refusedChange = 'refused';
 
 export type ApiStep = ChangesStep | GuardStep | ReadStep | CallStep | SendStep | PublishStep | WriteObjectStep | AcceptStep | CommitStep;
