@@ -4,11 +4,12 @@
 // so the next run removes the records of rows that left the model, sends a value changed and
 // changed back, and adds again a row whose removal went unanswered. A definite refusal leaves
 // the snapshot as it was, and a dry run records nothing.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { fault } from './servers/fake-api.js';
 import { startHubspot } from './servers/hubspot.js';
-import { compileFixture, exited, perEngine, runSync, spawnRun, sql, until } from './servers/run-harness.js';
+import { compileFixture, compileText, exited, perEngine, runSync, spawnRun, sql, until } from './servers/run-harness.js';
 import { ensureBuilt } from './support/build.js';
 
 const seed = `CREATE SCHEMA crm;
@@ -135,6 +136,61 @@ perEngine(
       expect((await sql(db(), `SELECT count(*)::int AS n FROM syncwright.${sync}_accepted_rows`)).at(-1)).toEqual([{ n: 0 }]);
       expect(await snapshotRow('3')).toEqual(before);
       await sql(db(), `UPDATE crm.people SET plan = 'pro' WHERE id = 3`);
+    });
+  },
+);
+
+// A percent guard counts every record the snapshot has, those of the unknown payload hash too:
+// a run whose every answer was lost must not make the next run's few deletes look like all of them.
+const guarded = await compileText(`${readFileSync('test/fixtures/run/project/sources.sync', 'utf8')}
+destination crm : hubspot {
+  token env("HUBSPOT_TOKEN")
+}
+model people {
+  from        warehouse
+  table       crm.people
+  primary key id
+  columns {
+    id    bigint
+    email string
+    plan  string
+  }
+}
+sync guarded_mirror {
+  from       people
+  to         crm object p_people
+  mode       mirror
+  identifier id -> person_id
+  map {
+    email -> email
+    plan  -> plan_tier
+  }
+  guard      deletes <= 10%
+}
+`);
+
+perEngine(
+  'percent guard after a run whose answers were all lost',
+  `CREATE SCHEMA crm;
+  CREATE TABLE crm.people (id bigint PRIMARY KEY, email text NOT NULL, plan text NOT NULL);
+  INSERT INTO crm.people SELECT g, 'user' || g || '@example.com', 'pro' FROM generate_series(1, 100) g;`,
+  () => startHubspot({ token: env.HUBSPOT_TOKEN }),
+  ({ db, service: hs }) => {
+    const run = (options: { timeoutMs?: number } = {}) => runSync(db(), guarded, 'guarded_mirror', { env, endpoints: { crm: hs().api.url }, ...options });
+
+    it('every row changed and every answer lost, then 5 of 100 rows leave the model: 5% deletes pass a 10% guard', async () => {
+      expect((await run()).status).toBe('ok');
+      await sql(db(), `UPDATE crm.people SET plan = 'team'`);
+      hs().api.failWhen((q) => (q.path.endsWith('/batch/upsert') ? fault.lost() : undefined));
+      expect((await run({ timeoutMs: 1000 })).status).not.toBe('ok');
+      hs().api.failWhen(undefined);
+      const unknown = await sql(db(), `SELECT count(*)::int AS n FROM syncwright.guarded_mirror_snapshot WHERE payload_hash = 'unknown'`);
+      expect(unknown.at(-1)).toEqual([{ n: 100 }]);
+      await sql(db(), `DELETE FROM crm.people WHERE id <= 5`);
+      const again = await run();
+      expect(again.error).toBeUndefined();
+      expect(again).toMatchObject({ status: 'ok', changes: { added: 95, removed: 5 } });
+      expect(hs().records('p_people')).toHaveLength(95);
     });
   },
 );

@@ -57,8 +57,12 @@ export type Template = null | boolean | number | string | Template[] | { [key: s
 /** Run changes.sql: builds the change set (a temporary table of the session); its last statement returns one summary row. */
 export interface ChangesStep extends Omit<SqlStep, 'kind'> {
   kind: 'changes';
-  /** Columns of the summary row, all counts. */
-  summary: ['model_rows', 'null_keys', 'duplicate_keys', 'added', 'changed', 'removed', 'unchanged'];
+  /**
+   * Columns of the summary row, all counts. `synced`: the records the snapshot holds before
+   * the run (by the key as the destination compares it), those of the unknown payload hash
+   * too, which the change set counts as added while the model has them.
+   */
+  summary: ['model_rows', 'null_keys', 'duplicate_keys', 'added', 'changed', 'removed', 'unchanged', 'synced'];
 }
 
 /** Abort the run, sending nothing, when the change set's deletes break the sync's guard. */
@@ -67,7 +71,7 @@ export interface GuardStep {
   description: string;
   /** Without `allowEmpty`, a model with zero rows aborts (mirror would delete everything). */
   allowEmpty: boolean;
-  /** Abort when `removed` exceeds this many rows, or this percent of the snapshot (added excluded). */
+  /** Abort when `removed` exceeds this many rows, or this percent of the snapshot (the summary's `synced`). */
   maxDeletes?: { value: number; percent: boolean };
 }
 

@@ -209,6 +209,7 @@ function changesSql(cs: ChangeSet, fmt: SqlFormatter): string {
     rankText: d.text(base.r.rank!),
     idempotencyKey: d.sha256(hashInput),
     summary: summary.map((s) => ({ name: d.ident(s.name), test: s.test })),
+    synced: d.ident('synced'),
   };
   return finish(d, cs, `the change set against the snapshot of what ${cs.destination} accepted; ends with a one-row summary`, 'changes', context, fmt);
 }
