@@ -520,6 +520,26 @@ describe('deliver', () => {
     expect(again.refused).toEqual([{ row: 2, reason: 'id 2 refused', fate: 'rejected', unapplied: false }]);
   });
 
+  it('calls a refusal after a retry applied or not as the earlier attempts were: unsure after a reset or a 5xx, sure after a 429', async () => {
+    // The first attempt's connection reset after the destination may have applied it; the retry's definite 404 says nothing of that one.
+    api.failNext(fault.reset(), fault.status(404, { error: 'gone' }));
+    expect((await run(ids(1), 1)).refused.map((x) => [x.fate, x.unapplied])).toEqual([['rejected', false]]);
+    api.failNext(fault.status(503), fault.status(404, { error: 'gone' }));
+    expect((await run(ids(1), 1)).refused.map((x) => x.unapplied)).toEqual([false]);
+    // A 429 applied nothing: the refusal after it is as sure as one on the first attempt.
+    api.failNext(fault.tooMany('0'), fault.status(404, { error: 'gone' }));
+    expect((await run(ids(1), 1)).refused.map((x) => x.unapplied)).toEqual([true]);
+    api.failNext(fault.status(404, { error: 'gone' }));
+    expect((await run(ids(1), 1)).refused.map((x) => x.unapplied)).toEqual([true]);
+    // The halves of a split keep what the whole was unsure of: reset, then a 400 splits the batch and the bad row stands alone.
+    poison.add(2);
+    api.failNext(fault.reset());
+    const split = await run(ids(2), 2);
+    expect(split.accepted).toEqual([1]);
+    expect(split.refused).toEqual([{ row: 2, reason: expect.stringContaining('id 2 is malformed'), fate: 'rejected', unapplied: false }]);
+    expect((await run(ids(2), 2)).refused.map((x) => x.unapplied)).toEqual([true]);
+  });
+
   it('passes the rows an exchange skips on as they are, and accepts rows a verdict says are done without the later exchanges', async () => {
     const seen: number[][] = [];
     const lookup: Exchange<number> = {

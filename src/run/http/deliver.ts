@@ -157,26 +157,28 @@ export async function deliver<R>(
   /**
    * One exchange for a group of rows, until each is accepted, rejected, failed or done (into
    * `at.done`); returns the accepted. A refused row's reason follows what `before` says of it.
-   * `at.first`: no exchange before this one took the rows, so a definite refusal means nothing
-   * of them was applied.
+   * `at.first`: no exchange before this one took the rows; a queued item's `unsure`: an earlier
+   * attempt of this exchange sent its rows and had no definite answer (a network error, a 5xx:
+   * it may have been applied). A definite refusal means nothing of the rows was applied only
+   * when neither holds.
    */
   const settleRequest = async (exchange: Exchange<R>, group: R[], at: Settling<R>, before?: Map<R, string>): Promise<R[]> => {
     const { batch } = at;
-    const refuse = (refusals: Omit<Refusal<R>, 'unapplied'>[], unapplied: boolean | ((index: number) => boolean) = false): Promise<void> =>
+    const refuse = (refusals: Omit<Refusal<R>, 'unapplied'>[], unapplied: boolean | ((index: number) => boolean) = false, unsure = false): Promise<void> =>
       refuseRows(
         refusals.map((r, i) => ({
           ...r,
           ...(before?.has(r.row) ? { reason: `${before.get(r.row)}: ${r.reason}` } : {}),
-          unapplied: at.first && r.fate === 'rejected' && (typeof unapplied === 'function' ? unapplied(i) : unapplied),
+          unapplied: at.first && !unsure && r.fate === 'rejected' && (typeof unapplied === 'function' ? unapplied(i) : unapplied),
         })),
       );
     const accepted: R[] = [];
-    const queue: { rows: R[]; attempt: number }[] = [{ rows: group, attempt: 1 }];
-    // Rows sent in halves, next, until a bad one stands alone; a lone row, or those of a numbered batch (`whole`), refused.
-    const split = async (rows: R[], attempt: number, reason: string): Promise<void> => {
+    const queue: { rows: R[]; attempt: number; unsure: boolean }[] = [{ rows: group, attempt: 1, unsure: false }];
+    // Rows sent in halves, next, until a bad one stands alone; a lone row, or those of a numbered batch (`whole`), refused. The halves keep what was unsure of the whole.
+    const split = async (rows: R[], attempt: number, reason: string, unsure: boolean): Promise<void> => {
       if (rows.length > 1 && !exchange.whole) {
         const half = Math.ceil(rows.length / 2);
-        queue.unshift({ rows: rows.slice(0, half), attempt }, { rows: rows.slice(half), attempt });
+        queue.unshift({ rows: rows.slice(0, half), attempt, unsure }, { rows: rows.slice(half), attempt, unsure });
         return;
       }
       const why =
@@ -186,13 +188,14 @@ export async function deliver<R>(
       await refuse(
         rows.map((row) => ({ row, reason: why, fate: 'rejected' })),
         true,
+        unsure,
       );
     };
     for (let item = queue.shift(); item; item = queue.shift()) {
-      const { rows, attempt } = item;
+      const { rows, attempt, unsure } = item;
       const request = exchange.request(rows, { seq: batch.seq, last: batch.last, attempt });
       if (options.maxBodyBytes !== undefined && request.body !== undefined && Buffer.byteLength(request.body) > options.maxBodyBytes) {
-        await split(rows, attempt, `the request body exceeds ${options.maxBodyBytes} bytes`);
+        await split(rows, attempt, `the request body exceeds ${options.maxBodyBytes} bytes`, unsure);
         continue;
       }
       const answered = await options.limiter.take();
@@ -211,6 +214,7 @@ export async function deliver<R>(
       await refuse(
         verdict.rejected.map((r) => ({ row: rows[r.index] as R, reason: r.reason, fate: 'rejected' })),
         (i) => verdict.rejected[i]?.unsure !== true,
+        unsure,
       );
       const fallback = verdict.fallback ?? [];
       // A fallback's rows are there already: whatever it answers, they were not refused for certain.
@@ -222,7 +226,7 @@ export async function deliver<R>(
       if (!again.length) continue;
       const reason = verdict.reason ?? 'the API asked for the rows again';
       if (verdict.split) {
-        await split(again, attempt, reason);
+        await split(again, attempt, reason, unsure);
         continue;
       }
       if (attempt >= policy.maxAttempts) {
@@ -240,7 +244,9 @@ export async function deliver<R>(
       stats.retries++;
       events.retrying?.({ rows: again.length, attempt, delayMs, reason });
       await clock.sleep(delayMs);
-      queue.push({ rows: again, attempt: attempt + 1 });
+      // Sent again: this attempt may have been applied, unless the server said it took nothing (429: too many requests).
+      const refusedOutright = outcome.kind === 'response' && outcome.response.status === 429;
+      queue.push({ rows: again, attempt: attempt + 1, unsure: unsure || !refusedOutright });
     }
     return accepted;
   };
