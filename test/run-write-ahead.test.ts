@@ -127,6 +127,28 @@ perEngine(
       expect(hs().api.requests.length).toBe(n0);
     });
 
+    it('a key kept before keys were folded, then sent without an answer: the snapshot keeps the record id under the folded key', async () => {
+      const contacts = 'people_to_hubspot';
+      const snapshotOf = async () =>
+        (
+          await sql(
+            db(),
+            `SELECT row_key, payload_hash, destination_id FROM syncwright.${contacts}_snapshot WHERE lower(row_key) = 'user4@example.com' ORDER BY row_key`,
+          )
+        ).at(-1);
+      expect((await runSync(db(), build, contacts, { env, endpoints: endpoints() })).status).toBe('ok');
+      const id = (await snapshotOf())?.[0]?.destination_id;
+      expect(id).toEqual(expect.any(String));
+      // The spelling a snapshot kept before keys were folded (HubSpot compares emails without case).
+      await sql(db(), `UPDATE syncwright.${contacts}_snapshot SET row_key = 'User4@Example.com' WHERE row_key = 'user4@example.com'`);
+      await sql(db(), `UPDATE crm.people SET score = 400 WHERE id = 4`);
+      hs().api.failWhen((q) => upserts(q.path));
+      expect((await runSync(db(), build, contacts, { env, endpoints: endpoints(), timeoutMs: 1000 })).status).not.toBe('ok');
+      hs().api.failWhen(undefined);
+      expect(await snapshotOf()).toEqual([{ row_key: 'user4@example.com', payload_hash: 'unknown', destination_id: id }]);
+      await sql(db(), `UPDATE crm.people SET score = 4 WHERE id = 4`);
+    });
+
     it('a dry run records nothing', async () => {
       const before = await snapshotRow('3');
       await sql(db(), `UPDATE crm.people SET plan = 'team' WHERE id = 3`);

@@ -463,11 +463,13 @@ export interface CommitStep extends Omit<SqlStep, 'kind'> {
    * The accepted table is also a write-ahead record of requests: before a request leaves, the
    * executor inserts its rows (one insert per batch, committed before the request is sent) with
    * the change `sent` (`sentChange`), and a row the destination surely did not apply (refused
-   * by a definite answer, before any other request of its batch took it) with `refused`
-   * (`refusedChange`); both with a null payload hash and destination id. commit.sql gives a row
-   * sent more often than it was accepted or refused (the answer lost, the run killed) the
-   * snapshot's unknown payload hash, keeping its destination id: the next change set sends it
-   * again as new while the model has it, and removes it once the model no longer does.
+   * by a definite answer, before any other request of its batch took it and after no attempt
+   * left unanswered) with `refused` (`refusedChange`); both with a null payload hash, a sent
+   * row with the destination id its change row has, a refused one with none. commit.sql gives a
+   * row sent more often than it was accepted or refused (the answer lost, the run killed) the
+   * snapshot's unknown payload hash, keeping its destination id (an accepted row's, else the
+   * one it was sent with): the next change set sends it again as new while the model has it,
+   * and removes it once the model no longer does.
    */
   writeAhead?: true;
 }

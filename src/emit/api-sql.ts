@@ -8,7 +8,7 @@ import { normaliseSql } from '../dialect/normalise.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ChangeSet, ChangeSetValue } from '../plan/api-changes.js';
-import { changesKey, sentChange, type ApiStep, type CommitStep } from '../contract/api-steps.js';
+import { changesKey, refusedChange, sentChange, type ApiStep, type CommitStep } from '../contract/api-steps.js';
 import { changeQueries, insertArrays, withLockTable, withSession } from './session-sql.js';
 import type { SyncArtifacts } from '../contract/plan.js';
 import type { ApiSyncPlan } from '../plan/api.js';
@@ -234,7 +234,11 @@ function commitSql(cs: ChangeSet, fmt: SqlFormatter): string {
   const count = (test: string) => `COUNT(CASE WHEN ${base.a.change} ${test} THEN 1 END)`;
   // A row sent more often than it was settled (accepted or refused): whether the destination applied it is unknown.
   const unsettled = `${count(`= ${d.string(sentChange)}`)} > ${count(`<> ${d.string(sentChange)}`)}`;
-  const context = { ...base, unsettled, begin: transaction.begin, commit: transaction.commit };
+  // The id an accepted row brought, else the one the row had when it was sent (a key folded
+  // onto another spelling, whose row gives way to it, keeps its record's id so).
+  const unrecorded = [sentChange, refusedChange].map((c) => d.string(c)).join(', ');
+  const destinationId = `COALESCE(MAX(CASE WHEN ${base.a.change} NOT IN (${unrecorded}) THEN ${base.a.destination_id} END), MAX(${base.a.destination_id}))`;
+  const context = { ...base, unsettled, destinationId, begin: transaction.begin, commit: transaction.commit };
   return finish(d, cs, 'moves the accepted rows, and those sent without an answer, into the snapshot', 'commit', context, fmt);
 }
 

@@ -37,11 +37,15 @@ export class Ledger {
     this.total += n;
   }
 
-  /** Rows about to be sent, recorded before their request leaves: the write-ahead record (nothing where the plan keeps none). */
-  async sent(rows: readonly { key: string | null }[]): Promise<void> {
+  /**
+   * Rows about to be sent, recorded before their request leaves: the write-ahead record (nothing
+   * where the plan keeps none), with the destination id each has, which commit.sql keeps where
+   * no accepted row brings one.
+   */
+  async sent(rows: readonly { key: string | null; destination_id?: string | null }[]): Promise<void> {
     if (!this.commit.writeAhead) return;
     await this.held('recording rows about to be sent');
-    await this.insert(rows.map((r) => ({ key: r.key, change: sentChange, payload_hash: null, destination_id: null })));
+    await this.insert(rows.map((r) => ({ key: r.key, change: sentChange, payload_hash: null, destination_id: r.destination_id ?? null })));
   }
 
   /** Sent rows the destination surely did not apply: their record is settled, and their snapshot row stays as it was. */

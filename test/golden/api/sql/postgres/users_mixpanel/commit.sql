@@ -8,8 +8,9 @@
 -- The executor also records each row as sent before its request leaves, and as refused where
 -- the destination surely did not apply it. A row sent more often than it was accepted or
 -- refused may or may not have been applied (its answer lost, the run killed): its snapshot row
--- gets the unknown payload hash, which no payload has, and keeps its destination id, so that
--- the next change set sends it again while the model has it and removes it once it does not.
+-- gets the unknown payload hash, which no payload has, and keeps its destination id (the one
+-- an accepted row brought, else the one it was sent with), so that the next change set sends
+-- it again while the model has it and removes it once it does not.
 BEGIN;
 
 MERGE INTO "syncwright"."users_mixpanel_snapshot" AS "s"
@@ -20,7 +21,7 @@ USING (
       WHEN COUNT(CASE WHEN "a"."change" = 'sent' THEN 1 END) > COUNT(CASE WHEN "a"."change" <> 'sent' THEN 1 END) THEN 'unknown'
       ELSE MAX("a"."payload_hash")
     END AS "payload_hash",
-    MAX("a"."destination_id") AS "destination_id"
+    COALESCE(MAX(CASE WHEN "a"."change" NOT IN ('sent', 'refused') THEN "a"."destination_id" END), MAX("a"."destination_id")) AS "destination_id"
   FROM
     "syncwright"."users_mixpanel_accepted_rows" AS "a"
   GROUP BY
