@@ -188,13 +188,13 @@ export function readResponse(
   rows.forEach((row, index) => {
     const match = own[index] as OwnItem;
     if (!('item' in match)) {
-      // Not there: what the step asks of the row is so already.
-      if (match.absent && accept.absent === 'done') (verdict.done ??= []).push(index);
-      else {
-        // An error naming the row refuses it; a result missing without one leaves unsaid whether it was applied.
-        const error = errorFor(doc, row.key);
-        verdict.rejected.push(error === undefined ? { index, reason: `${match.missing} (HTTP ${res.status})`, unsure: true } : { index, reason: error });
-      }
+      // An error naming the row refuses it, whatever else the answer says of it.
+      const error = errorFor(doc, row.key);
+      if (error !== undefined) verdict.rejected.push({ index, reason: error });
+      // Not there, and no error says why: what the step asks of the row is so already.
+      else if (match.absent && accept.absent === 'done') (verdict.done ??= []).push(index);
+      // A result missing without an error leaves unsaid whether it was applied.
+      else verdict.rejected.push({ index, reason: `${match.missing} (HTTP ${res.status})`, unsure: true });
       return;
     }
     if (!succeeded(match.item, accept.success, ctx, options)) {
