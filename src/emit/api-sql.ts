@@ -303,7 +303,10 @@ export function emitApiSync({ changeSet, plan }: ApiSyncPlan, fmt: SqlFormatter)
       on: 'source',
       description: 'record the accepted rows, then move them into the snapshot',
       acceptedInsert: { statement: sql.acceptedInsert, ...(sql.acceptedRows ? { rows: sql.acceptedRows } : {}), parameters: acceptedParameters },
-      writeAhead: true,
+      // A plan that reads only added rows (insert, add) keeps no write-ahead record: a row sent
+      // without an answer is added again next run whether the snapshot has it with the unknown
+      // hash or not at all, and no step of the plan reads it once it leaves the model.
+      ...(changeSet.reads.some((kind) => kind !== 'added') ? { writeAhead: true as const } : {}),
     });
     files.push({ name: 'commit.sql', content: sql.commit });
   }
