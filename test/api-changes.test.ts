@@ -76,7 +76,7 @@ describeEngines('API change set', (engine) => {
 
   it('sends every row on the first run, and nothing once all were accepted', async () => {
     const first = await run(engine);
-    expect(first.summary).toEqual({ model_rows: 4, null_keys: 0, duplicate_keys: 0, added: 4, changed: 0, removed: 0, unchanged: 0 });
+    expect(first.summary).toEqual({ model_rows: 4, null_keys: 0, duplicate_keys: 0, added: 4, changed: 0, removed: 0, unchanged: 0, synced: 0 });
     expect(byKey(first.rows)).toEqual({ 1: 'added', 2: 'added', 3: 'added', 4: 'added' });
     expect(JSON.parse(first.rows[0]!.payload!)).toEqual({ email: 'one@example.com', plan_tier: 'free' });
     await accept(
@@ -99,7 +99,7 @@ describeEngines('API change set', (engine) => {
         (NULL, 'nobody@example.com', 'free', '2024-01-01');
     `);
     const { summary, rows } = await run(engine);
-    expect(summary).toEqual({ model_rows: 7, null_keys: 1, duplicate_keys: 1, added: 2, changed: 1, removed: 1, unchanged: 2 });
+    expect(summary).toEqual({ model_rows: 7, null_keys: 1, duplicate_keys: 1, added: 2, changed: 1, removed: 1, unchanged: 2, synced: 4 });
     expect(byKey(rows)).toEqual({ 2: 'changed', 3: 'removed', 5: 'added', 6: 'added' });
     const row = (k: string) => rows.find((r) => r.row_key === k)!;
     // The latest row wins the duplicate key (order by updated_at desc).

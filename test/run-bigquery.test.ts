@@ -359,7 +359,9 @@ describe('examples/events-pipeline on BigQuery (a local REST server, its stateme
     expect(logins.find((r) => r.key === 'l4')?.value).toMatchObject({ login_id: 'l4', user_id: 'u4', ip: '10.0.0.4', succeeded: false, failed_attempts_1h: 1 });
 
     // The plan's statements in plan order; the first run's recovery finds no state tables yet.
-    // The lock table is made once, by the first take that finds it missing.
+    // The lock table is made once, by the first take that finds it missing. Each of the two
+    // requests' rows are recorded as accepted; nothing as sent before it leaves: the plan reads
+    // only added rows, which keep no write-ahead record.
     expect(bq.ranFor('enterprise_signups_to_provisioning')).toEqual([
       'lock take',
       'lock holders',

@@ -348,17 +348,20 @@ describe('deliver', () => {
     const accepted: number[] = [];
     const refused: Refusal<number>[] = [];
     const retries: string[] = [];
+    // Each batch as recorded before it is sent, with how many requests had left by then.
+    const sending: { rows: number[]; requestsBefore: number }[] = [];
     const stats = await deliver(
       batches(pagesOf(rows, 7), size),
       chain,
       { concurrency: 4, timeoutMs: 30_000, retry: fast, maxRetryAfterMs: 60_000, limiter: new RateLimiter(), ...opts },
       {
+        sending: (r) => void sending.push({ rows: [...r], requestsBefore: api.requests.length }),
         accepted: (r) => void accepted.push(...r),
         refused: (r) => void refused.push(...r),
         retrying: (i) => void retries.push(i.reason),
       },
     );
-    return { stats, accepted: accepted.sort((a, b) => a - b), refused, retries };
+    return { stats, accepted: accepted.sort((a, b) => a - b), refused, retries, sending };
   }
 
   it('sends every row once, in batches of the given size', async () => {
@@ -374,8 +377,8 @@ describe('deliver', () => {
     const r = await run(ids(20), 10);
     expect(r.accepted).toEqual(ids(20).filter((i) => i !== 3 && i !== 17));
     expect(r.refused).toEqual([
-      { row: 3, reason: 'id 3 refused', fate: 'rejected' },
-      { row: 17, reason: 'id 17 refused', fate: 'rejected' },
+      { row: 3, reason: 'id 3 refused', fate: 'rejected', unapplied: true },
+      { row: 17, reason: 'id 17 refused', fate: 'rejected', unapplied: true },
     ]);
   });
 
@@ -435,7 +438,7 @@ describe('deliver', () => {
     poison.add(6);
     const r = await run(ids(16), 16);
     expect(r.accepted).toEqual(ids(16).filter((i) => i !== 6));
-    expect(r.refused).toEqual([{ row: 6, reason: expect.stringContaining('id 6 is malformed'), fate: 'rejected' }]);
+    expect(r.refused).toEqual([{ row: 6, reason: expect.stringContaining('id 6 is malformed'), fate: 'rejected', unapplied: true }]);
     // 16 -> 8 (bad) + 8 -> 4 (bad) + 4 -> 2 + 2 (bad) -> 1 + 1 (bad): 9 requests, not 16.
     expect(api.requests).toHaveLength(9);
   });
@@ -461,6 +464,118 @@ describe('deliver', () => {
     expect(seen).toEqual([[1], [3], [4]]);
     expect(r.accepted).toEqual([1, 3, 4]);
     expect(r.stats).toMatchObject({ requests: 4, accepted: 3, rejected: 1 });
+  });
+
+  it('records each batch as sending once, before its first request, however often its rows are retried or split', async () => {
+    poison.add(6);
+    api.failNext(fault.status(500));
+    const r = await run(ids(16), 8, { concurrency: 1 });
+    expect(r.sending).toEqual([
+      { rows: ids(8), requestsBefore: 0 },
+      { rows: ids(16).slice(8), requestsBefore: expect.any(Number) },
+    ]);
+    // The first batch: a 500, then 8 split down to the poisoned row; the second starts after it.
+    expect(r.sending[1]?.requestsBefore).toBe(api.requests.length - 1);
+    expect(r.accepted).toEqual(ids(16).filter((i) => i !== 6));
+  });
+
+  it('sends nothing of a batch whose record as sending failed', async () => {
+    const p = deliver(
+      batches(pagesOf(ids(10), 10), 10),
+      [exchange()],
+      { concurrency: 1, timeoutMs: 1000, retry: fast, maxRetryAfterMs: 1000, limiter: new RateLimiter() },
+      {
+        sending: () => {
+          throw new Error('database went away');
+        },
+        accepted: () => undefined,
+        refused: () => undefined,
+      },
+    );
+    await expect(p).rejects.toThrow('database went away');
+    expect(api.requests).toHaveLength(0);
+  });
+
+  it('calls a refusal unapplied only when a definite answer gave it before any other exchange took the row', async () => {
+    // Failed after retries, and rejected on a network error: either may have been applied.
+    api.failWhen(() => fault.status(503));
+    expect((await run(ids(2), 2)).refused.map((x) => [x.fate, x.unapplied])).toEqual([
+      ['failed', false],
+      ['failed', false],
+    ]);
+    api.failWhen(undefined);
+    api.failNext(fault.reset());
+    const unsure: Exchange<number> = {
+      ...exchange(),
+      read: () => ({ accepted: [], rejected: [{ index: 0, reason: 'results name no row', unsure: true }], retry: [] }),
+    };
+    expect((await run(ids(1), 1, { retry: { ...fast, networkErrors: false } })).refused.map((x) => x.unapplied)).toEqual([false]);
+    expect((await run(ids(1), 1, {}, [unsure])).refused.map((x) => x.unapplied)).toEqual([false]);
+    // A row the first request took and the second refused: the first may have changed the destination.
+    refuse.add(2);
+    const r = await run(ids(3), 3, {}, [exchange(), exchange()]);
+    expect(r.refused).toEqual([{ row: 2, reason: 'id 2 refused', fate: 'rejected', unapplied: true }]);
+    const again = await run(ids(3), 3, {}, [
+      { ...exchange(), read: (_res, rows) => ({ accepted: rows.map((_, i) => i), rejected: [], retry: [] }) },
+      exchange(),
+    ]);
+    expect(again.refused).toEqual([{ row: 2, reason: 'id 2 refused', fate: 'rejected', unapplied: false }]);
+  });
+
+  it('calls a refusal after a retry applied or not as the earlier attempts were: unsure after a reset or a 5xx, sure after a 429', async () => {
+    // The first attempt's connection reset after the destination may have applied it; the retry's definite 404 says nothing of that one.
+    api.failNext(fault.reset(), fault.status(404, { error: 'gone' }));
+    expect((await run(ids(1), 1)).refused.map((x) => [x.fate, x.unapplied])).toEqual([['rejected', false]]);
+    api.failNext(fault.status(503), fault.status(404, { error: 'gone' }));
+    expect((await run(ids(1), 1)).refused.map((x) => x.unapplied)).toEqual([false]);
+    // A 429 applied nothing: the refusal after it is as sure as one on the first attempt.
+    api.failNext(fault.tooMany('0'), fault.status(404, { error: 'gone' }));
+    expect((await run(ids(1), 1)).refused.map((x) => x.unapplied)).toEqual([true]);
+    api.failNext(fault.status(404, { error: 'gone' }));
+    expect((await run(ids(1), 1)).refused.map((x) => x.unapplied)).toEqual([true]);
+    // The halves of a split keep what the whole was unsure of: reset, then a 400 splits the batch and the bad row stands alone.
+    poison.add(2);
+    api.failNext(fault.reset());
+    const split = await run(ids(2), 2);
+    expect(split.accepted).toEqual([1]);
+    expect(split.refused).toEqual([{ row: 2, reason: expect.stringContaining('id 2 is malformed'), fate: 'rejected', unapplied: false }]);
+    expect((await run(ids(2), 2)).refused.map((x) => x.unapplied)).toEqual([true]);
+  });
+
+  it('passes the rows an exchange skips on as they are, and accepts rows a verdict says are done without the later exchanges', async () => {
+    const seen: number[][] = [];
+    const lookup: Exchange<number> = {
+      ...exchange(),
+      skips: (row) => row % 2 === 0,
+      request: (rows) => {
+        seen.push([...rows]);
+        return request(rows);
+      },
+      // Row 3 is not there: done.
+      read: (_res, rows) => ({
+        accepted: rows.flatMap((row, i) => (row === 3 ? [] : [i])),
+        rejected: [],
+        retry: [],
+        done: rows.flatMap((row, i) => (row === 3 ? [i] : [])),
+      }),
+    };
+    const second: number[][] = [];
+    const last: Exchange<number> = {
+      ...exchange(),
+      request: (rows) => {
+        second.push([...rows]);
+        return request(rows);
+      },
+    };
+    const r = await run(ids(6), 6, {}, [lookup, last]);
+    expect(seen).toEqual([[1, 3, 5]]);
+    expect(second.map((rows) => [...rows].sort())).toEqual([[1, 2, 4, 5, 6]]);
+    expect(r.accepted).toEqual(ids(6));
+    expect(r.stats).toMatchObject({ requests: 2, accepted: 6 });
+    // Every row skipped: no request of that exchange at all.
+    seen.length = 0;
+    await run([2, 4], 2, {}, [lookup, last]);
+    expect(seen).toEqual([]);
   });
 
   it('keeps at most `concurrency` requests in flight', async () => {

@@ -291,6 +291,21 @@ describe('acceptance', () => {
     expect(rs.map((x) => x.destination_id)).toEqual(['11', null, '33']);
   });
 
+  it('absent done: a row no result carries is done, unless an error names it (a lookup refused for another reason)', () => {
+    const body = {
+      results: [{ id: '11', properties: { email: 'A@x.com' } }],
+      errors: [{ message: 'Rate limited for this object', context: { ids: ['b@x.com'] } }],
+    };
+    const v = readResponse(
+      { accept: { by: 'items', items: '/results', match: 'key', key: '/properties/email', absent: 'done' }, captureRow: { destination_id: '/id' } },
+      res(207, body),
+      rows(),
+      ctx,
+      options,
+    );
+    expect(v).toEqual({ accepted: [0], rejected: [{ index: 1, reason: 'Rate limited for this object' }], retry: [], done: [2] });
+  });
+
   it('never takes a result that differs from the key sent, or that another row could own', () => {
     const accept = { by: 'items' as const, items: '/results', match: 'key' as const, key: '/properties/ref' };
     const of = (...keys: string[]) => keys.map((key) => ({ key, destination_id: null as string | null }));
@@ -309,6 +324,7 @@ describe('acceptance', () => {
         index: 0,
         reason:
           'the response has no result for the key "acme-1" (one for "ACME-1", which differs in case: results are matched by the exact key sent) (HTTP 207)',
+        unsure: true,
       },
     ]);
     expect(refusedAndAccepted.map((r) => r.destination_id)).toEqual([null, '7']);
@@ -384,7 +400,8 @@ describe('acceptance', () => {
     const v = readResponse({ accept, captureRow: { destination_id: '/Id' } }, res(200, { records: [{ Id: '00vB', ContactId: '003B' }] }), batch, ctx, options);
     expect(v.accepted).toEqual([1]);
     expect(batch.map((r) => r.destination_id)).toEqual(['003A', '00vB']);
-    expect(v.rejected).toEqual([{ index: 0, reason: 'the response has no result for the key "003A" (HTTP 200)' }]);
+    // No error names it: whether the destination applied it is not said.
+    expect(v.rejected).toEqual([{ index: 0, reason: 'the response has no result for the key "003A" (HTTP 200)', unsure: true }]);
   });
 
   it('a whole-request 400, 413 or 422 on several rows asks for halves; alone, the row is rejected; 401 rejects all at once', () => {
@@ -419,6 +436,12 @@ describe('guards', () => {
     // 6 of the 100 rows synced before (6 removed + 10 changed + 84 unchanged).
     expect(guardViolation({ kind: 'guard', description: '', allowEmpty: false, maxDeletes: { value: 5, percent: true } }, summary)).toBe(
       "6 deletes are 6.0% of the 100 records synced, above the guard's 5%",
+    );
+    // The snapshot's size where the summary has it: its rows of the unknown hash are added, yet synced.
+    const percent = { kind: 'guard', description: '', allowEmpty: false, maxDeletes: { value: 10, percent: true } } as const;
+    expect(guardViolation(percent, { model_rows: 980, added: 980, removed: 20, synced: 1000 })).toBeUndefined();
+    expect(guardViolation(percent, { model_rows: 980, added: 980, removed: 120, synced: 1100 })).toBe(
+      "120 deletes are 10.9% of the 1100 records synced, above the guard's 10%",
     );
     expect(guardViolation({ kind: 'guard', description: '', allowEmpty: false }, { ...summary, model_rows: 0 })).toContain('the model has no rows');
     expect(guardViolation({ kind: 'guard', description: '', allowEmpty: true }, { ...summary, model_rows: 0 })).toBeUndefined();

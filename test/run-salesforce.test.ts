@@ -1,11 +1,14 @@
 // Salesforce campaign membership end to end against a local Salesforce (OAuth, SOQL, sObject
 // Collections), on every engine: a mirror deletes the members it created by the ids their
-// creation returned, at most 200 per request; a remove finds the members of leaving contacts
+// creation returned, at most 100 per request (the batch a lookup of ids the snapshot lacks
+// takes, in its URL); a remove finds the members of leaving contacts
 // by SOQL before deleting them. A contact already a member (DUPLICATE_VALUE) is accepted with
 // its member's id, found by SOQL; a member already deleted (ENTITY_IS_DELETED) counts as removed.
+import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
+import { fault } from './servers/fake-api.js';
 import { startSalesforce } from './servers/salesforce.js';
-import { compileFixture, perEngine, runSync, sql } from './servers/run-harness.js';
+import { compileFixture, compileText, perEngine, runSync, sql } from './servers/run-harness.js';
 
 const people = `CREATE SCHEMA IF NOT EXISTS crm;
   CREATE TABLE crm.people (id bigint PRIMARY KEY, email text NOT NULL, plan text NOT NULL);
@@ -40,14 +43,16 @@ perEngine(
       expect(salesforce().api.violations).toEqual([]);
     });
 
-    it('mirror: 250 members leaving are deleted by their member ids, 200 per request, their contacts kept', async () => {
+    it('mirror: 250 members leaving are deleted by their member ids, 100 per request, their contacts kept', async () => {
       const leaving = range(1, 375).filter((i) => i % 3 !== 0);
       await sql(db(), `UPDATE crm.people SET plan = 'free' WHERE id <= 375`);
       const before = requests().length;
       const r = await run('paying_to_campaign');
       expect(r).toMatchObject({ status: 'ok', changes: { added: 0, removed: leaving.length } });
       const deletes = requests(before).filter((q) => q.method === 'DELETE');
-      expect(deletes.map((q) => (q.query.get('ids') ?? '').split(',').length)).toEqual([200, 50]);
+      // Every member's id is known: no lookup.
+      expect(requests(before).filter((q) => q.query.get('q')?.includes('FROM CampaignMember'))).toEqual([]);
+      expect(deletes.map((q) => (q.query.get('ids') ?? '').split(',').length)).toEqual([100, 100, 50]);
       expect(
         deletes.every((q) =>
           q.query
@@ -177,6 +182,116 @@ perEngine(
       const mark = requests().length;
       expect(await run('active_to_customers')).toMatchObject({ status: 'ok', changes: { removed: 1 } });
       expect(deletedIds(mark)).toEqual([member.Id]);
+      expect(salesforce().api.violations).toEqual([]);
+    });
+  },
+);
+
+// A delete after an upsert whose answer was lost: the snapshot has the row (unknown payload
+// hash) but no id, so the delete looks the record, or the campaign member, up by the identifier
+// first; one not found was never made. No DELETE names an empty id.
+const fixture = readFileSync('test/fixtures/run/salesforce/project.sync', 'utf8');
+const lost = await compileText(`${fixture.slice(0, fixture.indexOf('model people'))}
+model leads {
+  from        warehouse
+  table       crm.leads
+  primary key id
+  columns {
+    id    bigint
+    email string
+    plan  string
+  }
+}
+audience hot_leads {
+  from  leads
+  where plan = 'hot'
+}
+sync leads_to_contacts {
+  from       leads
+  to         sf object Contact
+  mode       mirror
+  identifier email -> Email_Key__c
+  map {
+    plan -> Plan__c
+  }
+}
+sync hot_leads_to_campaign {
+  from       hot_leads
+  to         sf list "Hot"
+  mode       mirror
+  identifier email -> Email_Key__c
+}
+`);
+
+perEngine(
+  'salesforce deletes after answers lost',
+  `CREATE SCHEMA IF NOT EXISTS crm;
+  CREATE TABLE crm.leads (id bigint PRIMARY KEY, email text NOT NULL, plan text NOT NULL);
+  INSERT INTO crm.leads SELECT g, 'lead' || g || '@example.com', 'warm' FROM generate_series(1, 4) g;`,
+  () => startSalesforce(credentials),
+  ({ db, service: salesforce }) => {
+    const run = (sync: string, timeoutMs = 5000) => runSync(db(), lost, sync, { env, endpoints: { sf: salesforce().api.url }, timeoutMs });
+    const requests = (from = 0) => salesforce().api.requests.slice(from);
+    const deletedIds = (from: number) => requests(from).flatMap((q) => (q.method === 'DELETE' ? [q.query.get('ids') ?? ''] : []));
+    const contacts = () => [...salesforce().table('Contact').values()].map((c) => String(c.Email_Key__c)).sort();
+    const lead = (i: number) => `lead${i}@example.com`;
+    const snapshot = async (sync: string, key: string) =>
+      (await sql(db(), `SELECT payload_hash, destination_id FROM syncwright.${sync}_snapshot WHERE row_key = '${key}'`)).at(-1)?.[0];
+
+    it('record mirror: the upsert applied but its answer lost, then the row leaves the model: the record is found by the identifier and deleted', async () => {
+      expect(await run('leads_to_contacts')).toMatchObject({ status: 'ok', changes: { added: 4 } });
+      await sql(db(), `INSERT INTO crm.leads VALUES (5, '${lead(5)}', 'warm'), (6, '${lead(6)}', 'warm')`);
+      salesforce().api.failWhen((q) => (q.method === 'PATCH' ? fault.lost() : undefined));
+      expect((await run('leads_to_contacts', 1000)).status).not.toBe('ok');
+      salesforce().api.failWhen(undefined);
+      expect(contacts()).toEqual([1, 2, 3, 4, 5, 6].map(lead));
+      expect(await snapshot('leads_to_contacts', lead(5))).toEqual({ payload_hash: 'unknown', destination_id: null });
+      // 5 and 6 leave with 1, whose id the snapshot has.
+      await sql(db(), `DELETE FROM crm.leads WHERE id IN (1, 5, 6)`);
+      const mark = requests().length;
+      const r = await run('leads_to_contacts');
+      expect(r.rejected).toEqual([]);
+      expect(r).toMatchObject({ status: 'ok', changes: { removed: 3 } });
+      expect(contacts()).toEqual([2, 3, 4].map(lead));
+      const lookups = requests(mark).flatMap((q) => (q.method === 'GET' ? [q.query.get('q')] : []));
+      expect(lookups).toEqual([`SELECT Id, Email_Key__c FROM Contact WHERE Email_Key__c IN ('${lead(5)}', '${lead(6)}')`]);
+      const ids = deletedIds(mark);
+      expect(ids).toHaveLength(1);
+      expect(ids[0]!.split(',')).toHaveLength(3);
+      expect(ids[0]!.split(',').every((id) => id.startsWith('003'))).toBe(true);
+      expect(await snapshot('leads_to_contacts', lead(5))).toBeUndefined();
+      expect(salesforce().api.violations).toEqual([]);
+    });
+
+    it('record mirror: a row sent but never made (no record found) leaves without a delete', async () => {
+      await sql(db(), `INSERT INTO crm.leads VALUES (7, '${lead(7)}', 'warm')`);
+      // The upsert never reached Salesforce: every attempt reset before it was read.
+      salesforce().api.failWhen((q) => (q.method === 'PATCH' ? fault.reset() : undefined));
+      expect((await run('leads_to_contacts', 1000)).status).not.toBe('ok');
+      salesforce().api.failWhen(undefined);
+      await sql(db(), `DELETE FROM crm.leads WHERE id = 7`);
+      const mark = requests().length;
+      const r = await run('leads_to_contacts');
+      expect(r).toMatchObject({ status: 'ok', changes: { removed: 1 }, rejected: [] });
+      expect(deletedIds(mark)).toEqual([]);
+      expect(await snapshot('leads_to_contacts', lead(7))).toBeUndefined();
+    });
+
+    it('audience mirror: the member made but its answer lost, then the contact leaves: the member is found and deleted', async () => {
+      await sql(db(), `UPDATE crm.leads SET plan = 'hot' WHERE id IN (2, 3)`);
+      salesforce().api.failWhen((q) => (q.method === 'POST' && q.path.endsWith('/composite/sobjects') ? fault.lost() : undefined));
+      expect((await run('hot_leads_to_campaign', 1000)).status).not.toBe('ok');
+      salesforce().api.failWhen(undefined);
+      expect(salesforce().members('Hot', 'Email_Key__c')).toEqual([lead(2), lead(3)]);
+      await sql(db(), `UPDATE crm.leads SET plan = 'warm' WHERE id = 2`);
+      const mark = requests().length;
+      const r = await run('hot_leads_to_campaign');
+      expect(r.rejected).toEqual([]);
+      expect(r).toMatchObject({ status: 'ok', changes: { removed: 1 } });
+      expect(salesforce().members('Hot', 'Email_Key__c')).toEqual([lead(3)]);
+      const ids = deletedIds(mark);
+      expect(ids).toHaveLength(1);
+      expect(ids[0]).toMatch(/^00v\w+$/);
       expect(salesforce().api.violations).toEqual([]);
     });
   },

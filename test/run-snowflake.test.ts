@@ -435,8 +435,14 @@ describe('examples/ecommerce on Snowflake', () => {
     expect(failed?.status).toBe('failed');
     expect(failed?.error).toMatch(/timeout of 3,600 second\(s\) and was canceled/);
     expect(braze.api.requests.length).toBe(sent + 1);
-    const accepted = await db.query<{ row_key: string }>(`SELECT row_key FROM "SYNCWRIGHT_STATE"."customers_to_braze_accepted_rows"`);
-    expect(accepted.rows).toEqual([{ row_key: '8' }]);
+    // Recorded as sent before its request left, then as accepted.
+    const accepted = await db.query<{ row_key: string; change: string }>(
+      `SELECT row_key, change FROM "SYNCWRIGHT_STATE"."customers_to_braze_accepted_rows" ORDER BY change`,
+    );
+    expect(accepted.rows).toEqual([
+      { row_key: '8', change: 'changed' },
+      { row_key: '8', change: 'sent' },
+    ]);
 
     const [next] = await run(['customers_to_braze']);
     expect(next?.status, next?.error).toBe('ok');

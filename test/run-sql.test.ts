@@ -70,9 +70,13 @@ for (const engine of scratchEngines) {
       const row = (key: string | null, destination_id: string | null): Accepted => ({ key, change: 'added', payload_hash: null, destination_id });
       const rows = Array.from({ length: 7001 }, (_, i) => row(`k${i}`, i % 2 ? `d${i}` : null));
       const many = insertArrays(getDialect('postgres'), 'acc', columns, ['TEXT', 'TEXT', 'TEXT', 'TEXT'])!;
-      const ledger = new Ledger(s, { statement: `INSERT INTO acc (${columns.join(', ')}) VALUES ($1, $2, $3, $4)`, rows: many, parameters });
+      const ledger = new Ledger(s, {
+        acceptedInsert: { statement: `INSERT INTO acc (${columns.join(', ')}) VALUES ($1, $2, $3, $4)`, rows: many, parameters },
+      });
       await ledger.record([...rows, row(null, 'x')]);
-      const perRow = new Ledger(s, { statement: 'INSERT INTO acc ("destination_id", "change", "payload_hash", "row_key") SELECT $4, $2, $3, $1', parameters });
+      const perRow = new Ledger(s, {
+        acceptedInsert: { statement: 'INSERT INTO acc ("destination_id", "change", "payload_hash", "row_key") SELECT $4, $2, $3, $1', parameters },
+      });
       await perRow.record([row('solo', 'd')]);
       expect([ledger.total, perRow.total]).toEqual([7001, 1]);
       expect(await s.query('SELECT count(*)::int AS n, count("destination_id")::int AS ids FROM acc')).toEqual([{ n: 7002, ids: 3501 }]);

@@ -57,8 +57,12 @@ export type Template = null | boolean | number | string | Template[] | { [key: s
 /** Run changes.sql: builds the change set (a temporary table of the session); its last statement returns one summary row. */
 export interface ChangesStep extends Omit<SqlStep, 'kind'> {
   kind: 'changes';
-  /** Columns of the summary row, all counts. */
-  summary: ['model_rows', 'null_keys', 'duplicate_keys', 'added', 'changed', 'removed', 'unchanged'];
+  /**
+   * Columns of the summary row, all counts. `synced`: the records the snapshot holds before
+   * the run (by the key as the destination compares it), those of the unknown payload hash
+   * too, which the change set counts as added while the model has them.
+   */
+  summary: ['model_rows', 'null_keys', 'duplicate_keys', 'added', 'changed', 'removed', 'unchanged', 'synced'];
 }
 
 /** Abort the run, sending nothing, when the change set's deletes break the sync's guard. */
@@ -67,7 +71,7 @@ export interface GuardStep {
   description: string;
   /** Without `allowEmpty`, a model with zero rows aborts (mirror would delete everything). */
   allowEmpty: boolean;
-  /** Abort when `removed` exceeds this many rows, or this percent of the snapshot (added excluded). */
+  /** Abort when `removed` exceeds this many rows, or this percent of the snapshot (the summary's `synced`). */
   maxDeletes?: { value: number; percent: boolean };
 }
 
@@ -242,6 +246,12 @@ export type Acceptance =
       rowKey?: 'destination_id';
       success?: { pointer: string; equals: Template };
       already?: Already;
+      /**
+       * `done`: in a 2xx answer, a row whose key no item carries is not at the destination, so
+       * what the step asks of it (its removal) is so already: it is accepted by the whole step
+       * and goes to no later request. The lookup before a removal by id.
+       */
+      absent?: 'done';
     };
 
 /** A request made once, not per row: sign-in, looking up or creating a list, opening or running a job. */
@@ -314,6 +324,12 @@ export interface SendRequest {
    * it in the snapshot (a later request's capture wins).
    */
   captureRow?: Record<'destination_id', string>;
+  /**
+   * `without_destination_id`: the request is made only for the rows of the batch that have no
+   * destination id (a lookup of the id a later request removes by); the others go on to the
+   * next request as they are.
+   */
+  only?: 'without_destination_id';
 }
 
 /** Send change rows to an HTTP API in batches; a row is accepted when every request accepted it. */
@@ -443,6 +459,26 @@ export interface CommitStep extends Omit<SqlStep, 'kind'> {
    */
   /** `statement`: one row; `rows` (where the dialect has it): many, each parameter bound to an array of the rows' values (text). */
   acceptedInsert: { statement: string; rows?: string; parameters: ['row_key', 'change', 'payload_hash', 'destination_id'] };
+  /**
+   * The accepted table is also a write-ahead record of requests: before a request leaves, the
+   * executor inserts its rows (one insert per batch, committed before the request is sent) with
+   * the change `sent` (`sentChange`), and a row the destination surely did not apply (refused
+   * by a definite answer, before any other request of its batch took it and after no attempt
+   * left unanswered) with `refused` (`refusedChange`); both with a null payload hash, a sent
+   * row with the destination id its change row has, a refused one with none. commit.sql gives a
+   * row sent more often than it was accepted or refused (the answer lost, the run killed) the
+   * snapshot's unknown payload hash, keeping its destination id (an accepted row's, else the
+   * one it was sent with): the next change set sends it again as new while the model has it,
+   * and removes it once the model no longer does. Absent where the plan reads only added rows
+   * (insert, add): a row sent without an answer is added again whether or not the snapshot has
+   * it, and no step reads it once it leaves the model.
+   */
+  writeAhead?: true;
 }
+
+/** The change the write-ahead record gives a row whose request is about to leave (`CommitStep.writeAhead`). */
+export const sentChange = 'sent';
+/** The change that settles a sent row the destination surely did not apply (`CommitStep.writeAhead`). */
+export const refusedChange = 'refused';
 
 export type ApiStep = ChangesStep | GuardStep | ReadStep | CallStep | SendStep | PublishStep | WriteObjectStep | AcceptStep | CommitStep;

@@ -8,7 +8,7 @@ import { normaliseSql } from '../dialect/normalise.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ChangeSet, ChangeSetValue } from '../plan/api-changes.js';
-import { changesKey, type ApiStep, type CommitStep } from '../contract/api-steps.js';
+import { changesKey, refusedChange, sentChange, type ApiStep, type CommitStep } from '../contract/api-steps.js';
 import { changeQueries, insertArrays, withLockTable, withSession } from './session-sql.js';
 import type { SyncArtifacts } from '../contract/plan.js';
 import type { ApiSyncPlan } from '../plan/api.js';
@@ -53,6 +53,12 @@ const summary = [
   { name: 'removed', test: "= 'removed'" },
   { name: 'unchanged', test: "= 'unchanged'" },
 ];
+
+/**
+ * The payload hash of a snapshot row whose last request was sent but never answered: no
+ * payload hashes to it (hashes are hex), so the next change set sends the row again.
+ */
+const unknownHash = 'unknown';
 
 type Named<N extends string> = Record<N, string>;
 
@@ -115,6 +121,7 @@ function common(d: ApiSqlDialect, cs: ChangeSet) {
     jsonType: d.spec.types.json,
     // A placeholder, so the comment naming it does not make each sync a shape of its own.
     destination: d.writer.raw(cs.destination),
+    unknownHash: d.string(unknownHash),
   };
 }
 
@@ -202,6 +209,7 @@ function changesSql(cs: ChangeSet, fmt: SqlFormatter): string {
     rankText: d.text(base.r.rank!),
     idempotencyKey: d.sha256(hashInput),
     summary: summary.map((s) => ({ name: d.ident(s.name), test: s.test })),
+    synced: d.ident('synced'),
   };
   return finish(d, cs, `the change set against the snapshot of what ${cs.destination} accepted; ends with a one-row summary`, 'changes', context, fmt);
 }
@@ -222,7 +230,16 @@ function readSql(cs: ChangeSet, fmt: SqlFormatter): string {
 function commitSql(cs: ChangeSet, fmt: SqlFormatter): string {
   const d = apiSqlDialect(cs.dialect);
   const { transaction } = d.spec;
-  return finish(d, cs, 'moves the accepted rows into the snapshot', 'commit', { ...common(d, cs), begin: transaction.begin, commit: transaction.commit }, fmt);
+  const base = common(d, cs);
+  const count = (test: string) => `COUNT(CASE WHEN ${base.a.change} ${test} THEN 1 END)`;
+  // A row sent more often than it was settled (accepted or refused): whether the destination applied it is unknown.
+  const unsettled = `${count(`= ${d.string(sentChange)}`)} > ${count(`<> ${d.string(sentChange)}`)}`;
+  // The id an accepted row brought, else the one the row had when it was sent (a key folded
+  // onto another spelling, whose row gives way to it, keeps its record's id so).
+  const unrecorded = [sentChange, refusedChange].map((c) => d.string(c)).join(', ');
+  const destinationId = `COALESCE(MAX(CASE WHEN ${base.a.change} NOT IN (${unrecorded}) THEN ${base.a.destination_id} END), MAX(${base.a.destination_id}))`;
+  const context = { ...base, unsettled, destinationId, begin: transaction.begin, commit: transaction.commit };
+  return finish(d, cs, 'moves the accepted rows, and those sent without an answer, into the snapshot', 'commit', context, fmt);
 }
 
 /** What the executor binds, in order, when it inserts an accepted row. */
@@ -286,6 +303,10 @@ export function emitApiSync({ changeSet, plan }: ApiSyncPlan, fmt: SqlFormatter)
       on: 'source',
       description: 'record the accepted rows, then move them into the snapshot',
       acceptedInsert: { statement: sql.acceptedInsert, ...(sql.acceptedRows ? { rows: sql.acceptedRows } : {}), parameters: acceptedParameters },
+      // A plan that reads only added rows (insert, add) keeps no write-ahead record: a row sent
+      // without an answer is added again next run whether the snapshot has it with the unknown
+      // hash or not at all, and no step of the plan reads it once it leaves the model.
+      ...(changeSet.reads.some((kind) => kind !== 'added') ? { writeAhead: true as const } : {}),
     });
     files.push({ name: 'commit.sql', content: sql.commit });
   }

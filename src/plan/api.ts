@@ -84,7 +84,7 @@ export function planApiSync(sync: CheckedSync, options: PlanOptions): ApiSyncPla
       file: 'changes.sql',
       on: 'source',
       description: 'build the change set against the snapshot; returns one summary row',
-      summary: ['model_rows', 'null_keys', 'duplicate_keys', 'added', 'changed', 'removed', 'unchanged'],
+      summary: ['model_rows', 'null_keys', 'duplicate_keys', 'added', 'changed', 'removed', 'unchanged', 'synced'],
     },
     ...(deletes
       ? [

@@ -200,7 +200,7 @@ export async function runApiPlan(loaded: LoadedPlan, session: SqlSession, option
     allAccepted: true,
     deferred: [],
   };
-  if (commit) env.ledger = new Ledger(session, commit.acceptedInsert, async (next) => env.lock?.check(next));
+  if (commit) env.ledger = new Ledger(session, commit, async (next) => env.lock?.check(next));
   // A dry run builds its change set in its own session's temporary table and writes nothing
   // else, so it takes no lock and runs beside a real run. Where each request is a session of
   // its own (Snowflake), the change set is a table every run of the sync shares: a dry run

@@ -19,8 +19,11 @@ export function guardViolation(guard: GuardStep, summary: ChangeSummary): string
   const max = guard.maxDeletes;
   if (!max) return undefined;
   const removed = n('removed');
-  // The snapshot before this run: what is removed, changed or unchanged (new rows were never in it).
-  const snapshot = removed + n('changed') + n('unchanged');
+  // The snapshot before this run, as the change set counts it (`synced`: its rows of the unknown
+  // payload hash are added while the model has them, yet synced). A plan compiled before the
+  // count: what is removed, changed or unchanged.
+  const synced = summary.synced;
+  const snapshot = synced !== undefined && Number.isFinite(synced) ? synced : removed + n('changed') + n('unchanged');
   if (max.percent) {
     const share = snapshot === 0 ? 0 : (removed / snapshot) * 100;
     if (share > max.value) return `${removed} deletes are ${share.toFixed(1)}% of the ${snapshot} records synced, above the guard's ${max.value}%`;

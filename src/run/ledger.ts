@@ -1,9 +1,12 @@
 /**
  * The accepted rows, written to the plan's accepted table as they are accepted (each write
  * commits on its own), so that a run killed midway has recorded everything the destination
- * took; commit.sql then moves them into the snapshot.
+ * took; commit.sql then moves them into the snapshot. Where the plan says so
+ * (`CommitStep.writeAhead`), the table is also the write-ahead record of requests: the rows of
+ * a request before it leaves (`sent`), and those the destination surely did not apply
+ * (`refused`), so that commit.sql knows which rows were sent without an answer.
  */
-import type { CommitStep } from '../contract/api-steps.js';
+import { refusedChange, sentChange, type CommitStep } from '../contract/api-steps.js';
 import type { SqlSession } from './engines/sql-session.js';
 
 /** What the accepted table keeps of a row: enough for commit.sql to record it without the change set. */
@@ -23,29 +26,55 @@ export class Ledger {
   /** `held`: throws where the run no longer holds the sync's lock, since another run may be filling the table then (`HeldLock.check`). */
   constructor(
     private readonly session: Pick<SqlSession, 'query'>,
-    private readonly insert: CommitStep['acceptedInsert'],
+    private readonly commit: Pick<CommitStep, 'acceptedInsert' | 'writeAhead'>,
     private readonly held: (next: string) => Promise<void> = () => Promise.resolve(),
   ) {}
 
   async record(rows: readonly Accepted[]): Promise<void> {
     await this.held('recording accepted rows');
+    // Awaited first: `total += await` would read the total before the insert, and concurrent records would lose counts.
+    const n = await this.insert(rows);
+    this.total += n;
+  }
+
+  /**
+   * Rows about to be sent, recorded before their request leaves: the write-ahead record (nothing
+   * where the plan keeps none), with the destination id each has, which commit.sql keeps where
+   * no accepted row brings one.
+   */
+  async sent(rows: readonly { key: string | null; destination_id?: string | null }[]): Promise<void> {
+    if (!this.commit.writeAhead) return;
+    await this.held('recording rows about to be sent');
+    await this.insert(rows.map((r) => ({ key: r.key, change: sentChange, payload_hash: null, destination_id: r.destination_id ?? null })));
+  }
+
+  /** Sent rows the destination surely did not apply: their record is settled, and their snapshot row stays as it was. */
+  async refused(rows: readonly { key: string | null }[]): Promise<void> {
+    if (!this.commit.writeAhead || !rows.length) return;
+    await this.held('recording refused rows');
+    await this.insert(rows.map((r) => ({ key: r.key, change: refusedChange, payload_hash: null, destination_id: null })));
+  }
+
+  /** Inserts the keyed rows; returns how many. */
+  private async insert(rows: readonly Accepted[]): Promise<number> {
     const keyed = rows.filter((r) => r.key !== null);
+    const insert = this.commit.acceptedInsert;
     const value = (r: Accepted, p: CommitStep['acceptedInsert']['parameters'][number]) => (p === 'row_key' ? r.key : r[p]);
     for (let i = 0; i < keyed.length; i += chunk) {
       const part = keyed.slice(i, i + chunk);
       // Many rows in one statement where the plan has it: a few array parameters bind four times faster than thousands of scalar ones on the embedded database.
-      if (this.insert.rows)
+      if (insert.rows)
         await this.session.query(
-          this.insert.rows,
-          this.insert.parameters.map((p) => part.map((r) => value(r, p))),
+          insert.rows,
+          insert.parameters.map((p) => part.map((r) => value(r, p))),
         );
       else
         for (const r of part)
           await this.session.query(
-            this.insert.statement,
-            this.insert.parameters.map((p) => value(r, p)),
+            insert.statement,
+            insert.parameters.map((p) => value(r, p)),
           );
     }
-    this.total += keyed.length;
+    return keyed.length;
   }
 }

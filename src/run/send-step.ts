@@ -56,6 +56,7 @@ function exchangeOf(env: StepEnv, request: SendRequest, total: number): Exchange
     request: (rows, c) => buildRequest(request.request, renderContext(env, rows, c.seq, c.last, total, perRow), env.render, base),
     read: (res, rows) => readResponse(request, res, rows, baseContext(env), env.render),
     ...(find ? { fallback: exchangeOf(env, find, total) } : {}),
+    ...(request.only === 'without_destination_id' ? { skips: (row: ChangeRow) => row.destination_id !== null } : {}),
   };
 }
 
@@ -117,11 +118,16 @@ export async function runSend(step: SendStep, stepEnv: StepEnv): Promise<StepRep
       ...(step.batch.maxBytes === undefined ? {} : { maxBodyBytes: step.batch.maxBytes }),
     },
     {
+      // The write-ahead record: the rows, committed before their request leaves. Not for a
+      // replace or a job's operations (`deferAccept`): their requests apply nothing by
+      // themselves, and their rows are recorded whole or not at all.
+      sending: (rows) => (step.deferAccept ? undefined : env.ledger?.sent(rows)),
       accepted: async (rows) => {
         if (!step.deferAccept) await env.ledger?.record(rows);
         progress.advance(rows.length);
       },
-      refused: (refusals) => {
+      refused: async (refusals) => {
+        if (!step.deferAccept) await env.ledger?.refused(refusals.filter((r) => r.unapplied).map((r) => r.row));
         noteRefusals(
           env,
           refusals.map((r) => ({ key: r.row.key, change: r.row.change, reason: r.reason, fate: r.fate })),

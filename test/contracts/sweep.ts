@@ -15,7 +15,7 @@ import type { CheckedColumn, CheckedSync } from '../../src/check/model.js';
 import { limitsFor, objectKindOf, requireDestinationType } from '../../src/catalog/index.js';
 import { getDialect, storedName } from '../../src/dialect/index.js';
 import { quoteIdent } from '../../src/dialect/quote.js';
-import type { ApiStep, SendRequest, SendStep } from '../../src/contract/api-steps.js';
+import type { ApiStep, CommitStep, SendRequest, SendStep } from '../../src/contract/api-steps.js';
 import { planApiSync } from '../../src/plan/api.js';
 import { emitSync } from '../../src/emit/index.js';
 import { SqlFormatter } from '../../src/emit/format.js';
@@ -198,12 +198,12 @@ async function changeRows(engine: Engine, sync: CheckedSync, plan: Plan, files: 
   if (stateTables.length > 0) await engine.exec(`DROP TABLE IF EXISTS ${stateTables.join(', ')};`);
   const read = file(files, 'read.sql')!;
   const commit = file(files, 'commit.sql');
-  const insert = (plan.steps as ApiStep[]).find((s) => s.kind === 'commit')?.acceptedInsert;
+  const commitStep = (plan.steps as ApiStep[]).find((s): s is CommitStep => s.kind === 'commit');
   await engine.exec(changes);
   const captures = capturing(plan);
-  if (commit && insert) {
+  if (commit && commitStep) {
     // Every row accepted, recorded as the executor records it (its ledger, the plan's insert).
-    const ledger = new Ledger({ query: (sql, params) => engine.query(sql, params && [...params]) }, insert);
+    const ledger = new Ledger({ query: (sql, params) => engine.query(sql, params && [...params]) }, commitStep);
     const rows = (await engine.query<Record<string, unknown>>(read)).map(changeRow);
     await ledger.record(rows.map((row) => ({ ...row, destination_id: captures.has(row.change) ? destinationId(row.seq) : null })));
     await engine.exec(commit);

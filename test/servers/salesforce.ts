@@ -2,9 +2,9 @@
  * Salesforce REST as documented (REST API Developer Guide): POST /services/oauth2/token (form:
  * grant_type=refresh_token, client_id, client_secret, refresh_token) answers an access token and
  * the instance URL; every data call needs it as a Bearer header. Under /services/data/vNN.N:
- * GET /query?q=SOQL (here the three queries syncwright makes: a campaign by name, campaign members
- * by contact field, compared without case as SOQL compares text, and campaign members by contact
- * id; any other query, or a literal not quoted as SOQL quotes it, is MALFORMED_QUERY; records the
+ * GET /query?q=SOQL (here the four queries syncwright makes: a campaign by name, campaign members
+ * by contact field, and records of one type by a field, both compared without case as SOQL
+ * compares text, and campaign members by contact id; any other query, or a literal not quoted as SOQL quotes it, is MALFORMED_QUERY; records the
  * running user may not see are left out), POST /sobjects/Campaign, and
  * sObject Collections of at most 200 records: PATCH /composite/sobjects/{type}/{externalIdField}
  * upserts (by the standard Email field, an idLookup field, matched without case), POST
@@ -125,6 +125,14 @@ export class FakeSalesforce extends FakeService {
           : [];
       });
       return result(found);
+    }
+    // Records of one type by a field: what a record mirror's delete looks up for rows without an id.
+    const records = new RegExp(`^SELECT Id, (\\w+) FROM (\\w+) WHERE \\1 IN \\((${literalList})\\)$`).exec(q);
+    if (records) {
+      const [field, type] = [records[1]!, records[2]!];
+      const values = new Set(literals(records[3]!).map((v) => v.toLowerCase()));
+      const found = [...this.table(type).values()].filter((o) => !this.hidden.has(o.Id) && o[field] != null && values.has(String(o[field]).toLowerCase()));
+      return result(found.map((o) => ({ attributes: { type, url: `/services/data/v62.0/sobjects/${type}/${o.Id}` }, Id: o.Id, [field]: o[field] })));
     }
     // The member of each contact in a campaign: what an add that Salesforce answers DUPLICATE_VALUE looks up.
     const byContact = new RegExp(

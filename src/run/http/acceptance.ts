@@ -145,13 +145,19 @@ export function readResponse(
   options: RenderOptions,
 ): Verdict {
   const all = range(rows.length);
-  const rejectAll = (reason: string): Verdict => ({ accepted: [], rejected: all.map((index) => ({ index, reason })), retry: [] });
+  // `unsure`: the answer does not say whether the destination applied the rows.
+  const rejectAll = (reason: string, unsure = false): Verdict => ({
+    accepted: [],
+    rejected: all.map((index) => ({ index, reason, ...(unsure ? { unsure } : {}) })),
+    retry: [],
+  });
   if (res.status < 200 || res.status >= 300) {
     const partial = request.accept.by === 'status' ? request.accept.partial : undefined;
     const partly = partial !== undefined && res.status === partial.status ? partlyRefused(parse(res.body), partial, rows.length) : undefined;
     if (partly !== undefined) return partly;
     if (rows.length > 1 && splittable.has(res.status)) return { accepted: [], rejected: [], retry: all, split: true, reason: snippet(res) };
-    return rejectAll(res.status === 413 ? `too large to send: ${snippet(res)}` : snippet(res));
+    // A server error may come after the rows were applied; a refusal in 4xx means they were not.
+    return rejectAll(res.status === 413 ? `too large to send: ${snippet(res)}` : snippet(res), res.status >= 500);
   }
   const doc = parse(res.body);
   const accept: Acceptance = request.accept;
@@ -159,23 +165,36 @@ export function readResponse(
     if (!succeeded(doc, accept.success, ctx, options)) return rejectAll(snippet(res));
     const refused = accept.refusals ? refusedRows(doc, accept.refusals, rows.length) : new Map<number, string>();
     if (refused === undefined)
-      return rejectAll(`the response refuses what it does not tie to a row of the request, so which were applied is unknown: ${snippet(res)}`);
+      return rejectAll(`the response refuses what it does not tie to a row of the request, so which were applied is unknown: ${snippet(res)}`, true);
     const invalid = accept.invalid ? invalidRows(doc, accept.invalid, rows) : undefined;
     // The rows it names keep their own reason.
     const unknown = invalid?.unknown;
     if (unknown !== undefined)
-      return { accepted: [], rejected: all.map((index) => ({ index, reason: invalid?.refused.get(index) ?? `${unknown}: ${snippet(res)}` })), retry: [] };
+      return {
+        accepted: [],
+        rejected: all.map((index) => {
+          const named = invalid?.refused.get(index);
+          return named === undefined ? { index, reason: `${unknown}: ${snippet(res)}`, unsure: true as const } : { index, reason: named };
+        }),
+        retry: [],
+      };
     for (const [index, reason] of invalid?.refused ?? []) refused.set(index, refused.has(index) ? `${refused.get(index)}; ${reason}` : reason);
     return allBut(refused, rows.length);
   }
   const items = pointerGet(doc, accept.items);
-  if (!Array.isArray(items)) return rejectAll(`no list of results at ${accept.items || 'the body'}: ${snippet(res)}`);
+  if (!Array.isArray(items)) return rejectAll(`no list of results at ${accept.items || 'the body'}: ${snippet(res)}`, true);
   const own = ownItems(accept, items, rows);
   const verdict: Verdict = { accepted: [], rejected: [], retry: [] };
   rows.forEach((row, index) => {
     const match = own[index] as OwnItem;
     if (!('item' in match)) {
-      verdict.rejected.push({ index, reason: errorFor(doc, row.key) ?? `${match.missing} (HTTP ${res.status})` });
+      // An error naming the row refuses it, whatever else the answer says of it.
+      const error = errorFor(doc, row.key);
+      if (error !== undefined) verdict.rejected.push({ index, reason: error });
+      // Not there, and no error says why: what the step asks of the row is so already.
+      else if (match.absent && accept.absent === 'done') (verdict.done ??= []).push(index);
+      // A result missing without an error leaves unsaid whether it was applied.
+      else verdict.rejected.push({ index, reason: `${match.missing} (HTTP ${res.status})`, unsure: true });
       return;
     }
     if (!succeeded(match.item, accept.success, ctx, options)) {
@@ -193,8 +212,8 @@ export function readResponse(
   return verdict;
 }
 
-/** A row's own response item, or why it has none. */
-type OwnItem = { item: unknown } | { missing: string };
+/** A row's own response item, or why it has none (`absent`: no item carries its key). */
+type OwnItem = { item: unknown } | { missing: string; absent?: true };
 
 /**
  * Each row's own item: the item at its position, where the API answers one item per row in
@@ -238,8 +257,9 @@ export function ownItems(accept: Extract<Acceptance, { by: 'items' }>, items: re
     if (found.length === 1) return { item: found[0] };
     if (found.length > 1) return { missing: `the response has ${found.length} results for the key ${JSON.stringify(sent)}` };
     const near = keysOfItems.find((k) => k.toLowerCase() === sent.toLowerCase());
+    if (near === undefined) return { missing: `the response has no result for the key ${JSON.stringify(sent)}`, absent: true };
     return {
-      missing: `the response has no result for the key ${JSON.stringify(sent)}${near === undefined ? '' : ` (one for ${JSON.stringify(near)}, which differs in case: results are matched by the exact key sent)`}`,
+      missing: `the response has no result for the key ${JSON.stringify(sent)} (one for ${JSON.stringify(near)}, which differs in case: results are matched by the exact key sent)`,
     };
   });
 }

@@ -15,7 +15,8 @@ import { realClock, type Clock, type RateLimiter } from './rate-limit.js';
 /** What one response says about each row of its request, by index into the request's rows. */
 export interface Verdict {
   accepted: number[];
-  rejected: { index: number; reason: string }[];
+  /** `unsure`: the answer does not say whether the destination applied the row (a network error, a 5xx, results that name no row). */
+  rejected: { index: number; reason: string; unsure?: true }[];
   /** Rows to send again after a backoff (a transient failure). */
   retry: number[];
   /**
@@ -31,6 +32,8 @@ export interface Verdict {
    * if it accepts them, else refused with `reason` before its own.
    */
   fallback?: { index: number; reason: string }[];
+  /** Rows the answer shows are done already (a lookup that finds no record to remove): accepted by the whole chain, sent to no later exchange. */
+  done?: number[];
 }
 
 export interface RequestContext {
@@ -55,6 +58,8 @@ export interface Exchange<R> {
   read(response: HttpResponse, rows: readonly R[]): Verdict;
   /** Where the rows of a verdict's `fallback` go (a lookup of what the destination has already). */
   fallback?: Exchange<R>;
+  /** Rows this exchange is not made for: they go on to the next as if it accepted them (a lookup of an id the row has already). */
+  skips?(row: R): boolean;
 }
 
 export type RowFate = 'rejected' | 'failed';
@@ -64,9 +69,16 @@ export interface Refusal<R> {
   reason: string;
   /** rejected: the API refused the row; failed: it could not be delivered (retries exhausted). */
   fate: RowFate;
+  /**
+   * The destination surely applied nothing of the row: a definite answer refused it before any
+   * other exchange of its batch took it (or it was never sent). Else it may have been applied.
+   */
+  unapplied: boolean;
 }
 
 export interface DeliveryEvents<R> {
+  /** A batch's rows before its first request leaves; the batch is not sent until this resolves (the write-ahead record of the rows sent). */
+  sending?(rows: R[]): Promise<void> | void;
   accepted(rows: R[]): Promise<void> | void;
   refused(rows: Refusal<R>[]): Promise<void> | void;
   retrying?(info: { rows: number; attempt: number; delayMs: number; reason: string }): void;
@@ -89,6 +101,15 @@ export interface DeliveryOptions {
   send?: (request: HttpRequest, timeoutMs: number) => Promise<HttpOutcome>;
 }
 
+/** Where a batch is in its chain of exchanges. */
+interface Settling<R> {
+  batch: Batch<R>;
+  /** No exchange of the chain took its rows yet. */
+  first: boolean;
+  /** Rows done for the whole chain (`Verdict.done`). */
+  done: R[];
+}
+
 export interface DeliveryStats {
   batches: number;
   requests: number;
@@ -104,7 +125,7 @@ function transportVerdict(outcome: HttpOutcome, count: number, policy: RetryPoli
   if (outcome.kind !== 'response') {
     return policy.networkErrors
       ? { accepted: [], rejected: [], retry: all, reason: outcome.reason }
-      : { accepted: [], rejected: all.map((index) => ({ index, reason: outcome.reason })), retry: [] };
+      : { accepted: [], rejected: all.map((index) => ({ index, reason: outcome.reason, unsure: true as const })), retry: [] };
   }
   const { status, headers } = outcome.response;
   if (status >= 300 && status < 400) {
@@ -133,30 +154,48 @@ export async function deliver<R>(
     await events.refused(refusals);
   };
 
-  // One exchange for a group of rows, until each is accepted, rejected or failed; returns the accepted. A refused row's reason follows what `before` says of it.
-  const settleRequest = async (exchange: Exchange<R>, group: R[], batch: Batch<R>, before?: Map<R, string>): Promise<R[]> => {
-    const refuse = (refusals: Refusal<R>[]): Promise<void> =>
-      refuseRows(before ? refusals.map((r) => (before.has(r.row) ? { ...r, reason: `${before.get(r.row)}: ${r.reason}` } : r)) : refusals);
+  /**
+   * One exchange for a group of rows, until each is accepted, rejected, failed or done (into
+   * `at.done`); returns the accepted. A refused row's reason follows what `before` says of it.
+   * `at.first`: no exchange before this one took the rows; a queued item's `unsure`: an earlier
+   * attempt of this exchange sent its rows and had no definite answer (a network error, a 5xx:
+   * it may have been applied). A definite refusal means nothing of the rows was applied only
+   * when neither holds.
+   */
+  const settleRequest = async (exchange: Exchange<R>, group: R[], at: Settling<R>, before?: Map<R, string>): Promise<R[]> => {
+    const { batch } = at;
+    const refuse = (refusals: Omit<Refusal<R>, 'unapplied'>[], unapplied: boolean | ((index: number) => boolean) = false, unsure = false): Promise<void> =>
+      refuseRows(
+        refusals.map((r, i) => ({
+          ...r,
+          ...(before?.has(r.row) ? { reason: `${before.get(r.row)}: ${r.reason}` } : {}),
+          unapplied: at.first && !unsure && r.fate === 'rejected' && (typeof unapplied === 'function' ? unapplied(i) : unapplied),
+        })),
+      );
     const accepted: R[] = [];
-    const queue: { rows: R[]; attempt: number }[] = [{ rows: group, attempt: 1 }];
-    // Rows sent in halves, next, until a bad one stands alone; a lone row, or those of a numbered batch (`whole`), refused.
-    const split = async (rows: R[], attempt: number, reason: string): Promise<void> => {
+    const queue: { rows: R[]; attempt: number; unsure: boolean }[] = [{ rows: group, attempt: 1, unsure: false }];
+    // Rows sent in halves, next, until a bad one stands alone; a lone row, or those of a numbered batch (`whole`), refused. The halves keep what was unsure of the whole.
+    const split = async (rows: R[], attempt: number, reason: string, unsure: boolean): Promise<void> => {
       if (rows.length > 1 && !exchange.whole) {
         const half = Math.ceil(rows.length / 2);
-        queue.unshift({ rows: rows.slice(0, half), attempt }, { rows: rows.slice(half), attempt });
+        queue.unshift({ rows: rows.slice(0, half), attempt, unsure }, { rows: rows.slice(half), attempt, unsure });
         return;
       }
       const why =
         rows.length > 1
           ? `${reason} (the request numbers its batch, so its rows are not sent in parts: a smaller batch setting makes smaller requests)`
           : reason;
-      await refuse(rows.map((row) => ({ row, reason: why, fate: 'rejected' })));
+      await refuse(
+        rows.map((row) => ({ row, reason: why, fate: 'rejected' })),
+        true,
+        unsure,
+      );
     };
     for (let item = queue.shift(); item; item = queue.shift()) {
-      const { rows, attempt } = item;
+      const { rows, attempt, unsure } = item;
       const request = exchange.request(rows, { seq: batch.seq, last: batch.last, attempt });
       if (options.maxBodyBytes !== undefined && request.body !== undefined && Buffer.byteLength(request.body) > options.maxBodyBytes) {
-        await split(rows, attempt, `the request body exceeds ${options.maxBodyBytes} bytes`);
+        await split(rows, attempt, `the request body exceeds ${options.maxBodyBytes} bytes`, unsure);
         continue;
       }
       const answered = await options.limiter.take();
@@ -171,17 +210,23 @@ export async function deliver<R>(
       const verdict = transportVerdict(outcome, rows.length, policy) ?? exchange.read((outcome as { response: HttpResponse }).response, rows);
       const pick = (indices: number[]): R[] => indices.map((i) => rows[i] as R);
       accepted.push(...pick(verdict.accepted));
-      await refuse(verdict.rejected.map((r) => ({ row: rows[r.index] as R, reason: r.reason, fate: 'rejected' })));
+      at.done.push(...pick(verdict.done ?? []));
+      await refuse(
+        verdict.rejected.map((r) => ({ row: rows[r.index] as R, reason: r.reason, fate: 'rejected' })),
+        (i) => verdict.rejected[i]?.unsure !== true,
+        unsure,
+      );
       const fallback = verdict.fallback ?? [];
+      // A fallback's rows are there already: whatever it answers, they were not refused for certain.
       if (fallback.length && exchange.fallback) {
         const reasons = new Map(fallback.map((f) => [rows[f.index] as R, f.reason]));
-        accepted.push(...(await settleRows(exchange.fallback, [...reasons.keys()], batch, reasons)));
+        accepted.push(...(await settleRows(exchange.fallback, [...reasons.keys()], { ...at, first: false }, reasons)));
       } else await refuse(fallback.map((f) => ({ row: rows[f.index] as R, reason: f.reason, fate: 'rejected' })));
       const again = pick(verdict.retry);
       if (!again.length) continue;
       const reason = verdict.reason ?? 'the API asked for the rows again';
       if (verdict.split) {
-        await split(again, attempt, reason);
+        await split(again, attempt, reason, unsure);
         continue;
       }
       if (attempt >= policy.maxAttempts) {
@@ -199,27 +244,37 @@ export async function deliver<R>(
       stats.retries++;
       events.retrying?.({ rows: again.length, attempt, delayMs, reason });
       await clock.sleep(delayMs);
-      queue.push({ rows: again, attempt: attempt + 1 });
+      // Sent again: this attempt may have been applied, unless the server said it took nothing (429: too many requests).
+      const refusedOutright = outcome.kind === 'response' && outcome.response.status === 429;
+      queue.push({ rows: again, attempt: attempt + 1, unsure: unsure || !refusedOutright });
     }
     return accepted;
   };
 
-  // Rows through one exchange: in one request, or one each.
-  const settleRows = async (exchange: Exchange<R>, rows: R[], batch: Batch<R>, before?: Map<R, string>): Promise<R[]> => {
-    const accepted: R[] = [];
-    for (const group of exchange.perRow ? rows.map((r) => [r]) : [rows]) accepted.push(...(await settleRequest(exchange, group, batch, before)));
+  // Rows through one exchange: in one request, or one each; those it `skips` pass as they are.
+  const settleRows = async (exchange: Exchange<R>, rows: R[], at: Settling<R>, before?: Map<R, string>): Promise<R[]> => {
+    const skips = exchange.skips;
+    const accepted: R[] = skips ? rows.filter((r) => skips(r)) : [];
+    const sent = skips ? rows.filter((r) => !skips(r)) : rows;
+    if (!sent.length) return accepted;
+    for (const group of exchange.perRow ? sent.map((r) => [r]) : [sent]) accepted.push(...(await settleRequest(exchange, group, at, before)));
     return accepted;
   };
 
-  // A batch through the whole chain: what one exchange accepted goes on to the next.
+  // A batch through the whole chain, once its rows are recorded as sent: what one exchange accepted goes on to the next.
   const settle = async (batch: Batch<R>): Promise<void> => {
+    await events.sending?.(batch.rows);
+    const at: Settling<R> = { batch, first: true, done: [] };
     let alive = batch.rows;
     for (const exchange of chain) {
-      alive = await settleRows(exchange, alive, batch);
-      if (!alive.length) return;
+      alive = await settleRows(exchange, alive, at);
+      at.first = false;
+      if (!alive.length) break;
     }
-    stats.accepted += alive.length;
-    await events.accepted(alive);
+    const accepted = [...at.done, ...alive];
+    if (!accepted.length) return;
+    stats.accepted += accepted.length;
+    await events.accepted(accepted);
   };
 
   // A failure to record a fate (the database went away) stops the run: nothing may be lost.

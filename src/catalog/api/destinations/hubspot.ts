@@ -55,6 +55,17 @@ function read(ctx: ApiContext): SendRequest {
   );
 }
 
+/**
+ * The ids of leaving records that have none in the snapshot (their upsert was sent but never
+ * answered): found by the identifier, so that the archive that follows can name them. A record
+ * not found is not there to archive.
+ */
+function idsOfLeaving(ctx: ApiContext): SendRequest {
+  const lookup = read(ctx);
+  const accept = lookup.accept.by === 'items' ? { ...lookup.accept, absent: 'done' as const } : lookup.accept;
+  return { ...lookup, accept, only: 'without_destination_id' };
+}
+
 const listUrl = (suffix: string): Template => concat(`${base}/crm/v3/lists/`, ref('vars.list_id'), suffix);
 const membership = (ctx: ApiContext, action: 'add' | 'remove'): SendRequest =>
   perBatch(jsonRequest('PUT', listUrl(`/memberships/${action}`), headers(ctx), each(row.destinationId)));
@@ -104,8 +115,8 @@ export const hubspotApi: DestinationApi = {
           ctx,
           'archive',
           ['removed'],
-          [perBatch(jsonRequest('POST', batchUrl(ctx, 'archive'), headers(ctx), { inputs: each({ id: row.destinationId }) }))],
-          'batch archive the records this sync wrote that left the model',
+          [idsOfLeaving(ctx), perBatch(jsonRequest('POST', batchUrl(ctx, 'archive'), headers(ctx), { inputs: each({ id: row.destinationId }) }))],
+          'batch archive the records this sync wrote that left the model (looked up by the identifier where their id is not known)',
         ),
       ],
     }),

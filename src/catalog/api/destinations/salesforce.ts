@@ -107,6 +107,34 @@ const findMembers = (ctx: ApiContext): SendRequest => {
 };
 
 /**
+ * The records of a batch, found by the identifier field (for a record mirror's delete of rows
+ * whose id is not known), quoted and compared as `findMembers` does.
+ */
+const findRecords = (ctx: ApiContext): SendRequest => {
+  const field = ctx.identifierField ?? 'Id';
+  const keyCase = keyCaseOf(ctx.fieldRules, field);
+  return perBatch(
+    query(ctx, `SELECT Id, ${field} FROM ${sobject(ctx)} WHERE ${field} IN (`, join(each(quoted(row.key)), ', '), ')'),
+    { by: 'items', items: '/records', match: 'key', key: `/${field}`, ...(keyCase ? { keyCase } : {}) },
+    { destination_id: '/Id' },
+  );
+};
+
+/**
+ * A lookup made only for the leaving rows that have no id in the snapshot (their upsert, or
+ * their member's creation, was sent but never answered), so that the delete that follows can
+ * name them; one the lookup does not find was never made, and is removed already.
+ */
+function idsOfLeaving(lookup: SendRequest): SendRequest {
+  const accept = lookup.accept.by === 'items' ? { ...lookup.accept, absent: 'done' as const } : lookup.accept;
+  return { ...lookup, accept, only: 'without_destination_id' };
+}
+
+/** Deletes by id after looking up the ids the snapshot lacks; a batch no larger than a lookup takes. */
+const removeLeaving = (ctx: ApiContext, operation: string, lookup: SendRequest, description: string) =>
+  send({ operation, description, changes: ['removed'], batch: { size: Math.min(ctx.batch, lookupBatch) }, requests: [idsOfLeaving(lookup), remove(ctx)] });
+
+/**
  * The campaign members of a batch's contacts, found by contact id (the upsert's capture): a
  * contact already in the campaign is a DUPLICATE_VALUE error for its new member, and removal
  * needs the id of the member there.
@@ -168,7 +196,12 @@ export const salesforceApi: DestinationApi = {
       reads: ['added', 'changed', 'removed'],
       steps: [
         step(ctx, 'upsert', ['added', 'changed'], [upsert(ctx)], 'upsert new and changed records by the external id field'),
-        step(ctx, 'delete', ['removed'], [remove(ctx)], 'delete the records this sync wrote that left the model'),
+        removeLeaving(
+          ctx,
+          'delete',
+          findRecords(ctx),
+          'delete the records this sync wrote that left the model (looked up by the identifier where their id is not known)',
+        ),
       ],
     }),
     'audience:add': (ctx) => ({
@@ -200,7 +233,12 @@ export const salesforceApi: DestinationApi = {
       reads: ['added', 'removed'],
       steps: [
         step(ctx, 'add_members', ['added'], addMembers(ctx), 'upsert entering contacts, then add them to the campaign'),
-        step(ctx, 'remove_members', ['removed'], [remove(ctx)], 'delete the campaign members this sync added'),
+        removeLeaving(
+          ctx,
+          'remove_members',
+          findMembers(ctx),
+          'delete the campaign members this sync added (looked up by the identifier where their id is not known)',
+        ),
       ],
     }),
   },

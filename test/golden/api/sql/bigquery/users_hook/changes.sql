@@ -127,7 +127,9 @@ SELECT
 FROM
   `classified`;
 
--- The run's summary: one row of counts.
+-- The run's summary: one row of counts. The last, synced, counts the records the snapshot held
+-- before the run, its rows of the unknown payload hash (added again) too: the whole of which a
+-- mirror guard takes its share of deletes.
 SELECT
   COUNT(
     CASE
@@ -163,6 +165,12 @@ SELECT
     CASE
       WHEN `change` = 'unchanged' THEN 1
     END
-  ) AS `unchanged`
+  ) AS `unchanged`,
+  (
+    SELECT
+      COUNT(*)
+    FROM
+      `syncwright`.`users_hook_snapshot` AS `s`
+  ) AS `synced`
 FROM
   `users_hook_changes`;

@@ -4,6 +4,9 @@
 -- The change set: the model's rows, mapped, normalised and hashed, against the snapshot of
 -- what meta last accepted. A temporary table of this session, read by read.sql in
 -- the same session: no other run, and no dry run, sees it or replaces it.
+-- A snapshot row of the unknown payload hash was sent without an answer (commit.sql): the
+-- destination may or may not have it, so it is added again while the model has it, and
+-- removed once it does not.
 CREATE SCHEMA IF NOT EXISTS `syncwright`;
 
 CREATE TABLE IF NOT EXISTS `syncwright`.`whales_meta_snapshot` (
@@ -117,7 +120,8 @@ WITH
       CASE
         WHEN `r`.`row_key` IS NULL THEN 'null_key'
         WHEN `r`.`rank` > 1 THEN 'duplicate_key'
-        WHEN `s`.`row_key` IS NULL THEN 'added'
+        WHEN `s`.`row_key` IS NULL
+        OR `s`.`payload_hash` = 'unknown' THEN 'added'
         WHEN `s`.`payload_hash` = `r`.`payload_hash` THEN 'unchanged'
         ELSE 'changed'
       END AS `change`,
@@ -176,7 +180,9 @@ SELECT
 FROM
   `classified`;
 
--- The run's summary: one row of counts.
+-- The run's summary: one row of counts. The last, synced, counts the records the snapshot held
+-- before the run, its rows of the unknown payload hash (added again) too: the whole of which a
+-- mirror guard takes its share of deletes.
 SELECT
   COUNT(
     CASE
@@ -212,6 +218,12 @@ SELECT
     CASE
       WHEN `change` = 'unchanged' THEN 1
     END
-  ) AS `unchanged`
+  ) AS `unchanged`,
+  (
+    SELECT
+      COUNT(*)
+    FROM
+      `syncwright`.`whales_meta_snapshot` AS `s`
+  ) AS `synced`
 FROM
   `whales_meta_changes`;

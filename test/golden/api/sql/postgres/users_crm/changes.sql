@@ -4,6 +4,9 @@
 -- The change set: the model's rows, mapped, normalised and hashed, against the snapshot of
 -- what crm last accepted. A temporary table of this session, read by read.sql in
 -- the same session: no other run, and no dry run, sees it or replaces it.
+-- A snapshot row of the unknown payload hash was sent without an answer (commit.sql): the
+-- destination may or may not have it, so it is added again while the model has it, and
+-- removed once it does not.
 -- The state tables are made by one run at a time (runs of other syncs may make them too).
 BEGIN;
 
@@ -113,7 +116,8 @@ WITH
       CASE
         WHEN "r"."row_key" IS NULL THEN 'null_key'
         WHEN "r"."rank" > 1 THEN 'duplicate_key'
-        WHEN "s"."row_key" IS NULL THEN 'added'
+        WHEN "s"."row_key" IS NULL
+        OR "s"."payload_hash" = 'unknown' THEN 'added'
         WHEN "s"."payload_hash" = "r"."payload_hash" THEN 'unchanged'
         ELSE 'changed'
       END AS "change",
@@ -170,7 +174,9 @@ SELECT
 FROM
   "classified";
 
--- The run's summary: one row of counts.
+-- The run's summary: one row of counts. The last, synced, counts the records the snapshot held
+-- before the run, its rows of the unknown payload hash (added again) too: the whole of which a
+-- mirror guard takes its share of deletes.
 SELECT
   COUNT(
     CASE
@@ -206,6 +212,12 @@ SELECT
     CASE
       WHEN "change" = 'unchanged' THEN 1
     END
-  ) AS "unchanged"
+  ) AS "unchanged",
+  (
+    SELECT
+      COUNT(DISTINCT lower("s"."row_key"))
+    FROM
+      "syncwright"."users_crm_snapshot" AS "s"
+  ) AS "synced"
 FROM
   pg_temp."users_crm_changes";

@@ -5,6 +5,9 @@
 -- what mp last accepted. A table of the state schema, read by read.sql in later
 -- requests (each request is a session of its own); the sync's lock, which a dry run holds too,
 -- keeps every other run from replacing it meanwhile.
+-- A snapshot row of the unknown payload hash was sent without an answer (commit.sql): the
+-- destination may or may not have it, so it is added again while the model has it, and
+-- removed once it does not.
 CREATE SCHEMA IF NOT EXISTS "SYNC_STATE";
 
 CREATE TABLE IF NOT EXISTS "SYNC_STATE"."users_mixpanel_snapshot" (
@@ -73,7 +76,8 @@ WITH
       CASE
         WHEN "r"."row_key" IS NULL THEN 'null_key'
         WHEN "r"."rank" > 1 THEN 'duplicate_key'
-        WHEN "s"."row_key" IS NULL THEN 'added'
+        WHEN "s"."row_key" IS NULL
+        OR "s"."payload_hash" = 'unknown' THEN 'added'
         WHEN "s"."payload_hash" = "r"."payload_hash" THEN 'unchanged'
         ELSE 'changed'
       END AS "change",
@@ -124,7 +128,9 @@ SELECT
 FROM
   "classified";
 
--- The run's summary: one row of counts.
+-- The run's summary: one row of counts. The last, synced, counts the records the snapshot held
+-- before the run, its rows of the unknown payload hash (added again) too: the whole of which a
+-- mirror guard takes its share of deletes.
 SELECT
   COUNT(
     CASE
@@ -160,6 +166,12 @@ SELECT
     CASE
       WHEN "change" = 'unchanged' THEN 1
     END
-  ) AS "unchanged"
+  ) AS "unchanged",
+  (
+    SELECT
+      COUNT(*)
+    FROM
+      "SYNC_STATE"."users_mixpanel_snapshot" AS "s"
+  ) AS "synced"
 FROM
   "SYNC_STATE"."users_mixpanel_changes";

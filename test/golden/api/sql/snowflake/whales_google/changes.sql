@@ -5,6 +5,9 @@
 -- what google last accepted. A table of the state schema, read by read.sql in later
 -- requests (each request is a session of its own); the sync's lock, which a dry run holds too,
 -- keeps every other run from replacing it meanwhile.
+-- A snapshot row of the unknown payload hash was sent without an answer (commit.sql): the
+-- destination may or may not have it, so it is added again while the model has it, and
+-- removed once it does not.
 CREATE SCHEMA IF NOT EXISTS "SYNC_STATE";
 
 CREATE TABLE IF NOT EXISTS "SYNC_STATE"."whales_google_snapshot" (
@@ -90,7 +93,8 @@ WITH
       CASE
         WHEN "r"."row_key" IS NULL THEN 'null_key'
         WHEN "r"."rank" > 1 THEN 'duplicate_key'
-        WHEN "s"."row_key" IS NULL THEN 'added'
+        WHEN "s"."row_key" IS NULL
+        OR "s"."payload_hash" = 'unknown' THEN 'added'
         WHEN "s"."payload_hash" = "r"."payload_hash" THEN 'unchanged'
         ELSE 'changed'
       END AS "change",
@@ -141,7 +145,9 @@ SELECT
 FROM
   "classified";
 
--- The run's summary: one row of counts.
+-- The run's summary: one row of counts. The last, synced, counts the records the snapshot held
+-- before the run, its rows of the unknown payload hash (added again) too: the whole of which a
+-- mirror guard takes its share of deletes.
 SELECT
   COUNT(
     CASE
@@ -177,6 +183,12 @@ SELECT
     CASE
       WHEN "change" = 'unchanged' THEN 1
     END
-  ) AS "unchanged"
+  ) AS "unchanged",
+  (
+    SELECT
+      COUNT(*)
+    FROM
+      "SYNC_STATE"."whales_google_snapshot" AS "s"
+  ) AS "synced"
 FROM
   "SYNC_STATE"."whales_google_changes";

@@ -1,24 +1,33 @@
 -- syncwright: sync whales_meta, audience mode mirror, project.sync line 15
--- moves the accepted rows into the snapshot
+-- moves the accepted rows, and those sent without an answer, into the snapshot
 
 -- Moves the rows the destination accepted (inserted into the accepted table by the executor,
 -- each with its change and payload hash) into the snapshot, so a rejected or unsent row stays
 -- out and is sent again next run. It reads only the accepted table: run before changes.sql, it
 -- finishes the commit of a run that was killed before its own.
+-- The executor also records each row as sent before its request leaves, and as refused where
+-- the destination surely did not apply it. A row sent more often than it was accepted or
+-- refused may or may not have been applied (its answer lost, the run killed): its snapshot row
+-- gets the unknown payload hash, which no payload has, and keeps its destination id (the one
+-- an accepted row brought, else the one it was sent with), so that the next change set sends
+-- it again while the model has it and removes it once it does not.
 BEGIN TRANSACTION;
 
 MERGE INTO "SYNC_STATE"."whales_meta_snapshot" AS "s"
 USING (
   SELECT
     "a"."row_key" AS "row_key",
-    MAX("a"."payload_hash") AS "payload_hash",
-    MAX("a"."destination_id") AS "destination_id"
+    CASE
+      WHEN COUNT(CASE WHEN "a"."change" = 'sent' THEN 1 END) > COUNT(CASE WHEN "a"."change" <> 'sent' THEN 1 END) THEN 'unknown'
+      ELSE MAX("a"."payload_hash")
+    END AS "payload_hash",
+    COALESCE(MAX(CASE WHEN "a"."change" NOT IN ('sent', 'refused') THEN "a"."destination_id" END), MAX("a"."destination_id")) AS "destination_id"
   FROM
     "SYNC_STATE"."whales_meta_accepted_rows" AS "a"
-  WHERE
-    "a"."change" IN ('added', 'changed', 'unchanged')
   GROUP BY
     "a"."row_key"
+  HAVING
+    COUNT(CASE WHEN "a"."change" = 'sent' THEN 1 END) > COUNT(CASE WHEN "a"."change" <> 'sent' THEN 1 END) OR COUNT(CASE WHEN "a"."change" IN ('added', 'changed', 'unchanged') THEN 1 END) > 0
 ) AS "n"
 ON "s"."row_key" = "n"."row_key"
 WHEN MATCHED THEN
