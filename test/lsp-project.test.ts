@@ -151,6 +151,26 @@ describe('the editor project checks again what an edit reaches', () => {
     expect(p.allDiagnostics()).toEqual([]);
   });
 
+  /**
+   * A project of `texts`, and a step that edits one file (undefined removes it) in the project and
+   * in `texts`: the project's diagnostics must be a whole check's of the files; returns those.
+   */
+  const stepper = (texts: Map<string, string>) => {
+    const p = new Project(
+      [...texts].map(([path, text]) => ({ path, text })),
+      { wholeShare: 1 },
+    );
+    const step = (path: string, text: string | undefined) => {
+      if (text === undefined) texts.delete(path);
+      else texts.set(path, text);
+      p.update([{ path, text }]);
+      const whole = checkProject([...texts].map(([path, text]) => ({ path, text })));
+      expect(p.allDiagnostics()).toEqual(whole.diagnostics);
+      return whole.diagnostics.map((d) => `${d.code} ${d.span.file}`);
+    };
+    return { p, step };
+  };
+
   it('checks again the syncs of other files that write into the destination an edited sync writes into', () => {
     const files: SourceText[] = [
       {
@@ -164,15 +184,7 @@ sync mirror_users { from users  to wh table crm.people  mode mirror  identifier 
       { path: 'c.sync', text: '# nothing yet\n' },
     ];
     const texts = new Map(files.map((f) => [f.path, f.text]));
-    const p = new Project(files, { wholeShare: 1 });
-    const step = (path: string, text: string | undefined) => {
-      if (text === undefined) texts.delete(path);
-      else texts.set(path, text);
-      p.update([{ path, text }]);
-      const whole = checkProject([...texts].map(([path, text]) => ({ path, text })));
-      expect(p.allDiagnostics()).toEqual(whole.diagnostics);
-      return whole.diagnostics.map((d) => `${d.code} ${d.span.file}`);
-    };
+    const { step } = stepper(texts);
     // b.sync now writes the table the mirror of a.sync owns: b.sync's sync is the error.
     expect(step('b.sync', texts.get('b.sync')!.replace('crm.others', 'crm.People'))).toEqual(['SW0124 b.sync']);
     // The mirror goes, in another file than the error: the error goes too.
@@ -191,17 +203,7 @@ sync mirror_users { from users  to wh table crm.people  mode mirror  identifier 
       'sync export_b { from users  to lake path "other.csv"  mode mirror  identifier id -> id  map { email -> email }  format csv  guard deletes <= 5% }\n',
     );
     texts.delete('b.sync');
-    const q = new Project(
-      [...texts].map(([path, text]) => ({ path, text })),
-      { wholeShare: 1 },
-    );
-    const storageStep = (path: string, text: string) => {
-      texts.set(path, text);
-      q.update([{ path, text }]);
-      const whole = checkProject([...texts].map(([path, text]) => ({ path, text })));
-      expect(q.allDiagnostics()).toEqual(whole.diagnostics);
-      return whole.diagnostics.map((d) => `${d.code} ${d.span.file}`);
-    };
+    const { step: storageStep } = stepper(texts);
     expect(storageStep('c.sync', texts.get('c.sync')!.replace('"other.csv"', '"people.csv"'))).toEqual(['SW0124 c.sync']);
 
     // An audience mirror into a list of an API, and another file's sync into another list, then into that one.
@@ -220,17 +222,7 @@ sync paying_list { from paying  to crm list "Paying"  mode mirror  identifier em
         `audience trials { from users  where plan = 'trial' }\nsync trials_list { from trials  to crm list "Trials"  mode add  identifier email -> email }\n`,
       ],
     ]);
-    const l = new Project(
-      [...lists].map(([path, text]) => ({ path, text })),
-      { wholeShare: 1 },
-    );
-    const listStep = (path: string, text: string) => {
-      lists.set(path, text);
-      l.update([{ path, text }]);
-      const whole = checkProject([...lists].map(([path, text]) => ({ path, text })));
-      expect(l.allDiagnostics()).toEqual(whole.diagnostics);
-      return whole.diagnostics.map((d) => `${d.code} ${d.span.file}`);
-    };
+    const { p: l, step: listStep } = stepper(lists);
     expect(l.allDiagnostics()).toEqual([]);
     expect(listStep('b.sync', lists.get('b.sync')!.replace('"Trials"', '"Paying"'))).toEqual(['SW0124 b.sync']);
     // Adding to one list and removing from it, as audiences change, is not undone by either.
