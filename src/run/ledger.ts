@@ -42,17 +42,24 @@ export class Ledger {
    * where the plan keeps none), with the destination id each has, which commit.sql keeps where
    * no accepted row brings one.
    */
-  async sent(rows: readonly { key: string | null; destination_id?: string | null }[]): Promise<void> {
-    if (!this.commit.writeAhead) return;
-    await this.held('recording rows about to be sent');
-    await this.insert(rows.map((r) => ({ key: r.key, change: sentChange, payload_hash: null, destination_id: r.destination_id ?? null })));
+  sent(rows: readonly { key: string | null; destination_id?: string | null }[]): Promise<void> {
+    return this.note(sentChange, rows, 'recording rows about to be sent');
   }
 
   /** Sent rows the destination surely did not apply: their record is settled, and their snapshot row stays as it was. */
-  async refused(rows: readonly { key: string | null }[]): Promise<void> {
+  refused(rows: readonly { key: string | null }[]): Promise<void> {
+    return this.note(
+      refusedChange,
+      rows.map((r) => ({ key: r.key })),
+      'recording refused rows',
+    );
+  }
+
+  /** A write-ahead entry of each row: its key, the change `sent` or `refused`, and the destination id it has. */
+  private async note(change: string, rows: readonly { key: string | null; destination_id?: string | null }[], doing: string): Promise<void> {
     if (!this.commit.writeAhead || !rows.length) return;
-    await this.held('recording refused rows');
-    await this.insert(rows.map((r) => ({ key: r.key, change: refusedChange, payload_hash: null, destination_id: null })));
+    await this.held(doing);
+    await this.insert(rows.map((r) => ({ key: r.key, change, payload_hash: null, destination_id: r.destination_id ?? null })));
   }
 
   /** Inserts the keyed rows; returns how many. */

@@ -104,6 +104,16 @@ export function jsonRequest(
 
 export const byStatus: Acceptance = { by: 'status' };
 
+/**
+ * A lookup made only for the leaving rows that have no id in the snapshot (their write was sent
+ * but never answered), so that the delete by id that follows can name them; a row the lookup
+ * does not find was never made, and is removed already.
+ */
+export function idsOfLeaving(lookup: SendRequest): SendRequest {
+  const accept = lookup.accept.by === 'items' ? { ...lookup.accept, absent: 'done' as const } : lookup.accept;
+  return { ...lookup, accept, only: 'without_destination_id' };
+}
+
 export function perBatch(request: HttpRequest, accept: Acceptance = byStatus, captureRow?: SendRequest['captureRow']): SendRequest {
   return { for: 'batch', request, accept, ...(captureRow ? { captureRow } : {}) };
 }

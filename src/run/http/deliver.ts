@@ -164,12 +164,13 @@ export async function deliver<R>(
    */
   const settleRequest = async (exchange: Exchange<R>, group: R[], at: Settling<R>, before?: Map<R, string>): Promise<R[]> => {
     const { batch } = at;
-    const refuse = (refusals: Omit<Refusal<R>, 'unapplied'>[], unapplied: boolean | ((index: number) => boolean) = false, unsure = false): Promise<void> =>
+    // `definite`: the answer refused the row outright; it was applied by none of the attempts only when none was `unsure`.
+    const refuse = (refusals: (Omit<Refusal<R>, 'unapplied'> & { definite?: boolean })[], unsure = false): Promise<void> =>
       refuseRows(
-        refusals.map((r, i) => ({
+        refusals.map(({ definite, ...r }) => ({
           ...r,
           ...(before?.has(r.row) ? { reason: `${before.get(r.row)}: ${r.reason}` } : {}),
-          unapplied: at.first && !unsure && r.fate === 'rejected' && (typeof unapplied === 'function' ? unapplied(i) : unapplied),
+          unapplied: at.first && !unsure && definite === true,
         })),
       );
     const accepted: R[] = [];
@@ -186,8 +187,7 @@ export async function deliver<R>(
           ? `${reason} (the request numbers its batch, so its rows are not sent in parts: a smaller batch setting makes smaller requests)`
           : reason;
       await refuse(
-        rows.map((row) => ({ row, reason: why, fate: 'rejected' })),
-        true,
+        rows.map((row) => ({ row, reason: why, fate: 'rejected', definite: true })),
         unsure,
       );
     };
@@ -212,8 +212,7 @@ export async function deliver<R>(
       accepted.push(...pick(verdict.accepted));
       at.done.push(...pick(verdict.done ?? []));
       await refuse(
-        verdict.rejected.map((r) => ({ row: rows[r.index] as R, reason: r.reason, fate: 'rejected' })),
-        (i) => verdict.rejected[i]?.unsure !== true,
+        verdict.rejected.map((r) => ({ row: rows[r.index] as R, reason: r.reason, fate: 'rejected', definite: r.unsure !== true })),
         unsure,
       );
       const fallback = verdict.fallback ?? [];

@@ -155,16 +155,6 @@ const heldHere = new Set<string>();
 
 const code = (e: unknown) => (e as NodeJS.ErrnoException).code;
 
-/** A lock file's text, or undefined when there is no file. */
-function read(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (e) {
-    if (code(e) === 'ENOENT') return undefined;
-    throw e;
-  }
-}
-
 /**
  * A lock file's text and when it was last written or renewed (its mtime), or undefined when there
  * is no file. Both from one open file, so they are one file's; and a network file system checks
@@ -390,7 +380,7 @@ export async function lockFolder(dir: string, wait: Wait, lease: Lease = default
         heldHere.delete(lock);
         worker?.postMessage({ op: 'remove', id });
         // Only its own: a lock this process no longer holds is another's.
-        if (read(lock) === text) rmSync(lock, { force: true });
+        if (readLock(lock)?.text === text) rmSync(lock, { force: true });
       };
     }
     const held = holder(lock);

@@ -6,7 +6,7 @@
 import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
 import type { Acceptance, CallStep, SendRequest, Template } from '../../../contract/api-steps.js';
 import { keyCaseOf } from '../../fields.js';
-import { bearer, concat, each, findOrCreate, jsonHeaders, jsonRequest, merge, perBatch, rateLimitOf, ref, required, row, send } from '../http.js';
+import { bearer, concat, each, findOrCreate, idsOfLeaving, jsonHeaders, jsonRequest, merge, perBatch, rateLimitOf, ref, required, row, send } from '../http.js';
 
 const base = 'https://api.hubapi.com';
 const headers = (ctx: ApiContext) => jsonHeaders(bearer(required(ctx, 'token')));
@@ -53,17 +53,6 @@ function read(ctx: ApiContext): SendRequest {
     byKey(ctx),
     { destination_id: '/id' },
   );
-}
-
-/**
- * The ids of leaving records that have none in the snapshot (their upsert was sent but never
- * answered): found by the identifier, so that the archive that follows can name them. A record
- * not found is not there to archive.
- */
-function idsOfLeaving(ctx: ApiContext): SendRequest {
-  const lookup = read(ctx);
-  const accept = lookup.accept.by === 'items' ? { ...lookup.accept, absent: 'done' as const } : lookup.accept;
-  return { ...lookup, accept, only: 'without_destination_id' };
 }
 
 const listUrl = (suffix: string): Template => concat(`${base}/crm/v3/lists/`, ref('vars.list_id'), suffix);
@@ -115,7 +104,7 @@ export const hubspotApi: DestinationApi = {
           ctx,
           'archive',
           ['removed'],
-          [idsOfLeaving(ctx), perBatch(jsonRequest('POST', batchUrl(ctx, 'archive'), headers(ctx), { inputs: each({ id: row.destinationId }) }))],
+          [idsOfLeaving(read(ctx)), perBatch(jsonRequest('POST', batchUrl(ctx, 'archive'), headers(ctx), { inputs: each({ id: row.destinationId }) }))],
           'batch archive the records this sync wrote that left the model (looked up by the identifier where their id is not known)',
         ),
       ],

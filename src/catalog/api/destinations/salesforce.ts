@@ -17,6 +17,7 @@ import {
   jsonRequest,
   merge,
   oauthRefresh,
+  idsOfLeaving,
   perBatch,
   quoted,
   ref,
@@ -119,16 +120,6 @@ const findRecords = (ctx: ApiContext): SendRequest => {
     { destination_id: '/Id' },
   );
 };
-
-/**
- * A lookup made only for the leaving rows that have no id in the snapshot (their upsert, or
- * their member's creation, was sent but never answered), so that the delete that follows can
- * name them; one the lookup does not find was never made, and is removed already.
- */
-function idsOfLeaving(lookup: SendRequest): SendRequest {
-  const accept = lookup.accept.by === 'items' ? { ...lookup.accept, absent: 'done' as const } : lookup.accept;
-  return { ...lookup, accept, only: 'without_destination_id' };
-}
 
 /** Deletes by id after looking up the ids the snapshot lacks; a batch no larger than a lookup takes. */
 const removeLeaving = (ctx: ApiContext, operation: string, lookup: SendRequest, description: string) =>
