@@ -18,10 +18,12 @@ perEngine(
   () => startBraze(env.BRAZE_API_KEY),
   ({ db, service: braze }) => {
     const run = (sync: string) => runSync(db(), build, sync, { env, endpoints: { engage: braze().api.url } });
+    // Largest first: the batches go out concurrently, and the server may take them in any order.
     const sizes = (from = 0) =>
       braze()
         .api.requests.slice(from)
-        .map((q) => (q.body as { attributes: unknown[] }).attributes.length);
+        .map((q) => (q.body as { attributes: unknown[] }).attributes.length)
+        .sort((a, b) => b - a);
     const members = () =>
       [...braze().users]
         .filter(([, a]) => a.paying === true)
