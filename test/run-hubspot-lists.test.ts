@@ -71,5 +71,19 @@ perEngine(
       // Leaving the list does not delete the contact.
       expect(hubspot().find('contacts', 'email', 'user1@example.com')).toBeDefined();
     });
+
+    it('a leaving member whose contact is gone from HubSpot is off the list already: removed, and not sent again', async () => {
+      const contact = hubspot().find('contacts', 'email', 'user5@example.com')!;
+      // Deleted in HubSpot (by hand, or merged away): it leaves its lists with it.
+      hubspot().objects.get('contacts')!.delete(contact.id);
+      for (const l of hubspot().lists) l.members.delete(contact.id);
+      await sql(db(), `UPDATE crm.people SET plan = 'free' WHERE id IN (5, 7)`);
+      const r = await run();
+      expect(r).toMatchObject({ status: 'ok', rejectedTotal: 0, changes: { removed: 2 } });
+      expect(hubspot().listEmails('Paying')).not.toContain('user7@example.com');
+      const before = hubspot().api.requests.length;
+      expect(await run()).toMatchObject({ status: 'ok', changes: { added: 0, removed: 0 } });
+      expect(paths(before)).toEqual([]);
+    });
   },
 );

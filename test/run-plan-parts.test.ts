@@ -306,6 +306,28 @@ describe('acceptance', () => {
     expect(v).toEqual({ accepted: [0], rejected: [{ index: 1, reason: 'Rate limited for this object' }], retry: [], done: [2] });
   });
 
+  it('absent done with absentError: an error that says the row is not found settles it; another naming a row refuses it', () => {
+    const body = {
+      results: [{ id: '11', properties: { email: 'A@x.com' } }],
+      errors: [
+        { category: 'OBJECT_NOT_FOUND', message: 'Could not get some objects', context: { ids: ['b@x.com'] } },
+        { category: 'RATE_LIMITS', message: 'Rate limited for this object', context: { ids: ['c@x.com'] } },
+      ],
+    };
+    const accept = {
+      by: 'items' as const,
+      items: '/results',
+      match: 'key' as const,
+      key: '/properties/email',
+      keyCase: 'insensitive' as const,
+      absent: 'done' as const,
+      absentError: { pointer: '/category', equals: 'OBJECT_NOT_FOUND' },
+    };
+    const of = (...keys: string[]) => keys.map((key) => ({ key, destination_id: null as string | null }));
+    const v = readResponse({ accept, captureRow: { destination_id: '/id' } }, res(207, body), of('a@x.com', 'b@x.com', 'c@x.com'), ctx, options);
+    expect(v).toEqual({ accepted: [0], rejected: [{ index: 2, reason: 'Rate limited for this object' }], retry: [], done: [1] });
+  });
+
   it('never takes a result that differs from the key sent, or that another row could own', () => {
     const accept = { by: 'items' as const, items: '/results', match: 'key' as const, key: '/properties/ref' };
     const of = (...keys: string[]) => keys.map((key) => ({ key, destination_id: null as string | null }));

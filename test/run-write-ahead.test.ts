@@ -83,6 +83,27 @@ perEngine(
       expect(await snapshotRow('31')).toBeUndefined();
     });
 
+    it('every try reset before HubSpot applied the upsert, then the rows leave the model: the lookup finds no record, and they are settled', async () => {
+      await sql(db(), `INSERT INTO crm.people SELECT g, 'user' || g || '@example.com', NULL, 'pro', g FROM generate_series(41, 43) g`);
+      // The connection drops before HubSpot reads the request: nothing made, and no answer either.
+      hs().api.failWhen((q) => (q.path.endsWith('/batch/upsert') ? fault.reset() : undefined));
+      expect((await run({ timeoutMs: 1000 })).status).not.toBe('ok');
+      hs().api.failWhen(undefined);
+      expect(ids()).toEqual(first20);
+      expect(await snapshotRow('41')).toEqual({ payload_hash: 'unknown', destination_id: null });
+      await sql(db(), `DELETE FROM crm.people WHERE id BETWEEN 41 AND 43`);
+      const n0 = hs().api.requests.length;
+      // HubSpot's lookup names the three in an OBJECT_NOT_FOUND error: they were never made, so they are removed already.
+      expect(await run()).toMatchObject({ status: 'ok', rejectedTotal: 0, changes: { removed: 3, unchanged: 20 } });
+      expect(
+        hs()
+          .api.requests.slice(n0)
+          .map((q) => q.path.split('/').pop()),
+      ).toEqual(['read']);
+      expect(await snapshotRow('41')).toBeUndefined();
+      expect((await run()).changes).toMatchObject({ added: 0, changed: 0, removed: 0, unchanged: 20 });
+    });
+
     it('a change applied (answer lost), then changed back before the next run: the next run sends the value back', async () => {
       const before = await snapshotRow('1');
       await sql(db(), `UPDATE crm.people SET plan = 'team' WHERE id = 1`);

@@ -252,6 +252,12 @@ export type Acceptance =
        * and goes to no later request. The lookup before a removal by id.
        */
       absent?: 'done';
+      /**
+       * With `absent`: an error that names the row and holds `equals` at `pointer` says the same,
+       * that the row is not at the destination (HubSpot's batch read names the ids it has no
+       * record of in one OBJECT_NOT_FOUND error). Any other error naming the row refuses it.
+       */
+      absentError?: { pointer: string; equals: string };
     };
 
 /** A request made once, not per row: sign-in, looking up or creating a list, opening or running a job. */

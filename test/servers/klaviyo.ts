@@ -13,6 +13,11 @@
  *   (here: the newest first, so a client that needs the oldest must ask for it).
  * - POST /api/lists (`data.type` list, `attributes.name`): 201 with the new list. Names need not
  *   be unique, as in Klaviyo.
+ * - GET /api/profiles with `filter=any(email,[...])` (or `equals(email,"...")`) and `page[size]`
+ *   (1 to 100; default 20): the profiles found, each `type` profile with its `id` and
+ *   `attributes.email`; an email with no profile is simply not among them.
+ * - DELETE /api/lists/{id}/relationships/profiles, `data` of at most 1,000 `{ type: 'profile', id }`:
+ *   204; those profiles leave the list (one not in it, or unknown, changes nothing).
  * Errors are JSON:API `errors` objects (status, code, title, detail).
  */
 import { FakeService, type Recorded, type Reply } from './fake-api.js';
@@ -46,6 +51,8 @@ export class FakeKlaviyo extends FakeService {
   protected override readonly contract = 'klaviyo';
   /** email -> custom properties. */
   readonly profiles = new Map<string, Record<string, unknown>>();
+  /** email -> profile id, given when the profile is made. */
+  readonly profileIds = new Map<string, string>();
   readonly jobs: { id: string; count: number; lists: string[] }[] = [];
   readonly lists = new Map<string, List>();
 
@@ -78,6 +85,9 @@ export class FakeKlaviyo extends FakeService {
     if (req.method === 'POST' && req.path === '/api/profile-bulk-import-jobs') return this.bulkImport(req);
     if (req.method === 'GET' && req.path === '/api/lists') return this.findLists(req);
     if (req.method === 'POST' && req.path === '/api/lists') return this.createList(req);
+    if (req.method === 'GET' && req.path === '/api/profiles') return this.findProfiles(req);
+    const members = /^\/api\/lists\/([^/]+)\/relationships\/profiles$/.exec(req.path);
+    if (req.method === 'DELETE' && members) return this.removeMembers(members[1] as string, req);
     return problem(404, 'not_found', `no route ${req.method} ${req.path}`);
   }
 
@@ -100,6 +110,7 @@ export class FakeKlaviyo extends FakeService {
     if (missing) return problem(404, 'not_found', `A list with id ${JSON.stringify(missing.id)} does not exist.`);
     for (const p of profiles as { attributes: { email: string; properties?: Record<string, unknown> } }[]) {
       this.profiles.set(p.attributes.email, { ...this.profiles.get(p.attributes.email), ...p.attributes.properties });
+      if (!this.profileIds.has(p.attributes.email)) this.profileIds.set(p.attributes.email, `01P${String(this.profileIds.size + 1).padStart(23, '0')}`);
       for (const r of refs) this.lists.get(r.id as string)?.members.add(p.attributes.email);
     }
     const id = `job-${this.jobs.length + 1}`;
@@ -126,6 +137,39 @@ export class FakeKlaviyo extends FakeService {
     const found = [...this.lists.values()].filter((l) => !names || names.includes(l.name)).reverse();
     if (by) found.sort((a, b) => (a[by] < b[by] ? -1 : a[by] > b[by] ? 1 : 0) * (sort?.startsWith('-') ? -1 : 1));
     return { status: 200, body: { data: found.map((l) => this.resource(l)), links: { self: `${this.api.url}${req.path}`, next: null, prev: null } } };
+  }
+
+  private findProfiles(req: Recorded): Reply {
+    const filter = req.query.get('filter') ?? '';
+    const m = /^(equals|any)\(email,(.*)\)$/.exec(filter);
+    let emails: unknown;
+    try {
+      emails = m ? JSON.parse(m[2] as string) : undefined;
+    } catch {
+      emails = undefined;
+    }
+    if (m?.[1] === 'equals' && typeof emails === 'string') emails = [emails];
+    if (!Array.isArray(emails) || emails.some((e) => typeof e !== 'string')) return problem(400, 'invalid', `Invalid filter provided: ${filter}`);
+    const size = Number(req.query.get('page[size]') ?? 20);
+    if (!Number.isInteger(size) || size < 1 || size > 100) return problem(400, 'invalid', 'page[size] must be between 1 and 100');
+    const found = [...new Set(emails as string[])].filter((e) => this.profileIds.has(e));
+    if (found.length > size) return problem(400, 'invalid', `this test server has no next page: ${found.length} profiles for a page of ${size}`);
+    const data = found.map((email) => ({ type: 'profile', id: this.profileIds.get(email), attributes: { email, properties: this.profiles.get(email) ?? {} } }));
+    return { status: 200, body: { data, links: { self: `${this.api.url}${req.path}`, next: null, prev: null } } };
+  }
+
+  private removeMembers(listId: string, req: Recorded): Reply {
+    const list = this.lists.get(listId);
+    if (!list) return problem(404, 'not_found', `A list with id ${JSON.stringify(listId)} does not exist.`);
+    const data = (req.body as { data?: { type?: string; id?: unknown }[] } | undefined)?.data;
+    if (!Array.isArray(data) || data.length === 0 || data.length > 1000 || data.some((d) => d?.type !== 'profile' || typeof d.id !== 'string' || d.id === ''))
+      return problem(400, 'invalid', 'data must be 1 to 1,000 profiles, each with type profile and an id');
+    const byId = new Map([...this.profileIds].map(([email, id]) => [id, email]));
+    for (const d of data) {
+      const email = byId.get(d.id as string);
+      if (email !== undefined) list.members.delete(email);
+    }
+    return { status: 204 };
   }
 
   private createList(req: Recorded): Reply {

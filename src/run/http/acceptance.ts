@@ -112,15 +112,18 @@ function partlyRefused(doc: unknown, partial: PartialRefusal, count: number): Ve
 }
 
 /** For a row the response has no item for: the entry of the body's error list that names its key, if any. */
-function errorFor(doc: unknown, key: string | null): string | undefined {
+function errorFor(doc: unknown, key: string | null): unknown {
   const errors = pointerGet(doc, '/errors');
   if (!Array.isArray(errors) || key === null) return undefined;
   // The key as a JSON string, quotes included: "1" must not be found inside "10".
   const quoted = JSON.stringify(key);
-  const hit = errors.find((e) => stringifyJson(e).includes(quoted));
-  if (hit === undefined) return undefined;
-  const message = pointerGet(hit, '/message');
-  return clip(typeof message === 'string' ? message : stringifyJson(hit), snippetLength);
+  return errors.find((e) => stringifyJson(e).includes(quoted));
+}
+
+/** An error's message, or the error itself, clipped. */
+function errorText(error: unknown): string {
+  const message = pointerGet(error, '/message');
+  return clip(typeof message === 'string' ? message : stringifyJson(error as Json), snippetLength);
 }
 
 /** Whether a failed item says that what was asked is so already (`Already`): it has codes, each of them one of the plan's. */
@@ -188,11 +191,13 @@ export function readResponse(
   rows.forEach((row, index) => {
     const match = own[index] as OwnItem;
     if (!('item' in match)) {
-      // An error naming the row refuses it, whatever else the answer says of it.
+      // An error naming the row refuses it, whatever else the answer says of it, unless it says the row is not there.
       const error = errorFor(doc, row.key);
-      if (error !== undefined) verdict.rejected.push({ index, reason: error });
-      // Not there, and no error says why: what the step asks of the row is so already.
-      else if (match.absent && accept.absent === 'done') (verdict.done ??= []).push(index);
+      const absent = match.absent === true && accept.absent === 'done';
+      const saysAbsent = absent && accept.absentError !== undefined && pointerGet(error, accept.absentError.pointer) === accept.absentError.equals;
+      if (error !== undefined && !saysAbsent) verdict.rejected.push({ index, reason: errorText(error) });
+      // Not there, and no error says otherwise: what the step asks of the row is so already.
+      else if (absent) (verdict.done ??= []).push(index);
       // A result missing without an error leaves unsaid whether it was applied.
       else verdict.rejected.push({ index, reason: `${match.missing} (HTTP ${res.status})`, unsure: true });
       return;

@@ -41,8 +41,14 @@ function write(ctx: ApiContext, action: 'create' | 'update' | 'upsert'): SendReq
   return perBatch(jsonRequest('POST', batchUrl(ctx, action), headers(ctx), { inputs: each(input) }), byKey(ctx), { destination_id: '/id' });
 }
 
-/** Finds records by the identifier (for list removal, where the record ids are not known). */
+/**
+ * Finds records by the identifier, before a removal by record id (from a list, or the archive of
+ * a record whose id is not known). HubSpot names the ids it has no record of in an
+ * OBJECT_NOT_FOUND error: such a record was never made or is gone, so it is removed already.
+ */
 function read(ctx: ApiContext): SendRequest {
+  const found = byKey(ctx);
+  const accept: Acceptance = found.by === 'items' ? { ...found, absent: 'done', absentError: { pointer: '/category', equals: 'OBJECT_NOT_FOUND' } } : found;
   return perBatch(
     jsonRequest('POST', batchUrl(ctx, 'read'), headers(ctx), {
       idProperty: ctx.identifierField ?? null,
@@ -50,7 +56,7 @@ function read(ctx: ApiContext): SendRequest {
       properties: [ctx.identifierField ?? 'hs_object_id'],
       propertiesWithHistory: [],
     }),
-    byKey(ctx),
+    accept,
     { destination_id: '/id' },
   );
 }

@@ -33,7 +33,7 @@ function bulkImport(ctx: ApiContext, toList: boolean): SendRequest {
   return perBatch(jsonRequest('POST', `${base}/profile-bulk-import-jobs`, headers(ctx), { data }));
 }
 
-/** Find the leaving profiles' ids by the identifier, then take them off the list. */
+/** Find the leaving profiles' ids by the identifier, then take them off the list; one not found has no profile, so it is on no list. */
 function removal(ctx: ApiContext): SendRequest[] {
   const field = ctx.identifierField ?? 'email';
   return [
@@ -42,7 +42,7 @@ function removal(ctx: ApiContext): SendRequest[] {
         filter: concat(`any(${field},`, asJson(each(row.key)), ')'),
         'page[size]': searchPage,
       }),
-      { by: 'items', items: '/data', match: 'key', key: `/attributes/${field}` },
+      { by: 'items', items: '/data', match: 'key', key: `/attributes/${field}`, absent: 'done' },
       { destination_id: '/id' },
     ),
     perBatch(
