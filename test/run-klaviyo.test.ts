@@ -50,9 +50,12 @@ destination mail : klaviyo { api_key env("KLAVIYO_API_KEY") }
 model members { from warehouse table crm.members primary key id columns { id bigint email string plan string } }
 audience paying { from members where plan = 'pro' }
 audience trials { from members where plan = 'trial' }
+audience lapsed { from members where plan = 'lapsed' }
 sync paying_to_vip { from paying to mail list "VIP" mode add identifier email -> email }
 sync trials_to_vip { from trials to mail list "VIP" mode add identifier email -> email }
-sync trials_to_trials { from trials to mail list "Trials" mode add identifier email -> email }`);
+sync trials_to_trials { from trials to mail list "Trials" mode add identifier email -> email }
+sync paying_list { from paying to mail list "Pro" mode mirror identifier email -> email }
+sync lapsed_off_pro { from lapsed to mail list "Newsletter" mode remove identifier email -> email }`);
 const members = `CREATE SCHEMA IF NOT EXISTS crm;
   CREATE TABLE crm.members (id bigint PRIMARY KEY, email text NOT NULL, plan text NOT NULL);
   INSERT INTO crm.members SELECT g, 'user' || g || '@example.com', CASE WHEN g <= 3 THEN 'pro' ELSE 'trial' END FROM generate_series(1, 6) g;`;
@@ -122,16 +125,7 @@ sync people_to_beta { from members to mail object profiles mode upsert identifie
 // A list kept equal to an audience (mirror), and one that members are taken off as they leave
 // (remove): leaving profiles are found by email (GET /api/profiles), then taken off the list
 // (DELETE .../relationships/profiles). One with no profile in Klaviyo is on no list: it is
-// removed already, and not sent again.
-const mirrors = await compileText(`
-source warehouse : postgres { database "app" version 15 }
-destination mail : klaviyo { api_key env("KLAVIYO_API_KEY") }
-model members { from warehouse table crm.members primary key id columns { id bigint email string plan string } }
-audience paying { from members where plan = 'pro' }
-audience lapsed { from members where plan = 'lapsed' }
-sync paying_list { from paying to mail list "Pro" mode mirror identifier email -> email }
-sync lapsed_off_pro { from lapsed to mail list "Newsletter" mode remove identifier email -> email }`);
-
+// removed already, and not sent again (the syncs paying_list and lapsed_off_pro of the project above).
 perEngine(
   'klaviyo list removals',
   `CREATE SCHEMA IF NOT EXISTS crm;
@@ -139,7 +133,7 @@ perEngine(
   INSERT INTO crm.members SELECT g, 'user' || g || '@example.com', 'pro' FROM generate_series(1, 5) g;`,
   () => startKlaviyo(env.KLAVIYO_API_KEY),
   ({ db, service: klaviyo }) => {
-    const run = (sync: string) => runSync(db(), mirrors, sync, { env, endpoints: { mail: klaviyo().api.url } });
+    const run = (sync: string) => runSync(db(), lists, sync, { env, endpoints: { mail: klaviyo().api.url } });
     const pro = () => [...(klaviyo().list('Pro')?.members ?? [])].sort();
 
     it('mirror: leaving profiles are looked up and taken off the list; one whose profile is gone is off it already', async () => {
