@@ -328,6 +328,30 @@ describe('acceptance', () => {
     expect(v).toEqual({ accepted: [0], rejected: [{ index: 2, reason: 'Rate limited for this object' }], retry: [], done: [1] });
   });
 
+  it("absent done only where the answer accounts for all it holds: no error naming no row, no result that is no row's", () => {
+    const lookup = { by: 'items' as const, items: '/results', match: 'key' as const, key: '/properties/email', absent: 'done' as const };
+    const notFound = { ...lookup, absentError: { pointer: '/category', equals: 'OBJECT_NOT_FOUND' } };
+    const of = (...keys: string[]) => keys.map((key) => ({ key, destination_id: null as string | null }));
+    const read = (accept: typeof lookup | typeof notFound, body: unknown, keys: string[]) =>
+      readResponse({ accept, captureRow: { destination_id: '/id' } }, res(207, body), of(...keys), ctx, options);
+    // An error that names no row (a rate limit) may be why both results are missing.
+    const limited = { results: [], errors: [{ category: 'RATE_LIMITS', message: 'Rate limited', context: {} }] };
+    for (const accept of [lookup, notFound]) {
+      const v = read(accept, limited, ['a@x.com', 'b@x.com']);
+      expect(v.done).toBeUndefined();
+      expect(v.rejected.map((r) => [r.index, r.unsure])).toEqual([
+        [0, true],
+        [1, true],
+      ]);
+    }
+    // A result under a key no row has (the destination trimmed "a@x.com "): the missing row may be it.
+    const trimmed = read(lookup, { results: [{ id: '901', properties: { email: 'a@x.com' } }] }, ['a@x.com ', 'b@x.com']);
+    expect(trimmed.done).toBeUndefined();
+    expect(trimmed.rejected.map((r) => r.index)).toEqual([0, 1]);
+    // Everything accounted for: the row no result carries is done.
+    expect(read(lookup, { results: [{ id: '902', properties: { email: 'b@x.com' } }] }, ['a@x.com', 'b@x.com'])).toMatchObject({ accepted: [1], done: [0] });
+  });
+
   it('never takes a result that differs from the key sent, or that another row could own', () => {
     const accept = { by: 'items' as const, items: '/results', match: 'key' as const, key: '/properties/ref' };
     const of = (...keys: string[]) => keys.map((key) => ({ key, destination_id: null as string | null }));

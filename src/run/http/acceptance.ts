@@ -187,17 +187,16 @@ export function readResponse(
   const items = pointerGet(doc, accept.items);
   if (!Array.isArray(items)) return rejectAll(`no list of results at ${accept.items || 'the body'}: ${snippet(res)}`, true);
   const own = ownItems(accept, items, rows);
+  const settles = accept.absent === 'done' ? absentSettles(accept, doc, items, own, rows) : () => false;
   const verdict: Verdict = { accepted: [], rejected: [], retry: [] };
   rows.forEach((row, index) => {
     const match = own[index] as OwnItem;
     if (!('item' in match)) {
-      // An error naming the row refuses it, whatever else the answer says of it, unless it says the row is not there.
       const error = errorFor(doc, row.key);
-      const absent = match.absent === true && accept.absent === 'done';
-      const saysAbsent = absent && accept.absentError !== undefined && pointerGet(error, accept.absentError.pointer) === accept.absentError.equals;
-      if (error !== undefined && !saysAbsent) verdict.rejected.push({ index, reason: errorText(error) });
-      // Not there, and no error says otherwise: what the step asks of the row is so already.
-      else if (absent) (verdict.done ??= []).push(index);
+      // Not there, as the whole answer bears out: what the step asks of the row is so already.
+      if (match.absent === true && settles(error)) (verdict.done ??= []).push(index);
+      // An error naming the row refuses it, whatever else the answer says of it.
+      else if (error !== undefined) verdict.rejected.push({ index, reason: errorText(error) });
       // A result missing without an error leaves unsaid whether it was applied.
       else verdict.rejected.push({ index, reason: `${match.missing} (HTTP ${res.status})`, unsure: true });
       return;
@@ -215,6 +214,31 @@ export function readResponse(
     verdict.accepted.push(index);
   });
   return verdict;
+}
+
+/**
+ * Whether a row no result carries, and whose naming error (if any) is `error`, is surely not at
+ * the destination (`absent: 'done'`). Only when the answer accounts for all it holds: every
+ * result is a row's own (a result under a key spelled otherwise than any row's, trimmed or
+ * reformatted, may be the very row), and either the error naming the row says it is not found
+ * (`absentError`) or, without one, no error names it and each error names some row (one naming
+ * none, a rate limit say, may be why a result is missing).
+ */
+function absentSettles(
+  accept: Extract<Acceptance, { by: 'items' }>,
+  doc: unknown,
+  items: readonly unknown[],
+  own: readonly OwnItem[],
+  rows: readonly RowState[],
+): (error: unknown) => boolean {
+  const owned = new Set(own.flatMap((o) => ('item' in o ? [o.item] : [])));
+  if (items.some((item) => !owned.has(item))) return () => false;
+  const { absentError } = accept;
+  if (absentError) return (error) => error !== undefined && pointerGet(error, absentError.pointer) === absentError.equals;
+  const errors = pointerGet(doc, '/errors') ?? [];
+  const keys = rows.flatMap((r) => (r.key === null ? [] : [JSON.stringify(r.key)]));
+  const eachNamesARow = Array.isArray(errors) && errors.every((e) => keys.some((k) => stringifyJson(e as Json).includes(k)));
+  return (error) => eachNamesARow && error === undefined;
 }
 
 /** A row's own response item, or why it has none (`absent`: no item carries its key). */

@@ -42,8 +42,8 @@ function write(ctx: ApiContext, action: 'create' | 'update' | 'upsert'): SendReq
 }
 
 /**
- * Finds records by the identifier, before a removal by record id (from a list, or the archive of
- * a record whose id is not known). HubSpot names the ids it has no record of in an
+ * Finds records by the identifier, before a removal by record id of rows whose id is not known
+ * (`idsOfLeaving`: from a list, or an archive). HubSpot names the ids it has no record of in an
  * OBJECT_NOT_FOUND error: such a record was never made or is gone, so it is removed already.
  */
 function read(ctx: ApiContext): SendRequest {
@@ -135,14 +135,26 @@ export const hubspotApi: DestinationApi = {
       reads: ['added', 'removed'],
       steps: [
         { kind: 'accept', description: 'remember entering members without sending them, so their leaving is seen', changes: ['added'], when: 'always' },
-        step(ctx, 'remove_members', ['removed'], [read(ctx), membership(ctx, 'remove')], 'find leaving contacts, then remove them from the list'),
+        step(
+          ctx,
+          'remove_members',
+          ['removed'],
+          [idsOfLeaving(read(ctx)), membership(ctx, 'remove')],
+          'find leaving contacts whose id is not known, then remove them from the list',
+        ),
       ],
     }),
     'audience:mirror': (ctx) => ({
       reads: ['added', 'removed'],
       steps: [
         step(ctx, 'add_members', ['added'], [write(ctx, 'upsert'), membership(ctx, 'add')], 'upsert entering contacts, then add them to the list'),
-        step(ctx, 'remove_members', ['removed'], [read(ctx), membership(ctx, 'remove')], 'find leaving contacts, then remove them from the list'),
+        step(
+          ctx,
+          'remove_members',
+          ['removed'],
+          [idsOfLeaving(read(ctx)), membership(ctx, 'remove')],
+          'find leaving contacts whose id is not known, then remove them from the list',
+        ),
       ],
     }),
   },

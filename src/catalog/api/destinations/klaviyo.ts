@@ -33,7 +33,12 @@ function bulkImport(ctx: ApiContext, toList: boolean): SendRequest {
   return perBatch(jsonRequest('POST', `${base}/profile-bulk-import-jobs`, headers(ctx), { data }));
 }
 
-/** Find the leaving profiles' ids by the identifier, then take them off the list; one not found has no profile, so it is on no list. */
+/**
+ * Find the leaving profiles' ids by the identifier, then take them off the list. One not found
+ * is refused, not taken as off the list already: an import job that adds it may still be queued
+ * (Klaviyo answers 202 before it runs), and a lookup by another spelling than Klaviyo keeps
+ * would find none.
+ */
 function removal(ctx: ApiContext): SendRequest[] {
   const field = ctx.identifierField ?? 'email';
   return [
@@ -42,7 +47,7 @@ function removal(ctx: ApiContext): SendRequest[] {
         filter: concat(`any(${field},`, asJson(each(row.key)), ')'),
         'page[size]': searchPage,
       }),
-      { by: 'items', items: '/data', match: 'key', key: `/attributes/${field}`, absent: 'done' },
+      { by: 'items', items: '/data', match: 'key', key: `/attributes/${field}` },
       { destination_id: '/id' },
     ),
     perBatch(
