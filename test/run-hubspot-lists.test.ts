@@ -52,7 +52,7 @@ perEngine(
       expect(hubspot().lists).toHaveLength(1);
     });
 
-    it('rows leaving the audience are removed from the list by the contact ids their adds recorded; entering ones added', async () => {
+    it('rows leaving the audience are looked up by email and removed from the list; entering ones added', async () => {
       await sql(db(), `UPDATE crm.people SET plan = 'free' WHERE id IN (1, 2, 4); UPDATE crm.people SET plan = 'pro' WHERE id = 3;`);
       const before = hubspot().api.requests.length;
       const r = await run();
@@ -63,6 +63,7 @@ perEngine(
           'GET /crm/v3/lists/object-type-id/0-1/name/Paying',
           'POST /crm/v3/objects/contacts/batch/upsert',
           `PUT /crm/v3/lists/${listId}/memberships/add`,
+          'POST /crm/v3/objects/contacts/batch/read',
           `PUT /crm/v3/lists/${listId}/memberships/remove`,
         ].sort(),
       );
@@ -71,7 +72,7 @@ perEngine(
       expect(hubspot().find('contacts', 'email', 'user1@example.com')).toBeDefined();
     });
 
-    it('a leaving member whose email was changed in HubSpot is still removed, by its contact id', async () => {
+    it('a leaving member whose email was changed in HubSpot is not found by it, and is removed by the contact id its add recorded', async () => {
       const contact = hubspot().find('contacts', 'email', 'user8@example.com')!;
       contact.properties.email = 'renamed8@example.com';
       expect(hubspot().listEmails('Paying')).toContain('renamed8@example.com');

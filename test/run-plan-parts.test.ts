@@ -352,6 +352,41 @@ describe('acceptance', () => {
     expect(read(lookup, { results: [{ id: '902', properties: { email: 'b@x.com' } }] }, ['a@x.com', 'b@x.com'])).toMatchObject({ accepted: [1], done: [0] });
   });
 
+  it('absent with absentKeepsId: a row not found goes on with the id its write recorded; complete: a page of a longer answer settles none', () => {
+    const notFound = {
+      by: 'items' as const,
+      items: '/results',
+      match: 'key' as const,
+      key: '/properties/email',
+      absent: 'done' as const,
+      absentError: { pointer: '/category', equals: 'OBJECT_NOT_FOUND' },
+      absentKeepsId: true as const,
+    };
+    const rows = [
+      { key: 'a@x.com', destination_id: '901' as string | null },
+      { key: 'b@x.com', destination_id: null as string | null },
+    ];
+    const body = { results: [], errors: [{ category: 'OBJECT_NOT_FOUND', message: 'Could not get some objects', context: { ids: ['a@x.com', 'b@x.com'] } }] };
+    const v = readResponse({ accept: notFound, captureRow: { destination_id: '/id' } }, res(207, body), rows, ctx, options);
+    expect(v).toEqual({ accepted: [0], rejected: [], retry: [], done: [1] });
+    expect(rows[0]?.destination_id).toBe('901');
+    // Salesforce: a query answer that is one page of several says nothing of the rows it does not hold.
+    const soql = { by: 'items' as const, items: '/records', match: 'key' as const, key: '/Email', absent: 'done' as const, complete: '/done' };
+    const of = (...keys: string[]) => keys.map((key) => ({ key, destination_id: null as string | null }));
+    const page = { totalSize: 3, done: false, nextRecordsUrl: '/services/data/v60.0/query/01g-2000', records: [{ Id: '003A', Email: 'a@x.com' }] };
+    const paged = readResponse({ accept: soql, captureRow: { destination_id: '/Id' } }, res(200, page), of('a@x.com', 'c@x.com'), ctx, options);
+    expect(paged.done).toBeUndefined();
+    expect(paged.accepted).toEqual([0]);
+    const whole = readResponse(
+      { accept: soql, captureRow: { destination_id: '/Id' } },
+      res(200, { ...page, done: true }),
+      of('a@x.com', 'c@x.com'),
+      ctx,
+      options,
+    );
+    expect(whole).toMatchObject({ accepted: [0], done: [1] });
+  });
+
   it('never takes a result that differs from the key sent, or that another row could own', () => {
     const accept = { by: 'items' as const, items: '/results', match: 'key' as const, key: '/properties/ref' };
     const of = (...keys: string[]) => keys.map((key) => ({ key, destination_id: null as string | null }));

@@ -258,6 +258,14 @@ export type Acceptance =
        * record of in one OBJECT_NOT_FOUND error). Any other error naming the row refuses it.
        */
       absentError?: { pointer: string; equals: string };
+      /**
+       * With `absent`: a row not found that has a destination id (its write recorded one) is not
+       * done but goes on to the step's next request with that id: the record may be there under
+       * another key (a HubSpot contact whose email was changed there).
+       */
+      absentKeepsId?: true;
+      /** With `absent`: a JSON Pointer to `true` where the answer holds every result (Salesforce's `done`); no row is absent otherwise. */
+      complete?: string;
     };
 
 /** A request made once, not per row: sign-in, looking up or creating a list, opening or running a job. */

@@ -193,8 +193,12 @@ export function readResponse(
     const match = own[index] as OwnItem;
     if (!('item' in match)) {
       const error = errorFor(doc, row.key);
-      // Not there, as the whole answer bears out: what the step asks of the row is so already.
-      if (match.absent === true && settles(error)) (verdict.done ??= []).push(index);
+      // Not there, as the whole answer bears out: what the step asks of the row is so already,
+      // unless it has an id its write recorded, with which it goes on (it may be there under another key).
+      if (match.absent === true && settles(error)) {
+        if (accept.absentKeepsId && row.destination_id !== null) verdict.accepted.push(index);
+        else (verdict.done ??= []).push(index);
+      }
       // An error naming the row refuses it, whatever else the answer says of it.
       else if (error !== undefined) verdict.rejected.push({ index, reason: errorText(error) });
       // A result missing without an error leaves unsaid whether it was applied.
@@ -220,7 +224,8 @@ export function readResponse(
  * Whether a row no result carries, and whose naming error (if any) is `error`, is surely not at
  * the destination (`absent: 'done'`). Only when the answer accounts for all it holds: every
  * result is a row's own (a result under a key spelled otherwise than any row's, trimmed or
- * reformatted, may be the very row), and either the error naming the row says it is not found
+ * reformatted, may be the very row), the answer says it is whole where it can say otherwise
+ * (`complete`: a page of a longer result), and either the error naming the row says it is not found
  * (`absentError`) or, without one, no error names it and each error names some row (one naming
  * none, a rate limit say, may be why a result is missing).
  */
@@ -233,6 +238,7 @@ function absentSettles(
 ): (error: unknown) => boolean {
   const owned = new Set(own.flatMap((o) => ('item' in o ? [o.item] : [])));
   if (items.some((item) => !owned.has(item))) return () => false;
+  if (accept.complete !== undefined && pointerGet(doc, accept.complete) !== true) return () => false;
   const { absentError } = accept;
   if (absentError) return (error) => error !== undefined && pointerGet(error, absentError.pointer) === absentError.equals;
   const errors = pointerGet(doc, '/errors') ?? [];

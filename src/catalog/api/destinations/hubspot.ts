@@ -42,13 +42,15 @@ function write(ctx: ApiContext, action: 'create' | 'update' | 'upsert'): SendReq
 }
 
 /**
- * Finds records by the identifier, before a removal by record id of rows whose id is not known
- * (`idsOfLeaving`: from a list, or an archive). HubSpot names the ids it has no record of in an
- * OBJECT_NOT_FOUND error: such a record was never made or is gone, so it is removed already.
+ * Finds records by the identifier, before a removal by record id: the id a record has now (a
+ * merge may have changed it). HubSpot names the ids it has no record of in an OBJECT_NOT_FOUND
+ * error: such a record was never made or is gone, so it is removed already; but one whose write
+ * recorded an id goes on with that id (its email may have been changed in HubSpot).
  */
 function read(ctx: ApiContext): SendRequest {
   const found = byKey(ctx);
-  const accept: Acceptance = found.by === 'items' ? { ...found, absent: 'done', absentError: { pointer: '/category', equals: 'OBJECT_NOT_FOUND' } } : found;
+  const accept: Acceptance =
+    found.by === 'items' ? { ...found, absent: 'done', absentError: { pointer: '/category', equals: 'OBJECT_NOT_FOUND' }, absentKeepsId: true } : found;
   return perBatch(
     jsonRequest('POST', batchUrl(ctx, 'read'), headers(ctx), {
       idProperty: ctx.identifierField ?? null,
@@ -139,8 +141,8 @@ export const hubspotApi: DestinationApi = {
           ctx,
           'remove_members',
           ['removed'],
-          [idsOfLeaving(read(ctx)), membership(ctx, 'remove')],
-          'find leaving contacts whose id is not known, then remove them from the list',
+          [read(ctx), membership(ctx, 'remove')],
+          'find leaving contacts (by email, else by the id their add recorded), then remove them from the list',
         ),
       ],
     }),
@@ -152,8 +154,8 @@ export const hubspotApi: DestinationApi = {
           ctx,
           'remove_members',
           ['removed'],
-          [idsOfLeaving(read(ctx)), membership(ctx, 'remove')],
-          'find leaving contacts whose id is not known, then remove them from the list',
+          [read(ctx), membership(ctx, 'remove')],
+          'find leaving contacts (by email, else by the id their add recorded), then remove them from the list',
         ),
       ],
     }),

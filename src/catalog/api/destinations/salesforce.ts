@@ -102,7 +102,7 @@ const findMembers = (ctx: ApiContext): SendRequest => {
       join(each(quoted(row.key)), ', '),
       ')',
     ),
-    { by: 'items', items: '/records', match: 'key', key: `/Contact/${field}`, ...(keyCase ? { keyCase } : {}) },
+    { by: 'items', items: '/records', match: 'key', key: `/Contact/${field}`, ...(keyCase ? { keyCase } : {}), complete: '/done' },
     { destination_id: '/Id' },
   );
 };
@@ -116,7 +116,7 @@ const findRecords = (ctx: ApiContext): SendRequest => {
   const keyCase = keyCaseOf(ctx.fieldRules, field);
   return perBatch(
     query(ctx, `SELECT Id, ${field} FROM ${sobject(ctx)} WHERE ${field} IN (`, join(each(quoted(row.key)), ', '), ')'),
-    { by: 'items', items: '/records', match: 'key', key: `/${field}`, ...(keyCase ? { keyCase } : {}) },
+    { by: 'items', items: '/records', match: 'key', key: `/${field}`, ...(keyCase ? { keyCase } : {}), complete: '/done' },
     { destination_id: '/Id' },
   );
 };
