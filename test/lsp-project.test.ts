@@ -229,6 +229,49 @@ sync paying_list { from paying  to crm list "Paying"  mode mirror  identifier em
     expect(listStep('a.sync', lists.get('a.sync')!.replace('mode mirror', 'mode remove').replace('  guard deletes <= 5%', ''))).toEqual([]);
   });
 
+  it('an edit that leaves a warehouse destination as it was does not check every sync of its place; one that moves it does', () => {
+    const dw = (name: string, database: string) =>
+      `destination ${name} : postgres { host "db.acme.internal"  database "${database}"  user "sync"  password env("PG_PASSWORD") }`;
+    const texts = new Map([
+      [
+        'a.sync',
+        `source wh_a : postgres { database "acme" }
+${dw('dw_a', 'acme')}
+model users_a { from wh_a  table app.users  primary key id  columns { id bigint  email string } }
+sync copy_a { from users_a  to dw_a table crm.accounts  mode mirror  identifier id -> id  map { email -> email }  guard deletes <= 5%  schedule "0 * * * *" }
+`,
+      ],
+      [
+        'b.sync',
+        `source wh_b : postgres { database "acme" }
+${dw('dw_b', 'acme')}
+model users_b { from wh_b  table app.users  primary key id  columns { id bigint  email string } }
+sync copy_b { from users_b  to dw_b table crm.people  mode upsert  identifier id -> id  map { email -> email } }
+`,
+      ],
+    ]);
+    const p = new Project(
+      [...texts].map(([path, text]) => ({ path, text })),
+      { wholeShare: 1, keepSyncs: true },
+    );
+    expect(p.allDiagnostics()).toEqual([]);
+    const step = (text: string) => {
+      texts.set('a.sync', text);
+      p.update([{ path: 'a.sync', text }]);
+      const whole = checkProject([...texts].map(([path, text]) => ({ path, text })));
+      expect(p.allDiagnostics()).toEqual(whole.diagnostics);
+      return { codes: whole.diagnostics.map((d) => `${d.code} ${d.span.file}`), checked: p.checkedSyncs.map((s) => s.name).sort() };
+    };
+    const a = texts.get('a.sync')!;
+    // dw_a as it was: copy_b, of another destination at dw_a's place, is not checked again.
+    expect(step(a.replace('"0 * * * *"', '"5 * * * *"'))).toEqual({ codes: [], checked: ['copy_a'] });
+    // copy_a now mirrors the table copy_b writes, at their place: copy_b is checked with it.
+    const people = a.replace('crm.accounts', 'crm.people');
+    expect(step(people)).toEqual({ codes: ['SW0124 b.sync'], checked: ['copy_a', 'copy_b'] });
+    // dw_a moved to another database: the error goes with it, though copy_a is as it was.
+    expect(step(people.replace('database "acme"  user', 'database "other"  user'))).toEqual({ codes: [], checked: ['copy_a', 'copy_b'] });
+  });
+
   it('checks again, updated and resumed, the syncs of other destinations that reach the table or object an edited file writes', () => {
     const texts = new Map([
       [

@@ -109,6 +109,31 @@ const acceptsTable: readonly (readonly Kind[])[] = [readsModel, readsSource, syn
 /** What the checker refuses to read (binary, not UTF-8) it does not parse: neither is it parsed here. */
 const isText = (text: string): boolean => !text.includes('\u0000') && !text.includes('\uFFFD');
 
+/**
+ * The sources and destinations of a warehouse or bucket that an edit of a file left as they were:
+ * in both the old and the new file, of the same kind and name, with the same text (so the same
+ * place, `writesOf`), each old one paired with one new one. Owning one does not bring in every
+ * sync of its place (`Project.#reach`): only a place that changed can bring syncs of its
+ * destinations together or apart. None where the old text is not known (an outline's file).
+ */
+function keptPlaces(old: FileState | undefined, now: FileState | undefined): Entry[] {
+  if (old?.text === undefined || now?.text === undefined) return [];
+  const textOf = (f: FileState, e: Entry) => (f.text as string).slice(e.span.offset, e.span.endOffset);
+  const signature = (f: FileState, e: Entry) => `${e.kind}\u0000${e.name}\u0000${e.writes}\u0000${textOf(f, e)}`;
+  const places = (f: FileState) => f.entries.filter((e) => e.writes.startsWith('place:'));
+  const unpaired = new Map<string, Entry[]>();
+  for (const e of places(old)) {
+    const key = signature(old, e);
+    unpaired.set(key, [...(unpaired.get(key) ?? []), e]);
+  }
+  const kept: Entry[] = [];
+  for (const e of places(now)) {
+    const twin = unpaired.get(signature(now, e))?.shift();
+    if (twin) kept.push(twin, e);
+  }
+  return kept;
+}
+
 /** The names a definition reads: each check of a definition needs only these (and what they read). */
 function readsOf(def: Definition): Reference[] {
   const reads: Reference[] = [];
@@ -339,13 +364,15 @@ export class Project {
     const folders = new Set<string>();
     const targets = new Set<string>();
     const before = new Map<string, readonly Diagnostic[]>();
+    // Sources and destinations the edit left as they were, which keep their place (`kept`).
+    const kept = new Set<Entry>();
     let definitions = false;
     const mark = (f: FileState | undefined) => {
       for (const e of f?.entries ?? []) {
         if (e.kind !== 'sync') definitions = true;
         touched.add(e.name);
         if (e.kind === 'sync') folders.add(e.name.toLowerCase());
-        if (e.writes !== '') targets.add(e.writes);
+        if (e.writes !== '' && !kept.has(e)) targets.add(e.writes);
       }
       for (const w of f?.words ?? []) touched.add(w);
     };
@@ -353,12 +380,13 @@ export class Project {
       const old = this.#files.get(path);
       // A file known from an outline with another text has none here: it is replaced.
       if (old ? old.text !== undefined && old.text === text : text === undefined) continue;
-      mark(old);
       if (old) {
         before.set(path, old.diagnostics);
         this.#remove(old);
       }
       const now = text === undefined ? undefined : this.#add(path, text);
+      for (const e of keptPlaces(old, now)) kept.add(e);
+      mark(old);
       mark(now);
       edited.set(path, now);
     }
@@ -370,7 +398,7 @@ export class Project {
     this.#index = undefined;
     for (const f of this.#files.values()) if (!edited.has(f.path)) before.set(f.path, f.diagnostics);
 
-    const owners = this.#reach(edited, touched, folders, targets, definitions);
+    const owners = this.#reach(edited, touched, folders, targets, definitions, kept);
     const slice = this.#context(owners);
     let checked: number;
     const whole = slice.size > this.#entryCount * this.#wholeShare;
@@ -472,7 +500,9 @@ export class Project {
    * The definitions whose diagnostics the edit may change: those of the edited files, those
    * of the names it touched elsewhere, and, repeatedly, the readers of each; and when a
    * definition other than a sync was edited, removed or reached, those that read an unknown
-   * name. `definitions`: the edited files held one, before or after.
+   * name. `definitions`: the edited files held one, before or after. `kept`: sources and
+   * destinations of the edited files that are as they were (`keptPlaces`), whose place's syncs
+   * the edit cannot have brought together or apart.
    */
   #reach(
     edited: ReadonlyMap<string, FileState | undefined>,
@@ -480,6 +510,7 @@ export class Project {
     folders: Set<string>,
     targets: Set<string>,
     definitions: boolean,
+    kept: ReadonlySet<Entry>,
   ): Set<Entry> {
     const owners = new Set<Entry>();
     const names = [...touched];
@@ -504,7 +535,7 @@ export class Project {
     const own = (e: Entry) => {
       if (owners.has(e)) return;
       owners.add(e);
-      if (e.writes !== '') ownWriters(e.writes);
+      if (e.writes !== '' && !kept.has(e)) ownWriters(e.writes);
       if (!touched.has(e.name)) {
         touched.add(e.name);
         names.push(e.name);
