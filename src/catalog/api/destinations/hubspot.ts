@@ -71,6 +71,16 @@ function step(ctx: ApiContext, operation: string, changes: ModePlan['reads'], re
   return send({ operation, description, changes, batch: { size: ctx.batch }, requests });
 }
 
+/** Leaving contacts found by email, for the id they have now (else the one their add recorded), then taken off the list. */
+const removeMembers = (ctx: ApiContext) =>
+  step(
+    ctx,
+    'remove_members',
+    ['removed'],
+    [read(ctx), membership(ctx, 'remove')],
+    'find leaving contacts (by email, else by the id their add recorded), then remove them from the list',
+  );
+
 function listSetup(ctx: ApiContext): CallStep[] {
   const name = ctx.target ?? ctx.sync;
   return findOrCreate(ctx, {
@@ -137,26 +147,14 @@ export const hubspotApi: DestinationApi = {
       reads: ['added', 'removed'],
       steps: [
         { kind: 'accept', description: 'remember entering members without sending them, so their leaving is seen', changes: ['added'], when: 'always' },
-        step(
-          ctx,
-          'remove_members',
-          ['removed'],
-          [read(ctx), membership(ctx, 'remove')],
-          'find leaving contacts (by email, else by the id their add recorded), then remove them from the list',
-        ),
+        removeMembers(ctx),
       ],
     }),
     'audience:mirror': (ctx) => ({
       reads: ['added', 'removed'],
       steps: [
         step(ctx, 'add_members', ['added'], [write(ctx, 'upsert'), membership(ctx, 'add')], 'upsert entering contacts, then add them to the list'),
-        step(
-          ctx,
-          'remove_members',
-          ['removed'],
-          [read(ctx), membership(ctx, 'remove')],
-          'find leaving contacts (by email, else by the id their add recorded), then remove them from the list',
-        ),
+        removeMembers(ctx),
       ],
     }),
   },
