@@ -111,13 +111,14 @@ function partlyRefused(doc: unknown, partial: PartialRefusal, count: number): Ve
   return allBut(refused, count);
 }
 
+/** Whether an error's JSON names a key: it holds the key as a JSON string, quotes included ("1" must not be found inside "10"). */
+const namesKey = (errorJson: string, key: string): boolean => errorJson.includes(JSON.stringify(key));
+
 /** For a row the response has no item for: the entry of the body's error list that names its key, if any. */
 function errorFor(doc: unknown, key: string | null): unknown {
   const errors = pointerGet(doc, '/errors');
   if (!Array.isArray(errors) || key === null) return undefined;
-  // The key as a JSON string, quotes included: "1" must not be found inside "10".
-  const quoted = JSON.stringify(key);
-  return errors.find((e) => stringifyJson(e).includes(quoted));
+  return errors.find((e) => namesKey(stringifyJson(e), key));
 }
 
 /** An error's message, or the error itself, clipped. */
@@ -242,8 +243,12 @@ function absentSettles(
   const { absentError } = accept;
   if (absentError) return (error) => error !== undefined && pointerGet(error, absentError.pointer) === absentError.equals;
   const errors = pointerGet(doc, '/errors') ?? [];
-  const keys = rows.flatMap((r) => (r.key === null ? [] : [JSON.stringify(r.key)]));
-  const eachNamesARow = Array.isArray(errors) && errors.every((e) => keys.some((k) => stringifyJson(e as Json).includes(k)));
+  const eachNamesARow =
+    Array.isArray(errors) &&
+    errors.every((e) => {
+      const json = stringifyJson(e);
+      return rows.some((r) => r.key !== null && namesKey(json, r.key));
+    });
   return (error) => eachNamesARow && error === undefined;
 }
 
