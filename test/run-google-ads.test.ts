@@ -6,12 +6,13 @@
 // the job that carries it has run: a job whose run fails, or a run killed before it, commits
 // none of them; a mirror's removals, too.
 import { createHash } from 'node:crypto';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import type { Fault } from './servers/fake-api.js';
 import { startGoogleAds } from './servers/google-ads.js';
 import { cli, compileFixture, exited, perEngine, runSync, spawnRun, sql, until } from './servers/run-harness.js';
-import type { ScratchDb } from './servers/scratch-db.js';
+import { scratchFolder, type ScratchDb } from './servers/scratch-db.js';
 import { ensureBuilt } from './support/build.js';
 
 const people = `CREATE SCHEMA IF NOT EXISTS crm;
@@ -270,6 +271,54 @@ perEngine(
       await sql(db(), `UPDATE crm.people SET plan = 'pro' WHERE id IN (1, 2)`);
       expect(await run('paying_to_google_emptied')).toMatchObject({ status: 'ok', changes: { added: 2, removed: 0 }, committed: 2 });
       expect(ads().members('Paying (emptied)')).toEqual(hashed([1, 2]));
+    });
+  },
+);
+
+perEngine(
+  'google ads customer match, members uploaded again before they expire',
+  people,
+  () => startGoogleAds(credentials),
+  ({ db, service: ads }) => {
+    /** The sync's plan as run `days` days ago: its change set reads the warehouse's clock that much earlier. */
+    const earlier = (sync: string, days: number): string => {
+      const out = join(scratchFolder('syncwright-earlier-').dir, 'build');
+      cpSync(join(build, sync), join(out, sync), { recursive: true });
+      const file = join(out, sync, 'changes.sql');
+      const text = readFileSync(file, 'utf8');
+      // The clock is read once, by the period the payload hash takes in.
+      expect(text.split('CURRENT_TIMESTAMP').length).toBe(2);
+      writeFileSync(file, text.replace('CURRENT_TIMESTAMP', `(CURRENT_TIMESTAMP - INTERVAL '${days} days')`));
+      return out;
+    };
+    const run = (sync: string, from = build) => runSync(db(), from, sync, { env: secrets, endpoints: { ads: ads().api.url } });
+    const lastJob = () => [...ads().jobs.values()].at(-1)!;
+
+    // Google drops a member `membershipLifeSpan` days (540) after its latest upload: an add sync
+    // that never sent it again lost it while its snapshot kept it.
+    it('add and mirror upload every member again once the clock is in the next 180-day period, and then not again', async () => {
+      for (const [sync, list, first] of [
+        ['paying_to_google_add', 'Paying (jobs)', []],
+        ['paying_to_google', 'Paying', [{ removeAll: true }]],
+      ] as const) {
+        // 181 days apart: never within one period of 180.
+        expect(await run(sync, earlier(sync, 181))).toMatchObject({ status: 'ok', changes: { added: 40 }, committed: 40 });
+        const jobs = ads().jobs.size;
+        const again = await run(sync);
+        expect(again).toMatchObject({ status: 'ok', changes: { added: 0, changed: 40, unchanged: 0 }, committed: 40 });
+        expect(ads().jobs.size).toBe(jobs + 1);
+        expect(lastJob()).toMatchObject({ ran: true, operations: [...first, ...hashed(range(1, 60)).map(() => ({ create: expect.any(String) }))] });
+        expect(
+          lastJob()
+            .operations.flatMap((o) => ('create' in o ? [o.create] : []))
+            .sort(),
+        ).toEqual(hashed(range(1, 60)));
+        expect(ads().members(list)).toEqual(hashed(range(1, 60)));
+        // Within the period: nothing is sent.
+        const before = ads().api.requests.length;
+        expect(await run(sync)).toMatchObject({ status: 'ok', changes: { added: 0, changed: 0, unchanged: 40 } });
+        expect(ads().api.requests.length).toBe(before);
+      }
     });
   },
 );

@@ -32,6 +32,8 @@ export interface ChangeSetSnippets {
   encode: Record<FieldEncoding, Partial<Record<ColumnType, string>>>;
   /** NULL as "". */
   emptyIfNull: string;
+  /** The number of whole periods of `{{seconds}}` seconds from the epoch to the transaction's time (UTC), as an integer. */
+  period: string;
 }
 
 export interface DialectSpec {

@@ -204,7 +204,13 @@ function changesSql(cs: ChangeSet, fmt: SqlFormatter): string {
         : `CAST(NULL AS ${spec.types.json})`,
     orderExprs: cs.orderBy.map((o) => d.ident(o.column)),
     orderNames,
-    payloadHash: d.sha256(d.fill(snippets.jsonText, { v: base.c.payload })),
+    payloadHash: d.sha256(
+      cs.refreshDays === undefined
+        ? d.fill(snippets.jsonText, { v: base.c.payload })
+        : // The clock's period goes with the payload: at each period's end every row is changed, and sent again.
+          `${d.fill(snippets.jsonText, { v: base.c.payload })} || ${d.string(':')} || ${d.text(d.fill(snippets.period, { seconds: String(cs.refreshDays * 86_400) }))}`,
+    ),
+    refreshDays: cs.refreshDays,
     rankOrder,
     rankText: d.text(base.r.rank!),
     idempotencyKey: d.sha256(hashInput),

@@ -60,6 +60,8 @@ export interface ChangeSet {
   orderBy: { column: string; descending: boolean }[];
   /** Change kinds the plan reads. */
   reads: ChangeKind[];
+  /** Every row changes after this many days (`ModePlan.refreshDays`): the payload hash takes the period of the warehouse's clock. */
+  refreshDays?: number;
 }
 
 export const defaultStateSchema = 'syncwright';
@@ -98,7 +100,7 @@ export function sentFields(sync: CheckedSync): string[] {
   return sync.fields.map((f) => resolveField(rules, f.field.text).name);
 }
 
-export function changeSetOf(sync: CheckedSync, reads: ChangeKind[]): ChangeSet {
+export function changeSetOf(sync: CheckedSync, reads: ChangeKind[], refreshDays?: number): ChangeSet {
   const { model } = sync;
   const dialect = model.source.dialect;
   const spec = getDialect(dialect);
@@ -134,5 +136,6 @@ export function changeSetOf(sync: CheckedSync, reads: ChangeKind[]): ChangeSet {
     messageColumns: sync.message === undefined ? [] : model.columns.map((c) => ({ name: c.name.text, column: name(c.name) })),
     orderBy: model.orderBy.map((o) => ({ column: name(o.column), descending: o.descending })),
     reads,
+    ...(refreshDays === undefined ? {} : { refreshDays }),
   };
 }

@@ -61,7 +61,7 @@ export function planApiSync(sync: CheckedSync, options: PlanOptions): ApiSyncPla
   const api = requireDestinationApi(sync.destination.type);
   const planMode = api.modes[`${sync.kind}:${sync.mode}`];
   if (!planMode) throw new Error(`sync ${sync.name}: ${sync.destination.type} has no API description for ${sync.kind} ${sync.mode}`);
-  const { reads, steps: described } = planMode(ctx);
+  const { reads, steps: described, refreshDays } = planMode(ctx);
   // The byte limit the destination documents goes with every send step: the executor splits a
   // batch whose body would exceed it (Klaviyo's 5 MB bulk import, Amplitude's 1 MB).
   const sending = described.map((s) =>
@@ -75,7 +75,7 @@ export function planApiSync(sync: CheckedSync, options: PlanOptions): ApiSyncPla
   const rateLimit = rateLimitOf(ctx);
   const limited = (s: PlannedStep): PlannedStep =>
     rateLimit && (s.kind === 'call' || s.kind === 'send') && s.rateLimit === undefined ? { ...s, rateLimit } : s;
-  const changeSet = changeSetOf(sync, reads);
+  const changeSet = changeSetOf(sync, reads, refreshDays);
   const deletes = sync.mode === 'mirror' || sync.mode === 'remove';
 
   const steps: PlannedStep[] = [

@@ -44,6 +44,13 @@ export interface ModePlan {
   /** Change kinds read.sql returns for this mode. */
   reads: ChangeKind[];
   steps: ApiStep[];
+  /**
+   * Days after which every row is sent again (as changed) though nothing of it changed: for a
+   * destination that forgets what was sent long ago (Google Ads members expire a set number of
+   * days after their latest upload). The payload hash takes the warehouse clock's period of that
+   * many days since the epoch.
+   */
+  refreshDays?: number;
 }
 
 export interface DestinationApi {

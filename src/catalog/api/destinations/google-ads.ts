@@ -72,7 +72,8 @@ function listSetup(ctx: ApiContext): CallStep[] {
       create: {
         noun: 'Customer Match list',
         request: jsonRequest('POST', customer(ctx, '/userLists:mutate'), headers(ctx), {
-          // Members stay 540 days after their latest upload, the longest v24 allows ("between 0 and 540 inclusive").
+          // Members stay 540 days after their latest upload, the longest v24 allows ("between 0 and 540 inclusive");
+          // each is uploaded again every `refreshDays`, well within it.
           operations: [{ create: { name, crmBasedUserList: { uploadKeyType: 'CONTACT_INFO' }, membershipLifeSpan: 540 } }],
         }),
         pointer: '/results/0/resourceName',
@@ -153,9 +154,18 @@ const runJob = (ctx: ApiContext): CallStep =>
     request: jsonRequest('POST', job(':run'), headers(ctx), {}),
   });
 
+/**
+ * A member leaves a list `membershipLifeSpan` days after its latest upload (540 for the lists
+ * made here), whatever the snapshot says: every member still in the model is uploaded again
+ * every 180 days (changed, in the modes that upload), a third of the lifespan, so a run that
+ * fails for months still comes in time. A list made by hand keeps its own lifespan (docs/run.md).
+ */
+const refreshDays = 180;
+
 function mirror(ctx: ApiContext): ModePlan {
   const current: ModePlan['reads'] = ['added', 'changed', 'unchanged'];
   return {
+    refreshDays,
     reads: [...current, 'removed'],
     steps: [
       // remove_all removes the members who left: an audience that became empty (every row
@@ -177,9 +187,10 @@ function mirror(ctx: ApiContext): ModePlan {
 export const googleAdsApi: DestinationApi = {
   setup: listSetup,
   modes: {
-    'record:upsert': (ctx) => ({ reads: ['added', 'changed'], steps: [operations(ctx, 'create', ['added', 'changed']), runJob(ctx)] }),
+    'record:upsert': (ctx) => ({ refreshDays, reads: ['added', 'changed'], steps: [operations(ctx, 'create', ['added', 'changed']), runJob(ctx)] }),
     'record:mirror': mirror,
-    'audience:add': (ctx) => ({ reads: ['added'], steps: [operations(ctx, 'create', ['added']), runJob(ctx)] }),
+    // Changed members are uploaded again too: their membership is renewed (`refreshDays`), and new identifiers of theirs added.
+    'audience:add': (ctx) => ({ refreshDays, reads: ['added', 'changed'], steps: [operations(ctx, 'create', ['added', 'changed']), runJob(ctx)] }),
     'audience:remove': (ctx) => ({
       reads: ['added', 'removed'],
       steps: [

@@ -1,5 +1,5 @@
 -- syncwright: sync whales_google, audience mode add, project.sync line 16
--- the added rows of the change set, in seq order
+-- the added, changed rows of the change set, in seq order
 
 -- The change rows this mode sends, in a stable order.
 SELECT
@@ -14,6 +14,6 @@ SELECT
 FROM
   "SYNC_STATE"."whales_google_changes"
 WHERE
-  "change" IN ('added')
+  "change" IN ('added', 'changed')
 ORDER BY
   "seq";
