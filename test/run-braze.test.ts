@@ -1,5 +1,5 @@
 // Braze end to end: compiled plans run by the executor against a local Braze /users/track on
-// 127.0.0.1, on every engine the tests have: users upserted 75 per request, and a list kept as
+// 127.0.0.1, on every engine the tests have: users upserted 50 per request (what every plan takes), and a list kept as
 // a boolean attribute (set for users who enter, cleared only on users who exist).
 import { expect, it } from 'vitest';
 import { startBraze } from './servers/braze.js';
@@ -30,10 +30,10 @@ perEngine(
         .map(([id]) => Number(id))
         .sort((a, b) => a - b);
 
-    it('upserts every user, 75 per request, with the mapped attributes', async () => {
+    it('upserts every user, 50 per request, with the mapped attributes', async () => {
       const r = await run('people_to_braze');
       expect(r).toMatchObject({ status: 'ok', changes: { added: 160 } });
-      expect(sizes()).toEqual([75, 75, 10]);
+      expect(sizes()).toEqual([50, 50, 50, 10]);
       expect(braze().api.requests[0]?.headers.authorization).toBe('Bearer braze-key');
       expect(braze().users.get('42')).toEqual({ email: 'user42@example.com', plan: 'free' });
     });

@@ -58,7 +58,8 @@ export const braze = defineDestination({
     },
     ['api_key', 'rest_endpoint'],
   ),
-  // /users/track takes 75 attribute objects per request, and "a base speed limit of 50,000 requests per minute".
-  limits: { maxBatch: 75, defaultBatch: 75, rateLimit: { requests: 50_000, perSeconds: 60 } },
+  // /users/track takes 75 attribute objects per request, and "a base speed limit of 50,000 requests per minute";
+  // accounts on the MAU plan of CY 24-25 "may batch up to 50 updates", so 50 unless the sync's `batch` says more.
+  limits: { maxBatch: 75, defaultBatch: 50, rateLimit: { requests: 50_000, perSeconds: 60 } },
   docs: 'https://www.braze.com/docs/api/endpoints/user_data/post_user_track/',
 });
