@@ -296,27 +296,32 @@ perEngine(
 
     // Google drops a member `membershipLifeSpan` days (540) after its latest upload: an add sync
     // that never sent it again lost it while its snapshot kept it.
-    it('add and mirror upload every member again once the clock is in the next 180-day period, and then not again', async () => {
-      for (const [sync, list, first] of [
-        ['paying_to_google_add', 'Paying (jobs)', []],
-        ['paying_to_google', 'Paying', [{ removeAll: true }]],
+    it('add, upsert and mirror upload every member again once the clock is in the next 180-day period, and then not again', async () => {
+      const everyone = range(1, 60)
+        .map((i) => createHash('sha256').update(`user${i}@example.com`).digest('hex'))
+        .sort();
+      for (const [sync, list, first, members] of [
+        ['paying_to_google_add', 'Paying (jobs)', [], hashed(range(1, 60))],
+        ['people_to_google', 'People', [], everyone],
+        ['paying_to_google', 'Paying', [{ removeAll: true }], hashed(range(1, 60))],
       ] as const) {
+        const n = members.length;
         // 181 days apart: never within one period of 180.
-        expect(await run(sync, earlier(sync, 181))).toMatchObject({ status: 'ok', changes: { added: 40 }, committed: 40 });
+        expect(await run(sync, earlier(sync, 181))).toMatchObject({ status: 'ok', changes: { added: n }, committed: n });
         const jobs = ads().jobs.size;
         const again = await run(sync);
-        expect(again).toMatchObject({ status: 'ok', changes: { added: 0, changed: 40, unchanged: 0 }, committed: 40 });
+        expect(again).toMatchObject({ status: 'ok', changes: { added: 0, changed: n, unchanged: 0 }, committed: n });
         expect(ads().jobs.size).toBe(jobs + 1);
-        expect(lastJob()).toMatchObject({ ran: true, operations: [...first, ...hashed(range(1, 60)).map(() => ({ create: expect.any(String) }))] });
+        expect(lastJob()).toMatchObject({ ran: true, operations: [...first, ...members.map(() => ({ create: expect.any(String) }))] });
         expect(
           lastJob()
             .operations.flatMap((o) => ('create' in o ? [o.create] : []))
             .sort(),
-        ).toEqual(hashed(range(1, 60)));
-        expect(ads().members(list)).toEqual(hashed(range(1, 60)));
+        ).toEqual(members);
+        expect(ads().members(list)).toEqual(members);
         // Within the period: nothing is sent.
         const before = ads().api.requests.length;
-        expect(await run(sync)).toMatchObject({ status: 'ok', changes: { added: 0, changed: 0, unchanged: 40 } });
+        expect(await run(sync)).toMatchObject({ status: 'ok', changes: { added: 0, changed: 0, unchanged: n } });
         expect(ads().api.requests.length).toBe(before);
       }
     });

@@ -484,7 +484,7 @@ export interface CommitStep extends Omit<SqlStep, 'kind'> {
    * snapshot's unknown payload hash, keeping its destination id (an accepted row's, else the
    * one it was sent with): the next change set sends it again as new while the model has it,
    * and removes it once the model no longer does. Absent where the plan reads only added rows
-   * (insert, add): a row sent without an answer is added again whether or not the snapshot has
+   * (insert; add, but Google Ads'): a row sent without an answer is added again whether or not the snapshot has
    * it, and no step reads it once it leaves the model.
    */
   writeAhead?: true;

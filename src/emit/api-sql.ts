@@ -163,11 +163,13 @@ function changesSql(cs: ChangeSet, fmt: SqlFormatter): string {
       ? cs.relation.path.map((p) => d.ident(p)).join('.')
       : `(${d.writer.raw(queryInParentheses(spec, cs.relation.query))}) AS ${d.ident('source')}`;
   const orderNames = cs.orderBy.map((_, i) => d.ident(`order_${i + 1}`));
+  const payloadText = d.fill(snippets.jsonText, { v: base.c.payload });
   const rankOrder = [
     ...cs.orderBy.map((o, i) => `${orderNames[i]} ${o.descending ? 'DESC' : 'ASC'} NULLS LAST`),
-    // Ties, and models without `order by`, resolve on the payload, then on the columns a
-    // message shows: the same row wins whatever order the warehouse returns them in.
-    base.c.payload_hash,
+    // Ties, and models without `order by`, resolve on the payload (its hash, without the clock's
+    // period, which would change the winner when a period ends), then on the columns a message
+    // shows: the same row wins whatever order the warehouse returns them in.
+    cs.refreshDays === undefined ? base.c.payload_hash : d.sha256(payloadText),
     ...(cs.messageColumns.length > 0 ? [d.fill(snippets.jsonText, { v: base.c.columns })] : []),
   ].join(', ');
   const hashInput = [d.string(`${cs.sync}:`), base.c.change, d.string(':'), base.c.row_key, d.string(':'), base.c.payload_hash].join(' || ');
@@ -206,9 +208,9 @@ function changesSql(cs: ChangeSet, fmt: SqlFormatter): string {
     orderNames,
     payloadHash: d.sha256(
       cs.refreshDays === undefined
-        ? d.fill(snippets.jsonText, { v: base.c.payload })
+        ? payloadText
         : // The clock's period goes with the payload: at each period's end every row is changed, and sent again.
-          `${d.fill(snippets.jsonText, { v: base.c.payload })} || ${d.string(':')} || ${d.text(d.fill(snippets.period, { seconds: String(cs.refreshDays * 86_400) }))}`,
+          `${payloadText} || ${d.string(':')} || ${d.text(d.fill(snippets.period, { seconds: String(cs.refreshDays * 86_400) }))}`,
     ),
     refreshDays: cs.refreshDays,
     rankOrder,
@@ -309,7 +311,7 @@ export function emitApiSync({ changeSet, plan }: ApiSyncPlan, fmt: SqlFormatter)
       on: 'source',
       description: 'record the accepted rows, then move them into the snapshot',
       acceptedInsert: { statement: sql.acceptedInsert, ...(sql.acceptedRows ? { rows: sql.acceptedRows } : {}), parameters: acceptedParameters },
-      // A plan that reads only added rows (insert, add) keeps no write-ahead record: a row sent
+      // A plan that reads only added rows (insert; add, but Google Ads') keeps no write-ahead record: a row sent
       // without an answer is added again next run whether the snapshot has it with the unknown
       // hash or not at all, and no step of the plan reads it once it leaves the model.
       ...(changeSet.reads.some((kind) => kind !== 'added') ? { writeAhead: true as const } : {}),

@@ -4,9 +4,9 @@
 -- The change set: the model's rows, mapped, normalised and hashed, against the snapshot of
 -- what google last accepted. A temporary table of this session, read by read.sql in
 -- the same session: no other run, and no dry run, sees it or replaces it.
--- The payload hash takes in which period of 180 days the warehouse's clock is: when
--- the next period begins, every row is changed and sent again, as the destination forgets
--- what was sent that long ago.
+-- The payload hash takes in which period of 180 days (counted from the epoch, in
+-- UTC) the warehouse's clock is: in the first run of the next period, every row is changed
+-- and sent again, as the destination forgets what was sent that long ago.
 -- A snapshot row of the unknown payload hash was sent without an answer (commit.sql): the
 -- destination may or may not have it, so it is added again while the model has it, and
 -- removed once it does not.
@@ -117,7 +117,10 @@ WITH
         ORDER BY
           "order_1" DESC NULLS LAST,
           "order_2" ASC NULLS LAST,
-          "payload_hash"
+          ENCODE(
+            SHA256(CONVERT_TO(CAST("payload" AS TEXT), 'UTF8')),
+            'hex'
+          )
       ) AS "rank"
     FROM
       "hashed"

@@ -5,9 +5,9 @@
 -- what google last accepted. A table of the state schema, read by read.sql in later
 -- requests (each request is a session of its own); the sync's lock, which a dry run holds too,
 -- keeps every other run from replacing it meanwhile.
--- The payload hash takes in which period of 180 days the warehouse's clock is: when
--- the next period begins, every row is changed and sent again, as the destination forgets
--- what was sent that long ago.
+-- The payload hash takes in which period of 180 days (counted from the epoch, in
+-- UTC) the warehouse's clock is: in the first run of the next period, every row is changed
+-- and sent again, as the destination forgets what was sent that long ago.
 -- A snapshot row of the unknown payload hash was sent without an answer (commit.sql): the
 -- destination may or may not have it, so it is added again while the model has it, and
 -- removed once it does not.
@@ -94,7 +94,7 @@ WITH
         ORDER BY
           "order_1" DESC NULLS LAST,
           "order_2" ASC NULLS LAST,
-          "payload_hash"
+          SHA2(TO_JSON("payload"))
       ) AS "rank"
     FROM
       "hashed"
