@@ -223,6 +223,16 @@ describeEngines('warehouse syncs on Postgres', (engine) => {
       });
     }
 
+    // Removing 2 of the audience's 3 members is 67% of them, whatever the model's members not in the table yet (4, 6 and 7).
+    it('a percentage of an audience remove is of the members the table holds: one that trips changes nothing', async () => {
+      const before = await members(engine);
+      await expect(engine.exec(applySql(syncProject({ kind: 'audience', mode: 'remove', guard: 'guard deletes <= 50%' })))).rejects.toThrow(
+        /syncwright guard: more than 50% of the rows would be deleted/,
+      );
+      expect(await members(engine)).toEqual(before);
+      expect(await run(engine, applySql(syncProject({ kind: 'audience', mode: 'remove', guard: 'guard deletes <= 67%' })))).toEqual(audienceCases[1]!.summary);
+    });
+
     it('`guard allow empty` lets an empty model empty the target', async () => {
       await engine.exec('DELETE FROM "Sales Data"."users; drop table x; --"');
       const sql = applySql(syncProject({ kind: 'record', mode: 'mirror', guard: 'guard allow empty' }));

@@ -89,7 +89,19 @@ SELECT
   0 AS `inserted`,
   `c`.`updated` AS `updated`,
   `c`.`deleted` AS `deleted`,
-  `n`.`keyed` - `c`.`duplicates` - `c`.`inserted` + `c`.`deleted` AS `target_rows`,
+  (
+    SELECT
+      COUNT(*)
+    FROM
+      (
+        SELECT
+          *
+        FROM
+          `crm`.`audience_members`
+        WHERE
+          `audience` = 'whales'
+      ) AS `t`
+  ) AS `target_rows`,
   `n`.`total` - `n`.`keyed` AS `skipped_null_keys`,
   `c`.`duplicates` AS `duplicate_keys`
 FROM
