@@ -149,6 +149,16 @@ function checkExactNumbers(operands: readonly Operand[], model: CheckedModel, r:
   const float = operands.some((o) => o.kind === 'column' && !o.name.missing && findColumn(model, o.name)?.type === 'float');
   const spec = getDialect(model.source.dialect);
   for (const o of operands) {
+    if (o.kind === 'literal' && o.type === 'number' && !o.missing && float && /[.eE]/.test(o.raw)) {
+      // Read as a float where it is compared: one beyond a double's range fails every run (overflow, or underflow to 0).
+      const value = Number(o.raw);
+      if (!Number.isFinite(value) || (value === 0 && /[1-9]/.test(o.raw.replace(/[eE].*$/, '')))) {
+        r.report('invalid-literal', o.span, { detail: `\`${o.raw}\` is beyond the range of a float` }, [
+          'a float holds magnitudes from about 2.2e-308 to 1.8e308, and 0',
+        ]);
+      }
+      continue;
+    }
     if (o.kind !== 'literal' || o.type !== 'number' || o.missing || (float && /[.eE]/.test(o.raw))) continue;
     if (exactNumberLiteral(spec, o.raw) !== undefined) continue;
     const most = (key: 'integerDigits' | 'scale') => Math.max(...spec.conditions.exactNumbers.map((f) => f[key] ?? Infinity));

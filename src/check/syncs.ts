@@ -90,6 +90,12 @@ export function checkSync(def: SyncDef, scope: SyncScope, r: Reporter, source: s
   if (mode === 'insert' && !idItem) {
     r.report('insert-without-identifier', modeItem.mode.span, { type: dest.type.type }, ['add an `identifier` so only new rows are sent']);
   }
+  // JSON has no order and, on some warehouses, no equality: the change set could neither rank nor join rows by it.
+  if (identifier?.column.type === 'json') {
+    r.report('json-identifier', idItem!.mapping.column.span, { column: identifier.column.name.text }, [
+      'identify rows by a string or number column; the model (`sql`) can take one out of the JSON',
+    ]);
+  }
   if (identifier?.column.nullable) {
     r.report('nullable-identifier', idItem!.mapping.column.span, { name: identifier.column.name.text }, [
       model.dbt
