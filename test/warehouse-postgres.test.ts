@@ -241,6 +241,28 @@ describeEngines('warehouse syncs on Postgres', (engine) => {
     });
   });
 
+  it('a timestamp column into a timestamptz target is the wall clock at UTC in a session of any zone: a rerun elsewhere writes nothing', async () => {
+    const project = `source wh : postgres { database "test" }
+model events { from wh  table tz.events  primary key id  columns { id bigint  at timestamp } }
+sync events_copy { from events  to wh table tz.copy  mode upsert  identifier id -> id  map { at -> at } }`;
+    await engine.exec(`DROP SCHEMA IF EXISTS tz CASCADE; CREATE SCHEMA tz;
+      CREATE TABLE tz.events (id bigint PRIMARY KEY, at timestamp);
+      CREATE TABLE tz.copy (id bigint PRIMARY KEY, at timestamptz);
+      INSERT INTO tz.events VALUES (1, '2024-06-01 12:00:00')`);
+    const sql = applySql(project);
+    try {
+      const runs: Summary[] = [];
+      for (const zone of ['America/New_York', 'UTC', 'Asia/Kolkata']) {
+        await engine.exec(`SET TimeZone = '${zone}'`);
+        runs.push(await run(engine, sql));
+      }
+      expect(runs).toEqual([{ ...zero, inserted: 1 }, zero, zero]);
+      expect(await engine.query(`SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS utc FROM tz.copy`)).toEqual([{ utc: '2024-06-01 12:00' }]);
+    } finally {
+      await engine.exec('RESET TimeZone; DROP SCHEMA tz CASCADE');
+    }
+  });
+
   it('the whole file runs as one script, as psql -f would', async () => {
     const sql = applySql(syncProject({ kind: 'record', mode: 'mirror', guard: 'guard deletes <= 25%' }));
     await engine.exec(sql);
