@@ -163,6 +163,43 @@ for (const engine of scratchEngines) {
       expect((await sql(db, 'SELECT count(*)::int AS n FROM crm.target'))[0]).toEqual([{ n: 1 }]);
     });
 
+    it('a column of the type but narrower (fewer decimals, a 4-byte float, a coarser time) is said before anything runs', async () => {
+      const project = `source wh : postgres { database "app" }
+model m { from wh table crm.precise primary key id columns { id bigint n decimal(12, 4)? f float? ts timestamp? d timestamp? ok decimal(12, 2)? } }
+sync narrow { from m to wh table crm.narrow mode upsert identifier id -> id map { n -> n f -> f ts -> ts d -> d ok -> ok } }`;
+      const narrowBuild = await compileText(project);
+      await sql(
+        db,
+        `CREATE TABLE crm.precise (id bigint, n numeric(12, 4), f float8, ts timestamp, d timestamp, ok numeric(12, 2));
+         INSERT INTO crm.precise VALUES (1, 1.2345, 0.1, '2024-01-01 00:00:00.5', '2024-01-01 12:00', 1.25);
+         CREATE TABLE crm.narrow (id bigint PRIMARY KEY, n numeric(12, 2), f real, ts timestamp(0), d date, ok numeric(14, 3));`,
+      );
+      const r = await runSync(db, narrowBuild, 'narrow');
+      expect(r.status).toBe('failed');
+      expect(r.steps).toEqual([]);
+      const said = (column: string, actual: string, written: string) =>
+        `its column ${column} is ${actual}, narrower than the ${written} the sync writes (from the model's column ${column}): it would round the values, and every run would find them changed and write them again; widen the column (or narrow the model's)`;
+      expect(r.error).toContain(
+        [
+          said('n', 'numeric(12,2)', 'NUMERIC(12, 4)'),
+          said('f', 'real', 'DOUBLE PRECISION'),
+          said('ts', 'timestamp(0) without time zone', 'TIMESTAMP'),
+          said('d', 'date', 'TIMESTAMP'),
+        ].join('; '),
+      );
+      expect(r.error).not.toContain('column ok');
+      await sql(
+        db,
+        'ALTER TABLE crm.narrow ALTER COLUMN n TYPE numeric, ALTER COLUMN f TYPE float8, ALTER COLUMN ts TYPE timestamp, ALTER COLUMN d TYPE timestamptz',
+      );
+      const first = await runSync(db, narrowBuild, 'narrow');
+      expect(first.status, first.error).toBe('ok');
+      expect(numbers(first.steps[0]?.result?.[0])).toMatchObject({ inserted: 1 });
+      // As wide as the model: nothing rounded, nothing found changed.
+      const again = await runSync(db, narrowBuild, 'narrow');
+      expect(numbers(again.steps[0]?.result?.[0])).toMatchObject({ inserted: 0, updated: 0 });
+    });
+
     it("a NULL for a NOT NULL column names the column and the model's, and changes nothing", async () => {
       await target('id bigint PRIMARY KEY, name text NOT NULL, plan text');
       const r = await runSync(db, build, 's');

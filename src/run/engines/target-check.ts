@@ -2,7 +2,8 @@
  * A warehouse target checked before its script runs, through the engine's catalog (Postgres's
  * pg_attribute; the INFORMATION_SCHEMA views of Snowflake and BigQuery): the table
  * exists, has every column the sync writes, each of a type that takes the value (the same
- * category of type: numbers, text, dates, booleans, ...), and, where the sync inserts, no
+ * category of type: numbers, text, dates, booleans, ...; on Postgres, not a narrower one of
+ * it, which would round the values), and, where the sync inserts, no
  * NOT NULL column without a default is left out. Every problem is said at once, with the fix.
  */
 import { fillSlots, type Plan, type SessionSql, type TargetValue } from '../../contract/plan.js';
@@ -17,6 +18,8 @@ type ColumnFound = SqlRow & {
   present: boolean;
   actual: string | null;
   fits: boolean;
+  /** Of the type's category but holding less of it (fewer decimals, a 4-byte float, a coarser time; Postgres says so): values would be rounded, and found changed on every run. */
+  narrower?: boolean;
 };
 
 /** What the target statements bind where the dialect does not say: Postgres's $1 table, $2 names, $3 types. */
@@ -59,6 +62,10 @@ export async function targetProblems(
     const origin = c?.from ? ` (from the model's column ${c.from})` : '';
     if (!f.present) problems.push(`it has no column ${f.name}${origin}: ${check.addColumn[f.name] ?? 'add it'}`);
     else if (!f.fits) problems.push(`its column ${f.name} is ${f.actual}, but the sync writes ${f.type}${origin}: change the column's type (or the model's)`);
+    else if (f.narrower)
+      problems.push(
+        `its column ${f.name} is ${f.actual}, narrower than the ${f.type} the sync writes${origin}: it would round the values, and every run would find them changed and write them again; widen the column (or narrow the model's)`,
+      );
   }
   if (inserting.has(plan.sync.mode)) {
     const left = await run<{ name: string }>(targetRequired, binds.required);
