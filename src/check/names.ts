@@ -33,6 +33,12 @@ export function checkName(dialect: Dialect, kind: NameKind, ident: Pick<Ident, '
   }
   const spec = getDialect(dialect);
   const stored = storedName(spec, ident);
+  if (stored === '') {
+    r.report('invalid-name', ident.span, { name: ident.quoted ? '""' : ident.text, engine: engines[dialect], why: 'a name has at least one character' }, [
+      'write the name between the quotes',
+    ]);
+    return;
+  }
   const problem = textProblem(spec.identifiers, stored);
   const slot = slotProblem(stored);
   if (problem ?? slot) {

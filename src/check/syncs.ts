@@ -302,6 +302,14 @@ function checkTarget(
     ]);
     return {};
   }
+  // A warehouse's table names are checked as names (checkName); an API's object, list or topic named by nothing but blanks is none.
+  const blank = type.category === 'warehouse' ? undefined : ref?.find((p) => !('env' in p && p.env) && p.text.trim() === '');
+  if (blank) {
+    r.report('item-not-allowed', blank.span, { detail: `a ${type.type} ${spec.kind} cannot be named by ${blank.text === '' ? 'an empty name' : 'blanks'}` }, [
+      `write the ${spec.kind}'s name`,
+    ]);
+    return {};
+  }
   return ref ? { objectKind: spec.kind, ref } : { objectKind: spec.kind };
 }
 
@@ -341,7 +349,13 @@ export const changeSetColumns = ['sw_action', 'sw_keyed', 'sw_next_key', 'sw_no_
 function checkWrittenNames(model: CheckedModel, type: DestinationType, target: Ident[] | undefined, fields: readonly FieldMap[], r: Reporter): void {
   const source = model.source.dialect;
   if (type.category !== 'warehouse') {
-    for (const f of fields) checkLiteralText(source, f.field.text, f.field.span, r);
+    for (const f of fields) {
+      if (f.field.text.trim() === '') {
+        r.report('item-not-allowed', f.field.span, { detail: `a ${type.type} field cannot be named by ${f.field.text === '' ? 'an empty name' : 'blanks'}` }, [
+          "write the field's name, or leave out `-> ...` to send the column under its own",
+        ]);
+      } else checkLiteralText(source, f.field.text, f.field.span, r);
+    }
     return;
   }
   const dialect = type.type as Dialect;
