@@ -581,6 +581,41 @@ function spanInString(lit: { raw: string; span: Span }, line: number, column: nu
   return { file: lit.span.file, line: a.line, column: a.column, offset: a.offset, endLine: b.line, endColumn: b.column, endOffset: b.offset };
 }
 
+/** What a helper takes: how many arguments, and whether only as a block (`{{#if x}}...{{/if}}`). */
+const helperCalls: Record<string, { params: number; block?: true; shown: string }> = {
+  if: { params: 1, block: true, shown: '{{#if column}}...{{/if}}' },
+  unless: { params: 1, block: true, shown: '{{#unless column}}...{{/unless}}' },
+  each: { params: 1, block: true, shown: '{{#each column}}...{{/each}}' },
+  with: { params: 1, block: true, shown: '{{#with column}}...{{/with}}' },
+  lookup: { params: 2, shown: '{{lookup column key}}' },
+  json: { params: 1, shown: '{{json column}}' },
+};
+
+/**
+ * A call the renderer would fail on, or render wrong, for every row: a helper with another
+ * count of arguments (`{{#if}}`, `{{lookup}}`; `{{json}}` would insert Handlebars' options
+ * object), a block helper used inline, `log` (it writes to the run's own output, never to the
+ * message), and a column given arguments (Handlebars calls it as a function).
+ */
+function callProblem(node: hbs.AST.MustacheStatement | hbs.AST.BlockStatement | hbs.AST.SubExpression): { detail: string; hint: string } | undefined {
+  if (node.type !== 'MustacheStatement' && node.type !== 'BlockStatement' && node.type !== 'SubExpression') return undefined;
+  if (node.path.type !== 'PathExpression') return undefined;
+  const path = node.path as hbs.AST.PathExpression;
+  const name = path.original;
+  const args = node.params.length + (node.hash?.pairs.length ?? 0);
+  if (name === 'log') return { detail: "uses `log`, which writes to the run's output, not the message", hint: 'remove it' };
+  const helper = Object.hasOwn(helperCalls, name) ? helperCalls[name] : undefined;
+  if (helper) {
+    if (helper.block && node.type !== 'BlockStatement') return { detail: `uses \`${name}\` inline; it takes a block`, hint: `write ${helper.shown}` };
+    if (node.params.length !== helper.params || node.hash?.pairs.length)
+      return { detail: `gives \`${name}\` ${args} argument${args === 1 ? '' : 's'}; it takes ${helper.params}`, hint: `write ${helper.shown}` };
+    return undefined;
+  }
+  if (args > 0 && !path.data)
+    return { detail: `gives the column \`${name}\` arguments, which a column takes none of`, hint: `write {{${name}}}, or {{json ${name}}} for its JSON` };
+  return undefined;
+}
+
 /** Handlebars helpers a message may use; anything else is a path into the row. */
 const builtinHelpers = new Set(['if', 'unless', 'each', 'with', 'lookup', 'log', 'else', 'this', ...Object.keys(messageHelpers)]);
 
@@ -707,6 +742,12 @@ function checkTemplate(lit: { value: string; raw: string; span: Span }, model: C
   const visit = (node: unknown): void => {
     if (!node || typeof node !== 'object') return;
     const n = node as { type?: string; original?: string; parts?: string[]; loc?: hbs.AST.SourceLocation; data?: boolean };
+    const call = callProblem(node as hbs.AST.MustacheStatement | hbs.AST.BlockStatement | hbs.AST.SubExpression);
+    if (call && n.loc) {
+      const { start, end } = n.loc;
+      const length = start.line === end.line ? end.column - start.column : 2;
+      r.report('template-error', spanInString(lit, start.line, start.column, length), { detail: `the message template ${call.detail}` }, [call.hint]);
+    }
     if (n.type === 'PathExpression' && !n.data && n.original && n.loc) {
       const head = n.parts?.[0] ?? n.original;
       if (!builtinHelpers.has(head) && n.original !== 'this' && !findColumn(model, { text: head, quoted: false })) {
