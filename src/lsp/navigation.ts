@@ -81,6 +81,14 @@ export function renameEdits(lookup: Lookup, file: string, offset: number, newNam
   } else if (lookup.index.definitions.some((d) => d.kind !== 'column' && d.name === newName && d !== target)) {
     throw new RenameRefused(`\`${newName}\` is already defined: names are shared by every kind of definition`);
   }
+  if (target.kind === 'column') {
+    const used = templateUse(lookup, target.parent!.name, target.name);
+    if (used) {
+      throw new RenameRefused(
+        `\`${target.name}\` is used in the message of sync \`${used.sync}\` (${used.span.file}:${used.span.line}), which a rename does not edit: rename it there by hand`,
+      );
+    }
+  }
   // A backtick-quoted name has no escapes: one holding a backtick or a line break has no such spelling.
   const spellings = target.kind === 'column' && !/[`\n\r]/.test(exact) ? [...new Set([newName, `\`${exact}\``])] : [newName];
   const implicitFields = target.kind === 'column' ? mappingsWithoutField(lookup) : new Set<string>();
@@ -162,6 +170,37 @@ function misread(lookup: Lookup, target: SymbolDef, places: readonly Place[], ch
     if (i === 0) return renamed ? [] : [i];
     return named.has(starts.get(i)!) ? [] : [i];
   });
+}
+
+/**
+ * A sync of `model` (read directly or through an audience) whose message template names
+ * `column` in a `{{...}}`: templates are text the symbol index does not read, so such a use is
+ * found by the word, as the renderer reads a path's head (without case, as columns are found).
+ */
+function templateUse(lookup: Lookup, model: string, column: string): { sync: string; span: Span } | undefined {
+  const defs = lookup.project.paths.flatMap((path) => lookup.project.parsed(path)?.ast.definitions ?? []);
+  const fromOf = (d: Definition) => (d.kind === 'audience' || d.kind === 'sync' ? d.items.find((i) => i.kind === 'from')?.name.text : undefined);
+  const audiences = new Set(defs.filter((d) => d.kind === 'audience' && fromOf(d) === model).map((d) => d.name.text));
+  const word = column.toLowerCase();
+  for (const def of defs) {
+    if (def.kind !== 'sync') continue;
+    const from = fromOf(def);
+    if (from !== model && !audiences.has(from ?? '')) continue;
+    for (const item of def.items) {
+      if (item.kind !== 'message') continue;
+      const calls = item.template.value.match(/\{\{[^}]*\}\}/g) ?? [];
+      if (
+        calls.some((c) =>
+          c
+            .toLowerCase()
+            .split(/[^\p{L}\p{N}_$]+/u)
+            .includes(word),
+        )
+      )
+        return { sync: def.name.text, span: item.span };
+    }
+  }
+  return undefined;
 }
 
 /** The places (`file:offset`) of the columns of mappings that name no field. */
