@@ -54,7 +54,23 @@ describe('nameHints', () => {
   it.each([
     ['usres', ['users'], 'models', ['did you mean `users`?', 'available models: users']],
     ['x', [], 'sources', ['there are no sources to choose from']],
-    ['zzz', Array.from({ length: 13 }, (_, i) => `model_${i}`), 'models', []],
+    // Nothing near: the list, however long, so that the diagnostic has a hint; at most 40 names of it.
+    [
+      'zzz',
+      Array.from({ length: 13 }, (_, i) => `model_${i}`),
+      'models',
+      [
+        `available models: ${Array.from({ length: 13 }, (_, i) => `model_${i}`)
+          .sort()
+          .join(', ')}`,
+      ],
+    ],
+    [
+      'zzz',
+      Array.from({ length: 50 }, (_, i) => `m${String(i).padStart(2, '0')}`),
+      'models',
+      [`available models: ${Array.from({ length: 40 }, (_, i) => `m${String(i).padStart(2, '0')}`).join(', ')} and 10 more`],
+    ],
     ['model_1x', Array.from({ length: 13 }, (_, i) => `model_${i}`), 'models', ['did you mean `model_1`?']],
   ] as const)('%s', (word, candidates, what, hints) => {
     expect(nameHints({ text: word }, [...candidates], what)).toEqual({ hints, fixes: [] });

@@ -97,7 +97,9 @@ export function checkFieldRules(c: FieldsToCheck, r: Reporter): void {
     const span = f.field.span;
     const { spec } = resolveField(rules, name);
     if (rules.names && names?.test(name) === false) {
-      r.report('invalid-field-name', span, { field: name, what: rules.names.what }, []);
+      r.report('invalid-field-name', span, { field: name, what: rules.names.what }, [
+        `write the field's API name, the one ${type.type}'s API knows it by, not its label`,
+      ]);
       continue;
     }
     if (!spec) {

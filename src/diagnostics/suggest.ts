@@ -56,6 +56,9 @@ function keepsWhole(a: string, b: string): boolean {
 /** A candidate as a bare name: a word the lexer reads as one name, or nothing where it would need quotes. */
 export const bareName = (candidate: string): string | undefined => (/^[A-Za-z_][A-Za-z0-9_$]*$/.test(candidate) ? candidate : undefined);
 
+/** The most names a hint lists. */
+const listedAtMost = 40;
+
 /**
  * The advice for an unknown name: "did you mean `x`?" and/or the list of what exists, and the
  * "did you mean" as a fix where the name has a place in the file. `spell`: how a candidate is
@@ -76,6 +79,11 @@ export function nameHints(
     if (name.span && written !== undefined) fixes.push(replaceWith(name.span, written));
   }
   if (candidates.length === 0) hints.push(`there are no ${what} to choose from`);
-  else if (candidates.length <= 12) hints.push(`available ${what}: ${[...candidates].sort().join(', ')}`);
+  // A long list only where no name is near: every diagnostic has a hint.
+  else if (candidates.length <= 12 || near === undefined) {
+    const sorted = [...candidates].sort();
+    const shown = sorted.length > listedAtMost ? `${sorted.slice(0, listedAtMost).join(', ')} and ${sorted.length - listedAtMost} more` : sorted.join(', ');
+    hints.push(`available ${what}: ${shown}`);
+  }
   return { hints, fixes };
 }
