@@ -163,34 +163,39 @@ for (const engine of scratchEngines) {
       expect((await sql(db, 'SELECT count(*)::int AS n FROM crm.target'))[0]).toEqual([{ n: 1 }]);
     });
 
-    it('a column of the type but narrower (fewer decimals, a 4-byte float, a coarser time) is said before anything runs', async () => {
+    it('a column of the type but narrower (fewer decimals, a 4-byte float, a coarser time, a numeric for a float) is said before anything runs', async () => {
       const project = `source wh : postgres { database "app" }
-model m { from wh table crm.precise primary key id columns { id bigint n decimal(12, 4)? f float? ts timestamp? d timestamp? ok decimal(12, 2)? } }
-sync narrow { from m to wh table crm.narrow mode upsert identifier id -> id map { n -> n f -> f ts -> ts d -> d ok -> ok } }`;
+model m { from wh table crm.precise primary key id columns { id bigint n decimal(12, 4)? f float? ts timestamp? d timestamp? ok decimal(12, 2)? i decimal(12, 4)? whole decimal(12, 0)? fl float? } }
+sync narrow { from m to wh table crm.narrow mode upsert identifier id -> id map { n -> n f -> f ts -> ts d -> d ok -> ok i -> i whole -> whole fl -> fl } }`;
       const narrowBuild = await compileText(project);
       await sql(
         db,
-        `CREATE TABLE crm.precise (id bigint, n numeric(12, 4), f float8, ts timestamp, d timestamp, ok numeric(12, 2));
-         INSERT INTO crm.precise VALUES (1, 1.2345, 0.1, '2024-01-01 00:00:00.5', '2024-01-01 12:00', 1.25);
-         CREATE TABLE crm.narrow (id bigint PRIMARY KEY, n numeric(12, 2), f real, ts timestamp(0), d date, ok numeric(14, 3));`,
+        `CREATE TABLE crm.precise (id bigint, n numeric(12, 4), f float8, ts timestamp, d timestamp, ok numeric(12, 2), i numeric(12, 4), whole numeric(12, 0), fl float8);
+         INSERT INTO crm.precise VALUES (1, 1.2345, 0.1, '2024-01-01 00:00:00.5', '2024-01-01 12:00', 1.25, 1.5, 7, 0.1::float8 + 0.2::float8);
+         CREATE TABLE crm.narrow (id bigint PRIMARY KEY, n numeric(12, 2), f real, ts timestamp(0), d date, ok numeric(14, 3), i bigint, whole bigint, fl numeric);`,
       );
       const r = await runSync(db, narrowBuild, 'narrow');
       expect(r.status).toBe('failed');
       expect(r.steps).toEqual([]);
       const said = (column: string, actual: string, written: string) =>
-        `its column ${column} is ${actual}, narrower than the ${written} the sync writes (from the model's column ${column}): it would round the values, and every run would find them changed and write them again; widen the column (or narrow the model's)`;
+        `its column ${column} is ${actual}, narrower than the ${written} the sync writes (from the model's column ${column}): it would round the values, and every run would find them changed and write them again; give the column the type the sync writes (or change the model's)`;
       expect(r.error).toContain(
         [
           said('n', 'numeric(12,2)', 'NUMERIC(12, 4)'),
           said('f', 'real', 'DOUBLE PRECISION'),
           said('ts', 'timestamp(0) without time zone', 'TIMESTAMP'),
           said('d', 'date', 'TIMESTAMP'),
+          said('i', 'bigint', 'NUMERIC(12, 4)'),
+          // Even unconstrained: a float's digits past the 15th are rounded away (0.1 + 0.2 is 0.3).
+          said('fl', 'numeric', 'DOUBLE PRECISION'),
         ].join('; '),
       );
+      // Wider, or whole numbers into an integer (one too big for it fails, loudly).
       expect(r.error).not.toContain('column ok');
+      expect(r.error).not.toContain('column whole');
       await sql(
         db,
-        'ALTER TABLE crm.narrow ALTER COLUMN n TYPE numeric, ALTER COLUMN f TYPE float8, ALTER COLUMN ts TYPE timestamp, ALTER COLUMN d TYPE timestamptz',
+        'ALTER TABLE crm.narrow ALTER COLUMN n TYPE numeric, ALTER COLUMN f TYPE float8, ALTER COLUMN ts TYPE timestamp, ALTER COLUMN d TYPE timestamptz, ALTER COLUMN i TYPE numeric(20, 4), ALTER COLUMN fl TYPE float8',
       );
       const first = await runSync(db, narrowBuild, 'narrow');
       expect(first.status, first.error).toBe('ok');

@@ -18,7 +18,7 @@ type ColumnFound = SqlRow & {
   present: boolean;
   actual: string | null;
   fits: boolean;
-  /** Of the type's category but holding less of it (fewer decimals, a 4-byte float, a coarser time; Postgres says so): values would be rounded, and found changed on every run. */
+  /** Of the type's category but holding less of it or otherwise (fewer decimals, a 4-byte float, a coarser time, a numeric for a float; Postgres says so): values would be rounded, and found changed on every run. */
   narrower?: boolean;
 };
 
@@ -64,7 +64,7 @@ export async function targetProblems(
     else if (!f.fits) problems.push(`its column ${f.name} is ${f.actual}, but the sync writes ${f.type}${origin}: change the column's type (or the model's)`);
     else if (f.narrower)
       problems.push(
-        `its column ${f.name} is ${f.actual}, narrower than the ${f.type} the sync writes${origin}: it would round the values, and every run would find them changed and write them again; widen the column (or narrow the model's)`,
+        `its column ${f.name} is ${f.actual}, narrower than the ${f.type} the sync writes${origin}: it would round the values, and every run would find them changed and write them again; give the column the type the sync writes (or change the model's)`,
       );
   }
   if (inserting.has(plan.sync.mode)) {
