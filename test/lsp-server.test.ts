@@ -608,7 +608,7 @@ describe('edits that keep their meaning', () => {
   });
 
   it('refuses to rename a column a message template uses, which it would leave naming the old one', async () => {
-    const text = `${audience}destination chat : slack {\n  token env("SLACK_BOT_TOKEN")\n}\n\nsync paying_to_chat {\n  from users\n  to chat channel "#sales"\n  mode insert\n  identifier user_id\n  message "{{#if active}}{{json Plan}} for {{email}}{{/if}}"\n}\n`;
+    const text = `${audience}destination chat : slack {\n  token env("SLACK_BOT_TOKEN")\n}\n\nsync paying_to_chat {\n  from users\n  to chat channel "#sales"\n  mode insert\n  identifier user_id\n  message "{{#if active}}{{json Plan}} for {{email}}{{/if}}{{!-- user_id --}}"\n}\n`;
     await withServer({ 'a.sync': text }, async (own) => {
       await own.open('a.sync');
       const uri = own.uri('a.sync');
@@ -617,7 +617,7 @@ describe('edits that keep their meaning', () => {
       await expect(rename('plan    string', 'tier')).rejects.toThrow(
         '`plan` is used in the message of sync `paying_to_chat` (a.sync:30), which a rename does not edit: rename it there by hand',
       );
-      // A column no template names is renamed, and the project stays as it was.
+      // A column no template reads (a comment names it) is renamed, and the project stays as it was.
       const edit = (await rename('user_id bigint', 'id'))!;
       expect(checkProject([{ path: 'a.sync', text: applyEdits(text, edit.changes![uri]!) }]).diagnostics).toEqual([]);
     });

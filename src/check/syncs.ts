@@ -582,9 +582,10 @@ function spanInString(lit: { raw: string; span: Span }, line: number, column: nu
 }
 
 /** What a helper takes: how many arguments, and whether only as a block (`{{#if x}}...{{/if}}`). */
-const helperCalls: Record<string, { params: number; block?: true; shown: string }> = {
-  if: { params: 1, block: true, shown: '{{#if column}}...{{/if}}' },
-  unless: { params: 1, block: true, shown: '{{#unless column}}...{{/unless}}' },
+const helperCalls: Record<string, { params: number; block?: true; options?: string[]; shown: string }> = {
+  // `includeZero=true`: 0 counts as true.
+  if: { params: 1, block: true, options: ['includeZero'], shown: '{{#if column}}...{{/if}}' },
+  unless: { params: 1, block: true, options: ['includeZero'], shown: '{{#unless column}}...{{/unless}}' },
   each: { params: 1, block: true, shown: '{{#each column}}...{{/each}}' },
   with: { params: 1, block: true, shown: '{{#with column}}...{{/with}}' },
   lookup: { params: 2, shown: '{{lookup column key}}' },
@@ -594,25 +595,32 @@ const helperCalls: Record<string, { params: number; block?: true; shown: string 
 /**
  * A call the renderer would fail on, or render wrong, for every row: a helper with another
  * count of arguments (`{{#if}}`, `{{lookup}}`; `{{json}}` would insert Handlebars' options
- * object), a block helper used inline, `log` (it writes to the run's own output, never to the
- * message), and a column given arguments (Handlebars calls it as a function).
+ * object), a block helper used inline, or another as a block (its text dropped), `log` (it
+ * writes to the run's own output, never to the message), a value given arguments (Handlebars
+ * calls it as a function), a partial or a decorator (a message has none).
  */
-function callProblem(node: hbs.AST.MustacheStatement | hbs.AST.BlockStatement | hbs.AST.SubExpression): { detail: string; hint: string } | undefined {
+function callProblem(node: hbs.AST.Node): { detail: string; hint: string } | undefined {
+  if (node.type === 'PartialStatement' || node.type === 'PartialBlockStatement')
+    return { detail: 'uses a partial, and a message has none', hint: 'write the text in the template, or compute it in the model' };
+  if (node.type === 'Decorator' || node.type === 'DecoratorBlock') return { detail: 'uses a decorator, which a message cannot', hint: 'remove it' };
   if (node.type !== 'MustacheStatement' && node.type !== 'BlockStatement' && node.type !== 'SubExpression') return undefined;
-  if (node.path.type !== 'PathExpression') return undefined;
-  const path = node.path as hbs.AST.PathExpression;
+  const call = node as hbs.AST.MustacheStatement | hbs.AST.BlockStatement | hbs.AST.SubExpression;
+  if (call.path.type !== 'PathExpression') return undefined;
+  const path = call.path as hbs.AST.PathExpression;
   const name = path.original;
-  const args = node.params.length + (node.hash?.pairs.length ?? 0);
+  const hash = (call.hash?.pairs ?? []).map((p) => p.key);
+  const args = call.params.length + hash.length;
   if (name === 'log') return { detail: "uses `log`, which writes to the run's output, not the message", hint: 'remove it' };
   const helper = Object.hasOwn(helperCalls, name) ? helperCalls[name] : undefined;
   if (helper) {
-    if (helper.block && node.type !== 'BlockStatement') return { detail: `uses \`${name}\` inline; it takes a block`, hint: `write ${helper.shown}` };
-    if (node.params.length !== helper.params || node.hash?.pairs.length)
+    if (helper.block && call.type !== 'BlockStatement') return { detail: `uses \`${name}\` inline; it takes a block`, hint: `write ${helper.shown}` };
+    if (!helper.block && call.type === 'BlockStatement') return { detail: `uses \`${name}\` as a block, whose text it drops`, hint: `write ${helper.shown}` };
+    const options = hash.filter((k) => !helper.options?.includes(k));
+    if (call.params.length !== helper.params || options.length > 0)
       return { detail: `gives \`${name}\` ${args} argument${args === 1 ? '' : 's'}; it takes ${helper.params}`, hint: `write ${helper.shown}` };
     return undefined;
   }
-  if (args > 0 && !path.data)
-    return { detail: `gives the column \`${name}\` arguments, which a column takes none of`, hint: `write {{${name}}}, or {{json ${name}}} for its JSON` };
+  if (args > 0) return { detail: `gives \`${name}\` arguments, which a value takes none of`, hint: `write {{${name}}}, or {{json ${name}}} for its JSON` };
   return undefined;
 }
 
@@ -739,25 +747,52 @@ function checkTemplate(lit: { value: string; raw: string; span: Span }, model: C
     return;
   }
   const { program } = parsed;
+  const at = (loc: hbs.AST.SourceLocation, length: number) => spanInString(lit, loc.start.line, loc.start.column, length);
+  for (const use of templateUses(program)) {
+    if (use.kind === 'call') {
+      const { start, end } = use.loc;
+      r.report('template-error', at(use.loc, start.line === end.line ? end.column - start.column : 2), { detail: `the message template ${use.detail}` }, [
+        use.hint,
+      ]);
+    } else if (!findColumn(model, { text: use.head, quoted: false })) {
+      r.report('template-unknown-column', at(use.loc, use.length), { name: use.head, model: model.name }, unknownColumnHints(model, { text: use.head }));
+    }
+  }
+}
+
+type TemplateUse =
+  | { kind: 'column'; head: string; loc: hbs.AST.SourceLocation; length: number }
+  | { kind: 'call'; detail: string; hint: string; loc: hbs.AST.SourceLocation };
+
+/**
+ * What a parsed message template reads of the row, and the calls in it that could never
+ * render: each path that names a column (its first part: not a helper, `this`, a `@` data
+ * variable or a block parameter), and each call `callProblem` refuses. The checker holds the
+ * columns to the model; the language server finds a column's uses by them.
+ */
+export function templateUses(program: hbs.AST.Program): TemplateUse[] {
+  const uses: TemplateUse[] = [];
+  // Names `as |x|` binds: a path starting with one reads the block's value, not a column (over-permissive outside its block).
+  const blockParams = new Set<string>();
+  const gather = (node: unknown): void => {
+    if (!node || typeof node !== 'object') return;
+    const params = (node as { blockParams?: unknown }).blockParams;
+    if (Array.isArray(params)) for (const p of params) blockParams.add(String(p));
+    for (const value of Object.values(node)) {
+      if (Array.isArray(value)) value.forEach(gather);
+      else if (value && typeof value === 'object') gather(value);
+    }
+  };
+  gather(program);
   const visit = (node: unknown): void => {
     if (!node || typeof node !== 'object') return;
     const n = node as { type?: string; original?: string; parts?: string[]; loc?: hbs.AST.SourceLocation; data?: boolean };
-    const call = callProblem(node as hbs.AST.MustacheStatement | hbs.AST.BlockStatement | hbs.AST.SubExpression);
-    if (call && n.loc) {
-      const { start, end } = n.loc;
-      const length = start.line === end.line ? end.column - start.column : 2;
-      r.report('template-error', spanInString(lit, start.line, start.column, length), { detail: `the message template ${call.detail}` }, [call.hint]);
-    }
+    const call = callProblem(node as hbs.AST.Node);
+    if (call && n.loc) uses.push({ kind: 'call', ...call, loc: n.loc });
     if (n.type === 'PathExpression' && !n.data && n.original && n.loc) {
       const head = n.parts?.[0] ?? n.original;
-      if (!builtinHelpers.has(head) && n.original !== 'this' && !findColumn(model, { text: head, quoted: false })) {
-        r.report(
-          'template-unknown-column',
-          spanInString(lit, n.loc.start.line, n.loc.start.column, n.original.length),
-          { name: head, model: model.name },
-          unknownColumnHints(model, { text: head }),
-        );
-      }
+      if (!builtinHelpers.has(head) && n.original !== 'this' && !blockParams.has(head))
+        uses.push({ kind: 'column', head, loc: n.loc, length: n.original.length });
     }
     for (const value of Object.values(node)) {
       if (Array.isArray(value)) value.forEach(visit);
@@ -765,6 +800,16 @@ function checkTemplate(lit: { value: string; raw: string; span: Span }, model: C
     }
   };
   visit(program);
+  return uses;
+}
+
+/** The message template's parse, or undefined where it does not parse (the checker says why). */
+export function parsedTemplate(value: string): hbs.AST.Program | undefined {
+  try {
+    return templateParser().parse(value);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The parts of Handlebars' AST a JSON message may hold: text, `{{json column}}`, `{{#if column}}` / `{{#unless column}}` blocks. */

@@ -4,6 +4,7 @@
  */
 import { DocumentSymbol, FoldingRangeKind, SymbolKind, type FoldingRange, type Location, type Range, type TextEdit } from 'vscode-languageserver/node';
 import { indexProject, referencesTo, symbolAt, type SymbolDef, type SymbolIndex } from '../check/symbols.js';
+import { parsedTemplate, templateUses } from '../check/syncs.js';
 import type { Definition, SyncFile } from '../syntax/ast.js';
 import { parseFile } from '../syntax/parse.js';
 import type { Span } from '../span.js';
@@ -173,9 +174,9 @@ function misread(lookup: Lookup, target: SymbolDef, places: readonly Place[], ch
 }
 
 /**
- * A sync of `model` (read directly or through an audience) whose message template names
- * `column` in a `{{...}}`: templates are text the symbol index does not read, so such a use is
- * found by the word, as the renderer reads a path's head (without case, as columns are found).
+ * A sync of `model` (read directly or through an audience) whose message template reads
+ * `column` (a path's head, without case, as the checker finds columns): templates are text the
+ * symbol index does not read. One that does not parse is taken to read it, to be safe.
  */
 function templateUse(lookup: Lookup, model: string, column: string): { sync: string; span: Span } | undefined {
   const defs = lookup.project.paths.flatMap((path) => lookup.project.parsed(path)?.ast.definitions ?? []);
@@ -188,16 +189,11 @@ function templateUse(lookup: Lookup, model: string, column: string): { sync: str
     if (from !== model && !audiences.has(from ?? '')) continue;
     for (const item of def.items) {
       if (item.kind !== 'message') continue;
-      const calls = item.template.value.match(/\{\{[^}]*\}\}/g) ?? [];
-      if (
-        calls.some((c) =>
-          c
-            .toLowerCase()
-            .split(/[^\p{L}\p{N}_$]+/u)
-            .includes(word),
-        )
-      )
-        return { sync: def.name.text, span: item.span };
+      const program = parsedTemplate(item.template.value);
+      const reads = program
+        ? templateUses(program).some((u) => u.kind === 'column' && u.head.toLowerCase() === word)
+        : item.template.value.toLowerCase().includes(word);
+      if (reads) return { sync: def.name.text, span: item.span };
     }
   }
   return undefined;
