@@ -339,10 +339,12 @@ describe('examples/ecommerce on Snowflake', () => {
     expect(body.slice(-3)).toEqual(['customers_to_braze/accepted rows', 'customers_to_braze/commit.sql', 'lock release']);
     expect(body.filter((l) => !l.startsWith('customers_to_braze/') && l !== 'lock release')).toEqual([]);
     expect(body.indexOf('customers_to_braze/read added,changed')).toBeGreaterThan(body.indexOf('customers_to_braze/count added,changed'));
-    // Each request carried the block's context; scripts went as MULTI_STATEMENT_COUNT 0, single statements as 1.
+    // Each request carried the block's context; scripts went as MULTI_STATEMENT_COUNT 0, single statements as 1; every one in UTC,
+    // whatever the account's default zone, as a timestamp without zone is read in it.
     for (const r of snowflake.received) {
       expect(r.context).toEqual({ database: 'ANALYTICS', schema: 'MARTS', warehouse: 'REVERSE_ETL_WH', role: 'SYNCWRIGHT' });
       expect(r.multi).toBe(r.label.endsWith('.sql') || r.label === 'lock create' ? '0' : '1');
+      expect(r.timezone).toBe('UTC');
     }
     const accepted = snowflake.received.find((r) => r.label === 'customers_to_braze/accepted rows');
     expect(accepted?.bindings?.['1']).toMatchObject({ type: 'TEXT' });

@@ -80,9 +80,28 @@ export interface Received {
   bindings?: Record<string, { type: string; value: unknown }>;
   context: Record<string, unknown>;
   multi: string;
+  /** The request's TIMEZONE session parameter, when it set one. */
+  timezone?: string;
 }
 
 const dayMs = 86_400_000;
+
+/** The session parameters a statement request may set (SQL API reference, Body of the POST request). */
+const requestParameters = new Set([
+  'BINARY_OUTPUT_FORMAT',
+  'CLIENT_RESULT_CHUNK_SIZE',
+  'DATE_OUTPUT_FORMAT',
+  'MULTI_STATEMENT_COUNT',
+  'QUERY_TAG',
+  'ROWS_PER_RESULTSET',
+  'TIME_OUTPUT_FORMAT',
+  'TIMESTAMP_LTZ_OUTPUT_FORMAT',
+  'TIMESTAMP_NTZ_OUTPUT_FORMAT',
+  'TIMESTAMP_OUTPUT_FORMAT',
+  'TIMESTAMP_TZ_OUTPUT_FORMAT',
+  'TIMEZONE',
+  'USE_CACHED_RESULT',
+]);
 
 /** Postgres type oids the twins return, as Snowflake's rowType names them. */
 function columnOf(name: string, oid: number, values: unknown[]): Column {
@@ -290,6 +309,9 @@ export class SnowflakeServer {
     if (typeof body.timeout !== 'number' || body.timeout < 0 || body.timeout > 604_800) return send(400, { message: 'timeout must be 0 to 604800 seconds' });
     for (const [k, v] of Object.entries(this.options.context))
       if (body[k] !== v) return send(400, { message: `${k} is ${JSON.stringify(body[k])}, expected ${v}` });
+    // Session parameters the SQL API documents for a request (Body of the POST request, `parameters`); any other is refused.
+    const unknown = Object.keys(body.parameters ?? {}).filter((k) => !requestParameters.has(k.toUpperCase()));
+    if (unknown.length) return send(400, { message: `unknown parameters: ${unknown.join(', ')}` });
     const multi = String(body.parameters?.MULTI_STATEMENT_COUNT ?? '1');
     const count = statementCount(statement);
     if (multi !== '0' && Number(multi) !== count)
@@ -304,6 +326,7 @@ export class SnowflakeServer {
       ...(body.bindings ? { bindings: body.bindings } : {}),
       context: Object.fromEntries(Object.keys(this.options.context).map((k) => [k, body[k]])),
       multi,
+      ...(body.parameters?.TIMEZONE === undefined ? {} : { timezone: String(body.parameters.TIMEZONE) }),
     });
     await this.hold?.(this.received.at(-1) as Received);
     const handle = randomUUID();

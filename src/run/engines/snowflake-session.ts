@@ -228,7 +228,9 @@ export class SqlApi {
       ...this.config.context,
       ...(params?.length ? { bindings: Object.fromEntries(params.map((p, i) => [String(i + 1), binding(p)])) } : {}),
       // 0: however many statements the script holds; 1: exactly one, so a single statement is never run as a script.
-      parameters: { MULTI_STATEMENT_COUNT: script ? '0' : '1' },
+      // TIMEZONE: a timestamp without zone written to (or compared with) TIMESTAMP_LTZ or _TZ is read in the
+      // session's zone (the account's default, often America/Los_Angeles); UTC, as the run's Postgres sessions.
+      parameters: { MULTI_STATEMENT_COUNT: script ? '0' : '1', TIMEZONE: 'UTC' },
     };
     return this.settle(await this.call('POST', `/api/v2/statements?requestId=${randomUUID()}`, body));
   }
