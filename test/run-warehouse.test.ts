@@ -165,14 +165,15 @@ for (const engine of scratchEngines) {
 
     it('a column of the type but narrower (fewer decimals, a 4-byte float, a coarser time, a numeric for a float) is said before anything runs', async () => {
       const project = `source wh : postgres { database "app" }
-model m { from wh table crm.precise primary key id columns { id bigint n decimal(12, 4)? f float? ts timestamp? d timestamp? ok decimal(12, 2)? i decimal(12, 4)? whole decimal(12, 0)? fl float? } }
-sync narrow { from m to wh table crm.narrow mode upsert identifier id -> id map { n -> n f -> f ts -> ts d -> d ok -> ok i -> i whole -> whole fl -> fl } }`;
+model m { from wh table crm.precise primary key id columns { id bigint n decimal(12, 4)? f float? ts timestamp? d timestamp? ok decimal(12, 2)? i decimal(12, 4)? whole decimal(12, 0)? fl float? dm decimal(12, 4)? tm timestamp? } }
+sync narrow { from m to wh table crm.narrow mode upsert identifier id -> id map { n -> n f -> f ts -> ts d -> d ok -> ok i -> i whole -> whole fl -> fl dm -> dm tm -> tm } }`;
       const narrowBuild = await compileText(project);
       await sql(
         db,
-        `CREATE TABLE crm.precise (id bigint, n numeric(12, 4), f float8, ts timestamp, d timestamp, ok numeric(12, 2), i numeric(12, 4), whole numeric(12, 0), fl float8);
-         INSERT INTO crm.precise VALUES (1, 1.2345, 0.1, '2024-01-01 00:00:00.5', '2024-01-01 12:00', 1.25, 1.5, 7, 0.1::float8 + 0.2::float8);
-         CREATE TABLE crm.narrow (id bigint PRIMARY KEY, n numeric(12, 2), f real, ts timestamp(0), d date, ok numeric(14, 3), i bigint, whole bigint, fl numeric);`,
+        `CREATE DOMAIN crm.cents AS numeric(12, 2);
+         CREATE TABLE crm.precise (id bigint, n numeric(12, 4), f float8, ts timestamp, d timestamp, ok numeric(12, 2), i numeric(12, 4), whole numeric(12, 0), fl float8, dm numeric(12, 4), tm timestamp);
+         INSERT INTO crm.precise VALUES (1, 1.2345, 0.1, '2024-01-01 00:00:00.5', '2024-01-01 12:00', 1.25, 1.5, 7, 0.1::float8 + 0.2::float8, 2.5, '2024-01-01 08:00');
+         CREATE TABLE crm.narrow (id bigint PRIMARY KEY, n numeric(12, 2), f real, ts timestamp(0), d date, ok numeric(14, 3), i bigint, whole bigint, fl numeric, dm crm.cents, tm time);`,
       );
       const r = await runSync(db, narrowBuild, 'narrow');
       expect(r.status).toBe('failed');
@@ -188,14 +189,20 @@ sync narrow { from m to wh table crm.narrow mode upsert identifier id -> id map 
           said('i', 'bigint', 'NUMERIC(12, 4)'),
           // Even unconstrained: a float's digits past the 15th are rounded away (0.1 + 0.2 is 0.3).
           said('fl', 'numeric', 'DOUBLE PRECISION'),
+          // A domain is held to its type's scale.
+          said('dm', 'crm.cents', 'NUMERIC(12, 4)'),
         ].join('; '),
+      );
+      // A time of day takes no timestamp at all.
+      expect(r.error).toContain(
+        "its column tm is time without time zone, but the sync writes TIMESTAMP (from the model's column tm): change the column's type (or the model's)",
       );
       // Wider, or whole numbers into an integer (one too big for it fails, loudly).
       expect(r.error).not.toContain('column ok');
       expect(r.error).not.toContain('column whole');
       await sql(
         db,
-        'ALTER TABLE crm.narrow ALTER COLUMN n TYPE numeric, ALTER COLUMN f TYPE float8, ALTER COLUMN ts TYPE timestamp, ALTER COLUMN d TYPE timestamptz, ALTER COLUMN i TYPE numeric(20, 4), ALTER COLUMN fl TYPE float8',
+        'ALTER TABLE crm.narrow ALTER COLUMN n TYPE numeric, ALTER COLUMN f TYPE float8, ALTER COLUMN ts TYPE timestamp, ALTER COLUMN d TYPE timestamptz, ALTER COLUMN i TYPE numeric(20, 4), ALTER COLUMN fl TYPE float8, ALTER COLUMN dm TYPE numeric(12, 4), ALTER COLUMN tm TYPE timestamp USING NULL',
       );
       const first = await runSync(db, narrowBuild, 'narrow');
       expect(first.status, first.error).toBe('ok');
