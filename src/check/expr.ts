@@ -149,7 +149,8 @@ function checkExactNumbers(operands: readonly Operand[], model: CheckedModel, r:
   const float = operands.some((o) => o.kind === 'column' && !o.name.missing && findColumn(model, o.name)?.type === 'float');
   const spec = getDialect(model.source.dialect);
   for (const o of operands) {
-    if (o.kind === 'literal' && o.type === 'number' && !o.missing && float && /[.eE]/.test(o.raw)) {
+    if (o.kind !== 'literal' || o.type !== 'number' || o.missing) continue;
+    if (float && /[.eE]/.test(o.raw)) {
       // Read as a float where it is compared: one beyond a double's range fails every run (overflow, or underflow to 0).
       const value = Number(o.raw);
       if (!Number.isFinite(value) || (value === 0 && /[1-9]/.test(o.raw.replace(/[eE].*$/, '')))) {
@@ -159,7 +160,6 @@ function checkExactNumbers(operands: readonly Operand[], model: CheckedModel, r:
       }
       continue;
     }
-    if (o.kind !== 'literal' || o.type !== 'number' || o.missing || (float && /[.eE]/.test(o.raw))) continue;
     if (exactNumberLiteral(spec, o.raw) !== undefined) continue;
     const most = (key: 'integerDigits' | 'scale') => Math.max(...spec.conditions.exactNumbers.map((f) => f[key] ?? Infinity));
     r.report('invalid-literal', o.span, { detail: `\`${o.raw}\` has more digits than ${spec.name} compares exactly` }, [

@@ -246,6 +246,9 @@ function checkMode(mode: Ident, kind: 'record' | 'audience', from: string, type:
   return name as AudienceMode;
 }
 
+/** What a name of nothing holds, as a message says it; undefined for a name of something. */
+const nothingIn = (text: string): 'an empty name' | 'blanks' | undefined => (text === '' ? 'an empty name' : text.trim() === '' ? 'blanks' : undefined);
+
 function checkTarget(
   syncName: string,
   to: Extract<SyncItem, { kind: 'to' }>,
@@ -302,10 +305,10 @@ function checkTarget(
     ]);
     return {};
   }
-  // A warehouse's table names are checked as names (checkName); an API's object, list or topic named by nothing but blanks is none.
-  const blank = type.category === 'warehouse' ? undefined : ref?.find((p) => !('env' in p && p.env) && p.text.trim() === '');
+  // A warehouse's table names are checked as names (checkName); an API's object, list or topic named by nothing is none.
+  const blank = type.category === 'warehouse' ? undefined : ref?.find((p) => !('env' in p && p.env) && nothingIn(p.text));
   if (blank) {
-    r.report('item-not-allowed', blank.span, { detail: `a ${type.type} ${spec.kind} cannot be named by ${blank.text === '' ? 'an empty name' : 'blanks'}` }, [
+    r.report('item-not-allowed', blank.span, { detail: `a ${type.type} ${spec.kind} cannot be named by ${nothingIn(blank.text)}` }, [
       `write the ${spec.kind}'s name`,
     ]);
     return {};
@@ -350,8 +353,9 @@ function checkWrittenNames(model: CheckedModel, type: DestinationType, target: I
   const source = model.source.dialect;
   if (type.category !== 'warehouse') {
     for (const f of fields) {
-      if (f.field.text.trim() === '') {
-        r.report('item-not-allowed', f.field.span, { detail: `a ${type.type} field cannot be named by ${f.field.text === '' ? 'an empty name' : 'blanks'}` }, [
+      const nothing = nothingIn(f.field.text);
+      if (nothing) {
+        r.report('item-not-allowed', f.field.span, { detail: `a ${type.type} field cannot be named by ${nothing}` }, [
           "write the field's name, or leave out `-> ...` to send the column under its own",
         ]);
       } else checkLiteralText(source, f.field.text, f.field.span, r);
@@ -767,26 +771,16 @@ type TemplateUse =
 /**
  * What a parsed message template reads of the row, and the calls in it that could never
  * render: each path that names a column (its first part: not a helper, `this`, a `@` data
- * variable or a block parameter), and each call `callProblem` refuses. The checker holds the
+ * variable or a parameter of a block it is in), and each call `callProblem` refuses. The checker holds the
  * columns to the model; the language server finds a column's uses by them.
  */
 export function templateUses(program: hbs.AST.Program): TemplateUse[] {
   const uses: TemplateUse[] = [];
-  // Names `as |x|` binds: a path starting with one reads the block's value, not a column (over-permissive outside its block).
-  const blockParams = new Set<string>();
-  const gather = (node: unknown): void => {
-    if (!node || typeof node !== 'object') return;
-    const params = (node as { blockParams?: unknown }).blockParams;
-    if (Array.isArray(params)) for (const p of params) blockParams.add(String(p));
-    for (const value of Object.values(node)) {
-      if (Array.isArray(value)) value.forEach(gather);
-      else if (value && typeof value === 'object') gather(value);
-    }
-  };
-  gather(program);
+  // Names `as |x|` binds, within the block that binds them: a path starting with one reads the block's value, not a column.
+  const blockParams = new Map<string, number>();
   const visit = (node: unknown): void => {
     if (!node || typeof node !== 'object') return;
-    const n = node as { type?: string; original?: string; parts?: string[]; loc?: hbs.AST.SourceLocation; data?: boolean };
+    const n = node as { type?: string; original?: string; parts?: string[]; loc?: hbs.AST.SourceLocation; data?: boolean; blockParams?: string[] };
     const call = callProblem(node as hbs.AST.Node);
     if (call && n.loc) uses.push({ kind: 'call', ...call, loc: n.loc });
     if (n.type === 'PathExpression' && !n.data && n.original && n.loc) {
@@ -794,9 +788,16 @@ export function templateUses(program: hbs.AST.Program): TemplateUse[] {
       if (!builtinHelpers.has(head) && n.original !== 'this' && !blockParams.has(head))
         uses.push({ kind: 'column', head, loc: n.loc, length: n.original.length });
     }
+    const bound = n.type === 'Program' ? (n.blockParams ?? []) : [];
+    for (const p of bound) blockParams.set(p, (blockParams.get(p) ?? 0) + 1);
     for (const value of Object.values(node)) {
       if (Array.isArray(value)) value.forEach(visit);
       else if (value && typeof value === 'object' && value !== n.loc) visit(value);
+    }
+    for (const p of bound) {
+      const left = blockParams.get(p)! - 1;
+      if (left) blockParams.set(p, left);
+      else blockParams.delete(p);
     }
   };
   visit(program);
@@ -805,11 +806,8 @@ export function templateUses(program: hbs.AST.Program): TemplateUse[] {
 
 /** The message template's parse, or undefined where it does not parse (the checker says why). */
 export function parsedTemplate(value: string): hbs.AST.Program | undefined {
-  try {
-    return templateParser().parse(value);
-  } catch {
-    return undefined;
-  }
+  const parsed = parseTemplate(value, newCheckMemo());
+  return 'program' in parsed ? parsed.program : undefined;
 }
 
 /** The parts of Handlebars' AST a JSON message may hold: text, `{{json column}}`, `{{#if column}}` / `{{#unless column}}` blocks. */

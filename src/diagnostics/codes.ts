@@ -152,15 +152,15 @@ export const codes = {
   'hashed-non-string': { code: 'SW0303', severity: 'error', message: '`hashed` needs a string column; `{{{column}}}` is {{type}}' },
   'non-boolean-condition': { code: 'SW0304', severity: 'error', message: 'a `where` condition must be boolean; `{{{text}}}` is {{type}}' },
   'untyped-dbt-column': { code: 'SW0305', severity: 'error', message: 'column `{{{column}}}` of dbt model `{{{model}}}` has no type in the dbt artifacts' },
-  'json-identifier': {
-    code: 'SW0307',
-    severity: 'error',
-    message: 'identifier column `{{{column}}}` is json, which rows cannot be matched by',
-  },
   'dbt-column-type': {
     code: 'SW0306',
     severity: 'error',
     message: 'column `{{{column}}}` is declared {{declared}}, but dbt model `{{{model}}}` has it as {{{actual}}}',
+  },
+  'json-identifier': {
+    code: 'SW0307',
+    severity: 'error',
+    message: 'identifier column `{{{column}}}` is json, which rows cannot be matched by',
   },
   // SW04xx: settings
   'invalid-setting': { code: 'SW0401', severity: 'error', message: '{{{detail}}}' },
