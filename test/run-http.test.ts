@@ -398,6 +398,23 @@ describe('deliver', () => {
     expect(api.requests).toHaveLength(3 + r.stats.retries);
   });
 
+  it('asks about a job that has not ended later and later, then gives its rows up to the next run', async () => {
+    const clock = fakeClock();
+    const pending: Exchange<number> = {
+      perRow: false,
+      request: (rows, c) => ({ ...request(rows, 'ok'), url: `${api.url}/job/${c.captured.job}` }),
+      read: () => ({ accepted: [], rejected: [], retry: [], pending: 'the job is processing' }),
+      pollMs: 60_000,
+    };
+    const queued: Exchange<number> = { ...exchange(), read: (res, rows) => ({ ...exchange().read(res, rows), captured: { job: 'j1' } }) };
+    const r = await run(ids(3), 3, { clock }, [queued, pending]);
+    expect(clock.slept).toEqual([1000, 2000, 4000, 8000, 16000, 29000]);
+    expect(api.requests.map((q) => q.path)).toEqual(['/ids', ...Array(7).fill('/job/j1')]);
+    expect(r.accepted).toEqual([]);
+    expect(r.refused.map((x) => [x.fate, x.unapplied])).toEqual(Array(3).fill(['failed', false]));
+    expect(r.refused[0]?.reason).toMatch(/^the job is processing after 60 s of asking: it may still take the rows, which the next run sends again/);
+  });
+
   it("gives up after the policy's attempts and reports the rows as failed", async () => {
     api.failWhen(() => fault.status(503));
     const r = await run(ids(5), 5);

@@ -115,7 +115,7 @@ sync people_to_beta { from members to mail object profiles mode upsert identifie
       klaviyo().api.reset();
       const r = await runSync(db(), beta, 'people_to_beta', { env, endpoints: { mail: klaviyo().api.url } });
       expect(r).toMatchObject({ status: 'ok', committed: 6 });
-      expect(klaviyo().api.requests.map((q) => q.headers.revision)).toEqual(['2024-10-15.pre']);
+      expect(klaviyo().api.requests.map((q) => q.headers.revision)).toEqual(['2024-10-15.pre', '2024-10-15.pre', '2024-10-15.pre']);
     });
   },
 );
@@ -161,6 +161,54 @@ perEngine(
       const n1 = klaviyo().api.requests.length;
       expect(await run('paying_list')).toMatchObject({ status: 'ok', changes: { added: 0, removed: 0 } });
       expect(klaviyo().api.requests.length).toBe(n1);
+    });
+  },
+);
+
+// Klaviyo answers an import with 202 once the job is queued, then imports the profiles it can
+// and lists the others as the job's import errors. A batch's rows are taken only once its job is
+// complete, but for those its errors name (20 a page): they are refused with Klaviyo's reason
+// and sent again by every run until mended. A cancelled job takes none of them.
+perEngine(
+  'klaviyo import jobs',
+  `CREATE SCHEMA IF NOT EXISTS crm;
+  CREATE TABLE crm.people (id bigint PRIMARY KEY, email text NOT NULL, plan text NOT NULL);
+  INSERT INTO crm.people SELECT g, CASE WHEN g <= 22 THEN 'user' || g || ' at example.com' ELSE 'user' || g || '@example.com' END, 'free'
+    FROM generate_series(1, 30) g;`,
+  () => startKlaviyo(env.KLAVIYO_API_KEY),
+  ({ db, service: klaviyo }) => {
+    const run = () => runSync(db(), build, 'people_to_klaviyo', { env, endpoints: { mail: klaviyo().api.url } });
+
+    it('rows are taken when the job is complete, but for those its import errors name; a cancelled job takes none', async () => {
+      klaviyo().pollsBeforeEnd = 1;
+      const first = await run();
+      expect(first).toMatchObject({ changes: { added: 30 }, committed: 8, rejectedTotal: 22 });
+      expect(first.rejected[0]?.reason).toMatch(/^refused: Invalid email address: "user\d+ at example.com"/);
+      const job = klaviyo().jobs[0]!;
+      expect(klaviyo().api.requests.map((q) => `${q.method} ${q.path}${q.query.size ? `?${q.query}` : ''}`)).toEqual([
+        'POST /api/profile-bulk-import-jobs',
+        `GET /api/profile-bulk-import-jobs/${job.id}`,
+        `GET /api/profile-bulk-import-jobs/${job.id}`,
+        `GET /api/profile-bulk-import-jobs/${job.id}/import-errors`,
+        // The next page's URL names Klaviyo's host: only its query is taken.
+        `GET /api/profile-bulk-import-jobs/${job.id}/import-errors?page%5Bcursor%5D=20`,
+      ]);
+      // The refused rows are sent again, and refused again; the others are not.
+      klaviyo().pollsBeforeEnd = 0;
+      expect(await run()).toMatchObject({ changes: { added: 22 }, committed: 0, rejectedTotal: 22 });
+      expect(klaviyo().jobs.map((j) => j.count)).toEqual([30, 22]);
+      // Mended, they go in a job that is cancelled: none is taken, and the next run sends them all again.
+      await sql(db(), `UPDATE crm.people SET email = replace(email, ' at ', '@') WHERE id <= 22`);
+      klaviyo().cancelNext = 1;
+      const cancelled = await run();
+      expect(cancelled).toMatchObject({ changes: { added: 22 }, committed: 0, rejectedTotal: 22 });
+      expect(cancelled.rejected[0]?.reason).toMatch(/^the job ended cancelled/);
+      expect(klaviyo().profiles.has('user1@example.com')).toBe(false);
+      expect(await run()).toMatchObject({ status: 'ok', changes: { added: 22 }, committed: 22, rejectedTotal: 0 });
+      expect(klaviyo().profiles.size).toBe(30);
+      const n = klaviyo().api.requests.length;
+      expect(await run()).toMatchObject({ status: 'ok', changes: { added: 0, changed: 0 } });
+      expect(klaviyo().api.requests.length).toBe(n);
     });
   },
 );

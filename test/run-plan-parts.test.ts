@@ -135,6 +135,48 @@ describe('acceptance', () => {
     { key: 'c@x.com', destination_id: null },
   ];
 
+  it("by errors, as Klaviyo's import errors are read: the rows they name by key are refused, page after page; an error of no row, or of two, or a page naming none that goes on, leaves all unsure", () => {
+    const errors = {
+      accept: { by: 'errors' as const, items: '/data', key: '/attributes/original_payload', reason: '/attributes/detail', next: '/links/next' },
+    };
+    const error = (email: string, detail = 'Invalid email') => ({ attributes: { detail, original_payload: { type: 'profile', attributes: { email } } } });
+    const page = (data: unknown[], next: unknown = null) => res(200, { data, links: { next } });
+    expect(readResponse(errors, page([error('b@x.com')]), rows(), ctx, options)).toEqual({
+      accepted: [0, 2],
+      rejected: [{ index: 1, reason: 'refused: Invalid email' }],
+      retry: [],
+    });
+    const next = 'https://a.klaviyo.com/api/profile-bulk-import-jobs/j/import-errors?page%5Bcursor%5D=20';
+    expect(readResponse(errors, page([error('c@x.com')], next), rows(), ctx, options)).toMatchObject({ accepted: [0, 1], rejected: [{ index: 2 }], next });
+    const unsure = (r: ReturnType<typeof readResponse>) => [r.accepted, r.rejected.map((x) => [x.index, x.unsure])];
+    const allUnsure = [[], [0, 1, 2].map((i) => [i, true])];
+    // "b@x.com" is not "A@x.com": a key is matched as a whole JSON string, with its case.
+    expect(unsure(readResponse(errors, page([error('a@x.com')]), rows(), ctx, options))).toEqual(allUnsure);
+    expect(unsure(readResponse(errors, page([{ attributes: { original_payload: ['A@x.com', 'b@x.com'] } }]), rows(), ctx, options))).toEqual(allUnsure);
+    expect(unsure(readResponse(errors, page([], next), rows(), ctx, options))).toEqual(allUnsure);
+    expect(unsure(readResponse(errors, page([error('b@x.com')], 'elsewhere'), rows(), ctx, options))).toEqual(allUnsure);
+    expect(unsure(readResponse(errors, res(200, { errors: [] }), rows(), ctx, options))).toEqual(allUnsure);
+  });
+
+  it('a job: its status asks again, passes the rows on or refuses them all; what a 2xx captures for the batch, or all unsure without it', () => {
+    const poll = { accept: { by: 'status' as const }, poll: { status: '/data/attributes/status', done: ['complete'], failed: ['cancelled'], waitSeconds: 60 } };
+    const job = (status: unknown) => res(200, { data: { id: 'j1', attributes: { status } } });
+    expect(readResponse(poll, job('processing'), rows(), ctx, options)).toEqual({ accepted: [], rejected: [], retry: [], pending: 'the job is processing' });
+    expect(readResponse(poll, job(7), rows(), ctx, options).pending).toBe('the job is of no status at /data/attributes/status');
+    expect(readResponse(poll, job('complete'), rows(), ctx, options).accepted).toEqual([0, 1, 2]);
+    expect(readResponse(poll, job('cancelled'), rows(), ctx, options).rejected.map((r) => [r.index, r.unsure, r.reason.slice(0, 24)])).toEqual(
+      [0, 1, 2].map((i) => [i, true, 'the job ended cancelled:']),
+    );
+    const queue = { accept: { by: 'status' as const }, captureBatch: { job: '/data/id' } };
+    expect(readResponse(queue, res(202, { data: { id: 'j1' } }), rows(), ctx, options)).toEqual({
+      accepted: [0, 1, 2],
+      rejected: [],
+      retry: [],
+      captured: { job: 'j1' },
+    });
+    expect(readResponse(queue, res(202, { data: {} }), rows(), ctx, options).rejected.map((r) => r.unsure)).toEqual([true, true, true]);
+  });
+
   it('by status: 2xx accepts all, unless the success pointer says otherwise', () => {
     expect(readResponse({ accept: { by: 'status' } }, res(204, ''), rows(), ctx, options)).toEqual({ accepted: [0, 1, 2], rejected: [], retry: [] });
     const slack = { accept: { by: 'status' as const, success: { pointer: '/ok', equals: true } } };

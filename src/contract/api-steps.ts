@@ -226,6 +226,17 @@ export type Acceptance =
    */
   | { by: 'status'; success?: { pointer: string; equals: Template }; refusals?: Refusals; invalid?: InvalidEntries; partial?: PartialRefusal }
   /**
+   * A 2xx answer that lists the rows the destination refused, each by the key it was sent with
+   * (Klaviyo's import errors of a job, each holding the profile as sent): the items at `items`;
+   * at `key` in an item, the row as sent, which names the row by holding its key as a JSON
+   * string; at `reason`, why. Those rows are refused, the others taken.
+   * Where the answer holds a URL at `next` (another page of errors), that page is asked for too,
+   * at the request's own URL with that URL's query, and so on. An item that names no row of
+   * the request, or rows of two keys, leaves unknown which were refused: none is taken, and all
+   * are sent again.
+   */
+  | { by: 'errors'; items: string; key: string; reason: string; next: string }
+  /**
    * The response holds one item per row: at `items` (a JSON Pointer; "" = the body), in
    * request order (`match: 'order'`, where the API documents one result per input, in order:
    * a response with another count matches no row) or found by the item's `key` pointer equal
@@ -344,6 +355,30 @@ export interface SendRequest {
    * next request as they are.
    */
   only?: 'without_destination_id';
+  /**
+   * Values of the batch read from a 2xx answer, name -> JSON Pointer (Klaviyo's bulk import:
+   * `job` <- "/data/id", the job it queued); later requests of the batch see each as
+   * `batch.<name>`. An answer without one of them takes none of the rows: whether they will be
+   * applied is unknown, and they are sent again.
+   */
+  captureBatch?: Record<string, string>;
+  /** The request asks how a job of the batch is going, until it has ended (`JobPoll`). */
+  poll?: JobPoll;
+}
+
+/**
+ * A job the destination carries out after it answered (Klaviyo's bulk import answers 202 before
+ * the job runs, and may then refuse some profiles): a 2xx answer whose value at `status` is
+ * among `done` passes the request's rows on to the next request (the job's errors), one among
+ * `failed` refuses them all; any other asks again, later and later (1 s, doubling, at most 30 s
+ * apart), until `waitSeconds` have passed since the first answer. Then the rows fail and the
+ * next run sends them again: it does not know whether the job will take them.
+ */
+export interface JobPoll {
+  status: string;
+  done: string[];
+  failed: string[];
+  waitSeconds: number;
 }
 
 /** Send change rows to an HTTP API in batches; a row is accepted when every request accepted it. */

@@ -31,8 +31,28 @@ export async function* stepRows(env: StepEnv, kinds: SendStep['changes']): Async
   }
 }
 
-function renderContext(env: StepEnv, rows: readonly ChangeRow[], seq: number, last: boolean, total: number, perRow: boolean): RenderContext {
-  return { ...baseContext(env), batch: batchValues(rows, seq, last, total), rows, ...(perRow ? { row: rows[0] } : {}) };
+/** `captured`: what earlier requests of the batch captured (`captureBatch`), under `batch.` beside its own values, which win. */
+function renderContext(
+  env: StepEnv,
+  rows: readonly ChangeRow[],
+  seq: number,
+  last: boolean,
+  total: number,
+  perRow: boolean,
+  captured: Readonly<Record<string, string>> = {},
+): RenderContext {
+  return { ...baseContext(env), batch: { ...captured, ...batchValues(rows, seq, last, total) }, rows, ...(perRow ? { row: rows[0] } : {}) };
+}
+
+/**
+ * The request's URL with the query of the next page an answer named (a URL, `listedErrors`): only
+ * its query is taken, so that a server can page through its answer but never send the request,
+ * credentials and all, to another address.
+ */
+function pageOf(url: string, page: string): string {
+  const u = new URL(url);
+  u.search = new URL(page).search;
+  return u.toString();
 }
 
 /** Whether a template reads the batch's number or whether it is the last (`batch.index`, `batch.last`): a part of a numbered sequence. */
@@ -53,7 +73,11 @@ function exchangeOf(env: StepEnv, request: SendRequest, total: number): Exchange
   return {
     perRow,
     whole: numbersBatches(request.request),
-    request: (rows, c) => buildRequest(request.request, renderContext(env, rows, c.seq, c.last, total, perRow), env.render, base),
+    request: (rows, c) => {
+      const built = buildRequest(request.request, renderContext(env, rows, c.seq, c.last, total, perRow, c.captured), env.render, base);
+      return c.page === undefined ? built : { ...built, url: pageOf(built.url, c.page) };
+    },
+    ...(request.poll ? { pollMs: request.poll.waitSeconds * 1000 } : {}),
     read: (res, rows) => readResponse(request, res, rows, baseContext(env), env.render),
     ...(find ? { fallback: exchangeOf(env, find, total) } : {}),
     ...(request.only === 'without_destination_id' ? { skips: (row: ChangeRow) => row.destination_id !== null } : {}),

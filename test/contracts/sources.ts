@@ -32,6 +32,12 @@ export const sources = {
   'klaviyo/stable-2024-10-15': { repo: 'klaviyo/openapi', path: 'openapi/stable.json (branch 2024-10-15)', commit: '5e5302c2b92698ac0970269a6a4551cec407dee4' },
   'klaviyo/stable-2025-10-15': { repo: 'klaviyo/openapi', path: 'openapi/stable.json (branch 2025-10-15)', commit: '52cfe72056cae1db5f942c6089bcae34f47f1030' },
   'klaviyo/stable-2026-07-15': { repo: 'klaviyo/openapi', path: 'openapi/stable.json (branch 2026-07-15)', commit: '7584f62b0a1bb36f22b22d79a3c3a0385833d1f2' },
+  'klaviyo/docs': {
+    repo: 'developers.klaviyo.com',
+    path: 'API reference: get_bulk_import_profiles_job, get_errors_for_bulk_import_profiles_job (revisions 2024-02-15 to 2026-10-15)',
+    commit: '-',
+    url: 'https://developers.klaviyo.com/en/reference/get_errors_for_bulk_import_profiles_job',
+  },
   'klaviyo/revisions': { repo: 'klaviyo/openapi', path: '(branch list: one branch per GA revision)', commit: 'f0a30ba41254904dc410d84ca497df68f8872276' },
   'mixpanel/ingestion-openapi': { repo: 'mixpanel/docs', path: 'openapi/ingestion.openapi.yaml', commit: '15005149bb5fb5af8981b8162a190c05a405a4fc' },
   'mixpanel/import-events': { repo: 'mixpanel/docs', path: 'reference/import-events.mdx', commit: '65b50e2addcbf44f515b2f32a46aa4e768cafea8' },

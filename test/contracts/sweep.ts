@@ -252,7 +252,7 @@ async function sendStep(type: string, step: SendStep, rows: ChangeRow[], vars: R
         const ctx: RenderContext = {
           vars,
           run: runValues,
-          batch: batchValues(batch, c.seq, c.last, rows.length),
+          batch: { ...c.captured, ...batchValues(batch, c.seq, c.last, rows.length) },
           rows: batch,
           ...(r.for === 'row' ? { row: batch[0] } : {}),
         };
@@ -260,10 +260,11 @@ async function sendStep(type: string, step: SendStep, rows: ChangeRow[], vars: R
         built.set(req, { batch, perBatch: r.for === 'batch' });
         return req;
       },
-      // Every row accepted; a request that captures record ids gives each row one, as the vendor would.
+      // Every row accepted; a request that captures record ids gives each row one, and one that captures values of the batch (a job's id) gives those, as the vendor would.
       read: (_res, batch) => {
         if (r.captureRow) batch.forEach((row, i) => (row.destination_id ??= destinationId(row.seq * 10 + i)));
-        return { accepted: batch.map((_, i) => i), rejected: [], retry: [] };
+        const captured = r.captureBatch && Object.fromEntries(Object.keys(r.captureBatch).map((name) => [name, `${name}-${batch[0]?.seq ?? 0}`]));
+        return { accepted: batch.map((_, i) => i), rejected: [], retry: [], ...(captured ? { captured } : {}) };
       },
     }),
   );

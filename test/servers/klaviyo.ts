@@ -4,9 +4,17 @@
  * - POST /api/profile-bulk-import-jobs, a JSON:API body (`data.type` profile-bulk-import-job,
  *   `attributes.profiles.data`: at most 10,000 profiles, 5 MB, each `type` profile with an
  *   `email` or other identifier and custom `properties`; optional `relationships.lists.data`,
- *   the lists to add the profiles to) answers 202 with the queued job. Here a job is carried out
- *   at once: a profile is found by email, created when new, its properties merged, and added to
- *   each list named (a list that does not exist is a 404).
+ *   the lists to add the profiles to) answers 202 with the queued job (a list that does not exist
+ *   is a 404). The job is carried out when it is first asked about (after `pollsBeforeEnd`
+ *   answers of `processing`): each profile whose email is no address is an import error and is
+ *   left out; each other is found by email, created when new, its properties merged, and added
+ *   to each list named. A job told to (`cancelNext`) ends `cancelled`, importing nothing.
+ * - GET /api/profile-bulk-import-jobs/{id}: the job, `attributes.status` one of queued,
+ *   processing, complete, cancelled, with its counts.
+ * - GET /api/profile-bulk-import-jobs/{id}/import-errors: its import errors, 20 a page (Klaviyo's
+ *   default page size), each `type` import-error with `code`, `title`, `detail`, `source.pointer`
+ *   and `original_payload` (the profile as sent); `links.next` the next page's URL on Klaviyo's
+ *   own host (`page[cursor]`), or null.
  * - GET /api/lists with `filter=equals(name,"...")` (or `any(name,[...])`): the lists of that
  *   name, as a JSON:API collection (no next page here: a project has few lists), in the order
  *   `sort` asks (created, id, name, each `-` for descending), else in no order to count on
@@ -47,13 +55,34 @@ function namesOf(filter: string): string[] | undefined {
   return undefined;
 }
 
+type Profile = { type: 'profile'; attributes: { email: string; properties?: Record<string, unknown> } };
+
+interface Job {
+  id: string;
+  count: number;
+  lists: string[];
+  profiles: Profile[];
+  status: 'queued' | 'processing' | 'complete' | 'cancelled';
+  /** Whether it ends cancelled, when it ends. */
+  cancel: boolean;
+  polls: number;
+  errors: { profile: Profile; index: number }[];
+}
+
+/** What Klaviyo takes for an email address, roughly. */
+const address = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
 export class FakeKlaviyo extends FakeService {
   protected override readonly contract = 'klaviyo';
   /** email -> custom properties. */
   readonly profiles = new Map<string, Record<string, unknown>>();
   /** email -> profile id, given when the profile is made. */
   readonly profileIds = new Map<string, string>();
-  readonly jobs: { id: string; count: number; lists: string[] }[] = [];
+  readonly jobs: Job[] = [];
+  /** Answers of `processing` each job gives before it ends. */
+  pollsBeforeEnd = 0;
+  /** How many of the next jobs end `cancelled`. */
+  cancelNext = 0;
   readonly lists = new Map<string, List>();
 
   constructor(readonly apiKey: string) {
@@ -83,6 +112,8 @@ export class FakeKlaviyo extends FakeService {
     if (req.headers.authorization !== `Klaviyo-API-Key ${this.apiKey}`) return problem(401, 'not_authenticated', 'Missing or invalid private key.');
     if (!req.headers.revision) return problem(400, 'invalid', 'The revision header is required.');
     if (req.method === 'POST' && req.path === '/api/profile-bulk-import-jobs') return this.bulkImport(req);
+    const job = /^\/api\/profile-bulk-import-jobs\/([^/]+)(\/import-errors)?$/.exec(req.path);
+    if (req.method === 'GET' && job) return job[2] ? this.importErrors(job[1] as string, req) : this.jobStatus(job[1] as string);
     if (req.method === 'GET' && req.path === '/api/lists') return this.findLists(req);
     if (req.method === 'POST' && req.path === '/api/lists') return this.createList(req);
     if (req.method === 'GET' && req.path === '/api/profiles') return this.findProfiles(req);
@@ -108,14 +139,85 @@ export class FakeKlaviyo extends FakeService {
     const refs = data.relationships?.lists?.data ?? [];
     const missing = refs.find((r) => r.type !== 'list' || !this.lists.has(r.id ?? ''));
     if (missing) return problem(404, 'not_found', `A list with id ${JSON.stringify(missing.id)} does not exist.`);
-    for (const p of profiles as { attributes: { email: string; properties?: Record<string, unknown> } }[]) {
+    const id = `job-${this.jobs.length + 1}`;
+    const cancel = this.cancelNext > 0;
+    if (cancel) this.cancelNext--;
+    const queued: Job = {
+      id,
+      count: profiles.length,
+      lists: refs.map((r) => r.id as string),
+      profiles: profiles as Profile[],
+      status: 'queued',
+      cancel,
+      polls: 0,
+      errors: [],
+    };
+    this.jobs.push(queued);
+    return { status: 202, body: { data: this.jobResource(queued) } };
+  }
+
+  private jobResource(job: Job) {
+    const ended = job.status === 'complete' || job.status === 'cancelled';
+    return {
+      type: 'profile-bulk-import-job',
+      id: job.id,
+      attributes: {
+        status: job.status,
+        total_count: job.count,
+        completed_count: ended ? job.count - job.errors.length : 0,
+        failed_count: job.errors.length,
+      },
+    };
+  }
+
+  /** The job carried out: the profiles with an address imported, the others its errors. */
+  private carryOut(job: Job): void {
+    if (job.cancel) {
+      job.status = 'cancelled';
+      return;
+    }
+    job.profiles.forEach((p, index) => {
+      if (!address.test(p.attributes.email)) {
+        job.errors.push({ profile: p, index });
+        return;
+      }
       this.profiles.set(p.attributes.email, { ...this.profiles.get(p.attributes.email), ...p.attributes.properties });
       if (!this.profileIds.has(p.attributes.email)) this.profileIds.set(p.attributes.email, `01P${String(this.profileIds.size + 1).padStart(23, '0')}`);
-      for (const r of refs) this.lists.get(r.id as string)?.members.add(p.attributes.email);
+      for (const list of job.lists) this.lists.get(list)?.members.add(p.attributes.email);
+    });
+    job.status = 'complete';
+  }
+
+  private jobStatus(id: string): Reply {
+    const job = this.jobs.find((j) => j.id === id);
+    if (!job) return problem(404, 'not_found', `A job with id ${JSON.stringify(id)} does not exist.`);
+    if (job.status === 'queued' || job.status === 'processing') {
+      if (job.polls++ < this.pollsBeforeEnd) job.status = 'processing';
+      else this.carryOut(job);
     }
-    const id = `job-${this.jobs.length + 1}`;
-    this.jobs.push({ id, count: profiles.length, lists: refs.map((r) => r.id as string) });
-    return { status: 202, body: { data: { type: 'profile-bulk-import-job', id, attributes: { status: 'queued', total_count: profiles.length } } } };
+    return { status: 200, body: { data: this.jobResource(job) } };
+  }
+
+  private importErrors(id: string, req: Recorded): Reply {
+    const job = this.jobs.find((j) => j.id === id);
+    if (!job) return problem(404, 'not_found', `A job with id ${JSON.stringify(id)} does not exist.`);
+    const from = Number(req.query.get('page[cursor]') ?? 0);
+    if (!Number.isInteger(from) || from < 0) return problem(400, 'invalid', 'Invalid page cursor');
+    const page = job.errors.slice(from, from + 20);
+    const data = page.map(({ profile, index }, i) => ({
+      type: 'import-error',
+      id: `${id}-error-${from + i + 1}`,
+      attributes: {
+        code: 'invalid',
+        title: 'Invalid input.',
+        detail: `Invalid email address: ${JSON.stringify(profile.attributes.email)}`,
+        source: { pointer: `/data/attributes/profiles/data/${index}/attributes/email` },
+        original_payload: profile,
+      },
+    }));
+    const self = `https://a.klaviyo.com${req.path}`;
+    const next = from + 20 < job.errors.length ? `${self}?page%5Bcursor%5D=${from + 20}` : null;
+    return { status: 200, body: { data, links: { self, next, prev: null } } };
   }
 
   private resource(l: List) {

@@ -141,8 +141,56 @@ function saysAlready(item: unknown, already: Already): boolean {
  */
 const splittable = new Set([400, 413, 422]);
 
+/**
+ * A 2xx answer listing the rows refused by the key each was sent with (`by: 'errors'`): those
+ * refused, the others taken; with a URL at `next`, that page is read too (`Verdict.next`).
+ */
+function listedErrors(accept: Extract<Acceptance, { by: 'errors' }>, doc: unknown, res: HttpResponse, rows: readonly RowState[]): Verdict {
+  const items = pointerGet(doc, accept.items);
+  const all = range(rows.length);
+  const unknown = (why: string): Verdict => ({
+    accepted: [],
+    rejected: all.map((index) => ({ index, reason: `${why}: ${snippet(res)}`, unsure: true as const })),
+    retry: [],
+  });
+  if (!Array.isArray(items)) return unknown(`no list of errors at ${accept.items || 'the body'}, so which rows were refused is unknown`);
+  const refused = new Map<number, string>();
+  for (const item of items) {
+    // The row as sent: the rows are those whose key it holds, and they must share one key.
+    const sent = pointerGet(item, accept.key);
+    const json = sent === undefined ? '' : stringifyJson(sent as Json);
+    const indices = all.filter((i) => rows[i]!.key !== null && namesKey(json, rows[i]!.key!));
+    if (indices.length === 0 || new Set(indices.map((i) => rows[i]!.key)).size > 1)
+      return unknown(
+        `an error names ${indices.length ? 'more than one' : 'no'} row of the request (${clip(stringifyJson(item as Json), snippetLength)}), so which were refused is unknown`,
+      );
+    const why = pointerGet(item, accept.reason);
+    const reason = clip(`refused: ${typeof why === 'string' ? why : stringifyJson(item as Json)}`, snippetLength);
+    for (const index of indices) refused.set(index, reason);
+  }
+  const next = pointerGet(doc, accept.next);
+  if (next === undefined || next === null) return allBut(refused, rows.length);
+  // Only its query is taken (send-step.ts): the next page is asked for where this one was.
+  if (typeof next !== 'string' || !URL.canParse(next))
+    return unknown(`the next page of errors is no URL (${clip(stringifyJson(next as Json), snippetLength)})`);
+  // Each page refuses rows the next is not asked about, so the pages end: one refusing none would go on for ever.
+  if (refused.size === 0) return unknown('a page of errors names none yet goes on');
+  return { ...allBut(refused, rows.length), next };
+}
+
+/** The batch's values a 2xx answer gives (`captureBatch`); undefined, with the first missing, when it lacks one. */
+function capturedOf(capture: Record<string, string>, doc: unknown): { captured: Record<string, string> } | { missing: string } {
+  const captured: Record<string, string> = {};
+  for (const [name, pointer] of Object.entries(capture)) {
+    const v = pointerGet(doc, pointer);
+    if (v === undefined || v === null || typeof v === 'object') return { missing: pointer };
+    captured[name] = asText(v as Json);
+  }
+  return { captured };
+}
+
 export function readResponse(
-  request: Pick<SendRequest, 'accept' | 'captureRow'>,
+  request: Pick<SendRequest, 'accept' | 'captureRow' | 'captureBatch' | 'poll'>,
   res: HttpResponse,
   rows: readonly RowState[],
   ctx: RenderContext,
@@ -165,6 +213,34 @@ export function readResponse(
   }
   const doc = parse(res.body);
   const accept: Acceptance = request.accept;
+  if (request.poll) {
+    const status = pointerGet(doc, request.poll.status);
+    const text = typeof status === 'string' ? status : undefined;
+    if (text !== undefined && request.poll.failed.includes(text)) return rejectAll(`the job ended ${text}: ${snippet(res)}`, true);
+    if (text === undefined || !request.poll.done.includes(text))
+      return { accepted: [], rejected: [], retry: [], pending: `the job is ${text ?? `of no status at ${request.poll.status}`}` };
+  }
+  const verdict = readAnswer(accept, request, doc, res, rows, ctx, options, rejectAll);
+  if (!request.captureBatch || verdict.accepted.length === 0) return verdict;
+  const got = capturedOf(request.captureBatch, doc);
+  if ('missing' in got)
+    return rejectAll(`the answer has no ${got.missing}, which the batch's next request needs, so whether it takes the rows is unknown: ${snippet(res)}`, true);
+  return { ...verdict, captured: got.captured };
+}
+
+/** A 2xx answer read by the plan's acceptance rule. */
+function readAnswer(
+  accept: Acceptance,
+  request: Pick<SendRequest, 'captureRow'>,
+  doc: unknown,
+  res: HttpResponse,
+  rows: readonly RowState[],
+  ctx: RenderContext,
+  options: RenderOptions,
+  rejectAll: (reason: string, unsure?: boolean) => Verdict,
+): Verdict {
+  const all = range(rows.length);
+  if (accept.by === 'errors') return listedErrors(accept, doc, res, rows);
   if (accept.by === 'status') {
     if (!succeeded(doc, accept.success, ctx, options)) return rejectAll(snippet(res));
     const refused = accept.refusals ? refusedRows(doc, accept.refusals, rows.length) : new Map<number, string>();

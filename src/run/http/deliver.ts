@@ -34,6 +34,19 @@ export interface Verdict {
   fallback?: { index: number; reason: string }[];
   /** Rows the answer shows are done already (a lookup that finds no record to remove): accepted by the whole chain, sent to no later exchange. */
   done?: number[];
+  /** Values of the batch the answer gave (a job's id), which later requests of the batch are built with (`RequestContext.captured`). */
+  captured?: Record<string, string>;
+  /**
+   * The job the request asks about has not ended (`JobPoll`): the same request again, later and
+   * later, until the exchange's `pollMs` have passed since the first answer; then the rows fail.
+   */
+  pending?: string;
+  /**
+   * The answer goes on at this URL (a next page of a job's errors): asked for with the same
+   * request, and read as the rest of this one. The rows it refuses stay refused; only those no
+   * page refuses are taken.
+   */
+  next?: string;
 }
 
 export interface RequestContext {
@@ -41,6 +54,10 @@ export interface RequestContext {
   last: boolean;
   /** 1 for the first try. */
   attempt: number;
+  /** What earlier requests of the batch captured (`Verdict.captured`). */
+  captured: Readonly<Record<string, string>>;
+  /** The URL of the next page of an answer (`Verdict.next`), in place of the request's own. */
+  page?: string;
 }
 
 export interface Exchange<R> {
@@ -60,7 +77,13 @@ export interface Exchange<R> {
   fallback?: Exchange<R>;
   /** Rows this exchange is not made for: they go on to the next as if it accepted them (a lookup of an id the row has already). */
   skips?(row: R): boolean;
+  /** How long it asks again about a job that has not ended (`Verdict.pending`). */
+  pollMs?: number;
 }
+
+/** The first wait before asking again about a job, and the longest (it doubles in between). */
+const pollFirstMs = 1000;
+const pollLongestMs = 30_000;
 
 export type RowFate = 'rejected' | 'failed';
 
@@ -108,6 +131,8 @@ interface Settling<R> {
   first: boolean;
   /** Rows done for the whole chain (`Verdict.done`). */
   done: R[];
+  /** What the batch's requests captured so far (`Verdict.captured`). */
+  captured: Record<string, string>;
 }
 
 export interface DeliveryStats {
@@ -174,7 +199,9 @@ export async function deliver<R>(
         })),
       );
     const accepted: R[] = [];
-    const queue: { rows: R[]; attempt: number; unsure: boolean }[] = [{ rows: group, attempt: 1, unsure: false }];
+    // `page`: the next page of an answer; `polls`, when the first answer about a job came and how many since.
+    type Item = { rows: R[]; attempt: number; unsure: boolean; page?: string; polls?: { since: number; count: number } };
+    const queue: Item[] = [{ rows: group, attempt: 1, unsure: false }];
     // Rows sent in halves, next, until a bad one stands alone; a lone row, or those of a numbered batch (`whole`), refused. The halves keep what was unsure of the whole.
     const split = async (rows: R[], attempt: number, reason: string, unsure: boolean): Promise<void> => {
       if (rows.length > 1 && !exchange.whole) {
@@ -193,7 +220,7 @@ export async function deliver<R>(
     };
     for (let item = queue.shift(); item; item = queue.shift()) {
       const { rows, attempt, unsure } = item;
-      const request = exchange.request(rows, { seq: batch.seq, last: batch.last, attempt });
+      const request = exchange.request(rows, { seq: batch.seq, last: batch.last, attempt, captured: at.captured, ...(item.page ? { page: item.page } : {}) });
       if (options.maxBodyBytes !== undefined && request.body !== undefined && Buffer.byteLength(request.body) > options.maxBodyBytes) {
         await split(rows, attempt, `the request body exceeds ${options.maxBodyBytes} bytes`, unsure);
         continue;
@@ -209,6 +236,35 @@ export async function deliver<R>(
       }
       const verdict = transportVerdict(outcome, rows.length, policy) ?? exchange.read((outcome as { response: HttpResponse }).response, rows);
       const pick = (indices: number[]): R[] => indices.map((i) => rows[i] as R);
+      Object.assign(at.captured, verdict.captured);
+      if (verdict.pending !== undefined) {
+        const polls = item.polls ?? { since: clock.now(), count: 0 };
+        const waited = clock.now() - polls.since;
+        if (waited >= (exchange.pollMs ?? 0)) {
+          await refuse(
+            rows.map((row) => ({
+              row,
+              reason: `${verdict.pending} after ${Math.round(waited / 1000)} s of asking: it may still take the rows, which the next run sends again`,
+              fate: 'failed',
+            })),
+            true,
+          );
+          continue;
+        }
+        await clock.sleep(Math.min(pollFirstMs * 2 ** polls.count, pollLongestMs, (exchange.pollMs ?? 0) - waited));
+        queue.unshift({ rows, attempt, unsure, polls: { since: polls.since, count: polls.count + 1 } });
+        continue;
+      }
+      if (verdict.next !== undefined) {
+        // The rows this page refuses are refused; the others are read again with the next page.
+        const refusedHere = new Set(verdict.rejected.map((r) => r.index));
+        await refuse(
+          verdict.rejected.map((r) => ({ row: rows[r.index] as R, reason: r.reason, fate: 'rejected', definite: r.unsure !== true })),
+          unsure,
+        );
+        queue.unshift({ rows: rows.filter((_, i) => !refusedHere.has(i)), attempt: 1, unsure, page: verdict.next });
+        continue;
+      }
       accepted.push(...pick(verdict.accepted));
       at.done.push(...pick(verdict.done ?? []));
       await refuse(
@@ -263,7 +319,7 @@ export async function deliver<R>(
   // A batch through the whole chain, once its rows are recorded as sent: what one exchange accepted goes on to the next.
   const settle = async (batch: Batch<R>): Promise<void> => {
     await events.sending?.(batch.rows);
-    const at: Settling<R> = { batch, first: true, done: [] };
+    const at: Settling<R> = { batch, first: true, done: [], captured: {} };
     let alive = batch.rows;
     for (const exchange of chain) {
       alive = await settleRows(exchange, alive, at);

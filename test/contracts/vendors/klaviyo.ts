@@ -7,6 +7,8 @@
 import type { JsonSchema, Operation, VendorContract } from '../types.js';
 
 const spec = { source: 'klaviyo/stable-2024-10-15' } as const;
+// The job's status and import errors are in the API reference, not in the OpenAPI documents kept.
+const docs = { source: 'klaviyo/docs' } as const;
 const host = 'https://a.klaviyo.com';
 
 /** GA revisions (klaviyo/openapi, one branch per revision). */
@@ -121,6 +123,27 @@ export const klaviyo: VendorContract = {
         items: { pointer: '/data/attributes/profiles/data', max: 10_000, cite: { ...spec, at: 'bulk_import_profiles: "up to 10,000 profiles per request"' } },
         bytes: { max: 5_000_000, cite: { ...spec, at: 'bulk_import_profiles: "The maximum allowed payload size is 5MB"' } },
       },
+    },
+    {
+      id: 'klaviyo.get_bulk_import_profiles_job',
+      cite: { ...docs, at: 'get_bulk_import_profiles_job (GET /api/profile-bulk-import-jobs/{job_id}; status cancelled, complete, processing or queued)' },
+      method: 'GET',
+      url: [`${host}/api/profile-bulk-import-jobs/{job_id}`],
+      headers: headers(false),
+      query: object([], {}),
+      body: { encoding: 'none' },
+    },
+    {
+      id: 'klaviyo.get_errors_for_bulk_import_profiles_job',
+      cite: {
+        ...docs,
+        at: 'get_errors_for_bulk_import_profiles_job (GET /api/profile-bulk-import-jobs/{id}/import-errors; cursor pagination, 20 a page by default)',
+      },
+      method: 'GET',
+      url: [`${host}/api/profile-bulk-import-jobs/{id}/import-errors`],
+      headers: headers(false),
+      query: object([], { 'page[cursor]': { type: 'string' } }),
+      body: { encoding: 'none' },
     },
     {
       id: 'klaviyo.get_lists',

@@ -26,11 +26,35 @@ function profile(ctx: ApiContext): Template {
   return { type: 'profile', attributes: { ...fieldsOf(top), ...(ctx.identifierField ? { [ctx.identifierField]: row.key } : {}), properties: fieldsOf(rest) } };
 }
 
-function bulkImport(ctx: ApiContext, toList: boolean): SendRequest {
+/** How long a run waits for an import job to end before it leaves its rows to the next run. */
+const jobWaitSeconds = 900;
+
+/**
+ * An import job per batch: Klaviyo answers 202 once the job is queued, then validates each
+ * profile and imports the valid ones. So a batch's rows are taken only when the job is
+ * `complete`, but for the profiles its import errors name, which are refused with Klaviyo's
+ * reason (sent again by every run until mended); a `cancelled` job takes none. A job not ended
+ * after `jobWaitSeconds` takes none either: the next run imports them again (an import of a
+ * profile it has already is an update to the same values).
+ */
+function bulkImport(ctx: ApiContext, toList: boolean): SendRequest[] {
   const data: Record<string, Template> = { type: 'profile-bulk-import-job', attributes: { profiles: { data: each(profile(ctx)) } } };
   if (toList) data.relationships = { lists: { data: [{ type: 'list', id: ref('vars.list_id') }] } };
-  // 202: the job is queued; Klaviyo validates each profile and imports the valid ones.
-  return perBatch(jsonRequest('POST', `${base}/profile-bulk-import-jobs`, headers(ctx), { data }));
+  const job = (suffix: string) => concat(`${base}/profile-bulk-import-jobs/`, ref('batch.job'), suffix);
+  return [
+    { ...perBatch(jsonRequest('POST', `${base}/profile-bulk-import-jobs`, headers(ctx), { data })), captureBatch: { job: '/data/id' } },
+    {
+      ...perBatch(jsonRequest('GET', job(''), headers(ctx))),
+      poll: { status: '/data/attributes/status', done: ['complete'], failed: ['cancelled'], waitSeconds: jobWaitSeconds },
+    },
+    perBatch(jsonRequest('GET', job('/import-errors'), headers(ctx)), {
+      by: 'errors',
+      items: '/data',
+      key: '/attributes/original_payload',
+      reason: '/attributes/detail',
+      next: '/links/next',
+    }),
+  ];
 }
 
 /**
@@ -82,7 +106,7 @@ function listSetup(ctx: ApiContext): CallStep[] {
 const step = (ctx: ApiContext, operation: string, changes: ModePlan['reads'], requests: SendRequest[], description: string, size = ctx.batch) =>
   send({ operation, description, changes, batch: { size }, requests });
 
-const addMembers = (ctx: ApiContext, changes: ModePlan['reads']) => step(ctx, 'add_members', changes, [bulkImport(ctx, true)], 'import profiles into the list');
+const addMembers = (ctx: ApiContext, changes: ModePlan['reads']) => step(ctx, 'add_members', changes, bulkImport(ctx, true), 'import profiles into the list');
 const removeMembers = (ctx: ApiContext) =>
   step(ctx, 'remove_members', ['removed'], removal(ctx), 'find leaving profiles, then remove them from the list', Math.min(ctx.batch, searchPage));
 
@@ -91,9 +115,9 @@ export const klaviyoApi: DestinationApi = {
   modes: {
     'record:upsert': (ctx) => ({
       reads: ['added', 'changed'],
-      steps: [step(ctx, 'upsert', ['added', 'changed'], [bulkImport(ctx, false)], 'import new and changed profiles')],
+      steps: [step(ctx, 'upsert', ['added', 'changed'], bulkImport(ctx, false), 'import new and changed profiles')],
     }),
-    'record:insert': (ctx) => ({ reads: ['added'], steps: [step(ctx, 'create', ['added'], [bulkImport(ctx, false)], 'import new profiles')] }),
+    'record:insert': (ctx) => ({ reads: ['added'], steps: [step(ctx, 'create', ['added'], bulkImport(ctx, false), 'import new profiles')] }),
     'audience:add': (ctx) => ({ reads: ['added'], steps: [addMembers(ctx, ['added'])] }),
     'audience:upsert': (ctx) => ({ reads: ['added', 'changed'], steps: [addMembers(ctx, ['added', 'changed'])] }),
     'audience:remove': (ctx) => ({
