@@ -267,6 +267,9 @@ describe('examples/events-pipeline on BigQuery (a local REST server, its stateme
     expect(first.code, first.out + first.err).toBe(0);
     expect(bq.refused).toEqual([]);
     expect(bq.api.requests.filter((r) => r.fault)).toHaveLength(1);
+    // Every query in UTC, whatever the project's default_time_zone.
+    expect(bq.jobs.size).toBeGreaterThan(20);
+    expect(new Set([...bq.jobs.values()].map((j) => j.zone))).toEqual(new Set(['UTC']));
 
     // Webhooks: one signed request per signup; billing's rows as one JSON array (batch 500).
     expect(hook.deliveries.map((d) => (d.body as { workspace: { id: string } }).workspace.id).sort()).toEqual(['w1', 'w2']);

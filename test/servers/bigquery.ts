@@ -32,6 +32,8 @@ interface Job {
   statement: string;
   session: string;
   labels: Record<string, string>;
+  /** The query's time zone (connection property time_zone); the project's default where none. */
+  zone?: string;
   state: 'PENDING' | 'RUNNING' | 'DONE';
   polls: number;
   finished: boolean;
@@ -220,6 +222,10 @@ export class FakeBigQuery extends FakeService {
     if (params.length && q.parameterMode?.toUpperCase() !== 'NAMED') return invalid('parameterMode must be NAMED');
     for (const [i, p] of params.entries())
       if (p.name !== `p${i + 1}` || !p.parameterType?.type) return invalid(`parameter ${i + 1} must be named p${i + 1} and typed`);
+    // "Specifying multiple connection properties with the same key returns an error" (ConnectionProperty).
+    const keys = (q.connectionProperties ?? []).map((c) => c.key);
+    if (new Set(keys).size !== keys.length) return invalid(`connection properties name a key twice: ${keys.join(', ')}`);
+    const zone = q.connectionProperties?.find((c) => c.key === 'time_zone')?.value;
     let session: string;
     const named = q.connectionProperties?.find((c) => c.key === 'session_id')?.value;
     if (q.createSession) {
@@ -234,7 +240,18 @@ export class FakeBigQuery extends FakeService {
       if (this.ended.has(named)) return invalid(`session ${named} has ended`);
       session = named;
     }
-    const job: Job = { id, statement: '', session, labels, state: 'PENDING', polls: 0, finished: false, fields: [], rows: [] };
+    const job: Job = {
+      id,
+      statement: '',
+      session,
+      labels,
+      ...(zone === undefined ? {} : { zone }),
+      state: 'PENDING',
+      polls: 0,
+      finished: false,
+      fields: [],
+      rows: [],
+    };
     this.jobs.set(id, job);
     if (q.query === this.closeStatement) {
       job.statement = 'close';

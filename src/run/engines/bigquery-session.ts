@@ -191,7 +191,9 @@ export async function openBigQuerySession(endpoint: PlanEndpoint, sql: Pick<Sess
       ...(location ? { location } : {}),
       ...(dataset ? { defaultDataset: { projectId, datasetId: dataset } } : {}),
       ...(named ? { params: named, types } : {}),
-      ...(!inSession ? {} : sessionId ? { connectionProperties: [{ key: 'session_id', value: sessionId }] } : { createSession: true }),
+      // In UTC whatever the project's or reservation's default_time_zone: a DATETIME cast to or compared with a TIMESTAMP is read in the query's zone.
+      connectionProperties: [{ key: 'time_zone', value: 'UTC' }, ...(inSession && sessionId ? [{ key: 'session_id', value: sessionId }] : [])],
+      ...(inSession && !sessionId ? { createSession: true } : {}),
     };
     const job = await insert(options);
     await finished(job);
