@@ -415,6 +415,70 @@ describe('deliver', () => {
     expect(r.refused[0]?.reason).toMatch(/^the job is processing after 60 s of asking: it may still take the rows, which the next run sends again/);
   });
 
+  it("a batch sent in parts: each part's rows go on with what their own part's answer captured (its job)", async () => {
+    const queued: Exchange<number> = { ...exchange(), read: (res, rows) => ({ ...exchange().read(res, rows), captured: { job: `j${rows[0]}` } }) };
+    const asked: string[] = [];
+    const status: Exchange<number> = {
+      perRow: false,
+      request: (rows, c) => {
+        asked.push(`${c.captured.job}: ${rows.join(',')}`);
+        return { ...request(rows, 'ok'), url: `${api.url}/job/${c.captured.job}` };
+      },
+      read: (_res, rows) => ({ accepted: rows.map((_, i) => i), rejected: [], retry: [] }),
+    };
+    // Four rows' body is over the limit, two rows' is not: the batch goes in halves.
+    const r = await run(ids(4), 4, { maxBodyBytes: JSON.stringify({ ids: [1, 2, 3] }).length - 1 }, [queued, status]);
+    expect(r.accepted).toEqual(ids(4));
+    expect(asked.sort()).toEqual(['j1: 1,2', 'j3: 3,4']);
+  });
+
+  it('pages of refusals: each read against every row, a row refused once; a page asked again after a failure is the same page', async () => {
+    let page: string | undefined;
+    const pages: (string | undefined)[] = [];
+    const errors: Exchange<number> = {
+      perRow: false,
+      request: (rows, c) => {
+        page = c.page;
+        pages.push(c.page);
+        return { ...request(rows, 'ok'), url: `${api.url}/errors${c.page ? new URL(c.page).search : ''}` };
+      },
+      // Page 1 refuses row 1; page 2 refuses row 1 again (a second error of it) and row 2.
+      read: (_res, rows) => {
+        const named = page === undefined ? [1] : [1, 2];
+        const rejected = rows.flatMap((row, index) => (named.includes(row) ? [{ index, reason: `bad ${row} on ${page ?? 'page 1'}` }] : []));
+        const accepted = rows.flatMap((row, index) => (named.includes(row) ? [] : [index]));
+        return { accepted, rejected, retry: [], ...(page === undefined ? { next: 'https://elsewhere.example/errors?p=2' } : {}) };
+      },
+    };
+    let n = 0;
+    api.failWhen((req) => (req.path === '/errors' && req.query.get('p') === '2' && n++ === 0 ? fault.status(503) : undefined));
+    const r = await run(ids(3), 3, { concurrency: 1 }, [exchange(), errors]);
+    api.failWhen(undefined);
+    expect(pages).toEqual([undefined, 'https://elsewhere.example/errors?p=2', 'https://elsewhere.example/errors?p=2']);
+    expect(r.accepted).toEqual([3]);
+    expect(r.refused.map((x) => [x.row, x.reason])).toEqual([
+      [1, 'bad 1 on page 1'],
+      [2, 'bad 2 on https://elsewhere.example/errors?p=2'],
+    ]);
+  });
+
+  it('a job asked about again after a failed answer keeps its deadline', async () => {
+    const clock = fakeClock();
+    let n = 0;
+    api.failWhen((req) => (req.path === '/job' && n++ === 2 ? fault.status(503) : undefined));
+    const pending: Exchange<number> = {
+      perRow: false,
+      request: (rows) => ({ ...request(rows, 'ok'), url: `${api.url}/job` }),
+      read: () => ({ accepted: [], rejected: [], retry: [], pending: 'the job is processing' }),
+      pollMs: 60_000,
+    };
+    const r = await run(ids(2), 2, { clock }, [exchange(), pending]);
+    api.failWhen(undefined);
+    expect(r.refused.map((x) => x.fate)).toEqual(['failed', 'failed']);
+    // 60 s of asking and the one retry's backoff, not the 60 s again from the retry on.
+    expect(clock.t).toBeLessThan(61_000);
+  });
+
   it("gives up after the policy's attempts and reports the rows as failed", async () => {
     api.failWhen(() => fault.status(503));
     const r = await run(ids(5), 5);

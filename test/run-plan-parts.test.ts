@@ -135,10 +135,9 @@ describe('acceptance', () => {
     { key: 'c@x.com', destination_id: null },
   ];
 
-  it("by errors, as Klaviyo's import errors are read: the rows they name by key are refused, page after page; an error of no row, or of two, or a page naming none that goes on, leaves all unsure", () => {
-    const errors = {
-      accept: { by: 'errors' as const, items: '/data', key: '/attributes/original_payload', reason: '/attributes/detail', next: '/links/next' },
-    };
+  it("by errors, as Klaviyo's import errors are read: the rows they name by key are refused, page after page; an error of no row leaves all unsure", () => {
+    const key = ['/attributes/original_payload/attributes/email', '/attributes/original_payload/email'];
+    const errors = { accept: { by: 'errors' as const, items: '/data', key, reason: '/attributes/detail', next: '/links/next' } };
     const error = (email: string, detail = 'Invalid email') => ({ attributes: { detail, original_payload: { type: 'profile', attributes: { email } } } });
     const page = (data: unknown[], next: unknown = null) => res(200, { data, links: { next } });
     expect(readResponse(errors, page([error('b@x.com')]), rows(), ctx, options)).toEqual({
@@ -150,12 +149,24 @@ describe('acceptance', () => {
     expect(readResponse(errors, page([error('c@x.com')], next), rows(), ctx, options)).toMatchObject({ accepted: [0, 1], rejected: [{ index: 2 }], next });
     const unsure = (r: ReturnType<typeof readResponse>) => [r.accepted, r.rejected.map((x) => [x.index, x.unsure])];
     const allUnsure = [[], [0, 1, 2].map((i) => [i, true])];
-    // "b@x.com" is not "A@x.com": a key is matched as a whole JSON string, with its case.
+    // The key beside the attributes is read too; a key is matched exactly, with its case.
+    expect(readResponse(errors, page([{ attributes: { original_payload: { email: 'A@x.com' } } }]), rows(), ctx, options).rejected.map((r) => r.index)).toEqual(
+      [0],
+    );
     expect(unsure(readResponse(errors, page([error('a@x.com')]), rows(), ctx, options))).toEqual(allUnsure);
-    expect(unsure(readResponse(errors, page([{ attributes: { original_payload: ['A@x.com', 'b@x.com'] } }]), rows(), ctx, options))).toEqual(allUnsure);
-    expect(unsure(readResponse(errors, page([], next), rows(), ctx, options))).toEqual(allUnsure);
+    // Another row's key among the profile's properties names nothing: only the identifier counts.
+    const named = { attributes: { original_payload: { type: 'profile', attributes: { email: 'c@x.com', properties: { referrer: 'b@x.com' } } } } };
+    expect(readResponse(errors, page([named]), rows(), ctx, options).rejected.map((r) => r.index)).toEqual([2]);
+    expect(unsure(readResponse(errors, page([{ attributes: { original_payload: ['A@x.com'] } }]), rows(), ctx, options))).toEqual(allUnsure);
+    // A page naming none that goes on is read as it is: the delivery engine, which knows the pages before, judges it.
+    expect(readResponse(errors, page([], next), rows(), ctx, options)).toEqual({ accepted: [0, 1, 2], rejected: [], retry: [], next });
     expect(unsure(readResponse(errors, page([error('b@x.com')], 'elsewhere'), rows(), ctx, options))).toEqual(allUnsure);
     expect(unsure(readResponse(errors, res(200, { errors: [] }), rows(), ctx, options))).toEqual(allUnsure);
+    // Refused, it is not asked again in halves: the same question whatever rows it is for.
+    expect(readResponse(errors, res(400, { errors: [] }), rows(), ctx, options)).toMatchObject({
+      retry: [],
+      rejected: [{ unsure: true }, { unsure: true }, { unsure: true }],
+    });
   });
 
   it('a job: its status asks again, passes the rows on or refuses them all; what a 2xx captures for the batch, or all unsure without it', () => {

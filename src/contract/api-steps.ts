@@ -228,14 +228,15 @@ export type Acceptance =
   /**
    * A 2xx answer that lists the rows the destination refused, each by the key it was sent with
    * (Klaviyo's import errors of a job, each holding the profile as sent): the items at `items`;
-   * at `key` in an item, the row as sent, which names the row by holding its key as a JSON
-   * string; at `reason`, why. Those rows are refused, the others taken.
-   * Where the answer holds a URL at `next` (another page of errors), that page is asked for too,
-   * at the request's own URL with that URL's query, and so on. An item that names no row of
-   * the request, or rows of two keys, leaves unknown which were refused: none is taken, and all
+   * in an item, the key at the first of the pointers of `key` that holds a string, and why at
+   * `reason`. The rows sent with exactly that key are refused, the others taken. Where the
+   * answer holds a URL at `next` (another page of errors), that page is asked for too, at the
+   * request's own URL with that URL's query, and read against every row of the request (a row
+   * may have an error on each page); each page must refuse a row no page before did. An item
+   * that names no row of the request leaves unknown which were refused: none is taken, and all
    * are sent again.
    */
-  | { by: 'errors'; items: string; key: string; reason: string; next: string }
+  | { by: 'errors'; items: string; key: string[]; reason: string; next: string }
   /**
    * The response holds one item per row: at `items` (a JSON Pointer; "" = the body), in
    * request order (`match: 'order'`, where the API documents one result per input, in order:
@@ -359,7 +360,8 @@ export interface SendRequest {
    * Values of the batch read from a 2xx answer, name -> JSON Pointer (Klaviyo's bulk import:
    * `job` <- "/data/id", the job it queued); later requests of the batch see each as
    * `batch.<name>`. An answer without one of them takes none of the rows: whether they will be
-   * applied is unknown, and they are sent again.
+   * applied is unknown, and they are sent again. Only on a request made per batch; when the
+   * batch is sent in parts (a body too large), each part's rows go on with their part's values.
    */
   captureBatch?: Record<string, string>;
   /** The request asks how a job of the batch is going, until it has ended (`JobPoll`). */

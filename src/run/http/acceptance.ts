@@ -154,16 +154,20 @@ function listedErrors(accept: Extract<Acceptance, { by: 'errors' }>, doc: unknow
     retry: [],
   });
   if (!Array.isArray(items)) return unknown(`no list of errors at ${accept.items || 'the body'}, so which rows were refused is unknown`);
+  const byKey = new Map<string, number[]>();
+  rows.forEach((row, index) => {
+    if (row.key === null) return;
+    const same = byKey.get(row.key);
+    if (same) same.push(index);
+    else byKey.set(row.key, [index]);
+  });
   const refused = new Map<number, string>();
   for (const item of items) {
-    // The row as sent: the rows are those whose key it holds, and they must share one key.
-    const sent = pointerGet(item, accept.key);
-    const json = sent === undefined ? '' : stringifyJson(sent as Json);
-    const indices = all.filter((i) => rows[i]!.key !== null && namesKey(json, rows[i]!.key!));
-    if (indices.length === 0 || new Set(indices.map((i) => rows[i]!.key)).size > 1)
-      return unknown(
-        `an error names ${indices.length ? 'more than one' : 'no'} row of the request (${clip(stringifyJson(item as Json), snippetLength)}), so which were refused is unknown`,
-      );
+    // The key as sent, at the first of the pointers that holds a string.
+    const key = accept.key.map((pointer) => pointerGet(item, pointer)).find((v): v is string => typeof v === 'string');
+    const indices = key === undefined ? undefined : byKey.get(key);
+    if (indices === undefined)
+      return unknown(`an error names no row of the request (${clip(stringifyJson(item as Json), snippetLength)}), so which were refused is unknown`);
     const why = pointerGet(item, accept.reason);
     const reason = clip(`refused: ${typeof why === 'string' ? why : stringifyJson(item as Json)}`, snippetLength);
     for (const index of indices) refused.set(index, reason);
@@ -173,12 +177,10 @@ function listedErrors(accept: Extract<Acceptance, { by: 'errors' }>, doc: unknow
   // Only its query is taken (send-step.ts): the next page is asked for where this one was.
   if (typeof next !== 'string' || !URL.canParse(next))
     return unknown(`the next page of errors is no URL (${clip(stringifyJson(next as Json), snippetLength)})`);
-  // Each page refuses rows the next is not asked about, so the pages end: one refusing none would go on for ever.
-  if (refused.size === 0) return unknown('a page of errors names none yet goes on');
   return { ...allBut(refused, rows.length), next };
 }
 
-/** The batch's values a 2xx answer gives (`captureBatch`); undefined, with the first missing, when it lacks one. */
+/** The batch's values a 2xx answer gives (`captureBatch`), or the pointer of the first it lacks. */
 function capturedOf(capture: Record<string, string>, doc: unknown): { captured: Record<string, string> } | { missing: string } {
   const captured: Record<string, string> = {};
   for (const [name, pointer] of Object.entries(capture)) {
@@ -207,6 +209,9 @@ export function readResponse(
     const partial = request.accept.by === 'status' ? request.accept.partial : undefined;
     const partly = partial !== undefined && res.status === partial.status ? partlyRefused(parse(res.body), partial, rows.length) : undefined;
     if (partly !== undefined) return partly;
+    // A question about a job, or its list of errors, is the same whatever rows it is asked for: in halves it would only be asked again and again.
+    if (request.poll !== undefined || request.accept.by === 'errors')
+      return rejectAll(`the question about the job that took them was refused, so whether it took them is unknown: ${snippet(res)}`, true);
     if (rows.length > 1 && splittable.has(res.status)) return { accepted: [], rejected: [], retry: all, split: true, reason: snippet(res) };
     // A server error may come after the rows were applied; a refusal in 4xx means they were not.
     return rejectAll(res.status === 413 ? `too large to send: ${snippet(res)}` : snippet(res), res.status >= 500);

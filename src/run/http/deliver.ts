@@ -131,8 +131,12 @@ interface Settling<R> {
   first: boolean;
   /** Rows done for the whole chain (`Verdict.done`). */
   done: R[];
-  /** What the batch's requests captured so far (`Verdict.captured`). */
-  captured: Record<string, string>;
+  /**
+   * What the batch's requests captured (`Verdict.captured`), by row: the values of the request
+   * that took the row (a batch sent in parts queues a job per part), which the later requests
+   * for that row are built with.
+   */
+  captured: Map<R, Readonly<Record<string, string>>>;
 }
 
 export interface DeliveryStats {
@@ -199,8 +203,8 @@ export async function deliver<R>(
         })),
       );
     const accepted: R[] = [];
-    // `page`: the next page of an answer; `polls`, when the first answer about a job came and how many since.
-    type Item = { rows: R[]; attempt: number; unsure: boolean; page?: string; polls?: { since: number; count: number } };
+    // `page`: the next page of an answer, and `refused`, the rows its pages before refused; `polls`, when the first answer about a job came and how many since.
+    type Item = { rows: R[]; attempt: number; unsure: boolean; page?: string; refused?: ReadonlySet<R>; polls?: { since: number; count: number } };
     const queue: Item[] = [{ rows: group, attempt: 1, unsure: false }];
     // Rows sent in halves, next, until a bad one stands alone; a lone row, or those of a numbered batch (`whole`), refused. The halves keep what was unsure of the whole.
     const split = async (rows: R[], attempt: number, reason: string, unsure: boolean): Promise<void> => {
@@ -220,7 +224,8 @@ export async function deliver<R>(
     };
     for (let item = queue.shift(); item; item = queue.shift()) {
       const { rows, attempt, unsure } = item;
-      const request = exchange.request(rows, { seq: batch.seq, last: batch.last, attempt, captured: at.captured, ...(item.page ? { page: item.page } : {}) });
+      const captured = at.captured.get(rows[0] as R) ?? {};
+      const request = exchange.request(rows, { seq: batch.seq, last: batch.last, attempt, captured, ...(item.page ? { page: item.page } : {}) });
       if (options.maxBodyBytes !== undefined && request.body !== undefined && Buffer.byteLength(request.body) > options.maxBodyBytes) {
         await split(rows, attempt, `the request body exceeds ${options.maxBodyBytes} bytes`, unsure);
         continue;
@@ -236,7 +241,10 @@ export async function deliver<R>(
       }
       const verdict = transportVerdict(outcome, rows.length, policy) ?? exchange.read((outcome as { response: HttpResponse }).response, rows);
       const pick = (indices: number[]): R[] => indices.map((i) => rows[i] as R);
-      Object.assign(at.captured, verdict.captured);
+      if (verdict.captured) {
+        const values = { ...captured, ...verdict.captured };
+        for (const row of pick(verdict.accepted)) at.captured.set(row, values);
+      }
       if (verdict.pending !== undefined) {
         const polls = item.polls ?? { since: clock.now(), count: 0 };
         const waited = clock.now() - polls.since;
@@ -252,25 +260,34 @@ export async function deliver<R>(
           continue;
         }
         await clock.sleep(Math.min(pollFirstMs * 2 ** polls.count, pollLongestMs, (exchange.pollMs ?? 0) - waited));
-        queue.unshift({ rows, attempt, unsure, polls: { since: polls.since, count: polls.count + 1 } });
+        queue.unshift({ ...item, polls: { since: polls.since, count: polls.count + 1 } });
         continue;
       }
-      if (verdict.next !== undefined) {
-        // The rows this page refuses are refused; the others are read again with the next page.
-        const refusedHere = new Set(verdict.rejected.map((r) => r.index));
-        await refuse(
-          verdict.rejected.map((r) => ({ row: rows[r.index] as R, reason: r.reason, fate: 'rejected', definite: r.unsure !== true })),
+      // Each page of an answer (`Verdict.next`) is read against every row of the request: a row is refused by the first page that names it.
+      const earlier = item.refused ?? new Set<R>();
+      const rejected = verdict.rejected.filter((r) => !earlier.has(rows[r.index] as R));
+      const refuseRejected = () =>
+        refuse(
+          rejected.map((r) => ({ row: rows[r.index] as R, reason: r.reason, fate: 'rejected', definite: r.unsure !== true })),
           unsure,
         );
-        queue.unshift({ rows: rows.filter((_, i) => !refusedHere.has(i)), attempt: 1, unsure, page: verdict.next });
+      if (verdict.next !== undefined) {
+        // A page naming none not named before would go on for ever: which rows the rest refuses is unknown.
+        if (rejected.length === 0) {
+          const reason = 'a page of refusals names no row not named before, yet another follows: which were refused is unknown';
+          await refuse(
+            rows.filter((row) => !earlier.has(row)).map((row) => ({ row, reason, fate: 'rejected' })),
+            true,
+          );
+          continue;
+        }
+        await refuseRejected();
+        queue.unshift({ ...item, page: verdict.next, refused: new Set([...earlier, ...rejected.map((r) => rows[r.index] as R)]) });
         continue;
       }
-      accepted.push(...pick(verdict.accepted));
+      accepted.push(...pick(verdict.accepted).filter((row) => !earlier.has(row)));
       at.done.push(...pick(verdict.done ?? []));
-      await refuse(
-        verdict.rejected.map((r) => ({ row: rows[r.index] as R, reason: r.reason, fate: 'rejected', definite: r.unsure !== true })),
-        unsure,
-      );
+      await refuseRejected();
       const fallback = verdict.fallback ?? [];
       // A fallback's rows are there already: whatever it answers, they were not refused for certain.
       if (fallback.length && exchange.fallback) {
@@ -301,7 +318,8 @@ export async function deliver<R>(
       await clock.sleep(delayMs);
       // Sent again: this attempt may have been applied, unless the server said it took nothing (429: too many requests).
       const refusedOutright = outcome.kind === 'response' && outcome.response.status === 429;
-      queue.push({ rows: again, attempt: attempt + 1, unsure: unsure || !refusedOutright });
+      // A page or a job's polling goes on where it was.
+      queue.push({ ...item, rows: again, attempt: attempt + 1, unsure: unsure || !refusedOutright });
     }
     return accepted;
   };
@@ -312,14 +330,22 @@ export async function deliver<R>(
     const accepted: R[] = skips ? rows.filter((r) => skips(r)) : [];
     const sent = skips ? rows.filter((r) => !skips(r)) : rows;
     if (!sent.length) return accepted;
-    for (const group of exchange.perRow ? sent.map((r) => [r]) : [sent]) accepted.push(...(await settleRequest(exchange, group, at, before)));
+    // One request per set of captured values: the rows of each part of a batch sent in parts go on with their own part's (its job).
+    const parts = new Map<object | undefined, R[]>();
+    for (const row of sent) {
+      const key = at.captured.get(row);
+      const part = parts.get(key);
+      if (part) part.push(row);
+      else parts.set(key, [row]);
+    }
+    for (const group of exchange.perRow ? sent.map((r) => [r]) : [...parts.values()]) accepted.push(...(await settleRequest(exchange, group, at, before)));
     return accepted;
   };
 
   // A batch through the whole chain, once its rows are recorded as sent: what one exchange accepted goes on to the next.
   const settle = async (batch: Batch<R>): Promise<void> => {
     await events.sending?.(batch.rows);
-    const at: Settling<R> = { batch, first: true, done: [], captured: {} };
+    const at: Settling<R> = { batch, first: true, done: [], captured: new Map() };
     let alive = batch.rows;
     for (const exchange of chain) {
       alive = await settleRows(exchange, alive, at);

@@ -41,6 +41,8 @@ function bulkImport(ctx: ApiContext, toList: boolean): SendRequest[] {
   const data: Record<string, Template> = { type: 'profile-bulk-import-job', attributes: { profiles: { data: each(profile(ctx)) } } };
   if (toList) data.relationships = { lists: { data: [{ type: 'list', id: ref('vars.list_id') }] } };
   const job = (suffix: string) => concat(`${base}/profile-bulk-import-jobs/`, ref('batch.job'), suffix);
+  // An import error holds the profile as sent (`original_payload`): its identifier, in its attributes or beside them.
+  const field = ctx.identifierField ?? 'email';
   return [
     { ...perBatch(jsonRequest('POST', `${base}/profile-bulk-import-jobs`, headers(ctx), { data })), captureBatch: { job: '/data/id' } },
     {
@@ -50,7 +52,7 @@ function bulkImport(ctx: ApiContext, toList: boolean): SendRequest[] {
     perBatch(jsonRequest('GET', job('/import-errors'), headers(ctx)), {
       by: 'errors',
       items: '/data',
-      key: '/attributes/original_payload',
+      key: [`/attributes/original_payload/attributes/${field}`, `/attributes/original_payload/${field}`],
       reason: '/attributes/detail',
       next: '/links/next',
     }),
