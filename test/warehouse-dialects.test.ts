@@ -62,6 +62,8 @@ describe('engine rules', () => {
       });
       expect(stmts.slice(begin).some((s) => /^(CREATE|DROP|ALTER)\b/.test(s))).toBe(false);
       expect(stmts.at(-1)).toBe('COMMIT');
+      // Before anything it reads: run by snowsql or Airflow, the session is the account's zone otherwise.
+      expect(stmts[0]).toBe("ALTER SESSION SET TIMEZONE = 'UTC'");
     }
   });
 

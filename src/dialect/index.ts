@@ -62,8 +62,18 @@ export interface DialectSpec {
     why: string;
   };
   versions?: { supported: number[]; default: number };
-  /** `settings`: run at the start of a warehouse script's transaction (after BEGIN and the lock), for that transaction only. */
-  transaction: { begin: string; commit: string; staging: 'inside' | 'before'; why: string; settings?: { sql: string; why: string } };
+  /**
+   * `settings`: run at the start of a warehouse script's transaction (after BEGIN and the lock), for that transaction only;
+   * `session`: run first in the script, where a setting cannot be the transaction's alone (the connection's: a script run by a client is its connection's whole work).
+   */
+  transaction: {
+    begin: string;
+    commit: string;
+    staging: 'inside' | 'before';
+    why: string;
+    settings?: { sql: string; why: string };
+    session?: { sql: string; why: string };
+  };
   tempTable: { create: string; options: string };
   /** How sw_changes finds the rows that share an identifier with a better one: ROW_NUMBER() per identifier, or LEAD() of the identifier in order. */
   duplicates: { find: 'rank' | 'next'; why: string };

@@ -156,6 +156,7 @@ function applySql(plan: WarehouseSyncPlan, fmt: SqlFormatter): string {
     begin: spec.transaction.begin,
     commit: spec.transaction.commit,
     settings: spec.transaction.settings?.sql ?? '',
+    session: spec.transaction.session?.sql ?? '',
     lock: spec.lock ? fillSnippet(spec.lock, { key: w.number(plan.lockKey) }) : '',
     // A placeholder to the formatter, which would break `ON COMMIT DROP` over three lines.
     tempTable: { create: spec.tempTable.create, options: spec.tempTable.options ? w.raw(spec.tempTable.options) : '' },

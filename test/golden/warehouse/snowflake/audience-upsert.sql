@@ -1,6 +1,8 @@
 -- syncwright: sync whales_upsert, audience mode upsert, project.sync line 24
 -- stage the model's rows, check the guards, then upsert into crm.audience_members in one transaction; returns the summary row
 
+ALTER SESSION SET TIMEZONE = 'UTC';
+
 CREATE OR REPLACE TEMPORARY TABLE "sw_changes" AS
 WITH
   "sw_rows" AS (

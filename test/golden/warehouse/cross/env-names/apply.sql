@@ -1,6 +1,8 @@
 -- syncwright: sync users_to_dw, record mode mirror, project.sync line 25
 -- stage the model's rows, check the guards, then mirror into {{env:DW_TARGET_SCHEMA}}.users in one transaction; returns the summary row
 
+ALTER SESSION SET TIMEZONE = 'UTC';
+
 CREATE OR REPLACE TEMPORARY TABLE "sw_changes" AS
 WITH
   "sw_rows" AS (
