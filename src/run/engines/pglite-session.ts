@@ -24,16 +24,15 @@ function ownerOnly(folder: string): void {
   }
 }
 
-const utf8 = new TextDecoder();
-
 /**
  * The rows of one statement without parameters, sent by the simple protocol and read straight
  * from the raw reply. PGlite's own reader copies every field into an ArrayBuffer of its own
  * before decoding it (execProtocolRaw runs it too): on a 1,000-row FETCH of change rows that was
  * a third of a send's time (bench/deliver.bench.js). The rows are the same as `query` gives:
- * fields by name, each value through PGlite's parser for its type; text decoded as PGlite's
- * TextDecoder does (a leading byte-order mark dropped; in a column's name it is kept, as a
- * PostgreSQL server's client keeps it); an error reply is read by PGlite's own parser into its
+ * fields by name, each value through PGlite's parser for its type; text decoded as a
+ * PostgreSQL server's client decodes it, a leading byte-order mark kept (PGlite's own reader
+ * drops it: a key `\uFEFFA1` came back as `A1`, was committed so, and the next change set saw
+ * it added and `A1` removed); an error reply is read by PGlite's own parser into its
  * DatabaseError, as `query` throws it. One statement: the session sends only the plan's FETCH
  * and CLOSE this way (several statements' rows would come back as one list). The reply is
  * copied into one buffer kept for the next (not one per reply, which the collector would have
@@ -99,8 +98,7 @@ function readRows(db: PGlite, bytes: Buffer, sql: string, asText: boolean): SqlR
           set(row, names[i] as string, null);
           continue;
         }
-        const bom = length >= 3 && bytes[p] === 0xef && bytes[p + 1] === 0xbb && bytes[p + 2] === 0xbf;
-        const text = bom ? utf8.decode(bytes.subarray(p, p + length)) : bytes.toString('utf8', p, p + length);
+        const text = bytes.toString('utf8', p, p + length);
         set(row, names[i] as string, (parsers[i] as (text: string) => unknown)(text));
         p += length;
       }

@@ -54,7 +54,7 @@ FROM
                   CONVERT_TO(
                     NULLIF(
                       CASE
-                        WHEN strpos(btrim("m"."email"), '@') > 0 THEN lower(btrim("m"."email"))
+                        WHEN strpos(btrim("m"."email"), '@') > 0 THEN lower(btrim("m"."email") COLLATE "default")
                         ELSE btrim("m"."email")
                       END,
                       ''

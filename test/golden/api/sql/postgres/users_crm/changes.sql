@@ -44,7 +44,7 @@ WITH
   ),
   "mapped" AS (
     SELECT
-      lower(CAST("email" AS TEXT)) AS "row_key",
+      lower(CAST("email" AS TEXT) COLLATE "default") AS "row_key",
       jsonb_build_object(
         'plan_tier',
         COALESCE("plan", ''),
@@ -100,7 +100,7 @@ WITH
   -- payload hash) unless they all agree.
   "folded" AS (
     SELECT
-      lower("s"."row_key") AS "row_key",
+      lower("s"."row_key" COLLATE "default") AS "row_key",
       CASE
         WHEN MIN("s"."payload_hash") = MAX("s"."payload_hash") THEN MIN("s"."payload_hash")
         ELSE ''
@@ -109,7 +109,7 @@ WITH
     FROM
       "syncwright"."users_crm_snapshot" AS "s"
     GROUP BY
-      lower("s"."row_key")
+      lower("s"."row_key" COLLATE "default")
   ),
   "classified" AS (
     SELECT
@@ -215,7 +215,9 @@ SELECT
   ) AS "unchanged",
   (
     SELECT
-      COUNT(DISTINCT lower("s"."row_key"))
+      COUNT(
+        DISTINCT lower("s"."row_key" COLLATE "default")
+      )
     FROM
       "syncwright"."users_crm_snapshot" AS "s"
   ) AS "synced"

@@ -17,8 +17,8 @@ BEGIN;
 -- place or removes it with it.
 DELETE FROM "syncwright"."users_crm_snapshot"
 WHERE
-  "row_key" <> lower("row_key")
-  AND lower("row_key") IN (
+  "row_key" <> lower("row_key" COLLATE "default")
+  AND lower("row_key" COLLATE "default") IN (
     SELECT
       "a"."row_key"
     FROM

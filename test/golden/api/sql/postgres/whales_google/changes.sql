@@ -58,16 +58,28 @@ WITH
           CONVERT_TO(
             NULLIF(
               CASE
-                WHEN split_part(lower(btrim(CAST("email" AS TEXT))), '@', 2) IN ('gmail.com', 'googlemail.com') THEN replace(
+                WHEN split_part(
+                  lower(btrim(CAST("email" AS TEXT)) COLLATE "default"),
+                  '@',
+                  2
+                ) IN ('gmail.com', 'googlemail.com') THEN replace(
                   split_part(
-                    split_part(lower(btrim(CAST("email" AS TEXT))), '@', 1),
+                    split_part(
+                      lower(btrim(CAST("email" AS TEXT)) COLLATE "default"),
+                      '@',
+                      1
+                    ),
                     '+',
                     1
                   ),
                   '.',
                   ''
-                ) || '@' || split_part(lower(btrim(CAST("email" AS TEXT))), '@', 2)
-                ELSE lower(btrim(CAST("email" AS TEXT)))
+                ) || '@' || split_part(
+                  lower(btrim(CAST("email" AS TEXT)) COLLATE "default"),
+                  '@',
+                  2
+                )
+                ELSE lower(btrim(CAST("email" AS TEXT)) COLLATE "default")
               END,
               ''
             ),

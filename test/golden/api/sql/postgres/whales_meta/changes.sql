@@ -58,7 +58,7 @@ WITH
                 btrim(
                   CAST("email" AS TEXT),
                   ' ' || chr(9) || chr(10) || chr(11) || chr(13) || '.'
-                )
+                ) COLLATE "default"
               ),
               ''
             ),
@@ -80,7 +80,7 @@ WITH
                         btrim(
                           CAST("phone" AS TEXT),
                           ' ' || chr(9) || chr(10) || chr(11) || chr(13) || '.'
-                        )
+                        ) COLLATE "default"
                       ),
                       '[^0-9]',
                       '',
@@ -108,7 +108,7 @@ WITH
                       btrim(
                         CAST("plan" AS TEXT),
                         ' ' || chr(9) || chr(10) || chr(11) || chr(13) || '.'
-                      )
+                      ) COLLATE "default"
                     ),
                     '[^a-z]',
                     '',
