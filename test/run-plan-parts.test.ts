@@ -260,6 +260,22 @@ describe('acceptance', () => {
       expect(v.accepted).toEqual([]);
       expect(v.rejected.map((r) => r.index)).toEqual([0, 1, 2]);
     }
+    // A key may hold a comma: an entry that begins with two rows' keys names neither (Meta refused `abc,def`, not `abc`).
+    const commas = [
+      { key: 'abc', destination_id: null },
+      { key: 'abc,def', destination_id: null },
+    ];
+    const either = readResponse(meta, answer(1, { 'abc,def': 'invalid extern id' }), commas, ctx, options);
+    expect([either.accepted, either.rejected.map((r) => [r.index, r.unsure])]).toEqual([
+      [],
+      [
+        [0, true],
+        [1, true],
+      ],
+    ]);
+    expect(readResponse(meta, answer(1, { 'abc,def,f00d': 'bad FN' }), commas.slice(1), ctx, options).rejected).toEqual([
+      { index: 0, reason: 'refused: bad FN' },
+    ]);
     const partly = readResponse(meta, answer(2, { 'b@x.com': 'bad key' }), rows(), ctx, options).rejected;
     expect(partly[1]?.reason).toBe('refused: bad key');
     expect(partly[0]?.reason).toMatch(

@@ -179,7 +179,11 @@ export interface InvalidEntries {
   count: string;
   /** JSON Pointer to an object whose member names are invalid entries as sent and whose values are the reasons. */
   samples: string;
-  /** An entry's values are joined by this in its member name; the first is the row's key. */
+  /**
+   * An entry's values are joined by this in its member name; the first is the row's key. A key
+   * may hold the separator too: an entry that begins with the keys of two rows of the request
+   * (`abc` and `abc,def` for `abc,def`) names neither, and which rows were taken is unknown.
+   */
   separator: string;
 }
 

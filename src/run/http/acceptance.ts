@@ -58,7 +58,8 @@ function refusedRows(doc: unknown, refusals: Refusals, count: number): Map<numbe
 /**
  * The rows a 2xx response counts as invalid (`InvalidEntries`), found by the key each named
  * entry begins with; `unknown` says why the others cannot count as taken either: the response
- * counts more invalid entries than it names, or names one that is no row of the request.
+ * counts more invalid entries than it names, or names one that is no row of the request or
+ * could be either of two.
  */
 function invalidRows(doc: unknown, invalid: InvalidEntries, rows: readonly RowState[]): { refused: Map<number, string>; unknown?: string } {
   const refused = new Map<number, string>();
@@ -76,7 +77,10 @@ function invalidRows(doc: unknown, invalid: InvalidEntries, rows: readonly RowSt
   });
   let unnamed = 0;
   for (const [entry, why] of entries) {
-    const indices = byKey.get(entry.split(invalid.separator)[0] as string);
+    // The key is the entry, or its start before a separator; a key may hold the separator itself, so an entry that could be two rows' names neither.
+    const parts = entry.split(invalid.separator);
+    const keys = parts.map((_, i) => parts.slice(0, i + 1).join(invalid.separator)).filter((k) => byKey.has(k));
+    const indices = keys.length === 1 ? byKey.get(keys[0] as string) : undefined;
     if (indices === undefined) unnamed++;
     const reason = clip(`refused: ${typeof why === 'string' ? why : stringifyJson(why)}`, snippetLength);
     for (const index of indices ?? []) refused.set(index, reason);
