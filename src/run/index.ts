@@ -64,6 +64,8 @@ class Sessions {
     if (endpoint.dialect === 'snowflake') return this.snowflake(endpoint);
     const url = this.dbs.byName[endpoint.name] ?? this.dbs.default;
     const server = url || this.dbs.embedded ? undefined : serverOf(endpoint, this.options.env);
+    // The password PGPASSWORD, the service file or the password file gave: a server may echo it.
+    if (typeof server?.config.password === 'string') this.options.secrets.add(server.config.password);
     const key = url ?? (server ? server.location : '');
     let s = this.open.get(key);
     if (!s) {

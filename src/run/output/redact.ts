@@ -3,9 +3,12 @@
  * environment variables its plans name (and, of one that is a URL, its credentials, query
  * values and long path segments), the database passwords, and the credentials of the headers it
  * sends (a Basic or a captured bearer token is no variable's value); `redact` replaces each, in
- * every form a server may echo it (as is, JSON-escaped, URL-encoded, base64), wherever a
- * message, a report or a log line goes. Server text is cut only by `clip`, which marks the cut
- * so that `redact` also catches a secret cut in half.
+ * every form a server may echo it (as is and as sent, trimmed, its white space run together;
+ * JSON-escaped as JSON.stringify, with `\/` and as HTML-safe encoders write `<`, `>`, `&` and
+ * `'`; URL-encoded with either case of hex digits, and twice; base64 and base64url, padded or
+ * not, and inside a longer text's base64), wherever a message, a report or a log line goes.
+ * Server text is cut only by `clip`, which marks the cut so that `redact` also catches a secret
+ * cut in half.
  */
 
 /** Shorter values are not treated as secrets: redacting them would erase ordinary words and numbers. */
@@ -38,17 +41,16 @@ export class Redactor {
   private readonly secrets = new Set<string>();
   private pattern: RegExp | undefined;
 
+  /** The longest secret form: how far before a `clip` mark a cut secret may start. */
+  private longest = 0;
+
   /** Registers a secret and the forms it takes in JSON, URLs, forms and Basic credentials; of a URL, its secret parts too. */
   add(value: string | undefined | null): void {
     if (value === undefined || value === null || value.length < minSecretLength || this.secrets.has(value)) return;
-    const forms = [
-      value,
-      JSON.stringify(value).slice(1, -1),
-      encodeURIComponent(value),
-      new URLSearchParams({ v: value }).toString().slice(2),
-      Buffer.from(value, 'utf8').toString('base64'),
-    ];
-    for (const f of forms) if (f.length >= minSecretLength) this.secrets.add(f);
+    // As sent (fetch trims a header's value) and as a snippet shows it (white space run together).
+    const values = new Set([value, value.trim(), value.replace(/\s+/g, ' '), value.trim().replace(/\s+/g, ' ')]);
+    for (const v of values) for (const f of forms(v)) if (f.length >= minSecretLength) this.secrets.add(f);
+    this.longest = Math.max(this.longest, ...[...this.secrets].map((s) => s.length));
     this.pattern = undefined;
     for (const part of urlSecrets(value)) this.add(part);
   }
@@ -71,17 +73,72 @@ export class Redactor {
     return this.redactCuts(text.replace(this.pattern, redacted));
   }
 
-  /** Before each `clip` mark: the start of a secret that the cut left (at least `minSecretLength` characters of it). */
+  /**
+   * Every string in a value redacted, before it is serialised: in JSON a string's quotes and
+   * backslashes are escaped again, and an echo of a secret's escaped form would no longer match.
+   */
+  redactValues<T>(value: T): T {
+    if (typeof value === 'string') return this.redact(value) as T;
+    if (Array.isArray(value)) return value.map((v) => this.redactValues(v)) as T;
+    if (value === null || typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return value;
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [this.redact(k), this.redactValues(v)])) as T;
+  }
+
+  /** Before each `clip` mark: the start of a secret that the cut left (at least `minSecretLength` characters of it, white space and all). */
   private redactCuts(text: string): string {
     if (!text.includes(cut)) return text;
-    return text.replace(new RegExp(`(\\S{${minSecretLength},})${cut}`, 'g'), (whole, before: string) => {
-      for (let i = 0; i <= before.length - minSecretLength; i++) {
-        const tail = before.slice(i);
-        for (const s of this.secrets) if (s.length > tail.length && s.startsWith(tail)) return `${before.slice(0, i)}${redacted}${cut}`;
+    let out = '';
+    let from = 0;
+    for (let at = text.indexOf(cut); at >= 0; at = text.indexOf(cut, at + 1)) {
+      const start = Math.max(from, at - this.longest);
+      let hit = -1;
+      for (let i = start; i <= at - minSecretLength && hit < 0; i++) {
+        const tail = text.slice(i, at);
+        for (const s of this.secrets)
+          if (s.length > tail.length && s.startsWith(tail)) {
+            hit = i;
+            break;
+          }
       }
-      return whole;
-    });
+      if (hit >= 0) {
+        out += `${text.slice(from, hit)}${redacted}`;
+        from = at;
+      }
+    }
+    return out + text.slice(from);
   }
+}
+
+/** A base64 form this long or longer is also looked for inside a longer text's base64 (a cursor holding the secret). */
+const base64Inside = 16;
+
+/** The forms a value takes in the encodings a server may echo it in. */
+function forms(value: string): string[] {
+  const json = JSON.stringify(value).slice(1, -1);
+  const uri = encodeURIComponent(value);
+  const bytes = Buffer.from(value, 'utf8');
+  const base64 = bytes.toString('base64');
+  // Inside a longer text's base64: the groups of 3 bytes that are the value's alone, at each of the three alignments.
+  const inside = [0, 1, 2].map((k) => {
+    const whole = Buffer.concat([Buffer.alloc(k), bytes]).toString('base64');
+    const first = k === 0 ? 0 : 4;
+    return whole.slice(first, Math.floor((k + bytes.length) / 3) * 4);
+  });
+  return [
+    value,
+    json,
+    json.replaceAll('/', '\\/'),
+    json.replace(/[<>&']/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
+    uri,
+    uri.replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase()),
+    encodeURIComponent(uri),
+    new URLSearchParams({ v: value }).toString().slice(2),
+    base64,
+    base64.replace(/=+$/, ''),
+    bytes.toString('base64url'),
+    ...inside.filter((b) => b.length >= base64Inside),
+    ...inside.filter((b) => b.length >= base64Inside).map((b) => b.replaceAll('+', '-').replaceAll('/', '_')),
+  ];
 }
 
 /** Of a value that is a URL: its user, password, query values and token-like path segments. */

@@ -1,0 +1,140 @@
+// Secrets a server echoes, in the forms servers echo them in, are never shown: not on stdout or
+// stderr, not in the --report file. A webhook whose server answers each row with one echo of the
+// credentials it was sent, and a Postgres server that puts the password PGPASSWORD gave in its error.
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startFakeApi, type FakeApi, type Recorded } from './servers/fake-api.js';
+import { cli, compileText, sql } from './servers/run-harness.js';
+import { scratchFolder, scratchPglite, type ScratchDb } from './servers/scratch-db.js';
+
+// An AWS-like key ('/', '+'; base64 padded), a key as an env file gives it (a trailing line break, which fetch trims
+// from the header), a token of quotes, a backslash and HTML's characters, a password of words.
+const KEY = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY';
+const NEWLINE_KEY = 'sk_live_4eC39HqLyjWDarjtT1zdp7dc\n';
+const TOKEN = 'tok"en\\with-quote&amp<1>';
+const PASSWORD = 'correct horse battery staple';
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+const go = (s: string) =>
+  JSON.stringify(s)
+    .slice(1, -1)
+    .replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`);
+/** Row n's answer: an echo of the headers it was sent with. */
+const echoes: ((h: Recorded['headers']) => unknown)[] = [
+  (h) => `bad key ${String(h['x-key']).replaceAll('/', '\\/')}`, // PHP's json_encode
+  (h) => `bad key ${encodeURIComponent(String(h['x-key'])).replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase())}`,
+  (h) => `login?return_to=${encodeURIComponent(encodeURIComponent(String(h['x-key'])))}`,
+  (h) => `bad key ${b64(String(h['x-key'])).replace(/=+$/, '')}`,
+  (h) => `bad key ${b64(String(h['x-key'])).replace(/=+$/, '').replaceAll('+', '-').replaceAll('/', '_')}`,
+  (h) => `next cursor ${b64(JSON.stringify({ after: 7, auth: h['x-key'] }))}`,
+  (h) => `unknown api key ${String(h['x-newline'])}`,
+  (h) => ({ error: 'bad auth', headers: { authorization: h.authorization } }),
+  (h) => `{"error":"bad auth ${go(String(h.authorization))}"}`,
+  (h) => `${'x'.repeat(270)} password ${String(h['x-password'])} was refused`,
+  (h) => `password ${String(h['x-password']).replace(' ', '  ')} was refused`,
+];
+
+let db: ScratchDb;
+let api: FakeApi;
+let pg: Server;
+const work = scratchFolder();
+beforeAll(async () => {
+  db = scratchPglite();
+  await sql(
+    db,
+    `CREATE SCHEMA crm; CREATE TABLE crm.people (id bigint PRIMARY KEY, email text NOT NULL);
+    INSERT INTO crm.people SELECT g, 'u' || g || '@x.io' FROM generate_series(1, ${echoes.length}) g;`,
+  );
+  api = await startFakeApi((req: Recorded) => {
+    const echo = echoes[Number((req.body as { key: string }).key) - 1];
+    return { status: 400, body: echo ? echo(req.headers) : 'no such row' };
+  });
+  // Postgres's protocol: no TLS, then the password asked for in clear text, then a FATAL error that holds it.
+  const message = (type: string, body: Buffer) =>
+    Buffer.concat([Buffer.from(type), Buffer.from([0, 0, 0, 0].map((_, i) => ((body.length + 4) >> (24 - 8 * i)) & 255)), body]);
+  const field = (t: string, v: string) => Buffer.from(`${t}${v}\0`);
+  pg = createServer((sock) => {
+    let buf = Buffer.alloc(0);
+    let started = false;
+    sock.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      if (!started) {
+        if (buf.length < 8 || buf.length < buf.readInt32BE(0)) return;
+        const code = buf.readInt32BE(4);
+        buf = buf.subarray(buf.readInt32BE(0));
+        if (code === 80877103) return void sock.write('N');
+        started = true;
+        return void sock.write(message('R', Buffer.from([0, 0, 0, 3])));
+      }
+      if (buf.length < 5 || buf[0] !== 0x70) return;
+      const password = buf.subarray(5, buf.readInt32BE(1)).toString().replace(/\0$/, '');
+      const error = `password authentication failed: "${password}" is not the password`;
+      sock.end(message('E', Buffer.concat([field('S', 'FATAL'), field('V', 'FATAL'), field('C', '28P01'), field('M', error), Buffer.from([0])])));
+    });
+  });
+  await new Promise<void>((r) => pg.listen(0, '127.0.0.1', r));
+});
+afterAll(async () => {
+  await api.close();
+  await new Promise((r) => pg.close(r));
+  await db.drop();
+  work.remove();
+});
+
+const project = `
+source wh : postgres { database "app" }
+model people { from wh table crm.people primary key id columns { id bigint email string } }
+destination hook : webhook {
+  url "https://hooks.example.com"
+  header_x_key env("HOOK_KEY")
+  header_x_newline env("HOOK_NEWLINE")
+  header_authorization env("HOOK_TOKEN")
+  header_x_password env("HOOK_PASSWORD")
+}
+sync to_hook { from people to hook mode insert identifier id map { email -> email } }
+`;
+
+it('every echo of every credential is redacted, in the output and in the report', async () => {
+  const build = await compileText(project);
+  const report = join(work.dir, 'report.json');
+  const r = await cli(
+    ['run', '--plan', join(build, 'to_hook', 'plan.json'), '--db', db.folder as string, '--endpoint', `hook=${api.url}`, '--report', report],
+    {
+      HOOK_KEY: KEY,
+      HOOK_NEWLINE: NEWLINE_KEY,
+      HOOK_TOKEN: TOKEN,
+      HOOK_PASSWORD: PASSWORD,
+    },
+  );
+  const reasons = (JSON.parse(readFileSync(report, 'utf8')) as { plans: { rejected: { key: string; reason: string }[] }[] }).plans[0]!.rejected;
+  expect(reasons).toHaveLength(echoes.length);
+  expect(reasons.every((x) => x.reason.includes('[redacted]'))).toBe(true);
+  const shown = `${r.out}\n${r.err}\n${readFileSync(report, 'utf8')}\n${reasons.map((x) => x.reason).join('\n')}`;
+  const looked = [
+    KEY,
+    'wJalrXUtnFEMI',
+    b64(KEY).slice(0, 24),
+    NEWLINE_KEY.trim(),
+    'tok"en',
+    'tok\\"en',
+    'with-quote',
+    'correct horse',
+    'correct  horse',
+    'battery',
+  ];
+  expect(looked.filter((s) => shown.includes(s))).toEqual([]);
+});
+
+it('a password PGPASSWORD gives is redacted as one of --database is', async () => {
+  const build = await compileText(project);
+  const port = String((pg.address() as { port: number }).port);
+  const r = await cli(
+    ['run', '--plan', join(build, 'to_hook', 'plan.json')],
+    { PGHOST: '127.0.0.1', PGPORT: port, PGUSER: 'sync', PGPASSWORD: 'pg-Secret-Passw0rd-2024' },
+    work.dir,
+  );
+  expect(r.code).toBe(6);
+  expect(`${r.out}\n${r.err}`).toContain('[redacted]');
+  expect(`${r.out}\n${r.err}`).not.toContain('Passw0rd');
+});
