@@ -163,6 +163,23 @@ for (const engine of scratchEngines) {
       expect((await sql(db, 'SELECT count(*)::int AS n FROM crm.target'))[0]).toEqual([{ n: 1 }]);
     });
 
+    it('a target holding an identifier twice: said so, with the fix, and nothing changed', async () => {
+      const dupBuild = await compileText(`source wh : postgres { database "app" }
+model people { from wh table crm.people primary key id columns { id bigint name string? } }
+sync dup { from people to wh table crm.twice mode upsert identifier id -> id map { name -> name } }`);
+      await sql(db, `CREATE TABLE crm.twice (id bigint, name text); INSERT INTO crm.twice VALUES (1, 'x'), (1, 'y'), (2, NULL);`);
+      const r = await runSync(db, dupBuild, 'dup');
+      expect(r.status).toBe('failed');
+      expect(r.error).toBe(
+        "sync dup: the target table crm.twice holds more than one row for an identifier the sync updates, so the write cannot tell which row takes the model's values: keep one row per identifier (a unique key on the identifier keeps it so); nothing was changed (the script rolled back) (MERGE command cannot affect row a second time)",
+      );
+      expect((await sql(db, 'SELECT id::int AS id, name FROM crm.twice ORDER BY 1, 2'))[0]).toEqual([
+        { id: 1, name: 'x' },
+        { id: 1, name: 'y' },
+        { id: 2, name: null },
+      ]);
+    });
+
     it('a column of the type but narrower (fewer decimals, a 4-byte float, a coarser time, a numeric for a float) is said before anything runs', async () => {
       const project = `source wh : postgres { database "app" }
 model m { from wh table crm.precise primary key id columns { id bigint n decimal(12, 4)? f float? ts timestamp? d timestamp? ok decimal(12, 2)? i decimal(12, 4)? whole decimal(12, 0)? fl float? dm decimal(12, 4)? tm timestamp? } }

@@ -123,7 +123,7 @@ export type LockRowValue = 'key' | 'owner' | 'seconds';
  */
 export type TargetValue = 'table' | 'schema' | 'name' | 'names' | 'types' | 'columns';
 
-export type SqlErrorKind = 'missingTable' | 'lockBusy' | 'notNull' | 'wrongValue' | 'unique';
+export type SqlErrorKind = 'missingTable' | 'lockBusy' | 'notNull' | 'wrongValue' | 'unique' | 'duplicateKeys';
 
 /** A statement of the plan with its `{{slots}}` filled: each value is a number, a name or a statement of the plan, never quoted here. */
 export function fillSlots(statement: string, values: Readonly<Record<string, string | number>>): string {

@@ -102,6 +102,8 @@ export function explainSqlError(e: unknown, plan: Plan): string | undefined {
     }
     case 'unique':
       return `${sync}: a row breaks the unique constraint ${err.constraint ?? ''} of ${table}, which the sync's identifier does not cover${err.detail ? ` (${err.detail})` : ''}: make the identifier the table's key, or drop the constraint; ${stopped}`;
+    case 'duplicateKeys':
+      return `${sync}: the target table ${target ?? table} holds more than one row for an identifier the sync updates, so the write cannot tell which row takes the model's values: keep one row per identifier (a unique key on the identifier keeps it so); ${stopped} ${said}`;
     case 'lockBusy':
       return undefined;
   }
