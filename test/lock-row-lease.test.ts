@@ -21,7 +21,7 @@ const lockRow: LockRowSql = {
   renew: { sql: lockRowTwin.renew, binds: planned.renew.binds },
   release: { sql: lockRowTwin.release, binds: planned.release.binds },
 };
-const sql = { lockRow, errors: { missingTable: ['42P01'], lockBusy: [], notNull: [], wrongValue: [], unique: [] } };
+const sql = { lockRow, errors: { missingTable: ['42P01'], lockBusy: [], notNull: [], wrongValue: [], unique: [], duplicateKeys: [] } };
 const lock: PlanLock = { key: '42', on: 'destination', schema: 'locks', table: 'locks.syncwright_locks' };
 const wait = { waitMs: 0, notice: () => undefined };
 
