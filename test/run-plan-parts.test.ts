@@ -236,13 +236,13 @@ describe('acceptance', () => {
   });
 
   it("by status with invalid entries, as Meta's plan reads them: the rows a 200 names by their sent values are refused; a count beyond those named refuses all", () => {
-    const meta = { accept: invalidEntries };
+    const meta = { accept: invalidEntries(2) };
     const answer = (count: unknown, samples: unknown) =>
       res(200, { audience_id: '1', num_received: 3, num_invalid_entries: count, invalid_entry_samples: samples });
     expect(readResponse(meta, answer(0, {}), rows(), ctx, options)).toEqual({ accepted: [0, 1, 2], rejected: [], retry: [] });
     expect(readResponse(meta, res(200, { audience_id: '1' }), rows(), ctx, options).accepted).toEqual([0, 1, 2]);
     // An entry is the row's values joined by commas, its key first (multi-key rows carry more).
-    expect(readResponse(meta, answer(2, { 'b@x.com': 'bad key', 'c@x.com,f00d': 'bad FN' }), rows(), ctx, options)).toEqual({
+    expect(readResponse(meta, answer(2, { 'b@x.com,': 'bad key', 'c@x.com,f00d': 'bad FN' }), rows(), ctx, options)).toEqual({
       accepted: [0],
       rejected: [
         { index: 1, reason: 'refused: bad key' },
@@ -252,20 +252,28 @@ describe('acceptance', () => {
     });
     // More invalid than named, an entry that is no row of the request (the key as sent, exactly), or a count not a number: which rows were taken is unknown.
     for (const [count, samples] of [
-      [2, { 'b@x.com': 'bad key' }],
-      [1, { 'a@x.com': 'bad key' }],
+      [2, { 'b@x.com,': 'bad key' }],
+      [1, { 'a@x.com,': 'bad key' }],
       ['many', {}],
     ] as const) {
       const v = readResponse(meta, answer(count, samples), rows(), ctx, options);
       expect(v.accepted).toEqual([]);
       expect(v.rejected.map((r) => r.index)).toEqual([0, 1, 2]);
     }
-    // A key may hold a comma: an entry that begins with two rows' keys names neither (Meta refused `abc,def`, not `abc`).
+    // A key may hold a comma: read as all but the entry's other values (Meta refused `abc,def`, not `abc`); where their count
+    // is not known, an entry that begins with two rows' keys names neither.
     const commas = [
       { key: 'abc', destination_id: null },
       { key: 'abc,def', destination_id: null },
     ];
-    const either = readResponse(meta, answer(1, { 'abc,def': 'invalid extern id' }), commas, ctx, options);
+    expect(readResponse({ accept: invalidEntries(1) }, answer(1, { 'abc,def': 'invalid extern id' }), commas, ctx, options)).toEqual({
+      accepted: [0],
+      rejected: [{ index: 1, reason: 'refused: invalid extern id' }],
+      retry: [],
+    });
+    expect(readResponse(meta, answer(1, { 'abc,def,f00d': 'bad FN' }), commas, ctx, options).rejected).toEqual([{ index: 1, reason: 'refused: bad FN' }]);
+    const uncounted = { accept: { by: 'status' as const, invalid: { count: '/num_invalid_entries', samples: '/invalid_entry_samples', separator: ',' } } };
+    const either = readResponse(uncounted, answer(1, { 'abc,def': 'invalid extern id' }), commas, ctx, options);
     expect([either.accepted, either.rejected.map((r) => [r.index, r.unsure])]).toEqual([
       [],
       [
@@ -273,10 +281,7 @@ describe('acceptance', () => {
         [1, true],
       ],
     ]);
-    expect(readResponse(meta, answer(1, { 'abc,def,f00d': 'bad FN' }), commas.slice(1), ctx, options).rejected).toEqual([
-      { index: 0, reason: 'refused: bad FN' },
-    ]);
-    const partly = readResponse(meta, answer(2, { 'b@x.com': 'bad key' }), rows(), ctx, options).rejected;
+    const partly = readResponse(meta, answer(2, { 'b@x.com,': 'bad key' }), rows(), ctx, options).rejected;
     expect(partly[1]?.reason).toBe('refused: bad key');
     expect(partly[0]?.reason).toMatch(
       /^the response counts 2 invalid entries and names 1 of them, so which rows were taken is unknown; all are sent again: HTTP 200/,

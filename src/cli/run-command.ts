@@ -24,6 +24,7 @@ import {
   type RunReport,
 } from '../run/index.js';
 import { defaultDbFolder } from '../run/engines/pglite-session.js';
+import { passwordFilePasswords } from '../run/engines/pg-settings.js';
 import { cleanProgress, lineProgress, terminalProgress } from '../run/output/progress.js';
 import { Redactor } from '../run/output/redact.js';
 import { stringifyJson } from '../run/exact-json.js';
@@ -331,6 +332,9 @@ async function execute(given: (string | LoadedPlan)[], opts: RunOptions, checked
     secrets.add(password);
     secrets.add(decodeURIComponent(password));
   }
+  // What a Postgres connection without a password of its own sends (a URL's too: \`pg\` reads them itself).
+  secrets.add(process.env.PGPASSWORD);
+  for (const password of passwordFilePasswords(process.env)) secrets.add(password);
   // The one way out for what the run says: secrets redacted, terminal controls escaped.
   const clean = (t: string) => terminalText(secrets.redact(t));
   const say: Io = { ...io, out: (t) => io.out(clean(t)), err: (t) => io.err(clean(t)) };

@@ -179,12 +179,14 @@ export interface InvalidEntries {
   count: string;
   /** JSON Pointer to an object whose member names are invalid entries as sent and whose values are the reasons. */
   samples: string;
-  /**
-   * An entry's values are joined by this in its member name; the first is the row's key. A key
-   * may hold the separator too: an entry that begins with the keys of two rows of the request
-   * (`abc` and `abc,def` for `abc,def`) names neither, and which rows were taken is unknown.
-   */
+  /** An entry's values are joined by this in its member name; the first is the row's key. */
   separator: string;
+  /**
+   * How many values an entry joins: its key is all but its last `values - 1`, so a key that holds
+   * the separator (`abc,def`) is read whole. Without it, an entry that begins with the keys of
+   * two rows of the request (`abc` and `abc,def`) names neither, and which rows were taken is unknown.
+   */
+  values?: number;
 }
 
 /**

@@ -80,6 +80,34 @@ const passwordFile = (params: Parameters<PgPass>[0]) =>
   (() => new Promise<string | undefined>((resolve) => (require('pgpass') as PgPass)(params, resolve))) as () => Promise<string>;
 
 /**
+ * Every password of the password file (PGPASSFILE, else ~/.pgpass), as libpq reads its lines
+ * (`host:port:database:user:password`, `\\` and `\:` escaped): what the run may send, so what it
+ * redacts wherever a server echoes it (`pg` reads the file itself for a URL without a password).
+ */
+export function passwordFilePasswords(env: NodeJS.ProcessEnv): string[] {
+  let text: string;
+  try {
+    text = readFileSync(env.PGPASSFILE ?? join(homedir(), '.pgpass'), 'utf8');
+  } catch {
+    return [];
+  }
+  return text.split(/\r?\n/).flatMap((line) => {
+    if (line.startsWith('#')) return [];
+    const fields: string[] = [];
+    let field = '';
+    for (let i = 0; i < line.length; i++) {
+      const c = line[i] as string;
+      if (c === '\\' && i + 1 < line.length) field += line[++i];
+      else if (c === ':' && fields.length < 4) {
+        fields.push(field);
+        field = '';
+      } else field += c;
+    }
+    return fields.length === 4 ? [field] : [];
+  });
+}
+
+/**
  * The server an endpoint names, or undefined when nothing names one (no host in its settings,
  * its service or PGHOST/PGHOSTADDR): then it runs on the embedded database.
  */

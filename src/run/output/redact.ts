@@ -43,15 +43,19 @@ export class Redactor {
 
   /** The longest secret form: how far before a `clip` mark a cut secret may start. */
   private longest = 0;
+  /** The secret forms by their first `minSecretLength` characters: where a cut secret may start. */
+  private starts: Map<string, string[]> | undefined;
 
   /** Registers a secret and the forms it takes in JSON, URLs, forms and Basic credentials; of a URL, its secret parts too. */
   add(value: string | undefined | null): void {
-    if (value === undefined || value === null || value.length < minSecretLength || this.secrets.has(value)) return;
+    // A value of fewer characters but for white space is no secret (`USD\n` would erase every `USD `).
+    if (value === undefined || value === null || value.trim().length < minSecretLength || this.secrets.has(value)) return;
     // As sent (fetch trims a header's value) and as a snippet shows it (white space run together).
     const values = new Set([value, value.trim(), value.replace(/\s+/g, ' '), value.trim().replace(/\s+/g, ' ')]);
     for (const v of values) for (const f of forms(v)) if (f.length >= minSecretLength) this.secrets.add(f);
     this.longest = Math.max(this.longest, ...[...this.secrets].map((s) => s.length));
     this.pattern = undefined;
+    this.starts = undefined;
     for (const part of urlSecrets(value)) this.add(part);
   }
 
@@ -87,18 +91,24 @@ export class Redactor {
   /** Before each `clip` mark: the start of a secret that the cut left (at least `minSecretLength` characters of it, white space and all). */
   private redactCuts(text: string): string {
     if (!text.includes(cut)) return text;
+    if (!this.starts) {
+      this.starts = new Map();
+      for (const s of this.secrets) {
+        const head = s.slice(0, minSecretLength);
+        this.starts.set(head, [...(this.starts.get(head) ?? []), s]);
+      }
+    }
+    const starts = this.starts;
     let out = '';
     let from = 0;
     for (let at = text.indexOf(cut); at >= 0; at = text.indexOf(cut, at + 1)) {
       const start = Math.max(from, at - this.longest);
       let hit = -1;
       for (let i = start; i <= at - minSecretLength && hit < 0; i++) {
+        const candidates = starts.get(text.slice(i, i + minSecretLength));
+        if (!candidates) continue;
         const tail = text.slice(i, at);
-        for (const s of this.secrets)
-          if (s.length > tail.length && s.startsWith(tail)) {
-            hit = i;
-            break;
-          }
+        if (candidates.some((s) => s.length > tail.length && s.startsWith(tail))) hit = i;
       }
       if (hit >= 0) {
         out += `${text.slice(from, hit)}${redacted}`;
@@ -128,7 +138,9 @@ function forms(value: string): string[] {
     value,
     json,
     json.replaceAll('/', '\\/'),
-    json.replace(/[<>&']/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
+    // HTML-safe encoders: Go's (<, >, &), others' with ' too, .NET's (upper-case hex, and + and ").
+    ...[/[<>&]/g, /[<>&']/g].map((chars) => json.replace(chars, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)),
+    value.replace(/[<>&'"+\\]/g, (c) => `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`),
     uri,
     uri.replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase()),
     encodeURIComponent(uri),

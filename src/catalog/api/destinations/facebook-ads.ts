@@ -31,16 +31,16 @@ function payload(ctx: ApiContext, fields: string[]): Template {
  * exceeds the rows named, the whole batch is refused and sent again (adding or removing a member
  * twice is harmless).
  */
-export const invalidEntries: Acceptance = {
+export const invalidEntries = (values: number): Acceptance => ({
   by: 'status',
-  invalid: { count: '/num_invalid_entries', samples: '/invalid_entry_samples', separator: ',' },
-};
+  invalid: { count: '/num_invalid_entries', samples: '/invalid_entry_samples', separator: ',', values },
+});
 
 /** Adds and replaces carry every key of the row; a removal only the identifier, all a leaving row is known by. */
 const users = (ctx: ApiContext, method: 'POST' | 'DELETE', edge: string, extra: Record<string, Template> = {}): SendRequest =>
   perBatch(
     jsonRequest(method, graph(ctx, '/', ref('vars.list_id'), edge), headers(ctx), { payload: payload(ctx, method === 'DELETE' ? [] : ctx.fields), ...extra }),
-    invalidEntries,
+    invalidEntries(1 + (method === 'DELETE' ? 0 : ctx.fields.length)),
   );
 
 function audienceSetup(ctx: ApiContext): CallStep[] {
