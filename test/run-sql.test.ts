@@ -96,7 +96,10 @@ for (const engine of scratchEngines) {
       const paged: Record<string, unknown>[] = [];
       for await (const page of s.pages(select, 10, plan)) paged.push(...page);
       expect(paged).toHaveLength(25);
-      expect(paged).toEqual(await s.query(select));
+      // A leading byte-order mark is kept, as a server's client keeps it (PGlite's own reader drops it, and a key read so was another key).
+      const kept = (await s.query(select)).map((r) => ({ ...r, bom: r.bom === null ? null : `\uFEFF${String(r.bom).replace(/^\uFEFF/, '')}` }));
+      expect(paged).toEqual(kept);
+      expect(paged[0]?.bom).toBe('\uFEFFbom 1');
       expect(Object.hasOwn(paged[0] ?? {}, '__proto__')).toBe(true);
     });
 

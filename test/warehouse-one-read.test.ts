@@ -48,6 +48,7 @@ function onPostgres(dialect: Dialect, sql: string): string[] {
   let text = sql;
   if (dialect === 'snowflake') {
     text = text
+      .replace("ALTER SESSION SET TIMEZONE = 'UTC'", "SET TimeZone = 'UTC'")
       .replace(/CREATE OR REPLACE TEMPORARY TABLE/g, 'CREATE TEMPORARY TABLE')
       .replace(/NOT EQUAL_NULL\(([^,()]+), ([^,()]+)\)/g, '$1 IS DISTINCT FROM $2')
       .replace(
