@@ -56,6 +56,18 @@ describe('Amplitude HTTP V2', () => {
     expect((amplitude.api.requests[2]!.body as { events: unknown[] }).events).toHaveLength(1);
   });
 
+  it("a value changed back reaches Amplitude each time: no event carries an earlier one's insert_id, which Amplitude would drop", async () => {
+    const dropped = amplitude.duplicatesDropped;
+    const plans: string[] = [];
+    for (const plan of ['team', 'pro', 'team', 'pro']) {
+      await sql(db, `UPDATE crm.people SET plan = '${plan}' WHERE id = 41`);
+      expect((await run('people_to_amplitude')).operations).toEqual({ track: 1 });
+      plans.push(String(amplitude.events.filter((e) => e.user_id === '41').at(-1)?.event_properties?.plan));
+    }
+    expect(plans).toEqual(['team', 'pro', 'team', 'pro']);
+    expect(amplitude.duplicatesDropped).toBe(dropped);
+  });
+
   it('an event Amplitude refuses (400 naming its index) is isolated and reported; the rest arrive; it is sent next run', async () => {
     amplitude.options.reject = (e) => (e.user_id === '77' ? { field: 'event_properties', reason: 'bad' } : undefined);
     await sql(db, 'UPDATE crm.people SET score = score + 1 WHERE id BETWEEN 70 AND 79');

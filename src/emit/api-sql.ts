@@ -172,7 +172,10 @@ function changesSql(cs: ChangeSet, fmt: SqlFormatter): string {
     cs.refreshDays === undefined ? base.c.payload_hash : d.sha256(payloadText),
     ...(cs.messageColumns.length > 0 ? [d.fill(snippets.jsonText, { v: base.c.columns })] : []),
   ].join(', ');
-  const hashInput = [d.string(`${cs.sync}:`), base.c.change, d.string(':'), base.c.row_key, d.string(':'), base.c.payload_hash].join(' || ');
+  const previousKey = d.ident('previous_key');
+  const hashInput = cs.keys
+    ? chainedKeyInput(d, cs, `CASE WHEN ${base.c.change} = 'removed' THEN 'removed' ELSE 'sent' END`, base.c.row_key, base.c.payload_hash, previousKey)
+    : [d.string(`${cs.sync}:`), base.c.change, d.string(':'), base.c.row_key, d.string(':'), base.c.payload_hash].join(' || ');
   // Runs of syncs that share the state schema (and a dry run beside a run) create its tables
   // one at a time: CREATE ... IF NOT EXISTS alone fails in the second of two at once.
   const stateLock = spec.lock ? fillSnippet(spec.lock, { key: d.writer.number(lockKeyOf(`state schema ${cs.tables.schema}`)) }) : '';
@@ -216,6 +219,8 @@ function changesSql(cs: ChangeSet, fmt: SqlFormatter): string {
     rankOrder,
     rankText: d.text(base.r.rank!),
     idempotencyKey: d.sha256(hashInput),
+    ...keysNames(d, cs),
+    previousKey,
     summary: summary.map((s) => ({ name: d.ident(s.name), test: s.test })),
     synced: d.ident('synced'),
   };
@@ -246,8 +251,43 @@ function commitSql(cs: ChangeSet, fmt: SqlFormatter): string {
   // onto another spelling, whose row gives way to it, keeps its record's id so).
   const unrecorded = [sentChange, refusedChange].map((c) => d.string(c)).join(', ');
   const destinationId = `COALESCE(MAX(CASE WHEN ${base.a.change} NOT IN (${unrecorded}) THEN ${base.a.destination_id} END), MAX(${base.a.destination_id}))`;
-  const context = { ...base, unsettled, destinationId, begin: transaction.begin, commit: transaction.commit };
+  const keys = keysNames(d, cs);
+  const changed = (test: string) => `COUNT(CASE WHEN ${base.a.change} ${test} THEN 1 END) > 0`;
+  const deliveredKey = keys.p
+    ? d.sha256(
+        chainedKeyInput(
+          d,
+          cs,
+          `CASE WHEN ${changed("= 'removed'")} THEN 'removed' ELSE 'sent' END`,
+          base.a.row_key,
+          `MAX(CASE WHEN ${base.a.change} IN ('added', 'changed', 'removed') THEN ${base.a.payload_hash} END)`,
+          keys.p.idempotency_key,
+        ),
+      )
+    : '';
+  const context = { ...base, ...keys, deliveredKey, unsettled, destinationId, begin: transaction.begin, commit: transaction.commit };
   return finish(d, cs, 'moves the accepted rows, and those sent without an answer, into the snapshot', 'commit', context, fmt);
+}
+
+/**
+ * A keyed row's idempotency key where they are chained (`ChangeSet.keys`): the sync, whether it
+ * removes the row or sends it (added or changed alike, so that a row added again after a lost
+ * answer carries its first try's key), its key and payload hash, and the key of the delivery
+ * recorded before it; changes.sql and commit.sql make it alike.
+ */
+function chainedKeyInput(d: ApiSqlDialect, cs: ChangeSet, kind: string, rowKey: string, payloadHash: string, previous: string): string {
+  return [d.string(`${cs.sync}:`), kind, d.string(':'), rowKey, d.string(':'), payloadHash, d.string(':'), `COALESCE(${previous}, '')`].join(' || ');
+}
+
+/** The keys table (`ChangeSet.keys`) and its aliases, where the plan chains its keys. */
+function keysNames(d: ApiSqlDialect, cs: ChangeSet) {
+  if (!cs.keys) return { keys: '' };
+  const of = (alias: string) => ({
+    alias: d.ident(alias),
+    row_key: `${d.ident(alias)}.${d.ident('row_key')}`,
+    idempotency_key: `${d.ident(alias)}.${d.ident('idempotency_key')}`,
+  });
+  return { keys: `${d.ident(cs.tables.schema)}.${d.ident(cs.keys)}`, k: of('k'), p: of('p') };
 }
 
 /** What the executor binds, in order, when it inserts an accepted row. */

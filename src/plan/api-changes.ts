@@ -62,6 +62,14 @@ export interface ChangeSet {
   reads: ChangeKind[];
   /** Every row changes after this many days (`ModePlan.refreshDays`): the payload hash takes the period of the warehouse's clock. */
   refreshDays?: number;
+  /**
+   * The key of the delivery last recorded for each row, in a state table of its own (`<sync>_keys`):
+   * a keyed plan whose requests carry idempotency keys (Amplitude's insert_id, Mixpanel's
+   * $insert_id, a webhook's Idempotency-Key) makes each row's key from it, so that a delivery
+   * never repeats an earlier one's key (a destination that deduplicates by it would drop a value
+   * changed back) while a row sent again after a lost answer carries the same key.
+   */
+  keys?: string;
 }
 
 export const defaultStateSchema = 'syncwright';
@@ -100,7 +108,7 @@ export function sentFields(sync: CheckedSync): string[] {
   return sync.fields.map((f) => resolveField(rules, f.field.text).name);
 }
 
-export function changeSetOf(sync: CheckedSync, reads: ChangeKind[], refreshDays?: number): ChangeSet {
+export function changeSetOf(sync: CheckedSync, reads: ChangeKind[], refreshDays?: number, chainedKeys = false): ChangeSet {
   const { model } = sync;
   const dialect = model.source.dialect;
   const spec = getDialect(dialect);
@@ -137,5 +145,6 @@ export function changeSetOf(sync: CheckedSync, reads: ChangeKind[], refreshDays?
     orderBy: model.orderBy.map((o) => ({ column: name(o.column), descending: o.descending })),
     reads,
     ...(refreshDays === undefined ? {} : { refreshDays }),
+    ...(chainedKeys && sync.identifier ? { keys: stateTable('_keys') } : {}),
   };
 }

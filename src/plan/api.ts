@@ -75,7 +75,8 @@ export function planApiSync(sync: CheckedSync, options: PlanOptions): ApiSyncPla
   const rateLimit = rateLimitOf(ctx);
   const limited = (s: PlannedStep): PlannedStep =>
     rateLimit && (s.kind === 'call' || s.kind === 'send') && s.rateLimit === undefined ? { ...s, rateLimit } : s;
-  const changeSet = changeSetOf(sync, reads, refreshDays);
+  // Requests that carry a row's or a batch's idempotency key: each row's key is chained on its last delivery's (ChangeSet.keys).
+  const changeSet = changeSetOf(sync, reads, refreshDays, JSON.stringify(sending).includes('.idempotency_key"'));
   const deletes = sync.mode === 'mirror' || sync.mode === 'remove';
 
   const steps: PlannedStep[] = [

@@ -24,6 +24,12 @@ CREATE TABLE IF NOT EXISTS `syncwright`.`users_mixpanel_accepted_rows` (
   `destination_id` STRING
 );
 
+-- The key each row's last recorded delivery carried: the next delivery's is made from it.
+CREATE TABLE IF NOT EXISTS `syncwright`.`users_mixpanel_keys` (
+  `row_key` STRING NOT NULL,
+  `idempotency_key` STRING NOT NULL
+);
+
 CREATE OR REPLACE TEMP TABLE `users_mixpanel_changes` AS
 WITH
   `model` AS (
@@ -85,11 +91,13 @@ WITH
       `r`.`payload` AS `payload`,
       `r`.`payload_hash` AS `payload_hash`,
       `s`.`destination_id` AS `destination_id`,
-      `r`.`columns` AS `columns`
+      `r`.`columns` AS `columns`,
+      `k`.`idempotency_key` AS `previous_key`
     FROM
       `ranked` AS `r`
       LEFT JOIN `syncwright`.`users_mixpanel_snapshot` AS `s` ON `r`.`rank` = 1
       AND `s`.`row_key` = `r`.`row_key`
+      LEFT JOIN `syncwright`.`users_mixpanel_keys` AS `k` ON `k`.`row_key` = `r`.`row_key`
     UNION ALL
     SELECT
       'removed',
@@ -103,9 +111,11 @@ WITH
       CAST(
         NULL
         AS JSON
-      )
+      ),
+      `k`.`idempotency_key`
     FROM
       `syncwright`.`users_mixpanel_snapshot` AS `s`
+      LEFT JOIN `syncwright`.`users_mixpanel_keys` AS `k` ON `k`.`row_key` = `s`.`row_key`
     WHERE
       NOT EXISTS (
         SELECT
@@ -128,7 +138,10 @@ SELECT
   `payload_hash`,
   TO_HEX(
     SHA256(
-      'users_mixpanel:' || `change` || ':' || `row_key` || ':' || `payload_hash`
+      'users_mixpanel:' || CASE
+        WHEN `change` = 'removed' THEN 'removed'
+        ELSE 'sent'
+      END || ':' || `row_key` || ':' || `payload_hash` || ':' || COALESCE(`previous_key`, '')
     )
   ) AS `idempotency_key`,
   `destination_id`,

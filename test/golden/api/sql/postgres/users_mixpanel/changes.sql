@@ -30,6 +30,12 @@ CREATE TABLE IF NOT EXISTS "syncwright"."users_mixpanel_accepted_rows" (
   "destination_id" TEXT
 );
 
+-- The key each row's last recorded delivery carried: the next delivery's is made from it.
+CREATE TABLE IF NOT EXISTS "syncwright"."users_mixpanel_keys" (
+  "row_key" TEXT NOT NULL PRIMARY KEY,
+  "idempotency_key" TEXT NOT NULL
+);
+
 COMMIT;
 
 DROP TABLE IF EXISTS pg_temp."users_mixpanel_changes";
@@ -103,11 +109,13 @@ WITH
       "r"."payload" AS "payload",
       "r"."payload_hash" AS "payload_hash",
       "s"."destination_id" AS "destination_id",
-      "r"."columns" AS "columns"
+      "r"."columns" AS "columns",
+      "k"."idempotency_key" AS "previous_key"
     FROM
       "ranked" AS "r"
       LEFT JOIN "syncwright"."users_mixpanel_snapshot" AS "s" ON "r"."rank" = 1
       AND "s"."row_key" = "r"."row_key"
+      LEFT JOIN "syncwright"."users_mixpanel_keys" AS "k" ON "k"."row_key" = "r"."row_key"
     UNION ALL
     SELECT
       'removed',
@@ -115,9 +123,11 @@ WITH
       CAST(NULL AS JSONB),
       "s"."payload_hash",
       "s"."destination_id",
-      CAST(NULL AS JSONB)
+      CAST(NULL AS JSONB),
+      "k"."idempotency_key"
     FROM
       "syncwright"."users_mixpanel_snapshot" AS "s"
+      LEFT JOIN "syncwright"."users_mixpanel_keys" AS "k" ON "k"."row_key" = "s"."row_key"
     WHERE
       NOT EXISTS (
         SELECT
@@ -141,7 +151,10 @@ SELECT
   ENCODE(
     SHA256(
       CONVERT_TO(
-        'users_mixpanel:' || "change" || ':' || "row_key" || ':' || "payload_hash",
+        'users_mixpanel:' || CASE
+          WHEN "change" = 'removed' THEN 'removed'
+          ELSE 'sent'
+        END || ':' || "row_key" || ':' || "payload_hash" || ':' || COALESCE("previous_key", ''),
         'UTF8'
       )
     ),

@@ -57,6 +57,34 @@ WHERE
       "a"."change" = 'removed'
   );
 
+MERGE INTO "syncwright"."users_mixpanel_keys" AS "k"
+USING (
+  SELECT
+    "a"."row_key" AS "row_key",
+    ENCODE(SHA256(CONVERT_TO('users_mixpanel:' || CASE WHEN COUNT(CASE WHEN "a"."change" = 'removed' THEN 1 END) > 0 THEN 'removed' ELSE 'sent' END || ':' || "a"."row_key" || ':' || MAX(CASE WHEN "a"."change" IN ('added', 'changed', 'removed') THEN "a"."payload_hash" END) || ':' || COALESCE("p"."idempotency_key", ''), 'UTF8')), 'hex') AS "idempotency_key"
+  FROM
+    "syncwright"."users_mixpanel_accepted_rows" AS "a"
+    LEFT JOIN "syncwright"."users_mixpanel_keys" AS "p" ON "p"."row_key" = "a"."row_key"
+  GROUP BY
+    "a"."row_key",
+    "p"."idempotency_key"
+  HAVING
+    NOT (COUNT(CASE WHEN "a"."change" = 'sent' THEN 1 END) > COUNT(CASE WHEN "a"."change" <> 'sent' THEN 1 END)) AND COUNT(CASE WHEN "a"."change" IN ('added', 'changed', 'removed') THEN 1 END) > 0
+) AS "n"
+ON "k"."row_key" = "n"."row_key"
+WHEN MATCHED THEN
+  UPDATE SET
+    "idempotency_key" = "n"."idempotency_key"
+WHEN NOT MATCHED THEN
+  INSERT (
+    "row_key",
+    "idempotency_key"
+  )
+  VALUES (
+    "n"."row_key",
+    "n"."idempotency_key"
+  );
+
 DELETE FROM "syncwright"."users_mixpanel_accepted_rows"
 WHERE
   TRUE;

@@ -25,6 +25,12 @@ CREATE TABLE IF NOT EXISTS "SYNC_STATE"."users_mixpanel_accepted_rows" (
   "destination_id" VARCHAR
 );
 
+-- The key each row's last recorded delivery carried: the next delivery's is made from it.
+CREATE TABLE IF NOT EXISTS "SYNC_STATE"."users_mixpanel_keys" (
+  "row_key" VARCHAR NOT NULL PRIMARY KEY,
+  "idempotency_key" VARCHAR NOT NULL
+);
+
 DROP TABLE IF EXISTS "SYNC_STATE"."users_mixpanel_changes";
 
 CREATE TRANSIENT TABLE "SYNC_STATE"."users_mixpanel_changes" AS
@@ -85,11 +91,13 @@ WITH
       "r"."payload" AS "payload",
       "r"."payload_hash" AS "payload_hash",
       "s"."destination_id" AS "destination_id",
-      "r"."columns" AS "columns"
+      "r"."columns" AS "columns",
+      "k"."idempotency_key" AS "previous_key"
     FROM
       "ranked" AS "r"
       LEFT JOIN "SYNC_STATE"."users_mixpanel_snapshot" AS "s" ON "r"."rank" = 1
       AND "s"."row_key" = "r"."row_key"
+      LEFT JOIN "SYNC_STATE"."users_mixpanel_keys" AS "k" ON "k"."row_key" = "r"."row_key"
     UNION ALL
     SELECT
       'removed',
@@ -97,9 +105,11 @@ WITH
       CAST(NULL AS VARIANT),
       "s"."payload_hash",
       "s"."destination_id",
-      CAST(NULL AS VARIANT)
+      CAST(NULL AS VARIANT),
+      "k"."idempotency_key"
     FROM
       "SYNC_STATE"."users_mixpanel_snapshot" AS "s"
+      LEFT JOIN "SYNC_STATE"."users_mixpanel_keys" AS "k" ON "k"."row_key" = "s"."row_key"
     WHERE
       NOT EXISTS (
         SELECT
@@ -121,7 +131,10 @@ SELECT
   "payload",
   "payload_hash",
   SHA2(
-    'users_mixpanel:' || "change" || ':' || "row_key" || ':' || "payload_hash"
+    'users_mixpanel:' || CASE
+      WHEN "change" = 'removed' THEN 'removed'
+      ELSE 'sent'
+    END || ':' || "row_key" || ':' || "payload_hash" || ':' || COALESCE("previous_key", '')
   ) AS "idempotency_key",
   "destination_id",
   "columns"
