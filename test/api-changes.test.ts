@@ -287,3 +287,57 @@ describeEngines('API change set: keys the destination compares without case', (e
     expect(await summaryOf()).toMatchObject({ added: 0, changed: 0, removed: 0, unchanged: 3 });
   });
 });
+
+// A plan whose requests carry idempotency keys (Mixpanel's $insert_id) chains each row's key on
+// its last recorded delivery (<sync>_keys): commit.sql records exactly the key changes.sql gave
+// the delivered row, a value changed back gets a key of its own, and a commit.sql run first, to
+// finish a run of a version that kept no keys table, makes it rather than failing.
+const chained = compileSync(
+  `
+source wh : postgres { database "app" state_schema "sw_keys" }
+model events { from wh table app.plans primary key user_id columns { user_id bigint plan string } }
+destination mp : mixpanel { project_token env("MIXPANEL_TOKEN") api_secret env("MIXPANEL_SECRET") }
+sync plans_mp { from events to mp event "Plan" mode upsert identifier user_id -> distinct_id map { plan -> plan } }
+`,
+  'plans_mp',
+);
+
+describeEngines('API change set: idempotency keys chained on the last delivery', (engine) => {
+  const step = chained.plan.steps.find((s): s is CommitStep => s.kind === 'commit')!;
+  const changes = async () => {
+    await engine.exec(file(chained, 'changes.sql'));
+    return engine.query<ChangeRow>(file(chained, 'read.sql'));
+  };
+  const deliver = async (rows: ChangeRow[]) => {
+    for (const r of rows) await engine.query(step.acceptedInsert.statement, [r.row_key, r.change, r.payload_hash, r.destination_id]);
+    await engine.exec(file(chained, 'commit.sql'));
+  };
+  const recorded = async () =>
+    (await engine.query<{ idempotency_key: string }>('SELECT idempotency_key FROM sw_keys.plans_mp_keys WHERE row_key = $1', ['1']))[0]?.idempotency_key;
+
+  it('records the key each delivery carried, never gives two deliveries one key, and a first commit.sql makes the table', async () => {
+    await engine.exec(`CREATE SCHEMA app; CREATE TABLE app.plans (user_id bigint, plan text); INSERT INTO app.plans VALUES (1, 'free');`);
+    const keys: string[] = [];
+    for (const plan of ['free', 'pro', 'team', 'pro']) {
+      await engine.exec(`UPDATE app.plans SET plan = '${plan}'`);
+      const rows = await changes();
+      expect(rows).toHaveLength(1);
+      keys.push(rows[0]!.idempotency_key);
+      await deliver(rows);
+      expect(await recorded()).toBe(rows[0]!.idempotency_key);
+    }
+    expect(new Set(keys).size).toBe(4);
+    // Sent without an answer: nothing recorded, and the next change set carries the same key.
+    await engine.exec(`UPDATE app.plans SET plan = 'vip'`);
+    const unanswered = await changes();
+    await engine.query(step.acceptedInsert.statement, [unanswered[0]!.row_key, 'sent', null, null]);
+    await engine.exec(file(chained, 'commit.sql'));
+    expect((await changes())[0]!.idempotency_key).toBe(unanswered[0]!.idempotency_key);
+    // A run of a version that kept no keys table, killed after a row was accepted: commit.sql, run first, records it.
+    await engine.exec('DROP TABLE sw_keys.plans_mp_keys');
+    await engine.query(step.acceptedInsert.statement, [unanswered[0]!.row_key, 'changed', unanswered[0]!.payload_hash, null]);
+    await engine.exec(file(chained, 'commit.sql'));
+    expect(await recorded()).toMatch(/^[0-9a-f]{64}$/);
+    expect(await changes()).toEqual([]);
+  });
+});

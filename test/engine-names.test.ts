@@ -70,13 +70,13 @@ sync ${longName} {
         const run = () => runSync(db, build, longName, { endpoints: { hook: hook.api.url } });
         const first = await run();
         expect(first, JSON.stringify(first.rejected?.slice(0, 2) ?? first.error)).toMatchObject({ status: 'ok', operations: { post: 3 } });
-        // The snapshot and the accepted rows in the state schema; the change set, a temporary
-        // table of the run's session, is gone with it: its name is read from changes.sql.
+        // The snapshot, the accepted rows and the keys of the deliveries (a webhook's Idempotency-Key) in the state
+        // schema; the change set, a temporary table of the run's session, is gone with it: its name is read from changes.sql.
         const [tables] = await sql(db, "SELECT tablename FROM pg_tables WHERE schemaname = 'syncwright' ORDER BY 1");
         const changes = /CREATE TEMPORARY TABLE pg_temp\."([^"]+)"/.exec(readFileSync(join(build, longName, 'changes.sql'), 'utf8'))?.[1];
         const names = [...tables!.map((t) => String(t.tablename)), changes ?? ''];
         for (const n of names) expect(Buffer.byteLength(n)).toBeLessThanOrEqual(63);
-        expect(names.map((n) => /_(snapshot|accepted_rows|changes)$/.exec(n)?.[1]).sort()).toEqual(['accepted_rows', 'changes', 'snapshot']);
+        expect(names.map((n) => /_(snapshot|accepted_rows|changes|keys)$/.exec(n)?.[1]).sort()).toEqual(['accepted_rows', 'changes', 'keys', 'snapshot']);
         expect(names.every((n) => n.startsWith('new_paying_customers_from_the_billing'))).toBe(true);
         expect(await run()).toMatchObject({ status: 'ok', operations: {} });
         await sql(db, "INSERT INTO shop.customers VALUES (4, 'd@x.test')");

@@ -265,7 +265,16 @@ function commitSql(cs: ChangeSet, fmt: SqlFormatter): string {
         ),
       )
     : '';
-  const context = { ...base, ...keys, deliveredKey, unsettled, destinationId, begin: transaction.begin, commit: transaction.commit };
+  const context = {
+    ...base,
+    ...keys,
+    deliveredKey,
+    primaryKey: d.snippets.primaryKey,
+    unsettled,
+    destinationId,
+    begin: transaction.begin,
+    commit: transaction.commit,
+  };
   return finish(d, cs, 'moves the accepted rows, and those sent without an answer, into the snapshot', 'commit', context, fmt);
 }
 

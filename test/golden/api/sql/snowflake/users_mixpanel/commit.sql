@@ -11,6 +11,11 @@
 -- gets the unknown payload hash, which no payload has, and keeps its destination id (the one
 -- an accepted row brought, else the one it was sent with), so that the next change set sends
 -- it again while the model has it and removes it once it does not.
+CREATE TABLE IF NOT EXISTS "SYNC_STATE"."users_mixpanel_keys" (
+  "row_key" VARCHAR NOT NULL PRIMARY KEY,
+  "idempotency_key" VARCHAR NOT NULL
+);
+
 BEGIN TRANSACTION;
 
 MERGE INTO "SYNC_STATE"."users_mixpanel_snapshot" AS "s"
