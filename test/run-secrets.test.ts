@@ -1,7 +1,7 @@
 // Secrets a server echoes, in the forms servers echo them in, are never shown: not on stdout or
 // stderr, not in the --report file. A webhook whose server answers each row with one echo of the
 // credentials it was sent, and a Postgres server that puts the password PGPASSWORD gave in its error.
-import { readFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -37,6 +37,9 @@ const echoes: ((h: Recorded['headers']) => unknown)[] = [
   (h) => `password ${String(h['x-password']).replace(' ', '  ')} was refused`,
   (h) => `bad ${JSON.stringify(String(h['x-quoted'])).slice(1, -1).replace('&', '\\u0026')}`,
   (h) => `bad key ${String(h['x-key']).replace('+', '\\u002B')}`,
+  // .NET's encoder: a backslash doubled, HTML's characters and + as \u00XX in upper case.
+  (h) =>
+    `bad auth ${String(h.authorization).replace(/[\\<>&'"+`]/g, (c) => (c === '\\' ? '\\\\' : `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`))}`,
   // A value of three letters and a line break is no secret: the text around it stays as it is.
   () => 'amount 12.00 USD (USD 12.00)',
 ];
@@ -75,7 +78,7 @@ beforeAll(async () => {
       }
       if (buf.length < 5 || buf[0] !== 0x70) return;
       const password = buf.subarray(5, buf.readInt32BE(1)).toString().replace(/\0$/, '');
-      const error = `password authentication failed: "${password}" is not the password`;
+      const error = `password authentication failed: "${password}" is not the password of the postgres server`;
       sock.end(message('E', Buffer.concat([field('S', 'FATAL'), field('V', 'FATAL'), field('C', '28P01'), field('M', error), Buffer.from([0])])));
     });
   });
@@ -152,5 +155,25 @@ it('a password PGPASSWORD gives is redacted as one of --database is, with the se
     expect(r.code).toBe(6);
     expect(`${r.out}\n${r.err}`).toContain('[redacted]');
     expect(`${r.out}\n${r.err}`).not.toContain('Passw0rd');
+  }
+});
+
+it("the password file's password for the connection is redacted, and only that one", async () => {
+  const build = await compileText(project);
+  const port = String((pg.address() as { port: number }).port);
+  const passfile = join(work.dir, 'pgpass');
+  // Another server's entry, a word the output holds ("postgres://..."), is no secret of this run.
+  writeFileSync(passfile, `otherhost:5432:*:postgres:postgres\n127.0.0.1:${port}:app:sync:pg-File-Passw0rd-2024\n`);
+  chmodSync(passfile, 0o600);
+  for (const args of [[], ['--database', `postgres://sync@127.0.0.1:${port}/app`]]) {
+    const r = await cli(
+      ['run', '--plan', join(build, 'to_hook', 'plan.json'), ...args],
+      { PGHOST: '127.0.0.1', PGPORT: port, PGUSER: 'sync', PGDATABASE: 'app', PGPASSFILE: passfile },
+      work.dir,
+    );
+    expect(r.code).toBe(6);
+    expect(`${r.out}\n${r.err}`).toContain('[redacted]');
+    expect(`${r.out}\n${r.err}`).not.toContain('File-Passw0rd');
+    expect(`${r.out}\n${r.err}`).toContain('the password of the postgres server');
   }
 });

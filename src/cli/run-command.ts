@@ -24,7 +24,7 @@ import {
   type RunReport,
 } from '../run/index.js';
 import { defaultDbFolder } from '../run/engines/pglite-session.js';
-import { passwordFilePasswords } from '../run/engines/pg-settings.js';
+import { urlFilePassword } from '../run/engines/pg-settings.js';
 import { cleanProgress, lineProgress, terminalProgress } from '../run/output/progress.js';
 import { Redactor } from '../run/output/redact.js';
 import { stringifyJson } from '../run/exact-json.js';
@@ -334,7 +334,7 @@ async function execute(given: (string | LoadedPlan)[], opts: RunOptions, checked
   }
   // What a Postgres connection without a password of its own sends (a URL's too: \`pg\` reads them itself).
   secrets.add(process.env.PGPASSWORD);
-  for (const password of passwordFilePasswords(process.env)) secrets.add(password);
+  for (const url of [fallback, ...Object.values(dbs.byName)]) if (url) secrets.add(await urlFilePassword(url, process.env));
   // The one way out for what the run says: secrets redacted, terminal controls escaped.
   const clean = (t: string) => terminalText(secrets.redact(t));
   const say: Io = { ...io, out: (t) => io.out(clean(t)), err: (t) => io.err(clean(t)) };

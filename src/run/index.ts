@@ -65,7 +65,16 @@ class Sessions {
     const url = this.dbs.byName[endpoint.name] ?? this.dbs.default;
     const server = url || this.dbs.embedded ? undefined : serverOf(endpoint, this.options.env);
     // The password PGPASSWORD, the service file or the password file gave: a server may echo it.
-    if (typeof server?.config.password === 'string') this.options.secrets.add(server.config.password);
+    const password = server?.config.password;
+    if (typeof password === 'string') this.options.secrets.add(password);
+    else if (server && typeof password === 'function') {
+      const secrets = this.options.secrets;
+      server.config.password = async () => {
+        const found = await password();
+        secrets.add(found);
+        return found;
+      };
+    }
     const key = url ?? (server ? server.location : '');
     let s = this.open.get(key);
     if (!s) {

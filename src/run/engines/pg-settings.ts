@@ -80,31 +80,21 @@ const passwordFile = (params: Parameters<PgPass>[0]) =>
   (() => new Promise<string | undefined>((resolve) => (require('pgpass') as PgPass)(params, resolve))) as () => Promise<string>;
 
 /**
- * Every password of the password file (PGPASSFILE, else ~/.pgpass), as libpq reads its lines
- * (`host:port:database:user:password`, `\\` and `\:` escaped): what the run may send, so what it
- * redacts wherever a server echoes it (`pg` reads the file itself for a URL without a password).
+ * The password the password file gives a connection URL without one, as `pg` looks it up itself
+ * (the same lookup: PGPASSFILE, else the platform's file): what the run sends, so what it redacts.
  */
-export function passwordFilePasswords(env: NodeJS.ProcessEnv): string[] {
-  let text: string;
+export function urlFilePassword(url: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  let u: URL;
   try {
-    text = readFileSync(env.PGPASSFILE ?? join(homedir(), '.pgpass'), 'utf8');
+    u = new URL(url);
   } catch {
-    return [];
+    return Promise.resolve(undefined);
   }
-  return text.split(/\r?\n/).flatMap((line) => {
-    if (line.startsWith('#')) return [];
-    const fields: string[] = [];
-    let field = '';
-    for (let i = 0; i < line.length; i++) {
-      const c = line[i] as string;
-      if (c === '\\' && i + 1 < line.length) field += line[++i];
-      else if (c === ':' && fields.length < 4) {
-        fields.push(field);
-        field = '';
-      } else field += c;
-    }
-    return fields.length === 4 ? [field] : [];
-  });
+  if (u.password) return Promise.resolve(undefined);
+  const user = decodeURIComponent(u.username) || env.PGUSER || userInfo().username;
+  const host = u.hostname.replace(/^\[|\]$/g, '') || env.PGHOST || 'localhost';
+  const database = decodeURIComponent(u.pathname.slice(1)) || env.PGDATABASE || user;
+  return passwordFile({ host, port: Number(u.port || env.PGPORT || 5432), database, user })();
 }
 
 /**

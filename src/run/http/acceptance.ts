@@ -79,10 +79,9 @@ function invalidRows(doc: unknown, invalid: InvalidEntries, rows: readonly RowSt
   for (const [entry, why] of entries) {
     // The key is all but the entry's other values; where their count is not known, the entry or its start before a separator (a key may hold the separator itself), so an entry that could be two rows' names neither.
     const parts = entry.split(invalid.separator);
-    const keys =
-      invalid.values !== undefined
-        ? [parts.slice(0, parts.length - (invalid.values - 1)).join(invalid.separator)].filter((k) => parts.length >= (invalid.values ?? 1) && byKey.has(k))
-        : parts.map((_, i) => parts.slice(0, i + 1).join(invalid.separator)).filter((k) => byKey.has(k));
+    const counted = invalid.values === undefined ? '' : parts.slice(0, parts.length - (invalid.values - 1)).join(invalid.separator);
+    // Where the entry does not have the values counted (blank ones left out, say), its start before a separator, as without a count.
+    const keys = byKey.has(counted) ? [counted] : parts.map((_, i) => parts.slice(0, i + 1).join(invalid.separator)).filter((k) => byKey.has(k));
     const indices = keys.length === 1 ? byKey.get(keys[0] as string) : undefined;
     if (indices === undefined) unnamed++;
     const reason = clip(`refused: ${typeof why === 'string' ? why : stringifyJson(why)}`, snippetLength);

@@ -140,7 +140,8 @@ function forms(value: string): string[] {
     json.replaceAll('/', '\\/'),
     // HTML-safe encoders: Go's (<, >, &), others' with ' too, .NET's (upper-case hex, and + and ").
     ...[/[<>&]/g, /[<>&']/g].map((chars) => json.replace(chars, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)),
-    value.replace(/[<>&'"+\\]/g, (c) => `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`),
+    // .NET's: \ as \\, HTML's characters, + and ` and every character outside printable ASCII as \uXXXX.
+    value.replace(/[\\<>&'"+`]|[^\x20-\x7e]/g, (c) => (c === '\\' ? '\\\\' : `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`)),
     uri,
     uri.replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase()),
     encodeURIComponent(uri),
