@@ -328,13 +328,14 @@ async function execute(given: (string | LoadedPlan)[], opts: RunOptions, checked
   };
   const secrets = new Redactor();
   for (const url of [fallback, ...Object.values(dbs.byName)]) {
-    const password = url ? new URL(url).password : '';
+    if (!url) continue;
+    const password = new URL(url).password;
     secrets.add(password);
     secrets.add(decodeURIComponent(password));
+    // A URL without one: \`pg\` sends PGPASSWORD's (below) or the password file's, which it reads itself.
+    secrets.add(await urlFilePassword(url, process.env));
   }
-  // What a Postgres connection without a password of its own sends (a URL's too: \`pg\` reads them itself).
   secrets.add(process.env.PGPASSWORD);
-  for (const url of [fallback, ...Object.values(dbs.byName)]) if (url) secrets.add(await urlFilePassword(url, process.env));
   // The one way out for what the run says: secrets redacted, terminal controls escaped.
   const clean = (t: string) => terminalText(secrets.redact(t));
   const say: Io = { ...io, out: (t) => io.out(clean(t)), err: (t) => io.err(clean(t)) };

@@ -269,7 +269,6 @@ function commitSql(cs: ChangeSet, fmt: SqlFormatter): string {
     ...base,
     ...keys,
     deliveredKey,
-    primaryKey: d.snippets.primaryKey,
     unsettled,
     destinationId,
     begin: transaction.begin,
@@ -288,15 +287,26 @@ function chainedKeyInput(d: ApiSqlDialect, cs: ChangeSet, kind: string, rowKey: 
   return [d.string(`${cs.sync}:`), kind, d.string(':'), rowKey, d.string(':'), payloadHash, d.string(':'), `COALESCE(${previous}, '')`].join(' || ');
 }
 
-/** The keys table (`ChangeSet.keys`) and its aliases, where the plan chains its keys. */
+/**
+ * The keys table (`ChangeSet.keys`), the statement that makes it (changes.sql and commit.sql,
+ * which may run first) and its aliases, where the plan chains its keys.
+ */
 function keysNames(d: ApiSqlDialect, cs: ChangeSet) {
   if (!cs.keys) return { keys: '' };
+  const { c } = fixedNames(d.name).names;
+  const keys = `${d.ident(cs.tables.schema)}.${d.ident(cs.keys)}`;
+  const text = d.spec.types.string;
   const of = (alias: string) => ({
     alias: d.ident(alias),
-    row_key: `${d.ident(alias)}.${d.ident('row_key')}`,
-    idempotency_key: `${d.ident(alias)}.${d.ident('idempotency_key')}`,
+    row_key: `${d.ident(alias)}.${c.row_key}`,
+    idempotency_key: `${d.ident(alias)}.${c.idempotency_key}`,
   });
-  return { keys: `${d.ident(cs.tables.schema)}.${d.ident(cs.keys)}`, k: of('k'), p: of('p') };
+  return {
+    keys,
+    createKeys: `CREATE TABLE IF NOT EXISTS ${keys} (${c.row_key} ${text} NOT NULL${d.snippets.primaryKey}, ${c.idempotency_key} ${text} NOT NULL)`,
+    k: of('k'),
+    p: of('p'),
+  };
 }
 
 /** What the executor binds, in order, when it inserts an accepted row. */

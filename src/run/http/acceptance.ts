@@ -55,6 +55,18 @@ function refusedRows(doc: unknown, refusals: Refusals, count: number): Map<numbe
   return refused;
 }
 
+/** The positions of the request's rows by the key each was sent with. */
+function rowsByKey(rows: readonly RowState[]): Map<string, number[]> {
+  const byKey = new Map<string, number[]>();
+  rows.forEach((row, index) => {
+    if (row.key === null) return;
+    const same = byKey.get(row.key);
+    if (same) same.push(index);
+    else byKey.set(row.key, [index]);
+  });
+  return byKey;
+}
+
 /**
  * The rows a 2xx response counts as invalid (`InvalidEntries`), found by the key each named
  * entry begins with; `unknown` says why the others cannot count as taken either: the response
@@ -71,10 +83,7 @@ function invalidRows(doc: unknown, invalid: InvalidEntries, rows: readonly RowSt
   if (!Number.isInteger(count) || count < 0)
     return { refused, unknown: `the response's count of invalid entries (${stringifyJson(counted)}) is not a number of rows` };
   if (count === 0 && entries.length === 0) return { refused };
-  const byKey = new Map<string, number[]>();
-  rows.forEach((row, index) => {
-    if (row.key !== null) byKey.set(row.key, [...(byKey.get(row.key) ?? []), index]);
-  });
+  const byKey = rowsByKey(rows);
   let unnamed = 0;
   for (const [entry, why] of entries) {
     // The key is all but the entry's other values; where their count is not known, the entry or its start before a separator (a key may hold the separator itself), so an entry that could be two rows' names neither.
@@ -151,22 +160,17 @@ const splittable = new Set([400, 413, 422]);
  * A 2xx answer listing the rows refused by the key each was sent with (`by: 'errors'`): those
  * refused, the others taken; with a URL at `next`, that page is read too (`Verdict.next`).
  */
-function listedErrors(accept: Extract<Acceptance, { by: 'errors' }>, doc: unknown, res: HttpResponse, rows: readonly RowState[]): Verdict {
+function listedErrors(
+  accept: Extract<Acceptance, { by: 'errors' }>,
+  doc: unknown,
+  res: HttpResponse,
+  rows: readonly RowState[],
+  rejectAll: (reason: string, unsure?: boolean) => Verdict,
+): Verdict {
   const items = pointerGet(doc, accept.items);
-  const all = range(rows.length);
-  const unknown = (why: string): Verdict => ({
-    accepted: [],
-    rejected: all.map((index) => ({ index, reason: `${why}: ${snippet(res)}`, unsure: true as const })),
-    retry: [],
-  });
+  const unknown = (why: string): Verdict => rejectAll(`${why}: ${snippet(res)}`, true);
   if (!Array.isArray(items)) return unknown(`no list of errors at ${accept.items || 'the body'}, so which rows were refused is unknown`);
-  const byKey = new Map<string, number[]>();
-  rows.forEach((row, index) => {
-    if (row.key === null) return;
-    const same = byKey.get(row.key);
-    if (same) same.push(index);
-    else byKey.set(row.key, [index]);
-  });
+  const byKey = rowsByKey(rows);
   const refused = new Map<number, string>();
   for (const item of items) {
     // The key as sent, at the first of the pointers that holds a string.
@@ -251,7 +255,7 @@ function readAnswer(
   rejectAll: (reason: string, unsure?: boolean) => Verdict,
 ): Verdict {
   const all = range(rows.length);
-  if (accept.by === 'errors') return listedErrors(accept, doc, res, rows);
+  if (accept.by === 'errors') return listedErrors(accept, doc, res, rows, rejectAll);
   if (accept.by === 'status') {
     if (!succeeded(doc, accept.success, ctx, options)) return rejectAll(snippet(res));
     const refused = accept.refusals ? refusedRows(doc, accept.refusals, rows.length) : new Map<number, string>();

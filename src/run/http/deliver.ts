@@ -248,7 +248,8 @@ export async function deliver<R>(
       if (verdict.pending !== undefined) {
         const polls = item.polls ?? { since: clock.now(), count: 0 };
         const waited = clock.now() - polls.since;
-        if (waited >= (exchange.pollMs ?? 0)) {
+        const pollMs = exchange.pollMs ?? 0;
+        if (waited >= pollMs) {
           await refuse(
             rows.map((row) => ({
               row,
@@ -259,7 +260,7 @@ export async function deliver<R>(
           );
           continue;
         }
-        await clock.sleep(Math.min(pollFirstMs * 2 ** polls.count, pollLongestMs, (exchange.pollMs ?? 0) - waited));
+        await clock.sleep(Math.min(pollFirstMs * 2 ** polls.count, pollLongestMs, pollMs - waited));
         queue.unshift({ ...item, polls: { since: polls.since, count: polls.count + 1 } });
         continue;
       }

@@ -4,8 +4,8 @@
  * values and long path segments), the database passwords, and the credentials of the headers it
  * sends (a Basic or a captured bearer token is no variable's value); `redact` replaces each, in
  * every form a server may echo it (as is and as sent, trimmed, its white space run together;
- * JSON-escaped as JSON.stringify, with `\/` and as HTML-safe encoders write `<`, `>`, `&` and
- * `'`; URL-encoded with either case of hex digits, and twice; base64 and base64url, padded or
+ * JSON-escaped as JSON.stringify, with `\/`, as HTML-safe encoders write `<`, `>`, `&` and `'`,
+ * and as .NET writes them; URL-encoded with either case of hex digits, and twice; base64 and base64url, padded or
  * not, and inside a longer text's base64), wherever a message, a report or a log line goes.
  * Server text is cut only by `clip`, which marks the cut so that `redact` also catches a secret
  * cut in half.
@@ -41,10 +41,8 @@ export class Redactor {
   private readonly secrets = new Set<string>();
   private pattern: RegExp | undefined;
 
-  /** The longest secret form: how far before a `clip` mark a cut secret may start. */
-  private longest = 0;
-  /** The secret forms by their first `minSecretLength` characters: where a cut secret may start. */
-  private starts: Map<string, string[]> | undefined;
+  /** The secret forms by their first `minSecretLength` characters, where a cut secret may start, and the longest form's length, how far before a `clip` mark it may; made when first needed. */
+  private starts: { byHead: Map<string, string[]>; longest: number } | undefined;
 
   /** Registers a secret and the forms it takes in JSON, URLs, forms and Basic credentials; of a URL, its secret parts too. */
   add(value: string | undefined | null): void {
@@ -53,7 +51,6 @@ export class Redactor {
     // As sent (fetch trims a header's value) and as a snippet shows it (white space run together).
     const values = new Set([value, value.trim(), value.replace(/\s+/g, ' '), value.trim().replace(/\s+/g, ' ')]);
     for (const v of values) for (const f of forms(v)) if (f.length >= minSecretLength) this.secrets.add(f);
-    this.longest = Math.max(this.longest, ...[...this.secrets].map((s) => s.length));
     this.pattern = undefined;
     this.starts = undefined;
     for (const part of urlSecrets(value)) this.add(part);
@@ -92,20 +89,23 @@ export class Redactor {
   private redactCuts(text: string): string {
     if (!text.includes(cut)) return text;
     if (!this.starts) {
-      this.starts = new Map();
+      const byHead = new Map<string, string[]>();
       for (const s of this.secrets) {
         const head = s.slice(0, minSecretLength);
-        this.starts.set(head, [...(this.starts.get(head) ?? []), s]);
+        const same = byHead.get(head);
+        if (same) same.push(s);
+        else byHead.set(head, [s]);
       }
+      this.starts = { byHead, longest: Math.max(...[...this.secrets].map((s) => s.length)) };
     }
-    const starts = this.starts;
+    const { byHead, longest } = this.starts;
     let out = '';
     let from = 0;
     for (let at = text.indexOf(cut); at >= 0; at = text.indexOf(cut, at + 1)) {
-      const start = Math.max(from, at - this.longest);
+      const start = Math.max(from, at - longest);
       let hit = -1;
       for (let i = start; i <= at - minSecretLength && hit < 0; i++) {
-        const candidates = starts.get(text.slice(i, i + minSecretLength));
+        const candidates = byHead.get(text.slice(i, i + minSecretLength));
         if (!candidates) continue;
         const tail = text.slice(i, at);
         if (candidates.some((s) => s.length > tail.length && s.startsWith(tail))) hit = i;
@@ -129,16 +129,18 @@ function forms(value: string): string[] {
   const bytes = Buffer.from(value, 'utf8');
   const base64 = bytes.toString('base64');
   // Inside a longer text's base64: the groups of 3 bytes that are the value's alone, at each of the three alignments.
-  const inside = [0, 1, 2].map((k) => {
-    const whole = Buffer.concat([Buffer.alloc(k), bytes]).toString('base64');
-    const first = k === 0 ? 0 : 4;
-    return whole.slice(first, Math.floor((k + bytes.length) / 3) * 4);
-  });
+  const inside = [0, 1, 2]
+    .map((k) =>
+      Buffer.concat([Buffer.alloc(k), bytes])
+        .toString('base64')
+        .slice(k === 0 ? 0 : 4, Math.floor((k + bytes.length) / 3) * 4),
+    )
+    .filter((b) => b.length >= base64Inside);
   return [
     value,
     json,
     json.replaceAll('/', '\\/'),
-    // HTML-safe encoders: Go's (<, >, &), others' with ' too, .NET's (upper-case hex, and + and ").
+    // HTML-safe JSON encoders: Go's (<, >, &), others' with ' too.
     ...[/[<>&]/g, /[<>&']/g].map((chars) => json.replace(chars, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)),
     // .NET's: \ as \\, HTML's characters, + and ` and every character outside printable ASCII as \uXXXX.
     value.replace(/[\\<>&'"+`]|[^\x20-\x7e]/g, (c) => (c === '\\' ? '\\\\' : `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`)),
@@ -149,8 +151,8 @@ function forms(value: string): string[] {
     base64,
     base64.replace(/=+$/, ''),
     bytes.toString('base64url'),
-    ...inside.filter((b) => b.length >= base64Inside),
-    ...inside.filter((b) => b.length >= base64Inside).map((b) => b.replaceAll('+', '-').replaceAll('/', '_')),
+    ...inside,
+    ...inside.map((b) => b.replaceAll('+', '-').replaceAll('/', '_')),
   ];
 }
 
