@@ -3,7 +3,7 @@
  * name and renamed into place; messages appended as DIR/transport/topic.jsonl lines of
  * `{"key", "value"}`. For looking at a run end to end without a cloud account.
  */
-import { appendFileSync, createWriteStream, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { appendFileSync, createWriteStream, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -34,8 +34,11 @@ export function folderStore(sink: string, service: string): ObjectStore {
       const tmp = sinkPath(sink, partialFolder, `${process.pid}-${randomBytes(8).toString('hex')}`);
       mkdirSync(dirname(path), { recursive: true });
       mkdirSync(dirname(tmp), { recursive: true });
+      // Made before the body is read: a stream that opens its file itself may do so after a failed
+      // body's clean-up has run, leaving the temporary file behind.
+      const fd = openSync(tmp, 'wx');
       try {
-        await pipeline(Readable.from(body), createWriteStream(tmp, { flags: 'wx' }));
+        await pipeline(Readable.from(body), createWriteStream('', { fd }));
         // Renamed into place only once complete: a reader never sees half an object.
         renameSync(tmp, path);
       } catch (e) {
