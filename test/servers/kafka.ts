@@ -6,8 +6,9 @@
  * record batches of magic 2), and holds each request to the specification: the frame and
  * header, the batch's length and CRC32C (over attributes to the end), one producer id and epoch
  * it issued, and per partition the sequence numbers an idempotent producer must send (the next
- * expected one; an earlier batch again is a duplicate, answered with its first offset and not
- * written twice; a gap is OUT_OF_ORDER_SEQUENCE_NUMBER). Compressed batches are refused
+ * expected one; an earlier batch again, the same base and last sequence, is a duplicate,
+ * answered with its first offset and not written twice; anything else is
+ * OUT_OF_ORDER_SEQUENCE_NUMBER). Compressed batches are refused
  * (only uncompressed ones are decoded here). What is wrong is answered with the protocol's
  * error code and recorded in `violations`. As a broker does, it refuses a record batch larger
  * than its `message.max.bytes` (1,048,588 by default) with MESSAGE_TOO_LARGE, writing nothing
@@ -135,7 +136,7 @@ interface PartitionState {
   messages: KafkaMessage[];
   /** The next sequence number expected from each producer id. */
   nextSequence: Map<bigint, number>;
-  /** First offset of each batch by producer and base sequence, to answer a duplicate. */
+  /** First offset of each batch by producer, base sequence and record count, to answer a duplicate. */
   batches: Map<string, number>;
 }
 
@@ -345,7 +346,9 @@ export class FakeKafka {
     if (!this.producers.has(producerId) || epoch !== 0)
       return fail(errors.UNKNOWN_PRODUCER_ID, `producer id ${producerId} epoch ${epoch} was not issued by InitProducerId`);
     if (lastOffsetDelta !== count - 1) return fail(errors.CORRUPT_MESSAGE, `lastOffsetDelta ${lastOffsetDelta} for ${count} records`);
-    const earlier = state.batches.get(`${producerId}/${baseSequence}`);
+    // A duplicate is a batch with the base and last sequence of one already written (Kafka's
+    // ProducerStateEntry.findDuplicateBatch); another batch at a sequence already taken is out of order.
+    const earlier = state.batches.get(`${producerId}/${baseSequence}/${count}`);
     if (earlier !== undefined) return { error: errors.NONE, offset: earlier };
     const expected = state.nextSequence.get(producerId) ?? 0;
     if (baseSequence !== expected) return fail(errors.OUT_OF_ORDER_SEQUENCE_NUMBER, `base sequence ${baseSequence}, expected ${expected}`);
@@ -382,7 +385,7 @@ export class FakeKafka {
     state.messages.push(...decoded);
     this.batches.push({ topic, records: count, bytes: records.length });
     state.nextSequence.set(producerId, baseSequence + count);
-    state.batches.set(`${producerId}/${baseSequence}`, first);
+    state.batches.set(`${producerId}/${baseSequence}/${count}`, first);
     return { error: errors.NONE, offset: first };
   }
 }

@@ -1,13 +1,20 @@
 /**
  * Apache Kafka through `kafkajs`: an idempotent producer (the broker drops a retried batch it
  * already wrote, by producer id and sequence number), acks from all in-sync replicas, one
- * message per row keyed by the identifier. A batch the client could not write after its own
- * retries throws: its rows count as not delivered and are sent again by the next run.
+ * message per row keyed by the identifier. Each partition's messages go in a Produce request of
+ * their own, so that each partition's answer decides its own rows: a Produce answers per
+ * partition, but the client throws for the whole request on the first partition's error, while
+ * the broker wrote the others (whose rows, not accepted, would be written again by the next
+ * run). A partition the client could not write after its own retries fails its rows, and the
+ * producer is replaced: the client rolled back that partition's sequence numbers whether the
+ * broker wrote the batch or not, and the next batch at those numbers would be refused, or
+ * taken as a duplicate and silently dropped. A partition's batch the broker finds too large
+ * (its own max.message.bytes) is split until a message too large alone is refused alone.
  * Messages go without headers or timestamps of their own: kafka-batch.ts counts the record
  * batches this writes on that basis, to keep them under the broker's message.max.bytes.
  */
-import { CompressionTypes, Kafka, logLevel, type Producer as KafkaProducer, type SASLOptions } from 'kafkajs';
-import type { Connection, OutletContext, Producer } from './outlets.js';
+import { type Admin, CompressionTypes, Kafka, logLevel, type PartitionMetadata, Partitioners, type Producer as KafkaProducer, type SASLOptions } from 'kafkajs';
+import type { Connection, OutletContext, OutRecord, Producer, RecordFailure } from './outlets.js';
 
 /** kafkajs writes gzip itself, the only codec the catalog offers; a value from env() is checked here. */
 function compressionOf(c: Connection): CompressionTypes {
@@ -38,21 +45,89 @@ export function kafkaProducer(context: OutletContext): Producer {
     logLevel: logLevel.NOTHING,
   });
   let producer: KafkaProducer | undefined;
+  let admin: Admin | undefined;
+  // The client's own partitioner (murmur2 of the key, as Java clients), applied here to know each message's partition.
+  const partitioner = Partitioners.DefaultPartitioner();
+  const partitions = new Map<string, PartitionMetadata[]>();
+
+  const open = async (): Promise<KafkaProducer> => {
+    if (!producer) {
+      const p = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      await p.connect();
+      producer = p;
+    }
+    return producer;
+  };
+
+  /** The topics' partitions, read once per producer. */
+  const partitionsOf = async (topics: readonly string[]): Promise<void> => {
+    const missing = topics.filter((t) => !partitions.has(t));
+    if (!missing.length) return;
+    if (!admin) {
+      const a = kafka.admin();
+      await a.connect();
+      admin = a;
+    }
+    for (const t of (await admin.fetchTopicMetadata({ topics: missing })).topics) if (t.partitions.length) partitions.set(t.name, t.partitions);
+    const unknown = missing.filter((t) => !partitions.has(t));
+    if (unknown.length) throw new Error(`kafka has no partitions of the topic ${unknown.join(', ')}`);
+  };
+
+  /** One partition's messages; the failure of each, where the partition's batch was not written. */
+  async function sendPartition(topic: string, partition: number, items: { index: number; record: OutRecord }[], results: RecordFailure[]): Promise<void> {
+    const p = await open();
+    try {
+      // acks -1: every in-sync replica has the batch (an idempotent producer requires it).
+      await p.sendBatch({
+        acks: -1,
+        compression,
+        topicMessages: [{ topic, messages: items.map(({ record }) => ({ key: record.key, value: record.value, partition })) }],
+      });
+    } catch (e) {
+      const err = e as { type?: string; retriable?: boolean; message?: string; cause?: { type?: string; retriable?: boolean } };
+      const type = err.type ?? err.cause?.type;
+      // A refusal the broker answered (the client does not retry it) wrote nothing of the batch; anything else may have.
+      const refused = type !== undefined && (err.retriable ?? err.cause?.retriable) === false;
+      if (!refused || type === 'OUT_OF_ORDER_SEQUENCE_NUMBER' || type === 'UNKNOWN_PRODUCER_ID') {
+        producer = undefined;
+        // Read again with the new producer: the partitions may have moved or grown.
+        partitions.clear();
+        await p.disconnect().catch(() => undefined);
+      }
+      if (type === 'MESSAGE_TOO_LARGE' && items.length > 1) {
+        const half = Math.ceil(items.length / 2);
+        await sendPartition(topic, partition, items.slice(0, half), results);
+        await sendPartition(topic, partition, items.slice(half), results);
+        return;
+      }
+      const reason = String(err.message ?? e);
+      for (const { index } of items) results[index] = refused ? { reason, retryable: false } : { reason, retryable: true, retried: true };
+    }
+  }
+
   return {
     async send(records) {
-      if (!producer) {
-        const p = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-        await p.connect();
-        producer = p;
+      await open();
+      await partitionsOf([...new Set(records.map((r) => r.topic))]);
+      const byPartition = new Map<string, { topic: string; partition: number; items: { index: number; record: OutRecord }[] }>();
+      for (const [index, record] of records.entries()) {
+        const partition = partitioner({
+          topic: record.topic,
+          partitionMetadata: partitions.get(record.topic) ?? [],
+          message: { key: record.key, value: record.value },
+        });
+        const id = `${partition}\u0000${record.topic}`;
+        const group = byPartition.get(id) ?? { topic: record.topic, partition, items: [] };
+        group.items.push({ index, record });
+        byPartition.set(id, group);
       }
-      const byTopic = new Map<string, { key: string | null; value: string }[]>();
-      for (const r of records) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), { key: r.key, value: r.value }]);
-      // acks -1: every in-sync replica has the batch (an idempotent producer requires it).
-      await producer.sendBatch({ acks: -1, compression, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
-      return records.map(() => undefined);
+      const results: RecordFailure[] = records.map(() => undefined);
+      for (const { topic, partition, items } of byPartition.values()) await sendPartition(topic, partition, items, results);
+      return results;
     },
     close: async () => {
       await producer?.disconnect();
+      await admin?.disconnect();
     },
   };
 }

@@ -28,14 +28,20 @@ export interface OutRecord {
   value: string;
 }
 
-/** What became of one record of a batch: accepted (undefined), or why not and whether a retry may succeed. */
-export type RecordFailure = { reason: string; retryable: boolean } | undefined;
+/**
+ * What became of one record of a batch: accepted (undefined), or why not and whether a retry may
+ * succeed; `retried`: the client retried it already, as for a batch it throws on (the record
+ * fails, for the next run, and is not sent again now).
+ */
+export type RecordFailure = { reason: string; retryable: boolean; retried?: boolean } | undefined;
 
 export interface Producer {
   /**
    * Sends a batch (within the step's count and byte limits) and answers per record, in
    * order. Throws when the batch as a whole could not be sent after the client's own
-   * retries: its records count as not delivered.
+   * retries: its records count as not delivered. Where a request writes some of its records
+   * and not others, each answers alone: a throw would leave the written ones unaccepted, and
+   * written again by the next run.
    */
   send(records: readonly OutRecord[]): Promise<RecordFailure[]>;
   close(): Promise<void>;

@@ -105,7 +105,7 @@ async function sendWithRetries(
     for (const [i, p] of pending.entries()) {
       const failure = results[i];
       if (!failure) accepted.push(p.row);
-      else if (failure.retryable && attempt < step.retry.maxAttempts) again.push(p);
+      else if (failure.retryable && !failure.retried && attempt < step.retry.maxAttempts) again.push(p);
       else refused.push({ key: p.row.key, change: p.row.change, reason: clip(failure.reason, snippetLength), fate: failure.retryable ? 'failed' : 'rejected' });
     }
     if (again.length) {
