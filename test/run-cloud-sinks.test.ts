@@ -389,7 +389,7 @@ describe('Kafka: a partition the broker refuses', () => {
   // partition_responses entry has its own error_code).
   let kafka: FakeKafka;
   beforeAll(async () => {
-    kafka = await new FakeKafka({ mixed: 2 }, 2000).start();
+    kafka = await new FakeKafka({ mixed: 2, spread: 2 }, 2000).start();
     await sql(
       db,
       `CREATE TABLE crm.mixed (id bigint PRIMARY KEY, body text NOT NULL);
@@ -416,6 +416,33 @@ sync mixed_to_kafka { from mixed  to bus topic mixed  mode insert  identifier id
     const again = await run(build, 'mixed_to_kafka', ['--max-refused', '1']);
     expect(again.plan).toMatchObject({ status: 'rejected', operations: { kafka: 0 }, rejectedTotal: 1 });
     expect(written()).toHaveLength(23);
+    expect(kafka.violations).toEqual([]);
+  });
+
+  it('a partition the client gives up on fails its rows only; the next run sends those and no other', async () => {
+    await sql(db, `CREATE TABLE crm.spread (id bigint PRIMARY KEY, n bigint NOT NULL); INSERT INTO crm.spread SELECT g, g FROM generate_series(1, 24) g;`);
+    const build = await compileText(`source warehouse : postgres { database "app" version 15 }
+destination bus : kafka { brokers "${kafka.brokers}" }
+model spread { from warehouse  table crm.spread  primary key id  columns { id bigint  n bigint } }
+sync spread_to_kafka { from spread  to bus topic spread  mode insert  identifier id  map { n -> n } }`);
+    // Partition 1 has too few in-sync replicas for acks=all: retriable, and the client's retries run out.
+    kafka.failing.set('spread/1', 19);
+    const first = await run(build, 'spread_to_kafka', []);
+    kafka.failing.clear();
+    const written = kafka.messages('spread').map((m) => m.key as string);
+    expect(written.length).toBeGreaterThan(0);
+    expect(written.length).toBeLessThan(24);
+    expect(first.plan).toMatchObject({
+      status: 'rejected',
+      operations: { kafka: written.length },
+      committed: written.length,
+      rejectedTotal: 24 - written.length,
+    });
+    expect(new Set((first.plan.rejected as { fate: string }[]).map((r) => r.fate))).toEqual(new Set(['failed']));
+    const again = await run(build, 'spread_to_kafka', []);
+    expect(again.plan).toMatchObject({ status: 'ok', operations: { kafka: 24 - written.length } });
+    const all = kafka.messages('spread').map((m) => m.key as string);
+    expect(all.sort()).toEqual(Array.from({ length: 24 }, (_, i) => String(i + 1)).sort());
     expect(kafka.violations).toEqual([]);
   });
 });

@@ -29,6 +29,9 @@ function saslOf(c: Connection): SASLOptions | undefined {
   return { mechanism: c.sasl_mechanism, username: String(c.sasl_username ?? ''), password: String(c.sasl_password ?? '') } as SASLOptions;
 }
 
+/** Errors that say the broker's record of this producer's sequence numbers is not the client's. */
+const producerState = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'DUPLICATE_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH']);
+
 export function kafkaProducer(context: OutletContext): Producer {
   const c = context.connection;
   const compression = compressionOf(c);
@@ -84,11 +87,14 @@ export function kafkaProducer(context: OutletContext): Producer {
         topicMessages: [{ topic, messages: items.map(({ record }) => ({ key: record.key, value: record.value, partition })) }],
       });
     } catch (e) {
-      const err = e as { type?: string; retriable?: boolean; message?: string; cause?: { type?: string; retriable?: boolean } };
-      const type = err.type ?? err.cause?.type;
-      // A refusal the broker answered (the client does not retry it) wrote nothing of the batch; anything else may have.
-      const refused = type !== undefined && (err.retriable ?? err.cause?.retriable) === false;
-      if (!refused || type === 'OUT_OF_ORDER_SEQUENCE_NUMBER' || type === 'UNKNOWN_PRODUCER_ID') {
+      type Failure = { type?: string; retriable?: boolean; message?: string; cause?: Failure };
+      const err = e as Failure;
+      // The broker's error code, thrown as it is or inside the client's own (its retries ran out, or it does not retry it).
+      const said = err.type !== undefined ? err : err.cause;
+      const type = said?.type;
+      // A refusal the broker answered and the client does not retry wrote nothing of the batch; anything else may have.
+      const refused = type !== undefined && said?.retriable === false;
+      if (!refused || producerState.has(type)) {
         producer = undefined;
         // Read again with the new producer: the partitions may have moved or grown.
         partitions.clear();
@@ -100,6 +106,8 @@ export function kafkaProducer(context: OutletContext): Producer {
         await sendPartition(topic, partition, items.slice(half), results);
         return;
       }
+      // The broker has the batch already (the client had rolled its sequence numbers back): written.
+      if (type === 'DUPLICATE_SEQUENCE_NUMBER') return;
       const reason = String(err.message ?? e);
       for (const { index } of items) results[index] = refused ? { reason, retryable: false } : { reason, retryable: true, retried: true };
     }
