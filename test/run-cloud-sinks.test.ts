@@ -141,6 +141,50 @@ sync people_parquet { from people  to lake path "parquet/people"  mode mirror  i
   });
 });
 
+describe('S3: an upload whose answer is lost', () => {
+  // CompleteMultipartUpload "could fail after the initial 200 OK response has been sent" and
+  // a retry of one that completed finds no upload (NoSuchUpload: "the upload ID might be
+  // invalid, or the multipart upload might have been aborted or completed"),
+  // https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html.
+  // s3rver answers that retry with an InternalError, where S3 says NoSuchUpload: the SDK fails
+  // the upload either way, after retrying the 500.
+  let s3: LocalService;
+  let recorder: Awaited<ReturnType<typeof startRecorder>>;
+  let client: S3Client;
+  let lost = 0;
+  beforeAll(async () => {
+    s3 = await startS3(['acme-big']);
+    recorder = await startRecorder(s3.url, (method, path) => method === 'POST' && /[?&]uploadId=/.test(path) && lost-- > 0);
+    client = new S3Client({ endpoint: s3.url, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    await sql(
+      db,
+      `CREATE TABLE crm.big (id bigint PRIMARY KEY, body text NOT NULL);
+       INSERT INTO crm.big SELECT g, repeat(md5(g::text), 3000) FROM generate_series(1, 100) g;`,
+    );
+  });
+  afterAll(async () => {
+    client.destroy();
+    await recorder.close();
+    await s3.close();
+  });
+
+  it('a multipart object completed whose answer was lost counts as written: its rows are accepted, not written again by the next run', async () => {
+    const build = await compileText(`source warehouse : postgres { database "app" version 15 }
+destination lake : s3 { bucket "acme-big"  region "us-east-1" }
+model big { from warehouse  table crm.big  primary key id  columns { id bigint  body string } }
+sync big_log { from big  to lake path "big"  mode insert  identifier id  map { body -> body }  format jsonl  batch 1000 }`);
+    const objects = async () =>
+      ((await client.send(new ListObjectsV2Command({ Bucket: 'acme-big', Prefix: 'big/' }))).Contents ?? []).map((o) => o.Key as string);
+    lost = 1;
+    const first = await run(build, 'big_log', ['--endpoint', `lake=${recorder.url}`], s3rverKeys);
+    expect(await objects()).toHaveLength(1);
+    expect(first.plan, first.err).toMatchObject({ status: 'ok', operations: { s3: 100 }, committed: 100 });
+    const again = await run(build, 'big_log', ['--endpoint', `lake=${recorder.url}`], s3rverKeys);
+    expect(again.plan).toMatchObject({ status: 'ok', operations: { s3: 0 } });
+    expect(await objects()).toHaveLength(1);
+  });
+});
+
 describe('Kinesis (kinesalite)', () => {
   let kinesis: LocalService;
   let faults: Awaited<ReturnType<typeof startKinesisFaults>>;

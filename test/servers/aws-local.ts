@@ -81,12 +81,26 @@ export async function kinesisStream(url: string, name: string) {
   return { client, records };
 }
 
-/** A proxy that forwards every request unchanged and records its method, path and headers. */
-export async function startRecorder(target: string): Promise<LocalService & { seen: { method: string; path: string; headers: Record<string, unknown> }[] }> {
+/**
+ * A proxy that forwards every request unchanged and records its method, path and headers.
+ * `lose(method, path)`: a request it says so of is carried out, but its answer never arrives
+ * (the connection is dropped once the service answered), as when a connection breaks or times
+ * out after the service did the work.
+ */
+export async function startRecorder(
+  target: string,
+  lose: (method: string, path: string) => boolean = () => false,
+): Promise<LocalService & { seen: { method: string; path: string; headers: Record<string, unknown> }[] }> {
   const seen: { method: string; path: string; headers: Record<string, unknown> }[] = [];
   const server = createServer((req, res) => {
     seen.push({ method: req.method ?? '', path: req.url ?? '', headers: { ...req.headers } });
+    const lost = lose(req.method ?? '', req.url ?? '/');
     const out = request(`${target}${req.url ?? '/'}`, { method: req.method, headers: req.headers }, (answer) => {
+      if (lost) {
+        answer.resume();
+        answer.on('end', () => res.destroy());
+        return;
+      }
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
     });

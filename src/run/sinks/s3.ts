@@ -5,9 +5,14 @@
  * succeeds, so writing the mirror's own key replaces it as one step; a failed upload is aborted
  * and leaves the old object. `server_side_encryption` (AES256, aws:kms, aws:kms:dsse) and
  * `kms_key_id` go with every object.
+ * Each write carries a mark of its own (user metadata `syncwright-write`, a random id): an upload
+ * that failed is looked for under its key, and found with its mark it was written whole. A
+ * CompleteMultipartUpload whose answer was lost did complete, yet the SDK's retry of it finds no
+ * upload and fails: its rows, not accepted, were written again by the next run under a new name.
  */
 import { Readable } from 'node:stream';
-import { S3Client, type ServerSideEncryption } from '@aws-sdk/client-s3';
+import { randomUUID } from 'node:crypto';
+import { HeadObjectCommand, S3Client, type ServerSideEncryption } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { snippetLength } from '../http/http.js';
 import { clip } from '../output/redact.js';
@@ -16,6 +21,9 @@ import type { ObjectStore, OutletContext } from './outlets.js';
 
 const partSize = 8 * 1024 * 1024;
 
+/** The user metadata naming the write that made an object (S3 lowercases metadata names). */
+const markName = 'syncwright-write';
+
 export function s3Store(context: OutletContext): ObjectStore {
   const config = awsClientConfig(context);
   // An endpoint override is a local or S3-compatible server: addressed by path, as they expect.
@@ -23,9 +31,19 @@ export function s3Store(context: OutletContext): ObjectStore {
   client.middlewareStack.add(credentialRedaction(context), redactionStep);
   const sse = settingText(context.connection.server_side_encryption) as ServerSideEncryption | undefined;
   const kmsKey = settingText(context.connection.kms_key_id);
+  /** Whether the object under `key` is the one this write made (S3 shows only complete objects); unknown counts as not. */
+  const written = async (bucket: string, key: string, mark: string): Promise<boolean> => {
+    try {
+      const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      return head.Metadata?.[markName] === mark;
+    } catch {
+      return false;
+    }
+  };
   return {
     location: (bucket, key) => `s3://${bucket}/${key}`,
     async put(bucket, key, body, contentType) {
+      const mark = randomUUID();
       const upload = new Upload({
         client,
         params: {
@@ -33,6 +51,7 @@ export function s3Store(context: OutletContext): ObjectStore {
           Key: key,
           Body: Readable.from(body),
           ContentType: contentType,
+          Metadata: { [markName]: mark },
           ...(sse ? { ServerSideEncryption: sse } : {}),
           ...(kmsKey ? { SSEKMSKeyId: kmsKey } : {}),
         },
@@ -43,6 +62,7 @@ export function s3Store(context: OutletContext): ObjectStore {
       try {
         await upload.done();
       } catch (e) {
+        if (await written(bucket, key, mark)) return;
         throw new Error(`s3://${bucket}/${key} was not written: ${clip((e as Error).message, snippetLength)}`);
       }
     },
