@@ -152,9 +152,15 @@ describe('S3: an upload whose answer is lost', () => {
   let recorder: Awaited<ReturnType<typeof startRecorder>>;
   let client: S3Client;
   let lost = 0;
+  let dropped = 0;
   beforeAll(async () => {
     s3 = await startS3(['acme-big']);
-    recorder = await startRecorder(s3.url, (method, path) => method === 'POST' && /[?&]uploadId=/.test(path) && lost-- > 0);
+    recorder = await startRecorder(s3.url, (method, path) => {
+      if (method !== 'POST' || !/[?&]uploadId=/.test(path) || lost === 0) return false;
+      lost--;
+      dropped++;
+      return true;
+    });
     client = new S3Client({ endpoint: s3.url, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
     await sql(
       db,
@@ -177,6 +183,8 @@ sync big_log { from big  to lake path "big"  mode insert  identifier id  map { b
       ((await client.send(new ListObjectsV2Command({ Bucket: 'acme-big', Prefix: 'big/' }))).Contents ?? []).map((o) => o.Key as string);
     lost = 1;
     const first = await run(build, 'big_log', ['--endpoint', `lake=${recorder.url}`], s3rverKeys);
+    // The CompleteMultipartUpload's answer was lost indeed.
+    expect(dropped).toBe(1);
     expect(await objects()).toHaveLength(1);
     expect(first.plan, first.err).toMatchObject({ status: 'ok', operations: { s3: 100 }, committed: 100 });
     const again = await run(build, 'big_log', ['--endpoint', `lake=${recorder.url}`], s3rverKeys);
@@ -433,7 +441,7 @@ describe('Kafka: a partition the broker refuses', () => {
   // partition_responses entry has its own error_code).
   let kafka: FakeKafka;
   beforeAll(async () => {
-    kafka = await new FakeKafka({ mixed: 2, spread: 2 }, 2000).start();
+    kafka = await new FakeKafka({ mixed: 2, spread: 2, ordered: 2, ordered_clean: 2 }, 2000).start();
     await sql(
       db,
       `CREATE TABLE crm.mixed (id bigint PRIMARY KEY, body text NOT NULL);
@@ -460,6 +468,30 @@ sync mixed_to_kafka { from mixed  to bus topic mixed  mode insert  identifier id
     const again = await run(build, 'mixed_to_kafka', ['--max-refused', '1']);
     expect(again.plan).toMatchObject({ status: 'rejected', operations: { kafka: 0 }, rejectedTotal: 1 });
     expect(written()).toHaveLength(23);
+    expect(kafka.violations).toEqual([]);
+  });
+
+  it("after a partition's batch failed, no later row of that partition is sent in the run: the next run sends them in their order", async () => {
+    await sql(db, `CREATE TABLE crm.ordered (id bigint PRIMARY KEY, n bigint NOT NULL); INSERT INTO crm.ordered SELECT g, g FROM generate_series(1, 32) g;`);
+    const sync = (topic: string) => `sync to_${topic} { from ordered  to bus topic ${topic}  mode insert  identifier id  map { n -> n }  batch 4 }`;
+    const build = await compileText(`source warehouse : postgres { database "app" version 15 }
+destination bus : kafka { brokers "${kafka.brokers}" }
+model ordered { from warehouse  table crm.ordered  primary key id  columns { id bigint  n bigint } }
+${sync('ordered')}
+${sync('ordered_clean')}`);
+    const keys = (topic: string, partition: number) => kafka.partitionMessages(topic, partition).map((m) => m.key as string);
+    // The same rows with no fault: the order each partition gets them in.
+    expect((await run(build, 'to_ordered_clean', [])).plan).toMatchObject({ status: 'ok', committed: 32 });
+    expect(keys('ordered_clean', 1).length).toBeGreaterThan(4);
+    // Partition 1's first batch fails on each of the client's tries (NOT_ENOUGH_REPLICAS, retriable); its later batches would be written.
+    kafka.failingKeys.set(keys('ordered_clean', 1)[0]!, 19);
+    const first = await run(build, 'to_ordered', []);
+    kafka.failingKeys.clear();
+    expect(first.plan).toMatchObject({ status: 'rejected', committed: keys('ordered', 0).length });
+    // Before: a new producer wrote partition 1's later batches, ahead of the failed one's rows.
+    expect(keys('ordered', 1)).toEqual([]);
+    expect((await run(build, 'to_ordered', [])).plan).toMatchObject({ status: 'ok' });
+    for (const partition of [0, 1]) expect(keys('ordered', partition)).toEqual(keys('ordered_clean', partition));
     expect(kafka.violations).toEqual([]);
   });
 

@@ -156,6 +156,8 @@ export class FakeKafka {
    * NOT_ENOUGH_REPLICAS (19) under acks=all while the other partitions of the request are written.
    */
   readonly failing = new Map<string, number>();
+  /** Message keys whose record batch, with every message in it, is answered with this error code and not written: a batch the broker fails on each try. */
+  readonly failingKeys = new Map<string, number>();
   /** Each record batch written (its topic, records and bytes), and the size of each refused as larger than `maxMessageBytes`. */
   readonly batches: { topic: string; records: number; bytes: number }[] = [];
   readonly tooLarge: number[] = [];
@@ -183,6 +185,11 @@ export class FakeKafka {
   /** Every message written, in offset order per partition. */
   messages(topic: string): KafkaMessage[] {
     return [...this.partitions.entries()].filter(([k]) => k.startsWith(`${topic}/`)).flatMap(([, p]) => p.messages);
+  }
+
+  /** The messages of one partition, in the order it wrote them. */
+  partitionMessages(topic: string, partition: number): KafkaMessage[] {
+    return this.partitions.get(`${topic}/${partition}`)?.messages ?? [];
   }
 
   async start(): Promise<this> {
@@ -390,6 +397,10 @@ export class FakeKafka {
       decoded.push({ topic, partition, offset: first + i, key: key?.toString('utf8') ?? null, value: value?.toString('utf8') ?? null });
     }
     if (!body.done) return fail(errors.CORRUPT_MESSAGE, 'bytes after the last record');
+    for (const m of decoded) {
+      const error = m.key === null ? undefined : this.failingKeys.get(m.key);
+      if (error !== undefined) return { error, offset: -1 };
+    }
     state.messages.push(...decoded);
     this.batches.push({ topic, records: count, bytes: records.length });
     state.nextSequence.set(producerId, baseSequence + count);

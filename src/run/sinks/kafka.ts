@@ -47,6 +47,15 @@ export function kafkaProducer(context: OutletContext): Producer {
     // What the client would log goes nowhere: a failure reaches the report as the error it throws.
     logLevel: logLevel.NOTHING,
   });
+  /** A client connected, or closed again when it could not connect (its sockets half open). */
+  const connected = async (client: KafkaProducer | Admin): Promise<void> => {
+    try {
+      await client.connect();
+    } catch (e) {
+      await client.disconnect().catch(() => undefined);
+      throw e;
+    }
+  };
   let producer: KafkaProducer | undefined;
   let admin: Admin | undefined;
   // The client's own partitioner (murmur2 of the key, as Java clients), applied here to know each message's partition.
@@ -56,7 +65,7 @@ export function kafkaProducer(context: OutletContext): Producer {
   const open = async (): Promise<KafkaProducer> => {
     if (!producer) {
       const p = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-      await p.connect();
+      await connected(p);
       producer = p;
     }
     return producer;
@@ -68,7 +77,7 @@ export function kafkaProducer(context: OutletContext): Producer {
     if (!missing.length) return;
     if (!admin) {
       const a = kafka.admin();
-      await a.connect();
+      await connected(a);
       admin = a;
     }
     for (const t of (await admin.fetchTopicMetadata({ topics: missing })).topics) if (t.partitions.length) partitions.set(t.name, t.partitions);
@@ -76,40 +85,61 @@ export function kafkaProducer(context: OutletContext): Producer {
     if (unknown.length) throw new Error(`kafka has no partitions of the topic ${unknown.join(', ')}`);
   };
 
+  /** Drops the producer: the next batch gets a new one, with sequence numbers of its own. */
+  const replace = async (p: KafkaProducer | undefined): Promise<void> => {
+    if (producer === p) producer = undefined;
+    // Read again with the new producer: the partitions may have moved or grown.
+    partitions.clear();
+    await p?.disconnect().catch(() => undefined);
+  };
+
+  /**
+   * Partitions of this run a batch may or may not have reached: the rest of their rows wait for
+   * the next run, which sends them after that batch's, so that the messages of a key keep their order.
+   */
+  const unsure = new Set<string>();
+
   /** One partition's messages; the failure of each, where the partition's batch was not written. */
   async function sendPartition(topic: string, partition: number, items: { index: number; record: OutRecord }[], results: RecordFailure[]): Promise<void> {
-    const p = await open();
+    const at = `${partition}\u0000${topic}`;
+    const fail = (reason: string, refused: boolean) => {
+      for (const { index } of items) results[index] = refused ? { reason, retryable: false } : { reason, retryable: true, retried: true };
+    };
+    if (unsure.has(at))
+      return fail(`an earlier batch of this run to partition ${partition} of ${topic} may not have been written: sent by the next run, after it`, false);
+    let p: KafkaProducer | undefined;
     try {
+      p = await open();
       // acks -1: every in-sync replica has the batch (an idempotent producer requires it).
-      await p.sendBatch({
+      const answers = await p.sendBatch({
         acks: -1,
         compression,
         topicMessages: [{ topic, messages: items.map(({ record }) => ({ key: record.key, value: record.value, partition })) }],
       });
+      // Given a partition its own metadata does not have yet, the client sends nothing to it and answers without it.
+      if (!answers.some((a) => a.topicName === topic && a.partition === partition && a.errorCode === 0))
+        throw new Error(`kafka did not answer for partition ${partition} of ${topic}`);
     } catch (e) {
       type Failure = { type?: string; retriable?: boolean; message?: string; cause?: Failure };
       const err = e as Failure;
       // The broker's error code, thrown as it is or inside the client's own (its retries ran out, or it does not retry it).
       const said = err.type !== undefined ? err : err.cause;
       const type = said?.type;
-      // A refusal the broker answered and the client does not retry wrote nothing of the batch; anything else may have.
-      const refused = type !== undefined && said?.retriable === false;
-      if (!refused || producerState.has(type)) {
-        producer = undefined;
-        // Read again with the new producer: the partitions may have moved or grown.
-        partitions.clear();
-        await p.disconnect().catch(() => undefined);
-      }
-      if (type === 'MESSAGE_TOO_LARGE' && items.length > 1) {
+      // Whatever failed, the client rolled back the batch's sequence numbers, and a try before an answer
+      // may have written it: the next batch at those numbers would be refused, or taken for it and dropped.
+      await replace(p);
+      if ((type === 'MESSAGE_TOO_LARGE' || type === 'RECORD_LIST_TOO_LARGE') && items.length > 1) {
         const half = Math.ceil(items.length / 2);
         await sendPartition(topic, partition, items.slice(0, half), results);
         await sendPartition(topic, partition, items.slice(half), results);
         return;
       }
-      // The broker has the batch already (the client had rolled its sequence numbers back): written.
+      // The broker has this batch already, from one of the client's tries of it: written.
       if (type === 'DUPLICATE_SEQUENCE_NUMBER') return;
-      const reason = String(err.message ?? e);
-      for (const { index } of items) results[index] = refused ? { reason, retryable: false } : { reason, retryable: true, retried: true };
+      // A refusal the client does not retry is the broker's word on the batch; the producer's own state errors are not.
+      const refused = type !== undefined && said?.retriable === false && !producerState.has(type);
+      if (!refused) unsure.add(at);
+      fail(String(err.message ?? e), refused);
     }
   }
 
@@ -134,8 +164,11 @@ export function kafkaProducer(context: OutletContext): Producer {
       return results;
     },
     close: async () => {
-      await producer?.disconnect();
-      await admin?.disconnect();
+      try {
+        await producer?.disconnect();
+      } finally {
+        await admin?.disconnect();
+      }
     },
   };
 }
