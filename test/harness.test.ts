@@ -1,8 +1,8 @@
 // The test harness itself: every engine runs scripts the way a real runner would, the
 // server suite really runs on PostgreSQL 15, and sqlfluff tells good SQL from bad.
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { describeEngines, majorVersion } from './support/engines.js';
-import { describeWithSqlfluff, parseManyWithSqlfluff, parseWithSqlfluff } from './support/sqlfluff.js';
+import { describeWithSqlfluff, parseManyWithSqlfluff, parseWithSqlfluff, sqlPieces } from './support/sqlfluff.js';
 
 describeEngines('harness engine', (db) => {
   it('runs on the Postgres it claims', async () => {
@@ -89,6 +89,26 @@ WHEN NOT MATCHED THEN INSERT (id, email) VALUES (s.id, s.email);
 `;
 
 const garbage = 'SELECT 1;\n\nthis is not sql at all;\nSELECT 2;\n';
+
+describe('harness sqlfluff: scripts cut into statements', () => {
+  it('cuts after each semicolon outside quotes, comments and dollar-quoted bodies, and the pieces spell out the script', () => {
+    const sql =
+      "-- a; b\nSELECT 'x;''y', \"c;d\", `e;f`, 'g\\';h' FROM t; /* i; j */\nEXECUTE IMMEDIATE $$\nBEGIN x; END;\n$$;\nSELECT $q$;$q$ -- k;\n;\nSELECT 1";
+    const pieces = sqlPieces(sql);
+    expect(pieces.join('')).toBe(sql);
+    expect(pieces).toEqual([
+      '-- a; b\n',
+      "SELECT 'x;''y', \"c;d\", `e;f`, 'g\\';h' FROM t;",
+      ' /* i; j */\n',
+      'EXECUTE IMMEDIATE $$\nBEGIN x; END;\n$$;',
+      '\n',
+      'SELECT $q$;$q$ -- k;\n;',
+      '\n',
+      'SELECT 1',
+    ]);
+    expect(sqlPieces('')).toEqual([]);
+  });
+});
 
 describeWithSqlfluff('harness sqlfluff', () => {
   it('accepts a Snowflake MERGE and reads it as one', async () => {

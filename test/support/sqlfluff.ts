@@ -109,10 +109,142 @@ export function describeWithSqlfluff(title: string, fn: () => void): void {
   }
 }
 
-/** Parses many files in one sqlfluff run; results in input order. */
+/**
+ * Parses many files with sqlfluff; results in input order. The scripts repeat statements
+ * (BEGIN, COMMIT, the same CREATE TEMP TABLE in many modes), so each is cut after its
+ * top-level semicolons (sqlPieces) and each distinct piece parsed once per dialect, in one run.
+ * sqlfluff's file grammar is statements between `;` (and BigQuery's IF/LOOP blocks, which span
+ * several): a script whose pieces all parse is its pieces' trees side by side. Where pieces
+ * have unparsable sections (a block cut in the middle, or SQL that does not parse), the part
+ * from the first such piece to the last is parsed whole, in a second run. A script with a piece
+ * (or such a part) sqlfluff builds no tree of is parsed whole, as before, and its lint says why.
+ * readParseTree checks each tree spells out its script, and places unparsable sections by line.
+ */
 export async function parseManyWithSqlfluff(inputs: readonly SqlfluffInput[]): Promise<SqlfluffResult[]> {
   if (inputs.length === 0) return [];
   if (!sqlfluffVersion()) throw new Error(missing);
+  const layouts = inputs.map((inp) => sqlPieces(inp.sql));
+  const pieces = await parseDistinct(layouts.flatMap((texts, i) => texts.map((sql) => ({ sql, dialect: inputs[i]!.dialect }))));
+  let at = 0;
+  const parts = layouts.map((texts) => pieces.slice(at, (at += texts.length)));
+  // Where a piece gives sqlfluff no tree at all, the script is parsed whole (and linted) at once;
+  // else the part of it to parse whole, from its first piece that does not parse alone to its last.
+  const whole = parts.flatMap((ps, i) => (ps.length === 0 || ps.some((p) => p.tree === null) ? [i] : []));
+  const spans = parts.map((ps, i) => {
+    const bad = whole.includes(i) ? [] : ps.flatMap((p, k) => (p.unparsable ? [k] : []));
+    return bad.length ? ([bad[0]!, bad.at(-1)! + 1] as const) : null;
+  });
+  const [spanTrees, wholeResults] = await Promise.all([
+    parseDistinct(spans.flatMap((span, i) => (span ? [{ sql: layouts[i]!.slice(...span).join(''), dialect: inputs[i]!.dialect }] : []))),
+    parseWholeFiles(whole.map((i) => inputs[i]!)),
+  ]);
+  const results = inputs.map((inp, i): SqlfluffResult | undefined => {
+    const k = whole.indexOf(i);
+    if (k !== -1) return wholeResults[k];
+    const span = spans[i];
+    const trees = parts[i]!.map((p) => p.tree);
+    if (span) trees.splice(span[0], span[1] - span[0], spanTrees.shift()!.tree);
+    // A part whose pieces parsed gave no tree whole: parsed whole below, which says why.
+    if (trees.includes(null)) return undefined;
+    const raw: SqlfluffTree = { file: trees.flatMap((t) => fileChildren(t!)) };
+    return { ...readParseTree(raw, inp.sql, `${inp.dialect} input #${i}`), raw };
+  });
+  const late = results.flatMap((r, i) => (r ? [] : [i]));
+  if (late.length > 0) {
+    const parsed = await parseWholeFiles(late.map((i) => inputs[i]!));
+    late.forEach((i, k) => (results[i] = parsed[k]!));
+  }
+  return results as SqlfluffResult[];
+}
+
+/** Each distinct input parsed once, in one sqlfluff run: per input, its tree and whether it has an unparsable section. */
+async function parseDistinct(inputs: readonly SqlfluffInput[]): Promise<Array<{ tree: SqlfluffTree | null; unparsable: boolean }>> {
+  if (inputs.length === 0) return [];
+  const distinct: SqlfluffInput[] = [];
+  const seen = new Map<string, number>();
+  const index = inputs.map((inp) => {
+    const key = `${inp.dialect}\0${inp.sql}`;
+    let k = seen.get(key);
+    if (k === undefined) {
+      k = distinct.push(inp) - 1;
+      seen.set(key, k);
+    }
+    return k;
+  });
+  const trees = await parseFiles(distinct, async (_, trees) => trees);
+  const parsed = trees.map((tree, k) => ({
+    tree,
+    unparsable: tree !== null && readParseTree(tree, distinct[k]!.sql, `${distinct[k]!.dialect} piece`).unparsable.length > 0,
+  }));
+  return index.map((k) => parsed[k]!);
+}
+
+/** The children of a file's tree, as a list of one-key segments. */
+function fileChildren(tree: SqlfluffTree): SqlfluffTree[] {
+  const file = typeof tree === 'object' && !Array.isArray(tree) ? tree.file : undefined;
+  if (file === undefined) throw new Error(`sqlfluff's tree is not a file's: ${JSON.stringify(tree).slice(0, 200)}`);
+  if (Array.isArray(file)) return file;
+  if (typeof file === 'string') return [file];
+  return Object.entries(file).map(([type, child]) => ({ [type]: child }));
+}
+
+/**
+ * SQL cut into pieces that concatenate back to it: runs of whitespace and comments, and
+ * statements up to and including their `;` (one outside quotes, comments and dollar-quoted
+ * bodies). A cut in the wrong place can only make a piece fail to parse, never hide a failure.
+ */
+export function sqlPieces(sql: string): string[] {
+  const pieces: string[] = [];
+  let i = 0;
+  const comment = (): boolean => {
+    if (sql.startsWith('--', i)) {
+      const end = sql.indexOf('\n', i);
+      i = end === -1 ? sql.length : end;
+      return true;
+    }
+    if (sql.startsWith('/*', i)) {
+      const end = sql.indexOf('*/', i + 2);
+      i = end === -1 ? sql.length : end + 2;
+      return true;
+    }
+    return false;
+  };
+  while (i < sql.length) {
+    const trivia = i;
+    while (i < sql.length) {
+      if (/\s/.test(sql[i]!)) i++;
+      else if (!comment()) break;
+    }
+    if (i > trivia) pieces.push(sql.slice(trivia, i));
+    if (i >= sql.length) break;
+    const statement = i;
+    while (i < sql.length) {
+      const c = sql[i]!;
+      if (comment()) continue;
+      if (c === "'" || c === '"' || c === '`') {
+        for (i++; i < sql.length && sql[i] !== c; i++) if (sql[i] === '\\') i++;
+        i++;
+        continue;
+      }
+      const tag = c === '$' ? /^\$(?:[A-Za-z_]\w*)?\$/.exec(sql.slice(i, i + 64))?.[0] : undefined;
+      if (tag) {
+        const end = sql.indexOf(tag, i + tag.length);
+        i = end === -1 ? sql.length : end + tag.length;
+        continue;
+      }
+      i++;
+      if (c === ';') break;
+    }
+    pieces.push(sql.slice(statement, Math.min(i, sql.length)));
+  }
+  return pieces;
+}
+
+/** Each input parsed as a file of its own, in one sqlfluff run: trees in input order (null where sqlfluff built none). */
+async function parseFiles<T>(
+  inputs: readonly SqlfluffInput[],
+  then: (dir: string, trees: Array<SqlfluffTree | null>, paths: string[]) => Promise<T>,
+): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'syncwright-sqlfluff-'));
   try {
     // One folder per dialect, each with its own .sqlfluff: sqlfluff applies nested
@@ -123,18 +255,28 @@ export async function parseManyWithSqlfluff(inputs: readonly SqlfluffInput[]): P
       await writeFile(join(dir, dialect, '.sqlfluff'), `[sqlfluff]\ndialect = ${dialect}\n`);
     }
     await Promise.all(inputs.map((inp, i) => writeFile(join(dir, paths[i]!), inp.sql)));
-    const trees = await parseTrees(dir);
-    const results = inputs.map((inp, i) => {
-      const path = paths[i]!;
-      if (!trees.has(path)) throw new Error(`sqlfluff returned nothing for ${path}`);
-      const tree = trees.get(path) ?? null;
+    const byPath = await parseTrees(dir);
+    const trees = paths.map((path) => {
+      if (!byPath.has(path)) throw new Error(`sqlfluff returned nothing for ${path}`);
+      return byPath.get(path) ?? null;
+    });
+    return await then(dir, trees, paths);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Each input parsed whole; where sqlfluff builds no tree, its lint says why. */
+async function parseWholeFiles(inputs: readonly SqlfluffInput[]): Promise<SqlfluffResult[]> {
+  if (inputs.length === 0) return [];
+  return parseFiles(inputs, async (dir, trees, paths) => {
+    const results = inputs.map((inp, i): SqlfluffResult => {
+      const tree = trees[i] ?? null;
       return tree === null ? { unparsable: [], statements: [], raw: null } : { ...readParseTree(tree, inp.sql, `${inp.dialect} input #${i}`), raw: tree };
     });
     await explainFailures(dir, paths, results);
     return results;
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 async function parseTrees(dir: string): Promise<Map<string, SqlfluffTree | null>> {
