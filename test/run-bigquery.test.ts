@@ -733,9 +733,10 @@ sync emails_to_dw {
     // A session runs its jobs one at a time: a renewal sent there would wait behind apply.sql, and
     // a script longer than the row's expiry would let a second run in. Here apply.sql stays RUNNING
     // until a renewal has run beside it (or 30 s have passed): `during` is what ran meanwhile.
+    // emails_to_dw: the sync whose load is small (users_to_dw loads its 12 MB again, which is not what this is about).
     let during: typeof bq.ran = [];
     bq.running = (statement, sync) => {
-      if (statement !== 'apply.sql' || sync !== 'users_to_dw') return undefined;
+      if (statement !== 'apply.sql' || sync !== 'emails_to_dw') return undefined;
       const from = bq.ran.length;
       const renewed = () => bq.ran.slice(from).some((r) => r.name === 'lock renew');
       return (async () => {
@@ -746,7 +747,7 @@ sync emails_to_dw {
     lockRowTiming.renewMs = 50;
     try {
       const from = bq.ran.length;
-      const run = await cli(runArgs('users_to_dw'), env);
+      const run = await cli(runArgs('emails_to_dw'), env);
       expect(run.code, run.out + run.err).toBe(0);
       const ran = bq.ran.slice(from);
       const renewal = during.find((r) => r.name === 'lock renew');
