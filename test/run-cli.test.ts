@@ -10,6 +10,7 @@ import { describeChanges } from '../src/cli/demo-command.js';
 import { startWebhook, type FakeWebhook } from './servers/webhook.js';
 import { compileFixture, compileText, exited, repoRoot, sql } from './servers/run-harness.js';
 import { ensureBuilt } from './support/build.js';
+import { pgliteCopy } from './support/pglite-template.js';
 import { loadedModules, loadedModulesHook } from './support/loaded-modules.js';
 import { scratchFolder, scratchPglite, type ScratchDb } from './servers/scratch-db.js';
 
@@ -472,6 +473,10 @@ describe('syncwright demo', () => {
   it('runs three rounds on the bundled example, and the last sends nothing', async () => {
     const home = scratchFolder('syncwright-demo-');
     try {
+      // The demo's database as its first open makes it (an initdb, seconds; the umask test above
+      // is the one of the first open itself).
+      mkdirSync(join(home.dir, '.syncwright', 'demo'), { recursive: true });
+      pgliteCopy(join(home.dir, '.syncwright', 'demo', 'db'));
       const r = await cli(['demo'], home.dir);
       expect(r.code, r.out + r.err).toBe(0);
       expect(r.out).toContain(
