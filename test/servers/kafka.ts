@@ -151,12 +151,10 @@ export class FakeKafka {
   /** Produce requests whose answer is never sent (the connection is dropped after the write). */
   loseAnswers = 0;
   /**
-   * Partitions (`topic/partition`) whose record batches are answered with this error code and
-   * not written, as a partition without enough in-sync replicas is answered
-   * NOT_ENOUGH_REPLICAS (19) under acks=all while the other partitions of the request are written.
+   * Message keys whose record batch is answered with this error code and not written, on every
+   * try, as a partition without enough in-sync replicas is answered NOT_ENOUGH_REPLICAS (19)
+   * under acks=all while the other partitions of the request are written.
    */
-  readonly failing = new Map<string, number>();
-  /** Message keys whose record batch, with every message in it, is answered with this error code and not written: a batch the broker fails on each try. */
   readonly failingKeys = new Map<string, number>();
   /** Each record batch written (its topic, records and bytes), and the size of each refused as larger than `maxMessageBytes`. */
   readonly batches: { topic: string; records: number; bytes: number }[] = [];
@@ -328,8 +326,6 @@ export class FakeKafka {
     if (acks !== -1) return fail(errors.INVALID_REQUIRED_ACKS, `acks ${acks}: an idempotent producer must ask for acks from all in-sync replicas (-1)`);
     const state = this.partitions.get(`${topic}/${partition}`);
     if (!state) return fail(errors.UNKNOWN_TOPIC_OR_PARTITION, 'no such topic or partition');
-    const failing = this.failing.get(`${topic}/${partition}`);
-    if (failing !== undefined) return { error: failing, offset: -1 };
     if (!records) return fail(errors.CORRUPT_MESSAGE, 'no record batch');
     const r = new Reader(records);
     r.int64();
