@@ -197,6 +197,21 @@ describe('acceptance', () => {
     ]);
   });
 
+  it('by status: a 207 Multi-Status says each part has a status of its own, which a rule by status does not read: no row is taken', () => {
+    // RFC 4918 §13: "the recipient needs to consult the contents of the multistatus response body for further information about the success or failure".
+    const multi = { status: 207, headers: new Headers(), body: JSON.stringify([{ status: 200 }, { status: 422 }, { status: 200 }]) };
+    for (const accept of [{ by: 'status' as const }, applied]) {
+      const v = readResponse({ accept }, multi, rows(), ctx, options);
+      expect(v.accepted).toEqual([]);
+      expect(v.rejected.map((r) => [r.index, r.unsure])).toEqual([
+        [0, true],
+        [1, true],
+        [2, true],
+      ]);
+      expect(v.rejected[0]?.reason).toContain('HTTP 207');
+    }
+  });
+
   it("by status with refusals, as Braze's and Google Ads' plans read them: the rows a 2xx lists are refused, the rest accepted; a refusal that names no row refuses all", () => {
     const braze = { accept: applied };
     const refusal = (index: unknown, input_array = 'attributes') => ({ type: 'Invalid email', input_array, index });

@@ -257,6 +257,12 @@ function readAnswer(
   const all = range(rows.length);
   if (accept.by === 'errors') return listedErrors(accept, doc, res, rows, rejectAll);
   if (accept.by === 'status') {
+    // 207 Multi-Status (RFC 4918 §13): each part has its status in the body, which a rule by status does not read.
+    if (res.status === 207)
+      return rejectAll(
+        `the answer gives each part a status of its own, which this plan does not read, so which rows were taken is unknown: ${snippet(res)}`,
+        true,
+      );
     if (!succeeded(doc, accept.success, ctx, options)) return rejectAll(snippet(res));
     const refused = accept.refusals ? refusedRows(doc, accept.refusals, rows.length) : new Map<number, string>();
     if (refused === undefined)
