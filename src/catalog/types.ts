@@ -30,6 +30,12 @@ export interface ObjectKindSpec {
   limits?: Limits;
   /** The fields the API takes for this kind, where it documents them (src/catalog/fields.ts). */
   fields?: FieldRules;
+  /**
+   * The reference (or, without one, the sync's name) is also the name of a field written on each
+   * record beside the mapped ones (Braze: a list is a custom attribute marking its members), so
+   * it may name no field of `fields`, the identifier's or a mapped one: why, for the message.
+   */
+  referenceIsField?: string;
 }
 
 export interface Limits {

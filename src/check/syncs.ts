@@ -11,6 +11,7 @@ import { nameHints } from '../diagnostics/suggest.js';
 import { remove, replaceWith, type Fix } from '../diagnostics/diagnostic.js';
 import { findColumn, unknownColumn, unknownColumnHints } from './expr.js';
 import { checkFieldRules } from './fields.js';
+import type { FieldRules } from '../catalog/fields.js';
 import { getDialect, nameKey, storedName } from '../dialect/index.js';
 import { checkFolderName, checkLiteralText, checkName, inSchema } from './names.js';
 import type { Dialect } from './model.js';
@@ -118,6 +119,11 @@ export function checkSync(def: SyncDef, scope: SyncScope, r: Reporter, source: s
   checkDistinctFields(dest.type, identifier, fields, mapItem ? mapItem.mappings : undefined, idItem?.mapping, r);
   checkWrittenNames(model, dest.type, target.ref, identifier ? [identifier, ...fields] : fields, r);
   if (kind === 'audience' && dest.type.category === 'warehouse') checkMembershipColumn(identifier ? [identifier, ...fields] : fields, r);
+  const kindSpec = objectKindOf(dest.type, target.objectKind, kind);
+  if (kindSpec?.referenceIsField) {
+    const name = target.ref ? target.ref.map((p) => p.text).join('.') : def.name.text;
+    checkReferenceField(name, to.ref?.span ?? def.name.span, kindSpec.referenceIsField, rules, identifier ? [identifier, ...fields] : fields, r);
+  }
   if (rules && mode) checkFieldRules({ type: dest.type, rules, mode, identifier, fields, map: mapItem, syncSpan: def.name.span, written }, r);
 
   const maxDeletes = guardDeletes ? checkGuard(guardDeletes, r) : undefined;
@@ -439,6 +445,21 @@ function checkMembershipColumn(fields: readonly FieldMap[], r: Reporter): void {
       `the membership table's \`${membershipColumn}\` column holds the audience's name: give this field another name`,
     ]);
   }
+}
+
+/**
+ * Where the reference is itself a field written on each record (`referenceIsField`): it must be
+ * none the rules name (a standard attribute, a flag syncwright sets) and none the sync writes,
+ * or one value would overwrite the other in the object sent.
+ */
+function checkReferenceField(name: string, span: Span, why: string, rules: FieldRules | undefined, written: readonly FieldMap[], r: Reporter): void {
+  const same = (a: string, b: string) => (rules?.anyCase ? a.toLowerCase() === b.toLowerCase() : a === b);
+  const clash = written.find((f) => same(f.field.text, name));
+  const known = rules ? Object.keys(rules.fields).find((f) => same(f, name)) : undefined;
+  if (clash === undefined && known === undefined) return;
+  r.report('duplicate-field', span, { field: name }, [
+    `${why}: ${clash ? `the sync writes \`${clash.field.text}\` too` : `\`${known}\` is a field of ${rules?.describes}`}; give it another name`,
+  ]);
 }
 
 function checkGuard(g: Extract<SyncItem, { kind: 'guardDeletes' }>, r: Reporter) {

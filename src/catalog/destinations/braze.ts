@@ -48,6 +48,8 @@ export const braze = defineDestination({
       audience: true,
       records: false,
       fields: { ...attributes, unmappedIn: { modes: ['add', 'remove', 'mirror'], why: 'only `upsert` writes attributes besides the membership flag' } },
+      // The flag is written in the same attributes object as the user's identifier and fields (and `_update_existing_only`).
+      referenceIsField: "the list is the custom attribute of that name, written in each member's attributes object",
     },
   ],
   settings: settingsSchema(
