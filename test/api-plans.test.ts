@@ -115,5 +115,11 @@ sync s { from people  to hook path "/orders"  mode insert  identifier id -> id  
     expect(planErrors(fromEnv)).toEqual([]);
     expect(urlWithPath('https://h/in?token=abc#f', '/orders?v=2')).toBe('https://h/in/orders?token=abc&v=2#f');
     expect(urlWithPath('https://h/in', '/orders')).toBe('https://h/in/orders');
+    // One `/` between the url and the path, whichever has it: `users` after a bare host ran into it (the host hooks.example.comusers).
+    expect(requestUrls('https://hooks.example.com', 'users')).toEqual(['https://hooks.example.com/users']);
+    expect(requestUrls('https://hooks.example.com/in/', '/orders')).toEqual(['https://hooks.example.com/in/orders']);
+    expect(urlWithPath('https://h/in/', 'orders?v=2')).toBe('https://h/in/orders?v=2');
+    expect(urlWithPath('https://h/in?token=abc', 'orders')).toBe('https://h/in/orders?token=abc');
+    expect(urlWithPath('https://h/in/', '?v=2')).toBe('https://h/in/?v=2');
   });
 });

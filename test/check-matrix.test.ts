@@ -86,8 +86,7 @@ function project(type: DestinationType, syncKind: 'record' | 'audience', mode: M
     `destination dest : ${type.type} { ${settings[type.type]} }`,
     'sync s {',
     `  from ${syncKind === 'audience' ? 'vips' : 'users'}`,
-    // A webhook's path is appended to its url, so it begins with `/`.
-    `  to dest ${kind.kind} ${type.type === 'webhook' ? '"/users"' : refFor[kind.kind]}`,
+    `  to dest ${kind.kind} ${refFor[kind.kind]}`,
     `  mode ${mode}`,
     `  identifier email -> ${identifierField(type.type, mode)}`,
     deletes ? '  guard deletes <= 5%' : '',

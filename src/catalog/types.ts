@@ -36,8 +36,6 @@ export interface ObjectKindSpec {
    * it may name no field of `fields`, the identifier's or a mapped one: why, for the message.
    */
   referenceIsField?: string;
-  /** What a reference must match (a regular expression), and why, for the message. */
-  reference?: { pattern: string; why: string };
 }
 
 export interface Limits {

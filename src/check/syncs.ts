@@ -319,11 +319,6 @@ function checkTarget(
     ]);
     return {};
   }
-  const name = ref?.map((p) => p.text).join('.');
-  if (ref && name !== undefined && spec.reference && !new RegExp(spec.reference.pattern).test(name)) {
-    r.report('item-not-allowed', to.ref?.span ?? to.span, { detail: `a ${type.type} ${spec.kind} ${spec.reference.why}` }, [`write it as \`/${name}\``]);
-    return {};
-  }
   return ref ? { objectKind: spec.kind, ref } : { objectKind: spec.kind };
 }
 

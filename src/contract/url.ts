@@ -1,14 +1,18 @@
 /**
- * A path appended to a url's path, before its query and fragment: `https://h/in?token=t` and
- * `/orders?v=2` make `https://h/in/orders?token=t&v=2`. Appending the text would put the path
- * inside the query. The compiler joins a literal url so; an executor joins a url known at run
- * time (`$url`, api-steps.ts) by the same function.
+ * A path appended to a url's path, before its query and fragment, with one `/` between them:
+ * `https://h/in?token=t` and `/orders?v=2` (or `orders?v=2`) make `https://h/in/orders?token=t&v=2`;
+ * `https://h/in/` and `/orders` make `https://h/in/orders`. Appending the text would put the path
+ * inside the query, or run it into the url's host or last segment (`https://h` and `users`:
+ * the host `husers`). A path of a query alone is joined to the url's query. The compiler joins a
+ * literal url so; an executor joins a url known at run time (`$url`, api-steps.ts) by the same
+ * function.
  */
 export function urlWithPath(url: string, path: string): string {
   const at = url.search(/[?#]/);
-  if (at < 0) return `${url}${path}`;
+  const base = at < 0 ? url : url.slice(0, at);
   const [pathPart = '', pathQuery = ''] = path.split(/\?(.*)/s);
-  const [query = '', hash = ''] = url.slice(at).split(/(?=#)/);
+  const joined = pathPart === '' ? base : `${base.replace(/\/$/, '')}/${pathPart.replace(/^\//, '')}`;
+  const [query = '', hash = ''] = at < 0 ? [] : url.slice(at).split(/(?=#)/);
   const queries = [query.startsWith('?') ? query.slice(1) : '', pathQuery].filter((q) => q.length > 0);
-  return `${url.slice(0, at)}${pathPart}${queries.length ? `?${queries.join('&')}` : ''}${hash}`;
+  return `${joined}${queries.length ? `?${queries.join('&')}` : ''}${hash}`;
 }

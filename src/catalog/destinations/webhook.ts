@@ -12,16 +12,7 @@ export const webhook = defineDestination({
   title: 'Webhook',
   category: 'other',
   objectKinds: [
-    {
-      kind: 'path',
-      describes: "a URL path appended to the base url's path (before its query), e.g. /users; absent = the url itself",
-      target: 'optional',
-      // Appended as text: `users` after `https://hooks.acme.com` names the host hooks.acme.comusers, after `.../in` the path /inusers.
-      reference: {
-        pattern: '^/',
-        why: "must begin with `/`: it is appended to the url as it is, so without one it would run into the url's host or last path segment",
-      },
-    },
+    { kind: 'path', describes: "a URL path appended to the base url's path (before its query), e.g. /users; absent = the url itself", target: 'optional' },
   ],
   settings: settingsSchema(
     {

@@ -28,13 +28,15 @@ function customHeaders(ctx: ApiContext): Record<string, Template> {
 }
 
 /**
- * The sync's `path` appended to the url's path, before its query (`urlWithPath`): a literal url
- * with a query or fragment is joined here; one without is appended to as text, as plans always
- * had it; a url from the environment is joined at run time (`$url`), since it may hold a query.
+ * The sync's `path` appended to the url's path, with one `/` between, before its query
+ * (`urlWithPath`): a literal url is joined here; a url from the environment at run time
+ * (`$url`), since it may hold a query or end in `/`.
  */
 function withPath(url: Template, path: string): Template {
   if (typeof url !== 'string') return { $url: [url, path] };
-  return /[?#]/.test(url) ? urlWithPath(url, path) : concat(url, path);
+  const joined = urlWithPath(url, path);
+  // Where that is the two texts one after the other, the plan keeps them as two parts, as plans always had them.
+  return joined === `${url}${path}` ? concat(url, path) : joined;
 }
 
 export const webhookApi: DestinationApi = {
