@@ -265,3 +265,35 @@ audience some {
     expect(r.diagnostics.map((d) => `${d.span.line - lines}:${d.span.column} ${d.code}`)).toEqual([expected]);
   });
 });
+
+describe('an empty name', () => {
+  it('names nothing: a column written `""` links to no column, though the model defines one so', () => {
+    // Found by the fuzz test (fixture 125 damaged): a reference `""` went to the column `""`.
+    const text = `source wh : postgres {
+  database "acme"
+}
+model people {
+  from wh
+  table analytics.people
+  primary key id
+  columns {
+    id bigint
+    "" int
+  }
+}
+sync copy {
+  from people
+  to wh table crm.copy
+  mode upsert
+  identifier id -> id
+  map { "" -> n }
+}
+`;
+    const { index } = checkProject([{ path: 'p.sync', text }]);
+    const empty = index.references.filter((r) => r.name === '');
+    expect(empty.length).toBeGreaterThan(0);
+    expect(empty.filter((r) => r.target)).toEqual([]);
+    // A column of another name still resolves.
+    expect(index.references.some((r) => r.name === 'id' && r.target?.kind === 'column')).toBe(true);
+  });
+});
