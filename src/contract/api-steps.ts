@@ -46,8 +46,8 @@ export type StepCondition = 'changed' | 'emptied';
  * - `{"$quote": [t, "'", "\\"]}`: a string literal of a query language: the quote character
  *   around the rendered text, the escape character before each quote and escape character in it
  * - `{"$join": [t, separator]}`: `t` rendered (an array), its items joined as one string
- * - `{"$url": [url, path]}`: the rendered path appended to the rendered url's path, before
- *   its query and fragment; the path's own query joined to the url's (`urlWithPath`)
+ * - `{"$url": [url, path]}`: the rendered path appended to the rendered url's path with one
+ *   `/` between, before its query and fragment; the path's own query joined to the url's (`urlWithPath`)
  * - `{"$slice": [t, start, end]}`: characters start..end (exclusive) of the rendered string
  * - `{"$switch": [t, {"case": t, ...}]}`: the case whose name equals the rendered `t`
  * - `{"$literal": v}`: `v` copied unrendered (for JSON that itself has a `$` key)
