@@ -88,10 +88,11 @@ export function indexProject(files: readonly SyncFile[]): SymbolIndex {
     }
   }
 
+  // An empty name (missing, or quoted as "") names nothing: the checker reports it, and nothing links it.
+  const namesNothing = (name: Ident) => name.missing || name.text === '';
   /** The definition of `name` when it is of a kind `accepts` holds. */
   const lookup = (name: Ident, accepts: SymbolKind[]) => {
-    // An empty name (missing, or quoted as "") names nothing: the checker reports it, and nothing links it.
-    const found = name.missing || name.text === '' ? undefined : first.get(name.text);
+    const found = namesNothing(name) ? undefined : first.get(name.text);
     return found && accepts.includes(found.symbol.kind) ? found : undefined;
   };
   const refer = (name: Ident, accepts: SymbolKind[]) => {
@@ -125,7 +126,7 @@ export function indexProject(files: readonly SyncFile[]): SymbolIndex {
     if (model) {
       ref.scope = model.symbol;
       const reader = readerOf(model);
-      const target = name.missing || name.text === '' ? undefined : reader.keys.get(keyOf(reader.dialect, name));
+      const target = namesNothing(name) ? undefined : reader.keys.get(keyOf(reader.dialect, name));
       if (target) ref.target = target;
     }
     references.push(ref);

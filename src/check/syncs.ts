@@ -113,16 +113,17 @@ export function checkSync(def: SyncDef, scope: SyncScope, r: Reporter, source: s
   // Without `map` a record sync sends every other column; an audience sync into an API, or a
   // sync into a closed set of fields (ad platforms' identifiers), only the identifier: membership
   // is the point, and a list's contacts keep their own properties.
-  const rules = objectKindOf(dest.type, target.objectKind, kind)?.fields;
+  const kindSpec = objectKindOf(dest.type, target.objectKind, kind);
+  const rules = kindSpec?.fields;
   const unmapped = (kind === 'audience' && dest.type.category !== 'warehouse') || rules?.closed ? [] : defaultFields(model, identifier);
   const fields = mapItem ? mapItem.mappings.map(mapped).filter((f): f is FieldMap => f !== undefined) : unmapped;
   checkDistinctFields(dest.type, identifier, fields, mapItem ? mapItem.mappings : undefined, idItem?.mapping, r);
-  checkWrittenNames(model, dest.type, target.ref, identifier ? [identifier, ...fields] : fields, r);
-  if (kind === 'audience' && dest.type.category === 'warehouse') checkMembershipColumn(identifier ? [identifier, ...fields] : fields, r);
-  const kindSpec = objectKindOf(dest.type, target.objectKind, kind);
+  const sent = identifier ? [identifier, ...fields] : fields;
+  checkWrittenNames(model, dest.type, target.ref, sent, r);
+  if (kind === 'audience' && dest.type.category === 'warehouse') checkMembershipColumn(sent, r);
   if (kindSpec?.referenceIsField) {
     const name = target.ref ? target.ref.map((p) => p.text).join('.') : def.name.text;
-    checkReferenceField(name, to.ref?.span ?? def.name.span, kindSpec.referenceIsField, rules, identifier ? [identifier, ...fields] : fields, r);
+    checkReferenceField(name, to.ref?.span ?? def.name.span, kindSpec.referenceIsField, rules, sent, r);
   }
   if (rules && mode) checkFieldRules({ type: dest.type, rules, mode, identifier, fields, map: mapItem, syncSpan: def.name.span, written }, r);
 

@@ -29,8 +29,14 @@ function saslOf(c: Connection): SASLOptions | undefined {
   return { mechanism: c.sasl_mechanism, username: String(c.sasl_username ?? ''), password: String(c.sasl_password ?? '') } as SASLOptions;
 }
 
-/** Errors that say the broker's record of this producer's sequence numbers is not the client's. */
-const producerState = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'DUPLICATE_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH']);
+/** Errors that say the broker's record of this producer's sequence numbers is not the client's (a duplicate is read apart: written). */
+const producerState = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH']);
+
+/** The messages of a batch bound for one partition, each with its place in the batch. */
+type Items = { index: number; record: OutRecord }[];
+
+/** A partition's key among a run's: its number and topic. */
+const partitionKey = (topic: string, partition: number): string => `${partition}\u0000${topic}`;
 
 export function kafkaProducer(context: OutletContext): Producer {
   const c = context.connection;
@@ -100,8 +106,8 @@ export function kafkaProducer(context: OutletContext): Producer {
   const unsure = new Set<string>();
 
   /** One partition's messages; the failure of each, where the partition's batch was not written. */
-  async function sendPartition(topic: string, partition: number, items: { index: number; record: OutRecord }[], results: RecordFailure[]): Promise<void> {
-    const at = `${partition}\u0000${topic}`;
+  async function sendPartition(topic: string, partition: number, items: Items, results: RecordFailure[]): Promise<void> {
+    const at = partitionKey(topic, partition);
     const fail = (reason: string, refused: boolean) => {
       for (const { index } of items) results[index] = refused ? { reason, retryable: false } : { reason, retryable: true, retried: true };
     };
@@ -147,14 +153,14 @@ export function kafkaProducer(context: OutletContext): Producer {
     async send(records) {
       await open();
       await partitionsOf([...new Set(records.map((r) => r.topic))]);
-      const byPartition = new Map<string, { topic: string; partition: number; items: { index: number; record: OutRecord }[] }>();
+      const byPartition = new Map<string, { topic: string; partition: number; items: Items }>();
       for (const [index, record] of records.entries()) {
         const partition = partitioner({
           topic: record.topic,
           partitionMetadata: partitions.get(record.topic) ?? [],
           message: { key: record.key, value: record.value },
         });
-        const id = `${partition}\u0000${record.topic}`;
+        const id = partitionKey(record.topic, partition);
         const group = byPartition.get(id) ?? { topic: record.topic, partition, items: [] };
         group.items.push({ index, record });
         byPartition.set(id, group);
