@@ -349,11 +349,12 @@ describe('Kafka (a local server speaking the producer part of the protocol)', ()
   let kafka: FakeKafka;
   let build: string;
   beforeAll(async () => {
-    kafka = await new FakeKafka({ people: 2, notes: 1 }).start();
+    kafka = await new FakeKafka({ people: 2, notes: 1, duplicates: 2 }).start();
     build = await compileText(
       project(
         `destination bus : kafka { brokers "${kafka.brokers}"  client_id "syncwright-test" }`,
-        `sync people_to_kafka { from people  to bus topic people  mode insert  identifier id  map { email -> email } }`,
+        `sync people_to_kafka { from people  to bus topic people  mode insert  identifier id  map { email -> email } }
+sync people_to_duplicates { from people  to bus topic duplicates  mode insert  identifier id  map { email -> email } }`,
       ),
     );
   });
@@ -383,6 +384,25 @@ describe('Kafka (a local server speaking the producer part of the protocol)', ()
     await sql(db, `INSERT INTO crm.people VALUES (124, 'kafka@example.com', 'pro')`);
     expect((await run(build, 'people_to_kafka', [])).plan).toMatchObject({ status: 'ok', operations: { kafka: 1 } });
     expect(kafka.messages('people')).toHaveLength(n + 1);
+    expect(kafka.violations).toEqual([]);
+  });
+
+  it('a retried Produce answered DUPLICATE_SEQUENCE_NUMBER (a broker of Kafka 0.11) was written: its rows are accepted, not sent again', async () => {
+    const n = Number((await sql(db, 'SELECT count(*) AS n FROM crm.people'))[0]?.[0]?.n);
+    // The first Produce is written and its answer lost; the client's retry is answered as the broker's duplicate.
+    kafka.duplicateError = true;
+    kafka.loseAnswers = 1;
+    const first = await run(build, 'people_to_duplicates', []);
+    kafka.duplicateError = false;
+    expect(first.code, first.err).toBe(0);
+    expect(first.plan).toMatchObject({ status: 'ok', operations: { kafka: n }, committed: n });
+    expect(kafka.loseAnswers).toBe(0);
+    const keys = () => kafka.messages('duplicates').map((m) => m.key);
+    expect(keys()).toHaveLength(n);
+    expect(new Set(keys()).size).toBe(n);
+    // Before: the duplicate's rows were refused, and the next run wrote them a second time.
+    expect((await run(build, 'people_to_duplicates', [])).plan).toMatchObject({ status: 'ok', operations: { kafka: 0 } });
+    expect(keys()).toHaveLength(n);
     expect(kafka.violations).toEqual([]);
   });
 

@@ -35,6 +35,7 @@ const errors = {
   UNSUPPORTED_VERSION: 35,
   INVALID_REQUEST: 42,
   OUT_OF_ORDER_SEQUENCE_NUMBER: 45,
+  DUPLICATE_SEQUENCE_NUMBER: 46,
   UNKNOWN_PRODUCER_ID: 59,
   INVALID_REQUIRED_ACKS: 21,
 } as const;
@@ -150,6 +151,11 @@ export class FakeKafka {
   readonly codecs: string[] = [];
   /** Produce requests whose answer is never sent (the connection is dropped after the write). */
   loseAnswers = 0;
+  /**
+   * Answer a duplicate batch with DUPLICATE_SEQUENCE_NUMBER (46), as brokers of Kafka 0.11 did
+   * (KIP-98: the producer takes it for success), rather than with its first offset, as later ones do.
+   */
+  duplicateError = false;
   /**
    * Message keys whose record batch is answered with this error code and not written, on every
    * try, as a partition without enough in-sync replicas is answered NOT_ENOUGH_REPLICAS (19)
@@ -360,7 +366,7 @@ export class FakeKafka {
     // A duplicate is a batch with the base and last sequence of one already written (Kafka's
     // ProducerStateEntry.findDuplicateBatch); another batch at a sequence already taken is out of order.
     const earlier = state.batches.get(`${producerId}/${baseSequence}/${count}`);
-    if (earlier !== undefined) return { error: errors.NONE, offset: earlier };
+    if (earlier !== undefined) return this.duplicateError ? { error: errors.DUPLICATE_SEQUENCE_NUMBER, offset: -1 } : { error: errors.NONE, offset: earlier };
     const expected = state.nextSequence.get(producerId) ?? 0;
     if (baseSequence !== expected) return fail(errors.OUT_OF_ORDER_SEQUENCE_NUMBER, `base sequence ${baseSequence}, expected ${expected}`);
     const first = state.messages.length;
