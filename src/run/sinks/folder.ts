@@ -3,7 +3,7 @@
  * name and renamed into place; messages appended as DIR/transport/topic.jsonl lines of
  * `{"key", "value"}`. For looking at a run end to end without a cloud account.
  */
-import { appendFileSync, createWriteStream, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
+import { appendFileSync, closeSync, createWriteStream, fsyncSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -17,6 +17,19 @@ export function sinkPath(sink: string, ...parts: string[]): string {
   const rel = relative(root, full);
   if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) throw new Error(`the name ${parts.join('/')} leaves the sink folder`);
   return full;
+}
+
+/**
+ * A rename or an append made durable: the run commits the rows once this returns, to a database
+ * that syncs, so after a power loss the file must not be empty or gone while its rows are committed.
+ */
+function syncFolder(folder: string): void {
+  const fd = openSync(folder, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
@@ -38,9 +51,11 @@ export function folderStore(sink: string, service: string): ObjectStore {
       // body's clean-up has run, leaving the temporary file behind.
       const fd = openSync(tmp, 'wx');
       try {
-        await pipeline(Readable.from(body), createWriteStream('', { fd }));
+        // flush: the bytes are on disk before the name points at them.
+        await pipeline(Readable.from(body), createWriteStream('', { fd, flush: true }));
         // Renamed into place only once complete: a reader never sees half an object.
         renameSync(tmp, path);
+        syncFolder(dirname(path));
       } catch (e) {
         rmSync(tmp, { force: true });
         throw e;
@@ -58,7 +73,8 @@ export function folderProducer(sink: string, transport: string): Producer {
       for (const [topic, ls] of lines) {
         const path = sinkPath(sink, transport, `${topic}.jsonl`);
         mkdirSync(dirname(path), { recursive: true });
-        appendFileSync(path, `${ls.join('\n')}\n`);
+        appendFileSync(path, `${ls.join('\n')}\n`, { flush: true });
+        syncFolder(dirname(path));
       }
       return records.map(() => undefined);
     },
