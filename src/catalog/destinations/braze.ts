@@ -3,8 +3,19 @@ import type { FieldRules, FieldSpec } from '../fields.js';
 import { pattern, secret, settingsSchema } from '../settings.js';
 
 const text: FieldSpec = { types: ['string'] };
+// Dates Braze takes as ISO 8601 text ("String in ISO 8601 format" or yyyy-MM-dd...).
+const isoTime: FieldSpec = { types: ['date', 'timestamp', 'string'], encode: 'text' };
+// Objects and arrays of objects: only a JSON column's value has their shape.
+const object: FieldSpec = { types: ['json'] };
+const flag: FieldSpec = { types: ['bool'] };
 
-/** The user attributes object: standard attributes and their types, the flags syncwright sets, and how a user is named. */
+/**
+ * The user attributes object: every standard attribute and reserved key Braze documents, typed,
+ * and how a user is named. A list is a custom attribute in the same object, so it may take none
+ * of these names: one left out is a list that sets that attribute to `true` on every member.
+ * (braze-docs user_attributes_object @ fb70d7ce; `image_url` and `bio` from its revision 030cafd6;
+ * `_merge_objects` from nested_custom_attribute_support.)
+ */
 const attributes: FieldRules = {
   describes: 'Braze user attributes',
   docs: 'https://www.braze.com/docs/api/objects_filters/user_attributes_object/',
@@ -16,6 +27,8 @@ const attributes: FieldRules = {
         'braze_id',
         'email',
         'phone',
+        'alias_name',
+        'alias_label',
         'first_name',
         'last_name',
         'home_city',
@@ -23,15 +36,31 @@ const attributes: FieldRules = {
         'language',
         'time_zone',
         'gender',
+        'image_url',
         'email_subscribe',
         'push_subscribe',
       ].map((f) => [f, text]),
     ),
     // "String in format YYYY-MM-DD".
     dob: { types: ['date', 'string'], encode: 'text' },
+    date_of_first_session: isoTime,
+    date_of_last_session: isoTime,
+    marked_email_as_spam_at: isoTime,
+    email_open_tracking_disabled: flag,
+    email_click_tracking_disabled: flag,
+    // {"longitude": ..., "latitude": ...}
+    current_location: object,
+    // Hashes of id, likes, num_friends / id, screen_name, followers_count, ...
+    facebook: object,
+    twitter: object,
+    // Arrays of {app_id, token, device_id} and of {subscription_group_id, subscription_state}.
+    push_tokens: object,
+    subscription_groups: object,
     _update_existing_only: { setBy: 'syncwright sets `_update_existing_only` where a mode must not create users' },
     push_token_import: { setBy: 'push token imports are not a sync of attributes' },
     user_alias: { setBy: 'a user alias is an object of alias_name and alias_label, not a column' },
+    _merge_objects: { setBy: '`_merge_objects` is a request flag (deep-merge object attributes), not an attribute: a column would switch it per user' },
+    bio: { setBy: 'Braze removed the `bio` profile field and does not keep it as a custom attribute either: the value would be dropped' },
   },
   identifiers: { fields: ['external_id', 'braze_id', 'email', 'phone'], why: 'each attributes object names its user by external_id, braze_id, email or phone' },
 };
