@@ -30,6 +30,19 @@ const attributes: JsonSchema = {
     home_city: { type: ['string', 'null'] },
     language: { type: ['string', 'null'] },
     time_zone: { type: ['string', 'null'] },
+    image_url: { type: ['string', 'null'] },
+    // "Date at which the user first used the app (String in ISO 8601 format ...)", and the like.
+    date_of_first_session: { type: ['string', 'null'] },
+    date_of_last_session: { type: ['string', 'null'] },
+    marked_email_as_spam_at: { type: ['string', 'null'] },
+    email_open_tracking_disabled: { type: ['boolean', 'null'] },
+    email_click_tracking_disabled: { type: ['boolean', 'null'] },
+    current_location: { anyOf: [{ type: 'object', required: ['longitude', 'latitude'] }, { type: 'null' }] },
+    facebook: { type: ['object', 'null'] },
+    twitter: { type: ['object', 'null'] },
+    push_tokens: { type: ['array', 'null'] },
+    subscription_groups: { type: ['array', 'null'] },
+    _merge_objects: { type: 'boolean' },
   },
 };
 
