@@ -461,7 +461,7 @@ describe('Kafka: a partition the broker refuses', () => {
   // partition_responses entry has its own error_code).
   let kafka: FakeKafka;
   beforeAll(async () => {
-    kafka = await new FakeKafka({ mixed: 2, ordered: 2, ordered_clean: 2 }, 2000).start();
+    kafka = await new FakeKafka({ mixed: 2, ordered: 2, ordered_clean: 2, grown: 3 }, 2000).start();
     await sql(
       db,
       `CREATE TABLE crm.mixed (id bigint PRIMARY KEY, body text NOT NULL);
@@ -515,6 +515,29 @@ ${sync('ordered_clean')}`);
     expect(keys('ordered', 1)).toEqual([]);
     expect((await run(build, 'to_ordered', [])).plan).toMatchObject({ status: 'ok', operations: { kafka: 32 - written } });
     for (const partition of [0, 1]) expect(keys('ordered', partition)).toEqual(keys('ordered_clean', partition));
+    expect(kafka.violations).toEqual([]);
+  });
+
+  it("rows of a partition the producer's metadata does not know yet are not sent, and not taken as written: the next run sends them", async () => {
+    await sql(db, `CREATE TABLE crm.grown (id bigint PRIMARY KEY, n bigint NOT NULL); INSERT INTO crm.grown SELECT g, g FROM generate_series(1, 32) g;`);
+    const build = await compileText(`source warehouse : postgres { database "app" version 15 }
+destination bus : kafka { brokers "${kafka.brokers}" }
+model grown { from warehouse  table crm.grown  primary key id  columns { id bigint  n bigint } }
+sync to_grown { from grown  to bus topic grown  mode insert  identifier id  map { n -> n }  batch 4 }`);
+    // The run's partitioner reads 3 partitions; the producer, asking after it, is told of 2 (and so is the
+    // partitioner once the failure replaced the producer: the run's later rows go to partitions 0 and 1).
+    kafka.lagging.set('grown', { known: 2, partitions: 2 });
+    const first = await run(build, 'to_grown', []);
+    kafka.lagging.clear();
+    const keys = (p: number) => kafka.partitionMessages('grown', p).map((m) => m.key as string);
+    const written = keys(0).length + keys(1).length;
+    expect(keys(2)).toEqual([]);
+    expect(written).toBeLessThan(32);
+    // Before: the client answered without partition 2, and its rows were committed, never sent.
+    expect(first.plan).toMatchObject({ status: 'rejected', operations: { kafka: written }, committed: written, rejectedTotal: 32 - written });
+    expect((first.plan.rejected as { reason: string }[])[0]?.reason).toMatch(/did not answer for partition 2 of grown/);
+    expect((await run(build, 'to_grown', [])).plan).toMatchObject({ status: 'ok', operations: { kafka: 32 - written } });
+    expect([0, 1, 2].flatMap(keys).sort()).toEqual(Array.from({ length: 32 }, (_, i) => String(i + 1)).sort());
     expect(kafka.violations).toEqual([]);
   });
 });

@@ -162,6 +162,14 @@ export class FakeKafka {
    * under acks=all while the other partitions of the request are written.
    */
   readonly failingKeys = new Map<string, number>();
+  /**
+   * Topics whose Metadata answers give fewer partitions than they have, but the first `known`
+   * requests that name them: partitions added to a topic, and brokers whose metadata lags (each
+   * learns of them from the controller in its own time) answering after one that knows them all.
+   */
+  readonly lagging = new Map<string, { known: number; partitions: number }>();
+  /** How many Metadata requests named each topic. */
+  private readonly named = new Map<string, number>();
   /** Each record batch written (its topic, records and bytes), and the size of each refused as larger than `maxMessageBytes`. */
   readonly batches: { topic: string; records: number; bytes: number }[] = [];
   readonly tooLarge: number[] = [];
@@ -285,7 +293,10 @@ export class FakeKafka {
     const asked = count < 0 ? Object.keys(this.topics) : Array.from({ length: count }, () => r.string() as string);
     header.array([0], (w, id) => w.int32(id).string('127.0.0.1').int32(this.port).string(null)).int32(0);
     header.array(asked, (w, topic) => {
-      const n = this.topics[topic];
+      const lag = this.lagging.get(topic);
+      const named = count >= 0 ? (this.named.get(topic) ?? 0) + 1 : 0;
+      if (count >= 0) this.named.set(topic, named);
+      const n = lag && !(named > 0 && named <= lag.known) ? lag.partitions : this.topics[topic];
       w.int16(n === undefined ? errors.UNKNOWN_TOPIC_OR_PARTITION : errors.NONE)
         .string(topic)
         .int8(0);
