@@ -459,4 +459,31 @@ sync people_to_relay { from people to relay path "/orders?v=2" mode insert ident
     expect(billing.api.requests.every((q) => q.method === 'PUT' && q.path === '/v2/usage')).toBe(true);
     expect(billing.deliveries.flatMap((d) => d.body as unknown[])).toHaveLength(n - 1);
   });
+
+  it('batching: a batch answered 207 Multi-Status for a row that always fails is split until that row stands alone: the others are committed, it is not, and the next run sends it alone', async () => {
+    const keyOf = (row: unknown) => (row as { key: string }).key;
+    const multi = await startWebhook({ refuseRow: (row) => (keyOf(row) === '17' ? 'row 17: quantity must be positive' : undefined) });
+    try {
+      const project = await compileText(`
+source warehouse : postgres { database "app" version 15 }
+model people { from warehouse table crm.people primary key id columns { id bigint email string first_name string? plan string score int } }
+destination multi : webhook { url "https://hooks.example.com" batch true }
+sync people_to_multi { from people to multi path "/usage" mode insert identifier id map { email -> email } }`);
+      const runMulti = () => runSync(db, project, 'people_to_multi', { endpoints: { multi: multi.api.url } });
+      const n = await peopleCount();
+      const r = await runMulti();
+      expect(r.status).toBe('rejected');
+      expect(r.operations).toEqual({ post: n - 1 });
+      expect(r.rejected).toEqual([{ key: '17', change: 'added', operation: 'post', fate: 'rejected', reason: expect.stringContaining('HTTP 207') }]);
+      // The rows the 207s carried out were sent again in the halves: at least once, every one but 17.
+      const delivered = new Set(multi.deliveries.flatMap((d) => (d.body as unknown[]).map(keyOf)));
+      expect(delivered.size).toBe(n - 1);
+      expect(delivered.has('17')).toBe(false);
+      const before = multi.api.requests.length;
+      expect((await runMulti()).rejected.map((x) => x.key)).toEqual(['17']);
+      expect(multi.api.requests.slice(before).map((q) => (q.body as unknown[]).map(keyOf))).toEqual([['17']]);
+    } finally {
+      await multi.api.close();
+    }
+  });
 });

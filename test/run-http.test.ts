@@ -524,6 +524,23 @@ describe('deliver', () => {
     expect(api.requests).toHaveLength(9);
   });
 
+  it('splits a batch whose answer may have applied some of its rows (a 207) until the bad row stands alone, refused as perhaps applied', async () => {
+    refuse.add(6);
+    // Read as a rule by status reads a 207: which rows were taken, unsaid.
+    const multi: Exchange<number> = {
+      ...exchange(),
+      read: (res, rows) =>
+        res.status === 207
+          ? { accepted: [], rejected: [], retry: rows.map((_, i) => i), split: true, unsure: true, reason: res.body }
+          : exchange().read(res, rows),
+    };
+    const r = await run(ids(8), 8, {}, [multi]);
+    expect(r.accepted).toEqual(ids(8).filter((i) => i !== 6));
+    expect(r.refused).toEqual([{ row: 6, reason: expect.stringContaining('id 6 refused'), fate: 'rejected', unapplied: false }]);
+    // 8 -> 4 + 4 (6 in it) -> 2 (6 in it) + 2 -> 1 + 1 (6 alone), the first half first.
+    expect(api.requests.map((q) => (q.body as { ids: number[] }).ids)).toEqual([ids(8), [1, 2, 3, 4], [5, 6, 7, 8], [5, 6], [5], [6], [7, 8]]);
+  });
+
   it('rejects every row of a request the API refuses for good', async () => {
     const r = await run(ids(4), 2, {}, [exchange('wrong')]);
     expect(r.refused.map((x) => x.row).sort()).toEqual(ids(4));

@@ -197,19 +197,23 @@ describe('acceptance', () => {
     ]);
   });
 
-  it('by status: a 207 Multi-Status says each part has a status of its own, which a rule by status does not read: no row is taken', () => {
+  it('by status: a 207 Multi-Status says each part has a status of its own, which a rule by status does not read: no row is taken, the rows are sent again in halves as perhaps applied', () => {
     // RFC 4918 §13: "the recipient needs to consult the contents of the multistatus response body for further information about the success or failure".
     const multi = { status: 207, headers: new Headers(), body: JSON.stringify([{ status: 200 }, { status: 422 }, { status: 200 }]) };
     for (const accept of [{ by: 'status' as const }, applied]) {
       const v = readResponse({ accept }, multi, rows(), ctx, options);
-      expect(v.accepted).toEqual([]);
-      expect(v.rejected.map((r) => [r.index, r.unsure])).toEqual([
-        [0, true],
-        [1, true],
-        [2, true],
-      ]);
-      expect(v.rejected[0]?.reason).toContain('HTTP 207');
+      expect(v).toEqual({ accepted: [], rejected: [], retry: [0, 1, 2], split: true, unsure: true, reason: expect.stringContaining('HTTP 207') });
     }
+    // A question about a job is the same in halves: its rows are refused, whether taken unknown.
+    const poll = { status: '/status', done: ['complete'], failed: [], waitSeconds: 60 };
+    const asked = readResponse({ accept: { by: 'status' }, poll }, { ...multi, body: '{"status":"complete"}' }, rows(), ctx, options);
+    expect(asked.accepted).toEqual([]);
+    expect(asked.split).toBeUndefined();
+    expect(asked.rejected.map((r) => [r.index, r.unsure])).toEqual([
+      [0, true],
+      [1, true],
+      [2, true],
+    ]);
   });
 
   it("by status with refusals, as Braze's and Google Ads' plans read them: the rows a 2xx lists are refused, the rest accepted; a refusal that names no row refuses all", () => {

@@ -230,7 +230,8 @@ export type Acceptance =
    * with `refusals` or `invalid`, but for the rows the response refuses. With `partial`, an
    * answer of its status refuses the rows it names and accepts the others (`PartialRefusal`).
    * A 207 Multi-Status gives each part a status of its own in the body, which this rule does not
-   * read: it accepts no row, and says that which were taken is unknown.
+   * read: it accepts no row, and says that which were taken is unknown; the rows go again in
+   * halves, as a 400's do, until a row so answered stands alone.
    */
   | { by: 'status'; success?: { pointer: string; equals: Template }; refusals?: Refusals; invalid?: InvalidEntries; partial?: PartialRefusal }
   /**

@@ -4,7 +4,8 @@
  * changes nothing, as payment APIs document. With a secret, the signature header must be
  * `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` with t within the tolerance of
  * the receiver's clock, verified as docs/run.md tells receivers to (Stripe's scheme): a request
- * replayed later is refused. Refused rows get a 422.
+ * replayed later is refused. Refused rows get a 422; rows it cannot take one by one
+ * (`refuseRow`) a 207 Multi-Status, the others carried out.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { FakeService, type Recorded, type Reply } from './fake-api.js';
@@ -17,6 +18,11 @@ export interface WebhookOptions {
   /** The receiver's clock, in unix seconds. */
   now?: () => number;
   reject?: (body: unknown) => string | undefined;
+  /**
+   * Why it cannot take a row: the request's other rows are carried out, and the answer is 207
+   * Multi-Status with each row's own status in the body (RFC 4918 §13), in request order.
+   */
+  refuseRow?: (row: unknown) => string | undefined;
 }
 
 export interface Delivery {
@@ -46,6 +52,14 @@ export class FakeWebhook extends FakeService {
     if (earlier) {
       this.replays++;
       return earlier;
+    }
+    const rows = Array.isArray(req.body) ? (req.body as unknown[]) : [req.body];
+    const refused = rows.map((r) => this.options.refuseRow?.(r));
+    if (refused.some((r) => r !== undefined)) {
+      const taken = rows.filter((_, i) => refused[i] === undefined);
+      if (taken.length) this.deliveries.push({ path: req.path, body: Array.isArray(req.body) ? taken : taken[0], ...(key === undefined ? {} : { key }) });
+      // Not remembered under its key: carried out only in part, it is sent again.
+      return { status: 207, body: refused.map((error) => (error === undefined ? { status: 200 } : { status: 422, error })) };
     }
     const why = this.options.reject?.(req.body);
     const reply: Reply = why ? { status: 422, body: { error: why } } : { status: 200, body: { received: Array.isArray(req.body) ? req.body.length : 1 } };

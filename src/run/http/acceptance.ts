@@ -157,6 +157,14 @@ function saysAlready(item: unknown, already: Already): boolean {
 const splittable = new Set([400, 413, 422]);
 
 /**
+ * The request's rows sent again in two halves (`Verdict.split`); `unsure`: the answer may have
+ * applied some of them (a 207), so the halves go as perhaps applied, and a row alone is refused so.
+ */
+function inHalves(count: number, reason: string, unsure = false): Verdict {
+  return { accepted: [], rejected: [], retry: range(count), split: true, reason, ...(unsure ? { unsure } : {}) };
+}
+
+/**
  * A 2xx answer listing the rows refused by the key each was sent with (`by: 'errors'`): those
  * refused, the others taken; with a URL at `next`, that page is read too (`Verdict.next`).
  */
@@ -222,7 +230,7 @@ export function readResponse(
     // A question about a job, or its list of errors, is the same whatever rows it is asked for: in halves it would only be asked again and again.
     if (request.poll !== undefined || request.accept.by === 'errors')
       return rejectAll(`the question about the job that took them was refused, so whether it took them is unknown: ${snippet(res)}`, true);
-    if (rows.length > 1 && splittable.has(res.status)) return { accepted: [], rejected: [], retry: all, split: true, reason: snippet(res) };
+    if (rows.length > 1 && splittable.has(res.status)) return inHalves(rows.length, snippet(res));
     // A server error may come after the rows were applied; a refusal in 4xx means they were not.
     return rejectAll(res.status === 413 ? `too large to send: ${snippet(res)}` : snippet(res), res.status >= 500);
   }
@@ -246,7 +254,7 @@ export function readResponse(
 /** A 2xx answer read by the plan's acceptance rule. */
 function readAnswer(
   accept: Acceptance,
-  request: Pick<SendRequest, 'captureRow'>,
+  request: Pick<SendRequest, 'captureRow' | 'poll'>,
   doc: unknown,
   res: HttpResponse,
   rows: readonly RowState[],
@@ -258,11 +266,11 @@ function readAnswer(
   if (accept.by === 'errors') return listedErrors(accept, doc, res, rows, rejectAll);
   if (accept.by === 'status') {
     // 207 Multi-Status (RFC 4918 §13): each part has its status in the body, which a rule by status does not read.
-    if (res.status === 207)
-      return rejectAll(
-        `the answer gives each part a status of its own, which this plan does not read, so which rows were taken is unknown: ${snippet(res)}`,
-        true,
-      );
+    if (res.status === 207) {
+      const reason = `the answer gives each part a status of its own, which this plan does not read, so which rows were taken is unknown: ${snippet(res)}`;
+      // In halves, as a 400 is, so that a row that always fails stands alone and the others are taken; a question about a job is the same in halves.
+      return request.poll === undefined ? inHalves(rows.length, reason, true) : rejectAll(reason, true);
+    }
     if (!succeeded(doc, accept.success, ctx, options)) return rejectAll(snippet(res));
     const refused = accept.refusals ? refusedRows(doc, accept.refusals, rows.length) : new Map<number, string>();
     if (refused === undefined)

@@ -25,6 +25,11 @@ export interface Verdict {
    * a row alone that is still refused is rejected with `reason`.
    */
   split?: boolean;
+  /**
+   * With `split`: the answer does not say the rows were not applied (a 207 Multi-Status, some
+   * parts taken perhaps): the halves go as perhaps applied, and a row alone is refused so.
+   */
+  unsure?: true;
   /** Why rows were retried, split or failed, for the report. */
   reason?: string;
   /**
@@ -299,7 +304,7 @@ export async function deliver<R>(
       if (!again.length) continue;
       const reason = verdict.reason ?? 'the API asked for the rows again';
       if (verdict.split) {
-        await split(again, attempt, reason, unsure);
+        await split(again, attempt, reason, unsure || verdict.unsure === true);
         continue;
       }
       if (attempt >= policy.maxAttempts) {
