@@ -620,6 +620,34 @@ describe('deliver', () => {
     expect(again.refused).toEqual([{ row: 2, reason: 'id 2 refused', fate: 'rejected', unapplied: false }]);
   });
 
+  it('calls a refusal after a 303 See Other unsure: the server carried the POST out and points at its result; any other redirect refuses surely', async () => {
+    // A form handler's answer (RFC 9110 §15.4.4): the rows taken, then a redirect to what was made.
+    const taken: number[] = [];
+    const server = await startFakeApi((req) => {
+      const status = Number(req.path.slice(1));
+      if (status === 303) taken.push(...(req.body as { ids: number[] }).ids);
+      return { status, headers: { location: `/result` } };
+    });
+    try {
+      const to = (status: number): Exchange<number> => ({ ...exchange(), request: (rows) => ({ ...request(rows), url: `${server.url}/${status}` }) });
+      const seeOther = await run(ids(2), 2, {}, [to(303)]);
+      expect(taken).toEqual([1, 2]);
+      expect(seeOther.accepted).toEqual([]);
+      expect(seeOther.refused.map((x) => [x.row, x.fate, x.unapplied])).toEqual([
+        [1, 'rejected', false],
+        [2, 'rejected', false],
+      ]);
+      expect(seeOther.refused[0]?.reason).toContain('See Other: the request was likely carried out');
+      for (const status of [301, 302, 307, 308])
+        expect(
+          (await run(ids(1), 1, {}, [to(status)])).refused.map((x) => x.unapplied),
+          `HTTP ${status}`,
+        ).toEqual([true]);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('calls a refusal after a retry applied or not as the earlier attempts were: unsure after a reset or a 5xx, sure after a 429', async () => {
     // The first attempt's connection reset after the destination may have applied it; the retry's definite 404 says nothing of that one.
     api.failNext(fault.reset(), fault.status(404, { error: 'gone' }));

@@ -153,6 +153,13 @@ export interface DeliveryStats {
   failed: number;
 }
 
+/**
+ * Redirects that say the request was carried out: a 303 See Other points at its result (RFC 9110
+ * §15.4.4, the usual answer to a POST), so its rows may have been applied. Any other redirect
+ * says the request was not handled at this address.
+ */
+const carriedOutRedirects = new Set([303]);
+
 /** How the engine itself judges what an Exchange does not: transport failures, redirects and retry statuses. */
 function transportVerdict(outcome: HttpOutcome, count: number, policy: RetryPolicy): Verdict | undefined {
   const all = Array.from({ length: count }, (_, i) => i);
@@ -164,8 +171,10 @@ function transportVerdict(outcome: HttpOutcome, count: number, policy: RetryPoli
   const { status, headers } = outcome.response;
   if (status >= 300 && status < 400) {
     const location = headers.get('location');
-    const reason = `HTTP ${status}: the server redirects ${location ? `to ${clip(location, snippetLength)}` : 'elsewhere (no Location)'}; deliveries never follow a redirect (a POST would arrive as a GET without its rows): point the destination's URL, or --endpoint, at the address itself`;
-    return { accepted: [], rejected: all.map((index) => ({ index, reason })), retry: [] };
+    const unsure = carriedOutRedirects.has(status);
+    const carriedOut = unsure ? ' (See Other: the request was likely carried out, so whether the rows were applied is unknown, and they are sent again)' : '';
+    const reason = `HTTP ${status}: the server redirects ${location ? `to ${clip(location, snippetLength)}` : 'elsewhere (no Location)'}${carriedOut}; deliveries never follow a redirect (a POST would arrive as a GET without its rows): point the destination's URL, or --endpoint, at the address itself`;
+    return { accepted: [], rejected: all.map((index) => ({ index, reason, ...(unsure ? { unsure } : {}) })), retry: [] };
   }
   if (policy.statuses.includes(status)) return { accepted: [], rejected: [], retry: all, reason: snippet(outcome.response) };
   return undefined;
