@@ -391,6 +391,27 @@ describe('Slack chat.postMessage', () => {
     expect(again).toMatchObject({ status: 'ok', operations: { post_message: 1 } });
     expect(slack.messages.at(-1)?.text).toBe('New pro signup: dee@example.com');
   });
+
+  it('an internal_error or fatal_error answer, after which Slack says the message may have been posted, is read as unsure: not taken, and posted again next run', async () => {
+    slack.options.failAfterPosting = (m) => (m.text.includes('fay@') ? 'internal_error' : m.text.includes('gus@') ? 'fatal_error' : undefined);
+    await sql(db, `INSERT INTO crm.signups VALUES (6, 'fay@example.com', 'pro'), (7, 'gus@example.com', 'free')`);
+    const r = await run('signups_to_slack');
+    expect(r.status).toBe('rejected');
+    expect(r.rejected.map((x) => [x.key, x.reason])).toEqual([
+      [
+        '6',
+        'the destination says some of the request may have been done, so whether it took the rows is unknown: HTTP 200: {"ok":false,"error":"internal_error"}',
+      ],
+      [
+        '7',
+        'the destination says some of the request may have been done, so whether it took the rows is unknown: HTTP 200: {"ok":false,"error":"fatal_error"}',
+      ],
+    ]);
+    slack.options.failAfterPosting = undefined;
+    const before = slack.messages.length;
+    expect(await run('signups_to_slack')).toMatchObject({ status: 'ok', operations: { post_message: 2 } });
+    expect(slack.messages.slice(before).map((m) => m.text)).toEqual(['New pro signup: fay@example.com', 'New free signup: gus@example.com']);
+  });
 });
 
 describe('webhook', () => {

@@ -4,6 +4,7 @@ import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { readResponse } from '../src/run/http/acceptance.js';
 import { applied } from '../src/catalog/api/destinations/braze.js';
+import { slackPosted } from '../src/catalog/api/destinations/other.js';
 import { partlyApplied } from '../src/catalog/api/destinations/google-ads.js';
 import { invalidEntries } from '../src/catalog/api/destinations/facebook-ads.js';
 import { imported } from '../src/catalog/api/destinations/mixpanel.js';
@@ -190,11 +191,30 @@ describe('acceptance', () => {
 
   it('by status: 2xx accepts all, unless the success pointer says otherwise', () => {
     expect(readResponse({ accept: { by: 'status' } }, res(204, ''), rows(), ctx, options)).toEqual({ accepted: [0, 1, 2], rejected: [], retry: [] });
-    const slack = { accept: { by: 'status' as const, success: { pointer: '/ok', equals: true } } };
+    const slack = { accept: slackPosted };
     expect(readResponse(slack, res(200, { ok: true }), rows().slice(0, 1), ctx, options).accepted).toEqual([0]);
     expect(readResponse(slack, res(200, { ok: false, error: 'channel_not_found' }), rows().slice(0, 1), ctx, options).rejected).toEqual([
       { index: 0, reason: 'HTTP 200: {"ok":false,"error":"channel_not_found"}' },
     ]);
+  });
+
+  it("by status: Slack's internal_error and fatal_error, after which some of the operation may have succeeded, refuse the message as unsure", () => {
+    for (const error of ['internal_error', 'fatal_error']) {
+      const v = readResponse({ accept: slackPosted }, res(200, { ok: false, error }), rows().slice(0, 1), ctx, options);
+      expect(v).toEqual({
+        accepted: [],
+        rejected: [
+          {
+            index: 0,
+            reason: `the destination says some of the request may have been done, so whether it took the rows is unknown: HTTP 200: {"ok":false,"error":"${error}"}`,
+            unsure: true,
+          },
+        ],
+        retry: [],
+      });
+    }
+    // Only where every code at the pointer is one of them.
+    expect(readResponse({ accept: slackPosted }, res(200, { ok: false }), rows().slice(0, 1), ctx, options).rejected[0]?.unsure).toBeUndefined();
   });
 
   it('by status: a 207 Multi-Status says each part has a status of its own, which a rule by status does not read: no row is taken, the rows are sent again in halves as perhaps applied', () => {

@@ -190,16 +190,21 @@ export interface InvalidEntries {
 }
 
 /**
- * Failed items that say what the request asks is so already: the item's codes (at `code`, a
- * JSON Pointer whose `*` segments take every item of an array) are there and every one is among
- * `codes`. Without `find`, the row is accepted as it is (the delete of a record that is gone).
- * With `find`, the row needs the id of the record already there (its removal deletes by it):
+ * Codes a body (or an item of it) holds: those at `code` (a JSON Pointer whose `*` segments take
+ * every item of an array) are there and every one is among `codes`.
+ */
+export interface Codes {
+  code: string;
+  codes: string[];
+}
+
+/**
+ * Failed items that say what the request asks is so already: they hold the codes (`Codes`).
+ * Without `find`, the row is accepted as it is (the delete of a record that is gone). With `find`, the row needs the id of the record already there (its removal deletes by it):
  * such rows are sent through `find`, a request of their own, and accepted with what it captures;
  * a row it does not accept stays refused, with the item's reason and its own.
  */
-export interface Already {
-  code: string;
-  codes: string[];
+export interface Already extends Codes {
   find?: SendRequest;
 }
 
@@ -231,9 +236,18 @@ export type Acceptance =
    * answer of its status refuses the rows it names and accepts the others (`PartialRefusal`).
    * A 207 Multi-Status gives each part a status of its own in the body, which this rule does not
    * read: it accepts no row, and says that which were taken is unknown; the rows go again in
-   * halves, as a 400's do, until a row so answered stands alone.
+   * halves, as a 400's do, until a row so answered stands alone. With `unsure`, a 2xx that fails
+   * `success` and holds those codes says that some of what was asked may have been done (Slack's
+   * `internal_error` and `fatal_error`): its rows are refused, whether applied unknown.
    */
-  | { by: 'status'; success?: { pointer: string; equals: Template }; refusals?: Refusals; invalid?: InvalidEntries; partial?: PartialRefusal }
+  | {
+      by: 'status';
+      success?: { pointer: string; equals: Template };
+      unsure?: Codes;
+      refusals?: Refusals;
+      invalid?: InvalidEntries;
+      partial?: PartialRefusal;
+    }
   /**
    * A 2xx answer that lists the rows the destination refused, each by the key it was sent with
    * (Klaviyo's import errors of a job, each holding the profile as sent): the items at `items`;

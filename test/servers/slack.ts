@@ -3,6 +3,8 @@
  * JSON or form body {channel, text}. Always HTTP 200 with {ok: true, channel, ts, message} or
  * {ok: false, error} (not_authed, invalid_auth, channel_not_found, no_text, msg_too_long);
  * rate limiting is HTTP 429 with Retry-After in seconds and {ok: false, error: "ratelimited"}.
+ * `internal_error` and `fatal_error` may come after some of the operation succeeded: here, after
+ * the message was posted (`failAfterPosting`).
  */
 import { FakeService, bearer, type Recorded, type Reply } from './fake-api.js';
 
@@ -18,6 +20,8 @@ export interface SlackOptions {
   channels?: string[];
   /** A Slack error code for a message, e.g. "invalid_blocks". */
   reject?: (message: { channel: string; text: string }) => string | undefined;
+  /** An error Slack answers once the message is posted ("internal_error", "fatal_error"). */
+  failAfterPosting?: (message: { channel: string; text: string }) => string | undefined;
 }
 
 export class FakeSlack extends FakeService {
@@ -43,6 +47,8 @@ export class FakeSlack extends FakeService {
     if (why) return fail(why);
     const ts = `1700000000.${String(++this.seq).padStart(6, '0')}`;
     this.messages.push({ channel: body.channel, text: body.text, ts });
+    const after = this.options.failAfterPosting?.({ channel: body.channel, text: body.text });
+    if (after) return fail(after);
     return { status: 200, body: { ok: true, channel: body.channel, ts, message: { type: 'message', text: body.text, ts } } };
   }
 }

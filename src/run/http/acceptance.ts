@@ -3,7 +3,7 @@
  * which rows of the request the destination took, which it refused and why, and the values
  * to capture per row (the record id a later delete needs).
  */
-import type { Acceptance, Already, InvalidEntries, PartialRefusal, Refusals, SendRequest, Template } from '../../contract/api-steps.js';
+import type { Acceptance, Codes, InvalidEntries, PartialRefusal, Refusals, SendRequest, Template } from '../../contract/api-steps.js';
 import { snippet, snippetLength, type HttpResponse } from './http.js';
 import { clip } from '../output/redact.js';
 import type { Verdict } from './deliver.js';
@@ -142,10 +142,10 @@ function errorText(error: unknown): string {
   return clip(typeof message === 'string' ? message : stringifyJson(error as Json), snippetLength);
 }
 
-/** Whether a failed item says that what was asked is so already (`Already`): it has codes, each of them one of the plan's. */
-function saysAlready(item: unknown, already: Already): boolean {
-  const codes = pointerAll(item, already.code);
-  return codes.length > 0 && codes.every((c) => typeof c === 'string' && already.codes.includes(c));
+/** Whether a body or an item holds the plan's codes (`Codes`): it has codes, each of them one of the plan's. */
+function holdsCodes(value: unknown, codes: Codes): boolean {
+  const held = pointerAll(value, codes.code);
+  return held.length > 0 && held.every((c) => typeof c === 'string' && codes.codes.includes(c));
 }
 
 /**
@@ -271,7 +271,10 @@ function readAnswer(
       // In halves, as a 400 is, so that a row that always fails stands alone and the others are taken; a question about a job is the same in halves.
       return request.poll === undefined ? inHalves(rows.length, reason, true) : rejectAll(reason, true);
     }
-    if (!succeeded(doc, accept.success, ctx, options)) return rejectAll(snippet(res));
+    if (!succeeded(doc, accept.success, ctx, options))
+      return accept.unsure !== undefined && holdsCodes(doc, accept.unsure)
+        ? rejectAll(`the destination says some of the request may have been done, so whether it took the rows is unknown: ${snippet(res)}`, true)
+        : rejectAll(snippet(res));
     const refused = accept.refusals ? refusedRows(doc, accept.refusals, rows.length) : new Map<number, string>();
     if (refused === undefined)
       return rejectAll(`the response refuses what it does not tie to a row of the request, so which were applied is unknown: ${snippet(res)}`, true);
@@ -313,7 +316,7 @@ function readAnswer(
     }
     if (!succeeded(match.item, accept.success, ctx, options)) {
       const reason = `refused: ${clip(stringifyJson(match.item), snippetLength)}`;
-      if (accept.already === undefined || !saysAlready(match.item, accept.already)) verdict.rejected.push({ index, reason });
+      if (accept.already === undefined || !holdsCodes(match.item, accept.already)) verdict.rejected.push({ index, reason });
       // The record it needs is there already: accepted as it is, or once `find` has found it.
       else if (accept.already.find === undefined) verdict.accepted.push(index);
       else (verdict.fallback ??= []).push({ index, reason: `${reason}; it is there already, and looking it up failed` });

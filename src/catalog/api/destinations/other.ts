@@ -1,6 +1,6 @@
 /** Webhook and Slack: one request per row (or per batch for a batching webhook). */
 import type { ApiContext, DestinationApi } from '../types.js';
-import type { Template } from '../../../contract/api-steps.js';
+import type { Acceptance, Template } from '../../../contract/api-steps.js';
 import { urlWithPath } from '../../../contract/url.js';
 import { headerSettingPrefix } from '../../destinations/webhook.js';
 import {
@@ -76,6 +76,17 @@ export const webhookApi: DestinationApi = {
   },
 };
 
+/**
+ * Slack answers 200 with {"ok": false, "error": ...} when it refuses a message; but after
+ * `internal_error` or `fatal_error`, its docs say, some of the operation may have succeeded
+ * before the error: the message perhaps posted.
+ */
+export const slackPosted: Acceptance = {
+  by: 'status',
+  success: { pointer: '/ok', equals: true },
+  unsure: { code: '/error', codes: ['internal_error', 'fatal_error'] },
+};
+
 export const slackApi: DestinationApi = {
   setup: () => [],
   modes: {
@@ -93,8 +104,7 @@ export const slackApi: DestinationApi = {
                 channel: ctx.target ?? required(ctx, 'default_channel'),
                 text: message,
               }),
-              // Slack answers 200 with {"ok": false, "error": ...} when it refuses a message.
-              { by: 'status', success: { pointer: '/ok', equals: true } },
+              slackPosted,
             ),
           ],
           message: ctx.message ?? '',
