@@ -86,6 +86,29 @@ sync users_crm { from users to crm object contacts mode upsert identifier email 
   });
 });
 
+describe('Braze urls', () => {
+  const trackUrls = (endpoint: string) => {
+    const { plan } = compileSync(
+      `source wh : postgres { database "app" }
+model people { from wh  table crm.people  primary key id  columns { id bigint  email string } }
+destination d : braze { api_key env("BRAZE_API_KEY")  rest_endpoint ${endpoint} }
+sync s { from people  to d object users  mode upsert  identifier id -> external_id  map { email -> email } }`,
+      's',
+    );
+    expect(planErrors(plan)).toEqual([]);
+    return plan.steps.flatMap((s) => ('requests' in s ? s.requests.map((r) => r.request.url) : []));
+  };
+
+  it('joins the rest_endpoint and /users/track with one `/`, whether or not the endpoint ends in one', () => {
+    // Appended as text, an endpoint ending in `/` made //users/track.
+    expect(trackUrls('"https://rest.fra-01.braze.eu/"')).toEqual(['https://rest.fra-01.braze.eu/users/track']);
+    // Without one, the two parts as plans always had them (the golden plans).
+    expect(trackUrls('"https://rest.iad-01.braze.com"')).toEqual([{ $concat: ['https://rest.iad-01.braze.com', '/users/track'] }]);
+    // From the environment: joined at run time by the same rule.
+    expect(trackUrls('env("BRAZE_URL")')).toEqual([{ $url: [{ $env: 'BRAZE_URL' }, '/users/track'] }]);
+  });
+});
+
 describe('webhook urls', () => {
   const requestUrls = (url: string, path: string) => {
     const { plan } = compileSync(

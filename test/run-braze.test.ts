@@ -3,7 +3,7 @@
 // a boolean attribute (set for users who enter, cleared only on users who exist).
 import { expect, it } from 'vitest';
 import { startBraze } from './servers/braze.js';
-import { compileFixture, perEngine, runSync, sql } from './servers/run-harness.js';
+import { compileFixture, compileText, perEngine, runSync, sql } from './servers/run-harness.js';
 
 const people = `CREATE SCHEMA IF NOT EXISTS crm;
   CREATE TABLE crm.people (id bigint PRIMARY KEY, email text NOT NULL, plan text NOT NULL);
@@ -82,6 +82,25 @@ perEngine(
       await sql(db(), `UPDATE crm.people SET plan = 'free' WHERE id = 4`);
       expect(await run('paying_to_braze')).toMatchObject({ status: 'ok', changes: { removed: 1 } });
       expect(braze().users.has('4')).toBe(false);
+    });
+
+    it('a rest_endpoint ending in `/` is joined with one: every request goes to /users/track (appended as text, //users/track)', async () => {
+      const project = await compileText(`
+source warehouse : postgres { database "app" version 15 }
+destination engage : braze { api_key env("BRAZE_API_KEY") rest_endpoint "https://rest.fra-01.braze.eu/" }
+model people { from warehouse table crm.people primary key id columns { id bigint email string plan string } }
+sync people_to_braze_eu { from people to engage object users mode upsert identifier id -> external_id map { plan -> plan } }`);
+      const before = braze().api.requests.length;
+      const r = await runSync(db(), project, 'people_to_braze_eu', { env, endpoints: { engage: braze().api.url } });
+      expect(r.rejected).toEqual([]);
+      expect(r).toMatchObject({ status: 'ok', changes: { added: 160 } });
+      expect(
+        new Set(
+          braze()
+            .api.requests.slice(before)
+            .map((q) => q.path),
+        ),
+      ).toEqual(new Set(['/users/track']));
     });
   },
 );

@@ -3,6 +3,7 @@ import type { Acceptance, CallStep, HttpRequest, RateLimit, RetryPolicy, SendReq
 import type { ResolvedValue } from '../../contract/plan.js';
 import type { ApiContext } from './types.js';
 import { resolveField } from '../fields.js';
+import { urlWithPath } from '../../contract/url.js';
 
 export const ref = (path: string | string[]): Template => ({ $ref: path });
 export const env = (name: string): Template => ({ $env: name });
@@ -10,6 +11,18 @@ export const join = (items: Template, separator: string): Template => ({ $join: 
 export const slice = (t: Template, start: number, end: number): Template => ({ $slice: [t, start, end] });
 export const choose = (value: Template, cases: Record<string, Template>): Template => ({ $switch: [value, cases] });
 export const concat = (...parts: Template[]): Template => ({ $concat: parts });
+
+/**
+ * A path appended to a url setting's path, with one `/` between, before its query
+ * (`urlWithPath`): a literal url is joined here; a url from the environment at run time
+ * (`$url`), since it may hold a query or end in `/`.
+ */
+export function withPath(url: Template, path: string): Template {
+  if (typeof url !== 'string') return { $url: [url, path] };
+  const joined = urlWithPath(url, path);
+  // Where that is the two texts one after the other, the plan keeps them as two parts, as plans always had them.
+  return joined === `${url}${path}` ? concat(url, path) : joined;
+}
 
 /** A checked setting's value as a template: a variable's name as `$env`, a path as its dotted text. */
 export function settingTemplate(v: ResolvedValue | unknown): Template | undefined {

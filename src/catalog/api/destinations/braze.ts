@@ -5,7 +5,7 @@
  */
 import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
 import type { Acceptance, Template } from '../../../contract/api-steps.js';
-import { bearer, concat, each, jsonHeaders, jsonRequest, merge, perBatch, required, row, send } from '../http.js';
+import { bearer, each, jsonHeaders, jsonRequest, merge, perBatch, required, row, send, withPath } from '../http.js';
 
 /** Each row as a Braze attributes object, keyed by the identifier field (external_id, email, ...). */
 function attributes(ctx: ApiContext, extra: Record<string, Template>, withPayload = true): Template {
@@ -30,7 +30,10 @@ function track(ctx: ApiContext, operation: string, changes: ModePlan['reads'], a
     batch: { size: ctx.batch },
     requests: [
       perBatch(
-        jsonRequest('POST', concat(required(ctx, 'rest_endpoint'), '/users/track'), jsonHeaders(bearer(required(ctx, 'api_key'))), { attributes: each(attrs) }),
+        // The endpoint may end in `/` (the setting allows it): joined with one.
+        jsonRequest('POST', withPath(required(ctx, 'rest_endpoint'), '/users/track'), jsonHeaders(bearer(required(ctx, 'api_key'))), {
+          attributes: each(attrs),
+        }),
         applied,
       ),
     ],

@@ -1,11 +1,9 @@
 /** Webhook and Slack: one request per row (or per batch for a batching webhook). */
 import type { ApiContext, DestinationApi } from '../types.js';
 import type { Acceptance, Template } from '../../../contract/api-steps.js';
-import { urlWithPath } from '../../../contract/url.js';
 import { headerSettingPrefix } from '../../destinations/webhook.js';
 import {
   bearer,
-  concat,
   each,
   jsonHeaders,
   jsonMessage,
@@ -19,24 +17,13 @@ import {
   required,
   row,
   send,
+  withPath,
 } from '../http.js';
 
 /** `header_x_api_key` settings as headers (`x-api-key`), their values literal or `$env`, in name order. */
 function customHeaders(ctx: ApiContext): Record<string, Template> {
   const names = ctx.settingNames.filter((n) => n.startsWith(headerSettingPrefix)).sort();
   return Object.fromEntries(names.map((n) => [n.slice(headerSettingPrefix.length).replaceAll('_', '-'), ctx.setting(n) ?? '']));
-}
-
-/**
- * The sync's `path` appended to the url's path, with one `/` between, before its query
- * (`urlWithPath`): a literal url is joined here; a url from the environment at run time
- * (`$url`), since it may hold a query or end in `/`.
- */
-function withPath(url: Template, path: string): Template {
-  if (typeof url !== 'string') return { $url: [url, path] };
-  const joined = urlWithPath(url, path);
-  // Where that is the two texts one after the other, the plan keeps them as two parts, as plans always had them.
-  return joined === `${url}${path}` ? concat(url, path) : joined;
 }
 
 export const webhookApi: DestinationApi = {
