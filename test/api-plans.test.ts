@@ -109,6 +109,27 @@ sync s { from people  to d object users  mode upsert  identifier id -> external_
   });
 });
 
+describe('Salesforce urls', () => {
+  const tokenUrl = (instance: string) => {
+    const { plan } = compileSync(
+      `source wh : postgres { database "app" }
+model people { from wh  table crm.people  primary key id  columns { id bigint  email string } }
+destination d : salesforce { instance_url ${instance}  client_id "abc"  client_secret env("SF_SECRET")  refresh_token env("SF_REFRESH") }
+sync s { from people  to d object Contact  mode upsert  identifier id -> External_Id__c  map { email -> Email } }`,
+      's',
+    );
+    expect(planErrors(plan)).toEqual([]);
+    return plan.steps.flatMap((s) => (s.kind === 'call' && s.name === 'sign_in' ? [s.request.url] : []));
+  };
+
+  it('joins the instance_url and /services/oauth2/token with one `/`, whether or not the url ends in one', () => {
+    // Appended as text, an org url ending in `/` made //services/oauth2/token.
+    expect(tokenUrl('"https://acme.my.salesforce.com/"')).toEqual(['https://acme.my.salesforce.com/services/oauth2/token']);
+    expect(tokenUrl('"https://acme.my.salesforce.com"')).toEqual([{ $concat: ['https://acme.my.salesforce.com', '/services/oauth2/token'] }]);
+    expect(tokenUrl('env("SF_URL")')).toEqual([{ $url: [{ $env: 'SF_URL' }, '/services/oauth2/token'] }]);
+  });
+});
+
 describe('webhook urls', () => {
   const requestUrls = (url: string, path: string) => {
     const { plan } = compileSync(

@@ -24,6 +24,7 @@ import {
   required,
   row,
   send,
+  withPath,
 } from '../http.js';
 
 // The REST API version when the destination names none.
@@ -158,7 +159,7 @@ const addMembers = (ctx: ApiContext): SendRequest[] => [
 
 export const salesforceApi: DestinationApi = {
   setup: (ctx) => [
-    oauthRefresh(ctx, concat(instance(ctx), '/services/oauth2/token'), { instance_url: '/instance_url' }),
+    oauthRefresh(ctx, withPath(instance(ctx), '/services/oauth2/token'), { instance_url: '/instance_url' }),
     ...(ctx.kind === 'audience' ? campaignSetup(ctx) : []),
   ],
   modes: {
