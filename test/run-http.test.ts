@@ -541,6 +541,31 @@ describe('deliver', () => {
     expect(api.requests.map((q) => (q.body as { ids: number[] }).ids)).toEqual([ids(8), [1, 2, 3, 4], [5, 6, 7, 8], [5, 6], [5], [6], [7, 8]]);
   });
 
+  it('a receiver that answers 207 to one row before it took any has each other half sent once, unsplit: not every row log2(n) times', async () => {
+    const multi: Exchange<number> = {
+      ...exchange(),
+      read: (res, rows) =>
+        res.status === 207
+          ? { accepted: [], rejected: [], retry: rows.map((_, i) => i), split: true, unsure: true, reason: res.body }
+          : exchange().read(res, rows),
+    };
+    // Every row answered 207: the path to one row, then each half beside it once (before: 15 requests, 2n - 1).
+    for (const i of ids(8)) refuse.add(i);
+    const all = await run(ids(8), 8, {}, [multi]);
+    expect(all.accepted).toEqual([]);
+    expect(new Set(all.refused.map((x) => `${x.fate} ${x.unapplied}`))).toEqual(new Set(['rejected false']));
+    expect(all.refused.map((x) => x.row).sort((a, b) => a - b)).toEqual(ids(8));
+    expect(api.requests.map((q) => (q.body as { ids: number[] }).ids)).toEqual([ids(8), [1, 2, 3, 4], [1, 2], [1], [2], [3, 4], [5, 6, 7, 8]]);
+    // The first row bad: the halves beside its path are taken, and the row alone refused.
+    refuse.clear();
+    api.reset();
+    refuse.add(1);
+    const first = await run(ids(8), 8, {}, [multi]);
+    expect(first.accepted).toEqual(ids(8).filter((i) => i !== 1));
+    expect(first.refused).toEqual([{ row: 1, reason: expect.stringContaining('id 1 refused'), fate: 'rejected', unapplied: false }]);
+    expect(api.requests).toHaveLength(7);
+  });
+
   it('rejects every row of a request the API refuses for good', async () => {
     const r = await run(ids(4), 2, {}, [exchange('wrong')]);
     expect(r.refused.map((x) => x.row).sort()).toEqual(ids(4));

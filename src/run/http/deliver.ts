@@ -220,6 +220,11 @@ export async function deliver<R>(
     // `page`: the next page of an answer, and `refused`, the rows its pages before refused; `polls`, when the first answer about a job came and how many since.
     type Item = { rows: R[]; attempt: number; unsure: boolean; page?: string; refused?: ReadonlySet<R>; polls?: { since: number; count: number } };
     const queue: Item[] = [{ rows: group, attempt: 1, unsure: false }];
+    // A 207 to one row alone before any answer took a row: the receiver may answer 207 to everything
+    // (its per-part statuses are not read), and halving would send each row about log2(n) times a run.
+    // So from then on, until an answer takes a row, a half answered 207 is refused as unsure, not split.
+    let took = false;
+    let lone207 = false;
     // Rows sent in halves, next, until a bad one stands alone; a lone row, or those of a numbered batch (`whole`), refused. The halves keep what was unsure of the whole.
     const split = async (rows: R[], attempt: number, reason: string, unsure: boolean): Promise<void> => {
       if (rows.length > 1 && !exchange.whole) {
@@ -301,6 +306,7 @@ export async function deliver<R>(
         continue;
       }
       accepted.push(...pick(verdict.accepted).filter((row) => !earlier.has(row)));
+      if (verdict.accepted.length > 0) took = true;
       at.done.push(...pick(verdict.done ?? []));
       await refuseRejected();
       const fallback = verdict.fallback ?? [];
@@ -313,7 +319,16 @@ export async function deliver<R>(
       if (!again.length) continue;
       const reason = verdict.reason ?? 'the API asked for the rows again';
       if (verdict.split) {
-        await split(again, attempt, reason, unsure || verdict.unsure === true);
+        const multiStatus = verdict.unsure === true;
+        if (multiStatus && lone207 && !took) {
+          await refuse(
+            again.map((row) => ({ row, reason, fate: 'rejected' })),
+            true,
+          );
+          continue;
+        }
+        if (multiStatus && again.length === 1) lone207 = true;
+        await split(again, attempt, reason, unsure || multiStatus);
         continue;
       }
       if (attempt >= policy.maxAttempts) {
