@@ -3,11 +3,9 @@
  * name and renamed into place; messages appended as DIR/transport/topic.jsonl lines of
  * `{"key", "value"}`. For looking at a run end to end without a cloud account.
  */
-import { appendFileSync, closeSync, createWriteStream, fsyncSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
 import type { ObjectStore, Outlets, Producer } from './outlets.js';
 
 /** A path under the sink folder; a rendered name cannot climb out of it. */
@@ -20,15 +18,28 @@ export function sinkPath(sink: string, ...parts: string[]): string {
 }
 
 /**
- * A rename or an append made durable: the run commits the rows once this returns, to a database
- * that syncs, so after a power loss the file must not be empty or gone while its rows are committed.
+ * Made durable: the run commits a write's rows once it returns, to a database that syncs, so
+ * after a power loss the file must not be empty or missing while its rows are committed. Files
+ * are synced through their own descriptor (fsync), then the folder that names them. Windows
+ * cannot sync a folder (NTFS journals names itself).
  */
 function syncFolder(folder: string): void {
+  if (process.platform === 'win32') return;
   const fd = openSync(folder, 'r');
   try {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** A folder and its missing parents, each one made synced into the folder that names it. */
+function makeFolder(folder: string): void {
+  const first = mkdirSync(folder, { recursive: true });
+  if (first === undefined) return;
+  for (let f = folder; dirname(f) !== f; f = dirname(f)) {
+    syncFolder(dirname(f));
+    if (f === first) break;
   }
 }
 
@@ -45,14 +56,19 @@ export function folderStore(sink: string, service: string): ObjectStore {
     async put(bucket, key, body) {
       const path = sinkPath(sink, service, bucket, key);
       const tmp = sinkPath(sink, partialFolder, `${process.pid}-${randomBytes(8).toString('hex')}`);
-      mkdirSync(dirname(path), { recursive: true });
-      mkdirSync(dirname(tmp), { recursive: true });
-      // Made before the body is read: a stream that opens its file itself may do so after a failed
-      // body's clean-up has run, leaving the temporary file behind.
+      makeFolder(dirname(path));
+      makeFolder(dirname(tmp));
+      // Made before the body is read (a stream that opened it itself could do so after a failed
+      // body's clean-up had run, leaving the temporary file behind).
       const fd = openSync(tmp, 'wx');
       try {
-        // flush: the bytes are on disk before the name points at them.
-        await pipeline(Readable.from(body), createWriteStream('', { fd, flush: true }));
+        try {
+          for await (const chunk of body) for (let at = 0; at < chunk.length; ) at += writeSync(fd, chunk, at);
+          // On disk before the name points at it.
+          fsyncSync(fd);
+        } finally {
+          closeSync(fd);
+        }
         // Renamed into place only once complete: a reader never sees half an object.
         renameSync(tmp, path);
         syncFolder(dirname(path));
@@ -72,8 +88,14 @@ export function folderProducer(sink: string, transport: string): Producer {
       for (const r of records) lines.set(r.topic, [...(lines.get(r.topic) ?? []), `{"key":${JSON.stringify(r.key)},"value":${r.value}}`]);
       for (const [topic, ls] of lines) {
         const path = sinkPath(sink, transport, `${topic}.jsonl`);
-        mkdirSync(dirname(path), { recursive: true });
-        appendFileSync(path, `${ls.join('\n')}\n`, { flush: true });
+        makeFolder(dirname(path));
+        const fd = openSync(path, 'a');
+        try {
+          writeSync(fd, `${ls.join('\n')}\n`);
+          fsyncSync(fd);
+        } finally {
+          closeSync(fd);
+        }
         syncFolder(dirname(path));
       }
       return records.map(() => undefined);
