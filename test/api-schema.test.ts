@@ -96,6 +96,17 @@ describe('malformed plans', () => {
     expect(planErrors(meta)).toContain(`/steps/${accept}/unless must be one of: "changed", "emptied"`);
   });
 
+  it("takes a rule by status's `unsure` codes only beside its `success`, without which they could never apply", () => {
+    const c = allApiCases().find((x) => x.type === 'slack')!;
+    const plan = JSON.parse(JSON.stringify(compileSync(c.project, c.sync).plan)) as Record<string, any>;
+    const i = sendIndex(plan);
+    const accept = plan.steps[i].requests[0].accept;
+    expect(accept.unsure).toBeDefined();
+    expect(planErrors(plan)).toEqual([]);
+    delete accept.success;
+    expect(planErrors(plan).some((e) => e.startsWith(`/steps/${i}/requests/0/accept`) && e.includes('success'))).toBe(true);
+  });
+
   it('makes validatePlan throw with every error', () => {
     const plan = valid();
     delete plan.sync;

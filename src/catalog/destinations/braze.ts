@@ -59,7 +59,9 @@ const attributes: FieldRules = {
     _update_existing_only: { setBy: 'syncwright sets `_update_existing_only` where a mode must not create users' },
     push_token_import: { setBy: 'push token imports are not a sync of attributes' },
     user_alias: { setBy: 'a user alias is an object of alias_name and alias_label, not a column' },
-    _merge_objects: { setBy: '`_merge_objects` is a request flag (deep-merge object attributes), not an attribute: a column would switch it per user' },
+    _merge_objects: {
+      setBy: '`_merge_objects` is a flag that changes how object attributes are written (deep merge), not an attribute; syncwright does not set it',
+    },
     bio: { setBy: 'Braze removed the `bio` profile field and does not keep it as a custom attribute either: the value would be dropped' },
   },
   identifiers: { fields: ['external_id', 'braze_id', 'email', 'phone'], why: 'each attributes object names its user by external_id, braze_id, email or phone' },

@@ -232,8 +232,9 @@ export async function deliver<R>(
         queue.unshift({ rows: rows.slice(0, half), attempt, unsure }, { rows: rows.slice(half), attempt, unsure });
         return;
       }
+      // A smaller batch helps a batch too large or refused whole, not one answered 207 (`unsure`).
       const why =
-        rows.length > 1
+        rows.length > 1 && !unsure
           ? `${reason} (the request numbers its batch, so its rows are not sent in parts: a smaller batch setting makes smaller requests)`
           : reason;
       await refuse(
