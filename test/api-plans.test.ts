@@ -165,5 +165,8 @@ sync s { from people  to hook path "/orders"  mode insert  identifier id -> id  
     expect(urlWithPath('https://h/in/', 'orders?v=2')).toBe('https://h/in/orders?v=2');
     expect(urlWithPath('https://h/in?token=abc', 'orders')).toBe('https://h/in/orders?token=abc');
     expect(urlWithPath('https://h/in/', '?v=2')).toBe('https://h/in/?v=2');
+    // A url from the environment ending in a line break, which the URL parser drops after the join: before, //users.
+    expect(urlWithPath('https://h/in/\n', '/users')).toBe('https://h/in/users');
+    expect(urlWithPath(' https://h/in?t=1\r\n', 'users')).toBe('https://h/in/users?t=1');
   });
 });

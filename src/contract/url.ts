@@ -7,7 +7,10 @@
  * literal url so; an executor joins a url known at run time (`$url`, api-steps.ts) by the same
  * function.
  */
-export function urlWithPath(url: string, path: string): string {
+export function urlWithPath(written: string, path: string): string {
+  // As the URL parser will (WHATWG URL: surrounding C0 controls and spaces dropped): a url from the
+  // environment or a file often ends in a line break, which would stand between its `/` and the path's.
+  const url = written.replace(/^[\u0000-\u0020]+|[\u0000-\u0020]+$/g, '');
   const at = url.search(/[?#]/);
   const base = at < 0 ? url : url.slice(0, at);
   const [pathPart = '', pathQuery = ''] = path.split(/\?(.*)/s);
