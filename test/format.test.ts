@@ -95,6 +95,25 @@ describe('formatSource: `where` conditions', () => {
   });
 });
 
+describe('formatSource: blocks of very many lines', () => {
+  // 200,000 lines: past what `Math.max(...widths)` can take as arguments (about 120,000), which overflowed the stack.
+  const many = 200_000;
+
+  it('aligns 200,000 columns', () => {
+    const columns = Array.from({ length: many }, (_, i) => `    c${i} int`);
+    const text = `model m {\n  from w\n  columns {\n${columns.join('\n')}\n  }\n}\n`;
+    const out = format(text);
+    expect(out.split('\n')[3]).toBe(`    c0${' '.repeat('c199999'.length - 1)}int`);
+    expect(out.endsWith(`    c199999 int\n  }\n}\n`)).toBe(true);
+  });
+
+  it('breaks an `in` list of 200,000 values, one per line', () => {
+    const values = Array.from({ length: many }, (_, i) => i);
+    const out = format(`audience a {\n  from  m\n  where a in (${values.join(', ')})\n}\n`);
+    expect(out).toContain(`\n      199998,\n      199999\n    )\n`);
+  });
+});
+
 describe('formatSource: refusal', () => {
   it('returns the syntax diagnostics and no text when the file does not parse', () => {
     const text = 'model m { from }\nsync s { batch x }\n';

@@ -11,6 +11,7 @@ import {
   exprText,
   identText,
   indentUnit,
+  largest,
   mappingTargetText,
   mappingText,
   orderKeysText,
@@ -48,7 +49,7 @@ export function aligned(row: LayoutRow): boolean {
 
 /** How wide the key column of a block is. */
 export function keyWidth(children: LayoutNode[]): number {
-  return Math.max(0, ...children.map((n) => (n.kind === 'row' && aligned(n) ? width(n.key) : 0)));
+  return largest(children.map((n) => (n.kind === 'row' && aligned(n) ? width(n.key) : 0)));
 }
 
 /** Items of a definition sit one level in. */

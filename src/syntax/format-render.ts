@@ -3,7 +3,7 @@ import type { Comment } from './ast.js';
 import { commentsOf, type CommentPlacement } from './format-comments.js';
 import { aligned, keyWidth, type LayoutGroup, type LayoutNode } from './format-layout.js';
 import { isLineComment } from './format-scan.js';
-import { indentUnit, width } from './format-values.js';
+import { indentUnit, largest, width } from './format-values.js';
 
 /** One printed line; `code` spans several physical lines only inside a """string""" or a block comment. */
 interface Line {
@@ -105,7 +105,10 @@ function blockLines(children: LayoutNode[], end: Comment[], indent: number, ctx:
     for (const c of leading) entries.push(commentEntry(c, Math.min(c.span.offset, node.span.offset), indent, hang));
     entries.push({
       start: node.span.offset,
-      end: Math.max(node.span.endOffset, ...[...trailing, ...closing].map((c) => c.span.endOffset)),
+      end: largest(
+        [...trailing, ...closing].map((c) => c.span.endOffset),
+        node.span.endOffset,
+      ),
       definition: indent === 0,
       continued: hang > 0,
       print: (blank) => nodeLines(node, indent, keys, blank, ctx),
@@ -132,7 +135,7 @@ function codeWidth(l: Line): number {
 function alignComments(lines: Line[], indent: number): Line[] {
   const own = (l: Line) => l.indent === indent && l.comment !== undefined;
   const shares = (l: Line) => indent > 0 && !l.code.includes('\n');
-  const column = Math.max(0, ...lines.filter((l) => own(l) && shares(l)).map(codeWidth)) + 1;
+  const column = largest(lines.filter((l) => own(l) && shares(l)).map(codeWidth)) + 1;
   return lines.map((l) => (own(l) ? { ...l, commentColumn: shares(l) ? column : codeWidth(l) + 1 } : l));
 }
 
