@@ -98,7 +98,7 @@ describe('malformed plans', () => {
 
   it("takes a rule by status's `unsure` codes only beside its `success`, without which they could never apply", () => {
     const c = allApiCases().find((x) => x.type === 'slack')!;
-    const plan = JSON.parse(JSON.stringify(compileSync(c.project, c.sync).plan)) as Record<string, any>;
+    const plan = JSON.parse(JSON.stringify(compileSync(c.project, c.sync).plan)) as ReturnType<typeof valid>;
     const i = sendIndex(plan);
     const accept = plan.steps[i].requests[0].accept;
     expect(accept.unsure).toBeDefined();

@@ -524,16 +524,17 @@ describe('deliver', () => {
     expect(api.requests).toHaveLength(9);
   });
 
+  // Read as a rule by status reads a 207: which rows were taken, unsaid.
+  const multi: Exchange<number> = {
+    ...exchange(),
+    read: (res, rows) =>
+      res.status === 207
+        ? { accepted: [], rejected: [], retry: rows.map((_, i) => i), split: true, unsure: true, reason: res.body }
+        : exchange().read(res, rows),
+  };
+
   it('splits a batch whose answer may have applied some of its rows (a 207) until the bad row stands alone, refused as perhaps applied', async () => {
     refuse.add(6);
-    // Read as a rule by status reads a 207: which rows were taken, unsaid.
-    const multi: Exchange<number> = {
-      ...exchange(),
-      read: (res, rows) =>
-        res.status === 207
-          ? { accepted: [], rejected: [], retry: rows.map((_, i) => i), split: true, unsure: true, reason: res.body }
-          : exchange().read(res, rows),
-    };
     const r = await run(ids(8), 8, {}, [multi]);
     expect(r.accepted).toEqual(ids(8).filter((i) => i !== 6));
     expect(r.refused).toEqual([{ row: 6, reason: expect.stringContaining('id 6 refused'), fate: 'rejected', unapplied: false }]);
@@ -542,13 +543,6 @@ describe('deliver', () => {
   });
 
   it('a receiver that answers 207 to one row before it took any has each other half sent once, unsplit: not every row log2(n) times', async () => {
-    const multi: Exchange<number> = {
-      ...exchange(),
-      read: (res, rows) =>
-        res.status === 207
-          ? { accepted: [], rejected: [], retry: rows.map((_, i) => i), split: true, unsure: true, reason: res.body }
-          : exchange().read(res, rows),
-    };
     // Every row answered 207: the path to one row, then each half beside it once (before: 15 requests, 2n - 1).
     for (const i of ids(8)) refuse.add(i);
     const all = await run(ids(8), 8, {}, [multi]);
