@@ -59,18 +59,49 @@ function bodyStart(g: LayoutGroup, scanner: CodeScanner): number {
 /** Where one comment goes: a list of a node, or the end of the file. */
 type Slot = { node: LayoutNode; list: keyof Found } | 'fileEnd';
 
-/** The slot of a comment among `children`, the nodes of `owner`'s block (of the file when undefined). */
+/** Whether the nodes' starts and ends both never decrease, as a block's nodes come, by array (asked once per comment). */
+const ordered = new WeakMap<LayoutNode[], boolean>();
+
+function inOrder(nodes: LayoutNode[]): boolean {
+  let sorted = ordered.get(nodes);
+  if (sorted === undefined) {
+    sorted = nodes.every((n, i) => i === 0 || (nodes[i - 1]!.span.offset <= n.span.offset && nodes[i - 1]!.span.endOffset <= n.span.endOffset));
+    ordered.set(nodes, sorted);
+  }
+  return sorted;
+}
+
+/** The first of nodes `inOrder` whose start (`offset`) or end (`endOffset`) is past `at`, found by halves. */
+function firstPast(nodes: LayoutNode[], edge: 'offset' | 'endOffset', at: number): LayoutNode | undefined {
+  let [lo, hi] = [0, nodes.length];
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (nodes[mid]!.span[edge] > at) hi = mid;
+    else lo = mid + 1;
+  }
+  return nodes[lo];
+}
+
+/**
+ * The slot of a comment among `children`, the nodes of `owner`'s block (of the file when undefined).
+ * Nodes in order are searched by halves, each search giving what a scan from the first would: a
+ * scan per comment made a block of n rows, each with its comment, take n² steps (20,000: 3.4 s).
+ */
 function slotOf(c: Comment, children: LayoutNode[], owner: LayoutGroup | undefined, scanner: CodeScanner): Slot {
   const at = c.span.offset;
-  const hit = children.find((n) => n.span.offset <= at && at < n.span.endOffset);
+  const sorted = inOrder(children);
+  // In order, the first node ending past the comment is the only one that may hold it.
+  const ending = sorted ? firstPast(children, 'endOffset', at) : children.find((n) => n.span.offset <= at && at < n.span.endOffset);
+  const hit = ending && ending.span.offset <= at && at < ending.span.endOffset ? ending : undefined;
   if (hit?.kind === 'group' && at >= bodyStart(hit, scanner)) return slotOf(c, hit.children, hit, scanner);
   if (hit) return { node: hit, list: 'inside' };
   const anchor = scanner.previousCode(at, false);
-  const before = anchor === undefined ? undefined : children.find((n) => n.span.endOffset - 1 === anchor);
+  const ended = anchor === undefined ? undefined : sorted ? firstPast(children, 'endOffset', anchor) : children.find((n) => n.span.endOffset - 1 === anchor);
+  const before = ended && ended.span.endOffset - 1 === anchor ? ended : undefined;
   if (before) return { node: before, list: before.kind === 'group' ? 'closing' : 'after' };
   // Trailing, but after no child: the only code before it in this block is the `{`.
   if (anchor !== undefined && owner) return { node: owner, list: 'after' };
-  const next = children.find((n) => n.span.offset > at);
+  const next = sorted ? firstPast(children, 'offset', at) : children.find((n) => n.span.offset > at);
   if (next) return { node: next, list: 'leading' };
   return owner ? { node: owner, list: 'end' } : 'fileEnd';
 }
