@@ -200,9 +200,10 @@ export interface Codes {
 
 /**
  * Failed items that say what the request asks is so already: they hold the codes (`Codes`).
- * Without `find`, the row is accepted as it is (the delete of a record that is gone). With `find`, the row needs the id of the record already there (its removal deletes by it):
- * such rows are sent through `find`, a request of their own, and accepted with what it captures;
- * a row it does not accept stays refused, with the item's reason and its own.
+ * Without `find`, the row is accepted as it is (the delete of a record that is gone). With
+ * `find`, the row needs the id of the record already there (its removal deletes by it): such
+ * rows are sent through `find`, a request of their own, and accepted with what it captures; a
+ * row it does not accept stays refused, with the item's reason and its own.
  */
 export interface Already extends Codes {
   find?: SendRequest;

@@ -222,8 +222,7 @@ export async function deliver<R>(
     const queue: Item[] = [{ rows: group, attempt: 1, unsure: false }];
     // A 207 to one row alone before any answer took a row: the receiver may answer 207 to everything
     // (its per-part statuses are not read), and halving would send each row about log2(n) times a run.
-    // So from then on, until an answer takes a row, a half answered 207 is refused as unsure, not split.
-    let took = false;
+    // So from then on, until an answer takes a row (`accepted`), a half answered 207 is refused as unsure, not split.
     let lone207 = false;
     // Rows sent in halves, next, until a bad one stands alone; a lone row, or those of a numbered batch (`whole`), refused. The halves keep what was unsure of the whole.
     const split = async (rows: R[], attempt: number, reason: string, unsure: boolean): Promise<void> => {
@@ -307,7 +306,6 @@ export async function deliver<R>(
         continue;
       }
       accepted.push(...pick(verdict.accepted).filter((row) => !earlier.has(row)));
-      if (verdict.accepted.length > 0) took = true;
       at.done.push(...pick(verdict.done ?? []));
       await refuseRejected();
       const fallback = verdict.fallback ?? [];
@@ -321,7 +319,7 @@ export async function deliver<R>(
       const reason = verdict.reason ?? 'the API asked for the rows again';
       if (verdict.split) {
         const multiStatus = verdict.unsure === true;
-        if (multiStatus && lone207 && !took) {
+        if (multiStatus && lone207 && accepted.length === 0) {
           await refuse(
             again.map((row) => ({ row, reason, fate: 'rejected' })),
             true,
