@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
+import { summaryTable } from '../src/cli/compile-command.js';
+import type { SyncSummary } from '../src/contract/manifest.js';
 import { processIo, type Io } from '../src/cli/output.js';
 import { ensureBuilt } from './support/build.js';
 // @ts-expect-error: the bench's generator is plain JavaScript
@@ -609,6 +611,23 @@ describe('huge input: check and compile give the same verdict, without a stack t
     const sql = readFileSync(join(made.at(-1)!, 'build', 's', 'apply.sql'), 'utf8');
     // The condition is in one statement, the rows read: the counts come from the change set's one pass.
     expect(sql.split('\n').filter((l) => /^\s+(OR "m"\."id" = \d+|'u\d+',?)$/.test(l)).length).toBe(lines);
+  });
+});
+
+describe("compile's summary", () => {
+  it('aligns the rows of 200,000 syncs', () => {
+    // More rows than `Math.max(...widths)` takes as arguments (about 120,000): it overflowed the stack.
+    const syncs = Array.from({ length: 200_000 }, (_, i) => ({
+      name: `s${i}`,
+      destination: { name: 'wh', type: 'postgres' },
+      kind: 'table',
+      mode: 'mirror',
+      files: [`s${i}/apply.sql`],
+    })) as unknown as SyncSummary[];
+    const lines = summaryTable(syncs).split('\n');
+    expect(lines).toHaveLength(200_001);
+    expect(lines[1]).toBe(`s0${' '.repeat('s199999'.length - 2)}  wh (postgres)  table mirror  apply.sql`);
+    expect(lines.at(-1)).toBe('s199999  wh (postgres)  table mirror  apply.sql');
   });
 });
 

@@ -335,6 +335,9 @@ describe('syncwright diff: every change kind on pairs of example projects', () =
     expect(code('a|b')).toBe('`a\\|b`');
     expect(code('x`y')).toBe('``x`y``');
     expect(code('`x`')).toBe('`` `x` ``');
+    // 200,000 runs of backticks: more than `Math.max(...runs)` takes as arguments (it overflowed the stack).
+    const runs = '`` '.repeat(199_999);
+    expect(code(`${runs}x`)).toBe(['```', ' ', runs, 'x ', '```'].join(''));
     expect(escapeMarkdown('<img src=x> @team *b* | [l](u)\nnext')).toBe('&lt;img src=x&gt; @&#8203;team \\*b\\* \\| \\[l\\](u) next');
   });
 

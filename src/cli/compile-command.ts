@@ -9,6 +9,7 @@ import type { OutputFormat } from '../diagnostics/render.js';
 import type { Build, CompileContext } from '../index.js';
 import type { SyncSummary } from '../contract/manifest.js';
 import { loadSources, UsageError, type Sources } from '../files.js';
+import { largest } from '../numbers.js';
 import { outputHome } from '../output/kept-output.js';
 import { inputsKey, previousInputs, unchangedBuild } from '../output/kept-syncs.js';
 import { applyStrict, printDiagnostics, type Io } from './output.js';
@@ -40,7 +41,7 @@ export function summaryTable(syncs: readonly SyncSummary[]): string {
       s.files.map((f) => f.slice(s.name.length + 1)).join(', '),
     ]),
   ];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const widths = rows[0]!.map((_, i) => largest(rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
 }
 

@@ -4,6 +4,7 @@
  * come from the files under review: in Markdown they are escaped, so that a file cannot
  * write markup into the comment.
  */
+import { largest } from '../numbers.js';
 import type { Change, Risk } from './compare.js';
 
 export interface DiffLabels {
@@ -83,7 +84,7 @@ export function escapeMarkdown(s: string): string {
 /** A code span holding any text: a fence longer than the text's longest run of backticks; `|` escaped, as GitHub's tables split on it even in code. */
 export function code(s: string): string {
   const flat = oneLine(s);
-  const run = Math.max(0, ...[...flat.matchAll(/`+/g)].map((m) => m[0].length));
+  const run = largest([...flat.matchAll(/`+/g)].map((m) => m[0].length));
   const fence = '`'.repeat(run + 1);
   const padded = /^`|`$/.test(flat) ? ` ${flat} ` : flat;
   return `${fence}${padded.replace(/\|/g, '\\|')}${fence}`;

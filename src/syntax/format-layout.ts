@@ -5,13 +5,13 @@
  * rows that continue it.
  */
 import type * as A from './ast.js';
+import { largest } from '../numbers.js';
 import { conditionLines } from './format-condition.js';
 import type { CodeScanner, Range } from './format-scan.js';
 import {
   exprText,
   identText,
   indentUnit,
-  largest,
   mappingTargetText,
   mappingText,
   orderKeysText,

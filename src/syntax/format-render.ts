@@ -3,7 +3,8 @@ import type { Comment } from './ast.js';
 import { commentsOf, type CommentPlacement } from './format-comments.js';
 import { aligned, keyWidth, type LayoutGroup, type LayoutNode } from './format-layout.js';
 import { isLineComment } from './format-scan.js';
-import { indentUnit, largest, width } from './format-values.js';
+import { largest } from '../numbers.js';
+import { indentUnit, width } from './format-values.js';
 
 /** One printed line; `code` spans several physical lines only inside a """string""" or a block comment. */
 interface Line {

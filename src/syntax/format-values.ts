@@ -15,17 +15,6 @@ export function width(text: string): number {
   return [...text].length;
 }
 
-/**
- * The largest of `values`, or `least` when none is larger. A loop, not `Math.max(...values)`:
- * spreading passes one argument per value, and a block of some 120,000 lines (columns, a
- * condition's `in` list) overflows the stack.
- */
-export function largest(values: Iterable<number>, least = 0): number {
-  let most = least;
-  for (const v of values) if (v > most) most = v;
-  return most;
-}
-
 /** A quoted name as written (backticks or double quotes, escapes intact): the AST keeps only its unescaped text. A table path's `env("X")` part as written. */
 export function identText(id: A.Ident, source: string): string {
   if (id.env) return `env(${id.env.raw})`;

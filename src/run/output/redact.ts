@@ -10,6 +10,7 @@
  * Server text is cut only by `clip`, which marks the cut so that `redact` also catches a secret
  * cut in half.
  */
+import { largest } from '../../numbers.js';
 
 /** Shorter values are not treated as secrets: redacting them would erase ordinary words and numbers. */
 export const minSecretLength = 4;
@@ -96,7 +97,7 @@ export class Redactor {
         if (same) same.push(s);
         else byHead.set(head, [s]);
       }
-      this.starts = { byHead, longest: Math.max(...[...this.secrets].map((s) => s.length)) };
+      this.starts = { byHead, longest: largest([...this.secrets].map((s) => s.length)) };
     }
     const { byHead, longest } = this.starts;
     let out = '';
