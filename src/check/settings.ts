@@ -239,10 +239,22 @@ function reportAjvError(e: ErrorObject, byName: Map<string, Setting>, ctx: Setti
     ]);
     return;
   }
-  const detail = `setting \`${name}\` ${e.message ?? 'is invalid'}`;
+  type Bounds = { default?: unknown; minimum?: number; maximum?: number; anyOf?: Bounds[] };
+  const property = (ctx.schema.properties as Record<string, Bounds> | undefined)?.[name];
+  // A setting that also takes env("X") has its bounds in the literal branch (`envOr`).
+  const literal = property?.anyOf?.[0] ?? property;
+  const empty = e.keyword === 'minLength' && s?.value.kind === 'string' && s.value.value === '';
+  const detail = `setting \`${name}\` ${empty ? 'is empty' : (e.message ?? 'is invalid')}`;
   const hints: string[] = [];
   const fixes: Fix[] = [];
   if (typeof description === 'string') hints.push(`\`${name}\`: ${description}`);
+  if (empty) {
+    const optional = !((ctx.schema.required as string[] | undefined) ?? []).includes(name);
+    const fallback = property?.default === undefined ? '' : ` (${JSON.stringify(property.default)})`;
+    hints.push(`write its value between the quotes${optional ? `, or leave the setting out for its default${fallback}` : ''}`);
+  }
+  if ((e.keyword === 'minimum' || e.keyword === 'maximum') && literal?.minimum !== undefined)
+    hints.push(`a whole number from ${literal.minimum}${literal.maximum === undefined ? ' up' : ` to ${literal.maximum}`}`);
   if (e.keyword === 'enum')
     hints.push(`allowed values: ${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).map((v) => JSON.stringify(v)).join(', ')}`);
   if (e.keyword === 'pattern') hints.push(`it must match ${(e.params as { pattern: string }).pattern}`);
