@@ -82,21 +82,30 @@ export function folderStore(sink: string, service: string): ObjectStore {
 }
 
 export function folderProducer(sink: string, transport: string): Producer {
+  // Topic files whose name this producer has synced into their folder: the name is durable from then on, so later appends sync the file alone.
+  const named = new Set<string>();
   return {
     async send(records) {
       const lines = new Map<string, string[]>();
-      for (const r of records) lines.set(r.topic, [...(lines.get(r.topic) ?? []), `{"key":${JSON.stringify(r.key)},"value":${r.value}}`]);
+      for (const r of records) {
+        const line = `{"key":${JSON.stringify(r.key)},"value":${r.value}}`;
+        const same = lines.get(r.topic);
+        if (same) same.push(line);
+        else lines.set(r.topic, [line]);
+      }
       for (const [topic, ls] of lines) {
         const path = sinkPath(sink, transport, `${topic}.jsonl`);
         makeFolder(dirname(path));
         const fd = openSync(path, 'a');
         try {
-          writeSync(fd, `${ls.join('\n')}\n`);
+          const bytes = Buffer.from(`${ls.join('\n')}\n`);
+          for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at);
           fsyncSync(fd);
         } finally {
           closeSync(fd);
         }
-        syncFolder(dirname(path));
+        if (!named.has(path)) syncFolder(dirname(path));
+        named.add(path);
       }
       return records.map(() => undefined);
     },
