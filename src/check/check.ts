@@ -137,7 +137,8 @@ export function checkParsed(files: readonly ParsedFile[], options: CheckOptions 
           r,
         );
     const stateSchema = d.settings.find((s) => s.name.text === 'state_schema');
-    if (stateSchema && typeof settings.state_schema === 'string')
+    // An empty one is the settings' error already (`is empty`).
+    if (stateSchema && typeof settings.state_schema === 'string' && settings.state_schema !== '')
       checkName(dialect, 'table', { text: settings.state_schema, quoted: true, span: stateSchema.value.span }, r);
     const schema = d.partial ? undefined : defaultSchema(dialect, d.settings, r);
     sources.set(d.name.text, { name: d.name.text, dialect, settings, ...(schema ? { schema } : {}), span: d.span });
