@@ -27,26 +27,44 @@ export class CodeScanner {
   }
 
   /**
+   * `previousCode` from a comment's start, by that start, with and without `crossLines`: a scan
+   * that meets a comment goes on as from its start, so a run of comments on one line is stepped
+   * over once, not once per comment of it (10,000 after one column: 5.5 s).
+   */
+  private readonly fromComment = new Map<number, number | undefined>();
+  private readonly fromCommentAcrossLines = new Map<number, number | undefined>();
+
+  /**
    * The offset of the last code character before `offset`, skipping whitespace and comments;
    * undefined when the file starts first or, unless `crossLines`, a line break comes first.
    */
   previousCode(offset: number, crossLines: boolean): number | undefined {
+    const known = crossLines ? this.fromCommentAcrossLines : this.fromComment;
+    const passed: number[] = [];
+    let found: number | undefined;
     let i = offset - 1;
     while (i >= 0) {
       const commentStart = this.starts.get(i);
       if (commentStart !== undefined) {
+        if (known.has(commentStart)) {
+          found = known.get(commentStart);
+          break;
+        }
+        passed.push(commentStart);
         i = commentStart - 1;
         continue;
       }
       const ch = this.source[i]!;
       if (ch === '\n' || ch === '\r') {
-        if (!crossLines) return undefined;
+        if (!crossLines) break;
       } else if (!/\s/.test(ch)) {
-        return i;
+        found = i;
+        break;
       }
       i--;
     }
-    return undefined;
+    for (const start of passed) known.set(start, found);
+    return found;
   }
 
   /** The offset of the first code character at or after `offset`, skipping whitespace and comments. */
