@@ -437,6 +437,17 @@ model users {
     expect(readFileSync(join(dir, 'latin1.sync')).equals(bytes)).toBe(true);
   });
 
+  it('fmt reports a file of 240,000 syntax errors, and leaves it as it is', async () => {
+    const text = `model m {\n  columns {\n${'    ! ! ! ! ! ! ! !\n'.repeat(30_000)}  }\n}\n`;
+    const dir = project({ 'broken.sync': text });
+    made.push(dir);
+    const err: string[] = [];
+    const code = await main(['fmt', 'broken.sync'], { out: () => {}, err: (t) => err.push(t), colour: false, cwd: dir });
+    expect(code).toBe(1);
+    expect(err.join('\n')).toContain('240,000 errors, 0 warnings');
+    expect(readFileSync(join(dir, 'broken.sync'), 'utf8')).toBe(text);
+  });
+
   it('fmt that cannot write a file says so, exits 2, and leaves the file whole', async () => {
     const messy = 'source w : postgres {\n  database    "acme"\n}\n';
     const dir = project({ 'messy.sync': messy });
