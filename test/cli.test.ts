@@ -426,6 +426,30 @@ model users {
     expect(r.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f]/);
   });
 
+  // A file's name is data too: a project may hold `x\u001b[2J.sync`, or a manifest bytes that JSON.parse quotes in its message.
+  const rawControl = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+  it('never echoes a control character of a file name, in any format or command', async () => {
+    const name = 'a\u001b]0;owned\u0007\u009b2J\nerror[SW0000]: forged.sync';
+    const files = { [name]: 'source wh : postgres { database "a" }\nsource wh : postgres { database "b" }\n' };
+    for (const format of ['text', 'github']) {
+      const r = await run(files, ['check', '--format', format]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('a\\u001b]0;owned\\u0007\\u009b2J\\u000aerror[SW0000]: forged.sync');
+      expect(r.stderr).not.toMatch(rawControl);
+      expect(r.stderr.split('\n').filter((l) => l.startsWith('error[SW0000]'))).toEqual([]);
+    }
+    const fmt = await run({ [name]: 'source wh : postgres {  database "a" }\n' }, ['fmt', '--check']);
+    expect(fmt.stdout).toBe('would reformat a\\u001b]0;owned\\u0007\\u009b2J\\u000aerror[SW0000]: forged.sync');
+  });
+
+  it('never echoes a control character of a file it cannot read in a usage error', async () => {
+    const r = await run({ 'manifest.json': '\u001b[2J\u009b31m\u0007' }, ['airflow', '--manifest', 'manifest.json', '--out', 'dags']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('cannot read manifest.json: ');
+    expect(r.stderr).toContain('\\u001b[2J');
+    expect(r.stderr).not.toMatch(rawControl);
+  });
+
   it('fmt leaves a file that is not UTF-8 as it is, and says so', async () => {
     const bytes = Buffer.concat([Buffer.from('source w : postgres {\n  database "acme"   # caf'), Buffer.from([0xe9]), Buffer.from('\n}\n')]);
     const dir = project({ 'latin1.sync': bytes });

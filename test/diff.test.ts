@@ -341,6 +341,16 @@ describe('syncwright diff: every change kind on pairs of example projects', () =
     expect(escapeMarkdown('<img src=x> @team *b* | [l](u)\nnext')).toBe('&lt;img src=x&gt; @&#8203;team \\*b\\* \\| \\[l\\](u) next');
   });
 
+  it('escapes what the files say, on a terminal: no control character of a file name or value reaches it', () => {
+    const file = 'p\u001b]0;owned\u0007\u009b2J\n  ! forged.sync';
+    const project = (database: string) => version([{ path: file, text: `source wh : postgres {\n  database ${JSON.stringify(database)}\n}\n` }]);
+    const text = renderDiff('text', compareProjects(project('acme'), project('acme\u001b[2J')), { base: 'a\u001b[1m', head: 'b' });
+    expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+    expect(text).toContain('(p\\u001b]0;owned\\u0007\\u009b2J\\u000a  ! forged.sync:1)');
+    expect(text).toContain('syncwright diff a\\u001b[1m → b');
+    expect(text.split('\n').filter((l) => l.includes('forged'))).toHaveLength(1);
+  });
+
   it('keeps each change on its row of the Markdown table, whatever line break a message holds', () => {
     const project = (message: string) =>
       version([

@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { formatSource } from '../syntax/format.js';
 import { notText } from '../syntax/parse.js';
 import { syntaxWords } from '../catalog/index.js';
-import type { OutputFormat } from '../diagnostics/render.js';
+import { printableLine, type OutputFormat } from '../diagnostics/render.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { findSyncFiles, nothingFound, readSources, replaceFile, UsageError } from '../files.js';
 import { printDiagnostics, type Io } from './output.js';
@@ -36,7 +36,7 @@ export function runFmt(opts: FmtOptions, io: Io): number {
   }
   printDiagnostics(opts.format, diagnostics, sources, io);
   if (opts.check) {
-    for (const c of changed) io.out(`would reformat ${c.path}`);
+    for (const c of changed) io.out(`would reformat ${printableLine(c.path)}`);
     return diagnostics.length > 0 || changed.length > 0 ? 1 : 0;
   }
   // Files that failed to parse are left as they are; the others are written.
@@ -46,7 +46,7 @@ export function runFmt(opts: FmtOptions, io: Io): number {
     } catch (e) {
       throw new UsageError(`cannot write ${c.path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
-    io.out(`formatted ${c.path}`);
+    io.out(`formatted ${printableLine(c.path)}`);
   }
   return diagnostics.length > 0 ? 1 : 0;
 }

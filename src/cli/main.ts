@@ -317,7 +317,9 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     return await command.run(args as never, io);
   } catch (e) {
     if (e instanceof UsageError || (e as Error).name === 'YError') {
-      io.err(`syncwright: ${(e as Error).message}\nRun 'syncwright --help' for usage.`);
+      // A message may quote a file (JSON.parse's quotes the text it stopped at) or git's stderr: escaped for the terminal.
+      const { printable } = await import('../diagnostics/render.js');
+      io.err(`syncwright: ${printable((e as Error).message)}\nRun 'syncwright --help' for usage.`);
       return 2;
     }
     throw e;

@@ -17,8 +17,11 @@ const ansi = (open: number, close: number) => (s: string) => `\u001b[${open}m${s
 const colour: Style = { red: ansi(31, 39), yellow: ansi(33, 39), blue: ansi(34, 39), bold: ansi(1, 22), dim: ansi(2, 22) };
 const plain: Style = { red: (s) => s, yellow: (s) => s, blue: (s) => s, bold: (s) => s, dim: (s) => s };
 
-/** Control characters, and the bidirectional ones, which would reorder the line shown around them. */
-const controls = /[\u0000-\u0008\u000b-\u001f\u007f\u202a-\u202e\u2066-\u2069]/g;
+/**
+ * Control characters (C0 but the tab and the line break, DEL, and C1, which terminals read as
+ * ESC + a letter: U+009B is CSI), and the bidirectional ones, which would reorder the line shown around them.
+ */
+const controls = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
 /**
  * Tabs shift carets; show them as spaces so the caret lines up. Other control characters
@@ -29,9 +32,16 @@ function expandTabs(s: string): string {
   return s.replace(/\t/g, '  ').replace(controls, '\ufffd');
 }
 
-/** A message quoting a control character shows it escaped, never raw. */
-function printable(s: string): string {
-  return s.replace(controls, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+const escaped = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
+/** Text for the terminal: a message quoting a control character shows it escaped, never raw. */
+export function printable(s: string): string {
+  return s.replace(controls, escaped);
+}
+
+/** Text for the terminal on one line (a file name, a name, a value): its tabs and line breaks escaped too, so it cannot forge a line. */
+export function printableLine(s: string): string {
+  return printable(s).replace(/[\t\n]/g, escaped);
 }
 
 /** The columns of a long line shown around its caret; the rest is left out, marked with `…`. */
@@ -77,7 +87,7 @@ export function renderText(diagnostics: readonly Diagnostic[], sources: Readonly
   for (const d of diagnostics) {
     const label = marks[d.severity](style)(style.bold(`${d.severity}[${d.code}]`));
     out.push(`${label}${style.bold(`: ${printable(d.message)}`)}`);
-    out.push(`  ${style.blue('-->')} ${d.span.file}:${d.span.line}:${d.span.column}`);
+    out.push(`  ${style.blue('-->')} ${at(d.span)}`);
     out.push(...codeFrame(d, linesOf(d.span.file), style));
     for (const h of d.hints) out.push(`  ${style.blue('=')} ${style.bold('hint')}: ${printable(h)}`);
     for (const r of d.related ?? []) out.push(`  ${style.blue('=')} ${style.bold('note')}: ${printable(r.message)}: ${at(r.span)}`);
@@ -87,9 +97,9 @@ export function renderText(diagnostics: readonly Diagnostic[], sources: Readonly
   return out.join('\n');
 }
 
-/** `file:line:column`, as editors and terminals link it. */
+/** `file:line:column`, as editors and terminals link it; the file's name is data (a `.sync` file may be named with an escape sequence). */
 function at(span: Span): string {
-  return `${span.file}:${span.line}:${span.column}`;
+  return `${printableLine(span.file)}:${span.line}:${span.column}`;
 }
 
 /** A span as JSON: file, 1-based start and end (the end column is one past the last character). */
@@ -131,9 +141,10 @@ export function renderGithub(diagnostics: readonly Diagnostic[]): string {
   return diagnostics
     .map((d) => {
       const level = githubLevels[d.severity];
-      const props = `file=${escapeProperty(d.span.file)},line=${d.span.line},col=${d.span.column},endLine=${d.span.endLine},endColumn=${d.span.endColumn},title=${escapeProperty(d.code)}`;
+      const props = `file=${escapeProperty(printableLine(d.span.file))},line=${d.span.line},col=${d.span.column},endLine=${d.span.endLine},endColumn=${d.span.endColumn},title=${escapeProperty(d.code)}`;
       const message = [d.message, ...d.hints.map((h) => `hint: ${h}`), ...(d.related ?? []).map((r) => `note: ${r.message}: ${at(r.span)}`)].join('\n');
-      return `::${level} ${props}::${escapeData(message)}`;
+      // The log shows the annotation's text as a terminal would: escapes in it are data.
+      return `::${level} ${props}::${escapeData(printable(message))}`;
     })
     .join('\n');
 }

@@ -4,6 +4,7 @@
  * come from the files under review: in Markdown they are escaped, so that a file cannot
  * write markup into the comment.
  */
+import { printableLine } from '../diagnostics/render.js';
 import { largest } from '../numbers.js';
 import type { Change, Risk } from './compare.js';
 
@@ -44,16 +45,18 @@ function counts(changes: readonly Change[]): Record<Risk, number> {
   };
 }
 
+/** For a terminal: names, files and values come from the files under review, so each is escaped to printable text on its line. */
 function text(changes: readonly Change[], labels: DiffLabels): string {
-  const lines = [`syncwright diff ${labels.base} → ${labels.head}: ${changes.length === 0 ? 'no change in meaning' : summary(changes)}`];
+  const t = printableLine;
+  const lines = [`syncwright diff ${t(labels.base)} → ${t(labels.head)}: ${changes.length === 0 ? 'no change in meaning' : summary(changes)}`];
   for (const risk of ['destructive', 'risky', 'info'] as const) {
     const group = changes.filter((c) => c.risk === risk);
     if (group.length === 0) continue;
     lines.push('', heading[risk].toUpperCase());
     for (const c of group) {
       const v = values(c);
-      lines.push(`  ${risk === 'destructive' ? '!' : '-'} ${subject(c)} (${c.file}:${c.line}) ${c.kind}${v ? `: ${v}` : ''}`, `      ${c.message}`);
-      if (c.syncs?.length) lines.push(`      syncs: ${c.syncs.join(', ')}`);
+      lines.push(`  ${risk === 'destructive' ? '!' : '-'} ${t(subject(c))} (${t(c.file)}:${c.line}) ${c.kind}${v ? `: ${t(v)}` : ''}`, `      ${t(c.message)}`);
+      if (c.syncs?.length) lines.push(`      syncs: ${t(c.syncs.join(', '))}`);
     }
   }
   return `${lines.join('\n')}\n`;
