@@ -139,9 +139,11 @@ class CompiledSqlOperator(SQLExecuteQueryOperator):
     """Runs a compiled SQL file, read when the task runs (a recompile needs no new DAG), on one
     connection as its dialect runs it (script_batches); the script's own BEGIN/COMMIT decide
     (autocommit). Returns the summary row, which goes to XCom. The SQL is data: it is never
-    rendered as a Jinja template, so no text of a sync (a `where` string) is evaluated."""
+    rendered as a Jinja template, so no text of a sync (a `where` string) is evaluated; nor is any
+    other argument (the connection id, which the manifest gives, is one of the provider's
+    template fields), as none of them needs Airflow's values."""
 
-    template_fields = tuple(f for f in SQLExecuteQueryOperator.template_fields if f != "sql")
+    template_fields = ()
     template_ext = ()
 
     def __init__(self, *, sql_file: str, dialect: str, **kwargs) -> None:

@@ -61,7 +61,8 @@ class Hook:
 class SQLExecuteQueryOperator:
     """Airflow's operator as far as CompiledSqlOperator uses it: its arguments, its hook, its log."""
 
-    template_fields = ("sql", "parameters")
+    # As the common-sql provider has them: its own, then BaseSQLOperator's.
+    template_fields = ("sql", "parameters", "conn_id", "database", "hook_params")
 
     def __init__(self, **kwargs):
         self.kwargs = kwargs
