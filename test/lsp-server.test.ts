@@ -4,7 +4,7 @@
  * as files are edited, quick fixes, completion, hovers, definition, references, rename,
  * the outline, folding, formatting, files changed on disk, and a clean exit.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -686,5 +686,42 @@ describe('files opened without a workspace', () => {
       },
       false,
     );
+  });
+});
+
+describe('a stream the protocol cannot be read past', () => {
+  /** The server's exit code and stderr once it is sent `bytes` after a well-formed request; null when it still runs after `waitMs`. */
+  async function afterSending(bytes: Buffer, waitMs = 15_000): Promise<{ code: number | null; stderr: string; stdout: string }> {
+    const child = spawn(process.execPath, [bin, 'lsp'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    let stdout = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const frame = (o: object) => {
+      const b = Buffer.from(JSON.stringify(o));
+      return Buffer.concat([Buffer.from(`Content-Length: ${b.length}\r\n\r\n`), b]);
+    };
+    child.stdin.write(frame({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { processId: null, rootUri: null, capabilities: {} } }));
+    child.stdin.write(bytes);
+    const code = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => resolve(null), waitMs);
+      child.on('exit', (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    if (code === null) child.kill();
+    return { code, stderr, stdout };
+  }
+
+  it('ends with a reason, rather than waiting on, at a Content-Length past what it reads or a header without one', async () => {
+    const huge = await afterSending(Buffer.from('Content-Length: 99999999999999\r\n\r\n{"jsonrpc":"2.0"'));
+    expect(huge.code).toBe(1);
+    expect(huge.stderr).toContain('syncwright lsp: the client sent a message of 99999999999999 bytes, more than the 268435456 read');
+    const bad = await afterSending(Buffer.from('Content-Length: -5\r\n\u001b[2J: x\r\n\r\n'));
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('a header without one Content-Length of digits: `Content-Length: -5\\u000d\\u000a\\u001b[2J: x`');
+    expect(bad.stderr).not.toMatch(/\u001b/);
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
   });
 });
