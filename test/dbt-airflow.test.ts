@@ -203,6 +203,32 @@ describe('examples/dbt-shop', () => {
     expect(syncwright(['dbt', 'exposures', 'env-shop', '--owner-name', 'Data team', '--out', 'env.yml'], dir)).toMatchObject({ code: 0 });
   });
 
+  it('writes exposures dbt reads back as written: Jinja in a table named by env() or a quoted name is never rendered', () => {
+    const text = readFileSync(join(dir, 'shop', 'shop.sync'), 'utf8');
+    cpSync(join(dir, 'shop'), join(dir, 'jinja-shop'), { recursive: true });
+    const table = "c{{ env_var('AWS_SECRET_ACCESS_KEY') }}{% raw %}{#\u2028\u0085\u009b";
+    writeFileSync(join(dir, 'jinja-shop', 'shop.sync'), text.replace('table sales.customers', `table env("SALES_SCHEMA").${JSON.stringify(table)}`));
+    expect(syncwright(['dbt', 'exposures', 'jinja-shop', '--owner-name', 'Data {{ team }}', '--out', 'jinja.yml'], dir)).toMatchObject({ code: 0 });
+    const yaml = readFileSync(join(dir, 'jinja.yml'), 'utf8');
+    expect(yaml).not.toMatch(/[\u007f-\u009f\u2028\u2029]/);
+    // As dbt reads it: YAML, then every string rendered as a Jinja template; env_var() ends the script if it is ever called.
+    const render = [
+      'import json, sys, yaml, jinja2',
+      'def env_var(*a): sys.exit("env_var was called")',
+      'env = jinja2.Environment(undefined=jinja2.StrictUndefined)',
+      'def render(x):',
+      '    if isinstance(x, str): return env.from_string(x).render(env_var=env_var)',
+      '    if isinstance(x, list): return [render(i) for i in x]',
+      '    if isinstance(x, dict): return {k: render(v) for k, v in x.items()}',
+      '    return x',
+      'print(json.dumps(render(yaml.safe_load(sys.stdin.read()))))',
+    ].join('\n');
+    const file = JSON.parse(python(['-c', render], yaml));
+    expect(file.exposures[1].description).toContain(`into postgres warehouse table {{env:SALES_SCHEMA}}.${table}, on "0 * * * *";`);
+    expect(file.exposures[1].owner).toEqual({ name: 'Data {{ team }}' });
+    expect(file.exposures[1].depends_on).toEqual(["ref('dim_customers')"]);
+  });
+
   it('runs on the embedded database as the DAG runs it, and its summary row is what reaches XCom', async () => {
     const db = await freshPglite();
     try {

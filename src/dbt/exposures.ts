@@ -59,8 +59,22 @@ export function exposuresOf(project: CheckedProject, options: ExposureOptions): 
 }
 
 /**
- * YAML of the property file: block style, every string double-quoted as JSON writes it (a
- * JSON string is a YAML string), so no text of a `.sync` file can change the YAML's structure.
+ * A value as dbt reads it back. A string is double-quoted as JSON writes it (a JSON string is a
+ * YAML string), with what JSON leaves raw but YAML may not hold (DEL, C1, U+FFFE, U+FFFF) or
+ * reads as a line break (U+0085, U+2028, U+2029) escaped. dbt renders every string of a
+ * property file as a Jinja template (a description when it reads docs, the others as it
+ * parses): each `{` that would open a tag (`{{env:X}}` of a table named by env(), a quoted
+ * name) is written `{{ '{' }}`, which renders as itself, so the text is never evaluated.
+ */
+function dbtValue(v: unknown): string {
+  if (typeof v !== 'string') return JSON.stringify(v);
+  const inert = v.replace(/\{(?=[{%#])/g, "{{ '{' }}");
+  return JSON.stringify(inert).replace(/[\u007f-\u009f\u2028\u2029\ufffe\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * YAML of the property file: block style, every value written by dbtValue, so no text of a
+ * `.sync` file can change the YAML's structure or be run by dbt.
  */
 export function renderYaml(file: PropertyFile): string {
   const lines = ['# Written by `syncwright dbt exposures`: one exposure per sync that reads a dbt model. Do not edit.', `version: ${file.version}`];
@@ -70,11 +84,11 @@ export function renderYaml(file: PropertyFile): string {
     if (v && typeof v === 'object' && !Array.isArray(v)) {
       return Object.entries(v as Record<string, unknown>).flatMap(([k, x]) => {
         const nested = typeof x === 'object' && x !== null;
-        return nested ? [`${indent}${k}:`, ...value(x, `${indent}  `)] : [`${indent}${k}: ${JSON.stringify(x)}`];
+        return nested ? [`${indent}${k}:`, ...value(x, `${indent}  `)] : [`${indent}${k}: ${dbtValue(x)}`];
       });
     }
-    if (Array.isArray(v)) return v.length === 0 ? [`${indent}[]`] : v.map((x) => `${indent}- ${JSON.stringify(x)}`);
-    return [`${indent}${JSON.stringify(v)}`];
+    if (Array.isArray(v)) return v.length === 0 ? [`${indent}[]`] : v.map((x) => `${indent}- ${dbtValue(x)}`);
+    return [`${indent}${dbtValue(v)}`];
   };
   for (const e of file.exposures) {
     const [first, ...rest] = value(e, '    ');
