@@ -661,6 +661,30 @@ describe('lines ended by a lone carriage return', () => {
   });
 });
 
+describe('hovers are Markdown the project cannot write into', () => {
+  it("shows a column's text, names and file as text: a backtick or a link in them is no markup", async () => {
+    const file = 'm_[owned](evil).sync';
+    const text = `source wh : postgres { database "acme" }
+model users {
+  from wh
+  table analytics.users
+  columns { "x\` [click](https://evil.example) \`y" string  email string }
+}
+destination crm : hubspot { token env("HUBSPOT_TOKEN") }
+sync users_to_crm { from users  to crm object contacts  mode upsert  identifier email -> email  map { "x\` [click](https://evil.example) \`y" -> note } }
+`;
+    await withServer({ [file]: text }, async (own) => {
+      await own.open(file);
+      const at = (needle: string, nth: number) =>
+        own.connection.sendRequest(HoverRequest.type, { textDocument: { uri: own.uri(file) }, position: own.position(file, needle, needle.length - 2, nth) });
+      const column = hoverText(await at('"x`', 1));
+      expect(column).toBe('**column** ``"x` [click](https://evil.example) `y" string`` of model `users`, declared at m\\_\\[owned\\](evil).sync:5');
+      const model = hoverText(await at('from users', 0));
+      expect(model).toContain('**model** `users`, defined at m\\_\\[owned\\](evil).sync:2');
+    });
+  });
+});
+
 describe('files opened without a workspace', () => {
   it('checks each file in its own folder, one whose folder is not on disk too', async () => {
     await withServer(

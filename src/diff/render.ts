@@ -4,9 +4,11 @@
  * come from the files under review: in Markdown they are escaped, so that a file cannot
  * write markup into the comment.
  */
+import { code, escapeMarkdown } from '../diagnostics/markdown.js';
 import { printableLine } from '../diagnostics/render.js';
-import { largest } from '../numbers.js';
 import type { Change, Risk } from './compare.js';
+
+export { code, escapeMarkdown };
 
 export interface DiffLabels {
   /** What was compared: `origin/main`, a folder, `the working tree`. */
@@ -62,37 +64,6 @@ function text(changes: readonly Change[], labels: DiffLabels): string {
   return `${lines.join('\n')}\n`;
 }
 
-/**
- * The text on one line of Markdown: every line break a renderer may honour (`\r` alone ends a
- * line in CommonMark, and so a table row) and every other control character a space; the
- * bidirectional controls, which reorder what a reader sees, U+FFFD.
- */
-function oneLine(s: string): string {
-  return s.replace(/\r\n|[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ').replace(/[\u202a-\u202e\u2066-\u2069]/g, '\ufffd');
-}
-
-/**
- * Text in a table cell: no markup, no line break, no `|`, no @mention. An entity for `@` is
- * decoded before GitHub links mentions, so a zero-width space follows it instead.
- */
-export function escapeMarkdown(s: string): string {
-  return oneLine(s)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/([\\`*_[\]|~])/g, '\\$1')
-    .replace(/@/g, '@&#8203;');
-}
-
-/** A code span holding any text: a fence longer than the text's longest run of backticks; `|` escaped, as GitHub's tables split on it even in code. */
-export function code(s: string): string {
-  const flat = oneLine(s);
-  const run = largest([...flat.matchAll(/`+/g)].map((m) => m[0].length));
-  const fence = '`'.repeat(run + 1);
-  const padded = /^`|`$/.test(flat) ? ` ${flat} ` : flat;
-  return `${fence}${padded.replace(/\|/g, '\\|')}${fence}`;
-}
-
 const marker: Record<Risk, string> = { destructive: '🛑 **destructive**', risky: '⚠️ risky', info: '' };
 
 function markdown(changes: readonly Change[], labels: DiffLabels): string {
@@ -113,7 +84,7 @@ function markdown(changes: readonly Change[], labels: DiffLabels): string {
         c.before !== undefined || c.after !== undefined
           ? ` ${c.before !== undefined ? code(c.before) : '(none)'} → ${c.after !== undefined ? code(c.after) : '(none)'}`
           : '';
-      const syncs = c.syncs?.length ? ` Syncs: ${c.syncs.map(code).join(', ')}.` : '';
+      const syncs = c.syncs?.length ? ` Syncs: ${c.syncs.map((s) => code(s)).join(', ')}.` : '';
       rows.push(
         `| ${marker[c.risk]} | ${c.subject.kind} ${code(c.subject.name)} | ${c.kind}${v} | ${escapeMarkdown(c.message)}.${syncs} <sub>${escapeMarkdown(`${c.file}:${c.line}`)}</sub> |`,
       );

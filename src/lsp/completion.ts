@@ -17,6 +17,7 @@ import {
   takesRecords,
   type DestinationType,
 } from '../catalog/index.js';
+import { code, escapeMarkdown } from '../diagnostics/markdown.js';
 import { dialectNames } from '../dialect/index.js';
 import type { SymbolDef } from '../check/symbols.js';
 import { audienceItems, contextAt, modelItems, syncItems, type Context, type Expect } from './context.js';
@@ -174,7 +175,7 @@ function columnItems(lookup: Lookup, definition: SymbolDef | undefined): Complet
     label: c.name,
     kind: CompletionItemKind.Field,
     detail: lookup.project.text(c.span.file)?.slice(c.extent.offset, c.extent.endOffset).replace(/\s+/g, ' '),
-    documentation: markdown(`column of model \`${model.name}\` (${c.span.file}:${c.span.line})`),
+    documentation: markdown(`column of model ${code(model.name, false)} (${escapeMarkdown(`${c.span.file}:${c.span.line}`)})`),
   }));
 }
 

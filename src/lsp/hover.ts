@@ -5,6 +5,7 @@
  */
 import { MarkupKind, type Hover } from 'vscode-languageserver/node';
 import { getDestinationType, getSourceSettingsSchema, isSourceDialect } from '../catalog/index.js';
+import { code, escapeMarkdown } from '../diagnostics/markdown.js';
 import { symbolAt, type SymbolDef } from '../check/symbols.js';
 import type { Definition } from '../syntax/ast.js';
 import type { Span } from '../span.js';
@@ -20,7 +21,9 @@ interface Shown {
   span: Span;
 }
 const hover = (value: string, span: Span): Shown => ({ value, span });
-const where = (s: SymbolDef) => `${s.span.file}:${s.span.line}`;
+/** Names, a column's text and files are the project's: in a code span, or escaped, they write no markup into the hover. */
+const name = (text: string | undefined) => code(text ?? '', false);
+const where = (s: SymbolDef) => escapeMarkdown(`${s.span.file}:${s.span.line}`);
 
 export function hoverAt(lookup: Lookup, file: string, offset: number, files: Files): Hover | undefined {
   const shown = shownAt(lookup, file, offset);
@@ -39,12 +42,12 @@ function describe(lookup: Lookup, s: SymbolDef): string {
   const text = (span: Span) => lookup.project.text(span.file)?.slice(span.offset, span.endOffset) ?? '';
   switch (s.kind) {
     case 'column':
-      return `**column** \`${text(s.extent).replace(/\s+/g, ' ')}\` of model \`${s.parent?.name}\`, declared at ${where(s)}`;
+      return `**column** ${name(text(s.extent).replace(/\s+/g, ' '))} of model ${name(s.parent?.name)}, declared at ${where(s)}`;
     case 'destination':
     case 'source': {
       const type = lookup.typeOf(s);
       const tree = lookup.tree(s);
-      const head = `**${s.kind}** \`${s.name}\`${tree && (tree.kind === 'destination' || tree.kind === 'source') ? ` : ${tree.kind === 'destination' ? tree.type.text : tree.dialect.text}` : ''}, defined at ${where(s)}`;
+      const head = `**${s.kind}** ${name(s.name)}${tree && (tree.kind === 'destination' || tree.kind === 'source') ? ` : ${tree.kind === 'destination' ? tree.type.text : tree.dialect.text}` : ''}, defined at ${where(s)}`;
       if (s.kind === 'source' && tree?.kind === 'source' && isSourceDialect(tree.dialect.text)) {
         return `${head}\n\n${dialectDoc(tree.dialect.text)}  \nalso a warehouse destination: \`to ${s.name} table schema.name\``;
       }
@@ -52,17 +55,17 @@ function describe(lookup: Lookup, s: SymbolDef): string {
     }
     case 'model': {
       const columns = lookup.columns(s).length;
-      return `**model** \`${s.name}\`, defined at ${where(s)}: ${columns} column${columns === 1 ? '' : 's'}`;
+      return `**model** ${name(s.name)}, defined at ${where(s)}: ${columns} column${columns === 1 ? '' : 's'}`;
     }
     case 'audience': {
       const model = lookup.modelOf(s);
-      return `**audience** \`${s.name}\`, defined at ${where(s)}${model ? `: rows of model \`${model.name}\`` : ''}`;
+      return `**audience** ${name(s.name)}, defined at ${where(s)}${model ? `: rows of model ${name(model.name)}` : ''}`;
     }
     case 'sync': {
       const dest = lookup.destinationOf(s);
       const tree = lookup.tree(s);
       const mode = tree?.kind === 'sync' ? tree.items.find((i) => i.kind === 'mode') : undefined;
-      return `**sync** \`${s.name}\`, defined at ${where(s)}${dest ? ` → \`${dest.symbol.name}\`${dest.type ? ` (${dest.type.type})` : ''}` : ''}${mode?.kind === 'mode' ? `, mode ${mode.mode.text}` : ''}`;
+      return `**sync** ${name(s.name)}, defined at ${where(s)}${dest ? ` → ${name(dest.symbol.name)}${dest.type ? ` (${dest.type.type})` : ''}` : ''}${mode?.kind === 'mode' ? `, mode ${mode.mode.text}` : ''}`;
     }
   }
 }
