@@ -30,7 +30,7 @@ describe('malformed plans', () => {
     const plan = valid();
     plan.steps.push({ kind: 'teleport', description: 'x' });
     const errors = planErrors(plan);
-    expect(errors.find((e) => e.startsWith(`/steps/${plan.steps.length - 1}/kind must be one of:`))).toMatch(/"sql", "load", "changes".*"commit"/);
+    expect(errors.find((e) => e.startsWith(`/steps/${plan.steps.length - 1}/kind must be one of:`))).toMatch(/"sql", "load", "jobs", "changes".*"commit"/);
   });
 
   it('rejects an unknown property and a wrong version', () => {

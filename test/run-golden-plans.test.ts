@@ -32,7 +32,7 @@ const row = (n: number): ChangeRow => ({
   columns: { name: `User ${n}` },
 });
 
-const known = new Set(['changes', 'guard', 'read', 'call', 'send', 'publish', 'write_object', 'accept', 'commit']);
+const known = new Set(['jobs', 'changes', 'guard', 'read', 'call', 'send', 'publish', 'write_object', 'accept', 'commit']);
 
 describe('golden API plans', () => {
   it('there are plans of every API destination type', () => {
@@ -67,6 +67,9 @@ describe('golden API plans', () => {
           }
         } else if (step.kind === 'call') {
           expect(buildRequest(step.request, ctx, { env: envPlaceholder }).url).toMatch(/^https?:\/\//);
+        } else if (step.kind === 'jobs') {
+          for (const request of [...step.calls.map((c) => c.request), step.request])
+            expect(buildRequest(request, ctx, { env: envPlaceholder }).url).toMatch(/^https?:\/\//);
         } else if (step.kind === 'publish') {
           for (const t of [step.destination, step.key, step.value]) render(t, ctx, { env: envPlaceholder });
         } else if (step.kind === 'write_object') {

@@ -4,13 +4,14 @@
 // only when the audience changed (one that became empty: a job of removeAll alone), and runs
 // that job only when every operation was added. Add, remove and upsert count a row only once
 // the job that carries it has run: a job whose run fails, or a run killed before it, commits
-// none of them; a mirror's removals, too.
+// none of them; a mirror's removals, too. A job that ends FAILED after its run answered has its
+// rows sent again by the next run, which first asks how the jobs of earlier runs ended.
 import { createHash } from 'node:crypto';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import type { Fault } from './servers/fake-api.js';
-import { startGoogleAds } from './servers/google-ads.js';
+import { startGoogleAds, type FakeGoogleAds } from './servers/google-ads.js';
 import { cli, compileFixture, exited, perEngine, runSync, spawnRun, sql, until } from './servers/run-harness.js';
 import { scratchFolder, type ScratchDb } from './servers/scratch-db.js';
 import { ensureBuilt } from './support/build.js';
@@ -25,6 +26,16 @@ const hashed = (ids: number[]) =>
     .map((i) => createHash('sha256').update(`user${i}@example.com`).digest('hex'))
     .sort();
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+/**
+ * The requests since `from` were only a run's question of how the last run's job ended: a
+ * sign-in, then one search of offline_user_data_job. A run after one that ran a job asks so
+ * even when it has nothing to send.
+ */
+function onlyAskedForJob(ads: FakeGoogleAds, from: number): void {
+  const asked = ads.api.requests.slice(from).map((q) => (q.path.endsWith('googleAds:search') ? String((q.body as { query?: unknown }).query) : q.path));
+  expect(asked).toEqual(['/token', expect.stringMatching(/ FROM offline_user_data_job WHERE /)]);
+}
 
 const build = await compileFixture('test/fixtures/run/google-ads');
 const secrets = { GADS_DEVELOPER_TOKEN: 'dev-token', GADS_CLIENT_SECRET: 'client-secret', GADS_REFRESH_TOKEN: 'refresh-token' };
@@ -63,11 +74,14 @@ perEngine(
       expect(ads().members('Paying')).toEqual(hashed(range(1, 60)));
     });
 
-    it('an unchanged audience sends nothing', async () => {
+    it('an unchanged audience sends nothing, once the job of the first run is known to have ended well', async () => {
       const before = ads().api.requests.length;
       const r = await run();
       expect(r).toMatchObject({ status: 'ok', changes: { added: 0, changed: 0, removed: 0, unchanged: 40 } });
-      expect(paths(before)).toEqual([]);
+      onlyAskedForJob(ads(), before);
+      const asked = ads().api.requests.length;
+      expect(await run()).toMatchObject({ status: 'ok', changes: { added: 0, changed: 0, removed: 0, unchanged: 40 } });
+      expect(paths(asked)).toEqual([]);
     });
 
     it('after rows leave and enter, the list is replaced by the audience, and the same list is used', async () => {
@@ -135,7 +149,7 @@ perEngine(
       expect(ads().members('Paying (jobs)')).toEqual(hashed(range(1, 60)));
       const before = ads().api.requests.length;
       expect(await run('paying_to_google_add')).toMatchObject({ status: 'ok', changes: { added: 0, unchanged: 40 } });
-      expect(ads().api.requests.length).toBe(before);
+      onlyAskedForJob(ads(), before);
     });
 
     it('mode remove: when :run fails the leaving members stay uncommitted, the entering ones are committed, and the report and exit code say so', async () => {
@@ -235,7 +249,8 @@ perEngine(
       const before = ads().api.requests.length;
       const r = await run('paying_to_google');
       expect(r).toMatchObject({ status: 'guarded', committed: 0, error: expect.stringContaining('the model has no rows') });
-      expect(ads().api.requests.length).toBe(before);
+      // The first run's job is asked about before the change set is built; nothing is sent.
+      onlyAskedForJob(ads(), before);
       expect(ads().members('Paying')).toEqual(hashed(range(1, 60)));
       expect(await snapshot('paying_to_google')).toBe(40);
     });
@@ -264,7 +279,7 @@ perEngine(
       // Empty and unchanged: nothing is sent.
       const before = ads().api.requests.length;
       expect(await run('paying_to_google_emptied')).toMatchObject({ status: 'ok', changes: { added: 0, removed: 0 }, committed: 0 });
-      expect(ads().api.requests.length).toBe(before);
+      onlyAskedForJob(ads(), before);
     });
 
     it('members who return are uploaded again', async () => {
@@ -319,11 +334,112 @@ perEngine(
             .sort(),
         ).toEqual(members);
         expect(ads().members(list)).toEqual(members);
-        // Within the period: nothing is sent.
+        // Within the period: nothing is sent (but the question of how the job ended).
         const before = ads().api.requests.length;
         expect(await run(sync)).toMatchObject({ status: 'ok', changes: { added: 0, changed: 0, unchanged: n } });
-        expect(ads().api.requests.length).toBe(before);
+        onlyAskedForJob(ads(), before);
       }
+    });
+  },
+);
+
+// Google runs a job after `:run` answered, for hours at times, and it may then end FAILED
+// ("Uploaded data has failed to be processed"): the rows a run committed because the job ran
+// never reached the list. Each run first asks how the jobs of earlier runs ended.
+perEngine(
+  'google ads customer match, a job that ends FAILED after its run',
+  people,
+  () => startGoogleAds(credentials),
+  ({ db, service: ads }) => {
+    const run = (sync: string) => runSync(db(), build, sync, { env: secrets, endpoints: { ads: ads().api.url } });
+    const jobs = async (sync: string) => {
+      const [rows] = await sql(db(), `SELECT count(DISTINCT job)::int AS n FROM syncwright.${sync}_jobs`);
+      return rows?.[0]?.n;
+    };
+    const searches = (from: number) =>
+      ads()
+        .api.requests.slice(from)
+        .filter((q) => String((q.body as { query?: string } | undefined)?.query ?? '').includes('FROM offline_user_data_job'));
+    const lastJob = () => [...ads().jobs.values()].at(-1)!;
+
+    it('mode add: a job that fails after its run has its rows sent again by the next run, and they reach the list', async () => {
+      ads().options.outcome = () => ({ status: 'FAILED', failureReason: 'UNKNOWN' });
+      const first = await run('paying_to_google_add');
+      ads().options.outcome = undefined;
+      // :run answered 2xx: the rows are committed, and their job is watched.
+      expect(first).toMatchObject({ status: 'ok', changes: { added: 40 }, committed: 40 });
+      expect(lastJob()).toMatchObject({ ran: true, status: 'FAILED' });
+      expect(ads().members('Paying (jobs)')).toEqual([]);
+
+      const before = ads().api.requests.length;
+      const again = await run('paying_to_google_add');
+      expect(again).toMatchObject({ status: 'ok', changes: { added: 40, unchanged: 0 }, committed: 40 });
+      expect(ads().members('Paying (jobs)')).toEqual(hashed(range(1, 60)));
+      expect(searches(before)).toHaveLength(1);
+      expect(again.warnings).toEqual([expect.stringMatching(/ended FAILED \(UNKNOWN\): the rows it carried count as not delivered, and are sent again$/)]);
+      expect(again.steps[0]).toMatchObject({ kind: 'jobs', rows: 1, accepted: 0, rejected: 1 });
+
+      // The new job succeeded: the next run asks once, forgets it, and sends nothing.
+      const settled = ads().api.requests.length;
+      expect(await run('paying_to_google_add')).toMatchObject({ status: 'ok', changes: { added: 0, unchanged: 40 }, committed: 0 });
+      expect(searches(settled)).toHaveLength(1);
+      expect(await jobs('paying_to_google_add')).toBe(0);
+      const quiet = ads().api.requests.length;
+      expect(await run('paying_to_google_add')).toMatchObject({ status: 'ok', changes: { added: 0, unchanged: 40 } });
+      expect(ads().api.requests.length).toBe(quiet);
+    });
+
+    it('mode mirror: a job still running is kept; once it fails, the next job carries the whole snapshot again after remove_all', async () => {
+      expect(await run('paying_to_google')).toMatchObject({ status: 'ok', changes: { added: 40 } });
+      await run('paying_to_google');
+      const members = ads().members('Paying');
+      expect(members).toEqual(hashed(range(1, 60)));
+      // Two leave, one enters; the job that replaces the list runs for a while.
+      await sql(db(), `UPDATE crm.people SET plan = 'free' WHERE id IN (1, 2); UPDATE crm.people SET plan = 'pro' WHERE id = 3;`);
+      ads().options.outcome = () => ({ status: 'RUNNING' });
+      expect(await run('paying_to_google')).toMatchObject({ status: 'ok', changes: { added: 1, removed: 2 }, committed: 41 });
+      ads().options.outcome = undefined;
+      const replacing = lastJob();
+      expect(replacing.status).toBe('RUNNING');
+
+      // Still running: kept, and nothing else is sent.
+      const jobsBefore = ads().jobs.size;
+      const waiting = await run('paying_to_google');
+      expect(waiting).toMatchObject({ status: 'ok', changes: { added: 0, changed: 0, removed: 0 } });
+      expect(waiting.steps[0]).toMatchObject({ kind: 'jobs', rows: 1, accepted: 0, rejected: 0 });
+      expect(ads().jobs.size).toBe(jobsBefore);
+      expect(await jobs('paying_to_google')).toBe(1);
+
+      // It fails, having applied nothing: the list is still the old one.
+      ads().finish(replacing.resourceName, { status: 'FAILED' });
+      expect(ads().members('Paying')).toEqual(members);
+      const again = await run('paying_to_google');
+      // Every member the job carried is in the change set again: those still in the audience
+      // added, those who left removed; the job begins with remove_all.
+      expect(again).toMatchObject({ status: 'ok', changes: { added: 39, changed: 0, unchanged: 0, removed: 2 }, committed: 41 });
+      expect(again.warnings).toEqual([expect.stringContaining(`job ${replacing.resourceName} ended FAILED:`)]);
+      expect(lastJob()).toMatchObject({ ran: true, status: 'SUCCESS' });
+      expect(lastJob().operations[0]).toEqual({ removeAll: true });
+      const expected = [...hashed(range(4, 60)), createHash('sha256').update('user3@example.com').digest('hex')].sort();
+      expect(ads().members('Paying')).toEqual(expected);
+      await run('paying_to_google');
+      expect(await jobs('paying_to_google')).toBe(0);
+    });
+
+    it('mode remove: a removal job that fails is sent again, though its members left the snapshot', async () => {
+      expect(await run('paying_to_google_remove')).toMatchObject({ status: 'ok', changes: { added: 39 }, committed: 39 });
+      // The list "Paying (jobs)" holds every paying member (mode add, above); one more leaves.
+      const leaving = createHash('sha256').update('user4@example.com').digest('hex');
+      expect(ads().members('Paying (jobs)')).toContain(leaving);
+      await sql(db(), `UPDATE crm.people SET plan = 'free' WHERE id = 4`);
+      ads().options.outcome = () => ({ status: 'FAILED' });
+      expect(await run('paying_to_google_remove')).toMatchObject({ status: 'ok', changes: { removed: 1 }, committed: 1 });
+      ads().options.outcome = undefined;
+      expect(ads().members('Paying (jobs)')).toContain(leaving);
+
+      const again = await run('paying_to_google_remove');
+      expect(again).toMatchObject({ status: 'ok', changes: { removed: 1 }, committed: 1 });
+      expect(ads().members('Paying (jobs)')).not.toContain(leaving);
     });
   },
 );

@@ -327,6 +327,13 @@ export interface CallStep {
    * them: an `accept` step after the job's run does, when every row was accepted.
    */
   changes?: ChangeKind[];
+  /**
+   * The call runs a job the destination carries out after it answered, and may still fail
+   * (Google Ads' `:run`): once it answered 2xx, the rows of `changes` are recorded as that job's
+   * (the job's name in `vars.<var>`) in the plan's jobs table (`JobsStep`), before any of them is
+   * committed, so that a later run that finds the job failed sends them again.
+   */
+  job?: { var: string; changes: ChangeKind[] };
   /** Skip the call when this variable is already set (e.g. create a list only if the lookup found none). */
   unlessSet?: string;
   request: HttpRequest;
@@ -405,6 +412,55 @@ export interface JobPoll {
   done: string[];
   failed: string[];
   waitSeconds: number;
+}
+
+/**
+ * Ask how the jobs of earlier runs ended (`CallStep.job`), before the change set is built. A job
+ * runs for hours after its run answered (Google Ads Customer Match), so a run does not wait for
+ * it: its rows are committed as delivered, and kept in the jobs table with the job's name until
+ * the job's outcome is known. This step, first of the plan, reads the jobs pending there
+ * (`sql.pending`); when there is one, it makes its `calls` (sign-in), then asks each job's status
+ * (`request`, the job's name in `vars.job`): a status among `done` forgets the job
+ * (`sql.forget`), one among `pending` keeps it for the next run, and any other (a failure, a
+ * status the plan does not know, no job found) makes its rows count as not delivered
+ * (`sql.failed`: each goes into the accepted table as sent without an answer, so that commit.sql,
+ * run at once, gives its snapshot row the unknown payload hash), then forgets it. The change set
+ * then sends those rows again as added while the model has them, and removes those it no longer
+ * has: a job's rows are those it carried, so a mirror's job (the list emptied, then every
+ * member) has the whole snapshot sent again. A status that cannot be read (the request failed)
+ * keeps the job, with a warning.
+ */
+export interface JobsStep {
+  kind: 'jobs';
+  description: string;
+  /** Calls made before the first status request, only when some job is pending (sign-in). */
+  calls: CallStep[];
+  /** One job's status; `vars.job` is the job's name. */
+  request: HttpRequest;
+  /** JSON Pointer to the job's status in a 2xx answer. */
+  status: string;
+  /** Statuses of a job that ended and applied its rows. */
+  done: string[];
+  /** Statuses of a job that has not ended yet. */
+  pending: string[];
+  /** JSON Pointer to why a job failed, for the report. */
+  reason?: string;
+  /** The jobs table's statements on the source (`JobsSql`). */
+  sql: JobsSql;
+  retry: RetryPolicy;
+  rateLimit?: RateLimit;
+}
+
+/** The statements of the jobs table (`<sync>_jobs`, made by changes.sql): a row per row of a job, by the job's name. */
+export interface JobsSql {
+  /** The jobs whose outcome is not known yet: one column, `job`. */
+  pending: string;
+  /** Records one row of a job (`statement`), or many (`rows`, each parameter an array), binding `parameters`. */
+  insert: { statement: string; rows?: string; parameters: ['job', 'row_key'] };
+  /** Forgets a job's rows; `job` bound. */
+  forget: string;
+  /** Inserts each row of the job into the accepted table as `sent` (`sentChange`), with a null payload hash and destination id; `job` bound. */
+  failed: string;
 }
 
 /** Send change rows to an HTTP API in batches; a row is accepted when every request accepted it. */
@@ -556,4 +612,4 @@ export const sentChange = 'sent';
 /** The change that settles a sent row the destination surely did not apply (`CommitStep.writeAhead`). */
 export const refusedChange = 'refused';
 
-export type ApiStep = ChangesStep | GuardStep | ReadStep | CallStep | SendStep | PublishStep | WriteObjectStep | AcceptStep | CommitStep;
+export type ApiStep = JobsStep | ChangesStep | GuardStep | ReadStep | CallStep | SendStep | PublishStep | WriteObjectStep | AcceptStep | CommitStep;

@@ -8,7 +8,7 @@ import { normaliseSql } from '../dialect/normalise.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ChangeSet, ChangeSetValue } from '../plan/api-changes.js';
-import { changesKey, refusedChange, sentChange, type ApiStep, type CommitStep } from '../contract/api-steps.js';
+import { changesKey, refusedChange, sentChange, type ApiStep, type CommitStep, type JobsSql } from '../contract/api-steps.js';
 import { changeQueries, insertArrays, withLockTable, withSession } from './session-sql.js';
 import type { SyncArtifacts } from '../contract/plan.js';
 import type { ApiSyncPlan } from '../plan/api.js';
@@ -220,6 +220,7 @@ function changesSql(cs: ChangeSet, fmt: SqlFormatter): string {
     rankText: d.text(base.r.rank!),
     idempotencyKey: d.sha256(hashInput),
     ...keysNames(d, cs),
+    createJobs: cs.jobs ? createJobsSql(cs) : '',
     previousKey,
     summary: summary.map((s) => ({ name: d.ident(s.name), test: s.test })),
     synced: d.ident('synced'),
@@ -333,6 +334,45 @@ function acceptedRowsSql(cs: ChangeSet): string | undefined {
   );
 }
 
+/** The jobs table (`ChangeSet.jobs`): a row per row of a job whose outcome is not known yet. */
+const jobColumns = ['job', 'row_key'] as const;
+
+function createJobsSql(cs: ChangeSet): string {
+  const spec = getDialect(cs.dialect);
+  const q = (n: string) => quoteIdent(spec, n);
+  return `CREATE TABLE IF NOT EXISTS ${q(cs.tables.schema)}.${q(cs.jobs!)} (${jobColumns.map((c) => `${q(c)} ${spec.types.string} NOT NULL`).join(', ')})`;
+}
+
+/** The executor's statements on the jobs table (`JobsSql`), with the driver's placeholders; undefined without one. */
+function jobsSql(cs: ChangeSet): JobsSql | undefined {
+  if (!cs.jobs) return undefined;
+  const spec = getDialect(cs.dialect);
+  const { placeholder } = apiSqlDialect(cs.dialect).snippets;
+  const q = (n: string) => quoteIdent(spec, n);
+  const p = (n: number) => fillSnippet(placeholder, { n: String(n) });
+  const jobs = `${q(cs.tables.schema)}.${q(cs.jobs)}`;
+  const accepted = `${q(cs.tables.schema)}.${q(cs.tables.accepted)}`;
+  const text = `CAST(NULL AS ${spec.types.string})`;
+  const rows = insertArrays(
+    spec,
+    jobs,
+    jobColumns.map(q),
+    jobColumns.map(() => spec.types.string),
+  );
+  return {
+    pending: `SELECT DISTINCT ${q('job')} AS ${q('job')} FROM ${jobs} ORDER BY ${q('job')}`,
+    insert: {
+      statement: `INSERT INTO ${jobs} (${jobColumns.map(q).join(', ')}) VALUES (${p(1)}, ${p(2)})`,
+      ...(rows ? { rows } : {}),
+      parameters: [...jobColumns],
+    },
+    forget: `DELETE FROM ${jobs} WHERE ${q('job')} = ${p(1)}`,
+    failed:
+      `INSERT INTO ${accepted} (${acceptedParameters.map(q).join(', ')}) ` +
+      `SELECT DISTINCT ${q('row_key')}, '${sentChange}', ${text}, ${text} FROM ${jobs} WHERE ${q('job')} = ${p(1)}`,
+  };
+}
+
 export interface ChangeSetFiles {
   changes: string;
   read: string;
@@ -359,10 +399,19 @@ export function emitApiSync({ changeSet, plan }: ApiSyncPlan, fmt: SqlFormatter)
     { name: 'read.sql', content: sql.read },
   ];
   // Each set of change kinds a later step takes its rows by (a call acting on rows as a whole counts them).
-  const kinds = new Map(plan.steps.flatMap((s) => (s.kind !== 'read' && 'changes' in s && s.changes ? [[changesKey(s.changes), s.changes] as const] : [])));
-  const steps: ApiStep[] = plan.steps.map((s) =>
-    s.kind === 'read' ? { ...s, queries: Object.fromEntries([...kinds].map(([key, k]) => [key, changeQueries(changeSet.dialect, k)])) } : s,
+  // A job's rows (`CallStep.job`) are read by their kinds too.
+  const kinds = new Map(
+    plan.steps.flatMap((s) => [
+      ...(s.kind !== 'read' && 'changes' in s && s.changes ? [[changesKey(s.changes), s.changes] as const] : []),
+      ...(s.kind === 'call' && s.job ? [[changesKey(s.job.changes), s.job.changes] as const] : []),
+    ]),
   );
+  const jobs = jobsSql(changeSet);
+  const steps: ApiStep[] = plan.steps.flatMap((s): ApiStep[] => {
+    if (s.kind === 'read') return [{ ...s, queries: Object.fromEntries([...kinds].map(([key, k]) => [key, changeQueries(changeSet.dialect, k)])) }];
+    if (s.kind === 'jobs') return jobs ? [{ ...s, sql: jobs }] : [];
+    return [s as ApiStep];
+  });
   if (sql.commit) {
     steps.push({
       kind: 'commit',

@@ -70,6 +70,11 @@ export interface ChangeSet {
    * changed back) while a row sent again after a lost answer carries the same key.
    */
   keys?: string;
+  /**
+   * The rows of each job an earlier run ran whose outcome is not known yet, by the job's name,
+   * in a state table of its own (`<sync>_jobs`): a plan that asks how its jobs ended (`JobsStep`).
+   */
+  jobs?: string;
 }
 
 export const defaultStateSchema = 'syncwright';
@@ -108,7 +113,7 @@ export function sentFields(sync: CheckedSync): string[] {
   return sync.fields.map((f) => resolveField(rules, f.field.text).name);
 }
 
-export function changeSetOf(sync: CheckedSync, reads: ChangeKind[], refreshDays?: number, chainedKeys = false): ChangeSet {
+export function changeSetOf(sync: CheckedSync, reads: ChangeKind[], refreshDays?: number, chainedKeys = false, jobs = false): ChangeSet {
   const { model } = sync;
   const dialect = model.source.dialect;
   const spec = getDialect(dialect);
@@ -146,5 +151,6 @@ export function changeSetOf(sync: CheckedSync, reads: ChangeKind[], refreshDays?
     reads,
     ...(refreshDays === undefined ? {} : { refreshDays }),
     ...(chainedKeys && sync.identifier ? { keys: stateTable('_keys') } : {}),
+    ...(jobs && sync.identifier ? { jobs: stateTable('_jobs') } : {}),
   };
 }

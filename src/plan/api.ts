@@ -8,7 +8,7 @@ import { limitsFor, objectKindOf, requireDestinationType, resolveField } from '.
 import { settingDefaults } from '../catalog/settings.js';
 import { requireDestinationApi, settingTemplate, storageFormat, type ApiContext } from '../catalog/api/index.js';
 import { rateLimitOf } from '../catalog/api/http.js';
-import type { ApiStep, ReadStep } from '../contract/api-steps.js';
+import type { ApiStep, JobsStep, ReadStep } from '../contract/api-steps.js';
 import type { Plan } from '../contract/plan.js';
 import { lockKeyOf, planHead, warehouseEndpoint } from './head.js';
 import { changeSetOf, sentFields, type ChangeSet } from './api-changes.js';
@@ -53,8 +53,8 @@ export interface ApiSyncPlan {
   plan: Omit<Plan, 'steps'> & { steps: PlannedStep[] };
 }
 
-/** A step as planned: the read step gets its queries from emit. */
-export type PlannedStep = Exclude<ApiStep, ReadStep> | Omit<ReadStep, 'queries'>;
+/** A step as planned: the read step gets its queries from emit, the jobs step its SQL. */
+export type PlannedStep = Exclude<ApiStep, ReadStep | JobsStep> | Omit<ReadStep, 'queries'> | Omit<JobsStep, 'sql'>;
 
 export function planApiSync(sync: CheckedSync, options: PlanOptions): ApiSyncPlan {
   const ctx = apiContext(sync);
@@ -73,13 +73,18 @@ export function planApiSync(sync: CheckedSync, options: PlanOptions): ApiSyncPla
   // lookup or creation counts against the same allowance as the sends (a step may narrow the
   // scope, as Slack's per channel).
   const rateLimit = rateLimitOf(ctx);
-  const limited = (s: PlannedStep): PlannedStep =>
-    rateLimit && (s.kind === 'call' || s.kind === 'send') && s.rateLimit === undefined ? { ...s, rateLimit } : s;
+  const limited = <S extends PlannedStep>(s: S): S =>
+    rateLimit && (s.kind === 'call' || s.kind === 'send' || s.kind === 'jobs') && s.rateLimit === undefined ? { ...s, rateLimit } : s;
+  // Keyed plans only: a job's rows are recorded by their keys.
+  const jobsStep = sync.identifier ? api.jobs?.(ctx) : undefined;
+  const jobs = jobsStep && limited({ ...jobsStep, calls: jobsStep.calls.map(limited) });
   // Requests that carry a row's or a batch's idempotency key: each row's key is chained on its last delivery's (ChangeSet.keys).
-  const changeSet = changeSetOf(sync, reads, refreshDays, JSON.stringify(sending).includes('.idempotency_key"'));
+  const changeSet = changeSetOf(sync, reads, refreshDays, JSON.stringify(sending).includes('.idempotency_key"'), jobs !== undefined);
   const deletes = sync.mode === 'mirror' || sync.mode === 'remove';
 
   const steps: PlannedStep[] = [
+    // First: a failed job's rows count as not delivered before the change set is built.
+    ...(jobs ? [jobs] : []),
     {
       kind: 'changes',
       file: 'changes.sql',

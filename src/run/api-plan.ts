@@ -11,6 +11,7 @@
  */
 import type { AcceptStep, ApiStep, ChangeKind, CommitStep, StepCondition } from '../contract/api-steps.js';
 import { runCall } from './call-step.js';
+import { recordJob, runJobs } from './jobs-step.js';
 import { GuardAbort, guardViolation } from './guard.js';
 import { Ledger } from './ledger.js';
 import type { LoadedPlan } from './plan-file.js';
@@ -150,7 +151,7 @@ async function commitAccepted(env: StepEnv, commit: CommitStep): Promise<void> {
   env.report.committed = env.ledger?.total ?? 0;
 }
 
-async function runStep(step: ApiStep, env: StepEnv): Promise<StepReport | undefined> {
+async function runStep(step: ApiStep, env: StepEnv, commit: CommitStep | undefined): Promise<StepReport | undefined> {
   switch (step.kind) {
     case 'changes': {
       const results = await env.session.script(sqlFile(env, step.file), env.sql.rollback);
@@ -165,8 +166,14 @@ async function runStep(step: ApiStep, env: StepEnv): Promise<StepReport | undefi
     case 'read':
       env.read = { query: asSubquery(sqlFile(env, step.file)), queries: step.queries };
       return undefined;
-    case 'call':
-      return runCall(step, env);
+    case 'jobs':
+      return runJobs(step, env, commit);
+    case 'call': {
+      const report = await runCall(step, env);
+      // Once the job ran: its rows are watched before any of them is committed.
+      if (step.job && !env.options.dryRun) await recordJob(step.job, env);
+      return report;
+    }
     case 'send':
       return runSend(step, env);
     case 'publish':
@@ -230,7 +237,7 @@ async function runSteps(steps: readonly ApiStep[], env: StepEnv, commit?: Commit
         const r = skippedReport(step, env.report.changes);
         if (r) env.report.steps.push(r);
       } else {
-        if (step.kind !== 'changes' && step.kind !== 'guard' && step.kind !== 'read') sending = true;
+        if (step.kind !== 'jobs' && step.kind !== 'changes' && step.kind !== 'guard' && step.kind !== 'read') sending = true;
         if (step.kind !== 'call' || (callsNeeded ??= await rowsAhead(steps, index, env))) {
           const refused = refusedBefore(step, env);
           if (refused) env.report.steps.push(refused);
@@ -238,7 +245,7 @@ async function runSteps(steps: readonly ApiStep[], env: StepEnv, commit?: Commit
             // After a call lock's wait, which may be long: the sync's lock is checked last.
             if (step.kind === 'call') await locks.before(step);
             await env.lock?.check(stepName(step));
-            const r = await runStep(step, env);
+            const r = await runStep(step, env, commit);
             if (r) env.report.steps.push(r);
           }
         }

@@ -7,6 +7,7 @@ import { pointerGet } from './json-pointer.js';
 import { stepReport, type StepReport } from './output/report.js';
 import { buildRequest } from './http/request.js';
 import { baseContext, type StepEnv } from './step-env.js';
+import type { RenderContext } from './template.js';
 
 /** The variables a parsed response sets: each capture's pointer, when present. */
 export function captures(capture: CallStep['capture'], doc: unknown): Record<string, unknown> {
@@ -48,32 +49,33 @@ function orderMatches(matches: NonNullable<CallStep['matches']>, doc: unknown): 
   return items.length;
 }
 
-export async function runCall(step: CallStep, env: StepEnv): Promise<StepReport> {
-  const started = performance.now();
-  const report = stepReport('call', step.name, step.description);
-  if (step.unlessSet !== undefined && env.vars[step.unlessSet] !== undefined) return report;
-  // A dry run changes nothing, and a call may (it creates lists).
-  if (env.options.dryRun) return report;
-  let failure: string | undefined;
+/** What one request made once answered: the parsed body of a 2xx (or of an `absentOn` status), else why it failed. */
+export interface Answer {
+  status?: number;
+  doc?: unknown;
+  failure?: string;
+  requests: number;
+  retries: number;
+}
+
+/**
+ * One request, made once with the plan's retries and rate limit (a call, a job's status): its
+ * answer parsed, or why it failed (a status neither 2xx nor among `absentOn`, retries spent).
+ */
+export async function requestOnce(
+  env: StepEnv,
+  step: Pick<CallStep, 'request' | 'retry' | 'rateLimit' | 'absentOn'>,
+  context: RenderContext = baseContext(env),
+): Promise<Answer> {
+  const answer: Omit<Answer, 'requests' | 'retries'> = {};
   const exchange: Exchange<null> = {
     perRow: false,
-    request: () => buildRequest(step.request, baseContext(env), env.render, env.options.endpoints[env.plan.destination.name]),
+    request: () => buildRequest(step.request, context, env.render, env.options.endpoints[env.plan.destination.name]),
     read: (res) => {
-      const ok = res.status >= 200 && res.status < 300;
-      if (ok) {
-        const doc = parsed(res.body);
-        const found = step.matches ? orderMatches(step.matches, doc) : 0;
-        const got = captures(step.capture, doc);
-        Object.assign(env.vars, got);
-        if (found > 1) {
-          const taken = Object.entries(got)
-            .map(([k, v]) => `${k} ${String(v)}`)
-            .join(', ');
-          (env.report.warnings ??= []).push(
-            `${step.name} (${step.description}) found ${found}; this run used the first in the plan's order (${taken}), and so will later runs while it exists: the others get nothing from this sync`,
-          );
-        }
-      } else if (!step.absentOn?.includes(res.status)) return { accepted: [], rejected: [{ index: 0, reason: snippet(res) }], retry: [] };
+      if (!(res.status >= 200 && res.status < 300) && !step.absentOn?.includes(res.status))
+        return { accepted: [], rejected: [{ index: 0, reason: snippet(res) }], retry: [] };
+      answer.status = res.status;
+      answer.doc = parsed(res.body);
       return { accepted: [0], rejected: [], retry: [] };
     },
   };
@@ -90,10 +92,35 @@ export async function runCall(step: CallStep, env: StepEnv): Promise<StepReport>
       ...(env.options.jitter ? { random: env.options.jitter } : {}),
       limiter: env.options.rateLimits.for(env.plan.destination.name, env.plan.destination.target?.join('.'), step.rateLimit),
     },
-    { accepted: () => undefined, refused: (r) => void (failure = r[0]?.reason) },
+    { accepted: () => undefined, refused: (r) => void (answer.failure = r[0]?.reason) },
   );
-  Object.assign(report, { requests: stats.requests, retries: stats.retries, ms: Math.round(performance.now() - started) });
-  if (failure !== undefined) throw new Error(`${step.name} failed: ${failure}`);
+  return { ...answer, requests: stats.requests, retries: stats.retries };
+}
+
+export async function runCall(step: CallStep, env: StepEnv): Promise<StepReport> {
+  const started = performance.now();
+  const report = stepReport('call', step.name, step.description);
+  if (step.unlessSet !== undefined && env.vars[step.unlessSet] !== undefined) return report;
+  // A dry run changes nothing, and a call may (it creates lists).
+  if (env.options.dryRun) return report;
+  const answer = await requestOnce(env, step);
+  Object.assign(report, { requests: answer.requests, retries: answer.retries, ms: Math.round(performance.now() - started) });
+  if (answer.failure !== undefined) throw new Error(`${step.name} failed: ${answer.failure}`);
+  // An `absentOn` answer captures nothing: the thing looked up is not there.
+  if (answer.status !== undefined && answer.status >= 200 && answer.status < 300) {
+    const doc = answer.doc;
+    const found = step.matches ? orderMatches(step.matches, doc) : 0;
+    const got = captures(step.capture, doc);
+    Object.assign(env.vars, got);
+    if (found > 1) {
+      const taken = Object.entries(got)
+        .map(([k, v]) => `${k} ${String(v)}`)
+        .join(', ');
+      (env.report.warnings ??= []).push(
+        `${step.name} (${step.description}) found ${found}; this run used the first in the plan's order (${taken}), and so will later runs while it exists: the others get nothing from this sync`,
+      );
+    }
+  }
   const missing = step.requires.filter((v) => env.vars[v] === undefined);
   if (missing.length) throw new Error(`${step.name} did not return ${missing.join(', ')}`);
   return report;

@@ -9,8 +9,15 @@
  * /v24/customers/{id}/offlineUserDataJobs:create makes a job for a list; POST
  * /v24/{job}:addOperations queues `create` / `remove` operations of `userIdentifiers`
  * (hashedEmail, hashedPhoneNumber: SHA-256 hex) or one `removeAll`, at most 100,000 per call,
- * with partial failure when `enablePartialFailure` is set; POST /v24/{job}:run applies the
- * job's operations in order and answers a long-running operation. A job runs once.
+ * with partial failure when `enablePartialFailure` is set; POST /v24/{job}:run answers a
+ * long-running operation and the job then applies its operations in order. A job runs once.
+ * Its status (OfflineUserDataJobStatus) is PENDING until it runs, then, as `outcome` says,
+ * SUCCESS (applied at once, by default), FAILED (nothing applied; `failureReason` as given) or
+ * RUNNING until the test ends it (`finish`). The search also answers `SELECT
+ * offline_user_data_job.resource_name, offline_user_data_job.status,
+ * offline_user_data_job.failure_reason FROM offline_user_data_job WHERE
+ * offline_user_data_job.resource_name = '...'` with a GoogleAdsRow per job found, in the proto3
+ * JSON mapping (lowerCamelCase; an enum at its default, UNSPECIFIED, left out).
  */
 import { FakeService, type Recorded, type Reply } from './fake-api.js';
 
@@ -21,13 +28,21 @@ export interface GoogleAdsOptions {
   developerToken: string;
   /** A create or remove operation Google cannot use (by its hashed email): the reason; it fails alone under partial failure. */
   refuse?: (hashedEmail: string) => string | undefined;
+  /** How a job that is run ends (by default SUCCESS): RUNNING leaves it to `finish`. */
+  outcome?: (job: Job) => Outcome | { status: 'RUNNING' };
 }
 
-interface Job {
+export type JobStatus = 'PENDING' | 'RUNNING' | 'SUCCESS' | 'FAILED';
+/** How a job ends. */
+export type Outcome = { status: 'SUCCESS' } | { status: 'FAILED'; failureReason?: string };
+
+export interface Job {
   resourceName: string;
   list: string;
   operations: ({ removeAll: true } | { create: string } | { remove: string })[];
   ran: boolean;
+  status: JobStatus;
+  failureReason?: string;
 }
 
 const sha256Hex = /^[0-9a-f]{64}$/;
@@ -58,7 +73,7 @@ export class FakeGoogleAds extends FakeService {
     if (req.method !== 'POST') return error(404, 'NOT_FOUND', `no route ${req.method} ${req.path}`);
     const body = (req.body ?? {}) as Record<string, unknown>;
     const customer = /^\/v24\/customers\/(\d+)\/(googleAds:search|userLists:mutate|offlineUserDataJobs:create)$/.exec(req.path);
-    if (customer?.[2] === 'googleAds:search') return this.search(String(body.query ?? ''));
+    if (customer?.[2] === 'googleAds:search') return this.search(customer[1]!, String(body.query ?? ''));
     if (customer?.[2] === 'userLists:mutate') return this.createList(customer[1]!, body);
     if (customer?.[2] === 'offlineUserDataJobs:create') return this.createJob(customer[1]!, body);
     const job = /^\/v24\/(customers\/\d+\/offlineUserDataJobs\/\d+):(addOperations|run)$/.exec(req.path);
@@ -80,7 +95,44 @@ export class FakeGoogleAds extends FakeService {
     return { status: 200, body: { access_token: this.accessToken, expires_in: 3599, token_type: 'Bearer', scope: 'https://www.googleapis.com/auth/adwords' } };
   }
 
-  private search(query: string): Reply {
+  /** Ends a RUNNING job: SUCCESS applies its operations, FAILED applies none. */
+  finish(resourceName: string, outcome: Outcome): void {
+    const job = this.jobs.get(resourceName);
+    if (job?.status !== 'RUNNING') throw new Error(`${resourceName} is not running`);
+    this.end(job, outcome);
+  }
+
+  private end(job: Job, outcome: Outcome): void {
+    job.status = outcome.status;
+    if (outcome.status === 'FAILED') {
+      if (outcome.failureReason) job.failureReason = outcome.failureReason;
+      return;
+    }
+    const members = this.lists.get(job.list)!.members;
+    for (const op of job.operations) {
+      if ('removeAll' in op) members.clear();
+      else if ('create' in op) members.add(op.create);
+      else members.delete(op.remove);
+    }
+  }
+
+  private jobSearch(customer: string, query: string): Reply | undefined {
+    const m =
+      /^SELECT offline_user_data_job\.resource_name, offline_user_data_job\.status, offline_user_data_job\.failure_reason FROM offline_user_data_job WHERE offline_user_data_job\.resource_name = '((?:[^'\\]|\\.)*)'$/.exec(
+        query,
+      );
+    if (!m) return undefined;
+    const name = m[1]!.replace(/\\(.)/g, '$1');
+    const job = name.startsWith(`customers/${customer}/`) ? this.jobs.get(name) : undefined;
+    const fieldMask = 'offlineUserDataJob.resourceName,offlineUserDataJob.status,offlineUserDataJob.failureReason';
+    if (!job) return { status: 200, body: { fieldMask } };
+    const row = { resourceName: job.resourceName, status: job.status, ...(job.failureReason ? { failureReason: job.failureReason } : {}) };
+    return { status: 200, body: { results: [{ offlineUserDataJob: row }], fieldMask } };
+  }
+
+  private search(customer: string, query: string): Reply {
+    const jobs = this.jobSearch(customer, query);
+    if (jobs) return jobs;
     const m = /^SELECT user_list\.resource_name FROM user_list WHERE user_list\.name = '((?:[^'\\]|\\.)*)'$/.exec(query);
     if (!m) return error(400, 'INVALID_ARGUMENT', `unsupported query: ${query}`);
     const name = m[1]!.replace(/\\(.)/g, '$1');
@@ -104,7 +156,7 @@ export class FakeGoogleAds extends FakeService {
     if (job?.type !== 'CUSTOMER_MATCH_USER_LIST' || !list || !this.lists.has(list))
       return error(400, 'INVALID_ARGUMENT', 'a Customer Match job needs an existing user list');
     const resourceName = `customers/${customer}/offlineUserDataJobs/${this.next++}`;
-    this.jobs.set(resourceName, { resourceName, list, operations: [], ran: false });
+    this.jobs.set(resourceName, { resourceName, list, operations: [], ran: false, status: 'PENDING' });
     return { status: 200, body: { resourceName } };
   }
 
@@ -149,12 +201,9 @@ export class FakeGoogleAds extends FakeService {
   private run(job: Job): Reply {
     if (job.ran) return error(400, 'FAILED_PRECONDITION', 'the job has already run');
     job.ran = true;
-    const members = this.lists.get(job.list)!.members;
-    for (const op of job.operations) {
-      if ('removeAll' in op) members.clear();
-      else if ('create' in op) members.add(op.create);
-      else members.delete(op.remove);
-    }
+    const outcome = this.options.outcome?.(job) ?? { status: 'SUCCESS' };
+    if (outcome.status === 'RUNNING') job.status = 'RUNNING';
+    else this.end(job, outcome);
     return { status: 200, body: { name: `${job.resourceName.replace(/offlineUserDataJobs\/\d+$/, 'operations/')}${this.next++}` } };
   }
 }

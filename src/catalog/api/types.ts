@@ -5,7 +5,7 @@
  */
 import type { AudienceMode, Limits, RecordMode } from '../types.js';
 import type { FieldRules } from '../fields.js';
-import type { CallStep, ChangeKind, ApiStep, Template } from '../../contract/api-steps.js';
+import type { CallStep, ChangeKind, ApiStep, JobsStep, Template } from '../../contract/api-steps.js';
 
 /** What a destination's API description may depend on, resolved from the checked sync. */
 export interface ApiContext {
@@ -56,6 +56,12 @@ export interface ModePlan {
 export interface DestinationApi {
   /** Sign-in and lookups that run once before sending (oauth token, list id). */
   setup(ctx: ApiContext): CallStep[];
+  /**
+   * Where a call runs a job the destination may still fail after it answered (`CallStep.job`):
+   * the step that asks, at the start of each run, how the jobs of earlier runs ended. Emit adds
+   * its SQL.
+   */
+  jobs?(ctx: ApiContext): Omit<JobsStep, 'sql'>;
   /** Per supported mode of the type (record and audience modes share names where they mean the same). */
   modes: Partial<Record<`${'record' | 'audience'}:${RecordMode | AudienceMode}`, (ctx: ApiContext) => ModePlan>>;
 }

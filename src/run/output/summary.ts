@@ -32,6 +32,12 @@ export function planSummary(r: PlanReport): string {
             : 'done'
         } (${seconds(s.ms)})`,
       );
+    } else if (s.kind === 'jobs') {
+      // rows: the jobs asked about; accepted: those that ended well; rejected: those that failed, whose rows go again.
+      const open = s.rows - s.accepted - s.rejected;
+      lines.push(
+        `  ${s.operation}: ${plural(s.rows, 'job')} of earlier runs: ${s.accepted} done, ${s.rejected} failed (their rows sent again), ${open} not ended`,
+      );
     } else if (s.kind === 'call') {
       if (s.requests) lines.push(`  ${s.operation}: done${s.retries ? `, ${plural(s.retries, 'retry', 'retries')}` : ''}`);
     } else if (s.skipped) {

@@ -3,16 +3,19 @@
  * add operations (hashed identifiers) in batches, then run it. Mirror starts the job with
  * remove_all, so the list ends up exactly the current members (none, when every member left:
  * the job then holds remove_all alone); it runs only when some row was added, changed or
- * removed, and only when every operation was added.
+ * removed, and only when every operation was added. Google carries a job out after `:run`
+ * answered, and it may then fail: each run first asks how the jobs of earlier runs ended
+ * (`jobStatus`), and sends the rows of one that failed again.
  * https://developers.google.com/google-ads/api/docs/remarketing/audience-segments/customer-match/get-started
  */
 import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
-import type { Acceptance, CallStep, SendStep, Template } from '../../../contract/api-steps.js';
+import type { Acceptance, CallStep, ChangeKind, JobsStep, SendStep, Template } from '../../../contract/api-steps.js';
 import {
   accessToken,
   bearer,
   call,
   compact,
+  standardRetry,
   concat,
   each,
   findOrCreate,
@@ -144,15 +147,53 @@ function operations(ctx: ApiContext, operation: 'create' | 'remove', changes: Mo
  * one missing, it would drop that member while the snapshot kept it, and an unchanged next run
  * would never send it again. Add, remove and upsert jobs run with what they hold: nothing else
  * of the list is touched, and the rows left out (none is committed) go in the next run's job.
+ * Google runs the job after `:run` answered, for hours at times, and it may then fail: the rows
+ * it carries (`carried`; a mirror's, every member and every member who left) are recorded as the
+ * job's, and the next run asks how it ended (`jobStatus`).
  */
-const runJob = (ctx: ApiContext): CallStep =>
+const runJob = (ctx: ApiContext, carried: ChangeKind[]): CallStep =>
   call({
     name: 'run_job',
     description: 'run the job; Google applies its operations asynchronously',
     ...replaceOnly(ctx),
     ...(ctx.mode === 'mirror' ? { onlyIfAllAccepted: true as const } : {}),
     request: jsonRequest('POST', job(':run'), headers(ctx), {}),
+    job: { var: 'job', changes: carried },
   });
+
+/**
+ * How the jobs of earlier runs ended: the job read by GoogleAdsService.Search, since "the
+ * processing results of the job can only be read using GoogleAdsService.Search/SearchStream"
+ * (https://developers.google.com/google-ads/api/fields/v24/offline_user_data_job), as Google's
+ * example does (googleads/google-ads-python examples/remarketing/add_customer_match_user_list.py,
+ * `check_job_status`). OfflineUserDataJobStatus (enums/offline_user_data_job_status.proto):
+ * PENDING "created and pending for uploading", RUNNING "data is being processed", SUCCESS
+ * "Uploaded data has been successfully processed", FAILED "Uploaded data has failed to be
+ * processed. Some operations may have been successfully processed." A failed job's rows are
+ * sent again (adding or removing a member twice is harmless), and so are those of a job the
+ * search does not find or whose status is UNKNOWN: whether they reached the list is not known.
+ * `failure_reason` (resources/offline_user_data_job.proto: "Reason for the processing failure,
+ * if status is FAILED") goes in the report.
+ */
+function jobStatus(ctx: ApiContext): Omit<JobsStep, 'sql'> {
+  return {
+    kind: 'jobs',
+    description: 'ask how the jobs of earlier runs ended; the rows of one that failed are sent again',
+    calls: [oauthRefresh(ctx, 'https://oauth2.googleapis.com/token')],
+    request: jsonRequest('POST', customer(ctx, '/googleAds:search'), headers(ctx), {
+      query: concat(
+        'SELECT offline_user_data_job.resource_name, offline_user_data_job.status, offline_user_data_job.failure_reason ' +
+          'FROM offline_user_data_job WHERE offline_user_data_job.resource_name = ',
+        quoted(ref('vars.job')),
+      ),
+    }),
+    status: '/results/0/offlineUserDataJob/status',
+    done: ['SUCCESS'],
+    pending: ['PENDING', 'RUNNING'],
+    reason: '/results/0/offlineUserDataJob/failureReason',
+    retry: standardRetry,
+  };
+}
 
 /**
  * A member leaves a list `membershipLifeSpan` days after its latest upload (540 for the lists
@@ -178,7 +219,7 @@ function mirror(ctx: ApiContext): ModePlan {
         request: jsonRequest('POST', job(':addOperations'), headers(ctx), { operations: [{ removeAll: true }] }),
       }),
       operations(ctx, 'create', current, true),
-      runJob(ctx),
+      runJob(ctx, [...current, 'removed']),
       { kind: 'accept', description: 'remove_all removed the members who left', changes: ['removed'], when: 'all_accepted' },
     ],
   };
@@ -186,17 +227,26 @@ function mirror(ctx: ApiContext): ModePlan {
 
 export const googleAdsApi: DestinationApi = {
   setup: listSetup,
+  jobs: jobStatus,
   modes: {
-    'record:upsert': (ctx) => ({ refreshDays, reads: ['added', 'changed'], steps: [operations(ctx, 'create', ['added', 'changed']), runJob(ctx)] }),
+    'record:upsert': (ctx) => ({
+      refreshDays,
+      reads: ['added', 'changed'],
+      steps: [operations(ctx, 'create', ['added', 'changed']), runJob(ctx, ['added', 'changed'])],
+    }),
     'record:mirror': mirror,
     // Changed members are uploaded again too: their membership is renewed (`refreshDays`), and new identifiers of theirs added.
-    'audience:add': (ctx) => ({ refreshDays, reads: ['added', 'changed'], steps: [operations(ctx, 'create', ['added', 'changed']), runJob(ctx)] }),
+    'audience:add': (ctx) => ({
+      refreshDays,
+      reads: ['added', 'changed'],
+      steps: [operations(ctx, 'create', ['added', 'changed']), runJob(ctx, ['added', 'changed'])],
+    }),
     'audience:remove': (ctx) => ({
       reads: ['added', 'removed'],
       steps: [
         { kind: 'accept', description: 'remember entering members without sending them, so their leaving is seen', changes: ['added'], when: 'always' },
         operations(ctx, 'remove', ['removed']),
-        runJob(ctx),
+        runJob(ctx, ['removed']),
       ],
     }),
     'audience:mirror': mirror,

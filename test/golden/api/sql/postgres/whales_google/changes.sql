@@ -33,6 +33,10 @@ CREATE TABLE IF NOT EXISTS "syncwright"."whales_google_accepted_rows" (
   "destination_id" TEXT
 );
 
+-- The rows of each job an earlier run ran whose outcome is not known yet: the next run asks
+-- how each ended, and sends the rows of one that failed again.
+CREATE TABLE IF NOT EXISTS "syncwright"."whales_google_jobs" ("job" TEXT NOT NULL, "row_key" TEXT NOT NULL);
+
 COMMIT;
 
 DROP TABLE IF EXISTS pg_temp."whales_google_changes";

@@ -28,6 +28,13 @@ CREATE TABLE IF NOT EXISTS "SYNC_STATE"."whales_google_accepted_rows" (
   "destination_id" VARCHAR
 );
 
+-- The rows of each job an earlier run ran whose outcome is not known yet: the next run asks
+-- how each ended, and sends the rows of one that failed again.
+CREATE TABLE IF NOT EXISTS "SYNC_STATE"."whales_google_jobs" (
+  "job" VARCHAR NOT NULL,
+  "row_key" VARCHAR NOT NULL
+);
+
 DROP TABLE IF EXISTS "SYNC_STATE"."whales_google_changes";
 
 CREATE TRANSIENT TABLE "SYNC_STATE"."whales_google_changes" AS

@@ -1,0 +1,114 @@
+/**
+ * Jobs the destination carries out after it answered (`CallStep.job`, `JobsStep`): the rows of
+ * each recorded as the job's once it ran, and, at the start of each later run, how it ended
+ * asked, so that the rows of one that failed count as not delivered and are sent again.
+ */
+import type { CallStep, CommitStep, JobsSql, JobsStep } from '../contract/api-steps.js';
+import { requestOnce, runCall } from './call-step.js';
+import { pointerGet } from './json-pointer.js';
+import { stepReport, type StepReport } from './output/report.js';
+import { stepRows } from './send-step.js';
+import { isSqlError } from './engines/sql-errors.js';
+import { baseContext, sqlFile, type StepEnv } from './step-env.js';
+import { clip } from './output/redact.js';
+
+/** Rows per INSERT of a job's rows. */
+const chunk = 5000;
+
+const jobsSqlOf = (env: StepEnv): JobsSql | undefined => (env.plan.steps as { kind: string; sql?: JobsSql }[]).find((s) => s.kind === 'jobs')?.sql;
+
+/**
+ * After a call that ran a job answered 2xx: the rows it carries (`job.changes`) recorded as the
+ * job's, before any of them is committed, so that no committed row of a job goes unwatched. A
+ * row recorded whose commit never came (a row refused, the run killed) is at worst sent again.
+ */
+export async function recordJob(job: NonNullable<CallStep['job']>, env: StepEnv): Promise<void> {
+  const sql = jobsSqlOf(env);
+  const name = env.vars[job.var];
+  if (!sql || name === undefined || name === null) return;
+  const { insert } = sql;
+  for await (const page of stepRows(env, job.changes)) {
+    const keys = page.flatMap((r) => (r.key === null ? [] : [r.key]));
+    for (let i = 0; i < keys.length; i += chunk) {
+      const part = keys.slice(i, i + chunk);
+      await env.lock?.check('recording the rows of a job');
+      // Parameters in the plan's order: the job's name, the row's key.
+      const value = (p: 'job' | 'row_key', key: string) => (p === 'job' ? String(name) : key);
+      if (insert.rows)
+        await env.session.query(
+          insert.rows,
+          insert.parameters.map((p) => part.map((k) => value(p, k))),
+        );
+      else
+        for (const k of part)
+          await env.session.query(
+            insert.statement,
+            insert.parameters.map((p) => value(p, k)),
+          );
+    }
+  }
+}
+
+/** How one job ended, as its status answer says. */
+type Outcome = 'done' | 'pending' | 'failed';
+
+function outcomeOf(step: JobsStep, status: unknown): Outcome {
+  if (typeof status === 'string' && step.done.includes(status)) return 'done';
+  if (typeof status === 'string' && step.pending.includes(status)) return 'pending';
+  // A failure, a status the plan does not know, or no job found: whether its rows were applied is unknown.
+  return 'failed';
+}
+
+/** The `jobs` step: see `JobsStep`. */
+export async function runJobs(step: JobsStep, env: StepEnv, commit: CommitStep | undefined): Promise<StepReport | undefined> {
+  if (env.options.dryRun) return undefined;
+  let jobs: string[];
+  try {
+    jobs = (await env.session.query<{ job: unknown }>(step.sql.pending)).map((r) => String(r.job));
+  } catch (e) {
+    // The jobs table does not exist yet: no run has recorded a job.
+    if (isSqlError(e, env.sql, 'missingTable')) return undefined;
+    throw e;
+  }
+  if (jobs.length === 0) return undefined;
+  const started = performance.now();
+  const report = stepReport('jobs', 'check_jobs', step.description, jobs.length);
+  const warn = (text: string) => (env.report.warnings ??= []).push(text);
+  for (const call of step.calls) {
+    const r = await runCall(call, env);
+    report.requests += r.requests;
+    report.retries += r.retries;
+  }
+  let failed = 0;
+  for (const job of jobs) {
+    const answer = await requestOnce(env, step, { ...baseContext(env), vars: { ...env.vars, job } });
+    report.requests += answer.requests;
+    report.retries += answer.retries;
+    if (answer.failure !== undefined) {
+      // Kept: the next run asks again; its rows stay committed meanwhile.
+      warn(`job ${job}: its status could not be read (${answer.failure}); the next run asks again`);
+      continue;
+    }
+    const status = pointerGet(answer.doc, step.status);
+    const outcome = outcomeOf(step, status);
+    if (outcome === 'pending') continue;
+    await env.lock?.check(`settling job ${job}`);
+    if (outcome === 'failed') {
+      const reason = step.reason === undefined ? undefined : pointerGet(answer.doc, step.reason);
+      const said = status === undefined ? 'was not found' : `ended ${clip(String(status), 100)}${reason ? ` (${clip(String(reason), 200)})` : ''}`;
+      warn(`job ${job} ${said}: the rows it carried count as not delivered, and are sent again`);
+      // Idempotent until forgotten: a run killed between the two finds the job again and does the same.
+      await env.session.query(step.sql.failed, [job]);
+      failed++;
+      report.rejected++;
+    } else report.accepted++;
+    await env.session.query(step.sql.forget, [job]);
+  }
+  // The failed jobs' rows, recorded as sent without an answer, get the unknown payload hash before the change set is built.
+  if (failed > 0 && commit) {
+    await env.lock?.check(commit.file);
+    await env.session.script(sqlFile(env, commit.file), env.sql.rollback);
+  }
+  report.ms = Math.round(performance.now() - started);
+  return report;
+}
