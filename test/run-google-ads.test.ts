@@ -426,6 +426,26 @@ perEngine(
       expect(await jobs('paying_to_google')).toBe(0);
     });
 
+    it('mode upsert: a status that cannot be read keeps the job, and the next run that reads it sends its rows again', async () => {
+      ads().options.outcome = () => ({ status: 'FAILED' });
+      expect(await run('people_to_google')).toMatchObject({ status: 'ok', changes: { added: 60 }, committed: 60 });
+      ads().options.outcome = undefined;
+      expect(ads().members('People')).toEqual([]);
+      const jobSearch = (q: { body?: unknown }) => String((q.body as { query?: string } | undefined)?.query ?? '').includes('FROM offline_user_data_job');
+      ads().api.failWhen((q): Fault | undefined => (jobSearch(q) ? { kind: 'status', status: 400 } : undefined));
+      const unread = await run('people_to_google');
+      ads().api.failWhen(undefined);
+      expect(unread).toMatchObject({ status: 'ok', changes: { added: 0, unchanged: 60 }, committed: 0 });
+      expect(unread.warnings).toEqual([expect.stringContaining('its status could not be read (HTTP 400')]);
+      expect(await jobs('people_to_google')).toBe(1);
+
+      const again = await run('people_to_google');
+      expect(again).toMatchObject({ status: 'ok', changes: { added: 60 }, committed: 60 });
+      expect(ads().members('People')).toHaveLength(60);
+      await run('people_to_google');
+      expect(await jobs('people_to_google')).toBe(0);
+    });
+
     it('mode remove: a removal job that fails is sent again, though its members left the snapshot', async () => {
       expect(await run('paying_to_google_remove')).toMatchObject({ status: 'ok', changes: { added: 39 }, committed: 39 });
       // The list "Paying (jobs)" holds every paying member (mode add, above); one more leaves.
@@ -437,8 +457,15 @@ perEngine(
       ads().options.outcome = undefined;
       expect(ads().members('Paying (jobs)')).toContain(leaving);
 
-      const again = await run('paying_to_google_remove');
-      expect(again).toMatchObject({ status: 'ok', changes: { removed: 1 }, committed: 1 });
+      const dbArgs = (d: ScratchDb) => (d.url ? ['--database', d.url] : ['--db', d.folder as string]);
+      const again = await cli(
+        ['run', '--plan', join(build, 'paying_to_google_remove', 'plan.json'), ...dbArgs(db()), '--endpoint', `ads=${ads().api.url}`],
+        secrets,
+      );
+      expect(again.code).toBe(0);
+      expect(again.out).toContain('check_jobs: 1 job of earlier runs: 0 done, 1 failed (their rows sent again), 0 not ended');
+      expect(again.out).toContain('change set: 0 added, 0 changed, 1 removed');
+      expect(again.out).toMatch(/warning: job customers\/1234567890\/offlineUserDataJobs\/\d+ ended FAILED: the rows it carried count as not delivered/);
       expect(ads().members('Paying (jobs)')).not.toContain(leaving);
     });
   },
