@@ -410,7 +410,7 @@ export function emitApiSync({ changeSet, plan }: ApiSyncPlan, fmt: SqlFormatter)
   const steps: ApiStep[] = plan.steps.flatMap((s): ApiStep[] => {
     if (s.kind === 'read') return [{ ...s, queries: Object.fromEntries([...kinds].map(([key, k]) => [key, changeQueries(changeSet.dialect, k)])) }];
     if (s.kind === 'jobs') return jobs ? [{ ...s, sql: jobs }] : [];
-    return [s as ApiStep];
+    return [s];
   });
   if (sql.commit) {
     steps.push({

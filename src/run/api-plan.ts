@@ -1,6 +1,7 @@
 /**
- * Runs the plan of a sync into an API destination: change set, guard, calls, sends,
- * sinks, accepts, then commit.sql for what the destination accepted. Rows are recorded in
+ * Runs the plan of a sync into an API destination: how the jobs of earlier runs ended (where
+ * a call runs a job the destination may still fail), change set, guard, calls, sends, sinks,
+ * accepts, then commit.sql for what the destination accepted. Rows are recorded in
  * the accepted table as they are accepted, and commit.sql runs even after a failure midway,
  * so a rejected or unsent row is simply sent again by the next run and an accepted one is not.
  * A step whose `when` does not hold, or an accept whose `unless` does, is skipped, and so is a
