@@ -107,6 +107,14 @@ describe('malformed plans', () => {
     expect(planErrors(plan).some((e) => e.startsWith(`/steps/${i}/requests/0/accept`) && e.includes('success'))).toBe(true);
   });
 
+  it('rejects a call that runs a job in a plan without the jobs step that watches it', () => {
+    const g = allApiCases().find((x) => x.type === 'google_ads' && x.kind === 'audience' && x.mode === 'add')!;
+    const plan = JSON.parse(JSON.stringify(compileSync(g.project, g.sync).plan)) as Record<string, any>;
+    expect(planErrors(plan)).toEqual([]);
+    plan.steps = (plan.steps as { kind: string }[]).filter((s) => s.kind !== 'jobs');
+    expect(planErrors(plan)).toContain('/steps must match "then" schema');
+  });
+
   it('makes validatePlan throw with every error', () => {
     const plan = valid();
     delete plan.sync;

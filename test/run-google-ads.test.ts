@@ -402,10 +402,11 @@ perEngine(
       const replacing = lastJob();
       expect(replacing.status).toBe('RUNNING');
 
-      // Still running: kept, and nothing else is sent.
+      // Still running: kept, and the run, which would replace the list again, waits for it: nothing is sent.
       const jobsBefore = ads().jobs.size;
       const waiting = await run('paying_to_google');
-      expect(waiting).toMatchObject({ status: 'ok', changes: { added: 0, changed: 0, removed: 0 } });
+      expect(waiting).toMatchObject({ status: 'busy', committed: 0 });
+      expect(waiting.error).toContain(`job ${replacing.resourceName} (RUNNING) of an earlier run has not ended`);
       expect(waiting.steps[0]).toMatchObject({ kind: 'jobs', rows: 1, accepted: 0, rejected: 0 });
       expect(ads().jobs.size).toBe(jobsBefore);
       expect(await jobs('paying_to_google')).toBe(1);
@@ -424,6 +425,31 @@ perEngine(
       expect(ads().members('Paying')).toEqual(expected);
       await run('paying_to_google');
       expect(await jobs('paying_to_google')).toBe(0);
+    });
+
+    it('mode mirror: a run waits for the job of the run before, which Google may carry out after a later one', async () => {
+      const member = (i: number) => createHash('sha256').update(`user${i}@example.com`).digest('hex');
+      const before = ads().members('Paying');
+      expect(before).toEqual(expect.arrayContaining([member(4), member(5)]));
+      // A member leaves; the job that replaces the list runs for a while.
+      await sql(db(), `UPDATE crm.people SET plan = 'free' WHERE id = 4`);
+      ads().options.outcome = () => ({ status: 'RUNNING' });
+      expect(await run('paying_to_google')).toMatchObject({ status: 'ok', changes: { removed: 1 } });
+      ads().options.outcome = undefined;
+      const slow = lastJob().resourceName;
+      // Meanwhile that member comes back and another leaves: a job now would race the slow one.
+      await sql(db(), `UPDATE crm.people SET plan = 'pro' WHERE id = 4; UPDATE crm.people SET plan = 'free' WHERE id = 5;`);
+      const jobsBefore = ads().jobs.size;
+      expect(await run('paying_to_google')).toMatchObject({ status: 'busy', committed: 0 });
+      expect(ads().jobs.size).toBe(jobsBefore);
+      // The slow job ends; the next run replaces the list, after it.
+      ads().finish(slow, { status: 'SUCCESS' });
+      expect(await run('paying_to_google')).toMatchObject({ status: 'ok', changes: { added: 1, removed: 1 } });
+      expect(ads().members('Paying')).toEqual(before.filter((m) => m !== member(5)));
+      expect(await run('paying_to_google')).toMatchObject({ status: 'ok', changes: { added: 0, removed: 0 } });
+      expect(await jobs('paying_to_google')).toBe(0);
+      // The audience as the tests after this one find it.
+      await sql(db(), `UPDATE crm.people SET plan = 'pro' WHERE id = 5`);
     });
 
     it('mode upsert: a status that cannot be read keeps the job, and the next run that reads it sends its rows again', async () => {

@@ -445,6 +445,14 @@ export interface JobsStep {
   pending: string[];
   /** JSON Pointer to why a job failed, for the report. */
   reason?: string;
+  /**
+   * A job of this plan replaces the destination's list (a mirror's begins with removeAll), and
+   * the destination may carry out jobs on one list in any order: one that ended after a later
+   * one would put back the list it was given. So while a job of an earlier run has not ended (a
+   * status among `pending`, or one that cannot be read), the run sends and commits nothing and
+   * ends busy; the next run asks again.
+   */
+  exclusive?: true;
   /** The jobs table's statements on the source (`JobsSql`). */
   sql: JobsSql;
   retry: RetryPolicy;

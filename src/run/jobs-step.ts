@@ -11,6 +11,7 @@ import { stepRows } from './send-step.js';
 import { isSqlError } from './engines/sql-errors.js';
 import { baseContext, sqlFile, type StepEnv } from './step-env.js';
 import { clip } from './output/redact.js';
+import { SyncBusy } from './locks/sync-lock.js';
 
 /** Rows per INSERT of a job's rows. */
 const chunk = 5000;
@@ -25,7 +26,9 @@ const jobsSqlOf = (env: StepEnv): JobsSql | undefined => (env.plan.steps as { ki
 export async function recordJob(job: NonNullable<CallStep['job']>, env: StepEnv): Promise<void> {
   const sql = jobsSqlOf(env);
   const name = env.vars[job.var];
-  if (!sql || name === undefined || name === null) return;
+  // Never committed unwatched: a plan that runs a job without the means to watch it fails here, and its rows go again.
+  if (!sql) throw new Error('plan.json: a call runs a job, but the plan has no jobs step to ask how it ends');
+  if (name === undefined || name === null) throw new Error(`plan.json: a call ran a job, but vars.${job.var} holds no job name`);
   const { insert } = sql;
   for await (const page of stepRows(env, job.changes)) {
     const keys = page.flatMap((r) => (r.key === null ? [] : [r.key]));
@@ -80,6 +83,8 @@ export async function runJobs(step: JobsStep, env: StepEnv, commit: CommitStep |
     report.retries += r.retries;
   }
   let failed = 0;
+  /** A job not known to have ended: its status pending, or unread. */
+  let unsettled: string | undefined;
   for (const job of jobs) {
     const answer = await requestOnce(env, step, { ...baseContext(env), vars: { ...env.vars, job } });
     report.requests += answer.requests;
@@ -87,11 +92,15 @@ export async function runJobs(step: JobsStep, env: StepEnv, commit: CommitStep |
     if (answer.failure !== undefined) {
       // Kept: the next run asks again; its rows stay committed meanwhile.
       warn(`job ${job}: its status could not be read (${answer.failure}); the next run asks again`);
+      unsettled ??= `${job} (its status unread)`;
       continue;
     }
     const status = pointerGet(answer.doc, step.status);
     const outcome = outcomeOf(step, status);
-    if (outcome === 'pending') continue;
+    if (outcome === 'pending') {
+      unsettled ??= `${job} (${clip(String(status), 100)})`;
+      continue;
+    }
     await env.lock?.check(`settling job ${job}`);
     if (outcome === 'failed') {
       const reason = step.reason === undefined ? undefined : pointerGet(answer.doc, step.reason);
@@ -110,5 +119,11 @@ export async function runJobs(step: JobsStep, env: StepEnv, commit: CommitStep |
     await env.session.script(sqlFile(env, commit.file), env.sql.rollback);
   }
   report.ms = Math.round(performance.now() - started);
+  if (step.exclusive && unsettled !== undefined) {
+    env.report.steps.push(report);
+    throw new SyncBusy(
+      `job ${unsettled} of an earlier run has not ended, and jobs on one list may be carried out in any order: this run, which replaces the list, waits for it; nothing was sent, and the next run asks again`,
+    );
+  }
   return report;
 }

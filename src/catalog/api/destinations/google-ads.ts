@@ -191,6 +191,8 @@ function jobStatus(ctx: ApiContext): Omit<JobsStep, 'sql'> {
     done: ['SUCCESS'],
     pending: ['PENDING', 'RUNNING'],
     reason: '/results/0/offlineUserDataJob/failureReason',
+    // Jobs on one list are carried out in no promised order: a mirror's, which empties the list first, waits for the one before it.
+    ...(ctx.mode === 'mirror' ? { exclusive: true as const } : {}),
     retry: standardRetry,
   };
 }
