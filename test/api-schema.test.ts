@@ -109,9 +109,9 @@ describe('malformed plans', () => {
 
   it('rejects a call that runs a job in a plan without the jobs step that watches it', () => {
     const g = allApiCases().find((x) => x.type === 'google_ads' && x.kind === 'audience' && x.mode === 'add')!;
-    const plan = JSON.parse(JSON.stringify(compileSync(g.project, g.sync).plan)) as Record<string, any>;
+    const plan = JSON.parse(JSON.stringify(compileSync(g.project, g.sync).plan)) as { steps: { kind: string }[] };
     expect(planErrors(plan)).toEqual([]);
-    plan.steps = (plan.steps as { kind: string }[]).filter((s) => s.kind !== 'jobs');
+    plan.steps = plan.steps.filter((s) => s.kind !== 'jobs');
     expect(planErrors(plan)).toContain('/steps must match "then" schema');
   });
 
