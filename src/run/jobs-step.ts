@@ -9,12 +9,10 @@ import { pointerGet } from './json-pointer.js';
 import { stepReport, type StepReport } from './output/report.js';
 import { stepRows } from './send-step.js';
 import { isSqlError } from './engines/sql-errors.js';
+import { insertRows } from './ledger.js';
 import { baseContext, sqlFile, type StepEnv } from './step-env.js';
 import { clip } from './output/redact.js';
 import { SyncBusy } from './locks/sync-lock.js';
-
-/** Rows per INSERT of a job's rows. */
-const chunk = 5000;
 
 const jobsSqlOf = (env: StepEnv): JobsSql | undefined => (env.plan.steps as { kind: string; sql?: JobsSql }[]).find((s) => s.kind === 'jobs')?.sql;
 
@@ -29,26 +27,16 @@ export async function recordJob(job: NonNullable<CallStep['job']>, env: StepEnv)
   // Never committed unwatched: a plan that runs a job without the means to watch it fails here, and its rows go again.
   if (!sql) throw new Error('plan.json: a call runs a job, but the plan has no jobs step to ask how it ends');
   if (name === undefined || name === null) throw new Error(`plan.json: a call ran a job, but vars.${job.var} holds no job name`);
-  const { insert } = sql;
   for await (const page of stepRows(env, job.changes)) {
     const keys = page.flatMap((r) => (r.key === null ? [] : [r.key]));
-    for (let i = 0; i < keys.length; i += chunk) {
-      const part = keys.slice(i, i + chunk);
-      await env.lock?.check('recording the rows of a job');
-      // Parameters in the plan's order: the job's name, the row's key.
-      const value = (p: 'job' | 'row_key', key: string) => (p === 'job' ? String(name) : key);
-      if (insert.rows)
-        await env.session.query(
-          insert.rows,
-          insert.parameters.map((p) => part.map((k) => value(p, k))),
-        );
-      else
-        for (const k of part)
-          await env.session.query(
-            insert.statement,
-            insert.parameters.map((p) => value(p, k)),
-          );
-    }
+    // Parameters in the plan's order: the job's name, the row's key.
+    await insertRows(
+      env.session,
+      sql.insert,
+      keys,
+      (key, p) => (p === 'job' ? String(name) : key),
+      async () => env.lock?.check('recording the rows of a job'),
+    );
   }
 }
 

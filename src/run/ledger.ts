@@ -65,23 +65,37 @@ export class Ledger {
   /** Inserts the keyed rows; returns how many. */
   private async insert(rows: readonly Accepted[]): Promise<number> {
     const keyed = rows.filter((r) => r.key !== null);
-    const insert = this.commit.acceptedInsert;
-    const value = (r: Accepted, p: CommitStep['acceptedInsert']['parameters'][number]) => (p === 'row_key' ? r.key : r[p]);
-    for (let i = 0; i < keyed.length; i += chunk) {
-      const part = keyed.slice(i, i + chunk);
-      // Many rows in one statement where the plan has it: a few array parameters bind four times faster than thousands of scalar ones on the embedded database.
-      if (insert.rows)
-        await this.session.query(
-          insert.rows,
-          insert.parameters.map((p) => part.map((r) => value(r, p))),
-        );
-      else
-        for (const r of part)
-          await this.session.query(
-            insert.statement,
-            insert.parameters.map((p) => value(r, p)),
-          );
-    }
+    await insertRows(this.session, this.commit.acceptedInsert, keyed, (r, p) => (p === 'row_key' ? r.key : r[p]));
     return keyed.length;
+  }
+}
+
+/**
+ * Inserts `rows` by a plan's insert: many in one statement where the plan has one (`rows`, each
+ * parameter bound as an array: a few array parameters bind four times faster than thousands of
+ * scalar ones on the embedded database), else a statement per row; `chunk` rows at a time,
+ * `before` awaited before each chunk. `value` is a row's value of a parameter.
+ */
+export async function insertRows<R, P extends string>(
+  session: Pick<SqlSession, 'query'>,
+  insert: { statement: string; rows?: string; parameters: readonly P[] },
+  rows: readonly R[],
+  value: (row: R, parameter: P) => unknown,
+  before: () => Promise<void> = () => Promise.resolve(),
+): Promise<void> {
+  for (let i = 0; i < rows.length; i += chunk) {
+    const part = rows.slice(i, i + chunk);
+    await before();
+    if (insert.rows)
+      await session.query(
+        insert.rows,
+        insert.parameters.map((p) => part.map((r) => value(r, p))),
+      );
+    else
+      for (const r of part)
+        await session.query(
+          insert.statement,
+          insert.parameters.map((p) => value(r, p)),
+        );
   }
 }
