@@ -220,7 +220,7 @@ function changesSql(cs: ChangeSet, fmt: SqlFormatter): string {
     rankText: d.text(base.r.rank!),
     idempotencyKey: d.sha256(hashInput),
     ...keysNames(d, cs),
-    createJobs: cs.jobs ? createJobsSql(cs) : '',
+    createJobs: cs.jobs ? createJobsSql(d, cs) : '',
     previousKey,
     summary: summary.map((s) => ({ name: d.ident(s.name), test: s.test })),
     synced: d.ident('synced'),
@@ -337,10 +337,10 @@ function acceptedRowsSql(cs: ChangeSet): string | undefined {
 /** The jobs table (`ChangeSet.jobs`): a row per row of a job whose outcome is not known yet. */
 const jobColumns = ['job', 'row_key'] as const;
 
-function createJobsSql(cs: ChangeSet): string {
-  const spec = getDialect(cs.dialect);
-  const q = (n: string) => quoteIdent(spec, n);
-  return `CREATE TABLE IF NOT EXISTS ${q(cs.tables.schema)}.${q(cs.jobs!)} (${jobColumns.map((c) => `${q(c)} ${spec.types.string} NOT NULL`).join(', ')})`;
+function createJobsSql(d: ApiSqlDialect, cs: ChangeSet): string {
+  // Names through the writer, as placeholders: each sync's own name would make its changes.sql a shape of its own, formatted anew.
+  const text = d.spec.types.string;
+  return `CREATE TABLE IF NOT EXISTS ${d.ident(cs.tables.schema)}.${d.ident(cs.jobs!)} (${jobColumns.map((c) => `${d.ident(c)} ${text} NOT NULL`).join(', ')})`;
 }
 
 /** The executor's statements on the jobs table (`JobsSql`), with the driver's placeholders; undefined without one. */

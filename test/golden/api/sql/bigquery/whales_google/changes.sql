@@ -29,7 +29,10 @@ CREATE TABLE IF NOT EXISTS `syncwright`.`whales_google_accepted_rows` (
 
 -- The rows of each job an earlier run ran whose outcome is not known yet: the next run asks
 -- how each ended, and sends the rows of one that failed again.
-CREATE TABLE IF NOT EXISTS `syncwright`.`whales_google_jobs` (`job` STRING NOT NULL, `row_key` STRING NOT NULL);
+CREATE TABLE IF NOT EXISTS `syncwright`.`whales_google_jobs` (
+  `job` STRING NOT NULL,
+  `row_key` STRING NOT NULL
+);
 
 CREATE OR REPLACE TEMP TABLE `whales_google_changes` AS
 WITH
