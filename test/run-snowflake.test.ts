@@ -356,10 +356,15 @@ describe('examples/ecommerce on Snowflake', () => {
 
   it('unchanged rerun: nothing is sent to any destination, no BigQuery row changes', async () => {
     const before = vendorRequests();
+    const adsBefore = ads.api.requests.length;
     const tables = await marketingRows();
     const reports = await run(syncs);
     expect(statuses(reports)).toEqual(Object.fromEntries(syncs.map((s) => [s, 'ok'])));
-    expect(vendorRequests()).toBe(before);
+    // Google Ads is only asked how the last run's jobs ended (a sign-in, then a search of each job).
+    const asked = ads.api.requests.slice(adsBefore).map((q) => (q.path.endsWith('googleAds:search') ? String((q.body as { query?: unknown }).query) : q.path));
+    expect(asked.filter((q) => q !== '/token' && !/ FROM offline_user_data_job WHERE /.test(q))).toEqual([]);
+    expect(asked.some((q) => q !== '/token')).toBe(true);
+    expect(vendorRequests() - asked.length).toBe(before);
     for (const r of reports.filter((x) => apiSyncs.includes(x.sync))) expect(r.committed, r.sync).toBe(0);
     expect(summaries(reports)).toEqual({
       vip_membership_to_bigquery: { loaded: 120, inserted: 0, updated: 0 },

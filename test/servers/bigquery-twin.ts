@@ -13,6 +13,7 @@ import { asSubquery } from '../../src/run/engines/sql-session.js';
 import type { FakeBigQuery } from './bigquery.js';
 import { lockRowPairs, type LockRowTwin } from './lock-row-twins.js';
 import { targetTwins } from './target-twins.js';
+import { jobsTwins } from './jobs-twins.js';
 import { scratchFolder } from './scratch-db.js';
 
 /** The lock row's statements on Postgres ($n for @pN): the twin of dialects/bigquery.json's lockRow. */
@@ -68,6 +69,7 @@ export function teach(server: FakeBigQuery, bqBuild: string, pgBuild: string, sy
         server.knowSlots(`range ${key}`, fillSlots(q.range, { query: query[0] }), fillSlots(p.range, { query: query[1] }));
       }
     }
+    if (step.kind === 'jobs' && twin.kind === 'jobs') for (const [label, sql, pg] of jobsTwins(step.sql, twin.sql)) server.know(label, sql, pg);
     if (step.kind === 'commit' && twin.kind === 'commit') {
       server.know('accepted insert', step.acceptedInsert.statement, twin.acceptedInsert.statement);
       if (step.acceptedInsert.rows && twin.acceptedInsert.rows) server.know('accepted rows', step.acceptedInsert.rows, twin.acceptedInsert.rows);

@@ -7,7 +7,8 @@
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fillSlots, type Plan } from '../../src/contract/plan.js';
-import type { CommitStep, ReadStep } from '../../src/contract/api-steps.js';
+import type { CommitStep, JobsStep, ReadStep } from '../../src/contract/api-steps.js';
+import { jobsTwins } from './jobs-twins.js';
 import type { LoadStep } from '../../src/contract/warehouse-steps.js';
 import { asSubquery } from '../../src/run/engines/sql-session.js';
 import type { Twin } from './snowflake.js';
@@ -71,6 +72,10 @@ export function statementTwins(sfBuild: string, pgBuild: string, syncs: readonly
     const pgCommit = pgPlan.steps.find((s): s is CommitStep => s.kind === 'commit');
     if (sfCommit?.acceptedInsert.rows && pgCommit?.acceptedInsert.rows)
       add(sfCommit.acceptedInsert.rows, pgCommit.acceptedInsert.rows, `${sync}/accepted rows`);
+    // The jobs step's statements (a Google Ads sync): how the jobs of earlier runs ended.
+    const sfJobs = sfPlan.steps.find((s): s is JobsStep => s.kind === 'jobs');
+    const pgJobs = pgPlan.steps.find((s): s is JobsStep => s.kind === 'jobs');
+    if (sfJobs && pgJobs) for (const [label, sf, pg] of jobsTwins(sfJobs.sql, pgJobs.sql)) add(sf, pg, `${sync}/${label}`);
     for (const [label, sf, pg] of targetTwins(sfPlan)) add(sf, pg, `${sync}/${label}`);
     // A cross-warehouse load into Snowflake fills a table of the target's schema that apply.sql
     // reads; the twin's (Postgres) load table is temporary: the twin fills the same table.
