@@ -33,6 +33,7 @@ import {
 } from 'vscode-languageserver-protocol/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { checkProject } from '../src/check/check.js';
+import { checkedFrames } from '../src/lsp/frames.js';
 import { formatSource } from '../src/syntax/format.js';
 import { ensureBuilt } from './support/build.js';
 import { LspClient, positionAt } from './support/lsp-client.js';
@@ -747,5 +748,33 @@ describe('a stream the protocol cannot be read past', () => {
     expect(bad.stderr).toContain('a header without one Content-Length of digits: `Content-Length: -5\\u000d\\u000a\\u001b[2J: x`');
     expect(bad.stderr).not.toMatch(/\u001b/);
     expect(bad.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('passes well-formed frames through byte for byte, however the stream cuts them', async () => {
+    // 300 frames, a header with another field, an empty body: cut into chunks of 1 to 97 bytes, then sent as one.
+    const frames = Array.from({ length: 300 }, (_, i) => {
+      const body = Buffer.from(i % 50 === 7 ? '' : JSON.stringify({ jsonrpc: '2.0', id: i, method: 'x', params: { text: 'é'.repeat(i % 13) } }));
+      const type = i % 3 === 0 ? 'Content-Type: application/vscode-jsonrpc; charset=utf-8\r\n' : '';
+      return Buffer.concat([Buffer.from(`${type}Content-Length: ${body.length}\r\n\r\n`), body]);
+    });
+    const stream = Buffer.concat(frames);
+    for (const cuts of [
+      [1, 97],
+      [stream.length, stream.length],
+    ] as const) {
+      const refused: string[] = [];
+      const check = checkedFrames((why) => refused.push(why));
+      const out: Buffer[] = [];
+      check.on('data', (d: Buffer) => out.push(d));
+      for (let at = 0, n = 0; at < stream.length; n++) {
+        const size = Math.min(cuts[1], Math.max(cuts[0], (n * 37) % cuts[1]));
+        check.write(stream.subarray(at, at + size));
+        at += size;
+      }
+      check.end();
+      await new Promise((r) => check.on('end', r));
+      expect(refused).toEqual([]);
+      expect(Buffer.concat(out).equals(stream)).toBe(true);
+    }
   });
 });

@@ -21,7 +21,7 @@ const separator = Buffer.from('\r\n\r\n');
  */
 export function checkedFrames(refuse: (why: string) => void): Transform {
   let header = Buffer.alloc(0);
-  /** Bytes of the current body still to come; -1 while a header is read. */
+  /** Bytes of the current body still to come; none (0, or -1 before the first) while a header is read. */
   let body = -1;
   let refused = false;
   const fail = (why: string) => {
@@ -39,16 +39,16 @@ export function checkedFrames(refuse: (why: string) => void): Transform {
           at += n;
           continue;
         }
-        // A header: up to its blank line, which may come in a later chunk.
-        const end = Buffer.concat([header, chunk.subarray(at)]).indexOf(separator);
+        // A header: up to its blank line, which may come in a later chunk. Joined to the part
+        // before only when there is one: a chunk of many small messages is read once.
+        const rest = header.length > 0 ? Buffer.concat([header, chunk.subarray(at)]) : chunk.subarray(at);
+        const end = rest.indexOf(separator);
         if (end < 0) {
-          header = Buffer.concat([header, chunk.subarray(at)]);
+          header = Buffer.from(rest);
           if (header.length > maxHeaderBytes) fail(`a header of more than ${maxHeaderBytes} bytes`);
           break;
         }
-        const block = Buffer.concat([header, chunk.subarray(at)])
-          .subarray(0, end)
-          .toString('ascii');
+        const block = rest.subarray(0, end).toString('ascii');
         at += end + separator.length - header.length;
         header = Buffer.alloc(0);
         const lengths = block
