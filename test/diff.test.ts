@@ -16,7 +16,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkProject, type SourceText } from '../src/check/check.js';
 import { changeKinds, compareProjects, type Change, type ChangeKind } from '../src/diff/compare.js';
-import { code, escapeMarkdown, renderDiff } from '../src/diff/render.js';
+import { code, escapeMarkdown } from '../src/diagnostics/markdown.js';
+import { renderDiff } from '../src/diff/render.js';
 import { ensureBuilt } from './support/build.js';
 import { syncFiles } from './fixtures/format/helpers.js';
 

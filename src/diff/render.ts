@@ -8,8 +8,6 @@ import { code, escapeMarkdown } from '../diagnostics/markdown.js';
 import { printableLine } from '../diagnostics/render.js';
 import type { Change, Risk } from './compare.js';
 
-export { code, escapeMarkdown };
-
 export interface DiffLabels {
   /** What was compared: `origin/main`, a folder, `the working tree`. */
   base: string;
