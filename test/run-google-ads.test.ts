@@ -11,7 +11,7 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import type { Fault } from './servers/fake-api.js';
-import { startGoogleAds, type FakeGoogleAds } from './servers/google-ads.js';
+import { isJobQuestion, startGoogleAds, type FakeGoogleAds } from './servers/google-ads.js';
 import { cli, compileFixture, exited, perEngine, runSync, spawnRun, sql, until } from './servers/run-harness.js';
 import { scratchFolder, type ScratchDb } from './servers/scratch-db.js';
 import { ensureBuilt } from './support/build.js';
@@ -33,8 +33,7 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
  * even when it has nothing to send.
  */
 function onlyAskedForJob(ads: FakeGoogleAds, from: number): void {
-  const asked = ads.api.requests.slice(from).map((q) => (q.path.endsWith('googleAds:search') ? String((q.body as { query?: unknown }).query) : q.path));
-  expect(asked).toEqual(['/token', expect.stringMatching(/ FROM offline_user_data_job WHERE /)]);
+  expect(ads.asked(from)).toEqual(['/token', expect.stringMatching(/ FROM offline_user_data_job WHERE /)]);
 }
 
 const build = await compileFixture('test/fixtures/run/google-ads');
@@ -356,10 +355,7 @@ perEngine(
       const [rows] = await sql(db(), `SELECT count(DISTINCT job)::int AS n FROM syncwright.${sync}_jobs`);
       return rows?.[0]?.n;
     };
-    const searches = (from: number) =>
-      ads()
-        .api.requests.slice(from)
-        .filter((q) => String((q.body as { query?: string } | undefined)?.query ?? '').includes('FROM offline_user_data_job'));
+    const searches = (from: number) => ads().api.requests.slice(from).filter(isJobQuestion);
     const lastJob = () => [...ads().jobs.values()].at(-1)!;
 
     it('mode add: a job that fails after its run has its rows sent again by the next run, and they reach the list', async () => {
@@ -457,8 +453,7 @@ perEngine(
       expect(await run('people_to_google')).toMatchObject({ status: 'ok', changes: { added: 60 }, committed: 60 });
       ads().options.outcome = undefined;
       expect(ads().members('People')).toEqual([]);
-      const jobSearch = (q: { body?: unknown }) => String((q.body as { query?: string } | undefined)?.query ?? '').includes('FROM offline_user_data_job');
-      ads().api.failWhen((q): Fault | undefined => (jobSearch(q) ? { kind: 'status', status: 400 } : undefined));
+      ads().api.failWhen((q): Fault | undefined => (isJobQuestion(q) ? { kind: 'status', status: 400 } : undefined));
       const unread = await run('people_to_google');
       ads().api.failWhen(undefined);
       expect(unread).toMatchObject({ status: 'ok', changes: { added: 0, unchanged: 60 }, committed: 0 });

@@ -48,6 +48,12 @@ export interface Job {
 const sha256Hex = /^[0-9a-f]{64}$/;
 const error = (status: number, code: string, message: string): Reply => ({ status, body: { error: { code: status, message, status: code } } });
 
+/** A request as a test reads it: a search by its GAQL query, any other by its path. */
+const askedOf = (q: Recorded): string => (q.path.endsWith('googleAds:search') ? String((q.body as { query?: unknown } | undefined)?.query ?? '') : q.path);
+
+/** Whether a request asks how an offline user data job ended (the jobs step's search). */
+export const isJobQuestion = (q: Recorded): boolean => / FROM offline_user_data_job WHERE /.test(askedOf(q));
+
 export class FakeGoogleAds extends FakeService {
   protected override readonly contract = 'google_ads';
   /** User lists by resource name: the name and the members' hashed emails. */
@@ -58,6 +64,11 @@ export class FakeGoogleAds extends FakeService {
 
   constructor(readonly options: GoogleAdsOptions) {
     super();
+  }
+
+  /** The requests since the `from`th, each as a test reads it: a search by its GAQL query, any other by its path. */
+  asked(from = 0): string[] {
+    return this.api.requests.slice(from).map(askedOf);
   }
 
   /** The hashed emails in the list named `name`, sorted. */
