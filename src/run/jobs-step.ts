@@ -70,7 +70,6 @@ export async function runJobs(step: JobsStep, env: StepEnv, commit: CommitStep |
     report.requests += r.requests;
     report.retries += r.retries;
   }
-  let failed = 0;
   /** A job not known to have ended: its status pending, or unread. */
   let unsettled: string | undefined;
   for (const job of jobs) {
@@ -96,13 +95,12 @@ export async function runJobs(step: JobsStep, env: StepEnv, commit: CommitStep |
       warn(`job ${job} ${said}: the rows it carried count as not delivered, and are sent again`);
       // Idempotent until forgotten: a run killed between the two finds the job again and does the same.
       await env.session.query(step.sql.failed, [job]);
-      failed++;
       report.rejected++;
     } else report.accepted++;
     await env.session.query(step.sql.forget, [job]);
   }
   // The failed jobs' rows, recorded as sent without an answer, get the unknown payload hash before the change set is built.
-  if (failed > 0 && commit) {
+  if (report.rejected > 0 && commit) {
     await env.lock?.check(commit.file);
     await env.session.script(sqlFile(env, commit.file), env.sql.rollback);
   }
