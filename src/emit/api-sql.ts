@@ -188,6 +188,7 @@ function changesSql(cs: ChangeSet, fmt: SqlFormatter): string {
     begin: spec.transaction.begin,
     commit: spec.transaction.commit,
     primaryKey: snippets.primaryKey,
+    createSchema: d.fill(snippets.stateSchema.create, { schema: base.schema }),
     createChanges: d.fill(snippets.temporaryTable.create, { table: base.changes }),
     sharedChanges: snippets.temporaryTable.shared === true,
     relation,

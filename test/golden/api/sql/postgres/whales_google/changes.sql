@@ -16,6 +16,8 @@ BEGIN;
 SELECT
   PG_ADVISORY_XACT_LOCK(8036464810771663505);
 
+LOCK TABLE pg_catalog.pg_namespace IN ACCESS SHARE MODE;
+
 CREATE SCHEMA IF NOT EXISTS "syncwright";
 
 CREATE TABLE IF NOT EXISTS "syncwright"."whales_google_snapshot" (
