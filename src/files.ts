@@ -30,13 +30,23 @@ const skippedNames = new Map([
 
 const slashes = (p: string) => p.split(sep).join('/');
 
-function walk(dir: string, out: string[], skipped: ProjectFiles['skipped']): void {
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+function walk(dir: string, out: string[], skipped: ProjectFiles['skipped'], cwd: string): void {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch (e) {
+    // Not skipped: a .sync file in it would be left out, and a compile would drop its syncs from the output.
+    const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new UsageError(
+      `cannot read folder ${slashes(relative(cwd, dir) || dir)}: ${why}; a .sync file in it would be left out of the project: make it readable, or name the project's folders or files instead of a folder that holds it`,
+    );
+  }
+  for (const entry of entries) {
     const full = join(dir, entry.name);
     if (entry.isDirectory()) {
       const why = skippedNames.get(entry.name) ?? (entry.name.startsWith('.') ? 'hidden' : isCompileOutput(full) ? "a compile's output" : undefined);
       if (why) skipped.push({ path: full, why });
-      else walk(full, out, skipped);
+      else walk(full, out, skipped, cwd);
     } else if (entry.isSymbolicLink()) {
       // A compile's output is a link to the folder that holds it.
       skipped.push({ path: full, why: isCompileOutput(full) ? "a compile's output" : 'a link' });
@@ -69,7 +79,7 @@ export function findSyncFiles(paths: readonly string[], cwd = process.cwd()): Pr
     }
     const folder = st.isDirectory() ? full : dirname(full);
     root = root === undefined ? folder : common(root, folder);
-    if (st.isDirectory()) walk(full, found, skipped);
+    if (st.isDirectory()) walk(full, found, skipped, cwd);
     else found.push(full);
   }
   const files = [...new Set(found)]

@@ -147,6 +147,24 @@ describe('exit codes', () => {
       'checked 0 files, 0 syncs: ok',
     ]);
   });
+  it('says which folder it cannot read, and stops, rather than leave its .sync files out or print a stack trace', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'syncwright-unreadable-'));
+    try {
+      writeFileSync(join(dir, 'project.sync'), clean['project.sync']!);
+      // A folder that cannot be listed, whoever runs this (root reads a folder of mode 000): 21
+      // names of 200 bytes, a path longer than the system takes (PATH_MAX, 4096 bytes on Linux).
+      const nest = "const fs = require('node:fs'); for (let i = 0; i < 21; i++) { fs.mkdirSync('d'.repeat(200)); process.chdir('d'.repeat(200)); }";
+      expect(spawnSync(process.execPath, ['-e', nest], { cwd: dir }).status).toBe(0);
+      const err: string[] = [];
+      expect(await main(['check'], { out: () => undefined, err: (t) => err.push(t), colour: false, cwd: dir })).toBe(2);
+      expect(err.join('\n')).toMatch(
+        /^syncwright: cannot read folder (d{200}\/){19,}d{200}: ENAMETOOLONG; a \.sync file in it would be left out of the project: make it readable, or name the project's folders or files instead of a folder that holds it\n/,
+      );
+    } finally {
+      // rm(1) removes a tree deeper than a path can name.
+      spawnSync('rm', ['-rf', dir]);
+    }
+  });
 });
 
 describe("the heap of the CLI's own process", () => {
