@@ -1,5 +1,5 @@
 /** Finding and reading the project's `.sync` files. */
-import { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Dirent, type Stats } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { isCompileOutput } from './output/kept-output.js';
 
@@ -31,7 +31,7 @@ const skippedNames = new Map([
 const slashes = (p: string) => p.split(sep).join('/');
 
 function walk(dir: string, out: string[], skipped: ProjectFiles['skipped'], cwd: string): void {
-  let entries;
+  let entries: Dirent[];
   try {
     entries = readdirSync(dir, { withFileTypes: true });
   } catch (e) {
