@@ -452,19 +452,19 @@ model users {
     for (const format of ['text', 'github']) {
       const r = await run(files, ['check', '--format', format]);
       expect(r.code).toBe(1);
-      expect(r.stderr).toContain('a\\u001b]0;owned\\u0007\\u009b2J\\u000aerror[SW0000]: forged.sync');
+      expect(r.stderr).toContain('a\\x1b]0;owned\\x07\\u009b2J\\nerror[SW0000]: forged.sync');
       expect(r.stderr).not.toMatch(rawControl);
       expect(r.stderr.split('\n').filter((l) => l.startsWith('error[SW0000]'))).toEqual([]);
     }
     const fmt = await run({ [name]: 'source wh : postgres {  database "a" }\n' }, ['fmt', '--check']);
-    expect(fmt.stdout).toBe('would reformat a\\u001b]0;owned\\u0007\\u009b2J\\u000aerror[SW0000]: forged.sync');
+    expect(fmt.stdout).toBe('would reformat a\\x1b]0;owned\\x07\\u009b2J\\nerror[SW0000]: forged.sync');
   });
 
   it('never echoes a control character of a file it cannot read in a usage error', async () => {
     const r = await run({ 'manifest.json': '\u001b[2J\u009b31m\u0007' }, ['airflow', '--manifest', 'manifest.json', '--out', 'dags']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('cannot read manifest.json: ');
-    expect(r.stderr).toContain('\\u001b[2J');
+    expect(r.stderr).toContain('\\x1b[2J');
     expect(r.stderr).not.toMatch(rawControl);
   });
 

@@ -347,8 +347,8 @@ describe('syncwright diff: every change kind on pairs of example projects', () =
     const project = (database: string) => version([{ path: file, text: `source wh : postgres {\n  database ${JSON.stringify(database)}\n}\n` }]);
     const text = renderDiff('text', compareProjects(project('acme'), project('acme\u001b[2J')), { base: 'a\u001b[1m', head: 'b' });
     expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
-    expect(text).toContain('(p\\u001b]0;owned\\u0007\\u009b2J\\u000a  ! forged.sync:1)');
-    expect(text).toContain('syncwright diff a\\u001b[1m → b');
+    expect(text).toContain('(p\\x1b]0;owned\\x07\\u009b2J\\n  ! forged.sync:1)');
+    expect(text).toContain('syncwright diff a\\x1b[1m → b');
     expect(text.split('\n').filter((l) => l.includes('forged'))).toHaveLength(1);
   });
 

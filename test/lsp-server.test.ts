@@ -745,7 +745,7 @@ describe('a stream the protocol cannot be read past', () => {
     expect(huge.stderr).toContain('syncwright lsp: the client sent a message of 99999999999999 bytes, more than the 268435456 read');
     const bad = await afterSending(Buffer.from('Content-Length: -5\r\n\u001b[2J: x\r\n\r\n'));
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toContain('a header without one Content-Length of digits: `Content-Length: -5\\u000d\\u000a\\u001b[2J: x`');
+    expect(bad.stderr).toContain('a header without one Content-Length of digits: `Content-Length: -5\\r\\n\\x1b[2J: x`');
     expect(bad.stderr).not.toMatch(/\u001b/);
     expect(bad.stderr).not.toMatch(/\n\s+at /);
   });

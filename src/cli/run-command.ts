@@ -28,7 +28,7 @@ import { urlFilePassword } from '../run/engines/pg-settings.js';
 import { cleanProgress, lineProgress, terminalProgress } from '../run/output/progress.js';
 import { Redactor } from '../run/output/redact.js';
 import { stringifyJson } from '../run/exact-json.js';
-import { jsonText, terminalText } from '../run/output/terminal.js';
+import { jsonText, printable } from '../diagnostics/printable.js';
 import { planSummary, runSummary } from '../run/output/summary.js';
 
 /**
@@ -337,7 +337,7 @@ async function execute(given: (string | LoadedPlan)[], opts: RunOptions, checked
   }
   secrets.add(process.env.PGPASSWORD);
   // The one way out for what the run says: secrets redacted, terminal controls escaped.
-  const clean = (t: string) => terminalText(secrets.redact(t));
+  const clean = (t: string) => printable(secrets.redact(t));
   const say: Io = { ...io, out: (t) => io.out(clean(t)), err: (t) => io.err(clean(t)) };
   const tty = process.stderr.isTTY === true;
   const options: ExecOptions = execOptions({

@@ -1,6 +1,7 @@
 /** Diagnostics rendered three ways: text with a code frame, JSON, GitHub Actions annotations. */
 import { countSeverities, totalsText, type Diagnostic, type Severity, type Totals } from './diagnostic.js';
 import { limitPerFile } from './limit.js';
+import { controls, printable, printableLine } from './printable.js';
 import type { Span } from '../span.js';
 
 export type OutputFormat = 'text' | 'json' | 'github';
@@ -18,30 +19,12 @@ const colour: Style = { red: ansi(31, 39), yellow: ansi(33, 39), blue: ansi(34, 
 const plain: Style = { red: (s) => s, yellow: (s) => s, blue: (s) => s, bold: (s) => s, dim: (s) => s };
 
 /**
- * Control characters (C0 but the tab and the line break, DEL, and C1, which terminals read as
- * ESC + a letter: U+009B is CSI), and the bidirectional ones, which would reorder the line shown around them.
- */
-const controls = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
-
-/**
  * Tabs shift carets; show them as spaces so the caret lines up. Other control characters
  * (from a stray binary byte) would move or recolour the terminal, and bidirectional ones
  * reorder the line: each shows as one U+FFFD.
  */
 function expandTabs(s: string): string {
   return s.replace(/\t/g, '  ').replace(controls, '\ufffd');
-}
-
-const escaped = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
-
-/** Text for the terminal: a message quoting a control character shows it escaped, never raw. */
-export function printable(s: string): string {
-  return s.replace(controls, escaped);
-}
-
-/** Text for the terminal on one line (a file name, a name, a value): its tabs and line breaks escaped too, so it cannot forge a line. */
-export function printableLine(s: string): string {
-  return printable(s).replace(/[\t\n]/g, escaped);
 }
 
 /** The columns of a long line shown around its caret; the rest is left out, marked with `…`. */
