@@ -458,6 +458,10 @@ model users {
     }
     const fmt = await run({ [name]: 'source wh : postgres {  database "a" }\n' }, ['fmt', '--check']);
     expect(fmt.stdout).toBe('would reformat a\\x1b]0;owned\\x07\\u009b2J\\nerror[SW0000]: forged.sync');
+    // JSON, which may be shown with `cat`: every control escaped (JSON.stringify leaves DEL and C1 raw), and read back as it was.
+    const json = await run(files, ['check', '--format', 'json']);
+    expect(json.stdout).not.toMatch(rawControl);
+    expect((JSON.parse(json.stdout) as { diagnostics: { file: string }[] }).diagnostics[0]?.file).toBe(name);
   });
 
   it('never echoes a control character of a file it cannot read in a usage error', async () => {

@@ -350,6 +350,10 @@ describe('syncwright diff: every change kind on pairs of example projects', () =
     expect(text).toContain('(p\\x1b]0;owned\\x07\\u009b2J\\n  ! forged.sync:1)');
     expect(text).toContain('syncwright diff a\\x1b[1m → b');
     expect(text.split('\n').filter((l) => l.includes('forged'))).toHaveLength(1);
+    // As JSON too (JSON.stringify leaves DEL and C1 raw), read back as it was.
+    const json = renderDiff('json', compareProjects(project('acme'), project('acme\u009b2J')), { base: 'a\u009b', head: 'b' });
+    expect(json).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+    expect((JSON.parse(json) as { base: string }).base).toBe('a\u009b');
   });
 
   it('keeps each change on its row of the Markdown table, whatever line break a message holds', () => {

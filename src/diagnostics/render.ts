@@ -1,7 +1,7 @@
 /** Diagnostics rendered three ways: text with a code frame, JSON, GitHub Actions annotations. */
 import { countSeverities, totalsText, type Diagnostic, type Severity, type Totals } from './diagnostic.js';
 import { limitPerFile } from './limit.js';
-import { controls, printable, printableLine } from './printable.js';
+import { controls, jsonText, printable, printableLine } from './printable.js';
 import type { Span } from '../span.js';
 
 export type OutputFormat = 'text' | 'json' | 'github';
@@ -90,23 +90,26 @@ function place(span: Span) {
   return { file: span.file, line: span.line, column: span.column, endLine: span.endLine, endColumn: span.endColumn };
 }
 
+/** Diagnostics as JSON, with DEL, C1 and bidirectional controls escaped (`jsonText`): it is read by programs, and shown with `cat`. */
 export function renderJson(diagnostics: readonly Diagnostic[]): string {
-  return JSON.stringify({
-    diagnostics: diagnostics.map((d) => ({
-      code: d.code,
-      severity: d.severity,
-      message: d.message,
-      file: d.span.file,
-      line: d.span.line,
-      column: d.span.column,
-      endLine: d.span.endLine,
-      endColumn: d.span.endColumn,
-      hints: d.hints,
-      // Present only when there are some, so that the JSON of other diagnostics reads as before.
-      ...(d.related ? { related: d.related.map((r) => ({ message: r.message, ...place(r.span) })) } : {}),
-      ...(d.fixes ? { fixes: d.fixes.map((f) => ({ title: f.title, ...place(f.span), replacement: f.replacement })) } : {}),
-    })),
-  });
+  return jsonText(
+    JSON.stringify({
+      diagnostics: diagnostics.map((d) => ({
+        code: d.code,
+        severity: d.severity,
+        message: d.message,
+        file: d.span.file,
+        line: d.span.line,
+        column: d.span.column,
+        endLine: d.span.endLine,
+        endColumn: d.span.endColumn,
+        hints: d.hints,
+        // Present only when there are some, so that the JSON of other diagnostics reads as before.
+        ...(d.related ? { related: d.related.map((r) => ({ message: r.message, ...place(r.span) })) } : {}),
+        ...(d.fixes ? { fixes: d.fixes.map((f) => ({ title: f.title, ...place(f.span), replacement: f.replacement })) } : {}),
+      })),
+    }),
+  );
 }
 
 /** GitHub workflow commands: property values escape %, CR, LF, `:` and `,`; messages escape %, CR, LF. */

@@ -5,7 +5,7 @@
  * write markup into the comment.
  */
 import { code, escapeMarkdown } from '../diagnostics/markdown.js';
-import { printableLine } from '../diagnostics/printable.js';
+import { jsonText, printableLine } from '../diagnostics/printable.js';
 import type { Change, Risk } from './compare.js';
 
 export interface DiffLabels {
@@ -29,7 +29,7 @@ const values = (c: Change) => (c.before !== undefined || c.after !== undefined ?
 export function renderDiff(format: DiffFormat, changes: readonly Change[], labels: DiffLabels): string {
   switch (format) {
     case 'json':
-      return `${JSON.stringify({ base: labels.base, head: labels.head, summary: counts(changes), changes }, null, 2)}\n`;
+      return `${jsonText(JSON.stringify({ base: labels.base, head: labels.head, summary: counts(changes), changes }, null, 2))}\n`;
     case 'markdown':
       return markdown(changes, labels);
     case 'text':
