@@ -30,7 +30,20 @@ const skippedNames = new Map([
 
 const slashes = (p: string) => p.split(sep).join('/');
 
-function walk(dir: string, out: string[], skipped: ProjectFiles['skipped'], cwd: string): void {
+/** A walk's findings, and how many more folders it may enter (`findSyncFiles`'s `maxFolders`). */
+interface Walk {
+  out: string[];
+  skipped: ProjectFiles['skipped'];
+  cwd: string;
+  foldersLeft: number;
+}
+
+/** Thrown by `findSyncFiles` when the paths hold more folders than `maxFolders`. */
+export class TooManyFolders extends Error {}
+
+function walk(dir: string, w: Walk): void {
+  if (w.foldersLeft-- <= 0) throw new TooManyFolders(dir);
+  const { out, skipped, cwd } = w;
   let entries: Dirent[];
   try {
     entries = readdirSync(dir, { withFileTypes: true });
@@ -46,7 +59,7 @@ function walk(dir: string, out: string[], skipped: ProjectFiles['skipped'], cwd:
     if (entry.isDirectory()) {
       const why = skippedNames.get(entry.name) ?? (entry.name.startsWith('.') ? 'hidden' : isCompileOutput(full) ? "a compile's output" : undefined);
       if (why) skipped.push({ path: full, why });
-      else walk(full, out, skipped, cwd);
+      else walk(full, w);
     } else if (entry.isSymbolicLink()) {
       // A compile's output is a link to the folder that holds it.
       skipped.push({ path: full, why: isCompileOutput(full) ? "a compile's output" : 'a link' });
@@ -63,11 +76,13 @@ function common(a: string, b: string): string {
 
 /**
  * Every `.sync` file under the given paths, sorted, named from the project's root: the deepest
- * folder holding every path given (a file's own folder for a file).
+ * folder holding every path given (a file's own folder for a file). `TooManyFolders` when the
+ * paths hold more than `maxFolders` folders (themselves included).
  */
-export function findSyncFiles(paths: readonly string[], cwd = process.cwd()): ProjectFiles {
+export function findSyncFiles(paths: readonly string[], cwd = process.cwd(), maxFolders = Number.POSITIVE_INFINITY): ProjectFiles {
   const found: string[] = [];
   const skipped: ProjectFiles['skipped'] = [];
+  const w: Walk = { out: found, skipped, cwd, foldersLeft: maxFolders };
   let root: string | undefined;
   for (const p of paths.length ? paths : ['.']) {
     const full = resolve(cwd, p);
@@ -79,7 +94,7 @@ export function findSyncFiles(paths: readonly string[], cwd = process.cwd()): Pr
     }
     const folder = st.isDirectory() ? full : dirname(full);
     root = root === undefined ? folder : common(root, folder);
-    if (st.isDirectory()) walk(full, found, skipped, cwd);
+    if (st.isDirectory()) walk(full, w);
     else found.push(full);
   }
   const files = [...new Set(found)]

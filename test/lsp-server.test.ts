@@ -5,7 +5,7 @@
  * the outline, folding, formatting, files changed on disk, and a clean exit.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -20,6 +20,7 @@ import {
   FileChangeType,
   FoldingRangeRequest,
   HoverRequest,
+  ShowMessageNotification,
   PrepareRenameRequest,
   ReferencesRequest,
   RenameRequest,
@@ -34,6 +35,7 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { checkProject } from '../src/check/check.js';
 import { checkedFrames } from '../src/lsp/frames.js';
+import { loneFolders } from '../src/lsp/workspace.js';
 import { formatSource } from '../src/syntax/format.js';
 import { ensureBuilt } from './support/build.js';
 import { LspClient, positionAt } from './support/lsp-client.js';
@@ -708,6 +710,33 @@ describe('files opened without a workspace', () => {
         await open(other, readFileSync(other, 'utf8'));
         expect(codes((await published(other)) ?? [])).toContain('SW0111');
         expect(own.stderr.join('')).toBe('');
+      },
+      false,
+    );
+  });
+
+  it('reads only the own .sync files of a folder too big to walk (a home folder), and says so', async () => {
+    await withServer(
+      { 'a.sync': 'sync a {\n  mode upsert\n}\n' },
+      async (own, folder) => {
+        // More folders than a project has; in one of them, a file the walk would read and publish.
+        for (let i = 0; i <= loneFolders; i++) mkdirSync(join(folder, `f${i}`));
+        writeFileSync(join(folder, 'f7', 'broken.sync'), 'sync {\n');
+        const shown: string[] = [];
+        own.connection.onNotification(ShowMessageNotification.type, (m) => {
+          shown.push(m.message);
+        });
+        const file = join(folder, 'a.sync');
+        const uri = pathToFileURL(file).href;
+        await own.connection.sendNotification(DidOpenTextDocumentNotification.type, {
+          textDocument: { uri, languageId: 'sync', version: 1, text: readFileSync(file, 'utf8') },
+        });
+        for (const deadline = Date.now() + 60_000; !own.diagnostics.has(uri) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
+        expect(codes(own.diagnostics.get(uri) ?? [])).toContain('SW0111');
+        expect(own.diagnostics.has(pathToFileURL(join(folder, 'f7', 'broken.sync')).href)).toBe(false);
+        expect(shown).toEqual([
+          `${folder} holds more than ${loneFolders} folders, too many to read as the project of a file opened without a workspace: only the .sync files directly in it are. Open the project's folder as a workspace folder to check the project whole.`,
+        ]);
       },
       false,
     );

@@ -13,6 +13,8 @@ import {
   ResponseError,
   ErrorCodes,
   FileChangeType,
+  MessageType,
+  ShowMessageNotification,
   TextDocumentSyncKind,
   TextDocuments,
   type Connection,
@@ -27,7 +29,7 @@ import { filesOf, LineMap, toLspDiagnostic, type Files } from './convert.js';
 import { hoverAt } from './hover.js';
 import { Lookup } from './lookup.js';
 import { definitionAt, documentSymbols, foldingRanges, referencesAt, renameEdits, RenameRefused, renameTarget } from './navigation.js';
-import { folderOf, projectFolders, readText, Workspace, type Place, type ProjectRoot } from './workspace.js';
+import { folderOf, loneFolders, projectFolders, readText, Workspace, type Place, type ProjectRoot } from './workspace.js';
 
 export interface ServerOptions {
   /** Reported to the client. */
@@ -110,6 +112,13 @@ export function startServer(connection: Connection, options: ServerOptions): voi
     const found = workspace.locate(file);
     if (found || folders.length > 0) return found;
     const root = workspace.add(folderOf(file));
+    if (root.partial) {
+      // A notification: the request (`window.showWarningMessage`) waits for an answer an editor may never give.
+      void connection.sendNotification(ShowMessageNotification.type, {
+        type: MessageType.Warning,
+        message: `${root.dir} holds more than ${loneFolders} folders, too many to read as the project of a file opened without a workspace: only the .sync files directly in it are. Open the project's folder as a workspace folder to check the project whole.`,
+      });
+    }
     publish(root, root.project.paths);
     return workspace.locate(file);
   };

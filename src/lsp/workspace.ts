@@ -8,7 +8,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { findSyncFiles } from '../files.js';
+import { findSyncFiles, TooManyFolders } from '../files.js';
 import { dbtProjectsFrom } from '../dbt/load.js';
 import { Project, type ProjectOptions } from '../check/project.js';
 
@@ -16,7 +16,16 @@ export interface ProjectRoot {
   /** Absolute. */
   dir: string;
   project: Project;
+  /** The folder of a file opened without a workspace held more folders than are walked for one (`loneFolders`): only its own `.sync` files are the project's. */
+  partial?: true;
 }
+
+/**
+ * How many folders the folder of a file opened without a workspace may hold to be walked whole,
+ * as `check` there would: the walk blocks the server, and a lone `~/x.sync` would otherwise walk
+ * the home folder. A project holds a few; a home folder, tens of thousands.
+ */
+export const loneFolders = 1000;
 
 /** A file's place: its project, and its path there (relative to the project's folder, with `/`). */
 export interface Place {
@@ -46,6 +55,18 @@ function subfolders(dir: string): string[] {
     return readdirSync(dir, { withFileTypes: true })
       .filter((e) => e.isDirectory() && !e.name.startsWith('.') && e.name !== 'node_modules')
       .map((e) => join(dir, e.name));
+  } catch {
+    return [];
+  }
+}
+
+/** The `.sync` files directly in `dir`, by name, sorted. */
+function ownSyncFiles(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isFile() && e.name.endsWith('.sync'))
+      .map((e) => e.name)
+      .sort();
   } catch {
     return [];
   }
@@ -97,6 +118,7 @@ export class Workspace {
     const root = this.#rootOf(
       dir,
       this.roots.map((r) => r.dir),
+      loneFolders,
     );
     const at = this.roots.findIndex((r) => r.dir.length < dir.length);
     this.roots.splice(at < 0 ? this.roots.length : at, 0, root);
@@ -104,14 +126,16 @@ export class Workspace {
   }
 
   /** `check` run in the folder: the same files, named the same way; files of a project folder inside this one (of `dirs`) are its. */
-  #rootOf(dir: string, dirs: readonly string[]): ProjectRoot {
+  #rootOf(dir: string, dirs: readonly string[], maxFolders?: number): ProjectRoot {
     const nested = dirs.filter((d) => inside(dir, d));
     let files: string[];
+    let partial = false;
     try {
-      files = findSyncFiles([dir], dir).files.map((f) => f.path);
-    } catch {
+      files = findSyncFiles([dir], dir, maxFolders).files.map((f) => f.path);
+    } catch (e) {
+      partial = e instanceof TooManyFolders;
       // A folder that cannot be read (removed, or never on disk) is a project of the files opened in it.
-      files = [];
+      files = partial ? ownSyncFiles(dir) : [];
     }
     const texts = files
       .filter((p) => !nested.some((n) => inside(n, join(dir, p))))
@@ -120,7 +144,8 @@ export class Workspace {
         return t === undefined ? [] : [{ path, text: t }];
       });
     // dbt artifacts are read from disk, relative to each file, as `check` in this folder reads them.
-    return { dir, project: new Project(texts, { dbtProjects: dbtProjectsFrom((name) => join(dir, name)), ...this.#options }) };
+    const project = new Project(texts, { dbtProjects: dbtProjectsFrom((name) => join(dir, name)), ...this.#options });
+    return partial ? { dir, project, partial } : { dir, project };
   }
 
   /** The project and path of a file, or undefined for a file outside every project folder. */
