@@ -4,7 +4,7 @@
  * as files are edited, quick fixes, completion, hovers, definition, references, rename,
  * the outline, folding, formatting, files changed on disk, and a clean exit.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +20,6 @@ import {
   FileChangeType,
   FoldingRangeRequest,
   HoverRequest,
-  ShowMessageNotification,
   PrepareRenameRequest,
   ReferencesRequest,
   RenameRequest,
@@ -722,10 +721,6 @@ describe('files opened without a workspace', () => {
         // More folders than a project has; in one of them, a file the walk would read and publish.
         for (let i = 0; i <= loneFolders; i++) mkdirSync(join(folder, `f${i}`));
         writeFileSync(join(folder, 'f7', 'broken.sync'), 'sync {\n');
-        const shown: string[] = [];
-        own.connection.onNotification(ShowMessageNotification.type, (m) => {
-          shown.push(m.message);
-        });
         const file = join(folder, 'a.sync');
         const uri = pathToFileURL(file).href;
         await own.connection.sendNotification(DidOpenTextDocumentNotification.type, {
@@ -734,12 +729,32 @@ describe('files opened without a workspace', () => {
         for (const deadline = Date.now() + 60_000; !own.diagnostics.has(uri) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
         expect(codes(own.diagnostics.get(uri) ?? [])).toContain('SW0111');
         expect(own.diagnostics.has(pathToFileURL(join(folder, 'f7', 'broken.sync')).href)).toBe(false);
-        expect(shown).toEqual([
+        expect(own.shown).toEqual([
           `${folder} holds more than ${loneFolders} folders, too many to read as the project of a file opened without a workspace: only the .sync files directly in it are. Open the project's folder as a workspace folder to check the project whole.`,
         ]);
       },
       false,
     );
+  });
+});
+
+describe('a workspace folder with a folder that cannot be read', () => {
+  it('says why, as check does, and still checks the files opened', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'syncwright-lsp-unreadable-'));
+    writeFileSync(join(folder, 'a.sync'), 'sync a {\n  mode upsert\n}\n');
+    // Unreadable whoever runs this (root reads a folder of mode 000): a path longer than PATH_MAX.
+    const nest = "const fs = require('node:fs'); for (let i = 0; i < 21; i++) { fs.mkdirSync('d'.repeat(200)); process.chdir('d'.repeat(200)); }";
+    expect(spawnSync(process.execPath, ['-e', nest], { cwd: folder }).status).toBe(0);
+    const own = await LspClient.start(folder);
+    try {
+      await own.open('a.sync');
+      await own.diagnosticsOf('a.sync', (ds) => codes(ds).includes('SW0111'));
+      expect(own.shown).toHaveLength(1);
+      expect(own.shown[0]).toMatch(/^syncwright: cannot read folder (d{200}\/){19,}d{200}: ENAMETOOLONG; a \.sync file in it would be left out of the project/);
+    } finally {
+      expect(await own.stop()).toBe(0);
+      spawnSync('rm', ['-rf', folder]);
+    }
   });
 });
 

@@ -29,7 +29,7 @@ import { filesOf, LineMap, toLspDiagnostic, type Files } from './convert.js';
 import { hoverAt } from './hover.js';
 import { Lookup } from './lookup.js';
 import { definitionAt, documentSymbols, foldingRanges, referencesAt, renameEdits, RenameRefused, renameTarget } from './navigation.js';
-import { folderOf, loneFolders, projectFolders, readText, Workspace, type Place, type ProjectRoot } from './workspace.js';
+import { folderOf, projectFolders, readText, Workspace, type Place, type ProjectRoot } from './workspace.js';
 
 export interface ServerOptions {
   /** Reported to the client. */
@@ -103,6 +103,11 @@ export function startServer(connection: Connection, options: ServerOptions): voi
     }
   };
 
+  /** Says why a project is not its folder's every `.sync` file; a notification, as the request (`window.showWarningMessage`) waits for an answer an editor may never give. */
+  const warn = (root: ProjectRoot) => {
+    if (root.note !== undefined) void connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Warning, message: root.note });
+  };
+
   /**
    * The project and path of a file. Without workspace folders, a file outside every project
    * brings its own folder's project: files opened from several folders each get theirs.
@@ -112,13 +117,7 @@ export function startServer(connection: Connection, options: ServerOptions): voi
     const found = workspace.locate(file);
     if (found || folders.length > 0) return found;
     const root = workspace.add(folderOf(file));
-    if (root.partial) {
-      // A notification: the request (`window.showWarningMessage`) waits for an answer an editor may never give.
-      void connection.sendNotification(ShowMessageNotification.type, {
-        type: MessageType.Warning,
-        message: `${root.dir} holds more than ${loneFolders} folders, too many to read as the project of a file opened without a workspace: only the .sync files directly in it are. Open the project's folder as a workspace folder to check the project whole.`,
-      });
-    }
+    warn(root);
     publish(root, root.project.paths);
     return workspace.locate(file);
   };
@@ -181,6 +180,7 @@ export function startServer(connection: Connection, options: ServerOptions): voi
 
   connection.onInitialized(() => {
     workspace = new Workspace(folders, textOf);
+    for (const root of workspace.roots) warn(root);
     for (const root of workspace.roots)
       publish(
         root,

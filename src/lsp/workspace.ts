@@ -8,7 +8,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { findSyncFiles, TooManyFolders } from '../files.js';
+import { findSyncFiles, TooManyFolders, UsageError } from '../files.js';
 import { dbtProjectsFrom } from '../dbt/load.js';
 import { Project, type ProjectOptions } from '../check/project.js';
 
@@ -16,8 +16,8 @@ export interface ProjectRoot {
   /** Absolute. */
   dir: string;
   project: Project;
-  /** The folder of a file opened without a workspace held more folders than are walked for one (`loneFolders`): only its own `.sync` files are the project's. */
-  partial?: true;
+  /** Why the project is not the folder's every `.sync` file, for the editor to show: a folder of it cannot be read, or it holds too many (`loneFolders`). */
+  note?: string;
 }
 
 /**
@@ -128,14 +128,19 @@ export class Workspace {
   /** `check` run in the folder: the same files, named the same way; files of a project folder inside this one (of `dirs`) are its. */
   #rootOf(dir: string, dirs: readonly string[], maxFolders?: number): ProjectRoot {
     const nested = dirs.filter((d) => inside(dir, d));
-    let files: string[];
-    let partial = false;
+    let files: string[] = [];
+    let note: string | undefined;
     try {
       files = findSyncFiles([dir], dir, maxFolders).files.map((f) => f.path);
     } catch (e) {
-      partial = e instanceof TooManyFolders;
+      if (e instanceof TooManyFolders) {
+        files = ownSyncFiles(dir);
+        note = `${dir} holds more than ${maxFolders} folders, too many to read as the project of a file opened without a workspace: only the .sync files directly in it are. Open the project's folder as a workspace folder to check the project whole.`;
+      } else if (e instanceof UsageError && isFolder(dir)) {
+        // A folder of it that cannot be read: as check there refuses, its files are the ones opened, and the editor says why.
+        note = `syncwright: ${e.message}`;
+      }
       // A folder that cannot be read (removed, or never on disk) is a project of the files opened in it.
-      files = partial ? ownSyncFiles(dir) : [];
     }
     const texts = files
       .filter((p) => !nested.some((n) => inside(n, join(dir, p))))
@@ -145,7 +150,7 @@ export class Workspace {
       });
     // dbt artifacts are read from disk, relative to each file, as `check` in this folder reads them.
     const project = new Project(texts, { dbtProjects: dbtProjectsFrom((name) => join(dir, name)), ...this.#options });
-    return partial ? { dir, project, partial } : { dir, project };
+    return note === undefined ? { dir, project } : { dir, project, note };
   }
 
   /** The project and path of a file, or undefined for a file outside every project folder. */

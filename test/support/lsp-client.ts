@@ -15,6 +15,7 @@ import {
   InitializedNotification,
   InitializeRequest,
   PublishDiagnosticsNotification,
+  ShowMessageNotification,
   ShutdownRequest,
   StreamMessageReader,
   StreamMessageWriter,
@@ -45,6 +46,8 @@ export class LspClient {
   /** How many times diagnostics were published, per URI. */
   readonly published = new Map<string, number>();
   readonly stderr: string[] = [];
+  /** The messages the server asked the editor to show (`window/showMessage`), in order. */
+  readonly shown: string[] = [];
   #versions = new Map<string, number>();
   #texts = new Map<string, string>();
   #waiters: (() => void)[] = [];
@@ -70,6 +73,10 @@ export class LspClient {
       if (client) client.onPublish(p);
       else early.push(p);
     });
+    const shown: string[] = [];
+    connection.onNotification(ShowMessageNotification.type, (m) => {
+      (client?.shown ?? shown).push(m.message);
+    });
     connection.listen();
     const stderr: string[] = [];
     child.stderr.on('data', (b: Buffer) => stderr.push(b.toString()));
@@ -82,6 +89,7 @@ export class LspClient {
     });
     client = new LspClient(folder, child, connection, result.capabilities);
     client.stderr.push(...stderr);
+    client.shown.push(...shown);
     child.stderr.on('data', (b: Buffer) => client!.stderr.push(b.toString()));
     for (const p of early) client.onPublish(p);
     await connection.sendNotification(InitializedNotification.type, {});
