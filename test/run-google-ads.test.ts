@@ -406,6 +406,14 @@ perEngine(
       expect(waiting.steps[0]).toMatchObject({ kind: 'jobs', rows: 1, accepted: 0, rejected: 0 });
       expect(ads().jobs.size).toBe(jobsBefore);
       expect(await jobs('paying_to_google')).toBe(1);
+      // A dry run asks Google nothing, and says what a run would do first.
+      const requests = ads().api.requests.length;
+      const dry = await runSync(db(), build, 'paying_to_google', { dryRun: true, endpoints: { ads: ads().api.url } });
+      expect(dry).toMatchObject({ status: 'ok', changes: { added: 0, removed: 0 } });
+      expect(dry.warnings).toEqual([
+        `job ${replacing.resourceName} of an earlier run is not known to have ended: a run asks how first, sends the rows of a failed one again, and waits while one has not ended; the changes of this dry run leave that out`,
+      ]);
+      expect(ads().api.requests).toHaveLength(requests);
 
       // It fails, having applied nothing: the list is still the old one.
       ads().finish(replacing.resourceName, { status: 'FAILED' });

@@ -52,7 +52,6 @@ function outcomeOf(step: JobsStep, status: unknown): Outcome {
 
 /** The `jobs` step: see `JobsStep`. */
 export async function runJobs(step: JobsStep, env: StepEnv, commit: CommitStep | undefined): Promise<StepReport | undefined> {
-  if (env.options.dryRun) return undefined;
   let jobs: string[];
   try {
     jobs = (await env.session.query<{ job: unknown }>(step.sql.pending)).map((r) => String(r.job));
@@ -62,9 +61,17 @@ export async function runJobs(step: JobsStep, env: StepEnv, commit: CommitStep |
     throw e;
   }
   if (jobs.length === 0) return undefined;
+  const warn = (text: string) => (env.report.warnings ??= []).push(text);
+  if (env.options.dryRun) {
+    // A dry run asks nothing (it has no credentials) and writes nothing: it says what a run does first, which its changes leave out.
+    const which = `${jobs.length === 1 ? 'job' : `${jobs.length} jobs, the first`} ${jobs[0]}`;
+    warn(
+      `${which} of an earlier run ${jobs.length === 1 ? 'is' : 'are'} not known to have ended: a run asks how first, sends the rows of a failed one again${step.exclusive ? ', and waits while one has not ended' : ''}; the changes of this dry run leave that out`,
+    );
+    return undefined;
+  }
   const started = performance.now();
   const report = stepReport('jobs', 'check_jobs', step.description, jobs.length);
-  const warn = (text: string) => (env.report.warnings ??= []).push(text);
   for (const call of step.calls) {
     const r = await runCall(call, env);
     report.requests += r.requests;
