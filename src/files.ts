@@ -92,6 +92,8 @@ export function findSyncFiles(paths: readonly string[], cwd = process.cwd(), max
     } catch {
       throw new UsageError(`no such file or folder: ${p}`);
     }
+    // A device or socket may have no end to read to (/dev/zero); a pipe ends when its writer does (`<(git show …)`).
+    if (!st.isDirectory() && !st.isFile() && !st.isFIFO()) throw new UsageError(`not a file or folder: ${p} (a device or socket)`);
     const folder = st.isDirectory() ? full : dirname(full);
     root = root === undefined ? folder : common(root, folder);
     if (st.isDirectory()) walk(full, w);

@@ -4,7 +4,7 @@
  * The last block runs the built CLI (`node bin/syncwright.js`) as a user would.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -715,6 +715,18 @@ describe('the installed command', () => {
     expect(r.stderr).toMatch(/^syncwright: cannot write taken\/build: E[A-Z]+ \(mkdir\)\n/);
     expect(r.stderr).not.toMatch(stackTrace);
     expect(r.status).toBe(2);
+  });
+
+  it('check and fmt of a path that is a device (a .sync link to /dev/zero): exit 2 and a message, at once', () => {
+    const dir = project(clean);
+    made.push(dir);
+    symlinkSync('/dev/zero', join(dir, 'zero.sync'));
+    for (const command of ['check', 'fmt']) {
+      // Reading /dev/zero never ends: the command must refuse it, not read it.
+      const r = spawnSync(process.execPath, [join(repo, 'bin', 'syncwright.js'), command, 'zero.sync'], { cwd: dir, encoding: 'utf8', timeout: 10_000 });
+      expect(r.stderr).toBe("syncwright: not a file or folder: zero.sync (a device or socket)\nRun 'syncwright --help' for usage.\n");
+      expect(r.status).toBe(2);
+    }
   });
 
   it('prints JSON on stdout and exits 2 on a usage error', () => {
