@@ -352,6 +352,26 @@ describe('syncwright run', () => {
     expect(r.out).toContain(`committed ${sent} rows`);
   });
 
+  it('takes names a JavaScript object has (__proto__, constructor) for --database and --endpoint as any other', async () => {
+    const odd = await compileText(`source __proto__ : postgres { database "app" version 15 }
+model people { from __proto__ table crm.people primary key id columns { id bigint email string } }
+destination constructor : webhook { url "https://billing.example.com/v2" batch true }
+sync people_to_constructor { from people to constructor mode insert identifier id -> person_id map { email -> email } }`);
+    const args = ['run', '--plan', join(odd, 'people_to_constructor', 'plan.json'), '--db', db.folder as string, '--dry-run'];
+    const requests = billing.api.requests.length;
+    // Each given once, and used: the endpoint's, the database's URL (a closed port).
+    const endpoint = await cli([...args, '--endpoint', `constructor=${billing.api.url}`]);
+    expect(endpoint.code, endpoint.err).toBe(0);
+    const database = await cli([...args, '--database', '__proto__=postgres://127.0.0.1:9/x']);
+    expect(database.code).toBe(6);
+    expect(database.out).toContain('127.0.0.1:9');
+    // Without one, the source's SQL runs on the embedded database, as a source of another name's would.
+    const r = await cli(args);
+    expect(r.code, r.out + r.err).toBe(0);
+    expect(r.out).toMatch(/change set: [1-9]\d* added/);
+    expect(billing.api.requests).toHaveLength(requests);
+  });
+
   it('--sink - to a pipe writes the rows as they are: a value equal to a variable the plan names was redacted, a control character escaped, and both committed so', async () => {
     ensureBuilt();
     await sql(

@@ -77,9 +77,12 @@ export interface RunOptions {
   maxRefused: string;
 }
 
-/** `NAME=VALUE` pairs; a value with no name (a bare URL) goes under ''. A name given twice is refused: either could be the one meant. */
+/**
+ * `NAME=VALUE` pairs; a value with no name (a bare URL) goes under ''. A name given twice is refused: either could be the one meant.
+ * No prototype: a source or destination may be called `constructor` or `__proto__`, which a plain object already has.
+ */
 export function namedValues(values: readonly string[], what: string): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out = Object.create(null) as Record<string, string>;
   for (const v of values) {
     const m = /^([A-Za-z_][A-Za-z0-9_-]*)=(.+)$/.exec(v);
     const name = m ? (m[1] as string) : /^[a-z][a-z0-9+.-]*:\/\//i.test(v) ? '' : undefined;
@@ -322,7 +325,7 @@ async function execute(given: (string | LoadedPlan)[], opts: RunOptions, checked
   const fallback = databases[''] ?? process.env.DATABASE_URL;
   const dbs: Databases = {
     ...(fallback ? { default: fallback } : {}),
-    byName: Object.fromEntries(Object.entries(databases).filter(([k]) => k !== '')),
+    byName: Object.assign(Object.create(null) as Record<string, string>, Object.fromEntries(Object.entries(databases).filter(([k]) => k !== ''))),
     folder: resolve(io.cwd, opts.db ?? defaultDbFolder('.')),
     ...(opts.db === undefined ? {} : { embedded: true }),
   };
