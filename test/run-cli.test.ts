@@ -1,7 +1,7 @@
 // `syncwright run` and `syncwright demo` through main(argv, io): output, the report file, exit
 // codes, usage errors.
-import { spawn } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
@@ -370,6 +370,20 @@ sync people_to_constructor { from people to constructor mode insert identifier i
     expect(r.code, r.out + r.err).toBe(0);
     expect(r.out).toMatch(/change set: [1-9]\d* added/);
     expect(billing.api.requests).toHaveLength(requests);
+  });
+
+  it('--plan at a device (a plan.json linked to /dev/zero) fails that plan at once, as a plan it cannot read', () => {
+    ensureBuilt();
+    const zero = join(work.dir, 'zero');
+    mkdirSync(zero);
+    symlinkSync('/dev/zero', join(zero, 'plan.json'));
+    // Reading /dev/zero never ends: the run must refuse it, not read it.
+    const r = spawnSync(process.execPath, [join(repoRoot, 'bin', 'syncwright.js'), 'run', '--plan', join(zero, 'plan.json'), '--db', db.folder as string], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    expect(r.stdout).toContain(`failed: cannot read ${join(zero, 'plan.json')}: a device or socket, not a file`);
+    expect(r.status).toBe(6);
   });
 
   it('--sink - to a pipe writes the rows as they are: a value equal to a variable the plan names was redacted, a control character escaped, and both committed so', async () => {

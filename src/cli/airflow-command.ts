@@ -12,6 +12,7 @@ import { dagFiles, dagMarker } from '../airflow/dags.js';
 import type { Manifest } from '../contract/manifest.js';
 import { validateManifest } from '../emit/manifest.js';
 import { replaceFile, UsageError } from '../files.js';
+import { readWholeFile } from '../run/index.js';
 import type { Io } from './output.js';
 
 export interface AirflowOptions {
@@ -33,7 +34,7 @@ export function runAirflow(opts: AirflowOptions, io: Io): number {
   const path = resolve(io.cwd, opts.manifest);
   let manifest: Manifest;
   try {
-    manifest = JSON.parse(readFileSync(path, 'utf8')) as Manifest;
+    manifest = JSON.parse(readWholeFile(path)) as Manifest;
     validateManifest(manifest);
   } catch (e) {
     throw new UsageError(

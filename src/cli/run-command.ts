@@ -4,7 +4,7 @@
  * error, exit 2); what the run prints or writes passes through one redaction of its secrets
  * and one escaping of terminal controls. Exit codes: `runExitCodes`.
  */
-import { accessSync, constants, readFileSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { accessSync, constants, statSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { compileProject } from './compile-command.js';
 import type { Build } from '../index.js';
@@ -15,6 +15,7 @@ import {
   execOptions,
   loadPlan,
   planInMemory,
+  readWholeFile,
   runPlans,
   type Databases,
   type LoadedPlan,
@@ -309,7 +310,7 @@ function checkNames(
 /** The syncs of the manifest.json of the build a plan.json is in (`<build>/<sync>/plan.json`); none when there is none to read. */
 function manifestBeside(plan: string): { source: { name: string; dialect?: unknown }; destination: { name: string; type?: unknown } }[] {
   try {
-    const m = JSON.parse(readFileSync(join(dirname(dirname(plan)), 'manifest.json'), 'utf8')) as { syncs?: unknown };
+    const m = JSON.parse(readWholeFile(join(dirname(dirname(plan)), 'manifest.json'))) as { syncs?: unknown };
     return Array.isArray(m.syncs) ? m.syncs.filter((s) => typeof s?.source?.name === 'string' && typeof s?.destination?.name === 'string') : [];
   } catch {
     return [];

@@ -1,5 +1,5 @@
 /** Reading a compiled plan: plan.json, checked against the published schema, and the SQL files its steps name. */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { schemaErrors } from '../schema/compile.js';
 import type { Plan, SyncArtifacts } from '../contract/plan.js';
@@ -14,6 +14,16 @@ export interface LoadedPlan {
 
 export class PlanError extends Error {}
 
+/**
+ * A file's text, read whole. A device or socket is refused, not read: one may never end
+ * (/dev/zero). A pipe is read: it ends when its writer does. Throws the file system's error.
+ */
+export function readWholeFile(path: string): string {
+  const st = statSync(path);
+  if (!st.isFile() && !st.isDirectory() && !st.isFIFO()) throw new Error('a device or socket, not a file');
+  return readFileSync(path, 'utf8');
+}
+
 /** The executor understands plan format 1. */
 export const supportedPlanVersion = 1;
 
@@ -25,7 +35,7 @@ function checkSchema(doc: unknown, path: string): void {
 export function loadPlan(path: string): LoadedPlan {
   let doc: unknown;
   try {
-    doc = JSON.parse(readFileSync(path, 'utf8'));
+    doc = JSON.parse(readWholeFile(path));
   } catch (e) {
     throw new PlanError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
@@ -40,7 +50,7 @@ export function loadPlan(path: string): LoadedPlan {
   for (const step of plan.steps) {
     if (!('file' in step) || typeof step.file !== 'string' || files.has(step.file)) continue;
     try {
-      files.set(step.file, readFileSync(join(dir, step.file), 'utf8'));
+      files.set(step.file, readWholeFile(join(dir, step.file)));
     } catch {
       throw new PlanError(`${path} names ${step.file}, which is not beside it`);
     }
