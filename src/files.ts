@@ -89,8 +89,10 @@ export function findSyncFiles(paths: readonly string[], cwd = process.cwd(), max
     let st: Stats;
     try {
       st = statSync(full);
-    } catch {
-      throw new UsageError(`no such file or folder: ${p}`);
+    } catch (e) {
+      // A link in a loop (ELOOP), a folder on the way that cannot be searched (EACCES): not missing.
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new UsageError(code === 'ENOENT' || code === 'ENOTDIR' ? `no such file or folder: ${p}` : `cannot read ${p}: ${code ?? (e as Error).message}`);
     }
     // A device or socket may have no end to read to (/dev/zero); a pipe ends when its writer does (`<(git show …)`).
     if (!st.isDirectory() && !st.isFile() && !st.isFIFO()) throw new UsageError(`not a file or folder: ${p} (a device or socket)`);

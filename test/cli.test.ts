@@ -147,6 +147,18 @@ describe('exit codes', () => {
       'checked 0 files, 0 syncs: ok',
     ]);
   });
+  it('says a path given is a link in a loop, not that it is missing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'syncwright-loop-'));
+    try {
+      symlinkSync('loop.sync', join(dir, 'loop.sync'));
+      const err: string[] = [];
+      expect(await main(['check', 'loop.sync'], { out: () => undefined, err: (t) => err.push(t), colour: false, cwd: dir })).toBe(2);
+      expect(err.join('\n')).toMatch(/^syncwright: cannot read loop\.sync: ELOOP\n/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('says which folder it cannot read, and stops, rather than leave its .sync files out or print a stack trace', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'syncwright-unreadable-'));
     try {
