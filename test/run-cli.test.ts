@@ -323,7 +323,8 @@ describe('syncwright run', () => {
   it('a plan that is not there fails the run (exit 6), naming it', async () => {
     const r = await cli(['run', '--plan', join(work.dir, 'missing', 'plan.json'), '--db', db.folder as string]);
     expect(r.code).toBe(6);
-    expect(r.out).toContain(`failed: cannot read ${join(work.dir, 'missing', 'plan.json')}: ENOENT`);
+    // Its path alone heads it: it names no destination nor mode.
+    expect(r.out).toContain(`${join(work.dir, 'missing', 'plan.json')}\n  failed: cannot read ${join(work.dir, 'missing', 'plan.json')}: ENOENT`);
   });
 
   it('a guard that stops a sync exits 5, and a failure beside it wins (6)', async () => {

@@ -12,7 +12,9 @@ function seconds(ms: number): string {
 const shownRejections = 10;
 
 export function planSummary(r: PlanReport): string {
-  const lines = [`${r.sync} -> ${r.destination.name} (${r.destination.type}), ${r.mode}${r.dryRun ? ', dry run' : ''}`];
+  // A plan that could not be read has no destination nor mode to name: its path alone.
+  const head = r.destination.name === '' ? r.sync : `${r.sync} -> ${r.destination.name} (${r.destination.type}), ${r.mode}`;
+  const lines = [`${head}${r.dryRun ? ', dry run' : ''}`];
   if (r.changes) {
     const c = r.changes;
     const extra = [c.null_keys ? `${c.null_keys} null keys skipped` : '', c.duplicate_keys ? `${c.duplicate_keys} duplicate keys dropped` : ''].filter(Boolean);
