@@ -189,6 +189,7 @@ function changesSql(cs: ChangeSet, fmt: SqlFormatter): string {
     commit: spec.transaction.commit,
     primaryKey: snippets.primaryKey,
     createSchema: d.fill(snippets.stateSchema.create, { schema: base.schema }),
+    afterLock: snippets.stateSchema.afterLock ?? '',
     createChanges: d.fill(snippets.temporaryTable.create, { table: base.changes }),
     sharedChanges: snippets.temporaryTable.shared === true,
     relation,
