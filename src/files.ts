@@ -42,7 +42,6 @@ interface Walk {
 export class TooManyFolders extends Error {}
 
 function walk(dir: string, w: Walk): void {
-  if (w.foldersLeft-- <= 0) throw new TooManyFolders(dir);
   const { out, skipped, cwd } = w;
   let entries: Dirent[];
   try {
@@ -59,6 +58,7 @@ function walk(dir: string, w: Walk): void {
     if (entry.isDirectory()) {
       const why = skippedNames.get(entry.name) ?? (entry.name.startsWith('.') ? 'hidden' : isCompileOutput(full) ? "a compile's output" : undefined);
       if (why) skipped.push({ path: full, why });
+      else if (w.foldersLeft-- <= 0) throw new TooManyFolders(full);
       else walk(full, w);
     } else if (entry.isSymbolicLink()) {
       // A compile's output is a link to the folder that holds it.
@@ -77,7 +77,7 @@ function common(a: string, b: string): string {
 /**
  * Every `.sync` file under the given paths, sorted, named from the project's root: the deepest
  * folder holding every path given (a file's own folder for a file). `TooManyFolders` when the
- * paths hold more than `maxFolders` folders (themselves included).
+ * paths hold more than `maxFolders` folders below them (those it skips not counted).
  */
 export function findSyncFiles(paths: readonly string[], cwd = process.cwd(), maxFolders = Number.POSITIVE_INFINITY): ProjectFiles {
   const found: string[] = [];

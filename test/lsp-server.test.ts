@@ -732,6 +732,16 @@ describe('files opened without a workspace', () => {
         expect(own.shown).toEqual([
           `${folder} holds more than ${loneFolders} folders, too many to read as the project of a file opened without a workspace: only the .sync files directly in it are. Open the project's folder as a workspace folder to check the project whole.`,
         ]);
+        // A file of a folder below is not the big folder's: its own folder is its project, with its neighbours.
+        writeFileSync(join(folder, 'f7', 'source.sync'), 'source wh : postgres {\n  database "a"\n}\n');
+        const model = join(folder, 'f7', 'model.sync');
+        writeFileSync(model, 'model users {\n  from        wh\n  table       a.users\n  primary key id\n  columns {\n    id bigint\n  }\n}\n');
+        const modelUri = pathToFileURL(model).href;
+        await own.connection.sendNotification(DidOpenTextDocumentNotification.type, {
+          textDocument: { uri: modelUri, languageId: 'sync', version: 1, text: readFileSync(model, 'utf8') },
+        });
+        for (const deadline = Date.now() + 60_000; !own.diagnostics.has(modelUri) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
+        expect(own.diagnostics.get(modelUri)).toEqual([]);
       },
       false,
     );

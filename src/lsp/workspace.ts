@@ -18,6 +18,8 @@ export interface ProjectRoot {
   project: Project;
   /** Why the project is not the folder's every `.sync` file, for the editor to show: a folder of it cannot be read, or it holds too many (`loneFolders`). */
   note?: string;
+  /** Its files are those directly in `dir` (it held too many folders): a file of a folder below belongs to a project of its own. */
+  shallow?: true;
 }
 
 /**
@@ -130,11 +132,13 @@ export class Workspace {
     const nested = dirs.filter((d) => inside(dir, d));
     let files: string[] = [];
     let note: string | undefined;
+    let shallow = false;
     try {
       files = findSyncFiles([dir], dir, maxFolders).files.map((f) => f.path);
     } catch (e) {
       if (e instanceof TooManyFolders) {
         files = ownSyncFiles(dir);
+        shallow = true;
         note = `${dir} holds more than ${maxFolders} folders, too many to read as the project of a file opened without a workspace: only the .sync files directly in it are. Open the project's folder as a workspace folder to check the project whole.`;
       } else if (e instanceof UsageError && isFolder(dir)) {
         // A folder of it that cannot be read: as check there refuses, its files are the ones opened, and the editor says why.
@@ -150,12 +154,12 @@ export class Workspace {
       });
     // dbt artifacts are read from disk, relative to each file, as `check` in this folder reads them.
     const project = new Project(texts, { dbtProjects: dbtProjectsFrom((name) => join(dir, name)), ...this.#options });
-    return note === undefined ? { dir, project } : { dir, project, note };
+    return { dir, project, ...(note === undefined ? {} : { note }), ...(shallow ? { shallow } : {}) };
   }
 
   /** The project and path of a file, or undefined for a file outside every project folder. */
   locate(file: string): Place | undefined {
-    const root = this.roots.find((r) => inside(r.dir, file));
+    const root = this.roots.find((r) => (r.shallow ? dirname(file) === r.dir : inside(r.dir, file)));
     return root ? { root, path: relative(root.dir, file).split(sep).join('/') } : undefined;
   }
 
