@@ -11,6 +11,9 @@ import { freshPglite } from './support/pglite-template.js';
 import { openPgliteSession, rawRows } from '../src/run/engines/pglite-session.js';
 import { openPgSession, redactUrl } from '../src/run/engines/pg-session.js';
 import { lockFolder } from '../src/run/locks/folder-lock.js';
+import { explainSqlError } from '../src/run/engines/sql-errors.js';
+import type { Plan } from '../src/contract/plan.js';
+import { compileFixture } from './servers/run-harness.js';
 import { asSubquery, type SqlSession } from '../src/run/engines/sql-session.js';
 import { Ledger, type Accepted } from '../src/run/ledger.js';
 import type { CommitStep } from '../src/contract/api-steps.js';
@@ -544,5 +547,19 @@ describe('helpers', () => {
   it('never prints a password', () => {
     expect(redactUrl('postgres://u:secret@127.0.0.1:5432/db')).toBe('postgres://u:***@127.0.0.1:5432/db');
     expect(redactUrl('not a url')).toBe('the database URL');
+  });
+});
+
+describe('a database error explained', () => {
+  it("a unique key broken in a table not the target (a catalog's, a schema made twice) is the server's error, without advice about the identifier", async () => {
+    const build = await compileFixture('test/fixtures/run/project');
+    const plan = JSON.parse(readFileSync(join(build, 'people_to_billing', 'plan.json'), 'utf8')) as Plan;
+    const err = Object.assign(new Error('duplicate key value violates unique constraint "pg_namespace_nspname_index"'), {
+      code: '23505',
+      schema: 'pg_catalog',
+      table: 'pg_namespace',
+      constraint: 'pg_namespace_nspname_index',
+    });
+    expect(explainSqlError(err, plan)).toBeUndefined();
   });
 });

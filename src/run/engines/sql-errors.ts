@@ -101,6 +101,8 @@ export function explainSqlError(e: unknown, plan: Plan): string | undefined {
       return `${sync}: ${what} cannot take the value the sync writes: make the column's type match the model's (plan.json lists each column's type); ${stopped} ${said}`;
     }
     case 'unique':
+      // Advice about the identifier fits the target only: a state table's or a catalog's (a schema made twice) is the server's error as it is.
+      if (err.table !== undefined && err.table !== plan.destination.target?.at(-1)) return undefined;
       return `${sync}: a row breaks the unique constraint ${err.constraint ?? ''} of ${table}, which the sync's identifier does not cover${err.detail ? ` (${err.detail})` : ''}: make the identifier the table's key, or drop the constraint; ${stopped}`;
     case 'duplicateKeys':
       return `${sync}: the target table ${target ?? table} holds more than one row for an identifier the sync updates, so the write cannot tell which row takes the model's values: keep one row per identifier (a unique key on the identifier keeps it so); ${stopped} ${said}`;
