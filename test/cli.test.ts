@@ -735,7 +735,7 @@ describe('the installed command', () => {
     symlinkSync('/dev/zero', join(dir, 'zero.sync'));
     for (const command of ['check', 'fmt']) {
       // Reading /dev/zero never ends: the command must refuse it, not read it.
-      const r = spawnSync(process.execPath, [join(repo, 'bin', 'syncwright.js'), command, 'zero.sync'], { cwd: dir, encoding: 'utf8', timeout: 10_000 });
+      const r = spawnSync(process.execPath, [join(repo, 'bin', 'syncwright.js'), command, 'zero.sync'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
       expect(r.stderr).toBe("syncwright: not a file or folder: zero.sync (a device or socket)\nRun 'syncwright --help' for usage.\n");
       expect(r.status).toBe(2);
     }

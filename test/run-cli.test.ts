@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
 import type { Io } from '../src/cli/output.js';
 import { describeChanges } from '../src/cli/demo-command.js';
+import { loadPlan } from '../src/run/plan-file.js';
 import { startWebhook, type FakeWebhook } from './servers/webhook.js';
 import { compileFixture, compileText, exited, repoRoot, sql } from './servers/run-harness.js';
 import { ensureBuilt } from './support/build.js';
@@ -381,10 +382,18 @@ sync people_to_constructor { from people to constructor mode insert identifier i
     // Reading /dev/zero never ends: the run must refuse it, not read it.
     const r = spawnSync(process.execPath, [join(repoRoot, 'bin', 'syncwright.js'), 'run', '--plan', join(zero, 'plan.json'), '--db', db.folder as string], {
       encoding: 'utf8',
-      timeout: 10_000,
+      timeout: 60_000,
     });
     expect(r.stdout).toContain(`failed: cannot read ${join(zero, 'plan.json')}: a device or socket, not a file`);
     expect(r.status).toBe(6);
+    // A SQL file the plan names, linked to a device: refused too, and said so (it is beside the plan).
+    const named = join(work.dir, 'named');
+    cpSync(join(build, 'people_to_billing'), named, { recursive: true });
+    rmSync(join(named, 'changes.sql'));
+    symlinkSync('/dev/zero', join(named, 'changes.sql'));
+    expect(() => loadPlan(join(named, 'plan.json'))).toThrow(
+      `${join(named, 'plan.json')} names changes.sql, which cannot be read: a device or socket, not a file`,
+    );
   });
 
   it('--sink - to a pipe writes the rows as they are: a value equal to a variable the plan names was redacted, a control character escaped, and both committed so', async () => {

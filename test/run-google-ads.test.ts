@@ -411,7 +411,7 @@ perEngine(
       const dry = await runSync(db(), build, 'paying_to_google', { dryRun: true, endpoints: { ads: ads().api.url } });
       expect(dry).toMatchObject({ status: 'ok', changes: { added: 0, removed: 0 } });
       expect(dry.warnings).toEqual([
-        `job ${replacing.resourceName} of an earlier run is not known to have ended: a run asks how first, sends the rows of a failed one again, and waits while one has not ended; the changes of this dry run leave that out`,
+        `job ${replacing.resourceName} of an earlier run is not known to have ended: a run asks how first, sends the rows of a failed one again, and while one has not ended sends nothing and ends busy (exit code 4); the changes of this dry run leave that out`,
       ]);
       expect(ads().api.requests).toHaveLength(requests);
 

@@ -64,9 +64,9 @@ export async function runJobs(step: JobsStep, env: StepEnv, commit: CommitStep |
   const warn = (text: string) => (env.report.warnings ??= []).push(text);
   if (env.options.dryRun) {
     // A dry run asks nothing (it has no credentials) and writes nothing: it says what a run does first, which its changes leave out.
-    const which = `${jobs.length === 1 ? 'job' : `${jobs.length} jobs, the first`} ${jobs[0]}`;
+    const which = `${jobs.length === 1 ? 'job' : `${jobs.length} jobs, the first`} ${clip(jobs[0] ?? '', 200)}`;
     warn(
-      `${which} of an earlier run ${jobs.length === 1 ? 'is' : 'are'} not known to have ended: a run asks how first, sends the rows of a failed one again${step.exclusive ? ', and waits while one has not ended' : ''}; the changes of this dry run leave that out`,
+      `${which} of an earlier run ${jobs.length === 1 ? 'is' : 'are'} not known to have ended: a run asks how first, sends the rows of a failed one again${step.exclusive ? ', and while one has not ended sends nothing and ends busy (exit code 4)' : ''}; the changes of this dry run leave that out`,
     );
     return undefined;
   }

@@ -51,8 +51,13 @@ export function loadPlan(path: string): LoadedPlan {
     if (!('file' in step) || typeof step.file !== 'string' || files.has(step.file)) continue;
     try {
       files.set(step.file, readWholeFile(join(dir, step.file)));
-    } catch {
-      throw new PlanError(`${path} names ${step.file}, which is not beside it`);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new PlanError(
+        code === 'ENOENT'
+          ? `${path} names ${step.file}, which is not beside it`
+          : `${path} names ${step.file}, which cannot be read: ${code ?? (e as Error).message}`,
+      );
     }
   }
   return { plan, path, files };
