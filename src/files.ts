@@ -2,6 +2,7 @@
 import { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Dirent, type Stats } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { isCompileOutput } from './output/kept-output.js';
+import { notReadable } from './whole-file.js';
 
 export class UsageError extends Error {}
 
@@ -95,7 +96,8 @@ export function findSyncFiles(paths: readonly string[], cwd = process.cwd(), max
       throw new UsageError(code === 'ENOENT' || code === 'ENOTDIR' ? `no such file or folder: ${p}` : `cannot read ${p}: ${code ?? (e as Error).message}`);
     }
     // A device or socket may have no end to read to (/dev/zero); a pipe ends when its writer does (`<(git show …)`).
-    if (!st.isDirectory() && !st.isFile() && !st.isFIFO()) throw new UsageError(`not a file or folder: ${p} (a device or socket)`);
+    const refused = notReadable(st);
+    if (refused !== undefined) throw new UsageError(`not a file or folder: ${p} (${refused})`);
     const folder = st.isDirectory() ? full : dirname(full);
     root = root === undefined ? folder : common(root, folder);
     if (st.isDirectory()) walk(full, w);

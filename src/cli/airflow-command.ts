@@ -12,7 +12,7 @@ import { dagFiles, dagMarker } from '../airflow/dags.js';
 import type { Manifest } from '../contract/manifest.js';
 import { validateManifest } from '../emit/manifest.js';
 import { replaceFile, UsageError } from '../files.js';
-import { readWholeFile } from '../run/index.js';
+import { readWholeFile } from '../whole-file.js';
 import type { Io } from './output.js';
 
 export interface AirflowOptions {

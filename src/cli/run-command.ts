@@ -7,6 +7,7 @@
 import { accessSync, constants, statSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { compileProject } from './compile-command.js';
+import { readWholeFile } from '../whole-file.js';
 import type { Build } from '../index.js';
 import { UsageError } from '../files.js';
 import type { Io } from './output.js';
@@ -15,7 +16,6 @@ import {
   execOptions,
   loadPlan,
   planInMemory,
-  readWholeFile,
   runPlans,
   type Databases,
   type LoadedPlan,

@@ -23,7 +23,7 @@ import type { ExecOptions } from './step-env.js';
 import { runWarehousePlan } from './warehouse-plan.js';
 
 export { RateLimits, execOptions, type ExecOptions } from './step-env.js';
-export { loadPlan, planInMemory, readWholeFile, type LoadedPlan } from './plan-file.js';
+export { loadPlan, planInMemory, type LoadedPlan } from './plan-file.js';
 export type { MaxRefused, PlanReport, PlanStatus, RunReport, StepReport } from './output/report.js';
 
 export interface Databases {

@@ -1,6 +1,6 @@
 /** Reading a compiled plan: plan.json, checked against the published schema, and the SQL files its steps name. */
-import { readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { readWholeFile } from '../whole-file.js';
 import { schemaErrors } from '../schema/compile.js';
 import type { Plan, SyncArtifacts } from '../contract/plan.js';
 
@@ -13,16 +13,6 @@ export interface LoadedPlan {
 }
 
 export class PlanError extends Error {}
-
-/**
- * A file's text, read whole. A device or socket is refused, not read: one may never end
- * (/dev/zero). A pipe is read: it ends when its writer does. Throws the file system's error.
- */
-export function readWholeFile(path: string): string {
-  const st = statSync(path);
-  if (!st.isFile() && !st.isDirectory() && !st.isFIFO()) throw new Error('a device or socket, not a file');
-  return readFileSync(path, 'utf8');
-}
 
 /** The executor understands plan format 1. */
 export const supportedPlanVersion = 1;
