@@ -8,6 +8,7 @@ import { main } from '../src/cli/main.js';
 import type { Io } from '../src/cli/output.js';
 import { describeChanges } from '../src/cli/demo-command.js';
 import { loadPlan } from '../src/run/plan-file.js';
+import { execOptions, runPlans } from '../src/run/index.js';
 import { startWebhook, type FakeWebhook } from './servers/webhook.js';
 import { compileFixture, compileText, exited, repoRoot, sql } from './servers/run-harness.js';
 import { ensureBuilt } from './support/build.js';
@@ -372,6 +373,13 @@ sync people_to_constructor { from people to constructor mode insert identifier i
     expect(r.code, r.out + r.err).toBe(0);
     expect(r.out).toMatch(/change set: [1-9]\d* added/);
     expect(billing.api.requests).toHaveLength(requests);
+    // A library caller's plain objects (no --database, no --endpoint): the same.
+    const report = await runPlans(
+      [join(odd, 'people_to_constructor', 'plan.json')],
+      { byName: {}, folder: db.folder as string, embedded: true },
+      execOptions({ dryRun: true }),
+    );
+    expect(report.plans[0]?.status, report.plans[0]?.error).toBe('ok');
   });
 
   it('--plan at a device (a plan.json linked to /dev/zero) fails that plan at once, as a plan it cannot read', () => {

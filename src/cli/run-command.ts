@@ -326,7 +326,7 @@ async function execute(given: (string | LoadedPlan)[], opts: RunOptions, checked
   const fallback = databases[''] ?? process.env.DATABASE_URL;
   const dbs: Databases = {
     ...(fallback ? { default: fallback } : {}),
-    byName: Object.assign(Object.create(null) as Record<string, string>, Object.fromEntries(Object.entries(databases).filter(([k]) => k !== ''))),
+    byName: Object.fromEntries(Object.entries(databases).filter(([k]) => k !== '')),
     folder: resolve(io.cwd, opts.db ?? defaultDbFolder('.')),
     ...(opts.db === undefined ? {} : { embedded: true }),
   };

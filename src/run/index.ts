@@ -19,7 +19,7 @@ import { explainSqlError } from './engines/sql-errors.js';
 import { envNames } from './output/redact.js';
 import { refusedWithinLimit, runReport, statusOf, type PlanReport, type PlanStatus, type RunReport } from './output/report.js';
 import type { SqlSession } from './engines/sql-session.js';
-import type { ExecOptions } from './step-env.js';
+import { byName, type ExecOptions } from './step-env.js';
 import { runWarehousePlan } from './warehouse-plan.js';
 
 export { RateLimits, execOptions, type ExecOptions } from './step-env.js';
@@ -49,10 +49,14 @@ class Sessions {
   /** This plan's BigQuery sessions: a plan's TEMP tables (change set, load, staging) live there and end with it, so two plans never meet on their fixed names. */
   private readonly plan = new Map<string, Promise<SqlSession>>();
 
+  private readonly dbs: Databases;
+
   constructor(
-    private readonly dbs: Databases,
+    dbs: Databases,
     private readonly options: ExecOptions,
-  ) {}
+  ) {
+    this.dbs = { ...dbs, byName: byName(dbs.byName) };
+  }
 
   /**
    * Snowflake: the account its settings and SNOWFLAKE_* name (`--endpoint NAME=URL` overrides

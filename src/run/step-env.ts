@@ -68,7 +68,6 @@ export function execOptions(overrides: Partial<ExecOptions>): ExecOptions {
   const flushed = overrides.flushed ?? (() => Promise.resolve());
   return {
     dryRun: false,
-    endpoints: {},
     concurrency: 4,
     timeoutMs: 30_000,
     maxRetryAfterMs: 15 * 60_000,
@@ -85,7 +84,16 @@ export function execOptions(overrides: Partial<ExecOptions>): ExecOptions {
     progress: silentProgress,
     rateLimits: new RateLimits(),
     ...overrides,
+    endpoints: byName(overrides.endpoints ?? {}),
   };
+}
+
+/**
+ * A map of names without Object's prototype: a source or destination may be called
+ * `constructor` or `__proto__`, which a plain object already has.
+ */
+export function byName<T>(values: Readonly<Record<string, T>>): Record<string, T> {
+  return Object.assign(Object.create(null) as Record<string, T>, values);
 }
 
 /** Rate limits shared by every step and plan of one run that calls the same destination. */
