@@ -8,7 +8,7 @@
  * Control characters (C0 but the tab and the line break, DEL, and C1, which terminals read as
  * ESC + a letter: U+009B is CSI), and the bidirectional ones, which would reorder the line shown around them.
  */
-export const controls = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+const controls = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
 const hex = (c: string, width: number) => c.charCodeAt(0).toString(16).padStart(width, '0');
 const escaped = (c: string) => (c === '\r' ? '\\r' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : c.charCodeAt(0) < 0x80 ? `\\x${hex(c, 2)}` : `\\u${hex(c, 4)}`);
@@ -21,6 +21,11 @@ export function printable(s: string): string {
 /** Text for the terminal on one line (a file name, a name, a value): its tabs and line breaks escaped too, so it cannot forge a line. */
 export function printableLine(s: string): string {
   return printable(s).replace(/[\t\n]/g, escaped);
+}
+
+/** `s` with each control character replaced by `by` (a code frame's U+FFFD, which keeps the caret's column). */
+export function replaceControls(s: string, by: string): string {
+  return s.replace(controls, by);
 }
 
 /**

@@ -1,7 +1,7 @@
 /** Diagnostics rendered three ways: text with a code frame, JSON, GitHub Actions annotations. */
 import { countSeverities, totalsText, type Diagnostic, type Severity, type Totals } from './diagnostic.js';
 import { limitPerFile } from './limit.js';
-import { controls, jsonText, printable, printableLine } from './printable.js';
+import { jsonText, printable, printableLine, replaceControls } from './printable.js';
 import type { Span } from '../span.js';
 
 export type OutputFormat = 'text' | 'json' | 'github';
@@ -24,7 +24,7 @@ const plain: Style = { red: (s) => s, yellow: (s) => s, blue: (s) => s, bold: (s
  * reorder the line: each shows as one U+FFFD.
  */
 function expandTabs(s: string): string {
-  return s.replace(/\t/g, '  ').replace(controls, '\ufffd');
+  return replaceControls(s.replace(/\t/g, '  '), '\ufffd');
 }
 
 /** The columns of a long line shown around its caret; the rest is left out, marked with `…`. */
