@@ -119,8 +119,9 @@ describe('first runs of two syncs that share a state schema, at once, on a Postg
 
   // A run (not a dry run) first commits what a killed run left. The webhook sync's commit.sql
   // fails at once while the state schema is missing, and the session keeps the schema's name
-  // cached as missing; an advisory lock does not refresh that cache, so CREATE SCHEMA IF NOT
-  // EXISTS, once the lock was had, made the schema a second time (a duplicate key in pg_namespace).
+  // cached as missing; an advisory lock waited for inside a transaction does not refresh that
+  // cache, so CREATE SCHEMA IF NOT EXISTS, once the lock was had, made the schema a second time (a
+  // duplicate key in pg_namespace). Now the wait is before the transaction begins.
   it.each([
     ['a dry run', true],
     ['a run', false],

@@ -23,8 +23,12 @@ export interface ChangeSetSnippets {
   primaryKey: string;
   jsonObject: string;
   jsonText: string;
-  /** Creates the state schema `{{schema}}` unless it exists, once the state lock is taken; `afterLock` runs right after the lock, in its transaction. */
-  stateSchema: { create: string; afterLock?: string; why?: string };
+  /**
+   * Creates the state schema `{{schema}}` unless it exists, once the state lock is taken; where the
+   * dialect has `lock`, `waitFirst` waits for the lock on `{{key}}` before its transaction begins and
+   * `afterLock` runs right after the transaction took it.
+   */
+  stateSchema: { create: string; waitFirst?: string; afterLock?: string; why?: string };
   /** The change set's table, temporary to the session: its name (`{{schema}}`, `{{name}}` quoted) and `CREATE ... AS` (`{{table}}`). */
   temporaryTable: { name: string; create: string; shared?: boolean; why?: string };
   /** The driver's placeholder for the `{{n}}`th parameter. */

@@ -178,7 +178,9 @@ function changesSql(cs: ChangeSet, fmt: SqlFormatter): string {
     : [d.string(`${cs.sync}:`), base.c.change, d.string(':'), base.c.row_key, d.string(':'), base.c.payload_hash].join(' || ');
   // Runs of syncs that share the state schema (and a dry run beside a run) create its tables
   // one at a time: CREATE ... IF NOT EXISTS alone fails in the second of two at once.
-  const stateLock = spec.lock ? fillSnippet(spec.lock, { key: d.writer.number(lockKeyOf(`state schema ${cs.tables.schema}`)) }) : '';
+  const stateKey = { key: d.writer.number(lockKeyOf(`state schema ${cs.tables.schema}`)) };
+  const stateLock = spec.lock ? fillSnippet(spec.lock, stateKey) : '';
+  const { waitFirst, afterLock } = snippets.stateSchema;
   const context = {
     ...base,
     snapshotRows: base.foldedKey ? base.t.folded : base.snapshot,
@@ -189,7 +191,8 @@ function changesSql(cs: ChangeSet, fmt: SqlFormatter): string {
     commit: spec.transaction.commit,
     primaryKey: snippets.primaryKey,
     createSchema: d.fill(snippets.stateSchema.create, { schema: base.schema }),
-    afterLock: snippets.stateSchema.afterLock ?? '',
+    waitFirst: waitFirst === undefined ? '' : fillSnippet(waitFirst, stateKey),
+    afterLock: afterLock === undefined ? '' : fillSnippet(afterLock, stateKey),
     createChanges: d.fill(snippets.temporaryTable.create, { table: base.changes }),
     sharedChanges: snippets.temporaryTable.shared === true,
     relation,

@@ -8,12 +8,16 @@
 -- destination may or may not have it, so it is added again while the model has it, and
 -- removed once it does not.
 -- The state tables are made by one run at a time (runs of other syncs may make them too).
+SELECT
+  PG_ADVISORY_LOCK(8036464810771663505);
+
 BEGIN;
 
 SELECT
   PG_ADVISORY_XACT_LOCK(8036464810771663505);
 
-LOCK TABLE pg_catalog.pg_namespace IN ACCESS SHARE MODE;
+SELECT
+  PG_ADVISORY_UNLOCK(8036464810771663505);
 
 CREATE SCHEMA IF NOT EXISTS "syncwright";
 

@@ -5,12 +5,16 @@
 -- what hook last accepted. A temporary table of this session, read by read.sql in
 -- the same session: no other run, and no dry run, sees it or replaces it.
 -- The state tables are made by one run at a time (runs of other syncs may make them too).
+SELECT
+  PG_ADVISORY_LOCK(8036464810771663505);
+
 BEGIN;
 
 SELECT
   PG_ADVISORY_XACT_LOCK(8036464810771663505);
 
-LOCK TABLE pg_catalog.pg_namespace IN ACCESS SHARE MODE;
+SELECT
+  PG_ADVISORY_UNLOCK(8036464810771663505);
 
 CREATE SCHEMA IF NOT EXISTS "syncwright";
 
