@@ -37,6 +37,7 @@ interface Walk {
   skipped: ProjectFiles['skipped'];
   cwd: string;
   foldersLeft: number;
+  skipUnreadable: boolean;
 }
 
 /** Thrown by `findSyncFiles` when the paths hold more folders than `maxFolders`. */
@@ -48,8 +49,12 @@ function walk(dir: string, w: Walk): void {
   try {
     entries = readdirSync(dir, { withFileTypes: true });
   } catch (e) {
-    // Not skipped: a .sync file in it would be left out, and a compile would drop its syncs from the output.
     const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    if (w.skipUnreadable) {
+      skipped.push({ path: dir, why: `cannot be read: ${why}` });
+      return;
+    }
+    // Not skipped unless asked: a .sync file in it would be left out, and a compile would drop its syncs from the output.
     throw new UsageError(
       `cannot read folder ${slashes(relative(cwd, dir) || dir)}: ${why}; a .sync file in it would be left out of the project: make it readable, or name the project's folders or files instead of a folder that holds it`,
     );
@@ -78,12 +83,17 @@ function common(a: string, b: string): string {
 /**
  * Every `.sync` file under the given paths, sorted, named from the project's root: the deepest
  * folder holding every path given (a file's own folder for a file). `TooManyFolders` when the
- * paths hold more than `maxFolders` folders below them (those it skips not counted).
+ * paths hold more than `maxFolders` folders below them (those it skips not counted). A folder
+ * below that cannot be listed is a usage error, or, with `skipUnreadable`, one of `skipped`.
  */
-export function findSyncFiles(paths: readonly string[], cwd = process.cwd(), maxFolders = Number.POSITIVE_INFINITY): ProjectFiles {
+export function findSyncFiles(
+  paths: readonly string[],
+  cwd = process.cwd(),
+  { maxFolders = Number.POSITIVE_INFINITY, skipUnreadable = false }: { maxFolders?: number; skipUnreadable?: boolean } = {},
+): ProjectFiles {
   const found: string[] = [];
   const skipped: ProjectFiles['skipped'] = [];
-  const w: Walk = { out: found, skipped, cwd, foldersLeft: maxFolders };
+  const w: Walk = { out: found, skipped, cwd, foldersLeft: maxFolders, skipUnreadable };
   let root: string | undefined;
   for (const p of paths.length ? paths : ['.']) {
     const full = resolve(cwd, p);

@@ -749,18 +749,27 @@ describe('files opened without a workspace', () => {
 });
 
 describe('a workspace folder with a folder that cannot be read', () => {
-  it('says why, as check does, and still checks the files opened', async () => {
+  it('leaves that folder out, says so, and checks the rest as one project', async () => {
     const folder = mkdtempSync(join(tmpdir(), 'syncwright-lsp-unreadable-'));
-    writeFileSync(join(folder, 'a.sync'), 'sync a {\n  mode upsert\n}\n');
+    writeFileSync(join(folder, 'source.sync'), 'source wh : postgres {\n  database "a"\n}\n');
+    writeFileSync(join(folder, 'model.sync'), 'model users {\n  from        wh\n  table       a.users\n  primary key id\n  columns {\n    id bigint\n  }\n}\n');
     // Unreadable whoever runs this (root reads a folder of mode 000): a path longer than PATH_MAX.
     const nest = "const fs = require('node:fs'); for (let i = 0; i < 21; i++) { fs.mkdirSync('d'.repeat(200)); process.chdir('d'.repeat(200)); }";
     expect(spawnSync(process.execPath, ['-e', nest], { cwd: folder }).status).toBe(0);
     const own = await LspClient.start(folder);
     try {
-      await own.open('a.sync');
-      await own.diagnosticsOf('a.sync', (ds) => codes(ds).includes('SW0111'));
+      // The model finds its source in the other file, which is not open: the project was read, but for that folder.
+      await own.open('model.sync');
+      const uri = pathToFileURL(join(folder, 'model.sync')).href;
+      for (const deadline = Date.now() + 60_000; (!own.published.has(uri) || own.shown.length === 0) && Date.now() < deadline; )
+        await new Promise((r) => setTimeout(r, 50));
+      expect(own.diagnostics.get(uri)).toEqual([]);
       expect(own.shown).toHaveLength(1);
-      expect(own.shown[0]).toMatch(/^syncwright: cannot read folder (d{200}\/){19,}d{200}: ENAMETOOLONG; a \.sync file in it would be left out of the project/);
+      expect(own.shown[0]).toMatch(
+        new RegExp(
+          `^syncwright: folder (d{200}/){19,}d{200} cannot be read: ENAMETOOLONG; its \\.sync files are left out of the project of ${folder.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(check there refuses the project until it can be read\\)$`,
+        ),
+      );
     } finally {
       expect(await own.stop()).toBe(0);
       spawnSync('rm', ['-rf', folder]);

@@ -8,7 +8,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { findSyncFiles, TooManyFolders, UsageError } from '../files.js';
+import { findSyncFiles, TooManyFolders } from '../files.js';
 import { dbtProjectsFrom } from '../dbt/load.js';
 import { Project, type ProjectOptions } from '../check/project.js';
 
@@ -134,15 +134,19 @@ export class Workspace {
     let note: string | undefined;
     let shallow = false;
     try {
-      files = findSyncFiles([dir], dir, maxFolders).files.map((f) => f.path);
+      // A folder below that cannot be read is left out, and said: its files cannot be opened here either, where check refuses the project.
+      const found = findSyncFiles([dir], dir, { maxFolders, skipUnreadable: true });
+      files = found.files.map((f) => f.path);
+      const unread = found.skipped.filter((s) => s.why.startsWith('cannot be read'));
+      if (unread[0]) {
+        const more = unread.length > 1 ? ` (and ${unread.length - 1} more)` : '';
+        note = `syncwright: folder ${unread[0].path}${more} ${unread[0].why}; its .sync files are left out of the project of ${dir} (check there refuses the project until it can be read)`;
+      }
     } catch (e) {
       if (e instanceof TooManyFolders) {
         files = ownSyncFiles(dir);
         shallow = true;
         note = `${dir} holds more than ${maxFolders} folders, too many to read as the project of a file opened without a workspace: only the .sync files directly in it are. Open the project's folder as a workspace folder to check the project whole.`;
-      } else if (e instanceof UsageError && isFolder(dir)) {
-        // A folder of it that cannot be read: as check there refuses, its files are the ones opened, and the editor says why.
-        note = `syncwright: ${e.message}`;
       }
       // A folder that cannot be read (removed, or never on disk) is a project of the files opened in it.
     }
