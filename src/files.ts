@@ -31,6 +31,9 @@ const skippedNames = new Map([
 
 const slashes = (p: string) => p.split(sep).join('/');
 
+/** A `.sync` file of a folder's listing (a link to one is not: it is skipped, and said). */
+export const isSyncFile = (entry: Dirent): boolean => entry.isFile() && entry.name.endsWith('.sync');
+
 /** A walk's findings, and how many more folders it may enter (`findSyncFiles`'s `maxFolders`). */
 interface Walk {
   out: string[];
@@ -69,7 +72,7 @@ function walk(dir: string, w: Walk): void {
     } else if (entry.isSymbolicLink()) {
       // A compile's output is a link to the folder that holds it.
       skipped.push({ path: full, why: isCompileOutput(full) ? "a compile's output" : 'a link' });
-    } else if (entry.isFile() && entry.name.endsWith('.sync')) out.push(full);
+    } else if (isSyncFile(entry)) out.push(full);
   }
 }
 
@@ -105,7 +108,6 @@ export function findSyncFiles(
       const code = (e as NodeJS.ErrnoException).code;
       throw new UsageError(code === 'ENOENT' || code === 'ENOTDIR' ? `no such file or folder: ${p}` : `cannot read ${p}: ${code ?? (e as Error).message}`);
     }
-    // A device or socket may have no end to read to (/dev/zero); a pipe ends when its writer does (`<(git show …)`).
     const refused = notReadable(st);
     if (refused !== undefined) throw new UsageError(`not a file or folder: ${p} (${refused})`);
     const folder = st.isDirectory() ? full : dirname(full);

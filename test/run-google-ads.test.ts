@@ -511,17 +511,20 @@ perEngine(
     const run = (sync: string) => runSync(db(), build, sync, { env: secrets, endpoints: { ads: ads().api.url } });
     const lastJob = () => [...ads().jobs.values()].at(-1)!;
     const jobs = async (sync: string) => (await sql(db(), `SELECT count(DISTINCT job)::int AS n FROM syncwright.${sync}_jobs`))[0]?.[0]?.n;
+    /** A run whose job fails; then what a run killed while settling it had done (`killed`, SQL over the job's name); then the next run. */
+    const failedThenKilled = async (sync: string, committed: number, killed: (job: string) => string) => {
+      ads().options.outcome = () => ({ status: 'FAILED' });
+      expect(await run(sync)).toMatchObject({ status: 'ok', committed });
+      ads().options.outcome = undefined;
+      await sql(db(), killed(lastJob().resourceName));
+      return run(sync);
+    };
+    /** The failed job's rows in the accepted table, as sent without an answer. */
+    const sentAgain = (sync: string, job: string) =>
+      `INSERT INTO syncwright.${sync}_accepted_rows (row_key, change, payload_hash, destination_id) SELECT DISTINCT row_key, 'sent', NULL, NULL FROM syncwright.${sync}_jobs WHERE job = '${job}';`;
 
     it('add: killed after the failed rows went into the accepted table, before the job was forgotten', async () => {
-      ads().options.outcome = () => ({ status: 'FAILED' });
-      expect(await run('paying_to_google_add')).toMatchObject({ status: 'ok', committed: 40 });
-      ads().options.outcome = undefined;
-      const job = lastJob().resourceName;
-      await sql(
-        db(),
-        `INSERT INTO syncwright.paying_to_google_add_accepted_rows (row_key, change, payload_hash, destination_id) SELECT DISTINCT row_key, 'sent', NULL, NULL FROM syncwright.paying_to_google_add_jobs WHERE job = '${job}'`,
-      );
-      const again = await run('paying_to_google_add');
+      const again = await failedThenKilled('paying_to_google_add', 40, (job) => sentAgain('paying_to_google_add', job));
       expect(again).toMatchObject({ status: 'ok', changes: { added: 40 }, committed: 40 });
       expect(ads().members('Paying (jobs)')).toEqual(hashed(range(1, 60)));
       await run('paying_to_google_add');
@@ -529,15 +532,11 @@ perEngine(
     });
 
     it('upsert: killed after the failed job was forgotten, before commit.sql', async () => {
-      ads().options.outcome = () => ({ status: 'FAILED' });
-      expect(await run('people_to_google')).toMatchObject({ status: 'ok', committed: 60 });
-      ads().options.outcome = undefined;
-      const job = lastJob().resourceName;
-      await sql(
-        db(),
-        `INSERT INTO syncwright.people_to_google_accepted_rows (row_key, change, payload_hash, destination_id) SELECT DISTINCT row_key, 'sent', NULL, NULL FROM syncwright.people_to_google_jobs WHERE job = '${job}'; DELETE FROM syncwright.people_to_google_jobs WHERE job = '${job}';`,
+      const again = await failedThenKilled(
+        'people_to_google',
+        60,
+        (job) => `${sentAgain('people_to_google', job)} DELETE FROM syncwright.people_to_google_jobs WHERE job = '${job}';`,
       );
-      const again = await run('people_to_google');
       expect(again).toMatchObject({ status: 'ok', changes: { added: 60 }, committed: 60 });
       expect(ads().members('People')).toHaveLength(60);
     });

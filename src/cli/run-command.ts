@@ -13,6 +13,7 @@ import { UsageError } from '../files.js';
 import type { Io } from './output.js';
 import type { OutputFormat } from '../diagnostics/render.js';
 import {
+  byName,
   execOptions,
   loadPlan,
   planInMemory,
@@ -80,10 +81,10 @@ export interface RunOptions {
 
 /**
  * `NAME=VALUE` pairs; a value with no name (a bare URL) goes under ''. A name given twice is refused: either could be the one meant.
- * No prototype: a source or destination may be called `constructor` or `__proto__`, which a plain object already has.
+ * Without Object's prototype (`byName`), so that `constructor` is not found given already.
  */
 export function namedValues(values: readonly string[], what: string): Record<string, string> {
-  const out = Object.create(null) as Record<string, string>;
+  const out = byName<string>({});
   for (const v of values) {
     const m = /^([A-Za-z_][A-Za-z0-9_-]*)=(.+)$/.exec(v);
     const name = m ? (m[1] as string) : /^[a-z][a-z0-9+.-]*:\/\//i.test(v) ? '' : undefined;
@@ -190,10 +191,10 @@ function checkOptions(opts: RunOptions, io: Io): Checked {
 
 /** The compiled plans in the manifest's order, narrowed to `--sync` names (each a sync of the project: `compileProject`); each named by where it is (or would be) written. */
 function plansOf(build: Build, syncs: readonly string[], out: string | undefined): LoadedPlan[] {
-  const byName = new Map(build.artifacts.map((a) => [a.plan.sync.name, a]));
+  const bySync = new Map(build.artifacts.map((a) => [a.plan.sync.name, a]));
   return build.manifest.syncs
     .filter((s) => !syncs.length || syncs.includes(s.name))
-    .map((s) => planInMemory(byName.get(s.name)!, out === undefined ? s.plan : join(out, s.plan)));
+    .map((s) => planInMemory(bySync.get(s.name)!, out === undefined ? s.plan : join(out, s.plan)));
 }
 
 function planExitCode(status: PlanStatus, refusedWithinLimit: boolean): number {

@@ -8,7 +8,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { findSyncFiles, TooManyFolders } from '../files.js';
+import { findSyncFiles, isSyncFile, TooManyFolders } from '../files.js';
 import { dbtProjectsFrom } from '../dbt/load.js';
 import { Project, type ProjectOptions } from '../check/project.js';
 
@@ -66,7 +66,7 @@ function subfolders(dir: string): string[] {
 function ownSyncFiles(dir: string): string[] {
   try {
     return readdirSync(dir, { withFileTypes: true })
-      .filter((e) => e.isFile() && e.name.endsWith('.sync'))
+      .filter(isSyncFile)
       .map((e) => e.name)
       .sort();
   } catch {

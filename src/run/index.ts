@@ -22,7 +22,7 @@ import type { SqlSession } from './engines/sql-session.js';
 import { byName, type ExecOptions } from './step-env.js';
 import { runWarehousePlan } from './warehouse-plan.js';
 
-export { RateLimits, execOptions, type ExecOptions } from './step-env.js';
+export { RateLimits, byName, execOptions, type ExecOptions } from './step-env.js';
 export { loadPlan, planInMemory, type LoadedPlan } from './plan-file.js';
 export type { MaxRefused, PlanReport, PlanStatus, RunReport, StepReport } from './output/report.js';
 
