@@ -2,15 +2,19 @@
 // compiled script run whole (as psql -f runs it, and as the warehouse tests check it), on
 // every engine the tests have; guards abort; other engines' plans are refused.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setupSql, syncProject } from './fixtures/warehouse/scenario.js';
+import { memberRows, setupSql, syncProject, targetRows } from './fixtures/warehouse/scenario.js';
 import { compileText, execOptions, openDb, runSync, sql } from './servers/run-harness.js';
-import { runPlans } from '../src/run/index.js';
+import { runPlans, type PlanReport } from '../src/run/index.js';
+import type { SqlSession } from '../src/run/engines/sql-session.js';
 import { scratchEngines, type ScratchDb } from './servers/scratch-db.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const tables = `SELECT 'target' AS t, "Id" AS id, "a""b; drop table x; --" AS name, "select" AS ord, NULL AS audience FROM "Sales Data"."Target ""Q"" Table"
-  UNION ALL SELECT 'members', "Id", "a""b; drop table x; --", "select", audience FROM "Sales Data"."Members" ORDER BY 1, 5, 2`;
+/** The target's and the membership table's rows, in one list, for the tables of schema `schema`. */
+const tables = (
+  schema = 'Sales Data',
+) => `SELECT 'target' AS t, "Id" AS id, "a""b; drop table x; --" AS name, "select" AS ord, NULL AS audience FROM "${schema}"."Target ""Q"" Table"
+  UNION ALL SELECT 'members', "Id", "a""b; drop table x; --", "select", audience FROM "${schema}"."Members" ORDER BY 1, 5, 2`;
 
 const cases = [
   { kind: 'record', mode: 'upsert' },
@@ -26,45 +30,101 @@ const cases = [
 const numbers = (row: Record<string, unknown> | undefined) => Object.fromEntries(Object.entries(row ?? {}).map(([k, v]) => [k, Number(v)]));
 
 /**
- * The script run whole in one session: the final tables and its last statement's row; then the
- * tables seeded afresh for the executor's run (in the same session: an open is most of the time).
+ * Builds by project text and Postgres version: the engines' describes compile the same
+ * projects (a plan run writes nothing into its build).
  */
-async function direct(db: ScratchDb, build: string): Promise<{ rows: unknown[]; summary: Record<string, number> }> {
+const builds = new Map<string, Promise<string>>();
+function compiled(text: string, version: number): Promise<string> {
+  const key = `${version}\u0000${text}`;
+  let build = builds.get(key);
+  if (!build) {
+    build = compileText(text, version);
+    builds.set(key, build);
+  }
+  return build;
+}
+
+/**
+ * The script run whole in `session`, on the tables of `schema`: the final tables and its last
+ * statement's row; then those tables seeded afresh for the executor's run.
+ */
+async function direct(session: SqlSession, build: string, schema = 'Sales Data'): Promise<{ rows: unknown[]; summary: Record<string, number> }> {
+  const results = await session.script(setupSql(schema) + readFileSync(join(build, 's', 'apply.sql'), 'utf8'));
+  const summary = numbers(results.filter((r) => r.length).at(-1)?.[0]);
+  const rows = (await session.script(tables(schema)))[0] ?? [];
+  await session.script(setupSql(schema));
+  return { rows, summary };
+}
+
+/** `direct` in a session of its own (an open is most of the time). */
+async function directAlone(db: ScratchDb, build: string): Promise<{ rows: unknown[]; summary: Record<string, number> }> {
   const session = await openDb(db);
   try {
-    const results = await session.script(setupSql() + readFileSync(join(build, 's', 'apply.sql'), 'utf8'));
-    const summary = numbers(results.filter((r) => r.length).at(-1)?.[0]);
-    const rows = (await session.script(tables))[0] ?? [];
-    await session.script(setupSql());
-    return { rows, summary };
+    return await direct(session, build);
   } finally {
     await session.close();
   }
 }
+
+const databases = (db: ScratchDb) => ({ ...(db.url ? { default: db.url } : {}), byName: {}, folder: db.folder ?? '', embedded: !db.url });
 
 for (const engine of scratchEngines) {
   describe(`warehouse plans run by the executor [${engine.name}]`, () => {
     // The embedded database is Postgres 17: it runs the scripts for 15 (anti-join DELETE) and 17 (BY SOURCE).
     const versions = engine.name === 'pglite' ? [15, 17] : [15];
 
+    /**
+     * Every case on every version, each on tables of its own (a schema per case and version), so
+     * that one open of the database runs every script whole, one run (one runPlans, as a run of
+     * a project's syncs) runs every plan, one session reads every plan's tables, and the same
+     * again for the rerun: an open of the embedded database is most of a plan's time.
+     */
+    const runs = cases.flatMap((c, i) =>
+      versions.map((version) => ({
+        c,
+        version,
+        schema: `Sales Data ${i + 1} v${version}`,
+        build: '',
+        expected: { rows: [] as unknown[], summary: {} as Record<string, number> },
+      })),
+    );
+    let db: ScratchDb | undefined;
+    let first: PlanReport[] = [];
+    let again: PlanReport[] = [];
+    let afterFirst: unknown[][] = [];
+    let afterAgain: unknown[][] = [];
+    const plans = () => runs.map((r) => join(r.build, 's', 'plan.json'));
+    // Each schema's tables: one statement per run, in the order of `runs`.
+    const read = async () => (await sql(db as ScratchDb, runs.map((r) => tables(r.schema)).join(';\n'))).map((rows) => rows as unknown[]);
+    beforeAll(async () => {
+      db = await engine.open();
+      for (const r of runs)
+        r.build = await compiled(syncProject({ kind: r.c.kind, mode: r.c.mode, schema: r.schema, ...('guard' in r.c ? { guard: r.c.guard } : {}) }), r.version);
+      const session = await openDb(db);
+      try {
+        for (const r of runs) r.expected = await direct(session, r.build, r.schema);
+      } finally {
+        await session.close();
+      }
+      first = (await runPlans(plans(), databases(db), execOptions())).plans;
+      afterFirst = await read();
+      again = (await runPlans(plans(), databases(db), execOptions())).plans;
+      afterAgain = await read();
+    });
+    afterAll(() => db?.drop());
+
     for (const c of cases) {
-      it(`${c.kind} ${c.mode}: the same tables and summary as the script run whole; a rerun writes nothing`, async () => {
-        const db = await engine.open();
-        try {
-          for (const version of versions) {
-            const build = await compileText(syncProject({ kind: c.kind, mode: c.mode, ...('guard' in c ? { guard: c.guard } : {}) }), version);
-            const expected = await direct(db, build);
-            const r = await runSync(db, build, 's');
-            expect(r.status, r.error).toBe('ok');
-            expect(r.steps.map((s) => s.operation)).toEqual(['apply.sql']);
-            expect(numbers(r.steps[0]?.result?.[0]), `Postgres ${version}`).toEqual(expected.summary);
-            expect((await sql(db, tables))[0]).toEqual(expected.rows);
-            const again = await runSync(db, build, 's');
-            expect(numbers(again.steps[0]?.result?.[0])).toMatchObject({ inserted: 0, updated: 0, deleted: 0 });
-            expect((await sql(db, tables))[0]).toEqual(expected.rows);
-          }
-        } finally {
-          await db.drop();
+      it(`${c.kind} ${c.mode}: the same tables and summary as the script run whole; a rerun writes nothing`, () => {
+        expect(runs.filter((r) => r.c === c).map((r) => r.version)).toEqual(versions);
+        for (const [i, { c: its, version, expected }] of runs.entries()) {
+          if (its !== c) continue;
+          const r = first[i] as PlanReport;
+          expect(r.status, r.error).toBe('ok');
+          expect(r.steps.map((s) => s.operation)).toEqual(['apply.sql']);
+          expect(numbers(r.steps[0]?.result?.[0]), `Postgres ${version}`).toEqual(expected.summary);
+          expect(afterFirst[i]).toEqual(expected.rows);
+          expect(numbers(again[i]?.steps[0]?.result?.[0])).toMatchObject({ inserted: 0, updated: 0, deleted: 0 });
+          expect(afterAgain[i]).toEqual(expected.rows);
         }
       });
     }
@@ -79,23 +139,19 @@ for (const engine of scratchEngines) {
             'source wh : postgres { database "test" }\ndestination dw : postgres { host "dw" database "dw" user "u" password env("DW_PASSWORD") }',
           );
         const build = await compileText(text, 15);
-        const same = await compileText(syncProject({ kind: 'record', mode: 'mirror', guard: 'guard deletes <= 25%' }), 15);
-        const expected = await direct(db, same);
+        const same = await compiled(syncProject({ kind: 'record', mode: 'mirror', guard: 'guard deletes <= 25%' }), 15);
+        const expected = await directAlone(db, same);
         const r = await runSync(db, build, 's');
         expect(r.status, r.error).toBe('ok');
         expect(r.steps.map((s) => s.kind)).toEqual(['load', 'sql']);
         // Every model row travels; the apply script drops NULL and duplicate keys, as in one warehouse.
         expect(r.steps[0]).toMatchObject({ rows: 8 });
         expect(numbers(r.steps[1]?.result?.[0])).toEqual(expected.summary);
-        expect((await sql(db, tables))[0]).toEqual(expected.rows);
+        expect((await sql(db, tables()))[0]).toEqual(expected.rows);
         // The plans of a run share the session of each database: a second load into it in the
         // same run makes its own load table, whatever the first left there.
         const plan = join(build, 's', 'plan.json');
-        const twice = await runPlans(
-          [plan, plan],
-          { ...(db.url ? { default: db.url } : {}), byName: {}, folder: db.folder ?? '', embedded: !db.url },
-          execOptions(),
-        );
+        const twice = await runPlans([plan, plan], databases(db), execOptions());
         expect(twice.plans.map((p) => [p.status, p.error])).toEqual([
           ['ok', undefined],
           ['ok', undefined],
@@ -109,13 +165,14 @@ for (const engine of scratchEngines) {
     it('a guard that trips stops the run (status guarded) and changes nothing', async () => {
       const db = await engine.open();
       try {
-        const build = await compileText(syncProject({ kind: 'record', mode: 'mirror', guard: 'guard deletes <= 0' }), 15);
-        await sql(db, setupSql());
-        const before = (await sql(db, tables))[0];
+        const build = await compiled(syncProject({ kind: 'record', mode: 'mirror', guard: 'guard deletes <= 0' }), 15);
+        // Seeded, and the seeded tables read, in one session: the last statement's rows.
+        const before = (await sql(db, setupSql() + tables())).at(-1);
+        expect(before).toHaveLength(targetRows.length + memberRows.length);
         const r = await runSync(db, build, 's');
         expect(r.status).toBe('guarded');
         expect(r.error).toMatch(/syncwright guard/);
-        expect((await sql(db, tables))[0]).toEqual(before);
+        expect((await sql(db, tables()))[0]).toEqual(before);
       } finally {
         await db.drop();
       }
@@ -138,8 +195,9 @@ for (const engine of scratchEngines) {
     let db: ScratchDb;
     let build: string;
     const where = () => (db.url ? 'postgres://' : 'the embedded database ');
-    const target = (columns: string) =>
-      sql(db, `DROP TABLE IF EXISTS crm.target; CREATE TABLE crm.target (${columns}); INSERT INTO crm.target (id, name) VALUES ('1', 'kept');`);
+    /** crm.target made afresh with these columns and one row; `then`: more SQL in the same session (an open of the embedded database is most of the time). */
+    const target = (columns: string, then = '') =>
+      sql(db, `DROP TABLE IF EXISTS crm.target; CREATE TABLE crm.target (${columns}); INSERT INTO crm.target (id, name) VALUES ('1', 'kept'); ${then}`);
     beforeAll(async () => {
       db = await engine.open();
       build = await compileText(targetProject);
@@ -151,8 +209,10 @@ for (const engine of scratchEngines) {
     afterAll(() => db.drop());
 
     it('a column of the wrong type, a missing column and a NOT NULL column the sync leaves out: all said before anything runs', async () => {
-      await target("id text PRIMARY KEY, name text, created_by text NOT NULL DEFAULT 'x', owner text NOT NULL DEFAULT 'o'");
-      await sql(db, 'ALTER TABLE crm.target ALTER COLUMN owner DROP DEFAULT');
+      await target(
+        "id text PRIMARY KEY, name text, created_by text NOT NULL DEFAULT 'x', owner text NOT NULL DEFAULT 'o'",
+        'ALTER TABLE crm.target ALTER COLUMN owner DROP DEFAULT;',
+      );
       const r = await runSync(db, build, 's');
       expect(r.status).toBe('failed');
       expect(r.steps).toEqual([]);
@@ -250,8 +310,16 @@ sync narrow { from m to wh table crm.narrow mode upsert identifier id -> id map 
     it('a model table that does not exist: say where it was looked for, and how to look elsewhere', async () => {
       // Its own table: crm.target is the mirror's, which no other sync may write.
       await sql(db, 'CREATE TABLE IF NOT EXISTS crm.ghost_target (id bigint PRIMARY KEY)');
-      for (const sync of ['ghosts_to_table', 'ghosts_to_hook']) {
-        const r = await runSync(db, build, sync);
+      // Both plans in one run (each fails before it writes anything): one open of the database.
+      const syncs = ['ghosts_to_table', 'ghosts_to_hook'];
+      const { plans } = await runPlans(
+        syncs.map((sync) => join(build, sync, 'plan.json')),
+        databases(db),
+        execOptions(),
+      );
+      expect(plans.map((p) => p.sync)).toEqual(syncs);
+      for (const [i, sync] of syncs.entries()) {
+        const r = plans[i] as PlanReport;
         expect(r.status).toBe('failed');
         expect(r.error).toContain(`sync ${sync}: crm.nope does not exist in ${where()}`);
         expect(r.error).toContain(
