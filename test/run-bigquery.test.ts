@@ -206,14 +206,18 @@ describe('examples/events-pipeline on BigQuery (a local REST server, its stateme
     await engine?.close();
   });
 
-  const app = async <T>(query: string) => {
+  /** The rows of each query on the app's database, in one session (an open of the embedded database is most of the time). */
+  const appAll = async (...queries: string[]) => {
     const session = await openPgliteSession(db.dir);
     try {
-      return await session.query<T & Record<string, unknown>>(query);
+      const rows: Record<string, unknown>[][] = [];
+      for (const query of queries) rows.push(await session.query(query));
+      return rows;
     } finally {
       await session.close();
     }
   };
+  const app = async <T>(query: string) => (await appAll(query))[0] as (T & Record<string, unknown>)[];
   /** Each sync's status and what its steps delivered, from the run's report. */
   const outcome = () => {
     const r = JSON.parse(readFileSync(report, 'utf8')) as {
@@ -289,14 +293,21 @@ describe('examples/events-pipeline on BigQuery (a local REST server, its stateme
 
     // app_db: daily rows upserted; engagement on the 8 users the app has (u9-u12 are skipped,
     // never created); the power users audience mirrored (the audience's filter, run on the twin).
-    const dau = await app<{ n: number }>('SELECT count(*)::int AS n FROM analytics.daily_active_users');
+    // The app's tables after the first run, read at once: nothing writes them until the next run.
+    const everyApp = 'SELECT * FROM analytics.daily_active_users, public.users, growth.audience_members';
+    const [dau, users, members, appBefore] = (await appAll(
+      'SELECT count(*)::int AS n FROM analytics.daily_active_users',
+      'SELECT id, lifecycle_stage, sessions_28d FROM public.users ORDER BY id',
+      'SELECT user_id FROM growth.audience_members ORDER BY 1',
+      everyApp,
+    )) as [{ n: number }[], unknown[], { user_id: string }[], unknown[]];
     // One row per user, day and platform: the model's key is unique (no duplicate keys dropped).
     const groups = await engine.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM (SELECT DISTINCT user_id, cast(occurred_at AS date), platform FROM events.fct_app_events WHERE user_id IS NOT NULL AND occurred_at >= now() - interval '30 days') g`,
     );
     expect(dau[0]?.n).toBe(groups.rows[0]?.n);
     expect(outcome().daily_active_users_to_app_db).toMatchObject({ status: 'ok', duplicate_keys: 0 });
-    expect(await app('SELECT id, lifecycle_stage, sessions_28d FROM public.users ORDER BY id')).toEqual(
+    expect(users).toEqual(
       Array.from({ length: 8 }, (_, k) => k + 1)
         .map((i) => ({ id: `u${i}`, lifecycle_stage: i % 3 === 0 ? 'engaged' : i % 3 === 1 ? 'activated' : 'dormant', sessions_28d: 10 + i }))
         .sort((a, b) => a.id.localeCompare(b.id)),
@@ -307,7 +318,7 @@ describe('examples/events-pipeline on BigQuery (a local REST server, its stateme
       )
     ).rows.map((r) => r.user_id);
     expect(power.length).toBeGreaterThan(2);
-    expect((await app<{ user_id: string }>('SELECT user_id FROM growth.audience_members ORDER BY 1')).map((r) => r.user_id)).toEqual(power);
+    expect(members.map((r) => r.user_id)).toEqual(power);
 
     // S3: the lake's raw events as one new jsonl object; the finance csv as one fixed object.
     const lake = await objects('pulse-data-lake');
@@ -384,11 +395,10 @@ describe('examples/events-pipeline on BigQuery (a local REST server, its stateme
     expect(await engine.query('SELECT * FROM syncwright_state.syncwright_locks')).toMatchObject({ rows: [] });
 
     const before = await sent();
-    const appBefore = await app('SELECT * FROM analytics.daily_active_users, public.users, growth.audience_members');
     const unchanged = await cli(args, env);
     expect(unchanged.code, unchanged.out + unchanged.err).toBe(0);
     expect(await sent()).toEqual(before);
-    expect(await app('SELECT * FROM analytics.daily_active_users, public.users, growth.audience_members')).toEqual(appBefore);
+    expect(await app(everyApp)).toEqual(appBefore);
     const still = outcome();
     for (const sync of ['engagement_to_app_users', 'power_users_to_app_db', 'daily_active_users_to_app_db'])
       expect(still[sync]).toMatchObject({ status: 'ok', inserted: 0, updated: 0, deleted: 0 });
