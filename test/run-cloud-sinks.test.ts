@@ -33,14 +33,52 @@ async function run(build: string, sync: string, args: string[], env: Record<stri
   return { ...r, plan };
 }
 
+// Kinesis's limits: 150 emoji are 150 code points, 300 UTF-16 units, which Kinesis counts (the whole
+// request was refused, every run). Data just under 1 MiB, its key taking the record past it:
+// `{"k":"…","v":"…"}` is 15 bytes besides the two.
+const emoji = '\u{1F600}'.repeat(150);
+const longKey = 'k'.repeat(200);
+const filler = 'x'.repeat(1024 * 1024 - 100 - 15 - longKey.length);
+
+// Every table the tests read, made in one session: each open of the embedded database costs a
+// large part of a second, and each test's syncs read only their own table (crm.people's rows
+// are changed by the tests, in their order; the others are never changed).
+/**
+ * crm.people's rows, counted in the session of the last change to them: only this file's
+ * tests change them, each through changePeople (a session of its own cost as much again).
+ */
+let people = 0;
+async function changePeople(script: string): Promise<void> {
+  people = Number((await sql(db, `${script}; SELECT count(*) AS n FROM crm.people`)).at(-1)?.[0]?.n);
+}
+
 beforeAll(async () => {
   db = scratchPglite();
-  await sql(
-    db,
+  await changePeople(
     `CREATE SCHEMA crm;
      CREATE TABLE crm.people (id bigint PRIMARY KEY, email text NOT NULL, plan text NOT NULL);
      INSERT INTO crm.people SELECT g, 'user' || g || '@example.com', CASE WHEN g % 3 = 0 THEN 'free' ELSE 'pro' END FROM generate_series(1, 120) g;
-     UPDATE crm.people SET email = 'quote"and,comma@example.com' WHERE id = 3;`,
+     UPDATE crm.people SET email = 'quote"and,comma@example.com' WHERE id = 3;
+     -- S3, an upload whose answer is lost: 100 rows of 96 KB, one multipart object.
+     CREATE TABLE crm.big (id bigint PRIMARY KEY, body text NOT NULL);
+     INSERT INTO crm.big SELECT g, repeat(md5(g::text), 3000) FROM generate_series(1, 100) g;
+     -- Kinesis, keys and records over its limits.
+     CREATE TABLE crm.keyed (k text PRIMARY KEY, v text NOT NULL);
+     INSERT INTO crm.keyed VALUES ('plain', 'v'), ('${emoji}', 'emoji key'), ('${longKey}', '${filler}');
+     -- Kafka, batches cut to message.max.bytes: 600 messages of about 3 KB to one partition, and one of 1.1 MB.
+     CREATE TABLE crm.notes (id bigint PRIMARY KEY, body text NOT NULL);
+     INSERT INTO crm.notes SELECT g, repeat(md5(g::text), 94) FROM generate_series(1, 600) g;
+     INSERT INTO crm.notes VALUES (601, repeat('x', 1100000));
+     -- Kafka, a partition the broker refuses (a topic's max.message.bytes of 2,000): row 1 is over it.
+     CREATE TABLE crm.mixed (id bigint PRIMARY KEY, body text NOT NULL);
+     INSERT INTO crm.mixed SELECT g, CASE WHEN g = 1 THEN repeat('x', 3000) ELSE 'small ' || g END FROM generate_series(1, 24) g;
+     CREATE TABLE crm.ordered (id bigint PRIMARY KEY, n bigint NOT NULL);
+     INSERT INTO crm.ordered SELECT g, g FROM generate_series(1, 32) g;
+     CREATE TABLE crm.grown (id bigint PRIMARY KEY, n bigint NOT NULL);
+     INSERT INTO crm.grown SELECT g, g FROM generate_series(1, 32) g;
+     -- Object formats: NULL beside an empty string, NaN and the infinities.
+     CREATE TABLE crm.measures (id bigint PRIMARY KEY, score double precision, note text);
+     INSERT INTO crm.measures VALUES (1, 0.5, 'a'), (2, 'NaN', ''), (3, 'Infinity', NULL), (4, '-Infinity', 'x'), (5, NULL, 'y')`,
   );
 });
 afterAll(async () => {
@@ -115,8 +153,7 @@ sync people_parquet { from people  to lake path "parquet/people"  mode mirror  i
     expect(await keys('exports/')).toEqual(mirrorBefore);
     expect(await keys('log/people/')).toHaveLength(3);
 
-    await sql(
-      db,
+    await changePeople(
       `UPDATE crm.people SET email = 'renamed20@example.com' WHERE id = 20; DELETE FROM crm.people WHERE id = 1; INSERT INTO crm.people VALUES (121, 'new@example.com', 'pro')`,
     );
     const changed = await run(build, 'people_to_lake', args(), s3rverKeys);
@@ -162,11 +199,6 @@ describe('S3: an upload whose answer is lost', () => {
       return true;
     });
     client = new S3Client({ endpoint: s3.url, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
-    await sql(
-      db,
-      `CREATE TABLE crm.big (id bigint PRIMARY KEY, body text NOT NULL);
-       INSERT INTO crm.big SELECT g, repeat(md5(g::text), 3000) FROM generate_series(1, 100) g;`,
-    );
   });
   afterAll(async () => {
     client.destroy();
@@ -219,7 +251,7 @@ describe('Kinesis (kinesalite)', () => {
   const records = () => stream.records();
 
   it('PutRecords of every new row keyed by the identifier; throttled records retried alone; unchanged sends nothing; new rows sent', async () => {
-    const n = Number((await sql(db, 'SELECT count(*) AS n FROM crm.people'))[0]?.[0]?.n);
+    const n = people;
     const first = await run(build, 'people_to_stream', ['--endpoint', `risk=${faults.url}`], env);
     expect(first.code, first.err).toBe(0);
     const steps = first.plan.steps as { retries: number; requests: number }[];
@@ -235,22 +267,13 @@ describe('Kinesis (kinesalite)', () => {
 
     expect((await run(build, 'people_to_stream', ['--endpoint', `risk=${faults.url}`], env)).plan).toMatchObject({ status: 'ok', operations: { kinesis: 0 } });
     expect(await records()).toHaveLength(n);
-    await sql(db, `INSERT INTO crm.people VALUES (122, 'stream@example.com', 'pro')`);
+    await changePeople(`INSERT INTO crm.people VALUES (122, 'stream@example.com', 'pro')`);
     expect((await run(build, 'people_to_stream', ['--endpoint', `risk=${faults.url}`], env)).plan).toMatchObject({ status: 'ok', operations: { kinesis: 1 } });
     expect((await records()).at(-1)).toEqual({ key: '122', value: { id: '122', email: 'stream@example.com' } });
   });
 
   it('a key over 256 UTF-16 units, and a record whose key and data pass 1 MiB together, are refused alone; the rest of the batch is delivered', async () => {
-    // 150 emoji: 150 code points, 300 UTF-16 units, which Kinesis counts (the whole request was refused, every run).
-    const emoji = '\u{1F600}'.repeat(150);
-    // Data just under 1 MiB, its key taking the record past it: `{"k":"…","v":"…"}` is 15 bytes besides the two.
-    const longKey = 'k'.repeat(200);
-    const filler = 'x'.repeat(1024 * 1024 - 100 - 15 - longKey.length);
-    await sql(
-      db,
-      `CREATE TABLE crm.keyed (k text PRIMARY KEY, v text NOT NULL);
-       INSERT INTO crm.keyed VALUES ('plain', 'v'), ('${emoji}', 'emoji key'), ('${longKey}', '${filler}');`,
-    );
+    // crm.keyed (the seed above): a plain key, a key of 150 emoji, and a long key whose record passes 1 MiB.
     const keyed = await kinesisStream(kinesis.url, 'keyed');
     try {
       const keyedBuild = await compileText(
@@ -294,7 +317,7 @@ describe('GCS (a local JSON API server)', () => {
       .map((l) => (JSON.parse(l) as { id: string }).id);
 
   it('mirror by resumable upload; unchanged sends nothing; a changed rerun whose answer is lost is resumed, not repeated', async () => {
-    const n = Number((await sql(db, 'SELECT count(*) AS n FROM crm.people'))[0]?.[0]?.n);
+    const n = people;
     const first = await run(build, 'people_to_gcs', args());
     expect(first.code, first.err).toBe(0);
     expect(first.plan).toMatchObject({ status: 'ok', operations: { gcs: n } });
@@ -308,7 +331,7 @@ describe('GCS (a local JSON API server)', () => {
     expect((await run(build, 'people_to_gcs', args())).plan).toMatchObject({ status: 'ok', operations: { gcs: 0 } });
     expect(gcs.api.requests).toHaveLength(before);
 
-    await sql(db, `INSERT INTO crm.people VALUES (123, 'gcs@example.com', 'pro')`);
+    await changePeople(`INSERT INTO crm.people VALUES (123, 'gcs@example.com', 'pro')`);
     // The service stores the upload, but its answer never arrives.
     let lost = false;
     gcs.api.failWhen((req) => {
@@ -340,7 +363,7 @@ describe('GCS (a local JSON API server)', () => {
     expect(r.code).toBe(6);
     expect(r.plan).toMatchObject({ status: 'failed', committed: 0, error: expect.stringContaining('The specified bucket does not exist') });
     gcs.buckets.push('no-such-bucket');
-    const n = Number((await sql(db, 'SELECT count(*) AS n FROM crm.people'))[0]?.[0]?.n);
+    const n = people;
     expect((await run(lost, 'people_nowhere', args())).plan).toMatchObject({ status: 'ok', operations: { gcs: n }, committed: n });
   });
 });
@@ -361,7 +384,7 @@ sync people_to_duplicates { from people  to bus topic duplicates  mode insert  i
   afterAll(() => kafka.close());
 
   it('an idempotent producer, acks=all, keyed by the identifier; a Produce whose answer is lost is retried and written once', async () => {
-    const n = Number((await sql(db, 'SELECT count(*) AS n FROM crm.people'))[0]?.[0]?.n);
+    const n = people;
     // The first Produce is written, but its answer never arrives: the producer sends the batch
     // again with the same sequence numbers, and the broker keeps one copy.
     kafka.loseAnswers = 1;
@@ -381,14 +404,14 @@ sync people_to_duplicates { from people  to bus topic duplicates  mode insert  i
     expect(kafka.requests.every((r) => r.clientId === 'syncwright-test')).toBe(true);
 
     expect((await run(build, 'people_to_kafka', [])).plan).toMatchObject({ status: 'ok', operations: { kafka: 0 } });
-    await sql(db, `INSERT INTO crm.people VALUES (124, 'kafka@example.com', 'pro')`);
+    await changePeople(`INSERT INTO crm.people VALUES (124, 'kafka@example.com', 'pro')`);
     expect((await run(build, 'people_to_kafka', [])).plan).toMatchObject({ status: 'ok', operations: { kafka: 1 } });
     expect(kafka.messages('people')).toHaveLength(n + 1);
     expect(kafka.violations).toEqual([]);
   });
 
   it('a retried Produce answered DUPLICATE_SEQUENCE_NUMBER (a broker of Kafka 0.11) was written: its rows are accepted, not sent again', async () => {
-    const n = Number((await sql(db, 'SELECT count(*) AS n FROM crm.people'))[0]?.[0]?.n);
+    const n = people;
     // The first Produce is written and its answer lost; the client's retry is answered as the broker's duplicate.
     kafka.duplicateError = true;
     kafka.loseAnswers = 1;
@@ -409,12 +432,6 @@ sync people_to_duplicates { from people  to bus topic duplicates  mode insert  i
   it("batches cut to the broker's message.max.bytes deliver every row; a message too large for a batch of its own is refused alone", async () => {
     // 600 messages of about 3 KB to one partition: the default batch of 500 would be one record
     // batch of 1.5 MB, which the broker refuses whole. One message of 1.1 MB fits no batch.
-    await sql(
-      db,
-      `CREATE TABLE crm.notes (id bigint PRIMARY KEY, body text NOT NULL);
-       INSERT INTO crm.notes SELECT g, repeat(md5(g::text), 94) FROM generate_series(1, 600) g;
-       INSERT INTO crm.notes VALUES (601, repeat('x', 1100000));`,
-    );
     const notes = await compileText(`source warehouse : postgres { database "app" version 15 }
 destination bus : kafka { brokers "${kafka.brokers}" }
 model notes { from warehouse  table crm.notes  primary key id  columns { id bigint  body string } }
@@ -462,11 +479,6 @@ describe('Kafka: a partition the broker refuses', () => {
   let kafka: FakeKafka;
   beforeAll(async () => {
     kafka = await new FakeKafka({ mixed: 2, ordered: 2, ordered_clean: 2, grown: 3 }, 2000).start();
-    await sql(
-      db,
-      `CREATE TABLE crm.mixed (id bigint PRIMARY KEY, body text NOT NULL);
-       INSERT INTO crm.mixed SELECT g, CASE WHEN g = 1 THEN repeat('x', 3000) ELSE 'small ' || g END FROM generate_series(1, 24) g;`,
-    );
   });
   afterAll(() => kafka.close());
 
@@ -492,7 +504,6 @@ sync mixed_to_kafka { from mixed  to bus topic mixed  mode insert  identifier id
   });
 
   it("after a partition's batch failed, no later row of that partition is sent in the run: the next run sends them in their order", async () => {
-    await sql(db, `CREATE TABLE crm.ordered (id bigint PRIMARY KEY, n bigint NOT NULL); INSERT INTO crm.ordered SELECT g, g FROM generate_series(1, 32) g;`);
     const sync = (topic: string) => `sync to_${topic} { from ordered  to bus topic ${topic}  mode insert  identifier id  map { n -> n }  batch 4 }`;
     const build = await compileText(`source warehouse : postgres { database "app" version 15 }
 destination bus : kafka { brokers "${kafka.brokers}" }
@@ -519,7 +530,6 @@ ${sync('ordered_clean')}`);
   });
 
   it("rows of a partition the producer's metadata does not know yet are not sent, and not taken as written: the next run sends them", async () => {
-    await sql(db, `CREATE TABLE crm.grown (id bigint PRIMARY KEY, n bigint NOT NULL); INSERT INTO crm.grown SELECT g, g FROM generate_series(1, 32) g;`);
     const build = await compileText(`source warehouse : postgres { database "app" version 15 }
 destination bus : kafka { brokers "${kafka.brokers}" }
 model grown { from warehouse  table crm.grown  primary key id  columns { id bigint  n bigint } }
@@ -590,11 +600,6 @@ describe('credentials the AWS SDK finds itself', () => {
 
 describe('object formats keep values (the folder sink)', () => {
   it('CSV tells NULL from an empty string; Parquet writes a float column holding NaN and infinities as DOUBLE', async () => {
-    await sql(
-      db,
-      `CREATE TABLE crm.measures (id bigint PRIMARY KEY, score double precision, note text);
-       INSERT INTO crm.measures VALUES (1, 0.5, 'a'), (2, 'NaN', ''), (3, 'Infinity', NULL), (4, '-Infinity', 'x'), (5, NULL, 'y');`,
-    );
     const build = await compileText(
       project(
         `destination lake : s3 { bucket "bkt"  region "us-east-1" }`,
