@@ -24,13 +24,15 @@ const run = (sync: string) =>
 
 beforeAll(async () => {
   db = scratchPglite();
-  await sql(
-    db,
+  await changePeople(
     `CREATE SCHEMA crm;
      CREATE TABLE crm.people (id bigint PRIMARY KEY, email text NOT NULL, first_name text, plan text NOT NULL, score int NOT NULL);
      INSERT INTO crm.people SELECT g, ' User' || g || '@Example.com ', NULL, CASE WHEN g % 3 = 0 THEN 'free' ELSE 'pro' END, g FROM generate_series(1, 60) g;
      CREATE TABLE crm.signups (id bigint PRIMARY KEY, email text NOT NULL, plan text NOT NULL);
-     INSERT INTO crm.signups VALUES (1, 'ada@example.com', 'pro'), (2, 'bob@example.com', 'free'), (3, 'cy@example.com', 'pro');`,
+     INSERT INTO crm.signups VALUES (1, 'ada@example.com', 'pro'), (2, 'bob@example.com', 'free'), (3, 'cy@example.com', 'pro');
+     -- The club of 'a mirror whose audience becomes empty': a table of its own, emptied there without touching the people the other tests sync.
+     CREATE TABLE crm.club (id bigint PRIMARY KEY, email text NOT NULL, plan text NOT NULL);
+     INSERT INTO crm.club SELECT g, 'Member' || g || '@Example.com', CASE WHEN g > 20 THEN 'free' ELSE 'pro' END FROM generate_series(1, 30) g`,
   );
   [meta, slack, hook, billing] = await Promise.all([
     startMeta({ token: env.META_TOKEN }),
@@ -46,9 +48,23 @@ afterAll(async () => {
 
 /** Meta's rule: trimmed and lower-cased, then SHA-256. */
 const member = (id: number) => sha256(`user${id}@example.com`);
-const peopleCount = async () => ((await sql(db, 'SELECT count(*)::int AS n FROM crm.people'))[0] as { n: number }[])[0]?.n ?? 0;
-const paying = async () =>
-  ((await sql(db, `SELECT id::int AS id FROM crm.people WHERE plan <> 'free' ORDER BY id`))[0] as { id: number }[]).map((r) => member(r.id)).sort();
+
+/**
+ * crm.people as the tests last left it: its row count, and its paying members as Meta's rule
+ * hashes them. Read in the session of each change the tests make to it (changePeople): only
+ * this file's tests change it, and a run only reads it. A session of its own for each read cost
+ * the embedded database's open again, a large part of a second.
+ */
+let people = { count: 0, paying: [] as string[] };
+async function changePeople(script: string): Promise<void> {
+  const results = await sql(db, `${script}; SELECT count(*)::int AS n FROM crm.people; SELECT id::int AS id FROM crm.people WHERE plan <> 'free' ORDER BY id`);
+  people = {
+    count: (results.at(-2) as { n: number }[])[0]?.n ?? 0,
+    paying: (results.at(-1) as { id: number }[]).map((r) => member(r.id)).sort(),
+  };
+}
+const peopleCount = () => people.count;
+const paying = () => [...people.paying];
 
 /** A project of one sync, a mirror of the paying people into a Meta audience of its own: its run. */
 async function payingMirror(sync: string, audience: string, settings = '') {
@@ -66,7 +82,7 @@ describe('Meta custom audiences', () => {
     const r = await run('paying_to_meta_add');
     expect(r).toMatchObject({ status: 'ok', operations: { add_members: 40 } });
     const id = meta.idOf('Paying (add only)') as string;
-    expect(meta.members(id)).toEqual(await paying());
+    expect(meta.members(id)).toEqual(paying());
     const posts = meta.api.requests.filter((q) => q.path.endsWith('/users'));
     expect(posts).toHaveLength(1);
     expect(posts[0]?.body).toMatchObject({ payload: { schema: ['EMAIL'] } });
@@ -77,7 +93,7 @@ describe('Meta custom audiences', () => {
   });
 
   it('add: one new member sends one request with one row; a member who leaves stays', async () => {
-    await sql(db, `INSERT INTO crm.people VALUES (61, 'user61@example.com', NULL, 'pro', 61); UPDATE crm.people SET plan = 'free' WHERE id = 1;`);
+    await changePeople(`INSERT INTO crm.people VALUES (61, 'user61@example.com', NULL, 'pro', 61); UPDATE crm.people SET plan = 'free' WHERE id = 1`);
     const before = meta.api.requests.length;
     const r = await run('paying_to_meta_add');
     expect(r).toMatchObject({ status: 'ok', operations: { add_members: 1 } });
@@ -90,9 +106,9 @@ describe('Meta custom audiences', () => {
     const first = await run('paying_to_meta');
     expect(first.status).toBe('ok');
     const id = meta.idOf('Paying customers') as string;
-    expect(meta.members(id)).toEqual(await paying());
+    expect(meta.members(id)).toEqual(paying());
 
-    await sql(db, `UPDATE crm.people SET plan = 'free' WHERE id IN (2, 4); UPDATE crm.people SET plan = 'pro' WHERE id = 3;`);
+    await changePeople(`UPDATE crm.people SET plan = 'free' WHERE id IN (2, 4); UPDATE crm.people SET plan = 'pro' WHERE id = 3`);
     const faults = [fault.tooMany('1'), fault.status(503)];
     meta.api.failWhen((q) => (q.path.endsWith('/usersreplace') ? faults.shift() : undefined));
     const from = meta.api.requests.length;
@@ -106,7 +122,7 @@ describe('Meta custom audiences', () => {
       skipped: 'the model still has rows (a replace removes those that left)',
     });
     expect(r.steps.find((s) => s.operation === 'accept')).toMatchObject({ accepted: 2 });
-    expect(meta.members(id)).toEqual(await paying());
+    expect(meta.members(id)).toEqual(paying());
     expect(meta.members(id)).not.toContain(member(2));
     const sessions = meta.api.served
       .filter((q) => q.path.endsWith('/usersreplace'))
@@ -123,9 +139,9 @@ describe('Meta custom audiences', () => {
     expect(same.steps.find((s) => s.operation === 'replace_members')).toMatchObject({ rows: 0, requests: 0, skipped: 'no row was added, changed or removed' });
     expect(meta.api.requests.length).toBe(before);
 
-    await sql(db, `UPDATE crm.people SET plan = 'pro' WHERE id = 6`);
+    await changePeople(`UPDATE crm.people SET plan = 'pro' WHERE id = 6`);
     const r = await run('paying_to_meta');
-    const members = await paying();
+    const members = paying();
     expect(r).toMatchObject({
       status: 'ok',
       changes: { added: 1, changed: 0, removed: 0 },
@@ -157,12 +173,12 @@ describe('Meta custom audiences', () => {
     meta.api.failWhen(undefined);
     expect(r.status).toBe('rejected');
     expect(r.rejected.every((x) => x.reason.includes('not sent in parts'))).toBe(true);
-    expect(r.rejected).toHaveLength((await paying()).length);
+    expect(r.rejected).toHaveLength(paying().length);
     expect(meta.api.requests.slice(from).filter((q) => q.path.endsWith('/usersreplace'))).toHaveLength(1);
     // Nothing was committed: the next run replaces the whole audience in one session.
     const again = await runSmall();
-    expect(again).toMatchObject({ status: 'ok', changes: { added: (await paying()).length } });
-    expect(meta.members(meta.idOf('Paying (whole)') as string)).toEqual(await paying());
+    expect(again).toMatchObject({ status: 'ok', changes: { added: paying().length } });
+    expect(meta.members(meta.idOf('Paying (whole)') as string)).toEqual(paying());
   });
 
   it('mirror in several batches: a session left incomplete commits none of its rows, so the next run replaces again', async () => {
@@ -172,11 +188,11 @@ describe('Meta custom audiences', () => {
     let from = meta.api.requests.length;
     expect(await runSmall()).toMatchObject({ status: 'ok' });
     const id = meta.idOf('Paying (batches of 20)') as string;
-    expect(meta.members(id)).toEqual(await paying());
+    expect(meta.members(id)).toEqual(paying());
     expect(replaces(from).length).toBeGreaterThan(1);
 
     // One member joins; Meta refuses every batch but the one that carries them, so the session never completes.
-    await sql(db, `UPDATE crm.people SET plan = 'pro' WHERE id = 9`);
+    await changePeople(`UPDATE crm.people SET plan = 'pro' WHERE id = 9`);
     const joiner = member(9);
     meta.api.failWhen((q) =>
       q.path.endsWith('/usersreplace') && !q.raw.includes(joiner) ? fault.status(403, { error: { message: 'refused', code: 200 } }) : undefined,
@@ -191,7 +207,7 @@ describe('Meta custom audiences', () => {
     // The joiner is still a change, so the whole list is sent again, and this time it lands.
     const again = await runSmall();
     expect(again).toMatchObject({ status: 'ok', changes: { added: 1, removed: 0 } });
-    expect(meta.members(id)).toEqual(await paying());
+    expect(meta.members(id)).toEqual(paying());
     expect(meta.members(id)).toContain(joiner);
 
     from = meta.api.requests.length;
@@ -205,7 +221,7 @@ describe('Meta custom audiences', () => {
     const newer = meta.addAudience('act_1234567890', 'Paying (twice)');
     const r = await (await payingMirror('paying_twice', 'Paying (twice)'))();
     expect(r.status).toBe('ok');
-    expect(meta.members(oldest)).toEqual(await paying());
+    expect(meta.members(oldest)).toEqual(paying());
     expect(meta.members(newer)).toEqual([]);
     expect(r.warnings).toEqual([expect.stringContaining(`find_audience (look up the custom audience "Paying (twice)"`)]);
     expect(r.warnings?.[0]).toContain(`found 2; this run used the first in the plan's order (list_id ${oldest})`);
@@ -222,7 +238,7 @@ destination ads : facebook_ads { ad_account "act_1234567890" token env("META_TOK
 sync paying_checked { from paying to ads audience "Paying (checked)" mode add identifier email -> email }`);
     const runAdd = () => runSync(db, build, 'paying_checked', { env, endpoints: { ads: meta.api.url } });
     const snapshot = async () => ((await sql(db, 'SELECT count(*)::int AS n FROM syncwright.paying_checked_snapshot'))[0] as { n: number }[])[0]?.n;
-    const all = await paying();
+    const all = paying();
     const bad = all[0] as string;
 
     meta.options.reject = (row) => (row.includes(bad) ? 'not a match key Meta takes' : undefined);
@@ -275,12 +291,8 @@ sync club_to_meta_emptied { from club_paying to ads audience "Club (emptied)" mo
   const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
   beforeAll(async () => {
+    // crm.club: made with the file's other tables (its 30 members, the first 20 paying).
     clubBuild = await compileText(project);
-    await sql(
-      db,
-      `CREATE TABLE crm.club (id bigint PRIMARY KEY, email text NOT NULL, plan text NOT NULL);
-       INSERT INTO crm.club SELECT g, 'Member' || g || '@Example.com', CASE WHEN g > 20 THEN 'free' ELSE 'pro' END FROM generate_series(1, 30) g;`,
-    );
   });
 
   it('without `guard allow empty` the guard trips: nothing is sent, the audience and the snapshot keep every member', async () => {
@@ -416,7 +428,7 @@ describe('Slack chat.postMessage', () => {
 
 describe('webhook', () => {
   it('posts each new row, signed, with its Idempotency-Key; a second run sends nothing; a new row sends one', async () => {
-    const n = await peopleCount();
+    const n = peopleCount();
     const r = await run('people_to_hook');
     expect(r).toMatchObject({ status: 'ok', operations: { post: n } });
     expect(hook.deliveries).toHaveLength(n);
@@ -429,7 +441,7 @@ describe('webhook', () => {
     const before = hook.api.requests.length;
     await run('people_to_hook');
     expect(hook.api.requests.length).toBe(before);
-    await sql(db, `INSERT INTO crm.people VALUES (62, 'user62@example.com', NULL, 'pro', 62)`);
+    await changePeople(`INSERT INTO crm.people VALUES (62, 'user62@example.com', NULL, 'pro', 62)`);
     expect(hook.deliveries).toHaveLength(n);
     expect((await run('people_to_hook')).operations).toEqual({ post: 1 });
     expect(hook.api.requests.length).toBe(before + 1);
@@ -437,7 +449,7 @@ describe('webhook', () => {
 
   it('a refused row (422) is reported and sent again next run; 500s and a reset connection are retried', async () => {
     hook.options.reject = (body) => ((body as { key: string }).key === '63' ? 'email domain not allowed' : undefined);
-    await sql(db, `INSERT INTO crm.people VALUES (63, 'user63@example.com', NULL, 'pro', 63), (64, 'user64@example.com', NULL, 'pro', 64)`);
+    await changePeople(`INSERT INTO crm.people VALUES (63, 'user63@example.com', NULL, 'pro', 63), (64, 'user64@example.com', NULL, 'pro', 64)`);
     hook.api.failNext(fault.status(500), fault.reset());
     const r = await run('people_to_hook');
     expect(r.status).toBe('rejected');
@@ -463,7 +475,7 @@ sync people_to_relay { from people to relay path "/orders?v=2" mode insert ident
       expect(relay.api.requests.map((q) => [q.path, q.query.getAll('token'), q.query.getAll('v')])).toEqual(
         relay.api.requests.map(() => ['/in/orders', ['abc'], ['2']]),
       );
-      expect(relay.deliveries.flatMap((d) => d.body as unknown[])).toHaveLength(await peopleCount());
+      expect(relay.deliveries.flatMap((d) => d.body as unknown[])).toHaveLength(peopleCount());
     } finally {
       await relay.api.close();
     }
@@ -472,7 +484,7 @@ sync people_to_relay { from people to relay path "/orders?v=2" mode insert ident
   it('batching: one PUT per 50 rows; a batch refused whole is split until the bad row stands alone', async () => {
     billing.options.reject = (body) =>
       Array.isArray(body) && body.some((x) => (x as { key: string }).key === '17') ? 'row 17: quantity must be positive' : undefined;
-    const n = await peopleCount();
+    const n = peopleCount();
     const r = await run('people_to_billing');
     expect(r.status).toBe('rejected');
     expect(r.operations).toEqual({ post: n - 1 });
@@ -491,7 +503,7 @@ model people { from warehouse table crm.people primary key id columns { id bigin
 destination multi : webhook { url "https://hooks.example.com" batch true }
 sync people_to_multi { from people to multi path "/usage" mode insert identifier id map { email -> email } }`);
       const runMulti = () => runSync(db, project, 'people_to_multi', { endpoints: { multi: multi.api.url } });
-      const n = await peopleCount();
+      const n = peopleCount();
       const r = await runMulti();
       expect(r.status).toBe('rejected');
       expect(r.operations).toEqual({ post: n - 1 });
