@@ -29,14 +29,25 @@ describe('syncwright run', () => {
   let billing: FakeWebhook;
   let build: string;
   const work = scratchFolder();
+  /**
+   * crm.people's rows, counted in the session of each change the tests make to them
+   * (changePeople): only they change them, and a session of its own costs the embedded
+   * database's open again.
+   */
+  let peopleRows = 0;
+  const changePeople = async (script: string) => {
+    peopleRows = Number((await sql(db, `${script}; SELECT count(*) AS n FROM crm.people`)).at(-1)?.[0]?.n);
+  };
 
   beforeAll(async () => {
     build = await compileFixture('test/fixtures/run/project');
     db = scratchPglite();
-    await sql(
-      db,
+    await changePeople(
       `CREATE SCHEMA crm; CREATE TABLE crm.people (id bigint PRIMARY KEY, email text NOT NULL, first_name text, plan text NOT NULL, score int NOT NULL);
-      INSERT INTO crm.people SELECT g, 'user' || g || '@example.com', NULL, 'pro', g FROM generate_series(1, 30) g;`,
+      INSERT INTO crm.people SELECT g, 'user' || g || '@example.com', NULL, 'pro', g FROM generate_series(1, 30) g;
+      -- The rows of the --sink - to a pipe test: a value equal to a variable's, a terminal control, a line break.
+      CREATE TABLE crm.notes (id bigint PRIMARY KEY, body text NOT NULL);
+      INSERT INTO crm.notes VALUES (1, 'owner: team-shared'), (2, E'red \\x1b[31m then \\u202b right to left'), (3, E'line one\\r\\nline two')`,
     );
     billing = await startWebhook({ reject: (b) => (JSON.stringify(b).includes('"person_id":"13"') ? 'unlucky' : undefined) });
   });
@@ -333,7 +344,7 @@ describe('syncwright run', () => {
     const sink = join(work.dir, 'sink');
     const lake = ['--plan', join(build, 'people_to_lake', 'plan.json'), '--db', db.folder as string, '--sink', sink];
     expect((await cli(['run', ...lake])).code).toBe(0);
-    await sql(db, 'DELETE FROM crm.people WHERE id > 10');
+    await changePeople('DELETE FROM crm.people WHERE id > 10');
     const r = await cli(['run', ...lake]);
     expect(r.code).toBe(5);
     expect(r.out).toContain("failed: guard: 20 deletes are 66.7% of the 30 records synced, above the guard's 50%; nothing was sent");
@@ -406,11 +417,7 @@ sync people_to_constructor { from people to constructor mode insert identifier i
 
   it('--sink - to a pipe writes the rows as they are: a value equal to a variable the plan names was redacted, a control character escaped, and both committed so', async () => {
     ensureBuilt();
-    await sql(
-      db,
-      `CREATE TABLE crm.notes (id bigint PRIMARY KEY, body text NOT NULL);
-      INSERT INTO crm.notes VALUES (1, 'owner: team-shared'), (2, E'red \\x1b[31m then \\u202b right to left'), (3, E'line one\\r\\nline two');`,
-    );
+    // crm.notes: made with crm.people, before the tests.
     const notes = await compileText(`source warehouse : postgres { database "app" version 15 }
 model notes { from warehouse table crm.notes primary key id columns { id bigint body string } }
 destination lake : s3 { bucket "acme-lake" region "us-east-1" access_key_id env("LAKE_KEY_ID") secret_access_key env("LAKE_SECRET") }
@@ -430,7 +437,7 @@ sync notes_to_lake { from notes to lake path "notes" mode insert identifier id -
   it('--sink - whose reader has left: the messages count as unsent (exit 3, no stack trace), and the next run sends them all', async () => {
     ensureBuilt();
     const bus = ['--plan', join(build, 'people_to_bus', 'plan.json'), '--db', db.folder as string];
-    const people = Number((await sql(db, 'SELECT count(*) AS n FROM crm.people'))[0]?.[0]?.n);
+    const people = peopleRows;
     expect(people).toBeGreaterThan(0);
     const child = spawn(process.execPath, [join(repoRoot, 'bin', 'syncwright.js'), 'run', ...bus, '--sink', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
     // Closed before the run starts: its first write to stdout fails (EPIPE).
