@@ -16,7 +16,7 @@ import { audienceSync, project, recordSync } from './fixtures/warehouse/dialects
 const repo = join(import.meta.dirname, '..');
 const scratch = mkdtempSync(join(tmpdir(), 'syncwright-kill-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-beforeAll(ensureBuilt, 180_000);
+beforeAll(ensureBuilt);
 
 const before = project('postgres', `${recordSync('mirror')}\n${audienceSync('add')}`);
 // One sync changed, one removed, one added.

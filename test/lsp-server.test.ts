@@ -698,7 +698,7 @@ describe('files opened without a workspace', () => {
           });
         const published = async (file: string) => {
           const uri = pathToFileURL(file).href;
-          const deadline = Date.now() + 60_000;
+          const deadline = Date.now() + 240_000;
           while (!own.diagnostics.has(uri) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
           return own.diagnostics.get(uri);
         };
@@ -726,7 +726,7 @@ describe('files opened without a workspace', () => {
         await own.connection.sendNotification(DidOpenTextDocumentNotification.type, {
           textDocument: { uri, languageId: 'sync', version: 1, text: readFileSync(file, 'utf8') },
         });
-        for (const deadline = Date.now() + 60_000; !own.diagnostics.has(uri) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
+        for (const deadline = Date.now() + 240_000; !own.diagnostics.has(uri) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
         expect(codes(own.diagnostics.get(uri) ?? [])).toContain('SW0111');
         expect(own.diagnostics.has(pathToFileURL(join(folder, 'f7', 'broken.sync')).href)).toBe(false);
         expect(own.shown).toEqual([
@@ -740,7 +740,7 @@ describe('files opened without a workspace', () => {
         await own.connection.sendNotification(DidOpenTextDocumentNotification.type, {
           textDocument: { uri: modelUri, languageId: 'sync', version: 1, text: readFileSync(model, 'utf8') },
         });
-        for (const deadline = Date.now() + 60_000; !own.diagnostics.has(modelUri) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
+        for (const deadline = Date.now() + 240_000; !own.diagnostics.has(modelUri) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
         expect(own.diagnostics.get(modelUri)).toEqual([]);
       },
       false,
@@ -761,7 +761,7 @@ describe('a workspace folder with a folder that cannot be read', () => {
       // The model finds its source in the other file, which is not open: the project was read, but for that folder.
       await own.open('model.sync');
       const uri = pathToFileURL(join(folder, 'model.sync')).href;
-      for (const deadline = Date.now() + 60_000; (!own.published.has(uri) || own.shown.length === 0) && Date.now() < deadline; )
+      for (const deadline = Date.now() + 240_000; (!own.published.has(uri) || own.shown.length === 0) && Date.now() < deadline; )
         await new Promise((r) => setTimeout(r, 50));
       expect(own.diagnostics.get(uri)).toEqual([]);
       expect(own.shown).toHaveLength(1);

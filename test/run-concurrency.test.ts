@@ -161,7 +161,7 @@ describe('first runs of two syncs that share a state schema, at once, on a Postg
 
 /** Polls `check` until it holds (true) or `gaveUp` does (false); generous, and never a timing assertion. */
 async function pollUntil(check: () => Promise<boolean>, gaveUp: () => boolean): Promise<boolean> {
-  for (const end = Date.now() + 60_000; Date.now() < end; await new Promise((r) => setTimeout(r, 25))) {
+  for (const end = Date.now() + 240_000; Date.now() < end; await new Promise((r) => setTimeout(r, 25))) {
     if (await check()) return true;
     if (gaveUp()) return false;
   }
@@ -258,7 +258,7 @@ describe('a run that cannot have its sync', () => {
         const done = exited(child);
         let stderr = '';
         child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-        await until(() => stderr.includes('waiting up to 120 s for it') || child.exitCode !== null, 60_000);
+        await until(() => stderr.includes('waiting up to 120 s for it') || child.exitCode !== null);
         await release();
         const r = await done;
         expect(r.code, r.stderr).toBe(0);

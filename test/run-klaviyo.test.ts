@@ -92,7 +92,7 @@ perEngine(
       expect([...(vip[0]?.members ?? [])].sort()).toEqual(emails([1, 2, 3, 4, 5, 6]).sort());
       expect(runs.flatMap((r) => r.warnings ?? [])).toEqual([]);
       expect(notices.some((n) => /waiting/.test(n))).toBe(true);
-    }, 120_000);
+    });
 
     it('several lists of the name (made by hand): the oldest is used, and the report says so', async () => {
       const oldest = klaviyo().addList('Trials', ['someone@example.com']);

@@ -57,7 +57,7 @@ describe('the target of a warehouse sync on Snowflake, checked before its script
     wdb = await freshPglite();
     await wdb.exec(setupSql());
     server = await snowflakeOn(wdb, statementTwins(build, twin, ['s']));
-  }, 120_000);
+  });
   afterAll(async () => {
     await server?.close();
     await wdb?.close();
@@ -109,7 +109,7 @@ describe('the target of a warehouse sync on Snowflake, checked before its script
       ]),
     });
     expect(server.unexpected).toEqual([]);
-  }, 120_000);
+  });
 });
 
 /**
@@ -161,7 +161,7 @@ describe('the target of a warehouse sync on BigQuery, checked before the load an
     teach(bq, build, pgBuild, 'users_to_dw');
     await seedUsers(source.dir, 20);
     env = { GOOGLE_APPLICATION_CREDENTIALS: adcFile(bq, 'subject-token-targets') };
-  }, 120_000);
+  });
   afterAll(async () => {
     await bq?.api.close();
     await engine?.close();
@@ -213,7 +213,7 @@ describe('the target of a warehouse sync on BigQuery, checked before the load an
     expect(fits.r.status, fits.r.error).toBe('ok');
     expect(fits.sent).toEqual([...checked, 'load create', 'load insert', 'apply.sql']);
     expect(bq.refused).toEqual([]);
-  }, 120_000);
+  });
 });
 
 describe('a cross-warehouse load from Postgres into Snowflake', () => {
@@ -230,7 +230,7 @@ describe('a cross-warehouse load from Postgres into Snowflake', () => {
     await wdb.exec('CREATE SCHEMA crm; CREATE TABLE crm.users (id bigint, email text, ltv numeric(12, 2), updated_at timestamp)');
     server = await snowflakeOn(wdb, statementTwins(build, twin, ['users_to_dw']));
     await seedUsers(source.dir, rows);
-  }, 120_000);
+  });
   afterAll(async () => {
     await server?.close();
     await wdb?.close();
@@ -316,7 +316,7 @@ describe('a cross-warehouse load from Postgres into Snowflake', () => {
     expect(after.result).toMatchObject({ inserted: 0, updated: 1, deleted: 0 });
     expect(await loadTables()).toEqual([]);
     expect(server.unexpected).toEqual([]);
-  }, 180_000);
+  });
 
   it("a run whose lock row lapsed and was taken over stops before its load: the target and the new holder's load table are left alone", async () => {
     const plan = JSON.parse(readFileSync(join(build, 'users_to_dw', 'plan.json'), 'utf8')) as Plan;
@@ -377,7 +377,7 @@ describe('a cross-warehouse load from Postgres into Snowflake', () => {
       lockRowTiming.renewMs = 60_000;
       for (const g of [paused, renewals, applying]) g.open();
     }
-  }, 120_000);
+  });
 });
 
 /** Statements the server holds until `open`: `first` the first to arrive only, `every` each; `reached` once one has. */

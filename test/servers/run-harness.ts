@@ -96,7 +96,12 @@ export function exited(child: ChildProcess): Promise<{ code: number | null; sign
   return new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })));
 }
 
-export async function until(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
+/**
+ * Resolves once `condition` holds, checked every 20 ms. What it waits for is the work of another
+ * process or server, which a busy machine slows many times over: it gives up only short of the
+ * test's own timeout (vitest.config.ts), so that the failure says what was waited for.
+ */
+export async function until(condition: () => boolean, timeoutMs = 240_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > end) throw new Error('timed out waiting');

@@ -33,7 +33,7 @@ export type PlainDiagnostic = Omit<Diagnostic, 'message'> & { message: string };
 const bin = fileURLToPath(new URL('../../bin/syncwright.js', import.meta.url));
 
 /** Generous: a slow, shared machine must never fail a test, only a server that never answers. */
-const deadlineMs = 60_000;
+const deadlineMs = 240_000;
 
 /** The protocol's position of an offset of a text (lines of `\n`, characters in UTF-16 units, as JavaScript counts them). */
 export function positionAt(text: string, offset: number): Position {
