@@ -40,9 +40,6 @@ const emoji = '\u{1F600}'.repeat(150);
 const longKey = 'k'.repeat(200);
 const filler = 'x'.repeat(1024 * 1024 - 100 - 15 - longKey.length);
 
-// Every table the tests read, made in one session: each open of the embedded database costs a
-// large part of a second, and each test's syncs read only their own table (crm.people's rows
-// are changed by the tests, in their order; the others are never changed).
 /**
  * crm.people's rows, counted in the session of the last change to them: only this file's
  * tests change them, each through changePeople (a session of its own cost as much again).
@@ -54,6 +51,9 @@ async function changePeople(script: string): Promise<void> {
 
 beforeAll(async () => {
   db = scratchPglite();
+  // Every table the tests read, made in one session: each open of the embedded database costs a
+  // large part of a second, and each test's syncs read only their own table (crm.people's rows
+  // are changed by the tests, in their order; the others are never changed).
   await changePeople(
     `CREATE SCHEMA crm;
      CREATE TABLE crm.people (id bigint PRIMARY KEY, email text NOT NULL, plan text NOT NULL);
