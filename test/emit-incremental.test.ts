@@ -71,12 +71,33 @@ function tree(out: string): Record<string, string> {
   return Object.fromEntries(files.sort().map((p) => [p, readFileSync(join(root, p), 'utf8')]));
 }
 
+/** Every file of the project under src/ by its path, with its text: what a compile of it reads. */
+function sources(): string {
+  const files = readdirSync(src(), { recursive: true })
+    .map(String)
+    .filter((p) => statSync(join(src(), p)).isFile())
+    .sort();
+  return JSON.stringify(files.map((p) => [p, readFileSync(join(src(), p), 'utf8')]));
+}
+
+/**
+ * What a compile into an empty folder writes, by the project's files: a compile writes the same
+ * tree of the same files wherever the test's folder is, so a project the tests compile again as
+ * it was (most compile the example unchanged) is compiled into an empty folder once.
+ */
+const freshTrees = new Map<string, Record<string, string>>();
+
 /** The build folder `out` is what a compile of the same project into an empty folder writes. */
 async function expectFresh(out: string): Promise<void> {
-  rmSync(join(dir, 'fresh'), { recursive: true, force: true });
-  rmSync(join(dir, '.fresh.syncwright'), { recursive: true, force: true });
-  await compileInto('fresh', false);
-  const fresh = tree('fresh');
+  const key = sources();
+  let fresh = freshTrees.get(key);
+  if (fresh === undefined) {
+    rmSync(join(dir, 'fresh'), { recursive: true, force: true });
+    rmSync(join(dir, '.fresh.syncwright'), { recursive: true, force: true });
+    await compileInto('fresh', false);
+    fresh = tree('fresh');
+    freshTrees.set(key, fresh);
+  }
   expect(Object.keys(fresh).length).toBeGreaterThan(30);
   expect(tree(out)).toEqual(fresh);
 }
@@ -450,12 +471,18 @@ sync signups_to_crm { from signups  to crm object contacts  mode upsert  identif
   };
   /** The output folder `build` links to: a compile that writes anything makes a new one. */
   const written = () => readlinkSync(join(dir, 'build'));
-  /** `build` holds what a compile of the same project and options into an empty folder writes. */
+  /** `build` holds what a compile of the same project and options into an empty folder writes (compiled once per project and options, as `freshTrees`). */
   const expectWhole = async (...more: string[]) => {
-    rmSync(join(dir, 'fresh'), { recursive: true, force: true });
-    rmSync(join(dir, '.fresh.syncwright'), { recursive: true, force: true });
-    expect((await cli('compile', 'src', '--out', 'fresh', ...more)).code).toBe(0);
-    expect(tree('build')).toEqual(tree('fresh'));
+    const key = JSON.stringify([sources(), more]);
+    let fresh = freshTrees.get(key);
+    if (fresh === undefined) {
+      rmSync(join(dir, 'fresh'), { recursive: true, force: true });
+      rmSync(join(dir, '.fresh.syncwright'), { recursive: true, force: true });
+      expect((await cli('compile', 'src', '--out', 'fresh', ...more)).code).toBe(0);
+      fresh = tree('fresh');
+      freshTrees.set(key, fresh);
+    }
+    expect(tree('build')).toEqual(fresh);
   };
 
   it('writes nothing, and reports what the compile that wrote the output reported', async () => {
