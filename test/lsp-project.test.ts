@@ -81,13 +81,15 @@ describe('the editor project checks again what an edit reaches', () => {
     let incremental = 0;
     // Steps after which the project checks clean and the resumed check left syncs unchecked: what a compile takes as it is.
     let resumedClean = 0;
+    // The whole project's check of the files before any edit: the same for every run.
+    const first = new Map(checkProject(files).project.syncs.map((s) => [s.name, s]));
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.nat(edits.length - 1), fc.array(fc.nat(), { minLength: 8, maxLength: 8 })), { minLength: 1, maxLength: 8 }), (steps) => {
         const texts = new Map(files.map((f) => [f.path, f.text]));
         // Never the whole project, however much of it an edit reaches: the slices are what is tested.
         const p = new Project(files, { wholeShare: 1, keepSyncs: true });
         let outline = JSON.parse(JSON.stringify(p.outline())) as Outline;
-        let before = new Map(checkProject(files).project.syncs.map((s) => [s.name, s]));
+        let before = first;
         for (const [which, draws] of steps) {
           let k = 0;
           const pick = (n: number) => (n <= 0 ? 0 : draws[k++ % draws.length]! % n);
@@ -99,14 +101,14 @@ describe('the editor project checks again what an edit reaches', () => {
           const report = p.update(changes);
           // With wholeShare 1 `report.whole` is never true: what shows a slice is that it checked less than the project.
           if (report.edited.length > 0 && report.checked < report.total) incremental++;
-          const whole = checkProject([...texts].map(([path, text]) => ({ path, text })).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)));
+          const sorted = [...texts].map(([path, text]) => ({ path, text })).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+          const whole = checkProject(sorted);
           expect(p.allDiagnostics()).toEqual(whole.diagnostics);
           expect([...p.paths]).toEqual([...texts.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
           // Each sync checked again is read as the whole project's check reads it.
           const syncs = new Map(whole.project.syncs.map((s) => [s.name, s]));
           for (const s of p.checkedSyncs) expect(s).toEqual(syncs.get(s.name));
           // The same from the outline of the project before the edit, as the next compile resumes from the last one's.
-          const sorted = [...texts].map(([path, text]) => ({ path, text })).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
           const resumed = Project.resume(outline, sorted, { wholeShare: 1, keepSyncs: true });
           expect(resumed.project.allDiagnostics()).toEqual(whole.diagnostics);
           for (const s of resumed.project.checkedSyncs) expect(s).toEqual(syncs.get(s.name));
