@@ -601,7 +601,8 @@ describe('writeTreeAtomically', () => {
     const writer = new FileSystemThread({ temp, previous: undefined, reused: undefined, keptNames: [], tag: 'dead', flow });
     await writer.stop();
     try {
-      const tree = new ArtifactTree(temp, writer, new KeptSyncs(), flow, 200);
+      // A stall of 20 ms: each folder past the ring waits that long for a thread that is gone.
+      const tree = new ArtifactTree(temp, writer, new KeptSyncs(), flow, 20);
       // 24 MB: past the 4 MB ring, which nothing frees. Before, this blocked in Atomics.wait for ever.
       for (let i = 0; i < 24; i++)
         tree.addSync({ plan: { ...plan, sync: { ...plan.sync, name: `s${i}` } }, files: [{ name: 'a.sql', content: 'x'.repeat(1 << 20) }] });
