@@ -2,20 +2,21 @@ import { defineConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 // The longest files start first, so they overlap the rest instead of trailing it (in the order
-// of their times in CI: the end-to-end runs, then sqlfluff's parses of Snowflake/BigQuery SQL).
+// of their times in CI: the end-to-end runs and sqlfluff's parses of Snowflake/BigQuery SQL).
 const longest = [
-  'run-warehouse',
   'run-bigquery',
-  'run-cli',
   'run-cloud-sinks',
-  'run-destinations',
-  'package',
-  'action',
   'api-dialects',
+  'run-destinations',
+  'action',
+  'run-cli',
+  'package',
   'run-crash',
-  'run-snowflake',
+  'dbt-airflow',
   'warehouse-dialects',
-  'emit-kill',
+  'run-warehouse',
+  'run-snowflake',
+  'run-sql',
 ];
 const rank = (spec: TestSpecification) => {
   const i = longest.findIndex((name) => spec.moduleId.endsWith(`/${name}.test.ts`));
