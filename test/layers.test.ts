@@ -12,7 +12,7 @@ const src = join(import.meta.dirname, '..', 'src');
 
 /** Lowest first. A layer imports only layers of a lower rank; those of one rank do not import each other. */
 const layers: string[][] = [
-  ['self-checks', 'span', 'handlebars', 'heap', 'hash', 'numbers', 'whole-file'],
+  ['self-checks', 'span', 'handlebars', 'heap', 'hash', 'numbers', 'whole-file', 'printable'],
   ['schema'],
   ['contract'],
   ['diagnostics'],
@@ -37,7 +37,7 @@ const only: Record<string, string[]> = {
   // Nothing: the contract is the leaf every stage and every executor can depend on.
   contract: [],
   // The executor reads plans, not the compiler.
-  run: ['self-checks', 'span', 'handlebars', 'heap', 'numbers', 'whole-file', 'schema', 'contract'],
+  run: ['self-checks', 'span', 'handlebars', 'heap', 'numbers', 'whole-file', 'printable', 'schema', 'contract'],
 };
 
 const rank = new Map(layers.flatMap((names, i) => names.map((n) => [n, i] as const)));

@@ -152,6 +152,53 @@ sync hook_redirect { from people to hook path "/${i}" mode insert identifier id 
     }
   });
 
+  it('an answer whose reason would forge the summary, or that nests deeper than any API answers: its rows refused as unsure, said on their lines, sent again', async () => {
+    const build = await compileText(`
+source wh : postgres { database "app" }
+model people { from wh table crm.people primary key id columns { id bigint email string } }
+destination br : braze { api_key env("BRAZE_KEY") rest_endpoint "https://rest.iad-01.braze.com" }
+destination analytics : mixpanel { project_token env("MIXPANEL_TOKEN") api_secret env("MIXPANEL_SECRET") }
+sync to_braze { from people to br object users mode upsert identifier id -> external_id map { email -> email } }
+sync to_mixpanel { from people to analytics event "Seen" mode insert identifier id -> user_id map { email -> email } }
+`);
+    // Braze refuses the first row with a reason of several lines, the last two the summary's own.
+    const forged = 'bad\n  committed 6 rows to the snapshot\n\n1 sync in 0.1 s: all ok';
+    const braze = await startFakeApi(() => ({ status: 201, body: { message: 'success', errors: [{ index: 0, input_array: 'attributes', type: forged }] } }));
+    // Mixpanel's 200 with a `code` of 20,000 nested arrays: JSON, but past every reader's recursion.
+    const deep = `{"code":${'['.repeat(20_000)}${']'.repeat(20_000)},"num_records_imported":6,"status":"OK"}`;
+    const mixpanel = await startFakeApi(() => ({ status: 200, headers: { 'content-type': 'application/json' }, body: deep }));
+    const work = scratchFolder();
+    const env = { BRAZE_KEY: 'braze-key-123456', MIXPANEL_TOKEN: 'mixpanel-token-123', MIXPANEL_SECRET: 'mixpanel-secret-456' };
+    const run = (sync: string) => {
+      const report = join(work.dir, `${sync}.json`);
+      const argv = ['run', '--plan', join(build, sync, 'plan.json'), '--db', db.folder as string, '--report', report];
+      return cli([...argv, '--endpoint', `br=${braze.url}`, '--endpoint', `analytics=${mixpanel.url}`], env).then((r) => ({
+        ...r,
+        plan: JSON.parse(readFileSync(report, 'utf8')).plans[0],
+      }));
+    };
+    try {
+      const b = await run('to_braze');
+      expect(b.plan).toMatchObject({ status: 'rejected', rejectedTotal: 1, committed: 5 });
+      const lines = b.out.split('\n');
+      expect(lines.filter((l) => l.trim().startsWith('committed '))).toEqual(['  committed 5 rows to the snapshot']);
+      expect(lines.filter((l) => l.startsWith('1 sync'))).toEqual([]);
+      expect(b.out).toContain('bad\\n  committed 6 rows to the snapshot\\n\\n1 sync in 0.1 s: all ok');
+
+      const m = await run('to_mixpanel');
+      expect(`${m.out}${m.err}`).not.toMatch(/call stack/i);
+      expect(m.plan).toMatchObject({ status: 'rejected', rejectedTotal: 6, committed: 0 });
+      expect(m.plan.error).toBeUndefined();
+      // Not taken: the next run sends every row again.
+      const before = mixpanel.requests.length;
+      expect((await run('to_mixpanel')).plan).toMatchObject({ status: 'rejected', rejectedTotal: 6 });
+      expect(mixpanel.requests.length).toBeGreaterThan(before);
+    } finally {
+      await Promise.all([braze.close(), mixpanel.close()]);
+      work.remove();
+    }
+  });
+
   it('Slack: warehouse values cannot mention a channel or disguise a link; the template keeps its own markup', async () => {
     const slack = await startSlack({ token: 'xoxb-1' });
     try {

@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { formatSource } from '../syntax/format.js';
 import { notText } from '../syntax/parse.js';
 import { syntaxWords } from '../catalog/index.js';
-import { printableLine } from '../diagnostics/printable.js';
+import { printableLine } from '../printable.js';
 import type { OutputFormat } from '../diagnostics/render.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { findSyncFiles, nothingFound, readSources, replaceFile, UsageError } from '../files.js';

@@ -318,7 +318,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   } catch (e) {
     if (e instanceof UsageError || (e as Error).name === 'YError') {
       // A message may quote a file (JSON.parse's quotes the text it stopped at) or git's stderr: escaped for the terminal.
-      const { printable } = await import('../diagnostics/printable.js');
+      const { printable } = await import('../printable.js');
       io.err(`syncwright: ${printable((e as Error).message)}\nRun 'syncwright --help' for usage.`);
       return 2;
     }

@@ -30,7 +30,7 @@ import { urlFilePassword } from '../run/engines/pg-settings.js';
 import { cleanProgress, lineProgress, terminalProgress } from '../run/output/progress.js';
 import { Redactor } from '../run/output/redact.js';
 import { stringifyJson } from '../run/exact-json.js';
-import { jsonText, printable } from '../diagnostics/printable.js';
+import { jsonText, printable } from '../printable.js';
 import { planSummary, runSummary } from '../run/output/summary.js';
 
 /**

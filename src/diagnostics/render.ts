@@ -1,7 +1,7 @@
 /** Diagnostics rendered three ways: text with a code frame, JSON, GitHub Actions annotations. */
 import { countSeverities, totalsText, type Diagnostic, type Severity, type Totals } from './diagnostic.js';
 import { limitPerFile } from './limit.js';
-import { jsonText, printable, printableLine, replaceControls } from './printable.js';
+import { jsonText, printable, printableLine, replaceControls } from '../printable.js';
 import type { Span } from '../span.js';
 
 export type OutputFormat = 'text' | 'json' | 'github';

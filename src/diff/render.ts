@@ -5,7 +5,7 @@
  * write markup into the comment.
  */
 import { code, escapeMarkdown } from '../diagnostics/markdown.js';
-import { jsonText, printableLine } from '../diagnostics/printable.js';
+import { jsonText, printableLine } from '../printable.js';
 import type { Change, Risk } from './compare.js';
 
 export interface DiffLabels {

@@ -5,7 +5,7 @@
  * arrives. A stream with no frame boundary to resume from is refused instead, with a reason.
  */
 import { Transform, type TransformCallback } from 'node:stream';
-import { printableLine } from '../diagnostics/printable.js';
+import { printableLine } from '../printable.js';
 
 /** Longer messages are refused: one of 2^29 bytes or more could not be decoded as one string (V8's limit), and waiting for it holds every byte. */
 export const maxMessageBytes = 2 ** 28;

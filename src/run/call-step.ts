@@ -1,6 +1,6 @@
 /** A `call` step: one request (sign-in, find or create a list), retried like any other, its answer captured into variables. */
 import type { CallStep } from '../contract/api-steps.js';
-import { parseJson } from './exact-json.js';
+import { parseAnswer } from './exact-json.js';
 import { deliver, type Exchange } from './http/deliver.js';
 import { snippet } from './http/http.js';
 import { pointerGet } from './json-pointer.js';
@@ -17,14 +17,6 @@ export function captures(capture: CallStep['capture'], doc: unknown): Record<str
     if (v !== undefined && v !== null) out[name] = v;
   }
   return out;
-}
-
-function parsed(body: string): unknown {
-  try {
-    return parseJson(body);
-  } catch {
-    return undefined;
-  }
 }
 
 /** Numbers by value (a time as seconds), anything else as text (an ISO 8601 time); a match without the value sorts last. */
@@ -75,7 +67,7 @@ export async function requestOnce(
       if (!(res.status >= 200 && res.status < 300) && !step.absentOn?.includes(res.status))
         return { accepted: [], rejected: [{ index: 0, reason: snippet(res) }], retry: [] };
       answer.status = res.status;
-      answer.doc = parsed(res.body);
+      answer.doc = parseAnswer(res.body);
       return { accepted: [0], rejected: [], retry: [] };
     },
   };

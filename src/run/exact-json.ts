@@ -61,6 +61,40 @@ export function parseJson(text: string): unknown {
   return (mayLoseNumbers.test(text) || startsWithNumber.test(text)) && changesNumber(text) ? new Parser(text).document() : JSON.parse(text);
 }
 
+/**
+ * Deeper than any API's answer, and far short of what the readers of a document reach by
+ * recursion: JSON.stringify and the walks of this module give up at about 10,000 levels, with a
+ * RangeError that ended the whole plan.
+ */
+const answerDepth = 256;
+
+/** How deep the text's arrays and objects nest, counted until it passes `limit`. */
+function nesting(text: string, limit: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return depth;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return depth;
+}
+
+/** A server's answer as JSON (`parseJson`); undefined where it is not JSON, or nests deeper than any API answers (`answerDepth`): an answer that says nothing. */
+export function parseAnswer(body: string): unknown {
+  if (nesting(body, answerDepth) > answerDepth) return undefined;
+  try {
+    return parseJson(body);
+  } catch {
+    return undefined;
+  }
+}
+
 /** A string token (skipped), or a run that may be a number: each number of a text, in one native pass. */
 const tokens = /"(?:[^"\\]+|\\.)*"|-?\d[\d.eE+-]*/g;
 

@@ -7,7 +7,7 @@ import type { Acceptance, Codes, InvalidEntries, PartialRefusal, Refusals, SendR
 import { snippet, snippetLength, type HttpResponse } from './http.js';
 import { clip } from '../output/redact.js';
 import type { Verdict } from './deliver.js';
-import { ExactNumber, parseJson, stringifyJson } from '../exact-json.js';
+import { ExactNumber, parseAnswer, stringifyJson } from '../exact-json.js';
 import { pointerAll, pointerGet } from '../json-pointer.js';
 import { asText, render, type Json, type RenderContext, type RenderOptions } from '../template.js';
 
@@ -15,14 +15,6 @@ import { asText, render, type Json, type RenderContext, type RenderOptions } fro
 export interface RowState {
   key: string | null;
   destination_id: string | null;
-}
-
-function parse(body: string): unknown {
-  try {
-    return parseJson(body);
-  } catch {
-    return undefined;
-  }
 }
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
@@ -225,7 +217,7 @@ export function readResponse(
   });
   if (res.status < 200 || res.status >= 300) {
     const partial = request.accept.by === 'status' ? request.accept.partial : undefined;
-    const partly = partial !== undefined && res.status === partial.status ? partlyRefused(parse(res.body), partial, rows.length) : undefined;
+    const partly = partial !== undefined && res.status === partial.status ? partlyRefused(parseAnswer(res.body), partial, rows.length) : undefined;
     if (partly !== undefined) return partly;
     // A question about a job, or its list of errors, is the same whatever rows it is asked for: in halves it would only be asked again and again.
     if (request.poll !== undefined || request.accept.by === 'errors')
@@ -234,7 +226,7 @@ export function readResponse(
     // A server error may come after the rows were applied; a refusal in 4xx means they were not.
     return rejectAll(res.status === 413 ? `too large to send: ${snippet(res)}` : snippet(res), res.status >= 500);
   }
-  const doc = parse(res.body);
+  const doc = parseAnswer(res.body);
   const accept: Acceptance = request.accept;
   if (request.poll) {
     const status = pointerGet(doc, request.poll.status);

@@ -1,4 +1,5 @@
 /** The run report as text for the terminal: one block per plan. */
+import { printableLine } from '../../printable.js';
 import { stringifyJson } from '../exact-json.js';
 import type { PlanReport, PlanStatus, RunReport } from './report.js';
 
@@ -62,9 +63,11 @@ export function planSummary(r: PlanReport): string {
     }
   }
   if (!r.dryRun && r.changes) lines.push(`  committed ${plural(r.committed, 'row')} to the snapshot`);
-  for (const x of r.rejected.slice(0, shownRejections)) lines.push(`  ${x.fate} ${x.change} ${x.key ?? '(no key)'} (${x.operation}): ${x.reason}`);
+  // A key is the warehouse's, a reason the server's: each on its line, whatever line breaks they hold (one could forge the lines below).
+  for (const x of r.rejected.slice(0, shownRejections))
+    lines.push(`  ${x.fate} ${x.change} ${x.key === null ? '(no key)' : printableLine(x.key)} (${x.operation}): ${printableLine(x.reason)}`);
   if (r.rejectedTotal > shownRejections) lines.push(`  ... and ${r.rejectedTotal - shownRejections} more refused rows (see --report)`);
-  for (const w of r.warnings ?? []) lines.push(`  warning: ${w}`);
+  for (const w of r.warnings ?? []) lines.push(`  warning: ${printableLine(w)}`);
   if (r.skipped) lines.push(`  skipped: ${r.skipped}`);
   if (r.error) lines.push(`  failed: ${r.error}`);
   return lines.join('\n');
