@@ -210,6 +210,28 @@ describe('backoff', () => {
     expect(retryDelay(policy, 1, undefined, () => 0.5)).toBe(50);
     expect(retryDelay({ ...policy, retryAfter: false }, 1, 2000, () => 0.5)).toBe(50);
   });
+
+  it('Retry-After is read only as delay-seconds or an HTTP date in one of its three forms; anything else is no Retry-After', () => {
+    const now = Date.parse('Sun, 06 Nov 1994 08:49:00 GMT');
+    expect(parseRetryAfter('Sun, 06 Nov 1994 08:49:37 GMT', now)).toBe(37_000);
+    expect(parseRetryAfter('Sunday, 06-Nov-94 08:49:37 GMT', now)).toBe(37_000);
+    expect(parseRetryAfter('Sun Nov  6 08:49:37 1994', now)).toBe(37_000);
+    expect(parseRetryAfter('Sun Nov 16 08:49:37 1994', now)).toBe(10 * 86_400_000 + 37_000);
+    // A date already past: try again now.
+    expect(parseRetryAfter('Sat, 05 Nov 1994 08:49:37 GMT', now)).toBe(0);
+    expect(parseRetryAfter('007')).toBe(7000);
+    // V8's Date.parse reads most of these as some date long past, which would mean no wait at all.
+    const nonsense = ['-1', '+5', '3.', '1.5', '1e3', '0x10', 'abc 2', '1, 2', 'Dec 1', '2 s', '', 'Sun, 06 Nov 1994 08:49:37', '06 Nov 1994 08:49:37 GMT'];
+    // Nor is a date in no form of the three, nor one that names no time.
+    const noDate = [
+      'Sun, 6 Nov 1994 08:49:37 GMT',
+      'sun, 06 nov 1994 08:49:37 gmt',
+      'Sun Nov 6 08:49:37 1994',
+      'Sun, 31 Nov 1994 08:49:37 GMT',
+      'Sun, 06 Nov 1994 24:00:00 GMT',
+    ];
+    expect([...nonsense, ...noDate].filter((v) => parseRetryAfter(v, now) !== undefined)).toEqual([]);
+  });
 });
 
 describe('batches', () => {
@@ -493,6 +515,15 @@ describe('deliver', () => {
     const r = await run(ids(2), 2, { retry: { ...fast, networkErrors: false } });
     expect(r.refused.map((x) => x.fate)).toEqual(['rejected', 'rejected']);
     expect(api.requests).toHaveLength(1);
+  });
+
+  it('backs off as the policy says when Retry-After is no number of seconds and no HTTP date', async () => {
+    api.failNext(fault.tooMany('-1'), fault.tooMany('Dec 1'), fault.tooMany('1, 2'));
+    const clock = fakeClock();
+    const r = await run(ids(2), 2, { clock, random: () => 0.5 });
+    expect(r.accepted).toEqual(ids(2));
+    // Half of 5, 10 and 20 ms: the jittered backoff, not an immediate retry.
+    expect(clock.slept).toEqual([2, 5, 10]);
   });
 
   it('fails rather than stall when Retry-After is beyond the limit', async () => {
