@@ -3,6 +3,8 @@
 // in answers, redirects, Slack mentions from warehouse data, signed webhooks replayed later,
 // and a webhook's own timeout.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fault, startFakeApi, type FakeApi, type Recorded } from './servers/fake-api.js';
@@ -69,11 +71,13 @@ model people { from wh table crm.people primary key id columns { id bigint email
 destination reset_hook : webhook { url env("HOOK_RESET_URL") secret env("HOOK_SECRET") }
 destination bad_hook : webhook { url env("HOOK_BAD_URL") }
 destination moved_hook : webhook { url env("HOOK_MOVED_URL") }
+destination plus_hook : webhook { url env("HOOK_PLUS_URL") }
 destination crm : hubspot { token env("HUBSPOT_TOKEN") }
 destination analytics : mixpanel { project_token env("MIXPANEL_TOKEN") api_secret env("MIXPANEL_SECRET") }
 sync to_reset { from people to reset_hook mode insert identifier id map { email -> email } }
 sync to_bad { from people to bad_hook mode insert identifier id map { email -> email } }
 sync to_moved { from people to moved_hook mode insert identifier id map { email -> email } }
+sync to_plus { from people to plus_hook mode insert identifier id map { email -> email } }
 sync to_crm { from people to crm object contacts mode upsert identifier email -> email map { note -> note } }
 sync to_mixpanel { from people to analytics event "Seen" mode insert identifier id -> user_id map { email -> email } }
 `);
@@ -81,14 +85,19 @@ sync to_mixpanel { from people to analytics event "Seen" mode insert identifier 
     echo.failWhen((req) => (req.path === '/reset' ? fault.reset() : req.path === '/moved' ? fault.status(302) : undefined));
     // A redirect whose Location carries the token.
     const moved = await startFakeApi(() => ({ status: 302, headers: { location: `${target.url}/elsewhere?token=${token}` } }));
+    // A token with a + in the query as written (no space: a form decoder's reading), echoed by a server as it came.
+    const plusKey = 'Sec/ret+Value1234';
+    const raw = createServer((req, res) => void res.writeHead(400, { 'content-type': 'text/plain' }).end(`no such hook: ${req.url}`));
+    await new Promise<void>((r) => raw.listen(0, '127.0.0.1', r));
     const env = {
       ...secrets,
+      HOOK_PLUS_URL: `http://127.0.0.1:${(raw.address() as AddressInfo).port}/hooks/catch/123?key=${plusKey}`,
       HOOK_RESET_URL: `${echo.url}/reset?token=${token}`,
       HOOK_BAD_URL: `http://exa mple.com/?token=${token}`,
       HOOK_MOVED_URL: `${moved.url}/moved?token=${token}`,
     };
     const report = join(work.dir, 'report.json');
-    const plans = ['to_reset', 'to_bad', 'to_moved', 'to_crm', 'to_mixpanel'].flatMap((s) => ['--plan', oneTry(build, s)]);
+    const plans = ['to_reset', 'to_bad', 'to_moved', 'to_plus', 'to_crm', 'to_mixpanel'].flatMap((s) => ['--plan', oneTry(build, s)]);
     try {
       const r = await cli(
         ['run', ...plans, '--db', db.folder as string, '--endpoint', `crm=${echo.url}`, '--endpoint', `analytics=${echo.url}`, '--report', report],
@@ -97,6 +106,7 @@ sync to_mixpanel { from people to analytics event "Seen" mode insert identifier 
       const written = readFileSync(report, 'utf8');
       const all = `${r.out}\n${r.err}\n${written}`;
       for (const [name, value] of Object.entries(secrets)) for (const f of forms(value)) expect(all.includes(f), `${name} as ${f}`).toBe(false);
+      for (const f of [...forms(plusKey), 'Sec/ret Value1234']) expect(all.includes(f), `the query's key as ${f}`).toBe(false);
       // Every path was taken, and said so.
       expect(r.code).toBe(6);
       expect(r.out).toMatch(/to_reset -> reset_hook[\s\S]*gave up after 1 try: POST \[redacted\]: /);
@@ -104,14 +114,16 @@ sync to_mixpanel { from people to analytics event "Seen" mode insert identifier 
       expect(r.out).toMatch(/HTTP 302: the server redirects to http:\/\/127\.0\.0\.1:\d+\/elsewhere\?token=\[redacted\]; deliveries never follow a redirect/);
       expect(r.out).toContain('"authorization":"Bearer [redacted]"');
       expect(r.out).toContain('"authorization":"Basic [redacted]"');
+      expect(r.out).toContain('HTTP 400: no such hook: /hooks/catch/123?key=[redacted]');
       // The server's terminal escapes arrive as text, not as control characters.
       expect(all).not.toMatch(/[\u001b\u0007\u009b]/);
       expect(r.out).toContain('bad request \\x1b[31mred\\x1b]0;pwned\\x07 \\u009b2J');
-      expect(JSON.parse(written).plans).toHaveLength(5);
+      expect(JSON.parse(written).plans).toHaveLength(6);
       expect(target.requests).toHaveLength(0);
     } finally {
       echo.failWhen(undefined);
       await moved.close();
+      await new Promise((r) => raw.close(r));
     }
   });
 });

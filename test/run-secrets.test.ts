@@ -5,6 +5,7 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { Redactor } from '../src/run/output/redact.js';
 import { startFakeApi, type FakeApi, type Recorded } from './servers/fake-api.js';
 import { cli, compileText, sql } from './servers/run-harness.js';
 import { scratchFolder, scratchPglite, type ScratchDb } from './servers/scratch-db.js';
@@ -176,4 +177,23 @@ it("the password file's password for the connection is redacted, and only that o
     expect(`${r.out}\n${r.err}`).not.toContain('File-Passw0rd');
     expect(`${r.out}\n${r.err}`).toContain('the password of the postgres server');
   }
+});
+
+it("a URL's query value is redacted as it was written, a + in it as +, %2B or %2b, and as the space a form decoder reads", () => {
+  const secrets = new Redactor();
+  secrets.add('http://hooks.example.com/hook?key=Sec/ret+Value1234&v=2');
+  const echoes = [
+    'Sec/ret+Value1234',
+    'Sec%2Fret%2BValue1234',
+    'Sec%2fret%2bValue1234',
+    'Sec/ret%2BValue1234',
+    'Sec/ret%2bValue1234',
+    'Sec/ret Value1234',
+    'Sec%2Fret+Value1234',
+    'Sec%2Fret%20Value1234',
+  ];
+  expect(echoes.map((e) => secrets.redact(`no such hook: /hook?key=${e}&v=2`))).toEqual(echoes.map(() => 'no such hook: /hook?key=[redacted]&v=2'));
+  // Written percent-encoded, it is redacted decoded too.
+  secrets.add('http://hooks.example.com/hook?key=An%2Fother%2BValue99');
+  expect(secrets.redact('key=An/other+Value99 key=An%2Fother%2BValue99 key=An/other%2BValue99')).toBe('key=[redacted] key=[redacted] key=[redacted]');
 });

@@ -5,7 +5,7 @@
  * sends (a Basic or a captured bearer token is no variable's value); `redact` replaces each, in
  * every form a server may echo it (as is and as sent, trimmed, its white space run together;
  * JSON-escaped as JSON.stringify, with `\/`, as HTML-safe encoders write `<`, `>`, `&` and `'`,
- * and as .NET writes them; URL-encoded with either case of hex digits, and twice; base64 and base64url, padded or
+ * and as .NET writes them; URL-encoded with either case of hex digits, with `/` kept, and twice; base64 and base64url, padded or
  * not, and inside a longer text's base64), wherever a message, a report or a log line goes.
  * Server text is cut only by `clip`, which marks the cut so that `redact` also catches a secret
  * cut in half.
@@ -147,6 +147,9 @@ function forms(value: string): string[] {
     value.replace(/[\\<>&'"+`]|[^\x20-\x7e]/g, (c) => (c === '\\' ? '\\\\' : `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`)),
     uri,
     uri.replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase()),
+    // With `/` left as it is (Python's `quote`).
+    uri.replaceAll('%2F', '/'),
+    uri.replaceAll('%2F', '/').replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase()),
     encodeURIComponent(uri),
     new URLSearchParams({ v: value }).toString().slice(2),
     base64,
@@ -157,7 +160,7 @@ function forms(value: string): string[] {
   ];
 }
 
-/** Of a value that is a URL: its user, password, query values and token-like path segments. */
+/** Of a value that is a URL: its user, password, query values (as written and as a form decoder reads them) and token-like path segments. */
 function urlSecrets(value: string): string[] {
   let url: URL;
   try {
@@ -173,10 +176,16 @@ function urlSecrets(value: string): string[] {
       return s;
     }
   };
-  return [url.username, url.password, ...url.searchParams.values(), ...url.pathname.split('/').filter((s) => s.length >= tokenSegment)].flatMap((s) => [
-    s,
-    decode(s),
-  ]);
+  // Each query value also as written: `searchParams` reads a `+` as a space (the form rule), and a
+  // server echoing the request's query shows the `+` as it was sent; decoded, it is a `+` again.
+  const written = url.search
+    .slice(1)
+    .split('&')
+    .filter((pair) => pair.includes('='))
+    .map((pair) => pair.slice(pair.indexOf('=') + 1));
+  return [url.username, url.password, ...url.searchParams.values(), ...written, ...url.pathname.split('/').filter((s) => s.length >= tokenSegment)].flatMap(
+    (s) => [s, decode(s)],
+  );
 }
 
 function escapeRegExp(s: string): string {
