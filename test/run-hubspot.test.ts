@@ -21,6 +21,11 @@ const unbounded = await compileText(`source warehouse : postgres { database "app
 destination crm : hubspot { token env("HUBSPOT_TOKEN") }
 model leads { from warehouse  table crm.leads  primary key id  columns { id bigint  email string?  name string } }
 sync leads_mirror { from leads  to crm object contacts  mode mirror  identifier email -> email  map { name -> firstname } }`);
+// A mirror of its own table, for an answer that gives two rows one record id.
+const pairs = await compileText(`source warehouse : postgres { database "app" version 15 }
+destination crm : hubspot { token env("HUBSPOT_TOKEN") }
+model pairs { from warehouse  table crm.pairs  primary key id  columns { id bigint  email string  name string } }
+sync pairs_mirror { from pairs  to crm object contacts  mode mirror  identifier email -> email  map { name -> firstname } }`);
 const env = { HUBSPOT_TOKEN: 'hs-test-token' };
 
 for (const engine of scratchEngines) {
@@ -157,6 +162,45 @@ for (const engine of scratchEngines) {
       });
       expect(hubspot.api.requests.length).toBe(before);
       for (const n of [1, 2, 3]) expect(hubspot.find('contacts', 'email', `lead${n}@example.com`)).toBeDefined();
+    });
+
+    it("an answer giving two rows one record id takes neither (sent again), so a row's leaving never archives another row's record", async () => {
+      await sql(
+        db,
+        `CREATE TABLE crm.pairs (id bigint PRIMARY KEY, email text NOT NULL, name text NOT NULL);
+         INSERT INTO crm.pairs VALUES (1, 'pair1@example.com', 'One'), (2, 'pair2@example.com', 'Two'), (3, 'pair3@example.com', 'Three');`,
+      );
+      const own = await startHubspot({ token: env.HUBSPOT_TOKEN });
+      try {
+        const runPairs = () => runSync(db, pairs, 'pairs_mirror', { env, endpoints: { crm: own.api.url } });
+        const idOf = (n: number) => own.find('contacts', 'email', `pair${n}@example.com`)?.id;
+        // pair2's result carries pair1's record id.
+        own.options.answerId = (_type, input) => (input.id === 'pair2@example.com' ? idOf(1) : undefined);
+        const first = await runPairs();
+        expect(first.status).toBe('rejected');
+        expect(first.rejected.map((x) => x.key).sort()).toEqual(['pair1@example.com', 'pair2@example.com']);
+        const pair1 = idOf(1);
+        for (const x of first.rejected) expect(x.reason).toContain(`gives the same id (${JSON.stringify(pair1)}) to 2 rows`);
+
+        // pair2 leaves the model: pair1, still in it, keeps its record; each is written again, and none archived by another's id.
+        own.options.answerId = undefined;
+        await sql(db, 'DELETE FROM crm.pairs WHERE id = 2');
+        const before = own.api.requests.length;
+        const second = await runPairs();
+        expect(second.status).toBe('ok');
+        const archived = own.api.requests
+          .slice(before)
+          .filter((q) => q.path.endsWith('/batch/archive'))
+          .flatMap((q) => (q.body as { inputs: { id: string }[] }).inputs.map((i) => i.id));
+        expect(archived).not.toContain(pair1);
+        expect(own.find('contacts', 'email', 'pair1@example.com')?.properties.firstname).toBe('One');
+        expect(own.find('contacts', 'email', 'pair3@example.com')).toBeDefined();
+        // pair2's own record, its id looked up by its email, is the one archived.
+        expect(second).toMatchObject({ changes: { added: 1, removed: 1 }, operations: { upsert: 1, archive: 1 } });
+        expect(own.find('contacts', 'email', 'pair2@example.com')).toBeUndefined();
+      } finally {
+        await own.api.close();
+      }
     });
   });
 }

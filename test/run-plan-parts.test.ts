@@ -24,7 +24,7 @@ import { changeQueries } from '../src/emit/session-sql.js';
 import { fillSlots } from '../src/contract/plan.js';
 import { asSubquery } from '../src/run/engines/sql-session.js';
 import { conditionHolds } from '../src/run/api-plan.js';
-import type { AcceptStep, SendStep } from '../src/contract/api-steps.js';
+import type { Acceptance, AcceptStep, SendStep } from '../src/contract/api-steps.js';
 
 const row = {
   key: 'k1',
@@ -402,6 +402,20 @@ describe('acceptance', () => {
     );
     expect(v).toEqual({ accepted: [0, 2], rejected: [{ index: 1, reason: 'Property values were not valid' }], retry: [] });
     expect(rs.map((x) => x.destination_id)).toEqual(['11', null, '33']);
+  });
+
+  it('by items: a captured id holding more than letters, digits and - . _ ~ is not kept (a later `?ids=a,b` would name other records); its row is unsure', () => {
+    const rs = rows();
+    const inOrder: Acceptance = { by: 'items', items: '', match: 'order', success: { pointer: '/success', equals: true } };
+    const body = [
+      { id: '001A000001', success: true },
+      { id: '001B000002,001C000003', success: true },
+      { id: '001D-0_4.~', success: true },
+    ];
+    const v = readResponse({ accept: inOrder, captureRow: { destination_id: '/id' } }, res(200, body), rs, ctx, options);
+    expect(v.accepted).toEqual([0, 2]);
+    expect(v.rejected).toEqual([{ index: 1, reason: expect.stringContaining('the id "001B000002,001C000003", which is not an id'), unsure: true }]);
+    expect(rs.map((x) => x.destination_id)).toEqual(['001A000001', null, '001D-0_4.~']);
   });
 
   it('absent done: a row no result carries is done, unless an error names it (a lookup refused for another reason)', () => {

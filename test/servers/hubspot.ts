@@ -39,6 +39,8 @@ export interface HubspotOptions {
   token?: string;
   /** A reason to refuse an input (a validation error), or undefined to accept it. */
   reject?: (objectType: string, input: Input) => string | undefined;
+  /** The id the answer gives the record written for an input, when it is not the record's own (a server that misreports it). */
+  answerId?: (objectType: string, input: Input) => string | undefined;
 }
 
 export const hubspotMaxBatch = 100;
@@ -113,11 +115,11 @@ export class FakeHubspot extends FakeService {
     if (errors.length && !multiStatus) {
       return { status: 400, body: { status: 'error', category: 'VALIDATION_ERROR', message: errors.map((e) => e.message).join('; '), errors } };
     }
-    const results = ok.map((input) => ({ ...this.write(objectType, action, input), objectWriteTraceId: input.objectWriteTraceId }));
+    const results = ok.map((input) => ({ ...this.write(objectType, action, input), input, objectWriteTraceId: input.objectWriteTraceId }));
     const body = {
       status: 'COMPLETE',
-      results: results.map(({ record, created, objectWriteTraceId }) => ({
-        id: record.id,
+      results: results.map(({ record, created, input, objectWriteTraceId }) => ({
+        id: this.options.answerId?.(objectType, input) ?? record.id,
         properties: record.properties,
         new: created,
         archived: false,

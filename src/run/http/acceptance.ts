@@ -290,6 +290,8 @@ function readAnswer(
   const own = ownItems(accept, items, rows);
   const settles = accept.absent === 'done' ? absentSettles(accept, doc, items, own, rows) : () => false;
   const verdict: Verdict = { accepted: [], rejected: [], retry: [] };
+  // Each row's captured id, kept once the whole answer shows it is the row's alone.
+  const captured = new Map<number, string>();
   rows.forEach((row, index) => {
     const match = own[index] as OwnItem;
     if (!('item' in match)) {
@@ -315,9 +317,50 @@ function readAnswer(
       return;
     }
     const id = request.captureRow ? pointerGet(match.item, request.captureRow.destination_id) : undefined;
-    if (id !== undefined && id !== null) row.destination_id = asText(id as Json);
-    verdict.accepted.push(index);
+    if (id === undefined || id === null) return void verdict.accepted.push(index);
+    const text = asText(id as Json);
+    if (!idPattern.test(text))
+      verdict.rejected.push({
+        index,
+        reason: `the answer gives the row the id ${clip(JSON.stringify(text), snippetLength)}, which is not an id (it holds more than letters, digits and - . _ ~), so it is not kept and whether the row was taken is unknown: ${snippet(res)}`,
+        unsure: true,
+      });
+    else captured.set(index, text);
   });
+  return withOwnIds(verdict, captured, rows, res);
+}
+
+/**
+ * What a captured id may hold: URL unreserved characters (RFC 3986 §2.3), as every id the
+ * catalog captures does (HubSpot's numbers, Salesforce's 15 or 18 letters and digits,
+ * Klaviyo's ULIDs). An id is put into a later request's URL (Salesforce's `?ids=a,b`): one
+ * holding a separator (`,`, `/`, `&`, ...) would name other records there.
+ */
+const idPattern = /^[A-Za-z0-9._~-]+$/;
+
+/**
+ * The verdict with each row's captured id kept, its row accepted; but an id the answer gives
+ * to two or more rows of the request is no row's: a later delete by it would remove the record
+ * of a row still there. Those rows are refused as unsure (sent again) and keep the id they had.
+ */
+function withOwnIds(verdict: Verdict, captured: ReadonlyMap<number, string>, rows: readonly RowState[], res: HttpResponse): Verdict {
+  const count = new Map<string, number>();
+  for (const id of captured.values()) count.set(id, (count.get(id) ?? 0) + 1);
+  for (const [index, id] of captured) {
+    const shared = count.get(id) ?? 0;
+    if (shared > 1)
+      verdict.rejected.push({
+        index,
+        reason: `the server gives the same id (${clip(JSON.stringify(id), snippetLength)}) to ${shared} rows of the request, so it is no row's own and whether each was taken is unknown: ${snippet(res)}`,
+        unsure: true,
+      });
+    else {
+      (rows[index] as RowState).destination_id = id;
+      verdict.accepted.push(index);
+    }
+  }
+  verdict.accepted.sort((a, b) => a - b);
+  verdict.rejected.sort((a, b) => a.index - b.index);
   return verdict;
 }
 
