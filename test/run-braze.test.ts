@@ -66,6 +66,31 @@ perEngine(
       ).toEqual([['5']]);
     });
 
+    it('a 201 whose errors are no list (an object by position) takes none of its rows: each is sent again next run, none committed as delivered', async () => {
+      await sql(db(), `UPDATE crm.people SET plan = 'team' WHERE id IN (10, 11)`);
+      braze().refuse = (a) => (a.external_id === '11' ? 'Invalid email' : undefined);
+      braze().errorsAs = (errors) => Object.fromEntries(errors.map((e, n) => [String(n), e]));
+      try {
+        const r = await run('people_to_braze');
+        expect(r).toMatchObject({ status: 'rejected', changes: { changed: 2 }, committed: 0 });
+        expect(r.rejected.map((x) => x.key).sort()).toEqual(['10', '11']);
+        for (const x of r.rejected) expect(x.reason).toContain('refuses what it does not tie to a row of the request');
+      } finally {
+        braze().refuse = undefined;
+        braze().errorsAs = undefined;
+      }
+      const before = braze().api.requests.length;
+      // Unsure of them, the run kept neither as sent: both go again (as new to the destination).
+      expect(await run('people_to_braze')).toMatchObject({ status: 'ok', changes: { added: 2 }, operations: { upsert: 2 } });
+      expect(braze().users.get('11')?.plan).toBe('team');
+      expect(
+        braze()
+          .api.requests.slice(before)
+          .flatMap((q) => (q.body as { attributes: { external_id: string }[] }).attributes.map((a) => a.external_id))
+          .sort(),
+      ).toEqual(['10', '11']);
+    });
+
     it('a list: entering users are marked, leaving ones unmarked, and no user is created to unmark it', async () => {
       const r = await run('paying_to_braze');
       expect(r).toMatchObject({ status: 'ok', changes: { added: 107 } });

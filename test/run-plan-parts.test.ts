@@ -245,8 +245,9 @@ describe('acceptance', () => {
       retry: [],
     });
     expect(readResponse(braze, res(201, { message: 'success' }), rows(), ctx, options).accepted).toEqual([0, 1, 2]);
-    // Out of range, not a number, another array, or a bare message: which rows were applied is not said.
-    for (const errors of [[refusal(3)], [refusal('1')], [refusal(0, 'events')], ['minor error']]) {
+    expect(readResponse(braze, res(201, { message: 'success', errors: [] }), rows(), ctx, options).accepted).toEqual([0, 1, 2]);
+    // Out of range, not a number, another array, a bare message, or errors that are no list (an object by position, a text, a count): which rows were applied is not said.
+    for (const errors of [[refusal(3)], [refusal('1')], [refusal(0, 'events')], ['minor error'], { '1': refusal(1) }, 'attributes[1] invalid', 1]) {
       const v = readResponse(braze, res(201, { message: 'success', errors }), rows(), ctx, options);
       expect(v.accepted).toEqual([]);
       expect(v.rejected.map((r) => r.index)).toEqual([0, 1, 2]);

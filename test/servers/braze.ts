@@ -15,6 +15,8 @@ export class FakeBraze extends FakeService {
   readonly users = new Map<string, Record<string, unknown>>();
   /** An attributes object Braze cannot use: the reason, listed in `errors`; the other objects are applied. */
   refuse?: (attributes: Record<string, unknown>) => string | undefined;
+  /** `errors` as the answer gives them, when not the documented list (a server answering in a shape of its own). */
+  errorsAs?: (errors: { type: string; input_array: string; index: number }[]) => unknown;
 
   constructor(readonly apiKey: string) {
     super();
@@ -39,7 +41,10 @@ export class FakeBraze extends FakeService {
       this.users.set(id, { ...user, ...rest });
       processed++;
     });
-    return { status: 201, body: { attributes_processed: processed, message: 'success', ...(errors.length ? { errors } : {}) } };
+    return {
+      status: 201,
+      body: { attributes_processed: processed, message: 'success', ...(errors.length ? { errors: this.errorsAs ? this.errorsAs(errors) : errors } : {}) },
+    };
   }
 }
 

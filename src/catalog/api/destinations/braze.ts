@@ -15,11 +15,13 @@ function attributes(ctx: ApiContext, extra: Record<string, Template>, withPayloa
 
 /**
  * A 201 applies every object but those its `errors` list by their index in `attributes`
- * (the only array sent): those rows are refused. An error without an index refuses the request.
+ * (the only array sent): those rows are refused. An error without an index refuses the request,
+ * and so do `errors` that are no list of errors read (an object, a text, a number: `flag`),
+ * unless empty; without `errors`, every object was applied.
  */
 export const applied: Acceptance = {
   by: 'status',
-  refusals: { items: '/errors/*', index: '/index', where: { pointer: '/input_array', equals: 'attributes' }, reason: '/type' },
+  refusals: { items: '/errors/*', index: '/index', where: { pointer: '/input_array', equals: 'attributes' }, reason: '/type', flag: '/errors' },
 };
 
 function track(ctx: ApiContext, operation: string, changes: ModePlan['reads'], attrs: Template, description: string) {
