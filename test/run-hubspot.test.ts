@@ -180,7 +180,7 @@ for (const engine of scratchEngines) {
         expect(first.status).toBe('rejected');
         expect(first.rejected.map((x) => x.key).sort()).toEqual(['pair1@example.com', 'pair2@example.com']);
         const pair1 = idOf(1);
-        for (const x of first.rejected) expect(x.reason).toContain(`gives the same id (${JSON.stringify(pair1)}) to 2 rows`);
+        for (const x of first.rejected) expect(x.reason).toContain(`gives the same record (id ${JSON.stringify(pair1)}) to 2 rows`);
 
         // pair2 leaves the model: pair1, still in it, keeps its record; each is written again, and none archived by another's id.
         own.options.answerId = undefined;

@@ -252,6 +252,18 @@ describe('acceptance', () => {
       expect(v.accepted).toEqual([]);
       expect(v.rejected.map((r) => r.index)).toEqual([0, 1, 2]);
     }
+    // An answer nested deeper than any API's, its refusals readable or not: every row unsure (read as no answer, all were taken).
+    const deep = `${'['.repeat(300)}${']'.repeat(300)}`;
+    for (const body of [`{"message":"success","errors":[{"type":"bad","input_array":"attributes","index":0}],"x":${deep}}`, `{"errors":${deep}}`]) {
+      const v = readResponse(braze, res(201, body), rows(), ctx, options);
+      expect(v.accepted).toEqual([]);
+      expect(v.rejected.map((r) => [r.index, r.unsure])).toEqual([
+        [0, true],
+        [1, true],
+        [2, true],
+      ]);
+      expect(v.rejected[0]?.reason).toMatch(/^the answer nests deeper than 256 levels/);
+    }
     // Google Ads: a google.rpc.Status whose details are GoogleAdsFailures, errors located by the operation's index.
     const ads = { accept: partlyApplied };
     const located = (index: number, message: string) => ({

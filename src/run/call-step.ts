@@ -1,6 +1,6 @@
 /** A `call` step: one request (sign-in, find or create a list), retried like any other, its answer captured into variables. */
 import type { CallStep } from '../contract/api-steps.js';
-import { parseAnswer } from './exact-json.js';
+import { answerDepth, parseAnswer, tooDeep } from './exact-json.js';
 import { deliver, type Exchange } from './http/deliver.js';
 import { snippet } from './http/http.js';
 import { pointerGet } from './json-pointer.js';
@@ -66,8 +66,16 @@ export async function requestOnce(
     read: (res) => {
       if (!(res.status >= 200 && res.status < 300) && !step.absentOn?.includes(res.status))
         return { accepted: [], rejected: [{ index: 0, reason: snippet(res) }], retry: [] };
+      const doc = parseAnswer(res.body);
+      // Read as no answer, a lookup would find nothing, and the call after it make what is there already.
+      if (doc === tooDeep)
+        return {
+          accepted: [],
+          rejected: [{ index: 0, reason: `the answer nests deeper than ${answerDepth} levels, as no API's does: ${snippet(res)}` }],
+          retry: [],
+        };
       answer.status = res.status;
-      answer.doc = parseAnswer(res.body);
+      answer.doc = doc;
       return { accepted: [0], rejected: [], retry: [] };
     },
   };

@@ -63,10 +63,13 @@ export function parseJson(text: string): unknown {
 
 /**
  * Deeper than any API's answer, and far short of what the readers of a document reach by
- * recursion: JSON.stringify and the walks of this module give up at about 10,000 levels, with a
- * RangeError that ended the whole plan.
+ * recursion: JSON.stringify and the walks of this module give up after a few thousand levels,
+ * with a RangeError that ended the whole plan.
  */
-const answerDepth = 256;
+export const answerDepth = 256;
+
+/** What `parseAnswer` gives for an answer nested deeper than `answerDepth`: JSON, but none its readers can take at its word. */
+export const tooDeep: unique symbol = Symbol('an answer nested too deep');
 
 /** How deep the text's arrays and objects nest, counted until it passes `limit`. */
 function nesting(text: string, limit: number): number {
@@ -85,9 +88,9 @@ function nesting(text: string, limit: number): number {
   return depth;
 }
 
-/** A server's answer as JSON (`parseJson`); undefined where it is not JSON, or nests deeper than any API answers (`answerDepth`): an answer that says nothing. */
+/** A server's answer as JSON (`parseJson`); undefined where it is not JSON; `tooDeep` where it nests deeper than any API's answer. */
 export function parseAnswer(body: string): unknown {
-  if (nesting(body, answerDepth) > answerDepth) return undefined;
+  if (nesting(body, answerDepth) > answerDepth) return tooDeep;
   try {
     return parseJson(body);
   } catch {

@@ -7,7 +7,7 @@ import type { Acceptance, Codes, InvalidEntries, PartialRefusal, Refusals, SendR
 import { snippet, snippetLength, type HttpResponse } from './http.js';
 import { clip } from '../output/redact.js';
 import type { Verdict } from './deliver.js';
-import { ExactNumber, parseAnswer, stringifyJson } from '../exact-json.js';
+import { answerDepth, ExactNumber, parseAnswer, stringifyJson, tooDeep } from '../exact-json.js';
 import { pointerAll, pointerGet } from '../json-pointer.js';
 import { asText, render, type Json, type RenderContext, type RenderOptions } from '../template.js';
 
@@ -217,6 +217,7 @@ export function readResponse(
   });
   if (res.status < 200 || res.status >= 300) {
     const partial = request.accept.by === 'status' ? request.accept.partial : undefined;
+    // An answer too deep to read (`tooDeep`) names no row: the status decides, as for any answer not read.
     const partly = partial !== undefined && res.status === partial.status ? partlyRefused(parseAnswer(res.body), partial, rows.length) : undefined;
     if (partly !== undefined) return partly;
     // A question about a job, or its list of errors, is the same whatever rows it is asked for: in halves it would only be asked again and again.
@@ -227,6 +228,9 @@ export function readResponse(
     return rejectAll(res.status === 413 ? `too large to send: ${snippet(res)}` : snippet(res), res.status >= 500);
   }
   const doc = parseAnswer(res.body);
+  // Read as no answer, a rule by status would take every row, those it refuses too.
+  if (doc === tooDeep)
+    return rejectAll(`the answer nests deeper than ${answerDepth} levels, as no API's does, so whether it took the rows is unknown: ${snippet(res)}`, true);
   const accept: Acceptance = request.accept;
   if (request.poll) {
     const status = pointerGet(doc, request.poll.status);
@@ -322,7 +326,7 @@ function readAnswer(
     if (!idPattern.test(text))
       verdict.rejected.push({
         index,
-        reason: `the answer gives the row the id ${clip(JSON.stringify(text), snippetLength)}, which is not an id (it holds more than letters, digits and - . _ ~), so it is not kept and whether the row was taken is unknown: ${snippet(res)}`,
+        reason: `the answer gives the row the id ${clip(JSON.stringify(text), snippetLength)}, which is not an id (empty, or holding more than letters, digits and - . _ ~), so it is not kept and whether the row was taken is unknown: ${snippet(res)}`,
         unsure: true,
       });
     else captured.set(index, text);
@@ -351,7 +355,7 @@ function withOwnIds(verdict: Verdict, captured: ReadonlyMap<number, string>, row
     if (shared > 1)
       verdict.rejected.push({
         index,
-        reason: `the server gives the same id (${clip(JSON.stringify(id), snippetLength)}) to ${shared} rows of the request, so it is no row's own and whether each was taken is unknown: ${snippet(res)}`,
+        reason: `the server gives the same record (id ${clip(JSON.stringify(id), snippetLength)}) to ${shared} rows of the request (keys that reach one record, such as a merged contact's emails, or a server's mistake): deleting it for one row would delete it for the others, so no row keeps it and each is sent again; give each record one key in the model: ${snippet(res)}`,
         unsure: true,
       });
     else {

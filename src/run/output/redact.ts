@@ -3,7 +3,7 @@
  * environment variables its plans name (and, of one that is a URL, its credentials, query
  * values and long path segments), the database passwords, and the credentials of the headers it
  * sends (a Basic or a captured bearer token is no variable's value); `redact` replaces each, in
- * every form a server may echo it (as is and as sent, trimmed, its white space run together;
+ * every form a server may echo it (as is and as sent, trimmed, its white space run together, as the terminal shows it escaped;
  * JSON-escaped as JSON.stringify, with `\/`, as HTML-safe encoders write `<`, `>`, `&` and `'`,
  * and as .NET writes them; URL-encoded with either case of hex digits, with `/` kept, and twice; base64 and base64url, padded or
  * not, and inside a longer text's base64), wherever a message, a report or a log line goes.
@@ -11,6 +11,7 @@
  * cut in half.
  */
 import { largest } from '../../numbers.js';
+import { printableLine } from '../../printable.js';
 
 /** Shorter values are not treated as secrets: redacting them would erase ordinary words and numbers. */
 export const minSecretLength = 4;
@@ -139,6 +140,8 @@ function forms(value: string): string[] {
     .filter((b) => b.length >= base64Inside);
   return [
     value,
+    // As the summary escapes a server's text before it is redacted (`printableLine`).
+    printableLine(value),
     json,
     json.replaceAll('/', '\\/'),
     // HTML-safe JSON encoders: Go's (<, >, &), others' with ' too.
@@ -147,7 +150,7 @@ function forms(value: string): string[] {
     value.replace(/[\\<>&'"+`]|[^\x20-\x7e]/g, (c) => (c === '\\' ? '\\\\' : `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`)),
     uri,
     uri.replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase()),
-    // With `/` left as it is (Python's `quote`).
+    // With `/` left unencoded.
     uri.replaceAll('%2F', '/'),
     uri.replaceAll('%2F', '/').replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase()),
     encodeURIComponent(uri),

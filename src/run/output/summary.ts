@@ -69,7 +69,8 @@ export function planSummary(r: PlanReport): string {
   if (r.rejectedTotal > shownRejections) lines.push(`  ... and ${r.rejectedTotal - shownRejections} more refused rows (see --report)`);
   for (const w of r.warnings ?? []) lines.push(`  warning: ${printableLine(w)}`);
   if (r.skipped) lines.push(`  skipped: ${r.skipped}`);
-  if (r.error) lines.push(`  failed: ${r.error}`);
+  // An error may quote a server's or a warehouse's message: on its line too.
+  if (r.error) lines.push(`  failed: ${printableLine(r.error)}`);
   return lines.join('\n');
 }
 
