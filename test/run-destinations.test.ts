@@ -226,6 +226,24 @@ describe('Meta custom audiences', () => {
     expect(r.warnings).toEqual([expect.stringContaining(`find_audience (look up the custom audience "Paying (twice)"`)]);
     expect(r.warnings?.[0]).toContain(`found 2; this run used the first in the plan's order (list_id ${oldest})`);
   });
+
+  it('a lookup answered 200 with a body that is not JSON fails the run; no audience is made beside the one there', async () => {
+    const there = meta.addAudience('act_1234567890', 'Paying (unread)');
+    const runUnread = await payingMirror('paying_unread', 'Paying (unread)');
+    meta.api.failWhen((q) => (q.method === 'GET' && q.path.endsWith('/customaudiences') ? fault.status(200, '<html>maintenance</html>') : undefined));
+    const from = meta.api.requests.length;
+    try {
+      const r = await runUnread();
+      expect(r.status).toBe('failed');
+      expect(r.error).toBe('find_audience failed: the answer is not JSON, so what it found is unknown: HTTP 200: <html>maintenance</html>');
+      expect(meta.api.requests.slice(from).map((q) => q.method)).toEqual(['GET']);
+    } finally {
+      meta.api.failWhen(undefined);
+    }
+    expect(await runUnread()).toMatchObject({ status: 'ok' });
+    expect(meta.idOf('Paying (unread)')).toBe(there);
+    expect(meta.members(there)).toEqual(paying());
+  });
 });
 
 describe('Meta custom audiences, entries a 200 counts invalid', () => {

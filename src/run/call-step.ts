@@ -45,6 +45,8 @@ function orderMatches(matches: NonNullable<CallStep['matches']>, doc: unknown): 
 export interface Answer {
   status?: number;
   doc?: unknown;
+  /** The start of the answer's body, for messages (`snippet`). */
+  said?: string;
   failure?: string;
   requests: number;
   retries: number;
@@ -76,6 +78,7 @@ export async function requestOnce(
         };
       answer.status = res.status;
       answer.doc = doc;
+      answer.said = snippet(res);
       return { accepted: [0], rejected: [], retry: [] };
     },
   };
@@ -109,6 +112,9 @@ export async function runCall(step: CallStep, env: StepEnv): Promise<StepReport>
   // An `absentOn` answer captures nothing: the thing looked up is not there.
   if (answer.status !== undefined && answer.status >= 200 && answer.status < 300) {
     const doc = answer.doc;
+    // Not JSON, the answer says nothing of what was looked up: read as "none found", the call after it would make it again.
+    if (doc === undefined && (step.matches !== undefined || Object.keys(step.capture).length > 0))
+      throw new Error(`${step.name} failed: the answer is not JSON, so what it found is unknown: ${answer.said ?? ''}`);
     const found = step.matches ? orderMatches(step.matches, doc) : 0;
     const got = captures(step.capture, doc);
     Object.assign(env.vars, got);
