@@ -1,6 +1,6 @@
 /** A `call` step: one request (sign-in, find or create a list), retried like any other, its answer captured into variables. */
 import type { CallStep } from '../contract/api-steps.js';
-import { answerDepth, parseAnswer, tooDeep } from './exact-json.js';
+import { parseAnswer, tooDeep, tooDeepSaid } from './exact-json.js';
 import { deliver, type Exchange } from './http/deliver.js';
 import { snippet } from './http/http.js';
 import { pointerGet } from './json-pointer.js';
@@ -70,12 +70,7 @@ export async function requestOnce(
         return { accepted: [], rejected: [{ index: 0, reason: snippet(res) }], retry: [] };
       const doc = parseAnswer(res.body);
       // Read as no answer, a lookup would find nothing, and the call after it make what is there already.
-      if (doc === tooDeep)
-        return {
-          accepted: [],
-          rejected: [{ index: 0, reason: `the answer nests deeper than ${answerDepth} levels, as no API's does: ${snippet(res)}` }],
-          retry: [],
-        };
+      if (doc === tooDeep) return { accepted: [], rejected: [{ index: 0, reason: `${tooDeepSaid}: ${snippet(res)}` }], retry: [] };
       answer.status = res.status;
       answer.doc = doc;
       answer.said = snippet(res);

@@ -66,10 +66,13 @@ export function parseJson(text: string): unknown {
  * recursion: JSON.stringify and the walks of this module give up after a few thousand levels,
  * with a RangeError that ended the whole plan.
  */
-export const answerDepth = 256;
+const answerDepth = 256;
 
 /** What `parseAnswer` gives for an answer nested deeper than `answerDepth`: JSON, but none its readers can take at its word. */
 export const tooDeep: unique symbol = Symbol('an answer nested too deep');
+
+/** What a message says of such an answer. */
+export const tooDeepSaid = `the answer nests deeper than ${answerDepth} levels, as no API's does`;
 
 /** How deep the text's arrays and objects nest, counted until it passes `limit`. */
 function nesting(text: string, limit: number): number {

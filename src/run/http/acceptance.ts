@@ -7,7 +7,7 @@ import type { Acceptance, Codes, InvalidEntries, PartialRefusal, Refusals, SendR
 import { snippet, snippetLength, type HttpResponse } from './http.js';
 import { clip } from '../output/redact.js';
 import type { Verdict } from './deliver.js';
-import { answerDepth, ExactNumber, parseAnswer, stringifyJson, tooDeep } from '../exact-json.js';
+import { ExactNumber, parseAnswer, stringifyJson, tooDeep, tooDeepSaid } from '../exact-json.js';
 import { pointerAll, pointerGet } from '../json-pointer.js';
 import { asText, render, type Json, type RenderContext, type RenderOptions } from '../template.js';
 
@@ -229,8 +229,7 @@ export function readResponse(
   }
   const doc = parseAnswer(res.body);
   // Read as no answer, a rule by status would take every row, those it refuses too.
-  if (doc === tooDeep)
-    return rejectAll(`the answer nests deeper than ${answerDepth} levels, as no API's does, so whether it took the rows is unknown: ${snippet(res)}`, true);
+  if (doc === tooDeep) return rejectAll(`${tooDeepSaid}, so whether it took the rows is unknown: ${snippet(res)}`, true);
   const accept: Acceptance = request.accept;
   if (request.poll) {
     const status = pointerGet(doc, request.poll.status);
@@ -321,15 +320,8 @@ function readAnswer(
       return;
     }
     const id = request.captureRow ? pointerGet(match.item, request.captureRow.destination_id) : undefined;
-    if (id === undefined || id === null) return void verdict.accepted.push(index);
-    const text = asText(id as Json);
-    if (!idPattern.test(text))
-      verdict.rejected.push({
-        index,
-        reason: `the answer gives the row the id ${clip(JSON.stringify(text), snippetLength)}, which is not an id (empty, or holding more than letters, digits and - . _ ~), so it is not kept and whether the row was taken is unknown: ${snippet(res)}`,
-        unsure: true,
-      });
-    else captured.set(index, text);
+    if (id === undefined || id === null) verdict.accepted.push(index);
+    else captured.set(index, asText(id as Json));
   });
   return withOwnIds(verdict, captured, rows, res);
 }
@@ -343,16 +335,23 @@ function readAnswer(
 const idPattern = /^[A-Za-z0-9._~-]+$/;
 
 /**
- * The verdict with each row's captured id kept, its row accepted; but an id the answer gives
- * to two or more rows of the request is no row's: a later delete by it would remove the record
- * of a row still there. Those rows are refused as unsure (sent again) and keep the id they had.
+ * The verdict with each row's captured id kept, its row accepted; but an id not of an id's form
+ * (`idPattern`), or one the answer gives to two or more rows of the request, is no row's: a
+ * later delete by it would remove other records, or the record of a row still there. Those rows
+ * are refused as unsure (sent again) and keep the id they had.
  */
 function withOwnIds(verdict: Verdict, captured: ReadonlyMap<number, string>, rows: readonly RowState[], res: HttpResponse): Verdict {
   const count = new Map<string, number>();
   for (const id of captured.values()) count.set(id, (count.get(id) ?? 0) + 1);
   for (const [index, id] of captured) {
     const shared = count.get(id) ?? 0;
-    if (shared > 1)
+    if (!idPattern.test(id))
+      verdict.rejected.push({
+        index,
+        reason: `the answer gives the row the id ${clip(JSON.stringify(id), snippetLength)}, which is not an id (empty, or holding more than letters, digits and - . _ ~), so it is not kept and whether the row was taken is unknown: ${snippet(res)}`,
+        unsure: true,
+      });
+    else if (shared > 1)
       verdict.rejected.push({
         index,
         reason: `the server gives the same record (id ${clip(JSON.stringify(id), snippetLength)}) to ${shared} rows of the request (keys that reach one record, such as a merged contact's emails, or a server's mistake): deleting it for one row would delete it for the others, so no row keeps it and each is sent again; give each record one key in the model: ${snippet(res)}`,
