@@ -393,8 +393,16 @@ describe('acceptance', () => {
       accept: { by: 'status' as const, partial: { status: 400, refusals: { items: '/failed_records/*', index: '/index', reason: '/message' } } },
     };
     expect(readResponse(uncounted, answer(400, [failed(2, 'x')]), rows(), ctx, options).accepted).toEqual([0, 1]);
-    // A 2xx is read as before.
-    expect(readResponse(mixpanel, res(200, { code: 200, num_records_imported: 3, status: 'OK' }), rows(), ctx, options).accepted).toEqual([0, 1, 2]);
+    // A 2xx whose count is every row, or that gives none, takes every row; another count (or one not a number) leaves unsaid
+    // which were taken: the rows go again in halves, as perhaps applied.
+    const ok = (count?: unknown) => res(200, { code: 200, num_records_imported: count, status: 'OK' });
+    expect(readResponse(mixpanel, ok(3), rows(), ctx, options).accepted).toEqual([0, 1, 2]);
+    expect(readResponse(mixpanel, ok(), rows(), ctx, options).accepted).toEqual([0, 1, 2]);
+    for (const count of [2, 0, 4, '3', null]) {
+      const v = readResponse(mixpanel, ok(count), rows(), ctx, options);
+      expect(v).toMatchObject({ accepted: [], rejected: [], retry: [0, 1, 2], split: true, unsure: true });
+      expect(v.reason).toMatch(/^the answer counts (\d+|no number of) rows as taken where it took 3 of 3, so which were taken is unknown: HTTP 200/);
+    }
   });
 
   it('by items matched by the exact key sent: captures record ids, rejects rows without an item with the error naming them', () => {

@@ -247,6 +247,12 @@ export type Acceptance =
       unsure?: Codes;
       refusals?: Refusals;
       invalid?: InvalidEntries;
+      /**
+       * JSON Pointer to how many rows of the request a 2xx answer took (Mixpanel's
+       * `num_records_imported`): a number there other than the rows the answer does not refuse
+       * leaves unknown which were taken, and every row is refused as unsure, to be sent again.
+       */
+      imported?: string;
       partial?: PartialRefusal;
     }
   /**

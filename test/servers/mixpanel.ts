@@ -77,6 +77,11 @@ export class FakeMixpanel extends FakeService {
    * were cut short; `num_records_imported` still counts every event that passed.
    */
   listFailed: number | undefined;
+  /**
+   * A test setting: the next import answered 200 stores all but its last this many events and
+   * counts only those in `num_records_imported`, as a server dropping events without naming them.
+   */
+  dropFromNext: number | undefined;
 
   constructor(readonly project: MixpanelProject) {
     super();
@@ -123,8 +128,10 @@ export class FakeMixpanel extends FakeService {
     });
     if (failed.length && req.query.get('strict') !== '1') return { status: 400, body: failedBody(0) };
     const refused = new Set(failed.map((f) => f.index));
+    const dropped = failed.length === 0 ? (this.dropFromNext ?? 0) : 0;
+    if (dropped > 0) this.dropFromNext = undefined;
     for (const [index, e] of (events as MixpanelEvent[]).entries()) {
-      if (refused.has(index)) continue;
+      if (refused.has(index) || index >= events.length - dropped) continue;
       const key = JSON.stringify([e.event, e.properties.distinct_id, e.properties.time, e.properties.$insert_id]);
       if (this.seen.has(key)) continue;
       this.seen.add(key);
@@ -132,7 +139,7 @@ export class FakeMixpanel extends FakeService {
     }
     const imported = events.length - refused.size;
     if (failed.length) return { status: 400, body: failedBody(imported) };
-    return { status: 200, body: { code: 200, num_records_imported: imported, status: 'OK' } };
+    return { status: 200, body: { code: 200, num_records_imported: imported - dropped, status: 'OK' } };
   }
 
   /** Problems with single events are Mixpanel's validation to answer, with strict=1; any other refuses the request. */

@@ -110,12 +110,15 @@ function allBut(refused: ReadonlyMap<number, string>, count: number): Verdict {
 function partlyRefused(doc: unknown, partial: PartialRefusal, count: number): Verdict | undefined {
   const refused = refusedRows(doc, partial.refusals, count);
   if (refused === undefined || refused.size === 0) return undefined;
-  if (partial.imported !== undefined) {
-    const imported = pointerGet(doc, partial.imported);
-    const taken = typeof imported === 'number' || imported instanceof ExactNumber ? Number(String(imported)) : Number.NaN;
-    if (taken !== count - refused.size) return undefined;
-  }
+  if (partial.imported !== undefined && countAt(doc, partial.imported) !== count - refused.size) return undefined;
   return allBut(refused, count);
+}
+
+/** The number at `pointer` in an answer; NaN when it holds anything else, undefined when nothing. */
+function countAt(doc: unknown, pointer: string): number | undefined {
+  const value = pointerGet(doc, pointer);
+  if (value === undefined) return undefined;
+  return typeof value === 'number' || value instanceof ExactNumber ? Number(String(value)) : Number.NaN;
 }
 
 /** Whether an error's JSON names a key: it holds the key as a JSON string, quotes included ("1" must not be found inside "10"). */
@@ -286,6 +289,14 @@ function readAnswer(
         retry: [],
       };
     for (const [index, reason] of invalid?.refused ?? []) refused.set(index, refused.has(index) ? `${refused.get(index)}; ${reason}` : reason);
+    // A count of rows taken that is not the rows left: which were taken is not said (the answer
+    // contradicts itself). In halves, as a 207, within the run: resent as they were (Mixpanel's
+    // $insert_id and the run's time), what was taken is kept once, and a row alone so answered is refused as unsure.
+    const taken = accept.imported === undefined ? undefined : countAt(doc, accept.imported);
+    if (taken !== undefined && taken !== rows.length - refused.size) {
+      const reason = `the answer counts ${Number.isNaN(taken) ? 'no number of' : taken} rows as taken where it took ${rows.length - refused.size} of ${rows.length}, so which were taken is unknown: ${snippet(res)}`;
+      return request.poll === undefined ? inHalves(rows.length, reason, true) : rejectAll(reason, true);
+    }
     return allBut(refused, rows.length);
   }
   const items = pointerGet(doc, accept.items);

@@ -24,7 +24,9 @@ function auth(ctx: ApiContext): { headers: Record<string, Template>; query: Reco
 }
 
 /**
- * A 200 with `code: 200` imported every event. Under `strict=1`, a batch some of whose events
+ * A 200 with `code: 200` imported every event, as its `num_records_imported` counts (a count
+ * short of the batch, which strict mode would have answered 400, leaves unknown which were
+ * taken: the batch goes again, $insert_id keeping each event once). Under `strict=1`, a batch some of whose events
  * fail validation is answered 400 naming each by `index` in `failed_records`, with the count of
  * the others, which Mixpanel ingested (import-events, Validation: "Please do not retry
  * validation errors"): those named are refused with Mixpanel's message, the others accepted,
@@ -35,6 +37,7 @@ function auth(ctx: ApiContext): { headers: Record<string, Template>; query: Reco
 export const imported: Acceptance = {
   by: 'status',
   success: { pointer: '/code', equals: 200 },
+  imported: '/num_records_imported',
   partial: { status: 400, refusals: { items: '/failed_records/*', index: '/index', reason: '/message' }, imported: '/num_records_imported' },
 };
 
