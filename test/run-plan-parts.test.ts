@@ -425,6 +425,38 @@ describe('acceptance', () => {
     expect(rs.map((x) => x.destination_id)).toEqual(['11', null, '33']);
   });
 
+  it('by items: a row with a result and an error naming it is refused as unsure, its id not kept; the others are read as before', () => {
+    const rs = rows();
+    const body = {
+      status: 'COMPLETE',
+      results: [
+        { id: '11', properties: { email: 'A@x.com' } },
+        { id: '22', properties: { email: 'b@x.com' } },
+        { id: '33', properties: { email: 'c@x.com' } },
+      ],
+      errors: [{ status: 'error', category: 'VALIDATION_ERROR', message: 'Property values were not valid', context: { ids: ['b@x.com'] } }],
+    };
+    const v = readResponse(
+      { accept: { by: 'items', items: '/results', match: 'key', key: '/properties/email' }, captureRow: { destination_id: '/id' } },
+      res(200, body),
+      rs,
+      ctx,
+      options,
+    );
+    expect(v).toEqual({
+      accepted: [0, 2],
+      rejected: [
+        {
+          index: 1,
+          reason: 'the answer has a result for the row and an error naming it, so whether it was applied is unknown: Property values were not valid',
+          unsure: true,
+        },
+      ],
+      retry: [],
+    });
+    expect(rs.map((x) => x.destination_id)).toEqual(['11', null, '33']);
+  });
+
   it('by items: a captured id holding more than letters, digits and - . _ ~ is not kept (a later `?ids=a,b` would name other records); its row is unsure', () => {
     const rs = rows();
     const inOrder: Acceptance = { by: 'items', items: '', match: 'order', success: { pointer: '/success', equals: true } };

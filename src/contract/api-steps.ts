@@ -274,7 +274,8 @@ export type Acceptance =
    * to the key the row was sent with (`match: 'key'`; case-insensitively only with `keyCase:
    * 'insensitive'`, where the destination treats the key so). A row is accepted only on an
    * item that is its own: a row without one, or whose key another row of the request or more
-   * than one item shares, is rejected with the reason. With `success`, an item is accepted only
+   * than one item shares, is rejected with the reason; one the body's `/errors` also names, as
+   * perhaps applied. With `success`, an item is accepted only
    * when the value at that pointer equals `equals`, or when it says that what was asked is so
    * already (`already`). With `rowKey: 'destination_id'`, an item's key is compared to the
    * row's destination id (the record id an earlier request of the batch captured) instead.

@@ -330,6 +330,16 @@ function readAnswer(
       else (verdict.fallback ??= []).push({ index, reason: `${reason}; it is there already, and looking it up failed` });
       return;
     }
+    // A result and an error both the row's: the answer contradicts itself (HubSpot's lists each input in one or the other).
+    const error = errorFor(doc, row.key);
+    if (error !== undefined) {
+      verdict.rejected.push({
+        index,
+        reason: `the answer has a result for the row and an error naming it, so whether it was applied is unknown: ${errorText(error)}`,
+        unsure: true,
+      });
+      return;
+    }
     const id = request.captureRow ? pointerGet(match.item, request.captureRow.destination_id) : undefined;
     if (id === undefined || id === null) verdict.accepted.push(index);
     else captured.set(index, asText(id as Json));
