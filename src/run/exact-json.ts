@@ -11,6 +11,7 @@ export class ExactNumber {
 
   constructor(text: string) {
     this.#text = text;
+    anyExact = true;
   }
 
   /** The number as the source wrote it: what templates, CSV cells and URLs put in text. */
@@ -23,6 +24,13 @@ export class ExactNumber {
     return this.#text;
   }
 }
+
+/**
+ * Whether an ExactNumber was ever made in this process: until one is, no value holds one, and
+ * `stringifyJson` skips its walk of each value (a share of a large batch's time, where numbers
+ * are rarely beyond a double).
+ */
+let anyExact = false;
 
 /** A JSON number's decimal value in one spelling (`-12345e-2`), sign kept, so `5.00` and `5` compare equal and `-0` and `0` do not. */
 function decimal(text: string): string | undefined {
@@ -215,7 +223,7 @@ function holdsExact(v: unknown): boolean {
  * ExactNumber as its own text. A value without one is JSON.stringify's to write.
  */
 export function stringifyJson(value: unknown, indent?: number): string {
-  if (!holdsExact(value)) return JSON.stringify(value, null, indent);
+  if (!anyExact || !holdsExact(value)) return JSON.stringify(value, null, indent);
   return write(value, '', ' '.repeat(indent ?? 0), '') as string;
 }
 

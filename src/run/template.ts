@@ -209,7 +209,14 @@ function build(t: Template): Compiled {
     }
     case '$each': {
       const f = compile(arg);
-      return (ctx, options) => (ctx.rows ?? []).map((row) => f({ ...ctx, row }, options));
+      return (ctx, options) => {
+        // One context for the rows, its `row` set for each: a render keeps no context, and a copy per row cost a large batch dearly.
+        const each: RenderContext = { ...ctx };
+        return (ctx.rows ?? []).map((row) => {
+          each.row = row;
+          return f(each, options);
+        });
+      };
     }
     case '$json': {
       const f = compile(arg);

@@ -17,7 +17,12 @@ export interface RowState {
   destination_id: string | null;
 }
 
-const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+/** 0 to n - 1, by a loop: Array.from with a mapping function took a share of a large batch's time. */
+function range(n: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push(i);
+  return out;
+}
 
 function succeeded(doc: unknown, success: { pointer: string; equals: unknown } | undefined, ctx: RenderContext, options: RenderOptions): boolean {
   if (!success) return true;
