@@ -210,5 +210,25 @@ perEngine(
       expect(await run()).toMatchObject({ status: 'ok', changes: { added: 0, changed: 0 } });
       expect(klaviyo().api.requests.length).toBe(n);
     });
+
+    it("a job id the import's answer gives that is not one path segment (`..`, `/`, `?`) is not put into a path: the rows are not taken, and go again", async () => {
+      // The last job ended complete without errors; a job id climbing to it would have its status and errors asked instead.
+      const clean = klaviyo().jobs.at(-1)!;
+      expect(clean).toMatchObject({ status: 'complete', errors: [] });
+      await sql(db(), `UPDATE crm.people SET email = 'moved' || id || '@example.com' WHERE id <= 3`);
+      klaviyo().jobIdAnswered = (id) => `${id}/../${clean.id}`;
+      const from = klaviyo().api.requests.length;
+      const hostile = await run();
+      expect(hostile).toMatchObject({ changes: { added: 3 }, committed: 0, rejectedTotal: 3 });
+      expect(hostile.rejected[0]?.reason).toMatch(/^the answer gives the batch the job .*which cannot be one segment of a URL's path/);
+      expect(
+        klaviyo()
+          .api.requests.slice(from)
+          .map((q) => `${q.method} ${q.path}`),
+      ).toEqual(['POST /api/profile-bulk-import-jobs']);
+      klaviyo().jobIdAnswered = (id) => id;
+      expect(await run()).toMatchObject({ status: 'ok', changes: { added: 3 }, committed: 3, rejectedTotal: 0 });
+      expect(klaviyo().profiles.has('moved1@example.com')).toBe(true);
+    });
   },
 );

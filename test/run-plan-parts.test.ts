@@ -187,6 +187,15 @@ describe('acceptance', () => {
       captured: { job: 'j1' },
     });
     expect(readResponse(queue, res(202, { data: {} }), rows(), ctx, options).rejected.map((r) => r.unsure)).toEqual([true, true, true]);
+    // Put into a later request's path, a value that is not one segment would name another resource there.
+    for (const id of ['j1/../j0', 'j1?x=', 'j1#', 'j1%2F..', 'j1\\..\\j0', '..', '.', ''])
+      expect(
+        readResponse(queue, res(202, { data: { id } }), rows(), ctx, options).rejected.map((r) => r.unsure),
+        id,
+      ).toEqual([true, true, true]);
+    // Any other segment's characters are kept: a base64 id's padding, a dotted name.
+    for (const id of ['ZXlKMGVY=', 'job.2024-01', '...'])
+      expect(readResponse(queue, res(202, { data: { id } }), rows(), ctx, options).captured, id).toEqual({ job: id });
   });
 
   it('by status: 2xx accepts all, unless the success pointer says otherwise', () => {

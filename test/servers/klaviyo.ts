@@ -84,6 +84,8 @@ export class FakeKlaviyo extends FakeService {
   /** How many of the next jobs end `cancelled`. */
   cancelNext = 0;
   readonly lists = new Map<string, List>();
+  /** The id an import's answer gives its job: the job's own, or what a hostile server makes of it. */
+  jobIdAnswered = (id: string): string => id;
 
   constructor(readonly apiKey: string) {
     super();
@@ -153,7 +155,7 @@ export class FakeKlaviyo extends FakeService {
       errors: [],
     };
     this.jobs.push(queued);
-    return { status: 202, body: { data: this.jobResource(queued) } };
+    return { status: 202, body: { data: { ...this.jobResource(queued), id: this.jobIdAnswered(id) } } };
   }
 
   private jobResource(job: Job) {

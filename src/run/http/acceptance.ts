@@ -198,13 +198,28 @@ function listedErrors(
   return { ...allBut(refused, rows.length), next };
 }
 
-/** The batch's values a 2xx answer gives (`captureBatch`), or the pointer of the first it lacks. */
-function capturedOf(capture: Record<string, string>, doc: unknown): { captured: Record<string, string> } | { missing: string } {
+/**
+ * What a value put into a URL's path as one segment may hold: RFC 3986's segment characters
+ * (§3.3), without `%` (a server may decode `%2F` into a `/`), and not `.` or `..` (steps, not names).
+ */
+const pathSegment = /^(?!\.{1,2}$)[A-Za-z0-9._~!$&'()*+,;=:@-]+$/;
+
+/**
+ * The batch's values a 2xx answer gives (`captureBatch`), or the pointer of the first it lacks,
+ * or the first that is not one path segment (`pathSegment`): a later request puts it into its
+ * path (Klaviyo's job id), where `..`, `/`, `?` or `#` would ask about another job, and take its answer for this one's.
+ */
+function capturedOf(
+  capture: Record<string, string>,
+  doc: unknown,
+): { captured: Record<string, string> } | { missing: string } | { notSegment: string; value: string } {
   const captured: Record<string, string> = {};
   for (const [name, pointer] of Object.entries(capture)) {
     const v = pointerGet(doc, pointer);
     if (v === undefined || v === null || typeof v === 'object') return { missing: pointer };
-    captured[name] = asText(v as Json);
+    const text = asText(v as Json);
+    if (!pathSegment.test(text)) return { notSegment: name, value: text };
+    captured[name] = text;
   }
   return { captured };
 }
@@ -251,6 +266,11 @@ export function readResponse(
   const got = capturedOf(request.captureBatch, doc);
   if ('missing' in got)
     return rejectAll(`the answer has no ${got.missing}, which the batch's next request needs, so whether it takes the rows is unknown: ${snippet(res)}`, true);
+  if ('notSegment' in got)
+    return rejectAll(
+      `the answer gives the batch the ${got.notSegment} ${clip(JSON.stringify(got.value), snippetLength)}, which cannot be one segment of a URL's path (empty, \`.\` or \`..\`, or holding /, ?, #, % or another character a segment may not), so the batch's next request cannot ask about it and whether it takes the rows is unknown: ${snippet(res)}`,
+      true,
+    );
   return { ...verdict, captured: got.captured };
 }
 
