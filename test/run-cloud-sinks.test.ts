@@ -294,6 +294,30 @@ describe('Kinesis (kinesalite)', () => {
       keyed.client.destroy();
     }
   });
+  it('a record whose result has neither a sequence number nor an error code was not written: it is sent again, not taken', async () => {
+    const quiet = await kinesisStream(kinesis.url, 'quiet');
+    // The result of key 5's first try is empty, and the record never reaches the stream (FailedRecordCount counts it).
+    const silent = await startKinesisFaults(kinesis.url, (key, tries) => key === '5' && tries === 1, {});
+    try {
+      const quietBuild = await compileText(
+        project(
+          `destination risk : kinesis { region "us-east-1"  access_key_id "AKIAIOSFODNN7EXAMPLE"  secret_access_key env("RISK_SECRET") }`,
+          `sync people_to_quiet { from people  to risk stream quiet  mode insert  identifier id  map { email -> email } }`,
+        ),
+      );
+      const n = people;
+      const r = await run(quietBuild, 'people_to_quiet', ['--endpoint', `risk=${silent.url}`], env);
+      expect(r.code, r.err).toBe(0);
+      expect(r.plan).toMatchObject({ status: 'ok', operations: { kinesis: n }, committed: n });
+      expect(silent.seen.get('5')).toBe(2);
+      const got = await quiet.records();
+      expect(got).toHaveLength(n);
+      expect(got.map((x) => x.key)).toContain('5');
+    } finally {
+      quiet.client.destroy();
+      await silent.close();
+    }
+  });
 });
 
 describe('GCS (a local JSON API server)', () => {

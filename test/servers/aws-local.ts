@@ -115,12 +115,19 @@ interface PutRecords {
   Records: { Data: string; PartitionKey: string }[];
 }
 
+/** A throttled record's result in a PutRecords answer. */
+const throttled = { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'Rate exceeded for shard shardId-000000000000' };
+
 /**
  * A proxy to Kinesis that fails a record of PutRecords while `fail(partitionKey)` says so:
- * the record is not forwarded, and its result says ProvisionedThroughputExceededException,
- * as a throttled record's does. Other requests pass unchanged. `seen` counts records per key.
+ * the record is not forwarded, and its result is `failed` (ProvisionedThroughputExceededException,
+ * as a throttled record's is, unless a test gives another). Other requests pass unchanged. `seen` counts records per key.
  */
-export async function startKinesisFaults(target: string, fail: (key: string, tries: number) => boolean): Promise<LocalService & { seen: Map<string, number> }> {
+export async function startKinesisFaults(
+  target: string,
+  fail: (key: string, tries: number) => boolean,
+  failed: Record<string, unknown> = throttled,
+): Promise<LocalService & { seen: Map<string, number> }> {
   const seen = new Map<string, number>();
   const forward = (headers: Record<string, unknown>, body: string): Promise<{ status: number; headers: Record<string, unknown>; text: string }> =>
     new Promise((resolve, reject) => {
@@ -145,12 +152,12 @@ export async function startKinesisFaults(target: string, fail: (key: string, tri
           return;
         }
         const put = JSON.parse(body) as PutRecords;
-        const failed = put.Records.map((r) => {
+        const failing = put.Records.map((r) => {
           const tries = (seen.get(r.PartitionKey) ?? 0) + 1;
           seen.set(r.PartitionKey, tries);
           return fail(r.PartitionKey, tries);
         });
-        const passing = put.Records.filter((_, i) => !failed[i]);
+        const passing = put.Records.filter((_, i) => !failing[i]);
         let results: Record<string, unknown>[] = [];
         if (passing.length) {
           const r = await forward(headers, JSON.stringify({ ...put, Records: passing }));
@@ -160,10 +167,8 @@ export async function startKinesisFaults(target: string, fail: (key: string, tri
           }
           results = (JSON.parse(r.text) as { Records: Record<string, unknown>[] }).Records;
         }
-        const merged = failed.map((f) =>
-          f ? { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'Rate exceeded for shard shardId-000000000000' } : results.shift(),
-        );
-        const text = JSON.stringify({ FailedRecordCount: failed.filter(Boolean).length, Records: merged });
+        const merged = failing.map((f) => (f ? failed : results.shift()));
+        const text = JSON.stringify({ FailedRecordCount: failing.filter(Boolean).length, Records: merged });
         res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'content-length': Buffer.byteLength(text) }).end(text);
       })().catch((e: Error) => res.writeHead(500).end(e.message));
     });

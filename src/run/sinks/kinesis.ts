@@ -35,6 +35,9 @@ export function kinesisProducer(context: OutletContext): Producer {
         for (const [i, { index }] of items.entries()) {
           const a = answers[i];
           if (a?.ErrorCode) results[index] = { reason: `${a.ErrorCode}: ${a.ErrorMessage ?? ''}`.trim(), retryable: true };
+          // A record written has its sequence number; a result with neither that nor an error says nothing was.
+          else if (!a?.SequenceNumber)
+            results[index] = { reason: 'Kinesis answered neither a sequence number nor an error code for the record', retryable: true };
         }
       }
       return results;
