@@ -197,3 +197,35 @@ it("a URL's query value is redacted as it was written, a + in it as +, %2B or %2
   secrets.add('http://hooks.example.com/hook?key=An%2Fother%2BValue99');
   expect(secrets.redact('key=An/other+Value99 key=An%2Fother%2BValue99 key=An/other%2BValue99')).toBe('key=[redacted] key=[redacted] key=[redacted]');
 });
+
+it('a token a sign-in answers, white space and all, is redacted wherever the server echoes it, with its scheme or without', async () => {
+  // A Salesforce sign-in whose token holds spaces (no issuer's token should), then data calls whose refusal echoes it without "Bearer".
+  const token = 'tok en-with Spaces-2024';
+  const sf = await startFakeApi((req: Recorded) =>
+    req.path === '/services/oauth2/token'
+      ? { status: 200, body: { access_token: token, instance_url: 'https://acme.my.salesforce.com', token_type: 'Bearer' } }
+      : {
+          status: 401,
+          body: [{ message: `Session ${String(req.headers.authorization).replace(/^Bearer /, '')} expired or invalid`, errorCode: 'INVALID_SESSION_ID' }],
+        },
+  );
+  try {
+    const build = await compileText(`
+source wh : postgres { database "app" }
+model people { from wh table crm.people primary key id columns { id bigint email string } }
+destination sf : salesforce { instance_url "https://acme.my.salesforce.com" client_id "ck" client_secret env("SF_SECRET") refresh_token env("SF_REFRESH") }
+sync to_sf { from people to sf object Contact mode upsert identifier email -> Email }
+`);
+    const report = join(work.dir, 'sf-report.json');
+    const r = await cli(['run', '--plan', join(build, 'to_sf', 'plan.json'), '--db', db.folder as string, '--endpoint', `sf=${sf.url}`, '--report', report], {
+      SF_SECRET: 'sf-client-secret',
+      SF_REFRESH: 'sf-refresh-token',
+    });
+    expect(r.code).toBe(3);
+    const shown = `${r.out}\n${r.err}\n${readFileSync(report, 'utf8')}`;
+    expect(shown).toContain('Session [redacted] expired');
+    expect(shown).not.toContain('en-with');
+  } finally {
+    await sf.close();
+  }
+});

@@ -29,8 +29,11 @@ export function clip(text: string, max: number): string {
 /** A path segment this long in a URL-valued variable is taken for a token (Slack's and Zapier's webhook URLs carry theirs so). */
 const tokenSegment = 16;
 
-/** Credential schemes whose parameter is the secret part of a header value. */
-const scheme = /^(?:Bearer|Basic|Token|Bot|Klaviyo-API-Key)\s+(\S+)$/i;
+/**
+ * Credential schemes whose parameter is the secret part of a header value: all that follows the
+ * scheme, spaces and all (a token a sign-in answered may hold them, and a server may echo it alone).
+ */
+const scheme = /^(?:Bearer|Basic|Token|Bot|Klaviyo-API-Key)\s+(\S[\s\S]*)$/i;
 
 /** Headers whose values are credentials, whatever their template. */
 const credentialHeader = /authori[sz]ation|cookie|token|secret|password|api[-_]?key|access[-_]?key/i;
