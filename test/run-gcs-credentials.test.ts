@@ -8,7 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { fault, type Recorded } from './servers/fake-api.js';
+import { fault, startFakeApi, type Recorded } from './servers/fake-api.js';
 import { FakeGcs } from './servers/gcs.js';
 import { FakeGoogleOAuth, FakeMetadataServer, serviceAccount } from './servers/google-auth.js';
 import { startHttpsProxy, type HttpsProxy } from './servers/https-proxy.js';
@@ -180,4 +180,22 @@ describe('GCS: a token the service echoes back is never printed or written', () 
       expect(proxy.refused).toEqual([]);
     });
   }
+});
+
+describe('GCS: a session URI on another server', () => {
+  it('gets neither the rows nor the token: the upload fails, and nothing is accepted', async () => {
+    // The initiation's answer names a session URI on a server of its choosing (a Location header, as a redirect's).
+    const other = await startFakeApi(() => ({ status: 200, body: {} }));
+    try {
+      gcs.sessionBase = other.url;
+      await sql(db, `UPDATE crm.people SET email = 'elsewhere@example.com' WHERE id = 2`);
+      const r = await run('people_keyed', ['--endpoint', `keyed=${gcs.api.url}`], keyed());
+      expect(r.code, r.stderr).toBe(6);
+      expect(other.requests).toEqual([]);
+      expect(r.plan).toMatchObject({ status: 'failed', committed: 0, error: expect.stringContaining(`names ${other.url}, not the service's ${gcs.api.url}`) });
+    } finally {
+      gcs.sessionBase = undefined;
+      await other.close();
+    }
+  });
 });

@@ -53,6 +53,8 @@ export class FakeGcs extends FakeService {
   /** Requests refused for breaking the contract, with why. */
   readonly refused: string[] = [];
   private generation = 1;
+  /** Where the session URIs the service answers point: itself, or what a hostile server names. */
+  sessionBase?: string;
 
   /** `tokens`: the OAuth access tokens valid now (those a fake token endpoint issued); absent, no request needs one. */
   constructor(
@@ -112,7 +114,7 @@ export class FakeGcs extends FakeService {
     const contentType = String(req.headers['x-upload-content-type'] ?? 'application/octet-stream');
     const id = createHash('sha256').update(`${bucket}/${name}/${this.sessions.size}/${Math.random()}`).digest('hex').slice(0, 32);
     this.sessions.set(id, { bucket, name, contentType, received: [], bytes: 0 });
-    return { status: 200, headers: { location: `${this.api.url}/upload/sessions/${id}` } };
+    return { status: 200, headers: { location: `${this.sessionBase ?? this.api.url}/upload/sessions/${id}` } };
   }
 
   private chunk(id: string, req: Recorded): Reply {

@@ -50,7 +50,8 @@ const bearer = /^Bearer\s+(\S+)$/i;
 /**
  * Every request of a resumable upload (session initiation, chunks, status queries) passes
  * here, as the `adapter` its HTTP layer calls to send it: the one hook the client offers into
- * those requests, through a request interceptor. Two things happen:
+ * those requests, through a request interceptor. A request to another server than the service's
+ * is refused. Two things happen to the others:
  * - With a key, a request that carries no token is given one from the client's own
  *   credentials. The client (7.x) sends none to an endpoint override whatever
  *   `useAuthWithCustomEndpoint` says: the flag reaches the session a caller creates
@@ -61,7 +62,12 @@ const bearer = /^Bearer\s+(\S+)$/i;
  *   server may echo it into the error the run prints.
  */
 function uploadRequests(storage: Storage, authenticate: boolean, secret: (value: string) => void) {
+  const service = new URL(storage.apiEndpoint).origin;
   return async <T>(request: UploadRequest, send: (request: UploadRequest) => Promise<T>): Promise<T> => {
+    // The session URI is the initiation's answer (its Location): one on another server would get the
+    // object's rows and, from the client or from here, the token. GCS names its own (storage.googleapis.com).
+    const at = new URL(String(request.url)).origin;
+    if (at !== service) throw new Error(`the upload's session URI names ${at}, not the service's ${service}: nothing is sent there`);
     const headers = { ...request.headers };
     const named = (name: string) => Object.keys(headers).find((h) => h.toLowerCase() === name);
     if (authenticate && named('authorization') === undefined) Object.assign(headers, await storage.authClient.getRequestHeaders(String(request.url)));
