@@ -264,6 +264,20 @@ perEngine(
       expect(salesforce().api.violations).toEqual([]);
     });
 
+    it('an instance_url the sign-in answers that is not an https origin gets no request: the sync fails before any record is sent', async () => {
+      await sql(db(), `UPDATE crm.leads SET plan = 'cold' WHERE id = 2`);
+      // A path and query would take the plan's path for theirs (records sent to /services/apexrest/x); http would carry the token in clear.
+      for (const url of ['https://acme.my.salesforce.com/services/apexrest/x?', 'https://acme.my.salesforce.com#', 'http://acme.my.salesforce.com']) {
+        salesforce().instanceUrl = url;
+        const mark = requests().length;
+        const r = await run('leads_to_contacts');
+        expect(r, url).toMatchObject({ status: 'failed', committed: 0, error: expect.stringContaining(`instance_url ${JSON.stringify(url)}`) });
+        expect(requests(mark).map((q) => q.path)).toEqual(['/services/oauth2/token']);
+      }
+      salesforce().instanceUrl = 'https://acme.my.salesforce.com';
+      expect(await run('leads_to_contacts')).toMatchObject({ status: 'ok', rejected: [] });
+    });
+
     it('record mirror: a row sent but never made (no record found) leaves without a delete', async () => {
       await sql(db(), `INSERT INTO crm.leads VALUES (7, '${lead(7)}', 'warm')`);
       // The upsert never reached Salesforce: every attempt reset before it was read.

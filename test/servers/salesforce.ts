@@ -39,6 +39,8 @@ export class FakeSalesforce extends FakeService {
   /** Ids of records the running user may not see (sharing): queries leave them out, while a create still meets them as duplicates. */
   readonly hidden = new Set<string>();
   private readonly accessToken = '00Dlocal!access-token';
+  /** The instance URL the sign-in answers: the org's, or what a hostile server names. */
+  instanceUrl = 'https://acme.my.salesforce.com';
   private next = 1;
 
   constructor(readonly options: SalesforceOptions) {
@@ -99,7 +101,7 @@ export class FakeSalesforce extends FakeService {
     ) {
       return { status: 400, body: { error: 'invalid_grant', error_description: 'expired access/refresh token' } };
     }
-    return { status: 200, body: { access_token: this.accessToken, instance_url: 'https://acme.my.salesforce.com', token_type: 'Bearer' } };
+    return { status: 200, body: { access_token: this.accessToken, instance_url: this.instanceUrl, token_type: 'Bearer' } };
   }
 
   private query(q: string): Reply {

@@ -1,6 +1,6 @@
 /** A plan's request description rendered into the bytes sent: URL (with an endpoint override), query, headers, body, signature. */
 import { createHmac } from 'node:crypto';
-import type { HttpRequest as PlanRequest } from '../../contract/api-steps.js';
+import type { HttpRequest as PlanRequest, Template } from '../../contract/api-steps.js';
 import type { HttpRequest } from './http.js';
 import { stringifyJson } from '../exact-json.js';
 import { envNames, isCredentialHeader } from '../output/redact.js';
@@ -35,6 +35,25 @@ export function signatureValue(key: string, body: string, unixSeconds: number): 
   return `t=${unixSeconds},v1=${createHmac('sha256', key).update(`${unixSeconds}.${body}`).digest('hex')}`;
 }
 
+/**
+ * A URL that starts with a variable a call captured (`{"$concat": [{"$ref": "vars.X"}, ...]}`:
+ * Salesforce's `instance_url`, from its sign-in's answer) is sent only when the server named an
+ * https origin and nothing more: a path, query or fragment would take the plan's path for its own
+ * (`https://host/x?` sent every record to /x), and over http the bearer token travels in clear.
+ */
+function checkAnsweredBase(url: PlanRequest['url'], ctx: RenderContext, options: RenderOptions): void {
+  const first = typeof url === 'object' && url !== null && '$concat' in url && Array.isArray(url.$concat) ? url.$concat[0] : undefined;
+  const ref = typeof first === 'object' && first !== null && '$ref' in first ? first.$ref : undefined;
+  if (typeof ref !== 'string' || !ref.startsWith('vars.')) return;
+  const text = asText(render(first as Template, ctx, options));
+  const u = URL.canParse(text) ? new URL(text) : undefined;
+  const origin = u !== undefined && u.protocol === 'https:' && !u.username && !u.password && u.pathname === '/' && !/[?#]/.test(text);
+  if (!origin)
+    throw new TemplateError(
+      `the ${ref.slice('vars.'.length)} ${JSON.stringify(text)} an answer gave is not an https origin (nothing after the host), so no request is sent to it`,
+    );
+}
+
 /** The request as sent; `nowMs` is when (it is signed with that time). */
 export function buildRequest(spec: PlanRequest, ctx: RenderContext, options: RenderOptions, base?: string, nowMs: number = Date.now()): HttpRequest {
   const rendered = asText(render(spec.url, ctx, options));
@@ -56,6 +75,8 @@ export function buildRequest(spec: PlanRequest, ctx: RenderContext, options: Ren
     // A Basic credential or a token captured at sign-in is no environment variable's value.
     if (isCredentialHeader(name) || envNames(t).size > 0) options.secret?.(headers[name] as string);
   }
+  // After the headers: a token they carry is a secret by then, should the answer have put it in the URL too.
+  checkAnsweredBase(spec.url, ctx, options);
   const has = (name: string) => Object.keys(headers).some((h) => h.toLowerCase() === name);
   let body: string | undefined;
   if (spec.body) {
