@@ -162,6 +162,25 @@ perEngine(
       expect(await run('paying_list')).toMatchObject({ status: 'ok', changes: { added: 0, removed: 0 } });
       expect(klaviyo().api.requests.length).toBe(n1);
     });
+
+    it("a list id the lookup answers that would climb out of its path segment (`..`, `?`, `#`) gets no request: another list's members are not taken off", async () => {
+      // A list made by hand, and the sync's list answered under an id that climbs to it.
+      const kept = klaviyo().addList('Kept by hand', emails([1, 3, 4]));
+      const list = klaviyo().list('Pro')!;
+      klaviyo().lists.delete(list.id);
+      list.id = `${list.id}/../${kept.id}`;
+      klaviyo().lists.set(list.id, list);
+      await sql(db(), `UPDATE crm.members SET plan = 'free' WHERE id = 3`);
+      const n = klaviyo().api.requests.length;
+      const r = await run('paying_list');
+      expect(r).toMatchObject({ status: 'failed', committed: 0, error: expect.stringContaining(`list_id ${JSON.stringify(list.id)}`) });
+      expect(
+        klaviyo()
+          .api.requests.slice(n)
+          .map((q) => q.method),
+      ).not.toContain('DELETE');
+      expect([...kept.members].sort()).toEqual(emails([1, 3, 4]));
+    });
   },
 );
 

@@ -35,23 +35,33 @@ export function signatureValue(key: string, body: string, unixSeconds: number): 
   return `t=${unixSeconds},v1=${createHmac('sha256', key).update(`${unixSeconds}.${body}`).digest('hex')}`;
 }
 
+/** A path step of a value, `.` or `..`, raw or percent-encoded. */
+const dotSegment = /(^|\/)(\.|%2e){1,2}(\/|$)/i;
+
 /**
- * A URL that starts with a variable a call captured (`{"$concat": [{"$ref": "vars.X"}, ...]}`:
- * Salesforce's `instance_url`, from its sign-in's answer) is sent only when the server named an
- * https origin and nothing more: a path, query or fragment would take the plan's path for its own
- * (`https://host/x?` sent every record to /x), and over http the bearer token travels in clear.
+ * A URL built with variables a call captured (`{"$concat": [..., {"$ref": "vars.X"}, ...]}`) is
+ * sent only as the answers meant it. One that starts the URL (Salesforce's `instance_url`, from
+ * its sign-in's answer) is an https origin and nothing more: a path, query or fragment would take
+ * the plan's path for its own (`https://host/x?` sent every record to /x), and over http the
+ * bearer token travels in clear. One inside the path (a list's id, a job's name: Google Ads' have
+ * `/` in them) holds no `?`, `#`, `%` or `\`, and no `.` or `..` step: `L1/../L2` took profiles off list L2.
  */
-function checkAnsweredBase(url: PlanRequest['url'], ctx: RenderContext, options: RenderOptions): void {
-  const first = typeof url === 'object' && url !== null && '$concat' in url && Array.isArray(url.$concat) ? url.$concat[0] : undefined;
-  const ref = typeof first === 'object' && first !== null && '$ref' in first ? first.$ref : undefined;
-  if (typeof ref !== 'string' || !ref.startsWith('vars.')) return;
-  const text = asText(render(first as Template, ctx, options));
-  const u = URL.canParse(text) ? new URL(text) : undefined;
-  const origin = u !== undefined && u.protocol === 'https:' && !u.username && !u.password && u.pathname === '/' && !/[?#]/.test(text);
-  if (!origin)
-    throw new TemplateError(
-      `the ${ref.slice('vars.'.length)} ${JSON.stringify(text)} an answer gave is not an https origin (nothing after the host), so no request is sent to it`,
-    );
+function checkAnswered(url: PlanRequest['url'], ctx: RenderContext, options: RenderOptions): void {
+  const parts = typeof url === 'object' && url !== null && '$concat' in url && Array.isArray(url.$concat) ? url.$concat : [];
+  for (const [at, part] of parts.entries()) {
+    const ref = typeof part === 'object' && part !== null && '$ref' in part ? part.$ref : undefined;
+    if (typeof ref !== 'string' || !ref.startsWith('vars.')) continue;
+    const text = asText(render(part as Template, ctx, options));
+    const u = at === 0 && URL.canParse(text) ? new URL(text) : undefined;
+    const sound =
+      at === 0
+        ? u !== undefined && u.protocol === 'https:' && !u.username && !u.password && u.pathname === '/' && !/[?#]/.test(text)
+        : text !== '' && !/[?#%\\]/.test(text) && !dotSegment.test(text);
+    if (!sound)
+      throw new TemplateError(
+        `the ${ref.slice('vars.'.length)} ${JSON.stringify(text)} an answer gave ${at === 0 ? 'is not an https origin (nothing after the host)' : 'would leave its place in the path (empty, or holding ?, #, %, \\ or a . or .. step)'}, so no request is sent to it`,
+      );
+  }
 }
 
 /** The request as sent; `nowMs` is when (it is signed with that time). */
@@ -76,7 +86,7 @@ export function buildRequest(spec: PlanRequest, ctx: RenderContext, options: Ren
     if (isCredentialHeader(name) || envNames(t).size > 0) options.secret?.(headers[name] as string);
   }
   // After the headers: a token they carry is a secret by then, should the answer have put it in the URL too.
-  checkAnsweredBase(spec.url, ctx, options);
+  checkAnswered(spec.url, ctx, options);
   const has = (name: string) => Object.keys(headers).some((h) => h.toLowerCase() === name);
   let body: string | undefined;
   if (spec.body) {
