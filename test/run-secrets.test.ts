@@ -229,3 +229,27 @@ sync to_sf { from people to sf object Contact mode upsert identifier email -> Em
     await sf.close();
   }
 });
+
+it('a sign-in whose instance_url is no URL (its token, say) fails the sync without printing the token', async () => {
+  const token = 'Tok3nIn5tead0fAnInstance';
+  const sf = await startFakeApi(() => ({ status: 200, body: { access_token: token, instance_url: token, token_type: 'Bearer' } }));
+  try {
+    const build = await compileText(`
+source wh : postgres { database "app" }
+model people { from wh table crm.people primary key id columns { id bigint email string } }
+destination sf : salesforce { instance_url "https://acme.my.salesforce.com" client_id "ck" client_secret env("SF_SECRET") refresh_token env("SF_REFRESH") }
+sync to_sf { from people to sf object Contact mode upsert identifier email -> Email }
+`);
+    const report = join(work.dir, 'sf-url-report.json');
+    const r = await cli(['run', '--plan', join(build, 'to_sf', 'plan.json'), '--db', db.folder as string, '--endpoint', `sf=${sf.url}`, '--report', report], {
+      SF_SECRET: 'sf-client-secret',
+      SF_REFRESH: 'sf-refresh-token',
+    });
+    expect(r.code).not.toBe(0);
+    const shown = `${r.out}\n${r.err}\n${readFileSync(report, 'utf8')}`;
+    expect(shown).toContain('[redacted]');
+    expect(shown).not.toContain(token);
+  } finally {
+    await sf.close();
+  }
+});

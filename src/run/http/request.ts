@@ -66,6 +66,15 @@ function checkAnswered(url: PlanRequest['url'], ctx: RenderContext, options: Ren
 
 /** The request as sent; `nowMs` is when (it is signed with that time). */
 export function buildRequest(spec: PlanRequest, ctx: RenderContext, options: RenderOptions, base?: string, nowMs: number = Date.now()): HttpRequest {
+  // The headers first: a token they carry is a secret before any message quotes the URL, should an answer have put it there too.
+  const headers: Record<string, string> = {};
+  for (const [name, t] of Object.entries(spec.headers)) {
+    const v = render(t, ctx, options);
+    if (v === null) continue;
+    headers[name] = asText(v);
+    // A Basic credential or a token captured at sign-in is no environment variable's value.
+    if (isCredentialHeader(name) || envNames(t).size > 0) options.secret?.(headers[name] as string);
+  }
   const rendered = asText(render(spec.url, ctx, options));
   let url: URL;
   try {
@@ -77,15 +86,6 @@ export function buildRequest(spec: PlanRequest, ctx: RenderContext, options: Ren
     const v = render(t, ctx, options);
     if (v !== null) url.searchParams.append(name, asText(v));
   }
-  const headers: Record<string, string> = {};
-  for (const [name, t] of Object.entries(spec.headers)) {
-    const v = render(t, ctx, options);
-    if (v === null) continue;
-    headers[name] = asText(v);
-    // A Basic credential or a token captured at sign-in is no environment variable's value.
-    if (isCredentialHeader(name) || envNames(t).size > 0) options.secret?.(headers[name] as string);
-  }
-  // After the headers: a token they carry is a secret by then, should the answer have put it in the URL too.
   checkAnswered(spec.url, ctx, options);
   const has = (name: string) => Object.keys(headers).some((h) => h.toLowerCase() === name);
   let body: string | undefined;
