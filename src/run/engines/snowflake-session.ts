@@ -14,6 +14,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { clip } from '../output/redact.js';
+import { parseRetryAfter } from '../http/backoff.js';
 import { SnowflakeAuth, type SnowflakeConfig } from './snowflake-auth.js';
 import { jsonText, sessionOf, type SqlRow, type SqlSession } from './sql-session.js';
 import { dateOfDays, timestampOfSeconds } from './exact-text.js';
@@ -186,9 +187,10 @@ export class SqlApi {
         continue;
       }
       if (retryStatuses.has(res.status) && attempt < maxAttempts) {
-        const after = Number(res.headers.get('retry-after'));
+        // Read as HTTP delivery reads it (delay-seconds or an HTTP-date), capped at a minute.
+        const after = parseRetryAfter(res.headers.get('retry-after'));
         retried = true;
-        await sleep(Number.isFinite(after) && after > 0 ? Math.min(after, 60) * 1000 : Math.min(8000, 100 * 2 ** attempt));
+        await sleep(after !== undefined && after > 0 ? Math.min(after, 60_000) : Math.min(8000, 100 * 2 ** attempt));
         continue;
       }
       if (res.status === 200 || res.status === 202 || res.status === 422) return { status: res.status, json };
