@@ -103,6 +103,45 @@ describe('requests', () => {
     expect(overrideBase('https://a.example.com/x?y=1', undefined)).toBe('https://a.example.com/x?y=1');
   });
 
+  it('a value an answer gave stays where the URL puts it: an origin and nothing more (https, unless --endpoint takes its place), a path part within the path', () => {
+    const at = (vars: Record<string, string>, url: unknown[], base?: string) => () =>
+      buildRequest({ method: 'GET', url: { $concat: url } as never, headers: {} }, { ...ctx, vars }, options, base).url;
+    const instance = (u: string, base?: string) => at({ instance_url: u }, [{ $ref: 'vars.instance_url' }, '/services/data/v62.0/x'], base);
+    expect(instance('https://acme.my.salesforce.com')()).toBe('https://acme.my.salesforce.com/services/data/v62.0/x');
+    expect(instance('https://acme--dev.sandbox.my.salesforce.com/')()).toBe('https://acme--dev.sandbox.my.salesforce.com//services/data/v62.0/x');
+    for (const u of [
+      'http://acme.my.salesforce.com',
+      'https://acme.my.salesforce.com/x?',
+      'https://acme.my.salesforce.com#',
+      'https://u:p@acme.my.salesforce.com',
+      'acme',
+    ])
+      expect(instance(u), u).toThrow(/is not an https origin|not a URL/);
+    // --endpoint puts its own origin in the answer's place: http there carries nothing to another host.
+    expect(instance('http://127.0.0.1:9', 'http://127.0.0.1:8080')()).toBe('http://127.0.0.1:8080/services/data/v62.0/x');
+    const list = (id: string) => at({ list_id: id }, ['https://a.klaviyo.com/api/lists/', { $ref: 'vars.list_id' }, '/relationships/profiles']);
+    for (const id of ['Xy9Kp2', 'customers/123/offlineUserDataJobs/456', 'a=b', 'L1.v2']) expect(list(id)(), id).toContain(`/lists/${id}/`);
+    for (const id of [
+      'L1/../L2',
+      'L1/.\t./L2',
+      'L1/..\n/L2',
+      'L1/\t../L2',
+      '..',
+      '.',
+      'L1/./x',
+      'L1%2F..%2FL2',
+      'L1%2e%2e',
+      'L1?x',
+      'L1#',
+      'L1\\..\\L2',
+      'L 1',
+      '',
+    ])
+      expect(list(id), JSON.stringify(id)).toThrow(/would leave its place in the path/);
+    // A value of a few hundred thousand characters is clipped in the message.
+    expect(list(`../${'x'.repeat(100_000)}`)).toThrow(/^.{0,600}$/s);
+  });
+
   it('encodes a form body, and signs the body it sends', () => {
     const req = buildRequest(
       {

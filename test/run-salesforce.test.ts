@@ -266,8 +266,9 @@ perEngine(
 
     it('an instance_url the sign-in answers that is not an https origin gets no request: the sync fails before any record is sent', async () => {
       await sql(db(), `UPDATE crm.leads SET plan = 'cold' WHERE id = 2`);
-      // A path and query would take the plan's path for theirs (records sent to /services/apexrest/x); http would carry the token in clear.
-      for (const url of ['https://acme.my.salesforce.com/services/apexrest/x?', 'https://acme.my.salesforce.com#', 'http://acme.my.salesforce.com']) {
+      // A path and query would take the plan's path for theirs (records sent to /services/apexrest/x). (http, which would carry the
+      // token in clear, is refused where no --endpoint takes the origin's place: run-plan-parts.)
+      for (const url of ['https://acme.my.salesforce.com/services/apexrest/x?', 'https://acme.my.salesforce.com#', 'https://acme.my.salesforce.com/x']) {
         salesforce().instanceUrl = url;
         const mark = requests().length;
         const r = await run('leads_to_contacts');

@@ -250,7 +250,8 @@ export type Acceptance =
       /**
        * JSON Pointer to how many rows of the request a 2xx answer took (Mixpanel's
        * `num_records_imported`): a number there other than the rows the answer does not refuse
-       * leaves unknown which were taken, and every row is refused as unsure, to be sent again.
+       * leaves unknown which were taken: its rows go again in halves within the run, as perhaps
+       * applied (as a 207's), a row alone so answered refused as unsure.
        */
       imported?: string;
       partial?: PartialRefusal;

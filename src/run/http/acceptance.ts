@@ -10,6 +10,7 @@ import type { Verdict } from './deliver.js';
 import { ExactNumber, parseAnswer, stringifyJson, tooDeep, tooDeepSaid } from '../exact-json.js';
 import { pointerAll, pointerGet } from '../json-pointer.js';
 import { asText, render, type Json, type RenderContext, type RenderOptions } from '../template.js';
+import { staysInPath } from './request.js';
 
 /** What the executor knows of a row while sending it. */
 export interface RowState {
@@ -129,11 +130,15 @@ function countAt(doc: unknown, pointer: string): number | undefined {
 /** Whether an error's JSON names a key: it holds the key as a JSON string, quotes included ("1" must not be found inside "10"). */
 const namesKey = (errorJson: string, key: string): boolean => errorJson.includes(JSON.stringify(key));
 
-/** For a row the response has no item for: the entry of the body's error list that names its key, if any. */
-function errorFor(doc: unknown, key: string | null): unknown {
+/** The entries of the body's error list, each with its JSON, made once an answer (every row is looked for in them). */
+function errorEntries(doc: unknown): [unknown, string][] {
   const errors = pointerGet(doc, '/errors');
-  if (!Array.isArray(errors) || key === null) return undefined;
-  return errors.find((e) => namesKey(stringifyJson(e), key));
+  return Array.isArray(errors) ? errors.map((e) => [e, stringifyJson(e)]) : [];
+}
+
+/** The entry of the body's error list (`errorEntries`) that names a row's key, if any. */
+function errorFor(errors: readonly [unknown, string][], key: string | null): unknown {
+  return key === null ? undefined : errors.find(([, json]) => namesKey(json, key))?.[0];
 }
 
 /** An error's message, or the error itself, clipped. */
@@ -199,14 +204,8 @@ function listedErrors(
 }
 
 /**
- * What a value put into a URL's path as one segment may hold: RFC 3986's segment characters
- * (§3.3), without `%` (a server may decode `%2F` into a `/`), and not `.` or `..` (steps, not names).
- */
-const pathSegment = /^(?!\.{1,2}$)[A-Za-z0-9._~!$&'()*+,;=:@-]+$/;
-
-/**
  * The batch's values a 2xx answer gives (`captureBatch`), or the pointer of the first it lacks,
- * or the first that is not one path segment (`pathSegment`): a later request puts it into its
+ * or the first that is not one path segment (`staysInPath`): a later request puts it into its
  * path (Klaviyo's job id), where `..`, `/`, `?` or `#` would ask about another job, and take its answer for this one's.
  */
 function capturedOf(
@@ -218,7 +217,7 @@ function capturedOf(
     const v = pointerGet(doc, pointer);
     if (v === undefined || v === null || typeof v === 'object') return { missing: pointer };
     const text = asText(v as Json);
-    if (!pathSegment.test(text)) return { notSegment: name, value: text };
+    if (!staysInPath(text, false)) return { notSegment: name, value: text };
     captured[name] = text;
   }
   return { captured };
@@ -331,10 +330,11 @@ function readAnswer(
   const verdict: Verdict = { accepted: [], rejected: [], retry: [] };
   // Each row's captured id, kept once the whole answer shows it is the row's alone.
   const captured = new Map<number, string>();
+  const errors = errorEntries(doc);
   rows.forEach((row, index) => {
     const match = own[index] as OwnItem;
     if (!('item' in match)) {
-      const error = errorFor(doc, row.key);
+      const error = errorFor(errors, row.key);
       // Not there, as the whole answer bears out: what the step asks of the row is so already,
       // unless it has an id its write recorded, with which it goes on (it may be there under another key).
       if (match.absent === true && settles(error)) {
@@ -356,7 +356,7 @@ function readAnswer(
       return;
     }
     // A result and an error both the row's: the answer contradicts itself (HubSpot's lists each input in one or the other).
-    const error = errorFor(doc, row.key);
+    const error = errorFor(errors, row.key);
     if (error !== undefined) {
       verdict.rejected.push({
         index,

@@ -1,9 +1,9 @@
 /** A plan's request description rendered into the bytes sent: URL (with an endpoint override), query, headers, body, signature. */
 import { createHmac } from 'node:crypto';
 import type { HttpRequest as PlanRequest, Template } from '../../contract/api-steps.js';
-import type { HttpRequest } from './http.js';
+import { snippetLength, type HttpRequest } from './http.js';
 import { stringifyJson } from '../exact-json.js';
-import { envNames, isCredentialHeader } from '../output/redact.js';
+import { clip, envNames, isCredentialHeader } from '../output/redact.js';
 import { asText, render, TemplateError, type Json, type RenderContext, type RenderOptions } from '../template.js';
 
 /**
@@ -35,18 +35,28 @@ export function signatureValue(key: string, body: string, unixSeconds: number): 
   return `t=${unixSeconds},v1=${createHmac('sha256', key).update(`${unixSeconds}.${body}`).digest('hex')}`;
 }
 
-/** A path step of a value, `.` or `..`, raw or percent-encoded. */
-const dotSegment = /(^|\/)(\.|%2e){1,2}(\/|$)/i;
+/** A path step of a value, `.` or `..`. */
+const dotSegment = /(^|\/)\.{1,2}(\/|$)/;
+
+/**
+ * Whether a value an answer gave stays where a URL's path puts it: RFC 3986's segment
+ * characters (§3.3), and `/` where `slashes` (Google Ads' job names have them), nothing else; no
+ * `.` or `..` step. Not `%` (a server may decode `%2F` or `%2e`), `?`, `#` or `\`, and no white
+ * space, which the URL parser drops (`.\t.` is `..`).
+ */
+export function staysInPath(text: string, slashes: boolean): boolean {
+  return (slashes ? /^[A-Za-z0-9._~!$&'()*+,;=:@/-]+$/ : /^[A-Za-z0-9._~!$&'()*+,;=:@-]+$/).test(text) && !dotSegment.test(text);
+}
 
 /**
  * A URL built with variables a call captured (`{"$concat": [..., {"$ref": "vars.X"}, ...]}`) is
  * sent only as the answers meant it. One that starts the URL (Salesforce's `instance_url`, from
- * its sign-in's answer) is an https origin and nothing more: a path, query or fragment would take
- * the plan's path for its own (`https://host/x?` sent every record to /x), and over http the
- * bearer token travels in clear. One inside the path (a list's id, a job's name: Google Ads' have
- * `/` in them) holds no `?`, `#`, `%` or `\`, and no `.` or `..` step: `L1/../L2` took profiles off list L2.
+ * its sign-in's answer) is an origin and nothing more: a path, query or fragment would take the
+ * plan's path for its own (`https://host/x?` sent every record to /x); and https, the bearer token
+ * travelling in clear otherwise, unless `--endpoint` puts another origin in its place. One inside
+ * the path (a list's id, a job's name) stays in its place: `L1/../L2` took profiles off list L2.
  */
-function checkAnswered(url: PlanRequest['url'], ctx: RenderContext, options: RenderOptions): void {
+function checkAnswered(url: PlanRequest['url'], ctx: RenderContext, options: RenderOptions, base: string | undefined): void {
   const parts = typeof url === 'object' && url !== null && '$concat' in url && Array.isArray(url.$concat) ? url.$concat : [];
   for (const [at, part] of parts.entries()) {
     const ref = typeof part === 'object' && part !== null && '$ref' in part ? part.$ref : undefined;
@@ -55,11 +65,16 @@ function checkAnswered(url: PlanRequest['url'], ctx: RenderContext, options: Ren
     const u = at === 0 && URL.canParse(text) ? new URL(text) : undefined;
     const sound =
       at === 0
-        ? u !== undefined && u.protocol === 'https:' && !u.username && !u.password && u.pathname === '/' && !/[?#]/.test(text)
-        : text !== '' && !/[?#%\\]/.test(text) && !dotSegment.test(text);
+        ? u !== undefined &&
+          (u.protocol === 'https:' || (base !== undefined && u.protocol === 'http:')) &&
+          !u.username &&
+          !u.password &&
+          u.pathname === '/' &&
+          !/[?#\s]/.test(text)
+        : staysInPath(text, true);
     if (!sound)
       throw new TemplateError(
-        `the ${ref.slice('vars.'.length)} ${JSON.stringify(text)} an answer gave ${at === 0 ? 'is not an https origin (nothing after the host)' : 'would leave its place in the path (empty, or holding ?, #, %, \\ or a . or .. step)'}, so no request is sent to it`,
+        `the ${ref.slice('vars.'.length)} ${clip(JSON.stringify(text), snippetLength)} an answer gave ${at === 0 ? 'is not an https origin (nothing after the host)' : 'would leave its place in the path (empty, or holding ?, #, %, \\, white space or a . or .. step)'}, so no request is sent to it`,
       );
   }
 }
@@ -86,7 +101,7 @@ export function buildRequest(spec: PlanRequest, ctx: RenderContext, options: Ren
     const v = render(t, ctx, options);
     if (v !== null) url.searchParams.append(name, asText(v));
   }
-  checkAnswered(spec.url, ctx, options);
+  checkAnswered(spec.url, ctx, options, base);
   const has = (name: string) => Object.keys(headers).some((h) => h.toLowerCase() === name);
   let body: string | undefined;
   if (spec.body) {

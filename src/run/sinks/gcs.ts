@@ -50,8 +50,7 @@ const bearer = /^Bearer\s+(\S+)$/i;
 /**
  * Every request of a resumable upload (session initiation, chunks, status queries) passes
  * here, as the `adapter` its HTTP layer calls to send it: the one hook the client offers into
- * those requests, through a request interceptor. A request to another server than the service's
- * is refused. Two things happen to the others:
+ * those requests, through a request interceptor. Each goes to the service's own origin, and:
  * - With a key, a request that carries no token is given one from the client's own
  *   credentials. The client (7.x) sends none to an endpoint override whatever
  *   `useAuthWithCustomEndpoint` says: the flag reaches the session a caller creates
@@ -64,17 +63,18 @@ const bearer = /^Bearer\s+(\S+)$/i;
 function uploadRequests(storage: Storage, authenticate: boolean, secret: (value: string) => void) {
   const service = new URL(storage.apiEndpoint).origin;
   return async <T>(request: UploadRequest, send: (request: UploadRequest) => Promise<T>): Promise<T> => {
-    // The session URI is the initiation's answer (its Location): one on another server would get the
-    // object's rows and, from the client or from here, the token. GCS names its own (storage.googleapis.com).
-    const at = new URL(String(request.url)).origin;
-    if (at !== service) throw new Error(`the upload's session URI names ${at}, not the service's ${service}: nothing is sent there`);
+    // The session URI is the initiation's answer (its Location): its path and query, at the service's
+    // origin. On another server it would get the object's rows and, from the client or from here, the
+    // token; GCS names its own (storage.googleapis.com), an emulator may name its bind address (0.0.0.0).
+    const asked = new URL(String(request.url));
+    const url = asked.origin === service ? String(request.url) : `${service}${asked.pathname}${asked.search}`;
     const headers = { ...request.headers };
     const named = (name: string) => Object.keys(headers).find((h) => h.toLowerCase() === name);
-    if (authenticate && named('authorization') === undefined) Object.assign(headers, await storage.authClient.getRequestHeaders(String(request.url)));
+    if (authenticate && named('authorization') === undefined) Object.assign(headers, await storage.authClient.getRequestHeaders(url));
     const header = named('authorization');
     const token = header === undefined ? undefined : bearer.exec(String(headers[header]).trim())?.[1];
     if (token) secret(token);
-    return send({ ...request, headers });
+    return send({ ...request, url, headers });
   };
 }
 
