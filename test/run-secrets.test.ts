@@ -198,6 +198,22 @@ it("a URL's query value is redacted as it was written, a + in it as +, %2B or %2
   expect(secrets.redact('key=An/other+Value99 key=An%2Fother%2BValue99 key=An/other%2BValue99')).toBe('key=[redacted] key=[redacted] key=[redacted]');
 });
 
+/** A Salesforce sync run against `sf` (a fake whose sign-in answers as the test wants): its exit code, and all it showed (stdout, stderr, the report). */
+async function runSalesforce(sf: { url: string }, name: string): Promise<{ code: number; shown: string }> {
+  const build = await compileText(`
+source wh : postgres { database "app" }
+model people { from wh table crm.people primary key id columns { id bigint email string } }
+destination sf : salesforce { instance_url "https://acme.my.salesforce.com" client_id "ck" client_secret env("SF_SECRET") refresh_token env("SF_REFRESH") }
+sync to_sf { from people to sf object Contact mode upsert identifier email -> Email }
+`);
+  const report = join(work.dir, `${name}.json`);
+  const r = await cli(['run', '--plan', join(build, 'to_sf', 'plan.json'), '--db', db.folder as string, '--endpoint', `sf=${sf.url}`, '--report', report], {
+    SF_SECRET: 'sf-client-secret',
+    SF_REFRESH: 'sf-refresh-token',
+  });
+  return { code: r.code, shown: `${r.out}\n${r.err}\n${readFileSync(report, 'utf8')}` };
+}
+
 it('a token a sign-in answers, white space and all, is redacted wherever the server echoes it, with its scheme or without', async () => {
   // A Salesforce sign-in whose token holds spaces (no issuer's token should), then data calls whose refusal echoes it without "Bearer".
   const token = 'tok en-with Spaces-2024';
@@ -210,19 +226,8 @@ it('a token a sign-in answers, white space and all, is redacted wherever the ser
         },
   );
   try {
-    const build = await compileText(`
-source wh : postgres { database "app" }
-model people { from wh table crm.people primary key id columns { id bigint email string } }
-destination sf : salesforce { instance_url "https://acme.my.salesforce.com" client_id "ck" client_secret env("SF_SECRET") refresh_token env("SF_REFRESH") }
-sync to_sf { from people to sf object Contact mode upsert identifier email -> Email }
-`);
-    const report = join(work.dir, 'sf-report.json');
-    const r = await cli(['run', '--plan', join(build, 'to_sf', 'plan.json'), '--db', db.folder as string, '--endpoint', `sf=${sf.url}`, '--report', report], {
-      SF_SECRET: 'sf-client-secret',
-      SF_REFRESH: 'sf-refresh-token',
-    });
-    expect(r.code).toBe(3);
-    const shown = `${r.out}\n${r.err}\n${readFileSync(report, 'utf8')}`;
+    const { code, shown } = await runSalesforce(sf, 'sf-report');
+    expect(code).toBe(3);
     expect(shown).toContain('Session [redacted] expired');
     expect(shown).not.toContain('en-with');
   } finally {
@@ -234,19 +239,8 @@ it('a sign-in whose instance_url is no URL (its token, say) fails the sync witho
   const token = 'Tok3nIn5tead0fAnInstance';
   const sf = await startFakeApi(() => ({ status: 200, body: { access_token: token, instance_url: token, token_type: 'Bearer' } }));
   try {
-    const build = await compileText(`
-source wh : postgres { database "app" }
-model people { from wh table crm.people primary key id columns { id bigint email string } }
-destination sf : salesforce { instance_url "https://acme.my.salesforce.com" client_id "ck" client_secret env("SF_SECRET") refresh_token env("SF_REFRESH") }
-sync to_sf { from people to sf object Contact mode upsert identifier email -> Email }
-`);
-    const report = join(work.dir, 'sf-url-report.json');
-    const r = await cli(['run', '--plan', join(build, 'to_sf', 'plan.json'), '--db', db.folder as string, '--endpoint', `sf=${sf.url}`, '--report', report], {
-      SF_SECRET: 'sf-client-secret',
-      SF_REFRESH: 'sf-refresh-token',
-    });
-    expect(r.code).not.toBe(0);
-    const shown = `${r.out}\n${r.err}\n${readFileSync(report, 'utf8')}`;
+    const { code, shown } = await runSalesforce(sf, 'sf-url-report');
+    expect(code).not.toBe(0);
     expect(shown).toContain('[redacted]');
     expect(shown).not.toContain(token);
   } finally {

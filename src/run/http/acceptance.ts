@@ -6,7 +6,7 @@
 import type { Acceptance, Codes, InvalidEntries, PartialRefusal, Refusals, SendRequest, Template } from '../../contract/api-steps.js';
 import { snippet, snippetLength, type HttpResponse } from './http.js';
 import { clip } from '../output/redact.js';
-import type { Verdict } from './deliver.js';
+import { range, type Verdict } from './deliver.js';
 import { ExactNumber, parseAnswer, stringifyJson, tooDeep, tooDeepSaid } from '../exact-json.js';
 import { pointerAll, pointerGet } from '../json-pointer.js';
 import { asText, render, type Json, type RenderContext, type RenderOptions } from '../template.js';
@@ -16,13 +16,6 @@ import { staysInPath } from './request.js';
 export interface RowState {
   key: string | null;
   destination_id: string | null;
-}
-
-/** 0 to n - 1, by a loop: Array.from with a mapping function took a share of a large batch's time. */
-function range(n: number): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) out.push(i);
-  return out;
 }
 
 function succeeded(doc: unknown, success: { pointer: string; equals: unknown } | undefined, ctx: RenderContext, options: RenderOptions): boolean {

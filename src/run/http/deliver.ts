@@ -160,10 +160,17 @@ export interface DeliveryStats {
  */
 const carriedOutRedirects = new Set([303]);
 
+/** 0 to n - 1, by a loop: Array.from with a mapping function took a share of a large batch's time. */
+export function range(n: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push(i);
+  return out;
+}
+
 /** How the engine itself judges what an Exchange does not: transport failures, redirects and retry statuses. */
 function transportVerdict(outcome: HttpOutcome, count: number, policy: RetryPolicy): Verdict | undefined {
   // Made only where this judges the answer: every answer of a batch of thousands passes here.
-  const all = (): number[] => Array.from({ length: count }, (_, i) => i);
+  const all = (): number[] => range(count);
   if (outcome.kind !== 'response') {
     return policy.networkErrors
       ? { accepted: [], rejected: [], retry: all(), reason: outcome.reason }
