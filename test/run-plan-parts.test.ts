@@ -453,6 +453,12 @@ describe('acceptance', () => {
     }
   });
 
+  // HubSpot's rule: items by the email sent, each capturing its record's id.
+  const byEmail = {
+    accept: { by: 'items' as const, items: '/results', match: 'key' as const, key: '/properties/email' },
+    captureRow: { destination_id: '/id' },
+  };
+
   it('by items matched by the exact key sent: captures record ids, rejects rows without an item with the error naming them', () => {
     const rs = rows();
     const body = {
@@ -462,13 +468,7 @@ describe('acceptance', () => {
       ],
       errors: [{ message: 'Property values were not valid', context: { ids: ['b@x.com'] } }],
     };
-    const v = readResponse(
-      { accept: { by: 'items', items: '/results', match: 'key', key: '/properties/email' }, captureRow: { destination_id: '/id' } },
-      res(207, body),
-      rs,
-      ctx,
-      options,
-    );
+    const v = readResponse(byEmail, res(207, body), rs, ctx, options);
     expect(v).toEqual({ accepted: [0, 2], rejected: [{ index: 1, reason: 'Property values were not valid' }], retry: [] });
     expect(rs.map((x) => x.destination_id)).toEqual(['11', null, '33']);
   });
@@ -484,13 +484,7 @@ describe('acceptance', () => {
       ],
       errors: [{ status: 'error', category: 'VALIDATION_ERROR', message: 'Property values were not valid', context: { ids: ['b@x.com'] } }],
     };
-    const v = readResponse(
-      { accept: { by: 'items', items: '/results', match: 'key', key: '/properties/email' }, captureRow: { destination_id: '/id' } },
-      res(200, body),
-      rs,
-      ctx,
-      options,
-    );
+    const v = readResponse(byEmail, res(200, body), rs, ctx, options);
     expect(v).toEqual({
       accepted: [0, 2],
       rejected: [

@@ -169,12 +169,10 @@ export function range(n: number): number[] {
 
 /** How the engine itself judges what an Exchange does not: transport failures, redirects and retry statuses. */
 function transportVerdict(outcome: HttpOutcome, count: number, policy: RetryPolicy): Verdict | undefined {
-  // Made only where this judges the answer: every answer of a batch of thousands passes here.
-  const all = (): number[] => range(count);
   if (outcome.kind !== 'response') {
     return policy.networkErrors
-      ? { accepted: [], rejected: [], retry: all(), reason: outcome.reason }
-      : { accepted: [], rejected: all().map((index) => ({ index, reason: outcome.reason, unsure: true as const })), retry: [] };
+      ? { accepted: [], rejected: [], retry: range(count), reason: outcome.reason }
+      : { accepted: [], rejected: range(count).map((index) => ({ index, reason: outcome.reason, unsure: true as const })), retry: [] };
   }
   const { status, headers } = outcome.response;
   if (status >= 300 && status < 400) {
@@ -182,9 +180,9 @@ function transportVerdict(outcome: HttpOutcome, count: number, policy: RetryPoli
     const unsure = carriedOutRedirects.has(status);
     const carriedOut = unsure ? ' (See Other: the request was likely carried out, so whether the rows were applied is unknown, and they are sent again)' : '';
     const reason = `HTTP ${status}: the server redirects ${location ? `to ${clip(location, snippetLength)}` : 'elsewhere (no Location)'}${carriedOut}; deliveries never follow a redirect (a POST would arrive as a GET without its rows): point the destination's URL, or --endpoint, at the address itself`;
-    return { accepted: [], rejected: all().map((index) => ({ index, reason, ...(unsure ? { unsure } : {}) })), retry: [] };
+    return { accepted: [], rejected: range(count).map((index) => ({ index, reason, ...(unsure ? { unsure } : {}) })), retry: [] };
   }
-  if (policy.statuses.includes(status)) return { accepted: [], rejected: [], retry: all(), reason: snippet(outcome.response) };
+  if (policy.statuses.includes(status)) return { accepted: [], rejected: [], retry: range(count), reason: snippet(outcome.response) };
   return undefined;
 }
 

@@ -26,13 +26,13 @@ function auth(ctx: ApiContext): { headers: Record<string, Template>; query: Reco
 /**
  * A 200 with `code: 200` imported every event, as its `num_records_imported` counts (a count
  * short of the batch, which strict mode would have answered 400, leaves unknown which were
- * taken: the batch goes again, $insert_id keeping each event once). Under `strict=1`, a batch some of whose events
- * fail validation is answered 400 naming each by `index` in `failed_records`, with the count of
- * the others, which Mixpanel ingested (import-events, Validation: "Please do not retry
- * validation errors"): those named are refused with Mixpanel's message, the others accepted,
- * nothing sent again. A 400 not so read (no event named, or a count that disagrees) is split as
- * any other, safe here: $insert_id and the run's time make a resent event a duplicate Mixpanel
- * stores once.
+ * taken: the batch goes again in halves within the run, $insert_id and the run's time keeping
+ * each event once). Under `strict=1`, a batch some of whose events fail validation is answered
+ * 400 naming each by `index` in `failed_records`, with the count of the others, which Mixpanel
+ * ingested (import-events, Validation: "Please do not retry validation errors"): those named are
+ * refused with Mixpanel's message, the others accepted, nothing sent again. A 400 not so read (no
+ * event named, or a count that disagrees) is split as any other, safe here: $insert_id and the
+ * run's time make a resent event a duplicate Mixpanel stores once.
  */
 export const imported: Acceptance = {
   by: 'status',
