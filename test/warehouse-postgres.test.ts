@@ -263,6 +263,34 @@ sync events_copy { from events  to wh table tz.copy  mode upsert  identifier id 
     }
   });
 
+  it("work_mem is at least 8 MB inside the script's transaction: raised where lower, never lowered, the session's own after", async () => {
+    const project = `source wh : postgres { database "test" }
+model settings { from wh  table wm.settings  primary key id  columns { id bigint  mem string } }
+sync settings_copy { from settings  to wh table wm.copy  mode upsert  identifier id -> id  map { mem -> mem } }`;
+    await engine.exec(`DROP SCHEMA IF EXISTS wm CASCADE; CREATE SCHEMA wm;
+      CREATE VIEW wm.settings AS SELECT 1::bigint AS id, current_setting('work_mem') AS mem;
+      CREATE TABLE wm.copy (id bigint PRIMARY KEY, mem text)`);
+    const sql = applySql(project);
+    try {
+      const seen: unknown[] = [];
+      for (const session of ['4MB', '64MB', '1MB', '8MB']) {
+        await engine.exec(`SET work_mem = '${session}'`);
+        await run(engine, sql);
+        const [copied] = await engine.query<{ mem: string }>('SELECT mem FROM wm.copy');
+        const [after] = await engine.query<{ work_mem: string }>('SHOW work_mem');
+        seen.push([session, copied?.mem, after?.work_mem]);
+      }
+      expect(seen).toEqual([
+        ['4MB', '8MB', '4MB'],
+        ['64MB', '64MB', '64MB'],
+        ['1MB', '8MB', '1MB'],
+        ['8MB', '8MB', '8MB'],
+      ]);
+    } finally {
+      await engine.exec('RESET work_mem; DROP SCHEMA wm CASCADE');
+    }
+  });
+
   it('the whole file runs as one script, as psql -f would', async () => {
     const sql = applySql(syncProject({ kind: 'record', mode: 'mirror', guard: 'guard deletes <= 25%' }));
     await engine.exec(sql);

@@ -8,6 +8,13 @@ SELECT
 
 SET LOCAL jit = off;
 SET LOCAL TimeZone = 'UTC';
+DO $settings$
+BEGIN
+  IF pg_size_bytes(current_setting('work_mem')) < pg_size_bytes('8MB') THEN
+    PERFORM set_config('work_mem', '8MB', true);
+  END IF;
+END
+$settings$;
 
 CREATE TEMPORARY TABLE "sw_changes" ON COMMIT DROP AS
 SELECT
