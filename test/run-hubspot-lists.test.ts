@@ -94,5 +94,25 @@ perEngine(
       expect(await run()).toMatchObject({ status: 'ok', changes: { added: 0, removed: 0 } });
       expect(paths(before)).toEqual([]);
     });
+
+    it('an entering contact the list says it has no record of (recordIdsMissing) is refused, not committed, and added by the next run', async () => {
+      // The contact goes (merged away, deleted) between its upsert and its add: HubSpot ignores the id and names it missing.
+      hubspot().api.failWhen((req) => {
+        if (req.path.endsWith('/memberships/add')) {
+          const contact = hubspot().find('contacts', 'email', 'user6@example.com');
+          if (contact) hubspot().objects.get('contacts')!.delete(contact.id);
+        }
+        return undefined;
+      });
+      await sql(db(), `UPDATE crm.people SET plan = 'pro' WHERE id = 6`);
+      const r = await run();
+      hubspot().api.failWhen(undefined);
+      expect(r).toMatchObject({ rejectedTotal: 1, changes: { added: 1 } });
+      expect(r.rejected[0]).toMatchObject({ key: 'user6@example.com', operation: 'add_members' });
+      expect(hubspot().listEmails('Paying')).not.toContain('user6@example.com');
+      const again = await run();
+      expect(again).toMatchObject({ status: 'ok', rejectedTotal: 0, changes: { added: 1 } });
+      expect(hubspot().listEmails('Paying')).toContain('user6@example.com');
+    });
   },
 );

@@ -388,6 +388,33 @@ describe('acceptance', () => {
     );
   });
 
+  it("by status with the ids it has no record of, as HubSpot's list memberships answer recordIdsMissing: those rows refused; an id no row's, or no list, refuses all as unsure", () => {
+    const add = { accept: { by: 'status' as const, missing: '/recordIdsMissing' } };
+    const members = () => [
+      { key: 'a@x.com', destination_id: '101' },
+      { key: 'b@x.com', destination_id: '102' },
+      { key: 'c@x.com', destination_id: '103' },
+    ];
+    const answer = (missing: unknown) => res(200, { recordIdsAdded: ['101', '103'], recordIdsMissing: missing });
+    expect(readResponse(add, answer([]), members(), ctx, options)).toEqual({ accepted: [0, 1, 2], rejected: [], retry: [] });
+    expect(readResponse(add, res(200, { recordIdsAdded: [] }), members(), ctx, options).accepted).toEqual([0, 1, 2]);
+    expect(readResponse(add, answer(['102']), members(), ctx, options)).toEqual({
+      accepted: [0, 2],
+      rejected: [{ index: 1, reason: 'refused: the destination has no record "102", so it ignored the row' }],
+      retry: [],
+    });
+    expect(readResponse(add, answer([103]), members(), ctx, options).accepted).toEqual([0, 1]);
+    for (const missing of [['999'], '102', { id: '102' }, [null]]) {
+      const v = readResponse(add, answer(missing), members(), ctx, options);
+      expect(v.accepted).toEqual([]);
+      expect(v.rejected.map((r) => [r.index, r.unsure])).toEqual([
+        [0, true],
+        [1, true],
+        [2, true],
+      ]);
+    }
+  });
+
   it("by status with a partial refusal, as Mixpanel's plan reads a strict=1 400: the rows named are refused, the rest accepted, nothing sent again; else split as before", () => {
     const mixpanel = { accept: imported };
     const failed = (index: unknown, message: string) => ({ index, $insert_id: `id${String(index)}`, field: 'properties.time', message });

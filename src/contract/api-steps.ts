@@ -254,6 +254,13 @@ export type Acceptance =
        * applied (as a 207's), a row alone so answered refused as unsure.
        */
       imported?: string;
+      /**
+       * JSON Pointer to the destination ids of the request's rows a 2xx answer says the
+       * destination has no record of, and so ignored (HubSpot's list memberships:
+       * `recordIdsMissing`): their rows are refused. An id there that is no row's, or a value
+       * there that is no list, leaves unknown which rows were taken.
+       */
+      missing?: string;
       partial?: PartialRefusal;
     }
   /**

@@ -95,6 +95,27 @@ function invalidRows(doc: unknown, invalid: InvalidEntries, rows: readonly RowSt
   };
 }
 
+/**
+ * The rows whose destination id a 2xx answer lists as having no record (`missing`: HubSpot's
+ * `recordIdsMissing`), which it ignored; undefined when the value there is no list of ids, or
+ * names an id that is no row's.
+ */
+function missingRows(doc: unknown, pointer: string, rows: readonly RowState[]): Map<number, string> | undefined {
+  const refused = new Map<number, string>();
+  const listed = pointerGet(doc, pointer);
+  if (listed === undefined || listed === null) return refused;
+  if (!Array.isArray(listed)) return undefined;
+  for (const id of listed) {
+    if (typeof id !== 'string' && typeof id !== 'number' && !(id instanceof ExactNumber)) return undefined;
+    const text = String(id);
+    const indices = rows.flatMap((row, index) => (row.destination_id === text ? [index] : []));
+    if (indices.length === 0) return undefined;
+    for (const index of indices)
+      refused.set(index, `refused: the destination has no record ${clip(JSON.stringify(text), snippetLength)}, so it ignored the row`);
+  }
+  return refused;
+}
+
 /** Every row of the request accepted but those refused, each with its reason. */
 function allBut(refused: ReadonlyMap<number, string>, count: number): Verdict {
   return { accepted: range(count).filter((i) => !refused.has(i)), rejected: [...refused].map(([index, reason]) => ({ index, reason })), retry: [] };
@@ -306,6 +327,13 @@ function readAnswer(
         retry: [],
       };
     for (const [index, reason] of invalid?.refused ?? []) refused.set(index, refused.has(index) ? `${refused.get(index)}; ${reason}` : reason);
+    const missing = accept.missing === undefined ? new Map<number, string>() : missingRows(doc, accept.missing, rows);
+    if (missing === undefined)
+      return rejectAll(
+        `the answer lists at ${accept.missing} what it has no record of in a shape not read, or an id that is no row's, so which rows were taken is unknown: ${snippet(res)}`,
+        true,
+      );
+    for (const [index, reason] of missing) refused.set(index, refused.has(index) ? `${refused.get(index)}; ${reason}` : reason);
     // A count of rows taken that is not the rows left: which were taken is not said (the answer
     // contradicts itself). In halves, as a 207, within the run: resent as they were (Mixpanel's
     // $insert_id and the run's time), what was taken is kept once, and a row alone so answered is refused as unsure.

@@ -64,8 +64,16 @@ function read(ctx: ApiContext): SendRequest {
 }
 
 const listUrl = (suffix: string): Template => concat(`${base}/crm/v3/lists/`, ref('vars.list_id'), suffix);
+/**
+ * "Records that do not exist ... are ignored", and named in `recordIdsMissing`: an entering
+ * contact gone since its upsert (merged away, deleted) was not added, and is refused; a leaving
+ * one gone is off the list already.
+ */
 const membership = (ctx: ApiContext, action: 'add' | 'remove'): SendRequest =>
-  perBatch(jsonRequest('PUT', listUrl(`/memberships/${action}`), headers(ctx), each(row.destinationId)));
+  perBatch(
+    jsonRequest('PUT', listUrl(`/memberships/${action}`), headers(ctx), each(row.destinationId)),
+    action === 'add' ? { by: 'status', missing: '/recordIdsMissing' } : undefined,
+  );
 
 function step(ctx: ApiContext, operation: string, changes: ModePlan['reads'], requests: SendRequest[], description: string) {
   return send({ operation, description, changes, batch: { size: ctx.batch }, requests });
