@@ -312,3 +312,64 @@ perEngine(
     });
   },
 );
+
+// A campaign sync that starts in upsert mode and later mirrors: the snapshot is the sync's,
+// whatever its mode, and what a mirror deletes by is the member id it holds.
+const tiered = (mode: 'upsert' | 'mirror') =>
+  compileText(`${fixture.slice(0, fixture.indexOf('model people'))}
+model members {
+  from        warehouse
+  table       crm.members
+  primary key id
+  columns {
+    id    bigint
+    email string
+    plan  string
+    tier  string
+  }
+}
+audience paying_members {
+  from  members
+  where plan = 'pro'
+}
+sync members_to_campaign {
+  from       paying_members
+  to         sf list "Members"
+  mode       ${mode}
+  identifier email -> Email_Key__c
+  map {
+    tier -> Tier__c
+  }
+}
+`);
+const [upserting, mirroring] = [await tiered('upsert'), await tiered('mirror')];
+
+perEngine(
+  'salesforce campaign from upsert to mirror',
+  `CREATE SCHEMA IF NOT EXISTS crm;
+  CREATE TABLE crm.members (id bigint PRIMARY KEY, email text NOT NULL, plan text NOT NULL, tier text NOT NULL);
+  INSERT INTO crm.members SELECT g, 'member' || g || '@example.com', 'pro', 'silver' FROM generate_series(1, 3) g;`,
+  () => startSalesforce(credentials),
+  ({ db, service: salesforce }) => {
+    const run = (build: string) => runSync(db(), build, 'members_to_campaign', { env, endpoints: { sf: salesforce().api.url } });
+    const member = (i: number) => `member${i}@example.com`;
+
+    it("a changed member's upsert keeps the member id in the snapshot: a later mirror deletes the member, not the contact", async () => {
+      expect(await run(upserting)).toMatchObject({ status: 'ok', changes: { added: 3 } });
+      await sql(db(), `UPDATE crm.members SET tier = 'gold' WHERE id = 2`);
+      expect(await run(upserting)).toMatchObject({ status: 'ok', changes: { changed: 1 } });
+      await sql(db(), `UPDATE crm.members SET plan = 'free' WHERE id = 2`);
+      const mark = salesforce().api.requests.length;
+      const r = await run(mirroring);
+      expect(r).toMatchObject({ status: 'ok', changes: { removed: 1 } });
+      const deletes = salesforce()
+        .api.requests.slice(mark)
+        .flatMap((q) => (q.method === 'DELETE' ? [q.query.get('ids') ?? ''] : []));
+      expect(deletes).toHaveLength(1);
+      expect(deletes[0]).toMatch(/^00v\w+$/);
+      expect(salesforce().members('Members', 'Email_Key__c')).toEqual([member(1), member(3)]);
+      expect([...salesforce().table('Contact').values()].map((c) => String(c.Email_Key__c)).sort()).toEqual([member(1), member(2), member(3)]);
+      expect(salesforce().api.violations).toEqual([]);
+    });
+  },
+);

@@ -45,12 +45,22 @@ const errorCodes = '/errors/*/statusCode';
 const recordOf = (ctx: ApiContext, type: string): Template =>
   merge({ attributes: { type } }, ctx.identifierField ? { [ctx.identifierField]: row.key } : {}, row.payload);
 
-function collection(ctx: ApiContext, method: 'POST' | 'PATCH', path: string, records: Template, accept = inOrder): SendRequest {
-  return perBatch(jsonRequest(method, api(ctx, path), headers(), { allOrNone: false, records: each(records) }), accept, { destination_id: '/id' });
+/** `capture`: each record's id kept as its row's destination id. */
+function collection(ctx: ApiContext, method: 'POST' | 'PATCH', path: string, records: Template, accept = inOrder, capture = true): SendRequest {
+  return perBatch(
+    jsonRequest(method, api(ctx, path), headers(), { allOrNone: false, records: each(records) }),
+    accept,
+    capture ? { destination_id: '/id' } : undefined,
+  );
 }
 
-/** Upsert by the external id field: PATCH /composite/sobjects/{type}/{field}. */
-const upsert = (ctx: ApiContext) => collection(ctx, 'PATCH', `/composite/sobjects/${sobject(ctx)}/${ctx.identifierField ?? 'Id'}`, recordOf(ctx, sobject(ctx)));
+/**
+ * Upsert by the external id field: PATCH /composite/sobjects/{type}/{field}. Without `capture`,
+ * the contact ids it answers are not kept: a campaign member's row keeps its member's id, which
+ * a removal deletes by (a contact's id there would have the contact itself deleted).
+ */
+const upsert = (ctx: ApiContext, capture = true) =>
+  collection(ctx, 'PATCH', `/composite/sobjects/${sobject(ctx)}/${ctx.identifierField ?? 'Id'}`, recordOf(ctx, sobject(ctx)), inOrder, capture);
 
 /** Deletes the records this sync wrote, by the ids it kept; one deleted already (ENTITY_IS_DELETED) is gone, as asked. */
 const remove = (ctx: ApiContext): SendRequest =>
@@ -204,7 +214,7 @@ export const salesforceApi: DestinationApi = {
       reads: ['added', 'changed'],
       steps: [
         step(ctx, 'add_members', ['added'], addMembers(ctx), 'upsert entering contacts, then add them to the campaign'),
-        step(ctx, 'upsert', ['changed'], [upsert(ctx)], "update members' attributes"),
+        step(ctx, 'upsert', ['changed'], [upsert(ctx, false)], "update members' attributes"),
       ],
     }),
     'audience:remove': (ctx) => ({
