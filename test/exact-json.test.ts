@@ -154,8 +154,10 @@ describe('exact numbers where values are written', () => {
   const options = { env: envFrom({}), message: compileMessage('{{ext_id}} owes {{amount}} <{{attrs.parent}}>', 'slack') };
   const r = (t: unknown) => render(t as never, ctx, options);
 
-  it('templates: $concat, $json, $quote, $join, $merge, $compact, $switch, messages and the json helper', () => {
+  it('templates: $concat, $json, $quote, $join, $merge, $compact, $switch, $replace, messages and the json helper', () => {
     expect(r({ $concat: ['id ', { $ref: 'row.payload.ext_id' }] })).toBe('id 9007199254740993');
+    expect(r({ $replace: [{ $ref: 'row.payload.ext_id' }, '00', '-'] })).toBe('9-7199254740993');
+    expect(r({ $replace: [{ $concat: ['123-456-', { $ref: 'row.payload.n' }] }, '-', ''] })).toBe('1234562');
     expect(r({ $json: { $ref: 'row.payload' } })).toBe('{"ext_id":9007199254740993,"amount":12345678901234567.89,"attrs":{"parent":1e400},"n":2}');
     expect(r({ $quote: [{ $ref: 'row.payload.amount' }, "'", '\\'] })).toBe("'12345678901234567.89'");
     expect(r({ $join: [[{ $ref: 'row.payload.ext_id' }, { $ref: 'row.payload.n' }], ','] })).toBe('9007199254740993,2');

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import type { Fault } from './servers/fake-api.js';
 import { isJobQuestion, startGoogleAds, type FakeGoogleAds } from './servers/google-ads.js';
-import { cli, compileFixture, exited, perEngine, runSync, spawnRun, sql, until } from './servers/run-harness.js';
+import { cli, compileFixture, compileText, exited, perEngine, runSync, spawnRun, sql, until } from './servers/run-harness.js';
 import { scratchFolder, type ScratchDb } from './servers/scratch-db.js';
 import { ensureBuilt } from './support/build.js';
 
@@ -539,6 +539,34 @@ perEngine(
       );
       expect(again).toMatchObject({ status: 'ok', changes: { added: 60 }, committed: 60 });
       expect(ads().members('People')).toHaveLength(60);
+    });
+  },
+);
+
+// Customer ids from the environment, as the Google Ads UI shows them (with dashes): paths and
+// the login-customer-id header take them without, as literal ones are.
+const fromEnv = await compileText(
+  readFileSync('test/fixtures/run/google-ads/project.sync', 'utf8').replace(
+    'customer_id     "123-456-7890"',
+    'customer_id     env("GADS_CUSTOMER_ID")\n  login_customer_id env("GADS_LOGIN_CUSTOMER_ID")',
+  ),
+);
+
+perEngine(
+  'google ads customer ids from the environment',
+  people,
+  () => startGoogleAds(credentials),
+  ({ db, service: ads }) => {
+    it('a customer id with dashes from env() goes in paths and the login-customer-id header as its ten digits', async () => {
+      const env = { ...secrets, GADS_CUSTOMER_ID: '123-456-7890', GADS_LOGIN_CUSTOMER_ID: '987-654-3210' };
+      const r = await runSync(db(), fromEnv, 'paying_to_google', { env, endpoints: { ads: ads().api.url } });
+      expect(ads().api.violations).toEqual([]);
+      expect(r).toMatchObject({ status: 'ok', changes: { added: 40 } });
+      const calls = ads().api.requests.filter((q) => q.path !== '/token');
+      expect(calls.length).toBeGreaterThan(0);
+      expect(calls.every((q) => q.path.startsWith('/v24/customers/1234567890/'))).toBe(true);
+      expect(calls.every((q) => q.headers['login-customer-id'] === '9876543210')).toBe(true);
+      expect(ads().members('Paying')).toEqual(hashed(range(1, 60)));
     });
   },
 );

@@ -49,6 +49,7 @@ export type StepCondition = 'changed' | 'emptied';
  * - `{"$url": [url, path]}`: the rendered path appended to the rendered url's path with one
  *   `/` between, before its query and fragment; the path's own query joined to the url's (`urlWithPath`)
  * - `{"$slice": [t, start, end]}`: characters start..end (exclusive) of the rendered string
+ * - `{"$replace": [t, "-", ""]}`: the rendered string with every occurrence of the second text replaced by the third
  * - `{"$switch": [t, {"case": t, ...}]}`: the case whose name equals the rendered `t`
  * - `{"$literal": v}`: `v` copied unrendered (for JSON that itself has a `$` key)
  */

@@ -44,6 +44,7 @@ const directives = new Set([
   '$message',
   '$join',
   '$slice',
+  '$replace',
   '$switch',
   '$compact',
   '$quote',
@@ -278,6 +279,12 @@ function build(t: Template): Compiled {
         Array.from(asText(f(ctx, options)))
           .slice(Number(start), Number(end))
           .join('');
+    }
+    case '$replace': {
+      // Every occurrence of a text taken out or replaced (the dashes of a customer id from env(), as its UI shows it).
+      const [value, from, to] = args(arg as Json, '$replace', 3);
+      const f = compile(value as Template);
+      return (ctx, options) => asText(f(ctx, options)).replaceAll(String(from), String(to));
     }
     case '$switch': {
       const [value, cases] = args(arg as Json, '$switch', 2);

@@ -9,6 +9,7 @@ export const ref = (path: string | string[]): Template => ({ $ref: path });
 export const env = (name: string): Template => ({ $env: name });
 export const join = (items: Template, separator: string): Template => ({ $join: [items, separator] });
 export const slice = (t: Template, start: number, end: number): Template => ({ $slice: [t, start, end] });
+export const replace = (t: Template, text: string, replacement: string): Template => ({ $replace: [t, text, replacement] });
 export const choose = (value: Template, cases: Record<string, Template>): Template => ({ $switch: [value, cases] });
 export const concat = (...parts: Template[]): Template => ({ $concat: parts });
 

@@ -26,6 +26,7 @@ import {
   perBatch,
   quoted,
   ref,
+  replace,
   required,
   row,
   send,
@@ -35,10 +36,11 @@ import {
 const apiVersion = 'v24';
 const base = `https://googleads.googleapis.com/${apiVersion}/`;
 
-/** Customer ids go in paths and headers without dashes. */
+/** Customer ids go in paths and headers without dashes: a literal's taken out here, one from env() when the run renders it. */
 function customerId(ctx: ApiContext, name: string): Template | undefined {
   const v = ctx.setting(name);
-  return typeof v === 'string' ? v.replaceAll('-', '') : v;
+  if (v === undefined) return undefined;
+  return typeof v === 'string' ? v.replaceAll('-', '') : replace(v, '-', '');
 }
 
 function headers(ctx: ApiContext): Record<string, Template> {
