@@ -197,6 +197,15 @@ describe.each([...destinationTypes.values()])('destination type $type', (d) => {
     expect(validate(example.invalid)).toBe(false);
   });
 
+  it("takes only literals for the settings its plan is made with (a webhook's method and batching)", () => {
+    if (d.type !== 'webhook') return;
+    const validate = destinationSettingsValidator(d.type);
+    const url = 'https://hooks.acme.io/syncs';
+    expect(validate({ url, method: 'PUT', batch: true })).toBe(true);
+    expect(validate({ url, method: env('HOOK_METHOD') })).toBe(false);
+    expect(validate({ url, batch: env('HOOK_BATCH') })).toBe(false);
+  });
+
   it('takes secrets only through env()', () => {
     const validate = destinationSettingsValidator(d.type);
     for (const name of d.secretSettings) {

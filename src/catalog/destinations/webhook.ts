@@ -1,5 +1,5 @@
 import { defineDestination } from '../define.js';
-import { envOr, flag, oneOfValues, pattern, secret, settingsSchema } from '../settings.js';
+import { envOr, pattern, secret, settingsSchema } from '../settings.js';
 
 /** The setting prefix of a custom header: `header_x_api_key env("KEY")` sends `x-api-key`. */
 export const headerSettingPrefix = 'header_';
@@ -18,9 +18,11 @@ export const webhook = defineDestination({
     {
       url: pattern('^https?://[^\\s/]+(/\\S*)?$', 'the base URL requests go to'),
       secret: secret('the key requests are signed with: HMAC-SHA256 of a timestamp and the body, as Stripe signs (docs/run.md)'),
-      method: oneOfValues(['POST', 'PUT'], 'POST'),
+      // Literals only: the plan is made with them (its requests' method, its batch size), so a
+      // value from env() would be read by no run.
+      method: { enum: ['POST', 'PUT'], default: 'POST' },
       // false: one request per row; true: one request per batch, a JSON array.
-      batch: flag(false),
+      batch: { type: 'boolean', default: false },
       timeout_seconds: envOr({ type: 'integer', minimum: 1, maximum: 300 }, { default: 30 }),
     },
     ['url'],
