@@ -2,7 +2,7 @@
 // Kinesis (kinesalite, and a proxy that fails records as Kinesis does), GCS (a local server
 // following the JSON API upload contract) and Kafka (a local broker speaking the producer's
 // part of the protocol). Each: a first run, an unchanged rerun that sends nothing, a changed rerun.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -65,6 +65,9 @@ beforeAll(async () => {
      -- Kinesis, keys and records over its limits.
      CREATE TABLE crm.keyed (k text PRIMARY KEY, v text NOT NULL);
      INSERT INTO crm.keyed VALUES ('plain', 'v'), ('${emoji}', 'emoji key'), ('${longKey}', '${filler}');
+     -- Kinesis, rows routed to a stream by their tier: odd rows to a stream that exists, even rows to one that does not (yet).
+     CREATE TABLE crm.routed (id bigint PRIMARY KEY, tier text NOT NULL);
+     INSERT INTO crm.routed SELECT g, CASE WHEN g % 2 = 1 THEN 'odd' ELSE 'even' END FROM generate_series(1, 12) g;
      -- Kafka, batches cut to message.max.bytes: 600 messages of about 3 KB to one partition, and one of 1.1 MB.
      CREATE TABLE crm.notes (id bigint PRIMARY KEY, body text NOT NULL);
      INSERT INTO crm.notes SELECT g, repeat(md5(g::text), 94) FROM generate_series(1, 600) g;
@@ -316,6 +319,46 @@ describe('Kinesis (kinesalite)', () => {
     } finally {
       quiet.client.destroy();
       await silent.close();
+    }
+  });
+  it('a batch spanning two streams: a call that throws fails its own rows only, the rows another call wrote are committed and not sent again', async () => {
+    const odd = await kinesisStream(kinesis.url, 'routed-odd');
+    let even: Awaited<ReturnType<typeof kinesisStream>> | undefined;
+    try {
+      const routedBuild = await compileText(
+        project(
+          `destination risk : kinesis { region "us-east-1"  access_key_id "AKIAIOSFODNN7EXAMPLE"  secret_access_key env("RISK_SECRET") }`,
+          `model routed { from warehouse  table crm.routed  primary key id  columns { id bigint  tier string } }
+           sync routed_to_streams { from routed  to risk stream routed  mode insert  identifier id  map { tier -> tier } }`,
+        ),
+      );
+      // The plan routes each row to the stream of its tier: one batch of 12 rows, two PutRecords calls.
+      const planPath = join(routedBuild, 'routed_to_streams', 'plan.json');
+      const plan = JSON.parse(readFileSync(planPath, 'utf8')) as { steps: { kind: string; destination?: unknown }[] };
+      const publish = plan.steps.find((s) => s.kind === 'publish');
+      if (!publish) throw new Error('no publish step');
+      publish.destination = { $concat: ['routed-', { $ref: 'row.payload.tier' }] };
+      writeFileSync(planPath, JSON.stringify(plan));
+      const args = ['--endpoint', `risk=${kinesis.url}`];
+      const ids = (got: { value: Record<string, unknown> }[]) => got.map((r) => Number(r.value.id)).sort((a, b) => a - b);
+
+      // routed-odd's call writes rows 1, 3, ..., 11; routed-even's throws (the stream does not exist).
+      const first = await run(routedBuild, 'routed_to_streams', args, env);
+      expect(first.plan, first.err).toMatchObject({ status: 'rejected', operations: { kinesis: 6 }, committed: 6, rejectedTotal: 6 });
+      const refused = first.plan.rejected as { key: string; fate: string; reason: string }[];
+      expect(refused.map((f) => Number(f.key)).sort((a, b) => a - b)).toEqual([2, 4, 6, 8, 10, 12]);
+      expect(refused[0]).toMatchObject({ fate: 'failed', reason: expect.stringContaining('routed-even') });
+      expect(ids(await odd.records())).toEqual([1, 3, 5, 7, 9, 11]);
+
+      // The next run sends the even rows only: routed-odd keeps one copy of each of its rows.
+      even = await kinesisStream(kinesis.url, 'routed-even');
+      const again = await run(routedBuild, 'routed_to_streams', args, env);
+      expect(again.plan, again.err).toMatchObject({ status: 'ok', operations: { kinesis: 6 }, committed: 6 });
+      expect(ids(await odd.records())).toEqual([1, 3, 5, 7, 9, 11]);
+      expect(ids(await even.records())).toEqual([2, 4, 6, 8, 10, 12]);
+    } finally {
+      odd.client.destroy();
+      even?.client.destroy();
     }
   });
 });
