@@ -2,7 +2,7 @@
 // Kinesis (kinesalite, and a proxy that fails records as Kinesis does), GCS (a local server
 // following the JSON API upload contract) and Kafka (a local broker speaking the producer's
 // part of the protocol). Each: a first run, an unchanged rerun that sends nothing, a changed rerun.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -662,6 +662,46 @@ describe('credentials the AWS SDK finds itself', () => {
       }
       expect(report, sync).toContain('[redacted]');
     }
+  });
+});
+
+describe('messages to the folder sink', () => {
+  it('a batch spanning two topics: a file that cannot be written fails its own rows only, the lines appended to the other are committed and not written again', async () => {
+    const build = await compileText(
+      project(
+        `destination risk : kinesis { region "us-east-1" }`,
+        `model routed { from warehouse  table crm.routed  primary key id  columns { id bigint  tier string } }
+         sync routed_to_files { from routed  to risk stream routed  mode insert  identifier id  map { tier -> tier } }`,
+      ),
+    );
+    // The plan routes each row to the stream of its tier: one batch of 12 rows, two files.
+    const planPath = join(build, 'routed_to_files', 'plan.json');
+    const plan = JSON.parse(readFileSync(planPath, 'utf8')) as { steps: { kind: string; destination?: unknown }[] };
+    const publish = plan.steps.find((s) => s.kind === 'publish');
+    if (!publish) throw new Error('no publish step');
+    publish.destination = { $concat: ['routed-', { $ref: 'row.payload.tier' }] };
+    writeFileSync(planPath, JSON.stringify(plan));
+    const sink = join(work.dir, 'routed-sink');
+    // routed-even.jsonl is a folder: appending to it fails.
+    const blocked = join(sink, 'kinesis', 'routed-even.jsonl');
+    mkdirSync(blocked, { recursive: true });
+    const ids = (name: string) =>
+      readFileSync(join(sink, 'kinesis', name), 'utf8')
+        .trimEnd()
+        .split('\n')
+        .map((l) => Number((JSON.parse(l) as { key: string }).key))
+        .sort((a, b) => a - b);
+
+    const first = await run(build, 'routed_to_files', ['--sink', sink]);
+    expect(first.plan, first.err).toMatchObject({ status: 'rejected', operations: { kinesis: 6 }, committed: 6, rejectedTotal: 6 });
+    expect((first.plan.rejected as { key: string }[]).map((f) => Number(f.key)).sort((a, b) => a - b)).toEqual([2, 4, 6, 8, 10, 12]);
+    expect(ids('routed-odd.jsonl')).toEqual([1, 3, 5, 7, 9, 11]);
+
+    rmSync(blocked, { recursive: true });
+    const again = await run(build, 'routed_to_files', ['--sink', sink]);
+    expect(again.plan, again.err).toMatchObject({ status: 'ok', operations: { kinesis: 6 }, committed: 6 });
+    expect(ids('routed-odd.jsonl')).toEqual([1, 3, 5, 7, 9, 11]);
+    expect(ids('routed-even.jsonl')).toEqual([2, 4, 6, 8, 10, 12]);
   });
 });
 

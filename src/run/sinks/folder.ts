@@ -6,7 +6,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
-import type { ObjectStore, Outlets, Producer } from './outlets.js';
+import type { ObjectStore, Outlets, Producer, RecordFailure } from './outlets.js';
 
 /** A path under the sink folder; a rendered name cannot climb out of it. */
 export function sinkPath(sink: string, ...parts: string[]): string {
@@ -86,28 +86,34 @@ export function folderProducer(sink: string, transport: string): Producer {
   const named = new Set<string>();
   return {
     async send(records) {
-      const lines = new Map<string, string[]>();
-      for (const r of records) {
-        const line = `{"key":${JSON.stringify(r.key)},"value":${r.value}}`;
+      const results: RecordFailure[] = records.map(() => undefined);
+      const lines = new Map<string, { index: number; line: string }[]>();
+      for (const [index, r] of records.entries()) {
+        const line = { index, line: `{"key":${JSON.stringify(r.key)},"value":${r.value}}` };
         const same = lines.get(r.topic);
         if (same) same.push(line);
         else lines.set(r.topic, [line]);
       }
+      // Each topic's file answers for its own lines: a failure of one leaves the lines appended to the others written.
       for (const [topic, ls] of lines) {
-        const path = sinkPath(sink, transport, `${topic}.jsonl`);
-        makeFolder(dirname(path));
-        const fd = openSync(path, 'a');
         try {
-          const bytes = Buffer.from(`${ls.join('\n')}\n`);
-          for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at);
-          fsyncSync(fd);
-        } finally {
-          closeSync(fd);
+          const path = sinkPath(sink, transport, `${topic}.jsonl`);
+          makeFolder(dirname(path));
+          const fd = openSync(path, 'a');
+          try {
+            const bytes = Buffer.from(`${ls.map((l) => l.line).join('\n')}\n`);
+            for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at);
+            fsyncSync(fd);
+          } finally {
+            closeSync(fd);
+          }
+          if (!named.has(path)) syncFolder(dirname(path));
+          named.add(path);
+        } catch (e) {
+          for (const { index } of ls) results[index] = { reason: (e as Error).message, retryable: true, retried: true };
         }
-        if (!named.has(path)) syncFolder(dirname(path));
-        named.add(path);
       }
-      return records.map(() => undefined);
+      return results;
     },
     close: async () => undefined,
   };
