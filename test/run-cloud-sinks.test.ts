@@ -361,6 +361,27 @@ describe('Kinesis (kinesalite)', () => {
       even?.client.destroy();
     }
   });
+  it('keys the destination names but whose secret is empty stop the step: the SDK never signs with credentials of its own finding', async () => {
+    const ambient = await kinesisStream(kinesis.url, 'ambient');
+    const recorder = await startRecorder(kinesis.url);
+    try {
+      // RISK_SECRET is set but empty (a CI secret that was never filled in); the machine has keys of another account.
+      const env = { RISK_SECRET: '', AWS_ACCESS_KEY_ID: 'AKIAOTHERACCOUNT0001', AWS_SECRET_ACCESS_KEY: 'other-account-secret' };
+      const ambientBuild = await compileText(
+        project(
+          `destination risk : kinesis { region "us-east-1"  access_key_id "AKIAIOSFODNN7EXAMPLE"  secret_access_key env("RISK_SECRET") }`,
+          `sync people_to_ambient { from people  to risk stream ambient  mode insert  identifier id  map { email -> email } }`,
+        ),
+      );
+      const r = await run(ambientBuild, 'people_to_ambient', ['--endpoint', `risk=${recorder.url}`], env);
+      expect(r.plan).toMatchObject({ status: 'failed', committed: 0, error: expect.stringContaining('secret_access_key') });
+      expect(recorder.seen.filter((q) => String(q.headers.authorization).includes('AKIAOTHERACCOUNT0001'))).toEqual([]);
+      expect(await ambient.records()).toEqual([]);
+    } finally {
+      ambient.client.destroy();
+      await recorder.close();
+    }
+  });
 });
 
 describe('GCS (a local JSON API server)', () => {

@@ -4,6 +4,21 @@ import type { OutletContext } from './outlets.js';
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
 /**
+ * A setting the destination block names, as text. Named but empty (an `env()` variable set to
+ * ""), it stops the step: left out, the SDK would take what it finds itself (the machine's keys,
+ * AWS_REGION) and write to a stream or bucket of that name in another account or region.
+ */
+function named(c: OutletContext['connection'], name: string): string | undefined {
+  if (!Object.hasOwn(c, name)) return undefined;
+  const value = text(c[name]);
+  if (value === undefined)
+    throw new Error(
+      `the destination's ${name} is empty: its setting names it, so the SDK's own ${name === 'region' ? 'region is' : 'credentials are'} not used in its place`,
+    );
+  return value;
+}
+
+/**
  * Keys given in the destination block are used as given; without them the SDK resolves
  * credentials as it documents (environment, shared files and SSO, web identity, container and
  * instance roles). An endpoint override (a local S3 or Kinesis, a VPC endpoint) comes from
@@ -16,10 +31,10 @@ export function awsClientConfig(context: OutletContext): {
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 } {
   const c = context.connection;
-  const accessKeyId = text(c.access_key_id);
-  const secretAccessKey = text(c.secret_access_key);
+  const accessKeyId = named(c, 'access_key_id');
+  const secretAccessKey = named(c, 'secret_access_key');
   const sessionToken = text(c.session_token);
-  const region = text(c.region);
+  const region = named(c, 'region');
   return {
     ...(region ? { region } : {}),
     ...(context.endpoint ? { endpoint: context.endpoint } : {}),
