@@ -724,6 +724,33 @@ describe('messages to the folder sink', () => {
     expect(ids('routed-odd.jsonl')).toEqual([1, 3, 5, 7, 9, 11]);
     expect(ids('routed-even.jsonl')).toEqual([2, 4, 6, 8, 10, 12]);
   });
+  it("a topic file whose last line was cut short (a run that died mid-append) does not swallow the next run's first line", async () => {
+    const build = await compileText(
+      project(
+        `destination risk : kinesis { region "us-east-1" }`,
+        `model routed { from warehouse  table crm.routed  primary key id  columns { id bigint  tier string } }
+         sync routed_torn { from routed  to risk stream torn  mode insert  identifier id  map { tier -> tier } }`,
+      ),
+    );
+    const sink = join(work.dir, 'torn-sink');
+    const file = join(sink, 'kinesis', 'torn.jsonl');
+    mkdirSync(join(sink, 'kinesis'), { recursive: true });
+    // A whole line, then the start of a line whose write never finished (its rows were never committed).
+    writeFileSync(file, '{"key":"99","value":{"id":"99","tier":"odd"}}\n{"key":"1","value":{"id":"1","ti');
+    const r = await run(build, 'routed_torn', ['--sink', sink]);
+    expect(r.plan, r.err).toMatchObject({ status: 'ok', operations: { kinesis: 12 }, committed: 12 });
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+    const parsed = lines.flatMap((l) => {
+      try {
+        return [Number((JSON.parse(l) as { key: string }).key)];
+      } catch {
+        return [];
+      }
+    });
+    // Every row of the run is on a line of its own, readable; only the cut line is not.
+    expect(parsed.sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 99]);
+    expect(lines).toHaveLength(14);
+  });
 });
 
 describe('object formats keep values (the folder sink)', () => {

@@ -3,7 +3,7 @@
  * name and renamed into place; messages appended as DIR/transport/topic.jsonl lines of
  * `{"key", "value"}`. For looking at a run end to end without a cloud account.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { ObjectStore, Outlets, Producer, RecordFailure } from './outlets.js';
@@ -99,9 +99,14 @@ export function folderProducer(sink: string, transport: string): Producer {
         try {
           const path = sinkPath(sink, transport, `${topic}.jsonl`);
           makeFolder(dirname(path));
-          const fd = openSync(path, 'a');
+          const fd = openSync(path, 'a+');
           try {
-            const bytes = Buffer.from(`${ls.map((l) => l.line).join('\n')}\n`);
+            // A file not ending in a line break ends in the start of a line whose append never finished (a run
+            // that died midway; its rows were not committed): the lines go after a break of their own, not onto it.
+            const size = fstatSync(fd).size;
+            const last = Buffer.alloc(1);
+            const torn = size > 0 && readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a;
+            const bytes = Buffer.from(`${torn ? '\n' : ''}${ls.map((l) => l.line).join('\n')}\n`);
             for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at);
             fsyncSync(fd);
           } finally {
