@@ -440,6 +440,28 @@ describe('GCS (a local JSON API server)', () => {
     expect(gcs.refused).toEqual([]);
   });
 
+  it('a session URI, the credential of an upload, is redacted from the message of an upload that failed', async () => {
+    // Every chunk's connection is reset: the client's retries run out, and its error names the session URI.
+    const resetBuild = await compileText(
+      project(
+        `destination store : gcs { bucket "acme-gcs"  prefix "exports" }`,
+        `sync people_reset { from people  to store path "reset.jsonl"  mode mirror  identifier id -> id  map { email -> email } format jsonl }`,
+      ),
+    );
+    const before = gcs.api.requests.length;
+    gcs.api.failWhen((req) => (req.method === 'PUT' ? fault.reset() : undefined));
+    try {
+      const r = await run(resetBuild, 'people_reset', args());
+      const report = readFileSync(join(work.dir, 'people_reset-report.json'), 'utf8');
+      expect(r.plan).toMatchObject({ status: 'failed', committed: 0, error: expect.stringContaining('[redacted]') });
+      const sessions = new Set(gcs.api.requests.slice(before).flatMap((q) => /\/upload\/sessions\/(\w+)/.exec(q.path)?.[1] ?? []));
+      expect(sessions.size).toBeGreaterThan(0);
+      for (const id of sessions) for (const text of [r.out, r.err, report]) expect(text).not.toContain(id);
+    } finally {
+      gcs.api.failWhen(undefined);
+    }
+  });
+
   it('an upload the service refuses fails the sync: nothing is accepted, and the next run sends every row', async () => {
     const lost = await compileText(
       project(

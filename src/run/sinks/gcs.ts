@@ -8,7 +8,7 @@
  * else Application Default Credentials. With an endpoint override (`--endpoint NAME=URL`, the
  * `endpoint` setting, or the client's own STORAGE_EMULATOR_HOST) the client talks to that
  * server, unauthenticated unless `credentials` is set, as it does for emulators.
- * The access tokens the upload sends are registered as the run's secrets (`uploadRequests`).
+ * The access tokens the upload sends, and its session URI, are registered as the run's secrets (`uploadRequests`).
  */
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -74,8 +74,23 @@ function uploadRequests(storage: Storage, authenticate: boolean, secret: (value:
     const header = named('authorization');
     const token = header === undefined ? undefined : bearer.exec(String(headers[header]).trim())?.[1];
     if (token) secret(token);
-    return send({ ...request, url, headers });
+    const answer = await send({ ...request, url, headers });
+    // The session URI the initiation answers is the upload's credential: whoever holds it can write
+    // the object, with no token, for a week. An error of a later request names it, and is printed.
+    const location = (answer as { headers?: Record<string, unknown> } | undefined)?.headers?.location;
+    if (typeof location === 'string') secret(sessionCredential(location));
+    return answer;
   };
+}
+
+/** Of a session URI, what makes it one: GCS's `upload_id`, else (an emulator) its path and query. */
+function sessionCredential(uri: string): string {
+  try {
+    const u = new URL(uri);
+    return u.searchParams.get('upload_id') ?? `${u.pathname}${u.search}`;
+  } catch {
+    return uri;
+  }
 }
 
 export function gcsStore(context: OutletContext): ObjectStore {
