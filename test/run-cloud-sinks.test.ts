@@ -382,6 +382,27 @@ describe('Kinesis (kinesalite)', () => {
       await recorder.close();
     }
   });
+  it('an endpoint the destination names whose value is empty stops the step: the rows do not go to the service the SDK would find', async () => {
+    const elsewhere = await kinesisStream(kinesis.url, 'elsewhere');
+    // Where the SDK would send them without the setting: here its own AWS_ENDPOINT_URL_KINESIS, a recorder in front of the local Kinesis.
+    const wrong = await startRecorder(kinesis.url);
+    try {
+      const env = { RISK_SECRET: 'local-secret-key', RISK_ENDPOINT: '', AWS_ENDPOINT_URL_KINESIS: wrong.url };
+      const elsewhereBuild = await compileText(
+        project(
+          `destination risk : kinesis { region "us-east-1"  access_key_id "AKIAIOSFODNN7EXAMPLE"  secret_access_key env("RISK_SECRET")  endpoint env("RISK_ENDPOINT") }`,
+          `sync people_elsewhere { from people  to risk stream elsewhere  mode insert  identifier id  map { email -> email } }`,
+        ),
+      );
+      const r = await run(elsewhereBuild, 'people_elsewhere', [], env);
+      expect(r.plan).toMatchObject({ status: 'failed', committed: 0, error: expect.stringContaining('endpoint') });
+      expect(wrong.seen).toEqual([]);
+      expect(await elsewhere.records()).toEqual([]);
+    } finally {
+      elsewhere.client.destroy();
+      await wrong.close();
+    }
+  });
 });
 
 describe('GCS (a local JSON API server)', () => {

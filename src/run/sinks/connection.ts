@@ -12,6 +12,10 @@ export function connectionOf(env: StepEnv, connection: Readonly<Record<string, T
     if (v === null || typeof v !== 'object') rendered[name] = v;
   }
   const override = env.options.endpoints[env.plan.destination.name];
+  // An endpoint the destination names but renders empty (a variable set to ""): left out, the client
+  // would send the rows to the service itself, or wherever its own variables point, not to that server.
+  if (override === undefined && Object.hasOwn(rendered, 'endpoint') && (typeof rendered.endpoint !== 'string' || rendered.endpoint === ''))
+    throw new Error(`the destination's endpoint is empty: its setting names another address, so the service's own is not used in its place`);
   return {
     connection: rendered,
     endpoint: override ?? (typeof rendered.endpoint === 'string' ? rendered.endpoint : undefined),
