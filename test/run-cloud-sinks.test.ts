@@ -2,7 +2,7 @@
 // Kinesis (kinesalite, and a proxy that fails records as Kinesis does), GCS (a local server
 // following the JSON API upload contract) and Kafka (a local broker speaking the producer's
 // part of the protocol). Each: a first run, an unchanged rerun that sends nothing, a changed rerun.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -793,6 +793,20 @@ describe('messages to the folder sink', () => {
     // Every row of the run is on a line of its own, readable; only the cut line is not.
     expect(parsed.sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 99]);
     expect(lines).toHaveLength(14);
+  });
+  it('a stream name holding a path is refused, not appended to a file elsewhere in the sink (an object of another destination)', async () => {
+    const build = await compileText(
+      project(
+        `destination risk : kinesis { region "us-east-1" }`,
+        `model routed { from warehouse  table crm.routed  primary key id  columns { id bigint  tier string } }
+         sync routed_climbing { from routed  to risk stream \`../s3/bkt/people\`  mode insert  identifier id  map { tier -> tier } }`,
+      ),
+    );
+    const sink = join(work.dir, 'climbing-sink');
+    const r = await run(build, 'routed_climbing', ['--sink', sink]);
+    expect(existsSync(join(sink, 's3'))).toBe(false);
+    expect(r.plan, r.err).toMatchObject({ status: 'rejected', committed: 0, rejectedTotal: 12 });
+    expect((r.plan.rejected as { fate: string; reason: string }[])[0]).toMatchObject({ fate: 'rejected', reason: expect.stringContaining('../s3/bkt/people') });
   });
 });
 

@@ -96,6 +96,13 @@ export function folderProducer(sink: string, transport: string): Producer {
       }
       // Each topic's file answers for its own lines: a failure of one leaves the lines appended to the others written.
       for (const [topic, ls] of lines) {
+        // Kinesis and Kafka refuse a name holding a path separator; here it would name a file elsewhere in the
+        // sink (another stream's, an object of another destination), and the messages would be appended to it.
+        if (/[/\\]/.test(topic)) {
+          const reason = `the ${transport} name ${JSON.stringify(topic)} holds a path separator, which the service does not take`;
+          for (const { index } of ls) results[index] = { reason, retryable: false };
+          continue;
+        }
         try {
           const path = sinkPath(sink, transport, `${topic}.jsonl`);
           makeFolder(dirname(path));
