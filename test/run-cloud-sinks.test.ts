@@ -808,6 +808,23 @@ describe('messages to the folder sink', () => {
     expect(r.plan, r.err).toMatchObject({ status: 'rejected', committed: 0, rejectedTotal: 12 });
     expect((r.plan.rejected as { fate: string; reason: string }[])[0]).toMatchObject({ fate: 'rejected', reason: expect.stringContaining('../s3/bkt/people') });
   });
+  it("an object key with a .. segment is refused, not written over a file elsewhere in the sink (another destination's messages)", async () => {
+    const build = await compileText(
+      project(
+        `destination risk : kinesis { region "us-east-1" }\ndestination lake : s3 { bucket "bkt"  region "us-east-1" }`,
+        `model routed { from warehouse  table crm.routed  primary key id  columns { id bigint  tier string } }
+         sync routed_victim { from routed  to risk stream victim  mode insert  identifier id  map { tier -> tier } }
+         sync routed_climbing_object { from routed  to lake path "../../kinesis/victim"  mode mirror  identifier id  map { tier -> tier }  format jsonl  guard deletes <= 50% }`,
+      ),
+    );
+    const sink = join(work.dir, 'climbing-object-sink');
+    expect((await run(build, 'routed_victim', ['--sink', sink])).plan).toMatchObject({ status: 'ok', committed: 12 });
+    const victim = readFileSync(join(sink, 'kinesis', 'victim.jsonl'), 'utf8');
+    // S3 takes the key ../../kinesis/victim.jsonl as it is, in bucket bkt; the folder has no such name.
+    const r = await run(build, 'routed_climbing_object', ['--sink', sink]);
+    expect(readFileSync(join(sink, 'kinesis', 'victim.jsonl'), 'utf8')).toBe(victim);
+    expect(r.plan).toMatchObject({ status: 'failed', committed: 0, error: expect.stringContaining('../../kinesis/victim.jsonl') });
+  });
 });
 
 describe('object formats keep values (the folder sink)', () => {
