@@ -182,6 +182,25 @@ describe('GCS: a token the service echoes back is never printed or written', () 
   }
 });
 
+describe('GCS: the signed assertion a key is exchanged with, echoed by the token endpoint', () => {
+  it('is never printed or written: it is a credential for an hour of tokens', async () => {
+    await sql(db, `UPDATE crm.people SET email = 'assertion@example.com' WHERE id = 1`);
+    let assertion = '';
+    oauth.api.failWhen((req) => {
+      assertion = String((req.body as { assertion?: unknown } | null)?.assertion ?? '');
+      return fault.status(400, { error: 'invalid_grant', error_description: `the assertion ${assertion} is not accepted` });
+    });
+    try {
+      const r = await run('people_keyed', ['--endpoint', `keyed=${gcs.api.url}`], keyed());
+      expect(assertion.length).toBeGreaterThan(100);
+      expect(r.plan).toMatchObject({ status: 'failed', committed: 0, error: expect.stringContaining('invalid_grant') });
+      for (const text of [r.stdout, r.stderr, r.reportText]) expect(text).not.toContain(assertion.slice(0, 60));
+    } finally {
+      oauth.api.failWhen(undefined);
+    }
+  });
+});
+
 describe('GCS: a session URI on another server', () => {
   it('gets neither the rows nor the token: the upload goes to the service, at the session URI path', async () => {
     // The initiation's answer names a session URI on a server of its choosing (a Location header, as a redirect's),

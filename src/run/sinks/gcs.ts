@@ -93,6 +93,22 @@ function sessionCredential(uri: string): string {
   }
 }
 
+/**
+ * The JWT a service account key is exchanged with (the `assertion` of its token requests) is a
+ * credential too: for an hour it gets tokens. A token endpoint may echo it into the error the
+ * run prints, so it is registered as a secret as it leaves, as the tokens are.
+ */
+async function assertionRedaction(storage: Storage, secret: (value: string) => void): Promise<void> {
+  const client = await storage.authClient.getClient();
+  client.gaxios?.interceptors.request.add({
+    resolved: async (options) => {
+      const assertion = (options.data as { assertion?: unknown } | undefined)?.assertion;
+      if (typeof assertion === 'string') secret(assertion);
+      return options;
+    },
+  });
+}
+
 export function gcsStore(context: OutletContext): ObjectStore {
   const key = typeof context.connection.credentials === 'string' && context.connection.credentials !== '' ? keyOf(context.connection.credentials) : undefined;
   const storage = new Storage({
@@ -103,6 +119,7 @@ export function gcsStore(context: OutletContext): ObjectStore {
     retryOptions: { idempotencyStrategy: IdempotencyStrategy.RetryAlways, maxRetries: 4 },
   });
   const adapter = uploadRequests(storage, key !== undefined, (value) => context.secret(value));
+  let redacting: Promise<void> | undefined;
   return {
     location: (bucket, name) => `gs://${bucket}/${name}`,
     async put(bucket, name, body, contentType) {
@@ -110,6 +127,7 @@ export function gcsStore(context: OutletContext): ObjectStore {
       // Applied to the options of each request the upload makes (the upload passes them to gaxios as they are).
       file.interceptors.push({ request: (options) => ({ ...options, adapter }) as unknown as Decorated });
       try {
+        if (key) await (redacting ??= assertionRedaction(storage, (value) => context.secret(value)));
         await pipeline(Readable.from(body), file.createWriteStream({ resumable: true, chunkSize, contentType, validation: 'crc32c' }));
       } catch (e) {
         throw new Error(`gs://${bucket}/${name} was not written: ${clip(reasonOf(e), snippetLength)}`);
