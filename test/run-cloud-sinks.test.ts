@@ -602,6 +602,40 @@ sync notes_to_kafka { from notes  to bus topic notes  mode insert  identifier id
   });
 });
 
+describe('Kafka: ssl from the environment', () => {
+  let plain: FakeKafka;
+  let build: string;
+  beforeAll(async () => {
+    plain = await new FakeKafka({ secure: 1 }).start();
+    build = await compileText(
+      project(
+        `destination bus : kafka { brokers "${plain.brokers}"  ssl env("KAFKA_SSL") }`,
+        `sync people_secure { from people  to bus topic secure  mode insert  identifier id  map { email -> email } }`,
+      ),
+    );
+  });
+  afterAll(() => plain.close());
+  // Read from the output, not the report: a plan's variables are the run's secrets, and their values here are words the report holds.
+  const go = (value: string) => cli(['run', '--plan', join(build, 'people_secure', 'plan.json'), '--db', db.folder as string], { KAFKA_SSL: value });
+
+  it('ssl env("...") set to "true" connects over TLS: a plaintext broker gets no message', async () => {
+    const r = await go('true');
+    expect(plain.messages('secure')).toEqual([]);
+    expect(r.code).not.toBe(0);
+    expect(r.out).toContain('committed 0 rows');
+  });
+
+  it('ssl from the environment that is neither true nor false stops the step; false connects in plaintext', async () => {
+    const r = await go('yes');
+    expect(r.code).not.toBe(0);
+    expect(r.out).toContain('kafka ssl "yes" is neither true nor false');
+    expect(plain.messages('secure')).toEqual([]);
+    const off = await go('false');
+    expect(off.code, off.out).toBe(0);
+    expect(plain.messages('secure')).toHaveLength(people);
+  });
+});
+
 describe('Kafka: a partition the broker refuses', () => {
   // A topic's own max.message.bytes (2,000 here) can be below the broker default the plan
   // counts with: the broker refuses that partition's record batch with MESSAGE_TOO_LARGE and

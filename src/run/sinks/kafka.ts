@@ -24,6 +24,15 @@ function compressionOf(c: Connection): CompressionTypes {
   throw new Error(`kafka compression ${String(name)} is not available in this executor; use gzip or none`);
 }
 
+/** `ssl`: true or false, or its text from env(); other text is an error, never a plaintext connection. */
+function sslOf(c: Connection): boolean {
+  const v = c.ssl ?? false;
+  if (typeof v === 'boolean') return v;
+  const said = String(v).trim().toLowerCase();
+  if (said === 'true' || said === 'false') return said === 'true';
+  throw new Error(`kafka ssl ${JSON.stringify(v)} is neither true nor false`);
+}
+
 function saslOf(c: Connection): SASLOptions | undefined {
   if (typeof c.sasl_mechanism !== 'string') return undefined;
   return { mechanism: c.sasl_mechanism, username: String(c.sasl_username ?? ''), password: String(c.sasl_password ?? '') } as SASLOptions;
@@ -41,6 +50,7 @@ const partitionKey = (topic: string, partition: number): string => `${partition}
 export function kafkaProducer(context: OutletContext): Producer {
   const c = context.connection;
   const compression = compressionOf(c);
+  const ssl = sslOf(c);
   const sasl = saslOf(c);
   const brokers = String(c.brokers ?? '')
     .split(',')
@@ -48,7 +58,7 @@ export function kafkaProducer(context: OutletContext): Producer {
   const kafka = new Kafka({
     clientId: typeof c.client_id === 'string' ? c.client_id : 'syncwright',
     brokers,
-    ssl: c.ssl === true,
+    ssl,
     ...(sasl ? { sasl } : {}),
     // What the client would log goes nowhere: a failure reaches the report as the error it throws.
     logLevel: logLevel.NOTHING,
