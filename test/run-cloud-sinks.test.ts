@@ -181,6 +181,27 @@ sync people_parquet { from people  to lake path "parquet/people"  mode mirror  i
   });
 });
 
+describe('S3: an encryption key the destination names', () => {
+  it('empty (a variable set to "") stops the step: no object is written under another key than the one named', async () => {
+    const s3 = await startS3(['acme-kms']);
+    const recorder = await startRecorder(s3.url);
+    try {
+      const build = await compileText(
+        project(
+          `destination lake : s3 { bucket "acme-kms"  region "us-east-1"  server_side_encryption "aws:kms"  kms_key_id env("LAKE_KMS_KEY") }`,
+          `sync people_kms { from people  to lake path "kms/people"  mode mirror  identifier id -> id  map { email -> email }  format jsonl }`,
+        ),
+      );
+      const r = await run(build, 'people_kms', ['--endpoint', `lake=${recorder.url}`], { ...s3rverKeys, LAKE_KMS_KEY: '' });
+      expect(recorder.seen.filter((q) => q.method === 'PUT' || q.method === 'POST')).toEqual([]);
+      expect(r.plan).toMatchObject({ status: 'failed', committed: 0, error: expect.stringContaining('kms_key_id') });
+    } finally {
+      await recorder.close();
+      await s3.close();
+    }
+  });
+});
+
 describe('S3: an upload whose answer is lost', () => {
   // CompleteMultipartUpload "could fail after the initial 200 OK response has been sent" and
   // a retry of one that completed finds no upload (NoSuchUpload: "the upload ID might be

@@ -6,15 +6,13 @@ const text = (v: unknown): string | undefined => (typeof v === 'string' && v !==
 /**
  * A setting the destination block names, as text. Named but empty (an `env()` variable set to
  * ""), it stops the step: left out, the SDK would take what it finds itself (the machine's keys,
- * AWS_REGION) and write to a stream or bucket of that name in another account or region.
+ * AWS_REGION) and write to a stream or bucket of that name in another account or region, or S3
+ * would encrypt with another key than the one named.
  */
-function named(c: OutletContext['connection'], name: string): string | undefined {
+export function named(c: OutletContext['connection'], name: string): string | undefined {
   if (!Object.hasOwn(c, name)) return undefined;
   const value = text(c[name]);
-  if (value === undefined)
-    throw new Error(
-      `the destination's ${name} is empty: its setting names it, so the SDK's own ${name === 'region' ? 'region is' : 'credentials are'} not used in its place`,
-    );
+  if (value === undefined) throw new Error(`the destination's ${name} is empty: the step does not run without a setting its destination names`);
   return value;
 }
 
@@ -71,5 +69,3 @@ export function credentialRedaction(context: Pick<OutletContext, 'secret'>) {
 }
 
 export const redactionStep = { step: 'deserialize', name: 'syncwrightCredentialRedaction', override: true } as const;
-
-export { text as settingText };

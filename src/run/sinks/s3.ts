@@ -16,7 +16,7 @@ import { HeadObjectCommand, S3Client, type ServerSideEncryption } from '@aws-sdk
 import { Upload } from '@aws-sdk/lib-storage';
 import { snippetLength } from '../http/http.js';
 import { clip } from '../output/redact.js';
-import { awsClientConfig, credentialRedaction, redactionStep, settingText } from './aws.js';
+import { awsClientConfig, credentialRedaction, named, redactionStep } from './aws.js';
 import type { ObjectStore, OutletContext } from './outlets.js';
 
 const partSize = 8 * 1024 * 1024;
@@ -29,8 +29,8 @@ export function s3Store(context: OutletContext): ObjectStore {
   // An endpoint override is a local or S3-compatible server: addressed by path, as they expect.
   const client = new S3Client({ ...config, ...(config.endpoint ? { forcePathStyle: true } : {}) });
   client.middlewareStack.add(credentialRedaction(context), redactionStep);
-  const sse = settingText(context.connection.server_side_encryption) as ServerSideEncryption | undefined;
-  const kmsKey = settingText(context.connection.kms_key_id);
+  const sse = named(context.connection, 'server_side_encryption') as ServerSideEncryption | undefined;
+  const kmsKey = named(context.connection, 'kms_key_id');
   /** Whether the object under `key` is the one this write made (S3 shows only complete objects); unknown counts as not. */
   const written = async (bucket: string, key: string, mark: string): Promise<boolean> => {
     try {
