@@ -144,6 +144,25 @@ it('every echo of every credential is redacted, in the output and in the report'
   expect(looked.filter((s) => shown.includes(s))).toEqual([]);
 });
 
+it('the report stays JSON where a variable the plan names holds a word or a number JSON writes (true, null, a count)', async () => {
+  const build = await compileText(project);
+  const report = join(work.dir, 'report-words.json');
+  const r = await cli(
+    ['run', '--plan', join(build, 'to_hook', 'plan.json'), '--db', db.folder as string, '--endpoint', `hook=${api.url}`, '--report', report],
+    { HOOK_KEY: 'true', HOOK_NEWLINE: 'false', HOOK_TOKEN: 'null', HOOK_PASSWORD: KEY, HOOK_QUOTED: QUOTED, HOOK_CURRENCY: 'USD\n' },
+  );
+  const text = readFileSync(report, 'utf8');
+  // Before, every `true`, `false` and `null` of the report was replaced by [redacted]: no JSON reader took it.
+  const parsed = JSON.parse(text) as { exitCode: number; plans: { rejected: unknown[] }[] };
+  expect(parsed.exitCode).toBe(r.code);
+  expect(parsed.plans[0]!.rejected).toHaveLength(echoes.length);
+  expect(text).not.toContain('MDENG');
+  // A number holding a secret is redacted as the text it is, and the JSON around it stays JSON.
+  const secrets = new Redactor();
+  secrets.add('31298760');
+  expect(JSON.stringify(secrets.redactValues({ project: 31298760, rows: 12, ok: true }))).toBe('{"project":"[redacted]","rows":12,"ok":true}');
+});
+
 it('a password PGPASSWORD gives is redacted as one of --database is, with the server in the settings or in a URL without a password', async () => {
   const build = await compileText(project);
   const port = String((pg.address() as { port: number }).port);

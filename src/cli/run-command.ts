@@ -373,7 +373,7 @@ async function execute(given: (string | LoadedPlan)[], opts: RunOptions, checked
   say.err(runSummary(report));
   if (checked.report) {
     try {
-      writeFileSync(checked.report, `${jsonText(secrets.redact(stringifyJson(secrets.redactValues(report), 2)))}\n`);
+      writeFileSync(checked.report, `${jsonText(stringifyJson(secrets.redactValues(report), 2))}\n`);
     } catch (e) {
       say.err(`syncwright: cannot write the report to ${checked.report}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       return runExitCodes.usage;

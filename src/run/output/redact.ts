@@ -12,6 +12,7 @@
  */
 import { largest } from '../../numbers.js';
 import { printableLine } from '../../printable.js';
+import { ExactNumber } from '../exact-json.js';
 
 /** Shorter values are not treated as secrets: redacting them would erase ordinary words and numbers. */
 export const minSecretLength = 4;
@@ -80,11 +81,19 @@ export class Redactor {
   }
 
   /**
-   * Every string in a value redacted, before it is serialised: in JSON a string's quotes and
-   * backslashes are escaped again, and an echo of a secret's escaped form would no longer match.
+   * Every string and number in a value redacted, before it is serialised: in JSON a string's
+   * quotes and backslashes are escaped again, and an echo of a secret's escaped form would no
+   * longer match; and the serialised text is not redacted again, where a variable holding
+   * `true`, `null` or a count would have been cut out of the JSON's own syntax.
    */
   redactValues<T>(value: T): T {
     if (typeof value === 'string') return this.redact(value) as T;
+    // A number holding a secret becomes the text it is, redacted: the JSON around it stays JSON.
+    if (typeof value === 'number' || value instanceof ExactNumber) {
+      const text = String(value);
+      const shown = this.redact(text);
+      return (shown === text ? value : shown) as T;
+    }
     if (Array.isArray(value)) return value.map((v) => this.redactValues(v)) as T;
     if (value === null || typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return value;
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [this.redact(k), this.redactValues(v)])) as T;
