@@ -224,6 +224,12 @@ export class FakeKafka {
       pending = Buffer.concat([pending, d]);
       while (pending.length >= 4) {
         const size = pending.readInt32BE(0);
+        // As a broker does (socket.request.max.bytes, 100 MiB by default): a larger size, such as a TLS
+        // handshake's first bytes read as one, closes the connection at once.
+        if (size < 0 || size > 104_857_600) {
+          socket.destroy();
+          return;
+        }
         if (pending.length < 4 + size) break;
         const frame = pending.subarray(4, 4 + size);
         pending = pending.subarray(4 + size);
