@@ -317,7 +317,7 @@ describe('examples/ecommerce on Snowflake', () => {
     expect(new Set(bigquery.ran.map((r) => r.session)).size).toBe(2);
     expect(snowflake.labels().filter((l) => l.endsWith('/extract.sql pages'))).toEqual(warehouseSyncs.map((s) => `${s}/extract.sql pages`));
     // The 429 and the 503 were retried with the same requestId, and ran once (the first
-    // statement, the lock's seed, then found no lock table: 422, 42S02).
+    // statement, the lock's seed, then found no state schema yet: 422, 02000).
     expect(snowflake.requests.slice(0, 3).map((q) => q.status)).toEqual([429, 503, 422]);
     const firstThree = snowflake.requests.slice(0, 3).map((q) => new URL(q.path, 'http://local').searchParams);
     expect(new Set(firstThree.map((p) => p.get('requestId'))).size).toBe(1);

@@ -394,9 +394,22 @@ export class SnowflakeServer {
         // The request was its session: what it left open ends with it.
         await db.exec('ROLLBACK').catch(() => undefined);
         const err = e as { code?: string; message: string };
-        // Postgres SQLSTATEs the plans name mean the same in Snowflake's answers: an undefined table is 42S02 there.
-        const sqlState = err.code === '42P01' || err.code === '3F000' ? '42S02' : (err.code ?? '42000');
-        this.statements.set(handle, { state: 'failed', sqlState, code: sqlState === '42S02' ? '002003' : '100000', message: err.message });
+        // Postgres SQLSTATEs the plans name mean the same in Snowflake's answers: an undefined table is 42S02 there,
+        // and a table of a schema that does not exist is the schema's error, 02000 (002003, "Schema '...' does not exist or not authorized.").
+        const schema =
+          err.code === '3F000' ? /schema "([^"]+)"/.exec(err.message)?.[1] : err.code === '42P01' ? /relation "([^".]+)\./.exec(err.message)?.[1] : undefined;
+        const schemaMissing =
+          schema !== undefined &&
+          (err.code === '3F000' ||
+            (await db.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]).then(
+              (r) => r.rows.length === 0,
+              () => false,
+            )));
+        const sqlState = schemaMissing ? '02000' : err.code === '42P01' || err.code === '3F000' ? '42S02' : (err.code ?? '42000');
+        const message = schemaMissing
+          ? `SQL compilation error:\nSchema '${this.options.context.database}.${schema}' does not exist or not authorized.`
+          : err.message;
+        this.statements.set(handle, { state: 'failed', sqlState, code: sqlState === '42S02' || sqlState === '02000' ? '002003' : '100000', message });
       }
     };
     const next = this.queue.then(work, work);
