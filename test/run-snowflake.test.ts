@@ -457,6 +457,31 @@ describe('examples/ecommerce on Snowflake', () => {
     expect((await db.query(`SELECT * FROM "SYNCWRIGHT_STATE"."customers_to_braze_accepted_rows"`)).rows).toEqual([]);
   });
 
+  it('a result partition answered with an error, or with fewer rows than the result said, fails the run where it was read as its rows', async () => {
+    // The extract comes in partitions of 64 rows; the second is lost each way.
+    const faults = [
+      { status: 422, body: { code: '000709', sqlState: '02000', message: 'Statement 01b2c3d4-0000-0000-0000-000000000000 not found' } },
+      { status: 200, body: { data: [] } },
+    ];
+    for (const fault of faults) {
+      const tables = await marketingRows();
+      snowflake.partitionFault = (n) => (n === 1 ? fault : undefined);
+      try {
+        const [r] = await run(['vip_membership_to_bigquery']);
+        expect(r?.status).toBe('failed');
+        expect(r?.error).toMatch(fault.status === 422 ? /Statement .* not found/ : /gave 0 rows for partition 1 of statement .*, where the result said [1-9]/);
+        expect(r?.steps.map((s) => s.operation)).not.toContain('apply.sql');
+      } finally {
+        snowflake.partitionFault = undefined;
+      }
+      expect(await marketingRows()).toEqual(tables);
+    }
+    const [again] = await run(['vip_membership_to_bigquery']);
+    expect(again?.status, again?.error).toBe('ok');
+    // Every partition read: more rows than the first holds.
+    expect(again?.steps.find((s) => s.kind === 'load')?.rows).toBeGreaterThan(64);
+  });
+
   it('one run per sync: a second run at once stops busy; an expired lock row is taken over', async () => {
     const results = await Promise.all([run(['customers_to_klaviyo']), run(['customers_to_klaviyo'])]);
     expect(results.map(([r]) => r?.status).sort()).toEqual(['busy', 'ok']);

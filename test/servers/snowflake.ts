@@ -223,6 +223,9 @@ export class SnowflakeServer {
   /** Statements (by label) to fail as Snowflake cancels a statement that timed out (422, 57014), after letting `skip` of them run. */
   readonly cancel = new Map<string, { skip: number }>();
 
+  /** Where it gives an answer, a request for partition `n` (n > 0) of a finished result gets it instead of the rows: a test fails one partition so. */
+  partitionFault?: (n: number) => { status: number; body: unknown } | undefined;
+
   /** Where it gives a promise, the statement received waits for it before it runs: a test holds one run there while others go on. */
   hold?: (q: Received) => Promise<void> | undefined;
 
@@ -438,6 +441,8 @@ export class SnowflakeServer {
     if (parts.length === 0) parts.push([]);
     if (partition !== undefined && partition > 0) {
       if (partition >= parts.length) return send(422, { code: '000000', sqlState: '22000', message: `no partition ${partition}` });
+      const fault = this.partitionFault?.(partition);
+      if (fault) return send(fault.status, fault.body);
       return send(200, { data: parts[partition] });
     }
     send(200, {

@@ -135,6 +135,15 @@ function binding(v: unknown): { type: string; value: unknown } {
   return { type: 'TEXT', value: text(v) };
 }
 
+/** A statement's error answer (422) as the error it is. */
+function failure(j: Record<string, unknown>): SnowflakeError {
+  return new SnowflakeError(
+    clip(String(j.message ?? 'the statement failed'), 1000),
+    typeof j.sqlState === 'string' ? j.sqlState : undefined,
+    typeof j.code === 'string' ? j.code : undefined,
+  );
+}
+
 export class SqlApi {
   private readonly auth: SnowflakeAuth;
 
@@ -211,14 +220,7 @@ export class SqlApi {
       const handle = String(answer.json.statementHandle ?? '');
       answer = await this.call('GET', `/api/v2/statements/${encodeURIComponent(handle)}`);
     }
-    if (answer.status === 422) {
-      const j = answer.json;
-      throw new SnowflakeError(
-        clip(String(j.message ?? 'the statement failed'), 1000),
-        typeof j.sqlState === 'string' ? j.sqlState : undefined,
-        typeof j.code === 'string' ? j.code : undefined,
-      );
-    }
+    if (answer.status === 422) throw failure(answer.json);
     return answer.json as ResultSet;
   }
 
@@ -242,19 +244,38 @@ export class SqlApi {
     return this.settle(await this.call('GET', `/api/v2/statements/${encodeURIComponent(handle)}`));
   }
 
-  /** The rows of partition `n` of a result (partition 0 came with the result). */
-  async partition(handle: string, types: readonly RowType[], n: number, text: boolean): Promise<SqlRow[]> {
-    const { json } = await this.call('GET', `/api/v2/statements/${encodeURIComponent(handle)}?partition=${n}`);
-    return rowsOf(types, (json as ResultSet).data, text);
+  /**
+   * The rows of partition `n` of a result (partition 0 came with the result). An error answer, or
+   * fewer or more rows than the result's `partitionInfo` gave it, fails the read: taken as the
+   * partition's rows, it would leave rows out of a change set or a load without a word.
+   */
+  async partition(handle: string, types: readonly RowType[], n: number, text: boolean, rowCount: number | undefined): Promise<SqlRow[]> {
+    const answer = await this.call('GET', `/api/v2/statements/${encodeURIComponent(handle)}?partition=${n}`);
+    if (answer.status === 422) throw failure(answer.json);
+    if (answer.status !== 200)
+      throw new Error(
+        `Snowflake's SQL API at ${this.config.base} answered ${answer.status} for partition ${n} of statement ${handle}, whose result was complete`,
+      );
+    return this.whole(handle, rowsOf(types, (answer.json as ResultSet).data, text), n, rowCount);
+  }
+
+  /** A partition's rows, where there are as many as the result said. */
+  private whole(handle: string | undefined, rows: SqlRow[], n: number, rowCount: number | undefined): SqlRow[] {
+    if (rowCount !== undefined && rows.length !== rowCount)
+      throw new Error(
+        `Snowflake's SQL API at ${this.config.base} gave ${rows.length} rows for partition ${n} of statement ${handle ?? ''}, where the result said ${rowCount}: the result was not read whole, and nothing of it is taken as read`,
+      );
+    return rows;
   }
 
   /** Every partition of a result, one at a time; `text`: values as exact text (textFrom). */
   async *partitions(result: ResultSet, text = false): AsyncGenerator<SqlRow[]> {
     const meta = result.resultSetMetaData;
     if (!meta) return;
-    yield rowsOf(meta.rowType, result.data, text);
+    const rowCount = (n: number) => meta.partitionInfo?.[n]?.rowCount;
+    yield this.whole(result.statementHandle, rowsOf(meta.rowType, result.data, text), 0, rowCount(0));
     const count = meta.partitionInfo?.length ?? 1;
-    for (let n = 1; n < count; n++) yield await this.partition(String(result.statementHandle), meta.rowType, n, text);
+    for (let n = 1; n < count; n++) yield await this.partition(String(result.statementHandle), meta.rowType, n, text, rowCount(n));
   }
 
   async all(result: ResultSet): Promise<SqlRow[]> {
