@@ -482,6 +482,20 @@ describe('examples/ecommerce on Snowflake', () => {
     expect(again?.steps.find((s) => s.kind === 'load')?.rows).toBeGreaterThan(64);
   });
 
+  it('a result too large for its answer (code 391908, fewer rows in its partitions than numRows) fails the run where the rows it gave were taken as all', async () => {
+    const tables = await marketingRows();
+    snowflake.tooLarge = true;
+    try {
+      const [r] = await run(['vip_membership_to_bigquery']);
+      expect(r?.status).toBe('failed');
+      expect(r?.error).toMatch(/391908/);
+      expect(r?.steps.map((s) => s.operation)).not.toContain('apply.sql');
+    } finally {
+      snowflake.tooLarge = false;
+    }
+    expect(await marketingRows()).toEqual(tables);
+  });
+
   it('one run per sync: a second run at once stops busy; an expired lock row is taken over', async () => {
     const results = await Promise.all([run(['customers_to_klaviyo']), run(['customers_to_klaviyo'])]);
     expect(results.map(([r]) => r?.status).sort()).toEqual(['busy', 'ok']);

@@ -226,6 +226,13 @@ export class SnowflakeServer {
   /** Where it gives an answer, a request for partition `n` (n > 0) of a finished result gets it instead of the rows: a test fails one partition so. */
   partitionFault?: (n: number) => { status: number; body: unknown } | undefined;
 
+  /**
+   * Results of more than one partition answered as Snowflake answers a result set too large for
+   * its response: code 391908, and partitionInfo naming only the first partition (numRows still
+   * counts every row).
+   */
+  tooLarge = false;
+
   /** Where it gives a promise, the statement received waits for it before it runs: a test holds one run there while others go on. */
   hold?: (q: Received) => Promise<void> | undefined;
 
@@ -445,15 +452,16 @@ export class SnowflakeServer {
       if (fault) return send(fault.status, fault.body);
       return send(200, { data: parts[partition] });
     }
+    const tooLarge = this.tooLarge && parts.length > 1;
     send(200, {
       resultSetMetaData: {
         numRows: s.result.data.length,
         format: 'jsonv2',
         rowType: s.result.rowType,
-        partitionInfo: parts.map((p) => ({ rowCount: p.length, uncompressedSize: JSON.stringify(p).length })),
+        partitionInfo: (tooLarge ? parts.slice(0, 1) : parts).map((p) => ({ rowCount: p.length, uncompressedSize: JSON.stringify(p).length })),
       },
       data: parts[0],
-      code: '090001',
+      code: tooLarge ? '391908' : '090001',
       statementStatusUrl: statusUrl,
       sqlState: '00000',
       statementHandle: handle,

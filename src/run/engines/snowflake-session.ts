@@ -28,6 +28,8 @@ interface RowType {
 
 /** The SQL API's answer to a statement (200), or its parts for a partition. */
 interface ResultSet {
+  /** Snowflake's code for the answer: 090001 for success, 391908 where the result set was too large for it to give whole. */
+  code?: string;
   statementHandle?: string;
   statementHandles?: string[];
   resultSetMetaData?: { numRows?: number; rowType: RowType[]; partitionInfo?: { rowCount: number }[] };
@@ -273,6 +275,12 @@ export class SqlApi {
     const meta = result.resultSetMetaData;
     if (!meta) return;
     const rowCount = (n: number) => meta.partitionInfo?.[n]?.rowCount;
+    // Checked before any row is given: a step must not act on part of a result as if it were all of it.
+    const listed = meta.partitionInfo?.reduce((n, p) => n + p.rowCount, 0);
+    if (result.code === '391908' || (listed !== undefined && meta.numRows !== undefined && listed !== meta.numRows))
+      throw new Error(
+        `Snowflake's SQL API at ${this.config.base} did not give the whole result of statement ${result.statementHandle ?? ''} (code ${result.code ?? 'none'}: ${meta.numRows ?? '?'} rows, ${listed ?? '?'} in its partitions), as it does for a result set too large for its answer; nothing of it is taken as read`,
+      );
     yield this.whole(result.statementHandle, rowsOf(meta.rowType, result.data, text), 0, rowCount(0));
     const count = meta.partitionInfo?.length ?? 1;
     for (let n = 1; n < count; n++) yield await this.partition(String(result.statementHandle), meta.rowType, n, text, rowCount(n));
