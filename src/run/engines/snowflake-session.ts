@@ -265,7 +265,7 @@ export class SqlApi {
   private whole(handle: string | undefined, rows: SqlRow[], n: number, rowCount: number | undefined): SqlRow[] {
     if (rowCount !== undefined && rows.length !== rowCount)
       throw new Error(
-        `Snowflake's SQL API at ${this.config.base} gave ${rows.length} rows for partition ${n} of statement ${handle ?? ''}, where the result said ${rowCount}: the result was not read whole, and nothing of it is taken as read`,
+        `Snowflake's SQL API at ${this.config.base} gave ${rows.length} rows for partition ${n} of statement ${handle ?? ''}, where the result said ${rowCount}: the result was not read whole`,
       );
     return rows;
   }
