@@ -26,6 +26,15 @@ model people { from warehouse  table crm.people  primary key id  columns { id bi
 ${syncs}`;
 
 /** `syncwright run` of one sync on the scratch database, its JSON report read back. */
+/** A plan (its file) whose publish step sends each row to the stream of its tier, `routed-<tier>`: a batch then spans two streams. */
+function routeByTier(planPath: string): void {
+  const plan = JSON.parse(readFileSync(planPath, 'utf8')) as { steps: { kind: string; destination?: unknown }[] };
+  const publish = plan.steps.find((s) => s.kind === 'publish');
+  if (!publish) throw new Error('no publish step');
+  publish.destination = { $concat: ['routed-', { $ref: 'row.payload.tier' }] };
+  writeFileSync(planPath, JSON.stringify(plan));
+}
+
 async function run(build: string, sync: string, args: string[], env: Record<string, string> = {}) {
   const report = join(work.dir, `${sync}-report.json`);
   const r = await cli(['run', '--plan', join(build, sync, 'plan.json'), '--db', db.folder as string, '--report', report, ...args], env);
@@ -353,13 +362,8 @@ describe('Kinesis (kinesalite)', () => {
            sync routed_to_streams { from routed  to risk stream routed  mode insert  identifier id  map { tier -> tier } }`,
         ),
       );
-      // The plan routes each row to the stream of its tier: one batch of 12 rows, two PutRecords calls.
-      const planPath = join(routedBuild, 'routed_to_streams', 'plan.json');
-      const plan = JSON.parse(readFileSync(planPath, 'utf8')) as { steps: { kind: string; destination?: unknown }[] };
-      const publish = plan.steps.find((s) => s.kind === 'publish');
-      if (!publish) throw new Error('no publish step');
-      publish.destination = { $concat: ['routed-', { $ref: 'row.payload.tier' }] };
-      writeFileSync(planPath, JSON.stringify(plan));
+      // One batch of 12 rows, two PutRecords calls.
+      routeByTier(join(routedBuild, 'routed_to_streams', 'plan.json'));
       const args = ['--endpoint', `risk=${kinesis.url}`];
       const ids = (got: { value: Record<string, unknown> }[]) => got.map((r) => Number(r.value.id)).sort((a, b) => a - b);
 
@@ -419,6 +423,9 @@ describe('Kinesis (kinesalite)', () => {
       expect(r.plan).toMatchObject({ status: 'failed', committed: 0, error: expect.stringContaining('endpoint') });
       expect(wrong.seen).toEqual([]);
       expect(await elsewhere.records()).toEqual([]);
+      // Under --sink no address is used (the folder stands in for the service): the empty setting stops nothing.
+      const folder = await run(elsewhereBuild, 'people_elsewhere', ['--sink', join(work.dir, 'elsewhere-sink')], env);
+      expect(folder.plan).toMatchObject({ status: 'ok', committed: people });
     } finally {
       elsewhere.client.destroy();
       await wrong.close();
@@ -642,6 +649,9 @@ describe('Kafka: ssl from the environment', () => {
   it('ssl env("...") set to "true" connects over TLS: a plaintext broker gets no message', async () => {
     const r = await go('true');
     expect(plain.messages('secure')).toEqual([]);
+    // What reached the broker was a TLS handshake, which it refused as a request too large.
+    expect(plain.oversized.length).toBeGreaterThan(0);
+    expect(plain.oversized.every((c) => c.tls)).toBe(true);
     expect(r.code).not.toBe(0);
     expect(r.out).toContain('committed 0 rows');
   });
@@ -793,13 +803,8 @@ describe('messages to the folder sink', () => {
          sync routed_to_files { from routed  to risk stream routed  mode insert  identifier id  map { tier -> tier } }`,
       ),
     );
-    // The plan routes each row to the stream of its tier: one batch of 12 rows, two files.
-    const planPath = join(build, 'routed_to_files', 'plan.json');
-    const plan = JSON.parse(readFileSync(planPath, 'utf8')) as { steps: { kind: string; destination?: unknown }[] };
-    const publish = plan.steps.find((s) => s.kind === 'publish');
-    if (!publish) throw new Error('no publish step');
-    publish.destination = { $concat: ['routed-', { $ref: 'row.payload.tier' }] };
-    writeFileSync(planPath, JSON.stringify(plan));
+    // One batch of 12 rows, two files.
+    routeByTier(join(build, 'routed_to_files', 'plan.json'));
     const sink = join(work.dir, 'routed-sink');
     // routed-even.jsonl is a folder: appending to it fails.
     const blocked = join(sink, 'kinesis', 'routed-even.jsonl');

@@ -133,6 +133,15 @@ describe('GCS with a service account key and an endpoint override', () => {
   });
 });
 
+describe('GCS with a key the destination names but whose variable is empty', () => {
+  it('stops the step: nothing is written as the identity the machine has (Application Default Credentials)', async () => {
+    const r = await run('people_keyed', ['--endpoint', `keyed=${gcs.api.url}`], { GCS_KEY: '', ...ambient() });
+    expect(r.plan).toMatchObject({ status: 'failed', committed: 0, error: expect.stringContaining("the destination's credentials is empty") });
+    expect(gcs.api.requests).toEqual([]);
+    expect(metadata.issued).toEqual([]);
+  });
+});
+
 describe('GCS: a token the service echoes back is never printed or written', () => {
   // As a hostile or broken server might: the Authorization header in a 403's message.
   const echo = (req: Recorded) =>

@@ -157,10 +157,12 @@ it('the report stays JSON where a variable the plan names holds a word or a numb
   expect(parsed.exitCode).toBe(r.code);
   expect(parsed.plans[0]!.rejected).toHaveLength(echoes.length);
   expect(text).not.toContain('MDENG');
-  // A number holding a secret is redacted as the text it is, and the JSON around it stays JSON.
+  // A number that is a secret is written as the word, and the JSON around it stays JSON; a count that only holds its digits stays a count.
   const secrets = new Redactor();
   secrets.add('31298760');
-  expect(JSON.stringify(secrets.redactValues({ project: 31298760, rows: 12, ok: true }))).toBe('{"project":"[redacted]","rows":12,"ok":true}');
+  expect(JSON.stringify(secrets.redactValues({ project: 31298760, ms: 131298760, rows: 12, ok: true }))).toBe(
+    '{"project":"[redacted]","ms":131298760,"rows":12,"ok":true}',
+  );
 });
 
 it('a password PGPASSWORD gives is redacted as one of --database is, with the server in the settings or in a URL without a password', async () => {

@@ -144,6 +144,8 @@ interface PartitionState {
 export class FakeKafka {
   /** What broke the specification, with the request it was in. */
   readonly violations: string[] = [];
+  /** Connections closed for a request size over socket.request.max.bytes, and whether each began as a TLS handshake record (0x16 0x03). */
+  readonly oversized: { tls: boolean }[] = [];
   readonly requests: { api: number; version: number; clientId: string | null }[] = [];
   /** The acks of every Produce request. */
   readonly acks: number[] = [];
@@ -227,6 +229,7 @@ export class FakeKafka {
         // As a broker does (socket.request.max.bytes, 100 MiB by default): a larger size, such as a TLS
         // handshake's first bytes read as one, closes the connection at once.
         if (size < 0 || size > 104_857_600) {
+          this.oversized.push({ tls: pending[0] === 0x16 && pending[1] === 0x03 });
           socket.destroy();
           return;
         }

@@ -81,19 +81,15 @@ export class Redactor {
   }
 
   /**
-   * Every string and number in a value redacted, before it is serialised: in JSON a string's
-   * quotes and backslashes are escaped again, and an echo of a secret's escaped form would no
-   * longer match; and the serialised text is not redacted again, where a variable holding
-   * `true`, `null` or a count would have been cut out of the JSON's own syntax.
+   * Every string in a value redacted, and every number that is a secret, before it is
+   * serialised: in JSON a string's quotes and backslashes are escaped again, and an echo of a
+   * secret's escaped form would no longer match. The serialised text is not redacted again: a
+   * variable holding `true`, `null` or a number would have cut that word out of the JSON.
    */
   redactValues<T>(value: T): T {
     if (typeof value === 'string') return this.redact(value) as T;
-    // A number holding a secret becomes the text it is, redacted: the JSON around it stays JSON.
-    if (typeof value === 'number' || value instanceof ExactNumber) {
-      const text = String(value);
-      const shown = this.redact(text);
-      return (shown === text ? value : shown) as T;
-    }
+    // A number that is a secret is written as the word: the JSON around it stays JSON, and a count that only holds a secret's digits stays a count.
+    if (typeof value === 'number' || value instanceof ExactNumber) return (this.redact(String(value)) === redacted ? redacted : value) as T;
     if (Array.isArray(value)) return value.map((v) => this.redactValues(v)) as T;
     if (value === null || typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return value;
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [this.redact(k), this.redactValues(v)])) as T;

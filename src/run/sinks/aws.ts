@@ -1,20 +1,7 @@
 /** What the AWS clients share: region, keys when the destination names them, an endpoint override, and the credentials they send redacted. */
-import type { OutletContext } from './outlets.js';
+import { named, type OutletContext } from './outlets.js';
 
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-
-/**
- * A setting the destination block names, as text. Named but empty (an `env()` variable set to
- * ""), it stops the step: left out, the SDK would take what it finds itself (the machine's keys,
- * AWS_REGION) and write to a stream or bucket of that name in another account or region, or S3
- * would encrypt with another key than the one named.
- */
-export function named(c: OutletContext['connection'], name: string): string | undefined {
-  if (!Object.hasOwn(c, name)) return undefined;
-  const value = text(c[name]);
-  if (value === undefined) throw new Error(`the destination's ${name} is empty: the step does not run without a setting its destination names`);
-  return value;
-}
 
 /**
  * Keys given in the destination block are used as given; without them the SDK resolves

@@ -14,7 +14,13 @@ export function connectionOf(env: StepEnv, connection: Readonly<Record<string, T
   const override = env.options.endpoints[env.plan.destination.name];
   // An endpoint the destination names but renders empty (a variable set to ""): left out, the client
   // would send the rows to the service itself, or wherever its own variables point, not to that server.
-  if (override === undefined && Object.hasOwn(rendered, 'endpoint') && (typeof rendered.endpoint !== 'string' || rendered.endpoint === ''))
+  // Under --sink no address is used: the folder stands in for the service.
+  if (
+    override === undefined &&
+    env.options.sink === undefined &&
+    Object.hasOwn(rendered, 'endpoint') &&
+    (typeof rendered.endpoint !== 'string' || rendered.endpoint === '')
+  )
     throw new Error(`the destination's endpoint is empty: its setting names another address, so the service's own is not used in its place`);
   return {
     connection: rendered,

@@ -15,7 +15,7 @@ import { Readable } from 'node:stream';
 import { type File, IdempotencyStrategy, Storage, type StorageOptions } from '@google-cloud/storage';
 import { snippetLength } from '../http/http.js';
 import { clip } from '../output/redact.js';
-import type { ObjectStore, OutletContext } from './outlets.js';
+import { named, type ObjectStore, type OutletContext } from './outlets.js';
 
 const chunkSize = 8 * 1024 * 1024;
 
@@ -110,7 +110,9 @@ async function assertionRedaction(storage: Storage, secret: (value: string) => v
 }
 
 export function gcsStore(context: OutletContext): ObjectStore {
-  const key = typeof context.connection.credentials === 'string' && context.connection.credentials !== '' ? keyOf(context.connection.credentials) : undefined;
+  // Named but empty (a variable set to ""), it stops the step, as an empty AWS key does: left out, the client would write as the machine's own identity.
+  const credentials = named(context.connection, 'credentials');
+  const key = credentials === undefined ? undefined : keyOf(credentials);
   const storage = new Storage({
     ...(context.endpoint ? { apiEndpoint: context.endpoint } : {}),
     ...(key ? { credentials: key, ...(key.project_id ? { projectId: key.project_id } : {}), useAuthWithCustomEndpoint: true } : {}),

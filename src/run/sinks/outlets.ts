@@ -66,3 +66,17 @@ export interface Outlets {
   store(service: WriteObjectStep['service'], context: OutletContext): Promise<ObjectStore>;
   producer(transport: PublishStep['transport'], context: OutletContext): Promise<Producer>;
 }
+
+/**
+ * A setting the destination block names, as text. Named but empty (an `env()` variable set to
+ * ""), it stops the step: left out, the SDK would take what it finds itself (the machine's keys,
+ * AWS_REGION, Application Default Credentials) and write to a stream or bucket of that name in
+ * another account or region, or S3 would encrypt with another key than the one named.
+ */
+export function named(c: Connection, name: string): string | undefined {
+  if (!Object.hasOwn(c, name)) return undefined;
+  const value = c[name];
+  if (typeof value !== 'string' || value === '')
+    throw new Error(`the destination's ${name} is empty: the step does not run without a setting its destination names`);
+  return value;
+}

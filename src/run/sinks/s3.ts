@@ -16,8 +16,8 @@ import { HeadObjectCommand, S3Client, type ServerSideEncryption } from '@aws-sdk
 import { Upload } from '@aws-sdk/lib-storage';
 import { snippetLength } from '../http/http.js';
 import { clip } from '../output/redact.js';
-import { awsClientConfig, credentialRedaction, named, redactionStep } from './aws.js';
-import type { ObjectStore, OutletContext } from './outlets.js';
+import { awsClientConfig, credentialRedaction, redactionStep } from './aws.js';
+import { named, type ObjectStore, type OutletContext } from './outlets.js';
 
 const partSize = 8 * 1024 * 1024;
 
