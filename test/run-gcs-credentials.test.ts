@@ -135,10 +135,16 @@ describe('GCS with a service account key and an endpoint override', () => {
 
 describe('GCS with a key the destination names but whose variable is empty', () => {
   it('stops the step: nothing is written as the identity the machine has (Application Default Credentials)', async () => {
-    const r = await run('people_keyed', ['--endpoint', `keyed=${gcs.api.url}`], { GCS_KEY: '', ...ambient() });
-    expect(r.plan).toMatchObject({ status: 'failed', committed: 0, error: expect.stringContaining("the destination's credentials is empty") });
-    expect(gcs.api.requests).toEqual([]);
-    expect(metadata.issued).toEqual([]);
+    // A change, so that the mirror has an object to write (an earlier test may have written this one), undone after.
+    await sql(db, `UPDATE crm.people SET email = 'changed@example.com' WHERE id = 1`);
+    try {
+      const r = await run('people_keyed', ['--endpoint', `keyed=${gcs.api.url}`], { GCS_KEY: '', ...ambient() });
+      expect(r.plan).toMatchObject({ status: 'failed', committed: 0, error: expect.stringContaining("the destination's credentials is empty") });
+      expect(gcs.api.requests).toEqual([]);
+      expect(metadata.issued).toEqual([]);
+    } finally {
+      await sql(db, `UPDATE crm.people SET email = 'user1@example.com' WHERE id = 1`);
+    }
   });
 });
 
