@@ -20,6 +20,8 @@ import { kinesisStream, s3rverKeys, startKinesis, startKinesisFaults, startRecor
 let db: ScratchDb;
 const work = scratchFolder('syncwright-cloud-');
 
+/** A Kinesis destination whose secret key comes from RISK_SECRET. */
+const riskStream = `destination risk : kinesis { region "us-east-1"  access_key_id "AKIAIOSFODNN7EXAMPLE"  secret_access_key env("RISK_SECRET") }`;
 const project = (destinations: string, syncs: string) => `source warehouse : postgres { database "app" version 15 }
 ${destinations}
 model people { from warehouse  table crm.people  primary key id  columns { id bigint  email string  plan string } }
@@ -270,10 +272,7 @@ describe('Kinesis (kinesalite)', () => {
     faults = await startKinesisFaults(kinesis.url, (key, tries) => (key === '7' || key === '8') && tries <= 2);
     stream = await kinesisStream(kinesis.url, 'people');
     build = await compileText(
-      project(
-        `destination risk : kinesis { region "us-east-1"  access_key_id "AKIAIOSFODNN7EXAMPLE"  secret_access_key env("RISK_SECRET") }`,
-        `sync people_to_stream { from people  to risk stream people  mode insert  identifier id  map { email -> email } }`,
-      ),
+      project(riskStream, `sync people_to_stream { from people  to risk stream people  mode insert  identifier id  map { email -> email } }`),
     );
   });
   afterAll(async () => {
@@ -311,7 +310,7 @@ describe('Kinesis (kinesalite)', () => {
     try {
       const keyedBuild = await compileText(
         project(
-          `destination risk : kinesis { region "us-east-1"  access_key_id "AKIAIOSFODNN7EXAMPLE"  secret_access_key env("RISK_SECRET") }`,
+          riskStream,
           `model keyed { from warehouse  table crm.keyed  primary key k  columns { k string  v string } }
            sync keyed_to_stream { from keyed  to risk stream keyed  mode insert  identifier k  map { v -> v } }`,
         ),
@@ -333,10 +332,7 @@ describe('Kinesis (kinesalite)', () => {
     const silent = await startKinesisFaults(kinesis.url, (key, tries) => key === '5' && tries === 1, {});
     try {
       const quietBuild = await compileText(
-        project(
-          `destination risk : kinesis { region "us-east-1"  access_key_id "AKIAIOSFODNN7EXAMPLE"  secret_access_key env("RISK_SECRET") }`,
-          `sync people_to_quiet { from people  to risk stream quiet  mode insert  identifier id  map { email -> email } }`,
-        ),
+        project(riskStream, `sync people_to_quiet { from people  to risk stream quiet  mode insert  identifier id  map { email -> email } }`),
       );
       const n = people;
       const r = await run(quietBuild, 'people_to_quiet', ['--endpoint', `risk=${silent.url}`], env);
@@ -357,7 +353,7 @@ describe('Kinesis (kinesalite)', () => {
     try {
       const routedBuild = await compileText(
         project(
-          `destination risk : kinesis { region "us-east-1"  access_key_id "AKIAIOSFODNN7EXAMPLE"  secret_access_key env("RISK_SECRET") }`,
+          riskStream,
           `model routed { from warehouse  table crm.routed  primary key id  columns { id bigint  tier string } }
            sync routed_to_streams { from routed  to risk stream routed  mode insert  identifier id  map { tier -> tier } }`,
         ),
@@ -393,10 +389,7 @@ describe('Kinesis (kinesalite)', () => {
       // RISK_SECRET is set but empty (a CI secret that was never filled in); the machine has keys of another account.
       const env = { RISK_SECRET: '', AWS_ACCESS_KEY_ID: 'AKIAOTHERACCOUNT0001', AWS_SECRET_ACCESS_KEY: 'other-account-secret' };
       const ambientBuild = await compileText(
-        project(
-          `destination risk : kinesis { region "us-east-1"  access_key_id "AKIAIOSFODNN7EXAMPLE"  secret_access_key env("RISK_SECRET") }`,
-          `sync people_to_ambient { from people  to risk stream ambient  mode insert  identifier id  map { email -> email } }`,
-        ),
+        project(riskStream, `sync people_to_ambient { from people  to risk stream ambient  mode insert  identifier id  map { email -> email } }`),
       );
       const r = await run(ambientBuild, 'people_to_ambient', ['--endpoint', `risk=${recorder.url}`], env);
       expect(r.plan).toMatchObject({ status: 'failed', committed: 0, error: expect.stringContaining('secret_access_key') });
