@@ -10,7 +10,7 @@ import { range, type Verdict } from './deliver.js';
 import { ExactNumber, parseAnswer, stringifyJson, tooDeep, tooDeepSaid } from '../exact-json.js';
 import { pointerAll, pointerGet } from '../json-pointer.js';
 import { asText, render, type Json, type RenderContext, type RenderOptions } from '../template.js';
-import { staysInPath } from './request.js';
+import { outsidePath, staysInPath } from './request.js';
 
 /** What the executor knows of a row while sending it. */
 export interface RowState {
@@ -22,6 +22,11 @@ function succeeded(doc: unknown, success: { pointer: string; equals: unknown } |
   if (!success) return true;
   const want = render(success.equals as Template, ctx, options);
   return stringifyJson(pointerGet(doc, success.pointer) ?? null) === stringifyJson(want);
+}
+
+/** A row's refusal, after any the answer already gave it. */
+function refuse(refused: Map<number, string>, index: number, reason: string): void {
+  refused.set(index, refused.has(index) ? `${refused.get(index)}; ${reason}` : reason);
 }
 
 /**
@@ -36,7 +41,7 @@ function refusedRows(doc: unknown, refusals: Refusals, count: number): Map<numbe
     if (!named || typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= count) return undefined;
     const message = pointerGet(refusal, refusals.reason);
     const reason = clip(`refused: ${typeof message === 'string' ? message : stringifyJson(refusal)}`, snippetLength);
-    refused.set(index, refused.has(index) ? `${refused.get(index)}; ${reason}` : reason);
+    refuse(refused, index, reason);
   }
   // Something was refused, in a shape not read: which rows, unknown.
   const flagged = refusals.flag === undefined ? undefined : pointerGet(doc, refusals.flag);
@@ -281,7 +286,7 @@ export function readResponse(
     return rejectAll(`the answer has no ${got.missing}, which the batch's next request needs, so whether it takes the rows is unknown: ${snippet(res)}`, true);
   if ('notSegment' in got)
     return rejectAll(
-      `the answer gives the batch the ${got.notSegment} ${clip(JSON.stringify(got.value), snippetLength)}, which cannot be one segment of a URL's path (empty, \`.\` or \`..\`, or holding /, ?, #, % or another character a segment may not), so the batch's next request cannot ask about it and whether it takes the rows is unknown: ${snippet(res)}`,
+      `the answer gives the batch the ${got.notSegment} ${clip(JSON.stringify(got.value), snippetLength)}, which cannot be one segment of a URL's path (${outsidePath(false)}), so the batch's next request cannot ask about it and whether it takes the rows is unknown: ${snippet(res)}`,
       true,
     );
   return { ...verdict, captured: got.captured };
@@ -326,14 +331,14 @@ function readAnswer(
         }),
         retry: [],
       };
-    for (const [index, reason] of invalid?.refused ?? []) refused.set(index, refused.has(index) ? `${refused.get(index)}; ${reason}` : reason);
+    for (const [index, reason] of invalid?.refused ?? []) refuse(refused, index, reason);
     const missing = accept.missing === undefined ? new Map<number, string>() : missingRows(doc, accept.missing, rows);
     if (missing === undefined)
       return rejectAll(
         `the answer lists at ${accept.missing} what it has no record of in a shape not read, or an id that is no row's, so which rows were taken is unknown: ${snippet(res)}`,
         true,
       );
-    for (const [index, reason] of missing) refused.set(index, refused.has(index) ? `${refused.get(index)}; ${reason}` : reason);
+    for (const [index, reason] of missing) refuse(refused, index, reason);
     // A count of rows taken that is not the rows left: which were taken is not said (the answer
     // contradicts itself). In halves, as a 207, within the run: resent as they were (Mixpanel's
     // $insert_id and the run's time), what was taken is kept once, and a row alone so answered is refused as unsure.

@@ -48,6 +48,10 @@ export function staysInPath(text: string, slashes: boolean): boolean {
   return (slashes ? /^[A-Za-z0-9._~!$&'()*+,;=:@/-]+$/ : /^[A-Za-z0-9._~!$&'()*+,;=:@-]+$/).test(text) && !dotSegment.test(text);
 }
 
+/** What `staysInPath` refuses, for the messages that quote such a value. */
+export const outsidePath = (slashes: boolean): string =>
+  `empty, a . or .. step, or holding ${slashes ? '' : '/, '}?, #, %, \\, white space or another character a path segment may not`;
+
 /**
  * A URL built with variables a call captured (`{"$concat": [..., {"$ref": "vars.X"}, ...]}`) is
  * sent only as the answers meant it. One that starts the URL (Salesforce's `instance_url`, from
@@ -74,7 +78,7 @@ function checkAnswered(url: PlanRequest['url'], ctx: RenderContext, options: Ren
         : staysInPath(text, true);
     if (!sound)
       throw new TemplateError(
-        `the ${ref.slice('vars.'.length)} ${clip(JSON.stringify(text), snippetLength)} an answer gave ${at === 0 ? 'is not an https origin (nothing after the host)' : 'would leave its place in the path (empty, or holding ?, #, %, \\, white space or a . or .. step)'}, so no request is sent to it`,
+        `the ${ref.slice('vars.'.length)} ${clip(JSON.stringify(text), snippetLength)} an answer gave ${at === 0 ? 'is not an https origin (nothing after the host)' : `would leave its place in the path (${outsidePath(true)})`}, so no request is sent to it`,
       );
   }
 }

@@ -2,7 +2,7 @@
 import type { Template } from '../../contract/api-steps.js';
 import { baseContext, type StepEnv } from '../step-env.js';
 import { render } from '../template.js';
-import type { Connection, OutletContext } from './outlets.js';
+import { named, type Connection, type OutletContext } from './outlets.js';
 
 /** The step's settings rendered (`$env` read), and the `--endpoint` given for its destination. */
 export function connectionOf(env: StepEnv, connection: Readonly<Record<string, Template>>): OutletContext {
@@ -12,19 +12,12 @@ export function connectionOf(env: StepEnv, connection: Readonly<Record<string, T
     if (v === null || typeof v !== 'object') rendered[name] = v;
   }
   const override = env.options.endpoints[env.plan.destination.name];
-  // An endpoint the destination names but renders empty (a variable set to ""): left out, the client
-  // would send the rows to the service itself, or wherever its own variables point, not to that server.
-  // Under --sink no address is used: the folder stands in for the service.
-  if (
-    override === undefined &&
-    env.options.sink === undefined &&
-    Object.hasOwn(rendered, 'endpoint') &&
-    (typeof rendered.endpoint !== 'string' || rendered.endpoint === '')
-  )
-    throw new Error(`the destination's endpoint is empty: its setting names another address, so the service's own is not used in its place`);
+  // An endpoint the destination names but renders empty (a variable set to "") stops the step (`named`): left out, the
+  // client would send the rows to the service itself, or wherever its own variables point. Under --sink no address is
+  // used: the folder stands in for the service.
   return {
     connection: rendered,
-    endpoint: override ?? (typeof rendered.endpoint === 'string' ? rendered.endpoint : undefined),
+    endpoint: override ?? (env.options.sink === undefined ? named(rendered, 'endpoint') : undefined),
     secret: (value) => env.options.secrets.add(value),
   };
 }
