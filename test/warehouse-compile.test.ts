@@ -172,6 +172,16 @@ sync users_back { from users  to wh table shop.users_copy  mode mirror  identifi
     expect(tree(out).get('users_to_dw/apply.sql')).toMatch(/FROM\s+"CRM"\."sw_load_users_to_dw" AS "m"/);
     expect(plan.steps[1]!.drop).toBe('DROP TABLE IF EXISTS "CRM"."sw_load_users_to_dw"');
     expect(planErrors(plan)).toEqual([]);
+    // A decimal without precision and scale: Snowflake reads a bare NUMBER as NUMBER(38, 0), which would load 99.95 as 100.
+    writeFileSync(join(dir, 'src', 'users.sync'), crossProject('postgres', 'snowflake').replace('decimal(12, 2)', 'decimal'));
+    expect(await compile()).toBe(0);
+    const unsized = JSON.parse(tree(out).get('users_to_dw/plan.json')!) as {
+      steps: { columns?: { name: string; type: string }[] }[];
+      destination: { columns: { name: string; type: string }[]; check: { create: string } };
+    };
+    expect(unsized.steps[1]!.columns![3]).toEqual({ name: 'sw_c3', type: 'NUMBER(38, 9)' });
+    expect(unsized.destination.columns.find((c) => c.name === 'LTV')?.type).toBe('NUMBER(38, 9)');
+    expect(unsized.destination.check.create).toContain('"LTV" NUMBER(38, 9)');
     // A sync name of 250 characters: the load table's name is cut to Snowflake's 255, kept apart by a hash.
     const long = 'u'.repeat(250);
     writeFileSync(join(dir, 'src', 'users.sync'), crossProject('postgres', 'snowflake').replace('sync users_to_dw', `sync ${long}`));

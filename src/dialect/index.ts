@@ -48,7 +48,8 @@ export interface DialectSpec {
   formatter: 'postgresql' | 'snowflake' | 'bigquery';
   identifiers: IdentifierRule;
   literals: Quoting & { why?: string };
-  types: Record<ColumnType, string>;
+  /** The type a column of each is made with; `decimal`: one without precision and scale (its name before any `(` takes theirs). */
+  types: Record<ColumnType, string> & { why?: string };
   /** Column type -> snippet over `{{v}}` giving a value that has equality and ordering. */
   comparable: Partial<Record<ColumnType, string>> & { why: string };
   /** Hex SHA-256 of the string `{{v}}`. */

@@ -49,8 +49,8 @@ function comparable(spec: DialectSpec, type: ColumnType, expr: string): string {
 }
 
 function typeName(spec: DialectSpec, c: { type: ColumnType; precision?: number; scale?: number }): string {
-  const base = spec.types[c.type];
-  return c.type === 'decimal' && c.precision !== undefined ? `${base}(${c.precision}, ${c.scale ?? 0})` : base;
+  const type = spec.types[c.type];
+  return c.type === 'decimal' && c.precision !== undefined ? `${type.replace(/\s*\(.*$/, '')}(${c.precision}, ${c.scale ?? 0})` : type;
 }
 
 /** The rows partial's context over the model: mapped (normalised, hashed) values and order keys. */
