@@ -209,6 +209,19 @@ describe('the target of a warehouse sync on BigQuery, checked before the load an
     expect(typed.sent).toEqual(checked);
     await engine.exec('ALTER TABLE crm.users ALTER COLUMN updated_at TYPE timestamptz USING updated_at::timestamptz');
 
+    // Of the kind but narrower: BigQuery would round the values on every write.
+    const narrower = (actual: string) =>
+      `nothing was run: its column ltv is ${actual}, narrower than the NUMERIC(12, 2) the sync writes (from the model's column ltv): it would round the values, and every run would find them changed and write them again; give the column the type the sync writes (or change the model's)`;
+    await engine.exec('ALTER TABLE crm.users ALTER COLUMN ltv TYPE numeric(12, 1)');
+    const scale = await run();
+    expect(scale.r.error).toContain(narrower('NUMERIC(12, 1)'));
+    expect(scale.sent).toEqual(checked);
+    await engine.exec('ALTER TABLE crm.users ALTER COLUMN ltv TYPE bigint');
+    const whole = await run();
+    expect(whole.r.error).toContain(narrower('INT64'));
+    expect(whole.sent).toEqual(checked);
+    await engine.exec('ALTER TABLE crm.users ALTER COLUMN ltv TYPE numeric(12, 2)');
+
     const fits = await run();
     expect(fits.r.status, fits.r.error).toBe('ok');
     expect(fits.sent).toEqual([...checked, 'load create', 'load insert', 'apply.sql']);
@@ -377,6 +390,27 @@ describe('a cross-warehouse load from Postgres into Snowflake', () => {
       lockRowTiming.renewMs = 60_000;
       for (const g of [paused, renewals, applying]) g.open();
     }
+  });
+  it('a column of the kind but narrower (fewer decimals, a whole number for a decimal, a coarser timestamp, a date) stops the sync before its load, with the fix', async () => {
+    const said = (column: string, actual: string, written: string) =>
+      `its column ${column} is ${actual}, narrower than the ${written} the sync writes (from the model's column ${column}): it would round the values, and every run would find them changed and write them again; give the column the type the sync writes (or change the model's)`;
+    await wdb.exec('ALTER TABLE crm.users ALTER COLUMN ltv TYPE numeric(12, 1), ALTER COLUMN updated_at TYPE timestamp(3)');
+    const scale = await run();
+    expect(scale.r.status).toBe('failed');
+    expect(scale.r.error).toContain(
+      `nothing was run: ${said('ltv', 'NUMBER(12, 1)', 'NUMBER(12, 2)')}; ${said('updated_at', 'TIMESTAMP_NTZ(3)', 'TIMESTAMP_NTZ')}`,
+    );
+    expect(scale.sent).toEqual([]);
+    await wdb.exec('ALTER TABLE crm.users ALTER COLUMN ltv TYPE bigint, ALTER COLUMN updated_at TYPE date');
+    const whole = await run();
+    expect(whole.r.error).toContain(`nothing was run: ${said('ltv', 'NUMBER(38, 0)', 'NUMBER(12, 2)')}; ${said('updated_at', 'DATE', 'TIMESTAMP_NTZ')}`);
+    expect(whole.sent).toEqual([]);
+    // Wider: more decimals, a finer timestamp.
+    await wdb.exec('ALTER TABLE crm.users ALTER COLUMN ltv TYPE numeric(14, 4), ALTER COLUMN updated_at TYPE timestamp(6)');
+    const wider = await run();
+    expect(wider.r.status, wider.r.error).toBe('ok');
+    expect(wider.sent).toEqual(loadRun);
+    expect(server.unexpected).toEqual([]);
   });
 });
 

@@ -36,6 +36,13 @@ describeWithSqlfluff('generated Snowflake and BigQuery SQL parses under sqlfluff
         if (dialect !== 'postgres') inputs.push({ sql: f.content, dialect });
       }
     }
+    // The statements that check a target before its script, a bound value where each `?` is (sqlfluff takes no Snowflake placeholder).
+    for (const dialect of ['snowflake', 'bigquery'] as const) {
+      const { targetExists, targetColumns, targetRequired } = getDialect(dialect).session!;
+      const catalog = dialect === 'bigquery' ? '`acme.crm.INFORMATION_SCHEMA`' : '"DW".INFORMATION_SCHEMA';
+      for (const sql of [targetExists, targetColumns, targetRequired])
+        inputs.push({ sql: `${sql!.replaceAll('{{catalog}}', catalog).replaceAll('?', "'x'")};`, dialect });
+    }
     const results = await parseManyWithSqlfluff(inputs);
     results.forEach((r, i) => {
       const { dialect, sql } = inputs[i]!;

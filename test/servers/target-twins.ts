@@ -92,9 +92,37 @@ function catalog(engine: Engine): string {
   return `WITH types (name, pg) AS (VALUES ${values(typeNames[engine])}),
   cols AS (
     SELECT c.table_schema::text AS table_schema, c.table_name::text AS table_name, c.column_name::text AS column_name, c.ordinal_position,
-           s.name AS data_type, c.is_nullable::text AS is_nullable, c.column_default::text AS column_default, c.is_identity::text AS is_identity
+           s.name AS data_type, c.is_nullable::text AS is_nullable, c.column_default::text AS column_default, c.is_identity::text AS is_identity,
+           c.data_type::text AS pg_type, c.numeric_precision::int AS numeric_precision, c.numeric_scale::int AS numeric_scale, c.datetime_precision::int AS datetime_precision
     FROM information_schema.columns c LEFT JOIN (VALUES ${values(storedAs[engine])}) AS s (pg, name) ON s.pg = c.data_type
   )`;
+}
+
+/**
+ * A column's type as each engine's catalog shows it: Snowflake's DATA_TYPE with the precision and
+ * scale of a NUMBER (an integer is NUMBER(38, 0)) or a timestamp's precision, as syncwright words it;
+ * BigQuery's data_type, a NUMERIC's parameters in it.
+ */
+function shown(engine: Engine): string {
+  return engine === 'snowflake'
+    ? `CASE WHEN c.data_type = 'NUMBER' THEN 'NUMBER(' || CASE WHEN c.pg_type = 'numeric' THEN c.numeric_precision ELSE 38 END || ', ' || COALESCE(c.numeric_scale, 0) || ')'
+         WHEN c.data_type LIKE 'TIMESTAMP%' THEN c.data_type || '(' || c.datetime_precision || ')' ELSE c.data_type END`
+    : `CASE WHEN c.pg_type = 'numeric' AND c.numeric_precision IS NOT NULL THEN 'NUMERIC(' || c.numeric_precision || ', ' || c.numeric_scale || ')' ELSE c.data_type END`;
+}
+
+/**
+ * Whether the column rounds what the sync writes, from Postgres's own facts about the twin's
+ * column: an integer or numeric of a smaller scale than the decimal written (a BigQuery NUMERIC
+ * without one holds 9), or one taking a float; on Snowflake also a date, or a timestamp of fewer
+ * than 6 decimals, taking a timestamp. A decimal written without a scale (Snowflake's NUMBER(38, 9))
+ * is given the benefit of the doubt, as on Postgres.
+ */
+function narrower(engine: Engine, written: string): string {
+  const scale = `CASE WHEN ${written} = 'NUMBER(38, 9)' THEN NULL ELSE substring(${written} from ', ([0-9]+)\\)')::int END`;
+  const held = engine === 'snowflake' ? 'c.numeric_scale' : `COALESCE(c.numeric_scale, 9)`;
+  const numbers = `c.pg_type IN ('smallint', 'integer', 'bigint', 'numeric') AND (to_regtype((SELECT pg FROM types WHERE name = trim(split_part(upper(${written}), '(', 1)))) = 'float8'::regtype OR ${held} < ${scale})`;
+  const times = `upper(${written}) LIKE 'TIMESTAMP%' AND (c.pg_type = 'date' OR (c.pg_type LIKE 'timestamp%' AND c.datetime_precision < 6))`;
+  return `COALESCE((${numbers})${engine === 'snowflake' ? ` OR (${times})` : ''}, false)`;
 }
 
 /** The Postgres category of an engine's type name (its base name, before any `(`). */
@@ -109,7 +137,7 @@ function twinsOf(engine: Engine, schema: string): Record<'exists' | 'columns' | 
     return {
       exists: `SELECT count(*) > 0 AS ok FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2`,
       columns: `${catalog(engine)}
-        SELECT e.name, e.type, c.column_name IS NOT NULL AS present, c.data_type AS actual, ${fits} AS fits
+        SELECT e.name, e.type, c.column_name IS NOT NULL AS present, ${shown(engine)} AS actual, ${fits} AS fits, ${narrower(engine, 'e.type')} AS narrower
         FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (name text, type text)) WITH ORDINALITY AS e (name, type, n)
         LEFT JOIN cols c ON c.table_schema = $2 AND c.table_name = $3 AND c.column_name = e.name ORDER BY e.n`,
       required: `${catalog(engine)}
@@ -121,7 +149,7 @@ function twinsOf(engine: Engine, schema: string): Record<'exists' | 'columns' | 
   return {
     exists: `SELECT count(*) > 0 AS ok FROM information_schema.tables WHERE table_schema = ${dataset} AND table_name = $1`,
     columns: `${catalog(engine)}
-      SELECT e.name, e.type, c.column_name IS NOT NULL AS present, c.data_type AS actual, ${fits} AS fits
+      SELECT e.name, e.type, c.column_name IS NOT NULL AS present, ${shown(engine)} AS actual, ${fits} AS fits, ${narrower(engine, 'e.type')} AS narrower
       FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS e (name, type, n)
       LEFT JOIN cols c ON c.table_schema = ${dataset} AND c.table_name = $3 AND lower(c.column_name) = lower(e.name) ORDER BY e.n`,
     required: `${catalog(engine)}
@@ -129,6 +157,9 @@ function twinsOf(engine: Engine, schema: string): Record<'exists' | 'columns' | 
       AND lower(column_name) <> ALL (SELECT lower(w) FROM unnest($1::text[]) AS w) ORDER BY ordinal_position`,
   };
 }
+
+/** The columns the twin of the target columns statement gives (`ColumnFound` in src/run/engines/target-check.ts). */
+const answered = ['name', 'type', 'present', 'actual', 'fits', 'narrower'];
 
 /** [label, the statement as the executor sends it (its catalog filled), its twin] for each target statement of `plan` (none for a plan without a target check). */
 export function targetTwins(plan: Plan): [string, string, string][] {
@@ -138,6 +169,10 @@ export function targetTwins(plan: Plan): [string, string, string][] {
   if (!check || !session?.targetExists || !session.targetColumns || !session.targetRequired || !(engine in typeNames)) return [];
   const pg = twinsOf(engine, check.schema ?? '');
   const sent = (sql: string) => fillSlots(sql, { catalog: check.catalog ?? '' });
+  // The twin answers for the plan's statement: each column the twin gives, the statement must select too.
+  const columns = session.targetColumns;
+  const missing = answered.filter((c) => !new RegExp(`\\bAS "?${c}"?(,|\\s+FROM\\b)`).test(columns));
+  if (missing.length) throw new Error(`the ${engine} target columns statement selects no ${missing.join(', ')}, which its twin gives`);
   return [
     ['target exists', sent(session.targetExists), pg.exists],
     ['target columns', sent(session.targetColumns), pg.columns],

@@ -2,8 +2,8 @@
  * A warehouse target checked before its script runs, through the engine's catalog (Postgres's
  * pg_attribute; the INFORMATION_SCHEMA views of Snowflake and BigQuery): the table
  * exists, has every column the sync writes, each of a type that takes the value (the same
- * category of type: numbers, text, dates, booleans, ...; on Postgres, not a narrower one of
- * it, which would round the values), and, where the sync inserts, no
+ * category of type: numbers, text, dates, booleans, ...; not a narrower one of it, which would
+ * round the values, as each dialect's statement judges), and, where the sync inserts, no
  * NOT NULL column without a default is left out. Every problem is said at once, with the fix.
  */
 import { fillSlots, type Plan, type SessionSql, type TargetValue } from '../../contract/plan.js';
@@ -18,7 +18,7 @@ type ColumnFound = SqlRow & {
   present: boolean;
   actual: string | null;
   fits: boolean;
-  /** Of the type's category but holding less of it or otherwise (fewer decimals, a 4-byte float, a coarser time, a numeric for a float; Postgres says so): values would be rounded, and found changed on every run. */
+  /** Of the type's category but holding less of it or otherwise (fewer decimals, a 4-byte float, a coarser time, a numeric for a float): values would be rounded, and found changed on every run. */
   narrower?: boolean;
 };
 
