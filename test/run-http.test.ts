@@ -754,6 +754,33 @@ describe('deliver', () => {
     expect(seen).toEqual([]);
   });
 
+  it('refuses the rows an exchange may not send, sending them through no later exchange: unapplied only when none took them before', async () => {
+    const sent: number[][] = [];
+    // Row 2, say, holds an id of a kind the request may not name.
+    const guarded: Exchange<number> = {
+      ...exchange(),
+      refuses: (row) => (row === 2 ? 'not one it may name' : undefined),
+      request: (rows) => {
+        sent.push([...rows]);
+        return request(rows);
+      },
+    };
+    const first = await run(ids(3), 3, {}, [guarded, exchange()]);
+    expect(sent).toEqual([[1, 3]]);
+    expect(first.accepted).toEqual([1, 3]);
+    expect(first.refused).toEqual([{ row: 2, reason: 'not one it may name', fate: 'rejected', unapplied: true }]);
+    expect(first.stats).toMatchObject({ requests: 2, accepted: 2, rejected: 1 });
+    // After a request that took the row: perhaps applied by it.
+    sent.length = 0;
+    const later = await run(ids(3), 3, {}, [exchange(), guarded]);
+    expect(sent).toEqual([[1, 3]]);
+    expect(later.refused).toEqual([{ row: 2, reason: 'not one it may name', fate: 'rejected', unapplied: false }]);
+    // Every row refused: no request of that exchange at all.
+    sent.length = 0;
+    expect((await run([2], 1, {}, [guarded])).accepted).toEqual([]);
+    expect(sent).toEqual([]);
+  });
+
   it('keeps at most `concurrency` requests in flight', async () => {
     api.failWhen(() => fault.slow(30));
     const r = await run(ids(100), 5, { concurrency: 3 });

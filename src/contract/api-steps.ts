@@ -378,6 +378,14 @@ export interface CallStep {
   rateLimit?: RateLimit;
 }
 
+/** The ids a request may name (`SendRequest.destinationIds`). */
+export interface DestinationIds {
+  /** An ECMAScript regular expression (flag `u`) an id must match from its first character to its last. */
+  pattern: string;
+  /** What such ids are ("CampaignMember ids"), for the reason a row is refused. */
+  what: string;
+}
+
 /** A lock held across calls (`CallStep.lock`). */
 export interface CallLock {
   /** A signed 64-bit integer, as decimal text, like `PlanLock.key`. */
@@ -403,6 +411,16 @@ export interface SendRequest {
    * next request as they are.
    */
   only?: 'without_destination_id';
+  /**
+   * The destination ids the request may name: those the regular expression `pattern` matches
+   * whole; `what` says what they are, for the reason a row is refused. A row whose id it does not
+   * match (the id of another kind of record, kept by an older version, or none) is never sent by
+   * it: with `only`, it counts as having no id, so the lookup is made for it and the id found
+   * takes the held one's place; on any other request, it is refused with the reason, and stays
+   * for the next run. Salesforce deletes by id a record of any object: a campaign's removal may
+   * name CampaignMembers only, never the contact a wrong id would delete.
+   */
+  destinationIds?: DestinationIds;
   /**
    * Values of the batch read from a 2xx answer, name -> JSON Pointer (Klaviyo's bulk import:
    * `job` <- "/data/id", the job it queued); later requests of the batch see each as

@@ -65,11 +65,34 @@ function numbersBatches(t: unknown): boolean {
   return Object.values(t).some(numbersBatches);
 }
 
+/**
+ * Whether the request may name a destination id (`destinationIds`), and why not, for a refusal.
+ * Matched whole: a pattern matching an id's beginning would pass `00v...,003...` as one id.
+ */
+function idRule(request: SendRequest): { allows: (id: string | null) => boolean; why: (id: string | null) => string } | undefined {
+  const ids = request.destinationIds;
+  if (ids === undefined) return undefined;
+  let pattern: RegExp;
+  try {
+    pattern = new RegExp(`^(?:${ids.pattern})$`, 'u');
+  } catch (e) {
+    throw new Error(`the plan's destinationIds pattern ${JSON.stringify(ids.pattern)} is not a regular expression: ${(e as Error).message}`);
+  }
+  return {
+    allows: (id) => id !== null && pattern.test(id),
+    why: (id) =>
+      `${id === null ? 'it has no destination id' : `its destination id ${JSON.stringify(id)} is not one this request may name`}: it names only ${ids.what}; the row is not sent, and stays for the next run`,
+  };
+}
+
 function exchangeOf(env: StepEnv, request: SendRequest, total: number): Exchange<ChangeRow> {
   const perRow = request.for === 'row';
   const base = env.options.endpoints[env.plan.destination.name];
   // Rows whose record is there already go on to the request that finds it.
   const find = request.accept.by === 'items' ? request.accept.already?.find : undefined;
+  const ids = idRule(request);
+  // A lookup (`only`) is made for the rows without an id it may name; any other request refuses them.
+  const lookup = request.only === 'without_destination_id';
   return {
     perRow,
     whole: numbersBatches(request.request),
@@ -80,7 +103,8 @@ function exchangeOf(env: StepEnv, request: SendRequest, total: number): Exchange
     ...(request.poll ? { pollMs: request.poll.waitSeconds * 1000 } : {}),
     read: (res, rows) => readResponse(request, res, rows, baseContext(env), env.render),
     ...(find ? { fallback: exchangeOf(env, find, total) } : {}),
-    ...(request.only === 'without_destination_id' ? { skips: (row: ChangeRow) => row.destination_id !== null } : {}),
+    ...(lookup ? { skips: (row: ChangeRow) => row.destination_id !== null && (ids?.allows(row.destination_id) ?? true) } : {}),
+    ...(ids && !lookup ? { refuses: (row: ChangeRow) => (ids.allows(row.destination_id) ? undefined : ids.why(row.destination_id)) } : {}),
   };
 }
 

@@ -82,6 +82,8 @@ export interface Exchange<R> {
   fallback?: Exchange<R>;
   /** Rows this exchange is not made for: they go on to the next as if it accepted them (a lookup of an id the row has already). */
   skips?(row: R): boolean;
+  /** Why this exchange may not send a row (an id of a kind it may not name), or undefined: such a row is refused, sent by no exchange of the chain. */
+  refuses?(row: R): string | undefined;
   /** How long it asks again about a job that has not ended (`Verdict.pending`). */
   pollMs?: number;
 }
@@ -359,8 +361,16 @@ export async function deliver<R>(
     return accepted;
   };
 
-  // Rows through one exchange: in one request, or one each; those it `skips` pass as they are.
-  const settleRows = async (exchange: Exchange<R>, rows: R[], at: Settling<R>, before?: Map<R, string>): Promise<R[]> => {
+  // Rows through one exchange: in one request, or one each; those it `skips` pass as they are, those it `refuses` go no further.
+  const settleRows = async (exchange: Exchange<R>, all: R[], at: Settling<R>, before?: Map<R, string>): Promise<R[]> => {
+    const barred = new Map<R, string>();
+    for (const row of exchange.refuses ? all : []) {
+      const reason = exchange.refuses?.(row);
+      if (reason !== undefined) barred.set(row, before?.has(row) ? `${before.get(row)}: ${reason}` : reason);
+    }
+    // Not sent by this exchange: applied by none only if no exchange before it took the row.
+    await refuseRows([...barred].map(([row, reason]) => ({ row, reason, fate: 'rejected', unapplied: at.first })));
+    const rows = barred.size ? all.filter((row) => !barred.has(row)) : all;
     const skips = exchange.skips;
     const accepted: R[] = skips ? rows.filter((r) => skips(r)) : [];
     const sent = skips ? rows.filter((r) => !skips(r)) : rows;
