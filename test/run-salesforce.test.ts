@@ -373,3 +373,88 @@ perEngine(
     });
   },
 );
+
+// Snapshots written before the fix above still hold a contact's id (003...) for a member whose
+// attributes changed. Salesforce deletes by id whatever the object: a mirror must never send
+// that id, which deletes the contact and leaves the member.
+perEngine(
+  'salesforce campaign mirror over a snapshot holding contact ids',
+  `CREATE SCHEMA IF NOT EXISTS crm;
+  CREATE TABLE crm.members (id bigint PRIMARY KEY, email text NOT NULL, plan text NOT NULL, tier text NOT NULL);
+  INSERT INTO crm.members SELECT g, 'member' || g || '@example.com', 'pro', 'silver' FROM generate_series(1, 3) g;`,
+  () => startSalesforce(credentials),
+  ({ db, service: salesforce }) => {
+    const run = () => runSync(db(), mirroring, 'members_to_campaign', { env, endpoints: { sf: salesforce().api.url } });
+    const member = (i: number) => `member${i}@example.com`;
+    const contactOf = (address: string) => [...salesforce().table('Contact').values()].find((c) => c.Email_Key__c === address);
+    const memberOf = (contactId: string) => [...salesforce().table('CampaignMember').values()].find((m) => m.ContactId === contactId)!;
+    const held = async (address: string) =>
+      (await sql(db(), `SELECT destination_id FROM syncwright.members_to_campaign_snapshot WHERE row_key = '${address}'`)).at(-1)?.[0]?.destination_id;
+    // What an older version's upsert left in the snapshot: the contact's id in place of the member's.
+    const holdContactId = async (i: number) => {
+      const contact = contactOf(member(i))!;
+      await sql(db(), `UPDATE syncwright.members_to_campaign_snapshot SET destination_id = '${contact.Id}' WHERE row_key = '${member(i)}'`);
+      expect(await held(member(i))).toBe(contact.Id);
+      return contact;
+    };
+
+    it('a member who left, held by its contact id, is looked up by SOQL and its member deleted; the contact stays', async () => {
+      expect(await run()).toMatchObject({ status: 'ok', changes: { added: 3 } });
+      const contact = await holdContactId(2);
+      const gone = memberOf(contact.Id);
+      await sql(db(), `UPDATE crm.members SET plan = 'free' WHERE id = 2`);
+      const [mark, deletes] = [salesforce().api.requests.length, salesforce().deleted.length];
+      const r = await run();
+      expect(r.rejected).toEqual([]);
+      expect(r).toMatchObject({ status: 'ok', changes: { removed: 1 }, committed: 1 });
+      expect(salesforce().deleted.slice(deletes)).toEqual([{ id: gone.Id, type: 'CampaignMember' }]);
+      const lookups = salesforce()
+        .api.requests.slice(mark)
+        .flatMap((q) => (q.query.get('q')?.includes('FROM CampaignMember') ? [q.query.get('q')] : []));
+      expect(lookups).toEqual([expect.stringMatching(/AND Contact\.Email_Key__c IN \('member2@example\.com'\)$/)]);
+      expect(contactOf(member(2))).toEqual(contact);
+      expect(salesforce().members('Members', 'Email_Key__c')).toEqual([member(1), member(3)]);
+      expect(await held(member(2))).toBeUndefined();
+      expect(salesforce().api.violations).toEqual([]);
+    });
+
+    it('an id the lookup answers that is no member id is not deleted: the row is refused, kept, and removed by the next run', async () => {
+      const contact = await holdContactId(3);
+      const stays = memberOf(contact.Id);
+      await sql(db(), `UPDATE crm.members SET plan = 'free' WHERE id = 3`);
+      // A lookup answering the contact where its member was asked for.
+      const wrong = { totalSize: 1, done: true, records: [{ attributes: { type: 'CampaignMember' }, Id: contact.Id, Contact: { Email_Key__c: member(3) } }] };
+      salesforce().api.failWhen((q) => (q.query.get('q')?.includes('FROM CampaignMember') ? fault.status(200, wrong) : undefined));
+      const [mark, deletes] = [salesforce().api.requests.length, salesforce().deleted.length];
+      const r = await run();
+      salesforce().api.failWhen(undefined);
+      expect(r).toMatchObject({ status: 'rejected', changes: { removed: 1 }, committed: 0 });
+      expect(r.rejected).toEqual([
+        {
+          key: member(3),
+          change: 'removed',
+          operation: 'remove_members',
+          fate: 'rejected',
+          reason: `its destination id ${JSON.stringify(contact.Id)} is not one this request may name: it names only CampaignMember ids (00v...); the row is not sent, and stays for the next run`,
+        },
+      ]);
+      expect(
+        salesforce()
+          .api.requests.slice(mark)
+          .filter((q) => q.method === 'DELETE'),
+      ).toEqual([]);
+      expect(salesforce().deleted.slice(deletes)).toEqual([]);
+      expect(contactOf(member(3))).toEqual(contact);
+      expect(salesforce().members('Members', 'Email_Key__c')).toEqual([member(1), member(3)]);
+      expect(await held(member(3))).toBe(contact.Id);
+
+      const next = await run();
+      expect(next.rejected).toEqual([]);
+      expect(next).toMatchObject({ status: 'ok', changes: { removed: 1 }, committed: 1 });
+      expect(salesforce().deleted.slice(deletes)).toEqual([{ id: stays.Id, type: 'CampaignMember' }]);
+      expect(contactOf(member(3))).toEqual(contact);
+      expect(salesforce().members('Members', 'Email_Key__c')).toEqual([member(1)]);
+      expect(salesforce().api.violations).toEqual([]);
+    });
+  },
+);

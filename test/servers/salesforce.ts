@@ -36,6 +36,8 @@ export class FakeSalesforce extends FakeService {
   protected override readonly contract = 'salesforce';
   /** sObjects by type, then by Id. */
   readonly objects = new Map<string, Map<string, SObject>>();
+  /** Every record a DELETE removed, by id and type, in order: what a removal took away. */
+  readonly deleted: { id: string; type: string }[] = [];
   /** Ids of records the running user may not see (sharing): queries leave them out, while a create still meets them as duplicates. */
   readonly hidden = new Set<string>();
   private readonly accessToken = '00Dlocal!access-token';
@@ -173,7 +175,11 @@ export class FakeSalesforce extends FakeService {
   }
 
   private delete(id: string) {
-    for (const t of this.objects.values()) if (t.delete(id)) return { id, success: true, errors: [] };
+    for (const [type, t] of this.objects) {
+      if (!t.delete(id)) continue;
+      this.deleted.push({ id, type });
+      return { id, success: true, errors: [] };
+    }
     return failure('ENTITY_IS_DELETED', 'entity is deleted', id);
   }
 }

@@ -4,7 +4,7 @@
  * https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_composite_sobjects_collections.htm
  */
 import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
-import type { Acceptance, CallStep, HttpRequest, SendRequest, Template } from '../../../contract/api-steps.js';
+import type { Acceptance, CallStep, DestinationIds, HttpRequest, SendRequest, Template } from '../../../contract/api-steps.js';
 import { keyCaseOf } from '../../fields.js';
 import {
   accessToken,
@@ -62,12 +62,24 @@ function collection(ctx: ApiContext, method: 'POST' | 'PATCH', path: string, rec
 const upsert = (ctx: ApiContext, capture = true) =>
   collection(ctx, 'PATCH', `/composite/sobjects/${sobject(ctx)}/${ctx.identifierField ?? 'Id'}`, recordOf(ctx, sobject(ctx)), inOrder, capture);
 
-/** Deletes the records this sync wrote, by the ids it kept; one deleted already (ENTITY_IS_DELETED) is gone, as asked. */
-const remove = (ctx: ApiContext): SendRequest =>
-  perBatch(jsonRequest('DELETE', api(ctx, '/composite/sobjects'), headers(), undefined, { ids: join(each(row.destinationId), ','), allOrNone: 'false' }), {
+/**
+ * CampaignMember ids: key prefix 00v, then the rest of a 15- or 18-character id. The delete by id
+ * takes a record of any object, and snapshots written by earlier versions hold the contact's id
+ * (003...) for members whose attributes an upsert changed: a campaign's removal names only these.
+ */
+const memberIds: DestinationIds = { pattern: '00v[0-9A-Za-z]{12}(?:[0-9A-Za-z]{3})?', what: 'CampaignMember ids (00v...)' };
+
+/**
+ * Deletes the records this sync wrote, by the ids it kept; one deleted already (ENTITY_IS_DELETED)
+ * is gone, as asked. With `ids`, a row whose id is not of that kind is refused, not sent.
+ */
+const remove = (ctx: ApiContext, ids?: DestinationIds): SendRequest => ({
+  ...perBatch(jsonRequest('DELETE', api(ctx, '/composite/sobjects'), headers(), undefined, { ids: join(each(row.destinationId), ','), allOrNone: 'false' }), {
     ...inOrder,
     already: { code: errorCodes, codes: ['ENTITY_IS_DELETED'] },
-  });
+  }),
+  ...(ids ? { destinationIds: ids } : {}),
+});
 
 const step = (ctx: ApiContext, operation: string, changes: ModePlan['reads'], requests: SendRequest[], description: string) =>
   send({ operation, description, changes, batch: { size: ctx.batch }, requests });
@@ -132,9 +144,18 @@ const findRecords = (ctx: ApiContext): SendRequest => {
   );
 };
 
-/** Deletes by id after looking up the ids the snapshot lacks; a batch no larger than a lookup takes. */
-const removeLeaving = (ctx: ApiContext, operation: string, lookup: SendRequest, description: string) =>
-  send({ operation, description, changes: ['removed'], batch: { size: Math.min(ctx.batch, lookupBatch) }, requests: [idsOfLeaving(lookup), remove(ctx)] });
+/**
+ * Deletes by id after looking up the ids the snapshot lacks; a batch no larger than a lookup
+ * takes. With `ids`, a held id not of that kind is looked up too, and the delete names no other.
+ */
+const removeLeaving = (ctx: ApiContext, operation: string, lookup: SendRequest, description: string, ids?: DestinationIds) =>
+  send({
+    operation,
+    description,
+    changes: ['removed'],
+    batch: { size: Math.min(ctx.batch, lookupBatch) },
+    requests: [{ ...idsOfLeaving(lookup), ...(ids ? { destinationIds: ids } : {}) }, remove(ctx, ids)],
+  });
 
 /**
  * The campaign members of a batch's contacts, found by contact id (the upsert's capture): a
@@ -227,7 +248,7 @@ export const salesforceApi: DestinationApi = {
           description: 'find the campaign members of leaving contacts, then delete them',
           changes: ['removed'],
           batch: { size: Math.min(ctx.batch, lookupBatch) },
-          requests: [findMembers(ctx), remove(ctx)],
+          requests: [findMembers(ctx), remove(ctx, memberIds)],
         }),
       ],
     }),
@@ -239,7 +260,8 @@ export const salesforceApi: DestinationApi = {
           ctx,
           'remove_members',
           findMembers(ctx),
-          'delete the campaign members this sync added (looked up by the identifier where their id is not known)',
+          'delete the campaign members this sync added (looked up by the identifier where their member id is not known)',
+          memberIds,
         ),
       ],
     }),
