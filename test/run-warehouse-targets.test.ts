@@ -391,22 +391,22 @@ describe('a cross-warehouse load from Postgres into Snowflake', () => {
       for (const g of [paused, renewals, applying]) g.open();
     }
   });
-  it('a column of the kind but narrower (fewer decimals, a whole number for a decimal, a coarser timestamp, a date) stops the sync before its load, with the fix', async () => {
+
+  it('a column of the kind but narrower (fewer decimals, a whole number for a decimal, a date for a timestamp) stops the sync before its load, with the fix', async () => {
     const said = (column: string, actual: string, written: string) =>
       `its column ${column} is ${actual}, narrower than the ${written} the sync writes (from the model's column ${column}): it would round the values, and every run would find them changed and write them again; give the column the type the sync writes (or change the model's)`;
-    await wdb.exec('ALTER TABLE crm.users ALTER COLUMN ltv TYPE numeric(12, 1), ALTER COLUMN updated_at TYPE timestamp(3)');
+    await wdb.exec('ALTER TABLE crm.users ALTER COLUMN ltv TYPE numeric(12, 1)');
     const scale = await run();
     expect(scale.r.status).toBe('failed');
-    expect(scale.r.error).toContain(
-      `nothing was run: ${said('ltv', 'NUMBER(12, 1)', 'NUMBER(12, 2)')}; ${said('updated_at', 'TIMESTAMP_NTZ(3)', 'TIMESTAMP_NTZ')}`,
-    );
+    expect(scale.r.error).toContain(`nothing was run: ${said('ltv', 'NUMBER(12, 1)', 'NUMBER(12, 2)')}`);
+    expect(scale.r.error).not.toContain('column updated_at');
     expect(scale.sent).toEqual([]);
     await wdb.exec('ALTER TABLE crm.users ALTER COLUMN ltv TYPE bigint, ALTER COLUMN updated_at TYPE date');
     const whole = await run();
     expect(whole.r.error).toContain(`nothing was run: ${said('ltv', 'NUMBER(38, 0)', 'NUMBER(12, 2)')}; ${said('updated_at', 'DATE', 'TIMESTAMP_NTZ')}`);
     expect(whole.sent).toEqual([]);
-    // Wider: more decimals, a finer timestamp.
-    await wdb.exec('ALTER TABLE crm.users ALTER COLUMN ltv TYPE numeric(14, 4), ALTER COLUMN updated_at TYPE timestamp(6)');
+    // Wider: more decimals, a timestamp.
+    await wdb.exec('ALTER TABLE crm.users ALTER COLUMN ltv TYPE numeric(14, 4), ALTER COLUMN updated_at TYPE timestamp');
     const wider = await run();
     expect(wider.r.status, wider.r.error).toBe('ok');
     expect(wider.sent).toEqual(loadRun);

@@ -93,35 +93,35 @@ function catalog(engine: Engine): string {
   cols AS (
     SELECT c.table_schema::text AS table_schema, c.table_name::text AS table_name, c.column_name::text AS column_name, c.ordinal_position,
            s.name AS data_type, c.is_nullable::text AS is_nullable, c.column_default::text AS column_default, c.is_identity::text AS is_identity,
-           c.data_type::text AS pg_type, c.numeric_precision::int AS numeric_precision, c.numeric_scale::int AS numeric_scale, c.datetime_precision::int AS datetime_precision
+           c.data_type::text AS pg_type, c.numeric_precision::int AS numeric_precision, c.numeric_scale::int AS numeric_scale
     FROM information_schema.columns c LEFT JOIN (VALUES ${values(storedAs[engine])}) AS s (pg, name) ON s.pg = c.data_type
   )`;
 }
 
 /**
  * A column's type as each engine's catalog shows it: Snowflake's DATA_TYPE with the precision and
- * scale of a NUMBER (an integer is NUMBER(38, 0)) or a timestamp's precision, as syncwright words it;
+ * scale of a NUMBER (an integer is NUMBER(38, 0)), as syncwright words it;
  * BigQuery's data_type, a NUMERIC's parameters in it.
  */
 function shown(engine: Engine): string {
   return engine === 'snowflake'
     ? `CASE WHEN c.data_type = 'NUMBER' THEN 'NUMBER(' || CASE WHEN c.pg_type = 'numeric' THEN c.numeric_precision ELSE 38 END || ', ' || COALESCE(c.numeric_scale, 0) || ')'
-         WHEN c.data_type LIKE 'TIMESTAMP%' THEN c.data_type || '(' || c.datetime_precision || ')' ELSE c.data_type END`
+         ELSE c.data_type END`
     : `CASE WHEN c.pg_type = 'numeric' AND c.numeric_precision IS NOT NULL THEN 'NUMERIC(' || c.numeric_precision || ', ' || c.numeric_scale || ')' ELSE c.data_type END`;
 }
 
 /**
  * Whether the column rounds what the sync writes, from Postgres's own facts about the twin's
  * column: an integer or numeric of a smaller scale than the decimal written (a BigQuery NUMERIC
- * without one holds 9), or one taking a float; on Snowflake also a date, or a timestamp of fewer
- * than 6 decimals, taking a timestamp. A decimal written without a scale (Snowflake's NUMBER(38, 9))
+ * without one holds 9), or one taking a float; on Snowflake also a date taking a timestamp (its
+ * catalog gives no timestamp's precision). A decimal written without a scale (Snowflake's NUMBER(38, 9))
  * is given the benefit of the doubt, as on Postgres.
  */
 function narrower(engine: Engine, written: string): string {
   const scale = `CASE WHEN ${written} = 'NUMBER(38, 9)' THEN NULL ELSE substring(${written} from ', ([0-9]+)\\)')::int END`;
   const held = engine === 'snowflake' ? 'c.numeric_scale' : `COALESCE(c.numeric_scale, 9)`;
   const numbers = `c.pg_type IN ('smallint', 'integer', 'bigint', 'numeric') AND (to_regtype((SELECT pg FROM types WHERE name = trim(split_part(upper(${written}), '(', 1)))) = 'float8'::regtype OR ${held} < ${scale})`;
-  const times = `upper(${written}) LIKE 'TIMESTAMP%' AND (c.pg_type = 'date' OR (c.pg_type LIKE 'timestamp%' AND c.datetime_precision < 6))`;
+  const times = `upper(${written}) LIKE 'TIMESTAMP%' AND c.pg_type = 'date'`;
   return `COALESCE((${numbers})${engine === 'snowflake' ? ` OR (${times})` : ''}, false)`;
 }
 
