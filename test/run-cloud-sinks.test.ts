@@ -213,6 +213,43 @@ describe('S3: an encryption key the destination names', () => {
   });
 });
 
+describe('S3: a prefix from the environment', () => {
+  it('ending in / makes the same keys as without it: prefix/path, never prefix//path', async () => {
+    const s3 = await startS3(['acme-prefix']);
+    const recorder = await startRecorder(s3.url);
+    const client = new S3Client({
+      endpoint: s3.url,
+      forcePathStyle: true,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    });
+    try {
+      const build = await compileText(
+        project(
+          `destination lake : s3 { bucket "acme-prefix"  region "us-east-1"  prefix env("LAKE_PREFIX") }`,
+          `sync people_prefixed { from people  to lake path "people"  mode mirror  identifier id -> id  map { email -> email }  format jsonl }
+sync people_prefixed_log { from people  to lake path "/log"  mode insert  identifier id -> id  map { email -> email }  format jsonl  batch 500 }`,
+        ),
+      );
+      const runs = [];
+      for (const sync of ['people_prefixed', 'people_prefixed_log'])
+        runs.push(await run(build, sync, ['--endpoint', `lake=${recorder.url}`], { ...s3rverKeys, LAKE_PREFIX: 'exports/' }));
+      // The keys asked for, as the readers of exports/people.jsonl and exports/log/ look for them.
+      expect(recorder.seen.filter((q) => q.method === 'PUT').map((q) => q.path.split('?')[0])).toEqual([
+        '/acme-prefix/exports/people.jsonl',
+        expect.stringMatching(/^\/acme-prefix\/exports\/log\/run-[0-9a-f-]{36}\/part-1\.jsonl$/),
+      ]);
+      for (const r of runs) expect(r.plan, r.err).toMatchObject({ status: 'ok', committed: people });
+      const keys = ((await client.send(new ListObjectsV2Command({ Bucket: 'acme-prefix' }))).Contents ?? []).map((o) => o.Key as string);
+      expect(keys).toEqual([expect.stringMatching(/^exports\/log\/run-[0-9a-f-]{36}\/part-1\.jsonl$/), 'exports/people.jsonl']);
+    } finally {
+      client.destroy();
+      await recorder.close();
+      await s3.close();
+    }
+  });
+});
+
 describe('S3: an upload whose answer is lost', () => {
   // CompleteMultipartUpload "could fail after the initial 200 OK response has been sent" and
   // a retry of one that completed finds no upload (NoSuchUpload: "the upload ID might be

@@ -28,6 +28,9 @@ import type { Reporter } from './report.js';
 /** A template as one comparable text: literal parts joined, anything known only at run time as its JSON. */
 function flat(t: Template): string {
   if (typeof t === 'string') return t;
+  // A prefix from the environment and a path: joined at run time with one `/` between (underPrefix).
+  const under = typeof t === 'object' && t !== null && '$under' in t ? (t as { $under: [Template, Template] }).$under : undefined;
+  if (under) return `${flat(under[0])}/${flat(under[1]).replace(/^\/+/, '')}`;
   const parts = typeof t === 'object' && t !== null && '$concat' in t ? (t as { $concat: Template[] }).$concat : undefined;
   return parts ? parts.map(flat).join('') : `\u0000${JSON.stringify(t)}\u0000`;
 }

@@ -48,6 +48,8 @@ export type StepCondition = 'changed' | 'emptied';
  * - `{"$join": [t, separator]}`: `t` rendered (an array), its items joined as one string
  * - `{"$url": [url, path]}`: the rendered path appended to the rendered url's path with one
  *   `/` between, before its query and fragment; the path's own query joined to the url's (`urlWithPath`)
+ * - `{"$under": [prefix, path]}`: the rendered path under the rendered prefix with one `/`
+ *   between; an empty prefix leaves the path as it is (`underPrefix`)
  * - `{"$slice": [t, start, end]}`: characters start..end (exclusive) of the rendered string
  * - `{"$replace": [t, "-", ""]}`: the rendered string with every occurrence of the second text replaced by the third
  * - `{"$switch": [t, {"case": t, ...}]}`: the case whose name equals the rendered `t`

@@ -5,6 +5,7 @@
  */
 import { handlebars, messageHelpers } from '../handlebars.js';
 import type { SendStep, Template } from '../contract/api-steps.js';
+import { underPrefix } from '../contract/object-path.js';
 import { urlWithPath } from '../contract/url.js';
 import { ExactNumber, parseJson, stringifyJson } from './exact-json.js';
 
@@ -49,6 +50,7 @@ const directives = new Set([
   '$compact',
   '$quote',
   '$url',
+  '$under',
 ]);
 
 /** The environment lookup of a real run: an unset variable stops the step. */
@@ -262,6 +264,11 @@ function build(t: Template): Compiled {
       // A path appended to a url known at run time, before the url's query (a webhook url from env()).
       const [url, path] = args(arg as Json, '$url', 2).map((x) => compile(x as Template));
       return (ctx, options) => urlWithPath(asText(url!(ctx, options)), asText(path!(ctx, options)));
+    }
+    case '$under': {
+      // An object's name under a prefix known at run time (a variable's value, which may end in `/`).
+      const [prefix, path] = args(arg as Json, '$under', 2).map((x) => compile(x as Template));
+      return (ctx, options) => underPrefix(asText(prefix!(ctx, options)), asText(path!(ctx, options)));
     }
     case '$join': {
       const [items, separator] = args(arg as Json, '$join', 2);

@@ -4,13 +4,17 @@
  */
 import type { ApiContext, DestinationApi, ModePlan } from '../types.js';
 import type { Template, WriteObjectStep } from '../../../contract/api-steps.js';
+import { underPrefix } from '../../../contract/object-path.js';
 import { concat, record, ref, required, settingsOf, standardRetry } from '../http.js';
 
-/** The object name under the prefix: the sync's path, or its name; one `/` between the two. */
+/**
+ * The object name under the prefix: the sync's path, or its name; one `/` between the two. A
+ * prefix from the environment is joined at run time, by the same function (`$under`).
+ */
 function objectPath(prefix: Template | undefined, name: string): Template {
-  if (prefix === undefined || prefix === '') return name;
-  if (typeof prefix === 'string') return `${prefix.replace(/\/+$/, '')}/${name.replace(/^\/+/, '')}`;
-  return concat(prefix, '/', name);
+  if (prefix === undefined) return name;
+  if (typeof prefix === 'string') return underPrefix(prefix, name);
+  return { $under: [prefix, name] };
 }
 
 const path = (ctx: ApiContext): Template => objectPath(ctx.setting('prefix'), ctx.target ?? ctx.sync);
