@@ -915,6 +915,25 @@ describe('messages to the folder sink', () => {
     expect(readFileSync(join(sink, 'kinesis', 'victim.jsonl'), 'utf8')).toBe(victim);
     expect(r.plan).toMatchObject({ status: 'failed', committed: 0, error: expect.stringContaining('../../kinesis/victim.jsonl') });
   });
+  it('object keys S3 keeps apart (a//b, a/b) are never one file: a key with an empty segment is refused, not written over another', async () => {
+    const build = await compileText(
+      project(
+        `destination lake : s3 { bucket "bkt"  region "us-east-1" }`,
+        `model routed { from warehouse  table crm.routed  primary key id  columns { id bigint  tier string } }
+         sync routed_doubled { from routed  to lake path "tiers//all"  mode mirror  identifier id  map { tier -> tier }  format jsonl }
+         sync routed_single { from routed  to lake path "tiers/all"  mode mirror  identifier id  map { tier -> level }  format jsonl }`,
+      ),
+    );
+    const sink = join(work.dir, 'doubled-sink');
+    const single = await run(build, 'routed_single', ['--sink', sink]);
+    expect(single.plan, single.err).toMatchObject({ status: 'ok', committed: 12 });
+    const file = join(sink, 's3', 'bkt', 'tiers', 'all.jsonl');
+    const written = readFileSync(file, 'utf8');
+    const doubled = await run(build, 'routed_doubled', ['--sink', sink]);
+    // S3 takes tiers//all.jsonl as a key of its own: routed_single's object is still there, with its rows.
+    expect(readFileSync(file, 'utf8')).toBe(written);
+    expect(doubled.plan).toMatchObject({ status: 'failed', committed: 0, error: expect.stringContaining('tiers//all.jsonl') });
+  });
 });
 
 describe('object formats keep values (the folder sink)', () => {

@@ -833,8 +833,11 @@ describe('sinks and queries', () => {
 
   it('writes CSV by RFC 4180 and keeps names inside the sink folder', () => {
     expect(csvLine(['a', 'b,c', 'say "hi"', null, 3, { j: 1 }, 'two\nlines'])).toBe('a,"b,c","say ""hi""",,3,"{""j"":1}","two\nlines"\r\n');
-    expect(sinkPath('/sink', 's3', 'bucket', '/abs/key.csv')).toBe('/sink/s3/bucket/abs/key.csv');
-    expect(() => sinkPath('/sink', 's3', '..', '..', 'etc', 'passwd')).toThrow(/leaves the sink folder/);
+    expect(sinkPath('/sink', 's3', 'bucket', 'abs/key.csv')).toBe('/sink/s3/bucket/abs/key.csv');
+    // S3 keeps /abs/key.csv and abs//key.csv apart from abs/key.csv; a folder cannot.
+    expect(() => sinkPath('/sink', 's3', 'bucket', '/abs/key.csv')).toThrow(/holds an empty, \. or \.\. step/);
+    expect(() => sinkPath('/sink', 's3', 'bucket', 'abs//key.csv')).toThrow(/holds an empty, \. or \.\. step/);
+    expect(() => sinkPath('/sink', 's3', '..', '..', 'etc', 'passwd')).toThrow(/holds an empty, \. or \.\. step/);
   });
 
   it("narrows read.sql to a step's change kinds with the plan's queries", () => {

@@ -10,16 +10,18 @@ import type { ObjectStore, Outlets, Producer, RecordFailure } from './outlets.js
 
 /**
  * A path under the sink folder; a rendered name cannot climb out of it, nor hold a `.` or `..`
- * step: a service takes `a/../b` as the name it is, which here would be another file of the
- * sink (another bucket's object, a stream's messages), written over.
+ * step, nor an empty one (`a//b`, `/a`, `a/`): a service takes `a/../b` or `a//b` as the name it
+ * is, which here would be another file of the sink (another bucket's object, a stream's
+ * messages, `a/b`), written over.
  */
 export function sinkPath(sink: string, ...parts: string[]): string {
+  const steps = parts.flatMap((p) => p.split(/[/\\]/));
+  if (steps.some((step) => step === '' || step === '.' || step === '..'))
+    throw new Error(`the name ${parts.join('/')} holds an empty, . or .. step, which the sink folder cannot keep apart from another name`);
   const root = resolve(sink);
-  const full = resolve(root, ...parts.map((p) => p.replace(/^\/+/, '')));
+  const full = resolve(root, ...parts);
   const rel = relative(root, full);
   if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) throw new Error(`the name ${parts.join('/')} leaves the sink folder`);
-  if (parts.some((p) => p.split(/[/\\]/).some((step) => step === '.' || step === '..')))
-    throw new Error(`the name ${parts.join('/')} holds a . or .. step, which the sink folder cannot keep apart from another name`);
   return full;
 }
 
