@@ -384,6 +384,44 @@ describe('Kinesis (kinesalite)', () => {
       await silent.close();
     }
   });
+  it('a PutRecords answer with fewer results than records is not read: its rows are not committed, and no later call goes to the stream in that run', async () => {
+    const broken = await kinesisStream(kinesis.url, 'broken');
+    let breaking = true;
+    // Every record forwarded to the stream, and the answer one result short, while `breaking`.
+    const proxy = await startKinesisFaults(
+      kinesis.url,
+      () => false,
+      undefined,
+      (results) => (breaking ? results.slice(0, -1) : results),
+    );
+    try {
+      const brokenBuild = await compileText(
+        project(riskStream, `sync people_to_broken { from people  to risk stream broken  mode insert  identifier id  map { email -> email }  batch 50 }`),
+      );
+      const n = people;
+      const args = ['--endpoint', `risk=${proxy.url}`];
+      const first = await run(brokenBuild, 'people_to_broken', args, env);
+      expect(first.plan, first.err).toMatchObject({ committed: 0, rejectedTotal: n });
+      expect((first.plan.rejected as { fate: string; reason: string }[])[0]).toMatchObject({
+        fate: 'failed',
+        reason: expect.stringContaining('49 results for 50 records'),
+      });
+      // One call was sent: its 50 records may be in the stream; the others were kept for the next run.
+      expect([...proxy.seen.values()].reduce((a, b) => a + b, 0)).toBe(50);
+      expect(await broken.records()).toHaveLength(50);
+
+      breaking = false;
+      const again = await run(brokenBuild, 'people_to_broken', args, env);
+      expect(again.plan, again.err).toMatchObject({ status: 'ok', committed: n });
+      // No row lost; the rows of the call whose answer was broken alone are in the stream twice.
+      const got = await broken.records();
+      expect(new Set(got.map((r) => r.key)).size).toBe(n);
+      expect(got).toHaveLength(n + 50);
+    } finally {
+      broken.client.destroy();
+      await proxy.close();
+    }
+  });
   it('a batch spanning two streams: a call that throws fails its own rows only, the rows another call wrote are committed and not sent again', async () => {
     const odd = await kinesisStream(kinesis.url, 'routed-odd');
     let even: Awaited<ReturnType<typeof kinesisStream>> | undefined;

@@ -122,11 +122,13 @@ const throttled = { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMe
  * A proxy to Kinesis that fails a record of PutRecords while `fail(partitionKey)` says so:
  * the record is not forwarded, and its result is `failed` (ProvisionedThroughputExceededException,
  * as a throttled record's is, unless a test gives another). Other requests pass unchanged. `seen` counts records per key.
+ * `answer`: the results as the proxy answers them, from those of the records in order (a broken answer: one missing).
  */
 export async function startKinesisFaults(
   target: string,
   fail: (key: string, tries: number) => boolean,
   failed: Record<string, unknown> = throttled,
+  answer: (results: unknown[]) => unknown[] = (results) => results,
 ): Promise<LocalService & { seen: Map<string, number> }> {
   const seen = new Map<string, number>();
   const forward = (headers: Record<string, unknown>, body: string): Promise<{ status: number; headers: Record<string, unknown>; text: string }> =>
@@ -168,7 +170,7 @@ export async function startKinesisFaults(
           results = (JSON.parse(r.text) as { Records: Record<string, unknown>[] }).Records;
         }
         const merged = failing.map((f) => (f ? failed : results.shift()));
-        const text = JSON.stringify({ FailedRecordCount: failing.filter(Boolean).length, Records: merged });
+        const text = JSON.stringify({ FailedRecordCount: failing.filter(Boolean).length, Records: answer(merged) });
         res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'content-length': Buffer.byteLength(text) }).end(text);
       })().catch((e: Error) => res.writeHead(500).end(e.message));
     });

@@ -4,7 +4,9 @@
  * record, in order; a record with an ErrorCode (ProvisionedThroughputExceededException,
  * InternalFailure) was not written and is retryable. A failed call is retried by the SDK
  * (standard mode), then fails its own stream's records: the other streams' calls of the batch
- * answer for theirs.
+ * answer for theirs. An answer that is not one result per record (Records of another length)
+ * says nothing of any record: the call's records fail, for the next run, and no later call of
+ * the run goes to that stream (each would be written and failed alike, then sent again).
  */
 import { KinesisClient, PutRecordsCommand, type PutRecordsResultEntry } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -16,6 +18,8 @@ export function kinesisProducer(context: OutletContext): Producer {
   // and Kinesis-compatible servers (kinesalite, proxies) speak HTTP/1.1 only.
   const client = new KinesisClient({ ...awsClientConfig(context), requestHandler: new NodeHttpHandler() });
   client.middlewareStack.add(credentialRedaction(context), redactionStep);
+  /** Streams whose answer could not be read: whether its records were written is unknown, so nothing more is sent to them in this run. */
+  const unsure = new Map<string, string>();
   return {
     async send(records) {
       const results: RecordFailure[] = records.map(() => undefined);
@@ -25,6 +29,14 @@ export function kinesisProducer(context: OutletContext): Producer {
         else byStream.set(record.topic, [...(byStream.get(record.topic) ?? []), { index, record }]);
       }
       for (const [stream, items] of byStream) {
+        const fail = (reason: string) => {
+          for (const { index } of items) results[index] = { reason, retryable: true, retried: true };
+        };
+        const earlier = unsure.get(stream);
+        if (earlier !== undefined) {
+          fail(`not sent: ${earlier}`);
+          continue;
+        }
         let answers: PutRecordsResultEntry[];
         try {
           const out = await client.send(
@@ -34,11 +46,18 @@ export function kinesisProducer(context: OutletContext): Producer {
             }),
           );
           answers = out.Records ?? [];
-          if (answers.length !== items.length) throw new Error(`Kinesis answered ${answers.length} results for ${items.length} records of stream ${stream}`);
         } catch (e) {
           // This stream's call failed after the client's own retries: its records fail, for the next run. The
           // other streams' calls answer for their own records, which a throw would leave written but not accepted.
-          for (const { index } of items) results[index] = { reason: (e as Error).message, retryable: true, retried: true };
+          fail((e as Error).message);
+          continue;
+        }
+        // Results are one per record, in order: of another count, none can be matched to its record. Sent again now, the
+        // written ones would be written twice; taken, the others lost. They fail, sent again by the next run, once.
+        if (answers.length !== items.length) {
+          const reason = `Kinesis answered ${answers.length} results for ${items.length} records of stream ${stream}, so whether each was written is unknown: sent again by the next run`;
+          unsure.set(stream, `an earlier call of this run to stream ${stream} got an answer of ${answers.length} results for ${items.length} records`);
+          fail(reason);
           continue;
         }
         for (const [i, { index }] of items.entries()) {
