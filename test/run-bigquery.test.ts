@@ -583,6 +583,30 @@ describe('examples/events-pipeline on BigQuery (a local REST server, its stateme
     expect(firstRun.code, firstRun.out + firstRun.err).toBe(0);
     bq.api.failWhen(undefined);
   });
+
+  it('a result read in part (fewer rows than its totalRows) fails the read: a mirror object is not rewritten without the rows left out', async () => {
+    const name = 'churn-model/features/user_features.jsonl';
+    const object = () => jsonl(gcs.text('pulse-ml-features', name) ?? '');
+    const features = [...args, '--sync', 'user_features_to_gcs'];
+    await engine.exec(`UPDATE ml.user_features_current SET support_tickets_90d = 7 WHERE user_id = 'u5'`);
+    const before = object();
+    expect(before).toHaveLength(10);
+    bq.cut = (statement, sync) => sync === 'user_features_to_gcs' && statement.startsWith('rows ');
+    try {
+      const cut = await cli(features, env);
+      expect(outcome().user_features_to_gcs).toMatchObject({ status: 'failed', error: expect.stringContaining('totalRows') });
+      expect(cut.code).not.toBe(0);
+      expect(object()).toEqual(before);
+    } finally {
+      bq.cut = undefined;
+    }
+    // Read whole, the next run writes every row, the change with them.
+    const whole = await cli(features, env);
+    expect(whole.code, whole.out + whole.err).toBe(0);
+    const after = object();
+    expect(after).toHaveLength(10);
+    expect(after.find((f) => f.user_id === 'u5')).toMatchObject({ support_tickets_90d: 7 });
+  });
 });
 
 // A Postgres table mirrored into a BigQuery table: extract.sql on the embedded database, its rows

@@ -99,6 +99,11 @@ export class FakeBigQuery extends FakeService {
   readonly ended = new Set<string>();
   /** The error a job of a known statement ends with instead of running (by the statement's name), as BigQuery reports a failed job. */
   jobError: ((statement: string) => { reason: string; message: string } | undefined) | undefined;
+  /**
+   * Results of a job (by its statement's name and sync) answered cut short: a page's rows less its
+   * last, and no pageToken, while totalRows still counts every row (a result read in part).
+   */
+  cut: ((statement: string, sync: string | undefined) => boolean) | undefined;
   /** The largest jobs.insert body received, in bytes. */
   largestInsert = 0;
   private readonly statements = new Map<string, Statement>();
@@ -358,8 +363,9 @@ export class FakeBigQuery extends FakeService {
     if (job.error) return { status: 400, body: { error: { code: 400, message: job.error.message, errors: [job.error] } } };
     const start = Number(req.query.get('pageToken') ?? 0);
     const max = Number(req.query.get('maxResults') ?? 100_000);
-    const rows = job.rows.slice(start, start + max);
-    const next = start + rows.length < job.rows.length ? String(start + rows.length) : undefined;
+    const cut = this.cut?.(job.statement, job.labels.syncwright_sync) === true;
+    const rows = job.rows.slice(start, start + max).slice(0, cut ? -1 : undefined);
+    const next = !cut && start + rows.length < job.rows.length ? String(start + rows.length) : undefined;
     return {
       status: 200,
       body: {

@@ -200,8 +200,13 @@ export async function openBigQuerySession(endpoint: PlanEndpoint, sql: Pick<Sess
     return job;
   }
 
-  /** One page of a finished job's results, and the token of the next. */
-  async function page(job: Job, maxResults: number | undefined, pageToken: string | undefined, text = false): Promise<{ rows: SqlRow[]; next?: string }> {
+  /** One page of a finished job's results, the token of the next, and the result's totalRows (where the answer gives it). */
+  async function page(
+    job: Job,
+    maxResults: number | undefined,
+    pageToken: string | undefined,
+    text = false,
+  ): Promise<{ rows: SqlRow[]; next?: string; total?: number }> {
     const [raw, , resp] = await job.getQueryResults({
       autoPaginate: false,
       skipParsing: true,
@@ -210,15 +215,40 @@ export async function openBigQuerySession(endpoint: PlanEndpoint, sql: Pick<Sess
     });
     const fields = ((resp as { schema?: { fields?: Field[] } } | undefined)?.schema?.fields ?? []) as Field[];
     const next = (resp as { pageToken?: string } | undefined)?.pageToken;
-    return { rows: (raw as unknown as { f: Cell[] }[]).map((r) => rowOf(fields, r, text)), ...(next ? { next } : {}) };
+    const total = Number((resp as { totalRows?: unknown } | undefined)?.totalRows ?? Number.NaN);
+    return {
+      rows: (raw as unknown as { f: Cell[] }[]).map((r) => rowOf(fields, r, text)),
+      ...(next ? { next } : {}),
+      ...(Number.isSafeInteger(total) ? { total } : {}),
+    };
+  }
+
+  /**
+   * Counts a result's rows as its pages come, against the totalRows of its answers: pages that
+   * end (no pageToken) before that many rows, or pass it, are a result read in part, which taken
+   * as whole would leave rows out of a change set, an object or a load without a word.
+   */
+  function counted(job: Job) {
+    let read = 0;
+    let total: number | undefined;
+    return (p: { rows: SqlRow[]; next?: string; total?: number }): void => {
+      read += p.rows.length;
+      total = p.total ?? total;
+      if (total === undefined || (p.next !== undefined && read <= total) || read === total) return;
+      throw new Error(
+        `BigQuery gave ${read} rows of the result of job ${job.id ?? ''}${p.next === undefined ? ' and no further page' : ''}, where its totalRows is ${total}: the result was not read whole, and the read fails`,
+      );
+    };
   }
 
   /** Every row of a finished job (a statement's or a script's short result). */
   async function all(job: Job): Promise<SqlRow[]> {
     const rows: SqlRow[] = [];
+    const check = counted(job);
     let token: string | undefined;
     do {
       const p = await page(job, undefined, token);
+      check(p);
       rows.push(...p.rows);
       token = p.next;
     } while (token);
@@ -235,9 +265,11 @@ export async function openBigQuerySession(endpoint: PlanEndpoint, sql: Pick<Sess
     exec: async (text) => [await all(await run(text, undefined))],
     async *pages(query, pageSize, serial, options) {
       const job = await serial(() => run(query, undefined));
+      const check = counted(job);
       let token: string | undefined;
       do {
         const p = await serial(() => page(job, Math.max(1, Math.floor(pageSize)), token, options.text));
+        check(p);
         if (p.rows.length) yield p.rows;
         token = p.next;
       } while (token);
