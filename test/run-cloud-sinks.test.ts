@@ -557,6 +557,36 @@ describe('GCS (a local JSON API server)', () => {
     expect(gcs.refused).toEqual([]);
   });
 
+  it('an upload finalised whose answer was lost, and every status query after it, counts as written: the next run writes no second object', async () => {
+    const logBuild = await compileText(
+      project(
+        `destination store : gcs { bucket "acme-gcs"  prefix "exports" }`,
+        `sync people_gcs_log { from people  to store path "log"  mode insert  identifier id -> id  map { email -> email }  format jsonl  batch 1000 }`,
+      ),
+    );
+    const objects = () => [...gcs.objects.values()].filter((o) => o.name.startsWith('exports/log/'));
+    // The service finalises the object, but the answer never arrives, nor any to the client's status queries after it.
+    let finalised = false;
+    gcs.api.failWhen((req) => {
+      if (req.method !== 'PUT') return undefined;
+      if (finalised) return fault.reset();
+      finalised = true;
+      return fault.lost();
+    });
+    const n = people;
+    try {
+      const first = await run(logBuild, 'people_gcs_log', args());
+      expect(objects()).toHaveLength(1);
+      expect(first.plan, first.err).toMatchObject({ status: 'ok', committed: n });
+    } finally {
+      gcs.api.failWhen(undefined);
+    }
+    const again = await run(logBuild, 'people_gcs_log', args());
+    expect(again.plan).toMatchObject({ status: 'ok', operations: { gcs: 0 } });
+    expect(objects()).toHaveLength(1);
+    expect(objects()[0]?.data.toString('utf8').trimEnd().split('\n')).toHaveLength(n);
+  });
+
   it('a session URI, the credential of an upload, is redacted from the message of an upload that failed', async () => {
     // Every chunk's connection is reset: the client's retries run out, and its error names the session URI.
     const resetBuild = await compileText(

@@ -8,7 +8,7 @@
  * every chunk but the last a multiple of 256 KiB; `bytes * /total|*` asks the status (308 with
  * `Range: bytes=0-last` while incomplete, the object once finalised). The final chunk's
  * X-Goog-Hash crc32c must match the bytes received; the object's metadata carries the CRC32C
- * and MD5 the service computed. An object becomes visible only when its upload is finalised.
+ * and MD5 the service computed, and the custom metadata (`metadata`) the initiation gave it. An object becomes visible only when its upload is finalised.
  * Given the tokens it accepts, it holds requests to OAuth 2.0 as well
  * (https://cloud.google.com/storage/docs/authentication): a request without a bearer token is
  * an anonymous caller's, refused with a 401, and so is one whose token is not valid. The
@@ -26,6 +26,7 @@ interface Session {
   bucket: string;
   name: string;
   contentType: string;
+  custom?: Record<string, string>;
   received: Buffer[];
   bytes: number;
   done?: GcsObject;
@@ -35,6 +36,8 @@ export interface GcsObject {
   bucket: string;
   name: string;
   contentType: string;
+  /** The object's custom metadata (the resource's `metadata`). */
+  custom?: Record<string, string>;
   data: Buffer;
   generation: number;
 }
@@ -108,12 +111,12 @@ export class FakeGcs extends FakeService {
   private initiate(bucket: string, req: Recorded): Reply {
     if (req.query.get('uploadType') !== 'resumable') return bad(`uploadType must be resumable here, not ${req.query.get('uploadType')}`);
     if (!this.buckets.includes(bucket)) return { status: 404, body: { error: { code: 404, message: 'The specified bucket does not exist.' } } };
-    const meta = (req.body && typeof req.body === 'object' ? req.body : {}) as { name?: string };
+    const meta = (req.body && typeof req.body === 'object' ? req.body : {}) as { name?: string; metadata?: Record<string, string> };
     const name = req.query.get('name') ?? meta.name;
     if (!name) return bad('an object name is required (name=)');
     const contentType = String(req.headers['x-upload-content-type'] ?? 'application/octet-stream');
     const id = createHash('sha256').update(`${bucket}/${name}/${this.sessions.size}/${Math.random()}`).digest('hex').slice(0, 32);
-    this.sessions.set(id, { bucket, name, contentType, received: [], bytes: 0 });
+    this.sessions.set(id, { bucket, name, contentType, ...(meta.metadata ? { custom: meta.metadata } : {}), received: [], bytes: 0 });
     return { status: 200, headers: { location: `${this.sessionBase ?? this.api.url}/upload/sessions/${id}` } };
   }
 
@@ -143,7 +146,7 @@ export class FakeGcs extends FakeService {
     crc.update(data);
     const claimed = /crc32c=([^,]+)/.exec(String(req.headers['x-goog-hash'] ?? ''))?.[1];
     if (claimed !== undefined && claimed !== crc.toString()) return bad(`X-Goog-Hash crc32c ${claimed} does not match the object's ${crc.toString()}`);
-    s.done = { bucket: s.bucket, name: s.name, contentType: s.contentType, data, generation: this.generation++ };
+    s.done = { bucket: s.bucket, name: s.name, contentType: s.contentType, ...(s.custom ? { custom: s.custom } : {}), data, generation: this.generation++ };
     this.objects.set(`${s.bucket}/${s.name}`, s.done);
     return { status: 200, body: this.metadata(s.done) };
   }
@@ -164,6 +167,7 @@ export class FakeGcs extends FakeService {
       generation: String(o.generation),
       crc32c: crc.toString(),
       md5Hash: createHash('md5').update(o.data).digest('base64'),
+      ...(o.custom ? { metadata: o.custom } : {}),
     };
   }
 }

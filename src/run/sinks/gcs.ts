@@ -9,15 +9,34 @@
  * `endpoint` setting, or the client's own STORAGE_EMULATOR_HOST) the client talks to that
  * server, unauthenticated unless `credentials` is set, as it does for emulators.
  * The access tokens the upload sends, and its session URI, are registered as the run's secrets (`uploadRequests`).
+ * Each write carries a mark of its own (custom metadata `syncwright-write`, a random id): an upload
+ * that failed is looked for under its name, and found with its mark and the CRC32C of the bytes
+ * sent it was written whole. The final chunk's answer, and the client's status queries after it,
+ * may be lost while the service finalised the object: its rows, not accepted, were written again
+ * by the next run (an insert's under a new name: the rows twice).
  */
+import { randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { type File, IdempotencyStrategy, Storage, type StorageOptions } from '@google-cloud/storage';
+import { CRC32C, type File, IdempotencyStrategy, Storage, type StorageOptions } from '@google-cloud/storage';
 import { snippetLength } from '../http/http.js';
 import { clip } from '../output/redact.js';
 import { named, type ObjectStore, type OutletContext } from './outlets.js';
 
 const chunkSize = 8 * 1024 * 1024;
+
+/** The custom metadata naming the write that made an object. */
+const markName = 'syncwright-write';
+
+/** Whether the object under `file`'s name is the one this write made, whole (GCS shows only finalised objects); unknown counts as not. */
+async function written(file: File, mark: string, crc32c: string): Promise<boolean> {
+  try {
+    const [meta] = await file.getMetadata();
+    return meta.metadata?.[markName] === mark && meta.crc32c === crc32c;
+  } catch {
+    return false;
+  }
+}
 
 function keyOf(text: unknown): StorageOptions['credentials'] & { project_id?: string } {
   try {
@@ -128,10 +147,25 @@ export function gcsStore(context: OutletContext): ObjectStore {
       const file = storage.bucket(bucket).file(name);
       // Applied to the options of each request the upload makes (the upload passes them to gaxios as they are).
       file.interceptors.push({ request: (options) => ({ ...options, adapter }) as unknown as Decorated });
+      const mark = randomUUID();
+      // The CRC32C of every byte sent, once the body has been read to its end.
+      const crc = new CRC32C();
+      let sent: string | undefined;
+      async function* summed(): AsyncGenerator<Uint8Array> {
+        for await (const chunk of body) {
+          crc.update(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+          yield chunk;
+        }
+        sent = crc.toString();
+      }
       try {
         if (key) await (redacting ??= assertionRedaction(storage, (value) => context.secret(value)));
-        await pipeline(Readable.from(body), file.createWriteStream({ resumable: true, chunkSize, contentType, validation: 'crc32c' }));
+        await pipeline(
+          Readable.from(summed()),
+          file.createWriteStream({ resumable: true, chunkSize, contentType, validation: 'crc32c', metadata: { metadata: { [markName]: mark } } }),
+        );
       } catch (e) {
+        if (sent !== undefined && (await written(file, mark, sent))) return;
         throw new Error(`gs://${bucket}/${name} was not written: ${clip(reasonOf(e), snippetLength)}`);
       }
     },
