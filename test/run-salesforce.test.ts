@@ -343,16 +343,18 @@ sync members_to_campaign {
 }
 `);
 const [upserting, mirroring] = [await tiered('upsert'), await tiered('mirror')];
+/** Three paying members, each in the campaign once a sync has run. */
+const threeMembers = `CREATE SCHEMA IF NOT EXISTS crm;
+  CREATE TABLE crm.members (id bigint PRIMARY KEY, email text NOT NULL, plan text NOT NULL, tier text NOT NULL);
+  INSERT INTO crm.members SELECT g, 'member' || g || '@example.com', 'pro', 'silver' FROM generate_series(1, 3) g;`;
+const member = (i: number) => `member${i}@example.com`;
 
 perEngine(
   'salesforce campaign from upsert to mirror',
-  `CREATE SCHEMA IF NOT EXISTS crm;
-  CREATE TABLE crm.members (id bigint PRIMARY KEY, email text NOT NULL, plan text NOT NULL, tier text NOT NULL);
-  INSERT INTO crm.members SELECT g, 'member' || g || '@example.com', 'pro', 'silver' FROM generate_series(1, 3) g;`,
+  threeMembers,
   () => startSalesforce(credentials),
   ({ db, service: salesforce }) => {
     const run = (build: string) => runSync(db(), build, 'members_to_campaign', { env, endpoints: { sf: salesforce().api.url } });
-    const member = (i: number) => `member${i}@example.com`;
 
     it("a changed member's upsert keeps the member id in the snapshot: a later mirror deletes the member, not the contact", async () => {
       expect(await run(upserting)).toMatchObject({ status: 'ok', changes: { added: 3 } });
@@ -379,13 +381,10 @@ perEngine(
 // that id, which deletes the contact and leaves the member.
 perEngine(
   'salesforce campaign mirror over a snapshot holding contact ids',
-  `CREATE SCHEMA IF NOT EXISTS crm;
-  CREATE TABLE crm.members (id bigint PRIMARY KEY, email text NOT NULL, plan text NOT NULL, tier text NOT NULL);
-  INSERT INTO crm.members SELECT g, 'member' || g || '@example.com', 'pro', 'silver' FROM generate_series(1, 3) g;`,
+  threeMembers,
   () => startSalesforce(credentials),
   ({ db, service: salesforce }) => {
     const run = () => runSync(db(), mirroring, 'members_to_campaign', { env, endpoints: { sf: salesforce().api.url } });
-    const member = (i: number) => `member${i}@example.com`;
     const contactOf = (address: string) => [...salesforce().table('Contact').values()].find((c) => c.Email_Key__c === address);
     const memberOf = (contactId: string) => [...salesforce().table('CampaignMember').values()].find((m) => m.ContactId === contactId)!;
     const held = async (address: string) =>
