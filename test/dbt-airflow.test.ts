@@ -396,6 +396,19 @@ sync ${name} {
     );
   });
 
+  it('a sync name as long as a folder name takes task ids within the 250 characters Airflow takes, each its own', () => {
+    // 245 characters: the name compiles (its folder's name is at most 255 bytes); its step's task id would be 254.
+    const long = 's'.repeat(245);
+    compiled('long', project(sync(long, 'a') + sync(`${long.slice(1)}$`, 'b') + sync(`${long.slice(1)}_`, 'c')));
+    expect(syncwright(['airflow', '--manifest', 'long/build/manifest.json', '--out', 'long/dags'], dir)).toMatchObject({ code: 0 });
+    // The stand-in refuses an id Airflow's validate_key refuses, and a task id twice.
+    const ids = load(join(dir, 'long', 'dags'), dir)['syncwright_unscheduled.py']!.tasks.map((t) => JSON.parse(t.task_id!.replace(/'/g, '"')) as string);
+    expect(ids).toHaveLength(3);
+    for (const id of ids) expect(id.length).toBeLessThanOrEqual(250);
+    expect(new Set(ids).size).toBe(3);
+    expect(ids[0]).toMatch(/^s{240}_[0-9a-f]{8}$/);
+  });
+
   it("runs a BigQuery script whole, as one job (IF … END IF and \\' strings intact), and splits Postgres and Snowflake as their lexers do", () => {
     const bq = `source bq : bigquery {
   project  "acme-prod"

@@ -40,6 +40,12 @@ export function dbtDatasetUri(uniqueId: string): string {
 /** A short, stable mark of an exact text, which tells apart ids whose slugs are alike. */
 const mark = (text: string): string => textHash(text).slice(0, 8);
 
+/** An id of at most `max` characters: a longer one keeps its start and takes the mark of its exact key, which keeps it apart. */
+const bounded = (id: string, key: string, max: number): string => (id.length > max ? `${id.slice(0, max - 10)}_${mark(key)}` : id);
+
+/** Airflow refuses a DAG or task id longer than this. */
+const airflowIdMax = 250;
+
 /** The line a DAG file records its prefix on, which a later run with the same prefix alone may remove it by. */
 export function dagMarker(prefix: string): string {
   return `Written by \`syncwright airflow --dag-prefix ${prefix}\``;
@@ -60,8 +66,8 @@ export function groupSyncs(manifest: Manifest, prefix: string): DagGroup[] {
   const groups = new Map<string, DagGroup>();
   const add = (key: string, id: string, schedule: DagGroup['schedule'], sync: ManifestSync) => {
     let g = groups.get(key);
-    // Airflow takes DAG ids of up to 250 characters, and the id names the file.
-    if (id.length > 200) id = `${id.slice(0, 190)}_${mark(key)}`;
+    // Below Airflow's limit, as the id names the file and may take one more mark below.
+    id = bounded(id, key, 200);
     if (!g) groups.set(key, (g = { id, schedule, syncs: [] }));
     g.syncs.push(sync);
   };
@@ -201,7 +207,8 @@ function sqlOnly(sync: ManifestSync): boolean {
  * Each sync's task ids in a DAG: [its Bash task's, then one per SQL step] (the Bash one unused
  * by a SQL sync). Task ids take letters, digits and `_` here (a Python name too): a name that
  * loses a character (`copy$a`) takes the mark of its exact text, so it never meets `copy_a`'s;
- * ids still alike (a sync named as another's step) take the mark of their sync and step.
+ * ids still alike (a sync named as another's step) take the mark of their sync and step, as
+ * does an id cut to Airflow's 250 characters.
  */
 function taskIds(syncs: ManifestSync[]): Map<ManifestSync, string[]> {
   const out = new Map<ManifestSync, string[]>();
@@ -227,6 +234,8 @@ function taskIds(syncs: ManifestSync[]): Map<ManifestSync, string[]> {
     const used = sqlOnly(sync) ? [false, ...ids.slice(1).map(() => true)] : [true];
     ids.forEach((id, i) => {
       if (used[i] && seen.get(id)! > 1) ids[i] = `${id}_${mark(`${sync.name}\n${i}`)}`;
+      // A sync's name may be 255 bytes long (its folder's limit), its step's id longer still.
+      ids[i] = bounded(ids[i]!, `${sync.name}\n${i}`, airflowIdMax);
     });
   }
   return out;

@@ -4,13 +4,23 @@ parser, then the calls the files make. Prints JSON: per file its DAG's arguments
 Also, given the DAG folder: `split FILE [DIALECT]`, the statements syncwright_support.statements makes of a
 SQL file; `execute FILE DIALECT`, what CompiledSqlOperator.execute hands its hook's run, and the
 hook's parameters; `syntax`, the support file's SQL_TEXT; `load FILE..`, each DAG file run as
-Airflow loads it, against stand-ins for Airflow's DAG and operators that refuse a task id twice
-as Airflow does (its DAG id, schedule and tasks' arguments); `summary`, summary_row of JSON {results, descriptions} on stdin; `templated`, what
+Airflow loads it, against stand-ins for Airflow's DAG and operators that refuse a task id twice,
+and a DAG or task id Airflow's validate_key refuses (over 250 characters, or another character than
+letters, digits, `_`, `.` and `-`), as Airflow does (its DAG id, schedule and tasks' arguments); `summary`, summary_row of JSON {results, descriptions} on stdin; `templated`, what
 Airflow would render of CompiledSqlOperator; `command SYNCWRIGHT PLAN ENV..`, a Bash task's command."""
 import ast
 import json
+import re
 import sys
 import types
+
+
+def validate_key(key):
+    """As Airflow's airflow.utils.helpers.validate_key checks a DAG or task id."""
+    if len(key) > 250:
+        raise ValueError(f"The key {key!r} has to be less than 250 characters")
+    if not re.match(r"^[\w.-]+$", key):
+        raise ValueError(f"The key {key!r} has to be made of alphanumeric characters, dashes, dots and underscores exclusively")
 
 
 def dag_of(path):
@@ -79,6 +89,7 @@ class DAG:
     current = None
 
     def __init__(self, **kwargs):
+        validate_key(kwargs["dag_id"])
         self.kwargs, self.tasks = kwargs, {}
 
     def __enter__(self):
@@ -90,6 +101,7 @@ class DAG:
 
 
 def _register(task, kwargs):
+    validate_key(kwargs["task_id"])
     dag = DAG.current
     if dag is not None:
         if kwargs["task_id"] in dag.tasks:
