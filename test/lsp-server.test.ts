@@ -382,6 +382,20 @@ describe('hover', () => {
     expect(mode).toContain('facebook_ads takes it for audiences');
     expect(await hover('syncs/ads.sync', 'guard', 1)).toContain('aborts a run that would delete more');
   });
+
+  it("places a keyword's hover on the keyword: `guard`, and both words of `primary key`", async () => {
+    const range = async (path: string, needle: string, shift: number) =>
+      (await client.connection.sendRequest(HoverRequest.type, { textDocument: { uri: client.uri(path) }, position: client.position(path, needle, shift, 1) }))
+        ?.range;
+    expect(await range('syncs/ads.sync', 'guard', 2)).toEqual({
+      start: client.position('syncs/ads.sync', 'guard', 0, 1),
+      end: client.position('syncs/ads.sync', 'guard', 'guard'.length, 1),
+    });
+    expect(await range('models.sync', 'primary key', 1)).toEqual({
+      start: client.position('models.sync', 'primary key', 0, 1),
+      end: client.position('models.sync', 'primary key', 'primary key'.length, 1),
+    });
+  });
 });
 
 describe('navigation', () => {

@@ -34,7 +34,7 @@ function shownAt(lookup: Lookup, file: string, offset: number): Shown | undefine
   const found = symbolAt(lookup.index, file, offset);
   if (found) return hover(describe(lookup, found.definition), found.reference?.span ?? found.definition.span);
   const def = lookup.project.parsed(file)?.ast.definitions.find((d) => d.span.offset <= offset && offset <= d.span.endOffset);
-  return (def && inDefinition(lookup, def, offset)) ?? onKeyword(lookup.project.text(file) ?? '', offset);
+  return (def && inDefinition(lookup, def, offset)) ?? onKeyword(file, lookup.project.text(file) ?? '', offset);
 }
 
 /** What a name names. */
@@ -108,22 +108,25 @@ function inDefinition(lookup: Lookup, def: Definition, offset: number): Shown | 
 }
 
 /** A keyword's use: `guard`, `identifier`, `hashed`, `order by`... (a word inside a string or comment is none). */
-function onKeyword(text: string, offset: number): Shown | undefined {
+function onKeyword(file: string, text: string, offset: number): Shown | undefined {
   const tokens = lex(text).tokens;
   const i = tokens.findIndex((t) => t.startOffset <= offset && offset <= t.startOffset + t.image.length);
   const token = tokens[i];
   if (!token) return undefined;
-  const word = token.image === 'primary' || token.image === 'order' ? `${token.image} ${tokens[i + 1]?.image ?? ''}` : token.image;
+  const two = token.image === 'primary' || token.image === 'order';
+  const word = two ? `${token.image} ${tokens[i + 1]?.image ?? ''}` : token.image;
   const doc = keywordDocs[word];
   if (!doc || !token.startLine || !token.startColumn) return undefined;
+  // The span is of this file (the client's range is read off its lines), over both words of `primary key`.
+  const last = two ? tokens[i + 1]! : token;
   const span: Span = {
-    file: '',
+    file,
     line: token.startLine,
     column: token.startColumn,
     offset: token.startOffset,
-    endLine: token.startLine,
-    endColumn: token.startColumn + token.image.length,
-    endOffset: token.startOffset + token.image.length,
+    endLine: last.startLine ?? token.startLine,
+    endColumn: (last.startColumn ?? token.startColumn) + last.image.length,
+    endOffset: last.startOffset + last.image.length,
   };
   return hover(`**${word}**: ${doc}`, span);
 }
