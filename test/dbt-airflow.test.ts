@@ -229,6 +229,28 @@ describe('examples/dbt-shop', () => {
     expect(file.exposures[1].depends_on).toEqual(["ref('dim_customers')"]);
   });
 
+  it('names each exposure as dbt takes it: a `$` of a sync name is replaced, with a hash so that it meets no other', () => {
+    const text = readFileSync(join(dir, 'shop', 'shop.sync'), 'utf8');
+    cpSync(join(dir, 'shop'), join(dir, 'dollar-shop'), { recursive: true });
+    writeFileSync(
+      join(dir, 'dollar-shop', 'shop.sync'),
+      text.replace('sync customers_to_hubspot', 'sync customers$to_hubspot').replace('sync customers_to_sales', 'sync customers_to_hubspot'),
+    );
+    expect(syncwright(['dbt', 'exposures', 'dollar-shop', '--owner-name', 'Data team', '--out', 'dollar.yml'], dir)).toMatchObject({ code: 0 });
+    const file = JSON.parse(
+      python(['-c', 'import json, sys, yaml; print(json.dumps(yaml.safe_load(sys.stdin.read())))'], readFileSync(join(dir, 'dollar.yml'), 'utf8')),
+    );
+    const names = file.exposures.map((e: { name: string }) => e.name);
+    expect(names).toEqual([expect.stringMatching(/^syncwright_customers_to_hubspot_[0-9a-f]{8}$/), 'syncwright_customers_to_hubspot']);
+    // dbt's own test of an exposure name (UnparsedExposure.validate), which warns of any other and will refuse it.
+    expect(
+      JSON.parse(
+        python(['-c', 'import json, re, sys; print(json.dumps([bool(re.match(r"[\\w-]+$", n)) for n in json.load(sys.stdin)]))'], JSON.stringify(names)),
+      ),
+    ).toEqual([true, true]);
+    expect(file.exposures[0]).toMatchObject({ label: 'customers$to_hubspot (hubspot)', meta: { syncwright: { sync: 'customers$to_hubspot' } } });
+  });
+
   it('runs on the embedded database as the DAG runs it, and its summary row is what reaches XCom', async () => {
     const db = await freshPglite();
     try {

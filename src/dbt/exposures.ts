@@ -5,6 +5,7 @@
  * (what dbt's property-file JSON Schema describes), and its YAML text.
  */
 import type { CheckedProject, CheckedSync } from '../check/model.js';
+import { textHash } from '../hash.js';
 
 export interface ExposureOptions {
   /** dbt requires an owner with a name or an email. */
@@ -36,6 +37,16 @@ function dbtModels(sync: CheckedSync): string[] {
   return [...new Set(names)].sort();
 }
 
+/**
+ * An exposure's name: dbt takes letters, digits, `_` and `-` (it warns of any other, and will
+ * refuse it). A sync name that loses a character (`copy$a`) takes the first 8 hex digits of its
+ * SHA-256 as well, so it never meets `copy_a`'s; the label keeps the exact name.
+ */
+function exposureName(sync: string): string {
+  const plain = sync.replace(/[^A-Za-z0-9_]/g, '_');
+  return `syncwright_${plain}${plain === sync ? '' : `_${textHash(sync).slice(0, 8)}`}`;
+}
+
 export function exposuresOf(project: CheckedProject, options: ExposureOptions): PropertyFile {
   const exposures: Exposure[] = [];
   for (const sync of project.syncs) {
@@ -44,7 +55,7 @@ export function exposuresOf(project: CheckedProject, options: ExposureOptions): 
     const d = sync.destination;
     const where = [d.name, sync.objectKind, sync.target?.map((p) => p.text).join('.')].filter(Boolean).join(' ');
     exposures.push({
-      name: `syncwright_${sync.name}`,
+      name: exposureName(sync.name),
       label: `${sync.name} (${d.type})`,
       type: 'application',
       description: `syncwright sync \`${sync.name}\`: ${sync.kind} ${sync.mode} of ${sync.audience ? `audience \`${sync.audience.name}\`` : `model \`${sync.model.name}\``} into ${d.type} ${where}${sync.schedule ? `, on "${sync.schedule}"` : ''}; defined in ${sync.file} line ${sync.line}.`,
