@@ -701,6 +701,40 @@ sync users_to_crm { from users  to crm object contacts  mode upsert  identifier 
   });
 });
 
+describe('models read from dbt', () => {
+  it('are checked again when dbt writes its artifacts again, with the edits the editor sent before', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'syncwright-lsp-dbt-'));
+    cpSync(join(repo, 'examples', 'dbt-shop'), folder, { recursive: true });
+    const own = await LspClient.start(folder);
+    try {
+      const manifest = join(folder, 'dbt', 'target', 'manifest.json');
+      const original = readFileSync(manifest, 'utf8');
+      await own.open('shop.sync');
+      // A request is answered once what was sent before it is checked: the project has read the artifacts as they were.
+      await own.connection.sendRequest(HoverRequest.type, {
+        textDocument: { uri: own.uri('shop.sync') },
+        position: own.position('shop.sync', 'dim_customers'),
+      });
+      expect(own.published.get(own.uri('shop.sync'))).toBeGreaterThan(0);
+      expect(own.diagnostics.get(own.uri('shop.sync'))).toEqual([]);
+      // `dbt compile` after the model is renamed in dbt: the .sync file names a model dbt no longer has.
+      writeFileSync(manifest, original.replaceAll('dim_customers', 'dim_clients'));
+      await own.watched('dbt/target/manifest.json', FileChangeType.Changed);
+      const ds = await own.diagnosticsOf('shop.sync', (d) => d.length > 0);
+      expect(ds.map((d) => d.message)).toEqual([expect.stringContaining('dim_customers')]);
+      expect(ds[0]!.range.start).toEqual(own.position('shop.sync', 'dim_customers'));
+      // Renamed in the .sync file too, and back in dbt: the edit and the artifacts are read together.
+      await own.replace('shop.sync', own.text('shop.sync').replace('dim_customers', 'dim_clients'));
+      writeFileSync(manifest, original);
+      await own.watched('dbt/target/manifest.json', FileChangeType.Changed);
+      expect((await own.diagnosticsOf('shop.sync', (d) => d.length > 0 && d[0]!.message.includes('dim_clients'))).length).toBe(1);
+    } finally {
+      expect(await own.stop()).toBe(0);
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('files opened without a workspace', () => {
   it('checks each file in its own folder, one whose folder is not on disk too', async () => {
     await withServer(

@@ -220,6 +220,15 @@ export function startServer(connection: Connection, options: ServerOptions): voi
   connection.onDidChangeWatchedFiles((params) => {
     for (const c of params.changes) {
       const file = fileOf(c.uri);
+      // A dbt artifact a project read (or looked for): the projects that read it are checked again whole, with the edits sent before.
+      if (file && workspace && !file.endsWith('.sync')) {
+        flush();
+        for (const root of workspace.rereadDbt(file)) {
+          lookups.delete(root);
+          publish(root, root.project.paths);
+        }
+        continue;
+      }
       // An open file's text is the editor's until it is closed.
       if (!file || openUris.has(file)) continue;
       change(file, c.type === FileChangeType.Deleted ? undefined : readText(file));

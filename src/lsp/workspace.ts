@@ -20,6 +20,8 @@ export interface ProjectRoot {
   note?: string;
   /** Its files are those directly in `dir` (it held too many folders): a file of a folder below belongs to a project of its own. */
   shallow?: true;
+  /** The dbt artifact files its project read, or looked for (absolute): when dbt writes one again, the project reads them anew. */
+  dbtFiles: Set<string>;
 }
 
 /**
@@ -156,9 +158,37 @@ export class Workspace {
         const t = this.#text(join(dir, path));
         return t === undefined ? [] : [{ path, text: t }];
       });
-    // dbt artifacts are read from disk, relative to each file, as `check` in this folder reads them.
-    const project = new Project(texts, { dbtProjects: dbtProjectsFrom((name) => join(dir, name)), ...this.#options });
-    return { dir, project, ...(note === undefined ? {} : { note }), ...(shallow ? { shallow } : {}) };
+    const dbtFiles = new Set<string>();
+    const project = this.#project(dir, texts, dbtFiles);
+    return { dir, project, dbtFiles, ...(note === undefined ? {} : { note }), ...(shallow ? { shallow } : {}) };
+  }
+
+  /** A project of texts: dbt artifacts are read from disk, relative to each file, as `check` in this folder reads them; each one read is added to `dbtFiles`. */
+  #project(dir: string, texts: { path: string; text: string }[], dbtFiles: Set<string>): Project {
+    const dbtProjects = dbtProjectsFrom(
+      (name) => join(dir, name),
+      undefined,
+      (path) => dbtFiles.add(resolve(path)),
+    );
+    return new Project(texts, { dbtProjects, ...this.#options });
+  }
+
+  /**
+   * The projects that read a dbt artifact file (dbt wrote it again: `dbt compile`), each made
+   * again from its files' present texts, so that it reads the artifacts anew: a project reads
+   * each dbt project once.
+   */
+  rereadDbt(file: string): ProjectRoot[] {
+    const roots = this.roots.filter((r) => r.dbtFiles.has(resolve(file)));
+    for (const root of roots) {
+      const texts = root.project.paths.flatMap((path) => {
+        const text = root.project.text(path);
+        return text === undefined ? [] : [{ path, text }];
+      });
+      root.dbtFiles.clear();
+      root.project = this.#project(root.dir, texts, root.dbtFiles);
+    }
+    return roots;
   }
 
   /** The project and path of a file, or undefined for a file outside every project folder. */

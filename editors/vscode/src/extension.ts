@@ -48,8 +48,14 @@ async function start(): Promise<void> {
   const serverOptions: ServerOptions = { run, debug: run };
   const clientOptions: LanguageClientOptions = {
     documentSelector: [{ scheme: 'file', language: 'sync' }],
-    // The server checks whole projects: it hears of .sync files changed on disk too, open or not.
-    synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher('**/*.sync') },
+    // The server checks whole projects: it hears of .sync files changed on disk too, open or not,
+    // and of the dbt artifacts a project reads (written again by `dbt compile`).
+    synchronize: {
+      fileEvents: [
+        vscode.workspace.createFileSystemWatcher('**/*.sync'),
+        vscode.workspace.createFileSystemWatcher('**/target/{manifest,catalog}.json'),
+      ],
+    },
     initializationOptions: { projects: config.get<string[]>('projects') ?? [] },
     outputChannel: output,
   };
