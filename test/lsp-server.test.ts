@@ -701,6 +701,24 @@ sync users_to_crm { from users  to crm object contacts  mode upsert  identifier 
   });
 });
 
+describe('a file that starts with a byte order mark', () => {
+  it('is read as the editor holds it, without the mark: a rename from another file edits the name on its first line', async () => {
+    const source = '\ufeffsource wh : postgres {\n  database "acme"\n}\n';
+    const model = 'model users {\n  from        wh\n  table       analytics.users\n  primary key user_id\n  columns {\n    user_id bigint\n  }\n}\n';
+    await withServer({ 'a.sync': source, 'b.sync': model }, async (own) => {
+      await own.open('b.sync');
+      const edit = await own.connection.sendRequest(RenameRequest.type, {
+        textDocument: { uri: own.uri('b.sync') },
+        position: own.position('b.sync', 'wh'),
+        newName: 'dw',
+      });
+      // What the editor holds of a.sync, which it has not opened: the text after the mark.
+      expect(edit?.changes?.[own.uri('a.sync')]).toEqual([{ range: { start: { line: 0, character: 7 }, end: { line: 0, character: 9 } }, newText: 'dw' }]);
+      expect(applyEdits(source.slice(1), edit!.changes![own.uri('a.sync')]!)).toBe('source dw : postgres {\n  database "acme"\n}\n');
+    });
+  });
+});
+
 describe('models read from dbt', () => {
   it('are checked again when dbt writes its artifacts again, with the edits the editor sent before', async () => {
     const folder = mkdtempSync(join(tmpdir(), 'syncwright-lsp-dbt-'));

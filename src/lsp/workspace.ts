@@ -89,10 +89,15 @@ const inside = (dir: string, file: string) => {
   return r !== '' && !r.startsWith('..') && !isAbsolute(r);
 };
 
-/** The text of a file on disk, or undefined when it cannot be read (removed). */
+/**
+ * The text of a file on disk as an editor holds it, or undefined when it cannot be read
+ * (removed). Editors leave a byte order mark out of a document's text: kept, it would move every
+ * position of the file's first line by one (a rename would edit beside the name).
+ */
 export function readText(file: string): string | undefined {
   try {
-    return readFileSync(file, 'utf8');
+    const text = readFileSync(file, 'utf8');
+    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   } catch {
     return undefined;
   }
