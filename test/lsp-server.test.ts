@@ -541,6 +541,20 @@ describe('navigation', () => {
   });
 });
 
+describe('an outline of names an editor takes', () => {
+  it('shows a quoted name that is empty or blank as written: an editor refuses an empty symbol name, and the outline with it', async () => {
+    const text =
+      'source wh : postgres {\n  database "acme"\n}\n\nmodel users {\n  from  wh\n  table analytics.users\n  columns {\n    "" string\n    " " string\n    id bigint\n  }\n}\n';
+    await withServer({ 'a.sync': text }, async (own) => {
+      await own.open('a.sync');
+      const symbols = (await own.connection.sendRequest(DocumentSymbolRequest.type, { textDocument: { uri: own.uri('a.sync') } })) as DocumentSymbol[];
+      const model = symbols.find((s) => s.name === 'users')!;
+      expect(model.children?.map((c) => c.name)).toEqual(['""', '" "', 'id']);
+      expect(model.children?.[0]?.selectionRange).toEqual({ start: own.position('a.sync', '""'), end: own.position('a.sync', '""', 2) });
+    });
+  });
+});
+
 describe('formatting', () => {
   it('formats through `fmt`, and offers it as a code action', async () => {
     const path = 'syncs/scratch.sync';

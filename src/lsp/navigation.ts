@@ -224,6 +224,8 @@ const symbolKinds: Record<Definition['kind'], SymbolKind> = {
 
 /** The outline of a file: its definitions, a model's columns under it. `lines`: the file's. */
 export function documentSymbols(tree: SyncFile, lines: LineMap): DocumentSymbol[] {
+  // A quoted name may be empty or blank (`""`): an editor refuses a symbol of such a name, and with it the whole outline, so it is shown as written.
+  const shown = (name: { text: string; span: Span }) => (name.text.trim() !== '' ? name.text : lines.text.slice(name.span.offset, name.span.endOffset));
   const out: DocumentSymbol[] = [];
   for (const def of tree.definitions) {
     if (def.name.missing) continue;
@@ -234,14 +236,14 @@ export function documentSymbols(tree: SyncFile, lines: LineMap): DocumentSymbol[
         for (const c of item.columns) {
           if (!c.name.missing)
             children.push(
-              DocumentSymbol.create(c.name.text, `${c.type.name}${c.nullable ? '?' : ''}`, SymbolKind.Field, lines.range(c.span), lines.range(c.name.span)),
+              DocumentSymbol.create(shown(c.name), `${c.type.name}${c.nullable ? '?' : ''}`, SymbolKind.Field, lines.range(c.span), lines.range(c.name.span)),
             );
         }
       }
     }
     out.push(
       DocumentSymbol.create(
-        def.name.text,
+        shown(def.name),
         detailOf(def),
         symbolKinds[def.kind],
         lines.range(def.span),
