@@ -431,6 +431,17 @@ sync ${name} {
     expect(ids[0]).toMatch(/^s{240}_[0-9a-f]{8}$/);
   });
 
+  it("schedules on a dbt model's Dataset whatever its name: a letter beyond ASCII, an `@` or a `#` is percent-encoded", () => {
+    const manifest = JSON.parse(readFileSync(join(dir, 'build', 'manifest.json'), 'utf8'));
+    manifest.syncs[0].scheduler.upstream[0].dbt = 'model.shop.clientes_año@v#2';
+    writeFileSync(join(dir, 'unicode-model.json'), JSON.stringify(manifest));
+    expect(syncwright(['airflow', '--manifest', 'unicode-model.json', '--out', 'unicode-dags'], dir)).toMatchObject({ code: 0 });
+    // The stand-in refuses an Asset URI as Airflow does: one of other than ASCII characters, or with an `@` in its host part.
+    const dags = load(join(dir, 'unicode-dags'), dir);
+    const after = Object.entries(dags).find(([name]) => name.includes('_after_'))!;
+    expect(after[1].dag.schedule).toBe('["Asset(\'dbt://model.shop.clientes_a%C3%B1o%40v%232\')"]');
+  });
+
   it("runs a BigQuery script whole, as one job (IF … END IF and \\' strings intact), and splits Postgres and Snowflake as their lexers do", () => {
     const bq = `source bq : bigquery {
   project  "acme-prod"

@@ -32,9 +32,19 @@ export interface DagGroup {
   syncs: ManifestSync[];
 }
 
-/** The Dataset (Airflow 3: Asset) URI of a dbt node, which the DAG that builds it declares as an outlet. */
+/**
+ * The Dataset (Airflow 3: Asset) URI of a dbt node, which the DAG that builds it declares as an
+ * outlet. Airflow refuses a URI of other than ASCII characters (the DAG file fails to load), and
+ * reads `@`, `/`, `?`, `#` as parts of it: every character but the few a URI's host part holds
+ * as they are is percent-encoded as UTF-8 (`model.shop.clientes_año` → `...clientes_a%C3%B1o`).
+ */
 export function dbtDatasetUri(uniqueId: string): string {
-  return `dbt://${uniqueId}`;
+  const encoded = [...uniqueId]
+    .map((ch) =>
+      /^[A-Za-z0-9._~!$&'()*+,;=-]$/.test(ch) ? ch : [...new TextEncoder().encode(ch)].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
+    )
+    .join('');
+  return `dbt://${encoded}`;
 }
 
 /** A short, stable mark of an exact text, which tells apart ids whose slugs are alike. */

@@ -5,14 +5,15 @@ Also, given the DAG folder: `split FILE [DIALECT]`, the statements syncwright_su
 SQL file; `execute FILE DIALECT`, what CompiledSqlOperator.execute hands its hook's run, and the
 hook's parameters; `syntax`, the support file's SQL_TEXT; `load FILE..`, each DAG file run as
 Airflow loads it, against stand-ins for Airflow's DAG and operators that refuse a task id twice,
-and a DAG or task id Airflow's validate_key refuses (over 250 characters, or another character than
-letters, digits, `_`, `.` and `-`), as Airflow does (its DAG id, schedule and tasks' arguments); `summary`, summary_row of JSON {results, descriptions} on stdin; `templated`, what
+a DAG or task id Airflow's validate_key refuses (over 250 characters, or another character than
+letters, digits, `_`, `.` and `-`), and an Asset URI Airflow refuses (not ASCII, or with a `@`), as Airflow does (its DAG id, schedule and tasks' arguments); `summary`, summary_row of JSON {results, descriptions} on stdin; `templated`, what
 Airflow would render of CompiledSqlOperator; `command SYNCWRIGHT PLAN ENV..`, a Bash task's command."""
 import ast
 import json
 import re
 import sys
 import types
+import urllib.parse
 
 
 def validate_key(key):
@@ -114,12 +115,21 @@ class BashOperator:
         _register(self, kwargs)
 
 
+def asset(uri):
+    """As Airflow's _sanitize_uri refuses an Asset (Dataset) URI."""
+    if not uri or uri.isspace() or not uri.isascii():
+        raise ValueError(f"Asset URI {uri!r} must be ASCII characters, not empty nor whitespace")
+    if "@" in urllib.parse.urlsplit(uri).netloc:
+        raise ValueError(f"Asset URI {uri!r} must not contain auth information")
+    return f"Asset({uri!r})"
+
+
 def load(folder, path):
     support(folder)
     for name in ("airflow.sdk", "airflow.providers.standard", "airflow.providers.standard.operators", "airflow.providers.standard.operators.bash"):
         sys.modules[name] = types.ModuleType(name)
     sys.modules["airflow.sdk"].DAG = DAG
-    sys.modules["airflow.sdk"].Asset = lambda uri: f"Asset({uri!r})"
+    sys.modules["airflow.sdk"].Asset = asset
     sys.modules["airflow.providers.standard.operators.bash"].BashOperator = BashOperator
     scope = {"__name__": "dag_file"}
     exec(compile(open(path, encoding="utf-8").read(), path, "exec"), scope)
