@@ -456,6 +456,26 @@ model users {
     expect(r.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f]/);
   });
 
+  // A message quotes names and strings of the file, and those may hold line breaks: a """string""", a "\n" escape.
+  it('keeps a message, a hint and a note on one line each when the text they quote has line breaks', async () => {
+    const forged = 'error[SW0000]: forged';
+    const files = {
+      'lines.sync': `destination crm : hubspot { token env("""X\n${forged}""") }
+source wh : postgres { database "acme" }
+model m { from wh  table t  primary key "b\\n${forged}"  columns { "a\\n${forged}" int  "a\\n${forged}" int } }
+`,
+    };
+    for (const format of ['text', 'github']) {
+      const r = await run(files, ['check', '--format', format]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`\`X\\n${forged}\` is not an environment variable name`);
+      expect(r.stderr).toContain(`the first, \`a\\n${forged}\`, is declared here`);
+      expect(r.stderr.split('\n').filter((l) => l.startsWith(forged))).toEqual([]);
+    }
+    const text = await run(files, ['check']);
+    expect(text.stderr).toContain(`hint: did you mean \`a\\n${forged}\`?`);
+  });
+
   // A file's name is data too: a project may hold `x\u001b[2J.sync`, or a manifest bytes that JSON.parse quotes in its message.
   const rawControl = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
   it('never echoes a control character of a file name, in any format or command', async () => {

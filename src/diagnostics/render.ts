@@ -1,7 +1,7 @@
 /** Diagnostics rendered three ways: text with a code frame, JSON, GitHub Actions annotations. */
 import { countSeverities, totalsText, type Diagnostic, type Severity, type Totals } from './diagnostic.js';
 import { limitPerFile } from './limit.js';
-import { jsonText, printable, printableLine, replaceControls } from '../printable.js';
+import { jsonText, printableLine, replaceControls } from '../printable.js';
 import type { Span } from '../span.js';
 
 export type OutputFormat = 'text' | 'json' | 'github';
@@ -69,11 +69,12 @@ export function renderText(diagnostics: readonly Diagnostic[], sources: Readonly
   };
   for (const d of diagnostics) {
     const label = marks[d.severity](style)(style.bold(`${d.severity}[${d.code}]`));
-    out.push(`${label}${style.bold(`: ${printable(d.message)}`)}`);
+    // One line each: a message quotes names and strings of the file, which may hold line breaks.
+    out.push(`${label}${style.bold(`: ${printableLine(d.message)}`)}`);
     out.push(`  ${style.blue('-->')} ${at(d.span)}`);
     out.push(...codeFrame(d, linesOf(d.span.file), style));
-    for (const h of d.hints) out.push(`  ${style.blue('=')} ${style.bold('hint')}: ${printable(h)}`);
-    for (const r of d.related ?? []) out.push(`  ${style.blue('=')} ${style.bold('note')}: ${printable(r.message)}: ${at(r.span)}`);
+    for (const h of d.hints) out.push(`  ${style.blue('=')} ${style.bold('hint')}: ${printableLine(h)}`);
+    for (const r of d.related ?? []) out.push(`  ${style.blue('=')} ${style.bold('note')}: ${printableLine(r.message)}: ${at(r.span)}`);
     out.push('');
   }
   if (diagnostics.length > 0) out.push(totalsText(totals ?? countSeverities(diagnostics)));
@@ -128,9 +129,11 @@ export function renderGithub(diagnostics: readonly Diagnostic[]): string {
     .map((d) => {
       const level = githubLevels[d.severity];
       const props = `file=${escapeProperty(printableLine(d.span.file))},line=${d.span.line},col=${d.span.column},endLine=${d.span.endLine},endColumn=${d.span.endColumn},title=${escapeProperty(d.code)}`;
-      const message = [d.message, ...d.hints.map((h) => `hint: ${h}`), ...(d.related ?? []).map((r) => `note: ${r.message}: ${at(r.span)}`)].join('\n');
-      // The log shows the annotation's text as a terminal would: escapes in it are data.
-      return `::${level} ${props}::${escapeData(printable(message))}`;
+      // The log shows the annotation's text as a terminal would: escapes in it are data, and a line break only separates its parts.
+      const message = [d.message, ...d.hints.map((h) => `hint: ${h}`), ...(d.related ?? []).map((r) => `note: ${r.message}: ${at(r.span)}`)]
+        .map(printableLine)
+        .join('\n');
+      return `::${level} ${props}::${escapeData(message)}`;
     })
     .join('\n');
 }
