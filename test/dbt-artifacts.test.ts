@@ -224,6 +224,65 @@ sync customers_copy {
   });
 });
 
+// A manifest is data: a column or relation it names may hold what the warehouse cannot, and the SQL could not quote it.
+describe('names of dbt that the warehouse cannot hold', () => {
+  const manifest = (relation: string, column: string) => ({
+    metadata: { dbt_schema_version: 'https://schemas.getdbt.com/dbt/manifest/v12.json', project_name: 'shop', adapter_type: 'postgres' },
+    nodes: {
+      'model.shop.dim_customers': {
+        resource_type: 'model',
+        name: 'dim_customers',
+        package_name: 'shop',
+        unique_id: 'model.shop.dim_customers',
+        database: 'shop',
+        schema: 'dbt_dev',
+        alias: 'dim_customers',
+        relation_name: relation,
+        config: { enabled: true, materialized: 'table' },
+        columns: { customer_id: { name: 'customer_id', data_type: 'bigint' }, [column]: { name: column, data_type: 'text' } },
+      },
+    },
+  });
+  const sync = `source warehouse : postgres {
+  database    "shop"
+  dbt_project "dbt"
+}
+model customers {
+  from warehouse
+  dbt  dim_customers
+}
+destination crm : hubspot { token env("HUBSPOT_TOKEN") }
+sync customers_to_crm {
+  from       customers
+  to         crm object contacts
+  mode       upsert
+  identifier customer_id -> external_id
+}
+sync customers_copy {
+  from       customers
+  to         warehouse table sales.customers
+  mode       upsert
+  identifier customer_id -> customer_id
+}
+`;
+  const check = (relation: string, column: string) =>
+    checkProject([{ path: 'shop.sync', text: sync }], { dbtProjects: () => readDbtProject(manifest(relation, column)) });
+
+  it('reports a column name with U+0000 or half a surrogate pair at the `dbt` item', () => {
+    for (const column of ['pl\u0000an', 'pl\ud800an']) {
+      const result = check('"shop"."dbt_dev"."dim_customers"', column);
+      expect(result.ok).toBe(false);
+      const errors = result.diagnostics.filter((d) => d.code === 'SW0120');
+      expect(errors.map((d) => `${d.span.line}:${d.span.column} ${d.message.split(':')[0]}`)).toEqual([`7:8 \`${column}\` cannot be a PostgreSQL name`]);
+    }
+  });
+
+  it('reports a relation name with U+0000 at the `dbt` item', () => {
+    const result = check('"shop"."dbt\u0000dev"."dim_customers"', 'plan');
+    expect(result.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code} ${d.span.line}:${d.span.column}`)).toEqual(['SW0120 7:8']);
+  });
+});
+
 describe("reading dbt's words", () => {
   it('reads relation names as each warehouse quotes them', () => {
     expect(relationParts('"dbt"."my ""odd"" schema"."t"')).toEqual([

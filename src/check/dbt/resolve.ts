@@ -11,6 +11,7 @@ import { nameHints } from '../../diagnostics/suggest.js';
 import { nameKey } from '../../dialect/index.js';
 import type { DbtProject } from './artifacts.js';
 import { readWarehouseType } from './types.js';
+import { checkName } from '../names.js';
 
 export interface ResolvedDbtModel {
   path: Ident[];
@@ -48,6 +49,8 @@ export function resolveDbtModel(
   const ident = (text: string, quoted: boolean): Ident => ({ text, quoted, span: name.span });
   // As dbt writes the relation in SQL; on Postgres without the database, which is the connection's.
   const parts = source.dialect === 'postgres' ? found.relation.slice(-2) : found.relation;
+  // The artifacts are data: a name the warehouse cannot hold is reported here, as a written one is, before any SQL quotes it.
+  for (const p of parts) checkName(source.dialect, 'table', ident(p.text, p.quoted), r);
   // dbt's tests name a column as its YAML does.
   const tested = (set: Set<string>, column: string) => [...set].some((t) => t.toLowerCase() === column.toLowerCase());
   const nullable = (column: string) => !tested(found.notNull, column);
@@ -105,8 +108,10 @@ export function resolveDbtModel(
       const read = readWarehouseType(c.type);
       // A column of a type the language has no name for cannot be synced; it is left out, and a sync that maps it says it is unknown.
       if (!read) continue;
+      const column = ident(c.name, c.exact);
+      checkName(source.dialect, 'column', column, r);
       columns.push({
-        name: ident(c.name, c.exact),
+        name: column,
         type: read.type,
         ...(read.precision === undefined ? {} : { precision: read.precision, scale: read.scale! }),
         nullable: nullable(c.name),
