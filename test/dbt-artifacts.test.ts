@@ -268,11 +268,12 @@ sync customers_copy {
   const check = (relation: string, column: string) =>
     checkProject([{ path: 'shop.sync', text: sync }], { dbtProjects: () => readDbtProject(manifest(relation, column)) });
 
-  it('reports a column name with U+0000 or half a surrogate pair at the `dbt` item', () => {
+  it('reports a column name with U+0000 or half a surrogate pair once, at the `dbt` item', () => {
     for (const column of ['pl\u0000an', 'pl\ud800an']) {
       const result = check('"shop"."dbt_dev"."dim_customers"', column);
       expect(result.ok).toBe(false);
-      const errors = result.diagnostics.filter((d) => d.code === 'SW0120');
+      // Once: the sync that sends the column to an API under its own name does not report it again.
+      const errors = result.diagnostics.filter((d) => d.severity === 'error');
       expect(errors.map((d) => `${d.span.line}:${d.span.column} ${d.message.split(':')[0]}`)).toEqual([`7:8 \`${column}\` cannot be a PostgreSQL name`]);
     }
   });

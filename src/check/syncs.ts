@@ -365,7 +365,11 @@ function checkWrittenNames(model: CheckedModel, type: DestinationType, target: I
         r.report('item-not-allowed', f.field.span, { detail: `a ${type.type} field cannot be named by ${nothing}` }, [
           "write the field's name, or leave out `-> ...` to send the column under its own",
         ]);
-      } else checkLiteralText(source, f.field.text, f.field.span, r);
+      } else if (f.field !== f.column.name) {
+        // A field that is the column itself (no `map`) was checked as a name where the model
+        // declares it, which rejects all a string does: once, not again for each sync sending it.
+        checkLiteralText(source, f.field.text, f.field.span, r);
+      }
     }
     return;
   }
