@@ -191,12 +191,13 @@ function checkColumns(
       } else {
         const p = c.type.precision?.value ?? 38;
         const s = c.type.scale?.value ?? 0;
+        // The messages quote the number as written: read as a double, 1e309 is Infinity and 1e-400 is 0.
         if (!Number.isInteger(p) || p < 1 || p > 38) {
-          r.report('invalid-number', c.type.precision!.span, { detail: `decimal precision ${p} is out of range` }, [
+          r.report('invalid-number', c.type.precision!.span, { detail: `decimal precision ${c.type.precision!.raw} is out of range` }, [
             'precision is a whole number from 1 to 38',
           ]);
         } else if (!Number.isInteger(s) || s < 0 || s > p) {
-          r.report('invalid-number', c.type.scale!.span, { detail: `decimal scale ${s} is out of range` }, [
+          r.report('invalid-number', c.type.scale!.span, { detail: `decimal scale ${c.type.scale!.raw} is out of range` }, [
             `scale is a whole number from 0 to the precision (${p})`,
           ]);
         } else {

@@ -514,7 +514,8 @@ function checkBatch(
     r.report(
       'batch-above-limit',
       size.span,
-      { size: count(size.value), type: what, limit: count(limits.maxBatch) },
+      // Above 2^53 a double holds another number than the one written: that one is quoted.
+      { size: Number.isSafeInteger(size.value) ? count(size.value) : size.raw, type: what, limit: count(limits.maxBatch) },
       {
         hints: [`use \`batch ${limits.maxBatch}\` or less`, ...perRequest],
         fixes: [replaceWith(size.span, String(limits.maxBatch))],
