@@ -205,6 +205,15 @@ describe('quoting and literals, for every dialect', () => {
     expect(quoteLiteral(getDialect('postgres'), "a\\'b")).toBe("E'a\\\\''b'");
     expect(quoteLiteral(getDialect('postgres'), "a'b")).toBe("'a''b'");
   });
+  // Trojan Source: a `\u202E` escape in a .sync string shows as six characters there; raw in the SQL under review, it reorders the line.
+  it('a bidirectional control character is written as its escape, so the SQL shows in the order it reads', () => {
+    const text = "x\u202Ey' \u2066z\u2069 \u202A\u202B\u202C\u202D\u2067\u2068";
+    const escapes = "x\\u202Ey' \\u2066z\\u2069 \\u202A\\u202B\\u202C\\u202D\\u2067\\u2068";
+    expect(quoteLiteral(getDialect('postgres'), text)).toBe(`E'${escapes.replace("'", "''")}'`);
+    expect(quoteLiteral(getDialect('snowflake'), text)).toBe(`'${escapes.replace("'", "''")}'`);
+    expect(quoteLiteral(getDialect('bigquery'), text)).toBe(`'${escapes.replace("'", "\\'")}'`);
+    expect(quoteLiteral(getDialect('postgres'), 'a\\\u202Eb')).toBe("E'a\\\\\\u202Eb'");
+  });
   it('a NUL: Snowflake and BigQuery write its escape, Postgres refuses it (the checker reports it before)', () => {
     expect(quoteLiteral(getDialect('snowflake'), 'a\0b')).toBe("'a\\x00b'");
     expect(quoteLiteral(getDialect('bigquery'), 'a\0b')).toBe("'a\\x00b'");
