@@ -476,6 +476,14 @@ model m { from wh  table t  primary key "b\\n${forged}"  columns { "a\\n${forged
     expect(text.stderr).toContain(`hint: did you mean \`a\\n${forged}\`?`);
   });
 
+  // Half of a surrogate pair cannot be written to a UTF-8 terminal: it would show as U+FFFD, hiding what the name holds.
+  it('shows half of a surrogate pair in a message as its escape', async () => {
+    const r = await run({ 'half.sync': 'source wh : postgres { database "acme" }\nmodel m { from wh  table "t\\ud800"  columns { id int } }\n' }, ['check']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('error[SW0120]: `t\\ud800` cannot be a PostgreSQL name');
+    expect(r.stderr).not.toMatch(/[\ud800-\udfff\ufffd]/);
+  });
+
   // A file's name is data too: a project may hold `x\u001b[2J.sync`, or a manifest bytes that JSON.parse quotes in its message.
   const rawControl = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
   it('never echoes a control character of a file name, in any format or command', async () => {
