@@ -21,6 +21,8 @@ describe('schedules that are accepted', () => {
     '5,10,15 * * * *',
     '59 23 31 12 6',
     '0-30/10 */2 1-15 */3 *',
+    '0 0 * * FRI-7',
+    '0 10-10 * * *',
     '  0 6 * * *  ',
     '@hourly',
     '@daily',
@@ -54,6 +56,11 @@ describe('schedules that are refused, and why', () => {
     ['', 'a cron expression has 5 fields, this has 0'],
     ['every hour', 'a cron expression has 5 fields, this has 2'],
     ['@every 5m', '`@every 5m` is not one of @hourly, @daily, @weekly, @monthly, @yearly'],
+    // Backwards: POSIX cron refuses it, and the schedulers that take it disagree (wrap around, swap the ends, or never run).
+    ['30-10 * * * *', 'the range `30-10` runs backwards: write it from the lower end, or as two ranges'],
+    ['0 22-2 * * *', 'the range `22-2` runs backwards: write it from the lower end, or as two ranges'],
+    ['0 0 * * SAT-SUN', 'the range `SAT-SUN` runs backwards: write it from the lower end, or as two ranges'],
+    ['0 0 * DEC-FEB/2 *', 'the range `DEC-FEB` runs backwards: write it from the lower end, or as two ranges'],
   ])('%j: %s', (schedule, why) => {
     const ds = scheduleDiagnostics(schedule);
     expect(ds.map((d) => [d.code, d.hints[0]])).toEqual([['SW0214', why]]);

@@ -1012,12 +1012,16 @@ function cronProblem(text: string): string | undefined {
       if (!m) return `\`${item}\` is not a valid ${spec.name}`;
       if (m[2] !== undefined && Number(m[2]) < 1) return `the step in \`${item}\` must be 1 or more`;
       if (m[1] === '*') continue;
+      const ends: number[] = [];
       for (const v of m[1]!.split('-')) {
         const n = value(v);
         if (n === undefined)
           return `\`${v}\` is not a valid ${spec.name}${spec.names ? ` (${spec.min}-${spec.max} or ${spec.names[0]}-${spec.names[spec.names.length - 1]})` : ''}`;
         if (n < spec.min || n > spec.max) return `${spec.name} ${v} is out of range ${spec.min}-${spec.max}`;
+        ends.push(n);
       }
+      // POSIX cron refuses a range that runs backwards; the schedulers that take one disagree on it (wrap around, swap the ends, never run).
+      if (ends.length === 2 && ends[0]! > ends[1]!) return `the range \`${m[1]}\` runs backwards: write it from the lower end, or as two ranges`;
     }
   }
   return undefined;
