@@ -1,5 +1,6 @@
 /** Models: their source, relation, columns, key and order. */
-import type { Ident, ModelDef, StringLit } from '../syntax/ast.js';
+import type { Ident, ModelDef, NumberLit, StringLit } from '../syntax/ast.js';
+import { writtenWhole } from '../numbers.js';
 import type { Span } from '../span.js';
 import { readQuery } from '../dialect/sql-text.js';
 import { columnTypes, type ColumnType } from '../catalog/types.js';
@@ -192,11 +193,12 @@ function checkColumns(
         const p = c.type.precision?.value ?? 38;
         const s = c.type.scale?.value ?? 0;
         // The messages quote the number as written: read as a double, 1e309 is Infinity and 1e-400 is 0.
-        if (!Number.isInteger(p) || p < 1 || p > 38) {
+        const whole = (n: NumberLit | undefined) => n === undefined || writtenWhole(n.raw);
+        if (!Number.isInteger(p) || !whole(c.type.precision) || p < 1 || p > 38) {
           r.report('invalid-number', c.type.precision!.span, { detail: `decimal precision ${c.type.precision!.raw} is out of range` }, [
             'precision is a whole number from 1 to 38',
           ]);
-        } else if (!Number.isInteger(s) || s < 0 || s > p) {
+        } else if (!Number.isInteger(s) || !whole(c.type.scale) || s < 0 || s > p) {
           r.report('invalid-number', c.type.scale!.span, { detail: `decimal scale ${c.type.scale!.raw} is out of range` }, [
             `scale is a whole number from 0 to the precision (${p})`,
           ]);

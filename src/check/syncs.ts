@@ -1,4 +1,5 @@
 /** Syncs: what they read, where they write, the mode matrix, identifiers, mappings, guards. */
+import { writtenWhole } from '../numbers.js';
 import { messageHelpers, templateParser } from '../handlebars.js';
 import type { FieldMapping, Ident, SyncDef, SyncItem } from '../syntax/ast.js';
 import type { Span } from '../span.js';
@@ -470,8 +471,8 @@ function checkReferenceField(name: string, span: Span, why: string, rules: Field
 function checkGuard(g: Extract<SyncItem, { kind: 'guardDeletes' }>, r: Reporter) {
   if (g.limit.missing) return undefined;
   const v = g.limit.value;
-  // Past 2^53 a number is rounded as read (9007199254740993 became ...992): refused, not compiled as another bound.
-  if (!Number.isSafeInteger(v) || v < 0 || (g.percent && v > 100)) {
+  // Past 2^53 a number is rounded as read (9007199254740993 became ...992), and 1e-400 is read as 0: refused, not compiled as another bound.
+  if (!Number.isSafeInteger(v) || !writtenWhole(g.limit.raw) || v < 0 || (g.percent && v > 100)) {
     r.report('invalid-number', g.limit.span, { detail: `\`${g.limit.raw}${g.percent ? '%' : ''}\` is not a valid delete bound` }, [
       g.percent ? 'a percentage is a whole number from 0 to 100' : 'a count is a whole number of rows, from 0 to 9007199254740991',
     ]);
@@ -498,13 +499,14 @@ function checkBatch(
   const kind = objectKindOf(type, kindName, syncKind);
   const limits = limitsFor(type, kind, identifiersPerRow);
   // Within bounds (as nearly every batch is): nothing to word.
-  if (Number.isInteger(size.value) && size.value >= 1 && size.value <= limits.maxBatch) return size.value;
+  const whole = Number.isInteger(size.value) && writtenWhole(size.raw);
+  if (whole && size.value >= 1 && size.value <= limits.maxBatch) return size.value;
   const what = kind?.limits ? `${type.type} ${kind.kind}` : type.type;
   const perRequest =
     limits.maxIdentifiers === undefined
       ? []
       : [`${type.type} takes ${count(limits.maxIdentifiers)} identifiers per request, and each row of this sync carries ${identifiersPerRow}`];
-  if (!Number.isInteger(size.value) || size.value < 1) {
+  if (!whole || size.value < 1) {
     r.report('invalid-number', size.span, { detail: `batch \`${size.raw}\` is not a positive whole number` }, [
       `${what} takes 1 to ${count(limits.maxBatch)} rows per call`,
     ]);
