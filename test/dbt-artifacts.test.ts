@@ -24,6 +24,17 @@ const fixtures = join(import.meta.dirname, 'fixtures', 'dbt');
 const json = (path: string): unknown => JSON.parse(readFileSync(join(fixtures, path), 'utf8'));
 const require = createRequire(import.meta.url);
 
+/** A Postgres source whose dbt project holds `dim_customers`, and the model read from it. */
+const customersFromDbt = `source warehouse : postgres {
+  database    "shop"
+  dbt_project "dbt"
+}
+model customers {
+  from warehouse
+  dbt  dim_customers
+}
+`;
+
 describe('manifests of dbt-core, schema v10 to v12', () => {
   it.each([10, 11, 12])('v%i: my_model, its relation, and the not_null test on id', (version) => {
     const project = readDbtProject(json(`dbt-core-v${version}/target/manifest.json`));
@@ -201,15 +212,7 @@ describe('versioned models', () => {
     expect(read(node(10, null), node(9, null))).toBe('model.shop.dim_customers.v10');
     expect(read(node('9', null), node('10', null))).toBe('model.shop.dim_customers.v10');
 
-    const sync = `source warehouse : postgres {
-  database    "shop"
-  dbt_project "dbt"
-}
-model customers {
-  from warehouse
-  dbt  dim_customers
-}
-sync customers_copy {
+    const sync = `${customersFromDbt}sync customers_copy {
   from       customers
   to         warehouse table sales.customers
   mode       upsert
@@ -243,15 +246,7 @@ describe('names of dbt that the warehouse cannot hold', () => {
       },
     },
   });
-  const sync = `source warehouse : postgres {
-  database    "shop"
-  dbt_project "dbt"
-}
-model customers {
-  from warehouse
-  dbt  dim_customers
-}
-destination crm : hubspot { token env("HUBSPOT_TOKEN") }
+  const sync = `${customersFromDbt}destination crm : hubspot { token env("HUBSPOT_TOKEN") }
 sync customers_to_crm {
   from       customers
   to         crm object contacts
