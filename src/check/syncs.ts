@@ -14,6 +14,7 @@ import { findColumn, unknownColumn, unknownColumnHints } from './expr.js';
 import { checkFieldRules } from './fields.js';
 import type { FieldRules } from '../catalog/fields.js';
 import { getDialect, nameKey, storedName } from '../dialect/index.js';
+import { checkOwnTable } from './targets.js';
 import { checkFolderName, checkLiteralText, checkName, inSchema } from './names.js';
 import type { Dialect } from './model.js';
 
@@ -138,6 +139,7 @@ export function checkSync(def: SyncDef, scope: SyncScope, r: Reporter, source: s
     r.report('mirror-without-guard', modeItem.mode.span, {}, ['add `guard deletes <= 5%` (or an absolute count) to abort a run that would delete more']);
   }
   const messageText = checkMessage(message, def, dest.type, model, r, scope.memo);
+  if (target.ref) checkOwnTable(def.name.text, model, dest.checked, inSchema(target.ref, dest.checked.schema), target.ref, r);
   if (r.errorCount > errorsBefore || !mode) return undefined;
 
   const sync: CheckedSync = {

@@ -21,8 +21,9 @@ import { warehouseConnection, warehouseIdentity } from '../catalog/connection-se
 import type { JsonSchema } from '../catalog/types.js';
 import type { Template } from '../contract/api-steps.js';
 import { nameKey } from '../dialect/index.js';
-import type { Span } from '../span.js';
-import type { CheckedDestination, CheckedSync, Dialect, ResolvedValue } from './model.js';
+import { joinSpans, type Span } from '../span.js';
+import type { Ident } from '../syntax/ast.js';
+import type { CheckedDestination, CheckedModel, CheckedSync, Dialect, ResolvedValue } from './model.js';
 import type { Reporter } from './report.js';
 
 /** A template as one comparable text: literal parts joined, anything known only at run time as its JSON. */
@@ -100,6 +101,39 @@ function targetOf(s: CheckedSync): { key: string; what: string; where: string; o
     return { key: `object\u0000${at.key}\u0000${object}`, what: `object ${key} of \`${d.name}\``, where: `${at.where}, key ${key}`, owns: true };
   }
   return undefined;
+}
+
+/**
+ * A sync that writes the table its own model reads: each run changes the rows it reads next
+ * (an insert adds them again, a mirror or update rewrites them). Only a model read from a
+ * table is compared, not one written as `sql`, whose text may name the table in ways a
+ * textual match would miss or invent. `target` is the sync's table, its schema filled in;
+ * `written` the parts as the sync writes them, for the caret.
+ */
+export function checkOwnTable(syncName: string, model: CheckedModel, dest: CheckedDestination, target: Ident[], written: Ident[], r: Reporter): void {
+  if (dest.category !== 'warehouse' || model.relation.kind !== 'table') return;
+  const read = model.relation.path;
+  const source = model.source;
+  // One warehouse when the destination is the source itself or reaches what the source does.
+  const from = warehouseOf({ name: source.name, type: source.dialect, category: 'warehouse', settings: source.settings, span: source.span });
+  if (dest.type !== source.dialect || from.key !== warehouseOf(dest).key) return;
+  // A name given at run time may be anything: only names written here are compared.
+  if ([...read, ...target].some((p) => p.env) || read.length !== target.length) return;
+  const dialect = source.dialect;
+  if (read.some((p, i) => nameKey(dialect, p, 'table') !== nameKey(dialect, target[i]!, 'table'))) return;
+  const table = written.map((p) => (p.quoted ? `"${p.text}"` : p.text)).join('.');
+  r.report(
+    'writes-own-model',
+    joinSpans(written[0]!.span, written[written.length - 1]!.span),
+    { name: syncName, table, model: model.name },
+    {
+      hints: [
+        'each run would change the rows the next run reads: an insert adds them again, an upsert, update or mirror rewrites them from themselves',
+        'write to another table, or read the model from another one',
+      ],
+      related: [{ message: `model \`${model.name}\` reads it here`, span: read[read.length - 1]!.span }],
+    },
+  );
 }
 
 /** `spans`: where each sync's name is, for the caret. */

@@ -98,6 +98,12 @@ export const codes = {
     severity: 'error',
     message: 'dbt model `{{{model}}}` is ephemeral: dbt builds no table or view for it, so there is nothing to read',
   },
+  /** A sync into the very table its model reads (src/check/targets.ts): each run rewrites what the next one reads. */
+  'writes-own-model': {
+    code: 'SW0126',
+    severity: 'error',
+    message: 'sync `{{{name}}}` writes table {{{table}}}, which its model `{{{model}}}` reads',
+  },
   // SW02xx: modes and sync shape
   'unsupported-mode': { code: 'SW0201', severity: 'error', message: '{{{type}}} does not support {{kind}} mode `{{{mode}}}`' },
   'record-mode-on-audience': {
