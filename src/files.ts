@@ -130,11 +130,22 @@ export function nothingFound(paths: readonly string[], skipped: ProjectFiles['sk
   return `no .sync file under ${where}${shown.length ? `; not read: ${shown.join(', ')}` : ''}`;
 }
 
-/** The files with their text; `cwd` is the folder their paths are relative to. */
-export function readSources(files: readonly ProjectFile[], cwd: string): (ProjectFile & { text: string })[] {
+/**
+ * A file's text as an editor holds it: without a leading byte order mark. Editors do not count
+ * the mark in the first line's columns; kept, it would move every position on that line by one.
+ */
+export const withoutMark = (text: string): string => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+
+/**
+ * The files with their text (without a byte order mark: `mark` says the file starts with one);
+ * `cwd` is the folder their paths are relative to.
+ */
+export function readSources(files: readonly ProjectFile[], cwd: string): Sources {
   return files.map(({ path, name }) => {
     try {
-      return { path, name, text: readFileSync(resolve(cwd, path), 'utf8') };
+      const read = readFileSync(resolve(cwd, path), 'utf8');
+      const text = withoutMark(read);
+      return text === read ? { path, name, text } : { path, name, text, mark: true };
     } catch (e) {
       throw new UsageError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
@@ -142,7 +153,7 @@ export function readSources(files: readonly ProjectFile[], cwd: string): (Projec
 }
 
 /** The project's files, found and read: each as the user reaches it (`path`), by its name in the project, with its text. */
-export type Sources = (ProjectFile & { text: string })[];
+export type Sources = (ProjectFile & { text: string; mark?: true })[];
 
 /** Finds and reads the project's .sync files; says so when there is none. */
 export function loadSources(opts: { paths: readonly string[]; format: string }, io: { cwd: string; err(text: string): void }): Sources {

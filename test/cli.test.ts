@@ -551,6 +551,24 @@ model m { from wh  table t  primary key "b\\n${forged}"  columns { "a\\n${forged
     expect(readFileSync(join(dir, 'messy.sync'), 'utf8')).toBe('source w : postgres {\n  database "acme"\n}\n');
   });
 
+  it('counts columns of a file that starts with a byte order mark as editors do, and fmt keeps the mark', async () => {
+    const bom = '\ufeff';
+    const r = await run({ 'a.sync': `${bom}source wh : postgres {\n  databse "acme"\n}\n` }, ['check']);
+    expect(r.code).toBe(1);
+    // `wh` is at column 8 of the line an editor shows; the mark is not shown in the code frame either.
+    expect(r.stderr).toContain('a.sync:1:8\n');
+    expect(r.stderr).toContain('1 | source wh : postgres {\n');
+    const json = await run({ 'a.sync': `${bom}source wh : postgres {\n  databse "acme"\n}\n` }, ['check', '--format', 'json']);
+    expect(json.stdout).toContain('"column":8');
+
+    const dir = project({ 'messy.sync': `${bom}source w : postgres {\n      database "acme"\n}\n` });
+    made.push(dir);
+    const io: Io = { out: () => {}, err: () => {}, colour: false, cwd: dir };
+    expect(await main(['fmt', 'messy.sync'], io)).toBe(0);
+    expect(readFileSync(join(dir, 'messy.sync'), 'utf8')).toBe(`${bom}source w : postgres {\n  database "acme"\n}\n`);
+    expect(await main(['fmt', '--check', 'messy.sync'], io)).toBe(0);
+  });
+
   it('warns of a bidirectional control character, and shows its line unreordered', async () => {
     const r = await run({ 'bidi.sync': `source wh : postgres { database "acme" } # \u202e} "x" {\n` }, ['check']);
     expect(r.code).toBe(0);

@@ -25,7 +25,8 @@ export function runFmt(opts: FmtOptions, io: Io): number {
   const changed: { path: string; text: string }[] = [];
   for (const s of sources) {
     // Bytes that are not UTF-8 were read as U+FFFD: writing the text back would replace them.
-    const unreadable = readFileSync(resolve(io.cwd, s.path)).equals(Buffer.from(s.text, 'utf8')) ? undefined : notText(s);
+    const mark = s.mark ? '\ufeff' : '';
+    const unreadable = readFileSync(resolve(io.cwd, s.path)).equals(Buffer.from(mark + s.text, 'utf8')) ? undefined : notText(s);
     if (unreadable) {
       diagnostics.push(unreadable);
       continue;
@@ -33,7 +34,8 @@ export function runFmt(opts: FmtOptions, io: Io): number {
     const r = formatSource(s.path, s.text, syntaxWords);
     // One by one: a spread passes each as an argument, more than the stack holds past about 100,000 syntax errors.
     for (const d of r.diagnostics) diagnostics.push(d);
-    if (r.text !== undefined && r.text !== s.text) changed.push({ path: s.path, text: r.text });
+    // A byte order mark is the editor's way of saving the file, not layout: kept, as an editor formatting the file keeps it.
+    if (r.text !== undefined && r.text !== s.text) changed.push({ path: s.path, text: mark + r.text });
   }
   printDiagnostics(opts.format, diagnostics, sources, io);
   if (opts.check) {

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { relative, resolve, sep } from 'node:path';
 import type { SourceText } from '../check/check.js';
-import { findSyncFiles, readSources, UsageError } from '../files.js';
+import { findSyncFiles, readSources, UsageError, withoutMark } from '../files.js';
 
 export interface LoadedVersion {
   /** How the version is shown: the revision as given, or the folder. */
@@ -88,7 +88,7 @@ function atRevision(revision: string, folder: string): SourceText[] {
   for (const b of blobs) {
     const eol = out.indexOf(0x0a, at);
     const size = Number(/ (\d+)$/.exec(out.toString('utf8', at, eol))?.[1]);
-    files.push({ path: b.path, text: out.toString('utf8', eol + 1, eol + 1 + size) });
+    files.push({ path: b.path, text: withoutMark(out.toString('utf8', eol + 1, eol + 1 + size)) });
     at = eol + 1 + size + 1;
   }
   return files;

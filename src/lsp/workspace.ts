@@ -8,7 +8,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { findSyncFiles, isSyncFile, TooManyFolders } from '../files.js';
+import { findSyncFiles, isSyncFile, TooManyFolders, withoutMark } from '../files.js';
 import { dbtProjectsFrom } from '../dbt/load.js';
 import { Project, type ProjectOptions } from '../check/project.js';
 
@@ -96,8 +96,7 @@ const inside = (dir: string, file: string) => {
  */
 export function readText(file: string): string | undefined {
   try {
-    const text = readFileSync(file, 'utf8');
-    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+    return withoutMark(readFileSync(file, 'utf8'));
   } catch {
     return undefined;
   }
