@@ -12,6 +12,7 @@ import { settingNames } from '../catalog/index.js';
 import { takesEnv } from '../catalog/settings.js';
 import type { PublishedValues } from '../catalog/types.js';
 import type { Reporter } from './report.js';
+import { writtenWhole } from '../numbers.js';
 
 /** A setting's value as data: env("X") is kept as a reference to X, never resolved here. */
 export function resolveValue(v: SettingValue): ResolvedValue {
@@ -99,12 +100,41 @@ export function checkSettings(settings: readonly Setting[], ctx: SettingsContext
       );
     }
   }
+  for (const [name, s] of byName) if (!quiet.has(name) && notWhole(s, ctx, r)) quiet.add(name);
   if (!ctx.validate(values)) {
     const errors = dedupe(ctx.validate.errors ?? []).filter((e) => !quiet.has(e.instancePath.split('/')[1] ?? ''));
     for (const e of errors) reportAjvError(e, byName, ctx, r);
   }
   if (ctx.published) for (const s of byName.values()) checkPublished(s, ctx.published.vendor, ctx.published.settings[s.name.text], r);
   return values;
+}
+
+type Bounds = { default?: unknown; minimum?: number; maximum?: number; anyOf?: Bounds[]; type?: unknown; enum?: unknown[] };
+
+/**
+ * A number the schema takes only whole, that is not whole as written: the schema sees it as a
+ * double, and `5432.0000000000001` is 5432 there, so it would pass and compile as another
+ * number than the one written. Reported here, at the digits; true when it was.
+ */
+function notWhole(s: Setting, ctx: SettingsContext, r: Reporter): boolean {
+  if (s.value.kind !== 'number' || writtenWhole(s.value.raw)) return false;
+  const name = s.name.text;
+  const property = (ctx.schema.properties as Record<string, Bounds> | undefined)?.[name];
+  // A setting that also takes env("X") has its bounds in the literal branch (`envOr`).
+  const literal = property?.anyOf?.[0] ?? property;
+  const wholeEnum = literal?.enum?.every((v) => Number.isInteger(v)) === true;
+  if (literal?.type !== 'integer' && !wholeEnum) return false;
+  const { raw, value } = s.value;
+  const hints = [
+    Number.isInteger(value)
+      ? `\`${raw}\` is not a whole number, though read as a double it is ${value}: write the whole number meant`
+      : `\`${raw}\` is not a whole number`,
+  ];
+  if (literal.minimum !== undefined) hints.push(`a whole number from ${literal.minimum}${literal.maximum === undefined ? ' up' : ` to ${literal.maximum}`}`);
+  if (wholeEnum) hints.push(`allowed values: ${literal.enum!.map((v) => JSON.stringify(v)).join(', ')}`);
+  const detail = `setting \`${name}\` ${wholeEnum ? 'must be equal to one of the allowed values' : 'must be integer'}`;
+  r.report('invalid-setting', s.value.span, { detail }, hints);
+  return true;
 }
 
 /**
@@ -239,7 +269,6 @@ function reportAjvError(e: ErrorObject, byName: Map<string, Setting>, ctx: Setti
     ]);
     return;
   }
-  type Bounds = { default?: unknown; minimum?: number; maximum?: number; anyOf?: Bounds[] };
   const property = (ctx.schema.properties as Record<string, Bounds> | undefined)?.[name];
   // A setting that also takes env("X") has its bounds in the literal branch (`envOr`).
   const literal = property?.anyOf?.[0] ?? property;
