@@ -67,9 +67,14 @@ export function checkSync(def: SyncDef, scope: SyncScope, r: Reporter, source: s
       : undefined;
   const formatName = dest ? checkFormat(format, dest.type, r) : undefined;
   const cron = schedule && !schedule.cron.missing ? cronVerdict(schedule.cron.value, scope.memo) : undefined;
-  if (schedule && cron) {
+  if (schedule && cron?.never) {
+    r.report('schedule-never-runs', schedule.cron.span, { text: schedule.cron.value }, [
+      cron.why,
+      'write a day the months have: February has 28 days (29 in a leap year); April, June, September and November 30',
+    ]);
+  } else if (schedule && cron) {
     r.report('invalid-schedule', schedule.cron.span, { text: schedule.cron.value }, [
-      cron,
+      cron.why,
       'five cron fields (minute hour day month weekday), e.g. "0 * * * *", or @hourly / @daily / @weekly',
     ]);
   }
@@ -964,7 +969,7 @@ function checkJsonMessage(lit: { value: string; raw: string; span: Span }, r: Re
  */
 export interface CheckMemo {
   templates: Map<string, { program: hbs.AST.Program } | { problem: TemplateProblem }>;
-  cronVerdicts: Map<string, string | undefined>;
+  cronVerdicts: Map<string, CronVerdict | undefined>;
 }
 
 export const newCheckMemo = (): CheckMemo => ({ templates: new Map(), cronVerdicts: new Map() });
@@ -982,8 +987,18 @@ function parseTemplate(value: string, { templates }: CheckMemo): { program: hbs.
   return parsed;
 }
 
-function cronVerdict(text: string, { cronVerdicts }: CheckMemo): string | undefined {
-  if (!cronVerdicts.has(text)) cronVerdicts.set(text, cronProblem(text));
+/** What is wrong with a schedule: not a cron expression, or (`never`) one that names no date. */
+interface CronVerdict {
+  why: string;
+  never?: true;
+}
+
+function cronVerdict(text: string, { cronVerdicts }: CheckMemo): CronVerdict | undefined {
+  if (!cronVerdicts.has(text)) {
+    const problem = cronProblem(text);
+    const never = problem === undefined ? cronNeverRuns(text) : undefined;
+    cronVerdicts.set(text, problem !== undefined ? { why: problem } : never !== undefined ? { why: never, never: true } : undefined);
+  }
   return cronVerdicts.get(text);
 }
 
@@ -997,6 +1012,48 @@ const cronFields: { name: string; min: number; max: number; names?: string[] }[]
   { name: 'day of week', min: 0, max: 7, names: ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'] },
 ];
 
+const cronItem = /^(\*|[A-Za-z0-9]+(?:-[A-Za-z0-9]+)?)(?:\/(\d+))?$/;
+
+/** A cron field's value, by number or name; undefined when it is neither. */
+function cronValue(spec: (typeof cronFields)[number], v: string): number | undefined {
+  const named = spec.names?.indexOf(v.toUpperCase()) ?? -1;
+  if (named >= 0) return spec.min + named;
+  return /^\d+$/.test(v) ? Number(v) : undefined;
+}
+
+/** The values a valid cron field names. `5/15` runs from 5 to the field's end, as cron reads it. */
+function cronValues(field: string, spec: (typeof cronFields)[number]): Set<number> {
+  const out = new Set<number>();
+  for (const item of field.split(',')) {
+    const [, range, step] = cronItem.exec(item)!;
+    const ends = range === '*' ? [spec.min, spec.max] : range!.split('-').map((v) => cronValue(spec, v)!);
+    const last = ends.length === 2 ? ends[1]! : step === undefined ? ends[0]! : spec.max;
+    for (let n = ends[0]!; n <= last; n += Number(step ?? 1)) out.add(n);
+  }
+  return out;
+}
+
+const monthNames = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+/** The most days each month has (February: in a leap year). */
+const monthDays = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * Why a valid cron expression never runs, or undefined when it runs. Only the day of the month
+ * and the month can together name no date (`0 0 31 2 *`). When the day of the week is
+ * restricted too (it does not start with `*`), cron runs on a day matching either field, so
+ * the expression runs on those weekdays.
+ */
+function cronNeverRuns(text: string): string | undefined {
+  const fields = text.trim().split(/\s+/);
+  if (fields.length !== 5 || !fields[4]!.startsWith('*') || fields[2]!.startsWith('*')) return undefined;
+  const days = cronValues(fields[2]!, cronFields[2]!);
+  const months = [...cronValues(fields[3]!, cronFields[3]!)];
+  if (months.some((m) => [...days].some((d) => d <= monthDays[m - 1]!))) return undefined;
+  const named = months.map((m) => monthNames[m - 1]!);
+  const list = named.length === 1 ? named[0]! : `${named.slice(0, -1).join(', ')} or ${named[named.length - 1]!}`;
+  return `no day ${[...days].sort((a, b) => a - b).join(', ')} in ${list}: it would never run`;
+}
+
 /** Why a schedule is not a five-field cron expression (or @hourly, ...), or undefined when it is one. */
 function cronProblem(text: string): string | undefined {
   const trimmed = text.trim();
@@ -1006,13 +1063,9 @@ function cronProblem(text: string): string | undefined {
   if (fields.length !== 5) return `a cron expression has 5 fields, this has ${trimmed === '' ? 0 : fields.length}`;
   for (const [i, field] of fields.entries()) {
     const spec = cronFields[i]!;
-    const value = (v: string): number | undefined => {
-      const named = spec.names?.indexOf(v.toUpperCase()) ?? -1;
-      if (named >= 0) return spec.min + named;
-      return /^\d+$/.test(v) ? Number(v) : undefined;
-    };
+    const value = (v: string) => cronValue(spec, v);
     for (const item of field.split(',')) {
-      const m = /^(\*|[A-Za-z0-9]+(?:-[A-Za-z0-9]+)?)(?:\/(\d+))?$/.exec(item);
+      const m = cronItem.exec(item);
       if (!m) return `\`${item}\` is not a valid ${spec.name}`;
       if (m[2] !== undefined && Number(m[2]) < 1) return `the step in \`${item}\` must be 1 or more`;
       if (m[1] === '*') continue;

@@ -139,6 +139,8 @@ export const codes = {
   'invalid-number': { code: 'SW0212', severity: 'error', message: '{{{detail}}}' },
   'missing-message': { code: 'SW0213', severity: 'error', message: '{{{type}}} syncs need a `message` template' },
   'invalid-schedule': { code: 'SW0214', severity: 'error', message: 'schedule `{{{text}}}` is not a cron expression' },
+  /** A cron expression whose day of the month and month name no date (`0 0 31 2 *`): an error, as SW0214 is. */
+  'schedule-never-runs': { code: 'SW0216', severity: 'error', message: 'schedule `{{{text}}}` never runs' },
   'identifier-not-tested-unique': {
     code: 'SW0215',
     severity: 'note',
