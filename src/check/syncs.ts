@@ -819,6 +819,8 @@ export function templateUses(program: hbs.AST.Program): TemplateUse[] {
     const n = node as { type?: string; original?: string; parts?: string[]; loc?: hbs.AST.SourceLocation; data?: boolean; blockParams?: string[] };
     const call = callProblem(node as hbs.AST.Node);
     if (call && n.loc) uses.push({ kind: 'call', ...call, loc: n.loc });
+    // A partial's or decorator's name names it, not a column, and what it is given is moot: the call is the one problem.
+    if (n.type === 'PartialStatement' || n.type === 'PartialBlockStatement' || n.type === 'Decorator' || n.type === 'DecoratorBlock') return;
     if (n.type === 'PathExpression' && !n.data && n.original && n.loc) {
       const head = n.parts?.[0] ?? n.original;
       if (!builtinHelpers.has(head) && n.original !== 'this' && !blockParams.has(head))
