@@ -144,7 +144,7 @@ export function checkSync(def: SyncDef, scope: SyncScope, r: Reporter, source: s
     r.report('mirror-without-guard', modeItem.mode.span, {}, ['add `guard deletes <= 5%` (or an absolute count) to abort a run that would delete more']);
   }
   const messageText = checkMessage(message, def, dest.type, model, r, scope.memo);
-  if (target.ref) checkOwnTable(def.name.text, model, dest.checked, inSchema(target.ref, dest.checked.schema), target.ref, r);
+  if (target.ref) checkOwnTable(def.name.text, model, dest.checked, inSchema(target.ref, dest.checked.schema), target.ref, { mode, fields }, r);
   if (r.errorCount > errorsBefore || !mode) return undefined;
 
   const sync: CheckedSync = {
@@ -1042,12 +1042,13 @@ const monthDays = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 /**
  * Why a valid cron expression never runs, or undefined when it runs. Only the day of the month
  * and the month can together name no date (`0 0 31 2 *`). When the day of the week is
- * restricted too (it does not start with `*`), cron runs on a day matching either field, so
- * the expression runs on those weekdays.
+ * anything but `*`, cron runs on a day matching either field, so the expression runs on those
+ * weekdays: a star with a step too (every second day), which Airflow's croniter reads as the list
+ * 0,2,4,6 (Vixie cron as a star).
  */
 function cronNeverRuns(text: string): string | undefined {
   const fields = text.trim().split(/\s+/);
-  if (fields.length !== 5 || !fields[4]!.startsWith('*') || fields[2]!.startsWith('*')) return undefined;
+  if (fields.length !== 5 || fields[4] !== '*' || fields[2]!.startsWith('*')) return undefined;
   const days = cronValues(fields[2]!, cronFields[2]!);
   const months = [...cronValues(fields[3]!, cronFields[3]!)];
   if (months.some((m) => [...days].some((d) => d <= monthDays[m - 1]!))) return undefined;

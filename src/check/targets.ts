@@ -23,7 +23,7 @@ import type { Template } from '../contract/api-steps.js';
 import { nameKey } from '../dialect/index.js';
 import { joinSpans, type Span } from '../span.js';
 import type { Ident } from '../syntax/ast.js';
-import type { CheckedDestination, CheckedModel, CheckedSync, Dialect, ResolvedValue } from './model.js';
+import type { CheckedDestination, CheckedModel, CheckedSync, Dialect, FieldMap, ResolvedValue } from './model.js';
 import type { Reporter } from './report.js';
 
 /** A template as one comparable text: literal parts joined, anything known only at run time as its JSON. */
@@ -105,12 +105,22 @@ function targetOf(s: CheckedSync): { key: string; what: string; where: string; o
 
 /**
  * A sync that writes the table its own model reads: each run changes the rows it reads next
- * (an insert adds them again, a mirror or update rewrites them). Only a model read from a
- * table is compared, not one written as `sql`, whose text may name the table in ways a
- * textual match would miss or invent. `target` is the sync's table, its schema filled in;
- * `written` the parts as the sync writes them, for the caret.
+ * (an insert adds them again, a mirror deletes what its filter leaves out, an update rewrites
+ * the columns it reads). An update or upsert whose fields (`fields`, the identifier left out)
+ * are none of the model's columns writes a value back beside them, which each run reads the
+ * same: that is taken. Only a model read from a table is compared, not one written as `sql`,
+ * whose text may name the table in ways a textual match would miss or invent. `target` is the
+ * sync's table, its schema filled in; `written` the parts as the sync writes them, for the caret.
  */
-export function checkOwnTable(syncName: string, model: CheckedModel, dest: CheckedDestination, target: Ident[], written: Ident[], r: Reporter): void {
+export function checkOwnTable(
+  syncName: string,
+  model: CheckedModel,
+  dest: CheckedDestination,
+  target: Ident[],
+  written: Ident[],
+  write: { mode: string | undefined; fields: readonly FieldMap[] },
+  r: Reporter,
+): void {
   if (dest.category !== 'warehouse' || model.relation.kind !== 'table') return;
   const read = model.relation.path;
   const source = model.source;
@@ -121,6 +131,8 @@ export function checkOwnTable(syncName: string, model: CheckedModel, dest: Check
   if ([...read, ...target].some((p) => p.env) || read.length !== target.length) return;
   const dialect = source.dialect;
   if (read.some((p, i) => nameKey(dialect, p, 'table') !== nameKey(dialect, target[i]!, 'table'))) return;
+  const columns = new Set(model.columns.map((c) => nameKey(dialect, c.name)));
+  if ((write.mode === 'update' || write.mode === 'upsert') && !write.fields.some((f) => columns.has(nameKey(dialect, f.field)))) return;
   const table = written.map((p) => (p.quoted ? `"${p.text}"` : p.text)).join('.');
   r.report(
     'writes-own-model',
@@ -128,8 +140,8 @@ export function checkOwnTable(syncName: string, model: CheckedModel, dest: Check
     { name: syncName, table, model: model.name },
     {
       hints: [
-        'each run would change the rows the next run reads: an insert adds them again, an upsert, update or mirror rewrites them from themselves',
-        'write to another table, or read the model from another one',
+        'each run would change the rows the next run reads: an insert adds them again, a mirror deletes what its filter leaves out, an update or upsert rewrites the columns the model reads',
+        'write to another table, or read the model from another one; an update may write back columns the model does not read',
       ],
       related: [{ message: `model \`${model.name}\` reads it here`, span: read[read.length - 1]!.span }],
     },
