@@ -607,6 +607,20 @@ describe('examples/events-pipeline on BigQuery (a local REST server, its stateme
     expect(after).toHaveLength(10);
     expect(after.find((f) => f.user_id === 'u5')).toMatchObject({ support_tickets_90d: 7 });
   });
+  it('an answer without a result set (DML) whose totalRows counts the rows it changed is no result read in part', async () => {
+    const features = [...args, '--sync', 'user_features_to_gcs'];
+    await engine.exec(`UPDATE ml.user_features_current SET support_tickets_90d = 9 WHERE user_id = 'u5'`);
+    bq.affectedAsTotal = true;
+    try {
+      const r = await cli(features, env);
+      expect(r.code, r.out + r.err).toBe(0);
+      expect(outcome().user_features_to_gcs).toMatchObject({ status: 'ok' });
+    } finally {
+      bq.affectedAsTotal = false;
+    }
+    const object = jsonl(gcs.text('pulse-ml-features', 'churn-model/features/user_features.jsonl') ?? '');
+    expect(object.find((f) => f.user_id === 'u5')).toMatchObject({ support_tickets_90d: 9 });
+  });
 });
 
 // A Postgres table mirrored into a BigQuery table: extract.sql on the embedded database, its rows

@@ -111,6 +111,12 @@ export function checkSettings(settings: readonly Setting[], ctx: SettingsContext
 
 type Bounds = { default?: unknown; minimum?: number; maximum?: number; anyOf?: Bounds[]; type?: unknown; enum?: unknown[] };
 
+/** A setting's schema as a literal value meets it: one that also takes env("X") has its bounds in the literal branch (`envOr`). */
+function literalBounds(ctx: SettingsContext, name: string): Bounds | undefined {
+  const property = (ctx.schema.properties as Record<string, Bounds> | undefined)?.[name];
+  return property?.anyOf?.[0] ?? property;
+}
+
 /**
  * A number the schema takes only whole, that is not whole as written: the schema sees it as a
  * double, and `5432.0000000000001` is 5432 there, so it would pass and compile as another
@@ -119,9 +125,7 @@ type Bounds = { default?: unknown; minimum?: number; maximum?: number; anyOf?: B
 function notWhole(s: Setting, ctx: SettingsContext, r: Reporter): boolean {
   if (s.value.kind !== 'number' || writtenWhole(s.value.raw)) return false;
   const name = s.name.text;
-  const property = (ctx.schema.properties as Record<string, Bounds> | undefined)?.[name];
-  // A setting that also takes env("X") has its bounds in the literal branch (`envOr`).
-  const literal = property?.anyOf?.[0] ?? property;
+  const literal = literalBounds(ctx, name);
   const wholeEnum = literal?.enum?.every((v) => Number.isInteger(v)) === true;
   if (literal?.type !== 'integer' && !wholeEnum) return false;
   const { raw, value } = s.value;
@@ -270,8 +274,7 @@ function reportAjvError(e: ErrorObject, byName: Map<string, Setting>, ctx: Setti
     return;
   }
   const property = (ctx.schema.properties as Record<string, Bounds> | undefined)?.[name];
-  // A setting that also takes env("X") has its bounds in the literal branch (`envOr`).
-  const literal = property?.anyOf?.[0] ?? property;
+  const literal = literalBounds(ctx, name);
   const empty = e.keyword === 'minLength' && s?.value.kind === 'string' && s.value.value === '';
   const detail = `setting \`${name}\` ${empty ? 'is empty' : (e.message ?? 'is invalid')}`;
   const hints: string[] = [];

@@ -20,6 +20,7 @@ import { settingTemplate, storageFormat } from '../catalog/api/http.js';
 import { warehouseConnection, warehouseIdentity } from '../catalog/connection-settings.js';
 import type { JsonSchema } from '../catalog/types.js';
 import type { Template } from '../contract/api-steps.js';
+import { underPrefix } from '../contract/object-path.js';
 import { nameKey } from '../dialect/index.js';
 import { joinSpans, type Span } from '../span.js';
 import type { Ident } from '../syntax/ast.js';
@@ -31,7 +32,7 @@ function flat(t: Template): string {
   if (typeof t === 'string') return t;
   // A prefix from the environment and a path: joined at run time with one `/` between (underPrefix).
   const under = typeof t === 'object' && t !== null && '$under' in t ? (t as { $under: [Template, Template] }).$under : undefined;
-  if (under) return `${flat(under[0])}/${flat(under[1]).replace(/^\/+/, '')}`;
+  if (under) return underPrefix(flat(under[0]), flat(under[1]));
   const parts = typeof t === 'object' && t !== null && '$concat' in t ? (t as { $concat: Template[] }).$concat : undefined;
   return parts ? parts.map(flat).join('') : `\u0000${JSON.stringify(t)}\u0000`;
 }

@@ -40,6 +40,8 @@ interface Job {
   error?: { reason: string; message: string };
   fields: { name: string; type: string }[];
   rows: unknown[][];
+  /** The rows a statement without a result set changed (PGlite's affectedRows). */
+  affected?: number;
 }
 
 /** Postgres type oids as BigQuery field types. */
@@ -104,6 +106,11 @@ export class FakeBigQuery extends FakeService {
    * last, and no pageToken, while totalRows still counts every row (a result read in part).
    */
   cut: ((statement: string, sync: string | undefined) => boolean) | undefined;
+  /**
+   * Answers a job without a result set (DML, DDL) with the rows it changed as its totalRows, as
+   * BigQuery's clients have been seen to read it; by the REST reference, it is the result's rows (none).
+   */
+  affectedAsTotal = false;
   /** The largest jobs.insert body received, in bytes. */
   largestInsert = 0;
   private readonly statements = new Map<string, Statement>();
@@ -320,7 +327,7 @@ export class FakeBigQuery extends FakeService {
       if (last?.fields.length) {
         job.fields = last.fields.map((f) => ({ name: f.name, type: types[f.dataTypeID] ?? 'STRING' }));
         job.rows = (last.rows as Record<string, unknown>[]).map((r) => job.fields.map((f) => cell(f.type, r[f.name])));
-      }
+      } else job.affected = results.reduce((n, r) => n + (r.affectedRows ?? 0), 0);
     } catch (e) {
       const err = e as { code?: string; message: string };
       const missing = err.code === '42P01' || err.code === '3F000';
@@ -372,7 +379,7 @@ export class FakeBigQuery extends FakeService {
         kind: 'bigquery#getQueryResultsResponse',
         jobReference: reference,
         jobComplete: true,
-        totalRows: String(job.rows.length),
+        totalRows: String(this.affectedAsTotal && !job.fields.length ? (job.affected ?? 0) : job.rows.length),
         ...(job.fields.length ? { schema: { fields: job.fields.map((f) => ({ ...f, mode: 'NULLABLE' })) } } : {}),
         ...(rows.length ? { rows: rows.map((r) => ({ f: r.map((v) => ({ v })) })) } : {}),
         ...(next ? { pageToken: next } : {}),

@@ -9,6 +9,7 @@
  * place, or a name not as the engine stores it, finds no table or no column.
  */
 import { fillSlots, type Plan } from '../../src/contract/plan.js';
+import { getDialect } from '../../src/dialect/index.js';
 
 type Engine = 'snowflake' | 'bigquery';
 
@@ -105,7 +106,7 @@ function catalog(engine: Engine): string {
  */
 function shown(engine: Engine): string {
   return engine === 'snowflake'
-    ? `CASE WHEN c.data_type = 'NUMBER' THEN 'NUMBER(' || CASE WHEN c.pg_type = 'numeric' THEN c.numeric_precision ELSE 38 END || ', ' || COALESCE(c.numeric_scale, 0) || ')'
+    ? `CASE WHEN c.data_type = 'NUMBER' THEN 'NUMBER(' || CASE WHEN c.pg_type = 'numeric' THEN COALESCE(c.numeric_precision, 38) ELSE 38 END || ', ' || COALESCE(c.numeric_scale, 0) || ')'
          ELSE c.data_type END`
     : `CASE WHEN c.pg_type = 'numeric' AND c.numeric_precision IS NOT NULL THEN 'NUMERIC(' || c.numeric_precision || ', ' || c.numeric_scale || ')' ELSE c.data_type END`;
 }
@@ -118,7 +119,7 @@ function shown(engine: Engine): string {
  * is given the benefit of the doubt, as on Postgres.
  */
 function narrower(engine: Engine, written: string): string {
-  const scale = `CASE WHEN ${written} = 'NUMBER(38, 9)' THEN NULL ELSE substring(${written} from ', ([0-9]+)\\)')::int END`;
+  const scale = `CASE WHEN ${written} = ${lit(getDialect('snowflake').types.decimal)} THEN NULL ELSE substring(${written} from ', ([0-9]+)\\)')::int END`;
   const held = engine === 'snowflake' ? 'c.numeric_scale' : `COALESCE(c.numeric_scale, 9)`;
   const numbers = `c.pg_type IN ('smallint', 'integer', 'bigint', 'numeric') AND (to_regtype((SELECT pg FROM types WHERE name = trim(split_part(upper(${written}), '(', 1)))) = 'float8'::regtype OR ${held} < ${scale})`;
   const times = `upper(${written}) LIKE 'TIMESTAMP%' AND c.pg_type = 'date'`;

@@ -200,7 +200,11 @@ export async function openBigQuerySession(endpoint: PlanEndpoint, sql: Pick<Sess
     return job;
   }
 
-  /** One page of a finished job's results, the token of the next, and the result's totalRows (where the answer gives it). */
+  /**
+   * One page of a finished job's results, the token of the next, and the result's totalRows where
+   * the answer is of a result set (it has a schema): a DML or DDL statement's answer has no rows,
+   * and its totalRows may be the rows it changed (as BigQuery's own clients have read it).
+   */
   async function page(
     job: Job,
     maxResults: number | undefined,
@@ -219,7 +223,7 @@ export async function openBigQuerySession(endpoint: PlanEndpoint, sql: Pick<Sess
     return {
       rows: (raw as unknown as { f: Cell[] }[]).map((r) => rowOf(fields, r, text)),
       ...(next ? { next } : {}),
-      ...(Number.isSafeInteger(total) ? { total } : {}),
+      ...(Number.isSafeInteger(total) && fields.length > 0 ? { total } : {}),
     };
   }
 
