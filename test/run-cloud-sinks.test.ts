@@ -27,7 +27,9 @@ ${destinations}
 model people { from warehouse  table crm.people  primary key id  columns { id bigint  email string  plan string } }
 ${syncs}`;
 
-/** `syncwright run` of one sync on the scratch database, its JSON report read back. */
+/** crm.routed (seeded below): 12 rows, each of tier `odd` or `even`, which routeByTier sends to a stream of its own. */
+const routedModel = `model routed { from warehouse  table crm.routed  primary key id  columns { id bigint  tier string } }`;
+
 /** A plan (its file) whose publish step sends each row to the stream of its tier, `routed-<tier>`: a batch then spans two streams. */
 function routeByTier(planPath: string): void {
   const plan = JSON.parse(readFileSync(planPath, 'utf8')) as { steps: { kind: string; destination?: unknown }[] };
@@ -37,6 +39,7 @@ function routeByTier(planPath: string): void {
   writeFileSync(planPath, JSON.stringify(plan));
 }
 
+/** `syncwright run` of one sync on the scratch database, its JSON report read back. */
 async function run(build: string, sync: string, args: string[], env: Record<string, string> = {}) {
   const report = join(work.dir, `${sync}-report.json`);
   const r = await cli(['run', '--plan', join(build, sync, 'plan.json'), '--db', db.folder as string, '--report', report, ...args], env);
@@ -318,6 +321,24 @@ describe('Kinesis (kinesalite)', () => {
     await kinesis.close();
   });
   const records = () => stream.records();
+  /**
+   * A stream of its own for `use`, with a build of `syncs` into it (the Kinesis destination
+   * `risk`); its client, and the servers `use` is given to go through, closed after, however it ends.
+   */
+  async function withStream(
+    name: string,
+    syncs: string,
+    use: (stream: Awaited<ReturnType<typeof kinesisStream>>, build: string) => Promise<void>,
+    ...servers: { close(): Promise<void> }[]
+  ): Promise<void> {
+    const own = await kinesisStream(kinesis.url, name);
+    try {
+      await use(own, await compileText(project(riskStream, syncs)));
+    } finally {
+      own.client.destroy();
+      for (const server of servers) await server.close();
+    }
+  }
 
   it('PutRecords of every new row keyed by the identifier; throttled records retried alone; unchanged sends nothing; new rows sent', async () => {
     const n = people;
@@ -343,49 +364,41 @@ describe('Kinesis (kinesalite)', () => {
 
   it('a key over 256 UTF-16 units, and a record whose key and data pass 1 MiB together, are refused alone; the rest of the batch is delivered', async () => {
     // crm.keyed (the seed above): a plain key, a key of 150 emoji, and a long key whose record passes 1 MiB.
-    const keyed = await kinesisStream(kinesis.url, 'keyed');
-    try {
-      const keyedBuild = await compileText(
-        project(
-          riskStream,
-          `model keyed { from warehouse  table crm.keyed  primary key k  columns { k string  v string } }
-           sync keyed_to_stream { from keyed  to risk stream keyed  mode insert  identifier k  map { v -> v } }`,
-        ),
-      );
-      const r = await run(keyedBuild, 'keyed_to_stream', ['--endpoint', `risk=${kinesis.url}`], env);
-      expect(r.plan).toMatchObject({ status: 'rejected', operations: { kinesis: 1 }, committed: 1 });
-      expect((r.plan.rejected as { reason: string }[]).map((x) => x.reason).sort()).toEqual([
-        expect.stringMatching(/^the key is 300 UTF-16 units, above the 256 characters a kinesis partition key takes$/),
-        expect.stringMatching(/^the message is 1048676 bytes, above the 1048576 the kinesis destination takes$/),
-      ]);
-      expect(await keyed.records()).toEqual([{ key: 'plain', value: { k: 'plain', v: 'v' } }]);
-    } finally {
-      keyed.client.destroy();
-    }
+    await withStream(
+      'keyed',
+      `model keyed { from warehouse  table crm.keyed  primary key k  columns { k string  v string } }
+       sync keyed_to_stream { from keyed  to risk stream keyed  mode insert  identifier k  map { v -> v } }`,
+      async (keyed, keyedBuild) => {
+        const r = await run(keyedBuild, 'keyed_to_stream', ['--endpoint', `risk=${kinesis.url}`], env);
+        expect(r.plan).toMatchObject({ status: 'rejected', operations: { kinesis: 1 }, committed: 1 });
+        expect((r.plan.rejected as { reason: string }[]).map((x) => x.reason).sort()).toEqual([
+          expect.stringMatching(/^the key is 300 UTF-16 units, above the 256 characters a kinesis partition key takes$/),
+          expect.stringMatching(/^the message is 1048676 bytes, above the 1048576 the kinesis destination takes$/),
+        ]);
+        expect(await keyed.records()).toEqual([{ key: 'plain', value: { k: 'plain', v: 'v' } }]);
+      },
+    );
   });
   it('a record whose result has neither a sequence number nor an error code was not written: it is sent again, not taken', async () => {
-    const quiet = await kinesisStream(kinesis.url, 'quiet');
     // The result of key 5's first try is empty, and the record never reaches the stream (FailedRecordCount counts it).
     const silent = await startKinesisFaults(kinesis.url, (key, tries) => key === '5' && tries === 1, {});
-    try {
-      const quietBuild = await compileText(
-        project(riskStream, `sync people_to_quiet { from people  to risk stream quiet  mode insert  identifier id  map { email -> email } }`),
-      );
-      const n = people;
-      const r = await run(quietBuild, 'people_to_quiet', ['--endpoint', `risk=${silent.url}`], env);
-      expect(r.code, r.err).toBe(0);
-      expect(r.plan).toMatchObject({ status: 'ok', operations: { kinesis: n }, committed: n });
-      expect(silent.seen.get('5')).toBe(2);
-      const got = await quiet.records();
-      expect(got).toHaveLength(n);
-      expect(got.map((x) => x.key)).toContain('5');
-    } finally {
-      quiet.client.destroy();
-      await silent.close();
-    }
+    await withStream(
+      'quiet',
+      `sync people_to_quiet { from people  to risk stream quiet  mode insert  identifier id  map { email -> email } }`,
+      async (quiet, quietBuild) => {
+        const n = people;
+        const r = await run(quietBuild, 'people_to_quiet', ['--endpoint', `risk=${silent.url}`], env);
+        expect(r.code, r.err).toBe(0);
+        expect(r.plan).toMatchObject({ status: 'ok', operations: { kinesis: n }, committed: n });
+        expect(silent.seen.get('5')).toBe(2);
+        const got = await quiet.records();
+        expect(got).toHaveLength(n);
+        expect(got.map((x) => x.key)).toContain('5');
+      },
+      silent,
+    );
   });
   it('a PutRecords answer with fewer results than records is not read: its rows are not committed, and no later call goes to the stream in that run', async () => {
-    const broken = await kinesisStream(kinesis.url, 'broken');
     let breaking = true;
     // Every record forwarded to the stream, and the answer one result short, while `breaking`.
     const proxy = await startKinesisFaults(
@@ -394,33 +407,32 @@ describe('Kinesis (kinesalite)', () => {
       undefined,
       (results) => (breaking ? results.slice(0, -1) : results),
     );
-    try {
-      const brokenBuild = await compileText(
-        project(riskStream, `sync people_to_broken { from people  to risk stream broken  mode insert  identifier id  map { email -> email }  batch 50 }`),
-      );
-      const n = people;
-      const args = ['--endpoint', `risk=${proxy.url}`];
-      const first = await run(brokenBuild, 'people_to_broken', args, env);
-      expect(first.plan, first.err).toMatchObject({ committed: 0, rejectedTotal: n });
-      expect((first.plan.rejected as { fate: string; reason: string }[])[0]).toMatchObject({
-        fate: 'failed',
-        reason: expect.stringContaining('49 results for 50 records'),
-      });
-      // One call was sent: its 50 records may be in the stream; the others were kept for the next run.
-      expect([...proxy.seen.values()].reduce((a, b) => a + b, 0)).toBe(50);
-      expect(await broken.records()).toHaveLength(50);
+    await withStream(
+      'broken',
+      `sync people_to_broken { from people  to risk stream broken  mode insert  identifier id  map { email -> email }  batch 50 }`,
+      async (broken, brokenBuild) => {
+        const n = people;
+        const args = ['--endpoint', `risk=${proxy.url}`];
+        const first = await run(brokenBuild, 'people_to_broken', args, env);
+        expect(first.plan, first.err).toMatchObject({ committed: 0, rejectedTotal: n });
+        expect((first.plan.rejected as { fate: string; reason: string }[])[0]).toMatchObject({
+          fate: 'failed',
+          reason: expect.stringContaining('49 results for 50 records'),
+        });
+        // One call was sent: its 50 records may be in the stream; the others were kept for the next run.
+        expect([...proxy.seen.values()].reduce((a, b) => a + b, 0)).toBe(50);
+        expect(await broken.records()).toHaveLength(50);
 
-      breaking = false;
-      const again = await run(brokenBuild, 'people_to_broken', args, env);
-      expect(again.plan, again.err).toMatchObject({ status: 'ok', committed: n });
-      // No row lost; the rows of the call whose answer was broken alone are in the stream twice.
-      const got = await broken.records();
-      expect(new Set(got.map((r) => r.key)).size).toBe(n);
-      expect(got).toHaveLength(n + 50);
-    } finally {
-      broken.client.destroy();
-      await proxy.close();
-    }
+        breaking = false;
+        const again = await run(brokenBuild, 'people_to_broken', args, env);
+        expect(again.plan, again.err).toMatchObject({ status: 'ok', committed: n });
+        // No row lost; the rows of the call whose answer was broken alone are in the stream twice.
+        const got = await broken.records();
+        expect(new Set(got.map((r) => r.key)).size).toBe(n);
+        expect(got).toHaveLength(n + 50);
+      },
+      proxy,
+    );
   });
   it('a batch spanning two streams: a call that throws fails its own rows only, the rows another call wrote are committed and not sent again', async () => {
     const odd = await kinesisStream(kinesis.url, 'routed-odd');
@@ -429,7 +441,7 @@ describe('Kinesis (kinesalite)', () => {
       const routedBuild = await compileText(
         project(
           riskStream,
-          `model routed { from warehouse  table crm.routed  primary key id  columns { id bigint  tier string } }
+          `${routedModel}
            sync routed_to_streams { from routed  to risk stream routed  mode insert  identifier id  map { tier -> tier } }`,
         ),
       );
@@ -458,22 +470,20 @@ describe('Kinesis (kinesalite)', () => {
     }
   });
   it('keys the destination names but whose secret is empty stop the step: the SDK never signs with credentials of its own finding', async () => {
-    const ambient = await kinesisStream(kinesis.url, 'ambient');
     const recorder = await startRecorder(kinesis.url);
-    try {
-      // RISK_SECRET is set but empty (a CI secret that was never filled in); the machine has keys of another account.
-      const env = { RISK_SECRET: '', AWS_ACCESS_KEY_ID: 'AKIAOTHERACCOUNT0001', AWS_SECRET_ACCESS_KEY: 'other-account-secret' };
-      const ambientBuild = await compileText(
-        project(riskStream, `sync people_to_ambient { from people  to risk stream ambient  mode insert  identifier id  map { email -> email } }`),
-      );
-      const r = await run(ambientBuild, 'people_to_ambient', ['--endpoint', `risk=${recorder.url}`], env);
-      expect(r.plan).toMatchObject({ status: 'failed', committed: 0, error: expect.stringContaining('secret_access_key') });
-      expect(recorder.seen.filter((q) => String(q.headers.authorization).includes('AKIAOTHERACCOUNT0001'))).toEqual([]);
-      expect(await ambient.records()).toEqual([]);
-    } finally {
-      ambient.client.destroy();
-      await recorder.close();
-    }
+    await withStream(
+      'ambient',
+      `sync people_to_ambient { from people  to risk stream ambient  mode insert  identifier id  map { email -> email } }`,
+      async (ambient, ambientBuild) => {
+        // RISK_SECRET is set but empty (a CI secret that was never filled in); the machine has keys of another account.
+        const env = { RISK_SECRET: '', AWS_ACCESS_KEY_ID: 'AKIAOTHERACCOUNT0001', AWS_SECRET_ACCESS_KEY: 'other-account-secret' };
+        const r = await run(ambientBuild, 'people_to_ambient', ['--endpoint', `risk=${recorder.url}`], env);
+        expect(r.plan).toMatchObject({ status: 'failed', committed: 0, error: expect.stringContaining('secret_access_key') });
+        expect(recorder.seen.filter((q) => String(q.headers.authorization).includes('AKIAOTHERACCOUNT0001'))).toEqual([]);
+        expect(await ambient.records()).toEqual([]);
+      },
+      recorder,
+    );
   });
   it('an endpoint the destination names whose value is empty stops the step: the rows do not go to the service the SDK would find', async () => {
     const elsewhere = await kinesisStream(kinesis.url, 'elsewhere');
@@ -893,14 +903,11 @@ describe('credentials the AWS SDK finds itself', () => {
 });
 
 describe('messages to the folder sink', () => {
+  /** A build of `syncs` from crm.routed (routedModel) into the Kinesis destination `risk`, which the folder stands in for. */
+  const routedBuild = (syncs: string) => compileText(project(`destination risk : kinesis { region "us-east-1" }`, `${routedModel}\n${syncs}`));
+
   it('a batch spanning two topics: a file that cannot be written fails its own rows only, the lines appended to the other are committed and not written again', async () => {
-    const build = await compileText(
-      project(
-        `destination risk : kinesis { region "us-east-1" }`,
-        `model routed { from warehouse  table crm.routed  primary key id  columns { id bigint  tier string } }
-         sync routed_to_files { from routed  to risk stream routed  mode insert  identifier id  map { tier -> tier } }`,
-      ),
-    );
+    const build = await routedBuild(`sync routed_to_files { from routed  to risk stream routed  mode insert  identifier id  map { tier -> tier } }`);
     // One batch of 12 rows, two files.
     routeByTier(join(build, 'routed_to_files', 'plan.json'));
     const sink = join(work.dir, 'routed-sink');
@@ -926,13 +933,7 @@ describe('messages to the folder sink', () => {
     expect(ids('routed-even.jsonl')).toEqual([2, 4, 6, 8, 10, 12]);
   });
   it("a topic file whose last line was cut short (a run that died mid-append) does not swallow the next run's first line", async () => {
-    const build = await compileText(
-      project(
-        `destination risk : kinesis { region "us-east-1" }`,
-        `model routed { from warehouse  table crm.routed  primary key id  columns { id bigint  tier string } }
-         sync routed_torn { from routed  to risk stream torn  mode insert  identifier id  map { tier -> tier } }`,
-      ),
-    );
+    const build = await routedBuild(`sync routed_torn { from routed  to risk stream torn  mode insert  identifier id  map { tier -> tier } }`);
     const sink = join(work.dir, 'torn-sink');
     const file = join(sink, 'kinesis', 'torn.jsonl');
     mkdirSync(join(sink, 'kinesis'), { recursive: true });
@@ -953,12 +954,8 @@ describe('messages to the folder sink', () => {
     expect(lines).toHaveLength(14);
   });
   it('a stream name holding a path is refused, not appended to a file elsewhere in the sink (an object of another destination)', async () => {
-    const build = await compileText(
-      project(
-        `destination risk : kinesis { region "us-east-1" }`,
-        `model routed { from warehouse  table crm.routed  primary key id  columns { id bigint  tier string } }
-         sync routed_climbing { from routed  to risk stream \`../s3/bkt/people\`  mode insert  identifier id  map { tier -> tier } }`,
-      ),
+    const build = await routedBuild(
+      `sync routed_climbing { from routed  to risk stream \`../s3/bkt/people\`  mode insert  identifier id  map { tier -> tier } }`,
     );
     const sink = join(work.dir, 'climbing-sink');
     const r = await run(build, 'routed_climbing', ['--sink', sink]);
@@ -970,7 +967,7 @@ describe('messages to the folder sink', () => {
     const build = await compileText(
       project(
         `destination risk : kinesis { region "us-east-1" }\ndestination lake : s3 { bucket "bkt"  region "us-east-1" }`,
-        `model routed { from warehouse  table crm.routed  primary key id  columns { id bigint  tier string } }
+        `${routedModel}
          sync routed_victim { from routed  to risk stream victim  mode insert  identifier id  map { tier -> tier } }
          sync routed_climbing_object { from routed  to lake path "../../kinesis/victim"  mode mirror  identifier id  map { tier -> tier }  format jsonl  guard deletes <= 50% }`,
       ),
@@ -987,7 +984,7 @@ describe('messages to the folder sink', () => {
     const build = await compileText(
       project(
         `destination lake : s3 { bucket "bkt"  region "us-east-1" }`,
-        `model routed { from warehouse  table crm.routed  primary key id  columns { id bigint  tier string } }
+        `${routedModel}
          sync routed_doubled { from routed  to lake path "tiers//all"  mode mirror  identifier id  map { tier -> tier }  format jsonl }
          sync routed_single { from routed  to lake path "tiers/all"  mode mirror  identifier id  map { tier -> level }  format jsonl }`,
       ),

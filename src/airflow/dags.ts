@@ -14,7 +14,7 @@
  * Every text of the manifest lands as a Python literal, or escaped in a comment: it is never code.
  */
 import type { Manifest, ManifestSync } from '../contract/manifest.js';
-import { textHash } from '../hash.js';
+import { plainName, textMark } from '../hash.js';
 
 export interface DagOptions {
   /** Where the compiled output lies on the workers: the folder holding manifest.json. */
@@ -47,11 +47,8 @@ export function dbtDatasetUri(uniqueId: string): string {
   return `dbt://${encoded}`;
 }
 
-/** A short, stable mark of an exact text, which tells apart ids whose slugs are alike. */
-const mark = (text: string): string => textHash(text).slice(0, 8);
-
 /** An id of at most `max` characters: a longer one keeps its start and takes the mark of its exact key, which keeps it apart. */
-const bounded = (id: string, key: string, max: number): string => (id.length > max ? `${id.slice(0, max - 10)}_${mark(key)}` : id);
+const bounded = (id: string, key: string, max: number): string => (id.length > max ? `${id.slice(0, max - 10)}_${textMark(key)}` : id);
 
 /** Airflow refuses a DAG or task id longer than this. */
 const airflowIdMax = 250;
@@ -86,7 +83,7 @@ export function groupSyncs(manifest: Manifest, prefix: string): DagGroup[] {
     if (sync.schedule !== undefined) {
       // A cron of digits and `*` alone slugs one to one; any other (ranges, lists, steps, names) takes a mark of its exact text.
       const plain = /^[0-9*]+(?: [0-9*]+)*$/.test(sync.schedule);
-      add(`cron ${sync.schedule}`, `${prefix}_cron_${slug(sync.schedule)}${plain ? '' : `_${mark(sync.schedule)}`}`, { cron: sync.schedule }, sync);
+      add(`cron ${sync.schedule}`, `${prefix}_cron_${slug(sync.schedule)}${plain ? '' : `_${textMark(sync.schedule)}`}`, { cron: sync.schedule }, sync);
     } else if (dbt.length > 0)
       add(
         `dbt ${dbt.join(' ')}`,
@@ -99,7 +96,7 @@ export function groupSyncs(manifest: Manifest, prefix: string): DagGroup[] {
   // Ids still alike (dbt nodes of two packages, a mark's own text) each take the mark of their exact key.
   const byId = new Map<string, string[]>();
   for (const [key, g] of groups) byId.set(g.id, [...(byId.get(g.id) ?? []), key]);
-  for (const keys of byId.values()) if (keys.length > 1) for (const key of keys) groups.get(key)!.id += `_${mark(key)}`;
+  for (const keys of byId.values()) if (keys.length > 1) for (const key of keys) groups.get(key)!.id += `_${textMark(key)}`;
   return [...groups.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
@@ -223,8 +220,7 @@ function sqlOnly(sync: ManifestSync): boolean {
 function taskIds(syncs: ManifestSync[]): Map<ManifestSync, string[]> {
   const out = new Map<ManifestSync, string[]>();
   for (const sync of syncs) {
-    const base = sync.name.replace(/[^A-Za-z0-9_]/g, '_');
-    const name = base === sync.name ? base : `${base}_${mark(sync.name)}`;
+    const name = plainName(sync.name);
     const steps = sqlOnly(sync)
       ? sync.scheduler.steps.map(
           (s, i) =>
@@ -243,7 +239,7 @@ function taskIds(syncs: ManifestSync[]): Map<ManifestSync, string[]> {
   for (const [sync, ids] of out) {
     const used = sqlOnly(sync) ? [false, ...ids.slice(1).map(() => true)] : [true];
     ids.forEach((id, i) => {
-      if (used[i] && seen.get(id)! > 1) ids[i] = `${id}_${mark(`${sync.name}\n${i}`)}`;
+      if (used[i] && seen.get(id)! > 1) ids[i] = `${id}_${textMark(`${sync.name}\n${i}`)}`;
       // A sync's name may be 255 bytes long (its folder's limit), its step's id longer still.
       ids[i] = bounded(ids[i]!, `${sync.name}\n${i}`, airflowIdMax);
     });

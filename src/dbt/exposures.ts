@@ -5,7 +5,7 @@
  * (what dbt's property-file JSON Schema describes), and its YAML text.
  */
 import type { CheckedProject, CheckedSync } from '../check/model.js';
-import { textHash } from '../hash.js';
+import { plainName } from '../hash.js';
 
 export interface ExposureOptions {
   /** dbt requires an owner with a name or an email. */
@@ -39,13 +39,10 @@ function dbtModels(sync: CheckedSync): string[] {
 
 /**
  * An exposure's name: dbt takes letters, digits, `_` and `-` (it warns of any other, and will
- * refuse it). A sync name that loses a character (`copy$a`) takes the first 8 hex digits of its
- * SHA-256 as well, so it never meets `copy_a`'s; the label keeps the exact name.
+ * refuse it), so the sync's name made plain as Airflow's task ids are (`plainName`); the label
+ * keeps the exact name.
  */
-function exposureName(sync: string): string {
-  const plain = sync.replace(/[^A-Za-z0-9_]/g, '_');
-  return `syncwright_${plain}${plain === sync ? '' : `_${textHash(sync).slice(0, 8)}`}`;
-}
+const exposureName = (sync: string): string => `syncwright_${plainName(sync)}`;
 
 export function exposuresOf(project: CheckedProject, options: ExposureOptions): PropertyFile {
   const exposures: Exposure[] = [];

@@ -21,18 +21,15 @@ import { Readable } from 'node:stream';
 import { CRC32C, type File, IdempotencyStrategy, Storage, type StorageOptions } from '@google-cloud/storage';
 import { snippetLength } from '../http/http.js';
 import { clip } from '../output/redact.js';
-import { named, type ObjectStore, type OutletContext } from './outlets.js';
+import { named, writeMark, type ObjectStore, type OutletContext } from './outlets.js';
 
 const chunkSize = 8 * 1024 * 1024;
-
-/** The custom metadata naming the write that made an object. */
-const markName = 'syncwright-write';
 
 /** Whether the object under `file`'s name is the one this write made, whole (GCS shows only finalised objects); unknown counts as not. */
 async function written(file: File, mark: string, crc32c: string): Promise<boolean> {
   try {
     const [meta] = await file.getMetadata();
-    return meta.metadata?.[markName] === mark && meta.crc32c === crc32c;
+    return meta.metadata?.[writeMark] === mark && meta.crc32c === crc32c;
   } catch {
     return false;
   }
@@ -162,7 +159,7 @@ export function gcsStore(context: OutletContext): ObjectStore {
         if (key) await (redacting ??= assertionRedaction(storage, (value) => context.secret(value)));
         await pipeline(
           Readable.from(summed()),
-          file.createWriteStream({ resumable: true, chunkSize, contentType, validation: 'crc32c', metadata: { metadata: { [markName]: mark } } }),
+          file.createWriteStream({ resumable: true, chunkSize, contentType, validation: 'crc32c', metadata: { metadata: { [writeMark]: mark } } }),
         );
       } catch (e) {
         if (sent !== undefined && (await written(file, mark, sent))) return;

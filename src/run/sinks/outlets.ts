@@ -80,3 +80,10 @@ export function named(c: Connection, name: string): string | undefined {
     throw new Error(`the destination's ${name} is empty: the step does not run without a setting its destination names`);
   return value;
 }
+
+/**
+ * The custom metadata an object store's write leaves on its object: a random id of the write, by
+ * which an upload whose answer was lost is found written, or not (S3, GCS; S3 lowercases
+ * metadata names, and this one is lower case).
+ */
+export const writeMark = 'syncwright-write';

@@ -17,12 +17,9 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { snippetLength } from '../http/http.js';
 import { clip } from '../output/redact.js';
 import { awsClientConfig, credentialRedaction, redactionStep } from './aws.js';
-import { named, type ObjectStore, type OutletContext } from './outlets.js';
+import { named, writeMark, type ObjectStore, type OutletContext } from './outlets.js';
 
 const partSize = 8 * 1024 * 1024;
-
-/** The user metadata naming the write that made an object (S3 lowercases metadata names). */
-const markName = 'syncwright-write';
 
 export function s3Store(context: OutletContext): ObjectStore {
   const config = awsClientConfig(context);
@@ -35,7 +32,7 @@ export function s3Store(context: OutletContext): ObjectStore {
   const written = async (bucket: string, key: string, mark: string): Promise<boolean> => {
     try {
       const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-      return head.Metadata?.[markName] === mark;
+      return head.Metadata?.[writeMark] === mark;
     } catch {
       return false;
     }
@@ -51,7 +48,7 @@ export function s3Store(context: OutletContext): ObjectStore {
           Key: key,
           Body: Readable.from(body),
           ContentType: contentType,
-          Metadata: { [markName]: mark },
+          Metadata: { [writeMark]: mark },
           ...(sse ? { ServerSideEncryption: sse } : {}),
           ...(kmsKey ? { SSEKMSKeyId: kmsKey } : {}),
         },
