@@ -65,6 +65,17 @@ function unread(tokens: readonly IToken[], lexed: ILexingResult, text: string): 
  */
 export const nestingLimit = 256;
 
+/** The token types `tooDeep` counts, by index (it runs once per token of every file). */
+const nesting = {
+  lParen: T.LParen.tokenTypeIdx!,
+  rParen: T.RParen.tokenTypeIdx!,
+  not: T.Not.tokenTypeIdx!,
+  and: T.And.tokenTypeIdx!,
+  or: T.Or.tokenTypeIdx!,
+  lBrace: T.LBrace.tokenTypeIdx!,
+  rBrace: T.RBrace.tokenTypeIdx!,
+};
+
 /**
  * The first token nested deeper than `nestingLimit`, counted on the tokens, so that nothing
  * recurses that deep. A `not` nests until the `and`/`or` or `)` that ends its term; a `not` of
@@ -74,19 +85,22 @@ function tooDeep(tokens: readonly IToken[]): IToken | undefined {
   let depth = 0;
   // Per open bracket (the first entry: outside any), the `not`s of the term being read.
   const nots = [0];
-  for (const t of tokens) {
-    if (tokenMatcher(t, T.LParen)) {
+  // By index: none of these types is a category, so a token matches one only by its own type.
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    const k = t.tokenTypeIdx;
+    if (k === nesting.lParen) {
       depth++;
       nots.push(0);
-    } else if (tokenMatcher(t, T.RParen)) {
+    } else if (k === nesting.rParen) {
       if (nots.length > 1) depth -= (nots.pop() as number) + 1;
-    } else if (tokenMatcher(t, T.Not)) {
+    } else if (k === nesting.not) {
       depth++;
       nots[nots.length - 1]!++;
-    } else if (tokenMatcher(t, T.And) || tokenMatcher(t, T.Or)) {
+    } else if (k === nesting.and || k === nesting.or) {
       depth -= nots[nots.length - 1]!;
       nots[nots.length - 1] = 0;
-    } else if (tokenMatcher(t, T.LBrace) || tokenMatcher(t, T.RBrace)) {
+    } else if (k === nesting.lBrace || k === nesting.rBrace) {
       // A block starts or ends: whatever condition was open has ended (its error is the parser's to report).
       depth = 0;
       nots.length = 1;
