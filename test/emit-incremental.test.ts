@@ -33,6 +33,9 @@ import { loadSources } from '../src/files.js';
 import { isEntryOf, slot, type BuildInputs, type RecordedSync } from '../src/output/kept-syncs.js';
 import type { KeptSummary } from '../src/contract/manifest.js';
 import type { Outline } from '../src/check/project.js';
+import { comparedBelow } from '../src/output/file-system-thread.js';
+// @ts-expect-error: the bench's generator is plain JavaScript
+import { writeMixedProject } from '../bench/mixed-project.js';
 
 let dir: string;
 const src = () => join(dir, 'src');
@@ -629,6 +632,44 @@ sync signups_to_crm { from signups  to hubspot object contacts  mode upsert  ide
     expect(broken.code).toBe(1);
     expect(broken.stderr).toBe(whole.stderr);
     expect(readlinkSync(join(dir, 'build'))).toBe(output);
+  });
+
+  it("takes a large manifest's entries as it writes the new one, and fails, leaving the output, when the manifest is edited meanwhile", async () => {
+    rmSync(src(), { recursive: true, force: true });
+    writeMixedProject(src(), { syncs: 1100, files: 6 });
+    await compiled();
+    const manifest = join(dir, 'build', 'manifest.json');
+    // Read a window at a time, not held whole (src/output/kept-syncs.ts).
+    expect(statSync(manifest).size).toBeGreaterThan(2 * comparedBelow);
+    const moved = (n: number) => edit('f003.sync', (t) => `# moved ${n}\n${t}`);
+    moved(1);
+    await compiled();
+    await compiled('fresh');
+    expect(tree('build')).toEqual(tree('fresh'));
+
+    // The output's manifest edited (its length unchanged) once the entries were taken from it, as the new manifest is written.
+    moved(2);
+    const output = readlinkSync(join(dir, 'build'));
+    const write = fs.writevSync;
+    fs.writevSync = ((...args: Parameters<typeof write>) => {
+      fs.writevSync = write;
+      syncBuiltinESMExports();
+      writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('"manifestVersion": 1', '"manifestVersion": 2'));
+      return write(...args);
+    }) as typeof write;
+    syncBuiltinESMExports();
+    try {
+      await expect(cli('compile', 'src', '--out', 'build')).rejects.toThrow('the output changed while it was being compiled: manifest.json');
+    } finally {
+      fs.writevSync = write;
+      syncBuiltinESMExports();
+    }
+    expect(readlinkSync(join(dir, 'build'))).toBe(output);
+    expect(readFileSync(manifest, 'utf8')).toContain('"manifestVersion": 2');
+    // Then nothing is taken by that manifest: the output is written whole again.
+    await compiled();
+    await compiled('fresh');
+    expect(tree('build')).toEqual(tree('fresh'));
   });
 
   it("fails as a whole compile does on an error a sync's check reports in another file, and keeps no plan of the sync as it was", async () => {

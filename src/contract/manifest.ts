@@ -28,7 +28,28 @@ export type KeptSummary = SyncSummary & Pick<ManifestSync, 'inputHash' | 'file' 
 /** A sync a recompile takes from the output as it is: the sync in brief, and its entry's text as the output's manifest.json holds it. */
 export interface KeptEntry {
   sync: KeptSummary;
-  text: Uint8Array;
+  text: Uint8Array | KeptBytes;
+}
+
+/**
+ * Bytes [start, end) of the output's manifest.json, read from `from` as the new manifest is
+ * written rather than held: a recompile of a large project would otherwise hold the whole
+ * old manifest in fresh memory (src/output/kept-syncs.ts).
+ */
+export interface KeptBytes {
+  start: number;
+  end: number;
+  from: ManifestSource;
+}
+
+/** The output's manifest.json, read a part at a time. */
+export interface ManifestSource {
+  /** Whether `bytes(start, end)` can be had without reading again: what an earlier result of it still holds. */
+  holds(start: number, end: number): boolean;
+  /** The bytes [start, end), valid until the next call (the memory is reused). */
+  bytes(start: number, end: number): Uint8Array;
+  /** Throws unless the file is still as it was when its entries were verified: what was read since is what was verified. */
+  unchanged(): void;
 }
 
 /** What a scheduler needs without reading plans (schemas/manifest.schema.json says each field). */

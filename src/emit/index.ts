@@ -78,7 +78,8 @@ export function emitBuild(
   const kept: KeptEntry[] = [];
   // The check of every sync, made when the output lacks one of them as written: what a sync not taken is planned from.
   let all: ReadonlyMap<string, CheckedSync> | undefined;
-  for (const name of unchanged?.names ?? []) {
+  // In name order, the manifest's: each entry taken is then read from the output's manifest after the one before (src/output/kept-syncs.ts).
+  for (const name of [...(unchanged?.names ?? [])].sort()) {
     const entry = unchanged!.take(name);
     if (entry) kept.push(entry);
     else all ??= unchanged!.checked();

@@ -11,7 +11,15 @@ import type { CheckedSync } from '../check/model.js';
 import type { Span } from '../span.js';
 import type { Plan, SyncArtifacts } from '../contract/plan.js';
 import type { PlanOptions } from '../contract/options.js';
-import { manifestSchemaId, type KeptEntry, type KeptSummary, type Manifest, type ManifestSync, type SchedulerInfo } from '../contract/manifest.js';
+import {
+  manifestSchemaId,
+  type KeptBytes,
+  type KeptEntry,
+  type KeptSummary,
+  type Manifest,
+  type ManifestSync,
+  type SchedulerInfo,
+} from '../contract/manifest.js';
 
 const root = new URL('../../', import.meta.url);
 const readJson = (path: string): unknown => JSON.parse(readFileSync(fileURLToPath(new URL(path, root)), 'utf8'));
@@ -140,17 +148,17 @@ export type PlacedEntry = { sync: KeptSummary; at: [number, number] };
  * order among the manifest's own, so a recompile neither parses nor writes again what it takes.
  * Also where each entry is, for the next compile's record (src/output/kept-syncs.ts).
  */
-export function manifestText(manifest: Manifest, kept: readonly KeptEntry[]): { parts: (string | Uint8Array)[]; placed: PlacedEntry[] } {
+export function manifestText(manifest: Manifest, kept: readonly KeptEntry[]): { parts: (string | Uint8Array | KeptBytes)[]; placed: PlacedEntry[] } {
   const { syncs, ...head } = manifest;
   // An entry as it is written two levels deep: each line after the first indented by 4 more (JSON strings hold no line break).
   const own = syncs.map((e) => ({ sync: keptSummary(e), text: JSON.stringify(e, null, 2).split('\n').join('\n    ') }));
   const entries = kept.length === 0 ? own : [...own, ...kept].sort((x, y) => byName(x.sync, y.sync));
-  const parts: (string | Uint8Array)[] = [];
+  const parts: (string | Uint8Array | KeptBytes)[] = [];
   const placed: PlacedEntry[] = [];
   let at = 0;
-  const put = (part: string | Uint8Array): void => {
+  const put = (part: string | Uint8Array | KeptBytes): void => {
     parts.push(part);
-    at += typeof part === 'string' ? Buffer.byteLength(part) : part.length;
+    at += typeof part === 'string' ? Buffer.byteLength(part) : part instanceof Uint8Array ? part.length : part.end - part.start;
   };
   // The head's text ends with "\n}": the syncs come last.
   put(`${JSON.stringify(head, null, 2).slice(0, -2)},\n  "syncs": [`);

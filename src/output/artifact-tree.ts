@@ -20,7 +20,7 @@ import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { SyncArtifacts } from '../contract/plan.js';
 import { manifestText, validateManifest } from '../emit/manifest.js';
-import type { KeptEntry, Manifest } from '../contract/manifest.js';
+import type { KeptBytes, KeptEntry, Manifest } from '../contract/manifest.js';
 import type { Reuse } from '../emit/index.js';
 import { PlanWriter } from '../emit/plan-schema.js';
 import { comparedBelow, failedSlot, FileSystemThread, progressSlot, removeAll, written, type Batch } from './file-system-thread.js';
@@ -185,29 +185,36 @@ export class ArtifactTree {
   /**
    * Queues manifest.json, once its own entries match its schema (those `kept`, taken from the
    * output, did when they were written). One too big to be compared (`comparedBelow`) is written
-   * here, part by part: the entries taken are the output's manifest's bytes, and copying 21 MB of
-   * them into memory for a thread cost more than writing them (fresh memory is slow to touch on
-   * some machines: 3-5 ms a megabyte on this one).
+   * here, part by part: the entries taken are the output's manifest's bytes, read a window at a
+   * time into memory reused (`KeptBytes`), and copying 21 MB of them into memory for a thread cost
+   * more than writing them (fresh memory is slow to touch on some machines: 3-5 ms a megabyte on
+   * this one). The output's manifest must be as it was when its entries were taken: else the
+   * compile fails, the output left as it is.
    */
   addManifest(manifest: Manifest, kept: readonly KeptEntry[]): void {
     validateManifest(manifest);
     const { parts, placed } = manifestText(manifest, kept);
     this.kept.written(placed);
+    // The output's manifest, where entries taken are read from: as verified when they were taken, or the compile fails.
+    const sources = new Set(parts.flatMap((p) => (typeof p === 'object' && !(p instanceof Uint8Array) ? [p.from] : [])));
     // Where its last entry ends: all but its last few bytes.
-    if (placed.length === 0 || placed.at(-1)!.at[1] < comparedBelow) return this.add('.', [['manifest.json', parts]]);
+    if (placed.length === 0 || placed.at(-1)!.at[1] < comparedBelow) {
+      // Copied: each read reuses the memory of the one before.
+      const bytes = parts.map((p) => (typeof p === 'object' && !(p instanceof Uint8Array) ? Buffer.from(p.from.bytes(p.start, p.end)) : p));
+      for (const source of sources) source.unchanged();
+      return this.add('.', [['manifest.json', bytes]]);
+    }
     this.names.add('manifest.json');
     const path = join(this.folder, 'manifest.json');
     // A name of its own: the reused folder may hold anything (what it does not name goes once every folder is in).
     const temp = join(this.folder, `.manifest-${randomBytes(8).toString('hex')}.json`);
     const fd = openSync(temp, 'wx');
     try {
-      writeAll(
-        fd,
-        parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)),
-      );
+      writeAll(fd, parts);
     } finally {
       closeSync(fd);
     }
+    for (const source of sources) source.unchanged();
     // Whatever the reused folder has by that name (a file, a link, a folder) goes.
     rmSync(path, { recursive: true, force: true });
     renameSync(temp, path);
@@ -298,10 +305,17 @@ export class ArtifactTree {
   }
 }
 
-/** Writes `buffers` at the end of file `fd`, a thousand at a time (what one writev takes), and the rest of any it wrote in part. */
-function writeAll(fd: number, buffers: readonly Uint8Array[]): void {
-  for (let i = 0; i < buffers.length; i += 1024) {
-    const chunk = buffers.slice(i, i + 1024);
+/** The separators between entries, as bytes once. */
+const encoded = new Map<string, Buffer>();
+
+/**
+ * Writes `parts` at the end of file `fd`, a thousand at a time (what one writev takes), and the
+ * rest of any it wrote in part. The bytes of an entry taken are the window of the output's
+ * manifest that holds them: what is queued is written before another window is read.
+ */
+function writeAll(fd: number, parts: readonly (string | Uint8Array | KeptBytes)[]): void {
+  let chunk: Uint8Array[] = [];
+  const flush = (): void => {
     let left = writevSync(fd, chunk);
     for (const b of chunk) {
       if (left >= b.length) left -= b.length;
@@ -310,7 +324,25 @@ function writeAll(fd: number, buffers: readonly Uint8Array[]): void {
         left = 0;
       }
     }
+    chunk = [];
+  };
+  for (const part of parts) {
+    if (typeof part === 'string') {
+      let bytes = encoded.get(part);
+      if (bytes === undefined) {
+        bytes = Buffer.from(part);
+        // Only the short ones recur (the separators); an entry's text is written once.
+        if (part.length < 16) encoded.set(part, bytes);
+      }
+      chunk.push(bytes);
+    } else if (part instanceof Uint8Array) chunk.push(part);
+    else {
+      if (!part.from.holds(part.start, part.end) && chunk.length > 0) flush();
+      chunk.push(part.from.bytes(part.start, part.end));
+    }
+    if (chunk.length >= 1024) flush();
   }
+  if (chunk.length > 0) flush();
 }
 
 /**
@@ -397,6 +429,7 @@ async function replaceOutput<T>(out: string, home: string, fill: (tree: Artifact
     }
     return result;
   } finally {
+    carries[0].close();
     await Promise.all([writer.stop(), helper.stop()]);
     for (const leftover of [...(placed ? [] : [folder]), staging, link, aside, first]) await rm(leftover, { recursive: true, force: true });
   }

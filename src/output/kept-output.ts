@@ -417,11 +417,6 @@ export function readRegularFile(path: string, bytes?: number): string | undefine
   });
 }
 
-/** The bytes of a regular file (not a link) whose status `accept` takes; undefined otherwise. */
-export function readRegularBytes(path: string, accept: (stat: Stats) => boolean): Buffer | undefined {
-  return withRegularFile(path, (fd, stat) => (accept(stat) ? readFileSync(fd) : undefined));
-}
-
 /** Takes the kept previous output as the folder to fill (true), or makes an empty one. */
 export function claimPrevious(home: string, folder: string): boolean {
   const previous = join(home, 'previous');

@@ -19,18 +19,19 @@
  * The record also says what the output was compiled from (`BuildInputs`): a compile of the
  * very same inputs finds its output already there (`unchanged`) and does nothing but verify it.
  */
-import { lstatSync, readdirSync, readFileSync, statSync, type Dirent, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readSync, statSync, type Dirent, type Stats } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
 import { hash } from 'node:crypto';
 import { textHash } from '../hash.js';
 import { createRequire } from 'node:module';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { KeptEntry, KeptSummary, ManifestSync, SyncSummary } from '../contract/manifest.js';
+import type { KeptEntry, KeptSummary, ManifestSource, ManifestSync, SyncSummary } from '../contract/manifest.js';
 import type { PlacedEntry } from '../emit/manifest.js';
 import { isDiagnostic, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Outline } from '../check/project.js';
-import { currentOutput, existingHome, lockOutput, readRegularBytes, readRegularFile, type Carry } from './kept-output.js';
-import { identityOf } from './file-system-thread.js';
+import { currentOutput, existingHome, lockOutput, readRegularFile, type Carry } from './kept-output.js';
+import { comparedBelow, identityOf } from './file-system-thread.js';
 
 /**
  * What a file (or with `folder`, a folder) is, recorded when written: inode, size, modification
@@ -138,11 +139,23 @@ let reads = 0;
 /** How an entry of manifest.json's `syncs` ends, and nothing else in the manifest does (`JSON.stringify(manifest, null, 2)`). */
 const entryClose = '\n    }';
 
-/** Decodes UTF-8, and refuses anything else (rather than reading it as U+FFFD, which a name may hold). */
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
 /** A key's line of an entry as `JSON.stringify(manifest, null, 2)` writes it, after the line break that ends the line before. */
 const entryLine = (key: string, value: string | number): string => `      ${JSON.stringify(key)}: ${JSON.stringify(value)},\n`;
+
+const closeBytes = Buffer.from(entryClose);
+
+/** Where the needles `isEntryOf` looks for are encoded, reused (UTF-8 takes at most 3 bytes a UTF-16 unit). */
+let scratch = Buffer.allocUnsafe(1 << 16);
+
+/** `text` encoded as UTF-8 in `scratch` from `at` on; where it ends there. */
+function encode(text: string, at: number): number {
+  if (at + text.length * 3 > scratch.length) {
+    const grown = Buffer.allocUnsafe(Math.max(2 * scratch.length, at + text.length * 3));
+    scratch.copy(grown, 0, 0, at);
+    scratch = grown;
+  }
+  return at + scratch.write(text, at);
+}
 
 /**
  * Whether `entry`, the bytes of the manifest the record places, are one whole entry
@@ -150,27 +163,116 @@ const entryLine = (key: string, value: string | number): string => `      ${JSON
  * and line: the record is trusted no further than the manifest it describes, whose identity is
  * checked. Each line as `JSON.stringify(manifest, null, 2)` writes an entry's own (6 spaces in:
  * what it nests is deeper): its name first, and its one closing line (JSON strings hold no line
- * break) last, so a range that ends inside the entry or runs on over the next is none. Read as
- * text once (a recompile checks every entry it takes: searching the bytes for needles encoded
- * per entry took three times as long).
+ * break) last, so a range that ends inside the entry or runs on over the next is none. Only
+ * UTF-8 is an entry (a range that cuts a character is none); then the bytes hold a text as the
+ * text's UTF-8 holds another's (the needles are JSON, with no lone surrogate), so they are
+ * compared as bytes, not decoded: a recompile checks every entry it takes, and decoding 21 MB
+ * of them took most of that.
  */
-export function isEntryOf(entry: Buffer, sync: KeptSummary): boolean {
-  let text: string;
-  try {
-    text = utf8.decode(entry);
-  } catch {
-    // Not UTF-8 (a range that cuts a character): no entry of a manifest, whatever the record's names hold.
-    return false;
-  }
-  const head = `{\n${entryLine('name', sync.name)}`;
-  if (!text.startsWith(head) || text.indexOf(entryClose) !== text.length - entryClose.length) return false;
+export function isEntryOf(entry: Uint8Array, sync: KeptSummary): boolean {
+  const bytes = Buffer.from(entry.buffer, entry.byteOffset, entry.byteLength);
+  if (!isUtf8(bytes)) return false;
+  const head = encode(`{\n${entryLine('name', sync.name)}`, 0);
+  if (bytes.length < head || bytes.compare(scratch, 0, head, 0, head) !== 0) return false;
+  if (bytes.indexOf(closeBytes) !== bytes.length - closeBytes.length) return false;
   const files = sync.files.length === 0 ? '[]' : `[\n${sync.files.map((f) => `        ${JSON.stringify(f)}`).join(',\n')}\n      ]`;
-  const filesLine = `      "files": ${files},\n`;
-  const from = head.length - 1;
-  return (
-    text.includes(`\n${entryLine('file', sync.file)}${entryLine('line', sync.line)}`, from) &&
-    text.includes(`\n${filesLine}${entryLine('inputHash', sync.inputHash)}`, from)
-  );
+  // After the line break that ends the name's line.
+  const from = head - 1;
+  const where = encode(`\n${entryLine('file', sync.file)}${entryLine('line', sync.line)}`, 0);
+  if (bytes.indexOf(scratch.subarray(0, where), from) === -1) return false;
+  const what = encode(`\n      "files": ${files},\n${entryLine('inputHash', sync.inputHash)}`, 0);
+  return bytes.indexOf(scratch.subarray(0, what), from) !== -1;
+}
+
+/** How much of the output's manifest is read at a time. */
+const windowSize = 1 << 20;
+
+/**
+ * The output's manifest.json, open while a compile runs, read a window at a time into memory
+ * reused: its entries are verified as they are taken, in its order, and read again as the new
+ * manifest is written (`KeptBytes`). Reading 21 MB whole into new memory cost more than
+ * everything else done with it (memory is slow to touch anew on some machines). Taken out of
+ * order (syncs not taken by name order), it is read whole after a few windows.
+ */
+class ManifestWindow implements ManifestSource {
+  private window: Buffer;
+  /** The part of the file the window holds: [start, end). */
+  private start = 0;
+  private end = 0;
+  /** Windows read before the last one: out of order. */
+  private backwards = 0;
+
+  private constructor(
+    private readonly fd: number,
+    private readonly size: number,
+    private readonly recorded: string,
+  ) {
+    this.window = Buffer.allocUnsafe(Math.min(size, windowSize));
+  }
+
+  /** The manifest at `path` when it is a regular file (not a link) with the recorded identity; else undefined. */
+  static open(path: string, recorded: string): ManifestWindow | undefined {
+    let fd: number;
+    try {
+      // Not a link, and no wait on a named pipe.
+      fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    } catch {
+      return undefined;
+    }
+    try {
+      const stat = fstatSync(fd);
+      if (stat.isFile() && identityOf(stat) === recorded) return new ManifestWindow(fd, stat.size, recorded);
+    } catch {
+      // Not as recorded.
+    }
+    closeSync(fd);
+    return undefined;
+  }
+
+  /** Whether it is small enough to be held whole: then its entries are handed on as bytes. */
+  get small(): boolean {
+    return this.size < comparedBelow;
+  }
+
+  holds(start: number, end: number): boolean {
+    return start >= this.start && end <= this.end;
+  }
+
+  bytes(start: number, end: number): Buffer {
+    // A small file is read whole, once: the bytes handed on are never overwritten.
+    if (!this.holds(start, end) && !(this.small && this.end > 0)) {
+      // Read from `start` on; the whole file once it was read back more than a few times (out of order, a window each sync would thrash).
+      if (start < this.start) this.backwards++;
+      const whole = this.small || this.backwards > 8;
+      const from = whole ? 0 : start;
+      const length = whole ? this.size : Math.max(end - from, Math.min(this.size - from, windowSize));
+      if (this.window.length < length) this.window = Buffer.allocUnsafe(length);
+      let read = 0;
+      while (read < length) {
+        const n = readSync(this.fd, this.window, read, length - read, from + read);
+        if (n === 0) break;
+        read += n;
+      }
+      [this.start, this.end] = [from, from + read];
+    }
+    // A range past the end of the file: none of it is an entry.
+    if (!this.holds(start, end)) return Buffer.alloc(0);
+    return this.window.subarray(start - this.start, end - this.start);
+  }
+
+  unchanged(): void {
+    let now: string | undefined;
+    try {
+      now = identityOf(fstatSync(this.fd));
+    } catch {
+      // Not known: changed.
+    }
+    if (now !== this.recorded) throw new Error('the output changed while it was being compiled: manifest.json');
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
 }
 
 /** A file's name in a sync's own folder: neither `.`, `..` nor a path. */
@@ -253,8 +355,8 @@ export class KeptSyncs implements Carry {
     | undefined;
   /** The loaded record's digest: a sync is taken by name only from the record a check resumed from (the same text, read once). */
   private digest: string | undefined;
-  /** The bytes of the output's manifest.json, read when a sync is first taken (null: it is not as recorded). */
-  private manifestBytes: Buffer | null | undefined;
+  /** The output's manifest.json, opened when a sync is first taken (null: it is not as recorded). */
+  private manifest: ManifestWindow | null | undefined;
   /** The new output's manifest's entries, in order, and where each is in it. */
   private placed: readonly PlacedEntry[] = [];
   /** The names of the real folders (not links) at the top of the output the record describes, listed when a sync is first taken. */
@@ -333,18 +435,25 @@ export class KeptSyncs implements Carry {
   /** The sync with its manifest entry's text when its folder and every file of it are as they were written; then it is taken. */
   private whole(r: RecordedSync): KeptEntry | undefined {
     const { folder, manifest } = this.from!;
-    // The manifest as the record says it was written (`load` found it so; read once, under the output's lock).
-    if (this.manifestBytes === undefined) this.manifestBytes = readRegularBytes(join(folder, 'manifest.json'), (s) => identityOf(s) === manifest) ?? null;
+    // The manifest as the record says it was written (`load` found it so; opened once, under the output's lock).
+    if (this.manifest === undefined) this.manifest = ManifestWindow.open(join(folder, 'manifest.json'), manifest) ?? null;
+    if (!this.manifest) return undefined;
     const [start, end] = [r[slot.start], r[slot.end]];
-    const text = this.manifestBytes?.subarray(start, end);
     const sync = summaryOf(r);
-    if (text?.length !== end - start || !isEntryOf(text, sync)) return undefined;
+    if (!isEntryOf(this.manifest.bytes(start, end), sync)) return undefined;
     // Files in a real folder of the output: lstat follows a link on the way. One listing tells every folder of the output (not one lstat each).
     this.realFolders ??= realFolders(folder);
     if (!this.realFolders.has(sync.name)) return undefined;
     if (this.verifyFiles) for (const [file, recorded] of filesOf(r)) if (identity(join(folder, sync.name, file)) !== recorded) return undefined;
     this.taken.add(sync.name);
-    return { sync, text };
+    // A small manifest is held whole, in memory never reused: its bytes. A large one is read again as the new one is written.
+    return { sync, text: this.manifest.small ? this.manifest.bytes(start, end) : { start, end, from: this.manifest } };
+  }
+
+  /** Closes the output's manifest, once the new one is written. */
+  close(): void {
+    this.manifest?.close();
+    this.manifest = undefined;
   }
 
   /**
