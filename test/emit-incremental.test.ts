@@ -224,6 +224,24 @@ describe('a recompile into the same folder', () => {
     await expectFresh('build');
   });
 
+  it('lists a folder it reuses for names the sync no longer has unless the compile that filled it left it as it is', async () => {
+    // Three compiles: the third takes syncs the second took, whose reused folders the record says as the first left them.
+    await compileInto('build');
+    await compileInto('build');
+    await compileInto('build');
+    const record = readFileSync(join(dir, '.build.syncwright', 'previous', '.syncwright-syncs.json'), 'utf8');
+    const { syncs } = JSON.parse(record.slice(record.indexOf('\n') + 1)) as { syncs: RecordedSync[] };
+    expect(syncs.find((r) => r[slot.name] === 'accounts_to_salesforce')![slot.left]).not.toBe('');
+    const reused = join(dir, '.build.syncwright', 'previous', 'accounts_to_salesforce');
+    writeFileSync(join(reused, 'stray.sql'), 'not a file of the sync');
+    edit('syncs/hubspot.sync', (t) => t.replace('  batch      100\n', '  batch      50\n'));
+    const emitted = await compileInto('build');
+    expect(emitted).not.toContain('accounts_to_salesforce');
+    await expectFresh('build');
+    expect(await compileInto('build')).toEqual([]);
+    await expectFresh('build');
+  });
+
   it('shares no file with a sync folder moved out of the output', async () => {
     await compileInto('build');
     await compileInto('build');

@@ -41,13 +41,10 @@ import {
 
 export { OutputRefused, type Carry } from './kept-output.js';
 
-/** A file's content: text, or its bytes in parts (text and bytes); `recorded`: the current output's file, as it is, whose identity the record gives that is (src/output/kept-syncs.ts). */
-type Content = string | readonly (string | Uint8Array)[] | { recorded: string };
-
-const isTaken = (content: Content): content is { recorded: string } => typeof content === 'object' && 'recorded' in content;
+/** A file's content: text, or its bytes in parts (text and bytes). */
+type Content = string | readonly (string | Uint8Array)[];
 
 function byteSize(content: Content): number {
-  if (isTaken(content)) return 0;
   if (typeof content === 'string') return Buffer.byteLength(content);
   let size = 0;
   for (const part of content) size += typeof part === 'string' ? Buffer.byteLength(part) : part.length;
@@ -123,7 +120,7 @@ class Ring {
  * never reaches V8's old space), and sent in batches.
  */
 export class ArtifactTree {
-  /** Folders copied and not sent yet: the folder and its recorded identity (''), then each file's name and part of the ring (-1 and its recorded identity: the current output's file, as it is). */
+  /** Folders copied and not sent yet, as `Batch` has them. */
   private batch: (string | number)[][] = [];
   /** The part of the ring the batch holds. */
   private start = 0;
@@ -165,11 +162,11 @@ export class ArtifactTree {
   private link(entry: KeptEntry | undefined): KeptEntry | undefined {
     if (entry) {
       const { name } = entry.sync;
-      this.add(
-        name,
-        this.kept.recordedFiles(name).map(([file, recorded]): [string, Content] => [file, { recorded }]),
-        this.kept.recordedFolder(name),
-      );
+      this.named(name);
+      // Nothing of it goes through the ring: its batch entry is made straight from the record (10,001 of them a recompile).
+      if (this.ring.failed) return entry;
+      this.batch.push(this.kept.takenFolder(name));
+      if (this.batch.length >= batchSize) this.flush();
     }
     return entry;
   }
@@ -220,16 +217,9 @@ export class ArtifactTree {
     renameSync(temp, path);
   }
 
-  /** `recorded`: the identity the record gives the current output's folder of a taken sync (`KeptSyncs.recordedFolder`). */
-  private add(folder: string, files: [string, Content][], recorded = ''): void {
+  private add(folder: string, files: [string, Content][]): void {
     if (folder === '.') for (const [name] of files) this.names.add(name);
-    else {
-      // The checker's rules for sync names, asserted where a clash would lose files (a reused folder is written in place).
-      if (!/^[^./\\][^/\\]*$/.test(folder)) throw new Error(`\`${folder}\` cannot be a folder of the build`);
-      if (this.folded.has(folder.toLowerCase())) throw new Error(`two sync folders are named \`${folder}\` but for case`);
-      this.folded.add(folder.toLowerCase());
-      this.names.add(folder);
-    }
+    else this.named(folder);
     let size = 0;
     for (const [, content] of files) size += byteSize(content);
     if (size <= ringSize) {
@@ -242,7 +232,7 @@ export class ArtifactTree {
       // A thread has failed: the compile fails with its error (`end`), and nothing more is sent.
       if (room === 'failed') return;
       if (room === 'free') {
-        this.batch.push(this.copy(folder, recorded, files, this.buffer, this.at));
+        this.batch.push(this.copy(folder, files, this.buffer, this.at));
         this.at += size;
         // A batch stays a small part of the ring, so that the threads write one while the next is made.
         if (this.batch.length >= batchSize || this.at - this.start >= ringSize / 8) this.flush();
@@ -253,11 +243,20 @@ export class ArtifactTree {
     // helper holds what it is sent until planning ends).
     this.flush();
     const bytes = this.ring.own(size);
-    if (bytes) this.send(bytes, [this.copy(folder, recorded, files, Buffer.from(bytes), 0)], false);
+    if (bytes) this.send(bytes, [this.copy(folder, files, Buffer.from(bytes), 0)], false);
+  }
+
+  /** Sync folder `folder` is in the tree. */
+  private named(folder: string): void {
+    // The checker's rules for sync names, asserted where a clash would lose files (a reused folder is written in place).
+    if (!/^[^./\\][^/\\]*$/.test(folder)) throw new Error(`\`${folder}\` cannot be a folder of the build`);
+    if (this.folded.has(folder.toLowerCase())) throw new Error(`two sync folders are named \`${folder}\` but for case`);
+    this.folded.add(folder.toLowerCase());
+    this.names.add(folder);
   }
 
   /** A folder's entry in a batch, its files' text copied into `buffer` from `at` on. */
-  private copy(folder: string, recorded: string, files: [string, Content][], buffer: Buffer, at: number): (string | number)[] {
+  private copy(folder: string, files: [string, Content][], buffer: Buffer, at: number): (string | number)[] {
     const put = (part: string | Uint8Array): void => {
       if (typeof part === 'string') at += buffer.write(part, at);
       else {
@@ -267,9 +266,10 @@ export class ArtifactTree {
     };
     return [
       folder,
-      recorded,
+      // No recorded identities: not a taken sync's folder.
+      '',
+      '',
       ...files.flatMap(([name, content]) => {
-        if (isTaken(content)) return [name, -1, content.recorded];
         const start = at;
         if (typeof content === 'string') put(content);
         else for (const part of content) put(part);

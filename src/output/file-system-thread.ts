@@ -5,11 +5,13 @@
 import { Worker } from 'node:worker_threads';
 
 /**
- * Folders of the tree, each [folder, recorded, name, start, end, name, start, end, ...] (folder
- * '.' is the top of the tree): each file's content is bytes[start, end), or, where start is -1,
- * the file of that name in the current output's folder, as it is (a sync taken from the output
- * unchanged, src/output/kept-syncs.ts), whose identity the record gives as `end` (`identityOf`);
- * `recorded` is the identity the record gives that folder of the current output ('': none).
+ * Folders of the tree, each [folder, recorded, left, name, start, end, name, start, end, ...]
+ * (folder '.' is the top of the tree): each file's content is bytes[start, end), or, where start
+ * is -1, the file of that name in the current output's folder, as it is (a sync taken from the
+ * output unchanged, src/output/kept-syncs.ts), whose identity the record gives as `end`
+ * (`identityOf`); `recorded` is the identity the record gives that folder of the current output
+ * ('': none), `left` that of the reused folder of that name as the compile that filled it left
+ * it, holding the names this folder has ('': not known).
  * Both threads get the same
  * batch, so its memory is shared rather than copied: the files' bytes (a part of the ring the
  * main thread reuses, src/output/artifact-tree.ts), and one slot per folder that the thread
@@ -100,7 +102,10 @@ interface WorkerData {
  * A file of a taken sync is put in only when it is as recorded (`identityOf`): the lstat that
  * finds it is the one that verifies it, so the main thread does not look at the output's tens of
  * thousands of files a second time. Where one is not, its folder is left unfinished and named in
- * `changed`: the compile emits that sync again (src/output/artifact-tree.ts).
+ * `changed`: the compile emits that sync again (src/output/artifact-tree.ts). A reused folder is
+ * listed for names the sync no longer has, unless it is as the compile that filled it left it
+ * (its identity, which an entry made, removed or renamed in it changes) and that compile gave it
+ * the names it has now (`left`): a sync taken as it was, a listing less for each.
  */
 function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import('node:path'), threads: typeof import('node:worker_threads')): void {
   const { parentPort } = threads;
@@ -283,7 +288,7 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
   const take = (batch: Batch, i: number, base: string): boolean => {
     const claims = new Int32Array(batch.claims);
     if (Atomics.compareExchange(claims, i, 0, 1) !== 0) return false;
-    const [folder, recordedFolder, ...files] = batch.folders[i]! as [string, string, ...(string | number)[]];
+    const [folder, recordedFolder, left, ...files] = batch.folders[i]! as [string, string, string, ...(string | number)[]];
     const top = folder === '.';
     const inTree = top ? temp : join(temp, folder);
     const reuse = reused === true && (top || keptFolders.has(folder));
@@ -299,6 +304,10 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
     const old = (): string | undefined => (current()?.isDirectory() ? join(previous!, folder) : undefined);
     let asRecorded: boolean | undefined;
     const unmoved = (): boolean => (asRecorded ??= recordedFolder !== '' && current()?.isDirectory() === true && identityOf(current()!) === recordedFolder);
+    // The reused folder as the compile that filled it left it, with these names: nothing else in it (no listing), and no change to it but this thread's.
+    const before = reuse && !top && left !== '' ? fs.lstatSync(dir, { throwIfNoEntry: false }) : undefined;
+    const untouched = before?.isDirectory() === true && identityOf(before) === left;
+    let changedHere = false;
     const names = new Set<string>();
     let whole = true;
     for (let f = 0; f < files.length && whole; f += 3) {
@@ -310,7 +319,11 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
         const found = reuseFile(dir, reuse, old, unmoved, name, files[f + 2] as string);
         if (typeof found === 'object') putIn.push([path, found.renewed]);
         whole = found !== 'changed';
-      } else putIn.push([path, put(dir, reuse, old(), name, Buffer.from(batch.bytes, start, (files[f + 2] as number) - start))]);
+        changedHere ||= found !== 'kept';
+      } else {
+        putIn.push([path, put(dir, reuse, old(), name, Buffer.from(batch.bytes, start, (files[f + 2] as number) - start))]);
+        changedHere = true;
+      }
     }
     if (!whole) {
       // Emitted again and sent anew: a new folder is not left in the way, a reused one is brought up to date then.
@@ -318,10 +331,10 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
       if (fresh) remove(dir);
     } else {
       // Files of the reused folder that the sync no longer has (the top is cleared of stale folders once every folder is in).
-      if (reuse && !top) for (const name of fs.readdirSync(dir)) if (!names.has(name)) discard(join(dir, name));
+      if (reuse && !top && !untouched) for (const name of fs.readdirSync(dir)) if (!names.has(name)) discard(join(dir, name));
       if (dir !== inTree) fs.renameSync(dir, inTree);
-      // Its identity as this thread left it: recorded, so that one made anew in its place later is not taken for it.
-      if (!top) folders.push([folder, identityOf(fs.lstatSync(inTree))]);
+      // Its identity as this thread left it: recorded, so that one made anew in its place later is not taken for it (untouched: as found).
+      if (!top) folders.push([folder, untouched && !changedHere ? left : identityOf(fs.lstatSync(inTree))]);
     }
     // Its bytes are no longer needed: the main thread may reuse that part of the ring.
     Atomics.store(claims, i, 2);

@@ -282,8 +282,10 @@ const isFileName = (file: unknown): boolean =>
 /**
  * A sync of the record, flat (a record of 10,001 syncs parses in a fifth of the time it takes as
  * objects): its name, kind, mode, destination's name and type, input hash, file and line; where
- * its entry is in manifest.json (bytes [start, end)); the identities (`identityOf`) of its folder
- * and its plan.json; then each other file of its folder (the manifest's `files`), by its name
+ * its entry is in manifest.json (bytes [start, end)); the identities (`identityOf`) of its folder,
+ * of its folder in the output before (`left`: the folder the next compile fills) as the compile
+ * that filled it left it, when the sync was taken as it was since (its files the same names), and
+ * of its plan.json; then each other file of its folder (the manifest's `files`), by its name
  * there, and its identity. An identity is '' where there was none to record.
  */
 export type RecordedSync = [
@@ -298,17 +300,18 @@ export type RecordedSync = [
   start: number,
   end: number,
   folder: string,
+  left: string,
   plan: string,
   ...files: string[],
 ];
 
 /** Where `RecordedSync` holds each part: the files' names and identities follow `files`. */
-export const slot = { name: 0, inputHash: 5, file: 6, line: 7, start: 8, end: 9, folder: 10, plan: 11, files: 12 } as const;
+export const slot = { name: 0, inputHash: 5, file: 6, line: 7, start: 8, end: 9, folder: 10, left: 11, plan: 12, files: 13 } as const;
 
 const isRecordedSync = (r: unknown): r is RecordedSync =>
   Array.isArray(r) &&
   r.length >= slot.files &&
-  r.length % 2 === 0 &&
+  (r.length - slot.files) % 2 === 0 &&
   r.every((v, i) => (i === slot.line || i === slot.start || i === slot.end ? Number.isInteger(v) : typeof v === 'string')) &&
   (r[slot.start] as number) < (r[slot.end] as number) &&
   r.every((v, i) => i < slot.files || (i - slot.files) % 2 === 1 || isFileName(v));
@@ -328,11 +331,17 @@ function filesOf(r: RecordedSync): [string, string][] {
   return files;
 }
 
-/** A sync as the record holds it, from its summary, where its entry is, and its folder's and files' identities (plan.json's first): what `summaryOf` and `filesOf` read. */
-function recordedSyncOf(sync: KeptSummary, [start, end]: readonly [number, number], folder: string, files: readonly [string, string][]): RecordedSync {
+/** A sync as the record holds it, from its summary, where its entry is, and its folders' and files' identities (plan.json's first): what `summaryOf` and `filesOf` read. */
+function recordedSyncOf(
+  sync: KeptSummary,
+  [start, end]: readonly [number, number],
+  folder: string,
+  left: string,
+  files: readonly [string, string][],
+): RecordedSync {
   const [[, plan], ...rest] = files as [[string, string], ...[string, string][]];
   const { name, kind, mode, destination, inputHash, file, line } = sync;
-  return [name, kind, mode, destination.name, destination.type, inputHash, file, line, start, end, folder, plan, ...rest.flat()];
+  return [name, kind, mode, destination.name, destination.type, inputHash, file, line, start, end, folder, left, plan, ...rest.flat()];
 }
 
 /**
@@ -521,16 +530,19 @@ export class KeptSyncs implements Carry {
     return this.from?.inputs;
   }
 
-  /** The identity of the output's folder of a taken sync as the record has it ('': none). */
-  recordedFolder(name: string): string {
-    return this.recordedSync(name)?.[slot.folder] ?? '';
-  }
-
-  /** The files of a taken sync's folder, plan.json first, by their names there, each with its identity as the record has it (`identityOf`), which the file system threads verify. */
-  recordedFiles(name: string): [string, string][] {
+  /**
+   * A taken sync's folder as a batch of the file system threads has it (`Batch`): its name, its
+   * identity as the record has it, and that of the folder of that name the compile fills (the
+   * output before) as the compile that filled it left it, holding these very names, when known;
+   * then each file, plan.json first, by its name there, with -1 and its identity as the record
+   * has it (`identityOf`), which the threads verify.
+   */
+  takenFolder(name: string): (string | number)[] {
     const r = this.recordedSync(name);
     if (!r) throw new Error(`${name} was taken but is not recorded`);
-    return filesOf(r);
+    const entry: (string | number)[] = [name, r[slot.folder], r[slot.left], 'plan.json', -1, r[slot.plan]];
+    for (let i = slot.files; i < r.length; i += 2) entry.push(r[i] as string, -1, r[i + 1] as string);
+    return entry;
   }
 
   /** The loaded record's digest, when it is a record of this output and this compiler (`takeUnchanged`). */
@@ -555,6 +567,8 @@ export class KeptSyncs implements Carry {
         sync,
         at,
         folder,
+        // The replaced output's folder of a sync taken as it was holds the names it holds here, as the compile that filled it left it: the next compile fills it (`takenFolder`).
+        was?.[slot.folder] ?? '',
         // A file neither taken as recorded nor put in by a thread is recorded as none: the next compile writes it.
         files.map(([file, recorded]) => [file, this.put.get(`${name}/${file}`) ?? (was ? recorded : '')]),
       );
