@@ -374,6 +374,8 @@ export class KeptSyncs implements Carry {
   private taken = new Set<string>();
   /** The files the file system threads put in the new output, by path in it, each with its identity then (`putIn`): any other of a taken sync is the very file recorded. */
   private readonly put = new Map<string, string>();
+  /** The sync folders a file system thread put a file into (`putIn`). */
+  private readonly putInto = new Set<string>();
   /** The sync folders of the new output as the file system threads left them, by name (`putIn`). */
   private readonly folders = new Map<string, string>();
   /** The new output's manifest and top folder as the compile left them (`sealed`). */
@@ -486,7 +488,10 @@ export class KeptSyncs implements Carry {
    * files of the one it replaced.
    */
   putIn(files: Iterable<[string, string]>, folders: Iterable<[string, string]>): void {
-    for (const [path, id] of files) this.put.set(path, id);
+    for (const [path, id] of files) {
+      this.put.set(path, id);
+      this.putInto.add(path.slice(0, path.indexOf('/')));
+    }
     for (const [name, id] of folders) this.folders.set(name, id);
   }
 
@@ -561,16 +566,26 @@ export class KeptSyncs implements Carry {
       const { name } = sync;
       // A taken sync's summary is the record's (`summaryOf`), its files the recorded ones: each still that very file unless a thread put it in anew.
       const was = this.taken.has(name) ? this.recordedSync(name) : undefined;
-      const files = was ? filesOf(was) : ['plan.json', ...sync.files.map((path) => path.slice(name.length + 1))].map((file): [string, string] => [file, '']);
-      const folder = this.folders.get(name) ?? '';
+      if (was) {
+        // What `recordedSyncOf` makes of it, made from the recorded sync in place (10,001 of them a recompile). The replaced
+        // output's folder of a sync taken as it was holds the names it holds here, as the compile that filled it left it: the
+        // next compile fills it (`takenFolder`).
+        const r = was.slice() as RecordedSync;
+        [r[slot.start], r[slot.end], r[slot.folder], r[slot.left]] = [at[0], at[1], this.folders.get(name) ?? '', was[slot.folder]];
+        if (this.putInto.has(name)) {
+          r[slot.plan] = this.put.get(`${name}/plan.json`) ?? r[slot.plan];
+          for (let i = slot.files; i < r.length; i += 2) r[i + 1] = this.put.get(`${name}/${r[i]}`) ?? (r[i + 1] as string);
+        }
+        return r;
+      }
+      const files = ['plan.json', ...sync.files.map((path) => path.slice(name.length + 1))];
       return recordedSyncOf(
         sync,
         at,
-        folder,
-        // The replaced output's folder of a sync taken as it was holds the names it holds here, as the compile that filled it left it: the next compile fills it (`takenFolder`).
-        was?.[slot.folder] ?? '',
-        // A file neither taken as recorded nor put in by a thread is recorded as none: the next compile writes it.
-        files.map(([file, recorded]) => [file, this.put.get(`${name}/${file}`) ?? (was ? recorded : '')]),
+        this.folders.get(name) ?? '',
+        '',
+        // A file not put in by a thread is recorded as none: the next compile writes it.
+        files.map((file) => [file, this.put.get(`${name}/${file}`) ?? '']),
       );
     });
     const record = {
