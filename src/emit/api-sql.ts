@@ -62,17 +62,43 @@ const unknownHash = 'unknown';
 
 type Named<N extends string> = Record<N, string>;
 
+interface Names {
+  c: Named<(typeof columns)[number]>;
+  t: Named<(typeof aliases)[number]>;
+  r: Named<(typeof columns)[number]>;
+  s: Named<(typeof columns)[number]>;
+  a: Named<(typeof columns)[number]>;
+  n: Named<(typeof columns)[number]>;
+}
+
+/** The state tables and the types every file of a change set names (`commonOf`). */
+interface StateNames {
+  schema: string;
+  foldedKey: string;
+  snapshot: string;
+  accepted: string;
+  changes: string;
+  textType: string;
+  jsonType: string;
+  destination: string;
+  unknownHash: string;
+}
+
+/** What every template refers to: the fixed names and the state tables. */
+type Common = Readonly<Names & StateNames>;
+
+/** The parts every file of a change set begins with, made once for its files, and the values of their placeholders. */
+interface Start {
+  names: Common;
+  values: readonly string[];
+}
+
 /** The fixed names of a dialect's files: columns, aliases and alias-qualified columns, as placeholders, and their values. */
 interface FixedNames {
   values: readonly string[];
-  names: {
-    c: Named<(typeof columns)[number]>;
-    t: Named<(typeof aliases)[number]>;
-    r: Named<(typeof columns)[number]>;
-    s: Named<(typeof columns)[number]>;
-    a: Named<(typeof columns)[number]>;
-    n: Named<(typeof columns)[number]>;
-  };
+  names: Names;
+  /** The parts every file of a change set begins with (`common`), one object each, by their JSON. */
+  common: Map<string, Common>;
 }
 
 const fixed = new Map<Dialect, FixedNames>();
@@ -90,10 +116,9 @@ function fixedNames(dialect: Dialect): FixedNames {
     const c = Object.fromEntries(columns.map((n) => [n, d.ident(n)])) as Named<(typeof columns)[number]>;
     const t = Object.fromEntries(aliases.map((n) => [n, d.ident(n)])) as Named<(typeof aliases)[number]>;
     const qualified = (alias: string) => Object.fromEntries(columns.map((n) => [n, `${d.ident(alias)}.${c[n]}`])) as Named<(typeof columns)[number]>;
-    // Frozen: the formatter then takes their JSON, for its shape keys, once (format.ts).
     const names = { c, t, r: qualified('r'), s: qualified('s'), a: qualified('a'), n: qualified('n') };
     for (const part of Object.values(names)) Object.freeze(part);
-    f = { values: [...d.writer.values], names };
+    f = { values: [...d.writer.values], names, common: new Map() };
     fixed.set(dialect, f);
   }
   return f;
@@ -104,13 +129,14 @@ function keyAsCompared(d: ApiSqlDialect, cs: ChangeSet, key: string): string {
   return cs.keyCase === 'insensitive' ? d.fill(d.snippets.normalise.lower, { v: key }) : key;
 }
 
-/** What every template refers to: columns, aliases, alias-qualified columns and the state tables. */
-function common(d: ApiSqlDialect, cs: ChangeSet) {
-  const { values, names } = fixedNames(d.name);
-  d.writer.start(values);
+/** What every template of a change set refers to: columns, aliases, alias-qualified columns and the state tables. */
+function commonOf(cs: ChangeSet): Start {
+  const d = apiSqlDialect(cs.dialect);
+  const f = fixedNames(d.name);
+  const { names } = f;
+  d.writer.start(f.values);
   const table = (name: string) => `${d.ident(cs.tables.schema)}.${d.ident(name)}`;
-  return {
-    ...names,
+  const own: StateNames = {
     schema: d.ident(cs.tables.schema),
     // A snapshot key folded where keys are: commit.sql replaces those kept before keys were folded.
     foldedKey: cs.keyCase ? keyAsCompared(d, cs, names.c.row_key) : '',
@@ -123,6 +149,18 @@ function common(d: ApiSqlDialect, cs: ChangeSet) {
     destination: d.writer.raw(cs.destination),
     unknownHash: d.string(unknownHash),
   };
+  // One frozen object for all change sets that write the same placeholders: the formatter keys shapes by its identity (`SqlFormatter.shaped`).
+  const key = JSON.stringify(own);
+  let common = f.common.get(key);
+  if (!common) f.common.set(key, (common = Object.freeze({ ...names, ...own })));
+  return { names: common, values: d.writer.values };
+}
+
+/** The dialect of one file of the change set, its writer holding the placeholders of `start`. */
+function fileDialect(cs: ChangeSet, start: Start): ApiSqlDialect {
+  const d = apiSqlDialect(cs.dialect);
+  d.writer.start(start.values);
+  return d;
 }
 
 /**
@@ -149,14 +187,14 @@ function jsonObject(d: ApiSqlDialect, entries: [string, string][]): string {
 }
 
 /** A file of the change set: its header, then its template rendered and formatted once per shape (`SqlFormatter.shaped`), filled. */
-function finish(d: ApiSqlDialect, cs: ChangeSet, what: string, name: string, context: object, fmt: SqlFormatter): string {
-  const shape = fmt.shaped(d.spec, `api/${name}`, context, template(name));
-  return `${sqlHeader(cs.origin, what)}${fmt.fill(shape, d.writer).trimEnd()}\n`;
+function finish(d: ApiSqlDialect, cs: ChangeSet, what: string, name: string, base: Common, context: object, fmt: SqlFormatter): string {
+  const shape = fmt.shaped(d.spec, `api/${name}`, context, template(name), base);
+  return fmt.file(sqlHeader(cs.origin, what), shape, d.writer);
 }
 
-function changesSql(cs: ChangeSet, fmt: SqlFormatter): string {
-  const d = apiSqlDialect(cs.dialect);
-  const base = common(d, cs);
+function changesSql(cs: ChangeSet, start: Start, fmt: SqlFormatter): string {
+  const d = fileDialect(cs, start);
+  const base = start.names;
   const { snippets, spec } = d;
   const relation =
     cs.relation.kind === 'table'
@@ -182,7 +220,6 @@ function changesSql(cs: ChangeSet, fmt: SqlFormatter): string {
   const stateLock = spec.lock ? fillSnippet(spec.lock, stateKey) : '';
   const { waitFirst, afterLock } = snippets.stateSchema;
   const context = {
-    ...base,
     snapshotRows: base.foldedKey ? base.t.folded : base.snapshot,
     // Qualified: a bare name in GROUP BY could also mean the column the CTE names so (BigQuery).
     snapshotKey: keyAsCompared(d, cs, base.s.row_key),
@@ -230,26 +267,25 @@ function changesSql(cs: ChangeSet, fmt: SqlFormatter): string {
     summary: summary.map((s) => ({ name: d.ident(s.name), test: s.test })),
     synced: d.ident('synced'),
   };
-  return finish(d, cs, `the change set against the snapshot of what ${cs.destination} accepted; ends with a one-row summary`, 'changes', context, fmt);
+  return finish(d, cs, `the change set against the snapshot of what ${cs.destination} accepted; ends with a one-row summary`, 'changes', base, context, fmt);
 }
 
-function readSql(cs: ChangeSet, fmt: SqlFormatter): string {
-  const d = apiSqlDialect(cs.dialect);
-  const base = common(d, cs);
+function readSql(cs: ChangeSet, start: Start, fmt: SqlFormatter): string {
+  const d = fileDialect(cs, start);
+  const base = start.names;
   const context = {
-    ...base,
     // Drivers hand JSON back as text or as objects; text is the one form all three return alike.
     payload: d.fill(d.snippets.jsonText, { v: base.c.payload }),
     columns: d.fill(d.snippets.jsonText, { v: base.c.columns }),
     changeList: cs.reads.map((k) => d.string(k)).join(', '),
   };
-  return finish(d, cs, `the ${cs.reads.join(', ')} rows of the change set, in seq order`, 'read', context, fmt);
+  return finish(d, cs, `the ${cs.reads.join(', ')} rows of the change set, in seq order`, 'read', base, context, fmt);
 }
 
-function commitSql(cs: ChangeSet, fmt: SqlFormatter): string {
-  const d = apiSqlDialect(cs.dialect);
+function commitSql(cs: ChangeSet, start: Start, fmt: SqlFormatter): string {
+  const d = fileDialect(cs, start);
   const { transaction } = d.spec;
-  const base = common(d, cs);
+  const base = start.names;
   const count = (test: string) => `COUNT(CASE WHEN ${base.a.change} ${test} THEN 1 END)`;
   // A row sent more often than it was settled (accepted or refused): whether the destination applied it is unknown.
   const unsettled = `${count(`= ${d.string(sentChange)}`)} > ${count(`<> ${d.string(sentChange)}`)}`;
@@ -272,7 +308,6 @@ function commitSql(cs: ChangeSet, fmt: SqlFormatter): string {
       )
     : '';
   const context = {
-    ...base,
     ...keys,
     deliveredKey,
     unsettled,
@@ -280,7 +315,7 @@ function commitSql(cs: ChangeSet, fmt: SqlFormatter): string {
     begin: transaction.begin,
     commit: transaction.commit,
   };
-  return finish(d, cs, 'moves the accepted rows, and those sent without an answer, into the snapshot', 'commit', context, fmt);
+  return finish(d, cs, 'moves the accepted rows, and those sent without an answer, into the snapshot', 'commit', base, context, fmt);
 }
 
 /**
@@ -387,10 +422,11 @@ export interface ChangeSetFiles {
 }
 
 export function renderChangeSet(cs: ChangeSet, fmt: SqlFormatter): ChangeSetFiles {
+  const start = commonOf(cs);
   return {
-    changes: changesSql(cs, fmt),
-    read: readSql(cs, fmt),
-    ...(cs.key ? { commit: commitSql(cs, fmt) } : {}),
+    changes: changesSql(cs, start, fmt),
+    read: readSql(cs, start, fmt),
+    ...(cs.key ? { commit: commitSql(cs, start, fmt) } : {}),
     acceptedInsert: acceptedInsertSql(cs),
     acceptedRows: acceptedRowsSql(cs),
   };

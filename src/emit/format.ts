@@ -51,9 +51,14 @@ type Hole = { n: number; indent: string };
 /** What fills a shape: the values of its placeholders, and which of them are blocks (SqlWriter). */
 export type Filling = { values: readonly string[]; blocks?: ReadonlyMap<number, readonly string[]> };
 
-/** The formatted shape with each placeholder replaced by its value; a block's lines indented as the line it lands on. */
-function fillPlaceholders(compiled: Map<string, (string | Hole)[]>, shape: string, { values, blocks }: Filling): string {
-  // Split once per shape into text and placeholders, then join per use.
+/**
+ * A file's text: `head`, then the formatted shape with each placeholder replaced by its value
+ * (a block's lines indented as the line it lands on) and its trailing white space gone, then a
+ * line break. Joined in one go: a flat string, where concatenation builds a rope that is copied
+ * again when the file goes to the writer thread.
+ */
+function fillPlaceholders(compiled: Map<string, (string | Hole)[]>, head: string, shape: string, { values, blocks }: Filling): string {
+  // Split once per shape into text and placeholders, then joined per use.
   let parts = compiled.get(shape);
   if (!parts) {
     parts = [];
@@ -66,35 +71,40 @@ function fillPlaceholders(compiled: Map<string, (string | Hole)[]>, shape: strin
     parts.push(shape.slice(last));
     compiled.set(shape, parts);
   }
-  // Joined in one go: a flat string, where `+=` builds a rope that is copied again when the file goes to the writer thread.
-  return parts
-    .map((part) => {
-      if (typeof part === 'string') return part;
+  const pieces: string[] = [head];
+  for (const part of parts) {
+    if (typeof part === 'string') pieces.push(part);
+    else {
       const v = values[part.n];
       if (v === undefined) throw new Error(`unfilled placeholder swph${part.n}`);
       const lines = blocks?.get(part.n);
-      return lines ? lines.join(`\n${part.indent}`) : v;
-    })
-    .join('');
-}
-
-/** The JSON of frozen parts of contexts (the names every file of a dialect writes, src/emit/api-sql.ts), made once each. */
-const frozenJson = new WeakMap<object, string>();
-
-/** A context's key: its JSON, each entry apart, a frozen part's JSON made once (it is most of an API file's context). */
-function contextKey(context: object): string {
-  const parts: string[] = [];
-  for (const [name, value] of Object.entries(context)) {
-    const frozen = typeof value === 'object' && value !== null && Object.isFrozen(value);
-    let json = frozen ? frozenJson.get(value) : undefined;
-    if (json === undefined) {
-      json = JSON.stringify(value) ?? 'undefined';
-      if (frozen) frozenJson.set(value, json);
+      pieces.push(lines ? lines.join(`\n${part.indent}`) : v);
     }
-    parts.push(JSON.stringify(name), json);
   }
-  return parts.join('\n');
+  // The end trimmed piece by piece, as the joined text would be (the head is not the shape's).
+  for (let i = pieces.length - 1; i > 0; i--) {
+    const trimmed = pieces[i]!.trimEnd();
+    if (trimmed.length > 0) {
+      pieces[i] = trimmed;
+      break;
+    }
+    pieces.pop();
+  }
+  pieces.push('\n');
+  return pieces.join('');
 }
+
+/**
+ * A context's key: the number of its fixed part (`SqlFormatter.shaped`) and its JSON. A
+ * property whose value is undefined is left out, as if absent: a template's contexts are each
+ * made by one object literal.
+ */
+function contextKey(fixed: number, context: object): string {
+  return `${fixed}\n${JSON.stringify(context)}`;
+}
+
+/** The fixed part of a context where a template has none. */
+const noFixedPart = Object.freeze({});
 
 // Saved statements are [statement, formatted text, hash of both]; a file of entries without the hash (an older compile's) is not read.
 const stamp = `sql-formatter ${sqlFormatterVersion} ${JSON.stringify(formatOptions)} hashed`;
@@ -118,6 +128,9 @@ export class SqlFormatter {
   private readonly compiled = new Map<string, (string | Hole)[]>();
   /** Formatted scripts by dialect and template, then context. */
   private readonly shapes = new Map<string, Map<string, string>>();
+  /** The fixed parts of contexts (`shaped`), numbered by identity. */
+  private readonly fixedParts = new WeakMap<object, number>();
+  private fixedCount = 0;
 
   /** A rendered script, formatted statement by statement (where the template separated them). */
   formatScript(spec: DialectSpec, shape: string): string {
@@ -132,24 +145,32 @@ export class SqlFormatter {
   /**
    * The formatted script of a template's context. A context holds only placeholders (SqlWriter)
    * and flags, so syncs of one shape share a single render and format: the context's JSON is
-   * the key (`contextKey`). `template` names the template, `render` renders it.
+   * the key (`contextKey`). `fixed`: a frozen part of the context that many contexts share as
+   * one object (the names every API file of a dialect begins with, src/emit/api-sql.ts), keyed
+   * by its identity rather than its JSON, and rendered with the context, whose properties come
+   * last. `template` names the template, `render` renders it.
    */
-  shaped(spec: DialectSpec, template: string, context: object, render: (context: object) => string): string {
+  shaped(spec: DialectSpec, template: string, context: object, render: (context: object) => string, fixed: object = noFixedPart): string {
     const where = `${spec.name}/${template}`;
     let byContext = this.shapes.get(where);
     if (!byContext) this.shapes.set(where, (byContext = new Map()));
-    const key = contextKey(context);
+    let id = this.fixedParts.get(fixed);
+    if (id === undefined) {
+      if (!Object.isFrozen(fixed)) throw new Error('internal: the fixed part of a context is frozen');
+      this.fixedParts.set(fixed, (id = this.fixedCount++));
+    }
+    const key = contextKey(id, context);
     let text = byContext.get(key);
     if (text === undefined) {
-      text = this.formatScript(spec, render(context));
+      text = this.formatScript(spec, render(fixed === noFixedPart ? context : { ...fixed, ...context }));
       byContext.set(key, text);
     }
     return text;
   }
 
-  /** The formatted shape with each placeholder replaced by its value. */
-  fill(shape: string, filling: Filling): string {
-    return fillPlaceholders(this.compiled, shape, filling);
+  /** A file's text: `head`, then the formatted shape with each placeholder replaced by its value, without trailing white space, and a line break. */
+  file(head: string, shape: string, filling: Filling): string {
+    return fillPlaceholders(this.compiled, head, shape, filling);
   }
 
   load(text: string): void {

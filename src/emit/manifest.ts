@@ -95,19 +95,46 @@ function schedulerInfo(sync: CheckedSync, plan: Plan): SchedulerInfo {
   return { upstream, steps, env: envNames(plan), ...(names ? { names } : {}), lock: { key: plan.lock.key, on: plan.lock.on } };
 }
 
+/** Adds the variables `x` reads: each object whose one key is `env` or `$env`, with a string. */
+function walk(x: unknown, names: Set<string>): void {
+  if (Array.isArray(x)) for (const v of x) walk(v, names);
+  else if (x && typeof x === 'object') {
+    const o = x as Record<string, unknown>;
+    let only: string | undefined;
+    let count = 0;
+    for (const key in o) {
+      only = key;
+      if (++count > 1) break;
+    }
+    const v = count === 1 ? o[only!] : undefined;
+    if ((only === 'env' || only === '$env') && typeof v === 'string') names.add(v);
+    else for (const key in o) walk(o[key], names);
+  }
+}
+
+/** The variables an endpoint's part reads (its settings, its dialect's session record), found once for the plans that share the object. */
+const endpointParts = new WeakMap<object, readonly string[]>();
+
 /** Every variable a plan reads: settings `{"env": X}`, templates' `{"$env": X}` and the variables that name tables. */
 export function envNames(plan: Plan): string[] {
   const names = new Set<string>();
-  const walk = (x: unknown): void => {
-    if (Array.isArray(x)) x.forEach(walk);
-    else if (x && typeof x === 'object') {
-      const o = x as Record<string, unknown>;
-      const keys = Object.keys(o);
-      if (keys.length === 1 && (keys[0] === 'env' || keys[0] === '$env') && typeof o[keys[0]] === 'string') names.add(o[keys[0]] as string);
-      else Object.values(o).forEach(walk);
-    }
-  };
-  walk(plan);
+  for (const key in plan) {
+    const value: unknown = plan[key as keyof Plan];
+    if ((key === 'source' || key === 'destination') && value && typeof value === 'object' && !Array.isArray(value)) {
+      const endpoint = value as Record<string, unknown>;
+      for (const part in endpoint) {
+        const v = endpoint[part];
+        if (!v || typeof v !== 'object') continue;
+        let found = endpointParts.get(v);
+        if (!found) {
+          const own = new Set<string>();
+          walk(v, own);
+          endpointParts.set(v, (found = [...own]));
+        }
+        for (const name of found) names.add(name);
+      }
+    } else walk(value, names);
+  }
   for (const name of plan.nameVariables ?? []) names.add(name);
   return [...names].sort();
 }
@@ -139,6 +166,10 @@ const keptSummary = ({ name, kind, mode, destination, files, inputHash, file, li
   line,
 });
 
+/** What `JSON.stringify([[entry]], null, 2)` writes around the entry. */
+const nestedHead = '[\n  [\n    ';
+const nestedTail = '\n  ]\n]';
+
 /** Where a sync's entry is in manifest.json: its bytes [start, end). */
 export type PlacedEntry = { sync: KeptSummary; at: [number, number] };
 
@@ -150,8 +181,8 @@ export type PlacedEntry = { sync: KeptSummary; at: [number, number] };
  */
 export function manifestText(manifest: Manifest, kept: readonly KeptEntry[]): { parts: (string | Uint8Array | KeptBytes)[]; placed: PlacedEntry[] } {
   const { syncs, ...head } = manifest;
-  // An entry as it is written two levels deep: each line after the first indented by 4 more (JSON strings hold no line break).
-  const own = syncs.map((e) => ({ sync: keptSummary(e), text: JSON.stringify(e, null, 2).split('\n').join('\n    ') }));
+  // An entry as it is written two levels deep, each line after the first indented by 4 more: laid out so by JSON.stringify itself, in an array in an array.
+  const own = syncs.map((e) => ({ sync: keptSummary(e), text: JSON.stringify([[e]], null, 2).slice(nestedHead.length, -nestedTail.length) }));
   const entries = kept.length === 0 ? own : [...own, ...kept].sort((x, y) => byName(x.sync, y.sync));
   const parts: (string | Uint8Array | KeptBytes)[] = [];
   const placed: PlacedEntry[] = [];

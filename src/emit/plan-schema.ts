@@ -33,20 +33,24 @@ const endpoints = ['source', 'destination'] as const;
 const nested = (v: unknown, first = '') => `${first}${JSON.stringify(v, null, 2)}`.split('\n').join('\n    ');
 
 /**
- * plan.json's text, made once the plan matches its schema. Two parts repeat across the syncs
- * of a compile, and are validated and laid out once: the steps a destination's description
- * makes (requests, batches, acceptance), alike across the syncs of one shape, and the session
- * record of a dialect (src/emit/session-sql.ts), one object that every plan on that dialect
- * shares. The schema checks a step, and a session, by itself: a step whose JSON a plan
- * validated before had, or a session object one had, is not validated again; the rest of the
- * plan is validated whole. A plan that fails is validated again in full, so that its errors
- * name its own steps. One per compile.
+ * plan.json's text, made once the plan matches its schema. Three parts repeat across the syncs
+ * of a compile, and are validated once: the steps a destination's description makes (requests,
+ * batches, acceptance), alike across the syncs of one shape; the session record of a dialect
+ * (src/emit/session-sql.ts), one object that every plan on that dialect shares; and an
+ * endpoint's settings, the object of the source or destination block that each plan of its
+ * syncs holds. The schema checks a step, a session and settings by themselves: a step whose
+ * JSON a plan validated before had, or a session or settings object one had, is not validated
+ * again (steps and sessions are laid out once too); the rest of the plan is validated whole. A
+ * plan that fails is validated again in full, so that its errors name its own steps. One per
+ * compile.
  */
 export class PlanWriter {
   /** Steps a valid plan had, by their JSON: their text as an item of `steps`. */
   private readonly steps = new Map<string, string>();
   /** Session records a valid plan had: their text as an endpoint's `session`. */
   private readonly sessions = new WeakMap<object, string>();
+  /** Endpoint settings a valid plan had. */
+  private readonly settings = new WeakSet<object>();
 
   /** The text of `plan` (as `JSON.stringify(plan, null, 2)` and a line break); throws, naming every schema error, when it does not match. */
   text(plan: Plan, name: string): string {
@@ -58,25 +62,32 @@ export class PlanWriter {
     const marked: Record<string, unknown> = { ...plan, steps: mark('steps') };
     const sessions = new Map<string, object>();
     for (const at of endpoints) {
-      const endpoint: { session?: unknown } | undefined = plan[at];
-      const session = endpoint?.session;
+      const endpoint: { session?: unknown; settings?: unknown } | undefined = plan[at];
+      const { session, settings, ...rest } = endpoint ?? {};
+      const knownSession = typeof session === 'object' && session !== null && this.sessions.has(session);
+      const knownSettings = typeof settings === 'object' && settings !== null && this.settings.has(settings);
+      // Settings validated before are an empty object: the schema still sees them where it wants them.
+      if (knownSession || knownSettings)
+        validated[at] = { ...rest, ...(knownSession ? {} : { session }), ...(settings === undefined ? {} : { settings: knownSettings ? {} : settings }) };
       if (typeof session !== 'object' || session === null) continue;
-      if (this.sessions.has(session)) {
-        const { session: _validated, ...rest } = endpoint!;
-        validated[at] = rest;
-      }
       marked[at] = { ...endpoint, session: mark(at) };
       sessions.set(at, session);
     }
     if (planErrors(validated).length > 0) validatePlan(plan, name);
     for (const [i, key] of keys.entries()) if (!this.steps.has(key)) this.steps.set(key, nested(plan.steps[i], '    '));
     for (const session of sessions.values()) if (!this.sessions.has(session)) this.sessions.set(session, nested(session));
-    let found = 0;
-    const text = JSON.stringify(marked, null, 2).replace(marks, (_, part: string) => {
-      found++;
-      return part === 'steps' ? `[\n${keys.map((k) => this.steps.get(k)!).join(',\n')}\n  ]` : this.sessions.get(sessions.get(part)!)!;
-    });
-    if (found !== sessions.size + 1) throw new Error(`${name}: its parts are not where plan.json has them`);
-    return `${text}\n`;
+    for (const at of endpoints) {
+      const settings = plan[at]?.settings;
+      if (typeof settings === 'object' && settings !== null) this.settings.add(settings);
+    }
+    // Split at the marks (each followed by the part it stands for) and joined once: a flat string, where a replace makes a rope.
+    const pieces = JSON.stringify(marked, null, 2).split(marks);
+    if (pieces.length !== 2 * (sessions.size + 1) + 1) throw new Error(`${name}: its parts are not where plan.json has them`);
+    for (let i = 1; i < pieces.length; i += 2) {
+      const part = pieces[i]!;
+      pieces[i] = part === 'steps' ? `[\n${keys.map((k) => this.steps.get(k)!).join(',\n')}\n  ]` : this.sessions.get(sessions.get(part)!)!;
+    }
+    pieces.push('\n');
+    return pieces.join('');
   }
 }

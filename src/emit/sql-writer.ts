@@ -15,13 +15,32 @@ export function sqlNumber(text: string | number | bigint): string {
   return t;
 }
 
+/** Placeholders as a dialect writes them, by number: the same for every file, so made once. */
+interface Written {
+  names: string[];
+  literals: string[];
+  plain: string[];
+}
+
+const written = new WeakMap<DialectSpec, Written>();
+
+function writtenBy(spec: DialectSpec): Written {
+  let w = written.get(spec);
+  if (!w) written.set(spec, (w = { names: [], literals: [], plain: [] }));
+  return w;
+}
+
 export class SqlWriter {
   /** Placeholder number -> the real SQL text. */
   readonly values: string[] = [];
   /** Placeholders of SQL laid out over several lines here: their lines, indented as the line they are put on. */
   readonly blocks = new Map<number, readonly string[]>();
 
-  constructor(readonly spec: DialectSpec) {}
+  private readonly written: Written;
+
+  constructor(readonly spec: DialectSpec) {
+    this.written = writtenBy(spec);
+  }
 
   /**
    * Takes the placeholders another writer wrote (the names every file of a kind begins with),
@@ -32,15 +51,17 @@ export class SqlWriter {
     this.values.push(...values);
   }
 
-  private hole(real: string, token: (placeholder: string) => string): string {
-    const placeholder = `swph${this.values.length}`;
+  /** The next placeholder, as a token of its kind, standing for `real`. */
+  private hole(real: string, kind: keyof Written): string {
+    const n = this.values.length;
     this.values.push(real);
-    return token(placeholder);
+    const made = this.written[kind];
+    return (made[n] ??= kind === 'names' ? quoteIdent(this.spec, `swph${n}`) : kind === 'literals' ? quoteLiteral(this.spec, `swph${n}`) : `swph${n}`);
   }
 
   /** An exact name, quoted. */
   name(exact: string): string {
-    return this.hole(quoteIdent(this.spec, exact), (p) => quoteIdent(this.spec, p));
+    return this.hole(quoteIdent(this.spec, exact), 'names');
   }
 
   /** A name from a .sync file, folded by the dialect's rule unless it was quoted there. */
@@ -54,17 +75,17 @@ export class SqlWriter {
   }
 
   literal(value: string): string {
-    return this.hole(quoteLiteral(this.spec, value), (p) => quoteLiteral(this.spec, p));
+    return this.hole(quoteLiteral(this.spec, value), 'literals');
   }
 
   /** A number already validated as a SQL numeric literal. */
   number(text: string | number | bigint): string {
-    return this.hole(sqlNumber(text), (p) => p);
+    return this.hole(sqlNumber(text), 'plain');
   }
 
   /** SQL kept exactly as written: a model's query, or a dialect's clause the formatter would split. */
   raw(sql: string): string {
-    return this.hole(sql, (p) => p);
+    return this.hole(sql, 'plain');
   }
 
   /**
@@ -74,6 +95,6 @@ export class SqlWriter {
    */
   block(lines: readonly string[]): string {
     this.blocks.set(this.values.length, lines);
-    return this.hole(lines.join('\n'), (p) => p);
+    return this.hole(lines.join('\n'), 'plain');
   }
 }

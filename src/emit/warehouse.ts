@@ -124,7 +124,7 @@ function guards(plan: WarehouseSyncPlan, w: SqlWriter): string[] {
   return out;
 }
 
-function applySql(plan: WarehouseSyncPlan, fmt: SqlFormatter): string {
+function applySql(plan: WarehouseSyncPlan, fmt: SqlFormatter, head: string): string {
   const spec = getDialect(plan.destination.dialect);
   const w = new SqlWriter(spec);
   const columns = stagedColumns(plan);
@@ -174,23 +174,21 @@ function applySql(plan: WarehouseSyncPlan, fmt: SqlFormatter): string {
     merge: plan.writes.insert || plan.writes.update,
     guards: guards(plan, w),
   };
-  return fmt.fill(
+  return fmt.file(
+    head,
     fmt.shaped(spec, 'apply', context, (c) => renderTemplate(spec.name, 'apply', c)),
     w,
   );
 }
 
-function extractSql(plan: WarehouseSyncPlan, fmt: SqlFormatter): string {
+function extractSql(plan: WarehouseSyncPlan, fmt: SqlFormatter, head: string): string {
   const spec = getDialect(plan.source.dialect);
   const w = new SqlWriter(spec);
-  return fmt.fill(
+  return fmt.file(
+    head,
     fmt.shaped(spec, 'extract', modelRows(plan, w), (c) => renderTemplate(spec.name, 'extract', c)),
     w,
   );
-}
-
-function withHeader(plan: WarehouseSyncPlan, what: string, sql: string): string {
-  return `${sqlHeader(plan.sync, what)}${sql.trimEnd()}\n`;
 }
 
 /** The target's columns the script writes: name as stored, the type of the value written, and where it comes from. */
@@ -205,13 +203,13 @@ export function emitWarehouse(plan: WarehouseSyncPlan, fmt: SqlFormatter): Wareh
   const target = plan.destination.target.map((p) => p.text).join('.');
   const written = targetColumns(plan);
   const applyWhat = `stage the model's rows, check the guards, then ${plan.sync.mode} into ${target} in one transaction; returns the summary row`;
-  const apply = { name: 'apply.sql', content: withHeader(plan, applyWhat, applySql(plan, fmt)) };
+  const apply = { name: 'apply.sql', content: applySql(plan, fmt, sqlHeader(plan.sync, applyWhat)) };
   const applyStep = { kind: 'sql' as const, file: apply.name, on: 'destination' as const, description: applyWhat };
   if (plan.destination.sameWarehouse) return { steps: [applyStep], files: [apply], columns: written };
 
   const destSpec = getDialect(plan.destination.dialect);
   const extractWhat = `select the model's rows, mapped, on ${plan.source.name} for the load into ${plan.destination.name}`;
-  const extract = { name: 'extract.sql', content: withHeader(plan, extractWhat, extractSql(plan, fmt)) };
+  const extract = { name: 'extract.sql', content: extractSql(plan, fmt, sqlHeader(plan.sync, extractWhat)) };
   const slotTypes = [...stagedColumns(plan), ...plan.orderBy.map((o) => o.column)];
   const columns = slotNames(plan).map((name, i) => ({ name, type: typeName(destSpec, slotTypes[i]!) }));
   const load = loadTableOf(plan, destSpec, (exact) => quoteIdent(destSpec, exact));
