@@ -136,4 +136,16 @@ describe("plan.json's text", () => {
       'broken/plan.json does not match schemas/plan.schema.json:\n  /source/session/rollback must be string',
     );
   });
+
+  it("validates an endpoint's settings once, and a settings object it has not seen again", () => {
+    const writer = new PlanWriter();
+    const all = plans();
+    expect(new Set(all.map((p) => p.source.settings)).size).toBeLessThan(all.length);
+    for (const plan of all) expect(writer.text(plan, 'p')).toBe(`${JSON.stringify(plan, null, 2)}\n`);
+    const plan = all[0]!;
+    const broken = { ...plan, source: { ...plan.source, settings: { ...plan.source.settings, port: [1] } } } as unknown as Plan;
+    expect(() => writer.text(broken, 'broken/plan.json')).toThrow(
+      'broken/plan.json does not match schemas/plan.schema.json:\n  /source/settings/port must be string',
+    );
+  });
 });

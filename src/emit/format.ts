@@ -71,26 +71,30 @@ function fillPlaceholders(compiled: Map<string, (string | Hole)[]>, head: string
     parts.push(shape.slice(last));
     compiled.set(shape, parts);
   }
-  const pieces: string[] = [head];
+  // Sized once: grown piece by piece, the array was copied several times per file.
+  const pieces = new Array<string>(parts.length + 2);
+  pieces[0] = head;
+  let at = 1;
   for (const part of parts) {
-    if (typeof part === 'string') pieces.push(part);
+    if (typeof part === 'string') pieces[at++] = part;
     else {
       const v = values[part.n];
       if (v === undefined) throw new Error(`unfilled placeholder swph${part.n}`);
       const lines = blocks?.get(part.n);
-      pieces.push(lines ? lines.join(`\n${part.indent}`) : v);
+      pieces[at++] = lines ? lines.join(`\n${part.indent}`) : v;
     }
   }
   // The end trimmed piece by piece, as the joined text would be (the head is not the shape's).
-  for (let i = pieces.length - 1; i > 0; i--) {
-    const trimmed = pieces[i]!.trimEnd();
+  while (at > 1) {
+    const trimmed = pieces[at - 1]!.trimEnd();
     if (trimmed.length > 0) {
-      pieces[i] = trimmed;
+      pieces[at - 1] = trimmed;
       break;
     }
-    pieces.pop();
+    at--;
   }
-  pieces.push('\n');
+  pieces[at++] = '\n';
+  pieces.length = at;
   return pieces.join('');
 }
 

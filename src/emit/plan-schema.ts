@@ -16,12 +16,14 @@ export function validatePlan(plan: Plan | unknown, name = 'plan.json'): void {
   assertSchema('plan', plan, name);
 }
 
-// Stands for a part laid out apart in the plan's text (`steps`, an endpoint's `session`): a string no JSON text holds unescaped.
+// Stands for a part laid out apart in the plan's text (`steps`, an endpoint's `session` or `settings`): a string no JSON text holds unescaped.
 const mark = (part: string) => `\u0001${part}`;
-const marks = /"\\u0001(steps|source|destination)"/g;
+const marks = /"\\u0001(steps|(?:source|destination)\.(?:session|settings))"/g;
 
-/** The endpoints of a plan, which carry their dialect's session record (src/emit/session-sql.ts). */
+/** The endpoints of a plan, which carry their dialect's session record (src/emit/session-sql.ts) and their block's settings. */
 const endpoints = ['source', 'destination'] as const;
+
+const isObject = (v: unknown): v is object => typeof v === 'object' && v !== null;
 
 /**
  * A value's JSON as `JSON.stringify(v, null, 2)` writes it two levels deep (a step of `steps`,
@@ -34,58 +36,61 @@ const nested = (v: unknown, first = '') => `${first}${JSON.stringify(v, null, 2)
 
 /**
  * plan.json's text, made once the plan matches its schema. Three parts repeat across the syncs
- * of a compile, and are validated once: the steps a destination's description makes (requests,
- * batches, acceptance), alike across the syncs of one shape; the session record of a dialect
- * (src/emit/session-sql.ts), one object that every plan on that dialect shares; and an
- * endpoint's settings, the object of the source or destination block that each plan of its
- * syncs holds. The schema checks a step, a session and settings by themselves: a step whose
- * JSON a plan validated before had, or a session or settings object one had, is not validated
- * again (steps and sessions are laid out once too); the rest of the plan is validated whole. A
- * plan that fails is validated again in full, so that its errors name its own steps. One per
- * compile.
+ * of a compile, and are validated and laid out once: the steps a destination's description
+ * makes (requests, batches, acceptance), alike across the syncs of one shape; the session
+ * record of a dialect (src/emit/session-sql.ts), one object that every plan on that dialect
+ * shares; and an endpoint's settings, the object of the source or destination block that the
+ * plans of its syncs share. The schema checks a step, a session and settings by themselves: a
+ * step whose JSON a plan validated before had, or a session or settings object one had, is not
+ * validated again; the rest of the plan is validated whole. A plan that fails is validated
+ * again in full, so that its errors name its own steps. One per compile.
  */
 export class PlanWriter {
   /** Steps a valid plan had, by their JSON: their text as an item of `steps`. */
   private readonly steps = new Map<string, string>();
   /** Session records a valid plan had: their text as an endpoint's `session`. */
   private readonly sessions = new WeakMap<object, string>();
-  /** Endpoint settings a valid plan had. */
-  private readonly settings = new WeakSet<object>();
+  /** Endpoint settings a valid plan had: their text as an endpoint's `settings`. */
+  private readonly settings = new WeakMap<object, string>();
 
   /** The text of `plan` (as `JSON.stringify(plan, null, 2)` and a line break); throws, naming every schema error, when it does not match. */
   text(plan: Plan, name: string): string {
     // No steps to lay out: the schema names what is wrong.
     if (!Array.isArray(plan.steps) || plan.steps.length === 0) validatePlan(plan, name);
     const keys = plan.steps.map((s) => JSON.stringify(s));
-    // The first step (the sync's own) stands for the others: the schema wants at least one.
-    const validated: Record<string, unknown> = { ...plan, steps: plan.steps.filter((_, i) => i === 0 || !this.steps.has(keys[i]!)) };
+    const unseen = plan.steps.filter((_, i) => !this.steps.has(keys[i]!));
+    // Where every step was seen, the first (the sync's own) stands for the others: the schema wants at least one.
+    const validated: Record<string, unknown> = { ...plan, steps: unseen.length > 0 ? unseen : plan.steps.slice(0, 1) };
     const marked: Record<string, unknown> = { ...plan, steps: mark('steps') };
-    const sessions = new Map<string, object>();
+    // The endpoints' parts laid out apart, by their marks; each is in `sessions` or `settings` once the plan is found valid.
+    const parts = new Map<string, { object: object; texts: WeakMap<object, string> }>();
     for (const at of endpoints) {
       const endpoint: { session?: unknown; settings?: unknown } | undefined = plan[at];
-      const { session, settings, ...rest } = endpoint ?? {};
-      const knownSession = typeof session === 'object' && session !== null && this.sessions.has(session);
-      const knownSettings = typeof settings === 'object' && settings !== null && this.settings.has(settings);
+      if (!isObject(endpoint)) continue;
+      const { session, settings, ...rest } = endpoint;
+      const knownSession = isObject(session) && this.sessions.has(session);
+      const knownSettings = isObject(settings) && this.settings.has(settings);
       // Settings validated before are an empty object: the schema still sees them where it wants them.
       if (knownSession || knownSettings)
         validated[at] = { ...rest, ...(knownSession ? {} : { session }), ...(settings === undefined ? {} : { settings: knownSettings ? {} : settings }) };
-      if (typeof session !== 'object' || session === null) continue;
-      marked[at] = { ...endpoint, session: mark(at) };
-      sessions.set(at, session);
+      if (!isObject(session) && !isObject(settings)) continue;
+      const laidOut: Record<string, unknown> = { ...endpoint };
+      if (isObject(session)) parts.set(`${at}.session`, { object: session, texts: this.sessions });
+      if (isObject(settings)) parts.set(`${at}.settings`, { object: settings, texts: this.settings });
+      if (isObject(session)) laidOut.session = mark(`${at}.session`);
+      if (isObject(settings)) laidOut.settings = mark(`${at}.settings`);
+      marked[at] = laidOut;
     }
     if (planErrors(validated).length > 0) validatePlan(plan, name);
     for (const [i, key] of keys.entries()) if (!this.steps.has(key)) this.steps.set(key, nested(plan.steps[i], '    '));
-    for (const session of sessions.values()) if (!this.sessions.has(session)) this.sessions.set(session, nested(session));
-    for (const at of endpoints) {
-      const settings = plan[at]?.settings;
-      if (typeof settings === 'object' && settings !== null) this.settings.add(settings);
-    }
+    for (const { object, texts } of parts.values()) if (!texts.has(object)) texts.set(object, nested(object));
     // Split at the marks (each followed by the part it stands for) and joined once: a flat string, where a replace makes a rope.
     const pieces = JSON.stringify(marked, null, 2).split(marks);
-    if (pieces.length !== 2 * (sessions.size + 1) + 1) throw new Error(`${name}: its parts are not where plan.json has them`);
+    if (pieces.length !== 2 * (parts.size + 1) + 1) throw new Error(`${name}: its parts are not where plan.json has them`);
     for (let i = 1; i < pieces.length; i += 2) {
-      const part = pieces[i]!;
-      pieces[i] = part === 'steps' ? `[\n${keys.map((k) => this.steps.get(k)!).join(',\n')}\n  ]` : this.sessions.get(sessions.get(part)!)!;
+      const at = pieces[i]!;
+      const part = parts.get(at);
+      pieces[i] = part ? part.texts.get(part.object)! : `[\n${keys.map((k) => this.steps.get(k)!).join(',\n')}\n  ]`;
     }
     pieces.push('\n');
     return pieces.join('');

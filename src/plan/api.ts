@@ -56,6 +56,25 @@ export interface ApiSyncPlan {
 /** A step as planned: the read step gets its queries from emit, the jobs step its SQL. */
 export type PlannedStep = Exclude<ApiStep, ReadStep | JobsStep> | Omit<ReadStep, 'queries'> | Omit<JobsStep, 'sql'>;
 
+/**
+ * Whether the steps' requests carry an idempotency key: a template reads `row.idempotency_key`
+ * or `batch.idempotency_key` (a string, key or value, ending so). Walked, not searched for in
+ * the steps' JSON, which took a large text per sync.
+ */
+function carriesIdempotencyKey(x: unknown): boolean {
+  if (typeof x === 'string') return x.endsWith('.idempotency_key');
+  if (Array.isArray(x)) return x.some(carriesIdempotencyKey);
+  if (typeof x !== 'object' || x === null) return false;
+  const o = x as Record<string, unknown>;
+  for (const key in o) {
+    const v = o[key];
+    // What JSON leaves out.
+    if (v === undefined || typeof v === 'function') continue;
+    if (key.endsWith('.idempotency_key') || carriesIdempotencyKey(v)) return true;
+  }
+  return false;
+}
+
 export function planApiSync(sync: CheckedSync, options: PlanOptions): ApiSyncPlan {
   const ctx = apiContext(sync);
   const api = requireDestinationApi(sync.destination.type);
@@ -79,7 +98,7 @@ export function planApiSync(sync: CheckedSync, options: PlanOptions): ApiSyncPla
   const jobsStep = sync.identifier ? api.jobs?.(ctx) : undefined;
   const jobs = jobsStep && limited({ ...jobsStep, calls: jobsStep.calls.map(limited) });
   // Requests that carry a row's or a batch's idempotency key: each row's key is chained on its last delivery's (ChangeSet.keys).
-  const changeSet = changeSetOf(sync, reads, refreshDays, JSON.stringify(sending).includes('.idempotency_key"'), jobs !== undefined);
+  const changeSet = changeSetOf(sync, reads, refreshDays, carriesIdempotencyKey(sending), jobs !== undefined);
   const deletes = sync.mode === 'mirror' || sync.mode === 'remove';
 
   const steps: PlannedStep[] = [
