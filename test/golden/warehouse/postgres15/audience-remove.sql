@@ -85,9 +85,10 @@ FROM
         WHERE
           "audience" = 'whales'
       ) AS "t" ON "s"."email_sha256" = "t"."email_sha256"
-    WHERE
-      COALESCE("s"."sw_next_key" = "s"."email_sha256", TRUE)
-  ) AS "c";
+  ) AS "c"
+WHERE
+  "c"."sw_action" IS NOT NULL
+  OR "c"."sw_no_next_key";
 
 CREATE TEMPORARY TABLE "sw_summary" ON COMMIT DROP AS
 SELECT

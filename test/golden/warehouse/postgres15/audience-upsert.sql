@@ -89,16 +89,10 @@ FROM
         WHERE
           "audience" = 'whales'
       ) AS "t" ON "s"."email_sha256" = "t"."email_sha256"
-    WHERE
-      COALESCE("s"."sw_next_key" = "s"."email_sha256", TRUE)
-      OR "t"."email_sha256" IS NULL
-      OR (
-        "t"."email_sha256" IS NOT NULL
-        AND (
-          "t"."ltv" IS DISTINCT FROM "s"."ltv"
-        )
-      )
-  ) AS "c";
+  ) AS "c"
+WHERE
+  "c"."sw_action" IS NOT NULL
+  OR "c"."sw_no_next_key";
 
 CREATE TEMPORARY TABLE "sw_summary" ON COMMIT DROP AS
 SELECT

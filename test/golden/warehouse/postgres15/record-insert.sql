@@ -83,10 +83,10 @@ FROM
           )
       ) AS "s"
       LEFT JOIN "crm"."users" AS "t" ON "s"."id" = "t"."id"
-    WHERE
-      COALESCE("s"."sw_next_key" = "s"."id", TRUE)
-      OR "t"."id" IS NULL
-  ) AS "c";
+  ) AS "c"
+WHERE
+  "c"."sw_action" IS NOT NULL
+  OR "c"."sw_no_next_key";
 
 CREATE TEMPORARY TABLE "sw_summary" ON COMMIT DROP AS
 SELECT

@@ -89,18 +89,10 @@ FROM
           )
       ) AS "s"
       LEFT JOIN "crm"."users" AS "t" ON "s"."id" = "t"."id"
-    WHERE
-      COALESCE("s"."sw_next_key" = "s"."id", TRUE)
-      OR (
-        "t"."id" IS NOT NULL
-        AND (
-          "t"."email" IS DISTINCT FROM "s"."email"
-          OR "t"."full_name" IS DISTINCT FROM "s"."full_name"
-          OR "t"."ltv" IS DISTINCT FROM "s"."ltv"
-          OR CAST("t"."prefs" AS JSONB) IS DISTINCT FROM CAST("s"."prefs" AS JSONB)
-        )
-      )
-  ) AS "c";
+  ) AS "c"
+WHERE
+  "c"."sw_action" IS NOT NULL
+  OR "c"."sw_no_next_key";
 
 CREATE TEMPORARY TABLE "sw_summary" ON COMMIT DROP AS
 SELECT
