@@ -125,6 +125,20 @@ describe("plan.json's text", () => {
     );
   });
 
+  it('validates the rule on the list of steps with every plan: a call that runs a job, seen before, still needs a jobs step', () => {
+    const golden = JSON.parse(readFileSync(join(import.meta.dirname, 'golden', 'api', 'google_ads', 'audience-add.json'), 'utf8')) as Plan;
+    expect(golden.steps.some((s) => s.kind === 'call' && 'job' in s)).toBe(true);
+    const writer = new PlanWriter();
+    expect(writer.text(golden, 'p')).toBe(`${JSON.stringify(golden, null, 2)}\n`);
+    // Every step seen before: the plan without its jobs step is refused.
+    expect(golden.steps[0]!.kind).not.toBe('call');
+    const withoutJobs = { ...golden, steps: golden.steps.filter((s) => s.kind !== 'jobs') } as Plan;
+    expect(() => writer.text(withoutJobs, 'no-jobs/plan.json')).toThrow('no-jobs/plan.json does not match schemas/plan.schema.json');
+    // The first step made unseen (its keys in another order, the same step): the call seen before is validated with it.
+    const reordered = { ...withoutJobs, steps: withoutJobs.steps.map((s, i) => (i === 0 ? Object.fromEntries(Object.entries(s).reverse()) : s)) } as Plan;
+    expect(() => writer.text(reordered, 'reordered/plan.json')).toThrow('reordered/plan.json does not match schemas/plan.schema.json');
+  });
+
   it("validates a dialect's session record once, and a session object it has not seen again", () => {
     const writer = new PlanWriter();
     const all = plans().filter((p) => p.source.session !== undefined);

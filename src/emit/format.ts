@@ -107,6 +107,9 @@ function contextKey(fixed: number, context: object): string {
   return `${fixed}\n${JSON.stringify(context)}`;
 }
 
+/** Whether a value is frozen, and every object it holds, all through. */
+const frozenThrough = (v: unknown): boolean => typeof v !== 'object' || v === null || (Object.isFrozen(v) && Object.values(v).every(frozenThrough));
+
 /** The fixed part of a context where a template has none. */
 const noFixedPart = Object.freeze({});
 
@@ -160,7 +163,8 @@ export class SqlFormatter {
     if (!byContext) this.shapes.set(where, (byContext = new Map()));
     let id = this.fixedParts.get(fixed);
     if (id === undefined) {
-      if (!Object.isFrozen(fixed)) throw new Error('internal: the fixed part of a context is frozen');
+      // Keyed by identity: what it holds must never change, however deep.
+      if (!frozenThrough(fixed)) throw new Error('internal: the fixed part of a context is frozen, all through');
       this.fixedParts.set(fixed, (id = this.fixedCount++));
     }
     const key = contextKey(id, context);

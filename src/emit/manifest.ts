@@ -112,7 +112,7 @@ function walk(x: unknown, names: Set<string>): void {
   }
 }
 
-/** The variables an endpoint's part reads (its settings, its dialect's session record), found once for the plans that share the object. */
+/** The variables an endpoint's part reads (its settings, its dialect's session record), found once for the plans that share the object (a plan's parts are not changed once it is made). */
 const endpointParts = new WeakMap<object, readonly string[]>();
 
 /** Every variable a plan reads: settings `{"env": X}`, templates' `{"$env": X}` and the variables that name tables. */

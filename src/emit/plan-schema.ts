@@ -3,7 +3,7 @@
  * written (artifact-tree.ts checks every plan, warehouse and API): a plan the published schema
  * rejects is a compiler bug, reported with every error.
  */
-import { assertSchema, schemaErrors } from '../schema/compile.js';
+import { assertSchema, readSchema, schemaErrors } from '../schema/compile.js';
 import type { Plan } from '../contract/plan.js';
 
 /** The schema errors of a plan, one line each ("/steps/2/kind must be one of: ..."); empty when valid. */
@@ -25,6 +25,36 @@ const endpoints = ['source', 'destination'] as const;
 
 const isObject = (v: unknown): v is object => typeof v === 'object' && v !== null;
 
+/** A `contains` of plan.json's `steps`: a step of these `const` properties, having these. */
+type StepPattern = { properties?: Record<string, { const: unknown }>; required?: string[] };
+
+/**
+ * Whether a step is one a rule of plan.json's `steps` on the list as a whole reads (its `if` and
+ * `then`, each a `contains`: a call that runs a job needs a jobs step). Such a step is validated
+ * with every plan that has it, seen before or not: left out, a plan breaking the rule would pass.
+ * Read from the schema; a rule of another form stops the compile, rather than go unchecked.
+ */
+const readByListRule: (step: unknown) => boolean = (() => {
+  const steps = (readSchema('plan') as { properties: { steps: Record<string, unknown> } }).properties.steps;
+  const patterns: StepPattern[] = [];
+  for (const [keyword, rule] of Object.entries(steps)) {
+    if (['type', 'description', 'items', 'minItems'].includes(keyword)) continue;
+    const contains = (rule as { contains?: StepPattern }).contains;
+    const plain = (keyword === 'if' || keyword === 'then') && isObject(contains) && Object.keys(rule as object).length === 1;
+    if (!plain || !Object.keys(contains).every((k) => ['type', 'properties', 'required'].includes(k)))
+      throw new Error(`internal: plan.schema.json's steps has a rule on the whole list (${keyword}) that PlanWriter does not read`);
+    if (!Object.values(contains.properties ?? {}).every((p) => isObject(p) && Object.keys(p).length === 1 && 'const' in p))
+      throw new Error(`internal: plan.schema.json's steps has a \`contains\` (${keyword}) that PlanWriter does not read`);
+    patterns.push(contains);
+  }
+  return (step) =>
+    isObject(step) &&
+    patterns.some(
+      ({ properties = {}, required = [] }) =>
+        required.every((k) => k in step) && Object.entries(properties).every(([k, p]) => (step as Record<string, unknown>)[k] === p.const),
+    );
+})();
+
 /**
  * A value's JSON as `JSON.stringify(v, null, 2)` writes it two levels deep (a step of `steps`,
  * an endpoint's `session`), after `first` on its first line. Joined, not replaced: V8 returns an
@@ -41,8 +71,9 @@ const nested = (v: unknown, first = '') => `${first}${JSON.stringify(v, null, 2)
  * record of a dialect (src/emit/session-sql.ts), one object that every plan on that dialect
  * shares; and an endpoint's settings, the object of the source or destination block that the
  * plans of its syncs share. The schema checks a step, a session and settings by themselves: a
- * step whose JSON a plan validated before had, or a session or settings object one had, is not
- * validated again; the rest of the plan is validated whole. A plan that fails is validated
+ * step whose JSON a plan validated before had (but for one a rule on the list of steps reads,
+ * `readByListRule`), or a session or settings object one had, is not validated again; the rest
+ * of the plan is validated whole. A plan that fails is validated
  * again in full, so that its errors name its own steps. One per compile.
  */
 export class PlanWriter {
@@ -58,9 +89,9 @@ export class PlanWriter {
     // No steps to lay out: the schema names what is wrong.
     if (!Array.isArray(plan.steps) || plan.steps.length === 0) validatePlan(plan, name);
     const keys = plan.steps.map((s) => JSON.stringify(s));
-    const unseen = plan.steps.filter((_, i) => !this.steps.has(keys[i]!));
+    const toValidate = plan.steps.filter((s, i) => !this.steps.has(keys[i]!) || readByListRule(s));
     // Where every step was seen, the first (the sync's own) stands for the others: the schema wants at least one.
-    const validated: Record<string, unknown> = { ...plan, steps: unseen.length > 0 ? unseen : plan.steps.slice(0, 1) };
+    const validated: Record<string, unknown> = { ...plan, steps: toValidate.length > 0 ? toValidate : plan.steps.slice(0, 1) };
     const marked: Record<string, unknown> = { ...plan, steps: mark('steps') };
     // The endpoints' parts laid out apart, by their marks; each is in `sessions` or `settings` once the plan is found valid.
     const parts = new Map<string, { object: object; texts: WeakMap<object, string> }>();

@@ -490,7 +490,9 @@ export class KeptSyncs implements Carry {
   putIn(files: Iterable<[string, string]>, folders: Iterable<[string, string]>): void {
     for (const [path, id] of files) {
       this.put.set(path, id);
-      this.putInto.add(path.slice(0, path.indexOf('/')));
+      // A sync's file (`<sync>/<file>`), not the manifest.
+      const slash = path.indexOf('/');
+      if (slash > 0) this.putInto.add(path.slice(0, slash));
     }
     for (const [name, id] of folders) this.folders.set(name, id);
   }
