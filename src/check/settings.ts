@@ -111,11 +111,18 @@ export function checkSettings(settings: readonly Setting[], ctx: SettingsContext
 
 type Bounds = { default?: unknown; minimum?: number; maximum?: number; anyOf?: Bounds[]; type?: unknown; enum?: unknown[] };
 
+/** A setting's schema. */
+const propertyOf = (ctx: SettingsContext, name: string): Bounds | undefined => (ctx.schema.properties as Record<string, Bounds> | undefined)?.[name];
+
 /** A setting's schema as a literal value meets it: one that also takes env("X") has its bounds in the literal branch (`envOr`). */
 function literalBounds(ctx: SettingsContext, name: string): Bounds | undefined {
-  const property = (ctx.schema.properties as Record<string, Bounds> | undefined)?.[name];
+  const property = propertyOf(ctx, name);
   return property?.anyOf?.[0] ?? property;
 }
+
+/** The hints naming what a setting takes: its range of whole numbers, its allowed values. */
+const rangeHint = ({ minimum, maximum }: Bounds): string => `a whole number from ${minimum}${maximum === undefined ? ' up' : ` to ${maximum}`}`;
+const allowedHint = (values: readonly unknown[]): string => `allowed values: ${values.map((v) => JSON.stringify(v)).join(', ')}`;
 
 /**
  * A number the schema takes only whole, that is not whole as written: the schema sees it as a
@@ -134,8 +141,8 @@ function notWhole(s: Setting, ctx: SettingsContext, r: Reporter): boolean {
       ? `\`${raw}\` is not a whole number, though read as a double it is ${value}: write the whole number meant`
       : `\`${raw}\` is not a whole number`,
   ];
-  if (literal.minimum !== undefined) hints.push(`a whole number from ${literal.minimum}${literal.maximum === undefined ? ' up' : ` to ${literal.maximum}`}`);
-  if (wholeEnum) hints.push(`allowed values: ${literal.enum!.map((v) => JSON.stringify(v)).join(', ')}`);
+  if (literal.minimum !== undefined) hints.push(rangeHint(literal));
+  if (wholeEnum) hints.push(allowedHint(literal.enum!));
   const detail = `setting \`${name}\` ${wholeEnum ? 'must be equal to one of the allowed values' : 'must be integer'}`;
   r.report('invalid-setting', s.value.span, { detail }, hints);
   return true;
@@ -273,7 +280,7 @@ function reportAjvError(e: ErrorObject, byName: Map<string, Setting>, ctx: Setti
     ]);
     return;
   }
-  const property = (ctx.schema.properties as Record<string, Bounds> | undefined)?.[name];
+  const property = propertyOf(ctx, name);
   const literal = literalBounds(ctx, name);
   const empty = e.keyword === 'minLength' && s?.value.kind === 'string' && s.value.value === '';
   const detail = `setting \`${name}\` ${empty ? 'is empty' : (e.message ?? 'is invalid')}`;
@@ -285,10 +292,8 @@ function reportAjvError(e: ErrorObject, byName: Map<string, Setting>, ctx: Setti
     const fallback = property?.default === undefined ? '' : ` (${JSON.stringify(property.default)})`;
     hints.push(`write its value between the quotes${optional ? `, or leave the setting out for its default${fallback}` : ''}`);
   }
-  if ((e.keyword === 'minimum' || e.keyword === 'maximum') && literal?.minimum !== undefined)
-    hints.push(`a whole number from ${literal.minimum}${literal.maximum === undefined ? ' up' : ` to ${literal.maximum}`}`);
-  if (e.keyword === 'enum')
-    hints.push(`allowed values: ${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).map((v) => JSON.stringify(v)).join(', ')}`);
+  if ((e.keyword === 'minimum' || e.keyword === 'maximum') && literal?.minimum !== undefined) hints.push(rangeHint(literal));
+  if (e.keyword === 'enum') hints.push(allowedHint((e.params as { allowedValues: unknown[] }).allowedValues ?? []));
   if (e.keyword === 'pattern') hints.push(`it must match ${(e.params as { pattern: string }).pattern}`);
   if (e.keyword === 'type' && s?.value.kind === 'string' && /^-?\d+$/.test(s.value.value) && (e.params as { type?: string }).type === 'integer') {
     hints.push(`write the number without quotes: ${s.value.value}`);

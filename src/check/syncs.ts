@@ -144,7 +144,9 @@ export function checkSync(def: SyncDef, scope: SyncScope, r: Reporter, source: s
     r.report('mirror-without-guard', modeItem.mode.span, {}, ['add `guard deletes <= 5%` (or an absolute count) to abort a run that would delete more']);
   }
   const messageText = checkMessage(message, def, dest.type, model, r, scope.memo);
-  if (target.ref) checkOwnTable(def.name.text, model, dest.checked, inSchema(target.ref, dest.checked.schema), target.ref, { mode, fields }, r);
+  // The sync's table, its schema filled in.
+  const table = target.ref && inSchema(target.ref, dest.checked.schema);
+  if (target.ref && table) checkOwnTable(def.name.text, model, dest.checked, table, target.ref, { mode, fields }, r);
   if (r.errorCount > errorsBefore || !mode) return undefined;
 
   const sync: CheckedSync = {
@@ -161,7 +163,7 @@ export function checkSync(def: SyncDef, scope: SyncScope, r: Reporter, source: s
   };
   if (audience) sync.audience = audience;
   if (target.objectKind) sync.objectKind = target.objectKind;
-  if (target.ref) sync.target = inSchema(target.ref, dest.checked.schema);
+  if (table) sync.target = table;
   if (identifier) sync.identifier = identifier;
   if (batchSize !== undefined) sync.batch = batchSize;
   if (maxDeletes) sync.guard.maxDeletes = maxDeletes;
@@ -998,7 +1000,7 @@ interface CronVerdict {
 function cronVerdict(text: string, { cronVerdicts }: CheckMemo): CronVerdict | undefined {
   if (!cronVerdicts.has(text)) {
     const problem = cronProblem(text);
-    const never = problem === undefined ? cronNeverRuns(text) : undefined;
+    const never = problem === undefined ? cronNeverRuns(text.trim().split(/\s+/)) : undefined;
     cronVerdicts.set(text, problem !== undefined ? { why: problem } : never !== undefined ? { why: never, never: true } : undefined);
   }
   return cronVerdicts.get(text);
@@ -1040,14 +1042,13 @@ const monthNames = ['January', 'February', 'March', 'April', 'May', 'June', 'Jul
 const monthDays = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /**
- * Why a valid cron expression never runs, or undefined when it runs. Only the day of the month
+ * Why a valid cron expression (its fields) never runs, or undefined when it runs. Only the day of the month
  * and the month can together name no date (`0 0 31 2 *`). When the day of the week is
  * anything but `*`, cron runs on a day matching either field, so the expression runs on those
  * weekdays: a star with a step too (every second day), which Airflow's croniter reads as the list
  * 0,2,4,6 (Vixie cron as a star).
  */
-function cronNeverRuns(text: string): string | undefined {
-  const fields = text.trim().split(/\s+/);
+function cronNeverRuns(fields: readonly string[]): string | undefined {
   if (fields.length !== 5 || fields[4] !== '*' || fields[2]!.startsWith('*')) return undefined;
   const days = cronValues(fields[2]!, cronFields[2]!);
   const months = [...cronValues(fields[3]!, cronFields[3]!)];
@@ -1066,7 +1067,6 @@ function cronProblem(text: string): string | undefined {
   if (fields.length !== 5) return `a cron expression has 5 fields, this has ${trimmed === '' ? 0 : fields.length}`;
   for (const [i, field] of fields.entries()) {
     const spec = cronFields[i]!;
-    const value = (v: string) => cronValue(spec, v);
     for (const item of field.split(',')) {
       const m = cronItem.exec(item);
       if (!m) return `\`${item}\` is not a valid ${spec.name}`;
@@ -1074,7 +1074,7 @@ function cronProblem(text: string): string | undefined {
       if (m[1] === '*') continue;
       const ends: number[] = [];
       for (const v of m[1]!.split('-')) {
-        const n = value(v);
+        const n = cronValue(spec, v);
         if (n === undefined)
           return `\`${v}\` is not a valid ${spec.name}${spec.names ? ` (${spec.min}-${spec.max} or ${spec.names[0]}-${spec.names[spec.names.length - 1]})` : ''}`;
         if (n < spec.min || n > spec.max) return `${spec.name} ${v} is out of range ${spec.min}-${spec.max}`;

@@ -5,7 +5,7 @@
  * dialect's prefixed form (Postgres `E'...'`); a character the dialect `rejects` never reaches
  * SQL (the checker reports it first, with `textProblem`).
  */
-import { createHash } from 'node:crypto';
+import { textMark } from '../hash.js';
 import type { DialectSpec, NameKind } from './index.js';
 import { enclose, nameLength as lengthOf } from '../contract/quoting.js';
 import { fillSnippet } from './snippet.js';
@@ -71,7 +71,7 @@ export function generatedName(spec: DialectSpec, kind: NameKind, base: string, s
   const full = base + suffix;
   const limit = spec.identifiers.maxLength[kind];
   if (nameLength(spec, full) <= limit) return full;
-  const tail = `_${createHash('sha256').update(full).digest('hex').slice(0, 8)}${suffix}`;
+  const tail = `_${textMark(full)}${suffix}`;
   const kept = [...base];
   while (kept.length > 0 && nameLength(spec, kept.join('') + tail) > limit) kept.pop();
   return kept.join('') + tail;

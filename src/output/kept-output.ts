@@ -380,19 +380,35 @@ export interface Carry {
   save(output: string): string;
 }
 
-/** What `read` makes of the regular file `path` (not a link), given it open and its status; undefined when there is none, or it cannot be read. */
-function withRegularFile<T>(path: string, read: (fd: number, stat: Stats) => T | undefined): T | undefined {
+/** The regular file `path` (not a link) open, with its status; undefined (and nothing left open) when there is none, or it cannot be read. */
+export function openRegularFile(path: string): { fd: number; stat: Stats } | undefined {
+  let fd: number;
   try {
     // Not a link, and no wait on a named pipe.
-    const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-    try {
-      const stat = fstatSync(fd);
-      return stat.isFile() ? read(fd, stat) : undefined;
-    } finally {
-      closeSync(fd);
-    }
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch {
     return undefined;
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (stat.isFile()) return { fd, stat };
+  } catch {
+    // No status: none.
+  }
+  closeSync(fd);
+  return undefined;
+}
+
+/** What `read` makes of the regular file `path` (not a link), given it open and its status; undefined when there is none, or it cannot be read. */
+function withRegularFile<T>(path: string, read: (fd: number, stat: Stats) => T | undefined): T | undefined {
+  const file = openRegularFile(path);
+  if (!file) return undefined;
+  try {
+    return read(file.fd, file.stat);
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(file.fd);
   }
 }
 

@@ -19,7 +19,7 @@
  * The record also says what the output was compiled from (`BuildInputs`): a compile of the
  * very same inputs finds its output already there (`unchanged`) and does nothing but verify it.
  */
-import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readSync, statSync, type Dirent, type Stats } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, readdirSync, readFileSync, readSync, statSync, type Dirent, type Stats } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { hash } from 'node:crypto';
 import { textHash } from '../hash.js';
@@ -30,7 +30,7 @@ import type { KeptEntry, KeptSummary, ManifestSource, ManifestSync, SyncSummary 
 import type { PlacedEntry } from '../emit/manifest.js';
 import { isDiagnostic, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Outline } from '../check/project.js';
-import { currentOutput, existingHome, lockOutput, readRegularFile, type Carry } from './kept-output.js';
+import { currentOutput, existingHome, lockOutput, openRegularFile, readRegularFile, type Carry } from './kept-output.js';
 import { comparedBelow, identityOf } from './file-system-thread.js';
 
 /**
@@ -147,14 +147,10 @@ const closeBytes = Buffer.from(entryClose);
 /** Where the needles `isEntryOf` looks for are encoded, reused (UTF-8 takes at most 3 bytes a UTF-16 unit). */
 let scratch = Buffer.allocUnsafe(1 << 16);
 
-/** `text` encoded as UTF-8 in `scratch` from `at` on; where it ends there. */
-function encode(text: string, at: number): number {
-  if (at + text.length * 3 > scratch.length) {
-    const grown = Buffer.allocUnsafe(Math.max(2 * scratch.length, at + text.length * 3));
-    scratch.copy(grown, 0, 0, at);
-    scratch = grown;
-  }
-  return at + scratch.write(text, at);
+/** `text` encoded as UTF-8 at the start of `scratch`; where it ends there. */
+function encode(text: string): number {
+  if (text.length * 3 > scratch.length) scratch = Buffer.allocUnsafe(Math.max(2 * scratch.length, text.length * 3));
+  return scratch.write(text, 0);
 }
 
 /**
@@ -172,15 +168,15 @@ function encode(text: string, at: number): number {
 export function isEntryOf(entry: Uint8Array, sync: KeptSummary): boolean {
   const bytes = Buffer.from(entry.buffer, entry.byteOffset, entry.byteLength);
   if (!isUtf8(bytes)) return false;
-  const head = encode(`{\n${entryLine('name', sync.name)}`, 0);
+  const head = encode(`{\n${entryLine('name', sync.name)}`);
   if (bytes.length < head || bytes.compare(scratch, 0, head, 0, head) !== 0) return false;
   if (bytes.indexOf(closeBytes) !== bytes.length - closeBytes.length) return false;
   const files = sync.files.length === 0 ? '[]' : `[\n${sync.files.map((f) => `        ${JSON.stringify(f)}`).join(',\n')}\n      ]`;
   // After the line break that ends the name's line.
   const from = head - 1;
-  const where = encode(`\n${entryLine('file', sync.file)}${entryLine('line', sync.line)}`, 0);
+  const where = encode(`\n${entryLine('file', sync.file)}${entryLine('line', sync.line)}`);
   if (bytes.indexOf(scratch.subarray(0, where), from) === -1) return false;
-  const what = encode(`\n      "files": ${files},\n${entryLine('inputHash', sync.inputHash)}`, 0);
+  const what = encode(`\n      "files": ${files},\n${entryLine('inputHash', sync.inputHash)}`);
   return bytes.indexOf(scratch.subarray(0, what), from) !== -1;
 }
 
@@ -212,20 +208,9 @@ class ManifestWindow implements ManifestSource {
 
   /** The manifest at `path` when it is a regular file (not a link) with the recorded identity; else undefined. */
   static open(path: string, recorded: string): ManifestWindow | undefined {
-    let fd: number;
-    try {
-      // Not a link, and no wait on a named pipe.
-      fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-    } catch {
-      return undefined;
-    }
-    try {
-      const stat = fstatSync(fd);
-      if (stat.isFile() && identityOf(stat) === recorded) return new ManifestWindow(fd, stat.size, recorded);
-    } catch {
-      // Not as recorded.
-    }
-    closeSync(fd);
+    const file = openRegularFile(path);
+    if (file && identityOf(file.stat) === recorded) return new ManifestWindow(file.fd, file.stat.size, recorded);
+    if (file) closeSync(file.fd);
     return undefined;
   }
 
@@ -331,17 +316,11 @@ function filesOf(r: RecordedSync): [string, string][] {
   return files;
 }
 
-/** A sync as the record holds it, from its summary, where its entry is, and its folders' and files' identities (plan.json's first): what `summaryOf` and `filesOf` read. */
-function recordedSyncOf(
-  sync: KeptSummary,
-  [start, end]: readonly [number, number],
-  folder: string,
-  left: string,
-  files: readonly [string, string][],
-): RecordedSync {
+/** A sync emitted anew as the record holds it (no `left`), from its summary, where its entry is, and its folder's and files' identities (plan.json's first): what `summaryOf` and `filesOf` read. */
+function recordedSyncOf(sync: KeptSummary, [start, end]: readonly [number, number], folder: string, files: readonly [string, string][]): RecordedSync {
   const [[, plan], ...rest] = files as [[string, string], ...[string, string][]];
   const { name, kind, mode, destination, inputHash, file, line } = sync;
-  return [name, kind, mode, destination.name, destination.type, inputHash, file, line, start, end, folder, left, plan, ...rest.flat()];
+  return [name, kind, mode, destination.name, destination.type, inputHash, file, line, start, end, folder, '', plan, ...rest.flat()];
 }
 
 /**
@@ -585,7 +564,6 @@ export class KeptSyncs implements Carry {
         sync,
         at,
         this.folders.get(name) ?? '',
-        '',
         // A file not put in by a thread is recorded as none: the next compile writes it.
         files.map((file) => [file, this.put.get(`${name}/${file}`) ?? '']),
       );

@@ -103,7 +103,7 @@ function exchangeOf(env: StepEnv, request: SendRequest, total: number): Exchange
     ...(request.poll ? { pollMs: request.poll.waitSeconds * 1000 } : {}),
     read: (res, rows) => readResponse(request, res, rows, baseContext(env), env.render),
     ...(find ? { fallback: exchangeOf(env, find, total) } : {}),
-    ...(lookup ? { skips: (row: ChangeRow) => row.destination_id !== null && (ids?.allows(row.destination_id) ?? true) } : {}),
+    ...(lookup ? { skips: (row: ChangeRow) => (ids ? ids.allows(row.destination_id) : row.destination_id !== null) } : {}),
     ...(ids && !lookup ? { refuses: (row: ChangeRow) => (ids.allows(row.destination_id) ? undefined : ids.why(row.destination_id)) } : {}),
   };
 }

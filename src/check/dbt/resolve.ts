@@ -48,9 +48,9 @@ export function resolveDbtModel(
   }
   const ident = (text: string, quoted: boolean): Ident => ({ text, quoted, span: name.span });
   // As dbt writes the relation in SQL; on Postgres without the database, which is the connection's.
-  const parts = source.dialect === 'postgres' ? found.relation.slice(-2) : found.relation;
+  const path = (source.dialect === 'postgres' ? found.relation.slice(-2) : found.relation).map((p) => ident(p.text, p.quoted));
   // The artifacts are data: a name the warehouse cannot hold is reported here, as a written one is, before any SQL quotes it.
-  for (const p of parts) checkName(source.dialect, 'table', ident(p.text, p.quoted), r);
+  for (const p of path) checkName(source.dialect, 'table', p, r);
   // dbt's tests name a column as its YAML does.
   const tested = (set: Set<string>, column: string) => [...set].some((t) => t.toLowerCase() === column.toLowerCase());
   const nullable = (column: string) => !tested(found.notNull, column);
@@ -124,7 +124,7 @@ export function resolveDbtModel(
   }
   if (!ok) return undefined;
   return {
-    path: parts.map((p) => ident(p.text, p.quoted)),
+    path,
     columns,
     dbt: { uniqueId: found.uniqueId, name: found.name, unique: [...found.unique].sort(), notNull: [...found.notNull].sort() },
   };

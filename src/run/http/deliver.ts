@@ -213,6 +213,8 @@ export async function deliver<R>(
    * it may have been applied). A definite refusal means nothing of the rows was applied only
    * when neither holds.
    */
+  // A row's reason, after what the exchange before said of it (a fallback's refusal follows the first exchange's).
+  const afterBefore = (before: Map<R, string> | undefined, row: R, reason: string): string => (before?.has(row) ? `${before.get(row)}: ${reason}` : reason);
   const settleRequest = async (exchange: Exchange<R>, group: R[], at: Settling<R>, before?: Map<R, string>): Promise<R[]> => {
     const { batch } = at;
     // `definite`: the answer refused the row outright; it was applied by none of the attempts only when none was `unsure`.
@@ -220,7 +222,7 @@ export async function deliver<R>(
       refuseRows(
         refusals.map(({ definite, ...r }) => ({
           ...r,
-          ...(before?.has(r.row) ? { reason: `${before.get(r.row)}: ${r.reason}` } : {}),
+          reason: afterBefore(before, r.row, r.reason),
           unapplied: at.first && !unsure && definite === true,
         })),
       );
@@ -364,10 +366,12 @@ export async function deliver<R>(
   // Rows through one exchange: in one request, or one each; those it `skips` pass as they are, those it `refuses` go no further.
   const settleRows = async (exchange: Exchange<R>, all: R[], at: Settling<R>, before?: Map<R, string>): Promise<R[]> => {
     const barred = new Map<R, string>();
-    for (const row of exchange.refuses ? all : []) {
-      const reason = exchange.refuses?.(row);
-      if (reason !== undefined) barred.set(row, before?.has(row) ? `${before.get(row)}: ${reason}` : reason);
-    }
+    const refuses = exchange.refuses;
+    if (refuses)
+      for (const row of all) {
+        const reason = refuses(row);
+        if (reason !== undefined) barred.set(row, afterBefore(before, row, reason));
+      }
     // Not sent by this exchange: applied by none only if no exchange before it took the row.
     await refuseRows([...barred].map(([row, reason]) => ({ row, reason, fate: 'rejected', unapplied: at.first })));
     const rows = barred.size ? all.filter((row) => !barred.has(row)) : all;
