@@ -8,7 +8,7 @@ import { getDestinationType, getSourceSettingsSchema, isSourceDialect } from '..
 import { code, escapeMarkdown } from '../diagnostics/markdown.js';
 import { symbolAt, type SymbolDef } from '../check/symbols.js';
 import type { Definition } from '../syntax/ast.js';
-import type { Span } from '../span.js';
+import { Lines, type Span } from '../span.js';
 import { lex } from '../syntax/tokens.js';
 import { toRange, type Files } from './convert.js';
 import { destinationTypeDoc, dialectDoc, keywordDocs, modeDoc, settingDoc, settingsOf } from './docs.js';
@@ -116,17 +116,9 @@ function onKeyword(file: string, text: string, offset: number): Shown | undefine
   const two = token.image === 'primary' || token.image === 'order';
   const word = two ? `${token.image} ${tokens[i + 1]?.image ?? ''}` : token.image;
   const doc = keywordDocs[word];
-  if (!doc || !token.startLine || !token.startColumn) return undefined;
+  if (!doc) return undefined;
   // The span is of this file (the client's range is read off its lines), over both words of `primary key`.
   const last = two ? tokens[i + 1]! : token;
-  const span: Span = {
-    file,
-    line: token.startLine,
-    column: token.startColumn,
-    offset: token.startOffset,
-    endLine: last.startLine ?? token.startLine,
-    endColumn: (last.startColumn ?? token.startColumn) + last.image.length,
-    endOffset: last.startOffset + last.image.length,
-  };
+  const span = new Lines(file, text).span(token.startOffset, last.startOffset + last.image.length);
   return hover(`**${word}**: ${doc}`, span);
 }

@@ -10,7 +10,7 @@
  */
 import type { IToken } from 'chevrotain';
 import type * as A from './ast.js';
-import type { Span } from '../span.js';
+import { Lines, type Span } from '../span.js';
 import { envSlot } from '../contract/names.js';
 
 /**
@@ -120,19 +120,10 @@ export interface PredicateState {
  */
 const int = (n: number): number => (Number.isNaN(n) ? n : n | 0);
 
-export function tokenSpan(file: string, t: IToken): Span {
-  const line = int(t.startLine ?? 1);
-  // A token that ends with a line break (a `"""` string left open to the end of the file) ends at the start of the next line.
-  const broken = t.image.endsWith('\n');
-  return {
-    file,
-    line,
-    column: int(t.startColumn ?? 1),
-    offset: int(t.startOffset),
-    endLine: broken ? line + t.image.split('\n').length - 1 : int(t.endLine ?? line),
-    endColumn: broken ? 1 : int((t.endColumn ?? t.startColumn ?? 0) + 1),
-    endOffset: int((t.endOffset ?? t.startOffset) + 1),
-  };
+/** A token's span: the lexer keeps only its offset (see `Lines`); all NaN for a token with none (Chevrotain's end of file). */
+export function tokenSpan(lines: Lines, t: IToken): Span {
+  const offset = int(t.startOffset);
+  return lines.span(offset, offset + t.image.length);
 }
 
 /**
@@ -180,10 +171,7 @@ function across(a: Span, b: Span): Span {
 
 /** The AST of one file, made rule by rule as the parser reads it. */
 export class Builder {
-  /** The offset where each line starts (only \n ends a line, as for the lexer). */
-  private readonly lineStarts: number[] = [0];
-  /** The line (from 0) of the last offset placed: nodes come in text order, mostly on it or the next. */
-  private lastLine = 0;
+  readonly lines: Lines;
   /**
    * A node that read no text stands where its definition starts, with the definition's span,
    * which is known only once the definition has been read: such spans are made empty, and
@@ -196,44 +184,13 @@ export class Builder {
     readonly file: string,
     readonly text: string,
   ) {
-    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.lineStarts.push(i + 1);
-  }
-
-  /** How many lines the text has. */
-  get lines(): number {
-    return this.lineStarts.length;
-  }
-
-  /** The line, from 0, that holds `offset`: the last that starts at or before it. */
-  private lineAt(offset: number): number {
-    const starts = this.lineStarts;
-    let lo = 0;
-    let hi = starts.length - 1;
-    // Nodes come in text order: the search starts from the line of the last offset placed, and mostly ends within a few lines of it.
-    const last = this.lastLine;
-    if (starts[last]! <= offset) {
-      lo = last;
-      if (last + 4 <= hi && starts[last + 4]! > offset) hi = last + 3;
-    } else hi = last - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (starts[mid]! <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    this.lastLine = lo;
-    return lo;
+    this.lines = new Lines(file, text);
   }
 
   /** A rule's span: from the start of what it read to the end of it; the definition's when it read nothing. */
   span(f: Frame): Span {
     if (Number.isNaN(f.start)) return this.later((d) => d);
-    const offset = int(f.start);
-    const endOffset = int(f.end + 1);
-    const line = this.lineAt(offset);
-    const column = offset - this.lineStarts[line]! + 1;
-    // It ends where the character after it stands: after a line break (a `"""` string left open to the end of the file), at the start of the next line.
-    const endLine = this.lineAt(endOffset);
-    return { file: this.file, line: line + 1, column, offset, endLine: endLine + 1, endColumn: endOffset - this.lineStarts[endLine]! + 1, endOffset };
+    return this.lines.span(int(f.start), int(f.end + 1));
   }
 
   /** A span made from the definition's once it is known (see `pending`). */
@@ -258,7 +215,7 @@ export class Builder {
   }
 
   tokenSpan(t: IToken): Span {
-    return tokenSpan(this.file, t);
+    return tokenSpan(this.lines, t);
   }
 
   placeholder(span: Span): A.Ident {
@@ -731,7 +688,7 @@ export class Builder {
       file,
       definitions,
       comments,
-      span: { file, line: 1, column: 1, offset: 0, endLine: this.lines, endColumn: text.length - lastLine + 1, endOffset: text.length },
+      span: { file, line: 1, column: 1, offset: 0, endLine: this.lines.count, endColumn: text.length - lastLine + 1, endOffset: text.length },
     };
   }
 }

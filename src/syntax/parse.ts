@@ -127,18 +127,19 @@ function parseText(file: string, text: string, words: SyntaxWords): ParseResult 
   const lexed = T.lex(text);
   const slips = lexed.groups.slips ?? [];
   const tokens = slips.length > 0 ? withSlips(lexed.tokens, slips) : lexed.tokens;
-  const deep = tooDeep(tokens);
-  if (deep) return unreadFile(file, text, diagnostic('nesting-too-deep', tokenSpan(file, deep), { limit: nestingLimit }, [nestingHint]));
   const builder = new Builder(file, text);
+  const lines = builder.lines;
+  const deep = tooDeep(tokens);
+  if (deep) return unreadFile(file, text, diagnostic('nesting-too-deep', tokenSpan(lines, deep), { limit: nestingLimit }, [nestingHint]));
   const definitions = parser.read(builder, tokens);
-  const comments: Comment[] = (lexed.groups.comments ?? []).map((t) => ({ text: t.image, span: tokenSpan(file, t) }));
+  const comments: Comment[] = (lexed.groups.comments ?? []).map((t) => ({ text: t.image, span: tokenSpan(lines, t) }));
   if (lexed.errors.length === 0 && slips.length === 0 && parser.errors.length === 0) {
     return { ast: builder.tree(definitions, comments), diagnostics: bidiControls(file, text), ok: true, namesInText: [] };
   }
-  const syntax = syntaxDiagnostics(file, text, lexed, tokens, words);
+  const syntax = syntaxDiagnostics(lines, lexed, tokens, words);
   let diagnostics = syntax.diagnostics;
   if (parser.stoppedAt) {
-    const stop = diagnostic('too-many-syntax-errors', tokenSpan(file, parser.stoppedAt), { limit: syntaxErrorLimit }, [
+    const stop = diagnostic('too-many-syntax-errors', tokenSpan(lines, parser.stoppedAt), { limit: syntaxErrorLimit }, [
       'fix these first: one mistake often causes the errors after it',
     ]);
     // What the parser made of the text after the limit is no error of the file's.

@@ -156,7 +156,8 @@ class SyncParser extends EmbeddedActionsParser {
     };
     hooks.cstPostTerminal = (_key, token) => {
       if (!token.isInsertedInRecovery) this.consumed[hooks.currIdx] = 1;
-      extend(this.frames[this.depth - 1]!, token.startOffset, token.endOffset!);
+      // The lexer keeps no end offset (tokens.ts): a token ends where its text does.
+      extend(this.frames[this.depth - 1]!, token.startOffset, token.startOffset + token.image.length - 1);
     };
     hooks.cstPostNonTerminal = () => {
       const child = this.frames[this.depth]!;
@@ -270,13 +271,9 @@ class SyncParser extends EmbeddedActionsParser {
    */
   protected override getTokenToInsert(tokType: TokenType): IToken {
     const before = this.LA(0);
-    const known = !Number.isNaN(before.startOffset);
-    // After a token that ends with a line break (a `"""` string left open), the next line starts.
-    const broken = known && before.image.endsWith('\n');
-    const end = known ? before.endOffset! : -1;
-    const line = known ? before.endLine! + (broken ? 1 : 0) : 1;
-    const column = known && !broken ? before.endColumn! : 0;
-    const t = createTokenInstance(tokType, '', end + 1, end, line, line, column + 1, column);
+    // Tokens carry only offsets (tokens.ts): the builder finds the line and column of this one's.
+    const at = Number.isNaN(before.startOffset) ? 0 : before.startOffset + before.image.length;
+    const t = createTokenInstance(tokType, '', at, at - 1, NaN, NaN, NaN, NaN);
     t.isInsertedInRecovery = true;
     return t;
   }

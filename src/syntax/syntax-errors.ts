@@ -11,7 +11,7 @@ import { tokenSpan } from './build.js';
 import { insertAfter, insertBefore, remove, replaceWith, type Diagnostic, type Fix, type Related } from '../diagnostics/diagnostic.js';
 import { diagnostic, type CodeName } from '../diagnostics/codes.js';
 import { closest } from '../diagnostics/suggest.js';
-import { joinSpans, type Span } from '../span.js';
+import { joinSpans, type Lines, type Span } from '../span.js';
 
 /** Readable name of a token: `}` rather than RBrace, and only the start of a long one. */
 function describe(t: IToken | undefined): string {
@@ -24,6 +24,10 @@ function describe(t: IToken | undefined): string {
 function is(t: IToken | undefined, type: TokenType): boolean {
   return t !== undefined && tokenMatcher(t, type);
 }
+
+/** The line a token starts on, and that of its last character: tokens carry only their offset (tokens.ts). */
+const startLine = (lines: Lines, t: IToken): number => lines.line(t.startOffset);
+const endLine = (lines: Lines, t: IToken): number => lines.line(t.startOffset + Math.max(0, t.image.length - 1));
 
 const definitionWords = ['source', 'destination', 'model', 'audience', 'sync'];
 /** A keyword is always its own word: `source` is the keyword wherever it is written. */
@@ -190,13 +194,13 @@ function indexOf(tokens: IToken[], t: IToken): number {
 }
 
 /** `mode: upsert`, `database = "acme"`: a separator where the language has none, after the token `before`. */
-function separatorSlip(file: string, name: string, before: IToken, found: IToken | undefined, after: IToken | undefined): Explained | undefined {
-  if (!found || !(is(found, T.Colon) || is(found, T.Eq)) || !after || after.startLine !== found.startLine) return undefined;
+function separatorSlip(lines: Lines, name: string, before: IToken, found: IToken | undefined, after: IToken | undefined): Explained | undefined {
+  if (!found || !(is(found, T.Colon) || is(found, T.Eq)) || !after || startLine(lines, after) !== startLine(lines, found)) return undefined;
   // The separator and the spaces around it become one space: `mode: upsert` -> `mode upsert`.
-  const end = tokenSpan(file, before);
-  const start = tokenSpan(file, after);
+  const end = tokenSpan(lines, before);
+  const start = tokenSpan(lines, after);
   const between: Span = {
-    file,
+    file: lines.file,
     line: end.endLine,
     column: end.endColumn,
     offset: end.endOffset,
@@ -208,7 +212,7 @@ function separatorSlip(file: string, name: string, before: IToken, found: IToken
     code: 'wrong-separator',
     message: `write \`${name} ${after.image}\`, without ${describe(found)}`,
     hints: [],
-    span: tokenSpan(file, found),
+    span: tokenSpan(lines, found),
     fixes: [{ ...remove(between, found.image), replacement: ' ' }],
     exact: true,
   };
@@ -218,19 +222,19 @@ function separatorSlip(file: string, name: string, before: IToken, found: IToken
  * "`mode` needs a mode: `mode upsert`", at the keyword when what follows is not its argument
  * (it is on another line, or ends or starts something); else at that wrong argument.
  */
-function needMessage(file: string, keyword: IToken[], need: Need, found: IToken | undefined, after: IToken | undefined): Explained {
+function needMessage(lines: Lines, keyword: IToken[], need: Need, found: IToken | undefined, after: IToken | undefined): Explained {
   const words = keyword.map((t) => t.image).join(' ');
   const hints = need.hint ? [need.hint] : [];
   const last = keyword.at(-1)!;
-  const endsItem = !found || (found.startLine ?? 0) > (last.endLine ?? 0) || is(found, T.RBrace);
+  const endsItem = !found || startLine(lines, found) > endLine(lines, last) || is(found, T.RBrace);
   if (endsItem || is(found, T.ItemKeyword)) {
-    const span = joinSpans(tokenSpan(file, keyword[0]!), tokenSpan(file, last));
+    const span = joinSpans(tokenSpan(lines, keyword[0]!), tokenSpan(lines, last));
     const missing: Explained = { code: 'missing-argument', message: `\`${words}\` needs ${need.what}: \`${need.example}\``, hints, span };
     // An item keyword on the same line may be a word out of place (`from mode users`) rather than the next item.
     if (endsItem && !need.uncertain) missing.exact = true;
     return missing;
   }
-  const slip = need.definition ? undefined : separatorSlip(file, words, last, found, after);
+  const slip = need.definition ? undefined : separatorSlip(lines, words, last, found, after);
   if (slip) return { ...slip, hints };
   return { code: 'missing-argument', message: `\`${words}\` needs ${need.what}, not ${describe(found)}: \`${need.example}\``, hints };
 }
@@ -306,12 +310,12 @@ function lackingKeyword(tokens: IToken[], at: number, stack: string[], words: Sy
 }
 
 /** A misspelt or capitalised keyword, where one of `keywords` could stand: the hint, and the fix. */
-function keywordHints(file: string, found: IToken | undefined, keywords: string[]): { hints: string[]; fixes: Fix[] } {
+function keywordHints(lines: Lines, found: IToken | undefined, keywords: string[]): { hints: string[]; fixes: Fix[] } {
   if (!found || !/^[A-Za-z_]+$/.test(found.image)) return { hints: [], fixes: [] };
   const near = closest(found.image, keywords);
   if (near === undefined || near === found.image) return { hints: [], fixes: [] };
   const hint = near === found.image.toLowerCase() ? `keywords are lower case: \`${near}\`` : `did you mean \`${near}\`?`;
-  return { hints: [hint], fixes: [replaceWith(tokenSpan(file, found), near)] };
+  return { hints: [hint], fixes: [replaceWith(tokenSpan(lines, found), near)] };
 }
 
 /** How the block opened by the `{` at `i` is called: model `users`, `columns {`. */
@@ -328,22 +332,23 @@ function blockName(tokens: IToken[], i: number): string {
 }
 
 /** The first token of the line on which token `i` starts, looking back at most `limit` tokens. */
-function lineStart(tokens: IToken[], i: number, limit = Infinity): number {
+function lineStart(lines: Lines, tokens: IToken[], i: number, limit = Infinity): number {
   let j = i;
-  while (j > 0 && i - j < limit && tokens[j - 1]!.endLine === tokens[i]!.startLine) j--;
+  const line = startLine(lines, tokens[i]!);
+  while (j > 0 && i - j < limit && endLine(lines, tokens[j - 1]!) === line) j--;
   return j;
 }
 
 /** The last few tokens of the line of token `i` up to it, as written: `model users`, `columns`. */
-function lineHead(tokens: IToken[], i: number): string {
+function lineHead(lines: Lines, tokens: IToken[], i: number): string {
   return tokens
-    .slice(lineStart(tokens, i, 5), i + 1)
+    .slice(lineStart(lines, tokens, i, 5), i + 1)
     .map((t) => t.image)
     .join(' ');
 }
 
-function indentOf(tokens: IToken[], i: number): number {
-  return tokens[lineStart(tokens, i)]!.startColumn ?? 1;
+function indentOf(lines: Lines, tokens: IToken[], i: number): number {
+  return lines.column(tokens[lineStart(lines, tokens, i)]!.startOffset);
 }
 
 /**
@@ -358,7 +363,7 @@ interface Outline {
 }
 const outlines = new WeakMap<IToken[], Outline>();
 
-function outline(tokens: IToken[]): Outline {
+function outline(lines: Lines, tokens: IToken[]): Outline {
   const known = outlines.get(tokens);
   if (known) return known;
   const n = tokens.length;
@@ -368,7 +373,7 @@ function outline(tokens: IToken[]): Outline {
     const before = tokens[i - 1];
     // `model users {`, `source w :` outside any block, after a `}` or first on its line (not a column called `model`).
     const head = startsDefinition(t) && (is(tokens[i + 2], T.LBrace) || is(tokens[i + 2], T.Colon));
-    const starts = head && (!before || o.braces[i] === 0 || is(before, T.RBrace) || before.endLine !== t.startLine);
+    const starts = head && (!before || o.braces[i] === 0 || is(before, T.RBrace) || endLine(lines, before) !== startLine(lines, t));
     o.definition[i] = starts || i === 0 ? i : o.definition[i - 1]!;
     o.braces[i + 1] = o.braces[i]! + (is(t, T.LBrace) ? 1 : is(t, T.RBrace) ? -1 : 0);
     o.parens[i + 1] = o.parens[i]! + (is(t, T.LParen) ? 1 : is(t, T.RParen) ? -1 : 0);
@@ -378,8 +383,8 @@ function outline(tokens: IToken[]): Outline {
 }
 
 /** The start of the definition that token `at` ends or is inside of, and how many `open` are unclosed from there. */
-function openSince(tokens: IToken[], at: number, counts: 'braces' | 'parens'): { start: number; open: number } {
-  const o = outline(tokens);
+function openSince(lines: Lines, tokens: IToken[], at: number, counts: 'braces' | 'parens'): { start: number; open: number } {
+  const o = outline(lines, tokens);
   const start = o.definition[Math.max(0, at - 1)]!;
   return { start, open: o[counts][at]! - o[counts][start]! };
 }
@@ -389,18 +394,18 @@ function openSince(tokens: IToken[], at: number, counts: 'braces' | 'parens'): {
  * them, except that a `}` that starts its line closes the open block whose line it lines up
  * with: after `model m {`, `columns {` and a `}` at the margin, the `columns {` is the one left open.
  */
-function unclosedBlock(tokens: IToken[], at: number): { name: string; brace: IToken } | undefined {
+function unclosedBlock(lines: Lines, tokens: IToken[], at: number): { name: string; brace: IToken } | undefined {
   const open: number[] = [];
   let leftOpen: number | undefined;
-  for (let i = openSince(tokens, at, 'braces').start; i < at; i++) {
+  for (let i = openSince(lines, tokens, at, 'braces').start; i < at; i++) {
     const t = tokens[i]!;
     if (is(t, T.LBrace)) {
       if (open.length === 0) leftOpen = undefined;
       open.push(i);
     } else if (is(t, T.RBrace)) {
-      const column = t.startColumn ?? 1;
-      if (i > 0 && tokens[i - 1]!.endLine !== t.startLine) {
-        while (open.length > 1 && indentOf(tokens, open.at(-1)!) > column && indentOf(tokens, open.at(-2)!) <= column) {
+      const column = lines.column(t.startOffset);
+      if (i > 0 && endLine(lines, tokens[i - 1]!) !== startLine(lines, t)) {
+        while (open.length > 1 && indentOf(lines, tokens, open.at(-1)!) > column && indentOf(lines, tokens, open.at(-2)!) <= column) {
           leftOpen ??= open.at(-1);
           open.pop();
         }
@@ -413,34 +418,37 @@ function unclosedBlock(tokens: IToken[], at: number): { name: string; brace: ITo
 }
 
 /** Where a `}` was expected: a block left open, or something that is not an item of the block. */
-function braceMessage(file: string, tokens: IToken[], at: number, rule: string): Explained {
+function braceMessage(lines: Lines, tokens: IToken[], at: number, rule: string): Explained {
   const found = tokens[at];
   if (!found || startsDefinition(found)) {
-    const open = unclosedBlock(tokens, at);
+    const open = unclosedBlock(lines, tokens, at);
     const message = `expected \`}\`, found ${describe(found)}`;
     const explained: Explained = { code: 'unclosed-block', message, hints: [] };
     if (open)
-      Object.assign(explained, { hints: [`${open.name} is not closed`], related: [{ message: `${open.name} opens here`, span: tokenSpan(file, open.brace) }] });
+      Object.assign(explained, {
+        hints: [`${open.name} is not closed`],
+        related: [{ message: `${open.name} opens here`, span: tokenSpan(lines, open.brace) }],
+      });
     // Read as written when a `{` is missing its `}` in the file as a whole, and the block ends where the file does or where a
     // definition's head (`model users {`) starts; otherwise a keyword out of place may have ended it, the `}` still to come.
-    const unbalanced = outline(tokens).braces[tokens.length]! > 0;
+    const unbalanced = outline(lines, tokens).braces[tokens.length]! > 0;
     if (unbalanced && (!found || is(tokens[at + 2], T.LBrace) || is(tokens[at + 2], T.Colon))) explained.exact = true;
     return explained;
   }
   // `project` then `dataset "events"` on the next line: `dataset` was read as the value of `project`.
   const [name, value] = [tokens[at - 2], tokens[at - 1]];
-  if (rule === 'settingsBlock' && name && value && name.endLine !== value.startLine && value.startLine === found.startLine) {
+  if (rule === 'settingsBlock' && name && value && endLine(lines, name) !== startLine(lines, value) && startLine(lines, value) === startLine(lines, found)) {
     const hints = [`\`${value.image}\`, on the next line, was read as its value`, settingsHint];
-    return { code: 'missing-argument', message: `\`${name.image}\` needs a value`, hints, span: tokenSpan(file, name) };
+    return { code: 'missing-argument', message: `\`${name.image}\` needs a value`, hints, span: tokenSpan(lines, name) };
   }
   const block = blocks[rule];
   if (!block) return { code: 'unexpected-token', message: `expected \`}\`, found ${describe(found)}`, hints: [] };
   const message = `expected ${block.items} or \`}\`, found ${describe(found)}`;
   if (is(found, T.Comma)) {
     const hints = ['items are separated by spaces or line breaks, not commas', block.hint];
-    return { code: 'wrong-separator', message, hints, fixes: [remove(tokenSpan(file, found), ',')], exact: true };
+    return { code: 'wrong-separator', message, hints, fixes: [remove(tokenSpan(lines, found), ',')], exact: true };
   }
-  const keyword = keywordHints(file, found, block.keywords);
+  const keyword = keywordHints(lines, found, block.keywords);
   return { code: 'unexpected-token', message, hints: [...keyword.hints, block.hint], fixes: keyword.fixes };
 }
 
@@ -450,7 +458,7 @@ const tokensByName = new Map(T.allTokens.map((t) => [t.name, t]));
  * The words for one parser error, from the rule it happened in and the tokens around it;
  * undefined for an error that only follows from an earlier one.
  */
-function explain(file: string, e: IRecognitionException, tokens: IToken[], at: number, words: SyntaxWords): Explained | undefined {
+function explain(lines: Lines, e: IRecognitionException, tokens: IToken[], at: number, words: SyntaxWords): Explained | undefined {
   const stack = e.context.ruleStack;
   const rule = stack.at(-1) ?? 'project';
   const found = tokens[at];
@@ -460,20 +468,20 @@ function explain(file: string, e: IRecognitionException, tokens: IToken[], at: n
   // `to table crm.users`: a path where the object kind should be.
   const to = tokens[at - 3];
   if (rule === 'toItem' && to && prev && is(to, T.To) && is(found, T.Dot)) {
-    const span = joinSpans(tokenSpan(file, to), tokenSpan(file, prev));
+    const span = joinSpans(tokenSpan(lines, to), tokenSpan(lines, prev));
     return { code: 'missing-argument', message: '`to` needs a destination, an object kind and a name: `to warehouse table crm.users`', hints: [], span };
   }
   // A keyword, a column or a setting without what it needs.
   const lacking = lackingKeyword(tokens, at, stack, words);
   if (lacking) {
-    const explained = needMessage(file, lacking.keyword, lacking.need, found, after);
+    const explained = needMessage(lines, lacking.keyword, lacking.need, found, after);
     // A separator is read past only when recovery deleted it, the token after it being the one expected.
     const expected = e.name === 'MismatchedTokenException' ? tokensByName.get(e.message) : undefined;
     if (explained.code === 'wrong-separator' && !(after && expected && tokenMatcher(after, expected))) delete explained.exact;
     return explained;
   }
   if (rule === 'typeRef' && prev && e.message === 'Name') {
-    return needMessage(file, [prev], { what: 'a type', example: `${prev.image} string`, hint: ruleHints.typeRef, uncertain: true }, found, after);
+    return needMessage(lines, [prev], { what: 'a type', example: `${prev.image} string`, hint: ruleHints.typeRef, uncertain: true }, found, after);
   }
   if (rule === 'value' && prev) {
     if (is(prev, T.Env) && is(found, T.LParen)) {
@@ -481,15 +489,15 @@ function explain(file: string, e: IRecognitionException, tokens: IToken[], at: n
         code: 'missing-argument',
         message: '`env(...)` needs the name of a setting before it: `token env("TOKEN")`',
         hints: [],
-        span: tokenSpan(file, prev),
+        span: tokenSpan(lines, prev),
       };
     }
-    return needMessage(file, [prev], { what: 'a value', example: `${prev.image} "..."`, hint: settingsHint, uncertain: true }, found, after);
+    return needMessage(lines, [prev], { what: 'a value', example: `${prev.image} "..."`, hint: settingsHint, uncertain: true }, found, after);
   }
 
   // `in ('US', 'CA',)`, `order by a, b,`
   if (prev && is(prev, T.Comma) && (!found || is(found, T.RParen) || is(found, T.RBrace) || is(found, T.ItemKeyword))) {
-    const comma = tokenSpan(file, prev);
+    const comma = tokenSpan(lines, prev);
     return {
       code: 'wrong-separator',
       message: 'a list does not end with `,`',
@@ -508,7 +516,7 @@ function explain(file: string, e: IRecognitionException, tokens: IToken[], at: n
     };
   }
   if (found && is(found, T.Not) && is(after, T.Null)) {
-    const span = joinSpans(tokenSpan(file, found), tokenSpan(file, after!));
+    const span = joinSpans(tokenSpan(lines, found), tokenSpan(lines, after!));
     return { code: 'operator-spelling', message: 'write `is not null`', hints: [], span, fixes: [insertBefore(span, 'is ')] };
   }
   if (e.name === 'EarlyExitException' && rule === 'predicate') {
@@ -517,15 +525,15 @@ function explain(file: string, e: IRecognitionException, tokens: IToken[], at: n
 
   const mismatch = e.name === 'MismatchedTokenException';
   const expected = mismatch ? tokensByName.get(e.message) : undefined;
-  if (expected === T.RBrace) return braceMessage(file, tokens, at, rule);
+  if (expected === T.RBrace) return braceMessage(lines, tokens, at, rule);
   // The top level, which expects the end of the file once no definition starts.
   if ((mismatch && e.message === 'EOF') || e.name === 'NotAllInputParsedException') {
     if (is(found, T.RBrace)) {
       // A `}` that has its `{` in the text was left over by the recovery from an earlier error.
-      if (openSince(tokens, at, 'braces').open > 0) return undefined;
+      if (openSince(lines, tokens, at, 'braces').open > 0) return undefined;
       return { code: 'unexpected-token', message: 'this `}` closes no block', hints: ['remove it, or add the `{` it was meant to close'], exact: true };
     }
-    const keyword = keywordHints(file, found, definitionWords);
+    const keyword = keywordHints(lines, found, definitionWords);
     return {
       code: 'unexpected-token',
       message: `expected a definition, found ${describe(found)}`,
@@ -540,45 +548,43 @@ function explain(file: string, e: IRecognitionException, tokens: IToken[], at: n
       code: 'wrong-separator',
       message: `expected \`:\` between the ${definition}'s name and its ${type}: \`${definition} ${prev.image} : ${found.image} { ... }\``,
       hints: [],
-      fixes: [insertAfter(tokenSpan(file, prev), ' :')],
+      fixes: [insertAfter(tokenSpan(lines, prev), ' :')],
       exact: true,
     };
   }
   // `in 'US', 'CA'`: the `(` the recovery took for granted was reported missing.
-  if (expected === T.RParen && openSince(tokens, at, 'parens').open <= 0) return undefined;
+  if (expected === T.RParen && openSince(lines, tokens, at, 'parens').open <= 0) return undefined;
   // `decimal(12 2)`, `in ('US' 'CA')`
-  if (expected === T.RParen && found && prev && found.startLine === prev.endLine && !is(found, T.LBrace)) {
+  if (expected === T.RParen && found && prev && startLine(lines, found) === endLine(lines, prev) && !is(found, T.LBrace)) {
     const example = rule === 'typeRef' ? 'decimal(12, 2)' : "country in ('US', 'CA')";
     return {
       code: 'wrong-separator',
       message: `expected \`,\` or \`)\`, found ${describe(found)}`,
       hints: [`separate the values with commas: \`${example}\``],
-      fixes: [insertAfter(tokenSpan(file, prev), ',')],
+      fixes: [insertAfter(tokenSpan(lines, prev), ',')],
     };
   }
   const ruleHint = ruleHints[rule];
   const hints = ruleHint ? [ruleHint] : [];
   const code = 'unexpected-token';
-  if (expected === T.LBrace && prev) return { code, message: `expected \`{\` after \`${lineHead(tokens, at - 1)}\`, found ${describe(found)}`, hints };
+  if (expected === T.LBrace && prev) return { code, message: `expected \`{\` after \`${lineHead(lines, tokens, at - 1)}\`, found ${describe(found)}`, hints };
   if (expected) return { code, message: `expected ${expected.LABEL ?? expected.name}, found ${describe(found)}`, hints };
   if (e.name === 'EarlyExitException') return { code, message: `expected at least one item here, found ${describe(found)}`, hints };
   return { code, message: `unexpected ${describe(found)}`, hints };
 }
 
 /** Recovery may insert tokens with no position: fall back to the token before them. */
-function errorSpan(file: string, e: IRecognitionException, tokens: IToken[], text: string): Span {
+function errorSpan(lines: Lines, e: IRecognitionException, tokens: IToken[]): Span {
   const t = e.token;
-  if (!Number.isNaN(t.startOffset) && t.tokenType.name !== 'EOF') return tokenSpan(file, t);
+  if (!Number.isNaN(t.startOffset) && t.tokenType.name !== 'EOF') return tokenSpan(lines, t);
   const prev = (e as { previousToken?: IToken }).previousToken;
   const last = prev && !Number.isNaN(prev.startOffset) ? prev : tokens[tokens.length - 1];
   if (last) {
-    const s = tokenSpan(file, last);
+    const s = tokenSpan(lines, last);
     return { ...s, line: s.endLine, column: s.endColumn, offset: s.endOffset };
   }
-  const lines = text.split('\n');
-  const line = lines.length;
-  const column = (lines[line - 1] ?? '').length + 1;
-  return { file, line, column, offset: text.length, endLine: line, endColumn: column, endOffset: text.length };
+  const end = lines.text.length;
+  return lines.span(end, end);
 }
 
 /**
@@ -625,9 +631,9 @@ const slipWords = new Map<TokenType, { code: CodeName; message: string; hint: st
   ],
 ]);
 
-function slipDiagnostic(file: string, t: IToken): Diagnostic {
+function slipDiagnostic(lines: Lines, t: IToken): Diagnostic {
   const words = slipWords.get(t.tokenType)!;
-  const span = tokenSpan(file, t);
+  const span = tokenSpan(lines, t);
   // An unclosed string or a comment is shown at its opening characters, which are on one line.
   const at = words.opening ? { ...span, endLine: span.line, endColumn: span.column + words.opening, endOffset: span.offset + words.opening } : span;
   const fixes = words.fix !== undefined ? [replaceWith(at, words.fix)] : words.close ? [insertAfter(span, words.close)] : [];
@@ -645,12 +651,12 @@ const characterHints: Record<string, { hint: string; fix?: string }> = {
   '`': { hint: 'a quoted name must close with a backtick on the same line' },
 };
 
-function characterDiagnostic(file: string, text: string, e: ILexingError): Diagnostic {
+function characterDiagnostic(lines: Lines, e: ILexingError): Diagnostic {
   const length = Math.max(1, e.length);
-  const line = e.line ?? 1;
-  const column = e.column ?? 1;
-  const span: Span = { file, line, column, offset: e.offset, endLine: line, endColumn: column + length, endOffset: e.offset + length };
-  const ch = text.slice(e.offset, e.offset + length);
+  const line = lines.line(e.offset);
+  const column = lines.column(e.offset);
+  const span: Span = { file: lines.file, line, column, offset: e.offset, endLine: line, endColumn: column + length, endOffset: e.offset + length };
+  const ch = lines.text.slice(e.offset, e.offset + length);
   const known = characterHints[ch[0]!];
   // A run of stray characters is one error: only a single one has an obvious edit.
   const fix = length === 1 ? known?.fix : undefined;
@@ -672,7 +678,7 @@ export function withSlips(tokens: IToken[], slips: IToken[]): IToken[] {
  * error; and where the tree may not read the text as written: the place of each error that is
  * not `exact`, or is left out as a consequence.
  */
-function parserDiagnostics(file: string, text: string, tokens: IToken[], slips: IToken[], words: SyntaxWords): { diagnostics: Diagnostic[]; unsure: number[] } {
+function parserDiagnostics(lines: Lines, tokens: IToken[], slips: IToken[], words: SyntaxWords): { diagnostics: Diagnostic[]; unsure: number[] } {
   const diagnostics: Diagnostic[] = [];
   const unsure: number[] = [];
   const slipOffsets = new Set(slips.map((t) => t.startOffset));
@@ -685,8 +691,8 @@ function parserDiagnostics(file: string, text: string, tokens: IToken[], slips: 
     const at = indexOf(tokens, e.token);
     const consequence = at <= last + 1;
     if (!consequence) last = at;
-    const explained = consequence ? undefined : explain(file, e, tokens, at, words);
-    const span = explained?.span ?? errorSpan(file, e, tokens, text);
+    const explained = consequence ? undefined : explain(lines, e, tokens, at, words);
+    const span = explained?.span ?? errorSpan(lines, e, tokens);
     if (explained) diagnostics.push(diagnostic(explained.code, span, { detail: explained.message }, explained));
     // Marked at the token before the error: what is misread is the block that token is in, which the error's token may already have left.
     if (!explained?.exact) unsure.push(Math.min(span.offset, tokens[at - 1]?.startOffset ?? Infinity));
@@ -698,20 +704,14 @@ function parserDiagnostics(file: string, text: string, tokens: IToken[], slips: 
  * Every syntax diagnostic of a file the lexer or the parser found errors in, in file order;
  * and the offsets where the parser's tree may not read the text as written (see `exact`).
  */
-export function syntaxDiagnostics(
-  file: string,
-  text: string,
-  lexed: ILexingResult,
-  tokens: IToken[],
-  words: SyntaxWords,
-): { diagnostics: Diagnostic[]; unsure: number[] } {
+export function syntaxDiagnostics(lines: Lines, lexed: ILexingResult, tokens: IToken[], words: SyntaxWords): { diagnostics: Diagnostic[]; unsure: number[] } {
   const slips = lexed.groups.slips ?? [];
-  const parsed = parser.errors.length > 0 ? parserDiagnostics(file, text, tokens, slips, words) : { diagnostics: [], unsure: [] };
-  const diagnostics = [...lexed.errors.map((e) => characterDiagnostic(file, text, e)), ...slips.map((t) => slipDiagnostic(file, t)), ...parsed.diagnostics];
+  const parsed = parser.errors.length > 0 ? parserDiagnostics(lines, tokens, slips, words) : { diagnostics: [], unsure: [] };
+  const diagnostics = [...lexed.errors.map((e) => characterDiagnostic(lines, e)), ...slips.map((t) => slipDiagnostic(lines, t)), ...parsed.diagnostics];
   const first = parser.errors[0];
   // Errors are left out only as consequences of reported ones: a file with errors has a diagnostic.
   if (diagnostics.length === 0 && first) {
-    diagnostics.push(diagnostic('unexpected-token', errorSpan(file, first, tokens, text), { detail: `unexpected ${describe(first.token)}` }));
+    diagnostics.push(diagnostic('unexpected-token', errorSpan(lines, first, tokens), { detail: `unexpected ${describe(first.token)}` }));
   }
   return { diagnostics: diagnostics.sort((a, b) => a.span.offset - b.span.offset), unsure: parsed.unsure };
 }

@@ -180,8 +180,10 @@ export const allTokens: TokenType[] = [
 ];
 
 // Only \n ends a line, as in every other part of the project (code frames, spans); a lone \r is whitespace.
+// Tokens keep only their offset: lines and columns are found from it where a span is made
+// (`Lines` of src/span.ts), which leaves a token half the fields and spares the lexer counting lines.
 const syncLexer = new Lexer(allTokens, {
-  positionTracking: 'full',
+  positionTracking: 'onlyOffset',
   ensureOptimizations: false,
   skipValidations: !selfChecks,
   lineTerminatorsPattern: /\n/g,
