@@ -602,7 +602,7 @@ describe('writeTreeAtomically', () => {
     await writer.stop();
     try {
       // A stall of 20 ms: each folder past the ring waits that long for a thread that is gone.
-      const tree = new ArtifactTree(temp, writer, new KeptSyncs(), flow, 20);
+      const tree = new ArtifactTree(temp, writer, undefined, new KeptSyncs(), flow, 20);
       // 24 MB: past the 4 MB ring, which nothing frees. Before, this blocked in Atomics.wait for ever.
       for (let i = 0; i < 24; i++)
         tree.addSync({ plan: { ...plan, sync: { ...plan.sync, name: `s${i}` } }, files: [{ name: 'a.sql', content: 'x'.repeat(1 << 20) }] });

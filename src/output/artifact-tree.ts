@@ -10,9 +10,10 @@
  * brought up to date in place, else an empty one. On a project of thousands of syncs the file
  * system costs about as much as planning, so two threads do it (src/output/file-system-thread.ts):
  * the writer fills the folder while the main thread is still planning; once planning is done,
- * the helper takes folders from the far end of what is left. The bytes they are handed go
- * through a ring of fixed size (`Ring`): the main thread waits when the threads are that far
- * behind.
+ * the helper takes folders from the far end of what is left. A recompile's unchanged syncs,
+ * which the threads only verify, go to the two threads in turn as they come (`flush`). The
+ * bytes they are handed go through a ring of fixed size (`Ring`): the main thread waits when the
+ * threads are that far behind.
  */
 import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writevSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -122,6 +123,10 @@ class Ring {
 export class ArtifactTree {
   /** Folders copied and not sent yet, as `Batch` has them. */
   private batch: (string | number)[][] = [];
+  /** Whether every folder of the batch is a taken sync's (`link`): none of it is in the ring. */
+  private taken = true;
+  /** Whether the last batch of taken syncs only went to the helper (`flush`). */
+  private helped = false;
   /** The part of the ring the batch holds. */
   private start = 0;
   private at = 0;
@@ -141,6 +146,7 @@ export class ArtifactTree {
   constructor(
     private readonly folder: string,
     private readonly writer: FileSystemThread,
+    private readonly helper: FileSystemThread | undefined,
     private readonly kept: KeptSyncs,
     flow: SharedArrayBuffer,
     stallMs = 30_000,
@@ -233,6 +239,7 @@ export class ArtifactTree {
       if (room === 'failed') return;
       if (room === 'free') {
         this.batch.push(this.copy(folder, files, this.buffer, this.at));
+        this.taken = false;
         this.at += size;
         // A batch stays a small part of the ring, so that the threads write one while the next is made.
         if (this.batch.length >= batchSize || this.at - this.start >= ringSize / 8) this.flush();
@@ -278,18 +285,28 @@ export class ArtifactTree {
     ];
   }
 
+  /**
+   * Sends the batch. One of taken syncs only (a recompile's unchanged syncs: a few lstats each,
+   * which verify its files) goes to the writer and the helper in turn: the main thread takes them
+   * several times faster than one thread on the file system verifies them, and the output would
+   * be waited for after planning. The helper does not take the others until planning is done
+   * (`unfinished`): the main thread needs the cores while it plans.
+   */
   flush(): void {
     if (this.batch.length === 0) return;
-    const claims = this.send(this.ring.bytes, this.batch);
+    this.helped = this.taken && this.helper !== undefined && !this.helped;
+    const claims = this.helped ? this.send(this.ring.bytes, this.batch, false, this.helper) : this.send(this.ring.bytes, this.batch);
     this.ring.queue(claims, this.start, this.at);
     this.batch = [];
+    this.taken = true;
     this.start = this.at;
   }
 
-  private send(bytes: SharedArrayBuffer, folders: (string | number)[][], shared = true): Int32Array {
+  /** `shared`: the helper may take what the writer (`to`) has not when planning is done (`unfinished`). */
+  private send(bytes: SharedArrayBuffer, folders: (string | number)[][], shared = true, to = this.writer): Int32Array {
     const batch: Batch = { bytes, claims: new SharedArrayBuffer(4 * folders.length), folders };
     const claims = new Int32Array(batch.claims);
-    this.writer.send(batch);
+    to.send(batch);
     if (shared) {
       // The writer takes folders in order: the batches whose last folder it took are behind it.
       const done = this.sent.findIndex((s) => Atomics.load(s.claims, s.claims.length - 1) === 0);
@@ -393,7 +410,7 @@ async function replaceOutput<T>(out: string, home: string, fill: (tree: Artifact
   let placed = false;
   /** Fills the folder; the folders of taken syncs the threads found otherwise than recorded (`KeptSyncs`). */
   const pass = async (): Promise<{ tree: ArtifactTree; result: T; changed: string[] }> => {
-    const tree = new ArtifactTree(folder, writer, carries[0], flow);
+    const tree = new ArtifactTree(folder, writer, helper, carries[0], flow);
     const result = await fill(tree);
     tree.flush();
     const done = await Promise.all([writer.ask({ end: true }), helper.ask({ help: tree.unfinished() })]);

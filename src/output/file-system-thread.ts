@@ -81,9 +81,10 @@ interface WorkerData {
  * `isFolder` (so the same code runs from src/ under the tests and from the bundled CLI): it
  * uses nothing else of this module, only its own code, its arguments and globals.
  *
- * The writer takes the folders of each Batch as it comes. The helper (workerData.staging set)
- * is told { help, batches }, the batches the writer had not finished then, and takes their
- * folders from the last one back until it meets one the writer took. Other messages:
+ * Each thread takes the folders of each Batch sent to it as it comes (the helper is sent only
+ * batches of taken syncs that way). The helper (workerData.staging set) is then told
+ * { help, batches }, the batches the writer had not finished then, and takes their folders
+ * from the last one back until it meets one the writer took. Other messages:
  * { end }, answered once every batch before it is written; { remove: [path, ...] }. Answers:
  * { ok, putIn, changed, folders } (each since the last answer: `Done`), or the first error
  * { error, code }.
