@@ -10,9 +10,11 @@ import { setFlagsFromString } from 'node:v8';
 // that every function has it; it changes nothing but when code is optimised. Only for the
 // commands that read a project through once, where it was measured (`run` and the language
 // server run long enough for V8's own), and only on V8 11 (Node 20): another V8 may size its
-// budget otherwise or not know the flag, and V8 prints an error for a flag it does not know.
+// budget otherwise or not know the flag, and V8 prints an error for a flag it does not know. A
+// budget given to node itself (`node --interrupt-budget=... bin/syncwright.js`) is left as it is.
 const command = process.argv.slice(2).find((a) => !a.startsWith('-'));
-if (process.versions.v8.startsWith('11.') && (command === 'check' || command === 'compile')) setFlagsFromString('--interrupt-budget=270336');
+const given = process.execArgv.some((a) => /^--interrupt[-_]budget\b/.test(a));
+if (process.versions.v8.startsWith('11.') && (command === 'check' || command === 'compile') && !given) setFlagsFromString('--interrupt-budget=270336');
 
 const { main } = await import('../dist/bin/main.js');
 
