@@ -30,28 +30,6 @@ export function fileStart(file: string): Span {
 }
 
 /**
- * Spans of `text` at offsets given in increasing order, on one line each, read in one pass:
- * a line ends at `\n`, as the renderer and the checker count lines.
- */
-export function spansOf(file: string, text: string): (offset: number, length: number) => Span {
-  let line = 1;
-  let lineStart = 0;
-  return (offset, length) => {
-    for (let end = text.indexOf('\n', lineStart); end !== -1 && end < offset; end = text.indexOf('\n', lineStart)) {
-      line++;
-      lineStart = end + 1;
-    }
-    const column = offset - lineStart + 1;
-    return { file, line, column, offset, endLine: line, endColumn: column + length, endOffset: offset + length };
-  };
-}
-
-/** The span of `length` characters at `offset` of `text`, on one line. */
-export function spanAt(file: string, text: string, offset: number, length: number): Span {
-  return spansOf(file, text)(offset, length);
-}
-
-/**
  * The lines of a text, for spans made from offsets: the offset where each line starts (a line
  * ends at `\n`, as everywhere else), read once. The parser keeps only offsets (tokens carry no
  * lines or columns: a third less to allocate per token), and every line and column of a

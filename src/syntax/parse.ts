@@ -11,7 +11,7 @@ import { Builder, tokenSpan } from './build.js';
 import type { SyncFile, Comment } from './ast.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { diagnostic } from '../diagnostics/codes.js';
-import { fileStart, spanAt, spansOf } from '../span.js';
+import { fileStart, Lines } from '../span.js';
 import { noWords, syntaxDiagnostics, withSlips, type SyntaxWords } from './syntax-errors.js';
 
 export type { SyntaxWords } from './syntax-errors.js';
@@ -134,7 +134,7 @@ function parseText(file: string, text: string, words: SyntaxWords): ParseResult 
   const definitions = parser.read(builder, tokens);
   const comments: Comment[] = (lexed.groups.comments ?? []).map((t) => ({ text: t.image, span: tokenSpan(lines, t) }));
   if (lexed.errors.length === 0 && slips.length === 0 && parser.errors.length === 0) {
-    return { ast: builder.tree(definitions, comments), diagnostics: bidiControls(file, text), ok: true, namesInText: [] };
+    return { ast: builder.tree(definitions, comments), diagnostics: bidiControls(lines), ok: true, namesInText: [] };
   }
   const syntax = syntaxDiagnostics(lines, lexed, tokens, words);
   let diagnostics = syntax.diagnostics;
@@ -149,7 +149,7 @@ function parseText(file: string, text: string, words: SyntaxWords): ParseResult 
   const unsure = [...skipped.offsets, ...syntax.unsure].sort((a, b) => a - b);
   return {
     ast: builder.tree(definitions, comments, unsure),
-    diagnostics: [...diagnostics, ...bidiControls(file, text)].sort((a, b) => a.span.offset - b.span.offset),
+    diagnostics: [...diagnostics, ...bidiControls(lines)].sort((a, b) => a.span.offset - b.span.offset),
     ok: false,
     namesInText: [...namesAfterKeywords(text), ...skipped.words],
   };
@@ -173,13 +173,12 @@ const bidiNames: Record<string, string> = {
  * one can make a reviewer read the line in another order than the compiler does. Names are
  * ASCII, so nowhere else holds one. Only a warning: right-to-left text may need them.
  */
-function bidiControls(file: string, text: string): Diagnostic[] {
+function bidiControls(lines: Lines): Diagnostic[] {
   const found: Diagnostic[] = [];
-  const spanOf = spansOf(file, text);
-  for (const m of text.matchAll(/[\u202a-\u202e\u2066-\u2069]/g)) {
+  for (const m of lines.text.matchAll(/[\u202a-\u202e\u2066-\u2069]/g)) {
     const hex = m[0].charCodeAt(0).toString(16).toUpperCase();
     found.push(
-      diagnostic('bidi-control', spanOf(m.index, 1), { name: bidiNames[m[0]]! }, [
+      diagnostic('bidi-control', lines.span(m.index, m.index + 1), { name: bidiNames[m[0]]! }, [
         `remove it; where a value needs it, write it as the escape \\u${hex} in a "string", which shows as written`,
       ]),
     );
@@ -238,7 +237,7 @@ export function notText(f: SourceText): Diagnostic | undefined {
   const nul = f.text.indexOf('\u0000');
   const bad = nul >= 0 ? nul : f.text.indexOf('\uFFFD');
   if (bad < 0) return undefined;
-  const span = spanAt(f.path, f.text, bad, 1);
+  const span = new Lines(f.path, f.text).span(bad, bad + 1);
   const reason = nul >= 0 ? 'it is a binary file, not text' : `it is not UTF-8 text (an invalid byte at line ${span.line}, column ${span.column})`;
   return diagnostic('unreadable-file', span, { path: f.path, reason }, [
     'a project reads every .sync file under its folders: move other files out, or rename them',
