@@ -48,11 +48,6 @@ export class Lines {
     for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
   }
 
-  /** How many lines the text has. */
-  get count(): number {
-    return this.starts.length;
-  }
-
   /** The line, from 0, that holds `offset`: the last that starts at or before it. */
   private lineAt(offset: number): number {
     const starts = this.starts;

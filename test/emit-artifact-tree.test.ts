@@ -27,6 +27,7 @@ import { tmpdir } from 'node:os';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { hooked } from './support/hooked-fs.js';
 import { main } from '../src/cli/main.js';
 import type { Io } from '../src/cli/output.js';
 import { ArtifactTree, writeTreeAtomically } from '../src/output/artifact-tree.js';
@@ -273,57 +274,20 @@ describe('beside the output', () => {
     // A dead process's lock, which another compile takes over between this one's reading it and moving it aside.
     const gone = spawnSync(process.execPath, ['-e', '0']).pid!;
     writeFileSync(lock(), `${gone}\n`);
-    const rename = fs.renameSync;
-    fs.renameSync = ((from: PathLike, to: PathLike) => {
-      if (from === lock()) {
-        fs.renameSync = rename;
-        syncBuiltinESMExports();
+    await hooked(
+      'renameSync',
+      (from) => from === lock(),
+      (rename, from, to) => {
         rmSync(lock());
         writeFileSync(lock(), `${process.pid}\n`, { flag: 'wx' });
-      }
-      return rename(from, to);
-    }) as typeof rename;
-    syncBuiltinESMExports();
-    try {
-      expect(() => lockOutput(home(), 'build')).toThrow(/another compile \(another process\) is writing build/);
-    } finally {
-      fs.renameSync = rename;
-      syncBuiltinESMExports();
-    }
+        return rename(from, to);
+      },
+      () => expect(() => lockOutput(home(), 'build')).toThrow(/another compile \(another process\) is writing build/),
+    );
     expect(readFileSync(lock(), 'utf8')).toBe(`${process.pid}\n`);
     expect(homeEntries()).toEqual(['.gitignore', 'lock', 'output', 'previous']);
     rmSync(lock());
   });
-
-  /**
-   * `act` with `fs[name]` hooked: the first call that `when` matches puts the original back and
-   * runs `instead` (given the original), as another compile's step at that moment would.
-   */
-  type AnyFn = (...args: unknown[]) => unknown;
-  async function hooked<T>(
-    name: 'linkSync' | 'mkdirSync' | 'readdirSync' | 'symlinkSync' | 'writeFileSync',
-    when: (...args: unknown[]) => boolean,
-    instead: (original: AnyFn, ...args: unknown[]) => unknown,
-    act: () => T | Promise<T>,
-  ): Promise<T> {
-    const functions = fs as unknown as Record<typeof name, AnyFn>;
-    const original = functions[name];
-    const restore = () => {
-      functions[name] = original;
-      syncBuiltinESMExports();
-    };
-    functions[name] = (...args) => {
-      if (!when(...args)) return original(...args);
-      restore();
-      return instead(original, ...args);
-    };
-    syncBuiltinESMExports();
-    try {
-      return await act();
-    } finally {
-      restore();
-    }
-  }
 
   it.each([
     ['this one makes it again', false],

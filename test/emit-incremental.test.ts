@@ -19,8 +19,6 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
-import fs from 'node:fs';
-import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -36,6 +34,7 @@ import type { Outline } from '../src/check/project.js';
 import { comparedBelow } from '../src/output/file-system-thread.js';
 // @ts-expect-error: the bench's generator is plain JavaScript
 import { writeMixedProject } from '../bench/mixed-project.js';
+import { hooked } from './support/hooked-fs.js';
 
 let dir: string;
 const src = () => join(dir, 'src');
@@ -278,20 +277,16 @@ describe('a recompile into the same folder', () => {
     edit('syncs/hubspot.sync', (t) => t.replace('  batch      100\n', '  batch      50\n'));
     const target = join(dir, 'build', 'users_to_hubspot_contacts', 'read.sql');
     // Edited in place after the file system threads put it in, before the new output is swapped in (the swap links the output anew).
-    const swap = fs.symlinkSync;
-    fs.symlinkSync = ((...args: Parameters<typeof swap>) => {
-      fs.symlinkSync = swap;
-      syncBuiltinESMExports();
-      writeFileSync(target, `-- edited by hand\n${readFileSync(target, 'utf8')}`);
-      return swap(...args);
-    }) as typeof swap;
-    syncBuiltinESMExports();
-    try {
-      expect(await compileInto('build')).toEqual(['users_to_hubspot_contacts']);
-    } finally {
-      fs.symlinkSync = swap;
-      syncBuiltinESMExports();
-    }
+    const changed = await hooked(
+      'symlinkSync',
+      () => true,
+      (swap, ...args) => {
+        writeFileSync(target, `-- edited by hand\n${readFileSync(target, 'utf8')}`);
+        return swap(...args);
+      },
+      () => compileInto('build'),
+    );
+    expect(changed).toEqual(['users_to_hubspot_contacts']);
     expect(readFileSync(target, 'utf8')).toMatch(/^-- edited by hand/);
     expect(await compileInto('build')).toEqual(['users_to_hubspot_contacts']);
     await expectFresh('build');
@@ -323,23 +318,17 @@ describe('a recompile into the same folder', () => {
     const sql = join(dir, 'build', 'users_to_hubspot_contacts', 'read.sql');
     writeFileSync(sql, `-- edited\n${readFileSync(sql, 'utf8')}`);
     const manifest = join(dir, 'build', 'manifest.json');
-    const list = fs.readdirSync;
     // Edited in place once the threads are done, as the stale entries of the new output's top are listed.
-    fs.readdirSync = ((...args: Parameters<typeof list>) => {
-      if (args[1] === undefined && String(args[0]).includes(join('.build.syncwright', 'output-'))) {
-        fs.readdirSync = list;
-        syncBuiltinESMExports();
+    const status = await hooked(
+      'readdirSync',
+      (path, options) => options === undefined && String(path).includes(join('.build.syncwright', 'output-')),
+      (list, ...args) => {
         writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('"manifestVersion"', '"edited": true, "manifestVersion"'));
-      }
-      return list(...args);
-    }) as typeof list;
-    syncBuiltinESMExports();
-    try {
-      expect((await cli('compile', 'src', '--out', 'build')).code).toBe(0);
-    } finally {
-      fs.readdirSync = list;
-      syncBuiltinESMExports();
-    }
+        return list(...args);
+      },
+      () => cli('compile', 'src', '--out', 'build'),
+    );
+    expect(status.code).toBe(0);
     expect(readFileSync(manifest, 'utf8')).toContain('"edited": true');
     expect((await cli('compile', 'src', '--out', 'build')).code).toBe(0);
     expect(readFileSync(manifest, 'utf8')).not.toContain('"edited"');
@@ -668,20 +657,17 @@ sync signups_to_crm { from signups  to hubspot object contacts  mode upsert  ide
     // The output's manifest edited (its length unchanged) once the entries were taken from it, as the new manifest is written.
     moved(2);
     const output = readlinkSync(join(dir, 'build'));
-    const write = fs.writevSync;
-    fs.writevSync = ((...args: Parameters<typeof write>) => {
-      fs.writevSync = write;
-      syncBuiltinESMExports();
-      writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('"manifestVersion": 1', '"manifestVersion": 2'));
-      return write(...args);
-    }) as typeof write;
-    syncBuiltinESMExports();
-    try {
-      await expect(cli('compile', 'src', '--out', 'build')).rejects.toThrow('the output changed while it was being compiled: manifest.json');
-    } finally {
-      fs.writevSync = write;
-      syncBuiltinESMExports();
-    }
+    await expect(
+      hooked(
+        'writevSync',
+        () => true,
+        (write, ...args) => {
+          writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('"manifestVersion": 1', '"manifestVersion": 2'));
+          return write(...args);
+        },
+        () => cli('compile', 'src', '--out', 'build'),
+      ),
+    ).rejects.toThrow('the output changed while it was being compiled: manifest.json');
     expect(readlinkSync(join(dir, 'build'))).toBe(output);
     expect(readFileSync(manifest, 'utf8')).toContain('"manifestVersion": 2');
     // Then nothing is taken by that manifest: the output is written whole again.

@@ -139,27 +139,17 @@ describe("plan.json's text", () => {
     expect(() => writer.text(reordered, 'reordered/plan.json')).toThrow('reordered/plan.json does not match schemas/plan.schema.json');
   });
 
-  it("validates a dialect's session record once, and a session object it has not seen again", () => {
+  // Each is validated once, then known by its identity: one not seen before is validated, however many plans shared the others.
+  it.each<[string, (p: Plan) => object | undefined, string, unknown, string]>([
+    ['session', (p) => p.source.session, 'rollback', 5, '/source/session/rollback must be string'],
+    ['settings', (p) => p.source.settings, 'port', [1], '/source/settings/port must be string'],
+  ])("validates an endpoint's %s object it has not seen, after one many plans shared", (part, of, key, bad, error) => {
     const writer = new PlanWriter();
-    const all = plans().filter((p) => p.source.session !== undefined);
-    expect(new Set(all.map((p) => p.source.session)).size).toBeLessThan(all.length);
+    const all = plans().filter((p) => of(p) !== undefined);
+    expect(new Set(all.map(of)).size).toBeLessThan(all.length);
     for (const plan of all) expect(writer.text(plan, 'p')).toBe(`${JSON.stringify(plan, null, 2)}\n`);
     const plan = all[0]!;
-    const broken = { ...plan, source: { ...plan.source, session: { ...plan.source.session, rollback: 5 } } } as unknown as Plan;
-    expect(() => writer.text(broken, 'broken/plan.json')).toThrow(
-      'broken/plan.json does not match schemas/plan.schema.json:\n  /source/session/rollback must be string',
-    );
-  });
-
-  it("validates an endpoint's settings once, and a settings object it has not seen again", () => {
-    const writer = new PlanWriter();
-    const all = plans();
-    expect(new Set(all.map((p) => p.source.settings)).size).toBeLessThan(all.length);
-    for (const plan of all) expect(writer.text(plan, 'p')).toBe(`${JSON.stringify(plan, null, 2)}\n`);
-    const plan = all[0]!;
-    const broken = { ...plan, source: { ...plan.source, settings: { ...plan.source.settings, port: [1] } } } as unknown as Plan;
-    expect(() => writer.text(broken, 'broken/plan.json')).toThrow(
-      'broken/plan.json does not match schemas/plan.schema.json:\n  /source/settings/port must be string',
-    );
+    const broken = { ...plan, source: { ...plan.source, [part]: { ...of(plan), [key]: bad } } } as unknown as Plan;
+    expect(() => writer.text(broken, 'broken/plan.json')).toThrow(`broken/plan.json does not match schemas/plan.schema.json:\n  ${error}`);
   });
 });

@@ -42,6 +42,9 @@ export interface KeptBytes {
   from: ManifestSource;
 }
 
+/** Whether a part of a manifest's text is a range of the output's manifest, read again as it is written. */
+export const isKeptBytes = (part: string | Uint8Array | KeptBytes): part is KeptBytes => typeof part === 'object' && !(part instanceof Uint8Array);
+
 /** The output's manifest.json, read a part at a time. */
 export interface ManifestSource {
   /** Whether `bytes(start, end)` can be had without reading again: what an earlier result of it still holds. */

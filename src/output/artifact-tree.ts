@@ -21,7 +21,7 @@ import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { SyncArtifacts } from '../contract/plan.js';
 import { manifestText, validateManifest } from '../emit/manifest.js';
-import type { KeptBytes, KeptEntry, Manifest } from '../contract/manifest.js';
+import { isKeptBytes, type KeptBytes, type KeptEntry, type Manifest } from '../contract/manifest.js';
 import type { Reuse } from '../emit/index.js';
 import { PlanWriter } from '../emit/plan-schema.js';
 import { comparedBelow, failedSlot, FileSystemThread, progressSlot, removeAll, written, type Batch } from './file-system-thread.js';
@@ -199,11 +199,11 @@ export class ArtifactTree {
     const { parts, placed } = manifestText(manifest, kept);
     this.kept.written(placed);
     // The output's manifest, where entries taken are read from: as verified when they were taken, or the compile fails.
-    const sources = new Set(parts.flatMap((p) => (typeof p === 'object' && !(p instanceof Uint8Array) ? [p.from] : [])));
+    const sources = new Set(parts.flatMap((p) => (isKeptBytes(p) ? [p.from] : [])));
     // Where its last entry ends: all but its last few bytes.
     if (placed.length === 0 || placed.at(-1)!.at[1] < comparedBelow) {
       // Copied: each read reuses the memory of the one before.
-      const bytes = parts.map((p) => (typeof p === 'object' && !(p instanceof Uint8Array) ? Buffer.from(p.from.bytes(p.start, p.end)) : p));
+      const bytes = parts.map((p) => (isKeptBytes(p) ? Buffer.from(p.from.bytes(p.start, p.end)) : p));
       for (const source of sources) source.unchanged();
       return this.add('.', [['manifest.json', bytes]]);
     }
@@ -294,8 +294,9 @@ export class ArtifactTree {
    */
   flush(): void {
     if (this.batch.length === 0) return;
-    this.helped = this.taken && this.helper !== undefined && !this.helped;
-    const claims = this.helped ? this.send(this.ring.bytes, this.batch, false, this.helper) : this.send(this.ring.bytes, this.batch);
+    const helper = this.taken && !this.helped ? this.helper : undefined;
+    this.helped = helper !== undefined;
+    const claims = this.send(this.ring.bytes, this.batch, !this.helped, helper ?? this.writer);
     this.ring.queue(claims, this.start, this.at);
     this.batch = [];
     this.taken = true;

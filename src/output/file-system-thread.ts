@@ -321,10 +321,7 @@ function fileSystemThread(fs: typeof import('node:fs'), { join }: typeof import(
         if (typeof found === 'object') putIn.push([path, found.renewed]);
         whole = found !== 'changed';
         changedHere ||= found !== 'kept';
-      } else {
-        putIn.push([path, put(dir, reuse, old(), name, Buffer.from(batch.bytes, start, (files[f + 2] as number) - start))]);
-        changedHere = true;
-      }
+      } else putIn.push([path, put(dir, reuse, old(), name, Buffer.from(batch.bytes, start, (files[f + 2] as number) - start))]);
     }
     if (!whole) {
       // Emitted again and sent anew: a new folder is not left in the way, a reused one is brought up to date then.

@@ -430,14 +430,15 @@ export class KeptSyncs implements Carry {
     if (!this.manifest) return undefined;
     const [start, end] = [r[slot.start], r[slot.end]];
     const sync = summaryOf(r);
-    if (!isEntryOf(this.manifest.bytes(start, end), sync)) return undefined;
+    const text = this.manifest.bytes(start, end);
+    if (!isEntryOf(text, sync)) return undefined;
     // Files in a real folder of the output: lstat follows a link on the way. One listing tells every folder of the output (not one lstat each).
     this.realFolders ??= realFolders(folder);
     if (!this.realFolders.has(sync.name)) return undefined;
     if (this.verifyFiles) for (const [file, recorded] of filesOf(r)) if (identity(join(folder, sync.name, file)) !== recorded) return undefined;
     this.taken.add(sync.name);
     // A small manifest is held whole, in memory never reused: its bytes. A large one is read again as the new one is written.
-    return { sync, text: this.manifest.small ? this.manifest.bytes(start, end) : { start, end, from: this.manifest } };
+    return { sync, text: this.manifest.small ? text : { start, end, from: this.manifest } };
   }
 
   /** Closes the output's manifest, once the new one is written. */

@@ -682,14 +682,7 @@ export class Builder {
       if (next < unsure.length && unsure[next]! < end) d.partial = true;
       definitions.push(d);
     });
-    const file = this.file;
-    const lastLine = text.lastIndexOf('\n') + 1;
-    return {
-      file,
-      definitions,
-      comments,
-      span: { file, line: 1, column: 1, offset: 0, endLine: this.lines.count, endColumn: text.length - lastLine + 1, endOffset: text.length },
-    };
+    return { file: this.file, definitions, comments, span: this.lines.span(0, text.length) };
   }
 }
 

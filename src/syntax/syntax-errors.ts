@@ -199,15 +199,7 @@ function separatorSlip(lines: Lines, name: string, before: IToken, found: IToken
   // The separator and the spaces around it become one space: `mode: upsert` -> `mode upsert`.
   const end = tokenSpan(lines, before);
   const start = tokenSpan(lines, after);
-  const between: Span = {
-    file: lines.file,
-    line: end.endLine,
-    column: end.endColumn,
-    offset: end.endOffset,
-    endLine: start.line,
-    endColumn: start.column,
-    endOffset: start.offset,
-  };
+  const between = lines.span(end.endOffset, start.offset);
   return {
     code: 'wrong-separator',
     message: `write \`${name} ${after.image}\`, without ${describe(found)}`,
@@ -579,11 +571,7 @@ function errorSpan(lines: Lines, e: IRecognitionException, tokens: IToken[]): Sp
   if (!Number.isNaN(t.startOffset) && t.tokenType.name !== 'EOF') return tokenSpan(lines, t);
   const prev = (e as { previousToken?: IToken }).previousToken;
   const last = prev && !Number.isNaN(prev.startOffset) ? prev : tokens[tokens.length - 1];
-  if (last) {
-    const s = tokenSpan(lines, last);
-    return { ...s, line: s.endLine, column: s.endColumn, offset: s.endOffset };
-  }
-  const end = lines.text.length;
+  const end = last ? last.startOffset + last.image.length : lines.text.length;
   return lines.span(end, end);
 }
 
@@ -635,7 +623,7 @@ function slipDiagnostic(lines: Lines, t: IToken): Diagnostic {
   const words = slipWords.get(t.tokenType)!;
   const span = tokenSpan(lines, t);
   // An unclosed string or a comment is shown at its opening characters, which are on one line.
-  const at = words.opening ? { ...span, endLine: span.line, endColumn: span.column + words.opening, endOffset: span.offset + words.opening } : span;
+  const at = words.opening ? lines.span(span.offset, span.offset + words.opening) : span;
   const fixes = words.fix !== undefined ? [replaceWith(at, words.fix)] : words.close ? [insertAfter(span, words.close)] : [];
   return diagnostic(words.code, at, { detail: words.message }, { hints: [words.hint], fixes });
 }
@@ -653,9 +641,8 @@ const characterHints: Record<string, { hint: string; fix?: string }> = {
 
 function characterDiagnostic(lines: Lines, e: ILexingError): Diagnostic {
   const length = Math.max(1, e.length);
-  const line = lines.line(e.offset);
-  const column = lines.column(e.offset);
-  const span: Span = { file: lines.file, line, column, offset: e.offset, endLine: line, endColumn: column + length, endOffset: e.offset + length };
+  // A stray run never holds a line break (the lexer reads \n as space): it ends on its line.
+  const span = lines.span(e.offset, e.offset + length);
   const ch = lines.text.slice(e.offset, e.offset + length);
   const known = characterHints[ch[0]!];
   // A run of stray characters is one error: only a single one has an obvious edit.
